@@ -1,0 +1,111 @@
+import { channel } from 'node:diagnostics_channel';
+import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Call, LipEvent } from '../../canonical/index.js';
+import { isOutputEvent } from '../../canonical/index.js';
+import { LipError, isRetryableStatus } from '../../errors/index.js';
+import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
+import { localstubOptions, type LocalstubOptions } from './options.js';
+import { buildScript, type Step } from './script.js';
+
+/**
+ * `lip:localstub` reports each stream's life: `{ backend, phase: 'subscribe' | 'complete' |
+ * 'error' | 'unsubscribe' }`. Tests use it to prove that a client abort, a race loss or a TTFT
+ * expiry reached the source as an unsubscribe.
+ */
+export const localstubChannel = channel('lip:localstub');
+
+export interface LocalstubLifecycle {
+  readonly backend: string;
+  readonly phase: 'subscribe' | 'complete' | 'error' | 'unsubscribe';
+}
+
+/**
+ * The localstub backend: replies from its row's knobs, on the given scheduler. With no delays
+ * the whole reply is emitted synchronously on subscribe (the benchmark fast path); with delays,
+ * each step is one scheduled action, cancelled by unsubscribing.
+ */
+export class LocalstubBackend implements Backend {
+  readonly kind = 'localstub';
+  readonly id: string;
+  readonly models: readonly string[];
+  private readonly options: LocalstubOptions;
+  private readonly scheduler: SchedulerLike;
+  private sequence = 0;
+
+  constructor(row: BackendRow, deps: BackendDeps = {}) {
+    this.id = row.id;
+    this.models = row.models.length > 0 ? row.models : ['stub-default'];
+    this.options = localstubOptions(row);
+    this.scheduler = deps.scheduler ?? asyncScheduler;
+  }
+
+  stream(call: Call, _target: Target): Observable<LipEvent> {
+    return new Observable<LipEvent>((subscriber) => {
+      const o = this.options;
+      const steps = buildScript(call, o, `call_${this.id}_${++this.sequence}_`);
+      const report = (phase: LocalstubLifecycle['phase']) => {
+        if (localstubChannel.hasSubscribers) localstubChannel.publish({ backend: this.id, phase } satisfies LocalstubLifecycle);
+      };
+      let ended = false;
+      report('subscribe');
+
+      const failure = o.fail;
+      const fail = (): void => {
+        ended = true;
+        report('error');
+        if (failure?.mode === 'before_output') {
+          subscriber.error(new LipError('LIP_ERR_UPSTREAM_STATUS', `localstub ${this.id}: simulated upstream status ${failure.status}`, {
+            status: failure.status, retryable: isRetryableStatus(failure.status), detail: { backend: this.id },
+          }));
+        } else {
+          subscriber.error(new LipError('LIP_ERR_UPSTREAM_RESET', `localstub ${this.id}: simulated connection reset after output`, { detail: { backend: this.id } }));
+        }
+      };
+      // How much of the script runs: nothing before a before_output failure, up to the first
+      // output for a stall, through the first output for an after_output failure.
+      const firstOutput = steps.findIndex((s) => isOutputEvent(s.event));
+      const stopAt = failure === undefined ? steps.length
+        : failure.mode === 'before_output' ? 0
+        : failure.mode === 'stall' ? firstOutput
+        : firstOutput + 1;
+      const endDelay = failure?.mode === 'before_output' ? o.firstTokenDelayMs : 0;
+      const end = (): void => {
+        if (failure?.mode === 'stall') return; // never completes; only unsubscribing ends it
+        if (failure) return fail();
+        ended = true;
+        report('complete');
+        subscriber.complete();
+      };
+
+      let index = 0;
+      let waited = false;
+      let pending: { unsubscribe(): void } | undefined;
+      const wait = (ms: number): void => {
+        pending = this.scheduler.schedule(() => {
+          pending = undefined;
+          waited = true;
+          run();
+        }, ms);
+      };
+      const run = (): void => {
+        while (!subscriber.closed) {
+          const delay = index < stopAt ? (steps[index] as Step).delayMs : endDelay;
+          if (delay > 0 && !waited) return wait(delay);
+          waited = false;
+          if (index === stopAt) return end();
+          subscriber.next((steps[index++] as Step).event);
+        }
+      };
+      run();
+
+      return () => {
+        pending?.unsubscribe();
+        if (!ended) report('unsubscribe');
+      };
+    });
+  }
+}
+
+export function createLocalstub(row: BackendRow, deps: BackendDeps): Backend {
+  return new LocalstubBackend(row, deps);
+}

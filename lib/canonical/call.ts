@@ -1,0 +1,169 @@
+/**
+ * The canonical request: one protocol-neutral shape that every frontend decodes into and every
+ * backend encodes from. N frontends + M backends = N + M codecs, never N x M translators.
+ *
+ * Conventions every codec relies on:
+ * - `system` holds the leading system/developer instructions; a system message in the middle of
+ *   a conversation stays in `messages` with role `system`.
+ * - Tool calls are `tool_call` parts of `assistant` messages; tool results are `tool_result`
+ *   parts of `tool` messages (one message may carry several results).
+ * - Reasoning history is a `reasoning` part of an `assistant` message, tagged with the dialect
+ *   that produced it so that only a backend speaking that dialect replays it verbatim.
+ */
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface TextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+/** An image by URL (`https:` or `data:`) or inline base64 `data` with its media type. */
+export interface ImagePart {
+  readonly type: 'image';
+  readonly url?: string;
+  readonly data?: string;
+  readonly mediaType?: string;
+  /** OpenAI's `detail` hint (`auto`, `low`, `high`). */
+  readonly detail?: string;
+}
+
+/** A document (PDF, text, ...) by URL, provider file id, or inline base64 `data`. */
+export interface FilePart {
+  readonly type: 'file';
+  readonly url?: string;
+  readonly data?: string;
+  readonly fileId?: string;
+  readonly mediaType?: string;
+  readonly filename?: string;
+}
+
+/** A tool call the assistant made. `arguments` is the raw JSON text as the model produced it. */
+export interface ToolCallPart {
+  readonly type: 'tool_call';
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+  /** Provider signature bound to this call (Gemini `thoughtSignature` on a functionCall part). */
+  readonly signature?: string;
+}
+
+/** The result of a tool call, answered by the client. */
+export interface ToolResultPart {
+  readonly type: 'tool_result';
+  readonly callId: string;
+  /** The tool's name when the protocol carries it (Gemini needs it, Anthropic does not). */
+  readonly name?: string;
+  readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart>;
+  readonly isError?: boolean;
+}
+
+/**
+ * Reasoning from an earlier turn. `dialect` says which provider format the payload belongs to
+ * (see `REASONING_DIALECTS`); backends replay only their own dialect and drop or flatten others.
+ */
+export interface ReasoningPart {
+  readonly type: 'reasoning';
+  readonly dialect: string;
+  /** Visible reasoning or summary text (may be empty when only a signature exists). */
+  readonly text?: string;
+  /** Anthropic thinking signature, Gemini thoughtSignature. */
+  readonly signature?: string;
+  /** Opaque payload: Anthropic redacted_thinking `data`, OpenAI `encrypted_content`. */
+  readonly opaque?: string;
+  /** Provider item id (OpenAI Responses `rs_...`). */
+  readonly id?: string;
+}
+
+export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart;
+export type PartType = Part['type'];
+
+export interface Message {
+  readonly role: Role;
+  readonly parts: readonly Part[];
+}
+
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  /** JSON Schema of the arguments object. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** OpenAI strict mode. */
+  readonly strict?: boolean;
+}
+
+/** `any` = the model must call some tool; `tool` = it must call the named one. */
+export type ToolChoice =
+  | { readonly type: 'auto' }
+  | { readonly type: 'none' }
+  | { readonly type: 'any' }
+  | { readonly type: 'tool'; readonly name: string };
+
+export type ResponseFormat =
+  | { readonly type: 'text' }
+  | { readonly type: 'json_object' }
+  | { readonly type: 'json_schema'; readonly name?: string; readonly schema: Readonly<Record<string, unknown>>; readonly strict?: boolean };
+
+export interface ReasoningOptions {
+  /** `minimal`, `low`, `medium`, `high` (OpenAI vocabulary; other values pass through). */
+  readonly effort?: string;
+  /** Thinking budget in tokens (Anthropic `budget_tokens`, Gemini `thinkingBudget`). */
+  readonly budgetTokens?: number;
+  /** Ask the provider to return its reasoning text / summaries. */
+  readonly includeThoughts?: boolean;
+}
+
+/** Generation options; absent = provider default. Route `?query` overrides merge into these. */
+export interface GenerationOptions {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly maxOutputTokens?: number;
+  readonly stopSequences?: readonly string[];
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  readonly seed?: number;
+  readonly reasoning?: ReasoningOptions;
+  readonly verbosity?: 'low' | 'medium' | 'high';
+  readonly parallelToolCalls?: boolean;
+  readonly responseFormat?: ResponseFormat;
+}
+
+export interface Call {
+  /** The model string the client asked for (echoed back; may be a selector). */
+  readonly model: string;
+  /** Whether the client wants a stream. Backends may stream upstream either way. */
+  readonly stream: boolean;
+  readonly system: readonly TextPart[];
+  readonly messages: readonly Message[];
+  readonly tools: readonly ToolDefinition[];
+  readonly toolChoice: ToolChoice;
+  readonly options: GenerationOptions;
+  /** Client metadata (string map), forwarded where the provider accepts it. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** End-user id the client supplied (OpenAI `user`, Anthropic `metadata.user_id`). */
+  readonly user?: string;
+}
+
+/** Known reasoning dialects. Unknown ones are legal and simply not replayed. */
+export const REASONING_DIALECTS = {
+  openaiChat: 'openai.chat.reasoning_content',
+  openaiResponses: 'openai.responses.reasoning',
+  anthropicThinking: 'anthropic.thinking',
+  anthropicRedacted: 'anthropic.redacted_thinking',
+  geminiThought: 'gemini.thought',
+} as const;
+
+/** A minimal valid call, for codecs and tests to spread over. */
+export function emptyCall(overrides: Partial<Call> = {}): Call {
+  return {
+    model: '',
+    stream: false,
+    system: [],
+    messages: [],
+    tools: [],
+    toolChoice: { type: 'auto' },
+    options: {},
+    metadata: {},
+    ...overrides,
+  };
+}

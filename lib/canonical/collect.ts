@@ -1,0 +1,195 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { FinishReason, LipEvent, Usage } from './events.js';
+import { COLLECT_LIMITS } from './limits.js';
+import { mergeUsage } from './usage.js';
+
+/** Thrown when a response outgrows COLLECT_LIMITS; its code is registered in lib/errors. */
+export class CollectLimitError extends Error {
+  override readonly name = 'CollectLimitError';
+  readonly code = 'LIP_ERR_RESPONSE_TOO_LARGE';
+}
+
+export interface CollectedToolCall {
+  readonly type: 'tool_call';
+  readonly id: string;
+  readonly name: string;
+  arguments: string;
+  readonly signature?: string;
+}
+export interface CollectedText { readonly type: 'text'; text: string }
+export interface CollectedReasoning {
+  readonly type: 'reasoning';
+  text: string;
+  signature?: string;
+  /** Set for opaque blocks (redacted thinking, encrypted content). */
+  dialect?: string;
+  opaque?: string;
+  id?: string;
+}
+export type CollectedBlock = CollectedText | CollectedReasoning | CollectedToolCall;
+
+/** A whole response folded from events: what every non-streaming encoder writes out. */
+export interface CollectedResponse {
+  id?: string;
+  model?: string;
+  /** Content blocks in the order they began: text runs, reasoning blocks, tool calls. */
+  readonly blocks: CollectedBlock[];
+  /** All text concatenated. */
+  text: string;
+  /** All reasoning text concatenated. */
+  reasoningText: string;
+  readonly toolCalls: CollectedToolCall[];
+  usage: Usage;
+  finishReason?: FinishReason;
+  rawFinishReason?: string;
+  stopSequence?: string;
+  readonly warnings: { code: string; message: string }[];
+  /** Set when the stream carried an `error` event. */
+  error?: { code: string; message: string; status?: number };
+  /** True once a terminal event was seen. */
+  finished: boolean;
+}
+
+/**
+ * Folds events into a CollectedResponse. Adjacent text deltas form one text block; reasoning
+ * deltas form a reasoning block that a signature closes; tool calls are kept by id in the order
+ * they started (arguments before a start are tolerated and keep that order).
+ */
+export class Collector {
+  readonly response: CollectedResponse = {
+    blocks: [], text: '', reasoningText: '', toolCalls: [], usage: {}, warnings: [], finished: false,
+  };
+  private current: CollectedText | CollectedReasoning | undefined;
+  private readonly tools = new Map<string, CollectedToolCall>();
+  private toolArgsChars = 0;
+
+  push(event: LipEvent): void {
+    const r = this.response;
+    switch (event.type) {
+      case 'response_started':
+        if (event.id) r.id = event.id;
+        if (event.model) r.model = event.model;
+        return;
+      case 'text_delta': {
+        if (event.text.length === 0) return;
+        if (r.text.length + event.text.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response text exceeds ${COLLECT_LIMITS.textChars} characters`);
+        r.text += event.text;
+        if (this.current?.type === 'text') this.current.text += event.text;
+        else this.open({ type: 'text', text: event.text });
+        return;
+      }
+      case 'reasoning_delta': {
+        if (r.reasoningText.length + event.text.length > COLLECT_LIMITS.reasoningChars) throw new CollectLimitError(`reasoning exceeds ${COLLECT_LIMITS.reasoningChars} characters`);
+        r.reasoningText += event.text;
+        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) this.current.text += event.text;
+        else this.open({ type: 'reasoning', text: event.text });
+        return;
+      }
+      case 'reasoning_signature': {
+        // A signature closes the open reasoning block, or stands alone (empty thinking text).
+        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) this.current.signature = event.signature;
+        else this.open({ type: 'reasoning', text: '', signature: event.signature });
+        this.current = undefined;
+        return;
+      }
+      case 'reasoning_opaque':
+        this.open({ type: 'reasoning', text: '', dialect: event.dialect, opaque: event.data, ...(event.id ? { id: event.id } : {}) });
+        this.current = undefined;
+        return;
+      case 'tool_call_started': {
+        const existing = this.tools.get(event.id);
+        if (existing) {
+          // Arguments arrived first: the call keeps its first-seen place; fill in the name.
+          (existing as { name: string }).name = event.name;
+          return;
+        }
+        this.addTool({ type: 'tool_call', id: event.id, name: event.name, arguments: '', ...(event.signature ? { signature: event.signature } : {}) });
+        return;
+      }
+      case 'tool_call_delta': {
+        this.toolArgsChars += event.args.length;
+        if (this.toolArgsChars > COLLECT_LIMITS.toolArgsChars) throw new CollectLimitError(`tool arguments exceed ${COLLECT_LIMITS.toolArgsChars} characters`);
+        const call = this.tools.get(event.id) ?? this.addTool({ type: 'tool_call', id: event.id, name: '', arguments: '' });
+        call.arguments += event.args;
+        return;
+      }
+      case 'usage':
+        r.usage = mergeUsage(r.usage, event.usage);
+        return;
+      case 'warning':
+        if (r.warnings.length < COLLECT_LIMITS.warnings) r.warnings.push({ code: event.code, message: event.message });
+        return;
+      case 'error':
+        r.error = { code: event.code, message: event.message, ...(event.status !== undefined ? { status: event.status } : {}) };
+        r.finished = true;
+        return;
+      case 'response_finished':
+        r.finishReason = event.reason;
+        if (event.raw !== undefined) r.rawFinishReason = event.raw;
+        if (event.stopSequence !== undefined) r.stopSequence = event.stopSequence;
+        r.finished = true;
+        return;
+      default:
+        return; // message_started, tool_call_finished: structure only
+    }
+  }
+
+  private open(block: CollectedText | CollectedReasoning): void {
+    this.response.blocks.push(block);
+    this.current = block;
+  }
+
+  private addTool(call: CollectedToolCall): CollectedToolCall {
+    if (this.tools.size >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} tool calls`);
+    this.tools.set(call.id, call);
+    this.response.toolCalls.push(call);
+    this.response.blocks.push(call);
+    this.current = undefined;
+    return call;
+  }
+}
+
+/** Folds a finished list of events (recordings, tests). */
+export function collectEvents(events: Iterable<LipEvent>): CollectedResponse {
+  const collector = new Collector();
+  for (const event of events) collector.push(event);
+  return collector.response;
+}
+
+/**
+ * RxJS operator: folds the event stream into one CollectedResponse, emitted when the source
+ * completes. Error notifications pass through untouched; a CollectLimitError ends the fold.
+ *
+ * ```
+ * events:  -s-m-t-t-u-f-|
+ * collect: -------------(r|)
+ * ```
+ */
+export function collect(): OperatorFunction<LipEvent, CollectedResponse> {
+  return (source) => new Observable<CollectedResponse>((subscriber) => {
+    const collector = new Collector();
+    return source.subscribe({
+      next(event) {
+        try {
+          collector.push(event);
+        } catch (err) {
+          subscriber.error(err);
+        }
+      },
+      error(err) { subscriber.error(err); },
+      complete() {
+        subscriber.next(collector.response);
+        subscriber.complete();
+      },
+    });
+  });
+}
+
+/**
+ * The finish reason a client should see: a natural stop after tool calls is a tool-call stop
+ * (some upstreams say `stop` there; clients then drop the tool calls).
+ */
+export function effectiveFinishReason(reason: FinishReason | undefined, hasToolCalls: boolean): FinishReason {
+  if (hasToolCalls && (reason === undefined || reason === 'stop')) return 'tool_calls';
+  return reason ?? 'stop';
+}

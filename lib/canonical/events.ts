@@ -1,0 +1,98 @@
+/**
+ * The canonical event stream (version 1). Backends emit it, routing operators pass it along,
+ * frontends encode it. Content is keyed: tool calls by `id`; text and reasoning belong to the
+ * current message. Failures are NOT events in a live pipeline: they travel as the Observable's
+ * error notification (a LipError). The `error` event exists so that recordings and `collect()`
+ * can represent a failed stream as data.
+ */
+export const LIP_EVENT_VERSION = 1;
+
+/**
+ * Faithful finish reasons. Every protocol maps its own vocabulary onto these and back:
+ * `stop` (natural end), `length` (max tokens), `tool_calls`, `content_filter`,
+ * `stop_sequence` (a configured stop sequence matched), `other` (anything else, see `raw`).
+ */
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'stop_sequence' | 'other';
+
+/**
+ * Token usage, in the OpenAI convention: `inputTokens` INCLUDES cache reads and cache writes,
+ * `outputTokens` INCLUDES reasoning tokens. Anthropic (cache counts in addition to input) and
+ * Gemini (thoughts in addition to candidates) convert at their codecs.
+ * A usage event is a snapshot: each present field replaces the previous value.
+ */
+export interface Usage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly totalTokens?: number;
+  readonly cacheReadTokens?: number;
+  readonly cacheWriteTokens?: number;
+  readonly reasoningTokens?: number;
+}
+
+export interface ResponseStartedEvent {
+  readonly type: 'response_started';
+  /** Upstream response id, when the provider gave one. */
+  readonly id?: string;
+  /** Model the upstream reports having used. */
+  readonly model?: string;
+}
+export interface MessageStartedEvent { readonly type: 'message_started' }
+export interface TextDeltaEvent { readonly type: 'text_delta'; readonly text: string }
+export interface ReasoningDeltaEvent { readonly type: 'reasoning_delta'; readonly text: string }
+/** Closes the current reasoning block with its signature (Anthropic thinking, Gemini thought). */
+export interface ReasoningSignatureEvent { readonly type: 'reasoning_signature'; readonly signature: string }
+/** A complete opaque reasoning block: Anthropic redacted_thinking, OpenAI encrypted_content. */
+export interface ReasoningOpaqueEvent {
+  readonly type: 'reasoning_opaque';
+  readonly dialect: string;
+  readonly data: string;
+  readonly id?: string;
+}
+export interface ToolCallStartedEvent {
+  readonly type: 'tool_call_started';
+  readonly id: string;
+  readonly name: string;
+  /** Provider signature bound to the call (Gemini thoughtSignature). */
+  readonly signature?: string;
+}
+export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }
+export interface ToolCallFinishedEvent { readonly type: 'tool_call_finished'; readonly id: string }
+export interface UsageEvent { readonly type: 'usage'; readonly usage: Usage }
+export interface WarningEvent { readonly type: 'warning'; readonly code: string; readonly message: string }
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly code: string;
+  readonly message: string;
+  readonly status?: number;
+}
+export interface ResponseFinishedEvent {
+  readonly type: 'response_finished';
+  readonly reason: FinishReason;
+  /** The provider's own finish reason, when it differs from the canonical name. */
+  readonly raw?: string;
+  /** The stop sequence that matched, when `reason` is `stop_sequence`. */
+  readonly stopSequence?: string;
+}
+
+export type LipEvent =
+  | ResponseStartedEvent
+  | MessageStartedEvent
+  | TextDeltaEvent
+  | ReasoningDeltaEvent
+  | ReasoningSignatureEvent
+  | ReasoningOpaqueEvent
+  | ToolCallStartedEvent
+  | ToolCallDeltaEvent
+  | ToolCallFinishedEvent
+  | UsageEvent
+  | WarningEvent
+  | ErrorEvent
+  | ResponseFinishedEvent;
+
+export type LipEventType = LipEvent['type'];
+
+export const LIP_EVENT_TYPES: readonly LipEventType[] = [
+  'response_started', 'message_started', 'text_delta', 'reasoning_delta', 'reasoning_signature',
+  'reasoning_opaque', 'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'usage',
+  'warning', 'error', 'response_finished',
+];

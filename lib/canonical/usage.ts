@@ -1,0 +1,25 @@
+import type { Usage } from './events.js';
+
+const FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
+
+/** Merges a usage snapshot into the running one: each present field replaces the old value. */
+export function mergeUsage(into: Usage, next: Usage): Usage {
+  let out: { -readonly [K in keyof Usage]: Usage[K] } | undefined;
+  for (const field of FIELDS) {
+    const value = next[field];
+    if (value !== undefined && value !== into[field]) {
+      out ??= { ...into };
+      out[field] = value;
+    }
+  }
+  return out ?? into;
+}
+
+/** Total tokens as reported, else input + output. */
+export function totalTokens(usage: Usage): number {
+  return usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+}
+
+export function hasUsage(usage: Usage): boolean {
+  return FIELDS.some((field) => usage[field] !== undefined);
+}

@@ -1,0 +1,161 @@
+import type { Call, Message, Part, ToolChoice, GenerationOptions } from './call.js';
+import { CALL_LIMITS as L } from './limits.js';
+
+/** One problem with a call: where (`messages[1].parts[0].text`) and what. */
+export interface CallIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+const MAX_ISSUES = 20;
+const ALLOWED_PARTS: Record<Message['role'], ReadonlySet<Part['type']>> = {
+  system: new Set(['text']),
+  user: new Set(['text', 'image', 'file']),
+  assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning']),
+  tool: new Set(['tool_result']),
+};
+
+/**
+ * Checks the invariants and limits of a call (CALL_LIMITS). Returns every issue found (up to
+ * 20), an empty list when the call is valid. Frontends run it after decoding and turn issues
+ * into a 400 naming the field.
+ */
+export function validateCall(call: Call): CallIssue[] {
+  const issues: CallIssue[] = [];
+  const add = (path: string, message: string) => {
+    if (issues.length < MAX_ISSUES) issues.push({ path, message });
+  };
+
+  if (typeof call.model !== 'string') add('model', 'must be a string');
+  else if (call.model.length > L.modelChars) add('model', `is longer than ${L.modelChars} characters`);
+
+  if (call.system.length > L.systemParts) add('system', `has more than ${L.systemParts} parts`);
+  call.system.forEach((part, i) => checkText(part.text, `system[${i}].text`, add));
+
+  if (call.messages.length === 0) add('messages', 'must contain at least one message');
+  if (call.messages.length > L.messages) add('messages', `has more than ${L.messages} messages`);
+  const toolCallIds = new Set<string>();
+  call.messages.forEach((message, i) => checkMessage(message, `messages[${i}]`, add, toolCallIds));
+
+  if (call.tools.length > L.tools) add('tools', `has more than ${L.tools} tools`);
+  const toolNames = new Set<string>();
+  call.tools.forEach((tool, i) => {
+    const path = `tools[${i}]`;
+    if (!tool.name || tool.name.trim() !== tool.name) add(`${path}.name`, 'must be a non-empty name without surrounding whitespace');
+    else if (tool.name.length > L.toolNameChars) add(`${path}.name`, `is longer than ${L.toolNameChars} characters`);
+    else if (toolNames.has(tool.name)) add(`${path}.name`, `duplicates the tool name "${tool.name}"`);
+    toolNames.add(tool.name);
+    if (tool.description !== undefined && tool.description.length > L.toolDescriptionChars) {
+      add(`${path}.description`, `is longer than ${L.toolDescriptionChars} characters`);
+    }
+    if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
+      add(`${path}.parameters`, 'must be a JSON Schema object');
+    }
+  });
+  checkToolChoice(call.toolChoice, toolNames, add);
+  checkOptions(call.options, add);
+
+  const entries = Object.entries(call.metadata);
+  if (entries.length > L.metadataEntries) add('metadata', `has more than ${L.metadataEntries} entries`);
+  for (const [key, value] of entries) {
+    if (key.length > L.metadataKeyChars) add(`metadata.${key.slice(0, 32)}`, `key is longer than ${L.metadataKeyChars} characters`);
+    if (typeof value !== 'string') add(`metadata.${key}`, 'must be a string');
+    else if (value.length > L.metadataValueChars) add(`metadata.${key}`, `is longer than ${L.metadataValueChars} characters`);
+  }
+  return issues;
+}
+
+type Add = (path: string, message: string) => void;
+
+function checkText(text: unknown, path: string, add: Add): void {
+  if (typeof text !== 'string') add(path, 'must be a string');
+  else if (text.length > L.textChars) add(path, `is longer than ${L.textChars} characters`);
+}
+
+function checkId(id: unknown, path: string, add: Add): void {
+  if (typeof id !== 'string' || id.length === 0) add(path, 'must be a non-empty string');
+  else if (id.length > L.idChars) add(path, `is longer than ${L.idChars} characters`);
+}
+
+function checkMessage(message: Message, path: string, add: Add, toolCallIds: Set<string>): void {
+  const allowed = ALLOWED_PARTS[message.role];
+  if (!allowed) {
+    add(`${path}.role`, 'must be one of system, user, assistant, tool');
+    return;
+  }
+  if (message.parts.length === 0) add(`${path}.parts`, 'must contain at least one part');
+  if (message.parts.length > L.partsPerMessage) add(`${path}.parts`, `has more than ${L.partsPerMessage} parts`);
+  message.parts.forEach((part, j) => {
+    const partPath = `${path}.parts[${j}]`;
+    if (!allowed.has(part.type)) {
+      add(partPath, `a ${part.type} part is not allowed in a ${message.role} message`);
+      return;
+    }
+    checkPart(part, partPath, add, toolCallIds);
+  });
+}
+
+function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>): void {
+  switch (part.type) {
+    case 'text':
+      checkText(part.text, `${path}.text`, add);
+      return;
+    case 'image':
+      if (!part.url && !part.data) add(path, 'an image needs a url or base64 data');
+      if (part.data && !part.mediaType) add(`${path}.mediaType`, 'is required with inline image data');
+      if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `image data is longer than ${L.refChars} characters`);
+      return;
+    case 'file':
+      if (!part.url && !part.data && !part.fileId) add(path, 'a file needs a url, a file id or base64 data');
+      if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `file data is longer than ${L.refChars} characters`);
+      return;
+    case 'tool_call':
+      checkId(part.id, `${path}.id`, add);
+      if (!part.name) add(`${path}.name`, 'must be a non-empty string');
+      checkText(part.arguments, `${path}.arguments`, add);
+      if (toolCallIds.has(part.id)) add(`${path}.id`, `duplicates the tool call id "${part.id}"`);
+      toolCallIds.add(part.id);
+      return;
+    case 'tool_result':
+      checkId(part.callId, `${path}.callId`, add);
+      if (typeof part.content === 'string') checkText(part.content, `${path}.content`, add);
+      else if (!Array.isArray(part.content)) add(`${path}.content`, 'must be a string or a list of parts');
+      return;
+    case 'reasoning':
+      if (!part.dialect || part.dialect.length > L.reasoningDialectChars) add(`${path}.dialect`, 'must be a non-empty dialect id');
+      if (part.text === undefined && !part.signature && !part.opaque) add(path, 'reasoning needs text, a signature or an opaque payload');
+      if (part.text !== undefined) checkText(part.text, `${path}.text`, add);
+      if ((part.signature?.length ?? 0) > L.signatureChars) add(`${path}.signature`, `is longer than ${L.signatureChars} characters`);
+      if (part.opaque !== undefined) checkText(part.opaque, `${path}.opaque`, add);
+      return;
+  }
+}
+
+function checkToolChoice(choice: ToolChoice, toolNames: ReadonlySet<string>, add: Add): void {
+  if (choice.type === 'any' && toolNames.size === 0) add('toolChoice', 'requires a tool call but no tools are declared');
+  if (choice.type === 'tool' && !toolNames.has(choice.name)) add('toolChoice.name', `names the tool "${choice.name}", which is not declared`);
+}
+
+function checkOptions(o: GenerationOptions, add: Add): void {
+  const range = (value: number | undefined, path: string, min: number, max: number, integer = false) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      add(path, `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+    }
+  };
+  range(o.temperature, 'options.temperature', 0, 2);
+  range(o.topP, 'options.topP', 0, 1);
+  range(o.topK, 'options.topK', 1, 1_000_000, true);
+  range(o.maxOutputTokens, 'options.maxOutputTokens', 1, 2 ** 31 - 1, true);
+  range(o.presencePenalty, 'options.presencePenalty', -2, 2);
+  range(o.frequencyPenalty, 'options.frequencyPenalty', -2, 2);
+  range(o.seed, 'options.seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true);
+  range(o.reasoning?.budgetTokens, 'options.reasoning.budgetTokens', 0, 2 ** 31 - 1, true);
+  if (o.stopSequences) {
+    if (o.stopSequences.length > L.stopSequences) add('options.stopSequences', `has more than ${L.stopSequences} entries`);
+    o.stopSequences.forEach((s, i) => {
+      if (typeof s !== 'string' || s.length === 0 || s.length > L.stopSequenceChars) add(`options.stopSequences[${i}]`, `must be a non-empty string of at most ${L.stopSequenceChars} characters`);
+    });
+  }
+  if (o.verbosity !== undefined && !['low', 'medium', 'high'].includes(o.verbosity)) add('options.verbosity', 'must be low, medium or high');
+}

@@ -1,0 +1,90 @@
+import type { LipEvent } from './events.js';
+import { LIP_EVENT_TYPES } from './events.js';
+
+/** Thrown by `assertSequence()`; its code is registered in lib/errors. */
+export class SequenceError extends Error {
+  override readonly name = 'SequenceError';
+  readonly code = 'LIP_ERR_RESPONSE_SEQUENCE';
+}
+
+const KNOWN = new Set<string>(LIP_EVENT_TYPES);
+const NEEDS_MESSAGE = new Set<string>([
+  'text_delta', 'reasoning_delta', 'reasoning_signature', 'reasoning_opaque',
+  'tool_call_started', 'tool_call_delta', 'tool_call_finished',
+]);
+
+/**
+ * Checks the ordering invariants of a canonical stream, one event at a time:
+ * 1. exactly one `response_started`, and it comes first;
+ * 2. `message_started` after it; content events (text, reasoning, tool calls) only inside a message;
+ * 3. `usage` and `warning` any time after `response_started`;
+ * 4. per tool call id: started once, then deltas, then finished once; all finished before the end;
+ * 5. one terminal event (`response_finished` or `error`), nothing after it, and the stream must
+ *    not end without one.
+ */
+export class SequenceValidator {
+  private started = false;
+  private inMessage = false;
+  private terminated = false;
+  private readonly tools = new Map<string, boolean>(); // id -> finished
+
+  /** Returns the violation this event causes, or undefined. */
+  push(event: LipEvent): string | undefined {
+    const type = event?.type as string;
+    if (!KNOWN.has(type)) return `unknown event type ${JSON.stringify(type)}`;
+    if (this.terminated) return `${type} after the terminal event`;
+    if (type === 'response_started') {
+      if (this.started) return 'a second response_started';
+      this.started = true;
+      return undefined;
+    }
+    if (!this.started) return `${type} before response_started`;
+    if (type === 'message_started') {
+      this.inMessage = true;
+      return undefined;
+    }
+    if (NEEDS_MESSAGE.has(type) && !this.inMessage) return `${type} before message_started`;
+    switch (event.type) {
+      case 'tool_call_started':
+        if (this.tools.has(event.id)) return `tool call ${event.id} started twice`;
+        this.tools.set(event.id, false);
+        return undefined;
+      case 'tool_call_delta':
+      case 'tool_call_finished': {
+        const finished = this.tools.get(event.id);
+        if (finished === undefined) return `${type} for tool call ${event.id}, which never started`;
+        if (finished) return `${type} for tool call ${event.id} after it finished`;
+        if (event.type === 'tool_call_finished') this.tools.set(event.id, true);
+        return undefined;
+      }
+      case 'response_finished': {
+        this.terminated = true;
+        for (const [id, finished] of this.tools) if (!finished) return `response_finished while tool call ${id} is still open`;
+        return undefined;
+      }
+      case 'error':
+        this.terminated = true;
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Call at the end of the stream; returns a violation if no terminal event was seen. */
+  end(): string | undefined {
+    return this.terminated ? undefined : 'the stream ended without response_finished or error';
+  }
+}
+
+/** Every violation in a finished list of events (empty when the sequence is valid). */
+export function validateSequence(events: readonly LipEvent[]): string[] {
+  const validator = new SequenceValidator();
+  const violations: string[] = [];
+  events.forEach((event, i) => {
+    const violation = validator.push(event);
+    if (violation) violations.push(`event ${i}: ${violation}`);
+  });
+  const atEnd = validator.end();
+  if (atEnd) violations.push(atEnd);
+  return violations;
+}

@@ -1,0 +1,18 @@
+import { BACKEND_KIND_INFO } from '../backends/registry.js';
+import { checkSelector } from '../core/check-selector.js';
+import { loadConfigFile, loadDefaultConfig, type Config, type LoadOptions } from '../config/index.js';
+
+export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, checkSelector };
+
+/** `--config` (the last one wins when given twice), else `LIP_CONFIG`, else undefined. */
+export function configPath(flag: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = Array.isArray(flag) ? flag[flag.length - 1] : flag;
+  if (typeof value === 'string' && value.length > 0) return value;
+  return env.LIP_CONFIG || undefined;
+}
+
+/** Loads the chosen config file, or the embedded default when none is given. */
+export function loadConfig(path: string | undefined, options: Partial<LoadOptions> = {}): Config {
+  const merged = { ...LOAD_OPTIONS, ...options };
+  return path === undefined ? loadDefaultConfig(merged) : loadConfigFile(path, merged);
+}

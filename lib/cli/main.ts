@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import yargs from 'yargs';
+import { isLipError } from '../errors/index.js';
+import { checkConfigCommand } from './commands/check-config.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { routesCommand } from './commands/routes.js';
+import { serveCommand } from './commands/serve.js';
+import { configPath, loadConfig } from './config-source.js';
+import { processOutput, type Output } from './output.js';
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Runs a config-reading command: 1 with the problems when the config is invalid. */
+function withConfig(path: string | undefined, io: Output, run: (config: ReturnType<typeof loadConfig>) => number): number {
+  let config;
+  try {
+    config = loadConfig(path);
+  } catch (err) {
+    io.err(isLipError(err) ? err.message : String(err));
+    return 1;
+  }
+  return run(config);
+}
+
+/**
+ * The `lip` command line. Resolves with the exit code: 0 success, 1 failure (bad config, port
+ * in use, ...), 2 usage errors. `--config` may stand before or after the subcommand; given
+ * twice, the later one wins; `LIP_CONFIG` is the fallback.
+ */
+export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let result: number | Promise<number> | undefined;
+  let usageError: string | undefined;
+  const parser = yargs([...argv])
+    .scriptName('lip')
+    .usage('lip <command> [options]\n\nA streaming-first LLM proxy.')
+    .option('config', { alias: 'c', type: 'string', global: true, describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
+    .command('serve', 'run the proxy', (y) => y
+      .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
+      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' }),
+    (args) => {
+      result = serveCommand({
+        configPath: configPath(args.config, env),
+        ...(typeof args.host === 'string' ? { host: args.host } : {}),
+        ...(typeof args.port === 'number' && Number.isFinite(args.port) ? { port: args.port } : {}),
+      }, io);
+    })
+    .command('check-config', 'validate a configuration without serving', () => {}, (args) => {
+      result = checkConfigCommand(configPath(args.config, env), io);
+    })
+    .command('routes', 'show the default route, the backends and the model aliases', (y) => y
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+    (args) => {
+      result = withConfig(configPath(args.config, env), io, (config) => routesCommand(config, args.json, io));
+    })
+    .command('inventory', 'list the models of every backend', (y) => y
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+    (args) => {
+      result = withConfig(configPath(args.config, env), io, (config) => inventoryCommand(config, args.json, io));
+    })
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .strict()
+    .version(version)
+    .help()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, err) => {
+      usageError = message ?? err?.message ?? 'invalid usage';
+    });
+
+  let output = '';
+  await parser.parse([...argv], {}, (_err, _args, text) => {
+    output = text;
+  });
+  if (usageError !== undefined) {
+    io.err(`${output ? `${output}\n\n` : ''}lip: ${usageError} (see lip --help)`);
+    return 2;
+  }
+  if (output) io.out(output);
+  return result === undefined ? 0 : await result;
+}

@@ -1,0 +1,174 @@
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { LineCounter, parseDocument, isMap, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { LipError } from '../errors/index.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+import { addUnitKeywords } from './keywords.js';
+import { backendRowSchema, configSchema } from './schema.js';
+import { nearest } from './suggest.js';
+import type { BackendKindInfo, Config } from './types.js';
+import { checkSemantics } from './check-semantics.js';
+
+export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+export const EMBEDDED_DEFAULT_NAME = '<embedded default>';
+const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
+
+export interface LoadOptions {
+  /** Backend kinds the registry knows, with their row schemas. */
+  readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
+  /** Feature ids that may appear under `features`. */
+  readonly featureIds?: readonly string[];
+  /** Checks a selector (default route, alias replacements); returns a message or undefined. */
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>) => string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+type Segment = string | number;
+export type Locate = (path: readonly Segment[], key?: string) => { line: number; column: number };
+
+const ajvCache = new WeakMap<object, { top: ValidateFunction; rows: Map<string, ValidateFunction> }>();
+
+function validators(options: LoadOptions) {
+  let cached = ajvCache.get(options.backendKinds);
+  if (!cached) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+    ajv.addVocabulary(['lipHint']);
+    addUnitKeywords(ajv);
+    const rows = new Map<string, ValidateFunction>();
+    for (const [kind, info] of Object.entries(options.backendKinds)) rows.set(kind, ajv.compile(backendRowSchema(info.properties)));
+    cached = { top: ajv.compile(configSchema), rows };
+    ajvCache.set(options.backendKinds, cached);
+  }
+  return cached;
+}
+
+/** Reads and validates a config file; throws ConfigError with every problem found. */
+export function loadConfigFile(path: string, options: LoadOptions): Config {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfig(text, path, options);
+}
+
+/** The embedded default: all four frontends, one localstub backend `stub`, loopback, no auth. */
+export function loadDefaultConfig(options: LoadOptions): Config {
+  return parseConfig(readFileSync(EMBEDDED_DEFAULT_PATH, 'utf8'), EMBEDDED_DEFAULT_NAME, options);
+}
+
+/** Validates config text. `file` is used in messages (`file:line:col: path: message`). */
+export function parseConfig(text: string, file: string, options: LoadOptions): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const issues: ConfigIssue[] = [];
+  const pos = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
+    const at = pos(err.pos[0]);
+    issues.push({ file, ...at, path: '', message: err.message.split('\n')[0]! });
+  }
+  if (doc.errors.length > 0) throw new ConfigError(issues);
+
+  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the configuration must be a mapping of sections (server, backends, ...)' }]);
+  }
+  const locate: Locate = (path, key) => locateNode(doc, path, key, pos);
+  const report = (path: readonly Segment[], message: string, key?: string) => {
+    issues.push({ file, ...locate(path, key), path: formatPath(key === undefined ? path : [...path, key]), message });
+  };
+
+  const { top, rows } = validators(options);
+  if (!top(data)) for (const e of top.errors ?? []) reportAjvError(e, [], report);
+
+  const root = data as Record<string, unknown>;
+  const backends = Array.isArray(root.backends) ? (root.backends as Record<string, unknown>[]) : [];
+  backends.forEach((row, i) => {
+    if (row === null || typeof row !== 'object') return;
+    const kind = row.kind;
+    if (typeof kind !== 'string') return; // reported by the top-level schema
+    const validate = rows.get(kind);
+    if (!validate) {
+      const hint = nearest(kind, rows.keys());
+      report(['backends', i, 'kind'], `unknown backend kind "${kind}"${hint ? ` (did you mean "${hint}"?)` : ''}; known kinds: ${[...rows.keys()].join(', ')}`);
+      return;
+    }
+    if (!validate(row)) for (const e of validate.errors ?? []) reportAjvError(e, ['backends', i], report);
+  });
+
+  if (issues.length === 0) checkSemantics(root, { ...options, env: options.env ?? process.env }, report);
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ConfigError(issues);
+  }
+  return { source: file, ...(root as Omit<Config, 'source'>) };
+}
+
+function reportAjvError(e: ErrorObject, prefix: readonly Segment[], report: (path: readonly Segment[], message: string, key?: string) => void): void {
+  const path = [...prefix, ...parsePointer(e.instancePath)];
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  const got = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : JSON.stringify(value));
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const known = Object.keys((parent?.properties as object | undefined) ?? {});
+      const hint = nearest(key, known);
+      report(path, `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : known.length ? `; allowed keys: ${known.join(', ')}` : ''}`, key);
+      return;
+    }
+    case 'required':
+      report(path, `missing required key "${String(e.params.missingProperty)}"`);
+      return;
+    case 'type': {
+      const expected = String(e.params.type).replace('object', 'a mapping').replace('array', 'a list').replace(',', ' or ');
+      report(path, `must be ${/^(a |an )/.test(expected) ? expected : `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`} (got ${got(e.data)})`);
+      return;
+    }
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map(String);
+      const hint = typeof e.data === 'string' ? nearest(e.data, allowed) : undefined;
+      report(path, `must be one of ${allowed.join(', ')} (got ${got(e.data)})${hint ? `; did you mean "${hint}"?` : ''}`);
+      return;
+    }
+    case 'pattern':
+      report(path, `${(parent?.lipHint as string | undefined) ?? `must match ${String(e.params.pattern)}`} (got ${got(e.data)})`);
+      return;
+    default:
+      report(path, `${e.message ?? 'is invalid'}${e.keyword.startsWith('lip') ? '' : ` (got ${got(e.data)})`}`);
+  }
+}
+
+function parsePointer(pointer: string): Segment[] {
+  if (!pointer) return [];
+  return pointer.slice(1).split('/').map((raw) => {
+    const s = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    return /^\d+$/.test(s) ? Number(s) : s;
+  });
+}
+
+export function formatPath(path: readonly Segment[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+/** The position of the node at `path` (or of `key` inside it); falls back to the nearest parent. */
+function locateNode(doc: Document, path: readonly Segment[], key: string | undefined, pos: (offset: number) => { line: number; column: number }) {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as YamlNode | undefined);
+    if (!node) continue;
+    if (n === path.length && key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+      const keyNode = pair?.key as YamlNode | undefined;
+      if (keyNode?.range) return pos(keyNode.range[0]);
+    }
+    if (node.range) return pos(node.range[0]);
+  }
+  return { line: 1, column: 1 };
+}

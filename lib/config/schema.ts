@@ -1,0 +1,150 @@
+/**
+ * The JSON Schema of the configuration file (CONTRACT section 3), checked by ajv. Unknown keys
+ * are errors everywhere. `lipDuration` and `lipSize` are this project's keywords (see
+ * `keywords.ts`): they accept `250ms` / `30s` / `5m` and `8MiB` / bytes and convert in place
+ * to milliseconds and bytes. Backend rows are checked in a second pass against the schema of
+ * their kind, which the backend registry supplies.
+ */
+type Schema = Record<string, unknown>;
+
+const duration = (defaultValue?: string): Schema => ({ lipDuration: true, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+const size = (defaultValue?: string | number): Schema => ({ lipSize: true, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+const section = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+  type: 'object', default: {}, additionalProperties: false, properties, ...extra,
+});
+const str: Schema = { type: 'string' };
+const nonEmpty: Schema = { type: 'string', minLength: 1 };
+const bool = (value: boolean): Schema => ({ type: 'boolean', default: value });
+const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
+
+export const FRONTEND_IDS = ['openai-responses', 'openai-chat', 'anthropic', 'gemini'] as const;
+
+export const configSchema: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: section({
+      host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+      max_request_body_bytes: size('8MiB'),
+      max_concurrent_requests: { type: 'integer', minimum: 0, default: 0 },
+      shutdown_timeout: duration('15s'),
+      keepalive_interval: duration('15s'),
+    }),
+    access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
+    auth: section({
+      api_keys: {
+        type: 'array', default: [],
+        items: {
+          type: 'object', additionalProperties: false, required: ['id'],
+          properties: { id: nonEmpty, key: str, key_env: envName, principal: nonEmpty },
+        },
+      },
+    }),
+    logging: section({
+      level: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
+      format: { enum: ['json', 'text'], default: 'json' },
+      access_log: bool(true),
+      include_raw_path: bool(false),
+    }),
+    diagnostics: section({
+      enabled: bool(false),
+      shared_secret: str,
+      shared_secret_env: envName,
+      recent_routes: { type: 'integer', minimum: 1, maximum: 10_000, default: 64 },
+    }),
+    observability: section({
+      metrics: section({ enabled: bool(false), path: { type: 'string', pattern: '^/', default: '/metrics' } }),
+      tracing: section({
+        enabled: bool(false),
+        service_name: { type: 'string', minLength: 1, default: 'lip' },
+        exporter: { enum: ['otlp', 'console'], default: 'otlp' },
+        sample_ratio: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+      }),
+    }),
+    http_client: section({
+      trust_environment_proxy: bool(true),
+      connect_timeout: duration('10s'),
+      headers_timeout: duration('60s'),
+      body_timeout: duration('300s'),
+      connections_per_origin: { type: 'integer', minimum: 1, default: 64 },
+    }),
+    routing: section({
+      default_route: nonEmpty,
+      max_attempts: { type: 'integer', minimum: 1, maximum: 64, default: 3 },
+      circuit_breaker: section({
+        enabled: bool(false),
+        failure_threshold: { type: 'integer', minimum: 1, default: 5 },
+        open_for: duration('30s'),
+        half_open_probes: { type: 'integer', minimum: 1, default: 1 },
+        store: { enum: ['memory', 'redis'], default: 'memory' },
+      }),
+    }),
+    model_aliases: {
+      type: 'array', default: [],
+      items: {
+        type: 'object', additionalProperties: false, required: ['pattern', 'replacement'],
+        properties: { pattern: nonEmpty, replacement: nonEmpty },
+      },
+    },
+    continuity: section({
+      store: { enum: ['memory', 'sqlite'], default: 'memory' },
+      sqlite_path: { type: 'string', minLength: 1, default: './lip.db' },
+      ttl: duration('24h'),
+      max_legs: { type: 'integer', minimum: 1, default: 100_000 },
+    }),
+    redis: section({
+      url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+      key_prefix: { type: 'string', default: 'lip:' },
+    }),
+    recording: section({
+      enabled: bool(false),
+      path: { type: 'string', minLength: 1, default: './recordings/traffic.jsonl' },
+      redact_headers: { type: 'array', items: str, default: ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie'] },
+      redact_substrings: { type: 'array', items: str, default: [] },
+    }),
+    frontends: {
+      type: 'array',
+      default: FRONTEND_IDS.map((id) => ({ id, enabled: true })),
+      items: {
+        type: 'object', additionalProperties: false, required: ['id'],
+        properties: { id: { enum: [...FRONTEND_IDS] }, enabled: bool(true) },
+      },
+    },
+    backends: {
+      type: 'array', default: [],
+      // Rows are checked against their kind's schema in a second pass (load-config.ts).
+      items: { type: 'object', required: ['id', 'kind'], properties: { id: str, kind: str } },
+    },
+    features: {
+      type: 'array', default: [],
+      items: {
+        type: 'object', additionalProperties: false, required: ['id'],
+        properties: { id: nonEmpty, enabled: bool(true), config: { type: 'object', default: {} } },
+      },
+    },
+  },
+};
+
+/** Keys every backend row may carry, whatever its kind (CONTRACT sections 3 and 6). */
+export const backendCommonProperties: Record<string, Schema> = {
+  id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+  kind: str,
+  enabled: bool(true),
+  base_url: { type: 'string', pattern: '^https?://' },
+  api_key: str,
+  api_keys: { type: 'array', items: str },
+  api_key_env: envName,
+  models: { type: 'array', items: nonEmpty, default: [] },
+  headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+};
+
+/** Builds the full schema of a backend row from its kind's own properties. */
+export function backendRowSchema(kindProperties: Record<string, Schema>): Schema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'kind'],
+    properties: { ...backendCommonProperties, ...kindProperties },
+  };
+}

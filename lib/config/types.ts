@@ -1,0 +1,75 @@
+/**
+ * The validated configuration. Keys mirror the YAML file (CONTRACT section 3) so that docs,
+ * errors and code use one vocabulary; durations are milliseconds, sizes bytes.
+ */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  max_request_body_bytes: number;
+  max_concurrent_requests: number;
+  shutdown_timeout: number;
+  keepalive_interval: number;
+}
+
+export interface ApiKeyConfig {
+  id: string;
+  /** Resolved from `key` or `key_env` at load time. */
+  key: string;
+  principal: string;
+}
+
+export interface BackendConfig {
+  id: string;
+  kind: string;
+  enabled: boolean;
+  base_url?: string;
+  api_key?: string;
+  api_keys?: string[];
+  api_key_env?: string;
+  models: string[];
+  headers: Record<string, string>;
+  /** Kind-specific keys (validated against the kind's schema). */
+  [key: string]: unknown;
+}
+
+export interface Config {
+  /** Where the config came from (`<embedded default>` or a path), for messages. */
+  source: string;
+  server: ServerConfig;
+  access: { mode: 'single_user' | 'multi_user' };
+  auth: { api_keys: ApiKeyConfig[] };
+  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean };
+  diagnostics: { enabled: boolean; shared_secret?: string; recent_routes: number };
+  observability: {
+    metrics: { enabled: boolean; path: string };
+    tracing: { enabled: boolean; service_name: string; exporter: 'otlp' | 'console'; sample_ratio: number };
+  };
+  http_client: {
+    trust_environment_proxy: boolean;
+    connect_timeout: number;
+    headers_timeout: number;
+    body_timeout: number;
+    connections_per_origin: number;
+  };
+  routing: {
+    /** Always set after loading: the configured value or the derived one. */
+    default_route: string;
+    max_attempts: number;
+    circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
+  };
+  model_aliases: { pattern: string; replacement: string }[];
+  continuity: { store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number };
+  redis: { url: string; key_prefix: string };
+  recording: { enabled: boolean; path: string; redact_headers: string[]; redact_substrings: string[] };
+  frontends: { id: 'openai-responses' | 'openai-chat' | 'anthropic' | 'gemini'; enabled: boolean }[];
+  backends: BackendConfig[];
+  features: { id: string; enabled: boolean; config: Record<string, unknown> }[];
+}
+
+/** What the config loader needs to know about backend kinds (supplied by the registry). */
+export interface BackendKindInfo {
+  /** JSON Schema properties specific to this kind (common keys are added by the loader). */
+  readonly properties: Record<string, Record<string, unknown>>;
+  /** Model used when a default route must be derived for a row without `models`. */
+  readonly defaultModel?: string;
+}

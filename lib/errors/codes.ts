@@ -1,0 +1,64 @@
+/**
+ * The one error registry. Every failure `lip` reports carries one of these codes; the HTTP
+ * status and retryability here are the defaults (an upstream failure keeps the upstream's own
+ * status). `docs/errors.md` lists exactly these rows, checked by `spec/errors/codes.spec.ts`.
+ */
+export interface ErrorSpec {
+  /** Default HTTP status when this error reaches a client before any output. */
+  readonly status: number;
+  /** Whether routing may move on to another candidate (only before output). */
+  readonly retryable: boolean;
+  /** One line for operators; also the fallback client message. */
+  readonly summary: string;
+}
+
+export const ERROR_CODES = {
+  // ── requests ────────────────────────────────────────────────────────────────
+  LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column).' },
+  LIP_ERR_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The request violates the protocol schema or a documented limit (the message names the field).' },
+  LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes.' },
+  LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1).' },
+  LIP_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, summary: 'No route matches the request path.' },
+  LIP_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists but not for this HTTP method.' },
+  // ── access ──────────────────────────────────────────────────────────────────
+  LIP_ERR_AUTH_MISSING_KEY: { status: 401, retryable: false, summary: 'Authentication is required and the request carries no API key.' },
+  LIP_ERR_AUTH_INVALID_KEY: { status: 401, retryable: false, summary: 'The API key presented is not one of auth.api_keys.' },
+  LIP_ERR_ADMIN_FORBIDDEN: { status: 403, retryable: false, summary: 'A diagnostics endpoint was called without the right shared secret.' },
+  // ── server ──────────────────────────────────────────────────────────────────
+  LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
+  LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
+  LIP_ERR_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },
+  // ── routing ─────────────────────────────────────────────────────────────────
+  LIP_ERR_ROUTE_INVALID_SELECTOR: { status: 400, retryable: false, summary: 'The route selector does not parse (the message gives the column and reason).' },
+  LIP_ERR_ROUTE_UNKNOWN_BACKEND: { status: 400, retryable: false, summary: 'The selector names a backend id that is not configured or not enabled.' },
+  LIP_ERR_ROUTE_NO_CANDIDATE: { status: 503, retryable: false, summary: 'No candidate of the route is eligible (for example every circuit is open).' },
+  LIP_ERR_ROUTE_ALL_FAILED: { status: 502, retryable: false, summary: 'Every candidate of the route failed before output.' },
+  LIP_ERR_ROUTE_RATE_LIMITED: { status: 429, retryable: false, summary: 'Every candidate of the route is rate-limited; Retry-After gives the earliest recovery.' },
+  LIP_ERR_ROUTE_TTFT_TIMEOUT: { status: 504, retryable: false, summary: 'The global time-to-first-token budget of the selector was spent.' },
+  LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT: { status: 504, retryable: true, summary: 'A leaf time-to-first-token budget expired; routing moves on.' },
+  LIP_ERR_ROUTE_MAX_ATTEMPTS: { status: 502, retryable: false, summary: 'routing.max_attempts backend opens were used without success.' },
+  // ── upstream ────────────────────────────────────────────────────────────────
+  LIP_ERR_UPSTREAM_STATUS: { status: 502, retryable: false, summary: 'The upstream answered with an error status (kept, message sanitised); 408, 409, 429 and 5xx are retryable.' },
+  LIP_ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, summary: 'The upstream could not be reached (DNS, refused, unreachable).' },
+  LIP_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.connect_timeout expired.' },
+  LIP_ERR_UPSTREAM_HEADERS_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.headers_timeout expired before the upstream answered.' },
+  LIP_ERR_UPSTREAM_BODY_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.body_timeout expired between two chunks of the upstream body.' },
+  LIP_ERR_UPSTREAM_RESET: { status: 502, retryable: true, summary: 'The upstream connection was reset or closed early.' },
+  LIP_ERR_UPSTREAM_EMPTY_STREAM: { status: 502, retryable: true, summary: 'The upstream stream ended before any output.' },
+  LIP_ERR_UPSTREAM_MALFORMED: { status: 502, retryable: false, summary: 'The upstream sent a frame that does not follow its protocol.' },
+  LIP_ERR_UPSTREAM_STREAM_ERROR: { status: 502, retryable: false, summary: 'The upstream reported an error inside its stream.' },
+  LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
+  // ── responses ───────────────────────────────────────────────────────────────
+  LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A non-streaming response exceeded the collect limits.' },
+  LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
+  // ── configuration ───────────────────────────────────────────────────────────
+  LIP_ERR_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration file is invalid (each problem as file:line:col: path: message).' },
+  LIP_ERR_CONFIG_UNREADABLE: { status: 500, retryable: false, summary: 'The configuration file cannot be read.' },
+  LIP_ERR_SERVER_LISTEN: { status: 500, retryable: false, summary: 'The server cannot listen (for example the port is in use).' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}

@@ -1,0 +1,182 @@
+import type {
+  Call, FilePart, GenerationOptions, ImagePart, Message, Part, ResponseFormat, TextPart, ToolChoice, ToolDefinition,
+} from '../../canonical/index.js';
+import { REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
+import type { DecodedRequest } from '../protocol.js';
+import { chatRequestSchema } from './request-schema.js';
+
+type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
+
+const validate = compileRequestValidator(chatRequestSchema);
+
+/**
+ * Chat Completions request -> Call. Leading system/developer messages become `system`; later
+ * ones stay in place as system messages. Assistant `tool_calls` become tool_call parts,
+ * `reasoning_content` (or `reasoning`) a reasoning part; `tool` messages tool_result parts.
+ */
+export function decodeChatRequest(body: unknown): DecodedRequest {
+  validate(body);
+  const b = body as Json;
+  if (typeof b.n === 'number' && b.n > 1) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'n: only one choice per request is supported (n must be 1)', { param: 'n' });
+
+  const system: TextPart[] = [];
+  const messages: Message[] = [];
+  let legacyCalls = 0;
+  const legacyIds = new Map<string, string>(); // function name -> generated call id
+  (b.messages as Json[]).forEach((m, i) => {
+    const path = `messages[${i}]`;
+    switch (m.role) {
+      case 'system':
+      case 'developer': {
+        const parts = textParts(m.content, `${path}.content`);
+        if (messages.length === 0) system.push(...parts);
+        else messages.push({ role: 'system', parts });
+        return;
+      }
+      case 'user':
+        messages.push({ role: 'user', parts: userParts(m.content, `${path}.content`) });
+        return;
+      case 'assistant': {
+        const parts: Part[] = [];
+        const reasoning = m.reasoning_content ?? m.reasoning;
+        if (typeof reasoning === 'string' && reasoning.length > 0) parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning });
+        if (typeof m.content === 'string') {
+          if (m.content.length > 0) parts.push({ type: 'text', text: m.content });
+        } else if (Array.isArray(m.content)) {
+          for (const p of m.content as Json[]) parts.push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text });
+        }
+        if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) parts.push({ type: 'text', text: m.refusal });
+        for (const call of (m.tool_calls ?? []) as Json[]) {
+          parts.push({ type: 'tool_call', id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' });
+        }
+        if (m.function_call?.name) {
+          const id = `call_legacy_${++legacyCalls}`;
+          legacyIds.set(m.function_call.name, id);
+          parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: m.function_call.arguments ?? '' });
+        }
+        messages.push({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }] });
+        return;
+      }
+      case 'tool':
+        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId: m.tool_call_id, content: toolContent(m.content) }] });
+        return;
+      case 'function': {
+        const callId = legacyIds.get(m.name);
+        if (!callId) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: no earlier assistant function_call named "${String(m.name)}"`, { param: `${path}.name` });
+        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId, name: m.name, content: m.content ?? '' }] });
+        return;
+      }
+    }
+  });
+
+  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t) => ({
+    name: t.function.name,
+    ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+    parameters: t.function.parameters ?? { type: 'object', properties: {} },
+    ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
+  }));
+
+  const call: Call = {
+    ...emptyCall(),
+    model: b.model,
+    stream: b.stream === true,
+    system,
+    messages,
+    tools,
+    toolChoice: toolChoice(b.tool_choice),
+    options: options(b),
+    metadata: b.metadata ?? {},
+    ...(typeof b.user === 'string' ? { user: b.user } : {}),
+  };
+  return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
+}
+
+function textParts(content: string | Json[], path: string): TextPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (content.length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: must not be an empty array`, { param: path });
+  return content.map((p) => ({ type: 'text', text: p.text as string }));
+}
+
+function userParts(content: string | Json[], path: string): Part[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (content.length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: must not be an empty array`, { param: path });
+  return content.map((p, j): Part => {
+    switch (p.type) {
+      case 'text':
+        return { type: 'text', text: p.text };
+      case 'image_url':
+        return imagePart(p.image_url.url, p.image_url.detail);
+      case 'file':
+        return filePart(p.file, `${path}[${j}].file`);
+      default:
+        throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${path}[${j}]: ${String(p.type)} content is not supported`, { param: `${path}[${j}].type` });
+    }
+  });
+}
+
+function imagePart(url: string, detail?: string): ImagePart {
+  const inline = parseDataUrl(url);
+  const base = inline ? { type: 'image' as const, data: inline.data, mediaType: inline.mediaType } : { type: 'image' as const, url };
+  return detail ? { ...base, detail } : base;
+}
+
+function filePart(f: Json, path: string): FilePart {
+  const named = typeof f.filename === 'string' ? { filename: f.filename } : {};
+  if (typeof f.file_data === 'string') {
+    const inline = parseDataUrl(f.file_data);
+    if (inline) return { type: 'file', data: inline.data, mediaType: inline.mediaType, ...named };
+    return { type: 'file', data: f.file_data, mediaType: mediaTypeOf(f.filename), ...named };
+  }
+  if (typeof f.file_id === 'string') return { type: 'file', fileId: f.file_id, ...named };
+  throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: needs file_data or file_id`, { param: path });
+}
+
+function mediaTypeOf(filename: unknown): string {
+  return typeof filename === 'string' && filename.toLowerCase().endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream';
+}
+
+function toolContent(content: string | Json[]): string | TextPart[] {
+  return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string }));
+}
+
+function toolChoice(choice: unknown): ToolChoice {
+  if (choice === 'none') return { type: 'none' };
+  if (choice === 'required') return { type: 'any' };
+  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'function') return { type: 'tool', name: (choice as Json).function.name };
+  return { type: 'auto' };
+}
+
+function options(b: Json): GenerationOptions {
+  const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
+  if (typeof b.temperature === 'number') o.temperature = b.temperature;
+  if (typeof b.top_p === 'number') o.topP = b.top_p;
+  const max = b.max_completion_tokens ?? b.max_tokens;
+  if (typeof max === 'number') o.maxOutputTokens = max;
+  if (typeof b.stop === 'string') o.stopSequences = [b.stop];
+  else if (Array.isArray(b.stop) && b.stop.length > 0) o.stopSequences = b.stop;
+  if (typeof b.presence_penalty === 'number') o.presencePenalty = b.presence_penalty;
+  if (typeof b.frequency_penalty === 'number') o.frequencyPenalty = b.frequency_penalty;
+  if (typeof b.seed === 'number') o.seed = b.seed;
+  if (typeof b.reasoning_effort === 'string') o.reasoning = { effort: b.reasoning_effort };
+  if (typeof b.verbosity === 'string') o.verbosity = b.verbosity as GenerationOptions['verbosity'];
+  if (typeof b.parallel_tool_calls === 'boolean') o.parallelToolCalls = b.parallel_tool_calls;
+  const format = responseFormat(b.response_format);
+  if (format) o.responseFormat = format;
+  return o;
+}
+
+function responseFormat(f: Json | null | undefined): ResponseFormat | undefined {
+  if (!f) return undefined;
+  if (f.type === 'json_object') return { type: 'json_object' };
+  if (f.type === 'json_schema' && f.json_schema) {
+    return {
+      type: 'json_schema',
+      schema: f.json_schema.schema ?? {},
+      ...(f.json_schema.name ? { name: f.json_schema.name } : {}),
+      ...(typeof f.json_schema.strict === 'boolean' ? { strict: f.json_schema.strict } : {}),
+    };
+  }
+  return { type: 'text' };
+}

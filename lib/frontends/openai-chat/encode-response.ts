@@ -1,0 +1,26 @@
+import type { CollectedResponse } from '../../canonical/index.js';
+import { effectiveFinishReason, hasUsage } from '../../canonical/index.js';
+import type { EncodeContext } from '../protocol.js';
+import { chatUsage } from './encode-usage.js';
+import { completionId } from './ids.js';
+import { mapFinishReason } from './map-finish-reason.js';
+
+/** A collected response as one `chat.completion` object. */
+export function encodeChatResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
+  const toolCalls = r.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  const message: Record<string, unknown> = {
+    role: 'assistant',
+    content: r.text.length > 0 || toolCalls.length === 0 ? r.text : null,
+    refusal: null,
+    ...(r.reasoningText ? { reasoning_content: r.reasoningText } : {}),
+    ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+  };
+  return {
+    id: completionId(),
+    object: 'chat.completion',
+    created: context.created,
+    model: context.call.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: mapFinishReason(effectiveFinishReason(r.finishReason, toolCalls.length > 0)) }],
+    ...(hasUsage(r.usage) ? { usage: chatUsage(r.usage) } : {}),
+  };
+}

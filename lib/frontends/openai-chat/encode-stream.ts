@@ -1,0 +1,86 @@
+import type { LipEvent, Usage } from '../../canonical/index.js';
+import { effectiveFinishReason, hasUsage, mergeUsage } from '../../canonical/index.js';
+import type { LipError } from '../../errors/index.js';
+import type { EncodeContext, StreamEncoder } from '../protocol.js';
+import { chatErrorObject } from './encode-error.js';
+import { chatUsage } from './encode-usage.js';
+import { completionId } from './ids.js';
+import { mapFinishReason } from './map-finish-reason.js';
+
+/**
+ * Events -> `chat.completion.chunk` SSE frames. The chunk prefix (id, object, created, model)
+ * is serialised once per stream; each event costs one JSON.stringify of its delta.
+ * Tool calls get `index` by start order; usage goes in a final `choices: []` chunk when the
+ * client asked for `stream_options.include_usage`, as OpenAI does; then `data: [DONE]`.
+ */
+export class ChatStreamEncoder implements StreamEncoder {
+  private readonly prefix: string;
+  private readonly includeUsage: boolean;
+  private readonly toolIndex = new Map<string, number>();
+  private started = false;
+  private finished = false;
+  private usage: Usage = {};
+
+  constructor(context: EncodeContext) {
+    this.prefix = `data: {"id":${JSON.stringify(completionId())},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.call.model)},`;
+    this.includeUsage = context.hints.includeUsage === true;
+  }
+
+  private chunk(delta: string, finishReason: string | null = null): string {
+    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : `"${finishReason}"`}}]}\n\n`;
+  }
+
+  /** The first chunk announces the assistant role; content chunks follow. */
+  private open(): string {
+    if (this.started) return '';
+    this.started = true;
+    return this.chunk('{"role":"assistant","content":""}');
+  }
+
+  event(event: LipEvent): string {
+    switch (event.type) {
+      case 'message_started':
+        return this.open();
+      case 'text_delta':
+        return event.text ? this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
+      case 'reasoning_delta':
+        return event.text ? this.open() + this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`) : '';
+      case 'tool_call_started': {
+        const index = this.toolIndex.size;
+        this.toolIndex.set(event.id, index);
+        return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(event.id)},"type":"function","function":{"name":${JSON.stringify(event.name)},"arguments":""}}]}`);
+      }
+      case 'tool_call_delta': {
+        let index = this.toolIndex.get(event.id);
+        if (index === undefined) {
+          index = this.toolIndex.size;
+          this.toolIndex.set(event.id, index);
+        }
+        return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.args)}}}]}`);
+      }
+      case 'usage':
+        this.usage = mergeUsage(this.usage, event.usage);
+        return '';
+      case 'response_finished':
+        return this.finish(mapFinishReason(effectiveFinishReason(event.reason, this.toolIndex.size > 0)));
+      default:
+        return ''; // lifecycle, signatures, opaque reasoning, warnings: no place in this protocol
+    }
+  }
+
+  private finish(reason: string): string {
+    if (this.finished) return '';
+    this.finished = true;
+    let out = this.open() + this.chunk('{}', reason);
+    if (this.includeUsage && hasUsage(this.usage)) out += `${this.prefix}"choices":[],"usage":${JSON.stringify(chatUsage(this.usage))}}\n\n`;
+    return out;
+  }
+
+  error(err: LipError): string {
+    return `data: ${JSON.stringify({ error: chatErrorObject(err) })}\n\n`;
+  }
+
+  end(): string {
+    return `${this.finish(this.toolIndex.size > 0 ? 'tool_calls' : 'stop')}data: [DONE]\n\n`;
+  }
+}

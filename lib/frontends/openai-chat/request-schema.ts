@@ -1,0 +1,128 @@
+/**
+ * The JSON Schema of a Chat Completions request, as far as `lip` reads it. Unknown top-level
+ * fields are accepted and ignored (the API grows faster than any proxy); every field that is
+ * read is type-checked so that a wrong type gets a 400 naming the field.
+ */
+const text = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'text' }, text: { type: 'string' } } };
+const imageUrl = {
+  type: 'object', required: ['type', 'image_url'],
+  properties: {
+    type: { const: 'image_url' },
+    image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string', minLength: 1 }, detail: { type: 'string' } } },
+  },
+};
+const file = {
+  type: 'object', required: ['type', 'file'],
+  properties: {
+    type: { const: 'file' },
+    file: { type: 'object', properties: { file_data: { type: 'string' }, file_id: { type: 'string' }, filename: { type: 'string' } } },
+  },
+};
+const refusal = { type: 'object', required: ['type', 'refusal'], properties: { type: { const: 'refusal' }, refusal: { type: 'string' } } };
+
+const part = (kinds: Record<string, unknown>) => ({
+  type: 'object',
+  required: ['type'],
+  properties: { type: { enum: Object.keys(kinds) } },
+  allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } } }, then: schema })),
+});
+
+const userContent = {
+  type: ['string', 'array'],
+  description: 'a string or an array of content parts',
+  items: part({ text, image_url: imageUrl, file, input_audio: { type: 'object' } }),
+};
+const textContent = { type: ['string', 'array'], description: 'a string or an array of text parts', items: part({ text }) };
+const toolCall = {
+  type: 'object', required: ['id', 'function'],
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    type: { const: 'function' },
+    function: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, arguments: { type: 'string' } } },
+  },
+};
+
+const message = {
+  type: 'object',
+  required: ['role'],
+  properties: { role: { enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] } },
+  allOf: [
+    { if: { properties: { role: { enum: ['system', 'developer'] } } }, then: { required: ['content'], properties: { content: textContent } } },
+    { if: { properties: { role: { const: 'user' } } }, then: { required: ['content'], properties: { content: userContent } } },
+    {
+      if: { properties: { role: { const: 'assistant' } } },
+      then: {
+        properties: {
+          content: { type: ['string', 'array', 'null'], description: 'a string, an array of parts or null', items: part({ text, refusal }) },
+          tool_calls: { type: 'array', items: toolCall },
+          function_call: { type: ['object', 'null'], properties: { name: { type: 'string' }, arguments: { type: 'string' } } },
+          reasoning_content: { type: ['string', 'null'] },
+          reasoning: { type: ['string', 'null'] },
+          refusal: { type: ['string', 'null'] },
+        },
+      },
+    },
+    { if: { properties: { role: { const: 'tool' } } }, then: { required: ['tool_call_id', 'content'], properties: { tool_call_id: { type: 'string', minLength: 1 }, content: textContent } } },
+    { if: { properties: { role: { const: 'function' } } }, then: { required: ['name'], properties: { name: { type: 'string' }, content: { type: ['string', 'null'] } } } },
+  ],
+};
+
+
+export const chatRequestSchema: Record<string, unknown> = {
+  type: 'object',
+  required: ['model', 'messages'],
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    messages: { type: 'array', minItems: 1, items: message },
+    stream: { type: ['boolean', 'null'] },
+    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
+    temperature: { type: ['number', 'null'] },
+    top_p: { type: ['number', 'null'] },
+    max_tokens: { type: ['integer', 'null'] },
+    max_completion_tokens: { type: ['integer', 'null'] },
+    n: { type: ['integer', 'null'] },
+    stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
+    presence_penalty: { type: ['number', 'null'] },
+    frequency_penalty: { type: ['number', 'null'] },
+    seed: { type: ['integer', 'null'] },
+    user: { type: 'string' },
+    metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    reasoning_effort: { type: ['string', 'null'] },
+    verbosity: { enum: ['low', 'medium', 'high', null] },
+    parallel_tool_calls: { type: ['boolean', 'null'] },
+    tools: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object', required: ['type', 'function'],
+        properties: {
+          type: { const: 'function' },
+          function: {
+            type: 'object', required: ['name'],
+            properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' }, parameters: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+          },
+        },
+      },
+    },
+    tool_choice: {
+      anyOf: [
+        { enum: ['auto', 'none', 'required'] },
+        { type: 'object', required: ['type', 'function'], properties: { type: { const: 'function' }, function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
+        { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
+      ],
+      description: '"auto", "none", "required" or {"type":"function","function":{"name":...}}',
+    },
+    response_format: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: {
+        type: { enum: ['text', 'json_object', 'json_schema'] },
+        json_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } } },
+      },
+    },
+    // Read for compatibility, not forwarded.
+    logprobs: { type: ['boolean', 'null'] },
+    top_logprobs: { type: ["integer", "null"] },
+    store: { type: ['boolean', 'null'] },
+    service_tier: { type: ['string', 'null'] },
+  },
+};

@@ -1,0 +1,14 @@
+import type { GenerateRoute } from '../protocol.js';
+import { decodeChatRequest } from './decode-request.js';
+import { ChatStreamEncoder } from './encode-stream.js';
+import { encodeChatResponse } from './encode-response.js';
+
+export const chatRoutes: readonly GenerateRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    decode: (body) => decodeChatRequest(body),
+    streamEncoder: (context) => new ChatStreamEncoder(context),
+    encodeResponse: encodeChatResponse,
+  },
+];

@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
+import { collect, validateCall } from '../canonical/index.js';
+import type { Runtime } from '../core/runtime.js';
+import type { ExecutionMeta } from '../core/execute.js';
+import { LipError, toLipError } from '../errors/index.js';
+import type { EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
+import { readJsonBody } from '../wire/index.js';
+import type { RequestState } from './request-state.js';
+import { sendJson } from './send.js';
+import { writeStream } from './write-stream.js';
+
+export interface GenerateTarget {
+  readonly frontend: Frontend;
+  readonly route: GenerateRoute;
+  readonly params: Record<string, string>;
+}
+
+/**
+ * The protocol-neutral life of a generation request, in phases: read the body (limit, JSON
+ * position errors) -> decode (the frontend's codec) -> validate the canonical call -> execute
+ * (routing, backends) -> stream the events or collect them into one response.
+ * Resolves when the response is finished or the client went away.
+ */
+export async function handleGenerate(req: IncomingMessage, res: ServerResponse, url: URL, target: GenerateTarget, runtime: Runtime, state: RequestState): Promise<void> {
+  const { frontend, route, params } = target;
+  const fail = (raw: unknown, headers: Record<string, string> = {}) => {
+    const err = toLipError(raw);
+    state.errorCode = err.code;
+    const response = frontend.encodeError(err);
+    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+    return err;
+  };
+
+  let context: EncodeContext;
+  try {
+    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    const decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
+    const issues = validateCall(decoded.call);
+    if (issues.length > 0) {
+      const first = issues[0]!;
+      throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
+    }
+    context = { call: decoded.call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000) };
+  } catch (err) {
+    fail(err);
+    return;
+  }
+
+  const meta: ExecutionMeta = {};
+  const routeHeader = req.headers['x-lip-route'];
+  const events = runtime.executor.execute(context.call, {
+    requestId: state.requestId,
+    ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
+    meta,
+  });
+  const headers = (): Record<string, string> => {
+    if (meta.candidateKey) state.backend = meta.candidateKey;
+    return meta.candidateKey ? { 'x-lip-backend': meta.candidateKey } : {};
+  };
+
+  await new Promise<void>((resolve) => {
+    let subscription: Subscription;
+    if (context.call.stream) {
+      subscription = writeStream(res, events, route.streamEncoder(context), {
+        contentType: frontend.streamContentType,
+        keepaliveMs: runtime.config.server.keepalive_interval,
+        headers,
+        encodeError: (err) => frontend.encodeError(err),
+        onFailure: (err) => { state.errorCode = err.code; },
+        onDone: resolve,
+      });
+    } else {
+      subscription = events.pipe(collect()).subscribe({
+        next(response) {
+          if (response.error) {
+            fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }), headers());
+            return;
+          }
+          sendJson(res, 200, route.encodeResponse(response, context), headers());
+        },
+        error(err) {
+          fail(err, headers());
+          resolve();
+        },
+        complete: resolve,
+      });
+      res.once('close', () => {
+        if (!subscription.closed) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      });
+    }
+    state.abort = () => {
+      subscription.unsubscribe();
+      res.destroy();
+      resolve();
+    };
+  });
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Runtime } from '../core/runtime.js';
+import { LipError, toLipError } from '../errors/index.js';
+import { FRONTENDS } from '../frontends/registry.js';
+import type { Frontend } from '../frontends/protocol.js';
+import { errorTypeForStatus } from '../frontends/error-types.js';
+import type { Logger } from '../observability/logger.js';
+import { Authenticator } from './auth.js';
+import { handleGenerate } from './handle-generate.js';
+import { pickRequestId, type RequestState } from './request-state.js';
+import { RouteTable, type RouteMatch } from './route-table.js';
+import { sendJson } from './send.js';
+
+/** The envelope for failures that belong to no protocol (unknown path, method). */
+function plainError(res: ServerResponse, err: LipError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { error: { message: err.message, type: errorTypeForStatus(err.status), param: null, code: err.code } }, headers);
+}
+
+/**
+ * The HTTP face of lip (node:http): routes requests to frontends and system endpoints, applies
+ * auth and limits, writes one access-log line per request, reloads its runtime on demand and
+ * drains gracefully.
+ */
+export class LipServer {
+  readonly http: Server;
+  private runtime: Runtime;
+  private table: RouteTable;
+  private auth: Authenticator;
+  private draining = false;
+  private generating = 0;
+  private readonly inflight = new Set<RequestState>();
+  private idle: (() => void) | undefined;
+
+  constructor(runtime: Runtime, private readonly logger: Logger) {
+    this.runtime = runtime;
+    this.table = routeTable(runtime);
+    this.auth = new Authenticator(runtime.config.auth.api_keys);
+    this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.onRequest(req, res));
+  }
+
+  get config() {
+    return this.runtime.config;
+  }
+
+  /** Starts listening; a port in use (or any listen error) rejects with a clear LipError. */
+  listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        const where = `${host}:${port}`;
+        const message = err.code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use (stop the other process or choose another with --port / server.port)`
+          : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
+          : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: the address is not available on this machine`
+          : `cannot listen on ${where}: ${err.message}`;
+        reject(new LipError('LIP_ERR_SERVER_LISTEN', message, { cause: err }));
+      };
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.removeListener('error', onError);
+        resolve(this.http.address() as AddressInfo);
+      });
+    });
+  }
+
+  get url(): string {
+    const a = this.http.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  /** Swaps in a new runtime (SIGHUP); requests already running finish on the old one. */
+  async reload(next: Runtime): Promise<void> {
+    const previous = this.runtime;
+    this.runtime = next;
+    this.table = routeTable(next);
+    this.auth = new Authenticator(next.config.auth.api_keys);
+    await previous.close();
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests (streams included) finish for up to `timeoutMs`,
+   * then cancels what is left. Resolves when every connection is closed.
+   */
+  async shutdown(timeoutMs = this.runtime.config.server.shutdown_timeout): Promise<{ cancelled: number }> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { this.idle = resolve; }),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    const cancelled = this.inflight.size;
+    for (const state of [...this.inflight]) state.abort?.();
+    this.http.closeAllConnections();
+    await closed;
+    await this.runtime.close();
+    return { cancelled };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const state: RequestState = {
+      requestId: pickRequestId(req.headers['x-request-id'], randomUUID),
+      startedAt: performance.now(),
+      routeGroup: 'unmatched',
+    };
+    res.setHeader('x-request-id', state.requestId);
+    if (this.draining) res.shouldKeepAlive = false;
+    this.inflight.add(state);
+    res.once('close', () => this.finish(req, res, state));
+    this.route(req, res, state).catch((err: unknown) => {
+      const lip = toLipError(err);
+      state.errorCode = lip.code;
+      this.logger.error('request failed', { request_id: state.requestId, error: (err as Error)?.stack ?? String(err) });
+      if (!res.headersSent) plainError(res, lip);
+      else res.destroy();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://lip.invalid');
+    const match: RouteMatch = this.table.match(req.method ?? 'GET', url.pathname);
+    state.routeGroup = match.group;
+    switch (match.kind) {
+      case 'not_found':
+        req.resume();
+        return plainError(res, new LipError('LIP_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${url.pathname}`));
+      case 'method_not_allowed':
+        req.resume();
+        return plainError(res, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+      case 'system':
+        req.resume();
+        return this.system(match.name, res);
+      case 'generate': {
+        const runtime = this.runtime;
+        const reject = (err: LipError, headers: Record<string, string> = {}) => {
+          req.resume();
+          state.errorCode = err.code;
+          const response = match.frontend.encodeError(err);
+          sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+        };
+        if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
+        try {
+          state.principal = this.auth.authenticate(req.headers);
+        } catch (err) {
+          return reject(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
+        }
+        const limit = runtime.config.server.max_concurrent_requests;
+        if (limit > 0 && this.generating >= limit) {
+          return reject(new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} concurrent requests`, { retryAfter: 1 }));
+        }
+        this.generating++;
+        try {
+          await handleGenerate(req, res, url, match, runtime, state);
+        } finally {
+          this.generating--;
+        }
+        return;
+      }
+    }
+  }
+
+  private system(name: 'healthz' | 'readyz', res: ServerResponse): void {
+    if (name === 'healthz') return sendJson(res, 200, { status: 'ok' });
+    if (this.draining) return sendJson(res, 503, { status: 'draining', checks: { config: 'ok', server: 'draining' } });
+    return sendJson(res, 200, { status: 'ready', checks: { config: 'ok', backends: this.runtime.backends.size } });
+  }
+
+  private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
+    this.inflight.delete(state);
+    if (this.runtime.config.logging.access_log) {
+      this.logger.info('request', {
+        request_id: state.requestId,
+        method: req.method,
+        route: state.routeGroup,
+        ...(this.runtime.config.logging.include_raw_path ? { path: req.url } : {}),
+        status: res.headersSent ? res.statusCode : 499,
+        duration_ms: Math.round((performance.now() - state.startedAt) * 1000) / 1000,
+        ...(state.backend ? { backend: state.backend } : {}),
+        ...(state.errorCode ? { error: state.errorCode } : {}),
+        ...(res.writableFinished ? {} : { aborted: true }),
+      });
+    }
+    if (this.draining) {
+      this.http.closeIdleConnections();
+      if (this.inflight.size === 0) this.idle?.();
+    }
+  }
+}
+
+function routeTable(runtime: Runtime): RouteTable {
+  const enabled = runtime.config.frontends.filter((f) => f.enabled).map((f) => FRONTENDS[f.id]).filter((f): f is Frontend => f !== undefined);
+  return new RouteTable(enabled);
+}

@@ -1,0 +1,21 @@
+/** What the access log and the drain logic know about one request. */
+export interface RequestState {
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** Bounded-cardinality name of the matched route (`/v1/chat/completions`, `unmatched`). */
+  routeGroup: string;
+  /** Candidate key that served, when a backend was involved. */
+  backend?: string;
+  /** Code of the failure, if the request failed (before or after output). */
+  errorCode?: string;
+  principal?: string;
+  /** Cancels the work of this request (used when the shutdown timeout expires). */
+  abort?: () => void;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a sane incoming `X-Request-Id`, otherwise makes one. */
+export function pickRequestId(incoming: string | string[] | undefined, make: () => string): string {
+  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : make();
+}

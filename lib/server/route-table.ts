@@ -1,0 +1,58 @@
+import type { Frontend, GenerateRoute } from '../frontends/protocol.js';
+
+export type SystemHandlerName = 'healthz' | 'readyz';
+
+export type RouteMatch =
+  | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
+  | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
+  | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
+  | { readonly kind: 'not_found'; readonly group: 'unmatched' };
+
+interface Entry {
+  readonly method: string;
+  readonly path: string;
+  readonly target: Exclude<RouteMatch, { kind: 'method_not_allowed' | 'not_found' }>;
+}
+
+/**
+ * Method + path -> handler. Exact paths are one Map lookup; templated routes (Gemini's
+ * `/v1beta/models/{model}:generateContent`) are tried in order after that.
+ */
+export class RouteTable {
+  private readonly exact = new Map<string, Map<string, Entry>>();
+  private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
+
+  constructor(frontends: readonly Frontend[]) {
+    for (const frontend of frontends) {
+      for (const route of frontend.routes) {
+        const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
+        if (route.match) this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
+        else this.add(route.method, route.path, target);
+      }
+    }
+    this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
+    this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });
+  }
+
+  private add(method: string, path: string, target: Entry['target']): void {
+    let byMethod = this.exact.get(path);
+    if (!byMethod) this.exact.set(path, (byMethod = new Map()));
+    byMethod.set(method, { method, path, target });
+  }
+
+  match(method: string, pathname: string): RouteMatch {
+    const byMethod = this.exact.get(pathname);
+    if (byMethod) {
+      const entry = byMethod.get(method) ?? (method === 'HEAD' ? byMethod.get('GET') : undefined);
+      if (entry) return entry.target;
+      return { kind: 'method_not_allowed', allow: [...byMethod.keys()].join(', '), group: pathname };
+    }
+    for (const entry of this.templated) {
+      const params = entry.match(pathname);
+      if (!params) continue;
+      if (entry.method !== method) return { kind: 'method_not_allowed', allow: entry.method, group: entry.path };
+      return entry.target.kind === 'generate' ? { ...entry.target, params } : entry.target;
+    }
+    return { kind: 'not_found', group: 'unmatched' };
+  }
+}

@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { LipError } from '../errors/index.js';
+import { lineColumn, locateJsonError } from './json-position.js';
+
+/** Bytes beyond the limit that are still read (and discarded) so the client sees our 413. */
+const DRAIN_ALLOWANCE = 64 * 1024 * 1024;
+
+function decoder(encoding: string | undefined): Transform | undefined {
+  switch ((encoding ?? 'identity').trim().toLowerCase()) {
+    case 'identity': case '': return undefined;
+    case 'gzip': case 'x-gzip': return createGunzip();
+    case 'deflate': return createInflate();
+    case 'br': return createBrotliDecompress();
+    default:
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `unsupported Content-Encoding "${encoding}" (use gzip, deflate, br or none)`, { status: 415 });
+  }
+}
+
+function tooLarge(limit: number): LipError {
+  return new LipError('LIP_ERR_REQUEST_TOO_LARGE', `request body exceeds the limit of ${limit} bytes (server.max_request_body_bytes)`);
+}
+
+/**
+ * Reads a request body into one Buffer, refusing more than `limit` bytes (after
+ * decompression). On overflow the rest of the body is drained, not reset, so the client can
+ * read the 413 that follows; a body far beyond the limit gets its connection destroyed.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    let source: NodeJS.ReadableStream = req;
+    let inflate: Transform | undefined;
+    try {
+      inflate = decoder(req.headers['content-encoding']);
+    } catch (err) {
+      drain(req);
+      reject(err);
+      return;
+    }
+    if (!inflate && Number.isFinite(declared) && declared > limit) {
+      drain(req);
+      reject(tooLarge(limit));
+      return;
+    }
+    if (inflate) source = req.pipe(inflate);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      source.removeListener('data', onData);
+      if (err) {
+        drain(req);
+        inflate?.destroy();
+        reject(err);
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(tooLarge(limit));
+      else chunks.push(chunk);
+    };
+    source.on('data', onData);
+    source.once('end', () => finish());
+    source.once('error', (err: Error) => finish(inflate && err !== undefined
+      ? new LipError('LIP_ERR_REQUEST_INVALID', `the request body cannot be decompressed: ${err.message}`)
+      : err));
+    req.once('aborted', () => finish(new LipError('LIP_ERR_REQUEST_INVALID', 'the client aborted the request body')));
+  });
+}
+
+function drain(req: IncomingMessage): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_ALLOWANCE) req.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * Parses a JSON body. A syntax error becomes a 400 whose message gives line, column and what
+ * was expected, e.g. `malformed JSON at line 3, column 14: expected ',' or '}', found "\""`.
+ */
+export function parseJson(body: Buffer | string): unknown {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (text.trim().length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', 'malformed JSON: the request body is empty');
+    const { offset, reason } = locateJsonError(text);
+    const { line, column } = lineColumn(text, offset);
+    throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `malformed JSON at line ${line}, column ${column}: ${reason}`, {
+      detail: { offset, line, column },
+    });
+  }
+}
+
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  return parseJson(await readBody(req, limit));
+}

@@ -1,0 +1,38 @@
+import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+
+/** The marker `withKeepalive` interleaves; writers turn it into `: keepalive`. */
+export const KEEPALIVE: unique symbol = Symbol('lip.keepalive');
+export type Keepalive = typeof KEEPALIVE;
+
+/**
+ * Interleaves KEEPALIVE markers whenever the source stayed silent for a whole interval.
+ * One periodic timer per subscription (never one per item): each tick checks whether anything
+ * passed since the previous tick, so an idle gap gets a marker after one to two intervals.
+ *
+ * ```
+ * source:    ------a-------------b|       (interval = 3 frames)
+ * keepalive: ---K--a-----K--K----b|
+ * ```
+ * @see spec/wire/keepalive.spec.ts
+ */
+export function withKeepalive<T>(intervalMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<T, T | Keepalive> {
+  return (source) => new Observable<T | Keepalive>((subscriber) => {
+    let active = false;
+    const timer = intervalMs > 0
+      ? scheduler.schedule(function tick(this: { schedule(state?: undefined, delay?: number): unknown }) {
+          if (!active) subscriber.next(KEEPALIVE);
+          active = false;
+          this.schedule(undefined, intervalMs);
+        }, intervalMs)
+      : undefined;
+    const inner = source.subscribe({
+      next(value) { active = true; subscriber.next(value); },
+      error(err) { subscriber.error(err); },
+      complete() { subscriber.complete(); },
+    });
+    return () => {
+      timer?.unsubscribe();
+      inner.unsubscribe();
+    };
+  });
+}

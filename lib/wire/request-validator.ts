@@ -1,0 +1,68 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { LipError } from '../errors/index.js';
+
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+
+/** `/messages/0/content` -> `messages[0].content` (the client's own notation). */
+export function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return value.length > 40 ? `a string` : JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+function message(e: ErrorObject): { path: string; text: string } {
+  const base = pointerToPath(e.instancePath);
+  const hint = (e.parentSchema as { description?: string } | undefined)?.description;
+  switch (e.keyword) {
+    case 'required': {
+      const path = base ? `${base}.${String(e.params.missingProperty)}` : String(e.params.missingProperty);
+      return { path, text: 'is required' };
+    }
+    case 'type': {
+      const types = String(e.params.type).split(',').map((t) => (t === 'object' ? 'an object' : t === 'array' ? 'an array' : t === 'integer' ? 'an integer' : `a ${t}`));
+      return { path: base, text: `must be ${hint ?? types.join(' or ')} (got ${describe(e.data)})` };
+    }
+    case 'enum':
+      return { path: base, text: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${describe(e.data)})` };
+    case 'additionalProperties':
+      return { path: base ? `${base}.${String(e.params.additionalProperty)}` : String(e.params.additionalProperty), text: 'is not a known field' };
+    default:
+      return { path: base, text: `${hint ?? e.message ?? 'is invalid'} (got ${describe(e.data)})` };
+  }
+}
+
+/**
+ * Compiles a request JSON Schema once; the returned function throws a 400 LipError naming the
+ * first offending field (`messages[1].content: must be a string or an array (got number 7)`).
+ */
+export function compileRequestValidator(schema: Record<string, unknown>): (body: unknown) => void {
+  const validate = ajv.compile(schema);
+  return (body) => {
+    if (validate(body)) return;
+    const first = validate.errors?.[0];
+    if (!first) throw new LipError('LIP_ERR_REQUEST_INVALID', 'invalid request');
+    const { path, text } = message(first);
+    throw new LipError('LIP_ERR_REQUEST_INVALID', path ? `${path}: ${text}` : `request body ${text}`, path ? { param: path } : {});
+  };
+}
+
+/** Splits a `data:` URL into media type and base64 data; undefined for other URLs. */
+export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
+  if (!url.startsWith('data:')) return undefined;
+  const comma = url.indexOf(',');
+  if (comma < 0) return undefined;
+  const meta = url.slice(5, comma);
+  if (!meta.endsWith(';base64')) return undefined;
+  return { mediaType: meta.slice(0, -7) || 'application/octet-stream', data: url.slice(comma + 1) };
+}
