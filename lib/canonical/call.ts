@@ -144,14 +144,6 @@ export interface Call {
   readonly user?: string;
 }
 
-/** Known reasoning dialects. Unknown ones are legal and simply not replayed. */
-export const REASONING_DIALECTS = {
-  openaiChat: 'openai.chat.reasoning_content',
-  openaiResponses: 'openai.responses.reasoning',
-  anthropicThinking: 'anthropic.thinking',
-  anthropicRedacted: 'anthropic.redacted_thinking',
-  geminiThought: 'gemini.thought',
-} as const;
 
 /** A minimal valid call, for codecs and tests to spread over. */
 export function emptyCall(overrides: Partial<Call> = {}): Call {

@@ -4,4 +4,3 @@ export { loadConfigFile, loadDefaultConfig, parseConfig, formatPath, EMBEDDED_DE
 export { parseDuration, parseSize, formatDuration } from './units.js';
 export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './check-semantics.js';
-export { FRONTEND_IDS } from './schema.js';

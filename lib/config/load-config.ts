@@ -17,6 +17,8 @@ const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 export interface LoadOptions {
   /** Backend kinds the registry knows, with their row schemas. */
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
+  /** Frontend (client protocol) ids the registry knows; all are enabled by default. */
+  readonly frontendIds: readonly string[];
   /** Feature ids that may appear under `features`. */
   readonly featureIds?: readonly string[];
   /** Checks a selector (default route, alias replacements); returns a message or undefined. */
@@ -27,18 +29,23 @@ export interface LoadOptions {
 type Segment = string | number;
 export type Locate = (path: readonly Segment[], key?: string) => { line: number; column: number };
 
-const ajvCache = new WeakMap<object, { top: ValidateFunction; rows: Map<string, ValidateFunction> }>();
+interface Validators { top: ValidateFunction; rows: Map<string, ValidateFunction> }
+const ajvCache = new WeakMap<object, Map<string, Validators>>();
 
-function validators(options: LoadOptions) {
-  let cached = ajvCache.get(options.backendKinds);
+/** Compiled once per registry (backend kinds + frontend ids). */
+function validators(options: LoadOptions): Validators {
+  let byFrontends = ajvCache.get(options.backendKinds);
+  if (!byFrontends) ajvCache.set(options.backendKinds, (byFrontends = new Map()));
+  const key = options.frontendIds.join(',');
+  let cached = byFrontends.get(key);
   if (!cached) {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
     ajv.addVocabulary(['lipHint']);
     addUnitKeywords(ajv);
     const rows = new Map<string, ValidateFunction>();
     for (const [kind, info] of Object.entries(options.backendKinds)) rows.set(kind, ajv.compile(backendRowSchema(info.properties)));
-    cached = { top: ajv.compile(configSchema), rows };
-    ajvCache.set(options.backendKinds, cached);
+    cached = { top: ajv.compile(configSchema(options.frontendIds)), rows };
+    byFrontends.set(key, cached);
   }
   return cached;
 }

@@ -17,9 +17,9 @@ const nonEmpty: Schema = { type: 'string', minLength: 1 };
 const bool = (value: boolean): Schema => ({ type: 'boolean', default: value });
 const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
-export const FRONTEND_IDS = ['openai-responses', 'openai-chat', 'anthropic', 'gemini'] as const;
-
-export const configSchema: Schema = {
+/** The schema for a registry's frontend ids (the config module names no protocol itself). */
+export function configSchema(frontendIds: readonly string[]): Schema {
+  return {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -105,16 +105,16 @@ export const configSchema: Schema = {
     }),
     frontends: {
       type: 'array',
-      default: FRONTEND_IDS.map((id) => ({ id, enabled: true })),
+      default: frontendIds.map((id) => ({ id, enabled: true })),
       items: {
         type: 'object', additionalProperties: false, required: ['id'],
-        properties: { id: { enum: [...FRONTEND_IDS] }, enabled: bool(true) },
+        properties: { id: { enum: [...frontendIds] }, enabled: bool(true) },
       },
     },
     backends: {
       type: 'array', default: [],
       // Rows are checked against their kind's schema in a second pass (load-config.ts).
-      items: { type: 'object', required: ['id', 'kind'], properties: { id: str, kind: str } },
+      items: { type: 'object', required: ['kind'], properties: { kind: str } },
     },
     features: {
       type: 'array', default: [],
@@ -124,7 +124,8 @@ export const configSchema: Schema = {
       },
     },
   },
-};
+  };
+}
 
 /** Keys every backend row may carry, whatever its kind (CONTRACT sections 3 and 6). */
 export const backendCommonProperties: Record<string, Schema> = {

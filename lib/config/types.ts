@@ -61,7 +61,7 @@ export interface Config {
   continuity: { store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number };
   redis: { url: string; key_prefix: string };
   recording: { enabled: boolean; path: string; redact_headers: string[]; redact_substrings: string[] };
-  frontends: { id: 'openai-responses' | 'openai-chat' | 'anthropic' | 'gemini'; enabled: boolean }[];
+  frontends: { id: string; enabled: boolean }[];
   backends: BackendConfig[];
   features: { id: string; enabled: boolean; config: Record<string, unknown> }[];
 }

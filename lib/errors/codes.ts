@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   // ── server ──────────────────────────────────────────────────────────────────
   LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
-  LIP_ERR_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },
+  LIP_ERR_SERVER_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },
   // ── routing ─────────────────────────────────────────────────────────────────
   LIP_ERR_ROUTE_INVALID_SELECTOR: { status: 400, retryable: false, summary: 'The route selector does not parse (the message gives the column and reason).' },
   LIP_ERR_ROUTE_UNKNOWN_BACKEND: { status: 400, retryable: false, summary: 'The selector names a backend id that is not configured or not enabled.' },

@@ -52,7 +52,7 @@ export function toLipError(err: unknown): LipError {
   if (err instanceof LipError) return err;
   const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
   if (err instanceof Error && isErrorCode(code)) return new LipError(code, err.message, { cause: err });
-  return new LipError('LIP_ERR_INTERNAL', 'internal error', { cause: err });
+  return new LipError('LIP_ERR_SERVER_INTERNAL', 'internal error', { cause: err });
 }
 
 /** The status class of an upstream HTTP status: 408, 409, 429 and 5xx may fail over. */

@@ -6,7 +6,8 @@ import type { LipError } from '../errors/index.js';
  * touch sockets. The server reads the body, calls `decode`, runs the call, and writes what the
  * encoders return; the order of those phases is the same for every protocol.
  */
-export type FrontendId = 'openai-responses' | 'openai-chat' | 'anthropic' | 'gemini';
+/** A client protocol id (the registry lists them). */
+export type FrontendId = string;
 
 export interface DecodedRequest {
   readonly call: Call;

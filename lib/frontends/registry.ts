@@ -2,6 +2,9 @@ import type { Frontend, FrontendId } from './protocol.js';
 import { openaiChatFrontend } from './openai-chat/index.js';
 
 /** Client protocols by id. The server mounts the enabled ones. */
-export const FRONTENDS: Readonly<Partial<Record<FrontendId, Frontend>>> = Object.freeze({
+export const FRONTENDS: Readonly<Record<FrontendId, Frontend>> = Object.freeze({
   'openai-chat': openaiChatFrontend,
 });
+
+/** Every protocol id a config may name (some may not be built yet, see FRONTENDS). */
+export const FRONTEND_IDS: readonly FrontendId[] = ['openai-responses', 'openai-chat', 'anthropic', 'gemini'];

@@ -10,8 +10,8 @@ export type Keepalive = typeof KEEPALIVE;
  * passed since the previous tick, so an idle gap gets a marker after one to two intervals.
  *
  * ```
- * source:    ------a-------------b|       (interval = 3 frames)
- * keepalive: ---K--a-----K--K----b|
+ * source:    ------a---------b|    (interval = 3 frames)
+ * result:    ---K--a--K--K--Kb|
  * ```
  * @see spec/wire/keepalive.spec.ts
  */

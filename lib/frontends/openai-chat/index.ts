@@ -1,16 +1,5 @@
-import type { Frontend } from '../protocol.js';
-import { encodeChatError } from './encode-error.js';
-import { chatRoutes } from './routes.js';
-
+export { openaiChatFrontend } from './frontend.js';
 export { decodeChatRequest } from './decode-request.js';
 export { ChatStreamEncoder } from './encode-stream.js';
 export { encodeChatResponse } from './encode-response.js';
 export { encodeChatError } from './encode-error.js';
-
-/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not. */
-export const openaiChatFrontend: Frontend = {
-  id: 'openai-chat',
-  routes: chatRoutes,
-  streamContentType: 'text/event-stream; charset=utf-8',
-  encodeError: encodeChatError,
-};

@@ -9,8 +9,8 @@ import { isOutputEvent } from '../../canonical/index.js';
  * next failover arm) never sees a half-started attempt. Completion releases what was held.
  *
  * ```
- * source: -s--m--t--u--f-|
- * result: -------(smt)u--f-|
+ * source: -s--m--t-----u--f-|
+ * result: -------(smt)-u--f-|
  *
  * source: -s--m--#
  * result: -------#

@@ -1,0 +1,11 @@
+import type { Frontend } from '../protocol.js';
+import { encodeChatError } from './encode-error.js';
+import { chatRoutes } from './routes.js';
+
+/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not. */
+export const openaiChatFrontend: Frontend = {
+  id: 'openai-chat',
+  routes: chatRoutes,
+  streamContentType: 'text/event-stream; charset=utf-8',
+  encodeError: encodeChatError,
+};

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { from, throwError, concat } from 'rxjs';
+import { CollectLimitError, COLLECT_LIMITS, collect, collectEvents, effectiveFinishReason, type LipEvent } from '../../lib/canonical/index.js';
+
+describe('canonical/collect', () => {
+  it('folds text, reasoning blocks with signatures, tool calls and usage in order', () => {
+    const r = collectEvents([
+      { type: 'response_started', id: 'up-1', model: 'real-model' },
+      { type: 'message_started' },
+      { type: 'reasoning_delta', text: 'think ' },
+      { type: 'reasoning_delta', text: 'more' },
+      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_signature', signature: 'sig-2' },
+      { type: 'text_delta', text: 'Hel' },
+      { type: 'text_delta', text: 'lo' },
+      { type: 'tool_call_started', id: 'a', name: 'f' },
+      { type: 'tool_call_started', id: 'b', name: 'g' },
+      { type: 'tool_call_delta', id: 'b', args: '{"y"' },
+      { type: 'tool_call_delta', id: 'a', args: '{"x":1}' },
+      { type: 'tool_call_delta', id: 'b', args: ':2}' },
+      { type: 'tool_call_finished', id: 'a' },
+      { type: 'tool_call_finished', id: 'b' },
+      { type: 'usage', usage: { inputTokens: 10 } },
+      { type: 'usage', usage: { outputTokens: 5, inputTokens: 11 } },
+      { type: 'response_finished', reason: 'tool_calls', raw: 'tool_use' },
+    ]);
+    expect(r.id).to.equal('up-1');
+    expect(r.model).to.equal('real-model');
+    expect(r.text).to.equal('Hello');
+    expect(r.reasoningText).to.equal('think more');
+    expect(r.blocks).to.deep.equal([
+      { type: 'reasoning', text: 'think more', signature: 'sig-1' },
+      { type: 'reasoning', text: '', signature: 'sig-2' },
+      { type: 'text', text: 'Hello' },
+      { type: 'tool_call', id: 'a', name: 'f', arguments: '{"x":1}' },
+      { type: 'tool_call', id: 'b', name: 'g', arguments: '{"y":2}' },
+    ]);
+    expect(r.usage).to.deep.equal({ inputTokens: 11, outputTokens: 5 });
+    expect(r.finishReason).to.equal('tool_calls');
+    expect(r.rawFinishReason).to.equal('tool_use');
+    expect(r.finished).to.equal(true);
+  });
+
+  it('starts a new text block after a tool call', () => {
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'text_delta', text: 'a' },
+      { type: 'tool_call_started', id: 't', name: 'f' }, { type: 'tool_call_finished', id: 't' },
+      { type: 'text_delta', text: 'b' },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    expect(r.blocks.map((b) => b.type)).to.deep.equal(['text', 'tool_call', 'text']);
+  });
+
+  it('keeps opaque reasoning as its own block', () => {
+    const r = collectEvents([{ type: 'response_started' }, { type: 'message_started' }, { type: 'reasoning_opaque', dialect: 'anthropic.redacted_thinking', data: 'xyz' }]);
+    expect(r.blocks).to.deep.equal([{ type: 'reasoning', text: '', dialect: 'anthropic.redacted_thinking', opaque: 'xyz' }]);
+    expect(r.finished).to.equal(false);
+  });
+
+  it('tolerates arguments before the start and keeps first-seen order', () => {
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'tool_call_delta', id: 'late', args: '{}' },
+      { type: 'tool_call_started', id: 'early', name: 'e' },
+      { type: 'tool_call_started', id: 'late', name: 'l' },
+    ]);
+    expect(r.toolCalls.map((c) => [c.id, c.name, c.arguments])).to.deep.equal([['late', 'l', '{}'], ['early', 'e', '']]);
+  });
+
+  it('records an error event as the result error', () => {
+    const r = collectEvents([{ type: 'response_started' }, { type: 'error', code: 'LIP_ERR_UPSTREAM_RESET', message: 'gone', status: 502 }]);
+    expect(r.error).to.deep.equal({ code: 'LIP_ERR_UPSTREAM_RESET', message: 'gone', status: 502 });
+  });
+
+  it('as an operator, emits one response at completion and passes errors through', async () => {
+    const events: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'x' }, { type: 'response_finished', reason: 'stop' }];
+    const results: string[] = [];
+    await new Promise<void>((resolve) => from(events).pipe(collect()).subscribe({ next: (r) => results.push(r.text), complete: resolve }));
+    expect(results).to.deep.equal(['x']);
+
+    const failure = new Error('boom');
+    const seen = await new Promise<unknown>((resolve) => concat(from(events.slice(0, 3)), throwError(() => failure)).pipe(collect()).subscribe({ next: () => resolve('value'), error: resolve }));
+    expect(seen).to.equal(failure);
+  });
+
+  it('stops with a CollectLimitError past the text limit', () => {
+    const big = 'x'.repeat(COLLECT_LIMITS.textChars);
+    expect(() => collectEvents([{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: big }, { type: 'text_delta', text: 'y' }]))
+      .to.throw(CollectLimitError).with.property('code', 'LIP_ERR_RESPONSE_TOO_LARGE');
+  });
+
+  it('effectiveFinishReason turns a stop with tool calls into tool_calls', () => {
+    expect(effectiveFinishReason('stop', true)).to.equal('tool_calls');
+    expect(effectiveFinishReason(undefined, false)).to.equal('stop');
+    expect(effectiveFinishReason('length', true)).to.equal('length');
+  });
+});

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { isOutputEvent, isSubstantiveOutput, isTerminalEvent, type LipEvent } from '../../lib/canonical/index.js';
+
+describe('canonical/isOutputEvent', () => {
+  const cases: [LipEvent, boolean][] = [
+    [{ type: 'response_started' }, false],
+    [{ type: 'message_started' }, false],
+    [{ type: 'text_delta', text: 'a' }, true],
+    [{ type: 'text_delta', text: ' ' }, true],
+    [{ type: 'text_delta', text: '' }, false],
+    [{ type: 'reasoning_delta', text: 'r' }, true],
+    [{ type: 'reasoning_signature', signature: 's' }, false],
+    [{ type: 'reasoning_opaque', dialect: 'd', data: 'x' }, true],
+    [{ type: 'tool_call_started', id: '1', name: 'f' }, true],
+    [{ type: 'tool_call_delta', id: '1', args: '{' }, true],
+    [{ type: 'tool_call_finished', id: '1' }, false],
+    [{ type: 'usage', usage: {} }, false],
+    [{ type: 'warning', code: 'w', message: 'm' }, false],
+    [{ type: 'response_finished', reason: 'stop' }, false],
+  ];
+  for (const [event, expected] of cases) {
+    it(`${JSON.stringify(event)} commits: ${expected}`, () => expect(isOutputEvent(event)).to.equal(expected));
+  }
+
+  it('whitespace commits but cannot win a race', () => {
+    expect(isSubstantiveOutput({ type: 'text_delta', text: ' \n' })).to.equal(false);
+    expect(isSubstantiveOutput({ type: 'reasoning_delta', text: ' x' })).to.equal(true);
+    expect(isSubstantiveOutput({ type: 'tool_call_started', id: '1', name: 'f' })).to.equal(false);
+  });
+
+  it('knows the terminal events', () => {
+    expect(isTerminalEvent({ type: 'response_finished', reason: 'stop' })).to.equal(true);
+    expect(isTerminalEvent({ type: 'error', code: 'c', message: 'm' })).to.equal(true);
+    expect(isTerminalEvent({ type: 'usage', usage: {} })).to.equal(false);
+  });
+});

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { CALL_LIMITS, emptyCall, validateCall, type Call, type Message } from '../../lib/canonical/index.js';
+
+const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
+const valid = (over: Partial<Call> = {}): Call => emptyCall({ model: 'm', messages: [user('hi')], ...over });
+const paths = (call: Call) => validateCall(call).map((i) => i.path);
+
+describe('canonical/validateCall', () => {
+  it('accepts a minimal call', () => {
+    expect(validateCall(valid())).to.deep.equal([]);
+  });
+
+  it('accepts a full conversation with tools, images, files, reasoning and results', () => {
+    const call = valid({
+      system: [{ type: 'text', text: 'be brief' }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'look' }, { type: 'image', data: 'aGk=', mediaType: 'image/png' }, { type: 'file', fileId: 'f1' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: 'anthropic.thinking', text: '', signature: 'sig' },
+          { type: 'tool_call', id: 'c1', name: 'get', arguments: '{"a":1}' },
+        ] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'ok' }] },
+      ],
+      tools: [{ name: 'get', parameters: { type: 'object' } }],
+      toolChoice: { type: 'tool', name: 'get' },
+      options: { temperature: 0.5, topP: 1, maxOutputTokens: 100, stopSequences: ['END'] },
+    });
+    expect(validateCall(call)).to.deep.equal([]);
+  });
+
+  it('requires at least one message', () => {
+    expect(paths(valid({ messages: [] }))).to.deep.equal(['messages']);
+  });
+
+  it('rejects parts in the wrong role', () => {
+    const issues = validateCall(valid({ messages: [{ role: 'user', parts: [{ type: 'tool_call', id: 'x', name: 'n', arguments: '{}' }] }] }));
+    expect(issues).to.have.length(1);
+    expect(issues[0]!.path).to.equal('messages[0].parts[0]');
+    expect(issues[0]!.message).to.contain('tool_call part is not allowed in a user message');
+  });
+
+  it('rejects images without data or url, and inline data without a media type', () => {
+    expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'image' }] }] }))).to.deep.equal(['messages[0].parts[0]']);
+    expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'image', data: 'aGk=' }] }] }))).to.deep.equal(['messages[0].parts[0].mediaType']);
+  });
+
+  it('rejects out-of-range generation options with the field path', () => {
+    expect(paths(valid({ options: { temperature: 3, topP: -0.1, maxOutputTokens: 0, topK: 1.5 } }))).to.deep.equal([
+      'options.temperature', 'options.topP', 'options.topK', 'options.maxOutputTokens',
+    ]);
+  });
+
+  it('requires a named tool choice to name a declared tool, and "any" to have tools', () => {
+    expect(paths(valid({ toolChoice: { type: 'tool', name: 'nope' } }))).to.deep.equal(['toolChoice.name']);
+    expect(paths(valid({ toolChoice: { type: 'any' } }))).to.deep.equal(['toolChoice']);
+  });
+
+  it('rejects duplicate tool names and duplicate tool call ids', () => {
+    const call = valid({
+      tools: [{ name: 't', parameters: {} }, { name: 't', parameters: {} }],
+      messages: [user('x'), { role: 'assistant', parts: [
+        { type: 'tool_call', id: 'a', name: 't', arguments: '' },
+        { type: 'tool_call', id: 'a', name: 't', arguments: '' },
+      ] }],
+    });
+    expect(paths(call)).to.deep.equal(['messages[1].parts[1].id', 'tools[1].name']);
+  });
+
+  it('enforces the documented limits', () => {
+    const many = Array.from({ length: CALL_LIMITS.messages + 1 }, () => user('x'));
+    expect(paths(valid({ messages: many }))).to.deep.equal(['messages']);
+    const longName = 'x'.repeat(CALL_LIMITS.toolNameChars + 1);
+    expect(paths(valid({ tools: [{ name: longName, parameters: {} }] }))).to.deep.equal(['tools[0].name']);
+  });
+
+  it('reports several issues at once, capped at 20', () => {
+    const bad = Array.from({ length: 30 }, (): Message => ({ role: 'user', parts: [] }));
+    expect(validateCall(valid({ messages: bad }))).to.have.length(20);
+  });
+
+  it('requires reasoning to carry something', () => {
+    expect(paths(valid({ messages: [user('x'), { role: 'assistant', parts: [{ type: 'reasoning', dialect: 'd' }] }] }))).to.deep.equal(['messages[1].parts[0]']);
+  });
+});

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { validateSequence, type LipEvent } from '../../lib/canonical/index.js';
+
+const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
+const finish: LipEvent = { type: 'response_finished', reason: 'stop' };
+
+describe('canonical/validateSequence', () => {
+  it('accepts text, reasoning, interleaved tool calls, usage and a finish', () => {
+    expect(validateSequence([
+      ...start,
+      { type: 'reasoning_delta', text: 'hm' },
+      { type: 'reasoning_signature', signature: 's' },
+      { type: 'text_delta', text: 'a' },
+      { type: 'tool_call_started', id: '1', name: 'f' },
+      { type: 'tool_call_started', id: '2', name: 'g' },
+      { type: 'tool_call_delta', id: '2', args: '{}' },
+      { type: 'tool_call_delta', id: '1', args: '{}' },
+      { type: 'tool_call_finished', id: '1' },
+      { type: 'tool_call_finished', id: '2' },
+      { type: 'usage', usage: { inputTokens: 1 } },
+      finish,
+    ])).to.deep.equal([]);
+  });
+
+  it('requires response_started first, exactly once', () => {
+    expect(validateSequence([{ type: 'message_started' }, finish])[0]).to.contain('message_started before response_started');
+    expect(validateSequence([...start, { type: 'response_started' }, finish])).to.deep.equal(['event 2: a second response_started']);
+  });
+
+  it('requires a message before content', () => {
+    expect(validateSequence([{ type: 'response_started' }, { type: 'text_delta', text: 'x' }, finish]))
+      .to.deep.equal(['event 1: text_delta before message_started']);
+  });
+
+  it('allows usage and warnings before a message', () => {
+    expect(validateSequence([{ type: 'response_started' }, { type: 'usage', usage: {} }, { type: 'warning', code: 'w', message: 'm' }, finish])).to.deep.equal([]);
+  });
+
+  it('checks the tool call lifecycle per id', () => {
+    expect(validateSequence([...start, { type: 'tool_call_delta', id: 'x', args: '{' }, finish])[0]).to.contain('never started');
+    expect(validateSequence([...start, { type: 'tool_call_started', id: 'x', name: 'f' }, { type: 'tool_call_started', id: 'x', name: 'f' }, finish])[0]).to.contain('started twice');
+    expect(validateSequence([...start, { type: 'tool_call_started', id: 'x', name: 'f' }, { type: 'tool_call_finished', id: 'x' }, { type: 'tool_call_delta', id: 'x', args: '' }, finish])[0]).to.contain('after it finished');
+    expect(validateSequence([...start, { type: 'tool_call_started', id: 'x', name: 'f' }, finish])[0]).to.contain('still open');
+  });
+
+  it('requires one terminal event and nothing after it', () => {
+    expect(validateSequence([...start, { type: 'text_delta', text: 'x' }])).to.deep.equal(['the stream ended without response_finished or error']);
+    expect(validateSequence([...start, finish, { type: 'text_delta', text: 'x' }])).to.deep.equal(['event 3: text_delta after the terminal event']);
+    expect(validateSequence([...start, { type: 'error', code: 'c', message: 'm' }])).to.deep.equal([]);
+  });
+
+  it('rejects unknown event types', () => {
+    expect(validateSequence([...start, { type: 'bogus' } as unknown as LipEvent, finish])[0]).to.contain('unknown event type');
+  });
+});

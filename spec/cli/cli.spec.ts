@@ -1,0 +1,178 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { runLip, serveLip } from '../helpers/spawn-lip.js';
+import { httpRequest, parseSse } from '../helpers/sse-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lip-cli-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const stubConfig = (id: string, text: string, extra = '') => `server: { host: 127.0.0.1, port: 0 }\nlogging: { format: json }\n${extra}\nbackends:\n  - { id: ${id}, kind: localstub, models: [m], text: "${text}" }\n`;
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+describe('cli (spawned)', function () {
+  this.timeout(30_000);
+
+  it('prints --version and --help', async () => {
+    const v = await runLip(['--version']);
+    expect([v.code, v.stdout.trim()]).to.deep.equal([0, version]);
+    const help = await runLip(['--help']);
+    expect(help.code).to.equal(0);
+    for (const command of ['serve', 'check-config', 'routes', 'inventory']) expect(help.stdout).to.contain(`lip ${command}`);
+    const serveHelp = await runLip(['serve', '--help']);
+    expect(serveHelp.stdout).to.contain('--port');
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const unknown = await runLip(['frobnicate']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain('Unknown argument: frobnicate');
+    expect((await runLip([])).code).to.equal(2);
+  });
+
+  describe('check-config', () => {
+    it('accepts a valid file (and the embedded default)', async () => {
+      const ok = await runLip(['check-config', '--config', file('ok.yaml', stubConfig('s', 'x'))]);
+      expect([ok.code, ok.stdout.trim()]).to.deep.equal([0, 'configuration is valid']);
+      expect((await runLip(['check-config'])).code).to.equal(0);
+    });
+
+    it('reports every error as file:line:col: path: message and exits 1', async () => {
+      const path = file('bad.yaml', 'server:\n  prot: 80\n  shutdown_timeout: forever\nbackends:\n  - { id: s, kind: localstb }\n');
+      const bad = await runLip(['check-config', '--config', path]);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('configuration is invalid (3 problems):');
+      expect(bad.stderr).to.contain(`${path}:2:3: server.prot: unknown key "prot" (did you mean "port"?)`);
+      expect(bad.stderr).to.contain(`${path}:3:21: server.shutdown_timeout: must be a duration such as 250ms, 30s or 5m (got "forever")`);
+      expect(bad.stderr).to.contain(`${path}:5:20: backends[0].kind: unknown backend kind "localstb" (did you mean "localstub"?)`);
+    });
+
+    it('exits 1 for a file that does not exist', async () => {
+      const missing = await runLip(['check-config', '--config', join(dir, 'nope.yaml')]);
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.contain('cannot read config file');
+    });
+  });
+
+  describe('--config placement', () => {
+    const a = file('a.yaml', stubConfig('alpha', 'x'));
+    const b = file('b.yaml', stubConfig('beta', 'x'));
+    const route = async (args: string[], env: NodeJS.ProcessEnv = {}) => JSON.parse((await runLip(args, env)).stdout).default_route as string;
+
+    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async () => {
+      expect(await route(['--config', a, 'routes', '--json'])).to.equal('alpha:m');
+      expect(await route(['routes', '--json', '--config', b])).to.equal('beta:m');
+      expect(await route(['--config', a, 'routes', '--json', '--config', b])).to.equal('beta:m');
+      expect(await route(['routes', '--json'], { LIP_CONFIG: b })).to.equal('beta:m');
+      expect(await route(['routes', '--json', '--config', a], { LIP_CONFIG: b })).to.equal('alpha:m');
+    });
+  });
+
+  it('routes and inventory describe the config', async () => {
+    const path = file('routes.yaml', `${stubConfig('s', 'x')}  - { id: off, kind: localstub, enabled: false }\nmodel_aliases:\n  - { pattern: "^fast$", replacement: "s:m" }\n`);
+    const routes = JSON.parse((await runLip(['routes', '--json', '--config', path])).stdout);
+    expect(routes).to.deep.equal({
+      default_route: 's:m', max_attempts: 3,
+      backends: [{ id: 's', kind: 'localstub', enabled: true }, { id: 'off', kind: 'localstub', enabled: false }],
+      model_aliases: [{ pattern: '^fast$', replacement: 's:m' }],
+    });
+    const text = await runLip(['routes', '--config', path]);
+    expect(text.stdout).to.contain('default route: s:m').and.to.contain('^fast$ -> s:m');
+    const inventory = JSON.parse((await runLip(['inventory', '--json', '--config', path])).stdout);
+    expect(inventory.backends[0]).to.deep.equal({ id: 's', kind: 'localstub', enabled: true, models: [{ id: 'm', selector: 's:m' }] });
+    expect(inventory.backends[1].models).to.deep.equal([{ id: 'stub-default', selector: 'off:stub-default' }]);
+  });
+
+  describe('serve', () => {
+    it('serves the embedded default: the openai SDK gets a streamed and a non-streamed reply', async () => {
+      const lip = await serveLip(['--port', '0']);
+      try {
+        const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'any', maxRetries: 0 });
+        const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+        expect(completion.choices[0]!.message.content).to.match(/^Hello from lip\./);
+        const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hello' }] });
+        let text = '';
+        let chunks = 0;
+        for await (const chunk of stream) {
+          text += chunk.choices[0]?.delta.content ?? '';
+          chunks++;
+        }
+        expect(text).to.equal(completion.choices[0]!.message.content);
+        expect(chunks).to.be.greaterThan(8);
+      } finally {
+        lip.proc.kill('SIGTERM');
+        expect(await lip.exited).to.equal(0);
+      }
+    });
+
+    it('finishes an in-flight stream on SIGTERM, then exits 0', async () => {
+      const path = file('slow.yaml', 'server: { host: 127.0.0.1, port: 0, shutdown_timeout: 10s }\nbackends:\n  - { id: s, kind: localstub, text: "a b c d e f", chunks: 6, chunk_delay: 100ms }\n');
+      const lip = await serveLip(['--config', path]);
+      const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
+      await new Promise((r) => setTimeout(r, 150));
+      lip.proc.kill('SIGTERM');
+      const res = await inflight;
+      const data = parseSse(res.body).messages.map((m) => m.data);
+      expect(data.at(-1)).to.equal('[DONE]');
+      expect(data.slice(1, -2).map((d) => JSON.parse(d).choices[0].delta.content).join('')).to.equal('a b c d e f');
+      expect(await lip.exited).to.equal(0);
+      expect(lip.stdout()).to.contain('"message":"draining"').and.to.contain('"message":"stopped"');
+    });
+
+    it('exits 1 with a clear message when the port is in use', async () => {
+      const blocker: Server = createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+      const port = (blocker.address() as AddressInfo).port;
+      try {
+        const res = await runLip(['serve', '--port', String(port)]);
+        expect(res.code).to.equal(1);
+        expect(res.stderr).to.contain(`cannot listen on 127.0.0.1:${port}: the port is already in use`);
+      } finally {
+        blocker.close();
+      }
+    });
+
+    it('exits 1 on a bad config and on a public host without auth', async () => {
+      const bad = await runLip(['serve', '--config', file('bad-serve.yaml', 'server: { port: high }\n')]);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('server.port: must be an integer');
+      const open = await runLip(['serve', '--host', '0.0.0.0', '--port', '0']);
+      expect(open.code).to.equal(1);
+      expect(open.stderr).to.contain('needs auth.api_keys');
+    });
+
+    it('reloads on SIGHUP, and keeps the running config when the new file is bad', async () => {
+      const path = file('reload.yaml', stubConfig('s', 'before'));
+      const lip = await serveLip(['--config', path]);
+      const ask = async () => {
+        const res = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
+        return JSON.parse(res.body).choices[0].message.content as string;
+      };
+      const until = async (predicate: () => boolean) => {
+        for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      try {
+        expect(await ask()).to.equal('before');
+        writeFileSync(path, stubConfig('s', 'after'));
+        lip.proc.kill('SIGHUP');
+        await until(() => lip.stdout().includes('configuration reloaded'));
+        expect(await ask()).to.equal('after');
+        writeFileSync(path, 'server: { prot: 1 }\n');
+        lip.proc.kill('SIGHUP');
+        await until(() => lip.stdout().includes('reload failed'));
+        expect(lip.stdout()).to.contain('unknown key');
+        expect(await ask()).to.equal('after');
+      } finally {
+        lip.proc.kill('SIGTERM');
+        await lip.exited;
+      }
+    });
+  });
+});

@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { ConfigError, formatIssue, loadConfigFile, parseConfig, type ConfigIssue } from '../../lib/config/index.js';
+import { LOAD_OPTIONS, loadConfig } from '../../lib/cli/config-source.js';
+import { isLipError } from '../../lib/errors/index.js';
+
+const STUB = `
+backends:
+  - { id: stub, kind: localstub }
+`;
+
+function issues(yaml: string, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
+  try {
+    parseConfig(yaml, 'lip.yaml', { ...LOAD_OPTIONS, env });
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.issues];
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+function lines(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  return issues(yaml, env).map(formatIssue);
+}
+
+describe('config/loadConfig', () => {
+  it('accepts the embedded default and fills every default', () => {
+    const c = loadConfig(undefined);
+    expect(c.source).to.equal('<embedded default>');
+    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, shutdown_timeout: 15_000, keepalive_interval: 15_000 });
+    expect(c.routing.default_route).to.equal('stub:stub-default');
+    expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
+    expect(c.backends[0]).to.include({ id: 'stub', kind: 'localstub', enabled: true, chunks: 8 });
+    expect(c.continuity).to.deep.equal({ store: 'memory', sqlite_path: './lip.db', ttl: 86_400_000, max_legs: 100_000 });
+    expect(c.http_client.body_timeout).to.equal(300_000);
+  });
+
+  it('reports a typo with its position and the nearest valid key', () => {
+    expect(lines(`server:\n  host: 127.0.0.1\n  prot: 8080\n${STUB}`)).to.deep.equal([
+      'lip.yaml:3:3: server.prot: unknown key "prot" (did you mean "port"?)',
+    ]);
+  });
+
+  it('lists the allowed keys when nothing is close', () => {
+    expect(lines(`logging:\n  zzzzzz: 1\n${STUB}`)[0]).to.match(/logging\.zzzzzz: unknown key "zzzzzz"; allowed keys: level, format, access_log, include_raw_path$/);
+  });
+
+  it('reports wrong types with what was found', () => {
+    expect(lines(`server:\n  port: eighty\n${STUB}`)).to.deep.equal(['lip.yaml:2:9: server.port: must be an integer (got "eighty")']);
+    expect(lines(`routing: [1, 2]\n${STUB}`)).to.deep.equal(['lip.yaml:1:10: routing: must be a mapping (got a list)']);
+  });
+
+  it('reports bad durations and sizes', () => {
+    expect(lines(`server:\n  shutdown_timeout: soon\n  max_request_body_bytes: lots\n${STUB}`)).to.deep.equal([
+      'lip.yaml:2:21: server.shutdown_timeout: must be a duration such as 250ms, 30s or 5m (got "soon")',
+      'lip.yaml:3:27: server.max_request_body_bytes: must be a size in bytes or such as 512KiB or 8MiB (got "lots")',
+    ]);
+  });
+
+  it('converts durations to milliseconds and sizes to bytes', () => {
+    const c = parseConfig(`server: { shutdown_timeout: 1.5s, keepalive_interval: 250ms, max_request_body_bytes: 1MiB }\ncontinuity: { ttl: 2h }\n${STUB}`, 'x', LOAD_OPTIONS);
+    expect([c.server.shutdown_timeout, c.server.keepalive_interval, c.server.max_request_body_bytes, c.continuity.ttl]).to.deep.equal([1500, 250, 1_048_576, 7_200_000]);
+  });
+
+  it('reports every problem at once, in file order', () => {
+    const all = lines(`
+server:
+  prot: 1
+logging:
+  format: jsn
+routing:
+  max_attempts: 0
+backends:
+  - id: stub
+    kind: localstub
+    chunk: 3
+    first_token_delay: quickly
+  - id: other
+    kind: localstb
+`);
+    expect(all).to.deep.equal([
+      'lip.yaml:3:3: server.prot: unknown key "prot" (did you mean "port"?)',
+      'lip.yaml:5:11: logging.format: must be one of json, text (got "jsn"); did you mean "json"?',
+      'lip.yaml:7:17: routing.max_attempts: must be >= 1 (got 0)',
+      'lip.yaml:11:5: backends[0].chunk: unknown key "chunk" (did you mean "chunks"?)',
+      'lip.yaml:12:24: backends[0].first_token_delay: must be a duration such as 250ms, 30s or 5m (got "quickly")',
+      'lip.yaml:14:11: backends[1].kind: unknown backend kind "localstb" (did you mean "localstub"?); known kinds: localstub',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    expect(lines('server:\n  port: 80\n   host: x\n')[0]).to.equal('lip.yaml:2:9: Nested mappings are not allowed in compact mappings');
+    expect(lines('backends: [\n')[0]).to.match(/^lip\.yaml:2:1: /);
+  });
+
+  it('reports a missing required key at its parent', () => {
+    expect(lines('backends:\n  - { kind: localstub }\n')).to.deep.equal(['lip.yaml:2:5: backends[0]: missing required key "id"']);
+  });
+
+  it('rejects duplicate backend ids and a config without enabled backends', () => {
+    expect(lines('backends:\n  - { id: a, kind: localstub }\n  - { id: a, kind: localstub }\n')).to.deep.equal([
+      'lip.yaml:3:11: backends[1].id: duplicate backend id "a" (first used by backends[0])',
+    ]);
+    expect(lines('backends:\n  - { id: a, kind: localstub, enabled: false }\n')[0]).to.contain('no backend is enabled');
+  });
+
+  it('derives the default route from the first enabled backend', () => {
+    const c = parseConfig('backends:\n  - { id: off, kind: localstub, enabled: false }\n  - { id: s, kind: localstub, models: [m1, m2] }\n', 'x', LOAD_OPTIONS);
+    expect(c.routing.default_route).to.equal('s:m1');
+  });
+
+  it('rejects a default route naming an unknown backend', () => {
+    expect(lines(`routing:\n  default_route: "nope:m"\n${STUB}`)[0]).to.match(/^lip\.yaml:2:18: routing\.default_route: names the backend "nope", which is not configured/);
+  });
+
+  it('rejects alias patterns that do not compile', () => {
+    expect(lines(`model_aliases:\n  - { pattern: "(", replacement: "stub:x" }\n${STUB}`)[0]).to.match(/model_aliases\[0\]\.pattern: invalid regular expression/);
+  });
+
+  it('resolves *_env secrets and reports missing variables', () => {
+    const yaml = `auth:\n  api_keys:\n    - { id: k1, key_env: LIP_TEST_KEY }\n${STUB}`;
+    const c = parseConfig(yaml, 'x', { ...LOAD_OPTIONS, env: { LIP_TEST_KEY: 'a-very-long-client-key' } });
+    expect(c.auth.api_keys).to.deep.equal([{ id: 'k1', key: 'a-very-long-client-key', principal: 'k1' }]);
+    expect(lines(yaml, {})).to.deep.equal(['lip.yaml:3:17: auth.api_keys[0].key_env: environment variable LIP_TEST_KEY is not set']);
+  });
+
+  it('requires API keys of at least 16 characters, and auth beyond loopback', () => {
+    expect(lines(`auth:\n  api_keys:\n    - { id: k, key: short }\n${STUB}`)[0]).to.contain('at least 16 characters');
+    expect(lines(`server:\n  host: 0.0.0.0\n${STUB}`)).to.deep.equal(['lip.yaml:2:9: server.host: listening on the non-loopback host "0.0.0.0" needs auth.api_keys']);
+    expect(lines(`access:\n  mode: multi_user\n${STUB}`)[0]).to.contain('multi_user needs auth.api_keys');
+  });
+
+  it('requires a diagnostics secret beyond loopback', () => {
+    const yaml = `server: { host: 0.0.0.0 }\nauth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }\ndiagnostics: { enabled: true }\n${STUB}`;
+    expect(lines(yaml)).to.deep.equal(['lip.yaml:3:25: diagnostics.enabled: diagnostics beyond loopback need diagnostics.shared_secret']);
+  });
+
+  it('validates localstub knobs', () => {
+    expect(lines('backends:\n  - { id: s, kind: localstub, fail: sometimes }\n')).to.deep.equal([
+      'lip.yaml:2:37: backends[0].fail: must be before_output:STATUS (e.g. before_output:503), after_output or stall (got "sometimes")',
+    ]);
+  });
+
+  it('rejects unknown features', () => {
+    expect(lines(`features:\n  - { id: magic }\n${STUB}`)[0]).to.contain('unknown feature "magic"');
+  });
+
+  it('fails with LIP_ERR_CONFIG_UNREADABLE for a missing file', () => {
+    try {
+      loadConfigFile('/nonexistent/lip.yaml', LOAD_OPTIONS);
+      expect.fail('should throw');
+    } catch (err) {
+      expect(isLipError(err) && err.code).to.equal('LIP_ERR_CONFIG_UNREADABLE');
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { testConfig } from '../helpers/config.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { httpRequest, parseSse } from '../helpers/sse-client.js';
+
+const KEY = 'client-key-0123456789';
+
+describe('e2e: the HTTP server', () => {
+  describe('system routes and errors', () => {
+    let lip: RunningLip;
+    before(async () => { lip = await startLip(testConfig('  - { id: stub, kind: localstub }', 'logging: { access_log: true }')); });
+    after(() => lip.close());
+
+    it('answers /healthz and /readyz', async () => {
+      const health = await httpRequest(`${lip.url}/healthz`, { method: 'GET' });
+      expect([health.status, JSON.parse(health.body)]).to.deep.equal([200, { status: 'ok' }]);
+      const ready = await httpRequest(`${lip.url}/readyz`, { method: 'GET' });
+      expect(ready.status).to.equal(200);
+      expect(JSON.parse(ready.body).status).to.equal('ready');
+    });
+
+    it('404 for unknown paths and 405 with Allow for wrong methods', async () => {
+      const missing = await httpRequest(`${lip.url}/v2/nothing`, { method: 'GET' });
+      expect(missing.status).to.equal(404);
+      expect(JSON.parse(missing.body).error.code).to.equal('LIP_ERR_HTTP_NOT_FOUND');
+      const wrong = await httpRequest(`${lip.url}/v1/chat/completions`, { method: 'GET' });
+      expect(wrong.status).to.equal(405);
+      expect(wrong.headers.allow).to.equal('POST');
+    });
+
+    it('keeps a sane X-Request-Id and replaces a bad one', async () => {
+      const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+      const kept = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-request-id': 'trace-123' } });
+      expect(kept.headers['x-request-id']).to.equal('trace-123');
+      const replaced = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-request-id': 'bad id with spaces' } });
+      expect(replaced.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+    });
+
+    it('writes one access-log line per request with method, route group, status, duration, request id and backend', async () => {
+      await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), headers: { 'x-request-id': 'log-me' } });
+      const line = lip.logs.find((l) => l.request_id === 'log-me')!;
+      expect(line).to.include({ message: 'request', method: 'POST', route: '/v1/chat/completions', status: 200, backend: 'stub:stub-default' });
+      expect(line.duration_ms).to.be.a('number');
+      expect(lip.logs.filter((l) => l.request_id === 'log-me')).to.have.length(1);
+    });
+  });
+
+  describe('authentication', () => {
+    let lip: RunningLip;
+    before(async () => {
+      lip = await startLip(testConfig('  - { id: stub, kind: localstub }', `auth: { api_keys: [ { id: team, key: "${KEY}" } ] }`));
+    });
+    after(() => lip.close());
+
+    it('rejects a missing or wrong key with 401 in the protocol envelope', async () => {
+      const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+      const missing = await httpRequest(`${lip.url}/v1/chat/completions`, { body });
+      expect(missing.status).to.equal(401);
+      expect(missing.headers['www-authenticate']).to.equal('Bearer realm="lip"');
+      expect(JSON.parse(missing.body).error).to.deep.include({ code: 'LIP_ERR_AUTH_MISSING_KEY', type: 'authentication_error' });
+      const wrong = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { authorization: 'Bearer not-the-key-at-all' } });
+      expect(JSON.parse(wrong.body).error.code).to.equal('LIP_ERR_AUTH_INVALID_KEY');
+    });
+
+    it('accepts the key from Authorization or x-api-key; health needs none', async () => {
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: KEY, maxRetries: 0 });
+      expect((await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).object).to.equal('chat.completion');
+      const viaHeader = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), headers: { 'x-api-key': KEY } });
+      expect(viaHeader.status).to.equal(200);
+      expect((await httpRequest(`${lip.url}/healthz`, { method: 'GET' })).status).to.equal(200);
+    });
+  });
+
+  describe('limits and shutdown', () => {
+    it('answers 429 with Retry-After beyond max_concurrent_requests', async () => {
+      const lip = await startLip(testConfig('  - { id: stub, kind: localstub, text: "slow", first_token_delay: 300ms }', 'server: { host: 127.0.0.1, port: 0, max_concurrent_requests: 1 }\nlogging: { access_log: false }'));
+      try {
+        const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+        const first = httpRequest(`${lip.url}/v1/chat/completions`, { body });
+        await new Promise((r) => setTimeout(r, 50));
+        const second = await httpRequest(`${lip.url}/v1/chat/completions`, { body });
+        expect(second.status).to.equal(429);
+        expect(second.headers['retry-after']).to.equal('1');
+        expect(JSON.parse(second.body).error.code).to.equal('LIP_ERR_SERVER_OVERLOADED');
+        expect((await first).status).to.equal(200);
+      } finally {
+        await lip.close();
+      }
+    });
+
+    it('drains: an in-flight stream finishes and new connections are refused', async () => {
+      const lip = await startLip(testConfig('  - { id: stub, kind: localstub, text: "one two three four five", chunks: 5, chunk_delay: 60ms }'));
+      const body = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] });
+      const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body });
+      await new Promise((r) => setTimeout(r, 80));
+      const drained = lip.server.shutdown(5_000);
+      const res = await inflight;
+      expect(res.status).to.equal(200);
+      const data = parseSse(res.body).messages.map((m) => m.data);
+      expect(data.at(-1)).to.equal('[DONE]');
+      expect(data.slice(1, -2).map((d) => JSON.parse(d).choices[0].delta.content).join('')).to.equal('one two three four five');
+      expect(await drained).to.deep.equal({ cancelled: 0 });
+      const refused = await httpRequest(`${lip.url}/healthz`, { method: 'GET' }).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
+      expect(refused).to.equal('ECONNREFUSED');
+    });
+
+    it('cancels what is still running when the drain timeout expires', async () => {
+      const lip = await startLip(testConfig('  - { id: stub, kind: localstub, fail: stall }'));
+      const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) }).then(() => 'completed', () => 'cut');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await lip.server.shutdown(100)).to.deep.equal({ cancelled: 1 });
+      expect(await inflight).to.equal('cut');
+    });
+  });
+});

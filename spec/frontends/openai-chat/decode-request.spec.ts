@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { decodeChatRequest } from '../../../lib/frontends/openai-chat/index.js';
+import { isLipError } from '../../../lib/errors/index.js';
+
+function rejection(body: unknown): string {
+  try {
+    decodeChatRequest(body);
+  } catch (err) {
+    if (isLipError(err)) return `${err.status} ${err.param ?? '-'} ${err.message}`;
+    throw err;
+  }
+  return 'accepted';
+}
+
+describe('frontends/openai-chat/decodeChatRequest', () => {
+  it('decodes a full conversation', () => {
+    const { call, hints } = decodeChatRequest({
+      model: 'gpt-4o', stream: true, stream_options: { include_usage: true },
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'developer', content: [{ type: 'text', text: 'dev' }] },
+        { role: 'user', content: [
+          { type: 'text', text: 'look' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,aGk=', detail: 'low' } },
+          { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' } },
+        ] },
+        { role: 'assistant', content: null, reasoning_content: 'hmm', tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 'get', arguments: '{"a":1}' } },
+          { id: 'c2', type: 'function', function: { name: 'put', arguments: '' } },
+        ] },
+        { role: 'tool', tool_call_id: 'c1', content: 'one' },
+        { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: 'two' }] },
+        { role: 'system', content: 'late system' },
+        { role: 'user', content: 'next' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get', description: 'd', parameters: { type: 'object' } } }, { type: 'function', function: { name: 'put' } }],
+      tool_choice: { type: 'function', function: { name: 'get' } },
+      temperature: 0.2, top_p: 0.9, max_tokens: 10, max_completion_tokens: 20, stop: 'END', seed: 7,
+      reasoning_effort: 'high', verbosity: 'low', parallel_tool_calls: false,
+      response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object' }, strict: true } },
+      metadata: { k: 'v' }, user: 'u1',
+    });
+    expect(hints).to.deep.equal({ includeUsage: true });
+    expect(call.stream).to.equal(true);
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'sys' }, { type: 'text', text: 'dev' }]);
+    expect(call.messages).to.deep.equal([
+      { role: 'user', parts: [
+        { type: 'text', text: 'look' },
+        { type: 'image', data: 'aGk=', mediaType: 'image/png', detail: 'low' },
+        { type: 'image', url: 'https://x/y.png' },
+        { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' },
+      ] },
+      { role: 'assistant', parts: [
+        { type: 'reasoning', dialect: 'openai.chat.reasoning_content', text: 'hmm' },
+        { type: 'tool_call', id: 'c1', name: 'get', arguments: '{"a":1}' },
+        { type: 'tool_call', id: 'c2', name: 'put', arguments: '' },
+      ] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'one' }] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'c2', content: [{ type: 'text', text: 'two' }] }] },
+      { role: 'system', parts: [{ type: 'text', text: 'late system' }] },
+      { role: 'user', parts: [{ type: 'text', text: 'next' }] },
+    ]);
+    expect(call.tools).to.deep.equal([
+      { name: 'get', description: 'd', parameters: { type: 'object' } },
+      { name: 'put', parameters: { type: 'object', properties: {} } },
+    ]);
+    expect(call.toolChoice).to.deep.equal({ type: 'tool', name: 'get' });
+    expect(call.options).to.deep.equal({
+      temperature: 0.2, topP: 0.9, maxOutputTokens: 20, stopSequences: ['END'], seed: 7, reasoning: { effort: 'high' },
+      verbosity: 'low', parallelToolCalls: false, responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'r', strict: true },
+    });
+    expect(call.metadata).to.deep.equal({ k: 'v' });
+    expect(call.user).to.equal('u1');
+  });
+
+  it('maps tool_choice strings', () => {
+    const choice = (tc: unknown) => decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], tool_choice: tc }).call.toolChoice;
+    expect([choice('auto'), choice('none'), choice('required')]).to.deep.equal([{ type: 'auto' }, { type: 'none' }, { type: 'any' }]);
+  });
+
+  it('turns legacy function_call / function messages into tool calls and results', () => {
+    const { call } = decodeChatRequest({ model: 'm', messages: [
+      { role: 'user', content: 'x' },
+      { role: 'assistant', content: null, function_call: { name: 'f', arguments: '{}' } },
+      { role: 'function', name: 'f', content: 'done' },
+    ] });
+    expect(call.messages[1]!.parts).to.deep.equal([{ type: 'tool_call', id: 'call_legacy_1', name: 'f', arguments: '{}' }]);
+    expect(call.messages[2]!.parts).to.deep.equal([{ type: 'tool_result', callId: 'call_legacy_1', name: 'f', content: 'done' }]);
+  });
+
+  it('names the offending field of a wrong type', () => {
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: 7 }] })).to.equal('400 messages[0].content messages[0].content: must be a string or an array of content parts (got number 7)');
+    expect(rejection({ model: 'm', messages: 'hi' })).to.equal('400 messages messages: must be an array (got "hi")');
+    expect(rejection({ model: 3, messages: [] })).to.equal('400 model model: must be a string (got number 3)');
+    expect(rejection({ model: 'm', messages: [{ role: 'robot', content: 'x' }] })).to.match(/^400 messages\[0\]\.role messages\[0\]\.role: must be one of "system", "developer", "user", "assistant", "tool", "function" \(got "robot"\)$/);
+    expect(rejection({ model: 'm', messages: [{ role: 'tool', content: 'x' }] })).to.equal('400 messages[0].tool_call_id messages[0].tool_call_id: is required');
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' })).to.equal('400 temperature temperature: must be a number or a null (got "hot")');
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] })).to.equal('400 messages[0].content[0].image_url.url messages[0].content[0].image_url.url: is required');
+    expect(rejection([])).to.equal('400 - request body must be an object (got an array)');
+  });
+
+  it('requires the fields the API requires', () => {
+    expect(rejection({ messages: [{ role: 'user', content: 'x' }] })).to.equal('400 model model: is required');
+    expect(rejection({ model: 'm', messages: [] })).to.equal('400 messages messages: must NOT have fewer than 1 items (got an array)');
+  });
+
+  it('refuses what it cannot honour instead of ignoring it', () => {
+    expect(rejection({ model: 'm', n: 2, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: only one choice per request is supported (n must be 1)');
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] })).to.equal('400 messages[0].content[0].type messages[0].content[0]: input_audio content is not supported');
+  });
+});

@@ -1,0 +1,22 @@
+import { parseConfig, type Config } from '../../lib/config/index.js';
+import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
+
+/** Parses YAML config text the way `lip` does (the real registry, the real checks). */
+export function configFrom(yaml: string, env: NodeJS.ProcessEnv = {}): Config {
+  return parseConfig(yaml, 'test.yaml', { ...LOAD_OPTIONS, env });
+}
+
+/**
+ * A test config: the given backends (YAML list items) plus extra sections; loopback on port 0
+ * and quiet access logs unless `extra` has its own `server:` / `logging:` section.
+ */
+export function testConfig(backendsYaml: string, extra = ''): Config {
+  const has = (section: string) => new RegExp(`^${section}:`, 'm').test(extra);
+  return configFrom([
+    has('server') ? '' : 'server: { host: 127.0.0.1, port: 0 }',
+    has('logging') ? '' : 'logging: { access_log: false }',
+    extra,
+    'backends:',
+    backendsYaml,
+  ].join('\n'));
+}
