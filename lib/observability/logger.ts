@@ -1,12 +1,13 @@
 import type { Writable } from 'node:stream';
 import winston from 'winston';
+import { BatchedStream } from './batched-stream.js';
 
 export type Logger = winston.Logger;
 
 export interface LoggerOptions {
   readonly level: 'error' | 'warn' | 'info' | 'debug';
   readonly format: 'json' | 'text';
-  /** Where lines go; stdout by default. Tests pass a stream to read them back. */
+  /** Where lines go; stdout (batched per event-loop turn) by default. Tests pass a stream to read them back. */
   readonly stream?: Writable;
   readonly silent?: boolean;
 }
@@ -22,9 +23,7 @@ const textLine = winston.format.printf((info) => {
 
 /** One logger per process: JSON lines for shippers, or `time LEVEL message k=v` for people. */
 export function createLogger(options: LoggerOptions): Logger {
-  const transport = options.stream
-    ? new winston.transports.Stream({ stream: options.stream })
-    : new winston.transports.Console();
+  const transport = new winston.transports.Stream({ stream: options.stream ?? new BatchedStream(process.stdout) });
   return winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,

@@ -33,9 +33,10 @@ export function lastUserText(call: Call): string {
 /**
  * The reply as timed steps: lifecycle at once, then (after `first_token_delay`) reasoning,
  * text in `chunks` deltas and tool calls, `chunk_delay` apart, then usage and the finish.
- * Failures are applied by the source, not here.
+ * Failures are applied by the source, not here. `textChunks` passes a precomputed split of the
+ * configured text (the reply is the same for every request unless `echo` is on).
  */
-export function buildScript(call: Call, o: LocalstubOptions, callIdPrefix: string): Step[] {
+export function buildScript(call: Call, o: LocalstubOptions, callIdPrefix: string, textChunks?: readonly string[]): Step[] {
   const steps: Step[] = [
     { delayMs: 0, event: { type: 'response_started' } },
     { delayMs: 0, event: { type: 'message_started' } },
@@ -50,7 +51,7 @@ export function buildScript(call: Call, o: LocalstubOptions, callIdPrefix: strin
     if (o.reasoningSignature !== undefined) steps.push({ delayMs: 0, event: { type: 'reasoning_signature', signature: o.reasoningSignature } });
   }
   const text = o.echo ? lastUserText(call) : o.text;
-  if (text.length > 0) for (const delta of splitText(text, o.chunks)) output({ type: 'text_delta', text: delta });
+  for (const delta of textChunks ?? (text ? splitText(text, o.chunks) : [])) output({ type: 'text_delta', text: delta });
   o.toolCalls.forEach((tool, i) => {
     const id = `${callIdPrefix}${i + 1}`;
     output({ type: 'tool_call_started', id, name: tool.name });

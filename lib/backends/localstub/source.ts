@@ -5,7 +5,7 @@ import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, isRetryableStatus } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { localstubOptions, type LocalstubOptions } from './options.js';
-import { buildScript, type Step } from './script.js';
+import { buildScript, splitText, type Step } from './script.js';
 
 /**
  * `lip:localstub` reports each stream's life: `{ backend, phase: 'subscribe' | 'complete' |
@@ -30,6 +30,8 @@ export class LocalstubBackend implements Backend {
   readonly models: readonly string[];
   private readonly options: LocalstubOptions;
   private readonly scheduler: SchedulerLike;
+  /** The configured text, split once (echo replies are split per request). */
+  private readonly textChunks: readonly string[] | undefined;
   private sequence = 0;
 
   constructor(row: BackendRow, deps: BackendDeps = {}) {
@@ -37,12 +39,13 @@ export class LocalstubBackend implements Backend {
     this.models = row.models.length > 0 ? row.models : ['stub-default'];
     this.options = localstubOptions(row);
     this.scheduler = deps.scheduler ?? asyncScheduler;
+    this.textChunks = this.options.echo ? undefined : this.options.text ? splitText(this.options.text, this.options.chunks) : [];
   }
 
   stream(call: Call, _target: Target): Observable<LipEvent> {
     return new Observable<LipEvent>((subscriber) => {
       const o = this.options;
-      const steps = buildScript(call, o, `call_${this.id}_${++this.sequence}_`);
+      const steps = buildScript(call, o, `call_${this.id}_${++this.sequence}_`, this.textChunks);
       const report = (phase: LocalstubLifecycle['phase']) => {
         if (localstubChannel.hasSubscribers) localstubChannel.publish({ backend: this.id, phase } satisfies LocalstubLifecycle);
       };

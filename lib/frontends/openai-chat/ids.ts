@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../wire/ids.js';
 
-/** `chatcmpl-` + 24 random base62-ish characters, like OpenAI's ids. */
+/** `chatcmpl-` + 24 base62 characters, like OpenAI's ids. */
 export function completionId(): string {
-  return `chatcmpl-${randomBytes(18).toString('base64url')}`;
+  return randomId('chatcmpl-');
 }
