@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { concatWith, defer, ignoreElements, of, tap, type OperatorFunction } from 'rxjs';
 import type { FinishReason, LipEvent, Usage } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
@@ -166,22 +166,13 @@ export function collectEvents(events: Iterable<LipEvent>): CollectedResponse {
  * ```
  */
 export function collect(): OperatorFunction<LipEvent, CollectedResponse> {
-  return (source) => new Observable<CollectedResponse>((subscriber) => {
+  return (source) => defer(() => {
     const collector = new Collector();
-    return source.subscribe({
-      next(event) {
-        try {
-          collector.push(event);
-        } catch (err) {
-          subscriber.error(err);
-        }
-      },
-      error(err) { subscriber.error(err); },
-      complete() {
-        subscriber.next(collector.response);
-        subscriber.complete();
-      },
-    });
+    return source.pipe(
+      tap((event) => collector.push(event)),
+      ignoreElements(),
+      concatWith(defer(() => of(collector.response))),
+    );
   });
 }
 

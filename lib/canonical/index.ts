@@ -7,3 +7,4 @@ export * from './validate-sequence.js';
 export * from './is-output-event.js';
 export * from './usage.js';
 export * from './collect.js';
+export * from './estimate-tokens.js';

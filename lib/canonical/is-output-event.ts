@@ -20,9 +20,23 @@ export function isOutputEvent(event: LipEvent): boolean {
   }
 }
 
-/** Output that can win a race: text or reasoning that is not only whitespace. */
+/**
+ * Output that can win a race (CONTRACT: "the first non-whitespace output event"): text or
+ * reasoning that is not only whitespace, a tool call, an opaque reasoning block. A reply that
+ * opens with a tool call wins as surely as one that opens with words.
+ */
 export function isSubstantiveOutput(event: LipEvent): boolean {
-  return (event.type === 'text_delta' || event.type === 'reasoning_delta') && /\S/.test(event.text);
+  switch (event.type) {
+    case 'text_delta':
+    case 'reasoning_delta':
+      return /\S/.test(event.text);
+    case 'tool_call_started':
+    case 'tool_call_delta':
+    case 'reasoning_opaque':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Terminal events end a stream; nothing may follow them. */

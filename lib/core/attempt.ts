@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
+import { defer, tap, type Observable } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import { isOutputEvent } from '../canonical/index.js';
 import { toLipError } from '../errors/index.js';
@@ -34,41 +34,27 @@ export interface AttemptInfo {
  * expiry). Unsubscribing passes straight through to the backend source.
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
-  return new Observable<LipEvent>((subscriber) => {
+  return defer(() => {
     const startedAt = performance.now();
     let ttftMs: number | undefined;
-    let ended = false;
     const report = (r: Partial<AttemptReport>) => {
       if (attemptChannel.hasSubscribers) attemptChannel.publish({ ...info, ...r } as AttemptReport);
     };
-    const end = (outcome: AttemptOutcome, errorCode?: string) => {
-      ended = true;
-      report({
-        phase: 'end', outcome, durationMs: performance.now() - startedAt,
-        ...(ttftMs !== undefined ? { ttftMs } : {}), ...(errorCode ? { errorCode } : {}),
-      });
-    };
+    const end = (outcome: AttemptOutcome, errorCode?: string) => report({
+      phase: 'end', outcome, durationMs: performance.now() - startedAt,
+      ...(ttftMs !== undefined ? { ttftMs } : {}), ...(errorCode ? { errorCode } : {}),
+    });
     report({ phase: 'start' });
-    const inner = source.subscribe({
+    return source.pipe(tap({
       next(event) {
         if (ttftMs === undefined && isOutputEvent(event)) {
           ttftMs = performance.now() - startedAt;
           onFirstOutput?.(ttftMs);
         }
-        subscriber.next(event);
       },
-      error(err) {
-        end('failure', toLipError(err).code);
-        subscriber.error(err);
-      },
-      complete() {
-        end('success');
-        subscriber.complete();
-      },
-    });
-    return () => {
-      inner.unsubscribe();
-      if (!ended) end('cancelled');
-    };
+      error: (err: unknown) => end('failure', toLipError(err).code),
+      complete: () => end('success'),
+      unsubscribe: () => end('cancelled'),
+    }));
   });
 }

@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { Observable, asyncScheduler, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
 
 /** The marker `withKeepalive` interleaves; writers turn it into `: keepalive`. */
 export const KEEPALIVE: unique symbol = Symbol('lip.keepalive');
@@ -25,14 +25,7 @@ export function withKeepalive<T>(intervalMs: number, scheduler: SchedulerLike = 
           this.schedule(undefined, intervalMs);
         }, intervalMs)
       : undefined;
-    const inner = source.subscribe({
-      next(value) { active = true; subscriber.next(value); },
-      error(err) { subscriber.error(err); },
-      complete() { subscriber.complete(); },
-    });
-    return () => {
-      timer?.unsubscribe();
-      inner.unsubscribe();
-    };
+    source.pipe(tap(() => { active = true; })).subscribe(subscriber);
+    return () => timer?.unsubscribe();
   });
 }

@@ -22,10 +22,12 @@ describe('canonical/isOutputEvent', () => {
     it(`${JSON.stringify(event)} commits: ${expected}`, () => expect(isOutputEvent(event)).to.equal(expected));
   }
 
-  it('whitespace commits but cannot win a race', () => {
+  it('whitespace commits but cannot win a race; a tool call can', () => {
     expect(isSubstantiveOutput({ type: 'text_delta', text: ' \n' })).to.equal(false);
     expect(isSubstantiveOutput({ type: 'reasoning_delta', text: ' x' })).to.equal(true);
-    expect(isSubstantiveOutput({ type: 'tool_call_started', id: '1', name: 'f' })).to.equal(false);
+    expect(isSubstantiveOutput({ type: 'tool_call_started', id: '1', name: 'f' })).to.equal(true);
+    expect(isSubstantiveOutput({ type: 'reasoning_opaque', dialect: 'd', data: 'x' })).to.equal(true);
+    expect(isSubstantiveOutput({ type: 'usage', usage: {} })).to.equal(false);
   });
 
   it('knows the terminal events', () => {

@@ -43,3 +43,13 @@ describe('wire/withKeepalive', () => {
     });
   });
 });
+
+describe('wire/withKeepalive with a synchronous source', () => {
+  it('stops the source when the consumer leaves mid-burst', async () => {
+    const { Observable, take } = await import('rxjs');
+    let emitted = 0;
+    const source = new Observable<number>((s) => { while (!s.closed && emitted < 1000) s.next(++emitted); });
+    source.pipe(withKeepalive(1000), take(2)).subscribe();
+    expect(emitted).to.equal(2);
+  });
+});

@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { concatWith, defer, filter, from, Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 
@@ -20,36 +20,23 @@ import { isOutputEvent } from '../../canonical/index.js';
 export function holdUntilOutput(): MonoTypeOperatorFunction<LipEvent> {
   return (source) => new Observable<LipEvent>((subscriber) => {
     let held: LipEvent[] | undefined = [];
-    return source.subscribe({
-      next(event) {
-        if (held === undefined) {
-          subscriber.next(event);
-          return;
-        }
+    source.pipe(
+      filter((event) => {
+        if (held === undefined) return true;
         if (!isOutputEvent(event)) {
           held.push(event);
-          return;
+          return false;
         }
         const release = held;
         held = undefined;
-        for (const e of release) {
-          subscriber.next(e);
-          if (subscriber.closed) return;
-        }
-        subscriber.next(event);
-      },
-      error(err) {
+        for (const e of release) subscriber.next(e);
+        return true;
+      }),
+      concatWith(defer(() => {
+        const release = held ?? [];
         held = undefined;
-        subscriber.error(err);
-      },
-      complete() {
-        if (held !== undefined) {
-          const release = held;
-          held = undefined;
-          for (const e of release) subscriber.next(e);
-        }
-        subscriber.complete();
-      },
-    });
+        return from(release);
+      })),
+    ).subscribe(subscriber);
   });
 }

@@ -59,3 +59,13 @@ describe('routing/operators/holdUntilOutput', () => {
     expect(seen).to.deep.equal(['response_started', 'message_started', 'usage', 'text_delta', 'response_finished']);
   });
 });
+
+describe('routing/operators/holdUntilOutput with a synchronous source', () => {
+  it('stops the source when the consumer leaves mid-burst', async () => {
+    const { take } = await import('rxjs');
+    const { syncSource } = await import('./sync-source.js');
+    const { source, probe } = syncSource();
+    source.pipe(holdUntilOutput(), take(3)).subscribe();
+    expect([probe.emitted, probe.tornDown]).to.deep.equal([2, true]);
+  });
+});
