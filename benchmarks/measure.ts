@@ -9,12 +9,16 @@ export function percentiles(samples: number[]): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
+/** A request target: a URL, and headers such as `X-LIP-Route`. */
+export type Target = string | { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+
 /** One request on a kept-alive socket; resolves with [ms to first body byte, ms to the end]. */
-export function timedRequest(agent: Agent, url: string, body: string): Promise<[number, number]> {
+export function timedRequest(agent: Agent, target: Target, body: string): Promise<[number, number]> {
+  const { url, headers } = typeof target === 'string' ? { url: target, headers: {} } : target;
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     let first = 0;
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.on('data', () => {
         if (first === 0) first = Number(process.hrtime.bigint() - start) / 1e6;
       });
@@ -30,7 +34,7 @@ export function timedRequest(agent: Agent, url: string, body: string): Promise<[
  * Sequential latency of several targets, interleaved request by request so that machine noise
  * hits all of them alike. Returns first-byte and total latency percentiles per target.
  */
-export async function sequential(targets: Record<string, string>, body: string, samples: number, warmup = 300) {
+export async function sequential(targets: Record<string, Target>, body: string, samples: number, warmup = 300) {
   const agents = Object.fromEntries(Object.keys(targets).map((k) => [k, new Agent({ keepAlive: true, maxSockets: 1 })]));
   const first: Record<string, number[]> = {};
   const total: Record<string, number[]> = {};

@@ -10,7 +10,7 @@
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
 import { spawnLip, spawnScript, type Spawned } from './lib-process.js';
 import { load, sequential, type LoadResult } from './measure.js';
-import { encoderNsPerEvent, pipelineNsPerEvent } from './translate.js';
+import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 300 : 3_000;
@@ -22,13 +22,27 @@ logging: { level: info, format: json, access_log: true }
 routing: { default_route: "stub:bench" }
 backends:
   - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: stub2, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: stub3, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: down1, kind: localstub, fail: "before_output:503" }
+  - { id: down2, kind: localstub, fail: "before_output:503" }
 `;
+/** Selectors whose cost is compared with a single leaf (sent as X-LIP-Route). */
+const ROUTES: Record<string, string> = {
+  'single leaf': 'stub:bench',
+  '3-arm failover, first arm serves': 'stub:bench|stub2:bench|stub3:bench',
+  '3-arm failover, two arms fail first': 'down1:bench|down2:bench|stub:bench',
+  '3-leg race': 'stub:bench!stub2:bench!stub3:bench',
+};
 const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 const ms = (n: number) => n.toFixed(3);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, j) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |${j === 0 ? `\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|` : ''}`).join('\n');
+  const cells = rows.map((r) => r.map((c) => c.replace(/\|/g, '\\|')));
+  const widths2 = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  void widths;
+  return cells.map((r, j) => `| ${r.map((c, i) => c.padEnd(widths2[i]!)).join(' | ')} |${j === 0 ? `\n|${widths2.map((w) => '-'.repeat(w + 2)).join('|')}|` : ''}`).join('\n');
 }
 
 async function main(): Promise<void> {
@@ -51,6 +65,14 @@ async function main(): Promise<void> {
       [`streaming (${BENCH_CHUNKS} chunks), whole stream`, ms(streamed.direct!.total.p50), ms(streamed.lip!.total.p50), ms(streamed.lip!.total.p50 - streamed.direct!.total.p50), ms(streamed.direct!.total.p99), ms(streamed.lip!.total.p99)],
     ]));
 
+    const routed = await sequential(Object.fromEntries(Object.entries(ROUTES).map(([name, route]) => [name, { url: targets.lip, headers: { 'x-lip-route': route } }])), chat(false), Math.round(SAMPLES / 2));
+    const single = routed['single leaf']!.total.p50;
+    out.push('\n## Routing overhead (non-streaming, sequential; milliseconds)');
+    out.push(table([
+      ['selector', 'p50', 'p99', 'added p50 vs single leaf'],
+      ...Object.entries(ROUTES).map(([name, route]) => [`${name}: \`${route}\``, ms(routed[name]!.total.p50), ms(routed[name]!.total.p99), ms(routed[name]!.total.p50 - single)]),
+    ]));
+
     const rows: string[][] = [['target', 'mode', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors']];
     const row = (name: string, mode: string, c: number, r: LoadResult) => rows.push([name, mode, String(c), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.errors + r.non2xx)]);
     for (const c of CONCURRENCY) {
@@ -69,6 +91,12 @@ async function main(): Promise<void> {
       ['measure', 'per event'],
       ['chat encoder, one text delta', `${(encoderNsPerEvent(quick ? 100_000 : 1_000_000) / 1000).toFixed(3)} us`],
       [`whole pipeline (execute -> localstub -> gates -> encoder), ${BENCH_CHUNKS + 5} events per request`, `${((await pipelineNsPerEvent(quick ? 500 : 4_000)) / 1000).toFixed(3)} us`],
+    ]));
+    const perRoute = await routingUsPerRequest(Object.values(ROUTES), quick ? 1_000 : 5_000);
+    out.push('\n## Routing cost per request (in process: execute -> plan -> localstub -> collect, no sockets)');
+    out.push(table([
+      ['selector', 'us per request', 'added vs single leaf'],
+      ...Object.entries(ROUTES).map(([name, route], i) => [`${name}: \`${route}\``, perRoute[i]!.toFixed(1), (perRoute[i]! - perRoute[0]!).toFixed(1)]),
     ]));
     out.push('\n## Memory');
     out.push(table([['measure', 'RSS MiB'], ['lip serve, idle after start', idleRss.toFixed(1)], ['lip serve, idle after the load', afterRss.toFixed(1)]]));

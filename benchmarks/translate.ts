@@ -1,14 +1,17 @@
 /**
  * In-process cost per translated event: the chat encoder alone, and the whole pipeline
  * (execute -> localstub -> commit gate -> attempt wrapper -> encoder) amortised per event.
+ * The code under test is the compiled dist/ (what `lip serve` runs), not lib/ through tsx.
  */
 import { lastValueFrom, tap } from 'rxjs';
-import { emptyCall, type LipEvent } from '../lib/canonical/index.js';
-import { ChatStreamEncoder } from '../lib/frontends/openai-chat/index.js';
-import { parseConfig } from '../lib/config/index.js';
-import { LOAD_OPTIONS } from '../lib/cli/config-source.js';
-import { createRuntime } from '../lib/core/runtime.js';
+import type { LipEvent } from '../lib/canonical/index.js';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
+
+const { collect, emptyCall } = await import('../dist/canonical/index.js' as string) as typeof import('../lib/canonical/index.js');
+const { ChatStreamEncoder } = await import('../dist/frontends/openai-chat/index.js' as string) as typeof import('../lib/frontends/openai-chat/index.js');
+const { parseConfig } = await import('../dist/config/index.js' as string) as typeof import('../lib/config/index.js');
+const { LOAD_OPTIONS } = await import('../dist/cli/config-source.js' as string) as typeof import('../lib/cli/config-source.js');
+const { createRuntime } = await import('../dist/core/runtime.js' as string) as typeof import('../lib/core/runtime.js');
 
 const call = emptyCall({ model: 'bench', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
 
@@ -42,4 +45,32 @@ export async function pipelineNsPerEvent(requests = 4_000): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < requests; i++) events += await once();
   return Number(process.hrtime.bigint() - start) / events;
+}
+
+/** Microseconds per non-streaming request through the executor for each selector (in order). */
+export async function routingUsPerRequest(selectors: readonly string[], requests: number): Promise<number[]> {
+  const config = parseConfig(`backends:
+  - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: stub2, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: stub3, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+  - { id: down1, kind: localstub, fail: "before_output:503" }
+  - { id: down2, kind: localstub, fail: "before_output:503" }
+`, 'bench', LOAD_OPTIONS);
+  const runtime = createRuntime(config);
+  const plain = { ...call, stream: false };
+  const once = (routeHeader: string) => lastValueFrom(runtime.executor.execute(plain, { requestId: 'r', routeHeader, meta: {} }).pipe(collect()));
+  // Warm every path up first, then interleave the selectors in rounds so that drift and
+  // machine noise hit all of them alike.
+  for (let i = 0; i < 500; i++) for (const selector of selectors) await once(selector);
+  const totals = selectors.map(() => 0n);
+  const rounds = Math.max(1, Math.floor(requests / 100));
+  for (let round = 0; round < rounds; round++) {
+    for (let j = 0; j < selectors.length; j++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 100; i++) await once(selectors[j]!);
+      totals[j]! += process.hrtime.bigint() - start;
+    }
+  }
+  const results = totals.map((t) => Number(t) / (rounds * 100) / 1000);
+  return results;
 }

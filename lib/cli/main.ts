@@ -48,9 +48,10 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       result = checkConfigCommand(configPath(args.config, env), io);
     })
     .command('routes', 'show the default route, the backends and the model aliases', (y) => y
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('explain', { type: 'string', describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
     (args) => {
-      result = withConfig(configPath(args.config, env), io, (config) => routesCommand(config, args.json, io));
+      result = withConfig(configPath(args.config, env), io, (config) => routesCommand(config, args.json, io, args.explain));
     })
     .command('inventory', 'list the models of every backend', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),

@@ -7,7 +7,7 @@ type Row = Record<string, unknown>;
 interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
   readonly featureIds?: readonly string[];
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>) => string | undefined;
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -111,7 +111,7 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const model = models[0] ?? options.backendKinds[String(row.kind)]?.defaultModel ?? 'default';
     routing.default_route = `${String(row.id)}:${model}`;
   } else if (routing.default_route !== undefined) {
-    const problem = options.checkSelector?.(String(routing.default_route), enabledIds);
+    const problem = options.checkSelector?.(String(routing.default_route), enabledIds, { defaultRoute: true, aliases: root.model_aliases as { pattern: string; replacement: string }[] });
     if (problem) report(['routing', 'default_route'], problem);
   }
 }

@@ -22,7 +22,7 @@ export interface LoadOptions {
   /** Feature ids that may appear under `features`. */
   readonly featureIds?: readonly string[];
   /** Checks a selector (default route, alias replacements); returns a message or undefined. */
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>) => string | undefined;
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env?: NodeJS.ProcessEnv;
 }
 

@@ -1,13 +1,57 @@
-import { firstLeafBackend } from '../routing/selector/first-backend.js';
+import { applyAliases, compileAliases, type AliasRule, type CompiledAlias } from '../routing/selector/aliases.js';
+import { leavesOf } from '../routing/selector/candidate-key.js';
+import { parseSelector } from '../routing/selector/parse-selector.js';
+import { isSelectorError } from '../routing/selector/selector-error.js';
+
+/** What the config loader says about the selector it asks to check. */
+export interface SelectorCheckContext {
+  /** The selector is `routing.default_route`: its first leaf must name a backend. */
+  readonly defaultRoute?: boolean;
+  /** `model_aliases`, applied before parsing (the default route is aliased at runtime too). */
+  readonly aliases?: readonly AliasRule[];
+}
 
 /**
- * Config-time check of a selector (default route, alias replacements): its backends must be
- * configured and enabled. Returns a message, or undefined when the selector is acceptable.
+ * Config-time check of a selector (`routing.default_route`, each `model_aliases` replacement):
+ * it must parse, and every backend it names must be configured and enabled. The default route
+ * must also start with `backend:model`, because its first backend is the one model-only leaves
+ * use. Returns a message for the config error, or undefined when the selector is acceptable.
+ *
+ * ```
+ * checkSelector('a:m|b:m', new Set(['a']))  // 'names the backend "b", which is not configured or not enabled (known: a) at column 5'
+ * ```
+ * @see spec/core/check-selector.spec.ts
  */
-export function checkSelector(selector: string, backendIds: ReadonlySet<string>): string | undefined {
-  const backend = firstLeafBackend(selector);
-  if (backend !== undefined && !backendIds.has(backend)) {
-    return `names the backend "${backend}", which is not configured or not enabled (known: ${[...backendIds].join(', ') || 'none'})`;
+export function checkSelector(selector: string, backendIds: ReadonlySet<string>, context: SelectorCheckContext = {}): string | undefined {
+  const text = context.aliases ? applyAliases(selector, compileValid(context.aliases)).selector : selector;
+  const via = text === selector.trim() ? '' : ` (in "${text}", after model_aliases)`;
+  let parsed;
+  try {
+    parsed = parseSelector(text);
+  } catch (err) {
+    if (isSelectorError(err)) return `${err.message}${via}`;
+    throw err;
+  }
+  for (const leaf of parsed.arms.flatMap(leavesOf)) {
+    if (leaf.backend !== undefined && !backendIds.has(leaf.backend)) {
+      const known = [...backendIds].join(', ') || 'none';
+      return `names the backend "${leaf.backend}", which is not configured or not enabled (known: ${known})${leaf.column > 1 ? ` at column ${leaf.column}` : ''}${via}`;
+    }
+  }
+  const first = leavesOf(parsed.arms[0]!)[0]!;
+  if (context.defaultRoute && first.backend === undefined) {
+    return `the first leaf "${first.model}" names no backend${via}; the default route must start with backend:model (model-only leaves use that backend)`;
   }
   return undefined;
+}
+
+/** Aliases whose patterns compile (a broken pattern is reported on its own row). */
+function compileValid(rules: readonly AliasRule[]): CompiledAlias[] {
+  return rules.flatMap((rule) => {
+    try {
+      return compileAliases([rule]);
+    } catch {
+      return [];
+    }
+  });
 }

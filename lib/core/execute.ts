@@ -1,19 +1,26 @@
-import { defer, type Observable } from 'rxjs';
+import { asyncScheduler, defer, finalize, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
+import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
-import { LipError } from '../errors/index.js';
+import { LipError, toLipError } from '../errors/index.js';
+import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
+import { applyOverrides } from '../routing/params/apply-overrides.js';
+import { compilePlan } from '../routing/plan/compile-plan.js';
+import type { Candidate, RouteContext } from '../routing/plan/route-context.js';
+import { RouteJournal } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
-import { firstLeafBackend } from '../routing/selector/first-backend.js';
-import { holdUntilOutput } from '../routing/operators/hold-until-output.js';
+import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { observeAttempt } from './attempt.js';
+import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
+import { RouteLog } from './route-log.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
 export interface ExecutionMeta {
   selector?: string;
   selectorSource?: SelectorSource;
-  /** The candidate that served (or is serving): `backend:model[?query]`. */
+  /** The candidate that serves: `backend:model[?query]` (set when its output reaches the client). */
   candidateKey?: string;
   backendId?: string;
 }
@@ -23,23 +30,38 @@ export interface ExecuteContext {
   /** `X-LIP-Route`, when the client sent one. */
   readonly routeHeader?: string;
   readonly meta: ExecutionMeta;
+  /** An A-leg's first request (`[first]` branches apply); true when there is no conversation. */
+  readonly firstRequest?: boolean;
+}
+
+export interface ExecutorOptions {
+  /** Time for routing operators and budgets (tests pass a TestScheduler). */
+  readonly scheduler?: SchedulerLike;
+  /** Uniform in [0, 1) for weighted choices (tests pass a seeded one). */
+  readonly rng?: () => number;
 }
 
 /**
  * The core seam: `Call -> Observable<LipEvent>`. Cold: nothing happens until the frontend
- * subscribes, and unsubscribing cancels the upstream. Resolves the selector (header, model,
- * alias, default route), picks the backend and wraps its source with attempt reporting and the
- * commit gate (lifecycle events are held until the first output).
+ * subscribes, and unsubscribing cancels every upstream attempt. Resolves the selector (header,
+ * model, alias, default route), compiles it into the operator tree (failover, weighted choice,
+ * races, TTFT budgets), and opens backends through attempt reporting and the commit gate.
  */
 export class Executor {
+  readonly routes: RouteLog;
   private readonly aliases: CompiledAlias[];
+  private readonly selectors: CompiledSelectors;
   private readonly backendIds: ReadonlySet<string>;
-  private readonly defaultBackend: string | undefined;
+  private readonly scheduler: SchedulerLike;
+  private readonly rng: () => number;
 
-  constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>) {
+  constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
-    this.defaultBackend = firstLeafBackend(config.routing.default_route);
+    this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.rng = options.rng ?? Math.random;
+    this.routes = new RouteLog(config.diagnostics.recent_routes);
   }
 
   execute(call: Call, ctx: ExecuteContext): Observable<LipEvent> {
@@ -48,45 +70,49 @@ export class Executor {
         this.backendIds, this.aliases, this.config.routing.default_route);
       ctx.meta.selector = resolved.selector;
       ctx.meta.selectorSource = resolved.source;
-      const leaf = parseSingleLeaf(resolved.selector);
-      const backendId = leaf.backend ?? this.defaultBackend;
-      const backend = backendId === undefined ? undefined : this.backends.get(backendId);
-      if (!backend) {
-        const configured = this.config.backends.find((b) => b.id === backendId);
-        throw new LipError('LIP_ERR_ROUTE_UNKNOWN_BACKEND', configured
-          ? `backend "${backendId}" is disabled`
-          : `no backend "${backendId ?? ''}" is configured (selector "${resolved.selector}")`);
-      }
-      const candidateKey = `${backend.id}:${leaf.model}${leaf.query ? `?${leaf.query}` : ''}`;
-      ctx.meta.candidateKey = candidateKey;
-      ctx.meta.backendId = backend.id;
-      const source = backend.stream(call, { model: leaf.model, candidateKey });
-      return observeAttempt(source, { requestId: ctx.requestId, candidateKey, backendId: backend.id }).pipe(holdUntilOutput());
+      const compiled = this.selectors.get(resolved.selector);
+      const journal = new RouteJournal(this.scheduler);
+      const route: RouteContext = {
+        scheduler: this.scheduler,
+        rng: this.rng,
+        estimatedTokens: compiled.needsSizeEstimate ? estimateTokens(call) : undefined,
+        firstRequest: ctx.firstRequest ?? true,
+        budget: { remaining: this.config.routing.max_attempts },
+        maxAttempts: this.config.routing.max_attempts,
+        journal,
+        open: (candidate) => this.open(call, candidate, ctx),
+        commit: (candidate) => {
+          ctx.meta.candidateKey ??= candidate.key;
+          ctx.meta.backendId ??= candidate.backend;
+        },
+      };
+      let outcome: 'success' | 'failure' | 'cancelled' = 'cancelled';
+      let error: string | undefined;
+      let ttft: number | null = null;
+      return compilePlan(compiled.selector, route).pipe(
+        tap({
+          next: (event) => { if (ttft === null && isOutputEvent(event)) ttft = journal.elapsed(); },
+          error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
+          complete: () => { outcome = 'success'; },
+        }),
+        finalize(() => this.routes.push({
+          request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
+          candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
+        })),
+      );
     });
   }
-}
 
-interface Leaf {
-  readonly backend?: string;
-  readonly model: string;
-  readonly query?: string;
-}
-
-/** One `backend:model[?query]` or model-only leaf. */
-function parseSingleLeaf(selector: string): Leaf {
-  const at = selector.search(/[|^!{}[\]]/);
-  if (at >= 0) {
-    throw new LipError('LIP_ERR_ROUTE_INVALID_SELECTOR', `column ${at + 1}: "${selector[at]}" needs the routing operators, which this build does not include yet; use backend:model`);
+  /** One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported. */
+  private open(call: Call, candidate: Candidate, ctx: ExecuteContext): Observable<LipEvent> {
+    const backend = this.backends.get(candidate.backend)!;
+    const options = applyOverrides(call.options, candidate.leaf.params);
+    const attemptCall = options === call.options ? call : { ...call, options };
+    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key });
+    const budget = candidate.leaf.ttftTimeoutMs;
+    if (budget !== undefined) {
+      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
+    }
+    return observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
   }
-  const [path, query] = splitOnce(selector.trim(), '?');
-  const colon = path.indexOf(':');
-  const backend = colon < 0 ? undefined : path.slice(0, colon).trim();
-  const model = (colon < 0 ? path : path.slice(colon + 1)).trim();
-  if (!model) throw new LipError('LIP_ERR_ROUTE_INVALID_SELECTOR', `column ${selector.length + 1}: the selector "${selector}" names no model`);
-  return { ...(backend ? { backend } : {}), model, ...(query ? { query } : {}) };
-}
-
-function splitOnce(text: string, sep: string): [string, string | undefined] {
-  const i = text.indexOf(sep);
-  return i < 0 ? [text, undefined] : [text.slice(0, i), text.slice(i + 1)];
 }

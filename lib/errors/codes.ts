@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   LIP_ERR_ROUTE_TTFT_TIMEOUT: { status: 504, retryable: false, summary: 'The global time-to-first-token budget of the selector was spent.' },
   LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT: { status: 504, retryable: true, summary: 'A leaf time-to-first-token budget expired; routing moves on.' },
   LIP_ERR_ROUTE_MAX_ATTEMPTS: { status: 502, retryable: false, summary: 'routing.max_attempts backend opens were used without success.' },
+  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: { status: 413, retryable: false, summary: 'The request is too large for the max_context / min_context filters of every candidate.' },
   // ── upstream ────────────────────────────────────────────────────────────────
   LIP_ERR_UPSTREAM_STATUS: { status: 502, retryable: false, summary: 'The upstream answered with an error status (kept, message sanitised); 408, 409, 429 and 5xx are retryable.' },
   LIP_ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, summary: 'The upstream could not be reached (DNS, refused, unreachable).' },
@@ -51,6 +52,9 @@ export const ERROR_CODES = {
   // ── responses ───────────────────────────────────────────────────────────────
   LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A non-streaming response exceeded the collect limits.' },
   LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
+  // ── continuity ──────────────────────────────────────────────────────────────
+  LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot take new records (database failing and write queue full, or store closed); see /readyz.' },
+  LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id names no stored response of this principal (never stored, expired, or evicted).' },
   // ── configuration ───────────────────────────────────────────────────────────
   LIP_ERR_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration file is invalid (each problem as file:line:col: path: message).' },
   LIP_ERR_CONFIG_UNREADABLE: { status: 500, retryable: false, summary: 'The configuration file cannot be read.' },

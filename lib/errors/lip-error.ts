@@ -17,6 +17,11 @@ export interface LipErrorOptions {
 /**
  * The error every layer throws and every Observable error notification carries. Only frontends
  * turn it into wire form; `code` is stable (see `docs/errors.md`).
+ *
+ * Most LipErrors are expected outcomes (an upstream said 503, a budget expired), created on the
+ * routing hot path under deep RxJS call stacks: they carry no stack trace, which V8 would
+ * otherwise capture at a cost of tens of microseconds. `LIP_ERR_SERVER_INTERNAL` (a bug) keeps
+ * its stack, and a `cause` always keeps its own.
  */
 export class LipError extends Error {
   override readonly name = 'LipError';
@@ -29,7 +34,13 @@ export class LipError extends Error {
 
   constructor(code: ErrorCode, message?: string, options: LipErrorOptions = {}) {
     const spec = ERROR_CODES[code];
-    super(message ?? spec.summary, options.cause === undefined ? undefined : { cause: options.cause });
+    const limit = Error.stackTraceLimit;
+    if (code !== 'LIP_ERR_SERVER_INTERNAL') Error.stackTraceLimit = 0;
+    try {
+      super(message ?? spec.summary, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.code = code;
     this.status = options.status ?? spec.status;
     this.retryable = options.retryable ?? spec.retryable;

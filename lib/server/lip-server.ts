@@ -9,6 +9,7 @@ import type { Frontend } from '../frontends/protocol.js';
 import { errorTypeForStatus } from '../frontends/error-types.js';
 import type { Logger } from '../observability/logger.js';
 import { Authenticator } from './auth.js';
+import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
@@ -136,6 +137,15 @@ export class LipServer {
       case 'system':
         req.resume();
         return this.system(match.name, res);
+      case 'admin': {
+        req.resume();
+        const refused = handleAdmin(match.path, req, res, url, this.runtime);
+        if (refused) {
+          state.errorCode = refused.code;
+          plainError(res, refused);
+        }
+        return;
+      }
       case 'generate': {
         const runtime = this.runtime;
         const reject = (err: LipError, headers: Record<string, string> = {}) => {

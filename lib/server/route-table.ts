@@ -1,10 +1,12 @@
 import type { Frontend, GenerateRoute } from '../frontends/protocol.js';
+import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz';
 
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
+  | { readonly kind: 'admin'; readonly path: AdminPath; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -32,6 +34,7 @@ export class RouteTable {
     }
     this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
     this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });
+    for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) this.add('GET', path, { kind: 'admin', path, group: path });
   }
 
   private add(method: string, path: string, target: Entry['target']): void {

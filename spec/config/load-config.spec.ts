@@ -77,14 +77,14 @@ backends:
   - id: other
     kind: localstb
 `);
-    expect(all).to.deep.equal([
+    expect(all.slice(0, 5)).to.deep.equal([
       'lip.yaml:3:3: server.prot: unknown key "prot" (did you mean "port"?)',
       'lip.yaml:5:11: logging.format: must be one of json, text (got "jsn"); did you mean "json"?',
       'lip.yaml:7:17: routing.max_attempts: must be >= 1 (got 0)',
       'lip.yaml:11:5: backends[0].chunk: unknown key "chunk" (did you mean "chunks"?)',
       'lip.yaml:12:24: backends[0].first_token_delay: must be a duration such as 250ms, 30s or 5m (got "quickly")',
-      'lip.yaml:14:11: backends[1].kind: unknown backend kind "localstb" (did you mean "localstub"?); known kinds: localstub',
     ]);
+    expect(all[5]).to.match(/^lip\.yaml:14:11: backends\[1\]\.kind: unknown backend kind "localstb" \(did you mean "localstub"\?\); known kinds: localstub(, [a-z-]+)*$/);
   });
 
   it('reports YAML syntax errors with their position', () => {

@@ -1,0 +1,69 @@
+import type { Observable } from 'rxjs';
+import type { LipEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { failover } from '../operators/failover.js';
+import { raceLegs } from '../operators/race-legs.js';
+import { isRetryable } from '../operators/retryable.js';
+import { ttftTimeout } from '../operators/ttft-timeout.js';
+import { weightedChoice } from '../operators/weighted-choice.js';
+import type { Arm, Selector } from '../selector/ast.js';
+import { candidateOf, ineligibility, leafAttempt } from './leaf-attempt.js';
+import type { RouteContext } from './route-context.js';
+
+type ArmPlan = () => Observable<LipEvent>;
+type ArmCompiler<T extends Arm['type']> = (arm: Extract<Arm, { type: T }>, ctx: RouteContext) => ArmPlan;
+
+/** An arm that produced nothing: retryable (failover goes on) unless every failure was final. */
+function armFailed(failures: unknown[]): unknown {
+  const final = failures.find((f) => !isRetryable(f));
+  if (final !== undefined && failures.every((f) => !isRetryable(f))) return final;
+  return new LipError('LIP_ERR_ROUTE_ALL_FAILED', 'every candidate of the arm failed', { retryable: true });
+}
+
+/** Arm type -> operator. A lookup table, so a new arm type is one entry, not a branch in a switch. */
+const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
+  single: (arm, ctx) => () => leafAttempt(arm.leg, ctx),
+  weighted: (arm, ctx) => () => weightedChoice(
+    arm.branches.map((branch) => ({
+      weight: branch.weight,
+      first: branch.first,
+      eligible: () => ineligibility(candidateOf(branch.leaf), ctx) === undefined,
+      open: () => leafAttempt(branch.leaf, ctx),
+    })),
+    ctx.rng,
+    armFailed,
+    ctx.firstRequest,
+  ),
+  race: (arm, ctx) => () => raceLegs(
+    arm.legs.map((leg) => ({
+      handicapMs: leg.handicapMs,
+      open: () => leafAttempt(leg.leaf, ctx, true),
+      onWin: () => {
+        const candidate = candidateOf(leg.leaf);
+        const entry = [...ctx.journal.entries].reverse().find((e) => e.key === candidate.key && e.outcome === 'running');
+        if (entry) entry.outcome = 'served';
+        ctx.commit(candidate);
+      },
+    })),
+    ctx.scheduler,
+    armFailed,
+  ),
+};
+
+/**
+ * The plan of a parsed selector (model-only leaves already resolved): the arms in failover
+ * order, each compiled through ARM_COMPILERS, under the global time-to-first-token budget.
+ *
+ * ```
+ * {ttft_timeout=10s} a:m | [weight=3]b:m^c:m | d:m!e:m
+ *   ttftTimeout(10s, failover([ single(a), weightedChoice(b, c), raceLegs(d, e) ]))
+ * ```
+ * @see spec/routing/plan/compile-plan.spec.ts
+ */
+export function compilePlan(selector: Selector, ctx: RouteContext): Observable<LipEvent> {
+  const arms = selector.arms.map((arm) => (ARM_COMPILERS[arm.type] as ArmCompiler<typeof arm.type>)(arm as never, ctx));
+  const plan = failover(arms, () => ctx.journal.finalError());
+  const budget = selector.global.ttftTimeoutMs;
+  if (budget === undefined) return plan;
+  return plan.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT', `no output within the selector's ttft_timeout of ${budget} ms (${ctx.journal.summary()})`), ctx.scheduler));
+}

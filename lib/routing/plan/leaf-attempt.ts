@@ -1,0 +1,65 @@
+import { defer, tap, throwError, type Observable } from 'rxjs';
+import type { LipEvent } from '../../canonical/index.js';
+import { isOutputEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { holdUntilOutput } from '../operators/hold-until-output.js';
+import type { Leaf } from '../selector/ast.js';
+import { candidateKey } from '../selector/candidate-key.js';
+import type { Candidate, RouteContext } from './route-context.js';
+
+export function candidateOf(leaf: Leaf): Candidate {
+  return { backend: leaf.backend!, model: leaf.model, key: candidateKey(leaf), leaf };
+}
+
+/** Why a leaf is not eligible before any attempt: the context-size filters, then the circuit. */
+export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason: string; retryAfterMs?: number } | undefined {
+  const { maxContext, minContext } = candidate.leaf;
+  const tokens = ctx.estimatedTokens;
+  if (tokens !== undefined && maxContext !== undefined && tokens > maxContext) return { reason: `context: about ${tokens} tokens > max_context ${maxContext}` };
+  if (tokens !== undefined && minContext !== undefined && tokens <= minContext) return { reason: `context: about ${tokens} tokens <= min_context ${minContext}` };
+  return ctx.eligibility?.(candidate);
+}
+
+/**
+ * One leaf as an Observable: skipped (a retryable failure that tries nothing) when it is not
+ * eligible, refused when `routing.max_attempts` is spent, otherwise the backend attempt, with
+ * its fate written to the journal. Outside a race, its first output event commits it, and its
+ * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself.
+ */
+export function leafAttempt(leaf: Leaf, ctx: RouteContext, inRace = false): Observable<LipEvent> {
+  return defer(() => {
+    const candidate = candidateOf(leaf);
+    const skip = ineligibility(candidate, ctx);
+    if (skip) {
+      ctx.journal.skip(candidate.key, skip.reason, skip.retryAfterMs);
+      return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${skip.reason}`, { retryable: true }));
+    }
+    if (ctx.budget.remaining <= 0) {
+      return throwError(() => new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent before ${candidate.key} (${ctx.journal.summary()})`));
+    }
+    ctx.budget.remaining--;
+    const entry = ctx.journal.start(candidate.key);
+    let output = false;
+    const attempt = ctx.open(candidate, { inRace }).pipe(tap({
+      next(event) {
+        if (output || !isOutputEvent(event)) return;
+        output = true;
+        entry.ttftMs = ctx.journal.elapsed();
+        if (!inRace) {
+          entry.outcome = 'served';
+          ctx.commit(candidate);
+        }
+      },
+      error: (err: unknown) => ctx.journal.fail(entry, err),
+      complete: () => { if (entry.outcome === 'running') entry.outcome = 'served'; },
+      unsubscribe: () => {
+        if (entry.outcome === 'running') {
+          entry.outcome = 'cancelled';
+          entry.reason ??= inRace ? 'race lost' : 'cancelled';
+        }
+      },
+    }));
+    // The commit above runs before the held lifecycle events are released downstream.
+    return inRace ? attempt : attempt.pipe(holdUntilOutput());
+  });
+}

@@ -1,0 +1,50 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { LipEvent } from '../../canonical/index.js';
+import type { Leaf } from '../selector/ast.js';
+import type { RouteJournal } from './route-journal.js';
+
+/** A leaf ready to be tried: its backend, model and candidate key. */
+export interface Candidate {
+  readonly backend: string;
+  readonly model: string;
+  /** `backend:model[?query]`: keys circuits, lineage and diagnostics. */
+  readonly key: string;
+  readonly leaf: Leaf;
+}
+
+/** Why a candidate is not tried right now. */
+export interface Skip {
+  readonly reason: string;
+  /** When it may be eligible again (an open circuit's next probe), in milliseconds from now. */
+  readonly retryAfterMs?: number;
+}
+
+/** What an attempt is told by the operator that runs it. */
+export interface AttemptRole {
+  /** Part of a race: its output commits only if it wins. */
+  readonly inRace: boolean;
+}
+
+/**
+ * Everything the plan needs from the rest of the system for one request. The core supplies
+ * it; routing stays free of backends, clocks and randomness of its own.
+ */
+export interface RouteContext {
+  readonly scheduler: SchedulerLike;
+  /** Uniform in [0, 1). */
+  readonly rng: () => number;
+  /** The request's estimated input tokens, for `max_context` / `min_context` (undefined: filters pass). */
+  readonly estimatedTokens: number | undefined;
+  /** An A-leg's first request: `[first]` branches are taken without a roll. */
+  readonly firstRequest: boolean;
+  /** Backend opens left (`routing.max_attempts`, race legs count one each). */
+  readonly budget: { remaining: number };
+  readonly maxAttempts: number;
+  readonly journal: RouteJournal;
+  /** Opens one backend attempt: overrides merged, leaf budget applied, attempt reported. */
+  open(candidate: Candidate, role: AttemptRole): Observable<LipEvent>;
+  /** A reason to skip the candidate now (an open circuit), or undefined. */
+  eligibility?(candidate: Candidate): Skip | undefined;
+  /** The candidate whose output reached the client first (the one that serves). */
+  commit(candidate: Candidate): void;
+}

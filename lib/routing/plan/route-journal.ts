@@ -1,0 +1,88 @@
+import type { SchedulerLike } from 'rxjs';
+import { LipError } from '../../errors/index.js';
+
+export type JournalOutcome = 'skipped' | 'failed' | 'cancelled' | 'served';
+
+/** One candidate's fate within a request. */
+export interface JournalEntry {
+  readonly key: string;
+  outcome: JournalOutcome | 'running';
+  reason?: string;
+  /** The upstream (or lip) status of a failure. */
+  status?: number;
+  code?: string;
+  /** Seconds until a rate limit or circuit may clear. */
+  retryAfter?: number;
+  /** Milliseconds from the request's start to this attempt's start / first output. */
+  startedAtMs?: number;
+  ttftMs?: number;
+}
+
+/**
+ * The routing decisions of one request, in order: which candidates were skipped and why, which
+ * were tried and how each ended, which one served. It decides the final error when every
+ * candidate failed, and feeds `GET /admin/routes`.
+ */
+export class RouteJournal {
+  readonly entries: JournalEntry[] = [];
+  private readonly startedAt: number;
+
+  constructor(private readonly scheduler: SchedulerLike) {
+    this.startedAt = scheduler.now();
+  }
+
+  elapsed(): number {
+    return this.scheduler.now() - this.startedAt;
+  }
+
+  skip(key: string, reason: string, retryAfterMs?: number): void {
+    this.entries.push({ key, outcome: 'skipped', reason, ...(retryAfterMs !== undefined ? { retryAfter: Math.ceil(retryAfterMs / 1000) } : {}) });
+  }
+
+  start(key: string): JournalEntry {
+    const entry: JournalEntry = { key, outcome: 'running', startedAtMs: this.elapsed() };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  fail(entry: JournalEntry, err: unknown): void {
+    entry.outcome = 'failed';
+    const e = err as Partial<LipError> & { message?: string };
+    entry.reason = e.message ?? String(err);
+    if (typeof e.status === 'number') entry.status = e.status;
+    if (typeof e.code === 'string') entry.code = e.code;
+    if (typeof e.retryAfter === 'number') entry.retryAfter = e.retryAfter;
+  }
+
+  /**
+   * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
+   * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (413 when only the
+   * context size stood in the way); otherwise 502 naming each failure.
+   */
+  finalError(): LipError {
+    const tried = this.entries.filter((e) => e.outcome === 'failed');
+    const skipped = this.entries.filter((e) => e.outcome === 'skipped');
+    const summary = this.summary();
+    if (tried.length === 0 && skipped.length > 0) {
+      if (skipped.every((e) => e.reason?.startsWith('context'))) {
+        return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`);
+      }
+      return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `no candidate is eligible (${summary})`, earliest(skipped));
+    }
+    if (tried.length > 0 && tried.every((e) => e.status === 429)) {
+      return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${summary})`, earliest(tried, 1));
+    }
+    return new LipError('LIP_ERR_ROUTE_ALL_FAILED', `every candidate failed (${summary})`);
+  }
+
+  /** `a:m: upstream 503 ...; b:m: skipped (circuit open)` */
+  summary(): string {
+    return this.entries.map((e) => `${e.key}: ${e.outcome === 'failed' ? e.reason : `${e.outcome}${e.reason ? ` (${e.reason})` : ''}`}`).join('; ');
+  }
+}
+
+function earliest(entries: readonly JournalEntry[], fallback?: number): { retryAfter?: number } {
+  const waits = entries.map((e) => e.retryAfter).filter((s): s is number => s !== undefined);
+  const seconds = waits.length > 0 ? Math.min(...waits) : fallback;
+  return seconds === undefined ? {} : { retryAfter: Math.max(1, seconds) };
+}

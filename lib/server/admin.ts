@@ -1,0 +1,32 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Runtime } from '../core/runtime.js';
+import { LipError } from '../errors/index.js';
+import { sendJson } from './send.js';
+
+/** Diagnostics endpoints: path -> what they answer. */
+export const ADMIN_ENDPOINTS = {
+  '/admin/routes': (runtime: Runtime, _url: URL) => ({ routes: runtime.executor.routes.list() }),
+} as const satisfies Record<string, (runtime: Runtime, url: URL) => unknown>;
+
+export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * `GET /admin/*`: 404 unless `diagnostics.enabled`; with `diagnostics.shared_secret` set, the
+ * request must carry it in `X-LIP-Diagnostics-Secret` (compared in constant time), else 403.
+ * Without a secret the config only allows diagnostics on loopback.
+ */
+export function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime): LipError | undefined {
+  const { diagnostics } = runtime.config;
+  if (!diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} needs diagnostics.enabled: true`);
+  if (diagnostics.shared_secret !== undefined) {
+    const presented = req.headers['x-lip-diagnostics-secret'];
+    if (typeof presented !== 'string' || !timingSafeEqual(digest(presented), digest(diagnostics.shared_secret))) {
+      return new LipError('LIP_ERR_ADMIN_FORBIDDEN', 'diagnostics need the shared secret in X-LIP-Diagnostics-Secret');
+    }
+  }
+  sendJson(res, 200, ADMIN_ENDPOINTS[path](runtime, url), { 'cache-control': 'no-store' });
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { ConfigError, formatIssue, parseConfig } from '../../lib/config/index.js';
+import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
+import { checkSelector } from '../../lib/core/check-selector.js';
+
+const ids = new Set(['a', 'b.c', 'stub']);
+
+/** The config problems of a YAML text (empty when it loads). */
+function problems(yaml: string): string[] {
+  try {
+    parseConfig(yaml, 'lip.yaml', { ...LOAD_OPTIONS, env: {} });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map(formatIssue);
+    throw err;
+  }
+}
+
+describe('core/checkSelector', () => {
+  it('accepts selectors that parse and name only configured backends (model-only leaves included)', () => {
+    expect(checkSelector('a:m1', ids)).to.equal(undefined);
+    expect(checkSelector('{ttft_timeout=30}[weight=2]a:m^b.c:m | [handicap=1]stub:x!m2', ids)).to.equal(undefined);
+    expect(checkSelector('gpt-4o-mini', ids)).to.equal(undefined);
+  });
+
+  it('reports a parse error with its column', () => {
+    expect(checkSelector('a:m!!b.c:m', ids)).to.equal('invalid route selector at column 5: empty race leg between "!" and "!"');
+  });
+
+  it('reports every leaf, not only the first, naming an unknown backend (with its column beyond the first)', () => {
+    expect(checkSelector('nope:m', ids)).to.equal('names the backend "nope", which is not configured or not enabled (known: a, b.c, stub)');
+    expect(checkSelector('a:m | [weight=2]b.c:m^zz:m', ids)).to.equal('names the backend "zz", which is not configured or not enabled (known: a, b.c, stub) at column 23');
+  });
+
+  it('requires the default route to start with backend:model, after the aliases', () => {
+    expect(checkSelector('gpt-4o', ids, { defaultRoute: true })).to.match(/^the first leaf "gpt-4o" names no backend; the default route must start with backend:model/);
+    expect(checkSelector('a:m|gpt-4o', ids, { defaultRoute: true })).to.equal(undefined);
+    const aliases = [{ pattern: '(', replacement: 'broken' }, { pattern: '^fast$', replacement: 'a:m!zz:m' }];
+    expect(checkSelector('fast', ids, { defaultRoute: true, aliases })).to.equal('names the backend "zz", which is not configured or not enabled (known: a, b.c, stub) at column 5 (in "a:m!zz:m", after model_aliases)');
+    expect(checkSelector('fast', ids, { defaultRoute: true, aliases: [{ pattern: '^fast$', replacement: 'a:m' }] })).to.equal(undefined);
+  });
+
+  describe('through the config loader', () => {
+    const backends = 'backends:\n  - { id: stub, kind: localstub }\n  - { id: off, kind: localstub, enabled: false }\n';
+
+    it('rejects an invalid default route and alias replacement at their YAML positions', () => {
+      expect(problems(`routing:\n  default_route: "stub:m|"\nmodel_aliases:\n  - { pattern: "^x$", replacement: "[wieght=2]stub:m" }\n${backends}`)).to.deep.equal([
+        'lip.yaml:2:18: routing.default_route: invalid route selector at column 7: empty failover arm after the last "|"',
+        'lip.yaml:4:36: model_aliases[0].replacement: invalid route selector at column 2: unknown annotation "wieght" (did you mean "weight"?); known: weight, first, handicap, ttft_timeout, max_context, min_context',
+      ]);
+    });
+
+    it('rejects disabled backends, and a model-only default route', () => {
+      expect(problems(`routing:\n  default_route: "stub:m|off:m"\n${backends}`)[0]).to.match(/routing\.default_route: names the backend "off", which is not configured or not enabled \(known: stub\) at column 8$/);
+      expect(problems(`routing:\n  default_route: "gpt-4o"\n${backends}`)[0]).to.match(/routing\.default_route: the first leaf "gpt-4o" names no backend/);
+    });
+
+    it('accepts a default route that an alias turns into a selector, and capture templates in replacements', () => {
+      expect(problems(`routing:\n  default_route: "fast"\nmodel_aliases:\n  - { pattern: "^fast$", replacement: "stub:m1!stub:m2" }\n  - { pattern: "^pre-(.+)$", replacement: "stub:\${1}?temperature=0.5" }\n${backends}`)).to.deep.equal([]);
+    });
+  });
+});
