@@ -72,6 +72,11 @@ export interface ReasoningPart {
   readonly opaque?: string;
   /** Provider item id (OpenAI Responses `rs_...`). */
   readonly id?: string;
+  /**
+   * The summary parts, when the protocol keeps them apart (OpenAI Responses `summary[]`);
+   * `text` then holds them joined by blank lines. Lets a replay rebuild the item exactly.
+   */
+  readonly summary?: readonly string[];
 }
 
 export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart;

@@ -10,3 +10,11 @@ export const REASONING_DIALECTS = {
   anthropicRedacted: 'anthropic.redacted_thinking',
   geminiThought: 'gemini.thought',
 } as const;
+
+/**
+ * Dialects whose opaque payload stands on its own and may be replayed without the reasoning
+ * around it (an OpenAI encrypted reasoning item). Frontends of other protocols carry such
+ * payloads across (lib/frontends/reasoning-envelope.ts). Anthropic redacted thinking is not one:
+ * a turn's thinking blocks must come back complete and unmodified, signatures included.
+ */
+export const SELF_CONTAINED_REASONING: ReadonlySet<string> = new Set([REASONING_DIALECTS.openaiResponses]);

@@ -3,11 +3,12 @@ import type { Call, LipEvent } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
+import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
-import type { Candidate, RouteContext } from '../routing/plan/route-context.js';
+import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route-context.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
@@ -30,8 +31,13 @@ export interface ExecuteContext {
   /** `X-LIP-Route`, when the client sent one. */
   readonly routeHeader?: string;
   readonly meta: ExecutionMeta;
-  /** An A-leg's first request (`[first]` branches apply); true when there is no conversation. */
-  readonly firstRequest?: boolean;
+  /** The authenticated principal (`local` in single-user mode). */
+  readonly principal?: string;
+  /**
+   * The conversation this request belongs to: its attempts are recorded as B-legs, its
+   * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
+   */
+  readonly aLeg?: ResolvedALeg;
 }
 
 export interface ExecutorOptions {
@@ -39,6 +45,25 @@ export interface ExecutorOptions {
   readonly scheduler?: SchedulerLike;
   /** Uniform in [0, 1) for weighted choices (tests pass a seeded one). */
   readonly rng?: () => number;
+  /** Where attempts and conversation routing state are recorded. */
+  readonly continuity?: ContinuityStore;
+}
+
+/** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
+class ClientAffinity {
+  private readonly map = new Map<string, string>();
+  constructor(private readonly capacity = 100_000) {}
+  get(principal: string): string | undefined {
+    return this.map.get(principal);
+  }
+  set(principal: string, key: string): void {
+    this.map.delete(principal);
+    if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value!);
+    this.map.set(principal, key);
+  }
+  clear(principal: string, key: string): void {
+    if (this.map.get(principal) === key) this.map.delete(principal);
+  }
 }
 
 /**
@@ -54,8 +79,11 @@ export class Executor {
   private readonly backendIds: ReadonlySet<string>;
   private readonly scheduler: SchedulerLike;
   private readonly rng: () => number;
+  private readonly continuity: ContinuityStore | undefined;
+  private readonly clientAffinity = new ClientAffinity();
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
+    this.continuity = options.continuity;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -72,18 +100,23 @@ export class Executor {
       ctx.meta.selectorSource = resolved.source;
       const compiled = this.selectors.get(resolved.selector);
       const journal = new RouteJournal(this.scheduler);
+      const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const route: RouteContext = {
         scheduler: this.scheduler,
         rng: this.rng,
         estimatedTokens: compiled.needsSizeEstimate ? estimateTokens(call) : undefined,
-        firstRequest: ctx.firstRequest ?? true,
+        firstRequest: !(ctx.aLeg?.firstConsumed ?? false),
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
         journal,
-        open: (candidate) => this.open(call, candidate, ctx),
-        commit: (candidate) => {
-          ctx.meta.candidateKey ??= candidate.key;
-          ctx.meta.backendId ??= candidate.backend;
+        ...(affinity.bound !== undefined ? { sticky: affinity.bound } : {}),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route),
+        commit: (candidate, role) => {
+          if (ctx.meta.candidateKey !== undefined) return;
+          ctx.meta.candidateKey = candidate.key;
+          ctx.meta.backendId = candidate.backend;
+          if (role.first && ctx.aLeg) this.continuity?.markFirstConsumed(ctx.aLeg.aLegId);
+          if (candidate.key !== affinity.bound) affinity.bind(candidate.key);
         },
       };
       let outcome: 'success' | 'failure' | 'cancelled' = 'cancelled';
@@ -95,6 +128,11 @@ export class Executor {
           error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
           complete: () => { outcome = 'success'; },
         }),
+        finalize(() => {
+          // A bound candidate that could not serve (skipped, failed) loses the binding.
+          const bound = journal.entries.find((e) => e.key === affinity.bound);
+          if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
+        }),
         finalize(() => this.routes.push({
           request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
           candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
@@ -103,8 +141,34 @@ export class Executor {
     });
   }
 
-  /** One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported. */
-  private open(call: Call, candidate: Candidate, ctx: ExecuteContext): Observable<LipEvent> {
+  /** The binding `{affinity=session|client}` reads, and how to move it. */
+  private affinity(mode: 'session' | 'client' | undefined, ctx: ExecuteContext) {
+    const store = this.continuity;
+    const leg = ctx.aLeg;
+    const principal = ctx.principal ?? 'local';
+    if (mode === 'session' && leg && store) {
+      return {
+        bound: leg.affinity?.candidateKey,
+        bind: (key: string) => store.bindAffinity(leg.aLegId, key),
+        clear: (key: string) => store.clearAffinity(leg.aLegId, key),
+      };
+    }
+    if (mode === 'client') {
+      return {
+        bound: this.clientAffinity.get(principal),
+        bind: (key: string) => this.clientAffinity.set(principal, key),
+        clear: (key: string) => this.clientAffinity.clear(principal, key),
+      };
+    }
+    return { bound: undefined, bind: () => undefined, clear: () => undefined };
+  }
+
+  /**
+   * One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported on `lip:attempt`,
+   * recorded as a B-leg of the conversation (outside the leaf budget, so an expiry is a
+   * swallowed failure, and with the reason when an operator cancels it).
+   */
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     const attemptCall = options === call.options ? call : { ...call, options };
@@ -113,6 +177,13 @@ export class Executor {
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
     }
-    return observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
+    source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
+    if (!this.continuity || !ctx.aLeg) return source;
+    return source.pipe(recordAttempt({
+      store: this.continuity,
+      aLegId: ctx.aLeg.aLegId,
+      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
+      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+    }));
   }
 }

@@ -3,6 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
+import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { Executor } from './execute.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
@@ -10,6 +11,8 @@ export interface Runtime {
   readonly config: Config;
   readonly backends: ReadonlyMap<string, Backend>;
   readonly executor: Executor;
+  /** A-legs, attempt lineage, stored responses. */
+  readonly continuity: ContinuityStore;
   close(): Promise<void>;
 }
 
@@ -19,6 +22,13 @@ export interface RuntimeDeps {
   /** Uniform in [0, 1) for weighted choices. */
   readonly rng?: () => number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where stores report their failures. */
+  readonly logger?: ContinuityLogger;
+  /**
+   * A continuity store to share instead of opening one (a reload with unchanged `continuity`
+   * settings keeps the running store: one writer per SQLite file). Not closed by this runtime.
+   */
+  readonly continuity?: ContinuityStore;
 }
 
 /** Builds the enabled backends of a validated config and the executor that routes to them. */
@@ -32,12 +42,25 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
     if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
     backends.set(row.id, kind.create(row, backendDeps));
   }
+  return runtimeWith(config, backends, deps);
+}
+
+/**
+ * A runtime over backends that are already built (createRuntime builds them from the config;
+ * tests pass scripted ones): the continuity store and the executor.
+ */
+export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backend>, deps: RuntimeDeps = {}): Runtime {
+  const owned = deps.continuity === undefined;
+  const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}),
+  });
   return {
     config,
     backends,
-    executor: new Executor(config, backends, deps),
+    continuity,
+    executor: new Executor(config, backends, { ...deps, continuity }),
     async close() {
-      await Promise.all([...backends.values()].map((b) => b.close?.()));
+      await Promise.all([...[...backends.values()].map((b) => b.close?.()), owned ? continuity.close() : undefined]);
     },
   };
 }

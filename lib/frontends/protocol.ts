@@ -1,5 +1,6 @@
 import type { Call, CollectedResponse, LipEvent } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
+import { randomId } from '../wire/ids.js';
 
 /**
  * The contract between the server and a client protocol. Frontends are pure codecs: they never
@@ -28,6 +29,11 @@ export interface EncodeContext {
   readonly requestId: string;
   /** Unix time in seconds when the request arrived. */
   readonly created: number;
+  /**
+   * Makes wire ids (`msg_...`, `resp_...`) from a prefix. Absent: random ids (see `wireId`).
+   * Golden-file tests pass a counter so that the bytes are reproducible.
+   */
+  readonly newId?: (prefix: string) => string;
 }
 
 /** Turns events into wire text. One instance per response; it keeps the stream's state. */
@@ -65,4 +71,34 @@ export interface Frontend {
   readonly streamContentType: string;
   /** The protocol's error envelope for a failure before any output. */
   encodeError(err: LipError): ErrorResponse;
+  /** Model-list endpoints of this protocol (`GET /v1/models`, ...). */
+  readonly modelRoutes?: readonly ModelListRoute[];
+}
+
+/** One model the proxy offers, as the model-list endpoints show it. */
+export interface ModelEntry {
+  /** `backend:model` from a backend's inventory, or an alias name. */
+  readonly id: string;
+  /** The backend id that serves it; `lip` for an alias. */
+  readonly ownedBy: string;
+}
+
+/**
+ * A model-list endpoint. Several protocols may claim one path (OpenAI and Anthropic both list
+ * at `GET /v1/models`): routes with `accepts` are asked first, in registry order, and the first
+ * that accepts the request answers; otherwise the first route without `accepts` does.
+ */
+export interface ModelListRoute {
+  readonly path: string;
+  /** Whether this route answers the request (e.g. it carries `anthropic-version`). */
+  accepts?(context: RequestContext): boolean;
+  encode(models: readonly ModelEntry[], context: RequestContext): unknown;
+}
+
+/**
+ * A wire id: the context's `newId` when it has one, else `prefix` + `length` random base62
+ * characters (`randomId`, from a pooled buffer; a few per response, never per event).
+ */
+export function wireId(context: Pick<EncodeContext, 'newId'>, prefix: string, length = 24): string {
+  return context.newId ? context.newId(prefix) : randomId(prefix, length);
 }

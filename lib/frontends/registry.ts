@@ -1,9 +1,15 @@
 import type { Frontend, FrontendId } from './protocol.js';
+import { anthropicFrontend } from './anthropic/index.js';
+import { geminiFrontend } from './gemini/index.js';
 import { openaiChatFrontend } from './openai-chat/index.js';
+import { openaiResponsesFrontend } from './openai-responses/index.js';
 
 /** Client protocols by id. The server mounts the enabled ones. */
 export const FRONTENDS: Readonly<Record<FrontendId, Frontend>> = Object.freeze({
+  'openai-responses': openaiResponsesFrontend,
   'openai-chat': openaiChatFrontend,
+  anthropic: anthropicFrontend,
+  gemini: geminiFrontend,
 });
 
 /** Every protocol id a config may name (some may not be built yet, see FRONTENDS). */

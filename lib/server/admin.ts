@@ -4,9 +4,16 @@ import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
 import { sendJson } from './send.js';
 
-/** Diagnostics endpoints: path -> what they answer. */
+/** Diagnostics endpoints: path -> what they answer (a LipError answers with its status). */
 export const ADMIN_ENDPOINTS = {
   '/admin/routes': (runtime: Runtime, _url: URL) => ({ routes: runtime.executor.routes.list() }),
+  '/admin/attempts': async (runtime: Runtime, url: URL) => {
+    const aLegId = url.searchParams.get('a_leg_id');
+    if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', 'a_leg_id: the query parameter is required (GET /admin/attempts?a_leg_id=...)', { param: 'a_leg_id' });
+    const attempts = await runtime.continuity.attempts(aLegId);
+    if (!attempts) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
+    return { a_leg_id: aLegId, attempts };
+  },
 } as const satisfies Record<string, (runtime: Runtime, url: URL) => unknown>;
 
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
@@ -18,7 +25,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * request must carry it in `X-LIP-Diagnostics-Secret` (compared in constant time), else 403.
  * Without a secret the config only allows diagnostics on loopback.
  */
-export function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime): LipError | undefined {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime): Promise<LipError | undefined> {
   const { diagnostics } = runtime.config;
   if (!diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} needs diagnostics.enabled: true`);
   if (diagnostics.shared_secret !== undefined) {
@@ -27,6 +34,8 @@ export function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerRe
       return new LipError('LIP_ERR_ADMIN_FORBIDDEN', 'diagnostics need the shared secret in X-LIP-Diagnostics-Secret');
     }
   }
-  sendJson(res, 200, ADMIN_ENDPOINTS[path](runtime, url), { 'cache-control': 'no-store' });
+  const answer: unknown = await ADMIN_ENDPOINTS[path](runtime, url);
+  if (answer instanceof LipError) return answer;
+  sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import { collect, validateCall } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
+import type { ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
@@ -47,16 +48,33 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     return;
   }
 
+  // The conversation: X-LIP-Session-Id resumes the principal's A-leg, otherwise a new one starts.
+  const principal = state.principal ?? 'local';
+  const sessionHeader = req.headers['x-lip-session-id'];
+  let aLeg: ResolvedALeg;
+  try {
+    aLeg = runtime.continuity.resolveALeg(principal, typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : undefined);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+
   const meta: ExecutionMeta = {};
   const routeHeader = req.headers['x-lip-route'];
   const events = runtime.executor.execute(context.call, {
     requestId: state.requestId,
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
+    principal,
+    aLeg,
   });
   const headers = (): Record<string, string> => {
-    if (meta.candidateKey) state.backend = meta.candidateKey;
-    return meta.candidateKey ? { 'x-lip-backend': meta.candidateKey } : {};
+    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+    if (meta.candidateKey) {
+      state.backend = meta.candidateKey;
+      out['x-lip-backend'] = meta.candidateKey;
+    }
+    return out;
   };
 
   await new Promise<void>((resolve) => {

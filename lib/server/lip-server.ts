@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { Authenticator } from './auth.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
+import { handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { sendJson } from './send.js';
@@ -44,6 +45,11 @@ export class LipServer {
 
   get config() {
     return this.runtime.config;
+  }
+
+  /** The runtime serving new requests. */
+  get runtimeNow(): Runtime {
+    return this.runtime;
   }
 
   /** Starts listening; a port in use (or any listen error) rejects with a clear LipError. */
@@ -139,13 +145,23 @@ export class LipServer {
         return this.system(match.name, res);
       case 'admin': {
         req.resume();
-        const refused = handleAdmin(match.path, req, res, url, this.runtime);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime);
         if (refused) {
           state.errorCode = refused.code;
           plainError(res, refused);
         }
         return;
       }
+      case 'models':
+        req.resume();
+        try {
+          state.principal = this.auth.authenticate(req.headers);
+        } catch (err) {
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          return plainError(res, lip, { 'www-authenticate': 'Bearer realm="lip"' });
+        }
+        return handleListModels(req, res, url, match.routes, this.runtime);
       case 'generate': {
         const runtime = this.runtime;
         const reject = (err: LipError, headers: Record<string, string> = {}) => {
@@ -175,10 +191,13 @@ export class LipServer {
     }
   }
 
+  /** `/healthz`: the process answers. `/readyz`: it should get traffic (not draining, stores working). */
   private system(name: 'healthz' | 'readyz', res: ServerResponse): void {
     if (name === 'healthz') return sendJson(res, 200, { status: 'ok' });
-    if (this.draining) return sendJson(res, 503, { status: 'draining', checks: { config: 'ok', server: 'draining' } });
-    return sendJson(res, 200, { status: 'ready', checks: { config: 'ok', backends: this.runtime.backends.size } });
+    const continuity = this.runtime.continuity.status();
+    const checks = { config: 'ok', server: this.draining ? 'draining' : 'ok', backends: this.runtime.backends.size, continuity };
+    const ready = !this.draining && continuity.ready;
+    return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'degraded', checks });
   }
 
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {

@@ -1,4 +1,4 @@
-import type { Frontend, GenerateRoute } from '../frontends/protocol.js';
+import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz';
@@ -7,6 +7,8 @@ export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
   | { readonly kind: 'admin'; readonly path: AdminPath; readonly group: string }
+  /** A model list; `routes` in the order to ask them (routes with `accepts` first). */
+  | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -31,6 +33,13 @@ export class RouteTable {
         if (route.match) this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
         else this.add(route.method, route.path, target);
       }
+    }
+    const lists = new Map<string, ModelListRoute[]>();
+    for (const frontend of frontends) {
+      for (const route of frontend.modelRoutes ?? []) lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
+    }
+    for (const [path, routes] of lists) {
+      this.add('GET', path, { kind: 'models', routes: [...routes.filter((r) => r.accepts), ...routes.filter((r) => !r.accepts)], group: path });
     }
     this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
     this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });

@@ -35,7 +35,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     return 1;
   }
   const logger: Logger = createLogger(config.logging);
-  const server = new LipServer(createRuntime(config), logger);
+  const server = new LipServer(createRuntime(config, { logger }), logger);
   try {
     await server.listen(config.server.host, config.server.port);
   } catch (err) {
@@ -68,7 +68,10 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
         if (next.server.host !== server.config.server.host || next.server.port !== server.config.server.port) {
           logger.warn('reload: server.host and server.port changes need a restart; keeping the current listener');
         }
-        void server.reload(createRuntime({ ...next, server: { ...next.server, host: server.config.server.host, port: server.config.server.port } }));
+        const running = server.runtimeNow;
+        const sameStore = JSON.stringify(next.continuity) === JSON.stringify(running.config.continuity);
+        void server.reload(createRuntime({ ...next, server: { ...next.server, host: server.config.server.host, port: server.config.server.port } },
+          { logger, ...(sameStore ? { continuity: running.continuity } : {}) }));
         logger.info('configuration reloaded', { config: next.source, default_route: next.routing.default_route });
       } catch (err) {
         logger.error('reload failed; keeping the running configuration', { error: isLipError(err) ? err.message : String(err) });

@@ -16,7 +16,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
   };
   return {
-    id: completionId(),
+    id: completionId(context),
     object: 'chat.completion',
     created: context.created,
     model: context.call.model,

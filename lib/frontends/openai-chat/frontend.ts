@@ -1,11 +1,13 @@
 import type { Frontend } from '../protocol.js';
 import { encodeChatError } from './encode-error.js';
+import { chatModelRoutes } from './model-list.js';
 import { chatRoutes } from './routes.js';
 
-/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not. */
+/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `GET /v1/models`. */
 export const openaiChatFrontend: Frontend = {
   id: 'openai-chat',
   routes: chatRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
   encodeError: encodeChatError,
+  modelRoutes: chatModelRoutes,
 };

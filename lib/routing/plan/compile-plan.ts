@@ -8,7 +8,8 @@ import { ttftTimeout } from '../operators/ttft-timeout.js';
 import { weightedChoice } from '../operators/weighted-choice.js';
 import type { Arm, Selector } from '../selector/ast.js';
 import { candidateOf, ineligibility, leafAttempt } from './leaf-attempt.js';
-import type { RouteContext } from './route-context.js';
+import type { AttemptRole, RouteContext } from './route-context.js';
+import { leavesOf } from '../selector/candidate-key.js';
 
 type ArmPlan = () => Observable<LipEvent>;
 type ArmCompiler<T extends Arm['type']> = (arm: Extract<Arm, { type: T }>, ctx: RouteContext) => ArmPlan;
@@ -28,23 +29,27 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
       weight: branch.weight,
       first: branch.first,
       eligible: () => ineligibility(candidateOf(branch.leaf), ctx) === undefined,
-      open: () => leafAttempt(branch.leaf, ctx),
+      open: () => leafAttempt(branch.leaf, ctx, { inRace: false, first: branch.first }),
     })),
     ctx.rng,
     armFailed,
     ctx.firstRequest,
   ),
   race: (arm, ctx) => () => raceLegs(
-    arm.legs.map((leg) => ({
-      handicapMs: leg.handicapMs,
-      open: () => leafAttempt(leg.leaf, ctx, true),
-      onWin: () => {
-        const candidate = candidateOf(leg.leaf);
-        const entry = [...ctx.journal.entries].reverse().find((e) => e.key === candidate.key && e.outcome === 'running');
-        if (entry) entry.outcome = 'served';
-        ctx.commit(candidate);
-      },
-    })),
+    arm.legs.map((leg) => {
+      const role: AttemptRole = { inRace: true };
+      return {
+        handicapMs: leg.handicapMs,
+        open: () => leafAttempt(leg.leaf, ctx, role),
+        onWin: () => {
+          const candidate = candidateOf(leg.leaf);
+          const entry = [...ctx.journal.entries].reverse().find((e) => e.key === candidate.key && e.outcome === 'running');
+          if (entry) entry.outcome = 'served';
+          ctx.commit(candidate, role);
+        },
+        onLose: () => { role.cancelReason = 'race loser'; },
+      };
+    }),
     ctx.scheduler,
     armFailed,
   ),
@@ -52,7 +57,9 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
 
 /**
  * The plan of a parsed selector (model-only leaves already resolved): the arms in failover
- * order, each compiled through ARM_COMPILERS, under the global time-to-first-token budget.
+ * order, each compiled through ARM_COMPILERS, under the global time-to-first-token budget. With
+ * affinity, the bound candidate (`ctx.sticky`) is tried before the arms; a candidate that failed
+ * is not tried again within the request.
  *
  * ```
  * {ttft_timeout=10s} a:m | [weight=3]b:m^c:m | d:m!e:m
@@ -62,8 +69,13 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
  */
 export function compilePlan(selector: Selector, ctx: RouteContext): Observable<LipEvent> {
   const arms = selector.arms.map((arm) => (ARM_COMPILERS[arm.type] as ArmCompiler<typeof arm.type>)(arm as never, ctx));
-  const plan = failover(arms, () => ctx.journal.finalError());
+  // {affinity=...}: the bound candidate, when the selector still has it, goes first.
+  const sticky = ctx.sticky === undefined ? undefined : selector.arms.flatMap(leavesOf).find((leaf) => candidateOf(leaf).key === ctx.sticky);
+  const plan = failover(sticky ? [() => leafAttempt(sticky, ctx), ...arms] : arms, () => ctx.journal.finalError());
   const budget = selector.global.ttftTimeoutMs;
   if (budget === undefined) return plan;
-  return plan.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT', `no output within the selector's ttft_timeout of ${budget} ms (${ctx.journal.summary()})`), ctx.scheduler));
+  return plan.pipe(ttftTimeout(budget, () => {
+    ctx.cancelReason = 'global ttft_timeout';
+    return new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT', `no output within the selector's ttft_timeout of ${budget} ms (${ctx.journal.summary()})`);
+  }, ctx.scheduler));
 }

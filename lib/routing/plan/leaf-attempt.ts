@@ -5,14 +5,18 @@ import { LipError } from '../../errors/index.js';
 import { holdUntilOutput } from '../operators/hold-until-output.js';
 import type { Leaf } from '../selector/ast.js';
 import { candidateKey } from '../selector/candidate-key.js';
-import type { Candidate, RouteContext } from './route-context.js';
+import type { AttemptRole, Candidate, RouteContext } from './route-context.js';
 
 export function candidateOf(leaf: Leaf): Candidate {
   return { backend: leaf.backend!, model: leaf.model, key: candidateKey(leaf), leaf };
 }
 
-/** Why a leaf is not eligible before any attempt: the context-size filters, then the circuit. */
+/**
+ * Why a leaf is not eligible before any attempt: it already failed in this request, the
+ * context-size filters, then the circuit.
+ */
 export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason: string; retryAfterMs?: number } | undefined {
+  if (ctx.journal.entries.some((e) => e.key === candidate.key && e.outcome === 'failed')) return { reason: 'already failed in this request' };
   const { maxContext, minContext } = candidate.leaf;
   const tokens = ctx.estimatedTokens;
   if (tokens !== undefined && maxContext !== undefined && tokens > maxContext) return { reason: `context: about ${tokens} tokens > max_context ${maxContext}` };
@@ -26,7 +30,8 @@ export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason
  * its fate written to the journal. Outside a race, its first output event commits it, and its
  * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself.
  */
-export function leafAttempt(leaf: Leaf, ctx: RouteContext, inRace = false): Observable<LipEvent> {
+export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = { inRace: false }): Observable<LipEvent> {
+  const { inRace } = role;
   return defer(() => {
     const candidate = candidateOf(leaf);
     const skip = ineligibility(candidate, ctx);
@@ -40,14 +45,14 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, inRace = false): Obse
     ctx.budget.remaining--;
     const entry = ctx.journal.start(candidate.key);
     let output = false;
-    const attempt = ctx.open(candidate, { inRace }).pipe(tap({
+    const attempt = ctx.open(candidate, role).pipe(tap({
       next(event) {
         if (output || !isOutputEvent(event)) return;
         output = true;
         entry.ttftMs = ctx.journal.elapsed();
         if (!inRace) {
           entry.outcome = 'served';
-          ctx.commit(candidate);
+          ctx.commit(candidate, role);
         }
       },
       error: (err: unknown) => ctx.journal.fail(entry, err),
@@ -55,7 +60,7 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, inRace = false): Obse
       unsubscribe: () => {
         if (entry.outcome === 'running') {
           entry.outcome = 'cancelled';
-          entry.reason ??= inRace ? 'race lost' : 'cancelled';
+          entry.reason ??= role.cancelReason ?? ctx.cancelReason ?? 'cancelled';
         }
       },
     }));

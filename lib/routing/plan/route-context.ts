@@ -19,10 +19,14 @@ export interface Skip {
   readonly retryAfterMs?: number;
 }
 
-/** What an attempt is told by the operator that runs it. */
+/** What an attempt is told by the operator that runs it (one object per attempt). */
 export interface AttemptRole {
   /** Part of a race: its output commits only if it wins. */
   readonly inRace: boolean;
+  /** A `[first]` weighted branch. */
+  readonly first?: boolean;
+  /** Set by the operator just before it cancels the attempt (`race loser`). */
+  cancelReason?: string;
 }
 
 /**
@@ -41,10 +45,14 @@ export interface RouteContext {
   readonly budget: { remaining: number };
   readonly maxAttempts: number;
   readonly journal: RouteJournal;
+  /** `{affinity=...}`: the candidate key this conversation or client is bound to, tried first. */
+  readonly sticky?: string;
+  /** Set when the plan itself cancels its running attempts (the global TTFT budget). */
+  cancelReason?: string;
   /** Opens one backend attempt: overrides merged, leaf budget applied, attempt reported. */
   open(candidate: Candidate, role: AttemptRole): Observable<LipEvent>;
   /** A reason to skip the candidate now (an open circuit), or undefined. */
   eligibility?(candidate: Candidate): Skip | undefined;
   /** The candidate whose output reached the client first (the one that serves). */
-  commit(candidate: Candidate): void;
+  commit(candidate: Candidate, role: AttemptRole): void;
 }

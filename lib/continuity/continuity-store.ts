@@ -1,0 +1,193 @@
+import type { CollectedResponse, Message } from '../canonical/index.js';
+
+/**
+ * The continuity model (a back-to-back user agent). An **A-leg** is the client's side of a
+ * conversation, keyed by (principal, session id); every backend attempt made for it is a
+ * **B-leg** with the next sequence number of that A-leg, and leaves one attempt row (CONTRACT
+ * section 8). Records, routing state and stored responses live behind `ContinuityStore`, with
+ * two implementations (memory, sqlite) that pass one shared test suite.
+ *
+ * Naming: rows that go out as JSON (attempt rows, A-leg info, status) use the contract's
+ * snake_case; arguments use camelCase. Times are milliseconds since the Unix epoch.
+ */
+export type AttemptOutcome = 'success' | 'swallowed_failure' | 'surfaced_failure' | 'cancelled';
+
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['success', 'swallowed_failure', 'surfaced_failure', 'cancelled'];
+
+/** One attempt row, the shape `GET /admin/attempts` returns. `outcome` is null while running. */
+export interface AttemptRow {
+  readonly a_leg_id: string;
+  readonly seq: number;
+  readonly b_leg_id: string;
+  readonly candidate_key: string;
+  readonly backend_id: string;
+  readonly model: string;
+  readonly started_at: number;
+  readonly first_output_at: number | null;
+  readonly finished_at: number | null;
+  readonly outcome: AttemptOutcome | null;
+  readonly reason: string | null;
+  readonly http_status: number | null;
+}
+
+/** `{affinity=session}`: the candidate this A-leg sticks to, bound on its first committed output. */
+export interface AffinityBinding {
+  readonly candidateKey: string;
+  readonly boundAt: number;
+}
+
+/** Session routing state kept on the A-leg. */
+export interface ALegRouting {
+  /** True once a `[first]` branch served this A-leg: later requests roll the weights. */
+  readonly firstConsumed: boolean;
+  readonly affinity: AffinityBinding | undefined;
+}
+
+/** What `resolveALeg` answers: the ids for the response headers and the routing state. */
+export interface ResolvedALeg extends ALegRouting {
+  readonly aLegId: string;
+  /** The session id to send back as `X-LIP-Session-Id` (the client's own, or a new one). */
+  readonly sessionId: string;
+  readonly principal: string;
+  /** True when this request started a new A-leg (no session id, an unknown one, or an expired one). */
+  readonly created: boolean;
+}
+
+/** An A-leg as diagnostics show it. */
+export interface ALegInfo {
+  readonly a_leg_id: string;
+  readonly principal: string;
+  readonly session_id: string;
+  readonly created_at: number;
+  readonly last_seen_at: number;
+  /** Sequence number of the last B-leg allocated (0: none yet). */
+  readonly last_seq: number;
+  readonly first_consumed: boolean;
+  readonly affinity_candidate_key: string | null;
+  readonly affinity_bound_at: number | null;
+}
+
+export interface AttemptStart {
+  readonly candidateKey: string;
+  readonly backendId: string;
+  readonly model: string;
+  /** Defaults to the store's clock. */
+  readonly startedAt?: number;
+}
+
+/** Names one B-leg; pass it back to `firstOutput` / `finishAttempt`. */
+export interface AttemptTicket {
+  readonly aLegId: string;
+  readonly seq: number;
+  readonly bLegId: string;
+}
+
+export interface AttemptEnd {
+  readonly outcome: AttemptOutcome;
+  /** Why (error code and message, `race loser`, `client abort`); cut to 512 characters. */
+  readonly reason?: string;
+  readonly httpStatus?: number;
+  readonly finishedAt?: number;
+}
+
+/** A `store: true` response, saved so that `previous_response_id` can continue from it. */
+export interface ResponseRecord {
+  readonly id: string;
+  readonly principal: string;
+  /** The response this one continued from; the conversation is the chain of these. */
+  readonly previousResponseId?: string;
+  readonly aLegId?: string;
+  readonly sessionId?: string;
+  readonly model?: string;
+  /** This request's own new input messages (not the rebuilt history before them). */
+  readonly input: readonly Message[];
+  readonly output: CollectedResponse;
+  /** Dialect to tag reasoning blocks that carry none (the serving backend's dialect). */
+  readonly reasoningDialect?: string;
+  readonly createdAt?: number;
+}
+
+export interface StoredResponse {
+  readonly id: string;
+  readonly principal: string;
+  readonly previousResponseId: string | undefined;
+  readonly aLegId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly model: string | undefined;
+  readonly input: Message[];
+  readonly output: CollectedResponse;
+  readonly reasoningDialect: string | undefined;
+  readonly createdAt: number;
+}
+
+/** The conversation up to and including one stored response, ready to prepend to a new call. */
+export interface Conversation {
+  readonly responseId: string;
+  readonly messages: Message[];
+  /** The A-leg and session of the response continued from, to resume its routing state. */
+  readonly aLegId: string | undefined;
+  readonly sessionId: string | undefined;
+}
+
+/** For `/readyz` and metrics. `ready` is false while the database fails or the queue is full. */
+export interface ContinuityStatus {
+  readonly store: 'memory' | 'sqlite';
+  readonly ready: boolean;
+  readonly state: 'ok' | 'failing' | 'full' | 'closed';
+  readonly legs: number;
+  /** Records waiting to be written, and how many may wait before new work is refused. */
+  readonly pending: number;
+  readonly capacity: number;
+  readonly written: number;
+  readonly write_errors: number;
+  readonly failed_records: number;
+  readonly rejected: number;
+  readonly lost: number;
+  readonly last_error: string | null;
+  readonly last_error_at: number | null;
+  readonly last_flush_at: number | null;
+}
+
+/** Logger-shaped sink (a winston logger fits); continuity never imports a logger itself. */
+export interface ContinuityLogger {
+  error(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/**
+ * The integration API. Hot-path calls are synchronous and cheap (no database round trip per
+ * call); reads for diagnostics and continuation are asynchronous. Calls that start new work
+ * (`resolveALeg`, `beginAttempt`) throw `LIP_ERR_CONTINUITY_UNAVAILABLE` (503) when the store
+ * cannot promise to record it; calls that finish work already admitted never throw for that.
+ * @see spec/continuity/store-suite.ts
+ */
+export interface ContinuityStore {
+  readonly kind: 'memory' | 'sqlite';
+  /** Resumes the principal's A-leg for `sessionId`, or creates one (a new session id when none given). */
+  resolveALeg(principal: string, sessionId?: string): ResolvedALeg;
+  /** The current routing state of an A-leg (undefined when unknown). */
+  routing(aLegId: string): ALegRouting | undefined;
+  markFirstConsumed(aLegId: string): void;
+  bindAffinity(aLegId: string, candidateKey: string): void;
+  /** Clears the binding; with `candidateKey`, only when the A-leg is still bound to it. */
+  clearAffinity(aLegId: string, candidateKey?: string): void;
+  /** Allocates the next B-leg of the A-leg (atomic) and records its attempt row as running. */
+  beginAttempt(aLegId: string, start: AttemptStart): AttemptTicket;
+  /** Records the attempt's first output (only the first call counts). */
+  firstOutput(ticket: AttemptTicket, at?: number): void;
+  /** Records how the attempt ended (only the first call counts). */
+  finishAttempt(ticket: AttemptTicket, end: AttemptEnd): void;
+  /** Attempt rows of an A-leg by seq; undefined when unknown or (with `principal`) not theirs. */
+  attempts(aLegId: string, principal?: string): Promise<AttemptRow[] | undefined>;
+  describeALeg(aLegId: string, principal?: string): Promise<ALegInfo | undefined>;
+  saveResponse(record: ResponseRecord): void;
+  /** Throws `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` (404) for unknown ids and other principals' ids. */
+  loadResponse(id: string, principal: string): Promise<StoredResponse>;
+  loadConversation(id: string, principal: string): Promise<Conversation>;
+  status(): ContinuityStatus;
+  /** Writes everything pending now; rejects when the database refuses. */
+  flush(): Promise<void>;
+  /** Flushes and releases the store; later new work is refused. */
+  close(): Promise<void>;
+}

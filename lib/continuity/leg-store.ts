@@ -1,0 +1,232 @@
+import type { SchedulerLike } from 'rxjs';
+import { LipError } from '../errors/index.js';
+import type {
+  ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
+  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, StoredResponse,
+} from './continuity-store.js';
+import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
+import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
+import { conversationMessages } from './rebuild-conversation.js';
+import { fromResponseRow, responseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
+
+/** Attempt rows are mutable while the attempt runs; consumers get copies. */
+export type MutableAttemptRow = { -readonly [K in keyof AttemptRow]: AttemptRow[K] };
+
+export interface LegStoreOptions {
+  /** Idle time after which an A-leg (and an unreferenced response) expires, in milliseconds. */
+  readonly ttlMs: number;
+  /** Clock; the stores read time only from here (virtual time in tests). */
+  readonly scheduler: SchedulerLike;
+}
+
+/** Longest response chain `loadConversation` follows (a guard, not a product limit). */
+const MAX_CHAIN = 100_000;
+
+/**
+ * What both stores share: A-leg resolution with principal scoping and TTL, atomic sequence
+ * allocation (one synchronous increment on the leg's state: JavaScript runs it to completion,
+ * so concurrent requests on one A-leg never share a seq), the attempt lifecycle, routing state,
+ * and response chains. Subclasses decide where state lives through the hooks below.
+ * @see spec/continuity/store-suite.ts
+ */
+export abstract class LegStore implements ContinuityStore {
+  abstract readonly kind: 'memory' | 'sqlite';
+  protected readonly legs = new LegTable();
+  protected readonly running = new Map<string, MutableAttemptRow>();
+  protected closed = false;
+  protected rejected = 0;
+  protected lost = 0;
+
+  constructor(protected readonly options: LegStoreOptions) {}
+
+  /** Throws LIP_ERR_CONTINUITY_UNAVAILABLE when new work cannot be recorded. */
+  protected abstract admit(): void;
+  /** A leg not in the table (a store with a backing database loads it). */
+  protected abstract loadLeg(aLegId: string): LegState | undefined;
+  protected abstract loadSession(principal: string, sessionId: string): LegState | undefined;
+  /** The leg expired: forget it and its records. */
+  protected abstract retire(state: LegState): void;
+  protected abstract legChanged(state: LegState, created: boolean): void;
+  protected abstract attemptChanged(row: MutableAttemptRow, begun: boolean): void;
+  protected abstract attemptRows(state: LegState): AttemptRow[];
+  protected abstract storeResponse(row: ResponseRow): void;
+  protected abstract findResponse(id: string): ResponseRow | undefined;
+  protected abstract hasContinuation(id: string): boolean;
+  abstract status(): ContinuityStatus;
+  abstract flush(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  protected now(): number {
+    return this.options.scheduler.now();
+  }
+
+  protected expired(state: LegState, now: number): boolean {
+    return state.open === 0 && now - state.lastSeenAt >= this.options.ttlMs;
+  }
+
+  protected unavailable(why: string): LipError {
+    this.rejected++;
+    return new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', why, { retryAfter: 1 });
+  }
+
+  /** A leg by id from the table, else from the backing store (then cached). */
+  protected leg(aLegId: string): LegState | undefined {
+    const cached = this.legs.get(aLegId);
+    if (cached) return cached;
+    const loaded = this.loadLeg(aLegId);
+    if (loaded) this.legs.add(loaded);
+    return loaded;
+  }
+
+  resolveALeg(principal: string, sessionId?: string): ResolvedALeg {
+    checkPrincipal(principal);
+    if (sessionId !== undefined) checkSessionId(sessionId);
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    this.admit();
+    const now = this.now();
+    if (sessionId !== undefined) {
+      let found = this.legs.findSession(principal, sessionId);
+      if (!found) {
+        found = this.loadSession(principal, sessionId);
+        if (found) this.legs.add(found);
+      }
+      if (found && !this.expired(found, now)) {
+        this.legs.touch(found, now);
+        this.legChanged(found, false);
+        return resolvedALeg(found, false);
+      }
+      if (found) this.retire(found);
+    }
+    const state = newLegState(newALegId(), principal, sessionId ?? newSessionId(), now);
+    this.legs.add(state);
+    this.legChanged(state, true);
+    return resolvedALeg(state, true);
+  }
+
+  routing(aLegId: string): ALegRouting | undefined {
+    const state = this.leg(aLegId);
+    return state ? { firstConsumed: state.firstConsumed, affinity: state.affinity } : undefined;
+  }
+
+  markFirstConsumed(aLegId: string): void {
+    const state = this.leg(aLegId);
+    if (!state || state.firstConsumed) return;
+    state.firstConsumed = true;
+    this.legChanged(state, false);
+  }
+
+  bindAffinity(aLegId: string, candidateKey: string): void {
+    const state = this.leg(aLegId);
+    if (!state || state.affinity?.candidateKey === candidateKey) return;
+    state.affinity = { candidateKey, boundAt: this.now() };
+    this.legChanged(state, false);
+  }
+
+  clearAffinity(aLegId: string, candidateKey?: string): void {
+    const state = this.leg(aLegId);
+    if (!state?.affinity || (candidateKey !== undefined && state.affinity.candidateKey !== candidateKey)) return;
+    state.affinity = undefined;
+    this.legChanged(state, false);
+  }
+
+  beginAttempt(aLegId: string, start: AttemptStart): AttemptTicket {
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    this.admit();
+    const state = this.leg(aLegId);
+    if (!state) throw this.unavailable(`A-leg ${aLegId} is no longer stored (expired or evicted)`);
+    const now = this.now();
+    const seq = ++state.lastSeq;
+    state.open++;
+    this.legs.touch(state, now);
+    const row: MutableAttemptRow = {
+      a_leg_id: aLegId, seq, b_leg_id: newBLegId(),
+      candidate_key: start.candidateKey, backend_id: start.backendId, model: start.model,
+      started_at: start.startedAt ?? now, first_output_at: null, finished_at: null,
+      outcome: null, reason: null, http_status: null,
+    };
+    this.running.set(row.b_leg_id, row);
+    this.legChanged(state, false);
+    this.attemptChanged(row, true);
+    return { aLegId, seq, bLegId: row.b_leg_id };
+  }
+
+  firstOutput(ticket: AttemptTicket, at?: number): void {
+    const row = this.running.get(ticket.bLegId);
+    if (!row || row.first_output_at !== null) return;
+    row.first_output_at = at ?? this.now();
+    this.attemptChanged(row, false);
+  }
+
+  finishAttempt(ticket: AttemptTicket, end: AttemptEnd): void {
+    const row = this.running.get(ticket.bLegId);
+    if (!row) return;
+    this.running.delete(ticket.bLegId);
+    const now = this.now();
+    row.finished_at = end.finishedAt ?? now;
+    row.outcome = end.outcome;
+    row.reason = clipReason(end.reason);
+    row.http_status = end.httpStatus ?? null;
+    const state = this.legs.get(ticket.aLegId);
+    if (state) {
+      state.open = Math.max(0, state.open - 1);
+      this.legs.touch(state, now);
+      this.legChanged(state, false);
+    }
+    this.attemptChanged(row, false);
+  }
+
+  /** The leg if it exists, has not expired and (when asked) belongs to `principal`. */
+  protected visibleLeg(aLegId: string, principal?: string): LegState | undefined {
+    const state = this.leg(aLegId);
+    if (!state || (principal !== undefined && state.principal !== principal)) return undefined;
+    return this.expired(state, this.now()) ? undefined : state;
+  }
+
+  async attempts(aLegId: string, principal?: string): Promise<AttemptRow[] | undefined> {
+    const state = this.visibleLeg(aLegId, principal);
+    return state ? this.attemptRows(state) : undefined;
+  }
+
+  async describeALeg(aLegId: string, principal?: string): Promise<ALegInfo | undefined> {
+    const state = this.visibleLeg(aLegId, principal);
+    return state ? legInfo(state) : undefined;
+  }
+
+  saveResponse(record: ResponseRecord): void {
+    this.storeResponse(toResponseRow(record, this.now()));
+  }
+
+  /** A stored response is alive for `ttl` after it was saved, and while another continues it. */
+  protected responseRow(id: string, principal: string): ResponseRow {
+    const row = this.findResponse(id);
+    if (!row || row.principal !== principal) throw responseNotFound(id);
+    if (this.now() - row.created_at >= this.options.ttlMs && !this.hasContinuation(id)) throw responseNotFound(id);
+    return row;
+  }
+
+  async loadResponse(id: string, principal: string): Promise<StoredResponse> {
+    return fromResponseRow(this.responseRow(id, principal));
+  }
+
+  async loadConversation(id: string, principal: string): Promise<Conversation> {
+    const target = this.responseRow(id, principal);
+    const chain: ResponseRow[] = [target];
+    const seen = new Set([id]);
+    for (let parent = target.previous_response_id; parent !== null;) {
+      const row = this.findResponse(parent);
+      if (!row || row.principal !== principal || seen.has(parent) || chain.length >= MAX_CHAIN) {
+        throw responseNotFound(id, `Its earlier response '${parent}' is no longer stored, so the conversation cannot be rebuilt.`);
+      }
+      seen.add(parent);
+      chain.push(row);
+      parent = row.previous_response_id;
+    }
+    chain.reverse();
+    return {
+      responseId: id,
+      messages: conversationMessages(chain.map(fromResponseRow)),
+      aLegId: target.a_leg_id ?? undefined,
+      sessionId: target.session_id ?? undefined,
+    };
+  }
+}

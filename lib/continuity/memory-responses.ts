@@ -1,0 +1,87 @@
+import { responseRowBytes, type ResponseRow } from './response-row.js';
+
+interface Entry {
+  readonly row: ResponseRow;
+  readonly bytes: number;
+  /** Stored responses that continue this one (`previous_response_id` = this id). */
+  children: number;
+}
+
+/** How many expired-but-continued entries one sweep may step over (keeps sweeps O(1)). */
+const SWEEP_SCAN = 256;
+
+/**
+ * Stored responses of the memory store, in the order they were saved. Retention, the same as
+ * the SQLite store's: a response lives for `ttl` after it was saved, and beyond that as long as
+ * a stored response continues it (a conversation lives as long as its newest turn; when that
+ * one goes, its ancestors follow). On top, a byte budget: past it the oldest responses are
+ * dropped even if continued (a later continuation of them then answers 404, saying why).
+ * @see spec/continuity/memory-store.spec.ts
+ */
+export class MemoryResponses {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+
+  constructor(private readonly ttlMs: number, private readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  get(id: string): ResponseRow | undefined {
+    return this.entries.get(id)?.row;
+  }
+
+  hasContinuation(id: string): boolean {
+    return (this.entries.get(id)?.children ?? 0) > 0;
+  }
+
+  put(row: ResponseRow, now: number): void {
+    if (this.entries.has(row.response_id)) this.remove(row.response_id, now);
+    const entry: Entry = { row, bytes: responseRowBytes(row), children: 0 };
+    this.entries.set(row.response_id, entry);
+    this.bytes += entry.bytes;
+    const parent = row.previous_response_id === null ? undefined : this.entries.get(row.previous_response_id);
+    if (parent) parent.children++;
+    this.sweep(now, row.response_id);
+  }
+
+  private timeExpired(entry: Entry, now: number): boolean {
+    return now - entry.row.created_at >= this.ttlMs;
+  }
+
+  /** Drops expired leaves (oldest first) and, past the byte budget, the oldest responses. */
+  sweep(now: number, keep?: string): void {
+    let scanned = 0;
+    for (const [id, entry] of this.entries) {
+      const overBudget = this.bytes > this.maxBytes && id !== keep;
+      if (!overBudget && (!this.timeExpired(entry, now) || ++scanned > SWEEP_SCAN)) break;
+      if (overBudget || entry.children === 0) this.remove(id, now);
+    }
+  }
+
+  /** Removes one response; a parent left expired and without continuations goes with it. */
+  private remove(id: string, now: number): void {
+    let next: string | null = id;
+    while (next !== null) {
+      const entry = this.entries.get(next);
+      if (!entry) return;
+      this.entries.delete(next);
+      this.bytes -= entry.bytes;
+      const parentId = entry.row.previous_response_id;
+      const parent = parentId === null ? undefined : this.entries.get(parentId);
+      if (!parent) return;
+      parent.children--;
+      next = parent.children === 0 && this.timeExpired(parent, now) ? parentId : null;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}

@@ -1,0 +1,132 @@
+import type { AttemptRow, ContinuityStatus } from './continuity-store.js';
+import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
+import type { LegState } from './leg-table.js';
+import { MemoryResponses } from './memory-responses.js';
+import type { ResponseRow } from './response-row.js';
+
+export interface MemoryStoreOptions extends LegStoreOptions {
+  /** `continuity.max_legs`: past it the least recently seen A-leg is evicted. */
+  readonly maxLegs: number;
+  /** Attempt rows kept per A-leg; older rows of a very long conversation are dropped. */
+  readonly maxAttemptsPerLeg?: number;
+  /** Attempt rows kept in all; past it whole A-legs are evicted, least recently seen first. */
+  readonly maxAttempts?: number;
+  /** Bytes of stored responses kept (input and output JSON); past it the oldest go. */
+  readonly maxResponseBytes?: number;
+}
+
+export const MEMORY_DEFAULTS = {
+  maxAttemptsPerLeg: 1_000,
+  maxAttempts: 1_000_000,
+  maxResponseBytes: 256 * 1024 * 1024,
+} as const;
+
+/**
+ * The default store: everything in this process, nothing survives a restart. Bounded on every
+ * axis: A-legs by `max_legs` and `ttl` (least recently seen first; an A-leg with an attempt in
+ * flight is never evicted), attempt rows per A-leg and in all, stored responses by bytes and
+ * `ttl`. Expiry is checked lazily on access and swept whenever a new A-leg is created.
+ * @see spec/continuity/memory-store.spec.ts
+ */
+export class MemoryContinuityStore extends LegStore {
+  readonly kind = 'memory' as const;
+  private readonly rows = new Map<string, MutableAttemptRow[]>();
+  private totalAttempts = 0;
+  private readonly responses: MemoryResponses;
+  private readonly maxAttemptsPerLeg: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly memory: MemoryStoreOptions) {
+    super(memory);
+    this.maxAttemptsPerLeg = memory.maxAttemptsPerLeg ?? MEMORY_DEFAULTS.maxAttemptsPerLeg;
+    this.maxAttempts = memory.maxAttempts ?? MEMORY_DEFAULTS.maxAttempts;
+    this.responses = new MemoryResponses(memory.ttlMs, memory.maxResponseBytes ?? MEMORY_DEFAULTS.maxResponseBytes);
+  }
+
+  protected admit(): void {
+    // Memory never refuses work: its limits evict old records instead.
+  }
+
+  protected loadLeg(): LegState | undefined {
+    return undefined;
+  }
+
+  protected loadSession(): LegState | undefined {
+    return undefined;
+  }
+
+  protected retire(state: LegState): void {
+    this.legs.delete(state);
+    this.dropRows(state.aLegId);
+  }
+
+  protected legChanged(state: LegState, created: boolean): void {
+    if (created) this.evict(state);
+  }
+
+  protected attemptChanged(row: MutableAttemptRow, begun: boolean): void {
+    if (!begun) return; // rows are held by reference: later changes are already in place
+    let list = this.rows.get(row.a_leg_id);
+    if (!list) this.rows.set(row.a_leg_id, (list = []));
+    list.push(row);
+    this.totalAttempts++;
+    if (list.length > this.maxAttemptsPerLeg) {
+      list.shift();
+      this.totalAttempts--;
+    }
+    if (this.totalAttempts > this.maxAttempts) this.evict(this.legs.get(row.a_leg_id));
+  }
+
+  /** Sweeps expired legs from the oldest end, then evicts while over a cap (`keep` stays). */
+  private evict(keep: LegState | undefined): void {
+    const now = this.now();
+    const oldest = this.legs.oldest();
+    if (this.legs.size <= this.memory.maxLegs && this.totalAttempts <= this.maxAttempts && (!oldest || !this.expired(oldest, now))) return;
+    for (const state of this.legs.oldestFirst()) {
+      const over = this.legs.size > this.memory.maxLegs || this.totalAttempts > this.maxAttempts;
+      if (!over && !this.expired(state, now)) break;
+      if (state === keep || state.open > 0) continue;
+      this.retire(state);
+    }
+  }
+
+  private dropRows(aLegId: string): void {
+    const list = this.rows.get(aLegId);
+    if (!list) return;
+    this.totalAttempts -= list.length;
+    this.rows.delete(aLegId);
+  }
+
+  protected attemptRows(state: LegState): AttemptRow[] {
+    return (this.rows.get(state.aLegId) ?? []).map((row) => ({ ...row }));
+  }
+
+  protected storeResponse(row: ResponseRow): void {
+    this.responses.put(row, this.now());
+  }
+
+  protected findResponse(id: string): ResponseRow | undefined {
+    return this.responses.get(id);
+  }
+
+  protected hasContinuation(id: string): boolean {
+    return this.responses.hasContinuation(id);
+  }
+
+  status(): ContinuityStatus {
+    return {
+      store: 'memory', ready: !this.closed, state: this.closed ? 'closed' : 'ok',
+      legs: this.legs.size, pending: 0, capacity: 0, written: 0, write_errors: 0,
+      failed_records: 0, rejected: this.rejected, lost: this.lost,
+      last_error: null, last_error_at: null, last_flush_at: null,
+    };
+  }
+
+  async flush(): Promise<void> {
+    // Nothing is pending in memory.
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,64 @@
+import type { CollectedResponse, Message } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+import type { ResponseRecord, StoredResponse } from './continuity-store.js';
+import { checkPrincipal } from './ids.js';
+
+/**
+ * A stored response as both stores keep it: the canonical input messages and the collected
+ * output serialised once, when it is saved. The JSON text isolates the record from later
+ * mutation by the caller, is what SQLite writes, and gives the memory store its byte count.
+ */
+export interface ResponseRow {
+  readonly response_id: string;
+  readonly principal: string;
+  readonly previous_response_id: string | null;
+  readonly a_leg_id: string | null;
+  readonly session_id: string | null;
+  readonly model: string | null;
+  readonly created_at: number;
+  readonly input_json: string;
+  readonly output_json: string;
+  readonly reasoning_dialect: string | null;
+}
+
+export function toResponseRow(record: ResponseRecord, now: number): ResponseRow {
+  if (typeof record.id !== 'string' || record.id.length === 0) throw new LipError('LIP_ERR_SERVER_INTERNAL', 'a stored response needs an id');
+  checkPrincipal(record.principal);
+  return {
+    response_id: record.id,
+    principal: record.principal,
+    previous_response_id: record.previousResponseId ?? null,
+    a_leg_id: record.aLegId ?? null,
+    session_id: record.sessionId ?? null,
+    model: record.model ?? null,
+    created_at: record.createdAt ?? now,
+    input_json: JSON.stringify(record.input),
+    output_json: JSON.stringify(record.output),
+    reasoning_dialect: record.reasoningDialect ?? null,
+  };
+}
+
+export function fromResponseRow(row: ResponseRow): StoredResponse {
+  return {
+    id: row.response_id,
+    principal: row.principal,
+    previousResponseId: row.previous_response_id ?? undefined,
+    aLegId: row.a_leg_id ?? undefined,
+    sessionId: row.session_id ?? undefined,
+    model: row.model ?? undefined,
+    input: JSON.parse(row.input_json) as Message[],
+    output: JSON.parse(row.output_json) as CollectedResponse,
+    reasoningDialect: row.reasoning_dialect ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+/** Approximate bytes a row holds in memory (UTF-16 strings: two bytes per code unit). */
+export function responseRowBytes(row: ResponseRow): number {
+  return 2 * (row.input_json.length + row.output_json.length) + 256;
+}
+
+/** The 404 a client gets for an unknown, expired or foreign `previous_response_id`. */
+export function responseNotFound(id: string, detail?: string): LipError {
+  return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Previous response with id '${id}' not found.${detail ? ` ${detail}` : ''}`, { param: 'previous_response_id' });
+}

@@ -1,0 +1,154 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { AttemptRow } from './continuity-store.js';
+import type { LegState } from './leg-table.js';
+import type { ResponseRow } from './response-row.js';
+
+/** An `a_legs` row as SQLite returns it. */
+interface LegRow {
+  a_leg_id: string;
+  principal: string;
+  session_id: string;
+  created_at: number;
+  last_seen_at: number;
+  last_seq: number;
+  first_consumed: number;
+  affinity_candidate_key: string | null;
+  affinity_bound_at: number | null;
+}
+
+export function legFromRow(row: LegRow): LegState {
+  return {
+    aLegId: row.a_leg_id, principal: row.principal, sessionId: row.session_id,
+    createdAt: row.created_at, lastSeenAt: row.last_seen_at, lastSeq: row.last_seq,
+    firstConsumed: row.first_consumed === 1,
+    affinity: row.affinity_candidate_key === null ? undefined : { candidateKey: row.affinity_candidate_key, boundAt: row.affinity_bound_at ?? row.last_seen_at },
+    open: 0,
+  };
+}
+
+function legParams(state: LegState): LegRow {
+  return {
+    a_leg_id: state.aLegId, principal: state.principal, session_id: state.sessionId,
+    created_at: state.createdAt, last_seen_at: state.lastSeenAt, last_seq: state.lastSeq,
+    first_consumed: state.firstConsumed ? 1 : 0,
+    affinity_candidate_key: state.affinity?.candidateKey ?? null,
+    affinity_bound_at: state.affinity?.boundAt ?? null,
+  };
+}
+
+/**
+ * Every SQL statement of the SQLite store, prepared once when the store opens. Writes are
+ * upserts, so a record written twice (a retried batch) converges to the same row; the seq
+ * counter only ever grows. An attempt whose A-leg was deleted meanwhile is skipped (its A-leg
+ * was evicted: the row has nowhere to go) instead of failing the whole batch.
+ */
+export class SqliteStatements {
+  private readonly upsertLegStmt: Statement;
+  private readonly deleteSessionTwinStmt: Statement;
+  private readonly deleteLegStmt: Statement;
+  private readonly upsertAttemptStmt: Statement;
+  private readonly upsertResponseStmt: Statement;
+  private readonly legByIdStmt: Statement;
+  private readonly legBySessionStmt: Statement;
+  private readonly attemptsStmt: Statement;
+  private readonly responseStmt: Statement;
+  private readonly continuationStmt: Statement;
+  private readonly countLegsStmt: Statement;
+  private readonly pruneIdleStmt: Statement;
+  private readonly pruneOldestStmt: Statement;
+  private readonly pruneResponsesStmt: Statement;
+
+  constructor(db: Database) {
+    this.upsertLegStmt = db.prepare(`
+      INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at, last_seq, first_consumed, affinity_candidate_key, affinity_bound_at)
+      VALUES (@a_leg_id, @principal, @session_id, @created_at, @last_seen_at, @last_seq, @first_consumed, @affinity_candidate_key, @affinity_bound_at)
+      ON CONFLICT (a_leg_id) DO UPDATE SET
+        last_seen_at = MAX(last_seen_at, excluded.last_seen_at), last_seq = MAX(last_seq, excluded.last_seq),
+        first_consumed = excluded.first_consumed, affinity_candidate_key = excluded.affinity_candidate_key,
+        affinity_bound_at = excluded.affinity_bound_at`);
+    this.deleteSessionTwinStmt = db.prepare('DELETE FROM a_legs WHERE principal = ? AND session_id = ? AND a_leg_id <> ?');
+    this.deleteLegStmt = db.prepare('DELETE FROM a_legs WHERE a_leg_id = ?');
+    this.upsertAttemptStmt = db.prepare(`
+      INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at, first_output_at, finished_at, outcome, reason, http_status)
+      SELECT @a_leg_id, @seq, @b_leg_id, @candidate_key, @backend_id, @model, @started_at, @first_output_at, @finished_at, @outcome, @reason, @http_status
+      WHERE EXISTS (SELECT 1 FROM a_legs WHERE a_leg_id = @a_leg_id)
+      ON CONFLICT (a_leg_id, seq) DO UPDATE SET
+        first_output_at = excluded.first_output_at, finished_at = excluded.finished_at,
+        outcome = excluded.outcome, reason = excluded.reason, http_status = excluded.http_status`);
+    this.upsertResponseStmt = db.prepare(`
+      INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect)
+      VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect)`);
+    this.legByIdStmt = db.prepare('SELECT * FROM a_legs WHERE a_leg_id = ?');
+    this.legBySessionStmt = db.prepare('SELECT * FROM a_legs WHERE principal = ? AND session_id = ?');
+    this.attemptsStmt = db.prepare('SELECT * FROM attempts WHERE a_leg_id = ? ORDER BY seq');
+    this.responseStmt = db.prepare('SELECT * FROM responses WHERE response_id = ?');
+    this.continuationStmt = db.prepare('SELECT 1 AS found FROM responses WHERE previous_response_id = ? LIMIT 1');
+    this.countLegsStmt = db.prepare('SELECT COUNT(*) AS n FROM a_legs');
+    this.pruneIdleStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
+      (SELECT a_leg_id FROM a_legs WHERE last_seen_at <= ? ORDER BY last_seen_at LIMIT ?) RETURNING a_leg_id`);
+    this.pruneOldestStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
+      (SELECT a_leg_id FROM a_legs ORDER BY last_seen_at, a_leg_id LIMIT ?) RETURNING a_leg_id`);
+    this.pruneResponsesStmt = db.prepare(`DELETE FROM responses WHERE response_id IN
+      (SELECT r.response_id FROM responses r WHERE r.created_at <= ?
+        AND NOT EXISTS (SELECT 1 FROM responses c WHERE c.previous_response_id = r.response_id) LIMIT ?)`);
+  }
+
+  /** A new A-leg replaces whatever older A-leg held its (principal, session id). */
+  upsertLeg(state: LegState, created: boolean): void {
+    if (created) this.deleteSessionTwinStmt.run(state.principal, state.sessionId, state.aLegId);
+    this.upsertLegStmt.run(legParams(state));
+  }
+
+  deleteLeg(aLegId: string): number {
+    return this.deleteLegStmt.run(aLegId).changes;
+  }
+
+  upsertAttempt(row: AttemptRow): void {
+    this.upsertAttemptStmt.run(row);
+  }
+
+  upsertResponse(row: ResponseRow): void {
+    this.upsertResponseStmt.run(row);
+  }
+
+  legById(aLegId: string): LegState | undefined {
+    const row = this.legByIdStmt.get(aLegId) as LegRow | undefined;
+    return row && legFromRow(row);
+  }
+
+  legBySession(principal: string, sessionId: string): LegState | undefined {
+    const row = this.legBySessionStmt.get(principal, sessionId) as LegRow | undefined;
+    return row && legFromRow(row);
+  }
+
+  attempts(aLegId: string): AttemptRow[] {
+    return this.attemptsStmt.all(aLegId) as AttemptRow[];
+  }
+
+  response(id: string): ResponseRow | undefined {
+    return this.responseStmt.get(id) as ResponseRow | undefined;
+  }
+
+  hasContinuation(id: string): boolean {
+    return this.continuationStmt.get(id) !== undefined;
+  }
+
+  countLegs(): number {
+    return (this.countLegsStmt.get() as { n: number }).n;
+  }
+
+  /** Deletes up to `limit` A-legs idle since `cutoff`; returns their ids. */
+  pruneIdle(cutoff: number, limit: number): string[] {
+    return (this.pruneIdleStmt.all(cutoff, limit) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
+  }
+
+  /** Deletes the `count` least recently seen A-legs; returns their ids. */
+  pruneOldest(count: number): string[] {
+    return (this.pruneOldestStmt.all(count) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
+  }
+
+  /** Deletes up to `limit` responses saved before `cutoff` that nothing continues. */
+  pruneResponses(cutoff: number, limit: number): number {
+    return this.pruneResponsesStmt.run(cutoff, limit).changes;
+  }
+}

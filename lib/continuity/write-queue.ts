@@ -1,0 +1,207 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { ContinuityLogger } from './continuity-store.js';
+
+export interface WriteQueueOptions<R> {
+  /** Writes one batch in one transaction; throws when the database refuses. */
+  readonly write: (batch: readonly R[]) => void;
+  /** True for errors that retrying cannot fix (a constraint, a value too big): per record. */
+  readonly isPermanent: (err: unknown) => boolean;
+  readonly scheduler: SchedulerLike;
+  readonly log?: ContinuityLogger | undefined;
+  /** Names a record in logs (never its content). */
+  readonly describe: (record: R) => string;
+  /** Records that may wait; past it `full` is true and callers refuse new work. */
+  readonly capacity?: number;
+  readonly batchSize?: number;
+  /** Delay from the first pending record to its flush: the batching window. */
+  readonly flushDelayMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** Called after a write that left nothing pending (housekeeping such as pruning goes here). */
+  readonly onDrained?: () => void;
+}
+
+export const WRITE_QUEUE_DEFAULTS = { capacity: 10_000, batchSize: 256, flushDelayMs: 25, retryBaseMs: 100, retryMaxMs: 5_000 } as const;
+
+export interface WriteQueueStatus {
+  readonly pending: number;
+  readonly capacity: number;
+  readonly failing: boolean;
+  readonly written: number;
+  readonly write_errors: number;
+  readonly failed_records: number;
+  readonly last_error: string | null;
+  readonly last_error_at: number | null;
+  readonly last_flush_at: number | null;
+}
+
+/**
+ * A coalescing, bounded write-behind queue. `put(key, record)` replaces a pending record with
+ * the same key in place (so an attempt's start, first output and end become one write), and a
+ * timer on the injected scheduler writes batches in transactions, off the request path.
+ * Nothing is dropped silently: a failed batch stays queued and is retried with exponential
+ * backoff, each failure is logged and counted, and the status says `failing` until a batch
+ * goes through. Only a record the database rejects for itself (a permanent error, isolated by
+ * retrying the batch one record at a time) is set aside, logged with its key and counted.
+ *
+ * ```
+ * put:    a-b---------c----
+ * writes: ----[ab]-------[c]     (flushDelay = 4 frames)
+ * ```
+ * @see spec/continuity/write-queue.spec.ts
+ */
+export class WriteQueue<R> {
+  private pending = new Map<string, R>();
+  private timer: Subscription | undefined;
+  private failures = 0;
+  private closed = false;
+  private written = 0;
+  private writeErrors = 0;
+  private failedRecords = 0;
+  private lastError: string | null = null;
+  private lastErrorAt: number | null = null;
+  private lastFlushAt: number | null = null;
+  readonly capacity: number;
+  private readonly batchSize: number;
+  private readonly flushDelayMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+
+  constructor(private readonly options: WriteQueueOptions<R>) {
+    this.capacity = options.capacity ?? WRITE_QUEUE_DEFAULTS.capacity;
+    this.batchSize = options.batchSize ?? WRITE_QUEUE_DEFAULTS.batchSize;
+    this.flushDelayMs = options.flushDelayMs ?? WRITE_QUEUE_DEFAULTS.flushDelayMs;
+    this.retryBaseMs = options.retryBaseMs ?? WRITE_QUEUE_DEFAULTS.retryBaseMs;
+    this.retryMaxMs = options.retryMaxMs ?? WRITE_QUEUE_DEFAULTS.retryMaxMs;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** True when the queue holds `capacity` records or more: refuse new work. */
+  get full(): boolean {
+    return this.pending.size >= this.capacity;
+  }
+
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
+  get(key: string): R | undefined {
+    return this.pending.get(key);
+  }
+
+  values(): IterableIterator<R> {
+    return this.pending.values();
+  }
+
+  put(key: string, record: R): void {
+    this.pending.set(key, record);
+    if (this.timer === undefined && !this.closed) this.schedule(this.flushDelayMs);
+  }
+
+  private schedule(delay: number): void {
+    this.timer = this.options.scheduler.schedule(() => {
+      this.timer = undefined;
+      this.flushBatch();
+      if (this.pending.size > 0 && this.timer === undefined && !this.closed) this.schedule(this.failures > 0 ? this.backoff() : 0);
+    }, delay);
+  }
+
+  private backoff(): number {
+    return Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(30, this.failures - 1));
+  }
+
+  /** Writes one batch; true when it went through (or nothing was pending). */
+  private flushBatch(): boolean {
+    if (this.pending.size === 0) return true;
+    const keys: string[] = [];
+    const batch: R[] = [];
+    for (const [key, record] of this.pending) {
+      keys.push(key);
+      batch.push(record);
+      if (batch.length >= this.batchSize) break;
+    }
+    try {
+      this.options.write(batch);
+    } catch (err) {
+      if (!this.options.isPermanent(err)) return this.failed(err);
+      return this.isolate(keys, batch);
+    }
+    this.wrote(keys);
+    if (this.pending.size === 0) this.options.onDrained?.();
+    return true;
+  }
+
+  /** A permanent error: write the batch record by record and set aside those refused. */
+  private isolate(keys: string[], batch: R[]): boolean {
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        this.options.write([batch[i]!]);
+        this.wrote([keys[i]!]);
+      } catch (err) {
+        if (!this.options.isPermanent(err)) return this.failed(err);
+        this.pending.delete(keys[i]!);
+        this.failedRecords++;
+        this.note(err);
+        this.options.log?.error('continuity record refused by the database; it is not stored', { record: this.options.describe(batch[i]!), error: this.lastError });
+      }
+    }
+    return true;
+  }
+
+  private wrote(keys: string[]): void {
+    // A drained queue starts a fresh map: V8 keeps deleted entries in their bucket chains until
+    // a rehash, and the same keys (a busy A-leg) come back batch after batch.
+    if (keys.length === this.pending.size) this.pending = new Map();
+    else for (const key of keys) this.pending.delete(key);
+    this.written += keys.length;
+    this.lastFlushAt = this.options.scheduler.now();
+    if (this.failures > 0) {
+      this.options.log?.warn('continuity writes recovered', { failed_flushes: this.failures, pending: this.pending.size });
+      this.failures = 0;
+    }
+  }
+
+  private failed(err: unknown): boolean {
+    this.failures++;
+    this.writeErrors++;
+    this.note(err);
+    this.options.log?.error('continuity write failed; records kept and retried', {
+      error: this.lastError, pending: this.pending.size, consecutive_failures: this.failures, retry_in_ms: this.backoff(),
+    });
+    return false;
+  }
+
+  private note(err: unknown): void {
+    this.lastError = err instanceof Error ? `${(err as Error & { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+    this.lastErrorAt = this.options.scheduler.now();
+  }
+
+  /** Writes everything now, batch after batch; true when nothing is left pending. */
+  flushNow(): boolean {
+    while (this.pending.size > 0) {
+      if (!this.flushBatch()) break;
+    }
+    if (this.pending.size > 0 && this.timer === undefined && !this.closed) this.schedule(this.backoff());
+    return this.pending.size === 0;
+  }
+
+  /** Stops the timer after one last flush; returns how many records could not be written. */
+  close(): number {
+    this.closed = true;
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.flushNow();
+    return this.pending.size;
+  }
+
+  status(): WriteQueueStatus {
+    return {
+      pending: this.pending.size, capacity: this.capacity, failing: this.failures > 0,
+      written: this.written, write_errors: this.writeErrors, failed_records: this.failedRecords,
+      last_error: this.lastError, last_error_at: this.lastErrorAt, last_flush_at: this.lastFlushAt,
+    };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The content blocks of one streamed Anthropic message, kept strictly sequential: one block is
+ * open at a time, opened with `content_block_start` and closed with `content_block_stop` before
+ * the next one starts, with indexes counting from 0 in that order. Canonical streams may
+ * interleave (two tool calls whose argument deltas alternate, text while a tool call is still
+ * open); a block that cannot start yet buffers its content and is flushed, as one delta, when
+ * its turn comes. In the common sequential case nothing is buffered.
+ */
+type Block =
+  | { kind: 'text'; buffer: string; closed: boolean }
+  | { kind: 'thinking'; buffer: string; signature?: string; closed: boolean }
+  | { kind: 'redacted_thinking'; data: string; closed: true }
+  | { kind: 'tool_use'; id: string; name: string; buffer: string; closed: boolean };
+
+export class BlockQueue {
+  private readonly queue: Block[] = [];
+  private readonly tools = new Map<string, Block & { kind: 'tool_use' }>();
+  private headStarted = false;
+  private headPrefix = '';
+  private nextIndex = 0;
+
+  /** `onStart` runs before the very first block starts (message_start goes there). */
+  constructor(private readonly onStart: () => string) {}
+
+  get toolCount(): number {
+    return this.tools.size;
+  }
+
+  text(text: string): string {
+    const tail = this.queue[this.queue.length - 1];
+    if (tail?.kind === 'text' && !tail.closed) return this.deliver(tail, text, 'text_delta', 'text');
+    const block: Block = { kind: 'text', buffer: '', closed: false };
+    return this.push(block) + this.deliver(block, text, 'text_delta', 'text');
+  }
+
+  thinking(text: string): string {
+    const tail = this.queue[this.queue.length - 1];
+    if (tail?.kind === 'thinking' && !tail.closed) return this.deliver(tail, text, 'thinking_delta', 'thinking');
+    const block: Block = { kind: 'thinking', buffer: '', closed: false };
+    return this.push(block) + this.deliver(block, text, 'thinking_delta', 'thinking');
+  }
+
+  /** A signature closes the open thinking block, or stands alone as an empty one. */
+  signature(signature: string): string {
+    const tail = this.queue[this.queue.length - 1];
+    if (tail?.kind === 'thinking' && !tail.closed) {
+      tail.signature = signature;
+      tail.closed = true;
+      const out = this.isLive(tail) ? this.delta('signature_delta', 'signature', signature) : '';
+      return out + this.pump();
+    }
+    return this.push({ kind: 'thinking', buffer: '', signature, closed: true });
+  }
+
+  redacted(data: string): string {
+    return this.push({ kind: 'redacted_thinking', data, closed: true });
+  }
+
+  toolStart(id: string, name: string): string {
+    const block = { kind: 'tool_use' as const, id, name, buffer: '', closed: false };
+    this.tools.set(id, block);
+    return this.push(block);
+  }
+
+  toolArgs(id: string, args: string): string {
+    let out = '';
+    if (!this.tools.has(id)) out = this.toolStart(id, '');
+    return out + this.deliver(this.tools.get(id)!, args, 'input_json_delta', 'partial_json');
+  }
+
+  toolEnd(id: string): string {
+    const block = this.tools.get(id);
+    if (!block || block.closed) return '';
+    block.closed = true;
+    return this.pump();
+  }
+
+  /** Closes and flushes every block (the message ends). */
+  closeAll(): string {
+    for (const block of this.queue) block.closed = true;
+    return this.pump();
+  }
+
+  private isLive(block: Block): boolean {
+    return this.headStarted && this.queue[0] === block;
+  }
+
+  private push(block: Block): string {
+    const tail = this.queue[this.queue.length - 1];
+    if (tail && (tail.kind === 'text' || tail.kind === 'thinking')) tail.closed = true; // a new block ends a text run
+    this.queue.push(block);
+    return this.pump();
+  }
+
+  private deliver(block: Block & { buffer: string }, text: string, deltaType: string, field: string): string {
+    if (text.length === 0) return '';
+    if (this.isLive(block)) return this.delta(deltaType, field, text);
+    block.buffer += text;
+    return '';
+  }
+
+  private delta(deltaType: string, field: string, value: string): string {
+    return `event: content_block_delta\ndata: {"type":"content_block_delta",${this.headPrefix},"delta":{"type":"${deltaType}","${field}":${JSON.stringify(value)}}}\n\n`;
+  }
+
+  /** Starts the head block if needed; stops and drops closed heads, starting the next ones. */
+  private pump(): string {
+    let out = '';
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (!this.headStarted) out += this.start(head);
+      if (!head.closed) break;
+      out += `event: content_block_stop\ndata: {"type":"content_block_stop",${this.headPrefix}}\n\n`;
+      this.queue.shift();
+      this.headStarted = false;
+    }
+    return out;
+  }
+
+  private start(block: Block): string {
+    let out = this.nextIndex === 0 ? this.onStart() : '';
+    this.headPrefix = `"index":${this.nextIndex++}`;
+    this.headStarted = true;
+    const frame = (contentBlock: string) => `event: content_block_start\ndata: {"type":"content_block_start",${this.headPrefix},"content_block":${contentBlock}}\n\n`;
+    switch (block.kind) {
+      case 'text':
+        out += frame('{"type":"text","text":""}');
+        if (block.buffer) out += this.delta('text_delta', 'text', block.buffer);
+        break;
+      case 'thinking':
+        out += frame('{"type":"thinking","thinking":"","signature":""}');
+        if (block.buffer) out += this.delta('thinking_delta', 'thinking', block.buffer);
+        if (block.signature !== undefined) out += this.delta('signature_delta', 'signature', block.signature);
+        break;
+      case 'redacted_thinking':
+        out += frame(JSON.stringify({ type: 'redacted_thinking', data: block.data }));
+        break;
+      case 'tool_use':
+        out += frame(`{"type":"tool_use","id":${JSON.stringify(block.id)},"name":${JSON.stringify(block.name)},"input":{}}`);
+        if (block.buffer) out += this.delta('input_json_delta', 'partial_json', block.buffer);
+        break;
+    }
+    if ('buffer' in block) block.buffer = '';
+    return out;
+  }
+}

@@ -1,0 +1,128 @@
+import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { unwrapReasoning } from '../reasoning-envelope.js';
+
+type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
+
+/** A 400 naming the field in the client's notation (`messages[2].content[0].type`). */
+export function badField(path: string, message: string, unsupported = false): LipError {
+  return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
+}
+
+/** Block types of the Messages API that lip knows but cannot carry (server tools, containers). */
+const UNSUPPORTED = new Set([
+  'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
+  'text_editor_code_execution_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload', 'search_result', 'tool_reference',
+]);
+
+/**
+ * Messages -> canonical messages. A user message's `tool_result` blocks become `tool` messages
+ * (one per run of results, in place), its other blocks `user` messages; an assistant message
+ * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
+ * `redacted_thinking` as reasoning parts (one that lip wrapped restores the original dialect),
+ * `tool_use` as tool calls, text, images, documents.
+ */
+export function decodeMessages(messages: Json[]): Message[] {
+  const out: Message[] = [];
+  messages.forEach((m, i) => {
+    const path = `messages[${i}].content`;
+    const blocks: Json[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+    if (blocks.length === 0) {
+      if (m.role === 'assistant') out.push({ role: 'assistant', parts: [{ type: 'text', text: '' }] });
+      else throw badField(path, 'must not be empty');
+      return;
+    }
+    if (m.role === 'assistant') {
+      out.push({ role: 'assistant', parts: blocks.map((b, j) => assistantPart(b, `${path}[${j}]`)) });
+      return;
+    }
+    let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
+    blocks.forEach((b, j) => {
+      const role = b.type === 'tool_result' ? 'tool' : 'user';
+      const part = role === 'tool' ? toolResult(b, `${path}[${j}]`) : userPart(b, `${path}[${j}]`);
+      if (run?.role !== role) out.push((run = { role, parts: [] }));
+      run.parts.push(part);
+    });
+  });
+  return out;
+}
+
+function assistantPart(b: Json, path: string): Part {
+  switch (b.type) {
+    case 'text':
+      return { type: 'text', text: b.text };
+    case 'tool_use':
+      return { type: 'tool_call', id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) };
+    case 'thinking':
+      return { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) };
+    case 'redacted_thinking': {
+      const wrapped = unwrapReasoning(b.data); // another dialect's opaque reasoning, wrapped by lip
+      if (wrapped) return { type: 'reasoning', dialect: wrapped.dialect, opaque: wrapped.data, ...(wrapped.id ? { id: wrapped.id } : {}) };
+      return { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: b.data };
+    }
+    case 'image':
+    case 'document':
+      return media(b, path);
+    case 'tool_result':
+      throw badField(`${path}.type`, 'tool_result blocks belong in user messages');
+    default:
+      throw unknownBlock(b, path);
+  }
+}
+
+function userPart(b: Json, path: string): Part {
+  switch (b.type) {
+    case 'text':
+      return { type: 'text', text: b.text };
+    case 'image':
+    case 'document':
+      return media(b, path);
+    case 'tool_use':
+    case 'thinking':
+    case 'redacted_thinking':
+      throw badField(`${path}.type`, `${b.type} blocks belong in assistant messages`);
+    default:
+      throw unknownBlock(b, path);
+  }
+}
+
+function unknownBlock(b: Json, path: string): LipError {
+  const type = String(b.type);
+  return UNSUPPORTED.has(type)
+    ? badField(`${path}.type`, `${type} blocks are not supported`, true)
+    : badField(`${path}.type`, `unknown block type "${type}"`);
+}
+
+function toolResult(b: Json, path: string): ToolResultPart {
+  const content = b.content === undefined ? ''
+    : typeof b.content === 'string' ? b.content
+    : (b.content as Json[]).map((c, k) => resultPart(c, `${path}.content[${k}]`));
+  return { type: 'tool_result', callId: b.tool_use_id, content, ...(b.is_error === true ? { isError: true } : {}) };
+}
+
+function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart {
+  if (c.type === 'text') return { type: 'text', text: c.text };
+  if (c.type === 'image' || c.type === 'document') return media(c, path);
+  throw unknownBlock(c, path);
+}
+
+/** `image` and `document` blocks: base64, URL, plain-text and file-id sources. */
+export function media(b: Json, path: string): ImagePart | FilePart {
+  const s = b.source as Json;
+  if (b.type === 'image') {
+    if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type };
+    if (s.type === 'url') return { type: 'image', url: s.url };
+    if (s.type === 'file') throw badField(`${path}.source.type`, 'file ids of the Files API are not supported; send base64 or url', true);
+    throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
+  }
+  const named = typeof b.title === 'string' && b.title ? { filename: b.title } : {};
+  switch (s.type) {
+    case 'base64': return { type: 'file', data: s.data, mediaType: s.media_type, ...named };
+    case 'url': return { type: 'file', url: s.url, mediaType: 'application/pdf', ...named };
+    case 'text': return { type: 'file', data: Buffer.from(s.data as string, 'utf8').toString('base64'), mediaType: s.media_type ?? 'text/plain', ...named };
+    case 'file': return { type: 'file', fileId: s.file_id, ...named };
+    case 'content': throw badField(`${path}.source.type`, 'content-block document sources are not supported; send base64, text or url', true);
+    default: throw badField(`${path}.source.type`, `unknown document source type "${String(s.type)}"`);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { emptyCall } from '../../canonical/index.js';
+import { compileRequestValidator } from '../../wire/request-validator.js';
+import type { DecodedRequest } from '../protocol.js';
+import { badField, decodeMessages } from './decode-content.js';
+import { messagesRequestSchema } from './request-schema.js';
+
+type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
+
+const validate = compileRequestValidator(messagesRequestSchema);
+
+/**
+ * Messages request -> Call. `system` (string or text blocks) becomes `system`; messages fold
+ * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
+ * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
+ * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`.
+ */
+export function decodeMessagesRequest(body: unknown): DecodedRequest {
+  validate(body);
+  const b = body as Json;
+  const system: TextPart[] = typeof b.system === 'string'
+    ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
+    : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string }));
+
+  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
+    if (t.type !== undefined && t.type !== null && t.type !== 'custom') throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools)`, true);
+    if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
+    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema };
+  });
+
+  const call: Call = {
+    ...emptyCall(),
+    model: b.model,
+    stream: b.stream === true,
+    system,
+    messages: decodeMessages(b.messages),
+    tools,
+    toolChoice: toolChoice(b.tool_choice),
+    options: options(b),
+    metadata: {},
+    ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
+  };
+  return { call, hints: {} };
+}
+
+function toolChoice(choice: Json | undefined): ToolChoice {
+  switch (choice?.type) {
+    case 'any': return { type: 'any' };
+    case 'none': return { type: 'none' };
+    case 'tool':
+      if (typeof choice.name !== 'string') throw badField('tool_choice.name', 'is required when type is "tool"');
+      return { type: 'tool', name: choice.name };
+    default: return { type: 'auto' };
+  }
+}
+
+function options(b: Json): GenerationOptions {
+  const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = { maxOutputTokens: b.max_tokens };
+  if (typeof b.temperature === 'number') o.temperature = b.temperature;
+  if (typeof b.top_p === 'number') o.topP = b.top_p;
+  if (typeof b.top_k === 'number') o.topK = b.top_k;
+  if (Array.isArray(b.stop_sequences) && b.stop_sequences.length > 0) o.stopSequences = b.stop_sequences;
+  if (b.tool_choice?.disable_parallel_tool_use === true) o.parallelToolCalls = false;
+  const reasoning: { -readonly [K in keyof ReasoningOptions]: ReasoningOptions[K] } = {};
+  if (b.thinking?.type === 'enabled') {
+    if (typeof b.thinking.budget_tokens !== 'number') throw badField('thinking.budget_tokens', 'is required when thinking is enabled');
+    reasoning.budgetTokens = b.thinking.budget_tokens;
+    reasoning.includeThoughts = true;
+  } else if (b.thinking?.type === 'adaptive') {
+    reasoning.includeThoughts = true;
+  }
+  if (typeof b.output_config?.effort === 'string') reasoning.effort = b.output_config.effort;
+  if (Object.keys(reasoning).length > 0) o.reasoning = reasoning;
+  return o;
+}

@@ -1,0 +1,86 @@
+import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import { REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import type { LipError } from '../../errors/index.js';
+import type { EncodeContext, StreamEncoder } from '../protocol.js';
+import { wireId } from '../protocol.js';
+import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { BlockQueue } from './block-queue.js';
+import { anthropicErrorBody } from './encode-error.js';
+import { anthropicUsage } from './encode-usage.js';
+import { mapFinishReason } from './map-finish-reason.js';
+
+/**
+ * Events -> Messages SSE (`event:` + `data:`). Exactly one `message_start`, sent lazily right
+ * before the first content block (so that the usage a backend reported up front is in it)
+ * and followed by one `ping`; content blocks strictly in order (block-queue.ts); then
+ * `message_delta` with the faithful `stop_reason` and the whole usage, and `message_stop`.
+ * A failure after output is an `event: error` (the SDKs throw on it) and the stream ends.
+ */
+export class AnthropicStreamEncoder implements StreamEncoder {
+  private readonly blocks: BlockQueue;
+  private readonly id: string;
+  private readonly model: string;
+  private started = false;
+  private finished = false;
+  private usage: Usage = {};
+
+  constructor(context: EncodeContext) {
+    this.id = wireId(context, 'msg_');
+    this.model = context.call.model;
+    this.blocks = new BlockQueue(() => this.start());
+  }
+
+  private start(): string {
+    if (this.started) return '';
+    this.started = true;
+    const usage = { ...anthropicUsage(this.usage), output_tokens: 0 };
+    const message = { id: this.id, type: 'message', role: 'assistant', model: this.model, content: [], stop_reason: null, stop_sequence: null, usage };
+    return `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message })}\n\nevent: ping\ndata: {"type":"ping"}\n\n`;
+  }
+
+  event(event: LipEvent): string {
+    switch (event.type) {
+      case 'text_delta':
+        return event.text ? this.blocks.text(event.text) : '';
+      case 'reasoning_delta':
+        return event.text ? this.blocks.thinking(event.text) : '';
+      case 'reasoning_signature':
+        return this.blocks.signature(event.signature);
+      case 'reasoning_opaque': // self-contained ones of other dialects travel wrapped, for the client's next turn
+        if (event.dialect === REASONING_DIALECTS.anthropicRedacted) return this.blocks.redacted(event.data);
+        return carriesAcross(event.dialect) ? this.blocks.redacted(wrapReasoning(event)) : '';
+      case 'tool_call_started':
+        return this.blocks.toolStart(event.id, event.name);
+      case 'tool_call_delta':
+        return this.blocks.toolArgs(event.id, event.args);
+      case 'tool_call_finished':
+        return this.blocks.toolEnd(event.id);
+      case 'usage':
+        this.usage = mergeUsage(this.usage, event.usage);
+        return '';
+      case 'response_finished':
+        return this.finish(event.reason, event.raw, event.stopSequence);
+      default:
+        return ''; // lifecycle and warnings: message_start waits for the first block
+    }
+  }
+
+  private finish(reason: FinishReason | undefined, raw?: string, stopSequence?: string): string {
+    if (this.finished) return '';
+    this.finished = true;
+    const out = this.blocks.closeAll() + this.start();
+    const stopReason = mapFinishReason(effectiveFinishReason(reason, this.blocks.toolCount > 0), raw);
+    const delta = { stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null };
+    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
+  }
+
+  error(err: LipError): string {
+    if (this.finished) return '';
+    this.finished = true;
+    return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(err))}\n\n`;
+  }
+
+  end(): string {
+    return this.finish(undefined);
+  }
+}

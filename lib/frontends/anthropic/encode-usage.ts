@@ -1,0 +1,26 @@
+import type { Usage } from '../../canonical/index.js';
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  output_tokens: number;
+}
+
+/**
+ * Canonical usage in Anthropic terms. The canonical `inputTokens` includes cache reads and
+ * writes (OpenAI's convention); Anthropic's `input_tokens` counts only the uncached rest, with
+ * `cache_read_input_tokens` and `cache_creation_input_tokens` in addition. So
+ * input_tokens = inputTokens - cacheRead - cacheWrite, and a client summing the three gets
+ * inputTokens back. Reasoning tokens are part of `output_tokens` in both conventions.
+ */
+export function anthropicUsage(u: Usage): AnthropicUsage {
+  const read = u.cacheReadTokens ?? 0;
+  const write = u.cacheWriteTokens ?? 0;
+  return {
+    input_tokens: Math.max(0, (u.inputTokens ?? 0) - read - write),
+    cache_creation_input_tokens: write,
+    cache_read_input_tokens: read,
+    output_tokens: u.outputTokens ?? 0,
+  };
+}

@@ -1,0 +1,13 @@
+import type { Frontend } from '../protocol.js';
+import { encodeAnthropicError } from './encode-error.js';
+import { anthropicModelRoutes } from './model-list.js';
+import { anthropicRoutes } from './routes.js';
+
+/** Anthropic Messages: `POST /v1/messages`, streaming and not; `GET /v1/models` with `anthropic-version`. */
+export const anthropicFrontend: Frontend = {
+  id: 'anthropic',
+  routes: anthropicRoutes,
+  streamContentType: 'text/event-stream; charset=utf-8',
+  encodeError: encodeAnthropicError,
+  modelRoutes: anthropicModelRoutes,
+};

@@ -1,0 +1,95 @@
+/**
+ * The JSON Schema of an Anthropic Messages request (`POST /v1/messages`), as far as lip reads
+ * it. Unknown top-level fields are accepted and ignored; every field that is read is
+ * type-checked so that a wrong type gets a 400 naming the field. Block `type` values are
+ * checked by the decoder (`messages[2].content[0].type: unknown block type "foo"`).
+ */
+const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string' } },
+  allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
+});
+
+const base64Source = { required: ['media_type', 'data'], properties: { media_type: { type: 'string' }, data: { type: 'string' } } };
+const urlSource = { required: ['url'], properties: { url: { type: 'string', minLength: 1 } } };
+const fileSource = { required: ['file_id'], properties: { file_id: { type: 'string' } } };
+const textSource = { required: ['data'], properties: { media_type: { type: 'string' }, data: { type: 'string' } } };
+const source = (kinds: Record<string, Record<string, unknown>>) => ({ ...tagged(kinds), description: 'a source object with a type' });
+
+const text = { required: ['text'], properties: { text: { type: 'string' } } };
+const image = { required: ['source'], properties: { source: source({ base64: base64Source, url: urlSource, file: fileSource }) } };
+const document = {
+  required: ['source'],
+  properties: {
+    source: source({ base64: base64Source, url: urlSource, file: fileSource, text: textSource, content: { required: ['content'] } }),
+    title: { type: ['string', 'null'] },
+  },
+};
+const toolUse = {
+  required: ['id', 'name'],
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
+};
+const toolResult = {
+  required: ['tool_use_id'],
+  properties: {
+    tool_use_id: { type: 'string', minLength: 1 },
+    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document }) },
+    is_error: { type: 'boolean' },
+  },
+};
+const thinking = { required: ['thinking', 'signature'], properties: { thinking: { type: 'string' }, signature: { type: 'string' } } };
+const redactedThinking = { required: ['data'], properties: { data: { type: 'string' } } };
+
+const block = tagged({ text, image, document, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking });
+
+const message = {
+  type: 'object',
+  required: ['role', 'content'],
+  properties: {
+    role: { enum: ['user', 'assistant'] },
+    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: block },
+  },
+};
+
+const tool = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    type: { type: ['string', 'null'] },
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    input_schema: { type: 'object' },
+  },
+};
+
+export const messagesRequestSchema: Record<string, unknown> = {
+  type: 'object',
+  required: ['model', 'max_tokens', 'messages'],
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    max_tokens: { type: 'integer', minimum: 1 },
+    messages: { type: 'array', items: message },
+    system: { type: ['string', 'array'], description: 'a string or an array of text blocks', items: tagged({ text }) },
+    stream: { type: 'boolean' },
+    stop_sequences: { type: 'array', items: { type: 'string' } },
+    temperature: { type: 'number' },
+    top_p: { type: 'number' },
+    top_k: { type: 'integer' },
+    tools: { type: 'array', items: tool },
+    tool_choice: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['auto', 'any', 'tool', 'none'] }, name: { type: 'string' }, disable_parallel_tool_use: { type: 'boolean' } },
+    },
+    thinking: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['enabled', 'disabled', 'adaptive'] }, budget_tokens: { type: 'integer', minimum: 0 } },
+    },
+    metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
+    output_config: { type: 'object', properties: { effort: { type: 'string' } } },
+    // Read for compatibility, not forwarded.
+    service_tier: { type: 'string' },
+  },
+};

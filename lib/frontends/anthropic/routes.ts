@@ -1,0 +1,14 @@
+import type { GenerateRoute } from '../protocol.js';
+import { decodeMessagesRequest } from './decode-request.js';
+import { encodeMessagesResponse } from './encode-response.js';
+import { AnthropicStreamEncoder } from './encode-stream.js';
+
+export const anthropicRoutes: readonly GenerateRoute[] = [
+  {
+    method: 'POST',
+    path: '/v1/messages',
+    decode: (body) => decodeMessagesRequest(body),
+    streamEncoder: (context) => new AnthropicStreamEncoder(context),
+    encodeResponse: encodeMessagesResponse,
+  },
+];

@@ -1,0 +1,117 @@
+import type { FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { unwrapReasoning } from '../reasoning-envelope.js';
+
+type Json = Record<string, any>; // shape checked by generateContentSchema before any field is read
+
+/** A 400 naming the field in the client's notation (`contents[1].parts[0].functionCall`). */
+export function badField(path: string, message: string, unsupported = false): LipError {
+  return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
+}
+
+/**
+ * Gemini contents -> canonical messages. `model` turns are assistant messages (consecutive ones,
+ * such as the chunks of a streamed turn in a chat history, form one): thought parts
+ * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
+ * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
+ * tool calls keeping their signature. `user` (and `function`) turns split into user messages and
+ * tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
+ * without an `id` is paired with the earliest unanswered call of the same name.
+ */
+export function decodeContents(contents: Json[]): Message[] {
+  const out: Message[] = [];
+  const pending: { id: string; name: string }[] = [];
+  let generated = 0;
+  contents.forEach((c, i) => {
+    const path = `contents[${i}].parts`;
+    const parts = c.parts as Json[];
+    if (parts.length === 0) throw badField(path, 'must contain at least one part');
+    if (c.role === 'model') {
+      // Consecutive model turns are one answer (a streamed turn's chunks, as chat helpers keep them).
+      const last = out[out.length - 1];
+      const message = last?.role === 'assistant' ? last.parts as Part[] : [];
+      if (message !== last?.parts) out.push({ role: 'assistant', parts: message });
+      parts.forEach((p, j) => modelPart(p, `${path}[${j}]`, message, (name) => {
+        const id = `call_gemini_${++generated}`;
+        pending.push({ id, name });
+        return id;
+      }, pending));
+      return;
+    }
+    if (c.role !== undefined && c.role !== '' && c.role !== 'user' && c.role !== 'function') {
+      throw badField(`contents[${i}].role`, `must be "user" or "model" (got ${JSON.stringify(c.role)})`);
+    }
+    let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
+    parts.forEach((p, j) => {
+      const at = `${path}[${j}]`;
+      const role = p.functionResponse ? 'tool' : 'user';
+      const part = role === 'tool' ? toolResult(p.functionResponse, pending, () => `call_gemini_${++generated}`) : userPart(p, at);
+      if (run?.role !== role) out.push((run = { role, parts: [] }));
+      run.parts.push(part);
+    });
+  });
+  return out;
+}
+
+function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) => string, pending: { id: string; name: string }[]): void {
+  const signature: string | undefined = p.thoughtSignature;
+  const wrapped = signature && p.thought === true && !p.text ? unwrapReasoning(signature) : undefined;
+  if (wrapped) { // another provider's opaque reasoning, which lip sent wrapped in a thought signature
+    parts.push({ type: 'reasoning', dialect: wrapped.dialect, opaque: wrapped.data, ...(wrapped.id ? { id: wrapped.id } : {}) });
+    return;
+  }
+  if (p.functionCall) {
+    const fc = p.functionCall as Json;
+    const id: string = typeof fc.id === 'string' && fc.id ? fc.id : newId(fc.name);
+    if (fc.id) pending.push({ id, name: fc.name });
+    parts.push({ type: 'tool_call', id, name: fc.name, arguments: JSON.stringify(fc.args ?? {}), ...(signature ? { signature } : {}) });
+    return;
+  }
+  if (typeof p.text === 'string' && p.thought === true) {
+    const last = parts[parts.length - 1];
+    if (last?.type === 'reasoning' && last.dialect === REASONING_DIALECTS.geminiThought && last.signature === undefined) {
+      parts[parts.length - 1] = { ...last, text: (last.text ?? '') + p.text, ...(signature ? { signature } : {}) };
+    } else {
+      parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: p.text, ...(signature ? { signature } : {}) });
+    }
+    return;
+  }
+  if (signature && (typeof p.text === 'string' || p.inlineData || p.fileData)) {
+    parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: '', signature });
+  }
+  parts.push(contentPart(p, path));
+}
+
+function userPart(p: Json, path: string): Part {
+  if (p.functionCall) throw badField(`${path}.functionCall`, 'function calls belong in model turns');
+  if (p.thought === true) throw badField(`${path}.thought`, 'thoughts belong in model turns');
+  return contentPart(p, path);
+}
+
+function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
+  if (typeof p.text === 'string') return { type: 'text', text: p.text };
+  if (p.inlineData) {
+    const { mimeType, data } = p.inlineData as Json;
+    return String(mimeType).startsWith('image/') ? { type: 'image', data, mediaType: mimeType } : { type: 'file', data, mediaType: mimeType };
+  }
+  if (p.fileData) {
+    const { mimeType, fileUri } = p.fileData as Json;
+    if (typeof mimeType === 'string' && mimeType.startsWith('image/')) return { type: 'image', url: fileUri, mediaType: mimeType };
+    return { type: 'file', url: fileUri, ...(typeof mimeType === 'string' ? { mediaType: mimeType } : {}) };
+  }
+  for (const kind of ['executableCode', 'codeExecutionResult', 'toolCall', 'toolResponse']) {
+    if (p[kind] !== undefined) throw badField(`${path}.${kind}`, `${kind} parts are not supported`, true);
+  }
+  throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
+}
+
+function toolResult(fr: Json, pending: { id: string; name: string }[], newId: () => string): Part {
+  let id: string | undefined = typeof fr.id === 'string' && fr.id ? fr.id : undefined;
+  const at = pending.findIndex((c) => (id !== undefined ? c.id === id : c.name === fr.name));
+  if (at >= 0) {
+    id ??= pending[at]!.id;
+    pending.splice(at, 1);
+  }
+  return { type: 'tool_result', callId: id ?? newId(), name: fr.name, content: JSON.stringify(fr.response ?? {}) };
+}

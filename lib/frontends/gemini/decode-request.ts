@@ -1,0 +1,95 @@
+import type { Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { emptyCall } from '../../canonical/index.js';
+import { compileRequestValidator } from '../../wire/request-validator.js';
+import type { DecodedRequest } from '../protocol.js';
+import { badField, decodeContents } from './decode-contents.js';
+import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
+import { generateContentSchema } from './request-schema.js';
+
+type Json = Record<string, any>; // validated by generateContentSchema before any field is read
+
+const validate = compileRequestValidator(generateContentSchema);
+
+/**
+ * generateContent body -> Call. The model and whether to stream come from the path
+ * (`/v1beta/models/{model}:streamGenerateContent`). `systemInstruction` becomes `system`,
+ * `contents` canonical messages (decode-contents.ts), `generationConfig` the options (with
+ * `thinkingConfig` as reasoning options and `responseMimeType`/`responseSchema` as the response
+ * format), `tools[].functionDeclarations` the tools and `toolConfig` the tool choice.
+ */
+export function decodeGenerateContent(raw: unknown, model: string, stream: boolean): DecodedRequest {
+  const body = normalizeKeys(raw);
+  validate(body);
+  const b = body as Json;
+  const system: TextPart[] = [];
+  const instruction = b.systemInstruction?.parts as Json[] | undefined;
+  instruction?.forEach((p, i) => {
+    if (typeof p.text !== 'string') throw badField(`systemInstruction.parts[${i}]`, 'only text parts are allowed in a system instruction');
+    system.push({ type: 'text', text: p.text });
+  });
+
+  const tools: ToolDefinition[] = [];
+  ((b.tools ?? []) as Json[]).forEach((t, i) => {
+    const other = Object.keys(t).find((k) => k !== 'functionDeclarations');
+    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations)`, true);
+    for (const f of (t.functionDeclarations ?? []) as Json[]) {
+      tools.push({
+        name: f.name,
+        ...(typeof f.description === 'string' ? { description: f.description } : {}),
+        parameters: (f.parametersJsonSchema ?? (f.parameters ? toJsonSchema(f.parameters) : { type: 'object', properties: {} })) as Record<string, unknown>,
+      });
+    }
+  });
+
+  const call: Call = {
+    ...emptyCall(),
+    model,
+    stream,
+    system,
+    messages: decodeContents(b.contents),
+    tools,
+    toolChoice: toolChoice(b.toolConfig?.functionCallingConfig),
+    options: options(b.generationConfig ?? {}),
+  };
+  return { call, hints: {} };
+}
+
+function toolChoice(config: Json | undefined): ToolChoice {
+  const names: string[] = config?.allowedFunctionNames ?? [];
+  switch (config?.mode) {
+    case 'ANY': return names.length === 1 ? { type: 'tool', name: names[0]! } : { type: 'any' };
+    case 'NONE': return { type: 'none' };
+    default: return { type: 'auto' };
+  }
+}
+
+function options(g: Json): GenerationOptions {
+  if (typeof g.candidateCount === 'number' && g.candidateCount > 1) throw badField('generationConfig.candidateCount', 'only one candidate per request is supported', true);
+  const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
+  if (typeof g.temperature === 'number') o.temperature = g.temperature;
+  if (typeof g.topP === 'number') o.topP = g.topP;
+  if (typeof g.topK === 'number') o.topK = g.topK;
+  if (typeof g.maxOutputTokens === 'number') o.maxOutputTokens = g.maxOutputTokens;
+  if (Array.isArray(g.stopSequences) && g.stopSequences.length > 0) o.stopSequences = g.stopSequences;
+  if (typeof g.presencePenalty === 'number') o.presencePenalty = g.presencePenalty;
+  if (typeof g.frequencyPenalty === 'number') o.frequencyPenalty = g.frequencyPenalty;
+  if (typeof g.seed === 'number') o.seed = g.seed;
+  const thinking = g.thinkingConfig as Json | undefined;
+  if (thinking) {
+    const r: { -readonly [K in keyof ReasoningOptions]: ReasoningOptions[K] } = {};
+    if (typeof thinking.thinkingBudget === 'number' && thinking.thinkingBudget >= 0) r.budgetTokens = thinking.thinkingBudget; // -1 = dynamic
+    if (typeof thinking.includeThoughts === 'boolean') r.includeThoughts = thinking.includeThoughts;
+    if (typeof thinking.thinkingLevel === 'string') r.effort = thinking.thinkingLevel.toLowerCase();
+    if (Object.keys(r).length > 0) o.reasoning = r;
+  }
+  const format = responseFormat(g);
+  if (format) o.responseFormat = format;
+  return o;
+}
+
+function responseFormat(g: Json): ResponseFormat | undefined {
+  if (g.responseJsonSchema) return { type: 'json_schema', schema: g.responseJsonSchema };
+  if (g.responseSchema) return { type: 'json_schema', schema: toJsonSchema(g.responseSchema) as Record<string, unknown> };
+  if (g.responseMimeType === 'application/json') return { type: 'json_object' };
+  return undefined;
+}

@@ -1,0 +1,39 @@
+import type { LipError } from '../../errors/index.js';
+import type { ErrorResponse } from '../protocol.js';
+
+/** google.rpc status names by HTTP status. */
+export function rpcStatus(status: number): string {
+  switch (status) {
+    case 400: case 413: case 415: case 422: return 'INVALID_ARGUMENT';
+    case 401: return 'UNAUTHENTICATED';
+    case 403: return 'PERMISSION_DENIED';
+    case 404: return 'NOT_FOUND';
+    case 405: return 'UNIMPLEMENTED';
+    case 409: return 'ABORTED';
+    case 429: return 'RESOURCE_EXHAUSTED';
+    case 499: return 'CANCELLED';
+    case 501: return 'UNIMPLEMENTED';
+    case 503: return 'UNAVAILABLE';
+    case 504: return 'DEADLINE_EXCEEDED';
+    default: return status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION';
+  }
+}
+
+/**
+ * Google's error object: `{code, message, status}` plus `details`: an ErrorInfo whose `reason`
+ * is the lip error code, and a BadRequest field violation naming the offending field.
+ */
+export function geminiErrorObject(err: LipError): Record<string, unknown> {
+  const details: Record<string, unknown>[] = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: err.code, domain: 'lip' }];
+  if (err.param) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: err.param, description: err.message }] });
+  return { code: err.status, message: err.message, status: rpcStatus(err.status), details };
+}
+
+/** Google's envelope, `{"error":{...}}`, with `Retry-After` when the error has one. */
+export function encodeGeminiError(err: LipError): ErrorResponse {
+  return {
+    status: err.status,
+    ...(err.retryAfter !== undefined ? { headers: { 'retry-after': String(Math.ceil(err.retryAfter)) } } : {}),
+    body: { error: geminiErrorObject(err) },
+  };
+}

@@ -1,0 +1,92 @@
+import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import { hasUsage, mergeUsage } from '../../canonical/index.js';
+import type { LipError } from '../../errors/index.js';
+import type { EncodeContext, StreamEncoder } from '../protocol.js';
+import { wireId } from '../protocol.js';
+import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { geminiErrorObject } from './encode-error.js';
+import { geminiUsage } from './encode-usage.js';
+import { functionArgs } from './function-args.js';
+import { mapFinishReason } from './map-finish-reason.js';
+
+/**
+ * Events -> `streamGenerateContent?alt=sse` chunks (`data:` only). Each text or thought delta
+ * is one chunk with one part; a signature is a thought part with empty text (so is other
+ * providers' self-contained opaque reasoning, wrapped in the signature, see reasoning-envelope.ts); a tool call is
+ * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
+ * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
+ * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
+ */
+export class GeminiStreamEncoder implements StreamEncoder {
+  private readonly suffix: string;
+  private readonly calls = new Map<string, { name: string; args: string; signature?: string }>();
+  private finished = false;
+  private usage: Usage = {};
+
+  constructor(context: EncodeContext) {
+    this.suffix = `,"modelVersion":${JSON.stringify(context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
+  }
+
+  private chunk(parts: string, tail = ''): string {
+    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail},"index":0}]`;
+  }
+
+  event(event: LipEvent): string {
+    switch (event.type) {
+      case 'text_delta':
+        return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}` : '';
+      case 'reasoning_delta':
+        return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
+      case 'reasoning_signature':
+        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(event.signature)}}`)}${this.suffix}`;
+      case 'reasoning_opaque': // no Gemini form: self-contained payloads travel wrapped in a thought signature
+        if (!carriesAcross(event.dialect)) return '';
+        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(wrapReasoning(event))}}`)}${this.suffix}`;
+      case 'tool_call_started':
+        this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature } : {}) });
+        return '';
+      case 'tool_call_delta': {
+        const call = this.calls.get(event.id);
+        if (call) call.args += event.args;
+        else this.calls.set(event.id, { name: '', args: event.args });
+        return '';
+      }
+      case 'tool_call_finished':
+        return this.flushCall(event.id);
+      case 'usage':
+        this.usage = mergeUsage(this.usage, event.usage);
+        return '';
+      case 'response_finished':
+        return this.finish(event.reason, event.raw);
+      default:
+        return ''; // lifecycle, warnings
+    }
+  }
+
+  private flushCall(id: string): string {
+    const call = this.calls.get(id);
+    if (!call) return '';
+    this.calls.delete(id);
+    const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(call.signature ? { thoughtSignature: call.signature } : {}) };
+    return `${this.chunk(JSON.stringify(part))}${this.suffix}`;
+  }
+
+  private finish(reason: FinishReason | undefined, raw?: string): string {
+    if (this.finished) return '';
+    this.finished = true;
+    let out = '';
+    for (const id of [...this.calls.keys()]) out += this.flushCall(id);
+    const usage = hasUsage(this.usage) ? `,"usageMetadata":${JSON.stringify(geminiUsage(this.usage))}` : '';
+    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"`)}${usage}${this.suffix}`;
+  }
+
+  error(err: LipError): string {
+    if (this.finished) return '';
+    this.finished = true;
+    return `data: ${JSON.stringify({ error: geminiErrorObject(err) })}\n\n`;
+  }
+
+  end(): string {
+    return this.finish(undefined);
+  }
+}

@@ -1,0 +1,13 @@
+import type { Frontend } from '../protocol.js';
+import { encodeGeminiError } from './encode-error.js';
+import { geminiModelRoutes } from './model-list.js';
+import { geminiRoutes } from './routes.js';
+
+/** Gemini: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`; `GET /v1beta/models`. */
+export const geminiFrontend: Frontend = {
+  id: 'gemini',
+  routes: geminiRoutes,
+  streamContentType: 'text/event-stream',
+  encodeError: encodeGeminiError,
+  modelRoutes: geminiModelRoutes,
+};

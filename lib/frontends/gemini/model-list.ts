@@ -1,0 +1,23 @@
+import type { ModelEntry, ModelListRoute } from '../protocol.js';
+
+/**
+ * `GET /v1beta/models` in Gemini's shape: `{"models":[{"name":"models/<id>", ...,
+ * "supportedGenerationMethods":["generateContent","streamGenerateContent"]}]}`. The `<id>` is
+ * usable in the generate path as it is (`/v1beta/models/backend:model:generateContent`).
+ */
+export function geminiModelList(models: readonly ModelEntry[]): Record<string, unknown> {
+  return {
+    models: models.map((m) => ({
+      name: `models/${m.id}`,
+      baseModelId: m.id,
+      version: '1',
+      displayName: m.id,
+      description: m.ownedBy === 'lip' ? 'a lip model alias' : `served by the lip backend "${m.ownedBy}"`,
+      supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
+    })),
+  };
+}
+
+export const geminiModelRoutes: readonly ModelListRoute[] = [
+  { path: '/v1beta/models', encode: geminiModelList },
+];

@@ -1,0 +1,43 @@
+/**
+ * The Gemini REST API reads protobuf JSON, which accepts `snake_case` as well as `camelCase`
+ * field names (`system_instruction`, `inline_data`, `mime_type` appear in Google's own curl
+ * examples). This turns every structural key into camelCase once, before validation, and
+ * leaves free-form values alone: function arguments and responses, and JSON Schemas, whose keys
+ * are the client's own property names.
+ */
+const FREE_FORM = new Set(['args', 'response', 'parameters', 'parametersJsonSchema', 'responseSchema', 'responseJsonSchema', 'labels']);
+
+function camel(key: string): string {
+  return key.includes('_') ? key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : key;
+}
+
+export function normalizeKeys(value: unknown, depth = 0): unknown {
+  if (depth > 64 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => normalizeKeys(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const name = camel(key);
+    out[name] = FREE_FORM.has(name) ? v : normalizeKeys(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Gemini's OpenAPI-style Schema -> JSON Schema: type names are upper case there (`OBJECT`,
+ * `STRING`) and `nullable: true` marks null. Property names are kept as they are.
+ */
+export function toJsonSchema(schema: unknown, depth = 0): unknown {
+  if (depth > 64 || schema === null || typeof schema !== 'object') return schema;
+  if (Array.isArray(schema)) return schema.map((s) => toJsonSchema(s, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(schema as Record<string, unknown>)) {
+    if (key === 'type' && typeof v === 'string') out.type = v.toLowerCase();
+    else if (key === 'nullable') continue;
+    else if (key === 'properties' && v !== null && typeof v === 'object') {
+      out.properties = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, toJsonSchema(s, depth + 1)]));
+    } else if (key === 'items' || key === 'anyOf') out[key] = toJsonSchema(v, depth + 1);
+    else out[key] = v;
+  }
+  if ((schema as Record<string, unknown>).nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * The JSON Schema of a Gemini generateContent request body (camelCase; snake_case keys are
+ * normalised before validation, see normalize-keys.ts). Unknown fields are accepted and ignored;
+ * every field that is read is type-checked so that a wrong type gets a 400 naming the field. Which
+ * kind a part is (text, inlineData, functionCall, ...) is decided by the decoder.
+ */
+const blob = { type: 'object', required: ['mimeType', 'data'], properties: { mimeType: { type: 'string' }, data: { type: 'string' } } };
+const fileData = { type: 'object', required: ['fileUri'], properties: { mimeType: { type: 'string' }, fileUri: { type: 'string', minLength: 1 } } };
+
+const part = {
+  type: 'object',
+  properties: {
+    text: { type: 'string' },
+    thought: { type: 'boolean' },
+    thoughtSignature: { type: 'string' },
+    inlineData: blob,
+    fileData,
+    functionCall: {
+      type: 'object', required: ['name'],
+      properties: { id: { type: 'string' }, name: { type: 'string', minLength: 1 }, args: { type: ['object', 'null'] } },
+    },
+    functionResponse: {
+      type: 'object', required: ['name'],
+      properties: { id: { type: 'string' }, name: { type: 'string', minLength: 1 }, response: { type: ['object', 'null'] } },
+    },
+  },
+};
+
+const content = {
+  type: 'object',
+  required: ['parts'],
+  properties: { role: { type: 'string' }, parts: { type: 'array', items: part } },
+};
+
+const functionDeclaration = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    parameters: { type: 'object' },
+    parametersJsonSchema: { type: 'object' },
+  },
+};
+
+export const generateContentSchema: Record<string, unknown> = {
+  type: 'object',
+  required: ['contents'],
+  properties: {
+    contents: { type: 'array', items: content },
+    systemInstruction: { type: 'object', properties: { parts: { type: 'array', items: part } } },
+    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration } } } },
+    toolConfig: {
+      type: 'object',
+      properties: {
+        functionCallingConfig: {
+          type: 'object',
+          properties: { mode: { enum: ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'] }, allowedFunctionNames: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+    },
+    generationConfig: {
+      type: 'object',
+      properties: {
+        temperature: { type: 'number' },
+        topP: { type: 'number' },
+        topK: { type: 'number' },
+        maxOutputTokens: { type: 'integer' },
+        candidateCount: { type: 'integer' },
+        stopSequences: { type: 'array', items: { type: 'string' } },
+        presencePenalty: { type: 'number' },
+        frequencyPenalty: { type: 'number' },
+        seed: { type: 'integer' },
+        responseMimeType: { type: 'string' },
+        responseSchema: { type: 'object' },
+        responseJsonSchema: { type: 'object' },
+        thinkingConfig: {
+          type: 'object',
+          properties: { thinkingBudget: { type: 'integer' }, includeThoughts: { type: 'boolean' }, thinkingLevel: { type: 'string' } },
+        },
+      },
+    },
+    // Read for compatibility, not forwarded.
+    safetySettings: { type: 'array' },
+    cachedContent: { type: 'string' },
+    labels: { type: 'object' },
+  },
+};

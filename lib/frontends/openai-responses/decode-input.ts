@@ -1,0 +1,133 @@
+import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { parseDataUrl } from '../../wire/request-validator.js';
+
+type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
+
+/** A 400 naming the field in the client's notation (`input[2].content[0].type`). */
+export function badField(path: string, message: string, unsupported = false): LipError {
+  return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
+}
+
+/**
+ * Responses `input` -> canonical messages. Leading system/developer messages go to `system`.
+ * The items of one assistant turn (reasoning, message, function_call) fold into one assistant
+ * message in their order; consecutive function_call_output items into one tool message.
+ */
+export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
+  if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
+  const messages: Message[] = [];
+  const append = (role: 'assistant' | 'tool', parts: Part[]) => {
+    const last = messages[messages.length - 1];
+    if (last?.role === role) (last.parts as Part[]).push(...parts);
+    else messages.push({ role, parts });
+  };
+  input.forEach((item, i) => {
+    const path = `input[${i}]`;
+    const type: string = item.type ?? 'message';
+    switch (type) {
+      case 'message': {
+        const role: string = item.role;
+        if (role === 'system' || role === 'developer') {
+          const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
+          if (messages.length === 0) system.push(...parts);
+          else messages.push({ role: 'system', parts });
+        } else if (role === 'assistant') {
+          const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
+          append('assistant', parts.length > 0 ? parts : [{ type: 'text', text: '' }]);
+        } else {
+          messages.push({ role: 'user', parts: contentParts(item.content, `${path}.content`) });
+        }
+        return;
+      }
+      case 'function_call':
+        append('assistant', [{ type: 'tool_call', id: item.call_id, name: item.name, arguments: item.arguments }]);
+        return;
+      case 'function_call_output': {
+        const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
+        append('tool', [{ type: 'tool_result', callId: item.call_id, content }]);
+        return;
+      }
+      case 'reasoning':
+        append('assistant', [reasoningPart(item)]);
+        return;
+      case 'item_reference':
+        throw badField(`${path}.type`, 'item references need stored responses, which lip does not keep; send the items themselves', true);
+      default:
+        throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`, KNOWN_UNSUPPORTED.has(type));
+    }
+  });
+  return messages;
+}
+
+const KNOWN_UNSUPPORTED = new Set([
+  'file_search_call', 'computer_call', 'computer_call_output', 'web_search_call', 'image_generation_call', 'code_interpreter_call',
+  'local_shell_call', 'local_shell_call_output', 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response', 'mcp_call',
+  'custom_tool_call', 'custom_tool_call_output', 'compaction',
+]);
+
+/** A reasoning item: summaries (kept apart in `summary`), raw reasoning text, encrypted content. */
+function reasoningPart(item: Json): ReasoningPart {
+  const summary = ((item.summary ?? []) as Json[]).map((s) => s.text as string);
+  const raw = ((item.content ?? []) as Json[]).map((c) => c.text as string);
+  const text = summary.length > 0 ? summary.join('\n\n') : raw.join('');
+  return {
+    type: 'reasoning',
+    dialect: REASONING_DIALECTS.openaiResponses,
+    text,
+    ...(summary.length > 0 ? { summary } : {}),
+    ...(typeof item.encrypted_content === 'string' ? { opaque: item.encrypted_content } : {}),
+    ...(typeof item.id === 'string' ? { id: item.id } : {}),
+  };
+}
+
+function asText(part: Part, path: string): TextPart {
+  if (part.type !== 'text') throw badField(`${path}.type`, 'only text content is allowed in this message', true);
+  return part;
+}
+
+function contentParts(content: string | Json[], path: string): Part[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return content.map((p, j): Part => {
+    const at = `${path}[${j}]`;
+    switch (p.type) {
+      case 'input_text':
+      case 'output_text':
+        return { type: 'text', text: p.text };
+      case 'refusal':
+        return { type: 'text', text: p.refusal };
+      case 'input_image':
+        return imagePart(p, at);
+      case 'input_file':
+        return filePart(p, at);
+      case 'input_audio':
+        throw badField(`${at}.type`, 'audio input is not supported', true);
+      default:
+        throw badField(`${at}.type`, `unknown content type "${String(p.type)}"`);
+    }
+  });
+}
+
+function imagePart(p: Json, path: string): ImagePart {
+  const detail = typeof p.detail === 'string' ? { detail: p.detail } : {};
+  if (typeof p.image_url === 'string' && p.image_url.length > 0) {
+    const inline = parseDataUrl(p.image_url);
+    return inline ? { type: 'image', data: inline.data, mediaType: inline.mediaType, ...detail } : { type: 'image', url: p.image_url, ...detail };
+  }
+  if (typeof p.file_id === 'string') throw badField(`${path}.file_id`, 'uploaded file ids are not supported; send image_url (https: or data:)', true);
+  throw badField(`${path}.image_url`, 'is required');
+}
+
+function filePart(p: Json, path: string): FilePart {
+  const named = typeof p.filename === 'string' ? { filename: p.filename } : {};
+  if (typeof p.file_data === 'string') {
+    const inline = parseDataUrl(p.file_data);
+    if (inline) return { type: 'file', data: inline.data, mediaType: inline.mediaType, ...named };
+    const pdf = typeof p.filename === 'string' && p.filename.toLowerCase().endsWith('.pdf');
+    return { type: 'file', data: p.file_data, mediaType: pdf ? 'application/pdf' : 'application/octet-stream', ...named };
+  }
+  if (typeof p.file_url === 'string') return { type: 'file', url: p.file_url, ...named };
+  if (typeof p.file_id === 'string') return { type: 'file', fileId: p.file_id, ...named };
+  throw badField(path, 'needs file_data, file_url or file_id');
+}

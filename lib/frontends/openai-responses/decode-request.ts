@@ -1,0 +1,135 @@
+import type { Call, GenerationOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { emptyCall } from '../../canonical/index.js';
+import { compileRequestValidator } from '../../wire/request-validator.js';
+import type { DecodedRequest } from '../protocol.js';
+import { badField, decodeInput } from './decode-input.js';
+import { responsesRequestSchema } from './request-schema.js';
+
+type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
+
+const validate = compileRequestValidator(responsesRequestSchema);
+
+/**
+ * The request fields a Responses object echoes back (`instructions`, `tools`, `text`, ...), as
+ * the client sent them. The encoders put them in every response shell.
+ */
+export interface ResponsesEcho {
+  readonly [field: string]: unknown;
+}
+
+/** Hints the Responses encoders and the server read (`DecodedRequest.hints`). */
+export interface ResponsesHints {
+  readonly echo: ResponsesEcho;
+  /** `previous_response_id`: continuity (stored responses) answers it; see routes.ts. */
+  readonly previousResponseId?: string;
+  readonly store?: boolean;
+  /** `include: ["reasoning.encrypted_content"]`. */
+  readonly includeEncryptedReasoning: boolean;
+}
+
+/**
+ * Responses request -> Call. `instructions` and leading system/developer items become `system`;
+ * `input` items fold into canonical messages (decode-input.ts); function tools, tool choice,
+ * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call.
+ */
+export function decodeResponsesRequest(body: unknown): DecodedRequest {
+  validate(body);
+  const b = body as Json;
+  if (b.background === true) throw badField('background', 'background responses are not supported; use stream: true for long generations', true);
+  const previousResponseId = typeof b.previous_response_id === 'string' && b.previous_response_id.length > 0 ? b.previous_response_id : undefined;
+  if (b.input === undefined && previousResponseId === undefined) throw badField('input', 'is required');
+
+  const system: TextPart[] = [];
+  if (typeof b.instructions === 'string' && b.instructions.length > 0) system.push({ type: 'text', text: b.instructions });
+  const messages = b.input === undefined ? [] : decodeInput(b.input, system);
+
+  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
+    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function tools)`, true);
+    return {
+      name: t.name,
+      ...(typeof t.description === 'string' ? { description: t.description } : {}),
+      parameters: t.parameters ?? { type: 'object', properties: {} },
+      ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
+    };
+  });
+
+  const call: Call = {
+    ...emptyCall(),
+    model: b.model,
+    stream: b.stream === true,
+    system,
+    messages,
+    tools,
+    toolChoice: toolChoice(b.tool_choice),
+    options: options(b),
+    metadata: b.metadata ?? {},
+    ...(typeof (b.safety_identifier ?? b.user) === 'string' ? { user: b.safety_identifier ?? b.user } : {}),
+  };
+  const hints: ResponsesHints = {
+    echo: echo(b),
+    ...(previousResponseId !== undefined ? { previousResponseId } : {}),
+    ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
+    includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
+  };
+  return { call, hints: hints as unknown as Record<string, unknown> };
+}
+
+function toolChoice(choice: unknown): ToolChoice {
+  if (choice === 'none') return { type: 'none' };
+  if (choice === 'required') return { type: 'any' };
+  if (choice !== null && typeof choice === 'object') {
+    const c = choice as Json;
+    if (c.type === 'function') return { type: 'tool', name: c.name };
+    if (c.type === 'allowed_tools' && c.mode === 'required') return { type: 'any' };
+  }
+  return { type: 'auto' };
+}
+
+function options(b: Json): GenerationOptions {
+  const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
+  if (typeof b.temperature === 'number') o.temperature = b.temperature;
+  if (typeof b.top_p === 'number') o.topP = b.top_p;
+  if (typeof b.max_output_tokens === 'number') o.maxOutputTokens = b.max_output_tokens;
+  const effort = b.reasoning?.effort;
+  const summary = b.reasoning?.summary ?? b.reasoning?.generate_summary;
+  if (typeof effort === 'string' || typeof summary === 'string') {
+    o.reasoning = { ...(typeof effort === 'string' ? { effort } : {}), ...(typeof summary === 'string' ? { includeThoughts: true } : {}) };
+  }
+  if (typeof b.text?.verbosity === 'string') o.verbosity = b.text.verbosity;
+  if (typeof b.parallel_tool_calls === 'boolean') o.parallelToolCalls = b.parallel_tool_calls;
+  const format = responseFormat(b.text?.format);
+  if (format) o.responseFormat = format;
+  return o;
+}
+
+function responseFormat(f: Json | undefined): ResponseFormat | undefined {
+  if (!f) return undefined;
+  if (f.type === 'json_object') return { type: 'json_object' };
+  if (f.type === 'json_schema') {
+    return {
+      type: 'json_schema',
+      schema: f.schema ?? {},
+      ...(typeof f.name === 'string' ? { name: f.name } : {}),
+      ...(typeof f.strict === 'boolean' ? { strict: f.strict } : {}),
+    };
+  }
+  return { type: 'text' };
+}
+
+/** The request fields every Response object repeats, with the API's defaults. */
+function echo(b: Json): ResponsesEcho {
+  return {
+    instructions: b.instructions ?? null,
+    max_output_tokens: b.max_output_tokens ?? null,
+    parallel_tool_calls: b.parallel_tool_calls ?? true,
+    reasoning: { effort: b.reasoning?.effort ?? null, summary: b.reasoning?.summary ?? null },
+    temperature: b.temperature ?? null,
+    text: { format: b.text?.format ?? { type: 'text' }, verbosity: b.text?.verbosity ?? 'medium' },
+    tool_choice: b.tool_choice ?? 'auto',
+    tools: b.tools ?? [],
+    top_p: b.top_p ?? null,
+    truncation: b.truncation ?? 'disabled',
+    user: b.user ?? null,
+    metadata: b.metadata ?? {},
+  };
+}

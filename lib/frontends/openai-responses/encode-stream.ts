@@ -1,0 +1,205 @@
+import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
+import type { LipError } from '../../errors/index.js';
+import type { EncodeContext, StreamEncoder } from '../protocol.js';
+import { wireId } from '../protocol.js';
+import { responsesErrorObject } from './encode-error.js';
+import { mapFinishReason } from './map-finish-reason.js';
+import { ResponseShell, functionCallItem, messageItem, outputText, reasoningItem, type ItemStatus } from './response-object.js';
+
+/** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
+interface OpenItem {
+  readonly kind: 'message' | 'reasoning' | 'function_call';
+  readonly index: number;
+  readonly id: string;
+  readonly at: string;
+  text: string;
+  readonly callId?: string;
+  readonly name?: string;
+}
+
+/**
+ * Events -> the Responses SSE event family. Every frame is `event: <type>` + `data:` with
+ * `type` and a `sequence_number` counting from 0. Output items are opened with
+ * `output_item.added` and closed with `output_item.done`, each at its `output_index`:
+ * reasoning as one summary part (`reasoning_summary_*`), text as one `output_text` part
+ * (`content_part.*`, `output_text.*`), tool calls as `function_call` items whose arguments
+ * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
+ * index). A text or reasoning item is closed before any other item opens. The stream ends with
+ * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
+ * after output is `response.failed` followed by an `error` event.
+ */
+export class ResponsesStreamEncoder implements StreamEncoder {
+  private readonly shell: ResponseShell;
+  private readonly context: EncodeContext;
+  private readonly output: unknown[] = [];
+  private readonly calls = new Map<string, OpenItem>();
+  private text: OpenItem | undefined;
+  private reasoning: OpenItem | undefined;
+  private sequence = 0;
+  private started = false;
+  private finished = false;
+  private usage: Usage = {};
+
+  constructor(context: EncodeContext) {
+    this.context = context;
+    this.shell = new ResponseShell(context);
+  }
+
+  private frame(type: string, fields: string): string {
+    return `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.sequence++}${fields}}\n\n`;
+  }
+
+  private start(): string {
+    if (this.started) return '';
+    this.started = true;
+    const response = JSON.stringify(this.shell.build({ status: 'in_progress', output: [] }));
+    return this.frame('response.created', `,"response":${response}`) + this.frame('response.in_progress', `,"response":${response}`);
+  }
+
+  private open(kind: OpenItem['kind'], prefix: string, item: (id: string) => Record<string, unknown>, extra: Partial<OpenItem> = {}): { item: OpenItem; text: string } {
+    const index = this.output.length;
+    const id = wireId(this.context, prefix);
+    const added = item(id);
+    this.output.push(added);
+    const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: '', ...extra };
+    return { item: open, text: this.frame('response.output_item.added', `,"output_index":${index},"item":${JSON.stringify(added)}`) };
+  }
+
+  private done(item: OpenItem, value: Record<string, unknown>): string {
+    this.output[item.index] = value;
+    return this.frame('response.output_item.done', `,"output_index":${item.index},"item":${JSON.stringify(value)}`);
+  }
+
+  private closeText(status: ItemStatus = 'completed'): string {
+    const t = this.text;
+    if (!t) return '';
+    this.text = undefined;
+    const text = JSON.stringify(t.text);
+    return this.frame('response.output_text.done', `,${t.at},"content_index":0,"text":${text},"logprobs":[]`)
+      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text))}`)
+      + this.done(t, messageItem(t.id, t.text, status));
+  }
+
+  private closeReasoning(encrypted?: string): string {
+    const r = this.reasoning;
+    if (!r) return '';
+    this.reasoning = undefined;
+    const part = JSON.stringify({ type: 'summary_text', text: r.text });
+    return this.frame('response.reasoning_summary_text.done', `,${r.at},"summary_index":0,"text":${JSON.stringify(r.text)}`)
+      + this.frame('response.reasoning_summary_part.done', `,${r.at},"summary_index":0,"part":${part}`)
+      + this.done(r, reasoningItem(r.id, r.text, encrypted));
+  }
+
+  private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
+    this.calls.delete(call.callId!);
+    return this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`)
+      + this.done(call, functionCallItem(call.id, call.callId!, call.name!, call.text, status));
+  }
+
+  private openCall(callId: string, name: string): string {
+    const { item, text } = this.open('function_call', 'fc_', (id) => functionCallItem(id, callId, name, '', 'in_progress'), { callId, name });
+    this.calls.set(callId, item);
+    return text;
+  }
+
+  event(event: LipEvent): string {
+    switch (event.type) {
+      case 'response_started':
+      case 'message_started':
+        return this.start();
+      case 'text_delta': {
+        if (!event.text) return '';
+        let out = this.start() + this.closeReasoning();
+        if (!this.text) {
+          const opened = this.open('message', 'msg_', (id) => ({ id, type: 'message', status: 'in_progress', content: [], role: 'assistant' }));
+          this.text = opened.item;
+          out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(outputText(''))}`);
+        }
+        this.text.text += event.text;
+        return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":[]`);
+      }
+      case 'reasoning_delta': {
+        if (!event.text) return '';
+        let out = this.start() + this.closeText();
+        if (!this.reasoning) {
+          const opened = this.open('reasoning', 'rs_', (id) => reasoningItem(id, undefined, undefined));
+          this.reasoning = opened.item;
+          out += opened.text + this.frame('response.reasoning_summary_part.added', `,${opened.item.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
+        }
+        this.reasoning.text += event.text;
+        return out + this.frame('response.reasoning_summary_text.delta', `,${this.reasoning.at},"summary_index":0,"delta":${JSON.stringify(event.text)}`);
+      }
+      case 'reasoning_signature':
+        return this.closeReasoning(); // a signature has no place in this protocol; it ends the reasoning item
+      case 'reasoning_opaque': {
+        // Other dialects' opaque reasoning (Anthropic redacted thinking) must return whole with its
+        // signed thinking blocks, which this protocol cannot carry: it is not sent.
+        if (event.dialect !== REASONING_DIALECTS.openaiResponses) return '';
+        if (this.reasoning) return this.closeReasoning(event.data);
+        const out = this.start() + this.closeText();
+        const opened = this.open('reasoning', 'rs_', (id) => reasoningItem(id, undefined, undefined));
+        return out + opened.text + this.done(opened.item, reasoningItem(opened.item.id, undefined, event.data));
+      }
+      case 'tool_call_started':
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name);
+      case 'tool_call_delta': {
+        let out = '';
+        if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
+        const call = this.calls.get(event.id)!;
+        call.text += event.args;
+        return out + this.frame('response.function_call_arguments.delta', `,${call.at},"delta":${JSON.stringify(event.args)}`);
+      }
+      case 'tool_call_finished': {
+        const call = this.calls.get(event.id);
+        return call ? this.closeCall(call) : '';
+      }
+      case 'usage':
+        this.usage = mergeUsage(this.usage, event.usage);
+        return '';
+      case 'response_finished':
+        return this.finish(event.reason);
+      default:
+        return ''; // warnings, error events (failures arrive through error())
+    }
+  }
+
+  private finish(reason: FinishReason | undefined): string {
+    if (this.finished) return '';
+    this.finished = true;
+    const ending = mapFinishReason(reason);
+    let out = this.start() + this.closeText(ending.status === 'completed' ? 'completed' : 'incomplete') + this.closeReasoning();
+    for (const call of [...this.calls.values()]) out += this.closeCall(call, ending.status === 'completed' ? 'completed' : 'incomplete');
+    const response = this.shell.build({
+      status: ending.status,
+      output: this.output,
+      ...(hasUsage(this.usage) ? { usage: this.usage } : {}),
+      ...(ending.incompleteReason ? { incompleteReason: ending.incompleteReason } : {}),
+    });
+    return out + this.frame(ending.status === 'completed' ? 'response.completed' : 'response.incomplete', `,"response":${JSON.stringify(response)}`);
+  }
+
+  /** `response.failed` with the output so far, then an `error` event (the SDKs throw on it). */
+  error(err: LipError): string {
+    if (this.finished) return '';
+    this.finished = true;
+    const output = this.output.map((item, index) => this.snapshot(index) ?? item);
+    const error = responsesErrorObject(err);
+    const response = this.shell.build({ status: 'failed', output, ...(hasUsage(this.usage) ? { usage: this.usage } : {}), error: { code: error.code, message: error.message } });
+    return this.start()
+      + this.frame('response.failed', `,"response":${JSON.stringify(response)}`)
+      + this.frame('error', `,"code":${JSON.stringify(error.code)},"message":${JSON.stringify(error.message)},"param":${JSON.stringify(error.param)},"error":${JSON.stringify(error)}`);
+  }
+
+  /** The current state of a still-open item, for the failed response. */
+  private snapshot(index: number): unknown {
+    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete');
+    if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
+    for (const call of this.calls.values()) if (call.index === index) return functionCallItem(call.id, call.callId!, call.name!, call.text, 'incomplete');
+    return undefined;
+  }
+
+  end(): string {
+    return this.finish(undefined);
+  }
+}

@@ -1,0 +1,13 @@
+import type { Frontend } from '../protocol.js';
+import { encodeResponsesError } from './encode-error.js';
+import { responsesModelRoutes } from './model-list.js';
+import { responsesRoutes } from './routes.js';
+
+/** OpenAI Responses: `POST /v1/responses`, streaming and not; `GET /v1/models`. */
+export const openaiResponsesFrontend: Frontend = {
+  id: 'openai-responses',
+  routes: responsesRoutes,
+  streamContentType: 'text/event-stream; charset=utf-8',
+  encodeError: encodeResponsesError,
+  modelRoutes: responsesModelRoutes,
+};

@@ -1,0 +1,6 @@
+export { openaiResponsesFrontend } from './frontend.js';
+export { decodeResponsesRequest, type ResponsesHints } from './decode-request.js';
+export { ResponsesStreamEncoder } from './encode-stream.js';
+export { encodeResponsesResponse } from './encode-response.js';
+export { encodeResponsesError } from './encode-error.js';
+export { openaiModelList } from './model-list.js';

@@ -1,0 +1,116 @@
+/**
+ * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.
+ * Unknown top-level fields are accepted and ignored; every field that is read is type-checked,
+ * so a wrong type gets a 400 naming the field. Item and content `type` values are checked by the
+ * decoder, which can say `input[2].content[0].type: unknown content type "foo"`.
+ */
+const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string' } },
+  allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
+});
+
+const inputText = { required: ['text'], properties: { text: { type: 'string' } } };
+const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { type: 'string' } } };
+const inputFile = {
+  properties: { file_data: { type: 'string' }, file_id: { type: ['string', 'null'] }, file_url: { type: 'string' }, filename: { type: 'string' } },
+};
+const outputText = { required: ['text'], properties: { text: { type: 'string' } } };
+const refusal = { required: ['refusal'], properties: { refusal: { type: 'string' } } };
+
+const contentPart = tagged({ input_text: inputText, input_image: inputImage, input_file: inputFile, output_text: outputText, refusal });
+const content = { type: ['string', 'array'], description: 'a string or an array of content parts', items: contentPart };
+
+const message = { required: ['role', 'content'], properties: { role: { enum: ['user', 'assistant', 'system', 'developer'] }, content } };
+const functionCall = {
+  required: ['call_id', 'name', 'arguments'],
+  properties: { id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, arguments: { type: 'string' } },
+};
+const functionCallOutput = {
+  required: ['call_id', 'output'],
+  properties: {
+    call_id: { type: 'string', minLength: 1 },
+    output: { type: ['string', 'array'], description: 'a string or an array of content parts', items: contentPart },
+  },
+};
+const summaryText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'summary_text' }, text: { type: 'string' } } };
+const reasoningText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'reasoning_text' }, text: { type: 'string' } } };
+const reasoning = {
+  properties: {
+    id: { type: 'string' },
+    summary: { type: 'array', items: summaryText },
+    content: { type: ['array', 'null'], items: reasoningText },
+    encrypted_content: { type: ['string', 'null'] },
+  },
+};
+
+/** An input item: typed, or an untyped `{role, content}` message. */
+const item = {
+  type: 'object',
+  properties: { type: { type: 'string' } },
+  allOf: [
+    { if: { not: { required: ['type'] } }, then: message },
+    { if: { properties: { type: { const: 'message' } }, required: ['type'] }, then: message },
+    { if: { properties: { type: { const: 'function_call' } }, required: ['type'] }, then: functionCall },
+    { if: { properties: { type: { const: 'function_call_output' } }, required: ['type'] }, then: functionCallOutput },
+    { if: { properties: { type: { const: 'reasoning' } }, required: ['type'] }, then: reasoning },
+  ],
+};
+
+const functionTool = {
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: ['string', 'null'] },
+    parameters: { type: ['object', 'null'] },
+    strict: { type: ['boolean', 'null'] },
+  },
+};
+
+const format = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+};
+
+export const responsesRequestSchema: Record<string, unknown> = {
+  type: 'object',
+  required: ['model'],
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    input: { type: ['string', 'array'], description: 'a string or an array of input items', items: item },
+    instructions: { type: ['string', 'null'] },
+    stream: { type: ['boolean', 'null'] },
+    tools: { type: ['array', 'null'], items: tagged({ function: functionTool }) },
+    tool_choice: {
+      anyOf: [
+        { enum: ['auto', 'none', 'required'] },
+        { type: 'object', required: ['type', 'name'], properties: { type: { const: 'function' }, name: { type: 'string' } } },
+        { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
+      ],
+      description: '"auto", "none", "required" or {"type":"function","name":...}',
+    },
+    parallel_tool_calls: { type: ['boolean', 'null'] },
+    temperature: { type: ['number', 'null'] },
+    top_p: { type: ['number', 'null'] },
+    max_output_tokens: { type: ['integer', 'null'] },
+    reasoning: {
+      type: ['object', 'null'],
+      properties: { effort: { type: ['string', 'null'] }, summary: { type: ['string', 'null'] }, generate_summary: { type: ['string', 'null'] } },
+    },
+    text: { type: ['object', 'null'], properties: { verbosity: { enum: ['low', 'medium', 'high', null] }, format } },
+    metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    user: { type: 'string' },
+    safety_identifier: { type: 'string' },
+    previous_response_id: { type: ['string', 'null'] },
+    store: { type: ['boolean', 'null'] },
+    include: { type: ['array', 'null'], items: { type: 'string' } },
+    background: { type: ['boolean', 'null'] },
+    // Read for compatibility, not forwarded.
+    truncation: { type: ['string', 'null'] },
+    service_tier: { type: ['string', 'null'] },
+    prompt_cache_key: { type: ['string', 'null'] },
+    top_logprobs: { type: ['integer', 'null'] },
+  },
+};

@@ -1,0 +1,101 @@
+import type { Usage } from '../../canonical/index.js';
+import { totalTokens } from '../../canonical/index.js';
+import type { EncodeContext } from '../protocol.js';
+import { wireId } from '../protocol.js';
+import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+
+/** What changes between the snapshots of one response (created, completed, failed ...). */
+export interface ResponseState {
+  readonly status: ResponseStatus;
+  readonly output: readonly unknown[];
+  readonly usage?: Usage;
+  readonly incompleteReason?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * The Response object of one request: id, creation time, model and the echoed request fields
+ * are fixed once; `build` adds what changes. Field order follows the API's own objects.
+ */
+export class ResponseShell {
+  readonly id: string;
+  private readonly createdAt: number;
+  private readonly model: string;
+  private readonly echo: ResponsesEcho;
+
+  constructor(context: EncodeContext) {
+    this.id = wireId(context, 'resp_', 48);
+    this.createdAt = context.created;
+    this.model = context.call.model;
+    this.echo = (context.hints as Partial<ResponsesHints>).echo ?? {};
+  }
+
+  build(state: ResponseState): Record<string, unknown> {
+    const e = this.echo;
+    return {
+      id: this.id,
+      object: 'response',
+      created_at: this.createdAt,
+      status: state.status,
+      background: false,
+      error: state.error ?? null,
+      incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
+      instructions: e.instructions ?? null,
+      max_output_tokens: e.max_output_tokens ?? null,
+      max_tool_calls: null,
+      model: this.model,
+      output: state.output,
+      parallel_tool_calls: e.parallel_tool_calls ?? true,
+      previous_response_id: null,
+      reasoning: e.reasoning ?? { effort: null, summary: null },
+      service_tier: 'default',
+      store: false,
+      temperature: e.temperature ?? null,
+      text: e.text ?? { format: { type: 'text' }, verbosity: 'medium' },
+      tool_choice: e.tool_choice ?? 'auto',
+      tools: e.tools ?? [],
+      top_logprobs: 0,
+      top_p: e.top_p ?? null,
+      truncation: e.truncation ?? 'disabled',
+      usage: state.usage ? responsesUsage(state.usage) : null,
+      user: e.user ?? null,
+      metadata: e.metadata ?? {},
+    };
+  }
+}
+
+/** Canonical usage in Responses terms (cached tokens are part of input_tokens there too). */
+export function responsesUsage(u: Usage): Record<string, unknown> {
+  return {
+    input_tokens: u.inputTokens ?? 0,
+    input_tokens_details: { cached_tokens: u.cacheReadTokens ?? 0 },
+    output_tokens: u.outputTokens ?? 0,
+    output_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
+    total_tokens: totalTokens(u),
+  };
+}
+
+export function messageItem(id: string, text: string, status: ItemStatus): Record<string, unknown> {
+  return { id, type: 'message', status, content: [outputText(text)], role: 'assistant' };
+}
+
+export function outputText(text: string): Record<string, unknown> {
+  return { type: 'output_text', annotations: [], logprobs: [], text };
+}
+
+/** A reasoning item; `summary` is empty when there was no visible reasoning text. */
+export function reasoningItem(id: string, summary: string | undefined, encrypted: string | undefined): Record<string, unknown> {
+  return {
+    id,
+    type: 'reasoning',
+    summary: summary === undefined ? [] : [{ type: 'summary_text', text: summary }],
+    ...(encrypted !== undefined ? { encrypted_content: encrypted } : {}),
+  };
+}
+
+export function functionCallItem(id: string, callId: string, name: string, args: string, status: ItemStatus): Record<string, unknown> {
+  return { id, type: 'function_call', status, arguments: args, call_id: callId, name };
+}

@@ -1,0 +1,41 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Runtime } from '../core/runtime.js';
+import type { ModelEntry, ModelListRoute, RequestContext } from '../frontends/protocol.js';
+import { sendJson } from './send.js';
+
+/**
+ * The models lip offers, in config order: every enabled backend's inventory as `backend:model`
+ * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
+ * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model).
+ */
+export function modelEntries(runtime: Runtime): ModelEntry[] {
+  const out: ModelEntry[] = [];
+  const seen = new Set<string>();
+  const add = (id: string, ownedBy: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.push({ id, ownedBy });
+  };
+  for (const backend of runtime.backends.values()) for (const model of backend.models) add(`${backend.id}:${model}`, backend.id);
+  for (const alias of runtime.config.model_aliases) {
+    const name = literalPattern(alias.pattern);
+    if (name !== undefined) add(name, 'lip');
+  }
+  return out;
+}
+
+/** The one string a regular expression matches when it is a plain, optionally anchored name. */
+export function literalPattern(pattern: string): string | undefined {
+  const m = /^\^?((?:[A-Za-z0-9_\-/:@]|\\[.\-/:_@])+)\$?$/.exec(pattern);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined;
+}
+
+/**
+ * Answers a model-list request with the first route that accepts it (content negotiation by
+ * header, e.g. Anthropic's `anthropic-version`), else the first route without a condition.
+ */
+export function handleListModels(req: IncomingMessage, res: ServerResponse, url: URL, routes: readonly ModelListRoute[], runtime: Runtime): void {
+  const context: RequestContext = { params: {}, query: url.searchParams, headers: req.headers };
+  const route = routes.find((r) => !r.accepts || r.accepts(context)) ?? routes[0]!;
+  sendJson(res, 200, route.encode(modelEntries(runtime), context));
+}

@@ -1,0 +1,124 @@
+import type { FinishReason, LipEvent, Usage } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import type { ClientRequest } from '../helpers/clients/index.js';
+import type { ScriptStep } from '../helpers/scripted-backend.js';
+
+/**
+ * The shared frontend conformance scenarios: canonical event scripts that a ScriptedBackend
+ * plays, and what any client must read back from them through its official SDK, in canonical
+ * terms. Protocol-specific expectations (block types, raw stop reasons, usage arithmetic) live in
+ * the per-frontend spec files.
+ */
+export interface Expected {
+  readonly text: string;
+  readonly reasoning: string;
+  readonly toolCalls: readonly { id: string; name: string; args: unknown }[];
+  readonly finishReason?: FinishReason;
+  readonly usage?: Usage;
+  /** A failure: its HTTP status when it is reported before the stream (undefined: in-band). */
+  readonly error?: { readonly code: string; readonly message: string; readonly status?: number };
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly script: readonly ScriptStep[];
+  readonly request?: Partial<ClientRequest>;
+  /** Expected results; `nonStreaming` overrides fields for the non-streaming run. */
+  readonly expect: Expected;
+  readonly nonStreaming?: Partial<Expected>;
+}
+
+const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
+const usage = (u: Usage): LipEvent => ({ type: 'usage', usage: u });
+const finish = (reason: FinishReason, extra: Partial<LipEvent & { type: 'response_finished' }> = {}): LipEvent => ({ type: 'response_finished', reason, ...extra });
+
+export const TOOLS = [
+  { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  { name: 'get_time', description: 'Time in a zone', parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } },
+];
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'text',
+    script: [...start, { type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ', world' }, usage({ inputTokens: 12, outputTokens: 3, totalTokens: 15 }), finish('stop')],
+    expect: { text: 'Hello, world', reasoning: '', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 12, outputTokens: 3, totalTokens: 15 } },
+  },
+  {
+    name: 'reasoning then text',
+    request: { reasoning: true },
+    script: [
+      ...start, { type: 'reasoning_delta', text: 'The user greets; ' }, { type: 'reasoning_delta', text: 'answer politely.' },
+      { type: 'reasoning_signature', signature: 'sig-reasoning-1' }, { type: 'text_delta', text: 'Hi there.' },
+      usage({ inputTokens: 20, outputTokens: 30, totalTokens: 50, reasoningTokens: 25 }), finish('stop'),
+    ],
+    expect: { text: 'Hi there.', reasoning: 'The user greets; answer politely.', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 20, outputTokens: 30, totalTokens: 50, reasoningTokens: 25 } },
+  },
+  {
+    name: 'two parallel tool calls with interleaved argument deltas',
+    request: { tools: TOOLS },
+    script: [
+      ...start,
+      { type: 'tool_call_started', id: 'call_a', name: 'get_weather' },
+      { type: 'tool_call_started', id: 'call_b', name: 'get_time' },
+      { type: 'tool_call_delta', id: 'call_a', args: '{"city":' },
+      { type: 'tool_call_delta', id: 'call_b', args: '{"zone":' },
+      { type: 'tool_call_delta', id: 'call_a', args: '"Paris"}' },
+      { type: 'tool_call_delta', id: 'call_b', args: '"CET"}' },
+      { type: 'tool_call_finished', id: 'call_a' }, { type: 'tool_call_finished', id: 'call_b' },
+      finish('tool_calls'),
+    ],
+    expect: {
+      text: '', reasoning: '', finishReason: 'tool_calls',
+      toolCalls: [{ id: 'call_a', name: 'get_weather', args: { city: 'Paris' } }, { id: 'call_b', name: 'get_time', args: { zone: 'CET' } }],
+    },
+  },
+  {
+    name: 'text then tool',
+    request: { tools: TOOLS },
+    script: [
+      ...start, { type: 'text_delta', text: 'Let me check.' },
+      { type: 'tool_call_started', id: 'call_w', name: 'get_weather' }, { type: 'tool_call_delta', id: 'call_w', args: '{"city":"Oslo"}' },
+      { type: 'tool_call_finished', id: 'call_w' },
+      finish('stop'), // some upstreams say "stop" after tool calls: clients must still see a tool-call stop
+    ],
+    expect: { text: 'Let me check.', reasoning: '', finishReason: 'tool_calls', toolCalls: [{ id: 'call_w', name: 'get_weather', args: { city: 'Oslo' } }] },
+  },
+  {
+    name: 'length stop',
+    script: [...start, { type: 'text_delta', text: 'The answer is cut' }, usage({ inputTokens: 5, outputTokens: 4, totalTokens: 9 }), finish('length')],
+    request: { maxOutputTokens: 4 },
+    expect: { text: 'The answer is cut', reasoning: '', toolCalls: [], finishReason: 'length', usage: { inputTokens: 5, outputTokens: 4, totalTokens: 9 } },
+  },
+  {
+    name: 'failure before output',
+    // Not retryable, so that routing passes it on as it is (a retryable one would become "every candidate failed").
+    script: [{ type: 'response_started' }, { fail: new LipError('LIP_ERR_UPSTREAM_STATUS', 'the model gpt-x does not exist', { status: 404, retryable: false }) }],
+    expect: { text: '', reasoning: '', toolCalls: [], error: { code: 'LIP_ERR_UPSTREAM_STATUS', message: 'the model gpt-x does not exist', status: 404 } },
+  },
+  {
+    name: 'failure after output',
+    script: [...start, { type: 'text_delta', text: 'partial ' }, { type: 'text_delta', text: 'answer' }, { fail: new LipError('LIP_ERR_UPSTREAM_RESET', 'the upstream connection was reset') }],
+    expect: { text: 'partial answer', reasoning: '', toolCalls: [], error: { code: 'LIP_ERR_UPSTREAM_RESET', message: 'the upstream connection was reset' } },
+    nonStreaming: { text: '', error: { code: 'LIP_ERR_UPSTREAM_RESET', message: 'the upstream connection was reset', status: 502 } },
+  },
+  {
+    name: 'usage with cache tokens',
+    script: [
+      ...start, usage({ inputTokens: 100, cacheReadTokens: 60, cacheWriteTokens: 10 }), { type: 'text_delta', text: 'cached' },
+      usage({ outputTokens: 20, totalTokens: 120, reasoningTokens: 5 }), finish('stop'),
+    ],
+    expect: {
+      text: 'cached', reasoning: '', toolCalls: [], finishReason: 'stop',
+      usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5 },
+    },
+  },
+];
+
+/** Scripts by name for a ScriptedBackend (`script:<slug>` plays one). */
+export function scenarioScripts(): Record<string, readonly ScriptStep[]> {
+  return Object.fromEntries(SCENARIOS.map((s) => [slug(s.name), s.script]));
+}
+
+export function slug(name: string): string {
+  return name.replace(/[^a-z0-9]+/g, '-');
+}

@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from '../../lib/continuity/ids.js';
+import { LipError } from '../../lib/errors/index.js';
+
+describe('continuity/ids', () => {
+  it('makes prefixed 128-bit identifiers that do not repeat', () => {
+    const made = Array.from({ length: 1000 }, newALegId);
+    expect(new Set(made).size).to.equal(1000);
+    expect([newALegId(), newBLegId(), newSessionId()].map((id) => /^[abs]_[0-9a-f]{32}$/.test(id))).to.deep.equal([true, true, true]);
+    expect([newALegId()[0], newBLegId()[0], newSessionId()[0]]).to.deep.equal(['a', 'b', 's']);
+  });
+
+  it('accepts the session ids it issues and reasonable client ones, and nothing else', () => {
+    for (const ok of [newSessionId(), 'conv-42', 'user:7.thread_3', 'x'.repeat(128)]) expect(() => checkSessionId(ok)).to.not.throw();
+    for (const bad of ['', 'x'.repeat(129), 'a b', 'a/b', 'a\nb']) expect(() => checkSessionId(bad)).to.throw(LipError, /X-LIP-Session-Id/);
+  });
+
+  it('keeps reasons on one line and at most 512 characters', () => {
+    expect(clipReason(undefined)).to.equal(null);
+    expect(clipReason('')).to.equal(null);
+    expect(clipReason('  upstream\n\tsaid   no ')).to.equal('upstream said no');
+    const long = clipReason('y'.repeat(600))!;
+    expect([long.length, long.endsWith('…')]).to.deep.equal([512, true]);
+  });
+});

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { MemoryResponses } from '../../lib/continuity/memory-responses.js';
+import { responseRowBytes, type ResponseRow } from '../../lib/continuity/response-row.js';
+
+const row = (id: string, createdAt: number, previous: string | null = null, size = 10): ResponseRow => ({
+  response_id: id, principal: 'p', previous_response_id: previous, a_leg_id: null, session_id: null, model: null,
+  created_at: createdAt, input_json: 'i'.repeat(size), output_json: '{}', reasoning_dialect: null,
+});
+
+describe('continuity/MemoryResponses', () => {
+  it('sweeps expired responses that nothing continues, and their ancestors with them', () => {
+    const table = new MemoryResponses(100, Infinity);
+    table.put(row('r1', 0), 0);
+    table.put(row('r2', 10, 'r1'), 10);
+    table.put(row('r3', 20, 'r2'), 20);
+    table.put(row('lone', 30), 30);
+    table.sweep(115); // all but r3 and lone are past ttl; r1 and r2 are continued
+    expect([table.get('r1') !== undefined, table.get('r2') !== undefined, table.hasContinuation('r1')]).to.deep.equal([true, true, true]);
+    table.sweep(125); // r3 expires: it goes, and takes r2 and r1 along
+    expect([table.size, table.get('lone')?.response_id]).to.deep.equal([1, 'lone']);
+    table.sweep(130);
+    expect(table.size).to.equal(0);
+  });
+
+  it('keeps a branch alive while either continuation lives', () => {
+    const table = new MemoryResponses(100, Infinity);
+    table.put(row('root', 0), 0);
+    table.put(row('left', 10, 'root'), 10);
+    table.put(row('right', 50, 'root'), 50);
+    table.sweep(120);
+    expect([table.get('left'), table.get('root')?.response_id]).to.deep.equal([undefined, 'root']);
+    table.sweep(150);
+    expect(table.size).to.equal(0);
+  });
+
+  it('tracks bytes and drops the oldest past the budget, keeping the newest', () => {
+    const one = responseRowBytes(row('a', 0, null, 100));
+    const table = new MemoryResponses(Infinity, one * 2);
+    table.put(row('a', 0, null, 100), 0);
+    table.put(row('b', 1, 'a', 100), 1);
+    expect([table.size, table.totalBytes]).to.deep.equal([2, one * 2]);
+    table.put(row('c', 2, 'b', 100), 2);
+    expect([table.get('a'), table.size, table.totalBytes, table.hasContinuation('b')]).to.deep.equal([undefined, 2, one * 2, true]);
+  });
+
+  it('replaces a response saved twice under one id', () => {
+    const table = new MemoryResponses(Infinity, Infinity);
+    table.put(row('a', 0, null, 10), 0);
+    table.put(row('a', 5, null, 20), 5);
+    expect([table.size, table.get('a')?.created_at, table.totalBytes]).to.deep.equal([1, 5, responseRowBytes(row('a', 5, null, 20))]);
+  });
+});

@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { collectEvents, type Message } from '../../lib/canonical/index.js';
+import { createContinuityStore, MemoryContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
+import { responseRowBytes, toResponseRow } from '../../lib/continuity/response-row.js';
+import { LipError } from '../../lib/errors/index.js';
+import { runStoreSuite } from './store-suite.js';
+import { VirtualClock } from './virtual-clock.js';
+
+runStoreSuite('memory', {
+  open: (clock, config) => createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ...config }, { scheduler: clock }),
+});
+
+const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
+const reply = (text: string) => collectEvents([{ type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }]);
+
+describe('continuity/MemoryContinuityStore limits', () => {
+  let clock: VirtualClock;
+  const open = (options: Partial<ConstructorParameters<typeof MemoryContinuityStore>[0]> = {}): ContinuityStore => {
+    clock = new VirtualClock();
+    return new MemoryContinuityStore({ ttlMs: 3_600_000, maxLegs: 100, scheduler: clock, ...options });
+  };
+  const run = (store: ContinuityStore, aLegId: string, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const t = store.beginAttempt(aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      store.finishAttempt(t, { outcome: 'success' });
+    }
+  };
+
+  it('keeps the newest maxAttemptsPerLeg rows of a very long A-leg', async () => {
+    const store = open({ maxAttemptsPerLeg: 3 });
+    const leg = store.resolveALeg('alice');
+    run(store, leg.aLegId, 5);
+    expect((await store.attempts(leg.aLegId))?.map((r) => r.seq)).to.deep.equal([3, 4, 5]);
+  });
+
+  it('evicts whole A-legs, least recently seen first, past the total attempt budget', async () => {
+    const store = open({ maxAttempts: 4 });
+    const old = store.resolveALeg('alice');
+    run(store, old.aLegId, 3);
+    clock.advance(1);
+    const busy = store.resolveALeg('alice');
+    run(store, busy.aLegId, 2);
+    expect(await store.attempts(old.aLegId)).to.equal(undefined);
+    expect((await store.attempts(busy.aLegId))?.map((r) => r.seq)).to.deep.equal([1, 2]);
+  });
+
+  it('never evicts an A-leg whose attempt is still running', async () => {
+    const store = open({ maxLegs: 1 });
+    const streaming = store.resolveALeg('alice', 'streaming');
+    const ticket = store.beginAttempt(streaming.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+    const second = store.resolveALeg('alice', 'second');
+    expect(store.status().legs).to.equal(2);
+    store.finishAttempt(ticket, { outcome: 'success' });
+    expect((await store.attempts(streaming.aLegId))?.map((r) => r.outcome)).to.deep.equal(['success']);
+    store.resolveALeg('alice', 'third');
+    expect([await store.attempts(streaming.aLegId), await store.attempts(second.aLegId), store.status().legs]).to.deep.equal([undefined, undefined, 1]);
+  });
+
+  it('drops the oldest responses past the byte budget and says why their continuation fails', async () => {
+    const big = 'x'.repeat(1_000);
+    const one = responseRowBytes(toResponseRow({ id: 'resp_1', principal: 'alice', input: [user(big)], output: reply(big) }, 0));
+    const store = open({ maxResponseBytes: Math.floor(one * 2.5) }); // room for two of the responses below
+    store.saveResponse({ id: 'resp_1', principal: 'alice', input: [user(big)], output: reply(big) });
+    store.saveResponse({ id: 'resp_2', principal: 'alice', previousResponseId: 'resp_1', input: [user(big)], output: reply(big) });
+    expect((await store.loadConversation('resp_2', 'alice')).messages).to.have.length(4);
+    store.saveResponse({ id: 'resp_3', principal: 'alice', previousResponseId: 'resp_2', input: [user(big)], output: reply(big) });
+    expect((await store.loadResponse('resp_2', 'alice')).id).to.equal('resp_2');
+    try {
+      await store.loadConversation('resp_3', 'alice');
+      expect.fail('resp_1 should be gone');
+    } catch (err) {
+      expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+      expect((err as LipError).message).to.equal("Previous response with id 'resp_3' not found. Its earlier response 'resp_1' is no longer stored, so the conversation cannot be rebuilt.");
+    }
+  });
+
+  it('keeps the newest response even when it alone is over the budget', async () => {
+    const store = open({ maxResponseBytes: 100 });
+    store.saveResponse({ id: 'resp_big', principal: 'alice', input: [user('y'.repeat(500))], output: reply('ok') });
+    expect((await store.loadResponse('resp_big', 'alice')).id).to.equal('resp_big');
+  });
+});

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { collectEvents, emptyCall, validateCall, type LipEvent } from '../../lib/canonical/index.js';
+import { assistantMessage, conversationMessages, UNLABELED_REASONING_DIALECT, type StoredResponse } from '../../lib/continuity/index.js';
+
+const stored = (id: string, input: StoredResponse['input'], events: LipEvent[], reasoningDialect?: string): StoredResponse => ({
+  id, principal: 'p', previousResponseId: undefined, aLegId: undefined, sessionId: undefined, model: undefined,
+  input, output: collectEvents(events), reasoningDialect, createdAt: 0,
+});
+
+describe('continuity/rebuild-conversation', () => {
+  it('turns a collected response into one assistant message, block by block in output order', () => {
+    const response = collectEvents([
+      { type: 'response_started' },
+      { type: 'reasoning_delta', text: 'think' }, { type: 'reasoning_signature', signature: 'sig' },
+      { type: 'reasoning_opaque', dialect: 'vendor.encrypted', data: 'blob', id: 'rs_1' },
+      { type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ' there' },
+      { type: 'tool_call_started', id: 'c1', name: 'lookup', signature: 'ts' }, { type: 'tool_call_delta', id: 'c1', args: '{"q":1}' },
+      { type: 'tool_call_finished', id: 'c1' },
+      { type: 'response_finished', reason: 'tool_calls' },
+    ]);
+    expect(assistantMessage(response, 'backend.dialect')).to.deep.equal({
+      role: 'assistant',
+      parts: [
+        { type: 'reasoning', dialect: 'backend.dialect', text: 'think', signature: 'sig' },
+        { type: 'reasoning', dialect: 'vendor.encrypted', opaque: 'blob', id: 'rs_1' },
+        { type: 'text', text: 'Hello there' },
+        { type: 'tool_call', id: 'c1', name: 'lookup', arguments: '{"q":1}', signature: 'ts' },
+      ],
+    });
+  });
+
+  it('labels unlabelled reasoning as unreplayable when the dialect is unknown', () => {
+    const response = collectEvents([{ type: 'reasoning_signature', signature: 'only-sig' }, { type: 'text_delta', text: 'x' }]);
+    expect(assistantMessage(response)?.parts[0]).to.deep.equal({ type: 'reasoning', dialect: UNLABELED_REASONING_DIALECT, signature: 'only-sig' });
+  });
+
+  it('adds no turn for a response that produced nothing', () => {
+    expect(assistantMessage(collectEvents([{ type: 'response_started' }, { type: 'response_finished', reason: 'stop' }]))).to.equal(undefined);
+  });
+
+  it('chains inputs and replies oldest first into messages a new call accepts', () => {
+    const messages = conversationMessages([
+      stored('r1', [{ role: 'user', parts: [{ type: 'text', text: 'one' }] }], [{ type: 'text_delta', text: 'uno' }]),
+      stored('r2', [{ role: 'user', parts: [{ type: 'text', text: 'two' }] }], [{ type: 'response_finished', reason: 'stop' }]),
+      stored('r3', [{ role: 'user', parts: [{ type: 'text', text: 'three' }] }], [{ type: 'reasoning_delta', text: 'hmm' }, { type: 'text_delta', text: 'tres' }], 'd.x'),
+    ]);
+    expect(messages.map((m) => `${m.role}:${m.parts.map((p) => ('text' in p ? p.text : p.type)).join('+')}`)).to.deep.equal([
+      'user:one', 'assistant:uno', 'user:two', 'user:three', 'assistant:hmm+tres',
+    ]);
+    expect(validateCall(emptyCall({ model: 'm', messages }))).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,246 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { collectEvents, type Message } from '../../lib/canonical/index.js';
+import { createContinuityStore, SqliteContinuityStore, type ContinuityLogger, type ContinuityStore } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { runStoreSuite } from './store-suite.js';
+import { T0, VirtualClock } from './virtual-clock.js';
+
+let dir: string | undefined;
+const freshPath = () => {
+  dir = mkdtempSync(join(tmpdir(), 'lip-continuity-'));
+  return join(dir, 'lip.db');
+};
+const removeDir = () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+};
+
+runStoreSuite('sqlite', {
+  open: (clock, config) => createContinuityStore({ store: 'sqlite', sqlite_path: freshPath(), ...config }, { scheduler: clock }),
+  cleanup: removeDir,
+});
+
+const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
+const reply = (text: string) => collectEvents([{ type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }]);
+const start = { candidateKey: 'a:m', backendId: 'a', model: 'm' };
+
+/** Collects what the store logs. */
+function recorder(): ContinuityLogger & { lines: [string, string, Record<string, unknown> | undefined][] } {
+  const lines: [string, string, Record<string, unknown> | undefined][] = [];
+  return {
+    lines,
+    error: (m, meta) => lines.push(['error', m, meta]),
+    warn: (m, meta) => lines.push(['warn', m, meta]),
+    info: (m, meta) => lines.push(['info', m, meta]),
+  };
+}
+
+describe('continuity/SqliteContinuityStore', () => {
+  let path: string;
+  let clock: VirtualClock;
+  let log: ReturnType<typeof recorder>;
+  let peer: BetterSqlite3.Database | undefined;
+  const stores: ContinuityStore[] = [];
+  const open = (options: Partial<ConstructorParameters<typeof SqliteContinuityStore>[0]> = {}): SqliteContinuityStore => {
+    const store = new SqliteContinuityStore({ path, ttlMs: 3_600_000, maxLegs: 1_000, scheduler: clock, log, busyTimeoutMs: 0, ...options });
+    stores.push(store);
+    return store;
+  };
+  /** A second connection to the same file: what another process (or the next lip) sees. */
+  const peerDb = () => (peer ??= new BetterSqlite3(path));
+  const count = (table: string) => (peerDb().prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  beforeEach(() => {
+    path = freshPath();
+    clock = new VirtualClock();
+    log = recorder();
+  });
+
+  afterEach(async () => {
+    if (peer?.inTransaction) peer.exec('ROLLBACK');
+    peer?.close();
+    peer = undefined;
+    for (const store of stores.splice(0)) await store.close();
+    removeDir();
+  });
+
+  it('survives a restart: lineage, sessions, sequence numbers, routing state and stored responses', async () => {
+    const first = open();
+    const leg = first.resolveALeg('alice', 'conv');
+    const failed = first.beginAttempt(leg.aLegId, { candidateKey: 'a:m1', backendId: 'a', model: 'm1' });
+    clock.advance(30);
+    first.finishAttempt(failed, { outcome: 'swallowed_failure', reason: 'LIP_ERR_UPSTREAM_STATUS: 503', httpStatus: 503 });
+    const served = first.beginAttempt(leg.aLegId, { candidateKey: 'b:m2', backendId: 'b', model: 'm2' });
+    clock.advance(20);
+    first.firstOutput(served);
+    first.finishAttempt(served, { outcome: 'success', httpStatus: 200 });
+    first.markFirstConsumed(leg.aLegId);
+    first.bindAffinity(leg.aLegId, 'b:m2');
+    first.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('hi')], output: reply('hello'), aLegId: leg.aLegId, sessionId: 'conv' });
+    first.saveResponse({ id: 'resp_2', principal: 'alice', previousResponseId: 'resp_1', input: [user('again')], output: reply('hello again') });
+    const before = await first.attempts(leg.aLegId, 'alice');
+    await first.close();
+
+    clock.advance(60_000);
+    const second = open();
+    expect(await second.attempts(leg.aLegId, 'alice')).to.deep.equal(before);
+    expect(before?.map((r) => [r.seq, r.outcome, r.started_at, r.finished_at])).to.deep.equal([
+      [1, 'swallowed_failure', T0, T0 + 30], [2, 'success', T0 + 30, T0 + 50],
+    ]);
+    const resumed = second.resolveALeg('alice', 'conv');
+    expect(resumed).to.deep.equal({
+      aLegId: leg.aLegId, sessionId: 'conv', principal: 'alice', created: false,
+      firstConsumed: true, affinity: { candidateKey: 'b:m2', boundAt: T0 + 50 },
+    });
+    expect(second.beginAttempt(leg.aLegId, start).seq).to.equal(3);
+    expect((await second.loadConversation('resp_2', 'alice')).messages.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'user', 'assistant']);
+    expect(second.status().legs).to.equal(1);
+  });
+
+  it('uses WAL and records its schema version', () => {
+    open();
+    expect(peerDb().pragma('journal_mode', { simple: true })).to.equal('wal');
+    expect(peerDb().prepare('SELECT version, name FROM lip_schema_migrations').all()).to.deep.equal([{ version: 1, name: 'a_legs, attempts, responses' }]);
+  });
+
+  it('writes behind the request: nothing reaches the file before the batch timer, then one batch', async () => {
+    const store = open();
+    const leg = store.resolveALeg('alice');
+    const ticket = store.beginAttempt(leg.aLegId, start);
+    store.firstOutput(ticket);
+    store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+    clock.advance(24);
+    expect([count('a_legs'), count('attempts'), store.status().pending]).to.deep.equal([0, 0, 2]);
+    clock.advance(1);
+    expect([count('a_legs'), count('attempts')]).to.deep.equal([1, 1]);
+    expect(store.status()).to.deep.include({ pending: 0, written: 2, last_flush_at: T0 + 25, state: 'ok' });
+    expect(clock.scheduled).to.equal(0); // no timer runs while nothing is pending
+  });
+
+  it('logs, counts and retries a failing database with backoff, reports it, and loses nothing', async () => {
+    const store = open();
+    peerDb().exec('BEGIN IMMEDIATE'); // another writer holds the lock
+    const leg = store.resolveALeg('alice');
+    const ticket = store.beginAttempt(leg.aLegId, start);
+    store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+    clock.advance(25);
+    expect(store.status()).to.deep.include({ ready: false, state: 'failing', pending: 2, write_errors: 1, written: 0 });
+    expect(store.status().last_error).to.match(/^SQLITE_BUSY/);
+    expect(log.lines[0]?.slice(0, 2)).to.deep.equal(['error', 'continuity write failed; records kept and retried']);
+    expect(log.lines[0]?.[2]).to.deep.include({ pending: 2, consecutive_failures: 1, retry_in_ms: 100 });
+    expect((await store.attempts(leg.aLegId))?.map((r) => r.outcome)).to.deep.equal(['success']); // pending rows stay readable
+    clock.advance(99);
+    expect(store.status().write_errors).to.equal(1);
+    clock.advance(1);
+    expect(store.status().write_errors).to.equal(2);
+    clock.advance(200);
+    expect([store.status().write_errors, log.lines[2]?.[2]?.retry_in_ms]).to.deep.equal([3, 400]);
+    try {
+      await store.flush();
+      expect.fail('flush should report the failure');
+    } catch (err) {
+      expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_UNAVAILABLE');
+    }
+    peerDb().exec('COMMIT');
+    clock.advance(400);
+    expect(store.status()).to.deep.include({ ready: true, state: 'ok', pending: 0, written: 2 });
+    expect(log.lines.at(-1)?.slice(0, 2)).to.deep.equal(['warn', 'continuity writes recovered']);
+    expect(count('attempts')).to.equal(1);
+  });
+
+  it('refuses new work with a 503 when the queue is full, and still takes the end of admitted work', async () => {
+    const store = open({ queue: { capacity: 3 } });
+    peerDb().exec('BEGIN IMMEDIATE');
+    const leg = store.resolveALeg('alice');
+    const ticket = store.beginAttempt(leg.aLegId, start);
+    store.resolveALeg('bob');
+    clock.advance(25);
+    for (const work of [() => store.resolveALeg('carol'), () => store.beginAttempt(leg.aLegId, start)]) {
+      try {
+        work();
+        expect.fail('new work should be refused');
+      } catch (err) {
+        expect([(err as LipError).code, (err as LipError).status, (err as LipError).retryAfter]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503, 1]);
+      }
+    }
+    store.firstOutput(ticket);
+    store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+    expect(store.status()).to.deep.include({ ready: false, rejected: 2, pending: 3 });
+    peerDb().exec('COMMIT');
+    clock.advance(100);
+    expect(store.status()).to.deep.include({ ready: true, pending: 0, lost: 0 });
+    expect(peerDb().prepare('SELECT outcome, http_status FROM attempts').all()).to.deep.equal([{ outcome: 'success', http_status: 200 }]);
+    expect(store.resolveALeg('carol').created).to.equal(true);
+  });
+
+  it('sets aside a record the database refuses, logs it, and writes the rest', async () => {
+    const store = open();
+    peerDb().exec("CREATE TRIGGER poison BEFORE INSERT ON attempts WHEN NEW.candidate_key = 'poison:m' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    const leg = store.resolveALeg('alice');
+    store.beginAttempt(leg.aLegId, start);
+    store.beginAttempt(leg.aLegId, { ...start, candidateKey: 'poison:m' });
+    store.beginAttempt(leg.aLegId, start);
+    clock.advance(25);
+    expect(store.status()).to.deep.include({ state: 'ok', pending: 0, failed_records: 1, written: 3 });
+    expect(log.lines.map(([level, message, meta]) => [level, message, meta?.record])).to.deep.equal([
+      ['error', 'continuity record refused by the database; it is not stored', `attempt ${leg.aLegId}#2`],
+    ]);
+    expect(peerDb().prepare('SELECT seq FROM attempts ORDER BY seq').all()).to.deep.equal([{ seq: 1 }, { seq: 3 }]);
+  });
+
+  it('counts and logs what it could not write when closed with a failing database', async () => {
+    const store = open();
+    peerDb().exec('BEGIN IMMEDIATE');
+    store.resolveALeg('alice');
+    await store.close();
+    expect(store.status()).to.deep.include({ state: 'closed', lost: 1 });
+    expect(log.lines.at(-1)?.slice(0, 2)).to.deep.equal(['error', 'continuity store closed with records it could not write']);
+  });
+
+  it('reads A-legs beyond its cache back from the file without reusing a sequence number', async () => {
+    const store = open({ cacheLegs: 2 });
+    const legs = Array.from({ length: 5 }, (_, i) => store.resolveALeg('alice', `s${i}`));
+    for (const leg of legs) store.finishAttempt(store.beginAttempt(leg.aLegId, start), { outcome: 'success' });
+    clock.advance(25);
+    store.resolveALeg('alice', 'trigger-trim');
+    const back = store.resolveALeg('alice', 's0');
+    expect([back.created, back.aLegId]).to.deep.equal([false, legs[0]!.aLegId]);
+    expect(store.beginAttempt(back.aLegId, start).seq).to.equal(2);
+    expect((await store.attempts(legs[1]!.aLegId))?.map((r) => r.seq)).to.deep.equal([1]);
+  });
+
+  it('prunes A-legs idle past ttl (with their attempts) and expired responses from the file', async () => {
+    const store = open({ ttlMs: 10_000, pruneIntervalMs: 60_000 });
+    const old = store.resolveALeg('alice');
+    store.finishAttempt(store.beginAttempt(old.aLegId, start), { outcome: 'success' });
+    store.saveResponse({ id: 'resp_old', principal: 'alice', input: [user('x')], output: reply('y') });
+    clock.advance(25);
+    expect([count('a_legs'), count('attempts'), count('responses')]).to.deep.equal([1, 1, 1]);
+    clock.advance(60_000);
+    store.resolveALeg('alice');
+    clock.advance(25);
+    expect([count('a_legs'), count('attempts'), count('responses')]).to.deep.equal([1, 0, 0]);
+  });
+
+  it('refuses a database written by a newer lip', () => {
+    const db = new BetterSqlite3(path);
+    db.exec('CREATE TABLE lip_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+    db.prepare('INSERT INTO lip_schema_migrations VALUES (99, ?, 0)').run('from the future');
+    db.close();
+    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(1\)/);
+  });
+
+  it('fails to open with a clear 503-class error when the path cannot hold a database', () => {
+    try {
+      open({ path: dir! });
+      expect.fail('a directory is not a database');
+    } catch (err) {
+      expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_UNAVAILABLE');
+      expect((err as LipError).message).to.contain(`cannot open the continuity database ${dir}`);
+    }
+  });
+});

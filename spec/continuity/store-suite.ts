@@ -1,0 +1,377 @@
+import { expect } from 'chai';
+import { collectEvents, emptyCall, validateCall, type Message } from '../../lib/canonical/index.js';
+import type { AttemptRow, ContinuityStore } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { T0, VirtualClock } from './virtual-clock.js';
+
+export interface StoreHarness {
+  /** A fresh, empty store on `clock` with these continuity settings. */
+  open(clock: VirtualClock, config: { ttl: number; max_legs: number }): ContinuityStore;
+  /** Releases whatever the store left behind (files). */
+  cleanup?(): void;
+}
+
+const HOUR = 3_600_000;
+const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
+const reply = (text: string) => collectEvents([{ type: 'response_started' }, { type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }]);
+
+function expectLipError(fn: () => unknown, code: string, status: number): LipError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    expect([(err as LipError).code, (err as LipError).status]).to.deep.equal([code, status]);
+    return err as LipError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+async function expectRejected(promise: Promise<unknown>, code: string, status: number): Promise<LipError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    expect([(err as LipError).code, (err as LipError).status]).to.deep.equal([code, status]);
+    return err as LipError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+/**
+ * The one behaviour every continuity store must have, run against each implementation (the
+ * memory store and the SQLite store call this from their own spec files). Reads go through
+ * `flush()` first where a store writes behind, so the same assertions hold for both.
+ */
+export function runStoreSuite(kind: 'memory' | 'sqlite', harness: StoreHarness): void {
+  describe(`continuity store contract (${kind})`, () => {
+    let clock: VirtualClock;
+    let store: ContinuityStore;
+    const open = (config: { ttl?: number; max_legs?: number } = {}) => {
+      clock = new VirtualClock();
+      store = harness.open(clock, { ttl: config.ttl ?? HOUR, max_legs: config.max_legs ?? 1_000 });
+      return store;
+    };
+    const rows = async (aLegId: string, principal?: string): Promise<AttemptRow[] | undefined> => {
+      await store.flush();
+      return store.attempts(aLegId, principal);
+    };
+
+    afterEach(async () => {
+      await store?.close();
+      harness.cleanup?.();
+    });
+
+    it('is the kind it says', () => {
+      expect(open().kind).to.equal(kind);
+    });
+
+    it('creates a new A-leg with a new session id when the request names none', () => {
+      open();
+      const a = store.resolveALeg('alice');
+      const b = store.resolveALeg('alice');
+      expect(a).to.deep.include({ principal: 'alice', created: true, firstConsumed: false, affinity: undefined });
+      expect(a.aLegId).to.match(/^a_[0-9a-f]{32}$/);
+      expect(a.sessionId).to.match(/^s_[0-9a-f]{32}$/);
+      expect([b.created, b.aLegId === a.aLegId, b.sessionId === a.sessionId]).to.deep.equal([true, false, false]);
+    });
+
+    it('resumes the A-leg of a session id, and starts one for a session id it does not know', () => {
+      open();
+      const first = store.resolveALeg('alice', 'conv-1');
+      expect([first.created, first.sessionId]).to.deep.equal([true, 'conv-1']);
+      clock.advance(1000);
+      const again = store.resolveALeg('alice', 'conv-1');
+      expect([again.created, again.aLegId, again.sessionId]).to.deep.equal([false, first.aLegId, 'conv-1']);
+    });
+
+    it('scopes session ids to the principal: nobody reads or resumes another principal\'s A-leg', async () => {
+      open();
+      const alice = store.resolveALeg('alice', 'shared-name');
+      const ticket = store.beginAttempt(alice.aLegId, { candidateKey: 'stub:m', backendId: 'stub', model: 'm' });
+      store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+      const mallory = store.resolveALeg('mallory', 'shared-name');
+      expect(mallory.aLegId).to.not.equal(alice.aLegId);
+      expect(mallory.created).to.equal(true);
+      expect(await rows(alice.aLegId, 'mallory')).to.equal(undefined);
+      expect(await store.describeALeg(alice.aLegId, 'mallory')).to.equal(undefined);
+      expect((await rows(alice.aLegId, 'alice'))?.map((r) => r.seq)).to.deep.equal([1]);
+      expect((await rows(mallory.aLegId, 'mallory'))).to.deep.equal([]);
+      expect(store.resolveALeg('alice', 'shared-name').aLegId).to.equal(alice.aLegId);
+    });
+
+    it('refuses a malformed session id with a 400 naming the header', () => {
+      open();
+      for (const bad of ['', 'has space', 'x'.repeat(129), 'semi;colon', 'ünï']) {
+        expect(expectLipError(() => store.resolveALeg('alice', bad), 'LIP_ERR_REQUEST_INVALID', 400).param).to.equal('X-LIP-Session-Id');
+      }
+      expect(store.resolveALeg('alice', 'A-z_0.9:x').created).to.equal(true);
+    });
+
+    it('allocates B-leg sequence numbers 1, 2, 3 ... across the requests of one A-leg', async () => {
+      open();
+      const leg = store.resolveALeg('alice', 'seq');
+      const t1 = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      const t2 = store.beginAttempt(leg.aLegId, { candidateKey: 'b:m', backendId: 'b', model: 'm' });
+      store.resolveALeg('alice', 'seq');
+      const t3 = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      expect([t1.seq, t2.seq, t3.seq]).to.deep.equal([1, 2, 3]);
+      expect(new Set([t1.bLegId, t2.bLegId, t3.bLegId]).size).to.equal(3);
+      expect(t1.bLegId).to.match(/^b_[0-9a-f]{32}$/);
+      const other = store.resolveALeg('alice', 'other');
+      expect(store.beginAttempt(other.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' }).seq).to.equal(1);
+    });
+
+    it('never hands one seq to two concurrent requests on the same A-leg', async () => {
+      open();
+      const { aLegId } = store.resolveALeg('alice', 'busy');
+      const request = async (i: number) => {
+        await Promise.resolve();
+        store.resolveALeg('alice', 'busy');
+        const first = store.beginAttempt(aLegId, { candidateKey: `x:${i}`, backendId: 'x', model: `${i}` });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const second = store.beginAttempt(aLegId, { candidateKey: `y:${i}`, backendId: 'y', model: `${i}` });
+        store.finishAttempt(first, { outcome: 'swallowed_failure' });
+        store.finishAttempt(second, { outcome: 'success' });
+        return [first.seq, second.seq];
+      };
+      const seqs = (await Promise.all(Array.from({ length: 50 }, (_, i) => request(i)))).flat();
+      expect([...seqs].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
+      const stored = await rows(aLegId);
+      expect(stored?.map((r) => r.seq)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(new Set(stored?.map((r) => r.b_leg_id)).size).to.equal(100);
+    });
+
+    it('records the full attempt row of CONTRACT section 8', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      const ticket = store.beginAttempt(leg.aLegId, { candidateKey: 'fast:m1?temperature=0.2', backendId: 'fast', model: 'm1' });
+      expect((await rows(leg.aLegId))?.[0]).to.deep.include({ outcome: null, first_output_at: null, finished_at: null });
+      clock.advance(180);
+      store.firstOutput(ticket);
+      clock.advance(900);
+      store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+      expect(await rows(leg.aLegId)).to.deep.equal([{
+        a_leg_id: leg.aLegId, seq: 1, b_leg_id: ticket.bLegId, candidate_key: 'fast:m1?temperature=0.2',
+        backend_id: 'fast', model: 'm1', started_at: T0, first_output_at: T0 + 180, finished_at: T0 + 1080,
+        outcome: 'success', reason: null, http_status: 200,
+      }]);
+    });
+
+    it('keeps lineage for failover, a race, a client abort and a failure after output', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      const start = (key: string) => store.beginAttempt(leg.aLegId, { candidateKey: key, backendId: key.split(':')[0]!, model: 'm' });
+      // Request 1: the first candidate fails before output, the second serves.
+      const failed = start('a:m');
+      clock.advance(40);
+      store.finishAttempt(failed, { outcome: 'swallowed_failure', reason: 'LIP_ERR_UPSTREAM_STATUS: upstream answered 503', httpStatus: 503 });
+      const served = start('b:m');
+      clock.advance(10);
+      store.firstOutput(served);
+      store.finishAttempt(served, { outcome: 'success', httpStatus: 200 });
+      // Request 2: a race; the winner serves, the loser is cancelled.
+      const winner = start('a:m');
+      const loser = start('b:m');
+      clock.advance(5);
+      store.firstOutput(winner);
+      store.finishAttempt(loser, { outcome: 'cancelled', reason: 'race loser' });
+      store.finishAttempt(winner, { outcome: 'success', httpStatus: 200 });
+      // Request 3: the client goes away mid-stream; request 4: the upstream breaks after output.
+      const aborted = start('a:m');
+      store.firstOutput(aborted);
+      store.finishAttempt(aborted, { outcome: 'cancelled', reason: 'client abort' });
+      const broken = start('a:m');
+      store.firstOutput(broken);
+      store.finishAttempt(broken, { outcome: 'surfaced_failure', reason: 'LIP_ERR_UPSTREAM_RESET: connection reset', httpStatus: 502 });
+      const lineage = await rows(leg.aLegId);
+      expect(lineage?.map((r) => [r.seq, r.candidate_key, r.outcome, r.reason, r.http_status, r.first_output_at !== null])).to.deep.equal([
+        [1, 'a:m', 'swallowed_failure', 'LIP_ERR_UPSTREAM_STATUS: upstream answered 503', 503, false],
+        [2, 'b:m', 'success', null, 200, true],
+        [3, 'a:m', 'success', null, 200, true],
+        [4, 'b:m', 'cancelled', 'race loser', null, false],
+        [5, 'a:m', 'cancelled', 'client abort', null, true],
+        [6, 'a:m', 'surfaced_failure', 'LIP_ERR_UPSTREAM_RESET: connection reset', 502, true],
+      ]);
+      expect(lineage?.[0]?.finished_at).to.be.at.most(lineage?.[1]?.started_at ?? 0);
+    });
+
+    it('counts only the first firstOutput and the first finish; unknown tickets are ignored', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      const ticket = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      store.firstOutput(ticket);
+      clock.advance(50);
+      store.firstOutput(ticket);
+      store.finishAttempt(ticket, { outcome: 'cancelled', reason: 'race loser' });
+      clock.advance(50);
+      store.finishAttempt(ticket, { outcome: 'success' });
+      store.finishAttempt({ aLegId: leg.aLegId, seq: 9, bLegId: 'b_unknown' }, { outcome: 'success' });
+      store.firstOutput({ aLegId: leg.aLegId, seq: 9, bLegId: 'b_unknown' });
+      expect((await rows(leg.aLegId))?.map((r) => [r.first_output_at, r.finished_at, r.outcome])).to.deep.equal([[T0, T0 + 50, 'cancelled']]);
+    });
+
+    it('keeps reasons to one line of at most 512 characters', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      const ticket = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      store.finishAttempt(ticket, { outcome: 'surfaced_failure', reason: `line one\n  line two ${'x'.repeat(1000)}` });
+      const reason = (await rows(leg.aLegId))?.[0]?.reason ?? '';
+      expect([reason.length, reason.startsWith('line one line two x'), reason.endsWith('…')]).to.deep.equal([512, true, true]);
+    });
+
+    it('keeps [first] consumption and the affinity binding on the A-leg', async () => {
+      open();
+      const leg = store.resolveALeg('alice', 'routing');
+      store.markFirstConsumed(leg.aLegId);
+      clock.advance(7);
+      store.bindAffinity(leg.aLegId, 'b:m');
+      const resumed = store.resolveALeg('alice', 'routing');
+      expect([resumed.firstConsumed, resumed.affinity]).to.deep.equal([true, { candidateKey: 'b:m', boundAt: T0 + 7 }]);
+      store.clearAffinity(leg.aLegId, 'a:m');
+      expect(store.routing(leg.aLegId)?.affinity?.candidateKey).to.equal('b:m');
+      store.clearAffinity(leg.aLegId, 'b:m');
+      expect(store.routing(leg.aLegId)).to.deep.equal({ firstConsumed: true, affinity: undefined });
+      store.bindAffinity(leg.aLegId, 'c:m');
+      store.clearAffinity(leg.aLegId);
+      expect(store.routing(leg.aLegId)?.affinity).to.equal(undefined);
+      await store.flush();
+      expect(await store.describeALeg(leg.aLegId, 'alice')).to.deep.include({ first_consumed: true, affinity_candidate_key: null, last_seq: 0, session_id: 'routing' });
+      expect(store.routing('a_missing')).to.equal(undefined);
+    });
+
+    it('expires an A-leg idle for ttl: its session then starts a fresh A-leg', async () => {
+      open({ ttl: 10_000 });
+      const leg = store.resolveALeg('alice', 'idle');
+      store.markFirstConsumed(leg.aLegId);
+      clock.advance(9_999);
+      expect(store.resolveALeg('alice', 'idle').aLegId).to.equal(leg.aLegId); // seen again: the clock restarts
+      clock.advance(9_999);
+      expect(store.resolveALeg('alice', 'idle').aLegId).to.equal(leg.aLegId);
+      clock.advance(10_000);
+      expect(await rows(leg.aLegId)).to.equal(undefined);
+      const fresh = store.resolveALeg('alice', 'idle');
+      expect([fresh.created, fresh.aLegId === leg.aLegId, fresh.sessionId, fresh.firstConsumed]).to.deep.equal([true, false, 'idle', false]);
+      expect(store.resolveALeg('alice', 'idle').aLegId).to.equal(fresh.aLegId);
+    });
+
+    it('never expires an A-leg while one of its attempts runs', async () => {
+      open({ ttl: 1_000 });
+      const leg = store.resolveALeg('alice', 'long-stream');
+      const ticket = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      clock.advance(5_000);
+      expect(store.resolveALeg('alice', 'long-stream').aLegId).to.equal(leg.aLegId);
+      store.finishAttempt(ticket, { outcome: 'success' });
+      expect((await rows(leg.aLegId))?.map((r) => r.outcome)).to.deep.equal(['success']);
+    });
+
+    it('evicts the least recently seen A-leg past max_legs', async () => {
+      open({ max_legs: 3 });
+      const one = store.resolveALeg('alice', 'one');
+      clock.advance(1);
+      const two = store.resolveALeg('alice', 'two');
+      clock.advance(1);
+      const three = store.resolveALeg('bob', 'three');
+      clock.advance(1);
+      store.resolveALeg('alice', 'one'); // seen again: "two" is now the least recently seen
+      clock.advance(1);
+      const four = store.resolveALeg('bob', 'four');
+      await store.flush();
+      expect(await rows(two.aLegId)).to.equal(undefined);
+      expect(store.resolveALeg('alice', 'one').aLegId).to.equal(one.aLegId);
+      expect(store.resolveALeg('bob', 'four').aLegId).to.equal(four.aLegId);
+      expect(store.resolveALeg('bob', 'three').aLegId).to.equal(three.aLegId);
+      expect(store.resolveALeg('alice', 'two').created).to.equal(true);
+    });
+
+    it('stores responses per principal; unknown and foreign ids are a 404 on previous_response_id', async () => {
+      open();
+      const output = reply('Paris.');
+      store.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('Capital of France?')], output, model: 'stub-default', aLegId: 'a_x', sessionId: 's_x' });
+      const loaded = await store.loadResponse('resp_1', 'alice');
+      expect(loaded).to.deep.equal({
+        id: 'resp_1', principal: 'alice', previousResponseId: undefined, aLegId: 'a_x', sessionId: 's_x', model: 'stub-default',
+        input: [user('Capital of France?')], output: JSON.parse(JSON.stringify(output)), reasoningDialect: undefined, createdAt: T0,
+      });
+      const foreign = await expectRejected(store.loadResponse('resp_1', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect([foreign.param, foreign.message]).to.deep.equal(['previous_response_id', "Previous response with id 'resp_1' not found."]);
+      await expectRejected(store.loadResponse('resp_nope', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      await expectRejected(store.loadConversation('resp_1', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+    });
+
+    it('keeps a saved response apart from later changes to the objects it was given', async () => {
+      open();
+      const input = [user('first')];
+      const output = reply('one');
+      store.saveResponse({ id: 'resp_m', principal: 'alice', input, output });
+      (input as Message[]).push(user('sneaky'));
+      output.text = 'changed';
+      const loaded = await store.loadResponse('resp_m', 'alice');
+      expect([loaded.input.length, loaded.output.text]).to.deep.equal([1, 'one']);
+    });
+
+    it('rebuilds a conversation from a chain of previous_response_id', async () => {
+      open();
+      const toolTurn = collectEvents([
+        { type: 'response_started' }, { type: 'reasoning_delta', text: 'need weather' }, { type: 'reasoning_signature', signature: 'sig1' },
+        { type: 'tool_call_started', id: 'call_1', name: 'weather' }, { type: 'tool_call_delta', id: 'call_1', args: '{"city":"Paris"}' },
+        { type: 'tool_call_finished', id: 'call_1' }, { type: 'response_finished', reason: 'tool_calls' },
+      ]);
+      const toolResult: Message = { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_1', content: '18C' }] };
+      store.saveResponse({ id: 'resp_a', principal: 'alice', input: [user('Weather in Paris?')], output: toolTurn, reasoningDialect: 'test.thinking', aLegId: 'a_1', sessionId: 's_1' });
+      clock.advance(1000);
+      store.saveResponse({ id: 'resp_b', principal: 'alice', previousResponseId: 'resp_a', input: [toolResult], output: reply('It is 18C.'), aLegId: 'a_1', sessionId: 's_1' });
+      clock.advance(1000);
+      store.saveResponse({ id: 'resp_c', principal: 'alice', previousResponseId: 'resp_b', input: [user('Thanks!')], output: reply('You are welcome.'), aLegId: 'a_2', sessionId: 's_2' });
+      const conversation = await store.loadConversation('resp_c', 'alice');
+      expect(conversation).to.deep.equal({
+        responseId: 'resp_c', aLegId: 'a_2', sessionId: 's_2',
+        messages: [
+          user('Weather in Paris?'),
+          { role: 'assistant', parts: [
+            { type: 'reasoning', dialect: 'test.thinking', text: 'need weather', signature: 'sig1' },
+            { type: 'tool_call', id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' },
+          ] },
+          toolResult,
+          { role: 'assistant', parts: [{ type: 'text', text: 'It is 18C.' }] },
+          user('Thanks!'),
+          { role: 'assistant', parts: [{ type: 'text', text: 'You are welcome.' }] },
+        ],
+      });
+      const next = emptyCall({ model: 'm', messages: [...conversation.messages, user('And tomorrow?')] });
+      expect(validateCall(next)).to.deep.equal([]);
+      expect((await store.loadConversation('resp_a', 'alice')).messages).to.have.length(2);
+    });
+
+    it('keeps a response for ttl after it was saved, and longer while a later response continues it', async () => {
+      open({ ttl: 10_000 });
+      store.saveResponse({ id: 'resp_old', principal: 'alice', input: [user('1')], output: reply('one') });
+      store.saveResponse({ id: 'resp_lone', principal: 'alice', input: [user('x')], output: reply('x') });
+      clock.advance(6_000);
+      store.saveResponse({ id: 'resp_new', principal: 'alice', previousResponseId: 'resp_old', input: [user('2')], output: reply('two') });
+      clock.advance(5_000); // resp_old and resp_lone are 11 s old, resp_new 5 s
+      await store.flush();
+      await expectRejected(store.loadResponse('resp_lone', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect((await store.loadResponse('resp_old', 'alice')).id).to.equal('resp_old');
+      expect((await store.loadConversation('resp_new', 'alice')).messages).to.have.length(4);
+      clock.advance(5_000);
+      await store.flush();
+      await expectRejected(store.loadConversation('resp_new', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+    });
+
+    it('reports ready while healthy and refuses new work once closed', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      const running = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+      expect(store.status()).to.deep.include({ store: kind, ready: true, state: 'ok', rejected: 0 });
+      await store.flush();
+      await store.close();
+      expect(store.status()).to.deep.include({ ready: false, state: 'closed' });
+      const err = expectLipError(() => store.resolveALeg('alice'), 'LIP_ERR_CONTINUITY_UNAVAILABLE', 503);
+      expect(err.retryAfter).to.equal(1);
+      expectLipError(() => store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' }), 'LIP_ERR_CONTINUITY_UNAVAILABLE', 503);
+      store.finishAttempt(running, { outcome: 'cancelled', reason: 'shutdown' }); // finishing admitted work never throws
+      expect(store.status().rejected).to.equal(2);
+      await store.close();
+    });
+  });
+}

@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import type { ContinuityLogger } from '../../lib/continuity/index.js';
+import { WriteQueue } from '../../lib/continuity/write-queue.js';
+import { VirtualClock } from './virtual-clock.js';
+
+class Refused extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+/**
+ * A sink standing in for the database: it keeps the batches it accepted, and fails while
+ * `down` is set (a transient error) or for records listed in `poison` (a permanent one).
+ */
+function sink() {
+  const batches: string[][] = [];
+  const state = { down: false, poison: new Set<string>(), batches, downAfterPoison: false };
+  const write = (batch: readonly string[]) => {
+    if (state.down) throw new Refused('SQLITE_BUSY');
+    if (batch.some((r) => state.poison.has(r))) {
+      if (batch.length === 1 && state.downAfterPoison) state.down = true;
+      throw new Refused('SQLITE_CONSTRAINT_CHECK');
+    }
+    batches.push([...batch]);
+  };
+  return { state, write };
+}
+
+function logger() {
+  const lines: [string, string, Record<string, unknown> | undefined][] = [];
+  const log: ContinuityLogger = {
+    error: (m, meta) => lines.push(['error', m, meta]),
+    warn: (m, meta) => lines.push(['warn', m, meta]),
+    info: (m, meta) => lines.push(['info', m, meta]),
+  };
+  return { lines, log };
+}
+
+describe('continuity/WriteQueue', () => {
+  let clock: VirtualClock;
+  let db: ReturnType<typeof sink>;
+  let logs: ReturnType<typeof logger>;
+  const queue = (options: { capacity?: number; batchSize?: number; onDrained?: () => void } = {}) => new WriteQueue<string>({
+    write: db.write, isPermanent: (err) => err instanceof Refused && err.code.startsWith('SQLITE_CONSTRAINT'),
+    scheduler: clock, log: logs.log, describe: (r) => `record ${r}`, flushDelayMs: 4, retryBaseMs: 10, retryMaxMs: 50, ...options,
+  });
+
+  beforeEach(() => {
+    clock = new VirtualClock(0);
+    db = sink();
+    logs = logger();
+  });
+
+  it('coalesces records by key and writes them in one batch after the batching window', () => {
+    const q = queue();
+    q.put('a', 'a1');
+    clock.advance(1);
+    q.put('b', 'b1');
+    q.put('a', 'a2'); // replaces a1 in place
+    clock.advance(2);
+    expect([db.state.batches, q.size, q.get('a')]).to.deep.equal([[], 2, 'a2']);
+    clock.advance(1);
+    expect([db.state.batches, q.size, q.status().last_flush_at, q.status().written]).to.deep.equal([[['a2', 'b1']], 0, 4, 2]);
+    expect(clock.scheduled).to.equal(0);
+  });
+
+  it('splits a long queue into batches, one per turn, without waiting between them', () => {
+    const drained: number[] = [];
+    const q = queue({ batchSize: 2, onDrained: () => drained.push(clock.now()) });
+    for (const r of ['1', '2', '3', '4', '5']) q.put(r, r);
+    clock.advance(4);
+    expect(db.state.batches).to.deep.equal([['1', '2'], ['3', '4'], ['5']]);
+    expect(drained).to.deep.equal([4]);
+  });
+
+  it('keeps records through a transient failure and retries with exponential backoff up to the cap', () => {
+    const q = queue();
+    db.state.down = true;
+    q.put('a', 'a');
+    const failuresAt: number[] = [];
+    for (let t = 1; t <= 200; t++) {
+      const before = q.status().write_errors;
+      clock.advance(1);
+      if (q.status().write_errors > before) failuresAt.push(clock.now());
+    }
+    // first write at 4, then 10, 20, 40 and 50, 50, ... later
+    expect(failuresAt).to.deep.equal([4, 14, 34, 74, 124, 174]);
+    expect(q.status()).to.deep.include({ pending: 1, failing: true, write_errors: 6, last_error: 'SQLITE_BUSY: SQLITE_BUSY', last_error_at: 174 });
+    expect(logs.lines.map((l) => l[2]?.retry_in_ms)).to.deep.equal([10, 20, 40, 50, 50, 50]);
+    db.state.down = false;
+    clock.advance(50);
+    expect([db.state.batches, q.status().failing, q.size]).to.deep.equal([[['a']], false, 0]);
+    expect(logs.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 6, pending: 0 }]);
+  });
+
+  it('accepts records while failing, past capacity, and reports itself full', () => {
+    const q = queue({ capacity: 2 });
+    db.state.down = true;
+    q.put('a', 'a');
+    expect(q.full).to.equal(false);
+    q.put('b', 'b');
+    expect(q.full).to.equal(true);
+    q.put('c', 'c');
+    expect([q.size, q.full]).to.deep.equal([3, true]);
+    db.state.down = false;
+    clock.advance(4);
+    expect([db.state.batches, q.full]).to.deep.equal([[['a', 'b', 'c']], false]);
+  });
+
+  it('isolates a record refused for itself, logs it by name, and writes the rest', () => {
+    const q = queue();
+    db.state.poison.add('bad');
+    for (const r of ['one', 'bad', 'two']) q.put(r, r);
+    clock.advance(4);
+    expect(db.state.batches).to.deep.equal([['one'], ['two']]);
+    expect(q.status()).to.deep.include({ pending: 0, failed_records: 1, written: 2, failing: false });
+    expect(logs.lines).to.deep.equal([['error', 'continuity record refused by the database; it is not stored', { record: 'record bad', error: 'SQLITE_CONSTRAINT_CHECK: SQLITE_CONSTRAINT_CHECK' }]]);
+  });
+
+  it('stops isolating and keeps the remainder when the database goes down midway', () => {
+    const q = queue();
+    db.state.poison.add('bad');
+    db.state.downAfterPoison = true;
+    for (const r of ['bad', 'next']) q.put(r, r);
+    clock.advance(4);
+    expect([q.size, q.get('next'), q.status().failed_records, q.status().failing]).to.deep.equal([1, 'next', 1, true]);
+  });
+
+  it('flushNow writes everything at once and reports whether it could', () => {
+    const q = queue({ batchSize: 1 });
+    q.put('a', 'a');
+    q.put('b', 'b');
+    expect(q.flushNow()).to.equal(true);
+    expect(db.state.batches).to.deep.equal([['a'], ['b']]);
+    db.state.down = true;
+    q.put('c', 'c');
+    expect([q.flushNow(), q.size]).to.deep.equal([false, 1]);
+  });
+
+  it('close writes what it can, stops the timer and says how many records are left', () => {
+    const q = queue();
+    q.put('a', 'a');
+    expect(q.close()).to.equal(0);
+    expect([db.state.batches, clock.scheduled]).to.deep.equal([[['a']], 0]);
+    const failing = queue();
+    db.state.down = true;
+    failing.put('b', 'b');
+    expect(failing.close()).to.equal(1);
+    clock.advance(1_000);
+    expect(failing.status().write_errors).to.equal(1);
+  });
+});

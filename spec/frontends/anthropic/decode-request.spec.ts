@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { decodeMessagesRequest } from '../../../lib/frontends/anthropic/index.js';
+
+const base = { model: 'claude-x', max_tokens: 256 };
+const decode = (body: Record<string, unknown>) => decodeMessagesRequest({ ...base, ...body }).call;
+
+function decodeError(body: unknown): LipError {
+  try {
+    decodeMessagesRequest(body);
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('expected the request to be rejected');
+}
+
+describe('frontends/anthropic decodeMessagesRequest', () => {
+  it('maps system (string or blocks), text, options and metadata.user_id', () => {
+    const call = decode({
+      system: [{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Be kind.', cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true, temperature: 0.3, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' },
+    });
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Be kind.' }]);
+    expect(call.messages).to.deep.equal([{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]);
+    expect(call).to.deep.include({ model: 'claude-x', stream: true, user: 'u-1' });
+    expect(call.options).to.deep.equal({ maxOutputTokens: 256, temperature: 0.3, topP: 0.9, topK: 40, stopSequences: ['END'] });
+    expect(decode({ system: 'Short.', messages: [{ role: 'user', content: 'x' }] }).system).to.deep.equal([{ type: 'text', text: 'Short.' }]);
+  });
+
+  it('maps images and documents from base64, URL and plain-text sources', () => {
+    const big = 'A'.repeat(2 * 1024 * 1024); // no small per-part cap: only the body limit applies
+    const call = decode({
+      messages: [{
+        role: 'user',
+        content: [
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: big } },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/a.jpg' } },
+          { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'spec.pdf' },
+          { type: 'document', source: { type: 'url', url: 'https://example.com/b.pdf' } },
+          { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+        ],
+      }],
+    });
+    expect(call.messages[0]!.parts).to.deep.equal([
+      { type: 'image', data: big, mediaType: 'image/png' },
+      { type: 'image', url: 'https://example.com/a.jpg' },
+      { type: 'file', data: 'JVBERi0=', mediaType: 'application/pdf', filename: 'spec.pdf' },
+      { type: 'file', url: 'https://example.com/b.pdf', mediaType: 'application/pdf' },
+      { type: 'file', data: Buffer.from('plain words').toString('base64'), mediaType: 'text/plain' },
+    ]);
+  });
+
+  it('keeps thinking blocks with their signatures (also empty thinking), redacted thinking and tool use in order', () => {
+    const call = decode({
+      messages: [
+        { role: 'user', content: 'weather?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Need the tool.', signature: 'sig-a' },
+            { type: 'thinking', thinking: '', signature: 'sig-empty' },
+            { type: 'redacted_thinking', data: 'ENCRYPTED' },
+            { type: 'text', text: 'Checking.' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
+      ],
+    });
+    expect(call.messages[1]).to.deep.equal({
+      role: 'assistant',
+      parts: [
+        { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'Need the tool.', signature: 'sig-a' },
+        { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: '', signature: 'sig-empty' },
+        { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'ENCRYPTED' },
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool_call', id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+      ],
+    });
+  });
+
+  it('splits a user message into tool results and user content, in place', () => {
+    const call = decode({
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'a', input: {} }, { type: 'tool_use', id: 't2', name: 'b', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: 'sunny' },
+            { type: 'tool_result', tool_use_id: 't2', content: [{ type: 'text', text: 'boom' }], is_error: true },
+            { type: 'text', text: 'and now?' },
+          ],
+        },
+      ],
+    });
+    expect(call.messages.slice(2)).to.deep.equal([
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 't1', content: 'sunny' }, { type: 'tool_result', callId: 't2', content: [{ type: 'text', text: 'boom' }], isError: true }] },
+      { role: 'user', parts: [{ type: 'text', text: 'and now?' }] },
+    ]);
+  });
+
+  it('maps tools, tool_choice (with disable_parallel_tool_use) and thinking', () => {
+    const tools = [{ name: 'get_weather', description: 'd', input_schema: { type: 'object', properties: {} } }];
+    const messages = [{ role: 'user', content: 'x' }];
+    expect(decode({ messages, tools }).tools).to.deep.equal([{ name: 'get_weather', description: 'd', parameters: { type: 'object', properties: {} } }]);
+    expect(decode({ messages, tools, tool_choice: { type: 'any' } }).toolChoice).to.deep.equal({ type: 'any' });
+    expect(decode({ messages, tools, tool_choice: { type: 'none' } }).toolChoice).to.deep.equal({ type: 'none' });
+    const named = decode({ messages, tools, tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true } });
+    expect(named.toolChoice).to.deep.equal({ type: 'tool', name: 'get_weather' });
+    expect(named.options.parallelToolCalls).to.equal(false);
+    expect(decode({ messages, thinking: { type: 'enabled', budget_tokens: 2048 } }).options.reasoning).to.deep.equal({ budgetTokens: 2048, includeThoughts: true });
+    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ includeThoughts: true, effort: 'high' });
+    expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
+  });
+
+  it('names the offending field, in the client notation, for unknown and misplaced blocks', () => {
+    const unknown = decodeError({ ...base, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: [{ type: 'foo' }] }] });
+    expect(unknown).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[2].content[0].type' });
+    expect(unknown.message).to.equal('messages[2].content[0].type: unknown block type "foo"');
+    const misplaced = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] });
+    expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
+    const server = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: {} }] }] });
+    expect(server).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
+    expect(nested.param).to.equal('messages[0].content[0].content[0].type');
+  });
+
+  it('rejects schema violations with a 400 naming the field', () => {
+    expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
+    expect(decodeError({ ...base, messages: [{ role: 'system', content: 'x' }] }).param).to.equal('messages[0].role');
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'w', type: 'web_search_20250305' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: [] }] }).message).to.equal('messages[0].content: must not be empty');
+  });
+});

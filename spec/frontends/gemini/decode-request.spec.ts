@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { decodeGenerateContent, geminiFrontend } from '../../../lib/frontends/gemini/index.js';
+
+const decode = (body: Record<string, unknown>, stream = false) => decodeGenerateContent(body, 'gemini-x', stream).call;
+const user = (text: string) => ({ role: 'user', parts: [{ text }] });
+
+function decodeError(body: unknown): LipError {
+  try {
+    decodeGenerateContent(body, 'm', false);
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('expected the request to be rejected');
+}
+
+describe('frontends/gemini decodeGenerateContent', () => {
+  it('matches model ids that contain ":" and "/" (percent-encoded or not) and picks the method', () => {
+    const [generate, stream] = geminiFrontend.routes;
+    expect(generate!.match!('/v1beta/models/stub:stub-default:generateContent')).to.deep.equal({ model: 'stub:stub-default' });
+    expect(generate!.match!('/v1beta/models/openrouter:meta/llama-3:8b:generateContent')).to.deep.equal({ model: 'openrouter:meta/llama-3:8b' });
+    expect(generate!.match!('/v1beta/models/stub%3Astub-default:generateContent')).to.deep.equal({ model: 'stub:stub-default' });
+    expect(generate!.match!('/v1/models/gemini-2.5-flash:generateContent')).to.deep.equal({ model: 'gemini-2.5-flash' });
+    expect(generate!.match!('/v1beta/models/x:streamGenerateContent')).to.equal(undefined);
+    expect(stream!.match!('/v1beta/models/x:streamGenerateContent')).to.deep.equal({ model: 'x' });
+    expect(stream!.match!('/v1beta/models/x:countTokens')).to.equal(undefined);
+    expect(generate!.match!('/v1beta/models')).to.equal(undefined);
+  });
+
+  it('maps systemInstruction, generationConfig (thinking, JSON output) and the path model and mode', () => {
+    const call = decode({
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+      contents: [user('hi')],
+      generationConfig: {
+        temperature: 0.2, topP: 0.9, topK: 32, maxOutputTokens: 100, stopSequences: ['END'], seed: 7, presencePenalty: 0.5,
+        responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING', nullable: true } } },
+        thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
+      },
+    }, true);
+    expect(call).to.deep.include({ model: 'gemini-x', stream: true });
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Be brief.' }]);
+    expect(call.options).to.deep.equal({
+      temperature: 0.2, topP: 0.9, topK: 32, maxOutputTokens: 100, stopSequences: ['END'], seed: 7, presencePenalty: 0.5,
+      reasoning: { budgetTokens: 1024, includeThoughts: true },
+      responseFormat: { type: 'json_schema', schema: { type: 'object', properties: { a: { type: ['string', 'null'] } } } },
+    });
+    expect(decode({ contents: [user('x')], generationConfig: { thinkingConfig: { thinkingBudget: -1, thinkingLevel: 'HIGH' } } }).options.reasoning).to.deep.equal({ effort: 'high' });
+  });
+
+  it('accepts snake_case field names, as Google\'s own examples use them', () => {
+    const call = decode({
+      system_instruction: { parts: [{ text: 'S' }] },
+      contents: [{ role: 'user', parts: [{ inline_data: { mime_type: 'image/png', data: 'iVBO' } }, { text: 'what is it?' }] }],
+      generation_config: { max_output_tokens: 9 },
+      tools: [{ function_declarations: [{ name: 'f', parameters: { type: 'OBJECT', properties: { snake_case_arg: { type: 'STRING' } } } }] }],
+    });
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'S' }]);
+    expect(call.messages[0]!.parts).to.deep.equal([{ type: 'image', data: 'iVBO', mediaType: 'image/png' }, { type: 'text', text: 'what is it?' }]);
+    expect(call.options.maxOutputTokens).to.equal(9);
+    expect(call.tools).to.deep.equal([{ name: 'f', parameters: { type: 'object', properties: { snake_case_arg: { type: 'string' } } } }]);
+  });
+
+  it('keeps thoughts with their signatures, signed function calls and pairs responses with calls', () => {
+    const call = decode({
+      contents: [
+        user('weather?'),
+        {
+          role: 'model',
+          parts: [
+            { text: 'Let me ', thought: true }, { text: 'think.', thought: true }, { text: '', thought: true, thoughtSignature: 'sig-t' },
+            { text: 'Checking.', thoughtSignature: 'sig-text' },
+            { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'sig-fc' },
+            { functionCall: { id: 'fc-2', name: 'get_time', args: {} } },
+          ],
+        },
+        { role: 'user', parts: [{ functionResponse: { id: 'fc-2', name: 'get_time', response: { t: '12:00' } } }, { functionResponse: { name: 'get_weather', response: { sky: 'clear' } } }] },
+      ],
+    });
+    expect(call.messages[1]!.parts).to.deep.equal([
+      { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Let me think.', signature: 'sig-t' },
+      { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: '', signature: 'sig-text' },
+      { type: 'text', text: 'Checking.' },
+      { type: 'tool_call', id: 'call_gemini_1', name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'sig-fc' },
+      { type: 'tool_call', id: 'fc-2', name: 'get_time', arguments: '{}' },
+    ]);
+    expect(call.messages[2]).to.deep.equal({
+      role: 'tool',
+      parts: [
+        { type: 'tool_result', callId: 'fc-2', name: 'get_time', content: '{"t":"12:00"}' },
+        { type: 'tool_result', callId: 'call_gemini_1', name: 'get_weather', content: '{"sky":"clear"}' },
+      ],
+    });
+  });
+
+  it('folds consecutive model turns (a streamed turn in a chat history) into one assistant message', () => {
+    const call = decode({
+      contents: [user('x'), { role: 'model', parts: [{ text: 'Let ', thought: true }] }, { role: 'model', parts: [{ text: 'me.', thought: true, thoughtSignature: 's' }] },
+        { role: 'model', parts: [{ text: 'Done' }] }, { role: 'model', parts: [{ text: '' }] }, user('y')],
+    });
+    expect(call.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'user']);
+    expect(call.messages[1]!.parts).to.deep.equal([
+      { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Let me.', signature: 's' },
+      { type: 'text', text: 'Done' }, { type: 'text', text: '' },
+    ]);
+  });
+
+  it('maps inline and file data, function declarations and toolConfig', () => {
+    const call = decode({
+      contents: [{ parts: [
+        { inlineData: { mimeType: 'application/pdf', data: 'JVBERi0=' } },
+        { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/a.jpg' } },
+        { fileData: { fileUri: 'gs://bucket/doc.pdf', mimeType: 'application/pdf' } },
+      ] }],
+      tools: [{ functionDeclarations: [{ name: 'a', parametersJsonSchema: { type: 'object', properties: { Q: { type: 'string' } } } }, { name: 'b', description: 'B' }] }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['b'] } },
+    });
+    expect(call.messages[0]).to.deep.equal({ role: 'user', parts: [
+      { type: 'file', data: 'JVBERi0=', mediaType: 'application/pdf' },
+      { type: 'image', url: 'https://example.com/a.jpg', mediaType: 'image/jpeg' },
+      { type: 'file', url: 'gs://bucket/doc.pdf', mediaType: 'application/pdf' },
+    ] });
+    expect(call.tools).to.deep.equal([
+      { name: 'a', parameters: { type: 'object', properties: { Q: { type: 'string' } } } },
+      { name: 'b', description: 'B', parameters: { type: 'object', properties: {} } },
+    ]);
+    expect(call.toolChoice).to.deep.equal({ type: 'tool', name: 'b' });
+    const mode = (m: string) => decode({ contents: [user('x')], toolConfig: { functionCallingConfig: { mode: m } } }).toolChoice;
+    expect([mode('ANY'), mode('NONE'), mode('AUTO')]).to.deep.equal([{ type: 'any' }, { type: 'none' }, { type: 'auto' }]);
+  });
+
+  it('names the offending field in its errors', () => {
+    expect(decodeError({ contents: [{ role: 'user', parts: [{ foo: 1 }] }] })).to.deep.include({
+      status: 400, param: 'contents[0].parts[0]', message: 'contents[0].parts[0]: must have text, inlineData, fileData, functionCall or functionResponse',
+    });
+    expect(decodeError({ contents: [{ role: 'user', parts: [{ executableCode: { code: 'x' } }] }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'contents[0].parts[0].executableCode' });
+    expect(decodeError({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }).message).to.equal('contents[0].role: must be "user" or "model" (got "system")');
+    expect(decodeError({ contents: [user('x')], tools: [{ googleSearch: {} }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleSearch' });
+    expect(decodeError({ contents: [user('x')], generationConfig: { candidateCount: 2 } }).param).to.equal('generationConfig.candidateCount');
+    expect(decodeError({ contents: 'hi' }).message).to.equal('contents: must be an array (got "hi")');
+    expect(decodeError({}).message).to.equal('contents: is required');
+    expect(decodeError({ contents: [{ role: 'user', parts: [] }] }).param).to.equal('contents[0].parts');
+  });
+});

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { REASONING_DIALECTS, collectEvents, emptyCall, type LipEvent } from '../../../lib/canonical/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { GeminiStreamEncoder, encodeGeminiError, encodeGenerateContentResponse, geminiUsage } from '../../../lib/frontends/gemini/index.js';
+import type { EncodeContext } from '../../../lib/frontends/protocol.js';
+import { wrapReasoning } from '../../../lib/frontends/reasoning-envelope.js';
+import { parseSse } from '../../helpers/sse-client.js';
+
+const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), hints: {}, requestId: 'r', created: 1700000000 };
+const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
+
+function stream(events: readonly LipEvent[], failure?: LipError): Record<string, any>[] {
+  const encoder = new GeminiStreamEncoder(context);
+  const text = events.map((e) => encoder.event(e)).join('') + (failure ? encoder.error(failure) : encoder.end());
+  const messages = parseSse(text).messages;
+  expect(messages.every((m) => m.event === 'message'), 'data-only frames').to.equal(true);
+  return messages.map((m) => JSON.parse(m.data));
+}
+
+const parts = (chunks: Record<string, any>[]) => chunks.flatMap((c) => c.candidates?.[0]?.content?.parts ?? []);
+
+describe('frontends/gemini encoders', () => {
+  it('streams one chunk per delta, the same modelVersion and responseId, and a last chunk with finishReason and usage', () => {
+    const chunks = stream([...start, { type: 'text_delta', text: 'Hel' }, { type: 'text_delta', text: 'lo' }, { type: 'usage', usage: { inputTokens: 5, outputTokens: 2 } }, { type: 'response_finished', reason: 'stop' }]);
+    expect(chunks).to.have.length(3);
+    expect(new Set(chunks.map((c) => c.responseId)).size).to.equal(1);
+    expect(chunks.every((c) => c.modelVersion === 'gemini-x')).to.equal(true);
+    expect(chunks[0]).to.deep.equal({ candidates: [{ content: { parts: [{ text: 'Hel' }], role: 'model' }, index: 0 }], modelVersion: 'gemini-x', responseId: chunks[0]!.responseId });
+    expect(chunks[2]!.candidates[0]).to.deep.equal({ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'STOP', index: 0 });
+    expect(chunks[2]!.usageMetadata).to.deep.equal({ promptTokenCount: 5, candidatesTokenCount: 2, totalTokenCount: 7 });
+    expect(chunks.slice(0, 2).some((c) => 'usageMetadata' in c || 'finishReason' in c.candidates[0])).to.equal(false);
+  });
+
+  it('streams thoughts as thought parts, a signature (or wrapped self-contained opaque reasoning) as an empty signed thought, each tool call whole when it finishes', () => {
+    const chunks = stream([
+      ...start, { type: 'reasoning_delta', text: 'hmm' }, { type: 'reasoning_signature', signature: 'sig' },
+      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'not carried: must return with its signed thinking' },
+      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc', id: 'rs_1' },
+      { type: 'tool_call_started', id: 'a', name: 'wa', signature: 'sig-a' }, { type: 'tool_call_started', id: 'b', name: 'wb' },
+      { type: 'tool_call_delta', id: 'a', args: '{"x":' }, { type: 'tool_call_delta', id: 'b', args: '[1]' }, { type: 'tool_call_delta', id: 'a', args: '1}' },
+      { type: 'tool_call_finished', id: 'b' }, { type: 'tool_call_finished', id: 'a' }, { type: 'response_finished', reason: 'tool_calls' },
+    ]);
+    expect(parts(chunks)).to.deep.equal([
+      { text: 'hmm', thought: true },
+      { text: '', thought: true, thoughtSignature: 'sig' },
+      { text: '', thought: true, thoughtSignature: wrapReasoning({ dialect: REASONING_DIALECTS.openaiResponses, data: 'enc', id: 'rs_1' }) },
+      { functionCall: { id: 'b', name: 'wb', args: { value: [1] } } },
+      { functionCall: { id: 'a', name: 'wa', args: { x: 1 } }, thoughtSignature: 'sig-a' },
+      { text: '' },
+    ]);
+    expect(chunks.at(-1)!.candidates[0].finishReason).to.equal('STOP');
+  });
+
+  it('maps finish reasons, keeping Gemini\'s own when the backend gave one', () => {
+    const reason = (finish: LipEvent) => stream([...start, { type: 'text_delta', text: 'x' }, finish]).at(-1)!.candidates[0].finishReason;
+    expect(reason({ type: 'response_finished', reason: 'length' })).to.equal('MAX_TOKENS');
+    expect(reason({ type: 'response_finished', reason: 'content_filter' })).to.equal('SAFETY');
+    expect(reason({ type: 'response_finished', reason: 'content_filter', raw: 'RECITATION' })).to.equal('RECITATION');
+    expect(reason({ type: 'response_finished', reason: 'stop_sequence' })).to.equal('STOP');
+    expect(reason({ type: 'response_finished', reason: 'other', raw: 'MALFORMED_FUNCTION_CALL' })).to.equal('MALFORMED_FUNCTION_CALL');
+    expect(reason({ type: 'response_finished', reason: 'other', raw: 'end_turn' })).to.equal('OTHER');
+  });
+
+  it('ends a failed stream with Google\'s error object after the output so far', () => {
+    const chunks = stream([...start, { type: 'text_delta', text: 'par' }], new LipError('LIP_ERR_UPSTREAM_RESET', 'reset'));
+    expect(chunks.at(-1)).to.deep.equal({ error: { code: 502, message: 'reset', status: 'INTERNAL', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'LIP_ERR_UPSTREAM_RESET', domain: 'lip' }] } });
+  });
+
+  it('converts usage: candidatesTokenCount excludes thoughts, promptTokenCount includes cached content', () => {
+    expect(geminiUsage({ inputTokens: 100, cacheReadTokens: 60, cacheWriteTokens: 10, outputTokens: 20, reasoningTokens: 5, totalTokens: 120 })).to.deep.equal({
+      promptTokenCount: 100, candidatesTokenCount: 15, totalTokenCount: 120, cachedContentTokenCount: 60, thoughtsTokenCount: 5,
+    });
+  });
+
+  it('encodes a collected response with parts in order', () => {
+    const body = encodeGenerateContentResponse(collectEvents([
+      ...start, { type: 'reasoning_delta', text: 'r' }, { type: 'reasoning_signature', signature: 's' }, { type: 'text_delta', text: 'T' },
+      { type: 'tool_call_started', id: 'c', name: 'n', signature: 'sc' }, { type: 'tool_call_delta', id: 'c', args: '{"k":1}' }, { type: 'tool_call_finished', id: 'c' },
+      { type: 'response_finished', reason: 'length' },
+    ]), context);
+    expect(body.candidates).to.deep.equal([{
+      content: { role: 'model', parts: [{ text: 'r', thought: true, thoughtSignature: 's' }, { text: 'T' }, { functionCall: { id: 'c', name: 'n', args: { k: 1 } }, thoughtSignature: 'sc' }] },
+      finishReason: 'MAX_TOKENS', index: 0,
+    }]);
+    expect(body).to.not.have.property('usageMetadata');
+    const empty = encodeGenerateContentResponse(collectEvents([...start, { type: 'response_finished', reason: 'stop' }]), context);
+    expect((empty.candidates as { content: unknown }[])[0]!.content).to.deep.equal({ parts: [{ text: '' }], role: 'model' });
+  });
+
+  it('wraps errors in Google\'s envelope with the field that caused them', () => {
+    expect(encodeGeminiError(new LipError('LIP_ERR_REQUEST_INVALID', 'contents: is required', { param: 'contents' }))).to.deep.equal({
+      status: 400,
+      body: { error: { code: 400, message: 'contents: is required', status: 'INVALID_ARGUMENT', details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'LIP_ERR_REQUEST_INVALID', domain: 'lip' },
+        { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'contents', description: 'contents: is required' }] },
+      ] } },
+    });
+    expect((encodeGeminiError(new LipError('LIP_ERR_ROUTE_RATE_LIMITED', 'slow down', { retryAfter: 3 })))).to.deep.include({ status: 429, headers: { 'retry-after': '3' } });
+  });
+});

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { REASONING_DIALECTS, collectEvents, type LipEvent } from '../../../lib/canonical/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { ResponsesStreamEncoder, decodeResponsesRequest, encodeResponsesError, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
+import type { EncodeContext } from '../../../lib/frontends/protocol.js';
+import { checkResponsesWire } from './wire-check.js';
+
+const decoded = decodeResponsesRequest({ model: 'gpt-x', input: 'hi', instructions: 'Be brief.', tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }] });
+const context: EncodeContext = { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1700000000 };
+const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
+
+function stream(events: readonly LipEvent[], failure?: LipError) {
+  const encoder = new ResponsesStreamEncoder(context);
+  return checkResponsesWire(events.map((e) => encoder.event(e)).join('') + (failure ? encoder.error(failure) : encoder.end()));
+}
+
+describe('frontends/openai-responses encoders', () => {
+  it('streams created, in_progress, the message item with its part and deltas, and completed with usage', () => {
+    const events = stream([...start, { type: 'text_delta', text: 'Hel' }, { type: 'text_delta', text: 'lo' }, { type: 'usage', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 1 } }, { type: 'response_finished', reason: 'stop' }]);
+    expect(events.map((e) => e.event)).to.deep.equal([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      'response.output_text.delta', 'response.output_text.delta', 'response.output_text.done', 'response.content_part.done',
+      'response.output_item.done', 'response.completed',
+    ]);
+    const created = events[0]!.data.response;
+    expect(created).to.deep.include({ object: 'response', created_at: 1700000000, status: 'in_progress', model: 'gpt-x', instructions: 'Be brief.', output: [], usage: null });
+    expect(created.tools).to.deep.equal([{ type: 'function', name: 'w', parameters: { type: 'object' } }]);
+    expect(events[6]!.data).to.deep.include({ text: 'Hello', content_index: 0, output_index: 0 });
+    const done = events.at(-1)!.data.response;
+    expect(done.id).to.equal(created.id);
+    expect(done.status).to.equal('completed');
+    expect(done.output).to.deep.equal([{ id: done.output[0].id, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'Hello' }] }]);
+    expect(done.usage).to.deep.equal({ input_tokens: 5, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 });
+  });
+
+  it('streams reasoning as one summary part, closed before text, with encrypted content from the same item', () => {
+    const events = stream([
+      ...start, { type: 'reasoning_delta', text: 'think' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'ENC', id: 'rs_up' },
+      { type: 'text_delta', text: 'ok' }, { type: 'response_finished', reason: 'stop' },
+    ]);
+    expect(events.slice(2, 8).map((e) => e.event)).to.deep.equal([
+      'response.output_item.added', 'response.reasoning_summary_part.added', 'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done',
+    ]);
+    expect(events[7]!.data.item).to.deep.include({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'think' }], encrypted_content: 'ENC' });
+  });
+
+  it('streams interleaved parallel function calls, each at its own output_index, and closes text before the first', () => {
+    const events = stream([
+      ...start, { type: 'text_delta', text: 'Both.' },
+      { type: 'tool_call_started', id: 'call_a', name: 'wa' }, { type: 'tool_call_started', id: 'call_b', name: 'wb' },
+      { type: 'tool_call_delta', id: 'call_a', args: '{"x":' }, { type: 'tool_call_delta', id: 'call_b', args: '{}' }, { type: 'tool_call_delta', id: 'call_a', args: '1}' },
+      { type: 'tool_call_finished', id: 'call_b' }, { type: 'tool_call_finished', id: 'call_a' }, { type: 'response_finished', reason: 'tool_calls' },
+    ]);
+    const output = events.at(-1)!.data.response.output;
+    expect(output.map((o: { type: string }) => o.type)).to.deep.equal(['message', 'function_call', 'function_call']);
+    expect(output.slice(1).map((o: Record<string, unknown>) => [o.call_id, o.name, o.arguments, o.status])).to.deep.equal([['call_a', 'wa', '{"x":1}', 'completed'], ['call_b', 'wb', '{}', 'completed']]);
+    const argsDone = events.filter((e) => e.event === 'response.function_call_arguments.done').map((e) => [e.data.output_index, e.data.arguments]);
+    expect(argsDone).to.deep.equal([[2, '{}'], [1, '{"x":1}']]);
+    const firstCall = events.findIndex((e) => e.event === 'response.output_item.added' && e.data.item.type === 'function_call');
+    expect(events.findIndex((e) => e.event === 'response.output_item.done' && e.data.item.type === 'message')).to.be.lessThan(firstCall);
+  });
+
+  it('ends a length stop with response.incomplete and an incomplete message', () => {
+    const events = stream([...start, { type: 'text_delta', text: 'cut' }, { type: 'response_finished', reason: 'length' }]);
+    const last = events.at(-1)!;
+    expect(last.event).to.equal('response.incomplete');
+    expect(last.data.response).to.deep.include({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    expect(last.data.response.output[0].status).to.equal('incomplete');
+  });
+
+  it('fails after output with response.failed (output so far) and then an error event', () => {
+    const events = stream([...start, { type: 'text_delta', text: 'par' }, { type: 'tool_call_started', id: 'c', name: 'n' }], new LipError('LIP_ERR_UPSTREAM_RESET', 'reset'));
+    const failed = events.at(-2)!;
+    expect(failed.event).to.equal('response.failed');
+    expect(failed.data.response).to.deep.include({ status: 'failed', error: { code: 'LIP_ERR_UPSTREAM_RESET', message: 'reset' } });
+    expect(failed.data.response.output.map((o: { type: string; status: string }) => [o.type, o.status])).to.deep.equal([['message', 'completed'], ['function_call', 'incomplete']]);
+    expect(events.at(-1)!.data).to.deep.equal({
+      type: 'error', sequence_number: events.length - 1, code: 'LIP_ERR_UPSTREAM_RESET', message: 'reset', param: null,
+      error: { type: 'api_error', code: 'LIP_ERR_UPSTREAM_RESET', message: 'reset', param: null },
+    });
+  });
+
+  it('encodes a collected response: items in order, encrypted reasoning joined to its summary', () => {
+    const body = encodeResponsesResponse(collectEvents([
+      ...start, { type: 'reasoning_delta', text: 'r' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'E' },
+      { type: 'reasoning_signature', signature: 'foreign' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'R' },
+      { type: 'text_delta', text: 'T' },
+      { type: 'tool_call_started', id: 'c', name: 'n' }, { type: 'tool_call_delta', id: 'c', args: '{}' }, { type: 'tool_call_finished', id: 'c' },
+      { type: 'response_finished', reason: 'stop' },
+    ]), context);
+    const output = body.output as Record<string, unknown>[];
+    expect(output.map((o) => o.type)).to.deep.equal(['reasoning', 'message', 'function_call']);
+    expect(output[0]).to.deep.include({ summary: [{ type: 'summary_text', text: 'r' }], encrypted_content: 'E' });
+    expect(output[2]).to.deep.include({ call_id: 'c', name: 'n', arguments: '{}', status: 'completed' });
+    expect(body).to.deep.include({ status: 'completed', usage: null, object: 'response' });
+  });
+
+  it('uses the context id factory for every id (golden files)', () => {
+    let n = 0;
+    const encoder = new ResponsesStreamEncoder({ ...context, newId: (prefix) => `${prefix}${++n}` });
+    const events = checkResponsesWire([...start, { type: 'text_delta', text: 'x' } as LipEvent].map((e) => encoder.event(e)).join('') + encoder.end());
+    expect(events[0]!.data.response.id).to.equal('resp_1');
+    expect(events.at(-1)!.data.response.output[0].id).to.equal('msg_2');
+  });
+
+  it('wraps errors in OpenAI\'s envelope', () => {
+    expect(encodeResponsesError(new LipError('LIP_ERR_REQUEST_INVALID', 'input: is required', { param: 'input' }))).to.deep.equal({
+      status: 400, body: { error: { message: 'input: is required', type: 'invalid_request_error', param: 'input', code: 'LIP_ERR_REQUEST_INVALID' } },
+    });
+  });
+});
