@@ -13,7 +13,8 @@ export interface Runtime {
   readonly executor: Executor;
   /** A-legs, attempt lineage, stored responses. */
   readonly continuity: ContinuityStore;
-  close(): Promise<void>;
+  /** Releases the backends and the store, unless `keep` is that store (handed on by a reload). */
+  close(options?: { keep?: ContinuityStore }): Promise<void>;
 }
 
 export interface RuntimeDeps {
@@ -25,8 +26,8 @@ export interface RuntimeDeps {
   /** Where stores report their failures. */
   readonly logger?: ContinuityLogger;
   /**
-   * A continuity store to share instead of opening one (a reload with unchanged `continuity`
-   * settings keeps the running store: one writer per SQLite file). Not closed by this runtime.
+   * A continuity store to take over instead of opening one (a reload with unchanged
+   * `continuity` settings keeps the running store: one writer per SQLite file).
    */
   readonly continuity?: ContinuityStore;
 }
@@ -50,7 +51,6 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
  * tests pass scripted ones): the continuity store and the executor.
  */
 export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backend>, deps: RuntimeDeps = {}): Runtime {
-  const owned = deps.continuity === undefined;
   const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
     ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}),
   });
@@ -59,8 +59,8 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     backends,
     continuity,
     executor: new Executor(config, backends, { ...deps, continuity }),
-    async close() {
-      await Promise.all([...[...backends.values()].map((b) => b.close?.()), owned ? continuity.close() : undefined]);
+    async close(options = {}) {
+      await Promise.all([...[...backends.values()].map((b) => b.close?.()), options.keep === continuity ? undefined : continuity.close()]);
     },
   };
 }

@@ -83,7 +83,7 @@ export class LipServer {
     this.runtime = next;
     this.table = routeTable(next);
     this.auth = new Authenticator(next.config.auth.api_keys);
-    await previous.close();
+    await previous.close({ keep: next.continuity });
   }
 
   /**
