@@ -22,6 +22,17 @@ export interface Backend {
   stream(call: Call, target: Target): Observable<LipEvent>;
   /** Releases pooled connections (config reload, shutdown). */
   close?(): Promise<void>;
+  /** Asks the upstream for its model list (`lip inventory --live`). */
+  listModels?(signal?: AbortSignal): Promise<string[]>;
+}
+
+/** `http_client` settings (CONTRACT section 3); durations in milliseconds. */
+export interface HttpClientSettings {
+  readonly trust_environment_proxy: boolean;
+  readonly connect_timeout: number;
+  readonly headers_timeout: number;
+  readonly body_timeout: number;
+  readonly connections_per_origin: number;
 }
 
 /** Shared services handed to backend factories. */
@@ -29,6 +40,13 @@ export interface BackendDeps {
   /** Time source for delays (tests pass a TestScheduler). */
   readonly scheduler?: SchedulerLike;
   readonly env?: NodeJS.ProcessEnv;
+  /** Upstream HTTP settings; the documented defaults when absent. */
+  readonly http?: HttpClientSettings;
+  /**
+   * Reads an API key pool from the environment: `NAME`, then `NAME_2` ... `NAME_32` (CONTRACT
+   * section 6). Injected by the runtime so that backends never import configuration code.
+   */
+  readonly readEnvPool?: (name: string) => string[];
 }
 
 export interface BackendRow {
@@ -37,6 +55,19 @@ export interface BackendRow {
   readonly models: readonly string[];
   readonly [key: string]: unknown;
 }
+
+/**
+ * What a kind or a preset of it supplies beyond the row: the environment variable of its
+ * default key pool (a kind with one requires a key; without one, keys are optional) and the
+ * models it reports when the row lists none.
+ */
+export interface KindDefaults {
+  readonly keyEnv?: string;
+  readonly models: readonly string[];
+}
+
+/** Builds a backend of one protocol for a row; presets call it with their own defaults. */
+export type BackendFactory = (row: BackendRow, deps: BackendDeps, defaults: KindDefaults) => Backend;
 
 /** One backend kind: how its config rows look and how to build a Backend from one. */
 export interface BackendKind {

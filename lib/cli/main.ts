@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { isLipError } from '../errors/index.js';
 import { checkConfigCommand } from './commands/check-config.js';
-import { inventoryCommand } from './commands/inventory.js';
+import { inventoryCommand, liveInventoryCommand } from './commands/inventory.js';
 import { routesCommand } from './commands/routes.js';
 import { serveCommand } from './commands/serve.js';
 import { configPath, loadConfig } from './config-source.js';
@@ -54,9 +54,16 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       result = withConfig(configPath(args.config, env), io, (config) => routesCommand(config, args.json, io, args.explain));
     })
     .command('inventory', 'list the models of every backend', (y) => y
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('live', { type: 'boolean', default: false, describe: 'ask every enabled upstream for its model list (exit 1 when one fails)' }),
     (args) => {
-      result = withConfig(configPath(args.config, env), io, (config) => inventoryCommand(config, args.json, io));
+      let live: Promise<number> | undefined;
+      const code = withConfig(configPath(args.config, env), io, (config) => {
+        if (!args.live) return inventoryCommand(config, args.json, io);
+        live = liveInventoryCommand(config, args.json, io, env);
+        return 0;
+      });
+      result = live ?? code;
     })
     .demandCommand(1, 'name a command')
     .recommendCommands()

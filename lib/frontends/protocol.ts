@@ -14,6 +14,18 @@ export interface DecodedRequest {
   readonly call: Call;
   /** Protocol-private hints for the encoders (e.g. `stream_options.include_usage`). */
   readonly hints?: Readonly<Record<string, unknown>>;
+  /**
+   * Server-side conversation state the protocol asks for (OpenAI Responses): continue from a
+   * stored response, and/or store this one. The server prepends the stored conversation to
+   * `call.messages` and saves the response under `EncodeContext.responseId`.
+   */
+  readonly continuation?: Continuation;
+}
+
+export interface Continuation {
+  readonly previousResponseId?: string;
+  /** Keep this response so that a later request can continue from it. */
+  readonly store: boolean;
 }
 
 export interface RequestContext {
@@ -34,6 +46,10 @@ export interface EncodeContext {
    * Golden-file tests pass a counter so that the bytes are reproducible.
    */
   readonly newId?: (prefix: string) => string;
+  /** The id the server stored this response under (set only when it is stored). */
+  readonly responseId?: string;
+  /** The continuation the request asked for, echoed in the response object. */
+  readonly continuation?: Continuation;
 }
 
 /** Turns events into wire text. One instance per response; it keeps the stream's state. */

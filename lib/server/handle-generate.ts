@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Subscription } from 'rxjs';
-import { collect, validateCall } from '../canonical/index.js';
+import { tap, type Subscription } from 'rxjs';
+import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
-import type { ResolvedALeg } from '../continuity/index.js';
+import type { Conversation, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, toLipError } from '../errors/index.js';
-import type { EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
-import { readJsonBody } from '../wire/index.js';
+import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
+import { randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { sendJson } from './send.js';
 import { writeStream } from './write-stream.js';
@@ -33,31 +33,47 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     return err;
   };
 
+  const principal = state.principal ?? 'local';
   let context: EncodeContext;
+  let decoded: DecodedRequest;
+  let aLeg: ResolvedALeg;
+  let conversation: Conversation | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
-    const decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
-    const issues = validateCall(decoded.call);
+    decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
+    // A continued conversation (Responses previous_response_id): the stored turns come first.
+    const previous = decoded.continuation?.previousResponseId;
+    if (previous !== undefined) conversation = await runtime.continuity.loadConversation(previous, principal);
+    const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+    const issues = validateCall(call);
     if (issues.length > 0) {
       const first = issues[0]!;
       throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
     }
-    context = { call: decoded.call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000) };
+    // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
+    // response's session, else a new one.
+    const sessionHeader = req.headers['x-lip-session-id'];
+    const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
+    aLeg = runtime.continuity.resolveALeg(principal, sessionId);
+    context = {
+      call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
+      ...(decoded.continuation ? { continuation: decoded.continuation } : {}),
+      ...(decoded.continuation?.store ? { responseId: randomId('resp_', 48) } : {}),
+    };
   } catch (err) {
     fail(err);
     return;
   }
 
-  // The conversation: X-LIP-Session-Id resumes the principal's A-leg, otherwise a new one starts.
-  const principal = state.principal ?? 'local';
-  const sessionHeader = req.headers['x-lip-session-id'];
-  let aLeg: ResolvedALeg;
-  try {
-    aLeg = runtime.continuity.resolveALeg(principal, typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : undefined);
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  /** Keeps a stored response (Responses `store`) once it is complete. */
+  const save = (output: CollectedResponse) => {
+    if (context.responseId === undefined || output.error !== undefined) return;
+    runtime.continuity.saveResponse({
+      id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
+      input: decoded.call.messages, output,
+      ...(decoded.continuation?.previousResponseId !== undefined ? { previousResponseId: decoded.continuation.previousResponseId } : {}),
+    });
+  };
 
   const meta: ExecutionMeta = {};
   const routeHeader = req.headers['x-lip-route'];
@@ -80,7 +96,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     let subscription: Subscription;
     if (context.call.stream) {
-      subscription = writeStream(res, events, route.streamEncoder(context), {
+      // A stored streamed response is folded alongside the stream, and saved when it completes.
+      const collector = context.responseId === undefined ? undefined : new Collector();
+      const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
+      subscription = writeStream(res, streamed, route.streamEncoder(context), {
         contentType: frontend.streamContentType,
         keepaliveMs: runtime.config.server.keepalive_interval,
         headers,
@@ -95,6 +114,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
             fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }), headers());
             return;
           }
+          save(response);
           sendJson(res, 200, route.encodeResponse(response, context), headers());
         },
         error(err) {

@@ -95,12 +95,12 @@ describe('conformance: wire details of the four frontends', function () {
     });
   });
 
-  it('answers previous_response_id with a clear 400 until continuity stores responses', async () => {
+  it('answers an unknown previous_response_id with a 404 naming it', async () => {
     const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     const err = await client.responses.create({ model: 'script:echo', input: 'more', previous_response_id: 'resp_123' }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(OpenAI.APIError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).status).to.equal(400);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ param: 'previous_response_id', code: 'LIP_ERR_REQUEST_UNSUPPORTED' });
+    expect(err).to.be.instanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ param: 'previous_response_id', code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).to.contain("Previous response with id 'resp_123' not found.");
   });
 
   it('routes a Gemini path whose model id contains ":" and "/"', async () => {

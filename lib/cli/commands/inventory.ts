@@ -1,5 +1,7 @@
 import { BACKEND_KINDS } from '../../backends/registry.js';
 import type { Config } from '../../config/index.js';
+import { createRuntime } from '../../core/runtime.js';
+import { toLipError } from '../../errors/index.js';
 import type { Output } from '../output.js';
 
 export function inventoryReport(config: Config) {
@@ -27,4 +29,59 @@ export function inventoryCommand(config: Config, json: boolean, io: Output): num
   }
   io.out(lines.join('\n'));
   return 0;
+}
+
+/** What one enabled upstream answered to `lip inventory --live`. */
+export type LiveInventory =
+  | { readonly models: { id: string; selector: string }[] }
+  | { readonly error: { code: string; message: string } };
+
+/** Per upstream, how long `--live` waits for a model list. */
+const LIVE_TIMEOUT_MS = 15_000;
+
+/**
+ * Asks every enabled backend for its model list, all at once (the backends' own HTTP clients,
+ * keys and proxy settings). Backends that cannot list models (localstub) report their
+ * configured inventory.
+ */
+export async function liveInventoryReport(config: Config, env: NodeJS.ProcessEnv = process.env) {
+  const base = inventoryReport(config);
+  const runtime = createRuntime(config, { env });
+  try {
+    const live = await Promise.all(base.backends.map(async (b): Promise<LiveInventory | undefined> => {
+      const backend = runtime.backends.get(b.id);
+      if (!backend) return undefined;
+      if (!backend.listModels) return { models: b.models };
+      try {
+        const ids = await backend.listModels(AbortSignal.timeout(LIVE_TIMEOUT_MS));
+        return { models: ids.map((id) => ({ id, selector: `${b.id}:${id}` })) };
+      } catch (err) {
+        const e = toLipError(err);
+        return { error: { code: e.code, message: e.message } };
+      }
+    }));
+    return { backends: base.backends.map((b, i) => ({ ...b, ...(live[i] ? { live: live[i] } : {}) })) };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** `lip inventory --live`: exit 1 when an enabled upstream could not list its models. */
+export async function liveInventoryCommand(config: Config, json: boolean, io: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const report = await liveInventoryReport(config, env);
+  const failed = report.backends.some((b) => b.live !== undefined && 'error' in b.live);
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+    return failed ? 1 : 0;
+  }
+  const lines: string[] = [];
+  for (const b of report.backends) {
+    lines.push(`${b.id} (${b.kind}${b.enabled ? '' : ', disabled'})`);
+    if (!b.live) lines.push('  (disabled: not asked)');
+    else if ('error' in b.live) lines.push(`  error: ${b.live.error.message}`);
+    else if (b.live.models.length === 0) lines.push('  (the upstream lists no models)');
+    else for (const m of b.live.models) lines.push(`  ${m.selector}`);
+  }
+  io.out(lines.join('\n'));
+  return failed ? 1 : 0;
 }

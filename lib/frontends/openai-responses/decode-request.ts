@@ -20,7 +20,7 @@ export interface ResponsesEcho {
 /** Hints the Responses encoders and the server read (`DecodedRequest.hints`). */
 export interface ResponsesHints {
   readonly echo: ResponsesEcho;
-  /** `previous_response_id`: continuity (stored responses) answers it; see routes.ts. */
+  /** `previous_response_id` (the server continues the stored conversation, see DecodedRequest.continuation). */
   readonly previousResponseId?: string;
   readonly store?: boolean;
   /** `include: ["reasoning.encrypted_content"]`. */
@@ -71,7 +71,9 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
   };
-  return { call, hints: hints as unknown as Record<string, unknown> };
+  // OpenAI stores responses unless told `store: false`.
+  const continuation = { store: b.store !== false, ...(previousResponseId !== undefined ? { previousResponseId } : {}) };
+  return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
 
 function toolChoice(choice: unknown): ToolChoice {

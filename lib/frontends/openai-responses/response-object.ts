@@ -25,9 +25,13 @@ export class ResponseShell {
   private readonly createdAt: number;
   private readonly model: string;
   private readonly echo: ResponsesEcho;
+  private readonly previousResponseId: string | null;
+  private readonly stored: boolean;
 
   constructor(context: EncodeContext) {
-    this.id = wireId(context, 'resp_', 48);
+    this.id = context.responseId ?? wireId(context, 'resp_', 48);
+    this.previousResponseId = context.continuation?.previousResponseId ?? null;
+    this.stored = context.responseId !== undefined;
     this.createdAt = context.created;
     this.model = context.call.model;
     this.echo = (context.hints as Partial<ResponsesHints>).echo ?? {};
@@ -49,10 +53,10 @@ export class ResponseShell {
       model: this.model,
       output: state.output,
       parallel_tool_calls: e.parallel_tool_calls ?? true,
-      previous_response_id: null,
+      previous_response_id: this.previousResponseId,
       reasoning: e.reasoning ?? { effort: null, summary: null },
       service_tier: 'default',
-      store: false,
+      store: this.stored,
       temperature: e.temperature ?? null,
       text: e.text ?? { format: { type: 'text' }, verbosity: 'medium' },
       tool_choice: e.tool_choice ?? 'auto',

@@ -136,11 +136,11 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decodeError({ model: 'm', input: [{ type: 'function_call', name: 'x', arguments: '{}' }] }).message).to.equal('input[0].call_id: is required');
   });
 
-  it('decodes previous_response_id into a hint, and the route answers it with a 400 until continuity stores responses', () => {
-    const { hints } = decode({ previous_response_id: 'resp_1' });
+  it('decodes previous_response_id and store into the continuation the server acts on (store defaults to true)', () => {
+    const { hints, continuation } = decode({ previous_response_id: 'resp_1' });
     expect((hints as unknown as ResponsesHints).previousResponseId).to.equal('resp_1');
+    expect(continuation).to.deep.equal({ store: true, previousResponseId: 'resp_1' });
     const context: RequestContext = { params: {}, query: new URLSearchParams(), headers: {} };
-    const err = decodeError({ model: 'm', previous_response_id: 'resp_1', input: 'more' }, (b) => openaiResponsesFrontend.routes[0]!.decode(b, context));
-    expect(err).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'previous_response_id' });
+    expect(openaiResponsesFrontend.routes[0]!.decode({ model: 'm', input: 'x', store: false }, context).continuation).to.deep.equal({ store: false });
   });
 });

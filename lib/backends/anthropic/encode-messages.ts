@@ -1,0 +1,106 @@
+import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Canonical messages -> Anthropic `messages` and extra system text. Anthropic has two roles:
+ * tool results travel as `tool_result` blocks at the front of a user turn, consecutive turns
+ * of one role are merged, and a system message in the middle of a conversation joins the
+ * top-level `system`. Thinking is replayed only in Anthropic's own dialects and only when
+ * signed (the API rejects unsigned thinking); other dialects are dropped.
+ *
+ * ```ts
+ * encodeMessages(call.messages)
+ * // { messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], system: [] }
+ * ```
+ * @see spec/backends/anthropic/encode-request.spec.ts
+ */
+export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
+  const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];
+  const system: TextPart[] = [];
+  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
+    if (blocks.length === 0) return;
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
+        break;
+      case 'user':
+        push('user', message.parts.map(userBlock).filter((b): b is Json => b !== undefined));
+        break;
+      case 'assistant':
+        push('assistant', message.parts.map(assistantBlock).filter((b): b is Json => b !== undefined));
+        break;
+      case 'tool':
+        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock));
+        break;
+    }
+  }
+  return { messages: out, system };
+}
+
+function userBlock(part: Part): Json | undefined {
+  switch (part.type) {
+    case 'text': return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
+    case 'image': return imageBlock(part);
+    case 'file': return documentBlock(part);
+    default: return undefined;
+  }
+}
+
+function assistantBlock(part: Part): Json | undefined {
+  switch (part.type) {
+    case 'text':
+      return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
+    case 'tool_call':
+      return { type: 'tool_use', id: part.id, name: part.name, input: parseInput(part.arguments) };
+    case 'reasoning':
+      if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
+        return { type: 'thinking', thinking: part.text ?? '', signature: part.signature };
+      }
+      if (part.dialect === REASONING_DIALECTS.anthropicRedacted && part.opaque) return { type: 'redacted_thinking', data: part.opaque };
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function imageBlock(part: ImagePart): Json {
+  if (part.data !== undefined) return { type: 'image', source: { type: 'base64', media_type: part.mediaType ?? 'image/png', data: part.data } };
+  return { type: 'image', source: { type: 'url', url: part.url ?? '' } };
+}
+
+function documentBlock(part: FilePart): Json {
+  const title = part.filename ? { title: part.filename } : {};
+  if (part.fileId) return { type: 'document', source: { type: 'file', file_id: part.fileId }, ...title };
+  if (part.data !== undefined) {
+    if (part.mediaType?.startsWith('text/')) {
+      return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') }, ...title };
+    }
+    return { type: 'document', source: { type: 'base64', media_type: part.mediaType ?? 'application/pdf', data: part.data }, ...title };
+  }
+  return { type: 'document', source: { type: 'url', url: part.url ?? '' }, ...title };
+}
+
+function toolResultBlock(part: ToolResultPart): Json {
+  const content = typeof part.content === 'string'
+    ? part.content
+    : part.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
+  return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
+}
+
+/** Tool arguments as the object Anthropic wants (`{}` for blank or unparsable text). */
+function parseInput(args: string): Json {
+  if (args.trim().length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(args);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,8 @@
+export { anthropicKind } from './kind.js';
+export { anthropicBackend, anthropicProtocol, anthropicHeaders, parseAnthropicModelList, ANTHROPIC_DEFAULTS } from './source.js';
+export { encodeAnthropicRequest, thinkingBudget } from './encode-request.js';
+export { encodeMessages } from './encode-messages.js';
+export { AnthropicStreamDecoder, anthropicUsage } from './decode-stream.js';
+export { mapAnthropicStopReason } from './map-finish-reason.js';
+export { classifyAnthropicStatus, anthropicStreamError } from './classify-error.js';
+export { anthropicProperties, anthropicOptions, type AnthropicOptions } from './options.js';

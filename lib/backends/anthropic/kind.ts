@@ -1,0 +1,11 @@
+import type { BackendKind } from '../backend.js';
+import { anthropicProperties } from './options.js';
+import { ANTHROPIC_DEFAULTS, anthropicBackend } from './source.js';
+
+/** anthropic: the Anthropic Messages API (and compatible endpoints through `custom-anthropic`). */
+export const anthropicKind: BackendKind = {
+  kind: 'anthropic',
+  properties: anthropicProperties,
+  defaultModel: ANTHROPIC_DEFAULTS.models[0]!,
+  create: (row, deps) => anthropicBackend(row, deps, ANTHROPIC_DEFAULTS),
+};

@@ -1,0 +1,30 @@
+import type { BackendRow } from '../backend.js';
+
+/**
+ * The anthropic row keys beside the common ones. `max_tokens` is required by the Messages API,
+ * so a call without a limit gets `default_max_tokens`.
+ */
+export const anthropicProperties: Record<string, Record<string, unknown>> = {
+  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.anthropic.com' },
+  auth: { enum: ['x-api-key', 'bearer'], default: 'x-api-key' },
+  anthropic_version: { type: 'string', minLength: 1, default: '2023-06-01' },
+  default_max_tokens: { type: 'integer', minimum: 1, default: 8192 },
+};
+
+export interface AnthropicOptions {
+  readonly baseUrl: string;
+  readonly auth: 'x-api-key' | 'bearer';
+  readonly version: string;
+  readonly defaultMaxTokens: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function anthropicOptions(row: BackendRow): AnthropicOptions {
+  return {
+    baseUrl: (typeof row.base_url === 'string' ? row.base_url : 'https://api.anthropic.com').replace(/\/+$/, ''),
+    auth: row.auth === 'bearer' ? 'bearer' : 'x-api-key',
+    version: typeof row.anthropic_version === 'string' ? row.anthropic_version : '2023-06-01',
+    defaultMaxTokens: typeof row.default_max_tokens === 'number' ? row.default_max_tokens : 8192,
+    headers: (row.headers as Record<string, string> | undefined) ?? {},
+  };
+}

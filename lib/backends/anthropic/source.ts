@@ -1,0 +1,51 @@
+import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { classifyAnthropicStatus } from './classify-error.js';
+import { AnthropicStreamDecoder } from './decode-stream.js';
+import { encodeAnthropicRequest } from './encode-request.js';
+import { anthropicOptions, type AnthropicOptions } from './options.js';
+
+export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'anthropic-version': o.version, ...o.headers };
+  if (key !== undefined) {
+    if (o.auth === 'bearer') headers.authorization = `Bearer ${key}`;
+    else headers['x-api-key'] = key;
+  }
+  return headers;
+}
+
+/** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids. */
+export function parseAnthropicModelList(body: unknown): string[] {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return [];
+  return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
+}
+
+/** The Messages API over HTTP: `POST {base_url}/v1/messages` streamed; `GET {base_url}/v1/models`. */
+export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
+  const o = anthropicOptions(row);
+  return {
+    ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
+    requiresKey: defaults.keyEnv !== undefined,
+    defaultModels: defaults.models,
+    generate: (call, target, key) => ({
+      method: 'POST',
+      url: `${o.baseUrl}/v1/messages`,
+      headers: anthropicHeaders(o, key, 'text/event-stream'),
+      body: JSON.stringify(encodeAnthropicRequest(call, target.model, o)),
+    }),
+    decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
+    statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
+    models: {
+      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),
+      parse: parseAnthropicModelList,
+    },
+  };
+}
+
+export const ANTHROPIC_DEFAULTS: KindDefaults = { keyEnv: 'ANTHROPIC_API_KEY', models: ['claude-sonnet-4-6'] };
+
+/** Builds a Messages API backend for a row (the BackendFactory of this protocol). */
+export function anthropicBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = ANTHROPIC_DEFAULTS): Backend {
+  return new HttpBackend(row, deps, row.kind, anthropicProtocol(row, defaults));
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { SseMessage } from '../../wire/index.js';
+import { parseFrame, type StreamDecoder } from '../http/index.js';
+import { geminiStreamError } from './classify-error.js';
+import { mapGeminiFinishReason } from './map-finish-reason.js';
+
+type Json = Record<string, any>;
+
+/**
+ * Gemini `usageMetadata` -> canonical. `promptTokenCount` already includes the cached tokens;
+ * thoughts are counted IN ADDITION to the candidates, and the canonical output includes them.
+ */
+export function geminiUsage(u: Json): Usage {
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  const prompt = typeof u.promptTokenCount === 'number' ? u.promptTokenCount : undefined;
+  const toolPrompt = typeof u.toolUsePromptTokenCount === 'number' ? u.toolUsePromptTokenCount : 0;
+  if (prompt !== undefined) out.inputTokens = prompt + toolPrompt;
+  const candidates = typeof u.candidatesTokenCount === 'number' ? u.candidatesTokenCount : 0;
+  const thoughts = typeof u.thoughtsTokenCount === 'number' ? u.thoughtsTokenCount : 0;
+  if (typeof u.candidatesTokenCount === 'number' || thoughts > 0) out.outputTokens = candidates + thoughts;
+  if (typeof u.totalTokenCount === 'number') out.totalTokens = u.totalTokenCount;
+  if (typeof u.cachedContentTokenCount === 'number' && u.cachedContentTokenCount > 0) out.cacheReadTokens = u.cachedContentTokenCount;
+  if (thoughts > 0) out.reasoningTokens = thoughts;
+  return out;
+}
+
+/**
+ * Gemini `streamGenerateContent?alt=sse` -> canonical events. Every frame is a whole
+ * GenerateContentResponse; the first opens the response and the message. Parts of the first
+ * candidate: `thought` text is reasoning, other text is text, `functionCall` is a complete tool
+ * call (started, arguments, finished at once; Gemini gives no ids, so they are made up).
+ * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
+ * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
+ * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
+ * the last usage; there is no other terminal frame.
+ *
+ * @see spec/backends/gemini/decode-stream.spec.ts
+ */
+export class GeminiStreamDecoder implements StreamDecoder {
+  private started = false;
+  private ended = false;
+  private calls = 0;
+  private usage: Usage | undefined;
+  /** Gemini gives no call ids; made-up ones must stay unique across the turns of a conversation. */
+  private readonly idPrefix = `call_${randomBytes(6).toString('hex')}_`;
+
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+
+  message(message: SseMessage, out: LipEvent[]): void {
+    if (this.ended) return;
+    const frame = parseFrame(this.backendId, message.data);
+    if (frame.error) throw geminiStreamError(this.backendId, frame, this.secrets);
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: 'response_started', ...(typeof frame.responseId === 'string' ? { id: frame.responseId } : {}), ...(typeof frame.modelVersion === 'string' ? { model: frame.modelVersion } : {}) });
+      out.push({ type: 'message_started' });
+    }
+    if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
+    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => (c.index ?? 0) === 0) : undefined;
+    const parts = candidate?.content?.parts;
+    if (Array.isArray(parts)) for (const part of parts as Json[]) this.part(part, out);
+    const blocked = frame.promptFeedback?.blockReason;
+    if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
+    else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
+  }
+
+  end(): void {
+    // Gemini always ends with a finishReason; a body without one was cut short.
+  }
+
+  private part(part: Json, out: LipEvent[]): void {
+    const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
+    if (part.functionCall) {
+      const fc = part.functionCall as Json;
+      this.calls++;
+      const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
+      out.push({ type: 'tool_call_started', id, name: String(fc.name), ...(signature ? { signature } : {}) });
+      out.push({ type: 'tool_call_delta', id, args: JSON.stringify(fc.args ?? {}) });
+      out.push({ type: 'tool_call_finished', id });
+      return;
+    }
+    if (typeof part.text !== 'string') return; // inline data, code execution: not canonical output
+    if (part.thought === true) {
+      if (part.text.length > 0) out.push({ type: 'reasoning_delta', text: part.text });
+      if (signature) out.push({ type: 'reasoning_signature', signature });
+      return;
+    }
+    if (signature) out.push({ type: 'reasoning_signature', signature });
+    if (part.text.length > 0) out.push({ type: 'text_delta', text: part.text });
+  }
+
+  private finish(finish: { reason: FinishReason; raw?: string }, out: LipEvent[]): void {
+    this.ended = true;
+    if (this.usage) out.push({ type: 'usage', usage: this.usage });
+    out.push({ type: 'response_finished', ...finish });
+  }
+}

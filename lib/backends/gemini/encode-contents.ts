@@ -1,0 +1,111 @@
+import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Canonical messages -> Gemini `contents` and extra system text. Roles are `user` and `model`;
+ * tool results are `functionResponse` parts of a user turn (named after their call, found by
+ * id when the result does not carry the name); consecutive turns of one role are merged.
+ *
+ * Thought signatures go back exactly where Gemini put them: on the `functionCall` part (the
+ * tool call's `signature`), on a thought part, or on the text part that follows a signature-only
+ * reasoning part; a signature with no part after it is sent on an empty text part. Only the
+ * `gemini.thought` dialect is replayed.
+ *
+ * @see spec/backends/gemini/encode-request.spec.ts
+ */
+export function encodeContents(messages: readonly Message[]): { contents: Json[]; system: TextPart[] } {
+  const contents: { role: 'user' | 'model'; parts: Json[] }[] = [];
+  const system: TextPart[] = [];
+  const toolNames = new Map<string, string>();
+  const push = (role: 'user' | 'model', parts: Json[]) => {
+    if (parts.length === 0) return;
+    const last = contents[contents.length - 1];
+    if (last && last.role === role) last.parts.push(...parts);
+    else contents.push({ role, parts });
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
+        break;
+      case 'user':
+        push('user', message.parts.map(userPart).filter((p): p is Json => p !== undefined));
+        break;
+      case 'assistant':
+        push('model', modelParts(message.parts, toolNames));
+        break;
+      case 'tool':
+        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => functionResponse(p, toolNames)));
+        break;
+    }
+  }
+  return { contents, system };
+}
+
+function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Json[] {
+  const out: Json[] = [];
+  let pending: string | undefined; // a signature waiting for the next text part
+  const flushPending = () => {
+    if (pending !== undefined) out.push({ text: '', thoughtSignature: pending });
+    pending = undefined;
+  };
+  for (const part of parts) {
+    if (part.type === 'reasoning') {
+      if (part.dialect !== REASONING_DIALECTS.geminiThought) continue;
+      flushPending();
+      if (part.text) out.push({ text: part.text, thought: true, ...(part.signature ? { thoughtSignature: part.signature } : {}) });
+      else if (part.signature) pending = part.signature;
+    } else if (part.type === 'text') {
+      if (part.text.length === 0 && pending === undefined) continue;
+      out.push({ text: part.text, ...(pending !== undefined ? { thoughtSignature: pending } : {}) });
+      pending = undefined;
+    } else if (part.type === 'tool_call') {
+      flushPending();
+      toolNames.set(part.id, part.name);
+      out.push({ functionCall: { name: part.name, args: parseArgs(part.arguments) }, ...(part.signature ? { thoughtSignature: part.signature } : {}) });
+    } else if (part.type === 'image' || part.type === 'file') {
+      flushPending();
+      out.push(mediaPart(part));
+    }
+  }
+  flushPending();
+  return out;
+}
+
+function userPart(part: Part): Json | undefined {
+  if (part.type === 'text') return { text: part.text };
+  if (part.type === 'image' || part.type === 'file') return mediaPart(part);
+  return undefined;
+}
+
+function mediaPart(part: ImagePart | FilePart): Json {
+  const fallback = part.type === 'image' ? 'image/png' : 'application/pdf';
+  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? fallback, data: part.data } };
+  const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
+  return { fileData: { mimeType: part.mediaType ?? fallback, fileUri: uri } };
+}
+
+function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, string>): Json {
+  const name = part.name ?? toolNames.get(part.callId) ?? part.callId;
+  const text = typeof part.content === 'string' ? part.content : part.content.filter((p): p is TextPart => p.type === 'text').map((p) => p.text).join('\n');
+  let response: unknown;
+  try {
+    response = JSON.parse(text);
+  } catch {
+    response = text;
+  }
+  const body = response !== null && typeof response === 'object' && !Array.isArray(response) ? response : { [part.isError ? 'error' : 'result']: response };
+  return { functionResponse: { name, response: body } };
+}
+
+function parseArgs(args: string): Json {
+  if (args.trim().length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(args);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
+  } catch {
+    return {};
+  }
+}

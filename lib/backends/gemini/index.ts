@@ -1,0 +1,8 @@
+export { geminiKind } from './kind.js';
+export { geminiBackend, geminiProtocol, geminiHeaders, parseGeminiModelList, GEMINI_DEFAULTS } from './source.js';
+export { encodeGeminiRequest } from './encode-request.js';
+export { encodeContents } from './encode-contents.js';
+export { GeminiStreamDecoder, geminiUsage } from './decode-stream.js';
+export { mapGeminiFinishReason } from './map-finish-reason.js';
+export { classifyGeminiStatus, geminiStreamError, retryDelayOf } from './classify-error.js';
+export { geminiProperties, geminiOptions, modelPath, type GeminiOptions } from './options.js';

@@ -1,0 +1,11 @@
+import type { BackendKind } from '../backend.js';
+import { geminiProperties } from './options.js';
+import { GEMINI_DEFAULTS, geminiBackend } from './source.js';
+
+/** gemini: the Gemini API (generateContent, streamed as SSE). */
+export const geminiKind: BackendKind = {
+  kind: 'gemini',
+  properties: geminiProperties,
+  defaultModel: GEMINI_DEFAULTS.models[0]!,
+  create: (row, deps) => geminiBackend(row, deps, GEMINI_DEFAULTS),
+};

@@ -1,0 +1,29 @@
+import type { BackendRow } from '../backend.js';
+
+/** The gemini row keys beside the common ones. */
+export const geminiProperties: Record<string, Record<string, unknown>> = {
+  base_url: { type: 'string', pattern: '^https?://', default: 'https://generativelanguage.googleapis.com' },
+  api_version: { type: 'string', pattern: '^v[0-9a-z]+$', default: 'v1beta' },
+  auth: { enum: ['x-goog-api-key', 'bearer'], default: 'x-goog-api-key' },
+};
+
+export interface GeminiOptions {
+  readonly baseUrl: string;
+  readonly apiVersion: string;
+  readonly auth: 'x-goog-api-key' | 'bearer';
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function geminiOptions(row: BackendRow): GeminiOptions {
+  return {
+    baseUrl: (typeof row.base_url === 'string' ? row.base_url : 'https://generativelanguage.googleapis.com').replace(/\/+$/, ''),
+    apiVersion: typeof row.api_version === 'string' ? row.api_version : 'v1beta',
+    auth: row.auth === 'bearer' ? 'bearer' : 'x-goog-api-key',
+    headers: (row.headers as Record<string, string> | undefined) ?? {},
+  };
+}
+
+/** `{base}/{version}/models/{model}`: a bare id gets the `models/` prefix, `tunedModels/x` stays. */
+export function modelPath(o: GeminiOptions, model: string): string {
+  return `${o.baseUrl}/${o.apiVersion}/${model.includes('/') ? model : `models/${model}`}`;
+}

@@ -1,0 +1,56 @@
+import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { classifyGeminiStatus } from './classify-error.js';
+import { GeminiStreamDecoder } from './decode-stream.js';
+import { encodeGeminiRequest } from './encode-request.js';
+import { geminiOptions, modelPath, type GeminiOptions } from './options.js';
+
+export function geminiHeaders(o: GeminiOptions, key: string | undefined, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
+  if (key !== undefined) {
+    if (o.auth === 'bearer') headers.authorization = `Bearer ${key}`;
+    else headers['x-goog-api-key'] = key;
+  }
+  return headers;
+}
+
+/** `{"models": [{"name": "models/gemini-2.5-flash", "supportedGenerationMethods": [...]}]}` -> ids. */
+export function parseGeminiModelList(body: unknown): string[] {
+  const models = (body as { models?: unknown } | undefined)?.models;
+  if (!Array.isArray(models)) return [];
+  return models
+    .filter((m) => !Array.isArray(m?.supportedGenerationMethods) || m.supportedGenerationMethods.includes('generateContent'))
+    .map((m) => m?.name)
+    .filter((name): name is string => typeof name === 'string')
+    .map((name) => name.replace(/^models\//, ''))
+    .sort();
+}
+
+/** Gemini over HTTP: `POST .../models/{model}:streamGenerateContent?alt=sse`; `GET .../models`. */
+export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
+  const o = geminiOptions(row);
+  return {
+    ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
+    requiresKey: defaults.keyEnv !== undefined,
+    defaultModels: defaults.models,
+    generate: (call, target, key) => ({
+      method: 'POST',
+      url: `${modelPath(o, target.model)}:streamGenerateContent?alt=sse`,
+      headers: geminiHeaders(o, key, 'text/event-stream'),
+      body: JSON.stringify(encodeGeminiRequest(call)),
+    }),
+    decoder: (_call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets),
+    statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
+    models: {
+      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/${o.apiVersion}/models?pageSize=1000`, headers: geminiHeaders(o, key, 'application/json') }),
+      parse: parseGeminiModelList,
+    },
+  };
+}
+
+export const GEMINI_DEFAULTS: KindDefaults = { keyEnv: 'GEMINI_API_KEY', models: ['gemini-2.5-flash'] };
+
+/** Builds a Gemini backend for a row (the BackendFactory of this protocol). */
+export function geminiBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = GEMINI_DEFAULTS): Backend {
+  return new HttpBackend(row, deps, row.kind, geminiProtocol(row, defaults));
+}

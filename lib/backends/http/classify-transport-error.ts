@@ -1,0 +1,47 @@
+import { LipError } from '../../errors/index.js';
+
+/** Where a transport failure happened: before the response headers, or while reading the body. */
+export type TransportPhase = 'connect' | 'body';
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** The first `code` along an error's cause chain (undici and node put it at different depths). */
+export function errorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR') return code;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A transport failure (no HTTP status) as a LipError, decided once: the three `http_client`
+ * timeouts keep distinct codes; refused, unresolvable and unreachable hosts are connect
+ * failures; a connection that dies is a reset. All of them are retryable (CONTRACT section 7).
+ * The message names the backend and the error code, never the URL or any header.
+ */
+export function classifyTransportError(err: unknown, backendId: string, phase: TransportPhase): LipError {
+  const code = errorCode(err);
+  const detail = { backend: backendId, transport_code: code ?? null, phase };
+  const make = (lipCode: ConstructorParameters<typeof LipError>[0], what: string) =>
+    new LipError(lipCode, `backend "${backendId}": ${what}${code ? ` (${code})` : ''}`, { cause: err, detail });
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return make('LIP_ERR_UPSTREAM_CONNECT_TIMEOUT', 'connecting to the upstream timed out (http_client.connect_timeout)');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return make('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', 'the upstream sent no response headers in time (http_client.headers_timeout)');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return make('LIP_ERR_UPSTREAM_BODY_TIMEOUT', 'the upstream body stalled (http_client.body_timeout)');
+    default:
+      break;
+  }
+  if (code !== undefined && UNREACHABLE.has(code)) return make('LIP_ERR_UPSTREAM_CONNECT', 'could not connect to the upstream');
+  if ((code !== undefined && (RESET.has(code) || code.startsWith('HPE_'))) || phase === 'body') {
+    return make('LIP_ERR_UPSTREAM_RESET', phase === 'body' ? 'the upstream connection broke during the response' : 'the upstream closed the connection');
+  }
+  // A proxy refusing the tunnel, a TLS failure, anything else before a response: unreachable.
+  return make('LIP_ERR_UPSTREAM_CONNECT', 'could not reach the upstream');
+}

@@ -1,0 +1,33 @@
+type Json = Record<string, any>;
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The message and type of an upstream error body, in the shapes providers and compatible
+ * servers use: `{"error":{"message","type"|"status"|"code"}}` (OpenAI, Anthropic, Gemini,
+ * llama.cpp), `{"error":"..."}` (Ollama), `{"object":"error","message"}` (vLLM) and
+ * `{"detail": ...}` (FastAPI-based routers). A non-JSON body is used as text; an HTML error
+ * page is named, not quoted.
+ *
+ * ```ts
+ * errorMessageOf({ error: { message: 'bad', type: 'invalid_request_error' } }, '')
+ * // { message: 'bad', type: 'invalid_request_error' }
+ * ```
+ */
+export function errorMessageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined } {
+  const b = body as Json | undefined;
+  if (b && typeof b === 'object' && !Array.isArray(b)) {
+    const e = b.error;
+    if (e && typeof e === 'object') return { message: str(e.message) ?? str(e.msg), type: str(e.type) ?? str(e.status) ?? str(e.code) };
+    if (typeof e === 'string') return { message: e, type: undefined };
+    if (typeof b.message === 'string') return { message: b.message, type: str(b.type) };
+    if (typeof b.detail === 'string') return { message: b.detail, type: undefined };
+    if (Array.isArray(b.detail)) return { message: b.detail.map((d: Json) => str(d?.msg) ?? '').filter(Boolean).join('; ') || undefined, type: undefined };
+  }
+  if (Array.isArray(b) && b.length > 0) return errorMessageOf(b[0], text); // Gemini sometimes wraps the error in a list
+  const trimmed = text.trim();
+  if (!trimmed) return { message: undefined, type: undefined };
+  return { message: /^<(!doctype|html)/i.test(trimmed) ? 'the upstream answered with an HTML page' : trimmed, type: undefined };
+}

@@ -1,0 +1,102 @@
+import { asyncScheduler, type Observable } from 'rxjs';
+import type { Call, LipEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
+import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
+import { classifyTransportError } from './classify-transport-error.js';
+import type { HeaderMap } from './parse-retry-after.js';
+import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
+import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
+import { upstreamSource, type StreamDecoder } from './upstream-source.js';
+
+/**
+ * What a kind folder supplies to become an HTTP backend: its request encoding, its stream
+ * decoding, its error classification and its model list. Everything else (pooling, keys,
+ * cancellation, timeouts, proxies) is shared.
+ */
+export interface HttpProtocol {
+  /** The kind's default key variable (`OPENAI_API_KEY`); undefined for keyless endpoints. */
+  readonly defaultKeyEnv?: string;
+  /** Whether a request without any key fails at once (hosted APIs) or goes out without one. */
+  readonly requiresKey: boolean;
+  /** Models reported when the row lists none (static inventory). */
+  readonly defaultModels: readonly string[];
+  /** The streamed generation request for one call, model and key. */
+  generate(call: Call, target: Target, key: string | undefined): UpstreamRequest;
+  decoder(call: Call, target: Target, secrets: readonly string[]): StreamDecoder;
+  /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
+  statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
+  /** The model-list request and how to read its answer (`lip inventory --live`). */
+  readonly models?: {
+    request(key: string | undefined): UpstreamRequest;
+    parse(body: unknown): string[];
+  };
+}
+
+/**
+ * A Backend over HTTP: one pooled undici client per backend row, its key pool, and one cold
+ * `upstreamSource` per attempt.
+ *
+ * ```ts
+ * const backend = new HttpBackend(row, deps, 'openai-chat', openaiChatProtocol(row));
+ * backend.stream(call, { model: 'gpt-4o', candidateKey: 'openai:gpt-4o' }).subscribe(...)
+ * ```
+ * @see spec/backends/http/http-backend.spec.ts
+ */
+export class HttpBackend implements Backend {
+  readonly id: string;
+  readonly models: readonly string[];
+  private readonly client: UpstreamClient;
+  private readonly pool: KeyPool;
+  private readonly hint: string;
+  private readonly now: () => number;
+
+  constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
+    this.id = row.id;
+    this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
+    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {});
+    const scheduler = deps.scheduler ?? asyncScheduler;
+    this.now = () => scheduler.now();
+    this.pool = new KeyPool(keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
+    this.hint = keySourceHint(row, protocol.defaultKeyEnv);
+  }
+
+  stream(call: Call, target: Target): Observable<LipEvent> {
+    const protocol = this.protocol;
+    return upstreamSource(this.client, {
+      backendId: this.id,
+      request: (key) => protocol.generate(call, target, key),
+      decoder: () => protocol.decoder(call, target, this.pool.secrets),
+      statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
+    }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now });
+  }
+
+  /** One request for the upstream's model list, with the first usable key. */
+  async listModels(signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<string[]> {
+    const models = this.protocol.models;
+    if (!models) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot list its models`);
+    const lease = this.pool.acquire();
+    if (!lease && this.protocol.requiresKey) {
+      throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
+    }
+    let text: string;
+    let status: number;
+    let headers: HeaderMap;
+    try {
+      const response = await this.client.open(models.request(lease?.key), signal);
+      status = response.statusCode;
+      headers = response.headers;
+      text = await readBodyText(response.body, 16 * 1024 * 1024);
+    } catch (err) {
+      throw classifyTransportError(err, this.id, 'connect');
+    }
+    if (status < 200 || status >= 300) throw this.protocol.statusError(status, text, headers, undefined, this.pool.secrets);
+    const body = parseJsonOrUndefined(text);
+    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the model list is not JSON`);
+    return models.parse(body);
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

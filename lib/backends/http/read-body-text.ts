@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/** How much of an upstream error body is read (the rest is discarded). */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads a (small) upstream body as text, at most `limit` bytes; a longer body is cut and its
+ * connection released. Rejects when the body fails or the signal aborts.
+ *
+ * ```ts
+ * const text = await readBodyText(res.body, MAX_ERROR_BODY_BYTES);
+ * ```
+ */
+export function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTES): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    body.on('data', (chunk: Buffer | string) => {
+      if (done) return;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const room = limit - size;
+      chunks.push(buf.length > room ? buf.subarray(0, room) : buf);
+      size += Math.min(buf.length, room);
+      if (size >= limit) {
+        finish();
+        body.destroy();
+      }
+    });
+    body.once('end', finish);
+    body.once('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(err);
+    });
+  });
+}
+
+/** Parses JSON text, or undefined when it is not JSON (upstream error pages are often HTML). */
+export function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

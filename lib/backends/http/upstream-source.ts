@@ -1,0 +1,229 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { LipEvent } from '../../canonical/index.js';
+import { isOutputEvent } from '../../canonical/index.js';
+import { LipError, toLipError } from '../../errors/index.js';
+import { SseParser, type SseMessage } from '../../wire/index.js';
+import type { KeyLease, KeyPool } from '../credentials/index.js';
+import { classifyTransportError } from './classify-transport-error.js';
+import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
+import { readBodyText } from './read-body-text.js';
+import { malformedFrame } from './upstream-status-error.js';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
+
+/**
+ * Turns one provider's SSE messages into canonical events. One instance per attempt: it keeps
+ * the stream's state (open blocks, tool call ids, usage). `message` appends to `out` and throws
+ * a LipError for an in-band upstream error or a frame that breaks the protocol; `end` is called
+ * at the end of the body and may append the closing events when the provider's own terminal
+ * frame was seen (a stream without one is judged by the source, not the decoder).
+ */
+export interface StreamDecoder {
+  message(message: SseMessage, out: LipEvent[]): void;
+  end(out: LipEvent[]): void;
+}
+
+/** Everything provider-specific about one streamed generation. */
+export interface UpstreamExchange {
+  readonly backendId: string;
+  /** The request for one key (undefined: no key is configured and none is required). */
+  request(key: string | undefined): UpstreamRequest;
+  decoder(): StreamDecoder;
+  /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
+  statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
+}
+
+export interface CredentialOptions {
+  /** The backend's keys; undefined or empty with `required: false` sends no key. */
+  readonly pool: KeyPool | undefined;
+  readonly required: boolean;
+  /** Where keys come from, for the "no key" message (`OPENAI_API_KEY`, ...). */
+  readonly hint: string;
+  readonly now: () => number;
+}
+
+/**
+ * The cold Observable behind every HTTP backend. Subscribing sends the request through the
+ * pooled client; each SSE message is decoded into canonical events and emitted at once (no
+ * buffering, no timers). Unsubscribing aborts the request, which closes the upstream socket.
+ *
+ * Keys rotate within the attempt: a 401 retires the key and a 429 cools it down (Retry-After,
+ * else 60 s), then the next usable key is tried; when none is left the attempt fails with the
+ * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A body that ends without the provider's terminal
+ * frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any output, LIP_ERR_UPSTREAM_RESET after.
+ *
+ * ```
+ * upstream: --H--m--m--m--|        (H = headers, m = SSE message)
+ * events:   -----s--t--t--(f|)
+ * ```
+ * @see spec/backends/http/upstream-source.spec.ts
+ */
+export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions): Observable<LipEvent> {
+  return new Observable<LipEvent>((subscriber) => {
+    const controller = new AbortController();
+    let response: UpstreamResponse | undefined;
+    const fail = (err: unknown) => {
+      if (!subscriber.closed) subscriber.error(toLipError(err));
+    };
+    void run(client, exchange, credentials, controller.signal, subscriber, (r) => { response = r; }).catch(fail);
+    return () => {
+      controller.abort();
+      response?.body.destroy();
+    };
+  });
+}
+
+async function run(
+  client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, signal: AbortSignal,
+  subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void,
+): Promise<void> {
+  const { pool } = credentials;
+  const tried = new Set<number>();
+  let rateLimited: LipError | undefined;
+  let rejected = 0;
+  for (;;) {
+    let lease: KeyLease | undefined;
+    if (pool && pool.size > 0) {
+      lease = pool.acquire(tried);
+      if (!lease) throw noCredentials(exchange.backendId, pool, rateLimited, rejected);
+      tried.add(lease.index);
+    } else if (credentials.required) {
+      throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${exchange.backendId}" has no API key: set ${credentials.hint}`, {
+        status: 503, detail: { backend: exchange.backendId, reason: 'none_configured' },
+      });
+    }
+    let response: UpstreamResponse;
+    try {
+      response = await client.open(exchange.request(lease?.key), signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      throw classifyTransportError(err, exchange.backendId, 'connect');
+    }
+    if (signal.aborted) {
+      response.body.destroy();
+      return;
+    }
+    opened(response);
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) {
+      const type = String(response.headers['content-type'] ?? '');
+      if (!/json/i.test(type)) return pump(response, exchange, signal, subscriber);
+      // A server that ignored `stream: true` (or a gateway's error page with status 200).
+      response.body.destroy();
+      throw malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
+    }
+
+    const text = await readBodyText(response.body).catch((err: unknown) => {
+      if (signal.aborted) return '';
+      throw classifyTransportError(err, exchange.backendId, 'body');
+    });
+    if (signal.aborted) return;
+    const wait = retryAfterMs(response.headers, credentials.now());
+    const error = exchange.statusError(status, text, response.headers, wait);
+    if (lease && pool && status === 401) {
+      pool.retire(lease);
+      rejected++;
+      continue;
+    }
+    if (lease && pool && status === 429) {
+      // Retry-After, else what the body said (Gemini RetryInfo), else the default cooldown.
+      pool.coolDown(lease, wait ?? (error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined));
+      rateLimited = error;
+      continue;
+    }
+    throw error;
+  }
+}
+
+function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
+  const recovery = pool.recoveryMs();
+  const detail = { backend: backendId, keys: pool.state() };
+  if (recovery === undefined) {
+    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key was rejected by the upstream (401)${rejected ? '' : ' earlier'}`, {
+      status: 503, detail: { ...detail, reason: 'rejected' },
+    });
+  }
+  const seconds = Math.max(1, Math.ceil(recovery / 1000));
+  return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key is rate-limited; the first recovers in ${seconds}s${rateLimited ? ` (upstream: ${rateLimited.message})` : ''}`, {
+    status: 429, retryAfter: seconds, detail: { ...detail, reason: 'rate_limited' },
+  });
+}
+
+/**
+ * Reads the SSE body, decoding and emitting as data arrives. The provider's terminal frame
+ * completes the stream at once; whatever the upstream still sends is drained in the background
+ * so that the keep-alive connection can be reused.
+ */
+function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: AbortSignal, subscriber: Subscriber<LipEvent>): Promise<void> {
+  const body = response.body;
+  const decoder = exchange.decoder();
+  const parser = new SseParser();
+  const text = new TextDecoder();
+  const out: LipEvent[] = [];
+  let output = false;
+  let terminated = false;
+  let done = false;
+  return new Promise<void>((resolve, reject) => {
+    const stop = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      body.removeAllListeners('data');
+      if (err === undefined && terminated && !subscriber.closed) {
+        subscriber.complete();
+        body.dump().catch(() => undefined);
+      } else {
+        body.destroy();
+      }
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const flush = (): void => {
+      for (let i = 0; i < out.length && !subscriber.closed; i++) {
+        const event = out[i]!;
+        if (!output && isOutputEvent(event)) output = true;
+        if (event.type === 'response_finished') terminated = true;
+        subscriber.next(event);
+      }
+      out.length = 0;
+    };
+    /** Decodes messages until the terminal event or an unsubscribe; false when the stream is over. */
+    const feed = (messages: SseMessage[]): boolean => {
+      for (let i = 0; i < messages.length; i++) {
+        decoder.message(messages[i]!, out);
+        flush();
+        if (terminated || subscriber.closed) return false;
+      }
+      return true;
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (done) return;
+      try {
+        if (!feed(parser.push(text.decode(chunk, { stream: true })))) stop();
+      } catch (err) {
+        flush();
+        stop(err);
+      }
+    });
+    body.once('end', () => {
+      if (done) return;
+      try {
+        if (!feed(parser.push(text.decode())) || !feed(parser.end())) return stop();
+        decoder.end(out);
+        flush();
+      } catch (err) {
+        flush();
+        return stop(err);
+      }
+      if (terminated || subscriber.closed) return stop();
+      const detail = { backend: exchange.backendId };
+      stop(output
+        ? new LipError('LIP_ERR_UPSTREAM_RESET', `backend "${exchange.backendId}": the upstream stream ended before its final event`, { detail })
+        : new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM', `backend "${exchange.backendId}": the upstream stream ended before any output`, { detail }));
+    });
+    body.once('error', (err) => {
+      if (done) return;
+      if (signal.aborted || subscriber.closed) return stop();
+      flush();
+      stop(classifyTransportError(err, exchange.backendId, 'body'));
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { LipError, isRetryableStatus } from '../../errors/index.js';
+import { sanitizeMessage } from './sanitize-message.js';
+
+export interface UpstreamStatusInfo {
+  readonly backendId: string;
+  readonly status: number;
+  /** The upstream's own message (sanitised here). */
+  readonly message: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  /** The backend's keys, masked out of the message. */
+  readonly secrets: readonly string[];
+  /** The upstream's error type / code, kept for logs. */
+  readonly upstreamType?: string;
+  /** Overrides the status rule (for example an Anthropic `overloaded_error`). */
+  readonly retryable?: boolean;
+}
+
+/**
+ * The one shape of an upstream HTTP failure: LIP_ERR_UPSTREAM_STATUS carrying the upstream
+ * status (a non-retryable 4xx reaches the client with it), retryable for 408, 409, 429 and 5xx
+ * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message.
+ *
+ * ```ts
+ * upstreamStatusError({ backendId: 'openai', status: 400, message: 'bad tool schema', retryAfterMs: undefined, secrets })
+ * // LipError LIP_ERR_UPSTREAM_STATUS, status 400, retryable false
+ * ```
+ */
+export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
+  const text = info.message ? sanitizeMessage(info.message, info.secrets) : '';
+  const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
+  return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${text ? `: ${text}` : ''}`, {
+    status: info.status,
+    retryable: info.retryable ?? isRetryableStatus(info.status),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+    detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) },
+  });
+}
+
+/** An error the upstream reported inside a stream that had started (LIP_ERR_UPSTREAM_STREAM_ERROR). */
+export function upstreamStreamError(backendId: string, message: string | undefined, secrets: readonly string[], options: { retryable?: boolean; upstreamType?: string; status?: number } = {}): LipError {
+  const text = message ? sanitizeMessage(message, secrets) : 'the upstream reported an error';
+  return new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', `backend "${backendId}": ${text}`, {
+    ...(options.status !== undefined ? { status: options.status } : {}),
+    ...(options.retryable !== undefined ? { retryable: options.retryable } : {}),
+    detail: { backend: backendId, ...(options.upstreamType ? { upstream_type: options.upstreamType } : {}) },
+  });
+}
+
+/** A frame that breaks the provider's protocol (bad JSON, impossible order). */
+export function malformedFrame(backendId: string, what: string): LipError {
+  return new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${backendId}": malformed upstream stream: ${what}`, { detail: { backend: backendId } });
+}
+
+/** Parses one SSE data payload as a JSON object, or throws LIP_ERR_UPSTREAM_MALFORMED. */
+export function parseFrame(backendId: string, data: string): Record<string, any> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw malformedFrame(backendId, `a data frame is not JSON (${JSON.stringify(data.slice(0, 80))})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformedFrame(backendId, 'a data frame is not a JSON object');
+  return value as Record<string, any>;
+}

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { SseMessage } from '../../wire/index.js';
+import { parseFrame, type StreamDecoder } from '../http/index.js';
+import { chatStreamError } from './classify-error.js';
+import { mapChatFinishReason } from './map-finish-reason.js';
+
+type Json = Record<string, any>;
+
+interface OpenTool {
+  id: string;
+  name: string;
+  started: boolean;
+  finished: boolean;
+  /** Argument text that arrived before the call's name. */
+  pending: string;
+}
+
+/** Chat Completions `usage` -> canonical (the same convention: cached tokens are inside prompt tokens). */
+export function chatUsage(u: Json): Usage {
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  if (typeof u.prompt_tokens === 'number') out.inputTokens = u.prompt_tokens;
+  if (typeof u.completion_tokens === 'number') out.outputTokens = u.completion_tokens;
+  if (typeof u.total_tokens === 'number') out.totalTokens = u.total_tokens;
+  const cached = u.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === 'number' && cached > 0) out.cacheReadTokens = cached;
+  const reasoning = u.completion_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number' && reasoning > 0) out.reasoningTokens = reasoning;
+  return out;
+}
+
+/**
+ * Chat Completions SSE -> canonical events. The first chunk opens the response and the message;
+ * `delta.reasoning_content` / `delta.reasoning` are reasoning, `delta.content` text, and
+ * `delta.tool_calls[]` are keyed by `index` (ids and names come with the first fragment of each
+ * call). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
+ * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
+ *
+ * ```
+ * data: {"choices":[{"delta":{"content":"Hi"}}]}   -> response_started, message_started, text_delta
+ * data: {"choices":[{"delta":{},"finish_reason":"stop"}]}
+ * data: {"choices":[],"usage":{...}}                -> usage
+ * data: [DONE]                                       -> response_finished(stop)
+ * ```
+ * @see spec/backends/openai-chat/decode-stream.spec.ts
+ */
+export class ChatStreamDecoder implements StreamDecoder {
+  private started = false;
+  private finish: { reason: FinishReason; raw?: string } | undefined;
+  private readonly tools: OpenTool[] = [];
+  /** `index` -> position in `tools` (a server that reuses index 0 for every call gets new slots). */
+  private readonly slots = new Map<number, number>();
+  private ended = false;
+
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+
+  message(message: SseMessage, out: LipEvent[]): void {
+    if (this.ended) return;
+    const data = message.data;
+    if (data === '[DONE]') return this.close(out);
+    const frame = parseFrame(this.backendId, data);
+    if (frame.error !== undefined && frame.error !== null) throw chatStreamError(this.backendId, frame, this.secrets);
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: 'response_started', ...(typeof frame.id === 'string' && frame.id ? { id: frame.id } : {}), ...(typeof frame.model === 'string' ? { model: frame.model } : {}) });
+      out.push({ type: 'message_started' });
+    }
+    const choices = frame.choices as Json[] | undefined;
+    if (Array.isArray(choices)) {
+      for (const choice of choices) if ((choice.index ?? 0) === 0) this.choice(choice, out);
+    }
+    if (frame.usage && typeof frame.usage === 'object') out.push({ type: 'usage', usage: chatUsage(frame.usage) });
+  }
+
+  end(out: LipEvent[]): void {
+    // Servers that omit `[DONE]` still end properly when they sent a finish reason.
+    if (!this.ended && this.finish) this.close(out);
+  }
+
+  private choice(choice: Json, out: LipEvent[]): void {
+    const delta = choice.delta as Json | undefined;
+    if (delta) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
+      if (typeof delta.content === 'string' && delta.content.length > 0) out.push({ type: 'text_delta', text: delta.content });
+      if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ type: 'text_delta', text: delta.refusal });
+      if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) this.toolFragment(call, out);
+    }
+    if (typeof choice.finish_reason === 'string') {
+      this.closeTools(out);
+      this.finish = mapChatFinishReason(choice.finish_reason);
+    }
+  }
+
+  private toolFragment(call: Json, out: LipEvent[]): void {
+    const index = typeof call.index === 'number' ? call.index : this.tools.length;
+    const id = typeof call.id === 'string' && call.id ? call.id : undefined;
+    const slot = this.slots.get(index);
+    let tool = slot === undefined ? undefined : this.tools[slot];
+    if (!tool || (id !== undefined && tool.id && id !== tool.id)) {
+      tool = { id: '', name: '', started: false, finished: false, pending: '' };
+      this.slots.set(index, this.tools.push(tool) - 1);
+    }
+    if (!tool.id && id) tool.id = id;
+    const fn = call.function as Json | undefined;
+    if (!tool.name && typeof fn?.name === 'string' && fn.name) tool.name = fn.name;
+    const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
+    if (!tool.started && tool.name) {
+      tool.started = true;
+      // Some servers send no ids; made-up ones must stay unique across a conversation.
+      if (!tool.id) tool.id = `call_${randomBytes(6).toString('hex')}`;
+      out.push({ type: 'tool_call_started', id: tool.id, name: tool.name });
+      if (tool.pending) out.push({ type: 'tool_call_delta', id: tool.id, args: tool.pending });
+      tool.pending = '';
+    }
+    if (args.length === 0) return;
+    if (tool.started && !tool.finished) out.push({ type: 'tool_call_delta', id: tool.id, args });
+    else if (!tool.started) tool.pending += args;
+  }
+
+  private closeTools(out: LipEvent[]): void {
+    for (const tool of this.tools) {
+      if (tool.started && !tool.finished) {
+        tool.finished = true;
+        out.push({ type: 'tool_call_finished', id: tool.id });
+      }
+    }
+  }
+
+  private close(out: LipEvent[]): void {
+    if (!this.started) return; // `[DONE]` with nothing before it: an empty stream
+    this.ended = true;
+    this.closeTools(out);
+    out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
+  }
+}

@@ -1,0 +1,141 @@
+import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolChoice } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { ChatOptions } from './options.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Call -> Chat Completions request body (always streamed, with `stream_options.include_usage`
+ * unless the row turns it off). System parts lead as one system message; tool results become
+ * one `tool` message each; earlier reasoning is replayed only when it is this dialect's
+ * (`reasoning_content`) and the row names a field for it.
+ *
+ * ```ts
+ * encodeChatRequest(call, 'gpt-4o', options)
+ * // { model: 'gpt-4o', messages: [...], stream: true, stream_options: { include_usage: true }, ... }
+ * ```
+ * @see spec/backends/openai-chat/encode-request.spec.ts
+ */
+export function encodeChatRequest(call: Call, model: string, o: ChatOptions): Json {
+  const messages: Json[] = [];
+  if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system) });
+  for (const message of call.messages) pushMessage(messages, message, o);
+
+  const body: Json = { model, messages, stream: true };
+  if (o.streamUsage) body.stream_options = { include_usage: true };
+  if (call.tools.length > 0) {
+    body.tools = call.tools.map((t) => ({
+      type: 'function',
+      function: {
+        name: t.name,
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        parameters: t.parameters,
+        ...(t.strict !== undefined ? { strict: t.strict } : {}),
+      },
+    }));
+    body.tool_choice = toolChoice(call.toolChoice);
+    if (call.options.parallelToolCalls !== undefined) body.parallel_tool_calls = call.options.parallelToolCalls;
+  } else if (call.toolChoice.type === 'none') {
+    body.tool_choice = 'none';
+  }
+  const opt = call.options;
+  if (opt.temperature !== undefined) body.temperature = opt.temperature;
+  if (opt.topP !== undefined) body.top_p = opt.topP;
+  if (opt.maxOutputTokens !== undefined) body[o.maxTokensField] = opt.maxOutputTokens;
+  if (opt.stopSequences && opt.stopSequences.length > 0) body.stop = opt.stopSequences;
+  if (opt.presencePenalty !== undefined) body.presence_penalty = opt.presencePenalty;
+  if (opt.frequencyPenalty !== undefined) body.frequency_penalty = opt.frequencyPenalty;
+  if (opt.seed !== undefined) body.seed = opt.seed;
+  if (opt.verbosity !== undefined) body.verbosity = opt.verbosity;
+  const effort = opt.reasoning?.effort;
+  if (o.reasoningParam === 'reasoning_effort' && effort !== undefined) body.reasoning_effort = effort;
+  if (o.reasoningParam === 'reasoning' && opt.reasoning && (effort !== undefined || opt.reasoning.budgetTokens !== undefined)) {
+    body.reasoning = opt.reasoning.budgetTokens !== undefined ? { max_tokens: opt.reasoning.budgetTokens } : { effort };
+  }
+  const format = opt.responseFormat;
+  if (format?.type === 'json_object') body.response_format = { type: 'json_object' };
+  if (format?.type === 'json_schema') {
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+    };
+  }
+  if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
+  if (call.user !== undefined) body.user = call.user;
+  return body;
+}
+
+function pushMessage(out: Json[], message: Message, o: ChatOptions): void {
+  switch (message.role) {
+    case 'system':
+      out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text')) });
+      return;
+    case 'user':
+      out.push({ role: 'user', content: userContent(message.parts) });
+      return;
+    case 'assistant': {
+      const text = message.parts.filter((p): p is TextPart => p.type === 'text').map((p) => p.text).join('');
+      const calls = message.parts.filter((p) => p.type === 'tool_call');
+      const assistant: Json = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
+      if (calls.length > 0) {
+        assistant.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+      }
+      if (o.reasoningField !== 'none') {
+        const reasoning = message.parts
+          .filter((p) => p.type === 'reasoning' && p.dialect === REASONING_DIALECTS.openaiChat && p.text)
+          .map((p) => (p as { text: string }).text).join('');
+        if (reasoning) assistant[o.reasoningField] = reasoning;
+      }
+      out.push(assistant);
+      return;
+    }
+    case 'tool':
+      for (const part of message.parts) {
+        if (part.type !== 'tool_result') continue;
+        const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'));
+        out.push({ role: 'tool', tool_call_id: part.callId, content });
+      }
+      return;
+  }
+}
+
+/** One text part as a plain string (what every compatible server reads), several as parts. */
+function textContent(parts: readonly TextPart[]): string | Json[] {
+  if (parts.length === 1) return parts[0]!.text;
+  if (parts.length === 0) return '';
+  return parts.map((p) => ({ type: 'text', text: p.text }));
+}
+
+function userContent(parts: readonly Part[]): string | Json[] {
+  if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
+  const out: Json[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') out.push({ type: 'text', text: part.text });
+    else if (part.type === 'image') out.push(imagePart(part));
+    else if (part.type === 'file') out.push(filePart(part));
+  }
+  return out;
+}
+
+function imagePart(part: ImagePart): Json {
+  const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
+  return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } };
+}
+
+function filePart(part: FilePart): Json {
+  if (part.fileId) return { type: 'file', file: { file_id: part.fileId } };
+  if (part.data !== undefined) {
+    return { type: 'file', file: { file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}`, filename: part.filename ?? 'document.pdf' } };
+  }
+  // Chat Completions takes no file URLs: name the document so the model at least knows of it.
+  return { type: 'text', text: `[document: ${part.filename ?? part.url ?? 'attachment'}]` };
+}
+
+function toolChoice(choice: ToolChoice): unknown {
+  switch (choice.type) {
+    case 'none': return 'none';
+    case 'any': return 'required';
+    case 'tool': return { type: 'function', function: { name: choice.name } };
+    default: return 'auto';
+  }
+}

@@ -1,0 +1,11 @@
+import type { BackendKind } from '../backend.js';
+import { openaiChatProperties } from './options.js';
+import { OPENAI_CHAT_DEFAULTS, openaiChatBackend } from './source.js';
+
+/** openai-chat: OpenAI Chat Completions, and every compatible server through presets. */
+export const openaiChatKind: BackendKind = {
+  kind: 'openai-chat',
+  properties: openaiChatProperties,
+  defaultModel: OPENAI_CHAT_DEFAULTS.models[0]!,
+  create: (row, deps) => openaiChatBackend(row, deps, OPENAI_CHAT_DEFAULTS),
+};

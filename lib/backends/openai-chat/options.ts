@@ -1,0 +1,45 @@
+import type { BackendRow } from '../backend.js';
+
+/** How the key is sent: `Authorization: Bearer` (default), Azure-style `api-key`, or not at all. */
+export type ChatAuth = 'bearer' | 'api-key' | 'none';
+
+/**
+ * The openai-chat row keys (CONTRACT section 6) beside the common ones. OpenAI-compatible
+ * presets reuse them with other defaults (lib/backends/presets/).
+ */
+export const openaiChatProperties: Record<string, Record<string, unknown>> = {
+  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.openai.com/v1' },
+  auth: { enum: ['bearer', 'api-key', 'none'], default: 'bearer' },
+  max_tokens_field: { enum: ['max_completion_tokens', 'max_tokens'], default: 'max_completion_tokens' },
+  stream_usage: { type: 'boolean', default: true },
+  reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
+  reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
+};
+
+export interface ChatOptions {
+  readonly baseUrl: string;
+  readonly auth: ChatAuth;
+  /** `max_completion_tokens` (OpenAI) or the older `max_tokens` most compatible servers read. */
+  readonly maxTokensField: 'max_completion_tokens' | 'max_tokens';
+  /** Ask for `stream_options.include_usage` (streamed usage). */
+  readonly streamUsage: boolean;
+  /** `reasoning_effort: "high"` (OpenAI), `reasoning: {effort, max_tokens}` (OpenRouter), or nothing. */
+  readonly reasoningParam: 'reasoning_effort' | 'reasoning' | 'none';
+  /** The assistant-message field that replays earlier reasoning text, or none. */
+  readonly reasoningField: 'reasoning_content' | 'reasoning' | 'none';
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Reads a validated row (defaults already applied by the config loader). */
+export function chatOptions(row: BackendRow): ChatOptions {
+  const str = (key: string, fallback: string) => (typeof row[key] === 'string' ? (row[key] as string) : fallback);
+  return {
+    baseUrl: str('base_url', 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    auth: str('auth', 'bearer') as ChatAuth,
+    maxTokensField: str('max_tokens_field', 'max_completion_tokens') as ChatOptions['maxTokensField'],
+    streamUsage: row.stream_usage !== false,
+    reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
+    reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
+    headers: (row.headers as Record<string, string> | undefined) ?? {},
+  };
+}

@@ -1,0 +1,55 @@
+import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
+import { classifyChatStatus } from './classify-error.js';
+import { ChatStreamDecoder } from './decode-stream.js';
+import { encodeChatRequest } from './encode-request.js';
+import { chatOptions, type ChatOptions } from './options.js';
+
+/** Request headers for one key in the row's auth style, plus the row's extra headers. */
+export function chatHeaders(o: ChatOptions, key: string | undefined, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
+  if (key !== undefined && o.auth === 'bearer') headers.authorization = `Bearer ${key}`;
+  if (key !== undefined && o.auth === 'api-key') headers['api-key'] = key;
+  return headers;
+}
+
+/** The OpenAI-style model list: `{"data": [{"id": ...}]}` (Ollama and others answer the same). */
+export function parseOpenAIModelList(body: unknown): string[] {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return [];
+  return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
+}
+
+/**
+ * The openai-chat protocol over HTTP: `POST {base_url}/chat/completions` streamed, models from
+ * `GET {base_url}/models`. `defaultKeyEnv` and `requiresKey` come from the kind or its preset.
+ */
+export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
+  const o = chatOptions(row);
+  const requiresKey = o.auth !== 'none' && defaults.keyEnv !== undefined;
+  return {
+    ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
+    requiresKey,
+    defaultModels: defaults.models,
+    generate: (call, target, key): UpstreamRequest => ({
+      method: 'POST',
+      url: `${o.baseUrl}/chat/completions`,
+      headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'text/event-stream'),
+      body: JSON.stringify(encodeChatRequest(call, target.model, o)),
+    }),
+    decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets),
+    statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),
+    models: {
+      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json') }),
+      parse: parseOpenAIModelList,
+    },
+  };
+}
+
+/** The openai-chat kind's own defaults (presets bring theirs). */
+export const OPENAI_CHAT_DEFAULTS: KindDefaults = { keyEnv: 'OPENAI_API_KEY', models: ['gpt-5.4-mini'] };
+
+/** Builds a Chat Completions backend for a row (the BackendFactory of this protocol). */
+export function openaiChatBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = OPENAI_CHAT_DEFAULTS): Backend {
+  return new HttpBackend(row, deps, row.kind, chatProtocol(row, defaults));
+}

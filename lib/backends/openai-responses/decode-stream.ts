@@ -1,0 +1,134 @@
+import type { LipEvent, Usage } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { SseMessage } from '../../wire/index.js';
+import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
+import { responsesStreamError } from './classify-error.js';
+import { mapResponsesFinish } from './map-finish-reason.js';
+
+type Json = Record<string, any>;
+
+interface Call { id: string; args: boolean; finished: boolean }
+
+/** Responses `usage` -> canonical (the same convention: cached inside input, reasoning inside output). */
+export function responsesUsage(u: Json): Usage {
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  if (typeof u.input_tokens === 'number') out.inputTokens = u.input_tokens;
+  if (typeof u.output_tokens === 'number') out.outputTokens = u.output_tokens;
+  if (typeof u.total_tokens === 'number') out.totalTokens = u.total_tokens;
+  const cached = u.input_tokens_details?.cached_tokens;
+  if (typeof cached === 'number' && cached > 0) out.cacheReadTokens = cached;
+  const reasoning = u.output_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number' && reasoning > 0) out.reasoningTokens = reasoning;
+  return out;
+}
+
+/**
+ * Responses API SSE -> canonical events. `response.created` opens the response and the
+ * message; summary and raw reasoning deltas are reasoning (summary parts of one item are
+ * separated by a blank line); a reasoning item's `encrypted_content` becomes one
+ * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
+ * text; `function_call` items are tool calls keyed by `call_id`. `response.completed` and
+ * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
+ *
+ * @see spec/backends/openai-responses/decode-stream.spec.ts
+ */
+export class ResponsesStreamDecoder implements StreamDecoder {
+  private started = false;
+  private ended = false;
+  private readonly calls = new Map<string, Call>(); // item id -> call
+  private madeCalls = false;
+  private lastSummary = new Map<string, number>(); // reasoning item id -> last summary index
+
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+
+  message(message: SseMessage, out: LipEvent[]): void {
+    if (this.ended || message.data === '[DONE]') return;
+    const frame = parseFrame(this.backendId, message.data);
+    const type = typeof frame.type === 'string' ? frame.type : message.event;
+    if (type === 'error') throw responsesStreamError(this.backendId, frame, this.secrets);
+    if (type === 'response.failed') throw responsesStreamError(this.backendId, frame.response?.error ?? undefined, this.secrets);
+    if (type === 'response.created' || (!this.started && type === 'response.in_progress')) return this.start(frame.response ?? {}, out);
+    if (!this.started) throw malformedFrame(this.backendId, `${type} before response.created`);
+    switch (type) {
+      case 'response.output_item.added': return this.itemAdded(frame.item ?? {}, out);
+      case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out);
+      case 'response.reasoning_summary_text.delta': {
+        const id = String(frame.item_id);
+        const index = Number(frame.summary_index ?? 0);
+        const last = this.lastSummary.get(id);
+        if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
+        this.lastSummary.set(id, index);
+        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        return;
+      }
+      case 'response.reasoning_text.delta':
+        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        return;
+      case 'response.output_text.delta':
+      case 'response.refusal.delta':
+        if (frame.delta) out.push({ type: 'text_delta', text: frame.delta });
+        return;
+      case 'response.function_call_arguments.delta': {
+        const call = this.calls.get(String(frame.item_id));
+        if (call && frame.delta) {
+          call.args = true;
+          out.push({ type: 'tool_call_delta', id: call.id, args: frame.delta });
+        }
+        return;
+      }
+      case 'response.completed':
+      case 'response.incomplete':
+        return this.finish(frame.response ?? {}, out);
+      default:
+        return; // in_progress, part added/done, text done, ...: structure the canonical stream does not need
+    }
+  }
+
+  end(): void {
+    // Without response.completed / response.incomplete the stream is incomplete.
+  }
+
+  private start(r: Json, out: LipEvent[]): void {
+    if (this.started) return;
+    this.started = true;
+    out.push({ type: 'response_started', ...(typeof r.id === 'string' ? { id: r.id } : {}), ...(typeof r.model === 'string' ? { model: r.model } : {}) });
+    out.push({ type: 'message_started' });
+  }
+
+  private itemAdded(item: Json, out: LipEvent[]): void {
+    if (item.type !== 'function_call') return;
+    const call: Call = { id: String(item.call_id ?? item.id), args: false, finished: false };
+    this.calls.set(String(item.id ?? item.call_id), call);
+    this.madeCalls = true;
+    out.push({ type: 'tool_call_started', id: call.id, name: String(item.name) });
+    if (typeof item.arguments === 'string' && item.arguments.length > 0) {
+      call.args = true;
+      out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+    }
+  }
+
+  private itemDone(item: Json, out: LipEvent[]): void {
+    if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0) {
+      out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
+      return;
+    }
+    if (item.type !== 'function_call') return;
+    const call = this.calls.get(String(item.id ?? item.call_id));
+    if (!call || call.finished) return;
+    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+    call.finished = true;
+    out.push({ type: 'tool_call_finished', id: call.id });
+  }
+
+  private finish(r: Json, out: LipEvent[]): void {
+    this.ended = true;
+    for (const call of this.calls.values()) {
+      if (!call.finished) {
+        call.finished = true;
+        out.push({ type: 'tool_call_finished', id: call.id });
+      }
+    }
+    if (r.usage && typeof r.usage === 'object') out.push({ type: 'usage', usage: responsesUsage(r.usage) });
+    out.push({ type: 'response_finished', ...mapResponsesFinish(String(r.status ?? 'completed'), r.incomplete_details?.reason, this.madeCalls) });
+  }
+}

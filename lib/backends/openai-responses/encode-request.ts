@@ -1,0 +1,132 @@
+import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolChoice } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { ResponsesOptions } from './options.js';
+
+type Json = Record<string, unknown>;
+
+const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect === REASONING_DIALECTS.openaiResponses;
+
+/**
+ * Call -> Responses API request body (always streamed, stateless by default). Leading system
+ * parts become `instructions`; messages become input items in order: user and system
+ * messages, assistant text as assistant messages, tool calls as `function_call` items, tool
+ * results as `function_call_output` items, and earlier Responses reasoning (this dialect only,
+ * with its item id) as `reasoning` items carrying `encrypted_content`. Stop sequences do not
+ * exist in this API and are not sent.
+ *
+ * ```ts
+ * encodeResponsesRequest(call, 'gpt-5', options)
+ * // { model, input: [...], stream: true, store: false, include: ['reasoning.encrypted_content'], ... }
+ * ```
+ * @see spec/backends/openai-responses/encode-request.spec.ts
+ */
+export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions): Json {
+  const input: Json[] = [];
+  for (const message of call.messages) pushItems(input, message);
+  const body: Json = { model, input, stream: true, store: o.store };
+  const instructions = call.system.map((p) => p.text).join('\n\n');
+  if (instructions.length > 0) body.instructions = instructions;
+
+  const opt = call.options;
+  const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some(own));
+  const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (opt.reasoning !== undefined || replaysReasoning));
+  if (!o.store && wantsEncrypted) body.include = ['reasoning.encrypted_content'];
+  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined)) {
+    const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
+    body.reasoning = { ...(opt.reasoning.effort !== undefined ? { effort: opt.reasoning.effort } : {}), ...(summary ? { summary } : {}) };
+  }
+  if (call.tools.length > 0) {
+    body.tools = call.tools.map((t) => ({
+      type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
+      parameters: t.parameters, strict: t.strict ?? false,
+    }));
+    body.tool_choice = toolChoice(call.toolChoice);
+    if (opt.parallelToolCalls !== undefined) body.parallel_tool_calls = opt.parallelToolCalls;
+  }
+  if (opt.temperature !== undefined) body.temperature = opt.temperature;
+  if (opt.topP !== undefined) body.top_p = opt.topP;
+  if (opt.maxOutputTokens !== undefined) body.max_output_tokens = opt.maxOutputTokens;
+  const text: Json = {};
+  if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
+  const format = opt.responseFormat;
+  if (format?.type === 'json_object') text.format = { type: 'json_object' };
+  if (format?.type === 'json_schema') {
+    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
+  }
+  if (Object.keys(text).length > 0) body.text = text;
+  if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
+  if (call.user !== undefined) body.user = call.user;
+  return body;
+}
+
+function pushItems(out: Json[], message: Message): void {
+  switch (message.role) {
+    case 'system':
+    case 'user': {
+      const content = message.parts.map(inputPart).filter((p): p is Json => p !== undefined);
+      if (content.length > 0) out.push({ type: 'message', role: message.role, content });
+      return;
+    }
+    case 'assistant': {
+      let text = '';
+      const flush = () => {
+        if (text.length > 0) out.push({ type: 'message', role: 'assistant', content: text });
+        text = '';
+      };
+      for (const part of message.parts) {
+        if (part.type === 'text') text += part.text;
+        else if (part.type === 'tool_call') {
+          flush();
+          out.push({ type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+        } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
+          flush();
+          out.push({
+            type: 'reasoning', id: part.id,
+            summary: (part.summary ?? (part.text ? [part.text] : [])).map((text) => ({ type: 'summary_text', text })),
+            ...(part.opaque ? { encrypted_content: part.opaque } : {}),
+          });
+        }
+      }
+      flush();
+      return;
+    }
+    case 'tool':
+      for (const part of message.parts) {
+        if (part.type !== 'tool_result') continue;
+        const output = typeof part.content === 'string' ? part.content : part.content.map(inputPart).filter((p): p is Json => p !== undefined);
+        out.push({ type: 'function_call_output', call_id: part.callId, output });
+      }
+      return;
+  }
+}
+
+function inputPart(part: Part): Json | undefined {
+  switch (part.type) {
+    case 'text': return { type: 'input_text', text: (part as TextPart).text };
+    case 'image': return imagePart(part);
+    case 'file': return filePart(part);
+    default: return undefined;
+  }
+}
+
+function imagePart(part: ImagePart): Json {
+  const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
+  return { type: 'input_image', image_url: url, detail: part.detail ?? 'auto' };
+}
+
+function filePart(part: FilePart): Json {
+  if (part.fileId) return { type: 'input_file', file_id: part.fileId };
+  if (part.data !== undefined) {
+    return { type: 'input_file', filename: part.filename ?? 'document.pdf', file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
+  }
+  return { type: 'input_file', file_url: part.url ?? '' };
+}
+
+function toolChoice(choice: ToolChoice): unknown {
+  switch (choice.type) {
+    case 'none': return 'none';
+    case 'any': return 'required';
+    case 'tool': return { type: 'function', name: choice.name };
+    default: return 'auto';
+  }
+}

@@ -1,0 +1,11 @@
+import type { BackendKind } from '../backend.js';
+import { openaiResponsesProperties } from './options.js';
+import { OPENAI_RESPONSES_DEFAULTS, openaiResponsesBackend } from './source.js';
+
+/** openai-responses: the OpenAI Responses API, stateless (`store: false`, encrypted reasoning). */
+export const openaiResponsesKind: BackendKind = {
+  kind: 'openai-responses',
+  properties: openaiResponsesProperties,
+  defaultModel: OPENAI_RESPONSES_DEFAULTS.models[0]!,
+  create: (row, deps) => openaiResponsesBackend(row, deps, OPENAI_RESPONSES_DEFAULTS),
+};

@@ -1,0 +1,37 @@
+import type { BackendRow } from '../backend.js';
+
+/**
+ * The openai-responses row keys beside the common ones. lip keeps no state upstream: requests
+ * go out with `store: false` (unless the row says otherwise), so earlier reasoning is replayed
+ * from its `encrypted_content`, asked for with `include: ["reasoning.encrypted_content"]`
+ * (`auto`: when the call asks for reasoning or carries Responses reasoning to replay; some
+ * non-reasoning models refuse the include).
+ */
+export const openaiResponsesProperties: Record<string, Record<string, unknown>> = {
+  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.openai.com/v1' },
+  auth: { enum: ['bearer', 'api-key', 'none'], default: 'bearer' },
+  store: { type: 'boolean', default: false },
+  encrypted_reasoning: { enum: ['auto', 'always', 'never'], default: 'auto' },
+  reasoning_summary: { enum: ['auto', 'concise', 'detailed', 'none'], default: 'auto' },
+};
+
+export interface ResponsesOptions {
+  readonly baseUrl: string;
+  readonly auth: 'bearer' | 'api-key' | 'none';
+  readonly store: boolean;
+  readonly encryptedReasoning: 'auto' | 'always' | 'never';
+  readonly reasoningSummary: 'auto' | 'concise' | 'detailed' | 'none';
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function responsesOptions(row: BackendRow): ResponsesOptions {
+  const str = (key: string, fallback: string) => (typeof row[key] === 'string' ? (row[key] as string) : fallback);
+  return {
+    baseUrl: str('base_url', 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    auth: str('auth', 'bearer') as ResponsesOptions['auth'],
+    store: row.store === true,
+    encryptedReasoning: str('encrypted_reasoning', 'auto') as ResponsesOptions['encryptedReasoning'],
+    reasoningSummary: str('reasoning_summary', 'auto') as ResponsesOptions['reasoningSummary'],
+    headers: (row.headers as Record<string, string> | undefined) ?? {},
+  };
+}

@@ -1,0 +1,49 @@
+import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { classifyResponsesStatus } from './classify-error.js';
+import { ResponsesStreamDecoder } from './decode-stream.js';
+import { encodeResponsesRequest } from './encode-request.js';
+import { responsesOptions, type ResponsesOptions } from './options.js';
+
+export function responsesHeaders(o: ResponsesOptions, key: string | undefined, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
+  if (key !== undefined && o.auth === 'bearer') headers.authorization = `Bearer ${key}`;
+  if (key !== undefined && o.auth === 'api-key') headers['api-key'] = key;
+  return headers;
+}
+
+function parseModelList(body: unknown): string[] {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return [];
+  return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
+}
+
+/** The Responses API over HTTP: `POST {base_url}/responses` streamed; `GET {base_url}/models`. */
+export function responsesProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
+  const o = responsesOptions(row);
+  const sendKey = (key: string | undefined) => (o.auth === 'none' ? undefined : key);
+  return {
+    ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
+    requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
+    defaultModels: defaults.models,
+    generate: (call, target, key) => ({
+      method: 'POST',
+      url: `${o.baseUrl}/responses`,
+      headers: responsesHeaders(o, sendKey(key), 'text/event-stream'),
+      body: JSON.stringify(encodeResponsesRequest(call, target.model, o)),
+    }),
+    decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, secrets),
+    statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
+    models: {
+      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
+      parse: parseModelList,
+    },
+  };
+}
+
+export const OPENAI_RESPONSES_DEFAULTS: KindDefaults = { keyEnv: 'OPENAI_API_KEY', models: ['gpt-5.4-mini'] };
+
+/** Builds a Responses API backend for a row (the BackendFactory of this protocol). */
+export function openaiResponsesBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = OPENAI_RESPONSES_DEFAULTS): Backend {
+  return new HttpBackend(row, deps, row.kind, responsesProtocol(row, defaults));
+}

@@ -1,0 +1,2 @@
+export { PRESETS } from './preset-table.js';
+export { presetKind, type Preset } from './preset-kind.js';

@@ -1,0 +1,57 @@
+import type { BackendFactory, BackendKind } from '../backend.js';
+
+/**
+ * An OpenAI-compatible (or Anthropic-compatible) vendor as data: which protocol it speaks,
+ * where, with which key variable and models, and the row defaults that capture its quirks.
+ * Presets are rows of PRESETS (preset-table.ts), never code.
+ */
+export interface Preset {
+  /** The `kind:` operators write (`openrouter`). */
+  readonly kind: string;
+  /** The protocol kind it is a preset of. */
+  readonly base: 'openai-chat' | 'openai-responses' | 'anthropic';
+  /** One line for the docs table. */
+  readonly description: string;
+  /** The default key variable; a preset with one requires a key, one without sends none unless given. */
+  readonly keyEnv?: string;
+  /** Models reported when the row lists none; the first is the default. */
+  readonly models: readonly string[];
+  /** Defaults for row keys of the base kind (`base_url`, `auth`, quirk flags, `headers`). */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** The row must name its endpoint (`custom-*`). */
+  readonly requireBaseUrl?: boolean;
+}
+
+/** What a `base_url` that must be given looks like to the schema (an empty default fails the pattern). */
+const REQUIRED_BASE_URL = {
+  type: 'string', pattern: '^https?://', default: '',
+  lipHint: 'this kind needs base_url: the URL of the compatible endpoint (for example http://127.0.0.1:8000/v1)',
+};
+
+function schemaWithDefault(existing: Record<string, unknown> | undefined, value: unknown): Record<string, unknown> {
+  if (existing) return { ...existing, default: value };
+  if (value !== null && typeof value === 'object') return { type: 'object', additionalProperties: { type: 'string' }, default: value };
+  return { type: typeof value, default: value };
+}
+
+/**
+ * A BackendKind for a preset: the base kind's row schema with the preset's defaults, built
+ * by the base protocol's factory with the preset's key variable and models.
+ *
+ * ```ts
+ * presetKind(PRESETS.find((p) => p.kind === 'openrouter')!, openaiChatKind, openaiChatBackend)
+ * ```
+ * @see spec/backends/presets/preset-table.spec.ts
+ */
+export function presetKind(preset: Preset, base: BackendKind, factory: BackendFactory): BackendKind {
+  const properties: Record<string, Record<string, unknown>> = { ...base.properties };
+  for (const [key, value] of Object.entries(preset.defaults)) properties[key] = schemaWithDefault(properties[key], value);
+  if (preset.requireBaseUrl) properties.base_url = REQUIRED_BASE_URL;
+  const defaults = { ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}), models: preset.models };
+  return {
+    kind: preset.kind,
+    properties,
+    ...(preset.models[0] ? { defaultModel: preset.models[0] } : {}),
+    create: (row, deps) => factory(row, deps, defaults),
+  };
+}

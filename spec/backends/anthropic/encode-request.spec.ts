@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { anthropicOptions, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
+import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
+
+const o = anthropicOptions({ id: 'b', kind: 'anthropic', models: [] });
+const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
+
+describe('backends/anthropic/encode-request', () => {
+  it('sends the required max_tokens (the call\'s or the row default) and streams', () => {
+    expect(encodeAnthropicRequest(call({}), 'claude', o)).to.deep.equal({ model: 'claude', max_tokens: 8192, stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    expect(encodeAnthropicRequest(call({ options: { maxOutputTokens: 64 } }), 'claude', o).max_tokens).to.equal(64);
+  });
+
+  it('puts tool results first in a user turn, merges same-role turns, lifts mid-conversation system text', () => {
+    const body = encodeAnthropicRequest(call({
+      system: [{ type: 'text', text: 'S1' }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: '' }, { type: 'tool_call', id: 't1', name: 'f', arguments: '{"a":1}' }, { type: 'tool_call', id: 't2', name: 'g', arguments: '' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 't1', content: 'r1' }, { type: 'tool_result', callId: 't2', content: [{ type: 'text', text: 'r2' }], isError: true }] },
+        { role: 'user', parts: [{ type: 'text', text: 'and?' }] },
+        { role: 'system', parts: [{ type: 'text', text: 'S2' }] },
+      ],
+    }), 'claude', o);
+    expect(body.system).to.deep.equal([{ type: 'text', text: 'S1' }, { type: 'text', text: 'S2' }]);
+    expect(body.messages).to.deep.equal([
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } }, { type: 'tool_use', id: 't2', name: 'g', input: {} }] },
+      { role: 'user', content: [
+        { type: 'tool_result', tool_use_id: 't1', content: 'r1' },
+        { type: 'tool_result', tool_use_id: 't2', content: [{ type: 'text', text: 'r2' }], is_error: true },
+        { type: 'text', text: 'and?' },
+      ] },
+    ]);
+  });
+
+  it('maps images and documents to their source types', () => {
+    const body = encodeAnthropicRequest(call({
+      messages: [{ role: 'user', parts: [
+        { type: 'image', data: 'AAAA', mediaType: 'image/jpeg' }, { type: 'image', url: 'https://x/i.png' },
+        { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }, { type: 'file', data: Buffer.from('plain').toString('base64'), mediaType: 'text/plain' },
+        { type: 'file', url: 'https://x/d.pdf' }, { type: 'file', fileId: 'file_1' },
+      ] }],
+    }), 'claude', o);
+    expect((body.messages as { content: unknown[] }[])[0]!.content).to.deep.equal([
+      { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: 'AAAA' } },
+      { type: 'image', source: { type: 'url', url: 'https://x/i.png' } },
+      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' }, title: 'a.pdf' },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain' } },
+      { type: 'document', source: { type: 'url', url: 'https://x/d.pdf' } },
+      { type: 'document', source: { type: 'file', file_id: 'file_1' } },
+    ]);
+  });
+
+  it('replays signed thinking and redacted thinking of its own dialects only', () => {
+    const body = encodeAnthropicRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: '', signature: 'empty-but-signed' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'unsigned' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'foreign', signature: 'g' },
+          { type: 'text', text: 'a' },
+        ] },
+      ],
+    }), 'claude', o);
+    expect((body.messages as { content: unknown[] }[])[1]!.content).to.deep.equal([
+      { type: 'thinking', thinking: '', signature: 'empty-but-signed' },
+      { type: 'redacted_thinking', data: 'blob' },
+      { type: 'text', text: 'a' },
+    ]);
+  });
+
+  it('turns a budget or an effort into extended thinking below max_tokens, without the sampling options it refuses', () => {
+    const budget = encodeAnthropicRequest(call({ options: { reasoning: { budgetTokens: 2000 }, temperature: 0.5, topK: 5, topP: 0.5 } }), 'claude', o);
+    expect(budget).to.deep.include({ thinking: { type: 'enabled', budget_tokens: 2000 }, max_tokens: 8192 });
+    expect(budget).not.to.have.any.keys('temperature', 'top_k', 'top_p');
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'high' } } }), 'claude', o).thinking).to.deep.equal({ type: 'enabled', budget_tokens: 16384 });
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'high' } } }), 'claude', o).max_tokens).to.equal(16384 + 8192);
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { budgetTokens: 4000 }, maxOutputTokens: 3000 } }), 'claude', o)).to.deep.include({ max_tokens: 3000, thinking: { type: 'enabled', budget_tokens: 2999 } });
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { budgetTokens: 4000 }, maxOutputTokens: 500 } }), 'claude', o)).not.to.have.property('thinking');
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'minimal' } } }), 'claude', o)).not.to.have.property('thinking');
+  });
+
+  it('maps tools, tool choice, parallel calls, stop sequences, sampling, output format and the user', () => {
+    const body = encodeAnthropicRequest(call({
+      tools: [{ name: 'f', description: 'd', parameters: { type: 'object' } }], toolChoice: { type: 'any' },
+      options: { parallelToolCalls: false, stopSequences: ['X'], temperature: 1.7, topP: 0.8, topK: 4, responseFormat: { type: 'json_schema', schema: { type: 'object' } } },
+      user: 'u-1',
+    }), 'claude', o);
+    expect(body).to.deep.include({
+      tools: [{ name: 'f', description: 'd', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+      stop_sequences: ['X'], temperature: 1, top_p: 0.8, top_k: 4,
+      output_config: { format: { type: 'json_schema', schema: { type: 'object' } } },
+      metadata: { user_id: 'u-1' },
+    });
+  });
+});

@@ -1,0 +1,20 @@
+import { expect } from 'chai';
+import { classifyGeminiStatus, geminiStreamError } from '../../../lib/backends/gemini/index.js';
+
+describe('backends/gemini/classify-error', () => {
+  it('reads the google.rpc envelope', () => {
+    expect(classifyGeminiStatus('g', 400, '{"error":{"code":400,"message":"API key not valid: AIzaSyA1234567890abcdefghijklmnop","status":"INVALID_ARGUMENT"}}', {}, undefined, []))
+      .to.include({ status: 400, retryable: false, message: 'backend "g": upstream status 400: API key not valid: ***' });
+  });
+
+  it('takes the Retry-After of a 429 from RetryInfo when no header gave one', () => {
+    const body = '{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}';
+    expect(classifyGeminiStatus('g', 429, body, {}, undefined, [])).to.include({ retryable: true, retryAfter: 17 });
+    expect(classifyGeminiStatus('g', 429, body, {}, 3000, [])).to.include({ retryAfter: 3 });
+  });
+
+  it('fails over on UNAVAILABLE / INTERNAL inside the stream only', () => {
+    expect(geminiStreamError('g', { error: { code: 500, message: 'x', status: 'INTERNAL' } }, [])).to.include({ retryable: true });
+    expect(geminiStreamError('g', { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT' } }, [])).to.include({ retryable: false });
+  });
+});

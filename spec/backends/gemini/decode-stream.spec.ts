@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { GeminiStreamDecoder, mapGeminiFinishReason, retryDelayOf } from '../../../lib/backends/gemini/index.js';
+import { validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+
+function decode(frames: Record<string, unknown>[]): LipEvent[] {
+  const decoder = new GeminiStreamDecoder('b', []);
+  const out: LipEvent[] = [];
+  for (const f of frames) decoder.message({ event: 'message', data: JSON.stringify(f) }, out);
+  decoder.end();
+  return out;
+}
+const frame = (parts: unknown[], finishReason?: string, usage?: Record<string, unknown>) => ({
+  candidates: [{ content: { role: 'model', parts }, ...(finishReason ? { finishReason } : {}), index: 0 }],
+  ...(usage ? { usageMetadata: usage } : {}), modelVersion: 'gemini-x', responseId: 'r1',
+});
+
+describe('backends/gemini/decode-stream', () => {
+  it('counts thoughts into the output (they are extra in Gemini) and keeps the cached tokens', () => {
+    const events = decode([frame([{ text: 'a' }], 'STOP', { promptTokenCount: 50, candidatesTokenCount: 10, thoughtsTokenCount: 7, cachedContentTokenCount: 20, totalTokenCount: 67 })]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.filter((e) => e.type === 'usage')).to.deep.equal([{ type: 'usage', usage: { inputTokens: 50, outputTokens: 17, totalTokens: 67, cacheReadTokens: 20, reasoningTokens: 7 } }]);
+    expect(events[0]).to.deep.equal({ type: 'response_started', id: 'r1', model: 'gemini-x' });
+  });
+
+  it('emits a signature on a text part before that text, so replay can put it back', () => {
+    const events = decode([frame([{ text: 'th', thought: true }]), frame([{ text: 'Hi', thoughtSignature: 'sig' }]), frame([{ text: '', thoughtSignature: 'tail' }], 'STOP')]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.slice(2, -1)).to.deep.equal([
+      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig' }, { type: 'text_delta', text: 'Hi' }, { type: 'reasoning_signature', signature: 'tail' },
+    ]);
+  });
+
+  it('turns function calls into complete tool calls with unique ids and their signatures', () => {
+    const events = decode([frame([{ functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: 's1' }, { functionCall: { name: 'g', args: {} } }], 'STOP')]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    const started = events.filter((e) => e.type === 'tool_call_started') as { id: string; name: string; signature?: string }[];
+    expect(started.map((s) => [s.name, s.signature])).to.deep.equal([['f', 's1'], ['g', undefined]]);
+    expect(started[0]!.id).to.not.equal(started[1]!.id);
+    expect(decode([frame([{ functionCall: { name: 'f', args: {} } }], 'STOP')]).find((e) => e.type === 'tool_call_started')).to.not.deep.equal(started[0]);
+    expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'tool_calls' });
+  });
+
+  it('finishes a blocked prompt as a content filter, fails on an error frame, and leaves a cut stream unfinished', () => {
+    expect(decode([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3 } }]).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'SAFETY' });
+    expect(() => decode([{ error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } }])).to.throw().that.includes({ code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', retryable: true });
+    expect(decode([frame([{ text: 'a' }])]).some((e) => e.type === 'response_finished')).to.equal(false);
+  });
+
+  it('maps finish reasons and reads RetryInfo', () => {
+    expect(mapGeminiFinishReason('MAX_TOKENS', false)).to.deep.equal({ reason: 'length' });
+    expect(mapGeminiFinishReason('RECITATION', false)).to.deep.equal({ reason: 'content_filter', raw: 'RECITATION' });
+    expect(mapGeminiFinishReason('MALFORMED_FUNCTION_CALL', false)).to.deep.equal({ reason: 'other', raw: 'MALFORMED_FUNCTION_CALL' });
+    expect(retryDelayOf({ error: { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' }] } })).to.equal(17_000);
+    expect(retryDelayOf([{ error: { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2s' }] } }])).to.equal(2_000);
+  });
+});

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { encodeGeminiRequest } from '../../../lib/backends/gemini/index.js';
+import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
+
+const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
+
+describe('backends/gemini/encode-request', () => {
+  it('maps system, roles, media and merges consecutive turns', () => {
+    expect(encodeGeminiRequest(call({
+      system: [{ type: 'text', text: 'S' }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'look' }, { type: 'image', data: 'AAAA', mediaType: 'image/png' }, { type: 'file', url: 'gs://b/doc.pdf', mediaType: 'application/pdf' }] },
+        { role: 'user', parts: [{ type: 'text', text: 'again' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'ok' }] },
+      ],
+    }))).to.deep.equal({
+      systemInstruction: { parts: [{ text: 'S' }] },
+      contents: [
+        { role: 'user', parts: [{ text: 'look' }, { inlineData: { mimeType: 'image/png', data: 'AAAA' } }, { fileData: { mimeType: 'application/pdf', fileUri: 'gs://b/doc.pdf' } }, { text: 'again' }] },
+        { role: 'model', parts: [{ text: 'ok' }] },
+      ],
+    });
+  });
+
+  it('puts thought signatures back where they were: thought part, following text part, function call', () => {
+    const body = encodeGeminiRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'thinking', signature: 'ts-thought' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: '', signature: 'ts-text' },
+          { type: 'text', text: 'Answer' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'foreign', signature: 'x' },
+          { type: 'tool_call', id: 'c1', name: 'f', arguments: '{"a":1}', signature: 'ts-call' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, signature: 'ts-tail' },
+        ] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'plain text' }] },
+      ],
+    }));
+    expect(body.contents).to.deep.equal([
+      { role: 'user', parts: [{ text: 'q' }] },
+      { role: 'model', parts: [
+        { text: 'thinking', thought: true, thoughtSignature: 'ts-thought' },
+        { text: 'Answer', thoughtSignature: 'ts-text' },
+        { functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: 'ts-call' },
+        { text: '', thoughtSignature: 'ts-tail' },
+      ] },
+      { role: 'user', parts: [{ functionResponse: { name: 'f', response: { result: 'plain text' } } }] },
+    ]);
+  });
+
+  it('declares tools with their full JSON Schema and maps the tool choice', () => {
+    const body = encodeGeminiRequest(call({ tools: [{ name: 'f', description: 'd', parameters: { type: 'object', additionalProperties: false } }], toolChoice: { type: 'tool', name: 'f' } }));
+    expect(body.tools).to.deep.equal([{ functionDeclarations: [{ name: 'f', description: 'd', parametersJsonSchema: { type: 'object', additionalProperties: false } }] }]);
+    expect(body.toolConfig).to.deep.equal({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['f'] } });
+  });
+
+  it('maps generation options, structured output and thinking', () => {
+    const body = encodeGeminiRequest(call({ options: {
+      temperature: 0.4, topP: 0.8, topK: 20, maxOutputTokens: 77, stopSequences: ['Z'], presencePenalty: 0.5, frequencyPenalty: 0.2, seed: 3,
+      responseFormat: { type: 'json_schema', schema: { type: 'object' } }, reasoning: { effort: 'low' },
+    } }));
+    expect(body.generationConfig).to.deep.equal({
+      temperature: 0.4, topP: 0.8, topK: 20, maxOutputTokens: 77, stopSequences: ['Z'], presencePenalty: 0.5, frequencyPenalty: 0.2, seed: 3,
+      responseMimeType: 'application/json', responseJsonSchema: { type: 'object' }, thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
+    });
+    expect(encodeGeminiRequest(call({ options: { reasoning: { budgetTokens: 0 } } })).generationConfig).to.deep.equal({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(encodeGeminiRequest(call({ options: { reasoning: { includeThoughts: true } } })).generationConfig).to.deep.equal({ thinkingConfig: { includeThoughts: true } });
+  });
+});

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { MAX_RETRY_AFTER_MS, durationMs, retryAfterMs } from '../../../lib/backends/http/index.js';
+
+describe('backends/http/parse-retry-after', () => {
+  const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+
+  it('reads delay-seconds, decimals included', () => {
+    expect(retryAfterMs({ 'retry-after': '7' }, now)).to.equal(7_000);
+    expect(retryAfterMs({ 'retry-after': ' 1.5 ' }, now)).to.equal(1_500);
+    expect(retryAfterMs({ 'retry-after': '0' }, now)).to.equal(0);
+  });
+
+  it('reads an HTTP date relative to now; a past date means zero', () => {
+    expect(retryAfterMs({ 'retry-after': 'Wed, 21 Oct 2026 07:28:30 GMT' }, now)).to.equal(30_000);
+    expect(retryAfterMs({ 'retry-after': 'Wed, 21 Oct 2026 07:27:00 GMT' }, now)).to.equal(0);
+  });
+
+  it('prefers retry-after-ms (OpenAI) and takes the first of repeated headers', () => {
+    expect(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '9' }, now)).to.equal(250);
+    expect(retryAfterMs({ 'retry-after': ['3', '9'] }, now)).to.equal(3_000);
+  });
+
+  it('ignores garbage and absent headers, and caps absurd waits at a day', () => {
+    expect(retryAfterMs({}, now)).to.equal(undefined);
+    expect(retryAfterMs({ 'retry-after': 'soon' }, now)).to.equal(undefined);
+    expect(retryAfterMs({ 'retry-after': '-5' }, now)).to.equal(undefined);
+    expect(retryAfterMs({ 'retry-after': '99999999' }, now)).to.equal(MAX_RETRY_AFTER_MS);
+  });
+
+  it('reads google.rpc durations', () => {
+    expect(durationMs('30s')).to.equal(30_000);
+    expect(durationMs('0.25s')).to.equal(250);
+    expect(durationMs('30')).to.equal(undefined);
+    expect(durationMs(undefined)).to.equal(undefined);
+  });
+});

@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { chatStreamError, classifyChatStatus } from '../../../lib/backends/openai-chat/index.js';
+
+const classify = (status: number, body: string, wait?: number) => classifyChatStatus('b', status, body, {}, wait, ['sk-secret-123456']);
+
+describe('backends/openai-chat/classify-error', () => {
+  it('reads the error shapes of OpenAI and compatible servers', () => {
+    expect(classify(400, '{"error":{"message":"bad tool","type":"invalid_request_error"}}').message).to.equal('backend "b": upstream status 400: bad tool');
+    expect(classify(404, '{"error":"model \\"llama9\\" not found"}').message).to.equal('backend "b": upstream status 404: model "llama9" not found');
+    expect(classify(400, '{"object":"error","message":"max_tokens too large","type":"BadRequestError","code":400}').message).to.contain('max_tokens too large');
+    expect(classify(422, '{"detail":[{"msg":"field required"},{"msg":"bad type"}]}').message).to.contain('field required; bad type');
+    expect(classify(502, '<html><body>Bad gateway</body></html>').message).to.contain('the upstream answered with an HTML page');
+    expect(classify(500, '').message).to.equal('backend "b": upstream status 500');
+  });
+
+  it('keeps the status and decides retryability once: 408, 409, 429, 5xx yes; other 4xx no', () => {
+    for (const status of [408, 409, 429, 500, 502, 503, 504]) expect(classify(status, '{}').retryable, String(status)).to.equal(true);
+    for (const status of [400, 401, 403, 404, 413, 422]) expect(classify(status, '{}'), String(status)).to.include({ retryable: false, status });
+    expect(classify(429, '{}', 2500).retryAfter).to.equal(3);
+  });
+
+  it('never repeats a key', () => {
+    expect(classify(401, '{"error":{"message":"Incorrect API key provided: sk-secret-123456"}}').message).not.to.contain('sk-secret-123456');
+  });
+
+  it('marks server-side stream errors retryable, others not', () => {
+    expect(chatStreamError('b', { error: { message: 'x', type: 'server_error' } }, [])).to.include({ code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', retryable: true });
+    expect(chatStreamError('b', { error: { message: 'x', code: 'rate_limit_exceeded' } }, [])).to.include({ retryable: true });
+    expect(chatStreamError('b', { error: { message: 'x', type: 'invalid_request_error' } }, [])).to.include({ retryable: false });
+  });
+});

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { chatOptions, encodeChatRequest } from '../../../lib/backends/openai-chat/index.js';
+import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
+
+const options = (extra: Record<string, unknown> = {}) => chatOptions({ id: 'b', kind: 'openai-chat', models: [], ...extra });
+const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
+
+describe('backends/openai-chat/encode-request', () => {
+  it('always streams and asks for streamed usage unless the row turns it off', () => {
+    expect(encodeChatRequest(call({}), 'gpt', options())).to.deep.equal({
+      model: 'gpt', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true },
+    });
+    expect(encodeChatRequest(call({}), 'gpt', options({ stream_usage: false }))).not.to.have.property('stream_options');
+  });
+
+  it('maps system, images, documents, tool history and mid-conversation system messages', () => {
+    const body = encodeChatRequest(call({
+      system: [{ type: 'text', text: 'Be brief.' }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'Look' }, { type: 'image', data: 'AAAA', mediaType: 'image/png', detail: 'low' }, { type: 'image', url: 'https://x/y.png' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'Calling.' }, { type: 'tool_call', id: 'c1', name: 'f', arguments: '{"a":1}' }, { type: 'tool_call', id: 'c2', name: 'g', arguments: '{}' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'one' }, { type: 'tool_result', callId: 'c2', content: [{ type: 'text', text: 'two' }] }] },
+        { role: 'system', parts: [{ type: 'text', text: 'Now summarise.' }] },
+      ],
+    }), 'gpt', options());
+    expect(body.messages).to.deep.equal([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [
+        { type: 'text', text: 'Look' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+        { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' } },
+      ] },
+      { role: 'assistant', content: 'Calling.', tool_calls: [
+        { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+        { id: 'c2', type: 'function', function: { name: 'g', arguments: '{}' } },
+      ] },
+      { role: 'tool', tool_call_id: 'c1', content: 'one' },
+      { role: 'tool', tool_call_id: 'c2', content: 'two' },
+      { role: 'system', content: 'Now summarise.' },
+    ]);
+  });
+
+  it('sends null content for an assistant turn with only tool calls', () => {
+    const body = encodeChatRequest(call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }, { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: '{}' }] }] }), 'gpt', options());
+    expect((body.messages as Record<string, unknown>[])[1]).to.deep.include({ content: null });
+  });
+
+  it('maps tools, tool choice and generation options', () => {
+    const body = encodeChatRequest(call({
+      tools: [{ name: 'f', description: 'd', parameters: { type: 'object' }, strict: true }],
+      toolChoice: { type: 'tool', name: 'f' },
+      options: {
+        temperature: 0.2, topP: 0.9, maxOutputTokens: 100, stopSequences: ['END'], presencePenalty: 0.1, frequencyPenalty: 0.3, seed: 7,
+        reasoning: { effort: 'high' }, verbosity: 'low', parallelToolCalls: false,
+        responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
+      },
+      metadata: { k: 'v' }, user: 'u1',
+    }), 'gpt', options());
+    expect(body).to.deep.include({
+      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } }, parallel_tool_calls: false,
+      temperature: 0.2, top_p: 0.9, max_completion_tokens: 100, stop: ['END'], presence_penalty: 0.1, frequency_penalty: 0.3, seed: 7,
+      reasoning_effort: 'high', verbosity: 'low',
+      response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
+      metadata: { k: 'v' }, user: 'u1',
+    });
+    expect(encodeChatRequest(call({ tools: [{ name: 'f', parameters: {} }], toolChoice: { type: 'any' } }), 'gpt', options()).tool_choice).to.equal('required');
+  });
+
+  it('follows the row quirks: max_tokens, OpenRouter-style reasoning object', () => {
+    const body = encodeChatRequest(call({ options: { maxOutputTokens: 50, reasoning: { effort: 'low' } } }), 'm', options({ max_tokens_field: 'max_tokens', reasoning_param: 'reasoning' }));
+    expect(body).to.deep.include({ max_tokens: 50, reasoning: { effort: 'low' } });
+    expect(body).not.to.have.property('reasoning_effort');
+    const budget = encodeChatRequest(call({ options: { reasoning: { budgetTokens: 2000 } } }), 'm', options({ reasoning_param: 'reasoning' }));
+    expect(budget.reasoning).to.deep.equal({ max_tokens: 2000 });
+  });
+
+  it('replays only chat reasoning, and only into the field the row names', () => {
+    const history = call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: 'mine' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'theirs', signature: 's' },
+          { type: 'text', text: 'a' },
+        ] },
+      ],
+    });
+    expect((encodeChatRequest(history, 'm', options({ reasoning_field: 'reasoning_content' })).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a', reasoning_content: 'mine' });
+    expect((encodeChatRequest(history, 'm', options()).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a' });
+  });
+});

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
+import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
+
+const options = (extra: Record<string, unknown> = {}) => responsesOptions({ id: 'b', kind: 'openai-responses', models: [], ...extra });
+const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
+
+describe('backends/openai-responses/encode-request', () => {
+  it('is stateless: store false, instructions from system, streamed', () => {
+    expect(encodeResponsesRequest(call({ system: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }] }), 'gpt-5', options())).to.deep.equal({
+      model: 'gpt-5', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], stream: true, store: false, instructions: 'A\n\nB',
+    });
+  });
+
+  it('orders items as they happened: messages, reasoning, calls, outputs; keeps summaries apart', () => {
+    const body = encodeResponsesRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }, { type: 'image', url: 'https://x/i.png', detail: 'high' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }, { type: 'file', fileId: 'file-1' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'one\n\ntwo', summary: ['one', 'two'], opaque: 'enc', id: 'rs_1' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'foreign', signature: 's' },
+          { type: 'text', text: 'Let me ' }, { type: 'text', text: 'check.' },
+          { type: 'tool_call', id: 'call_1', name: 'f', arguments: '{"a":1}' },
+        ] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_1', content: 'done' }] },
+      ],
+    }), 'gpt-5', options());
+    expect(body.input).to.deep.equal([
+      { type: 'message', role: 'user', content: [
+        { type: 'input_text', text: 'q' }, { type: 'input_image', image_url: 'https://x/i.png', detail: 'high' },
+        { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBE' }, { type: 'input_file', file_id: 'file-1' },
+      ] },
+      { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'one' }, { type: 'summary_text', text: 'two' }], encrypted_content: 'enc' },
+      { type: 'message', role: 'assistant', content: 'Let me check.' },
+      { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}' },
+      { type: 'function_call_output', call_id: 'call_1', output: 'done' },
+    ]);
+    expect(body.include).to.deep.equal(['reasoning.encrypted_content']);
+  });
+
+  it('asks for encrypted reasoning only when useful (auto), always or never', () => {
+    expect(encodeResponsesRequest(call({}), 'm', options())).not.to.have.property('include');
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low' } } }), 'm', options()).include).to.deep.equal(['reasoning.encrypted_content']);
+    expect(encodeResponsesRequest(call({}), 'm', options({ encrypted_reasoning: 'always' })).include).to.deep.equal(['reasoning.encrypted_content']);
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low' } } }), 'm', options({ encrypted_reasoning: 'never' }))).not.to.have.property('include');
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low' } } }), 'm', options({ store: true }))).to.deep.include({ store: true }).and.not.have.property('include');
+  });
+
+  it('maps reasoning, tools, sampling, output format and verbosity; drops stop sequences', () => {
+    const body = encodeResponsesRequest(call({
+      tools: [{ name: 'f', parameters: { type: 'object' } }], toolChoice: { type: 'tool', name: 'f' },
+      options: {
+        reasoning: { effort: 'high' }, temperature: 0.3, topP: 0.7, maxOutputTokens: 99, parallelToolCalls: true, stopSequences: ['X'],
+        verbosity: 'high', responseFormat: { type: 'json_schema', schema: { type: 'object' }, strict: true },
+      },
+      metadata: { a: 'b' },
+    }), 'm', options());
+    expect(body).to.deep.include({
+      reasoning: { effort: 'high', summary: 'auto' },
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object' }, strict: false }], tool_choice: { type: 'function', name: 'f' }, parallel_tool_calls: true,
+      temperature: 0.3, top_p: 0.7, max_output_tokens: 99,
+      text: { verbosity: 'high', format: { type: 'json_schema', name: 'response', schema: { type: 'object' }, strict: true } },
+      metadata: { a: 'b' },
+    });
+    expect(body).not.to.have.property('stop');
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: false } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low' });
+  });
+});

@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { BACKEND_KINDS } from '../../../lib/backends/registry.js';
+import { PRESETS } from '../../../lib/backends/presets/index.js';
+import { emptyCall } from '../../../lib/canonical/index.js';
+import { ConfigError } from '../../../lib/config/index.js';
+import { configFrom } from '../../helpers/config.js';
+import {
+  backendOf, drain, runtimeFor, startAnthropicEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
+} from '../../helpers/emulators/index.js';
+
+const CONTRACT_PRESETS = ['openrouter', 'nvidia', 'huggingface', 'ollama', 'ollama-cloud', 'llamacpp', 'lmstudio', 'vllm', 'opencode-go', 'opencode-zen', 'custom-openai-chat', 'custom-openai-responses', 'custom-anthropic'];
+const DOC = readFileSync(new URL('../../../docs/backends/presets.md', import.meta.url), 'utf8');
+
+/** The docs table rows: kind -> cells. */
+function docRows(): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const line of DOC.split('\n')) {
+    const m = /^\| `([a-z0-9-]+)` \|/.exec(line);
+    if (m) rows.set(m[1]!, line.split('|').slice(2, -1).map((c) => c.trim()));
+  }
+  return rows;
+}
+
+describe('backends/presets: vendors are table rows', () => {
+  it('registers every preset of the contract as a kind, on its protocol\'s schema', () => {
+    expect(PRESETS.map((p) => p.kind)).to.deep.equal(CONTRACT_PRESETS);
+    for (const p of PRESETS) {
+      const kind = BACKEND_KINDS[p.kind]!;
+      expect(kind, p.kind).to.not.equal(undefined);
+      expect(Object.keys(kind.properties), p.kind).to.include.members(Object.keys(BACKEND_KINDS[p.base]!.properties));
+      expect(kind.defaultModel).to.equal(p.models[0]);
+    }
+  });
+
+  it('docs/backends/presets.md lists exactly the table, with the same defaults', () => {
+    const rows = docRows();
+    expect([...rows.keys()]).to.deep.equal(PRESETS.map((p) => p.kind));
+    for (const p of PRESETS) {
+      const [protocol, baseUrl, keyEnv, model, quirks] = rows.get(p.kind)!;
+      expect(protocol, p.kind).to.equal(p.base);
+      expect(baseUrl, p.kind).to.equal(p.requireBaseUrl ? '*(required)*' : `\`${String(p.defaults.base_url)}\``);
+      expect(keyEnv, p.kind).to.equal(p.keyEnv ? `\`${p.keyEnv}\`` : '—');
+      expect(model, p.kind).to.equal(`\`${p.models[0]}\``);
+      const flags = Object.entries(p.defaults).filter(([k]) => k !== 'base_url')
+        .map(([k, v]) => (typeof v === 'object' ? `\`${k}: {${Object.entries(v as object).map(([a, b]) => `${a}: ${String(b)}`).join(', ')}}\`` : `\`${k}: ${String(v)}\``));
+      expect(quirks, p.kind).to.equal(flags.length > 0 ? flags.join(', ') : '—');
+    }
+  });
+
+  it('fills a row with the preset defaults; the row overrides them', () => {
+    const config = configFrom('backends:\n  - { id: a, kind: openrouter }\n  - { id: b, kind: ollama, base_url: "http://gpu:11434/v1", max_tokens_field: max_completion_tokens }');
+    expect(config.backends[0]).to.deep.include({ base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', headers: { 'X-Title': 'lip' } });
+    expect(config.backends[1]).to.deep.include({ base_url: 'http://gpu:11434/v1', auth: 'none', max_tokens_field: 'max_completion_tokens' });
+    expect(config.routing.default_route).to.equal('a:openai/gpt-5.4-mini');
+  });
+
+  it('rejects a custom row without base_url, naming the key', () => {
+    for (const kind of ['custom-openai-chat', 'custom-openai-responses', 'custom-anthropic']) {
+      const err = (() => { try { configFrom(`backends:\n  - { id: c, kind: ${kind} }`); } catch (e) { return e; } return undefined; })();
+      expect(err, kind).to.be.instanceOf(ConfigError);
+      expect((err as Error).message, kind).to.match(/backends\[0\]\.base_url: this kind needs base_url/);
+    }
+  });
+});
+
+describe('backends/presets: each preset on the wire', () => {
+  let chat: Emulator;
+  let responses: Emulator;
+  let anthropic: Emulator;
+  const env = { OPENROUTER_API_KEY: 'or-key-0123456789', NVIDIA_API_KEY: 'nv-key-0123456789', HF_TOKEN: 'hf-key-0123456789', OLLAMA_API_KEY: 'ol-key-0123456789', OPENCODE_API_KEY: 'oc-key-0123456789', OPENAI_API_KEY: 'never-sent-0123456789' };
+  const call = emptyCall({ model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: { maxOutputTokens: 10, reasoning: { effort: 'low' } } });
+  before(async () => {
+    [chat, responses, anthropic] = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startAnthropicEmulator()]);
+  });
+  after(() => Promise.all([chat, responses, anthropic].map((e) => e.close())));
+
+  /** One request through a preset row pointed at an emulator; returns what the emulator received. */
+  const send = async (kind: string, emu: Emulator) => {
+    emu.reset();
+    const runtime = runtimeFor(`  - { id: p, kind: ${kind}, base_url: "${emu.url}" }`, env);
+    try {
+      const { error } = await drain(backendOf(runtime, 'p').stream(call, { model: 'm', candidateKey: 'p:m' }));
+      expect(error, kind).to.equal(undefined);
+      return emu.requests[0]!;
+    } finally {
+      await runtime.close();
+    }
+  };
+  const expected: Record<string, { key?: string; body: Record<string, unknown>; absent?: string[]; headers?: Record<string, string> }> = {
+    openrouter: { key: 'or-key-0123456789', body: { max_tokens: 10, reasoning: { effort: 'low' } }, absent: ['reasoning_effort'], headers: { 'x-title': 'lip' } },
+    nvidia: { key: 'nv-key-0123456789', body: { max_tokens: 10 }, absent: ['reasoning_effort', 'reasoning'] },
+    huggingface: { key: 'hf-key-0123456789', body: { max_tokens: 10, reasoning_effort: 'low' } },
+    ollama: { body: { max_tokens: 10, reasoning_effort: 'low' } },
+    'ollama-cloud': { key: 'ol-key-0123456789', body: { max_tokens: 10 } },
+    llamacpp: { body: { max_tokens: 10 }, absent: ['reasoning_effort'] },
+    lmstudio: { body: { max_tokens: 10 } },
+    vllm: { body: { max_tokens: 10 } },
+    'opencode-go': { key: 'oc-key-0123456789', body: { max_tokens: 10 } },
+    'opencode-zen': { key: 'oc-key-0123456789', body: { max_tokens: 10 } },
+    'custom-openai-chat': { body: { max_tokens: 10, stream_options: { include_usage: true } } },
+  };
+  for (const [kind, e] of Object.entries(expected)) {
+    it(`${kind}: its endpoint, its key (or none) and its quirks`, async () => {
+      const req = await send(kind, chat);
+      expect(req.path).to.equal('/v1/chat/completions');
+      expect(req.key).to.equal(e.key);
+      expect(req.body).to.deep.include(e.body);
+      for (const field of e.absent ?? []) expect(req.body, field).not.to.have.property(field);
+      for (const [name, value] of Object.entries(e.headers ?? {})) expect(req.headers[name]).to.equal(value);
+    });
+  }
+
+  it('custom-openai-responses and custom-anthropic speak their protocols, keyless unless given a key', async () => {
+    const r = await send('custom-openai-responses', responses);
+    expect(r).to.include({ path: '/v1/responses', key: undefined });
+    const a = await send('custom-anthropic', anthropic);
+    expect(a).to.include({ path: '/v1/messages', key: undefined });
+    expect(a.headers['anthropic-version']).to.equal('2023-06-01');
+  });
+});

@@ -1,0 +1,200 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI, type Content } from '@google/genai';
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { Response, ResponseInputItem } from 'openai/resources/responses/responses';
+import { FRONTENDS } from '../../lib/frontends/registry.js';
+import { KINDS, SHARED_USAGE, type KindCase } from '../backends/kinds.js';
+import { CLIENT_DRIVERS, type ClientRequest, type ClientResult, type ClientTool } from '../helpers/clients/index.js';
+import type { Emulator, Script } from '../helpers/emulators/index.js';
+import { testConfig } from '../helpers/config.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+const TOOLS: ClientTool[] = [
+  { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  { name: 'get_time', description: 'Time in a zone', parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } },
+];
+const QUESTION = 'Weather in Paris and the time in CET?';
+const TOOL_RESULT = '{"temp":21}';
+/** The key every backend row of KINDS sends upstream; it must never reach a client or the log. */
+const UPSTREAM_KEY = 'test-key-0123456789';
+
+/**
+ * Every frontend x every backend kind, through the official SDKs (the client drivers of
+ * spec/helpers/clients) against lip, against each kind's wire-exact emulator: plain text with
+ * usage (cache tokens), two parallel tool calls, a tool-result follow-up turn, reasoning with
+ * signatures carried into the next turn, a length stop, an upstream 400 and an upstream reset
+ * after output (in-band error). No network, no keys.
+ */
+describe('e2e: the frontend x backend matrix through the official SDKs', function () {
+  let lip: RunningLip;
+  const emulators = new Map<string, Emulator>();
+  before(async () => {
+    for (const k of KINDS) emulators.set(k.kind, await k.start());
+    const rows = KINDS.map((k) => k.row(idOf(k), emulators.get(k.kind)!)).join('\n');
+    lip = await startLip(testConfig(rows, `logging: { access_log: true }\nrouting: { default_route: "${idOf(KINDS[0]!)}:model-x" }`));
+  });
+  after(async () => {
+    await lip?.close();
+    await Promise.all([...emulators.values()].map((e) => e.close()));
+  });
+
+  after(() => {
+    expect(lip.logs.some((line) => line.status === 400), 'the upstream 400s were logged').to.equal(true);
+    expect(JSON.stringify(lip.logs)).not.to.contain(UPSTREAM_KEY);
+  });
+
+  for (const frontend of Object.keys(FRONTENDS)) {
+    const driver = CLIENT_DRIVERS[frontend];
+    for (const k of KINDS) {
+      describe(`${frontend} -> ${k.kind}`, () => {
+        const model = `${idOf(k)}:model-x`;
+        let emu: Emulator;
+        beforeEach(function () {
+          if (!driver) throw new Error(`no client driver for the frontend "${frontend}" in spec/helpers/clients`);
+          emu = emulators.get(k.kind)!;
+          emu.reset();
+          emu.handler = undefined;
+        });
+        const send = (request: Partial<ClientRequest>, script: Script) => {
+          emu.enqueue(script);
+          return driver!.run(lip.url, { model, stream: true, messages: [{ role: 'user', text: QUESTION }], ...request });
+        };
+
+        for (const stream of [true, false]) {
+          const mode = stream ? 'streaming' : 'non-streaming';
+
+          it(`plain text with usage and cache tokens (${mode})`, async () => {
+            const r = await send({ stream }, { text: ['Hello', ' there'], usage: SHARED_USAGE });
+            expect(r.error).to.equal(undefined);
+            expect(r.text).to.equal('Hello there');
+            expect(r.finishReason).to.equal('stop');
+            for (const field of driver!.usageFields) {
+              if (k.usage[field] !== undefined) expect(r.usage?.[field], field).to.equal(k.usage[field]);
+            }
+          });
+
+          it(`two parallel tool calls (${mode})`, async () => {
+            const r = await send({ stream, tools: TOOLS }, {
+              toolCalls: [{ id: 'call_a', name: 'get_weather', args: ['{"city":', '"Paris"}'] }, { id: 'call_b', name: 'get_time', args: '{"zone":"CET"}' }],
+            });
+            expect(r.error).to.equal(undefined);
+            expect(r.toolCalls.map((c) => [c.name, c.args])).to.deep.equal([['get_weather', { city: 'Paris' }], ['get_time', { zone: 'CET' }]]);
+            expect(new Set(r.toolCalls.map((c) => c.id)).size).to.equal(2);
+            expect(r.finishReason).to.equal('tool_calls');
+          });
+        }
+
+        it('a tool-result follow-up turn reaches the upstream as tool history', async () => {
+          const r = await send({
+            tools: TOOLS,
+            messages: [
+              { role: 'user', text: QUESTION },
+              { role: 'assistant', toolCalls: [{ id: 'call_1', name: 'get_weather', args: { city: 'Paris' } }] },
+              { role: 'tool', callId: 'call_1', name: 'get_weather', content: TOOL_RESULT },
+            ],
+          }, { text: 'It is 21 degrees.' });
+          expect(r.error).to.equal(undefined);
+          expect(r.text).to.equal('It is 21 degrees.');
+          const history = k.toolHistory(emu.requests[0]!);
+          expect(history.calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
+          expect(history.results).to.have.length(1);
+          expect(history.results[0]).to.contain('21');
+        });
+
+        it('reasoning with signatures is carried into the next turn (verbatim in its own protocol)', async () => {
+          const first = await send({ tools: TOOLS, reasoning: true }, {
+            reasoning: k.reasoning, toolCalls: [{ id: 'call_r', name: 'get_weather', args: '{"city":"Paris"}', signature: 'ts-call' }],
+          });
+          expect(first.error).to.equal(undefined);
+          expect(first.toolCalls).to.have.length(1);
+          emu.enqueue({ text: 'Sunny.' });
+          await FOLLOW_UP[frontend]!(lip.url, model, first);
+          const replayed = k.replayedReasoning(emu.requests[1]!);
+          if (frontend === k.kind) expect(replayed).to.deep.equal(k.ownReplay);
+          else expect(replayed, 'a foreign payload is replayed whole or not at all').to.satisfy((r: string[]) => r.length === 0 || JSON.stringify(r) === JSON.stringify(k.ownReplay));
+          expect(k.toolHistory(emu.requests[1]!).calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
+        });
+
+        it('a length stop', async () => {
+          const r = await send({ maxOutputTokens: 5 }, { text: 'cut sho', finish: 'length' });
+          expect(r.error).to.equal(undefined);
+          expect(r.finishReason).to.equal('length');
+        });
+
+        it('an upstream 400 is surfaced with its status, without the upstream key', async () => {
+          const r = await send({}, { status: 400, error: { message: `messages: unsupported content (key ${UPSTREAM_KEY})` } });
+          expect(r.error?.status).to.equal(400);
+          expect(r.error?.message).to.contain('messages: unsupported content');
+          expect(r.error?.message).not.to.contain(UPSTREAM_KEY);
+        });
+
+        it('an upstream reset after output ends the stream with the protocol\'s in-band error', async () => {
+          const r = await send({}, { text: ['partial ', 'answer'], fault: { reset: 'after_output' } });
+          expect(r.text).to.equal('partial ');
+          expect(r.error, 'in-band error').not.to.equal(undefined);
+        });
+      });
+    }
+  }
+});
+
+/** The backend id of a kind in the matrix config. */
+function idOf(k: KindCase): string {
+  return k.kind.replace('openai-', 'oa-');
+}
+
+type FollowUp = (baseUrl: string, model: string, first: ClientResult) => Promise<unknown>;
+
+/**
+ * The second turn of a reasoning conversation, the way real clients send it: the SDK's own
+ * assistant output (`first.raw`) goes back verbatim with the tool result. The client drivers
+ * speak a protocol-neutral history that has no room for signatures, hence these four.
+ */
+const FOLLOW_UP: Record<string, FollowUp> = {
+  async 'openai-chat'(baseUrl, model, first) {
+    const message = (first.raw as ChatCompletion).choices[0]!.message;
+    const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'k', maxRetries: 0 });
+    const assistant = { role: 'assistant' as const, content: message.content, tool_calls: message.tool_calls, ...(first.reasoning ? { reasoning_content: first.reasoning } : {}) };
+    return client.chat.completions.create({
+      model, reasoning_effort: 'medium', tools: TOOLS.map((t) => ({ type: 'function' as const, function: t })),
+      messages: [{ role: 'user', content: QUESTION }, assistant, { role: 'tool', tool_call_id: first.toolCalls[0]!.id, content: TOOL_RESULT }],
+    });
+  },
+  async 'openai-responses'(baseUrl, model, first) {
+    const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'k', maxRetries: 0 });
+    const input: ResponseInputItem[] = [
+      { role: 'user', content: QUESTION }, ...((first.raw as Response).output as ResponseInputItem[]),
+      { type: 'function_call_output', call_id: first.toolCalls[0]!.id, output: TOOL_RESULT },
+    ];
+    return client.responses.create({
+      model, input, store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'medium', summary: 'auto' },
+      tools: TOOLS.map((t) => ({ type: 'function' as const, name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false })),
+    });
+  },
+  async anthropic(baseUrl, model, first) {
+    const client = new Anthropic({ baseURL: baseUrl, apiKey: 'k', maxRetries: 0, openTelemetry: false });
+    return client.messages.create({
+      model, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 1024 },
+      tools: TOOLS.map((t) => ({ name: t.name, description: t.description!, input_schema: t.parameters as { type: 'object' } })),
+      messages: [
+        { role: 'user', content: QUESTION }, { role: 'assistant', content: (first.raw as Anthropic.Message).content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.toolCalls[0]!.id, content: TOOL_RESULT }] },
+      ],
+    });
+  },
+  async gemini(baseUrl, model, first) {
+    const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl, apiVersion: 'v1beta' } });
+    const modelTurn = (first.raw as { candidates: { content: Content }[] }).candidates[0]!.content;
+    const call = first.toolCalls[0]!;
+    return ai.models.generateContent({
+      model,
+      contents: [
+        { role: 'user', parts: [{ text: QUESTION }] }, modelTurn,
+        { role: 'user', parts: [{ functionResponse: { ...(call.id ? { id: call.id } : {}), name: call.name, response: { result: TOOL_RESULT } } }] },
+      ],
+      config: { tools: [{ functionDeclarations: TOOLS.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.parameters })) }], thinkingConfig: { includeThoughts: true } },
+    });
+  },
+};

@@ -1,0 +1,117 @@
+import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+
+const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', stop_sequence: 'stop_sequence' };
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
+};
+
+export function anthropicErrorBody(status: number, error: { message: string; type?: string }): unknown {
+  return { type: 'error', error: { type: error.type ?? ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message: error.message }, request_id: 'req_emulator' };
+}
+
+/** Anthropic usage from canonical numbers: cache reads and writes are NOT inside input_tokens. */
+export function anthropicUsageWire(u: UsageScript, output = u.output): Record<string, unknown> {
+  const read = u.cacheRead ?? 0;
+  const write = u.cacheWrite ?? 0;
+  return {
+    input_tokens: u.input - read - write, cache_creation_input_tokens: write, cache_read_input_tokens: read,
+    output_tokens: output,
+  };
+}
+
+function content(script: Script): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [];
+  if (script.reasoning?.text !== undefined || script.reasoning?.signature !== undefined) {
+    blocks.push({ type: 'thinking', thinking: joined(script.reasoning.text), signature: script.reasoning.signature ?? '' });
+  }
+  if (script.reasoning?.redacted !== undefined) blocks.push({ type: 'redacted_thinking', data: script.reasoning.redacted });
+  if (deltas(script.text).length > 0) blocks.push({ type: 'text', text: joined(script.text) });
+  (script.toolCalls ?? []).forEach((call, i) => {
+    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') });
+  });
+  return blocks;
+}
+
+/**
+ * The Anthropic Messages API as api.anthropic.com streams it: `event:` + `data:` frames,
+ * `message_start` (input usage, cache counts separate), a `ping`, content blocks by index
+ * (thinking with `signature_delta` before its stop, redacted thinking, text, tool_use with
+ * `input_json_delta`), `message_delta` (stop reason, cumulative usage), `message_stop`.
+ */
+export const anthropicProtocol: EmulatorProtocol = {
+  name: 'anthropic',
+  basePath: '',
+  match(method, path) {
+    if (method === 'POST' && path === '/v1/messages') return { route: 'generate' };
+    if (method === 'GET' && path === '/v1/models') return { route: 'models' };
+    return undefined;
+  },
+  keyOf: (headers) => (typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : bearerKey(headers)),
+  errorBody: anthropicErrorBody,
+  modelList: (models) => ({
+    data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-09-29T00:00:00Z' })),
+    has_more: false, first_id: models[0] ?? null, last_id: models[models.length - 1] ?? null,
+  }),
+
+  frames(script: Script, request: RecordedRequest): Frame[] {
+    const usage = script.usage ?? { input: 10, output: 5 };
+    const frame = (type: string, data: Record<string, unknown>, output = false): Frame => ({ text: sse({ type, ...data }, type), output });
+    const frames: Frame[] = [frame('message_start', {
+      message: {
+        model: script.model ?? request.model ?? 'claude-sonnet-4-6', id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant',
+        content: [], stop_reason: null, stop_sequence: null, usage: { ...anthropicUsageWire(usage, 1), service_tier: 'standard' },
+      },
+    })];
+    frames.push({ text: sse({ type: 'ping' }, 'ping'), output: false });
+    let index = 0;
+    const r = script.reasoning;
+    if (r && (r.text !== undefined || r.signature !== undefined)) {
+      frames.push(frame('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+      for (const text of deltas(r.text)) frames.push(frame('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: text } }, true));
+      if (r.signature !== undefined) frames.push(frame('content_block_delta', { index, delta: { type: 'signature_delta', signature: r.signature } }));
+      frames.push(frame('content_block_stop', { index: index++ }));
+    }
+    if (r?.redacted !== undefined) {
+      frames.push(frame('content_block_start', { index, content_block: { type: 'redacted_thinking', data: r.redacted } }, true));
+      frames.push(frame('content_block_stop', { index: index++ }));
+    }
+    const text = deltas(script.text);
+    if (text.length > 0) {
+      frames.push(frame('content_block_start', { index, content_block: { type: 'text', text: '' } }));
+      for (const t of text) frames.push(frame('content_block_delta', { index, delta: { type: 'text_delta', text: t } }, true));
+      frames.push(frame('content_block_stop', { index: index++ }));
+    }
+    (script.toolCalls ?? []).forEach((call, i) => {
+      frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {} } }, true));
+      frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } }));
+      for (const args of deltas(call.args)) frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: args } }, true));
+      frames.push(frame('content_block_stop', { index: index++ }));
+    });
+    if (script.streamError) {
+      frames.push(frame('error', { error: { type: script.streamError.type ?? 'overloaded_error', message: script.streamError.message } }));
+      return frames;
+    }
+    frames.push(frame('message_delta', {
+      delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null },
+      usage: anthropicUsageWire(usage),
+    }));
+    frames.push(frame('message_stop', {}));
+    return frames;
+  },
+
+  json(script: Script, request: RecordedRequest): unknown {
+    const usage = script.usage ?? { input: 10, output: 5 };
+    return {
+      id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model: script.model ?? request.model ?? 'claude-sonnet-4-6',
+      content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
+      usage: { ...anthropicUsageWire(usage), service_tier: 'standard' },
+    };
+  },
+};
+
+/** An Anthropic Messages upstream on a free port; `url` is the origin (the API adds `/v1/...`). */
+export function startAnthropicEmulator(): Promise<Emulator> {
+  return startEmulator(anthropicProtocol);
+}

@@ -1,0 +1,227 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Frame, Script } from './script.js';
+
+/** A request an emulator received, as the upstream saw it. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  /** The parsed JSON body (undefined for GET or non-JSON). */
+  readonly body: any;
+  readonly raw: string;
+  /** The API key in this provider's header (Bearer, x-api-key, x-goog-api-key). */
+  readonly key: string | undefined;
+  readonly route: 'generate' | 'models';
+  readonly stream: boolean;
+  /** The model from the body or the path. */
+  readonly model: string | undefined;
+}
+
+/** A connection the client closed before the response was complete. */
+export interface ClientClose {
+  readonly path: string;
+  /** `performance.now()` when the emulator saw the close. */
+  readonly at: number;
+}
+
+export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' };
+
+/** What differs between providers: routes, key header, wire encoding of scripts and errors. */
+export interface EmulatorProtocol {
+  readonly name: string;
+  /** The base URL a backend row uses, relative to the origin (`/v1` for OpenAI, '' otherwise). */
+  readonly basePath: string;
+  match(method: string, path: string, query: URLSearchParams): RouteMatch | undefined;
+  keyOf(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined;
+  frames(script: Script, request: RecordedRequest): Frame[];
+  /**
+   * What the frames of one script depend on in a request (model, usage option); when given, the
+   * encoded frames are cached per script object, so a fixed script costs no encoding (benchmarks).
+   */
+  frameKey?(request: RecordedRequest): string;
+  json(script: Script, request: RecordedRequest): unknown;
+  errorBody(status: number, error: { message: string; type?: string; code?: string }): unknown;
+  modelList(models: readonly string[]): unknown;
+}
+
+export interface Emulator {
+  /** The base URL for a backend row (`http://127.0.0.1:PORT/v1` for OpenAI kinds). */
+  readonly url: string;
+  readonly origin: string;
+  readonly port: number;
+  readonly requests: RecordedRequest[];
+  readonly closes: ClientClose[];
+  /** The models `GET .../models` lists. */
+  models: string[];
+  /** Answers every request when set (dynamic scripts: per key, per model, ...). */
+  handler: ((request: RecordedRequest) => Script) | undefined;
+  /** The answer when the queue is empty and no handler is set. */
+  defaultScript: Script;
+  /** Queues answers for the next requests, in order. */
+  enqueue(...scripts: Script[]): void;
+  /** Resolves with the next client close mid-response. */
+  nextClose(): Promise<ClientClose>;
+  /** Forgets recorded requests, closes and queued scripts. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an emulated upstream on 127.0.0.1, port 0. It records every request, answers from
+ * scripts in the protocol's exact wire format, reports client closes, and applies faults.
+ * @see spec/helpers/emulators/emulators.spec.ts
+ */
+export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulator> {
+  const queue: Script[] = [];
+  const frameCache = new WeakMap<Script, Map<string, Frame[]>>();
+  const framesOf = (script: Script, request: RecordedRequest): Frame[] => {
+    if (!protocol.frameKey) return protocol.frames(script, request);
+    const key = protocol.frameKey(request);
+    let byKey = frameCache.get(script);
+    if (!byKey) frameCache.set(script, (byKey = new Map()));
+    let frames = byKey.get(key);
+    if (!frames) byKey.set(key, (frames = protocol.frames(script, request)));
+    return frames;
+  };
+  const waiters: ((close: ClientClose) => void)[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const emulator = {
+    url: '', origin: '', port: 0,
+    requests: [] as RecordedRequest[],
+    closes: [] as ClientClose[],
+    models: ['model-a', 'model-b'],
+    handler: undefined as ((request: RecordedRequest) => Script) | undefined,
+    defaultScript: { text: 'Hello from the emulator.', usage: { input: 5, output: 4 } } as Script,
+    enqueue(...scripts: Script[]) { queue.push(...scripts); },
+    nextClose() { return new Promise<ClientClose>((resolve) => waiters.push(resolve)); },
+    reset() { queue.length = 0; emulator.requests.length = 0; emulator.closes.length = 0; },
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { raw += c; });
+    req.on('end', () => serve(req, res, raw));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    timers.add(t);
+  };
+
+  function serve(req: IncomingMessage, res: ServerResponse, raw: string): void {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const match = protocol.match(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (!match) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.errorBody(404, { message: `no route ${req.method} ${url.pathname}`, type: 'not_found_error' })));
+      return;
+    }
+    let body: any;
+    try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
+    const stream = match.route === 'generate' && (match.stream ?? body?.stream === true);
+    const model = match.route === 'generate' ? (match.model ?? body?.model) : undefined;
+    const request: RecordedRequest = {
+      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
+      key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
+    };
+    emulator.requests.push(request);
+    res.on('close', () => {
+      if (res.writableEnded) return;
+      const close = { path: url.pathname, at: performance.now() };
+      emulator.closes.push(close);
+      for (const w of waiters.splice(0)) w(close);
+    });
+    if (match.route === 'models') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.modelList(emulator.models)));
+      return;
+    }
+    const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
+    answer(script, request, res);
+  }
+
+  function answer(script: Script, request: RecordedRequest, res: ServerResponse): void {
+    const fault = script.fault ?? {};
+    if (fault.reset === 'before_first_byte') return void res.socket?.resetAndDestroy();
+    if (fault.stall === 'before_headers') return;
+    const headers = { ...(script.headers ?? {}) };
+    if (script.status !== undefined && (script.status < 200 || script.status >= 300)) {
+      const error = script.error ?? { message: `emulated status ${script.status}` };
+      res.writeHead(script.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.errorBody(script.status, error)));
+      return;
+    }
+    if (!request.stream) {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.json(script, request)));
+      return;
+    }
+    const encoded: Frame[] = script.rawFrames ? script.rawFrames.map((text) => ({ text, output: true })) : framesOf(script, request);
+    let frames = encoded.map((f) => f.text);
+    const firstOutput = Math.max(0, encoded.findIndex((f) => f.output));
+    if (fault.malformedAt !== undefined && fault.malformedAt < frames.length) frames[fault.malformedAt] = 'data: {"broken": \n\n';
+    let stopAt = frames.length;
+    let after: 'end' | 'reset' | 'stall' = 'end';
+    if (typeof fault.reset === 'number') { stopAt = fault.reset; after = 'reset'; }
+    if (fault.reset === 'after_output') { stopAt = firstOutput + 1; after = 'reset'; }
+    if (fault.stall === 'before_first_token') { stopAt = firstOutput; after = 'stall'; }
+    if (fault.stall === 'after_output') { stopAt = firstOutput + 1; after = 'stall'; }
+    if (typeof fault.stall === 'number') { stopAt = fault.stall; after = 'stall'; }
+    if (fault.endAt !== undefined) { stopAt = fault.endAt; after = 'end'; }
+    frames = frames.slice(0, stopAt);
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    if (fault.reset === 'after_first_byte') {
+      const first = frames[0] ?? 'data: {';
+      res.write(first.slice(0, Math.max(1, Math.floor(first.length / 2))), () => res.socket?.resetAndDestroy());
+      return;
+    }
+    const finish = () => {
+      if (after === 'reset') res.write('', () => res.socket?.resetAndDestroy());
+      else if (after === 'end') res.end();
+      else res.flushHeaders(); // stall: keep the connection open
+    };
+    const drip = script.dripMs ?? 0;
+    if (drip <= 0) {
+      if (frames.length > 0) res.write(frames.join(''));
+      return finish();
+    }
+    let i = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (i >= frames.length) return finish();
+      res.write(frames[i++]!);
+      later(drip, next);
+    };
+    next();
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  emulator.port = port;
+  emulator.origin = `http://127.0.0.1:${port}`;
+  emulator.url = `${emulator.origin}${protocol.basePath}`;
+  return emulator;
+}
+
+/** `Authorization: Bearer KEY` -> KEY. */
+export function bearerKey(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+}
+
+/** An SSE frame: `event: NAME` (when given) and one `data:` line. */
+export function sse(data: unknown, event?: string): string {
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return event === undefined ? `data: ${text}\n\n` : `event: ${event}\ndata: ${text}\n\n`;
+}

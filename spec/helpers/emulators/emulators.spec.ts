@@ -1,0 +1,148 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { httpRequest, parseSse } from '../sse-client.js';
+import {
+  startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
+} from './index.js';
+
+/**
+ * The emulators are only worth something if they speak the real wire formats: the official
+ * SDKs, pointed straight at them, must accumulate their streams into the expected objects.
+ */
+describe('helpers/emulators: the official SDKs accept what the emulators send', () => {
+  const emulators: Emulator[] = [];
+  after(() => Promise.all(emulators.map((e) => e.close())));
+  const start = async (make: () => Promise<Emulator>) => {
+    const e = await make();
+    emulators.push(e);
+    return e;
+  };
+
+  it('OpenAI chat: finalChatCompletion rebuilds text, parallel tool calls and usage', async () => {
+    const emu = await start(startOpenAIChatEmulator);
+    emu.enqueue({ text: ['Checking ', 'both.'], toolCalls: [{ id: 'call_1', name: 'a', args: ['{"x":', '1}'] }, { id: 'call_2', name: 'b', args: '{}' }], usage: { input: 20, output: 9, cacheRead: 4, reasoning: 2 } });
+    const client = new OpenAI({ baseURL: emu.url, apiKey: 'sk-emu', maxRetries: 0 });
+    const completion = await client.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } }).finalChatCompletion();
+    const message = completion.choices[0]!.message;
+    expect(message.content).to.equal('Checking both.');
+    expect(message.tool_calls!.map((c) => c.type === 'function' && [c.id, c.function.name, c.function.arguments])).to.deep.equal([['call_1', 'a', '{"x":1}'], ['call_2', 'b', '{}']]);
+    expect(completion.choices[0]!.finish_reason).to.equal('tool_calls');
+    expect(completion.usage).to.include({ prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 });
+    expect(completion.usage!.prompt_tokens_details!.cached_tokens).to.equal(4);
+    expect(emu.requests[0]!.key).to.equal('sk-emu');
+  });
+
+  it('OpenAI chat: answers a non-streaming request and an error with the OpenAI envelope', async () => {
+    const emu = await start(startOpenAIChatEmulator);
+    emu.enqueue({ text: 'whole' }, { status: 429, headers: { 'retry-after': '2' }, error: { message: 'Rate limit reached' } });
+    const client = new OpenAI({ baseURL: emu.url, apiKey: 'sk-emu', maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion.choices[0]!.message.content).to.equal('whole');
+    const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).to.equal('rate_limit_exceeded');
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).to.equal('2');
+  });
+
+  it('OpenAI Responses: finalResponse rebuilds reasoning, text, function calls and usage', async () => {
+    const emu = await start(startOpenAIResponsesEmulator);
+    emu.enqueue({ reasoning: { text: ['Think', 'ing'], encrypted: 'enc-1' }, text: ['Hi', '!'], toolCalls: [{ id: 'call_9', name: 'f', args: ['{"a"', ':1}'] }], usage: { input: 30, output: 12, cacheRead: 10, reasoning: 5 } });
+    const client = new OpenAI({ baseURL: emu.url, apiKey: 'sk-emu', maxRetries: 0 });
+    const response = await client.responses.stream({ model: 'gpt-5', input: 'hi' }).finalResponse();
+    expect(response.status).to.equal('completed');
+    expect(response.output_text).to.equal('Hi!');
+    expect(response.output.map((o) => o.type)).to.deep.equal(['reasoning', 'message', 'function_call']);
+    const reasoning = response.output[0] as { summary: { text: string }[]; encrypted_content: string };
+    expect(reasoning.summary[0]!.text).to.equal('Thinking');
+    expect(reasoning.encrypted_content).to.equal('enc-1');
+    expect(response.output[2]).to.include({ call_id: 'call_9', name: 'f', arguments: '{"a":1}' });
+    expect(response.usage).to.include({ input_tokens: 30, output_tokens: 12, total_tokens: 42 });
+  });
+
+  it('OpenAI Responses: sequence numbers run from 0 without gaps', async () => {
+    const emu = await start(startOpenAIResponsesEmulator);
+    emu.enqueue({ text: ['a', 'b'] });
+    const res = await httpRequest(`${emu.url}/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi', stream: true }) });
+    const { messages } = parseSse(res.body);
+    expect(messages.map((m) => JSON.parse(m.data).sequence_number)).to.deep.equal(messages.map((_, i) => i));
+    expect(messages.every((m) => m.event === JSON.parse(m.data).type)).to.equal(true);
+    expect(messages.at(-1)!.event).to.equal('response.completed');
+  });
+
+  it('Anthropic: finalMessage rebuilds signed thinking, text, tool use and usage', async () => {
+    const emu = await start(startAnthropicEmulator);
+    emu.enqueue({ reasoning: { text: ['Let me ', 'think.'], signature: 'sig-abc' }, text: 'Answer.', toolCalls: [{ id: 'toolu_1', name: 'f', args: ['{"q":', '"x"}'] }], usage: { input: 100, output: 20, cacheRead: 60, cacheWrite: 10 } });
+    const client = new Anthropic({ apiKey: 'ak-emu', baseURL: emu.origin, maxRetries: 0, openTelemetry: false });
+    const message = await client.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    expect(message.content).to.deep.equal([
+      { type: 'thinking', thinking: 'Let me think.', signature: 'sig-abc' },
+      { type: 'text', text: 'Answer.' },
+      { type: 'tool_use', id: 'toolu_1', name: 'f', input: { q: 'x' } },
+    ]);
+    expect(message.stop_reason).to.equal('tool_use');
+    expect(message.usage).to.include({ input_tokens: 30, cache_read_input_tokens: 60, cache_creation_input_tokens: 10, output_tokens: 20 });
+    expect(emu.requests[0]!.key).to.equal('ak-emu');
+  });
+
+  it('Anthropic: errors use the Anthropic envelope', async () => {
+    const emu = await start(startAnthropicEmulator);
+    emu.enqueue({ status: 529, error: { message: 'Overloaded' } });
+    const client = new Anthropic({ apiKey: 'ak-emu', baseURL: emu.origin, maxRetries: 0, openTelemetry: false });
+    const err = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).to.equal(529);
+    expect((err as { error: { error: { type: string } } }).error.error.type).to.equal('overloaded_error');
+  });
+
+  it('Gemini: generateContentStream yields thoughts, text, function calls with signatures and usage', async () => {
+    const emu = await start(startGeminiEmulator);
+    emu.enqueue({ reasoning: { text: 'Pondering', signature: 'ts-1' }, text: ['Hel', 'lo'], toolCalls: [{ name: 'f', args: '{"a":1}', signature: 'ts-2' }], usage: { input: 40, output: 15, cacheRead: 8, reasoning: 6 } });
+    const ai = new GoogleGenAI({ apiKey: 'gk-emu', httpOptions: { baseUrl: emu.origin, apiVersion: 'v1beta' } });
+    const parts: Record<string, unknown>[] = [];
+    let usage: unknown;
+    let finish: unknown;
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' })) {
+      parts.push(...((chunk.candidates?.[0]?.content?.parts ?? []) as Record<string, unknown>[]));
+      usage = chunk.usageMetadata;
+      finish = chunk.candidates?.[0]?.finishReason ?? finish;
+    }
+    expect(parts).to.deep.equal([
+      { text: 'Pondering', thought: true, thoughtSignature: 'ts-1' },
+      { text: 'Hel' }, { text: 'lo' },
+      { functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: 'ts-2' },
+    ]);
+    expect(finish).to.equal('STOP');
+    expect(usage).to.include({ promptTokenCount: 40, candidatesTokenCount: 9, thoughtsTokenCount: 6, cachedContentTokenCount: 8, totalTokenCount: 55 });
+    expect(emu.requests[0]).to.include({ key: 'gk-emu', model: 'gemini-2.5-flash', stream: true });
+  });
+
+  it('Gemini: errors use the google.rpc envelope', async () => {
+    const emu = await start(startGeminiEmulator);
+    emu.enqueue({ status: 400, error: { message: 'Invalid JSON payload' } });
+    const ai = new GoogleGenAI({ apiKey: 'gk-emu', httpOptions: { baseUrl: emu.origin, apiVersion: 'v1beta' } });
+    const err = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }).catch((e: unknown) => e) as { status?: number; message?: string };
+    expect(err.status).to.equal(400);
+    expect(err.message).to.contain('INVALID_ARGUMENT');
+  });
+
+  it('reports a client that closes mid-stream, and drips frames slowly when asked', async () => {
+    const emu = await start(startOpenAIChatEmulator);
+    emu.enqueue({ text: ['a', 'b', 'c', 'd'], dripMs: 50 });
+    const closed = emu.nextClose();
+    const client = new OpenAI({ baseURL: emu.url, apiKey: 'sk-emu', maxRetries: 0 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }, { signal: controller.signal });
+    const seen: string[] = [];
+    try {
+      for await (const chunk of stream) {
+        const text = chunk.choices[0]?.delta.content;
+        if (text) seen.push(text);
+        if (seen.length === 2) controller.abort();
+      }
+    } catch { /* aborted */ }
+    expect(seen).to.deep.equal(['a', 'b']);
+    expect((await closed).path).to.equal('/v1/chat/completions');
+  });
+});

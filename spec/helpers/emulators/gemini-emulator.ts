@@ -1,0 +1,103 @@
+import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+
+const FINISH: Record<string, string> = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP', content_filter: 'SAFETY', stop_sequence: 'STOP' };
+const STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+};
+const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent)$/;
+
+export function geminiErrorBody(status: number, error: { message: string; type?: string }): unknown {
+  return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
+}
+
+/** Gemini usage from canonical numbers: thoughts are NOT inside candidatesTokenCount. */
+export function geminiUsageWire(u: UsageScript): Record<string, unknown> {
+  const thoughts = u.reasoning ?? 0;
+  return {
+    promptTokenCount: u.input, candidatesTokenCount: u.output - thoughts, totalTokenCount: u.input + u.output,
+    ...(u.cacheRead ? { cachedContentTokenCount: u.cacheRead } : {}),
+    ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: u.input }],
+  };
+}
+
+/** The chunks of a script, as GenerateContentResponse objects (each flagged when it carries output). */
+function chunks(script: Script, request: RecordedRequest, withFinish = true): { body: Record<string, unknown>; output: boolean }[] {
+  const model = script.model ?? request.model ?? 'gemini-2.5-flash';
+  const responseId = script.id ?? 'emuResponse0001';
+  const usage = geminiUsageWire(script.usage ?? { input: 8, output: 4 });
+  const chunk = (parts: Record<string, unknown>[], finish?: string) => ({
+    candidates: [{ content: { parts, role: 'model' }, ...(finish ? { finishReason: finish } : {}), index: 0 }],
+    usageMetadata: usage, modelVersion: model, responseId,
+  });
+  const out: { body: Record<string, unknown>; output: boolean }[] = [];
+  const thoughts = deltas(script.reasoning?.text);
+  thoughts.forEach((text, i) => {
+    const signed = i === thoughts.length - 1 && script.reasoning?.signature ? { thoughtSignature: script.reasoning.signature } : {};
+    out.push({ body: chunk([{ text, thought: true, ...signed }]), output: true });
+  });
+  if (thoughts.length === 0 && script.reasoning?.signature) out.push({ body: chunk([{ text: '', thoughtSignature: script.reasoning.signature }]), output: false });
+  for (const text of deltas(script.text)) out.push({ body: chunk([{ text }]), output: true });
+  const calls = (script.toolCalls ?? []).map((call) => ({
+    functionCall: { name: call.name, args: JSON.parse(joined(call.args) || '{}') },
+    ...(call.signature ? { thoughtSignature: call.signature } : {}),
+  }));
+  if (calls.length > 0) out.push({ body: chunk(calls), output: true });
+  const finish = script.rawFinish ?? FINISH[finishOf(script)]!;
+  if (!withFinish) return out;
+  if (out.length === 0) out.push({ body: chunk([{ text: '' }], finish), output: false });
+  else {
+    const last = out[out.length - 1]!.body as { candidates: Record<string, unknown>[] };
+    last.candidates[0]!.finishReason = finish;
+  }
+  return out;
+}
+
+/**
+ * The Gemini API as generativelanguage.googleapis.com streams it with `alt=sse`: `data:` frames
+ * separated by CRLF CRLF, each a whole GenerateContentResponse (candidates with parts, the
+ * running usageMetadata, modelVersion, responseId); thought parts carry `thought: true`,
+ * signatures ride on parts as `thoughtSignature`, function calls come whole, and the last frame
+ * has the finishReason. There is no terminal frame.
+ */
+export const geminiProtocol: EmulatorProtocol = {
+  name: 'gemini',
+  basePath: '',
+  match(method, path, query) {
+    const m = PATH.exec(path);
+    if (method === 'POST' && m) return { route: 'generate', stream: m[3] === 'streamGenerateContent' && query.get('alt') === 'sse', model: decodeURIComponent(m[2]!) };
+    if (method === 'GET' && /^\/(v1beta|v1|v1alpha)\/models$/.test(path)) return { route: 'models' };
+    return undefined;
+  },
+  keyOf: (headers, query) => (typeof headers['x-goog-api-key'] === 'string' ? headers['x-goog-api-key'] : query.get('key') ?? bearerKey(headers)),
+  errorBody: geminiErrorBody,
+  modelList: (models) => ({
+    models: models.map((id) => ({
+      name: `models/${id}`, version: '001', displayName: id, inputTokenLimit: 1_048_576, outputTokenLimit: 65_536,
+      supportedGenerationMethods: ['generateContent', 'countTokens'],
+    })),
+  }),
+
+  frames(script: Script, request: RecordedRequest): Frame[] {
+    const frames: Frame[] = chunks(script, request, !script.streamError).map((c) => ({ text: `data: ${JSON.stringify(c.body)}\r\n\r\n`, output: c.output }));
+    if (script.streamError) {
+      frames.push({ text: `data: ${JSON.stringify(geminiErrorBody(500, script.streamError))}\r\n\r\n`, output: false });
+    }
+    return frames;
+  },
+
+  json(script: Script, request: RecordedRequest): unknown {
+    const all = chunks(script, request).map((c) => c.body);
+    if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
+    const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
+    const last = all[all.length - 1]! as { candidates: Record<string, unknown>[] };
+    return { ...last, candidates: [{ ...last.candidates[0], content: { parts, role: 'model' } }] };
+  },
+};
+
+/** A Gemini API upstream on a free port; `url` is the origin (requests go to `/v1beta/...`). */
+export function startGeminiEmulator(): Promise<Emulator> {
+  return startEmulator(geminiProtocol);
+}

@@ -1,0 +1,106 @@
+import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+
+const CREATED = 1_767_225_600;
+const FINISH: Record<string, string> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', stop_sequence: 'stop' };
+
+/** OpenAI's error `type` for a status (401 carries code `invalid_api_key`, 429 `rate_limit_exceeded`). */
+export function openaiErrorType(status: number): string {
+  if (status === 429) return 'requests';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function openaiErrorBody(status: number, error: { message: string; type?: string; code?: string }): unknown {
+  const code = error.code ?? (status === 401 ? 'invalid_api_key' : status === 429 ? 'rate_limit_exceeded' : null);
+  return { error: { message: error.message, type: error.type ?? openaiErrorType(status), param: null, code } };
+}
+
+export function openaiModelList(models: readonly string[]): unknown {
+  return { object: 'list', data: models.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'system' })) };
+}
+
+/** Chat Completions `usage` from canonical numbers (cached tokens are inside prompt tokens). */
+export function chatUsageWire(u: UsageScript): Record<string, unknown> {
+  return {
+    prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cacheRead ?? 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+}
+
+/**
+ * OpenAI Chat Completions as api.openai.com streams it: `data:` frames of
+ * `chat.completion.chunk` (role chunk first, `usage: null` on every chunk when usage was asked
+ * for, then a `choices: []` usage chunk), and `data: [DONE]`. Reasoning is streamed as
+ * `delta.reasoning_content`, the way compatible servers (vLLM, DeepSeek, llama.cpp) do.
+ */
+export const openaiChatProtocol: EmulatorProtocol = {
+  name: 'openai-chat',
+  basePath: '/v1',
+  match(method, path) {
+    if (method === 'POST' && path === '/v1/chat/completions') return { route: 'generate' };
+    if (method === 'GET' && path === '/v1/models') return { route: 'models' };
+    return undefined;
+  },
+  keyOf: (headers) => bearerKey(headers),
+  errorBody: openaiErrorBody,
+  modelList: openaiModelList,
+  frameKey: (request) => `${request.model ?? ''}|${request.body?.stream_options?.include_usage === true}`,
+
+  frames(script: Script, request: RecordedRequest): Frame[] {
+    const id = script.id ?? 'chatcmpl-emu0001';
+    const model = script.model ?? request.model ?? 'gpt-4o';
+    const withUsage = request.body?.stream_options?.include_usage === true;
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => sse({
+      id, object: 'chat.completion.chunk', created: CREATED, model, service_tier: 'default', system_fingerprint: 'fp_emulator',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(withUsage ? { usage: null } : {}),
+    });
+    const frames: Frame[] = [{ text: chunk({ role: 'assistant', content: '', refusal: null }), output: false }];
+    for (const text of deltas(script.reasoning?.text)) frames.push({ text: chunk({ reasoning_content: text }), output: true });
+    for (const text of deltas(script.text)) frames.push({ text: chunk({ content: text }), output: true });
+    (script.toolCalls ?? []).forEach((call, index) => {
+      const id = call.id ?? `call_emu${index + 1}`;
+      frames.push({ text: chunk({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }), output: true });
+      for (const args of deltas(call.args)) frames.push({ text: chunk({ tool_calls: [{ index, function: { arguments: args } }] }), output: true });
+    });
+    if (script.streamError) {
+      frames.push({ text: sse({ error: { message: script.streamError.message, type: script.streamError.type ?? 'server_error', param: null, code: script.streamError.code ?? null } }), output: false });
+      return frames;
+    }
+    frames.push({ text: chunk({}, script.rawFinish ?? FINISH[finishOf(script)]!), output: false });
+    if (withUsage && script.usage) {
+      frames.push({ text: sse({ id, object: 'chat.completion.chunk', created: CREATED, model, service_tier: 'default', system_fingerprint: 'fp_emulator', choices: [], usage: chatUsageWire(script.usage) }), output: false });
+    }
+    frames.push({ text: 'data: [DONE]\n\n', output: false });
+    return frames;
+  },
+
+  json(script: Script, request: RecordedRequest): unknown {
+    const calls = (script.toolCalls ?? []).map((call, index) => ({
+      id: call.id ?? `call_emu${index + 1}`, type: 'function', function: { name: call.name, arguments: joined(call.args) },
+    }));
+    const text = joined(script.text);
+    return {
+      id: script.id ?? 'chatcmpl-emu0001', object: 'chat.completion', created: CREATED, model: script.model ?? request.model ?? 'gpt-4o',
+      choices: [{
+        index: 0,
+        message: {
+          role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null, refusal: null, annotations: [],
+          ...(script.reasoning?.text ? { reasoning_content: joined(script.reasoning.text) } : {}),
+          ...(calls.length > 0 ? { tool_calls: calls } : {}),
+        },
+        logprobs: null,
+        finish_reason: script.rawFinish ?? FINISH[finishOf(script)]!,
+      }],
+      ...(script.usage ? { usage: chatUsageWire(script.usage) } : {}),
+      service_tier: 'default', system_fingerprint: 'fp_emulator',
+    };
+  },
+};
+
+/** An OpenAI Chat Completions upstream on a free port; `url` ends in `/v1`. */
+export function startOpenAIChatEmulator(): Promise<Emulator> {
+  return startEmulator(openaiChatProtocol);
+}

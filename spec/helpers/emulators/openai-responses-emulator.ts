@@ -1,0 +1,123 @@
+import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
+import { deltas, joined, type Frame, type Script, type UsageScript } from './script.js';
+
+const CREATED = 1_767_225_600;
+
+export function responsesUsageWire(u: UsageScript): Record<string, unknown> {
+  return {
+    input_tokens: u.input, input_tokens_details: { cached_tokens: u.cacheRead ?? 0 },
+    output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning ?? 0 },
+    total_tokens: u.input + u.output,
+  };
+}
+
+/** The response object as `response.created` / `response.completed` carry it. */
+function shell(script: Script, request: RecordedRequest, status: string, output: unknown[], usage: unknown): Record<string, unknown> {
+  const body = request.body ?? {};
+  return {
+    id: script.id ?? 'resp_emu0001', object: 'response', created_at: CREATED, status, background: false, error: null,
+    incomplete_details: status === 'incomplete' ? { reason: script.finish === 'content_filter' ? 'content_filter' : 'max_output_tokens' } : null,
+    instructions: body.instructions ?? null, max_output_tokens: body.max_output_tokens ?? null,
+    model: script.model ?? request.model ?? 'gpt-5', output, parallel_tool_calls: true, previous_response_id: null,
+    reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? null }, store: body.store ?? true,
+    temperature: 1, text: { format: { type: 'text' }, verbosity: 'medium' }, tool_choice: 'auto', tools: body.tools ?? [], top_p: 1,
+    truncation: 'disabled', usage, user: null, metadata: {},
+  };
+}
+
+/** The output items a script produces, complete (as `output_item.done` and `response.completed` show them). */
+function items(script: Script): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const r = script.reasoning;
+  if (r) {
+    out.push({
+      id: 'rs_emu0001', type: 'reasoning',
+      ...(r.encrypted !== undefined ? { encrypted_content: r.encrypted } : {}),
+      summary: r.text !== undefined ? [{ type: 'summary_text', text: joined(r.text) }] : [],
+    });
+  }
+  if (deltas(script.text).length > 0) {
+    out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: joined(script.text) }] });
+  }
+  (script.toolCalls ?? []).forEach((call, i) => {
+    out.push({ id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: call.id ?? `call_emu${i + 1}`, name: call.name });
+  });
+  return out;
+}
+
+/**
+ * The OpenAI Responses API as api.openai.com streams it: named events with a running
+ * `sequence_number`, `response.created` / `in_progress`, output items added and done (reasoning
+ * with summary parts and `encrypted_content`, messages with `output_text` parts, function calls
+ * with argument deltas), then `response.completed` (or `response.incomplete`, `response.failed`).
+ * No `[DONE]`.
+ */
+export const openaiResponsesProtocol: EmulatorProtocol = {
+  name: 'openai-responses',
+  basePath: '/v1',
+  match(method, path) {
+    if (method === 'POST' && path === '/v1/responses') return { route: 'generate' };
+    if (method === 'GET' && path === '/v1/models') return { route: 'models' };
+    return undefined;
+  },
+  keyOf: (headers) => bearerKey(headers),
+  errorBody: openaiErrorBody,
+  modelList: openaiModelList,
+
+  frames(script: Script, request: RecordedRequest): Frame[] {
+    let seq = 0;
+    const frames: Frame[] = [];
+    const emit = (type: string, data: Record<string, unknown>, output = false) => frames.push({ text: sse({ type, sequence_number: seq++, ...data }, type), output });
+    emit('response.created', { response: shell(script, request, 'in_progress', [], null) });
+    emit('response.in_progress', { response: shell(script, request, 'in_progress', [], null) });
+    const done = items(script);
+    let index = 0;
+    for (const item of done) {
+      const output_index = index++;
+      if (item.type === 'reasoning') {
+        emit('response.output_item.added', { output_index, item: { id: item.id, type: 'reasoning', summary: [] } });
+        const texts = deltas(script.reasoning?.text);
+        if (texts.length > 0) {
+          emit('response.reasoning_summary_part.added', { item_id: item.id, output_index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+          for (const delta of texts) emit('response.reasoning_summary_text.delta', { item_id: item.id, output_index, summary_index: 0, delta }, true);
+          emit('response.reasoning_summary_text.done', { item_id: item.id, output_index, summary_index: 0, text: texts.join('') });
+          emit('response.reasoning_summary_part.done', { item_id: item.id, output_index, summary_index: 0, part: { type: 'summary_text', text: texts.join('') } });
+        }
+        emit('response.output_item.done', { output_index, item }, texts.length === 0);
+      } else if (item.type === 'message') {
+        emit('response.output_item.added', { output_index, item: { id: item.id, type: 'message', status: 'in_progress', content: [], role: 'assistant' } });
+        emit('response.content_part.added', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
+        for (const delta of deltas(script.text)) emit('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta, logprobs: [] }, true);
+        const text = joined(script.text);
+        emit('response.output_text.done', { item_id: item.id, output_index, content_index: 0, text, logprobs: [] });
+        emit('response.content_part.done', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text } });
+        emit('response.output_item.done', { output_index, item });
+      } else {
+        const call = script.toolCalls![output_index - (done.length - script.toolCalls!.length)]!;
+        emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', arguments: '' } }, true);
+        for (const delta of deltas(call.args)) emit('response.function_call_arguments.delta', { item_id: item.id, output_index, delta }, true);
+        emit('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: item.arguments });
+        emit('response.output_item.done', { output_index, item });
+      }
+    }
+    if (script.streamError) {
+      emit('response.failed', { response: { ...shell(script, request, 'failed', done, null), error: { code: script.streamError.code ?? 'server_error', message: script.streamError.message } } });
+      return frames;
+    }
+    const usage = script.usage ? responsesUsageWire(script.usage) : null;
+    const incomplete = script.finish === 'length' || script.finish === 'content_filter';
+    emit(incomplete ? 'response.incomplete' : 'response.completed', { response: shell(script, request, incomplete ? 'incomplete' : 'completed', done, usage) });
+    return frames;
+  },
+
+  json(script: Script, request: RecordedRequest): unknown {
+    const incomplete = script.finish === 'length' || script.finish === 'content_filter';
+    return shell(script, request, incomplete ? 'incomplete' : 'completed', items(script), script.usage ? responsesUsageWire(script.usage) : null);
+  },
+};
+
+/** An OpenAI Responses upstream on a free port; `url` ends in `/v1`. */
+export function startOpenAIResponsesEmulator(): Promise<Emulator> {
+  return startEmulator(openaiResponsesProtocol);
+}

@@ -1,0 +1,95 @@
+/**
+ * What an emulated upstream answers, described once and written out in each provider's exact
+ * wire format by its emulator. Usage is given in the canonical convention (input includes
+ * cache reads and writes, output includes reasoning); each emulator converts it to its own
+ * terms, so a test can assert that lip converts it back.
+ */
+export interface ToolCallScript {
+  readonly id?: string;
+  readonly name: string;
+  /** The arguments JSON, whole or as the fragments to stream. */
+  readonly args: string | readonly string[];
+  /** Gemini `thoughtSignature` on the functionCall part. */
+  readonly signature?: string;
+}
+
+export interface ReasoningScript {
+  /** Thinking / summary text, whole or as deltas. */
+  readonly text?: string | readonly string[];
+  /** Anthropic thinking signature; Gemini thoughtSignature on the last thought part. */
+  readonly signature?: string;
+  /** Anthropic `redacted_thinking` data (a separate block after the thinking). */
+  readonly redacted?: string;
+  /** OpenAI Responses `encrypted_content` of the reasoning item. */
+  readonly encrypted?: string;
+}
+
+export interface UsageScript {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead?: number;
+  readonly cacheWrite?: number;
+  readonly reasoning?: number;
+}
+
+export type FinishScript = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'stop_sequence';
+
+/**
+ * Faults, applied to the frame list of a streamed answer. Frame numbers count SSE frames from 0.
+ * - `reset`: destroy the socket before any byte, after the status line and headers plus part of
+ *   the first frame, right after the first frame that carries output, or after N whole frames.
+ * - `stall`: never answer, stop after the frames that precede the first output, right after the
+ *   first output frame, or after N frames (the connection stays open until the client gives up).
+ * - `malformedAt`: frame N is replaced by a frame that is not JSON.
+ * - `endAt`: the body ends cleanly after N frames, without the provider's terminal frames.
+ */
+export interface FaultScript {
+  readonly reset?: 'before_first_byte' | 'after_first_byte' | 'after_output' | number;
+  readonly stall?: 'before_headers' | 'before_first_token' | 'after_output' | number;
+  readonly malformedAt?: number;
+  readonly endAt?: number;
+}
+
+export interface Script {
+  /** A non-2xx status answers with the provider's error body. */
+  readonly status?: number;
+  readonly error?: { readonly message: string; readonly type?: string; readonly code?: string };
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly id?: string;
+  readonly model?: string;
+  readonly reasoning?: ReasoningScript;
+  readonly text?: string | readonly string[];
+  readonly toolCalls?: readonly ToolCallScript[];
+  readonly usage?: UsageScript;
+  readonly finish?: FinishScript;
+  /** The provider's own finish value, sent verbatim instead of the mapped one. */
+  readonly rawFinish?: string;
+  readonly stopSequence?: string;
+  /** An in-band error frame instead of the normal ending (after the content frames). */
+  readonly streamError?: { readonly message: string; readonly type?: string; readonly code?: string };
+  readonly fault?: FaultScript;
+  /** Milliseconds between frames (slow drip). */
+  readonly dripMs?: number;
+  /** Frames sent verbatim instead of the encoded ones (exact wire tests). */
+  readonly rawFrames?: readonly string[];
+}
+
+/** One encoded SSE frame; `output` marks frames that carry text, reasoning or tool calls. */
+export interface Frame {
+  readonly text: string;
+  readonly output: boolean;
+}
+
+export function deltas(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? (value.length > 0 ? [value] : []) : [...value];
+}
+
+export function joined(value: string | readonly string[] | undefined): string {
+  return deltas(value).join('');
+}
+
+/** The finish a script implies: its own, else tool_calls when it has calls, else stop. */
+export function finishOf(script: Script): FinishScript {
+  return script.finish ?? ((script.toolCalls?.length ?? 0) > 0 ? 'tool_calls' : 'stop');
+}
