@@ -1,0 +1,162 @@
+/**
+ * The Redis side of the circuit state machine: Lua scripts that port `transitions.ts` line by
+ * line, so each transition is one atomic step in Redis, whichever instance runs it. Every
+ * script that changes a circuit also bumps the store's version counter and PUBLISHes the new
+ * record in the same step. Subscribers therefore see changes in exactly the order Redis made
+ * them. The shared store suite runs the same cases against these scripts and the memory store.
+ *
+ * Layout (prefix = `redis.key_prefix`, e.g. `lip:`):
+ * * `<prefix>circuit:<candidate key>`: hash `s f o p w u` (state, failures, openedAt, probes,
+ *   probeWindowAt, updatedAt), PEXPIREd `keyTtlMs` after each change. No hash means closed and
+ *   clean: a success deletes the hash.
+ * * `<prefix>circuits`: set of candidate keys that have a hash (pruned when listing), same TTL.
+ * * `<prefix>circuits:version`: the version counter (one integer, never expires). A missing
+ *   counter starts at the server's time in ms, so versions keep growing across a Redis restart
+ *   or FLUSHALL, and a breaker never mistakes new news for old.
+ * * channel `<prefix>circuits:changes`: JSON `[key, version, origin, op, s, f, o, p, w, u]`, or
+ *   `[key, version, origin, op]` when the circuit became closed and clean.
+ *
+ * Common KEYS: 1 the version counter, 2 the key set, 3.. the hashes. Common ARGV: 1 channel,
+ * 2 origin, 3 op id, 4 now, 5 ttl ms, 6 failure threshold, 7 open_for ms, 8 half-open probes;
+ * then the script's own arguments.
+ *
+ * `LIST` computes key names (hash names from the set) and the keys of one call do not share a
+ * hash slot, so the scripts suit a single Redis (or a Sentinel-managed primary), not Redis
+ * Cluster.
+ */
+
+const PRELUDE = `
+local now = tonumber(ARGV[4])
+local function load(hash)
+  local h = redis.call('HMGET', hash, 's', 'f', 'o', 'p', 'w', 'u')
+  if not h[1] then return nil end
+  return { s = h[1], f = tonumber(h[2]), o = tonumber(h[3]), p = tonumber(h[4]), w = tonumber(h[5]), u = tonumber(h[6]) }
+end
+local function reply(version, r)
+  if not r then return { version } end
+  return { version, r.s, r.f, r.o, r.p, r.w, r.u }
+end
+local function current(r)
+  return reply(tonumber(redis.call('GET', KEYS[1]) or '0'), r)
+end
+local function nextVersion()
+  local version = redis.call('INCR', KEYS[1])
+  if version == 1 then
+    local t = redis.call('TIME')
+    version = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('SET', KEYS[1], version)
+  end
+  return version
+end
+local function announce(key, version, r)
+  if not r then
+    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, version, ARGV[2], tonumber(ARGV[3]) }))
+  else
+    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, version, ARGV[2], tonumber(ARGV[3]), r.s, r.f, r.o, r.p, r.w, r.u }))
+  end
+end
+local function store(hash, key, r)
+  local version = nextVersion()
+  if (not r) or (r.s == 'closed' and r.f == 0) then
+    redis.call('DEL', hash)
+    redis.call('SREM', KEYS[2], key)
+    announce(key, version, nil)
+    return reply(version, nil)
+  end
+  redis.call('HSET', hash, 's', r.s, 'f', r.f, 'o', r.o, 'p', r.p, 'w', r.w, 'u', r.u)
+  redis.call('PEXPIRE', hash, ARGV[5])
+  redis.call('SADD', KEYS[2], key)
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+  announce(key, version, r)
+  return reply(version, r)
+end
+`;
+
+/** ARGV 9 candidate key. Reply: `[verdict (0 allow, 1 probe, 2 refuse), retryAfterMs, state, version, ...record]`. */
+export const ADMIT_LUA = `${PRELUDE}
+local key = ARGV[9]
+local openFor = tonumber(ARGV[7])
+local r = load(KEYS[3])
+if (not r) or r.s == 'closed' then
+  return { 0, 0, 'closed', unpack(current(r)) }
+end
+if r.s == 'open' then
+  local reopens = r.o + openFor
+  if now < reopens then return { 2, reopens - now, 'open', unpack(current(r)) } end
+  r.s = 'half_open'; r.p = 0; r.w = now; r.u = now
+end
+if now >= r.w + openFor then r.p = 0; r.w = now; r.u = now end
+if r.p >= tonumber(ARGV[8]) then
+  return { 2, r.w + openFor - now, 'half_open', unpack(current(r)) }
+end
+r.p = r.p + 1; r.u = now
+return { 1, 0, 'half_open', unpack(store(KEYS[3], key, r)) }
+`;
+
+/** ARGV 9 candidate key, 10 outcome, 11 probe ('1' or '0'). Reply: `[version, ...record]`. */
+export const RECORD_LUA = `${PRELUDE}
+local key = ARGV[9]
+local outcome = ARGV[10]
+local r = load(KEYS[3])
+if outcome == 'failure' then
+  if not r then r = { s = 'closed', f = 0, o = 0, p = 0, w = 0, u = now } end
+  local f = r.f + 1
+  if r.s == 'half_open' or (r.s == 'closed' and f >= tonumber(ARGV[6])) then
+    return store(KEYS[3], key, { s = 'open', f = f, o = now, p = 0, w = 0, u = now })
+  end
+  r.f = f; r.u = now
+  return store(KEYS[3], key, r)
+end
+if not r then return current(nil) end
+if outcome == 'success' then
+  if r.s == 'half_open' or (r.s == 'closed' and r.f > 0) then return store(KEYS[3], key, nil) end
+  return current(r)
+end
+if ARGV[11] == '1' and r.s == 'half_open' and r.p > 0 then
+  r.p = r.p - 1; r.u = now
+  return store(KEYS[3], key, r)
+end
+return current(r)
+`;
+
+/**
+ * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 9.. seven per hash
+ * (candidate key, s f o p w u of the local record). Each keeps whichever record was updated
+ * last (a tie favours the one that is not closed), and each survivor is announced.
+ * Reply: one `[version, ...record]` per hash, in order.
+ */
+export const MERGE_LUA = `${PRELUDE}
+local out = {}
+for i = 3, #KEYS do
+  local a = 9 + (i - 3) * 7
+  local key = ARGV[a]
+  local l = { s = ARGV[a + 1], f = tonumber(ARGV[a + 2]), o = tonumber(ARGV[a + 3]), p = tonumber(ARGV[a + 4]), w = tonumber(ARGV[a + 5]), u = tonumber(ARGV[a + 6]) }
+  local r = load(KEYS[i])
+  if (not r) or l.u > r.u or (l.u == r.u and r.s == 'closed' and l.s ~= 'closed') then
+    out[#out + 1] = store(KEYS[i], key, l)
+  else
+    local version = nextVersion()
+    announce(key, version, r)
+    out[#out + 1] = reply(version, r)
+  end
+end
+return out
+`;
+
+/**
+ * KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name prefix.
+ * Reply: `[version, key, s, f, o, p, w, u, key, ...]`; set members whose hash expired are pruned.
+ */
+export const LIST_LUA = `
+local out = { tonumber(redis.call('GET', KEYS[1]) or '0') }
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local h = redis.call('HMGET', ARGV[1] .. key, 's', 'f', 'o', 'p', 'w', 'u')
+  if h[1] then
+    out[#out + 1] = key
+    for i = 1, 6 do out[#out + 1] = h[i] end
+  else
+    redis.call('SREM', KEYS[2], key)
+  end
+end
+return out
+`;

@@ -1,0 +1,69 @@
+import type { CircuitChange, CircuitListing, StoreAck } from '../circuit-store.js';
+import type { CircuitDecision, CircuitRecord, CircuitState } from '../types.js';
+
+/**
+ * Decoding of what the Lua scripts (`lua-scripts.ts`) answer and publish. The numbers arrive
+ * as integers or strings depending on the reply path, so every field goes through `Number()`.
+ * A malformed reply is a store failure (the breaker degrades to local state), never a crash.
+ */
+
+const STATES: ReadonlySet<string> = new Set(['closed', 'open', 'half_open']);
+
+/** `[s, f, o, p, w, u]` starting at `at`, or undefined when absent. */
+export function decodeRecord(fields: readonly unknown[], at: number): CircuitRecord | undefined {
+  if (fields.length <= at) return undefined;
+  const state = String(fields[at]);
+  if (!STATES.has(state)) throw new Error(`malformed circuit record: state ${JSON.stringify(fields[at])}`);
+  const n = (i: number) => {
+    const value = Number(fields[at + i]);
+    if (!Number.isFinite(value)) throw new Error(`malformed circuit record: field ${i} is ${JSON.stringify(fields[at + i])}`);
+    return value;
+  };
+  return { state: state as CircuitState, failures: n(1), openedAt: n(2), probes: n(3), probeWindowAt: n(4), updatedAt: n(5) };
+}
+
+/** `[version, ...record]` from RECORD and MERGE. */
+export function decodeAck(reply: unknown): StoreAck {
+  const fields = asArray(reply);
+  return { version: Number(fields[0]), record: decodeRecord(fields, 1) };
+}
+
+/** One `[version, ...record]` per entry from MERGE. */
+export function decodeAcks(reply: unknown): StoreAck[] {
+  return asArray(reply).map(decodeAck);
+}
+
+/** `[verdict, retryAfterMs, state, version, ...record]` from ADMIT. */
+export function decodeAdmit(reply: unknown): StoreAck & { decision: CircuitDecision } {
+  const fields = asArray(reply);
+  const verdict = Number(fields[0]);
+  const state = String(fields[2]) as CircuitState;
+  const decision: CircuitDecision = verdict === 2
+    ? { allowed: false, probe: false, state, retryAfterMs: Number(fields[1]) }
+    : { allowed: true, probe: verdict === 1, state };
+  return { decision, version: Number(fields[3]), record: decodeRecord(fields, 4) };
+}
+
+/** `[version, key, s, f, o, p, w, u, key, ...]` from LIST. */
+export function decodeListing(reply: unknown): CircuitListing {
+  const fields = asArray(reply);
+  const records = new Map<string, CircuitRecord>();
+  for (let i = 1; i + 6 < fields.length; i += 7) records.set(String(fields[i]), decodeRecord(fields, i + 1)!);
+  return { version: Number(fields[0]), records };
+}
+
+/** `[key, version, origin, op, ...record]` from the changes channel. */
+export function decodeChange(message: string): CircuitChange {
+  const fields = asArray(JSON.parse(message));
+  return { key: String(fields[0]), version: Number(fields[1]), origin: String(fields[2]), op: Number(fields[3]), record: decodeRecord(fields, 4) };
+}
+
+/** The record as MERGE's arguments `s f o p w u`. */
+export function encodeRecord(record: CircuitRecord): (string | number)[] {
+  return [record.state, record.failures, record.openedAt, record.probes, record.probeWindowAt, record.updatedAt];
+}
+
+function asArray(reply: unknown): readonly unknown[] {
+  if (!Array.isArray(reply)) throw new Error(`malformed circuit store reply: ${JSON.stringify(reply)}`);
+  return reply;
+}

@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { outcomeOf } from '../../lib/circuit/circuit-outcome.js';
+import { LipError } from '../../lib/errors/index.js';
+
+describe('circuit/outcomeOf', () => {
+  it('counts retryable and surfaced failures of the candidate', () => {
+    expect([
+      new LipError('LIP_ERR_UPSTREAM_CONNECT'),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'overloaded', { status: 529, retryable: true }),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'rate limited', { status: 429, retryable: true }),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'bad key', { status: 401 }),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'no such model', { status: 404 }),
+      new LipError('LIP_ERR_UPSTREAM_MALFORMED'),
+      new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM'),
+      new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT'),
+      new Error('socket hang up'),
+    ].map(outcomeOf)).to.deep.equal(Array(9).fill('failure'));
+  });
+
+  it('ignores failures that belong to the request, so one client cannot open a circuit for everyone', () => {
+    expect([
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'prompt too long', { status: 400 }),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'too large', { status: 413 }),
+      new LipError('LIP_ERR_UPSTREAM_STATUS', 'unprocessable', { status: 422 }),
+      new LipError('LIP_ERR_REQUEST_INVALID'),
+      new LipError('LIP_ERR_RESPONSE_TOO_LARGE'),
+      new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT'),
+      new LipError('LIP_ERR_ROUTE_NO_CANDIDATE'),
+    ].map(outcomeOf)).to.deep.equal(Array(7).fill('ignored'));
+  });
+});

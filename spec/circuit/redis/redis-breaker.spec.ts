@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import { performance } from 'node:perf_hooks';
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { CircuitBreaker } from '../../../lib/circuit/circuit-breaker.js';
+import { createCircuitBreaker, type CircuitBreakerDeps } from '../../../lib/circuit/create-circuit-breaker.js';
+import type { CircuitEvent } from '../../../lib/circuit/types.js';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+
+/**
+ * Breakers of several "instances" sharing one real redis-server through
+ * `routing.circuit_breaker.store: redis`: sharing, probing, a Redis killed and restarted
+ * mid-test, a Redis frozen (slow, not gone), and start-up without Redis. Outages, reconnects
+ * and recovery timers are real, so the tests wait for the breakers' events; the instances share
+ * a clock that can jump over open_for instead of sleeping through it.
+ */
+const K = 'provider:model-x';
+const CONFIG = { enabled: true, failure_threshold: 3, open_for: 30_000, half_open_probes: 2, store: 'redis' as const };
+
+class EventLog {
+  readonly events: CircuitEvent[] = [];
+  private readonly waiters: { match: (e: CircuitEvent) => boolean; resolve: (e: CircuitEvent) => void }[] = [];
+
+  readonly push = (event: CircuitEvent) => {
+    this.events.push(event);
+    for (const w of [...this.waiters]) {
+      if (!w.match(event)) continue;
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve(event);
+    }
+  };
+
+  /** The first event (already seen or still to come) that matches; fails after `ms`. */
+  waitFor(match: (e: CircuitEvent) => boolean, what: string, ms = 8_000): Promise<CircuitEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms; events: ${JSON.stringify(this.events)}`)), ms);
+      this.waiters.push({ match, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+    });
+  }
+
+  clear(): void {
+    this.events.length = 0;
+  }
+
+  count(type: CircuitEvent['type']): number {
+    return this.events.filter((e) => e.type === type).length;
+  }
+}
+
+/** Real time for timers, plus an offset the test can move forward (Date.now is fine in specs). */
+class JumpClock implements SchedulerLike {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription {
+    return asyncScheduler.schedule(work, delay, state);
+  }
+  jump(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+const opened = (key: string) => (e: CircuitEvent) => e.type === 'transition' && e.key === key && e.to === 'open';
+
+describe('circuit breakers sharing one Redis', function () {
+  let redis: RedisServer;
+  let breakers: CircuitBreaker[] = [];
+  let prefixes = 0;
+  let prefix = '';
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+  });
+  after(() => redis?.close());
+  beforeEach(async () => {
+    prefix = `t${++prefixes}:`;
+    if (!redis.running) await redis.start();
+  });
+  afterEach(async () => {
+    redis.resume();
+    await Promise.all(breakers.map((b) => b.close()));
+    breakers = [];
+  });
+
+  async function instance(scheduler: SchedulerLike, extra: Partial<CircuitBreakerDeps> = {}, config = CONFIG) {
+    const log = new EventLog();
+    const breaker = createCircuitBreaker(config, {
+      scheduler, redis: { url: redis.url, key_prefix: prefix }, onEvent: log.push,
+      redisTimeoutMs: 1_000, reconnectMaxMs: 100, recoveryIntervalMs: 100, ...extra,
+    });
+    breakers.push(breaker);
+    return { breaker, log };
+  }
+
+  it('failures reported by instance A open the circuit for instance B within one announcement', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    expect(a.breaker.check(K).allowed).to.equal(false); // locally at once, before Redis answered
+    const learnt = await b.log.waitFor(opened(K), 'open circuit announced to B');
+    expect(learnt).to.deep.include({ origin: 'remote', failures: 3 });
+    expect(b.breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    expect(b.breaker.check(K).retryAfterMs).to.be.within(25_000, 30_000);
+    const [row] = b.breaker.snapshot();
+    expect(row).to.deep.include({ key: K, state: 'open', failures: 3 });
+    expect(Date.parse(row!.next_probe_at!) - Date.parse(row!.opened_at!)).to.equal(30_000);
+    expect(a.log.events.filter((e) => e.type === 'transition')).to.have.length(1); // no flapping while answers came in
+  });
+
+  it('half-open lets exactly half_open_probes probes through across instances, then a probe success closes it everywhere', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    for (let i = 0; i < 3; i++) b.breaker.record(K, 'failure');
+    await a.log.waitFor(opened(K), 'open circuit on A');
+    clock.jump(30_000);
+    const first = a.breaker.check(K);
+    await b.log.waitFor((e) => e.type === 'transition' && e.to === 'half_open', 'half-open announced to B');
+    const second = b.breaker.check(K);
+    await a.log.waitFor((e) => e.type === 'transition' && e.to === 'half_open' && e.origin === 'local', 'A half-open');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the announcement of B's probe reaches A
+    const decisions = [first, second, a.breaker.check(K), b.breaker.check(K)];
+    expect(decisions.map((d) => d.probe)).to.deep.equal([true, true, false, false]);
+    expect(decisions.map((d) => d.allowed)).to.deep.equal([true, true, false, false]);
+    b.breaker.record(K, 'success', second);
+    await a.log.waitFor((e) => e.type === 'transition' && e.to === 'closed', 'closed announced to A');
+    expect(a.breaker.check(K).state).to.equal('closed');
+  });
+
+  it('Redis killed mid-test: checks and records go on with local state, the outage is reported once; Redis back: sharing resumes', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    a.log.clear();
+    await redis.stop();
+    await a.log.waitFor((e) => e.type === 'store_unavailable', 'outage on A');
+    await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
+
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    const refused = a.breaker.check(K);
+    for (let i = 0; i < 1_000; i++) a.breaker.record(`k${i}:m`, 'failure');
+    expect(performance.now() - started).to.be.lessThan(100); // nothing waited for Redis
+    expect(refused).to.deep.include({ allowed: false, state: 'open' });
+    expect(b.breaker.check(K).allowed).to.equal(true);       // B cannot know: no shared state without Redis
+    expect(a.breaker.status()).to.include({ healthy: false });
+    expect(a.breaker.status().detail).to.match(new RegExp(`^redis redis://127\\.0\\.0\\.1:${redis.port} unavailable since .*; circuits run on local state$`));
+
+    await redis.start();
+    await a.log.waitFor((e) => e.type === 'store_recovered', 'recovery on A');
+    await b.log.waitFor(opened(K), 'A\'s outage-time circuit reaching B');
+    expect(b.breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    expect([a.log.count('store_unavailable'), a.log.count('store_recovered')], JSON.stringify(a.log.events.filter((e) => e.type !== 'transition'))).to.deep.equal([1, 1]);
+    expect(a.breaker.status()).to.include({ healthy: true, detail: 'ok' });
+
+    for (let i = 0; i < 3; i++) b.breaker.record('after:m', 'failure'); // sharing works again both ways
+    await a.log.waitFor(opened('after:m'), 'a circuit opened by B after the recovery');
+  });
+
+  it('a frozen Redis (slow, not gone): calls time out, the breaker degrades without waiting, and recovers when it thaws', async () => {
+    const a = await instance(asyncScheduler, { redisTimeoutMs: 300 });
+    await a.breaker.whenSynced();
+    a.log.clear();
+    redis.pause();
+    const started = performance.now();
+    a.breaker.record(K, 'failure');
+    for (let i = 0; i < 200; i++) a.breaker.check(K);
+    expect(performance.now() - started).to.be.lessThan(50);
+    const outage = await a.log.waitFor((e) => e.type === 'store_unavailable', 'timeout detected');
+    expect(outage).to.deep.include({ reason: 'Command timed out' });
+    a.breaker.record(K, 'failure');
+    a.breaker.record(K, 'failure');
+    expect(a.breaker.check(K).allowed).to.equal(false);
+    redis.resume();
+    await a.log.waitFor((e) => e.type === 'store_recovered', 'recovery after the thaw');
+    const other = await instance(asyncScheduler);
+    await other.breaker.whenSynced();
+    expect(other.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
+  });
+
+  it('starts without Redis: works on local state, reports it, and syncs when Redis appears', async () => {
+    const later = await startRedisServer();
+    await later.stop();
+    try {
+      const log = new EventLog();
+      const breaker = createCircuitBreaker(CONFIG, {
+        redis: { url: later.url, key_prefix: prefix }, onEvent: log.push, redisTimeoutMs: 150, reconnectMaxMs: 100, recoveryIntervalMs: 100,
+      });
+      breakers.push(breaker);
+      expect(breaker.status()).to.include({ healthy: false, detail: `connecting to redis ${later.url}` });
+      for (let i = 0; i < 3; i++) breaker.record(K, 'failure');
+      expect(breaker.check(K).allowed).to.equal(false);
+      await log.waitFor((e) => e.type === 'store_unavailable', 'start-up outage');
+      await later.start();
+      await breaker.whenSynced();
+      const peer = await instance(asyncScheduler, { redis: { url: later.url, key_prefix: prefix } });
+      await peer.breaker.whenSynced();
+      expect(peer.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
+    } finally {
+      await later.close();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CircuitStore } from '../../../lib/circuit/circuit-store.js';
+import { RedisCircuitStore } from '../../../lib/circuit/redis/redis-store.js';
+import type { CircuitPolicy } from '../../../lib/circuit/types.js';
+import { requireRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { nextChange, runStoreSuite, SUITE_POLICY } from '../store-suite.js';
+
+/**
+ * The Redis store (Lua scripts, pub/sub) under the shared store contract, against a private
+ * redis-server, then what only Redis has: real key expiry, versions that survive a restart,
+ * a channel shared with strangers, fail-fast calls while Redis is gone. Each case gets its own
+ * key prefix, so cases never see each other's circuits.
+ */
+describe('circuit/redis/RedisCircuitStore', function () {
+  let redis: RedisServer;
+  let prefixes = 0;
+  const opened: CircuitStore[] = [];
+  const connect = (keyPrefix: string, policy: CircuitPolicy = SUITE_POLICY, origin = 'r0', timeoutMs = 1_000) => {
+    const store = new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin, timeoutMs, reconnectMaxMs: 100 });
+    opened.push(store);
+    return store;
+  };
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+  });
+  after(() => redis?.close());
+
+  runStoreSuite({
+    name: 'redis',
+    async open(policy, count) {
+      const keyPrefix = `suite${++prefixes}:`;
+      const stores = Array.from({ length: count }, (_, i) => new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin: `r${i}`, timeoutMs: 1_000 }));
+      await Promise.all(stores.map(untilUp));
+      return stores;
+    },
+    // Redis expires keys by its own clock: real time has to pass.
+    elapse: (ms) => sleep(ms),
+  });
+
+  describe('on Redis itself', () => {
+    let raw: Redis;
+    beforeEach(async () => {
+      if (!redis.running) await redis.start();
+      raw = new Redis(redis.url, { lazyConnect: true });
+      await raw.connect();
+    });
+    afterEach(async () => {
+      raw.disconnect();
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    it('lays out one hash per failing candidate with a TTL, a key set, and a version counter that never expires', async () => {
+      const store = connect('layout:', { ...SUITE_POLICY, keyTtlMs: 45_000 });
+      await untilUp(store);
+      await store.record('a:m?x=1', 'failure', false, 1_000);
+      expect(await raw.hgetall('layout:circuit:a:m?x=1')).to.deep.equal({ s: 'closed', f: '1', o: '0', p: '0', w: '0', u: '1000' });
+      expect(await raw.pttl('layout:circuit:a:m?x=1')).to.be.within(44_000, 45_000);
+      expect(await raw.smembers('layout:circuits')).to.deep.equal(['a:m?x=1']);
+      expect(await raw.pttl('layout:circuits')).to.be.within(44_000, 45_000);
+      expect(await raw.pttl('layout:circuits:version')).to.equal(-1);
+      await store.record('a:m?x=1', 'success', false, 1_001);
+      expect(await raw.exists('layout:circuit:a:m?x=1', 'layout:circuits')).to.equal(0);
+    });
+
+    it('versions keep growing when Redis loses its data (restart or FLUSHALL)', async () => {
+      const store = connect('versions:');
+      await untilUp(store);
+      const before = (await store.record('k:m', 'failure', false, 1)).version;
+      expect(before).to.be.greaterThan(1_600_000_000_000); // the counter starts at the server's time in ms
+      await raw.flushall();
+      const after = (await store.record('k:m', 'failure', false, 2)).version;
+      expect(after).to.be.greaterThan(before);
+    });
+
+    it('ignores messages on its channel that are not circuit changes', async () => {
+      const store = connect('noise:');
+      await untilUp(store);
+      const seen: string[] = [];
+      store.onChange((c) => seen.push(c.key));
+      const real = nextChange(store);
+      await raw.publish('noise:circuits:changes', 'hello');
+      await raw.publish('noise:circuits:changes', '["k", 1, "x", 0, "melted", 1, 2, 3, 4, 5]');
+      await store.record('k:m', 'failure', false, 1);
+      await real;
+      expect(seen).to.deep.equal(['k:m']);
+    });
+
+    it('while Redis is gone: not up, every call rejects at once, nothing queues; back: up again by itself', async () => {
+      const store = connect('gone:');
+      await untilUp(store);
+      const down = new Promise<string>((resolve) => store.onLink((up, reason) => { if (!up) resolve(reason); }));
+      await redis.stop();
+      expect(await down).to.match(/^(connection|subscription) lost/);
+      expect(store.up).to.equal(false);
+      const started = performance.now();
+      const results = await Promise.allSettled([store.record('k:m', 'failure', false, 1), store.admit('k:m', 1), store.list(), store.ping()]);
+      expect(performance.now() - started).to.be.lessThan(50);
+      expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected', 'rejected', 'rejected']);
+      await redis.start();
+      await untilUp(store);
+      expect((await store.record('k:m', 'failure', false, 2)).record).to.deep.include({ failures: 1 });
+    });
+
+    it('a frozen Redis fails a call after timeoutMs and takes the store down; a ping after the thaw brings it up', async () => {
+      const store = connect('frozen:', SUITE_POLICY, 'r0', 200);
+      await untilUp(store);
+      redis.pause();
+      try {
+        const started = performance.now();
+        const err = await store.record('k:m', 'failure', false, 1).then(() => undefined, (e: Error) => e);
+        expect(err?.message).to.equal('Command timed out');
+        expect(performance.now() - started).to.be.within(150, 1_500);
+        expect(store.up).to.equal(false);
+      } finally {
+        redis.resume();
+      }
+      await store.ping();
+      expect(store.up).to.equal(true);
+    });
+  });
+});
+
+/** Resolves once the store's connections are ready and subscribed. */
+export function untilUp(store: CircuitStore): Promise<void> {
+  if (store.up) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = store.onLink((up) => {
+      if (!up) return;
+      off();
+      resolve();
+    });
+  });
+}
