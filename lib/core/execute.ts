@@ -3,6 +3,7 @@ import type { Call, LipEvent } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
+import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
@@ -47,6 +48,8 @@ export interface ExecutorOptions {
   readonly rng?: () => number;
   /** Where attempts and conversation routing state are recorded. */
   readonly continuity?: ContinuityStore;
+  /** Skips candidates whose circuit is open and learns from every attempt's outcome. */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -80,10 +83,12 @@ export class Executor {
   private readonly scheduler: SchedulerLike;
   private readonly rng: () => number;
   private readonly continuity: ContinuityStore | undefined;
+  private readonly breaker: CircuitBreaker | undefined;
   private readonly clientAffinity = new ClientAffinity();
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
     this.continuity = options.continuity;
+    this.breaker = options.breaker?.enabled ? options.breaker : undefined;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -110,6 +115,7 @@ export class Executor {
         maxAttempts: this.config.routing.max_attempts,
         journal,
         ...(affinity.bound !== undefined ? { sticky: affinity.bound } : {}),
+        ...(this.breaker ? this.circuitGate(this.breaker) : {}),
         open: (candidate, role) => this.open(call, candidate, role, ctx, route),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
@@ -139,6 +145,23 @@ export class Executor {
         })),
       );
     });
+  }
+
+  /** Routing's view of the breaker: open circuits are skipped, an attempt start takes a decision. */
+  private circuitGate(breaker: CircuitBreaker): Pick<RouteContext, 'eligibility' | 'admit'> {
+    const skip = (d: CircuitDecision) => ({ reason: `circuit ${d.state}`, ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) });
+    return {
+      eligibility: (candidate) => {
+        const decision = breaker.peek(candidate.key);
+        return decision.allowed ? undefined : skip(decision);
+      },
+      admit: (candidate, role) => {
+        const decision = breaker.check(candidate.key);
+        if (!decision.allowed) return skip(decision);
+        role.admission = decision;
+        return undefined;
+      },
+    };
   }
 
   /** The binding `{affinity=session|client}` reads, and how to move it. */
@@ -178,6 +201,15 @@ export class Executor {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
     }
     source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
+    const breaker = this.breaker;
+    if (breaker) {
+      const decision = role.admission as CircuitDecision | undefined;
+      source = source.pipe(tap({
+        complete: () => breaker.record(candidate.key, 'success', decision),
+        error: (err: unknown) => breaker.record(candidate.key, outcomeOf(err), decision),
+        unsubscribe: () => breaker.record(candidate.key, 'cancelled', decision),
+      }));
+    }
     if (!this.continuity || !ctx.aLeg) return source;
     return source.pipe(recordAttempt({
       store: this.continuity,

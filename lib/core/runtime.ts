@@ -3,6 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
+import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { Executor } from './execute.js';
 
@@ -13,8 +14,10 @@ export interface Runtime {
   readonly executor: Executor;
   /** A-legs, attempt lineage, stored responses. */
   readonly continuity: ContinuityStore;
-  /** Releases the backends and the store, unless `keep` is that store (handed on by a reload). */
-  close(options?: { keep?: ContinuityStore }): Promise<void>;
+  /** Circuit state per candidate (memory or shared through Redis). */
+  readonly breaker: CircuitBreaker;
+  /** Releases the backends and the stores, except the stores `next` took over (a reload). */
+  close(options?: { next?: Runtime }): Promise<void>;
 }
 
 export interface RuntimeDeps {
@@ -30,6 +33,8 @@ export interface RuntimeDeps {
    * `continuity` settings keeps the running store: one writer per SQLite file).
    */
   readonly continuity?: ContinuityStore;
+  /** A circuit breaker to take over (a reload with unchanged breaker and redis settings). */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** Builds the enabled backends of a validated config and the executor that routes to them. */
@@ -54,13 +59,30 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
   const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
     ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}),
   });
+  const logger = deps.logger;
+  const breaker = deps.breaker ?? createCircuitBreaker(config.routing.circuit_breaker, {
+    redis: config.redis,
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+    ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
+  });
   return {
     config,
     backends,
     continuity,
-    executor: new Executor(config, backends, { ...deps, continuity }),
+    breaker,
+    executor: new Executor(config, backends, { ...deps, continuity, breaker }),
     async close(options = {}) {
-      await Promise.all([...[...backends.values()].map((b) => b.close?.()), options.keep === continuity ? undefined : continuity.close()]);
+      await Promise.all([
+        ...[...backends.values()].map((b) => b.close?.()),
+        options.next?.continuity === continuity ? undefined : continuity.close(),
+        options.next?.breaker === breaker ? undefined : breaker.close(),
+      ]);
     },
   };
+}
+
+function logCircuitEvent(logger: ContinuityLogger, event: CircuitEvent): void {
+  if (event.type === 'transition') logger.info('circuit', { key: event.key, from: event.from, to: event.to, failures: event.failures, origin: event.origin });
+  else if (event.type === 'store_unavailable') logger.warn('circuit store unavailable; working on local state', { store: event.store, reason: event.reason });
+  else logger.info('circuit store recovered', { store: event.store, down_ms: event.downMs });
 }

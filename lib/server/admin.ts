@@ -7,6 +7,7 @@ import { sendJson } from './send.js';
 /** Diagnostics endpoints: path -> what they answer (a LipError answers with its status). */
 export const ADMIN_ENDPOINTS = {
   '/admin/routes': (runtime: Runtime, _url: URL) => ({ routes: runtime.executor.routes.list() }),
+  '/admin/circuits': (runtime: Runtime, _url: URL) => ({ circuits: runtime.breaker.snapshot() }),
   '/admin/attempts': async (runtime: Runtime, url: URL) => {
     const aLegId = url.searchParams.get('a_leg_id');
     if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', 'a_leg_id: the query parameter is required (GET /admin/attempts?a_leg_id=...)', { param: 'a_leg_id' });

@@ -83,7 +83,7 @@ export class LipServer {
     this.runtime = next;
     this.table = routeTable(next);
     this.auth = new Authenticator(next.config.auth.api_keys);
-    await previous.close({ keep: next.continuity });
+    await previous.close({ next });
   }
 
   /**
@@ -195,7 +195,8 @@ export class LipServer {
   private system(name: 'healthz' | 'readyz', res: ServerResponse): void {
     if (name === 'healthz') return sendJson(res, 200, { status: 'ok' });
     const continuity = this.runtime.continuity.status();
-    const checks = { config: 'ok', server: this.draining ? 'draining' : 'ok', backends: this.runtime.backends.size, continuity };
+    // An unreachable Redis does not make the server unready: the breaker runs on local state.
+    const checks = { config: 'ok', server: this.draining ? 'draining' : 'ok', backends: this.runtime.backends.size, continuity, circuit_breaker: this.runtime.breaker.status() };
     const ready = !this.draining && continuity.ready;
     return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'degraded', checks });
   }

@@ -156,7 +156,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     upstream.enqueue({ text: 'Paris is the capital.' }, { text: 'About two million people.' });
     const first = await client.responses.create({ model: 'up:gpt-test', instructions: 'Be brief.', input: 'What is the capital of France?' });
     expect(first.output_text).to.equal('Paris is the capital.');
-    expect(first.store).to.equal(true);
+    expect((first as unknown as { store: boolean }).store).to.equal(true);
     const second = await client.responses.create({ model: 'up:gpt-test', previous_response_id: first.id, input: 'How many people live there?', stream: false });
     expect(second.output_text).to.equal('About two million people.');
     expect(second.previous_response_id).to.equal(first.id);
@@ -179,7 +179,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     expect(second.output_text).to.equal('two');
     expect((upstream.requests[1]!.body as { messages: unknown[] }).messages).to.have.length(3);
     const unstored = await client.responses.create({ model: 'up:gpt-test', input: 'x', store: false });
-    expect(unstored.store).to.equal(false);
+    expect((unstored as unknown as { store: boolean }).store).to.equal(false);
     const missing = await client.responses.create({ model: 'up:gpt-test', previous_response_id: unstored.id, input: 'y' }).catch((e: unknown) => e);
     expect(missing).to.be.instanceOf(OpenAI.NotFoundError);
     const bob = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: BOB, maxRetries: 0 });

@@ -1,4 +1,9 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** ioredis is loaded on first use, so a process without `store: redis` never pays for it. */
+let RedisClient: typeof Redis | undefined;
+const loadRedis = () => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
 import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
@@ -72,12 +77,13 @@ export class RedisCircuitStore implements CircuitStore {
       retryStrategy: (times) => Math.min(times * 100, options.reconnectMaxMs ?? 2_000),
       connectionName: 'lip-circuit',
     };
-    this.client = new Redis(options.url, common) as Redis & CircuitScripts;
+    const Client = loadRedis();
+    this.client = new Client(options.url, common) as Redis & CircuitScripts;
     this.client.defineCommand('lipCircuitAdmit', { numberOfKeys: 3, lua: ADMIT_LUA });
     this.client.defineCommand('lipCircuitRecord', { numberOfKeys: 3, lua: RECORD_LUA });
     this.client.defineCommand('lipCircuitMerge', { lua: MERGE_LUA }); // the key count comes first in each call
     this.client.defineCommand('lipCircuitList', { numberOfKeys: 2, lua: LIST_LUA });
-    this.subscriber = new Redis(options.url, common);
+    this.subscriber = new Client(options.url, common);
     this.watch();
   }
 

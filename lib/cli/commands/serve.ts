@@ -68,10 +68,13 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
         if (next.server.host !== server.config.server.host || next.server.port !== server.config.server.port) {
           logger.warn('reload: server.host and server.port changes need a restart; keeping the current listener');
         }
+        // Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
         const running = server.runtimeNow;
-        const sameStore = JSON.stringify(next.continuity) === JSON.stringify(running.config.continuity);
+        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+        const keepStore = same(next.continuity, running.config.continuity);
+        const keepBreaker = same([next.routing.circuit_breaker, next.redis], [running.config.routing.circuit_breaker, running.config.redis]);
         void server.reload(createRuntime({ ...next, server: { ...next.server, host: server.config.server.host, port: server.config.server.port } },
-          { logger, ...(sameStore ? { continuity: running.continuity } : {}) }));
+          { logger, ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}) }));
         logger.info('configuration reloaded', { config: next.source, default_route: next.routing.default_route });
       } catch (err) {
         logger.error('reload failed; keeping the running configuration', { error: isLipError(err) ? err.message : String(err) });

@@ -42,6 +42,11 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
     if (ctx.budget.remaining <= 0) {
       return throwError(() => new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent before ${candidate.key} (${ctx.journal.summary()})`));
     }
+    const refused = ctx.admit?.(candidate, role);
+    if (refused) {
+      ctx.journal.skip(candidate.key, refused.reason, refused.retryAfterMs);
+      return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${refused.reason}`, { retryable: true }));
+    }
     ctx.budget.remaining--;
     const entry = ctx.journal.start(candidate.key);
     let output = false;

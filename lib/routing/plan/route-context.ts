@@ -27,6 +27,8 @@ export interface AttemptRole {
   readonly first?: boolean;
   /** Set by the operator just before it cancels the attempt (`race loser`). */
   cancelReason?: string;
+  /** What `admit` granted (a circuit decision), handed back when the attempt ends. */
+  admission?: unknown;
 }
 
 /**
@@ -51,8 +53,13 @@ export interface RouteContext {
   cancelReason?: string;
   /** Opens one backend attempt: overrides merged, leaf budget applied, attempt reported. */
   open(candidate: Candidate, role: AttemptRole): Observable<LipEvent>;
-  /** A reason to skip the candidate now (an open circuit), or undefined. */
+  /** A reason to skip the candidate now (an open circuit), or undefined. No side effects. */
   eligibility?(candidate: Candidate): Skip | undefined;
+  /**
+   * Admits an attempt that is about to start (a half-open circuit hands out a probe slot,
+   * kept in `role.admission`), or answers why not.
+   */
+  admit?(candidate: Candidate, role: AttemptRole): Skip | undefined;
   /** The candidate whose output reached the client first (the one that serves). */
   commit(candidate: Candidate, role: AttemptRole): void;
 }
