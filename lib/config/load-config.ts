@@ -29,7 +29,12 @@ export interface LoadOptions {
 type Segment = string | number;
 export type Locate = (path: readonly Segment[], key?: string) => { line: number; column: number };
 
-interface Validators { top: ValidateFunction; rows: Map<string, ValidateFunction> }
+interface Validators {
+  top: ValidateFunction;
+  /** The row validator of a kind, compiled the first time a config uses that kind. */
+  rowValidator(kind: string): ValidateFunction | undefined;
+  kinds: readonly string[];
+}
 const ajvCache = new WeakMap<object, Map<string, Validators>>();
 
 /** Compiled once per registry (backend kinds + frontend ids). */
@@ -43,8 +48,14 @@ function validators(options: LoadOptions): Validators {
     ajv.addVocabulary(['lipHint']);
     addUnitKeywords(ajv);
     const rows = new Map<string, ValidateFunction>();
-    for (const [kind, info] of Object.entries(options.backendKinds)) rows.set(kind, ajv.compile(backendRowSchema(info.properties)));
-    cached = { top: ajv.compile(configSchema(options.frontendIds)), rows };
+    const rowValidator = (kind: string) => {
+      const info = Object.prototype.hasOwnProperty.call(options.backendKinds, kind) ? options.backendKinds[kind] : undefined;
+      if (!info) return undefined;
+      let validate = rows.get(kind);
+      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties))));
+      return validate;
+    };
+    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, kinds: Object.keys(options.backendKinds) };
     byFrontends.set(key, cached);
   }
   return cached;
@@ -91,7 +102,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     issues.push({ file, ...locate(path, key), path: formatPath(key === undefined ? path : [...path, key]), message });
   };
 
-  const { top, rows } = validators(options);
+  const { top, rowValidator, kinds } = validators(options);
   if (!top(data)) for (const e of top.errors ?? []) reportAjvError(e, [], report);
 
   const root = data as Record<string, unknown>;
@@ -100,10 +111,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     if (row === null || typeof row !== 'object') return;
     const kind = row.kind;
     if (typeof kind !== 'string') return; // reported by the top-level schema
-    const validate = rows.get(kind);
+    const validate = rowValidator(kind);
     if (!validate) {
-      const hint = nearest(kind, rows.keys());
-      report(['backends', i, 'kind'], `unknown backend kind "${kind}"${hint ? ` (did you mean "${hint}"?)` : ''}; known kinds: ${[...rows.keys()].join(', ')}`);
+      const hint = nearest(kind, kinds);
+      report(['backends', i, 'kind'], `unknown backend kind "${kind}"${hint ? ` (did you mean "${hint}"?)` : ''}; known kinds: ${kinds.join(', ')}`);
       return;
     }
     if (!validate(row)) for (const e of validate.errors ?? []) reportAjvError(e, ['backends', i], report);

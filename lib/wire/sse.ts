@@ -33,44 +33,53 @@ export interface SseMessage {
  * Incremental SSE parser: feed decoded text as it arrives, get complete messages back.
  * Handles `\n`, `\r\n` and `\r` line ends split across chunks, multi-line data, comments,
  * `id:` and a missing space after the colon. `retry:` is read and ignored.
+ * On the hot path (no `\r` in the text, single-line `data:`) a frame costs two `indexOf`s and
+ * two slices; nothing is scanned character by character.
  */
 export class SseParser {
   private buffer = '';
   private event = '';
-  private data: string[] = [];
+  /** The first data line, and the rest when a message has several (rare). */
+  private data: string | undefined;
+  private more: string[] | undefined;
   private id: string | undefined;
   private pendingCR = false;
 
   push(chunk: string): SseMessage[] {
     const out: SseMessage[] = [];
-    let text = chunk;
+    let buf = this.buffer.length > 0 ? this.buffer + chunk : chunk;
     if (this.pendingCR) {
       // A \r ended the previous chunk; a \n starting this one belongs to it.
-      if (text.startsWith('\n')) text = text.slice(1);
+      if (buf.charCodeAt(0) === 10) buf = buf.slice(1);
       this.pendingCR = false;
     }
-    let buf = this.buffer + text;
     let start = 0;
-    for (;;) {
-      let end = -1;
-      let next = 0;
-      for (let i = start; i < buf.length; i++) {
-        const c = buf.charCodeAt(i);
-        if (c === 10) { end = i; next = i + 1; break; }
-        if (c === 13) {
-          end = i;
-          if (i + 1 < buf.length) next = buf.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
-          else { next = i + 1; this.pendingCR = true; }
-          break;
-        }
+    if (buf.indexOf('\r') === -1) {
+      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {
+        this.line(buf.slice(start, nl), out);
+        start = nl + 1;
       }
-      if (end < 0) break;
-      this.line(buf.slice(start, end), out);
-      start = next;
+    } else {
+      start = this.scanMixed(buf, out);
     }
     this.buffer = start === 0 ? buf : buf.slice(start);
-    buf = '';
     return out;
+  }
+
+  /** Lines ended by \r, \r\n or \n; returns where the unfinished line starts. */
+  private scanMixed(buf: string, out: SseMessage[]): number {
+    let start = 0;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      this.line(buf.slice(start, i), out);
+      if (c === 13) {
+        if (i + 1 === buf.length) this.pendingCR = true;
+        else if (buf.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    return start;
   }
 
   /** Flushes a final message that was not followed by a blank line. */
@@ -84,21 +93,29 @@ export class SseParser {
 
   private line(line: string, out: SseMessage[]): void {
     if (line.length === 0) {
-      if (this.data.length > 0) {
-        const message: SseMessage = { event: this.event || 'message', data: this.data.join('\n') };
-        out.push(this.id === undefined ? message : { ...message, id: this.id });
+      if (this.data !== undefined) {
+        const data = this.more === undefined ? this.data : [this.data, ...this.more].join('\n');
+        out.push(this.id === undefined ? { event: this.event || 'message', data } : { event: this.event || 'message', data, id: this.id });
       }
       this.event = '';
-      this.data = [];
+      this.data = undefined;
+      this.more = undefined;
       return;
     }
-    if (line.charCodeAt(0) === 58) return; // ':' comment
+    const first = line.charCodeAt(0);
+    if (first === 58) return; // ':' comment
+    if (first === 100 && line.startsWith('data:')) return this.addData(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.event = value;
     else if (field === 'id' && !value.includes('\0')) this.id = value;
+  }
+
+  private addData(value: string): void {
+    if (this.data === undefined) this.data = value;
+    else (this.more ??= []).push(value);
   }
 }

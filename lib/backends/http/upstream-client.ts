@@ -1,5 +1,14 @@
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
+
+/**
+ * undici is loaded when the first HTTP backend is built, so a process serving only localstub
+ * (the embedded default, the benchmarks' baseline) never pays its memory.
+ */
+let undici: typeof Undici | undefined;
+const loadUndici = () => (undici ??= createRequire(import.meta.url)('undici') as typeof Undici);
 
 /** The documented `http_client` defaults (CONTRACT section 3). */
 export const DEFAULT_HTTP_SETTINGS: HttpClientSettings = Object.freeze({
@@ -44,6 +53,7 @@ export function createDispatcher(settings: HttpClientSettings, env: NodeJS.Proce
     connections: settings.connections_per_origin,
   };
   const proxies = proxyEnvironment(env);
+  const { Agent, EnvHttpProxyAgent } = loadUndici();
   if (!settings.trust_environment_proxy || (!proxies.httpProxy && !proxies.httpsProxy)) return new Agent(options);
   return new EnvHttpProxyAgent({ ...options, ...proxies });
 }
@@ -63,7 +73,7 @@ export class UpstreamClient {
   }
 
   open(req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
-    return request(req.url, {
+    return loadUndici().request(req.url, {
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
