@@ -76,3 +76,21 @@ export async function spawnScript(script: string, healthPath = '/'): Promise<Spa
   await waitForHttp(`${url}${healthPath}`, child);
   return handle(child, url);
 }
+
+/** A benchmark script that picks its own port and prints `listening PORT` (tsx, its own process). */
+export async function spawnListening(script: string, healthPath = '/'): Promise<Spawned> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}${healthPath}`, child);
+  return handle(child, url);
+}

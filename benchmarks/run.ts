@@ -1,108 +1,183 @@
 /**
  * `npm run bench`: lip against a direct upstream, in the same run, on this machine.
- *   - added latency, non-streaming (sequential, warm, interleaved with the direct upstream)
- *   - added time to the first streamed byte (50-chunk stream)
- *   - requests/s and latency under load (autocannon) at several concurrencies
- *   - cost per translated stream event, in process
- *   - idle RSS of `lip serve`
- * `--quick` shortens every phase (for a smoke run).
+ *   1. lip + localstub vs. a canned direct server (the pipeline's own cost, no upstream hop)
+ *   2. client -> lip -> upstream emulator vs. client -> the same emulator (what lip adds as a proxy)
+ *   3. requests/s and latency under load (autocannon), one lip process
+ *   4. routing: a 3-arm failover and a 3-leg race vs. a single leaf
+ *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory
+ *   6. cost per translated stream event, in process
+ *   7. RSS of `lip serve`: right after start, after the load, and idle after 75 s
+ * `--quick` shortens every phase (a smoke run). Sequential latencies interleave the targets
+ * request by request so that machine noise hits all of them alike.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
-import { spawnLip, spawnScript, type Spawned } from './lib-process.js';
+import { spawnListening, spawnLip, spawnScript, type Spawned } from './lib-process.js';
 import { load, sequential, type LoadResult } from './measure.js';
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 300 : 3_000;
 const SECONDS = quick ? 2 : 6;
-const CONCURRENCY = [1, 16, 64];
+const IDLE_SECONDS = quick ? 10 : 75;
 
-const lipConfig = `server: { host: 127.0.0.1, port: 0 }
+const stub = (id: string) => `  - { id: ${id}, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }`;
+interface LipOptions {
+  /** More keys of the `routing` section (`circuit_breaker: {...}`). */
+  readonly routing?: string;
+  /** More top-level sections. */
+  readonly extra?: string;
+  /** The base URL of an OpenAI chat upstream, served as backend `up`. */
+  readonly upstream?: string;
+}
+
+/** A lip config: localstub backends (and an optional proxied upstream) plus extra settings. */
+function lipYaml({ routing, extra = '', upstream }: LipOptions = {}): string {
+  return `server: { host: 127.0.0.1, port: 0 }
 logging: { level: info, format: json, access_log: true }
-routing: { default_route: "stub:bench" }
+routing: { default_route: "stub:bench"${routing ? `, ${routing}` : ''} }
+${extra}
 backends:
-  - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }
-  - { id: stub2, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
-  - { id: stub3, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }
+${stub('stub')}
+${stub('stub2')}
+${stub('stub3')}
   - { id: down1, kind: localstub, fail: "before_output:503" }
   - { id: down2, kind: localstub, fail: "before_output:503" }
+${upstream ? `  - { id: up, kind: openai-chat, base_url: "${upstream}/v1", api_key: "bench-key", models: [bench] }` : ''}
 `;
-/** Selectors whose cost is compared with a single leaf (sent as X-LIP-Route). */
+}
+
 const ROUTES: Record<string, string> = {
   'single leaf': 'stub:bench',
   '3-arm failover, first arm serves': 'stub:bench|stub2:bench|stub3:bench',
   '3-arm failover, two arms fail first': 'down1:bench|down2:bench|stub:bench',
   '3-leg race': 'stub:bench!stub2:bench!stub3:bench',
 };
-const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
+const chat = (stream: boolean, model = 'bench') => JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 const ms = (n: number) => n.toFixed(3);
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const cells = rows.map((r) => r.map((c) => c.replace(/\|/g, '\\|')));
-  const widths2 = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  void widths;
-  return cells.map((r, j) => `| ${r.map((c, i) => c.padEnd(widths2[i]!)).join(' | ')} |${j === 0 ? `\n|${widths2.map((w) => '-'.repeat(w + 2)).join('|')}|` : ''}`).join('\n');
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r, j) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |${j === 0 ? `\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|` : ''}`).join('\n');
+}
+
+/** Added-latency table rows for a direct target vs. a lip target. */
+function addedRows(label: string, direct: Awaited<ReturnType<typeof sequential>>[string], lip: Awaited<ReturnType<typeof sequential>>[string], which: 'total' | 'firstByte'): string[] {
+  return [label, ms(direct![which].p50), ms(lip![which].p50), ms(lip![which].p50 - direct![which].p50), ms(direct![which].p99), ms(lip![which].p99)];
 }
 
 async function main(): Promise<void> {
   const out: string[] = [`# lip benchmark (${new Date().toISOString()}, node ${process.version}, ${quick ? 'quick' : 'full'} run)`];
-  let lip: Spawned | undefined;
-  let direct: Spawned | undefined;
+  const stopAll: Spawned[] = [];
+  const started = async (p: Promise<Spawned>) => {
+    const s = await p;
+    stopAll.push(s);
+    return s;
+  };
   try {
-    direct = await spawnScript('direct-upstream.ts');
-    lip = await spawnLip(lipConfig);
-    const idleRss = lip.rssMiB();
-    const targets = { direct: `${direct.url}/v1/chat/completions`, lip: `${lip.url}/v1/chat/completions` };
-
+    // 1 + 2: added latency.
+    const canned = await started(spawnScript('direct-upstream.ts'));
+    const emulator = await started(spawnListening('emulator-upstream.ts', '/v1/models'));
+    const lip = await started(spawnLip(lipYaml({ upstream: emulator.url })));
+    const rssAtStart = lip.rssMiB();
+    const targets = {
+      canned: `${canned.url}/v1/chat/completions`,
+      lipStub: `${lip.url}/v1/chat/completions`,
+      emulator: `${emulator.url}/v1/chat/completions`,
+      lipProxy: { url: `${lip.url}/v1/chat/completions`, headers: { 'x-lip-route': 'up:bench' } },
+    };
     const plain = await sequential(targets, chat(false), SAMPLES);
     const streamed = await sequential(targets, chat(true), Math.round(SAMPLES / 2));
     out.push('\n## Added latency (sequential, warm, keep-alive; milliseconds)');
     out.push(table([
       ['measure', 'direct p50', 'lip p50', 'added p50', 'direct p99', 'lip p99'],
-      ['non-streaming, whole response', ms(plain.direct!.total.p50), ms(plain.lip!.total.p50), ms(plain.lip!.total.p50 - plain.direct!.total.p50), ms(plain.direct!.total.p99), ms(plain.lip!.total.p99)],
-      [`streaming (${BENCH_CHUNKS} chunks), first byte`, ms(streamed.direct!.firstByte.p50), ms(streamed.lip!.firstByte.p50), ms(streamed.lip!.firstByte.p50 - streamed.direct!.firstByte.p50), ms(streamed.direct!.firstByte.p99), ms(streamed.lip!.firstByte.p99)],
-      [`streaming (${BENCH_CHUNKS} chunks), whole stream`, ms(streamed.direct!.total.p50), ms(streamed.lip!.total.p50), ms(streamed.lip!.total.p50 - streamed.direct!.total.p50), ms(streamed.direct!.total.p99), ms(streamed.lip!.total.p99)],
+      addedRows('lip proxying to the upstream emulator vs. the emulator directly: non-streaming', plain.emulator, plain.lipProxy, 'total'),
+      addedRows(`  same, streaming (${BENCH_CHUNKS} chunks): first byte`, streamed.emulator, streamed.lipProxy, 'firstByte'),
+      addedRows('  same, streaming: whole stream', streamed.emulator, streamed.lipProxy, 'total'),
+      addedRows('lip + localstub vs. a canned direct server: non-streaming', plain.canned, plain.lipStub, 'total'),
+      addedRows(`  same, streaming (${BENCH_CHUNKS} chunks): first byte`, streamed.canned, streamed.lipStub, 'firstByte'),
     ]));
 
-    const routed = await sequential(Object.fromEntries(Object.entries(ROUTES).map(([name, route]) => [name, { url: targets.lip, headers: { 'x-lip-route': route } }])), chat(false), Math.round(SAMPLES / 2));
-    const single = routed['single leaf']!.total.p50;
-    out.push('\n## Routing overhead (non-streaming, sequential; milliseconds)');
-    out.push(table([
-      ['selector', 'p50', 'p99', 'added p50 vs single leaf'],
-      ...Object.entries(ROUTES).map(([name, route]) => [`${name}: \`${route}\``, ms(routed[name]!.total.p50), ms(routed[name]!.total.p99), ms(routed[name]!.total.p50 - single)]),
-    ]));
-
+    // 3: under load.
     const rows: string[][] = [['target', 'mode', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors']];
     const row = (name: string, mode: string, c: number, r: LoadResult) => rows.push([name, mode, String(c), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.errors + r.non2xx)]);
-    for (const c of CONCURRENCY) {
-      row('direct', 'non-streaming', c, await load(targets.direct, chat(false), c, SECONDS));
-      row('lip', 'non-streaming', c, await load(targets.lip, chat(false), c, SECONDS));
+    for (const c of [1, 16, 64]) {
+      row('canned direct server', 'non-streaming', c, await load(targets.canned, chat(false), c, SECONDS));
+      row('lip + localstub', 'non-streaming', c, await load(targets.lipStub, chat(false), c, SECONDS));
     }
-    row('direct', 'streaming', 16, await load(targets.direct, chat(true), 16, SECONDS));
-    row('lip', 'streaming', 16, await load(targets.lip, chat(true), 16, SECONDS));
-    out.push('\n## Under load (autocannon, one lip process)');
+    row('lip + localstub', `streaming, ${BENCH_CHUNKS} chunks`, 16, await load(targets.lipStub, chat(true), 16, SECONDS));
+    row('upstream emulator direct', 'non-streaming', 16, await load(targets.emulator, chat(false), 16, SECONDS));
+    row('lip -> upstream emulator', 'non-streaming', 16, await load(targets.lipStub, chat(false, 'up:bench'), 16, SECONDS));
+    out.push('\n## Under load (autocannon on the same 2 cores; one lip process)');
     out.push(table(rows));
 
-    await new Promise((r) => setTimeout(r, 1_000));
-    const afterRss = lip.rssMiB();
-    out.push('\n## Translation cost (in process)');
+    // 4: routing.
+    const routed = await sequential(Object.fromEntries(Object.entries(ROUTES).map(([name, route]) => [name, { url: targets.lipStub, headers: { 'x-lip-route': route } }])), chat(false), Math.round(SAMPLES / 2));
+    const perRoute = await routingUsPerRequest(Object.values(ROUTES), quick ? 1_000 : 5_000);
+    out.push('\n## Routing overhead vs. a single leaf');
+    out.push(table([
+      ['selector', 'over HTTP p50 ms', 'added p50 ms', 'in process us/request', 'added us'],
+      ...Object.entries(ROUTES).map(([name, route], i) => [`${name}: \`${route}\``, ms(routed[name]!.total.p50), ms(routed[name]!.total.p50 - routed['single leaf']!.total.p50), perRoute[i]!.toFixed(1), (perRoute[i]! - perRoute[0]!).toFixed(1)]),
+    ]));
+    const rssAfterLoad = lip.rssMiB();
+
+    // 5: stores.
+    out.push('\n## Stores (non-streaming, sequential; each lip on its own store)');
+    const storeRows: string[][] = [['comparison', 'baseline p50 ms', 'with store p50 ms', 'added p50 ms', 'baseline req/s (c=16)', 'with store req/s (c=16)']];
+    const compare = async (label: string, baseYaml: string, storeYaml: string, route: string) => {
+      const base = await started(spawnLip(baseYaml));
+      const withStore = await started(spawnLip(storeYaml));
+      const seq = await sequential({ base: { url: `${base.url}/v1/chat/completions`, headers: { 'x-lip-route': route } }, store: { url: `${withStore.url}/v1/chat/completions`, headers: { 'x-lip-route': route } } }, chat(false), Math.round(SAMPLES / 2));
+      const baseLoad = await load(`${base.url}/v1/chat/completions`, chat(false, route), 16, SECONDS);
+      const storeLoad = await load(`${withStore.url}/v1/chat/completions`, chat(false, route), 16, SECONDS);
+      storeRows.push([label, ms(seq.base!.total.p50), ms(seq.store!.total.p50), ms(seq.store!.total.p50 - seq.base!.total.p50), baseLoad.rps.toFixed(0), storeLoad.rps.toFixed(0)]);
+      await base.stop();
+      await withStore.stop();
+    };
+    try {
+      const { startRedisServer } = await import('../spec/helpers/redis-server.js');
+      const redis = await startRedisServer();
+      try {
+        await compare('circuit breaker: Redis vs. memory store (a 2-arm failover whose first arm fails)',
+          lipYaml({ routing: 'circuit_breaker: { enabled: true, failure_threshold: 1000000, store: memory }' }),
+          lipYaml({ routing: 'circuit_breaker: { enabled: true, failure_threshold: 1000000, store: redis }', extra: `redis: { url: "${redis.url}" }` }),
+          'down1:bench|stub:bench');
+      } finally {
+        await redis.close();
+      }
+    } catch (err) {
+      storeRows.push([`circuit breaker on Redis: not measured (${(err as Error).message})`, '-', '-', '-', '-', '-']);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'lip-bench-'));
+    await compare('continuity: SQLite vs. memory store (every attempt recorded)', lipYaml({ extra: 'continuity: { store: memory }' }),
+      lipYaml({ extra: `continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }` }), 'stub:bench');
+    out.push(table(storeRows));
+
+    // 6: translation.
+    out.push('\n## Translation cost (in process, compiled dist/)');
     out.push(table([
       ['measure', 'per event'],
       ['chat encoder, one text delta', `${(encoderNsPerEvent(quick ? 100_000 : 1_000_000) / 1000).toFixed(3)} us`],
-      [`whole pipeline (execute -> localstub -> gates -> encoder), ${BENCH_CHUNKS + 5} events per request`, `${((await pipelineNsPerEvent(quick ? 500 : 4_000)) / 1000).toFixed(3)} us`],
+      [`whole pipeline (execute -> localstub -> gates -> chat encoder), ${BENCH_CHUNKS + 5} events per request`, `${((await pipelineNsPerEvent(quick ? 500 : 4_000)) / 1000).toFixed(3)} us`],
     ]));
-    const perRoute = await routingUsPerRequest(Object.values(ROUTES), quick ? 1_000 : 5_000);
-    out.push('\n## Routing cost per request (in process: execute -> plan -> localstub -> collect, no sockets)');
+
+    // 7: memory.
+    const idle = await started(spawnLip(lipYaml()));
+    const idleAtStart = idle.rssMiB();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    out.push('\n## Memory (RSS of lip serve)');
     out.push(table([
-      ['selector', 'us per request', 'added vs single leaf'],
-      ...Object.entries(ROUTES).map(([name, route], i) => [`${name}: \`${route}\``, perRoute[i]!.toFixed(1), (perRoute[i]! - perRoute[0]!).toFixed(1)]),
+      ['measure', 'MiB'],
+      ['right after start (the benchmark config)', rssAtStart.toFixed(1)],
+      ['after the load above (the memory continuity store keeps every A-leg up to continuity.max_legs)', rssAfterLoad.toFixed(1)],
+      ['a fresh lip serve, right after start', idleAtStart.toFixed(1)],
+      [`the same, idle for ${IDLE_SECONDS} s (V8's idle memory reducer has run)`, idle.rssMiB().toFixed(1)],
     ]));
-    out.push('\n## Memory');
-    out.push(table([['measure', 'RSS MiB'], ['lip serve, idle after start', idleRss.toFixed(1)], ['lip serve, idle after the load', afterRss.toFixed(1)]]));
   } finally {
-    await lip?.stop();
-    await direct?.stop();
+    await Promise.all(stopAll.map((s) => s.stop()));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

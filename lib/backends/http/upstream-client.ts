@@ -82,9 +82,17 @@ export class UpstreamClient {
     });
   }
 
-  /** Closes idle connections and lets in-flight requests finish (idempotent). */
-  close(): Promise<void> {
-    this.closing ??= this.dispatcher.close();
+  /**
+   * Closes idle connections and lets in-flight requests finish for up to `graceMs`, then
+   * destroys what is left (a drained body whose upstream stalled must not hold a shutdown for
+   * the whole body timeout). Idempotent.
+   */
+  close(graceMs = 2_000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.dispatcher.destroy().then(resolve, resolve); }, graceMs);
+      timer.unref();
+      this.dispatcher.close().then(() => { clearTimeout(timer); resolve(); }, () => { clearTimeout(timer); resolve(); });
+    });
     return this.closing;
   }
 }

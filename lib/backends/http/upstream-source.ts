@@ -61,20 +61,26 @@ export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchang
   return new Observable<LipEvent>((subscriber) => {
     const controller = new AbortController();
     let response: UpstreamResponse | undefined;
+    // Set once the exchange ended by itself (its final event, or a failure): then the teardown
+    // must not abort, or it would destroy a body still being drained and with it the pooled
+    // keep-alive connection (and build an AbortError per request for nothing).
+    const exchangeState = { settled: false };
     const fail = (err: unknown) => {
+      exchangeState.settled = true;
       if (!subscriber.closed) subscriber.error(toLipError(err));
     };
-    void run(client, exchange, credentials, controller.signal, subscriber, (r) => { response = r; }).catch(fail);
+    void run(client, exchange, credentials, controller.signal, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
     return () => {
+      if (exchangeState.settled) return;
       controller.abort();
-      response?.body.destroy();
+      if (response) discard(response.body);
     };
   });
 }
 
 async function run(
   client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, signal: AbortSignal,
-  subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void,
+  subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void, exchangeState: { settled: boolean },
 ): Promise<void> {
   const { pool } = credentials;
   const tried = new Set<number>();
@@ -99,16 +105,16 @@ async function run(
       throw classifyTransportError(err, exchange.backendId, 'connect');
     }
     if (signal.aborted) {
-      response.body.destroy();
+      discard(response.body);
       return;
     }
     opened(response);
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       const type = String(response.headers['content-type'] ?? '');
-      if (!/json/i.test(type)) return pump(response, exchange, signal, subscriber);
+      if (!/json/i.test(type)) return pump(response, exchange, signal, subscriber, exchangeState);
       // A server that ignored `stream: true` (or a gateway's error page with status 200).
-      response.body.destroy();
+      discard(response.body);
       throw malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
     }
 
@@ -134,6 +140,15 @@ async function run(
   }
 }
 
+/**
+ * Throws a response body away. undici turns a destroy before the end into an `error` event
+ * (RequestAbortedError); the no-op listener keeps that from becoming an uncaught exception.
+ */
+function discard(body: UpstreamResponse['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
   const recovery = pool.recoveryMs();
   const detail = { backend: backendId, keys: pool.state() };
@@ -153,7 +168,7 @@ function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError |
  * completes the stream at once; whatever the upstream still sends is drained in the background
  * so that the keep-alive connection can be reused.
  */
-function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: AbortSignal, subscriber: Subscriber<LipEvent>): Promise<void> {
+function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: { settled: boolean }): Promise<void> {
   const body = response.body;
   const decoder = exchange.decoder();
   const parser = new SseParser();
@@ -168,10 +183,11 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: Ab
       done = true;
       body.removeAllListeners('data');
       if (err === undefined && terminated && !subscriber.closed) {
-        subscriber.complete();
+        exchangeState.settled = true;
         body.dump().catch(() => undefined);
+        subscriber.complete();
       } else {
-        body.destroy();
+        discard(body);
       }
       if (err === undefined) resolve();
       else reject(err);
