@@ -6,8 +6,9 @@ import type { Runtime } from '../core/runtime.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import type { Frontend } from '../frontends/protocol.js';
-import { errorTypeForStatus } from '../frontends/error-types.js';
+import { encodeFlatError } from '../frontends/error-envelope.js';
 import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Authenticator } from './auth.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
@@ -18,7 +19,8 @@ import { sendJson } from './send.js';
 
 /** The envelope for failures that belong to no protocol (unknown path, method). */
 function plainError(res: ServerResponse, err: LipError, headers: Record<string, string> = {}): void {
-  sendJson(res, err.status, { error: { message: err.message, type: errorTypeForStatus(err.status), param: null, code: err.code } }, headers);
+  const response = encodeFlatError(err);
+  sendJson(res, response.status, response.body, { ...headers, ...response.headers });
 }
 
 /**
@@ -35,10 +37,16 @@ export class LipServer {
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
   private idle: (() => void) | undefined;
+  /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
+  private readonly metrics: Metrics | undefined;
 
   constructor(runtime: Runtime, private readonly logger: Logger) {
     this.runtime = runtime;
-    this.table = routeTable(runtime);
+    this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
+      circuit: () => this.runtime.breaker.status(),
+      continuity: () => this.runtime.continuity.status(),
+    }));
+    this.table = routeTable(runtime, this.metrics);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.onRequest(req, res));
   }
@@ -81,7 +89,7 @@ export class LipServer {
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
     this.runtime = next;
-    this.table = routeTable(next);
+    this.table = routeTable(next, this.metrics);
     this.auth = new Authenticator(next.config.auth.api_keys);
     await previous.close({ next });
   }
@@ -107,6 +115,7 @@ export class LipServer {
     this.http.closeAllConnections();
     await closed;
     await this.runtime.close();
+    this.metrics?.close();
     return { cancelled };
   }
 
@@ -191,9 +200,18 @@ export class LipServer {
     }
   }
 
-  /** `/healthz`: the process answers. `/readyz`: it should get traffic (not draining, stores working). */
-  private system(name: 'healthz' | 'readyz', res: ServerResponse): void {
+  /**
+   * `/healthz`: the process answers. `/readyz`: it should get traffic (not draining, stores
+   * working). The metrics path: Prometheus text.
+   */
+  private async system(name: 'healthz' | 'readyz' | 'metrics', res: ServerResponse): Promise<void> {
     if (name === 'healthz') return sendJson(res, 200, { status: 'ok' });
+    if (name === 'metrics' && this.metrics) {
+      const text = await this.metrics.render();
+      res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     const continuity = this.runtime.continuity.status();
     // An unreachable Redis does not make the server unready: the breaker runs on local state.
     const checks = { config: 'ok', server: this.draining ? 'draining' : 'ok', backends: this.runtime.backends.size, continuity, circuit_breaker: this.runtime.breaker.status() };
@@ -203,6 +221,10 @@ export class LipServer {
 
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inflight.delete(state);
+    this.metrics?.request({
+      method: req.method ?? 'GET', route: state.routeGroup, status: res.headersSent ? res.statusCode : 499,
+      seconds: (performance.now() - state.startedAt) / 1000,
+    });
     if (this.runtime.config.logging.access_log) {
       this.logger.info('request', {
         request_id: state.requestId,
@@ -223,7 +245,7 @@ export class LipServer {
   }
 }
 
-function routeTable(runtime: Runtime): RouteTable {
+function routeTable(runtime: Runtime, metrics: Metrics | undefined): RouteTable {
   const enabled = runtime.config.frontends.filter((f) => f.enabled).map((f) => FRONTENDS[f.id]).filter((f): f is Frontend => f !== undefined);
-  return new RouteTable(enabled);
+  return new RouteTable(enabled, metrics ? runtime.config.observability.metrics.path : undefined);
 }

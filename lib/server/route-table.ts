@@ -1,7 +1,7 @@
 import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
 
-export type SystemHandlerName = 'healthz' | 'readyz';
+export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
 
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
@@ -26,7 +26,8 @@ export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
   private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
 
-  constructor(frontends: readonly Frontend[]) {
+  /** `metricsPath`: where Prometheus text is served (only when metrics are enabled). */
+  constructor(frontends: readonly Frontend[], metricsPath?: string) {
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
@@ -43,6 +44,7 @@ export class RouteTable {
     }
     this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
     this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });
+    if (metricsPath) this.add('GET', metricsPath, { kind: 'system', name: 'metrics', group: metricsPath });
     for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) this.add('GET', path, { kind: 'admin', path, group: path });
   }
 

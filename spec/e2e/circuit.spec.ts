@@ -125,3 +125,36 @@ backends:
     await until(async () => (await circuits(second.url)).some((r) => r.key === 'flaky:m' && r.state === 'open'));
   });
 });
+
+describe('e2e: Prometheus metrics', () => {
+  it('serves request, attempt, circuit and continuity metrics at observability.metrics.path', async () => {
+    const lip = await startLip(testConfig(`
+  - { id: a, kind: localstub, text: "from a" }
+  - { id: down, kind: localstub, fail: "before_output:503" }
+`, 'routing: { default_route: "a:m", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 30s } }\nobservability: { metrics: { enabled: true, path: /metrics } }'));
+    try {
+      expect((await ask(lip.url, 'down:m|a:m')).status).to.equal(200);
+      const res = await httpRequest(`${lip.url}/metrics`, { method: 'GET' });
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.match(/^text\/plain/);
+      expect(res.body).to.contain('lip_http_requests_total{method="POST",route="/v1/chat/completions",status_class="2xx"} 1');
+      expect(res.body).to.contain('lip_attempts_total{backend="down",outcome="failure"} 1');
+      expect(res.body).to.contain('lip_attempts_total{backend="a",outcome="success"} 1');
+      expect(res.body).to.contain('lip_circuits{state="open"} 1');
+      expect(res.body).to.contain('lip_circuit_store_healthy{store="memory"} 1');
+      expect(res.body).to.contain('lip_continuity_ready{store="memory"} 1');
+      expect(res.body).to.match(/lip_attempt_first_output_seconds_count\{backend="a"\} 1/);
+    } finally {
+      await lip.close();
+    }
+  });
+
+  it('is not served when disabled', async () => {
+    const lip = await startLip(testConfig('  - { id: a, kind: localstub }'));
+    try {
+      expect((await httpRequest(`${lip.url}/metrics`, { method: 'GET' })).status).to.equal(404);
+    } finally {
+      await lip.close();
+    }
+  });
+});

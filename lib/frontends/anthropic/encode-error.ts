@@ -1,3 +1,4 @@
+import { retryAfterHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import { errorTypeForStatus } from '../error-types.js';
 import type { ErrorResponse } from '../protocol.js';
@@ -11,7 +12,7 @@ export function anthropicErrorBody(err: LipError): { type: 'error'; error: { typ
 export function encodeAnthropicError(err: LipError): ErrorResponse {
   return {
     status: err.status,
-    ...(err.retryAfter !== undefined ? { headers: { 'retry-after': String(Math.ceil(err.retryAfter)) } } : {}),
+    ...retryAfterHeaders(err),
     body: anthropicErrorBody(err),
   };
 }

@@ -1,3 +1,4 @@
+import { retryAfterHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import type { ErrorResponse } from '../protocol.js';
 
@@ -33,7 +34,7 @@ export function geminiErrorObject(err: LipError): Record<string, unknown> {
 export function encodeGeminiError(err: LipError): ErrorResponse {
   return {
     status: err.status,
-    ...(err.retryAfter !== undefined ? { headers: { 'retry-after': String(Math.ceil(err.retryAfter)) } } : {}),
+    ...retryAfterHeaders(err),
     body: { error: geminiErrorObject(err) },
   };
 }

@@ -1,0 +1,28 @@
+import type { LipError } from '../errors/index.js';
+import { errorTypeForStatus } from './error-types.js';
+import type { ErrorResponse } from './protocol.js';
+
+/** The flat error object `{ message, type, param, code }` (`code` is the lip error code). */
+export interface FlatErrorObject {
+  readonly message: string;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string;
+}
+
+export function flatErrorObject(err: LipError): FlatErrorObject {
+  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: err.code };
+}
+
+/** `Retry-After` (whole seconds) for an error that knows when to retry, else nothing. */
+export function retryAfterHeaders(err: LipError): { readonly headers: Readonly<Record<string, string>> } | Record<string, never> {
+  return err.retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(err.retryAfter)) } };
+}
+
+/**
+ * The flat envelope `{"error": {...}}`: the OpenAI protocols' own, and lip's for answers that
+ * belong to no protocol (an unknown path, a refused diagnostics call).
+ */
+export function encodeFlatError(err: LipError): ErrorResponse {
+  return { status: err.status, ...retryAfterHeaders(err), body: { error: flatErrorObject(err) } };
+}
