@@ -76,5 +76,7 @@ export interface BackendKind {
   readonly properties: Record<string, Record<string, unknown>>;
   /** Model used for a derived default route when the row lists none. */
   readonly defaultModel?: string;
+  /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
+  readonly required?: readonly string[];
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

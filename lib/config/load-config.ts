@@ -52,7 +52,7 @@ function validators(options: LoadOptions): Validators {
       const info = Object.prototype.hasOwnProperty.call(options.backendKinds, kind) ? options.backendKinds[kind] : undefined;
       if (!info) return undefined;
       let validate = rows.get(kind);
-      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties))));
+      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties, info.required))));
       return validate;
     };
     cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, kinds: Object.keys(options.backendKinds) };

@@ -140,12 +140,12 @@ export const backendCommonProperties: Record<string, Schema> = {
   headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
 };
 
-/** Builds the full schema of a backend row from its kind's own properties. */
-export function backendRowSchema(kindProperties: Record<string, Schema>): Schema {
+/** Builds the full schema of a backend row from its kind's own properties and required keys. */
+export function backendRowSchema(kindProperties: Record<string, Schema>, required: readonly string[] = []): Schema {
   return {
     type: 'object',
     additionalProperties: false,
-    required: ['id', 'kind'],
+    required: ['id', 'kind', ...required],
     properties: { ...backendCommonProperties, ...kindProperties },
   };
 }

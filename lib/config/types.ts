@@ -72,4 +72,6 @@ export interface BackendKindInfo {
   readonly properties: Record<string, Record<string, unknown>>;
   /** Model used when a default route must be derived for a row without `models`. */
   readonly defaultModel?: string;
+  /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
+  readonly required?: readonly string[];
 }

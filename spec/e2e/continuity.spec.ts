@@ -150,6 +150,15 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     expect((await chat(selector)).headers['x-lip-backend']).to.equal('a:m');
   });
 
+  it('{affinity=client} binds a principal across its conversations; another principal rolls on its own', async () => {
+    const selector = '{affinity=client}a:m^b:m';
+    roll = 0.9; // rolls b
+    expect((await chat(selector, {}, BOB)).headers['x-lip-backend']).to.equal('b:m');
+    roll = 0.1; // would roll a
+    for (let i = 0; i < 3; i++) expect((await chat(selector, {}, BOB)).headers['x-lip-backend']).to.equal('b:m'); // new conversations, same principal
+    expect((await chat(selector, {}, ALICE)).headers['x-lip-backend']).to.equal('a:m');
+  });
+
   it('Responses: store + previous_response_id rebuild the conversation for the next request (openai SDK)', async () => {
     const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
     upstream.reset();

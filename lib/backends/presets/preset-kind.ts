@@ -22,12 +22,6 @@ export interface Preset {
   readonly requireBaseUrl?: boolean;
 }
 
-/** What a `base_url` that must be given looks like to the schema (an empty default fails the pattern). */
-const REQUIRED_BASE_URL = {
-  type: 'string', pattern: '^https?://', default: '',
-  lipHint: 'this kind needs base_url: the URL of the compatible endpoint (for example http://127.0.0.1:8000/v1)',
-};
-
 function schemaWithDefault(existing: Record<string, unknown> | undefined, value: unknown): Record<string, unknown> {
   if (existing) return { ...existing, default: value };
   if (value !== null && typeof value === 'object') return { type: 'object', additionalProperties: { type: 'string' }, default: value };
@@ -46,12 +40,17 @@ function schemaWithDefault(existing: Record<string, unknown> | undefined, value:
 export function presetKind(preset: Preset, base: BackendKind, factory: BackendFactory): BackendKind {
   const properties: Record<string, Record<string, unknown>> = { ...base.properties };
   for (const [key, value] of Object.entries(preset.defaults)) properties[key] = schemaWithDefault(properties[key], value);
-  if (preset.requireBaseUrl) properties.base_url = REQUIRED_BASE_URL;
+  if (preset.requireBaseUrl && properties.base_url) {
+    // No default: the row must name its endpoint (see `required`).
+    const { default: _ignored, ...withoutDefault } = properties.base_url;
+    properties.base_url = withoutDefault;
+  }
   const defaults = { ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}), models: preset.models };
   return {
     kind: preset.kind,
     properties,
     ...(preset.models[0] ? { defaultModel: preset.models[0] } : {}),
+    ...(preset.requireBaseUrl ? { required: ['base_url'] } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
 }

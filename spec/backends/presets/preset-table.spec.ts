@@ -59,7 +59,7 @@ describe('backends/presets: vendors are table rows', () => {
     for (const kind of ['custom-openai-chat', 'custom-openai-responses', 'custom-anthropic']) {
       const err = (() => { try { configFrom(`backends:\n  - { id: c, kind: ${kind} }`); } catch (e) { return e; } return undefined; })();
       expect(err, kind).to.be.instanceOf(ConfigError);
-      expect((err as Error).message, kind).to.match(/backends\[0\]\.base_url: this kind needs base_url/);
+      expect((err as Error).message, kind).to.match(/backends\[0\]: missing required key "base_url"/);
     }
   });
 });
