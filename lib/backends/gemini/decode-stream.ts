@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import type { SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
@@ -43,7 +43,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private calls = 0;
   private usage: Usage | undefined;
   /** Gemini gives no call ids; made-up ones must stay unique across the turns of a conversation. */
-  private readonly idPrefix = `call_${randomBytes(6).toString('hex')}_`;
+  private readonly idPrefix = `${randomId('call_', 12)}_`;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import type { SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
@@ -108,7 +108,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (!tool.started && tool.name) {
       tool.started = true;
       // Some servers send no ids; made-up ones must stay unique across a conversation.
-      if (!tool.id) tool.id = `call_${randomBytes(6).toString('hex')}`;
+      if (!tool.id) tool.id = randomId('call_', 12);
       out.push({ type: 'tool_call_started', id: tool.id, name: tool.name });
       if (tool.pending) out.push({ type: 'tool_call_delta', id: tool.id, args: tool.pending });
       tool.pending = '';

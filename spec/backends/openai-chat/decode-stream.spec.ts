@@ -31,7 +31,7 @@ describe('backends/openai-chat/decode-stream', () => {
     const started = events.filter((e) => e.type === 'tool_call_started') as { id: string; name: string }[];
     expect(started.map((s) => s.name)).to.deep.equal(['f', 'g', 'h']);
     expect(started[0]!.id).to.equal('x1');
-    expect(started[2]!.id).to.match(/^call_[0-9a-f]{12}$/);
+    expect(started[2]!.id).to.match(/^call_[A-Za-z0-9]{12}$/);
     expect(events.filter((e) => e.type === 'tool_call_delta' && e.id === 'x1').map((e) => (e as { args: string }).args).join('')).to.equal('{"a":1}');
   });
 
