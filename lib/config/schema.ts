@@ -30,6 +30,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       max_concurrent_requests: { type: 'integer', minimum: 0, default: 0 },
       shutdown_timeout: duration('15s'),
       keepalive_interval: duration('15s'),
+      max_buffered_bytes: size('1MiB'),
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
     auth: section({
@@ -68,6 +69,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       headers_timeout: duration('60s'),
       body_timeout: duration('300s'),
       connections_per_origin: { type: 'integer', minimum: 1, default: 64 },
+      max_line_bytes: size('16MiB'),
     }),
     routing: section({
       default_route: nonEmpty,

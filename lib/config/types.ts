@@ -9,6 +9,8 @@ export interface ServerConfig {
   max_concurrent_requests: number;
   shutdown_timeout: number;
   keepalive_interval: number;
+  /** Bytes a streamed response may hold unsent for a slow client before its attempt is aborted. */
+  max_buffered_bytes: number;
 }
 
 export interface ApiKeyConfig {
@@ -50,6 +52,8 @@ export interface Config {
     headers_timeout: number;
     body_timeout: number;
     connections_per_origin: number;
+    /** The longest upstream SSE/NDJSON line accepted. */
+    max_line_bytes: number;
   };
   routing: {
     /** Always set after loading: the configured value or the derived one. */

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column).' },
   LIP_ERR_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The request violates the protocol schema or a documented limit (the message names the field).' },
   LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes.' },
+  LIP_ERR_REQUEST_LIMIT_EXCEEDED: { status: 400, retryable: false, summary: 'The request exceeds a structural limit (nesting depth, entry length, race legs); the message names the limit.' },
   LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1).' },
   LIP_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, summary: 'No route matches the request path.' },
   LIP_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists but not for this HTTP method.' },
@@ -27,6 +28,7 @@ export const ERROR_CODES = {
   // ── server ──────────────────────────────────────────────────────────────────
   LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
+  LIP_ERR_SERVER_CLIENT_TOO_SLOW: { status: 500, retryable: false, summary: 'The client read a stream so slowly that server.max_buffered_bytes filled; the attempt was aborted.' },
   LIP_ERR_SERVER_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },
   // ── routing ─────────────────────────────────────────────────────────────────
   LIP_ERR_ROUTE_INVALID_SELECTOR: { status: 400, retryable: false, summary: 'The route selector does not parse (the message gives the column and reason).' },
@@ -47,6 +49,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_RESET: { status: 502, retryable: true, summary: 'The upstream connection was reset or closed early.' },
   LIP_ERR_UPSTREAM_EMPTY_STREAM: { status: 502, retryable: true, summary: 'The upstream stream ended before any output.' },
   LIP_ERR_UPSTREAM_MALFORMED: { status: 502, retryable: false, summary: 'The upstream sent a frame that does not follow its protocol.' },
+  LIP_ERR_UPSTREAM_LIMIT_EXCEEDED: { status: 502, retryable: true, summary: 'The upstream reply exceeded a structural limit (http_client.max_line_bytes, nesting depth).' },
   LIP_ERR_UPSTREAM_STREAM_ERROR: { status: 502, retryable: false, summary: 'The upstream reported an error inside its stream.' },
   LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
   // ── responses ───────────────────────────────────────────────────────────────
