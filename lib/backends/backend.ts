@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
+import type { FlowGate } from '../wire/index.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
 export interface Target {
@@ -7,6 +8,8 @@ export interface Target {
   readonly model: string;
   /** `backend:model[?query]`; keys circuits and lineage. */
   readonly candidateKey: string;
+  /** The client's backpressure: a source that can pause its upstream does so while it is closed. */
+  readonly flow?: FlowGate;
 }
 
 /**
@@ -33,6 +36,8 @@ export interface HttpClientSettings {
   readonly headers_timeout: number;
   readonly body_timeout: number;
   readonly connections_per_origin: number;
+  /** The longest upstream SSE/NDJSON line accepted (the parser's default when absent). */
+  readonly max_line_bytes?: number;
 }
 
 /** Shared services handed to backend factories. */

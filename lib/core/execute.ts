@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
 import { LipError, toLipError } from '../errors/index.js';
+import type { FlowGate } from '../wire/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
@@ -39,6 +40,8 @@ export interface ExecuteContext {
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
    */
   readonly aLeg?: ResolvedALeg;
+  /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
+  readonly flow?: FlowGate;
 }
 
 export interface ExecutorOptions {
@@ -195,7 +198,7 @@ export class Executor {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     const attemptCall = options === call.options ? call : { ...call, options };
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key });
+    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));

@@ -4,6 +4,7 @@ import type * as PromClient from 'prom-client';
 import type { CircuitStatus } from '../circuit/index.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import type { AttemptReport } from '../core/attempt.js';
+import type { InternalErrorReport } from '../errors/index.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
 export interface MetricsSources {
@@ -32,6 +33,7 @@ export interface RequestSample {
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total` | counter (from the store's count) | store |
+ * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
  * route groups, backend ids and outcomes, never raw paths or candidate queries.
@@ -42,7 +44,9 @@ export class Metrics {
   private readonly durations: PromClient.Histogram<'route' | 'status_class'>;
   private readonly attempts: PromClient.Counter<'backend' | 'outcome'>;
   private readonly firstOutput: PromClient.Histogram<'backend'>;
+  private readonly internalErrors: PromClient.Counter<'where'>;
   private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
+  private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
 
   constructor(client: typeof PromClient, sources: () => MetricsSources) {
     const registry = new client.Registry();
@@ -95,7 +99,12 @@ export class Metrics {
         this.set({ store: status.store }, status.write_errors);
       },
     });
+    this.internalErrors = new client.Counter({
+      name: 'lip_internal_errors_total', help: 'Throws caught where none should happen (bugs), by where they were caught; each one failed only its own request.',
+      labelNames: ['where'], registers,
+    });
     subscribe('lip:attempt', this.onAttempt);
+    subscribe('lip:internal-error', this.onInternalError);
   }
 
   get contentType(): string {
@@ -121,6 +130,7 @@ export class Metrics {
 
   close(): void {
     unsubscribe('lip:attempt', this.onAttempt);
+    unsubscribe('lip:internal-error', this.onInternalError);
   }
 }
 

@@ -47,6 +47,7 @@ export class HttpBackend implements Backend {
   readonly id: string;
   readonly models: readonly string[];
   private readonly client: UpstreamClient;
+  private readonly maxLineBytes: number | undefined;
   private readonly pool: KeyPool;
   private readonly hint: string;
   private readonly now: () => number;
@@ -55,6 +56,7 @@ export class HttpBackend implements Backend {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {});
+    this.maxLineBytes = deps.http?.max_line_bytes;
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
     this.pool = new KeyPool(keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
@@ -68,7 +70,10 @@ export class HttpBackend implements Backend {
       request: (key) => protocol.generate(call, target, key),
       decoder: () => protocol.decoder(call, target, this.pool.secrets),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
-    }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now });
+    }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
+      ...(target.flow ? { flow: target.flow } : {}),
+      ...(this.maxLineBytes !== undefined ? { maxLineBytes: this.maxLineBytes } : {}),
+    });
   }
 
   /** One request for the upstream's model list, with the first usable key. */
