@@ -115,7 +115,7 @@ function slots(root: { doc: Json }): Slot[] {
   return out;
 }
 
-function applyMutation(doc: Json, m: Mutation): Json {
+export function applyMutation(doc: Json, m: Mutation): Json {
   const root = { doc };
   const all = slots(root);
   const slot = all[m.pick % all.length]!;

@@ -99,7 +99,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof b.text === 'string' && b.text.length > 0) out.push({ type: 'text_delta', text: b.text });
         return;
       case 'thinking':
-        this.blocks.set(index, { kind: 'thinking', args: false, ...(b.signature ? { signature: b.signature } : {}) });
+        this.blocks.set(index, { kind: 'thinking', args: false, ...(typeof b.signature === 'string' && b.signature ? { signature: b.signature } : {}) });
         if (typeof b.thinking === 'string' && b.thinking.length > 0) out.push({ type: 'reasoning_delta', text: b.thinking });
         return;
       case 'redacted_thinking':
@@ -107,8 +107,9 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: String(b.data ?? '') });
         return;
       case 'tool_use':
+        if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
-        out.push({ type: 'tool_call_started', id: String(b.id), name: String(b.name) });
+        out.push({ type: 'tool_call_started', id: b.id, name: b.name });
         return;
       default:
         this.blocks.set(index, { kind: 'other', args: false }); // server tools, citations, ...: not surfaced
@@ -120,16 +121,16 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${index}, which never started`);
     switch (d.type) {
       case 'text_delta':
-        if (d.text) out.push({ type: 'text_delta', text: d.text });
+        if (typeof d.text === 'string' && d.text) out.push({ type: 'text_delta', text: d.text });
         return;
       case 'thinking_delta':
-        if (d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
+        if (typeof d.thinking === 'string' && d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
         return;
       case 'signature_delta':
         block.signature = (block.signature ?? '') + String(d.signature ?? '');
         return;
       case 'input_json_delta':
-        if (block.kind === 'tool' && d.partial_json) {
+        if (block.kind === 'tool' && typeof d.partial_json === 'string' && d.partial_json) {
           block.args = true;
           out.push({ type: 'tool_call_delta', id: block.id!, args: d.partial_json });
         }

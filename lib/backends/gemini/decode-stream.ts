@@ -57,9 +57,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
       out.push({ type: 'message_started' });
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
-    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => (c.index ?? 0) === 0) : undefined;
+    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => isObject(c) && (c.index ?? 0) === 0) : undefined;
     const parts = candidate?.content?.parts;
-    if (Array.isArray(parts)) for (const part of parts as Json[]) this.part(part, out);
+    if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     const blocked = frame.promptFeedback?.blockReason;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
     else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
@@ -95,4 +95,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
     out.push({ type: 'response_finished', ...finish });
   }
+}
+
+/** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
 }

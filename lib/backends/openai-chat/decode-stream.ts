@@ -67,7 +67,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     }
     const choices = frame.choices as Json[] | undefined;
     if (Array.isArray(choices)) {
-      for (const choice of choices) if ((choice.index ?? 0) === 0) this.choice(choice, out);
+      for (const choice of choices) if (isObject(choice) && (choice.index ?? 0) === 0) this.choice(choice, out);
     }
     if (frame.usage && typeof frame.usage === 'object') out.push({ type: 'usage', usage: chatUsage(frame.usage) });
   }
@@ -79,12 +79,12 @@ export class ChatStreamDecoder implements StreamDecoder {
 
   private choice(choice: Json, out: LipEvent[]): void {
     const delta = choice.delta as Json | undefined;
-    if (delta) {
+    if (isObject(delta)) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
       if (typeof delta.content === 'string' && delta.content.length > 0) out.push({ type: 'text_delta', text: delta.content });
       if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ type: 'text_delta', text: delta.refusal });
-      if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) this.toolFragment(call, out);
+      if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) if (isObject(call)) this.toolFragment(call, out);
     }
     if (typeof choice.finish_reason === 'string') {
       this.closeTools(out);
@@ -133,4 +133,9 @@ export class ChatStreamDecoder implements StreamDecoder {
     this.closeTools(out);
     out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
   }
+}
+
+/** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
 }

@@ -58,19 +58,19 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         const last = this.lastSummary.get(id);
         if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
         this.lastSummary.set(id, index);
-        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
       }
       case 'response.reasoning_text.delta':
-        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
       case 'response.output_text.delta':
       case 'response.refusal.delta':
-        if (frame.delta) out.push({ type: 'text_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
         return;
       case 'response.function_call_arguments.delta': {
         const call = this.calls.get(String(frame.item_id));
-        if (call && frame.delta) {
+        if (call && typeof frame.delta === 'string' && frame.delta) {
           call.args = true;
           out.push({ type: 'tool_call_delta', id: call.id, args: frame.delta });
         }
