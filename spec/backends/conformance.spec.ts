@@ -134,7 +134,9 @@ for (const k of KINDS) {
       expect(error!.message).to.contain('upstream broke');
     });
 
-    it('closes the upstream connection within 100 ms of an unsubscribe', async () => {
+    // The emulator reports a close only when it comes before the response ended: awaiting it
+    // proves the unsubscribe cut the stream short (no wall-clock bound; see docs/reliability.md).
+    it('closes the upstream connection on an unsubscribe, before the stream could end', async () => {
       emu.enqueue({ text: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], dripMs: 30 });
       const closed = emu.nextClose();
       let at = 0;
@@ -147,7 +149,9 @@ for (const k of KINDS) {
           }
         });
       });
-      expect((await closed).at - at).to.be.lessThan(100);
+      const close = await closed;
+      expect(close.at).to.be.at.least(at);
+      expect(emu.closes).to.have.length(1);
     });
 
     it('lists the upstream models with its key', async () => {
