@@ -115,28 +115,14 @@ export class LipServer {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
-    if (this.inflight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => { this.idle = resolve; }),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.idleWithin(timeoutMs);
     const cancelled = this.inflight.size;
     if (cancelled > 0) {
       // Streams still open end with the protocol's in-band error, given a moment to flush
       // (a client that does not read gets its connection closed after it).
       const err = new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', `the server shut down before this response finished (server.shutdown_timeout of ${timeoutMs} ms)`);
       for (const state of [...this.inflight]) state.abort?.(err);
-      if (this.inflight.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => { this.idle = resolve; }),
-          new Promise<void>((resolve) => { timer = setTimeout(resolve, FLUSH_GRACE_MS); }),
-        ]);
-        clearTimeout(timer);
-      }
+      await this.idleWithin(FLUSH_GRACE_MS);
     }
     this.http.closeAllConnections();
     await closed;
@@ -144,6 +130,17 @@ export class LipServer {
     this.metrics?.close();
     unsubscribe('lip:internal-error', this.onInternalError);
     return { cancelled };
+  }
+
+  /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
+  private async idleWithin(ms: number): Promise<void> {
+    if (this.inflight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => { this.idle = resolve; }),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+    ]);
+    clearTimeout(timer);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
