@@ -92,11 +92,12 @@ export class Metrics {
         this.set({ store: status.store }, status.pending);
       },
     });
-    new client.Gauge({
+    new client.Counter({
       name: 'lip_continuity_write_errors_total', help: 'Failed continuity writes (each retried).', labelNames: ['store'], registers,
       collect() {
         const status = sources().continuity();
-        this.set({ store: status.store }, status.write_errors);
+        this.reset(); // the store keeps the count: expose it as it is (a new store starts again at 0)
+        this.inc({ store: status.store }, status.write_errors);
       },
     });
     this.internalErrors = new client.Counter({
