@@ -10,6 +10,12 @@ export interface Target {
   readonly candidateKey: string;
   /** The client's backpressure: a source that can pause its upstream does so while it is closed. */
   readonly flow?: FlowGate;
+  /**
+   * The client wants the complete answer at once and the plan needs no first token from this
+   * attempt (no race, no TTFT budget): a backend may fetch it in one response instead of a
+   * stream (see lib/core/whole-answer.ts). The events are the same either way.
+   */
+  readonly whole?: boolean;
 }
 
 /**

@@ -18,6 +18,7 @@ import { observeAttempt } from './attempt.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
+import { wantsWhole } from './whole-answer.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
 export interface ExecutionMeta {
@@ -119,7 +120,7 @@ export class Executor {
         journal,
         ...(affinity.bound !== undefined ? { sticky: affinity.bound } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
           ctx.meta.candidateKey = candidate.key;
@@ -192,13 +193,15 @@ export class Executor {
   /**
    * One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported on `lip:attempt`,
    * recorded as a B-leg of the conversation (outside the leaf budget, so an expiry is a
-   * swallowed failure, and with the reason when an operator cancels it).
+   * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
+   * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     const attemptCall = options === call.options ? call : { ...call, options };
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}) });
+    const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
+    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));

@@ -51,8 +51,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
-    const frame = parseFrame(this.backendId, message.data);
-    const type = typeof frame.type === 'string' ? frame.type : message.event;
+    this.frame(parseFrame(this.backendId, message.data), out, message.event);
+  }
+
+  /** One parsed event (decode-response.ts replays a whole message's blocks through here). */
+  frame(frame: Json, out: LipEvent[], event?: string): void {
+    if (this.ended) return;
+    const type = typeof frame.type === 'string' ? frame.type : event;
     if (type === 'error') throw anthropicStreamError(this.backendId, frame, this.secrets);
     if (type === 'ping') return;
     if (type === 'message_start') return this.start(frame.message ?? {}, out);

@@ -49,7 +49,17 @@ export class GeminiStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
-    const frame = parseFrame(this.backendId, message.data);
+    this.frame(parseFrame(this.backendId, message.data), out);
+  }
+
+  /** Whether the response ended (a finishReason or a blocked prompt was seen). */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  /** One GenerateContentResponse (a `:generateContent` answer is exactly one, see decode-response.ts). */
+  frame(frame: Json, out: LipEvent[]): void {
+    if (this.ended) return;
     if (frame.error) throw geminiStreamError(this.backendId, frame, this.secrets);
     if (!this.started) {
       this.started = true;

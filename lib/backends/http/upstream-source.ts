@@ -7,6 +7,7 @@ import type { KeyLease, KeyPool } from '../credentials/index.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { readBodyText } from './read-body-text.js';
+import { readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
 import { malformedFrame } from './upstream-status-error.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
 
@@ -28,6 +29,11 @@ export interface UpstreamExchange {
   /** The request for one key (undefined: no key is configured and none is required). */
   request(key: string | undefined): UpstreamRequest;
   decoder(): StreamDecoder;
+  /**
+   * Present when the request asked for the whole answer in one JSON body (`Target.whole`): its
+   * decoder. An upstream that streams anyway is still read with `decoder()`.
+   */
+  response?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
 }
@@ -129,6 +135,13 @@ async function run(
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       const type = String(response.headers['content-type'] ?? '');
+      if (exchange.response && !/event-stream/i.test(type)) {
+        return readWholeResponse(response.body, {
+          backendId: exchange.backendId, decoder: exchange.response(), signal,
+          ...(read.maxLineBytes !== undefined ? { maxBytes: read.maxLineBytes } : {}),
+          settle: () => { exchangeState.settled = true; },
+        }, subscriber);
+      }
       if (!/json/i.test(type)) return pump(response, exchange, read, signal, subscriber, exchangeState);
       // A server that ignored `stream: true` (or a gateway's error page with status 200).
       discard(response.body);

@@ -58,7 +58,11 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (this.ended) return;
     const data = message.data;
     if (data === '[DONE]') return this.close(out);
-    const frame = parseFrame(this.backendId, data);
+    this.frame(parseFrame(this.backendId, data), out);
+  }
+
+  /** One parsed chunk (decode-response.ts feeds a whole completion through here as one chunk). */
+  frame(frame: Json, out: LipEvent[]): void {
     if (frame.error !== undefined && frame.error !== null) throw chatStreamError(this.backendId, frame, this.secrets);
     if (!this.started) {
       this.started = true;

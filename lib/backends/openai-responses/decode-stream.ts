@@ -43,8 +43,13 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended || message.data === '[DONE]') return;
-    const frame = parseFrame(this.backendId, message.data);
-    const type = typeof frame.type === 'string' ? frame.type : message.event;
+    this.frame(parseFrame(this.backendId, message.data), out, message.event);
+  }
+
+  /** One parsed event (decode-response.ts replays a whole response's items through here). */
+  frame(frame: Json, out: LipEvent[], event?: string): void {
+    if (this.ended) return;
+    const type = typeof frame.type === 'string' ? frame.type : event;
     if (type === 'error') throw responsesStreamError(this.backendId, frame, this.secrets);
     if (type === 'response.failed') throw responsesStreamError(this.backendId, frame.response?.error ?? undefined, this.secrets);
     if (type === 'response.created' || (!this.started && type === 'response.in_progress')) return this.start(frame.response ?? {}, out);
