@@ -121,14 +121,22 @@ describe('fuzz: backend stream decoders (through upstreamSource, as the HTTP bac
         }), fuzzParameters());
       });
 
-      it('reports a stream cut at any byte as a LipError, after a prefix of the full events', async () => {
+      it('reports a stream cut at any byte as a LipError (or its finish), after a prefix of the full events', async () => {
         await fc.assert(fc.asyncProperty(fc.constantFrom(...texts), fc.nat(), fc.array(fc.nat(), { maxLength: 6 }), async (text, at, offsets) => {
           const full = await decodeStream(kind, [utf8(text)]);
           const bytes = utf8(text);
           const d = await decodeStream(kind, cut(bytes.subarray(0, at % bytes.length), offsets));
           expectSound(d);
+          // A cut stream may still finish (openai-chat ends at the end of the body once a finish
+          // reason was seen, without the usage chunk): the rest is a prefix of the full events.
           const events = normalizeIds(d.events);
-          expect(events).to.deep.equal(normalizeIds(full.events).slice(0, events.length));
+          const expected = normalizeIds(full.events);
+          const last = events.at(-1);
+          if (last?.type === 'response_finished') {
+            expect(last).to.deep.equal(expected.at(-1));
+            events.pop();
+          }
+          expect(events).to.deep.equal(expected.slice(0, events.length));
           if (full.error === undefined && d.events.at(-1)?.type !== 'response_finished') {
             expect(['LIP_ERR_UPSTREAM_EMPTY_STREAM', 'LIP_ERR_UPSTREAM_RESET', 'LIP_ERR_UPSTREAM_MALFORMED']).to.include(d.error?.code);
           }
@@ -139,7 +147,7 @@ describe('fuzz: backend stream decoders (through upstreamSource, as the HTTP bac
         const arb = fc.constantFrom(...texts).chain(withGarbage);
         await fc.assert(fc.asyncProperty(arb, fc.array(fc.nat(), { maxLength: 6 }), async (body, offsets) => {
           expectSound(await decodeStream(kind, cut(utf8(body.text), offsets)));
-        }), fuzzParameters());
+        }), fuzzParameters(0.5));
       });
 
       // Needs the depth bounds of the reliability issue for upstream frames: without them a
@@ -148,7 +156,7 @@ describe('fuzz: backend stream decoders (through upstreamSource, as the HTTP bac
         const arb = fc.constantFrom(...texts).chain(withDeepFrame);
         await fc.assert(fc.asyncProperty(arb, async (body) => {
           expectSound(await decodeStream(kind, [utf8(body.text)]));
-        }), fuzzParameters(0.3));
+        }), fuzzParameters(0.1));
       });
 
       it('answers oversized lines (megabytes, with or without an end) without hanging, with a LipError past max_line_bytes', async () => {

@@ -55,7 +55,7 @@ describe('fuzz: frontend request decoders (parse, decode, validate as the server
         it('answers mutated valid requests (wrong types, missing keys, nesting, huge and hostile strings) with a call or a LipError', () => {
           fc.assert(fc.property(mutatedJsonText(seeds), pathModels, (body, model) => {
             serve(route, body.text, { model });
-          }), fuzzParameters());
+          }), fuzzParameters(0.5));
         });
 
         // The depth pre-scan in parseJson answers these before any recursion (without it, a tool
@@ -63,7 +63,7 @@ describe('fuzz: frontend request decoders (parse, decode, validate as the server
         it('answers requests nested 1,000 to 100,000 levels deep with a call or a LipError (depth bounds)', () => {
           fc.assert(fc.property(deeplyNestedJsonText(seeds), (body) => {
             serve(route, body.text, { model: 'gemini-x' });
-          }), fuzzParameters(0.3));
+          }), fuzzParameters(0.2));
         });
 
         it('answers arbitrary bytes (invalid UTF-8, truncated JSON) with a call or a LipError', () => {

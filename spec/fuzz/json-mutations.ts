@@ -35,14 +35,14 @@ export const shallowDepths: fc.Arbitrary<number> = fc.integer({ min: 1, max: 200
 /** Nesting depths far past any stack: the structural limits must answer them. */
 export const deepDepths: fc.Arbitrary<number> = fc.integer({ min: 1_000, max: 100_000 });
 
-/** One mutation; `depths` chooses how deep an inserted nesting goes. */
-export function mutation(depths: fc.Arbitrary<number> = shallowDepths): fc.Arbitrary<Mutation> {
+/** One mutation; `depths` chooses how deep an inserted nesting goes, `hugeChars` how long a huge string is. */
+export function mutation(depths: fc.Arbitrary<number> = shallowDepths, hugeChars = 300_000): fc.Arbitrary<Mutation> {
   return fc.oneof(
     fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> }),
     fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }),
     fc.record({ op: fc.constant('insert' as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 8 })), value: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> }),
     fc.record({ op: fc.constant('deep' as const), pick: fc.nat(), shape: fc.constantFrom('array' as const, 'object' as const), depth: depths }),
-    fc.record({ op: fc.constant('huge' as const), pick: fc.nat(), length: fc.integer({ min: 1_000, max: 300_000 }), unit: fc.constantFrom('x', 'é', '😀', '\uD800', '\u0000', '[') }),
+    fc.record({ op: fc.constant('huge' as const), pick: fc.nat(), length: fc.integer({ min: 1_000, max: hugeChars }), unit: fc.constantFrom('x', 'é', '😀', '\uD800', '\u0000', '[') }),
     fc.record({ op: fc.constant('text' as const), pick: fc.nat(), text: hostileText }),
   );
 }
