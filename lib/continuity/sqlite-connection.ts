@@ -56,6 +56,21 @@ export class SqliteConnection {
     return now !== undefined && now.dev === this.identity.dev && now.ino === this.identity.ino;
   }
 
+  /**
+   * In one transaction: deletes up to `batch` A-legs idle since `cutoff`, then the least
+   * recently seen past `maxLegs`, then up to `batch` responses saved before `cutoff` that
+   * nothing continues. Returns the deleted A-legs' ids and the A-legs left.
+   */
+  prune(cutoff: number, maxLegs: number, batch: number): { deleted: string[]; legs: number } {
+    return this.db.transaction(() => {
+      const deleted = this.sql.pruneIdle(cutoff, batch);
+      const over = this.sql.countLegs() - maxLegs;
+      if (over > 0) deleted.push(...this.sql.pruneOldest(over));
+      this.sql.pruneResponses(cutoff, batch);
+      return { deleted, legs: this.sql.countLegs() };
+    })();
+  }
+
   /** Row counts, read from the file this connection has open (even when it was deleted). */
   rowCounts(): RowCounts {
     const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;

@@ -4,6 +4,7 @@ import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-st
 import type { LegState } from './leg-table.js';
 import type { ResponseRow } from './response-row.js';
 import { SqliteConnection } from './sqlite-connection.js';
+import { describeRecord, writeRecords, type SqliteRecord } from './sqlite-record.js';
 import { isPermanentSqliteError } from './sqlite-database.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
@@ -31,13 +32,6 @@ export interface SqliteStoreOptions extends LegStoreOptions {
 }
 
 export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, pruneIntervalMs: 60_000, pruneBatch: 1_000 } as const;
-
-/** What waits in the write queue. Keys: `l:<a_leg_id>`, `a:<b_leg_id>`, `r:<response_id>`. */
-type SqliteRecord =
-  | { readonly kind: 'leg'; readonly state: LegState; readonly created: boolean }
-  | { readonly kind: 'retire'; readonly aLegId: string }
-  | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow };
 
 /**
  * The persistent store: better-sqlite3 in WAL mode, schema by versioned migrations, prepared
@@ -81,7 +75,7 @@ export class SqliteContinuityStore extends LegStore {
       isPermanent: isPermanentSqliteError,
       scheduler: sqlite.scheduler,
       log: sqlite.log,
-      describe: (r) => (r.kind === 'leg' ? `a_leg ${r.state.aLegId}` : r.kind === 'retire' ? `retire ${r.aLegId}` : r.kind === 'attempt' ? `attempt ${r.row.a_leg_id}#${r.row.seq}` : `response ${r.row.response_id}`),
+      describe: describeRecord,
     });
   }
 
@@ -134,14 +128,7 @@ export class SqliteContinuityStore extends LegStore {
   private write(batch: readonly SqliteRecord[]): void {
     const injected = this.sqlite.injectWriteFault?.();
     if (injected) throw injected;
-    for (const record of batch) {
-      switch (record.kind) {
-        case 'leg': this.sql.upsertLeg(record.state, record.created); break;
-        case 'retire': this.sql.deleteLeg(record.aLegId); break;
-        case 'attempt': this.sql.upsertAttempt(record.row); break;
-        case 'response': this.sql.upsertResponse(record.row); break;
-      }
-    }
+    writeRecords(this.sql, batch);
   }
 
   /**
@@ -154,7 +141,7 @@ export class SqliteContinuityStore extends LegStore {
     this.lastPruneAt = now;
     let deleted: string[];
     try {
-      deleted = this.prune(now);
+      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch));
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
       return;
@@ -165,17 +152,6 @@ export class SqliteContinuityStore extends LegStore {
       if (state.open > 0) this.legChanged(state, false); // still running here: write it back
       else this.legs.delete(state);
     }
-  }
-
-  private prune(now: number): string[] {
-    return this.conn.db.transaction(() => {
-      const ids = this.sql.pruneIdle(now - this.options.ttlMs, SQLITE_DEFAULTS.pruneBatch);
-      const over = this.sql.countLegs() - this.sqlite.maxLegs;
-      if (over > 0) ids.push(...this.sql.pruneOldest(over));
-      this.sql.pruneResponses(now - this.options.ttlMs, SQLITE_DEFAULTS.pruneBatch);
-      this.dbLegs = this.sql.countLegs();
-      return ids;
-    })();
   }
 
   protected admit(): void {
