@@ -1,12 +1,12 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
-type Block = { kind: 'text' | 'thinking' | 'tool' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown };
+type Block = { kind: 'text' | 'thinking' | 'tool' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter };
 
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
@@ -34,7 +34,8 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * (with the input usage); blocks are tracked by `index`: text and thinking deltas stream
  * through, a thinking block's `signature_delta` is emitted as `reasoning_signature` when the
  * block stops, `redacted_thinking` becomes one `reasoning_opaque`, and `tool_use` blocks become
- * tool calls whose `input_json_delta` fragments are the arguments. `message_delta` carries the
+ * tool calls whose `input_json_delta` fragments are the arguments (an input nested deeper than
+ * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
  * `event: error` fails the stream.
  *
@@ -113,6 +114,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
+        if (typeof b.input === 'object' && b.input !== null && valueTooDeep(b.input, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a tool_use input');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
         out.push({ type: 'tool_call_started', id: b.id, name: b.name });
         return;
@@ -136,6 +138,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         return;
       case 'input_json_delta':
         if (block.kind === 'tool' && typeof d.partial_json === 'string' && d.partial_json) {
+          if ((block.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(d.partial_json) >= 0) throw upstreamTooDeep(this.backendId, 'a tool_use input');
           block.args = true;
           out.push({ type: 'tool_call_delta', id: block.id!, args: d.partial_json });
         }

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { MAX_UPSTREAM_DEPTH, upstreamTooDeep, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
@@ -30,6 +30,8 @@ export function geminiUsage(u: Json): Usage {
  * GenerateContentResponse; the first opens the response and the message. Parts of the first
  * candidate: `thought` text is reasoning, other text is text, `functionCall` is a complete tool
  * call (started, arguments, finished at once; Gemini gives no ids, so they are made up).
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED)
+ * before anything of their frame is emitted, so nothing downstream serialises them.
  * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
  * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
  * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
@@ -61,14 +63,15 @@ export class GeminiStreamDecoder implements StreamDecoder {
   frame(frame: Json, out: LipEvent[]): void {
     if (this.ended) return;
     if (frame.error) throw geminiStreamError(this.backendId, frame, this.secrets);
+    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => isObject(c) && (c.index ?? 0) === 0) : undefined;
+    const parts = candidate?.content?.parts;
+    if (Array.isArray(parts)) this.checkDepth(parts);
     if (!this.started) {
       this.started = true;
       out.push({ type: 'response_started', ...(typeof frame.responseId === 'string' ? { id: frame.responseId } : {}), ...(typeof frame.modelVersion === 'string' ? { model: frame.modelVersion } : {}) });
       out.push({ type: 'message_started' });
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
-    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => isObject(c) && (c.index ?? 0) === 0) : undefined;
-    const parts = candidate?.content?.parts;
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     const blocked = frame.promptFeedback?.blockReason;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
@@ -77,6 +80,14 @@ export class GeminiStreamDecoder implements StreamDecoder {
 
   end(): void {
     // Gemini always ends with a finishReason; a body without one was cut short.
+  }
+
+  /** Function-call arguments arrive as objects: refuse any too deep to serialise safely. */
+  private checkDepth(parts: readonly unknown[]): void {
+    for (const part of parts) {
+      const args: unknown = isObject(part) && isObject(part.functionCall) ? part.functionCall.args : undefined;
+      if (isObject(args) && valueTooDeep(args, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a functionCall\'s args');
+    }
   }
 
   private part(part: Json, out: LipEvent[]): void {

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
@@ -14,6 +14,8 @@ interface OpenTool {
   finished: boolean;
   /** Argument text that arrived before the call's name. */
   pending: string;
+  /** Nesting of the argument text so far (bounded by MAX_UPSTREAM_DEPTH). */
+  depth?: JsonDepthMeter;
 }
 
 /** Chat Completions `usage` -> canonical (the same convention: cached tokens are inside prompt tokens). */
@@ -35,6 +37,7 @@ export function chatUsage(u: Json): Usage {
  * `delta.tool_calls[]` are keyed by `index` (ids and names come with the first fragment of each
  * call). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
  * ```
  * data: {"choices":[{"delta":{"content":"Hi"}}]}   -> response_started, message_started, text_delta
@@ -109,6 +112,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     const fn = call.function as Json | undefined;
     if (!tool.name && typeof fn?.name === 'string' && fn.name) tool.name = fn.name;
     const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
+    if (args.length > 0 && (tool.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a tool call\'s arguments');
     if (!tool.started && tool.name) {
       tool.started = true;
       // Some servers send no ids; made-up ones must stay unique across a conversation.

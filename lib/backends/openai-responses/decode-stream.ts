@@ -1,13 +1,13 @@
 import type { LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
 
-interface Call { id: string; args: boolean; finished: boolean }
+interface Call { id: string; args: boolean; finished: boolean; depth?: JsonDepthMeter }
 
 /** Responses `usage` -> canonical (the same convention: cached inside input, reasoning inside output). */
 export function responsesUsage(u: Json): Usage {
@@ -29,6 +29,7 @@ export function responsesUsage(u: Json): Usage {
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
  * text; `function_call` items are tool calls keyed by `call_id`. `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
  * @see spec/backends/openai-responses/decode-stream.spec.ts
  */
@@ -76,6 +77,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.function_call_arguments.delta': {
         const call = this.calls.get(String(frame.item_id));
         if (call && typeof frame.delta === 'string' && frame.delta) {
+          this.meter(call, frame.delta);
           call.args = true;
           out.push({ type: 'tool_call_delta', id: call.id, args: frame.delta });
         }
@@ -107,6 +109,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     this.madeCalls = true;
     out.push({ type: 'tool_call_started', id: call.id, name: String(item.name) });
     if (typeof item.arguments === 'string' && item.arguments.length > 0) {
+      this.meter(call, item.arguments);
       call.args = true;
       out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
     }
@@ -120,9 +123,15 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     if (item.type !== 'function_call') return;
     const call = this.calls.get(String(item.id ?? item.call_id));
     if (!call || call.finished) return;
-    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0 && this.meter(call, item.arguments)) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
     call.finished = true;
     out.push({ type: 'tool_call_finished', id: call.id });
+  }
+
+  /** Counts argument text against MAX_UPSTREAM_DEPTH (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED beyond it); true when it passes. */
+  private meter(call: Call, args: string): true {
+    if ((call.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a function_call\'s arguments');
+    return true;
   }
 
   private finish(r: Json, out: LipEvent[]): void {
