@@ -98,7 +98,10 @@ export class SqliteContinuityStore extends LegStore {
 
   /**
    * Opens a fresh file at the path (a throw keeps the fault: retried with the writes' backoff),
-   * then queues every cached A-leg for it, so attempts that follow still find their A-leg.
+   * then queues the cached A-legs for it, so attempts that follow still find their A-leg: those
+   * already pending and those with an attempt running, then the most recently seen while the
+   * queue has room (carrying never pushes a pending record out). Any other A-leg is queued
+   * again by its next change.
    */
   private reopen(): void {
     const fresh = this.connect();
@@ -113,8 +116,13 @@ export class SqliteContinuityStore extends LegStore {
     this.sql = fresh.sql;
     this.writeBatch = fresh.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
     let carried = 0;
-    for (const state of this.legs.oldestFirst()) {
-      this.queue.put(`l:${state.aLegId}`, { kind: 'leg', state, created: true });
+    let room = this.queue.capacity - this.queue.size;
+    for (const state of [...this.legs.oldestFirst()].reverse()) {
+      const key = `l:${state.aLegId}`;
+      const pending = this.queue.get(key) !== undefined;
+      if (!pending && state.open === 0 && room <= 0) continue;
+      if (!pending) room--;
+      this.queue.put(key, { kind: 'leg', state, created: true });
       carried++;
     }
     const lostRows = Math.max(0, before.legs - carried) + before.attempts + before.responses;

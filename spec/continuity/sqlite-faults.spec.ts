@@ -178,6 +178,32 @@ describe('continuity/SqliteContinuityStore under file faults', () => {
     expect(rows(path, 'SELECT seq FROM attempts ORDER BY seq')).to.deep.equal([{ seq: 2 }, { seq: 3 }]);
   });
 
+  it('a fresh file gets the cached A-legs that fit, never at the cost of a pending record', () => {
+    const path = join(root, 'data', 'lip.db');
+    const s = open(path, { queue: { capacity: 4 } });
+    const legs = Array.from({ length: 6 }, (_, i) => {
+      const leg = serve(s, 'alice', `s${i}`); // two records each: two requests per batch fit
+      if (i % 2 === 1) clock.advance(25);
+      return leg;
+    });
+    const running = s.beginAttempt(legs[0]!.aLegId, start); // the oldest A-leg has an attempt running
+    clock.advance(25);
+    rmSync(join(root, 'data'), { recursive: true, force: true });
+    s.saveResponse({ id: 'resp_after', principal: 'alice', input: [user('x')], output: reply('y') });
+    clock.advance(25);
+    // Room for 3 beside the response: the running A-leg, then the two most recently seen.
+    expect(s.status()).to.deep.include({ ready: true, reopened: 1, dropped: 0, pending: 0 });
+    expect(log.lines[1]?.[2]).to.deep.include({ carried_legs: 3 });
+    expect(rows(path, 'SELECT session_id FROM a_legs ORDER BY session_id')).to.deep.equal([{ session_id: 's0' }, { session_id: 's4' }, { session_id: 's5' }]);
+    expect(rows(path, 'SELECT response_id FROM responses')).to.deep.equal([{ response_id: 'resp_after' }]);
+    s.finishAttempt(running, { outcome: 'success', httpStatus: 200 });
+    serve(s, 'alice', 's2'); // an A-leg left behind is written again by its next change
+    clock.advance(25);
+    expect(rows(path, 'SELECT a.session_id, t.seq FROM attempts t JOIN a_legs a USING (a_leg_id) ORDER BY 1')).to.deep.equal([
+      { session_id: 's0', seq: 2 }, { session_id: 's2', seq: 2 },
+    ]);
+  });
+
   it('the directory is removed and cannot be made again: records wait and are retried until it can', () => {
     const dir = join(root, 'data');
     const path = join(dir, 'lip.db');
