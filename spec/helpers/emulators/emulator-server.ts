@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Frame, Script } from './script.js';
+import { writeJsonAnswer } from './json-answer.js';
 
 /** A request an emulator received, as the upstream saw it. */
 export interface RecordedRequest {
@@ -162,10 +163,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       res.writeHead(script.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.errorBody(script.status, error)));
       return;
     }
-    if (!request.stream) {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.json(script, request)));
-      return;
-    }
+    if (!request.stream) return writeJsonAnswer(res, protocol.json(script, request), headers, fault, script.dripMs ?? 0, later);
     const encoded: Frame[] = script.rawFrames ? script.rawFrames.map((text) => ({ text, output: true })) : framesOf(script, request);
     let frames = encoded.map((f) => f.text);
     const firstOutput = Math.max(0, encoded.findIndex((f) => f.output));

@@ -89,6 +89,7 @@ export const geminiProtocol: EmulatorProtocol = {
   },
 
   json(script: Script, request: RecordedRequest): unknown {
+    if (script.streamError) return geminiErrorBody(500, script.streamError);
     const all = chunks(script, request).map((c) => c.body);
     if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
     const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
