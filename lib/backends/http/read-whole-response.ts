@@ -55,7 +55,7 @@ export interface WholeRead {
  * upstream: --H-----b--|      (H = headers, b = the JSON body)
  * events:   ---------(stf|)
  * ```
- * @see spec/backends/http/upstream-source.spec.ts
+ * @see spec/backends/http/read-whole-response.spec.ts
  */
 export async function readWholeResponse(body: Readable, read: WholeRead, subscriber: Subscriber<LipEvent>): Promise<void> {
   let text: string;
