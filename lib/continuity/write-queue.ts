@@ -10,7 +10,7 @@ export interface WriteQueueOptions<R> {
   readonly log?: ContinuityLogger | undefined;
   /** Names a record in logs (never its content). */
   readonly describe: (record: R) => string;
-  /** Records that may wait; past it `full` is true and callers refuse new work. */
+  /** Records that may wait; at it `full` is true and each new record pushes the oldest out. */
   readonly capacity?: number;
   readonly batchSize?: number;
   /** Delay from the first pending record to its flush: the batching window. */
@@ -97,7 +97,7 @@ export class WriteQueue<R> {
     return this.pending.size;
   }
 
-  /** True when the queue holds `capacity` records or more: refuse new work. */
+  /** True when the queue holds `capacity` records: the next new key drops the oldest record. */
   get full(): boolean {
     return this.pending.size >= this.capacity;
   }
