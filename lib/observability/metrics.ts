@@ -32,7 +32,7 @@ export interface RequestSample {
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
- * | `lip_continuity_write_errors_total` | counter (from the store's count) | store |
+ * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
@@ -92,14 +92,24 @@ export class Metrics {
         this.set({ store: status.store }, status.pending);
       },
     });
-    new client.Counter({
-      name: 'lip_continuity_write_errors_total', help: 'Failed continuity writes (each retried).', labelNames: ['store'], registers,
-      collect() {
-        const status = sources().continuity();
-        this.reset(); // the store keeps the count: expose it as it is (a new store starts again at 0)
-        this.inc({ store: status.store }, status.write_errors);
-      },
-    });
+    // Counts the store keeps itself: exposed as they are (a new store starts again at 0).
+    const storeCounters: [string, string, (s: ContinuityStatus) => number][] = [
+      ['lip_continuity_write_errors_total', 'Failed continuity batch writes (their records are kept and retried).', (s) => s.write_errors],
+      ['lip_continuity_write_retries_total', 'Continuity batch writes made to retry a failed one.', (s) => s.retries],
+      ['lip_continuity_dropped_records_total', 'Continuity records pushed out of a full write queue while the database could not keep up.', (s) => s.dropped],
+      ['lip_continuity_lost_records_total', 'Continuity records not stored (left at close, or held only by a removed database file).', (s) => s.lost],
+      ['lip_continuity_reopened_total', 'Times the continuity database file was found removed or replaced and opened afresh.', (s) => s.reopened],
+    ];
+    for (const [name, help, read] of storeCounters) {
+      new client.Counter({
+        name, help, labelNames: ['store'], registers,
+        collect() {
+          const status = sources().continuity();
+          this.reset();
+          this.inc({ store: status.store }, read(status));
+        },
+      });
+    }
     this.internalErrors = new client.Counter({
       name: 'lip_internal_errors_total', help: 'Throws caught where none should happen (bugs), by where they were caught; each one failed only its own request.',
       labelNames: ['where'], registers,
