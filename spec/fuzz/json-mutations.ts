@@ -30,6 +30,17 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 24 }),
 );
 
+/**
+ * Objects that `String(value)` and template literals cannot convert (`toString` and `valueOf`
+ * that are not functions: TypeError), and arrays whose conversion recurses.
+ */
+export const poisoned: fc.Arbitrary<Json> = fc.oneof(
+  fc.jsonValue({ maxDepth: 1 }).map((v): Json => ({ toString: v as Json })),
+  fc.jsonValue({ maxDepth: 1 }).map((v): Json => ({ toString: v as Json, valueOf: v as Json })),
+  fc.constant<Json>({ toJSON: 1, constructor: { prototype: null } }),
+  fc.constant<Json>([[[['x']]]]),
+);
+
 /** Nesting depths that any recursion survives. */
 export const shallowDepths: fc.Arbitrary<number> = fc.integer({ min: 1, max: 200 });
 /** Nesting depths far past any stack: the structural limits must answer them. */
@@ -38,7 +49,7 @@ export const deepDepths: fc.Arbitrary<number> = fc.integer({ min: 1_000, max: 10
 /** One mutation; `depths` chooses how deep an inserted nesting goes, `hugeChars` how long a huge string is. */
 export function mutation(depths: fc.Arbitrary<number> = shallowDepths, hugeChars = 300_000): fc.Arbitrary<Mutation> {
   return fc.oneof(
-    fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> }),
+    fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: fc.oneof(fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, poisoned) }),
     fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }),
     fc.record({ op: fc.constant('insert' as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 8 })), value: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> }),
     fc.record({ op: fc.constant('deep' as const), pick: fc.nat(), shape: fc.constantFrom('array' as const, 'object' as const), depth: depths }),
@@ -120,12 +131,13 @@ export function applyMutation(doc: Json, m: Mutation): Json {
   const all = slots(root);
   const slot = all[m.pick % all.length]!;
   switch (m.op) {
-    case 'replace': slot.set(m.value); break;
+    case 'replace': slot.set(structuredClone(m.value)); break;
     case 'delete': slot.remove(); break;
     case 'insert':
-      if (Array.isArray(slot.value)) slot.value.splice(m.pick % (slot.value.length + 1), 0, m.value);
-      else if (slot.value !== null && typeof slot.value === 'object') defineOwn(slot.value, m.key, m.value);
-      else slot.set({ [m.key]: m.value });
+      // Values are copied: fast-check may hand the same object to several runs (and to shrinking).
+      if (Array.isArray(slot.value)) slot.value.splice(m.pick % (slot.value.length + 1), 0, structuredClone(m.value));
+      else if (slot.value !== null && typeof slot.value === 'object') defineOwn(slot.value, m.key, structuredClone(m.value));
+      else slot.set(defineOwn({}, m.key, structuredClone(m.value)));
       break;
     case 'deep': slot.set(deepMark(m.shape, m.depth)); break;
     case 'huge': slot.set(m.unit.repeat(Math.ceil(m.length / m.unit.length))); break;
@@ -135,6 +147,6 @@ export function applyMutation(doc: Json, m: Mutation): Json {
 }
 
 /** An own property even for `__proto__` (as JSON.parse makes it). */
-function defineOwn(target: { [key: string]: Json }, key: string, value: Json): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+function defineOwn(target: { [key: string]: Json }, key: string, value: Json): { [key: string]: Json } {
+  return Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -110,7 +110,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         return;
       case 'redacted_thinking':
         this.blocks.set(index, { kind: 'other', args: false });
-        out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: String(b.data ?? '') });
+        out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: typeof b.data === 'string' ? b.data : '' });
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
@@ -125,7 +125,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   private blockDelta(index: number, d: Json, out: LipEvent[]): void {
     const block = this.blocks.get(index);
-    if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${index}, which never started`);
+    if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${typeof index === 'number' ? index : `(${typeof index} index)`}, which never started`);
     switch (d.type) {
       case 'text_delta':
         if (typeof d.text === 'string' && d.text) out.push({ type: 'text_delta', text: d.text });
@@ -134,7 +134,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof d.thinking === 'string' && d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
         return;
       case 'signature_delta':
-        block.signature = (block.signature ?? '') + String(d.signature ?? '');
+        if (typeof d.signature === 'string') block.signature = (block.signature ?? '') + d.signature;
         return;
       case 'input_json_delta':
         if (block.kind === 'tool' && typeof d.partial_json === 'string' && d.partial_json) {

@@ -1,7 +1,7 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { MAX_UPSTREAM_DEPTH, upstreamTooDeep, valueTooDeep, type SseMessage } from '../../wire/index.js';
-import { parseFrame, type StreamDecoder } from '../http/index.js';
+import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
 
@@ -94,9 +94,10 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     if (part.functionCall) {
       const fc = part.functionCall as Json;
+      if (typeof fc.name !== 'string') throw malformedFrame(this.backendId, 'a functionCall without a string name');
       this.calls++;
       const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
-      out.push({ type: 'tool_call_started', id, name: String(fc.name), ...(signature ? { signature } : {}) });
+      out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature } : {}) });
       out.push({ type: 'tool_call_delta', id, args: JSON.stringify(fc.args ?? {}) });
       out.push({ type: 'tool_call_finished', id });
       return;

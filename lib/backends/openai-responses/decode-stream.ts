@@ -59,7 +59,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.output_item.added': return this.itemAdded(frame.item ?? {}, out);
       case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out);
       case 'response.reasoning_summary_text.delta': {
-        const id = String(frame.item_id);
+        const id = idText(frame.item_id);
         const index = Number(frame.summary_index ?? 0);
         const last = this.lastSummary.get(id);
         if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
@@ -75,7 +75,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
         return;
       case 'response.function_call_arguments.delta': {
-        const call = this.calls.get(String(frame.item_id));
+        const call = this.calls.get(idText(frame.item_id));
         if (call && typeof frame.delta === 'string' && frame.delta) {
           this.meter(call, frame.delta);
           call.args = true;
@@ -104,10 +104,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemAdded(item: Json, out: LipEvent[]): void {
     if (item.type !== 'function_call') return;
-    const call: Call = { id: String(item.call_id ?? item.id), args: false, finished: false };
-    this.calls.set(String(item.id ?? item.call_id), call);
+    const id = idText(item.call_id ?? item.id);
+    if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, 'a function_call item without a call_id and a string name');
+    const call: Call = { id, args: false, finished: false };
+    this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
-    out.push({ type: 'tool_call_started', id: call.id, name: String(item.name) });
+    out.push({ type: 'tool_call_started', id: call.id, name: item.name });
     if (typeof item.arguments === 'string' && item.arguments.length > 0) {
       this.meter(call, item.arguments);
       call.args = true;
@@ -121,7 +123,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       return;
     }
     if (item.type !== 'function_call') return;
-    const call = this.calls.get(String(item.id ?? item.call_id));
+    const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
     if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0 && this.meter(call, item.arguments)) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
     call.finished = true;
@@ -143,6 +145,11 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       }
     }
     if (r.usage && typeof r.usage === 'object') out.push({ type: 'usage', usage: responsesUsage(r.usage) });
-    out.push({ type: 'response_finished', ...mapResponsesFinish(String(r.status ?? 'completed'), r.incomplete_details?.reason, this.madeCalls) });
+    out.push({ type: 'response_finished', ...mapResponsesFinish(typeof r.status === 'string' ? r.status : 'completed', idText(r.incomplete_details?.reason) || undefined, this.madeCalls) });
   }
+}
+
+/** An upstream id or name as text: strings and numbers as sent, anything else '' (String() of a JSON object can throw). */
+function idText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }

@@ -47,3 +47,31 @@ describe('backends/anthropic regression: non-string fields of content blocks', (
     ]);
   });
 });
+
+describe('backends/anthropic regression: object data and signatures', () => {
+  // Found by the long fuzz run: `String(b.data)` / `String(d.signature)` threw a TypeError for a
+  // JSON object with a `toString` key. Non-string values are now ignored.
+  it('ignores a non-string redacted_thinking data and signature_delta', () => {
+    const events = decode([
+      { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: { toString: 1 } } },
+      { type: 'content_block_start', index: 1, content_block: { type: 'thinking', thinking: 'hm' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: { toString: [] } } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: 'sig' } },
+      { type: 'content_block_stop', index: 1 },
+    ]);
+    expect(events.slice(2)).to.deep.equal([
+      { type: 'reasoning_opaque', dialect: 'anthropic.redacted_thinking', data: '' },
+      { type: 'reasoning_delta', text: 'hm' },
+      { type: 'reasoning_signature', signature: 'sig' },
+    ]);
+  });
+});
+
+describe('backends/anthropic regression: a content_block_delta with an object index', () => {
+  // Found by the long fuzz run: the "never started" message interpolated the index, and an
+  // object whose `toString` is not a function threw a TypeError while building the message.
+  it('is a malformed frame, not a TypeError', () => {
+    expect(() => decode([{ type: 'content_block_delta', index: { toString: 'x' }, delta: { type: 'text_delta', text: 'a' } }]))
+      .to.throw(LipError).that.includes({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
+  });
+});
