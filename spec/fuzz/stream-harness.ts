@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
+import { AnthropicResponseDecoder } from '../../lib/backends/anthropic/decode-response.js';
 import { AnthropicStreamDecoder } from '../../lib/backends/anthropic/decode-stream.js';
+import { GeminiResponseDecoder } from '../../lib/backends/gemini/decode-response.js';
 import { GeminiStreamDecoder } from '../../lib/backends/gemini/decode-stream.js';
 import { upstreamSource, type StreamDecoder, type UpstreamClient } from '../../lib/backends/http/index.js';
+import type { ResponseDecoder } from '../../lib/backends/http/read-whole-response.js';
+import { ChatResponseDecoder } from '../../lib/backends/openai-chat/decode-response.js';
 import { ChatStreamDecoder } from '../../lib/backends/openai-chat/decode-stream.js';
+import { ResponsesResponseDecoder } from '../../lib/backends/openai-responses/decode-response.js';
 import { ResponsesStreamDecoder } from '../../lib/backends/openai-responses/decode-stream.js';
 import type { LipEvent, Usage } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
@@ -17,10 +22,22 @@ export const STREAM_KINDS: Readonly<Record<string, () => StreamDecoder>> = {
   gemini: () => new GeminiStreamDecoder('fuzz', ['sk-fuzz-secret']),
 };
 
-/** Recorded streams of one kind: testdata/golden/<kind>/*.sse, as the upstream would send them. */
-export function recordedStreams(kind: string): { name: string; text: string }[] {
+/** The whole-answer decoders (non-streamed generations), by kind. */
+export const RESPONSE_KINDS: Readonly<Record<string, () => ResponseDecoder>> = {
+  'openai-chat': () => new ChatResponseDecoder('fuzz', ['sk-fuzz-secret']),
+  'openai-responses': () => new ResponsesResponseDecoder('fuzz', ['sk-fuzz-secret']),
+  anthropic: () => new AnthropicResponseDecoder('fuzz', ['sk-fuzz-secret']),
+  gemini: () => new GeminiResponseDecoder('fuzz', ['sk-fuzz-secret']),
+};
+
+/**
+ * Recorded upstream bodies of one kind: testdata/golden/<kind>/*.sse (streams) or *.json (whole
+ * answers and error bodies). They are lip's golden wire output, which is each provider's own
+ * format, so they are what such an upstream sends.
+ */
+export function recordedStreams(kind: string, extension = '.sse'): { name: string; text: string }[] {
   const dir = new URL(`../../testdata/golden/${kind}/`, import.meta.url);
-  return readdirSync(dir).filter((f) => f.endsWith('.sse')).sort().map((name) => ({ name, text: readFileSync(new URL(name, dir), 'utf8') }));
+  return readdirSync(dir).filter((f) => f.endsWith(extension)).sort().map((name) => ({ name, text: readFileSync(new URL(name, dir), 'utf8') }));
 }
 
 export interface Decoded {
@@ -30,17 +47,19 @@ export interface Decoded {
 
 /**
  * Decodes a body as the HTTP backends do: `upstreamSource` (the SSE parser, the TextDecoder,
- * the decoder, the end-of-body rules) over a fake client whose 200 response body yields
- * `chunks` one by one. A throw that is not a LipError comes out as the source turns it into
+ * the decoder, the end-of-body rules; with `whole`, the JSON answer read and its decoder) over
+ * a fake client whose 200 response body yields `chunks` one by one. A throw that is not a LipError comes out as the source turns it into
  * one (an internal error), which the properties refuse. Fails when the stream does not settle
  * within `hangMs` (a hang).
  */
-export function decodeStream(kind: string, chunks: readonly Buffer[], options: { maxLineBytes?: number; hangMs?: number } = {}): Promise<Decoded> {
-  const client = { open: async () => ({ statusCode: 200, headers: { 'content-type': 'text/event-stream' }, body: fakeBody(chunks) }) } as unknown as UpstreamClient;
+export function decodeStream(kind: string, chunks: readonly Buffer[], options: { maxLineBytes?: number; hangMs?: number; whole?: boolean } = {}): Promise<Decoded> {
+  const type = options.whole ? 'application/json' : 'text/event-stream';
+  const client = { open: async () => ({ statusCode: 200, headers: { 'content-type': type }, body: fakeBody(chunks) }) } as unknown as UpstreamClient;
   const exchange = {
     backendId: 'fuzz',
     request: () => ({ method: 'POST' as const, url: 'http://fuzz.invalid/', headers: {} }),
     decoder: STREAM_KINDS[kind]!,
+    ...(options.whole ? { response: RESPONSE_KINDS[kind]! } : {}),
     statusError: () => new LipError('LIP_ERR_UPSTREAM_STATUS'),
   };
   const credentials = { pool: undefined, required: false, hint: 'none', now: () => 0 };

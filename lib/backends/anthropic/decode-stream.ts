@@ -69,7 +69,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case 'content_block_stop': return this.blockStop(frame.index, out);
       case 'message_delta': {
         const d = frame.delta ?? {};
-        if (d.stop_reason !== undefined && d.stop_reason !== null) {
+        if (typeof d.stop_reason === 'string') {
           const mapped = mapAnthropicStopReason(d.stop_reason);
           this.finish = { ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}) };
         }

@@ -75,3 +75,12 @@ describe('backends/anthropic regression: a content_block_delta with an object in
       .to.throw(LipError).that.includes({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
   });
 });
+
+describe('backends/anthropic regression: a non-string stop_reason', () => {
+  // Found by spec/fuzz/backend-responses.fuzz.spec.ts: `stop_reason: {...}` became the raw
+  // finish reason of response_finished (an object where a string belongs). It is now ignored.
+  it('finishes as a plain stop', () => {
+    const events = decode([{ type: 'message_delta', delta: { stop_reason: { type: {} } } }, { type: 'message_stop' }]);
+    expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
+  });
+});
