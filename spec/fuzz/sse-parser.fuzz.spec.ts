@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { SseParser, type SseMessage } from '../../lib/wire/sse.js';
+import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /** Feeds `text` in pieces cut at `offsets` (UTF-16 positions, any order), then ends the stream. */
-function parse(text: string, offsets: readonly number[] = []): SseMessage[] {
+function parse(text: string, offsets: readonly number[] = [], maxLineBytes?: number): SseMessage[] {
   const points = [...new Set(offsets.map((o) => o % (text.length + 1)))].sort((a, b) => a - b);
-  const parser = new SseParser();
+  const parser = new SseParser(maxLineBytes === undefined ? {} : { maxLineBytes });
   const out: SseMessage[] = [];
   let from = 0;
   for (const p of [...points, text.length]) {
@@ -86,6 +87,23 @@ describe('fuzz: SSE parser (lib/wire/sse.ts)', function () {
         expect(m.event).to.be.a('string').and.not.equal('');
         expect(m.data).to.be.a('string');
       }
+    }), fuzzParameters());
+  });
+
+  it('with max_line_bytes, any chunking either reads what an unlimited parser reads or fails with LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', () => {
+    const text = fc.string({ unit: fc.constantFrom('data: ', 'x', 'xxxxxxxx', '\n', '\r', '\n\n', ': c', 'é'), maxLength: 60 });
+    fc.assert(fc.property(text, fc.integer({ min: 1, max: 64 }), fc.array(fc.nat(), { maxLength: 10 }), (t, limit, offsets) => {
+      const outcome = (cut: readonly number[]) => {
+        try {
+          return parse(t, cut, limit);
+        } catch (err) {
+          return expectLipError(err, { codes: ['LIP_ERR_UPSTREAM_LIMIT_EXCEEDED'] }).code;
+        }
+      };
+      const whole = outcome([]);
+      const pieces = outcome(offsets);
+      expect(typeof pieces).to.equal(typeof whole);
+      if (typeof whole !== 'string') expect(pieces).to.deep.equal(parse(t));
     }), fuzzParameters());
   });
 });
