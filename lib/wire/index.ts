@@ -8,3 +8,4 @@ export * from './flow-gate.js';
 export * from './header-value.js';
 export * from './json-depth.js';
 export * from './json-shape.js';
+export * from './upstream-limits.js';

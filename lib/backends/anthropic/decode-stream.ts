@@ -1,6 +1,6 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
@@ -99,6 +99,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   }
 
   private blockStart(index: number, b: Json, out: LipEvent[]): void {
+    if (this.blocks.size >= MAX_UPSTREAM_ITEMS && !this.blocks.has(index)) throw upstreamTooMany(this.backendId, 'open content blocks');
     switch (b.type) {
       case 'text':
         this.blocks.set(index, { kind: 'text', args: false });

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { MAX_UPSTREAM_DEPTH, upstreamTooDeep, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
@@ -95,6 +95,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (part.functionCall) {
       const fc = part.functionCall as Json;
       if (typeof fc.name !== 'string') throw malformedFrame(this.backendId, 'a functionCall without a string name');
+      if (this.calls >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
       this.calls++;
       const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
       out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature } : {}) });

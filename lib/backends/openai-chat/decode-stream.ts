@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, type SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
@@ -106,6 +106,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     let tool = slot === undefined ? undefined : this.tools[slot];
     if (!tool || (id !== undefined && tool.id && id !== tool.id)) {
       tool = { id: '', name: '', started: false, finished: false, pending: '' };
+      if (this.tools.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'tool calls');
       this.slots.set(index, this.tools.push(tool) - 1);
     }
     if (!tool.id && id) tool.id = id;

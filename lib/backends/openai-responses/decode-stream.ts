@@ -1,6 +1,6 @@
 import type { LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, upstreamTooDeep, type SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
@@ -63,6 +63,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         const index = Number(frame.summary_index ?? 0);
         const last = this.lastSummary.get(id);
         if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
+        if (last === undefined && this.lastSummary.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'reasoning items');
         this.lastSummary.set(id, index);
         if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
@@ -107,6 +108,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     const id = idText(item.call_id ?? item.id);
     if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, 'a function_call item without a call_id and a string name');
     const call: Call = { id, args: false, finished: false };
+    if (this.calls.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
     this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
     out.push({ type: 'tool_call_started', id: call.id, name: item.name });
