@@ -54,7 +54,7 @@ describe('fuzz: backend whole-answer decoders (non-streamed generations, through
           const d = await decodeStream(kind, [utf8(text)], { whole: true });
           for (const event of d.events) expectEventShape(event);
           if (d.error !== undefined) expectLipError(d.error);
-        }), fuzzParameters(0.5));
+        }), fuzzParameters(0.3));
       });
     });
   }

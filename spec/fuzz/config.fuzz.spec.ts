@@ -5,7 +5,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
 import { ConfigError, parseConfig } from '../../lib/config/index.js';
 import { expectLipError } from './expect-lip-error.js';
-import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+import { fuzzParameters, fuzzTimeout, HUGE_CHARS } from './fuzz-parameters.js';
 import { applyMutation, FuzzText, hostileText, mutation, toText, type Json } from './json-mutations.js';
 
 /** The shipped configs and one that touches every section, as the seeds to mutate. */
@@ -54,7 +54,7 @@ const configs: fc.Arbitrary<FuzzText> = fc.oneof(
     return s.slice(0, at) + e.insert + s.slice(at + e.remove);
   }, seed))),
   // Value-level mutations of a valid file, written as flow YAML (JSON is YAML) or block YAML.
-  fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation(undefined, 20_000), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([seed, ms, flow]) => {
+  fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation(undefined, Math.min(HUGE_CHARS, 20_000)), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([seed, ms, flow]) => {
     const doc = ms.reduce(applyMutation, parseYaml(seed) as Json);
     return new FuzzText(flow ? toText(doc) : stringifyYaml(JSON.parse(toText(doc))));
   }),
@@ -86,6 +86,6 @@ describe('fuzz: config loader (lib/config/load-config.ts)', function () {
           expect(issue.message).to.be.a('string').and.not.equal('');
         }
       }
-    }), fuzzParameters(0.5));
+    }), fuzzParameters(0.3));
   });
 });

@@ -74,7 +74,7 @@ describe('fuzz: frontend request decoders (parse, decode, validate as the server
           const bytes = fc.uint8Array({ maxLength: 256 }).map((a) => Buffer.from(a));
           fc.assert(fc.property(fc.oneof(truncated, bytes), (body) => {
             serve(route, body, { model: 'gemini-x' });
-          }), fuzzParameters());
+          }), fuzzParameters(0.5));
         });
       });
     }

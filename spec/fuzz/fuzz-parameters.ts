@@ -7,6 +7,9 @@ import type { Parameters } from 'fast-check';
  */
 export const FUZZ_RUNS = positive(process.env.LIP_FUZZ_RUNS) ?? 100;
 
+/** The longest "huge" string a mutation makes: 50,000 characters in the short run, 1,000,000 in long ones. */
+export const HUGE_CHARS = FUZZ_RUNS > 1000 ? 1_000_000 : 50_000;
+
 /**
  * fast-check parameters for one property. The seed is random on every run and fast-check prints
  * it with the shrunk counterexample and its `path` when a property fails; `LIP_FUZZ_SEED` and

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HUGE_CHARS } from './fuzz-parameters.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -47,7 +48,7 @@ export const shallowDepths: fc.Arbitrary<number> = fc.integer({ min: 1, max: 200
 export const deepDepths: fc.Arbitrary<number> = fc.integer({ min: 1_000, max: 100_000 });
 
 /** One mutation; `depths` chooses how deep an inserted nesting goes, `hugeChars` how long a huge string is. */
-export function mutation(depths: fc.Arbitrary<number> = shallowDepths, hugeChars = 300_000): fc.Arbitrary<Mutation> {
+export function mutation(depths: fc.Arbitrary<number> = shallowDepths, hugeChars = HUGE_CHARS): fc.Arbitrary<Mutation> {
   return fc.oneof(
     fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: fc.oneof(fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, poisoned) }),
     fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }),

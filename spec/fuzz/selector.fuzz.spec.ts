@@ -68,19 +68,19 @@ describe('fuzz: selector parser (lib/routing/selector)', function () {
         expect(err).to.be.instanceOf(SelectorError);
         expectColumn(err as SelectorError, text);
       }
-    }), fuzzParameters());
+    }), fuzzParameters(0.5));
   });
 
-  it('compiles them as the server does (model-only resolution, backend check) into a plan or a LipError', () => {
+  it('compiles them as the server does (length bound, model-only resolution, backend check) into a plan or a LipError', () => {
     const compiled = new CompiledSelectors('a', new Set(['a', 'b', 'c', 'x', 'y', 'openai']), new Set(['a', 'b', 'c', 'x', 'y', 'openai', 'off']), 16);
     fc.assert(fc.property(selectors, ({ text }) => {
       try {
         const plan = compiled.get(text);
         expect(plan.selector.arms.length).to.be.greaterThan(0);
       } catch (err) {
-        expectLipError(err, { codes: ['LIP_ERR_ROUTE_INVALID_SELECTOR', 'LIP_ERR_ROUTE_UNKNOWN_BACKEND'] });
+        expectLipError(err, { codes: ['LIP_ERR_ROUTE_INVALID_SELECTOR', 'LIP_ERR_ROUTE_UNKNOWN_BACKEND', 'LIP_ERR_REQUEST_LIMIT_EXCEEDED'] });
       }
-    }), fuzzParameters());
+    }), fuzzParameters(0.5));
   });
 
   it('explains them (lip routes explain) without throwing, through model aliases', () => {
@@ -88,6 +88,6 @@ describe('fuzz: selector parser (lib/routing/selector)', function () {
     fc.assert(fc.property(selectors, ({ text }) => {
       const explanation = explainSelector(text, { aliases, defaultBackend: 'a' });
       expect(renderExplanation(explanation)).to.be.a('string');
-    }), fuzzParameters());
+    }), fuzzParameters(0.5));
   });
 });
