@@ -4,7 +4,7 @@ import { validateSequence } from '../../lib/canonical/index.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { applyMutation, deepDepths, FuzzText, mutation, toText, type Json } from './json-mutations.js';
-import { decodeStream, expectEventShape, normalizeIds, recordedStreams, RESPONSE_KINDS, type Decoded } from './stream-harness.js';
+import { cut, decodeStream, expectEventShape, normalizeIds, recordedStreams, RESPONSE_KINDS, type Decoded } from './stream-harness.js';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
@@ -12,12 +12,6 @@ function expectSound(d: Decoded): void {
   for (const event of d.events) expectEventShape(event);
   if (d.error !== undefined) expectLipError(d.error);
   else expect(validateSequence(d.events)).to.deep.equal([]);
-}
-
-/** Cuts `bytes` at the given offsets (any order, duplicates and out-of-range ones allowed). */
-function cut(bytes: Buffer, offsets: readonly number[]): Buffer[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  return [...points, bytes.length].map((p, i, all) => bytes.subarray(i === 0 ? 0 : all[i - 1], p));
 }
 
 describe('fuzz: backend whole-answer decoders (non-streamed generations, through upstreamSource)', function () {

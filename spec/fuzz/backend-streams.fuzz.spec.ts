@@ -4,20 +4,7 @@ import { validateSequence } from '../../lib/canonical/index.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { applyMutation, deepDepths, FuzzText, hostileText, mutation, toText, type Json } from './json-mutations.js';
-import { decodeStream, expectEventShape, normalizeIds, recordedStreams, STREAM_KINDS, type Decoded } from './stream-harness.js';
-
-/** Cuts `bytes` at the given offsets (any order, duplicates and out-of-range ones allowed). */
-function cut(bytes: Buffer, offsets: readonly number[]): Buffer[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(from, p));
-    from = p;
-  }
-  out.push(bytes.subarray(from));
-  return out;
-}
+import { cut, decodeStream, expectEventShape, normalizeIds, recordedStreams, STREAM_KINDS, type Decoded } from './stream-harness.js';
 
 /**
  * Re-terminates every line with `\n`, `\r\n` or `\r` by `choices` (cycled). An empty line
@@ -159,8 +146,8 @@ describe('fuzz: backend stream decoders (through upstreamSource, as the HTTP bac
         }), fuzzParameters(0.3));
       });
 
-      // Needs the depth bounds of the reliability issue for upstream frames: without them a
-      // Gemini functionCall.args nested 6,000 levels overflows the stack in JSON.stringify.
+      // The upstream depth bound answers these (without it, Gemini functionCall.args nested
+      // 6,000 levels overflowed the stack when the arguments were serialised).
       it('answers frames nested 1,000 to 100,000 levels deep with well-typed events or a LipError (depth bounds)', async () => {
         const arb = fc.constantFrom(...texts).chain(withDeepFrame);
         await fc.assert(fc.asyncProperty(arb, async (body) => {

@@ -83,6 +83,12 @@ export function decodeStream(kind: string, chunks: readonly Buffer[], options: {
   });
 }
 
+/** Cuts `bytes` at the given offsets (any order, duplicates and out-of-range ones allowed). */
+export function cut(bytes: Buffer, offsets: readonly number[]): Buffer[] {
+  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
+  return [...points, bytes.length].map((p, i, all) => bytes.subarray(i === 0 ? 0 : all[i - 1], p));
+}
+
 /** A body like undici's: a byte stream with `dump()`. */
 function fakeBody(chunks: readonly Buffer[]): Readable {
   const body = Readable.from(chunks.filter((c) => c.length > 0));
