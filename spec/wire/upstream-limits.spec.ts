@@ -30,7 +30,7 @@ function* times<T>(n: number, make: (i: number) => T): Generator<T> {
   for (let i = 0; i < n; i++) yield make(i);
 }
 
-function expectTooMany(result: { error: LipError | undefined; started: number }, what: string, started = MAX_UPSTREAM_ITEMS): void {
+function expectTooMany(result: { error: LipError | undefined; started: number }, what: string, started: number = MAX_UPSTREAM_ITEMS): void {
   expect(result.error?.code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
   expect(result.error?.retryable).to.equal(true);
   expect(result.error?.message).to.equal(`backend "b": the answer opened more than 10000 ${what}`);
