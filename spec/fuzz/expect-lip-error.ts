@@ -4,6 +4,7 @@ import { isErrorCode, LipError } from '../../lib/errors/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
 import type { ErrorResponse } from '../../lib/frontends/protocol.js';
 
+/** What a caller may say about the error it expects beyond the general contract. */
 export interface LipErrorExpectations {
   /** LIP_ERR_SERVER_INTERNAL means a bug slipped through as a TypeError; refuse it unless allowed. */
   readonly allowInternal?: boolean;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { HUGE_CHARS } from './fuzz-parameters.js';
 
+/** A JSON value as `JSON.parse` returns it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
@@ -97,6 +98,7 @@ export function preview(text: string): string {
 const DEEP_MARK = /"\\u0000lip-deep-(array|object)-(\d+)"/g;
 const deepMark = (shape: string, depth: number) => `\u0000lip-deep-${shape}-${depth}`;
 
+/** A document as JSON text, with the deep-nesting markers replaced by the nesting itself. */
 export function toText(doc: Json): string {
   return JSON.stringify(doc).replace(DEEP_MARK, (_, shape: string, depth: string) => nested(shape as 'array' | 'object', Number(depth)));
 }
@@ -127,6 +129,7 @@ function slots(root: { doc: Json }): Slot[] {
   return out;
 }
 
+/** Applies one mutation to `doc` (changed in place where it can be) and returns the result. */
 export function applyMutation(doc: Json, m: Mutation): Json {
   const root = { doc };
   const all = slots(root);
