@@ -55,6 +55,8 @@ export class HttpBackend implements Backend {
   readonly models: readonly string[];
   private readonly client: UpstreamClient;
   private readonly maxLineBytes: number | undefined;
+  /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
+  private readonly wholeHeadersTimeout: number;
   private readonly pool: KeyPool;
   private readonly hint: string;
   private readonly now: () => number;
@@ -64,6 +66,8 @@ export class HttpBackend implements Backend {
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {});
     this.maxLineBytes = deps.http?.max_line_bytes;
+    const http = deps.http ?? DEFAULT_HTTP_SETTINGS;
+    this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
     this.pool = new KeyPool(keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
@@ -77,7 +81,9 @@ export class HttpBackend implements Backend {
     const attempt = target.whole === true && !whole ? { ...target, whole: false } : target;
     return upstreamSource(this.client, {
       backendId: this.id,
-      request: (key) => protocol.generate(call, attempt, key),
+      // A streamed answer's headers come at once and its chunks keep coming (body_timeout between
+      // two); a whole answer is silent until it is complete, so its headers get that same allowance.
+      request: whole ? (key) => ({ ...protocol.generate(call, attempt, key), headersTimeout: this.wholeHeadersTimeout }) : (key) => protocol.generate(call, attempt, key),
       decoder: () => protocol.decoder(call, attempt, this.pool.secrets),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),

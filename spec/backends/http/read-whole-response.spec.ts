@@ -79,6 +79,28 @@ describe('backends/http/read-whole-response', () => {
     expect((await run()).error!.message).to.contain('choices[0].message');
   });
 
+  it('waits for a whole answer\'s late headers up to body_timeout, where a streamed request would time out', async function () {
+    this.timeout(30_000);
+    // The upstream answers only after 3 s of "generation": past headers_timeout (1 s; undici's
+    // timers are coarse, so it fires well before), well within body_timeout (30 s).
+    const slow = runtimeFor(`  - { id: c, kind: openai-chat, base_url: "http://127.0.0.1:${(server.address() as AddressInfo).port}/v1", api_key: k-0123456789 }`,
+      {}, 'http_client: { headers_timeout: 1s, body_timeout: 30s }');
+    handler = (_req, body, res) => setTimeout(() => {
+      if (body.stream) res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: [DONE]\n\n');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion));
+    }, 3_000);
+    const call = emptyCall({ model: 'm', stream: false, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+    try {
+      const whole = await drain(backendOf(slow, 'c').stream(call, { model: 'm', candidateKey: 'c:m', whole: true }));
+      expect(whole.error).to.equal(undefined);
+      expect(collectEvents(whole.events).blocks).to.deep.equal([{ type: 'text', text: 'whole' }]);
+      const streamed = await drain(backendOf(slow, 'c').stream(call, { model: 'm', candidateKey: 'c:m' }));
+      expect(streamed.error).to.include({ code: 'LIP_ERR_UPSTREAM_HEADERS_TIMEOUT' });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('still classifies a non-2xx answer through the kind (status kept, retryable 5xx)', async () => {
     handler = (_req, _body, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"down","type":"server_error"}}');
     const { error } = await run();
