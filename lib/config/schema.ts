@@ -31,6 +31,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       shutdown_timeout: duration('15s'),
       keepalive_interval: duration('15s'),
       max_buffered_bytes: size('1MiB'),
+      read_timeout: duration('30s'),
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
     auth: section({

@@ -11,6 +11,8 @@ export interface ServerConfig {
   keepalive_interval: number;
   /** Bytes a streamed response may hold unsent for a slow client before its attempt is aborted. */
   max_buffered_bytes: number;
+  /** The whole request (headers and body) must arrive within this; 0 turns it off. */
+  read_timeout: number;
 }
 
 export interface ApiKeyConfig {

@@ -11,6 +11,7 @@ import { encodeFlatError } from '../frontends/error-envelope.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Authenticator } from './auth.js';
+import { answerClientError } from './client-error.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
@@ -61,7 +62,8 @@ export class LipServer {
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     installRxjsLastResort();
     subscribe('lip:internal-error', this.onInternalError);
-    this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.onRequest(req, res));
+    this.http = createServer({ keepAliveTimeout: 65_000, connectionsCheckingInterval: 1_000, ...readTimeouts(runtime.config.server.read_timeout) }, (req, res) => this.onRequest(req, res));
+    this.http.on('clientError', answerClientError);
   }
 
   get config() {
@@ -102,6 +104,7 @@ export class LipServer {
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
     this.runtime = next;
+    Object.assign(this.http, readTimeouts(next.config.server.read_timeout));
     this.table = routeTable(next, this.metrics);
     this.auth = new Authenticator(next.config.auth.api_keys);
     await previous.close({ next });
@@ -277,6 +280,15 @@ export class LipServer {
       if (this.inflight.size === 0) this.idle?.();
     }
   }
+}
+
+/**
+ * `server.read_timeout`: the whole request (headers and body) must arrive within it, so a client
+ * that trickles or stalls cannot pin a socket and a concurrency slot (0 turns it off). It never
+ * limits the response, however long a stream runs.
+ */
+function readTimeouts(readTimeout: number): { requestTimeout: number; headersTimeout: number } {
+  return readTimeout > 0 ? { requestTimeout: readTimeout, headersTimeout: Math.min(readTimeout, 60_000) } : { requestTimeout: 0, headersTimeout: 60_000 };
 }
 
 function routeTable(runtime: Runtime, metrics: Metrics | undefined): RouteTable {

@@ -1,0 +1,35 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { LipError } from '../errors/index.js';
+import { encodeFlatError } from '../frontends/error-envelope.js';
+
+/** What Node's HTTP parser (or its request timeout) refused, as lip's error. */
+export function clientErrorOf(err: NodeJS.ErrnoException): LipError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', 'the request line and headers exceed the server\'s limit (16 KiB)', { status: 431 });
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new LipError('LIP_ERR_REQUEST_TIMEOUT', 'the request (headers and body) did not arrive within server.read_timeout');
+    case 'HPE_INVALID_METHOD':
+      return new LipError('LIP_ERR_REQUEST_INVALID', 'the HTTP method is not one this server knows');
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return new LipError('LIP_ERR_REQUEST_INVALID', 'a request header name or value holds a character HTTP does not allow (a control character, CR or LF)');
+    default:
+      return new LipError('LIP_ERR_REQUEST_INVALID', `the HTTP request is malformed (${err.code ?? 'parse error'})`);
+  }
+}
+
+/**
+ * Node's `'clientError'`: a request the HTTP parser refused never reaches a handler, so the
+ * answer is written to the socket directly, as the flat JSON envelope with `Connection: close`,
+ * and only while nothing was written on that connection yet (never inside another response).
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket.bytesWritten ?? 0) > 0) {
+    socket.destroy();
+    return;
+  }
+  const lip = clientErrorOf(err);
+  const body = JSON.stringify(encodeFlatError(lip).body);
+  socket.end(`HTTP/1.1 ${lip.status} ${STATUS_CODES[lip.status] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
