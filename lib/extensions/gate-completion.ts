@@ -1,5 +1,6 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { catchError, concatWith, defer, filter, from, mergeMap, of, throwError, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
@@ -20,90 +21,57 @@ import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
  * @see spec/extensions/gate-completion.spec.ts
  */
 export function gateCompletion(gates: readonly Registered<CompletionGate>[], ctx: (feature: string) => StreamContext, failures: HookFailures): MonoTypeOperatorFunction<LipEvent> {
-  return (source) => new Observable<LipEvent>((subscriber) => {
+  /** The events after gates `i`...; synchronous while the gates answer synchronously. */
+  const decide = (i: number, events: readonly LipEvent[]): Observable<LipEvent> => {
+    for (; i < gates.length; i++) {
+      const registered = gates[i]!;
+      let answer: GateAnswer | Promise<GateAnswer>;
+      try {
+        answer = registered.hook.gate({ events, response: collectEvents(events) }, ctx(registered.feature));
+      } catch (err) {
+        const stop = failures.failed(registered, err);
+        if (stop) return throwError(() => stop);
+        continue;
+      }
+      if (isPromise(answer)) {
+        const next = i + 1;
+        return from(answer).pipe(
+          catchError((err: unknown) => {
+            const stop = failures.failed(registered, err);
+            return stop ? throwError(() => stop) : of(PASS);
+          }),
+          mergeMap((a) => {
+            const after = apply(registered, a, events, failures);
+            return after instanceof LipError ? throwError(() => after) : decide(next, after);
+          }),
+        );
+      }
+      const after = apply(registered, answer, events, failures);
+      if (after instanceof LipError) return throwError(() => after);
+      events = after;
+    }
+    return from(events);
+  };
+  return (source) => defer(() => {
     const held: LipEvent[] = [];
-    let closed = false;
-
-    const finish = (events: readonly LipEvent[]) => {
-      for (const e of events) {
-        if (closed) return;
-        subscriber.next(e);
-      }
-      subscriber.complete();
-    };
-
-    /** Runs gates from `index` on `events`; synchronous while the gates answer synchronously. */
-    const run = (index: number, events: readonly LipEvent[]): void => {
-      for (let i = index; i < gates.length; i++) {
-        const registered = gates[i]!;
-        let answer: GateAnswer | Promise<GateAnswer>;
-        try {
-          answer = registered.hook.gate({ events, response: collectEvents(events) }, ctx(registered.feature));
-        } catch (err) {
-          const stop = failures.failed(registered, err);
-          if (stop) return subscriber.error(stop);
-          continue;
-        }
-        if (isPromise(answer)) {
-          answer.then(
-            (a) => { if (!closed) apply(i, registered, a, events, true); },
-            (err: unknown) => {
-              if (closed) return;
-              const stop = failures.failed(registered, err);
-              if (stop) subscriber.error(stop);
-              else run(i + 1, events);
-            },
-          );
-          return;
-        }
-        const next = apply(i, registered, answer, events, false);
-        if (next === undefined) return;
-        events = next;
-      }
-      finish(events);
-    };
-
-    /** The events after this gate; undefined when it ended the stream (or resumed asynchronously). */
-    const apply = (i: number, registered: Registered<CompletionGate>, answer: GateAnswer, events: readonly LipEvent[], resume: boolean): readonly LipEvent[] | undefined => {
-      let next = events;
-      if (answer?.action === 'reject') {
-        subscriber.error(rejection(registered, String(answer.message)));
-        return undefined;
-      }
-      if (answer?.action === 'replace') {
-        const violations = Array.isArray(answer.events) ? validateSequence(answer.events) : ['replace needs a list of events'];
-        if (violations.length === 0) next = answer.events;
-        else {
-          const stop = failures.failed(registered, new TypeError(`the replacement is not canonical: ${violations.join('; ')}`));
-          if (stop) {
-            subscriber.error(stop);
-            return undefined;
-          }
-        }
-      } else if (answer?.action !== 'pass_original') {
-        const stop = failures.failed(registered, new TypeError(`unknown gate answer ${JSON.stringify((answer as { action?: unknown })?.action)}`));
-        if (stop) {
-          subscriber.error(stop);
-          return undefined;
-        }
-      }
-      if (resume) {
-        run(i + 1, next);
-        return undefined;
-      }
-      return next;
-    };
-
-    const subscription = source.subscribe({
-      next: (event) => { held.push(event); },
-      error: (err: unknown) => subscriber.error(err),
-      complete: () => run(0, held),
-    });
-    return () => {
-      closed = true;
-      subscription.unsubscribe();
-    };
+    return source.pipe(
+      filter((event) => { held.push(event); return false; }),
+      concatWith(defer(() => decide(0, held))),
+    );
   });
+}
+
+const PASS: GateAnswer = { action: 'pass_original' };
+
+/** The events after one gate's answer, or the error that ends the attempt. */
+function apply(registered: Registered<CompletionGate>, answer: GateAnswer, events: readonly LipEvent[], failures: HookFailures): readonly LipEvent[] | LipError {
+  if (answer?.action === 'reject') return rejection(registered, String(answer.message));
+  if (answer?.action === 'pass_original') return events;
+  const problem = answer?.action === 'replace'
+    ? (Array.isArray(answer.events) ? validateSequence(answer.events) : ['replace needs a list of events']).join('; ')
+    : `unknown gate answer ${JSON.stringify((answer as { action?: unknown })?.action)}`;
+  if (problem === '' && answer.action === 'replace') return answer.events;
+  return failures.failed(registered, new TypeError(answer?.action === 'replace' ? `the replacement is not canonical: ${problem}` : problem)) ?? events;
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { concatWith, defer, EMPTY, filter, Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
@@ -36,6 +36,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       const items = held;
       held = [];
       for (const item of items) {
+        if (subscriber.closed) return;
         if ('event' in item) {
           subscriber.next(item.event);
           continue;
@@ -79,46 +80,39 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       return toolEvents(current);
     };
 
-    const subscription = source.subscribe({
-      next(event) {
-        try {
-          if (event.type === 'tool_call_started') {
-            const tool = { call: { id: event.id, name: event.name, args: '', ...(event.signature !== undefined ? { signature: event.signature } : {}) }, finished: false };
-            open.set(event.id, tool);
-            held.push({ tool });
-            return;
-          }
-          if (event.type === 'tool_call_delta' && open.has(event.id)) {
-            open.get(event.id)!.call.args += event.args;
-            return;
-          }
-          if (event.type === 'tool_call_finished' && open.has(event.id)) {
-            open.get(event.id)!.finished = true;
-            open.delete(event.id);
-            if (open.size === 0) release();
-            return;
-          }
-          if (event.type === 'response_finished' && event.reason === 'tool_calls' && emittedTools === 0 && reactedAway > 0 && open.size === 0) {
-            subscriber.next({ ...event, reason: 'stop' });
-            return;
-          }
-          if (held.length > 0) held.push({ event });
-          else subscriber.next(event);
-        } catch (err) {
-          subscriber.error(err);
+    // filter + concatWith (like holdUntilOutput): the source stays chained to the subscriber, so a
+    // synchronous source stops as soon as the subscriber is closed.
+    return source.pipe(
+      filter((event) => {
+        if (event.type === 'tool_call_started') {
+          const tool = { call: { id: event.id, name: event.name, args: '', ...(event.signature !== undefined ? { signature: event.signature } : {}) }, finished: false };
+          open.set(event.id, tool);
+          held.push({ tool });
+          return false;
         }
-      },
-      error: (err: unknown) => subscriber.error(err),
-      complete: () => {
-        try {
-          release();
-          subscriber.complete();
-        } catch (err) {
-          subscriber.error(err);
+        if (event.type === 'tool_call_delta' && open.has(event.id)) {
+          open.get(event.id)!.call.args += event.args;
+          return false;
         }
-      },
-    });
-    return () => subscription.unsubscribe();
+        if (event.type === 'tool_call_finished' && open.has(event.id)) {
+          open.get(event.id)!.finished = true;
+          open.delete(event.id);
+          if (open.size === 0) release();
+          return false;
+        }
+        if (event.type === 'response_finished' && event.reason === 'tool_calls' && emittedTools === 0 && reactedAway > 0 && open.size === 0) {
+          subscriber.next({ ...event, reason: 'stop' });
+          return false;
+        }
+        if (held.length === 0) return true;
+        held.push({ event });
+        return false;
+      }),
+      concatWith(defer(() => {
+        release();
+        return EMPTY;
+      })),
+    ).subscribe(subscriber);
   });
 }
 
