@@ -4,6 +4,7 @@ import type * as PromClient from 'prom-client';
 import type { CircuitStatus } from '../circuit/index.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import type { AttemptReport } from '../core/attempt.js';
+import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
 export interface MetricsSources {
@@ -32,6 +33,7 @@ export interface RequestSample {
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total` | counter (from the store's count) | store |
+ * | `lip_extension_stage_fail_open_skips_total` | counter (from the extensions' count) | stage |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
  * route groups, backend ids and outcomes, never raw paths or candidate queries.
@@ -94,6 +96,10 @@ export class Metrics {
         const status = sources().continuity();
         this.set({ store: status.store }, status.write_errors);
       },
+    });
+    new client.Gauge({
+      name: 'lip_extension_stage_fail_open_skips_total', help: 'Extension hooks that failed and were skipped (fail_open), by stage.', labelNames: ['stage'], registers,
+      collect() { for (const [stage, count] of FAIL_OPEN_SKIPS) this.set({ stage }, count); },
     });
     subscribe('lip:attempt', this.onAttempt);
   }

@@ -40,6 +40,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let conversation: Conversation | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     // A continued conversation (Responses previous_response_id): the stored turns come first.
     const previous = decoded.continuation?.previousResponseId;
@@ -83,6 +84,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     meta,
     principal,
     aLeg,
+    frontendId: frontend.id,
   });
   const headers = (): Record<string, string> => {
     const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
