@@ -237,7 +237,7 @@ export class Executor {
     if (!this.continuity || !ctx.aLeg) return source;
     return source.pipe(recordAttempt({
       store: this.continuity,
-      ...(attempt !== undefined ? { onBegin: attempt.onBegin } : {}),
+      onBegin: attempt?.onBegin,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
       cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',

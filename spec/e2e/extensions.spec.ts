@@ -41,7 +41,10 @@ const e2ePlugin: FeatureFactory<{ system: string }> = {
         return { ...call, metadata: { ...call.metadata, advice } };
       },
     }],
-    eventMutators: [{ id: 'cat-to-dog', mutate: (e) => (e.type === 'text_delta' ? { ...e, text: e.text.replace(/cat/g, 'dog') } : e) }],
+    eventMutators: [
+      { id: 'cat-to-dog', mutate: (e) => (e.type === 'text_delta' ? { ...e, text: e.text.replace(/cat/g, 'dog') } : e) },
+      { id: 'flaky', order: 200, mutate: (e) => { if (e.type === 'text_delta' && e.text.includes('flaky')) throw new Error('flaky hook'); return e; } },
+    ],
     toolReactors: [{ id: 'hide-audit', react: (tool) => (tool.name === 'internal_audit' ? { action: 'swallow' } : { action: 'pass' }) }],
     completionGates: [{ id: 'forbidden', gate: (c) => (c.response.blocks.some((b) => b.type === 'text' && b.text.includes('FORBIDDEN')) ? { action: 'replace', events: REDACTED } : { action: 'pass_original' }) }],
     trafficObservers: [{ id: 'tap', observe: (batch) => { seen.observations.push(...batch); } }],
@@ -55,6 +58,7 @@ function answer(req: RecordedRequest): Script {
   if (text.includes('pets')) return { text: ['the cat ', 'sat on the cat mat'] };
   if (text.includes('weather')) return { toolCalls: [{ id: 'call_audit', name: 'internal_audit', args: '{"who":"me"}' }, { id: 'call_w', name: 'get_weather', args: '{"city":"Paris"}' }] };
   if (text.includes('plans')) return { text: ['the FORBIDDEN ', 'plan'] };
+  if (text.includes('unstable')) return { text: ['a flaky ', 'answer'] };
   return { text: 'ok' };
 }
 
@@ -148,6 +152,15 @@ describe('e2e: extensions through the official SDKs', function () {
     });
   }
 
+  it('a fail_open hook that throws is skipped (the client gets the text) and counted in /metrics (logging: spec/extensions/run-request-stages)', async () => {
+    const r = await CLIENT_DRIVERS['openai-chat']!.run(lip.url, { model: 'up:chat', stream: true, messages: [{ role: 'user', text: 'something unstable' }] });
+    expect(r.error).to.equal(undefined);
+    expect(r.text).to.equal('a flaky answer');
+    const metrics = await (await fetch(`${lip.url}/metrics`)).text();
+    const count = Number(/^lip_extension_stage_fail_open_skips_total\{stage="stream_event_mutation"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(count).to.be.at.least(1);
+  });
+
   it('GET /admin/inventory lists the features and the occupied stages (secret required)', async () => {
     expect((await fetch(`${lip.url}/admin/inventory`)).status).to.equal(403);
     const inv = await admin('/admin/inventory');
@@ -157,7 +170,7 @@ describe('e2e: extensions through the official SDKs', function () {
       submit_request: ['request-tag/stamp-metadata'],
       request_wide_shaping: ['test-e2e/system-line'],
       pre_request_admission: ['test-e2e/consult'],
-      stream_event_mutation: ['test-e2e/cat-to-dog'],
+      stream_event_mutation: ['test-e2e/cat-to-dog', 'test-e2e/flaky'],
       tool_event_reaction: ['test-e2e/hide-audit'],
       completion_gating: ['test-e2e/forbidden'],
       traffic_observation: ['test-e2e/tap'],
