@@ -63,20 +63,20 @@ export class ExtensionHost {
       const request = new ExtensionRequest(this, ctx);
       const traffic = this.traffic;
       const meta = traffic.active ? request.meta() : undefined;
-      if (meta) traffic.emit({ ...meta, leg: 'client_to_proxy', at: Date.now(), kind: 'call', call });
+      if (meta) traffic.emit(meta, 'client_to_proxy', 'call', call);
       const events = this.requestActive
         ? from(runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled)).pipe(switchMap((result) => {
           request.preferred = result.hints[0];
           return plan(result.call, request);
         }))
         : plan(call, request);
-      return meta ? events.pipe(tap((event) => traffic.emit({ ...meta, leg: 'proxy_to_client', at: Date.now(), kind: 'event', event }))) : events;
+      return meta ? events.pipe(tap((event) => traffic.emit(meta, 'proxy_to_client', 'event', event))) : events;
     });
   }
 
   /** `client_to_proxy`, first part: the body as the client sent it (parsed JSON). */
   observeRawBody(body: unknown, meta: ObservationMeta): void {
-    if (this.traffic.active) this.traffic.emit({ ...meta, leg: 'client_to_proxy', at: Date.now(), kind: 'raw_body', body });
+    if (this.traffic.active) this.traffic.emit(meta, 'client_to_proxy', 'raw_body', body);
   }
 
   occupancy(): Record<StageId, OccupancyEntry[]> {

@@ -9,7 +9,7 @@ import type { ObservationMeta } from './observation.js';
 import { observeFinalStream } from './observe-final-stream.js';
 import { reactToTools } from './react-to-tools.js';
 import type { AttemptTarget, HookContext, RequestInfo, StreamContext } from './sdk.js';
-import { scopedState, type StateScope } from './state-store.js';
+import { scopedState, type ScopedState, type StateScope } from './state-store.js';
 
 /** The parts of the executor's request context the extensions read. */
 export interface ExtensionCallContext {
@@ -66,19 +66,7 @@ export class ExtensionRequest {
 
   contextFor(feature: string): HookContext {
     let ctx = this.contexts.get(feature);
-    if (ctx) return ctx;
-    const info = this.info;
-    const host = this.host;
-    let auxiliary: AuxiliaryClient | undefined;
-    ctx = {
-      ...info,
-      state: (scope: StateScope) => scopedState(host.state, feature, scope,
-        scope === 'request' ? info.requestId : scope === 'session' ? (info.aLegId ?? info.requestId) : scope === 'principal' ? info.principal : ''),
-      get auxiliary() {
-        return (auxiliary ??= auxiliaryClient(host.auxiliaryTarget(), feature, { ...info, ...(info.aLegId ? { aLegId: info.aLegId } : {}) }));
-      },
-    };
-    this.contexts.set(feature, ctx);
+    if (!ctx) this.contexts.set(feature, (ctx = new FeatureContext(this.host, feature, this.info, this.disabled)));
     return ctx;
   }
 
@@ -123,7 +111,7 @@ export class ExtensionRequest {
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);
-      if (!c) contexts.set(feature, (c = Object.assign(Object.create(this.contextFor(feature)) as HookContext, { target }) as StreamContext));
+      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target) as StreamContext));
       return c;
     };
     return {
@@ -138,8 +126,8 @@ export class ExtensionRequest {
         leg = undefined;
         let events = source;
         if (traffic.active) {
-          traffic.emit({ ...meta, leg: 'proxy_to_backend', at: Date.now(), kind: 'call', call });
-          events = events.pipe(tap((event) => traffic.emit({ ...meta, leg: 'backend_to_proxy', at: Date.now(), kind: 'event', event })));
+          traffic.emit(meta, 'proxy_to_backend', 'call', call);
+          events = events.pipe(tap((event) => traffic.emit(meta, 'backend_to_proxy', 'event', event)));
         }
         const { hooks, failures } = host;
         const disabled = this.disabled;
@@ -155,6 +143,44 @@ export class ExtensionRequest {
         return events;
       }),
     };
+  }
+}
+
+/** One feature's view of a request (and, in stream stages, of one attempt's target). */
+class FeatureContext implements HookContext {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly aLegId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly frontendId: string | undefined;
+  readonly depth: number;
+  private aux: AuxiliaryClient | undefined;
+
+  constructor(
+    private readonly host: ExtensionHost,
+    private readonly feature: string,
+    info: RequestInfo,
+    private readonly disabled: ReadonlySet<string> | undefined,
+    readonly target?: AttemptTarget,
+  ) {
+    this.requestId = info.requestId;
+    this.principal = info.principal;
+    this.aLegId = info.aLegId;
+    this.sessionId = info.sessionId;
+    this.frontendId = info.frontendId;
+    this.depth = info.depth;
+  }
+
+  state(scope: StateScope): ScopedState {
+    const key = scope === 'request' ? this.requestId : scope === 'session' ? (this.aLegId ?? this.requestId) : scope === 'principal' ? this.principal : '';
+    return scopedState(this.host.state, this.feature, scope, key);
+  }
+
+  get auxiliary(): AuxiliaryClient {
+    return (this.aux ??= auxiliaryClient(this.host.auxiliaryTarget(), this.feature, {
+      requestId: this.requestId, principal: this.principal, depth: this.depth,
+      ...(this.aLegId !== undefined ? { aLegId: this.aLegId } : {}), ...(this.disabled ? { disabled: this.disabled } : {}),
+    }));
   }
 }
 

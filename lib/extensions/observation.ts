@@ -38,9 +38,42 @@ export type Observation = ObservationMeta & ObservationPayload & {
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
 const MAX_QUEUED = 10_000;
 
+/** What `emit` queues: one fixed-shape record; the observation object is built in the batch. */
+class Pending {
+  constructor(
+    readonly meta: ObservationMeta,
+    readonly leg: TrafficLeg,
+    readonly at: number,
+    readonly kind: ObservationPayload['kind'],
+    readonly value: unknown,
+  ) {}
+
+  /** The observation, with every correlation field present (undefined when unknown). */
+  build(): Observation {
+    const m = this.meta;
+    // One literal per kind (no spread): every observation of a kind has the same shape.
+    if (this.kind === 'event') {
+      return {
+        leg: this.leg, at: this.at, kind: 'event', event: this.value as LipEvent, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
+        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+      };
+    }
+    if (this.kind === 'call') {
+      return {
+        leg: this.leg, at: this.at, kind: 'call', call: this.value as Call, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
+        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+      };
+    }
+    return {
+      leg: this.leg, at: this.at, kind: 'raw_body', body: this.value, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
+      attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+    };
+  }
+}
+
 /**
- * Carries observations off the hot path: `emit` only queues; one `setImmediate` per batch
- * clones the batch (so redactors can never touch live traffic), runs the redactors in order,
+ * Carries observations off the hot path: `emit` only queues a small fixed-shape record (the
+ * observation objects are built later); one `setImmediate` per batch builds and clones the batch (so redactors can never touch live traffic), runs the redactors in order,
  * then hands the batch to every observer. A redactor that fails drops the observation rather
  * than let it through unredacted. Callers test `active` before building an observation, so
  * without observers the plane costs one boolean check.
@@ -49,7 +82,7 @@ export class TrafficPlane {
   readonly active: boolean;
   /** Observations dropped because the queue was full. */
   dropped = 0;
-  private queue: Observation[] = [];
+  private queue: Pending[] = [];
   private scheduled = false;
 
   constructor(
@@ -60,12 +93,13 @@ export class TrafficPlane {
     this.active = observers.length > 0;
   }
 
-  emit(observation: Observation): void {
+  /** Queues one observation of `value` (a raw body, a call or an event) with its correlation. */
+  emit(meta: ObservationMeta, leg: TrafficLeg, kind: ObservationPayload['kind'], value: unknown): void {
     if (this.queue.length >= MAX_QUEUED) {
       this.dropped++;
       return;
     }
-    this.queue.push(observation);
+    this.queue.push(new Pending(meta, leg, Date.now(), kind, value));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -74,7 +108,7 @@ export class TrafficPlane {
 
   private readonly flush = () => {
     this.scheduled = false;
-    const raw = this.queue;
+    const raw = this.queue.map((p) => p.build());
     this.queue = [];
     let batch: Observation[] = this.redactors.length === 0 ? raw : structuredClone(raw);
     for (const redactor of this.redactors) {
