@@ -61,6 +61,31 @@ describe('extensions: the host inside the executor', () => {
     expect(backend.calls).to.have.length(0);
   });
 
+  it('hooks keep state per session, per principal and per request through ctx.state', async () => {
+    const seen: unknown[] = [];
+    bundles['test-hooks'] = () => ({
+      submitHooks: [{
+        id: 'count',
+        async run(call, ctx) {
+          const session = ((await ctx.state('session').get<number>('n')) ?? 0) + 1;
+          const principal = ((await ctx.state('principal').get<number>('n')) ?? 0) + 1;
+          const request = ((await ctx.state('request').get<number>('n')) ?? 0) + 1;
+          await Promise.all([ctx.state('session').put('n', session), ctx.state('principal').put('n', principal), ctx.state('request').put('n', request)]);
+          seen.push([session, principal, request]);
+          return call;
+        },
+      }],
+    });
+    const { runtime } = make({ a: ok('x') }, '  - { id: test-hooks }');
+    const one = runtime.continuity.resolveALeg('alice');
+    const two = runtime.continuity.resolveALeg('alice');
+    await run(runtime, { requestId: 'r1', principal: 'alice', aLeg: one });
+    await run(runtime, { requestId: 'r2', principal: 'alice', aLeg: one });
+    await run(runtime, { requestId: 'r3', principal: 'alice', aLeg: two });
+    await run(runtime, { requestId: 'r4', principal: 'bob', aLeg: runtime.continuity.resolveALeg('bob') });
+    expect(seen).to.deep.equal([[1, 1, 1], [2, 2, 1], [1, 3, 1], [1, 1, 1]]);
+  });
+
   it('starts every bundle; a reload builds new bundles and stops the old ones', async () => {
     const log: string[] = [];
     let n = 0;
