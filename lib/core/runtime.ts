@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
-import { createExtensionHost, type ExtensionHost, type FeatureFactory } from '../extensions/index.js';
+import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Executor } from './execute.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
@@ -40,6 +40,8 @@ export interface RuntimeDeps {
   readonly breaker?: CircuitBreaker;
   /** Feature factories instead of the extension registry's. */
   readonly features?: Readonly<Record<string, FeatureFactory<never>>>;
+  /** Plugin state to take over (a reload with unchanged `redis` settings keeps plugin state). */
+  readonly featureState?: StateStore;
 }
 
 /** Builds the enabled backends of a validated config and the executor that routes to them. */
@@ -70,7 +72,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
     ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
   });
-  const extensions = createExtensionHost(config, { ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}) });
+  const extensions = createExtensionHost(config, {
+    ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
+  });
   const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
   if (extensions) {
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
@@ -92,7 +96,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(extensions ? { extensions } : {}),
     async close(options = {}) {
       await Promise.all([
-        extensions?.stop(),
+        extensions?.stop({ keepState: options.next?.extensions?.state === extensions.state }),
         ...[...backends.values()].map((b) => b.close?.()),
         options.next?.continuity === continuity ? undefined : continuity.close(),
         options.next?.breaker === breaker ? undefined : breaker.close(),

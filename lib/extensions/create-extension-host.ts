@@ -3,14 +3,15 @@ import { ExtensionHost } from './extension-host.js';
 import type { BuiltFeature } from './hook-set.js';
 import { RedisStateStore } from './redis-state-store.js';
 import { FEATURE_FACTORIES } from './registry.js';
-import type { ExtensionLogger, FeatureFactory } from './sdk.js';
+import { LipError } from '../errors/index.js';
+import type { ExtensionLogger, FeatureBundle, FeatureFactory } from './sdk.js';
 import { MemoryStateStore, scopedState, type StateStore } from './state-store.js';
 
 export interface ExtensionDeps {
   readonly logger?: ExtensionLogger;
   /** Feature factories (default: the registry). */
   readonly factories?: Readonly<Record<string, FeatureFactory<never>>>;
-  /** A state store to use instead of the configured one. */
+  /** A state store to take over instead of opening one (a reload with unchanged `redis` settings). */
   readonly state?: StateStore;
 }
 
@@ -35,8 +36,13 @@ export function buildFeatures(rows: Config['features'], state: StateStore, deps:
   const logger = deps.logger ?? { warn: () => undefined, info: () => undefined, error: () => undefined };
   return rows.filter((row) => row.enabled).map((row) => {
     const factory = factories[row.id];
-    if (!factory) throw new Error(`unknown feature ${row.id}`); // the config loader rejects these first
-    const bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), logger });
+    if (!factory) throw new LipError('LIP_ERR_CONFIG_INVALID', `unknown feature ${row.id}`); // the config loader rejects these first
+    let bundle: FeatureBundle;
+    try {
+      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), logger });
+    } catch (err) {
+      throw new LipError('LIP_ERR_CONFIG_INVALID', `feature "${row.id}" could not be built from its config: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
     return { id: row.id, ...(row.order !== undefined ? { order: row.order } : {}), bundle };
   });
 }

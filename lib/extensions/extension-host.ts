@@ -94,8 +94,8 @@ export class ExtensionHost {
     }));
   }
 
-  /** Stops every feature's lifecycle, then closes the state store. */
-  async stop(): Promise<void> {
+  /** Stops every feature's lifecycle, then closes the state store (unless the next runtime took it over). */
+  async stop(options: { readonly keepState?: boolean } = {}): Promise<void> {
     await Promise.all(this.options.features.map(async (f) => {
       try {
         await f.bundle.stop?.();
@@ -103,6 +103,6 @@ export class ExtensionHost {
         this.options.logger?.error('extension feature failed to stop', { feature: f.id, error: String((err as Error)?.message ?? err) });
       }
     }));
-    await this.state.close().catch(() => undefined);
+    if (!options.keepState) await this.state.close().catch(() => undefined);
   }
 }

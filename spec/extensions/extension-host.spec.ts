@@ -101,6 +101,23 @@ describe('extensions: the host inside the executor', () => {
     expect(log).to.deep.equal(['start 1', 'start 2', 'stop 1', 'stop 2']);
   });
 
+  it('a reload can take over the plugin state; without a taker the state store is closed', async () => {
+    bundles['test-hooks'] = () => ({ submitHooks: [{ id: 'x', run: (c) => c }] });
+    const first = featureRuntime({ a: ok('x') }, '  - { id: test-hooks }');
+    const state = first.runtime.extensions!.state;
+    await state.put('k', 'kept');
+    const second = featureRuntime({ a: ok('x') }, '  - { id: test-hooks }', '', { featureState: state });
+    await first.runtime.close({ next: second.runtime });
+    expect(await second.runtime.extensions!.state.get('k')).to.equal('kept');
+    await second.runtime.close();
+    expect(await state.get('k')).to.equal(undefined);
+  });
+
+  it('a factory that throws is a config error when the runtime is built', () => {
+    bundles['test-hooks'] = () => { throw new Error('needs a model list'); };
+    expect(() => featureRuntime({ a: ok('x') }, '  - { id: test-hooks }')).to.throw('feature "test-hooks" could not be built from its config: needs a model list');
+  });
+
   it('a failing lifecycle is logged, never thrown', async () => {
     bundles['test-hooks'] = () => ({ start: () => { throw new Error('no'); }, stop: () => Promise.reject(new Error('no')) });
     const { runtime } = featureRuntime({ a: ok('x') }, '  - { id: test-hooks }');

@@ -1,6 +1,6 @@
 import type { Backend } from '../../lib/backends/backend.js';
 import type { Config } from '../../lib/config/index.js';
-import { runtimeWith, type Runtime } from '../../lib/core/runtime.js';
+import { runtimeWith, type Runtime, type RuntimeDeps } from '../../lib/core/runtime.js';
 import { registerFeature } from '../../lib/extensions/registry.js';
 import type { FeatureBundle, FeatureFactory, FeatureServices } from '../../lib/extensions/sdk.js';
 import { testConfig } from '../helpers/config.js';
@@ -28,10 +28,10 @@ export function useTestFeatures(): void {
 }
 
 /** A runtime over one scripted backend `s` with the given feature rows (YAML list items). */
-export function featureRuntime(scripts: Record<string, readonly ScriptStep[]>, featuresYaml: string, extra = ''): { runtime: Runtime; backend: ScriptedBackend; config: Config } {
+export function featureRuntime(scripts: Record<string, readonly ScriptStep[]>, featuresYaml: string, extra = '', deps: RuntimeDeps = {}): { runtime: Runtime; backend: ScriptedBackend; config: Config } {
   const backend = new ScriptedBackend('s', new Map(Object.entries(scripts)));
   const config = testConfig('  - { id: s, kind: localstub }', [`routing: { default_route: "s:${Object.keys(scripts)[0]}" }`, featuresYaml ? `features:\n${featuresYaml}` : '', extra].join('\n'));
-  return { runtime: runtimeWith(config, new Map<string, Backend>([['s', backend]])), backend, config };
+  return { runtime: runtimeWith(config, new Map<string, Backend>([['s', backend]]), deps), backend, config };
 }
 
 export const ok = (text: string): ScriptStep[] => [
