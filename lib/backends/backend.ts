@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
+import type { FlowGate } from '../wire/index.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
 export interface Target {
@@ -7,6 +8,14 @@ export interface Target {
   readonly model: string;
   /** `backend:model[?query]`; keys circuits and lineage. */
   readonly candidateKey: string;
+  /** The client's backpressure: a source that can pause its upstream does so while it is closed. */
+  readonly flow?: FlowGate;
+  /**
+   * The client wants the complete answer at once and the plan needs no first token from this
+   * attempt (no race, no TTFT budget): a backend may fetch it in one response instead of a
+   * stream (see lib/core/whole-answer.ts). The events are the same either way.
+   */
+  readonly whole?: boolean;
 }
 
 /**
@@ -33,6 +42,8 @@ export interface HttpClientSettings {
   readonly headers_timeout: number;
   readonly body_timeout: number;
   readonly connections_per_origin: number;
+  /** The longest upstream SSE/NDJSON line accepted (the parser's default when absent). */
+  readonly max_line_bytes?: number;
 }
 
 /** Shared services handed to backend factories. */

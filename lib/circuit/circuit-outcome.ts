@@ -7,8 +7,9 @@ import { toLipError } from '../errors/index.js';
  * * `ignored`: the failure belongs to the request or the route, not the candidate, and another
  *   request would not have met it: the client's own invalid request (`LIP_ERR_REQUEST_*`), a
  *   response over the collect limits, an upstream 400, 413 or 422, or a route-level verdict
- *   (`LIP_ERR_ROUTE_*` such as the global TTFT budget, except the leaf's own TTFT). Counting
- *   these would let one client open a circuit for everyone.
+ *   (`LIP_ERR_ROUTE_*` such as the global TTFT budget, except the leaf's own TTFT), or lip's
+ *   own failure (`LIP_ERR_SERVER_*`: a bug caught by a guard, a client too slow to read, a
+ *   shutdown). Counting these would let one client (or lip) open a circuit for everyone.
  * * `failure`: everything else, whether retryable (connect errors, resets, timeouts, 408, 409,
  *   429, 5xx, leaf TTFT expiry, a stream that ended before output) or surfaced (malformed
  *   frames, in-stream errors, 401/403/404 of a misconfigured candidate, unexpected errors).
@@ -19,7 +20,7 @@ import { toLipError } from '../errors/index.js';
  */
 export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   const err = toLipError(error);
-  if (err.code.startsWith('LIP_ERR_REQUEST_') || err.code === 'LIP_ERR_RESPONSE_TOO_LARGE') return 'ignored';
+  if (err.code.startsWith('LIP_ERR_REQUEST_') || err.code.startsWith('LIP_ERR_SERVER_') || err.code === 'LIP_ERR_RESPONSE_TOO_LARGE') return 'ignored';
   if (err.code.startsWith('LIP_ERR_ROUTE_') && err.code !== 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') return 'ignored';
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && CLIENT_STATUSES.has(err.status)) return 'ignored';
   return 'failure';

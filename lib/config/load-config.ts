@@ -101,7 +101,13 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   }
   if (doc.errors.length > 0) throw new ConfigError(issues);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // The yaml library refuses alias bombs ("billion laughs") with a ReferenceError.
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `the YAML cannot be expanded: ${(err as Error).message}` }]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the configuration must be a mapping of sections (server, backends, ...)' }]);
   }

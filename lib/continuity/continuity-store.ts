@@ -129,20 +129,36 @@ export interface Conversation {
   readonly sessionId: string | undefined;
 }
 
-/** For `/readyz` and metrics. `ready` is false while the database fails or the queue is full. */
+/**
+ * For `/readyz` and metrics. `ready` is false while the database fails (or its file was
+ * removed), while the queue is full, and once closed; `reason` says why in one line. The
+ * counters only grow.
+ */
 export interface ContinuityStatus {
   readonly store: 'memory' | 'sqlite';
   readonly ready: boolean;
   readonly state: 'ok' | 'failing' | 'full' | 'closed';
+  /** Why the store is not ready; null when it is. */
+  readonly reason: string | null;
   readonly legs: number;
-  /** Records waiting to be written, and how many may wait before new work is refused. */
+  /** Records waiting to be written, and how many may wait before the oldest are dropped. */
   readonly pending: number;
   readonly capacity: number;
   readonly written: number;
+  /** Batch writes that failed (their records were kept and retried). */
   readonly write_errors: number;
+  /** Batch writes made to retry a failed one. */
+  readonly retries: number;
+  /** Records pushed out of a full queue (oldest first) while the database could not keep up. */
+  readonly dropped: number;
+  /** Records the database refused for themselves (a constraint, a value too big). */
   readonly failed_records: number;
+  /** New work refused (the store was closed). */
   readonly rejected: number;
+  /** Records not stored: left at close, arriving after close, or held only by a removed file. */
   readonly lost: number;
+  /** Times the database file was found removed or replaced and opened afresh. */
+  readonly reopened: number;
   readonly last_error: string | null;
   readonly last_error_at: number | null;
   readonly last_flush_at: number | null;
@@ -158,8 +174,9 @@ export interface ContinuityLogger {
 /**
  * The integration API. Hot-path calls are synchronous and cheap (no database round trip per
  * call); reads for diagnostics and continuation are asynchronous. Calls that start new work
- * (`resolveALeg`, `beginAttempt`) throw `LIP_ERR_CONTINUITY_UNAVAILABLE` (503) when the store
- * cannot promise to record it; calls that finish work already admitted never throw for that.
+ * (`resolveALeg`, `beginAttempt`) throw `LIP_ERR_CONTINUITY_UNAVAILABLE` (503) once the store is
+ * closed (and when a read-through to the database fails); a failing database never refuses
+ * work. Calls that finish work already admitted never throw for that.
  * @see spec/continuity/store-suite.ts
  */
 export interface ContinuityStore {

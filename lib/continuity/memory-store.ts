@@ -116,8 +116,9 @@ export class MemoryContinuityStore extends LegStore {
   status(): ContinuityStatus {
     return {
       store: 'memory', ready: !this.closed, state: this.closed ? 'closed' : 'ok',
-      legs: this.legs.size, pending: 0, capacity: 0, written: 0, write_errors: 0,
-      failed_records: 0, rejected: this.rejected, lost: this.lost,
+      reason: this.closed ? 'the continuity store is closed' : null,
+      legs: this.legs.size, pending: 0, capacity: 0, written: 0, write_errors: 0, retries: 0, dropped: 0,
+      failed_records: 0, rejected: this.rejected, lost: this.lost, reopened: 0,
       last_error: null, last_error_at: null, last_flush_at: null,
     };
   }

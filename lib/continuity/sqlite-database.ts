@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -17,6 +17,40 @@ export function isPermanentSqliteError(err: unknown): boolean {
   return typeof code === 'string' ? PERMANENT.test(code) : err instanceof TypeError || err instanceof RangeError;
 }
 
+/** Deepest directory chain `ensureDirectory` creates (a guard: real paths are far shorter). */
+const MAX_NEW_DIRECTORIES = 64;
+
+/**
+ * Creates `dir` and its missing parents, one `mkdir` per level, from the deepest existing
+ * ancestor down. Node's own `mkdirSync(dir, { recursive: true })` is not used: under `/proc`,
+ * where `mkdir` answers ENOENT for a parent that exists, it loops forever and wedges the
+ * process. Here every level is tried once, so any unusable path fails with the system's error.
+ */
+export function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = statSync(at, { throwIfNoEntry: false });
+    if (found) {
+      if (!found.isDirectory()) throw new Error(`${at} is not a directory`);
+      break;
+    }
+    if (dirname(at) === at || missing.length >= MAX_NEW_DIRECTORIES) throw new Error(`cannot create the directory ${dir}`);
+    missing.push(at);
+  }
+  for (const at of missing.reverse()) mkdirSync(at);
+}
+
+/** Device and inode of the file at `path`; undefined when there is none. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+export function fileIdentity(path: string): FileIdentity | undefined {
+  const found = statSync(path, { throwIfNoEntry: false });
+  return found ? { dev: found.dev, ino: found.ino } : undefined;
+}
+
 /**
  * Opens (creating it and its directory when missing) the continuity database: WAL journal,
  * `synchronous = NORMAL` (commits do not fsync, checkpoints do), foreign keys on, the given busy
@@ -25,15 +59,17 @@ export function isPermanentSqliteError(err: unknown): boolean {
  * @see spec/continuity/sqlite-store.spec.ts
  */
 export function openDatabase(path: string, busyTimeoutMs: number): Database {
+  let db: Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const db = new (loadSqlite())(path, { timeout: busyTimeoutMs });
+    if (path !== ':memory:') ensureDirectory(dirname(resolve(path)));
+    db = new (loadSqlite())(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL: commits do not fsync, checkpoints do
     db.pragma('foreign_keys = ON');
     db.pragma('cache_size = -32768'); // 32 MiB of page cache: the hot indexes stay in memory
     return db;
   } catch (err) {
+    db?.close();
     throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot open the continuity database ${path}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,12 +1,12 @@
-import type { Database } from 'better-sqlite3';
 import { LipError } from '../errors/index.js';
 import type { AttemptRow, ContinuityLogger, ContinuityStatus } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
 import type { ResponseRow } from './response-row.js';
-import { MIGRATIONS, migrate } from './sqlite-migrations.js';
-import { isPermanentSqliteError, openDatabase } from './sqlite-database.js';
-import { SqliteStatements } from './sqlite-statements.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import { describeRecord, writeRecords, type SqliteRecord } from './sqlite-record.js';
+import { isPermanentSqliteError } from './sqlite-database.js';
+import type { SqliteStatements } from './sqlite-statements.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 type QueueTuning = Partial<Pick<WriteQueueOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
@@ -23,32 +23,38 @@ export interface SqliteStoreOptions extends LegStoreOptions {
   readonly pruneIntervalMs?: number;
   readonly queue?: QueueTuning;
   readonly log?: ContinuityLogger;
+  /**
+   * Test seam: called inside every write transaction, before any row is written; an error it
+   * returns is thrown there, as if SQLite had raised it (`SQLITE_FULL` where no small filesystem
+   * can be mounted, `SQLITE_READONLY` where no file can be made immutable).
+   */
+  readonly injectWriteFault?: () => Error | undefined;
 }
 
 export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, pruneIntervalMs: 60_000, pruneBatch: 1_000 } as const;
-
-/** What waits in the write queue. Keys: `l:<a_leg_id>`, `a:<b_leg_id>`, `r:<response_id>`. */
-type SqliteRecord =
-  | { readonly kind: 'leg'; readonly state: LegState; readonly created: boolean }
-  | { readonly kind: 'retire'; readonly aLegId: string }
-  | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow };
 
 /**
  * The persistent store: better-sqlite3 in WAL mode, schema by versioned migrations, prepared
  * statements. Request-path calls touch only memory (an A-leg cache in front of the database,
  * read through on a miss) and put records into a bounded, coalescing write queue that a timer
- * writes in batched transactions. A failing database is logged, counted, retried with backoff
- * and reported by `status()`; when the queue is full, new work is refused with a 503 instead
- * of being served unrecorded. One `lip serve` process owns one database file.
- * @see spec/continuity/sqlite-store.spec.ts
+ * writes in batched transactions. A failing database (read-only, full, locked) is logged,
+ * counted, retried with backoff and reported by `status()`; serving goes on, and once the
+ * queue is full the oldest records are dropped and counted. A database file removed or
+ * replaced while open is noticed before the next write and at every `status()`: the store
+ * reports not ready, opens a fresh file at the same path (recreating its directory) and
+ * writes the cached A-legs and everything pending there; rows only the old file held are
+ * counted as lost. One `lip serve` process owns one database file.
+ * @see spec/continuity/sqlite-store.spec.ts, spec/continuity/sqlite-faults.spec.ts
  */
 export class SqliteContinuityStore extends LegStore {
   readonly kind = 'sqlite' as const;
-  private readonly db: Database;
-  private readonly sql: SqliteStatements;
+  private conn: SqliteConnection;
+  private sql: SqliteStatements;
   private readonly queue: WriteQueue<SqliteRecord>;
-  private readonly writeBatch: (batch: readonly SqliteRecord[]) => void;
+  private writeBatch: (batch: readonly SqliteRecord[]) => void;
+  /** Why the file cannot be written right now (it was removed or replaced), until reopened. */
+  private fault: string | undefined;
+  private reopened = 0;
   private readonly cacheLegs: number;
   private dbLegs: number;
   private lastPruneAt: number;
@@ -56,37 +62,81 @@ export class SqliteContinuityStore extends LegStore {
   constructor(private readonly sqlite: SqliteStoreOptions) {
     super(sqlite);
     this.cacheLegs = sqlite.cacheLegs ?? Math.min(sqlite.maxLegs, SQLITE_DEFAULTS.cacheLegs);
-    this.db = openDatabase(sqlite.path, sqlite.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs);
-    try {
-      migrate(this.db, MIGRATIONS, () => this.now());
-      this.sql = new SqliteStatements(this.db);
-      this.dbLegs = this.sql.countLegs();
-    } catch (err) {
-      this.db.close();
-      throw err instanceof LipError ? err : new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot prepare the continuity database ${sqlite.path}: ${(err as Error).message}`, { cause: err });
-    }
+    this.conn = this.connect();
+    this.sql = this.conn.sql;
+    this.dbLegs = this.sql.countLegs();
+    this.writeBatch = this.conn.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
     this.lastPruneAt = this.now();
-    this.writeBatch = this.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
     this.queue = new WriteQueue<SqliteRecord>({
       ...sqlite.queue,
-      write: this.writeBatch,
+      write: (batch) => this.writeBatch(batch),
+      prepare: () => this.checkFile(),
       onDrained: () => this.pruneIfDue(),
       isPermanent: isPermanentSqliteError,
       scheduler: sqlite.scheduler,
       log: sqlite.log,
-      describe: (r) => (r.kind === 'leg' ? `a_leg ${r.state.aLegId}` : r.kind === 'retire' ? `retire ${r.aLegId}` : r.kind === 'attempt' ? `attempt ${r.row.a_leg_id}#${r.row.seq}` : `response ${r.row.response_id}`),
+      describe: describeRecord,
     });
   }
 
-  private write(batch: readonly SqliteRecord[]): void {
-    for (const record of batch) {
-      switch (record.kind) {
-        case 'leg': this.sql.upsertLeg(record.state, record.created); break;
-        case 'retire': this.sql.deleteLeg(record.aLegId); break;
-        case 'attempt': this.sql.upsertAttempt(record.row); break;
-        case 'response': this.sql.upsertResponse(record.row); break;
-      }
+  private connect(): SqliteConnection {
+    return SqliteConnection.open(this.sqlite.path, this.sqlite.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs, () => this.now());
+  }
+
+  /** Before each write: the file must still be the one open, else a fresh one is opened. */
+  private checkFile(): void {
+    if (this.fault === undefined && this.conn.isCurrent()) return;
+    this.fileGone();
+    this.reopen();
+  }
+
+  private fileGone(): void {
+    if (this.fault !== undefined) return;
+    this.fault = `the database file ${this.sqlite.path} was removed or replaced while open; reopening it`;
+    this.sqlite.log?.error('continuity database file removed or replaced while open; opening a fresh file', { path: this.sqlite.path });
+  }
+
+  /**
+   * Opens a fresh file at the path (a throw keeps the fault: retried with the writes' backoff),
+   * then queues the cached A-legs for it, so attempts that follow still find their A-leg: those
+   * already pending and those with an attempt running, then the most recently seen while the
+   * queue has room (carrying never pushes a pending record out). Any other A-leg is queued
+   * again by its next change.
+   */
+  private reopen(): void {
+    const fresh = this.connect();
+    let before = { legs: 0, attempts: 0, responses: 0 };
+    try {
+      before = this.conn.rowCounts();
+    } catch {
+      // the old handle cannot even be read: nothing to count
     }
+    this.conn.close();
+    this.conn = fresh;
+    this.sql = fresh.sql;
+    this.writeBatch = fresh.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
+    let carried = 0;
+    let room = this.queue.capacity - this.queue.size;
+    for (const state of [...this.legs.oldestFirst()].reverse()) {
+      const key = `l:${state.aLegId}`;
+      const pending = this.queue.get(key) !== undefined;
+      if (!pending && state.open === 0 && room <= 0) continue;
+      if (!pending) room--;
+      this.queue.put(key, { kind: 'leg', state, created: true });
+      carried++;
+    }
+    const lostRows = Math.max(0, before.legs - carried) + before.attempts + before.responses;
+    this.lost += lostRows;
+    this.dbLegs = carried;
+    this.reopened++;
+    this.fault = undefined;
+    this.sqlite.log?.warn('continuity database reopened as a fresh file', { path: this.sqlite.path, carried_legs: carried, lost_rows: lostRows });
+  }
+
+  private write(batch: readonly SqliteRecord[]): void {
+    const injected = this.sqlite.injectWriteFault?.();
+    if (injected) throw injected;
+    writeRecords(this.sql, batch);
   }
 
   /**
@@ -99,7 +149,7 @@ export class SqliteContinuityStore extends LegStore {
     this.lastPruneAt = now;
     let deleted: string[];
     try {
-      deleted = this.prune(now);
+      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch));
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
       return;
@@ -112,21 +162,8 @@ export class SqliteContinuityStore extends LegStore {
     }
   }
 
-  private prune(now: number): string[] {
-    return this.db.transaction(() => {
-      const ids = this.sql.pruneIdle(now - this.options.ttlMs, SQLITE_DEFAULTS.pruneBatch);
-      const over = this.sql.countLegs() - this.sqlite.maxLegs;
-      if (over > 0) ids.push(...this.sql.pruneOldest(over));
-      this.sql.pruneResponses(now - this.options.ttlMs, SQLITE_DEFAULTS.pruneBatch);
-      this.dbLegs = this.sql.countLegs();
-      return ids;
-    })();
-  }
-
   protected admit(): void {
-    if (this.queue.full) {
-      throw this.unavailable(`continuity records are not being written (${this.queue.size} waiting; last error: ${this.queue.status().last_error ?? 'none'}); see /readyz`);
-    }
+    // Never refuses: a failing database must not stop serving. The queue's bound drops and counts.
   }
 
   /** Reads through to the database; a database that cannot be read is a 503. */
@@ -217,13 +254,23 @@ export class SqliteContinuityStore extends LegStore {
     return this.read('a response', () => this.sql.hasContinuation(id));
   }
 
+  /** Also checks the file (one `stat`): a removed file is reported here, and reopened soon after. */
   status(): ContinuityStatus {
+    if (!this.closed && this.fault === undefined && !this.conn.isCurrent()) {
+      this.fileGone();
+      this.queue.wake();
+    }
     const q = this.queue.status();
-    const state = this.closed ? 'closed' : q.failing ? 'failing' : this.queue.full ? 'full' : 'ok';
+    const state = this.closed ? 'closed' : this.queue.full ? 'full' : q.failing || this.fault !== undefined ? 'failing' : 'ok';
+    const reason = state === 'ok' ? null
+      : state === 'closed' ? 'the continuity store is closed'
+        : state === 'full' ? `the write queue is full (${q.capacity} records; last error: ${q.last_error ?? 'none'}); the oldest are being dropped`
+          : this.fault ?? `writes to ${this.sqlite.path} are failing (${q.last_error ?? 'unknown error'}); records are kept and retried`;
     return {
-      store: 'sqlite', ready: state === 'ok', state, legs: Math.max(0, this.dbLegs),
+      store: 'sqlite', ready: state === 'ok', state, reason, legs: Math.max(0, this.dbLegs),
       pending: q.pending, capacity: q.capacity, written: q.written, write_errors: q.write_errors,
-      failed_records: q.failed_records, rejected: this.rejected, lost: this.lost,
+      retries: q.retries, dropped: q.dropped, failed_records: q.failed_records, rejected: this.rejected,
+      lost: this.lost, reopened: this.reopened,
       last_error: q.last_error, last_error_at: q.last_error_at, last_flush_at: q.last_flush_at,
     };
   }
@@ -243,6 +290,6 @@ export class SqliteContinuityStore extends LegStore {
       this.lost += left;
       this.sqlite.log?.error('continuity store closed with records it could not write', { lost: left, error: this.queue.status().last_error });
     }
-    this.db.close();
+    this.conn.close();
   }
 }

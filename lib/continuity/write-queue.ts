@@ -10,7 +10,7 @@ export interface WriteQueueOptions<R> {
   readonly log?: ContinuityLogger | undefined;
   /** Names a record in logs (never its content). */
   readonly describe: (record: R) => string;
-  /** Records that may wait; past it `full` is true and callers refuse new work. */
+  /** Records that may wait; at it `full` is true and each new record pushes the oldest out. */
   readonly capacity?: number;
   readonly batchSize?: number;
   /** Delay from the first pending record to its flush: the batching window. */
@@ -19,6 +19,11 @@ export interface WriteQueueOptions<R> {
   readonly retryMaxMs?: number;
   /** Called after a write that left nothing pending (housekeeping such as pruning goes here). */
   readonly onDrained?: () => void;
+  /**
+   * Runs before every write, even with nothing pending (the owner checks and repairs its
+   * database here, and may `put` records). A throw counts as a failed write: retried with backoff.
+   */
+  readonly prepare?: () => void;
 }
 
 export const WRITE_QUEUE_DEFAULTS = { capacity: 10_000, batchSize: 256, flushDelayMs: 25, retryBaseMs: 100, retryMaxMs: 5_000 } as const;
@@ -28,7 +33,12 @@ export interface WriteQueueStatus {
   readonly capacity: number;
   readonly failing: boolean;
   readonly written: number;
+  /** Batch writes that failed (each kept and retried). */
   readonly write_errors: number;
+  /** Batch writes made after a failure, to retry it. */
+  readonly retries: number;
+  /** Records pushed out, oldest first, by a new record arriving at `capacity`. */
+  readonly dropped: number;
   readonly failed_records: number;
   readonly last_error: string | null;
   readonly last_error_at: number | null;
@@ -40,9 +50,12 @@ export interface WriteQueueStatus {
  * the same key in place (so an attempt's start, first output and end become one write), and a
  * timer on the injected scheduler writes batches in transactions, off the request path.
  * Nothing is dropped silently: a failed batch stays queued and is retried with exponential
- * backoff, each failure is logged and counted, and the status says `failing` until a batch
- * goes through. Only a record the database rejects for itself (a permanent error, isolated by
- * retrying the batch one record at a time) is set aside, logged with its key and counted.
+ * backoff, and the status says `failing` until a batch goes through. The queue never refuses a
+ * record and never makes a caller wait: at `capacity`, a new record pushes out the oldest one,
+ * which is counted in `dropped`. A record the database rejects for itself (a permanent error,
+ * isolated by retrying the batch one record at a time) is set aside, logged with its key and
+ * counted. Logs follow transitions, not writes: one line when writes start failing (and when
+ * the error changes), one when records start being dropped, one on recovery with the totals.
  *
  * ```
  * put:    a-b---------c----
@@ -57,6 +70,11 @@ export class WriteQueue<R> {
   private closed = false;
   private written = 0;
   private writeErrors = 0;
+  private retries = 0;
+  private dropped = 0;
+  /** Records dropped since the queue last had room (0: not dropping). */
+  private droppingNow = 0;
+  private loggedError: string | null = null;
   private failedRecords = 0;
   private lastError: string | null = null;
   private lastErrorAt: number | null = null;
@@ -79,7 +97,7 @@ export class WriteQueue<R> {
     return this.pending.size;
   }
 
-  /** True when the queue holds `capacity` records or more: refuse new work. */
+  /** True when the queue holds `capacity` records: the next new key drops the oldest record. */
   get full(): boolean {
     return this.pending.size >= this.capacity;
   }
@@ -97,15 +115,32 @@ export class WriteQueue<R> {
   }
 
   put(key: string, record: R): void {
+    if (this.pending.size >= this.capacity && !this.pending.has(key)) this.dropOldest();
     this.pending.set(key, record);
     if (this.timer === undefined && !this.closed) this.schedule(this.flushDelayMs);
+  }
+
+  /** Runs a write soon even when nothing is pending (so that `prepare` runs). */
+  wake(): void {
+    if (this.timer === undefined && !this.closed) this.schedule(0);
+  }
+
+  private dropOldest(): void {
+    const [key, record] = this.pending.entries().next().value as [string, R];
+    this.pending.delete(key);
+    this.dropped++;
+    if (this.droppingNow++ > 0) return;
+    this.options.log?.error('continuity write queue is full; the oldest records are being dropped', {
+      capacity: this.capacity, first_dropped: this.options.describe(record), last_error: this.lastError,
+    });
   }
 
   private schedule(delay: number): void {
     this.timer = this.options.scheduler.schedule(() => {
       this.timer = undefined;
       this.flushBatch();
-      if (this.pending.size > 0 && this.timer === undefined && !this.closed) this.schedule(this.failures > 0 ? this.backoff() : 0);
+      // A failure is retried even with nothing pending: `prepare` may be what failed.
+      if ((this.pending.size > 0 || this.failures > 0) && this.timer === undefined && !this.closed) this.schedule(this.failures > 0 ? this.backoff() : 0);
     }, delay);
   }
 
@@ -115,7 +150,16 @@ export class WriteQueue<R> {
 
   /** Writes one batch; true when it went through (or nothing was pending). */
   private flushBatch(): boolean {
-    if (this.pending.size === 0) return true;
+    if (this.failures > 0) this.retries++;
+    try {
+      this.options.prepare?.();
+    } catch (err) {
+      return this.failed(err);
+    }
+    if (this.pending.size === 0) {
+      if (this.failures > 0) this.wrote([]); // what failed was `prepare`, and it works again
+      return true;
+    }
     const keys: string[] = [];
     const batch: R[] = [];
     for (const [key, record] of this.pending) {
@@ -158,19 +202,27 @@ export class WriteQueue<R> {
     else for (const key of keys) this.pending.delete(key);
     this.written += keys.length;
     this.lastFlushAt = this.options.scheduler.now();
-    if (this.failures > 0) {
-      this.options.log?.warn('continuity writes recovered', { failed_flushes: this.failures, pending: this.pending.size });
+    const dropped = this.pending.size < this.capacity ? this.droppingNow : 0;
+    if (this.failures > 0 || dropped > 0) {
+      this.options.log?.warn('continuity writes recovered', { failed_flushes: this.failures, dropped, pending: this.pending.size });
       this.failures = 0;
+      this.loggedError = null;
     }
+    if (dropped > 0) this.droppingNow = 0;
   }
 
   private failed(err: unknown): boolean {
     this.failures++;
     this.writeErrors++;
     this.note(err);
-    this.options.log?.error('continuity write failed; records kept and retried', {
-      error: this.lastError, pending: this.pending.size, consecutive_failures: this.failures, retry_in_ms: this.backoff(),
-    });
+    // One line per transition: the first failure, and a failure with a different error.
+    const kind = this.lastError!.split(':')[0]!;
+    if (this.loggedError !== kind) {
+      this.loggedError = kind;
+      this.options.log?.error('continuity write failed; records kept and retried', {
+        error: this.lastError, pending: this.pending.size, consecutive_failures: this.failures, retry_in_ms: this.backoff(),
+      });
+    }
     return false;
   }
 
@@ -200,7 +252,8 @@ export class WriteQueue<R> {
   status(): WriteQueueStatus {
     return {
       pending: this.pending.size, capacity: this.capacity, failing: this.failures > 0,
-      written: this.written, write_errors: this.writeErrors, failed_records: this.failedRecords,
+      written: this.written, write_errors: this.writeErrors, retries: this.retries, dropped: this.dropped,
+      failed_records: this.failedRecords,
       last_error: this.lastError, last_error_at: this.lastErrorAt, last_flush_at: this.lastFlushAt,
     };
   }

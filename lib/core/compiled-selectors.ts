@@ -3,6 +3,7 @@ import type { Selector } from '../routing/selector/ast.js';
 import { leavesOf } from '../routing/selector/candidate-key.js';
 import { parseSelector } from '../routing/selector/parse-selector.js';
 import { resolveModelOnly } from '../routing/selector/resolve-model-only.js';
+import { checkSelectorLength } from './route-input.js';
 
 export interface CompiledSelector {
   readonly selector: Selector;
@@ -10,10 +11,17 @@ export interface CompiledSelector {
   readonly needsSizeEstimate: boolean;
 }
 
+/** Distinct selectors kept compiled (each at most MAX_SELECTOR_INPUT_CHARS of text). */
+export const DEFAULT_SELECTOR_CACHE_ENTRIES = 512;
+
 /**
  * Parsed, model-only-resolved and backend-checked selectors by text, so a request pays for
- * parsing only the first time its selector is seen. Bounded (oldest entries go first);
- * failures are cached too, as the LipError to throw.
+ * parsing only the first time its selector is seen. Failures are cached too, as the LipError
+ * to throw. Bounded twice, because its keys are client input: by entries (least recently
+ * used goes first) and by entry length (text longer than MAX_SELECTOR_INPUT_CHARS is refused
+ * before it is parsed or kept), so 30,000 distinct long selectors hold at most `capacity`
+ * entries of at most 4 KiB of text each.
+ * @see spec/core/compiled-selectors.spec.ts
  */
 export class CompiledSelectors {
   private readonly cache = new Map<string, CompiledSelector | LipError>();
@@ -22,16 +30,25 @@ export class CompiledSelectors {
     private readonly defaultBackend: string | undefined,
     private readonly enabled: ReadonlySet<string>,
     private readonly configured: ReadonlySet<string>,
-    private readonly capacity = 512,
+    private readonly capacity = DEFAULT_SELECTOR_CACHE_ENTRIES,
   ) {}
 
+  /** Entries held now (at most `capacity`). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** The compiled selector for `text` (after aliases); throws its cached LipError when it is invalid. */
   get(text: string): CompiledSelector {
     let entry = this.cache.get(text);
     if (entry === undefined) {
+      checkSelectorLength(text, 'the selector (after aliases)', 'model');
       entry = this.compile(text);
       if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(text, entry);
+    } else {
+      this.cache.delete(text); // re-inserted below: Map order is recency order
     }
+    this.cache.set(text, entry);
     if (entry instanceof LipError) throw entry;
     return entry;
   }

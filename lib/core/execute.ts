@@ -7,6 +7,7 @@ import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit
 import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
 import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
 import { LipError, toLipError } from '../errors/index.js';
+import type { FlowGate } from '../wire/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
@@ -18,6 +19,7 @@ import { observeAttempt } from './attempt.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
+import { wantsWhole } from './whole-answer.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
 export interface ExecutionMeta {
@@ -40,6 +42,8 @@ export interface ExecuteContext {
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
    */
   readonly aLeg?: ResolvedALeg;
+  /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
+  readonly flow?: FlowGate;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
@@ -132,7 +136,7 @@ export class Executor {
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route, ext),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, ext),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
           ctx.meta.candidateKey = candidate.key;
@@ -205,9 +209,10 @@ export class Executor {
   /**
    * One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported on `lip:attempt`,
    * recorded as a B-leg of the conversation (outside the leaf budget, so an expiry is a
-   * swallowed failure, and with the reason when an operator cancels it).
+   * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
+   * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, ext?: ExtensionRequest): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, ext?: ExtensionRequest): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     let attemptCall = options === call.options ? call : { ...call, options };
@@ -216,7 +221,8 @@ export class Executor {
       if (prepared instanceof LipError) return throwError(() => prepared);
       attemptCall = prepared;
     }
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key });
+    const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
+    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));

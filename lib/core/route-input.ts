@@ -1,5 +1,14 @@
+import { LipError } from '../errors/index.js';
 import { applyAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { firstLeafBackend } from '../routing/selector/first-backend.js';
+
+/**
+ * The longest selector a request may bring (the `X-LIP-Route` header, or the model), and the
+ * longest a selector may be after aliases, in UTF-16 code units. Beyond it the request is a
+ * 400 before anything is parsed or cached: per-selector structures (compiled selectors,
+ * candidate keys in attempt records, circuits and route logs) stay small.
+ */
+export const MAX_SELECTOR_INPUT_CHARS = 4_096;
 
 export type SelectorSource = 'header' | 'model' | 'alias' | 'default';
 
@@ -19,8 +28,12 @@ export interface ResolvedSelector {
  * Which selector a request runs (CONTRACT section 4), in order: the `X-LIP-Route` header; the
  * model when its first leaf names a configured backend id; a model alias matching the model;
  * otherwise the default route. Aliases apply to every one of them.
+ * @throws LipError LIP_ERR_REQUEST_LIMIT_EXCEEDED (400) for a header or model longer than
+ *   MAX_SELECTOR_INPUT_CHARS (checkSelectorLength).
  */
 export function resolveSelector(input: RouteInput, backendIds: ReadonlySet<string>, aliases: readonly CompiledAlias[], defaultRoute: string): ResolvedSelector {
+  if (input.header !== undefined) checkSelectorLength(input.header, 'the X-LIP-Route header', 'X-LIP-Route');
+  checkSelectorLength(input.model, 'the model', 'model');
   const header = input.header?.trim();
   if (header) return { selector: applyAliases(header, aliases).selector, source: 'header' };
   const model = input.model.trim();
@@ -31,4 +44,14 @@ export function resolveSelector(input: RouteInput, backendIds: ReadonlySet<strin
     if (aliased.alias) return { selector: aliased.selector, source: 'alias' };
   }
   return { selector: applyAliases(defaultRoute, aliases).selector, source: 'default' };
+}
+
+/**
+ * Refuses selector text longer than MAX_SELECTOR_INPUT_CHARS: `what` names it in the message,
+ * `param` in the error's field.
+ * @throws LipError LIP_ERR_REQUEST_LIMIT_EXCEEDED (400).
+ */
+export function checkSelectorLength(text: string, what: string, param: string): void {
+  if (text.length <= MAX_SELECTOR_INPUT_CHARS) return;
+  throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${what} is ${text.length} characters long; a selector may have at most ${MAX_SELECTOR_INPUT_CHARS} (column ${MAX_SELECTOR_INPUT_CHARS + 1})`, { param });
 }

@@ -6,8 +6,10 @@ export interface RouteRecord {
   readonly at: string;
   readonly selector: string;
   readonly selector_source: string;
-  /** Every candidate considered, in order: skipped, failed, cancelled or served, and why. */
+  /** Every candidate considered, in order: skipped, failed, cancelled or served, and why (the first MAX_LOGGED_CANDIDATES). */
   readonly candidates: readonly JournalEntry[];
+  /** Candidates beyond MAX_LOGGED_CANDIDATES that were considered but are not listed. */
+  readonly candidates_omitted?: number;
   readonly served: string | null;
   /** Milliseconds from the request's start to the first output the client saw. */
   readonly ttft_ms: number | null;
@@ -15,19 +17,39 @@ export interface RouteRecord {
   readonly error?: string;
 }
 
-/** The last N routing decisions, oldest first (a ring buffer). */
-export class RouteLog {
-  private readonly records: RouteRecord[] = [];
+/** Journal entries one record keeps (a selector has at most 64 arms, but races and re-rolls add up). */
+export const MAX_LOGGED_CANDIDATES = 64;
 
-  constructor(private readonly capacity: number) {}
+/**
+ * The last N routing decisions, oldest first: a ring buffer of `capacity` records
+ * (`diagnostics.recent_routes`), each with at most MAX_LOGGED_CANDIDATES journal entries, so
+ * its memory is bounded whatever clients send. Pushing is O(1).
+ * @see spec/core/route-log.spec.ts
+ */
+export class RouteLog {
+  private readonly records: (RouteRecord | undefined)[];
+  /** Where the next record goes. */
+  private next = 0;
+  private count = 0;
+
+  constructor(private readonly capacity: number) {
+    this.records = new Array<RouteRecord | undefined>(Math.max(0, capacity));
+  }
 
   push(record: RouteRecord): void {
     if (this.capacity <= 0) return;
-    if (this.records.length >= this.capacity) this.records.shift();
-    this.records.push(record);
+    this.records[this.next] = record.candidates.length > MAX_LOGGED_CANDIDATES
+      ? { ...record, candidates: record.candidates.slice(0, MAX_LOGGED_CANDIDATES), candidates_omitted: record.candidates.length - MAX_LOGGED_CANDIDATES }
+      : record;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
   }
 
+  /** The records, oldest first (a copy). */
   list(): readonly RouteRecord[] {
-    return this.records;
+    const start = this.count < this.capacity ? 0 : this.next;
+    const out: RouteRecord[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.records[(start + i) % this.capacity]!);
+    return out;
   }
 }

@@ -44,18 +44,27 @@ export interface RuntimeDeps {
   readonly featureState?: StateStore;
 }
 
-/** Builds the enabled backends of a validated config and the executor that routes to them. */
+/**
+ * Builds the enabled backends of a validated config and the executor that routes to them.
+ * Throws (a `LipError` for a store that cannot open) after releasing whatever it had built, so
+ * a failed reload leaves nothing behind and the running runtime keeps serving.
+ */
 export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
   const backends = new Map<string, Backend>();
   const env = deps.env ?? process.env;
   const backendDeps = { ...deps, env, http: config.http_client, readEnvPool: (name: string) => readEnvPool(name, env) };
-  for (const row of config.backends) {
-    if (!row.enabled) continue;
-    const kind = BACKEND_KINDS[row.kind];
-    if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
-    backends.set(row.id, kind.create(row, backendDeps));
+  try {
+    for (const row of config.backends) {
+      if (!row.enabled) continue;
+      const kind = BACKEND_KINDS[row.kind];
+      if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
+      backends.set(row.id, kind.create(row, backendDeps));
+    }
+    return runtimeWith(config, backends, deps);
+  } catch (err) {
+    for (const backend of backends.values()) void backend.close?.()?.catch(() => undefined);
+    throw err;
   }
-  return runtimeWith(config, backends, deps);
 }
 
 /**
@@ -67,14 +76,26 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const logger = deps.logger;
-  const breaker = deps.breaker ?? createCircuitBreaker(config.routing.circuit_breaker, {
-    redis: config.redis,
-    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
-    ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
-  });
-  const extensions = createExtensionHost(config, {
-    ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
-  });
+  let breaker: CircuitBreaker;
+  let extensions: ExtensionHost | undefined;
+  try {
+    breaker = deps.breaker ?? createCircuitBreaker(config.routing.circuit_breaker, {
+      redis: config.redis,
+      ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+      ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
+    });
+    try {
+      extensions = createExtensionHost(config, {
+        ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
+      });
+    } catch (err) {
+      if (breaker !== deps.breaker) void breaker.close().catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
+    throw err;
+  }
   const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
   if (extensions) {
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).

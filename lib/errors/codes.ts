@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A non-streaming response exceeded the collect limits.' },
   LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
   // ── continuity ──────────────────────────────────────────────────────────────
-  LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot take new records (database failing and write queue full, or store closed); see /readyz.' },
+  LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, or a database read failed); see /readyz.' },
   LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id names no stored response of this principal (never stored, expired, or evicted).' },
   // ── extensions ──────────────────────────────────────────────────────────────
   LIP_ERR_EXTENSION_REJECTED: { status: 403, retryable: false, summary: 'An extension hook rejected the request or a tool call (the message names the feature, hook and stage).' },

@@ -26,7 +26,13 @@ export function createExtensionHost(config: Config, deps: ExtensionDeps = {}): E
   const state = deps.state ?? (config.redis.url_set
     ? new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix })
     : new MemoryStateStore());
-  const features = buildFeatures(rows, state, deps);
+  let features: BuiltFeature[];
+  try {
+    features = buildFeatures(rows, state, deps);
+  } catch (err) {
+    if (state !== deps.state) void state.close().catch(() => undefined);
+    throw err;
+  }
   return new ExtensionHost({ features, state, ...(deps.logger ? { logger: deps.logger } : {}) });
 }
 

@@ -4,6 +4,7 @@ import type * as PromClient from 'prom-client';
 import type { CircuitStatus } from '../circuit/index.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import type { AttemptReport } from '../core/attempt.js';
+import type { InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -32,7 +33,8 @@ export interface RequestSample {
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
- * | `lip_continuity_write_errors_total` | counter (from the store's count) | store |
+ * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
+ * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
  * | `lip_extension_stage_fail_open_skips_total` | counter (from the extensions' count) | stage |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
@@ -44,7 +46,9 @@ export class Metrics {
   private readonly durations: PromClient.Histogram<'route' | 'status_class'>;
   private readonly attempts: PromClient.Counter<'backend' | 'outcome'>;
   private readonly firstOutput: PromClient.Histogram<'backend'>;
+  private readonly internalErrors: PromClient.Counter<'where'>;
   private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
+  private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
 
   constructor(client: typeof PromClient, sources: () => MetricsSources) {
     const registry = new client.Registry();
@@ -90,18 +94,37 @@ export class Metrics {
         this.set({ store: status.store }, status.pending);
       },
     });
-    new client.Gauge({
-      name: 'lip_continuity_write_errors_total', help: 'Failed continuity writes (each retried).', labelNames: ['store'], registers,
+    // Counts the store keeps itself: exposed as they are (a new store starts again at 0).
+    const storeCounters: [string, string, (s: ContinuityStatus) => number][] = [
+      ['lip_continuity_write_errors_total', 'Failed continuity batch writes (their records are kept and retried).', (s) => s.write_errors],
+      ['lip_continuity_write_retries_total', 'Continuity batch writes made to retry a failed one.', (s) => s.retries],
+      ['lip_continuity_dropped_records_total', 'Continuity records pushed out of a full write queue while the database could not keep up.', (s) => s.dropped],
+      ['lip_continuity_lost_records_total', 'Continuity records not stored (left at close, or held only by a removed database file).', (s) => s.lost],
+      ['lip_continuity_reopened_total', 'Times the continuity database file was found removed or replaced and opened afresh.', (s) => s.reopened],
+    ];
+    for (const [name, help, read] of storeCounters) {
+      new client.Counter({
+        name, help, labelNames: ['store'], registers,
+        collect() {
+          const status = sources().continuity();
+          this.reset();
+          this.inc({ store: status.store }, read(status));
+        },
+      });
+    }
+    this.internalErrors = new client.Counter({
+      name: 'lip_internal_errors_total', help: 'Throws caught where none should happen (bugs), by where they were caught; each one failed only its own request.',
+      labelNames: ['where'], registers,
+    });
+    new client.Counter({
+      name: 'lip_extension_stage_fail_open_skips_total', help: 'Extension hooks that failed and were skipped (fail_open), by stage.', labelNames: ['stage'], registers,
       collect() {
-        const status = sources().continuity();
-        this.set({ store: status.store }, status.write_errors);
+        this.reset();
+        for (const [stage, count] of FAIL_OPEN_SKIPS) this.inc({ stage }, count);
       },
     });
-    new client.Gauge({
-      name: 'lip_extension_stage_fail_open_skips_total', help: 'Extension hooks that failed and were skipped (fail_open), by stage.', labelNames: ['stage'], registers,
-      collect() { for (const [stage, count] of FAIL_OPEN_SKIPS) this.set({ stage }, count); },
-    });
     subscribe('lip:attempt', this.onAttempt);
+    subscribe('lip:internal-error', this.onInternalError);
   }
 
   get contentType(): string {
@@ -127,6 +150,7 @@ export class Metrics {
 
   close(): void {
     unsubscribe('lip:attempt', this.onAttempt);
+    unsubscribe('lip:internal-error', this.onInternalError);
   }
 }
 

@@ -1,15 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tap, type Subscription } from 'rxjs';
+import { tap } from 'rxjs';
 import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import { LipError, toLipError } from '../errors/index.js';
+import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
-import { randomId, readJsonBody } from '../wire/index.js';
+import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { sendJson } from './send.js';
 import { writeStream } from './write-stream.js';
+
+/** The longest client-chosen session id kept (each one is a key of the continuity store). */
+const MAX_SESSION_ID = 256;
 
 export interface GenerateTarget {
   readonly frontend: Frontend;
@@ -54,6 +57,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
     // response's session, else a new one.
     const sessionHeader = req.headers['x-lip-session-id'];
+    if (typeof sessionHeader === 'string' && sessionHeader.length > MAX_SESSION_ID) {
+      throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `X-LIP-Session-Id is longer than ${MAX_SESSION_ID} characters`, { param: 'X-LIP-Session-Id' });
+    }
     const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
     aLeg = runtime.continuity.resolveALeg(principal, sessionId);
     context = {
@@ -78,64 +84,103 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
   const meta: ExecutionMeta = {};
   const routeHeader = req.headers['x-lip-route'];
+  const flow = context.call.stream ? new FlowGate() : undefined;
   const events = runtime.executor.execute(context.call, {
     requestId: state.requestId,
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
     principal,
     aLeg,
+    ...(flow ? { flow } : {}),
     frontendId: frontend.id,
   });
+  // Values derived from input (the model in the candidate key, a client's session id) are
+  // encoded so that they are always legal header values.
   const headers = (): Record<string, string> => {
-    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': headerValue(aLeg.sessionId) };
     if (meta.candidateKey) {
       state.backend = meta.candidateKey;
-      out['x-lip-backend'] = meta.candidateKey;
+      out['x-lip-backend'] = headerValue(meta.candidateKey);
     }
     return out;
   };
 
   await new Promise<void>((resolve) => {
-    let subscription: Subscription;
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
       const collector = context.responseId === undefined ? undefined : new Collector();
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
-      subscription = writeStream(res, streamed, route.streamEncoder(context), {
+      const stream = writeStream(res, streamed, route.streamEncoder(context), {
+        requestId: state.requestId,
         contentType: frontend.streamContentType,
         keepaliveMs: runtime.config.server.keepalive_interval,
+        maxBufferedBytes: runtime.config.server.max_buffered_bytes,
+        ...(flow ? { flow } : {}),
         headers,
         encodeError: (err) => frontend.encodeError(err),
         onFailure: (err) => { state.errorCode = err.code; },
         onDone: resolve,
       });
-    } else {
-      subscription = events.pipe(collect()).subscribe({
-        next(response) {
-          if (response.error) {
-            fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }), headers());
-            return;
-          }
-          save(response);
-          sendJson(res, 200, route.encodeResponse(response, context), headers());
-        },
-        error(err) {
-          fail(err, headers());
-          resolve();
-        },
-        complete: resolve,
-      });
-      res.once('close', () => {
-        if (!subscription.closed) {
-          subscription.unsubscribe();
-          resolve();
+      state.abort = (err) => {
+        if (err) stream.fail(err);
+        else {
+          stream.subscription.unsubscribe();
+          res.destroy();
         }
-      });
+        resolve();
+      };
+      return;
     }
-    state.abort = () => {
+    let settled = false;
+    const answer = (send: () => void) => {
+      if (settled) return;
+      settled = true;
+      try {
+        send();
+      } catch (raw) {
+        const err = reportInternalError('response.send', raw, state.requestId);
+        try {
+          fail(err);
+        } catch (again) {
+          reportInternalError('response.fail', again, state.requestId);
+          res.destroy();
+        }
+      }
+      resolve();
+    };
+    const subscription = events.pipe(collect()).subscribe({
+      next: (response) => answer(() => {
+        if (response.error) {
+          fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }), headers());
+          return;
+        }
+        save(response);
+        sendJson(res, 200, route.encodeResponse(response, context), headers());
+      }),
+      error: (err: unknown) => answer(() => fail(err, safely(headers, state.requestId))),
+      complete: () => answer(() => undefined),
+    });
+    res.once('close', () => {
+      if (!subscription.closed) {
+        subscription.unsubscribe();
+        resolve();
+      }
+    });
+    state.abort = (err) => {
       subscription.unsubscribe();
-      res.destroy();
+      if (err && !res.headersSent) answer(() => fail(err));
+      else res.destroy();
       resolve();
     };
   });
+}
+
+/** Headers for an error answer: none rather than a second failure. */
+function safely(headers: () => Record<string, string>, requestId: string): Record<string, string> {
+  try {
+    return headers();
+  } catch (raw) {
+    reportInternalError('response.headers', raw, requestId);
+    return {};
+  }
 }

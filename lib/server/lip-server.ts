@@ -1,21 +1,26 @@
 import { randomUUID } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../core/runtime.js';
-import { LipError, toLipError } from '../errors/index.js';
+import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { encodeFlatError } from '../frontends/error-envelope.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Authenticator } from './auth.js';
+import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { sendJson } from './send.js';
+
+/** How long streams cut by the shutdown timeout get to flush their in-band error. */
+const FLUSH_GRACE_MS = 1_000;
 
 /** The envelope for failures that belong to no protocol (unknown path, method). */
 function plainError(res: ServerResponse, err: LipError, headers: Record<string, string> = {}): void {
@@ -37,6 +42,12 @@ export class LipServer {
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
   private idle: (() => void) | undefined;
+  /** One log line per internal error (a bug caught by a guard), with the request id. */
+  private readonly onInternalError = (message: unknown) => {
+    const report = message as InternalErrorReport;
+    const error = report.error as Error | undefined;
+    this.logger.error('internal error', { where: report.where, ...(report.requestId ? { request_id: report.requestId } : {}), error: error?.stack ?? String(report.error) });
+  };
   /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
   private readonly metrics: Metrics | undefined;
 
@@ -48,6 +59,8 @@ export class LipServer {
     }));
     this.table = routeTable(runtime, this.metrics);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
+    installRxjsLastResort();
+    subscribe('lip:internal-error', this.onInternalError);
     this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.onRequest(req, res));
   }
 
@@ -102,21 +115,32 @@ export class LipServer {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
-    if (this.inflight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => { this.idle = resolve; }),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.idleWithin(timeoutMs);
     const cancelled = this.inflight.size;
-    for (const state of [...this.inflight]) state.abort?.();
+    if (cancelled > 0) {
+      // Streams still open end with the protocol's in-band error, given a moment to flush
+      // (a client that does not read gets its connection closed after it).
+      const err = new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', `the server shut down before this response finished (server.shutdown_timeout of ${timeoutMs} ms)`);
+      for (const state of [...this.inflight]) state.abort?.(err);
+      await this.idleWithin(FLUSH_GRACE_MS);
+    }
     this.http.closeAllConnections();
     await closed;
     await this.runtime.close();
     this.metrics?.close();
+    unsubscribe('lip:internal-error', this.onInternalError);
     return { cancelled };
+  }
+
+  /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
+  private async idleWithin(ms: number): Promise<void> {
+    if (this.inflight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => { this.idle = resolve; }),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+    ]);
+    clearTimeout(timer);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -128,13 +152,23 @@ export class LipServer {
     res.setHeader('x-request-id', state.requestId);
     if (this.draining) res.shouldKeepAlive = false;
     this.inflight.add(state);
-    res.once('close', () => this.finish(req, res, state));
+    res.once('close', () => {
+      try {
+        this.finish(req, res, state);
+      } catch (err) {
+        reportInternalError('server.finish', err, state.requestId);
+      }
+    });
     this.route(req, res, state).catch((err: unknown) => {
-      const lip = toLipError(err);
+      const lip = reportInternalError('server.route', err, state.requestId);
       state.errorCode = lip.code;
-      this.logger.error('request failed', { request_id: state.requestId, error: (err as Error)?.stack ?? String(err) });
-      if (!res.headersSent) plainError(res, lip);
-      else res.destroy();
+      try {
+        if (!res.headersSent) plainError(res, lip);
+        else res.destroy();
+      } catch (again) {
+        reportInternalError('server.route', again, state.requestId);
+        res.destroy();
+      }
     });
   }
 

@@ -1,3 +1,5 @@
+import type { LipError } from '../errors/index.js';
+
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
   readonly requestId: string;
@@ -9,8 +11,11 @@ export interface RequestState {
   /** Code of the failure, if the request failed (before or after output). */
   errorCode?: string;
   principal?: string;
-  /** Cancels the work of this request (used when the shutdown timeout expires). */
-  abort?: () => void;
+  /**
+   * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
+   * it in-band (or an answer before output carries it); without, the connection is cut.
+   */
+  abort?: (err?: LipError) => void;
 }
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import type { Observable, Subscription } from 'rxjs';
+import { Subject, Subscription, takeUntil, type Observable } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
-import { toLipError, type LipError } from '../errors/index.js';
+import { LipError, reportInternalError } from '../errors/index.js';
 import type { ErrorResponse, StreamEncoder } from '../frontends/protocol.js';
-import { KEEPALIVE, SSE_KEEPALIVE, withKeepalive } from '../wire/index.js';
+import { KEEPALIVE, SSE_KEEPALIVE, withKeepalive, type FlowGate } from '../wire/index.js';
 import { sendJson } from './send.js';
 
 export interface StreamOptions {
+  readonly requestId: string;
   readonly contentType: string;
   readonly keepaliveMs: number;
   /** Response headers, computed when the stream commits (the serving backend is known then). */
@@ -14,6 +15,16 @@ export interface StreamOptions {
   readonly encodeError: (err: LipError) => ErrorResponse;
   readonly onFailure: (err: LipError, afterOutput: boolean) => void;
   readonly onDone: () => void;
+  /** Closed while the socket is full, so that sources pause their upstream bodies. */
+  readonly flow?: FlowGate;
+  /** Unsent bytes the response may hold before the stream is failed as too slow. */
+  readonly maxBufferedBytes: number;
+}
+
+/** A running stream: `fail` ends it with an error (the shutdown timeout uses it). */
+export interface StreamHandle {
+  readonly subscription: Subscription;
+  fail(err: LipError): void;
 }
 
 /**
@@ -22,14 +33,28 @@ export interface StreamOptions {
  * the protocol's envelope, a failure after it is the protocol's in-band error. Writes made in
  * one tick are corked into one socket write. A closed connection unsubscribes, which cancels
  * the upstream.
+ *
+ * Nothing thrown here reaches RxJS (which would rethrow it asynchronously and end the
+ * process): a throw from encoding or writing fails this request (500 before output, in-band
+ * after) and is reported on `lip:internal-error`.
+ *
+ * Backpressure: when `res.write()` reports a full socket the flow gate closes (HTTP sources
+ * stop reading their upstream bodies) until `'drain'`. A source that cannot pause (a fast
+ * synchronous one, a race releasing what it held) is bounded by `maxBufferedBytes`: beyond
+ * it the stream fails with `LIP_ERR_SERVER_CLIENT_TOO_SLOW`.
  */
-export function writeStream(res: ServerResponse, events: Observable<LipEvent>, encoder: StreamEncoder, o: StreamOptions): Subscription {
+export function writeStream(res: ServerResponse, events: Observable<LipEvent>, encoder: StreamEncoder, o: StreamOptions): StreamHandle {
   let committed = false;
   let corked = false;
+  let finished = false;
+  const subscription = new Subscription();
+  // Stops the source even in the middle of a synchronous burst (before subscribe returned).
+  const stop = new Subject<void>();
   const uncork = () => {
     corked = false;
     res.uncork();
   };
+  const onDrain = () => o.flow?.open();
   const write = (text: string) => {
     if (text.length === 0) return;
     if (!corked) {
@@ -37,43 +62,88 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
       res.cork();
       process.nextTick(uncork);
     }
-    res.write(text);
+    if (res.write(text) || !o.flow || o.flow.closed) return;
+    o.flow.close();
+    res.once('drain', onDrain);
   };
   const commit = () => {
     if (committed) return;
-    committed = true;
     res.writeHead(200, { ...o.headers(), 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    committed = true;
   };
-
-  const subscription = events.pipe(withKeepalive<LipEvent>(o.keepaliveMs)).subscribe({
-    next(item) {
-      commit();
-      write(item === KEEPALIVE ? SSE_KEEPALIVE : encoder.event(item));
-    },
-    error(raw) {
-      const err = toLipError(raw);
+  const done = () => {
+    if (finished) return false;
+    finished = true;
+    stop.next();
+    subscription.unsubscribe();
+    o.flow?.open();
+    return true;
+  };
+  const fail = (err: LipError): void => {
+    if (!done()) return;
+    try {
       o.onFailure(err, committed);
-      if (!committed) {
-        const response = o.encodeError(err);
-        sendJson(res, response.status, response.body, { ...o.headers(), ...response.headers });
-      } else {
+      if (!committed) sendError(res, err, o);
+      else {
         write(encoder.error(err));
         res.end();
       }
-      o.onDone();
-    },
-    complete() {
-      commit();
-      write(encoder.end());
-      res.end();
-      o.onDone();
-    },
-  });
-  res.once('close', () => {
-    if (!subscription.closed) {
-      subscription.unsubscribe();
-      o.onDone();
+    } catch (raw) {
+      reportInternalError('stream.fail', raw, o.requestId);
+      res.destroy();
     }
+    o.onDone();
+  };
+  const internal = (where: string) => (raw: unknown) => fail(reportInternalError(where, raw, o.requestId));
+
+  subscription.add(events.pipe(withKeepalive<LipEvent>(o.keepaliveMs), takeUntil(stop)).subscribe({
+    next(item) {
+      if (finished) return;
+      try {
+        const text = item === KEEPALIVE ? SSE_KEEPALIVE : encoder.event(item);
+        commit();
+        write(text);
+      } catch (raw) {
+        return internal('stream.next')(raw);
+      }
+      if (res.writableLength > o.maxBufferedBytes) {
+        fail(new LipError('LIP_ERR_SERVER_CLIENT_TOO_SLOW', `the client read too slowly: over server.max_buffered_bytes (${o.maxBufferedBytes} bytes) waited unsent`));
+      }
+    },
+    error: (raw: unknown) => fail(reportInternalError('stream.error', raw, o.requestId)),
+    complete() {
+      if (finished) return;
+      try {
+        const text = encoder.end();
+        commit();
+        write(text);
+        res.end();
+      } catch (raw) {
+        return internal('stream.complete')(raw);
+      }
+      done();
+      o.onDone();
+    },
+  }));
+  res.once('close', () => {
+    if (done()) o.onDone();
   });
-  return subscription;
+  return { subscription, fail };
+}
+
+/** The error before output: the protocol's envelope; without lip's headers if they are what failed. */
+function sendError(res: ServerResponse, err: LipError, o: StreamOptions): void {
+  const response = o.encodeError(err);
+  let headers: Record<string, string> = {};
+  try {
+    headers = o.headers();
+  } catch (raw) {
+    reportInternalError('stream.headers', raw, o.requestId);
+  }
+  try {
+    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+  } catch (raw) {
+    reportInternalError('stream.send', raw, o.requestId);
+    sendJson(res, response.status, response.body, response.headers);
+  }
 }

@@ -4,3 +4,8 @@ export * from './json-position.js';
 export * from './keepalive.js';
 export * from './request-validator.js';
 export * from './ids.js';
+export * from './flow-gate.js';
+export * from './header-value.js';
+export * from './json-depth.js';
+export * from './json-shape.js';
+export * from './upstream-limits.js';

@@ -3,6 +3,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { LipError } from '../errors/index.js';
 import { lineColumn, locateJsonError } from './json-position.js';
+import { checkJsonShape } from './json-shape.js';
 
 /** Bytes beyond the limit that are still read (and discarded) so the client sees our 413. */
 const DRAIN_ALLOWANCE = 64 * 1024 * 1024;
@@ -82,11 +83,15 @@ function drain(req: IncomingMessage): void {
 }
 
 /**
- * Parses a JSON body. A syntax error becomes a 400 whose message gives line, column and what
- * was expected, e.g. `malformed JSON at line 3, column 14: expected ',' or '}', found "\""`.
+ * Parses a JSON body. Its shape is checked first (checkJsonShape: nesting depth 128, 100,000
+ * elements per container, 16 KiB keys), so that nothing that walks the parsed value can
+ * overflow the stack: a violation is a 400 `LIP_ERR_REQUEST_LIMIT_EXCEEDED` naming the limit
+ * and where. A syntax error becomes a 400 whose message gives line, column and what was
+ * expected, e.g. `malformed JSON at line 3, column 14: expected ',' or '}', found "\""`.
  */
 export function parseJson(body: Buffer | string): unknown {
   const text = typeof body === 'string' ? body : body.toString('utf8');
+  checkJsonShape(text);
   try {
     return JSON.parse(text);
   } catch {
@@ -99,6 +104,7 @@ export function parseJson(body: Buffer | string): unknown {
   }
 }
 
+/** Reads and parses a request body (readBody, then parseJson with its shape limits). */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   return parseJson(await readBody(req, limit));
 }

@@ -4,6 +4,8 @@
  * per frame and never re-parses anything.
  */
 
+import { LipError } from '../errors/index.js';
+
 /** One `data:` frame, optionally named. JSON payloads never contain raw newlines. */
 export function sseFrame(data: string, event?: string): string {
   const body = data.includes('\n') ? data.split('\n').map((line) => `data: ${line}`).join('\n') : `data: ${data}`;
@@ -29,64 +31,112 @@ export interface SseMessage {
   readonly id?: string;
 }
 
+/** The default of `http_client.max_line_bytes`: 16 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+export interface SseParserOptions {
+  /**
+   * The longest line accepted, and the most data one message may accumulate over several
+   * `data:` lines (default 16 MiB). Counted in UTF-16 code units of the decoded text, which
+   * equals bytes for ASCII and undercounts multi-byte characters (at most 3x): a bound on
+   * memory, not an exact byte count.
+   */
+  readonly maxLineBytes?: number;
+}
+
 /**
  * Incremental SSE parser: feed decoded text as it arrives, get complete messages back.
  * Handles `\n`, `\r\n` and `\r` line ends split across chunks, multi-line data, comments,
  * `id:` and a missing space after the colon. `retry:` is read and ignored.
- * On the hot path (no `\r` in the text, single-line `data:`) a frame costs two `indexOf`s and
- * two slices; nothing is scanned character by character.
+ * On the hot path (no `\r` in the chunk, single-line `data:`) a frame costs two `indexOf`s and
+ * two slices; nothing is scanned character by character. Only the new chunk is searched for
+ * line ends, so a line that arrives in many pieces costs linear time, not quadratic.
+ *
+ * A line (or a message's data) longer than `maxLineBytes` throws
+ * `LIP_ERR_UPSTREAM_LIMIT_EXCEEDED` as soon as the unfinished part grows past it.
+ * @see spec/wire/sse.spec.ts
  */
 export class SseParser {
-  private buffer = '';
+  /** The unfinished last line: the pieces that arrived since the last line end. */
+  private pending: string[] = [];
+  private pendingChars = 0;
   private event = '';
   /** The first data line, and the rest when a message has several (rare). */
   private data: string | undefined;
   private more: string[] | undefined;
+  /** Characters of data the current message holds. */
+  private dataChars = 0;
   private id: string | undefined;
   private pendingCR = false;
+  private readonly maxLine: number;
+
+  constructor(options: SseParserOptions = {}) {
+    this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
 
   push(chunk: string): SseMessage[] {
     const out: SseMessage[] = [];
-    let buf = this.buffer.length > 0 ? this.buffer + chunk : chunk;
+    let start = 0;
     if (this.pendingCR) {
       // A \r ended the previous chunk; a \n starting this one belongs to it.
-      if (buf.charCodeAt(0) === 10) buf = buf.slice(1);
-      this.pendingCR = false;
+      if (chunk.charCodeAt(0) === 10) start = 1;
+      if (chunk.length > 0) this.pendingCR = false;
     }
-    let start = 0;
-    if (buf.indexOf('\r') === -1) {
-      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {
-        this.line(buf.slice(start, nl), out);
+    if (chunk.indexOf('\r', start) === -1) {
+      for (let nl = chunk.indexOf('\n', start); nl !== -1; nl = chunk.indexOf('\n', start)) {
+        this.line(this.take(chunk, start, nl), out);
         start = nl + 1;
       }
     } else {
-      start = this.scanMixed(buf, out);
+      start = this.scanMixed(chunk, start, out);
     }
-    this.buffer = start === 0 ? buf : buf.slice(start);
+    if (start < chunk.length) this.keep(start === 0 ? chunk : chunk.slice(start));
     return out;
   }
 
   /** Lines ended by \r, \r\n or \n; returns where the unfinished line starts. */
-  private scanMixed(buf: string, out: SseMessage[]): number {
-    let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const c = buf.charCodeAt(i);
+  private scanMixed(chunk: string, from: number, out: SseMessage[]): number {
+    let start = from;
+    for (let i = from; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      this.line(buf.slice(start, i), out);
+      this.line(this.take(chunk, start, i), out);
       if (c === 13) {
-        if (i + 1 === buf.length) this.pendingCR = true;
-        else if (buf.charCodeAt(i + 1) === 10) i++;
+        if (i + 1 === chunk.length) this.pendingCR = true;
+        else if (chunk.charCodeAt(i + 1) === 10) i++;
       }
       start = i + 1;
     }
     return start;
   }
 
+  /** The line ending at `end` of this chunk, joined to the pieces of it that came before. */
+  private take(chunk: string, start: number, end: number): string {
+    if (end - start + this.pendingChars > this.maxLine) throw lineTooLong(this.maxLine);
+    const tail = chunk.slice(start, end);
+    if (this.pendingChars === 0 && this.pending.length === 0) return tail;
+    this.pending.push(tail);
+    const line = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    return line;
+  }
+
+  private keep(piece: string): void {
+    this.pendingChars += piece.length;
+    if (this.pendingChars > this.maxLine) throw lineTooLong(this.maxLine);
+    this.pending.push(piece);
+  }
+
   /** Flushes a final message that was not followed by a blank line. */
   end(): SseMessage[] {
     const out: SseMessage[] = [];
-    if (this.buffer.length > 0) this.line(this.buffer, out);
-    this.buffer = '';
+    if (this.pending.length > 0) {
+      const rest = this.pending.join('');
+      this.pending = [];
+      this.pendingChars = 0;
+      if (rest.length > 0) this.line(rest, out);
+    }
     this.line('', out);
     return out;
   }
@@ -100,6 +150,7 @@ export class SseParser {
       this.event = '';
       this.data = undefined;
       this.more = undefined;
+      this.dataChars = 0;
       return;
     }
     const first = line.charCodeAt(0);
@@ -115,7 +166,15 @@ export class SseParser {
   }
 
   private addData(value: string): void {
+    this.dataChars += value.length + 1;
+    if (this.dataChars > this.maxLine) {
+      throw new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `an upstream message's data exceeded http_client.max_line_bytes (${this.maxLine} bytes)`);
+    }
     if (this.data === undefined) this.data = value;
     else (this.more ??= []).push(value);
   }
+}
+
+function lineTooLong(limit: number): LipError {
+  return new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `an upstream line exceeded http_client.max_line_bytes (${limit} bytes)`);
 }

@@ -13,7 +13,7 @@ describe('circuit/outcomeOf', () => {
       new LipError('LIP_ERR_UPSTREAM_MALFORMED'),
       new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM'),
       new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT'),
-      new Error('socket hang up'),
+      new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED'),
     ].map(outcomeOf)).to.deep.equal(Array(9).fill('failure'));
   });
 
@@ -26,6 +26,17 @@ describe('circuit/outcomeOf', () => {
       new LipError('LIP_ERR_RESPONSE_TOO_LARGE'),
       new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT'),
       new LipError('LIP_ERR_ROUTE_NO_CANDIDATE'),
-    ].map(outcomeOf)).to.deep.equal(Array(7).fill('ignored'));
+      new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED'),
+    ].map(outcomeOf)).to.deep.equal(Array(8).fill('ignored'));
+  });
+
+  it('ignores lip\'s own failures: a bug caught by a guard, a client too slow to read, a shutdown', () => {
+    expect([
+      new TypeError("Cannot read properties of undefined (reading 'length')"),
+      new RangeError('Maximum call stack size exceeded'),
+      new LipError('LIP_ERR_SERVER_INTERNAL'),
+      new LipError('LIP_ERR_SERVER_CLIENT_TOO_SLOW'),
+      new LipError('LIP_ERR_SERVER_SHUTTING_DOWN'),
+    ].map(outcomeOf)).to.deep.equal(Array(5).fill('ignored'));
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,28 @@ describe('cli (spawned)', function () {
       expect(data.slice(1, -2).map((d) => JSON.parse(d).choices[0].delta.content).join('')).to.equal('a b c d e f');
       expect(await lip.exited).to.equal(0);
       expect(lip.stdout()).to.contain('"message":"draining"').and.to.contain('"message":"stopped"');
+    });
+
+    it('ends a stream still open at shutdown_timeout with the in-band error before the socket closes, then exits 0', async () => {
+      const path = file('stall.yaml', 'server: { host: 127.0.0.1, port: 0, shutdown_timeout: 300ms }\nbackends:\n  - { id: s, kind: localstub, fail: stall }\n');
+      const lip = await serveLip(['--config', path]);
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = request(`${lip.url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => { text += c; });
+          res.on('end', () => resolve(text));
+          res.on('error', reject);
+          // The stream is open (headers sent): now the server is told to stop.
+          lip.proc.kill('SIGTERM');
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }));
+      });
+      const last = parseSse(body).messages.at(-1)!;
+      expect(JSON.parse(last.data).error.code).to.equal('LIP_ERR_SERVER_SHUTTING_DOWN');
+      expect(await lip.exited).to.equal(0);
+      expect(lip.stdout()).to.contain('"cancelled":1');
     });
 
     it('exits 1 with a clear message when the port is in use', async () => {

@@ -36,6 +36,8 @@ export function frontendConformance(options: FrontendSuiteOptions): void {
         it(title, async () => {
           const result = await driver.run(lip.url, request(scenario, stream));
           assertMatches(driver, result, { ...scenario.expect, ...(stream ? {} : scenario.nonStreaming) });
+          // A non-streaming client call offers its backend the whole answer at once (Target.whole).
+          expect(lip.backend.calls.at(-1)?.target.whole === true, 'Target.whole').to.equal(!stream);
           options.raw?.[scenario.name]?.(result, stream);
         });
       }

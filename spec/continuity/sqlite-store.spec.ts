@@ -138,7 +138,8 @@ describe('continuity/SqliteContinuityStore', () => {
     clock.advance(1);
     expect(store.status().write_errors).to.equal(2);
     clock.advance(200);
-    expect([store.status().write_errors, log.lines[2]?.[2]?.retry_in_ms]).to.deep.equal([3, 400]);
+    expect([store.status().write_errors, store.status().retries, log.lines.length]).to.deep.equal([3, 2, 1]); // one line per fault, not per write
+    expect(store.status().reason).to.match(/^writes to .* are failing \(SQLITE_BUSY: database is locked\); records are kept and retried$/);
     try {
       await store.flush();
       expect.fail('flush should report the failure');
@@ -152,29 +153,31 @@ describe('continuity/SqliteContinuityStore', () => {
     expect(count('attempts')).to.equal(1);
   });
 
-  it('refuses new work with a 503 when the queue is full, and still takes the end of admitted work', async () => {
+  it('keeps serving when the queue is full: the oldest records are dropped, counted and logged once', async () => {
     const store = open({ queue: { capacity: 3 } });
     peerDb().exec('BEGIN IMMEDIATE');
     const leg = store.resolveALeg('alice');
     const ticket = store.beginAttempt(leg.aLegId, start);
     store.resolveALeg('bob');
     clock.advance(25);
-    for (const work of [() => store.resolveALeg('carol'), () => store.beginAttempt(leg.aLegId, start)]) {
-      try {
-        work();
-        expect.fail('new work should be refused');
-      } catch (err) {
-        expect([(err as LipError).code, (err as LipError).status, (err as LipError).retryAfter]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503, 1]);
-      }
-    }
+    const carol = store.resolveALeg('carol'); // no 503: serving goes on
+    const second = store.beginAttempt(leg.aLegId, start);
     store.firstOutput(ticket);
     store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
-    expect(store.status()).to.deep.include({ ready: false, rejected: 2, pending: 3 });
+    expect([carol.created, second.seq]).to.deep.equal([true, 2]);
+    // Pushed out, oldest first: alice's and bob's A-legs, the first attempt, carol's A-leg.
+    expect(store.status()).to.deep.include({ ready: false, state: 'full', rejected: 0, pending: 3, dropped: 4 });
+    expect(store.status().reason).to.equal('the write queue is full (3 records; last error: SQLITE_BUSY: database is locked); the oldest are being dropped');
+    expect(log.lines.map((l) => l[1])).to.deep.equal([
+      'continuity write failed; records kept and retried', 'continuity write queue is full; the oldest records are being dropped',
+    ]);
     peerDb().exec('COMMIT');
     clock.advance(100);
-    expect(store.status()).to.deep.include({ ready: true, pending: 0, lost: 0 });
-    expect(peerDb().prepare('SELECT outcome, http_status FROM attempts').all()).to.deep.equal([{ outcome: 'success', http_status: 200 }]);
-    expect(store.resolveALeg('carol').created).to.equal(true);
+    expect(store.status()).to.deep.include({ ready: true, pending: 0, lost: 0, dropped: 4, written: 3 });
+    expect(log.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 1, dropped: 4, pending: 0 }]);
+    // What was still queued is written, the latest state included (alice's A-leg came back with her next change).
+    expect(peerDb().prepare('SELECT principal, last_seq FROM a_legs').all()).to.deep.equal([{ principal: 'alice', last_seq: 2 }]);
+    expect(peerDb().prepare('SELECT seq, outcome FROM attempts ORDER BY seq').all()).to.deep.equal([{ seq: 1, outcome: 'success' }, { seq: 2, outcome: null }]);
   });
 
   it('sets aside a record the database refuses, logs it, and writes the rest', async () => {

@@ -15,9 +15,9 @@ class Refused extends Error {
  */
 function sink() {
   const batches: string[][] = [];
-  const state = { down: false, poison: new Set<string>(), batches, downAfterPoison: false };
+  const state = { down: false, downCode: 'SQLITE_BUSY', poison: new Set<string>(), batches, downAfterPoison: false };
   const write = (batch: readonly string[]) => {
-    if (state.down) throw new Refused('SQLITE_BUSY');
+    if (state.down) throw new Refused(state.downCode);
     if (batch.some((r) => state.poison.has(r))) {
       if (batch.length === 1 && state.downAfterPoison) state.down = true;
       throw new Refused('SQLITE_CONSTRAINT_CHECK');
@@ -41,7 +41,7 @@ describe('continuity/WriteQueue', () => {
   let clock: VirtualClock;
   let db: ReturnType<typeof sink>;
   let logs: ReturnType<typeof logger>;
-  const queue = (options: { capacity?: number; batchSize?: number; onDrained?: () => void } = {}) => new WriteQueue<string>({
+  const queue = (options: { capacity?: number; batchSize?: number; onDrained?: () => void; prepare?: () => void } = {}) => new WriteQueue<string>({
     write: db.write, isPermanent: (err) => err instanceof Refused && err.code.startsWith('SQLITE_CONSTRAINT'),
     scheduler: clock, log: logs.log, describe: (r) => `record ${r}`, flushDelayMs: 4, retryBaseMs: 10, retryMaxMs: 50, ...options,
   });
@@ -86,26 +86,68 @@ describe('continuity/WriteQueue', () => {
     }
     // first write at 4, then 10, 20, 40 and 50, 50, ... later
     expect(failuresAt).to.deep.equal([4, 14, 34, 74, 124, 174]);
-    expect(q.status()).to.deep.include({ pending: 1, failing: true, write_errors: 6, last_error: 'SQLITE_BUSY: SQLITE_BUSY', last_error_at: 174 });
-    expect(logs.lines.map((l) => l[2]?.retry_in_ms)).to.deep.equal([10, 20, 40, 50, 50, 50]);
+    expect(q.status()).to.deep.include({ pending: 1, failing: true, write_errors: 6, retries: 5, last_error: 'SQLITE_BUSY: SQLITE_BUSY', last_error_at: 174 });
+    // One line when the fault starts, not one per failed write.
+    expect(logs.lines).to.deep.equal([['error', 'continuity write failed; records kept and retried', {
+      error: 'SQLITE_BUSY: SQLITE_BUSY', pending: 1, consecutive_failures: 1, retry_in_ms: 10,
+    }]]);
     db.state.down = false;
     clock.advance(50);
-    expect([db.state.batches, q.status().failing, q.size]).to.deep.equal([[['a']], false, 0]);
-    expect(logs.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 6, pending: 0 }]);
+    expect([db.state.batches, q.status().failing, q.size, q.status().retries]).to.deep.equal([[['a']], false, 0, 6]);
+    expect(logs.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 6, dropped: 0, pending: 0 }]);
+    expect(logs.lines).to.have.length(2);
   });
 
-  it('accepts records while failing, past capacity, and reports itself full', () => {
+  it('logs again when a failing database fails in a new way, not when it fails the same way', () => {
+    const q = queue();
+    db.state.down = true;
+    q.put('a', 'a');
+    clock.advance(4 + 10 + 20);
+    expect([q.status().write_errors, logs.lines.length]).to.deep.equal([3, 1]);
+    db.state.downCode = 'SQLITE_FULL';
+    clock.advance(40 + 50);
+    expect([q.status().write_errors, logs.lines.length]).to.deep.equal([5, 2]);
+    expect(logs.lines.map((l) => [l[1], l[2]?.error, l[2]?.consecutive_failures])).to.deep.equal([
+      ['continuity write failed; records kept and retried', 'SQLITE_BUSY: SQLITE_BUSY', 1],
+      ['continuity write failed; records kept and retried', 'SQLITE_FULL: SQLITE_FULL', 4],
+    ]);
+  });
+
+  it('never refuses a record: at capacity the oldest is dropped, counted, and logged once', () => {
     const q = queue({ capacity: 2 });
     db.state.down = true;
     q.put('a', 'a');
     expect(q.full).to.equal(false);
     q.put('b', 'b');
     expect(q.full).to.equal(true);
+    q.put('b', 'b2'); // same key: replaced in place, nothing dropped
+    expect(q.status().dropped).to.equal(0);
     q.put('c', 'c');
-    expect([q.size, q.full]).to.deep.equal([3, true]);
+    q.put('d', 'd');
+    expect([q.size, q.full, q.get('a'), q.get('b'), q.status().dropped]).to.deep.equal([2, true, undefined, undefined, 2]);
+    expect(logs.lines).to.deep.equal([['error', 'continuity write queue is full; the oldest records are being dropped', { capacity: 2, first_dropped: 'record a', last_error: null }]]);
     db.state.down = false;
     clock.advance(4);
-    expect([db.state.batches, q.full]).to.deep.equal([[['a', 'b', 'c']], false]);
+    expect([db.state.batches, q.full, q.status().dropped]).to.deep.equal([[['c', 'd']], false, 2]);
+    expect(logs.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 0, dropped: 2, pending: 0 }]);
+  });
+
+  it('runs prepare before every write, even with nothing pending; a throw is a failed write, retried', () => {
+    const broken = { now: true };
+    let calls = 0;
+    const q = queue({ prepare: () => {
+      calls++;
+      if (broken.now) throw new Refused('SQLITE_CANTOPEN');
+    } });
+    q.wake();
+    clock.advance(0);
+    expect([calls, q.status().failing, q.status().last_error]).to.deep.equal([1, true, 'SQLITE_CANTOPEN: SQLITE_CANTOPEN']);
+    clock.advance(10);
+    expect([calls, q.status().write_errors, q.status().retries]).to.deep.equal([2, 2, 1]);
+    broken.now = false;
+    clock.advance(20);
+    expect([calls, q.status().failing, clock.scheduled]).to.deep.equal([3, false, 0]);
+    expect(logs.lines.map((l) => l[1])).to.deep.equal(['continuity write failed; records kept and retried', 'continuity writes recovered']);
   });
 
   it('isolates a record refused for itself, logs it by name, and writes the rest', () => {

@@ -143,6 +143,10 @@ describe('e2e: Prometheus metrics', () => {
       expect(res.body).to.contain('lip_circuits{state="open"} 1');
       expect(res.body).to.contain('lip_circuit_store_healthy{store="memory"} 1');
       expect(res.body).to.contain('lip_continuity_ready{store="memory"} 1');
+      expect(res.body).to.contain('# TYPE lip_continuity_write_errors_total counter');
+      expect(res.body).to.contain('lip_continuity_write_errors_total{store="memory"} 0');
+      for (const name of ['write_retries', 'dropped_records', 'lost_records', 'reopened']) expect(res.body).to.contain(`lip_continuity_${name}_total{store="memory"} 0`);
+      expect(res.body).to.contain('# TYPE lip_internal_errors_total counter');
       expect(res.body).to.match(/lip_attempt_first_output_seconds_count\{backend="a"\} 1/);
     } finally {
       await lip.close();

@@ -17,6 +17,17 @@ const TOOLS: ClientTool[] = [
 ];
 const QUESTION = 'Weather in Paris and the time in CET?';
 const TOOL_RESULT = '{"temp":21}';
+/**
+ * How a client request reaches the upstream. A non-streaming client call asks the upstream for
+ * one JSON answer (Target.whole) unless the plan needs its first token: the `sse-` alias puts a
+ * leaf TTFT budget on the same candidate, which keeps the upstream request streamed.
+ */
+const MODES = [
+  { name: 'streaming', stream: true, prefix: '', upstreamStreams: true },
+  { name: 'non-streaming, upstream JSON', stream: false, prefix: '', upstreamStreams: false },
+  { name: 'non-streaming, upstream streamed', stream: false, prefix: 'sse-', upstreamStreams: true },
+] as const;
+const ALIASES = `model_aliases: [{ pattern: "^sse-(.*)$", replacement: "[ttft_timeout=60s]$1" }]`;
 /** The key every backend row of KINDS sends upstream; it must never reach a client or the log. */
 const UPSTREAM_KEY = 'test-key-0123456789';
 
@@ -25,7 +36,9 @@ const UPSTREAM_KEY = 'test-key-0123456789';
  * spec/helpers/clients) against lip, against each kind's wire-exact emulator: plain text with
  * usage (cache tokens), two parallel tool calls, a tool-result follow-up turn, reasoning with
  * signatures carried into the next turn, a length stop, an upstream 400 and an upstream reset
- * after output (in-band error). No network, no keys.
+ * after output (in-band error). Text, tool calls and length stops run in three MODES (streaming;
+ * non-streaming with the upstream answering JSON; non-streaming with the upstream forced to
+ * stream), reasoning both ways, and each asserts the upstream wire mode. No network, no keys.
  */
 describe('e2e: the frontend x backend matrix through the official SDKs', function () {
   let lip: RunningLip;
@@ -33,7 +46,7 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
   before(async () => {
     for (const k of KINDS) emulators.set(k.kind, await k.start());
     const rows = KINDS.map((k) => k.row(idOf(k), emulators.get(k.kind)!)).join('\n');
-    lip = await startLip(testConfig(rows, `logging: { access_log: true }\nrouting: { default_route: "${idOf(KINDS[0]!)}:model-x" }`));
+    lip = await startLip(testConfig(rows, `logging: { access_log: true }\nrouting: { default_route: "${idOf(KINDS[0]!)}:model-x" }\n${ALIASES}`));
   });
   after(async () => {
     await lip?.close();
@@ -61,28 +74,44 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
           emu.enqueue(script);
           return driver!.run(lip.url, { model, stream: true, messages: [{ role: 'user', text: QUESTION }], ...request });
         };
+        /** Every generation request went upstream in the mode's wire form (stream flag, Gemini path). */
+        const expectUpstream = (streams: boolean) => {
+          const generations = emu.requests.filter((r) => r.route === 'generate');
+          expect(generations.map((r) => r.stream), 'upstream streamed').to.deep.equal(generations.map(() => streams));
+          expect(generations.length).to.be.greaterThan(0);
+        };
 
-        for (const stream of [true, false]) {
-          const mode = stream ? 'streaming' : 'non-streaming';
+        for (const { name: mode, stream, prefix, upstreamStreams } of MODES) {
+          const send2 = (request: Partial<ClientRequest>, script: Script) => send({ stream, model: `${prefix}${model}`, ...request }, script);
 
           it(`plain text with usage and cache tokens (${mode})`, async () => {
-            const r = await send({ stream }, { text: ['Hello', ' there'], usage: SHARED_USAGE });
+            const r = await send2({}, { text: ['Hello', ' there'], usage: SHARED_USAGE });
             expect(r.error).to.equal(undefined);
             expect(r.text).to.equal('Hello there');
             expect(r.finishReason).to.equal('stop');
             for (const field of driver!.usageFields) {
               if (k.usage[field] !== undefined) expect(r.usage?.[field], field).to.equal(k.usage[field]);
             }
+            expectUpstream(upstreamStreams);
           });
 
           it(`two parallel tool calls (${mode})`, async () => {
-            const r = await send({ stream, tools: TOOLS }, {
+            const r = await send2({ tools: TOOLS }, {
               toolCalls: [{ id: 'call_a', name: 'get_weather', args: ['{"city":', '"Paris"}'] }, { id: 'call_b', name: 'get_time', args: '{"zone":"CET"}' }],
             });
             expect(r.error).to.equal(undefined);
             expect(r.toolCalls.map((c) => [c.name, c.args])).to.deep.equal([['get_weather', { city: 'Paris' }], ['get_time', { zone: 'CET' }]]);
             expect(new Set(r.toolCalls.map((c) => c.id)).size).to.equal(2);
             expect(r.finishReason).to.equal('tool_calls');
+            expectUpstream(upstreamStreams);
+          });
+
+          it(`a length stop (${mode})`, async () => {
+            const r = await send2({ maxOutputTokens: 5 }, { text: 'cut sho', finish: 'length' });
+            expect(r.error).to.equal(undefined);
+            expect(r.text).to.equal('cut sho');
+            expect(r.finishReason).to.equal('length');
+            expectUpstream(upstreamStreams);
           });
         }
 
@@ -103,8 +132,8 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
           expect(history.results[0]).to.contain('21');
         });
 
-        it('reasoning with signatures is carried into the next turn (verbatim in its own protocol)', async () => {
-          const first = await send({ tools: TOOLS, reasoning: true }, {
+        for (const stream of [true, false]) it(`reasoning with signatures is carried into the next turn (verbatim in its own protocol; ${stream ? 'streaming' : 'non-streaming, upstream JSON'})`, async () => {
+          const first = await send({ stream, tools: TOOLS, reasoning: true }, {
             reasoning: k.reasoning, toolCalls: [{ id: 'call_r', name: 'get_weather', args: '{"city":"Paris"}', signature: 'ts-call' }],
           });
           expect(first.error).to.equal(undefined);
@@ -115,12 +144,8 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
           if (frontend === k.kind) expect(replayed).to.deep.equal(k.ownReplay);
           else expect(replayed, 'a foreign payload is replayed whole or not at all').to.satisfy((r: string[]) => r.length === 0 || JSON.stringify(r) === JSON.stringify(k.ownReplay));
           expect(k.toolHistory(emu.requests[1]!).calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
-        });
-
-        it('a length stop', async () => {
-          const r = await send({ maxOutputTokens: 5 }, { text: 'cut sho', finish: 'length' });
-          expect(r.error).to.equal(undefined);
-          expect(r.finishReason).to.equal('length');
+          // The follow-up is a non-streaming SDK call: its upstream request asked for JSON.
+          expect(emu.requests.map((r) => r.stream)).to.deep.equal([stream, false]);
         });
 
         it('an upstream 400 is surfaced with its status, without the upstream key', async () => {

@@ -41,10 +41,10 @@ describe('e2e: routing through an emulated upstream', () => {
 
   it('a slow primary loses a race and its upstream connection is closed at once', async () => {
     const closed = upstream.nextClose();
-    const started = performance.now();
     expect(await stream('up:slow!up:fast')).to.deep.equal({ text: 'fast answer', backend: 'up:fast' });
+    // Recorded only for a close before the slow leg's response ended.
     const close = await closed;
-    expect(close.at - started).to.be.lessThan(1_000);
+    expect(close.path).to.match(/chat\/completions$/);
     expect(upstream.requests.map((r) => r.model).sort()).to.deep.equal(['fast', 'slow']);
   });
 

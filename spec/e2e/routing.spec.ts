@@ -71,9 +71,7 @@ describe('e2e: routing through lip serve', () => {
   it('a slow primary loses a race and is cancelled at once', async () => {
     const seen = observe();
     try {
-      const started = Date.now();
       expect(await ask('slow:m!fast:m', true)).to.deep.equal({ text: 'fast answer', backend: 'fast:m' });
-      expect(Date.now() - started).to.be.lessThan(2_000);
       expect(seen.phases('slow')).to.deep.equal(['subscribe', 'unsubscribe']);
       expect(seen.ended('slow')!.outcome).to.equal('cancelled');
       expect(seen.ended('fast')!.outcome).to.equal('success');

@@ -20,8 +20,8 @@ export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   readonly running: boolean;
-  /** Stops the server (SIGTERM) and waits for it to exit: clients see the connection drop. */
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM, or SIGKILL for a crash) and waits for it to exit: clients see the connection drop. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port, empty (nothing was persisted). */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
@@ -80,12 +80,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     get running() {
       return current !== undefined;
     },
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       if (!current) return;
       const proc = current;
       current = undefined;
       proc.kill('SIGCONT');
-      await terminate(proc);
+      await terminate(proc, signal);
     },
     async start() {
       if (current) return;
@@ -143,7 +143,7 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   return proc;
 }
 
-function terminate(proc: ChildProcess): Promise<void> {
+function terminate(proc: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => proc.kill('SIGKILL'), 3_000);
@@ -151,7 +151,7 @@ function terminate(proc: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    proc.kill('SIGTERM');
+    proc.kill(signal);
   });
 }
 

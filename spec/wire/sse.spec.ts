@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { SSE_KEEPALIVE, SseParser, sseComment, sseFrame, sseJson } from '../../lib/wire/sse.js';
+import { DEFAULT_MAX_LINE_BYTES, SSE_KEEPALIVE, SseParser, sseComment, sseFrame, sseJson } from '../../lib/wire/sse.js';
+import { LipError } from '../../lib/errors/index.js';
 
 describe('wire/sse', () => {
   it('frames data, named events, JSON and comments', () => {
@@ -42,5 +43,73 @@ describe('wire/sse', () => {
 
   it('ignores events without data and unknown fields', () => {
     expect(new SseParser().push('event: ping\n\nretry: 10\nfoo: bar\ndata: x\n\n')).to.deep.equal([{ event: 'message', data: 'x' }]);
+  });
+
+  describe('line cap (http_client.max_line_bytes)', () => {
+    const codeOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).to.be.instanceOf(LipError);
+        return `${(err as LipError).code} ${(err as LipError).status} ${(err as LipError).retryable} ${(err as LipError).message}`;
+      }
+      return 'no error';
+    };
+
+    it('defaults to 16 MiB when constructed without options', () => {
+      expect(DEFAULT_MAX_LINE_BYTES).to.equal(16 * 1024 * 1024);
+      const parser = new SseParser();
+      expect(parser.push(`data: ${'x'.repeat(1024 * 1024)}`)).to.deep.equal([]);
+      expect(parser.push('\n\n')[0]!.data).to.have.length(1024 * 1024);
+    });
+
+    it('throws LIP_ERR_UPSTREAM_LIMIT_EXCEEDED as soon as an unfinished line grows past the cap', () => {
+      const parser = new SseParser({ maxLineBytes: 100 });
+      expect(parser.push('data: ' + 'x'.repeat(60))).to.deep.equal([]);
+      expect(codeOf(() => parser.push('y'.repeat(60)))).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED 502 true an upstream line exceeded http_client.max_line_bytes (100 bytes)');
+    });
+
+    it('accepts a line of exactly the cap and refuses one more character, whole or in pieces', () => {
+      const line = `data: ${'x'.repeat(94)}`; // 100 characters
+      expect(new SseParser({ maxLineBytes: 100 }).push(`${line}\n\n`)).to.have.length(1);
+      expect(codeOf(() => new SseParser({ maxLineBytes: 100 }).push(`${line}x\n\n`))).to.match(/^LIP_ERR_UPSTREAM_LIMIT_EXCEEDED/);
+      const pieces = new SseParser({ maxLineBytes: 100 });
+      for (const ch of line) pieces.push(ch);
+      expect(pieces.push('\n\n')).to.deep.equal([{ event: 'message', data: 'x'.repeat(94) }]);
+      const over = new SseParser({ maxLineBytes: 100 });
+      for (const ch of line) over.push(ch);
+      expect(codeOf(() => over.push('x'))).to.match(/^LIP_ERR_UPSTREAM_LIMIT_EXCEEDED/);
+    });
+
+    it('caps the data one message accumulates over many data: lines', () => {
+      const parser = new SseParser({ maxLineBytes: 1000 });
+      expect(codeOf(() => { for (let i = 0; i < 200; i++) parser.push('data: 0123456789\n'); })).to.match(/message's data exceeded http_client.max_line_bytes \(1000 bytes\)/);
+      const fine = new SseParser({ maxLineBytes: 1000 });
+      for (let i = 0; i < 200; i++) expect(fine.push('data: 0123456789\n\n')).to.have.length(1);
+    });
+
+    it('refuses a 10 MB line without a newline under a 1 MiB cap, in 64 KiB pieces, after reading little more than the cap', () => {
+      const parser = new SseParser({ maxLineBytes: 1024 * 1024 });
+      const piece = 'x'.repeat(64 * 1024);
+      let fed = 0;
+      const message = codeOf(() => { for (; fed < 10_000_000; fed += piece.length) parser.push(piece); });
+      expect(message).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED 502 true an upstream line exceeded http_client.max_line_bytes (1048576 bytes)');
+      expect(fed).to.be.lessThan(1024 * 1024 + piece.length);
+    });
+
+    it('takes a 10 MB line in 1 KiB pieces in linear time (each piece is scanned once)', function () {
+      this.timeout(20_000); // linear: well under a second; the old re-scan took minutes
+      const parser = new SseParser({ maxLineBytes: 11_000_000 });
+      const piece = 'x'.repeat(1024);
+      parser.push('data: ');
+      for (let i = 0; i < 10_000; i++) parser.push(piece);
+      const [message] = parser.push('\n\n');
+      expect(message!.data).to.have.length(10_240_000);
+    });
+
+    it('keeps \\r\\n split across pieces working with a line assembled from pieces', () => {
+      const parser = new SseParser({ maxLineBytes: 50 });
+      expect([...parser.push('data: a'), ...parser.push('b\r'), ...parser.push('\n\r'), ...parser.push('\n')]).to.deep.equal([{ event: 'message', data: 'ab' }]);
+    });
   });
 });

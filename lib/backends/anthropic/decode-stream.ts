@@ -1,12 +1,12 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
-type Block = { kind: 'text' | 'thinking' | 'tool' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown };
+type Block = { kind: 'text' | 'thinking' | 'tool' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter };
 
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
@@ -34,7 +34,8 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * (with the input usage); blocks are tracked by `index`: text and thinking deltas stream
  * through, a thinking block's `signature_delta` is emitted as `reasoning_signature` when the
  * block stops, `redacted_thinking` becomes one `reasoning_opaque`, and `tool_use` blocks become
- * tool calls whose `input_json_delta` fragments are the arguments. `message_delta` carries the
+ * tool calls whose `input_json_delta` fragments are the arguments (an input nested deeper than
+ * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
  * `event: error` fails the stream.
  *
@@ -51,8 +52,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
-    const frame = parseFrame(this.backendId, message.data);
-    const type = typeof frame.type === 'string' ? frame.type : message.event;
+    this.frame(parseFrame(this.backendId, message.data), out, message.event);
+  }
+
+  /** One parsed event (decode-response.ts replays a whole message's blocks through here). */
+  frame(frame: Json, out: LipEvent[], event?: string): void {
+    if (this.ended) return;
+    const type = typeof frame.type === 'string' ? frame.type : event;
     if (type === 'error') throw anthropicStreamError(this.backendId, frame, this.secrets);
     if (type === 'ping') return;
     if (type === 'message_start') return this.start(frame.message ?? {}, out);
@@ -63,7 +69,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case 'content_block_stop': return this.blockStop(frame.index, out);
       case 'message_delta': {
         const d = frame.delta ?? {};
-        if (d.stop_reason !== undefined && d.stop_reason !== null) {
+        if (typeof d.stop_reason === 'string') {
           const mapped = mapAnthropicStopReason(d.stop_reason);
           this.finish = { ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}) };
         }
@@ -93,22 +99,25 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   }
 
   private blockStart(index: number, b: Json, out: LipEvent[]): void {
+    if (this.blocks.size >= MAX_UPSTREAM_ITEMS && !this.blocks.has(index)) throw upstreamTooMany(this.backendId, 'open content blocks');
     switch (b.type) {
       case 'text':
         this.blocks.set(index, { kind: 'text', args: false });
         if (typeof b.text === 'string' && b.text.length > 0) out.push({ type: 'text_delta', text: b.text });
         return;
       case 'thinking':
-        this.blocks.set(index, { kind: 'thinking', args: false, ...(b.signature ? { signature: b.signature } : {}) });
+        this.blocks.set(index, { kind: 'thinking', args: false, ...(typeof b.signature === 'string' && b.signature ? { signature: b.signature } : {}) });
         if (typeof b.thinking === 'string' && b.thinking.length > 0) out.push({ type: 'reasoning_delta', text: b.thinking });
         return;
       case 'redacted_thinking':
         this.blocks.set(index, { kind: 'other', args: false });
-        out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: String(b.data ?? '') });
+        out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: typeof b.data === 'string' ? b.data : '' });
         return;
       case 'tool_use':
+        if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
+        if (typeof b.input === 'object' && b.input !== null && valueTooDeep(b.input, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a tool_use input');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
-        out.push({ type: 'tool_call_started', id: String(b.id), name: String(b.name) });
+        out.push({ type: 'tool_call_started', id: b.id, name: b.name });
         return;
       default:
         this.blocks.set(index, { kind: 'other', args: false }); // server tools, citations, ...: not surfaced
@@ -117,19 +126,20 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   private blockDelta(index: number, d: Json, out: LipEvent[]): void {
     const block = this.blocks.get(index);
-    if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${index}, which never started`);
+    if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${typeof index === 'number' ? index : `(${typeof index} index)`}, which never started`);
     switch (d.type) {
       case 'text_delta':
-        if (d.text) out.push({ type: 'text_delta', text: d.text });
+        if (typeof d.text === 'string' && d.text) out.push({ type: 'text_delta', text: d.text });
         return;
       case 'thinking_delta':
-        if (d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
+        if (typeof d.thinking === 'string' && d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
         return;
       case 'signature_delta':
-        block.signature = (block.signature ?? '') + String(d.signature ?? '');
+        if (typeof d.signature === 'string') block.signature = (block.signature ?? '') + d.signature;
         return;
       case 'input_json_delta':
-        if (block.kind === 'tool' && d.partial_json) {
+        if (block.kind === 'tool' && typeof d.partial_json === 'string' && d.partial_json) {
+          if ((block.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(d.partial_json) >= 0) throw upstreamTooDeep(this.backendId, 'a tool_use input');
           block.args = true;
           out.push({ type: 'tool_call_delta', id: block.id!, args: d.partial_json });
         }

@@ -1,5 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -94,9 +95,13 @@ function toolResultBlock(part: ToolResultPart): Json {
   return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
 }
 
-/** Tool arguments as the object Anthropic wants (`{}` for blank or unparsable text). */
+/**
+ * Tool arguments as the object Anthropic wants (`{}` for blank or unparsable text). Text nested
+ * deeper than MAX_REQUEST_DEPTH is the client's error (400), refused before it is parsed.
+ */
 function parseInput(args: string): Json {
   if (args.trim().length === 0) return {};
+  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
   try {
     const value: unknown = JSON.parse(args);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };

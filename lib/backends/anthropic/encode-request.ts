@@ -17,7 +17,7 @@ export function thinkingBudget(call: Call): number | undefined {
 }
 
 /**
- * Call -> Messages API request body (always streamed). `max_tokens` is mandatory: the call's
+ * Call -> Messages API request body (streamed unless `stream` is false). `max_tokens` is mandatory: the call's
  * limit or the row's `default_max_tokens`. Extended thinking (`thinking.budget_tokens`) comes
  * from the call's budget or effort and must stay below `max_tokens`; while it is on, the
  * sampling options the API refuses with thinking (temperature, top_k, top_p below 0.95) are
@@ -29,7 +29,7 @@ export function thinkingBudget(call: Call): number | undefined {
  * ```
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
-export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOptions): Json {
+export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOptions, stream = true): Json {
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   const opt = call.options;
@@ -40,7 +40,7 @@ export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOp
     else budget = maxTokens - 1 >= MIN_BUDGET ? maxTokens - 1 : undefined;
   }
 
-  const body: Json = { model, max_tokens: maxTokens, stream: true, messages };
+  const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => ({ type: 'text', text: p.text }));
   if (call.tools.length > 0) {
     body.tools = call.tools.map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters }));

@@ -1,6 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyAnthropicStatus } from './classify-error.js';
+import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
 import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
@@ -21,7 +22,7 @@ export function parseAnthropicModelList(body: unknown): string[] {
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 
-/** The Messages API over HTTP: `POST {base_url}/v1/messages` streamed; `GET {base_url}/v1/models`. */
+/** The Messages API over HTTP: `POST {base_url}/v1/messages` (streamed unless `whole`); `GET {base_url}/v1/models`. */
 export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = anthropicOptions(row);
   return {
@@ -31,10 +32,11 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,
-      headers: anthropicHeaders(o, key, 'text/event-stream'),
-      body: JSON.stringify(encodeAnthropicRequest(call, target.model, o)),
+      headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
+      body: JSON.stringify(encodeAnthropicRequest(call, target.model, o, !target.whole)),
     }),
     decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
+    response: (_call, _target, secrets) => new AnthropicResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),

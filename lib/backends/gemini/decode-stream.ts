@@ -1,7 +1,7 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
-import { parseFrame, type StreamDecoder } from '../http/index.js';
+import { MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
 
@@ -30,6 +30,8 @@ export function geminiUsage(u: Json): Usage {
  * GenerateContentResponse; the first opens the response and the message. Parts of the first
  * candidate: `thought` text is reasoning, other text is text, `functionCall` is a complete tool
  * call (started, arguments, finished at once; Gemini gives no ids, so they are made up).
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED)
+ * before anything of their frame is emitted, so nothing downstream serialises them.
  * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
  * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
  * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
@@ -49,17 +51,28 @@ export class GeminiStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
-    const frame = parseFrame(this.backendId, message.data);
+    this.frame(parseFrame(this.backendId, message.data), out);
+  }
+
+  /** Whether the response ended (a finishReason or a blocked prompt was seen). */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  /** One GenerateContentResponse (a `:generateContent` answer is exactly one, see decode-response.ts). */
+  frame(frame: Json, out: LipEvent[]): void {
+    if (this.ended) return;
     if (frame.error) throw geminiStreamError(this.backendId, frame, this.secrets);
+    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => isObject(c) && (c.index ?? 0) === 0) : undefined;
+    const parts = candidate?.content?.parts;
+    if (Array.isArray(parts)) this.checkDepth(parts);
     if (!this.started) {
       this.started = true;
       out.push({ type: 'response_started', ...(typeof frame.responseId === 'string' ? { id: frame.responseId } : {}), ...(typeof frame.modelVersion === 'string' ? { model: frame.modelVersion } : {}) });
       out.push({ type: 'message_started' });
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
-    const candidate = Array.isArray(frame.candidates) ? (frame.candidates as Json[]).find((c) => (c.index ?? 0) === 0) : undefined;
-    const parts = candidate?.content?.parts;
-    if (Array.isArray(parts)) for (const part of parts as Json[]) this.part(part, out);
+    if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     const blocked = frame.promptFeedback?.blockReason;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
     else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
@@ -69,13 +82,23 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // Gemini always ends with a finishReason; a body without one was cut short.
   }
 
+  /** Function-call arguments arrive as objects: refuse any too deep to serialise safely. */
+  private checkDepth(parts: readonly unknown[]): void {
+    for (const part of parts) {
+      const args: unknown = isObject(part) && isObject(part.functionCall) ? part.functionCall.args : undefined;
+      if (isObject(args) && valueTooDeep(args, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a functionCall\'s args');
+    }
+  }
+
   private part(part: Json, out: LipEvent[]): void {
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     if (part.functionCall) {
       const fc = part.functionCall as Json;
+      if (typeof fc.name !== 'string') throw malformedFrame(this.backendId, 'a functionCall without a string name');
+      if (this.calls >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
       this.calls++;
       const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
-      out.push({ type: 'tool_call_started', id, name: String(fc.name), ...(signature ? { signature } : {}) });
+      out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature } : {}) });
       out.push({ type: 'tool_call_delta', id, args: JSON.stringify(fc.args ?? {}) });
       out.push({ type: 'tool_call_finished', id });
       return;
@@ -95,4 +118,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
     out.push({ type: 'response_finished', ...finish });
   }
+}
+
+/** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
 }

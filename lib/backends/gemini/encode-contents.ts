@@ -1,5 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -91,6 +92,7 @@ function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, s
   const name = part.name ?? toolNames.get(part.callId) ?? part.callId;
   const text = typeof part.content === 'string' ? part.content : part.content.filter((p): p is TextPart => p.type === 'text').map((p) => p.text).join('\n');
   let response: unknown;
+  if (jsonTextTooDeep(text, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep('a tool result');
   try {
     response = JSON.parse(text);
   } catch {
@@ -102,6 +104,7 @@ function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, s
 
 function parseArgs(args: string): Json {
   if (args.trim().length === 0) return {};
+  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
   try {
     const value: unknown = JSON.parse(args);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };

@@ -3,6 +3,7 @@ export { geminiBackend, geminiProtocol, geminiHeaders, parseGeminiModelList, GEM
 export { encodeGeminiRequest } from './encode-request.js';
 export { encodeContents } from './encode-contents.js';
 export { GeminiStreamDecoder, geminiUsage } from './decode-stream.js';
+export { GeminiResponseDecoder } from './decode-response.js';
 export { mapGeminiFinishReason } from './map-finish-reason.js';
 export { classifyGeminiStatus, geminiStreamError, retryDelayOf } from './classify-error.js';
 export { geminiProperties, geminiOptions, modelPath, type GeminiOptions } from './options.js';

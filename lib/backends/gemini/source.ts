@@ -1,6 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyGeminiStatus } from './classify-error.js';
+import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 import { encodeGeminiRequest } from './encode-request.js';
 import { geminiOptions, modelPath, type GeminiOptions } from './options.js';
@@ -26,7 +27,7 @@ export function parseGeminiModelList(body: unknown): string[] {
     .sort();
 }
 
-/** Gemini over HTTP: `POST .../models/{model}:streamGenerateContent?alt=sse`; `GET .../models`. */
+/** Gemini over HTTP: `POST .../models/{model}:streamGenerateContent?alt=sse` (`:generateContent` when `whole`); `GET .../models`. */
 export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = geminiOptions(row);
   return {
@@ -35,11 +36,12 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     defaultModels: defaults.models,
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${modelPath(o, target.model)}:streamGenerateContent?alt=sse`,
-      headers: geminiHeaders(o, key, 'text/event-stream'),
+      url: `${modelPath(o, target.model)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,
+      headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call)),
     }),
     decoder: (_call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets),
+    response: (_call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/${o.apiVersion}/models?pageSize=1000`, headers: geminiHeaders(o, key, 'application/json') }),

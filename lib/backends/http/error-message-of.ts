@@ -26,7 +26,8 @@ export function errorMessageOf(body: unknown, text: string): { message: string |
     if (typeof b.detail === 'string') return { message: b.detail, type: undefined };
     if (Array.isArray(b.detail)) return { message: b.detail.map((d: Json) => str(d?.msg) ?? '').filter(Boolean).join('; ') || undefined, type: undefined };
   }
-  if (Array.isArray(b) && b.length > 0) return errorMessageOf(b[0], text); // Gemini sometimes wraps the error in a list
+  // Gemini sometimes wraps the error in a list (one level: a body of nested lists must not recurse without bound).
+  if (Array.isArray(b) && b.length > 0 && !Array.isArray(b[0])) return errorMessageOf(b[0], text);
   const trimmed = text.trim();
   if (!trimmed) return { message: undefined, type: undefined };
   return { message: /^<(!doctype|html)/i.test(trimmed) ? 'the upstream answered with an HTML page' : trimmed, type: undefined };

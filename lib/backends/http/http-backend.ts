@@ -7,11 +7,12 @@ import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
+import type { ResponseDecoder } from './read-whole-response.js';
 import { upstreamSource, type StreamDecoder } from './upstream-source.js';
 
 /**
- * What a kind folder supplies to become an HTTP backend: its request encoding, its stream
- * decoding, its error classification and its model list. Everything else (pooling, keys,
+ * What a kind folder supplies to become an HTTP backend: its request encoding, its stream and
+ * whole-response decoding, its error classification and its model list. Everything else (pooling, keys,
  * cancellation, timeouts, proxies) is shared.
  */
 export interface HttpProtocol {
@@ -21,9 +22,14 @@ export interface HttpProtocol {
   readonly requiresKey: boolean;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
-  /** The streamed generation request for one call, model and key. */
+  /**
+   * The generation request for one call, model and key: streamed, or non-streamed when
+   * `target.whole` is set and the protocol has a `response` decoder.
+   */
   generate(call: Call, target: Target, key: string | undefined): UpstreamRequest;
   decoder(call: Call, target: Target, secrets: readonly string[]): StreamDecoder;
+  /** Decodes a non-streamed answer (the kind's decode-response.ts) into the same events. */
+  response?(call: Call, target: Target, secrets: readonly string[]): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
   /** The model-list request and how to read its answer (`lip inventory --live`). */
@@ -35,7 +41,8 @@ export interface HttpProtocol {
 
 /**
  * A Backend over HTTP: one pooled undici client per backend row, its key pool, and one cold
- * `upstreamSource` per attempt.
+ * `upstreamSource` per attempt. With `target.whole` the request asks for one JSON answer
+ * (`stream: false`, Gemini `:generateContent`) and the kind's response decoder reads it.
  *
  * ```ts
  * const backend = new HttpBackend(row, deps, 'openai-chat', openaiChatProtocol(row));
@@ -47,6 +54,9 @@ export class HttpBackend implements Backend {
   readonly id: string;
   readonly models: readonly string[];
   private readonly client: UpstreamClient;
+  private readonly maxLineBytes: number | undefined;
+  /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
+  private readonly wholeHeadersTimeout: number;
   private readonly pool: KeyPool;
   private readonly hint: string;
   private readonly now: () => number;
@@ -55,6 +65,9 @@ export class HttpBackend implements Backend {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {});
+    this.maxLineBytes = deps.http?.max_line_bytes;
+    const http = deps.http ?? DEFAULT_HTTP_SETTINGS;
+    this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
     this.pool = new KeyPool(keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
@@ -63,12 +76,21 @@ export class HttpBackend implements Backend {
 
   stream(call: Call, target: Target): Observable<LipEvent> {
     const protocol = this.protocol;
+    // A whole answer only when the kind can decode one; otherwise the request streams as ever.
+    const whole = target.whole === true && protocol.response !== undefined;
+    const attempt = target.whole === true && !whole ? { ...target, whole: false } : target;
     return upstreamSource(this.client, {
       backendId: this.id,
-      request: (key) => protocol.generate(call, target, key),
-      decoder: () => protocol.decoder(call, target, this.pool.secrets),
+      // A streamed answer's headers come at once and its chunks keep coming (body_timeout between
+      // two); a whole answer is silent until it is complete, so its headers get that same allowance.
+      request: whole ? (key) => ({ ...protocol.generate(call, attempt, key), headersTimeout: this.wholeHeadersTimeout }) : (key) => protocol.generate(call, attempt, key),
+      decoder: () => protocol.decoder(call, attempt, this.pool.secrets),
+      ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
-    }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now });
+    }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
+      ...(target.flow ? { flow: target.flow } : {}),
+      ...(this.maxLineBytes !== undefined ? { maxLineBytes: this.maxLineBytes } : {}),
+    });
   }
 
   /** One request for the upstream's model list, with the first usable key. */

@@ -7,3 +7,4 @@ export { sanitizeMessage, MAX_UPSTREAM_MESSAGE_CHARS } from './sanitize-message.
 export { readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read-body-text.js';
 export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, type UpstreamStatusInfo } from './upstream-status-error.js';
 export { errorMessageOf } from './error-message-of.js';
+export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';

@@ -25,6 +25,8 @@ export interface UpstreamRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** Overrides `http_client.headers_timeout` for this request (a whole answer's headers come late). */
+  readonly headersTimeout?: number;
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData;
@@ -77,6 +79,7 @@ export class UpstreamClient {
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
+      ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
       signal,
       dispatcher: this.dispatcher,
     });

@@ -1,12 +1,13 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
-import { LipError, toLipError } from '../../errors/index.js';
-import { SseParser, type SseMessage } from '../../wire/index.js';
+import { LipError, reportInternalError } from '../../errors/index.js';
+import { SseParser, type FlowGate, type SseMessage } from '../../wire/index.js';
 import type { KeyLease, KeyPool } from '../credentials/index.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { readBodyText } from './read-body-text.js';
+import { readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
 import { malformedFrame } from './upstream-status-error.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
 
@@ -28,8 +29,20 @@ export interface UpstreamExchange {
   /** The request for one key (undefined: no key is configured and none is required). */
   request(key: string | undefined): UpstreamRequest;
   decoder(): StreamDecoder;
+  /**
+   * Present when the request asked for the whole answer in one JSON body (`Target.whole`): its
+   * decoder. An upstream that streams anyway is still read with `decoder()`.
+   */
+  response?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
+}
+
+/** How one attempt's body is read: the client's backpressure and the longest line accepted. */
+export interface ReadOptions {
+  readonly flow?: FlowGate;
+  /** `http_client.max_line_bytes`. */
+  readonly maxLineBytes?: number;
 }
 
 export interface CredentialOptions {
@@ -57,20 +70,21 @@ export interface CredentialOptions {
  * ```
  * @see spec/backends/http/upstream-source.spec.ts
  */
-export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions): Observable<LipEvent> {
+export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions = {}): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
     const controller = new AbortController();
     let response: UpstreamResponse | undefined;
     // Set once the exchange ended by itself (its final event, or a failure): then the teardown
     // must not abort, or it would destroy a body still being drained and with it the pooled
     // keep-alive connection (and build an AbortError per request for nothing).
-    const exchangeState = { settled: false };
+    const exchangeState: ExchangeState = { settled: false };
     const fail = (err: unknown) => {
       exchangeState.settled = true;
-      if (!subscriber.closed) subscriber.error(toLipError(err));
+      if (!subscriber.closed) subscriber.error(reportInternalError('backend.source', err));
     };
-    void run(client, exchange, credentials, controller.signal, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
+    void run(client, exchange, credentials, read, controller.signal, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
     return () => {
+      exchangeState.unpause?.();
       if (exchangeState.settled) return;
       controller.abort();
       if (response) discard(response.body);
@@ -78,9 +92,15 @@ export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchang
   });
 }
 
+interface ExchangeState {
+  settled: boolean;
+  /** Cancels a pending wait for the flow gate (set while the body is paused). */
+  unpause?: () => void;
+}
+
 async function run(
-  client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, signal: AbortSignal,
-  subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void, exchangeState: { settled: boolean },
+  client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions, signal: AbortSignal,
+  subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void, exchangeState: ExchangeState,
 ): Promise<void> {
   const { pool } = credentials;
   const tried = new Set<number>();
@@ -97,9 +117,12 @@ async function run(
         status: 503, detail: { backend: exchange.backendId, reason: 'none_configured' },
       });
     }
+    // Encoding the request is lip's own work: a throw there is not the upstream's failure (it
+    // must never count against the candidate's circuit or be reported as unreachable).
+    const request = exchange.request(lease?.key);
     let response: UpstreamResponse;
     try {
-      response = await client.open(exchange.request(lease?.key), signal);
+      response = await client.open(request, signal);
     } catch (err) {
       if (signal.aborted) return;
       throw classifyTransportError(err, exchange.backendId, 'connect');
@@ -112,7 +135,14 @@ async function run(
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       const type = String(response.headers['content-type'] ?? '');
-      if (!/json/i.test(type)) return pump(response, exchange, signal, subscriber, exchangeState);
+      if (exchange.response && !/event-stream/i.test(type)) {
+        return readWholeResponse(response.body, {
+          backendId: exchange.backendId, decoder: exchange.response(), signal,
+          ...(read.maxLineBytes !== undefined ? { maxBytes: read.maxLineBytes } : {}),
+          settle: () => { exchangeState.settled = true; },
+        }, subscriber);
+      }
+      if (!/json/i.test(type)) return pump(response, exchange, read, signal, subscriber, exchangeState);
       // A server that ignored `stream: true` (or a gateway's error page with status 200).
       discard(response.body);
       throw malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
@@ -168,10 +198,11 @@ function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError |
  * completes the stream at once; whatever the upstream still sends is drained in the background
  * so that the keep-alive connection can be reused.
  */
-function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: { settled: boolean }): Promise<void> {
+function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: ReadOptions, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: ExchangeState): Promise<void> {
   const body = response.body;
   const decoder = exchange.decoder();
-  const parser = new SseParser();
+  const parser = new SseParser(read.maxLineBytes !== undefined ? { maxLineBytes: read.maxLineBytes } : {});
+  const flow = read.flow;
   const text = new TextDecoder();
   const out: LipEvent[] = [];
   let output = false;
@@ -210,13 +241,22 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, signal: Ab
       }
       return true;
     };
+    const resume = () => {
+      exchangeState.unpause = undefined;
+      if (!done) body.resume();
+    };
     body.on('data', (chunk: Buffer) => {
       if (done) return;
       try {
-        if (!feed(parser.push(text.decode(chunk, { stream: true })))) stop();
+        if (!feed(parser.push(text.decode(chunk, { stream: true })))) return stop();
       } catch (err) {
         flush();
-        stop(err);
+        return stop(err);
+      }
+      // The client's socket is full: stop reading (TCP pushes back on the upstream) until it drains.
+      if (flow?.closed && exchangeState.unpause === undefined) {
+        body.pause();
+        exchangeState.unpause = flow.onOpen(resume);
       }
     });
     body.once('end', () => {

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
@@ -14,6 +14,8 @@ interface OpenTool {
   finished: boolean;
   /** Argument text that arrived before the call's name. */
   pending: string;
+  /** Nesting of the argument text so far (bounded by MAX_UPSTREAM_DEPTH). */
+  depth?: JsonDepthMeter;
 }
 
 /** Chat Completions `usage` -> canonical (the same convention: cached tokens are inside prompt tokens). */
@@ -35,6 +37,7 @@ export function chatUsage(u: Json): Usage {
  * `delta.tool_calls[]` are keyed by `index` (ids and names come with the first fragment of each
  * call). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
  * ```
  * data: {"choices":[{"delta":{"content":"Hi"}}]}   -> response_started, message_started, text_delta
@@ -58,7 +61,11 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (this.ended) return;
     const data = message.data;
     if (data === '[DONE]') return this.close(out);
-    const frame = parseFrame(this.backendId, data);
+    this.frame(parseFrame(this.backendId, data), out);
+  }
+
+  /** One parsed chunk (decode-response.ts feeds a whole completion through here as one chunk). */
+  frame(frame: Json, out: LipEvent[]): void {
     if (frame.error !== undefined && frame.error !== null) throw chatStreamError(this.backendId, frame, this.secrets);
     if (!this.started) {
       this.started = true;
@@ -67,7 +74,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     }
     const choices = frame.choices as Json[] | undefined;
     if (Array.isArray(choices)) {
-      for (const choice of choices) if ((choice.index ?? 0) === 0) this.choice(choice, out);
+      for (const choice of choices) if (isObject(choice) && (choice.index ?? 0) === 0) this.choice(choice, out);
     }
     if (frame.usage && typeof frame.usage === 'object') out.push({ type: 'usage', usage: chatUsage(frame.usage) });
   }
@@ -79,12 +86,12 @@ export class ChatStreamDecoder implements StreamDecoder {
 
   private choice(choice: Json, out: LipEvent[]): void {
     const delta = choice.delta as Json | undefined;
-    if (delta) {
+    if (isObject(delta)) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
       if (typeof delta.content === 'string' && delta.content.length > 0) out.push({ type: 'text_delta', text: delta.content });
       if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ type: 'text_delta', text: delta.refusal });
-      if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) this.toolFragment(call, out);
+      if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) if (isObject(call)) this.toolFragment(call, out);
     }
     if (typeof choice.finish_reason === 'string') {
       this.closeTools(out);
@@ -99,12 +106,14 @@ export class ChatStreamDecoder implements StreamDecoder {
     let tool = slot === undefined ? undefined : this.tools[slot];
     if (!tool || (id !== undefined && tool.id && id !== tool.id)) {
       tool = { id: '', name: '', started: false, finished: false, pending: '' };
+      if (this.tools.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'tool calls');
       this.slots.set(index, this.tools.push(tool) - 1);
     }
     if (!tool.id && id) tool.id = id;
     const fn = call.function as Json | undefined;
     if (!tool.name && typeof fn?.name === 'string' && fn.name) tool.name = fn.name;
     const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
+    if (args.length > 0 && (tool.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a tool call\'s arguments');
     if (!tool.started && tool.name) {
       tool.started = true;
       // Some servers send no ids; made-up ones must stay unique across a conversation.
@@ -133,4 +142,9 @@ export class ChatStreamDecoder implements StreamDecoder {
     this.closeTools(out);
     out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
   }
+}
+
+/** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
 }

@@ -5,10 +5,11 @@ import type { ChatOptions } from './options.js';
 type Json = Record<string, unknown>;
 
 /**
- * Call -> Chat Completions request body (always streamed, with `stream_options.include_usage`
- * unless the row turns it off). System parts lead as one system message; tool results become
- * one `tool` message each; earlier reasoning is replayed only when it is this dialect's
- * (`reasoning_content`) and the row names a field for it.
+ * Call -> Chat Completions request body: streamed with `stream_options.include_usage` (unless
+ * the row turns it off), or `stream: false` for a whole answer (which carries its usage).
+ * System parts lead as one system message; tool results become one `tool` message each;
+ * earlier reasoning is replayed only when it is this dialect's (`reasoning_content`) and the
+ * row names a field for it.
  *
  * ```ts
  * encodeChatRequest(call, 'gpt-4o', options)
@@ -16,13 +17,13 @@ type Json = Record<string, unknown>;
  * ```
  * @see spec/backends/openai-chat/encode-request.spec.ts
  */
-export function encodeChatRequest(call: Call, model: string, o: ChatOptions): Json {
+export function encodeChatRequest(call: Call, model: string, o: ChatOptions, stream = true): Json {
   const messages: Json[] = [];
   if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system) });
   for (const message of call.messages) pushMessage(messages, message, o);
 
-  const body: Json = { model, messages, stream: true };
-  if (o.streamUsage) body.stream_options = { include_usage: true };
+  const body: Json = { model, messages, stream };
+  if (stream && o.streamUsage) body.stream_options = { include_usage: true };
   if (call.tools.length > 0) {
     body.tools = call.tools.map((t) => ({
       type: 'function',

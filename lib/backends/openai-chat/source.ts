@@ -1,6 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { classifyChatStatus } from './classify-error.js';
+import { ChatResponseDecoder } from './decode-response.js';
 import { ChatStreamDecoder } from './decode-stream.js';
 import { encodeChatRequest } from './encode-request.js';
 import { chatOptions, type ChatOptions } from './options.js';
@@ -21,7 +22,8 @@ export function parseOpenAIModelList(body: unknown): string[] {
 }
 
 /**
- * The openai-chat protocol over HTTP: `POST {base_url}/chat/completions` streamed, models from
+ * The openai-chat protocol over HTTP: `POST {base_url}/chat/completions` (streamed, or one JSON
+ * answer for a `whole` target), models from
  * `GET {base_url}/models`. `defaultKeyEnv` and `requiresKey` come from the kind or its preset.
  */
 export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
@@ -34,10 +36,11 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     generate: (call, target, key): UpstreamRequest => ({
       method: 'POST',
       url: `${o.baseUrl}/chat/completions`,
-      headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'text/event-stream'),
-      body: JSON.stringify(encodeChatRequest(call, target.model, o)),
+      headers: chatHeaders(o, o.auth === 'none' ? undefined : key, target.whole ? 'application/json' : 'text/event-stream'),
+      body: JSON.stringify(encodeChatRequest(call, target.model, o, !target.whole)),
     }),
     decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets),
+    response: (_call, _target, secrets) => new ChatResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json') }),

@@ -1,13 +1,13 @@
 import type { LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import type { SseMessage } from '../../wire/index.js';
+import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
 
-interface Call { id: string; args: boolean; finished: boolean }
+interface Call { id: string; args: boolean; finished: boolean; depth?: JsonDepthMeter }
 
 /** Responses `usage` -> canonical (the same convention: cached inside input, reasoning inside output). */
 export function responsesUsage(u: Json): Usage {
@@ -29,6 +29,7 @@ export function responsesUsage(u: Json): Usage {
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
  * text; `function_call` items are tool calls keyed by `call_id`. `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
+ * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
  * @see spec/backends/openai-responses/decode-stream.spec.ts
  */
@@ -43,8 +44,13 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended || message.data === '[DONE]') return;
-    const frame = parseFrame(this.backendId, message.data);
-    const type = typeof frame.type === 'string' ? frame.type : message.event;
+    this.frame(parseFrame(this.backendId, message.data), out, message.event);
+  }
+
+  /** One parsed event (decode-response.ts replays a whole response's items through here). */
+  frame(frame: Json, out: LipEvent[], event?: string): void {
+    if (this.ended) return;
+    const type = typeof frame.type === 'string' ? frame.type : event;
     if (type === 'error') throw responsesStreamError(this.backendId, frame, this.secrets);
     if (type === 'response.failed') throw responsesStreamError(this.backendId, frame.response?.error ?? undefined, this.secrets);
     if (type === 'response.created' || (!this.started && type === 'response.in_progress')) return this.start(frame.response ?? {}, out);
@@ -53,24 +59,26 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.output_item.added': return this.itemAdded(frame.item ?? {}, out);
       case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out);
       case 'response.reasoning_summary_text.delta': {
-        const id = String(frame.item_id);
+        const id = idText(frame.item_id);
         const index = Number(frame.summary_index ?? 0);
         const last = this.lastSummary.get(id);
         if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
+        if (last === undefined && this.lastSummary.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'reasoning items');
         this.lastSummary.set(id, index);
-        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
       }
       case 'response.reasoning_text.delta':
-        if (frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
       case 'response.output_text.delta':
       case 'response.refusal.delta':
-        if (frame.delta) out.push({ type: 'text_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
         return;
       case 'response.function_call_arguments.delta': {
-        const call = this.calls.get(String(frame.item_id));
-        if (call && frame.delta) {
+        const call = this.calls.get(idText(frame.item_id));
+        if (call && typeof frame.delta === 'string' && frame.delta) {
+          this.meter(call, frame.delta);
           call.args = true;
           out.push({ type: 'tool_call_delta', id: call.id, args: frame.delta });
         }
@@ -97,11 +105,15 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemAdded(item: Json, out: LipEvent[]): void {
     if (item.type !== 'function_call') return;
-    const call: Call = { id: String(item.call_id ?? item.id), args: false, finished: false };
-    this.calls.set(String(item.id ?? item.call_id), call);
+    const id = idText(item.call_id ?? item.id);
+    if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, 'a function_call item without a call_id and a string name');
+    const call: Call = { id, args: false, finished: false };
+    if (this.calls.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
+    this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
-    out.push({ type: 'tool_call_started', id: call.id, name: String(item.name) });
+    out.push({ type: 'tool_call_started', id: call.id, name: item.name });
     if (typeof item.arguments === 'string' && item.arguments.length > 0) {
+      this.meter(call, item.arguments);
       call.args = true;
       out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
     }
@@ -113,11 +125,17 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       return;
     }
     if (item.type !== 'function_call') return;
-    const call = this.calls.get(String(item.id ?? item.call_id));
+    const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
-    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0 && this.meter(call, item.arguments)) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
     call.finished = true;
     out.push({ type: 'tool_call_finished', id: call.id });
+  }
+
+  /** Counts argument text against MAX_UPSTREAM_DEPTH (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED beyond it); true when it passes. */
+  private meter(call: Call, args: string): true {
+    if ((call.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a function_call\'s arguments');
+    return true;
   }
 
   private finish(r: Json, out: LipEvent[]): void {
@@ -129,6 +147,11 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       }
     }
     if (r.usage && typeof r.usage === 'object') out.push({ type: 'usage', usage: responsesUsage(r.usage) });
-    out.push({ type: 'response_finished', ...mapResponsesFinish(String(r.status ?? 'completed'), r.incomplete_details?.reason, this.madeCalls) });
+    out.push({ type: 'response_finished', ...mapResponsesFinish(typeof r.status === 'string' ? r.status : 'completed', idText(r.incomplete_details?.reason) || undefined, this.madeCalls) });
   }
+}
+
+/** An upstream id or name as text: strings and numbers as sent, anything else '' (String() of a JSON object can throw). */
+function idText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }

@@ -7,7 +7,7 @@ type Json = Record<string, unknown>;
 const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect === REASONING_DIALECTS.openaiResponses;
 
 /**
- * Call -> Responses API request body (always streamed, stateless by default). Leading system
+ * Call -> Responses API request body (streamed unless `stream` is false; stateless by default). Leading system
  * parts become `instructions`; messages become input items in order: user and system
  * messages, assistant text as assistant messages, tool calls as `function_call` items, tool
  * results as `function_call_output` items, and earlier Responses reasoning (this dialect only,
@@ -20,10 +20,10 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * ```
  * @see spec/backends/openai-responses/encode-request.spec.ts
  */
-export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions): Json {
+export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions, stream = true): Json {
   const input: Json[] = [];
   for (const message of call.messages) pushItems(input, message);
-  const body: Json = { model, input, stream: true, store: o.store };
+  const body: Json = { model, input, stream, store: o.store };
   const instructions = call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
 

@@ -1,6 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
+import { ResponsesResponseDecoder } from './decode-response.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
 import { encodeResponsesRequest } from './encode-request.js';
 import { responsesOptions, type ResponsesOptions } from './options.js';
@@ -18,7 +19,7 @@ function parseModelList(body: unknown): string[] {
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 
-/** The Responses API over HTTP: `POST {base_url}/responses` streamed; `GET {base_url}/models`. */
+/** The Responses API over HTTP: `POST {base_url}/responses` (streamed unless `whole`); `GET {base_url}/models`. */
 export function responsesProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = responsesOptions(row);
   const sendKey = (key: string | undefined) => (o.auth === 'none' ? undefined : key);
@@ -29,10 +30,11 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,
-      headers: responsesHeaders(o, sendKey(key), 'text/event-stream'),
-      body: JSON.stringify(encodeResponsesRequest(call, target.model, o)),
+      headers: responsesHeaders(o, sendKey(key), target.whole ? 'application/json' : 'text/event-stream'),
+      body: JSON.stringify(encodeResponsesRequest(call, target.model, o, !target.whole)),
     }),
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, secrets),
+    response: (_call, _target, secrets) => new ResponsesResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),

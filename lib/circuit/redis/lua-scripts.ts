@@ -11,14 +11,20 @@
  *   clean: a success deletes the hash.
  * * `<prefix>circuits`: set of candidate keys that have a hash (pruned when listing), same TTL.
  * * `<prefix>circuits:version`: the version counter (one integer, never expires). A missing
- *   counter starts at the server's time in ms, so versions keep growing across a Redis restart
- *   or FLUSHALL, and a breaker never mistakes new news for old.
- * * channel `<prefix>circuits:changes`: JSON `[key, version, origin, op, s, f, o, p, w, u]`, or
- *   `[key, version, origin, op]` when the circuit became closed and clean.
+ *   counter (a Redis restarted empty, a FLUSHALL) is re-seeded with the larger of the server's
+ *   time in microseconds and one more than the highest version the calling instance has seen.
+ *   The counter grows by one per change, and Redis cannot make a million changes a second,
+ *   so it never runs ahead of the microsecond clock: a re-seed is above every version handed
+ *   out before, for every instance, and a breaker never mistakes new news for old. (Seeding
+ *   from milliseconds did repeat versions: a thousand changes within a second of the seed
+ *   outran the clock.) Versions stay below 2^53 until the year 2255.
+ * * channel `<prefix>circuits:changes`: JSON `[key, "version", origin, op, s, f, o, p, w, u]`,
+ *   or `[key, "version", origin, op]` when the circuit became closed and clean. The version is
+ *   a string: Redis's cjson writes numbers with 14 significant digits, too few for it.
  *
  * Common KEYS: 1 the version counter, 2 the key set, 3.. the hashes. Common ARGV: 1 channel,
- * 2 origin, 3 op id, 4 now, 5 ttl ms, 6 failure threshold, 7 open_for ms, 8 half-open probes;
- * then the script's own arguments.
+ * 2 origin, 3 op id, 4 now, 5 ttl ms, 6 failure threshold, 7 open_for ms, 8 half-open probes,
+ * 9 the highest version the caller has seen; then the script's own arguments.
  *
  * `LIST` computes key names (hash names from the set) and the keys of one call do not share a
  * hash slot, so the scripts suit a single Redis (or a Sentinel-managed primary), not Redis
@@ -43,16 +49,17 @@ local function nextVersion()
   local version = redis.call('INCR', KEYS[1])
   if version == 1 then
     local t = redis.call('TIME')
-    version = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    redis.call('SET', KEYS[1], version)
+    version = math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(ARGV[9]) + 1)
+    redis.call('SET', KEYS[1], string.format('%d', version))
   end
   return version
 end
 local function announce(key, version, r)
+  local v = string.format('%d', version)
   if not r then
-    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, version, ARGV[2], tonumber(ARGV[3]) }))
+    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, v, ARGV[2], tonumber(ARGV[3]) }))
   else
-    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, version, ARGV[2], tonumber(ARGV[3]), r.s, r.f, r.o, r.p, r.w, r.u }))
+    redis.call('PUBLISH', ARGV[1], cjson.encode({ key, v, ARGV[2], tonumber(ARGV[3]), r.s, r.f, r.o, r.p, r.w, r.u }))
   end
 end
 local function store(hash, key, r)
@@ -72,9 +79,9 @@ local function store(hash, key, r)
 end
 `;
 
-/** ARGV 9 candidate key. Reply: `[verdict (0 allow, 1 probe, 2 refuse), retryAfterMs, state, version, ...record]`. */
+/** ARGV 10 candidate key. Reply: `[verdict (0 allow, 1 probe, 2 refuse), retryAfterMs, state, version, ...record]`. */
 export const ADMIT_LUA = `${PRELUDE}
-local key = ARGV[9]
+local key = ARGV[10]
 local openFor = tonumber(ARGV[7])
 local r = load(KEYS[3])
 if (not r) or r.s == 'closed' then
@@ -93,10 +100,10 @@ r.p = r.p + 1; r.u = now
 return { 1, 0, 'half_open', unpack(store(KEYS[3], key, r)) }
 `;
 
-/** ARGV 9 candidate key, 10 outcome, 11 probe ('1' or '0'). Reply: `[version, ...record]`. */
+/** ARGV 10 candidate key, 11 outcome, 12 probe ('1' or '0'). Reply: `[version, ...record]`. */
 export const RECORD_LUA = `${PRELUDE}
-local key = ARGV[9]
-local outcome = ARGV[10]
+local key = ARGV[10]
+local outcome = ARGV[11]
 local r = load(KEYS[3])
 if outcome == 'failure' then
   if not r then r = { s = 'closed', f = 0, o = 0, p = 0, w = 0, u = now } end
@@ -112,7 +119,7 @@ if outcome == 'success' then
   if r.s == 'half_open' or (r.s == 'closed' and r.f > 0) then return store(KEYS[3], key, nil) end
   return current(r)
 end
-if ARGV[11] == '1' and r.s == 'half_open' and r.p > 0 then
+if ARGV[12] == '1' and r.s == 'half_open' and r.p > 0 then
   r.p = r.p - 1; r.u = now
   return store(KEYS[3], key, r)
 end
@@ -120,7 +127,7 @@ return current(r)
 `;
 
 /**
- * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 9.. seven per hash
+ * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 10.. seven per hash
  * (candidate key, s f o p w u of the local record). Each keeps whichever record was updated
  * last (a tie favours the one that is not closed), and each survivor is announced.
  * Reply: one `[version, ...record]` per hash, in order.
@@ -128,7 +135,7 @@ return current(r)
 export const MERGE_LUA = `${PRELUDE}
 local out = {}
 for i = 3, #KEYS do
-  local a = 9 + (i - 3) * 7
+  local a = 10 + (i - 3) * 7
   local key = ARGV[a]
   local l = { s = ARGV[a + 1], f = tonumber(ARGV[a + 2]), o = tonumber(ARGV[a + 3]), p = tonumber(ARGV[a + 4]), w = tonumber(ARGV[a + 5]), u = tonumber(ARGV[a + 6]) }
   local r = load(KEYS[i])

@@ -60,6 +60,8 @@ export class RedisCircuitStore implements CircuitStore {
   private linkUp = false;
   private lastError = '';
   private closed = false;
+  /** The highest version seen: a re-seeded counter starts above it (see lua-scripts.ts). */
+  private maxVersion = 0;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.origin = options.origin;
@@ -92,11 +94,11 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   admit(key: string, now: number, op = 0): Promise<AdmitAck> {
-    return this.run(this.client.lipCircuitAdmit(...this.keys([key]), ...this.args(op, now), key), decodeAdmit);
+    return this.run(this.client.lipCircuitAdmit(...this.keys([key]), ...this.args(op, now), key), (reply) => this.saw(decodeAdmit(reply)));
   }
 
   record(key: string, outcome: CircuitOutcome, probe: boolean, now: number, op = 0): Promise<StoreAck> {
-    return this.run(this.client.lipCircuitRecord(...this.keys([key]), ...this.args(op, now), key, outcome, probe ? '1' : '0'), decodeAck);
+    return this.run(this.client.lipCircuitRecord(...this.keys([key]), ...this.args(op, now), key, outcome, probe ? '1' : '0'), (reply) => this.saw(decodeAck(reply)));
   }
 
   /** Sends the entries in chunks of MERGE_CHUNK keys, one script call each. */
@@ -105,7 +107,8 @@ export class RedisCircuitStore implements CircuitStore {
     for (let at = 0; at < entries.length; at += MERGE_CHUNK) {
       const chunk = entries.slice(at, at + MERGE_CHUNK);
       const args = chunk.flatMap(({ key, record }) => [key, ...encodeRecord(record)]);
-      acks.push(...await this.run(this.client.lipCircuitMerge(2 + chunk.length, ...this.keys(chunk.map((e) => e.key)), ...this.args(op, now), ...args), decodeAcks));
+      acks.push(...await this.run(this.client.lipCircuitMerge(2 + chunk.length, ...this.keys(chunk.map((e) => e.key)), ...this.args(op, now), ...args),
+        (reply) => decodeAcks(reply).map((ack) => this.saw(ack))));
     }
     return acks;
   }
@@ -116,7 +119,7 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   list(): Promise<CircuitListing> {
-    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row), decodeListing);
+    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row), (reply) => this.saw(decodeListing(reply)));
   }
 
   onChange(listener: (change: CircuitChange) => void): () => void {
@@ -172,6 +175,7 @@ export class RedisCircuitStore implements CircuitStore {
       } catch {
         return; // not ours: someone else publishing on the channel
       }
+      this.saw(change);
       for (const listener of this.changeListeners) listener(change);
     });
   }
@@ -217,6 +221,11 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   private args(op: number, now: number): (string | number)[] {
-    return [this.names.channel, this.origin, op, Math.floor(now), ...this.policyArgs];
+    return [this.names.channel, this.origin, op, Math.floor(now), ...this.policyArgs, this.maxVersion];
+  }
+
+  private saw<T extends { readonly version: number }>(answer: T): T {
+    if (answer.version > this.maxVersion) this.maxVersion = answer.version;
+    return answer;
   }
 }

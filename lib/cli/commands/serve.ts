@@ -3,6 +3,7 @@ import { createRuntime } from '../../core/runtime.js';
 import { LipError, isLipError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { LipServer } from '../../server/lip-server.js';
+import { installProcessLastResort } from '../../server/last-resort.js';
 import { loadConfig } from '../config-source.js';
 import type { Output } from '../output.js';
 
@@ -35,6 +36,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     return 1;
   }
   const logger: Logger = createLogger(config.logging);
+  installProcessLastResort();
   const server = new LipServer(createRuntime(config, { logger }), logger);
   try {
     await server.listen(config.server.host, config.server.port);

@@ -1,10 +1,13 @@
+import { HeldOutput } from '../held-output.js';
+
 /**
  * The content blocks of one streamed Anthropic message, kept strictly sequential: one block is
  * open at a time, opened with `content_block_start` and closed with `content_block_stop` before
  * the next one starts, with indexes counting from 0 in that order. Canonical streams may
  * interleave (two tool calls whose argument deltas alternate, text while a tool call is still
  * open); a block that cannot start yet buffers its content and is flushed, as one delta, when
- * its turn comes. In the common sequential case nothing is buffered.
+ * its turn comes. In the common sequential case nothing is buffered; what is buffered is bounded
+ * (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 type Block =
   | { kind: 'text'; buffer: string; closed: boolean }
@@ -18,6 +21,7 @@ export class BlockQueue {
   private headStarted = false;
   private headPrefix = '';
   private nextIndex = 0;
+  private readonly held = new HeldOutput();
 
   /** `onStart` runs before the very first block starts (message_start goes there). */
   constructor(private readonly onStart: () => string) {}
@@ -95,6 +99,7 @@ export class BlockQueue {
   private deliver(block: Block & { buffer: string }, text: string, deltaType: string, field: string): string {
     if (text.length === 0) return '';
     if (this.isLive(block)) return this.delta(deltaType, field, text);
+    this.held.add(block.kind === 'tool_use' ? 'args' : block.kind === 'thinking' ? 'reasoning' : 'text', text.length);
     block.buffer += text;
     return '';
   }

@@ -3,6 +3,7 @@ import { REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/index.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 
@@ -39,8 +40,9 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
   };
 }
 
+/** The arguments as an object; `{}` when they are not one (or nest deeper than MAX_UPSTREAM_DEPTH). */
 function parseInput(args: string): unknown {
-  if (args.trim().length === 0) return {};
+  if (args.trim().length === 0 || jsonTextTooDeep(args, MAX_UPSTREAM_DEPTH) >= 0) return {};
   try {
     const value: unknown = JSON.parse(args);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};

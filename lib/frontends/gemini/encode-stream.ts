@@ -1,6 +1,7 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
+import { HeldOutput } from '../held-output.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
@@ -16,12 +17,14 @@ import { mapFinishReason } from './map-finish-reason.js';
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
+ * Buffered arguments are bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class GeminiStreamEncoder implements StreamEncoder {
   private readonly suffix: string;
   private readonly calls = new Map<string, { name: string; args: string; signature?: string }>();
   private finished = false;
   private usage: Usage = {};
+  private readonly held = new HeldOutput();
 
   constructor(context: EncodeContext) {
     this.suffix = `,"modelVersion":${JSON.stringify(context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
@@ -46,6 +49,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
         this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature } : {}) });
         return '';
       case 'tool_call_delta': {
+        this.held.add('args', event.args.length);
         const call = this.calls.get(event.id);
         if (call) call.args += event.args;
         else this.calls.set(event.id, { name: '', args: event.args });

@@ -1,6 +1,7 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
+import { HeldOutput } from '../held-output.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { responsesErrorObject } from './encode-error.js';
@@ -27,7 +28,8 @@ interface OpenItem {
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
  * index). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
- * after output is `response.failed` followed by an `error` event.
+ * after output is `response.failed` followed by an `error` event. What it holds for the `.done`
+ * events is bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly shell: ResponseShell;
@@ -40,6 +42,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private started = false;
   private finished = false;
   private usage: Usage = {};
+  private readonly held = new HeldOutput();
 
   constructor(context: EncodeContext) {
     this.context = context;
@@ -116,6 +119,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           this.text = opened.item;
           out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(outputText(''))}`);
         }
+        this.held.add('text', event.text.length);
         this.text.text += event.text;
         return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":[]`);
       }
@@ -127,6 +131,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           this.reasoning = opened.item;
           out += opened.text + this.frame('response.reasoning_summary_part.added', `,${opened.item.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
         }
+        this.held.add('reasoning', event.text.length);
         this.reasoning.text += event.text;
         return out + this.frame('response.reasoning_summary_text.delta', `,${this.reasoning.at},"summary_index":0,"delta":${JSON.stringify(event.text)}`);
       }
@@ -147,6 +152,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
         const call = this.calls.get(event.id)!;
+        this.held.add('args', event.args.length);
         call.text += event.args;
         return out + this.frame('response.function_call_arguments.delta', `,${call.at},"delta":${JSON.stringify(event.args)}`);
       }

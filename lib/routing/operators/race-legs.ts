@@ -1,14 +1,15 @@
 import { Observable, Subject, defer, takeUntil, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isSubstantiveOutput } from '../../canonical/index.js';
+import { guard } from '../../errors/index.js';
 
 export interface RaceLeg {
   /** Start delay: the leg is subscribed this long after the race (`[handicap=D]`). */
   readonly handicapMs: number;
   readonly open: () => Observable<LipEvent>;
-  /** Called when this leg wins, before its events are released. */
+  /** Called when this leg wins, before its events are released (a throw fails the race). */
   readonly onWin?: () => void;
-  /** Called right before a started, losing leg is stopped. */
+  /** Called right before a started, losing leg is stopped (a throw is reported, not fatal). */
   readonly onLose?: () => void;
 }
 
@@ -57,10 +58,14 @@ export function raceLegs(specs: readonly RaceLeg[], scheduler: SchedulerLike, no
       leg.state = 'won';
       for (const other of legs) {
         if (other === leg || (other.state !== 'running' && other.state !== 'pending')) continue;
-        if (other.state === 'running') other.spec.onLose?.();
+        // A throwing onLose is reported; the loser is stopped all the same.
+        if (other.state === 'running' && other.spec.onLose) guard('race.onLose', other.spec.onLose, () => undefined)();
         halt(other, 'lost');
       }
-      leg.spec.onWin?.();
+      let failed: unknown;
+      if (leg.spec.onWin) guard('race.onWin', leg.spec.onWin, (err) => { failed = err; })();
+      // The teardown that follows the error stops the winner too.
+      if (failed !== undefined) return subscriber.error(failed);
       const held = leg.buffer;
       leg.buffer = [];
       for (const event of held) {

@@ -9,6 +9,10 @@ import { SelectorError } from './selector-error.js';
 export const MAX_SELECTOR_CHARS = 64 * 1024;
 /** Most legs one race (`!`) may have. */
 export const MAX_RACE_LEGS = 16;
+/** Most failover arms (`|`) one selector may have. */
+export const MAX_ARMS = 64;
+/** Most branches one weighted choice (`^`) may have. */
+export const MAX_BRANCHES = 64;
 
 const NO_GLOBAL: GlobalOptions = Object.freeze({});
 
@@ -31,6 +35,7 @@ const EMPTY_PART: Readonly<Record<number, string>> = {
  * ```
  * selector := [ "{" global ("," global)* "}" ] arm ( "|" arm )*
  * arm      := branch ( "^" branch )*  |  leg ( "!" leg )*          (a race has at most 16 legs)
+ *                                      (at most 64 arms, at most 64 weighted branches per arm)
  * branch, leg := annotation* leaf        annotation := "[" key[=value] ("," key[=value])* "]"
  * leaf     := [ backend ":" ] model [ "?" query ]
  * ```
@@ -54,6 +59,7 @@ export function parseSelector(text: string): Selector {
   const arms: Arm[] = [];
   let separator = -1;
   for (;;) {
+    if (arms.length === MAX_ARMS) c.fail(`a selector has at most ${MAX_ARMS} failover arms; this is arm ${MAX_ARMS + 1}`);
     arms.push(parseArm(c, separator));
     if (c.atEnd) break;
     separator = c.pos; // on "|": parseArm stops only there or at the end
@@ -73,6 +79,7 @@ function parseArm(c: Cursor, armSeparator: number): Arm {
     if (c.atEnd || isOperator(c.peek())) failEmpty(c, separator, separatorChar);
     const offset = c.pos;
     if (op === CH.bang && parts.length === MAX_RACE_LEGS) c.fail(`a race has at most ${MAX_RACE_LEGS} legs; this is leg ${MAX_RACE_LEGS + 1}`, offset);
+    if (op === CH.caret && parts.length === MAX_BRANCHES) c.fail(`a weighted choice has at most ${MAX_BRANCHES} branches; this is branch ${MAX_BRANCHES + 1}`, offset);
     const annotations = parseAnnotations(c);
     if (c.atEnd || isOperator(c.peek())) c.fail('missing leaf after the annotations');
     parts.push({ offset, annotations, body: parseLeaf(c) });

@@ -102,6 +102,7 @@ export const anthropicProtocol: EmulatorProtocol = {
   },
 
   json(script: Script, request: RecordedRequest): unknown {
+    if (script.streamError) return anthropicErrorBody(500, { type: 'overloaded_error', ...script.streamError });
     const usage = script.usage ?? { input: 10, output: 5 };
     return {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model: script.model ?? request.model ?? 'claude-sonnet-4-6',

@@ -2,6 +2,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Frame, Script } from './script.js';
+import { writeJsonAnswer } from './json-answer.js';
+import { writeEndless, writeHugeLine, type WriteProgress } from './stream-faults.js';
 
 /** A request an emulator received, as the upstream saw it. */
 export interface RecordedRequest {
@@ -25,6 +27,8 @@ export interface ClientClose {
   readonly path: string;
   /** `performance.now()` when the emulator saw the close. */
   readonly at: number;
+  /** Body bytes written to that response before the close (counted by the hugeLine and endless faults, else 0). */
+  readonly bytes: number;
 }
 
 export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' };
@@ -138,9 +142,10 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
     };
     emulator.requests.push(request);
+    const progress: WriteProgress = { bytes: 0 };
     res.on('close', () => {
       if (res.writableEnded) return;
-      const close = { path: url.pathname, at: performance.now() };
+      const close = { path: url.pathname, at: performance.now(), bytes: progress.bytes };
       emulator.closes.push(close);
       for (const w of waiters.splice(0)) w(close);
     });
@@ -149,10 +154,10 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       return;
     }
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
-    answer(script, request, res);
+    answer(script, request, res, progress);
   }
 
-  function answer(script: Script, request: RecordedRequest, res: ServerResponse): void {
+  function answer(script: Script, request: RecordedRequest, res: ServerResponse, progress: WriteProgress): void {
     const fault = script.fault ?? {};
     if (fault.reset === 'before_first_byte') return void res.socket?.resetAndDestroy();
     if (fault.stall === 'before_headers') return;
@@ -162,10 +167,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       res.writeHead(script.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.errorBody(script.status, error)));
       return;
     }
-    if (!request.stream) {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.json(script, request)));
-      return;
-    }
+    if (!request.stream) return writeJsonAnswer(res, protocol.json(script, request), headers, fault, script.dripMs ?? 0, later);
     const encoded: Frame[] = script.rawFrames ? script.rawFrames.map((text) => ({ text, output: true })) : framesOf(script, request);
     let frames = encoded.map((f) => f.text);
     const firstOutput = Math.max(0, encoded.findIndex((f) => f.output));
@@ -181,6 +183,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     frames = frames.slice(0, stopAt);
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    if (fault.hugeLine) {
+      const split = fault.hugeLine.afterOutput ? firstOutput + 1 : firstOutput;
+      void writeHugeLine(res, progress, frames.slice(0, split), fault.hugeLine.bytes, fault.hugeLine.terminated ?? true, frames.slice(split));
+      return;
+    }
+    if (fault.endless) {
+      void writeEndless(res, progress, frames.slice(0, firstOutput), frames[firstOutput] ?? encoded[firstOutput]!.text);
+      return;
+    }
     if (fault.reset === 'after_first_byte') {
       const first = frames[0] ?? 'data: {';
       res.write(first.slice(0, Math.max(1, Math.floor(first.length / 2))), () => res.socket?.resetAndDestroy());

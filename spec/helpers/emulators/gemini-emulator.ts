@@ -67,7 +67,7 @@ export const geminiProtocol: EmulatorProtocol = {
   basePath: '',
   match(method, path, query) {
     const m = PATH.exec(path);
-    if (method === 'POST' && m) return { route: 'generate', stream: m[3] === 'streamGenerateContent' && query.get('alt') === 'sse', model: decodeURIComponent(m[2]!) };
+    if (method === 'POST' && m) return { route: 'generate', stream: m[3] === 'streamGenerateContent' && query.get('alt') === 'sse', model: safeDecode(m[2]!) };
     if (method === 'GET' && /^\/(v1beta|v1|v1alpha)\/models$/.test(path)) return { route: 'models' };
     return undefined;
   },
@@ -89,6 +89,7 @@ export const geminiProtocol: EmulatorProtocol = {
   },
 
   json(script: Script, request: RecordedRequest): unknown {
+    if (script.streamError) return geminiErrorBody(500, script.streamError);
     const all = chunks(script, request).map((c) => c.body);
     if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
     const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
@@ -100,4 +101,13 @@ export const geminiProtocol: EmulatorProtocol = {
 /** A Gemini API upstream on a free port; `url` is the origin (requests go to `/v1beta/...`). */
 export function startGeminiEmulator(): Promise<Emulator> {
   return startEmulator(geminiProtocol);
+}
+
+/** A percent-decoded path segment; malformed escapes are kept as sent (the emulator must not throw). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

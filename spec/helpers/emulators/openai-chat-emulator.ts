@@ -78,6 +78,8 @@ export const openaiChatProtocol: EmulatorProtocol = {
   },
 
   json(script: Script, request: RecordedRequest): unknown {
+    // In-body error with status 200, as compatible servers (and gateways in front of them) answer.
+    if (script.streamError) return { error: { message: script.streamError.message, type: script.streamError.type ?? 'server_error', param: null, code: script.streamError.code ?? null } };
     const calls = (script.toolCalls ?? []).map((call, index) => ({
       id: call.id ?? `call_emu${index + 1}`, type: 'function', function: { name: call.name, arguments: joined(call.args) },
     }));

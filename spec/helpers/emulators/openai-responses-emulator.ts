@@ -112,6 +112,9 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
   },
 
   json(script: Script, request: RecordedRequest): unknown {
+    if (script.streamError) {
+      return { ...shell(script, request, 'failed', items(script), null), error: { code: script.streamError.code ?? 'server_error', message: script.streamError.message } };
+    }
     const incomplete = script.finish === 'length' || script.finish === 'content_filter';
     return shell(script, request, incomplete ? 'incomplete' : 'completed', items(script), script.usage ? responsesUsageWire(script.usage) : null);
   },

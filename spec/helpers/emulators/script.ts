@@ -42,12 +42,20 @@ export type FinishScript = 'stop' | 'length' | 'tool_calls' | 'content_filter' |
  *   first output frame, or after N frames (the connection stays open until the client gives up).
  * - `malformedAt`: frame N is replaced by a frame that is not JSON.
  * - `endAt`: the body ends cleanly after N frames, without the provider's terminal frames.
+ * - `hugeLine`: one `data:` line of `bytes` bytes (a JSON object with a padding string), sent
+ *   in 64 KiB pieces that honour backpressure, before the first output frame (or right after
+ *   it with `afterOutput`), then `\n\n` and the remaining frames; with `terminated: false` the
+ *   line never ends and the connection stays open.
+ * - `endless`: after the first output frame, that frame is repeated forever (in batches that
+ *   honour backpressure) until the client closes; the close records how many bytes were written.
  */
 export interface FaultScript {
   readonly reset?: 'before_first_byte' | 'after_first_byte' | 'after_output' | number;
   readonly stall?: 'before_headers' | 'before_first_token' | 'after_output' | number;
   readonly malformedAt?: number;
   readonly endAt?: number;
+  readonly hugeLine?: { readonly bytes: number; readonly afterOutput?: boolean; readonly terminated?: boolean };
+  readonly endless?: boolean;
 }
 
 export interface Script {

@@ -1,10 +1,14 @@
 import { expect } from 'chai';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { take } from 'rxjs';
+import { LipError } from '../../../lib/errors/index.js';
 import { raceLegs, type RaceLeg } from '../../../lib/routing/operators/race-legs.js';
 import { testScheduler } from '../../helpers/marbles.js';
 import { ev, fatal, retryable } from './fixtures.js';
 import { syncSource } from './sync-source.js';
 
+/** What a throwing callback becomes: the registry's internal error, matched by code. */
+const internalError = new LipError('LIP_ERR_SERVER_INTERNAL', 'internal error');
 const noWinner = (failures: unknown[]) => ({ noWinner: failures.length });
 
 describe('routing/operators/raceLegs', () => {
@@ -122,5 +126,42 @@ describe('routing/operators/raceLegs', () => {
     raceLegs([{ handicapMs: 0, open: () => first.source }, { handicapMs: 0, open: () => second.source }], ts, noWinner).pipe(take(4)).subscribe();
     expect([first.probe.emitted, first.probe.tornDown]).to.deep.equal([3, true]);
     expect(second.probe.emitted).to.equal(0);
+  });
+
+  it('a throwing onWin fails the race with an internal error (reported on lip:internal-error) and stops the winner; never an uncaught throw', () => {
+    const reports: unknown[] = [];
+    const listen = (m: unknown) => reports.push((m as { where: string }).where);
+    subscribe('lip:internal-error', listen);
+    try {
+      const ts = testScheduler();
+      ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const a = cold('-s--t--f|', ev);
+        const b = cold('-s------t|', ev);
+        const legs: RaceLeg[] = [
+          { handicapMs: 0, open: () => a, onWin: () => { throw new TypeError('bug in onWin'); } },
+          { handicapMs: 0, open: () => b, onLose: () => { throw new TypeError('bug in onLose'); } },
+        ];
+        expectObservable(raceLegs(legs, ts, noWinner)).toBe('----#', undefined, internalError);
+        expectSubscriptions(a.subscriptions).toBe('^---!');
+        expectSubscriptions(b.subscriptions).toBe('^---!');
+      });
+      expect(reports).to.deep.equal(['race.onLose', 'race.onWin']);
+    } finally {
+      unsubscribe('lip:internal-error', listen);
+    }
+  });
+
+  it('a throwing onLose is reported and the race goes on: the winner streams, the loser is stopped', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-s--t----f|', ev);
+      const b = cold('-s------t|', ev);
+      const legs: RaceLeg[] = [
+        { handicapMs: 0, open: () => a },
+        { handicapMs: 0, open: () => b, onLose: () => { throw new TypeError('bug in onLose'); } },
+      ];
+      expectObservable(raceLegs(legs, ts, noWinner)).toBe('----(st)-f|', ev);
+      expectSubscriptions(b.subscriptions).toBe('^---!');
+    });
   });
 });

@@ -136,6 +136,8 @@ describe('routing/selector/parseSelector', () => {
       ['a:m^b:m!c:m', 8, /cannot mix "!" \(race\) and "\^" \(weighted choice\)/],
       ['a:m!b:m^c:m', 8, /cannot mix/],
       [Array.from({ length: 17 }, (_, i) => `b${i}:m`).join('!'), 1 + 10 * 5 + 6 * 6, /at most 16 legs/],
+      [Array.from({ length: 65 }, (_, i) => `b${i}:m`).join('|'), 1 + 10 * 5 + 54 * 6, /a selector has at most 64 failover arms; this is arm 65/],
+      [Array.from({ length: 65 }, (_, i) => `b${i}:m`).join('^'), 1 + 10 * 5 + 54 * 6, /a weighted choice has at most 64 branches; this is branch 65/],
       ['[weight=2]a:m!b:m', 2, /weight belongs to weighted branches/],
       ['a:m![first]b:m', 6, /first belongs to weighted branches/],
       ['[handicap=1]a:b', 2, /handicap applies only to race legs/],
@@ -267,6 +269,14 @@ describe('routing/selector/parseSelector (robustness)', () => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 
+  it('accepts 64 failover arms, 64 weighted branches and 16 race legs (the bounds on what one selector allocates)', () => {
+    const leaves = (n: number, op: string) => Array.from({ length: n }, (_, i) => `b${i}:m`).join(op);
+    expect(parseSelector(leaves(64, '|')).arms).to.have.length(64);
+    expect((parseSelector(leaves(64, '^')).arms[0] as unknown as { branches: unknown[] }).branches).to.have.length(64);
+    expect((parseSelector(leaves(16, '!')).arms[0] as unknown as { legs: unknown[] }).legs).to.have.length(16);
+    expect(parseSelector(Array.from({ length: 64 }, () => leaves(16, '!')).join('|')).arms).to.have.length(64);
+  });
+
   it('never throws anything but a SelectorError, whose column lies inside the text or just after it', () => {
     const random = rng(42);
     const alphabet = ['a', 'b:', 'm', ':', '|', '^', '!', '[', ']', '{', '}', '=', ',', '?', '&', '%', '%2', '%21', ' ', 'weight=2', 'first', 'handicap=1', 'ttft_timeout=2s',
@@ -299,6 +309,7 @@ describe('routing/selector/parseSelector (robustness)', () => {
         expect(err).to.be.instanceOf(SelectorError);
       }
     }
-    expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.lessThan(1_000);
+    // Generous on purpose (2 shared cores): quadratic work on 64 KiB inputs takes minutes, not seconds.
+    expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.lessThan(10_000);
   });
 });

@@ -1,0 +1,30 @@
+import type { LipEvent } from '../../canonical/index.js';
+import { malformedResponse, type ResponseDecoder } from '../http/index.js';
+import { geminiStreamError } from './classify-error.js';
+import { GeminiStreamDecoder } from './decode-stream.js';
+
+type Json = Record<string, any>;
+
+/**
+ * A whole `:generateContent` answer -> canonical events. It is one GenerateContentResponse,
+ * the same object each `alt=sse` frame carries, so it goes through GeminiStreamDecoder as a
+ * single frame: thoughts, signatures, text, function calls (made-up ids), usage and the finish
+ * map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
+ * with neither a `finishReason` nor a blocked prompt is malformed.
+ *
+ * ```
+ * {"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP"}],"usageMetadata":{...}}
+ *   -> response_started, message_started, text_delta(Hi), usage, response_finished(stop)
+ * ```
+ * @see spec/backends/gemini/decode-response.spec.ts
+ */
+export class GeminiResponseDecoder implements ResponseDecoder {
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+
+  decode(body: Json, out: LipEvent[]): void {
+    if (body.error !== undefined && body.error !== null) throw geminiStreamError(this.backendId, body, this.secrets);
+    const stream = new GeminiStreamDecoder(this.backendId, this.secrets);
+    stream.frame(body, out);
+    if (!stream.finished) throw malformedResponse(this.backendId, 'the answer has neither a candidate with a finishReason nor a blocked prompt');
+  }
+}

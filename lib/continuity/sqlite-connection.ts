@@ -1,0 +1,88 @@
+import type { Database } from 'better-sqlite3';
+import { LipError } from '../errors/index.js';
+import { MIGRATIONS, migrate } from './sqlite-migrations.js';
+import { fileIdentity, openDatabase, type FileIdentity } from './sqlite-database.js';
+import { SqliteStatements } from './sqlite-statements.js';
+
+/** How many rows of each table a database file holds. */
+export interface RowCounts {
+  readonly legs: number;
+  readonly attempts: number;
+  readonly responses: number;
+}
+
+/**
+ * One open continuity database file: the better-sqlite3 handle, migrated to the newest schema,
+ * its prepared statements, and the device and inode the path named when it was opened.
+ *
+ * The inode is what tells a store that its file is gone. A process keeps writing happily into
+ * a file that was deleted (`rm -rf` of its directory) or replaced: SQLite in WAL mode does not
+ * notice, and every record would vanish at the next restart. `isCurrent()` is one `stat` of the
+ * path (a few microseconds), cheap enough to run before every batch write and on every
+ * readiness check, both off the request path.
+ * @see spec/continuity/sqlite-faults.spec.ts
+ */
+export class SqliteConnection {
+  readonly sql: SqliteStatements;
+
+  private constructor(readonly path: string, readonly db: Database, private readonly identity: FileIdentity | undefined) {
+    this.sql = new SqliteStatements(db);
+  }
+
+  /**
+   * Opens, migrates and prepares; throws `LIP_ERR_CONTINUITY_UNAVAILABLE` naming the path
+   * (and leaves nothing open) when any step fails.
+   */
+  static open(path: string, busyTimeoutMs: number, now: () => number): SqliteConnection {
+    const db = openDatabase(path, busyTimeoutMs);
+    try {
+      migrate(db, MIGRATIONS, now);
+      return new SqliteConnection(path, db, path === ':memory:' ? undefined : fileIdentity(path));
+    } catch (err) {
+      db.close();
+      throw err instanceof LipError ? err : new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot prepare the continuity database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** False when the path no longer names the file this connection writes (removed or replaced). */
+  isCurrent(): boolean {
+    if (this.identity === undefined) return true;
+    let now: FileIdentity | undefined;
+    try {
+      now = fileIdentity(this.path);
+    } catch {
+      return false; // the directory itself is unreadable: as good as gone
+    }
+    return now !== undefined && now.dev === this.identity.dev && now.ino === this.identity.ino;
+  }
+
+  /**
+   * In one transaction: deletes up to `batch` A-legs idle since `cutoff`, then the least
+   * recently seen past `maxLegs`, then up to `batch` responses saved before `cutoff` that
+   * nothing continues. Returns the deleted A-legs' ids and the A-legs left.
+   */
+  prune(cutoff: number, maxLegs: number, batch: number): { deleted: string[]; legs: number } {
+    return this.db.transaction(() => {
+      const deleted = this.sql.pruneIdle(cutoff, batch);
+      const over = this.sql.countLegs() - maxLegs;
+      if (over > 0) deleted.push(...this.sql.pruneOldest(over));
+      this.sql.pruneResponses(cutoff, batch);
+      return { deleted, legs: this.sql.countLegs() };
+    })();
+  }
+
+  /** Row counts, read from the file this connection has open (even when it was deleted). */
+  rowCounts(): RowCounts {
+    const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { legs: count('a_legs'), attempts: count('attempts'), responses: count('responses') };
+  }
+
+  /** Closes the handle; never throws (a handle on a deleted file may fail its last checkpoint). */
+  close(): void {
+    try {
+      this.db.close();
+    } catch {
+      // nothing left to do with it
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import type { Json } from './json-mutations.js';
+
+/**
+ * Valid requests per client protocol, the seeds the decoder fuzzing mutates. Between them they
+ * reach every branch of the decoders: system prompts in each form, images and files from data,
+ * URLs and ids, reasoning with signatures and opaque blobs, tool definitions, calls, results
+ * and every tool_choice form, response formats. Each one decodes (spec/fuzz asserts it).
+ */
+const schema = { type: 'object', properties: { city: { type: 'string', description: 'a city' }, days: { type: 'integer', minimum: 1 } }, required: ['city'] };
+
+const chat: Json[] = [
+  { model: 'stub:stub-default', messages: [{ role: 'user', content: 'hi' }] },
+  {
+    model: 'gpt-4o', stream: true, stream_options: { include_usage: true },
+    messages: [
+      { role: 'system', content: 'sys' },
+      { role: 'developer', content: [{ type: 'text', text: 'dev' }] },
+      { role: 'user', content: [
+        { type: 'text', text: 'look' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,aGk=', detail: 'low' } },
+        { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' } },
+      ] },
+      { role: 'assistant', content: null, reasoning_content: 'hmm', tool_calls: [
+        { id: 'c1', type: 'function', function: { name: 'get', arguments: '{"a":1}' } },
+        { id: 'c2', type: 'function', function: { name: 'put', arguments: '' } },
+      ] },
+      { role: 'tool', tool_call_id: 'c1', content: 'one' },
+      { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: 'two' }] },
+      { role: 'user', content: 'next' },
+    ],
+    tools: [{ type: 'function', function: { name: 'get', description: 'd', parameters: schema } }, { type: 'function', function: { name: 'put' } }],
+    tool_choice: { type: 'function', function: { name: 'get' } },
+    temperature: 0.2, top_p: 0.9, max_completion_tokens: 20, stop: ['END', 'STOP'], seed: 7,
+    reasoning_effort: 'high', verbosity: 'low', parallel_tool_calls: false,
+    response_format: { type: 'json_schema', json_schema: { name: 'r', schema, strict: true } },
+    metadata: { k: 'v' }, user: 'u1',
+  },
+  { model: 'a:m|b:m', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], response_format: { type: 'json_object' }, max_tokens: 5 },
+];
+
+const responses: Json[] = [
+  { model: 'stub:stub-default', input: 'hi' },
+  {
+    model: 'gpt-x', input: 'hi', instructions: 'Be brief.', stream: true, temperature: 0.5, top_p: 0.8, max_output_tokens: 300,
+    reasoning: { effort: 'high', summary: 'auto' }, text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema, strict: true } },
+    parallel_tool_calls: false, metadata: { k: 'v' }, safety_identifier: 'user-7', include: ['reasoning.encrypted_content'], store: false,
+  },
+  {
+    model: 'gpt-x',
+    input: [
+      { role: 'developer', content: 'D1' },
+      { role: 'user', content: [
+        { type: 'input_text', text: 'look' },
+        { type: 'input_image', image_url: 'data:image/png;base64,aGk=', detail: 'high' },
+        { type: 'input_image', image_url: 'https://example.com/a.png' },
+        { type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' },
+        { type: 'input_file', file_url: 'https://example.com/c.pdf' },
+        { type: 'input_file', file_id: 'file-123' },
+      ] },
+      { type: 'reasoning', id: 'rs_1', encrypted_content: 'ENC', summary: [{ type: 'summary_text', text: 'First.' }, { type: 'summary_text', text: 'Second.' }] },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}', id: 'fc_1' },
+      { type: 'function_call', call_id: 'call_2', name: 'get_time', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+      { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '12:00' }] },
+    ],
+    tools: [{ type: 'function', name: 'get_weather', description: 'd', parameters: schema, strict: true }, { type: 'function', name: 'get_time' }],
+    tool_choice: { type: 'allowed_tools', mode: 'required', tools: [] },
+  },
+  { model: 'm', input: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }], tool_choice: { type: 'function', name: 'w' }, previous_response_id: 'resp_1', store: true },
+];
+
+const anthropic: Json[] = [
+  { model: 'claude-x', max_tokens: 256, messages: [{ role: 'user', content: 'hi' }] },
+  {
+    model: 'claude-x', max_tokens: 256, stream: true, temperature: 0.3, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' },
+    system: [{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Be kind.', cache_control: { type: 'ephemeral' } }],
+    thinking: { type: 'enabled', budget_tokens: 1024 }, output_config: { effort: 'high' },
+    messages: [
+      { role: 'user', content: [
+        { type: 'text', text: 'weather?' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'aGk=' } },
+        { type: 'image', source: { type: 'url', url: 'https://example.com/a.jpg' } },
+        { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'spec.pdf' },
+        { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+      ] },
+      { role: 'assistant', content: [
+        { type: 'thinking', thinking: 'Need the tool.', signature: 'sig-a' },
+        { type: 'redacted_thinking', data: 'ENCRYPTED' },
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool_use', id: 't1', name: 'get_weather', input: { city: 'Paris' } },
+        { type: 'tool_use', id: 't2', name: 'get_time', input: {} },
+      ] },
+      { role: 'user', content: [
+        { type: 'tool_result', tool_use_id: 't1', content: 'sunny' },
+        { type: 'tool_result', tool_use_id: 't2', content: [{ type: 'text', text: 'boom' }], is_error: true },
+        { type: 'text', text: 'and now?' },
+      ] },
+    ],
+    tools: [{ name: 'get_weather', description: 'd', input_schema: schema }, { type: 'custom', name: 'get_time', input_schema: { type: 'object' } }],
+    tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
+  },
+  { model: 'claude-x', max_tokens: 1, system: 'Short.', thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'any' }, tools: [{ name: 'f', input_schema: { type: 'object' } }] },
+];
+
+const gemini: Json[] = [
+  { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+  {
+    systemInstruction: { parts: [{ text: 'Be brief.' }] },
+    contents: [
+      { role: 'user', parts: [{ text: 'weather?' }, { inlineData: { mimeType: 'image/png', data: 'iVBO' } }, { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/a.jpg' } }] },
+      { role: 'model', parts: [
+        { text: 'Let me ', thought: true }, { text: '', thought: true, thoughtSignature: 'sig-t' },
+        { text: 'Checking.', thoughtSignature: 'sig-text' },
+        { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'sig-fc' },
+        { functionCall: { id: 'fc-2', name: 'get_time', args: {} } },
+      ] },
+      { role: 'user', parts: [{ functionResponse: { id: 'fc-2', name: 'get_time', response: { t: '12:00' } } }, { functionResponse: { name: 'get_weather', response: { sky: 'clear' } } }] },
+    ],
+    generationConfig: {
+      temperature: 0.2, topP: 0.9, topK: 32, maxOutputTokens: 100, stopSequences: ['END'], seed: 7, presencePenalty: 0.5,
+      responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING', nullable: true } } },
+      thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
+    },
+    tools: [{ functionDeclarations: [{ name: 'get_weather', parametersJsonSchema: schema }, { name: 'get_time', description: 'B', parameters: { type: 'OBJECT', properties: { zone: { type: 'STRING' } } } }] }],
+    toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_time'] } },
+  },
+  {
+    system_instruction: { parts: [{ text: 'S' }] },
+    contents: [{ role: 'user', parts: [{ inline_data: { mime_type: 'image/png', data: 'iVBO' } }, { text: 'what is it?' }] }],
+    generation_config: { max_output_tokens: 9, thinkingConfig: { thinkingBudget: -1, thinkingLevel: 'HIGH' } },
+    tools: [{ function_declarations: [{ name: 'f', parameters: { type: 'OBJECT', properties: { snake_case_arg: { type: 'STRING' } } } }] }],
+  },
+];
+
+/** Seeds by frontend id. */
+export const SEED_REQUESTS: Readonly<Record<string, readonly Json[]>> = { 'openai-chat': chat, 'openai-responses': responses, anthropic, gemini };
