@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ExtensionHost } from './extension-host.js';
-import type { BuiltFeature } from './hook-set.js';
+import { LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js';
 import { RedisStateStore } from './redis-state-store.js';
 import { FEATURE_FACTORIES } from './registry.js';
 import { LipError } from '../errors/index.js';
@@ -46,9 +46,24 @@ export function buildFeatures(rows: Config['features'], state: StateStore, deps:
     let bundle: FeatureBundle;
     try {
       bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), logger });
+      checkBundle(bundle);
     } catch (err) {
       throw new LipError('LIP_ERR_CONFIG_INVALID', `feature "${row.id}" could not be built from its config: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
     return { id: row.id, ...(row.order !== undefined ? { order: row.order } : {}), bundle };
   });
+}
+
+/** A bundle's hooks must have an id and (when given) a finite order, or sorting them means nothing. */
+function checkBundle(bundle: FeatureBundle): void {
+  if (bundle === null || typeof bundle !== 'object') throw new TypeError('the factory must return a bundle object');
+  for (const list of Object.keys(LIST_STAGES) as HookListName[]) {
+    const hooks = bundle[list] as readonly { id?: unknown; order?: unknown }[] | undefined;
+    if (hooks === undefined) continue;
+    if (!Array.isArray(hooks)) throw new TypeError(`${list} must be a list of hooks`);
+    for (const hook of hooks) {
+      if (typeof hook?.id !== 'string' || hook.id === '') throw new TypeError(`every hook of ${list} needs a non-empty string id`);
+      if (hook.order !== undefined && !Number.isFinite(hook.order)) throw new TypeError(`hook ${hook.id} of ${list} has an order that is not a finite number`);
+    }
+  }
 }

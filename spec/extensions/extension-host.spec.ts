@@ -116,6 +116,8 @@ describe('extensions: the host inside the executor', () => {
   it('a factory that throws is a config error when the runtime is built', () => {
     bundles['test-hooks'] = () => { throw new Error('needs a model list'); };
     expect(() => featureRuntime({ a: ok('x') }, '  - { id: test-hooks }')).to.throw('feature "test-hooks" could not be built from its config: needs a model list');
+    bundles['test-hooks'] = () => ({ submitHooks: [{ id: 'x', order: Number.NaN, run: (c) => c }] });
+    expect(() => featureRuntime({ a: ok('x') }, '  - { id: test-hooks }')).to.throw('hook x of submitHooks has an order that is not a finite number');
   });
 
   it('a failing lifecycle is logged, never thrown', async () => {
