@@ -90,7 +90,10 @@ export interface Outcome {
 
 /** Sends one planned request and judges the answer. */
 export function send(agent: Agent, base: string, p: Planned, timeoutMs = 30_000): Promise<Outcome> {
-  const body = JSON.stringify(p.protocol.body(p.model, p.stream, 'Tell me about foxes.'));
+  // Responses requests say `store: false`: stored responses are a cache bounded by bytes (256 MiB
+  // in the memory store) and `continuity.ttl` (24 h), which fills throughout any shorter run.
+  const fields = p.protocol.body(p.model, p.stream, 'Tell me about foxes.');
+  const body = JSON.stringify(p.protocol.id === 'openai-responses' ? { ...fields, store: false } : fields);
   return new Promise((resolve) => {
     let settled = false;
     const done = (o: Outcome) => {

@@ -30,7 +30,7 @@ const RSS_GROWTH_LIMIT = 0.10;
 const ONLY = arg('only')?.split(',');
 const MIX = ONLY ? KINDS.filter(([k]) => ONLY.includes(k)) : KINDS;
 
-interface Sample { t: number; rssMiB: number; heapMiB: number; externalMiB: number; fds: number; loopP99Ms: number; healthP99Ms: number; internalErrors: number }
+interface Sample { t: number; rssMiB: number; heapMiB: number; heapTotalMiB: number; externalMiB: number; fds: number; loopP99Ms: number; healthP99Ms: number; internalErrors: number }
 interface Tally { done: number; failed: number; lost: number }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -136,6 +136,7 @@ backends:
     const s: Sample = {
       t: Math.round((Date.now() - start) / 1000), rssMiB: rssMiB(pid), fds: fdCount(pid),
       heapMiB: metric(metrics, 'lip_nodejs_heap_size_used_bytes') / 2 ** 20,
+      heapTotalMiB: metric(metrics, 'lip_nodejs_heap_size_total_bytes') / 2 ** 20,
       externalMiB: metric(metrics, 'lip_nodejs_external_memory_bytes') / 2 ** 20,
       loopP99Ms: metric(metrics, 'lip_nodejs_eventloop_lag_p99_seconds') * 1000,
       healthP99Ms: health.length ? percentiles(health).p99 : NaN,
@@ -145,11 +146,13 @@ backends:
     samples.push(s);
     const kinds = [...window.entries()].sort().map(([k, t]) => `${k} ${t.done}/${t.failed}${t.lost ? `/LOST ${t.lost}` : ''}`).join(', ');
     window = new Map();
-    log(`t=${String(s.t).padStart(4)}s rss=${s.rssMiB.toFixed(1)} MiB (heap ${s.heapMiB.toFixed(1)}, external ${s.externalMiB.toFixed(1)}) fds=${s.fds} loop_p99=${s.loopP99Ms.toFixed(1)} ms healthz_p99=${s.healthP99Ms.toFixed(1)} ms internal_errors=${s.internalErrors} | done/failed: ${kinds}`);
+    log(`t=${String(s.t).padStart(4)}s rss=${s.rssMiB.toFixed(1)} MiB (heap used ${s.heapMiB.toFixed(1)} of ${s.heapTotalMiB.toFixed(1)}, external ${s.externalMiB.toFixed(1)}) fds=${s.fds} loop_p99=${s.loopP99Ms.toFixed(1)} ms healthz_p99=${s.healthP99Ms.toFixed(1)} ms internal_errors=${s.internalErrors} | done/failed: ${kinds}`);
   };
-  const sampler = setInterval(() => { if (!exited) void sample(); }, REPORT_MS);
+  let sampling: Promise<void> = Promise.resolve();
+  const sampler = setInterval(() => { if (!exited) sampling = sample(); }, REPORT_MS);
   await Promise.all([...workers, prober]);
   clearInterval(sampler);
+  await sampling;
   if (!exited && (samples.length === 0 || Date.now() - start - samples[samples.length - 1]!.t * 1000 > 5_000)) await sample();
 
   // Verdict.
@@ -167,7 +170,7 @@ backends:
   for (const [k, t] of [...totals.entries()].sort()) log(`  ${k.padEnd(15)} ${String(t.done).padStart(7)} done ${String(t.failed).padStart(5)} failed ${String(t.lost).padStart(5)} lost`);
   if (failedDetails.length) log(`not as expected (not lost), e.g.:\n  ${failedDetails.join('\n  ')}`);
   log(`RSS: baseline (t=${baseline?.t ?? '-'} s) ${baseline?.rssMiB.toFixed(1) ?? '-'} MiB, last ${last?.rssMiB.toFixed(1) ?? '-'} MiB, growth ${(growth * 100).toFixed(1)}%, max ${max((s) => s.rssMiB)} MiB`);
-  log(`heap used: baseline ${baseline?.heapMiB.toFixed(1) ?? '-'} MiB, last ${last?.heapMiB.toFixed(1) ?? '-'} MiB; fds: first ${samples[0]?.fds ?? '-'}, last ${last?.fds ?? '-'}`);
+  log(`heap used: baseline ${baseline?.heapMiB.toFixed(1) ?? '-'} MiB, last ${last?.heapMiB.toFixed(1) ?? '-'} MiB, max ${max((s) => s.heapMiB)} MiB; fds: first ${samples[0]?.fds ?? '-'}, last ${last?.fds ?? '-'}`);
   log(`lip event-loop delay p99 (from /metrics): max ${max((s) => s.loopP99Ms)} ms; /healthz p99 (client side): max ${max((s) => s.healthP99Ms)} ms; lip_internal_errors_total ${last?.internalErrors ?? '-'}`);
   log(problems.length ? `\nFAIL:\n${problems.join('\n')}` : '\nPASS');
 

@@ -120,28 +120,38 @@ export function valueTooDeep(value: unknown, limit: number): boolean {
 }
 
 /**
- * `JSON.parse` for JSON text inside client input (tool-call arguments, tool results), refusing
- * text nested deeper than MAX_REQUEST_DEPTH before parsing it, so that nothing downstream
- * (serialisation, schema walks) can overflow the stack. A syntax error still throws the
- * SyntaxError, for callers that keep unparsable text as it is.
- * @throws LipError LIP_ERR_REQUEST_LIMIT_EXCEEDED (400) naming `what`.
+ * The 400 for JSON text inside client input (tool-call arguments, tool results) nested deeper
+ * than MAX_REQUEST_DEPTH: callers check with jsonTextTooDeep before they parse such text, so
+ * nothing downstream (serialisation, schema walks) can overflow the stack.
  */
-export function parseClientJson(text: string, what: string): unknown {
-  if (jsonTextTooDeep(text, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep(what);
-  return JSON.parse(text);
+export function requestTooDeep(what: string): LipError {
+  return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${what} nests deeper than ${MAX_REQUEST_DEPTH} levels`);
 }
 
-/** The 400 for client JSON nested deeper than MAX_REQUEST_DEPTH. */
-export function requestTooDeep(what: string, where = ''): LipError {
-  return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${what} nests deeper than ${MAX_REQUEST_DEPTH} levels${where}`);
+/** Upstream JSON text shorter than this cannot nest deep enough to cost much to parse. */
+const SCAN_FROM_CHARS = 4 * 1024;
+/** Levels a provider's frame adds around a value (tool-call arguments sit a few levels deep). */
+const ENVELOPE_DEPTH = 16;
+
+/**
+ * Refuses upstream JSON text (an SSE frame, a whole answer) nested deeper than
+ * MAX_UPSTREAM_DEPTH plus 16 levels of the provider's own envelope, before `JSON.parse` sees
+ * it: V8 parses deep nesting about ten times slower than flat data (the 8 million levels a
+ * 16 MiB line can hold block the event loop for seconds). Text under 4 KiB is not scanned (at
+ * most 2,000 levels: well under a millisecond), so ordinary frames cost nothing; larger ones
+ * cost one linear scan that skips strings natively.
+ * @throws LipError LIP_ERR_UPSTREAM_LIMIT_EXCEEDED (upstreamTooDeep).
+ */
+export function checkUpstreamJson(backendId: string, text: string, what = 'a frame'): void {
+  if (text.length >= SCAN_FROM_CHARS && jsonTextTooDeep(text, MAX_UPSTREAM_DEPTH + ENVELOPE_DEPTH) >= 0) throw upstreamTooDeep(backendId, what, MAX_UPSTREAM_DEPTH + ENVELOPE_DEPTH);
 }
 
 /**
  * The attempt failure for an upstream value nested deeper than MAX_UPSTREAM_DEPTH: retryable,
  * 502, raised inside the backend's decoder so that failover can move on before output.
  */
-export function upstreamTooDeep(backendId: string, what: string): LipError {
-  return new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `backend "${backendId}": ${what} nests deeper than ${MAX_UPSTREAM_DEPTH} levels`, {
+export function upstreamTooDeep(backendId: string, what: string, limit = MAX_UPSTREAM_DEPTH): LipError {
+  return new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `backend "${backendId}": ${what} nests deeper than ${limit} levels`, {
     detail: { backend: backendId },
   });
 }

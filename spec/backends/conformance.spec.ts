@@ -73,7 +73,8 @@ for (const k of KINDS) for (const whole of [false, true]) {
 
     it('streams reasoning in its own dialect (signatures, opaque payloads)', async () => {
       emu.enqueue({ reasoning: k.reasoning, text: 'Answer.' });
-      const { events, violations } = await run(hello({ options: { reasoning: { effort: 'high' } } }));
+      // A whole answer with a budget that an Anthropic backend still takes unstreamed (see anthropic/source.spec.ts).
+      const { events, violations } = await run(hello({ options: { reasoning: whole ? { budgetTokens: 2048 } : { effort: 'high' } } }));
       expect(violations).to.deep.equal([]);
       expect(events.filter((e) => e.type.startsWith('reasoning'))).to.deep.equal(whole ? joinedReasoning(k.reasoningEvents) : k.reasoningEvents);
       expect(events.findIndex((e) => e.type === 'text_delta')).to.be.greaterThan(events.findIndex((e) => e.type === 'reasoning_delta'));

@@ -28,11 +28,12 @@ function run(feed: (out: LipEvent[]) => void): { events: LipEvent[]; error: LipE
   }
 }
 
+/** `what` too deep; a frame of 4 KiB or more is refused whole before it is parsed (256 + 16 envelope levels). */
 function expectTooDeep(result: { error: LipError | undefined }, what: string): void {
   expect(result.error, 'an error').to.not.equal(undefined);
   const e = result.error!;
   expect([e.code, e.status, e.retryable]).to.deep.equal(['LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', 502, true]);
-  expect(e.message).to.equal(`backend "b": ${what} nests deeper than 256 levels`);
+  expect(e.message).to.equal(what === 'a frame' ? 'backend "b": a frame nests deeper than 272 levels' : `backend "b": ${what} nests deeper than 256 levels`);
 }
 
 const geminiFrame = (args: string) =>
@@ -41,8 +42,11 @@ const geminiFrame = (args: string) =>
 describe('regression: deep upstream tool-call arguments', () => {
   it('gemini: 6,000-level functionCall args fail the attempt before any output of the frame', () => {
     const result = run((out) => new GeminiStreamDecoder('b', []).message({ event: 'message', data: geminiFrame(deepText(6_000)) }, out));
-    expectTooDeep(result, "a functionCall's args");
-    expect(result.events.filter(isOutputEvent)).to.deep.equal([]);
+    expectTooDeep(result, 'a frame'); // 36 KB: scanned before JSON.parse
+    expect(result.events).to.deep.equal([]);
+    const parsed = run((out) => new GeminiStreamDecoder('b', []).message({ event: 'message', data: geminiFrame(deepText(300)) }, out));
+    expectTooDeep(parsed, "a functionCall's args"); // 1.8 KB: parsed, then the args are walked
+    expect(parsed.events.filter(isOutputEvent)).to.deep.equal([]);
   });
 
   it('gemini: args of exactly 256 levels pass, 257 do not (stream and whole answer)', () => {
@@ -95,8 +99,9 @@ describe('regression: deep upstream tool-call arguments', () => {
     };
     const deltas = Array.from({ length: 10 }, () => JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"k":'.repeat(40) } }));
     expectTooDeep(run((out) => feed(out, [JSON.stringify(start), JSON.stringify(block({})), ...deltas])), 'a tool_use input');
-    const deepStart = `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"f","input":${deepText(6_000)}}}`;
-    const result = run((out) => feed(out, [JSON.stringify(start), deepStart]));
+    const deepStart = (depth: number) => `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"f","input":${deepText(depth)}}}`;
+    expectTooDeep(run((out) => feed(out, [JSON.stringify(start), deepStart(6_000)])), 'a frame');
+    const result = run((out) => feed(out, [JSON.stringify(start), deepStart(300)]));
     expectTooDeep(result, 'a tool_use input');
     expect(result.events.filter(isOutputEvent)).to.deep.equal([]);
     expectTooDeep(run((out) => new AnthropicResponseDecoder('b', []).decode(JSON.parse(

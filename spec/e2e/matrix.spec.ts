@@ -36,7 +36,7 @@ const UPSTREAM_KEY = 'test-key-0123456789';
  * spec/helpers/clients) against lip, against each kind's wire-exact emulator: plain text with
  * usage (cache tokens), two parallel tool calls, a tool-result follow-up turn, reasoning with
  * signatures carried into the next turn, a length stop, an upstream 400 and an upstream reset
- * after output (in-band error). Text, tool calls and length stops run in three MODES (streaming;
+ * after output (in-band error). Text, tool calls, length stops and 400s run in three MODES (streaming;
  * non-streaming with the upstream answering JSON; non-streaming with the upstream forced to
  * stream), reasoning both ways, and each asserts the upstream wire mode. No network, no keys.
  */
@@ -113,6 +113,14 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
             expect(r.finishReason).to.equal('length');
             expectUpstream(upstreamStreams);
           });
+
+          it(`an upstream 400 is surfaced with its status, without the upstream key (${mode})`, async () => {
+            const r = await send2({}, { status: 400, error: { message: `messages: unsupported content (key ${UPSTREAM_KEY})` } });
+            expect(r.error?.status).to.equal(400);
+            expect(r.error?.message).to.contain('messages: unsupported content');
+            expect(r.error?.message).not.to.contain(UPSTREAM_KEY);
+            expectUpstream(upstreamStreams);
+          });
         }
 
         it('a tool-result follow-up turn reaches the upstream as tool history', async () => {
@@ -146,13 +154,6 @@ describe('e2e: the frontend x backend matrix through the official SDKs', functio
           expect(k.toolHistory(emu.requests[1]!).calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
           // The follow-up is a non-streaming SDK call: its upstream request asked for JSON.
           expect(emu.requests.map((r) => r.stream)).to.deep.equal([stream, false]);
-        });
-
-        it('an upstream 400 is surfaced with its status, without the upstream key', async () => {
-          const r = await send({}, { status: 400, error: { message: `messages: unsupported content (key ${UPSTREAM_KEY})` } });
-          expect(r.error?.status).to.equal(400);
-          expect(r.error?.message).to.contain('messages: unsupported content');
-          expect(r.error?.message).not.to.contain(UPSTREAM_KEY);
         });
 
         it('an upstream reset after output ends the stream with the protocol\'s in-band error', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { LipError } from '../../lib/errors/index.js';
 import {
-  closingQuote, JsonDepthMeter, jsonTextTooDeep, MAX_REQUEST_DEPTH, MAX_UPSTREAM_DEPTH, parseClientJson, upstreamTooDeep, valueTooDeep,
+  checkUpstreamJson, closingQuote, JsonDepthMeter, jsonTextTooDeep, MAX_REQUEST_DEPTH, MAX_UPSTREAM_DEPTH, requestTooDeep, upstreamTooDeep, valueTooDeep,
 } from '../../lib/wire/json-depth.js';
 
 const nested = (depth: number, inner = '1') => '{"a":['.repeat(depth) + inner + ']}'.repeat(depth);
@@ -59,18 +59,26 @@ describe('wire/json-depth', () => {
     expect(valueTooDeep(JSON.parse(nested(MAX_UPSTREAM_DEPTH / 2)), MAX_UPSTREAM_DEPTH)).to.equal(false);
   });
 
-  it('parses client JSON text within 128 levels and refuses deeper text before parsing it', () => {
-    expect(parseClientJson(nested(MAX_REQUEST_DEPTH / 2), 'x')).to.be.an('object');
+  it('names client JSON text nested too deep as the client\'s 400', () => {
+    const err = requestTooDeep("a tool call's arguments");
+    expect([err.code, err.status, err.retryable, err.message]).to.deep.equal([
+      'LIP_ERR_REQUEST_LIMIT_EXCEEDED', 400, false, "a tool call's arguments nests deeper than 128 levels",
+    ]);
+    expect(jsonTextTooDeep(nested(MAX_REQUEST_DEPTH / 2), MAX_REQUEST_DEPTH)).to.equal(-1);
+  });
+
+  it('scans upstream text of 4 KiB and more before it is parsed; shorter text is left to JSON.parse', () => {
+    const deepText = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    expect(() => checkUpstreamJson('b', deepText(2_000))).to.not.throw(); // 4,000 characters: not scanned
+    expect(() => checkUpstreamJson('b', deepText(MAX_UPSTREAM_DEPTH + 16) + ' '.repeat(5_000))).to.not.throw();
     try {
-      parseClientJson(nested(100_000), 'messages[0] tool-call arguments');
+      checkUpstreamJson('b', deepText(8_000_000));
       expect.fail('accepted');
     } catch (err) {
-      expect(err).to.be.instanceOf(LipError);
-      expect((err as LipError).code).to.equal('LIP_ERR_REQUEST_LIMIT_EXCEEDED');
-      expect((err as LipError).status).to.equal(400);
-      expect((err as LipError).message).to.equal('messages[0] tool-call arguments nests deeper than 128 levels');
+      expect((err as LipError).code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
+      expect((err as LipError).message).to.equal('backend "b": a frame nests deeper than 272 levels');
     }
-    expect(() => parseClientJson('{', 'x')).to.throw(SyntaxError);
+    expect(() => checkUpstreamJson('b', `{"text":"${'['.repeat(100_000)}"}`)).to.not.throw(); // brackets in a string
   });
 
   it('makes the upstream error retryable, 502, naming the backend', () => {

@@ -1,6 +1,6 @@
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
@@ -52,6 +52,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
+    checkUpstreamJson(this.backendId, message.data);
     this.frame(parseFrame(this.backendId, message.data), out, message.event);
   }
 

@@ -3,7 +3,7 @@ import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyAnthropicStatus } from './classify-error.js';
 import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
-import { encodeAnthropicRequest } from './encode-request.js';
+import { encodeAnthropicRequest, thinkingBudget } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
 
 export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string): Record<string, string> {
@@ -22,6 +22,12 @@ export function parseAnthropicModelList(body: unknown): string[] {
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 
+/**
+ * The most output tokens a non-streamed Messages request may ask for: the official SDKs refuse
+ * longer ones (an answer expected to take over 10 minutes at 128k tokens an hour must stream).
+ */
+export const MAX_WHOLE_OUTPUT_TOKENS = 21_333;
+
 /** The Messages API over HTTP: `POST {base_url}/v1/messages` (streamed unless `whole`); `GET {base_url}/v1/models`. */
 export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = anthropicOptions(row);
@@ -37,6 +43,8 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     }),
     decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new AnthropicResponseDecoder(row.id, secrets),
+    // An upper bound of the max_tokens the request will carry (thinking may raise it, see encode-request.ts).
+    acceptsWhole: (call) => (call.options.maxOutputTokens ?? o.defaultMaxTokens) + (thinkingBudget(call) ?? 0) <= MAX_WHOLE_OUTPUT_TOKENS,
     statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
@@ -51,6 +51,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
+    checkUpstreamJson(this.backendId, message.data);
     this.frame(parseFrame(this.backendId, message.data), out);
   }
 

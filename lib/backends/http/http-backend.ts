@@ -30,6 +30,8 @@ export interface HttpProtocol {
   decoder(call: Call, target: Target, secrets: readonly string[]): StreamDecoder;
   /** Decodes a non-streamed answer (the kind's decode-response.ts) into the same events. */
   response?(call: Call, target: Target, secrets: readonly string[]): ResponseDecoder;
+  /** Whether a call may be answered whole (default: yes); a kind keeps its long generations streamed. */
+  acceptsWhole?(call: Call): boolean;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
   /** The model-list request and how to read its answer (`lip inventory --live`). */
@@ -76,8 +78,8 @@ export class HttpBackend implements Backend {
 
   stream(call: Call, target: Target): Observable<LipEvent> {
     const protocol = this.protocol;
-    // A whole answer only when the kind can decode one; otherwise the request streams as ever.
-    const whole = target.whole === true && protocol.response !== undefined;
+    // A whole answer only when the kind can decode one and takes this call so; otherwise it streams.
+    const whole = target.whole === true && protocol.response !== undefined && (protocol.acceptsWhole?.(call) ?? true);
     const attempt = target.whole === true && !whole ? { ...target, whole: false } : target;
     return upstreamSource(this.client, {
       backendId: this.id,

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/json-depth.js';
 
 /** How much of an upstream error body is read (the rest is discarded). */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -41,8 +42,12 @@ export function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTE
   });
 }
 
-/** Parses JSON text, or undefined when it is not JSON (upstream error pages are often HTML). */
+/**
+ * Parses JSON text, or undefined when it is not JSON (upstream error pages are often HTML) or
+ * nests deeper than the upstream bound (lib/wire/json-depth.ts: deep nesting is slow to parse).
+ */
 export function parseJsonOrUndefined(text: string): unknown {
+  if (jsonTextTooDeep(text, MAX_UPSTREAM_DEPTH) >= 0) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

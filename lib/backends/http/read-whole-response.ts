@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { checkUpstreamJson } from '../../wire/json-depth.js';
 import { classifyTransportError } from './classify-transport-error.js';
 
 /** The body limit when `http_client.max_line_bytes` is not given (its documented default, 16 MiB). */
@@ -69,6 +70,7 @@ export async function readWholeResponse(body: Readable, read: WholeRead, subscri
   if (read.signal.aborted || subscriber.closed) return;
   read.settle();
   const out: LipEvent[] = [];
+  checkUpstreamJson(read.backendId, text, 'the answer'); // deep nesting: refused before JSON.parse (lib/wire/json-depth.ts)
   read.decoder.decode(parseResponseBody(read.backendId, text), out);
   if (out.length === 0 || out[out.length - 1]!.type !== 'response_finished') throw malformedResponse(read.backendId, 'the answer has no finish');
   for (let i = 0; i < out.length; i++) {

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
+import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
@@ -61,6 +61,7 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (this.ended) return;
     const data = message.data;
     if (data === '[DONE]') return this.close(out);
+    checkUpstreamJson(this.backendId, data);
     this.frame(parseFrame(this.backendId, data), out);
   }
 

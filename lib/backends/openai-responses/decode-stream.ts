@@ -1,6 +1,6 @@
 import type { LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
+import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
@@ -44,6 +44,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended || message.data === '[DONE]') return;
+    checkUpstreamJson(this.backendId, message.data);
     this.frame(parseFrame(this.backendId, message.data), out, message.event);
   }
 

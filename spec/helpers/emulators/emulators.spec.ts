@@ -145,4 +145,23 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     expect(seen).to.deep.equal(['a', 'b']);
     expect((await closed).path).to.equal('/v1/chat/completions');
   });
+
+  it('hugeLine sends one data line of the given size between the frames; endless streams until the client closes', async () => {
+    const emu = await start(startOpenAIChatEmulator);
+    emu.enqueue({ text: ['a', 'b'], fault: { hugeLine: { bytes: 300_000, afterOutput: true } } });
+    const body = JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const huge = await httpRequest(`${emu.url}/chat/completions`, { body });
+    const lines = huge.body.split('\n');
+    expect(lines.filter((l) => l.length >= 300_000 - 10 && l.length <= 300_000)).to.have.length(1);
+    expect(parseSse(huge.body).messages.filter((m) => m.data.includes('"content":"b"'))).to.have.length(1);
+
+    emu.enqueue({ text: ['tick '], fault: { endless: true } });
+    const closed = emu.nextClose();
+    const response = await fetch(`${emu.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const reader = response.body!.getReader();
+    let read = 0;
+    while (read < 200_000) read += (await reader.read()).value?.length ?? 0;
+    await reader.cancel();
+    expect((await closed).bytes).to.be.at.least(200_000);
+  });
 });
