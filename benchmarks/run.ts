@@ -5,7 +5,7 @@
  *   3. requests/s and latency under load (autocannon), one lip process
  *   4. routing: a 3-arm failover and a 3-leg race vs. a single leaf
  *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory
- *   6. cost per translated stream event, in process
+ *   6. cost per translated stream event, in process; the extension platform's cost per event
  *   7. RSS of `lip serve`: right after start, after the load, and idle after 75 s
  * `--quick` shortens every phase (a smoke run). Sequential latencies interleave the targets
  * request by request so that machine noise hits all of them alike.
@@ -17,6 +17,7 @@ import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
 import { spawnListening, spawnLip, spawnScript, type Spawned } from './lib-process.js';
 import { load, sequential, type LoadResult } from './measure.js';
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
+import { extensionsUsPerEvent } from './extensions.js';
 
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 300 : 3_000;
@@ -163,6 +164,10 @@ async function main(): Promise<void> {
       ['chat encoder, one text delta', `${(encoderNsPerEvent(quick ? 100_000 : 1_000_000) / 1000).toFixed(3)} us`],
       [`whole pipeline (execute -> localstub -> gates -> chat encoder), ${BENCH_CHUNKS + 5} events per request`, `${((await pipelineNsPerEvent(quick ? 500 : 4_000)) / 1000).toFixed(3)} us`],
     ]));
+
+    out.push('\n## Extensions (in process, per event; medians of interleaved rounds)');
+    const extensionRows = await extensionsUsPerEvent(quick ? 10 : 60);
+    out.push(table([['config', 'us per event', 'added us'], ...extensionRows.map((r) => [r.name, r.us.toFixed(3), (r.us - extensionRows[0]!.us).toFixed(3)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

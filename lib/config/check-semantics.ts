@@ -6,7 +6,6 @@ type Row = Record<string, unknown>;
 
 interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
-  readonly featureIds?: readonly string[];
   readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -53,14 +52,12 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   });
   if (!frontends.some((row) => row.enabled !== false)) report(['frontends'], 'no frontend is enabled');
 
-  // Features: only bundled ones.
-  const featureIds = new Set(options.featureIds ?? []);
+  // Features: each id at most once (known ids and their configs are checked by the loader).
+  const featureSeen = new Map<string, number>();
   (root.features as Row[]).forEach((row, i) => {
-    if (!featureIds.has(String(row.id))) {
-      report(['features', i, 'id'], featureIds.size === 0
-        ? `unknown feature "${String(row.id)}" (this build bundles no feature plugins)`
-        : `unknown feature "${String(row.id)}"; known features: ${[...featureIds].join(', ')}`);
-    }
+    const first = featureSeen.get(String(row.id));
+    if (first !== undefined) report(['features', i, 'id'], `duplicate feature "${String(row.id)}" (first used by features[${first}])`);
+    else featureSeen.set(String(row.id), i);
   });
 
   // Auth keys: resolved, long enough, unique.

@@ -7,7 +7,7 @@ import { ConfigError, type ConfigIssue } from './config-error.js';
 import { addUnitKeywords } from './keywords.js';
 import { backendRowSchema, configSchema } from './schema.js';
 import { nearest } from './suggest.js';
-import type { BackendKindInfo, Config } from './types.js';
+import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
@@ -19,8 +19,8 @@ export interface LoadOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
   /** Frontend (client protocol) ids the registry knows; all are enabled by default. */
   readonly frontendIds: readonly string[];
-  /** Feature ids that may appear under `features`. */
-  readonly featureIds?: readonly string[];
+  /** Feature plugins that may appear under `features`, with their config schemas. */
+  readonly featureKinds?: Readonly<Record<string, FeatureKindInfo>>;
   /** Checks a selector (default route, alias replacements); returns a message or undefined. */
   readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env?: NodeJS.ProcessEnv;
@@ -33,6 +33,8 @@ interface Validators {
   top: ValidateFunction;
   /** The row validator of a kind, compiled the first time a config uses that kind. */
   rowValidator(kind: string): ValidateFunction | undefined;
+  /** The validator of a feature's `config` schema, compiled on first use. */
+  featureValidator(schema: Record<string, unknown>): ValidateFunction;
   kinds: readonly string[];
 }
 const ajvCache = new WeakMap<object, Map<string, Validators>>();
@@ -55,7 +57,13 @@ function validators(options: LoadOptions): Validators {
       if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties, info.required))));
       return validate;
     };
-    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, kinds: Object.keys(options.backendKinds) };
+    const features = new WeakMap<object, ValidateFunction>();
+    const featureValidator = (schema: Record<string, unknown>) => {
+      let validate = features.get(schema);
+      if (!validate) features.set(schema, (validate = ajv.compile(schema)));
+      return validate;
+    };
+    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, featureValidator, kinds: Object.keys(options.backendKinds) };
     byFrontends.set(key, cached);
   }
   return cached;
@@ -108,7 +116,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     issues.push({ file, ...locate(path, key), path: formatPath(key === undefined ? path : [...path, key]), message });
   };
 
-  const { top, rowValidator, kinds } = validators(options);
+  const { top, rowValidator, featureValidator, kinds } = validators(options);
+  const given = data as Record<string, unknown>;
+  const redisUrlSet = given.redis !== null && typeof given.redis === 'object' && (given.redis as Record<string, unknown>).url !== undefined;
   if (!top(data)) for (const e of top.errors ?? []) reportAjvError(e, [], report);
 
   const root = data as Record<string, unknown>;
@@ -125,6 +135,22 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     }
     if (!validate(row)) for (const e of validate.errors ?? []) reportAjvError(e, ['backends', i], report);
   });
+
+  // Feature rows: a known id, and a config its plugin's own schema accepts.
+  const featureKinds = options.featureKinds ?? {};
+  const featureIds = Object.keys(featureKinds).sort();
+  (Array.isArray(root.features) ? (root.features as Record<string, unknown>[]) : []).forEach((row, i) => {
+    if (row === null || typeof row !== 'object' || typeof row.id !== 'string') return; // reported by the top-level schema
+    const info = Object.prototype.hasOwnProperty.call(featureKinds, row.id) ? featureKinds[row.id] : undefined;
+    if (!info) {
+      const hint = nearest(row.id, featureIds);
+      report(['features', i, 'id'], `unknown feature "${row.id}"${hint ? ` (did you mean "${hint}"?)` : ''}; ${featureIds.length ? `known features: ${featureIds.join(', ')}` : 'this build bundles no feature plugins'}`);
+      return;
+    }
+    const validate = featureValidator(info.configSchema);
+    if (!validate(row.config ?? {})) for (const e of validate.errors ?? []) reportAjvError(e, ['features', i, 'config'], report);
+  });
+  if (root.redis !== null && typeof root.redis === 'object') (root.redis as Record<string, unknown>).url_set = redisUrlSet;
 
   if (issues.length === 0) checkSemantics(root, { ...options, env: options.env ?? process.env }, report);
   if (issues.length > 0) {

@@ -123,7 +123,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       type: 'array', default: [],
       items: {
         type: 'object', additionalProperties: false, required: ['id'],
-        properties: { id: nonEmpty, enabled: bool(true), config: { type: 'object', default: {} } },
+        properties: { id: nonEmpty, enabled: bool(true), order: { type: 'integer', minimum: 0 }, config: { type: 'object', default: {} } },
       },
     },
   },

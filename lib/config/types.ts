@@ -65,11 +65,18 @@ export interface Config {
   };
   model_aliases: { pattern: string; replacement: string }[];
   continuity: { store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number };
-  redis: { url: string; key_prefix: string };
+  /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
+  redis: { url: string; key_prefix: string; url_set?: boolean };
   recording: { enabled: boolean; path: string; redact_headers: string[]; redact_substrings: string[] };
   frontends: { id: string; enabled: boolean }[];
   backends: BackendConfig[];
-  features: { id: string; enabled: boolean; config: Record<string, unknown> }[];
+  features: { id: string; enabled: boolean; order?: number; config: Record<string, unknown> }[];
+}
+
+/** What the config loader needs to know about a feature plugin (supplied by the extension registry). */
+export interface FeatureKindInfo {
+  /** JSON Schema of the row's `config`. */
+  readonly configSchema: Record<string, unknown>;
 }
 
 /** What the config loader needs to know about backend kinds (supplied by the registry). */

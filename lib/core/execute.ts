@@ -1,10 +1,11 @@
-import { asyncScheduler, defer, finalize, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, finalize, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
+import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { FlowGate } from '../wire/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
@@ -43,6 +44,10 @@ export interface ExecuteContext {
   readonly aLeg?: ResolvedALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
+  /** The frontend (protocol) id the request came through, for extensions and observations. */
+  readonly frontendId?: string;
+  /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
+  readonly nested?: NestedCall;
 }
 
 export interface ExecutorOptions {
@@ -54,6 +59,8 @@ export interface ExecutorOptions {
   readonly continuity?: ContinuityStore;
   /** Skips candidates whose circuit is open and learns from every attempt's outcome. */
   readonly breaker?: CircuitBreaker;
+  /** The enabled feature plugins (absent: no stage runs and nothing is added to the path). */
+  readonly extensions?: ExtensionHost;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -88,11 +95,13 @@ export class Executor {
   private readonly rng: () => number;
   private readonly continuity: ContinuityStore | undefined;
   private readonly breaker: CircuitBreaker | undefined;
+  private readonly extensions: ExtensionHost | undefined;
   private readonly clientAffinity = new ClientAffinity();
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
     this.continuity = options.continuity;
     this.breaker = options.breaker?.enabled ? options.breaker : undefined;
+    this.extensions = options.extensions;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -102,6 +111,12 @@ export class Executor {
   }
 
   execute(call: Call, ctx: ExecuteContext): Observable<LipEvent> {
+    // With features enabled, the request stages run first and each attempt gets its stages.
+    if (this.extensions !== undefined) return this.extensions.execute(call, ctx, (staged, ext) => this.plan(staged, ctx, ext));
+    return this.plan(call, ctx);
+  }
+
+  private plan(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest): Observable<LipEvent> {
     return defer(() => {
       const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
         this.backendIds, this.aliases, this.config.routing.default_route);
@@ -110,6 +125,7 @@ export class Executor {
       const compiled = this.selectors.get(resolved.selector);
       const journal = new RouteJournal(this.scheduler);
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
+      const sticky = affinity.bound ?? ext?.preferred;
       const route: RouteContext = {
         scheduler: this.scheduler,
         rng: this.rng,
@@ -118,9 +134,9 @@ export class Executor {
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
         journal,
-        ...(affinity.bound !== undefined ? { sticky: affinity.bound } : {}),
+        ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, ext),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
           ctx.meta.candidateKey = candidate.key;
@@ -196,10 +212,15 @@ export class Executor {
    * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
    * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, ext?: ExtensionRequest): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
-    const attemptCall = options === call.options ? call : { ...call, options };
+    let attemptCall = options === call.options ? call : { ...call, options };
+    if (ext !== undefined) {
+      const prepared = ext.prepareAttempt(attemptCall, candidate);
+      if (prepared instanceof LipError) return throwError(() => prepared);
+      attemptCall = prepared;
+    }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
     let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
@@ -216,9 +237,13 @@ export class Executor {
         unsubscribe: () => breaker.record(candidate.key, 'cancelled', decision),
       }));
     }
+    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
+    const attempt = ext?.attempt(attemptCall, candidate);
+    if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
     return source.pipe(recordAttempt({
       store: this.continuity,
+      onBegin: attempt?.onBegin,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
       cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',

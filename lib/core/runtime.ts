@@ -1,10 +1,11 @@
-import type { SchedulerLike } from 'rxjs';
+import { defer, type SchedulerLike } from 'rxjs';
 import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
+import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Executor } from './execute.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
@@ -16,6 +17,8 @@ export interface Runtime {
   readonly continuity: ContinuityStore;
   /** Circuit state per candidate (memory or shared through Redis). */
   readonly breaker: CircuitBreaker;
+  /** The enabled feature plugins; undefined when `features` enables none (the default path). */
+  readonly extensions?: ExtensionHost;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -35,6 +38,10 @@ export interface RuntimeDeps {
   readonly continuity?: ContinuityStore;
   /** A circuit breaker to take over (a reload with unchanged breaker and redis settings). */
   readonly breaker?: CircuitBreaker;
+  /** Feature factories instead of the extension registry's. */
+  readonly features?: Readonly<Record<string, FeatureFactory<never>>>;
+  /** Plugin state to take over (a reload with unchanged `redis` settings keeps plugin state). */
+  readonly featureState?: StateStore;
 }
 
 /**
@@ -70,24 +77,47 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
   });
   const logger = deps.logger;
   let breaker: CircuitBreaker;
+  let extensions: ExtensionHost | undefined;
   try {
     breaker = deps.breaker ?? createCircuitBreaker(config.routing.circuit_breaker, {
       redis: config.redis,
       ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
       ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
     });
+    try {
+      extensions = createExtensionHost(config, {
+        ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
+      });
+    } catch (err) {
+      if (breaker !== deps.breaker) void breaker.close().catch(() => undefined);
+      throw err;
+    }
   } catch (err) {
     if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
     throw err;
+  }
+  const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
+  if (extensions) {
+    // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
+    extensions.bind({
+      run: (call, nested) => defer(() => {
+        const aLeg = continuity.resolveALeg(nested.principal, `aux:${nested.requestId}`.slice(0, 128));
+        nested.onALeg(aLeg.aLegId);
+        return executor.execute(call, { requestId: nested.requestId, meta: {}, principal: nested.principal, aLeg, nested });
+      }),
+    });
+    void extensions.start();
   }
   return {
     config,
     backends,
     continuity,
     breaker,
-    executor: new Executor(config, backends, { ...deps, continuity, breaker }),
+    executor,
+    ...(extensions ? { extensions } : {}),
     async close(options = {}) {
       await Promise.all([
+        extensions?.stop({ keepState: options.next?.extensions?.state === extensions.state }),
         ...[...backends.values()].map((b) => b.close?.()),
         options.next?.continuity === continuity ? undefined : continuity.close(),
         options.next?.breaker === breaker ? undefined : breaker.close(),

@@ -59,6 +59,9 @@ export const ERROR_CODES = {
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, or a database read failed); see /readyz.' },
   LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id names no stored response of this principal (never stored, expired, or evicted).' },
+  // ── extensions ──────────────────────────────────────────────────────────────
+  LIP_ERR_EXTENSION_REJECTED: { status: 403, retryable: false, summary: 'An extension hook rejected the request or a tool call (the message names the feature, hook and stage).' },
+  LIP_ERR_EXTENSION_FAILED: { status: 500, retryable: true, summary: 'A fail_closed extension hook failed or left the call or stream invalid; before output routing moves on.' },
   // ── configuration ───────────────────────────────────────────────────────────
   LIP_ERR_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration file is invalid (each problem as file:line:col: path: message).' },
   LIP_ERR_CONFIG_UNREADABLE: { status: 500, retryable: false, summary: 'The configuration file cannot be read.' },

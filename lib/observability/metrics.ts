@@ -5,6 +5,7 @@ import type { CircuitStatus } from '../circuit/index.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import type { AttemptReport } from '../core/attempt.js';
 import type { InternalErrorReport } from '../errors/index.js';
+import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
 export interface MetricsSources {
@@ -34,6 +35,7 @@ export interface RequestSample {
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
+ * | `lip_extension_stage_fail_open_skips_total` | counter (from the extensions' count) | stage |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
  * route groups, backend ids and outcomes, never raw paths or candidate queries.
@@ -113,6 +115,13 @@ export class Metrics {
     this.internalErrors = new client.Counter({
       name: 'lip_internal_errors_total', help: 'Throws caught where none should happen (bugs), by where they were caught; each one failed only its own request.',
       labelNames: ['where'], registers,
+    });
+    new client.Counter({
+      name: 'lip_extension_stage_fail_open_skips_total', help: 'Extension hooks that failed and were skipped (fail_open), by stage.', labelNames: ['stage'], registers,
+      collect() {
+        this.reset();
+        for (const [stage, count] of FAIL_OPEN_SKIPS) this.inc({ stage }, count);
+      },
     });
     subscribe('lip:attempt', this.onAttempt);
     subscribe('lip:internal-error', this.onInternalError);

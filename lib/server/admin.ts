@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inventory } from '../core/inventory.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
 import { sendJson } from './send.js';
@@ -8,6 +9,7 @@ import { sendJson } from './send.js';
 export const ADMIN_ENDPOINTS = {
   '/admin/routes': (runtime: Runtime, _url: URL) => ({ routes: runtime.executor.routes.list() }),
   '/admin/circuits': (runtime: Runtime, _url: URL) => ({ circuits: runtime.breaker.snapshot() }),
+  '/admin/inventory': (runtime: Runtime, _url: URL) => inventory(runtime.config, runtime.extensions?.occupancy()),
   '/admin/attempts': async (runtime: Runtime, url: URL) => {
     const aLegId = url.searchParams.get('a_leg_id');
     if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', 'a_leg_id: the query parameter is required (GET /admin/attempts?a_leg_id=...)', { param: 'a_leg_id' });

@@ -43,6 +43,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let conversation: Conversation | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     // A continued conversation (Responses previous_response_id): the stored turns come first.
     const previous = decoded.continuation?.previousResponseId;
@@ -91,6 +92,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     principal,
     aLeg,
     ...(flow ? { flow } : {}),
+    frontendId: frontend.id,
   });
   // Values derived from input (the model in the candidate key, a client's session id) are
   // encoded so that they are always legal header values.

@@ -15,7 +15,7 @@ describe('circuit/createCircuitBreaker', () => {
     const breaker = createCircuitBreaker(config.routing.circuit_breaker, { redis: config.redis });
     expect(breaker.status()).to.include({ enabled: true, store: 'memory', healthy: true });
     expect(circuitPolicy(config.routing.circuit_breaker)).to.deep.equal({ failureThreshold: 2, openForMs: 5_000, halfOpenProbes: 3, keyTtlMs: 600_000 });
-    expect(config.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', key_prefix: 'lip:' });
+    expect(config.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', key_prefix: 'lip:', url_set: false });
   });
 
   it('disabled: admits everything and records nothing', () => {

@@ -1,20 +1,14 @@
-import { BACKEND_KINDS } from '../../backends/registry.js';
 import type { Config } from '../../config/index.js';
+import { inventory } from '../../core/inventory.js';
 import { createRuntime } from '../../core/runtime.js';
 import { toLipError } from '../../errors/index.js';
 import type { Output } from '../output.js';
 
 export function inventoryReport(config: Config) {
-  return {
-    backends: config.backends.map((b) => {
-      const fallback = BACKEND_KINDS[b.kind]?.defaultModel;
-      const models = b.models.length > 0 ? b.models : fallback ? [fallback] : [];
-      return { id: b.id, kind: b.kind, enabled: b.enabled, models: models.map((m) => ({ id: m, selector: `${b.id}:${m}` })) };
-    }),
-  };
+  return inventory(config);
 }
 
-/** `lip inventory`: the configured models of every backend, as selectors. */
+/** `lip inventory`: the configured models of every backend, as selectors; frontends, features and extension stages. */
 export function inventoryCommand(config: Config, json: boolean, io: Output): number {
   const report = inventoryReport(config);
   if (json) {
@@ -26,6 +20,11 @@ export function inventoryCommand(config: Config, json: boolean, io: Output): num
     lines.push(`${b.id} (${b.kind}${b.enabled ? '' : ', disabled'})`);
     for (const m of b.models) lines.push(`  ${m.selector}`);
     if (b.models.length === 0) lines.push('  (no configured models)');
+  }
+  lines.push(`frontends: ${report.frontends.filter((f) => f.enabled).map((f) => f.id).join(', ') || '(none enabled)'}`);
+  lines.push(`features: ${report.features.map((f) => `${f.id}${f.enabled ? '' : ' (disabled)'}`).join(', ') || '(none)'}`);
+  for (const stage of report.stages) {
+    if (Array.isArray(stage.hooks) && stage.hooks.length > 0) lines.push(`  ${stage.id}: ${stage.hooks.map((h) => `${h.feature}/${h.hook}`).join(', ')}`);
   }
   io.out(lines.join('\n'));
   return 0;
@@ -60,7 +59,7 @@ export async function liveInventoryReport(config: Config, env: NodeJS.ProcessEnv
         return { error: { code: e.code, message: e.message } };
       }
     }));
-    return { backends: base.backends.map((b, i) => ({ ...b, ...(live[i] ? { live: live[i] } : {}) })) };
+    return { ...base, backends: base.backends.map((b, i) => ({ ...b, ...(live[i] ? { live: live[i] } : {}) })) };
   } finally {
     await runtime.close();
   }

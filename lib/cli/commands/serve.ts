@@ -75,8 +75,9 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
         const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
         const keepStore = same(next.continuity, running.config.continuity);
         const keepBreaker = same([next.routing.circuit_breaker, next.redis], [running.config.routing.circuit_breaker, running.config.redis]);
+        const featureState = same(next.redis, running.config.redis) ? running.extensions?.state : undefined;
         void server.reload(createRuntime({ ...next, server: { ...next.server, host: server.config.server.host, port: server.config.server.port } },
-          { logger, ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}) }));
+          { logger, ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}) }));
         logger.info('configuration reloaded', { config: next.source, default_route: next.routing.default_route });
       } catch (err) {
         logger.error('reload failed; keeping the running configuration', { error: isLipError(err) ? err.message : String(err) });

@@ -1,0 +1,112 @@
+import { Observable, firstValueFrom, timer, takeUntil, type SchedulerLike } from 'rxjs';
+import { collect, validateCall, type Call, type CollectedResponse, type LipEvent } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+
+/** A nested model call made by a plugin. */
+export interface AuxiliaryRequest {
+  /** What the call is for (`judge`, `summarise`, ...): part of its request id and its A-leg's session id. */
+  readonly role: string;
+  readonly call: Call;
+  /** Whole-call deadline; default 60 s. */
+  readonly timeoutMs?: number;
+  /** Features to disable inside the call, besides the caller (always disabled). */
+  readonly disable?: readonly string[];
+}
+
+export interface AuxiliaryResult {
+  readonly response: CollectedResponse;
+  /** `<parent request id>.aux-<role>-<n>`. */
+  readonly requestId: string;
+  /** The auxiliary A-leg whose B-legs are this call's attempts (when the parent has an A-leg). */
+  readonly aLegId?: string;
+}
+
+/** `collect` gathers the whole response; `stream` hands over the events (cold; unsubscribe cancels). */
+export interface AuxiliaryClient {
+  collect(request: AuxiliaryRequest): Promise<AuxiliaryResult>;
+  stream(request: AuxiliaryRequest): Observable<LipEvent>;
+}
+
+export const MAX_AUXILIARY_DEPTH = 2;
+export const DEFAULT_AUXILIARY_TIMEOUT_MS = 60_000;
+
+/** Where an auxiliary call runs: the runtime's own executor, with the nested call's context. */
+export interface AuxiliaryTarget {
+  run(call: Call, nested: NestedCall): Observable<LipEvent>;
+}
+
+/** What the executor needs to know about a nested call. */
+export interface NestedCall {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly parentRequestId: string;
+  readonly parentALegId?: string;
+  readonly role: string;
+  readonly depth: number;
+  readonly disabled: ReadonlySet<string>;
+  /** Receives the auxiliary A-leg id once the call resolved one. */
+  readonly onALeg: (aLegId: string) => void;
+}
+
+export interface AuxiliaryParent {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly aLegId?: string;
+  readonly depth: number;
+  readonly disabled?: ReadonlySet<string>;
+}
+
+/**
+ * The auxiliary client of one feature within one request: nested calls go through the same
+ * executor (routing, circuits, continuity, extensions), one level deeper, with the calling
+ * feature disabled so that a plugin never re-enters itself. Deeper than `MAX_AUXILIARY_DEPTH`
+ * is refused; a call slower than its deadline fails with `LIP_ERR_EXTENSION_FAILED`
+ * (retryable, so the caller's failure mode decides).
+ * @see spec/extensions/auxiliary-client.spec.ts
+ */
+export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent: AuxiliaryParent, scheduler?: SchedulerLike): AuxiliaryClient {
+  let count = 0;
+  const prepare = (request: AuxiliaryRequest) => {
+    const depth = parent.depth + 1;
+    if (depth > MAX_AUXILIARY_DEPTH) throw new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call from ${feature} refused: nesting deeper than ${MAX_AUXILIARY_DEPTH}`, { retryable: false });
+    const issues = validateCall(request.call);
+    if (issues.length > 0) throw new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call from ${feature} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { retryable: false });
+    const role = /^[A-Za-z0-9_-]{1,32}$/.test(request.role) ? request.role : 'auxiliary';
+    const disabled = new Set([...(parent.disabled ?? []), feature, ...(request.disable ?? [])]);
+    const ms = request.timeoutMs ?? DEFAULT_AUXILIARY_TIMEOUT_MS;
+    let aLegId: string | undefined;
+    const nested: NestedCall = {
+      requestId: `${parent.requestId}.aux-${role}-${++count}`,
+      principal: parent.principal,
+      parentRequestId: parent.requestId,
+      ...(parent.aLegId !== undefined ? { parentALegId: parent.aLegId } : {}),
+      role, depth, disabled,
+      onALeg: (id) => { aLegId = id; },
+    };
+    const events = new Observable<LipEvent>((subscriber) => {
+      let timedOut = false;
+      const deadline = timer(ms, scheduler);
+      const sub = target.run(request.call, nested).pipe(takeUntil(new Observable<void>((s) => deadline.subscribe(() => { timedOut = true; s.next(); })))).subscribe({
+        next: (e) => subscriber.next(e),
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          if (timedOut) subscriber.error(new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call ${nested.requestId} took longer than ${ms} ms`));
+          else subscriber.complete();
+        },
+      });
+      return () => sub.unsubscribe();
+    });
+    return { events, nested, aLeg: () => aLegId };
+  };
+  return {
+    stream(request) {
+      return new Observable<LipEvent>((subscriber) => prepare(request).events.subscribe(subscriber));
+    },
+    async collect(request) {
+      const { events, nested, aLeg } = prepare(request);
+      const response = await firstValueFrom(events.pipe(collect()));
+      const aLegId = aLeg();
+      return { response, requestId: nested.requestId, ...(aLegId !== undefined ? { aLegId } : {}) };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Config } from '../config/index.js';
+import { ExtensionHost } from './extension-host.js';
+import { LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js';
+import { RedisStateStore } from './redis-state-store.js';
+import { FEATURE_FACTORIES } from './registry.js';
+import { LipError } from '../errors/index.js';
+import type { ExtensionLogger, FeatureBundle, FeatureFactory } from './sdk.js';
+import { MemoryStateStore, scopedState, type StateStore } from './state-store.js';
+
+export interface ExtensionDeps {
+  readonly logger?: ExtensionLogger;
+  /** Feature factories (default: the registry). */
+  readonly factories?: Readonly<Record<string, FeatureFactory<never>>>;
+  /** A state store to take over instead of opening one (a reload with unchanged `redis` settings). */
+  readonly state?: StateStore;
+}
+
+/**
+ * The extension host of a config, or undefined when no feature row is enabled: then the
+ * executor and the server take exactly the path they take without extensions. The state store
+ * is Redis when the file sets `redis.url` (several instances agree), memory otherwise.
+ */
+export function createExtensionHost(config: Config, deps: ExtensionDeps = {}): ExtensionHost | undefined {
+  const rows = config.features.filter((row) => row.enabled);
+  if (rows.length === 0) return undefined;
+  const state = deps.state ?? (config.redis.url_set
+    ? new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix })
+    : new MemoryStateStore());
+  let features: BuiltFeature[];
+  try {
+    features = buildFeatures(rows, state, deps);
+  } catch (err) {
+    if (state !== deps.state) void state.close().catch(() => undefined);
+    throw err;
+  }
+  return new ExtensionHost({ features, state, ...(deps.logger ? { logger: deps.logger } : {}) });
+}
+
+/** Runs each enabled row's factory (its config was validated and defaulted by the loader). */
+export function buildFeatures(rows: Config['features'], state: StateStore, deps: ExtensionDeps = {}): BuiltFeature[] {
+  const factories = deps.factories ?? FEATURE_FACTORIES;
+  const logger = deps.logger ?? { warn: () => undefined, info: () => undefined, error: () => undefined };
+  return rows.filter((row) => row.enabled).map((row) => {
+    const factory = factories[row.id];
+    if (!factory) throw new LipError('LIP_ERR_CONFIG_INVALID', `unknown feature ${row.id}`); // the config loader rejects these first
+    let bundle: FeatureBundle;
+    try {
+      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), logger });
+      checkBundle(bundle);
+    } catch (err) {
+      throw new LipError('LIP_ERR_CONFIG_INVALID', `feature "${row.id}" could not be built from its config: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+    return { id: row.id, ...(row.order !== undefined ? { order: row.order } : {}), bundle };
+  });
+}
+
+/** A bundle's hooks must have an id and (when given) a finite order, or sorting them means nothing. */
+function checkBundle(bundle: FeatureBundle): void {
+  if (bundle === null || typeof bundle !== 'object') throw new TypeError('the factory must return a bundle object');
+  for (const list of Object.keys(LIST_STAGES) as HookListName[]) {
+    const hooks = bundle[list] as readonly { id?: unknown; order?: unknown }[] | undefined;
+    if (hooks === undefined) continue;
+    if (!Array.isArray(hooks)) throw new TypeError(`${list} must be a list of hooks`);
+    for (const hook of hooks) {
+      if (typeof hook?.id !== 'string' || hook.id === '') throw new TypeError(`every hook of ${list} needs a non-empty string id`);
+      if (hook.order !== undefined && !Number.isFinite(hook.order)) throw new TypeError(`hook ${hook.id} of ${list} has an order that is not a finite number`);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { defer, from, switchMap, tap, type Observable } from 'rxjs';
+import type { Call, LipEvent } from '../canonical/index.js';
+import type { AuxiliaryTarget } from './auxiliary-client.js';
+import { ExtensionRequest, type ExtensionCallContext } from './extension-request.js';
+import { HookFailures } from './hook-failures.js';
+import { HookSet, type BuiltFeature, type OccupancyEntry } from './hook-set.js';
+import { TrafficPlane, type ObservationMeta } from './observation.js';
+import { runRequestStages } from './run-request-stages.js';
+import type { ExtensionLogger } from './sdk.js';
+import type { StageId } from './stages.js';
+import type { StateStore } from './state-store.js';
+
+export interface ExtensionHostOptions {
+  readonly features: readonly BuiltFeature[];
+  readonly state: StateStore;
+  readonly logger?: ExtensionLogger;
+  readonly now?: () => number;
+}
+
+/**
+ * The running extensions of one runtime: the enabled features' hooks sorted per stage, the
+ * failure policy, the traffic plane, the state store and the lifecycles. The executor asks it
+ * to wrap a request (`execute`) and, through the `ExtensionRequest`, each attempt. A runtime
+ * without enabled features has no host at all, so the default path is untouched.
+ */
+export class ExtensionHost {
+  readonly hooks: HookSet;
+  readonly failures: HookFailures;
+  readonly traffic: TrafficPlane;
+  readonly state: StateStore;
+  /** Any request-stage hook or route hint. */
+  readonly requestActive: boolean;
+  /** Any stream-stage hook. */
+  readonly streamActive: boolean;
+  private target: AuxiliaryTarget | undefined;
+
+  constructor(private readonly options: ExtensionHostOptions) {
+    this.hooks = new HookSet(options.features);
+    this.failures = new HookFailures(options.logger, options.now);
+    this.traffic = new TrafficPlane(this.hooks.get('trafficRedactors'), this.hooks.get('trafficObservers'), this.failures);
+    this.state = options.state;
+    const h = this.hooks;
+    this.requestActive = (['sessionOpeners', 'secretGuards', 'submitHooks', 'toolCatalogFilters', 'requestTransforms', 'preRequest', 'routeHints'] as const).some((l) => h.has(l));
+    this.streamActive = (['eventMutators', 'toolPolicies', 'toolReactors', 'completionGates', 'streamObservers'] as const).some((l) => h.has(l));
+  }
+
+  /** Where auxiliary calls run (the runtime binds its executor once it exists). */
+  bind(target: AuxiliaryTarget): void {
+    this.target = target;
+  }
+
+  auxiliaryTarget(): AuxiliaryTarget {
+    if (!this.target) throw new Error('the extension host is not bound to an executor');
+    return this.target;
+  }
+
+  /**
+   * One request: `client_to_proxy` (the call), the request stages, then `plan` with the
+   * (possibly changed) call, and `proxy_to_client` for every event that leaves.
+   */
+  execute(call: Call, ctx: ExtensionCallContext, plan: (call: Call, request: ExtensionRequest) => Observable<LipEvent>): Observable<LipEvent> {
+    return defer(() => {
+      const request = new ExtensionRequest(this, ctx);
+      const traffic = this.traffic;
+      const meta = traffic.active ? request.meta() : undefined;
+      if (meta) traffic.emit(meta, 'client_to_proxy', 'call', call);
+      const events = this.requestActive
+        ? from(runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled)).pipe(switchMap((result) => {
+          request.preferred = result.hints[0];
+          return plan(result.call, request);
+        }))
+        : plan(call, request);
+      return meta ? events.pipe(tap((event) => traffic.emit(meta, 'proxy_to_client', 'event', event))) : events;
+    });
+  }
+
+  /** `client_to_proxy`, first part: the body as the client sent it (parsed JSON). */
+  observeRawBody(body: unknown, meta: ObservationMeta): void {
+    if (this.traffic.active) this.traffic.emit(meta, 'client_to_proxy', 'raw_body', body);
+  }
+
+  occupancy(): Record<StageId, OccupancyEntry[]> {
+    return this.hooks.occupancy();
+  }
+
+  /** Starts every feature's lifecycle; a failing start is logged, never fatal. */
+  async start(): Promise<void> {
+    await Promise.all(this.options.features.map(async (f) => {
+      try {
+        await f.bundle.start?.();
+      } catch (err) {
+        this.options.logger?.error('extension feature failed to start', { feature: f.id, error: String((err as Error)?.message ?? err) });
+      }
+    }));
+  }
+
+  /** Stops every feature's lifecycle, then closes the state store (unless the next runtime took it over). */
+  async stop(options: { readonly keepState?: boolean } = {}): Promise<void> {
+    await Promise.all(this.options.features.map(async (f) => {
+      try {
+        await f.bundle.stop?.();
+      } catch (err) {
+        this.options.logger?.error('extension feature failed to stop', { feature: f.id, error: String((err as Error)?.message ?? err) });
+      }
+    }));
+    if (!options.keepState) await this.state.close().catch(() => undefined);
+  }
+}

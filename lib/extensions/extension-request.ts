@@ -1,0 +1,196 @@
+import { defer, tap, type Observable } from 'rxjs';
+import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+import { auxiliaryClient, type AuxiliaryClient, type NestedCall } from './auxiliary-client.js';
+import type { ExtensionHost } from './extension-host.js';
+import { gateCompletion } from './gate-completion.js';
+import { mutateEvents } from './mutate-events.js';
+import type { ObservationMeta } from './observation.js';
+import { observeFinalStream } from './observe-final-stream.js';
+import { reactToTools } from './react-to-tools.js';
+import type { AttemptTarget, HookContext, RequestInfo, StreamContext } from './sdk.js';
+import { scopedState, type ScopedState, type StateScope } from './state-store.js';
+
+/** The parts of the executor's request context the extensions read. */
+export interface ExtensionCallContext {
+  readonly requestId: string;
+  readonly principal?: string;
+  readonly aLeg?: { readonly aLegId: string; readonly sessionId: string };
+  readonly frontendId?: string;
+  /** Set for an auxiliary call. */
+  readonly nested?: NestedCall;
+}
+
+/** The candidate an attempt opens (the routing Candidate, structurally). */
+export interface AttemptCandidate {
+  readonly backend: string;
+  readonly model: string;
+  readonly key: string;
+}
+
+/** What the executor plugs into one attempt: the B-leg when continuity allocates it, and the stream stages. */
+export interface AttemptExtension {
+  readonly onBegin: (ticket: { readonly seq: number; readonly bLegId: string }) => void;
+  stages(source: Observable<LipEvent>): Observable<LipEvent>;
+}
+
+/**
+ * The extensions' state for one request: who it is, each feature's hook context (made on
+ * first use), the route hint, and the per-attempt work (request parts and attempt transforms
+ * before a backend opens; stream stages and observations around its events).
+ */
+export class ExtensionRequest {
+  readonly info: RequestInfo;
+  readonly disabled: ReadonlySet<string> | undefined;
+  /** The first route hint, tried first when the selector contains it. */
+  preferred: string | undefined;
+  private readonly contexts = new Map<string, HookContext>();
+  private attempts = 0;
+
+  constructor(private readonly host: ExtensionHost, ctx: ExtensionCallContext) {
+    this.info = {
+      requestId: ctx.requestId,
+      principal: ctx.principal ?? 'local',
+      ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId, sessionId: ctx.aLeg.sessionId } : {}),
+      ...(ctx.frontendId !== undefined ? { frontendId: ctx.frontendId } : {}),
+      depth: ctx.nested?.depth ?? 0,
+    };
+    this.disabled = ctx.nested?.disabled;
+  }
+
+  /** Correlation for observations of this request. */
+  meta(): ObservationMeta {
+    const { requestId, principal, aLegId, sessionId, frontendId } = this.info;
+    return { requestId, principal, ...(aLegId !== undefined ? { aLegId, sessionId } : {}), ...(frontendId !== undefined ? { frontendId } : {}) };
+  }
+
+  contextFor(feature: string): HookContext {
+    let ctx = this.contexts.get(feature);
+    if (!ctx) this.contexts.set(feature, (ctx = new FeatureContext(this.host, feature, this.info, this.disabled)));
+    return ctx;
+  }
+
+  /**
+   * `request_wide_shaping` (per attempt) then `candidate_attempt_transform`, synchronously
+   * before the backend opens: the attempt's own call, or the error that skips the candidate.
+   */
+  prepareAttempt(call: Call, candidate: AttemptCandidate): Call | LipError {
+    const { hooks, failures } = this.host;
+    const target = targetOf(candidate);
+    let current = call;
+    for (const registered of hooks.get('requestParts', this.disabled)) {
+      try {
+        current = checked(registered.hook.shape(current, target, this.contextFor(registered.feature)));
+      } catch (err) {
+        const stop = failures.failed(registered, err);
+        if (stop) return stop;
+      }
+    }
+    for (const registered of hooks.get('attemptTransforms', this.disabled)) {
+      try {
+        const decision = registered.hook.transform(current, target, this.contextFor(registered.feature));
+        if (decision?.action === 'exclude_candidate') {
+          return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} excluded by ${registered.key}: ${String(decision.reason)}`, { retryable: true });
+        }
+        if (decision?.action !== 'continue') throw new TypeError(`an attempt transform answers continue or exclude_candidate (got ${JSON.stringify((decision as { action?: unknown })?.action)})`);
+        if (decision.call !== undefined) current = checked(decision.call);
+      } catch (err) {
+        const stop = failures.failed(registered, err);
+        if (stop) return stop;
+      }
+    }
+    return current;
+  }
+
+  /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
+  attempt(call: Call, candidate: AttemptCandidate): AttemptExtension | undefined {
+    const host = this.host;
+    if (!host.streamActive && !host.traffic.active) return undefined;
+    let leg: { seq: number; bLegId?: string } | undefined;
+    const target = targetOf(candidate);
+    const contexts = new Map<string, StreamContext>();
+    const streamContext = (feature: string) => {
+      let c = contexts.get(feature);
+      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target) as StreamContext));
+      return c;
+    };
+    return {
+      onBegin: (ticket) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; },
+      stages: (source) => defer(() => {
+        leg ??= { seq: ++this.attempts };
+        const traffic = host.traffic;
+        const meta: ObservationMeta = {
+          ...this.meta(), attemptSeq: leg.seq, candidateKey: candidate.key, backendId: candidate.backend,
+          ...(leg.bLegId !== undefined ? { bLegId: leg.bLegId } : {}),
+        };
+        leg = undefined;
+        let events = source;
+        if (traffic.active) {
+          traffic.emit(meta, 'proxy_to_backend', 'call', call);
+          events = events.pipe(tap((event) => traffic.emit(meta, 'backend_to_proxy', 'event', event)));
+        }
+        const { hooks, failures } = host;
+        const disabled = this.disabled;
+        const mutators = hooks.get('eventMutators', disabled);
+        if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
+        const policies = hooks.get('toolPolicies', disabled);
+        const reactors = hooks.get('toolReactors', disabled);
+        if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));
+        const gates = hooks.get('completionGates', disabled);
+        if (gates.length > 0) events = events.pipe(gateCompletion(gates, streamContext, failures));
+        const observers = hooks.get('streamObservers', disabled);
+        if (observers.length > 0) events = events.pipe(observeFinalStream(observers, streamContext, failures));
+        return events;
+      }),
+    };
+  }
+}
+
+/** One feature's view of a request (and, in stream stages, of one attempt's target). */
+class FeatureContext implements HookContext {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly aLegId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly frontendId: string | undefined;
+  readonly depth: number;
+  private aux: AuxiliaryClient | undefined;
+
+  constructor(
+    private readonly host: ExtensionHost,
+    private readonly feature: string,
+    info: RequestInfo,
+    private readonly disabled: ReadonlySet<string> | undefined,
+    readonly target?: AttemptTarget,
+  ) {
+    this.requestId = info.requestId;
+    this.principal = info.principal;
+    this.aLegId = info.aLegId;
+    this.sessionId = info.sessionId;
+    this.frontendId = info.frontendId;
+    this.depth = info.depth;
+  }
+
+  state(scope: StateScope): ScopedState {
+    const key = scope === 'request' ? this.requestId : scope === 'session' ? (this.aLegId ?? this.requestId) : scope === 'principal' ? this.principal : '';
+    return scopedState(this.host.state, this.feature, scope, key);
+  }
+
+  get auxiliary(): AuxiliaryClient {
+    return (this.aux ??= auxiliaryClient(this.host.auxiliaryTarget(), this.feature, {
+      requestId: this.requestId, principal: this.principal, depth: this.depth,
+      ...(this.aLegId !== undefined ? { aLegId: this.aLegId } : {}), ...(this.disabled ? { disabled: this.disabled } : {}),
+    }));
+  }
+}
+
+function targetOf(candidate: AttemptCandidate): AttemptTarget {
+  return { backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model };
+}
+
+/** The call, if canonically valid; otherwise a throw that becomes the hook's failure. */
+function checked(call: Call): Call {
+  const issues = validateCall(call);
+  if (issues.length > 0) throw new TypeError(`left the call invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return call;
+}

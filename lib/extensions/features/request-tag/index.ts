@@ -1,0 +1,1 @@
+export { requestTag, type RequestTagConfig } from './request-tag.js';

@@ -1,0 +1,79 @@
+import { catchError, concatWith, defer, filter, from, mergeMap, of, throwError, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+import { rejection, type HookFailures } from './hook-failures.js';
+import type { Registered } from './hook-set.js';
+import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
+
+/**
+ * `completion_gating`: holds the attempt's whole completion, then asks each gate in order:
+ * `pass_original` lets it through, `replace` substitutes a complete canonical stream (checked
+ * with `validateSequence`; later gates see the replacement), `reject` fails the attempt with
+ * `LIP_ERR_EXTENSION_REJECTED`. Nothing reaches the commit gate before the decision, so a
+ * failure up to then is still retryable. A gate may answer a promise; unsubscribing while it
+ * is pending drops its answer. A failure of the source discards what was held.
+ *
+ * ```
+ * source: -s-m-t-t-f-|
+ * result: -----------(smttf|)     pass_original
+ * result: -----------(smRf|)      replace
+ * ```
+ * @see spec/extensions/gate-completion.spec.ts
+ */
+export function gateCompletion(gates: readonly Registered<CompletionGate>[], ctx: (feature: string) => StreamContext, failures: HookFailures): MonoTypeOperatorFunction<LipEvent> {
+  /** The events after gates `i`...; synchronous while the gates answer synchronously. */
+  const decide = (i: number, events: readonly LipEvent[]): Observable<LipEvent> => {
+    for (; i < gates.length; i++) {
+      const registered = gates[i]!;
+      let answer: GateAnswer | Promise<GateAnswer>;
+      try {
+        answer = registered.hook.gate({ events, response: collectEvents(events) }, ctx(registered.feature));
+      } catch (err) {
+        const stop = failures.failed(registered, err);
+        if (stop) return throwError(() => stop);
+        continue;
+      }
+      if (isPromise(answer)) {
+        const next = i + 1;
+        return from(answer).pipe(
+          catchError((err: unknown) => {
+            const stop = failures.failed(registered, err);
+            return stop ? throwError(() => stop) : of(PASS);
+          }),
+          mergeMap((a) => {
+            const after = apply(registered, a, events, failures);
+            return after instanceof LipError ? throwError(() => after) : decide(next, after);
+          }),
+        );
+      }
+      const after = apply(registered, answer, events, failures);
+      if (after instanceof LipError) return throwError(() => after);
+      events = after;
+    }
+    return from(events);
+  };
+  return (source) => defer(() => {
+    const held: LipEvent[] = [];
+    return source.pipe(
+      filter((event) => { held.push(event); return false; }),
+      concatWith(defer(() => decide(0, held))),
+    );
+  });
+}
+
+const PASS: GateAnswer = { action: 'pass_original' };
+
+/** The events after one gate's answer, or the error that ends the attempt. */
+function apply(registered: Registered<CompletionGate>, answer: GateAnswer, events: readonly LipEvent[], failures: HookFailures): readonly LipEvent[] | LipError {
+  if (answer?.action === 'reject') return rejection(registered, String(answer.message));
+  if (answer?.action === 'pass_original') return events;
+  const problem = answer?.action === 'replace'
+    ? (Array.isArray(answer.events) ? validateSequence(answer.events) : ['replace needs a list of events']).join('; ')
+    : `unknown gate answer ${JSON.stringify((answer as { action?: unknown })?.action)}`;
+  if (problem === '' && answer.action === 'replace') return answer.events;
+  return failures.failed(registered, new TypeError(answer?.action === 'replace' ? `the replacement is not canonical: ${problem}` : problem)) ?? events;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown })?.then === 'function';
+}

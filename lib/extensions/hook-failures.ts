@@ -1,0 +1,55 @@
+import { LipError, toLipError } from '../errors/index.js';
+import type { Registered } from './hook-set.js';
+import type { ExtensionLogger } from './sdk.js';
+import type { StageId } from './stages.js';
+
+/**
+ * Fail-open skips per stage since the process started; the metrics module reads it as
+ * `lip_extension_stage_fail_open_skips_total{stage}`.
+ */
+export const FAIL_OPEN_SKIPS = new Map<StageId, number>();
+
+const LOG_INTERVAL_MS = 60_000;
+
+/**
+ * What happens when a hook fails (throws, rejects, or leaves the call or stream canonically
+ * invalid): a `fail_open` hook is skipped, counted, and logged at most once per minute per hook;
+ * a `fail_closed` hook stops the request with `LIP_ERR_EXTENSION_FAILED`, retryable so that a
+ * failure before output still fails over.
+ */
+export class HookFailures {
+  private readonly lastLogged = new Map<string, number>();
+
+  constructor(private readonly logger: ExtensionLogger | undefined, private readonly now: () => number = Date.now) {}
+
+  /** Undefined for a skipped fail-open hook; otherwise the error that ends the request or attempt. */
+  failed(hook: Registered, cause: unknown): LipError | undefined {
+    const detail = describe(cause);
+    if (hook.mode === 'fail_closed') {
+      return new LipError('LIP_ERR_EXTENSION_FAILED', `extension hook ${hook.key} (${hook.stage}) failed: ${detail}`, {
+        retryable: true, cause, detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
+      });
+    }
+    FAIL_OPEN_SKIPS.set(hook.stage, (FAIL_OPEN_SKIPS.get(hook.stage) ?? 0) + 1);
+    const at = this.now();
+    const last = this.lastLogged.get(hook.key);
+    if (last === undefined || at - last >= LOG_INTERVAL_MS) {
+      this.lastLogged.set(hook.key, at);
+      this.logger?.warn('extension hook failed; skipped (fail_open)', { feature: hook.feature, hook: hook.hook.id, stage: hook.stage, error: detail });
+    }
+    return undefined;
+  }
+}
+
+/** A rejection a hook answered on purpose (not a failure: the failure mode does not apply). */
+export function rejection(hook: Registered, message: string, status = 403): LipError {
+  return new LipError('LIP_ERR_EXTENSION_REJECTED', `${message} (${hook.key}, ${hook.stage})`, {
+    status, detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
+  });
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof LipError) return cause.message;
+  if (cause instanceof Error) return cause.message;
+  return toLipError(cause).message === 'internal error' ? String(cause) : toLipError(cause).message;
+}

@@ -1,0 +1,61 @@
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+import type { StateStore } from './state-store.js';
+
+/** ioredis is loaded on first use, so a process without `redis.url` never pays for it. */
+let RedisClient: typeof Redis | undefined;
+const loadRedis = () => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
+
+export interface RedisStateStoreOptions {
+  readonly url: string;
+  /** `redis.key_prefix`; state keys go under `<prefix>state:`. */
+  readonly keyPrefix: string;
+  /** The bound on every command, in ms. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Plugin state shared by several lip instances through Redis: JSON values under
+ * `<prefix>state:<key>`, TTLs as `PX`. Commands fail fast (command timeout, no offline queue),
+ * so a Redis outage reaches the calling hook as a rejected promise, which its failure mode
+ * handles, and never as a waiting request.
+ * @see spec/extensions/redis-state-store.spec.ts
+ */
+export class RedisStateStore implements StateStore {
+  readonly kind = 'redis' as const;
+  private readonly client: Redis;
+  private readonly prefix: string;
+
+  constructor(options: RedisStateStoreOptions) {
+    const RedisCtor = loadRedis();
+    this.prefix = `${options.keyPrefix}state:`;
+    this.client = new RedisCtor(options.url, {
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      commandTimeout: options.timeoutMs ?? 1_000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 2_000),
+    });
+    this.client.on('error', () => undefined); // failures reach callers as rejected commands
+  }
+
+  async get(key: string): Promise<unknown> {
+    const text = await this.client.get(this.prefix + key);
+    return text === null ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError('state values must be JSON (got undefined or a function)');
+    if (ttlMs === undefined) await this.client.set(this.prefix + key, json);
+    else await this.client.set(this.prefix + key, json, 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.del(this.prefix + key);
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

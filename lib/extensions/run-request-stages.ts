@@ -1,0 +1,75 @@
+import { validateCall, type Call } from '../canonical/index.js';
+import type { LipError } from '../errors/index.js';
+import { rejection, type HookFailures } from './hook-failures.js';
+import type { HookListName, HookSet, Registered } from './hook-set.js';
+import type { HookContext, RequestHook } from './sdk.js';
+
+/** The request-stage lists, in stage order (`request_wide_shaping` is `requestTransforms` here; its per-attempt part runs in the leaf). */
+const REQUEST_LISTS = [
+  'sessionOpeners', 'secretGuards', 'submitHooks', 'toolCatalogFilters', 'requestTransforms', 'preRequest',
+] as const satisfies readonly HookListName[];
+
+/** What the request stages made of the call. */
+export interface RequestStagesResult {
+  readonly call: Call;
+  /** Route hints, in hook order (the executor tries the first one the selector contains first). */
+  readonly hints: readonly string[];
+}
+
+/**
+ * Runs `session_open` ... `route_hinting` over the call, one hook at a time in order. Each
+ * hook's answer is checked with the canonical validator; a throw, a rejected promise or an
+ * invalid call is that hook's failure (skipped when fail_open, `LIP_ERR_EXTENSION_FAILED`
+ * when fail_closed). A `{ reject }` answer is `LIP_ERR_EXTENSION_REJECTED` whatever the mode.
+ * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools.
+ * @see spec/extensions/run-request-stages.spec.ts
+ */
+export async function runRequestStages(
+  call: Call, hooks: HookSet, contextFor: (feature: string) => HookContext, failures: HookFailures, disabled?: ReadonlySet<string>,
+): Promise<RequestStagesResult> {
+  let current = call;
+  for (const list of REQUEST_LISTS) {
+    for (const registered of hooks.get(list, disabled)) {
+      current = await runOne(registered, current, contextFor(registered.feature), failures, list === 'toolCatalogFilters');
+    }
+  }
+  const hints: string[] = [];
+  for (const registered of hooks.get('routeHints', disabled)) {
+    try {
+      const answer = await registered.hook.hint(current, contextFor(registered.feature));
+      if (!Array.isArray(answer) || answer.some((h) => typeof h !== 'string')) throw new TypeError('a route hint must be a list of candidate keys');
+      hints.push(...answer);
+    } catch (err) {
+      const stop = failures.failed(registered, err);
+      if (stop) throw stop;
+    }
+  }
+  return { call: current, hints };
+}
+
+async function runOne(registered: Registered<RequestHook>, call: Call, ctx: HookContext, failures: HookFailures, reconcile: boolean): Promise<Call> {
+  let answer: Awaited<ReturnType<RequestHook['run']>>;
+  try {
+    answer = await registered.hook.run(call, ctx);
+    if (answer !== null && typeof answer === 'object' && 'reject' in answer) {
+      throw rejection(registered, String(answer.reject), typeof answer.status === 'number' ? answer.status : 403);
+    }
+    const next = reconcile ? reconcileToolChoice(answer as Call) : (answer as Call);
+    const issues = validateCall(next);
+    if (issues.length > 0) throw new TypeError(`left the call invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    return next;
+  } catch (err) {
+    if ((err as LipError)?.code === 'LIP_ERR_EXTENSION_REJECTED') throw err;
+    const stop = failures.failed(registered, err);
+    if (stop) throw stop;
+    return call;
+  }
+}
+
+/** A `tool` choice whose tool was filtered out becomes `auto`; with no tools left, `none`/`any` become `auto`. */
+export function reconcileToolChoice(call: Call): Call {
+  const choice = call.toolChoice;
+  if (choice.type === 'tool' && !call.tools.some((t) => t.name === choice.name)) return { ...call, toolChoice: { type: 'auto' } };
+  if (choice.type === 'any' && call.tools.length === 0) return { ...call, toolChoice: { type: 'auto' } };
+  return call;
+}

@@ -1,0 +1,190 @@
+import type { Call, CollectedResponse, LipEvent } from '../canonical/index.js';
+import type { FailureMode } from './stages.js';
+import type { AuxiliaryClient } from './auxiliary-client.js';
+import type { Observation } from './observation.js';
+import type { ScopedState, StateScope } from './state-store.js';
+
+/**
+ * The extension SDK: what a feature plugin is made of. A factory validates its own `config`
+ * (a JSON Schema) and returns a bundle of typed hook lists; each hook names a stage implicitly
+ * by the list it is in. Within a stage hooks run by ascending `order` (the feature row's
+ * `order` wins over the hook's own, default 100), then by id.
+ * @see docs/extensions.md
+ */
+export interface HookBase {
+  /** Unique within the feature; shown by the inventory and in fail-open logs. */
+  readonly id: string;
+  readonly order?: number;
+  /** Defaults to the stage's own mode (`DEFAULT_FAILURE_MODE`). */
+  readonly failureMode?: FailureMode;
+}
+
+/** Who the request is, as every hook sees it. */
+export interface RequestInfo {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly aLegId?: string;
+  readonly sessionId?: string;
+  readonly frontendId?: string;
+  /** 0 for a client's request, 1 and 2 for auxiliary calls nested in it. */
+  readonly depth: number;
+}
+
+/** A hook's view of its request, with the services of its own feature. */
+export interface HookContext extends RequestInfo {
+  /** The calling feature's state in one scope (keys are namespaced per feature). */
+  state(scope: StateScope): ScopedState;
+  /** Nested model calls through the same executor (this feature is disabled inside them). */
+  readonly auxiliary: AuxiliaryClient;
+}
+
+/** A request hook answers the (possibly changed) call, or a rejection (403 unless told). */
+export type RequestAnswer = Call | { readonly reject: string; readonly status?: number };
+
+/** `session_open`, `secret_guard`, `submit_request`, `tool_catalog_filter`, `request_wide_shaping`, `pre_request_admission`. */
+export interface RequestHook extends HookBase {
+  run(call: Call, ctx: HookContext): RequestAnswer | Promise<RequestAnswer>;
+}
+
+/** `route_hinting`: preferred candidate keys; the first one the selector contains is tried first. */
+export interface RouteHintProvider extends HookBase {
+  hint(call: Call, ctx: HookContext): readonly string[] | Promise<readonly string[]>;
+}
+
+/** The candidate an attempt is about to open. */
+export interface AttemptTarget {
+  readonly backendId: string;
+  readonly candidateKey: string;
+  readonly model: string;
+}
+
+/** `request_wide_shaping`, per attempt: the attempt's own copy of the call. Synchronous. */
+export interface RequestPartHook extends HookBase {
+  shape(call: Call, target: AttemptTarget, ctx: HookContext): Call;
+}
+
+export type AttemptDecision =
+  | { readonly action: 'continue'; readonly call?: Call }
+  | { readonly action: 'exclude_candidate'; readonly reason: string };
+
+/** `candidate_attempt_transform`: change this candidate's call, or skip the candidate. Synchronous. */
+export interface AttemptTransform extends HookBase {
+  transform(call: Call, target: AttemptTarget, ctx: HookContext): AttemptDecision;
+}
+
+/** What stream hooks know about the attempt whose events they see. */
+export interface StreamContext extends HookContext {
+  readonly target: AttemptTarget;
+}
+
+/** `stream_event_mutation`: one event in, one event of the same type (and tool call id) out. */
+export interface EventMutator extends HookBase {
+  mutate(event: LipEvent, ctx: StreamContext): LipEvent;
+}
+
+/** A whole tool call, as the tool stage buffers it (from started to finished). */
+export interface FinishedToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** The arguments JSON text. */
+  readonly args: string;
+  readonly signature?: string;
+}
+
+/** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */
+export interface ToolPolicy extends HookBase {
+  decide(tool: FinishedToolCall, ctx: StreamContext): 'allow' | 'deny';
+}
+
+export type ToolReaction =
+  | { readonly action: 'pass' }
+  | { readonly action: 'rewrite'; readonly name?: string; readonly args?: string }
+  | { readonly action: 'swallow' }
+  /** Content events (text, reasoning, whole tool calls) instead of the tool call. */
+  | { readonly action: 'replace'; readonly events: readonly LipEvent[] };
+
+/** `tool_event_reaction`, then: reactors see each allowed tool call in turn. */
+export interface ToolReactor extends HookBase {
+  react(tool: FinishedToolCall, ctx: StreamContext): ToolReaction;
+}
+
+/** The whole completion of an attempt, held by the gate stage. */
+export interface Completion {
+  readonly events: readonly LipEvent[];
+  readonly response: CollectedResponse;
+}
+
+export type GateAnswer =
+  | { readonly action: 'pass_original' }
+  /** A complete canonical stream (response_started ... response_finished). */
+  | { readonly action: 'replace'; readonly events: readonly LipEvent[] }
+  | { readonly action: 'reject'; readonly message: string };
+
+/** `completion_gating`: buffers the completion, so it moves the commit point to its end. */
+export interface CompletionGate extends HookBase {
+  gate(completion: Completion, ctx: StreamContext): GateAnswer | Promise<GateAnswer>;
+}
+
+/** `final_stream_observation`: sees what leaves the attempt after every other stream stage. */
+export interface StreamObserver extends HookBase {
+  event?(event: LipEvent, ctx: StreamContext): void;
+  end?(outcome: { readonly outcome: 'success' | 'failure' | 'cancelled'; readonly errorCode?: string }, ctx: StreamContext): void;
+}
+
+/** `traffic_observation`: runs on the observation path only; never changes live traffic. */
+export interface TrafficRedactor extends HookBase {
+  redact(observation: Observation): Observation;
+}
+
+/** `traffic_observation`: receives batches off the hot path. */
+export interface TrafficObserver extends HookBase {
+  observe(batch: readonly Observation[]): void;
+}
+
+/** What a feature contributes. Every list is optional. */
+export interface FeatureBundle {
+  readonly sessionOpeners?: readonly RequestHook[];
+  readonly secretGuards?: readonly RequestHook[];
+  readonly submitHooks?: readonly RequestHook[];
+  readonly toolCatalogFilters?: readonly RequestHook[];
+  readonly requestTransforms?: readonly RequestHook[];
+  readonly requestParts?: readonly RequestPartHook[];
+  readonly preRequest?: readonly RequestHook[];
+  readonly routeHints?: readonly RouteHintProvider[];
+  readonly attemptTransforms?: readonly AttemptTransform[];
+  readonly eventMutators?: readonly EventMutator[];
+  readonly toolPolicies?: readonly ToolPolicy[];
+  readonly toolReactors?: readonly ToolReactor[];
+  readonly completionGates?: readonly CompletionGate[];
+  readonly streamObservers?: readonly StreamObserver[];
+  readonly trafficRedactors?: readonly TrafficRedactor[];
+  readonly trafficObservers?: readonly TrafficObserver[];
+  /** Runs when the runtime starts (and after a reload, for the new bundle). */
+  start?(): void | Promise<void>;
+  /** Runs when the runtime closes (and for the old bundle on reload). */
+  stop?(): void | Promise<void>;
+}
+
+/** Given to a factory: its id, the global state of its feature, where to log. */
+export interface FeatureServices {
+  readonly featureId: string;
+  /** `global` scope state of this feature (for lifecycles; hooks use `ctx.state`). */
+  readonly state: ScopedState;
+  readonly logger: ExtensionLogger;
+}
+
+/** Logger-shaped sink (a winston logger fits). */
+export interface ExtensionLogger {
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/** One plugin kind, selected by `features[].id`. */
+export interface FeatureFactory<C = Record<string, unknown>> {
+  readonly id: string;
+  readonly description: string;
+  /** JSON Schema of the row's `config` (ajv, with defaults applied). */
+  readonly configSchema: Record<string, unknown>;
+  create(config: C, services: FeatureServices): FeatureBundle;
+}

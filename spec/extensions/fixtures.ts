@@ -1,0 +1,41 @@
+import { emptyCall, type Call } from '../../lib/canonical/index.js';
+import { HookFailures } from '../../lib/extensions/hook-failures.js';
+import { HookSet, type BuiltFeature } from '../../lib/extensions/hook-set.js';
+import type { AttemptTarget, FeatureBundle, HookContext, StreamContext } from '../../lib/extensions/sdk.js';
+import { MemoryStateStore, scopedState } from '../../lib/extensions/state-store.js';
+
+/** A valid call with one user message. */
+export function userCall(text = 'hi', overrides: Partial<Call> = {}): Call {
+  return emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text }] }], ...overrides });
+}
+
+/** A logger that keeps what it was told. */
+export function memoryLogger() {
+  const lines: { level: string; message: string; meta?: Record<string, unknown> }[] = [];
+  const log = (level: string) => (message: string, meta?: Record<string, unknown>) => { lines.push({ level, message, ...(meta ? { meta } : {}) }); };
+  return { lines, warn: log('warn'), info: log('info'), error: log('error') };
+}
+
+/** Hooks of in-test features, sorted as the runtime sorts them. */
+export function hookSet(...features: (FeatureBundle | BuiltFeature)[]): HookSet {
+  return new HookSet(features.map((f, i) => ('bundle' in f ? f : { id: `f${i}`, bundle: f })));
+}
+
+export const target: AttemptTarget = { backendId: 'b', candidateKey: 'b:m', model: 'm' };
+
+/** A hook context over a memory store (no auxiliary client). */
+export function hookContext(feature = 'f0'): StreamContext {
+  const store = new MemoryStateStore();
+  const ctx: HookContext = {
+    requestId: 'req-1', principal: 'local', depth: 0,
+    state: (scope) => scopedState(store, feature, scope, scope === 'global' ? '' : 'req-1'),
+    get auxiliary(): never { throw new Error('no auxiliary client in this test'); },
+  };
+  return Object.assign(Object.create(ctx) as HookContext, { target });
+}
+
+/** Failures with a logger and a clock the test controls. */
+export function failures(now = { t: 0 }) {
+  const logger = memoryLogger();
+  return { failures: new HookFailures(logger, () => now.t), logger, now };
+}

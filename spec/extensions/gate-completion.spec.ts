@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { firstValueFrom, of, take, toArray } from 'rxjs';
+import type { LipEvent } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { gateCompletion } from '../../lib/extensions/gate-completion.js';
+import type { CompletionGate } from '../../lib/extensions/sdk.js';
+import { testScheduler } from '../helpers/marbles.js';
+import { syncSource } from '../routing/operators/sync-source.js';
+import { failures, hookContext, hookSet } from './fixtures.js';
+
+const ev: Record<string, LipEvent> = {
+  s: { type: 'response_started' },
+  m: { type: 'message_started' },
+  t: { type: 'text_delta', text: 'secret plan' },
+  R: { type: 'text_delta', text: '[withheld]' },
+  f: { type: 'response_finished', reason: 'stop' },
+};
+const replacement = [ev.s!, ev.m!, ev.R!, ev.f!];
+const op = (...gates: CompletionGate[]) => gateCompletion(hookSet({ completionGates: gates }).get('completionGates'), () => hookContext(), failures().failures);
+const pass: CompletionGate = { id: 'pass', gate: () => ({ action: 'pass_original' }) };
+const redact: CompletionGate = { id: 'redact', gate: (c) => (c.response.blocks.some((b) => b.type === 'text' && b.text.includes('secret')) ? { action: 'replace', events: replacement } : { action: 'pass_original' }) };
+
+describe('extensions/gateCompletion', () => {
+  it('holds the whole completion and releases it when the source completes', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-t-f-|', ev).pipe(op(pass))).toBe('---------(smtf|)', ev);
+    });
+  });
+
+  it('replaces the completion with a canonical stream; later gates see the replacement', () => {
+    const seen: string[] = [];
+    const spy: CompletionGate = { id: 'spy', order: 200, gate: (c) => { seen.push(c.response.blocks.map((b) => (b.type === 'text' ? b.text : '')).join('')); return { action: 'pass_original' }; } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-t-f-|', ev).pipe(op(redact, spy))).toBe('---------(smRf|)', ev);
+    });
+    expect(seen).to.deep.equal(['[withheld]']);
+  });
+
+  it('a reject answer fails the attempt with LIP_ERR_EXTENSION_REJECTED', () => {
+    const deny: CompletionGate = { id: 'deny', gate: () => ({ action: 'reject', message: 'unsafe answer' }) };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-t-f|', ev).pipe(op(deny))).toBe('------#', ev, new LipError('LIP_ERR_EXTENSION_REJECTED', 'unsafe answer (f0/deny, completion_gating)', { status: 403 }));
+    });
+  });
+
+  it('a replacement that is not a whole canonical stream is the gate\'s failure (fail_open: the original passes)', () => {
+    const partial: CompletionGate = { id: 'partial', gate: () => ({ action: 'replace', events: [ev.R!] }) };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-t-f|', ev).pipe(op(partial))).toBe('--------(smtf|)', ev);
+    });
+  });
+
+  it('a source failure discards what was held; unsubscription reaches the source', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      expectObservable(cold('-s-t-#', ev).pipe(op(pass))).toBe('-----#', ev);
+      const long = cold('-s-t-------f|', ev);
+      expectObservable(long.pipe(op(pass)), '^---!').toBe('-----', ev);
+      expectSubscriptions(long.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('waits for a gate that answers a promise', async () => {
+    const slow: CompletionGate = { id: 'slow', gate: async () => ({ action: 'replace', events: replacement }) };
+    const out = await firstValueFrom(of(ev.s!, ev.m!, ev.t!, ev.f!).pipe(op(slow), toArray()));
+    expect(out).to.deep.equal(replacement);
+    const failing: CompletionGate = { id: 'failing', failureMode: 'fail_closed', gate: () => Promise.reject(new Error('judge down')) };
+    const err = await firstValueFrom(of(ev.s!, ev.f!).pipe(op(failing))).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: true });
+  });
+
+  it('a synchronous source stops when unsubscribed (before anything was released)', () => {
+    const { source, probe } = syncSource(50);
+    source.pipe(op(pass), take(2)).subscribe();
+    expect(probe.emitted).to.equal(50);
+    expect(probe.tornDown).to.equal(true);
+  });
+});

@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { take } from 'rxjs';
+import type { LipEvent } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { mutateEvents } from '../../lib/extensions/mutate-events.js';
+import type { EventMutator } from '../../lib/extensions/sdk.js';
+import { testScheduler } from '../helpers/marbles.js';
+import { syncSource } from '../routing/operators/sync-source.js';
+import { failures, hookContext, hookSet } from './fixtures.js';
+
+const ev: Record<string, LipEvent> = {
+  s: { type: 'response_started' },
+  m: { type: 'message_started' },
+  a: { type: 'text_delta', text: 'a cat' },
+  A: { type: 'text_delta', text: 'a dog' },
+  f: { type: 'response_finished', reason: 'stop' },
+};
+const catToDog: EventMutator = { id: 'cat-to-dog', mutate: (e) => (e.type === 'text_delta' ? { ...e, text: e.text.replace('cat', 'dog') } : e) };
+const op = (...mutators: EventMutator[]) => mutateEvents(hookSet({ eventMutators: mutators }).get('eventMutators'), () => hookContext(), failures().failures);
+
+describe('extensions/mutateEvents', () => {
+  it('maps each event through the mutators in order, keeping timing', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-a-f-|', ev).pipe(op(catToDog))).toBe('-s-m-A-f-|', ev);
+    });
+  });
+
+  it('an answer of another type is the hook\'s failure: a fail_open mutator is skipped', () => {
+    const typeChanger: EventMutator = { id: 'bad', mutate: (e) => (e.type === 'text_delta' ? { type: 'warning', code: 'x', message: 'y' } : e) };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-a-f|', ev).pipe(op(typeChanger, { ...catToDog, order: 200 }))).toBe('-s-A-f|', ev);
+    });
+  });
+
+  it('a fail_closed mutator that throws errors the attempt with a retryable LIP_ERR_EXTENSION_FAILED', () => {
+    const strict: EventMutator = { id: 'strict', failureMode: 'fail_closed', mutate: (e) => { if (e.type === 'text_delta') throw new Error('nope'); return e; } };
+    const err = new LipError('LIP_ERR_EXTENSION_FAILED', 'extension hook f0/strict (stream_event_mutation) failed: nope', { retryable: true });
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-s-a-f|', ev);
+      expectObservable(source.pipe(op(strict))).toBe('-s-#', ev, err);
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('early unsubscription reaches the source', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-s-a-f|', ev);
+      expectObservable(source.pipe(op(catToDog)), '^--!').toBe('-s-', ev);
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('a synchronous source stops when unsubscribed mid-burst', () => {
+    const { source, probe } = syncSource();
+    const seen: string[] = [];
+    source.pipe(op(catToDog), take(2)).subscribe((e) => seen.push(e.type));
+    expect(seen).to.have.length(2);
+    expect(probe.tornDown).to.equal(true);
+  });
+});

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { take } from 'rxjs';
+import type { LipEvent } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { reactToTools } from '../../lib/extensions/react-to-tools.js';
+import type { FeatureBundle, ToolReactor } from '../../lib/extensions/sdk.js';
+import { testScheduler } from '../helpers/marbles.js';
+import { syncSource } from '../routing/operators/sync-source.js';
+import { failures, hookContext, hookSet } from './fixtures.js';
+
+const ev: Record<string, LipEvent> = {
+  s: { type: 'response_started' },
+  m: { type: 'message_started' },
+  t: { type: 'text_delta', text: 'hi' },
+  c: { type: 'tool_call_started', id: 'c1', name: 'secret' },
+  d: { type: 'tool_call_delta', id: 'c1', args: '{"a":1}' },
+  x: { type: 'tool_call_finished', id: 'c1' },
+  C: { type: 'tool_call_started', id: 'c1', name: 'public' },
+  D: { type: 'tool_call_delta', id: 'c1', args: '{"a":2}' },
+  r: { type: 'text_delta', text: '[tool hidden]' },
+  f: { type: 'response_finished', reason: 'tool_calls' },
+  g: { type: 'response_finished', reason: 'stop' },
+};
+const op = (bundle: FeatureBundle) => {
+  const set = hookSet(bundle);
+  return reactToTools({ policies: set.get('toolPolicies'), reactors: set.get('toolReactors') }, () => hookContext(), failures().failures);
+};
+const on = (name: string, reaction: ReturnType<ToolReactor['react']>): ToolReactor => ({ id: `on-${name}`, react: (tool) => (tool.name === name ? reaction : { action: 'pass' }) });
+
+describe('extensions/reactToTools', () => {
+  it('holds a tool call from start to finish, then passes it whole (the commit point moves to its end)', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-c-d-x------f|', ev).pipe(op({ toolReactors: [on('other', { action: 'swallow' })] }))).toBe('-s-m-----(cdx)--f|', ev);
+    });
+  });
+
+  it('swallows a tool call; with none left, a tool_calls finish becomes stop', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-t-c-d-x-f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'swallow' })] }))).toBe('-s-m-t-------g|', ev);
+    });
+  });
+
+  it('replaces a tool call with content events', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-c-d-x-f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'replace', events: [ev.r!] })] }))).toBe('-s-m-----r-g|', ev);
+    });
+  });
+
+  it('rewrites name and arguments; later reactors see the rewrite', () => {
+    const seen: string[] = [];
+    const spy: ToolReactor = { id: 'spy', order: 200, react: (tool) => { seen.push(tool.name); return { action: 'pass' }; } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-c-d-x------f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'rewrite', name: 'public', args: '{"a":2}' }), spy] })))
+        .toBe('-s-m-----(CDx)--f|', ev);
+    });
+    expect(seen).to.deep.equal(['public']);
+  });
+
+  it('a policy deny fails the attempt with LIP_ERR_EXTENSION_REJECTED and cancels the source', () => {
+    const err = new LipError('LIP_ERR_EXTENSION_REJECTED', 'tool call "secret" denied (f0/no-secrets, tool_event_reaction)', { status: 403 });
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-s-m-c-d-x-f|', ev);
+      expectObservable(source.pipe(op({ toolPolicies: [{ id: 'no-secrets', decide: (t) => (t.name === 'secret' ? 'deny' : 'allow') }] }))).toBe('-s-m-----#', ev, err);
+      expectSubscriptions(source.subscriptions).toBe('^--------!');
+    });
+  });
+
+  it('a replacement that is not canonical is the reactor\'s failure (fail_open: the call passes)', () => {
+    const bad = on('secret', { action: 'replace', events: [{ type: 'tool_call_delta', id: 'zz', args: '{}' }] });
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-c-d-x------f|', ev).pipe(op({ toolReactors: [bad] }))).toBe('-s-m-----(cdx)--f|', ev);
+    });
+  });
+
+  it('a fail_closed reactor that throws errors the attempt', () => {
+    const boom: ToolReactor = { id: 'boom', failureMode: 'fail_closed', react: () => { throw new Error('bad'); } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-c-d-x-f|', ev).pipe(op({ toolReactors: [boom] }))).toBe('-s-m-----#', ev,
+        new LipError('LIP_ERR_EXTENSION_FAILED', 'extension hook f0/boom (tool_event_reaction) failed: bad', { retryable: true }));
+    });
+  });
+
+  it('a failure of the source discards a held tool call; unsubscription reaches the source', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const failing = cold('-s-m-c-#', ev);
+      expectObservable(failing.pipe(op({ toolReactors: [on('x', { action: 'swallow' })] }))).toBe('-s-m---#', ev);
+      const long = cold('-s-m-c-d-x-f|', ev);
+      expectObservable(long.pipe(op({ toolReactors: [on('x', { action: 'swallow' })] })), '^------!').toBe('-s-m---', ev);
+      expectSubscriptions(long.subscriptions).toBe('^------!');
+    });
+  });
+
+  it('a synchronous source stops when unsubscribed mid-burst', () => {
+    const { source, probe } = syncSource();
+    source.pipe(op({ toolReactors: [on('x', { action: 'swallow' })] }), take(3)).subscribe();
+    expect(probe.emitted).to.equal(2);
+    expect(probe.tornDown).to.equal(true);
+  });
+});

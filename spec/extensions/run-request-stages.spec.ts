@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import type { Call } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { FAIL_OPEN_SKIPS } from '../../lib/extensions/hook-failures.js';
+import { reconcileToolChoice, runRequestStages } from '../../lib/extensions/run-request-stages.js';
+import type { RequestHook } from '../../lib/extensions/sdk.js';
+import { STAGE_IDS } from '../../lib/extensions/stages.js';
+import { failures, hookContext, hookSet, userCall } from './fixtures.js';
+
+const tag = (id: string, order?: number): RequestHook => ({
+  id, ...(order !== undefined ? { order } : {}),
+  run: (call) => ({ ...call, metadata: { ...call.metadata, trail: `${call.metadata.trail ?? ''}${id},` } }),
+});
+const trail = (call: Call) => call.metadata.trail;
+const ctx = () => hookContext();
+
+describe('extensions/runRequestStages', () => {
+  it('the stage ids are the normative order', () => {
+    expect(STAGE_IDS).to.deep.equal([
+      'session_open', 'secret_guard', 'submit_request', 'tool_catalog_filter', 'request_wide_shaping', 'pre_request_admission',
+      'route_hinting', 'candidate_attempt_transform', 'attempt_lifecycle', 'stream_event_mutation', 'tool_event_reaction',
+      'completion_gating', 'final_stream_observation', 'traffic_observation',
+    ]);
+  });
+
+  it('runs stages in order, and hooks within a stage by order then id', async () => {
+    const set = hookSet(
+      { preRequest: [tag('admit')], submitHooks: [tag('s-b', 5), tag('s-a', 5), tag('s-first', 1)] },
+      { sessionOpeners: [tag('open')], requestTransforms: [tag('shape')], secretGuards: [tag('guard')], toolCatalogFilters: [tag('tools')] },
+    );
+    const { call } = await runRequestStages(userCall(), set, ctx, failures().failures);
+    expect(trail(call)).to.equal('open,guard,s-first,s-a,s-b,tools,shape,admit,');
+  });
+
+  it("a feature row's order wins over its hooks' own", async () => {
+    const set = hookSet({ id: 'late', order: 500, bundle: { submitHooks: [tag('x', 1)] } }, { id: 'early', order: 10, bundle: { submitHooks: [tag('y', 900)] } });
+    const { call } = await runRequestStages(userCall(), set, ctx, failures().failures);
+    expect(trail(call)).to.equal('y,x,');
+  });
+
+  it('a fail_open hook that throws is skipped, counted and logged once per minute', async () => {
+    const boom: RequestHook = { id: 'boom', failureMode: 'fail_open', run: () => { throw new Error('kaput'); } };
+    const set = hookSet({ requestTransforms: [boom, tag('after')] });
+    const f = failures();
+    const before = FAIL_OPEN_SKIPS.get('request_wide_shaping') ?? 0;
+    for (const t of [0, 30_000, 61_000]) {
+      f.now.t = t;
+      const { call } = await runRequestStages(userCall(), set, ctx, f.failures);
+      expect(trail(call)).to.equal('after,');
+    }
+    expect(FAIL_OPEN_SKIPS.get('request_wide_shaping')).to.equal(before + 3);
+    expect(f.logger.lines.map((l) => [l.level, l.meta?.hook, l.meta?.error])).to.deep.equal([['warn', 'boom', 'kaput'], ['warn', 'boom', 'kaput']]);
+  });
+
+  it('a fail_closed hook that rejects its promise stops the request with a retryable LIP_ERR_EXTENSION_FAILED', async () => {
+    const set = hookSet({ submitHooks: [{ id: 'strict', run: () => Promise.reject(new Error('no backend for policy')) }] });
+    const err = await runRequestStages(userCall(), set, ctx, failures().failures).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LipError);
+    expect(err).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: true });
+    expect((err as LipError).message).to.contain('f0/strict (submit_request) failed: no backend for policy');
+  });
+
+  it('a call left invalid is the hook\'s failure: skipped when fail_open, an error when fail_closed', async () => {
+    const emptying: RequestHook = { id: 'empty', failureMode: 'fail_open', run: (call) => ({ ...call, messages: [] }) };
+    const { call } = await runRequestStages(userCall('keep'), hookSet({ requestTransforms: [emptying] }), ctx, failures().failures);
+    expect(call.messages).to.have.length(1);
+    const strict = { ...emptying, failureMode: 'fail_closed' as const };
+    const err = await runRequestStages(userCall(), hookSet({ requestTransforms: [strict] }), ctx, failures().failures).catch((e: unknown) => e);
+    expect((err as LipError).message).to.match(/left the call invalid: messages: must contain at least one message/);
+  });
+
+  it('a reject answer is LIP_ERR_EXTENSION_REJECTED (403) even from a fail_open hook', async () => {
+    const deny: RequestHook = { id: 'deny', failureMode: 'fail_open', run: () => ({ reject: 'quota exhausted' }) };
+    const err = await runRequestStages(userCall(), hookSet({ preRequest: [deny] }), ctx, failures().failures).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'LIP_ERR_EXTENSION_REJECTED', status: 403, retryable: false });
+    expect((err as LipError).message).to.equal('quota exhausted (f0/deny, pre_request_admission)');
+  });
+
+  it('returns route hints in hook order; a bad hint list is a fail_open skip', async () => {
+    const set = hookSet({ routeHints: [{ id: 'b', order: 2, hint: () => ['x:2'] }, { id: 'a', order: 1, hint: async () => ['x:1'] }, { id: 'bad', order: 3, hint: () => 'x:3' as never }] });
+    expect((await runRequestStages(userCall(), set, ctx, failures().failures)).hints).to.deep.equal(['x:1', 'x:2']);
+  });
+
+  it('leaves out the hooks of disabled features', async () => {
+    const set = hookSet({ id: 'caller', bundle: { submitHooks: [tag('mine')] } }, { id: 'other', bundle: { submitHooks: [tag('theirs')] } });
+    const { call } = await runRequestStages(userCall(), set, ctx, failures().failures, new Set(['caller']));
+    expect(trail(call)).to.equal('theirs,');
+  });
+
+  it('reconciles the tool choice after the catalog filter', async () => {
+    const tools = [{ name: 'a', parameters: {} }, { name: 'b', parameters: {} }];
+    const dropB: RequestHook = { id: 'drop-b', run: (call) => ({ ...call, tools: call.tools.filter((t) => t.name !== 'b') }) };
+    const { call } = await runRequestStages(userCall('x', { tools, toolChoice: { type: 'tool', name: 'b' } }), hookSet({ toolCatalogFilters: [dropB] }), ctx, failures().failures);
+    expect(call.tools.map((t) => t.name)).to.deep.equal(['a']);
+    expect(call.toolChoice).to.deep.equal({ type: 'auto' });
+    expect(reconcileToolChoice(userCall('x', { toolChoice: { type: 'any' } })).toolChoice).to.deep.equal({ type: 'auto' });
+  });
+});

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { scopedState, type StateStore } from '../../lib/extensions/state-store.js';
+
+/**
+ * The contract every plugin `StateStore` meets, run against each implementation. Handles
+ * opened together share one empty store (several lip instances on one Redis); `elapse` lets
+ * time pass on the store's expiry clock.
+ */
+export interface StateStoreSuiteTarget {
+  readonly name: string;
+  open(count: number): Promise<StateStore[]>;
+  elapse(ms: number): Promise<void>;
+  /** The TTL the expiry case uses (Redis needs one its clock can see pass). */
+  readonly ttlMs: number;
+}
+
+export function runStateStoreSuite(target: StateStoreSuiteTarget): void {
+  describe(`plugin state store contract: ${target.name}`, function () {
+    this.timeout(10_000);
+    let opened: StateStore[] = [];
+    const open = async (count = 1) => (opened = await target.open(count));
+    afterEach(async () => { for (const s of opened) await s.close(); });
+
+    it('keeps JSON values by key; a missing key reads undefined', async () => {
+      const [s] = await open();
+      await s!.put('k1', { n: 1, list: ['a', null], nested: { ok: true } });
+      await s!.put('k2', 'text');
+      await s!.put('k3', 0);
+      expect(await s!.get('k1')).to.deep.equal({ n: 1, list: ['a', null], nested: { ok: true } });
+      expect([await s!.get('k2'), await s!.get('k3'), await s!.get('nope')]).to.deep.equal(['text', 0, undefined]);
+    });
+
+    it('stores a copy: changing the object after put changes nothing', async () => {
+      const [s] = await open();
+      const value = { count: 1 };
+      await s!.put('k', value);
+      value.count = 2;
+      expect(await s!.get('k')).to.deep.equal({ count: 1 });
+    });
+
+    it('overwrites and deletes', async () => {
+      const [s] = await open();
+      await s!.put('k', 1);
+      await s!.put('k', 2);
+      expect(await s!.get('k')).to.equal(2);
+      await s!.delete('k');
+      expect(await s!.get('k')).to.equal(undefined);
+    });
+
+    it('forgets a value after its TTL, keeps one without', async () => {
+      const [s] = await open();
+      await s!.put('short', 'x', target.ttlMs);
+      await s!.put('long', 'y');
+      expect(await s!.get('short')).to.equal('x');
+      await target.elapse(target.ttlMs * 4);
+      expect([await s!.get('short'), await s!.get('long')]).to.deep.equal([undefined, 'y']);
+    });
+
+    it('refuses a value that is not JSON', async () => {
+      const [s] = await open();
+      const err = await s!.put('k', undefined).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(TypeError);
+    });
+
+    it('two handles on one store see each other\'s values (two instances agree)', async () => {
+      const [a, b] = await open(2);
+      await a!.put('shared', { by: 'a' });
+      expect(await b!.get('shared')).to.deep.equal({ by: 'a' });
+      await b!.delete('shared');
+      expect(await a!.get('shared')).to.equal(undefined);
+    });
+
+    it('scoped views never collide across features, scopes or scope instances', async () => {
+      const [s] = await open();
+      const views = [
+        scopedState(s!, 'quota', 'session', 'a1'), scopedState(s!, 'quota', 'session', 'a2'),
+        scopedState(s!, 'quota', 'principal', 'a1'), scopedState(s!, 'other', 'session', 'a1'),
+        scopedState(s!, 'quota:session', 'global', ''), scopedState(s!, 'quota', 'global', ''),
+      ];
+      await Promise.all(views.map((v, i) => v.put('n', i)));
+      expect(await Promise.all(views.map((v) => v.get('n')))).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    });
+  });
+}
