@@ -1,6 +1,7 @@
 import { collectEvents, validateSequence, type CollectedResponse, type LipEvent } from '../../lib/canonical/index.js';
 import type { ResponseDecoder, StreamDecoder } from '../../lib/backends/http/index.js';
 import { SseParser } from '../../lib/wire/index.js';
+import type { LipError } from '../../lib/errors/index.js';
 import type { EmulatorProtocol, RecordedRequest, Script } from '../helpers/emulators/index.js';
 
 /** What a kind's two decoders make of one emulator script: streamed frames and the whole JSON answer. */
@@ -49,4 +50,14 @@ export function comparable(events: LipEvent[], madeUpIds = false): CollectedResp
     blocks: collected.blocks.map((b) => (b.type === 'tool_call' ? { ...b, id: rename(b.id) } : b)),
     toolCalls: collected.toolCalls.map((c) => ({ ...c, id: rename(c.id) })),
   };
+}
+
+/** The error `run` throws (the spec fails when it throws none). */
+export function thrownBy(run: () => unknown): LipError {
+  try {
+    run();
+  } catch (err) {
+    return err as LipError;
+  }
+  throw new Error('no error was thrown');
 }

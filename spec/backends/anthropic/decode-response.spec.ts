@@ -3,7 +3,7 @@ import { AnthropicResponseDecoder, AnthropicStreamDecoder } from '../../../lib/b
 import { REASONING_DIALECTS, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { anthropicProtocol, type Script } from '../../helpers/emulators/index.js';
-import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
+import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 function decode(body: Record<string, unknown>): LipEvent[] {
   const out: LipEvent[] = [];
@@ -15,14 +15,7 @@ const message = (content: unknown[], stop: string | null = 'end_turn', extra: Re
   id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-x', content, stop_reason: stop, stop_sequence: null,
   usage: { input_tokens: 5, output_tokens: 7 }, ...extra,
 });
-const failure = (body: Record<string, unknown>): LipError => {
-  try {
-    decode(body);
-  } catch (err) {
-    return err as LipError;
-  }
-  throw new Error('no error');
-};
+const failure = (body: Record<string, unknown>): LipError => thrownBy(() => decode(body));
 
 describe('backends/anthropic/decode-response', () => {
   it('decodes text with the id, the model and usage (cache counts added to the input)', () => {

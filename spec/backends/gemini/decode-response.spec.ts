@@ -3,7 +3,7 @@ import { GeminiResponseDecoder, GeminiStreamDecoder } from '../../../lib/backend
 import { validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { geminiProtocol, type Script } from '../../helpers/emulators/index.js';
-import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
+import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 function decode(body: Record<string, unknown>): LipEvent[] {
   const out: LipEvent[] = [];
@@ -15,14 +15,7 @@ const answer = (parts: unknown[], finishReason: string | undefined = 'STOP', ext
   candidates: [{ content: { role: 'model', parts }, ...(finishReason ? { finishReason } : {}), index: 0 }],
   modelVersion: 'gemini-x', responseId: 'r1', ...extra,
 });
-const failure = (body: Record<string, unknown>): LipError => {
-  try {
-    decode(body);
-  } catch (err) {
-    return err as LipError;
-  }
-  throw new Error('no error');
-};
+const failure = (body: Record<string, unknown>): LipError => thrownBy(() => decode(body));
 
 describe('backends/gemini/decode-response', () => {
   it('decodes text with the response id, the model and usage (thoughts added to the output)', () => {

@@ -3,7 +3,7 @@ import { ChatResponseDecoder, ChatStreamDecoder } from '../../../lib/backends/op
 import { validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { openaiChatProtocol, type Script } from '../../helpers/emulators/index.js';
-import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
+import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 function decode(body: Record<string, unknown>): LipEvent[] {
   const out: LipEvent[] = [];
@@ -14,14 +14,7 @@ function decode(body: Record<string, unknown>): LipEvent[] {
 const completion = (message: Record<string, unknown>, finish: string | null = 'stop', extra: Record<string, unknown> = {}) => ({
   id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-x', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }], ...extra,
 });
-const failure = (body: Record<string, unknown>): LipError => {
-  try {
-    decode(body);
-  } catch (err) {
-    return err as LipError;
-  }
-  throw new Error('no error');
-};
+const failure = (body: Record<string, unknown>): LipError => thrownBy(() => decode(body));
 
 describe('backends/openai-chat/decode-response', () => {
   it('decodes text with the id, the model, usage (cached and reasoning tokens) and the finish', () => {

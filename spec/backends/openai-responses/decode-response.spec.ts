@@ -3,7 +3,7 @@ import { ResponsesResponseDecoder, ResponsesStreamDecoder } from '../../../lib/b
 import { REASONING_DIALECTS, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { openaiResponsesProtocol, type Script } from '../../helpers/emulators/index.js';
-import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
+import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 function decode(body: Record<string, unknown>): LipEvent[] {
   const out: LipEvent[] = [];
@@ -15,14 +15,7 @@ const response = (output: unknown[], extra: Record<string, unknown> = {}) => ({
   id: 'resp_1', object: 'response', status: 'completed', model: 'gpt-x', error: null, incomplete_details: null, output, usage: null, ...extra,
 });
 const message = (...content: unknown[]) => ({ id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content });
-const failure = (body: Record<string, unknown>): LipError => {
-  try {
-    decode(body);
-  } catch (err) {
-    return err as LipError;
-  }
-  throw new Error('no error');
-};
+const failure = (body: Record<string, unknown>): LipError => thrownBy(() => decode(body));
 
 describe('backends/openai-responses/decode-response', () => {
   it('decodes output text with the id, the model and usage', () => {
