@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { SqliteContinuityStore, type ContinuityLogger, type SqliteStoreOptions } from '../../lib/continuity/index.js';
+import { FORCE_SEAM, immutableWorks, sh } from '../helpers/file-faults.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /**
@@ -24,29 +24,7 @@ import { VirtualClock } from './virtual-clock.js';
  * forces the seam, to run the fallback on a machine that allows both.
  */
 
-const FORCE_SEAM = process.env.LIP_SPEC_INJECT_FAULTS === '1';
 
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'pipe' });
-
-/** Whether `chattr +i` works here and stops root from writing. */
-function immutableWorks(dir: string): boolean {
-  if (FORCE_SEAM) return false;
-  const probe = join(dir, 'probe');
-  writeFileSync(probe, 'x');
-  try {
-    sh('chattr', ['+i', probe]);
-  } catch {
-    return false;
-  }
-  try {
-    appendFileSync(probe, 'y');
-    return false;
-  } catch {
-    return true;
-  } finally {
-    sh('chattr', ['-i', probe]);
-  }
-}
 
 /** Mounts a 1 MiB tmpfs on `dir`; false when the machine refuses. */
 function mountTmpfs(dir: string): boolean {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { CircuitRow } from '../../lib/circuit/index.js';
 import { SqliteContinuityStore, type ContinuityStatus } from '../../lib/continuity/index.js';
 import { testConfig } from '../helpers/config.js';
+import { immutableWorks, sh } from '../helpers/file-faults.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -38,25 +38,6 @@ const until = async (check: () => Promise<boolean> | boolean, what: string, time
     await new Promise((r) => setTimeout(r, 20));
   }
 };
-/** Whether `chattr +i` works on this filesystem and stops root from writing (else the seam is used). */
-function immutableWorks(dir: string): boolean {
-  if (process.env.LIP_SPEC_INJECT_FAULTS === '1') return false; // to run the fallback here too
-  const probe = join(dir, 'probe');
-  writeFileSync(probe, 'x');
-  try {
-    execFileSync('chattr', ['+i', probe], { stdio: 'pipe' });
-  } catch {
-    return false;
-  }
-  try {
-    appendFileSync(probe, 'y');
-    return false;
-  } catch {
-    return true;
-  } finally {
-    execFileSync('chattr', ['-i', probe], { stdio: 'pipe' });
-  }
-}
 const count = (path: string, table: string) => {
   const db = new BetterSqlite3(path, { readonly: true });
   try {
@@ -112,8 +93,8 @@ describe('e2e: SQLite continuity faults while serving', function () {
     // Root writes through every permission but the immutable flag (never on -shm: it is mapped).
     const real = immutableWorks(root);
     if (real) {
-      execFileSync('chattr', ['+i', path, `${path}-wal`], { stdio: 'pipe' });
-      undo = () => execFileSync('chattr', ['-i', path, `${path}-wal`], { stdio: 'pipe' });
+      sh('chattr', ['+i', path, `${path}-wal`]);
+      undo = () => sh('chattr', ['-i', path, `${path}-wal`]);
     } else {
       injected.error = Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
       undo = () => { delete injected.error; };
