@@ -103,8 +103,13 @@ export function configSchema(frontendIds: readonly string[]): Schema {
     recording: section({
       enabled: bool(false),
       path: { type: 'string', minLength: 1, default: './recordings/traffic.jsonl' },
+      max_file_bytes: size('100MiB'),
+      max_files: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+      sample_ratio: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+      queue_size: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1024 },
       redact_headers: { type: 'array', items: str, default: ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie'] },
-      redact_substrings: { type: 'array', items: str, default: [] },
+      redact_substrings: { type: 'array', items: nonEmpty, default: [] },
+      raw: bool(false),
     }),
     frontends: {
       type: 'array',

@@ -67,7 +67,10 @@ export interface Config {
   continuity: { store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
   redis: { url: string; key_prefix: string; url_set?: boolean };
-  recording: { enabled: boolean; path: string; redact_headers: string[]; redact_substrings: string[] };
+  recording: {
+    enabled: boolean; path: string; max_file_bytes: number; max_files: number; sample_ratio: number; queue_size: number;
+    redact_headers: string[]; redact_substrings: string[]; raw: boolean;
+  };
   frontends: { id: string; enabled: boolean }[];
   backends: BackendConfig[];
   features: { id: string; enabled: boolean; order?: number; config: Record<string, unknown> }[];

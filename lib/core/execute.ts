@@ -12,7 +12,7 @@ import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
 import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route-context.js';
-import { RouteJournal } from '../routing/plan/route-journal.js';
+import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { observeAttempt } from './attempt.js';
@@ -28,6 +28,8 @@ export interface ExecutionMeta {
   /** The candidate that serves: `backend:model[?query]` (set when its output reaches the client). */
   candidateKey?: string;
   backendId?: string;
+  /** Every candidate's fate in this request (the route journal's entries; recordings read it). */
+  journal?: readonly JournalEntry[];
 }
 
 export interface ExecuteContext {
@@ -124,6 +126,7 @@ export class Executor {
       ctx.meta.selectorSource = resolved.source;
       const compiled = this.selectors.get(resolved.selector);
       const journal = new RouteJournal(this.scheduler);
+      ctx.meta.journal = journal.entries;
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const sticky = affinity.bound ?? ext?.preferred;
       const route: RouteContext = {

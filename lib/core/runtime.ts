@@ -6,6 +6,7 @@ import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
+import { Recorder } from '../replay/recorder.js';
 import { Executor } from './execute.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
@@ -19,6 +20,8 @@ export interface Runtime {
   readonly breaker: CircuitBreaker;
   /** The enabled feature plugins; undefined when `features` enables none (the default path). */
   readonly extensions?: ExtensionHost;
+  /** Writes exchanges to the recording (only when `recording.enabled`). */
+  readonly recorder?: Recorder;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -78,6 +81,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
   const logger = deps.logger;
   let breaker: CircuitBreaker;
   let extensions: ExtensionHost | undefined;
+  let recorder: Recorder | undefined;
   try {
     breaker = deps.breaker ?? createCircuitBreaker(config.routing.circuit_breaker, {
       redis: config.redis,
@@ -85,10 +89,14 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
       ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
     });
     try {
+      // Recording is a built-in traffic observer: with it on, the host exists even without features.
+      recorder = config.recording.enabled ? new Recorder(config, logger ? { logger } : {}) : undefined;
       extensions = createExtensionHost(config, {
         ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
+        ...(recorder ? { builtIn: [recorder.feature()] } : {}),
       });
     } catch (err) {
+      void recorder?.close().catch(() => undefined);
       if (breaker !== deps.breaker) void breaker.close().catch(() => undefined);
       throw err;
     }
@@ -115,8 +123,10 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     breaker,
     executor,
     ...(extensions ? { extensions } : {}),
+    ...(recorder ? { recorder } : {}),
     async close(options = {}) {
       await Promise.all([
+        recorder?.close(),
         extensions?.stop({ keepState: options.next?.extensions?.state === extensions.state }),
         ...[...backends.values()].map((b) => b.close?.()),
         options.next?.continuity === continuity ? undefined : continuity.close(),

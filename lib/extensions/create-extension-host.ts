@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { ExtensionHost } from './extension-host.js';
 import { LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js';
 import { RedisStateStore } from './redis-state-store.js';
-import { FEATURE_FACTORIES } from './registry.js';
+import { FEATURE_FACTORIES, featureRows } from './registry.js';
 import { LipError } from '../errors/index.js';
 import type { ExtensionLogger, FeatureBundle, FeatureFactory } from './sdk.js';
 import { MemoryStateStore, scopedState, type StateStore } from './state-store.js';
@@ -13,6 +13,8 @@ export interface ExtensionDeps {
   readonly factories?: Readonly<Record<string, FeatureFactory<never>>>;
   /** A state store to take over instead of opening one (a reload with unchanged `redis` settings). */
   readonly state?: StateStore;
+  /** Built-in features lip adds itself (the recorder): a host is made for them even without rows. */
+  readonly builtIn?: readonly BuiltFeature[];
 }
 
 /**
@@ -21,14 +23,15 @@ export interface ExtensionDeps {
  * is Redis when the file sets `redis.url` (several instances agree), memory otherwise.
  */
 export function createExtensionHost(config: Config, deps: ExtensionDeps = {}): ExtensionHost | undefined {
-  const rows = config.features.filter((row) => row.enabled);
-  if (rows.length === 0) return undefined;
+  const rows = featureRows(config.features, deps.factories ?? FEATURE_FACTORIES).filter((row) => row.enabled);
+  const builtIn = deps.builtIn ?? [];
+  if (rows.length === 0 && builtIn.length === 0) return undefined;
   const state = deps.state ?? (config.redis.url_set
     ? new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix })
     : new MemoryStateStore());
   let features: BuiltFeature[];
   try {
-    features = buildFeatures(rows, state, deps);
+    features = [...buildFeatures(rows, state, deps), ...builtIn];
   } catch (err) {
     if (state !== deps.state) void state.close().catch(() => undefined);
     throw err;

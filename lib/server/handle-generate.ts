@@ -69,6 +69,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     };
   } catch (err) {
     fail(err);
+    runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal });
     return;
   }
 
@@ -173,6 +174,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       resolve();
     };
   });
+  runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
 }
 
 /** Headers for an error answer: none rather than a second failure. */

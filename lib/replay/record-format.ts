@@ -1,0 +1,82 @@
+import type { Call, LipEvent } from '../canonical/index.js';
+
+/** An event with its time: milliseconds from the exchange's start. */
+export type TimedEvent = readonly [offsetMs: number, event: LipEvent];
+
+/** How an attempt ended (`cancelled`: a race loser, a budget, a client that left). */
+export type RecordedOutcome = 'success' | 'failure' | 'cancelled';
+
+/** One backend attempt of a recorded exchange. */
+export interface AttemptRecord {
+  readonly seq: number;
+  readonly b_leg_id: string | null;
+  readonly candidate_key: string;
+  readonly backend_id: string;
+  /** `served` for the attempt whose output reached the client, else `tried`. */
+  readonly role: 'served' | 'tried';
+  readonly started_ms: number;
+  readonly first_output_ms: number | null;
+  readonly finished_ms: number | null;
+  readonly outcome: RecordedOutcome;
+  /** The failure's LipError code (or the routing reason of a cancellation). */
+  readonly reason: string | null;
+  /** The failure's message (extension of CONTRACT section 9: a replay raises the same error). */
+  readonly message?: string | null;
+  readonly http_status: number | null;
+  /** The canonical call sent to this candidate. */
+  readonly call: Call | null;
+  readonly events: readonly TimedEvent[];
+}
+
+/** One recorded exchange: a JSON line of a recording (CONTRACT section 9, extended). */
+export interface ExchangeRecord {
+  readonly v: 1;
+  readonly id: string;
+  readonly request_id: string;
+  /** ISO time of the exchange's start. */
+  readonly at: string;
+  readonly frontend: string;
+  readonly principal: string;
+  readonly session_id: string | null;
+  readonly a_leg_id: string | null;
+  readonly config_digest: string;
+  readonly request: { readonly method: string; readonly path: string; readonly headers: Record<string, string>; readonly body: unknown };
+  readonly selector: string | null;
+  readonly selector_source: string | null;
+  /** The candidate whose output reached the client (null: none did). */
+  readonly served: string | null;
+  readonly attempts: readonly AttemptRecord[];
+  readonly client: {
+    readonly status: number;
+    readonly headers: Record<string, string>;
+    readonly events: readonly TimedEvent[];
+    /** The failure the client got (before output: the status's envelope; after: in-band). */
+    readonly error: { readonly code: string } | null;
+    readonly finished_ms: number;
+  };
+}
+
+/** A line that is not a record: its 1-based number and why. */
+export interface BadLine {
+  readonly line: number;
+  readonly reason: string;
+  /** The file's last line (a crash cut it short): reported and skipped, not fatal. */
+  readonly last: boolean;
+}
+
+/** Parses one line; a string says why it is not a version-1 exchange record. */
+export function parseRecord(text: string): ExchangeRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const r = value as Partial<ExchangeRecord>;
+  if (r.v !== 1) return `unsupported record version ${JSON.stringify(r.v)} (this build reads 1)`;
+  if (typeof r.id !== 'string' || typeof r.frontend !== 'string') return 'missing id or frontend';
+  if (!r.request || typeof r.request.path !== 'string') return 'missing request';
+  if (!Array.isArray(r.attempts) || !r.client || !Array.isArray(r.client.events)) return 'missing attempts or client';
+  return r as ExchangeRecord;
+}

@@ -1,0 +1,82 @@
+import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { LipEvent } from '../canonical/index.js';
+import type { Backend, Target } from '../backends/backend.js';
+import type { Config } from '../config/index.js';
+import { LipError, isErrorCode } from '../errors/index.js';
+import type { AttemptRecord, ExchangeRecord } from './record-format.js';
+
+/** Attempts that were cut by lip itself: what the upstream would have done next is not known. */
+const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTFT_TIMEOUT']);
+
+/**
+ * The recorded attempts of one exchange, handed out by candidate key in their recorded order:
+ * the n-th time the replayed routing opens a candidate, it gets that candidate's n-th attempt.
+ * Opening a candidate the recording never attempted (or more often than recorded) is noted
+ * in `unrecorded` and the source stays silent: the replay never guesses an answer.
+ */
+export class RecordedAttempts {
+  readonly unrecorded: string[] = [];
+  /** Candidates whose recording ran out while the replay still waited on them. */
+  readonly exhausted = new Set<string>();
+  readonly opened: string[] = [];
+  private readonly byKey = new Map<string, AttemptRecord[]>();
+
+  constructor(record: ExchangeRecord) {
+    for (const attempt of [...record.attempts].sort((a, b) => a.seq - b.seq)) {
+      const list = this.byKey.get(attempt.candidate_key) ?? [];
+      list.push(attempt);
+      this.byKey.set(attempt.candidate_key, list);
+    }
+  }
+
+  /** Backends that answer from the recording, one per configured backend id. */
+  backends(config: Config, scheduler: SchedulerLike): Map<string, Backend> {
+    const map = new Map<string, Backend>();
+    for (const row of config.backends) {
+      if (!row.enabled) continue;
+      map.set(row.id, { id: row.id, kind: 'recorded', models: row.models ?? [], stream: (_call, target) => this.source(target, scheduler) });
+    }
+    return map;
+  }
+
+  private source(target: Target, scheduler: SchedulerLike): Observable<LipEvent> {
+    return new Observable<LipEvent>((subscriber) => {
+      const key = target.candidateKey;
+      this.opened.push(key);
+      const attempt = this.byKey.get(key)?.shift();
+      if (!attempt) {
+        this.unrecorded.push(key);
+        return undefined;
+      }
+      const timers: Subscription[] = [];
+      const at = (offset: number, work: () => void) => timers.push(scheduler.schedule(work, Math.max(0, offset - attempt.started_ms)));
+      for (const [offset, event] of attempt.events) at(offset, () => subscriber.next(event));
+      const lastEvent = attempt.events.length > 0 ? attempt.events[attempt.events.length - 1]![0] : attempt.started_ms;
+      const finished = Math.max(attempt.finished_ms ?? lastEvent, lastEvent);
+      if (attempt.outcome === 'success') {
+        at(finished, () => subscriber.complete());
+      } else if (attempt.outcome === 'failure' && !CUT_CODES.has(attempt.reason ?? '')) {
+        at(finished, () => subscriber.error(recordedError(attempt)));
+      } else {
+        // Cancelled or cut by a budget: past its last event the recording knows nothing more.
+        at(finished, () => this.exhausted.add(key));
+      }
+      return () => {
+        this.exhausted.delete(key);
+        for (const t of timers) t.unsubscribe();
+      };
+    });
+  }
+}
+
+/** The failure an attempt ended with, as a LipError (an unknown code keeps its status and message). */
+function recordedError(attempt: AttemptRecord): LipError {
+  const message = attempt.message ?? attempt.reason ?? 'recorded failure';
+  const status = attempt.http_status;
+  // An upstream status decides its own retryability (CONTRACT section 7), as the backend did.
+  const options = status === null ? {} : {
+    status, ...(attempt.reason === 'LIP_ERR_UPSTREAM_STATUS' ? { retryable: status === 408 || status === 409 || status === 429 || status >= 500 } : {}),
+  };
+  const code = isErrorCode(attempt.reason) ? attempt.reason : 'LIP_ERR_UPSTREAM_STATUS';
+  return new LipError(code, message, options);
+}

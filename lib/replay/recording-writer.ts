@@ -1,0 +1,130 @@
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Process-wide counts for the metrics (`lip_recording_*_total`), across reloads. */
+export const RECORDING_COUNTS = { written: 0, dropped: 0, writeErrors: 0 };
+
+export interface RecordingWriterOptions {
+  readonly path: string;
+  /** A file that would grow past this is rotated first (a longer single line gets a file of its own). */
+  readonly maxFileBytes: number;
+  /** Files kept: `path` and `path.1` … `path.(maxFiles-1)` (oldest beyond that is deleted). */
+  readonly maxFiles: number;
+  /** Lines waiting beyond this are dropped and counted. */
+  readonly queueSize: number;
+  readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
+}
+
+/**
+ * Appends JSON lines to a recording file off the request path: `push` only queues (bounded:
+ * a full queue drops the line and counts it, never waits); one drain loop at a time writes
+ * what is queued in a single append, rotating by size. A write error is logged once, counted,
+ * and loses only that batch; the next batch opens the file again.
+ */
+export class RecordingWriter {
+  written = 0;
+  dropped = 0;
+  writeErrors = 0;
+  private queue: string[] = [];
+  private handle: FileHandle | undefined;
+  private size = 0;
+  private draining: Promise<void> | undefined;
+  private logged = false;
+  private closed = false;
+
+  constructor(private readonly options: RecordingWriterOptions) {}
+
+  /** Queues one line (without its newline); false when it was dropped. */
+  push(line: string): boolean {
+    if (this.closed || this.queue.length >= this.options.queueSize) {
+      this.dropped++;
+      RECORDING_COUNTS.dropped++;
+      return false;
+    }
+    this.queue.push(line);
+    this.draining ??= this.drain().finally(() => { this.draining = undefined; });
+    return true;
+  }
+
+  /** Resolves when everything queued so far is written (or failed). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Writes what is queued, then closes the file; later lines are dropped. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+  }
+
+  private async drain(): Promise<void> {
+    // Yield first: the line was pushed on some request's path.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.write(batch);
+        this.written += batch.length;
+        RECORDING_COUNTS.written += batch.length;
+      } catch (err) {
+        this.writeErrors += batch.length;
+        RECORDING_COUNTS.writeErrors += batch.length;
+        await this.handle?.close().catch(() => undefined);
+        this.handle = undefined;
+        if (!this.logged) {
+          this.logged = true;
+          this.options.logger?.error('recording write failed; exchanges are lost until it works again (logged once)', {
+            path: this.options.path, error: String((err as Error)?.message ?? err),
+          });
+        }
+      }
+    }
+  }
+
+  private async write(lines: readonly string[]): Promise<void> {
+    let chunk = '';
+    for (const line of lines) {
+      const text = `${line}\n`;
+      const bytes = Buffer.byteLength(text);
+      if (this.handle === undefined) await this.openFile();
+      if (this.size + Buffer.byteLength(chunk) + bytes > this.options.maxFileBytes && this.size + chunk.length > 0) {
+        if (chunk) await this.handle!.appendFile(chunk);
+        chunk = '';
+        await this.rotate();
+      }
+      chunk += text;
+    }
+    if (chunk) {
+      await this.handle!.appendFile(chunk);
+      this.size += Buffer.byteLength(chunk);
+    }
+  }
+
+  private async openFile(): Promise<void> {
+    await mkdir(dirname(this.options.path), { recursive: true });
+    this.handle = await open(this.options.path, 'a');
+    this.size = (await stat(this.options.path)).size;
+  }
+
+  /** `path.(n-1)` -> `path.n` … `path` -> `path.1`, then a fresh `path`. */
+  private async rotate(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+    const { path, maxFiles } = this.options;
+    if (maxFiles <= 1) {
+      await rm(path, { force: true });
+    } else {
+      await rm(`${path}.${maxFiles - 1}`, { force: true });
+      for (let i = maxFiles - 2; i >= 1; i--) await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(ignoreMissing);
+      await rename(path, `${path}.1`).catch(ignoreMissing);
+    }
+    await this.openFile();
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}

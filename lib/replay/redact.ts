@@ -1,0 +1,49 @@
+/** Headers whose values never reach a recording, whatever the configuration says. */
+export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization', 'set-cookie'];
+
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Redaction of a record before it is serialised: header values by name (case-insensitive,
+ * always including `ALWAYS_REDACTED_HEADERS`), and configured substrings anywhere in the
+ * serialised line (bodies, calls, events, headers), matched in their JSON-escaped form.
+ */
+export class Redactor {
+  private readonly headers: ReadonlySet<string>;
+  private readonly substrings: readonly string[];
+
+  constructor(headers: readonly string[], substrings: readonly string[], private readonly raw = false) {
+    this.headers = new Set([...ALWAYS_REDACTED_HEADERS, ...headers.map((h) => h.toLowerCase())]);
+    // Longest first, so that a substring of another one cannot leave part of it behind.
+    this.substrings = [...new Set(substrings.filter((s) => s.length > 0))]
+      .sort((a, b) => b.length - a.length)
+      .map((s) => JSON.stringify(s).slice(1, -1));
+  }
+
+  /** A copy with string values, redacted names replaced; list values are joined with `, `. */
+  headersOf(headers: Readonly<Record<string, unknown>>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      const lower = name.toLowerCase();
+      out[lower] = this.headers.has(lower) ? REDACTED : Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    }
+    return out;
+  }
+
+  /** A request path with credential query parameters (`key`, `api_key`, ...) redacted. */
+  path(path: string): string {
+    return path.replace(/([?&](?:key|api[-_]?key|access_token|token)=)[^&#]*/gi, `$1${REDACTED}`);
+  }
+
+  /**
+   * The serialised line with every configured substring replaced. With `raw` (privileged,
+   * opt-in) only the headers are redacted and the line is returned as it is.
+   */
+  line(serialised: string): string {
+    if (this.raw) return serialised;
+    let out = serialised;
+    for (const s of this.substrings) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    return out;
+  }
+}

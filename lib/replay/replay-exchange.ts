@@ -1,0 +1,118 @@
+import { VirtualTimeScheduler, VirtualAction, type Observable } from 'rxjs';
+import { validateCall, type LipEvent } from '../canonical/index.js';
+import type { Config } from '../config/index.js';
+import { Executor, type ExecutionMeta } from '../core/execute.js';
+import { LipError, toLipError } from '../errors/index.js';
+import type { ExtensionHost } from '../extensions/index.js';
+import { FRONTENDS } from '../frontends/registry.js';
+import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
+import type { ExchangeRecord } from './record-format.js';
+import { RecordedAttempts } from './recorded-backend.js';
+
+/** How one exchange fared in a replay (docs/replay.md lists each). */
+export type ReplayState = 'same' | 'route-changed' | 'output-changed' | 'error' | 'unrecorded';
+
+export interface ExchangeResult {
+  readonly id: string;
+  readonly request_id: string;
+  readonly frontend: string;
+  readonly state: ReplayState;
+  /** The candidate that served then and now (null: none). */
+  readonly served: { readonly recorded: string | null; readonly replayed: string | null };
+  /** The first client-visible difference (route-changed and output-changed). */
+  readonly difference?: OutputDifference;
+  /** Candidates the replay opened that the recording never attempted, or ran past their recording. */
+  readonly unrecorded?: readonly string[];
+  /** Why the replay itself failed (`error`). */
+  readonly error?: string;
+  /** Virtual milliseconds the replayed exchange took. */
+  readonly virtual_ms: number;
+}
+
+export interface ReplayOptions {
+  /** The extension host of the replay config (request and stream stages run as when serving). */
+  readonly extensions?: ExtensionHost;
+}
+
+/** Rounds of (flush virtual time, let promises settle) before an exchange counts as stuck. */
+const MAX_ROUNDS = 100;
+
+/**
+ * Substitute replay of one recorded exchange: the recorded body is decoded again by the
+ * current frontend, then run through a real executor whose backends emit the recorded events
+ * of the matching attempt at their recorded offsets on virtual time, so budgets, handicaps and
+ * races decide again exactly as the recorded timings dictate. The client-visible events (and
+ * the terminal error) are compared with the recording after normalising ids and times.
+ */
+export async function replayExchange(record: ExchangeRecord, config: Config, options: ReplayOptions = {}): Promise<ExchangeResult> {
+  const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
+  const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const attempts = new RecordedAttempts(record);
+  const meta: ExecutionMeta = {};
+  const events: LipEvent[] = [];
+  let failure: string | undefined;
+  let done = false;
+  let stream = true;
+  try {
+    const { call, routeHeader } = decode(record);
+    stream = call.stream;
+    const executor = new Executor(config, attempts.backends(config, scheduler), { scheduler, rng: seeded(record.id), ...(options.extensions ? { extensions: options.extensions } : {}) });
+    options.extensions?.bind({ run: (c, nested) => executor.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested }) });
+    const source: Observable<LipEvent> = executor.execute(call, {
+      requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
+    });
+    const subscription = source.subscribe({
+      next: (e) => events.push(e),
+      error: (err: unknown) => { failure = toLipError(err).code; done = true; },
+      complete: () => { done = true; },
+    });
+    for (let round = 0; !done && round < MAX_ROUNDS; round++) {
+      scheduler.flush();
+      if (!done) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    subscription.unsubscribe();
+  } catch (err) {
+    if (!(err instanceof LipError)) return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: scheduler.now() };
+    failure = err.code;
+    done = true;
+  }
+  // A whole (non-streamed) answer that carried an in-band error is a failed response, as the server answers it.
+  if (failure === undefined && !stream && events.some((e) => e.type === 'error')) failure = 'LIP_ERR_UPSTREAM_STREAM_ERROR';
+  const served = { recorded: record.served, replayed: meta.candidateKey ?? null };
+  const virtualMs = scheduler.now();
+  if (attempts.unrecorded.length > 0 || !done) {
+    const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
+    return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };
+  }
+  const replayedOutput = [...normaliseEvents(events), ...(failure ? [{ type: 'failed', code: failure }] : [])];
+  const difference = compareOutput(recordedOutput, replayedOutput);
+  const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
+  return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
+}
+
+/** The recorded request decoded by the current frontend (and validated, as the server does). */
+function decode(record: ExchangeRecord) {
+  const frontend = FRONTENDS[record.frontend];
+  if (!frontend) throw new Error(`frontend "${record.frontend}" is not in this build`);
+  const url = new URL(record.request.path, 'http://replay.invalid');
+  let params: Record<string, string> | undefined;
+  const route = frontend.routes.find((r) => (params = r.match ? r.match(url.pathname) : r.path === url.pathname ? {} : undefined) !== undefined);
+  if (!route || !params) throw new Error(`no ${record.frontend} route serves ${url.pathname}`);
+  const decoded = route.decode(record.request.body, { params, query: url.searchParams, headers: record.request.headers });
+  const issues = validateCall(decoded.call);
+  if (issues.length > 0) throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  return { call: decoded.call, routeHeader: record.request.headers['x-lip-route'] };
+}
+
+/** A deterministic uniform [0, 1) per exchange (weighted choices draw the same way every replay). */
+function seeded(text: string): () => number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return () => {
+    h = (h + 0x6d2b79f5) | 0;
+    let t = Math.imul(h ^ (h >>> 15), 1 | h);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redactor } from '../../lib/replay/redact.js';
+import { RECORDING_COUNTS, RecordingWriter } from '../../lib/replay/recording-writer.js';
+
+describe('RecordingWriter', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lip-writer-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rotates by size and keeps at most max_files files, newest lines in the current one', async () => {
+    const path = join(dir, 'rec.jsonl');
+    const writer = new RecordingWriter({ path, maxFileBytes: 100, maxFiles: 3, queueSize: 100 });
+    for (let i = 0; i < 20; i++) {
+      writer.push(JSON.stringify({ n: i, pad: 'x'.repeat(30) })); // 49 bytes with the newline: two per file
+      await writer.flush();
+    }
+    await writer.close();
+    expect(readdirSync(dir).sort()).to.deep.equal(['rec.jsonl', 'rec.jsonl.1', 'rec.jsonl.2']);
+    const lines = (name: string) => readFileSync(join(dir, name), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
+    expect(lines('rec.jsonl')).to.deep.equal([18, 19]);
+    expect(lines('rec.jsonl.1')).to.deep.equal([16, 17]);
+    expect(lines('rec.jsonl.2')).to.deep.equal([14, 15]);
+    for (const name of readdirSync(dir)) expect(readFileSync(join(dir, name)).length).to.be.at.most(100);
+  });
+
+  it('drops and counts lines when the queue is full, never waiting', async () => {
+    const path = join(dir, 'rec.jsonl');
+    const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 3 });
+    const before = RECORDING_COUNTS.dropped;
+    const accepted = Array.from({ length: 10 }, (_, i) => writer.push(`{"n":${i}}`));
+    expect(accepted).to.deep.equal([true, true, true, false, false, false, false, false, false, false]);
+    expect(writer.dropped).to.equal(7);
+    expect(RECORDING_COUNTS.dropped - before).to.equal(7);
+    await writer.close();
+    expect(readFileSync(path, 'utf8')).to.equal('{"n":0}\n{"n":1}\n{"n":2}\n');
+  });
+
+  it('logs a write error once, counts the lost lines and keeps accepting', async () => {
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    const errors: string[] = [];
+    const writer = new RecordingWriter({ path: join(blocker, 'rec.jsonl'), maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, logger: { error: (m) => errors.push(m) } });
+    writer.push('{"a":1}');
+    await writer.flush();
+    writer.push('{"a":2}');
+    await writer.flush();
+    expect(writer.writeErrors).to.equal(2);
+    expect(errors).to.have.length(1);
+    expect(writer.push('{"a":3}')).to.equal(true);
+    await writer.close();
+  });
+
+  it('works again once the path is writable', async () => {
+    const sub = join(dir, 'later');
+    writeFileSync(sub, 'x');
+    const writer = new RecordingWriter({ path: join(sub, 'rec.jsonl'), maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10 });
+    writer.push('{"a":1}');
+    await writer.flush();
+    rmSync(sub);
+    mkdirSync(sub);
+    writer.push('{"a":2}');
+    await writer.close();
+    expect(readFileSync(join(sub, 'rec.jsonl'), 'utf8')).to.equal('{"a":2}\n');
+  });
+});
+
+describe('Redactor', () => {
+  it('always redacts the credential headers, plus configured ones, case-insensitively', () => {
+    const r = new Redactor(['X-Team'], []);
+    expect(r.headersOf({ Authorization: 'Bearer s', 'x-api-key': 'k', 'X-Goog-Api-Key': 'g', 'api-key': 'a', cookie: 'c', 'x-team': 't', accept: 'json' })).to.deep.equal({
+      authorization: '[REDACTED]', 'x-api-key': '[REDACTED]', 'x-goog-api-key': '[REDACTED]', 'api-key': '[REDACTED]', cookie: '[REDACTED]', 'x-team': '[REDACTED]', accept: 'json',
+    });
+  });
+
+  it('replaces configured substrings anywhere in the line, including ones JSON escapes', () => {
+    const r = new Redactor([], ['top "secret"', 'abc']);
+    const line = JSON.stringify({ body: { text: 'the top "secret" plan, abcabc' } });
+    expect(JSON.parse(r.line(line))).to.deep.equal({ body: { text: 'the [REDACTED] plan, [REDACTED][REDACTED]' } });
+  });
+
+  it('leaves bodies alone with raw (privileged) but still redacts headers and credential query parameters', () => {
+    const r = new Redactor([], ['abc'], true);
+    expect(r.line('{"t":"abc"}')).to.equal('{"t":"abc"}');
+    expect(r.headersOf({ authorization: 'x' })).to.deep.equal({ authorization: '[REDACTED]' });
+    expect(r.path('/v1beta/models/m:generateContent?alt=sse&key=AIza123')).to.equal('/v1beta/models/m:generateContent?alt=sse&key=[REDACTED]');
+  });
+});
