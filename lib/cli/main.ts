@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { isLipError } from '../errors/index.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { inventoryCommand, liveInventoryCommand } from './commands/inventory.js';
+import { replayCommand } from './commands/replay.js';
 import { routesCommand } from './commands/routes.js';
 import { serveCommand } from './commands/serve.js';
 import { configPath, loadConfig } from './config-source.js';
@@ -64,6 +65,20 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
         return 0;
       });
       result = live ?? code;
+    })
+    .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
+      .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .option('id', { type: 'string', array: true, default: [], describe: 'replay only this exchange (record id or request id); repeatable' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'exchanges replayed at once' })
+      .option('report', { type: 'string', describe: 'also write the JSON report to this file' })
+      .option('live', { type: 'boolean', default: false, describe: 'send to the configured backends (not implemented in this build)' }),
+    (args) => {
+      result = replayCommand({
+        files: (args.files ?? []).map(String), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
+        ...(typeof args.report === 'string' ? { report: args.report } : {}),
+        ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
+      }, io);
     })
     .demandCommand(1, 'name a command')
     .recommendCommands()

@@ -1,0 +1,101 @@
+import { writeFile } from 'node:fs/promises';
+import type { Config } from '../../config/index.js';
+import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
+import { isLipError } from '../../errors/index.js';
+import { readRecording } from '../../replay/read-recording.js';
+import type { ExchangeRecord } from '../../replay/record-format.js';
+import { replayExchange, type ExchangeResult } from '../../replay/replay-exchange.js';
+import { buildReport, describeResult, renderSummary, type ReplayReport } from '../../replay/replay-report.js';
+import { loadConfig } from '../config-source.js';
+import type { Output } from '../output.js';
+
+export interface ReplayArgs {
+  readonly files: readonly string[];
+  readonly configPath?: string;
+  readonly json: boolean;
+  /** Only these exchange ids (record `id` or `request_id`); all when empty. */
+  readonly ids: readonly string[];
+  readonly concurrency: number;
+  /** Also write the JSON report to this file. */
+  readonly report?: string;
+  readonly live: boolean;
+}
+
+/**
+ * `lip replay FILE…`: substitute mode (offline, virtual time) under the given config (the
+ * what-if), a line per exchange, a summary table, `--json` / `--report`. Exit 0 when every
+ * exchange is `same`, 1 on any difference, 2 for usage errors and unreadable input (a bad
+ * record line names its line number; a truncated last line is reported and skipped).
+ */
+export async function replayCommand(args: ReplayArgs, io: Output): Promise<number> {
+  if (args.live) {
+    io.err('lip replay: --live is not implemented in this build; the default substitute mode replays offline against the recorded attempts');
+    return 2;
+  }
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1 || args.concurrency > 256) {
+    io.err(`lip replay: --concurrency must be an integer from 1 to 256 (got ${String(args.concurrency)})`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(args.configPath);
+  } catch (err) {
+    io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
+    return 2;
+  }
+  const records: ExchangeRecord[] = [];
+  const skipped: { file: string; line: number; reason: string }[] = [];
+  for (const file of args.files) {
+    let read;
+    try {
+      read = await readRecording(file);
+    } catch (err) {
+      io.err(`lip replay: cannot read ${file}: ${(err as Error).message}`);
+      return 2;
+    }
+    for (const bad of read.bad) {
+      if (!bad.last) {
+        io.err(`lip replay: ${file}:${bad.line}: not a recording line: ${bad.reason}`);
+        return 2;
+      }
+      io.err(`lip replay: ${file}:${bad.line}: skipped a truncated last line (${bad.reason})`);
+      skipped.push({ file, line: bad.line, reason: bad.reason });
+    }
+    records.push(...read.records);
+  }
+  const wanted = new Set(args.ids);
+  const chosen = wanted.size === 0 ? records : records.filter((r) => wanted.has(r.id) || wanted.has(r.request_id));
+
+  let extensions: ExtensionHost | undefined;
+  try {
+    extensions = createExtensionHost(config, { state: new MemoryStateStore() });
+  } catch (err) {
+    io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
+    return 2;
+  }
+  const results = new Array<ExchangeResult>(chosen.length);
+  let next = 0;
+  let finished = 0;
+  const worker = async () => {
+    while (next < chosen.length) {
+      const i = next++;
+      results[i] = await replayExchange(chosen[i]!, config, extensions ? { extensions } : {});
+      finished++;
+      if (!args.json) io.out(`[${finished}/${chosen.length}] ${describeResult(results[i]!)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, chosen.length)) }, worker));
+  await extensions?.stop();
+
+  const report: ReplayReport = buildReport(results, skipped);
+  if (args.report !== undefined) {
+    try {
+      await writeFile(args.report, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (err) {
+      io.err(`lip replay: cannot write the report ${args.report}: ${(err as Error).message}`);
+      return 2;
+    }
+  }
+  io.out(args.json ? JSON.stringify(report, null, 2) : renderSummary(report));
+  return report.summary.same === report.summary.total ? 0 : 1;
+}
