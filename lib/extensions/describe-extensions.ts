@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import { buildFeatures } from './create-extension-host.js';
 import { HookSet, type OccupancyEntry } from './hook-set.js';
-import { FEATURE_FACTORIES } from './registry.js';
+import { FEATURE_FACTORIES, featureRows } from './registry.js';
 import type { FeatureFactory } from './sdk.js';
 import { DEFAULT_FAILURE_MODE, STAGE_IDS, STAGE_ROLES, type StageId } from './stages.js';
 import { MemoryStateStore } from './state-store.js';
@@ -36,12 +36,13 @@ export function stageReport(occupancy: Record<StageId, OccupancyEntry[]> | undef
  */
 export function describeExtensions(config: Config, occupancy?: Record<StageId, OccupancyEntry[]>, factories: Readonly<Record<string, FeatureFactory<never>>> = FEATURE_FACTORIES): ExtensionsReport {
   let stages = occupancy;
+  const rows = featureRows(config.features, factories);
   if (stages === undefined) {
-    const enabled = config.features.filter((row) => row.enabled && factories[row.id]);
+    const enabled = rows.filter((row) => row.enabled && factories[row.id]);
     stages = enabled.length === 0 ? undefined : new HookSet(buildFeatures(enabled, new MemoryStateStore(), { factories })).occupancy();
   }
   return {
-    features: config.features.map((row) => ({ id: row.id, enabled: row.enabled, order: row.order ?? null, description: factories[row.id]?.description ?? null })),
+    features: rows.map((row) => ({ id: row.id, enabled: row.enabled, order: row.order ?? null, description: factories[row.id]?.description ?? null })),
     available_features: Object.keys(factories).sort(),
     stages: stageReport(stages),
   };

@@ -106,12 +106,21 @@ export class ExtensionRequest {
   attempt(call: Call, candidate: AttemptCandidate): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
+    const { hooks, failures } = host;
+    const disabled = this.disabled;
+    const mutators = hooks.get('eventMutators', disabled);
+    const policies = hooks.get('toolPolicies', disabled);
+    const allReactors = hooks.get('toolReactors', disabled);
+    const reactors = allReactors.some((r) => r.hook.appliesTo) ? allReactors.filter((r) => r.hook.appliesTo?.(call) ?? true) : allReactors;
+    const gates = hooks.get('completionGates', disabled);
+    const observers = hooks.get('streamObservers', disabled);
+    if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
     const target = targetOf(candidate);
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);
-      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target) as StreamContext));
+      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target, call) as StreamContext));
       return c;
     };
     return {
@@ -129,16 +138,9 @@ export class ExtensionRequest {
           traffic.emit(meta, 'proxy_to_backend', 'call', call);
           events = events.pipe(tap((event) => traffic.emit(meta, 'backend_to_proxy', 'event', event)));
         }
-        const { hooks, failures } = host;
-        const disabled = this.disabled;
-        const mutators = hooks.get('eventMutators', disabled);
         if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
-        const policies = hooks.get('toolPolicies', disabled);
-        const reactors = hooks.get('toolReactors', disabled);
         if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));
-        const gates = hooks.get('completionGates', disabled);
         if (gates.length > 0) events = events.pipe(gateCompletion(gates, streamContext, failures));
-        const observers = hooks.get('streamObservers', disabled);
         if (observers.length > 0) events = events.pipe(observeFinalStream(observers, streamContext, failures));
         return events;
       }),
@@ -162,6 +164,7 @@ class FeatureContext implements HookContext {
     info: RequestInfo,
     private readonly disabled: ReadonlySet<string> | undefined,
     readonly target?: AttemptTarget,
+    readonly call?: Call,
   ) {
     this.requestId = info.requestId;
     this.principal = info.principal;

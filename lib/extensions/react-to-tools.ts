@@ -9,7 +9,8 @@ export interface ToolStageHooks {
   readonly reactors: readonly Registered<ToolReactor>[];
 }
 
-type Held = { readonly event: LipEvent } | { readonly tool: { call: FinishedToolCall & { args: string }; finished: boolean } };
+type HeldTool = { call: FinishedToolCall & { args: string }; finished: boolean; readonly originals: LipEvent[] };
+type Held = { readonly event: LipEvent } | { readonly tool: HeldTool };
 
 /**
  * `tool_event_reaction`: each tool call is held from `tool_call_started` to
@@ -28,7 +29,7 @@ type Held = { readonly event: LipEvent } | { readonly tool: { call: FinishedTool
 export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => StreamContext, failures: HookFailures): MonoTypeOperatorFunction<LipEvent> {
   return (source) => new Observable<LipEvent>((subscriber) => {
     let held: Held[] = [];
-    const open = new Map<string, { call: FinishedToolCall & { args: string }; finished: boolean }>();
+    const open = new Map<string, HeldTool>();
     let emittedTools = 0;
     let reactedAway = 0;
 
@@ -41,14 +42,14 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
           subscriber.next(item.event);
           continue;
         }
-        for (const e of react(item.tool.call)) {
+        for (const e of react(item.tool.call, item.tool.originals)) {
           if (e.type === 'tool_call_started') emittedTools++;
           subscriber.next(e);
         }
       }
     };
 
-    const react = (call: FinishedToolCall): readonly LipEvent[] => {
+    const react = (call: FinishedToolCall, originals: readonly LipEvent[]): readonly LipEvent[] => {
       for (const registered of hooks.policies) {
         let answer: 'allow' | 'deny';
         try {
@@ -77,7 +78,8 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
         if (reaction.action === 'replace') { reactedAway++; return reaction.events; }
         if (reaction.action === 'rewrite') current = { ...current, ...(reaction.name !== undefined ? { name: reaction.name } : {}), ...(reaction.args !== undefined ? { args: reaction.args } : {}) };
       }
-      return toolEvents(current);
+      // A call no reactor changed leaves exactly as it came (its own deltas).
+      return current === call ? originals : toolEvents(current);
     };
 
     // filter + concatWith (like holdUntilOutput): the source stays chained to the subscriber, so a
@@ -85,17 +87,21 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
     return source.pipe(
       filter((event) => {
         if (event.type === 'tool_call_started') {
-          const tool = { call: { id: event.id, name: event.name, args: '', ...(event.signature !== undefined ? { signature: event.signature } : {}) }, finished: false };
+          const tool: HeldTool = { call: { id: event.id, name: event.name, args: '', ...(event.signature !== undefined ? { signature: event.signature } : {}) }, finished: false, originals: [event] };
           open.set(event.id, tool);
           held.push({ tool });
           return false;
         }
         if (event.type === 'tool_call_delta' && open.has(event.id)) {
-          open.get(event.id)!.call.args += event.args;
+          const tool = open.get(event.id)!;
+          tool.call.args += event.args;
+          tool.originals.push(event);
           return false;
         }
         if (event.type === 'tool_call_finished' && open.has(event.id)) {
-          open.get(event.id)!.finished = true;
+          const tool = open.get(event.id)!;
+          tool.finished = true;
+          tool.originals.push(event);
           open.delete(event.id);
           if (open.size === 0) release();
           return false;

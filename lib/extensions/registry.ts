@@ -1,4 +1,6 @@
+import type { Config } from '../config/index.js';
 import { requestTag } from './features/request-tag/index.js';
+import { toolCallRepair } from './features/tool-call-repair/index.js';
 import type { FeatureFactory } from './sdk.js';
 
 /**
@@ -8,7 +10,20 @@ import type { FeatureFactory } from './sdk.js';
  */
 export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [requestTag.id]: requestTag as FeatureFactory<never>,
+  [toolCallRepair.id]: toolCallRepair as FeatureFactory<never>,
 };
+
+/**
+ * The feature rows a runtime builds: the file's rows, then a row with the default config for
+ * every `enabledByDefault` factory the file does not mention (an `enabled: false` row opts out).
+ */
+export function featureRows(rows: Config['features'], factories: Readonly<Record<string, FeatureFactory<never>>> = FEATURE_FACTORIES): Config['features'] {
+  let out = rows;
+  for (const [id, factory] of Object.entries(factories)) {
+    if (factory.enabledByDefault && !rows.some((row) => row.id === id)) out = [...out, { id, enabled: true, config: {} }];
+  }
+  return out;
+}
 
 /**
  * Adds a factory (tests register in-test plugins this way); returns the function that removes

@@ -75,6 +75,8 @@ export interface AttemptTransform extends HookBase {
 /** What stream hooks know about the attempt whose events they see. */
 export interface StreamContext extends HookContext {
   readonly target: AttemptTarget;
+  /** The attempt's own call (after request parts and attempt transforms); set by the executor. */
+  readonly call?: Call;
 }
 
 /** `stream_event_mutation`: one event in, one event of the same type (and tool call id) out. */
@@ -106,6 +108,11 @@ export type ToolReaction =
 /** `tool_event_reaction`, then: reactors see each allowed tool call in turn. */
 export interface ToolReactor extends HookBase {
   react(tool: FinishedToolCall, ctx: StreamContext): ToolReaction;
+  /**
+   * Optional: whether the reactor has anything to do for this attempt's call. False leaves it
+   * out of the attempt entirely (with no tool hook left, the stage is not piped at all).
+   */
+  appliesTo?(call: Call): boolean;
 }
 
 /** The whole completion of an attempt, held by the gate stage. */
@@ -186,5 +193,7 @@ export interface FeatureFactory<C = Record<string, unknown>> {
   readonly description: string;
   /** JSON Schema of the row's `config` (ajv, with defaults applied). */
   readonly configSchema: Record<string, unknown>;
+  /** Runs with its default config when the file has no row for it (an `enabled: false` row opts out). */
+  readonly enabledByDefault?: boolean;
   create(config: C, services: FeatureServices): FeatureBundle;
 }

@@ -7,6 +7,7 @@ import type { AttemptReport } from '../core/attempt.js';
 import type { InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
+import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -38,6 +39,7 @@ export interface RequestSample {
  * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
  * | `lip_extension_stage_fail_open_skips_total` | counter (from the extensions' count) | stage |
+ * | `lip_tool_call_repair_total` | counter (tool-call-repair outcomes) | reason |
  * | `lip_recording_written_total`, `_dropped_total`, `_write_errors_total` | counter (from the recorder's counts) | - |
  *
  * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
@@ -124,6 +126,13 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [stage, count] of FAIL_OPEN_SKIPS) this.inc({ stage }, count);
+      },
+    });
+    new client.Counter({
+      name: 'lip_tool_call_repair_total', help: 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', labelNames: ['reason'], registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of TOOL_CALL_REPAIRS) this.inc({ reason }, count);
       },
     });
     new client.Counter({

@@ -164,14 +164,14 @@ describe('e2e: extensions through the official SDKs', function () {
   it('GET /admin/inventory lists the features and the occupied stages (secret required)', async () => {
     expect((await fetch(`${lip.url}/admin/inventory`)).status).to.equal(403);
     const inv = await admin('/admin/inventory');
-    expect(inv.features.map((f: any) => f.id)).to.deep.equal(['test-e2e', 'request-tag']);
+    expect(inv.features.map((f: any) => f.id)).to.deep.equal(['test-e2e', 'request-tag', 'tool-call-repair']); // the last one is on by default
     const occupied = Object.fromEntries(inv.stages.filter((s: any) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s: any) => [s.id, s.hooks.map((h: any) => `${h.feature}/${h.hook}`)]));
     expect(occupied).to.deep.equal({
       submit_request: ['request-tag/stamp-metadata'],
       request_wide_shaping: ['test-e2e/system-line'],
       pre_request_admission: ['test-e2e/consult'],
       stream_event_mutation: ['test-e2e/cat-to-dog', 'test-e2e/flaky'],
-      tool_event_reaction: ['test-e2e/hide-audit'],
+      tool_event_reaction: ['test-e2e/hide-audit', 'tool-call-repair/repair'],
       completion_gating: ['test-e2e/forbidden'],
       traffic_observation: ['test-e2e/tap'],
     });

@@ -21,8 +21,10 @@ describe('extensions: the host inside the executor', () => {
   };
 
   it('no enabled feature: the runtime has no host, so the executor takes its plain path', () => {
-    expect(make({ a: ok('x') }, '').runtime.extensions).to.equal(undefined);
-    expect(make({ a: ok('x') }, '  - { id: test-hooks, enabled: false }').runtime.extensions).to.equal(undefined);
+    const off = '  - { id: tool-call-repair, enabled: false }'; // on by default: a row opts out
+    expect(make({ a: ok('x') }, off).runtime.extensions).to.equal(undefined);
+    expect(make({ a: ok('x') }, `  - { id: test-hooks, enabled: false }\n${off}`).runtime.extensions).to.equal(undefined);
+    expect(make({ a: ok('x') }, '').runtime.extensions?.occupancy().tool_event_reaction.map((h) => h.feature)).to.deep.equal(['tool-call-repair']);
   });
 
   it('the example request-tag plugin stamps metadata the backend receives', async () => {
