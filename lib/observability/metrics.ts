@@ -7,7 +7,6 @@ import type { AttemptReport } from '../core/attempt.js';
 import type { InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
-import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -126,13 +125,6 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [stage, count] of FAIL_OPEN_SKIPS) this.inc({ stage }, count);
-      },
-    });
-    new client.Counter({
-      name: 'lip_tool_call_repair_total', help: 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', labelNames: ['reason'], registers,
-      collect() {
-        this.reset();
-        for (const [reason, count] of TOOL_CALL_REPAIRS) this.inc({ reason }, count);
       },
     });
     new client.Counter({
