@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../lib/cli/main.js';
+import type { ReplayReport } from '../../lib/replay/replay-report.js';
+import { CORPUS_DIR } from './corpus/record-corpus.js';
+
+const CORPUS = join(CORPUS_DIR, 'corpus.jsonl');
+const CONFIG = join(CORPUS_DIR, 'lip.yaml');
+const LINES = readFileSync(CORPUS, 'utf8').trim().split('\n');
+
+async function lip(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, {});
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('lip replay', function () {
+  this.timeout(30_000);
+  let dir: string;
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'lip-replay-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 with a line per exchange and the summary table when every exchange is the same', async () => {
+    const r = await lip('replay', CORPUS, '--config', CONFIG);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(new RegExp(`\\[${LINES.length}/${LINES.length}\\] same`));
+    expect(r.stdout).to.match(/same\s+15\n\s+route-changed\s+0/);
+  });
+
+  it('--json prints the report; --id picks exchanges; --report writes it to a file', async () => {
+    const first = JSON.parse(LINES[0]!) as { id: string };
+    const third = JSON.parse(LINES[2]!) as { request_id: string };
+    const reportPath = join(dir, 'report.json');
+    const r = await lip('replay', CORPUS, '--config', CONFIG, '--json', '--id', first.id, '--id', third.request_id, '--report', reportPath, '--concurrency', '2');
+    expect(r.code).to.equal(0);
+    const report = JSON.parse(r.stdout) as ReplayReport;
+    expect(report.summary).to.deep.include({ total: 2, same: 2 });
+    expect(report.exchanges.map((e) => e.id)).to.include(first.id);
+    expect(JSON.parse(readFileSync(reportPath, 'utf8'))).to.deep.equal(report);
+  });
+
+  it('reports a truncated last line with its number, skips it and replays the rest', async () => {
+    const path = file('crashed.jsonl', `${LINES.join('\n')}\n${LINES[0]!.slice(0, 80)}`);
+    const r = await lip('replay', path, '--config', CONFIG);
+    expect(r.code).to.equal(0);
+    expect(r.stderr).to.contain(`crashed.jsonl:${LINES.length + 1}: skipped a truncated last line`);
+    expect(r.stdout).to.match(/total\s+15/);
+  });
+
+  it('exits 2 naming the line of a bad record in the middle, an unreadable file, or --live', async () => {
+    const bad = await lip('replay', file('bad.jsonl', `${LINES[0]}\n{"v":2}\n${LINES[1]}\n`), '--config', CONFIG);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('bad.jsonl:2: not a recording line: unsupported record version 2');
+    const missing = await lip('replay', join(dir, 'nope.jsonl'), '--config', CONFIG);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.contain('cannot read');
+    const live = await lip('replay', CORPUS, '--live', '--config', CONFIG);
+    expect(live.code).to.equal(2);
+    expect(live.stderr).to.contain('--live is not implemented in this build');
+    const usage = await lip('replay');
+    expect(usage.code).to.equal(2);
+  });
+
+  it('exits 1 and shows the first differing client event with a field diff when the output changed', async () => {
+    // The recording says the client saw "Hallo "; today's pipeline makes "Hello " of the same upstream events.
+    const edited = LINES[0]!.replace(/("client":\{.*?"text":")Hello /, '$1Hallo ');
+    expect(edited).not.to.equal(LINES[0]);
+    const r = await lip('replay', file('changed.jsonl', `${edited}\n`), '--config', CONFIG);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.match(/output-changed\s+rec_/);
+    expect(r.stdout).to.match(/first differing client event: #\d+\n\s+text: "Hallo " -> "Hello "/);
+  });
+
+  it('what-if: a changed selector under --config is reported as route-changed (served then and now)', async () => {
+    const failover = LINES.find((l) => l.includes('"corpus-failover"'))!;
+    const whatIf = file('what-if.yaml', readFileSync(CONFIG, 'utf8').replace('"up:busy|up:fast"', '"up:busy"'));
+    const r = await lip('replay', file('failover.jsonl', `${failover}\n`), '--config', whatIf);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('route-changed');
+    expect(r.stdout).to.contain('served: up:fast -> (none)');
+    expect(r.stdout).to.contain('code: (absent) -> "LIP_ERR_ROUTE_ALL_FAILED"');
+  });
+});
