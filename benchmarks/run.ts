@@ -5,7 +5,8 @@
  *   3. requests/s and latency under load (autocannon), one lip process
  *   4. routing: a 3-arm failover and a 3-leg race vs. a single leaf
  *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory
- *   6. cost per translated stream event, in process; the extension platform's cost per event
+ *   6. cost per translated stream event, in process; the extension platform's cost per event;
+ *      tool-call repair per request (no tools, a valid and a repaired tool call; on vs. off)
  *   7. RSS of `lip serve`: right after start, after the load, and idle after 75 s
  * `--quick` shortens every phase (a smoke run). Sequential latencies interleave the targets
  * request by request so that machine noise hits all of them alike.
@@ -18,6 +19,7 @@ import { spawnListening, spawnLip, spawnScript, type Spawned } from './lib-proce
 import { load, sequential, type LoadResult } from './measure.js';
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 import { extensionsUsPerEvent } from './extensions.js';
+import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
 
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 300 : 3_000;
@@ -168,6 +170,11 @@ async function main(): Promise<void> {
     out.push('\n## Extensions (in process, per event; medians of interleaved rounds)');
     const extensionRows = await extensionsUsPerEvent(quick ? 10 : 60);
     out.push(table([['config', 'us per event', 'added us'], ...extensionRows.map((r) => [r.name, r.us.toFixed(3), (r.us - extensionRows[0]!.us).toFixed(3)])]));
+
+    out.push('\n## Tool-call repair (in process, per request; medians of interleaved rounds)');
+    const repairRows = await toolCallRepairUsPerRequest(quick ? 10 : 60);
+    const base = (i: number) => (i < 2 ? repairRows[0]! : repairRows[2]!).us;
+    out.push(table([['request', 'us per request', 'added us vs. repair off'], ...repairRows.map((r, i) => [r.name, r.us.toFixed(2), (r.us - base(i)).toFixed(2)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

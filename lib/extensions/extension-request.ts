@@ -6,6 +6,7 @@ import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
 import { mutateEvents } from './mutate-events.js';
 import type { ObservationMeta } from './observation.js';
+import type { Registered } from './hook-set.js';
 import { observeFinalStream } from './observe-final-stream.js';
 import { reactToTools } from './react-to-tools.js';
 import type { AttemptTarget, HookContext, RequestInfo, StreamContext } from './sdk.js';
@@ -108,12 +109,11 @@ export class ExtensionRequest {
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
     const disabled = this.disabled;
-    const mutators = hooks.get('eventMutators', disabled);
-    const policies = hooks.get('toolPolicies', disabled);
-    const allReactors = hooks.get('toolReactors', disabled);
-    const reactors = allReactors.some((r) => r.hook.appliesTo) ? allReactors.filter((r) => r.hook.appliesTo?.(call) ?? true) : allReactors;
-    const gates = hooks.get('completionGates', disabled);
-    const observers = hooks.get('streamObservers', disabled);
+    const mutators = applying(hooks.get('eventMutators', disabled), call);
+    const policies = applying(hooks.get('toolPolicies', disabled), call);
+    const reactors = applying(hooks.get('toolReactors', disabled), call);
+    const gates = applying(hooks.get('completionGates', disabled), call);
+    const observers = applying(hooks.get('streamObservers', disabled), call);
     if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
     const target = targetOf(candidate);
@@ -185,6 +185,11 @@ class FeatureContext implements HookContext {
       ...(this.aLegId !== undefined ? { aLegId: this.aLegId } : {}), ...(this.disabled ? { disabled: this.disabled } : {}),
     }));
   }
+}
+
+/** The hooks whose `appliesTo` does not rule this call out (the same list when none has one). */
+function applying<H extends Registered>(list: readonly H[], call: Call): readonly H[] {
+  return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call) ?? true) : list;
 }
 
 function targetOf(candidate: AttemptCandidate): AttemptTarget {

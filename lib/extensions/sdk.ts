@@ -17,6 +17,12 @@ export interface HookBase {
   readonly order?: number;
   /** Defaults to the stage's own mode (`DEFAULT_FAILURE_MODE`). */
   readonly failureMode?: FailureMode;
+  /**
+   * Stream-stage hooks only (mutators, tool policies and reactors, gates, stream observers),
+   * optional: whether the hook has anything to do for this attempt's call. False leaves it out
+   * of the attempt entirely; a stage left without hooks is not piped at all.
+   */
+  appliesTo?(call: Call): boolean;
 }
 
 /** Who the request is, as every hook sees it. */
@@ -108,11 +114,6 @@ export type ToolReaction =
 /** `tool_event_reaction`, then: reactors see each allowed tool call in turn. */
 export interface ToolReactor extends HookBase {
   react(tool: FinishedToolCall, ctx: StreamContext): ToolReaction;
-  /**
-   * Optional: whether the reactor has anything to do for this attempt's call. False leaves it
-   * out of the attempt entirely (with no tool hook left, the stage is not piped at all).
-   */
-  appliesTo?(call: Call): boolean;
 }
 
 /** The whole completion of an attempt, held by the gate stage. */

@@ -30,7 +30,7 @@ describe('core/inventory', () => {
       hooks: [{ feature: 'request-tag', hook: 'stamp-metadata', list: 'submitHooks', order: 7, failure_mode: 'fail_open' }],
     });
     expect(report.stages.find((s) => s.id === 'attempt_lifecycle')!.hooks).to.equal('core');
-    expect(report.stages.filter((s) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s) => s.id)).to.deep.equal(['submit_request', 'tool_event_reaction']);
+    expect(report.stages.filter((s) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s) => s.id)).to.deep.equal(['submit_request', 'stream_event_mutation', 'tool_event_reaction', 'final_stream_observation']); // tool-call-repair's hooks
   });
 
   it('`lip inventory --json` prints the same report', async () => {

@@ -170,9 +170,10 @@ describe('e2e: extensions through the official SDKs', function () {
       submit_request: ['request-tag/stamp-metadata'],
       request_wide_shaping: ['test-e2e/system-line'],
       pre_request_admission: ['test-e2e/consult'],
-      stream_event_mutation: ['test-e2e/cat-to-dog', 'test-e2e/flaky'],
+      stream_event_mutation: ['tool-call-repair/track-open', 'test-e2e/cat-to-dog', 'test-e2e/flaky'],
       tool_event_reaction: ['test-e2e/hide-audit', 'tool-call-repair/repair'],
       completion_gating: ['test-e2e/forbidden'],
+      final_stream_observation: ['tool-call-repair/count-canceled'],
       traffic_observation: ['test-e2e/tap'],
     });
   });

@@ -176,9 +176,9 @@ function renameProperties(value: Json, errors: readonly ErrorObject[]): RepairRe
     const matches = props.filter((p) => normaliseName(p) === normaliseName(extra));
     if (matches.length > 1) return 'ambiguous';
     if (matches.length === 0 || matches[0]! in target) continue;
-    const { [extra]: moved, ...rest } = target;
+    const entries = Object.entries(target); // the renamed key keeps its place
     for (const k of Object.keys(target)) delete target[k];
-    Object.assign(target, rest, { [matches[0]!]: moved! });
+    for (const [k, v] of entries) target[k === extra ? matches[0]! : k] = v;
     renamed = true;
   }
   return renamed ? 'property_renamed' : undefined;

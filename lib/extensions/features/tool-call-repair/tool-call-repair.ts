@@ -1,6 +1,6 @@
 import type { Call } from '../../../canonical/index.js';
 import { LipError } from '../../../errors/index.js';
-import type { FeatureFactory, ToolReaction, ToolReactor } from '../../sdk.js';
+import type { EventMutator, FeatureFactory, StreamObserver, ToolReaction, ToolReactor } from '../../sdk.js';
 import { repairArguments } from './repair-arguments.js';
 import { countRepair, type RepairReason } from './repair-reasons.js';
 import { ValidatorCache, type SchemaConfig } from './validator-cache.js';
@@ -89,6 +89,30 @@ export const toolCallRepair: FeatureFactory<Partial<ToolCallRepairConfig>> = {
         return reaction;
       },
     };
-    return { toolReactors: [reactor] };
+    // `canceled`: tool calls still open (held by the tool stage) when the attempt is cancelled or fails.
+    const open = new WeakMap<object, Set<string>>();
+    const hasTools = (call: Call) => call.tools.length > 0;
+    const tracker: EventMutator = {
+      id: 'track-open', order: 0, appliesTo: hasTools,
+      mutate(event, ctx) {
+        if (event.type === 'tool_call_started') {
+          let ids = open.get(ctx);
+          if (!ids) open.set(ctx, (ids = new Set()));
+          ids.add(event.id);
+        } else if (event.type === 'tool_call_finished') {
+          open.get(ctx)?.delete(event.id);
+        }
+        return event;
+      },
+    };
+    const ended: StreamObserver = {
+      id: 'count-canceled', appliesTo: hasTools,
+      end(outcome, ctx) {
+        const ids = open.get(ctx);
+        open.delete(ctx);
+        if (outcome.outcome !== 'success' && ids && ids.size > 0) countRepair(Array.from(ids, () => 'canceled' as const));
+      },
+    };
+    return { toolReactors: [reactor], eventMutators: [tracker], streamObservers: [ended] };
   },
 };

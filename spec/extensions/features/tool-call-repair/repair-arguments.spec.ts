@@ -31,6 +31,10 @@ describe('tool-call-repair/repairArguments', () => {
     expect(JSON.parse(out.args!)).to.deep.equal({ a: 1, b: 'x' });
   });
 
+  it('a renamed property keeps its place', () => {
+    expect(run('{"A":1,"b":"y"}').args).to.equal('{"a":1,"b":"y"}');
+  });
+
   it('never invents a value: a required property without const/enum/default stays missing', () => {
     expect(run('{"b":"y"}')).to.deep.equal({ reasons: ['unrepairable'], unrepaired: true });
   });

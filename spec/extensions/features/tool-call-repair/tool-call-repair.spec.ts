@@ -57,6 +57,16 @@ describe('tool-call-repair: the plugin in the executor', () => {
     expect(await run(runtime)).to.deep.equal(toolAnswer('get_weather', '{"City":"Paris"}'));
   });
 
+  it('canceled: a tool call still held when the attempt is cancelled is counted', async () => {
+    const { runtime } = make({ a: [{ type: 'response_started' }, { type: 'message_started' }, { type: 'tool_call_started', id: 'c1', name: 'get_weather' }, { type: 'tool_call_delta', id: 'c1', args: '{"ci' }, { delayMs: 60_000 }] }, '');
+    const before = TOOL_CALL_REPAIRS.get('canceled') ?? 0;
+    const sub = runtime.executor.execute(userCall('hi', { tools: TOOLS }), { requestId: 'r', meta: {} }).subscribe();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(TOOL_CALL_REPAIRS.get('canceled') ?? 0).to.equal(before);
+    sub.unsubscribe();
+    expect(TOOL_CALL_REPAIRS.get('canceled')).to.equal(before + 1);
+  });
+
   it('logs reason codes only, never arguments, names or schemas', () => {
     const logger = memoryLogger();
     const bundle = toolCallRepair.create({}, { featureId: 'tool-call-repair', logger, state: undefined as never });
