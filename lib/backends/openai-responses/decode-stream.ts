@@ -61,7 +61,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out);
       case 'response.reasoning_summary_text.delta': {
         const id = idText(frame.item_id);
-        const index = Number(frame.summary_index ?? 0);
+        const index = typeof frame.summary_index === 'number' ? frame.summary_index : 0;
         const last = this.lastSummary.get(id);
         if (last !== undefined && index > last) out.push({ type: 'reasoning_delta', text: '\n\n' });
         if (last === undefined && this.lastSummary.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'reasoning items');

@@ -42,3 +42,16 @@ describe('backends/openai-responses regression: object ids, names and status', (
     ]);
   });
 });
+
+describe('backends/openai-responses regression: a non-numeric summary_index', () => {
+  // Found by the long fuzz run: `Number(summary_index)` of an object with a `toString` key
+  // threw a TypeError, and of an array nested 3,000 levels overflowed the stack (before the
+  // frame depth bound, Array.prototype.toString recursed). A non-number index now counts as 0.
+  it('reads the delta as the first summary part', () => {
+    const events = decode([
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs', summary_index: poisoned, delta: 'a' },
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs', summary_index: [[['1']]], delta: 'b' },
+    ]);
+    expect(events.slice(2)).to.deep.equal([{ type: 'reasoning_delta', text: 'a' }, { type: 'reasoning_delta', text: 'b' }]);
+  });
+});
