@@ -1,0 +1,20 @@
+/**
+ * lip in its own process (tsx, so the sources as they are now), config from the file named by
+ * `LIP_BENCH_CONFIG`; prints `listening PORT`. Used by benchmarks/recording.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { parseConfig } from '../lib/config/index.js';
+import { LOAD_OPTIONS } from '../lib/cli/config-source.js';
+import { createRuntime } from '../lib/core/runtime.js';
+import { createLogger } from '../lib/observability/logger.js';
+import { LipServer } from '../lib/server/lip-server.js';
+
+const path = process.env.LIP_BENCH_CONFIG!;
+const config = parseConfig(readFileSync(path, 'utf8'), path, LOAD_OPTIONS);
+const sink = new PassThrough();
+sink.resume();
+const server = new LipServer(createRuntime(config), createLogger({ level: 'warn', format: 'json', stream: sink }));
+await server.listen('127.0.0.1', 0);
+process.stdout.write(`listening ${new URL(server.url).port}\n`);
+process.on('SIGTERM', () => { void server.shutdown(1_000).then(() => process.exit(0)); });
