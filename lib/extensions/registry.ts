@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { requestTag } from './features/request-tag/index.js';
+import { secretsGuard } from './features/secrets-guard/index.js';
 import { toolCallRepair } from './features/tool-call-repair/index.js';
 import type { FeatureFactory } from './sdk.js';
 
@@ -11,6 +12,7 @@ import type { FeatureFactory } from './sdk.js';
 export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [requestTag.id]: requestTag as FeatureFactory<never>,
   [toolCallRepair.id]: toolCallRepair as FeatureFactory<never>,
+  [secretsGuard.id]: secretsGuard as FeatureFactory<never>,
 };
 
 /**

@@ -1,0 +1,49 @@
+import { isSafePattern } from '../tool-call-repair/safe-pattern.js';
+
+/** One kind of credential-shaped string. `pattern` is global (for replace); search ignores that. */
+export interface Detector {
+  readonly id: string;
+  readonly pattern: RegExp;
+}
+
+/**
+ * The built-in detectors: API keys of the major providers, private key blocks and bearer
+ * tokens. Each regex is linear (no nested quantifiers) and anchored on a distinctive prefix, so
+ * scanning costs one pass per detector.
+ */
+export const BUILTIN_DETECTORS: readonly Detector[] = [
+  { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|[\s\S]*$)/g },
+  { id: 'anthropic_api_key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/g },
+  { id: 'openai_api_key', pattern: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
+  { id: 'aws_access_key_id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
+  { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
+  { id: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g },
+  { id: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { id: 'stripe_key', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{20,}/g },
+  { id: 'bearer_token', pattern: /\b[Bb]earer[ \t]+[A-Za-z0-9._~+/-]{20,}=*/g },
+];
+
+/** A configured extra detector (`patterns:` in the config). */
+export interface PatternConfig {
+  readonly id: string;
+  readonly regex: string;
+  readonly flags?: string;
+}
+
+/**
+ * Compiles the configured extra detectors; throws (a configuration error) for a regex that
+ * does not compile or whose shape can backtrack catastrophically (it runs on every request).
+ */
+export function compileDetectors(patterns: readonly PatternConfig[]): Detector[] {
+  return patterns.map((p) => {
+    if (!isSafePattern(p.regex)) throw new Error(`patterns "${p.id}": the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)`);
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(p.regex, `g${(p.flags ?? '').replace(/g/g, '')}`);
+    } catch (err) {
+      throw new Error(`patterns "${p.id}": ${(err as Error).message}`);
+    }
+    if (pattern.test('')) throw new Error(`patterns "${p.id}": the regex matches the empty string`);
+    return { id: p.id, pattern };
+  });
+}

@@ -1,0 +1,67 @@
+import type { Call } from '../../../canonical/index.js';
+import type { FeatureFactory, RequestAnswer } from '../../sdk.js';
+import { BUILTIN_DETECTORS, compileDetectors, type PatternConfig } from './detectors.js';
+import { scanCall } from './scan-call.js';
+
+/** `features: [{ id: secrets-guard, config: { ... } }]` */
+export interface SecretsGuardConfig {
+  /** `log`: report and pass; `redact`: replace each match before anything leaves; `block`: 400. */
+  readonly mode: 'log' | 'redact' | 'block';
+  /** Use the built-in detectors (provider API keys, private key blocks, bearer tokens). */
+  readonly builtin: boolean;
+  /** More detectors: `{ id, regex, flags? }` (JavaScript syntax; checked at config load). */
+  readonly patterns: readonly PatternConfig[];
+  /** What a match becomes in `redact` mode; `{id}` is the detector id. */
+  readonly replacement: string;
+  /** The client's error message in `block` mode (the matches are never echoed). */
+  readonly block_message: string;
+  readonly order: number;
+}
+
+/** Detector ids seen per mode since the process started (ids and counts only, never matches). */
+export const SECRET_GUARD_MATCHES = new Map<string, number>();
+
+/**
+ * Scans the client's text in every request (system text, messages, tool-call arguments, tool
+ * results) for credential-shaped strings in the `secret_guard` stage, before the call reaches
+ * the session, routing, traffic observation or any backend. `redact` replaces every match,
+ * `block` answers 400 in the client's protocol, `log` only reports. Logs carry detector ids and
+ * counts, never the matched text. Fail-closed: a failing scan fails the request.
+ * @see docs/features.md
+ */
+export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
+  id: 'secrets-guard',
+  description: 'Scans incoming messages for credential-shaped strings (provider API keys, private keys, bearer tokens, configured regexes): log, redact or block.',
+  configSchema: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      mode: { enum: ['log', 'redact', 'block'], default: 'redact' },
+      builtin: { type: 'boolean', default: true },
+      patterns: {
+        type: 'array', default: [], maxItems: 64,
+        items: {
+          type: 'object', additionalProperties: false, required: ['id', 'regex'],
+          properties: { id: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' }, regex: { type: 'string', minLength: 1, maxLength: 512 }, flags: { type: 'string', pattern: '^[imsu]{0,4}$' } },
+        },
+      },
+      replacement: { type: 'string', maxLength: 128, default: '[REDACTED:{id}]' },
+      block_message: { type: 'string', minLength: 1, maxLength: 512, default: 'the request contains a credential-shaped string; remove it and retry' },
+      order: { type: 'integer', minimum: 0, default: 50 },
+    },
+  },
+  create(config, services) {
+    const detectors = [...(config.builtin ? BUILTIN_DETECTORS : []), ...compileDetectors(config.patterns)];
+    if (detectors.length === 0) throw new Error('no detectors: builtin is false and patterns is empty');
+    const guard = (call: Call, ctx: { requestId: string }): RequestAnswer => {
+      const { call: scanned, findings } = scanCall(call, detectors, config.mode === 'redact' ? config.replacement : undefined);
+      if (findings.size === 0) return call;
+      for (const [id, n] of findings) SECRET_GUARD_MATCHES.set(`${config.mode}:${id}`, (SECRET_GUARD_MATCHES.get(`${config.mode}:${id}`) ?? 0) + n);
+      services.logger.warn('secrets-guard: credential-shaped text in a request', {
+        request_id: ctx.requestId, mode: config.mode, detectors: Object.fromEntries(findings),
+      });
+      if (config.mode === 'block') return { reject: config.block_message, status: 400 };
+      return scanned;
+    };
+    return { secretGuards: [{ id: 'scan', order: config.order, failureMode: 'fail_closed', run: guard }] };
+  },
+};

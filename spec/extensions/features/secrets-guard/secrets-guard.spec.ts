@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import type { Call } from '../../../../lib/canonical/index.js';
+import { BUILTIN_DETECTORS, secretsGuard, type SecretsGuardConfig } from '../../../../lib/extensions/features/secrets-guard/index.js';
+import { compileDetectors } from '../../../../lib/extensions/features/secrets-guard/detectors.js';
+import { scanCall } from '../../../../lib/extensions/features/secrets-guard/scan-call.js';
+import { hookContext, memoryLogger, userCall } from '../../fixtures.js';
+
+/** Credential-shaped samples (fake, but of the real shapes), one per built-in detector. */
+export const SAMPLES: Record<string, string> = {
+  openai_api_key: 'sk-proj-Abc123Def456Ghi789Jkl012Mno345',
+  anthropic_api_key: 'sk-ant-api03-Abc123Def456Ghi789Jkl012',
+  aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+  google_api_key: 'AIzaSyA1234567890abcdefghijklmnopqrstuv',
+  github_token: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+  slack_token: 'xoxb-123456789012-abcdefghij',
+  stripe_key: 'sk_live_abcdefghijklmnopqrstuvwx',
+  bearer_token: 'Bearer eyJhbGciOiJIUzI1NiJ9.abcdefghijklmnop',
+  private_key: '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----',
+};
+
+const defaults: SecretsGuardConfig = { mode: 'redact', builtin: true, patterns: [], replacement: '[REDACTED:{id}]', block_message: 'no secrets', order: 50 };
+const build = (config: Partial<SecretsGuardConfig> = {}) => {
+  const logger = memoryLogger();
+  const hook = secretsGuard.create({ ...defaults, ...config }, { featureId: 'secrets-guard', logger, state: undefined as never }).secretGuards![0]!;
+  return { run: (call: Call) => hook.run(call, hookContext()), logger };
+};
+
+describe('secrets-guard', () => {
+  for (const [id, sample] of Object.entries(SAMPLES)) {
+    it(`finds ${id} (and only that detector)`, () => {
+      const { findings } = scanCall(userCall(`here: ${sample} ok`), BUILTIN_DETECTORS);
+      expect([...findings]).to.deep.equal([[id, 1]]);
+    });
+  }
+
+  it('leaves ordinary text alone (the call object itself is returned)', () => {
+    const call = userCall('the key to success is sk-ill and a bearer of good news; AKIA is short');
+    expect(build().run(call)).to.equal(call);
+  });
+
+  it('redact replaces every match in system text, messages, tool arguments and tool results', () => {
+    const key = SAMPLES.openai_api_key!;
+    const call = userCall(`use ${key} twice: ${key}`, {
+      system: [{ type: 'text', text: `system ${SAMPLES.aws_access_key_id}` }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: `use ${key} twice: ${key}` }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 't1', name: 'login', arguments: JSON.stringify({ token: SAMPLES.github_token }) }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: `ok ${SAMPLES.stripe_key}` }] }] },
+      ],
+    });
+    const out = build().run(call) as Call;
+    const text = JSON.stringify(out);
+    for (const s of Object.values(SAMPLES)) expect(text).to.not.contain(s);
+    expect(out.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'use [REDACTED:openai_api_key] twice: [REDACTED:openai_api_key]' });
+    expect(JSON.parse((out.messages[1]!.parts[0] as { arguments: string }).arguments)).to.deep.equal({ token: '[REDACTED:github_token]' });
+    expect(out.system[0]!.text).to.equal('system [REDACTED:aws_access_key_id]');
+  });
+
+  it('block answers a 400 rejection; log passes the call unchanged; neither logs the match', () => {
+    const call = userCall(`my key ${SAMPLES.anthropic_api_key}`);
+    const blocked = build({ mode: 'block' });
+    expect(blocked.run(call)).to.deep.equal({ reject: 'no secrets', status: 400 });
+    const logged = build({ mode: 'log' });
+    expect(logged.run(call)).to.equal(call);
+    for (const { logger } of [blocked, logged]) {
+      expect(JSON.stringify(logger.lines)).to.not.contain(SAMPLES.anthropic_api_key).and.not.contain('sk-ant');
+      expect(logger.lines[0]!.meta).to.deep.include({ detectors: { anthropic_api_key: 1 } });
+    }
+  });
+
+  it('configured patterns add detectors; unsafe or empty-matching ones are refused', () => {
+    const { run } = build({ builtin: false, patterns: [{ id: 'employee_id', regex: 'EMP-[0-9]{6}' }] });
+    expect((run(userCall('badge EMP-123456 and sk-proj-notscannedbecausebuiltinoff123')) as Call).messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'badge [REDACTED:employee_id] and sk-proj-notscannedbecausebuiltinoff123' });
+    expect(() => compileDetectors([{ id: 'bad', regex: '(a+)+$' }])).to.throw(/catastrophically/);
+    expect(() => compileDetectors([{ id: 'empty', regex: 'x*' }])).to.throw(/empty string/);
+    expect(() => compileDetectors([{ id: 'broken', regex: '[' }])).to.throw(/broken/);
+  });
+
+  it('the built-in detectors stay linear on hostile input (100 KiB of near-misses in well under a second)', () => {
+    const hostile = `${'sk-'.repeat(20_000)}${'-----BEGIN PRIVATE KEY-----'.repeat(1000)}${'Bearer '.repeat(5000)}`;
+    const t0 = Date.now();
+    scanCall(userCall(hostile), BUILTIN_DETECTORS, '[x]');
+    expect(Date.now() - t0).to.be.lessThan(5_000); // generous: catastrophic would be hours
+  });
+});
