@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replayExchange } from '../../lib/replay/replay-exchange.js';
+import { testConfig } from '../helpers/config.js';
+import { startLip } from '../helpers/lip.js';
+import { eventually, readRecords } from './recording-helpers.js';
+
+const ROWS = '  - { id: stub, kind: localstub, models: [m] }\n  - { id: broken, kind: localstub, models: [m], fail: "after_output" }';
+const post = (url: string, body: unknown) => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('recording: sampling, refused requests, in-band failures', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lip-rec-cases-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('sample_ratio 0 records nothing and serves as usual', async () => {
+    const path = join(dir, 'r.jsonl');
+    const lip = await startLip(testConfig(ROWS, `routing: { default_route: "stub:m" }\nrecording: { enabled: true, path: "${path}", sample_ratio: 0 }`));
+    for (let i = 0; i < 3; i++) expect((await post(lip.url, { model: 'stub:m', messages: [{ role: 'user', content: 'x' }] })).status).to.equal(200);
+    await lip.close(); // flushes the writer
+    expect(existsSync(path)).to.equal(false);
+  });
+
+  it('records a refused request and an in-band error after output; both replay as same', async () => {
+    const path = join(dir, 'r.jsonl');
+    const config = testConfig(ROWS, `routing: { default_route: "stub:m" }\nrecording: { enabled: true, path: "${path}" }`);
+    const lip = await startLip(config);
+    try {
+      const refused = await post(lip.url, { model: 'stub:m', messages: 'not a list' });
+      expect(refused.status).to.equal(400);
+      const streamed = await post(lip.url, { model: 'broken:m', stream: true, messages: [{ role: 'user', content: 'x' }] });
+      expect(streamed.status).to.equal(200);
+      await streamed.text();
+      const records = await eventually(() => readRecords(path), (r) => r.length === 2);
+      const [bad, cut] = records;
+      expect(bad!.client).to.deep.include({ status: 400, error: { code: 'LIP_ERR_REQUEST_INVALID' }, events: [] });
+      expect(bad!.attempts).to.deep.equal([]);
+      expect(cut!.client.error?.code).to.be.a('string');
+      expect(cut!.client.events.some(([, e]) => e.type === 'text_delta')).to.equal(true);
+      expect(cut!.attempts[0]).to.include({ outcome: 'failure', role: 'served' });
+      for (const record of records) expect((await replayExchange(record, config)).state).to.equal('same');
+    } finally {
+      await lip.close();
+    }
+  });
+});
