@@ -1,5 +1,6 @@
 import type { Call } from '../../../canonical/index.js';
-import type { FeatureFactory, RequestAnswer } from '../../sdk.js';
+import type { Observation } from '../../observation.js';
+import type { FeatureFactory, RequestAnswer, TrafficRedactor } from '../../sdk.js';
 import { BUILTIN_DETECTORS, compileDetectors, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
 
@@ -62,6 +63,22 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       if (config.mode === 'block') return { reject: config.block_message, status: 400 };
       return scanned;
     };
-    return { secretGuards: [{ id: 'scan', order: config.order, failureMode: 'fail_closed', run: guard }] };
+    // The traffic plane copies the client's body and call before the request stages run: its
+    // copies get every match replaced too (whatever the mode), so no observer or recording sees one.
+    const redactDeep = (value: unknown): unknown => {
+      if (typeof value === 'string') {
+        let out = value;
+        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, config.replacement.replace(/\{id\}/g, d.id));
+        return out;
+      }
+      if (Array.isArray(value)) return value.map(redactDeep);
+      if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)]));
+      return value;
+    };
+    const redactor: TrafficRedactor = {
+      id: 'redact-observations', order: config.order,
+      redact: (o: Observation) => (o.kind === 'event' ? o : (redactDeep(o) as Observation)),
+    };
+    return { secretGuards: [{ id: 'scan', order: config.order, failureMode: 'fail_closed', run: guard }], trafficRedactors: [redactor] };
   },
 };

@@ -63,9 +63,23 @@ describe('secrets-guard', () => {
     const logged = build({ mode: 'log' });
     expect(logged.run(call)).to.equal(call);
     for (const { logger } of [blocked, logged]) {
-      expect(JSON.stringify(logger.lines)).to.not.contain(SAMPLES.anthropic_api_key).and.not.contain('sk-ant');
+      expect(JSON.stringify(logger.lines)).to.not.contain(SAMPLES.anthropic_api_key);
+      expect(JSON.stringify(logger.lines)).to.not.contain('sk-ant');
       expect(logger.lines[0]!.meta).to.deep.include({ detectors: { anthropic_api_key: 1 } });
     }
+  });
+
+  it('redacts the traffic plane\'s copies of the body and the call in every mode (events pass as they are)', () => {
+    const bundle = secretsGuard.create({ ...defaults, mode: 'log' }, { featureId: 'secrets-guard', logger: memoryLogger(), state: undefined as never });
+    const redactor = bundle.trafficRedactors![0]!;
+    const base = { requestId: 'r', leg: 'client_to_proxy' as const, at: 1 };
+    const body = redactor.redact({ ...base, kind: 'raw_body', body: { messages: [{ role: 'user', content: [{ text: `k ${SAMPLES.google_api_key}` }] }] } });
+    expect(JSON.stringify(body)).to.not.contain(SAMPLES.google_api_key);
+    expect(JSON.stringify(body)).to.contain('[REDACTED:google_api_key]');
+    const call = redactor.redact({ ...base, kind: 'call', call: userCall(`k ${SAMPLES.slack_token}`) });
+    expect(JSON.stringify(call)).to.not.contain(SAMPLES.slack_token);
+    const event = { ...base, leg: 'proxy_to_client' as const, kind: 'event' as const, event: { type: 'text_delta' as const, text: 'x' } };
+    expect(redactor.redact(event)).to.equal(event);
   });
 
   it('configured patterns add detectors; unsafe or empty-matching ones are refused', () => {
