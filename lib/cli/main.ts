@@ -72,13 +72,13 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       .option('id', { type: 'string', array: true, default: [], describe: 'replay only this exchange (record id or request id); repeatable' })
       .option('concurrency', { type: 'number', default: 4, describe: 'exchanges replayed at once' })
       .option('report', { type: 'string', describe: 'also write the JSON report to this file' })
-      .option('live', { type: 'boolean', default: false, describe: 'send to the configured backends (not implemented in this build)' }),
+      .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
       result = replayCommand({
         files: (args.files ?? []).map(String), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
-      }, io);
+      }, io, env);
     })
     .demandCommand(1, 'name a command')
     .recommendCommands()

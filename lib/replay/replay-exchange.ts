@@ -1,5 +1,6 @@
 import { VirtualTimeScheduler, VirtualAction, type Observable } from 'rxjs';
 import { validateCall, type LipEvent } from '../canonical/index.js';
+import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { Executor, type ExecutionMeta } from '../core/execute.js';
 import { LipError, toLipError } from '../errors/index.js';
@@ -25,13 +26,18 @@ export interface ExchangeResult {
   readonly unrecorded?: readonly string[];
   /** Why the replay itself failed (`error`). */
   readonly error?: string;
-  /** Virtual milliseconds the replayed exchange took. */
+  /** Milliseconds the replayed exchange took: virtual in substitute mode, wall-clock live. */
   readonly virtual_ms: number;
 }
 
 export interface ReplayOptions {
   /** The extension host of the replay config (request and stream stages run as when serving). */
   readonly extensions?: ExtensionHost;
+  /**
+   * Live mode: the configured real backends answer instead of the recording, on the wall
+   * clock; an exchange that has not ended after `timeoutMs` is an `error`.
+   */
+  readonly live?: { readonly backends: ReadonlyMap<string, Backend>; readonly timeoutMs: number };
 }
 
 /** Rounds of (flush virtual time, let promises settle) before an exchange counts as stuck. */
@@ -47,7 +53,11 @@ const MAX_ROUNDS = 100;
 export async function replayExchange(record: ExchangeRecord, config: Config, options: ReplayOptions = {}): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const live = options.live;
+  const scheduler = live ? undefined : new VirtualTimeScheduler(VirtualAction, Infinity);
+  const startedAt = Date.now();
+  const elapsed = () => (scheduler ? scheduler.now() : Date.now() - startedAt);
+  let settle: (() => void) | undefined;
   const attempts = new RecordedAttempts(record);
   const meta: ExecutionMeta = {};
   const events: LipEvent[] = [];
@@ -57,30 +67,39 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
   try {
     const { call, routeHeader } = decode(record);
     stream = call.stream;
-    const executor = new Executor(config, attempts.backends(config, scheduler), { scheduler, rng: seeded(record.id), ...(options.extensions ? { extensions: options.extensions } : {}) });
+    const backends = live ? live.backends : attempts.backends(config, scheduler!);
+    const executor = new Executor(config, backends, { ...(scheduler ? { scheduler, rng: seeded(record.id) } : {}), ...(options.extensions ? { extensions: options.extensions } : {}) });
     options.extensions?.bind({ run: (c, nested) => executor.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested }) });
     const source: Observable<LipEvent> = executor.execute(call, {
       requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
     });
     const subscription = source.subscribe({
       next: (e) => events.push(e),
-      error: (err: unknown) => { failure = toLipError(err).code; done = true; },
-      complete: () => { done = true; },
+      error: (err: unknown) => { failure = toLipError(err).code; done = true; settle?.(); },
+      complete: () => { done = true; settle?.(); },
     });
-    for (let round = 0; !done && round < MAX_ROUNDS; round++) {
-      scheduler.flush();
-      if (!done) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (scheduler) {
+      for (let round = 0; !done && round < MAX_ROUNDS; round++) {
+        scheduler.flush();
+        if (!done) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } else if (!done) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, live!.timeoutMs);
+        settle = () => { clearTimeout(timer); resolve(); };
+      });
     }
     subscription.unsubscribe();
+    if (live && !done) return { ...base, state: 'error', served: { recorded: record.served, replayed: meta.candidateKey ?? null }, error: `no answer within ${live.timeoutMs} ms`, virtual_ms: elapsed() };
   } catch (err) {
-    if (!(err instanceof LipError)) return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: scheduler.now() };
+    if (!(err instanceof LipError)) return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: elapsed() };
     failure = err.code;
     done = true;
   }
   // A whole (non-streamed) answer that carried an in-band error is a failed response, as the server answers it.
   if (failure === undefined && !stream && events.some((e) => e.type === 'error')) failure = 'LIP_ERR_UPSTREAM_STREAM_ERROR';
   const served = { recorded: record.served, replayed: meta.candidateKey ?? null };
-  const virtualMs = scheduler.now();
+  const virtualMs = elapsed();
   if (attempts.unrecorded.length > 0 || !done) {
     const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
     return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };

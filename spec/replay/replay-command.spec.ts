@@ -55,16 +55,16 @@ describe('lip replay', function () {
     expect(r.stdout).to.match(/total\s+15/);
   });
 
-  it('exits 2 naming the line of a bad record in the middle, an unreadable file, or --live', async () => {
+  it('exits 2 naming the line of a bad record in the middle, an unreadable file, or a bad --concurrency', async () => {
     const bad = await lip('replay', file('bad.jsonl', `${LINES[0]}\n{"v":2}\n${LINES[1]}\n`), '--config', CONFIG);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain('bad.jsonl:2: not a recording line: unsupported record version 2');
     const missing = await lip('replay', join(dir, 'nope.jsonl'), '--config', CONFIG);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.contain('cannot read');
-    const live = await lip('replay', CORPUS, '--live', '--config', CONFIG);
-    expect(live.code).to.equal(2);
-    expect(live.stderr).to.contain('--live is not implemented in this build');
+    const concurrency = await lip('replay', CORPUS, '--concurrency', '0', '--config', CONFIG);
+    expect(concurrency.code).to.equal(2);
+    expect(concurrency.stderr).to.contain('--concurrency must be an integer from 1 to 256');
     const usage = await lip('replay');
     expect(usage.code).to.equal(2);
   });

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Config } from '../../config/index.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
 import { isLipError } from '../../errors/index.js';
 import { readRecording } from '../../replay/read-recording.js';
@@ -18,20 +19,20 @@ export interface ReplayArgs {
   readonly concurrency: number;
   /** Also write the JSON report to this file. */
   readonly report?: string;
+  /** Send to the configured backends (wall clock) instead of replaying the recorded attempts. */
   readonly live: boolean;
 }
 
+/** Live mode: an exchange that has not ended by then is reported as an error. */
+const LIVE_TIMEOUT_MS = 120_000;
+
 /**
- * `lip replay FILE…`: substitute mode (offline, virtual time) under the given config (the
- * what-if), a line per exchange, a summary table, `--json` / `--report`. Exit 0 when every
+ * `lip replay FILE…`: substitute mode (offline, virtual time) or `--live` (the configured
+ * backends) under the given config (the what-if), a line per exchange, a summary table, `--json` / `--report`. Exit 0 when every
  * exchange is `same`, 1 on any difference, 2 for usage errors and unreadable input (a bad
  * record line names its line number; a truncated last line is reported and skipped).
  */
-export async function replayCommand(args: ReplayArgs, io: Output): Promise<number> {
-  if (args.live) {
-    io.err('lip replay: --live is not implemented in this build; the default substitute mode replays offline against the recorded attempts');
-    return 2;
-  }
+export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1 || args.concurrency > 256) {
     io.err(`lip replay: --concurrency must be an integer from 1 to 256 (got ${String(args.concurrency)})`);
     return 2;
@@ -67,8 +68,11 @@ export async function replayCommand(args: ReplayArgs, io: Output): Promise<numbe
   const chosen = wanted.size === 0 ? records : records.filter((r) => wanted.has(r.id) || wanted.has(r.request_id));
 
   let extensions: ExtensionHost | undefined;
+  let runtime: Runtime | undefined;
   try {
     extensions = createExtensionHost(config, { state: new MemoryStateStore() });
+    // Live: the real backends of the config (a replay never records itself).
+    if (args.live) runtime = createRuntime({ ...config, recording: { ...config.recording, enabled: false }, features: [] }, { env });
   } catch (err) {
     io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
     return 2;
@@ -79,13 +83,16 @@ export async function replayCommand(args: ReplayArgs, io: Output): Promise<numbe
   const worker = async () => {
     while (next < chosen.length) {
       const i = next++;
-      results[i] = await replayExchange(chosen[i]!, config, extensions ? { extensions } : {});
+      results[i] = await replayExchange(chosen[i]!, config, {
+        ...(extensions ? { extensions } : {}), ...(runtime ? { live: { backends: runtime.backends, timeoutMs: LIVE_TIMEOUT_MS } } : {}),
+      });
       finished++;
       if (!args.json) io.out(`[${finished}/${chosen.length}] ${describeResult(results[i]!)}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, chosen.length)) }, worker));
   await extensions?.stop();
+  await runtime?.close();
 
   const report: ReplayReport = buildReport(results, skipped);
   if (args.report !== undefined) {
