@@ -1,8 +1,9 @@
 /**
  * In-process cost of the extension platform per event (execute -> localstub -> stages -> chat
- * encoder, compiled dist/): the default config (no host at all), one request hook with the
- * observation plane inactive, and the same plus one traffic observer. Interleaved in rounds so
- * machine noise hits every variant alike; medians of the rounds.
+ * encoder, compiled dist/): no host at all, the default config (tool-call-repair on), the three
+ * no-op plugins on every bus, one request hook with the observation plane inactive, and the
+ * same plus one traffic observer. Interleaved in rounds so machine noise hits every variant
+ * alike; medians of the rounds.
  */
 import { lastValueFrom, tap } from 'rxjs';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
@@ -18,7 +19,9 @@ let observed = 0;
 registerFeature({ id: 'bench-observer', description: 'counts observations', configSchema: { type: 'object' }, create: () => ({ trafficObservers: [{ id: 'count', observe: (batch) => { observed += batch.length; } }] }) });
 
 const VARIANTS: Record<string, string> = {
-  'no features (default)': '',
+  'no extension host (tool-call-repair disabled, no other feature)': 'features: [{ id: tool-call-repair, enabled: false }]',
+  'default config (tool-call-repair on; no tools, so none of its hooks runs)': '',
+  'submit-noop + parts-noop + tool-reactor-noop (every bus occupied, idle)': 'features: [{ id: submit-noop }, { id: parts-noop }, { id: tool-reactor-noop }]',
   'request-tag: 1 request hook, observation plane inactive': 'features: [{ id: request-tag, config: { tags: { team: bench } } }]',
   'request-tag + 1 traffic observer (4 legs)': 'features: [{ id: request-tag, config: { tags: { team: bench } } }, { id: bench-observer }]',
 };

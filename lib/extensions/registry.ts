@@ -1,7 +1,10 @@
 import type { Config } from '../config/index.js';
 import { requestTag } from './features/request-tag/index.js';
+import { partsNoop } from './features/parts-noop/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
+import { submitNoop } from './features/submit-noop/index.js';
 import { toolCallRepair } from './features/tool-call-repair/index.js';
+import { toolReactorNoop } from './features/tool-reactor-noop/index.js';
 import type { FeatureFactory } from './sdk.js';
 
 /**
@@ -13,6 +16,9 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [requestTag.id]: requestTag as FeatureFactory<never>,
   [toolCallRepair.id]: toolCallRepair as FeatureFactory<never>,
   [secretsGuard.id]: secretsGuard as FeatureFactory<never>,
+  [submitNoop.id]: submitNoop as FeatureFactory<never>,
+  [partsNoop.id]: partsNoop as FeatureFactory<never>,
+  [toolReactorNoop.id]: toolReactorNoop as FeatureFactory<never>,
 };
 
 /**

@@ -1,0 +1,1 @@
+export { partsNoop, type PartsNoopConfig } from './parts-noop.js';

@@ -1,0 +1,1 @@
+export { toolReactorNoop, type ToolReactorNoopConfig } from './tool-reactor-noop.js';
