@@ -46,6 +46,8 @@ export interface ExchangeRecord {
   /** The candidate whose output reached the client (null: none did). */
   readonly served: string | null;
   readonly attempts: readonly AttemptRecord[];
+  /** Set when the exchange had more events than a record keeps: later events are missing. */
+  readonly truncated?: true;
   readonly client: {
     readonly status: number;
     readonly headers: Record<string, string>;

@@ -14,6 +14,8 @@ import { RecordingWriter } from './recording-writer.js';
 
 /** Exchanges being assembled beyond this push out the oldest (an auxiliary call never finishes). */
 const MAX_OPEN = 10_000;
+/** Events kept per exchange (all legs); beyond, the record is marked `truncated` (an endless stream stays bounded). */
+const MAX_EVENTS = 50_000;
 
 interface OpenAttempt {
   seq: number;
@@ -31,6 +33,8 @@ interface OpenExchange {
   readonly attempts: Map<number, OpenAttempt>;
   readonly ends: { key: string; at: number; outcome: RecordedOutcome; code?: string }[];
   readonly client: [number, LipEvent][];
+  events: number;
+  truncated: boolean;
 }
 
 /** What the server knows when an exchange ends. */
@@ -45,6 +49,8 @@ export interface RecorderDeps {
   readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
   /** Uniform in [0, 1) for `sample_ratio`. */
   readonly rng?: () => number;
+  /** Events kept per exchange (default 50,000). */
+  readonly maxEvents?: number;
 }
 
 /**
@@ -60,6 +66,7 @@ export class Recorder {
   private readonly redactor: Redactor;
   private readonly rng: () => number;
   private readonly logger: RecorderDeps['logger'];
+  private readonly maxEvents: number;
   private readonly onAttempt = (message: unknown) => this.attemptEnded(message as AttemptReport);
 
   constructor(private readonly config: Config, deps: RecorderDeps = {}) {
@@ -68,6 +75,7 @@ export class Recorder {
     this.redactor = new Redactor(r.redact_headers, r.redact_substrings, r.raw);
     this.rng = deps.rng ?? Math.random;
     this.logger = deps.logger;
+    this.maxEvents = deps.maxEvents ?? MAX_EVENTS;
     this.digest = configDigest(config);
     subscribe('lip:attempt', this.onAttempt);
   }
@@ -111,7 +119,7 @@ export class Recorder {
     let open = this.open.get(requestId);
     if (!open) {
       if (this.open.size >= MAX_OPEN) this.open.delete(this.open.keys().next().value!);
-      open = { sampled: this.rng() < this.config.recording.sample_ratio, body: null, attempts: new Map(), ends: [], client: [] };
+      open = { sampled: this.rng() < this.config.recording.sample_ratio, body: null, attempts: new Map(), ends: [], client: [], events: 0, truncated: false };
       this.open.set(requestId, open);
     }
     return open;
@@ -121,6 +129,10 @@ export class Recorder {
     for (const o of batch) {
       const open = this.exchange(o.requestId);
       if (!open.sampled) continue;
+      if (o.kind === 'event' && ++open.events > this.maxEvents) {
+        open.truncated = true;
+        continue;
+      }
       if (o.leg === 'client_to_proxy') {
         if (o.kind === 'raw_body') open.body = o.body;
       } else if (o.leg === 'proxy_to_client') {
@@ -171,6 +183,7 @@ export class Recorder {
       config_digest: this.digest,
       request: { method: s.method, path: this.redactor.path(s.path), headers: this.redactor.headersOf(s.headers), body: open?.body ?? null },
       selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, attempts,
+      ...(open?.truncated ? { truncated: true as const } : {}),
       client: {
         status: s.status, headers: this.redactor.headersOf(s.responseHeaders), events: timed(open?.client ?? []),
         error: s.errorCode ? { code: s.errorCode } : null, finished_ms: off(s.finishedAt),

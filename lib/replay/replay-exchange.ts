@@ -52,6 +52,7 @@ const MAX_ROUNDS = 100;
  */
 export async function replayExchange(record: ExchangeRecord, config: Config, options: ReplayOptions = {}): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
+  if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
   const live = options.live;
   const scheduler = live ? undefined : new VirtualTimeScheduler(VirtualAction, Infinity);

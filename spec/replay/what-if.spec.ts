@@ -55,6 +55,11 @@ describe('replay: what-if on virtual time', () => {
     expect(result.virtual_ms).to.equal(320);
   });
 
+  it('a truncated record is unrecorded: its later events are not known', async () => {
+    const result = await replayExchange({ ...race, truncated: true }, flipConfig('250ms'));
+    expect(result).to.deep.include({ state: 'unrecorded', unrecorded: ['(the record was truncated)'] });
+  });
+
   it('a budget that would try a candidate the recording never attempted reports unrecorded, never a guess', async () => {
     const corpus = await readRecording(join(CORPUS_DIR, 'corpus.jsonl'));
     const slowish = corpus.records.find((r) => r.selector?.includes('slowish'))!;
