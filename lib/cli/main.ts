@@ -75,6 +75,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
       result = replayCommand({
+        ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr } : {}),
         files: (args.files ?? []).map(String), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),

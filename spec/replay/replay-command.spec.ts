@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { replayCommand } from '../../lib/cli/commands/replay.js';
 import { main } from '../../lib/cli/main.js';
 import type { ReplayReport } from '../../lib/replay/replay-report.js';
 import { CORPUS_DIR } from './corpus/record-corpus.js';
@@ -67,6 +69,21 @@ describe('lip replay', function () {
     expect(concurrency.stderr).to.contain('--concurrency must be an integer from 1 to 256');
     const usage = await lip('replay');
     expect(usage.code).to.equal(2);
+  });
+
+  it('on a TTY draws a progress bar and lists only the exchanges that are not same', async () => {
+    const tty = new PassThrough();
+    let drawn = '';
+    tty.on('data', (c: Buffer) => { drawn += c.toString('utf8'); });
+    const edited = LINES[0]!.replace(/("client":\{.*?"text":")Hello /, '$1Hallo ');
+    const out: string[] = [];
+    const code = await replayCommand({
+      files: [file('tty.jsonl', `${edited}\n${LINES[1]}\n`)], configPath: CONFIG, json: false, ids: [], concurrency: 1, live: false, progress: tty as unknown as NodeJS.WriteStream,
+    }, { out: (t) => out.push(t), err: () => undefined });
+    expect(code).to.equal(1);
+    expect(drawn).to.contain('] 2/2');
+    expect(out.filter((l) => l.includes('rec_'))).to.have.length(1);
+    expect(out.join('\n')).to.contain('output-changed');
   });
 
   it('exits 1 and shows the first differing client event with a field diff when the output changed', async () => {

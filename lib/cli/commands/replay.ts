@@ -21,6 +21,8 @@ export interface ReplayArgs {
   readonly report?: string;
   /** Send to the configured backends (wall clock) instead of replaying the recorded attempts. */
   readonly live: boolean;
+  /** Draw a progress bar here (a TTY) and list only the exchanges that are not `same`. */
+  readonly progress?: NodeJS.WriteStream;
 }
 
 /** Live mode: an exchange that has not ended by then is reported as an error. */
@@ -87,10 +89,16 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
         ...(extensions ? { extensions } : {}), ...(runtime ? { live: { backends: runtime.backends, timeoutMs: LIVE_TIMEOUT_MS } } : {}),
       });
       finished++;
-      if (!args.json) io.out(`[${finished}/${chosen.length}] ${describeResult(results[i]!)}`);
+      if (args.json) continue;
+      if (!args.progress) io.out(`[${finished}/${chosen.length}] ${describeResult(results[i]!)}`);
+      else {
+        if (results[i]!.state !== 'same') io.out(`\r\x1b[K${describeResult(results[i]!)}`);
+        args.progress.write(`\r\x1b[K${bar(finished, chosen.length)}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, chosen.length)) }, worker));
+  if (args.progress && !args.json) args.progress.write('\r\x1b[K');
   await extensions?.stop();
   await runtime?.close();
 
@@ -105,4 +113,11 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   }
   io.out(args.json ? JSON.stringify(report, null, 2) : renderSummary(report));
   return report.summary.same === report.summary.total ? 0 : 1;
+}
+
+/** `[#########...........]  45/100` */
+function bar(done: number, total: number): string {
+  const width = 30;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
