@@ -16,7 +16,7 @@ import { scopedState, type ScopedState, type StateScope } from './state-store.js
 export interface ExtensionCallContext {
   readonly requestId: string;
   readonly principal?: string;
-  readonly aLeg?: { readonly aLegId: string; readonly sessionId: string };
+  readonly aLeg?: { readonly aLegId: string; readonly sessionId: string; readonly created?: boolean };
   readonly frontendId?: string;
   /** Set for an auxiliary call. */
   readonly nested?: NestedCall;
@@ -52,7 +52,7 @@ export class ExtensionRequest {
     this.info = {
       requestId: ctx.requestId,
       principal: ctx.principal ?? 'local',
-      ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId, sessionId: ctx.aLeg.sessionId } : {}),
+      ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId, sessionId: ctx.aLeg.sessionId, newSession: ctx.aLeg.created === true } : {}),
       ...(ctx.frontendId !== undefined ? { frontendId: ctx.frontendId } : {}),
       depth: ctx.nested?.depth ?? 0,
     };
@@ -154,6 +154,7 @@ class FeatureContext implements HookContext {
   readonly principal: string;
   readonly aLegId: string | undefined;
   readonly sessionId: string | undefined;
+  readonly newSession: boolean | undefined;
   readonly frontendId: string | undefined;
   readonly depth: number;
   private aux: AuxiliaryClient | undefined;
@@ -170,6 +171,7 @@ class FeatureContext implements HookContext {
     this.principal = info.principal;
     this.aLegId = info.aLegId;
     this.sessionId = info.sessionId;
+    this.newSession = info.newSession;
     this.frontendId = info.frontendId;
     this.depth = info.depth;
   }

@@ -1,6 +1,10 @@
 import type { Config } from '../config/index.js';
 import { requestTag } from './features/request-tag/index.js';
 import { partsNoop } from './features/parts-noop/index.js';
+import { refAutoappendFile } from './features/ref-autoappend-file/index.js';
+import { refRequestSuffix } from './features/ref-request-suffix/index.js';
+import { refSubmitAnnotate } from './features/ref-submit-annotate/index.js';
+import { refToolPrefix } from './features/ref-tool-prefix/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
 import { submitNoop } from './features/submit-noop/index.js';
 import { toolCallRepair } from './features/tool-call-repair/index.js';
@@ -19,6 +23,10 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [submitNoop.id]: submitNoop as FeatureFactory<never>,
   [partsNoop.id]: partsNoop as FeatureFactory<never>,
   [toolReactorNoop.id]: toolReactorNoop as FeatureFactory<never>,
+  [refSubmitAnnotate.id]: refSubmitAnnotate as FeatureFactory<never>,
+  [refRequestSuffix.id]: refRequestSuffix as FeatureFactory<never>,
+  [refToolPrefix.id]: refToolPrefix as FeatureFactory<never>,
+  [refAutoappendFile.id]: refAutoappendFile as FeatureFactory<never>,
 };
 
 /**

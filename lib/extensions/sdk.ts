@@ -31,6 +31,8 @@ export interface RequestInfo {
   readonly principal: string;
   readonly aLegId?: string;
   readonly sessionId?: string;
+  /** True when this request started its A-leg (a new conversation); undefined without continuity. */
+  readonly newSession?: boolean;
   readonly frontendId?: string;
   /** 0 for a client's request, 1 and 2 for auxiliary calls nested in it. */
   readonly depth: number;

@@ -1,0 +1,1 @@
+export { refAutoappendFile, AUTOAPPEND_LABEL, type RefAutoappendFileConfig } from './ref-autoappend-file.js';

@@ -1,0 +1,1 @@
+export { refSubmitAnnotate, REF_SUBMIT_KEY, type RefSubmitAnnotateConfig } from './ref-submit-annotate.js';

@@ -1,0 +1,1 @@
+export { refToolPrefix, type RefToolPrefixConfig } from './ref-tool-prefix.js';
