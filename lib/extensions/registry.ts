@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { requestTag } from './features/request-tag/index.js';
 import { partsNoop } from './features/parts-noop/index.js';
+import { preRequestPolicy } from './features/pre-request-policy/index.js';
 import { refAutoappendFile } from './features/ref-autoappend-file/index.js';
 import { refRequestSuffix } from './features/ref-request-suffix/index.js';
 import { refSubmitAnnotate } from './features/ref-submit-annotate/index.js';
@@ -27,6 +28,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refRequestSuffix.id]: refRequestSuffix as FeatureFactory<never>,
   [refToolPrefix.id]: refToolPrefix as FeatureFactory<never>,
   [refAutoappendFile.id]: refAutoappendFile as FeatureFactory<never>,
+  [preRequestPolicy.id]: preRequestPolicy as FeatureFactory<never>,
 };
 
 /**

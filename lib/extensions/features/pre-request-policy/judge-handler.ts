@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { emptyCall, type Call } from '../../../canonical/index.js';
+import type { ExtensionLogger, HookContext, RequestAnswer, RequestHook } from '../../sdk.js';
+import { isSafePattern } from '../tool-call-repair/safe-pattern.js';
+
+/** One `handlers[]` row. `timeout` is milliseconds (the config loader converts `30s`). */
+export interface JudgeHandlerConfig {
+  readonly id: string;
+  readonly priority: number;
+  readonly prompt_filename: string;
+  readonly model_routing_string: string;
+  readonly policy: 'deny_on_pattern' | 'allow_on_pattern';
+  readonly deny_pattern?: string;
+  readonly allow_pattern?: string;
+  readonly deny_message: string;
+  readonly timeout: number;
+}
+
+/** A plain file name: no directory part, not `.` or `..`. */
+export const PLAIN_FILE_NAME = '^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$';
+
+/**
+ * One judge as a `pre_request_admission` hook (fail-closed). Built once: the prompt file is read
+ * and the pattern compiled when the feature is built (a missing file or an unsafe pattern is a
+ * configuration error). Per request it sends the canonical call as JSON (the user message) with
+ * the prompt as system text to the judge route through the auxiliary client, and tests the
+ * judge's text: `deny_on_pattern` denies on a match, `allow_on_pattern` denies without one. A
+ * deny, a judge error and a timeout all answer 403 with `deny_message`; the judge's text never
+ * reaches the client or the logs.
+ */
+export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, logger: ExtensionLogger): RequestHook {
+  const source = handler.policy === 'allow_on_pattern' ? handler.allow_pattern : handler.deny_pattern;
+  if (source === undefined || source === '') throw new Error(`handler "${handler.id}": policy ${handler.policy} needs ${handler.policy === 'allow_on_pattern' ? 'allow_pattern' : 'deny_pattern'}`);
+  if (!isSafePattern(source)) throw new Error(`handler "${handler.id}": the pattern could backtrack catastrophically`);
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(source);
+  } catch (err) {
+    throw new Error(`handler "${handler.id}": ${(err as Error).message}`);
+  }
+  if (!new RegExp(PLAIN_FILE_NAME).test(handler.prompt_filename)) throw new Error(`handler "${handler.id}": prompt_filename must be a plain file name`);
+  const path = join(resolve(promptDir), handler.prompt_filename);
+  let prompt: string;
+  try {
+    prompt = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`handler "${handler.id}": cannot read prompt file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const deny = { reject: handler.deny_message, status: 403 } as const;
+  return {
+    id: handler.id,
+    order: handler.priority,
+    failureMode: 'fail_closed',
+    async run(call: Call, ctx: HookContext): Promise<RequestAnswer> {
+      const judged = emptyCall({
+        model: handler.model_routing_string,
+        stream: false,
+        system: [{ type: 'text', text: prompt }],
+        messages: [{ role: 'user', parts: [{ type: 'text', text: JSON.stringify(call) }] }],
+      });
+      let text: string;
+      try {
+        const result = await ctx.auxiliary.collect({ role: 'pre_request', call: judged, timeoutMs: handler.timeout });
+        text = result.response.blocks.map((b) => (b.type === 'text' ? b.text : '')).join('');
+      } catch (err) {
+        logger.warn('pre-request-policy: judge failed; request denied (fail-closed)', { request_id: ctx.requestId, handler: handler.id, error: (err as { code?: string })?.code ?? 'error' });
+        return deny;
+      }
+      const matched = pattern.test(text);
+      const denied = handler.policy === 'deny_on_pattern' ? matched : !matched;
+      if (denied) logger.info('pre-request-policy: request denied', { request_id: ctx.requestId, handler: handler.id });
+      return denied ? deny : call;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { FeatureFactory } from '../../sdk.js';
+import { judgeHandler, PLAIN_FILE_NAME, type JudgeHandlerConfig } from './judge-handler.js';
+
+/** `features: [{ id: pre-request-policy, config: { prompt_dir?, handlers: [...] } }]` */
+export interface PreRequestPolicyConfig {
+  /** Where `prompt_filename`s live (relative to lip's working directory). */
+  readonly prompt_dir: string;
+  readonly handlers: readonly JudgeHandlerConfig[];
+}
+
+/**
+ * Admission by judge models: each handler asks its judge route about the canonical call and
+ * denies (403 in the client's protocol) on its pattern; fail-closed on judge errors and
+ * timeouts. Handlers run in `priority` order; the first deny ends the request before routing.
+ * @see docs/features.md
+ */
+export const preRequestPolicy: FeatureFactory<PreRequestPolicyConfig> = {
+  id: 'pre-request-policy',
+  description: 'Judge-model admission: sends the call to a judge route with a prompt file and denies (403) on a pattern; fail-closed.',
+  configSchema: {
+    type: 'object', additionalProperties: false, required: ['handlers'],
+    properties: {
+      prompt_dir: { type: 'string', minLength: 1, default: 'config/prompts/pre_request' },
+      handlers: {
+        type: 'array', minItems: 1, maxItems: 32,
+        items: {
+          type: 'object', additionalProperties: false, required: ['id', 'prompt_filename', 'model_routing_string'],
+          properties: {
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+            priority: { type: 'integer', minimum: 0, default: 100 },
+            prompt_filename: { type: 'string', pattern: PLAIN_FILE_NAME },
+            model_routing_string: { type: 'string', minLength: 1 },
+            policy: { enum: ['deny_on_pattern', 'allow_on_pattern'], default: 'deny_on_pattern' },
+            deny_pattern: { type: 'string', minLength: 1, maxLength: 512 },
+            allow_pattern: { type: 'string', minLength: 1, maxLength: 512 },
+            deny_message: { type: 'string', minLength: 1, maxLength: 512, default: 'request denied' },
+            timeout: { lipDuration: true, default: '30s' },
+          },
+        },
+      },
+    },
+  },
+  create(config, services) {
+    const ids = new Set<string>();
+    for (const h of config.handlers) {
+      if (ids.has(h.id)) throw new Error(`duplicate handler id "${h.id}"`);
+      ids.add(h.id);
+    }
+    return { preRequest: config.handlers.map((h) => judgeHandler(h, config.prompt_dir, services.logger)) };
+  },
+};

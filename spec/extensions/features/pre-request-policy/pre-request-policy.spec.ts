@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { preRequestPolicy, type JudgeHandlerConfig } from '../../../../lib/extensions/features/pre-request-policy/index.js';
+import { configFrom } from '../../../helpers/config.js';
+import { memoryLogger } from '../../fixtures.js';
+
+describe('pre-request-policy: configuration', () => {
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'lip-prp-')); writeFileSync(join(dir, 'p.md'), 'judge'); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const handler = (over: Partial<JudgeHandlerConfig> = {}): JudgeHandlerConfig => ({
+    id: 'h', priority: 100, prompt_filename: 'p.md', model_routing_string: 'up:judge', policy: 'deny_on_pattern', deny_pattern: 'DENY', deny_message: 'no', timeout: 1000, ...over,
+  });
+  const build = (...handlers: JudgeHandlerConfig[]) => preRequestPolicy.create({ prompt_dir: dir, handlers }, { featureId: 'pre-request-policy', logger: memoryLogger(), state: undefined as never });
+
+  it('builds one fail-closed admission hook per handler, ordered by priority', () => {
+    const bundle = build(handler({ id: 'a', priority: 7 }), handler({ id: 'b', policy: 'allow_on_pattern', allow_pattern: 'OK' }));
+    expect(bundle.preRequest!.map((h) => [h.id, h.order, h.failureMode])).to.deep.equal([['a', 7, 'fail_closed'], ['b', 100, 'fail_closed']]);
+  });
+
+  it('refuses a missing pattern, an unsafe pattern, a missing prompt file and duplicate ids', () => {
+    expect(() => build(handler({ deny_pattern: undefined }))).to.throw(/needs deny_pattern/);
+    expect(() => build(handler({ policy: 'allow_on_pattern' }))).to.throw(/needs allow_pattern/);
+    expect(() => build(handler({ deny_pattern: '(a+)+' }))).to.throw(/catastrophically/);
+    expect(() => build(handler({ prompt_filename: 'none.md' }))).to.throw(/cannot read prompt file/);
+    expect(() => build(handler(), handler())).to.throw(/duplicate handler id/);
+  });
+
+  it('prompt_filename must be a plain file name (checked when the config loads); timeout takes units', () => {
+    const yaml = (name: string) => `features:\n  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(dir)}, handlers: [{ id: h, prompt_filename: ${JSON.stringify(name)}, model_routing_string: "up:j", deny_pattern: D, timeout: 2s }] } }\nbackends:\n  - { id: up, kind: localstub }\n`;
+    for (const bad of ['../etc/passwd', 'sub/p.md', '..', '.']) expect(() => configFrom(yaml(bad)), bad).to.throw(/prompt_filename/);
+    const config = configFrom(yaml('p.md'));
+    expect((config.features[0]!.config.handlers as { timeout: number }[])[0]!.timeout).to.equal(2000);
+  });
+});
