@@ -5,7 +5,9 @@ import { preRequestPolicy } from './features/pre-request-policy/index.js';
 import { refAutoappendFile } from './features/ref-autoappend-file/index.js';
 import { refRequestSuffix } from './features/ref-request-suffix/index.js';
 import { refSubmitAnnotate } from './features/ref-submit-annotate/index.js';
+import { refToolPolicy } from './features/ref-tool-policy/index.js';
 import { refToolPrefix } from './features/ref-tool-prefix/index.js';
+import { refVerifierStub } from './features/ref-verifier-stub/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
 import { submitNoop } from './features/submit-noop/index.js';
 import { toolCallRepair } from './features/tool-call-repair/index.js';
@@ -29,6 +31,8 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refToolPrefix.id]: refToolPrefix as FeatureFactory<never>,
   [refAutoappendFile.id]: refAutoappendFile as FeatureFactory<never>,
   [preRequestPolicy.id]: preRequestPolicy as FeatureFactory<never>,
+  [refToolPolicy.id]: refToolPolicy as FeatureFactory<never>,
+  [refVerifierStub.id]: refVerifierStub as FeatureFactory<never>,
 };
 
 /**

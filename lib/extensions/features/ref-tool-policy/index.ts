@@ -1,0 +1,1 @@
+export { refToolPolicy, blockedBy, type RefToolPolicyConfig } from './ref-tool-policy.js';

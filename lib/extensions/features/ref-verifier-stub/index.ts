@@ -1,0 +1,1 @@
+export { refVerifierStub, type RefVerifierStubConfig } from './ref-verifier-stub.js';
