@@ -85,21 +85,24 @@ export class RecordingWriter {
   }
 
   private async write(lines: readonly string[]): Promise<void> {
-    let chunk = '';
+    let chunk: string[] = [];
+    let chunkBytes = 0;
     for (const line of lines) {
       const text = `${line}\n`;
       const bytes = Buffer.byteLength(text);
       if (this.handle === undefined) await this.openFile();
-      if (this.size + Buffer.byteLength(chunk) + bytes > this.options.maxFileBytes && this.size + chunk.length > 0) {
-        if (chunk) await this.handle!.appendFile(chunk);
-        chunk = '';
+      if (this.size + chunkBytes + bytes > this.options.maxFileBytes && this.size + chunkBytes > 0) {
+        if (chunkBytes > 0) await this.handle!.appendFile(chunk.join(''));
+        chunk = [];
+        chunkBytes = 0;
         await this.rotate();
       }
-      chunk += text;
+      chunk.push(text);
+      chunkBytes += bytes;
     }
-    if (chunk) {
-      await this.handle!.appendFile(chunk);
-      this.size += Buffer.byteLength(chunk);
+    if (chunkBytes > 0) {
+      await this.handle!.appendFile(chunk.join(''));
+      this.size += chunkBytes;
     }
   }
 
