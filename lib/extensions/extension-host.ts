@@ -79,6 +79,12 @@ export class ExtensionHost {
     if (this.traffic.active) this.traffic.emit(meta, 'client_to_proxy', 'raw_body', body);
   }
 
+  /** A feature's own diagnostics (undefined when the feature is not running or has none). */
+  diagnostics(feature: string, query: URLSearchParams): unknown {
+    const built = this.options.features.find((f) => f.id === feature);
+    return built?.bundle.diagnostics?.(query);
+  }
+
   occupancy(): Record<StageId, OccupancyEntry[]> {
     return this.hooks.occupancy();
   }

@@ -2,7 +2,7 @@ import type { FeatureBundle, HookBase } from './sdk.js';
 import { DEFAULT_FAILURE_MODE, STAGE_IDS, type FailureMode, type StageId } from './stages.js';
 
 /** The bundle's hook lists (every field except the lifecycles). */
-export type HookListName = Exclude<keyof FeatureBundle, 'start' | 'stop'>;
+export type HookListName = Exclude<keyof FeatureBundle, 'start' | 'stop' | 'diagnostics'>;
 type HookOf<L extends HookListName> = NonNullable<FeatureBundle[L]>[number];
 
 /** Which stage each list of a bundle runs at. */

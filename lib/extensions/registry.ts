@@ -7,6 +7,7 @@ import { refRequestSuffix } from './features/ref-request-suffix/index.js';
 import { refSubmitAnnotate } from './features/ref-submit-annotate/index.js';
 import { refToolPolicy } from './features/ref-tool-policy/index.js';
 import { refToolPrefix } from './features/ref-tool-prefix/index.js';
+import { refTrafficTranscript } from './features/ref-traffic-transcript/index.js';
 import { refVerifierStub } from './features/ref-verifier-stub/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
 import { submitNoop } from './features/submit-noop/index.js';
@@ -33,6 +34,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [preRequestPolicy.id]: preRequestPolicy as FeatureFactory<never>,
   [refToolPolicy.id]: refToolPolicy as FeatureFactory<never>,
   [refVerifierStub.id]: refVerifierStub as FeatureFactory<never>,
+  [refTrafficTranscript.id]: refTrafficTranscript as FeatureFactory<never>,
 };
 
 /**

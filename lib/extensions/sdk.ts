@@ -169,6 +169,12 @@ export interface FeatureBundle {
   readonly streamObservers?: readonly StreamObserver[];
   readonly trafficRedactors?: readonly TrafficRedactor[];
   readonly trafficObservers?: readonly TrafficObserver[];
+  /**
+   * Optional diagnostics of this feature, answered behind the diagnostics secret by the admin
+   * endpoint that names the feature (e.g. `GET /admin/transcript` for ref-traffic-transcript).
+   * A `LipError` answer is sent as the error it is.
+   */
+  diagnostics?(query: URLSearchParams): unknown;
   /** Runs when the runtime starts (and after a reload, for the new bundle). */
   start?(): void | Promise<void>;
   /** Runs when the runtime closes (and for the old bundle on reload). */

@@ -17,6 +17,8 @@ export const ADMIN_ENDPOINTS = {
     if (!attempts) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
     return { a_leg_id: aLegId, attempts };
   },
+  '/admin/transcript': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
+    ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature'),
 } as const satisfies Record<string, (runtime: Runtime, url: URL) => unknown>;
 
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;

@@ -1,0 +1,66 @@
+import { LipError } from '../../../errors/index.js';
+import type { Observation } from '../../observation.js';
+import type { FeatureFactory } from '../../sdk.js';
+import { TranscriptStore } from './transcript-store.js';
+
+/** `features: [{ id: ref-traffic-transcript, config: { ... } }]` */
+export interface RefTrafficTranscriptConfig {
+  readonly order: number;
+  /** Replaced with `[redacted]` in every stored row (an empty list means the default). */
+  readonly redact_substrings: readonly string[];
+  /** Keep an unredacted copy too (privileged: `GET /admin/transcript?...&raw=1`). */
+  readonly raw_capture: boolean;
+  readonly max_rows: number;
+}
+
+const DEFAULT_REDACT = ['REF_SECRET'];
+
+/**
+ * Reference plugin for the traffic observation plane: a substring redactor (observation path
+ * only; live traffic is never changed), a bounded in-memory transcript of the four legs per
+ * A-leg, an optional raw capture, and a usage ledger of the backends' usage events, readable
+ * behind the diagnostics secret at `GET /admin/transcript?a_leg_id=`.
+ * @see docs/features.md
+ */
+export const refTrafficTranscript: FeatureFactory<RefTrafficTranscriptConfig> = {
+  id: 'ref-traffic-transcript',
+  description: 'Reference traffic observer: redacted four-leg transcript, optional raw capture and a usage ledger (GET /admin/transcript).',
+  configSchema: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      order: { type: 'integer', minimum: 0, default: 30 },
+      redact_substrings: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 64, default: DEFAULT_REDACT },
+      raw_capture: { type: 'boolean', default: false },
+      max_rows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000 },
+    },
+  },
+  create(config) {
+    const substrings = config.redact_substrings.length > 0 ? config.redact_substrings : DEFAULT_REDACT;
+    const store = new TranscriptStore(config.max_rows);
+    const redact = (value: unknown): unknown => {
+      if (typeof value === 'string') return substrings.reduce((s, sub) => s.split(sub).join('[redacted]'), value);
+      if (Array.isArray(value)) return value.map(redact);
+      if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+      return value;
+    };
+    return {
+      trafficRedactors: [{
+        id: 'redact-substrings', order: config.order,
+        redact(o: Observation): Observation {
+          if (config.raw_capture) store.raw(o); // what reached this redactor (after any with a lower order)
+          return redact(o) as Observation;
+        },
+      }],
+      trafficObservers: [{ id: 'transcript', order: config.order, observe: (batch) => { for (const o of batch) store.add(o); } }],
+      diagnostics(query) {
+        const aLegId = query.get('a_leg_id');
+        if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', 'a_leg_id: the query parameter is required (GET /admin/transcript?a_leg_id=...)', { param: 'a_leg_id' });
+        const c = store.get(aLegId);
+        if (!c) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no transcript for A-leg "${aLegId}"`);
+        const raw = query.get('raw') === '1';
+        if (raw && !config.raw_capture) return new LipError('LIP_ERR_REQUEST_INVALID', 'raw=1: the raw capture is off (raw_capture: false)', { param: 'raw' });
+        return { a_leg_id: aLegId, rows: c.rows, usage: c.usage, ...(raw ? { raw: c.raw } : {}) };
+      },
+    };
+  },
+};

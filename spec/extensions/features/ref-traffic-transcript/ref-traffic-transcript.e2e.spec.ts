@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { testConfig } from '../../../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../../../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../../../helpers/lip.js';
+
+const SECRET = 'diagnostics-secret-0123';
+
+/**
+ * ref-traffic-transcript through the official OpenAI SDK: the upstream and the client see the
+ * secret unredacted (live traffic is never changed), the transcript at GET /admin/transcript
+ * has the four legs with the secret redacted, the raw capture keeps it, the usage ledger has
+ * the backend's usage, and the endpoint wants the diagnostics secret.
+ */
+describe('e2e: ref-traffic-transcript through the official SDK', function () {
+  this.timeout(30_000);
+  let upstream: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    upstream = await startOpenAIChatEmulator();
+    upstream.handler = () => ({ text: ['echo REF_SECRET ', 'done'], usage: { input: 7, output: 3 } });
+    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
+      'routing: { default_route: "up:chat" }',
+      `diagnostics: { enabled: true, shared_secret: "${SECRET}" }`,
+      'features:',
+      '  - { id: ref-traffic-transcript, config: { raw_capture: true } }',
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+  });
+
+  const admin = (query: string, secret = SECRET) => fetch(`${lip.url}/admin/transcript${query}`, { headers: { 'x-lip-diagnostics-secret': secret } });
+
+  it('records the four legs redacted, keeps the raw capture and the usage ledger; live traffic untouched', async () => {
+    const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'up:chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'my REF_SECRET is here' }] }).withResponse();
+    let text = '';
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).to.equal('echo REF_SECRET done');
+    expect(JSON.stringify(upstream.requests[0]!.body)).to.contain('my REF_SECRET is here');
+    const aLegId = stream.response.headers.get('x-lip-a-leg-id')!;
+    expect(aLegId).to.be.a('string');
+    await new Promise((r) => setTimeout(r, 50)); // observations are handed over on setImmediate
+    const transcript = await (await admin(`?a_leg_id=${encodeURIComponent(aLegId)}`)).json() as { rows: { leg: string; kind: string; body: unknown; b_leg_id?: string }[]; usage: { usage: unknown }[] };
+    expect([...new Set(transcript.rows.map((r) => `${r.leg}/${r.kind}`))]).to.include.members(['client_to_proxy/raw_body', 'client_to_proxy/call', 'proxy_to_backend/call', 'backend_to_proxy/event', 'proxy_to_client/event']);
+    const rows = JSON.stringify(transcript.rows);
+    expect(rows).to.not.contain('REF_SECRET');
+    expect(rows).to.contain('my [redacted] is here').and.contain('echo [redacted] ');
+    expect(transcript.rows.find((r) => r.leg === 'proxy_to_backend')!.b_leg_id).to.be.a('string');
+    expect(transcript.usage.map((u) => u.usage)).to.have.length(1);
+    expect(transcript.usage[0]!.usage).to.include({ inputTokens: 7, outputTokens: 3 });
+    const raw = await (await admin(`?a_leg_id=${encodeURIComponent(aLegId)}&raw=1`)).json() as { raw: unknown[] };
+    expect(JSON.stringify(raw.raw)).to.contain('my REF_SECRET is here');
+  });
+
+  it('needs the diagnostics secret and an a_leg_id', async () => {
+    expect((await admin('?a_leg_id=x', 'wrong-secret-000000')).status).to.equal(403);
+    expect((await admin('')).status).to.equal(400);
+    expect((await admin('?a_leg_id=unknown')).status).to.equal(404);
+  });
+});
