@@ -9,6 +9,7 @@ import { refToolPolicy } from './features/ref-tool-policy/index.js';
 import { refToolPrefix } from './features/ref-tool-prefix/index.js';
 import { refTrafficTranscript } from './features/ref-traffic-transcript/index.js';
 import { refVerifierStub } from './features/ref-verifier-stub/index.js';
+import { refWorkspaceGuard } from './features/ref-workspace-guard/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
 import { submitNoop } from './features/submit-noop/index.js';
 import { toolCallRepair } from './features/tool-call-repair/index.js';
@@ -35,6 +36,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refToolPolicy.id]: refToolPolicy as FeatureFactory<never>,
   [refVerifierStub.id]: refVerifierStub as FeatureFactory<never>,
   [refTrafficTranscript.id]: refTrafficTranscript as FeatureFactory<never>,
+  [refWorkspaceGuard.id]: refWorkspaceGuard as FeatureFactory<never>,
 };
 
 /**

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { CLIENT_DRIVERS, type ClientTool } from '../../../helpers/clients/index.js';
+import { testConfig } from '../../../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../../../helpers/lip.js';
+import { workspaceView } from '../../../../lib/extensions/features/ref-workspace-guard/index.js';
+
+const TOOLS: ClientTool[] = ['read_file', 'ref_ws_gated_tool', 'ref_heat_probe'].map((name) => ({ name, parameters: { type: 'object', properties: {} } }));
+const offered = (req: RecordedRequest) => (req.body.tools ?? []).map((t: { function: { name: string } }) => t.function.name);
+
+/**
+ * ref-workspace-guard through the official SDKs: within one conversation (X-LIP-Session-Id),
+ * the first request's upstream never sees the gated tool and the second one does; a
+ * `ref_heat_*` tool call never reaches the client (the finish becomes stop).
+ */
+describe('e2e: ref-workspace-guard through the official SDKs', function () {
+  this.timeout(30_000);
+  let upstream: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    upstream = await startOpenAIChatEmulator();
+    upstream.handler = (req): Script => (JSON.stringify(req.body.messages).includes('heat')
+      ? { toolCalls: [{ id: 'call_1', name: 'ref_heat_probe', args: '{}' }] }
+      : { text: 'ok' });
+    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
+      'routing: { default_route: "up:chat" }',
+      'features:',
+      '  - { id: ref-workspace-guard }',
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+  });
+  beforeEach(() => upstream.reset());
+
+  for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
+    it(`${frontend}: the gated tool appears from the conversation's second request on; heat tools are swallowed`, async () => {
+      const headers = { 'X-LIP-Session-Id': `ws-${frontend}-${Date.now()}` };
+      for (let turn = 0; turn < 2; turn++) {
+        const r = await driver.run(lip.url, { model: 'up:chat', stream: true, messages: [{ role: 'user', text: 'hello' }], tools: TOOLS, headers });
+        expect(r.error).to.equal(undefined);
+      }
+      expect(upstream.requests.map(offered)).to.deep.equal([['read_file', 'ref_heat_probe'], ['read_file', 'ref_ws_gated_tool', 'ref_heat_probe']]);
+      const heat = await driver.run(lip.url, { model: 'up:chat', stream: true, messages: [{ role: 'user', text: 'feel the heat' }], tools: TOOLS });
+      expect(heat.error).to.equal(undefined);
+      expect(heat.toolCalls).to.deep.equal([]);
+      expect(heat.finishReason).to.equal('stop');
+    });
+  }
+
+  it('the static view: reference defaults with an empty project_root; ref_deny_heat is always set unless given', () => {
+    expect(workspaceView({ order: 45, project_root: '', dirty_tree: false, markers: [], labels: {} })).to.deep.equal({ projectRoot: '/ref/workspace', dirtyTree: true, markers: ['.refws'], labels: { ref_deny_heat: '1' } });
+    expect(workspaceView({ order: 45, project_root: '/src', dirty_tree: false, markers: ['.git'], labels: { ref_deny_heat: '0', team: 'a' } })).to.deep.equal({ projectRoot: '/src', dirtyTree: false, markers: ['.git'], labels: { ref_deny_heat: '0', team: 'a' } });
+  });
+});
