@@ -32,6 +32,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       keepalive_interval: duration('15s'),
       max_buffered_bytes: size('1MiB'),
       read_timeout: duration('30s'),
+      pre_request_keepalive: section({ enabled: bool(false), interval: duration('15s') }),
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
     auth: section({

@@ -13,6 +13,8 @@ export interface ServerConfig {
   max_buffered_bytes: number;
   /** The whole request (headers and body) must arrive within this; 0 turns it off. */
   read_timeout: number;
+  /** `102 Processing` to streaming clients every `interval` while the request stages run. */
+  pre_request_keepalive: { enabled: boolean; interval: number };
 }
 
 export interface ApiKeyConfig {

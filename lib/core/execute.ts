@@ -46,6 +46,8 @@ export interface ExecuteContext {
   readonly aLeg?: ResolvedALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
+  /** Told when the extensions' request stages start and end (the server's 102 keep-alive). */
+  readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */

@@ -64,8 +64,14 @@ export class ExtensionHost {
       const traffic = this.traffic;
       const meta = traffic.active ? request.meta() : undefined;
       if (meta) traffic.emit(meta, 'client_to_proxy', 'call', call);
+      const staged = () => {
+        const signal = ctx.onRequestStages;
+        if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled);
+        signal(true);
+        return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled).finally(() => signal(false));
+      };
       const events = this.requestActive
-        ? from(runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled)).pipe(switchMap((result) => {
+        ? from(staged()).pipe(switchMap((result) => {
           request.preferred = result.hints[0];
           return plan(result.call, request);
         }))

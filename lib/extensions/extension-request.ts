@@ -20,6 +20,8 @@ export interface ExtensionCallContext {
   readonly frontendId?: string;
   /** Set for an auxiliary call. */
   readonly nested?: NestedCall;
+  /** Told when the request stages start (true) and end (false); the server's 102 keep-alive. */
+  readonly onRequestStages?: (running: boolean) => void;
 }
 
 /** The candidate an attempt opens (the routing Candidate, structurally). */

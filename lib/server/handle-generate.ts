@@ -86,7 +86,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const meta: ExecutionMeta = {};
   const routeHeader = req.headers['x-lip-route'];
   const flow = context.call.stream ? new FlowGate() : undefined;
+  const keepalive = runtime.config.server.pre_request_keepalive;
+  const onRequestStages = context.call.stream && keepalive.enabled ? processingWhile(res, keepalive.interval) : undefined;
   const events = runtime.executor.execute(context.call, {
+    ...(onRequestStages ? { onRequestStages } : {}),
     requestId: state.requestId,
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
@@ -185,4 +188,23 @@ function safely(headers: () => Record<string, string>, requestId: string): Recor
     reportInternalError('response.headers', raw, requestId);
     return {};
   }
+}
+
+/**
+ * `server.pre_request_keepalive`: while the request stages run (a pre-request judge may take
+ * seconds), a streaming client gets `102 Processing` every `intervalMs`, so proxies and clients
+ * with header timeouts keep waiting; it stops when the stages end or the response has started.
+ */
+function processingWhile(res: ServerResponse, intervalMs: number): (running: boolean) => void {
+  let timer: NodeJS.Timeout | undefined;
+  return (running) => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (!running || intervalMs <= 0) return;
+    timer = setInterval(() => {
+      if (res.headersSent || res.destroyed) { clearInterval(timer); timer = undefined; return; }
+      res.writeProcessing();
+    }, intervalMs);
+    timer.unref();
+  };
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
@@ -80,4 +81,55 @@ describe('e2e: pre-request-policy through the official SDKs', function () {
       });
     }
   }
+});
+
+describe('e2e: server.pre_request_keepalive while a pre-request judge runs', function () {
+  this.timeout(30_000);
+  let upstream: Emulator;
+  let lip: RunningLip;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lip-prp-'));
+    writeFileSync(join(dir, 'judge.md'), 'You are the admission judge.');
+    upstream = await startOpenAIChatEmulator();
+    // The judge takes about a second (four slow frames); the main model answers at once.
+    upstream.handler = (req) => (req.model === 'judge' ? { text: ['VERDICT', ': ', 'ALL', 'OW'], dripMs: 250 } : { text: 'the real answer' });
+    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
+      'server: { host: 127.0.0.1, port: 0, pre_request_keepalive: { enabled: true, interval: 100ms } }',
+      'routing: { default_route: "up:chat" }',
+      'features:',
+      `  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(dir)}, handlers: [{ id: slow, prompt_filename: judge.md, model_routing_string: "up:judge", deny_pattern: DENY }] } }`,
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (stream: boolean) => new Promise<{ processing: number; status: number; body: string }>((resolve, reject) => {
+    let processing = 0;
+    const req = request(`${lip.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ processing, status: res.statusCode!, body }));
+    });
+    req.on('information', (info) => { if (info.statusCode === 102) processing++; });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model: 'up:chat', stream, messages: [{ role: 'user', content: 'hi' }] }));
+  });
+
+  it('a streaming client receives 102 Processing while the judge runs, then its stream', async () => {
+    const r = await post(true);
+    expect(r.status).to.equal(200);
+    expect(r.body).to.contain('the real answer');
+    expect(r.processing).to.be.at.least(2);
+  });
+
+  it('a non-streaming client gets none', async () => {
+    const r = await post(false);
+    expect(r.status).to.equal(200);
+    expect(r.processing).to.equal(0);
+  });
 });
