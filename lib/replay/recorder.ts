@@ -88,8 +88,11 @@ export class Recorder {
   /** Called by the server once the response is over (sent, failed or abandoned). */
   finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string }, end: ExchangeEnd): void {
     const finishedAt = Date.now();
+    // Observations are stamped with Date.now(); the request's start (performance.now()) is put on
+    // the same clock by its age, never through performance.timeOrigin, which drifts from the
+    // wall clock by seconds in a long-running process.
     const snapshot = {
-      startedAt: Math.round(performance.timeOrigin + state.startedAt), finishedAt, errorCode: state.errorCode,
+      startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode,
       method: req.method ?? 'POST', path: req.url ?? '/', headers: { ...req.headers }, status: res.statusCode, responseHeaders: { ...res.getHeaders() },
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
     };
