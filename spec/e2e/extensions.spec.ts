@@ -5,7 +5,7 @@ import type { Observation } from '../../lib/extensions/observation.js';
 import { registerFeature } from '../../lib/extensions/registry.js';
 import type { AuxiliaryResult, FeatureFactory } from '../../lib/extensions/index.js';
 import { CLIENT_DRIVERS, type ClientRequest, type ClientTool } from '../helpers/clients/index.js';
-import { testConfig } from '../helpers/config.js';
+import { chatUpstreamConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
@@ -71,14 +71,13 @@ describe('e2e: extensions through the official SDKs', function () {
     unregister = registerFeature(e2ePlugin);
     upstream = await startOpenAIChatEmulator();
     upstream.handler = answer;
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       `diagnostics: { enabled: true, shared_secret: "${SECRET}" }`,
       'observability: { metrics: { enabled: true } }',
       'features:',
       '  - { id: test-e2e, config: { system: "Answer briefly." } }',
       '  - { id: request-tag, config: { tags: { team: e2e }, request_id_key: lip_request_id } }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();

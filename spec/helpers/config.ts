@@ -20,3 +20,11 @@ export function testConfig(backendsYaml: string, extra = ''): Config {
     backendsYaml,
   ].join('\n'));
 }
+
+/**
+ * A test config with one OpenAI Chat backend `up` at `upstreamUrl` serving the default route
+ * (`up:chat`), plus extra YAML lines (`features:` rows, `diagnostics:` ...).
+ */
+export function chatUpstreamConfig(upstreamUrl: string, lines: readonly string[] = []): Config {
+  return testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstreamUrl}", api_key: "k" }`, ['routing: { default_route: "up:chat" }', ...lines].join('\n'));
+}

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 
@@ -37,15 +37,14 @@ describe('e2e: pre-request-policy through the official SDKs', function () {
     writeFileSync(join(dir, 'judge.md'), 'You are the admission judge. Answer VERDICT: ALLOW or VERDICT: DENY.');
     upstream = await startOpenAIChatEmulator();
     upstream.handler = answer;
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       'features:',
       `  - id: pre-request-policy`,
       `    config:`,
       `      prompt_dir: ${JSON.stringify(dir)}`,
       '      handlers:',
       '        - { id: safety, prompt_filename: judge.md, model_routing_string: "up:judge", deny_pattern: "VERDICT: DENY", deny_message: "not allowed here", timeout: 1s }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();
@@ -94,12 +93,11 @@ describe('e2e: server.pre_request_keepalive while a pre-request judge runs', fun
     upstream = await startOpenAIChatEmulator();
     // The judge takes about a second (four slow frames); the main model answers at once.
     upstream.handler = (req) => (req.model === 'judge' ? { text: ['VERDICT', ': ', 'ALL', 'OW'], dripMs: 250 } : { text: 'the real answer' });
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       'server: { host: 127.0.0.1, port: 0, pre_request_keepalive: { enabled: true, interval: 100ms } }',
-      'routing: { default_route: "up:chat" }',
       'features:',
       `  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(dir)}, handlers: [{ id: slow, prompt_filename: judge.md, model_routing_string: "up:judge", deny_pattern: DENY }] } }`,
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();

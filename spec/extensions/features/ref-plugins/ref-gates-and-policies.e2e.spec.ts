@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 
@@ -32,9 +32,8 @@ describe('e2e: ref-tool-policy and ref-verifier-stub through the official SDKs',
   before(async () => {
     upstream = await startOpenAIChatEmulator();
     upstream.handler = answer;
-    const backend = `  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`;
-    policy = await startLip(testConfig(backend, 'routing: { default_route: "up:chat" }\nfeatures:\n  - { id: ref-tool-policy }'));
-    verifier = await startLip(testConfig(backend, 'routing: { default_route: "up:chat" }\nfeatures:\n  - { id: ref-verifier-stub, config: { model_routing_string: "up:verify" } }'));
+    policy = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: ref-tool-policy }']));
+    verifier = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: ref-verifier-stub, config: { model_routing_string: "up:verify" } }']));
   });
   after(async () => {
     await policy?.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 
@@ -21,15 +21,14 @@ describe('e2e: reference plugins through the official SDKs', function () {
     upstream.handler = (req): Script => (userText(req).includes('tool please')
       ? { toolCalls: [{ id: 'call_1', name: 'note', args: ['{"n":', '1}'] }] }
       : { text: ['one ', 'two'] });
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       'features:',
       '  - { id: ref-request-suffix }',
       '  - { id: ref-tool-prefix }',
       '  - { id: ref-submit-annotate, config: { marker: e2e } }',
       '  - { id: ref-autoappend-file, config: { file_text: " [appended]" } }',
       '  - { id: tool-call-repair, enabled: false }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();

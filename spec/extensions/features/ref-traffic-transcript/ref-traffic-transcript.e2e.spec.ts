@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 
@@ -19,12 +19,11 @@ describe('e2e: ref-traffic-transcript through the official SDK', function () {
   before(async () => {
     upstream = await startOpenAIChatEmulator();
     upstream.handler = () => ({ text: ['echo REF_SECRET ', 'done'], usage: { input: 7, output: 3 } });
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       `diagnostics: { enabled: true, shared_secret: "${SECRET}" }`,
       'features:',
       '  - { id: ref-traffic-transcript, config: { raw_capture: true } }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS, type ClientTool } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 import { workspaceView } from '../../../../lib/extensions/features/ref-workspace-guard/index.js';
@@ -22,11 +22,10 @@ describe('e2e: ref-workspace-guard through the official SDKs', function () {
     upstream.handler = (req): Script => (JSON.stringify(req.body.messages).includes('heat')
       ? { toolCalls: [{ id: 'call_1', name: 'ref_heat_probe', args: '{}' }] }
       : { text: 'ok' });
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       'features:',
       '  - { id: ref-workspace-guard }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 import { SAMPLES } from './secrets-guard.spec.js';
@@ -20,11 +20,10 @@ describe('e2e: secrets-guard through the official SDKs', function () {
     upstream = await startOpenAIChatEmulator();
     upstream.handler = () => ({ text: 'done' });
     for (const mode of ['redact', 'block']) {
-      lips[mode] = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-        'routing: { default_route: "up:chat" }',
+      lips[mode] = await startLip(chatUpstreamConfig(upstream.url, [
         'features:',
         `  - { id: secrets-guard, config: { mode: ${mode} } }`,
-      ].join('\n')));
+      ]));
     }
   });
   after(async () => {

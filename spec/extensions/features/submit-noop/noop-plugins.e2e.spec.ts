@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS, type ClientRequest } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 
@@ -17,9 +17,8 @@ describe('e2e: submit-noop, parts-noop, tool-reactor-noop through the official S
   before(async () => {
     upstream = await startOpenAIChatEmulator();
     upstream.handler = () => ({ text: ['one ', 'two'], toolCalls: [{ id: 'call_1', name: 'get_weather', args: ['{"city":', '"Paris"}'] }] });
-    const backend = `  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`;
-    plain = await startLip(testConfig(backend, 'routing: { default_route: "up:chat" }'));
-    noops = await startLip(testConfig(backend, ['routing: { default_route: "up:chat" }', 'features:', '  - { id: submit-noop }', '  - { id: parts-noop }', '  - { id: tool-reactor-noop }'].join('\n')));
+    plain = await startLip(chatUpstreamConfig(upstream.url));
+    noops = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: submit-noop }', '  - { id: parts-noop }', '  - { id: tool-reactor-noop }']));
   });
   after(async () => {
     await plain?.close();

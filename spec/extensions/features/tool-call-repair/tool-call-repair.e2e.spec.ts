@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CLIENT_DRIVERS } from '../../../helpers/clients/index.js';
-import { testConfig } from '../../../helpers/config.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../../../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../../../helpers/lip.js';
 import { REPAIR_CASES, type RepairCase } from './repair-cases.js';
@@ -29,10 +29,9 @@ describe('e2e: tool-call-repair through the official SDKs', function () {
     upstream.handler = (_req: RecordedRequest): Script => (current
       ? { toolCalls: [{ id: 'call_1', name: current.sent.name, args: current.sent.args }] }
       : { text: 'no tools here' });
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
-      'routing: { default_route: "up:chat" }',
+    lip = await startLip(chatUpstreamConfig(upstream.url, [
       'observability: { metrics: { enabled: true } }',
-    ].join('\n')));
+    ]));
   });
   after(async () => {
     await lip?.close();
