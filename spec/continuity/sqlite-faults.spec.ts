@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
-import { SqliteContinuityStore, type ContinuityLogger, type SqliteStoreOptions } from '../../lib/continuity/index.js';
+import { SqliteContinuityStore, type SqliteStoreOptions } from '../../lib/continuity/index.js';
 import { FORCE_SEAM, immutableWorks, sh } from '../helpers/file-faults.js';
 import { VirtualClock } from './virtual-clock.js';
+import { logRecorder } from './log-recorder.js';
 
 /**
  * Faults of the SQLite store's file, on real files: the file becomes read-only, its directory
@@ -24,8 +25,6 @@ import { VirtualClock } from './virtual-clock.js';
  * forces the seam, to run the fallback on a machine that allows both.
  */
 
-
-
 /** Mounts a 1 MiB tmpfs on `dir`; false when the machine refuses. */
 function mountTmpfs(dir: string): boolean {
   if (FORCE_SEAM) return false;
@@ -37,15 +36,6 @@ function mountTmpfs(dir: string): boolean {
   }
 }
 
-function recorder(): ContinuityLogger & { lines: [string, string, Record<string, unknown> | undefined][] } {
-  const lines: [string, string, Record<string, unknown> | undefined][] = [];
-  return {
-    lines,
-    error: (m, meta) => lines.push(['error', m, meta]),
-    warn: (m, meta) => lines.push(['warn', m, meta]),
-    info: (m, meta) => lines.push(['info', m, meta]),
-  };
-}
 
 const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
 const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
@@ -55,7 +45,7 @@ const start = { candidateKey: 'a:m', backendId: 'a', model: 'm' };
 describe('continuity/SqliteContinuityStore under file faults', () => {
   let root: string;
   let clock: VirtualClock;
-  let log: ReturnType<typeof recorder>;
+  let log: ReturnType<typeof logRecorder>;
   let undo: (() => void)[];
   let store: SqliteContinuityStore | undefined;
   let injected: Error | undefined;
@@ -84,7 +74,7 @@ describe('continuity/SqliteContinuityStore under file faults', () => {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'lip-faults-'));
     clock = new VirtualClock();
-    log = recorder();
+    log = logRecorder();
     undo = [];
     injected = undefined;
   });

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
-import { createContinuityStore, SqliteContinuityStore, type ContinuityLogger, type ContinuityStore } from '../../lib/continuity/index.js';
+import { createContinuityStore, SqliteContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { runStoreSuite } from './store-suite.js';
 import { T0, VirtualClock } from './virtual-clock.js';
+import { logRecorder } from './log-recorder.js';
 
 let dir: string | undefined;
 const freshPath = () => {
@@ -28,21 +29,11 @@ const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text',
 const reply = (text: string) => collectEvents([{ type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }]);
 const start = { candidateKey: 'a:m', backendId: 'a', model: 'm' };
 
-/** Collects what the store logs. */
-function recorder(): ContinuityLogger & { lines: [string, string, Record<string, unknown> | undefined][] } {
-  const lines: [string, string, Record<string, unknown> | undefined][] = [];
-  return {
-    lines,
-    error: (m, meta) => lines.push(['error', m, meta]),
-    warn: (m, meta) => lines.push(['warn', m, meta]),
-    info: (m, meta) => lines.push(['info', m, meta]),
-  };
-}
 
 describe('continuity/SqliteContinuityStore', () => {
   let path: string;
   let clock: VirtualClock;
-  let log: ReturnType<typeof recorder>;
+  let log: ReturnType<typeof logRecorder>;
   let peer: BetterSqlite3.Database | undefined;
   const stores: ContinuityStore[] = [];
   const open = (options: Partial<ConstructorParameters<typeof SqliteContinuityStore>[0]> = {}): SqliteContinuityStore => {
@@ -57,7 +48,7 @@ describe('continuity/SqliteContinuityStore', () => {
   beforeEach(() => {
     path = freshPath();
     clock = new VirtualClock();
-    log = recorder();
+    log = logRecorder();
   });
 
   afterEach(async () => {
