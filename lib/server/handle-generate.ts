@@ -11,9 +11,6 @@ import type { RequestState } from './request-state.js';
 import { sendJson } from './send.js';
 import { writeStream } from './write-stream.js';
 
-/** The longest client-chosen session id kept (each one is a key of the continuity store). */
-const MAX_SESSION_ID = 256;
-
 export interface GenerateTarget {
   readonly frontend: Frontend;
   readonly route: GenerateRoute;
@@ -57,9 +54,6 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
     // response's session, else a new one.
     const sessionHeader = req.headers['x-lip-session-id'];
-    if (typeof sessionHeader === 'string' && sessionHeader.length > MAX_SESSION_ID) {
-      throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `X-LIP-Session-Id is longer than ${MAX_SESSION_ID} characters`, { param: 'X-LIP-Session-Id' });
-    }
     const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
     aLeg = runtime.continuity.resolveALeg(principal, sessionId);
     context = {
@@ -98,10 +92,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
   });
-  // Values derived from input (the model in the candidate key, a client's session id) are
-  // encoded so that they are always legal header values.
+  // The candidate key holds the client's model text: encoded so that it is always a legal header
+  // value (session ids are already restricted to a safe alphabet by the continuity store).
   const headers = (): Record<string, string> => {
-    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': headerValue(aLeg.sessionId) };
+    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
     if (meta.candidateKey) {
       state.backend = meta.candidateKey;
       out['x-lip-backend'] = headerValue(meta.candidateKey);
