@@ -32,6 +32,10 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       keepalive_interval: duration('15s'),
       max_buffered_bytes: size('1MiB'),
       read_timeout: duration('30s'),
+      read_header_timeout: duration('10s'),
+      idle_timeout: duration('120s'),
+      max_concurrent_decodes: { type: 'integer', minimum: 1, default: 32 },
+      max_inflight_decode_bytes: size('64MiB'),
       pre_request_keepalive: section({ enabled: bool(false), interval: duration('15s') }),
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
@@ -40,7 +44,11 @@ export function configSchema(frontendIds: readonly string[]): Schema {
         type: 'array', default: [],
         items: {
           type: 'object', additionalProperties: false, required: ['id'],
-          properties: { id: nonEmpty, key: str, key_env: envName, principal: nonEmpty },
+          properties: {
+            id: nonEmpty, key: str, key_env: envName, principal: nonEmpty,
+            requests_per_minute: { type: 'integer', minimum: 1 },
+            max_concurrent_requests: { type: 'integer', minimum: 1 },
+          },
         },
       },
     }),
@@ -55,6 +63,9 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       shared_secret: str,
       shared_secret_env: envName,
       recent_routes: { type: 'integer', minimum: 1, maximum: 10_000, default: 64 },
+      admin_path: { type: 'string', pattern: '^/', default: '/admin' },
+      pprof_path: { type: 'string', pattern: '^/' },
+      listen: nonEmpty,
     }),
     observability: section({
       metrics: section({ enabled: bool(false), path: { type: 'string', pattern: '^/', default: '/metrics' } }),
