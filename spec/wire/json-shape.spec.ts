@@ -43,7 +43,7 @@ describe('wire/json-shape', () => {
   it('refuses more than maxTokens tokens (strings, numbers, literals, brackets), naming the limit', () => {
     const few = { ...small, maxElements: 100, maxTokens: 6 };
     expect(verdict('[1,"a",true,null]', few)).to.equal('ok'); // [ 1 "a" true null ] = 6
-    expect(verdict('[1,"a",true,null,2]', few)).to.match(/request body limit exceeded: the JSON has more than 6 tokens \(line 1, column 18\)$/);
+    expect(verdict('[1,"a",true,null,2]', few)).to.match(/request body limit exceeded: the JSON has more than 6 tokens \(line 1, column 19\)$/);
     expect(verdict('{"a": 1, "b": 2}', { ...few, maxTokens: 5 })).to.match(/more than 5 tokens/);
     expect(verdict(`[${Array(99_999).fill('[1,2,3,4,5,6,7,8,9]').join(',')}]`)).to.match(/the JSON has more than 1000000 tokens/);
     expect(verdict(`[${Array(90_000).fill('[1,2,3,4,5,6,7,8,9]').join(',')}]`)).to.equal('ok');
