@@ -1,4 +1,5 @@
 import { checkAccess, type AccessSettings } from './check-access.js';
+import { checkNotImplemented } from './not-implemented.js';
 import type { BackendKindInfo } from './types.js';
 
 type Segment = string | number;
@@ -82,6 +83,8 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     diagnostics.shared_secret = secret;
     delete diagnostics.shared_secret_env;
   }
+
+  checkNotImplemented(root, report);
 
   // Access: the mode, the listener, the operator surfaces (the same rules run on the final
   // settings in lip serve and on every reload).

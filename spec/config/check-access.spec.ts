@@ -95,3 +95,12 @@ describe('config/check-access', () => {
     expect(reloadProblems(running, load(`access: { mode: multi_user }\nserver: { host: 0.0.0.0, max_request_body_bytes: 1MiB }\n${KEYS}`))).to.deep.equal([]);
   });
 });
+
+describe('config/not-implemented', () => {
+  it('an accepted but unbuilt setting is refused with "not implemented in this build", never ignored', () => {
+    expect(problems('observability: { tracing: { enabled: true } }\n')).to.deep.equal([
+      'lip.yaml:1:17: observability.tracing.enabled: OpenTelemetry tracing is not implemented in this build; remove observability.tracing.enabled or set it to its default',
+    ]);
+    expect(problems('observability: { tracing: { enabled: false } }\n')).to.deep.equal([]);
+  });
+});
