@@ -99,7 +99,7 @@ describe('config/check-access', () => {
 describe('config/not-implemented', () => {
   it('an accepted but unbuilt setting is refused with "not implemented in this build", never ignored', () => {
     expect(problems('observability: { tracing: { enabled: true } }\n')).to.deep.equal([
-      'lip.yaml:1:17: observability.tracing.enabled: OpenTelemetry tracing is not implemented in this build; remove observability.tracing.enabled or set it to its default',
+      'lip.yaml:1:38: observability.tracing.enabled: OpenTelemetry tracing is not implemented in this build; remove observability.tracing.enabled or set it to its default',
     ]);
     expect(problems('observability: { tracing: { enabled: false } }\n')).to.deep.equal([]);
   });
