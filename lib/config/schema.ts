@@ -36,6 +36,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       idle_timeout: duration('120s'),
       max_concurrent_decodes: { type: 'integer', minimum: 1, default: 32 },
       max_inflight_decode_bytes: size('64MiB'),
+      max_pending_wire_events: { type: 'integer', minimum: 0, default: 10_000 },
       pre_request_keepalive: section({ enabled: bool(false), interval: duration('15s') }),
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),

@@ -21,6 +21,8 @@ export interface ServerConfig {
   max_concurrent_decodes: number;
   /** Bytes of request bodies being read and decoded at once, across all frontends (beyond: 429). */
   max_inflight_decode_bytes: number;
+  /** Events an attempt may send before its first output, waiting in memory (0: unlimited). */
+  max_pending_wire_events: number;
   /** `102 Processing` to streaming clients every `interval` while the request stages run. */
   pre_request_keepalive: { enabled: boolean; interval: number };
 }

@@ -166,9 +166,10 @@ describe('e2e/access', function () {
 
   it('profiling: a CPU profile over seconds=1, a second one at the same time gets 409, heap sampling and snapshot stream', async () => {
     lip = await startLip(testConfig(STUB, 'diagnostics: { pprof_path: /debug/pprof }'));
+    const base = lip.url;
     const [first, second] = await Promise.all([
       get(`${lip.url}/debug/pprof/profile?seconds=1`),
-      new Promise((r) => setTimeout(r, 200)).then(() => get(`${lip.url}/debug/pprof/heap-sampling?seconds=1`)),
+      new Promise((r) => setTimeout(r, 200)).then(() => get(`${base}/debug/pprof/heap-sampling?seconds=1`)),
     ]);
     expect(first.status).to.equal(200);
     expect(first.headers['content-disposition']).to.match(/\.cpuprofile"$/);
@@ -183,7 +184,7 @@ describe('e2e/access', function () {
     expect(index.max_seconds).to.equal(120);
     // The heap snapshot streams; read its first bytes and hang up.
     const firstBytes = await new Promise<string>((resolve, reject) => {
-      const req = request(`${lip.url}/debug/pprof/heap`, { agent: false }, (res) => {
+      const req = request(`${base}/debug/pprof/heap`, { agent: false }, (res) => {
         res.once('data', (c: Buffer) => { resolve(c.toString('utf8')); req.destroy(); });
       });
       req.on('error', (err) => { if (!('code' in err && err.code === 'ECONNRESET')) reject(err); });
