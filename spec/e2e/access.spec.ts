@@ -1,9 +1,13 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { stalledRequest } from '../helpers/raw-http.js';
+import { serveLip } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
 const STUB = '  - { id: s, kind: localstub, models: [m], text: "hi" }';
@@ -164,7 +168,7 @@ describe('e2e/access', function () {
     expect(JSON.stringify(lip.logs)).not.to.contain('THISISSECRET');
   });
 
-  it('profiling: a CPU profile over seconds=1, a second one at the same time gets 409, heap sampling and snapshot stream', async () => {
+  it('profiling: a CPU profile over seconds=1, a second one at the same time gets 409, heap sampling', async () => {
     lip = await startLip(testConfig(STUB, 'diagnostics: { pprof_path: /debug/pprof }'));
     const base = lip.url;
     const [first, second] = await Promise.all([
@@ -182,15 +186,35 @@ describe('e2e/access', function () {
     expect((await get(`${lip.url}/debug/pprof/profile?seconds=121`)).status).to.equal(400);
     const index = JSON.parse((await get(`${lip.url}/debug/pprof`)).body);
     expect(index.max_seconds).to.equal(120);
-    // The heap snapshot streams; read its first bytes and hang up.
-    const firstBytes = await new Promise<string>((resolve, reject) => {
-      const req = request(`${base}/debug/pprof/heap`, { agent: false }, (res) => {
-        res.once('data', (c: Buffer) => { resolve(c.toString('utf8')); req.destroy(); });
+  });
+
+  it('profiling: the heap snapshot streams (in a lip process of its own, whose heap is small)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-pprof-'));
+    const config = join(dir, 'lip.yaml');
+    writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }\ndiagnostics: { pprof_path: /debug/pprof }\nbackends:\n  - { id: s, kind: localstub }\n`);
+    const served = await serveLip(['--config', config]);
+    try {
+      const firstBytes = await new Promise<{ head: string; disposition: unknown }>((resolve, reject) => {
+        const req = request(`${served.url}/debug/pprof/heap`, { agent: false }, (res) => {
+          res.once('data', (c: Buffer) => { resolve({ head: c.toString('utf8'), disposition: res.headers['content-disposition'] }); req.destroy(); });
+        });
+        req.on('error', (err) => { if (!('code' in err && err.code === 'ECONNRESET')) reject(err); });
+        req.end();
       });
-      req.on('error', (err) => { if (!('code' in err && err.code === 'ECONNRESET')) reject(err); });
-      req.end();
-    });
-    expect(firstBytes.startsWith('{"snapshot":')).to.equal(true);
+      expect(firstBytes.head.startsWith('{"snapshot":')).to.equal(true);
+      expect(firstBytes.disposition).to.match(/\.heapsnapshot"$/);
+      // The busy flag was released when the client hung up: a profile can be taken next.
+      let status = 0;
+      for (let i = 0; i < 200 && status !== 200; i++) {
+        status = (await get(`${served.url}/debug/pprof/heap-sampling?seconds=1`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).to.equal(200);
+    } finally {
+      served.proc.kill('SIGTERM');
+      await served.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('profiling is off by default and behind the operator gate', async () => {
