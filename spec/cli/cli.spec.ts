@@ -66,7 +66,8 @@ describe('cli (spawned)', function () {
     const b = file('b.yaml', stubConfig('beta', 'x'));
     const route = async (args: string[], env: NodeJS.ProcessEnv = {}) => JSON.parse((await runLip(args, env)).stdout).default_route as string;
 
-    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async () => {
+    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async function () {
+      this.timeout(120_000); // five processes one after another: slow on a loaded machine
       expect(await route(['--config', a, 'routes', '--json'])).to.equal('alpha:m');
       expect(await route(['routes', '--json', '--config', b])).to.equal('beta:m');
       expect(await route(['--config', a, 'routes', '--json', '--config', b])).to.equal('beta:m');
