@@ -12,6 +12,8 @@ interface SemanticOptions {
 
 const MIN_KEY_CODE_POINTS = 16;
 const MIN_SECRET_CODE_POINTS = 12;
+/** A resume-token HMAC key: as long as the SHA-256 output it keys. */
+const MIN_RESUME_KEY_CODE_POINTS = 32;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
@@ -89,6 +91,15 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     delete diagnostics.shared_secret_env;
   }
   if (diagnostics.enabled === true && !loopback && secret === undefined) report(['diagnostics', 'enabled'], 'diagnostics beyond loopback need diagnostics.shared_secret');
+
+  // Continuity: a configured resume-token key is long enough to be a key.
+  const continuity = root.continuity as Row;
+  const tokenKey = resolveSecret(continuity, 'resume_token_key', ['continuity'], options.env, report, false);
+  if (tokenKey !== undefined) {
+    if ([...tokenKey].length < MIN_RESUME_KEY_CODE_POINTS) report(['continuity'], `resume_token_key must have at least ${MIN_RESUME_KEY_CODE_POINTS} characters`, 'resume_token_key');
+    continuity.resume_token_key = tokenKey;
+    delete continuity.resume_token_key_env;
+  }
 
   // Aliases: patterns must compile; replacements must be selectors over known backends.
   (root.model_aliases as Row[]).forEach((row, i) => {

@@ -38,6 +38,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let decoded: DecodedRequest;
   let aLeg: ResolvedALeg;
   let conversation: Conversation | undefined;
+  let resumeToken: string | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
@@ -51,16 +52,23 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       const first = issues[0]!;
       throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
     }
-    // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
-    // response's session, else a new one.
-    const sessionHeader = req.headers['x-lip-session-id'];
-    const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
-    aLeg = runtime.continuity.resolveALeg(principal, sessionId);
+    // The conversation's A-leg: resumed with its token, else the continued response's, else new.
+    const grant = runtime.sessions.open({
+      principal, ...sessionHeaders(req, decoded.resumeToken),
+      ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}),
+    });
+    aLeg = grant.aLeg;
+    resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation } : {}),
-      ...(decoded.continuation?.store ? { responseId: randomId('resp_', 48) } : {}),
+      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
     };
+    // What a cancel endpoint needs to find this request (see handle-cancel.ts).
+    state.aLegId = aLeg.aLegId;
+    state.sessionId = aLeg.sessionId;
+    if (context.responseId !== undefined) state.responseId = context.responseId;
+    const encodeContext = context;
+    if (route.cancelledResponse) state.cancelledResponse = () => route.cancelledResponse!(encodeContext);
   } catch (err) {
     fail(err);
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal });
@@ -69,7 +77,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
   /** Keeps a stored response (Responses `store`) once it is complete. */
   const save = (output: CollectedResponse) => {
-    if (context.responseId === undefined || output.error !== undefined) return;
+    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
       input: decoded.call.messages, output,
@@ -91,11 +99,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
   // value (session ids are already restricted to a safe alphabet by the continuity store).
   const headers = (): Record<string, string> => {
     const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+    if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
     if (meta.candidateKey) {
       state.backend = meta.candidateKey;
       out['x-lip-backend'] = headerValue(meta.candidateKey);
@@ -106,7 +116,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
-      const collector = context.responseId === undefined ? undefined : new Collector();
+      const collector = context.continuation?.store ? new Collector() : undefined;
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
       const stream = writeStream(res, streamed, route.streamEncoder(context), {
         requestId: state.requestId,
@@ -172,6 +182,21 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     };
   });
   runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
+}
+
+/**
+ * The conversation identity a request presents: `X-LIP-Session-Id`, `X-LIP-Resume-Token` (else
+ * the body's `lip_resume_token` metadata) and `X-LIP-A-Leg-Id`. Empty headers count as absent.
+ */
+function sessionHeaders(req: IncomingMessage, bodyToken: string | undefined): { sessionId?: string; resumeToken?: string; aLegId?: string } {
+  const one = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const sessionId = one('x-lip-session-id');
+  const resumeToken = one('x-lip-resume-token') ?? bodyToken;
+  const aLegId = one('x-lip-a-leg-id');
+  return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
 }
 
 /** Headers for an error answer: none rather than a second failure. */

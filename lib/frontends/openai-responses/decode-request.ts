@@ -2,6 +2,7 @@ import type { Call, GenerationOptions, ResponseFormat, TextPart, ToolChoice, Too
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
+import { takeResumeToken } from '../resume-token.js';
 import { badField, decodeInput } from './decode-input.js';
 import { responsesRequestSchema } from './request-schema.js';
 
@@ -53,6 +54,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     };
   });
 
+  const { metadata, resumeToken } = takeResumeToken(b.metadata);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -62,18 +64,18 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     tools,
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
-    metadata: b.metadata ?? {},
+    metadata,
     ...(typeof (b.safety_identifier ?? b.user) === 'string' ? { user: b.safety_identifier ?? b.user } : {}),
   };
   const hints: ResponsesHints = {
-    echo: echo(b),
+    echo: echo(b, metadata),
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
   };
   // OpenAI stores responses unless told `store: false`.
   const continuation = { store: b.store !== false, ...(previousResponseId !== undefined ? { previousResponseId } : {}) };
-  return { call, hints: hints as unknown as Record<string, unknown>, continuation };
+  return { call, hints: hints as unknown as Record<string, unknown>, continuation, ...(resumeToken !== undefined ? { resumeToken } : {}) };
 }
 
 function toolChoice(choice: unknown): ToolChoice {
@@ -119,7 +121,7 @@ function responseFormat(f: Json | undefined): ResponseFormat | undefined {
 }
 
 /** The request fields every Response object repeats, with the API's defaults. */
-function echo(b: Json): ResponsesEcho {
+function echo(b: Json, metadata: Record<string, string>): ResponsesEcho {
   return {
     instructions: b.instructions ?? null,
     max_output_tokens: b.max_output_tokens ?? null,
@@ -132,6 +134,6 @@ function echo(b: Json): ResponsesEcho {
     top_p: b.top_p ?? null,
     truncation: b.truncation ?? 'disabled',
     user: b.user ?? null,
-    metadata: b.metadata ?? {},
+    metadata,
   };
 }
