@@ -157,22 +157,24 @@ export class LegTable {
 
   /**
    * The leg to evict when the table is over a cap: the least recently seen idle leg (no attempt
-   * open, not `keep`) of the principal holding the most legs; on a tie, `keep`'s own principal
-   * first. So a principal's legs are only ever evicted to make room for a principal holding
-   * fewer: a principal that floods the table pushes out its own conversations, not others'.
+   * open, not `keep`) of the principal holding the most legs; among principals holding equally
+   * many, the one whose candidate was seen least recently. So a principal's legs are only ever
+   * evicted to make room while it holds at least as many as any other: a principal that floods
+   * the table pushes out its own conversations, not those of principals holding fewer.
    * Undefined when every leg is open (or is `keep`).
    * @see docs/continuity.md#capacity-and-fair-share
    */
   fairShareVictim(keep?: LegState): LegState | undefined {
     for (let count = this.largest; count > 0; count--) {
-      const principals = this.byCount.get(count);
-      if (!principals) continue;
-      const order = keep && principals.has(keep.principal) ? [keep.principal, ...principals] : principals;
-      for (const principal of order) {
+      let victim: LegState | undefined;
+      for (const principal of this.byCount.get(count) ?? []) {
         for (let node = this.holdings.get(principal)?.head; node; node = node.nextOwn) {
-          if (node.state !== keep && node.state.open === 0) return node.state;
+          if (node.state === keep || node.state.open > 0) continue;
+          if (!victim || node.state.lastSeenAt < victim.lastSeenAt) victim = node.state;
+          break;
         }
       }
+      if (victim) return victim;
     }
     return undefined;
   }

@@ -69,7 +69,8 @@ export class SqliteConnection {
       const deleted = this.sql.pruneIdle(cutoff, sessionCutoff, batch);
       const over = this.sql.countLegs() - maxLegs;
       if (over > 0) {
-        for (const [principal, count] of fairShareCuts(this.sql.holdings(), over)) deleted.push(...this.sql.pruneOwn(principal, count));
+        const { counts, oldest } = this.sql.holdings();
+        for (const [principal, count] of fairShareCuts(counts, over, oldest)) deleted.push(...this.sql.pruneOwn(principal, count));
       }
       this.sql.pruneResponses(cutoff, batch);
       return { deleted, legs: this.sql.countLegs() };

@@ -88,7 +88,7 @@ export class SqliteStatements {
     this.legByIdStmt = db.prepare('SELECT * FROM a_legs WHERE a_leg_id = ?');
     this.legBySessionStmt = db.prepare('SELECT * FROM a_legs WHERE principal = ? AND session_id = ?');
     this.legByFingerprintStmt = db.prepare('SELECT * FROM a_legs WHERE resume_fingerprint = ?');
-    this.holdingsStmt = db.prepare('SELECT principal, COUNT(*) AS n FROM a_legs GROUP BY principal');
+    this.holdingsStmt = db.prepare('SELECT principal, COUNT(*) AS n, MIN(last_seen_at) AS oldest FROM a_legs GROUP BY principal');
     this.pruneOwnStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
       (SELECT a_leg_id FROM a_legs WHERE principal = ? ORDER BY last_seen_at, a_leg_id LIMIT ?) RETURNING a_leg_id`);
     this.settingStmt = db.prepare('SELECT value FROM lip_settings WHERE name = ?');
@@ -138,9 +138,10 @@ export class SqliteStatements {
     return row && legFromRow(row);
   }
 
-  /** How many A-legs each principal holds. */
-  holdings(): Map<string, number> {
-    return new Map((this.holdingsStmt.all() as { principal: string; n: number }[]).map((r) => [r.principal, r.n]));
+  /** How many A-legs each principal holds, and when its least recently seen one was seen. */
+  holdings(): { counts: Map<string, number>; oldest: Map<string, number> } {
+    const rows = this.holdingsStmt.all() as { principal: string; n: number; oldest: number }[];
+    return { counts: new Map(rows.map((r) => [r.principal, r.n])), oldest: new Map(rows.map((r) => [r.principal, r.oldest])) };
   }
 
   /** Deletes the `count` least recently seen A-legs of `principal`; returns their ids. */
