@@ -32,7 +32,8 @@ export function fairShareCuts(holdings: ReadonlyMap<string, number>, over: numbe
       const extra = left % k;
       for (let i = 0; i < k; i++) {
         const [principal, n] = sorted[i]!;
-        cuts.set(principal, n - level + whole + (i < extra ? 1 : 0));
+        const cut = n - level + whole + (i < extra ? 1 : 0);
+        if (cut > 0) cuts.set(principal, cut);
       }
       return cuts;
     }
