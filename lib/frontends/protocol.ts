@@ -20,8 +20,6 @@ export interface DecodedRequest {
    * `call.messages` and saves the response under `EncodeContext.responseId`.
    */
   readonly continuation?: Continuation;
-  /** `lip_resume_token` from the body's metadata (taken out of `call.metadata`); the header wins. */
-  readonly resumeToken?: string;
 }
 
 export interface Continuation {

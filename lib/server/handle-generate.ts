@@ -9,6 +9,7 @@ import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { sendJson } from './send.js';
+import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 
 export interface GenerateTarget {
@@ -41,6 +42,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let resumeToken: string | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     // A continued conversation (Responses previous_response_id): the stored turns come first.
@@ -54,7 +56,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     }
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.
     const grant = runtime.sessions.open({
-      principal, ...sessionHeaders(req, decoded.resumeToken),
+      principal, ...identity,
       ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}),
     });
     aLeg = grant.aLeg;
@@ -182,21 +184,6 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     };
   });
   runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
-}
-
-/**
- * The conversation identity a request presents: `X-LIP-Session-Id`, `X-LIP-Resume-Token` (else
- * the body's `lip_resume_token` metadata) and `X-LIP-A-Leg-Id`. Empty headers count as absent.
- */
-function sessionHeaders(req: IncomingMessage, bodyToken: string | undefined): { sessionId?: string; resumeToken?: string; aLegId?: string } {
-  const one = (name: string) => {
-    const value = req.headers[name];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  };
-  const sessionId = one('x-lip-session-id');
-  const resumeToken = one('x-lip-resume-token') ?? bodyToken;
-  const aLegId = one('x-lip-a-leg-id');
-  return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
 }
 
 /** Headers for an error answer: none rather than a second failure. */

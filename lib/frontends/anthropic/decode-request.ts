@@ -2,7 +2,6 @@ import type { Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, T
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
-import { takeResumeToken } from '../resume-token.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { messagesRequestSchema } from './request-schema.js';
 
@@ -41,8 +40,7 @@ export function decodeMessagesRequest(body: unknown): DecodedRequest {
     metadata: {},
     ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
   };
-  const { resumeToken } = takeResumeToken(b.metadata);
-  return { call, hints: {}, ...(resumeToken !== undefined ? { resumeToken } : {}) };
+  return { call, hints: {} };
 }
 
 function toolChoice(choice: Json | undefined): ToolChoice {

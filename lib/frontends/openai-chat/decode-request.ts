@@ -5,7 +5,6 @@ import { REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
-import { takeResumeToken } from '../resume-token.js';
 import { chatRequestSchema } from './request-schema.js';
 
 type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
@@ -79,7 +78,6 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
   }));
 
-  const { metadata, resumeToken } = takeResumeToken(b.metadata);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -89,10 +87,10 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     tools,
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
-    metadata,
+    metadata: b.metadata ?? {},
     ...(typeof b.user === 'string' ? { user: b.user } : {}),
   };
-  return { call, hints: { includeUsage: b.stream_options?.include_usage === true }, ...(resumeToken !== undefined ? { resumeToken } : {}) };
+  return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
 }
 
 function textParts(content: string | Json[], path: string): TextPart[] {

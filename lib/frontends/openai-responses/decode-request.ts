@@ -2,7 +2,6 @@ import type { Call, GenerationOptions, ResponseFormat, TextPart, ToolChoice, Too
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
-import { takeResumeToken } from '../resume-token.js';
 import { badField, decodeInput } from './decode-input.js';
 import { responsesRequestSchema } from './request-schema.js';
 
@@ -54,7 +53,6 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     };
   });
 
-  const { metadata, resumeToken } = takeResumeToken(b.metadata);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -64,18 +62,18 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     tools,
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
-    metadata,
+    metadata: b.metadata ?? {},
     ...(typeof (b.safety_identifier ?? b.user) === 'string' ? { user: b.safety_identifier ?? b.user } : {}),
   };
   const hints: ResponsesHints = {
-    echo: echo(b, metadata),
+    echo: echo(b),
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
   };
   // OpenAI stores responses unless told `store: false`.
   const continuation = { store: b.store !== false, ...(previousResponseId !== undefined ? { previousResponseId } : {}) };
-  return { call, hints: hints as unknown as Record<string, unknown>, continuation, ...(resumeToken !== undefined ? { resumeToken } : {}) };
+  return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
 
 function toolChoice(choice: unknown): ToolChoice {
@@ -121,7 +119,7 @@ function responseFormat(f: Json | undefined): ResponseFormat | undefined {
 }
 
 /** The request fields every Response object repeats, with the API's defaults. */
-function echo(b: Json, metadata: Record<string, string>): ResponsesEcho {
+function echo(b: Json): ResponsesEcho {
   return {
     instructions: b.instructions ?? null,
     max_output_tokens: b.max_output_tokens ?? null,
@@ -134,6 +132,6 @@ function echo(b: Json, metadata: Record<string, string>): ResponsesEcho {
     top_p: b.top_p ?? null,
     truncation: b.truncation ?? 'disabled',
     user: b.user ?? null,
-    metadata,
+    metadata: b.metadata ?? {},
   };
 }
