@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { LipError } from '../errors/index.js';
 
 /** The body metadata key that may carry a resume token (Chat Completions, Responses, Anthropic Messages). */
 export const RESUME_TOKEN_METADATA_KEY = 'lip_resume_token';
@@ -36,5 +37,6 @@ function takeBodyToken(body: unknown): string | undefined {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.prototype.hasOwnProperty.call(metadata, RESUME_TOKEN_METADATA_KEY)) return undefined;
   const token = (metadata as Record<string, unknown>)[RESUME_TOKEN_METADATA_KEY];
   delete (metadata as Record<string, unknown>)[RESUME_TOKEN_METADATA_KEY];
-  return typeof token === 'string' && token !== '' ? token : undefined;
+  if (typeof token !== 'string') throw new LipError('LIP_ERR_REQUEST_INVALID', `metadata.${RESUME_TOKEN_METADATA_KEY}: must be a string (the resume token)`, { param: `metadata.${RESUME_TOKEN_METADATA_KEY}` });
+  return token !== '' ? token : undefined;
 }

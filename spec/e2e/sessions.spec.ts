@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AttemptRow } from '../../lib/continuity/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest } from '../helpers/emulators/index.js';
@@ -105,6 +108,33 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: mallory, key: "${MALLO
     expect(foreign.body).to.equal(unknown.body);
     // Mallory's attempt did not disturb Alice's conversation.
     expect((await send('openai-chat', { headers: identity(alice) })).headers['x-lip-a-leg-id']).to.equal(alice.headers['x-lip-a-leg-id']);
+  });
+
+  it('a body token that is not a string is a 400 naming the field', async () => {
+    const res = await send('anthropic', { metadata: { lip_resume_token: 42 } as unknown as Record<string, string> });
+    expect(res.status).to.equal(400);
+    expect(JSON.parse(res.body).error.message).to.match(/^metadata\.lip_resume_token: must be a string/);
+  });
+
+  it('recordings never hold the token: not the response header, not the body metadata', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-sessions-rec-'));
+    const path = join(dir, 'traffic.jsonl');
+    const recorded = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "upstream-key" }`, `routing: { default_route: "up:m" }
+recording: { enabled: true, path: "${path}" }`));
+    try {
+      const ask = (metadata?: Record<string, string>, headers: Record<string, string> = {}) => httpRequest(`${recorded.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'up:m', messages: [{ role: 'user', content: 'hi' }], ...(metadata ? { metadata } : {}) }), headers });
+      const first = await ask();
+      const token = identity(first)['x-lip-resume-token'];
+      expect((await ask({ lip_resume_token: token })).status).to.equal(200);
+      expect((await ask(undefined, identity(first))).status).to.equal(200);
+    } finally {
+      await recorded.close();
+    }
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).to.have.length(3);
+    for (const line of lines) expect(line).not.to.match(/[A-Za-z0-9_-]{64}/);
+    expect(lines[0]).to.include('"x-lip-resume-token":"[REDACTED]"');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('an A-leg id sent with the token must be the token\'s', async () => {
