@@ -134,6 +134,15 @@ backends:
     expect(lines(yaml)).to.deep.equal(['lip.yaml:3:25: diagnostics.enabled: diagnostics beyond loopback need diagnostics.shared_secret']);
   });
 
+  it('continuity session keys: the resume-token key is at least 32 characters, inline or from the environment', () => {
+    expect(lines(`continuity: { resume_token_key: short }\n${STUB}`)[0]).to.match(/continuity.*resume_token_key must have at least 32 characters/);
+    expect(lines(`continuity: { resume_token_key_env: LIP_TEST_RESUME_KEY }\n${STUB}`)[0]).to.contain('environment variable LIP_TEST_RESUME_KEY is not set');
+    const c = parseConfig(`continuity: { resume_token_key_env: K, resume_window: 2h, client_session_ids: true }\n${STUB}`, 'x', { ...LOAD_OPTIONS, env: { K: 'k'.repeat(32) } });
+    expect(c.continuity).to.deep.include({ resume_token_key: 'k'.repeat(32), resume_window: 7_200_000, client_session_ids: true });
+    expect(c.continuity).not.to.have.property('resume_token_key_env');
+    expect(lines(`continuity: { client_session_ids: yes }\n${STUB}`)[0]).to.contain('continuity.client_session_ids');
+  });
+
   it('validates localstub knobs', () => {
     expect(lines('backends:\n  - { id: s, kind: localstub, fail: sometimes }\n')).to.deep.equal([
       'lip.yaml:2:37: backends[0].fail: must be before_output:STATUS (e.g. before_output:503), after_output or stall (got "sometimes")',
