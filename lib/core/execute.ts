@@ -52,6 +52,8 @@ export interface ExecuteContext {
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
+  /** Why the request is being cancelled, when it is (a cancel endpoint): recorded on its attempts. */
+  readonly cancelReason?: () => string | undefined;
 }
 
 export interface ExecutorOptions {
@@ -252,7 +254,7 @@ export class Executor {
       onBegin: attempt?.onBegin,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+      cancelReason: () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort',
     }));
   }
 }
