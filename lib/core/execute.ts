@@ -16,6 +16,7 @@ import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.j
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { observeAttempt } from './attempt.js';
+import { DispatchRelay } from './dispatch-relay.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
@@ -46,6 +47,11 @@ export interface ExecuteContext {
   readonly aLeg?: ResolvedALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
+  /**
+   * Told when an attempt's upstream request waits for a connection (`connections_per_origin`
+   * are busy): a streaming response commits its headers then instead of waiting silently.
+   */
+  readonly onQueued?: () => void;
   /** Told when the extensions' request stages start and end (the server's 102 keep-alive). */
   readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
@@ -227,10 +233,15 @@ export class Executor {
       attemptCall = prepared;
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
+    // The leaf budget starts when the request is dispatched, not while it waits for a connection.
+    const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
+    let source = backend.stream(attemptCall, {
+      model: candidate.model, candidateKey: candidate.key,
+      ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
+    });
     if (budget !== undefined) {
-      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
+      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
     source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
     const breaker = this.breaker;
