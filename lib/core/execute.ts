@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, finalize, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
@@ -160,20 +160,23 @@ export class Executor {
       let error: string | undefined;
       let ttft: number | null = null;
       return compilePlan(compiled.selector, route).pipe(
+        // One operator for the request's own bookkeeping (every event passes it).
         tap({
           next: (event) => { if (ttft === null && isOutputEvent(event)) ttft = journal.elapsed(); },
           error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
           complete: () => { outcome = 'success'; },
+          finalize: () => {
+            // A bound candidate that could not serve (skipped, failed) loses the binding.
+            if (affinity.bound !== undefined) {
+              const bound = journal.entries.find((e) => e.key === affinity.bound);
+              if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
+            }
+            this.routes.push({
+              request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
+              candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
+            });
+          },
         }),
-        finalize(() => {
-          // A bound candidate that could not serve (skipped, failed) loses the binding.
-          const bound = journal.entries.find((e) => e.key === affinity.bound);
-          if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
-        }),
-        finalize(() => this.routes.push({
-          request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
-          candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
-        })),
       );
     });
   }
