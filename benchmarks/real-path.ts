@@ -100,6 +100,8 @@ export async function measureKinds(emulators: Emulators, lip: Spawned, samples: 
 
 export interface SlowStreams {
   readonly streams: number;
+  /** The most streams active at one moment (first event received, not yet ended); 200 = all at once. */
+  readonly peakActive: number;
   /** Streams that got their first event within 2 s of being sent (all started at once). */
   readonly activeWithin2s: number;
   readonly completed: number;
@@ -124,6 +126,8 @@ export async function slowStreams(emulators: Emulators, lip: Spawned, count = 20
   const firsts: number[] = [];
   let completed = 0;
   let failed = 0;
+  let active = 0;
+  let peakActive = 0;
   await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
     const req = request(via.url, { method: 'POST', agent: false, headers: { ...via.headers, 'content-type': 'application/json' } }, (res) => {
       let first = true;
@@ -132,9 +136,11 @@ export async function slowStreams(emulators: Emulators, lip: Spawned, count = 20
         if (first && chunk.toString('utf8').includes('data:')) {
           first = false;
           firsts.push(Number(process.hrtime.bigint() - start) / 1e6);
+          peakActive = Math.max(peakActive, ++active);
         }
       });
       res.on('end', () => {
+        if (!first) active--;
         if (res.statusCode === 200 && !first) completed++;
         else failed++;
         resolve();
@@ -146,7 +152,7 @@ export async function slowStreams(emulators: Emulators, lip: Spawned, count = 20
   })));
   clearInterval(sampler);
   return {
-    streams: count, activeWithin2s: firsts.filter((ms) => ms <= 2_000).length, completed, failed,
+    streams: count, peakActive, activeWithin2s: firsts.filter((ms) => ms <= 2_000).length, completed, failed,
     firstByteMs: percentiles(firsts.length ? firsts : [NaN]), peakRssMiB: peak,
   };
 }
