@@ -17,20 +17,23 @@ import { KIND_CLIENTS, startEmulators } from './real-path.js';
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
+/** lip's compiled folders (dist/<area>/), not a dependency's own dist/. */
+const lip = (areas: string) => new RegExp(`^(?!.*node_modules).*/dist/(${areas})/`);
+
 /** Phase of a sample by its function's file (first match wins). */
 const PHASES: [string, RegExp][] = [
   ['GC', /^\(garbage collector\)$/],
   ['idle / program', /^\((idle|program|root)\)$/],
-  ['access log (winston, logform, streams)', /node_modules\/(winston|logform|readable-stream|triple-beam|safe-stable-stringify|colors|@colors|fecha)\/|lib\/observability\//],
+  ['access log (winston, logform, streams)', /node_modules\/(winston|logform|readable-stream|triple-beam|safe-stable-stringify|colors|@colors|fecha)\/|\/dist\/observability\//],
   ['upstream HTTP (undici)', /node_modules\/undici\//],
   ['RxJS', /node_modules\/rxjs\//],
-  ['server intake & response (lib/server, lib/wire)', /dist\/(server|wire)\//],
-  ['frontends (decode request, encode response)', /dist\/frontends\//],
-  ['backends (encode request, decode answer)', /dist\/backends\//],
-  ['core & routing (execute, plan, operators)', /dist\/(core|routing|circuit)\//],
-  ['continuity', /dist\/continuity\//],
-  ['canonical (validate, collect)', /dist\/canonical\//],
-  ['other lip', /dist\//],
+  ['server intake & response (lib/server, lib/wire)', lip('server|wire')],
+  ['frontends (decode request, encode response)', lip('frontends')],
+  ['backends (encode request, decode answer)', lip('backends')],
+  ['core & routing (execute, plan, operators)', lip('core|routing|circuit')],
+  ['continuity', lip('continuity')],
+  ['canonical (validate, collect)', lip('canonical')],
+  ['other lip', lip('[^/]+')],
   ['node: http server & client', /node:(_http|http)|internal\/(http|streams|net|stream_base)|^node:net/],
   ['node: other (timers, events, buffers, JSON)', /^node:|internal\//],
   ['other dependencies', /node_modules\//],
