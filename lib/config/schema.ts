@@ -82,7 +82,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       connect_timeout: duration('10s'),
       headers_timeout: duration('60s'),
       body_timeout: duration('300s'),
-      connections_per_origin: { type: 'integer', minimum: 1, default: 64 },
+      connections_per_origin: { type: 'integer', minimum: 1 },
       max_line_bytes: size('16MiB'),
     }),
     routing: section({

@@ -77,7 +77,8 @@ export interface Config {
     connect_timeout: number;
     headers_timeout: number;
     body_timeout: number;
-    connections_per_origin: number;
+    /** Absent: no cap per origin. */
+    connections_per_origin?: number;
     /** The longest upstream SSE/NDJSON line accepted. */
     max_line_bytes: number;
   };

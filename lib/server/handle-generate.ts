@@ -93,8 +93,14 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const flow = context.call.stream ? new FlowGate() : undefined;
   const keepalive = runtime.config.server.pre_request_keepalive;
   const onRequestStages = context.call.stream && keepalive.enabled ? processingWhile(res, keepalive.interval) : undefined;
+  // A streamed answer whose upstream request waits for a connection commits its headers at once.
+  // (The first attempt starts while writeStream subscribes, before its handle exists.)
+  let stream: ReturnType<typeof writeStream> | undefined;
+  let queuedEarly = false;
+  const onQueued = context.call.stream ? () => { if (stream) stream.waiting(); else queuedEarly = true; } : undefined;
   const events = runtime.executor.execute(context.call, {
     ...(onRequestStages ? { onRequestStages } : {}),
+    ...(onQueued ? { onQueued } : {}),
     requestId: state.requestId,
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
@@ -121,7 +127,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       // A stored streamed response is folded alongside the stream, and saved when it completes.
       const collector = context.continuation?.store ? new Collector() : undefined;
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
-      const stream = writeStream(res, streamed, route.streamEncoder(context), {
+      stream = writeStream(res, streamed, route.streamEncoder(context), {
         requestId: state.requestId,
         contentType: frontend.streamContentType,
         keepaliveMs: runtime.config.server.keepalive_interval,
@@ -132,10 +138,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
         onFailure: (err) => { state.errorCode = err.code; },
         onDone: resolve,
       });
+      const handle = stream;
+      if (queuedEarly) handle.waiting();
       state.abort = (err) => {
-        if (err) stream.fail(err);
+        if (err) handle.fail(err);
         else {
-          stream.subscription.unsubscribe();
+          handle.subscription.unsubscribe();
           res.destroy();
         }
         resolve();
