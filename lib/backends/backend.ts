@@ -89,5 +89,7 @@ export interface BackendKind {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** Row rules a schema cannot say (which keys go together); the problem and its key, or undefined. */
+  checkRow?(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }
