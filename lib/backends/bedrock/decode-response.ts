@@ -1,5 +1,6 @@
 import type { LipEvent } from '../../canonical/index.js';
 import { malformedResponse, type ResponseDecoder } from '../http/index.js';
+import { bedrockStreamError } from './classify-error.js';
 import { BedrockStreamDecoder } from './decode-stream.js';
 
 type Json = Record<string, any>;
@@ -21,6 +22,10 @@ export class BedrockResponseDecoder implements ResponseDecoder {
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 
   decode(body: Json, out: LipEvent[]): void {
+    // An error object where the answer should be: the upstream reported a failure.
+    if (body.output === undefined && (typeof body.message === 'string' || typeof body.Message === 'string')) {
+      throw bedrockStreamError(this.backendId, typeof body.__type === 'string' ? body.__type.split('#').pop() : undefined, body.message ?? body.Message, this.secrets);
+    }
     const content = body.output?.message?.content;
     if (!Array.isArray(content)) throw malformedResponse(this.backendId, 'the answer has no output.message.content');
     if (typeof body.stopReason !== 'string') throw malformedResponse(this.backendId, 'the answer has no stopReason');

@@ -48,6 +48,9 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
   const o = bedrockOptions(row);
   const credentials = new BedrockCredentials(row.id, o.staticCredentials, chain);
   const maxFrame = deps.http?.max_line_bytes;
+  // A static secret and session token are masked out of upstream messages like API keys are.
+  const own = o.staticCredentials ? [o.staticCredentials.secretAccessKey, ...(o.staticCredentials.sessionToken ? [o.staticCredentials.sessionToken] : [])] : [];
+  const masked = (secrets: readonly string[]) => (own.length > 0 ? [...secrets, ...own] : secrets);
   return {
     // Static keys on the row win over a bearer token in the environment.
     ...(o.staticCredentials ? {} : { defaultKeyEnv: BEDROCK_KEY_ENV }),
@@ -63,11 +66,11 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       };
       return authorize(o, credentials, request, key);
     },
-    decoder: (_call, _target, secrets) => new BedrockStreamDecoder(row.id, secrets),
+    decoder: (_call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets)),
     framer: () => new EventStreamFramer(row.id, maxFrame),
-    response: (_call, _target, secrets) => new BedrockResponseDecoder(row.id, secrets),
+    response: (_call, _target, secrets) => new BedrockResponseDecoder(row.id, masked(secrets)),
     statusError: (status, text, headers, wait, secrets) => {
-      const err = classifyBedrockStatus(row.id, status, text, headers, wait, secrets);
+      const err = classifyBedrockStatus(row.id, status, text, headers, wait, masked(secrets));
       if (staleCredentials(err)) credentials.invalidate();
       return err;
     },

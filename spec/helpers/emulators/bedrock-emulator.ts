@@ -5,8 +5,12 @@ import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 
-/** The static credentials the emulator knows (any other access key id is unrecognised). */
-export const EMULATOR_AWS = { accessKeyId: 'AKIDEMULATOR0000', secretAccessKey: 'emulator-secret-access-key-0000', region: 'us-east-1' } as const;
+/**
+ * The static credentials the emulator knows (any other access key id is unrecognised). The
+ * secret is the matrix's shared upstream key, so the specs that echo it in an upstream error
+ * prove that lip masks a static secret too.
+ */
+export const EMULATOR_AWS = { accessKeyId: 'AKIDEMULATOR0000', secretAccessKey: 'test-key-0123456789', region: 'us-east-1' } as const;
 /** Bedrock API keys (bearer) the emulator accepts. */
 export const EMULATOR_BEARER_KEYS = new Set(['test-key-0123456789', 'bedrock-api-key-1', 'bedrock-api-key-2']);
 
