@@ -20,6 +20,11 @@ export interface DecodedRequest {
    * `call.messages` and saves the response under `EncodeContext.responseId`.
    */
   readonly continuation?: Continuation;
+  /**
+   * How this request's stream goes on the wire when it differs from the protocol's usual one
+   * (Gemini's JSON-array stream): its content type, and whether keepalive comments may be sent.
+   */
+  readonly streamWire?: { readonly contentType: string; readonly keepalive: boolean };
 }
 
 export interface Continuation {
@@ -109,6 +114,8 @@ export interface ModelListRoute {
   /** Whether this route answers the request (e.g. it carries `anthropic-version`). */
   accepts?(context: RequestContext): boolean;
   encode(models: readonly ModelEntry[], context: RequestContext): unknown;
+  /** One model (`GET {path}/{id}`: OpenAI `models.retrieve`, Anthropic `models.retrieve`, Gemini `models.get`). */
+  encodeOne?(model: ModelEntry, context: RequestContext): unknown;
 }
 
 /**

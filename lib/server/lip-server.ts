@@ -15,7 +15,7 @@ import { answerClientError } from './client-error.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
-import { handleListModels } from './handle-list-models.js';
+import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { sendJson } from './send.js';
@@ -182,10 +182,23 @@ export class LipServer {
     switch (match.kind) {
       case 'not_found':
         req.resume();
-        return plainError(res, new LipError('LIP_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${url.pathname}`));
+        return this.pathError(req, res, url, new LipError('LIP_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${url.pathname}`));
       case 'method_not_allowed':
         req.resume();
-        return plainError(res, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+        return this.pathError(req, res, url, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+      case 'model': {
+        req.resume();
+        const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
+        try {
+          state.principal = this.auth.authenticate(req.headers, owner.frontend.id === 'gemini' ? url.searchParams.get('key') ?? undefined : undefined);
+        } catch (err) {
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = owner.frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { 'www-authenticate': 'Bearer realm="lip"', ...response.headers });
+        }
+        return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; });
+      }
       case 'system':
         req.resume();
         return this.system(match.name, res);
@@ -201,7 +214,7 @@ export class LipServer {
       case 'models':
         req.resume();
         try {
-          state.principal = this.auth.authenticate(req.headers);
+          state.principal = this.auth.authenticate(req.headers, url.pathname.startsWith('/v1beta') ? url.searchParams.get('key') ?? undefined : undefined);
         } catch (err) {
           const lip = toLipError(err);
           state.errorCode = lip.code;
@@ -218,7 +231,7 @@ export class LipServer {
         };
         if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         try {
-          state.principal = this.auth.authenticate(req.headers);
+          state.principal = this.auth.authenticate(req.headers, match.frontend.id === 'gemini' ? url.searchParams.get('key') ?? undefined : undefined);
         } catch (err) {
           return reject(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
         }
@@ -235,6 +248,14 @@ export class LipServer {
         return;
       }
     }
+  }
+
+  /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
+  private pathError(req: IncomingMessage, res: ServerResponse, url: URL, err: LipError, headers: Record<string, string> = {}): void {
+    const owner = this.table.ownerOf(url.pathname, req.headers);
+    if (!owner) return plainError(res, err, headers);
+    const response = owner.encodeError(err);
+    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
   }
 
   /**
@@ -267,7 +288,7 @@ export class LipServer {
         request_id: state.requestId,
         method: req.method,
         route: state.routeGroup,
-        ...(this.runtime.config.logging.include_raw_path ? { path: req.url } : {}),
+        ...(this.runtime.config.logging.include_raw_path ? { path: redactQueryKey(req.url) } : {}),
         status: res.headersSent ? res.statusCode : 499,
         duration_ms: Math.round((performance.now() - state.startedAt) * 1000) / 1000,
         ...(state.backend ? { backend: state.backend } : {}),
@@ -289,6 +310,11 @@ export class LipServer {
  */
 function readTimeouts(readTimeout: number): { requestTimeout: number; headersTimeout: number } {
   return readTimeout > 0 ? { requestTimeout: readTimeout, headersTimeout: Math.min(readTimeout, 60_000) } : { requestTimeout: 0, headersTimeout: 60_000 };
+}
+
+/** A raw path for the log, with a `?key=` credential (Gemini's query authentication) masked. */
+function redactQueryKey(path: string | undefined): string | undefined {
+  return path?.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]');
 }
 
 function routeTable(runtime: Runtime, metrics: Metrics | undefined): RouteTable {

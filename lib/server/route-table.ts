@@ -9,6 +9,8 @@ export type RouteMatch =
   | { readonly kind: 'admin'; readonly path: AdminPath; readonly group: string }
   /** A model list; `routes` in the order to ask them (routes with `accepts` first). */
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
+  /** One model (`GET /v1/models/{id}`); `routes` as for the list, each with its frontend (for the 404 envelope). */
+  | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -25,9 +27,13 @@ interface Entry {
 export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
   private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
+  /** Model-list paths whose routes can answer for one model, by path. */
+  private readonly details = new Map<string, { route: ModelListRoute; frontend: Frontend }[]>();
+  private readonly frontends: readonly Frontend[];
 
   /** `metricsPath`: where Prometheus text is served (only when metrics are enabled). */
   constructor(frontends: readonly Frontend[], metricsPath?: string) {
+    this.frontends = frontends;
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
@@ -37,7 +43,10 @@ export class RouteTable {
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
-      for (const route of frontend.modelRoutes ?? []) lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
+      for (const route of frontend.modelRoutes ?? []) {
+        lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
+        if (route.encodeOne) this.details.set(route.path, [...(this.details.get(route.path) ?? []), { route, frontend }]);
+      }
     }
     for (const [path, routes] of lists) {
       this.add('GET', path, { kind: 'models', routes: [...routes.filter((r) => r.accepts), ...routes.filter((r) => !r.accepts)], group: path });
@@ -67,6 +76,33 @@ export class RouteTable {
       if (entry.method !== method) return { kind: 'method_not_allowed', allow: entry.method, group: entry.path };
       return entry.target.kind === 'generate' ? { ...entry.target, params } : entry.target;
     }
+    const slash = pathname.lastIndexOf('/');
+    const details = slash > 0 ? this.details.get(pathname.slice(0, slash)) : undefined;
+    if (details && slash < pathname.length - 1) {
+      if (method !== 'GET' && method !== 'HEAD') return { kind: 'method_not_allowed', allow: 'GET', group: `${pathname.slice(0, slash)}/{id}` };
+      let id = pathname.slice(slash + 1);
+      try {
+        id = decodeURIComponent(id);
+      } catch {
+        // keep the raw text: no model has it
+      }
+      const ordered = [...details.filter((d) => d.route.accepts), ...details.filter((d) => !d.route.accepts)];
+      return { kind: 'model', id, routes: ordered, group: `${pathname.slice(0, slash)}/{id}` };
+    }
     return { kind: 'not_found', group: 'unmatched' };
+  }
+
+  /**
+   * The protocol a path belongs to, for errors on paths that match no route: Gemini's version
+   * prefixes, Anthropic's `/v1/messages...` (or any `/v1/` path with `anthropic-version`), then
+   * OpenAI's `/v1/`. Undefined outside every protocol (and for a protocol that is not enabled).
+   */
+  ownerOf(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): Frontend | undefined {
+    const id = /^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'gemini'
+      : pathname.startsWith('/v1/') && (pathname.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined) ? 'anthropic'
+      : pathname.startsWith('/v1/') ? 'openai'
+      : undefined;
+    if (id === undefined) return undefined;
+    return this.frontends.find((f) => (id === 'openai' ? f.id.startsWith('openai-') : f.id === id));
   }
 }
