@@ -33,6 +33,12 @@ export interface Backend {
   close?(): Promise<void>;
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Forwards a token-count request in the backend's own protocol (Anthropic
+   * `/v1/messages/count_tokens`) with `model` put in; the upstream's JSON answer. Absent when the
+   * protocol has no such call.
+   */
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

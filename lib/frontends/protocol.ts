@@ -94,6 +94,28 @@ export interface Frontend {
   encodeError(err: LipError): ErrorResponse;
   /** Model-list endpoints of this protocol (`GET /v1/models`, ...). */
   readonly modelRoutes?: readonly ModelListRoute[];
+  /** The protocol's token-count endpoint (Anthropic `POST /v1/messages/count_tokens`). */
+  readonly countTokensRoute?: CountTokensRoute;
+  /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
+  readonly queryKey?: string;
+  /**
+   * Whether a path that matches no route belongs to this protocol, so that its 404 / 405 uses
+   * this envelope: `exact` for paths only this protocol uses, `prefix` for a shared prefix
+   * (`/v1/`); an exact claim wins over a prefix claim.
+   */
+  claimsPath?(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): 'exact' | 'prefix' | undefined;
+}
+
+/**
+ * A token-count endpoint: the request decodes into a canonical call (for routing and for an
+ * estimate); the server forwards the raw body when the route leads to a backend of the same
+ * protocol, and otherwise answers `encodeEstimate`.
+ */
+export interface CountTokensRoute {
+  readonly path: string;
+  decode(body: unknown): Call;
+  /** The answer for an estimate lip made itself (marked as one). */
+  encodeEstimate(inputTokens: number): unknown;
 }
 
 /** One model the proxy offers, as the model-list endpoints show it. */

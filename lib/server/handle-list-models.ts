@@ -43,12 +43,14 @@ export function handleListModels(req: IncomingMessage, res: ServerResponse, url:
 
 /**
  * Answers `GET {list}/{id}` with one model in the protocol's shape, or a 404 in its error
- * envelope when lip offers no such model. Gemini ids may come as `models/{id}`.
+ * envelope when lip offers no such model. An id may come as a resource name, `models/{id}`.
  */
 export function handleGetModel(res: ServerResponse, url: URL, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void): void {
   const context: RequestContext = { params: { id }, query: url.searchParams, headers: {} };
-  const wanted = owner.frontend.id === 'gemini' && id.startsWith('models/') ? id.slice(7) : id;
-  const entry = modelEntries(runtime).find((m) => m.id === wanted);
+  const entries = modelEntries(runtime);
+  // A resource name (`models/{id}`) names the same model as its bare id.
+  const entry = entries.find((m) => m.id === id) ?? (id.startsWith('models/') ? entries.find((m) => m.id === id.slice(7)) : undefined);
+  const wanted = entry?.id ?? id;
   if (!entry) {
     const err = new LipError('LIP_ERR_HTTP_NOT_FOUND', `model "${wanted}" is not offered by this proxy (GET ${owner.route.path} lists the models)`);
     failed(err.code);

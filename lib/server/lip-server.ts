@@ -15,6 +15,7 @@ import { answerClientError } from './client-error.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import { handleGenerate } from './handle-generate.js';
+import { handleCountTokens } from './handle-count-tokens.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
@@ -186,11 +187,32 @@ export class LipServer {
       case 'method_not_allowed':
         req.resume();
         return this.pathError(req, res, url, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+      case 'count_tokens': {
+        const frontend = match.frontend;
+        if (this.draining) {
+          req.resume();
+          const response = frontend.encodeError(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
+          return sendJson(res, response.status, response.body, { connection: 'close', ...response.headers });
+        }
+        try {
+          state.principal = this.auth.authenticate(req.headers);
+        } catch (err) {
+          req.resume();
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { 'www-authenticate': 'Bearer realm="lip"', ...response.headers });
+        }
+        return handleCountTokens(req, res, frontend, this.runtime, (code, backend) => {
+          state.errorCode = code;
+          if (backend) state.backend = backend;
+        });
+      }
       case 'model': {
         req.resume();
         const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
         try {
-          state.principal = this.auth.authenticate(req.headers, owner.frontend.id === 'gemini' ? url.searchParams.get('key') ?? undefined : undefined);
+          state.principal = this.auth.authenticate(req.headers, queryKeyOf(url, owner.frontend));
         } catch (err) {
           const lip = toLipError(err);
           state.errorCode = lip.code;
@@ -214,7 +236,7 @@ export class LipServer {
       case 'models':
         req.resume();
         try {
-          state.principal = this.auth.authenticate(req.headers, url.pathname.startsWith('/v1beta') ? url.searchParams.get('key') ?? undefined : undefined);
+          state.principal = this.auth.authenticate(req.headers, queryKeyOf(url, this.table.ownerOf(url.pathname, req.headers)));
         } catch (err) {
           const lip = toLipError(err);
           state.errorCode = lip.code;
@@ -231,7 +253,7 @@ export class LipServer {
         };
         if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         try {
-          state.principal = this.auth.authenticate(req.headers, match.frontend.id === 'gemini' ? url.searchParams.get('key') ?? undefined : undefined);
+          state.principal = this.auth.authenticate(req.headers, queryKeyOf(url, match.frontend));
         } catch (err) {
           return reject(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
         }
@@ -312,7 +334,12 @@ function readTimeouts(readTimeout: number): { requestTimeout: number; headersTim
   return readTimeout > 0 ? { requestTimeout: readTimeout, headersTimeout: Math.min(readTimeout, 60_000) } : { requestTimeout: 0, headersTimeout: 60_000 };
 }
 
-/** A raw path for the log, with a `?key=` credential (Gemini's query authentication) masked. */
+/** The client key in the URL, for a protocol that takes one there (Frontend.queryKey). */
+function queryKeyOf(url: URL, frontend: Frontend | undefined): string | undefined {
+  return frontend?.queryKey !== undefined ? url.searchParams.get(frontend.queryKey) ?? undefined : undefined;
+}
+
+/** A raw path for the log, with a `?key=` credential (query authentication) masked. */
 function redactQueryKey(path: string | undefined): string | undefined {
   return path?.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]');
 }

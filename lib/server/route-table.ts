@@ -11,6 +11,8 @@ export type RouteMatch =
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
   /** One model (`GET /v1/models/{id}`); `routes` as for the list, each with its frontend (for the 404 envelope). */
   | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
+  /** A protocol's token count (Anthropic `count_tokens`). */
+  | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -40,6 +42,10 @@ export class RouteTable {
         if (route.match) this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
         else this.add(route.method, route.path, target);
       }
+    }
+    for (const frontend of frontends) {
+      const count = frontend.countTokensRoute;
+      if (count) this.add('POST', count.path, { kind: 'count_tokens', frontend, group: count.path });
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
@@ -93,16 +99,12 @@ export class RouteTable {
   }
 
   /**
-   * The protocol a path belongs to, for errors on paths that match no route: Gemini's version
-   * prefixes, Anthropic's `/v1/messages...` (or any `/v1/` path with `anthropic-version`), then
-   * OpenAI's `/v1/`. Undefined outside every protocol (and for a protocol that is not enabled).
+   * The protocol a path that matches no route belongs to, for its 404 / 405 envelope: the first
+   * enabled frontend with an exact claim on it (lib/frontends/<protocol>/frontend.ts), else the
+   * first with a prefix claim; undefined outside every protocol.
    */
   ownerOf(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): Frontend | undefined {
-    const id = /^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'gemini'
-      : pathname.startsWith('/v1/') && (pathname.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined) ? 'anthropic'
-      : pathname.startsWith('/v1/') ? 'openai'
-      : undefined;
-    if (id === undefined) return undefined;
-    return this.frontends.find((f) => (id === 'openai' ? f.id.startsWith('openai-') : f.id === id));
+    const claims = this.frontends.map((f) => [f, f.claimsPath?.(pathname, headers)] as const);
+    return (claims.find(([, c]) => c === 'exact') ?? claims.find(([, c]) => c === 'prefix'))?.[0];
   }
 }

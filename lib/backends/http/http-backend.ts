@@ -36,6 +36,8 @@ export interface HttpProtocol {
   acceptsWhole?(call: Call): boolean;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
+  /** The token-count request of the protocol (Anthropic `count_tokens`), when it has one. */
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, key: string | undefined): UpstreamRequest;
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
     request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
@@ -102,11 +104,23 @@ export class HttpBackend implements Backend {
   async listModels(signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<string[]> {
     const models = this.protocol.models;
     if (!models) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot list its models`);
+    return models.parse(await this.unary((key) => models.request(key), signal, 'the model list'));
+  }
+
+  /** Forwards a token count (Anthropic `count_tokens`) with the first usable key. */
+  countTokens(body: Readonly<Record<string, unknown>>, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<unknown> {
+    const count = this.protocol.countTokens;
+    if (!count) return Promise.reject(new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot count tokens`));
+    return this.unary((key) => count(body, model, key), signal, 'the token count');
+  }
+
+  /** One request and its JSON answer (not a generation: no stream, no rotation, no retries). */
+  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string): Promise<unknown> {
     const lease = this.pool.acquire();
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
     }
-    const request = await models.request(lease?.key);
+    const request = await build(lease?.key);
     let text: string;
     let status: number;
     let headers: HeaderMap;
@@ -120,8 +134,8 @@ export class HttpBackend implements Backend {
     }
     if (status < 200 || status >= 300) throw this.protocol.statusError(status, text, headers, undefined, this.pool.secrets);
     const body = parseJsonOrUndefined(text);
-    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the model list is not JSON`);
-    return models.parse(body);
+    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": ${what} is not JSON`);
+    return body;
   }
 
   close(): Promise<void> {

@@ -16,7 +16,7 @@ export interface RecordedRequest {
   readonly raw: string;
   /** The API key in this provider's header (Bearer, x-api-key, x-goog-api-key). */
   readonly key: string | undefined;
-  readonly route: 'generate' | 'models';
+  readonly route: 'generate' | 'models' | 'count_tokens';
   readonly stream: boolean;
   /** The model from the body or the path. */
   readonly model: string | undefined;
@@ -31,7 +31,7 @@ export interface ClientClose {
   readonly bytes: number;
 }
 
-export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' };
+export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' } | { readonly route: 'count_tokens' };
 
 /** What differs between providers: routes, key header, wire encoding of scripts and errors. */
 export interface EmulatorProtocol {
@@ -149,7 +149,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     let body: any;
     try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
     const stream = match.route === 'generate' && (match.stream ?? body?.stream === true);
-    const model = match.route === 'generate' ? (match.model ?? body?.model) : undefined;
+    const model = match.route === 'generate' ? (match.model ?? body?.model) : match.route === 'count_tokens' ? body?.model : undefined;
     const request: RecordedRequest = {
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
@@ -179,6 +179,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       return;
     }
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
+    if (match.route === 'count_tokens') {
+      if (script.status !== undefined && script.status >= 300) {
+        const error = script.error ?? { message: `emulated status ${script.status}` };
+        res.writeHead(script.status, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.errorBody(script.status, error)));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: script.usage?.input ?? 42 }));
+      return;
+    }
     answer(script, request, res, progress);
   }
 
