@@ -97,5 +97,10 @@ export interface BackendKind {
   readonly required?: readonly string[];
   /** Row rules a schema cannot say (which keys go together); the problem and its key, or undefined. */
   checkRow?(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined;
+  /**
+   * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
+   * stdio, a login stored in the home directory): config load refuses it in multi_user mode.
+   */
+  readonly local?: boolean;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

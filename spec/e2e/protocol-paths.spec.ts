@@ -69,7 +69,7 @@ describe('e2e: protocol paths beside generation', () => {
     const answer = await ai.models.generateContent({ model: 'stub:stub-default', contents: 'hi' });
     expect(answer.text).to.equal('Hello from the stub.');
     const logged = JSON.stringify(lip.logs);
-    expect(logged).to.contain('key=[redacted]');
+    expect(logged).to.contain('key=***');
     expect(logged).not.to.contain(`key=${KEY}`);
   });
 
