@@ -35,6 +35,8 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const first = seen.get(id);
     if (first !== undefined) report(['backends', i, 'id'], `duplicate backend id "${id}" (first used by backends[${first}])`);
     else seen.set(id, i);
+    const problem = options.backendKinds[String(row.kind)]?.checkRow?.(row);
+    if (problem) report(['backends', i], problem.message, problem.key);
   });
   const enabled = backends.filter((row) => row.enabled !== false);
   const enabledIds = new Set(enabled.map((row) => String(row.id)));

@@ -124,6 +124,8 @@ export interface BackendKindInfo {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** Row rules a schema cannot say (which keys go together): the problem and its key, or undefined. */
+  readonly checkRow?: (row: Readonly<Record<string, unknown>>) => { key: string; message: string } | undefined;
   /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
   readonly local?: boolean;
 }

@@ -129,8 +129,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
       stream = writeStream(res, streamed, route.streamEncoder(context), {
         requestId: state.requestId,
-        contentType: frontend.streamContentType,
-        keepaliveMs: runtime.config.server.keepalive_interval,
+        contentType: decoded.streamWire?.contentType ?? frontend.streamContentType,
+        keepaliveMs: decoded.streamWire?.keepalive === false ? 0 : runtime.config.server.keepalive_interval,
         maxBufferedBytes: runtime.config.server.max_buffered_bytes,
         ...(flow ? { flow } : {}),
         headers,
