@@ -34,11 +34,21 @@ export class RecordingWriter {
 
   constructor(private readonly options: RecordingWriterOptions) {}
 
+  /** Whether a line pushed now would be queued (callers skip serialising one that would be dropped). */
+  accepting(): boolean {
+    return !this.closed && this.queue.length < this.options.queueSize;
+  }
+
+  /** Counts a line that was dropped before it was made. */
+  drop(): void {
+    this.dropped++;
+    RECORDING_COUNTS.dropped++;
+  }
+
   /** Queues one line (without its newline); false when it was dropped. */
   push(line: string): boolean {
-    if (this.closed || this.queue.length >= this.options.queueSize) {
-      this.dropped++;
-      RECORDING_COUNTS.dropped++;
+    if (!this.accepting()) {
+      this.drop();
       return false;
     }
     this.queue.push(line);
