@@ -38,8 +38,8 @@ export interface RecorderDeps {
  * it only keeps references (the raw body, each attempt's call, every event with its time, see
  * `ExchangeCapture`), and `lip:attempt` says how each attempt ended. `finish` (called by the
  * server when the response is over) takes a small snapshot; the exchanges that finished during
- * one turn are built, serialised and redacted together on the next (`setImmediate`), then
- * queued on the writer, which writes off the request path. Exists only when `recording.enabled`.
+ * one turn are built, serialised and redacted together in one batch off the request's turn,
+ * then queued on the writer, which writes off the request path. Exists only when `recording.enabled`.
  */
 export class Recorder implements TrafficCapture {
   readonly feature = 'recording';
@@ -47,7 +47,7 @@ export class Recorder implements TrafficCapture {
   readonly writer: RecordingWriter;
   readonly digest: string;
   private readonly exchanges = new Map<string, ExchangeCapture>();
-  private finished: [ExchangeCapture | undefined, ExchangeSnapshot][] = [];
+  private finished: ExchangeSnapshot[] = [];
   private scheduled = false;
   private readonly redactor: Redactor;
   private readonly rng: () => number;
@@ -96,14 +96,7 @@ export class Recorder implements TrafficCapture {
   /** Called by the server once the response is over (sent, failed or abandoned). */
   finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string }, end: ExchangeEnd): void {
     const finishedAt = Date.now();
-    const capture = this.exchanges.get(state.requestId);
-    if (capture) {
-      this.exchanges.delete(state.requestId);
-      if (!capture.sampled) return;
-    } else if (this.rng() >= this.config.recording.sample_ratio) {
-      return;
-    }
-    this.finished.push([capture, {
+    this.finished.push({
       requestId: state.requestId,
       // Captured times come from Date.now(); the request's start (performance.now()) is put on
       // the same clock by its age, never through performance.timeOrigin, which drifts from the
@@ -112,27 +105,36 @@ export class Recorder implements TrafficCapture {
       method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, status: res.statusCode, responseHeaders: res.getHeaders(),
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
       frontend: end.frontend, principal: end.principal, aLeg: end.aLeg,
-    }]);
+    });
     if (!this.scheduled) {
       this.scheduled = true;
-      // Off the request's turn, and after the plane's pending batch (observations queued before this call).
-      setImmediate(this.flush);
+      // Off the request's turn. Two turns later, not one: while a traffic redactor is registered
+      // the last observations arrive on the plane's own setImmediate, which may have been queued
+      // after this one within the same turn.
+      setImmediate(() => setImmediate(this.flush));
     }
   }
 
   /** Writes what is queued and stops listening. */
   async close(): Promise<void> {
     unsubscribe('lip:attempt', this.onAttempt);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.writer.close();
   }
 
-  /** Builds, serialises and redacts the exchanges that finished since the last turn. */
+  /** Builds, serialises and redacts the exchanges that finished since the last batch. */
   private readonly flush = (): void => {
     this.scheduled = false;
     const finished = this.finished;
     this.finished = [];
-    for (const [capture, snapshot] of finished) {
+    for (const snapshot of finished) {
+      const capture = this.exchanges.get(snapshot.requestId);
+      if (capture) {
+        this.exchanges.delete(snapshot.requestId);
+        if (!capture.sampled) continue;
+      } else if (this.rng() >= this.config.recording.sample_ratio) {
+        continue; // refused before anything was captured: sampled now
+      }
       // A full queue drops the exchange before it costs a serialisation.
       if (!this.writer.accepting()) {
         this.writer.drop();
