@@ -89,5 +89,7 @@ export interface BackendKind {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** The environment variable of its default key pool (`OPENAI_API_KEY`); absent for keyless kinds. */
+  readonly keyEnv?: string;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

@@ -62,6 +62,8 @@ export interface Config {
   routing: {
     /** Always set after loading: the configured value or the derived one. */
     default_route: string;
+    /** Set when the file gave no default route and it was derived from the first enabled backend. */
+    default_route_derived?: boolean;
     max_attempts: number;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
   };
@@ -92,4 +94,6 @@ export interface BackendKindInfo {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** The environment variable of the kind's default key pool, for the unset-key warning. */
+  readonly keyEnv?: string;
 }

@@ -1,4 +1,5 @@
 import { isLoopbackHost, type Config } from '../../config/index.js';
+import { configWarnings } from '../../core/config-warnings.js';
 import { createRuntime } from '../../core/runtime.js';
 import { LipError, isLipError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -36,6 +37,8 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     return 1;
   }
   const logger: Logger = createLogger(config.logging);
+  // The same warnings as `lip check-config`, once at start.
+  for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
   installProcessLastResort();
   const server = new LipServer(createRuntime(config, { logger }), logger);
   try {
