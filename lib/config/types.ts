@@ -65,6 +65,10 @@ export interface Config {
     /** Set when the file gave no default route and it was derived from the first enabled backend. */
     default_route_derived?: boolean;
     max_attempts: number;
+    /** A model that names no backend and matches no alias: the default route (logged once per name), or 404. */
+    unknown_model: 'default' | 'reject';
+    /** Responses name the requested model instead of the one that served. */
+    echo_requested_model: boolean;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
   };
   model_aliases: { pattern: string; replacement: string }[];
