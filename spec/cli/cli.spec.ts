@@ -111,7 +111,8 @@ describe('cli (spawned)', function () {
     const b = file('b.yaml', stubConfig('beta', 'x'));
     const route = async (args: string[], env: NodeJS.ProcessEnv = {}) => JSON.parse((await runLip(args, env)).stdout).default_route as string;
 
-    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async () => {
+    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async function () {
+      this.timeout(90_000); // five spawned CLIs, each loading the config schema
       expect(await route(['--config', a, 'routes', '--json'])).to.equal('alpha:m');
       expect(await route(['routes', '--json', '--config', b])).to.equal('beta:m');
       expect(await route(['--config', a, 'routes', '--json', '--config', b])).to.equal('beta:m');
