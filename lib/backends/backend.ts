@@ -91,5 +91,10 @@ export interface BackendKind {
   readonly required?: readonly string[];
   /** The environment variable of its default key pool (`OPENAI_API_KEY`); absent for keyless kinds. */
   readonly keyEnv?: string;
+  /**
+   * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
+   * stdio, a login stored in the home directory): config load refuses it in multi_user mode.
+   */
+  readonly local?: boolean;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

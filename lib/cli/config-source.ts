@@ -1,12 +1,12 @@
 import { BACKEND_KIND_INFO } from '../backends/registry.js';
-import { FRONTEND_IDS } from '../frontends/registry.js';
+import { FRONTEND_IDS, PROTOCOL_PATHS } from '../frontends/registry.js';
 import { checkSelector } from '../core/check-selector.js';
 import { FEATURE_FACTORIES } from '../extensions/registry.js';
 import { loadConfigFile, loadDefaultConfig, type Config, type LoadOptions } from '../config/index.js';
 
 export { configPath } from './config-path.js';
 
-export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector };
+export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector, protocolPaths: PROTOCOL_PATHS };
 
 /** Loads the chosen config file, or the embedded default when none is given. */
 export function loadConfig(path: string | undefined, options: Partial<LoadOptions> = {}): Config {

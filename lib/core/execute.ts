@@ -53,6 +53,8 @@ export interface ExecuteContext {
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
+  /** Why the request is being cancelled, when it is (a cancel endpoint): recorded on its attempts. */
+  readonly cancelReason?: () => string | undefined;
 }
 
 export interface ExecutorOptions {
@@ -145,6 +147,7 @@ export class Executor {
         firstRequest: !(ctx.aLeg?.firstConsumed ?? false),
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
+        maxPendingEvents: this.config.server.max_pending_wire_events,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
@@ -258,7 +261,7 @@ export class Executor {
       onBegin: attempt?.onBegin,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+      cancelReason: () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort',
     }));
   }
 }

@@ -10,6 +10,7 @@ import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js'
 import type { RequestState } from './request-state.js';
 import { servedModelEncoder, wholeContext } from './served-model.js';
 import { sendJson } from './send.js';
+import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 
 export interface GenerateTarget {
@@ -39,10 +40,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let decoded: DecodedRequest;
   let aLeg: ResolvedALeg;
   let conversation: Conversation | undefined;
+  let resumeToken: string | undefined;
   try {
-    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
+    state.decode?.release();
     // A continued conversation (Responses previous_response_id): the stored turns come first.
     const previous = decoded.continuation?.previousResponseId;
     if (previous !== undefined) conversation = await runtime.continuity.loadConversation(previous, principal);
@@ -52,16 +56,23 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       const first = issues[0]!;
       throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
     }
-    // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
-    // response's session, else a new one.
-    const sessionHeader = req.headers['x-lip-session-id'];
-    const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
-    aLeg = runtime.continuity.resolveALeg(principal, sessionId);
+    // The conversation's A-leg: resumed with its token, else the continued response's, else new.
+    const grant = runtime.sessions.open({
+      principal, ...identity,
+      ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}),
+    });
+    aLeg = grant.aLeg;
+    resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation } : {}),
-      ...(decoded.continuation?.store ? { responseId: randomId('resp_', 48) } : {}),
+      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
     };
+    // What a cancel endpoint needs to find this request (see handle-cancel.ts).
+    state.aLegId = aLeg.aLegId;
+    state.sessionId = aLeg.sessionId;
+    if (context.responseId !== undefined) state.responseId = context.responseId;
+    const encodeContext = context;
+    if (route.cancelledResponse) state.cancelledResponse = () => route.cancelledResponse!(encodeContext);
   } catch (err) {
     fail(err);
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal });
@@ -70,7 +81,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
   /** Keeps a stored response (Responses `store`) once it is complete. */
   const save = (output: CollectedResponse) => {
-    if (context.responseId === undefined || output.error !== undefined) return;
+    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
       input: decoded.call.messages, output,
@@ -92,11 +103,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
   // value (session ids are already restricted to a safe alphabet by the continuity store).
   const headers = (): Record<string, string> => {
     const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+    if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
     if (meta.candidateKey) {
       state.backend = meta.candidateKey;
       out['x-lip-backend'] = headerValue(meta.candidateKey);
@@ -107,7 +120,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
-      const collector = context.responseId === undefined ? undefined : new Collector();
+      const collector = context.continuation?.store ? new Collector() : undefined;
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
       const echo = runtime.config.routing.echo_requested_model;
       const stream = writeStream(res, streamed, servedModelEncoder((c) => route.streamEncoder(c), context, () => meta.candidateKey, echo), {
