@@ -110,6 +110,8 @@ export interface BackendKind {
   readonly required?: readonly string[];
   /** Row rules a schema cannot say (which keys go together); the problem and its key, or undefined. */
   checkRow?(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined;
+  /** The environment variable of its default key pool (`OPENAI_API_KEY`); absent for keyless kinds. */
+  readonly keyEnv?: string;
   /**
    * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
    * stdio, a login stored in the home directory): config load refuses it in multi_user mode.

@@ -30,6 +30,6 @@ export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freez
 export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Object.freeze(
   Object.fromEntries(Object.values(BACKEND_KINDS).map((k) => [k.kind, {
     properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
-    ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}),
+    ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}), ...(k.keyEnv ? { keyEnv: k.keyEnv } : {}),
   }])),
 );

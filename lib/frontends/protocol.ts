@@ -42,6 +42,11 @@ export interface RequestContext {
 
 export interface EncodeContext {
   readonly call: Call;
+  /**
+   * The model the response names: the one that served (as its upstream reported it), or the
+   * requested one with `routing.echo_requested_model`. Absent: `call.model` (the request's).
+   */
+  readonly model?: string;
   readonly hints: Readonly<Record<string, unknown>>;
   readonly requestId: string;
   /** Unix time in seconds when the request arrived. */
