@@ -11,6 +11,16 @@ import { processOutput, type Output } from './output.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+/** `--workers N|auto`: a whole number from 1 to 1024, or `auto` (a usage error otherwise). */
+function parseWorkers(value: unknown): number | 'auto' | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value);
+  if (text === 'auto') return 'auto';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 1024)) throw new Error(`--workers must be a whole number from 1 to 1024, or auto (got "${text}")`);
+  return n;
+}
+
 /** Runs a config-reading command: 1 with the problems when the config is invalid. */
 function withConfig(path: string | undefined, io: Output, run: (config: ReturnType<typeof loadConfig>) => number): number {
   let config;
@@ -37,10 +47,12 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .option('config', { alias: 'c', type: 'string', global: true, describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
     .command('serve', 'run the proxy', (y) => y
       .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
-      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' }),
+      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' })
+      .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
     (args) => {
       result = serveCommand({
         configPath: configPath(args.config, env),
+        ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
         ...(typeof args.port === 'number' && Number.isFinite(args.port) ? { port: args.port } : {}),
       }, io);

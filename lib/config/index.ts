@@ -4,3 +4,4 @@ export { loadConfigFile, loadDefaultConfig, parseConfig, formatPath, EMBEDDED_DE
 export { parseDuration, parseSize, formatDuration } from './units.js';
 export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './check-semantics.js';
+export { configChanges, withRestartFieldsKept, RESTART_ONLY_FIELDS } from './config-changes.js';

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   LIP_ERR_AUTH_MISSING_KEY: { status: 401, retryable: false, summary: 'Authentication is required and the request carries no API key.' },
   LIP_ERR_AUTH_INVALID_KEY: { status: 401, retryable: false, summary: 'The API key presented is not one of auth.api_keys.' },
   LIP_ERR_ADMIN_FORBIDDEN: { status: 403, retryable: false, summary: 'A diagnostics endpoint was called without the right shared secret.' },
+  LIP_ERR_ADMIN_RELOAD_FAILED: { status: 422, retryable: false, summary: 'A configuration reload was refused (the file is invalid or unreadable); the running configuration is kept.' },
   // ── server ──────────────────────────────────────────────────────────────────
   LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },

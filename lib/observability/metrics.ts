@@ -54,9 +54,14 @@ export class Metrics {
   private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
   private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
 
-  constructor(client: typeof PromClient, sources: () => MetricsSources) {
+  constructor(client: typeof PromClient, sources: () => MetricsSources, options: MetricsOptions = {}) {
     const registry = new client.Registry();
     this.registry = registry;
+    // A worker of `lip serve --workers` answers the primary's collection with this registry.
+    if (options.cluster) {
+      client.AggregatorRegistry.setRegistries([registry]);
+      new client.AggregatorRegistry(); // installs the worker's answer to the primary's request
+    }
     client.collectDefaultMetrics({ register: registry, prefix: 'lip_' });
     const registers = [registry];
     this.requests = new client.Counter({ name: 'lip_http_requests_total', help: 'HTTP requests by route group and status class.', labelNames: ['method', 'route', 'status_class'], registers });
@@ -78,14 +83,14 @@ export class Metrics {
       },
     });
     new client.Gauge({
-      name: 'lip_circuit_store_healthy', help: '1 while the circuit store (memory, or Redis) answers; 0 while the breaker runs on local state.', labelNames: ['store'], registers,
+      name: 'lip_circuit_store_healthy', help: '1 while the circuit store (memory, or Redis) answers; 0 while the breaker runs on local state.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().circuit();
         this.set({ store: status.store }, status.healthy ? 1 : 0);
       },
     });
     new client.Gauge({
-      name: 'lip_continuity_ready', help: '1 while the continuity store records; 0 while it fails or its queue is full.', labelNames: ['store'], registers,
+      name: 'lip_continuity_ready', help: '1 while the continuity store records; 0 while it fails or its queue is full.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().continuity();
         this.set({ store: status.store }, status.ready ? 1 : 0);
@@ -173,9 +178,14 @@ export class Metrics {
   }
 }
 
+export interface MetricsOptions {
+  /** This process is a cluster worker whose registry the primary aggregates (`cluster-metrics.ts`). */
+  readonly cluster?: boolean;
+}
+
 /** Metrics when enabled; prom-client is not even loaded otherwise. */
-export function createMetrics(enabled: boolean, sources: () => MetricsSources): Metrics | undefined {
+export function createMetrics(enabled: boolean, sources: () => MetricsSources, options: MetricsOptions = {}): Metrics | undefined {
   if (!enabled) return undefined;
   const client = createRequire(import.meta.url)('prom-client') as typeof PromClient;
-  return new Metrics(client, sources);
+  return new Metrics(client, sources, options);
 }

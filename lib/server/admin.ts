@@ -3,7 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inventory } from '../core/inventory.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
+import type { ConfigControl } from './config-control.js';
 import { sendJson } from './send.js';
+
+/** Without a reload function (a server embedded without `lip serve`), the config endpoints are absent. */
+const noControl = (path: string) => new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} is served by lip serve only`);
 
 /** Diagnostics endpoints: path -> what they answer (a LipError answers with its status). */
 export const ADMIN_ENDPOINTS = {
@@ -19,9 +23,21 @@ export const ADMIN_ENDPOINTS = {
   },
   '/admin/transcript': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature'),
-} as const satisfies Record<string, (runtime: Runtime, url: URL) => unknown>;
+  '/admin/config/status': (_runtime: Runtime, _url: URL, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
+  /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
+  '/admin/config/reload': async (_runtime: Runtime, _url: URL, control?: ConfigControl) => {
+    if (!control) return noControl('/admin/config/reload');
+    const outcome = await control.reload('api');
+    return outcome.status === 'failed'
+      ? new LipError('LIP_ERR_ADMIN_RELOAD_FAILED', `reload failed; the running configuration is kept: ${outcome.error ?? 'see the server log'}`)
+      : outcome;
+  },
+} as const satisfies Record<string, (runtime: Runtime, url: URL, control?: ConfigControl) => unknown>;
 
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
+
+/** The method of each admin endpoint that is not a GET. */
+export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST' };
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -30,7 +46,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * request must carry it in `X-LIP-Diagnostics-Secret` (compared in constant time), else 403.
  * Without a secret the config only allows diagnostics on loopback.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, control?: ConfigControl): Promise<LipError | undefined> {
   const { diagnostics } = runtime.config;
   if (!diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} needs diagnostics.enabled: true`);
   if (diagnostics.shared_secret !== undefined) {
@@ -39,7 +55,7 @@ export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: Se
       return new LipError('LIP_ERR_ADMIN_FORBIDDEN', 'diagnostics need the shared secret in X-LIP-Diagnostics-Secret');
     }
   }
-  const answer: unknown = await ADMIN_ENDPOINTS[path](runtime, url);
+  const answer: unknown = await ADMIN_ENDPOINTS[path](runtime, url, control);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

@@ -1,5 +1,5 @@
 import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
-import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
+import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
 
@@ -45,7 +45,7 @@ export class RouteTable {
     this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
     this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });
     if (metricsPath) this.add('GET', metricsPath, { kind: 'system', name: 'metrics', group: metricsPath });
-    for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) this.add('GET', path, { kind: 'admin', path, group: path });
+    for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) this.add(ADMIN_METHODS[path] ?? 'GET', path, { kind: 'admin', path, group: path });
   }
 
   private add(method: string, path: string, target: Entry['target']): void {
