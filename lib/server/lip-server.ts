@@ -134,10 +134,6 @@ export class LipServer {
     this.draining = true;
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   /**
    * Stops accepting, lets in-flight requests (streams included) finish for up to `timeoutMs`,
    * then cancels what is left. Resolves when every connection is closed.
