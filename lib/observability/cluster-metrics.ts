@@ -2,16 +2,12 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 
 /**
- * The primary of `lip serve --workers`: collects every worker's registry (prom-client's
- * cluster messages) and sums them into one Prometheus text; health gauges take the minimum
- * (one unhealthy worker shows). Loaded only when metrics are enabled.
+ * The primary of `lip serve --workers`: sums the workers' metrics (each worker's registry as
+ * prom-client JSON) into one Prometheus text with prom-client's `AggregatorRegistry.aggregate`:
+ * counters and histograms add up, health gauges take the minimum (one unhealthy worker shows),
+ * prom-client's process gauges their own aggregation. Loaded only when metrics are enabled.
  */
-export interface ClusterMetrics {
-  collect(): Promise<string>;
-}
-
-export function createClusterMetrics(): ClusterMetrics {
+export function aggregateWorkerMetrics(perWorker: readonly unknown[][]): Promise<string> {
   const client = createRequire(import.meta.url)('prom-client') as typeof PromClient;
-  const aggregator = new client.AggregatorRegistry();
-  return { collect: () => aggregator.clusterMetrics() };
+  return client.AggregatorRegistry.aggregate([...perWorker]).metrics();
 }

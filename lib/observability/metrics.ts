@@ -54,14 +54,9 @@ export class Metrics {
   private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
   private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
 
-  constructor(client: typeof PromClient, sources: () => MetricsSources, options: MetricsOptions = {}) {
+  constructor(client: typeof PromClient, sources: () => MetricsSources) {
     const registry = new client.Registry();
     this.registry = registry;
-    // A worker of `lip serve --workers` answers the primary's collection with this registry.
-    if (options.cluster) {
-      client.AggregatorRegistry.setRegistries([registry]);
-      new client.AggregatorRegistry(); // installs the worker's answer to the primary's request
-    }
     client.collectDefaultMetrics({ register: registry, prefix: 'lip_' });
     const registers = [registry];
     this.requests = new client.Counter({ name: 'lip_http_requests_total', help: 'HTTP requests by route group and status class.', labelNames: ['method', 'route', 'status_class'], registers });
@@ -172,20 +167,20 @@ export class Metrics {
     return this.registry.metrics();
   }
 
+  /** The series as prom-client JSON, which the primary of `lip serve --workers` sums (`cluster-metrics.ts`). */
+  json(): Promise<PromClient.MetricObjectWithValues<PromClient.MetricValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
+  }
+
   close(): void {
     unsubscribe('lip:attempt', this.onAttempt);
     unsubscribe('lip:internal-error', this.onInternalError);
   }
 }
 
-export interface MetricsOptions {
-  /** This process is a cluster worker whose registry the primary aggregates (`cluster-metrics.ts`). */
-  readonly cluster?: boolean;
-}
-
 /** Metrics when enabled; prom-client is not even loaded otherwise. */
-export function createMetrics(enabled: boolean, sources: () => MetricsSources, options: MetricsOptions = {}): Metrics | undefined {
+export function createMetrics(enabled: boolean, sources: () => MetricsSources): Metrics | undefined {
   if (!enabled) return undefined;
   const client = createRequire(import.meta.url)('prom-client') as typeof PromClient;
-  return new Metrics(client, sources, options);
+  return new Metrics(client, sources);
 }

@@ -71,7 +71,7 @@ export class LipServer {
     this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
-    }), { cluster: options.clusterMetrics !== undefined });
+    }));
     this.table = routeTable(runtime, this.metrics);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     installRxjsLastResort();
@@ -82,6 +82,11 @@ export class LipServer {
 
   get config() {
     return this.runtime.config;
+  }
+
+  /** This process's metrics as prom-client JSON (for the primary of `--workers` to sum); undefined when disabled. */
+  metricsJson(): Promise<unknown[]> | undefined {
+    return this.metrics?.json();
   }
 
   /** The runtime serving new requests. */

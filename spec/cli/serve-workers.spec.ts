@@ -86,6 +86,10 @@ describe('lip serve --workers (spawned)', function () {
     const exited = lines(lip).find((l) => l.message === 'worker exited; restarting it')!;
     expect(exited).to.deep.include({ worker: 1, pid: victim.pid, signal: 'SIGKILL' });
     expect(exited.restart_in_ms).to.be.a('number');
+    // The sum now covers the living workers: worker 1's counts went with it.
+    const scrape = await httpRequest(`${lip.url}/metrics`, { method: 'GET' });
+    const total = /^lip_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status_class="2xx"\} (\d+)$/m.exec(scrape.body);
+    expect([scrape.status, Number(total?.[1])]).to.deep.equal([200, servedBy(lip).filter((w) => w === 2).length]);
     const before = servedBy(lip).length;
     for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('one');
     await until('four more access log lines', () => servedBy(lip).length === before + 4);

@@ -2,10 +2,10 @@
  * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
  * channel). A worker asks the primary for something that concerns every worker (a reload from
  * the API, the config status, the metrics); the primary runs reloads and status reads on each
- * worker and answers. prom-client's own metric messages travel beside these.
+ * worker (reloads, status reads, metrics) and answers.
  */
 export type ClusterOp = 'reload' | 'status' | 'metrics';
-export type WorkerOp = 'reload' | 'status';
+export type WorkerOp = 'reload' | 'status' | 'metrics';
 
 /** worker -> primary: do `op` for the whole cluster. */
 export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp }
@@ -28,3 +28,6 @@ export const WORKER_ENV = 'LIP_CLUSTER_WORKER';
 
 /** How long the primary waits for every worker to answer a reload or a status read. */
 export const WORKER_ANSWER_MS = 30_000;
+
+/** How long a scrape waits for the workers' metrics (a worker that misses it is left out). */
+export const METRICS_ANSWER_MS = 5_000;

@@ -1,10 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/logger.js';
-import { createClusterMetrics, type ClusterMetrics } from '../../observability/cluster-metrics.js';
+import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
 import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
 import { mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
-import { isClusterMessage, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type WorkerOp } from './messages.js';
+import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type WorkerOp } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export interface PrimaryOptions {
@@ -18,7 +18,7 @@ export interface PrimaryOptions {
  * The primary of `lip serve --workers N`: forks N workers that share one listener (node:cluster
  * hands connections out round-robin), forwards SIGTERM, SIGINT and SIGHUP to every worker,
  * restarts a worker that exits unexpectedly (with `RestartBackoff`), answers what concerns all
- * workers (reload from the API, config status, metrics summed over workers) and exits once
+ * workers (reload from the API, config status, metrics summed over the workers that listen) and exits once
  * every worker has stopped: 0 when all stopped cleanly. A worker that exits before every worker
  * has listened ends the start (exit 1: the port is taken, the config cannot be read ...). A
  * second stop signal kills the workers at once (exit 1).
@@ -26,7 +26,6 @@ export interface PrimaryOptions {
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { workers: count, logger } = options;
   const startedAt = new Date();
-  const metrics: ClusterMetrics | undefined = options.config.observability.metrics.enabled ? createClusterMetrics() : undefined;
   const backoff = new RestartBackoff();
   const live = new Map<number, { worker: Worker; startedAt: number }>();
   const listened = new Set<number>();
@@ -51,7 +50,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const id = nextRun++;
       const key = `${worker.id}:${id}`;
       const pid = worker.process.pid ?? 0;
-      const timer = setTimeout(() => settle(undefined), WORKER_ANSWER_MS);
+      const timer = setTimeout(() => settle(undefined), op === 'metrics' ? METRICS_ANSWER_MS : WORKER_ANSWER_MS);
       const onExit = () => settle(undefined);
       function settle(reply: RanMessage | undefined) {
         clearTimeout(timer);
@@ -65,11 +64,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       worker.send(message);
     })));
 
+  /** The sum over the workers that answered in time (a worker still starting is left out). */
+  const collectMetrics = async (): Promise<string> => {
+    const answers = await runOnAll<unknown[]>('metrics');
+    const registries = answers.flatMap((a) => (a.value ? [a.value] : []));
+    if (registries.length === 0) throw new Error(answers[0]?.error ?? 'no worker is serving');
+    return aggregateWorkerMetrics(registries);
+  };
+
   const answer = async (worker: Worker, ask: AskMessage) => {
     let reply: AnswerMessage;
     try {
       const value: unknown = ask.op === 'metrics'
-        ? await (metrics ?? { collect: () => Promise.reject(new Error('observability.metrics is not enabled')) }).collect()
+        ? await collectMetrics()
         : ask.op === 'reload'
           ? mergeReloads(await runOnAll<ReloadOutcome>('reload'), new Date())
           : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);

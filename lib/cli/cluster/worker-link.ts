@@ -11,6 +11,7 @@ export class WorkerLink {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
   private local: ConfigControl | undefined;
+  private localMetrics: (() => Promise<unknown[]> | undefined) | undefined;
   private readonly onMessage = (message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.lip === 'answer') {
@@ -29,9 +30,10 @@ export class WorkerLink {
     process.on('message', this.onMessage);
   }
 
-  /** The worker's own reload function, which the primary's `run` messages call. */
-  attach(local: ConfigControl): void {
+  /** The worker's own reload function and metrics, which the primary's `run` messages call. */
+  attach(local: ConfigControl, metrics: () => Promise<unknown[]> | undefined): void {
     this.local = local;
+    this.localMetrics = metrics;
   }
 
   /** What `/admin/config/*` calls in a worker: the whole cluster. */
@@ -69,8 +71,11 @@ export class WorkerLink {
   private async run(id: number, op: WorkerOp): Promise<void> {
     let reply: RanMessage;
     try {
-      if (!this.local) throw new Error('the worker is not serving yet');
-      reply = { lip: 'ran', id, value: op === 'reload' ? await this.local.reload('api') : await this.local.status() };
+      if (!this.local || !this.localMetrics) throw new Error('the worker is not serving yet');
+      const value = op === 'reload' ? await this.local.reload('api')
+        : op === 'status' ? await this.local.status()
+        : await (this.localMetrics() ?? Promise.reject(new Error('observability.metrics is not enabled in this worker')));
+      reply = { lip: 'ran', id, value };
     } catch (err) {
       reply = { lip: 'ran', id, error: err instanceof Error ? err.message : String(err) };
     }

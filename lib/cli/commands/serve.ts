@@ -73,7 +73,7 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
     ...(link ? { clusterMetrics: link.metrics } : {}),
   });
   reloader = new Reloader(server, () => withOverrides(loadConfig(args.configPath), args), logger);
-  link?.attach(local);
+  link?.attach(local, () => server.metricsJson());
   try {
     await server.listen(config.server.host, config.server.port);
   } catch (err) {
