@@ -34,6 +34,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let nextRun = 0;
   let announced = false;
   let stopping = false;
+  let stopSignal: NodeJS.Signals | undefined;
   let exitCode = 0;
 
   const fork = (): Worker => {
@@ -107,6 +108,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         return;
       }
       stopping = true;
+      stopSignal = signal;
       for (const timer of restarts) clearTimeout(timer);
       restarts.clear();
       logger.info('stopping the workers', { signal, workers: live.size, ...(reason ? { reason } : {}) });
@@ -115,8 +117,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     };
     const onStop = (signal: NodeJS.Signals) => stop(signal);
     const onReload = () => {
-      logger.info('reload: forwarding SIGHUP to the workers', { workers: live.size });
-      for (const { worker } of live.values()) worker.process.kill('SIGHUP');
+      // A worker still starting reads the file as it starts (and has no SIGHUP handler yet).
+      const serving = [...live.values()].filter(({ worker }) => listened.has(worker.id));
+      logger.info('reload: forwarding SIGHUP to the workers', { workers: serving.length });
+      for (const { worker } of serving) worker.process.kill('SIGHUP');
     };
 
     cluster.on('listening', (worker: Worker, address: { address: string; port: number; addressType: number | string }) => {
@@ -137,7 +141,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       live.delete(worker.id);
       listened.delete(worker.id);
       if (stopping) {
-        if (code !== 0) exitCode = 1;
+        // A worker still starting has no handler yet: the forwarded signal ends it, cleanly.
+        if (code !== 0 && signal !== stopSignal) exitCode = 1;
         if (live.size === 0) finish();
         return;
       }
