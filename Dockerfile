@@ -2,7 +2,7 @@
 # lip in a container: three stages, so the image holds no compiler, no TypeScript and no dev
 # dependency, and runs as the unprivileged `node` user. Build and run: docs/deployment.md.
 #   docker build -t lip .
-#   docker run --rm -p 8080:8080 -e LIP_API_KEY=... lip
+#   docker run --rm -p 8080:8080 -e LIP_API_KEY=... lip                 # serve --multi-user
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # 1. Compile lib/ to dist/ (dev dependencies live only in this stage).
@@ -49,4 +49,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/lip.js"]
-CMD ["serve"]
+CMD ["serve", "--multi-user"]

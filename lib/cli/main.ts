@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .command('serve', 'run the proxy', (y) => y
       .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
       .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' })
+      .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
       .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
     (args) => {
       result = serveCommand({
@@ -55,6 +56,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
         ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
         ...(typeof args.port === 'number' && Number.isFinite(args.port) ? { port: args.port } : {}),
+        multiUser: args['multi-user'] === true,
       }, io);
     })
     .command('check-config', 'validate a configuration without serving', () => {}, (args) => {

@@ -1,4 +1,4 @@
-import { configChanges, withRestartFieldsKept, type Config } from '../config/index.js';
+import { configChanges, reloadProblems, withRestartFieldsKept, type Config } from '../config/index.js';
 import { createRuntime } from '../core/runtime.js';
 import { isLipError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,8 +10,10 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /**
  * The one reload function of a `lip serve` process (SIGHUP and `POST /admin/config/reload`):
  * re-reads the file named at start, and when it is valid swaps in a runtime built from it.
- * Fields that only a restart can apply (`RESTART_ONLY_FIELDS`) keep their running values and
- * are reported; a file that cannot be read or is invalid keeps the running configuration.
+ * A file that cannot be read, is invalid, or changes a listener, the access mode or the
+ * admission caps (`reloadProblems`: all or nothing, for access safety) keeps the running
+ * configuration. The logger's and the metrics' settings keep their running values while the
+ * rest applies; both kinds are reported as `restart_required`.
  * Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
  * Reloads run one at a time, in the order they were asked for.
  */
@@ -45,6 +47,13 @@ export class Reloader implements ConfigControl {
     try {
       const next = this.load();
       const { changed, restartRequired } = configChanges(running.config, next);
+      const refused = reloadProblems(running.config, next);
+      if (refused.length > 0) {
+        const error = refused.join('; ');
+        this.logger.error('reload refused; keeping the running configuration', { trigger, error, restart_required: restartRequired });
+        this.last = { status: 'failed', ...base, at: new Date().toISOString(), changed: [], restart_required: restartRequired, error };
+        return this.last;
+      }
       if (changed.length > 0) {
         const effective = withRestartFieldsKept(next, running.config);
         const keepStore = same(effective.continuity, running.config.continuity);

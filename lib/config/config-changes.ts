@@ -1,13 +1,18 @@
 import type { Config } from './types.js';
 
 /**
- * Fields a reload cannot apply to a running server: the listener, the logger and the
- * metrics/tracing set-up are made once at start. A reload keeps their running values and
- * reports them as needing a restart.
+ * Fields a reload cannot apply to a running server: the listeners, the access mode and the
+ * decode admission caps (a reload that changes one of these is refused whole, `reloadProblems`),
+ * and the logger and the metrics/tracing set-up, made once at start (a reload keeps their
+ * running values and applies the rest). Either way they are reported as needing a restart.
  */
 export const RESTART_ONLY_FIELDS = [
   'server.host',
   'server.port',
+  'access.mode',
+  'diagnostics.listen',
+  'server.max_concurrent_decodes',
+  'server.max_inflight_decode_bytes',
   'logging.level',
   'logging.format',
   'observability.metrics.enabled',

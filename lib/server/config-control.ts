@@ -17,7 +17,7 @@ export interface ReloadOutcome {
   readonly config: string;
   /** Fields whose new values now apply (`backends[id]` names a whole row). */
   readonly changed: readonly string[];
-  /** Fields that changed in the file but keep their running values until a restart. */
+  /** Fields that changed in the file and need a restart (a listener change refuses the reload whole). */
   readonly restart_required: readonly string[];
   /** Why a failed reload failed (every problem, as `file:line:col: path: message`). */
   readonly error?: string;

@@ -1,4 +1,5 @@
 import type { LipError } from '../errors/index.js';
+import type { DecodeTicket } from './decode-admission.js';
 
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
@@ -11,6 +12,8 @@ export interface RequestState {
   /** Code of the failure, if the request failed (before or after output). */
   errorCode?: string;
   principal?: string;
+  /** This request's decode admission, held while its body is read and decoded. */
+  decode?: DecodeTicket;
   /**
    * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
    * it in-band (or an answer before output carries it); without, the connection is cut.

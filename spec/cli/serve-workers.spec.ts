@@ -9,8 +9,8 @@ import { httpRequest, parseSse } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-workers-'));
 const SECRET = 'workers-secret-0123456789';
-const configText = (text: string, port = 0) => `server: { host: 127.0.0.1, port: ${port}, drain_delay: 300ms, shutdown_timeout: 20s }
-logging: { format: json }
+const configText = (text: string, level = 'info') => `server: { host: 127.0.0.1, port: 0, drain_delay: 300ms, shutdown_timeout: 20s }
+logging: { format: json, level: ${level} }
 observability: { metrics: { enabled: true } }
 diagnostics: { enabled: true, shared_secret: "${SECRET}" }
 routing: { default_route: "s:m" }
@@ -70,7 +70,7 @@ describe('lip serve --workers (spawned)', function () {
 
   it('/metrics answers with the sum over the workers', async () => {
     const served = servedBy(lip);
-    const res = await httpRequest(`${lip.url}/metrics`, { method: 'GET' });
+    const res = await httpRequest(`${lip.url}/metrics`, { method: 'GET', headers: { 'x-lip-diagnostics-secret': SECRET } });
     expect(res.status).to.equal(200);
     const total = /^lip_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status_class="2xx"\} (\d+)$/m.exec(res.body);
     expect(Number(total?.[1])).to.equal(served.length);
@@ -87,7 +87,7 @@ describe('lip serve --workers (spawned)', function () {
     expect(exited).to.deep.include({ worker: 1, pid: victim.pid, signal: 'SIGKILL' });
     expect(exited.restart_in_ms).to.be.a('number');
     // The sum now covers the living workers: worker 1's counts went with it.
-    const scrape = await httpRequest(`${lip.url}/metrics`, { method: 'GET' });
+    const scrape = await httpRequest(`${lip.url}/metrics`, { method: 'GET', headers: { 'x-lip-diagnostics-secret': SECRET } });
     const total = /^lip_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status_class="2xx"\} (\d+)$/m.exec(scrape.body);
     expect([scrape.status, Number(total?.[1])]).to.deep.equal([200, servedBy(lip).filter((w) => w === 2).length]);
     const before = servedBy(lip).length;
@@ -105,16 +105,16 @@ describe('lip serve --workers (spawned)', function () {
   });
 
   it('POST /admin/config/reload on any worker reloads all and says what changed; status lists every worker', async () => {
-    writeFileSync(path, configText('three', 1));
+    writeFileSync(path, configText('three', 'debug'));
     const res = await admin(lip.url, 'POST', '/admin/config/reload');
     const body = JSON.parse(res.body);
     expect(res.status).to.equal(200);
-    expect(body).to.deep.include({ status: 'reloaded', trigger: 'api', changed: ['backends[s]'], restart_required: ['server.port'] });
+    expect(body).to.deep.include({ status: 'reloaded', trigger: 'api', changed: ['backends[s]'], restart_required: ['logging.level'] });
     expect(body.workers.map((w: { worker: number; status: string }) => [w.worker, w.status]).sort()).to.deep.equal([[2, 'reloaded'], [3, 'reloaded']]);
     for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('three');
     const status = JSON.parse((await admin(lip.url, 'GET', '/admin/config/status')).body);
     expect(status.workers.map((w: { worker: number }) => w.worker).sort()).to.deep.equal([2, 3]);
-    expect(status.pending_restart).to.deep.equal(['server.port']);
+    expect(status.pending_restart).to.deep.equal(['logging.level']);
     writeFileSync(path, 'server: { prot: 1 }\n');
     const bad = await admin(lip.url, 'POST', '/admin/config/reload');
     expect([bad.status, JSON.parse(bad.body).error.code]).to.deep.equal([422, 'LIP_ERR_ADMIN_RELOAD_FAILED']);

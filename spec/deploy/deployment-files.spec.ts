@@ -82,7 +82,7 @@ describe('deployment files', () => {
       expect(user).to.have.length(1);
       expect(user[0]!.args).to.not.match(/^(root|0)(:|$)/);
       expect(JSON.parse(inFinal('ENTRYPOINT')[0]!.args)).to.deep.equal(['/usr/bin/tini', '--', 'node', 'bin/lip.js']);
-      expect(JSON.parse(inFinal('CMD')[0]!.args)).to.deep.equal(['serve']);
+      expect(JSON.parse(inFinal('CMD')[0]!.args)).to.deep.equal(['serve', '--multi-user']);
       expect(inFinal('STOPSIGNAL')[0]!.args).to.equal('SIGTERM');
       expect(steps.some((s) => s.stage === final && s.op === 'RUN' && /install .*\btini\b/.test(s.args))).to.equal(true);
     });
@@ -95,7 +95,7 @@ describe('deployment files', () => {
       const baked = configFrom(read('deploy/docker/lip.yaml'), ENV);
       expect(command[2]).to.contain(`http://127.0.0.1:${baked.server.port}/healthz`);
       expect(inFinal('EXPOSE')[0]!.args).to.equal(String(baked.server.port));
-      expect(baked.server.host).to.equal('0.0.0.0');
+      expect([baked.server.host, baked.access.mode]).to.deep.equal(['0.0.0.0', 'multi_user']);
       expect(baked.auth.api_keys.map((k) => k.key)).to.deep.equal([ENV.LIP_API_KEY]);
     });
 
@@ -137,7 +137,7 @@ describe('deployment files', () => {
         // The stop grace period covers the drain delay and the shutdown timeout.
         expect(seconds(service.stop_grace_period)).to.be.at.least((lip.server.drain_delay + lip.server.shutdown_timeout) / 1000);
       }
-      expect([lip.server.host, lip.redis.url, lip.routing.circuit_breaker.store]).to.deep.equal(['0.0.0.0', 'redis://redis:6379', 'redis']);
+      expect([lip.server.host, lip.access.mode, lip.redis.url, lip.routing.circuit_breaker.store]).to.deep.equal(['0.0.0.0', 'multi_user', 'redis://redis:6379', 'redis']);
     });
 
     it('puts the load balancer in front of both instances, checking /readyz fast enough to see a drain', () => {
@@ -169,7 +169,7 @@ describe('deployment files', () => {
       expect([...unit.keys()]).to.deep.equal(['Unit', 'Service', 'Install']);
       expect(unit.get('Unit')!.get('After')).to.deep.equal(['network-online.target']);
       expect(unit.get('Install')!.get('WantedBy')).to.deep.equal(['multi-user.target']);
-      expect(one('ExecStart')).to.match(/^\/usr\/bin\/node \/opt\/lip\/bin\/lip\.js serve --config \/etc\/lip\/lip\.yaml/);
+      expect(one('ExecStart')).to.match(/^\/usr\/bin\/node \/opt\/lip\/bin\/lip\.js serve --config \/etc\/lip\/lip\.yaml --multi-user --workers auto$/);
       expect(one('ExecReload')).to.equal('/bin/kill -HUP $MAINPID');
       expect([one('KillSignal'), one('KillMode'), one('Restart')]).to.deep.equal(['SIGTERM', 'mixed', 'on-failure']);
       expect(seconds(one('TimeoutStopSec'))).to.be.at.least(20); // default drain_delay + shutdown_timeout
@@ -207,7 +207,8 @@ describe('deployment files', () => {
       expect(pod.terminationGracePeriodSeconds * 1000).to.be.greaterThan(config.server.drain_delay + config.server.shutdown_timeout);
       expect(pod.securityContext.runAsNonRoot).to.equal(true);
       expect(container.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
-      expect(container.args).to.deep.equal(['serve', '--workers', '2']);
+      expect(container.args).to.deep.equal(['serve', '--multi-user', '--workers', '2']);
+      expect(config.access.mode).to.equal('multi_user');
     });
   });
 
