@@ -16,6 +16,18 @@ export interface Target {
    * stream (see lib/core/whole-answer.ts). The events are the same either way.
    */
   readonly whole?: boolean;
+  /** Told when the upstream request waits for a connection and when it is dispatched. */
+  readonly dispatch?: DispatchHooks;
+}
+
+/**
+ * What an attempt learns about its upstream request before any answer: that it waits for a
+ * connection (`http_client.connections_per_origin` are busy), and when it is dispatched. A
+ * backend that never waits calls neither.
+ */
+export interface DispatchHooks {
+  onQueued?(): void;
+  onDispatch?(): void;
 }
 
 /**
@@ -33,6 +45,12 @@ export interface Backend {
   close?(): Promise<void>;
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Forwards a token-count request in the backend's own protocol (Anthropic
+   * `/v1/messages/count_tokens`) with `model` put in; the upstream's JSON answer. Absent when the
+   * protocol has no such call.
+   */
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */
@@ -41,7 +59,8 @@ export interface HttpClientSettings {
   readonly connect_timeout: number;
   readonly headers_timeout: number;
   readonly body_timeout: number;
-  readonly connections_per_origin: number;
+  /** Requests in flight per origin; more wait in lip's queue. Absent: no cap (undici's default). */
+  readonly connections_per_origin?: number;
   /** The longest upstream SSE/NDJSON line accepted (the parser's default when absent). */
   readonly max_line_bytes?: number;
 }
@@ -89,6 +108,8 @@ export interface BackendKind {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** Row rules a schema cannot say (which keys go together); the problem and its key, or undefined. */
+  checkRow?(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined;
   /**
    * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
    * stdio, a login stored in the home directory): config load refuses it in multi_user mode.

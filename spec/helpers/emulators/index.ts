@@ -6,3 +6,4 @@ export { startOpenAIResponsesEmulator, openaiResponsesProtocol } from './openai-
 export { startAnthropicEmulator, anthropicProtocol } from './anthropic-emulator.js';
 export { startGeminiEmulator, geminiProtocol } from './gemini-emulator.js';
 export { startForwardProxy, type ForwardProxy, type ProxiedRequest } from './forward-proxy.js';
+export { startBedrockEmulator, bedrockProtocol, bedrockFrame, bedrockUsageWire, verifyBedrockRequest, EMULATOR_AWS, EMULATOR_BEARER_KEYS } from './bedrock-emulator.js';
