@@ -90,6 +90,16 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   }
   if (diagnostics.enabled === true && !loopback && secret === undefined) report(['diagnostics', 'enabled'], 'diagnostics beyond loopback need diagnostics.shared_secret');
 
+  // Pricing: rows name configured backends; one row per backend and model.
+  const priced = new Map<string, number>();
+  ((root.pricing as Row[] | undefined) ?? []).forEach((row, i) => {
+    if (!seen.has(String(row.backend))) report(['pricing', i, 'backend'], `no backend "${String(row.backend)}" is configured`);
+    const key = `${String(row.backend)}:${row.model === undefined ? '*' : String(row.model)}`;
+    const first = priced.get(key);
+    if (first !== undefined) report(['pricing', i], `duplicate price for ${row.model === undefined ? `backend "${String(row.backend)}"` : `"${String(row.backend)}" model "${String(row.model)}"`} (first given by pricing[${first}])`);
+    else priced.set(key, i);
+  });
+
   // Aliases: patterns must compile; replacements must be selectors over known backends.
   (root.model_aliases as Row[]).forEach((row, i) => {
     try {

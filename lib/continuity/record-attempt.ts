@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { isOutputEvent, type LipEvent } from '../canonical/index.js';
+import { hasUsage, isOutputEvent, type LipEvent, type Usage } from '../canonical/index.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { AttemptOutcome, AttemptStart, AttemptTicket, ContinuityStore } from './continuity-store.js';
 
@@ -11,6 +11,8 @@ export interface RecordAttemptOptions {
   readonly onBegin?: (ticket: AttemptTicket) => void;
   /** Read when the attempt is unsubscribed before it ended: `race loser`, `client abort`, ... */
   readonly cancelReason?: () => string | undefined;
+  /** Read when the attempt ends: its usage, cost and the upstream's request id (AttemptStats fits). */
+  readonly result?: () => { readonly usage: Usage; readonly cost: number | undefined; readonly upstreamRequestId: string | undefined };
   /** How a failure counts; the default is `defaultFailureOutcome`. */
   readonly classifyFailure?: (error: LipError, committed: boolean) => AttemptOutcome;
 }
@@ -49,8 +51,12 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
     const finish = (outcome: AttemptOutcome, reason?: string, httpStatus?: number) => {
       if (ended) return;
       ended = true;
+      const result = options.result?.();
       options.store.finishAttempt(ticket, {
         outcome, ...(reason !== undefined ? { reason } : {}), ...(httpStatus !== undefined ? { httpStatus } : {}),
+        ...(result && hasUsage(result.usage) ? { usage: result.usage } : {}),
+        ...(result?.cost !== undefined ? { cost: result.cost } : {}),
+        ...(result?.upstreamRequestId !== undefined ? { upstreamRequestId: result.upstreamRequestId } : {}),
       });
     };
     // tap (not a hand-made subscriber) so that a synchronous source stops when unsubscribed.

@@ -62,6 +62,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX responses_created ON responses (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'attempt usage: principal, key id, tokens, cost, upstream request id',
+    sql: `
+      ALTER TABLE attempts ADD COLUMN principal TEXT;
+      ALTER TABLE attempts ADD COLUMN key_id TEXT;
+      ALTER TABLE attempts ADD COLUMN input_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN output_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cache_read_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cache_write_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cost REAL;
+      ALTER TABLE attempts ADD COLUMN upstream_request_id TEXT;
+      CREATE INDEX attempts_started ON attempts (started_at);
+    `,
+  },
 ];
 
 export interface MigrationResult {

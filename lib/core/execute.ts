@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { asyncScheduler, defer, finalize, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
@@ -15,7 +16,12 @@ import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
-import { observeAttempt } from './attempt.js';
+import { operationName, providerName, upstreamRequestId } from '../observability/gen-ai.js';
+import type { Pricing } from '../observability/pricing.js';
+import type { RequestTrace } from '../observability/tracing.js';
+import { planJson } from '../routing/selector/explain-selector.js';
+import { AttemptStats, NO_USAGE, observeAttempt } from './attempt.js';
+import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
@@ -30,6 +36,12 @@ export interface ExecutionMeta {
   backendId?: string;
   /** Every candidate's fate in this request (the route journal's entries; recordings read it). */
   journal?: readonly JournalEntry[];
+  /** Attempts started, and the tokens and cost of all of them (a race loser's tokens count too). */
+  attempts?: number;
+  usage?: Usage;
+  cost?: number;
+  /** `performance.now()` when the first output event left the plan (towards the client). */
+  firstOutputAt?: number;
 }
 
 export interface ExecuteContext {
@@ -39,6 +51,8 @@ export interface ExecuteContext {
   readonly meta: ExecutionMeta;
   /** The authenticated principal (`local` in single-user mode). */
   readonly principal?: string;
+  /** The id of the client's API key (`auth.api_keys[].id`), for attempt rows. */
+  readonly keyId?: string;
   /**
    * The conversation this request belongs to: its attempts are recorded as B-legs, its
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
@@ -52,6 +66,8 @@ export interface ExecuteContext {
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
+  /** The request's trace (tracing on): attempts become CLIENT spans under it. */
+  readonly trace?: RequestTrace;
 }
 
 export interface ExecutorOptions {
@@ -65,6 +81,13 @@ export interface ExecutorOptions {
   readonly breaker?: CircuitBreaker;
   /** The enabled feature plugins (absent: no stage runs and nothing is added to the path). */
   readonly extensions?: ExtensionHost;
+  /** The `pricing:` table: each attempt's cost from its usage. */
+  readonly pricing?: Pricing;
+}
+
+/** What the attempts of one request share: the last failure (a failover follows it). */
+interface RequestTally {
+  lastFailed: string | undefined;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -100,12 +123,14 @@ export class Executor {
   private readonly continuity: ContinuityStore | undefined;
   private readonly breaker: CircuitBreaker | undefined;
   private readonly extensions: ExtensionHost | undefined;
+  private readonly pricing: Pricing | undefined;
   private readonly clientAffinity = new ClientAffinity();
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
     this.continuity = options.continuity;
     this.breaker = options.breaker?.enabled ? options.breaker : undefined;
     this.extensions = options.extensions;
+    this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -127,8 +152,14 @@ export class Executor {
       ctx.meta.selector = resolved.selector;
       ctx.meta.selectorSource = resolved.source;
       const compiled = this.selectors.get(resolved.selector);
-      const journal = new RouteJournal(this.scheduler);
+      // A watched request (debug log, sampled trace) gets a journal that reports each decision.
+      const watched = routeChannel.hasSubscribers || ctx.trace?.recording === true;
+      const journal = watched ? new ObservedJournal(this.scheduler, ctx.requestId, ctx.trace) : new RouteJournal(this.scheduler);
       ctx.meta.journal = journal.entries;
+      if (routeChannel.hasSubscribers) {
+        routeChannel.publish({ type: 'plan', requestId: ctx.requestId, selector: resolved.selector, source: resolved.source, maxAttempts: this.config.routing.max_attempts, plan: planJson(resolved.selector, compiled.selector) } satisfies RouteDecision);
+      }
+      const tally: RequestTally = { lastFailed: undefined };
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const sticky = affinity.bound ?? ext?.preferred;
       const route: RouteContext = {
@@ -141,22 +172,33 @@ export class Executor {
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, ext),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
+          if (role.inRace) ctx.trace?.event('lip.race.win', { 'lip.candidate_key': candidate.key });
           ctx.meta.candidateKey = candidate.key;
           ctx.meta.backendId = candidate.backend;
           if (role.first && ctx.aLeg) this.continuity?.markFirstConsumed(ctx.aLeg.aLegId);
           if (candidate.key !== affinity.bound) affinity.bind(candidate.key);
         },
       };
+      if (journal instanceof ObservedJournal) journal.budget = route.budget;
       let outcome: 'success' | 'failure' | 'cancelled' = 'cancelled';
       let error: string | undefined;
       let ttft: number | null = null;
       return compilePlan(compiled.selector, route).pipe(
         tap({
-          next: (event) => { if (ttft === null && isOutputEvent(event)) ttft = journal.elapsed(); },
-          error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
+          next: (event) => {
+            if (ttft === null && isOutputEvent(event)) {
+              ttft = journal.elapsed();
+              ctx.meta.firstOutputAt = performance.now();
+            }
+          },
+          error: (err: unknown) => {
+            outcome = 'failure';
+            error = toLipError(err).code;
+            if (error === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') ctx.trace?.event('lip.ttft_timeout', { 'lip.ttft_scope': 'global' });
+          },
           complete: () => { outcome = 'success'; },
         }),
         finalize(() => {
@@ -217,7 +259,7 @@ export class Executor {
    * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
    * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, ext?: ExtensionRequest): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, tally: RequestTally, ext?: ExtensionRequest): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     let attemptCall = options === call.options ? call : { ...call, options };
@@ -227,12 +269,42 @@ export class Executor {
       attemptCall = prepared;
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
+    const provider = providerName(backend.kind);
+    const pricing = this.pricing;
+    const stats = new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined);
+    const failoverFrom = tally.lastFailed;
+    tally.lastFailed = undefined;
+    if (failoverFrom !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failoverFrom, 'lip.failover.to': candidate.key });
+    const span = ctx.trace?.recording ? ctx.trace.attempt({
+      candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),
+      stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
+    }) : undefined;
+    let source = backend.stream(attemptCall, {
+      model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}),
+      // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
+      requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
+      onUpstreamResponse: (status, headers) => {
+        stats.upstreamStatus = status;
+        stats.upstreamRequestId = upstreamRequestId(headers);
+      },
+    });
     const budget = candidate.leaf.ttftTimeoutMs;
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
     }
-    source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
+    const meta = ctx.meta;
+    meta.attempts = (meta.attempts ?? 0) + 1;
+    source = observeAttempt(source, {
+      requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats,
+      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+      ...(failoverFrom !== undefined ? { failoverFrom } : {}), ...(span ? { span } : {}),
+      onEnd: (outcome) => {
+        if (outcome === 'failure') tally.lastFailed = candidate.key;
+        if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
+        const cost = stats.cost;
+        if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
+      },
+    });
     const breaker = this.breaker;
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
@@ -246,12 +318,25 @@ export class Executor {
     const attempt = ext?.attempt(attemptCall, candidate);
     if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
+    const onBegin = attempt?.onBegin;
     return source.pipe(recordAttempt({
       store: this.continuity,
-      onBegin: attempt?.onBegin,
+      onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
+      result: () => stats,
       aLegId: ctx.aLeg.aLegId,
-      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
+      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
       cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
     }));
   }
+}
+
+/** Sums two usage records field by field (absent + absent stays absent). */
+function addUsage(total: Usage | undefined, add: Usage): Usage {
+  if (total === undefined) return add;
+  const sum = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a + b);
+  return {
+    inputTokens: sum(total.inputTokens, add.inputTokens), outputTokens: sum(total.outputTokens, add.outputTokens),
+    cacheReadTokens: sum(total.cacheReadTokens, add.cacheReadTokens), cacheWriteTokens: sum(total.cacheWriteTokens, add.cacheWriteTokens),
+    reasoningTokens: sum(total.reasoningTokens, add.reasoningTokens),
+  };
 }
