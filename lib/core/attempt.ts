@@ -8,9 +8,9 @@ import type { AttemptSpan } from '../observability/tracing.js';
 
 export type AttemptOutcome = 'success' | 'failure' | 'cancelled';
 
-/** Published on `lip:attempt` when an attempt starts and when it ends. */
+/** Published on `lip:attempt` when an attempt starts, when it wins a race, and when it ends. */
 export interface AttemptReport {
-  readonly phase: 'start' | 'end';
+  readonly phase: 'start' | 'win' | 'end';
   readonly requestId: string;
   readonly candidateKey: string;
   readonly backendId: string;
@@ -32,8 +32,9 @@ export interface AttemptReport {
   readonly cost?: number;
   readonly responseModel?: string;
   readonly finishReason?: string;
-  /** Set on a start that follows a failed attempt of the same request: routing failed over. */
+  /** Set on a start that follows a failed attempt of the same request: routing failed over from it (its candidate key and error code). */
   readonly failoverFrom?: string;
+  readonly failoverReason?: string;
 }
 
 export const attemptChannel = channel('lip:attempt');
@@ -77,8 +78,9 @@ export interface AttemptInfo {
   readonly stats?: AttemptStats;
   /** Read when the attempt is unsubscribed before it ended. */
   readonly cancelReason?: () => string;
-  /** The request's failed attempt this one follows, when routing failed over. */
+  /** The request's failed attempt this one follows (candidate key, error code), when routing failed over. */
   readonly failoverFrom?: string;
+  readonly failoverReason?: string;
   /** The attempt's CLIENT span (tracing on and the request sampled). */
   readonly span?: AttemptSpan;
   /** Told how the attempt ended, after its report (the request's tallies). */
@@ -114,7 +116,7 @@ export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, 
     if (attemptChannel.hasSubscribers) {
       attemptChannel.publish({
         phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
-        ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom } : {}),
+        ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
       } satisfies AttemptReport);
     }
     return source.pipe(tap({

@@ -20,7 +20,7 @@ import { operationName, providerName, upstreamRequestId } from '../observability
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { AttemptStats, NO_USAGE, observeAttempt } from './attempt.js';
+import { attemptChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
@@ -87,7 +87,7 @@ export interface ExecutorOptions {
 
 /** What the attempts of one request share: the last failure (a failover follows it). */
 interface RequestTally {
-  lastFailed: string | undefined;
+  lastFailed: { readonly key: string; readonly code: string } | undefined;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -175,7 +175,10 @@ export class Executor {
         open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
-          if (role.inRace) ctx.trace?.event('lip.race.win', { 'lip.candidate_key': candidate.key });
+          if (role.inRace) {
+            ctx.trace?.event('lip.race.win', { 'lip.candidate_key': candidate.key });
+            if (attemptChannel.hasSubscribers) attemptChannel.publish({ phase: 'win', requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend } satisfies AttemptReport);
+          }
           ctx.meta.candidateKey = candidate.key;
           ctx.meta.backendId = candidate.backend;
           if (role.first && ctx.aLeg) this.continuity?.markFirstConsumed(ctx.aLeg.aLegId);
@@ -272,9 +275,9 @@ export class Executor {
     const provider = providerName(backend.kind);
     const pricing = this.pricing;
     const stats = new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined);
-    const failoverFrom = tally.lastFailed;
+    const failedBefore = tally.lastFailed;
     tally.lastFailed = undefined;
-    if (failoverFrom !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failoverFrom, 'lip.failover.to': candidate.key });
+    if (failedBefore !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
     const span = ctx.trace?.recording ? ctx.trace.attempt({
       candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
@@ -297,9 +300,9 @@ export class Executor {
     source = observeAttempt(source, {
       requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats,
       cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
-      ...(failoverFrom !== undefined ? { failoverFrom } : {}), ...(span ? { span } : {}),
-      onEnd: (outcome) => {
-        if (outcome === 'failure') tally.lastFailed = candidate.key;
+      ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
+      onEnd: (outcome, _stats, errorCode) => {
+        if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
         if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
         const cost = stats.cost;
         if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;

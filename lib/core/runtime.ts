@@ -6,6 +6,7 @@ import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
+import { Pricing } from '../observability/pricing.js';
 import { Recorder } from '../replay/recorder.js';
 import { Executor } from './execute.js';
 
@@ -104,7 +105,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
     throw err;
   }
-  const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
+  const executor = new Executor(config, backends, {
+    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(config.pricing.length > 0 ? { pricing: new Pricing(config.pricing) } : {}),
+  });
   if (extensions) {
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
     extensions.bind({

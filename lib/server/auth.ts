@@ -22,10 +22,10 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
  * time, and never logged.
  */
 export class Authenticator {
-  private readonly keys: { digest: Buffer; principal: string }[];
+  private readonly keys: { digest: Buffer; principal: string; id: string }[];
 
   constructor(keys: readonly ApiKeyConfig[]) {
-    this.keys = keys.map((k) => ({ digest: digest(k.key), principal: k.principal }));
+    this.keys = keys.map((k) => ({ digest: digest(k.key), principal: k.principal, id: k.id }));
   }
 
   get required(): boolean {
@@ -34,13 +34,18 @@ export class Authenticator {
 
   /** The principal of the request; throws a 401 LipError when a required key is missing or wrong. */
   authenticate(headers: IncomingHttpHeaders): string {
-    if (!this.required) return 'local';
+    return this.identify(headers).principal;
+  }
+
+  /** The principal and the id of the key it presented (none in single-user mode without keys). */
+  identify(headers: IncomingHttpHeaders): { principal: string; keyId?: string } {
+    if (!this.required) return { principal: 'local' };
     const key = presentedKey(headers);
     if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', 'missing API key: send Authorization: Bearer <key> (or x-api-key)');
     const presented = digest(key);
-    let principal: string | undefined;
-    for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) principal = k.principal;
-    if (principal === undefined) throw new LipError('LIP_ERR_AUTH_INVALID_KEY', 'invalid API key');
-    return principal;
+    let found: { principal: string; id: string } | undefined;
+    for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) found = k;
+    if (found === undefined) throw new LipError('LIP_ERR_AUTH_INVALID_KEY', 'invalid API key');
+    return { principal: found.principal, keyId: found.id };
   }
 }

@@ -78,6 +78,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   };
 
   const meta: ExecutionMeta = {};
+  state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
   const flow = context.call.stream ? new FlowGate() : undefined;
   const keepalive = runtime.config.server.pre_request_keepalive;
@@ -88,9 +89,11 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
     principal,
+    ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    ...(state.trace ? { trace: state.trace } : {}),
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
   // value (session ids are already restricted to a safe alphabet by the continuity store).

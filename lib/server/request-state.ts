@@ -1,4 +1,6 @@
+import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
+import type { RequestTrace } from '../observability/tracing.js';
 
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
@@ -11,6 +13,14 @@ export interface RequestState {
   /** Code of the failure, if the request failed (before or after output). */
   errorCode?: string;
   principal?: string;
+  /** The id of the client's API key (`auth.api_keys[].id`). */
+  keyId?: string;
+  /** A route that is not traffic (health, readiness, metrics): not counted, not logged by default. */
+  system?: boolean;
+  /** The request's SERVER span (tracing on). */
+  trace?: RequestTrace;
+  /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */
+  generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
   /**
    * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
    * it in-band (or an answer before output carries it); without, the connection is cut.
