@@ -74,11 +74,11 @@ export class GenAiMetrics {
   }
 
   attempt(a: GenAiAttempt): void {
-    this.operation.observe({ provider: a.provider, model: a.model, error_type: a.errorType ?? '' }, a.seconds);
+    this.operation.observe(a.errorType === undefined ? { provider: a.provider, model: a.model } : { provider: a.provider, model: a.model, error_type: a.errorType }, a.seconds);
     const u = a.usage;
     if (u) {
       const labels = { provider: a.provider, model: a.model, response_model: a.responseModel };
-      const observe = (type: string, n: number | undefined) => { if (n !== undefined) this.tokens.observe({ ...labels, token_type: type }, n); };
+      const observe = (type: string, n: number | undefined) => { if (n !== undefined) this.tokens.observe({ token_type: type, ...labels }, n); };
       observe('input', u.inputTokens);
       observe('output', u.outputTokens);
       observe('cache_read', u.cacheReadTokens);
@@ -89,7 +89,7 @@ export class GenAiMetrics {
   }
 
   served(r: GenAiRequest): void {
-    this.request.observe({ provider: r.provider, model: r.model, error_type: r.errorType ?? '' }, r.seconds);
+    this.request.observe(r.errorType === undefined ? { provider: r.provider, model: r.model } : { provider: r.provider, model: r.model, error_type: r.errorType }, r.seconds);
     if (r.ttftSeconds === undefined) return;
     this.ttft.observe({ provider: r.provider, model: r.model }, r.ttftSeconds);
     if (r.outputTokens !== undefined && r.outputTokens > 1) {

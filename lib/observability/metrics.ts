@@ -75,7 +75,8 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_recording_written_total`, `_dropped_total`, `_write_errors_total` | counter (from the recorder's counts) | - |
  *
  * plus prom-client's default process and Node.js metrics under their standard names
- * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...), so stock dashboards work.
+ * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...), so stock dashboards work,
+ * minus the three gauges it names `_total` (see the constructor).
  * Labels are bounded: route groups, backend ids, configured models, outcomes and error codes,
  * never raw paths, candidate queries or client-supplied model names.
  */
@@ -109,6 +110,9 @@ export class Metrics {
     const registry = new client.Registry();
     this.registry = registry;
     client.collectDefaultMetrics({ register: registry });
+    // prom-client exports these three counts as gauges named `_total`, which `promtool check
+    // metrics` rejects; `nodejs_active_handles` / `_requests` / `_resources` (by type) remain.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
     const registers = [registry];
     this.requests = new client.Counter({ name: 'lip_http_requests_total', help: 'HTTP requests by route group and status class (system routes only with observability.include_system_routes).', labelNames: ['method', 'route', 'status_class'], registers });
     this.durations = new client.Histogram({
@@ -250,9 +254,9 @@ export class Metrics {
     });
   }
 
-  /** A model label: configured models as they are, anything else `other`. */
+  /** A model label: configured models as they are (and `none`: nobody served), anything else `other`. */
   private model(name: string): string {
-    return this.sources().models().has(name) ? name : 'other';
+    return name === 'none' || this.sources().models().has(name) ? name : 'other';
   }
 
   /** The Prometheus text exposition. */

@@ -21,30 +21,40 @@ describe('continuity/sqlite-migrations', () => {
     expect(columns(db, 'attempts')).to.deep.equal([
       'a_leg_id', 'seq', 'b_leg_id', 'candidate_key', 'backend_id', 'model', 'started_at',
       'first_output_at', 'finished_at', 'outcome', 'reason', 'http_status',
+      'principal', 'key_id', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost', 'upstream_request_id',
     ]);
-    expect(db.prepare('SELECT version, applied_at FROM lip_schema_migrations').all()).to.deep.equal([{ version: 1, applied_at: 42 }]);
+    expect(db.prepare('SELECT version, applied_at FROM lip_schema_migrations').all()).to.deep.equal([{ version: 1, applied_at: 42 }, { version: 2, applied_at: 42 }]);
+  });
+
+  it('adds the usage columns to a version 1 database and keeps its rows', () => {
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at) VALUES ('a1', 'alice', 's1', 0, 0)").run();
+    db.prepare("INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at) VALUES ('a1', 1, 'b1', 'x:m', 'x', 'm', 5)").run();
+    expect(migrate(db)).to.deep.equal({ from: 1, to: 2 });
+    expect(db.prepare('SELECT candidate_key, input_tokens, cost FROM attempts').all()).to.deep.equal([{ candidate_key: 'x:m', input_tokens: null, cost: null }]);
   });
 
   it('is idempotent: a migrated database is left alone', () => {
     migrate(db);
-    expect(migrate(db)).to.deep.equal({ from: 1, to: 1 });
+    expect(migrate(db)).to.deep.equal({ from: MIGRATIONS.length, to: MIGRATIONS.length });
   });
 
   it('applies only the steps a database is missing, in order', () => {
     migrate(db);
-    const v2: Migration = { version: 2, name: 'attempt notes', sql: 'ALTER TABLE attempts ADD COLUMN note TEXT' };
-    const v3: Migration = { version: 3, name: 'note index', sql: 'CREATE INDEX attempts_note ON attempts (note)' };
-    expect(migrate(db, [...MIGRATIONS, v2, v3])).to.deep.equal({ from: 1, to: 3 });
+    const n = MIGRATIONS.length;
+    const next: Migration = { version: n + 1, name: 'attempt notes', sql: 'ALTER TABLE attempts ADD COLUMN note TEXT' };
+    const after: Migration = { version: n + 2, name: 'note index', sql: 'CREATE INDEX attempts_note ON attempts (note)' };
+    expect(migrate(db, [...MIGRATIONS, next, after])).to.deep.equal({ from: n, to: n + 2 });
     expect(columns(db, 'attempts')).to.include('note');
     expect((db.prepare('SELECT name FROM lip_schema_migrations ORDER BY version').all() as { name: string }[]).map((r) => r.name))
-      .to.deep.equal([MIGRATIONS[0]!.name, 'attempt notes', 'note index']);
+      .to.deep.equal([...MIGRATIONS.map((m) => m.name), 'attempt notes', 'note index']);
   });
 
   it('rolls a failing step back entirely and keeps the earlier version', () => {
     migrate(db);
-    const broken: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT no_such_function()' };
+    const broken: Migration = { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT no_such_function()' };
     expect(() => migrate(db, [...MIGRATIONS, broken])).to.throw(/no such function/);
-    expect([tables(db).includes('half'), migrate(db).to]).to.deep.equal([false, 1]);
+    expect([tables(db).includes('half'), migrate(db).to]).to.deep.equal([false, MIGRATIONS.length]);
   });
 
   it('rejects a migration list with gaps', () => {
@@ -53,8 +63,8 @@ describe('continuity/sqlite-migrations', () => {
 
   it('refuses a database from a newer lip', () => {
     migrate(db);
-    db.prepare('INSERT INTO lip_schema_migrations VALUES (7, ?, 0)').run('future');
-    expect(() => migrate(db)).to.throw(LipError, /schema version 7/);
+    db.prepare('INSERT INTO lip_schema_migrations VALUES (?, ?, 0)').run(MIGRATIONS.length + 5, 'future');
+    expect(() => migrate(db)).to.throw(LipError, new RegExp(`schema version ${MIGRATIONS.length + 5}`));
   });
 
   it('enforces the schema: outcomes from the contract only, attempts cascade with their A-leg', () => {
