@@ -68,6 +68,8 @@ export interface RequestTrace {
 /** Tracing as the server uses it; created only when `observability.tracing.enabled`. */
 export interface Tracing {
   startRequest(method: string, headers: IncomingHttpHeaders): RequestTrace;
+  /** Exports the finished spans now (the batch processor otherwise waits up to 5 s). */
+  flush(): Promise<void>;
   /** Sends what is pending and stops the exporter. */
   shutdown(): Promise<void>;
 }
@@ -117,6 +119,7 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
   const propagator = new m.core.CompositePropagator({ propagators: [new m.core.W3CTraceContextPropagator(), new m.core.W3CBaggagePropagator()] });
   return {
     startRequest: (method, headers) => new OtelRequestTrace(m, tracer, propagator, method, headers),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }

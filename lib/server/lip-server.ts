@@ -143,6 +143,11 @@ export class LipServer {
     return `http://${host}:${a.port}`;
   }
 
+  /** Exports finished spans now (tracing on); resolves at once otherwise. */
+  async flushTraces(): Promise<void> {
+    await this.tracing?.flush();
+  }
+
   /** Swaps in a new runtime (SIGHUP); requests already running finish on the old one. */
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
