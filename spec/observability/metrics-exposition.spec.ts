@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { channel } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import type { AttemptReport } from '../../lib/core/attempt.js';
 import { createMetrics, type Metrics, type MetricsSources } from '../../lib/observability/metrics.js';
 
@@ -108,6 +109,14 @@ describe('observability/metrics exposition (promtool rules)', () => {
     // (0.2 - 0.05) / (20 - 1) per output token after the first
     expect(text).to.match(/lip_gen_ai_server_time_per_output_token_seconds_sum\{provider="openai",model="fast"\} 0\.0078947/);
     expect(text).to.include('lip_gen_ai_server_request_duration_seconds_count{provider="none",model="none",error_type="LIP_ERR_ROUTE_MAX_ATTEMPTS"} 1');
+  });
+
+  it('the sample Grafana dashboard (docs/grafana-dashboard.json) queries only metrics lip exports', async () => {
+    const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b((?:lip|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
+    const exported = new Set([...(await metrics.render()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    expect([...used].filter((name) => !exported.has(name))).to.deep.equal([]);
+    expect(used.size).to.be.greaterThan(15);
   });
 
   it('the lint itself catches what promtool catches', () => {
