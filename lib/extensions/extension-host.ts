@@ -66,9 +66,10 @@ export class ExtensionHost {
       if (meta) traffic.emit(meta, 'client_to_proxy', 'call', call);
       const staged = () => {
         const signal = ctx.onRequestStages;
-        if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled);
+        const trace = ctx.trace?.recording ? ctx.trace : undefined;
+        if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled, trace);
         signal(true);
-        return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled).finally(() => signal(false));
+        return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled, trace).finally(() => signal(false));
       };
       const events = this.requestActive
         ? from(staged()).pipe(switchMap((result) => {

@@ -60,8 +60,8 @@ export interface RequestTrace {
   /** A routing event on the request span (failover, circuit skip, global TTFT expiry). */
   event(name: string, attributes?: Record<string, string | number | boolean>): void;
   attempt(info: AttemptSpanInfo): AttemptSpan;
-  /** A child span around one extension stage. */
-  stage(name: string): { end(error?: unknown): void };
+  /** A child span around one extension hook run: `lip.extension.<stage>`. */
+  stage(stage: string, attributes?: Record<string, string>): { end(error?: unknown): void };
   end(status: number, error?: string): void;
 }
 
@@ -168,8 +168,8 @@ class OtelRequestTrace implements RequestTrace {
     return new OtelAttemptSpan(this.m, this.tracer, this.propagator, this.context, info);
   }
 
-  stage(name: string): { end(error?: unknown): void } {
-    const span = this.tracer.startSpan(`lip.extension.${name}`, { attributes: { 'lip.extension.stage': name } }, this.context);
+  stage(stage: string, attributes: Record<string, string> = {}): { end(error?: unknown): void } {
+    const span = this.tracer.startSpan(`lip.extension.${stage}`, { attributes: { 'lip.extension.stage': stage, ...attributes } }, this.context);
     return {
       end: (error?: unknown) => {
         if (error !== undefined) span.setStatus({ code: this.m.api.SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
