@@ -16,7 +16,8 @@ import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
-import { operationName, providerName, upstreamRequestId } from '../observability/gen-ai.js';
+import { operationName, providerName } from '../backends/gen-ai/registry.js';
+import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';

@@ -1,31 +1,10 @@
 /**
- * The OpenTelemetry GenAI vocabulary lip speaks (semantic conventions, `gen_ai.*`): which
- * provider name and operation name a backend kind stands for. Plain strings here, so that
- * metrics and logs need no OpenTelemetry package; tracing takes the attribute keys from
- * `@opentelemetry/semantic-conventions/incubating` and a spec checks that the values agree.
+ * The OpenTelemetry GenAI vocabulary of the metrics and logs (semantic conventions,
+ * `gen_ai.*`), as plain strings so that they need no OpenTelemetry package; tracing takes its
+ * attribute keys from `@opentelemetry/semantic-conventions/incubating`, and a spec checks that
+ * these names agree with it. Provider and operation names per backend kind live with the
+ * backends (lib/backends/gen-ai/registry.ts).
  */
-
-/** `gen_ai.provider.name` per backend kind (well-known values, else the kind's own name). */
-const PROVIDERS: Readonly<Record<string, string>> = {
-  'openai-chat': 'openai',
-  'openai-responses': 'openai',
-  'custom-openai-chat': 'openai',
-  'custom-openai-responses': 'openai',
-  anthropic: 'anthropic',
-  'custom-anthropic': 'anthropic',
-  gemini: 'gcp.gemini',
-  bedrock: 'aws.bedrock',
-};
-
-/** The provider name of a backend kind: a GenAI well-known value, else the kind (`ollama`, `localstub`). */
-export function providerName(kind: string): string {
-  return PROVIDERS[kind] ?? kind.replace(/-/g, '_');
-}
-
-/** `gen_ai.operation.name`: Gemini's API is `generate_content`; the others are chats. */
-export function operationName(kind: string): string {
-  return kind === 'gemini' ? 'generate_content' : 'chat';
-}
 
 /** The names of the GenAI metrics (semantic conventions) and their Prometheus form in lip. */
 export const GEN_AI_METRICS = {

@@ -12,7 +12,7 @@ import { encodeFlatError } from '../frontends/error-envelope.js';
 import type { AttemptReport } from '../core/attempt.js';
 import type { RouteDecision } from '../core/observe-route.js';
 import { AccessLog } from '../observability/access-log.js';
-import { providerName } from '../observability/gen-ai.js';
+import { providerName } from '../backends/gen-ai/registry.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';

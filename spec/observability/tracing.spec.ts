@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import { LipError } from '../../lib/errors/index.js';
-import { GEN_AI_METRICS, operationName, providerName } from '../../lib/observability/gen-ai.js';
+import { operationName, providerName } from '../../lib/backends/gen-ai/registry.js';
+import { GEN_AI_METRICS } from '../../lib/observability/gen-ai.js';
 import { createTracing, type Tracing } from '../../lib/observability/tracing.js';
 
 const PARENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
