@@ -5,7 +5,7 @@ import type { CircuitEvent, CircuitStatus } from '../circuit/index.js';
 import type { UpstreamKeyEvent } from '../backends/http/upstream-source.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import type { AttemptReport } from '../core/attempt.js';
-import type { InternalErrorReport } from '../errors/index.js';
+import { reportInternalError, type InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
@@ -95,7 +95,13 @@ export class Metrics {
   private readonly transitions: PromClient.Counter<'backend' | 'from' | 'to'>;
   private readonly genAi: GenAiMetrics;
   private readonly internalErrors: PromClient.Counter<'where'>;
-  private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
+  private readonly onAttempt = (message: unknown) => {
+    try {
+      this.attempt(message as AttemptReport);
+    } catch (err) {
+      reportInternalError('metrics.attempt', err); // a channel subscriber's throw would be uncaught
+    }
+  };
   private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
   private readonly onKey = (message: unknown) => {
     const event = message as UpstreamKeyEvent;

@@ -67,7 +67,13 @@ export class LipServer {
   private readonly accessLog: AccessLog;
   /** One `info` line per attempt that failed or was cancelled (a failover leaves a trace in the log). */
   private readonly onAttempt = (message: unknown) => {
-    const r = message as AttemptReport;
+    try {
+      this.logAttempt(message as AttemptReport);
+    } catch (err) {
+      reportInternalError('log.attempt', err); // a channel subscriber's throw would be uncaught
+    }
+  };
+  private logAttempt(r: AttemptReport): void {
     if (r.phase !== 'end' || r.outcome === 'success' || r.outcome === undefined) return;
     this.logger.info(r.outcome === 'failure' ? 'attempt failed' : 'attempt cancelled', {
       request_id: r.requestId, candidate_key: r.candidateKey, backend: r.backendId,
@@ -78,17 +84,23 @@ export class LipServer {
       duration_ms: round3(r.durationMs ?? 0),
       ...(r.ttftMs !== undefined ? { ttft_ms: round3(r.ttftMs) } : {}),
     });
-  };
+  }
   /** Routing decisions at `debug`: the plan, skipped candidates, budget arithmetic, failures. */
   private readonly onRoute = (message: unknown) => {
-    const d = message as RouteDecision;
-    switch (d.type) {
-      case 'plan': return this.logger.debug('route plan', { request_id: d.requestId, selector: d.selector, selector_source: d.source, max_attempts: d.maxAttempts, plan: d.plan });
-      case 'skip': return this.logger.debug('route skip', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.retryAfterMs !== undefined ? { retry_after_ms: d.retryAfterMs } : {}) });
-      case 'start': return this.logger.debug('route attempt', { request_id: d.requestId, candidate_key: d.candidateKey, attempts_left: d.budgetLeft, at_ms: d.atMs });
-      case 'fail': return this.logger.debug('route failure', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.status !== undefined ? { status: d.status } : {}) });
+    try {
+      this.logRoute(message as RouteDecision);
+    } catch (err) {
+      reportInternalError('log.route', err);
     }
   };
+  private logRoute(d: RouteDecision): void {
+    switch (d.type) {
+      case 'plan': return void this.logger.debug('route plan', { request_id: d.requestId, selector: d.selector, selector_source: d.source, max_attempts: d.maxAttempts, plan: d.plan });
+      case 'skip': return void this.logger.debug('route skip', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.retryAfterMs !== undefined ? { retry_after_ms: d.retryAfterMs } : {}) });
+      case 'start': return void this.logger.debug('route attempt', { request_id: d.requestId, candidate_key: d.candidateKey, attempts_left: d.budgetLeft, at_ms: d.atMs });
+      case 'fail': return void this.logger.debug('route failure', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.status !== undefined ? { status: d.status } : {}) });
+    }
+  }
 
   constructor(runtime: Runtime, private readonly logger: Logger, options: LipServerOptions = {}) {
     this.runtime = runtime;
