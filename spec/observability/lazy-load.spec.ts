@@ -10,7 +10,7 @@ const CHILD = fileURLToPath(new URL('./otel-child.ts', import.meta.url));
 const LIB = fileURLToPath(new URL('../../lib', import.meta.url));
 
 async function loadedWith(tracing: 'on' | 'off'): Promise<{ status: number; packages: string[] }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, tracing], { timeout: 60_000, env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, tracing], { timeout: 150_000, env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } });
   return JSON.parse(stdout) as { status: number; packages: string[] };
 }
 
@@ -26,7 +26,8 @@ function sources(dir: string): string[] {
  * single OpenTelemetry module (nor prom-client with metrics off); with tracing on it has. And no
  * file in lib/ imports an OpenTelemetry package except as types: the one loader is tracing.ts.
  */
-describe('observability: OpenTelemetry loads only when tracing is enabled', () => {
+describe('observability: OpenTelemetry loads only when tracing is enabled', function () {
+  this.timeout(180_000);
   it('tracing off: no @opentelemetry module (and no prom-client) in the process after a request', async () => {
     expect(await loadedWith('off')).to.deep.equal({ status: 200, packages: [] });
   });
