@@ -18,7 +18,8 @@ const costOf = (u: UsageScript) => ((u.input - (u.cacheRead ?? 0) - (u.cacheWrit
  * completion_tokens; Responses: input/output_tokens_details; Anthropic: cache reads and writes
  * beside input_tokens; Gemini: thoughts beside candidatesTokenCount); lip must record the same
  * tokens and the same cost on the attempt row, the access-log line and `/admin/usage`, for a
- * streamed and a whole (non-streamed) answer. At `debug`, routing decisions are logged too.
+ * streamed and a whole (non-streamed) answer. At `debug`, routing decisions are logged too, and
+ * with `observability.include_system_routes` health checks are access-logged.
  */
 describe('e2e: usage and cost per provider usage shape', () => {
   let emulators: Record<string, Emulator>;
@@ -40,6 +41,7 @@ describe('e2e: usage and cost per provider usage shape', () => {
     ].join('\n'), [
       'logging: { access_log: true, level: debug }',
       'diagnostics: { enabled: true }',
+      'observability: { include_system_routes: true }',
       'auth: { api_keys: [{ id: key-alice, key: "alice-key-0123456789", principal: alice }] }',
       `pricing: [${['oc', 'or', 'an', 'ge'].map((b) => `{ backend: ${b}, input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 }`).join(', ')}]`,
     ].join('\n')));
@@ -83,6 +85,19 @@ describe('e2e: usage and cost per provider usage shape', () => {
       expect(group.cost as number).to.be.closeTo(2 * costOf(shapes[id]!.usage), 1e-12);
     }
     expect((await (await fetch(`${lip.url}/admin/usage?principal=bob`)).json() as { groups: unknown[] }).groups).to.deep.equal([]);
+    // observability.include_system_routes: health checks are access-logged here.
+    const health = await fetch(`${lip.url}/healthz`);
+    await health.text();
+    const healthId = health.headers.get('x-request-id');
+    const healthLine = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const line = lip.logs.find((l) => l.request_id === healthId);
+        if (line) return line;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return undefined;
+    })();
+    expect(healthLine).to.deep.include({ message: 'request', route: '/healthz', status: 200 });
     const { requestId } = await ask('oc:gpt-4o', true);
     const debug = lip.logs.filter((l) => l.request_id === requestId && l.level === 'debug');
     expect(debug.map((l) => l.message)).to.deep.equal(['route plan', 'route attempt']);
