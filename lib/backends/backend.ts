@@ -93,5 +93,10 @@ export interface BackendKind {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /**
+   * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
+   * stdio, a login stored in the home directory): config load refuses it in multi_user mode.
+   */
+  readonly local?: boolean;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

@@ -27,6 +27,6 @@ export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freez
 /** What the config loader needs from the registry: each kind's row schema. */
 export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Object.freeze(
   Object.fromEntries(Object.values(BACKEND_KINDS).map((k) => [k.kind, {
-    properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
+    properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}), ...(k.local ? { local: true } : {}),
   }])),
 );

@@ -1,10 +1,10 @@
 import { BACKEND_KIND_INFO } from '../backends/registry.js';
-import { FRONTEND_IDS } from '../frontends/registry.js';
+import { FRONTEND_IDS, PROTOCOL_PATHS } from '../frontends/registry.js';
 import { checkSelector } from '../core/check-selector.js';
 import { FEATURE_FACTORIES } from '../extensions/registry.js';
 import { loadConfigFile, loadDefaultConfig, type Config, type LoadOptions } from '../config/index.js';
 
-export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector };
+export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector, protocolPaths: PROTOCOL_PATHS };
 
 /** `--config` (the last one wins when given twice), else `LIP_CONFIG`, else undefined. */
 export function configPath(flag: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -37,12 +37,14 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .option('config', { alias: 'c', type: 'string', global: true, describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
     .command('serve', 'run the proxy', (y) => y
       .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
-      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' }),
+      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' })
+      .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' }),
     (args) => {
       result = serveCommand({
         configPath: configPath(args.config, env),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
         ...(typeof args.port === 'number' && Number.isFinite(args.port) ? { port: args.port } : {}),
+        multiUser: args['multi-user'] === true,
       }, io);
     })
     .command('check-config', 'validate a configuration without serving', () => {}, (args) => {

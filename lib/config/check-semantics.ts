@@ -1,3 +1,5 @@
+import { checkAccess, type AccessSettings } from './check-access.js';
+import { checkNotImplemented } from './not-implemented.js';
 import type { BackendKindInfo } from './types.js';
 
 type Segment = string | number;
@@ -8,15 +10,10 @@ interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
   readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
+  readonly protocolPaths?: readonly string[];
 }
 
 const MIN_KEY_CODE_POINTS = 16;
-const MIN_SECRET_CODE_POINTS = 12;
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
 
 /**
  * Rules a schema cannot express: unique ids, secrets that resolve, auth required where the
@@ -24,12 +21,10 @@ export function isLoopbackHost(host: string): boolean {
  * patterns. Mutates `root`: resolves `*_env` secrets and derives `routing.default_route`.
  */
 export function checkSemantics(root: Row, options: SemanticOptions, report: Report): void {
-  const server = root.server as Row;
   const routing = root.routing as Row;
   const backends = root.backends as Row[];
   const auth = root.auth as { api_keys: Row[] };
   const diagnostics = root.diagnostics as Row;
-  const loopback = isLoopbackHost(String(server.host));
 
   // Backends: unique ids; at least one enabled.
   const seen = new Map<string, number>();
@@ -77,18 +72,24 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     delete row.key_env;
     row.principal ??= row.id;
   });
-  const mode = (root.access as Row).mode;
-  if (mode === 'multi_user' && auth.api_keys.length === 0) report(['access', 'mode'], 'multi_user needs auth.api_keys');
-  else if (!loopback && auth.api_keys.length === 0) report(['server', 'host'], `listening on the non-loopback host "${String(server.host)}" needs auth.api_keys`);
+  const server = root.server as Row;
+  if (Number(server.max_inflight_decode_bytes) < Number(server.max_request_body_bytes)) {
+    report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_request_body_bytes (${String(server.max_request_body_bytes)} bytes), or no body of the allowed size could be decoded`);
+  }
 
-  // Diagnostics: a shared secret beyond loopback.
+  // Diagnostics secret (resolved here; its rules are access rules).
   const secret = resolveSecret(diagnostics, 'shared_secret', ['diagnostics'], options.env, report, false);
   if (secret !== undefined) {
-    if ([...secret].length < MIN_SECRET_CODE_POINTS) report(['diagnostics'], `shared_secret must have at least ${MIN_SECRET_CODE_POINTS} characters`, 'shared_secret');
     diagnostics.shared_secret = secret;
     delete diagnostics.shared_secret_env;
   }
-  if (diagnostics.enabled === true && !loopback && secret === undefined) report(['diagnostics', 'enabled'], 'diagnostics beyond loopback need diagnostics.shared_secret');
+
+  checkNotImplemented(root, report);
+
+  // Access: the mode, the listener, the operator surfaces (the same rules run on the final
+  // settings in lip serve and on every reload).
+  const localKinds = new Set(Object.entries(options.backendKinds).filter(([, info]) => info.local === true).map(([kind]) => kind));
+  for (const p of checkAccess(root as unknown as AccessSettings, { localKinds, ...(options.protocolPaths ? { protocolPaths: options.protocolPaths } : {}) })) report(p.path, p.message, p.key);
 
   // Pricing: rows name configured backends; one row per backend and model.
   const priced = new Map<string, number>();

@@ -3,4 +3,6 @@ export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
 export { loadConfigFile, loadDefaultConfig, parseConfig, formatPath, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
 export { parseDuration, parseSize, formatDuration } from './units.js';
 export { readEnvPool } from './secrets.js';
-export { isLoopbackHost } from './check-semantics.js';
+export { isLoopbackHost } from './loopback.js';
+export { reloadProblems } from './check-reload.js';
+export { checkAccess, operatorSurfaces, parseListen, MIN_SECRET_CODE_POINTS, type AccessProblem, type AccessSettings } from './check-access.js';

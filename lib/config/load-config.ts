@@ -24,6 +24,8 @@ export interface LoadOptions {
   /** Checks a selector (default route, alias replacements); returns a message or undefined. */
   readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
   readonly env?: NodeJS.ProcessEnv;
+  /** Paths of the client protocol routes, which operator paths must not overlap. */
+  readonly protocolPaths?: readonly string[];
 }
 
 type Segment = string | number;

@@ -13,6 +13,16 @@ export interface ServerConfig {
   max_buffered_bytes: number;
   /** The whole request (headers and body) must arrive within this; 0 turns it off. */
   read_timeout: number;
+  /** The request line and headers must arrive within this (slow-header clients are cut off). */
+  read_header_timeout: number;
+  /** A keep-alive connection with no request in flight is closed after this. */
+  idle_timeout: number;
+  /** Request bodies being read and decoded at once, across all frontends (beyond: 429). */
+  max_concurrent_decodes: number;
+  /** Bytes of request bodies being read and decoded at once, across all frontends (beyond: 429). */
+  max_inflight_decode_bytes: number;
+  /** Events an attempt may send before its first output, waiting in memory (0: unlimited). */
+  max_pending_wire_events: number;
   /** `102 Processing` to streaming clients every `interval` while the request stages run. */
   pre_request_keepalive: { enabled: boolean; interval: number };
 }
@@ -22,6 +32,10 @@ export interface ApiKeyConfig {
   /** Resolved from `key` or `key_env` at load time. */
   key: string;
   principal: string;
+  /** Requests this key may start per minute (a sliding window); beyond: 429 + Retry-After. */
+  requests_per_minute?: number;
+  /** Generation requests this key may have in flight at once; beyond: 429 + Retry-After. */
+  max_concurrent_requests?: number;
 }
 
 export interface PriceConfig {
@@ -56,7 +70,15 @@ export interface Config {
   access: { mode: 'single_user' | 'multi_user' };
   auth: { api_keys: ApiKeyConfig[] };
   logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean };
-  diagnostics: { enabled: boolean; shared_secret?: string; recent_routes: number };
+  diagnostics: {
+    enabled: boolean; shared_secret?: string; recent_routes: number;
+    /** Where the `/admin/*` endpoints are mounted (`/admin`). */
+    admin_path: string;
+    /** Profiling endpoints (CPU profile, heap snapshot, heap sampling); off when unset. */
+    pprof_path?: string;
+    /** `host:port` of a separate listener for the operator surfaces (they leave the main one). */
+    listen?: string;
+  };
   observability: {
     metrics: { enabled: boolean; path: string };
     tracing: { enabled: boolean; service_name: string; exporter: 'otlp' | 'console'; sample_ratio: number };
@@ -107,4 +129,6 @@ export interface BackendKindInfo {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
+  readonly local?: boolean;
 }

@@ -170,6 +170,7 @@ export class Executor {
         firstRequest: !(ctx.aLeg?.firstConsumed ?? false),
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
+        maxPendingEvents: this.config.server.max_pending_wire_events,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),

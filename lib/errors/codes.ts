@@ -25,9 +25,12 @@ export const ERROR_CODES = {
   // ── access ──────────────────────────────────────────────────────────────────
   LIP_ERR_AUTH_MISSING_KEY: { status: 401, retryable: false, summary: 'Authentication is required and the request carries no API key.' },
   LIP_ERR_AUTH_INVALID_KEY: { status: 401, retryable: false, summary: 'The API key presented is not one of auth.api_keys.' },
-  LIP_ERR_ADMIN_FORBIDDEN: { status: 403, retryable: false, summary: 'A diagnostics endpoint was called without the right shared secret.' },
+  LIP_ERR_AUTH_KEY_LIMITED: { status: 429, retryable: false, summary: 'The API key is over its requests_per_minute or max_concurrent_requests; retry after the Retry-After delay.' },
+  LIP_ERR_ADMIN_FORBIDDEN: { status: 403, retryable: false, summary: 'An operator surface (diagnostics, metrics, profiling) was called without the diagnostics secret it needs.' },
+  LIP_ERR_ADMIN_BUSY: { status: 409, retryable: false, summary: 'A profile is already being taken (one at a time); retry when it finishes.' },
   // ── server ──────────────────────────────────────────────────────────────────
   LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
+  LIP_ERR_SERVER_DECODE_ADMISSION: { status: 429, retryable: false, summary: 'Decode admission capacity exceeded (server.max_concurrent_decodes or server.max_inflight_decode_bytes); retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
   LIP_ERR_SERVER_CLIENT_TOO_SLOW: { status: 500, retryable: false, summary: 'The client read a stream so slowly that server.max_buffered_bytes filled; the attempt was aborted.' },
   LIP_ERR_SERVER_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },

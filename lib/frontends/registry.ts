@@ -14,3 +14,12 @@ export const FRONTENDS: Readonly<Record<FrontendId, Frontend>> = Object.freeze({
 
 /** Every protocol id a config may name (some may not be built yet, see FRONTENDS). */
 export const FRONTEND_IDS: readonly FrontendId[] = ['openai-responses', 'openai-chat', 'anthropic', 'gemini'];
+
+/**
+ * The paths every protocol mounts (templated routes up to their first `{`, model lists too),
+ * which operator paths must not overlap.
+ */
+export const PROTOCOL_PATHS: readonly string[] = Object.freeze([...new Set(Object.values(FRONTENDS).flatMap((f) => [
+  ...f.routes.map((r) => r.path.split('{')[0]!),
+  ...(f.modelRoutes ?? []).map((r) => r.path.split('{')[0]!),
+]))]);

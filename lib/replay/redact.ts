@@ -1,3 +1,5 @@
+import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
+
 /** Headers whose values never reach a recording, whatever the configuration says. */
 export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization', 'set-cookie'];
 
@@ -5,8 +7,9 @@ export const REDACTED = '[REDACTED]';
 
 /**
  * Redaction of a record before it is serialised: header values by name (case-insensitive,
- * always including `ALWAYS_REDACTED_HEADERS`), and configured substrings anywhere in the
- * serialised line (bodies, calls, events, headers), matched in their JSON-escaped form.
+ * always including `ALWAYS_REDACTED_HEADERS`), configured substrings anywhere in the
+ * serialised line (bodies, calls, events, headers), matched in their JSON-escaped form, and
+ * credential-shaped strings (the list shared with error messages and logs).
  */
 export class Redactor {
   private readonly headers: ReadonlySet<string>;
@@ -33,17 +36,18 @@ export class Redactor {
 
   /** A request path with credential query parameters (`key`, `api_key`, ...) redacted. */
   path(path: string): string {
-    return path.replace(/([?&](?:key|api[-_]?key|access_token|token)=)[^&#]*/gi, `$1${REDACTED}`);
+    return maskSecretQuery(path, REDACTED);
   }
 
   /**
-   * The serialised line with every configured substring replaced. With `raw` (privileged,
-   * opt-in) only the headers are redacted and the line is returned as it is.
+   * The serialised line with every configured substring replaced, and every credential-shaped
+   * string masked (the shared list of scrubCredentials). With `raw` (privileged, opt-in) only
+   * the headers are redacted and the line is returned as it is.
    */
   line(serialised: string): string {
     if (this.raw) return serialised;
     let out = serialised;
     for (const s of this.substrings) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
+    return scrubCredentials(out);
   }
 }

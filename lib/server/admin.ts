@@ -1,56 +1,74 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inventory } from '../core/inventory.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
 import type { UsageQuery } from '../continuity/index.js';
 import { parseDuration } from '../config/units.js';
+import type { Authenticator } from './auth.js';
+import { guardOperator, type Viewer } from './operator-guard.js';
 import { sendJson } from './send.js';
 
-/** Diagnostics endpoints: path -> what they answer (a LipError answers with its status). */
+type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer) => unknown;
+
+/** Whose A-leg it is: a principal-scoped viewer sees its own only (others look unknown). */
+async function ownALeg(runtime: Runtime, url: URL, viewer: Viewer, path: string): Promise<string | LipError> {
+  const aLegId = url.searchParams.get('a_leg_id');
+  if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', `a_leg_id: the query parameter is required (GET ${path}?a_leg_id=...)`, { param: 'a_leg_id' });
+  if (viewer.principal !== undefined && !(await runtime.continuity.describeALeg(aLegId, viewer.principal))) {
+    return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
+  }
+  return aLegId;
+}
+
+/**
+ * Diagnostics endpoints: path (under `/admin`, mounted at `diagnostics.admin_path`) -> what
+ * they answer (a LipError answers with its status). `viewer.principal` is set when the caller
+ * may see one principal's data only (SCOPED_ADMIN_PATHS); other endpoints are operator-only.
+ */
 export const ADMIN_ENDPOINTS = {
-  '/admin/routes': (runtime: Runtime, _url: URL) => ({ routes: runtime.executor.routes.json() }),
-  '/admin/circuits': (runtime: Runtime, _url: URL) => ({ circuits: runtime.breaker.snapshot() }),
-  '/admin/inventory': (runtime: Runtime, _url: URL) => inventory(runtime.config, runtime.extensions?.occupancy()),
-  '/admin/attempts': async (runtime: Runtime, url: URL) => {
-    const aLegId = url.searchParams.get('a_leg_id');
-    if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', 'a_leg_id: the query parameter is required (GET /admin/attempts?a_leg_id=...)', { param: 'a_leg_id' });
-    const attempts = await runtime.continuity.attempts(aLegId);
+  '/admin/routes': (runtime: Runtime) => ({ routes: runtime.executor.routes.json() }),
+  '/admin/circuits': (runtime: Runtime) => ({ circuits: runtime.breaker.snapshot() }),
+  '/admin/inventory': (runtime: Runtime) => inventory(runtime.config, runtime.extensions?.occupancy()),
+  '/admin/attempts': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+    const aLegId = await ownALeg(runtime, url, viewer, '/admin/attempts');
+    if (aLegId instanceof LipError) return aLegId;
+    const attempts = await runtime.continuity.attempts(aLegId, viewer.principal);
     if (!attempts) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
     return { a_leg_id: aLegId, attempts };
   },
-  '/admin/usage': async (runtime: Runtime, url: URL) => {
-    const query = usageQuery(url.searchParams);
-    if (query instanceof LipError) return query;
+  '/admin/usage': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+    const asked = usageQuery(url.searchParams);
+    if (asked instanceof LipError) return asked;
+    // A principal-scoped viewer sums its own attempts only, whatever it asked for.
+    const query: UsageQuery = viewer.principal !== undefined ? { ...asked, principal: viewer.principal } : asked;
     const groups = await runtime.continuity.usage(query);
     return {
       group_by: query.groupBy, ...(query.principal !== undefined ? { principal: query.principal } : {}),
       since: query.since === undefined ? null : new Date(query.since).toISOString(), store: runtime.continuity.kind, groups,
     };
   },
-  '/admin/transcript': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
-    ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature'),
-} as const satisfies Record<string, (runtime: Runtime, url: URL) => unknown>;
+  '/admin/transcript': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+    const aLegId = await ownALeg(runtime, url, viewer, '/admin/transcript');
+    if (aLegId instanceof LipError) return aLegId;
+    return runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
+      ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature');
+  },
+} as const satisfies Record<string, Endpoint>;
 
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
+/** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
+export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage']);
 
 /**
- * `GET /admin/*`: 404 unless `diagnostics.enabled`; with `diagnostics.shared_secret` set, the
- * request must carry it in `X-LIP-Diagnostics-Secret` (compared in constant time), else 403.
- * Without a secret the config only allows diagnostics on loopback.
+ * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
+ * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime): Promise<LipError | undefined> {
-  const { diagnostics } = runtime.config;
-  if (!diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} needs diagnostics.enabled: true`);
-  if (diagnostics.shared_secret !== undefined) {
-    const presented = req.headers['x-lip-diagnostics-secret'];
-    if (typeof presented !== 'string' || !timingSafeEqual(digest(presented), digest(diagnostics.shared_secret))) {
-      return new LipError('LIP_ERR_ADMIN_FORBIDDEN', 'diagnostics need the shared secret in X-LIP-Diagnostics-Secret');
-    }
-  }
-  const answer: unknown = await ADMIN_ENDPOINTS[path](runtime, url);
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator): Promise<LipError | undefined> {
+  if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
+  const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
+  if (viewer instanceof LipError) return viewer;
+  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

@@ -16,16 +16,25 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return undefined;
 }
 
+/** Who a request is: its principal, and the key it presented (absent without auth). */
+export interface Caller {
+  readonly principal: string;
+  readonly key?: ApiKeyConfig;
+}
+
+/** The caller when no keys are configured (single-user on loopback). */
+export const LOCAL_CALLER: Caller = Object.freeze({ principal: 'local' });
+
 /**
  * Client authentication against `auth.api_keys`. With no keys configured (single-user on
  * loopback) every request is the local user. Keys are compared as SHA-256 digests in constant
- * time, and never logged.
+ * time (every key is compared, whichever matches), and never logged.
  */
 export class Authenticator {
-  private readonly keys: { digest: Buffer; principal: string; id: string }[];
+  private readonly keys: { digest: Buffer; config: ApiKeyConfig }[];
 
   constructor(keys: readonly ApiKeyConfig[]) {
-    this.keys = keys.map((k) => ({ digest: digest(k.key), principal: k.principal, id: k.id }));
+    this.keys = keys.map((k) => ({ digest: digest(k.key), config: k }));
   }
 
   get required(): boolean {
@@ -34,18 +43,21 @@ export class Authenticator {
 
   /** The principal of the request; throws a 401 LipError when a required key is missing or wrong. */
   authenticate(headers: IncomingHttpHeaders): string {
-    return this.identify(headers).principal;
+    return this.caller(headers).principal;
   }
 
-  /** The principal and the id of the key it presented (none in single-user mode without keys). */
-  identify(headers: IncomingHttpHeaders): { principal: string; keyId?: string } {
-    if (!this.required) return { principal: 'local' };
+  /** The caller of the request; throws a 401 LipError when a required key is missing or wrong. */
+  caller(headers: IncomingHttpHeaders): Caller {
+    if (!this.required) return LOCAL_CALLER;
     const key = presentedKey(headers);
     if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', 'missing API key: send Authorization: Bearer <key> (or x-api-key)');
     const presented = digest(key);
-    let found: { principal: string; id: string } | undefined;
-    for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) found = k;
+    let found: ApiKeyConfig | undefined;
+    for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) found = k.config;
     if (found === undefined) throw new LipError('LIP_ERR_AUTH_INVALID_KEY', 'invalid API key');
-    return { principal: found.principal, keyId: found.id };
+    return { principal: found.principal, key: found };
   }
 }
+
+/** The header every 401 carries (RFC 6750), whatever the protocol's envelope. */
+export const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="lip"' } as const;

@@ -39,9 +39,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let aLeg: ResolvedALeg;
   let conversation: Conversation | undefined;
   try {
-    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
+    state.decode?.release();
     // A continued conversation (Responses previous_response_id): the stored turns come first.
     const previous = decoded.continuation?.previousResponseId;
     if (previous !== undefined) conversation = await runtime.continuity.loadConversation(previous, principal);

@@ -16,14 +16,21 @@ import { providerName } from '../backends/gen-ai/registry.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
-import { Authenticator } from './auth.js';
+import { parseListen } from '../config/index.js';
+import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
+import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { answerClientError } from './client-error.js';
+import { DecodeAdmission } from './decode-admission.js';
+import { KeyLimits } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
+import { guardOperator } from './operator-guard.js';
+import { Profiling } from './profiling.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
-import { RouteTable, type RouteMatch } from './route-table.js';
+import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
+import type { ServerConfig } from '../config/index.js';
 import { sendJson } from './send.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
@@ -47,9 +54,16 @@ function plainError(res: ServerResponse, err: LipError, headers: Record<string, 
  */
 export class LipServer {
   readonly http: Server;
+  /** The operator listener (`diagnostics.listen`), when the operator surfaces have their own. */
+  readonly operatorHttp: Server | undefined;
   private runtime: Runtime;
   private table: RouteTable;
+  private operatorTable: RouteTable | undefined;
   private auth: Authenticator;
+  private readonly keyLimits = new KeyLimits();
+  /** Decode admission is sized at start (its caps need a restart to change). */
+  private readonly admission: DecodeAdmission;
+  private readonly profiling = new Profiling();
   private draining = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
@@ -58,7 +72,7 @@ export class LipServer {
   private readonly onInternalError = (message: unknown) => {
     const report = message as InternalErrorReport;
     const error = report.error as Error | undefined;
-    this.logger.error('internal error', { where: report.where, ...(report.requestId ? { request_id: report.requestId } : {}), error: error?.stack ?? String(report.error) });
+    this.logger.error('internal error', { where: report.where, ...(report.requestId ? { request_id: report.requestId } : {}), error: scrubCredentials(error?.stack ?? String(report.error)) });
   };
   /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
   private readonly metrics: Metrics | undefined;
@@ -113,12 +127,19 @@ export class LipServer {
     this.accessLog = new AccessLog(logger);
     if (logger.isInfoEnabled()) subscribe('lip:attempt', this.onAttempt);
     if (logger.isDebugEnabled()) subscribe('lip:route', this.onRoute);
-    this.table = routeTable(runtime, this.metrics);
+    this.admission = new DecodeAdmission(runtime.config.server.max_concurrent_decodes, runtime.config.server.max_inflight_decode_bytes);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     installRxjsLastResort();
     subscribe('lip:internal-error', this.onInternalError);
-    this.http = createServer({ keepAliveTimeout: 65_000, connectionsCheckingInterval: 1_000, ...readTimeouts(runtime.config.server.read_timeout) }, (req, res) => this.onRequest(req, res));
+    const separate = runtime.config.diagnostics.listen !== undefined;
+    this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
+    this.http = createServer({ connectionsCheckingInterval: 1_000, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', answerClientError);
+    if (separate) {
+      this.operatorTable = routeTable(runtime, this.metrics, 'operator');
+      this.operatorHttp = createServer({ connectionsCheckingInterval: 1_000, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.operatorTable!));
+      this.operatorHttp.on('clientError', answerClientError);
+    }
   }
 
   get config() {
@@ -130,29 +151,32 @@ export class LipServer {
     return this.runtime;
   }
 
-  /** Starts listening; a port in use (or any listen error) rejects with a clear LipError. */
-  listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        const where = `${host}:${port}`;
-        const message = err.code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use (stop the other process or choose another with --port / server.port)`
-          : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
-          : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: the address is not available on this machine`
-          : `cannot listen on ${where}: ${err.message}`;
-        reject(new LipError('LIP_ERR_SERVER_LISTEN', message, { cause: err }));
-      };
-      this.http.once('error', onError);
-      this.http.listen(port, host, () => {
-        this.http.removeListener('error', onError);
-        resolve(this.http.address() as AddressInfo);
-      });
-    });
+  /**
+   * Starts listening (and the operator listener, `diagnostics.listen`, when configured); a
+   * port in use (or any listen error) rejects with a clear LipError.
+   */
+  async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
+    const address = await listenOn(this.http, host, port);
+    const operator = this.runtime.config.diagnostics.listen;
+    if (this.operatorHttp && operator !== undefined) {
+      const at = parseListen(operator)!;
+      try {
+        await listenOn(this.operatorHttp, at.host, at.port);
+      } catch (err) {
+        this.http.close();
+        throw err;
+      }
+    }
+    return address;
   }
 
   get url(): string {
-    const a = this.http.address() as AddressInfo;
-    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    return `http://${host}:${a.port}`;
+    return urlOf(this.http);
+  }
+
+  /** The operator listener's URL (`diagnostics.listen`), when there is one. */
+  get operatorUrl(): string | undefined {
+    return this.operatorHttp?.listening ? urlOf(this.operatorHttp) : undefined;
   }
 
   /** Exports finished spans now (tracing on); resolves at once otherwise. */
@@ -164,8 +188,9 @@ export class LipServer {
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
     this.runtime = next;
-    Object.assign(this.http, readTimeouts(next.config.server.read_timeout));
-    this.table = routeTable(next, this.metrics);
+    for (const server of [this.http, this.operatorHttp]) if (server) Object.assign(server, socketTimeouts(next.config.server));
+    this.table = routeTable(next, this.metrics, this.operatorHttp ? 'protocol' : 'both');
+    if (this.operatorHttp) this.operatorTable = routeTable(next, this.metrics, 'operator');
     this.auth = new Authenticator(next.config.auth.api_keys);
     await previous.close({ next });
   }
@@ -178,6 +203,8 @@ export class LipServer {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
+    const operatorClosed = this.operatorHttp?.listening ? new Promise<void>((resolve) => this.operatorHttp!.close(() => resolve())) : Promise.resolve();
+    this.operatorHttp?.closeAllConnections();
     await this.idleWithin(timeoutMs);
     const cancelled = this.inflight.size;
     if (cancelled > 0) {
@@ -189,6 +216,7 @@ export class LipServer {
     }
     this.http.closeAllConnections();
     await closed;
+    await operatorClosed;
     await this.runtime.close();
     this.metrics?.close();
     await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
@@ -209,7 +237,7 @@ export class LipServer {
     clearTimeout(timer);
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  private onRequest(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
     const state: RequestState = {
       requestId: pickRequestId(req.headers['x-request-id'], randomUUID),
       startedAt: performance.now(),
@@ -226,7 +254,7 @@ export class LipServer {
         reportInternalError('server.finish', err, state.requestId);
       }
     });
-    this.route(req, res, state).catch((err: unknown) => {
+    this.route(req, res, state, table).catch((err: unknown) => {
       const lip = reportInternalError('server.route', err, state.requestId);
       state.errorCode = lip.code;
       try {
@@ -239,9 +267,9 @@ export class LipServer {
     });
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, state: RequestState, table: RouteTable): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://lip.invalid');
-    const match: RouteMatch = this.table.match(req.method ?? 'GET', url.pathname);
+    const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
     state.routeGroup = match.group;
     if (match.kind === 'system') state.system = true;
     state.trace?.setName(`${req.method ?? 'GET'} ${match.group}`);
@@ -252,26 +280,36 @@ export class LipServer {
       case 'method_not_allowed':
         req.resume();
         return plainError(res, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
-      case 'system':
+      case 'system': {
         req.resume();
+        if (match.name === 'metrics') {
+          const viewer = guardOperator(req, this.runtime.config, this.auth, false);
+          if (viewer instanceof LipError) return this.refuse(res, state, viewer);
+        }
         return this.system(match.name, res);
+      }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime);
-        if (refused) {
-          state.errorCode = refused.code;
-          plainError(res, refused);
-        }
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth);
+        if (refused) this.refuse(res, state, refused);
+        return;
+      }
+      case 'profiling': {
+        req.resume();
+        const viewer = guardOperator(req, this.runtime.config, this.auth, false);
+        if (viewer instanceof LipError) return this.refuse(res, state, viewer);
+        const refused = await this.profiling.handle(match.endpoint, url, res, match.base);
+        if (refused) this.refuse(res, state, refused);
         return;
       }
       case 'models':
         req.resume();
         try {
-          state.principal = this.auth.authenticate(req.headers);
+          const caller = this.auth.caller(req.headers);
+          state.principal = caller.principal;
+          this.keyLimits.admit(caller.key, { concurrent: false });
         } catch (err) {
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          return plainError(res, lip, { 'www-authenticate': 'Bearer realm="lip"' });
+          return this.refuse(res, state, toLipError(err));
         }
         return handleListModels(req, res, url, match.routes, this.runtime);
       case 'generate': {
@@ -283,26 +321,45 @@ export class LipServer {
           sendJson(res, response.status, response.body, { ...headers, ...response.headers });
         };
         if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
+        let endKey: () => void;
         try {
-          const who = this.auth.identify(req.headers);
-          state.principal = who.principal;
-          if (who.keyId !== undefined) state.keyId = who.keyId;
+          const caller = this.auth.caller(req.headers);
+          state.principal = caller.principal;
+          if (caller.key !== undefined) state.keyId = caller.key.id;
+          endKey = this.keyLimits.admit(caller.key, { concurrent: true });
         } catch (err) {
-          return reject(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
+          const lip = toLipError(err);
+          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
         }
-        const limit = runtime.config.server.max_concurrent_requests;
-        if (limit > 0 && this.generating >= limit) {
-          return reject(new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} concurrent requests`, { retryAfter: 1 }));
-        }
-        this.generating++;
         try {
-          await handleGenerate(req, res, url, match, runtime, state);
+          const limit = runtime.config.server.max_concurrent_requests;
+          if (limit > 0 && this.generating >= limit) {
+            return reject(new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} concurrent requests`, { retryAfter: 1 }));
+          }
+          try {
+            state.decode = this.admission.enter();
+          } catch (err) {
+            return reject(toLipError(err));
+          }
+          this.generating++;
+          try {
+            await handleGenerate(req, res, url, match, runtime, state);
+          } finally {
+            this.generating--;
+            state.decode.release();
+          }
         } finally {
-          this.generating--;
+          endKey();
         }
         return;
       }
     }
+  }
+
+  /** An answer in the flat envelope to a request refused before any work (401s name the realm). */
+  private refuse(res: ServerResponse, state: RequestState, err: LipError): void {
+    state.errorCode = err.code;
+    plainError(res, err, err.status === 401 ? WWW_AUTHENTICATE : {});
   }
 
   /**
@@ -366,7 +423,7 @@ export class LipServer {
         request_id: state.requestId,
         method: req.method,
         route: state.routeGroup,
-        ...(config.logging.include_raw_path ? { path: req.url } : {}),
+        ...(config.logging.include_raw_path ? { path: maskSecretQuery(req.url ?? '') } : {}),
         status,
         duration_ms: round3(elapsedMs),
         ...(state.principal !== undefined ? { principal: state.principal } : {}),
@@ -392,18 +449,55 @@ export class LipServer {
   }
 }
 
-/**
- * `server.read_timeout`: the whole request (headers and body) must arrive within it, so a client
- * that trickles or stalls cannot pin a socket and a concurrency slot (0 turns it off). It never
- * limits the response, however long a stream runs.
- */
-function readTimeouts(readTimeout: number): { requestTimeout: number; headersTimeout: number } {
-  return readTimeout > 0 ? { requestTimeout: readTimeout, headersTimeout: Math.min(readTimeout, 60_000) } : { requestTimeout: 0, headersTimeout: 60_000 };
+/** Listens on `host:port`; a port in use (or any listen error) rejects with a clear LipError. */
+function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      const message = err.code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use (stop the other process or choose another with --port / server.port)`
+        : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
+        : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: the address is not available on this machine`
+        : `cannot listen on ${where}: ${err.message}`;
+      reject(new LipError('LIP_ERR_SERVER_LISTEN', message, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
-function routeTable(runtime: Runtime, metrics: Metrics | undefined): RouteTable {
-  const enabled = runtime.config.frontends.filter((f) => f.enabled).map((f) => FRONTENDS[f.id]).filter((f): f is Frontend => f !== undefined);
-  return new RouteTable(enabled, metrics ? runtime.config.observability.metrics.path : undefined);
+function urlOf(server: Server): string {
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `http://${host}:${a.port}`;
+}
+
+/**
+ * Socket timeouts, so that slow or idle clients cannot pin sockets:
+ * * `read_header_timeout`: the request line and headers (a slowloris trickle is cut off);
+ * * `read_timeout`: the whole request, headers and body (0 turns it off); it never limits
+ *   the response, however long a stream runs;
+ * * `idle_timeout`: a keep-alive connection between requests.
+ * Node refuses a headers timeout longer than the request timeout, so the shorter one wins.
+ */
+function socketTimeouts(server: ServerConfig): { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number } {
+  const read = server.read_timeout;
+  const header = server.read_header_timeout > 0 ? server.read_header_timeout : read > 0 ? read : 60_000;
+  return { requestTimeout: read > 0 ? read : 0, headersTimeout: read > 0 ? Math.min(header, read) : header, keepAliveTimeout: server.idle_timeout };
+}
+
+/** The route table of a listener: the protocols, the operator surfaces, or both. */
+function routeTable(runtime: Runtime, metrics: Metrics | undefined, serves: 'both' | 'protocol' | 'operator'): RouteTable {
+  const { config } = runtime;
+  const enabled = serves === 'operator' ? [] : config.frontends.filter((f) => f.enabled).map((f) => FRONTENDS[f.id]).filter((f): f is Frontend => f !== undefined);
+  const operator: OperatorMounts | undefined = serves === 'protocol' ? undefined : {
+    adminPath: config.diagnostics.admin_path,
+    ...(metrics ? { metricsPath: config.observability.metrics.path } : {}),
+    ...(config.diagnostics.pprof_path !== undefined ? { pprofPath: config.diagnostics.pprof_path } : {}),
+  };
+  return new RouteTable(enabled, operator);
 }
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;

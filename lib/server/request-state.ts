@@ -1,6 +1,7 @@
 import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
+import type { DecodeTicket } from './decode-admission.js';
 
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
@@ -21,6 +22,8 @@ export interface RequestState {
   trace?: RequestTrace;
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */
   generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
+  /** This request's decode admission, held while its body is read and decoded. */
+  decode?: DecodeTicket;
   /**
    * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
    * it in-band (or an answer before output carries it); without, the connection is cut.

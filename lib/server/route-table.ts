@@ -1,5 +1,6 @@
 import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
+import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
 
@@ -7,6 +8,7 @@ export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
   | { readonly kind: 'admin'; readonly path: AdminPath; readonly group: string }
+  | { readonly kind: 'profiling'; readonly endpoint: ProfilingEndpoint; readonly base: string; readonly group: string }
   /** A model list; `routes` in the order to ask them (routes with `accepts` first). */
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
@@ -18,6 +20,16 @@ interface Entry {
   readonly target: Exclude<RouteMatch, { kind: 'method_not_allowed' | 'not_found' }>;
 }
 
+/** Where the operator surfaces are mounted on a listener (none: a protocol-only listener). */
+export interface OperatorMounts {
+  /** The admin endpoints' prefix (`diagnostics.admin_path`, `/admin`). */
+  readonly adminPath: string;
+  /** Prometheus text, when metrics are enabled. */
+  readonly metricsPath?: string;
+  /** Profiling, when `diagnostics.pprof_path` is set. */
+  readonly pprofPath?: string;
+}
+
 /**
  * Method + path -> handler. Exact paths are one Map lookup; templated routes (Gemini's
  * `/v1beta/models/{model}:generateContent`) are tried in order after that.
@@ -26,8 +38,11 @@ export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
   private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
 
-  /** `metricsPath`: where Prometheus text is served (only when metrics are enabled). */
-  constructor(frontends: readonly Frontend[], metricsPath?: string) {
+  /**
+   * `frontends`: the protocols this listener serves; `operator`: the operator surfaces it
+   * serves (absent when they have a listener of their own, `diagnostics.listen`).
+   */
+  constructor(frontends: readonly Frontend[], operator?: OperatorMounts) {
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
@@ -44,8 +59,14 @@ export class RouteTable {
     }
     this.add('GET', '/healthz', { kind: 'system', name: 'healthz', group: '/healthz' });
     this.add('GET', '/readyz', { kind: 'system', name: 'readyz', group: '/readyz' });
-    if (metricsPath) this.add('GET', metricsPath, { kind: 'system', name: 'metrics', group: metricsPath });
-    for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) this.add('GET', path, { kind: 'admin', path, group: path });
+    if (!operator) return;
+    if (operator.metricsPath) this.add('GET', operator.metricsPath, { kind: 'system', name: 'metrics', group: operator.metricsPath });
+    for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) {
+      const mounted = `${operator.adminPath}${path.slice('/admin'.length)}`;
+      this.add('GET', mounted, { kind: 'admin', path, group: mounted });
+    }
+    const base = operator.pprofPath;
+    if (base) for (const endpoint of PROFILING_ENDPOINTS) this.add('GET', `${base}${endpoint}`, { kind: 'profiling', endpoint, base, group: base });
   }
 
   private add(method: string, path: string, target: Entry['target']): void {

@@ -9,3 +9,4 @@ export * from './header-value.js';
 export * from './json-depth.js';
 export * from './json-shape.js';
 export * from './upstream-limits.js';
+export * from './scrub-credentials.js';

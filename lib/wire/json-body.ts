@@ -23,12 +23,19 @@ function tooLarge(limit: number): LipError {
   return new LipError('LIP_ERR_REQUEST_TOO_LARGE', `request body exceeds the limit of ${limit} bytes (server.max_request_body_bytes)`);
 }
 
+/** Told the size of a body as it becomes known (declared, then read); may throw to refuse it. */
+export interface BodyWeigher {
+  grow(bytes: number): void;
+}
+
 /**
  * Reads a request body into one Buffer, refusing more than `limit` bytes (after
  * decompression). On overflow the rest of the body is drained, not reset, so the client can
  * read the 413 that follows; a body far beyond the limit gets its connection destroyed.
+ * `weigher` (decode admission) hears the declared length first, then the running size, and
+ * refuses the body by throwing.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     let source: NodeJS.ReadableStream = req;
@@ -44,6 +51,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       drain(req);
       reject(tooLarge(limit));
       return;
+    }
+    if (weigher && !inflate && Number.isFinite(declared)) {
+      try {
+        weigher.grow(declared);
+      } catch (err) {
+        drain(req);
+        reject(err);
+        return;
+      }
     }
     if (inflate) source = req.pipe(inflate);
     const chunks: Buffer[] = [];
@@ -61,8 +77,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) finish(tooLarge(limit));
-      else chunks.push(chunk);
+      if (size > limit) return finish(tooLarge(limit));
+      if (weigher) {
+        try {
+          weigher.grow(size);
+        } catch (err) {
+          return finish(err);
+        }
+      }
+      chunks.push(chunk);
     };
     source.on('data', onData);
     source.once('end', () => finish());
@@ -105,6 +128,6 @@ export function parseJson(body: Buffer | string): unknown {
 }
 
 /** Reads and parses a request body (readBody, then parseJson with its shape limits). */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  return parseJson(await readBody(req, limit));
+export async function readJsonBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher): Promise<unknown> {
+  return parseJson(await readBody(req, limit, weigher));
 }

@@ -10,17 +10,23 @@ export interface JsonShapeLimits {
   readonly maxElements: number;
   /** Longest object key, in characters of the JSON text (escapes counted as written). */
   readonly maxKeyChars: number;
+  /** Most tokens in the whole text (strings, numbers, literals, brackets and braces). */
+  readonly maxTokens: number;
+  /** Longest number literal, in characters. */
+  readonly maxNumberChars: number;
 }
 
 export const REQUEST_JSON_LIMITS: JsonShapeLimits = Object.freeze({
   maxDepth: MAX_REQUEST_DEPTH,
   maxElements: 100_000,
   maxKeyChars: 16 * 1024,
+  maxTokens: 1_000_000,
+  maxNumberChars: 1024 * 1024,
 });
 
 /**
  * Checks the shape of a JSON text in one linear pass, before anything parses or walks it:
- * nesting depth, elements per container and key length. Brackets and commas inside strings do
+ * nesting depth, elements per container, key length, token count and number length. Brackets and commas inside strings do
  * not count (strings are skipped with `indexOf`, so a body of long texts costs little more
  * than the native scan). No recursion, no allocation beyond two small arrays of `maxDepth`.
  * Malformed JSON is scanned as far as it goes; `JSON.parse` reports its syntax afterwards.
@@ -33,15 +39,18 @@ export const REQUEST_JSON_LIMITS: JsonShapeLimits = Object.freeze({
  * @see spec/wire/json-shape.spec.ts
  */
 export function checkJsonShape(text: string, limits: JsonShapeLimits = REQUEST_JSON_LIMITS): void {
-  const { maxDepth, maxElements, maxKeyChars } = limits;
+  const { maxDepth, maxElements, maxKeyChars, maxTokens, maxNumberChars } = limits;
   // Per open container: commas seen so far, and whether it is an object.
   const commas = new Int32Array(maxDepth + 2);
   const isObject = new Uint8Array(maxDepth + 2);
   const n = text.length;
   let depth = 0;
   let expectKey = false;
+  let tokens = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (c <= 32 || c === 44 && depth === 0 || c === 58) continue; // whitespace, colon
+    if (c !== 44 && ++tokens > maxTokens) throw exceeded(text, i, `the JSON has more than ${maxTokens} tokens`);
     if (c === 34) { // "
       const q = endOfString(text, i + 1);
       if (q < 0) return; // unterminated: JSON.parse reports it
@@ -62,8 +71,26 @@ export function checkJsonShape(text: string, limits: JsonShapeLimits = REQUEST_J
     } else if (c === 125 || c === 93) { // } ]
       if (depth > 0) depth--;
       expectKey = false;
+    } else if (c === 45 || (c >= 48 && c <= 57)) { // a number: - or a digit
+      let j = i + 1;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      if (j - i > maxNumberChars) throw exceeded(text, i, `a number is longer than ${maxNumberChars} characters`);
+      i = j - 1;
+    } else { // true, false, null (or garbage JSON.parse reports): one token
+      let j = i + 1;
+      while (j < n && isLetter(text.charCodeAt(j))) j++;
+      i = j - 1;
     }
   }
+}
+
+/** Digits, `.`, `e`/`E`, `+`, `-`. */
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
 /** The closing quote of a string starting at `from`: short strings by hand, long ones natively. */

@@ -66,7 +66,8 @@ describe('cli (spawned)', function () {
     const b = file('b.yaml', stubConfig('beta', 'x'));
     const route = async (args: string[], env: NodeJS.ProcessEnv = {}) => JSON.parse((await runLip(args, env)).stdout).default_route as string;
 
-    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async () => {
+    it('works before or after the subcommand; the later one wins; LIP_CONFIG is the fallback', async function () {
+      this.timeout(120_000); // five processes one after another: slow on a loaded machine
       expect(await route(['--config', a, 'routes', '--json'])).to.equal('alpha:m');
       expect(await route(['routes', '--json', '--config', b])).to.equal('beta:m');
       expect(await route(['--config', a, 'routes', '--json', '--config', b])).to.equal('beta:m');
@@ -167,7 +168,57 @@ describe('cli (spawned)', function () {
       expect(bad.stderr).to.contain('server.port: must be an integer');
       const open = await runLip(['serve', '--host', '0.0.0.0', '--port', '0']);
       expect(open.code).to.equal(1);
-      expect(open.stderr).to.contain('needs auth.api_keys');
+      expect(open.stderr).to.contain('<embedded default> with --host 0.0.0.0 --port 0: server.host: single_user mode binds loopback only');
+    });
+
+    it('holds flags to the rules the same value in the file triggers (--host with keys in single_user)', async () => {
+      const keyed = file('keyed.yaml', stubConfig('s', 'x', 'auth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }'));
+      const res = await runLip(['serve', '--config', keyed, '--host', '0.0.0.0', '--port', '0']);
+      expect(res.code).to.equal(1);
+      expect(res.stderr).to.contain('server.host: single_user mode binds loopback only (127.0.0.0/8, ::1, localhost), not "0.0.0.0"');
+    });
+
+    it('gates multi_user behind --multi-user, both ways (exit 2)', async () => {
+      const multi = file('multi.yaml', stubConfig('s', 'x', 'access: { mode: multi_user }\nauth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }'));
+      const without = await runLip(['serve', '--config', multi]);
+      expect(without.code).to.equal(2);
+      expect(without.stderr).to.contain('sets access.mode: multi_user; serving it needs lip serve --multi-user');
+      const single = await runLip(['serve', '--multi-user', '--port', '0']);
+      expect(single.code).to.equal(2);
+      expect(single.stderr).to.contain('--multi-user needs a config with access.mode: multi_user (<embedded default> is single_user)');
+      const lip = await serveLip(['--config', multi, '--multi-user']);
+      try {
+        const res = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), headers: { authorization: 'Bearer 0123456789abcdef' } });
+        expect(res.status).to.equal(200);
+      } finally {
+        lip.proc.kill('SIGTERM');
+        await lip.exited;
+      }
+    });
+
+    it('refuses a SIGHUP reload that changes the listener or weakens access, and keeps serving as before', async () => {
+      const keyed = (extra: string) => stubConfig('s', 'x', `auth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }\n${extra}`);
+      const path = file('reload-access.yaml', keyed(''));
+      const lip = await serveLip(['--config', path]);
+      const until = async (predicate: () => boolean) => {
+        for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      const ask = (headers: Record<string, string> = {}) => httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), headers });
+      try {
+        writeFileSync(path, keyed('').replace('port: 0', 'port: 1'));
+        lip.proc.kill('SIGHUP');
+        await until(() => lip.stdout().includes('reload refused'));
+        expect(lip.stdout()).to.contain('server.port changed: this needs a restart');
+        writeFileSync(path, stubConfig('s', 'x').replace('127.0.0.1', '0.0.0.0'));
+        lip.proc.kill('SIGHUP');
+        await until(() => lip.stdout().includes('single_user mode binds loopback only'));
+        expect(lip.stdout()).to.contain('reload failed; keeping the running configuration');
+        expect((await ask()).status).to.equal(401);
+        expect((await ask({ authorization: 'Bearer 0123456789abcdef' })).status).to.equal(200);
+      } finally {
+        lip.proc.kill('SIGTERM');
+        await lip.exited;
+      }
     });
 
     it('reloads on SIGHUP, and keeps the running config when the new file is bad', async () => {

@@ -26,7 +26,7 @@ describe('config/loadConfig', () => {
   it('accepts the embedded default and fills every default', () => {
     const c = loadConfig(undefined);
     expect(c.source).to.equal('<embedded default>');
-    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, shutdown_timeout: 15_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, pre_request_keepalive: { enabled: false, interval: 15_000 } });
+    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, shutdown_timeout: 15_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 } });
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
     expect(c.backends[0]).to.include({ id: 'stub', kind: 'localstub', enabled: true, chunks: 8 });
@@ -125,13 +125,13 @@ backends:
 
   it('requires API keys of at least 16 characters, and auth beyond loopback', () => {
     expect(lines(`auth:\n  api_keys:\n    - { id: k, key: short }\n${STUB}`)[0]).to.contain('at least 16 characters');
-    expect(lines(`server:\n  host: 0.0.0.0\n${STUB}`)).to.deep.equal(['lip.yaml:2:9: server.host: listening on the non-loopback host "0.0.0.0" needs auth.api_keys']);
+    expect(lines(`server:\n  host: 0.0.0.0\n${STUB}`)).to.deep.equal(['lip.yaml:2:9: server.host: single_user mode binds loopback only (127.0.0.0/8, ::1, localhost), not "0.0.0.0"; a server others reach needs access.mode: multi_user with auth.api_keys and lip serve --multi-user']);
     expect(lines(`access:\n  mode: multi_user\n${STUB}`)[0]).to.contain('multi_user needs auth.api_keys');
   });
 
   it('requires a diagnostics secret beyond loopback', () => {
-    const yaml = `server: { host: 0.0.0.0 }\nauth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }\ndiagnostics: { enabled: true }\n${STUB}`;
-    expect(lines(yaml)).to.deep.equal(['lip.yaml:3:25: diagnostics.enabled: diagnostics beyond loopback need diagnostics.shared_secret']);
+    const yaml = `access: { mode: multi_user }\nserver: { host: 0.0.0.0 }\nauth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }\ndiagnostics: { enabled: true }\n${STUB}`;
+    expect(lines(yaml)).to.deep.equal(['lip.yaml:4:14: diagnostics: shared_secret: required (at least 12 characters) in multi_user mode when exposing diagnostics (/admin/*: attempts, routes, circuits, inventory, transcripts) (a client key alone is never the operator)']);
   });
 
   it('validates localstub knobs', () => {

@@ -43,7 +43,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     headers: { authorization: `Bearer ${key}`, ...headers },
   });
   const attempts = async (aLegId: string): Promise<AttemptRow[]> => {
-    const res = await httpRequest(`${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(aLegId)}`, { method: 'GET' });
+    const res = await httpRequest(`${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(aLegId)}`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
     expect(res.status).to.equal(200);
     const body = JSON.parse(res.body) as { a_leg_id: string; attempts: AttemptRow[] };
     expect(body.a_leg_id).to.equal(aLegId);
@@ -196,8 +196,11 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
   });
 
   it('GET /admin/attempts: 400 without an id, 404 for an unknown one', async () => {
-    expect((await httpRequest(`${lip.url}/admin/attempts`, { method: 'GET' })).status).to.equal(400);
-    expect((await httpRequest(`${lip.url}/admin/attempts?a_leg_id=nope`, { method: 'GET' })).status).to.equal(404);
+    // With keys configured, the admin endpoints check them too.
+    expect((await httpRequest(`${lip.url}/admin/attempts?a_leg_id=nope`, { method: 'GET' })).status).to.equal(401);
+    const withKey = { method: 'GET', headers: { authorization: `Bearer ${BOB}` } };
+    expect((await httpRequest(`${lip.url}/admin/attempts`, withKey)).status).to.equal(400);
+    expect((await httpRequest(`${lip.url}/admin/attempts?a_leg_id=nope`, withKey)).status).to.equal(404);
   });
 
   it('/readyz reports the continuity store', async () => {

@@ -155,7 +155,7 @@ describe('e2e: extensions through the official SDKs', function () {
     const r = await CLIENT_DRIVERS['openai-chat']!.run(lip.url, { model: 'up:chat', stream: true, messages: [{ role: 'user', text: 'something unstable' }] });
     expect(r.error).to.equal(undefined);
     expect(r.text).to.equal('a flaky answer');
-    const metrics = await (await fetch(`${lip.url}/metrics`)).text();
+    const metrics = await (await fetch(`${lip.url}/metrics`, { headers: { 'x-lip-diagnostics-secret': SECRET } })).text();
     const count = Number(/^lip_extension_stage_fail_open_skips_total\{stage="stream_event_mutation"\} (\d+)$/m.exec(metrics)?.[1]);
     expect(count).to.be.at.least(1);
   });

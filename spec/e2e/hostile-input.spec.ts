@@ -33,7 +33,7 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
   beforeEach(() => rig.ensureRunning());
 
   describe('odd model names through the official SDKs', () => {
-    const ODD = ['stub:😀', 'stub:日本語のモデル', `stub:${'é'.repeat(300)}`, 'stub:a\u2028b\u00a0c\ufeff', '😀 no backend named'];
+    const ODD = ['stub:😀', 'stub:日本語のモデル', 'stub:😀日本語🚀', `stub:${'é'.repeat(300)}`, 'stub:a\u2028b\u00a0c\ufeff', '😀 no backend named'];
     for (const p of WIRE_PROTOCOLS) {
       for (const stream of MODES) {
         it(`${p.id}, ${mode(stream)}: non-ASCII models are served, and X-LIP-Backend stays a legal header`, async () => {
@@ -50,7 +50,7 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
 
         it(`${p.id}, ${mode(stream)}: control characters and CRLF in the model are a 400 naming the column`, async () => {
           // A lone surrogate cannot travel in a URL path (it becomes U+FFFD), so Gemini skips it.
-          for (const model of ['stub:a\r\nX-Injected: yes', 'stub:\u0000', 'stub:a\u001b[31mb', ...(p.id === 'gemini' ? [] : ['stub:\ud800'])]) {
+          for (const model of ['stub:a\r\nX-Injected: yes', 'stub:😀日本\r\nX-Injected: yes', 'stub:\u0000', 'stub:a\u001b[31mb', ...(p.id === 'gemini' ? [] : ['stub:\ud800'])]) {
             const result = await CLIENT_DRIVERS[p.id]!.run(rig.url, { model, stream, messages: [{ role: 'user', text: 'hi' }] });
             expect(result.error?.status, JSON.stringify(model)).to.equal(400);
             const raw = await rawExchange(rig.url, head(p, model, stream), bodyOf(p, model, stream));

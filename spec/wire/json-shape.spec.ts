@@ -14,7 +14,7 @@ function verdict(text: string, limits = REQUEST_JSON_LIMITS): string {
 }
 
 describe('wire/json-shape', () => {
-  const small = { maxDepth: 3, maxElements: 4, maxKeyChars: 5 };
+  const small = { maxDepth: 3, maxElements: 4, maxKeyChars: 5, maxTokens: 1_000, maxNumberChars: 100 };
 
   it('accepts JSON within every limit, at the limit', () => {
     expect(verdict('{"a":[[1,2,3,4]],"bcdef":{}}', small)).to.equal('ok');
@@ -38,6 +38,22 @@ describe('wire/json-shape', () => {
     expect(verdict('{"abcdef":1}', small)).to.match(/an object key is longer than 5 characters \(line 1, column 2\)$/);
     expect(verdict('{"a":"abcdefghijkl","b":["abcdefghijkl"]}', small)).to.equal('ok');
     expect(verdict(`{"${'k'.repeat(16 * 1024 + 1)}":1}`)).to.match(/key is longer than 16384 characters/);
+  });
+
+  it('refuses more than maxTokens tokens (strings, numbers, literals, brackets), naming the limit', () => {
+    const few = { ...small, maxElements: 100, maxTokens: 6 };
+    expect(verdict('[1,"a",true,null]', few)).to.equal('ok'); // [ 1 "a" true null ] = 6
+    expect(verdict('[1,"a",true,null,2]', few)).to.match(/request body limit exceeded: the JSON has more than 6 tokens \(line 1, column 19\)$/);
+    expect(verdict('{"a": 1, "b": 2}', { ...few, maxTokens: 5 })).to.match(/more than 5 tokens/);
+    expect(verdict(`[${Array(99_999).fill('[1,2,3,4,5,6,7,8,9]').join(',')}]`)).to.match(/the JSON has more than 1000000 tokens/);
+    expect(verdict(`[${Array(90_000).fill('[1,2,3,4,5,6,7,8,9]').join(',')}]`)).to.equal('ok');
+  });
+
+  it('refuses a number longer than maxNumberChars (1 MiB by default), not a long string', () => {
+    expect(verdict(`[${'9'.repeat(100)}, -1.5e+10]`, small)).to.equal('ok');
+    expect(verdict(`[1, ${'9'.repeat(101)}]`, small)).to.match(/a number is longer than 100 characters \(line 1, column 5\)$/);
+    expect(verdict(`[1e${'0'.repeat(1024 * 1024)}]`)).to.match(/a number is longer than 1048576 characters/);
+    expect(verdict(`["${'9'.repeat(2 * 1024 * 1024)}"]`)).to.equal('ok');
   });
 
   it('does not count brackets, commas or quotes inside strings', () => {

@@ -1,4 +1,6 @@
-import { isLoopbackHost, type Config } from '../../config/index.js';
+import { checkAccess, formatPath, reloadProblems, type Config } from '../../config/index.js';
+import { BACKEND_KIND_INFO } from '../../backends/registry.js';
+import { PROTOCOL_PATHS } from '../../frontends/registry.js';
 import { createRuntime } from '../../core/runtime.js';
 import { LipError, isLipError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -11,15 +13,33 @@ export interface ServeArgs {
   readonly configPath: string | undefined;
   readonly host?: string;
   readonly port?: number;
+  /** `--multi-user`: the operator's explicit consent to serve a multi_user config. */
+  readonly multiUser?: boolean;
 }
 
-/** Applies `--host` / `--port`; a non-loopback host still needs auth keys. */
+const LOCAL_KINDS = new Set(Object.entries(BACKEND_KIND_INFO).filter(([, info]) => info.local).map(([kind]) => kind));
+
+/**
+ * Applies `--host` / `--port`, then runs every access rule again on the final settings (the
+ * file, its environment secrets and the flags together): a flag can never skip a rule the
+ * same value in the file would trigger.
+ */
 function withOverrides(config: Config, args: ServeArgs): Config {
   const server = { ...config.server, ...(args.host ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}) };
-  if (!isLoopbackHost(server.host) && config.auth.api_keys.length === 0) {
-    throw new LipError('LIP_ERR_CONFIG_INVALID', `listening on the non-loopback host "${server.host}" needs auth.api_keys in the config`);
+  const final = { ...config, server };
+  const problems = checkAccess(final, { localKinds: LOCAL_KINDS, protocolPaths: PROTOCOL_PATHS });
+  if (problems.length > 0) {
+    const flags = [args.host ? `--host ${args.host}` : '', args.port !== undefined ? `--port ${args.port}` : ''].filter(Boolean).join(' ');
+    throw new LipError('LIP_ERR_CONFIG_INVALID', problems.map((p) => `${config.source}${flags ? ` with ${flags}` : ''}: ${formatPath(p.key ? [...p.path, p.key] : p.path)}: ${p.message}`).join('\n'));
   }
-  return { ...config, server };
+  return final;
+}
+
+/** `--multi-user` must match `access.mode` both ways; a mismatch is a usage error (exit 2). */
+function modeMismatch(config: Config, args: ServeArgs): string | undefined {
+  if (config.access.mode === 'multi_user' && !args.multiUser) return `${config.source} sets access.mode: multi_user; serving it needs lip serve --multi-user`;
+  if (config.access.mode !== 'multi_user' && args.multiUser) return `--multi-user needs a config with access.mode: multi_user (${config.source} is single_user)`;
+  return undefined;
 }
 
 /**
@@ -30,7 +50,13 @@ function withOverrides(config: Config, args: ServeArgs): Config {
 export async function serveCommand(args: ServeArgs, io: Output): Promise<number> {
   let config: Config;
   try {
-    config = withOverrides(loadConfig(args.configPath), args);
+    config = loadConfig(args.configPath);
+    const mismatch = modeMismatch(config, args);
+    if (mismatch) {
+      io.err(`lip: ${mismatch}`);
+      return 2;
+    }
+    config = withOverrides(config, args);
   } catch (err) {
     io.err(isLipError(err) ? `lip: ${err.message}` : String(err));
     return 1;
@@ -67,8 +93,10 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     const reload = () => {
       try {
         const next = withOverrides(loadConfig(args.configPath), args);
-        if (next.server.host !== server.config.server.host || next.server.port !== server.config.server.port) {
-          logger.warn('reload: server.host and server.port changes need a restart; keeping the current listener');
+        const refused = reloadProblems(server.config, next);
+        if (refused.length > 0) {
+          logger.error('reload refused; keeping the running configuration', { error: refused.join('; ') });
+          return;
         }
         // Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
         const running = server.runtimeNow;
@@ -76,7 +104,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
         const keepStore = same(next.continuity, running.config.continuity);
         const keepBreaker = same([next.routing.circuit_breaker, next.redis], [running.config.routing.circuit_breaker, running.config.redis]);
         const featureState = same(next.redis, running.config.redis) ? running.extensions?.state : undefined;
-        void server.reload(createRuntime({ ...next, server: { ...next.server, host: server.config.server.host, port: server.config.server.port } },
+        void server.reload(createRuntime(next,
           { logger, ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}) }));
         logger.info('configuration reloaded', { config: next.source, default_route: next.routing.default_route });
       } catch (err) {

@@ -46,6 +46,8 @@ export interface RouteContext {
   /** Backend opens left (`routing.max_attempts`, race legs count one each). */
   readonly budget: { remaining: number };
   readonly maxAttempts: number;
+  /** Events an attempt may send before its first output (`server.max_pending_wire_events`; 0: unlimited). */
+  readonly maxPendingEvents?: number;
   readonly journal: RouteJournal;
   /** `{affinity=...}`: the candidate key this conversation or client is bound to, tried first. */
   readonly sticky?: string;

@@ -1,0 +1,45 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { LipEvent } from '../../canonical/index.js';
+import { isOutputEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+
+/**
+ * Fails an attempt that sends more than `max` events before its first output event
+ * (`server.max_pending_wire_events`). Until output, an attempt's events wait in memory (held
+ * by holdUntilOutput, or in a race leg's buffer), and nothing but this bounds that queue: an
+ * upstream that streams lifecycle noise without ever producing output would otherwise grow
+ * it for as long as it likes. The failure is retryable (routing moves on) and names the
+ * setting. After the first output, events flow to the client under its own backpressure, and
+ * this passes everything through. `max` 0 turns it off.
+ *
+ * ```
+ * max = 2
+ * source: -s--m--u--t-|
+ * result: -s--m--#
+ *
+ * source: -s--t--u--u--u-|
+ * result: -s--t--u--u--u-|
+ * ```
+ * @see spec/routing/operators/limit-held-events.spec.ts
+ */
+export function limitHeldEvents(max: number): MonoTypeOperatorFunction<LipEvent> {
+  if (max <= 0) return (source) => source;
+  return (source) => new Observable<LipEvent>((subscriber) => {
+    let held = 0;
+    let output = false;
+    return source.subscribe({
+      next(event) {
+        if (!output) {
+          if (isOutputEvent(event)) output = true;
+          else if (++held > max) {
+            subscriber.error(new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `the upstream sent more than ${max} events before any output (server.max_pending_wire_events)`, { retryable: true }));
+            return;
+          }
+        }
+        subscriber.next(event);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+  });
+}

@@ -1,0 +1,228 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { testConfig } from '../helpers/config.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { stalledRequest } from '../helpers/raw-http.js';
+import { serveLip } from '../helpers/spawn-lip.js';
+import { httpRequest } from '../helpers/sse-client.js';
+
+const STUB = '  - { id: s, kind: localstub, models: [m], text: "hi" }';
+const KEY_A = 'key-of-alice-0123456789';
+const KEY_B = 'key-of-bob-0123456789ab';
+const SECRET = 'the-diagnostics-secret';
+const KEYS = `auth: { api_keys: [ { id: a, key: ${KEY_A}, principal: alice }, { id: b, key: ${KEY_B}, principal: bob } ] }`;
+const chat = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const get = (url: string, headers: Record<string, string> = {}) => httpRequest(url, { method: 'GET', headers });
+
+describe('e2e/access', function () {
+  this.timeout(30_000);
+  let lip: RunningLip | undefined;
+  afterEach(async () => {
+    await lip?.close();
+    lip = undefined;
+  });
+
+  it('single_user with keys: /admin/* checks client keys (401 + WWW-Authenticate), health and readiness stay open', async () => {
+    lip = await startLip(testConfig(STUB, `${KEYS}\ndiagnostics: { enabled: true }`));
+    const anonymous = await get(`${lip.url}/admin/routes`);
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.headers['www-authenticate']).to.equal('Bearer realm="lip"');
+    expect(JSON.parse(anonymous.body).error.code).to.equal('LIP_ERR_AUTH_MISSING_KEY');
+    expect((await get(`${lip.url}/admin/routes`, bearer(KEY_A))).status).to.equal(200);
+    expect((await get(`${lip.url}/healthz`)).status).to.equal(200);
+    expect((await get(`${lip.url}/readyz`)).status).to.equal(200);
+    const models = await get(`${lip.url}/v1/models`);
+    expect([models.status, models.headers['www-authenticate']]).to.deep.equal([401, 'Bearer realm="lip"']);
+    const generate = await httpRequest(`${lip.url}/v1/messages`, { body: JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }) });
+    expect([generate.status, generate.headers['www-authenticate'], JSON.parse(generate.body).type]).to.deep.equal([401, 'Bearer realm="lip"', 'error']);
+  });
+
+  it('multi_user: a client key alone reads only its own principal\'s attempts; the secret reads all; operator-only surfaces need the secret', async () => {
+    lip = await startLip(testConfig(STUB, `access: { mode: multi_user }\n${KEYS}\ndiagnostics: { enabled: true, shared_secret: ${SECRET} }`));
+    const made = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
+    expect(made.status).to.equal(200);
+    const aLeg = String(made.headers['x-lip-a-leg-id']);
+    const path = `${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(aLeg)}`;
+    const own = await get(path, bearer(KEY_A));
+    expect(own.status).to.equal(200);
+    expect(JSON.parse(own.body).attempts).to.have.length(1);
+    const other = await get(path, bearer(KEY_B));
+    expect(other.status).to.equal(404);
+    expect(JSON.parse(other.body).error.message).to.equal(`no A-leg "${aLeg}" is known`);
+    const transcript = await get(`${lip.url}/admin/transcript?a_leg_id=${encodeURIComponent(aLeg)}`, bearer(KEY_B));
+    expect(transcript.status).to.equal(404);
+    expect((await get(path, { 'x-lip-diagnostics-secret': SECRET })).status).to.equal(200);
+    const routes = await get(`${lip.url}/admin/routes`, bearer(KEY_A));
+    expect(routes.status).to.equal(403);
+    expect(JSON.parse(routes.body).error.code).to.equal('LIP_ERR_ADMIN_FORBIDDEN');
+    expect((await get(`${lip.url}/admin/routes`, { 'x-lip-diagnostics-secret': 'wrong-secret-value' })).status).to.equal(403);
+    expect((await get(`${lip.url}/admin/attempts?a_leg_id=x`)).status).to.equal(401);
+  });
+
+  it('/metrics needs the secret once one is configured (and on a public bind it must be)', async () => {
+    lip = await startLip(testConfig(STUB, `access: { mode: multi_user }\nserver: { host: 0.0.0.0, port: 0 }\n${KEYS}\ndiagnostics: { shared_secret: ${SECRET} }\nobservability: { metrics: { enabled: true } }`));
+    const refused = await get(`${lip.url}/metrics`, bearer(KEY_A));
+    expect(refused.status).to.equal(403);
+    expect(JSON.parse(refused.body).error.message).to.equal('this operator surface needs the diagnostics secret in X-LIP-Diagnostics-Secret');
+    expect((await get(`${lip.url}/metrics`)).status).to.equal(403);
+    const allowed = await get(`${lip.url}/metrics`, { 'x-lip-diagnostics-secret': SECRET });
+    expect(allowed.status).to.equal(200);
+    expect(allowed.body).to.contain('lip_');
+  });
+
+  it('diagnostics.listen: operator surfaces move to their own listener, protocols stay on the main one', async () => {
+    lip = await startLip(testConfig(STUB, 'diagnostics: { enabled: true, listen: "127.0.0.1:0", admin_path: /ops }\nobservability: { metrics: { enabled: true } }'));
+    const operator = lip.server.operatorUrl!;
+    expect(operator).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await get(`${lip.url}/metrics`)).status).to.equal(404);
+    expect((await get(`${lip.url}/ops/routes`)).status).to.equal(404);
+    expect((await get(`${operator}/metrics`)).status).to.equal(200);
+    expect((await get(`${operator}/ops/routes`)).status).to.equal(200);
+    expect((await get(`${operator}/admin/routes`)).status).to.equal(404);
+    expect((await httpRequest(`${operator}/v1/chat/completions`, { body: chat })).status).to.equal(404);
+    expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat })).status).to.equal(200);
+  });
+
+  it('per-key requests_per_minute: 429 with Retry-After in the protocol\'s envelope; other keys unaffected', async () => {
+    lip = await startLip(testConfig(STUB, `auth: { api_keys: [ { id: a, key: ${KEY_A}, requests_per_minute: 1 }, { id: b, key: ${KEY_B} } ] }`));
+    expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) })).status).to.equal(200);
+    const limited = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers['retry-after'])).to.be.within(1, 60);
+    expect(JSON.parse(limited.body).error).to.include({ code: 'LIP_ERR_AUTH_KEY_LIMITED', message: 'API key "a" is over its limit of 1 requests per minute' });
+    expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_B) })).status).to.equal(200);
+  });
+
+  it('per-key max_concurrent_requests: a second request while one is in flight gets 429', async () => {
+    lip = await startLip(testConfig('  - { id: s, kind: localstub, models: [m], text: "hi", chunks: 2, chunk_delay: 60s }', `auth: { api_keys: [ { id: a, key: ${KEY_A}, max_concurrent_requests: 1 } ] }`));
+    const first = await stalledRequest(lip.url, '/v1/chat/completions', 10_000, '{', `Authorization: Bearer ${KEY_A}`);
+    try {
+      // The stalled body holds the key's slot (the request is in flight).
+      const second = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
+      expect(second.status).to.equal(429);
+      expect(second.headers['retry-after']).to.equal('1');
+    } finally {
+      first.close();
+    }
+  });
+
+  it('decode admission: a burst of large bodies beyond the budget gets 429 + Retry-After: 1 before being buffered', async () => {
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_concurrent_decodes: 3, max_inflight_decode_bytes: 1536KiB }'));
+    const big = 1024 * 1024;
+    const held = [await stalledRequest(lip.url, '/v1/chat/completions', big, '{"model":"m",')];
+    try {
+      const over = await stalledRequest(lip.url, '/v1/chat/completions', big, '{');
+      held.push(over);
+      await new Promise<void>((r) => { const t = setInterval(() => { if (over.received().includes('\r\n\r\n')) { clearInterval(t); r(); } }, 20); });
+      expect(over.received()).to.match(/^HTTP\/1\.1 429/);
+      expect(over.received().toLowerCase()).to.contain('retry-after: 1');
+      expect(over.received()).to.contain('decode admission capacity exceeded: request bodies in progress would hold over 1572864 bytes (server.max_inflight_decode_bytes)');
+      // Count: small bodies fill the remaining decode slots, the next one is refused.
+      held.push(await stalledRequest(lip.url, '/v1/chat/completions', 100, '{'));
+      held.push(await stalledRequest(lip.url, '/v1/chat/completions', 100, '{'));
+      const fourth = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat });
+      expect(fourth.status).to.equal(429);
+      expect(JSON.parse(fourth.body).error.message).to.contain('3 request bodies are being read and decoded (server.max_concurrent_decodes)');
+    } finally {
+      for (const h of held) h.close();
+    }
+    // Released: a normal request passes again.
+    await new Promise((r) => setTimeout(r, 50));
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).to.equal(200);
+  });
+
+  it('read_header_timeout closes a slowloris header trickle with 408', async () => {
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, read_header_timeout: 1s }'));
+    const { port } = new URL(lip.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (c: Buffer) => { received += c.toString('utf8'); });
+    socket.on('error', () => undefined);
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n');
+    let n = 0;
+    const trickle = setInterval(() => { if (!socket.destroyed) socket.write(`X-Slow-${n++}: y\r\n`); }, 200);
+    try {
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(received).to.match(/^HTTP\/1\.1 408/);
+    expect(n).to.be.greaterThan(2); // it was still sending headers when cut off
+  });
+
+  it('include_raw_path: secret query parameters are masked in the access log', async () => {
+    lip = await startLip(testConfig(STUB, 'logging: { access_log: true, include_raw_path: true }'));
+    await httpRequest(`${lip.url}/v1beta/models/m:generateContent?key=AIzaSyTHISISSECRET&alt=sse`, { body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }) });
+    const line = lip.logs.find((l) => l.msg === 'request' || l.message === 'request');
+    expect(line?.path).to.equal('/v1beta/models/m:generateContent?key=***&alt=sse');
+    expect(JSON.stringify(lip.logs)).not.to.contain('THISISSECRET');
+  });
+
+  it('profiling: a CPU profile over seconds=1, a second one at the same time gets 409, heap sampling', async () => {
+    lip = await startLip(testConfig(STUB, 'diagnostics: { pprof_path: /debug/pprof }'));
+    const base = lip.url;
+    const [first, second] = await Promise.all([
+      get(`${lip.url}/debug/pprof/profile?seconds=1`),
+      new Promise((r) => setTimeout(r, 200)).then(() => get(`${base}/debug/pprof/heap-sampling?seconds=1`)),
+    ]);
+    expect(first.status).to.equal(200);
+    expect(first.headers['content-disposition']).to.match(/\.cpuprofile"$/);
+    expect(JSON.parse(first.body)).to.have.keys('nodes', 'startTime', 'endTime', 'samples', 'timeDeltas');
+    expect(second.status).to.equal(409);
+    expect(JSON.parse(second.body).error.code).to.equal('LIP_ERR_ADMIN_BUSY');
+    const sampling = await get(`${lip.url}/debug/pprof/heap-sampling?seconds=1`);
+    expect(sampling.status).to.equal(200);
+    expect(JSON.parse(sampling.body)).to.have.property('head');
+    expect((await get(`${lip.url}/debug/pprof/profile?seconds=121`)).status).to.equal(400);
+    const index = JSON.parse((await get(`${lip.url}/debug/pprof`)).body);
+    expect(index.max_seconds).to.equal(120);
+  });
+
+  it('profiling: the heap snapshot streams (in a lip process of its own, whose heap is small)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-pprof-'));
+    const config = join(dir, 'lip.yaml');
+    writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }\ndiagnostics: { pprof_path: /debug/pprof }\nbackends:\n  - { id: s, kind: localstub }\n`);
+    const served = await serveLip(['--config', config]);
+    try {
+      const firstBytes = await new Promise<{ head: string; disposition: unknown }>((resolve, reject) => {
+        const req = request(`${served.url}/debug/pprof/heap`, { agent: false }, (res) => {
+          res.once('data', (c: Buffer) => { resolve({ head: c.toString('utf8'), disposition: res.headers['content-disposition'] }); req.destroy(); });
+        });
+        req.on('error', (err) => { if (!('code' in err && err.code === 'ECONNRESET')) reject(err); });
+        req.end();
+      });
+      expect(firstBytes.head.startsWith('{"snapshot":')).to.equal(true);
+      expect(firstBytes.disposition).to.match(/\.heapsnapshot"$/);
+      // The busy flag was released when the client hung up: a profile can be taken next.
+      let status = 0;
+      for (let i = 0; i < 200 && status !== 200; i++) {
+        status = (await get(`${served.url}/debug/pprof/heap-sampling?seconds=1`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).to.equal(200);
+    } finally {
+      served.proc.kill('SIGTERM');
+      await served.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('profiling is off by default and behind the operator gate', async () => {
+    lip = await startLip(testConfig(STUB, ''));
+    expect((await get(`${lip.url}/debug/pprof/profile?seconds=1`)).status).to.equal(404);
+    await lip.close();
+    lip = await startLip(testConfig(STUB, `diagnostics: { pprof_path: /debug/pprof, shared_secret: ${SECRET} }`));
+    expect((await get(`${lip.url}/debug/pprof`)).status).to.equal(403);
+    expect((await get(`${lip.url}/debug/pprof`, { 'x-lip-diagnostics-secret': SECRET })).status).to.equal(200);
+  });
+});

@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { CREDENTIAL_PATTERNS, maskSecretQuery, scrubCredentials } from '../../lib/wire/index.js';
+import { sanitizeMessage } from '../../lib/backends/http/index.js';
+import { Redactor } from '../../lib/replay/redact.js';
+
+describe('wire/scrub-credentials', () => {
+  const cases: [string, string][] = [
+    ['db login failed: password=hunter2hunter2 for user x', 'db login failed: password=*** for user x'],
+    ['{"password": "p@ss w"}', '{"password": "*** w"}'],
+    ['token xoxb-1234567890-abcdefghij leaked', 'token *** leaked'],
+    ['see https://hooks.slack.com/services/T000/B000/XXXXXXXX', 'see https://hooks.slack.com/services/***'],
+    ['bad token ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'bad token ***'],
+    ['pat github_pat_11ABCDEFG0123456789_abcdefghijkl', 'pat ***'],
+    ['aws AKIAIOSFODNN7EXAMPLE aws_secret_access_key=wJalrXUtnFEMI/K7MDENG', 'aws *** aws_secret_access_key=***'],
+    ['Incorrect API key provided: sk-proj-abc123456789', 'Incorrect API key provided: sk-***'],
+    ['Authorization: Bearer abcdefgh.ijklmnop', 'Authorization: Bearer ***'],
+    ['postgres://admin:s3cret@db:5432/x', 'postgres://***@db:5432/x'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig_nature', 'jwt ***'],
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- end', '[PRIVATE KEY] end'],
+  ];
+
+  it('masks every credential shape of the shared list', () => {
+    for (const [text, expected] of cases) expect(scrubCredentials(text), text).to.equal(expected);
+    expect(CREDENTIAL_PATTERNS.every((p) => p.pattern.global)).to.equal(true);
+  });
+
+  it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
+    const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
+    expect(scrubCredentials(text)).to.equal(text);
+  });
+
+  it('keeps serialised JSON valid when a value sits in an escaped string', () => {
+    const line = JSON.stringify({ body: 'password="abc\\"def" and token=xyz' });
+    expect(() => JSON.parse(scrubCredentials(line))).not.to.throw();
+    expect(scrubCredentials(line)).not.to.contain('xyz');
+  });
+
+  it('is what upstream error messages to clients and recordings use', () => {
+    expect(sanitizeMessage('upstream: password=hunter22 xoxp-1234567890-zzz')).to.equal('upstream: password=*** ***');
+    const redactor = new Redactor([], []);
+    expect(redactor.line(JSON.stringify({ error: 'key ghp_abcdefghijklmnopqrstuvwxyz0123456789' }))).to.equal('{"error":"key ***"}');
+    expect(redactor.path('/v1beta/models/m:generateContent?alt=sse&key=AIzaXYZ')).to.equal('/v1beta/models/m:generateContent?alt=sse&key=[REDACTED]');
+  });
+
+  it('masks credential query parameters in raw paths', () => {
+    expect(maskSecretQuery('/v1/chat/completions?api_key=abc&x=1&Token=t#f')).to.equal('/v1/chat/completions?api_key=***&x=1&Token=***#f');
+    expect(maskSecretQuery('/v1beta/models/m:generateContent?key=AIza123')).to.equal('/v1beta/models/m:generateContent?key=***');
+    expect(maskSecretQuery('/plain/path')).to.equal('/plain/path');
+    expect(maskSecretQuery('/p?monkey=1&keys=2')).to.equal('/p?monkey=1&keys=2');
+  });
+});
