@@ -51,6 +51,8 @@ describe('e2e: usage and cost per provider usage shape', () => {
     for (const emu of Object.values(emulators)) await emu.close();
   });
 
+  /** Admin reads: with keys configured, single_user's operator is whoever passes client auth. */
+  const admin = (path: string) => fetch(`${lip.url}${path}`, { headers: { authorization: 'Bearer alice-key-0123456789' } });
   const ask = async (model: string, stream: boolean) => {
     const res = await fetch(`${lip.url}/v1/chat/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer alice-key-0123456789' },
@@ -66,7 +68,7 @@ describe('e2e: usage and cost per provider usage shape', () => {
       it(`${id} (${stream ? 'streamed' : 'whole'}): tokens and cost on the attempt row and the access-log line`, async () => {
         const shape = shapes[id]!;
         const { requestId, aLegId } = await ask(`${id}:${shape.model}`, stream);
-        const rows = (await (await fetch(`${lip.url}/admin/attempts?a_leg_id=${aLegId}`)).json() as { attempts: Record<string, unknown>[] }).attempts;
+        const rows = (await (await admin(`/admin/attempts?a_leg_id=${aLegId}`)).json() as { attempts: Record<string, unknown>[] }).attempts;
         expect(rows).to.have.length(1);
         expect(rows[0]).to.deep.include({ principal: 'alice', key_id: 'key-alice', ...shape.expect });
         expect(rows[0]!.cost as number).to.be.closeTo(costOf(shape.usage), 1e-12);
@@ -78,13 +80,13 @@ describe('e2e: usage and cost per provider usage shape', () => {
   }
 
   it('/admin/usage groups the same numbers by backend; debug lines show the routing decisions', async () => {
-    const usage = (await (await fetch(`${lip.url}/admin/usage?group_by=backend&principal=alice`)).json() as { groups: Record<string, unknown>[] }).groups;
+    const usage = (await (await admin('/admin/usage?group_by=backend&principal=alice')).json() as { groups: Record<string, unknown>[] }).groups;
     for (const id of ['oc', 'or', 'an', 'ge']) {
       const group = usage.find((g) => g.group === id)!;
       expect(group).to.deep.include({ attempts: 2, input_tokens: 2 * shapes[id]!.usage.input, output_tokens: 2 * shapes[id]!.usage.output });
       expect(group.cost as number).to.be.closeTo(2 * costOf(shapes[id]!.usage), 1e-12);
     }
-    expect((await (await fetch(`${lip.url}/admin/usage?principal=bob`)).json() as { groups: unknown[] }).groups).to.deep.equal([]);
+    expect((await (await admin('/admin/usage?principal=bob')).json() as { groups: unknown[] }).groups).to.deep.equal([]);
     // observability.include_system_routes: health checks are access-logged here.
     const health = await fetch(`${lip.url}/healthz`);
     await health.text();
