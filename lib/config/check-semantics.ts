@@ -14,6 +14,8 @@ interface SemanticOptions {
 }
 
 const MIN_KEY_CODE_POINTS = 16;
+/** A resume-token HMAC key: as long as the SHA-256 output it keys. */
+const MIN_RESUME_KEY_CODE_POINTS = 32;
 
 /**
  * Rules a schema cannot express: unique ids, secrets that resolve, auth required where the
@@ -100,6 +102,15 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     if (first !== undefined) report(['pricing', i], `duplicate price for ${row.model === undefined ? `backend "${String(row.backend)}"` : `"${String(row.backend)}" model "${String(row.model)}"`} (first given by pricing[${first}])`);
     else priced.set(key, i);
   });
+
+  // Continuity: a configured resume-token key is long enough to be a key.
+  const continuity = root.continuity as Row;
+  const tokenKey = resolveSecret(continuity, 'resume_token_key', ['continuity'], options.env, report, false);
+  if (tokenKey !== undefined) {
+    if ([...tokenKey].length < MIN_RESUME_KEY_CODE_POINTS) report(['continuity'], `resume_token_key must have at least ${MIN_RESUME_KEY_CODE_POINTS} characters`, 'resume_token_key');
+    continuity.resume_token_key = tokenKey;
+    delete continuity.resume_token_key_env;
+  }
 
   // Aliases: patterns must compile; replacements must be selectors over known backends.
   (root.model_aliases as Row[]).forEach((row, i) => {

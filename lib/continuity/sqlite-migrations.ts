@@ -11,7 +11,10 @@ export interface Migration {
 /**
  * The continuity schema, in versions. Times are milliseconds since the Unix epoch. Deleting an
  * A-leg deletes its attempts (foreign key, ON DELETE CASCADE); stored responses are retained on
- * their own (they may outlive the A-leg that produced them).
+ * their own (they may outlive the A-leg that produced them). Version 2 adds the fingerprint of
+ * a proxy-issued session's resume token (never the token), the index the fair-share pruning
+ * reads, and `lip_settings` (the generated fingerprint key). Version 3 adds usage accounting to
+ * attempt rows (principal, key id, token counts, cost, the upstream's own request id).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -64,6 +67,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'resume-token fingerprints, per-principal order, settings',
+    sql: `
+      ALTER TABLE a_legs ADD COLUMN resume_fingerprint TEXT;
+      CREATE UNIQUE INDEX a_legs_fingerprint ON a_legs (resume_fingerprint) WHERE resume_fingerprint IS NOT NULL;
+      CREATE INDEX a_legs_principal_seen ON a_legs (principal, last_seen_at);
+      CREATE TABLE lip_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+    `,
+  },
+  {
+    version: 3,
     name: 'attempt usage: principal, key id, tokens, cost, upstream request id',
     sql: `
       ALTER TABLE attempts ADD COLUMN principal TEXT;

@@ -90,10 +90,14 @@ export interface AttemptInfo {
 /**
  * Wraps one backend attempt: reports its start, its time to first output and how it ended
  * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
- * expiry, with the reason). Unsubscribing passes straight through to the backend source.
+ * expiry, with the reason). Unsubscribing passes straight through to the backend source. The
+ * executor wraps an attempt only when something reads it (a `lip:attempt` listener, its span,
+ * its continuity row, the request's usage); one nobody observes is not wrapped at all: no
+ * operator on its events, no clock read.
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
   return defer(() => {
+    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
     const startedAt = performance.now();
     const { stats, span } = info;
     let ttftMs: number | undefined;

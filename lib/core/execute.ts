@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { asyncScheduler, defer, finalize, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
@@ -22,6 +22,7 @@ import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
 import { attemptChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
+import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
@@ -61,6 +62,11 @@ export interface ExecuteContext {
   readonly aLeg?: ResolvedALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
+  /**
+   * Told when an attempt's upstream request waits for a connection (`connections_per_origin`
+   * are busy): a streaming response commits its headers then instead of waiting silently.
+   */
+  readonly onQueued?: () => void;
   /** Told when the extensions' request stages start and end (the server's 102 keep-alive). */
   readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
@@ -69,6 +75,8 @@ export interface ExecuteContext {
   readonly nested?: NestedCall;
   /** The request's trace (tracing on): attempts become CLIENT spans under it. */
   readonly trace?: RequestTrace;
+  /** Why the request is being cancelled, when it is (a cancel endpoint): recorded on its attempts. */
+  readonly cancelReason?: () => string | undefined;
 }
 
 export interface ExecutorOptions {
@@ -125,6 +133,8 @@ export class Executor {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly extensions: ExtensionHost | undefined;
   private readonly pricing: Pricing | undefined;
+  /** The request's usage is read at its end (the access-log line, the request metrics). */
+  private readonly accounting: boolean;
   private readonly clientAffinity = new ClientAffinity();
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
@@ -132,6 +142,7 @@ export class Executor {
     this.breaker = options.breaker?.enabled ? options.breaker : undefined;
     this.extensions = options.extensions;
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
+    this.accounting = config.logging.access_log || config.observability.metrics.enabled;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -192,6 +203,7 @@ export class Executor {
       let error: string | undefined;
       let ttft: number | null = null;
       return compilePlan(compiled.selector, route).pipe(
+        // One operator for the request's own bookkeeping (every event passes it).
         tap({
           next: (event) => {
             if (ttft === null && isOutputEvent(event)) {
@@ -205,16 +217,18 @@ export class Executor {
             if (error === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') ctx.trace?.event('lip.ttft_timeout', { 'lip.ttft_scope': 'global' });
           },
           complete: () => { outcome = 'success'; },
+          finalize: () => {
+            // A bound candidate that could not serve (skipped, failed) loses the binding.
+            if (affinity.bound !== undefined) {
+              const bound = journal.entries.find((e) => e.key === affinity.bound);
+              if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
+            }
+            this.routes.push({
+              request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
+              candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
+            });
+          },
         }),
-        finalize(() => {
-          // A bound candidate that could not serve (skipped, failed) loses the binding.
-          const bound = journal.entries.find((e) => e.key === affinity.bound);
-          if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
-        }),
-        finalize(() => this.routes.push({
-          request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
-          candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
-        })),
       );
     });
   }
@@ -275,8 +289,7 @@ export class Executor {
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
     const provider = providerName(backend.kind);
-    const pricing = this.pricing;
-    const stats = new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined);
+    const recording = this.continuity !== undefined && ctx.aLeg !== undefined;
     const failedBefore = tally.lastFailed;
     tally.lastFailed = undefined;
     if (failedBefore !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
@@ -284,32 +297,46 @@ export class Executor {
       candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
     }) : undefined;
+    // An attempt is gathered (usage, upstream ids, its end) only when something reads it: a
+    // `lip:attempt` listener (metrics, attempt log lines, recorder), its span, its continuity row,
+    // or the request's usage for the access log. Otherwise it is not wrapped at all.
+    const pricing = this.pricing;
+    const stats = span !== undefined || recording || this.accounting || attemptChannel.hasSubscribers
+      ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)
+      : undefined;
+    const budget = candidate.leaf.ttftTimeoutMs;
+    // The leaf budget starts when the request is dispatched, not while it waits for a connection.
+    const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
     let source = backend.stream(attemptCall, {
-      model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}),
+      model: candidate.model, candidateKey: candidate.key,
+      ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
       requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
-      onUpstreamResponse: (status, headers) => {
-        stats.upstreamStatus = status;
-        stats.upstreamRequestId = upstreamRequestId(headers);
-      },
+      ...(stats ? {
+        onUpstreamResponse: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
+          stats.upstreamStatus = status;
+          stats.upstreamRequestId = upstreamRequestId(headers);
+        },
+      } : {}),
     });
-    const budget = candidate.leaf.ttftTimeoutMs;
     if (budget !== undefined) {
-      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
+      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
-    source = observeAttempt(source, {
-      requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats,
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
-      ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
-      onEnd: (outcome, _stats, errorCode) => {
-        if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
-        if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
-        const cost = stats.cost;
-        if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
-      },
-    });
+    const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
+    if (stats) {
+      source = observeAttempt(source, {
+        requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
+        ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
+        onEnd: (outcome, _stats, errorCode) => {
+          if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
+          if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
+          const cost = stats.cost;
+          if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
+        },
+      });
+    }
     const breaker = this.breaker;
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
@@ -327,10 +354,10 @@ export class Executor {
     return source.pipe(recordAttempt({
       store: this.continuity,
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
-      result: () => stats,
+      ...(stats ? { result: () => stats } : {}),
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+      cancelReason,
     }));
   }
 }
