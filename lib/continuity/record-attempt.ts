@@ -13,6 +13,8 @@ export interface RecordAttemptOptions {
   readonly cancelReason?: () => string | undefined;
   /** Read when the attempt ends: its usage, cost and the upstream's request id (AttemptStats fits). */
   readonly result?: () => { readonly usage: Usage; readonly cost: number | undefined; readonly upstreamRequestId: string | undefined };
+  /** Shown every event (gathers the attempt's usage when nothing else wraps the attempt). */
+  readonly observe?: (event: LipEvent) => void;
   /** How a failure counts; the default is `defaultFailureOutcome`. */
   readonly classifyFailure?: (error: LipError, committed: boolean) => AttemptOutcome;
 }
@@ -43,6 +45,7 @@ export function defaultFailureOutcome(error: LipError, committed: boolean): Atte
  */
 export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFunction<LipEvent> {
   const classify = options.classifyFailure ?? defaultFailureOutcome;
+  const observe = options.observe;
   return (source) => defer(() => {
     const ticket = options.store.beginAttempt(options.aLegId, options.start);
     options.onBegin?.(ticket);
@@ -62,6 +65,7 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
     // tap (not a hand-made subscriber) so that a synchronous source stops when unsubscribed.
     return source.pipe(tap({
       next(event) {
+        observe?.(event);
         if (!committed && isOutputEvent(event)) {
           committed = true;
           options.store.firstOutput(ticket);

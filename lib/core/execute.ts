@@ -297,11 +297,13 @@ export class Executor {
       candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
     }) : undefined;
-    // An attempt is gathered (usage, upstream ids, its end) only when something reads it: a
-    // `lip:attempt` listener (metrics, attempt log lines, recorder), its span, its continuity row,
-    // or the request's usage for the access log. Otherwise it is not wrapped at all.
+    // An attempt is watched (its end, time to first output, the request's usage) only when
+    // something reads that: a `lip:attempt` listener (metrics, attempt log lines, recorder), its
+    // span, or the request's usage for the access log. A continuity row alone gathers the usage
+    // in its own operator. Otherwise the attempt is not wrapped at all.
+    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers;
     const pricing = this.pricing;
-    const stats = span !== undefined || recording || this.accounting || attemptChannel.hasSubscribers
+    const stats = watched || recording
       ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)
       : undefined;
     const budget = candidate.leaf.ttftTimeoutMs;
@@ -325,7 +327,7 @@ export class Executor {
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
-    if (stats) {
+    if (stats && watched) {
       source = observeAttempt(source, {
         requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
         ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
@@ -354,7 +356,7 @@ export class Executor {
     return source.pipe(recordAttempt({
       store: this.continuity,
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
-      ...(stats ? { result: () => stats } : {}),
+      ...(stats ? { result: () => stats, ...(watched ? {} : { observe: (event: LipEvent) => stats.observe(event) }) } : {}),
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
       cancelReason,

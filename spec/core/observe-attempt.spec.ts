@@ -4,6 +4,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import type { Backend } from '../../lib/backends/backend.js';
 import { emptyCall, type LipEvent } from '../../lib/canonical/index.js';
 import type { AttemptReport } from '../../lib/core/attempt.js';
+import { createContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
 import { LipError } from '../../lib/errors/index.js';
 import { testConfig } from '../helpers/config.js';
@@ -20,17 +21,18 @@ const FAIL: ScriptStep[] = [{ fail: new LipError('LIP_ERR_UPSTREAM_STATUS', 'bus
  * config's logging section (the access log reads the request's usage); returns the request's
  * meta and what each attempt's Target carried.
  */
-async function run(selector: string, logging = '{ access_log: false }') {
+async function run(selector: string, logging = '{ access_log: false }', continuity?: ContinuityStore) {
   const a = new ScriptedBackend('a', new Map(Object.entries({ ok: ANSWER, fail: FAIL })));
   const b = new ScriptedBackend('b', new Map(Object.entries({ ok: ANSWER })));
   const config = testConfig('  - { id: a, kind: localstub }\n  - { id: b, kind: localstub }', `routing: { default_route: "a:ok" }\nlogging: ${logging}`);
-  const executor = new Executor(config, new Map<string, Backend>([['a', a], ['b', b]]));
+  const executor = new Executor(config, new Map<string, Backend>([['a', a], ['b', b]]), continuity ? { continuity } : {});
   const meta: ExecutionMeta = {};
+  const aLeg = continuity?.resolveALeg('alice');
   const events: LipEvent[] = await lastValueFrom(executor.execute(emptyCall({ model: 'x', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] }), {
-    requestId: 'r1', routeHeader: selector, meta,
+    requestId: 'r1', routeHeader: selector, meta, ...(aLeg ? { aLeg, principal: 'alice' } : {}),
   }).pipe(toArray()));
   expect(events.at(-1)).to.deep.include({ type: 'response_finished' });
-  return { meta, targets: [...a.calls, ...b.calls].map((c) => c.target) };
+  return { meta, aLeg, targets: [...a.calls, ...b.calls].map((c) => c.target) };
 }
 
 /**
@@ -74,5 +76,18 @@ describe('core/observe-attempt: attempts are wrapped only when observed', () => 
     const { meta, targets } = await run('a:ok', '{ access_log: true }');
     expect(meta.usage).to.include({ inputTokens: 3, outputTokens: 2 });
     expect(targets[0]!.onUpstreamResponse).to.be.a('function');
+  });
+
+  it('a continuity row alone gathers the attempt usage in its own operator (no request usage, no attempt wrapper needed)', async () => {
+    const store = createContinuityStore({ store: 'memory', sqlite_path: '', ttl: 3_600_000, max_legs: 100 });
+    try {
+      const { meta, aLeg, targets } = await run('a:ok', '{ access_log: false }', store);
+      expect(targets[0]!.onUpstreamResponse).to.be.a('function');
+      expect(meta.usage).to.equal(undefined);
+      const rows = await store.attempts(aLeg!.aLegId);
+      expect(rows?.map((r) => [r.candidate_key, r.outcome, r.input_tokens, r.output_tokens])).to.deep.equal([['a:ok', 'success', 3, 2]]);
+    } finally {
+      await store.close();
+    }
   });
 });
