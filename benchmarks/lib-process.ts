@@ -64,12 +64,12 @@ function handle(child: ChildProcess, url: string): Spawned {
 }
 
 /** `lip serve` from the compiled CLI (bin/lip.js), logs to /dev/null, as an operator runs it. */
-export async function spawnLip(configYaml: string): Promise<Spawned> {
+export async function spawnLip(configYaml: string, env: NodeJS.ProcessEnv = {}): Promise<Spawned> {
   const port = await freePort();
   const config = join(tmpdir(), `lip-bench-${process.pid}-${port}.yaml`);
   writeFileSync(config, configYaml);
   const devnull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/lip.js'), 'serve', '--config', config, '--port', String(port)], { stdio: ['ignore', devnull, 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/lip.js'), 'serve', '--config', config, '--port', String(port)], { stdio: ['ignore', devnull, 'inherit'], env: { ...process.env, ...env } });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
   return handle(child, url);

@@ -8,13 +8,16 @@
  *   2. client -> lip -> upstream emulator vs. client -> the same emulator (what lip adds as a proxy)
  *   3. requests/s and latency under load (autocannon), one lip process
  *   4. routing: a 3-arm failover and a 3-leg race vs. a single leaf
- *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory
+ *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory; tracing
+ *      and metrics on vs. off (the default)
  *   6. cost per translated stream event, in process; the extension platform's cost per event;
  *      tool-call repair per request (no tools, a valid and a repaired tool call; on vs. off)
  *   7. RSS of `lip serve`: right after start, after the load, and idle after 75 s
  * `--quick` shortens every phase (a smoke run). Sequential latencies interleave the targets
  * request by request so that machine noise hits all of them alike.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -217,13 +220,14 @@ async function main(): Promise<void> {
     // 5: stores.
     out.push('\n## Stores (non-streaming, sequential; each lip on its own store)');
     const storeRows: string[][] = [['comparison', 'baseline p50 ms', 'with store p50 ms', 'added p50 ms', 'baseline req/s (c=16)', 'with store req/s (c=16)']];
-    const compare = async (label: string, baseYaml: string, storeYaml: string, route: string) => {
+    const compare = async (label: string, baseYaml: string, storeYaml: string, route: string, rows = storeRows, env: NodeJS.ProcessEnv = {}) => {
       const base = await started(spawnLip(baseYaml));
-      const withStore = await started(spawnLip(storeYaml));
+      const withStore = await started(spawnLip(storeYaml, env));
       const seq = await sequential({ base: { url: `${base.url}/v1/chat/completions`, headers: { 'x-lip-route': route } }, store: { url: `${withStore.url}/v1/chat/completions`, headers: { 'x-lip-route': route } } }, chat(false), Math.round(SAMPLES / 2));
       const baseLoad = await load(`${base.url}/v1/chat/completions`, chat(false, route), 16, SECONDS);
       const storeLoad = await load(`${withStore.url}/v1/chat/completions`, chat(false, route), 16, SECONDS);
-      storeRows.push([label, ms(seq.base!.total.p50), ms(seq.store!.total.p50), ms(seq.store!.total.p50 - seq.base!.total.p50), baseLoad.rps.toFixed(0), storeLoad.rps.toFixed(0)]);
+      rows.push([label, ms(seq.base!.total.p50), ms(seq.store!.total.p50), ms(seq.store!.total.p50 - seq.base!.total.p50), baseLoad.rps.toFixed(0), storeLoad.rps.toFixed(0),
+        ...(rows === storeRows ? [] : [base.rssMiB().toFixed(1), withStore.rssMiB().toFixed(1)])]);
       await base.stop();
       await withStore.stop();
     };
@@ -245,6 +249,17 @@ async function main(): Promise<void> {
     await compare('continuity: SQLite vs. memory store (every attempt recorded)', lipYaml({ extra: 'continuity: { store: memory }' }),
       lipYaml({ extra: `continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }` }), 'stub:bench');
     out.push(table(storeRows));
+
+    // 5b: observability. Off is the default: nothing of OpenTelemetry or prom-client is loaded.
+    out.push('\n## Observability (non-streaming; the default config vs. the feature on, each lip on its own)');
+    const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    const obsRows: string[][] = [['comparison', 'off p50 ms', 'on p50 ms', 'added p50 ms', 'off req/s (c=16)', 'on req/s (c=16)', 'off RSS MiB', 'on RSS MiB']];
+    await compare('tracing: every request sampled, OTLP/HTTP to a local sink', lipYaml(), lipYaml({ extra: 'observability: { tracing: { enabled: true, sample_ratio: 1 } }' }), 'stub:bench', obsRows, { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl });
+    await compare('metrics (Prometheus, prom-client)', lipYaml(), lipYaml({ extra: 'observability: { metrics: { enabled: true } }' }), 'stub:bench', obsRows);
+    sink.close();
+    out.push(table(obsRows));
 
     // 6: translation.
     out.push('\n## Translation cost (in process, compiled dist/)');

@@ -135,9 +135,9 @@ backends:
     const metrics = await get(`${base}/metrics`, probe).then((r) => r.body, () => '');
     const s: Sample = {
       t: Math.round((Date.now() - start) / 1000), rssMiB: rssMiB(pid), fds: fdCount(pid),
-      heapMiB: metric(metrics, 'lip_nodejs_heap_size_used_bytes') / 2 ** 20,
-      heapTotalMiB: metric(metrics, 'lip_nodejs_heap_size_total_bytes') / 2 ** 20,
-      externalMiB: metric(metrics, 'lip_nodejs_external_memory_bytes') / 2 ** 20,
+      heapMiB: metric(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+      heapTotalMiB: metric(metrics, 'nodejs_heap_size_total_bytes') / 2 ** 20,
+      externalMiB: metric(metrics, 'nodejs_external_memory_bytes') / 2 ** 20,
       loopP99Ms: metric(metrics, 'lip_nodejs_eventloop_lag_p99_seconds') * 1000,
       healthP99Ms: health.length ? percentiles(health).p99 : NaN,
       internalErrors: sumOf(metrics, 'lip_internal_errors_total'),

@@ -16,6 +16,10 @@ export interface Target {
    * stream (see lib/core/whole-answer.ts). The events are the same either way.
    */
   readonly whole?: boolean;
+  /** Headers to add to the upstream request (`x-request-id`, the W3C trace context); the row's own headers win. */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
+  /** Told the upstream's status and headers when it answers (its own request id, for the attempt row). */
+  readonly onUpstreamResponse?: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => void;
   /** Told when the upstream request waits for a connection and when it is dispatched. */
   readonly dispatch?: DispatchHooks;
 }

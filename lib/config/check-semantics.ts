@@ -95,6 +95,16 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   const localKinds = new Set(Object.entries(options.backendKinds).filter(([, info]) => info.local === true).map(([kind]) => kind));
   for (const p of checkAccess(root as unknown as AccessSettings, { localKinds, ...(options.protocolPaths ? { protocolPaths: options.protocolPaths } : {}) })) report(p.path, p.message, p.key);
 
+  // Pricing: rows name configured backends; one row per backend and model.
+  const priced = new Map<string, number>();
+  ((root.pricing as Row[] | undefined) ?? []).forEach((row, i) => {
+    if (!seen.has(String(row.backend))) report(['pricing', i, 'backend'], `no backend "${String(row.backend)}" is configured`);
+    const key = `${String(row.backend)}:${row.model === undefined ? '*' : String(row.model)}`;
+    const first = priced.get(key);
+    if (first !== undefined) report(['pricing', i], `duplicate price for ${row.model === undefined ? `backend "${String(row.backend)}"` : `"${String(row.backend)}" model "${String(row.model)}"`} (first given by pricing[${first}])`);
+    else priced.set(key, i);
+  });
+
   // Continuity: a configured resume-token key is long enough to be a key.
   const continuity = root.continuity as Row;
   const tokenKey = resolveSecret(continuity, 'resume_token_key', ['continuity'], options.env, report, false);

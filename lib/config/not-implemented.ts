@@ -13,9 +13,7 @@ interface Unbuilt {
  * refused at load with "not implemented in this build" rather than silently ignored. Remove
  * an entry in the same change that implements it.
  */
-export const NOT_IMPLEMENTED: readonly Unbuilt[] = [
-  { path: ['observability', 'tracing', 'enabled'], asks: (v) => v === true, what: 'OpenTelemetry tracing' },
-];
+export const NOT_IMPLEMENTED: readonly Unbuilt[] = [];
 
 /** Reports every accepted-but-inert setting that the config switches on. */
 export function checkNotImplemented(root: Row, report: (path: readonly (string | number)[], message: string) => void): void {

@@ -15,6 +15,8 @@ const section = (properties: Record<string, Schema>, extra: Schema = {}): Schema
 const str: Schema = { type: 'string' };
 const nonEmpty: Schema = { type: 'string', minLength: 1 };
 const bool = (value: boolean): Schema => ({ type: 'boolean', default: value });
+/** A price per million tokens. */
+const price: Schema = { type: 'number', minimum: 0 };
 const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
 /** The schema for a registry's frontend ids (the config module names no protocol itself). */
@@ -77,7 +79,18 @@ export function configSchema(frontendIds: readonly string[]): Schema {
         exporter: { enum: ['otlp', 'console'], default: 'otlp' },
         sample_ratio: { type: 'number', minimum: 0, maximum: 1, default: 1 },
       }),
+      include_system_routes: bool(false),
     }),
+    pricing: {
+      type: 'array', default: [],
+      items: {
+        type: 'object', additionalProperties: false, required: ['backend', 'input', 'output'],
+        properties: {
+          backend: nonEmpty, model: nonEmpty,
+          input: price, output: price, cache_read: price, cache_write: price, reasoning: price,
+        },
+      },
+    },
     http_client: section({
       trust_environment_proxy: bool(true),
       connect_timeout: duration('10s'),

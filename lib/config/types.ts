@@ -40,6 +40,17 @@ export interface ApiKeyConfig {
   max_concurrent_requests?: number;
 }
 
+export interface PriceConfig {
+  backend: string;
+  /** Absent: every model of the backend without a row of its own. */
+  model?: string;
+  input: number;
+  output: number;
+  cache_read?: number;
+  cache_write?: number;
+  reasoning?: number;
+}
+
 export interface BackendConfig {
   id: string;
   kind: string;
@@ -73,7 +84,11 @@ export interface Config {
   observability: {
     metrics: { enabled: boolean; path: string };
     tracing: { enabled: boolean; service_name: string; exporter: 'otlp' | 'console'; sample_ratio: number };
+    /** Count `/healthz`, `/readyz` and the metrics path as traffic (metrics, access log). */
+    include_system_routes: boolean;
   };
+  /** Prices per million tokens by backend (and model): each attempt's cost. */
+  pricing: PriceConfig[];
   http_client: {
     trust_environment_proxy: boolean;
     connect_timeout: number;

@@ -1,4 +1,4 @@
-import type { CollectedResponse, Message } from '../canonical/index.js';
+import type { CollectedResponse, Message, Usage } from '../canonical/index.js';
 
 /**
  * The continuity model (a back-to-back user agent). An **A-leg** is the client's side of a
@@ -28,6 +28,41 @@ export interface AttemptRow {
   readonly outcome: AttemptOutcome | null;
   readonly reason: string | null;
   readonly http_status: number | null;
+  /** Who asked: the A-leg's principal and the id of the client's API key (`auth.api_keys[].id`). */
+  readonly principal: string | null;
+  readonly key_id: string | null;
+  /** Tokens as the upstream reported them (canonical convention: input includes cache, output includes reasoning). */
+  readonly input_tokens: number | null;
+  readonly output_tokens: number | null;
+  readonly cache_read_tokens: number | null;
+  readonly cache_write_tokens: number | null;
+  readonly reasoning_tokens: number | null;
+  /** By the `pricing:` table; null when no row prices the candidate or no usage was reported. */
+  readonly cost: number | null;
+  /** The upstream's own request id (`x-request-id`, `request-id`, ...), when it sent one. */
+  readonly upstream_request_id: string | null;
+}
+
+/** `GET /admin/usage`: which finished attempts to sum, and by what. */
+export interface UsageQuery {
+  readonly principal?: string;
+  /** Attempts started at or after this time (ms since the epoch). */
+  readonly since?: number;
+  readonly groupBy: 'model' | 'backend' | 'principal';
+}
+
+/** One group of the usage summary (attempts without usage count in `attempts` only). */
+export interface UsageSummaryRow {
+  /** The model, backend id or principal of the group. */
+  readonly group: string;
+  readonly attempts: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cache_read_tokens: number;
+  readonly cache_write_tokens: number;
+  readonly reasoning_tokens: number;
+  /** Sum of the priced attempts; null when none was priced. */
+  readonly cost: number | null;
 }
 
 /** `{affinity=session}`: the candidate this A-leg sticks to, bound on its first committed output. */
@@ -85,6 +120,8 @@ export interface AttemptStart {
   readonly model: string;
   /** Defaults to the store's clock. */
   readonly startedAt?: number;
+  /** The client's API key id (`auth.api_keys[].id`), when it authenticated with one. */
+  readonly keyId?: string;
 }
 
 /** Names one B-leg; pass it back to `firstOutput` / `finishAttempt`. */
@@ -100,6 +137,10 @@ export interface AttemptEnd {
   readonly reason?: string;
   readonly httpStatus?: number;
   readonly finishedAt?: number;
+  /** What the attempt reported: usage, its cost, the upstream's own request id. */
+  readonly usage?: Usage;
+  readonly cost?: number;
+  readonly upstreamRequestId?: string;
 }
 
 /** A `store: true` response, saved so that `previous_response_id` can continue from it. */
@@ -226,6 +267,12 @@ export interface ContinuityStore {
   /** Attempt rows of an A-leg by seq; undefined when unknown or (with `principal`) not theirs. */
   attempts(aLegId: string, principal?: string): Promise<AttemptRow[] | undefined>;
   describeALeg(aLegId: string, principal?: string): Promise<ALegInfo | undefined>;
+  /**
+   * Token and cost totals of the finished attempts still stored (rows go with their A-leg at
+   * `ttl` or eviction), grouped by `query.groupBy`, largest cost first. A store that keeps rows
+   * elsewhere answers from there; `summarizeUsage` folds rows in memory.
+   */
+  usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
   saveResponse(record: ResponseRecord): void;
   /** Throws `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` (404) for unknown ids and other principals' ids. */
   loadResponse(id: string, principal: string): Promise<StoredResponse>;

@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
-  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse,
+  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
@@ -59,6 +59,7 @@ export abstract class LegStore implements ContinuityStore {
   protected abstract storeResponse(row: ResponseRow): void;
   protected abstract findResponse(id: string): ResponseRow | undefined;
   protected abstract hasContinuation(id: string): boolean;
+  abstract usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
   abstract status(): ContinuityStatus;
   abstract flush(): Promise<void>;
   abstract close(): Promise<void>;
@@ -183,7 +184,9 @@ export abstract class LegStore implements ContinuityStore {
       a_leg_id: aLegId, seq, b_leg_id: newBLegId(),
       candidate_key: start.candidateKey, backend_id: start.backendId, model: start.model,
       started_at: start.startedAt ?? now, first_output_at: null, finished_at: null,
-      outcome: null, reason: null, http_status: null,
+      outcome: null, reason: null, http_status: null, principal: state.principal, key_id: start.keyId ?? null,
+      input_tokens: null, output_tokens: null, cache_read_tokens: null, cache_write_tokens: null, reasoning_tokens: null,
+      cost: null, upstream_request_id: null,
     };
     this.running.set(row.b_leg_id, row);
     this.legChanged(state, false);
@@ -207,6 +210,16 @@ export abstract class LegStore implements ContinuityStore {
     row.outcome = end.outcome;
     row.reason = clipReason(end.reason);
     row.http_status = end.httpStatus ?? null;
+    const usage = end.usage;
+    if (usage) {
+      row.input_tokens = usage.inputTokens ?? null;
+      row.output_tokens = usage.outputTokens ?? null;
+      row.cache_read_tokens = usage.cacheReadTokens ?? null;
+      row.cache_write_tokens = usage.cacheWriteTokens ?? null;
+      row.reasoning_tokens = usage.reasoningTokens ?? null;
+    }
+    row.cost = end.cost ?? null;
+    row.upstream_request_id = end.upstreamRequestId?.slice(0, 128) ?? null;
     const state = this.legs.get(ticket.aLegId);
     if (state) {
       state.open = Math.max(0, state.open - 1);

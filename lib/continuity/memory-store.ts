@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { AttemptRow, ContinuityStatus } from './continuity-store.js';
+import type { AttemptRow, ContinuityStatus, UsageQuery, UsageSummaryRow } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
 import { MemoryResponses } from './memory-responses.js';
 import type { ResponseRow } from './response-row.js';
+import { summarizeUsage } from './usage-summary.js';
 
 export interface MemoryStoreOptions extends LegStoreOptions {
   /** `continuity.max_legs`: past it an A-leg is evicted (the fair-share rule of LegTable). */
@@ -120,6 +121,10 @@ export class MemoryContinuityStore extends LegStore {
     return (this.rows.get(state.aLegId) ?? []).map((row) => ({ ...row }));
   }
 
+  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
+    return summarizeUsage(iterateRows(this.rows), query);
+  }
+
   protected storeResponse(row: ResponseRow): void {
     this.responses.put(row, this.now());
   }
@@ -149,4 +154,8 @@ export class MemoryContinuityStore extends LegStore {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+function* iterateRows(rows: ReadonlyMap<string, readonly AttemptRow[]>): IterableIterator<AttemptRow> {
+  for (const list of rows.values()) yield* list;
 }

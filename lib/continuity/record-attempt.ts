@@ -1,5 +1,5 @@
 import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { isOutputEvent, type LipEvent } from '../canonical/index.js';
+import { hasUsage, isOutputEvent, type LipEvent, type Usage } from '../canonical/index.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { AttemptOutcome, AttemptStart, AttemptTicket, ContinuityStore } from './continuity-store.js';
 
@@ -11,6 +11,10 @@ export interface RecordAttemptOptions {
   readonly onBegin?: (ticket: AttemptTicket) => void;
   /** Read when the attempt is unsubscribed before it ended: `race loser`, `client abort`, ... */
   readonly cancelReason?: () => string | undefined;
+  /** Read when the attempt ends: its usage, cost and the upstream's request id (AttemptStats fits). */
+  readonly result?: () => { readonly usage: Usage; readonly cost: number | undefined; readonly upstreamRequestId: string | undefined };
+  /** Shown every event (gathers the attempt's usage when nothing else wraps the attempt). */
+  readonly observe?: (event: LipEvent) => void;
   /** How a failure counts; the default is `defaultFailureOutcome`. */
   readonly classifyFailure?: (error: LipError, committed: boolean) => AttemptOutcome;
 }
@@ -41,6 +45,7 @@ export function defaultFailureOutcome(error: LipError, committed: boolean): Atte
  */
 export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFunction<LipEvent> {
   const classify = options.classifyFailure ?? defaultFailureOutcome;
+  const observe = options.observe;
   return (source) => defer(() => {
     const ticket = options.store.beginAttempt(options.aLegId, options.start);
     options.onBegin?.(ticket);
@@ -49,13 +54,18 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
     const finish = (outcome: AttemptOutcome, reason?: string, httpStatus?: number) => {
       if (ended) return;
       ended = true;
+      const result = options.result?.();
       options.store.finishAttempt(ticket, {
         outcome, ...(reason !== undefined ? { reason } : {}), ...(httpStatus !== undefined ? { httpStatus } : {}),
+        ...(result && hasUsage(result.usage) ? { usage: result.usage } : {}),
+        ...(result?.cost !== undefined ? { cost: result.cost } : {}),
+        ...(result?.upstreamRequestId !== undefined ? { upstreamRequestId: result.upstreamRequestId } : {}),
       });
     };
     // tap (not a hand-made subscriber) so that a synchronous source stops when unsubscribed.
     return source.pipe(tap({
       next(event) {
+        observe?.(event);
         if (!committed && isOutputEvent(event)) {
           committed = true;
           options.store.firstOutput(ticket);

@@ -13,7 +13,8 @@ export interface Migration {
  * A-leg deletes its attempts (foreign key, ON DELETE CASCADE); stored responses are retained on
  * their own (they may outlive the A-leg that produced them). Version 2 adds the fingerprint of
  * a proxy-issued session's resume token (never the token), the index the fair-share pruning
- * reads, and `lip_settings` (the generated fingerprint key).
+ * reads, and `lip_settings` (the generated fingerprint key). Version 3 adds usage accounting to
+ * attempt rows (principal, key id, token counts, cost, the upstream's own request id).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -72,6 +73,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX a_legs_fingerprint ON a_legs (resume_fingerprint) WHERE resume_fingerprint IS NOT NULL;
       CREATE INDEX a_legs_principal_seen ON a_legs (principal, last_seen_at);
       CREATE TABLE lip_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'attempt usage: principal, key id, tokens, cost, upstream request id',
+    sql: `
+      ALTER TABLE attempts ADD COLUMN principal TEXT;
+      ALTER TABLE attempts ADD COLUMN key_id TEXT;
+      ALTER TABLE attempts ADD COLUMN input_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN output_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cache_read_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cache_write_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER;
+      ALTER TABLE attempts ADD COLUMN cost REAL;
+      ALTER TABLE attempts ADD COLUMN upstream_request_id TEXT;
+      CREATE INDEX attempts_started ON attempts (started_at);
     `,
   },
 ];

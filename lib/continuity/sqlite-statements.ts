@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { AttemptRow } from './continuity-store.js';
+import type { AttemptRow, UsageQuery, UsageSummaryRow } from './continuity-store.js';
 import type { LegState } from './leg-table.js';
 import type { ResponseRow } from './response-row.js';
 
@@ -59,6 +59,7 @@ export class SqliteStatements {
   private readonly settingStmt: Statement;
   private readonly putSettingStmt: Statement;
   private readonly attemptsStmt: Statement;
+  private readonly usageStmts: Record<UsageQuery['groupBy'], Statement>;
   private readonly responseStmt: Statement;
   private readonly continuationStmt: Statement;
   private readonly countLegsStmt: Statement;
@@ -76,12 +77,26 @@ export class SqliteStatements {
     this.deleteSessionTwinStmt = db.prepare('DELETE FROM a_legs WHERE principal = ? AND session_id = ? AND a_leg_id <> ?');
     this.deleteLegStmt = db.prepare('DELETE FROM a_legs WHERE a_leg_id = ?');
     this.upsertAttemptStmt = db.prepare(`
-      INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at, first_output_at, finished_at, outcome, reason, http_status)
-      SELECT @a_leg_id, @seq, @b_leg_id, @candidate_key, @backend_id, @model, @started_at, @first_output_at, @finished_at, @outcome, @reason, @http_status
+      INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at, first_output_at, finished_at, outcome, reason, http_status,
+        principal, key_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost, upstream_request_id)
+      SELECT @a_leg_id, @seq, @b_leg_id, @candidate_key, @backend_id, @model, @started_at, @first_output_at, @finished_at, @outcome, @reason, @http_status,
+        @principal, @key_id, @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @reasoning_tokens, @cost, @upstream_request_id
       WHERE EXISTS (SELECT 1 FROM a_legs WHERE a_leg_id = @a_leg_id)
       ON CONFLICT (a_leg_id, seq) DO UPDATE SET
         first_output_at = excluded.first_output_at, finished_at = excluded.finished_at,
-        outcome = excluded.outcome, reason = excluded.reason, http_status = excluded.http_status`);
+        outcome = excluded.outcome, reason = excluded.reason, http_status = excluded.http_status,
+        input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
+        cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens, cost = excluded.cost,
+        upstream_request_id = excluded.upstream_request_id`);
+    const usageBy = (column: string) => db.prepare(`
+      SELECT ${column} AS "group", COUNT(*) AS attempts,
+        COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
+        COALESCE(SUM(cache_read_tokens), 0) AS cache_read_tokens, COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
+        COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens, SUM(cost) AS cost
+      FROM attempts
+      WHERE finished_at IS NOT NULL AND (@principal IS NULL OR principal = @principal) AND started_at >= @since
+      GROUP BY 1`);
+    this.usageStmts = { model: usageBy('model'), backend: usageBy('backend_id'), principal: usageBy("COALESCE(principal, '')") };
     this.upsertResponseStmt = db.prepare(`
       INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect)
       VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect)`);
@@ -159,6 +174,11 @@ export class SqliteStatements {
 
   attempts(aLegId: string): AttemptRow[] {
     return this.attemptsStmt.all(aLegId) as AttemptRow[];
+  }
+
+  /** Usage totals of the finished attempts written so far, one row per group (unsorted). */
+  usage(query: UsageQuery): UsageSummaryRow[] {
+    return this.usageStmts[query.groupBy].all({ principal: query.principal ?? null, since: query.since ?? 0 }) as UsageSummaryRow[];
   }
 
   response(id: string): ResponseRow | undefined {

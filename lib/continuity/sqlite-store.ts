@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LipError } from '../errors/index.js';
-import type { AttemptRow, ContinuityLogger, ContinuityStatus } from './continuity-store.js';
+import type { AttemptRow, ContinuityLogger, ContinuityStatus, UsageQuery, UsageSummaryRow } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
 import type { ResponseRow } from './response-row.js';
@@ -8,6 +8,7 @@ import { SqliteConnection } from './sqlite-connection.js';
 import { describeRecord, writeRecords, type SqliteRecord } from './sqlite-record.js';
 import { isPermanentSqliteError } from './sqlite-database.js';
 import type { SqliteStatements } from './sqlite-statements.js';
+import { sortUsage } from './usage-summary.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 type QueueTuning = Partial<Pick<WriteQueueOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
@@ -263,6 +264,12 @@ export class SqliteContinuityStore extends LegStore {
     }
     for (const row of this.running.values()) if (row.a_leg_id === state.aLegId) bySeq.set(row.seq, { ...row });
     return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Writes what is pending first (a failing database answers with what it has), then sums in SQL. */
+  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
+    if (!this.closed) this.queue.flushNow();
+    return sortUsage(this.read('usage', () => this.sql.usage(query)));
   }
 
   protected findResponse(id: string): ResponseRow | undefined {

@@ -1,61 +1,138 @@
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { defer, tap, type Observable } from 'rxjs';
-import type { LipEvent } from '../canonical/index.js';
-import { isOutputEvent } from '../canonical/index.js';
+import type { LipEvent, Usage } from '../canonical/index.js';
+import { isOutputEvent, mergeUsage } from '../canonical/index.js';
 import { toLipError } from '../errors/index.js';
+import type { AttemptSpan } from '../observability/tracing.js';
 
 export type AttemptOutcome = 'success' | 'failure' | 'cancelled';
 
-/** Published on `lip:attempt` when an attempt starts and when it ends. */
+/** Published on `lip:attempt` when an attempt starts, when it wins a race, and when it ends. */
 export interface AttemptReport {
-  readonly phase: 'start' | 'end';
+  readonly phase: 'start' | 'win' | 'end';
   readonly requestId: string;
   readonly candidateKey: string;
   readonly backendId: string;
+  /** The model asked of the upstream, and the GenAI provider name of the backend's kind. */
+  readonly model?: string;
+  readonly provider?: string;
   readonly outcome?: AttemptOutcome;
   /** Milliseconds from the attempt's start to its first output event. */
   readonly ttftMs?: number;
   readonly durationMs?: number;
   readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** Why a cancelled attempt was stopped: `race loser`, `global ttft_timeout`, `client abort`, ... */
+  readonly cancelReason?: string;
+  /** The upstream's HTTP status and its own request id (when it answered). */
+  readonly upstreamStatus?: number;
+  readonly upstreamRequestId?: string;
+  readonly usage?: Usage;
+  readonly cost?: number;
+  readonly responseModel?: string;
+  readonly finishReason?: string;
+  /** Set on a start that follows a failed attempt of the same request: routing failed over from it (its candidate key and error code). */
+  readonly failoverFrom?: string;
+  readonly failoverReason?: string;
 }
 
 export const attemptChannel = channel('lip:attempt');
+
+/** The usage of an attempt that reported none (AttemptStats starts with it; merging nothing keeps it). */
+export const NO_USAGE: Usage = Object.freeze({});
+
+/**
+ * What one attempt reported while it ran: usage (merged snapshots), the model the upstream says
+ * it used, the finish reason, and the upstream's status and request id (set by the backend).
+ * Read by the attempt's report, its continuity row and its span when it ends.
+ */
+export class AttemptStats {
+  usage: Usage = NO_USAGE;
+  responseModel: string | undefined;
+  finishReason: string | undefined;
+  upstreamStatus: number | undefined;
+  upstreamRequestId: string | undefined;
+
+  constructor(private readonly price?: (usage: Usage) => number | undefined) {}
+
+  /** The attempt's cost by the `pricing:` table (undefined: not priced, or no usage reported). */
+  get cost(): number | undefined {
+    return this.price?.(this.usage);
+  }
+
+  observe(event: LipEvent): void {
+    if (event.type === 'usage') this.usage = mergeUsage(this.usage, event.usage);
+    else if (event.type === 'response_started') { if (event.model !== undefined) this.responseModel = event.model; }
+    else if (event.type === 'response_finished') this.finishReason = event.reason;
+  }
+}
 
 export interface AttemptInfo {
   readonly requestId: string;
   readonly candidateKey: string;
   readonly backendId: string;
+  readonly model?: string;
+  readonly provider?: string;
+  /** Filled while the attempt runs (usage, upstream ids); absent: nothing is gathered. */
+  readonly stats?: AttemptStats;
+  /** Read when the attempt is unsubscribed before it ended. */
+  readonly cancelReason?: () => string;
+  /** The request's failed attempt this one follows (candidate key, error code), when routing failed over. */
+  readonly failoverFrom?: string;
+  readonly failoverReason?: string;
+  /** The attempt's CLIENT span (tracing on and the request sampled). */
+  readonly span?: AttemptSpan;
+  /** Told how the attempt ended, after its report (the request's tallies). */
+  readonly onEnd?: (outcome: AttemptOutcome, stats: AttemptStats | undefined, errorCode: string | undefined) => void;
 }
 
 /**
  * Wraps one backend attempt: reports its start, its time to first output and how it ended
  * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
- * expiry). Unsubscribing passes straight through to the backend source. An attempt that starts
- * while nobody listens on `lip:attempt` (metrics and tracing off) is not wrapped at all: no
+ * expiry, with the reason). Unsubscribing passes straight through to the backend source. The
+ * executor wraps an attempt only when something reads it (a `lip:attempt` listener, its span,
+ * its continuity row, the request's usage); one nobody observes is not wrapped at all: no
  * operator on its events, no clock read.
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
   return defer(() => {
-    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined) return source;
+    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
     const startedAt = performance.now();
+    const { stats, span } = info;
     let ttftMs: number | undefined;
-    const report = (r: Partial<AttemptReport>) => {
-      if (attemptChannel.hasSubscribers) attemptChannel.publish({ ...info, ...r } as AttemptReport);
+    const end = (outcome: AttemptOutcome, err?: unknown) => {
+      const error = err === undefined ? undefined : toLipError(err);
+      const cancelReason = outcome === 'cancelled' ? info.cancelReason?.() : undefined;
+      if (attemptChannel.hasSubscribers) {
+        const cost = stats?.cost;
+        attemptChannel.publish({
+          phase: 'end', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
+          outcome, durationMs: performance.now() - startedAt, ttftMs,
+          ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
+          ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
+          ...(cost !== undefined ? { cost } : {}),
+        } satisfies AttemptReport);
+      }
+      span?.end(outcome, stats, error, cancelReason);
+      info.onEnd?.(outcome, stats, error?.code);
     };
-    const end = (outcome: AttemptOutcome, errorCode?: string) => report({
-      phase: 'end', outcome, durationMs: performance.now() - startedAt,
-      ...(ttftMs !== undefined ? { ttftMs } : {}), ...(errorCode ? { errorCode } : {}),
-    });
-    report({ phase: 'start' });
+    if (attemptChannel.hasSubscribers) {
+      attemptChannel.publish({
+        phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
+        ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
+      } satisfies AttemptReport);
+    }
     return source.pipe(tap({
       next(event) {
+        stats?.observe(event);
         if (ttftMs === undefined && isOutputEvent(event)) {
           ttftMs = performance.now() - startedAt;
+          span?.firstOutput(ttftMs);
           onFirstOutput?.(ttftMs);
         }
       },
-      error: (err: unknown) => end('failure', toLipError(err).code),
+      error: (err: unknown) => end('failure', err),
       complete: () => end('success'),
       unsubscribe: () => end('cancelled'),
     }));

@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { asyncScheduler, defer, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
@@ -15,8 +16,14 @@ import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
-import { observeAttempt } from './attempt.js';
+import { operationName, providerName } from '../backends/gen-ai/registry.js';
+import { upstreamRequestId } from '../observability/gen-ai.js';
+import type { Pricing } from '../observability/pricing.js';
+import type { RequestTrace } from '../observability/tracing.js';
+import { planJson } from '../routing/selector/explain-selector.js';
+import { attemptChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
+import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
@@ -32,6 +39,12 @@ export interface ExecutionMeta {
   backendId?: string;
   /** Every candidate's fate in this request (the route journal's entries; recordings read it). */
   journal?: readonly JournalEntry[];
+  /** Attempts started, and the tokens and cost of all of them (a race loser's tokens count too). */
+  attempts?: number;
+  usage?: Usage;
+  cost?: number;
+  /** `performance.now()` when the first output event left the plan (towards the client). */
+  firstOutputAt?: number;
 }
 
 export interface ExecuteContext {
@@ -41,6 +54,8 @@ export interface ExecuteContext {
   readonly meta: ExecutionMeta;
   /** The authenticated principal (`local` in single-user mode). */
   readonly principal?: string;
+  /** The id of the client's API key (`auth.api_keys[].id`), for attempt rows. */
+  readonly keyId?: string;
   /**
    * The conversation this request belongs to: its attempts are recorded as B-legs, its
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
@@ -59,6 +74,8 @@ export interface ExecuteContext {
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
+  /** The request's trace (tracing on): attempts become CLIENT spans under it. */
+  readonly trace?: RequestTrace;
   /** Why the request is being cancelled, when it is (a cancel endpoint): recorded on its attempts. */
   readonly cancelReason?: () => string | undefined;
 }
@@ -76,6 +93,13 @@ export interface ExecutorOptions {
   readonly extensions?: ExtensionHost;
   /** Warnings of the executor itself (an unknown model, once per name). */
   readonly logger?: { warn(message: string, meta?: Record<string, unknown>): unknown };
+  /** The `pricing:` table: each attempt's cost from its usage. */
+  readonly pricing?: Pricing;
+}
+
+/** What the attempts of one request share: the last failure (a failover follows it). */
+interface RequestTally {
+  lastFailed: { readonly key: string; readonly code: string } | undefined;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -111,6 +135,9 @@ export class Executor {
   private readonly continuity: ContinuityStore | undefined;
   private readonly breaker: CircuitBreaker | undefined;
   private readonly extensions: ExtensionHost | undefined;
+  private readonly pricing: Pricing | undefined;
+  /** The request's usage is read at its end (the access-log line, the request metrics). */
+  private readonly accounting: boolean;
   private readonly clientAffinity = new ClientAffinity();
   private readonly unknownModels: UnknownModels;
 
@@ -118,6 +145,8 @@ export class Executor {
     this.continuity = options.continuity;
     this.breaker = options.breaker?.enabled ? options.breaker : undefined;
     this.extensions = options.extensions;
+    this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
+    this.accounting = config.logging.access_log || config.observability.metrics.enabled;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -142,8 +171,14 @@ export class Executor {
       const unknown = this.unknownModels.check(call.model, resolved.source);
       if (unknown) return throwError(() => unknown);
       const compiled = this.selectors.get(resolved.selector);
-      const journal = new RouteJournal(this.scheduler);
+      // A watched request (debug log, sampled trace) gets a journal that reports each decision.
+      const watched = routeChannel.hasSubscribers || ctx.trace?.recording === true;
+      const journal = watched ? new ObservedJournal(this.scheduler, ctx.requestId, ctx.trace) : new RouteJournal(this.scheduler);
       ctx.meta.journal = journal.entries;
+      if (routeChannel.hasSubscribers) {
+        routeChannel.publish({ type: 'plan', requestId: ctx.requestId, selector: resolved.selector, source: resolved.source, maxAttempts: this.config.routing.max_attempts, plan: planJson(resolved.selector, compiled.selector) } satisfies RouteDecision);
+      }
+      const tally: RequestTally = { lastFailed: undefined };
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const sticky = affinity.bound ?? ext?.preferred;
       const route: RouteContext = {
@@ -157,23 +192,37 @@ export class Executor {
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, ext),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
+          if (role.inRace) {
+            ctx.trace?.event('lip.race.win', { 'lip.candidate_key': candidate.key });
+            if (attemptChannel.hasSubscribers) attemptChannel.publish({ phase: 'win', requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend } satisfies AttemptReport);
+          }
           ctx.meta.candidateKey = candidate.key;
           ctx.meta.backendId = candidate.backend;
           if (role.first && ctx.aLeg) this.continuity?.markFirstConsumed(ctx.aLeg.aLegId);
           if (candidate.key !== affinity.bound) affinity.bind(candidate.key);
         },
       };
+      if (journal instanceof ObservedJournal) journal.budget = route.budget;
       let outcome: 'success' | 'failure' | 'cancelled' = 'cancelled';
       let error: string | undefined;
       let ttft: number | null = null;
       return compilePlan(compiled.selector, route).pipe(
         // One operator for the request's own bookkeeping (every event passes it).
         tap({
-          next: (event) => { if (ttft === null && isOutputEvent(event)) ttft = journal.elapsed(); },
-          error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
+          next: (event) => {
+            if (ttft === null && isOutputEvent(event)) {
+              ttft = journal.elapsed();
+              ctx.meta.firstOutputAt = performance.now();
+            }
+          },
+          error: (err: unknown) => {
+            outcome = 'failure';
+            error = toLipError(err).code;
+            if (error === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') ctx.trace?.event('lip.ttft_timeout', { 'lip.ttft_scope': 'global' });
+          },
           complete: () => { outcome = 'success'; },
           finalize: () => {
             // A bound candidate that could not serve (skipped, failed) loses the binding.
@@ -236,7 +285,7 @@ export class Executor {
    * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
    * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, ext?: ExtensionRequest): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, tally: RequestTally, ext?: ExtensionRequest): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
     const options = applyOverrides(call.options, candidate.leaf.params);
     let attemptCall = options === call.options ? call : { ...call, options };
@@ -246,17 +295,57 @@ export class Executor {
       attemptCall = prepared;
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
+    const provider = providerName(backend.kind);
+    const recording = this.continuity !== undefined && ctx.aLeg !== undefined;
+    const failedBefore = tally.lastFailed;
+    tally.lastFailed = undefined;
+    if (failedBefore !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
+    const span = ctx.trace?.recording ? ctx.trace.attempt({
+      candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),
+      stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
+    }) : undefined;
+    // An attempt is watched (its end, time to first output, the request's usage) only when
+    // something reads that: a `lip:attempt` listener (metrics, attempt log lines, recorder), its
+    // span, or the request's usage for the access log. A continuity row alone gathers the usage
+    // in its own operator. Otherwise the attempt is not wrapped at all.
+    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers;
+    const pricing = this.pricing;
+    const stats = watched || recording
+      ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)
+      : undefined;
     const budget = candidate.leaf.ttftTimeoutMs;
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
     let source = backend.stream(attemptCall, {
       model: candidate.model, candidateKey: candidate.key,
       ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
+      // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
+      requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
+      ...(stats ? {
+        onUpstreamResponse: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
+          stats.upstreamStatus = status;
+          stats.upstreamRequestId = upstreamRequestId(headers);
+        },
+      } : {}),
     });
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
-    source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
+    const meta = ctx.meta;
+    meta.attempts = (meta.attempts ?? 0) + 1;
+    const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
+    if (stats && watched) {
+      source = observeAttempt(source, {
+        requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
+        ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
+        onEnd: (outcome, _stats, errorCode) => {
+          if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
+          if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
+          const cost = stats.cost;
+          if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
+        },
+      });
+    }
     const breaker = this.breaker;
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
@@ -270,12 +359,25 @@ export class Executor {
     const attempt = ext?.attempt(attemptCall, candidate);
     if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
+    const onBegin = attempt?.onBegin;
     return source.pipe(recordAttempt({
       store: this.continuity,
-      onBegin: attempt?.onBegin,
+      onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
+      ...(stats ? { result: () => stats, ...(watched ? {} : { observe: (event: LipEvent) => stats.observe(event) }) } : {}),
       aLegId: ctx.aLeg.aLegId,
-      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort',
+      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
+      cancelReason,
     }));
   }
+}
+
+/** Sums two usage records field by field (absent + absent stays absent). */
+function addUsage(total: Usage | undefined, add: Usage): Usage {
+  if (total === undefined) return add;
+  const sum = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a + b);
+  return {
+    inputTokens: sum(total.inputTokens, add.inputTokens), outputTokens: sum(total.outputTokens, add.outputTokens),
+    cacheReadTokens: sum(total.cacheReadTokens, add.cacheReadTokens), cacheWriteTokens: sum(total.cacheWriteTokens, add.cacheWriteTokens),
+    reasoningTokens: sum(total.reasoningTokens, add.reasoningTokens),
+  };
 }

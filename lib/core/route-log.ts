@@ -52,4 +52,20 @@ export class RouteLog {
     for (let i = 0; i < this.count; i++) out.push(this.records[(start + i) % this.capacity]!);
     return out;
   }
+
+  /** The records as `GET /admin/routes` answers: candidates with snake_case fields, like every other admin body. */
+  json(): readonly unknown[] {
+    return this.list().map((record) => ({ ...record, candidates: record.candidates.map(candidateJson) }));
+  }
+}
+
+/** A journal entry in the admin bodies' naming (`started_at_ms`, `ttft_ms`, `retry_after`). */
+function candidateJson(entry: JournalEntry): Record<string, unknown> {
+  const { startedAtMs, ttftMs, retryAfter, ...rest } = entry;
+  return {
+    ...rest,
+    ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}),
+    ...(startedAtMs !== undefined ? { started_at_ms: startedAtMs } : {}),
+    ...(ttftMs !== undefined ? { ttft_ms: ttftMs } : {}),
+  };
 }

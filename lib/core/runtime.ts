@@ -6,6 +6,7 @@ import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, SecureSessions, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
+import { Pricing } from '../observability/pricing.js';
 import { Recorder } from '../replay/recorder.js';
 import { Executor } from './execute.js';
 
@@ -106,7 +107,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
     throw err;
   }
-  const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
+  const executor = new Executor(config, backends, {
+    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(config.pricing.length > 0 ? { pricing: new Pricing(config.pricing) } : {}),
+  });
   const scheduler = deps.scheduler ?? asyncScheduler;
   const sessions = new SecureSessions(continuity, {
     resumeWindowMs: config.continuity.resume_window, clientSessionIds: config.continuity.client_session_ids,

@@ -69,9 +69,10 @@ export class ExtensionHost {
       const toClient = meta ? traffic.channel(meta, 'proxy_to_client') : undefined;
       const staged = () => {
         const signal = ctx.onRequestStages;
-        if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled);
+        const trace = ctx.trace?.recording ? ctx.trace : undefined;
+        if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled, trace);
         signal(true);
-        return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled).finally(() => signal(false));
+        return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled, trace).finally(() => signal(false));
       };
       const events = this.requestActive
         ? from(staged()).pipe(switchMap((result) => {

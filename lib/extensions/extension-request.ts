@@ -1,3 +1,4 @@
+import type { StageTrace } from './run-request-stages.js';
 import { defer, tap, type Observable } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
@@ -22,6 +23,8 @@ export interface ExtensionCallContext {
   readonly nested?: NestedCall;
   /** Told when the request stages start (true) and end (false); the server's 102 keep-alive. */
   readonly onRequestStages?: (running: boolean) => void;
+  /** The request's trace (tracing on and sampled): each request-stage hook gets a span. */
+  readonly trace?: StageTrace & { readonly recording: boolean };
 }
 
 /** The candidate an attempt opens (the routing Candidate, structurally). */

@@ -9,6 +9,11 @@ const REQUEST_LISTS = [
   'sessionOpeners', 'secretGuards', 'submitHooks', 'toolCatalogFilters', 'requestTransforms', 'preRequest',
 ] as const satisfies readonly HookListName[];
 
+/** A span per hook run (tracing on): `lip.extension.<stage>`, ended with the error that stopped the request, if any. */
+export interface StageTrace {
+  stage(stage: string, attributes: Record<string, string>): { end(error?: unknown): void };
+}
+
 /** What the request stages made of the call. */
 export interface RequestStagesResult {
   readonly call: Call;
@@ -25,12 +30,19 @@ export interface RequestStagesResult {
  * @see spec/extensions/run-request-stages.spec.ts
  */
 export async function runRequestStages(
-  call: Call, hooks: HookSet, contextFor: (feature: string) => HookContext, failures: HookFailures, disabled?: ReadonlySet<string>,
+  call: Call, hooks: HookSet, contextFor: (feature: string) => HookContext, failures: HookFailures, disabled?: ReadonlySet<string>, trace?: StageTrace,
 ): Promise<RequestStagesResult> {
   let current = call;
   for (const list of REQUEST_LISTS) {
     for (const registered of hooks.get(list, disabled)) {
-      current = await runOne(registered, current, contextFor(registered.feature), failures, list === 'toolCatalogFilters');
+      const span = trace?.stage(registered.stage, { 'lip.extension.feature': registered.feature, 'lip.extension.hook': registered.hook.id });
+      try {
+        current = await runOne(registered, current, contextFor(registered.feature), failures, list === 'toolCatalogFilters');
+        span?.end();
+      } catch (err) {
+        span?.end(err);
+        throw err;
+      }
     }
   }
   const hints: string[] = [];

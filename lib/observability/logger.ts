@@ -14,17 +14,39 @@ export interface LoggerOptions {
 
 const textLine = winston.format.printf((info) => {
   const { level, message, timestamp, ...rest } = info as Record<string, unknown>;
-  const fields = Object.entries(rest)
-    .filter(([key]) => typeof key === 'string')
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`)
-    .join(' ');
-  return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${String(message)}${fields ? ` ${fields}` : ''}`;
+  return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${String(message)}${textFields(rest)}`;
 });
+
+/** Where a logger made by createLogger writes, for lines that bypass winston's pipeline (the access log). */
+export interface LineSink {
+  readonly stream: NodeJS.WritableStream;
+  readonly format: 'json' | 'text';
+  readonly silent: boolean;
+}
+
+const sinks = new WeakMap<Logger, LineSink>();
+
+/** The sink of a logger made by createLogger (undefined for any other logger). */
+export function lineSinkOf(logger: Logger): LineSink | undefined {
+  return sinks.get(logger);
+}
+
+/** `time LEVEL message k=v ...`: the text format, shared by winston's printf and the access log. */
+export function textFields(rest: Record<string, unknown>): string {
+  let out = '';
+  for (const key in rest) {
+    const value = rest[key];
+    if (value === undefined) continue;
+    out += ` ${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`;
+  }
+  return out;
+}
 
 /** One logger per process: JSON lines for shippers, or `time LEVEL message k=v` for people. */
 export function createLogger(options: LoggerOptions): Logger {
-  const transport = new winston.transports.Stream({ stream: options.stream ?? new BatchedStream(process.stdout) });
-  return winston.createLogger({
+  const stream = options.stream ?? new BatchedStream(process.stdout);
+  const transport = new winston.transports.Stream({ stream });
+  const logger = winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,
     format: winston.format.combine(
@@ -33,4 +55,6 @@ export function createLogger(options: LoggerOptions): Logger {
     ),
     transports: [transport],
   });
+  sinks.set(logger, { stream, format: options.format, silent: options.silent ?? false });
+  return logger;
 }

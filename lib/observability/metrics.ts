@@ -1,19 +1,23 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import type { CircuitStatus } from '../circuit/index.js';
+import type { CircuitEvent, CircuitStatus } from '../circuit/index.js';
+import type { UpstreamKeyEvent } from '../backends/http/upstream-source.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import { UPSTREAM_QUEUE_DEPTH } from '../backends/http/origin-queue.js';
 import type { AttemptReport } from '../core/attempt.js';
-import type { InternalErrorReport } from '../errors/index.js';
+import { reportInternalError, type InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
+import { GenAiMetrics } from './gen-ai-metrics.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
 export interface MetricsSources {
   circuit(): CircuitStatus;
   continuity(): ContinuityStatus;
+  /** The configured models (backends' inventories): model labels outside it read `other`. */
+  models(): ReadonlySet<string>;
 }
 
 /** One finished HTTP request, as the access log sees it. */
@@ -22,7 +26,28 @@ export interface RequestSample {
   readonly route: string;
   readonly status: number;
   readonly seconds: number;
+  /** The failure's code, when the request failed (routing exhaustion is counted from it). */
+  readonly errorCode?: string;
+  /** The client went away before the response was finished. */
+  readonly aborted?: boolean;
+  /** A generation request: who served it (`none` when nobody did) and how it streamed. */
+  readonly generation?: {
+    readonly provider: string;
+    readonly model: string;
+    readonly stream: boolean;
+    readonly ttftSeconds?: number;
+    readonly outputTokens?: number;
+  };
 }
+
+/** Request failure codes that mean routing ran out of candidates, by reason label. */
+const EXHAUSTION: Readonly<Record<string, string>> = {
+  LIP_ERR_ROUTE_MAX_ATTEMPTS: 'max_attempts',
+  LIP_ERR_ROUTE_ALL_FAILED: 'all_failed',
+  LIP_ERR_ROUTE_NO_CANDIDATE: 'no_candidate',
+  LIP_ERR_ROUTE_RATE_LIMITED: 'rate_limited',
+  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_exceeded',
+};
 
 /**
  * Prometheus metrics (prom-client, loaded only when `observability.metrics.enabled`):
@@ -31,8 +56,16 @@ export interface RequestSample {
  * |---|---|---|
  * | `lip_http_requests_total` | counter | method, route, status_class |
  * | `lip_http_request_duration_seconds` | histogram | route, status_class |
- * | `lip_attempts_total` | counter | backend, outcome (success, failure, cancelled) |
+ * | `lip_client_aborts_total` | counter | route (the client left before its response was finished) |
+ * | `lip_attempts_total` | counter | backend, outcome (success, failure, cancelled, client_abort) |
  * | `lip_attempt_first_output_seconds` | histogram | backend |
+ * | `lip_failovers_total` | counter | backend (the one failed away from), reason (error code) |
+ * | `lip_race_legs_total` | counter | backend, result (win, loss) |
+ * | `lip_ttft_expiries_total` | counter | scope (leaf, global) |
+ * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, context_exceeded) |
+ * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
+ * | `lip_circuit_transitions_total` | counter | backend, from, to |
+ * | `lip_gen_ai_*`, `lip_cost_total` | see gen-ai-metrics.ts | provider, model, ... |
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_upstream_queue_depth` | gauge | backend (requests waiting for a connection) |
@@ -43,34 +76,70 @@ export interface RequestSample {
  * | `lip_tool_call_repair_total` | counter (tool-call-repair outcomes) | reason |
  * | `lip_recording_written_total`, `_dropped_total`, `_write_errors_total` | counter (from the recorder's counts) | - |
  *
- * plus prom-client's process metrics (`lip_process_*`, `lip_nodejs_*`). Labels are bounded:
- * route groups, backend ids and outcomes, never raw paths or candidate queries.
+ * plus prom-client's default process and Node.js metrics under their standard names
+ * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...), so stock dashboards work,
+ * minus the three gauges it names `_total` (see the constructor).
+ * Labels are bounded: route groups, backend ids, configured models, outcomes and error codes,
+ * never raw paths, candidate queries or client-supplied model names.
  */
 export class Metrics {
   private readonly registry: PromClient.Registry;
   private readonly requests: PromClient.Counter<'method' | 'route' | 'status_class'>;
   private readonly durations: PromClient.Histogram<'route' | 'status_class'>;
+  private readonly aborts: PromClient.Counter<'route'>;
   private readonly attempts: PromClient.Counter<'backend' | 'outcome'>;
   private readonly firstOutput: PromClient.Histogram<'backend'>;
+  private readonly failovers: PromClient.Counter<'backend' | 'reason'>;
+  private readonly raceLegs: PromClient.Counter<'backend' | 'result'>;
+  private readonly ttftExpiries: PromClient.Counter<'scope'>;
+  private readonly exhausted: PromClient.Counter<'reason'>;
+  private readonly keyEvents: PromClient.Counter<'backend' | 'action'>;
+  private readonly transitions: PromClient.Counter<'backend' | 'from' | 'to'>;
+  private readonly genAi: GenAiMetrics;
   private readonly internalErrors: PromClient.Counter<'where'>;
-  private readonly onAttempt = (message: unknown) => this.attempt(message as AttemptReport);
+  private readonly onAttempt = (message: unknown) => {
+    try {
+      this.attempt(message as AttemptReport);
+    } catch (err) {
+      reportInternalError('metrics.attempt', err); // a channel subscriber's throw would be uncaught
+    }
+  };
   private readonly onInternalError = (message: unknown) => this.internalErrors.inc({ where: (message as InternalErrorReport).where });
+  private readonly onKey = (message: unknown) => {
+    const event = message as UpstreamKeyEvent;
+    this.keyEvents.inc({ backend: event.backendId, action: event.action });
+  };
+  private readonly onCircuit = (message: unknown) => {
+    const event = message as CircuitEvent;
+    if (event.type === 'transition') this.transitions.inc({ backend: backendOf(event.key), from: event.from, to: event.to });
+  };
 
-  constructor(client: typeof PromClient, sources: () => MetricsSources) {
+  constructor(client: typeof PromClient, private readonly sources: () => MetricsSources) {
     const registry = new client.Registry();
     this.registry = registry;
-    client.collectDefaultMetrics({ register: registry, prefix: 'lip_' });
+    client.collectDefaultMetrics({ register: registry });
+    // prom-client exports these three counts as gauges named `_total`, which `promtool check
+    // metrics` rejects; `nodejs_active_handles` / `_requests` / `_resources` (by type) remain.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
     const registers = [registry];
-    this.requests = new client.Counter({ name: 'lip_http_requests_total', help: 'HTTP requests by route group and status class.', labelNames: ['method', 'route', 'status_class'], registers });
+    this.requests = new client.Counter({ name: 'lip_http_requests_total', help: 'HTTP requests by route group and status class (system routes only with observability.include_system_routes).', labelNames: ['method', 'route', 'status_class'], registers });
     this.durations = new client.Histogram({
       name: 'lip_http_request_duration_seconds', help: 'From a request\'s arrival to the end of its response.', labelNames: ['route', 'status_class'], registers,
       buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2, 10, 60, 300],
     });
-    this.attempts = new client.Counter({ name: 'lip_attempts_total', help: 'Backend attempts by how they ended.', labelNames: ['backend', 'outcome'], registers });
+    this.aborts = new client.Counter({ name: 'lip_client_aborts_total', help: 'Requests whose client went away before the response was finished.', labelNames: ['route'], registers });
+    this.attempts = new client.Counter({ name: 'lip_attempts_total', help: 'Backend attempts by how they ended (cancelled: stopped by routing; client_abort: the client left).', labelNames: ['backend', 'outcome'], registers });
     this.firstOutput = new client.Histogram({
       name: 'lip_attempt_first_output_seconds', help: 'From an attempt\'s start to its first output event.', labelNames: ['backend'], registers,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     });
+    this.failovers = new client.Counter({ name: 'lip_failovers_total', help: 'Times routing moved on to another candidate after an attempt failed, by the failed backend and error code.', labelNames: ['backend', 'reason'], registers });
+    this.raceLegs = new client.Counter({ name: 'lip_race_legs_total', help: 'Race legs that won or lost (losers are cancelled at once).', labelNames: ['backend', 'result'], registers });
+    this.ttftExpiries = new client.Counter({ name: 'lip_ttft_expiries_total', help: 'Time-to-first-token budgets that expired: a leaf\'s own (the attempt fails over) or the selector\'s global one (the request fails).', labelNames: ['scope'], registers });
+    this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
+    this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
+    this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes (seen here or from another instance through Redis), by backend.', labelNames: ['backend', 'from', 'to'], registers });
+    this.genAi = new GenAiMetrics(client, registers);
     new client.Gauge({
       name: 'lip_circuits', help: 'Circuits that are not closed, by state.', labelNames: ['state'], registers,
       collect() {
@@ -153,6 +222,8 @@ export class Metrics {
     }
     subscribe('lip:attempt', this.onAttempt);
     subscribe('lip:internal-error', this.onInternalError);
+    subscribe('lip:upstream-key', this.onKey);
+    subscribe('lip:circuit', this.onCircuit);
   }
 
   get contentType(): string {
@@ -163,12 +234,44 @@ export class Metrics {
     const statusClass = sample.status >= 100 && sample.status < 600 ? `${Math.floor(sample.status / 100)}xx` : 'other';
     this.requests.inc({ method: sample.method, route: sample.route, status_class: statusClass });
     this.durations.observe({ route: sample.route, status_class: statusClass }, sample.seconds);
+    if (sample.aborted) this.aborts.inc({ route: sample.route });
+    const code = sample.errorCode;
+    if (code !== undefined) {
+      const reason = EXHAUSTION[code];
+      if (reason !== undefined) this.exhausted.inc({ reason });
+      else if (code === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') this.ttftExpiries.inc({ scope: 'global' });
+    }
+    const g = sample.generation;
+    if (g) {
+      this.genAi.served({
+        provider: g.provider, model: this.model(g.model), seconds: sample.seconds, errorType: code,
+        ttftSeconds: g.stream ? g.ttftSeconds : undefined, outputTokens: g.outputTokens,
+      });
+    }
   }
 
   private attempt(report: AttemptReport): void {
-    if (report.phase !== 'end' || report.outcome === undefined) return;
-    this.attempts.inc({ backend: report.backendId, outcome: report.outcome });
+    if (report.phase === 'win') return this.raceLegs.inc({ backend: report.backendId, result: 'win' });
+    if (report.phase === 'start') {
+      if (report.failoverFrom !== undefined) this.failovers.inc({ backend: backendOf(report.failoverFrom), reason: report.failoverReason ?? 'unknown' });
+      return;
+    }
+    if (report.outcome === undefined) return;
+    const outcome = report.outcome === 'cancelled' && report.cancelReason === 'client abort' ? 'client_abort' : report.outcome;
+    this.attempts.inc({ backend: report.backendId, outcome });
     if (report.ttftMs !== undefined) this.firstOutput.observe({ backend: report.backendId }, report.ttftMs / 1000);
+    if (report.cancelReason === 'race loser') this.raceLegs.inc({ backend: report.backendId, result: 'loss' });
+    if (report.errorCode === 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') this.ttftExpiries.inc({ scope: 'leaf' });
+    const model = this.model(report.model ?? '');
+    this.genAi.attempt({
+      provider: report.provider ?? 'unknown', model, responseModel: report.responseModel === undefined ? model : this.model(report.responseModel),
+      seconds: (report.durationMs ?? 0) / 1000, errorType: report.errorCode, usage: report.usage, backend: report.backendId, cost: report.cost,
+    });
+  }
+
+  /** A model label: configured models as they are (and `none`: nobody served), anything else `other`. */
+  private model(name: string): string {
+    return name === 'none' || this.sources().models().has(name) ? name : 'other';
   }
 
   /** The Prometheus text exposition. */
@@ -184,7 +287,15 @@ export class Metrics {
   close(): void {
     unsubscribe('lip:attempt', this.onAttempt);
     unsubscribe('lip:internal-error', this.onInternalError);
+    unsubscribe('lip:upstream-key', this.onKey);
+    unsubscribe('lip:circuit', this.onCircuit);
   }
+}
+
+/** The backend id of a candidate key (`backend:model[?query]`). */
+function backendOf(candidateKey: string): string {
+  const colon = candidateKey.indexOf(':');
+  return colon < 0 ? candidateKey : candidateKey.slice(0, colon);
 }
 
 /** Metrics when enabled; prom-client is not even loaded otherwise. */

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inventory } from '../core/inventory.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
+import type { UsageQuery } from '../continuity/index.js';
+import { parseDuration } from '../config/units.js';
 import type { Authenticator } from './auth.js';
 import type { ConfigControl } from './config-control.js';
 import { guardOperator, type Viewer } from './operator-guard.js';
@@ -28,7 +30,7 @@ async function ownALeg(runtime: Runtime, url: URL, viewer: Viewer, path: string)
  * may see one principal's data only (SCOPED_ADMIN_PATHS); other endpoints are operator-only.
  */
 export const ADMIN_ENDPOINTS = {
-  '/admin/routes': (runtime: Runtime) => ({ routes: runtime.executor.routes.list() }),
+  '/admin/routes': (runtime: Runtime) => ({ routes: runtime.executor.routes.json() }),
   '/admin/circuits': (runtime: Runtime) => ({ circuits: runtime.breaker.snapshot() }),
   '/admin/inventory': (runtime: Runtime) => inventory(runtime.config, runtime.extensions?.occupancy()),
   '/admin/attempts': async (runtime: Runtime, url: URL, viewer: Viewer) => {
@@ -37,6 +39,17 @@ export const ADMIN_ENDPOINTS = {
     const attempts = await runtime.continuity.attempts(aLegId, viewer.principal);
     if (!attempts) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
     return { a_leg_id: aLegId, attempts };
+  },
+  '/admin/usage': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+    const asked = usageQuery(url.searchParams);
+    if (asked instanceof LipError) return asked;
+    // A principal-scoped viewer sums its own attempts only, whatever it asked for.
+    const query: UsageQuery = viewer.principal !== undefined ? { ...asked, principal: viewer.principal } : asked;
+    const groups = await runtime.continuity.usage(query);
+    return {
+      group_by: query.groupBy, ...(query.principal !== undefined ? { principal: query.principal } : {}),
+      since: query.since === undefined ? null : new Date(query.since).toISOString(), store: runtime.continuity.kind, groups,
+    };
   },
   '/admin/transcript': async (runtime: Runtime, url: URL, viewer: Viewer) => {
     const aLegId = await ownALeg(runtime, url, viewer, '/admin/transcript');
@@ -61,7 +74,7 @@ export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST' };
 
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
-export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript']);
+export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage']);
 
 /**
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
@@ -75,4 +88,28 @@ export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: Se
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;
+}
+
+const GROUPS = ['model', 'backend', 'principal'] as const;
+
+/**
+ * `GET /admin/usage?principal=&since=&group_by=`: `since` is an ISO 8601 time or a duration
+ * back from now (`24h`, `30m`); `group_by` is model (default), backend or principal.
+ */
+export function usageQuery(params: URLSearchParams, now: number = Date.now()): UsageQuery | LipError {
+  const groupBy = params.get('group_by') ?? 'model';
+  if (!(GROUPS as readonly string[]).includes(groupBy)) {
+    return new LipError('LIP_ERR_REQUEST_INVALID', `group_by: must be one of ${GROUPS.join(', ')} (got "${groupBy}")`, { param: 'group_by' });
+  }
+  const principal = params.get('principal') ?? undefined;
+  const sinceText = params.get('since');
+  let since: number | undefined;
+  if (sinceText !== null && sinceText !== '') {
+    const back = /^\d/.test(sinceText) && !/^\d{4}-/.test(sinceText) ? parseDuration(sinceText) : undefined;
+    since = back !== undefined ? now - back : Date.parse(sinceText);
+    if (!Number.isFinite(since)) {
+      return new LipError('LIP_ERR_REQUEST_INVALID', `since: expected an ISO 8601 time (2026-12-01T00:00:00Z) or a duration back from now (24h), got "${sinceText}"`, { param: 'since' });
+    }
+  }
+  return { groupBy: groupBy as UsageQuery['groupBy'], ...(principal ? { principal } : {}), ...(since !== undefined ? { since } : {}) };
 }

@@ -90,6 +90,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   };
 
   const meta: ExecutionMeta = {};
+  state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
   const flow = context.call.stream ? new FlowGate() : undefined;
   const keepalive = runtime.config.server.pre_request_keepalive;
@@ -106,9 +107,11 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
     principal,
+    ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    ...(state.trace ? { trace: state.trace } : {}),
     cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header

@@ -3,13 +3,19 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Usage } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { encodeFlatError } from '../frontends/error-envelope.js';
+import type { AttemptReport } from '../core/attempt.js';
+import type { RouteDecision } from '../core/observe-route.js';
+import { AccessLog } from '../observability/access-log.js';
+import { providerName } from '../backends/gen-ai/registry.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
 import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
@@ -32,6 +38,11 @@ import { sendJson } from './send.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
+
+export interface LipServerOptions {
+  /** Tracing overrides (tests pass an in-memory exporter); the config decides whether tracing is on. */
+  readonly tracing?: TracingOptions;
+}
 
 /** The envelope for failures that belong to no protocol (unknown path, method). */
 function plainError(res: ServerResponse, err: LipError, headers: Record<string, string> = {}): void {
@@ -81,13 +92,57 @@ export class LipServer {
   };
   /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
   private readonly metrics: Metrics | undefined;
+  /** OpenTelemetry tracing, when enabled at start (a reload keeps it). */
+  private readonly tracing: Tracing | undefined;
+  private readonly accessLog: AccessLog;
+  /** One `info` line per attempt that failed or was cancelled (a failover leaves a trace in the log). */
+  private readonly onAttempt = (message: unknown) => {
+    try {
+      this.logAttempt(message as AttemptReport);
+    } catch (err) {
+      reportInternalError('log.attempt', err); // a channel subscriber's throw would be uncaught
+    }
+  };
+  private logAttempt(r: AttemptReport): void {
+    if (r.phase !== 'end' || r.outcome === 'success' || r.outcome === undefined) return;
+    this.logger.info(r.outcome === 'failure' ? 'attempt failed' : 'attempt cancelled', {
+      request_id: r.requestId, candidate_key: r.candidateKey, backend: r.backendId,
+      reason: r.outcome === 'failure' ? `${r.errorCode}: ${r.errorMessage}` : r.cancelReason,
+      ...(r.errorCode !== undefined ? { error: r.errorCode } : {}),
+      ...(r.upstreamStatus !== undefined ? { upstream_status: r.upstreamStatus } : {}),
+      ...(r.upstreamRequestId !== undefined ? { upstream_request_id: r.upstreamRequestId } : {}),
+      duration_ms: round3(r.durationMs ?? 0),
+      ...(r.ttftMs !== undefined ? { ttft_ms: round3(r.ttftMs) } : {}),
+    });
+  }
+  /** Routing decisions at `debug`: the plan, skipped candidates, budget arithmetic, failures. */
+  private readonly onRoute = (message: unknown) => {
+    try {
+      this.logRoute(message as RouteDecision);
+    } catch (err) {
+      reportInternalError('log.route', err);
+    }
+  };
+  private logRoute(d: RouteDecision): void {
+    switch (d.type) {
+      case 'plan': return void this.logger.debug('route plan', { request_id: d.requestId, selector: d.selector, selector_source: d.source, max_attempts: d.maxAttempts, plan: d.plan });
+      case 'skip': return void this.logger.debug('route skip', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.retryAfterMs !== undefined ? { retry_after_ms: d.retryAfterMs } : {}) });
+      case 'start': return void this.logger.debug('route attempt', { request_id: d.requestId, candidate_key: d.candidateKey, attempts_left: d.budgetLeft, at_ms: d.atMs });
+      case 'fail': return void this.logger.debug('route failure', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.status !== undefined ? { status: d.status } : {}) });
+    }
+  }
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
     this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
+      models: () => configuredModels(this.runtime),
     }));
+    this.tracing = createTracing(runtime.config.observability.tracing, options.tracing);
+    this.accessLog = new AccessLog(logger);
+    if (logger.isInfoEnabled()) subscribe('lip:attempt', this.onAttempt);
+    if (logger.isDebugEnabled()) subscribe('lip:route', this.onRoute);
     this.admission = new DecodeAdmission(runtime.config.server.max_concurrent_decodes, runtime.config.server.max_inflight_decode_bytes);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     installRxjsLastResort();
@@ -145,6 +200,11 @@ export class LipServer {
     return this.operatorHttp?.listening ? urlOf(this.operatorHttp) : undefined;
   }
 
+  /** Exports finished spans now (tracing on); resolves at once otherwise. */
+  async flushTraces(): Promise<void> {
+    await this.tracing?.flush();
+  }
+
   /** Swaps in a new runtime (SIGHUP); requests already running finish on the old one. */
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
@@ -191,7 +251,10 @@ export class LipServer {
     await operatorClosed;
     await this.runtime.close();
     this.metrics?.close();
+    await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
     unsubscribe('lip:internal-error', this.onInternalError);
+    unsubscribe('lip:attempt', this.onAttempt);
+    unsubscribe('lip:route', this.onRoute);
     return { cancelled };
   }
 
@@ -212,6 +275,7 @@ export class LipServer {
       startedAt: performance.now(),
       routeGroup: 'unmatched',
     };
+    if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
     res.setHeader('x-request-id', state.requestId);
     if (this.draining) res.shouldKeepAlive = false;
     this.inflight.add(state);
@@ -239,6 +303,8 @@ export class LipServer {
     const url = new URL(req.url ?? '/', 'http://lip.invalid');
     const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
     state.routeGroup = match.group;
+    if (match.kind === 'system') state.system = true;
+    state.trace?.setName(`${req.method ?? 'GET'} ${match.group}`);
     switch (match.kind) {
       case 'not_found':
         req.resume();
@@ -349,6 +415,7 @@ export class LipServer {
         try {
           const caller = this.auth.caller(req.headers, queryKeyOf(url, match.frontend));
           state.principal = caller.principal;
+          if (caller.key !== undefined) state.keyId = caller.key.id;
           endKey = this.keyLimits.admit(caller.key, { concurrent: true });
         } catch (err) {
           const lip = toLipError(err);
@@ -412,23 +479,65 @@ export class LipServer {
     return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'degraded', checks });
   }
 
+  /**
+   * The end of every request: metrics, the SERVER span, and the access-log line. System routes
+   * (health, readiness, metrics) are neither counted nor logged unless
+   * `observability.include_system_routes`.
+   */
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inflight.delete(state);
-    this.metrics?.request({
-      method: req.method ?? 'GET', route: state.routeGroup, status: res.headersSent ? res.statusCode : 499,
-      seconds: (performance.now() - state.startedAt) / 1000,
-    });
-    if (this.runtime.config.logging.access_log) {
-      this.logger.info('request', {
+    const config = this.runtime.config;
+    const traffic = state.system !== true || config.observability.include_system_routes;
+    const status = res.headersSent ? res.statusCode : 499;
+    const elapsedMs = performance.now() - state.startedAt;
+    const aborted = !res.writableFinished;
+    const g = state.generation;
+    const meta = g?.meta;
+    const usage = meta?.usage;
+    const served = meta?.backendId;
+    const ttftMs = meta?.firstOutputAt === undefined ? undefined : meta.firstOutputAt - state.startedAt;
+    if (this.metrics && traffic) {
+      const backend = served === undefined ? undefined : this.runtime.backends.get(served);
+      this.metrics.request({
+        method: req.method ?? 'GET', route: state.routeGroup, status, seconds: elapsedMs / 1000, aborted,
+        ...(state.errorCode ? { errorCode: state.errorCode } : {}),
+        ...(g ? {
+          generation: {
+            provider: backend ? providerName(backend.kind) : 'none', model: modelOf(meta?.candidateKey) ?? 'none', stream: g.stream,
+            ...(ttftMs !== undefined ? { ttftSeconds: ttftMs / 1000 } : {}), ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
+          },
+        } : {}),
+      });
+    }
+    if (state.trace) {
+      state.trace.setAttributes({
+        'lip.request_id': state.requestId, 'lip.frontend': g?.frontend, 'gen_ai.request.model': g?.model, 'lip.served': meta?.candidateKey,
+        'lip.selector_source': meta?.selectorSource, 'lip.attempts': meta?.attempts, 'lip.principal': state.principal, 'lip.aborted': aborted,
+      });
+      state.trace.end(status, state.errorCode);
+    }
+    if (config.logging.access_log && traffic) {
+      this.accessLog.write({
         request_id: state.requestId,
         method: req.method,
         route: state.routeGroup,
-        ...(this.runtime.config.logging.include_raw_path ? { path: maskSecretQuery(req.url ?? '') } : {}),
-        status: res.headersSent ? res.statusCode : 499,
-        duration_ms: Math.round((performance.now() - state.startedAt) * 1000) / 1000,
-        ...(state.backend ? { backend: state.backend } : {}),
+        ...(config.logging.include_raw_path ? { path: maskSecretQuery(req.url ?? '') } : {}),
+        status,
+        duration_ms: round3(elapsedMs),
+        ...(state.principal !== undefined ? { principal: state.principal } : {}),
+        ...(state.keyId !== undefined ? { key_id: state.keyId } : {}),
+        ...(g ? {
+          frontend: g.frontend, model: g.model, stream: g.stream,
+          ...(meta?.selectorSource ? { selector_source: meta.selectorSource } : {}),
+          ...(meta?.candidateKey ? { backend: meta.candidateKey } : {}),
+          attempts: meta?.attempts ?? 0,
+          ...(ttftMs !== undefined ? { ttft_ms: round3(ttftMs) } : {}),
+          ...(usage ? usageFields(usage) : {}),
+          ...(meta?.cost !== undefined ? { cost: meta.cost } : {}),
+        } : state.backend ? { backend: state.backend } : {}),
+        ...(state.trace ? { trace_id: state.trace.traceId } : {}),
         ...(state.errorCode ? { error: state.errorCode } : {}),
-        ...(res.writableFinished ? {} : { aborted: true }),
+        ...(aborted ? { aborted: true } : {}),
       });
     }
     if (this.closing) {
@@ -492,4 +601,36 @@ function routeTable(runtime: Runtime, metrics: Metrics | undefined, serves: 'bot
     ...(config.diagnostics.pprof_path !== undefined ? { pprofPath: config.diagnostics.pprof_path } : {}),
   };
   return new RouteTable(enabled, operator);
+}
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The model part of a candidate key (`backend:model[?query]`). */
+function modelOf(candidateKey: string | undefined): string | undefined {
+  if (candidateKey === undefined) return undefined;
+  const colon = candidateKey.indexOf(':');
+  const query = candidateKey.indexOf('?', colon);
+  return candidateKey.slice(colon + 1, query < 0 ? undefined : query);
+}
+
+/** Token counts for a log line (only those reported). */
+function usageFields(usage: Usage): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (usage.inputTokens !== undefined) out.input_tokens = usage.inputTokens;
+  if (usage.outputTokens !== undefined) out.output_tokens = usage.outputTokens;
+  if (usage.cacheReadTokens !== undefined) out.cache_read_tokens = usage.cacheReadTokens;
+  if (usage.cacheWriteTokens !== undefined) out.cache_write_tokens = usage.cacheWriteTokens;
+  if (usage.reasoningTokens !== undefined) out.reasoning_tokens = usage.reasoningTokens;
+  return out;
+}
+
+/** The models of the running backends (static inventories): the bound of the metrics' model labels. */
+const modelSets = new WeakMap<Runtime, ReadonlySet<string>>();
+function configuredModels(runtime: Runtime): ReadonlySet<string> {
+  let set = modelSets.get(runtime);
+  if (!set) {
+    set = new Set([...runtime.backends.values()].flatMap((b) => b.models));
+    modelSets.set(runtime, set);
+  }
+  return set;
 }

@@ -1,4 +1,6 @@
+import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
+import type { RequestTrace } from '../observability/tracing.js';
 import type { DecodeTicket } from './decode-admission.js';
 
 /** What the access log and the drain logic know about one request. */
@@ -12,6 +14,14 @@ export interface RequestState {
   /** Code of the failure, if the request failed (before or after output). */
   errorCode?: string;
   principal?: string;
+  /** The id of the client's API key (`auth.api_keys[].id`). */
+  keyId?: string;
+  /** A route that is not traffic (health, readiness, metrics): not counted, not logged by default. */
+  system?: boolean;
+  /** The request's SERVER span (tracing on). */
+  trace?: RequestTrace;
+  /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */
+  generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
   /** This request's decode admission, held while its body is read and decoded. */
   decode?: DecodeTicket;
   /** The conversation this request runs in (set once its A-leg is resolved), and its session id. */

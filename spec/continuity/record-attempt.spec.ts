@@ -34,6 +34,22 @@ describe('continuity/recordAttempt', () => {
     expect(pick(rows)).to.deep.equal([[1, 'a:m', 0, 5, 13, 'success', null, 200]]);
   });
 
+  it('finishes the row with the result as it stands when the attempt ends: usage, cost, the upstream request id', async () => {
+    const result = { usage: {}, cost: undefined as number | undefined, upstreamRequestId: undefined as string | undefined };
+    const rows = await scenario(({ store, aLegId, helpers: { cold, expectObservable } }) => {
+      const source = cold('--s--t--f-|', e);
+      const rec = (key: string) => recordAttempt({ store, aLegId, start: { candidateKey: key, backendId: 'a', model: 'm', keyId: 'k1' }, result: () => result });
+      // The result is read when the attempt ends (the backend fills it in while it runs).
+      source.subscribe({ next: (event) => { if (event.type === 'response_finished') Object.assign(result, { usage: { inputTokens: 9, outputTokens: 3 }, cost: 0.5, upstreamRequestId: 'up-1' }); } });
+      expectObservable(source.pipe(rec('a:m'))).toBe('--s--t--f-|', e);
+      expectObservable(cold('--#', e, retryable).pipe(rec('b:m'))).toBe('--#', e, retryable);
+    });
+    expect(rows.map((r) => [r.candidate_key, r.key_id, r.input_tokens, r.output_tokens, r.reasoning_tokens, r.cost, r.upstream_request_id])).to.deep.equal([
+      ['a:m', 'k1', 9, 3, null, 0.5, 'up-1'],
+      ['b:m', 'k1', null, null, null, null, null],
+    ]);
+  });
+
   it('a retryable failure before output is swallowed, anything else surfaced', async () => {
     const rows = await scenario(({ store, aLegId, helpers: { cold, expectObservable } }) => {
       const rec = (key: string) => recordAttempt({ store, aLegId, start: { candidateKey: key, backendId: key, model: 'm' } });

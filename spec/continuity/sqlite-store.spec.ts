@@ -225,7 +225,7 @@ describe('continuity/SqliteContinuityStore', () => {
     db.exec('CREATE TABLE lip_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
     db.prepare('INSERT INTO lip_schema_migrations VALUES (99, ?, 0)').run('from the future');
     db.close();
-    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(2\)/);
+    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(3\)/);
   });
 
   it('fails to open with a clear 503-class error when the path cannot hold a database', () => {

@@ -153,8 +153,37 @@ export function runStoreSuite(kind: 'memory' | 'sqlite', harness: StoreHarness):
       expect(await rows(leg.aLegId)).to.deep.equal([{
         a_leg_id: leg.aLegId, seq: 1, b_leg_id: ticket.bLegId, candidate_key: 'fast:m1?temperature=0.2',
         backend_id: 'fast', model: 'm1', started_at: T0, first_output_at: T0 + 180, finished_at: T0 + 1080,
-        outcome: 'success', reason: null, http_status: 200,
+        outcome: 'success', reason: null, http_status: 200, principal: 'alice', key_id: null,
+        input_tokens: null, output_tokens: null, cache_read_tokens: null, cache_write_tokens: null, reasoning_tokens: null,
+        cost: null, upstream_request_id: null,
       }]);
+    });
+
+    it('records usage, cost, key id and the upstream request id, and sums them by model, backend and principal', async () => {
+      open();
+      const alice = store.resolveALeg('alice');
+      const bob = store.resolveALeg('bob');
+      const a1 = store.beginAttempt(alice.aLegId, { candidateKey: 'oa:gpt', backendId: 'oa', model: 'gpt', keyId: 'k-alice' });
+      store.finishAttempt(a1, { outcome: 'success', usage: { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 200, reasoningTokens: 40 }, cost: 0.25, upstreamRequestId: 'req_1' });
+      const a2 = store.beginAttempt(alice.aLegId, { candidateKey: 'an:claude', backendId: 'an', model: 'claude', keyId: 'k-alice' });
+      store.finishAttempt(a2, { outcome: 'swallowed_failure', reason: 'LIP_ERR_UPSTREAM_STATUS: 503', httpStatus: 503 });
+      clock.advance(1000);
+      const b1 = store.beginAttempt(bob.aLegId, { candidateKey: 'oa:gpt', backendId: 'oa', model: 'gpt' });
+      store.finishAttempt(b1, { outcome: 'success', usage: { inputTokens: 10, outputTokens: 5, cacheWriteTokens: 3 }, cost: 0.5 });
+      const running = store.beginAttempt(bob.aLegId, { candidateKey: 'oa:gpt', backendId: 'oa', model: 'gpt' });
+      expect((await rows(alice.aLegId))?.[0]).to.deep.include({
+        principal: 'alice', key_id: 'k-alice', input_tokens: 1000, output_tokens: 100, cache_read_tokens: 200, cache_write_tokens: null,
+        reasoning_tokens: 40, cost: 0.25, upstream_request_id: 'req_1',
+      });
+      const zero = { cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 };
+      expect(await store.usage({ groupBy: 'model' })).to.deep.equal([
+        { group: 'gpt', attempts: 2, input_tokens: 1010, output_tokens: 105, cache_read_tokens: 200, cache_write_tokens: 3, reasoning_tokens: 40, cost: 0.75 },
+        { group: 'claude', attempts: 1, input_tokens: 0, output_tokens: 0, ...zero, cost: null },
+      ]);
+      expect((await store.usage({ groupBy: 'principal' })).map((g) => [g.group, g.attempts, g.cost])).to.deep.equal([['bob', 1, 0.5], ['alice', 2, 0.25]]);
+      expect((await store.usage({ groupBy: 'backend', principal: 'alice' })).map((g) => [g.group, g.input_tokens])).to.deep.equal([['oa', 1000], ['an', 0]]);
+      expect((await store.usage({ groupBy: 'model', since: T0 + 500 })).map((g) => [g.group, g.attempts, g.input_tokens])).to.deep.equal([['gpt', 1, 10]]);
+      store.finishAttempt(running, { outcome: 'cancelled' });
     });
 
     it('keeps lineage for failover, a race, a client abort and a failure after output', async () => {

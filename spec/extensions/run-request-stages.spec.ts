@@ -32,6 +32,17 @@ describe('extensions/runRequestStages', () => {
     expect(trail(call)).to.equal('open,guard,s-first,s-a,s-b,tools,shape,admit,');
   });
 
+  it('gives each hook run a span named after its stage, ended with the error that stopped the request', async () => {
+    const spans: string[] = [];
+    const trace = { stage: (stage: string, attrs: Record<string, string>) => ({ end: (err?: unknown) => { spans.push(`${stage}:${attrs['lip.extension.hook']}${err ? `:${(err as LipError).code}` : ''}`); } }) };
+    const refuse: RequestHook = { id: 'refuse', run: () => ({ reject: 'no' }) };
+    await runRequestStages(userCall(), hookSet({ submitHooks: [tag('s')], requestTransforms: [tag('shape')] }), ctx, failures().failures, undefined, trace);
+    expect(spans).to.deep.equal(['submit_request:s', 'request_wide_shaping:shape']);
+    spans.length = 0;
+    await runRequestStages(userCall(), hookSet({ preRequest: [refuse], requestTransforms: [tag('shape')] }), ctx, failures().failures, undefined, trace).catch(() => undefined);
+    expect(spans).to.deep.equal(['request_wide_shaping:shape', 'pre_request_admission:refuse:LIP_ERR_EXTENSION_REJECTED']);
+  });
+
   it("a feature row's order wins over its hooks' own", async () => {
     const set = hookSet({ id: 'late', order: 500, bundle: { submitHooks: [tag('x', 1)] } }, { id: 'early', order: 10, bundle: { submitHooks: [tag('y', 900)] } });
     const { call } = await runRequestStages(userCall(), set, ctx, failures().failures);

@@ -13,8 +13,8 @@ const continuity = (ready: boolean, pending: number) => ({
 /** What the primary of `lip serve --workers` answers a scrape with: the workers' series, summed. */
 describe('aggregateWorkerMetrics', () => {
   it('adds counters and pending records up, and takes the minimum of the health gauges', async () => {
-    const one = createMetrics(true, () => ({ circuit: () => circuit, continuity: () => continuity(true, 2) }))!;
-    const two = createMetrics(true, () => ({ circuit: () => ({ ...circuit, healthy: false }), continuity: () => continuity(false, 3) }))!;
+    const one = createMetrics(true, () => ({ circuit: () => circuit, continuity: () => continuity(true, 2), models: () => new Set<string>() }))!;
+    const two = createMetrics(true, () => ({ circuit: () => ({ ...circuit, healthy: false }), continuity: () => continuity(false, 3), models: () => new Set<string>() }))!;
     try {
       one.request({ method: 'POST', route: '/v1/chat/completions', status: 200, seconds: 0.01 });
       one.request({ method: 'POST', route: '/v1/chat/completions', status: 200, seconds: 0.01 });
@@ -25,7 +25,7 @@ describe('aggregateWorkerMetrics', () => {
       expect(text).to.match(/^lip_continuity_pending_records\{store="memory"\} 5$/m);
       expect(text).to.match(/^lip_continuity_ready\{store="memory"\} 0$/m);
       expect(text).to.match(/^lip_circuit_store_healthy\{store="memory"\} 0$/m);
-      expect(text).to.not.match(/^lip_process_start_time_seconds/m); // prom-client omits it from sums
+      expect(text).to.not.match(/^process_start_time_seconds/m); // prom-client omits it from sums
     } finally {
       one.close();
       two.close();

@@ -85,11 +85,14 @@ export class HttpBackend implements Backend {
     // A whole answer only when the kind can decode one and takes this call so; otherwise it streams.
     const whole = target.whole === true && protocol.response !== undefined && (protocol.acceptsWhole?.(call) ?? true);
     const attempt = target.whole === true && !whole ? { ...target, whole: false } : target;
+    const extra = target.requestHeaders;
+    const generate = extra === undefined ? (key: string | undefined) => protocol.generate(call, attempt, key) : (key: string | undefined) => withHeaders(protocol.generate(call, attempt, key), extra);
     return upstreamSource(this.client, {
       backendId: this.id,
       // A streamed answer's headers come at once and its chunks keep coming (body_timeout between
       // two); a whole answer is silent until it is complete, so its headers get that same allowance.
-      request: whole ? async (key) => ({ ...await protocol.generate(call, attempt, key), headersTimeout: this.wholeHeadersTimeout }) : (key) => protocol.generate(call, attempt, key),
+      request: whole ? async (key) => ({ ...await generate(key), headersTimeout: this.wholeHeadersTimeout }) : generate,
+      ...(target.onUpstreamResponse ? { onResponse: target.onUpstreamResponse } : {}),
       decoder: () => protocol.decoder(call, attempt, this.pool.secrets),
       ...(protocol.framer ? { framer: protocol.framer } : {}),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
@@ -142,4 +145,10 @@ export class HttpBackend implements Backend {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** The request with `extra` headers added under its own (a row's configured header wins). */
+function withHeaders(request: UpstreamRequest | Promise<UpstreamRequest>, extra: Readonly<Record<string, string>>): UpstreamRequest | Promise<UpstreamRequest> {
+  // A signed request (bedrock) is built asynchronously; the extra headers are not signed (SigV4 allows that).
+  return request instanceof Promise ? request.then((r) => withHeaders(r, extra)) : { ...request, headers: { ...extra, ...request.headers } };
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { Observable, type Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
@@ -61,6 +62,19 @@ export interface UpstreamExchange {
   response?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
+  /** Told each answer's status and headers as they arrive (the upstream's own request id). */
+  onResponse?(status: number, headers: HeaderMap): void;
+}
+
+/**
+ * Key pool changes on the `lip:upstream-key` diagnostics channel (metrics count them): a key
+ * `retired` after a 401, `cooled_down` after a 429. Published only while someone listens.
+ */
+export const upstreamKeyChannel = channel('lip:upstream-key');
+
+export interface UpstreamKeyEvent {
+  readonly backendId: string;
+  readonly action: 'retired' | 'cooled_down';
 }
 
 /** How one attempt's body is read: the client's backpressure and the longest line accepted. */
@@ -161,6 +175,7 @@ async function run(
     }
     opened(response);
     const status = response.statusCode;
+    exchange.onResponse?.(status, response.headers);
     if (status >= 200 && status < 300) {
       const type = String(response.headers['content-type'] ?? '');
       if (exchange.response && !/event-stream/i.test(type)) {
@@ -185,12 +200,14 @@ async function run(
     const error = exchange.statusError(status, text, response.headers, wait);
     if (lease && pool && status === 401) {
       pool.retire(lease);
+      if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'retired' } satisfies UpstreamKeyEvent);
       rejected++;
       continue;
     }
     if (lease && pool && status === 429) {
       // Retry-After, else what the body said (Gemini RetryInfo), else the default cooldown.
       pool.coolDown(lease, wait ?? (error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined));
+      if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'cooled_down' } satisfies UpstreamKeyEvent);
       rateLimited = error;
       continue;
     }

@@ -1,0 +1,37 @@
+import type { Logger } from './logger.js';
+import { lineSinkOf, textFields } from './logger.js';
+
+/**
+ * The access log: one `request` line per request at `info`, written straight to the logger's
+ * stream as one string. winston formats every other line through its transform pipeline
+ * (several object copies and stream hops per line); the access log is the one line every
+ * request pays for, so it is built here with a single `JSON.stringify` (or the text format) and
+ * joins the same batched stream (one write per event-loop turn). The fields and the shape are
+ * those of a winston JSON line (`level`, `message`, the fields, `timestamp`).
+ *
+ * A logger not made by createLogger (or silent, or above `info`) gets the line through winston.
+ * @see spec/observability/access-log.spec.ts
+ */
+export class AccessLog {
+  private readonly sink;
+
+  constructor(private readonly logger: Logger) {
+    this.sink = lineSinkOf(logger);
+  }
+
+  write(fields: Record<string, unknown>): void {
+    const sink = this.sink;
+    if (sink === undefined) {
+      this.logger.info('request', fields);
+      return;
+    }
+    if (sink.silent || !this.logger.isInfoEnabled()) return;
+    const timestamp = new Date().toISOString();
+    if (sink.format === 'json') {
+      const json = JSON.stringify(fields);
+      sink.stream.write(`{"level":"info","message":"request",${json.slice(1, -1)}${json.length > 2 ? ',' : ''}"timestamp":"${timestamp}"}\n`);
+    } else {
+      sink.stream.write(`${timestamp} INFO  request${textFields(fields)}\n`);
+    }
+  }
+}

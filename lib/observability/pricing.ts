@@ -1,0 +1,78 @@
+import type { Usage } from '../canonical/index.js';
+
+/** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
+export interface PriceRow {
+  backend: string;
+  /** Absent: every model of the backend without a row of its own. */
+  model?: string;
+  input: number;
+  output: number;
+  /** Cache reads; default `input`. */
+  cache_read?: number;
+  /** Cache writes; default `input`. */
+  cache_write?: number;
+  /** Reasoning tokens; default `output`. */
+  reasoning?: number;
+}
+
+/** One attempt's tokens split by how each is priced (they add up to input + output). */
+export interface TokenSplit {
+  readonly uncachedInput: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+  readonly visibleOutput: number;
+  readonly reasoning: number;
+}
+
+/**
+ * Splits a usage snapshot (lip's canonical convention: `inputTokens` includes cache reads and
+ * writes, `outputTokens` includes reasoning) into disjoint priced parts. Providers that report
+ * cache or thinking counts on top of input and output (Anthropic, Gemini) were converted to this
+ * convention by their codecs, so the arithmetic is the same for every provider.
+ */
+export function splitTokens(usage: Usage): TokenSplit {
+  const input = usage.inputTokens ?? 0;
+  const output = usage.outputTokens ?? 0;
+  const cacheRead = Math.min(usage.cacheReadTokens ?? 0, input);
+  const cacheWrite = Math.min(usage.cacheWriteTokens ?? 0, input - cacheRead);
+  const reasoning = Math.min(usage.reasoningTokens ?? 0, output);
+  return { uncachedInput: input - cacheRead - cacheWrite, cacheRead, cacheWrite, visibleOutput: output - reasoning, reasoning };
+}
+
+/**
+ * The `pricing:` table: the cost of an attempt from its usage, in the table's currency.
+ * A `backend` + `model` row wins over the backend's row without `model`; no row, no cost
+ * (undefined, not 0: "not priced" is not "free").
+ *
+ * ```
+ * pricing: [{ backend: openai, model: gpt-4o, input: 2.5, output: 10, cache_read: 1.25 }]
+ * 1000 input (200 cached), 100 output -> (800 * 2.5 + 200 * 1.25 + 100 * 10) / 1e6 = 0.00325
+ * ```
+ * @see spec/observability/pricing.spec.ts
+ */
+export class Pricing {
+  private readonly rows = new Map<string, PriceRow>();
+
+  constructor(rows: readonly PriceRow[]) {
+    for (const row of rows) this.rows.set(row.model === undefined ? `${row.backend}\n` : `${row.backend}\n${row.model}`, row);
+  }
+
+  get empty(): boolean {
+    return this.rows.size === 0;
+  }
+
+  /** The row that prices `backend`'s `model`, if any. */
+  rowFor(backend: string, model: string): PriceRow | undefined {
+    return this.rows.get(`${backend}\n${model}`) ?? this.rows.get(`${backend}\n`);
+  }
+
+  /** The cost of `usage` on `backend`/`model`; undefined when no row prices it or nothing was reported. */
+  cost(backend: string, model: string, usage: Usage): number | undefined {
+    const row = this.rowFor(backend, model);
+    if (row === undefined || (usage.inputTokens === undefined && usage.outputTokens === undefined)) return undefined;
+    const t = splitTokens(usage);
+    const micro = t.uncachedInput * row.input + t.cacheRead * (row.cache_read ?? row.input) + t.cacheWrite * (row.cache_write ?? row.input)
+      + t.visibleOutput * row.output + t.reasoning * (row.reasoning ?? row.output);
+    return micro / 1_000_000;
+  }
+}

@@ -1,0 +1,255 @@
+import { createRequire } from 'node:module';
+import type { IncomingHttpHeaders } from 'node:http';
+import type * as Api from '@opentelemetry/api';
+import type * as Core from '@opentelemetry/core';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as Semconv from '@opentelemetry/semantic-conventions/incubating';
+import type * as SdkNode from '@opentelemetry/sdk-trace-node';
+import type { Usage } from '../canonical/index.js';
+import type { LipError } from '../errors/index.js';
+
+/** `observability.tracing`. */
+export interface TracingSettings {
+  readonly enabled: boolean;
+  readonly service_name: string;
+  readonly exporter: 'otlp' | 'console';
+  readonly sample_ratio: number;
+}
+
+/** What an attempt span needs to know when the attempt starts. */
+export interface AttemptSpanInfo {
+  readonly candidateKey: string;
+  readonly backendId: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly operation: string;
+  readonly stream: boolean;
+  readonly aLegId?: string;
+  readonly inRace: boolean;
+}
+
+/** What the attempt's end tells its span (a structural view of AttemptStats). */
+export interface AttemptResult {
+  readonly usage: Usage;
+  readonly responseModel: string | undefined;
+  readonly finishReason: string | undefined;
+  readonly upstreamStatus: number | undefined;
+  readonly upstreamRequestId: string | undefined;
+  readonly cost: number | undefined;
+}
+
+/** One attempt's CLIENT span: `{gen_ai.operation.name} {gen_ai.request.model}`. */
+export interface AttemptSpan {
+  /** W3C `traceparent` (+ `tracestate`, `baggage`) naming this span, for the upstream request. */
+  readonly headers: Readonly<Record<string, string>>;
+  event(name: string, attributes?: Record<string, string | number | boolean>): void;
+  setBLegSeq(seq: number): void;
+  firstOutput(ttftMs: number): void;
+  end(outcome: 'success' | 'failure' | 'cancelled', result: AttemptResult | undefined, error: LipError | undefined, cancelReason: string | undefined): void;
+}
+
+/** One request's SERVER span and the attempts under it. */
+export interface RequestTrace {
+  /** The trace id (hex), for log lines. */
+  readonly traceId: string;
+  /** False when the sampler dropped this trace: spans are not recorded, ids still propagate. */
+  readonly recording: boolean;
+  setName(name: string): void;
+  setAttributes(attributes: Record<string, string | number | boolean | undefined>): void;
+  /** A routing event on the request span (failover, circuit skip, global TTFT expiry). */
+  event(name: string, attributes?: Record<string, string | number | boolean>): void;
+  attempt(info: AttemptSpanInfo): AttemptSpan;
+  /** A child span around one extension hook run: `lip.extension.<stage>`. */
+  stage(stage: string, attributes?: Record<string, string>): { end(error?: unknown): void };
+  end(status: number, error?: string): void;
+}
+
+/** Tracing as the server uses it; created only when `observability.tracing.enabled`. */
+export interface Tracing {
+  startRequest(method: string, headers: IncomingHttpHeaders): RequestTrace;
+  /** Exports the finished spans now (the batch processor otherwise waits up to 5 s). */
+  flush(): Promise<void>;
+  /** Sends what is pending and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+export interface TracingOptions {
+  /** Where `OTEL_EXPORTER_OTLP_*` are read (the process environment by default). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** An exporter to use instead of the configured one (tests pass an InMemorySpanExporter). */
+  readonly exporter?: SdkNode.SpanExporter;
+  /** Export each span as it ends rather than in batches (tests). */
+  readonly simple?: boolean;
+}
+
+interface Modules {
+  api: typeof Api;
+  core: typeof Core;
+  sdk: typeof SdkNode;
+  resources: typeof Resources;
+  semconv: typeof Semconv;
+}
+
+/**
+ * OpenTelemetry tracing, loaded only when enabled (`createTracing` is the only place the
+ * packages are required). The provider is never registered globally: lip passes parent
+ * contexts explicitly, so no context manager runs on the hot path and no other library (an SDK
+ * that instruments itself when a global tracer exists) starts tracing behind lip's back.
+ */
+export function createTracing(settings: TracingSettings, options: TracingOptions = {}): Tracing | undefined {
+  if (!settings.enabled) return undefined;
+  const require = createRequire(import.meta.url);
+  const m: Modules = {
+    api: require('@opentelemetry/api') as typeof Api,
+    core: require('@opentelemetry/core') as typeof Core,
+    sdk: require('@opentelemetry/sdk-trace-node') as typeof SdkNode,
+    resources: require('@opentelemetry/resources') as typeof Resources,
+    semconv: require('@opentelemetry/semantic-conventions/incubating') as typeof Semconv,
+  };
+  const env = options.env ?? process.env;
+  const exporter = options.exporter ?? (settings.exporter === 'console' ? new m.sdk.ConsoleSpanExporter() : otlpExporter(require, env));
+  const processor = options.simple || settings.exporter === 'console' ? new m.sdk.SimpleSpanProcessor(exporter) : new m.sdk.BatchSpanProcessor(exporter);
+  const provider = new m.sdk.NodeTracerProvider({
+    resource: m.resources.resourceFromAttributes({ [m.semconv.ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || settings.service_name }),
+    sampler: new m.sdk.ParentBasedSampler({ root: new m.sdk.TraceIdRatioBasedSampler(settings.sample_ratio) }),
+    spanProcessors: [processor],
+  });
+  const tracer = provider.getTracer('lip');
+  const propagator = new m.core.CompositePropagator({ propagators: [new m.core.W3CTraceContextPropagator(), new m.core.W3CBaggagePropagator()] });
+  return {
+    startRequest: (method, headers) => new OtelRequestTrace(m, tracer, propagator, method, headers),
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** The OTLP/HTTP (JSON) exporter; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+function otlpExporter(require: NodeJS.Require, env: NodeJS.ProcessEnv): SdkNode.SpanExporter {
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  return new OTLPTraceExporter(url ? { url } : {});
+}
+
+class OtelRequestTrace implements RequestTrace {
+  readonly traceId: string;
+  readonly recording: boolean;
+  private readonly span: Api.Span;
+  /** The request span as parent (with the client's baggage). */
+  private readonly context: Api.Context;
+
+  constructor(private readonly m: Modules, private readonly tracer: Api.Tracer, private readonly propagator: Api.TextMapPropagator, method: string, headers: IncomingHttpHeaders) {
+    const { api, semconv } = m;
+    const parent = propagator.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
+    this.span = tracer.startSpan(method, {
+      kind: api.SpanKind.SERVER,
+      attributes: { [semconv.ATTR_HTTP_REQUEST_METHOD]: method },
+    }, parent);
+    this.context = api.trace.setSpan(parent, this.span);
+    this.traceId = this.span.spanContext().traceId;
+    this.recording = this.span.isRecording();
+  }
+
+  setName(name: string): void {
+    this.span.updateName(name);
+  }
+
+  setAttributes(attributes: Record<string, string | number | boolean | undefined>): void {
+    if (!this.recording) return;
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined) this.span.setAttribute(key, value);
+  }
+
+  event(name: string, attributes?: Record<string, string | number | boolean>): void {
+    if (this.recording) this.span.addEvent(name, attributes);
+  }
+
+  attempt(info: AttemptSpanInfo): AttemptSpan {
+    return new OtelAttemptSpan(this.m, this.tracer, this.propagator, this.context, info);
+  }
+
+  stage(stage: string, attributes: Record<string, string> = {}): { end(error?: unknown): void } {
+    const span = this.tracer.startSpan(`lip.extension.${stage}`, { attributes: { 'lip.extension.stage': stage, ...attributes } }, this.context);
+    return {
+      end: (error?: unknown) => {
+        if (error !== undefined) span.setStatus({ code: this.m.api.SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+        span.end();
+      },
+    };
+  }
+
+  end(status: number, error?: string): void {
+    const { api, semconv } = this.m;
+    this.span.setAttribute(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (status >= 500) this.span.setStatus({ code: api.SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
+    if (error !== undefined) this.span.setAttribute(semconv.ATTR_ERROR_TYPE, error);
+    this.span.end();
+  }
+}
+
+class OtelAttemptSpan implements AttemptSpan {
+  readonly headers: Record<string, string> = {};
+  private readonly span: Api.Span;
+
+  constructor(private readonly m: Modules, tracer: Api.Tracer, propagator: Api.TextMapPropagator, parent: Api.Context, info: AttemptSpanInfo) {
+    const { api, semconv } = m;
+    this.span = tracer.startSpan(`${info.operation} ${info.model}`, {
+      kind: api.SpanKind.CLIENT,
+      attributes: {
+        [semconv.ATTR_GEN_AI_OPERATION_NAME]: info.operation,
+        [semconv.ATTR_GEN_AI_PROVIDER_NAME]: info.provider,
+        [semconv.ATTR_GEN_AI_REQUEST_MODEL]: info.model,
+        [semconv.ATTR_GEN_AI_REQUEST_STREAM]: info.stream,
+        'lip.candidate_key': info.candidateKey,
+        'lip.backend': info.backendId,
+        ...(info.aLegId !== undefined ? { 'lip.a_leg_id': info.aLegId } : {}),
+      },
+    }, parent);
+    propagator.inject(api.trace.setSpan(parent, this.span), this.headers, api.defaultTextMapSetter);
+    if (info.inRace) this.event('lip.race.start', { 'lip.candidate_key': info.candidateKey });
+  }
+
+  event(name: string, attributes?: Record<string, string | number | boolean>): void {
+    this.span.addEvent(name, attributes);
+  }
+
+  setBLegSeq(seq: number): void {
+    this.span.setAttribute('lip.b_leg_seq', seq);
+  }
+
+  firstOutput(ttftMs: number): void {
+    this.span.setAttribute(this.m.semconv.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttftMs / 1000);
+  }
+
+  end(outcome: 'success' | 'failure' | 'cancelled', result: AttemptResult | undefined, error: LipError | undefined, cancelReason: string | undefined): void {
+    const { api, semconv } = this.m;
+    const span = this.span;
+    if (result) {
+      const u = result.usage;
+      const set = (key: string, value: string | number | undefined) => { if (value !== undefined) span.setAttribute(key, value); };
+      set(semconv.ATTR_GEN_AI_RESPONSE_MODEL, result.responseModel);
+      if (result.finishReason !== undefined) span.setAttribute(semconv.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [result.finishReason]);
+      set(semconv.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
+      set(semconv.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
+      set(semconv.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadTokens);
+      set(semconv.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheWriteTokens);
+      set(semconv.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens);
+      set(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, result.upstreamStatus);
+      set('lip.upstream_request_id', result.upstreamRequestId);
+      set('lip.cost', result.cost);
+    }
+    const lipOutcome = outcome === 'cancelled' && cancelReason === 'client abort' ? 'client_abort' : outcome;
+    span.setAttribute('lip.outcome', lipOutcome);
+    if (cancelReason !== undefined) {
+      span.setAttribute('lip.cancel_reason', cancelReason);
+      if (cancelReason === 'race loser') span.addEvent('lip.race.loss');
+      else if (cancelReason === 'global ttft_timeout') span.addEvent('lip.ttft_timeout', { 'lip.ttft_scope': 'global' });
+    }
+    if (error) {
+      span.setAttribute(semconv.ATTR_ERROR_TYPE, error.code);
+      if (error.code === 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') span.addEvent('lip.ttft_timeout', { 'lip.ttft_scope': 'leaf' });
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: error.message });
+    }
+    span.end();
+  }
+}

@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { PassThrough } from 'node:stream';
+import winston from 'winston';
+import { AccessLog } from '../../lib/observability/access-log.js';
+import { createLogger } from '../../lib/observability/logger.js';
+
+function capture(format: 'json' | 'text', level: 'info' | 'warn' = 'info') {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  return { logger: createLogger({ level, format, stream }), lines };
+}
+
+const FIELDS = { request_id: 'r1', method: 'POST', route: '/v1/chat/completions', status: 200, duration_ms: 1.5, backend: 'up:m', stream: true, note: 'two words' };
+
+describe('observability/access-log', () => {
+  it('writes the JSON line winston would write, without going through winston', () => {
+    const { logger, lines } = capture('json');
+    new AccessLog(logger).write(FIELDS);
+    logger.info('request', FIELDS);
+    expect(lines).to.have.length(2);
+    const [fast, slow] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(fast!).sort()).to.deep.equal(Object.keys(slow!).sort());
+    expect({ ...fast, timestamp: 'T' }).to.deep.equal({ ...slow, timestamp: 'T' });
+    expect(Date.parse(String(fast!.timestamp))).to.be.closeTo(Date.now(), 60_000);
+  });
+
+  it('writes the text format as `time LEVEL message k=v` like every other line', () => {
+    const { logger, lines } = capture('text');
+    new AccessLog(logger).write(FIELDS);
+    logger.info('request', FIELDS);
+    const strip = (line: string) => line.replace(/^\S+ /, '');
+    expect(strip(lines[0]!)).to.equal(strip(lines[1]!));
+    expect(strip(lines[0]!)).to.equal('INFO  request request_id=r1 method=POST route=/v1/chat/completions status=200 duration_ms=1.5 backend=up:m stream=true note="two words"');
+  });
+
+  it('honours the level, and falls back to winston for a logger it did not make', () => {
+    const quiet = capture('json', 'warn');
+    new AccessLog(quiet.logger).write(FIELDS);
+    expect(quiet.lines).to.deep.equal([]);
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const foreign = winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+    new AccessLog(foreign).write({ request_id: 'r2' });
+    expect(JSON.parse(lines[0]!)).to.deep.equal({ level: 'info', message: 'request', request_id: 'r2' });
+  });
+});

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import * as semconv from '@opentelemetry/semantic-conventions/incubating';
+import { LipError } from '../../lib/errors/index.js';
+import { operationName, providerName } from '../../lib/backends/gen-ai/registry.js';
+import { GEN_AI_METRICS } from '../../lib/observability/gen-ai.js';
+import { createTracing, type Tracing } from '../../lib/observability/tracing.js';
+
+const PARENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const PARENT_SPAN = 'b7ad6b7169203331';
+
+describe('observability/tracing', () => {
+  let exporter: InMemorySpanExporter;
+  let tracing: Tracing;
+  const start = (ratio = 1) => {
+    exporter = new InMemorySpanExporter();
+    tracing = createTracing({ enabled: true, service_name: 'lip-test', exporter: 'otlp', sample_ratio: ratio }, { exporter, simple: true })!;
+  };
+  afterEach(async () => tracing?.shutdown());
+  const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+  const byName = (name: string) => spans().find((s) => s.name === name)!;
+
+  it('is not created when disabled', () => {
+    expect(createTracing({ enabled: false, service_name: 'lip', exporter: 'otlp', sample_ratio: 1 })).to.equal(undefined);
+  });
+
+  it('continues the client trace: SERVER span under traceparent, CLIENT attempt spans under it with GenAI attributes', () => {
+    start();
+    const trace = tracing.startRequest('POST', { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01`, baggage: 'tenant=acme' });
+    trace.setName('POST /v1/chat/completions');
+    const attempt = trace.attempt({ candidateKey: 'oa:gpt-4o', backendId: 'oa', model: 'gpt-4o', provider: 'openai', operation: 'chat', stream: true, aLegId: 'a_1', inRace: false });
+    attempt.setBLegSeq(2);
+    attempt.firstOutput(250);
+    attempt.end('success', {
+      usage: { inputTokens: 12, outputTokens: 7, cacheReadTokens: 4, reasoningTokens: 2 }, responseModel: 'gpt-4o-2024', finishReason: 'stop',
+      upstreamStatus: 200, upstreamRequestId: 'req_9', cost: 0.5,
+    }, undefined, undefined);
+    trace.end(200);
+    const server = byName('POST /v1/chat/completions');
+    const client = byName('chat gpt-4o');
+    expect(server.spanContext().traceId).to.equal(PARENT_TRACE);
+    expect(server.parentSpanContext?.spanId).to.equal(PARENT_SPAN);
+    expect(server.kind).to.equal(1); // SERVER
+    expect(client.kind).to.equal(2); // CLIENT
+    expect(client.parentSpanContext?.spanId).to.equal(server.spanContext().spanId);
+    expect(client.attributes).to.deep.include({
+      'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o-2024',
+      'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 7, 'gen_ai.usage.cache_read.input_tokens': 4, 'gen_ai.usage.reasoning.output_tokens': 2,
+      'gen_ai.response.time_to_first_chunk': 0.25, 'lip.candidate_key': 'oa:gpt-4o', 'lip.a_leg_id': 'a_1', 'lip.b_leg_seq': 2, 'lip.outcome': 'success',
+      'lip.upstream_request_id': 'req_9',
+    });
+    expect(client.attributes['gen_ai.response.finish_reasons']).to.deep.equal(['stop']);
+    // The upstream gets this attempt's span as parent, and the client's baggage.
+    expect(attempt.headers.traceparent).to.equal(`00-${PARENT_TRACE}-${client.spanContext().spanId}-01`);
+    expect(attempt.headers.baggage).to.equal('tenant=acme');
+    expect(server.resource.attributes['service.name']).to.equal('lip-test');
+  });
+
+  it('marks race losses, TTFT expiries and failures on the attempt span', () => {
+    start();
+    const trace = tracing.startRequest('POST', {});
+    const loser = trace.attempt({ candidateKey: 'a:m', backendId: 'a', model: 'm', provider: 'openai', operation: 'chat', stream: true, inRace: true });
+    loser.end('cancelled', undefined, undefined, 'race loser');
+    const slow = trace.attempt({ candidateKey: 'b:m', backendId: 'b', model: 'm', provider: 'openai', operation: 'chat', stream: true, inRace: false });
+    slow.end('failure', undefined, new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'no output'), undefined);
+    trace.event('lip.failover', { 'lip.failover.from': 'b:m', 'lip.failover.to': 'c:m' });
+    trace.end(502, 'LIP_ERR_ROUTE_ALL_FAILED');
+    const [first, second, server] = spans();
+    expect(first!.events.map((e) => e.name)).to.deep.equal(['lip.race.start', 'lip.race.loss']);
+    expect(first!.attributes).to.deep.include({ 'lip.outcome': 'cancelled', 'lip.cancel_reason': 'race loser' });
+    expect(second!.events.map((e) => e.name)).to.deep.equal(['lip.ttft_timeout']);
+    expect(second!.attributes['error.type']).to.equal('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT');
+    expect(second!.status.code).to.equal(2); // ERROR
+    expect(server!.events.map((e) => [e.name, e.attributes])).to.deep.equal([['lip.failover', { 'lip.failover.from': 'b:m', 'lip.failover.to': 'c:m' }]]);
+    expect(server!.attributes).to.deep.include({ 'http.response.status_code': 502, 'error.type': 'LIP_ERR_ROUTE_ALL_FAILED' });
+  });
+
+  it('samples by ratio at the root and follows a sampled parent (parent-based)', () => {
+    start(0);
+    const root = tracing.startRequest('POST', {});
+    expect(root.recording).to.equal(false);
+    root.end(200);
+    // Not recorded, but the ids still propagate (sampled flag off).
+    const child = root.attempt({ candidateKey: 'a:m', backendId: 'a', model: 'm', provider: 'openai', operation: 'chat', stream: false, inRace: false });
+    expect(child.headers.traceparent).to.match(new RegExp(`^00-${root.traceId}-[0-9a-f]{16}-00$`));
+    const followed = tracing.startRequest('POST', { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` });
+    expect(followed.recording).to.equal(true);
+    followed.end(200);
+    expect(spans().map((s) => s.spanContext().traceId)).to.deep.equal([PARENT_TRACE]);
+  });
+
+  it('speaks the GenAI semantic conventions (names checked against @opentelemetry/semantic-conventions)', () => {
+    expect(providerName('openai-chat')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_OPENAI);
+    expect(providerName('anthropic')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC);
+    expect(providerName('gemini')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI);
+    expect(providerName('bedrock')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK);
+    expect(operationName('gemini')).to.equal(semconv.GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT);
+    expect(operationName('anthropic')).to.equal(semconv.GEN_AI_OPERATION_NAME_VALUE_CHAT);
+    expect(GEN_AI_METRICS.tokenUsage.semconv).to.equal(semconv.METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
+    expect(GEN_AI_METRICS.operationDuration.semconv).to.equal(semconv.METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
+    expect(GEN_AI_METRICS.requestDuration.semconv).to.equal(semconv.METRIC_GEN_AI_SERVER_REQUEST_DURATION);
+    expect(GEN_AI_METRICS.timeToFirstToken.semconv).to.equal(semconv.METRIC_GEN_AI_SERVER_TIME_TO_FIRST_TOKEN);
+    expect(GEN_AI_METRICS.timePerOutputToken.semconv).to.equal(semconv.METRIC_GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN);
+    for (const m of Object.values(GEN_AI_METRICS)) expect(m.prometheus.startsWith(`lip_${m.semconv.replace(/\./g, '_')}`)).to.equal(true);
+  });
+});
