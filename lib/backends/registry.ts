@@ -1,5 +1,6 @@
 import type { BackendKindInfo } from '../config/types.js';
 import type { BackendFactory, BackendKind } from './backend.js';
+import { acpKind } from './acp/index.js';
 import { anthropicBackend, anthropicKind } from './anthropic/index.js';
 import { geminiBackend, geminiKind } from './gemini/index.js';
 import { localstubKind } from './localstub/index.js';
@@ -20,6 +21,7 @@ const PROTOCOLS: Readonly<Record<string, { kind: BackendKind; factory: BackendFa
  */
 export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freeze(Object.fromEntries([
   localstubKind,
+  acpKind,
   ...Object.values(PROTOCOLS).map((p) => p.kind),
   ...PRESETS.map((p) => presetKind(p, PROTOCOLS[p.base]!.kind, PROTOCOLS[p.base]!.factory)),
 ].map((k) => [k.kind, k])));
