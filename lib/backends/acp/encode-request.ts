@@ -64,13 +64,19 @@ function hashOf(messages: readonly Message[]): string {
   return h.digest('hex');
 }
 
-/** The whole history for a fresh agent: earlier turns as context, then the last turn. */
+/**
+ * The whole history for a fresh agent: the leading instructions, earlier turns as context,
+ * then the last turn.
+ */
 function fullPrompt(messages: readonly Message[]): string {
+  let lead = 0;
+  while (lead < messages.length && messages[lead]!.role === 'system') lead++;
+  const instructions = messages.slice(0, lead).map(renderMessage);
   const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-  const earlier = messages.slice(0, lastUser);
+  const earlier = messages.slice(lead, lastUser);
   const current = messages.slice(lastUser).filter((m) => m.role !== 'assistant').map(renderMessage).join('\n\n');
-  if (earlier.length === 0) return current;
-  return ['Previous Context:', ...earlier.map(renderMessage), '---', current].join('\n\n');
+  const context = earlier.length === 0 ? [] : ['Previous Context:', ...earlier.map(renderMessage), '---'];
+  return [...instructions, ...context, current].join('\n\n');
 }
 
 /**

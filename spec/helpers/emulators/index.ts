@@ -6,3 +6,4 @@ export { startOpenAIResponsesEmulator, openaiResponsesProtocol } from './openai-
 export { startAnthropicEmulator, anthropicProtocol } from './anthropic-emulator.js';
 export { startGeminiEmulator, geminiProtocol } from './gemini-emulator.js';
 export { startForwardProxy, type ForwardProxy, type ProxiedRequest } from './forward-proxy.js';
+export { startAcpHttpEmulator, type AcpHttpEmulator, type AcpHttpFaults } from './acp-http-emulator.js';
