@@ -33,6 +33,8 @@ export class AcpBackend implements Backend {
   private readonly pool: AgentPool;
   private readonly env: NodeJS.ProcessEnv;
   private client: UpstreamClient | undefined;
+  /** The bearer token of an HTTP agent (the row's first key), if any. */
+  private readonly key: string | undefined;
 
   constructor(row: BackendRow, private readonly deps: BackendDeps = {}) {
     this.id = row.id;
@@ -40,6 +42,10 @@ export class AcpBackend implements Backend {
     this.options = acpOptions(row);
     if (this.options.transport === 'stdio' && !this.options.command) throw new Error(`backend ${row.id}: kind acp with transport stdio needs command`);
     if (this.options.transport === 'http' && !this.options.baseUrl) throw new Error(`backend ${row.id}: kind acp with transport http needs base_url`);
+    const keyed = row.api_key !== undefined || row.api_keys !== undefined || row.api_key_env !== undefined;
+    if (this.options.transport === 'stdio' && keyed) throw new Error(`backend ${row.id}: an acp agent over stdio takes no api_key; pass credentials to it through env`);
+    this.key = keyed ? [...(typeof row.api_key === 'string' ? [row.api_key] : []), ...((row.api_keys as string[] | undefined) ?? []),
+      ...(typeof row.api_key_env === 'string' ? deps.readEnvPool?.(row.api_key_env) ?? [] : [])][0] : undefined;
     this.scheduler = deps.scheduler ?? asyncScheduler;
     this.env = deps.env ?? process.env;
     this.pool = new AgentPool(
@@ -123,7 +129,7 @@ export class AcpBackend implements Backend {
     const runtime = new AgentRuntime(settings, (handlers) => {
       if (o.transport === 'http') {
         this.client ??= new UpstreamClient(this.deps.http ?? DEFAULT_HTTP_SETTINGS, this.env);
-        return new HttpTransport({ url: `${o.baseUrl}/v1/acp`, headers: o.headers, backend: this.id }, this.client, handlers);
+        return new HttpTransport({ url: `${o.baseUrl}/v1/acp`, headers: this.key ? { authorization: `Bearer ${this.key}`, ...o.headers } : o.headers, backend: this.id }, this.client, handlers);
       }
       const env = { ...this.env, ...Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, withModel(v, model)])) };
       return new StdioTransport({ command: o.command!, args: o.args.map((a) => withModel(a, model)), env, cwd: o.cwd, backend: this.id }, handlers);

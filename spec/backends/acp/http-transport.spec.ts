@@ -15,7 +15,7 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
   let backend: AcpBackend;
   const start = async (faults: AcpHttpFaults = {}, row: Record<string, unknown> = {}) => {
     emulator = await startAcpHttpEmulator(faults);
-    backend = new AcpBackend({ id: 'remote', kind: 'acp', models: [], transport: 'http', base_url: emulator.url, headers: { 'x-team': 'lip' }, ...row }, {});
+    backend = new AcpBackend({ id: 'remote', kind: 'acp', models: [], transport: 'http', base_url: emulator.url, headers: { 'x-team': 'lip' }, api_key: 'agent-token', ...row }, {});
   };
   afterEach(async () => { await backend.close(); await emulator.close(); });
 
@@ -25,6 +25,7 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
     expect(emulator.messages.map((m) => m.method)).to.deep.equal(['initialize', 'session/new', 'session/prompt']);
     expect(events.map((e) => e.type)).to.deep.equal(['response_started', 'message_started', 'reasoning_delta', 'text_delta', 'response_finished']);
     expect(events[3]).to.deep.equal({ type: 'text_delta', text: 'over http: **User:** hi there' });
+    expect(emulator.headers).to.deep.equal(Array(3).fill({ authorization: 'Bearer agent-token', team: 'lip' }));
   });
 
   it('answers a permission request from the answer body with a POST of its own (denied by default)', async () => {
@@ -42,6 +43,12 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
     sub.unsubscribe();
     await eventually(() => emulator.messages.some((m) => m.method === 'session/cancel'));
     expect(emulator.messages.find((m) => m.method === 'session/cancel')!.params).to.deep.equal({ sessionId: 'http-sess-1' });
+  });
+
+  it('refuses an api_key on a stdio agent and a missing command or base_url', () => {
+    expect(() => new AcpBackend({ id: 'x', kind: 'acp', models: [], command: '/bin/true', api_key: 'k' }, {})).to.throw(/takes no api_key/);
+    expect(() => new AcpBackend({ id: 'x', kind: 'acp', models: [] }, {})).to.throw(/needs command/);
+    expect(() => new AcpBackend({ id: 'x', kind: 'acp', models: [], transport: 'http' }, {})).to.throw(/needs base_url/);
   });
 
   it('fails a prompt answered with 503 as retryable', async () => {

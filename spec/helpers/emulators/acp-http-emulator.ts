@@ -13,6 +13,8 @@ export interface AcpHttpEmulator {
   readonly url: string;
   /** Every JSON-RPC message received, in order. */
   readonly messages: Record<string, any>[];
+  /** The `authorization` and `x-team` headers of each POST, in order. */
+  readonly headers: { authorization?: string; team?: string }[];
   /** Prompt responses the client closed before they ended. */
   readonly closes: number[];
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export interface AcpHttpFaults {
 export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<AcpHttpEmulator> {
   const messages: Record<string, any>[] = [];
   const closes: number[] = [];
+  const headers: { authorization?: string; team?: string }[] = [];
   const waiting = new Map<number, (answer: Record<string, any>) => void>();
   let pendingPrompt: { res: ServerResponse; id: unknown; sid: string } | undefined;
   let sessions = 0;
@@ -69,6 +72,7 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
       res.writeHead(404).end();
       return;
     }
+    headers.push({ ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), ...(typeof req.headers['x-team'] === 'string' ? { team: req.headers['x-team'] } : {}) });
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => { body += chunk; });
@@ -102,6 +106,7 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     messages,
+    headers,
     closes,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
