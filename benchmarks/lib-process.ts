@@ -34,6 +34,8 @@ export interface Spawned {
   readonly url: string;
   readonly pid: number;
   rssMiB(): number;
+  /** CPU time (user + system) the process used so far, in milliseconds (from /proc, 10 ms ticks). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,12 @@ function handle(child: ChildProcess, url: string): Spawned {
     rssMiB() {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime, stime in ticks.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     stop() {
       return new Promise((resolve) => {
@@ -78,8 +86,8 @@ export async function spawnScript(script: string, healthPath = '/'): Promise<Spa
 }
 
 /** A benchmark script that picks its own port and prints `listening PORT` (tsx, its own process). */
-export async function spawnListening(script: string, healthPath = '/'): Promise<Spawned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+export async function spawnListening(script: string, healthPath = '/', args: readonly string[] = []): Promise<Spawned> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {

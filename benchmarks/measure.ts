@@ -52,8 +52,8 @@ export async function sequential(targets: Record<string, Target>, body: string, 
 export interface LoadResult { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
 /** Requests/s and latency under `connections` concurrent clients, after a one-second warm-up. */
-export async function load(url: string, body: string, connections: number, seconds: number): Promise<LoadResult> {
-  const options = { url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections };
+export async function load(url: string, body: string, connections: number, seconds: number, headers: Readonly<Record<string, string>> = {}): Promise<LoadResult> {
+  const options = { url, method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' }, connections };
   await autocannon({ ...options, duration: 1 });
   const result = await autocannon({ ...options, duration: seconds });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };

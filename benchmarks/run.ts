@@ -1,5 +1,9 @@
 /**
  * `npm run bench`: lip against a direct upstream, in the same run, on this machine.
+ *   0. the real path, per HTTP backend kind (openai-chat, openai-responses, anthropic, gemini):
+ *      a client of the kind's protocol -> lip -> the kind's emulator vs. the same request to the
+ *      emulator directly; non-streaming and streaming, c=1 and c=16, lip's CPU time per request;
+ *      200 slow streams at once; printed first with the performance targets beside them
  *   1. lip + localstub vs. a canned direct server (the pipeline's own cost, no upstream hop)
  *   2. client -> lip -> upstream emulator vs. client -> the same emulator (what lip adds as a proxy)
  *   3. requests/s and latency under load (autocannon), one lip process
@@ -17,11 +21,14 @@ import { join } from 'node:path';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
 import { spawnListening, spawnLip, spawnScript, type Spawned } from './lib-process.js';
 import { load, sequential, type LoadResult } from './measure.js';
+import { measureKinds, slowStreams, startEmulators, type KindResult, type SlowStreams } from './real-path.js';
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 import { extensionsUsPerEvent } from './extensions.js';
 import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
 
 const quick = process.argv.includes('--quick');
+/** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
+const realPathOnly = process.argv.includes('--real-path');
 const SAMPLES = quick ? 300 : 3_000;
 const SECONDS = quick ? 2 : 6;
 const IDLE_SECONDS = quick ? 10 : 75;
@@ -72,6 +79,61 @@ function addedRows(label: string, direct: Awaited<ReturnType<typeof sequential>>
   return [label, ms(direct![which].p50), ms(lip![which].p50), ms(lip![which].p50 - direct![which].p50), ms(direct![which].p99), ms(lip![which].p99)];
 }
 
+/** lip in front of the four kinds' emulators (access log on, as in production). */
+function realPathYaml(rows: string): string {
+  return `server: { host: 127.0.0.1, port: 0 }
+logging: { level: info, format: json, access_log: true }
+routing: { default_route: "oc:bench" }
+backends:
+${rows}
+`;
+}
+
+const TARGETS = {
+  addedP50: 0.3, addedP99: 1.5, addedFirstByteP50: 0.35, rpsPlain: 2_400, rpsStreamed: 3 * 430, idleMiB: 80, slowRssMiB: 120,
+} as const;
+
+/** The issue's table: each target next to what this run measured (openai-chat unless stated). */
+function targetsTable(kinds: KindResult[], slow: SlowStreams, freshRss: number, idleRss: number, idleSeconds: number): string {
+  const of = (kind: string, stream: boolean) => kinds.find((k) => k.kind === kind && k.stream === stream)!;
+  const plain = of('openai-chat', false);
+  const streamed = of('openai-chat', true);
+  const all = (pick: (k: KindResult) => number, stream: boolean) => kinds.filter((k) => k.stream === stream).map((k) => `${k.kind} ${pick(k).toFixed(2)}`).join(', ');
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  const addedP50 = plain.lip.total.p50 - plain.direct.total.p50;
+  const addedP99 = plain.lip.total.p99 - plain.direct.total.p99;
+  const addedFirst = streamed.lip.firstByte.p50 - streamed.direct.firstByte.p50;
+  return [
+    '\n## Targets (issue 17) vs. this run (openai-chat client -> lip -> openai-chat emulator; other kinds in brackets)',
+    table([
+      ['measure', 'target', 'measured', 'verdict'],
+      ['added p50, non-streaming, warm (ms)', `<= +${TARGETS.addedP50}`, `+${ms(addedP50)} (${all((k) => k.lip.total.p50 - k.direct.total.p50, false)})`, met(addedP50 <= TARGETS.addedP50)],
+      ['added p99, non-streaming (ms)', `<= +${TARGETS.addedP99}`, `+${ms(addedP99)} (${all((k) => k.lip.total.p99 - k.direct.total.p99, false)})`, met(addedP99 <= TARGETS.addedP99)],
+      ['added p50 to the first streamed byte (ms)', `<= +${TARGETS.addedFirstByteP50}`, `+${ms(addedFirst)} (${all((k) => k.lip.firstByte.p50 - k.direct.firstByte.p50, true)})`, met(addedFirst <= TARGETS.addedFirstByteP50)],
+      ['lip CPU per request, non-streaming (us)', '-', `${plain.lipCpuUs.toFixed(0)} (${all((k) => k.lipCpuUs, false)})`, '-'],
+      ['lip CPU per request, streaming 50 chunks (us)', '-', `${streamed.lipCpuUs.toFixed(0)} (${all((k) => k.lipCpuUs, true)})`, '-'],
+      ['requests/s non-streaming, 16 connections', `>= ${TARGETS.rpsPlain}`, `${plain.loadLip.rps.toFixed(0)} (direct ${plain.loadDirect.rps.toFixed(0)})`, met(plain.loadLip.rps >= TARGETS.rpsPlain)],
+      ['requests/s streaming, 16 connections', `>= ${TARGETS.rpsStreamed}`, `${streamed.loadLip.rps.toFixed(0)} (direct ${streamed.loadDirect.rps.toFixed(0)})`, met(streamed.loadLip.rps >= TARGETS.rpsStreamed)],
+      ['idle RSS right after start (MiB)', `<= ${TARGETS.idleMiB}`, `${freshRss.toFixed(1)} (after ${idleSeconds} s idle: ${idleRss.toFixed(1)})`, met(freshRss <= TARGETS.idleMiB)],
+      ['200 concurrent slow streams', `200 active, RSS <= ${TARGETS.slowRssMiB} MiB`, `${slow.peakActive} active at once (${slow.activeWithin2s} within 2 s), ${slow.completed} completed, peak RSS ${slow.peakRssMiB.toFixed(1)} MiB`,
+        met(slow.peakActive === slow.streams && slow.completed === slow.streams && slow.peakRssMiB <= TARGETS.slowRssMiB)],
+    ]),
+    'The load runs share two cores with the client (autocannon) and the emulators; the issue\'s figures pinned lip to one core.',
+  ].join('\n');
+}
+
+/** Every kind, both modes: direct vs. lip latency, lip's CPU per request, and c=16 throughput. */
+function kindsTable(kinds: KindResult[]): string {
+  return ['\n## The real path per backend kind (sequential c=1, warm, keep-alive; then c=16)', table([
+    ['kind', 'mode', 'direct p50 ms', 'lip p50 ms', 'added p50', 'added p99', 'added first byte p50', 'lip CPU us/req', 'direct req/s c=16', 'lip req/s c=16', 'lip errors'],
+    ...kinds.map((k) => [
+      k.kind, k.stream ? 'streaming' : 'non-streaming', ms(k.direct.total.p50), ms(k.lip.total.p50), ms(k.lip.total.p50 - k.direct.total.p50),
+      ms(k.lip.total.p99 - k.direct.total.p99), ms(k.lip.firstByte.p50 - k.direct.firstByte.p50), k.lipCpuUs.toFixed(0),
+      k.loadDirect.rps.toFixed(0), k.loadLip.rps.toFixed(0), String(k.loadLip.errors + k.loadLip.non2xx),
+    ]),
+  ])].join('\n');
+}
+
 async function main(): Promise<void> {
   const out: string[] = [`# lip benchmark (${new Date().toISOString()}, node ${process.version}, ${quick ? 'quick' : 'full'} run)`];
   const stopAll: Spawned[] = [];
@@ -81,6 +143,31 @@ async function main(): Promise<void> {
     return s;
   };
   try {
+    // 0: the real path per kind, and the targets.
+    const emulators = await startEmulators();
+    stopAll.push({ url: '', pid: 0, rssMiB: () => NaN, cpuMs: () => NaN, stop: emulators.stop });
+    const realLip = await started(spawnLip(realPathYaml(emulators.rows)));
+    const realRssAtStart = realLip.rssMiB();
+    const kinds = await measureKinds(emulators, realLip, SAMPLES, SECONDS);
+    const realRssAfterLoad = realLip.rssMiB();
+    await realLip.stop();
+    // On a fresh lip: the continuity store of the one above holds an A-leg per request measured.
+    const slowLip = await started(spawnLip(realPathYaml(emulators.rows)));
+    const slow = await slowStreams(emulators, slowLip, 200);
+    await slowLip.stop();
+    const fresh = await started(spawnLip(realPathYaml(emulators.rows)));
+    const freshRss = fresh.rssMiB();
+    await new Promise((r) => setTimeout(r, Math.min(IDLE_SECONDS, 60) * 1000));
+    const idleRss = fresh.rssMiB();
+    await fresh.stop();
+    out.push(targetsTable(kinds, slow, freshRss, idleRss, Math.min(IDLE_SECONDS, 60)));
+    out.push(kindsTable(kinds));
+    out.push(`\nlip RSS right after start with four HTTP backends: ${realRssAtStart.toFixed(1)} MiB, after the runs above: ${realRssAfterLoad.toFixed(1)} MiB; 200 slow streams (a fresh lip): ${slow.peakActive} active at once, ${slow.activeWithin2s} active within 2 s, ${slow.completed} completed, ${slow.failed} failed, first event p50 ${ms(slow.firstByteMs.p50)} ms / p99 ${ms(slow.firstByteMs.p99)} ms, peak RSS ${slow.peakRssMiB.toFixed(1)} MiB.`);
+    if (realPathOnly) {
+      process.stdout.write(`${out.join('\n')}\n`);
+      return;
+    }
+
     // 1 + 2: added latency.
     const canned = await started(spawnScript('direct-upstream.ts'));
     const emulator = await started(spawnListening('emulator-upstream.ts', '/v1/models'));

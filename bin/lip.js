@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 // Thin entry: the CLI lives in lib/cli and is compiled into dist/ by `npm install` (prepare).
-import { main } from '../dist/cli/main.js';
+import { setFlagsFromString } from 'node:v8';
+
+// Start-up (config, schemas, modules) allocates mostly long-lived objects: left alone, V8 grows
+// the young generation to its 32 MiB maximum while it runs and never gives that back to an idle
+// process (about 20 MiB of RSS). The young generation stays at its initial size until start-up
+// is over, then may grow again as traffic needs (the growth factor is read at each growth; the
+// maximum, unlike it, is fixed once the heap exists). See docs/benchmarks.md, "Idle memory".
+setFlagsFromString('--semi-space-growth-factor=1');
+setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 3_000).unref();
+const { main } = await import('../dist/cli/main.js');
 
 // Exit as soon as the command is done: a server that has drained must not linger on a stray
 // handle (stdout and stderr are synchronous for files and pipes, so nothing is lost).

@@ -16,6 +16,18 @@ export interface Target {
    * stream (see lib/core/whole-answer.ts). The events are the same either way.
    */
   readonly whole?: boolean;
+  /** Told when the upstream request waits for a connection and when it is dispatched. */
+  readonly dispatch?: DispatchHooks;
+}
+
+/**
+ * What an attempt learns about its upstream request before any answer: that it waits for a
+ * connection (`http_client.connections_per_origin` are busy), and when it is dispatched. A
+ * backend that never waits calls neither.
+ */
+export interface DispatchHooks {
+  onQueued?(): void;
+  onDispatch?(): void;
 }
 
 /**
@@ -41,7 +53,8 @@ export interface HttpClientSettings {
   readonly connect_timeout: number;
   readonly headers_timeout: number;
   readonly body_timeout: number;
-  readonly connections_per_origin: number;
+  /** Requests in flight per origin; more wait in lip's queue. Absent: no cap (undici's default). */
+  readonly connections_per_origin?: number;
   /** The longest upstream SSE/NDJSON line accepted (the parser's default when absent). */
   readonly max_line_bytes?: number;
 }

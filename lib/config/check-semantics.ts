@@ -14,6 +14,8 @@ interface SemanticOptions {
 }
 
 const MIN_KEY_CODE_POINTS = 16;
+/** A resume-token HMAC key: as long as the SHA-256 output it keys. */
+const MIN_RESUME_KEY_CODE_POINTS = 32;
 
 /**
  * Rules a schema cannot express: unique ids, secrets that resolve, auth required where the
@@ -90,6 +92,15 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   // settings in lip serve and on every reload).
   const localKinds = new Set(Object.entries(options.backendKinds).filter(([, info]) => info.local === true).map(([kind]) => kind));
   for (const p of checkAccess(root as unknown as AccessSettings, { localKinds, ...(options.protocolPaths ? { protocolPaths: options.protocolPaths } : {}) })) report(p.path, p.message, p.key);
+
+  // Continuity: a configured resume-token key is long enough to be a key.
+  const continuity = root.continuity as Row;
+  const tokenKey = resolveSecret(continuity, 'resume_token_key', ['continuity'], options.env, report, false);
+  if (tokenKey !== undefined) {
+    if ([...tokenKey].length < MIN_RESUME_KEY_CODE_POINTS) report(['continuity'], `resume_token_key must have at least ${MIN_RESUME_KEY_CODE_POINTS} characters`, 'resume_token_key');
+    continuity.resume_token_key = tokenKey;
+    delete continuity.resume_token_key_env;
+  }
 
   // Aliases: patterns must compile; replacements must be selectors over known backends.
   (root.model_aliases as Row[]).forEach((row, i) => {

@@ -82,7 +82,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       connect_timeout: duration('10s'),
       headers_timeout: duration('60s'),
       body_timeout: duration('300s'),
-      connections_per_origin: { type: 'integer', minimum: 1, default: 64 },
+      connections_per_origin: { type: 'integer', minimum: 1 },
       max_line_bytes: size('16MiB'),
     }),
     routing: section({
@@ -108,6 +108,10 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       sqlite_path: { type: 'string', minLength: 1, default: './lip.db' },
       ttl: duration('24h'),
       max_legs: { type: 'integer', minimum: 1, default: 100_000 },
+      resume_window: duration('168h'),
+      resume_token_key: str,
+      resume_token_key_env: envName,
+      client_session_ids: bool(false),
     }),
     redis: section({
       url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },

@@ -77,7 +77,8 @@ export interface Config {
     connect_timeout: number;
     headers_timeout: number;
     body_timeout: number;
-    connections_per_origin: number;
+    /** Absent: no cap per origin. */
+    connections_per_origin?: number;
     /** The longest upstream SSE/NDJSON line accepted. */
     max_line_bytes: number;
   };
@@ -88,7 +89,16 @@ export interface Config {
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
   };
   model_aliases: { pattern: string; replacement: string }[];
-  continuity: { store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number };
+  /**
+   * `resume_window`: how long after its last activity a proxy-issued session may be resumed
+   * (ms). `resume_token_key`: the HMAC key of resume-token fingerprints (absent: the store's own,
+   * see docs/continuity.md). `client_session_ids`: client-chosen X-LIP-Session-Id resumes
+   * without a token (single-user compatibility; unsafe with several principals).
+   */
+  continuity: {
+    store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number;
+    resume_window: number; resume_token_key?: string; client_session_ids: boolean;
+  };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
   redis: { url: string; key_prefix: string; url_set?: boolean };
   recording: {

@@ -53,6 +53,18 @@ export interface ResolvedALeg extends ALegRouting {
   readonly created: boolean;
 }
 
+/**
+ * A session lip issued, as found by the fingerprint of its resume token (what the checks of
+ * secure-sessions.ts read; nothing here is touched by finding it).
+ */
+export interface SessionRecord {
+  readonly aLegId: string;
+  readonly sessionId: string;
+  readonly principal: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+}
+
 /** An A-leg as diagnostics show it. */
 export interface ALegInfo {
   readonly a_leg_id: string;
@@ -183,6 +195,22 @@ export interface ContinuityStore {
   readonly kind: 'memory' | 'sqlite';
   /** Resumes the principal's A-leg for `sessionId`, or creates one (a new session id when none given). */
   resolveALeg(principal: string, sessionId?: string): ResolvedALeg;
+  /**
+   * Proxy-issued sessions (see secure-sessions.ts, which decides everything; stores only keep and
+   * find). Starts a conversation under a new `s_` session id whose A-leg holds `fingerprint`.
+   * Such an A-leg is kept for `max(ttl, resume_window)` after its last activity.
+   */
+  createSession(principal: string, fingerprint: string): ResolvedALeg;
+  /** The session holding `fingerprint` while it is stored, expired or not (expiry is the caller's call). */
+  findSession(fingerprint: string): SessionRecord | undefined;
+  /** Continues an A-leg of `principal` (marks it seen now); undefined when unknown, not theirs or expired. */
+  resumeALeg(aLegId: string, principal: string): ResolvedALeg | undefined;
+  /**
+   * The store's own key for resume-token fingerprints, used when `continuity.resume_token_key`
+   * is not configured: random per process in memory; created once and kept in the database by
+   * SQLite, so that sessions resume across restarts.
+   */
+  fingerprintKey(): Buffer;
   /** The current routing state of an A-leg (undefined when unknown). */
   routing(aLegId: string): ALegRouting | undefined;
   markFirstConsumed(aLegId: string): void;

@@ -28,13 +28,20 @@ export interface ContinuityDeps {
  * ```
  * @see spec/continuity/create-continuity-store.spec.ts
  */
-export function createContinuityStore(config: Config['continuity'], deps: ContinuityDeps = {}): ContinuityStore {
+export function createContinuityStore(config: StoreSettings, deps: ContinuityDeps = {}): ContinuityStore {
   const scheduler = deps.scheduler ?? asyncScheduler;
+  const resumeWindowMs = config.resume_window ?? RESUME_WINDOW_DEFAULT_MS;
   if (config.store === 'sqlite') {
     return new SqliteContinuityStore({
-      path: config.sqlite_path, ttlMs: config.ttl, maxLegs: config.max_legs, scheduler,
+      path: config.sqlite_path, ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
       ...(deps.logger ? { log: deps.logger } : {}), ...deps.sqlite,
     });
   }
-  return new MemoryContinuityStore({ ttlMs: config.ttl, maxLegs: config.max_legs, scheduler, ...deps.memory });
+  return new MemoryContinuityStore({ ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler, ...deps.memory });
 }
+
+/** The `continuity` keys a store reads (the session keys are read by SecureSessions). */
+export type StoreSettings = Pick<Config['continuity'], 'store' | 'sqlite_path' | 'ttl' | 'max_legs'> & Partial<Pick<Config['continuity'], 'resume_window'>>;
+
+/** `continuity.resume_window` when not given: 168 hours. */
+export const RESUME_WINDOW_DEFAULT_MS = 168 * 3_600_000;

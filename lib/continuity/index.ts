@@ -7,3 +7,5 @@ export { SqliteContinuityStore, SQLITE_DEFAULTS, type SqliteStoreOptions } from 
 export { isPermanentSqliteError } from './sqlite-database.js';
 export { SESSION_ID_PATTERN, newALegId, newBLegId, newSessionId } from './ids.js';
 export { MIGRATIONS, migrate, type Migration, type MigrationResult } from './sqlite-migrations.js';
+export { SecureSessions, RESUME_TOKEN_BYTES, RESUME_TOKEN_PATTERN, type SessionGrant, type SessionRequest, type SessionSettings } from './secure-sessions.js';
+export { fairShareCuts } from './fair-share.js';

@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
-  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, StoredResponse,
+  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
@@ -15,6 +15,11 @@ export type MutableAttemptRow = { -readonly [K in keyof AttemptRow]: AttemptRow[
 export interface LegStoreOptions {
   /** Idle time after which an A-leg (and an unreferenced response) expires, in milliseconds. */
   readonly ttlMs: number;
+  /**
+   * `continuity.resume_window`: an A-leg of a proxy-issued session is kept for the longer of it
+   * and `ttlMs` (so that it can be resumed, or refused as expired, for the whole window).
+   */
+  readonly resumeWindowMs?: number;
   /** Clock; the stores read time only from here (virtual time in tests). */
   readonly scheduler: SchedulerLike;
 }
@@ -44,6 +49,8 @@ export abstract class LegStore implements ContinuityStore {
   /** A leg not in the table (a store with a backing database loads it). */
   protected abstract loadLeg(aLegId: string): LegState | undefined;
   protected abstract loadSession(principal: string, sessionId: string): LegState | undefined;
+  protected abstract loadFingerprint(fingerprint: string): LegState | undefined;
+  abstract fingerprintKey(): Buffer;
   /** The leg expired: forget it and its records. */
   protected abstract retire(state: LegState): void;
   protected abstract legChanged(state: LegState, created: boolean): void;
@@ -60,8 +67,13 @@ export abstract class LegStore implements ContinuityStore {
     return this.options.scheduler.now();
   }
 
+  /** How long an A-leg is kept after its last activity. */
+  protected lifetime(state: LegState): number {
+    return state.fingerprint === undefined ? this.options.ttlMs : Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
+  }
+
   protected expired(state: LegState, now: number): boolean {
-    return state.open === 0 && now - state.lastSeenAt >= this.options.ttlMs;
+    return state.open === 0 && now - state.lastSeenAt >= this.lifetime(state);
   }
 
   protected unavailable(why: string): LipError {
@@ -83,8 +95,8 @@ export abstract class LegStore implements ContinuityStore {
     if (sessionId !== undefined) checkSessionId(sessionId);
     if (this.closed) throw this.unavailable('the continuity store is closed');
     this.admit();
-    const now = this.now();
     if (sessionId !== undefined) {
+      const now = this.now();
       let found = this.legs.findSession(principal, sessionId);
       if (!found) {
         found = this.loadSession(principal, sessionId);
@@ -97,10 +109,39 @@ export abstract class LegStore implements ContinuityStore {
       }
       if (found) this.retire(found);
     }
-    const state = newLegState(newALegId(), principal, sessionId ?? newSessionId(), now);
+    return this.create(principal, sessionId ?? newSessionId(), undefined);
+  }
+
+  private create(principal: string, sessionId: string, fingerprint: string | undefined): ResolvedALeg {
+    const state = newLegState(newALegId(), principal, sessionId, this.now(), fingerprint);
     this.legs.add(state);
     this.legChanged(state, true);
     return resolvedALeg(state, true);
+  }
+
+  createSession(principal: string, fingerprint: string): ResolvedALeg {
+    checkPrincipal(principal);
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    this.admit();
+    return this.create(principal, newSessionId(), fingerprint);
+  }
+
+  findSession(fingerprint: string): SessionRecord | undefined {
+    let state = this.legs.findFingerprint(fingerprint);
+    if (!state) {
+      state = this.loadFingerprint(fingerprint);
+      if (state) this.legs.add(state);
+    }
+    return state && { aLegId: state.aLegId, sessionId: state.sessionId, principal: state.principal, createdAt: state.createdAt, lastSeenAt: state.lastSeenAt };
+  }
+
+  resumeALeg(aLegId: string, principal: string): ResolvedALeg | undefined {
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    const state = this.visibleLeg(aLegId, principal);
+    if (!state) return undefined;
+    this.legs.touch(state, this.now());
+    this.legChanged(state, false);
+    return resolvedALeg(state, false);
   }
 
   routing(aLegId: string): ALegRouting | undefined {

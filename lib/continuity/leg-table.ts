@@ -13,10 +13,15 @@ export interface LegState {
   affinity: AffinityBinding | undefined;
   /** Attempts begun and not finished. A leg with open attempts is never evicted or expired. */
   open: number;
+  /**
+   * The HMAC fingerprint of the resume token of a session lip issued (see secure-sessions.ts);
+   * undefined for A-legs of client-chosen session ids and auxiliary calls.
+   */
+  readonly fingerprint: string | undefined;
 }
 
-export function newLegState(aLegId: string, principal: string, sessionId: string, now: number): LegState {
-  return { aLegId, principal, sessionId, createdAt: now, lastSeenAt: now, lastSeq: 0, firstConsumed: false, affinity: undefined, open: 0 };
+export function newLegState(aLegId: string, principal: string, sessionId: string, now: number, fingerprint?: string): LegState {
+  return { aLegId, principal, sessionId, createdAt: now, lastSeenAt: now, lastSeq: 0, firstConsumed: false, affinity: undefined, open: 0, fingerprint };
 }
 
 export function resolvedALeg(state: LegState, created: boolean): ResolvedALeg {
@@ -42,6 +47,16 @@ interface Node {
   readonly state: LegState;
   prev: Node | undefined;
   next: Node | undefined;
+  /** The same order, among the legs of one principal. */
+  prevOwn: Node | undefined;
+  nextOwn: Node | undefined;
+}
+
+/** The legs one principal holds, least recently seen first. */
+interface Holding {
+  head: Node | undefined;
+  tail: Node | undefined;
+  count: number;
 }
 
 /**
@@ -50,12 +65,19 @@ interface Node {
  * (Re-inserting into a `Map` to keep order looks cheaper but is not: V8 leaves every deleted
  * entry in its bucket chain until the next rehash, so touching one hot key again and again
  * costs O(n) per touch. The maps here are only written when a leg is added or removed.)
+ * Each principal's legs are also linked in the same order, with a count per principal and the
+ * principals grouped by count, so that `fairShareVictim` finds the largest holder in O(1).
  * Policy (TTL, caps, what eviction means) belongs to the stores.
  * @see spec/continuity/leg-table.spec.ts
  */
 export class LegTable {
   private readonly byId = new Map<string, Node>();
   private readonly bySession = new Map<string, Node>();
+  private readonly byFingerprint = new Map<string, Node>();
+  private readonly holdings = new Map<string, Holding>();
+  /** Principals by how many legs they hold (count -> principals); `largest` is the top count. */
+  private readonly byCount = new Map<number, Set<string>>();
+  private largest = 0;
   private head: Node | undefined;
   private tail: Node | undefined;
 
@@ -71,25 +93,46 @@ export class LegTable {
     return this.bySession.get(sessionKey(principal, sessionId))?.state;
   }
 
+  findFingerprint(fingerprint: string): LegState | undefined {
+    return this.byFingerprint.get(fingerprint)?.state;
+  }
+
+  /** How many legs `principal` holds here. */
+  held(principal: string): number {
+    return this.holdings.get(principal)?.count ?? 0;
+  }
+
   /** Adds a leg as the most recently seen; a leg holding the same session is dropped first. */
   add(state: LegState): void {
     const previous = this.bySession.get(sessionKey(state.principal, state.sessionId));
     if (previous && previous.state !== state) this.delete(previous.state);
     const existing = this.byId.get(state.aLegId);
     if (existing) this.delete(existing.state);
-    const node: Node = { state, prev: this.tail, next: undefined };
+    const node: Node = { state, prev: this.tail, next: undefined, prevOwn: undefined, nextOwn: undefined };
     if (this.tail) this.tail.next = node;
     else this.head = node;
     this.tail = node;
     this.byId.set(state.aLegId, node);
     this.bySession.set(sessionKey(state.principal, state.sessionId), node);
+    if (state.fingerprint !== undefined) this.byFingerprint.set(state.fingerprint, node);
+    let holding = this.holdings.get(state.principal);
+    if (!holding) this.holdings.set(state.principal, (holding = { head: undefined, tail: undefined, count: 0 }));
+    this.appendOwn(holding, node);
+    this.recount(state.principal, holding.count, holding.count + 1);
+    holding.count++;
   }
 
   /** Marks the leg seen now and moves it to the most recently seen end. */
   touch(state: LegState, now: number): void {
     state.lastSeenAt = now;
     const node = this.byId.get(state.aLegId);
-    if (!node || node.state !== state || node === this.tail) return;
+    if (!node || node.state !== state) return;
+    const holding = this.holdings.get(state.principal)!;
+    if (node !== holding.tail) {
+      this.unlinkOwn(holding, node);
+      this.appendOwn(holding, node);
+    }
+    if (node === this.tail) return;
     this.unlink(node);
     node.prev = this.tail;
     node.next = undefined;
@@ -104,7 +147,68 @@ export class LegTable {
     this.byId.delete(state.aLegId);
     const key = sessionKey(state.principal, state.sessionId);
     if (this.bySession.get(key) === node) this.bySession.delete(key);
+    if (state.fingerprint !== undefined && this.byFingerprint.get(state.fingerprint) === node) this.byFingerprint.delete(state.fingerprint);
+    const holding = this.holdings.get(state.principal)!;
+    this.unlinkOwn(holding, node);
+    this.recount(state.principal, holding.count, holding.count - 1);
+    if (--holding.count === 0) this.holdings.delete(state.principal);
     return true;
+  }
+
+  /**
+   * The leg to evict when the table is over a cap: the least recently seen idle leg (no attempt
+   * open, not `keep`) of the principal holding the most legs; among principals holding equally
+   * many, the one whose candidate was seen least recently. So a principal's legs are only ever
+   * evicted to make room while it holds at least as many as any other: a principal that floods
+   * the table pushes out its own conversations, not those of principals holding fewer.
+   * Undefined when every leg is open (or is `keep`).
+   * @see docs/continuity.md#capacity-and-fair-share
+   */
+  fairShareVictim(keep?: LegState): LegState | undefined {
+    for (let count = this.largest; count > 0; count--) {
+      let victim: LegState | undefined;
+      for (const principal of this.byCount.get(count) ?? []) {
+        for (let node = this.holdings.get(principal)?.head; node; node = node.nextOwn) {
+          if (node.state === keep || node.state.open > 0) continue;
+          if (!victim || node.state.lastSeenAt < victim.lastSeenAt) victim = node.state;
+          break;
+        }
+      }
+      if (victim) return victim;
+    }
+    return undefined;
+  }
+
+  private appendOwn(holding: Holding, node: Node): void {
+    node.prevOwn = holding.tail;
+    node.nextOwn = undefined;
+    if (holding.tail) holding.tail.nextOwn = node;
+    else holding.head = node;
+    holding.tail = node;
+  }
+
+  private unlinkOwn(holding: Holding, node: Node): void {
+    if (node.prevOwn) node.prevOwn.nextOwn = node.nextOwn;
+    else holding.head = node.nextOwn;
+    if (node.nextOwn) node.nextOwn.prevOwn = node.prevOwn;
+    else holding.tail = node.prevOwn;
+    node.prevOwn = node.nextOwn = undefined;
+  }
+
+  /** Moves `principal` from the group of `from` legs to the group of `to` legs. */
+  private recount(principal: string, from: number, to: number): void {
+    const previous = this.byCount.get(from);
+    if (previous) {
+      previous.delete(principal);
+      if (previous.size === 0) this.byCount.delete(from);
+    }
+    if (to > 0) {
+      let next = this.byCount.get(to);
+      if (!next) this.byCount.set(to, (next = new Set()));
+      next.add(principal);
+    }
+    if (to > this.largest) this.largest = to;
+    while (this.largest > 0 && !this.byCount.has(this.largest)) this.largest--;
   }
 
   private unlink(node: Node): void {
@@ -131,6 +235,10 @@ export class LegTable {
   clear(): void {
     this.byId.clear();
     this.bySession.clear();
+    this.byFingerprint.clear();
+    this.holdings.clear();
+    this.byCount.clear();
+    this.largest = 0;
     this.head = this.tail = undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AttemptRow, ContinuityStatus } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
@@ -5,7 +6,7 @@ import { MemoryResponses } from './memory-responses.js';
 import type { ResponseRow } from './response-row.js';
 
 export interface MemoryStoreOptions extends LegStoreOptions {
-  /** `continuity.max_legs`: past it the least recently seen A-leg is evicted. */
+  /** `continuity.max_legs`: past it an A-leg is evicted (the fair-share rule of LegTable). */
   readonly maxLegs: number;
   /** Attempt rows kept per A-leg; older rows of a very long conversation are dropped. */
   readonly maxAttemptsPerLeg?: number;
@@ -22,8 +23,10 @@ export const MEMORY_DEFAULTS = {
 } as const;
 
 /**
- * The default store: everything in this process, nothing survives a restart. Bounded on every
- * axis: A-legs by `max_legs` and `ttl` (least recently seen first; an A-leg with an attempt in
+ * The default store: everything in this process, nothing survives a restart (nor does its
+ * fingerprint key, so sessions start over too). Bounded on every axis: A-legs by `max_legs` and
+ * `ttl` (over a cap, the least recently seen A-leg of the principal holding the most goes, so
+ * no principal evicts the conversations of one holding fewer; an A-leg with an attempt in
  * flight is never evicted), attempt rows per A-leg and in all, stored responses by bytes and
  * `ttl`. Expiry is checked lazily on access and swept whenever a new A-leg is created.
  * @see spec/continuity/memory-store.spec.ts
@@ -35,6 +38,7 @@ export class MemoryContinuityStore extends LegStore {
   private readonly responses: MemoryResponses;
   private readonly maxAttemptsPerLeg: number;
   private readonly maxAttempts: number;
+  private readonly key = randomBytes(32);
 
   constructor(private readonly memory: MemoryStoreOptions) {
     super(memory);
@@ -53,6 +57,14 @@ export class MemoryContinuityStore extends LegStore {
 
   protected loadSession(): LegState | undefined {
     return undefined;
+  }
+
+  protected loadFingerprint(): LegState | undefined {
+    return undefined;
+  }
+
+  fingerprintKey(): Buffer {
+    return this.key;
   }
 
   protected retire(state: LegState): void {
@@ -77,16 +89,23 @@ export class MemoryContinuityStore extends LegStore {
     if (this.totalAttempts > this.maxAttempts) this.evict(this.legs.get(row.a_leg_id));
   }
 
-  /** Sweeps expired legs from the oldest end, then evicts while over a cap (`keep` stays). */
+  /**
+   * Sweeps expired legs from the oldest end (stopping at the first that has not expired), then,
+   * while over a cap, evicts the fair-share victim (`keep`, the leg that needs the room, stays).
+   */
   private evict(keep: LegState | undefined): void {
     const now = this.now();
     const oldest = this.legs.oldest();
-    if (this.legs.size <= this.memory.maxLegs && this.totalAttempts <= this.maxAttempts && (!oldest || !this.expired(oldest, now))) return;
-    for (const state of this.legs.oldestFirst()) {
-      const over = this.legs.size > this.memory.maxLegs || this.totalAttempts > this.maxAttempts;
-      if (!over && !this.expired(state, now)) break;
-      if (state === keep || state.open > 0) continue;
-      this.retire(state);
+    if (oldest && this.expired(oldest, now)) {
+      for (const state of this.legs.oldestFirst()) {
+        if (!this.expired(state, now)) break;
+        if (state !== keep) this.retire(state);
+      }
+    }
+    while (this.legs.size > this.memory.maxLegs || this.totalAttempts > this.maxAttempts) {
+      const victim = this.legs.fairShareVictim(keep);
+      if (!victim) break;
+      this.retire(victim);
     }
   }
 

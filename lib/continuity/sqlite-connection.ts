@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { LipError } from '../errors/index.js';
+import { fairShareCuts } from './fair-share.js';
 import { MIGRATIONS, migrate } from './sqlite-migrations.js';
 import { fileIdentity, openDatabase, type FileIdentity } from './sqlite-database.js';
 import { SqliteStatements } from './sqlite-statements.js';
@@ -57,15 +58,20 @@ export class SqliteConnection {
   }
 
   /**
-   * In one transaction: deletes up to `batch` A-legs idle since `cutoff`, then the least
-   * recently seen past `maxLegs`, then up to `batch` responses saved before `cutoff` that
-   * nothing continues. Returns the deleted A-legs' ids and the A-legs left.
+   * In one transaction: deletes up to `batch` A-legs idle since `cutoff` (proxy-issued
+   * sessions: since `sessionCutoff`), then the A-legs past `maxLegs` by the fair-share rule
+   * (the least recently seen of the largest holders, see fair-share.ts), then up to `batch`
+   * responses saved before `cutoff` that nothing continues. Returns the deleted A-legs' ids and
+   * the A-legs left.
    */
-  prune(cutoff: number, maxLegs: number, batch: number): { deleted: string[]; legs: number } {
+  prune(cutoff: number, sessionCutoff: number, maxLegs: number, batch: number): { deleted: string[]; legs: number } {
     return this.db.transaction(() => {
-      const deleted = this.sql.pruneIdle(cutoff, batch);
+      const deleted = this.sql.pruneIdle(cutoff, sessionCutoff, batch);
       const over = this.sql.countLegs() - maxLegs;
-      if (over > 0) deleted.push(...this.sql.pruneOldest(over));
+      if (over > 0) {
+        const { counts, oldest } = this.sql.holdings();
+        for (const [principal, count] of fairShareCuts(counts, over, oldest)) deleted.push(...this.sql.pruneOwn(principal, count));
+      }
       this.sql.pruneResponses(cutoff, batch);
       return { deleted, legs: this.sql.countLegs() };
     })();

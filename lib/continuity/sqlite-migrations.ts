@@ -11,7 +11,9 @@ export interface Migration {
 /**
  * The continuity schema, in versions. Times are milliseconds since the Unix epoch. Deleting an
  * A-leg deletes its attempts (foreign key, ON DELETE CASCADE); stored responses are retained on
- * their own (they may outlive the A-leg that produced them).
+ * their own (they may outlive the A-leg that produced them). Version 2 adds the fingerprint of
+ * a proxy-issued session's resume token (never the token), the index the fair-share pruning
+ * reads, and `lip_settings` (the generated fingerprint key).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -60,6 +62,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX responses_previous ON responses (previous_response_id) WHERE previous_response_id IS NOT NULL;
       CREATE INDEX responses_created ON responses (created_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'resume-token fingerprints, per-principal order, settings',
+    sql: `
+      ALTER TABLE a_legs ADD COLUMN resume_fingerprint TEXT;
+      CREATE UNIQUE INDEX a_legs_fingerprint ON a_legs (resume_fingerprint) WHERE resume_fingerprint IS NOT NULL;
+      CREATE INDEX a_legs_principal_seen ON a_legs (principal, last_seen_at);
+      CREATE TABLE lip_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
     `,
   },
 ];

@@ -14,6 +14,7 @@ interface LegRow {
   first_consumed: number;
   affinity_candidate_key: string | null;
   affinity_bound_at: number | null;
+  resume_fingerprint: string | null;
 }
 
 export function legFromRow(row: LegRow): LegState {
@@ -23,6 +24,7 @@ export function legFromRow(row: LegRow): LegState {
     firstConsumed: row.first_consumed === 1,
     affinity: row.affinity_candidate_key === null ? undefined : { candidateKey: row.affinity_candidate_key, boundAt: row.affinity_bound_at ?? row.last_seen_at },
     open: 0,
+    fingerprint: row.resume_fingerprint ?? undefined,
   };
 }
 
@@ -33,6 +35,7 @@ function legParams(state: LegState): LegRow {
     first_consumed: state.firstConsumed ? 1 : 0,
     affinity_candidate_key: state.affinity?.candidateKey ?? null,
     affinity_bound_at: state.affinity?.boundAt ?? null,
+    resume_fingerprint: state.fingerprint ?? null,
   };
 }
 
@@ -50,18 +53,22 @@ export class SqliteStatements {
   private readonly upsertResponseStmt: Statement;
   private readonly legByIdStmt: Statement;
   private readonly legBySessionStmt: Statement;
+  private readonly legByFingerprintStmt: Statement;
+  private readonly holdingsStmt: Statement;
+  private readonly pruneOwnStmt: Statement;
+  private readonly settingStmt: Statement;
+  private readonly putSettingStmt: Statement;
   private readonly attemptsStmt: Statement;
   private readonly responseStmt: Statement;
   private readonly continuationStmt: Statement;
   private readonly countLegsStmt: Statement;
   private readonly pruneIdleStmt: Statement;
-  private readonly pruneOldestStmt: Statement;
   private readonly pruneResponsesStmt: Statement;
 
   constructor(db: Database) {
     this.upsertLegStmt = db.prepare(`
-      INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at, last_seq, first_consumed, affinity_candidate_key, affinity_bound_at)
-      VALUES (@a_leg_id, @principal, @session_id, @created_at, @last_seen_at, @last_seq, @first_consumed, @affinity_candidate_key, @affinity_bound_at)
+      INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at, last_seq, first_consumed, affinity_candidate_key, affinity_bound_at, resume_fingerprint)
+      VALUES (@a_leg_id, @principal, @session_id, @created_at, @last_seen_at, @last_seq, @first_consumed, @affinity_candidate_key, @affinity_bound_at, @resume_fingerprint)
       ON CONFLICT (a_leg_id) DO UPDATE SET
         last_seen_at = MAX(last_seen_at, excluded.last_seen_at), last_seq = MAX(last_seq, excluded.last_seq),
         first_consumed = excluded.first_consumed, affinity_candidate_key = excluded.affinity_candidate_key,
@@ -80,14 +87,19 @@ export class SqliteStatements {
       VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect)`);
     this.legByIdStmt = db.prepare('SELECT * FROM a_legs WHERE a_leg_id = ?');
     this.legBySessionStmt = db.prepare('SELECT * FROM a_legs WHERE principal = ? AND session_id = ?');
+    this.legByFingerprintStmt = db.prepare('SELECT * FROM a_legs WHERE resume_fingerprint = ?');
+    this.holdingsStmt = db.prepare('SELECT principal, COUNT(*) AS n, MIN(last_seen_at) AS oldest FROM a_legs GROUP BY principal');
+    this.pruneOwnStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
+      (SELECT a_leg_id FROM a_legs WHERE principal = ? ORDER BY last_seen_at, a_leg_id LIMIT ?) RETURNING a_leg_id`);
+    this.settingStmt = db.prepare('SELECT value FROM lip_settings WHERE name = ?');
+    this.putSettingStmt = db.prepare('INSERT INTO lip_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
     this.attemptsStmt = db.prepare('SELECT * FROM attempts WHERE a_leg_id = ? ORDER BY seq');
     this.responseStmt = db.prepare('SELECT * FROM responses WHERE response_id = ?');
     this.continuationStmt = db.prepare('SELECT 1 AS found FROM responses WHERE previous_response_id = ? LIMIT 1');
     this.countLegsStmt = db.prepare('SELECT COUNT(*) AS n FROM a_legs');
     this.pruneIdleStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
-      (SELECT a_leg_id FROM a_legs WHERE last_seen_at <= ? ORDER BY last_seen_at LIMIT ?) RETURNING a_leg_id`);
-    this.pruneOldestStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
-      (SELECT a_leg_id FROM a_legs ORDER BY last_seen_at, a_leg_id LIMIT ?) RETURNING a_leg_id`);
+      (SELECT a_leg_id FROM a_legs WHERE last_seen_at <= ? AND (resume_fingerprint IS NULL OR last_seen_at <= ?)
+        ORDER BY last_seen_at LIMIT ?) RETURNING a_leg_id`);
     this.pruneResponsesStmt = db.prepare(`DELETE FROM responses WHERE response_id IN
       (SELECT r.response_id FROM responses r WHERE r.created_at <= ?
         AND NOT EXISTS (SELECT 1 FROM responses c WHERE c.previous_response_id = r.response_id) LIMIT ?)`);
@@ -121,6 +133,30 @@ export class SqliteStatements {
     return row && legFromRow(row);
   }
 
+  legByFingerprint(fingerprint: string): LegState | undefined {
+    const row = this.legByFingerprintStmt.get(fingerprint) as LegRow | undefined;
+    return row && legFromRow(row);
+  }
+
+  /** How many A-legs each principal holds, and when its least recently seen one was seen. */
+  holdings(): { counts: Map<string, number>; oldest: Map<string, number> } {
+    const rows = this.holdingsStmt.all() as { principal: string; n: number; oldest: number }[];
+    return { counts: new Map(rows.map((r) => [r.principal, r.n])), oldest: new Map(rows.map((r) => [r.principal, r.oldest])) };
+  }
+
+  /** Deletes the `count` least recently seen A-legs of `principal`; returns their ids. */
+  pruneOwn(principal: string, count: number): string[] {
+    return (this.pruneOwnStmt.all(principal, count) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
+  }
+
+  /** A value of `lip_settings`, created as `make()` the first time (a concurrent first writer wins). */
+  setting(name: string, make: () => Buffer): Buffer {
+    const found = this.settingStmt.get(name) as { value: Buffer } | undefined;
+    if (found) return found.value;
+    this.putSettingStmt.run(name, make());
+    return (this.settingStmt.get(name) as { value: Buffer }).value;
+  }
+
   attempts(aLegId: string): AttemptRow[] {
     return this.attemptsStmt.all(aLegId) as AttemptRow[];
   }
@@ -137,14 +173,12 @@ export class SqliteStatements {
     return (this.countLegsStmt.get() as { n: number }).n;
   }
 
-  /** Deletes up to `limit` A-legs idle since `cutoff`; returns their ids. */
-  pruneIdle(cutoff: number, limit: number): string[] {
-    return (this.pruneIdleStmt.all(cutoff, limit) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
-  }
-
-  /** Deletes the `count` least recently seen A-legs; returns their ids. */
-  pruneOldest(count: number): string[] {
-    return (this.pruneOldestStmt.all(count) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
+  /**
+   * Deletes up to `limit` A-legs idle since `cutoff` (a proxy-issued session's since
+   * `sessionCutoff`, its own lifetime); returns their ids.
+   */
+  pruneIdle(cutoff: number, sessionCutoff: number, limit: number): string[] {
+    return (this.pruneIdleStmt.all(cutoff, sessionCutoff, limit) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
   }
 
   /** Deletes up to `limit` responses saved before `cutoff` that nothing continues. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { LipError } from '../errors/index.js';
 import type { AttemptRow, ContinuityLogger, ContinuityStatus } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
@@ -13,7 +14,7 @@ type QueueTuning = Partial<Pick<WriteQueueOptions<unknown>, 'capacity' | 'batchS
 
 export interface SqliteStoreOptions extends LegStoreOptions {
   readonly path: string;
-  /** `continuity.max_legs`: past it the least recently seen A-legs are deleted. */
+  /** `continuity.max_legs`: past it A-legs are deleted by the fair-share rule (fair-share.ts). */
   readonly maxLegs: number;
   /** A-legs kept in memory (a cache: the database has them all). */
   readonly cacheLegs?: number;
@@ -58,6 +59,7 @@ export class SqliteContinuityStore extends LegStore {
   private readonly cacheLegs: number;
   private dbLegs: number;
   private lastPruneAt: number;
+  private key: Buffer | undefined;
 
   constructor(private readonly sqlite: SqliteStoreOptions) {
     super(sqlite);
@@ -114,6 +116,11 @@ export class SqliteContinuityStore extends LegStore {
     this.conn.close();
     this.conn = fresh;
     this.sql = fresh.sql;
+    // The key in use goes with the sessions carried over, so their tokens keep working after a restart.
+    if (this.key) {
+      const key = this.key;
+      try { fresh.sql.setting('resume_fingerprint_key', () => key); } catch { /* written again on the next reopen */ }
+    }
     this.writeBatch = fresh.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
     let carried = 0;
     let room = this.queue.capacity - this.queue.size;
@@ -149,7 +156,8 @@ export class SqliteContinuityStore extends LegStore {
     this.lastPruneAt = now;
     let deleted: string[];
     try {
-      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch));
+      const sessionLifetime = Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
+      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch));
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
       return;
@@ -192,6 +200,20 @@ export class SqliteContinuityStore extends LegStore {
     if (!state || this.retiring(state.aLegId)) return undefined;
     this.trimCache();
     return state;
+  }
+
+  protected loadFingerprint(fingerprint: string): LegState | undefined {
+    if (this.closed) return undefined;
+    const state = this.read('an A-leg', () => this.sql.legByFingerprint(fingerprint));
+    if (!state || this.retiring(state.aLegId)) return undefined;
+    this.trimCache();
+    return state;
+  }
+
+  /** Generated on first use and kept in `lip_settings`, so resume tokens outlive a restart. */
+  fingerprintKey(): Buffer {
+    this.key ??= this.read('the fingerprint key', () => this.sql.setting('resume_fingerprint_key', () => randomBytes(32)));
+    return this.key;
   }
 
   /** Drops clean, idle legs from the oldest end of the cache (the database keeps them). */

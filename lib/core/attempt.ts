@@ -31,10 +31,13 @@ export interface AttemptInfo {
 /**
  * Wraps one backend attempt: reports its start, its time to first output and how it ended
  * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
- * expiry). Unsubscribing passes straight through to the backend source.
+ * expiry). Unsubscribing passes straight through to the backend source. An attempt that starts
+ * while nobody listens on `lip:attempt` (metrics and tracing off) is not wrapped at all: no
+ * operator on its events, no clock read.
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
   return defer(() => {
+    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined) return source;
     const startedAt = performance.now();
     let ttftMs: number | undefined;
     const report = (r: Partial<AttemptReport>) => {

@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, finalize, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
@@ -16,6 +16,7 @@ import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.j
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { observeAttempt } from './attempt.js';
+import { DispatchRelay } from './dispatch-relay.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
@@ -46,12 +47,19 @@ export interface ExecuteContext {
   readonly aLeg?: ResolvedALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
+  /**
+   * Told when an attempt's upstream request waits for a connection (`connections_per_origin`
+   * are busy): a streaming response commits its headers then instead of waiting silently.
+   */
+  readonly onQueued?: () => void;
   /** Told when the extensions' request stages start and end (the server's 102 keep-alive). */
   readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
   readonly frontendId?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
+  /** Why the request is being cancelled, when it is (a cancel endpoint): recorded on its attempts. */
+  readonly cancelReason?: () => string | undefined;
 }
 
 export interface ExecutorOptions {
@@ -155,20 +163,23 @@ export class Executor {
       let error: string | undefined;
       let ttft: number | null = null;
       return compilePlan(compiled.selector, route).pipe(
+        // One operator for the request's own bookkeeping (every event passes it).
         tap({
           next: (event) => { if (ttft === null && isOutputEvent(event)) ttft = journal.elapsed(); },
           error: (err: unknown) => { outcome = 'failure'; error = toLipError(err).code; },
           complete: () => { outcome = 'success'; },
+          finalize: () => {
+            // A bound candidate that could not serve (skipped, failed) loses the binding.
+            if (affinity.bound !== undefined) {
+              const bound = journal.entries.find((e) => e.key === affinity.bound);
+              if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
+            }
+            this.routes.push({
+              request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
+              candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
+            });
+          },
         }),
-        finalize(() => {
-          // A bound candidate that could not serve (skipped, failed) loses the binding.
-          const bound = journal.entries.find((e) => e.key === affinity.bound);
-          if (bound && (bound.outcome === 'skipped' || bound.outcome === 'failed')) affinity.clear(bound.key);
-        }),
-        finalize(() => this.routes.push({
-          request_id: ctx.requestId, at: new Date().toISOString(), selector: resolved.selector, selector_source: resolved.source,
-          candidates: journal.entries, served: ctx.meta.candidateKey ?? null, ttft_ms: ttft, outcome, ...(error ? { error } : {}),
-        })),
       );
     });
   }
@@ -228,10 +239,15 @@ export class Executor {
       attemptCall = prepared;
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
-    let source = backend.stream(attemptCall, { model: candidate.model, candidateKey: candidate.key, ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}) });
     const budget = candidate.leaf.ttftTimeoutMs;
+    // The leaf budget starts when the request is dispatched, not while it waits for a connection.
+    const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
+    let source = backend.stream(attemptCall, {
+      model: candidate.model, candidateKey: candidate.key,
+      ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
+    });
     if (budget !== undefined) {
-      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler));
+      source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
     source = observeAttempt(source, { requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend });
     const breaker = this.breaker;
@@ -252,7 +268,7 @@ export class Executor {
       onBegin: attempt?.onBegin,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model },
-      cancelReason: () => role.cancelReason ?? route.cancelReason ?? 'client abort',
+      cancelReason: () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort',
     }));
   }
 }

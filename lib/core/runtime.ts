@@ -1,10 +1,10 @@
-import { defer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, type SchedulerLike } from 'rxjs';
 import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
-import { createContinuityStore, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
+import { createContinuityStore, SecureSessions, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Recorder } from '../replay/recorder.js';
 import { Executor } from './execute.js';
@@ -16,6 +16,8 @@ export interface Runtime {
   readonly executor: Executor;
   /** A-legs, attempt lineage, stored responses. */
   readonly continuity: ContinuityStore;
+  /** Proxy-issued sessions and their resume tokens, over `continuity`. */
+  readonly sessions: SecureSessions;
   /** Circuit state per candidate (memory or shared through Redis). */
   readonly breaker: CircuitBreaker;
   /** The enabled feature plugins; undefined when `features` enables none (the default path). */
@@ -105,6 +107,12 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     throw err;
   }
   const executor = new Executor(config, backends, { ...deps, continuity, breaker, ...(extensions ? { extensions } : {}) });
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const sessions = new SecureSessions(continuity, {
+    resumeWindowMs: config.continuity.resume_window, clientSessionIds: config.continuity.client_session_ids,
+    ...(config.continuity.resume_token_key !== undefined ? { key: config.continuity.resume_token_key } : {}),
+    now: () => scheduler.now(),
+  });
   if (extensions) {
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
     extensions.bind({
@@ -120,6 +128,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     config,
     backends,
     continuity,
+    sessions,
     breaker,
     executor,
     ...(extensions ? { extensions } : {}),

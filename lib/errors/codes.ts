@@ -63,6 +63,14 @@ export const ERROR_CODES = {
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, or a database read failed); see /readyz.' },
   LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id names no stored response of this principal (never stored, expired, or evicted).' },
+  // ── sessions ────────────────────────────────────────────────────────────────
+  LIP_ERR_SESSION_TOKEN_REQUIRED: { status: 400, retryable: false, summary: 'X-LIP-Session-Id alone does not resume a conversation: its resume token must come with it (or set continuity.client_session_ids).' },
+  LIP_ERR_SESSION_DENIED: { status: 403, retryable: false, summary: 'The session could not be resumed (unknown token, another principal\'s token, or a session or A-leg id that does not match it).' },
+  LIP_ERR_SESSION_EXPIRED: { status: 410, retryable: false, summary: 'The session can no longer be resumed: its last activity is older than continuity.resume_window.' },
+  LIP_ERR_CANCEL_IDENTITY_MISSING: { status: 401, retryable: false, summary: 'A cancel request carries no X-LIP-Resume-Token (the conversation\'s identity).' },
+  LIP_ERR_CANCEL_FORBIDDEN: { status: 403, retryable: false, summary: 'The resume token presented is not the one of the A-leg or response to cancel.' },
+  LIP_ERR_CANCEL_NOT_FOUND: { status: 404, retryable: false, summary: 'The cancel target is unknown to this principal, or not in flight (a response).' },
+  LIP_ERR_REQUEST_CANCELLED: { status: 409, retryable: false, summary: 'The request was cancelled through a cancel endpoint of its conversation; its upstream attempts were aborted.' },
   // ── extensions ──────────────────────────────────────────────────────────────
   LIP_ERR_EXTENSION_REJECTED: { status: 403, retryable: false, summary: 'An extension hook rejected the request or a tool call (the message names the feature, hook and stage).' },
   LIP_ERR_EXTENSION_FAILED: { status: 500, retryable: true, summary: 'A fail_closed extension hook failed or left the call or stream invalid; before output routing moves on.' },

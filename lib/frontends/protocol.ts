@@ -46,7 +46,10 @@ export interface EncodeContext {
    * Golden-file tests pass a counter so that the bytes are reproducible.
    */
   readonly newId?: (prefix: string) => string;
-  /** The id the server stored this response under (set only when it is stored). */
+  /**
+   * The id the server gave this response before it ran (Responses: so that a cancel can name it
+   * while it runs); it is stored under it when `continuation.store` is set.
+   */
   readonly responseId?: string;
   /** The continuation the request asked for, echoed in the response object. */
   readonly continuation?: Continuation;
@@ -76,6 +79,8 @@ export interface GenerateRoute {
   /** For templates: path parameters, or undefined when the path does not match. */
   match?(pathname: string): Record<string, string> | undefined;
   decode(body: unknown, context: RequestContext): DecodedRequest;
+  /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
+  cancelledResponse?(context: EncodeContext): unknown;
   streamEncoder(context: EncodeContext): StreamEncoder;
   encodeResponse(response: CollectedResponse, context: EncodeContext): unknown;
 }

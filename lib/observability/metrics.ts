@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { CircuitStatus } from '../circuit/index.js';
 import type { ContinuityStatus } from '../continuity/index.js';
+import { UPSTREAM_QUEUE_DEPTH } from '../backends/http/origin-queue.js';
 import type { AttemptReport } from '../core/attempt.js';
 import type { InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
@@ -34,6 +35,7 @@ export interface RequestSample {
  * | `lip_attempt_first_output_seconds` | histogram | backend |
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
+ * | `lip_upstream_queue_depth` | gauge | backend (requests waiting for a connection) |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
@@ -82,6 +84,13 @@ export class Metrics {
       collect() {
         const status = sources().circuit();
         this.set({ store: status.store }, status.healthy ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'lip_upstream_queue_depth', help: 'Upstream requests waiting for a connection (http_client.connections_per_origin), by backend.', labelNames: ['backend'], registers,
+      collect() {
+        this.reset();
+        for (const [backend, depth] of UPSTREAM_QUEUE_DEPTH) this.set({ backend }, depth);
       },
     });
     new client.Gauge({

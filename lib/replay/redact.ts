@@ -1,7 +1,7 @@
 import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
 
 /** Headers whose values never reach a recording, whatever the configuration says. */
-export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization', 'set-cookie'];
+export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization', 'set-cookie', 'x-lip-resume-token'];
 
 export const REDACTED = '[REDACTED]';
 

@@ -9,6 +9,7 @@ import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { sendJson } from './send.js';
+import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 
 export interface GenerateTarget {
@@ -38,8 +39,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let decoded: DecodedRequest;
   let aLeg: ResolvedALeg;
   let conversation: Conversation | undefined;
+  let resumeToken: string | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
@@ -52,16 +55,23 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       const first = issues[0]!;
       throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
     }
-    // The conversation's A-leg: X-LIP-Session-Id (scoped to the principal), else the continued
-    // response's session, else a new one.
-    const sessionHeader = req.headers['x-lip-session-id'];
-    const sessionId = typeof sessionHeader === 'string' && sessionHeader ? sessionHeader : conversation?.sessionId;
-    aLeg = runtime.continuity.resolveALeg(principal, sessionId);
+    // The conversation's A-leg: resumed with its token, else the continued response's, else new.
+    const grant = runtime.sessions.open({
+      principal, ...identity,
+      ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}),
+    });
+    aLeg = grant.aLeg;
+    resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation } : {}),
-      ...(decoded.continuation?.store ? { responseId: randomId('resp_', 48) } : {}),
+      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
     };
+    // What a cancel endpoint needs to find this request (see handle-cancel.ts).
+    state.aLegId = aLeg.aLegId;
+    state.sessionId = aLeg.sessionId;
+    if (context.responseId !== undefined) state.responseId = context.responseId;
+    const encodeContext = context;
+    if (route.cancelledResponse) state.cancelledResponse = () => route.cancelledResponse!(encodeContext);
   } catch (err) {
     fail(err);
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal });
@@ -70,7 +80,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
   /** Keeps a stored response (Responses `store`) once it is complete. */
   const save = (output: CollectedResponse) => {
-    if (context.responseId === undefined || output.error !== undefined) return;
+    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
       input: decoded.call.messages, output,
@@ -83,8 +93,14 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const flow = context.call.stream ? new FlowGate() : undefined;
   const keepalive = runtime.config.server.pre_request_keepalive;
   const onRequestStages = context.call.stream && keepalive.enabled ? processingWhile(res, keepalive.interval) : undefined;
+  // A streamed answer whose upstream request waits for a connection commits its headers at once.
+  // (The first attempt starts while writeStream subscribes, before its handle exists.)
+  let stream: ReturnType<typeof writeStream> | undefined;
+  let queuedEarly = false;
+  const onQueued = context.call.stream ? () => { if (stream) stream.waiting(); else queuedEarly = true; } : undefined;
   const events = runtime.executor.execute(context.call, {
     ...(onRequestStages ? { onRequestStages } : {}),
+    ...(onQueued ? { onQueued } : {}),
     requestId: state.requestId,
     ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
     meta,
@@ -92,11 +108,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
   // value (session ids are already restricted to a safe alphabet by the continuity store).
   const headers = (): Record<string, string> => {
     const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+    if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
     if (meta.candidateKey) {
       state.backend = meta.candidateKey;
       out['x-lip-backend'] = headerValue(meta.candidateKey);
@@ -107,9 +125,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
-      const collector = context.responseId === undefined ? undefined : new Collector();
+      const collector = context.continuation?.store ? new Collector() : undefined;
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
-      const stream = writeStream(res, streamed, route.streamEncoder(context), {
+      stream = writeStream(res, streamed, route.streamEncoder(context), {
         requestId: state.requestId,
         contentType: frontend.streamContentType,
         keepaliveMs: runtime.config.server.keepalive_interval,
@@ -120,10 +138,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
         onFailure: (err) => { state.errorCode = err.code; },
         onDone: resolve,
       });
+      const handle = stream;
+      if (queuedEarly) handle.waiting();
       state.abort = (err) => {
-        if (err) stream.fail(err);
+        if (err) handle.fail(err);
         else {
-          stream.subscription.unsubscribe();
+          handle.subscription.unsubscribe();
           res.destroy();
         }
         resolve();

@@ -20,6 +20,7 @@ import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
+import { handleCancel } from './handle-cancel.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
@@ -246,6 +247,26 @@ export class LipServer {
           return this.refuse(res, state, toLipError(err));
         }
         return handleListModels(req, res, url, match.routes, this.runtime);
+      case 'cancel': {
+        req.resume();
+        const encode = (err: LipError) => match.frontend?.encodeError(err) ?? encodeFlatError(err);
+        const refuse = (err: LipError, headers: Record<string, string> = {}) => {
+          state.errorCode = err.code;
+          const response = encode(err);
+          sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+        };
+        try {
+          state.principal = this.auth.authenticate(req.headers);
+        } catch (err) {
+          return refuse(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
+        }
+        try {
+          const answer = await handleCancel({ target: match.target, id: match.id, principal: state.principal, path: url.pathname }, req, this.runtime, this.inflight);
+          return sendJson(res, answer.status, answer.body, { 'cache-control': 'no-store' });
+        } catch (err) {
+          return refuse(toLipError(err));
+        }
+      }
       case 'generate': {
         const runtime = this.runtime;
         const reject = (err: LipError, headers: Record<string, string> = {}) => {

@@ -14,6 +14,15 @@ export interface RequestState {
   principal?: string;
   /** This request's decode admission, held while its body is read and decoded. */
   decode?: DecodeTicket;
+  /** The conversation this request runs in (set once its A-leg is resolved), and its session id. */
+  aLegId?: string;
+  sessionId?: string;
+  /** The id the response was given before it ran (Responses). */
+  responseId?: string;
+  /** The protocol's answer to a cancel of this response (Responses: a `cancelled` Response object). */
+  cancelledResponse?: () => unknown;
+  /** Why the request was cancelled by a cancel endpoint (recorded on its attempts). */
+  cancelled?: string;
   /**
    * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
    * it in-band (or an answer before output carries it); without, the connection is cut.

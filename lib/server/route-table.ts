@@ -4,6 +4,12 @@ import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
 
+/** What a cancel endpoint names: an A-leg, or a response (of a protocol with response ids). */
+export type CancelTarget = 'a-leg' | 'response';
+
+/** `POST /lip/v1/a-legs/{id}/cancel`. */
+export const A_LEG_CANCEL_PATH = '/lip/v1/a-legs/{id}/cancel';
+
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
@@ -11,6 +17,8 @@ export type RouteMatch =
   | { readonly kind: 'profiling'; readonly endpoint: ProfilingEndpoint; readonly base: string; readonly group: string }
   /** A model list; `routes` in the order to ask them (routes with `accepts` first). */
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
+  /** A cancel endpoint: `POST /lip/v1/a-legs/{id}/cancel`, or a protocol's (`POST /v1/responses/{id}/cancel`). */
+  | { readonly kind: 'cancel'; readonly target: CancelTarget; readonly id: string; readonly frontend?: Frontend; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -48,8 +56,11 @@ export class RouteTable {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
         if (route.match) this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
         else this.add(route.method, route.path, target);
+        // A protocol that can answer a cancel of its responses gets `POST {path}/{id}/cancel`.
+        if (route.cancelledResponse && !route.match) this.addCancel(`${route.path}/{id}/cancel`, 'response', frontend);
       }
     }
+    this.addCancel(A_LEG_CANCEL_PATH, 'a-leg');
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
       for (const route of frontend.modelRoutes ?? []) lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
@@ -69,6 +80,20 @@ export class RouteTable {
     if (base) for (const endpoint of PROFILING_ENDPOINTS) this.add('GET', `${base}${endpoint}`, { kind: 'profiling', endpoint, base, group: base });
   }
 
+  /** A `POST` route with one `{id}` path segment (ids are taken as sent; they never contain `/`). */
+  private addCancel(template: string, target: CancelTarget, frontend?: Frontend): void {
+    const [before, after] = template.split('{id}') as [string, string];
+    const entry = { kind: 'cancel' as const, target, id: '', ...(frontend ? { frontend } : {}), group: template };
+    this.templated.push({
+      method: 'POST', path: template, target: entry,
+      match: (pathname) => {
+        if (!pathname.startsWith(before) || !pathname.endsWith(after) || pathname.length <= before.length + after.length) return undefined;
+        const id = pathname.slice(before.length, pathname.length - after.length);
+        return id.includes('/') ? undefined : { id };
+      },
+    });
+  }
+
   private add(method: string, path: string, target: Entry['target']): void {
     let byMethod = this.exact.get(path);
     if (!byMethod) this.exact.set(path, (byMethod = new Map()));
@@ -86,6 +111,7 @@ export class RouteTable {
       const params = entry.match(pathname);
       if (!params) continue;
       if (entry.method !== method) return { kind: 'method_not_allowed', allow: entry.method, group: entry.path };
+      if (entry.target.kind === 'cancel') return { ...entry.target, id: params.id! };
       return entry.target.kind === 'generate' ? { ...entry.target, params } : entry.target;
     }
     return { kind: 'not_found', group: 'unmatched' };

@@ -25,6 +25,11 @@ export interface StreamOptions {
 export interface StreamHandle {
   readonly subscription: Subscription;
   fail(err: LipError): void;
+  /**
+   * The request waits (for an upstream connection): send the headers and a keepalive now if
+   * nothing went out yet, so that the client and proxies in between see a live response.
+   */
+  waiting(): void;
 }
 
 /**
@@ -128,7 +133,16 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
   res.once('close', () => {
     if (done()) o.onDone();
   });
-  return { subscription, fail };
+  const waiting = () => {
+    if (committed || finished) return;
+    try {
+      commit();
+      write(SSE_KEEPALIVE);
+    } catch (raw) {
+      internal('stream.waiting')(raw);
+    }
+  };
+  return { subscription, fail, waiting };
 }
 
 /** The error before output: the protocol's envelope; without lip's headers if they are what failed. */

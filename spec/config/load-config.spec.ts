@@ -30,7 +30,7 @@ describe('config/loadConfig', () => {
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
     expect(c.backends[0]).to.include({ id: 'stub', kind: 'localstub', enabled: true, chunks: 8 });
-    expect(c.continuity).to.deep.equal({ store: 'memory', sqlite_path: './lip.db', ttl: 86_400_000, max_legs: 100_000 });
+    expect(c.continuity).to.deep.equal({ store: 'memory', sqlite_path: './lip.db', ttl: 86_400_000, max_legs: 100_000, resume_window: 604_800_000, client_session_ids: false });
     expect(c.http_client.body_timeout).to.equal(300_000);
   });
 
@@ -132,6 +132,15 @@ backends:
   it('requires a diagnostics secret beyond loopback', () => {
     const yaml = `access: { mode: multi_user }\nserver: { host: 0.0.0.0 }\nauth: { api_keys: [ { id: k, key: 0123456789abcdef } ] }\ndiagnostics: { enabled: true }\n${STUB}`;
     expect(lines(yaml)).to.deep.equal(['lip.yaml:4:14: diagnostics: shared_secret: required (at least 12 characters) in multi_user mode when exposing diagnostics (/admin/*: attempts, routes, circuits, inventory, transcripts) (a client key alone is never the operator)']);
+  });
+
+  it('continuity session keys: the resume-token key is at least 32 characters, inline or from the environment', () => {
+    expect(lines(`continuity: { resume_token_key: short }\n${STUB}`)[0]).to.match(/continuity.*resume_token_key must have at least 32 characters/);
+    expect(lines(`continuity: { resume_token_key_env: LIP_TEST_RESUME_KEY }\n${STUB}`)[0]).to.contain('environment variable LIP_TEST_RESUME_KEY is not set');
+    const c = parseConfig(`continuity: { resume_token_key_env: K, resume_window: 2h, client_session_ids: true }\n${STUB}`, 'x', { ...LOAD_OPTIONS, env: { K: 'k'.repeat(32) } });
+    expect(c.continuity).to.deep.include({ resume_token_key: 'k'.repeat(32), resume_window: 7_200_000, client_session_ids: true });
+    expect(c.continuity).not.to.have.property('resume_token_key_env');
+    expect(lines(`continuity: { client_session_ids: yes }\n${STUB}`)[0]).to.contain('continuity.client_session_ids');
   });
 
   it('validates localstub knobs', () => {

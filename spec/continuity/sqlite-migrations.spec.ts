@@ -17,34 +17,36 @@ describe('continuity/sqlite-migrations', () => {
 
   it('builds the schema of a fresh database and records the version', () => {
     expect(migrate(db, MIGRATIONS, () => 42)).to.deep.equal({ from: 0, to: MIGRATIONS.length });
-    expect(tables(db)).to.deep.equal(['a_legs', 'attempts', 'lip_schema_migrations', 'responses']);
+    expect(tables(db)).to.deep.equal(['a_legs', 'attempts', 'lip_schema_migrations', 'lip_settings', 'responses']);
+    expect(columns(db, 'a_legs')).to.include('resume_fingerprint');
     expect(columns(db, 'attempts')).to.deep.equal([
       'a_leg_id', 'seq', 'b_leg_id', 'candidate_key', 'backend_id', 'model', 'started_at',
       'first_output_at', 'finished_at', 'outcome', 'reason', 'http_status',
     ]);
-    expect(db.prepare('SELECT version, applied_at FROM lip_schema_migrations').all()).to.deep.equal([{ version: 1, applied_at: 42 }]);
+    expect(db.prepare('SELECT version, applied_at FROM lip_schema_migrations').all()).to.deep.equal(MIGRATIONS.map((m) => ({ version: m.version, applied_at: 42 })));
   });
 
   it('is idempotent: a migrated database is left alone', () => {
     migrate(db);
-    expect(migrate(db)).to.deep.equal({ from: 1, to: 1 });
+    expect(migrate(db)).to.deep.equal({ from: MIGRATIONS.length, to: MIGRATIONS.length });
   });
 
   it('applies only the steps a database is missing, in order', () => {
     migrate(db);
-    const v2: Migration = { version: 2, name: 'attempt notes', sql: 'ALTER TABLE attempts ADD COLUMN note TEXT' };
-    const v3: Migration = { version: 3, name: 'note index', sql: 'CREATE INDEX attempts_note ON attempts (note)' };
-    expect(migrate(db, [...MIGRATIONS, v2, v3])).to.deep.equal({ from: 1, to: 3 });
+    const n = MIGRATIONS.length;
+    const v2: Migration = { version: n + 1, name: 'attempt notes', sql: 'ALTER TABLE attempts ADD COLUMN note TEXT' };
+    const v3: Migration = { version: n + 2, name: 'note index', sql: 'CREATE INDEX attempts_note ON attempts (note)' };
+    expect(migrate(db, [...MIGRATIONS, v2, v3])).to.deep.equal({ from: n, to: n + 2 });
     expect(columns(db, 'attempts')).to.include('note');
     expect((db.prepare('SELECT name FROM lip_schema_migrations ORDER BY version').all() as { name: string }[]).map((r) => r.name))
-      .to.deep.equal([MIGRATIONS[0]!.name, 'attempt notes', 'note index']);
+      .to.deep.equal([...MIGRATIONS.map((m) => m.name), 'attempt notes', 'note index']);
   });
 
   it('rolls a failing step back entirely and keeps the earlier version', () => {
     migrate(db);
-    const broken: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT no_such_function()' };
+    const broken: Migration = { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT no_such_function()' };
     expect(() => migrate(db, [...MIGRATIONS, broken])).to.throw(/no such function/);
-    expect([tables(db).includes('half'), migrate(db).to]).to.deep.equal([false, 1]);
+    expect([tables(db).includes('half'), migrate(db).to]).to.deep.equal([false, MIGRATIONS.length]);
   });
 
   it('rejects a migration list with gaps', () => {

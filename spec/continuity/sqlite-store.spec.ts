@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
-import { createContinuityStore, SqliteContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
+import { createContinuityStore, MIGRATIONS, SqliteContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { runStoreSuite } from './store-suite.js';
 import { T0, VirtualClock } from './virtual-clock.js';
@@ -95,7 +95,7 @@ describe('continuity/SqliteContinuityStore', () => {
   it('uses WAL and records its schema version', () => {
     open();
     expect(peerDb().pragma('journal_mode', { simple: true })).to.equal('wal');
-    expect(peerDb().prepare('SELECT version, name FROM lip_schema_migrations').all()).to.deep.equal([{ version: 1, name: 'a_legs, attempts, responses' }]);
+    expect(peerDb().prepare('SELECT version, name FROM lip_schema_migrations').all()).to.deep.equal(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   });
 
   it('writes behind the request: nothing reaches the file before the batch timer, then one batch', async () => {
@@ -225,7 +225,7 @@ describe('continuity/SqliteContinuityStore', () => {
     db.exec('CREATE TABLE lip_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
     db.prepare('INSERT INTO lip_schema_migrations VALUES (99, ?, 0)').run('from the future');
     db.close();
-    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(1\)/);
+    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(2\)/);
   });
 
   it('fails to open with a clear 503-class error when the path cannot hold a database', () => {

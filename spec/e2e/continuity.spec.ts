@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -42,6 +42,10 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hello' }] }),
     headers: { authorization: `Bearer ${key}`, ...headers },
   });
+  /** The headers that resume the conversation a response started (its session id and resume token). */
+  const resume = (res: { headers: Record<string, unknown> }): Record<string, string> => ({
+    'x-lip-session-id': res.headers['x-lip-session-id'] as string, 'x-lip-resume-token': res.headers['x-lip-resume-token'] as string,
+  });
   const attempts = async (aLegId: string): Promise<AttemptRow[]> => {
     const res = await httpRequest(`${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(aLegId)}`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
     expect(res.status).to.equal(200);
@@ -59,13 +63,14 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     return attempts(aLegId);
   };
 
-  it('every response names its A-leg and session; sending the session back continues the A-leg', async () => {
+  it('every response names its A-leg and session; sending the session back with its token continues the A-leg', async () => {
     const first = await chat('a:m');
     const aLegId = first.headers['x-lip-a-leg-id'] as string;
     const sessionId = first.headers['x-lip-session-id'] as string;
     expect(aLegId).to.be.a('string').and.not.be.empty;
     expect(sessionId).to.be.a('string').and.not.be.empty;
-    const second = await chat('b:m', { 'x-lip-session-id': sessionId });
+    const second = await chat('b:m', resume(first));
+    expect(second.headers['x-lip-resume-token']).to.equal(undefined); // returned once, when the session starts
     expect(second.headers['x-lip-a-leg-id']).to.equal(aLegId);
     const rows = await settled(aLegId, 2);
     expect(rows.map((r) => [r.seq, r.candidate_key, r.outcome])).to.deep.equal([[1, 'a:m', 'success'], [2, 'b:m', 'success']]);
@@ -99,12 +104,11 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
 
   it('a client abort: the attempt is cancelled', async () => {
     const first = await chat('a:m');
-    const sessionId = first.headers['x-lip-session-id'] as string;
     const aLegId = first.headers['x-lip-a-leg-id'] as string;
     const controller = new AbortController();
     const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
     const pending = client.chat.completions.create({ model: 'stalled:m', stream: true, messages: [{ role: 'user', content: 'x' }] },
-      { signal: controller.signal, headers: { 'x-lip-session-id': sessionId } }).catch((e: unknown) => e);
+      { signal: controller.signal, headers: resume(first) }).catch((e: unknown) => e);
     for (let i = 0; i < 200 && (await attempts(aLegId)).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     await pending;
@@ -119,13 +123,13 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     expect(rows.map((r) => [r.candidate_key, r.outcome])).to.deep.equal([['broken:m', 'surfaced_failure']]);
   });
 
-  it('one principal can never resume another principal\'s A-leg', async () => {
+  it('one principal can never resume another principal\'s A-leg, even with its token', async () => {
     const alice = await chat('a:m');
-    const sessionId = alice.headers['x-lip-session-id'] as string;
-    const bob = await chat('a:m', { 'x-lip-session-id': sessionId }, BOB);
-    expect(bob.status).to.equal(200);
-    expect(bob.headers['x-lip-a-leg-id']).to.not.equal(alice.headers['x-lip-a-leg-id']);
-    const again = await chat('a:m', { 'x-lip-session-id': sessionId });
+    const bob = await chat('a:m', resume(alice), BOB);
+    expect(bob.status).to.equal(403);
+    expect(JSON.parse(bob.body).error).to.include({ code: 'LIP_ERR_SESSION_DENIED', message: 'session could not be resumed; start a new conversation by sending neither X-LIP-Session-Id nor X-LIP-Resume-Token' });
+    expect(bob.headers['x-lip-a-leg-id']).to.equal(undefined);
+    const again = await chat('a:m', resume(alice));
     expect(again.headers['x-lip-a-leg-id']).to.equal(alice.headers['x-lip-a-leg-id']);
   });
 
@@ -134,8 +138,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     const selector = '[first]a:m^[weight=100]b:m';
     const first = await chat(selector);
     expect(first.headers['x-lip-backend']).to.equal('a:m');
-    const sessionId = first.headers['x-lip-session-id'] as string;
-    for (let i = 0; i < 3; i++) expect((await chat(selector, { 'x-lip-session-id': sessionId })).headers['x-lip-backend']).to.equal('b:m');
+    for (let i = 0; i < 3; i++) expect((await chat(selector, resume(first))).headers['x-lip-backend']).to.equal('b:m');
     expect((await chat(selector)).headers['x-lip-backend']).to.equal('a:m'); // a new conversation starts over
   });
 
@@ -144,9 +147,8 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     roll = 0.9; // rolls b
     const first = await chat(selector);
     expect(first.headers['x-lip-backend']).to.equal('b:m');
-    const sessionId = first.headers['x-lip-session-id'] as string;
     roll = 0.1; // would roll a, but the conversation is bound to b
-    for (let i = 0; i < 3; i++) expect((await chat(selector, { 'x-lip-session-id': sessionId })).headers['x-lip-backend']).to.equal('b:m');
+    for (let i = 0; i < 3; i++) expect((await chat(selector, resume(first))).headers['x-lip-backend']).to.equal('b:m');
     expect((await chat(selector)).headers['x-lip-backend']).to.equal('a:m');
   });
 
@@ -212,7 +214,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
 describe('e2e: continuity on SQLite survives a restart of lip serve', function () {
   this.timeout(30_000);
 
-  it('reads the lineage of an earlier run back', async () => {
+  it('reads the lineage of an earlier run back, and the resume token still resumes the conversation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lip-sqlite-'));
     const config = join(dir, 'lip.yaml');
     writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }
@@ -225,12 +227,13 @@ backends:
     const ask = (url: string, headers: Record<string, string> = {}) => httpRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'down:m|a:m', messages: [{ role: 'user', content: 'x' }] }), headers });
     const first = await serveLip(['--config', config]);
     let aLegId: string;
-    let sessionId: string;
+    let identity: Record<string, string>;
     try {
       const res = await ask(first.url);
       aLegId = res.headers['x-lip-a-leg-id'] as string;
-      sessionId = res.headers['x-lip-session-id'] as string;
-      await ask(first.url, { 'x-lip-session-id': sessionId });
+      identity = { 'x-lip-session-id': res.headers['x-lip-session-id'] as string, 'x-lip-resume-token': res.headers['x-lip-resume-token'] as string };
+      expect(identity['x-lip-resume-token']).to.match(/^[A-Za-z0-9_-]{64}$/);
+      expect((await ask(first.url, identity)).headers['x-lip-a-leg-id']).to.equal(aLegId);
     } finally {
       first.proc.kill('SIGTERM');
       expect(await first.exited).to.equal(0);
@@ -243,9 +246,16 @@ backends:
       expect(rows.map((r) => [r.seq, r.candidate_key, r.outcome])).to.deep.equal([
         [1, 'down:m', 'swallowed_failure'], [2, 'a:m', 'success'], [3, 'down:m', 'swallowed_failure'], [4, 'a:m', 'success'],
       ]);
-      // The conversation resumes where it left off.
-      const resumed = await ask(second.url, { 'x-lip-session-id': sessionId });
+      // The conversation resumes where it left off: the fingerprint key was kept with the database.
+      const resumed = await ask(second.url, identity);
+      expect(resumed.status).to.equal(200);
       expect(resumed.headers['x-lip-a-leg-id']).to.equal(aLegId);
+      // The session id alone is refused, and the database holds no token, only its fingerprint.
+      const bare = await ask(second.url, { 'x-lip-session-id': identity['x-lip-session-id']! });
+      expect([bare.status, JSON.parse(bare.body).error.code]).to.deep.equal([400, 'LIP_ERR_SESSION_TOKEN_REQUIRED']);
+      const file = readFileSync(join(dir, 'lip.db')).toString('latin1') + (existsSync(join(dir, 'lip.db-wal')) ? readFileSync(join(dir, 'lip.db-wal')).toString('latin1') : '');
+      expect(file).to.include(identity['x-lip-session-id']!);
+      expect(file).not.to.include(identity['x-lip-resume-token']!);
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;

@@ -66,7 +66,7 @@ export class HttpBackend implements Backend {
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
-    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {});
+    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id);
     this.maxLineBytes = deps.http?.max_line_bytes;
     const http = deps.http ?? DEFAULT_HTTP_SETTINGS;
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
@@ -91,6 +91,7 @@ export class HttpBackend implements Backend {
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
       ...(target.flow ? { flow: target.flow } : {}),
+      ...(target.dispatch ? { dispatch: target.dispatch } : {}),
       ...(this.maxLineBytes !== undefined ? { maxLineBytes: this.maxLineBytes } : {}),
     });
   }

@@ -1,22 +1,36 @@
 import { createRequire } from 'node:module';
-import type * as Undici from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher, EnvHttpProxyAgent } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
+import { OriginQueue, type DispatchHooks } from './origin-queue.js';
 
 /**
- * undici is loaded when the first HTTP backend is built, so a process serving only localstub
- * (the embedded default, the benchmarks' baseline) never pays its memory.
+ * The undici pieces lip uses, loaded when the first HTTP backend is built (a process serving
+ * only localstub never pays for them), and only those: the agents and the promise `request`
+ * of the dispatcher API. undici's index would also load fetch, WebSocket, the cache stores
+ * and the mocks (several MiB of heap for nothing).
  */
-let undici: typeof Undici | undefined;
-const loadUndici = () => (undici ??= createRequire(import.meta.url)('undici') as typeof Undici);
+interface UndiciPieces {
+  readonly Agent: typeof Agent;
+  readonly EnvHttpProxyAgent: typeof EnvHttpProxyAgent;
+  readonly request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+}
+let undici: UndiciPieces | undefined;
+const loadUndici = (): UndiciPieces => {
+  if (undici) return undici;
+  const require = createRequire(import.meta.url);
+  return (undici = {
+    Agent: require('undici/lib/dispatcher/agent.js'),
+    EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
+    request: require('undici/lib/api/api-request.js'),
+  });
+};
 
-/** The documented `http_client` defaults (CONTRACT section 3). */
+/** The documented `http_client` defaults (CONTRACT section 3): no cap on connections per origin. */
 export const DEFAULT_HTTP_SETTINGS: HttpClientSettings = Object.freeze({
   trust_environment_proxy: true,
   connect_timeout: 10_000,
   headers_timeout: 60_000,
   body_timeout: 300_000,
-  connections_per_origin: 64,
 });
 
 /** One upstream HTTP request, fully encoded (the body is the JSON text). */
@@ -41,8 +55,8 @@ export function proxyEnvironment(env: NodeJS.ProcessEnv): { httpProxy: string; h
 }
 
 /**
- * The pooled undici dispatcher of one backend: keep-alive connections (up to
- * `connections_per_origin` per origin), the three `http_client` timeouts, and the proxy
+ * The pooled undici dispatcher of one backend: keep-alive connections (as many per origin as
+ * requests in flight, or `connections_per_origin`), the three `http_client` timeouts, and the proxy
  * environment (`HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY`) unless `trust_environment_proxy` is
  * false. The environment is the one handed in, never `process.env` behind our back, so tests
  * stay hermetic.
@@ -52,7 +66,7 @@ export function createDispatcher(settings: HttpClientSettings, env: NodeJS.Proce
     connect: { timeout: settings.connect_timeout },
     headersTimeout: settings.headers_timeout,
     bodyTimeout: settings.body_timeout,
-    connections: settings.connections_per_origin,
+    ...(settings.connections_per_origin !== undefined ? { connections: settings.connections_per_origin } : {}),
   };
   const proxies = proxyEnvironment(env);
   const { Agent, EnvHttpProxyAgent } = loadUndici();
@@ -60,29 +74,63 @@ export function createDispatcher(settings: HttpClientSettings, env: NodeJS.Proce
   return new EnvHttpProxyAgent({ ...options, ...proxies });
 }
 
+/** `https://host:port/path?q` -> [`https://host:port`, `/path?q`], without a URL object per request. */
+export function splitUrl(url: string): [origin: string, path: string] {
+  const scheme = url.indexOf('://');
+  const slash = scheme < 0 ? -1 : url.indexOf('/', scheme + 3);
+  if (slash < 0) {
+    const parsed = new URL(url); // unusual shapes (no path, no scheme): let URL decide
+    return [parsed.origin, `${parsed.pathname}${parsed.search}`];
+  }
+  return [url.slice(0, slash), url.slice(slash)];
+}
+
 /**
- * Sends upstream requests through one pooled dispatcher. `open` resolves when the response
- * headers arrive; the body is read by the caller. Aborting the signal destroys the request
- * (and its connection when the body was not finished), which is how an unsubscribe reaches the
- * upstream socket.
+ * Sends upstream requests through one pooled dispatcher, straight through the dispatcher API
+ * (origin and path split once, no URL object, no global-dispatcher lookup). `open` resolves when
+ * the response headers arrive; the body is read by the caller. Aborting the signal destroys the
+ * request (and its connection when the body was not finished), which is how an unsubscribe
+ * reaches the upstream socket.
+ *
+ * With `connections_per_origin` set, requests beyond it wait in lip's OriginQueue (not in
+ * undici's pool): `hooks` hear when a request waits and when it is dispatched, and a request's
+ * slot is held until its body is finished or thrown away.
  */
 export class UpstreamClient {
   private readonly dispatcher: Dispatcher;
+  private readonly queue: OriginQueue | undefined;
+  private readonly request: UndiciPieces['request'];
   private closing: Promise<void> | undefined;
 
-  constructor(settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, env: NodeJS.ProcessEnv = {}) {
+  /** `label` names the backend in the queue-depth metric. */
+  constructor(settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, env: NodeJS.ProcessEnv = {}, label = 'upstream') {
     this.dispatcher = createDispatcher(settings, env);
+    this.request = loadUndici().request;
+    const cap = settings.connections_per_origin;
+    this.queue = cap === undefined ? undefined : new OriginQueue(cap, label);
   }
 
-  open(req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
-    return loadUndici().request(req.url, {
-      method: req.method,
-      headers: req.headers,
+  open(req: UpstreamRequest, signal: AbortSignal, hooks?: DispatchHooks): Promise<UpstreamResponse> {
+    const [origin, path] = splitUrl(req.url);
+    const options: Dispatcher.RequestOptions = {
+      origin, path, method: req.method, headers: req.headers, signal,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
-      signal,
-      dispatcher: this.dispatcher,
-    });
+    };
+    const queue = this.queue;
+    if (queue === undefined) {
+      hooks?.onDispatch?.();
+      return this.request.call(this.dispatcher, options);
+    }
+    return queue.acquire(origin, signal, hooks).then((release) => this.request.call(this.dispatcher, options).then((response) => {
+      // The slot is the connection's: it is free once the body ended, was drained or destroyed.
+      if (response.body.destroyed) release();
+      else response.body.once('close', release);
+      return response;
+    }, (err: unknown) => {
+      release();
+      throw err;
+    }));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, reportInternalError } from '../../errors/index.js';
 import { SseParser, type FlowGate, type SseMessage } from '../../wire/index.js';
+import type { DispatchHooks } from '../backend.js';
 import type { KeyLease, KeyPool } from '../credentials/index.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
@@ -41,6 +42,8 @@ export interface UpstreamExchange {
 /** How one attempt's body is read: the client's backpressure and the longest line accepted. */
 export interface ReadOptions {
   readonly flow?: FlowGate;
+  /** Told when the request waits for a connection and when it is dispatched. */
+  readonly dispatch?: DispatchHooks;
   /** `http_client.max_line_bytes`. */
   readonly maxLineBytes?: number;
 }
@@ -122,7 +125,7 @@ async function run(
     const request = exchange.request(lease?.key);
     let response: UpstreamResponse;
     try {
-      response = await client.open(request, signal);
+      response = await client.open(request, signal, read.dispatch);
     } catch (err) {
       if (signal.aborted) return;
       throw classifyTransportError(err, exchange.backendId, 'connect');

@@ -101,7 +101,9 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
         // Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
         const running = server.runtimeNow;
         const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-        const keepStore = same(next.continuity, running.config.continuity);
+        // The session switches (client_session_ids, resume_token_key) are not the store's: they change without reopening it.
+        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, ...store }: typeof next.continuity) => store;
+        const keepStore = same(storeKeys(next.continuity), storeKeys(running.config.continuity));
         const keepBreaker = same([next.routing.circuit_breaker, next.redis], [running.config.routing.circuit_breaker, running.config.redis]);
         const featureState = same(next.redis, running.config.redis) ? running.extensions?.state : undefined;
         void server.reload(createRuntime(next,

@@ -4,7 +4,7 @@ import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 /** What changes between the snapshots of one response (created, completed, failed ...). */
@@ -31,7 +31,7 @@ export class ResponseShell {
   constructor(context: EncodeContext) {
     this.id = context.responseId ?? wireId(context, 'resp_', 48);
     this.previousResponseId = context.continuation?.previousResponseId ?? null;
-    this.stored = context.responseId !== undefined;
+    this.stored = context.continuation ? context.continuation.store : context.responseId !== undefined;
     this.createdAt = context.created;
     this.model = context.call.model;
     this.echo = (context.hints as Partial<ResponsesHints>).echo ?? {};

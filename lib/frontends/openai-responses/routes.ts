@@ -2,6 +2,7 @@ import type { GenerateRoute } from '../protocol.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
+import { ResponseShell } from './response-object.js';
 
 export const responsesRoutes: readonly GenerateRoute[] = [
   {
@@ -10,5 +11,6 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     decode: (body) => decodeResponsesRequest(body),
     streamEncoder: (context) => new ResponsesStreamEncoder(context),
     encodeResponse: encodeResponsesResponse,
+    cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),
   },
 ];

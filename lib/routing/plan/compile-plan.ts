@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { catchError, throwError, type Observable } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { failover } from '../operators/failover.js';
@@ -68,6 +68,8 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
  * @see spec/routing/plan/compile-plan.spec.ts
  */
 export function compilePlan(selector: Selector, ctx: RouteContext): Observable<LipEvent> {
+  const only = singleLeaf(selector, ctx);
+  if (only !== undefined) return only;
   const arms = selector.arms.map((arm) => (ARM_COMPILERS[arm.type] as ArmCompiler<typeof arm.type>)(arm as never, ctx));
   // {affinity=...}: the bound candidate, when the selector still has it, goes first.
   const sticky = ctx.sticky === undefined ? undefined : selector.arms.flatMap(leavesOf).find((leaf) => candidateOf(leaf).key === ctx.sticky);
@@ -78,4 +80,20 @@ export function compilePlan(selector: Selector, ctx: RouteContext): Observable<L
     ctx.cancelReason = 'global ttft_timeout';
     return new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT', `no output within the selector's ttft_timeout of ${budget} ms (${ctx.journal.summary()})`);
   }, ctx.scheduler));
+}
+
+/**
+ * The common plan, one leaf and nothing else (no other arm, no affinity candidate, no global
+ * budget), without the failover machinery it would not use: the leaf's attempt, and when it
+ * fails retryably before output, the journal's final error (what failover would answer when
+ * its only arm is spent). Undefined for any other selector.
+ */
+function singleLeaf(selector: Selector, ctx: RouteContext): Observable<LipEvent> | undefined {
+  const arm = selector.arms[0];
+  if (selector.arms.length !== 1 || arm!.type !== 'single' || ctx.sticky !== undefined || selector.global.ttftTimeoutMs !== undefined) return undefined;
+  // The leaf's journal entry notes its first output (ttftMs): after it, a failure is surfaced as it is.
+  return leafAttempt(arm.leg, ctx).pipe(catchError((err: unknown) => {
+    const committed = ctx.journal.entries.some((e) => e.ttftMs !== undefined);
+    return throwError(() => (committed || !isRetryable(err) ? err : ctx.journal.finalError()));
+  }));
 }

@@ -21,7 +21,9 @@ describe('e2e: reference plugins through the official SDKs', function () {
     upstream.handler = (req): Script => (userText(req).includes('tool please')
       ? { toolCalls: [{ id: 'call_1', name: 'note', args: ['{"n":', '1}'] }] }
       : { text: ['one ', 'two'] });
+    // Client-chosen session ids name the conversations here (the single-user compatibility switch).
     lip = await startLip(chatUpstreamConfig(upstream.url, [
+      'continuity: { client_session_ids: true }',
       'features:',
       '  - { id: ref-request-suffix }',
       '  - { id: ref-tool-prefix }',

@@ -22,7 +22,9 @@ describe('e2e: ref-workspace-guard through the official SDKs', function () {
     upstream.handler = (req): Script => (JSON.stringify(req.body.messages).includes('heat')
       ? { toolCalls: [{ id: 'call_1', name: 'ref_heat_probe', args: '{}' }] }
       : { text: 'ok' });
+    // Client-chosen session ids name the conversations here (the single-user compatibility switch).
     lip = await startLip(chatUpstreamConfig(upstream.url, [
+      'continuity: { client_session_ids: true }',
       'features:',
       '  - { id: ref-workspace-guard }',
     ]));

@@ -1,0 +1,148 @@
+import { createHmac, randomFillSync } from 'node:crypto';
+import { LipError } from '../errors/index.js';
+import type { ContinuityStore, ResolvedALeg, SessionRecord } from './continuity-store.js';
+import { checkSessionId } from './ids.js';
+
+/** A resume token: 48 random bytes in base64url (64 characters), returned once. */
+export const RESUME_TOKEN_BYTES = 48;
+export const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_-]{64}$/;
+
+export interface SessionSettings {
+  /** `continuity.resume_window` in milliseconds. */
+  readonly resumeWindowMs: number;
+  /** `continuity.client_session_ids`: a client-chosen X-LIP-Session-Id resumes without a token. */
+  readonly clientSessionIds: boolean;
+  /** `continuity.resume_token_key`; absent: the store's own key (`ContinuityStore.fingerprintKey`). */
+  readonly key?: string;
+  /** The clock of the resume window (the store's scheduler). */
+  readonly now: () => number;
+}
+
+/** What a request says about the conversation it belongs to. */
+export interface SessionRequest {
+  readonly principal: string;
+  /** `X-LIP-Session-Id`. */
+  readonly sessionId?: string;
+  /** `X-LIP-Resume-Token`, else `lip_resume_token` in the body's metadata. */
+  readonly resumeToken?: string;
+  /** `X-LIP-A-Leg-Id`: when sent with a token, it must name the token's A-leg. */
+  readonly aLegId?: string;
+  /** The A-leg of the stored response the request continues (`previous_response_id`), if any. */
+  readonly continuedALegId?: string;
+}
+
+export interface SessionGrant {
+  readonly aLeg: ResolvedALeg;
+  /** Set only when the request started a session: the client sees it this once. */
+  readonly resumeToken?: string;
+}
+
+/** Random bytes drawn from a pooled buffer, refilled 4 KiB at a time (one syscall per 85 tokens). */
+const pool = Buffer.allocUnsafe(4096 - (4096 % RESUME_TOKEN_BYTES));
+let offset = pool.length;
+
+function newResumeToken(): string {
+  if (offset + RESUME_TOKEN_BYTES > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const token = pool.toString('base64url', offset, offset + RESUME_TOKEN_BYTES);
+  offset += RESUME_TOKEN_BYTES;
+  return token;
+}
+
+const denied = () => new LipError('LIP_ERR_SESSION_DENIED', 'session could not be resumed; start a new conversation by sending neither X-LIP-Session-Id nor X-LIP-Resume-Token');
+
+/**
+ * Proxy-issued sessions with resume tokens. A request that names no conversation starts one:
+ * a new A-leg under a new `s_` session id, and a resume token (48 random bytes) that lip
+ * returns once and never stores: the store keeps only
+ * `HMAC-SHA256(key, "lip-resume-v1" \0 principal \0 token)`, so the token is bound to the
+ * principal it was issued to, and neither a copy of the store nor another principal's key can
+ * resume it. Resuming needs the token; the checks run in this order and stop at the first
+ * failure:
+ *
+ * 1. the token is known (its fingerprint under this principal is stored) -> else denied;
+ * 2. a session id sent along is the token's -> else denied;
+ * 3. the owner is this principal (already implied by 1; checked again) -> else denied;
+ * 4. an A-leg id sent along is the token's -> else denied;
+ * 5. the last activity is within `resume_window` -> else expired.
+ *
+ * Every denial of 1-4 is the same 403 with the same message, so no answer tells whether a
+ * session exists for another principal. A session id without a token is refused (400), unless
+ * `client_session_ids` keeps the older behaviour: the client's own id names (and creates) the
+ * principal's A-leg. A `previous_response_id` continuation resumes the A-leg of that response
+ * (the store already checked that the response is this principal's).
+ * @see spec/continuity/secure-sessions.spec.ts, docs/continuity.md#sessions-and-resume-tokens
+ */
+export class SecureSessions {
+  private cachedKey: Buffer | undefined;
+
+  constructor(private readonly store: ContinuityStore, private readonly settings: SessionSettings) {}
+
+  get clientSessionIds(): boolean {
+    return this.settings.clientSessionIds;
+  }
+
+  /** The conversation of a request: resumed, or started (with its new token). */
+  open(request: SessionRequest): SessionGrant {
+    const { principal, sessionId, resumeToken } = request;
+    if (sessionId !== undefined) checkSessionId(sessionId);
+    if (resumeToken !== undefined) return { aLeg: this.resume(request, resumeToken) };
+    if (sessionId !== undefined) {
+      if (!this.settings.clientSessionIds) {
+        throw new LipError('LIP_ERR_SESSION_TOKEN_REQUIRED', 'X-LIP-Session-Id alone does not resume a conversation: send the X-LIP-Resume-Token that lip returned when the conversation started (or send neither to start a new one)', { param: 'X-LIP-Resume-Token' });
+      }
+      return { aLeg: this.store.resolveALeg(principal, sessionId) };
+    }
+    if (request.continuedALegId !== undefined) {
+      const aLeg = this.store.resumeALeg(request.continuedALegId, principal);
+      if (aLeg) return { aLeg };
+    }
+    return this.begin(principal);
+  }
+
+  /** Starts a conversation: a new A-leg and session id, and the token that resumes them. */
+  begin(principal: string): SessionGrant {
+    const resumeToken = newResumeToken();
+    return { aLeg: this.store.createSession(principal, this.fingerprint(principal, resumeToken)), resumeToken };
+  }
+
+  /**
+   * The session a token resumes, for `principal` (cancel endpoints): undefined when the token is
+   * malformed, unknown, or another principal's. No window check: only in-flight work is touched.
+   */
+  identify(principal: string, resumeToken: string): SessionRecord | undefined {
+    if (!RESUME_TOKEN_PATTERN.test(resumeToken)) return undefined;
+    const record = this.store.findSession(this.fingerprint(principal, resumeToken));
+    return record?.principal === principal ? record : undefined;
+  }
+
+  private resume(request: SessionRequest, resumeToken: string): ResolvedALeg {
+    if (!RESUME_TOKEN_PATTERN.test(resumeToken)) {
+      throw new LipError('LIP_ERR_REQUEST_INVALID', 'X-LIP-Resume-Token must be the 64-character token lip returned when the conversation started', { param: 'X-LIP-Resume-Token' });
+    }
+    const record = this.store.findSession(this.fingerprint(request.principal, resumeToken));
+    if (record === undefined) throw denied();
+    if (request.sessionId !== undefined && request.sessionId !== record.sessionId) throw denied();
+    if (record.principal !== request.principal) throw denied();
+    if (request.aLegId !== undefined && request.aLegId !== record.aLegId) throw denied();
+    const window = this.settings.resumeWindowMs;
+    if (this.settings.now() - record.lastSeenAt > window) {
+      throw new LipError('LIP_ERR_SESSION_EXPIRED', `session can no longer be resumed: it was last active more than ${describeWindow(window)} ago (continuity.resume_window); start a new conversation`);
+    }
+    return this.store.resumeALeg(record.aLegId, request.principal) ?? (() => { throw denied(); })();
+  }
+
+  /** HMAC-SHA256 over the principal and the token, base64url. */
+  fingerprint(principal: string, token: string): string {
+    this.cachedKey ??= this.settings.key !== undefined ? Buffer.from(this.settings.key, 'utf8') : this.store.fingerprintKey();
+    return createHmac('sha256', this.cachedKey).update(`lip-resume-v1\u0000${principal}\u0000${token}`).digest('base64url');
+  }
+}
+
+function describeWindow(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

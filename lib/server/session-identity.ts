@@ -1,0 +1,42 @@
+import type { IncomingMessage } from 'node:http';
+import { LipError } from '../errors/index.js';
+
+/** The body metadata key that may carry a resume token (Chat Completions, Responses, Anthropic Messages). */
+export const RESUME_TOKEN_METADATA_KEY = 'lip_resume_token';
+
+/** What a request says about the conversation it belongs to. */
+export interface SessionIdentity {
+  readonly sessionId?: string;
+  readonly resumeToken?: string;
+  readonly aLegId?: string;
+}
+
+/**
+ * The conversation identity a request presents: `X-LIP-Session-Id`, `X-LIP-Resume-Token` (else
+ * `metadata.lip_resume_token` in the body) and `X-LIP-A-Leg-Id`; empty values count as absent.
+ * The body's token is taken out of the parsed body here, before anything else sees it: it never
+ * reaches the frontends' decoders (so never the canonical call's metadata, which backends
+ * forward upstream, nor an echo of the request), traffic observers or recordings.
+ * @see docs/sessions.md
+ */
+export function sessionIdentity(req: IncomingMessage, body: unknown): SessionIdentity {
+  const one = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const sessionId = one('x-lip-session-id');
+  const bodyToken = takeBodyToken(body);
+  const resumeToken = one('x-lip-resume-token') ?? bodyToken;
+  const aLegId = one('x-lip-a-leg-id');
+  return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
+}
+
+function takeBodyToken(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const metadata = (body as Record<string, unknown>).metadata;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.prototype.hasOwnProperty.call(metadata, RESUME_TOKEN_METADATA_KEY)) return undefined;
+  const token = (metadata as Record<string, unknown>)[RESUME_TOKEN_METADATA_KEY];
+  delete (metadata as Record<string, unknown>)[RESUME_TOKEN_METADATA_KEY];
+  if (typeof token !== 'string') throw new LipError('LIP_ERR_REQUEST_INVALID', `metadata.${RESUME_TOKEN_METADATA_KEY}: must be a string (the resume token)`, { param: `metadata.${RESUME_TOKEN_METADATA_KEY}` });
+  return token !== '' ? token : undefined;
+}

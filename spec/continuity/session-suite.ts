@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { SecureSessions, type ContinuityStore, type SessionGrant } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { VirtualClock } from './virtual-clock.js';
+
+export interface SessionSettingsForTest {
+  readonly ttl: number;
+  readonly max_legs: number;
+  readonly resume_window: number;
+}
+
+export interface SessionHarness {
+  /** A fresh, empty store on `clock`. */
+  open(clock: VirtualClock, config: SessionSettingsForTest): ContinuityStore;
+  /** The same store again after a restart (persistent stores only). */
+  reopen?(clock: VirtualClock, config: SessionSettingsForTest): ContinuityStore;
+  cleanup?(): void;
+}
+
+const HOUR = 3_600_000;
+const WINDOW = 168 * HOUR;
+const DENIED_MESSAGE = 'session could not be resumed; start a new conversation by sending neither X-LIP-Session-Id nor X-LIP-Resume-Token';
+
+function refusal(fn: () => unknown): LipError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('expected a refusal');
+}
+
+/**
+ * What every continuity store must do for proxy-issued sessions and fair-share capacity, run
+ * over each implementation (memory, SQLite; any other store calls this from its own spec with
+ * its harness). The decisions live in SecureSessions; the store only keeps and finds.
+ */
+export function runSessionSuite(kind: string, harness: SessionHarness): void {
+  describe(`secure sessions over the ${kind} store`, () => {
+    let clock: VirtualClock;
+    let store: ContinuityStore;
+    let sessions: SecureSessions;
+    const open = (config: Partial<SessionSettingsForTest> = {}, clientSessionIds = false, again = false) => {
+      if (!again) clock = new VirtualClock();
+      const settings = { ttl: config.ttl ?? 24 * HOUR, max_legs: config.max_legs ?? 1_000, resume_window: config.resume_window ?? WINDOW };
+      store = again ? harness.reopen!(clock, settings) : harness.open(clock, settings);
+      sessions = new SecureSessions(store, { resumeWindowMs: settings.resume_window, clientSessionIds, now: () => clock.now() });
+      return sessions;
+    };
+    const begin = (principal = 'alice'): SessionGrant & { resumeToken: string } => sessions.begin(principal) as SessionGrant & { resumeToken: string };
+
+    afterEach(async () => {
+      await store?.close();
+      harness.cleanup?.();
+    });
+
+    it('a new conversation gets a proxy session id and a 64-character resume token; only its fingerprint is kept', () => {
+      open();
+      const grant = sessions.open({ principal: 'alice' });
+      expect(grant.aLeg).to.deep.include({ principal: 'alice', created: true });
+      expect(grant.aLeg.sessionId).to.match(/^s_[0-9a-f]{32}$/);
+      expect(grant.resumeToken).to.match(/^[A-Za-z0-9_-]{64}$/);
+      expect(Buffer.from(grant.resumeToken!, 'base64url')).to.have.length(48);
+      expect(store.findSession(grant.resumeToken!)).to.equal(undefined);
+      expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken!))).to.deep.include({ aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, principal: 'alice' });
+      expect(sessions.open({ principal: 'alice' }).resumeToken).to.not.equal(grant.resumeToken);
+    });
+
+    it('the token resumes the conversation, with or without its session id and A-leg id; no new token is issued', () => {
+      open();
+      const first = begin();
+      clock.advance(1_000);
+      for (const extra of [{}, { sessionId: first.aLeg.sessionId }, { sessionId: first.aLeg.sessionId, aLegId: first.aLeg.aLegId }]) {
+        const again = sessions.open({ principal: 'alice', resumeToken: first.resumeToken, ...extra });
+        expect([again.aLeg.aLegId, again.aLeg.created, again.resumeToken]).to.deep.equal([first.aLeg.aLegId, false, undefined]);
+      }
+    });
+
+    it('a session id without its token is refused (400) and starts nothing', () => {
+      open();
+      const first = begin();
+      const err = refusal(() => sessions.open({ principal: 'alice', sessionId: first.aLeg.sessionId }));
+      expect([err.code, err.status, err.param]).to.deep.equal(['LIP_ERR_SESSION_TOKEN_REQUIRED', 400, 'X-LIP-Resume-Token']);
+      expect(store.status().legs).to.equal(1);
+      // A malformed session id is still a 400 about the header itself.
+      expect(refusal(() => sessions.open({ principal: 'alice', sessionId: 'has space' })).code).to.equal('LIP_ERR_REQUEST_INVALID');
+    });
+
+    it('another principal\'s token is refused exactly like an unknown token (same code, status, message)', () => {
+      open();
+      const alice = begin('alice');
+      const unknown = refusal(() => sessions.open({ principal: 'mallory', resumeToken: 'A'.repeat(64) }));
+      const foreign = refusal(() => sessions.open({ principal: 'mallory', resumeToken: alice.resumeToken }));
+      const foreignWithId = refusal(() => sessions.open({ principal: 'mallory', resumeToken: alice.resumeToken, sessionId: alice.aLeg.sessionId }));
+      for (const err of [unknown, foreign, foreignWithId]) expect([err.code, err.status, err.message]).to.deep.equal(['LIP_ERR_SESSION_DENIED', 403, DENIED_MESSAGE]);
+      expect(sessions.open({ principal: 'alice', resumeToken: alice.resumeToken }).aLeg.aLegId).to.equal(alice.aLeg.aLegId);
+    });
+
+    it('checks in order: a session id or A-leg id that is not the token\'s is denied; a malformed token is a 400', () => {
+      open();
+      const one = begin();
+      const two = begin();
+      for (const request of [
+        { resumeToken: one.resumeToken, sessionId: two.aLeg.sessionId },
+        { resumeToken: one.resumeToken, aLegId: two.aLeg.aLegId },
+      ]) {
+        expect(refusal(() => sessions.open({ principal: 'alice', ...request })).message).to.equal(DENIED_MESSAGE);
+      }
+      const malformed = refusal(() => sessions.open({ principal: 'alice', resumeToken: 'short' }));
+      expect([malformed.code, malformed.status, malformed.param]).to.deep.equal(['LIP_ERR_REQUEST_INVALID', 400, 'X-LIP-Resume-Token']);
+    });
+
+    it('resumes up to resume_window after the last activity, and refuses it as expired (410) one millisecond later', () => {
+      open({ resume_window: 2 * HOUR, ttl: 24 * HOUR });
+      const grant = begin();
+      clock.advance(2 * HOUR);
+      expect(sessions.open({ principal: 'alice', resumeToken: grant.resumeToken }).aLeg.aLegId).to.equal(grant.aLeg.aLegId); // the boundary: still inside
+      clock.advance(2 * HOUR + 1);
+      const err = refusal(() => sessions.open({ principal: 'alice', resumeToken: grant.resumeToken }));
+      expect([err.code, err.status]).to.deep.equal(['LIP_ERR_SESSION_EXPIRED', 410]);
+      expect(err.message).to.match(/more than 2h ago \(continuity.resume_window\)/);
+      // A bad session id is still checked before the window.
+      expect(refusal(() => sessions.open({ principal: 'alice', resumeToken: grant.resumeToken, sessionId: 's_other' })).code).to.equal('LIP_ERR_SESSION_DENIED');
+    });
+
+    it('keeps a session for the whole window even when continuity.ttl is shorter', async () => {
+      open({ ttl: HOUR, resume_window: 10 * HOUR });
+      const grant = begin();
+      const plain = store.resolveALeg('alice', 'client-chosen');
+      clock.advance(9 * HOUR);
+      store.resolveALeg('bob'); // a new A-leg sweeps what has expired
+      await store.flush();
+      expect(sessions.open({ principal: 'alice', resumeToken: grant.resumeToken }).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
+      expect(await store.describeALeg(plain.aLegId)).to.equal(undefined);
+    });
+
+    it('with client_session_ids, a client-chosen session id names (and creates) the principal\'s A-leg without a token', () => {
+      open({}, true);
+      const first = sessions.open({ principal: 'alice', sessionId: 'my-conversation' });
+      expect([first.aLeg.created, first.aLeg.sessionId, first.resumeToken]).to.deep.equal([true, 'my-conversation', undefined]);
+      expect(sessions.open({ principal: 'alice', sessionId: 'my-conversation' }).aLeg.aLegId).to.equal(first.aLeg.aLegId);
+      // Tokens still work, and a request naming nothing still gets one.
+      const issued = sessions.open({ principal: 'alice' });
+      expect(issued.resumeToken).to.be.a('string');
+      expect(sessions.open({ principal: 'alice', resumeToken: issued.resumeToken! }).aLeg.aLegId).to.equal(issued.aLeg.aLegId);
+    });
+
+    it('a continued response resumes its A-leg for its own principal only', () => {
+      open();
+      const grant = begin();
+      expect(sessions.open({ principal: 'alice', continuedALegId: grant.aLeg.aLegId }).aLeg).to.deep.include({ aLegId: grant.aLeg.aLegId, created: false });
+      const other = sessions.open({ principal: 'mallory', continuedALegId: grant.aLeg.aLegId });
+      expect([other.aLeg.aLegId === grant.aLeg.aLegId, other.aLeg.created, typeof other.resumeToken]).to.deep.equal([false, true, 'string']);
+    });
+
+    it('identify (cancel endpoints) finds the token\'s session for its principal only', () => {
+      open();
+      const grant = begin();
+      expect(sessions.identify('alice', grant.resumeToken)?.aLegId).to.equal(grant.aLeg.aLegId);
+      expect([sessions.identify('mallory', grant.resumeToken), sessions.identify('alice', 'x'), sessions.identify('alice', 'B'.repeat(64))]).to.deep.equal([undefined, undefined, undefined]);
+    });
+
+    it('fair share: a principal flooding max_legs evicts its own conversations, never those of principals holding fewer', async () => {
+      open({ max_legs: 10 });
+      const alice = [begin('alice'), begin('alice')];
+      clock.advance(1);
+      const bob = begin('bob');
+      for (let i = 0; i < 50; i++) {
+        clock.advance(1);
+        begin('mallory');
+        await store.flush();
+      }
+      await store.flush();
+      for (const grant of [...alice, bob]) {
+        expect(sessions.open({ principal: grant.aLeg.principal, resumeToken: grant.resumeToken }).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
+      }
+      expect(store.status().legs).to.be.at.most(11);
+    });
+
+    if (harness.reopen) {
+      it('resumes after a restart: the fingerprint key and the session survive', async () => {
+        open();
+        const grant = begin();
+        await store.close();
+        open({}, false, true);
+        const again = sessions.open({ principal: 'alice', resumeToken: grant.resumeToken, sessionId: grant.aLeg.sessionId });
+        expect([again.aLeg.aLegId, again.aLeg.created]).to.deep.equal([grant.aLeg.aLegId, false]);
+        expect(refusal(() => sessions.open({ principal: 'mallory', resumeToken: grant.resumeToken })).message).to.equal(DENIED_MESSAGE);
+      });
+    }
+  });
+}
