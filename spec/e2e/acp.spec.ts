@@ -7,6 +7,7 @@ import { configFrom, testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { startAcpHttpEmulator, type AcpHttpEmulator } from '../helpers/emulators/index.js';
 import { FAKE_ACP_AGENT, eventually, fakeAgentLog } from '../helpers/fake-acp.js';
+import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 
 const agentRow = (id: string, log: string, mode = '') =>
   `  - { id: ${id}, kind: acp, models: [fake], command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(FAKE_ACP_AGENT)}], env: { FAKE_ACP_MODE: "${mode}", FAKE_ACP_LOG: ${JSON.stringify(log)} }, cancel_grace: 2s }`;
@@ -39,6 +40,22 @@ describe('e2e: acp backends through the official SDKs', function () {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).to.match(/heard: \*\*User:\*\* again$/);
   });
+
+  for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
+    for (const stream of [true, false]) {
+      it(`${frontend} (${stream ? 'streaming' : 'whole'}): text and reasoning from a stdio agent and an HTTP agent`, async () => {
+        const session = `${frontend}-${stream}`;
+        const local = await driver.run(lip.url, { model: 'agent:fake', stream, reasoning: true, messages: [{ role: 'user', text: session }] });
+        expect(local.error).to.equal(undefined);
+        expect(local.text).to.match(new RegExp(`heard: \\*\\*User:\\*\\* ${session}$`));
+        expect(local.finishReason).to.equal('stop');
+        const remote = await driver.run(lip.url, { model: 'remote:agent', stream, reasoning: true, messages: [{ role: 'user', text: session }] });
+        expect(remote.error).to.equal(undefined);
+        expect(remote.text).to.equal(`over http: **User:** ${session}`);
+        expect(remote.reasoning).to.equal('Considering.');
+      });
+    }
+  }
 
   it('answers an Anthropic message from an HTTP agent', async () => {
     const client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
