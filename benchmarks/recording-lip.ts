@@ -1,6 +1,8 @@
 /**
  * lip in its own process (tsx, so the sources as they are now), config from the file named by
- * `LIP_BENCH_CONFIG`; prints `listening PORT`. Used by benchmarks/recording.ts.
+ * `LIP_BENCH_CONFIG`; prints `listening PORT`. Used by benchmarks/recording.ts, which asks it for
+ * its CPU time over IPC (`'cpu'` → `process.cpuUsage()`, all threads of the process) to count CPU
+ * microseconds per exchange, a far steadier number than requests/s on a shared machine.
  */
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -17,4 +19,7 @@ sink.resume();
 const server = new LipServer(createRuntime(config), createLogger({ level: 'warn', format: 'json', stream: sink }));
 await server.listen('127.0.0.1', 0);
 process.stdout.write(`listening ${new URL(server.url).port}\n`);
+process.on('message', (message) => {
+  if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+});
 process.on('SIGTERM', () => { void server.shutdown(1_000).then(() => process.exit(0)); });

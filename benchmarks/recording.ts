@@ -1,57 +1,113 @@
 /**
- * Recording and replay costs: requests/s of lip + localstub with `recording.enabled` off and on
- * (each in its own process, alternated so machine noise hits both alike), and the substitute
- * replay speed of the regression corpus in exchanges/s. Run: node --import tsx benchmarks/recording.ts [--quick]
+ * Recording and replay costs. lip + localstub with `recording.enabled` off and on, each in its own
+ * process, both kept running while load alternates between them round by round (machine noise hits
+ * both alike): requests/s, and the lip process's CPU microseconds per exchange (all its threads,
+ * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
+ * replay speed of the regression corpus in exchanges/s.
+ *
+ * Run: node --import tsx benchmarks/recording.ts [--quick] [--baseline DIR]
+ * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
+ * node_modules linked) in the same rounds, to compare a change before and after.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
 import { parseConfig } from '../lib/config/index.js';
 import { LOAD_OPTIONS } from '../lib/cli/config-source.js';
 import { readRecording } from '../lib/replay/read-recording.js';
 import { replayExchange } from '../lib/replay/replay-exchange.js';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
-import { spawnListening } from './lib-process.js';
-import { load, type LoadResult } from './measure.js';
+import { ROOT } from './lib-process.js';
 
-const quick = process.argv.includes('--quick');
-const SECONDS = quick ? 2 : 6;
-const ROUNDS = quick ? 1 : 2;
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const baseline = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
+const SECONDS = quick ? 2 : 5;
+const ROUNDS = quick ? 2 : 4;
+const CONNECTIONS = 16;
 const dir = mkdtempSync(join(tmpdir(), 'lip-bench-rec-'));
-const yaml = (recording: boolean) => `server: { host: 127.0.0.1, port: 0 }
+const yaml = (recording: string | undefined) => `server: { host: 127.0.0.1, port: 0 }
 logging: { access_log: false }
 routing: { default_route: "stub:bench" }
-${recording ? `recording: { enabled: true, path: "${join(dir, 'traffic.jsonl')}", max_file_bytes: 50MiB, max_files: 2 }` : ''}
+${recording ? `recording: { enabled: true, path: "${join(dir, `${recording}.jsonl`)}", max_file_bytes: 50MiB, max_files: 2 }` : ''}
 backends:
   - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }
 `;
 const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 
-async function measure(recording: boolean, stream: boolean): Promise<LoadResult> {
-  const config = join(dir, `lip-${recording}.yaml`);
-  writeFileSync(config, yaml(recording));
-  process.env.LIP_BENCH_CONFIG = config;
-  const lip = await spawnListening('recording-lip.ts', '/healthz');
-  try {
-    await load(`${lip.url}/v1/chat/completions`, chat(stream), 16, 1); // warm-up
-    return await load(`${lip.url}/v1/chat/completions`, chat(stream), 16, SECONDS);
-  } finally {
-    await lip.stop();
-  }
+interface Lip { readonly name: string; readonly url: string; cpu(): Promise<number>; stop(): Promise<void> }
+
+/** Starts benchmarks/recording-lip.ts of `root` (with this checkout's copy of the script) with IPC. */
+async function startLip(name: string, root: string, recording: boolean): Promise<Lip> {
+  if (root !== ROOT) copyFileSync(join(ROOT, 'benchmarks/recording-lip.ts'), join(root, 'benchmarks/recording-lip.ts'));
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(config, yaml(recording ? name : undefined));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'benchmarks/recording-lip.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: root, env: { ...process.env, LIP_BENCH_CONFIG: config },
+  });
+  const port = await new Promise<number>((done, fail) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening (\d+)/.exec(out);
+      if (m) done(Number(m[1]));
+    });
+    child.once('exit', (code) => fail(new Error(`${name} exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return {
+    name, url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    cpu: () => new Promise((done) => {
+      child.once('message', (m) => { const { user, system } = (m as { cpu: NodeJS.CpuUsage }).cpu; done(user + system); });
+      child.send('cpu');
+    }),
+    stop: () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }),
+  };
 }
 
-const rows: string[] = ['| mode | recording | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|---|'];
+const lips: Lip[] = [await startLip('off', ROOT, false), await startLip('on', ROOT, true)];
+if (baseline) lips.push(await startLip('baseline-off', baseline, false), await startLip('baseline-on', baseline, true));
+
+const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | errors |', '|---|---|---|---|---|'];
 for (const stream of [false, true]) {
-  const sums = { off: 0, on: 0 };
+  const body = chat(stream);
+  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0 }]));
+  for (const lip of lips) await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
   for (let round = 0; round < ROUNDS; round++) {
-    for (const on of [false, true]) {
-      const r = await measure(on, stream);
-      sums[on ? 'on' : 'off'] += r.rps / ROUNDS;
-      rows.push(`| ${stream ? `streaming, ${BENCH_CHUNKS} chunks` : 'non-streaming'} | ${on ? 'on' : 'off'} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} |`);
+    // Alternate the order each round, so neither side always runs right after the other.
+    const order = round % 2 === 0 ? lips : [...lips].reverse();
+    for (const lip of order) {
+      const before = await lip.cpu();
+      const r = await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: SECONDS });
+      // Let the last exchanges be written (recording is off the request path) before reading the CPU.
+      await new Promise((done) => setTimeout(done, 300));
+      const used = (await lip.cpu()) - before;
+      const total = r.requests.total ?? r.requests.average * SECONDS;
+      const s = samples.get(lip.name)!;
+      s.rps.push(r.requests.average);
+      s.cpu.push(used / total);
+      s.errors += r.errors + r.non2xx;
     }
   }
-  rows.push(`| ${stream ? 'streaming' : 'non-streaming'} | on vs off | ${((sums.on / sums.off - 1) * 100).toFixed(1)}% | | | |`);
+  const label = stream ? `streaming, ${BENCH_CHUNKS} chunks` : 'non-streaming';
+  const stat = (name: string) => {
+    const s = samples.get(name)!;
+    const cpu = [...s.cpu].sort((a, b) => a - b);
+    return { rps: s.rps.reduce((a, b) => a + b, 0) / s.rps.length, cpu: cpu[Math.floor(cpu.length / 2)]!, all: s };
+  };
+  for (const lip of lips) {
+    const { rps, cpu, all } = stat(lip.name);
+    rows.push(`| ${label} | ${lip.name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
+  }
+  for (const prefix of baseline ? ['', 'baseline-'] : ['']) {
+    const off = stat(`${prefix}off`);
+    const on = stat(`${prefix}on`);
+    rows.push(`| ${label} | ${prefix}on vs ${prefix}off | ${((on.rps / off.rps - 1) * 100).toFixed(1)}% | +${(on.cpu - off.cpu).toFixed(0)} µs (${((on.cpu / off.cpu - 1) * 100).toFixed(1)}%) | |`);
+  }
 }
+await Promise.all(lips.map((l) => l.stop()));
 console.log(rows.join('\n'));
 
 const corpusDir = new URL('../testdata/replay/', import.meta.url);

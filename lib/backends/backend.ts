@@ -45,6 +45,12 @@ export interface Backend {
   close?(): Promise<void>;
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Forwards a token-count request in the backend's own protocol (Anthropic
+   * `/v1/messages/count_tokens`) with `model` put in; the upstream's JSON answer. Absent when the
+   * protocol has no such call.
+   */
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */
@@ -102,6 +108,10 @@ export interface BackendKind {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** Row rules a schema cannot say (which keys go together); the problem and its key, or undefined. */
+  checkRow?(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined;
+  /** The environment variable of its default key pool (`OPENAI_API_KEY`); absent for keyless kinds. */
+  readonly keyEnv?: string;
   /**
    * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
    * stdio, a login stored in the home directory): config load refuses it in multi_user mode.

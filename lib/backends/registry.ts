@@ -2,6 +2,7 @@ import type { BackendKindInfo } from '../config/types.js';
 import type { BackendFactory, BackendKind } from './backend.js';
 import { acpKind } from './acp/index.js';
 import { anthropicBackend, anthropicKind } from './anthropic/index.js';
+import { bedrockKind } from './bedrock/kind.js';
 import { geminiBackend, geminiKind } from './gemini/index.js';
 import { localstubKind } from './localstub/index.js';
 import { openaiChatBackend, openaiChatKind } from './openai-chat/index.js';
@@ -22,6 +23,7 @@ const PROTOCOLS: Readonly<Record<string, { kind: BackendKind; factory: BackendFa
 export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freeze(Object.fromEntries([
   localstubKind,
   acpKind,
+  bedrockKind,
   ...Object.values(PROTOCOLS).map((p) => p.kind),
   ...PRESETS.map((p) => presetKind(p, PROTOCOLS[p.base]!.kind, PROTOCOLS[p.base]!.factory)),
 ].map((k) => [k.kind, k])));
@@ -29,6 +31,7 @@ export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freez
 /** What the config loader needs from the registry: each kind's row schema. */
 export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Object.freeze(
   Object.fromEntries(Object.values(BACKEND_KINDS).map((k) => [k.kind, {
-    properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}), ...(k.local ? { local: true } : {}),
+    properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
+    ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}), ...(k.keyEnv ? { keyEnv: k.keyEnv } : {}),
   }])),
 );

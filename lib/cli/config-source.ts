@@ -4,14 +4,9 @@ import { checkSelector } from '../core/check-selector.js';
 import { FEATURE_FACTORIES } from '../extensions/registry.js';
 import { loadConfigFile, loadDefaultConfig, type Config, type LoadOptions } from '../config/index.js';
 
-export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector, protocolPaths: PROTOCOL_PATHS };
+export { configPath } from './config-path.js';
 
-/** `--config` (the last one wins when given twice), else `LIP_CONFIG`, else undefined. */
-export function configPath(flag: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = Array.isArray(flag) ? flag[flag.length - 1] : flag;
-  if (typeof value === 'string' && value.length > 0) return value;
-  return env.LIP_CONFIG || undefined;
-}
+export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, frontendIds: FRONTEND_IDS, featureKinds: FEATURE_FACTORIES, checkSelector, protocolPaths: PROTOCOL_PATHS };
 
 /** Loads the chosen config file, or the embedded default when none is given. */
 export function loadConfig(path: string | undefined, options: Partial<LoadOptions> = {}): Config {

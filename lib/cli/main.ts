@@ -1,18 +1,22 @@
 import { createRequire } from 'node:module';
-import yargs from 'yargs';
-import { isLipError } from '../errors/index.js';
-import { checkConfigCommand } from './commands/check-config.js';
-import { inventoryCommand, liveInventoryCommand } from './commands/inventory.js';
-import { replayCommand } from './commands/replay.js';
-import { routesCommand } from './commands/routes.js';
-import { serveCommand } from './commands/serve.js';
-import { configPath, loadConfig } from './config-source.js';
+import type { Config } from '../config/index.js';
+import { nearest } from '../config/suggest.js';
+import { configPath } from './config-path.js';
+import { parsePort } from './parse-port.js';
 import { processOutput, type Output } from './output.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-/** Runs a config-reading command: 1 with the problems when the config is invalid. */
-function withConfig(path: string | undefined, io: Output, run: (config: ReturnType<typeof loadConfig>) => number): number {
+/** The commands, for "did you mean" (yargs' own suggestion never shows under `strict`). */
+const COMMANDS = ['serve', 'check-config', 'routes', 'inventory', 'replay'];
+
+/**
+ * Runs a config-reading command: 1 with the problems when the config is invalid. The command
+ * modules (and the config schema, the backends, the server) are imported only when a command
+ * runs, so that `--version` and `--help` start at once.
+ */
+async function withConfig(path: string | undefined, io: Output, run: (config: Config) => number | Promise<number>): Promise<number> {
+  const [{ loadConfig }, { isLipError }] = await Promise.all([import('./config-source.js'), import('../errors/index.js')]);
   let config;
   try {
     config = loadConfig(path);
@@ -23,6 +27,17 @@ function withConfig(path: string | undefined, io: Output, run: (config: ReturnTy
   return run(config);
 }
 
+/** The first word that is not an option (or an option's value): the command the user typed. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return undefined;
+    if (arg === '--config' || arg === '-c') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
 /**
  * The `lip` command line. Resolves with the exit code: 0 success, 1 failure (bad config, port
  * in use, ...), 2 usage errors. `--config` may stand before or after the subcommand; given
@@ -31,42 +46,53 @@ function withConfig(path: string | undefined, io: Output, run: (config: ReturnTy
 export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let result: number | Promise<number> | undefined;
   let usageError: string | undefined;
+  // `lip --version` answers before even the argument parser is loaded.
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.out(version);
+    return 0;
+  }
+  const word = commandWord(argv);
+  if (word !== undefined && !COMMANDS.includes(word)) {
+    const guess = nearest(word, COMMANDS);
+    io.err(`lip: unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ` (commands: ${COMMANDS.join(', ')})`} (see lip --help)`);
+    return 2;
+  }
+  const { default: yargs } = await import('yargs');
   const parser = yargs([...argv])
     .scriptName('lip')
     .usage('lip <command> [options]\n\nA streaming-first LLM proxy.')
     .option('config', { alias: 'c', type: 'string', global: true, describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
     .command('serve', 'run the proxy', (y) => y
       .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
-      .option('port', { type: 'number', describe: 'listen port (overrides server.port; 0 = any free port)' })
+      .option('port', { type: 'string', coerce: parsePort, describe: 'listen port, 0 to 65535 (overrides server.port; 0 = any free port)' })
       .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' }),
     (args) => {
-      result = serveCommand({
+      result = import('./commands/serve.js').then(({ serveCommand }) => serveCommand({
         configPath: configPath(args.config, env),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
-        ...(typeof args.port === 'number' && Number.isFinite(args.port) ? { port: args.port } : {}),
+        ...(typeof args.port === 'number' ? { port: args.port } : {}),
         multiUser: args['multi-user'] === true,
-      }, io);
+      }, io));
     })
-    .command('check-config', 'validate a configuration without serving', () => {}, (args) => {
-      result = checkConfigCommand(configPath(args.config, env), io);
+    .command('check-config', 'validate a configuration without serving (warnings too)', (y) => y
+      .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors (exit 1)' }),
+    (args) => {
+      result = import('./commands/check-config.js').then(({ checkConfigCommand }) => checkConfigCommand(configPath(args.config, env), io, { strict: args.strict, env }));
     })
     .command('routes', 'show the default route, the backends and the model aliases', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('explain', { type: 'string', describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
     (args) => {
-      result = withConfig(configPath(args.config, env), io, (config) => routesCommand(config, args.json, io, args.explain));
+      result = withConfig(configPath(args.config, env), io, async (config) => (await import('./commands/routes.js')).routesCommand(config, args.json, io, args.explain));
     })
     .command('inventory', 'list the models of every backend', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('live', { type: 'boolean', default: false, describe: 'ask every enabled upstream for its model list (exit 1 when one fails)' }),
     (args) => {
-      let live: Promise<number> | undefined;
-      const code = withConfig(configPath(args.config, env), io, (config) => {
-        if (!args.live) return inventoryCommand(config, args.json, io);
-        live = liveInventoryCommand(config, args.json, io, env);
-        return 0;
+      result = withConfig(configPath(args.config, env), io, async (config) => {
+        const { inventoryCommand, liveInventoryCommand } = await import('./commands/inventory.js');
+        return args.live ? liveInventoryCommand(config, args.json, io, env) : inventoryCommand(config, args.json, io);
       });
-      result = live ?? code;
     })
     .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
       .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines)' })
@@ -76,12 +102,12 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       .option('report', { type: 'string', describe: 'also write the JSON report to this file' })
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
-      result = replayCommand({
+      result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
         ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr } : {}),
         files: (args.files ?? []).map(String), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
-      }, io, env);
+      }, io, env));
     })
     .demandCommand(1, 'name a command')
     .recommendCommands()

@@ -35,6 +35,8 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const first = seen.get(id);
     if (first !== undefined) report(['backends', i, 'id'], `duplicate backend id "${id}" (first used by backends[${first}])`);
     else seen.set(id, i);
+    const problem = options.backendKinds[String(row.kind)]?.checkRow?.(row);
+    if (problem) report(['backends', i], problem.message, problem.key);
   });
   const enabled = backends.filter((row) => row.enabled !== false);
   const enabledIds = new Set(enabled.map((row) => String(row.id)));
@@ -119,6 +121,7 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const models = row.models as string[];
     const model = models[0] ?? options.backendKinds[String(row.kind)]?.defaultModel ?? 'default';
     routing.default_route = `${String(row.id)}:${model}`;
+    routing.default_route_derived = true;
   } else if (routing.default_route !== undefined) {
     const problem = options.checkSelector?.(String(routing.default_route), enabledIds, { defaultRoute: true, aliases: root.model_aliases as { pattern: string; replacement: string }[] });
     if (problem) report(['routing', 'default_route'], problem);

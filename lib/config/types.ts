@@ -85,7 +85,13 @@ export interface Config {
   routing: {
     /** Always set after loading: the configured value or the derived one. */
     default_route: string;
+    /** Set when the file gave no default route and it was derived from the first enabled backend. */
+    default_route_derived?: boolean;
     max_attempts: number;
+    /** A model that names no backend and matches no alias: the default route (logged once per name), or 404. */
+    unknown_model: 'default' | 'reject';
+    /** Responses name the requested model instead of the one that served. */
+    echo_requested_model: boolean;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
   };
   model_aliases: { pattern: string; replacement: string }[];
@@ -124,6 +130,10 @@ export interface BackendKindInfo {
   readonly defaultModel?: string;
   /** Row keys this kind needs besides `id` and `kind` (`base_url` for a custom endpoint). */
   readonly required?: readonly string[];
+  /** Row rules a schema cannot say (which keys go together): the problem and its key, or undefined. */
+  readonly checkRow?: (row: Readonly<Record<string, unknown>>) => { key: string; message: string } | undefined;
+  /** The environment variable of the kind's default key pool, for the unset-key warning. */
+  readonly keyEnv?: string;
   /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
   readonly local?: boolean;
 }

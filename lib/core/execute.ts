@@ -20,6 +20,7 @@ import { DispatchRelay } from './dispatch-relay.js';
 import { CompiledSelectors } from './compiled-selectors.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
+import { UnknownModels } from './unknown-models.js';
 import { wantsWhole } from './whole-answer.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
@@ -73,6 +74,8 @@ export interface ExecutorOptions {
   readonly breaker?: CircuitBreaker;
   /** The enabled feature plugins (absent: no stage runs and nothing is added to the path). */
   readonly extensions?: ExtensionHost;
+  /** Warnings of the executor itself (an unknown model, once per name). */
+  readonly logger?: { warn(message: string, meta?: Record<string, unknown>): unknown };
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -109,6 +112,7 @@ export class Executor {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly extensions: ExtensionHost | undefined;
   private readonly clientAffinity = new ClientAffinity();
+  private readonly unknownModels: UnknownModels;
 
   constructor(private readonly config: Config, private readonly backends: ReadonlyMap<string, Backend>, options: ExecutorOptions = {}) {
     this.continuity = options.continuity;
@@ -120,6 +124,7 @@ export class Executor {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.rng = options.rng ?? Math.random;
     this.routes = new RouteLog(config.diagnostics.recent_routes);
+    this.unknownModels = new UnknownModels(config, options.logger);
   }
 
   execute(call: Call, ctx: ExecuteContext): Observable<LipEvent> {
@@ -134,6 +139,8 @@ export class Executor {
         this.backendIds, this.aliases, this.config.routing.default_route);
       ctx.meta.selector = resolved.selector;
       ctx.meta.selectorSource = resolved.source;
+      const unknown = this.unknownModels.check(call.model, resolved.source);
+      if (unknown) return throwError(() => unknown);
       const compiled = this.selectors.get(resolved.selector);
       const journal = new RouteJournal(this.scheduler);
       ctx.meta.journal = journal.entries;

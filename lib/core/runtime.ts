@@ -91,11 +91,11 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
       ...(logger ? { onEvent: (event: CircuitEvent) => logCircuitEvent(logger, event) } : {}),
     });
     try {
-      // Recording is a built-in traffic observer: with it on, the host exists even without features.
+      // Recording is a built-in capture of the traffic plane: with it on, the host exists even without features.
       recorder = config.recording.enabled ? new Recorder(config, logger ? { logger } : {}) : undefined;
       extensions = createExtensionHost(config, {
         ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
-        ...(recorder ? { builtIn: [recorder.feature()] } : {}),
+        ...(recorder ? { captures: [recorder] } : {}),
       });
     } catch (err) {
       void recorder?.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import { LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js
 import { RedisStateStore } from './redis-state-store.js';
 import { FEATURE_FACTORIES, featureRows } from './registry.js';
 import { LipError } from '../errors/index.js';
+import type { TrafficCapture } from './observation.js';
 import type { ExtensionLogger, FeatureBundle, FeatureFactory } from './sdk.js';
 import { MemoryStateStore, scopedState, type StateStore } from './state-store.js';
 
@@ -15,6 +16,8 @@ export interface ExtensionDeps {
   readonly state?: StateStore;
   /** Built-in features lip adds itself (the recorder): a host is made for them even without rows. */
   readonly builtIn?: readonly BuiltFeature[];
+  /** Built-in captures of the traffic plane (the recorder): a host is made for them even without rows. */
+  readonly captures?: readonly TrafficCapture[];
 }
 
 /**
@@ -25,7 +28,8 @@ export interface ExtensionDeps {
 export function createExtensionHost(config: Config, deps: ExtensionDeps = {}): ExtensionHost | undefined {
   const rows = featureRows(config.features, deps.factories ?? FEATURE_FACTORIES).filter((row) => row.enabled);
   const builtIn = deps.builtIn ?? [];
-  if (rows.length === 0 && builtIn.length === 0) return undefined;
+  const captures = deps.captures ?? [];
+  if (rows.length === 0 && builtIn.length === 0 && captures.length === 0) return undefined;
   const state = deps.state ?? (config.redis.url_set
     ? new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.key_prefix })
     : new MemoryStateStore());
@@ -36,7 +40,7 @@ export function createExtensionHost(config: Config, deps: ExtensionDeps = {}): E
     if (state !== deps.state) void state.close().catch(() => undefined);
     throw err;
   }
-  return new ExtensionHost({ features, state, ...(deps.logger ? { logger: deps.logger } : {}) });
+  return new ExtensionHost({ features, state, ...(deps.logger ? { logger: deps.logger } : {}), ...(captures.length > 0 ? { captures } : {}) });
 }
 
 /** Runs each enabled row's factory (its config was validated and defaulted by the loader). */

@@ -4,7 +4,7 @@ import type { AuxiliaryTarget } from './auxiliary-client.js';
 import { ExtensionRequest, type ExtensionCallContext } from './extension-request.js';
 import { HookFailures } from './hook-failures.js';
 import { HookSet, type BuiltFeature, type OccupancyEntry } from './hook-set.js';
-import { TrafficPlane, type ObservationMeta } from './observation.js';
+import { TrafficPlane, type ObservationMeta, type TrafficCapture } from './observation.js';
 import { runRequestStages } from './run-request-stages.js';
 import type { ExtensionLogger } from './sdk.js';
 import type { StageId } from './stages.js';
@@ -15,6 +15,8 @@ export interface ExtensionHostOptions {
   readonly state: StateStore;
   readonly logger?: ExtensionLogger;
   readonly now?: () => number;
+  /** Built-in captures of the traffic plane (the recorder). */
+  readonly captures?: readonly TrafficCapture[];
 }
 
 /**
@@ -37,7 +39,7 @@ export class ExtensionHost {
   constructor(private readonly options: ExtensionHostOptions) {
     this.hooks = new HookSet(options.features);
     this.failures = new HookFailures(options.logger, options.now);
-    this.traffic = new TrafficPlane(this.hooks.get('trafficRedactors'), this.hooks.get('trafficObservers'), this.failures);
+    this.traffic = new TrafficPlane(this.hooks.get('trafficRedactors'), this.hooks.get('trafficObservers'), this.failures, options.captures);
     this.state = options.state;
     const h = this.hooks;
     this.requestActive = (['sessionOpeners', 'secretGuards', 'submitHooks', 'toolCatalogFilters', 'requestTransforms', 'preRequest', 'routeHints'] as const).some((l) => h.has(l));
@@ -63,7 +65,8 @@ export class ExtensionHost {
       const request = new ExtensionRequest(this, ctx);
       const traffic = this.traffic;
       const meta = traffic.active ? request.meta() : undefined;
-      if (meta) traffic.emit(meta, 'client_to_proxy', 'call', call);
+      if (meta) traffic.channel(meta, 'client_to_proxy')?.emit('call', call);
+      const toClient = meta ? traffic.channel(meta, 'proxy_to_client') : undefined;
       const staged = () => {
         const signal = ctx.onRequestStages;
         if (!signal) return runRequestStages(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled);
@@ -76,13 +79,13 @@ export class ExtensionHost {
           return plan(result.call, request);
         }))
         : plan(call, request);
-      return meta ? events.pipe(tap((event) => traffic.emit(meta, 'proxy_to_client', 'event', event))) : events;
+      return toClient ? events.pipe(tap((event) => toClient.emit('event', event))) : events;
     });
   }
 
   /** `client_to_proxy`, first part: the body as the client sent it (parsed JSON). */
   observeRawBody(body: unknown, meta: ObservationMeta): void {
-    if (this.traffic.active) this.traffic.emit(meta, 'client_to_proxy', 'raw_body', body);
+    if (this.traffic.active) this.traffic.channel(meta, 'client_to_proxy')?.emit('raw_body', body);
   }
 
   /** A feature's own diagnostics (undefined when the feature is not running or has none). */
@@ -92,7 +95,12 @@ export class ExtensionHost {
   }
 
   occupancy(): Record<StageId, OccupancyEntry[]> {
-    return this.hooks.occupancy();
+    const out = this.hooks.occupancy();
+    // Built-in captures observe traffic too (after every feature's observer).
+    for (const c of this.options.captures ?? []) {
+      out.traffic_observation.push({ feature: c.feature, hook: c.id, list: 'trafficObservers', order: Number.MAX_SAFE_INTEGER, failure_mode: 'fail_open' });
+    }
+    return out;
   }
 
   /** Starts every feature's lifecycle; a failing start is logged, never fatal. */

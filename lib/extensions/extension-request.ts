@@ -137,8 +137,9 @@ export class ExtensionRequest {
         leg = undefined;
         let events = source;
         if (traffic.active) {
-          traffic.emit(meta, 'proxy_to_backend', 'call', call);
-          events = events.pipe(tap((event) => traffic.emit(meta, 'backend_to_proxy', 'event', event)));
+          traffic.channel(meta, 'proxy_to_backend')?.emit('call', call);
+          const fromBackend = traffic.channel(meta, 'backend_to_proxy');
+          if (fromBackend) events = events.pipe(tap((event) => fromBackend.emit('event', event)));
         }
         if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
         if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));

@@ -35,6 +35,28 @@ export type Observation = ObservationMeta & ObservationPayload & {
   readonly at: number;
 };
 
+/** Where one leg of one request's traffic goes: `emit` is called on the request's own turn. */
+export interface TrafficChannel {
+  emit(kind: ObservationPayload['kind'], value: unknown): void;
+}
+
+/**
+ * A built-in, trusted consumer of the plane (the recorder) that captures traffic by reference
+ * on the request's turn instead of receiving observation objects a tick later: `open` is asked
+ * once per leg of a request (per attempt on the backend legs) and answers the channel that
+ * takes that leg's values, or undefined (an exchange that is not sampled costs nothing more).
+ * Its channels must only keep references and a time; the work happens when the exchange ends.
+ * While any traffic redactor is registered, a capture is fed redacted observations through
+ * `observe` instead, like every other observer (redactors come before anything is kept).
+ */
+export interface TrafficCapture {
+  /** Names for the inventory (`recording/recorder`). */
+  readonly feature: string;
+  readonly id: string;
+  open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined;
+  observe(batch: readonly Observation[]): void;
+}
+
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
 const MAX_QUEUED = 10_000;
 
@@ -73,10 +95,12 @@ class Pending {
 
 /**
  * Carries observations off the hot path: `emit` only queues a small fixed-shape record (the
- * observation objects are built later); one `setImmediate` per batch builds and clones the batch (so redactors can never touch live traffic), runs the redactors in order,
- * then hands the batch to every observer. A redactor that fails drops the observation rather
- * than let it through unredacted. Callers test `active` before building an observation, so
- * without observers the plane costs one boolean check.
+ * observation objects are built later); one `setImmediate` per batch builds and clones the
+ * batch (so redactors can never touch live traffic), runs the redactors in order, then hands
+ * the batch to every observer. A redactor that fails drops the observation rather than let it
+ * through unredacted. Captures (see `TrafficCapture`) bypass the queue when no redactor is
+ * registered. Callers test `active` before building anything and ask `channel` once per leg,
+ * so without observers the plane costs one boolean check, and a leg nobody wants costs none.
  */
 export class TrafficPlane {
   readonly active: boolean;
@@ -85,12 +109,51 @@ export class TrafficPlane {
   private queue: Pending[] = [];
   private scheduled = false;
 
+  private readonly observers: readonly Registered<TrafficObserver>[];
+  /** Captures fed directly (none while a redactor is registered). */
+  private readonly captures: readonly TrafficCapture[];
+
   constructor(
     private readonly redactors: readonly Registered<TrafficRedactor>[],
-    private readonly observers: readonly Registered<TrafficObserver>[],
+    observers: readonly Registered<TrafficObserver>[],
     private readonly failures: HookFailures,
+    captures: readonly TrafficCapture[] = [],
   ) {
-    this.active = observers.length > 0;
+    if (redactors.length > 0 && captures.length > 0) {
+      // Redaction first: a capture then sees the same redacted batches as any observer.
+      const asObservers = captures.map((c): Registered<TrafficObserver> => ({
+        feature: c.feature, key: `${c.feature}/${c.id}`, stage: 'traffic_observation', order: Number.MAX_SAFE_INTEGER, mode: 'fail_open',
+        hook: { id: c.id, observe: (batch) => c.observe(batch) },
+      }));
+      this.observers = [...observers, ...asObservers];
+      this.captures = [];
+    } else {
+      this.observers = observers;
+      this.captures = captures;
+    }
+    this.active = this.observers.length > 0 || this.captures.length > 0;
+  }
+
+  /**
+   * The channel of one leg of a request (`meta` names the request and, on the backend legs, the
+   * attempt), or undefined when no observer and no capture wants it. Ask once per leg.
+   */
+  channel(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined {
+    if (!this.active) return undefined;
+    const observed = this.observers.length > 0;
+    if (this.captures.length === 1 && !observed) return this.captures[0]!.open(meta, leg);
+    const sinks: TrafficChannel[] = [];
+    for (const capture of this.captures) {
+      const sink = capture.open(meta, leg);
+      if (sink) sinks.push(sink);
+    }
+    if (!observed && sinks.length === 0) return undefined;
+    return {
+      emit: (kind, value) => {
+        if (observed) this.emit(meta, leg, kind, value);
+        for (const sink of sinks) sink.emit(kind, value);
+      },
+    };
   }
 
   /** Queues one observation of `value` (a raw body, a call or an event) with its correlation. */

@@ -10,8 +10,14 @@ export interface FlatErrorObject {
   readonly code: string;
 }
 
+/**
+ * lip codes that OpenAI's own APIs express with a code of their own, which OpenAI clients and
+ * SDK users branch on: those are sent instead (the message still says what lip saw).
+ */
+const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = { LIP_ERR_ROUTE_UNKNOWN_MODEL: 'model_not_found' };
+
 export function flatErrorObject(err: LipError): FlatErrorObject {
-  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: err.code };
+  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: OPENAI_CODES[err.code] ?? err.code };
 }
 
 /** `Retry-After` (whole seconds) for an error that knows when to retry, else nothing. */

@@ -20,6 +20,11 @@ export interface DecodedRequest {
    * `call.messages` and saves the response under `EncodeContext.responseId`.
    */
   readonly continuation?: Continuation;
+  /**
+   * How this request's stream goes on the wire when it differs from the protocol's usual one
+   * (Gemini's JSON-array stream): its content type, and whether keepalive comments may be sent.
+   */
+  readonly streamWire?: { readonly contentType: string; readonly keepalive: boolean };
 }
 
 export interface Continuation {
@@ -37,6 +42,11 @@ export interface RequestContext {
 
 export interface EncodeContext {
   readonly call: Call;
+  /**
+   * The model the response names: the one that served (as its upstream reported it), or the
+   * requested one with `routing.echo_requested_model`. Absent: `call.model` (the request's).
+   */
+  readonly model?: string;
   readonly hints: Readonly<Record<string, unknown>>;
   readonly requestId: string;
   /** Unix time in seconds when the request arrived. */
@@ -94,6 +104,28 @@ export interface Frontend {
   encodeError(err: LipError): ErrorResponse;
   /** Model-list endpoints of this protocol (`GET /v1/models`, ...). */
   readonly modelRoutes?: readonly ModelListRoute[];
+  /** The protocol's token-count endpoint (Anthropic `POST /v1/messages/count_tokens`). */
+  readonly countTokensRoute?: CountTokensRoute;
+  /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
+  readonly queryKey?: string;
+  /**
+   * Whether a path that matches no route belongs to this protocol, so that its 404 / 405 uses
+   * this envelope: `exact` for paths only this protocol uses, `prefix` for a shared prefix
+   * (`/v1/`); an exact claim wins over a prefix claim.
+   */
+  claimsPath?(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): 'exact' | 'prefix' | undefined;
+}
+
+/**
+ * A token-count endpoint: the request decodes into a canonical call (for routing and for an
+ * estimate); the server forwards the raw body when the route leads to a backend of the same
+ * protocol, and otherwise answers `encodeEstimate`.
+ */
+export interface CountTokensRoute {
+  readonly path: string;
+  decode(body: unknown): Call;
+  /** The answer for an estimate lip made itself (marked as one). */
+  encodeEstimate(inputTokens: number): unknown;
 }
 
 /** One model the proxy offers, as the model-list endpoints show it. */
@@ -114,6 +146,8 @@ export interface ModelListRoute {
   /** Whether this route answers the request (e.g. it carries `anthropic-version`). */
   accepts?(context: RequestContext): boolean;
   encode(models: readonly ModelEntry[], context: RequestContext): unknown;
+  /** One model (`GET {path}/{id}`: OpenAI `models.retrieve`, Anthropic `models.retrieve`, Gemini `models.get`). */
+  encodeOne?(model: ModelEntry, context: RequestContext): unknown;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isOutputEvent, type Call, type LipEvent } from '../canonical/index.js';
 import type { Config } from '../config/index.js';
 import type { AttemptReport } from '../core/attempt.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import type { BuiltFeature, Observation } from '../extensions/index.js';
-import type { JournalEntry } from '../routing/plan/route-journal.js';
-import type { AttemptRecord, ExchangeRecord, RecordedOutcome, TimedEvent } from './record-format.js';
+import type { Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
+import { randomId } from '../wire/ids.js';
+import { buildRecord, type ExchangeSnapshot } from './build-record.js';
+import { ExchangeCapture } from './exchange-capture.js';
 import { Redactor } from './redact.js';
 import { RecordingWriter } from './recording-writer.js';
 
@@ -16,26 +16,6 @@ import { RecordingWriter } from './recording-writer.js';
 const MAX_OPEN = 10_000;
 /** Events kept per exchange (all legs); beyond, the record is marked `truncated` (an endless stream stays bounded). */
 const MAX_EVENTS = 50_000;
-
-interface OpenAttempt {
-  seq: number;
-  bLegId: string | null;
-  candidateKey: string;
-  backendId: string;
-  call: Call | null;
-  at: number;
-  events: [number, LipEvent][];
-}
-
-interface OpenExchange {
-  readonly sampled: boolean;
-  body: unknown;
-  readonly attempts: Map<number, OpenAttempt>;
-  readonly ends: { key: string; at: number; outcome: RecordedOutcome; code?: string }[];
-  readonly client: [number, LipEvent][];
-  events: number;
-  truncated: boolean;
-}
 
 /** What the server knows when an exchange ends. */
 export interface ExchangeEnd {
@@ -54,15 +34,21 @@ export interface RecorderDeps {
 }
 
 /**
- * Records exchanges (CONTRACT section 9): a traffic observer collects each request's body,
- * attempts and client events off the hot path, `lip:attempt` says how each attempt ended, and
- * `finish` (called by the server when the response is over) assembles the record one tick
- * later, redacts it and queues it on the writer. Exists only when `recording.enabled`.
+ * Records exchanges (CONTRACT section 9). A capture of the traffic plane: on the request's turn
+ * it only keeps references (the raw body, each attempt's call, every event with its time, see
+ * `ExchangeCapture`), and `lip:attempt` says how each attempt ended. `finish` (called by the
+ * server when the response is over) takes a small snapshot; the exchanges that finished during
+ * one turn are built, serialised and redacted together in one batch off the request's turn,
+ * then queued on the writer, which writes off the request path. Exists only when `recording.enabled`.
  */
-export class Recorder {
+export class Recorder implements TrafficCapture {
+  readonly feature = 'recording';
+  readonly id = 'recorder';
   readonly writer: RecordingWriter;
   readonly digest: string;
-  private readonly open = new Map<string, OpenExchange>();
+  private readonly exchanges = new Map<string, ExchangeCapture>();
+  private finished: ExchangeSnapshot[] = [];
+  private scheduled = false;
   private readonly redactor: Redactor;
   private readonly rng: () => number;
   private readonly logger: RecorderDeps['logger'];
@@ -80,126 +66,105 @@ export class Recorder {
     subscribe('lip:attempt', this.onAttempt);
   }
 
-  /** The recorder as a built-in feature of the extension host (one traffic observer). */
-  feature(): BuiltFeature {
-    return { id: 'recording', bundle: { trafficObservers: [{ id: 'recorder', observe: (batch) => this.observe(batch) }] } };
+  /** The traffic plane asks once per leg: the exchange's channel for it, none when not sampled. */
+  open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined {
+    const now = Date.now();
+    const x = this.exchange(meta.requestId, now);
+    if (!x.sampled) return undefined;
+    if (leg === 'client_to_proxy') return x;
+    if (leg === 'proxy_to_client') return x.client;
+    return x.attempt(meta, now);
+  }
+
+  /** The same capture from observations (the plane's path while a traffic redactor is registered). */
+  observe(batch: readonly Observation[]): void {
+    for (const o of batch) {
+      const x = this.exchange(o.requestId, o.at);
+      if (!x.sampled) continue;
+      if (o.leg === 'client_to_proxy') {
+        if (o.kind === 'raw_body') x.body = o.body;
+      } else if (o.leg === 'proxy_to_client') {
+        if (o.kind === 'event') x.client.add(o.event, o.at);
+      } else {
+        const attempt = x.attempt(o, o.at);
+        if (o.kind === 'call') attempt.call = o.call;
+        else if (o.kind === 'event') attempt.add(o.event, o.at);
+      }
+    }
   }
 
   /** Called by the server once the response is over (sent, failed or abandoned). */
   finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string }, end: ExchangeEnd): void {
     const finishedAt = Date.now();
-    // Observations are stamped with Date.now(); the request's start (performance.now()) is put on
-    // the same clock by its age, never through performance.timeOrigin, which drifts from the
-    // wall clock by seconds in a long-running process.
-    const snapshot = {
+    this.finished.push({
+      requestId: state.requestId,
+      // Captured times come from Date.now(); the request's start (performance.now()) is put on
+      // the same clock by its age, never through performance.timeOrigin, which drifts from the
+      // wall clock by seconds in a long-running process.
       startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode,
-      method: req.method ?? 'POST', path: req.url ?? '/', headers: { ...req.headers }, status: res.statusCode, responseHeaders: { ...res.getHeaders() },
+      method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, status: res.statusCode, responseHeaders: res.getHeaders(),
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
-    };
-    // One tick later: the last observations (queued before this call) have been delivered.
-    setImmediate(() => {
-      const open = this.open.get(state.requestId);
-      this.open.delete(state.requestId);
-      if (open && !open.sampled) return;
-      if (!open && this.rng() >= this.config.recording.sample_ratio) return;
-      try {
-        this.writer.push(this.redactor.line(JSON.stringify(this.build(state.requestId, open, snapshot, end))));
-      } catch (err) {
-        this.writer.writeErrors++;
-        this.logger?.error('recording could not serialise an exchange', { request_id: state.requestId, error: String((err as Error)?.message ?? err) });
-      }
+      frontend: end.frontend, principal: end.principal, aLeg: end.aLeg,
     });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // Off the request's turn. Two turns later, not one: while a traffic redactor is registered
+      // the last observations arrive on the plane's own setImmediate, which may have been queued
+      // after this one within the same turn.
+      setImmediate(() => setImmediate(this.flush));
+    }
   }
 
   /** Writes what is queued and stops listening. */
   async close(): Promise<void> {
     unsubscribe('lip:attempt', this.onAttempt);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.writer.close();
   }
 
-  private exchange(requestId: string): OpenExchange {
-    let open = this.open.get(requestId);
-    if (!open) {
-      if (this.open.size >= MAX_OPEN) this.open.delete(this.open.keys().next().value!);
-      open = { sampled: this.rng() < this.config.recording.sample_ratio, body: null, attempts: new Map(), ends: [], client: [], events: 0, truncated: false };
-      this.open.set(requestId, open);
-    }
-    return open;
-  }
-
-  private observe(batch: readonly Observation[]): void {
-    for (const o of batch) {
-      const open = this.exchange(o.requestId);
-      if (!open.sampled) continue;
-      if (o.kind === 'event' && ++open.events > this.maxEvents) {
-        open.truncated = true;
+  /** Builds, serialises and redacts the exchanges that finished since the last batch. */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const finished = this.finished;
+    this.finished = [];
+    for (const snapshot of finished) {
+      const capture = this.exchanges.get(snapshot.requestId);
+      if (capture) {
+        this.exchanges.delete(snapshot.requestId);
+        if (!capture.sampled) continue;
+      } else if (this.rng() >= this.config.recording.sample_ratio) {
+        continue; // refused before anything was captured: sampled now
+      }
+      // A full queue drops the exchange before it costs a serialisation.
+      if (!this.writer.accepting()) {
+        this.writer.drop();
         continue;
       }
-      if (o.leg === 'client_to_proxy') {
-        if (o.kind === 'raw_body') open.body = o.body;
-      } else if (o.leg === 'proxy_to_client') {
-        if (o.kind === 'event') open.client.push([o.at, o.event]);
-      } else {
-        const seq = o.attemptSeq ?? 0;
-        let attempt = open.attempts.get(seq);
-        if (!attempt) {
-          attempt = { seq, bLegId: o.bLegId ?? null, candidateKey: o.candidateKey ?? '', backendId: o.backendId ?? '', call: null, at: o.at, events: [] };
-          open.attempts.set(seq, attempt);
-        }
-        if (o.kind === 'call') attempt.call = o.call;
-        else if (o.kind === 'event') attempt.events.push([o.at, o.event]);
+      try {
+        this.writer.push(this.redactor.line(JSON.stringify(buildRecord(randomId('rec_'), this.digest, capture, snapshot, this.redactor))));
+      } catch (err) {
+        this.writer.writeErrors++;
+        this.logger?.error('recording could not serialise an exchange', { request_id: snapshot.requestId, error: String((err as Error)?.message ?? err) });
       }
     }
+  };
+
+  private exchange(requestId: string, at: number): ExchangeCapture {
+    let x = this.exchanges.get(requestId);
+    if (!x) {
+      if (this.exchanges.size >= MAX_OPEN) this.exchanges.delete(this.exchanges.keys().next().value!);
+      x = new ExchangeCapture(this.rng() < this.config.recording.sample_ratio, this.maxEvents, at);
+      this.exchanges.set(requestId, x);
+    }
+    return x;
   }
 
   private attemptEnded(report: AttemptReport): void {
     if (report.phase !== 'end' || report.outcome === undefined) return;
-    const open = this.exchange(report.requestId);
-    if (open.sampled) open.ends.push({ key: report.candidateKey, at: Date.now(), outcome: report.outcome, ...(report.errorCode ? { code: report.errorCode } : {}) });
-  }
-
-  private build(requestId: string, open: OpenExchange | undefined, s: Snapshot, end: ExchangeEnd): ExchangeRecord {
-    const off = (at: number) => Math.max(0, at - s.startedAt);
-    const timed = (events: readonly [number, LipEvent][]): TimedEvent[] => events.map(([at, e]) => [off(at), e] as const);
-    const ends = [...(open?.ends ?? [])];
-    const journal = (s.journal ?? []).filter((e) => e.outcome !== 'skipped');
-    const attempts: AttemptRecord[] = [...(open?.attempts.values() ?? [])].sort((a, b) => a.seq - b.seq).map((a) => {
-      const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
-      const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
-      const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
-      const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
-      const first = a.events.find(([, e]) => isOutputEvent(e));
-      const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
-      return {
-        seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
-        role: a.candidateKey === s.served && first !== undefined ? 'served' : 'tried',
-        started_ms: off(a.at), first_output_ms: first ? off(first[0]) : null, finished_ms: ended ? off(ended.at) : null,
-        outcome, reason: ended?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
-        message: outcome === 'failure' ? entry?.reason ?? null : null,
-        http_status: entry?.status ?? null, call: a.call, events: timed(a.events),
-      };
-    });
-    return {
-      v: 1, id: `rec_${randomBytes(12).toString('hex')}`, request_id: requestId, at: new Date(s.startedAt).toISOString(),
-      frontend: end.frontend, principal: end.principal, session_id: end.aLeg?.sessionId ?? null, a_leg_id: end.aLeg?.aLegId ?? null,
-      config_digest: this.digest,
-      request: { method: s.method, path: this.redactor.path(s.path), headers: this.redactor.headersOf(s.headers), body: open?.body ?? null },
-      selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, attempts,
-      ...(open?.truncated ? { truncated: true as const } : {}),
-      client: {
-        status: s.status, headers: this.redactor.headersOf(s.responseHeaders), events: timed(open?.client ?? []),
-        error: s.errorCode ? { code: s.errorCode } : null, finished_ms: off(s.finishedAt),
-      },
-    };
+    const x = this.exchange(report.requestId, Date.now());
+    if (x.sampled) x.ends.push({ key: report.candidateKey, at: Date.now(), outcome: report.outcome, ...(report.errorCode ? { code: report.errorCode } : {}) });
   }
 }
-
-type Snapshot = {
-  startedAt: number; finishedAt: number; errorCode: string | undefined; method: string; path: string;
-  headers: Record<string, unknown>; status: number; responseHeaders: Record<string, unknown>;
-  selector: string | undefined; selectorSource: string | undefined; served: string | undefined; journal: readonly JournalEntry[] | undefined;
-};
 
 /** A short digest of the config with secret-looking values left out (records name the config they ran under). */
 export function configDigest(config: Config): string {

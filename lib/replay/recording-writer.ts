@@ -34,11 +34,21 @@ export class RecordingWriter {
 
   constructor(private readonly options: RecordingWriterOptions) {}
 
+  /** Whether a line pushed now would be queued (callers skip serialising one that would be dropped). */
+  accepting(): boolean {
+    return !this.closed && this.queue.length < this.options.queueSize;
+  }
+
+  /** Counts a line that was dropped before it was made. */
+  drop(): void {
+    this.dropped++;
+    RECORDING_COUNTS.dropped++;
+  }
+
   /** Queues one line (without its newline); false when it was dropped. */
   push(line: string): boolean {
-    if (this.closed || this.queue.length >= this.options.queueSize) {
-      this.dropped++;
-      RECORDING_COUNTS.dropped++;
+    if (!this.accepting()) {
+      this.drop();
       return false;
     }
     this.queue.push(line);
@@ -85,25 +95,27 @@ export class RecordingWriter {
   }
 
   private async write(lines: readonly string[]): Promise<void> {
-    let chunk: string[] = [];
+    // Each line is encoded once; its buffer gives the size that rotation needs and is written as it is.
+    let chunk: Buffer[] = [];
     let chunkBytes = 0;
     for (const line of lines) {
-      const text = `${line}\n`;
-      const bytes = Buffer.byteLength(text);
+      const bytes = Buffer.from(`${line}\n`, 'utf8');
       if (this.handle === undefined) await this.openFile();
-      if (this.size + chunkBytes + bytes > this.options.maxFileBytes && this.size + chunkBytes > 0) {
-        if (chunkBytes > 0) await this.handle!.appendFile(chunk.join(''));
+      if (this.size + chunkBytes + bytes.length > this.options.maxFileBytes && this.size + chunkBytes > 0) {
+        if (chunkBytes > 0) await this.append(chunk, chunkBytes);
         chunk = [];
         chunkBytes = 0;
         await this.rotate();
       }
-      chunk.push(text);
-      chunkBytes += bytes;
+      chunk.push(bytes);
+      chunkBytes += bytes.length;
     }
-    if (chunkBytes > 0) {
-      await this.handle!.appendFile(chunk.join(''));
-      this.size += chunkBytes;
-    }
+    if (chunkBytes > 0) await this.append(chunk, chunkBytes);
+  }
+
+  private async append(buffers: Buffer[], bytes: number): Promise<void> {
+    await this.handle!.writev(buffers);
+    this.size += bytes;
   }
 
   private async openFile(): Promise<void> {

@@ -41,15 +41,18 @@ export class Authenticator {
     return this.keys.length > 0;
   }
 
-  /** The principal of the request; throws a 401 LipError when a required key is missing or wrong. */
-  authenticate(headers: IncomingHttpHeaders): string {
-    return this.caller(headers).principal;
+  /**
+   * The principal of the request; throws a 401 LipError when a required key is missing or wrong.
+   * `queryKey` is a key from the URL (Gemini's `?key=`), used when no header carries one.
+   */
+  authenticate(headers: IncomingHttpHeaders, queryKey?: string): string {
+    return this.caller(headers, queryKey).principal;
   }
 
   /** The caller of the request; throws a 401 LipError when a required key is missing or wrong. */
-  caller(headers: IncomingHttpHeaders): Caller {
+  caller(headers: IncomingHttpHeaders, queryKey?: string): Caller {
     if (!this.required) return LOCAL_CALLER;
-    const key = presentedKey(headers);
+    const key = presentedKey(headers) ?? (queryKey?.trim() || undefined);
     if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', 'missing API key: send Authorization: Bearer <key> (or x-api-key)');
     const presented = digest(key);
     let found: ApiKeyConfig | undefined;

@@ -8,6 +8,7 @@ import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
+import { servedModelEncoder, wholeContext } from './served-model.js';
 import { sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
@@ -127,10 +128,11 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       // A stored streamed response is folded alongside the stream, and saved when it completes.
       const collector = context.continuation?.store ? new Collector() : undefined;
       const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
-      stream = writeStream(res, streamed, route.streamEncoder(context), {
+      const echo = runtime.config.routing.echo_requested_model;
+      stream = writeStream(res, streamed, servedModelEncoder((c) => route.streamEncoder(c), context, () => meta.candidateKey, echo), {
         requestId: state.requestId,
-        contentType: frontend.streamContentType,
-        keepaliveMs: runtime.config.server.keepalive_interval,
+        contentType: decoded.streamWire?.contentType ?? frontend.streamContentType,
+        keepaliveMs: decoded.streamWire?.keepalive === false ? 0 : runtime.config.server.keepalive_interval,
         maxBufferedBytes: runtime.config.server.max_buffered_bytes,
         ...(flow ? { flow } : {}),
         headers,
@@ -174,7 +176,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
           return;
         }
         save(response);
-        sendJson(res, 200, route.encodeResponse(response, context), headers());
+        sendJson(res, 200, route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)), headers());
       }),
       error: (err: unknown) => answer(() => fail(err, safely(headers, state.requestId))),
       complete: () => answer(() => undefined),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../core/runtime.js';
-import type { ModelEntry, ModelListRoute, RequestContext } from '../frontends/protocol.js';
+import type { Frontend, ModelEntry, ModelListRoute, RequestContext } from '../frontends/protocol.js';
+import { LipError } from '../errors/index.js';
 import { sendJson } from './send.js';
 
 /**
@@ -38,4 +39,23 @@ export function handleListModels(req: IncomingMessage, res: ServerResponse, url:
   const context: RequestContext = { params: {}, query: url.searchParams, headers: req.headers };
   const route = routes.find((r) => !r.accepts || r.accepts(context)) ?? routes[0]!;
   sendJson(res, 200, route.encode(modelEntries(runtime), context));
+}
+
+/**
+ * Answers `GET {list}/{id}` with one model in the protocol's shape, or a 404 in its error
+ * envelope when lip offers no such model. An id may come as a resource name, `models/{id}`.
+ */
+export function handleGetModel(res: ServerResponse, url: URL, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void): void {
+  const context: RequestContext = { params: { id }, query: url.searchParams, headers: {} };
+  const entries = modelEntries(runtime);
+  // A resource name (`models/{id}`) names the same model as its bare id.
+  const entry = entries.find((m) => m.id === id) ?? (id.startsWith('models/') ? entries.find((m) => m.id === id.slice(7)) : undefined);
+  const wanted = entry?.id ?? id;
+  if (!entry) {
+    const err = new LipError('LIP_ERR_HTTP_NOT_FOUND', `model "${wanted}" is not offered by this proxy (GET ${owner.route.path} lists the models)`);
+    failed(err.code);
+    const response = owner.frontend.encodeError(err);
+    return sendJson(res, response.status, response.body, { ...response.headers });
+  }
+  sendJson(res, 200, owner.route.encodeOne!(entry, context));
 }

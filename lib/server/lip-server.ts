@@ -22,7 +22,8 @@ import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
 import { handleCancel } from './handle-cancel.js';
 import { handleGenerate } from './handle-generate.js';
-import { handleListModels } from './handle-list-models.js';
+import { handleCountTokens } from './handle-count-tokens.js';
+import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { ServerConfig } from '../config/index.js';
@@ -211,10 +212,48 @@ export class LipServer {
     switch (match.kind) {
       case 'not_found':
         req.resume();
-        return plainError(res, new LipError('LIP_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${url.pathname}`));
+        return this.pathError(req, res, url, table, new LipError('LIP_ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${url.pathname}`));
       case 'method_not_allowed':
         req.resume();
-        return plainError(res, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+        return this.pathError(req, res, url, table, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
+      case 'count_tokens': {
+        const frontend = match.frontend;
+        if (this.draining) {
+          req.resume();
+          const response = frontend.encodeError(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
+          return sendJson(res, response.status, response.body, { connection: 'close', ...response.headers });
+        }
+        try {
+          const caller = this.auth.caller(req.headers);
+          state.principal = caller.principal;
+          this.keyLimits.admit(caller.key, { concurrent: false });
+        } catch (err) {
+          req.resume();
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
+        }
+        return handleCountTokens(req, res, frontend, this.runtime, (code, backend) => {
+          state.errorCode = code;
+          if (backend) state.backend = backend;
+        });
+      }
+      case 'model': {
+        req.resume();
+        const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
+        try {
+          const caller = this.auth.caller(req.headers, queryKeyOf(url, owner.frontend));
+          state.principal = caller.principal;
+          this.keyLimits.admit(caller.key, { concurrent: false });
+        } catch (err) {
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = owner.frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
+        }
+        return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; });
+      }
       case 'system': {
         req.resume();
         if (match.name === 'metrics') {
@@ -240,7 +279,7 @@ export class LipServer {
       case 'models':
         req.resume();
         try {
-          const caller = this.auth.caller(req.headers);
+          const caller = this.auth.caller(req.headers, queryKeyOf(url, table.ownerOf(url.pathname, req.headers)));
           state.principal = caller.principal;
           this.keyLimits.admit(caller.key, { concurrent: false });
         } catch (err) {
@@ -278,7 +317,7 @@ export class LipServer {
         if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         let endKey: () => void;
         try {
-          const caller = this.auth.caller(req.headers);
+          const caller = this.auth.caller(req.headers, queryKeyOf(url, match.frontend));
           state.principal = caller.principal;
           endKey = this.keyLimits.admit(caller.key, { concurrent: true });
         } catch (err) {
@@ -308,6 +347,14 @@ export class LipServer {
         return;
       }
     }
+  }
+
+  /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
+  private pathError(req: IncomingMessage, res: ServerResponse, url: URL, table: RouteTable, err: LipError, headers: Record<string, string> = {}): void {
+    const owner = table.ownerOf(url.pathname, req.headers);
+    if (!owner) return plainError(res, err, headers);
+    const response = owner.encodeError(err);
+    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
   }
 
   /** An answer in the flat envelope to a request refused before any work (401s name the realm). */
@@ -378,6 +425,11 @@ function listenOn(server: Server, host: string, port: number): Promise<AddressIn
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** The client key in the URL, for a protocol that takes one there (Frontend.queryKey). */
+function queryKeyOf(url: URL, frontend: Frontend | undefined): string | undefined {
+  return frontend?.queryKey !== undefined ? url.searchParams.get(frontend.queryKey) ?? undefined : undefined;
 }
 
 function urlOf(server: Server): string {

@@ -19,6 +19,10 @@ export type RouteMatch =
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
   /** A cancel endpoint: `POST /lip/v1/a-legs/{id}/cancel`, or a protocol's (`POST /v1/responses/{id}/cancel`). */
   | { readonly kind: 'cancel'; readonly target: CancelTarget; readonly id: string; readonly frontend?: Frontend; readonly group: string }
+  /** One model (`GET /v1/models/{id}`); `routes` as for the list, each with its frontend (for the 404 envelope). */
+  | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
+  /** A protocol's token count (Anthropic `count_tokens`). */
+  | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -45,12 +49,16 @@ export interface OperatorMounts {
 export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
   private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
+  /** Model-list paths whose routes can answer for one model, by path. */
+  private readonly details = new Map<string, { route: ModelListRoute; frontend: Frontend }[]>();
+  private readonly frontends: readonly Frontend[];
 
   /**
    * `frontends`: the protocols this listener serves; `operator`: the operator surfaces it
    * serves (absent when they have a listener of their own, `diagnostics.listen`).
    */
   constructor(frontends: readonly Frontend[], operator?: OperatorMounts) {
+    this.frontends = frontends;
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
@@ -61,9 +69,16 @@ export class RouteTable {
       }
     }
     this.addCancel(A_LEG_CANCEL_PATH, 'a-leg');
+    for (const frontend of frontends) {
+      const count = frontend.countTokensRoute;
+      if (count) this.add('POST', count.path, { kind: 'count_tokens', frontend, group: count.path });
+    }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
-      for (const route of frontend.modelRoutes ?? []) lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
+      for (const route of frontend.modelRoutes ?? []) {
+        lists.set(route.path, [...(lists.get(route.path) ?? []), route]);
+        if (route.encodeOne) this.details.set(route.path, [...(this.details.get(route.path) ?? []), { route, frontend }]);
+      }
     }
     for (const [path, routes] of lists) {
       this.add('GET', path, { kind: 'models', routes: [...routes.filter((r) => r.accepts), ...routes.filter((r) => !r.accepts)], group: path });
@@ -114,6 +129,29 @@ export class RouteTable {
       if (entry.target.kind === 'cancel') return { ...entry.target, id: params.id! };
       return entry.target.kind === 'generate' ? { ...entry.target, params } : entry.target;
     }
+    const slash = pathname.lastIndexOf('/');
+    const details = slash > 0 ? this.details.get(pathname.slice(0, slash)) : undefined;
+    if (details && slash < pathname.length - 1) {
+      if (method !== 'GET' && method !== 'HEAD') return { kind: 'method_not_allowed', allow: 'GET', group: `${pathname.slice(0, slash)}/{id}` };
+      let id = pathname.slice(slash + 1);
+      try {
+        id = decodeURIComponent(id);
+      } catch {
+        // keep the raw text: no model has it
+      }
+      const ordered = [...details.filter((d) => d.route.accepts), ...details.filter((d) => !d.route.accepts)];
+      return { kind: 'model', id, routes: ordered, group: `${pathname.slice(0, slash)}/{id}` };
+    }
     return { kind: 'not_found', group: 'unmatched' };
+  }
+
+  /**
+   * The protocol a path that matches no route belongs to, for its 404 / 405 envelope: the first
+   * enabled frontend with an exact claim on it (lib/frontends/<protocol>/frontend.ts), else the
+   * first with a prefix claim; undefined outside every protocol.
+   */
+  ownerOf(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): Frontend | undefined {
+    const claims = this.frontends.map((f) => [f, f.claimsPath?.(pathname, headers)] as const);
+    return (claims.find(([, c]) => c === 'exact') ?? claims.find(([, c]) => c === 'prefix'))?.[0];
   }
 }

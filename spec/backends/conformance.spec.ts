@@ -50,15 +50,15 @@ for (const k of KINDS) for (const whole of [false, true]) {
       const { events, error, violations } = await run();
       expect(error).to.equal(undefined);
       expect(violations).to.deep.equal([]);
-      expect(events[0]).to.deep.equal({ type: 'response_started', id: 'up-1', model: 'model-x-001' });
+      expect(events[0]).to.deep.equal(k.identity === false ? { type: 'response_started' } : { type: 'response_started', id: 'up-1', model: 'model-x-001' });
       // A whole answer has the text in one piece (Gemini's keeps one part per streamed chunk).
       const texts = whole && k.kind !== 'gemini' ? [{ type: 'text_delta', text: 'Hello, world' }] : [{ type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ', world' }];
       expect(events.filter((e) => e.type === 'text_delta')).to.deep.equal(texts);
       const collected = collectEvents(events);
       expect(collected.usage).to.deep.equal(k.usage);
       expect(collected.finishReason).to.equal('stop');
-      expect(emu.requests[0]!.path).to.equal(whole ? k.path(MODEL).replace(':streamGenerateContent', ':generateContent') : k.path(MODEL));
-      expect(emu.requests[0]!.headers.accept).to.equal(whole ? 'application/json' : 'text/event-stream');
+      expect(emu.requests[0]!.path).to.equal(whole ? k.path(MODEL).replace(':streamGenerateContent', ':generateContent').replace(/\/converse-stream$/, '/converse') : k.path(MODEL));
+      expect(emu.requests[0]!.headers.accept).to.equal(whole ? 'application/json' : k.streamAccept ?? 'text/event-stream');
     });
 
     it('reassembles two parallel tool calls and finishes with tool_calls', async () => {
@@ -206,7 +206,7 @@ for (const k of KINDS) for (const whole of [false, true]) {
     if (!whole) it('lists the upstream models with its key', async () => {
       emu.models = ['m-2', 'm-1'];
       expect(await backendOf(runtime, 'b').listModels!()).to.deep.equal(['m-1', 'm-2']);
-      expect(emu.requests[0]).to.include({ method: 'GET', key: 'test-key-0123456789' });
+      expect(emu.requests[0]).to.include({ method: 'GET', key: k.recordedKey ?? 'test-key-0123456789' });
     });
   });
 }

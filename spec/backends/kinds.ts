@@ -1,6 +1,6 @@
 import { REASONING_DIALECTS, type LipEvent, type Message, type Usage } from '../../lib/canonical/index.js';
 import {
-  startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator,
+  EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator,
   type Emulator, type RecordedRequest, type Script,
 } from '../helpers/emulators/index.js';
 
@@ -31,6 +31,12 @@ export interface KindCase {
   replayedReasoning(request: RecordedRequest): string[];
   /** What `replayedReasoning` finds when a client sent back this kind's own `reasoning` script. */
   readonly ownReplay: readonly string[];
+  /** Whether the upstream names its response id and model (Converse reports neither); default yes. */
+  readonly identity?: boolean;
+  /** The `Accept` of a streamed request (default `text/event-stream`). */
+  readonly streamAccept?: string;
+  /** The key the emulator records for the default row (default the shared test key). */
+  readonly recordedKey?: string;
 }
 
 type Json = Record<string, any>;
@@ -169,5 +175,47 @@ export const KINDS: readonly KindCase[] = [
     replayedReasoning: (request) => (request.body.contents as Json[])
       .flatMap((c) => c.parts as Json[]).flatMap((p) => (p.thoughtSignature ? [p.thoughtSignature] : [])),
     ownReplay: ['ts-1', 'ts-call'],
+  },
+  {
+    kind: 'bedrock',
+    start: startBedrockEmulator,
+    // Static SigV4 keys by default, so that every matrix request proves its signature; `keys` (api_key...) switches to bearer keys.
+    row: (id, emu, keys) => `  - { id: ${id}, kind: bedrock, base_endpoint: "${emu.origin}", disable_https: true, ${keys ?? `access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}`} }`,
+    path: (model) => `/model/${encodeURIComponent(model)}/converse-stream`,
+    reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
+    reasoningEvents: [
+      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
+      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
+    ],
+    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
+    history: toolTurn([
+      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'Look it up.', signature: 'sig-9' },
+      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob-9' },
+    ]),
+    checkReplay(request) {
+      const [, assistant, user] = request.body.messages;
+      const expected = [
+        { reasoningContent: { reasoningText: { text: 'Look it up.', signature: 'sig-9' } } },
+        { reasoningContent: { redactedContent: 'blob-9' } },
+        { toolUse: { toolUseId: 'call_1', name: 'get_weather', input: { city: 'Paris' } } },
+      ];
+      if (JSON.stringify(assistant.content) !== JSON.stringify(expected)) throw new Error(`assistant: ${JSON.stringify(assistant.content)}`);
+      if (user.role !== 'user' || user.content[0].toolResult?.toolUseId !== 'call_1') throw new Error('tool result not replayed');
+    },
+    toolHistory: (request) => {
+      const blocks = (request.body.messages as Json[]).flatMap((m) => m.content as Json[]);
+      return {
+        calls: blocks.filter((b) => b.toolUse).map((b) => ({ name: b.toolUse.name, args: b.toolUse.input })),
+        results: blocks.filter((b) => b.toolResult).map((b) => text((b.toolResult.content as Json[]).map((c) => c.text).join(''))),
+      };
+    },
+    replayedReasoning: (request) => (request.body.messages as Json[])
+      .flatMap((m) => m.content as Json[])
+      .flatMap((b) => (b.reasoningContent?.reasoningText ? [b.reasoningContent.reasoningText.signature] : b.reasoningContent?.redactedContent ? [b.reasoningContent.redactedContent] : [])),
+    ownReplay: ['sig-1', 'redacted-blob'],
+    identity: false,
+    streamAccept: 'application/vnd.amazon.eventstream',
+    recordedKey: EMULATOR_AWS.accessKeyId,
   },
 ];

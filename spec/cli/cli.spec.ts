@@ -33,8 +33,25 @@ describe('cli (spawned)', function () {
   it('exits 2 on usage errors', async () => {
     const unknown = await runLip(['frobnicate']);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.contain('Unknown argument: frobnicate');
+    expect(unknown.stderr).to.contain('unknown command "frobnicate" (commands: serve, check-config, routes, inventory, replay)');
     expect((await runLip([])).code).to.equal(2);
+    expect((await runLip(['routes', '--no-such-flag'])).stderr).to.contain('Unknown argument');
+  });
+
+  it('suggests the command a typo meant (did you mean), exit 2', async () => {
+    for (const [typed, meant] of [['serv', 'serve'], ['chek-config', 'check-config'], ['invetory', 'inventory'], ['rpelay', 'replay']]) {
+      const r = await runLip(['--config', 'x.yaml', typed!]);
+      expect([r.code, r.stderr.trim()]).to.deep.equal([2, `lip: unknown command "${typed}"; did you mean "${meant}"? (see lip --help)`]);
+    }
+  });
+
+  it('refuses a --port that is not a whole number from 0 to 65535 (usage error, exit 2, before reading the config)', async () => {
+    for (const port of ['abc', '99999', '-1', '80.5', '']) {
+      const r = await runLip(['serve', '--port', port, '--config', join(dir, 'never-read.yaml')]);
+      expect(r.code, port).to.equal(2);
+      expect(r.stderr).to.contain(`--port must be a whole number from 0 to 65535 (0: any free port), got "${port}"`);
+      expect(r.stderr).to.not.contain('cannot read config file');
+    }
   });
 
   describe('check-config', () => {
@@ -52,6 +69,34 @@ describe('cli (spawned)', function () {
       expect(bad.stderr).to.contain(`${path}:2:3: server.prot: unknown key "prot" (did you mean "port"?)`);
       expect(bad.stderr).to.contain(`${path}:3:21: server.shutdown_timeout: must be a duration such as 250ms, 30s or 5m (got "forever")`);
       expect(bad.stderr).to.contain(`${path}:5:20: backends[0].kind: unknown backend kind "localstb" (did you mean "localstub"?)`);
+    });
+
+    it('warns (exit 0) about what is legal but likely wrong; --strict makes the warnings errors (exit 1)', async () => {
+      const path = file('warn.yaml', [
+        'server: { host: 127.0.0.1, port: 0 }', 'routing: { max_attempts: 2 }', 'backends:',
+        '  - { id: off, kind: localstub, models: [m], enabled: false }',
+        '  - { id: s, kind: localstub, models: [m, fast-model] }',
+        '  - { id: o, kind: openai-chat, models: [g], api_key_env: LIP_SPEC_UNSET_KEY }',
+        'model_aliases:', '  - { pattern: "fast", replacement: "s:m" }', '  - { pattern: "^three$", replacement: "s:m|o:g|s:fast-model" }', '',
+      ].join('\n'));
+      const lenient = await runLip(['check-config', '--config', path]);
+      expect([lenient.code, lenient.stdout.trim()]).to.deep.equal([0, 'configuration is valid']);
+      expect(lenient.stderr.trim().split('\n')).to.deep.equal([
+        '4 warnings:',
+        'warning: backends[2] "o": the environment variable LIP_SPEC_UNSET_KEY is not set; its requests fail until it is (or give api_key / api_keys)',
+        'warning: model_aliases[1].replacement: arm 3 ("s:fast-model") can never be tried: the arms before it use 2 backend opens when they fail, and routing.max_attempts is 2',
+        'warning: model_aliases[0].pattern "fast" has no ^…$ anchors: it also rewrites any selector that merely contains a match ("s:fast-model" → "s:s:m-model"); write "^fast$" to match whole selectors only',
+        'warning: routing.default_route is not set: it goes to "s:m" because the first backend, "off", is disabled; set routing.default_route to say which',
+      ]);
+      const strict = await runLip(['check-config', '--strict', '--config', path]);
+      expect(strict.code).to.equal(1);
+      expect(strict.stderr).to.contain('4 warnings (errors under --strict):');
+      expect(strict.stdout).to.equal('');
+      // Set the variable and the warning goes.
+      const withKey = await runLip(['check-config', '--config', path], { LIP_SPEC_UNSET_KEY: 'sk-test' });
+      expect(withKey.stderr).to.contain('3 warnings:').and.not.contain('LIP_SPEC_UNSET_KEY');
+      // A clean file passes --strict.
+      expect((await runLip(['check-config', '--strict', '--config', file('clean.yaml', stubConfig('s', 'x'))])).code).to.equal(0);
     });
 
     it('exits 1 for a file that does not exist', async () => {
@@ -110,6 +155,18 @@ describe('cli (spawned)', function () {
       } finally {
         lip.proc.kill('SIGTERM');
         expect(await lip.exited).to.equal(0);
+      }
+    });
+
+    it('logs the check-config warnings at start', async () => {
+      const path = file('serve-warn.yaml', 'server: { host: 127.0.0.1, port: 0 }\nlogging: { format: json }\nbackends:\n  - { id: s, kind: localstub, models: [m] }\n  - { id: o, kind: openai-chat, models: [g], api_key_env: LIP_SPEC_UNSET_KEY }\n');
+      const lip = await serveLip(['--config', path]);
+      try {
+        const line = lip.stdout().split('\n').find((l) => l.includes('LIP_SPEC_UNSET_KEY'));
+        expect(JSON.parse(line!)).to.include({ level: 'warn', message: 'config: backends[1] "o": the environment variable LIP_SPEC_UNSET_KEY is not set; its requests fail until it is (or give api_key / api_keys)' });
+      } finally {
+        lip.proc.kill('SIGTERM');
+        await lip.exited;
       }
     });
 

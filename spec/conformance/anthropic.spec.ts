@@ -10,7 +10,7 @@ frontendConformance({
   raw: {
     'text': (r) => {
       const m = message(r.raw);
-      expect(m).to.deep.include({ type: 'message', role: 'assistant', model: 'script:text', stop_reason: 'end_turn', stop_sequence: null });
+      expect(m).to.deep.include({ type: 'message', role: 'assistant', model: 'text', stop_reason: 'end_turn', stop_sequence: null });
       expect(m.id).to.match(/^msg_[A-Za-z0-9]{24}$/);
       expect(m.content).to.deep.equal([{ type: 'text', text: 'Hello, world' }]);
       expect(m.usage).to.deep.include({ input_tokens: 12, output_tokens: 3, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });

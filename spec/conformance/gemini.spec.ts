@@ -10,7 +10,7 @@ frontendConformance({
   raw: {
     'text': (r) => {
       const res = response(r.raw);
-      expect(res.modelVersion).to.equal('script:text');
+      expect(res.modelVersion).to.equal('text'); // the model that served
       expect(res.responseId).to.be.a('string').with.length.greaterThan(10);
       expect(res.candidates![0]!.finishReason).to.equal('STOP');
       expect(res.usageMetadata).to.deep.equal({ promptTokenCount: 12, candidatesTokenCount: 3, totalTokenCount: 15 });

@@ -10,7 +10,7 @@ frontendConformance({
   raw: {
     'text': (r) => {
       const res = response(r.raw);
-      expect(res).to.deep.include({ object: 'response', status: 'completed', model: 'script:text', error: null, incomplete_details: null });
+      expect(res).to.deep.include({ object: 'response', status: 'completed', model: 'text', error: null, incomplete_details: null });
       expect(res.id).to.match(/^resp_[A-Za-z0-9]+$/);
       expect(res.output).to.have.length(1);
       expect(res.output[0]).to.deep.include({ type: 'message', role: 'assistant', status: 'completed' });

@@ -178,20 +178,20 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
   });
 
   describe('unknown paths and methods', () => {
-    it('answer 404 / 405 in the flat envelope, whatever the path holds', async () => {
-      const cases: [string, number, string][] = [
-        ['GET /nope', 404, 'LIP_ERR_HTTP_NOT_FOUND'],
-        ['POST /v1/chat/completions/../../etc/passwd', 404, 'LIP_ERR_HTTP_NOT_FOUND'],
-        ['GET /v1/%00%0d%0aX-Evil:%201', 404, 'LIP_ERR_HTTP_NOT_FOUND'],
-        ['GET /v1beta/models/%ZZ:generateContent', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED'],
-        ['DELETE /v1/messages', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED'],
-        ['PUT /v1/responses', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED'],
-        ['OPTIONS /v1/chat/completions', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED'],
-        [`GET /${'%F0%9F%98%80'.repeat(500)}`, 404, 'LIP_ERR_HTTP_NOT_FOUND'],
+    it('answer 404 / 405 in the envelope of the protocol the path belongs to (plain elsewhere), whatever the path holds', async () => {
+      const cases: [string, number, string | undefined, 'plain' | 'anthropic' | 'gemini'][] = [
+        ['GET /nope', 404, 'LIP_ERR_HTTP_NOT_FOUND', 'plain'],
+        ['POST /v1/chat/completions/../../etc/passwd', 404, 'LIP_ERR_HTTP_NOT_FOUND', 'plain'],
+        ['GET /v1/%00%0d%0aX-Evil:%201', 404, 'LIP_ERR_HTTP_NOT_FOUND', 'plain'],
+        ['GET /v1beta/models/%ZZ:generateContent', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED', 'gemini'],
+        ['DELETE /v1/messages', 405, undefined, 'anthropic'],
+        ['PUT /v1/responses', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED', 'plain'],
+        ['OPTIONS /v1/chat/completions', 405, 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED', 'plain'],
+        [`GET /${'%F0%9F%98%80'.repeat(500)}`, 404, 'LIP_ERR_HTTP_NOT_FOUND', 'plain'],
       ];
-      for (const [line, status, code] of cases) {
+      for (const [line, status, code, protocol] of cases) {
         const res = await rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: lip`, '{}');
-        expect(expectEnvelope('plain', res, status), line).to.equal(code);
+        expect(expectEnvelope(protocol, res, status), line).to.equal(code);
         expect(res.headerNames).not.to.include('x-evil');
       }
       await rig.alive();

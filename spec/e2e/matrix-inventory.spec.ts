@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main.js';
-import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
 
 /** `lip inventory --live` against one emulator per backend kind (no network, no real keys). */
 describe('e2e: lip inventory --live asks every enabled upstream', () => {
@@ -11,8 +11,9 @@ describe('e2e: lip inventory --live asks every enabled upstream', () => {
   let dir: string;
   let path: string;
   before(async () => {
-    emulators = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startAnthropicEmulator(), startGeminiEmulator()]);
-    const [chat, responses, anthropic, gemini] = emulators as [Emulator, Emulator, Emulator, Emulator];
+    emulators = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startAnthropicEmulator(), startGeminiEmulator(), startBedrockEmulator()]);
+    const [chat, responses, anthropic, gemini, bedrock] = emulators as [Emulator, Emulator, Emulator, Emulator, Emulator];
+    bedrock.models = ['anthropic.claude-x-v1:0', 'amazon.nova-y'];
     chat.models = ['gpt-b', 'gpt-a'];
     responses.models = ['gpt-r'];
     anthropic.models = ['claude-x'];
@@ -25,6 +26,7 @@ describe('e2e: lip inventory --live asks every enabled upstream', () => {
       `  - { id: resp, kind: openai-responses, base_url: "${responses.url}", api_key: rk-0123456789 }`,
       `  - { id: claude, kind: anthropic, base_url: "${anthropic.url}", api_key: ak-0123456789 }`,
       `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gk-0123456789 }`,
+      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
       '  - { id: stub, kind: localstub, models: [s1] }',
       `  - { id: off, kind: openai-chat, enabled: false, base_url: "${chat.url}" }`,
     ].join('\n'));
@@ -47,9 +49,11 @@ describe('e2e: lip inventory --live asks every enabled upstream', () => {
     const live = Object.fromEntries(report.backends.map((b) => [b.id, b.live?.models?.map((m) => m.selector)]));
     expect(live).to.deep.equal({
       chat: ['chat:gpt-a', 'chat:gpt-b'], resp: ['resp:gpt-r'], claude: ['claude:claude-x'], gem: ['gem:gemini-y'],
-      stub: ['stub:s1'], off: undefined,
+      br: ['br:amazon.nova-y', 'br:anthropic.claude-x-v1:0'], stub: ['stub:s1'], off: undefined,
     });
-    const [chat, , anthropic, gemini] = emulators as [Emulator, Emulator, Emulator, Emulator];
+    const [chat, , anthropic, gemini, bedrock] = emulators as [Emulator, Emulator, Emulator, Emulator, Emulator];
+    // A signed ListFoundationModels: the emulator refuses any signature it cannot recompute.
+    expect(bedrock.requests.at(-1)).to.include({ path: '/foundation-models', key: EMULATOR_AWS.accessKeyId });
     expect(chat.requests.at(-1)).to.include({ path: '/v1/models', key: 'ck-0123456789' });
     expect(anthropic.requests.at(-1)).to.include({ path: '/v1/models', key: 'ak-0123456789' });
     expect(gemini.requests.at(-1)).to.include({ path: '/v1beta/models', key: 'gk-0123456789' });

@@ -13,7 +13,7 @@ describe('recording in the runtime', () => {
     await runtime.close();
   });
 
-  it('with recording on, the recorder is a traffic observer of the host (the inventory shows it)', async () => {
+  it('with recording on, the recorder is a capture of the host traffic plane (the inventory shows it)', async () => {
     const runtime = runtimeWith(testConfig(ROW, 'recording: { enabled: true, path: "/nonexistent-dir-for-lip-test/x.jsonl" }\nfeatures: []'), new Map());
     expect(runtime.recorder).to.not.equal(undefined);
     expect(runtime.extensions?.traffic.active).to.equal(true);

@@ -14,7 +14,7 @@ import { readRecords } from './recording-helpers.js';
 const req = { method: 'POST', url: '/v1/chat/completions?key=abc', headers: { authorization: 'Bearer sk-1', 'x-trace': 'SECRET-9 here' } } as unknown as IncomingMessage;
 const res = { statusCode: 200, getHeaders: () => ({ 'content-type': 'application/json' }) } as unknown as ServerResponse;
 
-/** The recorder driven directly: observations as the plane delivers them, attempt ends on `lip:attempt`. */
+/** The recorder driven directly: observations as the plane delivers them while a redactor is registered, attempt ends on `lip:attempt`. */
 describe('Recorder', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lip-recorder-')); });
@@ -24,7 +24,7 @@ describe('Recorder', () => {
     const path = join(dir, 'r.jsonl');
     const config = testConfig('  - { id: up, kind: localstub }', `recording: { enabled: true, path: "${path}", redact_substrings: ["SECRET-9"] }`);
     const recorder = new Recorder(config, maxEvents === undefined ? {} : { maxEvents });
-    const observe = (batch: Observation[]) => recorder.feature().bundle.trafficObservers![0]!.observe(batch);
+    const observe = (batch: Observation[]) => recorder.observe(batch);
     return { path, recorder, observe };
   };
   const obs = (leg: TrafficLeg, at: number, event: LipEvent, attempt?: { seq: number; key: string }): Observation => ({

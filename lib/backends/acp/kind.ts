@@ -1,5 +1,5 @@
 import type { BackendKind } from '../backend.js';
-import { acpProperties } from './options.js';
+import { acpProperties, checkAcpRow } from './options.js';
 import { createAcp } from './source.js';
 
 /**
@@ -11,5 +11,6 @@ export const acpKind: BackendKind = {
   properties: acpProperties,
   defaultModel: 'agent',
   local: true,
+  checkRow: checkAcpRow,
   create: createAcp,
 };

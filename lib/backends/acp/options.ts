@@ -58,6 +58,21 @@ export function acpOptions(row: BackendRow): AcpOptions {
   };
 }
 
+/**
+ * Row rules a schema cannot say: `stdio` needs `command` and takes no API key (credentials go to
+ * the agent through `env`); `http` needs `base_url`.
+ */
+export function checkAcpRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  if (row.transport === 'http') {
+    return row.base_url === undefined ? { key: 'base_url', message: 'an acp agent over http needs base_url (the agent server; lip posts to {base_url}/v1/acp)' } : undefined;
+  }
+  if (row.command === undefined) return { key: 'command', message: 'an acp agent over stdio needs command (the agent executable)' };
+  for (const key of ['api_key', 'api_keys', 'api_key_env']) {
+    if (row[key] !== undefined) return { key, message: `an acp agent over stdio takes no ${key}; pass credentials to it through env` };
+  }
+  return undefined;
+}
+
 /** Replaces `{model}` in a command argument or environment value. */
 export function withModel(text: string, model: string): string {
   return text.split('{model}').join(model);

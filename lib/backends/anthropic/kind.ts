@@ -7,5 +7,6 @@ export const anthropicKind: BackendKind = {
   kind: 'anthropic',
   properties: anthropicProperties,
   defaultModel: ANTHROPIC_DEFAULTS.models[0]!,
+  keyEnv: ANTHROPIC_DEFAULTS.keyEnv!,
   create: (row, deps) => anthropicBackend(row, deps, ANTHROPIC_DEFAULTS),
 };

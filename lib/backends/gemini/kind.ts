@@ -7,5 +7,6 @@ export const geminiKind: BackendKind = {
   kind: 'gemini',
   properties: geminiProperties,
   defaultModel: GEMINI_DEFAULTS.models[0]!,
+  keyEnv: GEMINI_DEFAULTS.keyEnv!,
   create: (row, deps) => geminiBackend(row, deps, GEMINI_DEFAULTS),
 };

@@ -8,7 +8,7 @@ import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
 import type { ResponseDecoder } from './read-whole-response.js';
-import { upstreamSource, type StreamDecoder } from './upstream-source.js';
+import { upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
 
 /**
  * What a kind folder supplies to become an HTTP backend: its request encoding, its stream and
@@ -26,17 +26,21 @@ export interface HttpProtocol {
    * The generation request for one call, model and key: streamed, or non-streamed when
    * `target.whole` is set and the protocol has a `response` decoder.
    */
-  generate(call: Call, target: Target, key: string | undefined): UpstreamRequest;
-  decoder(call: Call, target: Target, secrets: readonly string[]): StreamDecoder;
+  generate(call: Call, target: Target, key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
+  decoder(call: Call, target: Target, secrets: readonly string[]): StreamDecoder<any>;
+  /** How a streamed body is cut into the decoder's messages (SSE when absent). */
+  framer?(): BodyFramer<unknown>;
   /** Decodes a non-streamed answer (the kind's decode-response.ts) into the same events. */
   response?(call: Call, target: Target, secrets: readonly string[]): ResponseDecoder;
   /** Whether a call may be answered whole (default: yes); a kind keeps its long generations streamed. */
   acceptsWhole?(call: Call): boolean;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
+  /** The token-count request of the protocol (Anthropic `count_tokens`), when it has one. */
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, key: string | undefined): UpstreamRequest;
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
-    request(key: string | undefined): UpstreamRequest;
+    request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
     parse(body: unknown): string[];
   };
 }
@@ -85,8 +89,9 @@ export class HttpBackend implements Backend {
       backendId: this.id,
       // A streamed answer's headers come at once and its chunks keep coming (body_timeout between
       // two); a whole answer is silent until it is complete, so its headers get that same allowance.
-      request: whole ? (key) => ({ ...protocol.generate(call, attempt, key), headersTimeout: this.wholeHeadersTimeout }) : (key) => protocol.generate(call, attempt, key),
+      request: whole ? async (key) => ({ ...await protocol.generate(call, attempt, key), headersTimeout: this.wholeHeadersTimeout }) : (key) => protocol.generate(call, attempt, key),
       decoder: () => protocol.decoder(call, attempt, this.pool.secrets),
+      ...(protocol.framer ? { framer: protocol.framer } : {}),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
@@ -100,15 +105,28 @@ export class HttpBackend implements Backend {
   async listModels(signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<string[]> {
     const models = this.protocol.models;
     if (!models) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot list its models`);
+    return models.parse(await this.unary((key) => models.request(key), signal, 'the model list'));
+  }
+
+  /** Forwards a token count (Anthropic `count_tokens`) with the first usable key. */
+  countTokens(body: Readonly<Record<string, unknown>>, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<unknown> {
+    const count = this.protocol.countTokens;
+    if (!count) return Promise.reject(new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot count tokens`));
+    return this.unary((key) => count(body, model, key), signal, 'the token count');
+  }
+
+  /** One request and its JSON answer (not a generation: no stream, no rotation, no retries). */
+  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string): Promise<unknown> {
     const lease = this.pool.acquire();
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
     }
+    const request = await build(lease?.key);
     let text: string;
     let status: number;
     let headers: HeaderMap;
     try {
-      const response = await this.client.open(models.request(lease?.key), signal);
+      const response = await this.client.open(request, signal);
       status = response.statusCode;
       headers = response.headers;
       text = await readBodyText(response.body, 16 * 1024 * 1024);
@@ -117,8 +135,8 @@ export class HttpBackend implements Backend {
     }
     if (status < 200 || status >= 300) throw this.protocol.statusError(status, text, headers, undefined, this.pool.secrets);
     const body = parseJsonOrUndefined(text);
-    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the model list is not JSON`);
-    return models.parse(body);
+    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": ${what} is not JSON`);
+    return body;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 export { UpstreamClient, DEFAULT_HTTP_SETTINGS, createDispatcher, proxyEnvironment, type UpstreamRequest, type UpstreamResponse } from './upstream-client.js';
-export { upstreamSource, type StreamDecoder, type UpstreamExchange, type CredentialOptions } from './upstream-source.js';
+export { upstreamSource, type StreamDecoder, type BodyFramer, type UpstreamExchange, type CredentialOptions } from './upstream-source.js';
 export { HttpBackend, type HttpProtocol } from './http-backend.js';
 export { classifyTransportError, errorCode, type TransportPhase } from './classify-transport-error.js';
 export { retryAfterMs, durationMs, MAX_RETRY_AFTER_MS, type HeaderMap } from './parse-retry-after.js';

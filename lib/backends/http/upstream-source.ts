@@ -19,17 +19,41 @@ import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstre
  * at the end of the body and may append the closing events when the provider's own terminal
  * frame was seen (a stream without one is judged by the source, not the decoder).
  */
-export interface StreamDecoder {
-  message(message: SseMessage, out: LipEvent[]): void;
+export interface StreamDecoder<M = SseMessage> {
+  message(message: M, out: LipEvent[]): void;
   end(out: LipEvent[]): void;
+}
+
+/**
+ * Cuts a response body into the messages its decoder reads. SSE (the default) for every kind
+ * but one whose stream is binary (Bedrock's AWS event stream), which brings its own.
+ */
+export interface BodyFramer<M> {
+  push(chunk: Buffer): M[];
+  end(): M[];
+}
+
+/** The default framer: UTF-8 text through the SSE parser. */
+function sseFramer(maxLineBytes: number | undefined): BodyFramer<SseMessage> {
+  const parser = new SseParser(maxLineBytes !== undefined ? { maxLineBytes } : {});
+  const text = new TextDecoder();
+  return {
+    push: (chunk) => parser.push(text.decode(chunk, { stream: true })),
+    end: () => [...parser.push(text.decode()), ...parser.end()],
+  };
 }
 
 /** Everything provider-specific about one streamed generation. */
 export interface UpstreamExchange {
   readonly backendId: string;
-  /** The request for one key (undefined: no key is configured and none is required). */
-  request(key: string | undefined): UpstreamRequest;
-  decoder(): StreamDecoder;
+  /**
+   * The request for one key (undefined: no key is configured and none is required); a promise
+   * when building it needs I/O (a SigV4 signature over credentials resolved per request).
+   */
+  request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
+  decoder(): StreamDecoder<any>;
+  /** How the body is cut into the decoder's messages (SSE when absent). */
+  framer?(): BodyFramer<unknown>;
   /**
    * Present when the request asked for the whole answer in one JSON body (`Target.whole`): its
    * decoder. An upstream that streams anyway is still read with `decoder()`.
@@ -122,7 +146,8 @@ async function run(
     }
     // Encoding the request is lip's own work: a throw there is not the upstream's failure (it
     // must never count against the candidate's circuit or be reported as unreachable).
-    const request = exchange.request(lease?.key);
+    const request = await exchange.request(lease?.key);
+    if (signal.aborted) return;
     let response: UpstreamResponse;
     try {
       response = await client.open(request, signal, read.dispatch);
@@ -204,9 +229,8 @@ function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError |
 function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: ReadOptions, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: ExchangeState): Promise<void> {
   const body = response.body;
   const decoder = exchange.decoder();
-  const parser = new SseParser(read.maxLineBytes !== undefined ? { maxLineBytes: read.maxLineBytes } : {});
+  const parser = exchange.framer?.() ?? sseFramer(read.maxLineBytes);
   const flow = read.flow;
-  const text = new TextDecoder();
   const out: LipEvent[] = [];
   let output = false;
   let terminated = false;
@@ -236,7 +260,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
       out.length = 0;
     };
     /** Decodes messages until the terminal event or an unsubscribe; false when the stream is over. */
-    const feed = (messages: SseMessage[]): boolean => {
+    const feed = (messages: unknown[]): boolean => {
       for (let i = 0; i < messages.length; i++) {
         decoder.message(messages[i]!, out);
         flush();
@@ -251,7 +275,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
     body.on('data', (chunk: Buffer) => {
       if (done) return;
       try {
-        if (!feed(parser.push(text.decode(chunk, { stream: true })))) return stop();
+        if (!feed(parser.push(chunk))) return stop();
       } catch (err) {
         flush();
         return stop(err);
@@ -265,7 +289,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
     body.once('end', () => {
       if (done) return;
       try {
-        if (!feed(parser.push(text.decode())) || !feed(parser.end())) return stop();
+        if (!feed(parser.end())) return stop();
         decoder.end(out);
         flush();
       } catch (err) {

@@ -7,5 +7,6 @@ export const openaiChatKind: BackendKind = {
   kind: 'openai-chat',
   properties: openaiChatProperties,
   defaultModel: OPENAI_CHAT_DEFAULTS.models[0]!,
+  keyEnv: OPENAI_CHAT_DEFAULTS.keyEnv!,
   create: (row, deps) => openaiChatBackend(row, deps, OPENAI_CHAT_DEFAULTS),
 };

@@ -51,6 +51,7 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     properties,
     ...(preset.models[0] ? { defaultModel: preset.models[0] } : {}),
     ...(preset.requireBaseUrl ? { required: ['base_url'] } : {}),
+    ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
 }

@@ -1,14 +1,23 @@
 import { ConfigError } from '../../config/index.js';
+import { configWarnings } from '../../core/config-warnings.js';
 import { isLipError } from '../../errors/index.js';
 import { loadConfig } from '../config-source.js';
 import type { Output } from '../output.js';
 
-/** `lip check-config`: 0 and "configuration is valid", or 1 and every problem, one per line. */
-export function checkConfigCommand(path: string | undefined, io: Output): number {
+export interface CheckConfigOptions {
+  /** Warnings count as errors (exit 1). */
+  readonly strict?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `lip check-config`: 0 and "configuration is valid" (after any warnings, on stderr), or 1 and
+ * every problem, one per line. With `strict`, warnings fail the check like errors do.
+ */
+export function checkConfigCommand(path: string | undefined, io: Output, options: CheckConfigOptions = {}): number {
+  let warnings: string[];
   try {
-    loadConfig(path);
-    io.out('configuration is valid');
-    return 0;
+    warnings = configWarnings(loadConfig(path), options.env ?? process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`configuration is invalid (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}):`);
@@ -16,4 +25,9 @@ export function checkConfigCommand(path: string | undefined, io: Output): number
     } else io.err(isLipError(err) ? err.message : String(err));
     return 1;
   }
+  const count = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+  if (warnings.length > 0) io.err(`${count}${options.strict ? ' (errors under --strict)' : ''}:\n${warnings.map((w) => `warning: ${w}`).join('\n')}`);
+  if (options.strict && warnings.length > 0) return 1;
+  io.out('configuration is valid');
+  return 0;
 }

@@ -1,6 +1,7 @@
 import { checkAccess, formatPath, reloadProblems, type Config } from '../../config/index.js';
 import { BACKEND_KIND_INFO } from '../../backends/registry.js';
 import { PROTOCOL_PATHS } from '../../frontends/registry.js';
+import { configWarnings } from '../../core/config-warnings.js';
 import { createRuntime } from '../../core/runtime.js';
 import { LipError, isLipError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -62,6 +63,8 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     return 1;
   }
   const logger: Logger = createLogger(config.logging);
+  // The same warnings as `lip check-config`, once at start.
+  for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
   installProcessLastResort();
   const server = new LipServer(createRuntime(config, { logger }), logger);
   try {

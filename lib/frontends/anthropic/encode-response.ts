@@ -32,7 +32,7 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     id,
     type: 'message',
     role: 'assistant',
-    model: context.call.model,
+    model: context.model ?? context.call.model,
     content,
     stop_reason: stopReason,
     stop_sequence: stopReason === 'stop_sequence' ? r.stopSequence ?? null : null,

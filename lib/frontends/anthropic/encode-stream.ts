@@ -26,7 +26,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   constructor(context: EncodeContext) {
     this.id = wireId(context, 'msg_');
-    this.model = context.call.model;
+    this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
   }
 

@@ -1,4 +1,5 @@
 import type { Frontend } from '../protocol.js';
+import { anthropicCountTokensRoute } from './count-tokens.js';
 import { encodeAnthropicError } from './encode-error.js';
 import { anthropicModelRoutes } from './model-list.js';
 import { anthropicRoutes } from './routes.js';
@@ -10,4 +11,6 @@ export const anthropicFrontend: Frontend = {
   streamContentType: 'text/event-stream; charset=utf-8',
   encodeError: encodeAnthropicError,
   modelRoutes: anthropicModelRoutes,
+  countTokensRoute: anthropicCountTokensRoute,
+  claimsPath: (pathname, headers) => (pathname.startsWith('/v1/') && (pathname.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined) ? 'exact' : undefined),
 };

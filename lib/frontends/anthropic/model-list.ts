@@ -14,4 +14,5 @@ export const anthropicModelRoutes: readonly ModelListRoute[] = [{
   path: '/v1/models',
   accepts: (context: RequestContext) => context.headers['anthropic-version'] !== undefined,
   encode: anthropicModelList,
+  encodeOne: (m: ModelEntry) => ({ type: 'model', id: m.id, display_name: m.id, created_at: '1970-01-01T00:00:00Z' }),
 }];

@@ -31,7 +31,7 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   return {
     candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), index: 0 }],
     ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
-    modelVersion: context.call.model,
+    modelVersion: context.model ?? context.call.model,
     responseId,
   };
 }

@@ -27,7 +27,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private readonly held = new HeldOutput();
 
   constructor(context: EncodeContext) {
-    this.suffix = `,"modelVersion":${JSON.stringify(context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
+    this.suffix = `,"modelVersion":${JSON.stringify(context.model ?? context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
   }
 
   private chunk(parts: string, tail = ''): string {

@@ -10,4 +10,6 @@ export const geminiFrontend: Frontend = {
   streamContentType: 'text/event-stream',
   encodeError: encodeGeminiError,
   modelRoutes: geminiModelRoutes,
+  queryKey: 'key',
+  claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };

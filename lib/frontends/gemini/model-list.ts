@@ -6,18 +6,22 @@ import type { ModelEntry, ModelListRoute } from '../protocol.js';
  * usable in the generate path as it is (`/v1beta/models/backend:model:generateContent`).
  */
 export function geminiModelList(models: readonly ModelEntry[]): Record<string, unknown> {
+  return { models: models.map(geminiModel) };
+}
+
+/** One model in Gemini's shape (`GET /v1beta/models/{id}` answers it alone). */
+export function geminiModel(m: ModelEntry): Record<string, unknown> {
   return {
-    models: models.map((m) => ({
-      name: `models/${m.id}`,
-      baseModelId: m.id,
-      version: '1',
-      displayName: m.id,
-      description: m.ownedBy === 'lip' ? 'a lip model alias' : `served by the lip backend "${m.ownedBy}"`,
-      supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
-    })),
+    name: `models/${m.id}`,
+    baseModelId: m.id,
+    version: '1',
+    displayName: m.id,
+    description: m.ownedBy === 'lip' ? 'a lip model alias' : `served by the lip backend "${m.ownedBy}"`,
+    supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
   };
 }
 
 export const geminiModelRoutes: readonly ModelListRoute[] = [
-  { path: '/v1beta/models', encode: geminiModelList },
+  { path: '/v1beta/models', encode: geminiModelList, encodeOne: geminiModel },
+  { path: '/v1beta1/models', encode: geminiModelList, encodeOne: geminiModel },
 ];

@@ -1,14 +1,19 @@
 import type { GenerateRoute } from '../protocol.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { encodeGenerateContentResponse } from './encode-response.js';
+import { GeminiJsonArrayEncoder } from './encode-json-array.js';
 import { GeminiStreamEncoder } from './encode-stream.js';
 
-const PATH = /^\/(?:v1beta|v1)\/models\/(.+):(generateContent|streamGenerateContent)$/;
+/** A JSON array is no SSE: no `: keepalive` comments may go into it. */
+const JSON_ARRAY_WIRE = { contentType: 'application/json; charset=UTF-8', keepalive: false } as const;
+
+const PATH = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):(generateContent|streamGenerateContent)$/;
 
 /**
- * `/v1beta/models/{model}:method` (and `/v1/...`). The model id may contain `:` and `/`
- * (`stub:stub-default`, `openrouter:meta/llama`): the method is the last `:` segment. The
- * path is percent-decoded. Streaming is always SSE (the `?alt=sse` form every SDK uses).
+ * `/v1beta/models/{model}:method` (and `/v1/...`, `/v1beta1/...`). The model id may contain `:`
+ * and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is the last `:` segment.
+ * The path is percent-decoded. A stream is SSE with `?alt=sse` (what the SDKs ask for) and
+ * otherwise one JSON array written element by element (encode-json-array.ts).
  */
 function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRoute {
   return {
@@ -25,8 +30,12 @@ function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRou
       }
       return { model: model.startsWith('models/') ? model.slice(7) : model };
     },
-    decode: (body, context) => decodeGenerateContent(body, context.params.model ?? '', method === 'streamGenerateContent'),
-    streamEncoder: (context) => new GeminiStreamEncoder(context),
+    decode: (body, context) => {
+      const decoded = decodeGenerateContent(body, context.params.model ?? '', method === 'streamGenerateContent');
+      if (method !== 'streamGenerateContent' || context.query.get('alt') === 'sse') return decoded;
+      return { ...decoded, hints: { ...decoded.hints, jsonArray: true }, streamWire: JSON_ARRAY_WIRE };
+    },
+    streamEncoder: (context) => (context.hints.jsonArray === true ? new GeminiJsonArrayEncoder(new GeminiStreamEncoder(context)) : new GeminiStreamEncoder(context)),
     encodeResponse: encodeGenerateContentResponse,
   };
 }

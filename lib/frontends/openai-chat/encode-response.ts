@@ -19,7 +19,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     id: completionId(context),
     object: 'chat.completion',
     created: context.created,
-    model: context.call.model,
+    model: context.model ?? context.call.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: mapFinishReason(effectiveFinishReason(r.finishReason, toolCalls.length > 0)) }],
     ...(hasUsage(r.usage) ? { usage: chatUsage(r.usage) } : {}),
   };

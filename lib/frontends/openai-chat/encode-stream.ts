@@ -22,7 +22,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   private usage: Usage = {};
 
   constructor(context: EncodeContext) {
-    this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.call.model)},`;
+    this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
     this.includeUsage = context.hints.includeUsage === true;
   }
 

@@ -10,4 +10,5 @@ export const openaiChatFrontend: Frontend = {
   streamContentType: 'text/event-stream; charset=utf-8',
   encodeError: encodeChatError,
   modelRoutes: chatModelRoutes,
+  claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

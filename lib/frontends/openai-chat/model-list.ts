@@ -9,4 +9,9 @@ export function chatModelList(models: readonly ModelEntry[]): Record<string, unk
   return { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.ownedBy })) };
 }
 
-export const chatModelRoutes: readonly ModelListRoute[] = [{ path: '/v1/models', encode: chatModelList }];
+/** `GET /v1/models/{id}`: one entry of the list. */
+export function chatModelEntry(m: ModelEntry): Record<string, unknown> {
+  return { id: m.id, object: 'model', created: 0, owned_by: m.ownedBy };
+}
+
+export const chatModelRoutes: readonly ModelListRoute[] = [{ path: '/v1/models', encode: chatModelList, encodeOne: chatModelEntry }];

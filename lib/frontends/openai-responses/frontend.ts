@@ -10,4 +10,5 @@ export const openaiResponsesFrontend: Frontend = {
   streamContentType: 'text/event-stream; charset=utf-8',
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,
+  claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

@@ -9,4 +9,6 @@ export function openaiModelList(models: readonly ModelEntry[]): Record<string, u
   return { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.ownedBy })) };
 }
 
-export const responsesModelRoutes: readonly ModelListRoute[] = [{ path: '/v1/models', encode: openaiModelList }];
+export const responsesModelRoutes: readonly ModelListRoute[] = [{
+  path: '/v1/models', encode: openaiModelList, encodeOne: (m: ModelEntry) => ({ id: m.id, object: 'model', created: 0, owned_by: m.ownedBy }),
+}];

@@ -33,7 +33,7 @@ export class ResponseShell {
     this.previousResponseId = context.continuation?.previousResponseId ?? null;
     this.stored = context.continuation ? context.continuation.store : context.responseId !== undefined;
     this.createdAt = context.created;
-    this.model = context.call.model;
+    this.model = context.model ?? context.call.model;
     this.echo = (context.hints as Partial<ResponsesHints>).echo ?? {};
   }
 

@@ -45,6 +45,7 @@ export const anthropicProtocol: EmulatorProtocol = {
   basePath: '',
   match(method, path) {
     if (method === 'POST' && path === '/v1/messages') return { route: 'generate' };
+    if (method === 'POST' && path === '/v1/messages/count_tokens') return { route: 'count_tokens' };
     if (method === 'GET' && path === '/v1/models') return { route: 'models' };
     return undefined;
   },

@@ -16,7 +16,7 @@ export interface RecordedRequest {
   readonly raw: string;
   /** The API key in this provider's header (Bearer, x-api-key, x-goog-api-key). */
   readonly key: string | undefined;
-  readonly route: 'generate' | 'models';
+  readonly route: 'generate' | 'models' | 'count_tokens';
   readonly stream: boolean;
   /** The model from the body or the path. */
   readonly model: string | undefined;
@@ -31,7 +31,7 @@ export interface ClientClose {
   readonly bytes: number;
 }
 
-export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' };
+export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' } | { readonly route: 'count_tokens' };
 
 /** What differs between providers: routes, key header, wire encoding of scripts and errors. */
 export interface EmulatorProtocol {
@@ -48,6 +48,19 @@ export interface EmulatorProtocol {
   frameKey?(request: RecordedRequest): string;
   json(script: Script, request: RecordedRequest): unknown;
   errorBody(status: number, error: { message: string; type?: string; code?: string }): unknown;
+  /** Extra headers of an error answer (Bedrock's `x-amzn-errortype`). */
+  errorHeaders?(status: number, error: { message: string; type?: string; code?: string }): Record<string, string>;
+  /** `Content-Type` of a streamed answer (SSE when absent). */
+  readonly streamContentType?: string;
+  /** A binary stream's frame that fails its checks, for the `malformedAt` fault (SSE: a non-JSON line). */
+  readonly malformedFrame?: Uint8Array;
+  /** Write binary streams in slices of this many bytes, so that frames straddle chunks. */
+  readonly sliceBytes?: number;
+  /**
+   * Checks a request before it is answered, as the real service does (a SigV4 signature):
+   * an error to answer with, or undefined to go on.
+   */
+  verify?(request: RecordedRequest): Promise<{ status: number; error: { message: string; type?: string } } | undefined>;
   modelList(models: readonly string[]): unknown;
 }
 
@@ -136,12 +149,24 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     let body: any;
     try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
     const stream = match.route === 'generate' && (match.stream ?? body?.stream === true);
-    const model = match.route === 'generate' ? (match.model ?? body?.model) : undefined;
+    const model = match.route === 'generate' ? (match.model ?? body?.model) : match.route === 'count_tokens' ? body?.model : undefined;
     const request: RecordedRequest = {
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
     };
     emulator.requests.push(request);
+    if (protocol.verify) {
+      void protocol.verify(request).then((refusal) => {
+        if (!refusal) return serveMatched(req, res, url, match, request);
+        if (res.destroyed) return;
+        res.writeHead(refusal.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refusal.status, refusal.error) }).end(JSON.stringify(protocol.errorBody(refusal.status, refusal.error)));
+      }, () => res.destroy());
+      return;
+    }
+    serveMatched(req, res, url, match, request);
+  }
+
+  function serveMatched(req: IncomingMessage, res: ServerResponse, url: URL, match: RouteMatch, request: RecordedRequest): void {
     const progress: WriteProgress = { bytes: 0 };
     res.on('close', () => {
       if (res.writableEnded) return;
@@ -154,6 +179,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       return;
     }
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
+    if (match.route === 'count_tokens') {
+      if (script.status !== undefined && script.status >= 300) {
+        const error = script.error ?? { message: `emulated status ${script.status}` };
+        res.writeHead(script.status, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.errorBody(script.status, error)));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: script.usage?.input ?? 42 }));
+      return;
+    }
     answer(script, request, res, progress);
   }
 
@@ -164,14 +198,14 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     const headers = { ...(script.headers ?? {}) };
     if (script.status !== undefined && (script.status < 200 || script.status >= 300)) {
       const error = script.error ?? { message: `emulated status ${script.status}` };
-      res.writeHead(script.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(protocol.errorBody(script.status, error)));
+      res.writeHead(script.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(script.status, error), ...headers }).end(JSON.stringify(protocol.errorBody(script.status, error)));
       return;
     }
     if (!request.stream) return writeJsonAnswer(res, protocol.json(script, request), headers, fault, script.dripMs ?? 0, later);
     const encoded: Frame[] = script.rawFrames ? script.rawFrames.map((text) => ({ text, output: true })) : framesOf(script, request);
-    let frames = encoded.map((f) => f.text);
+    let frames: (string | Uint8Array)[] = encoded.map((f) => f.bytes ?? f.text);
     const firstOutput = Math.max(0, encoded.findIndex((f) => f.output));
-    if (fault.malformedAt !== undefined && fault.malformedAt < frames.length) frames[fault.malformedAt] = 'data: {"broken": \n\n';
+    if (fault.malformedAt !== undefined && fault.malformedAt < frames.length) frames[fault.malformedAt] = protocol.malformedFrame ?? 'data: {"broken": \n\n';
     let stopAt = frames.length;
     let after: 'end' | 'reset' | 'stall' = 'end';
     if (typeof fault.reset === 'number') { stopAt = fault.reset; after = 'reset'; }
@@ -182,14 +216,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     if (fault.endAt !== undefined) { stopAt = fault.endAt; after = 'end'; }
     frames = frames.slice(0, stopAt);
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    res.writeHead(200, { 'content-type': protocol.streamContentType ?? 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    const text = frames as string[]; // the hugeLine and endless faults are SSE-only
     if (fault.hugeLine) {
       const split = fault.hugeLine.afterOutput ? firstOutput + 1 : firstOutput;
-      void writeHugeLine(res, progress, frames.slice(0, split), fault.hugeLine.bytes, fault.hugeLine.terminated ?? true, frames.slice(split));
+      void writeHugeLine(res, progress, text.slice(0, split), fault.hugeLine.bytes, fault.hugeLine.terminated ?? true, text.slice(split));
       return;
     }
     if (fault.endless) {
-      void writeEndless(res, progress, frames.slice(0, firstOutput), frames[firstOutput] ?? encoded[firstOutput]!.text);
+      void writeEndless(res, progress, text.slice(0, firstOutput), text[firstOutput] ?? encoded[firstOutput]!.text);
       return;
     }
     if (fault.reset === 'after_first_byte') {
@@ -197,6 +232,12 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       res.write(first.slice(0, Math.max(1, Math.floor(first.length / 2))), () => res.socket?.resetAndDestroy());
       return;
     }
+    const write = (batch: (string | Uint8Array)[]) => {
+      if (typeof batch[0] === 'string') return void res.write(batch.join(''));
+      const bytes = Buffer.concat(batch as Uint8Array[]);
+      const slice = protocol.sliceBytes ?? bytes.length;
+      for (let at = 0; at < bytes.length; at += slice) res.write(bytes.subarray(at, at + slice));
+    };
     const finish = () => {
       if (after === 'reset') res.write('', () => res.socket?.resetAndDestroy());
       else if (after === 'end') res.end();
@@ -204,14 +245,14 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     };
     const drip = script.dripMs ?? 0;
     if (drip <= 0) {
-      if (frames.length > 0) res.write(frames.join(''));
+      if (frames.length > 0) write(frames);
       return finish();
     }
     let i = 0;
     const next = () => {
       if (res.destroyed) return;
       if (i >= frames.length) return finish();
-      res.write(frames[i++]!);
+      write([frames[i++]!]);
       later(drip, next);
     };
     next();

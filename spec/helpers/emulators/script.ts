@@ -86,6 +86,8 @@ export interface Script {
 export interface Frame {
   readonly text: string;
   readonly output: boolean;
+  /** A binary frame (Bedrock's AWS event stream); written instead of `text`. */
+  readonly bytes?: Uint8Array;
 }
 
 export function deltas(value: string | readonly string[] | undefined): string[] {

@@ -1,0 +1,59 @@
+import { LipError } from '../../errors/index.js';
+import { errorMessageOf, parseJsonOrUndefined, upstreamStatusError, upstreamStreamError, type HeaderMap } from '../http/index.js';
+
+/** Error codes that mean "this candidate cannot serve now": another candidate may. */
+const TRANSIENT = /^(Throttl|TooManyRequests|ServiceUnavailable|InternalServer|InternalError|InternalFailure|ModelTimeout|ModelNotReady|RequestTimeout|ModelStreamError)/i;
+/** Error codes that mean "these credentials are refused": a misconfigured candidate. */
+const AUTH = /^(ExpiredToken|UnrecognizedClient|InvalidSignature|InvalidToken|AccessDenied|AuthFailure|MissingAuthenticationToken|IncompleteSignature|InvalidClientTokenId|SignatureDoesNotMatch)/i;
+/** Codes after which resolving the credentials again may help (temporary credentials expired). */
+const STALE = /^(ExpiredToken|InvalidToken|UnrecognizedClient|InvalidClientTokenId)/i;
+
+/** The AWS error code of an answer: `x-amzn-errortype: Code:namespace`, else the body's `__type`. */
+export function awsErrorCode(headers: HeaderMap, body: unknown): string | undefined {
+  const header = headers['x-amzn-errortype'];
+  const text = Array.isArray(header) ? header[0] : header;
+  if (typeof text === 'string' && text.length > 0) return text.split(':')[0]!;
+  const type = (body as { __type?: unknown } | undefined)?.__type;
+  return typeof type === 'string' && type.length > 0 ? type.split('#').pop()!.split(':')[0]! : undefined;
+}
+
+/** Whether an error says the credentials should be resolved afresh before the next request. */
+export function staleCredentials(err: LipError): boolean {
+  const type = (err.detail as { upstream_type?: unknown } | undefined)?.upstream_type;
+  return typeof type === 'string' && STALE.test(type);
+}
+
+/**
+ * A non-2xx Bedrock answer. Throttling, server-side and model-timeout codes are retryable (the
+ * route fails over, the circuit counts them), as the status rule already says for 408, 429 and
+ * 5xx. Credential failures (expired or unknown keys, bad signatures, access denied) are
+ * retryable too: another candidate may be configured right, and the circuit of this one counts
+ * them. Everything else (ValidationException, ResourceNotFoundException, ...) is the request's
+ * problem and reaches the client with its status. The AWS code is kept as `upstream_type`.
+ *
+ * ```ts
+ * classifyBedrockStatus('br', 429, '{"message":"slow down"}', { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/' }, undefined, [])
+ * // LIP_ERR_UPSTREAM_STATUS, status 429, retryable, upstream_type ThrottlingException
+ * ```
+ * @see spec/backends/bedrock/classify-error.spec.ts
+ */
+export function classifyBedrockStatus(backendId: string, status: number, text: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
+  const body = parseJsonOrUndefined(text);
+  const code = awsErrorCode(headers, body);
+  const message = errorMessageOf(body, text).message ?? (body as { Message?: string } | undefined)?.Message;
+  const retryable = (code !== undefined && (TRANSIENT.test(code) || AUTH.test(code))) || status === 401 || status === 403 ? true : undefined;
+  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}) });
+}
+
+/**
+ * An exception frame inside the stream (`:message-type: exception`, `:exception-type`
+ * `throttlingException`, `modelStreamErrorException`, ...; payload `{message}`), or an `error`
+ * frame (`:error-code`, `:error-message`). Transient ones may fail over while nothing was sent;
+ * after output every one is surfaced in-band.
+ */
+export function bedrockStreamError(backendId: string, type: string | undefined, message: string | undefined, secrets: readonly string[]): LipError {
+  const code = type ? type.charAt(0).toUpperCase() + type.slice(1) : undefined;
+  return upstreamStreamError(backendId, message ?? (code ? `the upstream reported ${code}` : undefined), secrets, {
+    retryable: code !== undefined && TRANSIENT.test(code), ...(code ? { upstreamType: code } : {}),
+  });
+}

@@ -1,0 +1,132 @@
+import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
+
+type Json = Record<string, unknown>;
+
+const IMAGE_FORMATS: Readonly<Record<string, string>> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+const DOCUMENT_FORMATS: Readonly<Record<string, string>> = {
+  'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+};
+
+/**
+ * Canonical messages -> Converse `messages` and extra system text. Converse has two roles:
+ * tool results are `toolResult` blocks of a user turn (status `error` for failed tools),
+ * consecutive turns of one role are merged, blank text blocks are left out (Converse refuses
+ * them), and a system message in the middle of a conversation joins the top-level `system`.
+ *
+ * Images and documents travel inline (`source.bytes`, base64): Converse takes no URLs, so an
+ * http(s) image or document is refused with a 400 naming the part. Reasoning is replayed as
+ * `reasoningContent` before the rest of its turn: signed thinking as `reasoningText` with its
+ * signature, redacted thinking as `redactedContent`. Claude models on Bedrock issue Anthropic's
+ * thinking blocks, so those are the dialects replayed; unsigned or foreign reasoning is dropped.
+ *
+ * @see spec/backends/bedrock/encode-request.spec.ts
+ */
+export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
+  const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];
+  const system: TextPart[] = [];
+  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
+    if (blocks.length === 0) return;
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
+        break;
+      case 'user':
+        push('user', message.parts.map(userBlock).filter((b): b is Json => b !== undefined));
+        break;
+      case 'assistant': {
+        const blocks = message.parts.map(assistantBlock).filter((b): b is Json => b !== undefined);
+        // Converse wants a turn's reasoning ahead of its text and tool use.
+        push('assistant', [...blocks.filter((b) => 'reasoningContent' in b), ...blocks.filter((b) => !('reasoningContent' in b))]);
+        break;
+      }
+      case 'tool':
+        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock));
+        break;
+    }
+  }
+  return { messages: out, system };
+}
+
+function userBlock(part: Part): Json | undefined {
+  switch (part.type) {
+    case 'text': return part.text.length > 0 ? { text: part.text } : undefined;
+    case 'image': return imageBlock(part);
+    case 'file': return documentBlock(part);
+    default: return undefined;
+  }
+}
+
+function assistantBlock(part: Part): Json | undefined {
+  switch (part.type) {
+    case 'text':
+      return part.text.length > 0 ? { text: part.text } : undefined;
+    case 'tool_call':
+      return { toolUse: { toolUseId: part.id, name: part.name, input: parseInput(part.arguments) } };
+    case 'reasoning':
+      if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
+        return { reasoningContent: { reasoningText: { text: part.text ?? '', signature: part.signature } } };
+      }
+      if (part.dialect === REASONING_DIALECTS.anthropicRedacted && part.opaque) return { reasoningContent: { redactedContent: part.opaque } };
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Inline bytes of an image or document: its base64 `data`, or a `data:` URL taken apart. */
+function inline(part: ImagePart | FilePart, what: string): { data: string; mediaType: string | undefined } {
+  if (part.data !== undefined) return { data: part.data, mediaType: part.mediaType };
+  const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(part.url ?? '');
+  if (m) return { data: m[2]!, mediaType: m[1] ?? part.mediaType };
+  const where = part.type === 'file' && part.fileId ? `file id ${JSON.stringify(part.fileId)}` : 'a URL';
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes ${what}s inline only (base64 or a data: URL), not by ${where}`);
+}
+
+function imageBlock(part: ImagePart): Json {
+  const { data, mediaType } = inline(part, 'image');
+  const format = IMAGE_FORMATS[(mediaType ?? 'image/png').toLowerCase()];
+  if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes png, jpeg, gif and webp images, not ${mediaType}`);
+  return { image: { format, source: { bytes: data } } };
+}
+
+function documentBlock(part: FilePart): Json {
+  const { data, mediaType } = inline(part, 'document');
+  const format = DOCUMENT_FORMATS[(mediaType ?? 'application/pdf').toLowerCase()];
+  if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not ${mediaType}`);
+  return { document: { format, name: documentName(part.filename), source: { bytes: data } } };
+}
+
+/** Converse names: letters, digits, single spaces, hyphens, parentheses and brackets only. */
+export function documentName(filename: string | undefined): string {
+  const base = (filename ?? '').replace(/\.[A-Za-z0-9]+$/, '').replace(/[^A-Za-z0-9\-()[\] ]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return base.length > 0 ? base.slice(0, 200) : 'document';
+}
+
+function toolResultBlock(part: ToolResultPart): Json {
+  const content = typeof part.content === 'string'
+    ? [{ text: part.content.length > 0 ? part.content : ' ' }]
+    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
+  return { toolResult: { toolUseId: part.callId, content: content.length > 0 ? content : [{ text: ' ' }], status: part.isError ? 'error' : 'success' } };
+}
+
+/** Tool arguments as the object Converse wants (`{}` for blank or unparsable text). */
+function parseInput(args: string): Json {
+  if (args.trim().length === 0) return {};
+  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
+  try {
+    const value: unknown = JSON.parse(args);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,13 @@
+export { bedrockKind } from './kind.js';
+export { bedrockBackend, bedrockProtocol, modelSegment, parseFoundationModels, BEDROCK_DEFAULTS, BEDROCK_KEY_ENV } from './source.js';
+export { encodeBedrockRequest, isAnthropicModel, thinkingBudget } from './encode-request.js';
+export { encodeMessages, documentName } from './encode-messages.js';
+export { BedrockStreamDecoder, bedrockUsage } from './decode-stream.js';
+export { BedrockResponseDecoder } from './decode-response.js';
+export { EventStreamFramer, eventStreamCodec, headerString, DEFAULT_MAX_FRAME_BYTES, type EventStreamMessage } from './event-stream-framer.js';
+export { mapBedrockStopReason } from './map-finish-reason.js';
+export { classifyBedrockStatus, bedrockStreamError, awsErrorCode, staleCredentials } from './classify-error.js';
+export { BedrockCredentials, defaultChain, type AwsCredentials, type ChainFactory, type CredentialProvider } from './credentials.js';
+export { signRequest, BEDROCK_SIGNING_NAME, type SignInput } from './sign-request.js';
+export { Sha256 } from './sha256.js';
+export { bedrockProperties, bedrockOptions, checkBedrockRow, type BedrockOptions, type StaticCredentials } from './options.js';

@@ -1,0 +1,85 @@
+import type { BackendRow } from '../backend.js';
+
+/**
+ * The bedrock row keys beside the common ones. Credentials come, in this order, from the row's
+ * Bedrock API keys (`api_key`, `api_keys`, `api_key_env`: sent as a bearer token), the static
+ * `access_key_id` + `secret_access_key` (+ `session_token`), or the default AWS chain
+ * (environment, shared config and SSO, web identity, container and instance roles).
+ */
+export const bedrockProperties: Record<string, Record<string, unknown>> = {
+  region: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'us-east-1' },
+  base_endpoint: { type: 'string', pattern: '^https?://' },
+  disable_https: { type: 'boolean', default: false },
+  allow_insecure_non_loopback: { type: 'boolean', default: false },
+  access_key_id: { type: 'string', minLength: 1 },
+  secret_access_key: { type: 'string', minLength: 1 },
+  session_token: { type: 'string', minLength: 1 },
+  /** Where `lip inventory --live` lists foundation models (the control plane); base_endpoint or the regional host when absent. */
+  control_endpoint: { type: 'string', pattern: '^https?://' },
+};
+
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface BedrockOptions {
+  readonly region: string;
+  /** The runtime endpoint (`https://bedrock-runtime.{region}.amazonaws.com` unless overridden), no trailing slash. */
+  readonly runtimeUrl: string;
+  /** The control plane (`https://bedrock.{region}.amazonaws.com` unless overridden). */
+  readonly controlUrl: string;
+  readonly staticCredentials?: StaticCredentials;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Row rules a schema cannot say: plain HTTP only towards a loopback `base_endpoint` (unless
+ * explicitly allowed), static keys as a complete pair, no lone session token.
+ */
+export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  const endpoint = typeof row.base_endpoint === 'string' ? row.base_endpoint : undefined;
+  if (row.disable_https === true) {
+    if (!endpoint) return { key: 'disable_https', message: 'disable_https needs a base_endpoint' };
+    if (!isLoopback(endpoint) && row.allow_insecure_non_loopback !== true) return { key: 'disable_https', message: 'disable_https is only allowed for a loopback base_endpoint (or set allow_insecure_non_loopback: true)' };
+  }
+  for (const [key, url] of [['base_endpoint', endpoint], ['control_endpoint', row.control_endpoint]] as const) {
+    if (typeof url === 'string' && url.startsWith('http://') && row.disable_https !== true) return { key, message: `${key} uses http://: set disable_https: true (loopback only) or use https://` };
+  }
+  const id = row.access_key_id !== undefined;
+  const secret = row.secret_access_key !== undefined;
+  if (id !== secret) return { key: id ? 'secret_access_key' : 'access_key_id', message: 'static AWS credentials need both access_key_id and secret_access_key' };
+  if (row.session_token !== undefined && !id) return { key: 'session_token', message: 'session_token needs access_key_id and secret_access_key' };
+  if (id && (row.api_key !== undefined || row.api_keys !== undefined || row.api_key_env !== undefined)) {
+    return { key: 'access_key_id', message: 'give either static AWS credentials or Bedrock API keys (api_key / api_keys / api_key_env), not both' };
+  }
+  return undefined;
+}
+
+export function bedrockOptions(row: BackendRow): BedrockOptions {
+  const region = typeof row.region === 'string' ? row.region : 'us-east-1';
+  const endpoint = typeof row.base_endpoint === 'string' ? row.base_endpoint.replace(/\/+$/, '') : undefined;
+  const control = typeof row.control_endpoint === 'string' ? row.control_endpoint.replace(/\/+$/, '') : undefined;
+  return {
+    region,
+    runtimeUrl: endpoint ?? `https://bedrock-runtime.${region}.amazonaws.com`,
+    controlUrl: control ?? endpoint ?? `https://bedrock.${region}.amazonaws.com`,
+    ...(typeof row.access_key_id === 'string' && typeof row.secret_access_key === 'string' ? {
+      staticCredentials: {
+        accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key,
+        ...(typeof row.session_token === 'string' ? { sessionToken: row.session_token } : {}),
+      },
+    } : {}),
+    headers: (row.headers as Record<string, string> | undefined) ?? {},
+  };
+}

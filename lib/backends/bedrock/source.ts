@@ -1,0 +1,89 @@
+import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
+import { classifyBedrockStatus, staleCredentials } from './classify-error.js';
+import { BedrockCredentials, type ChainFactory } from './credentials.js';
+import { BedrockResponseDecoder } from './decode-response.js';
+import { BedrockStreamDecoder } from './decode-stream.js';
+import { encodeBedrockRequest } from './encode-request.js';
+import { EventStreamFramer } from './event-stream-framer.js';
+import { bedrockOptions, type BedrockOptions } from './options.js';
+import { signRequest } from './sign-request.js';
+
+/** The environment variable of a Bedrock API key, as the AWS SDKs read it. */
+export const BEDROCK_KEY_ENV = 'AWS_BEARER_TOKEN_BEDROCK';
+
+/**
+ * A model id as one path segment, the way the AWS SDKs put it there: every reserved character
+ * percent-encoded once (`:` -> `%3A`, `/` of an ARN -> `%2F`, and `!'()*`).
+ */
+export function modelSegment(model: string): string {
+  return encodeURIComponent(model).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** `{"modelSummaries": [{"modelId": "anthropic.claude-..."}]}` (ListFoundationModels) -> ids. */
+export function parseFoundationModels(body: unknown): string[] {
+  const list = (body as { modelSummaries?: unknown } | undefined)?.modelSummaries;
+  if (!Array.isArray(list)) return [];
+  return list.map((m) => (m as { modelId?: unknown })?.modelId).filter((id): id is string => typeof id === 'string').sort();
+}
+
+/**
+ * Signs (SigV4 over credentials resolved for this request) or, with a Bedrock API key, sends
+ * the key as a bearer token.
+ */
+async function authorize(o: BedrockOptions, credentials: BedrockCredentials, request: UpstreamRequest, key: string | undefined): Promise<UpstreamRequest> {
+  if (key !== undefined) return { ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } };
+  const resolved = await credentials.resolve();
+  const { method, url, headers, body } = request;
+  const signed = await signRequest({ method, url, headers, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved });
+  return { ...request, headers: signed.headers };
+}
+
+/**
+ * Bedrock over HTTP through lip's own undici client: `POST {runtime}/model/{id}/converse-stream`
+ * (an AWS event stream, cut by EventStreamFramer), or `/converse` (one JSON answer) when the
+ * attempt is `whole`; `GET {control}/foundation-models` for `lip inventory --live`.
+ */
+export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: KindDefaults, chain?: ChainFactory): HttpProtocol {
+  const o = bedrockOptions(row);
+  const credentials = new BedrockCredentials(row.id, o.staticCredentials, chain);
+  const maxFrame = deps.http?.max_line_bytes;
+  // A static secret and session token are masked out of upstream messages like API keys are.
+  const own = o.staticCredentials ? [o.staticCredentials.secretAccessKey, ...(o.staticCredentials.sessionToken ? [o.staticCredentials.sessionToken] : [])] : [];
+  const masked = (secrets: readonly string[]) => (own.length > 0 ? [...secrets, ...own] : secrets);
+  return {
+    // Static keys on the row win over a bearer token in the environment.
+    ...(o.staticCredentials ? {} : { defaultKeyEnv: BEDROCK_KEY_ENV }),
+    requiresKey: false,
+    defaultModels: defaults.models,
+    generate: (call, target, key) => {
+      const body = JSON.stringify(encodeBedrockRequest(call, target.model));
+      const request: UpstreamRequest = {
+        method: 'POST',
+        url: `${o.runtimeUrl}/model/${modelSegment(target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,
+        headers: { 'content-type': 'application/json', accept: target.whole ? 'application/json' : 'application/vnd.amazon.eventstream', ...o.headers },
+        body,
+      };
+      return authorize(o, credentials, request, key);
+    },
+    decoder: (_call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets)),
+    framer: () => new EventStreamFramer(row.id, maxFrame),
+    response: (_call, _target, secrets) => new BedrockResponseDecoder(row.id, masked(secrets)),
+    statusError: (status, text, headers, wait, secrets) => {
+      const err = classifyBedrockStatus(row.id, status, text, headers, wait, masked(secrets));
+      if (staleCredentials(err)) credentials.invalidate();
+      return err;
+    },
+    models: {
+      request: (key) => authorize(o, credentials, { method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),
+      parse: parseFoundationModels,
+    },
+  };
+}
+
+export const BEDROCK_DEFAULTS: KindDefaults = { models: ['anthropic.claude-sonnet-4-20250514-v1:0'] };
+
+/** Builds a Bedrock backend for a row; `chain` replaces the default AWS credential chain (tests). */
+export function bedrockBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = BEDROCK_DEFAULTS, chain?: ChainFactory): Backend {
+  return new HttpBackend(row, deps, row.kind, bedrockProtocol(row, deps, defaults, chain));
+}

@@ -1,0 +1,101 @@
+import { BACKEND_KIND_INFO } from '../backends/registry.js';
+import { readEnvPool, type BackendKindInfo, type Config } from '../config/index.js';
+import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from '../routing/selector/index.js';
+
+/**
+ * What is legal but probably not what the operator meant, found by reading a loaded config:
+ * one message per finding, each naming the config key. `lip check-config` prints them (exit 0,
+ * or an error with `--strict`) and `lip serve` logs them at start, so both say the same.
+ *
+ * * a backend whose key variable (`api_key_env`, or the kind's default such as
+ *   `OPENAI_API_KEY`) is unset: its requests fail until it is set;
+ * * an arm of the default route or of an alias replacement that `routing.max_attempts` can
+ *   never reach (the arms before it use every backend open when they fail);
+ * * an alias pattern without `^…$` anchors: it also rewrites any selector that merely contains
+ *   a match (`fast` turns `b:fast-model` into `b:a:m-model`);
+ * * a default route derived past a disabled first backend (a default route that names a
+ *   disabled backend is an error of the loader already).
+ *
+ * @see spec/core/config-warnings.spec.ts
+ */
+export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.env, kinds: Readonly<Record<string, BackendKindInfo>> = BACKEND_KIND_INFO): string[] {
+  const warnings: string[] = [];
+  config.backends.forEach((row, i) => {
+    if (!row.enabled) return;
+    const keyEnv = unsetKeyEnv(row, kinds[row.kind], env);
+    if (keyEnv) warnings.push(`backends[${i}] "${row.id}": the environment variable ${keyEnv} is not set; its requests fail until it is (or give api_key / api_keys)`);
+  });
+  const selectors: [string, string][] = [['routing.default_route', config.routing.default_route]];
+  config.model_aliases.forEach((a, i) => selectors.push([`model_aliases[${i}].replacement`, a.replacement.replace(/\$(\d+|<[^>]+>|\{\d+\})/g, 'x')]));
+  for (const [key, text] of selectors) {
+    let selected = text;
+    if (key === 'routing.default_route') {
+      try {
+        selected = applyAliases(text, compileAliases(config.model_aliases)).selector;
+      } catch {
+        // a broken pattern is the loader's error
+      }
+    }
+    const unreachable = unreachableArm(selected, config.routing.max_attempts);
+    if (unreachable) {
+      warnings.push(`${key}: arm ${unreachable.index + 1} ("${unreachable.text}") can never be tried: the arms before it use ${unreachable.used} backend opens when they fail, and routing.max_attempts is ${config.routing.max_attempts}`);
+    }
+  }
+  config.model_aliases.forEach((a, i) => {
+    if (a.pattern.startsWith('^') && a.pattern.endsWith('$')) return;
+    const example = unanchoredExample(a.pattern, a.replacement, config);
+    warnings.push(`model_aliases[${i}].pattern "${a.pattern}" has no ^…$ anchors: it also rewrites any selector that merely contains a match${example ? ` (${example})` : ''}; write "^${a.pattern.replace(/^\^|\$$/g, '')}$" to match whole selectors only`);
+  });
+  const first = config.backends[0];
+  if (config.routing.default_route_derived && first && !first.enabled) {
+    warnings.push(`routing.default_route is not set: it goes to "${config.routing.default_route}" because the first backend, "${first.id}", is disabled; set routing.default_route to say which`);
+  }
+  return warnings;
+}
+
+/** The key variable a row relies on when it is unset, else undefined. */
+function unsetKeyEnv(row: Config['backends'][number], kind: BackendKindInfo | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (typeof row.api_key_env === 'string') return readEnvPool(row.api_key_env, env).length === 0 ? row.api_key_env : undefined;
+  if (row.api_key !== undefined || row.api_keys !== undefined) return undefined;
+  // A row with `auth: none` (a local server) needs no key even when its kind has a default one.
+  if (!kind?.keyEnv || row.auth === 'none') return undefined;
+  return readEnvPool(kind.keyEnv, env).length === 0 ? kind.keyEnv : undefined;
+}
+
+/** Backend opens an arm uses when it fails: one per leaf (a weighted arm re-rolls until every branch failed). */
+function opensOf(arm: Arm): number {
+  return leavesOf(arm).length;
+}
+
+/** The first arm the earlier arms' failures leave no attempt for. */
+function unreachableArm(selector: string, maxAttempts: number): { index: number; text: string; used: number } | undefined {
+  let parsed;
+  try {
+    parsed = parseSelector(selector);
+  } catch {
+    return undefined; // the loader reports selectors that do not parse
+  }
+  let used = 0;
+  for (let i = 0; i < parsed.arms.length; i++) {
+    if (used >= maxAttempts) return { index: i, text: leavesOf(parsed.arms[i]!).map((l) => `${l.backend ?? ''}:${l.model}`.replace(/^:/, '')).join(', '), used };
+    used += opensOf(parsed.arms[i]!);
+  }
+  return undefined;
+}
+
+/** A configured selector the pattern rewrites in part, as `"before" → "after"`, if there is one. */
+function unanchoredExample(pattern: string, replacement: string, config: Config): string | undefined {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+  const known = new Set<string>();
+  for (const row of config.backends) for (const model of row.models) known.add(`${row.id}:${model}`);
+  for (const selector of known) {
+    const m = re.exec(selector);
+    if (m && m[0] !== selector) return `"${selector}" → "${selector.replace(new RegExp(pattern, 'g'), replacement.replace(/\$\{(\d+)\}/g, '$$$1'))}"`;
+  }
+  return undefined;
+}

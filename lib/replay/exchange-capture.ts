@@ -1,0 +1,95 @@
+import type { Call, LipEvent } from '../canonical/index.js';
+import type { ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
+import type { RecordedOutcome } from './record-format.js';
+
+/**
+ * One leg's events as captured on the request's turn: the events by reference, and beside them
+ * their times in milliseconds from the exchange's base (small integers in one packed array), so
+ * a captured event costs two array pushes and no object of its own. The channel of the
+ * `proxy_to_client` leg.
+ */
+export class EventLog implements TrafficChannel {
+  readonly events: LipEvent[] = [];
+  readonly times: number[] = [];
+
+  constructor(protected readonly exchange: ExchangeCapture) {}
+
+  emit(kind: ObservationPayload['kind'], value: unknown): void {
+    if (kind === 'event') this.add(value as LipEvent, Date.now());
+  }
+
+  /** Keeps `event` seen at `at` (ms since the epoch), unless the exchange is full (then it is marked truncated). */
+  add(event: LipEvent, at: number): void {
+    const x = this.exchange;
+    if (++x.eventCount > x.maxEvents) {
+      x.truncated = true;
+      return;
+    }
+    this.events.push(event);
+    this.times.push(at - x.base);
+  }
+}
+
+/** One attempt: its call (`proxy_to_backend`) and its events (`backend_to_proxy`); the channel of both legs. */
+export class AttemptCapture extends EventLog {
+  call: Call | null = null;
+
+  constructor(
+    exchange: ExchangeCapture,
+    readonly seq: number,
+    readonly bLegId: string | null,
+    readonly candidateKey: string,
+    readonly backendId: string,
+    /** When the attempt was first seen, in ms from the exchange's base. */
+    readonly started: number,
+  ) {
+    super(exchange);
+  }
+
+  override emit(kind: ObservationPayload['kind'], value: unknown): void {
+    if (kind === 'event') this.add(value as LipEvent, Date.now());
+    else if (kind === 'call') this.call = value as Call;
+  }
+}
+
+/** How an attempt ended, from `lip:attempt`. */
+export interface AttemptEnd {
+  readonly key: string;
+  readonly at: number;
+  readonly outcome: RecordedOutcome;
+  readonly code?: string;
+}
+
+/**
+ * Everything captured of one exchange until it ends; the channel of the `client_to_proxy` leg
+ * (it keeps the raw body; the decoded call is not recorded, a replay decodes the body again).
+ * An exchange that is not sampled keeps nothing and opens no channel.
+ */
+export class ExchangeCapture implements TrafficChannel {
+  body: unknown = null;
+  readonly client: EventLog = new EventLog(this);
+  readonly attempts: AttemptCapture[] = [];
+  readonly ends: AttemptEnd[] = [];
+  eventCount = 0;
+  truncated = false;
+
+  constructor(
+    readonly sampled: boolean,
+    readonly maxEvents: number,
+    /** Milliseconds since the epoch that the captured times count from. */
+    readonly base: number,
+  ) {}
+
+  emit(kind: ObservationPayload['kind'], value: unknown): void {
+    if (kind === 'raw_body') this.body = value;
+  }
+
+  /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch). */
+  attempt(meta: ObservationMeta, at: number): AttemptCapture {
+    const seq = meta.attemptSeq ?? 0;
+    for (const a of this.attempts) if (a.seq === seq) return a;
+    const created = new AttemptCapture(this, seq, meta.bLegId ?? null, meta.candidateKey ?? '', meta.backendId ?? '', at - this.base);
+    this.attempts.push(created);
+    return created;
+  }
+}

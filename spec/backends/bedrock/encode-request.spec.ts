@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { encodeBedrockRequest } from '../../../lib/backends/bedrock/index.js';
+import { emptyCall, REASONING_DIALECTS } from '../../../lib/canonical/index.js';
+import { toLipError } from '../../../lib/errors/index.js';
+import { configFrom } from '../../helpers/config.js';
+
+const CLAUDE = 'anthropic.claude-sonnet-4-20250514-v1:0';
+
+describe('backends/bedrock/encode-request', () => {
+  it('maps system text, images and PDF documents inline, tool results as user toolResult blocks, and inference options', () => {
+    const body = encodeBedrockRequest(emptyCall({
+      system: [{ type: 'text', text: 'Be brief.' }],
+      messages: [
+        { role: 'user', parts: [
+          { type: 'text', text: 'look' }, { type: 'image', url: 'data:image/jpeg;base64,AAAA' },
+          { type: 'file', data: 'JVBERi0=', mediaType: 'application/pdf', filename: 'Q3 report.final.pdf' },
+        ] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'calling' }, { type: 'tool_call', id: 'c1', name: 'f', arguments: '{"x":1}' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'boom', isError: true }] },
+        { role: 'system', parts: [{ type: 'text', text: 'Later rule.' }] },
+      ],
+      options: { maxOutputTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
+    }), 'amazon.nova-pro-v1:0');
+    expect(body).to.deep.equal({
+      messages: [
+        { role: 'user', content: [{ text: 'look' }, { image: { format: 'jpeg', source: { bytes: 'AAAA' } } }, { document: { format: 'pdf', name: 'Q3 report final', source: { bytes: 'JVBERi0=' } } }] },
+        { role: 'assistant', content: [{ text: 'calling' }, { toolUse: { toolUseId: 'c1', name: 'f', input: { x: 1 } } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 'c1', content: [{ text: 'boom' }], status: 'error' } }] },
+      ],
+      system: [{ text: 'Be brief.' }, { text: 'Later rule.' }],
+      inferenceConfig: { maxTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
+    });
+  });
+
+  it('replays signed reasoning and redacted reasoning first in the assistant turn; drops unsigned and foreign reasoning', () => {
+    const body = encodeBedrockRequest(emptyCall({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, opaque: 'enc' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'unsigned' },
+          { type: 'tool_call', id: 'c', name: 'f', arguments: '' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'why', signature: 'sig' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'b64' },
+        ] },
+      ],
+    }), CLAUDE);
+    expect((body.messages as { content: unknown[] }[])[1]!.content).to.deep.equal([
+      { reasoningContent: { reasoningText: { text: 'why', signature: 'sig' } } }, { reasoningContent: { redactedContent: 'b64' } },
+      { toolUse: { toolUseId: 'c', name: 'f', input: {} } },
+    ]);
+  });
+
+  it('asks Anthropic models for extended thinking (budget from the effort, maxTokens above it, no temperature); other families get none', () => {
+    const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { effort: 'medium' }, temperature: 0.5, topK: 5 } });
+    const claude = encodeBedrockRequest(call, `arn:aws:bedrock:us-east-1:1:inference-profile/us.${CLAUDE}`);
+    expect(claude.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'enabled', budget_tokens: 8192 } });
+    expect(claude.inferenceConfig).to.deep.equal({ maxTokens: 8192 + 4096 });
+    const nova = encodeBedrockRequest(call, 'amazon.nova-pro-v1:0');
+    expect(nova.additionalModelRequestFields).to.equal(undefined);
+    expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
+  });
+
+  it('maps tool choice, and refuses what Converse cannot take: tool_choice none with tools, image URLs', () => {
+    const tools = [{ name: 'f', parameters: { type: 'object' } }];
+    const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
+    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' } }), CLAUDE).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ tool: { name: 'f' } });
+    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'any' } }), CLAUDE).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ any: {} });
+    const refused = (f: () => unknown) => { try { f(); } catch (err) { return [toLipError(err).code, toLipError(err).status]; } return undefined; };
+    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'none' } }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
+    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/y.png' }] }] }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
+  });
+
+  it('config: disable_https only for a loopback base_endpoint; static keys only as a pair', () => {
+    const load = (row: string) => {
+      try {
+        configFrom(`backends:\n  - { id: br, kind: bedrock, ${row} }`);
+        return 'valid';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(load('base_endpoint: "http://127.0.0.1:9", disable_https: true')).to.equal('valid');
+    expect(load('base_endpoint: "http://10.0.0.8:9", disable_https: true')).to.contain('disable_https is only allowed for a loopback base_endpoint');
+    expect(load('base_endpoint: "http://10.0.0.8:9", disable_https: true, allow_insecure_non_loopback: true')).to.equal('valid');
+    expect(load('disable_https: true')).to.contain('disable_https needs a base_endpoint');
+    expect(load('base_endpoint: "http://127.0.0.1:9"')).to.contain('base_endpoint uses http://');
+    expect(load('access_key_id: AKID')).to.contain('need both access_key_id and secret_access_key');
+    expect(load('region: eu-west-1')).to.equal('valid');
+  });
+});

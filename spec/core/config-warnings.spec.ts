@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { configWarnings } from '../../lib/core/config-warnings.js';
+import { configFrom } from '../helpers/config.js';
+
+const base = 'server: { host: 127.0.0.1, port: 0 }\n';
+const warn = (yaml: string, env: NodeJS.ProcessEnv = {}) => configWarnings(configFrom(base + yaml, env), env);
+
+describe('configWarnings', () => {
+  it('says nothing about a plain config', () => {
+    expect(warn('backends:\n  - { id: s, kind: localstub, models: [m] }')).to.deep.equal([]);
+  });
+
+  describe('a backend whose key variable is unset', () => {
+    const row = (extra: string) => `backends:\n  - { id: s, kind: localstub }\n  - { id: a, kind: anthropic, models: [c]${extra} }`;
+    it('names the kind default variable, or the row api_key_env', () => {
+      expect(warn(row(''))).to.deep.equal(['backends[1] "a": the environment variable ANTHROPIC_API_KEY is not set; its requests fail until it is (or give api_key / api_keys)']);
+      expect(warn(row(', api_key_env: TEAM_KEY'))[0]).to.contain('TEAM_KEY is not set');
+    });
+    it('is quiet when the variable (or a numbered pool member) is set, a key is inline, the row needs none, or is disabled', () => {
+      expect(warn(row(''), { ANTHROPIC_API_KEY: 'k' })).to.deep.equal([]);
+      expect(warn(row(', api_key_env: TEAM_KEY'), { TEAM_KEY: 'k' })).to.deep.equal([]);
+      expect(warn(row(', api_key: sk-inline'))).to.deep.equal([]);
+      expect(warn(row(', enabled: false'))).to.deep.equal([]);
+      expect(warn('backends:\n  - { id: l, kind: ollama, models: [q] }')).to.deep.equal([]); // auth: none by default
+    });
+  });
+
+  describe('an arm max_attempts can never reach', () => {
+    const rows = 'backends:\n  - { id: a, kind: localstub, models: [m] }\n  - { id: b, kind: localstub, models: [m] }\n  - { id: c, kind: localstub, models: [m] }\n';
+    it('counts one open per leaf: a single arm 1, a weighted arm every branch, a race every leg', () => {
+      expect(warn(`routing: { default_route: "a:m|b:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([]);
+      expect(warn(`routing: { default_route: "a:m|b:m|c:m", max_attempts: 2 }\n${rows}`)).to.deep.equal([
+        'routing.default_route: arm 3 ("c:m") can never be tried: the arms before it use 2 backend opens when they fail, and routing.max_attempts is 2',
+      ]);
+      expect(warn(`routing: { default_route: "a:m^b:m|c:m", max_attempts: 2 }\n${rows}`)[0]).to.contain('arm 2 ("c:m")');
+      expect(warn(`routing: { default_route: "a:m!b:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([]);
+      expect(warn(`routing: { default_route: "a:m!b:m!c:m|a:m", max_attempts: 3 }\n${rows}`)[0]).to.contain('arm 2 ("a:m")');
+    });
+    it('checks alias replacements and the default route after aliases', () => {
+      const w = warn(`routing: { default_route: "pair", max_attempts: 1 }\n${rows}model_aliases:\n  - { pattern: "^pair$", replacement: "a:m|b:m" }`);
+      expect(w).to.deep.equal([
+        'routing.default_route: arm 2 ("b:m") can never be tried: the arms before it use 1 backend opens when they fail, and routing.max_attempts is 1',
+        'model_aliases[0].replacement: arm 2 ("b:m") can never be tried: the arms before it use 1 backend opens when they fail, and routing.max_attempts is 1',
+      ]);
+    });
+  });
+
+  describe('an alias pattern without ^…$ anchors', () => {
+    const rows = 'backends:\n  - { id: s, kind: localstub, models: [m, fast-model] }\n';
+    it('warns, with a configured selector it would rewrite in part when there is one', () => {
+      expect(warn(`${rows}model_aliases:\n  - { pattern: "fast", replacement: "s:m" }`)).to.deep.equal([
+        'model_aliases[0].pattern "fast" has no ^…$ anchors: it also rewrites any selector that merely contains a match ("s:fast-model" → "s:s:m-model"); write "^fast$" to match whole selectors only',
+      ]);
+      expect(warn(`${rows}model_aliases:\n  - { pattern: "^speedy", replacement: "s:m" }`)[0]).to.match(/^model_aliases\[0\]\.pattern "\^speedy" has no .* write "\^speedy\$"/);
+      expect(warn(`${rows}model_aliases:\n  - { pattern: "^fast$", replacement: "s:m" }`)).to.deep.equal([]);
+    });
+  });
+
+  describe('a default route through a disabled backend', () => {
+    it('warns when the derived default route skipped a disabled first backend', () => {
+      expect(warn('backends:\n  - { id: off, kind: localstub, models: [m], enabled: false }\n  - { id: s, kind: localstub, models: [m] }')).to.deep.equal([
+        'routing.default_route is not set: it goes to "s:m" because the first backend, "off", is disabled; set routing.default_route to say which',
+      ]);
+      expect(warn('routing: { default_route: "s:m" }\nbackends:\n  - { id: off, kind: localstub, models: [m], enabled: false }\n  - { id: s, kind: localstub, models: [m] }')).to.deep.equal([]);
+    });
+    it('a configured default route naming a disabled backend stays a load error', () => {
+      expect(() => configFrom(`${base}routing: { default_route: "off:m" }\nbackends:\n  - { id: off, kind: localstub, models: [m], enabled: false }\n  - { id: s, kind: localstub }`)).to.throw(/not configured or not enabled/);
+    });
+  });
+});

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
+import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+
+/**
+ * The static credentials the emulator knows (any other access key id is unrecognised). The
+ * secret is the matrix's shared upstream key, so the specs that echo it in an upstream error
+ * prove that lip masks a static secret too.
+ */
+export const EMULATOR_AWS = { accessKeyId: 'AKIDEMULATOR0000', secretAccessKey: 'test-key-0123456789', region: 'us-east-1' } as const;
+/** Bedrock API keys (bearer) the emulator accepts. */
+export const EMULATOR_BEARER_KEYS = new Set(['test-key-0123456789', 'bedrock-api-key-1', 'bedrock-api-key-2']);
+
+const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'content_filtered', stop_sequence: 'stop_sequence' };
+const ERROR_TYPES: Record<number, string> = {
+  400: 'ValidationException', 401: 'UnrecognizedClientException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
+  424: 'ModelErrorException', 429: 'ThrottlingException', 500: 'InternalServerException', 503: 'ServiceUnavailableException',
+};
+const PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
+
+const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (s) => new Uint8Array(Buffer.from(s, 'utf8')));
+
+/** One event-stream frame: `:message-type`, `:event-type` (or `:exception-type`) and a JSON payload. */
+export function bedrockFrame(type: string, payload: unknown, messageType: 'event' | 'exception' = 'event'): Uint8Array {
+  return codec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: messageType },
+      [messageType === 'event' ? ':event-type' : ':exception-type']: { type: 'string', value: type },
+      ':content-type': { type: 'string', value: 'application/json' },
+    },
+    body: new Uint8Array(Buffer.from(JSON.stringify(payload), 'utf8')),
+  });
+}
+
+/** Converse usage from canonical numbers: cache reads and writes are NOT inside inputTokens. */
+export function bedrockUsageWire(u: UsageScript): Record<string, number> {
+  const read = u.cacheRead ?? 0;
+  const write = u.cacheWrite ?? 0;
+  return {
+    inputTokens: u.input - read - write, outputTokens: u.output, totalTokens: u.input + u.output,
+    ...(read ? { cacheReadInputTokens: read } : {}), ...(write ? { cacheWriteInputTokens: write } : {}),
+  };
+}
+
+function content(script: Script): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [];
+  const r = script.reasoning;
+  if (r?.text !== undefined || r?.signature !== undefined) blocks.push({ reasoningContent: { reasoningText: { text: joined(r!.text), ...(r!.signature ? { signature: r!.signature } : {}) } } });
+  if (r?.redacted !== undefined) blocks.push({ reasoningContent: { redactedContent: r.redacted } });
+  if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
+  (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') } }));
+  return blocks;
+}
+
+/**
+ * Checks a request's SigV4 signature the way AWS does: the credential scope must name the
+ * `bedrock` service, the access key must be known, and the signature recomputed with
+ * `@smithy/signature-v4` over the received method, path (as sent, encoded once), signed
+ * headers and body must match. A bearer token must be a known Bedrock API key.
+ */
+export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ status: number; error: { message: string; type: string } } | undefined> {
+  const auth = request.headers.authorization;
+  if (typeof auth !== 'string') return { status: 403, error: { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' } };
+  const bearer = bearerKey(request.headers);
+  if (bearer !== undefined) {
+    return EMULATOR_BEARER_KEYS.has(bearer) ? undefined : { status: 403, error: { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' } };
+  }
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) return { status: 403, error: { type: 'IncompleteSignatureException', message: 'Authorization header requires Credential, SignedHeaders and Signature' } };
+  const [, keyId, , region, service, signedHeaders] = m;
+  if (service !== 'bedrock') return { status: 403, error: { type: 'InvalidSignatureException', message: `Credential should be scoped to correct service: 'bedrock', not '${service}'` } };
+  if (keyId !== EMULATOR_AWS.accessKeyId) return { status: 403, error: { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' } };
+  const date = String(request.headers['x-amz-date'] ?? '');
+  const at = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+  if (!at) return { status: 403, error: { type: 'IncompleteSignatureException', message: 'missing or malformed X-Amz-Date' } };
+  const payloadHash = createHash('sha256').update(request.raw, 'utf8').digest('hex');
+  if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== payloadHash) {
+    return { status: 400, error: { type: 'XAmzContentSHA256Mismatch', message: "The provided 'x-amz-content-sha256' header does not match what was computed." } };
+  }
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders!.split(';')) headers[name] = name === 'x-amz-content-sha256' ? payloadHash : String(request.headers[name] ?? '');
+  const token = request.headers['x-amz-security-token'];
+  const signer = new SignatureV4({
+    service: 'bedrock', region: region!, sha256: Sha256,
+    credentials: { accessKeyId: keyId!, secretAccessKey: EMULATOR_AWS.secretAccessKey, ...(typeof token === 'string' ? { sessionToken: token } : {}) },
+  });
+  const [host, port] = String(request.headers.host ?? '').split(':');
+  const query: Record<string, string> = {};
+  for (const [k, v] of request.query) query[k] = v;
+  const signed = await signer.sign({
+    method: request.method, protocol: 'http:', hostname: host!, ...(port ? { port: Number(port) } : {}), path: request.path, query, headers,
+    ...(request.raw ? { body: request.raw } : {}),
+  }, { signingDate: new Date(Date.UTC(+at[1]!, +at[2]! - 1, +at[3]!, +at[4]!, +at[5]!, +at[6]!)) });
+  if (signed.headers.authorization !== auth) {
+    return { status: 403, error: { type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.' } };
+  }
+  return undefined;
+}
+
+/**
+ * Amazon Bedrock Runtime as bedrock-runtime.{region}.amazonaws.com answers it:
+ * `POST /model/{id}/converse-stream` streams `application/vnd.amazon.eventstream` frames
+ * (CRC-checked, encoded with `@smithy/eventstream-codec`, written in 7-byte slices so frames
+ * straddle chunks): messageStart, reasoning deltas with the signature before the block stops,
+ * redacted reasoning, text, toolUse start/input/stop by contentBlockIndex, messageStop with the
+ * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
+ * one JSON object; `GET /foundation-models` lists models (ListFoundationModels). Every request
+ * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key; errors carry
+ * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
+ */
+export const bedrockProtocol: EmulatorProtocol = {
+  name: 'bedrock',
+  basePath: '',
+  streamContentType: 'application/vnd.amazon.eventstream',
+  sliceBytes: 7,
+  malformedFrame: (() => {
+    const frame = Buffer.from(bedrockFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x' } }));
+    frame[frame.length - 1] ^= 0xff; // the message CRC no longer matches
+    return new Uint8Array(frame);
+  })(),
+  match(method, path) {
+    const m = PATH.exec(path);
+    if (m && method === 'POST') {
+      let model = m[1]!;
+      try { model = decodeURIComponent(model); } catch { /* keep it */ }
+      return { route: 'generate', stream: m[2] === 'converse-stream', model };
+    }
+    if (method === 'GET' && path === '/foundation-models') return { route: 'models' };
+    return undefined;
+  },
+  keyOf: (headers) => bearerKey(headers) ?? /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1],
+  verify: verifyBedrockRequest,
+  errorBody: (_status, error) => ({ message: error.message }),
+  errorHeaders: (status, error) => ({ 'x-amzn-errortype': `${error.type ?? ERROR_TYPES[status] ?? (status >= 500 ? 'InternalServerException' : 'ValidationException')}:http://internal.amazon.com/coral/com.amazon.bedrock/` }),
+  modelList: (models) => ({
+    modelSummaries: models.map((id) => ({
+      modelArn: `arn:aws:bedrock:us-east-1::foundation-model/${id}`, modelId: id, modelName: id, providerName: 'Emulated',
+      inputModalities: ['TEXT'], outputModalities: ['TEXT'], responseStreamingSupported: true, inferenceTypesSupported: ['ON_DEMAND'],
+      modelLifecycle: { status: 'ACTIVE' },
+    })),
+  }),
+
+  frames(script: Script): Frame[] {
+    const frame = (type: string, payload: unknown, output = false): Frame => ({ text: '', bytes: bedrockFrame(type, payload), output });
+    const frames: Frame[] = [frame('messageStart', { role: 'assistant' })];
+    let index = 0;
+    const r = script.reasoning;
+    if (r && (r.text !== undefined || r.signature !== undefined)) {
+      for (const text of deltas(r.text)) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }, true));
+      if (r.signature !== undefined) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature: r.signature } } }));
+      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+    }
+    if (r?.redacted !== undefined) {
+      frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: r.redacted } } }, true));
+      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+    }
+    const text = deltas(script.text);
+    if (text.length > 0) {
+      for (const t of text) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { text: t } }, true));
+      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+    }
+    (script.toolCalls ?? []).forEach((call, i) => {
+      frames.push(frame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name } } }, true));
+      for (const input of deltas(call.args)) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input } } }, true));
+      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+    });
+    if (script.streamError) {
+      frames.push({ text: '', bytes: bedrockFrame(script.streamError.type ?? 'modelStreamErrorException', { message: script.streamError.message }, 'exception'), output: false });
+      return frames;
+    }
+    frames.push(frame('messageStop', { stopReason: script.rawFinish ?? STOP[finishOf(script)]! }));
+    frames.push(frame('metadata', { usage: bedrockUsageWire(script.usage ?? { input: 10, output: 5 }), metrics: { latencyMs: 42 }, p: 'padding' }));
+    return frames;
+  },
+
+  json(script: Script): unknown {
+    if (script.streamError) return { message: script.streamError.message };
+    return {
+      output: { message: { role: 'assistant', content: content(script) } },
+      stopReason: script.rawFinish ?? STOP[finishOf(script)]!,
+      usage: bedrockUsageWire(script.usage ?? { input: 10, output: 5 }), metrics: { latencyMs: 42 },
+    };
+  },
+};
+
+/** A Bedrock Runtime upstream on a free port; `url` is the origin (a row's `base_endpoint`). */
+export function startBedrockEmulator(): Promise<Emulator> {
+  return startEmulator(bedrockProtocol);
+}
