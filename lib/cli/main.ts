@@ -7,6 +7,16 @@ import { processOutput, type Output } from './output.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+/** `--workers N|auto`: a whole number from 1 to 1024, or `auto` (a usage error otherwise). */
+function parseWorkers(value: unknown): number | 'auto' | undefined {
+  if (value === undefined) return undefined;
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value);
+  if (text === 'auto') return 'auto';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 1024)) throw new Error(`--workers must be a whole number from 1 to 1024, or auto (got "${text}")`);
+  return n;
+}
+
 /** The commands, for "did you mean" (yargs' own suggestion never shows under `strict`). */
 const COMMANDS = ['serve', 'check-config', 'routes', 'inventory', 'replay'];
 
@@ -65,10 +75,12 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .command('serve', 'run the proxy', (y) => y
       .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
       .option('port', { type: 'string', coerce: parsePort, describe: 'listen port, 0 to 65535 (overrides server.port; 0 = any free port)' })
-      .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' }),
+      .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
+      .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
     (args) => {
       result = import('./commands/serve.js').then(({ serveCommand }) => serveCommand({
         configPath: configPath(args.config, env),
+        ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
         ...(typeof args.port === 'number' ? { port: args.port } : {}),
         multiUser: args['multi-user'] === true,

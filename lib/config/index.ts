@@ -6,3 +6,4 @@ export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './loopback.js';
 export { reloadProblems } from './check-reload.js';
 export { checkAccess, operatorSurfaces, parseListen, MIN_SECRET_CODE_POINTS, type AccessProblem, type AccessSettings } from './check-access.js';
+export { configChanges, withRestartFieldsKept, RESTART_ONLY_FIELDS } from './config-changes.js';

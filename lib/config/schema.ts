@@ -29,6 +29,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       max_request_body_bytes: size('8MiB'),
       max_concurrent_requests: { type: 'integer', minimum: 0, default: 0 },
       shutdown_timeout: duration('15s'),
+      drain_delay: duration('5s'),
       keepalive_interval: duration('15s'),
       max_buffered_bytes: size('1MiB'),
       read_timeout: duration('30s'),

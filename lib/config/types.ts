@@ -8,6 +8,8 @@ export interface ServerConfig {
   max_request_body_bytes: number;
   max_concurrent_requests: number;
   shutdown_timeout: number;
+  /** After SIGTERM: how long /readyz answers 503 while the listener still accepts, before it closes. */
+  drain_delay: number;
   keepalive_interval: number;
   /** Bytes a streamed response may hold unsent for a slow client before its attempt is aborted. */
   max_buffered_bytes: number;

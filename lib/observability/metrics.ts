@@ -80,7 +80,7 @@ export class Metrics {
       },
     });
     new client.Gauge({
-      name: 'lip_circuit_store_healthy', help: '1 while the circuit store (memory, or Redis) answers; 0 while the breaker runs on local state.', labelNames: ['store'], registers,
+      name: 'lip_circuit_store_healthy', help: '1 while the circuit store (memory, or Redis) answers; 0 while the breaker runs on local state.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().circuit();
         this.set({ store: status.store }, status.healthy ? 1 : 0);
@@ -94,7 +94,7 @@ export class Metrics {
       },
     });
     new client.Gauge({
-      name: 'lip_continuity_ready', help: '1 while the continuity store records; 0 while it fails or its queue is full.', labelNames: ['store'], registers,
+      name: 'lip_continuity_ready', help: '1 while the continuity store records; 0 while it fails or its queue is full.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().continuity();
         this.set({ store: status.store }, status.ready ? 1 : 0);
@@ -174,6 +174,11 @@ export class Metrics {
   /** The Prometheus text exposition. */
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** The series as prom-client JSON, which the primary of `lip serve --workers` sums (`cluster-metrics.ts`). */
+  json(): Promise<PromClient.MetricObjectWithValues<PromClient.MetricValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
   }
 
   close(): void {

@@ -18,6 +18,7 @@ import { DecodeAdmission } from './decode-admission.js';
 import { KeyLimits } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
+import type { ConfigControl } from './config-control.js';
 import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
 import { handleCancel } from './handle-cancel.js';
@@ -38,6 +39,16 @@ function plainError(res: ServerResponse, err: LipError, headers: Record<string, 
   sendJson(res, response.status, response.body, { ...headers, ...response.headers });
 }
 
+export interface LipServerOptions {
+  /** The reload function behind `/admin/config/*` (`lip serve` supplies it). */
+  readonly control?: ConfigControl;
+  /**
+   * A worker of `lip serve --workers`: the metrics path answers with this (the sum over all
+   * workers, collected by the primary) instead of this process's own registry.
+   */
+  readonly clusterMetrics?: () => Promise<string>;
+}
+
 /**
  * The HTTP face of lip (node:http): routes requests to frontends and system endpoints, applies
  * auth and limits, writes one access-log line per request, reloads its runtime on demand and
@@ -55,7 +66,10 @@ export class LipServer {
   /** Decode admission is sized at start (its caps need a restart to change). */
   private readonly admission: DecodeAdmission;
   private readonly profiling = new Profiling();
+  /** `/readyz` answers 503 and every response closes its connection; requests are still served. */
   private draining = false;
+  /** The listener is closed: new requests are refused while in-flight ones finish. */
+  private closing = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
   private idle: (() => void) | undefined;
@@ -68,7 +82,7 @@ export class LipServer {
   /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
   private readonly metrics: Metrics | undefined;
 
-  constructor(runtime: Runtime, private readonly logger: Logger) {
+  constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
     this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
       circuit: () => this.runtime.breaker.status(),
@@ -91,6 +105,11 @@ export class LipServer {
 
   get config() {
     return this.runtime.config;
+  }
+
+  /** This process's metrics as prom-client JSON (for the primary of `--workers` to sum); undefined when disabled. */
+  metricsJson(): Promise<unknown[]> | undefined {
+    return this.metrics?.json();
   }
 
   /** The runtime serving new requests. */
@@ -138,11 +157,22 @@ export class LipServer {
   }
 
   /**
+   * The first step of a graceful stop (SIGTERM, `server.drain_delay`): `/readyz` turns 503 so
+   * that probes and load balancers take this instance out, while the listener stays open and
+   * requests are still served, each response closing its connection so that clients reconnect
+   * elsewhere. `shutdown()` follows.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /**
    * Stops accepting, lets in-flight requests (streams included) finish for up to `timeoutMs`,
    * then cancels what is left. Resolves when every connection is closed.
    */
   async shutdown(timeoutMs = this.runtime.config.server.shutdown_timeout): Promise<{ cancelled: number }> {
     this.draining = true;
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     const operatorClosed = this.operatorHttp?.listening ? new Promise<void>((resolve) => this.operatorHttp!.close(() => resolve())) : Promise.resolve();
@@ -264,7 +294,7 @@ export class LipServer {
       }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control);
         if (refused) this.refuse(res, state, refused);
         return;
       }
@@ -314,7 +344,7 @@ export class LipServer {
           const response = match.frontend.encodeError(err);
           sendJson(res, response.status, response.body, { ...headers, ...response.headers });
         };
-        if (this.draining) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
+        if (this.closing) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         let endKey: () => void;
         try {
           const caller = this.auth.caller(req.headers, queryKeyOf(url, match.frontend));
@@ -370,7 +400,7 @@ export class LipServer {
   private async system(name: 'healthz' | 'readyz' | 'metrics', res: ServerResponse): Promise<void> {
     if (name === 'healthz') return sendJson(res, 200, { status: 'ok' });
     if (name === 'metrics' && this.metrics) {
-      const text = await this.metrics.render();
+      const text = await (this.options.clusterMetrics ?? (() => this.metrics!.render()))();
       res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text) });
       res.end(text);
       return;
@@ -401,7 +431,7 @@ export class LipServer {
         ...(res.writableFinished ? {} : { aborted: true }),
       });
     }
-    if (this.draining) {
+    if (this.closing) {
       this.http.closeIdleConnections();
       if (this.inflight.size === 0) this.idle?.();
     }

@@ -1,5 +1,5 @@
 import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
-import { ADMIN_ENDPOINTS, type AdminPath } from './admin.js';
+import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
 export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
@@ -89,7 +89,7 @@ export class RouteTable {
     if (operator.metricsPath) this.add('GET', operator.metricsPath, { kind: 'system', name: 'metrics', group: operator.metricsPath });
     for (const path of Object.keys(ADMIN_ENDPOINTS) as AdminPath[]) {
       const mounted = `${operator.adminPath}${path.slice('/admin'.length)}`;
-      this.add('GET', mounted, { kind: 'admin', path, group: mounted });
+      this.add(ADMIN_METHODS[path] ?? 'GET', mounted, { kind: 'admin', path, group: mounted });
     }
     const base = operator.pprofPath;
     if (base) for (const endpoint of PROFILING_ENDPOINTS) this.add('GET', `${base}${endpoint}`, { kind: 'profiling', endpoint, base, group: base });

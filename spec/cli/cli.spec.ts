@@ -14,7 +14,7 @@ const file = (name: string, text: string) => {
   writeFileSync(path, text);
   return path;
 };
-const stubConfig = (id: string, text: string, extra = '') => `server: { host: 127.0.0.1, port: 0 }\nlogging: { format: json }\n${extra}\nbackends:\n  - { id: ${id}, kind: localstub, models: [m], text: "${text}" }\n`;
+const stubConfig = (id: string, text: string, extra = '') => `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }\nlogging: { format: json }\n${extra}\nbackends:\n  - { id: ${id}, kind: localstub, models: [m], text: "${text}" }\n`;
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 describe('cli (spawned)', function () {
@@ -171,7 +171,7 @@ describe('cli (spawned)', function () {
     });
 
     it('finishes an in-flight stream on SIGTERM, then exits 0', async () => {
-      const path = file('slow.yaml', 'server: { host: 127.0.0.1, port: 0, shutdown_timeout: 10s }\nbackends:\n  - { id: s, kind: localstub, text: "a b c d e f", chunks: 6, chunk_delay: 100ms }\n');
+      const path = file('slow.yaml', 'server: { host: 127.0.0.1, port: 0, drain_delay: 0s, shutdown_timeout: 10s }\nbackends:\n  - { id: s, kind: localstub, text: "a b c d e f", chunks: 6, chunk_delay: 100ms }\n');
       const lip = await serveLip(['--config', path]);
       const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
       await new Promise((r) => setTimeout(r, 150));
@@ -185,7 +185,7 @@ describe('cli (spawned)', function () {
     });
 
     it('ends a stream still open at shutdown_timeout with the in-band error before the socket closes, then exits 0', async () => {
-      const path = file('stall.yaml', 'server: { host: 127.0.0.1, port: 0, shutdown_timeout: 300ms }\nbackends:\n  - { id: s, kind: localstub, fail: stall }\n');
+      const path = file('stall.yaml', 'server: { host: 127.0.0.1, port: 0, drain_delay: 0s, shutdown_timeout: 300ms }\nbackends:\n  - { id: s, kind: localstub, fail: stall }\n');
       const lip = await serveLip(['--config', path]);
       const body = await new Promise<string>((resolve, reject) => {
         const req = request(`${lip.url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {

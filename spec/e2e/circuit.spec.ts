@@ -70,7 +70,7 @@ describe('e2e: circuit state shared by two lip serve instances through Redis', f
     redis = await requireRedisServer(this);
     const dir = mkdtempSync(join(tmpdir(), 'lip-circuit-'));
     const config = join(dir, 'lip.yaml');
-    writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }
+    writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }
 diagnostics: { enabled: true }
 redis: { url: "${redis.url}", key_prefix: "lip-e2e:" }
 routing: { default_route: "a:m", circuit_breaker: { enabled: true, failure_threshold: 2, open_for: 2s, store: redis } }

@@ -217,7 +217,7 @@ describe('e2e: continuity on SQLite survives a restart of lip serve', function (
   it('reads the lineage of an earlier run back, and the resume token still resumes the conversation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lip-sqlite-'));
     const config = join(dir, 'lip.yaml');
-    writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }
+    writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }
 diagnostics: { enabled: true }
 continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }
 backends:

@@ -142,7 +142,7 @@ describe('e2e: a reload to an unusable continuity.sqlite_path', function () {
   it('fails cleanly and the running configuration keeps serving (no wedge under /proc)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lip-reload-'));
     const config = join(dir, 'lip.yaml');
-    const write = (sqlitePath: string) => writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }
+    const write = (sqlitePath: string) => writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }
 continuity: { store: sqlite, sqlite_path: "${sqlitePath}" }
 routing: { default_route: "stub:m" }
 backends:

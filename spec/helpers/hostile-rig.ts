@@ -63,7 +63,7 @@ export async function startHostileRig(serverKeys = ''): Promise<HostileRig> {
   for (const e of Object.values(emulators)) e.handler = scriptFor;
   const dir = mkdtempSync(join(tmpdir(), 'lip-hostile-'));
   const config = join(dir, 'lip.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: 0, max_request_body_bytes: ${BODY_LIMIT}${serverKeys ? `, ${serverKeys}` : ''} }
+  writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s, max_request_body_bytes: ${BODY_LIMIT}${serverKeys ? `, ${serverKeys}` : ''} }
 logging: { level: info, format: json, access_log: true }
 http_client: { max_line_bytes: ${LINE_LIMIT} }
 routing: { default_route: "stub:m", max_attempts: 16 }

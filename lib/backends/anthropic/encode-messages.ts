@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
+import { encodeTurns } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,31 +19,13 @@ type Json = Record<string, unknown>;
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
-  const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const system: TextPart[] = [];
-  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
-    if (blocks.length === 0) return;
-    const last = out[out.length - 1];
-    if (last && last.role === role) last.content.push(...blocks);
-    else out.push({ role, content: blocks });
-  };
-  for (const message of messages) {
-    switch (message.role) {
-      case 'system':
-        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
-        break;
-      case 'user':
-        push('user', message.parts.map(userBlock).filter((b): b is Json => b !== undefined));
-        break;
-      case 'assistant':
-        push('assistant', message.parts.map(assistantBlock).filter((b): b is Json => b !== undefined));
-        break;
-      case 'tool':
-        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock));
-        break;
-    }
-  }
-  return { messages: out, system };
+  const { turns, system } = encodeTurns(messages, {
+    assistantRole: 'assistant',
+    user: (m) => m.parts.map(userBlock).filter((b): b is Json => b !== undefined),
+    assistant: (m) => m.parts.map(assistantBlock).filter((b): b is Json => b !== undefined),
+    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock),
+  });
+  return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
 }
 
 function userBlock(part: Part): Json | undefined {

@@ -2,6 +2,7 @@ import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } fro
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
+import { encodeTurns } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,34 +28,17 @@ const DOCUMENT_FORMATS: Readonly<Record<string, string>> = {
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
-  const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const system: TextPart[] = [];
-  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
-    if (blocks.length === 0) return;
-    const last = out[out.length - 1];
-    if (last && last.role === role) last.content.push(...blocks);
-    else out.push({ role, content: blocks });
-  };
-  for (const message of messages) {
-    switch (message.role) {
-      case 'system':
-        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
-        break;
-      case 'user':
-        push('user', message.parts.map(userBlock).filter((b): b is Json => b !== undefined));
-        break;
-      case 'assistant': {
-        const blocks = message.parts.map(assistantBlock).filter((b): b is Json => b !== undefined);
-        // Converse wants a turn's reasoning ahead of its text and tool use.
-        push('assistant', [...blocks.filter((b) => 'reasoningContent' in b), ...blocks.filter((b) => !('reasoningContent' in b))]);
-        break;
-      }
-      case 'tool':
-        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock));
-        break;
-    }
-  }
-  return { messages: out, system };
+  const { turns, system } = encodeTurns(messages, {
+    assistantRole: 'assistant',
+    user: (m) => m.parts.map(userBlock).filter((b): b is Json => b !== undefined),
+    assistant: (m) => {
+      const blocks = m.parts.map(assistantBlock).filter((b): b is Json => b !== undefined);
+      // Converse wants a turn's reasoning ahead of its text and tool use.
+      return [...blocks.filter((b) => 'reasoningContent' in b), ...blocks.filter((b) => !('reasoningContent' in b))];
+    },
+    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock),
+  });
+  return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
 }
 
 function userBlock(part: Part): Json | undefined {

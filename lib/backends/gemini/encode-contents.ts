@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
+import { encodeTurns } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,32 +18,14 @@ type Json = Record<string, unknown>;
  * @see spec/backends/gemini/encode-request.spec.ts
  */
 export function encodeContents(messages: readonly Message[]): { contents: Json[]; system: TextPart[] } {
-  const contents: { role: 'user' | 'model'; parts: Json[] }[] = [];
-  const system: TextPart[] = [];
-  const toolNames = new Map<string, string>();
-  const push = (role: 'user' | 'model', parts: Json[]) => {
-    if (parts.length === 0) return;
-    const last = contents[contents.length - 1];
-    if (last && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  for (const message of messages) {
-    switch (message.role) {
-      case 'system':
-        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
-        break;
-      case 'user':
-        push('user', message.parts.map(userPart).filter((p): p is Json => p !== undefined));
-        break;
-      case 'assistant':
-        push('model', modelParts(message.parts, toolNames));
-        break;
-      case 'tool':
-        push('user', message.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => functionResponse(p, toolNames)));
-        break;
-    }
-  }
-  return { contents, system };
+  const toolNames = new Map<string, string>(); // filled by the model turns, read by the tool results after them
+  const { turns, system } = encodeTurns(messages, {
+    assistantRole: 'model',
+    user: (m) => m.parts.map(userPart).filter((p): p is Json => p !== undefined),
+    assistant: (m) => modelParts(m.parts, toolNames),
+    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => functionResponse(p, toolNames)),
+  });
+  return { contents: turns.map((t) => ({ role: t.role, parts: t.blocks })), system };
 }
 
 function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Json[] {

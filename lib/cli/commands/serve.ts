@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { checkAccess, formatPath, reloadProblems, type Config } from '../../config/index.js';
 import { BACKEND_KIND_INFO } from '../../backends/registry.js';
 import { PROTOCOL_PATHS } from '../../frontends/registry.js';
@@ -5,10 +7,16 @@ import { configWarnings } from '../../core/config-warnings.js';
 import { createRuntime } from '../../core/runtime.js';
 import { LipError, isLipError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
+import type { ConfigControl } from '../../server/config-control.js';
 import { LipServer } from '../../server/lip-server.js';
 import { installProcessLastResort } from '../../server/last-resort.js';
+import { WORKER_ENV } from '../cluster/messages.js';
+import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
+import { runPrimary } from '../cluster/primary.js';
+import { WorkerLink } from '../cluster/worker-link.js';
 import { loadConfig } from '../config-source.js';
 import type { Output } from '../output.js';
+import { Reloader } from '../reloader.js';
 
 export interface ServeArgs {
   readonly configPath: string | undefined;
@@ -16,6 +24,8 @@ export interface ServeArgs {
   readonly port?: number;
   /** `--multi-user`: the operator's explicit consent to serve a multi_user config. */
   readonly multiUser?: boolean;
+  /** `--workers`: processes serving the one listener (`auto`: one per available core). */
+  readonly workers?: number | 'auto';
 }
 
 const LOCAL_KINDS = new Set(Object.entries(BACKEND_KIND_INFO).filter(([, info]) => info.local).map(([kind]) => kind));
@@ -45,8 +55,10 @@ function modeMismatch(config: Config, args: ServeArgs): string | undefined {
 
 /**
  * `lip serve`: listen, log one startup line with the URL, reload on SIGHUP (a bad file keeps
- * the running config), drain on SIGTERM/SIGINT within `server.shutdown_timeout`, exit 0.
- * Resolves with the exit code.
+ * the running config), drain on SIGTERM (`server.drain_delay`, then `server.shutdown_timeout`)
+ * or SIGINT (no drain delay), exit 0. With `--workers N` (N > 1) this process becomes the
+ * primary of N worker processes that share the listener (`cluster/primary.ts`); each worker
+ * runs this same command. Resolves with the exit code.
  */
 export async function serveCommand(args: ServeArgs, io: Output): Promise<number> {
   let config: Config;
@@ -62,62 +74,79 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     io.err(isLipError(err) ? `lip: ${err.message}` : String(err));
     return 1;
   }
-  const logger: Logger = createLogger(config.logging);
-  // The same warnings as `lip check-config`, once at start.
-  for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
+  const workers = args.workers === 'auto' ? availableParallelism() : args.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    const logger = createLogger(config.logging);
+    for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
+    for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
+    return runPrimary({ workers, config, logger });
+  }
+  return serveProcess(config, args, io);
+}
+
+/** One serving process: the whole server, or one worker of `--workers`. */
+async function serveProcess(config: Config, args: ServeArgs, io: Output): Promise<number> {
+  const clustered = cluster.isWorker && process.env[WORKER_ENV] === '1';
+  const base: Logger = createLogger(config.logging);
+  const logger = clustered ? base.child({ worker: cluster.worker!.id }) : base;
+  // The same warnings as `lip check-config`, once at start (by the primary under --workers).
+  if (!clustered) for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
   installProcessLastResort();
-  const server = new LipServer(createRuntime(config, { logger }), logger);
+  const link = clustered ? new WorkerLink() : undefined;
+  let reloader: Reloader | undefined;
+  const local: ConfigControl = {
+    reload: (trigger) => reloader!.reload(trigger),
+    status: () => reloader!.status(),
+  };
+  const server = new LipServer(createRuntime(config, { logger }), logger, {
+    control: link?.control ?? local,
+    ...(link ? { clusterMetrics: link.metrics } : {}),
+  });
+  reloader = new Reloader(server, () => withOverrides(loadConfig(args.configPath), args), logger);
+  link?.attach(local, () => server.metricsJson());
   try {
     await server.listen(config.server.host, config.server.port);
   } catch (err) {
     io.err(`lip: ${isLipError(err) ? err.message : String(err)}`);
+    link?.close();
     return 1;
   }
-  logger.info(`lip listening on ${server.url}`, { url: server.url, config: config.source, default_route: config.routing.default_route });
+  if (clustered) logger.info('worker listening', { url: server.url, pid: process.pid });
+  else logger.info(`lip listening on ${server.url}`, { url: server.url, config: config.source, default_route: config.routing.default_route });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = async (signal: NodeJS.Signals) => {
       if (stopping) {
+        // Under --workers the primary forwards signals and owns the forced stop (a terminal's
+        // Ctrl-C also reaches every worker directly): a repeat here is not a second request.
+        if (clustered) return;
         logger.warn('second signal: exiting without waiting', { signal });
         process.exit(1);
       }
       stopping = true;
-      logger.info('draining', { signal, timeout_ms: server.config.server.shutdown_timeout });
+      // SIGTERM is what orchestrators send: stay reachable while probes see /readyz fail.
+      // SIGINT (Ctrl-C) is a person at a terminal: no one to wait for.
+      const delayMs = signal === 'SIGTERM' ? server.config.server.drain_delay : 0;
+      logger.info('draining', { signal, drain_delay_ms: delayMs, timeout_ms: server.config.server.shutdown_timeout });
+      server.drain();
+      if (delayMs > 0) {
+        await new Promise((r) => setTimeout(r, delayMs));
+        logger.info('closing the listener', { signal });
+      }
       server.shutdown().then(({ cancelled }) => {
         logger.info('stopped', { cancelled });
         process.removeListener('SIGHUP', reload);
+        link?.close();
         resolve(0);
       }, (err: unknown) => {
         logger.error('shutdown failed', { error: String(err) });
         resolve(1);
       });
     };
-    const reload = () => {
-      try {
-        const next = withOverrides(loadConfig(args.configPath), args);
-        const refused = reloadProblems(server.config, next);
-        if (refused.length > 0) {
-          logger.error('reload refused; keeping the running configuration', { error: refused.join('; ') });
-          return;
-        }
-        // Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
-        const running = server.runtimeNow;
-        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-        // The session switches (client_session_ids, resume_token_key) are not the store's: they change without reopening it.
-        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, ...store }: typeof next.continuity) => store;
-        const keepStore = same(storeKeys(next.continuity), storeKeys(running.config.continuity));
-        const keepBreaker = same([next.routing.circuit_breaker, next.redis], [running.config.routing.circuit_breaker, running.config.redis]);
-        const featureState = same(next.redis, running.config.redis) ? running.extensions?.state : undefined;
-        void server.reload(createRuntime(next,
-          { logger, ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}) }));
-        logger.info('configuration reloaded', { config: next.source, default_route: next.routing.default_route });
-      } catch (err) {
-        logger.error('reload failed; keeping the running configuration', { error: isLipError(err) ? err.message : String(err) });
-      }
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    const reload = () => void reloader!.reload('signal');
+    process.on('SIGTERM', (signal) => void stop(signal));
+    process.on('SIGINT', (signal) => void stop(signal));
     process.on('SIGHUP', reload);
   });
 }

@@ -1,0 +1,52 @@
+import type { Message, TextPart } from '../canonical/index.js';
+
+type Json = Record<string, unknown>;
+
+/** How one provider writes each canonical role as blocks of its turns (undefined blocks are left out). */
+export interface TurnEncoding<R extends string> {
+  /** The provider's name for the assistant's role (`assistant`, Gemini's `model`). */
+  readonly assistantRole: R | 'user';
+  user(message: Message): Json[];
+  assistant(message: Message): Json[];
+  /** Tool results: blocks of a user turn. */
+  tool(message: Message): Json[];
+}
+
+/**
+ * Canonical messages -> a provider's alternating turns and its extra system text, for the
+ * protocols with two roles (Anthropic, Bedrock Converse, Gemini): consecutive turns of one role
+ * are merged, a turn with no blocks is left out, tool results join the user's turn, and a
+ * system message anywhere in the conversation joins the top-level system text.
+ *
+ * ```ts
+ * encodeTurns(call.messages, encoding)
+ * // { turns: [{ role: 'user', blocks: [{ type: 'text', text: 'hi' }] }], system: [] }
+ * ```
+ */
+export function encodeTurns<R extends string>(messages: readonly Message[], encoding: TurnEncoding<R>): { turns: { role: R | 'user'; blocks: Json[] }[]; system: TextPart[] } {
+  const turns: { role: R | 'user'; blocks: Json[] }[] = [];
+  const system: TextPart[] = [];
+  const push = (role: R | 'user', blocks: Json[]) => {
+    if (blocks.length === 0) return;
+    const last = turns[turns.length - 1];
+    if (last && last.role === role) last.blocks.push(...blocks);
+    else turns.push({ role, blocks });
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        system.push(...message.parts.filter((p): p is TextPart => p.type === 'text'));
+        break;
+      case 'user':
+        push('user', encoding.user(message));
+        break;
+      case 'assistant':
+        push(encoding.assistantRole, encoding.assistant(message));
+        break;
+      case 'tool':
+        push('user', encoding.tool(message));
+        break;
+    }
+  }
+  return { turns, system };
+}

@@ -1,0 +1,33 @@
+/**
+ * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
+ * channel). A worker asks the primary for something that concerns every worker (a reload from
+ * the API, the config status, the metrics); the primary runs reloads and status reads on each
+ * worker (reloads, status reads, metrics) and answers.
+ */
+export type ClusterOp = 'reload' | 'status' | 'metrics';
+export type WorkerOp = 'reload' | 'status' | 'metrics';
+
+/** worker -> primary: do `op` for the whole cluster. */
+export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp }
+/** primary -> worker: the answer to an ask. */
+export interface AnswerMessage { readonly lip: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
+/** primary -> worker: run `op` in this worker. */
+export interface RunMessage { readonly lip: 'run'; readonly id: number; readonly op: WorkerOp }
+/** worker -> primary: what `run` gave. */
+export interface RanMessage { readonly lip: 'ran'; readonly id: number; readonly value?: unknown; readonly error?: string }
+
+export type ClusterMessage = AskMessage | AnswerMessage | RunMessage | RanMessage;
+
+export function isClusterMessage(message: unknown): message is ClusterMessage {
+  return typeof message === 'object' && message !== null && ['ask', 'answer', 'run', 'ran'].includes((message as { lip?: unknown }).lip as string)
+    && typeof (message as { id?: unknown }).id === 'number';
+}
+
+/** Set by the primary in its workers' environment: this process is a lip worker. */
+export const WORKER_ENV = 'LIP_CLUSTER_WORKER';
+
+/** How long the primary waits for every worker to answer a reload or a status read. */
+export const WORKER_ANSWER_MS = 30_000;
+
+/** How long a scrape waits for the workers' metrics (a worker that misses it is left out). */
+export const METRICS_ANSWER_MS = 5_000;

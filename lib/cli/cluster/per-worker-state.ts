@@ -1,0 +1,27 @@
+import type { Config } from '../../config/index.js';
+
+/**
+ * What stays per worker under `lip serve --workers N`: each worker is its own process, so state
+ * kept in memory is not shared. The primary logs one warning for each such store at start
+ * (docs/deployment.md lists all per-worker state, including what is per worker by design).
+ */
+export function perWorkerStateWarnings(config: Config, workers: number): string[] {
+  const warnings: string[] = [];
+  const store = config.continuity.store as string;
+  if (store === 'memory') {
+    warnings.push(`continuity.store: memory with ${workers} workers: each worker keeps its own conversations; a Responses previous_response_id, a session (X-LIP-Session-Id), [first] and affinity continue only when the next request reaches the same worker (use continuity.store: redis to share them)`);
+  } else if (store === 'sqlite') {
+    warnings.push(`continuity.store: sqlite with ${workers} workers: the workers write one file but each looks conversations up in its own cache; a conversation continues only on the worker that holds it (use continuity.store: redis to share them)`);
+  }
+  if (config.routing.circuit_breaker.enabled && config.routing.circuit_breaker.store === 'memory') {
+    warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures and opens circuits on its own (use store: redis to share circuit state)`);
+  }
+  if (config.server.max_concurrent_requests > 0) {
+    warnings.push(`server.max_concurrent_requests (${config.server.max_concurrent_requests}) applies per worker: up to ${config.server.max_concurrent_requests * workers} requests in flight in all`);
+  }
+  const limited = config.auth.api_keys.filter((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined).map((k) => k.id);
+  if (limited.length > 0) {
+    warnings.push(`auth.api_keys limits (requests_per_minute, max_concurrent_requests) are counted per worker: with ${workers} workers a key may reach up to ${workers} times its limit (keys: ${limited.join(', ')})`);
+  }
+  return warnings;
+}

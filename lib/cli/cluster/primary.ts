@@ -1,0 +1,168 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../observability/logger.js';
+import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
+import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
+import { mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
+import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type WorkerOp } from './messages.js';
+import { RestartBackoff } from './restart-backoff.js';
+
+export interface PrimaryOptions {
+  readonly workers: number;
+  /** The config the primary validated (its logging and metrics settings apply here). */
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
+/**
+ * The primary of `lip serve --workers N`: forks N workers that share one listener (node:cluster
+ * hands connections out round-robin), forwards SIGTERM, SIGINT and SIGHUP to every worker,
+ * restarts a worker that exits unexpectedly (with `RestartBackoff`), answers what concerns all
+ * workers (reload from the API, config status, metrics summed over the workers that listen) and exits once
+ * every worker has stopped: 0 when all stopped cleanly. A worker that exits before every worker
+ * has listened ends the start (exit 1: the port is taken, the config cannot be read ...). A
+ * second stop signal kills the workers at once (exit 1).
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { workers: count, logger } = options;
+  const startedAt = new Date();
+  const backoff = new RestartBackoff();
+  const live = new Map<number, { worker: Worker; startedAt: number }>();
+  const listened = new Set<number>();
+  const restarts = new Set<NodeJS.Timeout>();
+  const runs = new Map<string, (reply: RanMessage | undefined) => void>();
+  let nextRun = 0;
+  let announced = false;
+  let stopping = false;
+  let stopSignal: NodeJS.Signals | undefined;
+  let exitCode = 0;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork({ [WORKER_ENV]: '1' });
+    live.set(worker.id, { worker, startedAt: Date.now() });
+    logger.info('worker started', { worker: worker.id, pid: worker.process.pid });
+    return worker;
+  };
+
+  /** Asks every running worker to run `op` and waits for each answer (bounded). */
+  const runOnAll = <T>(op: WorkerOp): Promise<WorkerAnswer<T>[]> => Promise.all([...live.values()]
+    .filter(({ worker }) => worker.isConnected() && listened.has(worker.id))
+    .map(({ worker }) => new Promise<WorkerAnswer<T>>((resolve) => {
+      const id = nextRun++;
+      const key = `${worker.id}:${id}`;
+      const pid = worker.process.pid ?? 0;
+      const timer = setTimeout(() => settle(undefined), op === 'metrics' ? METRICS_ANSWER_MS : WORKER_ANSWER_MS);
+      const onExit = () => settle(undefined);
+      function settle(reply: RanMessage | undefined) {
+        clearTimeout(timer);
+        runs.delete(key);
+        worker.removeListener('exit', onExit);
+        resolve({ worker: worker.id, pid, ...(reply?.value !== undefined ? { value: reply.value as T } : {}), ...(reply?.error !== undefined ? { error: reply.error } : reply ? {} : { error: 'no answer' }) });
+      }
+      runs.set(key, settle);
+      worker.once('exit', onExit);
+      const message: RunMessage = { lip: 'run', id, op };
+      worker.send(message);
+    })));
+
+  /** The sum over the workers that answered in time (a worker still starting is left out). */
+  const collectMetrics = async (): Promise<string> => {
+    const answers = await runOnAll<unknown[]>('metrics');
+    const registries = answers.flatMap((a) => (a.value ? [a.value] : []));
+    if (registries.length === 0) throw new Error(answers[0]?.error ?? 'no worker is serving');
+    return aggregateWorkerMetrics(registries);
+  };
+
+  const answer = async (worker: Worker, ask: AskMessage) => {
+    let reply: AnswerMessage;
+    try {
+      const value: unknown = ask.op === 'metrics'
+        ? await collectMetrics()
+        : ask.op === 'reload'
+          ? mergeReloads(await runOnAll<ReloadOutcome>('reload'), new Date())
+          : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
+      if (ask.op === 'reload') {
+        const outcome = value as ReloadOutcome;
+        logger.info('reload of all workers', { status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required });
+      }
+      reply = { lip: 'answer', id: ask.id, value };
+    } catch (err) {
+      reply = { lip: 'answer', id: ask.id, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (worker.isConnected()) worker.send(reply);
+  };
+
+  return new Promise<number>((resolve) => {
+    const finish = () => {
+      process.removeListener('SIGTERM', onStop);
+      process.removeListener('SIGINT', onStop);
+      process.removeListener('SIGHUP', onReload);
+      logger.info('stopped', { workers: count, exit_code: exitCode });
+      resolve(exitCode);
+    };
+    const stop = (signal: NodeJS.Signals, reason?: string) => {
+      if (stopping) {
+        logger.warn('second signal: stopping the workers at once', { signal });
+        for (const { worker } of live.values()) worker.process.kill('SIGKILL');
+        exitCode = 1;
+        return;
+      }
+      stopping = true;
+      stopSignal = signal;
+      for (const timer of restarts) clearTimeout(timer);
+      restarts.clear();
+      logger.info('stopping the workers', { signal, workers: live.size, ...(reason ? { reason } : {}) });
+      for (const { worker } of live.values()) worker.process.kill(signal);
+      if (live.size === 0) finish();
+    };
+    const onStop = (signal: NodeJS.Signals) => stop(signal);
+    const onReload = () => {
+      // A worker still starting reads the file as it starts (and has no SIGHUP handler yet).
+      const serving = [...live.values()].filter(({ worker }) => listened.has(worker.id));
+      logger.info('reload: forwarding SIGHUP to the workers', { workers: serving.length });
+      for (const { worker } of serving) worker.process.kill('SIGHUP');
+    };
+
+    cluster.on('listening', (worker: Worker, address: { address: string; port: number; addressType: number | string }) => {
+      listened.add(worker.id);
+      if (announced || listened.size < count) return;
+      announced = true;
+      const host = address.addressType === 6 || address.addressType === 'IPv6' ? `[${address.address}]` : address.address;
+      const url = `http://${host}:${address.port}`;
+      logger.info(`lip listening on ${url}`, { url, workers: count, config: options.config.source, default_route: options.config.routing.default_route });
+    });
+    cluster.on('message', (worker: Worker, message: unknown) => {
+      if (!isClusterMessage(message)) return;
+      if (message.lip === 'ask') void answer(worker, message);
+      else if (message.lip === 'ran') runs.get(`${worker.id}:${message.id}`)?.(message);
+    });
+    cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
+      const entry = live.get(worker.id);
+      live.delete(worker.id);
+      listened.delete(worker.id);
+      if (stopping) {
+        // A worker still starting has no handler yet: the forwarded signal ends it, cleanly.
+        if (code !== 0 && signal !== stopSignal) exitCode = 1;
+        if (live.size === 0) finish();
+        return;
+      }
+      if (!announced) {
+        logger.error('a worker exited before every worker was listening; stopping', { worker: worker.id, pid: worker.process.pid, code, signal });
+        exitCode = 1;
+        stop('SIGTERM', 'start failed');
+        return;
+      }
+      const delay = backoff.next(Date.now() - (entry?.startedAt ?? Date.now()));
+      logger.error('worker exited; restarting it', { worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delay });
+      const timer = setTimeout(() => {
+        restarts.delete(timer);
+        if (!stopping) fork();
+      }, delay);
+      restarts.add(timer);
+    });
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onReload);
+    for (let i = 0; i < count; i++) fork();
+  });
+}

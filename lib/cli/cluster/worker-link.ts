@@ -1,0 +1,84 @@
+import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../../server/config-control.js';
+import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type WorkerOp } from './messages.js';
+
+/**
+ * A worker's side of `lip serve --workers`. It runs what the primary asks of this worker
+ * (a reload, a status read) with the worker's own reload function, and it hands what concerns
+ * every worker to the primary: `POST /admin/config/reload` on any worker reloads all of them,
+ * the config status lists all of them, and the metrics path answers with the sum over all.
+ */
+export class WorkerLink {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
+  private local: ConfigControl | undefined;
+  private localMetrics: (() => Promise<unknown[]> | undefined) | undefined;
+  private readonly onMessage = (message: unknown) => {
+    if (!isClusterMessage(message)) return;
+    if (message.lip === 'answer') {
+      const entry = this.waiting.get(message.id);
+      if (!entry) return;
+      this.waiting.delete(message.id);
+      clearTimeout(entry.timer);
+      if (message.error !== undefined) entry.reject(new Error(message.error));
+      else entry.resolve(message.value);
+    } else if (message.lip === 'run') {
+      void this.run(message.id, message.op);
+    }
+  };
+
+  constructor() {
+    process.on('message', this.onMessage);
+  }
+
+  /** The worker's own reload function and metrics, which the primary's `run` messages call. */
+  attach(local: ConfigControl, metrics: () => Promise<unknown[]> | undefined): void {
+    this.local = local;
+    this.localMetrics = metrics;
+  }
+
+  /** What `/admin/config/*` calls in a worker: the whole cluster. */
+  readonly control: ConfigControl = {
+    reload: (_trigger: ReloadTrigger) => this.ask('reload') as Promise<ReloadOutcome>,
+    status: () => this.ask('status') as Promise<ConfigStatus>,
+  };
+
+  /** The metrics of every worker, summed by the primary. */
+  readonly metrics = (): Promise<string> => this.ask('metrics') as Promise<string>;
+
+  close(): void {
+    process.removeListener('message', this.onMessage);
+    for (const entry of this.waiting.values()) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error('the worker is stopping'));
+    }
+    this.waiting.clear();
+  }
+
+  private ask(op: ClusterOp): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // The primary bounds each worker's answer; this only guards against a primary gone silent.
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the primary did not answer "${op}"`));
+      }, WORKER_ANSWER_MS * 2);
+      this.waiting.set(id, { resolve, reject, timer });
+      const message: AskMessage = { lip: 'ask', id, op };
+      process.send?.(message);
+    });
+  }
+
+  private async run(id: number, op: WorkerOp): Promise<void> {
+    let reply: RanMessage;
+    try {
+      if (!this.local || !this.localMetrics) throw new Error('the worker is not serving yet');
+      const value = op === 'reload' ? await this.local.reload('api')
+        : op === 'status' ? await this.local.status()
+        : await (this.localMetrics() ?? Promise.reject(new Error('observability.metrics is not enabled in this worker')));
+      reply = { lip: 'ran', id, value };
+    } catch (err) {
+      reply = { lip: 'ran', id, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (process.connected) process.send?.(reply);
+  }
+}

@@ -1,0 +1,83 @@
+import { configChanges, reloadProblems, withRestartFieldsKept, type Config } from '../config/index.js';
+import { createRuntime } from '../core/runtime.js';
+import { isLipError } from '../errors/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../server/config-control.js';
+import type { LipServer } from '../server/lip-server.js';
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The one reload function of a `lip serve` process (SIGHUP and `POST /admin/config/reload`):
+ * re-reads the file named at start, and when it is valid swaps in a runtime built from it.
+ * A file that cannot be read, is invalid, or changes a listener, the access mode or the
+ * admission caps (`reloadProblems`: all or nothing, for access safety) keeps the running
+ * configuration. The logger's and the metrics' settings keep their running values while the
+ * rest applies; both kinds are reported as `restart_required`.
+ * Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
+ * Reloads run one at a time, in the order they were asked for.
+ */
+export class Reloader implements ConfigControl {
+  private last: ReloadOutcome | null = null;
+  private pending: readonly string[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly server: LipServer,
+    /** Reads and validates the config file (command-line overrides applied); throws when it cannot. */
+    private readonly load: () => Config,
+    private readonly logger: Logger,
+  ) {}
+
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const run = this.queue.then(() => this.run(trigger));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  status(): Promise<ConfigStatus> {
+    return Promise.resolve({ config: this.server.config.source, started_at: this.startedAt, last_reload: this.last, pending_restart: this.pending });
+  }
+
+  private async run(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const running = this.server.runtimeNow;
+    const base = { trigger, config: running.config.source };
+    let outcome: ReloadOutcome;
+    try {
+      const next = this.load();
+      const { changed, restartRequired } = configChanges(running.config, next);
+      const refused = reloadProblems(running.config, next);
+      if (refused.length > 0) {
+        const error = refused.join('; ');
+        this.logger.error('reload refused; keeping the running configuration', { trigger, error, restart_required: restartRequired });
+        this.last = { status: 'failed', ...base, at: new Date().toISOString(), changed: [], restart_required: restartRequired, error };
+        return this.last;
+      }
+      if (changed.length > 0) {
+        const effective = withRestartFieldsKept(next, running.config);
+        // The session switches (client_session_ids, resume_token_key) are not the store's: they change without reopening it.
+        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, ...store }: Config['continuity']) => store;
+        const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity));
+        const keepBreaker = same([effective.routing.circuit_breaker, effective.redis], [running.config.routing.circuit_breaker, running.config.redis]);
+        const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
+        await this.server.reload(createRuntime(effective, {
+          logger: this.logger,
+          ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
+        }));
+      }
+      outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };
+      this.pending = restartRequired;
+      const fields = { trigger, config: next.source, changed, restart_required: restartRequired };
+      if (changed.length > 0) this.logger.info('configuration reloaded', { ...fields, default_route: next.routing.default_route });
+      else this.logger.info('configuration unchanged', fields);
+      if (restartRequired.length > 0) this.logger.warn('reload: these fields keep their running values until a restart', { fields: restartRequired });
+    } catch (err) {
+      const error = isLipError(err) ? err.message : String(err);
+      outcome = { status: 'failed', ...base, at: new Date().toISOString(), changed: [], restart_required: [], error };
+      this.logger.error('reload failed; keeping the running configuration', { trigger, error });
+    }
+    this.last = outcome;
+    return outcome;
+  }
+}

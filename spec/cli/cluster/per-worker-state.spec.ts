@@ -1,0 +1,27 @@
+import { expect } from 'chai';
+import { perWorkerStateWarnings } from '../../../lib/cli/cluster/per-worker-state.js';
+import { testConfig } from '../../helpers/config.js';
+
+const STUB = '  - { id: s, kind: localstub }';
+
+describe('perWorkerStateWarnings', () => {
+  it('warns about each store kept in process memory, and the per-worker concurrency limit', () => {
+    const config = testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_concurrent_requests: 10 }\nrouting: { circuit_breaker: { enabled: true } }');
+    const warnings = perWorkerStateWarnings(config, 4);
+    expect(warnings).to.have.length(3);
+    expect(warnings[0]).to.match(/^continuity\.store: memory with 4 workers: .*previous_response_id/);
+    expect(warnings[1]).to.match(/^routing\.circuit_breaker\.store: memory with 4 workers/);
+    expect(warnings[2]).to.contain('up to 40 requests in flight');
+  });
+
+  it('warns that per-key limits are counted per worker', () => {
+    const config = testConfig(STUB, 'auth: { api_keys: [ { id: ci, key: "0123456789abcdef0", requests_per_minute: 60 }, { id: free, key: "fedcba98765432100" } ] }');
+    expect(perWorkerStateWarnings(config, 3).at(-1)).to.equal('auth.api_keys limits (requests_per_minute, max_concurrent_requests) are counted per worker: with 3 workers a key may reach up to 3 times its limit (keys: ci)');
+  });
+
+  it('warns about a SQLite continuity file and says nothing of shared or disabled stores', () => {
+    const config = testConfig(STUB, 'continuity: { store: sqlite, sqlite_path: /tmp/x.db }\nrouting: { circuit_breaker: { enabled: true, store: redis } }');
+    expect(perWorkerStateWarnings(config, 2)).to.have.length(1).and.to.satisfy((w: string[]) => w[0]!.startsWith('continuity.store: sqlite with 2 workers'));
+    expect(perWorkerStateWarnings(testConfig(STUB, 'continuity: { store: sqlite, sqlite_path: /tmp/x.db }'), 2)).to.have.length(1);
+  });
+});

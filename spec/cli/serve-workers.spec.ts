@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { httpRequest, parseSse } from '../helpers/sse-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lip-workers-'));
+const SECRET = 'workers-secret-0123456789';
+const configText = (text: string, level = 'info') => `server: { host: 127.0.0.1, port: 0, drain_delay: 300ms, shutdown_timeout: 20s }
+logging: { format: json, level: ${level} }
+observability: { metrics: { enabled: true } }
+diagnostics: { enabled: true, shared_secret: "${SECRET}" }
+routing: { default_route: "s:m" }
+backends:
+  - { id: s, kind: localstub, models: [m], text: "${text}" }
+  - { id: slow, kind: localstub, models: [m], text: "a b c d e f", chunks: 6, chunk_delay: 300ms }
+`;
+
+type Line = Record<string, unknown> & { message: string };
+const lines = (p: LipProcess): Line[] => p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
+async function until(what: string, predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+const chat = async (url: string, model = 'm') => {
+  const res = await httpRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+  expect(res.status).to.equal(200);
+  return JSON.parse(res.body).choices[0].message.content as string;
+};
+const admin = (url: string, method: 'GET' | 'POST', path: string) => httpRequest(`${url}${path}`, { method, headers: { 'x-lip-diagnostics-secret': SECRET }, ...(method === 'POST' ? { body: '' } : {}) });
+/** The worker ids in the access log lines of chat requests. */
+const servedBy = (p: LipProcess) => lines(p).filter((l) => l.message === 'request' && l.route === '/v1/chat/completions').map((l) => l.worker as number);
+
+/**
+ * `lip serve --workers 2`, spawned as operators run it: one primary, two workers behind one
+ * port (node:cluster), the primary forwarding signals and restarting a crashed worker.
+ * The cases run in order on one cluster (starting processes is the slow part on a busy machine).
+ */
+describe('lip serve --workers (spawned)', function () {
+  this.timeout(120_000);
+  const path = join(dir, 'lip.yaml');
+  let lip: LipProcess & { url: string };
+
+  before(async () => {
+    writeFileSync(path, configText('one'));
+    lip = await serveLip(['--config', path, '--workers', '2']);
+  });
+  after(async () => {
+    if (lip && lip.proc.exitCode === null) {
+      lip.proc.kill('SIGKILL');
+      await lip.exited;
+    }
+  });
+
+  it('logs one startup line for the cluster once both workers listen, and both serve', async () => {
+    const started = lines(lip).filter((l) => l.message === 'worker started');
+    expect(started.map((l) => l.worker)).to.deep.equal([1, 2]);
+    expect(lines(lip).filter((l) => l.message.startsWith('lip listening on'))).to.have.length(1).and.to.satisfy((ls: Line[]) => ls[0]!.workers === 2);
+    for (let i = 0; i < 6; i++) expect(await chat(lip.url)).to.equal('one');
+    await until('six access log lines', () => servedBy(lip).length === 6);
+    expect(new Set(servedBy(lip))).to.deep.equal(new Set([1, 2]));
+    expect(lines(lip).filter((l) => l.message.startsWith('continuity.store: memory with 2 workers'))).to.have.length(1);
+  });
+
+  it('/metrics answers with the sum over the workers', async () => {
+    const served = servedBy(lip);
+    const res = await httpRequest(`${lip.url}/metrics`, { method: 'GET', headers: { 'x-lip-diagnostics-secret': SECRET } });
+    expect(res.status).to.equal(200);
+    const total = /^lip_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status_class="2xx"\} (\d+)$/m.exec(res.body);
+    expect(Number(total?.[1])).to.equal(served.length);
+    // Neither worker alone served them all: the number is a sum.
+    expect(served.filter((w) => w === 1).length).to.be.lessThan(served.length);
+    expect(res.body).to.match(/^lip_continuity_ready\{store="memory"\} 1$/m);
+  });
+
+  it('restarts a killed worker, which then serves', async () => {
+    const victim = lines(lip).find((l) => l.message === 'worker started' && l.worker === 1)!;
+    process.kill(victim.pid as number, 'SIGKILL');
+    await until('the restart', () => lines(lip).some((l) => l.message === 'worker listening' && l.worker === 3));
+    const exited = lines(lip).find((l) => l.message === 'worker exited; restarting it')!;
+    expect(exited).to.deep.include({ worker: 1, pid: victim.pid, signal: 'SIGKILL' });
+    expect(exited.restart_in_ms).to.be.a('number');
+    // The sum now covers the living workers: worker 1's counts went with it.
+    const scrape = await httpRequest(`${lip.url}/metrics`, { method: 'GET', headers: { 'x-lip-diagnostics-secret': SECRET } });
+    const total = /^lip_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status_class="2xx"\} (\d+)$/m.exec(scrape.body);
+    expect([scrape.status, Number(total?.[1])]).to.deep.equal([200, servedBy(lip).filter((w) => w === 2).length]);
+    const before = servedBy(lip).length;
+    for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('one');
+    await until('four more access log lines', () => servedBy(lip).length === before + 4);
+    expect(new Set(servedBy(lip).slice(before))).to.deep.equal(new Set([2, 3]));
+  });
+
+  it('SIGHUP to the primary reloads every worker', async () => {
+    writeFileSync(path, configText('two'));
+    lip.proc.kill('SIGHUP');
+    await until('both workers reloaded', () => new Set(lines(lip).filter((l) => l.message === 'configuration reloaded' && l.trigger === 'signal').map((l) => l.worker)).size === 2);
+    expect(new Set(lines(lip).filter((l) => l.message === 'configuration reloaded').map((l) => l.worker))).to.deep.equal(new Set([2, 3]));
+    for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('two');
+  });
+
+  it('POST /admin/config/reload on any worker reloads all and says what changed; status lists every worker', async () => {
+    writeFileSync(path, configText('three', 'debug'));
+    const res = await admin(lip.url, 'POST', '/admin/config/reload');
+    const body = JSON.parse(res.body);
+    expect(res.status).to.equal(200);
+    expect(body).to.deep.include({ status: 'reloaded', trigger: 'api', changed: ['backends[s]'], restart_required: ['logging.level'] });
+    expect(body.workers.map((w: { worker: number; status: string }) => [w.worker, w.status]).sort()).to.deep.equal([[2, 'reloaded'], [3, 'reloaded']]);
+    for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('three');
+    const status = JSON.parse((await admin(lip.url, 'GET', '/admin/config/status')).body);
+    expect(status.workers.map((w: { worker: number }) => w.worker).sort()).to.deep.equal([2, 3]);
+    expect(status.pending_restart).to.deep.equal(['logging.level']);
+    writeFileSync(path, 'server: { prot: 1 }\n');
+    const bad = await admin(lip.url, 'POST', '/admin/config/reload');
+    expect([bad.status, JSON.parse(bad.body).error.code]).to.deep.equal([422, 'LIP_ERR_ADMIN_RELOAD_FAILED']);
+    expect(await chat(lip.url)).to.equal('three');
+  });
+
+  it('SIGTERM drains every worker: an in-flight stream finishes, then the primary exits 0', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(`${lip.url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.once('data', () => lip.proc.kill('SIGTERM'));
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: 'slow:m', stream: true, messages: [{ role: 'user', content: 'x' }] }));
+    });
+    const data = parseSse(body).messages.map((m) => m.data);
+    expect(data.at(-1)).to.equal('[DONE]');
+    expect(data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta.content ?? '').join('')).to.equal('a b c d e f');
+    expect(await lip.exited).to.equal(0);
+    const draining = lines(lip).filter((l) => l.message === 'draining');
+    expect(draining.map((l) => l.worker).sort()).to.deep.equal([2, 3]);
+    expect(draining.every((l) => l.signal === 'SIGTERM' && l.drain_delay_ms === 300)).to.equal(true);
+    expect(lines(lip).at(-1)).to.deep.include({ message: 'stopped', exit_code: 0 });
+  });
+});
+
+describe('lip serve --workers: start failures (spawned)', function () {
+  this.timeout(120_000);
+
+  it('exits 1 when the workers cannot listen (port in use)', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const res = await runLip(['serve', '--workers', '2', '--port', String(port)]);
+      expect(res.code).to.equal(1);
+      expect(res.stderr).to.contain(`cannot listen on 127.0.0.1:${port}: the port is already in use`);
+      expect(res.stdout).to.contain('a worker exited before every worker was listening');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('rejects a --workers value that is not a whole number from 1, or auto (exit 2)', async () => {
+    for (const value of ['0', 'two', '1.5']) {
+      const res = await runLip(['serve', '--workers', value]);
+      expect([res.code, res.stderr]).to.satisfy(([code, err]: [number, string]) => code === 2 && err.includes(`--workers must be a whole number from 1 to 1024, or auto (got "${value}")`));
+    }
+  });
+});
