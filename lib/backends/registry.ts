@@ -1,5 +1,6 @@
 import type { BackendKindInfo } from '../config/types.js';
 import type { BackendFactory, BackendKind } from './backend.js';
+import { acpKind } from './acp/index.js';
 import { anthropicBackend, anthropicKind } from './anthropic/index.js';
 import { bedrockKind } from './bedrock/kind.js';
 import { geminiBackend, geminiKind } from './gemini/index.js';
@@ -21,6 +22,7 @@ const PROTOCOLS: Readonly<Record<string, { kind: BackendKind; factory: BackendFa
  */
 export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freeze(Object.fromEntries([
   localstubKind,
+  acpKind,
   bedrockKind,
   ...Object.values(PROTOCOLS).map((p) => p.kind),
   ...PRESETS.map((p) => presetKind(p, PROTOCOLS[p.base]!.kind, PROTOCOLS[p.base]!.factory)),

@@ -6,4 +6,5 @@ export { startOpenAIResponsesEmulator, openaiResponsesProtocol } from './openai-
 export { startAnthropicEmulator, anthropicProtocol } from './anthropic-emulator.js';
 export { startGeminiEmulator, geminiProtocol } from './gemini-emulator.js';
 export { startForwardProxy, type ForwardProxy, type ProxiedRequest } from './forward-proxy.js';
+export { startAcpHttpEmulator, type AcpHttpEmulator, type AcpHttpFaults } from './acp-http-emulator.js';
 export { startBedrockEmulator, bedrockProtocol, bedrockFrame, bedrockUsageWire, verifyBedrockRequest, EMULATOR_AWS, EMULATOR_BEARER_KEYS } from './bedrock-emulator.js';

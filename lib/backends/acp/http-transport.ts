@@ -1,0 +1,73 @@
+import { LipError, isRetryableStatus } from '../../errors/index.js';
+import { classifyTransportError, readBodyText, sanitizeMessage, type UpstreamClient } from '../http/index.js';
+import { JsonRpcPeer, type PeerHandlers } from './json-rpc-peer.js';
+import { NdjsonLines } from './ndjson-lines.js';
+import type { AgentTransport } from './transport.js';
+
+export interface HttpAgent {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly backend: string;
+}
+
+/**
+ * An agent served over HTTP: every JSON-RPC message is one `POST {base_url}/v1/acp`. A request's
+ * answer is an NDJSON body (the agent's notifications and requests for that turn, then the
+ * result line); notifications and our answers get an empty 2xx. `kill` aborts every open POST,
+ * which closes their sockets.
+ */
+export class HttpTransport implements AgentTransport {
+  readonly peer: JsonRpcPeer;
+  readonly pid = undefined;
+  readonly exited: Promise<number | null>;
+  private readonly abort = new AbortController();
+  private markExited!: (code: number | null) => void;
+
+  constructor(private readonly agent: HttpAgent, private readonly client: UpstreamClient, handlers: PeerHandlers) {
+    this.peer = new JsonRpcPeer((message) => this.post(message), handlers);
+    this.exited = new Promise((resolve) => { this.markExited = resolve; });
+  }
+
+  get alive(): boolean {
+    return !this.abort.signal.aborted;
+  }
+
+  kill(): void {
+    if (this.abort.signal.aborted) return;
+    this.abort.abort();
+    this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.agent.backend}: connection closed`));
+    this.markExited(null);
+  }
+
+  private async post(message: Record<string, unknown>): Promise<void> {
+    let response;
+    try {
+      response = await this.client.open({
+        method: 'POST', url: this.agent.url,
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', ...this.agent.headers },
+        body: JSON.stringify(message),
+      }, this.abort.signal);
+    } catch (error) {
+      throw classifyTransportError(error, this.agent.backend, 'connect');
+    }
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      const text = await readBodyText(response.body).catch(() => '');
+      throw new LipError('LIP_ERR_UPSTREAM_STATUS', `acp ${this.agent.backend}: agent answered ${response.statusCode}: ${sanitizeMessage(text)}`, {
+        status: response.statusCode, retryable: isRetryableStatus(response.statusCode), detail: { backend: this.agent.backend },
+      });
+    }
+    const lines = new NdjsonLines();
+    try {
+      for await (const chunk of response.body) {
+        for (const line of lines.push(chunk as Buffer)) this.peer.receive(line);
+      }
+      for (const line of lines.end()) this.peer.receive(line);
+    } catch (error) {
+      response.body.destroy();
+      throw error instanceof LipError ? error : classifyTransportError(error, this.agent.backend, 'body');
+    }
+    if (message.method !== undefined && this.peer.isPending(message.id)) {
+      throw new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.agent.backend}: the answer to ${String(message.method)} ended without a result`);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import { Observable, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Call, LipEvent } from '../../canonical/index.js';
+import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
+import { DEFAULT_HTTP_SETTINGS, UpstreamClient } from '../http/index.js';
+import { reportAcp } from './acp-channel.js';
+import { AgentPool } from './agent-pool.js';
+import { AgentRuntime } from './agent-runtime.js';
+import { classifyError } from './classify-error.js';
+import { UpdateDecoder } from './decode-stream.js';
+import { checkPromptable, planPrompt } from './encode-request.js';
+import { HttpTransport } from './http-transport.js';
+import { mapFinishReason } from './map-finish-reason.js';
+import { acpOptions, withModel, type AcpOptions } from './options.js';
+import { StdioTransport } from './stdio-transport.js';
+
+/** Which agent serves a call: the client's session (metadata `session_id`, else `user`). */
+export function sessionOf(call: Call): string {
+  return call.metadata.session_id ?? call.user ?? 'default';
+}
+
+/**
+ * The acp backend: coding agents spoken to over the Agent Client Protocol. Subscribing takes
+ * the pooled agent of (workspace, model, session), sends the conversation (or its new tail) as
+ * one `session/prompt` and emits the agent's updates as they come. Unsubscribing during a turn
+ * sends `session/cancel`; an agent that has not ended the turn within `cancel_grace` is killed.
+ */
+export class AcpBackend implements Backend {
+  readonly kind = 'acp';
+  readonly id: string;
+  readonly models: readonly string[];
+  private readonly options: AcpOptions;
+  private readonly scheduler: SchedulerLike;
+  private readonly pool: AgentPool;
+  private readonly env: NodeJS.ProcessEnv;
+  private client: UpstreamClient | undefined;
+  /** The bearer token of an HTTP agent (the row's first key), if any. */
+  private readonly key: string | undefined;
+
+  constructor(row: BackendRow, private readonly deps: BackendDeps = {}) {
+    this.id = row.id;
+    this.models = row.models.length > 0 ? row.models : ['agent'];
+    this.options = acpOptions(row);
+    if (this.options.transport === 'stdio' && !this.options.command) throw new Error(`backend ${row.id}: kind acp with transport stdio needs command`);
+    if (this.options.transport === 'http' && !this.options.baseUrl) throw new Error(`backend ${row.id}: kind acp with transport http needs base_url`);
+    const keyed = row.api_key !== undefined || row.api_keys !== undefined || row.api_key_env !== undefined;
+    if (this.options.transport === 'stdio' && keyed) throw new Error(`backend ${row.id}: an acp agent over stdio takes no api_key; pass credentials to it through env`);
+    this.key = keyed ? [...(typeof row.api_key === 'string' ? [row.api_key] : []), ...((row.api_keys as string[] | undefined) ?? []),
+      ...(typeof row.api_key_env === 'string' ? deps.readEnvPool?.(row.api_key_env) ?? [] : [])][0] : undefined;
+    this.scheduler = deps.scheduler ?? asyncScheduler;
+    this.env = deps.env ?? process.env;
+    this.pool = new AgentPool(
+      { backend: this.id, maxProcesses: this.options.maxProcesses, idleTimeoutMs: this.options.idleTimeoutMs, scheduler: this.scheduler },
+      (key) => this.spawn(key.split('\u0000')[1]!),
+    );
+  }
+
+  stream(call: Call, target: Target): Observable<LipEvent> {
+    return new Observable<LipEvent>((subscriber) => {
+      const key = [this.options.cwd, target.model, sessionOf(call)].join('\u0000');
+      let runtime: AgentRuntime | undefined;
+      let inTurn = false;
+      let killTimer: Subscription | undefined;
+
+      const run = async (): Promise<void> => {
+        checkPromptable(call, this.id);
+        let lease = await this.pool.acquire(key);
+        try {
+          if (subscriber.closed) return;
+          let plan = planPrompt(call, lease.runtime.mark);
+          if (plan.reset) {
+            reportAcp({ backend: this.id, event: 'respawn', ...(lease.runtime.transport.pid ? { pid: lease.runtime.transport.pid } : {}) });
+            this.pool.discard(key, lease.runtime);
+            lease.release();
+            lease = await this.pool.acquire(key);
+            if (subscriber.closed) return;
+            plan = planPrompt(call, undefined);
+          }
+          runtime = lease.runtime;
+          const effort = call.options.reasoning?.effort;
+          if (effort) await runtime.setEffort(effort);
+          if (subscriber.closed) return;
+          subscriber.next({ type: 'response_started', model: target.model });
+          subscriber.next({ type: 'message_started' });
+          const decoder = new UpdateDecoder(this.options.thoughts);
+          runtime.mark = plan.mark;
+          inTurn = true;
+          let stopReason: unknown;
+          try {
+            stopReason = await runtime.prompt(plan.text, (update) => {
+              for (const event of decoder.decode(update)) subscriber.next(event);
+            });
+          } catch (error) {
+            if (!runtime.transport.alive) this.pool.discard(key, runtime);
+            throw error;
+          } finally {
+            inTurn = false;
+            killTimer?.unsubscribe();
+          }
+          for (const event of decoder.flush()) subscriber.next(event);
+          const finish = mapFinishReason(stopReason);
+          subscriber.next({ type: 'response_finished', reason: finish.reason, ...(finish.raw ? { raw: finish.raw } : {}) });
+          subscriber.complete();
+        } finally {
+          lease.release();
+        }
+      };
+      run().catch((error: unknown) => {
+        if (!subscriber.closed) subscriber.error(classifyError(error, this.id));
+      });
+
+      return () => {
+        if (!inTurn || !runtime) return;
+        const agent = runtime;
+        reportAcp({ backend: this.id, event: 'cancel', sessionId: agent.sessionId, ...(agent.transport.pid ? { pid: agent.transport.pid } : {}) });
+        agent.cancel();
+        killTimer = this.scheduler.schedule(() => { if (inTurn) this.pool.discard(key, agent); }, this.options.cancelGraceMs);
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return Promise.all([this.pool.close(), this.client?.close()]).then(() => undefined);
+  }
+
+  /** Starts an agent for `model` and runs its handshake. */
+  private async spawn(model: string): Promise<AgentRuntime> {
+    const o = this.options;
+    const settings = { backend: this.id, cwd: o.cwd, autoAccept: o.autoAccept, ...(o.authMethod ? { authMethod: o.authMethod } : {}) };
+    const runtime = new AgentRuntime(settings, (handlers) => {
+      if (o.transport === 'http') {
+        this.client ??= new UpstreamClient(this.deps.http ?? DEFAULT_HTTP_SETTINGS, this.env);
+        return new HttpTransport({ url: `${o.baseUrl}/v1/acp`, headers: this.key ? { authorization: `Bearer ${this.key}`, ...o.headers } : o.headers, backend: this.id }, this.client, handlers);
+      }
+      const env = { ...this.env, ...Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, withModel(v, model)])) };
+      return new StdioTransport({ command: o.command!, args: o.args.map((a) => withModel(a, model)), env, cwd: o.cwd, backend: this.id }, handlers);
+    });
+    const pid = runtime.transport.pid;
+    reportAcp({ backend: this.id, event: 'spawn', ...(pid ? { pid } : {}) });
+    runtime.transport.exited.then((code) => reportAcp({ backend: this.id, event: 'exit', code, ...(pid ? { pid } : {}) }));
+    try {
+      await runtime.handshake();
+    } catch (error) {
+      runtime.transport.kill();
+      throw error;
+    }
+    reportAcp({ backend: this.id, event: 'ready', sessionId: runtime.sessionId, ...(pid ? { pid } : {}) });
+    return runtime;
+  }
+}
+
+export function createAcp(row: BackendRow, deps: BackendDeps): Backend {
+  return new AcpBackend(row, deps);
+}
+

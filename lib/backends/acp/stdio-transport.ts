@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LipError } from '../../errors/index.js';
+import { JsonRpcPeer, type PeerHandlers } from './json-rpc-peer.js';
+import { NdjsonLines } from './ndjson-lines.js';
+import type { AgentTransport } from './transport.js';
+
+export interface StdioSpawn {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly backend: string;
+}
+
+/**
+ * An agent process spoken to over stdin/stdout, one JSON-RPC message per line. stderr is
+ * drained (an agent that logs a lot must not block on a full pipe) and dropped. The process
+ * ending, a spawn failure, an oversize or malformed line all fail the peer: every open request
+ * rejects with a retryable LipError, so an attempt that had no output yet moves on.
+ */
+export class StdioTransport implements AgentTransport {
+  readonly peer: JsonRpcPeer;
+  readonly pid: number | undefined;
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private dead = false;
+
+  constructor(spec: StdioSpawn, handlers: PeerHandlers) {
+    this.child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.pid = this.child.pid;
+    this.peer = new JsonRpcPeer((message) => this.write(message), handlers);
+    const lines = new NdjsonLines();
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      let received: string[];
+      try {
+        received = lines.push(chunk);
+      } catch (error) {
+        this.peer.fail(error);
+        this.kill();
+        return;
+      }
+      for (const line of received) this.peer.receive(line);
+    });
+    this.child.stderr!.resume();
+    this.child.stdin!.on('error', () => undefined); // EPIPE after the agent died: the exit path reports it
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (error: NodeJS.ErrnoException) => {
+        this.dead = true;
+        this.peer.fail(new LipError('LIP_ERR_UPSTREAM_CONNECT', `acp ${spec.backend}: cannot start agent "${spec.command}": ${error.code ?? error.message}`, { cause: error, detail: { backend: spec.backend } }));
+        resolve(null);
+      });
+      this.child.on('exit', (code, signal) => {
+        this.dead = true;
+        this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: agent exited (${signal ?? `code ${code}`})`, { detail: { backend: spec.backend } }));
+        resolve(code);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    this.child.kill('SIGKILL');
+  }
+
+  private write(message: Record<string, unknown>): Promise<void> {
+    if (this.dead || !this.child.stdin!.writable) return Promise.reject(new LipError('LIP_ERR_UPSTREAM_RESET', 'agent process is gone'));
+    return new Promise((resolve, reject) => {
+      this.child.stdin!.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(new LipError('LIP_ERR_UPSTREAM_RESET', `writing to the agent failed: ${error.message}`, { cause: error })) : resolve()));
+    });
+  }
+}
