@@ -1,4 +1,5 @@
 import type { Message, TextPart } from '../canonical/index.js';
+import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,4 +50,20 @@ export function encodeTurns<R extends string>(messages: readonly Message[], enco
     }
   }
   return { turns, system };
+}
+
+/**
+ * A tool call's argument text as the JSON object the two-role protocols want for its input:
+ * `{}` for blank or unparsable text, `{ value }` for JSON that is not an object; text nested
+ * deeper than a request may be is refused (400) before it is parsed.
+ */
+export function toolInputObject(args: string): Json {
+  if (args.trim().length === 0) return {};
+  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
+  try {
+    const value: unknown = JSON.parse(args);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
+  } catch {
+    return {};
+  }
 }

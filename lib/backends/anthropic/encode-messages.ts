@@ -1,7 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
-import { encodeTurns } from '../encode-turns.js';
+import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,7 +41,7 @@ function assistantBlock(part: Part): Json | undefined {
     case 'text':
       return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
     case 'tool_call':
-      return { type: 'tool_use', id: part.id, name: part.name, input: parseInput(part.arguments) };
+      return { type: 'tool_use', id: part.id, name: part.name, input: toolInputObject(part.arguments) };
     case 'reasoning':
       if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
         return { type: 'thinking', thinking: part.text ?? '', signature: part.signature };
@@ -76,19 +75,4 @@ function toolResultBlock(part: ToolResultPart): Json {
     ? part.content
     : part.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
   return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
-}
-
-/**
- * Tool arguments as the object Anthropic wants (`{}` for blank or unparsable text). Text nested
- * deeper than MAX_REQUEST_DEPTH is the client's error (400), refused before it is parsed.
- */
-function parseInput(args: string): Json {
-  if (args.trim().length === 0) return {};
-  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
-  try {
-    const value: unknown = JSON.parse(args);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
-  } catch {
-    return {};
-  }
 }

@@ -1,8 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
-import { encodeTurns } from '../encode-turns.js';
+import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -55,7 +54,7 @@ function assistantBlock(part: Part): Json | undefined {
     case 'text':
       return part.text.length > 0 ? { text: part.text } : undefined;
     case 'tool_call':
-      return { toolUse: { toolUseId: part.id, name: part.name, input: parseInput(part.arguments) } };
+      return { toolUse: { toolUseId: part.id, name: part.name, input: toolInputObject(part.arguments) } };
     case 'reasoning':
       if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
         return { reasoningContent: { reasoningText: { text: part.text ?? '', signature: part.signature } } };
@@ -101,16 +100,4 @@ function toolResultBlock(part: ToolResultPart): Json {
     ? [{ text: part.content.length > 0 ? part.content : ' ' }]
     : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
   return { toolResult: { toolUseId: part.callId, content: content.length > 0 ? content : [{ text: ' ' }], status: part.isError ? 'error' : 'success' } };
-}
-
-/** Tool arguments as the object Converse wants (`{}` for blank or unparsable text). */
-function parseInput(args: string): Json {
-  if (args.trim().length === 0) return {};
-  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
-  try {
-    const value: unknown = JSON.parse(args);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
-  } catch {
-    return {};
-  }
 }

@@ -1,7 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
-import { encodeTurns } from '../encode-turns.js';
+import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,7 +48,7 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Jso
     } else if (part.type === 'tool_call') {
       flushPending();
       toolNames.set(part.id, part.name);
-      out.push({ functionCall: { name: part.name, args: parseArgs(part.arguments) }, ...(part.signature ? { thoughtSignature: part.signature } : {}) });
+      out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(part.signature ? { thoughtSignature: part.signature } : {}) });
     } else if (part.type === 'image' || part.type === 'file') {
       flushPending();
       out.push(mediaPart(part));
@@ -83,15 +83,4 @@ function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, s
   }
   const body = response !== null && typeof response === 'object' && !Array.isArray(response) ? response : { [part.isError ? 'error' : 'result']: response };
   return { functionResponse: { name, response: body } };
-}
-
-function parseArgs(args: string): Json {
-  if (args.trim().length === 0) return {};
-  if (jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments");
-  try {
-    const value: unknown = JSON.parse(args);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : { value };
-  } catch {
-    return {};
-  }
 }
