@@ -40,14 +40,18 @@ export interface ApiKeyConfig {
   max_concurrent_requests?: number;
 }
 
+/** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
 export interface PriceConfig {
   backend: string;
   /** Absent: every model of the backend without a row of its own. */
   model?: string;
   input: number;
   output: number;
+  /** Cache reads; default `input`. */
   cache_read?: number;
+  /** Cache writes; default `input`. */
   cache_write?: number;
+  /** Reasoning tokens; default `output`. */
   reasoning?: number;
 }
 

@@ -1,19 +1,5 @@
 import type { Usage } from '../canonical/index.js';
-
-/** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
-export interface PriceRow {
-  backend: string;
-  /** Absent: every model of the backend without a row of its own. */
-  model?: string;
-  input: number;
-  output: number;
-  /** Cache reads; default `input`. */
-  cache_read?: number;
-  /** Cache writes; default `input`. */
-  cache_write?: number;
-  /** Reasoning tokens; default `output`. */
-  reasoning?: number;
-}
+import type { PriceConfig as PriceRow } from '../config/index.js';
 
 /** One attempt's tokens split by how each is priced (they add up to input + output). */
 export interface TokenSplit {
