@@ -99,6 +99,8 @@ export interface FinishedToolCall {
   /** The arguments JSON text. */
   readonly args: string;
   readonly signature?: string;
+  /** The dialect of `signature` (REASONING_DIALECTS). */
+  readonly dialect?: string;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */
