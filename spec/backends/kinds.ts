@@ -111,7 +111,7 @@ export const KINDS: readonly KindCase[] = [
     reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
     reasoningEvents: [
       { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
     ],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
@@ -147,7 +147,7 @@ export const KINDS: readonly KindCase[] = [
     row: (id, emu, keys) => `  - { id: ${id}, kind: gemini, base_url: "${emu.url}"${keyYaml(keys)} }`,
     path: (model) => `/v1beta/models/${model}:streamGenerateContent`,
     reasoning: { text: 'Pondering', signature: 'ts-1' },
-    reasoningEvents: [{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1' }],
+    reasoningEvents: [{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1', dialect: 'gemini.thought' }],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
     history: [
       { role: 'user', parts: [{ type: 'text', text: 'weather in Paris?' }] },
@@ -185,7 +185,7 @@ export const KINDS: readonly KindCase[] = [
     reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
     reasoningEvents: [
       { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
     ],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
