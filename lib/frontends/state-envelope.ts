@@ -24,8 +24,8 @@ import { CALL_LIMITS } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 const TEXT_PREFIX = 'lip1.';
-/** `lip1.` in base64 starts with these characters whatever follows. */
-const BASE64_PREFIX = 'bGlwMS4';
+/** `lip1.` in base64 starts with these characters whatever follows (the rest is checked after decoding). */
+const BASE64_PREFIX = 'bGlwMS';
 const ID_MARK = '_lip1_';
 /** The envelope of the first release (`lip.reasoning.v1:` + base64url JSON `{d, p, i?}`), still opened. */
 const LEGACY_PREFIX = 'lip.reasoning.v1:';
@@ -103,6 +103,7 @@ export function openStateBase64(value: string, path: string): CarriedState | und
   if (!value.startsWith(BASE64_PREFIX)) return isSealed(value) ? openState(value, path) : undefined;
   if (value.length > MAX_ENVELOPE_CHARS) throw broken(path, `is longer than ${MAX_ENVELOPE_CHARS} characters`);
   const text = Buffer.from(value, 'base64').toString('utf8');
+  if (!text.startsWith(TEXT_PREFIX)) return undefined; // a provider's own signature that happens to start alike
   if (Buffer.from(text, 'utf8').toString('base64') !== value) throw broken(path, 'is not canonical base64');
   return openState(text, path);
 }
