@@ -134,6 +134,21 @@ describe('e2e: provider state survives a round trip through every client protoco
   });
 
   describe('state goes home to its own dialect only (a conversation that moves to another provider)', () => {
+    for (const frontend of Object.keys(FRONTENDS)) {
+      it(`${frontend} client: a follow-up that fails over from anthropic to gemini sends the tokens to anthropic only`, async () => {
+        const anthropic = emulators.get('anthropic')!;
+        const gemini = emulators.get('gemini')!;
+        const r = await first(frontend, kind('anthropic'), true);
+        anthropic.enqueue({ status: 503, error: { message: 'overloaded', type: 'overloaded_error' } });
+        gemini.enqueue({ text: 'Sunny.' });
+        await FOLLOW_UP[frontend]!(lip.url, 'st-anthropic:model-x|st-gemini:model-x', r);
+        expect(kind('anthropic').replayedReasoning(anthropic.requests[1]!), 'the own provider gets them verbatim').to.deep.equal(kind('anthropic').ownReplay);
+        const raw = gemini.requests[0]!.raw;
+        for (const secret of SECRETS) expect(raw, secret).not.to.contain(secret);
+        expect(raw).not.to.contain('lip1');
+      });
+    }
+
     const moves: [string, string][] = [['anthropic', 'gemini'], ['gemini', 'anthropic'], ['openai-responses', 'bedrock'], ['bedrock', 'openai-responses']];
     for (const frontend of Object.keys(FRONTENDS)) {
       for (const [from, to] of moves) {
