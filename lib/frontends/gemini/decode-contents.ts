@@ -16,8 +16,8 @@ export function badField(path: string, message: string, unsupported = false): Li
  * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
  * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
  * tool calls keeping their signature. A signature lip sealed (another dialect's state,
- * state-envelope.ts) restores that dialect's reasoning part or call signature. `user` (and `function`) turns split into user messages and
- * tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
+ * state-envelope.ts) restores that dialect's reasoning part or call signature. `user` (and
+ * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
  * without an `id` is paired with the earliest unanswered call of the same name.
  */
 export function decodeContents(contents: Json[]): Message[] {
