@@ -161,6 +161,9 @@ export class RedisContinuityStore extends LegStore {
       if (this.writer.size > 0) void this.writer.flush();
     });
     this.writer = new RedisWriter<RedisRecord>({
+      // No batching window: a record goes out on the next tick (what piles up meanwhile goes in
+      // one pipeline), so a turn saved here is in Redis before its client can ask another instance.
+      flushDelayMs: 0,
       ...redis.queue,
       write: (batch) => this.write(batch),
       scheduler: redis.scheduler,
