@@ -163,10 +163,13 @@ describe('continuity/RedisContinuityStore', function () {
     });
 
     it('keeps serving through an outage: reads degrade, records queue within a bound, the rest are counted; then catches up', async () => {
-      const a = open({ queue: { capacity: 4 } });
+      const a = open({ queue: { capacity: 5 } });
       const b = open();
       const leg = a.resolveALeg('alice', 'outage');
       a.saveResponse({ id: 'resp_before', principal: 'alice', input: [user('hi')], output: reply('hello') });
+      const [onA, onB] = [sessionsOf(a), sessionsOf(b)];
+      await onA.prepare({ principal: 'alice' });
+      const token = { principal: 'alice', resumeToken: onA.begin('alice').resumeToken! };
       await a.flush();
       await redis.stop('SIGKILL');
       await until(() => a.status().state === 'degraded');
@@ -177,6 +180,16 @@ describe('continuity/RedisContinuityStore', function () {
       await a.preload({ principal: 'alice', sessionId: 'outage', aLegIds: [leg.aLegId] }); // resolves, never hangs
       expect(Date.now() - began).to.be.below(5_000);
       expect(a.resolveALeg('alice', 'outage').aLegId).to.equal(leg.aLegId);
+      await onA.prepare(token);
+      expect(onA.open(token).aLeg.created).to.equal(false); // the instance that holds it continues it
+      await onB.prepare(token);
+      let refused: unknown;
+      try {
+        onB.open(token);
+      } catch (err) {
+        refused = err;
+      }
+      expect([(refused as LipError).code, (refused as LipError).status, (refused as LipError).retryAfter]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503, 1]);
       for (let i = 0; i < 3; i++) {
         const ticket = a.beginAttempt(leg.aLegId, start);
         a.finishAttempt(ticket, { outcome: 'success' });
@@ -192,13 +205,13 @@ describe('continuity/RedisContinuityStore', function () {
       await a.flush().catch((err: unknown) => { failed = err; });
       expect((failed as LipError).code).to.equal('LIP_ERR_CONTINUITY_UNAVAILABLE');
       const during = a.status();
-      expect([during.pending, during.dropped]).to.deep.equal([4, 0]); // 1 A-leg + 3 attempts, coalesced
+      expect([during.pending, during.dropped]).to.deep.equal([5, 0]); // 2 A-legs + 3 attempts, coalesced
       a.saveResponse({ id: 'resp_during', principal: 'alice', input: [user('x')], output: reply('y') });
-      expect(a.status()).to.deep.include({ pending: 4, dropped: 1, state: 'full' });
+      expect(a.status()).to.deep.include({ pending: 5, dropped: 1, state: 'full' });
       expect(log.lines.filter(([, m]) => m.includes('queue is full'))).to.have.length(1);
 
       await redis.start();
-      await until(() => a.status().state !== 'full' || a.status().pending < 4);
+      await until(() => a.status().pending < 5);
       await until(() => b.status().state === 'ok');
       await a.flush();
       expect(a.status()).to.deep.include({ state: 'ok', pending: 0, dropped: 1 });

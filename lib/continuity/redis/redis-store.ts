@@ -3,7 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { loadRedis } from '../../circuit/redis/redis-store.js';
 import { LipError } from '../../errors/index.js';
 import type {
-  ALegInfo, AttemptRow, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, StoredResponse, UsageQuery, UsageSummaryRow,
+  ALegInfo, AttemptRow, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
 } from '../continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from '../leg-store.js';
 import type { LegState } from '../leg-table.js';
@@ -119,7 +119,7 @@ export class RedisContinuityStore extends LegStore {
   private keyUsed = false;
   private keyLoading: Promise<void> | undefined;
   /** Why the last command failed, until one succeeds (undefined: Redis answers). */
-  private failure: string | undefined = 'connecting';
+  private failure: string | undefined;
   /** Settles at the first connection: until then commands wait for it (bounded), later they fail fast. */
   private readonly firstReady: Promise<void>;
   private connectedOnce = false;
@@ -186,6 +186,16 @@ export class RedisContinuityStore extends LegStore {
 
   protected loadFingerprint(): LegState | undefined {
     return undefined;
+  }
+
+  /**
+   * A token this instance does not hold while Redis cannot be read is a 503 (retry), not the
+   * 403 of an unknown token: that answer tells the client to drop its conversation.
+   */
+  override findSession(fingerprint: string): SessionRecord | undefined {
+    const found = super.findSession(fingerprint);
+    if (found || this.failure === undefined || this.closed) return found;
+    throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `the session cannot be looked up while Redis cannot be read (${this.failure})`, { retryAfter: 1 });
   }
 
   /** The shared key once Redis answered; until then a provisional one of this process. */
