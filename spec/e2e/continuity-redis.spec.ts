@@ -157,5 +157,6 @@ backends:
     const metrics = (await httpRequest(`${lips[0]!.url}/metrics`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } })).body;
     expect(metrics).to.match(/lip_continuity_dropped_records_total\{store="redis"\} 0/);
     expect(metrics).to.match(/lip_continuity_write_errors_total\{store="redis"\} [1-9]/);
+    expect(metrics).to.match(/lip_continuity_store_healthy\{store="redis"\} 1/);
   });
 });

@@ -226,6 +226,7 @@ export class RedisContinuityStore extends LegStore {
       if (!this.keyShared) await this.loadKey();
       const fingerprint = request.fingerprint?.();
       const ids = request.aLegIds ?? [];
+      if (fingerprint === undefined && request.sessionId === undefined && ids.length === 0) return; // a new conversation reads nothing
       const session = request.sessionId === undefined ? '' : sessionSuffix(request.principal, request.sessionId);
       const reply = await this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, ...ids)) as string[];
       const found = this.adoptAll(reply.slice(2));
