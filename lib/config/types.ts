@@ -123,7 +123,7 @@ export interface Config {
    * without a token (single-user compatibility; unsafe with several principals).
    */
   continuity: {
-    store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number;
+    store: 'memory' | 'sqlite' | 'redis'; sqlite_path: string; ttl: number; max_legs: number;
     resume_window: number; resume_token_key?: string; client_session_ids: boolean;
   };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
