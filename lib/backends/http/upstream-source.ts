@@ -64,6 +64,12 @@ export interface UpstreamExchange {
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
   /** Told each answer's status and headers as they arrive (the upstream's own request id). */
   onResponse?(status: number, headers: HeaderMap): void;
+  /**
+   * A credential that can be renewed (an OAuth access token): asked once per attempt after a
+   * 401 or 403 for the key that was sent. True: a fresh token is in place and the same request
+   * goes out again with the same key; false: the answer is handled as it would have been.
+   */
+  renew?(key: string | undefined, status: number, signal: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -102,7 +108,8 @@ export interface CredentialOptions {
  *
  * Keys rotate within the attempt: a 401 retires the key and a 429 cools it down (Retry-After,
  * else 60 s), then the next usable key is tried; when none is left the attempt fails with the
- * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A body that ends without the provider's terminal
+ * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be renewed gets one
+ * renewal per attempt after a 401 or 403, then the same request again. A body that ends without the provider's terminal
  * frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any output, LIP_ERR_UPSTREAM_RESET after.
  *
  * ```
@@ -147,13 +154,17 @@ async function run(
   const tried = new Set<number>();
   let rateLimited: LipError | undefined;
   let rejected = 0;
+  let renewed = false;
+  let again: KeyLease | undefined;
   for (;;) {
-    let lease: KeyLease | undefined;
-    if (pool && pool.size > 0) {
+    // After a renewal the same key goes out again (with its fresh credential); else the next one.
+    let lease: KeyLease | undefined = again;
+    again = undefined;
+    if (lease === undefined && pool && pool.size > 0) {
       lease = pool.acquire(tried);
       if (!lease) throw noCredentials(exchange.backendId, pool, rateLimited, rejected);
       tried.add(lease.index);
-    } else if (credentials.required) {
+    } else if (lease === undefined && credentials.required) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${exchange.backendId}" has no API key: set ${credentials.hint}`, {
         status: 503, detail: { backend: exchange.backendId, reason: 'none_configured' },
       });
@@ -198,6 +209,14 @@ async function run(
     if (signal.aborted) return;
     const wait = retryAfterMs(response.headers, credentials.now());
     const error = exchange.statusError(status, text, response.headers, wait);
+    if ((status === 401 || status === 403) && exchange.renew && !renewed) {
+      renewed = true;
+      if (await exchange.renew(lease?.key, status, signal)) {
+        if (signal.aborted) return;
+        again = lease;
+        continue;
+      }
+    }
     if (lease && pool && status === 401) {
       pool.retire(lease);
       if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'retired' } satisfies UpstreamKeyEvent);

@@ -1,0 +1,86 @@
+import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http/index.js';
+
+/** How long one refresh may take. */
+export const REFRESH_TIMEOUT_MS = 30_000;
+
+export interface RefreshSettings {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+}
+
+/**
+ * The live access tokens of one backend. Each key of the pool is the token it was configured
+ * with; after a refresh the key stands for the new token, kept in memory only. Refreshing is
+ * reactive (after the upstream refused a token with 401/403), at most one at a time per token
+ * (concurrent attempts wait for the same one), and only for the token the refresh token
+ * belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
+ * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one.
+ *
+ * ```ts
+ * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
+ * await tokens.renew('at-1', client, signal) // true; tokens.current('at-1') is the new token
+ * ```
+ * @see spec/backends/openai-codex/token-refresh.spec.ts
+ */
+export class CodexTokens {
+  private readonly live = new Map<string, string>();
+  private refreshToken: string | undefined;
+  private pending: Promise<boolean> | undefined;
+  private readonly issued: string[] = [];
+  /** Why the last refresh failed (for the attempt's error message); undefined after a success. */
+  lastFailure: string | undefined;
+
+  constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
+    this.refreshToken = refreshable?.refreshToken;
+  }
+
+  /** The token to send for a pool key. */
+  current(key: string): string {
+    return this.live.get(key) ?? key;
+  }
+
+  /** Refreshed tokens and the refresh tokens, to mask out of upstream messages. */
+  get secrets(): readonly string[] {
+    return this.refreshToken ? [...this.issued, this.refreshToken, ...(this.refreshable ? [this.refreshable.refreshToken] : [])] : this.issued;
+  }
+
+  /** Refreshes the token behind `key`; true when a new one is in place. Never throws. */
+  renew(key: string | undefined, client: UpstreamClient, signal: AbortSignal): Promise<boolean> {
+    if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return Promise.resolve(false);
+    this.pending ??= this.refresh(key, client, signal).finally(() => { this.pending = undefined; });
+    return this.pending;
+  }
+
+  private async refresh(key: string, client: UpstreamClient, signal: AbortSignal): Promise<boolean> {
+    const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: this.refreshToken, scope: 'openid profile email' });
+    try {
+      const response = await client.open({
+        method: 'POST', url: this.settings.tokenUrl, headers: { 'content-type': 'application/json', accept: 'application/json' }, body,
+      }, AbortSignal.any([signal, AbortSignal.timeout(REFRESH_TIMEOUT_MS)]));
+      const text = await readBodyText(response.body, 64 * 1024);
+      const answer = parseJsonOrUndefined(text) as Record<string, unknown> | undefined;
+      const token = stringOf(answer, 'access_token', 'accessToken');
+      if (response.statusCode < 200 || response.statusCode >= 300 || token === undefined) {
+        this.lastFailure = response.statusCode >= 300 ? `the token endpoint answered ${response.statusCode}` : 'the token endpoint sent no access_token';
+        return false;
+      }
+      this.live.set(key, token);
+      this.issued.push(token);
+      if (this.issued.length > 16) this.issued.shift();
+      this.refreshToken = stringOf(answer, 'refresh_token', 'refreshToken') ?? this.refreshToken;
+      this.lastFailure = undefined;
+      return true;
+    } catch (err) {
+      this.lastFailure = `the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`;
+      return false;
+    }
+  }
+}
+
+function stringOf(object: Record<string, unknown> | undefined, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = object?.[key];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
