@@ -26,9 +26,10 @@ export interface HttpProtocol {
   readonly keyHint?: string;
   /**
    * Renews the credential of `key` after a 401 or 403 (an OAuth refresh through this backend's
-   * own client); true when a fresh one is in place. Asked once per attempt.
+   * own client): true when a fresh one is in place, the error when renewing failed, undefined
+   * when there is nothing to renew. Asked once per attempt.
    */
-  renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<boolean>;
+  renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined>;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
   /**

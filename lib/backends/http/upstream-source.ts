@@ -67,9 +67,10 @@ export interface UpstreamExchange {
   /**
    * A credential that can be renewed (an OAuth access token): asked once per attempt after a
    * 401 or 403 for the key that was sent. True: a fresh token is in place and the same request
-   * goes out again with the same key; false: the answer is handled as it would have been.
+   * goes out again with the same key; a LipError: renewing failed, the attempt fails with it;
+   * undefined: nothing to renew, the answer is handled as it would have been.
    */
-  renew?(key: string | undefined, status: number, signal: AbortSignal): Promise<boolean>;
+  renew?(key: string | undefined, status: number, signal: AbortSignal): Promise<true | LipError | undefined>;
 }
 
 /**
@@ -211,11 +212,13 @@ async function run(
     const error = exchange.statusError(status, text, response.headers, wait);
     if ((status === 401 || status === 403) && exchange.renew && !renewed) {
       renewed = true;
-      if (await exchange.renew(lease?.key, status, signal)) {
-        if (signal.aborted) return;
+      const renewal = await exchange.renew(lease?.key, status, signal);
+      if (signal.aborted) return;
+      if (renewal === true) {
         again = lease;
         continue;
       }
+      if (renewal) throw renewal;
     }
     if (lease && pool && status === 401) {
       pool.retire(lease);

@@ -41,12 +41,8 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
       };
     },
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
-    statusError: (status, text, headers, wait, secrets) => {
-      const err = classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets));
-      if ((status === 401 || status === 403) && tokens.lastFailure) return new LipError(err.code, `${err.message} (token refresh failed: ${tokens.lastFailure})`, err);
-      return err;
-    },
-    renew: (key, _status, client, signal) => tokens.renew(key, client, signal),
+    statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets)),
+    renew: (key, status, client, signal) => tokens.renew(row.id, key, status, client, signal),
   };
 }
 

@@ -1,3 +1,4 @@
+import { LipError } from '../../errors/index.js';
 import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http/index.js';
 
 /** How long one refresh may take. */
@@ -18,7 +19,7 @@ export interface RefreshSettings {
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
- * await tokens.renew('at-1', client, signal) // true; tokens.current('at-1') is the new token
+ * await tokens.renew('codex', 'at-1', 401, client, signal) // true; tokens.current('at-1') is the new token
  * ```
  * @see spec/backends/openai-codex/token-refresh.spec.ts
  */
@@ -27,8 +28,8 @@ export class CodexTokens {
   private refreshToken: string | undefined;
   private pending: Promise<boolean> | undefined;
   private readonly issued: string[] = [];
-  /** Why the last refresh failed (for the attempt's error message); undefined after a success. */
-  lastFailure: string | undefined;
+  /** Why the last refresh failed; undefined after a success. */
+  private lastFailure: string | undefined;
 
   constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
     this.refreshToken = refreshable?.refreshToken;
@@ -44,11 +45,18 @@ export class CodexTokens {
     return this.refreshToken ? [...this.issued, this.refreshToken, ...(this.refreshable ? [this.refreshable.refreshToken] : [])] : this.issued;
   }
 
-  /** Refreshes the token behind `key`; true when a new one is in place. Never throws. */
-  renew(key: string | undefined, client: UpstreamClient, signal: AbortSignal): Promise<boolean> {
-    if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return Promise.resolve(false);
+  /**
+   * Refreshes the token behind `key` after the upstream refused it with `status`: true when a
+   * new one is in place, the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why the refresh
+   * failed, undefined when `key` has no refresh token. Never throws.
+   */
+  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined> {
+    if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
     this.pending ??= this.refresh(key, client, signal).finally(() => { this.pending = undefined; });
-    return this.pending;
+    if (await this.pending) return true;
+    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": the upstream refused the access token (${status}) and refreshing it failed: ${this.lastFailure ?? 'unknown reason'}`, {
+      status: 503, retryable: true, detail: { backend: backendId, reason: 'refresh_failed' },
+    });
   }
 
   private async refresh(key: string, client: UpstreamClient, signal: AbortSignal): Promise<boolean> {
