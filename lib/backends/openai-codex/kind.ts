@@ -1,4 +1,5 @@
 import type { BackendKind } from '../backend.js';
+import { resolveCodexCredentials } from './credentials.js';
 import { checkCodexRow, openaiCodexProperties } from './options.js';
 import { CodexBackend, OPENAI_CODEX_DEFAULTS } from './source.js';
 
@@ -13,5 +14,10 @@ export const openaiCodexKind: BackendKind = {
   defaultModel: OPENAI_CODEX_DEFAULTS.models[0]!,
   local: true,
   checkRow: checkCodexRow,
+  credentialProblem: (row, env, readEnvPool) => {
+    const found = resolveCodexCredentials({ id: String(row.id), kind: String(row.kind), models: [], ...row }, { env, readEnvPool });
+    if (found.problem) return found.problem;
+    return found.tokens.length === 0 ? `no Codex access token was found: set ${found.source}` : undefined;
+  },
   create: (row, deps) => new CodexBackend(row, deps),
 };
