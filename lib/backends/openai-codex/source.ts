@@ -42,7 +42,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     },
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets)),
-    renew: (key, status, client, signal) => tokens.renew(row.id, key, status, client, signal),
+    renew: (key, status, client) => tokens.renew(row.id, key, status, client),
   };
 }
 

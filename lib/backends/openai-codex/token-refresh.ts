@@ -19,7 +19,7 @@ export interface RefreshSettings {
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
- * await tokens.renew('codex', 'at-1', 401, client, signal) // true; tokens.current('at-1') is the new token
+ * await tokens.renew('codex', 'at-1', 401, client) // true; tokens.current('at-1') is the new token
  * ```
  * @see spec/backends/openai-codex/token-refresh.spec.ts
  */
@@ -50,21 +50,23 @@ export class CodexTokens {
    * new one is in place, the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why the refresh
    * failed, undefined when `key` has no refresh token. Never throws.
    */
-  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined> {
+  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient): Promise<true | LipError | undefined> {
     if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
-    this.pending ??= this.refresh(key, client, signal).finally(() => { this.pending = undefined; });
+    // Shared by every attempt waiting for it, so one client's disconnect does not cancel it for
+    // the others: it runs to its own timeout, and the caller drops the result when it is gone.
+    this.pending ??= this.refresh(key, client).finally(() => { this.pending = undefined; });
     if (await this.pending) return true;
     return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": the upstream refused the access token (${status}) and refreshing it failed: ${this.lastFailure ?? 'unknown reason'}`, {
       status: 503, retryable: true, detail: { backend: backendId, reason: 'refresh_failed' },
     });
   }
 
-  private async refresh(key: string, client: UpstreamClient, signal: AbortSignal): Promise<boolean> {
+  private async refresh(key: string, client: UpstreamClient): Promise<boolean> {
     const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: this.refreshToken, scope: 'openid profile email' });
     try {
       const response = await client.open({
         method: 'POST', url: this.settings.tokenUrl, headers: { 'content-type': 'application/json', accept: 'application/json' }, body,
-      }, AbortSignal.any([signal, AbortSignal.timeout(REFRESH_TIMEOUT_MS)]));
+      }, AbortSignal.timeout(REFRESH_TIMEOUT_MS));
       const text = await readBodyText(response.body, 64 * 1024);
       const answer = parseJsonOrUndefined(text) as Record<string, unknown> | undefined;
       const token = stringOf(answer, 'access_token', 'accessToken');

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { UpstreamClient } from '../../../lib/backends/http/index.js';
+import { CodexTokens } from '../../../lib/backends/openai-codex/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { CODEX_REFRESH_TOKEN, startCodexEmulator, type CodexEmulator } from '../../helpers/emulators/index.js';
+
+describe('backends/openai-codex/token-refresh', () => {
+  let emu: CodexEmulator;
+  const client = new UpstreamClient();
+  before(async () => { emu = await startCodexEmulator(); });
+  after(async () => {
+    await client.close();
+    await emu.close();
+  });
+  beforeEach(() => {
+    emu.refreshes.length = 0;
+    emu.tokenStatus = undefined;
+    emu.refreshTokens.clear();
+    emu.refreshTokens.add(CODEX_REFRESH_TOKEN);
+  });
+  const tokens = () => new CodexTokens({ token: 'at-0', refreshToken: CODEX_REFRESH_TOKEN }, { tokenUrl: emu.tokenUrl, clientId: 'client-x' });
+
+  it('puts the new token behind the key, uses the rotated refresh token next time, and masks them all', async () => {
+    const t = tokens();
+    expect(t.current('at-0')).to.equal('at-0');
+    expect(await t.renew('cx', 'at-0', 401, client)).to.equal(true);
+    const first = t.current('at-0');
+    expect(first).to.match(/^codex-refreshed-\d+$/);
+    expect(await t.renew('cx', 'at-0', 401, client)).to.equal(true);
+    expect(t.current('at-0')).not.to.equal(first);
+    expect(emu.refreshes.map((r) => r.body!.refresh_token)).to.deep.equal([CODEX_REFRESH_TOKEN, emu.refreshes[1]!.body!.refresh_token]);
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal(CODEX_REFRESH_TOKEN);
+    expect(emu.refreshes[0]!.body).to.include({ client_id: 'client-x' });
+    expect(t.secrets).to.include.members([first, t.current('at-0'), CODEX_REFRESH_TOKEN]);
+  });
+
+  it('runs one refresh for concurrent attempts', async () => {
+    const t = tokens();
+    const answers = await Promise.all([t.renew('cx', 'at-0', 401, client), t.renew('cx', 'at-0', 403, client), t.renew('cx', 'at-0', 401, client)]);
+    expect(answers).to.deep.equal([true, true, true]);
+    expect(emu.refreshes).to.have.length(1);
+  });
+
+  it('has nothing to renew for a key without a refresh token', async () => {
+    expect(await tokens().renew('cx', 'other-key', 401, client)).to.equal(undefined);
+    expect(await new CodexTokens(undefined, { tokenUrl: emu.tokenUrl, clientId: 'c' }).renew('cx', 'at-0', 401, client)).to.equal(undefined);
+    expect(emu.refreshes).to.have.length(0);
+  });
+
+  it('answers a retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why a refresh failed (status, refused grant, unreachable)', async () => {
+    emu.tokenStatus = 503;
+    const down = await tokens().renew('cx', 'at-0', 401, client) as LipError;
+    expect(down).to.be.instanceOf(LipError);
+    expect(down).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', retryable: true });
+    expect(down.message).to.contain('(401) and refreshing it failed: the token endpoint answered 503');
+    emu.tokenStatus = undefined;
+    emu.refreshTokens.clear();
+    expect(((await tokens().renew('cx', 'at-0', 403, client)) as LipError).message).to.contain('(403) and refreshing it failed: the token endpoint answered 400');
+    const nowhere = new CodexTokens({ token: 'at-0', refreshToken: 'r' }, { tokenUrl: 'http://127.0.0.1:1/oauth/token', clientId: 'c' });
+    expect(((await nowhere.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('could not be reached');
+  });
+});
