@@ -105,11 +105,11 @@ export interface CodexTurn {
 export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
   const { temperature: _t, topP: _p, maxOutputTokens: _m, ...options } = call.options;
   const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);
+  const { user: _user, ...rest } = call;
   const shaped: Call = {
-    ...call, system: [], messages: call.messages.filter((m) => m.role !== 'system'), metadata: {},
+    ...rest, system: [], messages: call.messages.filter((m) => m.role !== 'system'), metadata: {},
     options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoning.effort ?? o.defaultReasoningEffort } } : {}) },
   };
-  delete (shaped as { user?: string }).user;
   const body = encodeResponsesRequest(shaped, codexModel(model), RESPONSES, true);
   body.instructions = codexInstructions(call);
   if (body.reasoning) {
