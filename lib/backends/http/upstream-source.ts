@@ -117,7 +117,7 @@ export interface CredentialOptions {
  * upstream: --H--m--m--m--|        (H = headers, m = SSE message)
  * events:   -----s--t--t--(f|)
  * ```
- * @see spec/backends/http/upstream-source.spec.ts
+ * @see spec/backends/http/upstream-source.spec.ts, spec/backends/http/renew-credential.spec.ts
  */
 export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions = {}): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
