@@ -358,7 +358,7 @@ export class Executor {
       }));
     }
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate);
+    const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
     if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
     const onBegin = attempt?.onBegin;

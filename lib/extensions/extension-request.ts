@@ -112,7 +112,7 @@ export class ExtensionRequest {
   }
 
   /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
-  attempt(call: Call, candidate: AttemptCandidate): AttemptExtension | undefined {
+  attempt(call: Call, candidate: AttemptCandidate, backendKind?: string): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
@@ -124,7 +124,7 @@ export class ExtensionRequest {
     const observers = applying(hooks.get('streamObservers', disabled), call);
     if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
-    const target = targetOf(candidate);
+    const target = targetOf(candidate, backendKind);
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);

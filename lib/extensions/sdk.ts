@@ -64,7 +64,7 @@ export interface RouteHintProvider extends HookBase {
 /** The candidate an attempt is about to open. */
 export interface AttemptTarget {
   readonly backendId: string;
-  /** The backend's kind (`openai-codex`, ...); set for the request-part and attempt-transform hooks. */
+  /** The backend's kind (`openai-codex`, `anthropic`, ...). */
   readonly backendKind?: string;
   readonly candidateKey: string;
   readonly model: string;

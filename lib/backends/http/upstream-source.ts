@@ -110,8 +110,9 @@ export interface CredentialOptions {
  * Keys rotate within the attempt: a 401 retires the key and a 429 cools it down (Retry-After,
  * else 60 s), then the next usable key is tried; when none is left the attempt fails with the
  * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be renewed gets one
- * renewal per attempt after a 401 or 403, then the same request again. A body that ends without the provider's terminal
- * frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any output, LIP_ERR_UPSTREAM_RESET after.
+ * renewal per attempt after a 401 or 403, then the same request again. A body that ends
+ * without the provider's terminal frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any
+ * output, LIP_ERR_UPSTREAM_RESET after.
  *
  * ```
  * upstream: --H--m--m--m--|        (H = headers, m = SSE message)
