@@ -10,12 +10,21 @@ export interface RefreshSettings {
 }
 
 /**
+ * What refreshes produced in this process, by the refresh token the login started from: a
+ * backend rebuilt by a reload (which reads auth.json again) carries on with the renewed token
+ * and the rotated refresh token instead of a spent one. Bounded; memory only.
+ */
+const RENEWED = new Map<string, { readonly token: string; readonly refreshToken: string }>();
+const RENEWED_MAX = 64;
+
+/**
  * The live access tokens of one backend. Each key of the pool is the token it was configured
  * with; after a refresh the key stands for the new token, kept in memory only. Refreshing is
  * reactive (after the upstream refused a token with 401/403), at most one at a time per token
  * (concurrent attempts wait for the same one), and only for the token the refresh token
  * belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
- * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one.
+ * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one,
+ * and both outlive a reload of the backend (RENEWED).
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
@@ -33,6 +42,12 @@ export class CodexTokens {
 
   constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
     this.refreshToken = refreshable?.refreshToken;
+    const earlier = refreshable ? RENEWED.get(refreshable.refreshToken) : undefined;
+    if (refreshable && earlier) {
+      this.live.set(refreshable.token, earlier.token);
+      this.issued.push(earlier.token);
+      this.refreshToken = earlier.refreshToken;
+    }
   }
 
   /** The token to send for a pool key. */
@@ -78,6 +93,10 @@ export class CodexTokens {
       this.issued.push(token);
       if (this.issued.length > 16) this.issued.shift();
       this.refreshToken = stringOf(answer, 'refresh_token', 'refreshToken') ?? this.refreshToken;
+      const origin = this.refreshable!.refreshToken;
+      RENEWED.delete(origin);
+      if (RENEWED.size >= RENEWED_MAX) RENEWED.delete(RENEWED.keys().next().value!);
+      RENEWED.set(origin, { token, refreshToken: this.refreshToken! });
       this.lastFailure = undefined;
       return true;
     } catch (err) {

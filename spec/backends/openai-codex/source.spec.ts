@@ -16,12 +16,15 @@ describe('backends/openai-codex/source', () => {
     await Promise.all(runtimes.map((r) => r.close()));
     await emu.close();
   });
+  // Renewals outlive a backend (a reload), per process: every test logs in with its own refresh token.
+  let rt = CODEX_REFRESH_TOKEN;
+  let n = 0;
   beforeEach(() => {
     emu.reset();
     emu.refreshes.length = 0;
     emu.tokenStatus = undefined;
-    emu.refreshTokens.clear();
-    emu.refreshTokens.add(CODEX_REFRESH_TOKEN);
+    rt = `${CODEX_REFRESH_TOKEN}-s${++n}`;
+    emu.refreshTokens.add(rt);
   });
   /** A codex backend against the emulator with these row keys. */
   const backend = (keys: string, env: NodeJS.ProcessEnv = {}) => {
@@ -60,25 +63,27 @@ describe('backends/openai-codex/source', () => {
   });
 
   it('refreshes an expired token once after the 401, in memory, and retries the same request with the new one', async () => {
-    const b = backend(`access_token: expired-token, refresh_token: ${CODEX_REFRESH_TOKEN}`);
+    const b = backend(`access_token: expired-token, refresh_token: ${rt}`);
     const first = await drain(b.stream(call(), target));
     expect(first.error).to.equal(undefined);
-    expect(emu.requests.map((r) => r.key)).to.deep.equal(['expired-token', 'codex-refreshed-1']);
+    const renewed = emu.requests[1]!.key!;
+    expect(emu.requests.map((r) => r.key)).to.deep.equal(['expired-token', renewed]);
+    expect(renewed).to.match(/^codex-refreshed-\d+$/);
     expect(emu.requests[1]!.raw).to.equal(emu.requests[0]!.raw);
     expect(emu.refreshes).to.have.length(1);
     expect(emu.refreshes[0]).to.deep.equal({
       contentType: 'application/json',
-      body: { client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: CODEX_REFRESH_TOKEN, scope: 'openid profile email' },
+      body: { client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: rt, scope: 'openid profile email' },
     });
     // The next request goes out with the refreshed token straight away.
     emu.reset();
     expect((await drain(b.stream(call(), target))).error).to.equal(undefined);
-    expect(emu.requests.map((r) => r.key)).to.deep.equal(['codex-refreshed-1']);
+    expect(emu.requests.map((r) => r.key)).to.deep.equal([renewed]);
     expect(emu.refreshes).to.have.length(1);
   });
 
   it('refreshes after a 403 too, and only once per attempt', async () => {
-    const b = backend(`access_token: codex-token-1, refresh_token: ${CODEX_REFRESH_TOKEN}`);
+    const b = backend(`access_token: codex-token-1, refresh_token: ${rt}`);
     emu.enqueue({ status: 403, error: { message: 'forbidden' } }, { status: 403, error: { message: 'still forbidden' } });
     const { error } = await drain(b.stream(call(), target));
     expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 403 });
@@ -98,12 +103,12 @@ describe('backends/openai-codex/source', () => {
 
   it('says why when the refresh itself fails, and masks the tokens', async () => {
     emu.tokenStatus = 500;
-    const b = backend(`access_token: expired-token, refresh_token: ${CODEX_REFRESH_TOKEN}`);
+    const b = backend(`access_token: expired-token, refresh_token: ${rt}`);
     const { error } = await drain(b.stream(call(), target));
     expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 503, retryable: true });
     expect(error!.message).to.contain('refused the access token (401) and refreshing it failed: the token endpoint answered 500');
     expect(emu.refreshes).to.have.length(1);
-    expect(JSON.stringify(error)).not.to.contain(CODEX_REFRESH_TOKEN);
+    expect(JSON.stringify(error)).not.to.contain(rt);
   });
 
   it('reads OPENAI_CODEX_ACCESS_TOKEN (numbered) and rotates; a 429 cools a token down', async () => {

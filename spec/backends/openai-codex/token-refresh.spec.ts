@@ -12,13 +12,16 @@ describe('backends/openai-codex/token-refresh', () => {
     await client.close();
     await emu.close();
   });
+  // Renewals outlive a backend (a reload), per process: every test starts from its own login.
+  let rt = CODEX_REFRESH_TOKEN;
+  let n = 0;
   beforeEach(() => {
     emu.refreshes.length = 0;
     emu.tokenStatus = undefined;
-    emu.refreshTokens.clear();
-    emu.refreshTokens.add(CODEX_REFRESH_TOKEN);
+    rt = `${CODEX_REFRESH_TOKEN}-t${++n}`;
+    emu.refreshTokens.add(rt);
   });
-  const tokens = () => new CodexTokens({ token: 'at-0', refreshToken: CODEX_REFRESH_TOKEN }, { tokenUrl: emu.tokenUrl, clientId: 'client-x' });
+  const tokens = () => new CodexTokens({ token: 'at-0', refreshToken: rt }, { tokenUrl: emu.tokenUrl, clientId: 'client-x' });
 
   it('puts the new token behind the key, uses the rotated refresh token next time, and masks them all', async () => {
     const t = tokens();
@@ -28,10 +31,22 @@ describe('backends/openai-codex/token-refresh', () => {
     expect(first).to.match(/^codex-refreshed-\d+$/);
     expect(await t.renew('cx', 'at-0', 401, client)).to.equal(true);
     expect(t.current('at-0')).not.to.equal(first);
-    expect(emu.refreshes.map((r) => r.body!.refresh_token)).to.deep.equal([CODEX_REFRESH_TOKEN, emu.refreshes[1]!.body!.refresh_token]);
-    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal(CODEX_REFRESH_TOKEN);
+    expect(emu.refreshes[0]!.body!.refresh_token).to.equal(rt);
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal(rt);
     expect(emu.refreshes[0]!.body).to.include({ client_id: 'client-x' });
-    expect(t.secrets).to.include.members([first, t.current('at-0'), CODEX_REFRESH_TOKEN]);
+    expect(t.secrets).to.include.members([first, t.current('at-0'), rt]);
+  });
+
+  it('hands the renewed token and the rotated refresh token to a backend rebuilt by a reload', async () => {
+    emu.refreshTokens.add('rt-reload');
+    const settings = { tokenUrl: emu.tokenUrl, clientId: 'c' };
+    const before = new CodexTokens({ token: 'at-r', refreshToken: 'rt-reload' }, settings);
+    expect(await before.renew('cx', 'at-r', 401, client)).to.equal(true);
+    const after = new CodexTokens({ token: 'at-r', refreshToken: 'rt-reload' }, settings); // auth.json read again
+    expect(after.current('at-r')).to.equal(before.current('at-r'));
+    expect(await after.renew('cx', 'at-r', 401, client), 'refreshes with the rotated token, not the spent one').to.equal(true);
+    expect(emu.refreshes[0]!.body!.refresh_token).to.equal('rt-reload');
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal('rt-reload');
   });
 
   it('runs one refresh for concurrent attempts', async () => {
@@ -54,7 +69,7 @@ describe('backends/openai-codex/token-refresh', () => {
     expect(down).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', retryable: true });
     expect(down.message).to.contain('(401) and refreshing it failed: the token endpoint answered 503');
     emu.tokenStatus = undefined;
-    emu.refreshTokens.clear();
+    emu.refreshTokens.delete(rt);
     expect(((await tokens().renew('cx', 'at-0', 403, client)) as LipError).message).to.contain('(403) and refreshing it failed: the token endpoint answered 400');
     const nowhere = new CodexTokens({ token: 'at-0', refreshToken: 'r' }, { tokenUrl: 'http://127.0.0.1:1/oauth/token', clientId: 'c' });
     expect(((await nowhere.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('could not be reached');
