@@ -112,6 +112,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg,
     ...(flow ? { flow } : {}),
     frontendId: frontend.id,
+    ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     ...(state.trace ? { trace: state.trace } : {}),
     cancelReason: () => state.cancelled,
   });
