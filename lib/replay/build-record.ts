@@ -42,12 +42,6 @@ const json = JSON.stringify;
  */
 export function recordLine(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): string {
   const shift = (capture?.base ?? s.startedAt) - s.startedAt;
-  const off = (at: number) => Math.max(0, at + shift);
-  const timed = (log: EventLog): string => {
-    const pairs = new Array<readonly [number, LipEvent]>(log.events.length);
-    for (let i = 0; i < pairs.length; i++) pairs[i] = [off(log.times[i]!), log.events[i]!];
-    return json(pairs);
-  };
   const ends = [...(capture?.ends ?? [])];
   const journal = (s.journal ?? []).filter((e) => e.outcome !== 'skipped');
   let served: { readonly log: EventLog; readonly events: string } | undefined;
@@ -58,20 +52,20 @@ export function recordLine(id: string, digest: string, capture: ExchangeCapture 
     const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
     const first = a.events.findIndex(isOutputEvent);
     const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
-    const events = timed(a);
+    const events = timed(a, shift);
     if (a.candidateKey === s.served) served ??= { log: a, events };
     // `events` is the attempt's last field: the rest is serialised at once, the events appended.
     return `${json({
       seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
       role: a.candidateKey === s.served && first >= 0 ? 'served' : 'tried',
-      started_ms: off(a.started), first_output_ms: first >= 0 ? off(a.times[first]!) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
+      started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
       outcome, reason: ended?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
       message: outcome === 'failure' ? entry?.reason ?? null : null,
       http_status: entry?.status ?? null, call: a.call,
     }).slice(0, -1)},"events":${events}}`;
   });
   const client = capture?.client;
-  const clientEvents = client === undefined ? '[]' : served !== undefined && sameEvents(client, served.log) ? served.events : timed(client);
+  const clientEvents = client === undefined ? '[]' : served !== undefined && sameEvents(client, served.log) ? served.events : timed(client, shift);
   const head = json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
@@ -80,6 +74,13 @@ export function recordLine(id: string, digest: string, capture: ExchangeCapture 
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null,
   });
   return `${head.slice(0, -1)},"attempts":[${attempts.join(',')}]${capture?.truncated ? ',"truncated":true' : ''},"client":{"status":${json(s.status)},"headers":${json(redactor.headersOf(s.responseHeaders))},"events":${clientEvents},"error":${s.errorCode ? json({ code: s.errorCode }) : 'null'},"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
+}
+
+/** A leg's `[offset, event]` pairs as JSON (`shift` puts the captured times on the exchange's start). */
+function timed(log: EventLog, shift: number): string {
+  const pairs = new Array<readonly [number, LipEvent]>(log.events.length);
+  for (let i = 0; i < pairs.length; i++) pairs[i] = [Math.max(0, log.times[i]! + shift), log.events[i]!];
+  return JSON.stringify(pairs);
 }
 
 /** Whether two legs kept the same event objects at the same times (then their text is the same too). */
