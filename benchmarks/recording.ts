@@ -5,7 +5,7 @@
  * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
  * replay speed of the regression corpus in exchanges/s.
  *
- * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--baseline DIR]
+ * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR]
  * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
  * node_modules linked) in the same rounds, to compare a change before and after.
  */
@@ -72,7 +72,8 @@ const lips: Lip[] = [await startLip('off', ROOT, false), await startLip('on', RO
 if (baseline) lips.push(await startLip('baseline-off', baseline, false), await startLip('baseline-on', baseline, true));
 
 const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | errors |', '|---|---|---|---|---|'];
-for (const stream of [false, true]) {
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+for (const stream of [false, true].filter((s) => only === undefined || only === (s ? 'stream' : 'plain'))) {
   const body = chat(stream);
   const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0 }]));
   for (const lip of lips) await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
