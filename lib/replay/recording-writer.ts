@@ -27,8 +27,8 @@ export interface RecordingWriterOptions {
 /**
  * Appends JSON lines to a recording file off the request path: `push` only queues (bounded:
  * a full queue drops the line and counts it, never waits); one drain loop at a time writes
- * what is queued (for `COALESCE_MS` after the first line) in a single write from one reused
- * buffer, rotating by size. A write error is logged once, counted, and loses only that batch;
+ * what is queued in a single write from one reused buffer, at most one write every
+ * `COALESCE_MS`, rotating by size. A write error is logged once, counted, and loses only that batch;
  * the next batch opens the file again.
  */
 export class RecordingWriter {
@@ -81,9 +81,10 @@ export class RecordingWriter {
   }
 
   private async drain(): Promise<void> {
-    // Off the request's path, and a moment later: the lines pushed meanwhile share the write.
-    await new Promise<void>((resolve) => setTimeout(resolve, COALESCE_MS));
     while (this.queue.length > 0) {
+      // Off the request's path, and a moment later each time: the lines pushed meanwhile (and
+      // during the last write) share the write.
+      await new Promise<void>((resolve) => setTimeout(resolve, COALESCE_MS));
       const batch = this.queue;
       this.queue = [];
       try {
