@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,7 @@ import { readRecords } from './recording-helpers.js';
 const req = { method: 'POST', url: '/v1/chat/completions?key=abc', headers: { authorization: 'Bearer sk-1', 'x-trace': 'SECRET-9 here' } } as unknown as IncomingMessage;
 const res = { statusCode: 200, getHeaders: () => ({ 'content-type': 'application/json' }) } as unknown as ServerResponse;
 
-/** The recorder driven directly: observations as the plane delivers them while a redactor is registered, attempt ends on `lip:attempt`. */
+/** The recorder driven directly: observations as the plane delivers them while a redactor is registered, attempt ends through `attemptEnded` (the plane's path then). */
 describe('Recorder', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lip-recorder-')); });
@@ -32,7 +31,7 @@ describe('Recorder', () => {
     backendId: attempt ? 'up' : undefined, frontendId: 'openai-chat', principal: 'local', sessionId: undefined,
   });
 
-  it('assembles attempts in order with offsets from the start, ends from lip:attempt, and redacts', async () => {
+  it('assembles attempts in order with offsets from the start, ends from attemptEnded, and redacts', async () => {
     const { path, recorder, observe } = make();
     const t0 = Date.now();
     const a1 = { seq: 1, key: 'up:a' };
@@ -44,7 +43,7 @@ describe('Recorder', () => {
       obs('backend_to_proxy', t0 + 50, { type: 'text_delta', text: 'has SECRET-9 in it' }, a2),
       obs('proxy_to_client', t0 + 51, { type: 'text_delta', text: 'has SECRET-9 in it' }),
     ]);
-    channel('lip:attempt').publish({ phase: 'end', requestId: 'r1', candidateKey: 'up:a', backendId: 'up', outcome: 'failure', errorCode: 'LIP_ERR_UPSTREAM_RESET' });
+    recorder.attemptEnded({ requestId: 'r1', candidateKey: 'up:a' }, 'failure', 'LIP_ERR_UPSTREAM_RESET');
     recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() - (Date.now() - t0) }, {
       frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:b', selector: 'up:a|up:b', journal: [{ key: 'up:a', outcome: 'failed', status: 502, code: 'LIP_ERR_UPSTREAM_RESET', reason: 'reset' }, { key: 'up:b', outcome: 'served' }] },
     });
