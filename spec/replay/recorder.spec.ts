@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,5 +106,34 @@ describe('Recorder', () => {
     expect(client('later').map(([at, e]) => [at - 5, e])).to.deep.equal(attempt('later'));
     expect(client('changed').map(([, e]) => e)).to.deep.equal([shared[0], { type: 'text_delta', text: 'changed' }]);
     expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
+  });
+
+  it('takes an attempt\'s ending from its backend_to_proxy channel, with no lip:attempt listener', async () => {
+    const { path, recorder } = make();
+    const meta = { requestId: 'r1', attemptSeq: 1, candidateKey: 'up:a', backendId: 'up' };
+    recorder.open(meta, 'proxy_to_backend')!.emit('call', { model: 'a', messages: [], stream: true });
+    const leg = recorder.open(meta, 'backend_to_proxy')!;
+    leg.emit('event', { type: 'response_started' });
+    expect(channel('lip:attempt').hasSubscribers).to.equal(false);
+    leg.end!('failure', 'LIP_ERR_UPSTREAM_RESET');
+    recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
+    await recorder.close();
+    const [record] = readRecords(path);
+    expect(record!.attempts.map((a) => [a.candidate_key, a.outcome, a.reason, a.events.length])).to.deep.equal([['up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', 1]]);
+    expect(record!.attempts[0]!.finished_ms).to.be.a('number');
+  });
+
+  it('decides sample_ratio first: an exchange left out opens no channel and writes nothing', async () => {
+    const path = join(dir, 'r.jsonl');
+    const config = testConfig('  - { id: up, kind: localstub }', `recording: { enabled: true, path: "${path}", sample_ratio: 0.5 }`);
+    const draws = [0.9, 0.1];
+    const recorder = new Recorder(config, { rng: () => draws.shift()! });
+    const legs = ['client_to_proxy', 'proxy_to_backend', 'backend_to_proxy', 'proxy_to_client'] as const;
+    expect(legs.map((leg) => recorder.open({ requestId: 'out', attemptSeq: 1, candidateKey: 'up:a' }, leg))).to.deep.equal([undefined, undefined, undefined, undefined]);
+    expect(legs.every((leg) => recorder.open({ requestId: 'in', attemptSeq: 1, candidateKey: 'up:a' }, leg) !== undefined)).to.equal(true);
+    for (const requestId of ['out', 'in']) recorder.finish(req, res, { requestId, startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
+    await recorder.close();
+    expect(readRecords(path).map((r) => r.request_id)).to.deep.equal(['in']);
+    expect(draws).to.deep.equal([]);
   });
 });
