@@ -67,10 +67,16 @@ export class ExtensionRequest {
     this.disabled = ctx.nested?.disabled;
   }
 
-  /** Correlation for observations of this request. */
-  meta(): ObservationMeta {
+  /**
+   * Correlation for observations of this request (and, given, of one attempt): one literal with
+   * every field (undefined when unknown), no spread, so every meta has the same shape.
+   */
+  meta(attempt?: { readonly seq: number; readonly bLegId?: string | undefined }, candidate?: AttemptCandidate): ObservationMeta {
     const { requestId, principal, aLegId, sessionId, frontendId } = this.info;
-    return { requestId, principal, ...(aLegId !== undefined ? { aLegId, sessionId } : {}), ...(frontendId !== undefined ? { frontendId } : {}) };
+    return {
+      requestId, principal, aLegId, sessionId, frontendId,
+      attemptSeq: attempt?.seq, bLegId: attempt?.bLegId, candidateKey: candidate?.key, backendId: candidate?.backend,
+    };
   }
 
   contextFor(feature: string): HookContext {
@@ -136,10 +142,7 @@ export class ExtensionRequest {
       stages: (source) => defer(() => {
         leg ??= { seq: ++this.attempts };
         const traffic = host.traffic;
-        const meta: ObservationMeta = {
-          ...this.meta(), attemptSeq: leg.seq, candidateKey: candidate.key, backendId: candidate.backend,
-          ...(leg.bLegId !== undefined ? { bLegId: leg.bLegId } : {}),
-        };
+        const meta = this.meta(leg, candidate);
         leg = undefined;
         let events = source;
         if (traffic.active) {

@@ -95,11 +95,11 @@ export class ExchangeCapture implements TrafficChannel {
     this.ends.push({ key, at: Date.now(), outcome, ...(code !== undefined ? { code } : {}) });
   }
 
-  /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch). */
-  attempt(meta: ObservationMeta, at: number): AttemptCapture {
+  /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch, now by default). */
+  attempt(meta: ObservationMeta, at?: number): AttemptCapture {
     const seq = meta.attemptSeq ?? 0;
     for (const a of this.attempts) if (a.seq === seq) return a;
-    const created = new AttemptCapture(this, seq, meta.bLegId ?? null, meta.candidateKey ?? '', meta.backendId ?? '', at - this.base);
+    const created = new AttemptCapture(this, seq, meta.bLegId ?? null, meta.candidateKey ?? '', meta.backendId ?? '', (at ?? Date.now()) - this.base);
     this.attempts.push(created);
     return created;
   }

@@ -65,12 +65,11 @@ export class Recorder implements TrafficCapture {
 
   /** The traffic plane asks once per leg: the exchange's channel for it, none when not sampled. */
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined {
-    const now = Date.now();
-    const x = this.exchange(meta.requestId, now);
+    const x = this.exchanges.get(meta.requestId) ?? this.exchange(meta.requestId, Date.now());
     if (!x.sampled) return undefined;
     if (leg === 'client_to_proxy') return x;
     if (leg === 'proxy_to_client') return x.client;
-    return x.attempt(meta, now);
+    return x.attempt(meta);
   }
 
   /** The same capture from observations (the plane's path while a traffic redactor is registered). */
