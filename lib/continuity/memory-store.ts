@@ -125,8 +125,9 @@ export class MemoryContinuityStore extends LegStore {
     return summarizeUsage(iterateRows(this.rows), query);
   }
 
-  protected storeResponse(row: ResponseRow): void {
+  protected storeResponse(row: ResponseRow): undefined {
     this.responses.put(row, this.now());
+    return undefined;
   }
 
   protected findResponse(id: string): ResponseRow | undefined {

@@ -308,9 +308,12 @@ export class RedisContinuityStore extends LegStore {
     this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
   }
 
-  protected storeResponse(row: ResponseRow): void {
+  /** Settles when the row is in Redis (or writing it failed, or took longer than the command timeout). */
+  protected storeResponse(row: ResponseRow): Promise<void> {
     this.responses.put(row, this.now());
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
+    if (this.closed) return Promise.resolve();
+    return this.bounded(this.writer.flush(), this.timeoutMs).then(() => undefined, () => undefined);
   }
 
   private enqueue(key: string, record: RedisRecord): void {
