@@ -39,6 +39,13 @@ export interface AttemptReport {
 
 export const attemptChannel = channel('lip:attempt');
 
+/**
+ * Published on `lip:attempt-failed` with the `end` report of an attempt that failed or was
+ * cancelled, and only then. The info log's `attempt failed` / `attempt cancelled` lines listen
+ * here: a successful attempt then builds no report at all for them (no start, no end).
+ */
+export const attemptFailedChannel = channel('lip:attempt-failed');
+
 /** The usage of an attempt that reported none (AttemptStats starts with it; merging nothing keeps it). */
 export const NO_USAGE: Usage = Object.freeze({});
 
@@ -97,22 +104,26 @@ export interface AttemptInfo {
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
   return defer(() => {
-    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
+    if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
     const startedAt = performance.now();
     const { stats, span } = info;
     let ttftMs: number | undefined;
     const end = (outcome: AttemptOutcome, err?: unknown) => {
       const error = err === undefined ? undefined : toLipError(err);
       const cancelReason = outcome === 'cancelled' ? info.cancelReason?.() : undefined;
-      if (attemptChannel.hasSubscribers) {
+      const everyEnd = attemptChannel.hasSubscribers;
+      const failedEnd = outcome !== 'success' && attemptFailedChannel.hasSubscribers;
+      if (everyEnd || failedEnd) {
         const cost = stats?.cost;
-        attemptChannel.publish({
+        const report: AttemptReport = {
           phase: 'end', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
           outcome, durationMs: performance.now() - startedAt, ttftMs,
           ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
           ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
           ...(cost !== undefined ? { cost } : {}),
-        } satisfies AttemptReport);
+        };
+        if (everyEnd) attemptChannel.publish(report);
+        if (failedEnd) attemptFailedChannel.publish(report);
       }
       span?.end(outcome, stats, error, cancelReason);
       info.onEnd?.(outcome, stats, error?.code);

@@ -21,7 +21,7 @@ import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { attemptChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
+import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
@@ -305,10 +305,11 @@ export class Executor {
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
     }) : undefined;
     // An attempt is watched (its end, time to first output, the request's usage) only when
-    // something reads that: a `lip:attempt` listener (metrics, attempt log lines, recorder), its
+    // something reads that: a `lip:attempt` listener (metrics, recorder), a `lip:attempt-failed`
+    // one (the attempt log lines), its
     // span, or the request's usage for the access log. A continuity row alone gathers the usage
     // in its own operator. Otherwise the attempt is not wrapped at all.
-    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers;
+    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers || attemptFailedChannel.hasSubscribers;
     const pricing = this.pricing;
     const stats = watched || recording
       ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)

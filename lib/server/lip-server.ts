@@ -141,7 +141,7 @@ export class LipServer {
     }));
     this.tracing = createTracing(runtime.config.observability.tracing, options.tracing);
     this.accessLog = new AccessLog(logger);
-    if (logger.isInfoEnabled()) subscribe('lip:attempt', this.onAttempt);
+    if (logger.isInfoEnabled()) subscribe('lip:attempt-failed', this.onAttempt);
     if (logger.isDebugEnabled()) subscribe('lip:route', this.onRoute);
     this.admission = new DecodeAdmission(runtime.config.server.max_concurrent_decodes, runtime.config.server.max_inflight_decode_bytes);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
@@ -253,7 +253,7 @@ export class LipServer {
     this.metrics?.close();
     await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
     unsubscribe('lip:internal-error', this.onInternalError);
-    unsubscribe('lip:attempt', this.onAttempt);
+    unsubscribe('lip:attempt-failed', this.onAttempt);
     unsubscribe('lip:route', this.onRoute);
     return { cancelled };
   }
