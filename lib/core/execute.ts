@@ -318,16 +318,13 @@ export class Executor {
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
     let source = backend.stream(attemptCall, {
-      model: candidate.model, candidateKey: candidate.key,
-      ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
+      model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch,
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
       requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
-      ...(stats ? {
-        onUpstreamResponse: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
-          stats.upstreamStatus = status;
-          stats.upstreamRequestId = upstreamRequestId(headers);
-        },
-      } : {}),
+      onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
+        stats.upstreamStatus = status;
+        stats.upstreamRequestId = upstreamRequestId(headers);
+      } : undefined,
     });
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
@@ -338,7 +335,7 @@ export class Executor {
     if (stats && watched) {
       source = observeAttempt(source, {
         requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
-        ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
+        failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
         onEnd: (outcome, _stats, errorCode) => {
           if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
           if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
@@ -364,9 +361,10 @@ export class Executor {
     return source.pipe(recordAttempt({
       store: this.continuity,
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
-      ...(stats ? { result: () => stats, ...(watched ? {} : { observe: (event: LipEvent) => stats.observe(event) }) } : {}),
+      result: stats ? () => stats : undefined,
+      observe: stats && !watched ? (event: LipEvent) => stats.observe(event) : undefined,
       aLegId: ctx.aLeg.aLegId,
-      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
+      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, keyId: ctx.keyId },
       cancelReason,
     }));
   }
