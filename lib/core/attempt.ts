@@ -94,21 +94,38 @@ export interface AttemptInfo {
   readonly onEnd?: (outcome: AttemptOutcome, stats: AttemptStats | undefined, errorCode: string | undefined) => void;
 }
 
+/** What watches one attempt from its start: each event, then how it ended (once). */
+export interface AttemptWatch {
+  next(event: LipEvent): void;
+  end(outcome: AttemptOutcome, err?: unknown): void;
+}
+
 /**
- * Wraps one backend attempt: reports its start, its time to first output and how it ended
- * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
- * expiry, with the reason). Unsubscribing passes straight through to the backend source. The
- * executor wraps an attempt only when something reads it (a `lip:attempt` listener, its span,
- * its continuity row, the request's usage); one nobody observes is not wrapped at all: no
- * operator on its events, no clock read.
+ * Starts watching one attempt (reports its start, reads the clock): undefined when nothing
+ * reads it. `observeAttempt` runs the watch as its own operator; an attempt recorded in the
+ * continuity store hands it to `recordAttempt`'s operator instead (one operator, not two).
  */
-export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
-  return defer(() => {
-    if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
-    const startedAt = performance.now();
-    const { stats, span } = info;
-    let ttftMs: number | undefined;
-    const end = (outcome: AttemptOutcome, err?: unknown) => {
+export function watchAttempt(info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): AttemptWatch | undefined {
+  if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return undefined;
+  const startedAt = performance.now();
+  const { stats, span } = info;
+  let ttftMs: number | undefined;
+  if (attemptChannel.hasSubscribers) {
+    attemptChannel.publish({
+      phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
+      ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
+    } satisfies AttemptReport);
+  }
+  return {
+    next(event) {
+      stats?.observe(event);
+      if (ttftMs === undefined && isOutputEvent(event)) {
+        ttftMs = performance.now() - startedAt;
+        span?.firstOutput(ttftMs);
+        onFirstOutput?.(ttftMs);
+      }
+    },
+    end(outcome, err) {
       const error = err === undefined ? undefined : toLipError(err);
       const cancelReason = outcome === 'cancelled' ? info.cancelReason?.() : undefined;
       const everyEnd = attemptChannel.hasSubscribers;
@@ -127,25 +144,27 @@ export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, 
       }
       span?.end(outcome, stats, error, cancelReason);
       info.onEnd?.(outcome, stats, error?.code);
-    };
-    if (attemptChannel.hasSubscribers) {
-      attemptChannel.publish({
-        phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
-        ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
-      } satisfies AttemptReport);
-    }
+    },
+  };
+}
+
+/**
+ * Wraps one backend attempt: reports its start, its time to first output and how it ended
+ * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
+ * expiry, with the reason). Unsubscribing passes straight through to the backend source. The
+ * executor wraps an attempt only when something reads it (a `lip:attempt` listener, its span,
+ * its continuity row, the request's usage); one nobody observes is not wrapped at all: no
+ * operator on its events, no clock read.
+ */
+export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
+  return defer(() => {
+    const watch = watchAttempt(info, onFirstOutput);
+    if (watch === undefined) return source;
     return source.pipe(tap({
-      next(event) {
-        stats?.observe(event);
-        if (ttftMs === undefined && isOutputEvent(event)) {
-          ttftMs = performance.now() - startedAt;
-          span?.firstOutput(ttftMs);
-          onFirstOutput?.(ttftMs);
-        }
-      },
-      error: (err: unknown) => end('failure', err),
-      complete: () => end('success'),
-      unsubscribe: () => end('cancelled'),
+      next: (event) => watch.next(event),
+      error: (err: unknown) => watch.end('failure', err),
+      complete: () => watch.end('success'),
+      unsubscribe: () => watch.end('cancelled'),
     }));
   });
 }

@@ -21,7 +21,7 @@ import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
+import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
@@ -332,19 +332,24 @@ export class Executor {
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
-    if (stats && watched) {
-      source = observeAttempt(source, {
-        requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
-        failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
-        onEnd: (outcome, _stats, errorCode) => {
-          if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
-          if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
-          const cost = stats.cost;
-          if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
-        },
-      });
-    }
+    const info: AttemptInfo | undefined = stats && watched ? {
+      requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
+      failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
+      onEnd: (outcome, _stats, errorCode) => {
+        if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
+        if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
+        const cost = stats.cost;
+        if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
+      },
+    } : undefined;
     const breaker = this.breaker;
+    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
+    const attempt = ext?.attempt(attemptCall, candidate);
+    const recorded = this.continuity !== undefined && ctx.aLeg !== undefined;
+    // A recorded attempt with nothing between the watch and its row (no breaker, no stages) runs
+    // the watch inside the row's operator: one operator per attempt instead of two.
+    const watchInRow = info !== undefined && recorded && !breaker && attempt === undefined;
+    if (info !== undefined && !watchInRow) source = observeAttempt(source, info);
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
       source = source.pipe(tap({
@@ -353,8 +358,6 @@ export class Executor {
         unsubscribe: () => breaker.record(candidate.key, 'cancelled', decision),
       }));
     }
-    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate);
     if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
     const onBegin = attempt?.onBegin;
@@ -363,6 +366,7 @@ export class Executor {
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
       result: stats ? () => stats : undefined,
       observe: stats && !watched ? (event: LipEvent) => stats.observe(event) : undefined,
+      watch: watchInRow ? () => watchAttempt(info) : undefined,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, keyId: ctx.keyId },
       cancelReason,
