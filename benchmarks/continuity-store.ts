@@ -86,7 +86,11 @@ async function measure(name: string, store: ContinuityStore, requests: number, b
   };
 }
 
-/** Runs both stores; the SQLite file lives in a temporary directory removed afterwards. */
+/**
+ * Runs the memory and SQLite stores (the SQLite file lives in a temporary directory removed
+ * afterwards) and, with `LIP_BENCH_REDIS_URL` set, the Redis store (keys under a fresh prefix,
+ * deleted afterwards; Redis's own CPU is not in the CPU columns, only in wall time).
+ */
 export async function benchContinuity(requests = 100_000, batch = 200): Promise<ContinuityBenchResult[]> {
   const config = { sqlite_path: '', ttl: 24 * 3_600_000, max_legs: 100_000 };
   const memory = createContinuityStore({ ...config, store: 'memory' });
@@ -99,6 +103,21 @@ export async function benchContinuity(requests = 100_000, batch = 200): Promise<
     await sqlite.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+  const redisUrl = process.env.LIP_BENCH_REDIS_URL;
+  if (redisUrl) {
+    const prefix = `lip-bench-${process.pid}:`;
+    const redis = createContinuityStore({ ...config, store: 'redis' }, { redis: { url: redisUrl, key_prefix: prefix }, redisStore: { queue: { capacity: 1_000_000 } } });
+    results.push(await measure('redis', redis, requests, batch));
+    await redis.close();
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redisUrl);
+    for (let cursor = '0', keys: string[] = []; ; ) {
+      [cursor, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await raw.del(...keys);
+      if (cursor === '0') break;
+    }
+    raw.disconnect();
   }
   return results;
 }

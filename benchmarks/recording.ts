@@ -5,7 +5,7 @@
  * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
  * replay speed of the regression corpus in exchanges/s.
  *
- * Run: node --import tsx benchmarks/recording.ts [--quick] [--baseline DIR]
+ * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR]
  * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
  * node_modules linked) in the same rounds, to compare a change before and after.
  */
@@ -24,8 +24,9 @@ import { ROOT } from './lib-process.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const baseline = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
-const SECONDS = quick ? 2 : 5;
-const ROUNDS = quick ? 2 : 4;
+const numberArg = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const SECONDS = numberArg('--seconds', quick ? 2 : 5);
+const ROUNDS = numberArg('--rounds', quick ? 2 : 4);
 const CONNECTIONS = 16;
 const dir = mkdtempSync(join(tmpdir(), 'lip-bench-rec-'));
 const yaml = (recording: string | undefined) => `server: { host: 127.0.0.1, port: 0 }
@@ -71,7 +72,8 @@ const lips: Lip[] = [await startLip('off', ROOT, false), await startLip('on', RO
 if (baseline) lips.push(await startLip('baseline-off', baseline, false), await startLip('baseline-on', baseline, true));
 
 const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | errors |', '|---|---|---|---|---|'];
-for (const stream of [false, true]) {
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+for (const stream of [false, true].filter((s) => only === undefined || only === (s ? 'stream' : 'plain'))) {
   const body = chat(stream);
   const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0 }]));
   for (const lip of lips) await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
@@ -101,10 +103,15 @@ for (const stream of [false, true]) {
     const { rps, cpu, all } = stat(lip.name);
     rows.push(`| ${label} | ${lip.name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
   }
+  // On and off ran next to each other in every round: the median of the per-round differences is
+  // steadier than the difference of the medians when the machine's load moves between rounds.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const prefix of baseline ? ['', 'baseline-'] : ['']) {
-    const off = stat(`${prefix}off`);
-    const on = stat(`${prefix}on`);
-    rows.push(`| ${label} | ${prefix}on vs ${prefix}off | ${((on.rps / off.rps - 1) * 100).toFixed(1)}% | +${(on.cpu - off.cpu).toFixed(0)} µs (${((on.cpu / off.cpu - 1) * 100).toFixed(1)}%) | |`);
+    const off = stat(`${prefix}off`).all;
+    const on = stat(`${prefix}on`).all;
+    const rps = median(on.rps.map((x, i) => (x / off.rps[i]! - 1) * 100));
+    const cpu = on.cpu.map((x, i) => x - off.cpu[i]!);
+    rows.push(`| ${label} | ${prefix}on vs ${prefix}off (median of rounds) | ${rps.toFixed(1)}% | +${median(cpu).toFixed(0)} µs (${cpu.map((x) => x.toFixed(0)).join(', ')}) | |`);
   }
 }
 await Promise.all(lips.map((l) => l.stop()));

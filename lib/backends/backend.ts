@@ -117,6 +117,11 @@ export interface BackendKind {
   /** The environment variable of its default key pool (`OPENAI_API_KEY`); absent for keyless kinds. */
   readonly keyEnv?: string;
   /**
+   * For a kind whose credentials come from several places (openai-codex: the row, two variables,
+   * auth.json): why a row has none usable with this environment, or undefined when it has.
+   */
+  credentialProblem?(row: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv, readEnvPool: (name: string) => string[]): string | undefined;
+  /**
    * The kind spawns local processes or reads the machine's own credentials (a CLI agent over
    * stdio, a login stored in the home directory): config load refuses it in multi_user mode.
    */

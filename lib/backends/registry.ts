@@ -6,6 +6,7 @@ import { bedrockKind } from './bedrock/kind.js';
 import { geminiBackend, geminiKind } from './gemini/index.js';
 import { localstubKind } from './localstub/index.js';
 import { openaiChatBackend, openaiChatKind } from './openai-chat/index.js';
+import { openaiCodexKind } from './openai-codex/kind.js';
 import { openaiResponsesBackend, openaiResponsesKind } from './openai-responses/index.js';
 import { PRESETS, presetKind } from './presets/index.js';
 
@@ -24,6 +25,7 @@ export const BACKEND_KINDS: Readonly<Record<string, BackendKind>> = Object.freez
   localstubKind,
   acpKind,
   bedrockKind,
+  openaiCodexKind,
   ...Object.values(PROTOCOLS).map((p) => p.kind),
   ...PRESETS.map((p) => presetKind(p, PROTOCOLS[p.base]!.kind, PROTOCOLS[p.base]!.factory)),
 ].map((k) => [k.kind, k])));
@@ -33,5 +35,6 @@ export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Obje
   Object.fromEntries(Object.values(BACKEND_KINDS).map((k) => [k.kind, {
     properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
     ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}), ...(k.keyEnv ? { keyEnv: k.keyEnv } : {}),
+    ...(k.credentialProblem ? { credentialProblem: k.credentialProblem } : {}),
   }])),
 );

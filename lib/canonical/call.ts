@@ -45,6 +45,11 @@ export interface ToolCallPart {
   readonly arguments: string;
   /** Provider signature bound to this call (Gemini `thoughtSignature` on a functionCall part). */
   readonly signature?: string;
+  /**
+   * The dialect of `signature` (REASONING_DIALECTS): a backend replays the signature only in its
+   * own dialect. Absent on a signature: unknown origin (a record from before dialects were kept).
+   */
+  readonly dialect?: string;
 }
 
 /** The result of a tool call, answered by the client. */

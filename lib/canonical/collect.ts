@@ -15,13 +15,15 @@ export interface CollectedToolCall {
   readonly name: string;
   arguments: string;
   readonly signature?: string;
+  /** The dialect of `signature`. */
+  readonly dialect?: string;
 }
 export interface CollectedText { readonly type: 'text'; text: string }
 export interface CollectedReasoning {
   readonly type: 'reasoning';
   text: string;
   signature?: string;
-  /** Set for opaque blocks (redacted thinking, encrypted content). */
+  /** Set for opaque blocks (redacted thinking, encrypted content) and for signatures that named it. */
   dialect?: string;
   opaque?: string;
   id?: string;
@@ -87,8 +89,9 @@ export class Collector {
       }
       case 'reasoning_signature': {
         // A signature closes the open reasoning block, or stands alone (empty thinking text).
-        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) this.current.signature = event.signature;
-        else this.open({ type: 'reasoning', text: '', signature: event.signature });
+        const dialect = event.dialect !== undefined ? { dialect: event.dialect } : {};
+        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) Object.assign(this.current, { signature: event.signature, ...dialect });
+        else this.open({ type: 'reasoning', text: '', signature: event.signature, ...dialect });
         this.current = undefined;
         return;
       }
@@ -103,7 +106,7 @@ export class Collector {
           (existing as { name: string }).name = event.name;
           return;
         }
-        this.addTool({ type: 'tool_call', id: event.id, name: event.name, arguments: '', ...(event.signature ? { signature: event.signature } : {}) });
+        this.addTool({ type: 'tool_call', id: event.id, name: event.name, arguments: '', ...(event.signature ? { signature: event.signature, ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) } : {}) });
         return;
       }
       case 'tool_call_delta': {

@@ -39,8 +39,13 @@ export interface ResponseStartedEvent {
 export interface MessageStartedEvent { readonly type: 'message_started' }
 export interface TextDeltaEvent { readonly type: 'text_delta'; readonly text: string }
 export interface ReasoningDeltaEvent { readonly type: 'reasoning_delta'; readonly text: string }
-/** Closes the current reasoning block with its signature (Anthropic thinking, Gemini thought). */
-export interface ReasoningSignatureEvent { readonly type: 'reasoning_signature'; readonly signature: string }
+/**
+ * Closes the current reasoning block with its signature (Anthropic thinking, Gemini thought).
+ * `dialect` names the provider format the signature belongs to (REASONING_DIALECTS); every
+ * backend sets it, so that frontends can carry it home to that provider only. Absent (old
+ * recordings, extensions): unknown, passed on as the client protocol's own.
+ */
+export interface ReasoningSignatureEvent { readonly type: 'reasoning_signature'; readonly signature: string; readonly dialect?: string }
 /** A complete opaque reasoning block: Anthropic redacted_thinking, OpenAI encrypted_content. */
 export interface ReasoningOpaqueEvent {
   readonly type: 'reasoning_opaque';
@@ -54,6 +59,8 @@ export interface ToolCallStartedEvent {
   readonly name: string;
   /** Provider signature bound to the call (Gemini thoughtSignature). */
   readonly signature?: string;
+  /** The dialect of `signature` (REASONING_DIALECTS). */
+  readonly dialect?: string;
 }
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }
 export interface ToolCallFinishedEvent { readonly type: 'tool_call_finished'; readonly id: string }

@@ -58,7 +58,8 @@ export class Reloader implements ConfigControl {
         const effective = withRestartFieldsKept(next, running.config);
         // The session switches (client_session_ids, resume_token_key) are not the store's: they change without reopening it.
         const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, ...store }: Config['continuity']) => store;
-        const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity));
+        const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity))
+          && (effective.continuity.store !== 'redis' || same(effective.redis, running.config.redis));
         const keepBreaker = same([effective.routing.circuit_breaker, effective.redis], [running.config.routing.circuit_breaker, running.config.redis]);
         const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
         await this.server.reload(createRuntime(effective, {

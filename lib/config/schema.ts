@@ -120,7 +120,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       },
     },
     continuity: section({
-      store: { enum: ['memory', 'sqlite'], default: 'memory' },
+      store: { enum: ['memory', 'sqlite', 'redis'], default: 'memory' },
       sqlite_path: { type: 'string', minLength: 1, default: './lip.db' },
       ttl: duration('24h'),
       max_legs: { type: 'integer', minimum: 1, default: 100_000 },

@@ -123,7 +123,7 @@ export interface Config {
    * without a token (single-user compatibility; unsafe with several principals).
    */
   continuity: {
-    store: 'memory' | 'sqlite'; sqlite_path: string; ttl: number; max_legs: number;
+    store: 'memory' | 'sqlite' | 'redis'; sqlite_path: string; ttl: number; max_legs: number;
     resume_window: number; resume_token_key?: string; client_session_ids: boolean;
   };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
@@ -155,6 +155,8 @@ export interface BackendKindInfo {
   readonly checkRow?: (row: Readonly<Record<string, unknown>>) => { key: string; message: string } | undefined;
   /** The environment variable of the kind's default key pool, for the unset-key warning. */
   readonly keyEnv?: string;
+  /** Why a row has no usable credentials (kinds with several sources), for the same warning. */
+  readonly credentialProblem?: (row: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv, readEnvPool: (name: string) => string[]) => string | undefined;
   /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
   readonly local?: boolean;
 }

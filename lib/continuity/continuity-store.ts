@@ -5,7 +5,7 @@ import type { CollectedResponse, Message, Usage } from '../canonical/index.js';
  * conversation, keyed by (principal, session id); every backend attempt made for it is a
  * **B-leg** with the next sequence number of that A-leg, and leaves one attempt row (CONTRACT
  * section 8). Records, routing state and stored responses live behind `ContinuityStore`, with
- * two implementations (memory, sqlite) that pass one shared test suite.
+ * three implementations (memory, sqlite, redis) that pass one shared test suite.
  *
  * Naming: rows that go out as JSON (attempt rows, A-leg info, status) use the contract's
  * snake_case; arguments use camelCase. Times are milliseconds since the Unix epoch.
@@ -185,12 +185,14 @@ export interface Conversation {
 /**
  * For `/readyz` and metrics. `ready` is false while the database fails (or its file was
  * removed), while the queue is full, and once closed; `reason` says why in one line. The
- * counters only grow.
+ * counters only grow. The Redis store is shared by every instance, so an outage does not make
+ * one instance unready (requests go on from local state): its state is `degraded` (Redis cannot
+ * be reached or refuses writes) or `full` (records are being dropped), with `ready` still true.
  */
 export interface ContinuityStatus {
-  readonly store: 'memory' | 'sqlite';
+  readonly store: 'memory' | 'sqlite' | 'redis';
   readonly ready: boolean;
-  readonly state: 'ok' | 'failing' | 'full' | 'closed';
+  readonly state: 'ok' | 'failing' | 'degraded' | 'full' | 'closed';
   /** Why the store is not ready; null when it is. */
   readonly reason: string | null;
   readonly legs: number;
@@ -217,6 +219,15 @@ export interface ContinuityStatus {
   readonly last_flush_at: number | null;
 }
 
+/** What `ContinuityStore.preload` loads. */
+export interface PreloadRequest {
+  readonly principal: string;
+  readonly sessionId?: string;
+  /** The fingerprint of a resume token (computed once the fingerprint key is known). */
+  readonly fingerprint?: () => string;
+  readonly aLegIds?: readonly string[];
+}
+
 /** Logger-shaped sink (a winston logger fits); continuity never imports a logger itself. */
 export interface ContinuityLogger {
   error(message: string, meta?: Record<string, unknown>): unknown;
@@ -233,7 +244,16 @@ export interface ContinuityLogger {
  * @see spec/continuity/store-suite.ts
  */
 export interface ContinuityStore {
-  readonly kind: 'memory' | 'sqlite';
+  readonly kind: 'memory' | 'sqlite' | 'redis';
+  /**
+   * Only for a store that cannot read synchronously (redis): loads what a request names (the
+   * A-legs by id, the principal's session id, the A-leg of a resume-token fingerprint, and the
+   * fingerprint key first) fresh from the shared store into the local table, so that the
+   * synchronous calls that follow see every instance's state. Never rejects: while the shared
+   * store cannot answer, the local table is used as it is. Memory and SQLite leave it undefined
+   * (nothing to await on their path). SecureSessions.prepare calls it.
+   */
+  readonly preload?: (request: PreloadRequest) => Promise<void>;
   /** Resumes the principal's A-leg for `sessionId`, or creates one (a new session id when none given). */
   resolveALeg(principal: string, sessionId?: string): ResolvedALeg;
   /**

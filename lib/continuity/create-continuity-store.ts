@@ -1,8 +1,10 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
+import { LipError } from '../errors/index.js';
 import type { ContinuityLogger, ContinuityStore } from './continuity-store.js';
 import { MemoryContinuityStore, type MemoryStoreOptions } from './memory-store.js';
 import { SqliteContinuityStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { RedisContinuityStore, type RedisStoreOptions } from './redis/redis-store.js';
 
 export interface ContinuityDeps {
   /** Clock and timers (virtual time in tests); defaults to the async scheduler (wall time). */
@@ -12,11 +14,15 @@ export interface ContinuityDeps {
   /** Limits beyond the config keys, for tests and benchmarks. */
   readonly memory?: Partial<Pick<MemoryStoreOptions, 'maxAttemptsPerLeg' | 'maxAttempts' | 'maxResponseBytes'>>;
   readonly sqlite?: Partial<Pick<SqliteStoreOptions, 'cacheLegs' | 'busyTimeoutMs' | 'pruneIntervalMs' | 'queue'>>;
+  /** The top-level `redis` section, needed for `store: redis`. */
+  readonly redis?: Pick<Config['redis'], 'url' | 'key_prefix'>;
+  readonly redisStore?: Partial<Pick<RedisStoreOptions, 'timeoutMs' | 'reconnectMaxMs' | 'cacheLegs' | 'maxAttemptsPerLeg' | 'localResponseBytes' | 'queue'>>;
 }
 
 /**
- * Builds the store `continuity.store` names: `memory` (default) or `sqlite` at
- * `continuity.sqlite_path`. Throws `LIP_ERR_CONTINUITY_UNAVAILABLE` when the SQLite file cannot
+ * Builds the store `continuity.store` names: `memory` (default), `sqlite` at
+ * `continuity.sqlite_path`, or `redis` over the top-level `redis` connection (shared by every
+ * instance; it connects in the background and never throws for an unreachable Redis). Throws `LIP_ERR_CONTINUITY_UNAVAILABLE` when the SQLite file cannot
  * be opened or migrated (a startup error: `lip serve` should exit with its message).
  *
  * ```ts
@@ -35,6 +41,13 @@ export function createContinuityStore(config: StoreSettings, deps: ContinuityDep
     return new SqliteContinuityStore({
       path: config.sqlite_path, ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
       ...(deps.logger ? { log: deps.logger } : {}), ...deps.sqlite,
+    });
+  }
+  if (config.store === 'redis') {
+    if (!deps.redis) throw new LipError('LIP_ERR_CONFIG_INVALID', 'continuity.store is redis but no redis settings were given');
+    return new RedisContinuityStore({
+      url: deps.redis.url, keyPrefix: deps.redis.key_prefix, ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
+      ...(deps.logger ? { log: deps.logger } : {}), ...deps.redisStore,
     });
   }
   return new MemoryContinuityStore({ ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler, ...deps.memory });

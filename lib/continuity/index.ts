@@ -4,6 +4,7 @@ export { recordAttempt, defaultFailureOutcome, type RecordAttemptOptions } from 
 export { assistantMessage, conversationMessages, UNLABELED_REASONING_DIALECT } from './rebuild-conversation.js';
 export { MemoryContinuityStore, MEMORY_DEFAULTS, type MemoryStoreOptions } from './memory-store.js';
 export { SqliteContinuityStore, SQLITE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';
+export { RedisContinuityStore, REDIS_DEFAULTS, type RedisStoreOptions } from './redis/redis-store.js';
 export { isPermanentSqliteError } from './sqlite-database.js';
 export { SESSION_ID_PATTERN, newALegId, newBLegId, newSessionId } from './ids.js';
 export { MIGRATIONS, migrate, type Migration, type MigrationResult } from './sqlite-migrations.js';

@@ -35,7 +35,7 @@ const MAX_CHAIN = 100_000;
  * @see spec/continuity/store-suite.ts
  */
 export abstract class LegStore implements ContinuityStore {
-  abstract readonly kind: 'memory' | 'sqlite';
+  abstract readonly kind: 'memory' | 'sqlite' | 'redis';
   protected readonly legs = new LegTable();
   protected readonly running = new Map<string, MutableAttemptRow>();
   protected closed = false;

@@ -1,7 +1,7 @@
 import { createHmac, randomFillSync } from 'node:crypto';
 import { LipError } from '../errors/index.js';
 import type { ContinuityStore, ResolvedALeg, SessionRecord } from './continuity-store.js';
-import { checkSessionId } from './ids.js';
+import { checkSessionId, SESSION_ID_PATTERN } from './ids.js';
 
 /** A resume token: 48 random bytes in base64url (64 characters), returned once. */
 export const RESUME_TOKEN_BYTES = 48;
@@ -76,12 +76,29 @@ const denied = () => new LipError('LIP_ERR_SESSION_DENIED', 'session could not b
  * @see spec/continuity/secure-sessions.spec.ts, docs/continuity.md#sessions-and-resume-tokens
  */
 export class SecureSessions {
-  private cachedKey: Buffer | undefined;
+  private configuredKey: Buffer | undefined;
 
   constructor(private readonly store: ContinuityStore, private readonly settings: SessionSettings) {}
 
   get clientSessionIds(): boolean {
     return this.settings.clientSessionIds;
+  }
+
+  /**
+   * For a store that reads asynchronously (redis): loads what `open` (or `identify`) will look
+   * up for this request (the token's session, the session id, the A-legs named) fresh from the
+   * shared store. Undefined for memory and SQLite, whose lookups read in place: nothing to await.
+   */
+  prepare(request: SessionRequest): Promise<void> | undefined {
+    if (this.store.preload === undefined) return undefined;
+    const { principal, sessionId, resumeToken, aLegId, continuedALegId } = request;
+    const token = resumeToken !== undefined && RESUME_TOKEN_PATTERN.test(resumeToken) ? resumeToken : undefined;
+    return this.store.preload({
+      principal,
+      ...(sessionId !== undefined && SESSION_ID_PATTERN.test(sessionId) ? { sessionId } : {}),
+      ...(token !== undefined ? { fingerprint: () => this.fingerprint(principal, token) } : {}),
+      aLegIds: [aLegId, continuedALegId].filter((id): id is string => id !== undefined),
+    });
   }
 
   /** The conversation of a request: resumed, or started (with its new token). */
@@ -134,10 +151,13 @@ export class SecureSessions {
     return this.store.resumeALeg(record.aLegId, request.principal) ?? (() => { throw denied(); })();
   }
 
-  /** HMAC-SHA256 over the principal and the token, base64url. */
+  /**
+   * HMAC-SHA256 over the principal and the token, base64url. The store's key is asked each time
+   * (a field read): the Redis store replaces a provisional key once the shared one is known.
+   */
   fingerprint(principal: string, token: string): string {
-    this.cachedKey ??= this.settings.key !== undefined ? Buffer.from(this.settings.key, 'utf8') : this.store.fingerprintKey();
-    return createHmac('sha256', this.cachedKey).update(`lip-resume-v1\u0000${principal}\u0000${token}`).digest('base64url');
+    const key = this.settings.key !== undefined ? (this.configuredKey ??= Buffer.from(this.settings.key, 'utf8')) : this.store.fingerprintKey();
+    return createHmac('sha256', key).update(`lip-resume-v1\u0000${principal}\u0000${token}`).digest('base64url');
   }
 }
 

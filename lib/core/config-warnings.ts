@@ -8,7 +8,8 @@ import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from 
  * or an error with `--strict`) and `lip serve` logs them at start, so both say the same.
  *
  * * a backend whose key variable (`api_key_env`, or the kind's default such as
- *   `OPENAI_API_KEY`) is unset: its requests fail until it is set;
+ *   `OPENAI_API_KEY`) is unset: its requests fail until it is set; or, for a kind with several
+ *   credential sources (openai-codex), that has no usable credential in any of them;
  * * an arm of the default route or of an alias replacement that `routing.max_attempts` can
  *   never reach (the arms before it use every backend open when they fail);
  * * an alias pattern without `^…$` anchors: it also rewrites any selector that merely contains
@@ -24,6 +25,8 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     if (!row.enabled) return;
     const keyEnv = unsetKeyEnv(row, kinds[row.kind], env);
     if (keyEnv) warnings.push(`backends[${i}] "${row.id}": the environment variable ${keyEnv} is not set; its requests fail until it is (or give api_key / api_keys)`);
+    const problem = kinds[row.kind]?.credentialProblem?.(row, env, (name) => readEnvPool(name, env));
+    if (problem) warnings.push(`backends[${i}] "${row.id}": ${problem}; its requests fail until it is fixed`);
   });
   const selectors: [string, string][] = [['routing.default_route', config.routing.default_route]];
   config.model_aliases.forEach((a, i) => selectors.push([`model_aliases[${i}].replacement`, a.replacement.replace(/\$(\d+|<[^>]+>|\{\d+\})/g, 'x')]));

@@ -72,6 +72,8 @@ export interface ExecuteContext {
   readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
   readonly frontendId?: string;
+  /** The client's `User-Agent`, for extensions that adapt to the client harness. */
+  readonly userAgent?: string;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
   /** The request's trace (tracing on): attempts become CLIENT spans under it. */
@@ -290,7 +292,7 @@ export class Executor {
     const options = applyOverrides(call.options, candidate.leaf.params);
     let attemptCall = options === call.options ? call : { ...call, options };
     if (ext !== undefined) {
-      const prepared = ext.prepareAttempt(attemptCall, candidate);
+      const prepared = ext.prepareAttempt(attemptCall, candidate, backend.kind);
       if (prepared instanceof LipError) return throwError(() => prepared);
       attemptCall = prepared;
     }
@@ -344,7 +346,7 @@ export class Executor {
     } : undefined;
     const breaker = this.breaker;
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate);
+    const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
     const recorded = this.continuity !== undefined && ctx.aLeg !== undefined;
     // A recorded attempt with nothing between the watch and its row (no breaker, no stages) runs
     // the watch inside the row's operator: one operator per attempt instead of two.

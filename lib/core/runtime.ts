@@ -79,7 +79,7 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
  */
 export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backend>, deps: RuntimeDeps = {}): Runtime {
   const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
-    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}), redis: config.redis,
   });
   const logger = deps.logger;
   let breaker: CircuitBreaker;

@@ -19,6 +19,8 @@ export interface ExtensionCallContext {
   readonly principal?: string;
   readonly aLeg?: { readonly aLegId: string; readonly sessionId: string; readonly created?: boolean };
   readonly frontendId?: string;
+  /** The client's `User-Agent` header. */
+  readonly userAgent?: string;
   /** Set for an auxiliary call. */
   readonly nested?: NestedCall;
   /** Told when the request stages start (true) and end (false); the server's 102 keep-alive. */
@@ -59,6 +61,7 @@ export class ExtensionRequest {
       principal: ctx.principal ?? 'local',
       ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId, sessionId: ctx.aLeg.sessionId, newSession: ctx.aLeg.created === true } : {}),
       ...(ctx.frontendId !== undefined ? { frontendId: ctx.frontendId } : {}),
+      ...(ctx.userAgent !== undefined ? { userAgent: ctx.userAgent } : {}),
       depth: ctx.nested?.depth ?? 0,
     };
     this.disabled = ctx.nested?.disabled;
@@ -80,9 +83,9 @@ export class ExtensionRequest {
    * `request_wide_shaping` (per attempt) then `candidate_attempt_transform`, synchronously
    * before the backend opens: the attempt's own call, or the error that skips the candidate.
    */
-  prepareAttempt(call: Call, candidate: AttemptCandidate): Call | LipError {
+  prepareAttempt(call: Call, candidate: AttemptCandidate, backendKind?: string): Call | LipError {
     const { hooks, failures } = this.host;
-    const target = targetOf(candidate);
+    const target = targetOf(candidate, backendKind);
     let current = call;
     for (const registered of hooks.get('requestParts', this.disabled)) {
       try {
@@ -109,7 +112,7 @@ export class ExtensionRequest {
   }
 
   /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
-  attempt(call: Call, candidate: AttemptCandidate): AttemptExtension | undefined {
+  attempt(call: Call, candidate: AttemptCandidate, backendKind?: string): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
@@ -121,7 +124,7 @@ export class ExtensionRequest {
     const observers = applying(hooks.get('streamObservers', disabled), call);
     if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
-    const target = targetOf(candidate);
+    const target = targetOf(candidate, backendKind);
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);
@@ -162,6 +165,7 @@ class FeatureContext implements HookContext {
   readonly sessionId: string | undefined;
   readonly newSession: boolean | undefined;
   readonly frontendId: string | undefined;
+  readonly userAgent: string | undefined;
   readonly depth: number;
   private aux: AuxiliaryClient | undefined;
 
@@ -179,6 +183,7 @@ class FeatureContext implements HookContext {
     this.sessionId = info.sessionId;
     this.newSession = info.newSession;
     this.frontendId = info.frontendId;
+    this.userAgent = info.userAgent;
     this.depth = info.depth;
   }
 
@@ -200,8 +205,8 @@ function applying<H extends Registered>(list: readonly H[], call: Call): readonl
   return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call) ?? true) : list;
 }
 
-function targetOf(candidate: AttemptCandidate): AttemptTarget {
-  return { backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model };
+function targetOf(candidate: AttemptCandidate, backendKind?: string): AttemptTarget {
+  return { backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model, ...(backendKind !== undefined ? { backendKind } : {}) };
 }
 
 /** The call, if canonically valid; otherwise a throw that becomes the hook's failure. */

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import { codexClientCompat } from './features/codex-client-compat/index.js';
 import { requestTag } from './features/request-tag/index.js';
 import { partsNoop } from './features/parts-noop/index.js';
 import { preRequestPolicy } from './features/pre-request-policy/index.js';
@@ -37,6 +38,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refVerifierStub.id]: refVerifierStub as FeatureFactory<never>,
   [refTrafficTranscript.id]: refTrafficTranscript as FeatureFactory<never>,
   [refWorkspaceGuard.id]: refWorkspaceGuard as FeatureFactory<never>,
+  [codexClientCompat.id]: codexClientCompat as FeatureFactory<never>,
 };
 
 /**

@@ -34,6 +34,8 @@ export interface RequestInfo {
   /** True when this request started its A-leg (a new conversation); undefined without continuity. */
   readonly newSession?: boolean;
   readonly frontendId?: string;
+  /** The client's `User-Agent` header, when it sent one. */
+  readonly userAgent?: string;
   /** 0 for a client's request, 1 and 2 for auxiliary calls nested in it. */
   readonly depth: number;
 }
@@ -62,6 +64,8 @@ export interface RouteHintProvider extends HookBase {
 /** The candidate an attempt is about to open. */
 export interface AttemptTarget {
   readonly backendId: string;
+  /** The backend's kind (`openai-codex`, `anthropic`, ...). */
+  readonly backendKind?: string;
   readonly candidateKey: string;
   readonly model: string;
 }
@@ -99,6 +103,8 @@ export interface FinishedToolCall {
   /** The arguments JSON text. */
   readonly args: string;
   readonly signature?: string;
+  /** The dialect of `signature` (REASONING_DIALECTS). */
+  readonly dialect?: string;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

@@ -163,10 +163,17 @@ export class Metrics {
       },
     });
     new client.Gauge({
-      name: 'lip_continuity_ready', help: '1 while the continuity store records; 0 while it fails or its queue is full.', labelNames: ['store'], registers, aggregator: 'min',
+      name: 'lip_continuity_ready', help: '1 while the continuity store serves; 0 while a SQLite store fails or its queue is full, or once closed (a Redis store stays 1 through an outage: see lip_continuity_store_healthy).', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().continuity();
         this.set({ store: status.store }, status.ready ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'lip_continuity_store_healthy', help: '1 while the continuity store writes without trouble; 0 while it fails, is degraded (Redis unreachable), full or closed.', labelNames: ['store'], registers, aggregator: 'min',
+      collect() {
+        const status = sources().continuity();
+        this.set({ store: status.store }, status.state === 'ok' ? 1 : 0);
       },
     });
     new client.Gauge({
@@ -180,7 +187,7 @@ export class Metrics {
     const storeCounters: [string, string, (s: ContinuityStatus) => number][] = [
       ['lip_continuity_write_errors_total', 'Failed continuity batch writes (their records are kept and retried).', (s) => s.write_errors],
       ['lip_continuity_write_retries_total', 'Continuity batch writes made to retry a failed one.', (s) => s.retries],
-      ['lip_continuity_dropped_records_total', 'Continuity records pushed out of a full write queue while the database could not keep up.', (s) => s.dropped],
+      ['lip_continuity_dropped_records_total', 'Continuity records pushed out of a full write queue while the database (or Redis) could not keep up.', (s) => s.dropped],
       ['lip_continuity_lost_records_total', 'Continuity records not stored (left at close, or held only by a removed database file).', (s) => s.lost],
       ['lip_continuity_reopened_total', 'Times the continuity database file was found removed or replaced and opened afresh.', (s) => s.reopened],
     ];

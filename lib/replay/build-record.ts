@@ -1,7 +1,7 @@
 import { isOutputEvent, type LipEvent } from '../canonical/index.js';
 import type { JournalEntry } from '../routing/plan/route-journal.js';
-import type { ExchangeCapture } from './exchange-capture.js';
-import type { AttemptRecord, ExchangeRecord, RecordedOutcome, TimedEvent } from './record-format.js';
+import type { AttemptCapture, EventLog, ExchangeCapture } from './exchange-capture.js';
+import type { RecordedOutcome } from './record-format.js';
 import type { Redactor } from './redact.js';
 
 /** What the server knew when the exchange ended, taken on its turn (the record is built later). */
@@ -25,48 +25,67 @@ export interface ExchangeSnapshot {
   readonly aLeg: { readonly aLegId: string; readonly sessionId: string } | undefined;
 }
 
+const json = JSON.stringify;
+
 /**
- * The record of one exchange (CONTRACT section 9, extended): captured times become offsets from
- * the exchange's start, each attempt is matched with how it ended (`lip:attempt`) and with its
- * route-journal entry (status, reason), and headers and the path are redacted. Substrings are
- * redacted later, in the serialised line.
+ * The JSON line of one exchange's record (`ExchangeRecord`, CONTRACT section 9, extended):
+ * captured times become offsets from the exchange's start, each attempt is matched with how it
+ * ended (`lip:attempt`) and with its route-journal entry (status, reason), and headers and the
+ * path are redacted. Substrings are redacted later, in the line.
+ *
+ * The line is exactly what `JSON.stringify` writes for the record, fields in the format's order,
+ * but assembled from parts: each leg's `[offset, event]` pairs are serialised in one call, and
+ * the client's events, when they are the served attempt's own (the same objects at the same
+ * offsets, as when no stream stage changed them), reuse that attempt's text instead of being
+ * serialised a second time.
+ * @see spec/replay/recorder.spec.ts
  */
-export function buildRecord(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): ExchangeRecord {
+export function recordLine(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): string {
   const shift = (capture?.base ?? s.startedAt) - s.startedAt;
-  const off = (at: number) => Math.max(0, at + shift);
-  const timed = (events: readonly LipEvent[], times: readonly number[]): TimedEvent[] => {
-    const out = new Array<TimedEvent>(events.length);
-    for (let i = 0; i < events.length; i++) out[i] = [off(times[i]!), events[i]!];
-    return out;
-  };
   const ends = [...(capture?.ends ?? [])];
   const journal = (s.journal ?? []).filter((e) => e.outcome !== 'skipped');
-  const attempts: AttemptRecord[] = [...(capture?.attempts ?? [])].sort((a, b) => a.seq - b.seq).map((a) => {
+  let served: { readonly log: EventLog; readonly events: string } | undefined;
+  const attempts = [...(capture?.attempts ?? [])].sort((a, b) => a.seq - b.seq).map((a: AttemptCapture) => {
     const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
     const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
     const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
     const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
     const first = a.events.findIndex(isOutputEvent);
     const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
-    return {
+    const events = timed(a, shift);
+    if (a.candidateKey === s.served) served ??= { log: a, events };
+    // `events` is the attempt's last field: the rest is serialised at once, the events appended.
+    return `${json({
       seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
       role: a.candidateKey === s.served && first >= 0 ? 'served' : 'tried',
-      started_ms: off(a.started), first_output_ms: first >= 0 ? off(a.times[first]!) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
+      started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
       outcome, reason: ended?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
       message: outcome === 'failure' ? entry?.reason ?? null : null,
-      http_status: entry?.status ?? null, call: a.call, events: timed(a.events, a.times),
-    };
+      http_status: entry?.status ?? null, call: a.call,
+    }).slice(0, -1)},"events":${events}}`;
   });
-  return {
+  const client = capture?.client;
+  const clientEvents = client === undefined ? '[]' : served !== undefined && sameEvents(client, served.log) ? served.events : timed(client, shift);
+  const head = json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
     request: { method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null },
-    selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, attempts,
-    ...(capture?.truncated ? { truncated: true as const } : {}),
-    client: {
-      status: s.status, headers: redactor.headersOf(s.responseHeaders), events: timed(capture?.client.events ?? [], capture?.client.times ?? []),
-      error: s.errorCode ? { code: s.errorCode } : null, finished_ms: Math.max(0, s.finishedAt - s.startedAt),
-    },
-  };
+    selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null,
+  });
+  return `${head.slice(0, -1)},"attempts":[${attempts.join(',')}]${capture?.truncated ? ',"truncated":true' : ''},"client":{"status":${json(s.status)},"headers":${json(redactor.headersOf(s.responseHeaders))},"events":${clientEvents},"error":${s.errorCode ? json({ code: s.errorCode }) : 'null'},"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
+}
+
+/** A leg's `[offset, event]` pairs as JSON (`shift` puts the captured times on the exchange's start). */
+function timed(log: EventLog, shift: number): string {
+  const pairs = new Array<readonly [number, LipEvent]>(log.events.length);
+  for (let i = 0; i < pairs.length; i++) pairs[i] = [Math.max(0, log.times[i]! + shift), log.events[i]!];
+  return JSON.stringify(pairs);
+}
+
+/** Whether two legs kept the same event objects at the same times (then their text is the same too). */
+function sameEvents(a: EventLog, b: EventLog): boolean {
+  if (a.events.length !== b.events.length) return false;
+  for (let i = 0; i < a.events.length; i++) if (a.events[i] !== b.events[i] || a.times[i] !== b.times[i]) return false;
+  return true;
 }

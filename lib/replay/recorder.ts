@@ -7,7 +7,7 @@ import type { AttemptReport } from '../core/attempt.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
-import { buildRecord, type ExchangeSnapshot } from './build-record.js';
+import { recordLine, type ExchangeSnapshot } from './build-record.js';
 import { ExchangeCapture } from './exchange-capture.js';
 import { Redactor } from './redact.js';
 import { RecordingWriter } from './recording-writer.js';
@@ -141,7 +141,7 @@ export class Recorder implements TrafficCapture {
         continue;
       }
       try {
-        this.writer.push(this.redactor.line(JSON.stringify(buildRecord(randomId('rec_'), this.digest, capture, snapshot, this.redactor))));
+        this.writer.push(this.redactor.line(recordLine(randomId('rec_'), this.digest, capture, snapshot, this.redactor)));
       } catch (err) {
         this.writer.writeErrors++;
         this.logger?.error('recording could not serialise an exchange', { request_id: snapshot.requestId, error: String((err as Error)?.message ?? err) });

@@ -47,6 +47,7 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
   const response = request.target === 'response' ? mine.find((s) => s.responseId === id) : undefined;
   let aLegId: string;
   if (token !== undefined) {
+    await runtime.sessions.prepare({ principal, resumeToken: token });
     const session = runtime.sessions.identify(principal, token);
     if (session === undefined) throw notFound();
     if (request.target === 'response') {

@@ -57,10 +57,11 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
     }
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.
-    const grant = runtime.sessions.open({
-      principal, ...identity,
-      ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}),
-    });
+    const sessionRequest = { principal, ...identity, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };
+    // A shared store (redis) first loads what the lookups will read; memory and SQLite read in place.
+    const prepared = runtime.sessions.prepare(sessionRequest);
+    if (prepared) await prepared;
+    const grant = runtime.sessions.open(sessionRequest);
     aLeg = grant.aLeg;
     resumeToken = grant.resumeToken;
     context = {
@@ -104,7 +105,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const events = runtime.executor.execute(context.call, {
     onRequestStages, onQueued, requestId: state.requestId,
     routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
-    meta, principal, keyId: state.keyId, aLeg, flow, frontendId: frontend.id, trace: state.trace,
+    meta, principal, keyId: state.keyId, aLeg, flow, frontendId: frontend.id,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    trace: state.trace,
     cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header

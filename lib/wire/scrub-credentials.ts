@@ -3,6 +3,11 @@ export interface CredentialPattern {
   readonly id: string;
   readonly pattern: RegExp;
   readonly replacement: string;
+  /**
+   * A literal that every match contains: text without it skips the regex. Only where the regex
+   * is slow on ordinary text (one that backtracks at every word, as a URL scheme does).
+   */
+  readonly requires?: string;
 }
 
 /** What a masked value reads as. */
@@ -17,7 +22,7 @@ export const MASK = '***';
  */
 export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|[^"]*)/g, replacement: '[PRIVATE KEY]' },
-  { id: 'url_userinfo', pattern: /\b([a-z][a-z0-9+.-]{1,20}:\/\/)[^\s/@"'\\:]{1,256}:[^\s/@"'\\]{1,256}@/gi, replacement: `$1${MASK}@` },
+  { id: 'url_userinfo', pattern: /\b([a-z][a-z0-9+.-]{1,20}:\/\/)[^\s/@"'\\:]{1,256}:[^\s/@"'\\]{1,256}@/gi, replacement: `$1${MASK}@`, requires: '://' },
   { id: 'provider_key', pattern: /\b(sk|pk|rk|sess)-[A-Za-z0-9_-]{8,}/g, replacement: `$1-${MASK}` },
   { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{20,}/g, replacement: MASK },
   { id: 'hf_nvapi_token', pattern: /\b(hf|nvapi)[-_][A-Za-z0-9_-]{8,}/g, replacement: `$1-${MASK}` },
@@ -52,7 +57,9 @@ export function scrubCredentials(text: string, secrets: readonly string[] = []):
       if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(MASK);
     }
   }
-  for (const { pattern, replacement } of CREDENTIAL_PATTERNS) out = out.replace(pattern, replacement);
+  for (const { pattern, replacement, requires } of CREDENTIAL_PATTERNS) {
+    if (requires === undefined || out.includes(requires)) out = out.replace(pattern, replacement);
+  }
   return out;
 }
 

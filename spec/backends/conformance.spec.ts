@@ -20,7 +20,8 @@ const tools = [
  * client gets); every request's recorded wire mode is asserted, and where the two ways differ
  * (faults after output, a truncated body) the expectation says how.
  */
-for (const k of KINDS) for (const whole of [false, true]) {
+// A kind whose upstream only streams (openai-codex) has no whole mode of its own to test.
+for (const k of KINDS) for (const whole of k.streamsOnly ? [false] : [false, true]) {
   const mode = whole ? 'whole JSON answer' : 'streamed';
   const target = { model: MODEL, candidateKey: `b:${MODEL}`, ...(whole ? { whole } : {}) };
   describe(`backends/${k.kind}: conformance against the emulator (${mode})`, () => {
@@ -203,7 +204,11 @@ for (const k of KINDS) for (const whole of [false, true]) {
       expect(emu.closes).to.have.length(1);
     });
 
-    if (!whole) it('lists the upstream models with its key', async () => {
+    if (!whole && k.liveModels === false) it('has no live model list (its inventory is the configured models)', () => {
+      expect(backendOf(runtime, 'b').listModels).to.equal(undefined);
+      expect(backendOf(runtime, 'b').models.length).to.be.greaterThan(0);
+    });
+    if (!whole && k.liveModels !== false) it('lists the upstream models with its key', async () => {
       emu.models = ['m-2', 'm-1'];
       expect(await backendOf(runtime, 'b').listModels!()).to.deep.equal(['m-1', 'm-2']);
       expect(emu.requests[0]).to.include({ method: 'GET', key: k.recordedKey ?? 'test-key-0123456789' });

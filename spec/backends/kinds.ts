@@ -1,7 +1,7 @@
 import { REASONING_DIALECTS, type LipEvent, type Message, type Usage } from '../../lib/canonical/index.js';
 import {
-  EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator,
-  type Emulator, type RecordedRequest, type Script,
+  EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startCodexEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator,
+  type CodexEmulator, type Emulator, type RecordedRequest, type Script,
 } from '../helpers/emulators/index.js';
 
 /**
@@ -37,6 +37,10 @@ export interface KindCase {
   readonly streamAccept?: string;
   /** The key the emulator records for the default row (default the shared test key). */
   readonly recordedKey?: string;
+  /** The upstream streams every answer (the Codex endpoint): a whole answer is the stream collected. */
+  readonly streamsOnly?: boolean;
+  /** False when the kind has no model-list call (`lip inventory --live` shows its configured models). */
+  readonly liveModels?: false;
 }
 
 type Json = Record<string, any>;
@@ -51,6 +55,35 @@ const toolTurn = (reasoning: Message['parts']): Message[] => [
 ];
 
 const keyYaml = (keys?: string) => (keys ? `, ${keys}` : ', api_key: test-key-0123456789');
+
+const OPENAI_RESPONSES: KindCase = {
+  kind: 'openai-responses',
+  start: startOpenAIResponsesEmulator,
+  row: (id, emu, keys) => `  - { id: ${id}, kind: openai-responses, base_url: "${emu.url}"${keyYaml(keys)} }`,
+  path: () => '/v1/responses',
+  reasoning: { text: ['Think', 'ing'], encrypted: 'enc-opaque' },
+  reasoningEvents: [
+    { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
+    { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc-opaque', id: 'rs_emu0001' },
+  ],
+  usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
+  history: toolTurn([{ type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'Look it up.', opaque: 'enc-1', id: 'rs_1' }]),
+  checkReplay(request) {
+    const items = request.body.input as Record<string, unknown>[];
+    const types = items.map((i) => i.type);
+    if (JSON.stringify(types) !== JSON.stringify(['message', 'reasoning', 'function_call', 'function_call_output'])) throw new Error(`items: ${types.join(',')}`);
+    const reasoning = items[1]!;
+    if (reasoning.encrypted_content !== 'enc-1' || reasoning.id !== 'rs_1') throw new Error(`reasoning not replayed: ${JSON.stringify(reasoning)}`);
+    if (!(request.body.include as string[] | undefined)?.includes('reasoning.encrypted_content')) throw new Error('include missing');
+    if (request.body.store !== false) throw new Error('store must be false');
+  },
+  toolHistory: (request) => ({
+    calls: (request.body.input as Json[]).filter((i) => i.type === 'function_call').map((i) => ({ name: i.name, args: JSON.parse(i.arguments) })),
+    results: (request.body.input as Json[]).filter((i) => i.type === 'function_call_output').map((i) => text(i.output)),
+  }),
+  replayedReasoning: (request) => (request.body.input as Json[]).filter((i) => i.type === 'reasoning').flatMap((i) => (i.encrypted_content ? [i.encrypted_content] : [])),
+  ownReplay: ['enc-opaque'],
+};
 
 export const KINDS: readonly KindCase[] = [
   {
@@ -75,33 +108,17 @@ export const KINDS: readonly KindCase[] = [
     replayedReasoning: (request) => (request.body.messages as Json[]).flatMap((m) => (m.reasoning_content ? [m.reasoning_content] : [])),
     ownReplay: ['Thinking'],
   },
+  OPENAI_RESPONSES,
   {
-    kind: 'openai-responses',
-    start: startOpenAIResponsesEmulator,
-    row: (id, emu, keys) => `  - { id: ${id}, kind: openai-responses, base_url: "${emu.url}"${keyYaml(keys)} }`,
-    path: () => '/v1/responses',
-    reasoning: { text: ['Think', 'ing'], encrypted: 'enc-opaque' },
-    reasoningEvents: [
-      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc-opaque', id: 'rs_emu0001' },
-    ],
-    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
-    history: toolTurn([{ type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'Look it up.', opaque: 'enc-1', id: 'rs_1' }]),
-    checkReplay(request) {
-      const items = request.body.input as Record<string, unknown>[];
-      const types = items.map((i) => i.type);
-      if (JSON.stringify(types) !== JSON.stringify(['message', 'reasoning', 'function_call', 'function_call_output'])) throw new Error(`items: ${types.join(',')}`);
-      const reasoning = items[1]!;
-      if (reasoning.encrypted_content !== 'enc-1' || reasoning.id !== 'rs_1') throw new Error(`reasoning not replayed: ${JSON.stringify(reasoning)}`);
-      if (!(request.body.include as string[] | undefined)?.includes('reasoning.encrypted_content')) throw new Error('include missing');
-      if (request.body.store !== false) throw new Error('store must be false');
-    },
-    toolHistory: (request) => ({
-      calls: (request.body.input as Json[]).filter((i) => i.type === 'function_call').map((i) => ({ name: i.name, args: JSON.parse(i.arguments) })),
-      results: (request.body.input as Json[]).filter((i) => i.type === 'function_call_output').map((i) => text(i.output)),
-    }),
-    replayedReasoning: (request) => (request.body.input as Json[]).filter((i) => i.type === 'reasoning').flatMap((i) => (i.encrypted_content ? [i.encrypted_content] : [])),
-    ownReplay: ['enc-opaque'],
+    // The Responses wire, with the Codex endpoint's rules (checked by its emulator on every request).
+    ...OPENAI_RESPONSES,
+    kind: 'openai-codex',
+    start: startCodexEmulator,
+    // The Anthropic SDK always sends max_tokens, which the endpoint refuses: the matrix row drops such parameters.
+    row: (id, emu, keys) => `  - { id: ${id}, kind: openai-codex, base_url: "${emu.url}", oauth_token_url: "${(emu as CodexEmulator).tokenUrl}", ignore_unsupported_gen_params: true${keyYaml(keys)} }`,
+    path: () => '/backend-api/codex/responses',
+    streamsOnly: true,
+    liveModels: false,
   },
   {
     kind: 'anthropic',
@@ -111,7 +128,7 @@ export const KINDS: readonly KindCase[] = [
     reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
     reasoningEvents: [
       { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
     ],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
@@ -147,7 +164,7 @@ export const KINDS: readonly KindCase[] = [
     row: (id, emu, keys) => `  - { id: ${id}, kind: gemini, base_url: "${emu.url}"${keyYaml(keys)} }`,
     path: (model) => `/v1beta/models/${model}:streamGenerateContent`,
     reasoning: { text: 'Pondering', signature: 'ts-1' },
-    reasoningEvents: [{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1' }],
+    reasoningEvents: [{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1', dialect: 'gemini.thought' }],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
     history: [
       { role: 'user', parts: [{ type: 'text', text: 'weather in Paris?' }] },
@@ -185,7 +202,7 @@ export const KINDS: readonly KindCase[] = [
     reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
     reasoningEvents: [
       { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
     ],
     usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },

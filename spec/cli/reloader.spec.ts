@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { PassThrough } from 'node:stream';
 import { Reloader } from '../../lib/cli/reloader.js';
 import { LipError } from '../../lib/errors/index.js';
@@ -9,6 +10,7 @@ import type { ConfigControl } from '../../lib/server/config-control.js';
 import { LipServer } from '../../lib/server/lip-server.js';
 import { testConfig } from '../helpers/config.js';
 import { httpRequest } from '../helpers/sse-client.js';
+import { requireRedisServer } from '../helpers/redis-server.js';
 
 const SECRET = 'reload-secret-0123456789';
 const config = (text: string, extra = '') => testConfig(`  - { id: s, kind: localstub, models: [m], text: "${text}" }`,
@@ -111,5 +113,33 @@ describe('Reloader and /admin/config/* (in process)', () => {
     expect([JSON.parse(a.body).status, JSON.parse(b.body).status]).to.deep.equal(['reloaded', 'reloaded']);
     expect(order).to.deep.equal(['load 1', 'load 2']);
     expect(await ask()).to.equal('text 2');
+  });
+
+  it('switches continuity.store to redis in place, and opens a new store when the redis settings change', async function () {
+    const redis = await requireRedisServer(this);
+    const raw = new Redis(redis.url);
+    const onRedis = (prefix: string) => config('shared', `continuity: { store: redis }\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }`);
+    const legsUnder = async (prefix: string) => {
+      for (let i = 0; i < 200 && (await raw.zcard(`${prefix}cont:legs`)) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      return raw.zcard(`${prefix}cont:legs`);
+    };
+    try {
+      next = () => onRedis('reload-a:');
+      expect(JSON.parse((await admin('POST', '/admin/config/reload')).body).status).to.equal('reloaded');
+      const ready = JSON.parse((await httpRequest(`${url}/readyz`, { method: 'GET' })).body) as { checks: { continuity: { store: string } } };
+      expect(ready.checks.continuity.store).to.equal('redis');
+      expect(await ask()).to.equal('shared');
+      expect(await legsUnder('reload-a:')).to.equal(1);
+      next = () => onRedis('reload-b:');
+      expect(JSON.parse((await admin('POST', '/admin/config/reload')).body).status).to.equal('reloaded');
+      await ask();
+      expect(await legsUnder('reload-b:')).to.equal(1);
+      expect(await raw.zcard('reload-a:cont:legs')).to.equal(1); // the old store wrote nothing more
+    } finally {
+      next = () => config('after');
+      await admin('POST', '/admin/config/reload');
+      raw.disconnect();
+      await redis.close();
+    }
   });
 });

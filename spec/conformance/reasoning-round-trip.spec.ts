@@ -75,10 +75,9 @@ describe('conformance: reasoning survives the client round trip', function () {
       const input: ResponseInputItem[] = [{ role: 'user', content: 'Weather in Paris?' }];
       const response = stream ? await client.responses.stream({ ...params, input }).finalResponse() : await client.responses.create({ ...params, input });
       expect(response.output.map((o) => o.type)).to.deep.equal(['reasoning', 'message', 'function_call']);
-      const reasoningId = response.output[0]!.id;
       await client.responses.create({ ...params, input: [...input, ...(response.output as ResponseInputItem[]), { type: 'function_call_output', call_id: 'call_w', output: 'sunny' }] });
       expect(lip.backend.lastCall.messages[1]!.parts).to.deep.equal([
-        { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'Need the weather.', summary: ['Need the weather.'], opaque: 'ENCRYPTED-1', id: reasoningId },
+        { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'Need the weather.', summary: ['Need the weather.'], opaque: 'ENCRYPTED-1', id: 'rs_up' }, // the upstream item id, not lip's
         { type: 'text', text: 'Checking.' },
         { type: 'tool_call', id: 'call_w', name: 'get_weather', arguments: '{"city":"Paris"}' },
       ]);
@@ -94,14 +93,14 @@ describe('conformance: reasoning survives the client round trip', function () {
       const parts = lip.backend.lastCall.messages[1]!.parts;
       expect(parts.filter((p) => p.type !== 'text')).to.deep.equal([
         { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Need the weather.', signature: 'sig-G' },
-        { type: 'tool_call', id: 'call_w', name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'sig-call' },
+        { type: 'tool_call', id: 'call_w', name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'sig-call', dialect: REASONING_DIALECTS.geminiThought },
       ]);
       expect(parts.filter((p) => p.type === 'text').map((p) => (p as { text: string }).text).join('')).to.equal('Checking.');
       expect(lip.backend.lastCall.messages[2]).to.deep.equal({ role: 'tool', parts: [{ type: 'tool_result', callId: 'call_w', name: 'get_weather', content: '{"sky":"sunny"}' }] });
     });
   }
 
-  describe('self-contained opaque reasoning of another provider crosses the protocol boundary and comes back in its dialect', () => {
+  describe('opaque reasoning of another provider crosses the protocol boundary and comes back in its dialect', () => {
     const openai = { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, opaque: 'ENC-X' };
     const redacted = { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'RED-X' };
 
@@ -126,8 +125,7 @@ describe('conformance: reasoning survives the client round trip', function () {
         const response = stream ? await client.responses.stream({ ...params, input }).finalResponse() : await client.responses.create({ ...params, input });
         await client.responses.create({ ...params, input: [...input, ...(response.output as ResponseInputItem[]), { role: 'user', content: 'y' }] });
         const parts = lip.backend.lastCall.messages[1]!.parts;
-        // Redacted thinking is not carried: Anthropic needs a turn's thinking back whole, signatures included.
-        expect(parts).to.deep.equal([{ ...openai, text: 'Visible.', summary: ['Visible.'], id: response.output[0]!.id }, { type: 'text', text: 'ok' }]);
+        expect(parts).to.deep.equal([{ ...openai, text: 'Visible.', summary: ['Visible.'], id: 'rs_up' }, redacted, { type: 'text', text: 'ok' }]);
       });
 
       it(`through a Gemini client (${mode})`, async () => {
@@ -137,7 +135,7 @@ describe('conformance: reasoning survives the client round trip', function () {
         else await chat.sendMessage({ message: 'x' });
         await chat.sendMessage({ message: 'y' });
         const parts = lip.backend.lastCall.messages[1]!.parts.filter((p) => p.type !== 'text' || p.text !== '');
-        expect(parts).to.deep.equal([{ type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Visible.' }, { ...openai, id: 'rs_up' }, { type: 'text', text: 'ok' }]);
+        expect(parts).to.deep.equal([{ type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Visible.' }, { ...openai, id: 'rs_up' }, redacted, { type: 'text', text: 'ok' }]);
       });
     }
   });

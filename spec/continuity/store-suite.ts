@@ -39,10 +39,10 @@ async function expectRejected(promise: Promise<unknown>, code: string, status: n
 
 /**
  * The one behaviour every continuity store must have, run against each implementation (the
- * memory store and the SQLite store call this from their own spec files). Reads go through
+ * memory, SQLite and Redis stores call this from their own spec files). Reads go through
  * `flush()` first where a store writes behind, so the same assertions hold for both.
  */
-export function runStoreSuite(kind: 'memory' | 'sqlite', harness: StoreHarness): void {
+export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: StoreHarness): void {
   describe(`continuity store contract (${kind})`, () => {
     let clock: VirtualClock;
     let store: ContinuityStore;
@@ -391,8 +391,8 @@ export function runStoreSuite(kind: 'memory' | 'sqlite', harness: StoreHarness):
       open();
       const leg = store.resolveALeg('alice');
       const running = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
-      expect(store.status()).to.deep.include({ store: kind, ready: true, state: 'ok', rejected: 0 });
       await store.flush();
+      expect(store.status()).to.deep.include({ store: kind, ready: true, state: 'ok', rejected: 0 });
       await store.close();
       expect(store.status()).to.deep.include({ ready: false, state: 'closed' });
       const err = expectLipError(() => store.resolveALeg('alice'), 'LIP_ERR_CONTINUITY_UNAVAILABLE', 503);

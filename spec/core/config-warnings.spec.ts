@@ -25,6 +25,21 @@ describe('configWarnings', () => {
     });
   });
 
+  describe('an openai-codex backend without a usable access token', () => {
+    const row = (extra = '') => `backends:\n  - { id: cx, kind: openai-codex, models: [gpt-5.4]${extra} }`;
+    it('says where a token may come from, or why the configured auth.json is no good', () => {
+      const home = { HOME: '/nonexistent/lip-home' };
+      expect(warn(row(), home)).to.deep.equal([
+        'backends[0] "cx": no Codex access token was found: set access_token on the row, OPENAI_CODEX_ACCESS_TOKEN or OPENAI_CODEX_API_KEY, auth_json_path, or log in with the Codex CLI (/nonexistent/lip-home/.codex/auth.json); its requests fail until it is fixed',
+      ]);
+      expect(warn(row(', auth_json_path: /nonexistent/auth.json'), home)[0]).to.contain('auth_json_path /nonexistent/auth.json does not exist');
+    });
+    it('is quiet with a token on the row or in a (numbered) variable', () => {
+      expect(warn(row(', access_token: t'), { HOME: '/nonexistent' })).to.deep.equal([]);
+      expect(warn(row(), { HOME: '/nonexistent', OPENAI_CODEX_ACCESS_TOKEN_2: 't' })).to.deep.equal([]);
+    });
+  });
+
   describe('an arm max_attempts can never reach', () => {
     const rows = 'backends:\n  - { id: a, kind: localstub, models: [m] }\n  - { id: b, kind: localstub, models: [m] }\n  - { id: c, kind: localstub, models: [m] }\n';
     it('counts one open per leaf: a single arm 1, a weighted arm every branch, a race every leg', () => {

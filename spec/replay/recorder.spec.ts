@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -69,5 +69,42 @@ describe('Recorder', () => {
     const [record] = readRecords(path);
     expect(record!.client.events).to.have.length(3);
     expect(record!.truncated).to.equal(true);
+  });
+  it('writes the record as JSON.stringify would, in the format\'s field order, the client\'s events shared only when they are the served attempt\'s', async () => {
+    const { path, recorder, observe } = make();
+    const t0 = Date.now();
+    const a1 = { seq: 1, key: 'up:a' };
+    const shared = [{ type: 'response_started' }, { type: 'text_delta', text: 'same "quoted" é' }] as LipEvent[];
+    const exchange = (requestId: string, client: [number, LipEvent][]) => {
+      observe([
+        ...shared.map((e, i) => ({ ...obs('backend_to_proxy', t0 + 10 + i, e, a1), requestId })),
+        ...client.map(([at, e]) => ({ ...obs('proxy_to_client', at, e), requestId })),
+      ]);
+      recorder.finish(req, res, { requestId, startedAt: performance.now() - (Date.now() - t0) }, {
+        frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:a', selector: 'up:a', journal: [{ key: 'up:a', outcome: 'served' }] },
+      });
+    };
+    exchange('same', shared.map((e, i) => [t0 + 10 + i, e]));
+    exchange('later', shared.map((e, i) => [t0 + 10 + i + 5, e]));
+    exchange('changed', [[t0 + 10, shared[0]!], [t0 + 11, { type: 'text_delta', text: 'changed' }]]);
+    exchange('fewer', [[t0 + 10, shared[0]!]]);
+    await recorder.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    const records = readRecords(path);
+    for (const line of lines) expect(line).to.equal(JSON.stringify(JSON.parse(line)));
+    for (const r of records) {
+      expect(Object.keys(r)).to.deep.equal(['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'attempts', 'client']);
+      expect(Object.keys(r.attempts[0]!)).to.deep.equal(['seq', 'b_leg_id', 'candidate_key', 'backend_id', 'role', 'started_ms', 'first_output_ms', 'finished_ms', 'outcome', 'reason', 'message', 'http_status', 'call', 'events']);
+      expect(Object.keys(r.client)).to.deep.equal(['status', 'headers', 'events', 'error', 'finished_ms']);
+      const offsets = r.attempts[0]!.events.map(([at]) => at);
+      expect(offsets[1]! - offsets[0]!).to.equal(1);
+      expect(r.attempts[0]!.events.map(([, e]) => e)).to.deep.equal(shared);
+    }
+    const client = (id: string) => records.find((r) => r.request_id === id)!.client.events;
+    const attempt = (id: string) => records.find((r) => r.request_id === id)!.attempts[0]!.events;
+    expect(client('same')).to.deep.equal(attempt('same'));
+    expect(client('later').map(([at, e]) => [at - 5, e])).to.deep.equal(attempt('later'));
+    expect(client('changed').map(([, e]) => e)).to.deep.equal([shared[0], { type: 'text_delta', text: 'changed' }]);
+    expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
   });
 });

@@ -26,6 +26,29 @@ describe('RecordingWriter', () => {
     for (const name of readdirSync(dir)) expect(readFileSync(join(dir, name)).length).to.be.at.most(100);
   });
 
+  it('rotates by the UTF-8 size of multi-byte lines', async () => {
+    const path = join(dir, 'rec.jsonl');
+    const writer = new RecordingWriter({ path, maxFileBytes: 100, maxFiles: 2, queueSize: 100 });
+    for (let i = 0; i < 4; i++) writer.push(JSON.stringify({ n: i, pad: 'é'.repeat(15) })); // 31 UTF-16 units, 47 bytes with the newline: two per file
+    await writer.close();
+    expect(readFileSync(path, 'utf8')).to.equal(`${JSON.stringify({ n: 2, pad: 'é'.repeat(15) })}\n${JSON.stringify({ n: 3, pad: 'é'.repeat(15) })}\n`);
+    expect(readFileSync(path).length).to.equal(94);
+    expect(readFileSync(`${path}.1`).length).to.equal(94);
+  });
+
+  it('writes a batch larger than its buffer, and a line longer than it, intact and in order', async () => {
+    const path = join(dir, 'rec.jsonl');
+    const writer = new RecordingWriter({ path, maxFileBytes: 1 << 30, maxFiles: 2, queueSize: 1000 });
+    const lines = [
+      ...Array.from({ length: 300 }, (_, i) => JSON.stringify({ n: i, text: `ü€😀 ${'x'.repeat(5000)}` })),
+      JSON.stringify({ long: '€'.repeat(400_000) }), // 1.2 MB in UTF-8, past the 1 MiB buffer
+      JSON.stringify({ last: true }),
+    ];
+    for (const line of lines) writer.push(line);
+    await writer.close();
+    expect(readFileSync(path, 'utf8')).to.equal(`${lines.join('\n')}\n`);
+  });
+
   it('drops and counts lines when the queue is full, never waiting', async () => {
     const path = join(dir, 'rec.jsonl');
     const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 3 });

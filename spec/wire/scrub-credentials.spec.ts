@@ -24,6 +24,18 @@ describe('wire/scrub-credentials', () => {
     expect(CREDENTIAL_PATTERNS.every((p) => p.pattern.global)).to.equal(true);
   });
 
+  it('skips a pattern only on text without the literal every match of it contains', () => {
+    const gated = CREDENTIAL_PATTERNS.filter((p) => p.requires !== undefined);
+    expect(gated.map((p) => p.id)).to.deep.equal(['url_userinfo']);
+    const samples = [...cases.map(([text]) => text), 'x HTTPS://u:p@h', 'git+ssh://git:tok@host/repo', 'a.b-c+d://x:y@z'];
+    for (const { id, pattern, requires } of gated) {
+      for (const text of samples) {
+        for (const match of text.matchAll(pattern)) expect(match[0], `${id} on ${text}`).to.contain(requires);
+      }
+    }
+    expect(scrubCredentials('x HTTPS://u:p@h and git+ssh://git:tok@host/repo')).to.equal('x HTTPS://***@h and git+ssh://***@host/repo');
+  });
+
   it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
     const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
     expect(scrubCredentials(text)).to.equal(text);

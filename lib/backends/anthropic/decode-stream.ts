@@ -154,7 +154,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     const block = this.blocks.get(index);
     if (!block) return;
     this.blocks.delete(index);
-    if (block.kind === 'thinking' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature });
+    if (block.kind === 'thinking' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature, dialect: REASONING_DIALECTS.anthropicThinking });
     if (block.kind === 'tool') {
       // No input_json_delta at all: the arguments are the (usually empty) input object of the start.
       if (!block.args) out.push({ type: 'tool_call_delta', id: block.id!, args: JSON.stringify(block.input ?? {}) });

@@ -173,7 +173,7 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
     const block = this.blocks.get(index);
     if (!block) return;
     this.blocks.delete(index);
-    if (block.kind === 'reasoning' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature });
+    if (block.kind === 'reasoning' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature, dialect: REASONING_DIALECTS.anthropicThinking });
     if (block.kind === 'tool') {
       if (!block.args) out.push({ type: 'tool_call_delta', id: block.id!, args: '{}' });
       out.push({ type: 'tool_call_finished', id: block.id! });

@@ -1,5 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
@@ -99,7 +100,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
       if (this.calls >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
       this.calls++;
       const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
-      out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature } : {}) });
+      out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature, dialect: REASONING_DIALECTS.geminiThought } : {}) });
       out.push({ type: 'tool_call_delta', id, args: JSON.stringify(fc.args ?? {}) });
       out.push({ type: 'tool_call_finished', id });
       return;
@@ -107,10 +108,10 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (typeof part.text !== 'string') return; // inline data, code execution: not canonical output
     if (part.thought === true) {
       if (part.text.length > 0) out.push({ type: 'reasoning_delta', text: part.text });
-      if (signature) out.push({ type: 'reasoning_signature', signature });
+      if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
       return;
     }
-    if (signature) out.push({ type: 'reasoning_signature', signature });
+    if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
     if (part.text.length > 0) out.push({ type: 'text_delta', text: part.text });
   }
 

@@ -13,7 +13,8 @@ type Json = Record<string, unknown>;
  * Thought signatures go back exactly where Gemini put them: on the `functionCall` part (the
  * tool call's `signature`), on a thought part, or on the text part that follows a signature-only
  * reasoning part; a signature with no part after it is sent on an empty text part. Only the
- * `gemini.thought` dialect is replayed.
+ * `gemini.thought` dialect is replayed (a call's signature of another dialect is left off; one
+ * without a dialect predates dialect tags and is Gemini's, the only provider that signs calls).
  *
  * @see spec/backends/gemini/encode-request.spec.ts
  */
@@ -48,7 +49,8 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Jso
     } else if (part.type === 'tool_call') {
       flushPending();
       toolNames.set(part.id, part.name);
-      out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(part.signature ? { thoughtSignature: part.signature } : {}) });
+      const own = part.signature && (part.dialect === undefined || part.dialect === REASONING_DIALECTS.geminiThought);
+      out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(own ? { thoughtSignature: part.signature } : {}) });
     } else if (part.type === 'image' || part.type === 'file') {
       flushPending();
       out.push(mediaPart(part));

@@ -7,6 +7,7 @@
 const PROVIDERS: Readonly<Record<string, string>> = {
   'openai-chat': 'openai',
   'openai-responses': 'openai',
+  'openai-codex': 'openai',
   'custom-openai-chat': 'openai',
   'custom-openai-responses': 'openai',
   anthropic: 'anthropic',

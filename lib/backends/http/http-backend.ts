@@ -20,6 +20,16 @@ export interface HttpProtocol {
   readonly defaultKeyEnv?: string;
   /** Whether a request without any key fails at once (hosted APIs) or goes out without one. */
   readonly requiresKey: boolean;
+  /** The kind's own key list (openai-codex: access tokens, auth.json) instead of the row's keys. */
+  readonly keys?: readonly string[];
+  /** Where those keys come from, for the "no key" message. */
+  readonly keyHint?: string;
+  /**
+   * Renews the credential of `key` after a 401 or 403 (an OAuth refresh through this backend's
+   * own client): true when a fresh one is in place, the error when renewing failed, undefined
+   * when there is nothing to renew. Asked once per attempt.
+   */
+  renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined>;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
   /**
@@ -76,8 +86,8 @@ export class HttpBackend implements Backend {
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
-    this.pool = new KeyPool(keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
-    this.hint = keySourceHint(row, protocol.defaultKeyEnv);
+    this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
+    this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
   }
 
   stream(call: Call, target: Target): Observable<LipEvent> {
@@ -97,6 +107,7 @@ export class HttpBackend implements Backend {
       ...(protocol.framer ? { framer: protocol.framer } : {}),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
+      ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal) => protocol.renew!(key, status, this.client, signal) } : {}),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
       ...(target.flow ? { flow: target.flow } : {}),
       ...(target.dispatch ? { dispatch: target.dispatch } : {}),

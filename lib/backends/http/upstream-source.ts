@@ -64,6 +64,13 @@ export interface UpstreamExchange {
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
   /** Told each answer's status and headers as they arrive (the upstream's own request id). */
   onResponse?(status: number, headers: HeaderMap): void;
+  /**
+   * A credential that can be renewed (an OAuth access token): asked once per attempt after a
+   * 401 or 403 for the key that was sent. True: a fresh token is in place and the same request
+   * goes out again with the same key; a LipError: renewing failed, the attempt fails with it;
+   * undefined: nothing to renew, the answer is handled as it would have been.
+   */
+  renew?(key: string | undefined, status: number, signal: AbortSignal): Promise<true | LipError | undefined>;
 }
 
 /**
@@ -102,14 +109,16 @@ export interface CredentialOptions {
  *
  * Keys rotate within the attempt: a 401 retires the key and a 429 cools it down (Retry-After,
  * else 60 s), then the next usable key is tried; when none is left the attempt fails with the
- * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A body that ends without the provider's terminal
- * frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any output, LIP_ERR_UPSTREAM_RESET after.
+ * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be renewed gets one
+ * renewal per attempt after a 401 or 403, then the same request again. A body that ends
+ * without the provider's terminal frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any
+ * output, LIP_ERR_UPSTREAM_RESET after.
  *
  * ```
  * upstream: --H--m--m--m--|        (H = headers, m = SSE message)
  * events:   -----s--t--t--(f|)
  * ```
- * @see spec/backends/http/upstream-source.spec.ts
+ * @see spec/backends/http/upstream-source.spec.ts, spec/backends/http/renew-credential.spec.ts
  */
 export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions = {}): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
@@ -147,13 +156,17 @@ async function run(
   const tried = new Set<number>();
   let rateLimited: LipError | undefined;
   let rejected = 0;
+  let renewed = false;
+  let again: KeyLease | undefined;
   for (;;) {
-    let lease: KeyLease | undefined;
-    if (pool && pool.size > 0) {
+    // After a renewal the same key goes out again (with its fresh credential); else the next one.
+    let lease: KeyLease | undefined = again;
+    again = undefined;
+    if (lease === undefined && pool && pool.size > 0) {
       lease = pool.acquire(tried);
       if (!lease) throw noCredentials(exchange.backendId, pool, rateLimited, rejected);
       tried.add(lease.index);
-    } else if (credentials.required) {
+    } else if (lease === undefined && credentials.required) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${exchange.backendId}" has no API key: set ${credentials.hint}`, {
         status: 503, detail: { backend: exchange.backendId, reason: 'none_configured' },
       });
@@ -198,6 +211,16 @@ async function run(
     if (signal.aborted) return;
     const wait = retryAfterMs(response.headers, credentials.now());
     const error = exchange.statusError(status, text, response.headers, wait);
+    if ((status === 401 || status === 403) && exchange.renew && !renewed) {
+      renewed = true;
+      const renewal = await exchange.renew(lease?.key, status, signal);
+      if (signal.aborted) return;
+      if (renewal === true) {
+        again = lease;
+        continue;
+      }
+      if (renewal) throw renewal;
+    }
     if (lease && pool && status === 401) {
       pool.retire(lease);
       if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'retired' } satisfies UpstreamKeyEvent);

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 
-/** ioredis is loaded on first use, so a process without `store: redis` never pays for it. */
+/** ioredis is loaded on first use, so a process without a `store: redis` never pays for it (the continuity store loads it here too). */
 let RedisClient: typeof Redis | undefined;
-const loadRedis = () => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
+export const loadRedis = (): typeof Redis => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
 import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';

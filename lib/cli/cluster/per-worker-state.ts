@@ -9,9 +9,9 @@ export function perWorkerStateWarnings(config: Config, workers: number): string[
   const warnings: string[] = [];
   const store = config.continuity.store as string;
   if (store === 'memory') {
-    warnings.push(`continuity.store: memory with ${workers} workers: each worker keeps its own conversations; a Responses previous_response_id, a session (X-LIP-Session-Id), [first] and affinity continue only when the next request reaches the same worker (this build has no continuity store shared between processes: run one worker where conversations must continue)`);
+    warnings.push(`continuity.store: memory with ${workers} workers: each worker keeps its own conversations; a Responses previous_response_id, a session (X-LIP-Session-Id), [first] and affinity continue only when the next request reaches the same worker (use continuity.store: redis to share them between workers and instances)`);
   } else if (store === 'sqlite') {
-    warnings.push(`continuity.store: sqlite with ${workers} workers: the workers write one file but each looks conversations up in its own cache; a conversation continues only on the worker that holds it (this build has no continuity store shared between processes: run one worker where conversations must continue)`);
+    warnings.push(`continuity.store: sqlite with ${workers} workers: the workers write one file but each looks conversations up in its own cache; a conversation continues only on the worker that holds it (use continuity.store: redis to share conversations between workers and instances)`);
   }
   if (config.routing.circuit_breaker.enabled && config.routing.circuit_breaker.store === 'memory') {
     warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures and opens circuits on its own (use store: redis to share circuit state)`);

@@ -13,7 +13,7 @@ type Block =
   | { kind: 'text'; buffer: string; closed: boolean }
   | { kind: 'thinking'; buffer: string; signature?: string; closed: boolean }
   | { kind: 'redacted_thinking'; data: string; closed: true }
-  | { kind: 'tool_use'; id: string; name: string; buffer: string; closed: boolean };
+  | { kind: 'tool_use'; id: string; wireId: string; name: string; buffer: string; closed: boolean };
 
 export class BlockQueue {
   private readonly queue: Block[] = [];
@@ -60,8 +60,9 @@ export class BlockQueue {
     return this.push({ kind: 'redacted_thinking', data, closed: true });
   }
 
-  toolStart(id: string, name: string): string {
-    const block = { kind: 'tool_use' as const, id, name, buffer: '', closed: false };
+  /** A tool_use block for the call `id`, named `wireId` on the wire (an id that carries state). */
+  toolStart(id: string, name: string, wireId = id): string {
+    const block = { kind: 'tool_use' as const, id, wireId, name, buffer: '', closed: false };
     this.tools.set(id, block);
     return this.push(block);
   }
@@ -141,7 +142,7 @@ export class BlockQueue {
         out += frame(JSON.stringify({ type: 'redacted_thinking', data: block.data }));
         break;
       case 'tool_use':
-        out += frame(`{"type":"tool_use","id":${JSON.stringify(block.id)},"name":${JSON.stringify(block.name)},"input":{}}`);
+        out += frame(`{"type":"tool_use","id":${JSON.stringify(block.wireId)},"name":${JSON.stringify(block.name)},"input":{}}`);
         if (block.buffer) out += this.delta('input_json_delta', 'partial_json', block.buffer);
         break;
     }

@@ -1,7 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { unwrapReasoning } from '../reasoning-envelope.js';
+import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -20,8 +20,9 @@ const UNSUPPORTED = new Set([
  * Messages -> canonical messages. A user message's `tool_result` blocks become `tool` messages
  * (one per run of results, in place), its other blocks `user` messages; an assistant message
  * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
- * `redacted_thinking` as reasoning parts (one that lip wrapped restores the original dialect),
- * `tool_use` as tool calls, text, images, documents.
+ * `redacted_thinking` as reasoning parts (state lip sealed in a signature or data restores its
+ * own dialect, state-envelope.ts), `tool_use` as tool calls (an id carrying a call signature is
+ * opened; tool results name the plain id), text, images, documents.
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
@@ -52,15 +53,15 @@ function assistantPart(b: Json, path: string): Part {
   switch (b.type) {
     case 'text':
       return { type: 'text', text: b.text };
-    case 'tool_use':
-      return { type: 'tool_call', id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) };
-    case 'thinking':
-      return { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) };
-    case 'redacted_thinking': {
-      const wrapped = unwrapReasoning(b.data); // another dialect's opaque reasoning, wrapped by lip
-      if (wrapped) return { type: 'reasoning', dialect: wrapped.dialect, opaque: wrapped.data, ...(wrapped.id ? { id: wrapped.id } : {}) };
-      return { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: b.data };
+    case 'tool_use': {
+      const { id, call } = openCallId(b.id, `${path}.id`);
+      return { type: 'tool_call', id, name: b.name, arguments: JSON.stringify(b.input ?? {}), ...(call ? { signature: call.signature, dialect: call.dialect } : {}) };
     }
+    case 'thinking': // another dialect's signature comes back sealed (state-envelope.ts)
+      return reasoningFromSlot(b.signature, b.thinking, `${path}.signature`)
+        ?? { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) };
+    case 'redacted_thinking':
+      return reasoningFromSlot(b.data, undefined, `${path}.data`) ?? { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: b.data };
     case 'image':
     case 'document':
       return media(b, path);
@@ -98,7 +99,7 @@ function toolResult(b: Json, path: string): ToolResultPart {
   const content = b.content === undefined ? ''
     : typeof b.content === 'string' ? b.content
     : (b.content as Json[]).map((c, k) => resultPart(c, `${path}.content[${k}]`));
-  return { type: 'tool_result', callId: b.tool_use_id, content, ...(b.is_error === true ? { isError: true } : {}) };
+  return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}) };
 }
 
 function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart {

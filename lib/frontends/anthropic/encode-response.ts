@@ -2,7 +2,7 @@ import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
-import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
 import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/index.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
@@ -11,21 +11,22 @@ import { mapFinishReason } from './map-finish-reason.js';
  * A collected response as one Messages object. Content blocks keep their order: reasoning as
  * `thinking` (with its signature; empty text with a signature is kept) or `redacted_thinking`,
  * text runs as `text`, tool calls as `tool_use` with the arguments parsed (invalid JSON, e.g.
- * cut off by a length stop, becomes `{}`). Self-contained opaque reasoning of other dialects
- * travels as a `redacted_thinking` block holding it wrapped (reasoning-envelope.ts).
+ * cut off by a length stop, becomes `{}`). Other dialects' state travels sealed
+ * (state-envelope.ts): signatures in `signature`, opaque reasoning as `redacted_thinking`, a
+ * call's own signature in the tool_use `id`.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const id = wireId(context, 'msg_');
   const content: Record<string, unknown>[] = [];
   for (const block of r.blocks) {
     if (block.type === 'text') content.push({ type: 'text', text: block.text });
-    else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: block.id, name: block.name, input: parseInput(block.arguments) });
+    else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments) });
     else if (block.opaque !== undefined) {
-      if (block.dialect === REASONING_DIALECTS.anthropicRedacted) content.push({ type: 'redacted_thinking', data: block.opaque });
-      else if (carriesAcross(block.dialect ?? '')) {
-        content.push({ type: 'redacted_thinking', data: wrapReasoning({ dialect: block.dialect!, data: block.opaque, ...(block.id ? { id: block.id } : {}) }) });
-      }
-    } else content.push({ type: 'thinking', thinking: block.text, signature: block.signature ?? '' });
+      content.push({ type: 'redacted_thinking', data: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.anthropicRedacted) });
+    } else {
+      const signature = block.signature === undefined ? '' : carrySignature(block.signature, block.dialect, REASONING_DIALECTS.anthropicThinking);
+      content.push({ type: 'thinking', thinking: block.text, signature });
+    }
   }
   const stopReason = mapFinishReason(effectiveFinishReason(r.finishReason, r.toolCalls.length > 0), r.rawFinishReason);
   return {

@@ -3,7 +3,7 @@ import { REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../can
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
-import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
 import { BlockQueue } from './block-queue.js';
 import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
@@ -15,6 +15,10 @@ import { mapFinishReason } from './map-finish-reason.js';
  * and followed by one `ping`; content blocks strictly in order (block-queue.ts); then
  * `message_delta` with the faithful `stop_reason` and the whole usage, and `message_stop`.
  * A failure after output is an `event: error` (the SDKs throw on it) and the stream ends.
+ * Provider state of other dialects travels sealed (state-envelope.ts): a signature in the
+ * thinking block's `signature`, opaque reasoning in `redacted_thinking.data`, a call's own
+ * signature in the tool_use `id`.
+ * @see spec/e2e/provider-state.spec.ts
  */
 export class AnthropicStreamEncoder implements StreamEncoder {
   private readonly blocks: BlockQueue;
@@ -44,13 +48,12 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return event.text ? this.blocks.text(event.text) : '';
       case 'reasoning_delta':
         return event.text ? this.blocks.thinking(event.text) : '';
-      case 'reasoning_signature':
-        return this.blocks.signature(event.signature);
-      case 'reasoning_opaque': // self-contained ones of other dialects travel wrapped, for the client's next turn
-        if (event.dialect === REASONING_DIALECTS.anthropicRedacted) return this.blocks.redacted(event.data);
-        return carriesAcross(event.dialect) ? this.blocks.redacted(wrapReasoning(event)) : '';
-      case 'tool_call_started':
-        return this.blocks.toolStart(event.id, event.name);
+      case 'reasoning_signature': // other dialects' signatures travel sealed (state-envelope.ts), for the client's next turn
+        return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking));
+      case 'reasoning_opaque':
+        return this.blocks.redacted(carryOpaque(event, REASONING_DIALECTS.anthropicRedacted));
+      case 'tool_call_started': // a call's own signature (Gemini) rides in its id
+        return this.blocks.toolStart(event.id, event.name, callWireId(event));
       case 'tool_call_delta':
         return this.blocks.toolArgs(event.id, event.args);
       case 'tool_call_finished':

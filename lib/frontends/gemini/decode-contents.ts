@@ -1,7 +1,7 @@
-import type { FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
+import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { unwrapReasoning } from '../reasoning-envelope.js';
+import { openStateBase64, type CarriedState } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by generateContentSchema before any field is read
 
@@ -15,8 +15,9 @@ export function badField(path: string, message: string, unsupported = false): Li
  * such as the chunks of a streamed turn in a chat history, form one): thought parts
  * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
  * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
- * tool calls keeping their signature. `user` (and `function`) turns split into user messages and
- * tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
+ * tool calls keeping their signature. A signature lip sealed (another dialect's state,
+ * state-envelope.ts) restores that dialect's reasoning part or call signature. `user` (and
+ * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
  * without an `id` is paired with the earliest unanswered call of the same name.
  */
 export function decodeContents(contents: Json[]): Message[] {
@@ -55,19 +56,18 @@ export function decodeContents(contents: Json[]): Message[] {
 }
 
 function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) => string, pending: { id: string; name: string }[]): void {
-  const signature: string | undefined = p.thoughtSignature;
-  const wrapped = signature && p.thought === true && !p.text ? unwrapReasoning(signature) : undefined;
-  if (wrapped) { // another provider's opaque reasoning, which lip sent wrapped in a thought signature
-    parts.push({ type: 'reasoning', dialect: wrapped.dialect, opaque: wrapped.data, ...(wrapped.id ? { id: wrapped.id } : {}) });
-    return;
-  }
+  const raw: string | undefined = p.thoughtSignature;
+  const sealed = raw ? openStateBase64(raw, `${path}.thoughtSignature`) : undefined; // another dialect's state, sealed by lip
+  const signature = sealed ? undefined : raw;
   if (p.functionCall) {
     const fc = p.functionCall as Json;
     const id: string = typeof fc.id === 'string' && fc.id ? fc.id : newId(fc.name);
     if (fc.id) pending.push({ id, name: fc.name });
-    parts.push({ type: 'tool_call', id, name: fc.name, arguments: JSON.stringify(fc.args ?? {}), ...(signature ? { signature } : {}) });
+    const signed = sealed?.signature !== undefined ? { signature: sealed.signature, dialect: sealed.dialect } : signature ? { signature, dialect: REASONING_DIALECTS.geminiThought } : {};
+    parts.push({ type: 'tool_call', id, name: fc.name, arguments: JSON.stringify(fc.args ?? {}), ...signed });
     return;
   }
+  if (sealed && p.thought === true) return void parts.push(sealedReasoning(sealed, p.text, parts));
   if (typeof p.text === 'string' && p.thought === true) {
     const last = parts[parts.length - 1];
     if (last?.type === 'reasoning' && last.dialect === REASONING_DIALECTS.geminiThought && last.signature === undefined) {
@@ -81,6 +81,21 @@ function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) =
     parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: '', signature });
   }
   parts.push(contentPart(p, path));
+}
+
+/**
+ * A thought part whose signature lip sealed: the state's own reasoning part. An empty one that
+ * closes unsigned thought text before it (a streamed thinking block, then its signature) takes
+ * that text over, as the block it closes.
+ */
+function sealedReasoning(state: CarriedState, text: unknown, parts: Part[]): ReasoningPart {
+  const own = typeof text === 'string' && text.length > 0 ? text : state.text;
+  const last = parts[parts.length - 1];
+  if (own === undefined && state.signature !== undefined && last?.type === 'reasoning' && last.dialect === REASONING_DIALECTS.geminiThought && last.signature === undefined && last.opaque === undefined) {
+    parts.pop();
+    return { type: 'reasoning', ...state, ...(last.text ? { text: last.text } : {}) };
+  }
+  return { type: 'reasoning', ...state, ...(own ? { text: own } : {}) };
 }
 
 function userPart(p: Json, path: string): Part {

@@ -4,7 +4,8 @@ import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
-import { carriesAcross, wrapReasoning } from '../reasoning-envelope.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { carryOpaque, carrySignature } from '../state-envelope.js';
 import { geminiErrorObject } from './encode-error.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
@@ -12,8 +13,8 @@ import { mapFinishReason } from './map-finish-reason.js';
 
 /**
  * Events -> `streamGenerateContent?alt=sse` chunks (`data:` only). Each text or thought delta
- * is one chunk with one part; a signature is a thought part with empty text (so is other
- * providers' self-contained opaque reasoning, wrapped in the signature, see reasoning-envelope.ts); a tool call is
+ * is one chunk with one part; a signature is a thought part with empty text (other dialects'
+ * signatures and opaque reasoning sealed in it, see state-envelope.ts); a tool call is
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
@@ -21,7 +22,7 @@ import { mapFinishReason } from './map-finish-reason.js';
  */
 export class GeminiStreamEncoder implements StreamEncoder {
   private readonly suffix: string;
-  private readonly calls = new Map<string, { name: string; args: string; signature?: string }>();
+  private readonly calls = new Map<string, { name: string; args: string; signature?: string; dialect?: string }>();
   private finished = false;
   private usage: Usage = {};
   private readonly held = new HeldOutput();
@@ -40,13 +41,14 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}` : '';
       case 'reasoning_delta':
         return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
-      case 'reasoning_signature':
-        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(event.signature)}}`)}${this.suffix}`;
-      case 'reasoning_opaque': // no Gemini form: self-contained payloads travel wrapped in a thought signature
-        if (!carriesAcross(event.dialect)) return '';
-        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(wrapReasoning(event))}}`)}${this.suffix}`;
+      case 'reasoning_signature': {
+        const signature = carrySignature(event.signature, event.dialect, REASONING_DIALECTS.geminiThought, true);
+        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
+      }
+      case 'reasoning_opaque': // no Gemini form: opaque payloads travel sealed in a thought signature
+        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
       case 'tool_call_started':
-        this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature } : {}) });
+        this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
         return '';
       case 'tool_call_delta': {
         this.held.add('args', event.args.length);
@@ -71,7 +73,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
     const call = this.calls.get(id);
     if (!call) return '';
     this.calls.delete(id);
-    const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(call.signature ? { thoughtSignature: call.signature } : {}) };
+    const signature = call.signature ? carrySignature(call.signature, call.dialect, REASONING_DIALECTS.geminiThought, true) : undefined;
+    const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(signature ? { thoughtSignature: signature } : {}) };
     return `${this.chunk(JSON.stringify(part))}${this.suffix}`;
   }
 

@@ -5,6 +5,7 @@ import { REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
+import { openCallId, plainCallId } from '../state-envelope.js';
 import { chatRequestSchema } from './request-schema.js';
 
 type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
@@ -15,6 +16,8 @@ const validate = compileRequestValidator(chatRequestSchema);
  * Chat Completions request -> Call. Leading system/developer messages become `system`; later
  * ones stay in place as system messages. Assistant `tool_calls` become tool_call parts,
  * `reasoning_content` (or `reasoning`) a reasoning part; `tool` messages tool_result parts.
+ * A tool-call id that carries provider state (turn-state.ts) is opened: the plain id, the call's
+ * signature, and the turn's reasoning ahead of the rest of the turn.
  */
 export function decodeChatRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -40,6 +43,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
         return;
       case 'assistant': {
         const parts: Part[] = [];
+        let carried = 0;
         const reasoning = m.reasoning_content ?? m.reasoning;
         if (typeof reasoning === 'string' && reasoning.length > 0) parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning });
         if (typeof m.content === 'string') {
@@ -48,9 +52,15 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
           for (const p of m.content as Json[]) parts.push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text });
         }
         if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) parts.push({ type: 'text', text: m.refusal });
-        for (const call of (m.tool_calls ?? []) as Json[]) {
-          parts.push({ type: 'tool_call', id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' });
-        }
+        ((m.tool_calls ?? []) as Json[]).forEach((c, j) => {
+          const { id, call, reasoning: state } = openCallId(c.id, `${path}.tool_calls[${j}].id`);
+          // The turn's provider state, sealed in the first call's id, leads the turn as its reasoning.
+          if (state) {
+            parts.splice(carried, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
+            carried += state.length;
+          }
+          parts.push({ type: 'tool_call', id, name: c.function.name, arguments: c.function.arguments ?? '', ...(call ? { signature: call.signature, dialect: call.dialect } : {}) });
+        });
         if (m.function_call?.name) {
           const id = `call_legacy_${++legacyCalls}`;
           legacyIds.set(m.function_call.name, id);
@@ -60,7 +70,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
         return;
       }
       case 'tool':
-        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId: m.tool_call_id, content: toolContent(m.content) }] });
+        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId: plainCallId(m.tool_call_id), content: toolContent(m.content) }] });
         return;
       case 'function': {
         const callId = legacyIds.get(m.name);

@@ -6,12 +6,15 @@ import { chatErrorObject } from './encode-error.js';
 import { chatUsage } from './encode-usage.js';
 import { completionId } from './ids.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { TurnState } from './turn-state.js';
 
 /**
  * Events -> `chat.completion.chunk` SSE frames. The chunk prefix (id, object, created, model)
  * is serialised once per stream; each event costs one JSON.stringify of its delta.
  * Tool calls get `index` by start order; usage goes in a final `choices: []` chunk when the
  * client asked for `stream_options.include_usage`, as OpenAI does; then `data: [DONE]`.
+ * Signatures and opaque reasoning have no field here: the turn's state rides in the tool-call
+ * ids (turn-state.ts).
  */
 export class ChatStreamEncoder implements StreamEncoder {
   private readonly prefix: string;
@@ -20,6 +23,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   private started = false;
   private finished = false;
   private usage: Usage = {};
+  private readonly state = new TurnState();
 
   constructor(context: EncodeContext) {
     this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
@@ -44,11 +48,17 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'text_delta':
         return event.text ? this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
       case 'reasoning_delta':
-        return event.text ? this.open() + this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`) : '';
+        if (!event.text) return '';
+        this.state.push(event);
+        return this.open() + this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`);
+      case 'reasoning_signature':
+      case 'reasoning_opaque':
+        this.state.push(event); // no place in this protocol but the next tool call's id
+        return '';
       case 'tool_call_started': {
         const index = this.toolIndex.size;
         this.toolIndex.set(event.id, index);
-        return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(event.id)},"type":"function","function":{"name":${JSON.stringify(event.name)},"arguments":""}}]}`);
+        return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(this.state.callId(event))},"type":"function","function":{"name":${JSON.stringify(event.name)},"arguments":""}}]}`);
       }
       case 'tool_call_delta': {
         let index = this.toolIndex.get(event.id);

@@ -2,6 +2,7 @@ import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
+import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -41,16 +42,18 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
         }
         return;
       }
-      case 'function_call':
-        append('assistant', [{ type: 'tool_call', id: item.call_id, name: item.name, arguments: item.arguments }]);
+      case 'function_call': {
+        const { id, call } = openCallId(item.call_id, `${path}.call_id`);
+        append('assistant', [{ type: 'tool_call', id, name: item.name, arguments: item.arguments, ...(call ? { signature: call.signature, dialect: call.dialect } : {}) }]);
         return;
+      }
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
-        append('tool', [{ type: 'tool_result', callId: item.call_id, content }]);
+        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content }]);
         return;
       }
       case 'reasoning':
-        append('assistant', [reasoningPart(item)]);
+        append('assistant', [reasoningPart(item, path)]);
         return;
       case 'item_reference':
         throw badField(`${path}.type`, 'item references need stored responses, which lip does not keep; send the items themselves', true);
@@ -67,11 +70,17 @@ const KNOWN_UNSUPPORTED = new Set([
   'custom_tool_call', 'custom_tool_call_output', 'compaction',
 ]);
 
-/** A reasoning item: summaries (kept apart in `summary`), raw reasoning text, encrypted content. */
-function reasoningPart(item: Json): ReasoningPart {
+/**
+ * A reasoning item: summaries (kept apart in `summary`), raw reasoning text, encrypted content.
+ * Encrypted content that lip sealed (state-envelope.ts) restores the state's own dialect and
+ * payload (OpenAI's with its upstream item id), the summary being its text.
+ */
+function reasoningPart(item: Json, path: string): ReasoningPart {
   const summary = ((item.summary ?? []) as Json[]).map((s) => s.text as string);
   const raw = ((item.content ?? []) as Json[]).map((c) => c.text as string);
   const text = summary.length > 0 ? summary.join('\n\n') : raw.join('');
+  const sealed = reasoningFromSlot(item.encrypted_content, text, `${path}.encrypted_content`);
+  if (sealed) return sealed.dialect === REASONING_DIALECTS.openaiResponses && summary.length > 0 ? { ...sealed, summary } : sealed;
   return {
     type: 'reasoning',
     dialect: REASONING_DIALECTS.openaiResponses,

@@ -4,13 +4,15 @@ import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { ResponseShell, functionCallItem, messageItem, reasoningItem } from './response-object.js';
+import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
- * after reasoning text joins that item), tool calls `function_call` items. Signatures and
- * opaque reasoning of other dialects (Anthropic redacted thinking, which must return whole with
- * its signed thinking) have no place here and are left out.
+ * after reasoning text joins that item), tool calls `function_call` items. Provider state
+ * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
+ * OpenAI's own with its upstream item id, in a reasoning item's `encrypted_content`; a call's
+ * own signature in its `call_id`.
  */
 export function encodeResponsesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const shell = new ResponseShell(context);
@@ -18,24 +20,28 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
   const itemStatus = ending.status === 'completed' ? 'completed' : 'incomplete';
   const output: Record<string, unknown>[] = [];
   let openReasoning: { index: number; id: string; text: string } | undefined;
+  const closeWith = (encrypted: string) => {
+    if (openReasoning) output[openReasoning.index] = reasoningItem(openReasoning.id, openReasoning.text, encrypted);
+    else output.push(reasoningItem(wireId(context, 'rs_'), undefined, encrypted));
+    openReasoning = undefined;
+  };
   for (const block of r.blocks) {
     if (block.type === 'reasoning' && block.opaque !== undefined) {
-      if (block.dialect !== REASONING_DIALECTS.openaiResponses) continue;
-      if (openReasoning) output[openReasoning.index] = reasoningItem(openReasoning.id, openReasoning.text, block.opaque);
-      else output.push(reasoningItem(wireId(context, 'rs_'), undefined, block.opaque));
-      openReasoning = undefined;
+      closeWith(carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.openaiResponses));
       continue;
     }
     openReasoning = undefined;
     if (block.type === 'reasoning') {
-      if (block.text.length === 0) continue;
-      const id = wireId(context, 'rs_');
-      openReasoning = { index: output.length, id, text: block.text };
-      output.push(reasoningItem(id, block.text, undefined));
+      if (block.text.length > 0) {
+        const id = wireId(context, 'rs_');
+        openReasoning = { index: output.length, id, text: block.text };
+        output.push(reasoningItem(id, block.text, undefined));
+      }
+      if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
       output.push(messageItem(wireId(context, 'msg_'), block.text, itemStatus));
     } else {
-      output.push(functionCallItem(wireId(context, 'fc_'), block.id, block.name, block.arguments, 'completed'));
+      output.push(functionCallItem(wireId(context, 'fc_'), callWireId(block), block.name, block.arguments, 'completed'));
     }
   }
   return shell.build({

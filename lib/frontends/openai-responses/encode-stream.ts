@@ -4,6 +4,7 @@ import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
+import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { ResponseShell, functionCallItem, messageItem, outputText, reasoningItem, type ItemStatus } from './response-object.js';
@@ -16,6 +17,8 @@ interface OpenItem {
   readonly at: string;
   text: string;
   readonly callId?: string;
+  /** The canonical id of a call (its `callId` on the wire may carry state). */
+  readonly key?: string;
   readonly name?: string;
 }
 
@@ -28,7 +31,10 @@ interface OpenItem {
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
  * index). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
- * after output is `response.failed` followed by an `error` event. What it holds for the `.done`
+ * after output is `response.failed` followed by an `error` event. Provider state travels in
+ * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
+ * and OpenAI's own with its upstream item id, sealed: state-envelope.ts) and a call's own
+ * signature in its `call_id`. What it holds for the `.done`
  * events is bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class ResponsesStreamEncoder implements StreamEncoder {
@@ -95,15 +101,24 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
-    this.calls.delete(call.callId!);
+    this.calls.delete(call.key!);
     return this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`)
       + this.done(call, functionCallItem(call.id, call.callId!, call.name!, call.text, status));
   }
 
-  private openCall(callId: string, name: string): string {
-    const { item, text } = this.open('function_call', 'fc_', (id) => functionCallItem(id, callId, name, '', 'in_progress'), { callId, name });
-    this.calls.set(callId, item);
+  /** A function_call item for the call `id`, whose `call_id` on the wire is `callId` (an id that may carry state). */
+  private openCall(id: string, name: string, callId = id): string {
+    const { item, text } = this.open('function_call', 'fc_', (itemId) => functionCallItem(itemId, callId, name, '', 'in_progress'), { callId, name, key: id });
+    this.calls.set(id, item);
     return text;
+  }
+
+  /** Closes the open reasoning item with `encrypted` as its encrypted_content, or sends one item holding only that. */
+  private reasoningState(encrypted: string): string {
+    if (this.reasoning) return this.closeReasoning(encrypted);
+    const out = this.start() + this.closeText();
+    const opened = this.open('reasoning', 'rs_', (id) => reasoningItem(id, undefined, undefined));
+    return out + opened.text + this.done(opened.item, reasoningItem(opened.item.id, undefined, encrypted));
   }
 
   event(event: LipEvent): string {
@@ -135,19 +150,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.reasoning.text += event.text;
         return out + this.frame('response.reasoning_summary_text.delta', `,${this.reasoning.at},"summary_index":0,"delta":${JSON.stringify(event.text)}`);
       }
-      case 'reasoning_signature':
-        return this.closeReasoning(); // a signature has no place in this protocol; it ends the reasoning item
-      case 'reasoning_opaque': {
-        // Other dialects' opaque reasoning (Anthropic redacted thinking) must return whole with its
-        // signed thinking blocks, which this protocol cannot carry: it is not sent.
-        if (event.dialect !== REASONING_DIALECTS.openaiResponses) return '';
-        if (this.reasoning) return this.closeReasoning(event.data);
-        const out = this.start() + this.closeText();
-        const opened = this.open('reasoning', 'rs_', (id) => reasoningItem(id, undefined, undefined));
-        return out + opened.text + this.done(opened.item, reasoningItem(opened.item.id, undefined, event.data));
-      }
+      case 'reasoning_signature': // another dialect's signature: sealed in the item's encrypted_content (the summary holds its text)
+        if (event.dialect === undefined) return this.closeReasoning(); // of unknown dialect: no place in this protocol
+        return this.reasoningState(sealState({ dialect: event.dialect, signature: event.signature }));
+      case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
+        return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':
-        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name);
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event));
       case 'tool_call_delta': {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');

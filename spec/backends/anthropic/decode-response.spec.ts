@@ -35,7 +35,7 @@ describe('backends/anthropic/decode-response', () => {
       { type: 'text', text: 'Done.' },
     ]));
     expect(events.slice(3)).to.deep.equal([
-      { type: 'reasoning_delta', text: 'Let me see.' }, { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_delta', text: 'Let me see.' }, { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'blob' },
       { type: 'text_delta', text: 'Done.' }, { type: 'response_finished', reason: 'stop' },
     ]);

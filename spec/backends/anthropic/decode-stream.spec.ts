@@ -30,7 +30,7 @@ describe('backends/anthropic/decode-stream', () => {
       { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } },
       { type: 'content_block_stop', index: 0 }, ...stop('end_turn')]);
-    expect(events.filter((e) => e.type.startsWith('reasoning'))).to.deep.equal([{ type: 'reasoning_signature', signature: 'sig' }]);
+    expect(events.filter((e) => e.type.startsWith('reasoning'))).to.deep.equal([{ type: 'reasoning_signature', signature: 'sig', dialect: 'anthropic.thinking' }]);
   });
 
   it('gives a tool call with no input deltas its (empty) input object as arguments', () => {

@@ -62,7 +62,7 @@ describe('backends/anthropic regression: object data and signatures', () => {
     expect(events.slice(2)).to.deep.equal([
       { type: 'reasoning_opaque', dialect: 'anthropic.redacted_thinking', data: '' },
       { type: 'reasoning_delta', text: 'hm' },
-      { type: 'reasoning_signature', signature: 'sig' },
+      { type: 'reasoning_signature', signature: 'sig', dialect: 'anthropic.thinking' },
     ]);
   });
 });

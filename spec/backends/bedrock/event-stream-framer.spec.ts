@@ -37,7 +37,7 @@ describe('backends/bedrock/event-stream-framer', () => {
   it('decodes a whole body into the canonical events', () => {
     expect(whole).to.deep.equal([
       { type: 'response_started' }, { type: 'message_started' },
-      { type: 'reasoning_delta', text: 'Hm' }, { type: 'reasoning_delta', text: 'm' }, { type: 'reasoning_signature', signature: 'sig' },
+      { type: 'reasoning_delta', text: 'Hm' }, { type: 'reasoning_delta', text: 'm' }, { type: 'reasoning_signature', signature: 'sig', dialect: 'anthropic.thinking' },
       { type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ' wörld 🌍' },
       { type: 'tool_call_started', id: 't1', name: 'f' }, { type: 'tool_call_delta', id: 't1', args: '{"a":' }, { type: 'tool_call_delta', id: 't1', args: '1}' },
       { type: 'tool_call_finished', id: 't1' },

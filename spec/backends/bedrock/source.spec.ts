@@ -44,7 +44,7 @@ describe('backends/bedrock/source', () => {
     expect(await verifyBedrockRequest(request), 'the emulator recomputed the same signature').to.equal(undefined);
     expect(events).to.deep.equal([
       { type: 'response_started' }, { type: 'message_started' },
-      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' }, { type: 'reasoning_signature', signature: 'sig-1' },
+      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' }, { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'cmVkYWN0ZWQ=' },
       { type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ' there' },
       { type: 'usage', usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 } },

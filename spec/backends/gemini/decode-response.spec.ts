@@ -34,7 +34,7 @@ describe('backends/gemini/decode-response', () => {
       { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'ts-call' },
       { functionCall: { name: 'get_time', args: {} } },
     ]));
-    expect(events.slice(2, 4)).to.deep.equal([{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1' }]);
+    expect(events.slice(2, 4)).to.deep.equal([{ type: 'reasoning_delta', text: 'Pondering' }, { type: 'reasoning_signature', signature: 'ts-1', dialect: 'gemini.thought' }]);
     const started = events.filter((e) => e.type === 'tool_call_started') as { id: string; name: string; signature?: string }[];
     expect(started.map((s) => [s.name, s.signature])).to.deep.equal([['get_weather', 'ts-call'], ['get_time', undefined]]);
     expect(new Set(started.map((s) => s.id)).size).to.equal(2);

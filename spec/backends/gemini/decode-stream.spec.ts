@@ -26,7 +26,7 @@ describe('backends/gemini/decode-stream', () => {
     const events = decode([frame([{ text: 'th', thought: true }]), frame([{ text: 'Hi', thoughtSignature: 'sig' }]), frame([{ text: '', thoughtSignature: 'tail' }], 'STOP')]);
     expect(validateSequence(events)).to.deep.equal([]);
     expect(events.slice(2, -1)).to.deep.equal([
-      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig' }, { type: 'text_delta', text: 'Hi' }, { type: 'reasoning_signature', signature: 'tail' },
+      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig', dialect: 'gemini.thought' }, { type: 'text_delta', text: 'Hi' }, { type: 'reasoning_signature', signature: 'tail', dialect: 'gemini.thought' },
     ]);
   });
 

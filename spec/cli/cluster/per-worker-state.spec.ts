@@ -23,5 +23,7 @@ describe('perWorkerStateWarnings', () => {
     const config = testConfig(STUB, 'continuity: { store: sqlite, sqlite_path: /tmp/x.db }\nrouting: { circuit_breaker: { enabled: true, store: redis } }');
     expect(perWorkerStateWarnings(config, 2)).to.have.length(1).and.to.satisfy((w: string[]) => w[0]!.startsWith('continuity.store: sqlite with 2 workers'));
     expect(perWorkerStateWarnings(testConfig(STUB, 'continuity: { store: sqlite, sqlite_path: /tmp/x.db }'), 2)).to.have.length(1);
+    expect(perWorkerStateWarnings(config, 2)[0]).to.contain('use continuity.store: redis to share conversations');
+    expect(perWorkerStateWarnings(testConfig(STUB, 'continuity: { store: redis }\nrouting: { circuit_breaker: { enabled: true, store: redis } }'), 2)).to.deep.equal([]);
   });
 });

@@ -3,7 +3,7 @@ import { REASONING_DIALECTS, collectEvents, emptyCall, type LipEvent } from '../
 import { LipError } from '../../../lib/errors/index.js';
 import { AnthropicStreamEncoder, anthropicUsage, encodeAnthropicError, encodeMessagesResponse } from '../../../lib/frontends/anthropic/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
-import { wrapReasoning } from '../../../lib/frontends/reasoning-envelope.js';
+import { sealState, sealStateBase64 } from '../../../lib/frontends/state-envelope.js';
 import { accumulate, checkAnthropicWire } from './wire-check.js';
 
 const context: EncodeContext = { call: emptyCall({ model: 'claude-x' }), hints: {}, requestId: 'r', created: 1700000000 };
@@ -61,18 +61,19 @@ describe('frontends/anthropic encoders', () => {
     ]);
   });
 
-  it('sends a signature without thinking text as an empty thinking block, redacted thinking as its own block, self-contained opaque reasoning wrapped', () => {
+  it('sends a signature without thinking text as an empty thinking block, redacted thinking as its own block, other dialects\' opaque reasoning sealed', () => {
     const events = checkAnthropicWire(stream([
       ...start, { type: 'reasoning_signature', signature: 'only-sig' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'REDACTED' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'not-for-anthropic' },
-      { type: 'reasoning_opaque', dialect: 'some.other.dialect', data: 'dropped' },
+      { type: 'reasoning_opaque', dialect: 'some.other.dialect', data: 'carried' },
       { type: 'text_delta', text: 'ok' }, { type: 'response_finished', reason: 'stop' },
     ]));
     expect(accumulate(events)).to.deep.equal([
       { type: 'thinking', thinking: '', signature: 'only-sig' },
       { type: 'redacted_thinking', data: 'REDACTED' },
-      { type: 'redacted_thinking', data: wrapReasoning({ dialect: REASONING_DIALECTS.openaiResponses, data: 'not-for-anthropic' }) },
+      { type: 'redacted_thinking', data: sealState({ dialect: REASONING_DIALECTS.openaiResponses, opaque: 'not-for-anthropic' }) },
+      { type: 'redacted_thinking', data: sealState({ dialect: 'some.other.dialect', opaque: 'carried' }) },
       { type: 'text', text: 'ok' },
     ]);
   });

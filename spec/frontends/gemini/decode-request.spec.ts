@@ -82,7 +82,7 @@ describe('frontends/gemini decodeGenerateContent', () => {
       { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: 'Let me think.', signature: 'sig-t' },
       { type: 'reasoning', dialect: REASONING_DIALECTS.geminiThought, text: '', signature: 'sig-text' },
       { type: 'text', text: 'Checking.' },
-      { type: 'tool_call', id: 'call_gemini_1', name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'sig-fc' },
+      { type: 'tool_call', id: 'call_gemini_1', name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'sig-fc', dialect: REASONING_DIALECTS.geminiThought },
       { type: 'tool_call', id: 'fc-2', name: 'get_time', arguments: '{}' },
     ]);
     expect(call.messages[2]).to.deep.equal({

@@ -3,7 +3,7 @@ import { REASONING_DIALECTS, collectEvents, emptyCall, type LipEvent } from '../
 import { LipError } from '../../../lib/errors/index.js';
 import { GeminiStreamEncoder, encodeGeminiError, encodeGenerateContentResponse, geminiUsage } from '../../../lib/frontends/gemini/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
-import { wrapReasoning } from '../../../lib/frontends/reasoning-envelope.js';
+import { sealState, sealStateBase64 } from '../../../lib/frontends/state-envelope.js';
 import { parseSse } from '../../helpers/sse-client.js';
 
 const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), hints: {}, requestId: 'r', created: 1700000000 };
@@ -31,10 +31,10 @@ describe('frontends/gemini encoders', () => {
     expect(chunks.slice(0, 2).some((c) => 'usageMetadata' in c || 'finishReason' in c.candidates[0])).to.equal(false);
   });
 
-  it('streams thoughts as thought parts, a signature (or wrapped self-contained opaque reasoning) as an empty signed thought, each tool call whole when it finishes', () => {
+  it('streams thoughts as thought parts, a signature (or another dialect\'s sealed opaque reasoning) as an empty signed thought, each tool call whole when it finishes', () => {
     const chunks = stream([
       ...start, { type: 'reasoning_delta', text: 'hmm' }, { type: 'reasoning_signature', signature: 'sig' },
-      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'not carried: must return with its signed thinking' },
+      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'R' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc', id: 'rs_1' },
       { type: 'tool_call_started', id: 'a', name: 'wa', signature: 'sig-a' }, { type: 'tool_call_started', id: 'b', name: 'wb' },
       { type: 'tool_call_delta', id: 'a', args: '{"x":' }, { type: 'tool_call_delta', id: 'b', args: '[1]' }, { type: 'tool_call_delta', id: 'a', args: '1}' },
@@ -43,7 +43,8 @@ describe('frontends/gemini encoders', () => {
     expect(parts(chunks)).to.deep.equal([
       { text: 'hmm', thought: true },
       { text: '', thought: true, thoughtSignature: 'sig' },
-      { text: '', thought: true, thoughtSignature: wrapReasoning({ dialect: REASONING_DIALECTS.openaiResponses, data: 'enc', id: 'rs_1' }) },
+      { text: '', thought: true, thoughtSignature: sealStateBase64({ dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'R' }) },
+      { text: '', thought: true, thoughtSignature: sealStateBase64({ dialect: REASONING_DIALECTS.openaiResponses, opaque: 'enc', id: 'rs_1' }) },
       { functionCall: { id: 'b', name: 'wb', args: { value: [1] } } },
       { functionCall: { id: 'a', name: 'wa', args: { x: 1 } }, thoughtSignature: 'sig-a' },
       { text: '' },

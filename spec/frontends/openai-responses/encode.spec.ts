@@ -3,6 +3,7 @@ import { REASONING_DIALECTS, collectEvents, type LipEvent } from '../../../lib/c
 import { LipError } from '../../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeResponsesError, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
+import { sealState } from '../../../lib/frontends/state-envelope.js';
 import { checkResponsesWire } from './wire-check.js';
 
 const decoded = decodeResponsesRequest({ model: 'gpt-x', input: 'hi', instructions: 'Be brief.', tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }] });
@@ -33,7 +34,7 @@ describe('frontends/openai-responses encoders', () => {
     expect(done.usage).to.deep.equal({ input_tokens: 5, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 });
   });
 
-  it('streams reasoning as one summary part, closed before text, with encrypted content from the same item', () => {
+  it('streams reasoning as one summary part, closed before text, with encrypted content from the same item (sealed with the upstream item id)', () => {
     const events = stream([
       ...start, { type: 'reasoning_delta', text: 'think' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'ENC', id: 'rs_up' },
       { type: 'text_delta', text: 'ok' }, { type: 'response_finished', reason: 'stop' },
@@ -42,7 +43,7 @@ describe('frontends/openai-responses encoders', () => {
       'response.output_item.added', 'response.reasoning_summary_part.added', 'response.reasoning_summary_text.delta',
       'response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done',
     ]);
-    expect(events[7]!.data.item).to.deep.include({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'think' }], encrypted_content: 'ENC' });
+    expect(events[7]!.data.item).to.deep.include({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'think' }], encrypted_content: sealState({ dialect: REASONING_DIALECTS.openaiResponses, opaque: 'ENC', id: 'rs_up' }) });
   });
 
   it('streams interleaved parallel function calls, each at its own output_index, and closes text before the first', () => {
@@ -81,18 +82,19 @@ describe('frontends/openai-responses encoders', () => {
     });
   });
 
-  it('encodes a collected response: items in order, encrypted reasoning joined to its summary', () => {
+  it('encodes a collected response: items in order, encrypted reasoning joined to its summary, other dialects\' state sealed', () => {
     const body = encodeResponsesResponse(collectEvents([
       ...start, { type: 'reasoning_delta', text: 'r' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'E' },
-      { type: 'reasoning_signature', signature: 'foreign' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'R' },
+      { type: 'reasoning_signature', signature: 'unknown' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'R' },
       { type: 'text_delta', text: 'T' },
       { type: 'tool_call_started', id: 'c', name: 'n' }, { type: 'tool_call_delta', id: 'c', args: '{}' }, { type: 'tool_call_finished', id: 'c' },
       { type: 'response_finished', reason: 'stop' },
     ]), context);
     const output = body.output as Record<string, unknown>[];
-    expect(output.map((o) => o.type)).to.deep.equal(['reasoning', 'message', 'function_call']);
+    expect(output.map((o) => o.type)).to.deep.equal(['reasoning', 'reasoning', 'message', 'function_call']);
     expect(output[0]).to.deep.include({ summary: [{ type: 'summary_text', text: 'r' }], encrypted_content: 'E' });
-    expect(output[2]).to.deep.include({ call_id: 'c', name: 'n', arguments: '{}', status: 'completed' });
+    expect(output[1]).to.deep.include({ summary: [], encrypted_content: sealState({ dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'R' }) });
+    expect(output[3]).to.deep.include({ call_id: 'c', name: 'n', arguments: '{}', status: 'completed' });
     expect(body).to.deep.include({ status: 'completed', usage: null, object: 'response' });
   });
 

@@ -1,5 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { signedTurnRefusal } from './state-check.js';
 
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', stop_sequence: 'stop_sequence' };
 const ERROR_TYPES: Record<number, string> = {
@@ -51,6 +52,15 @@ export const anthropicProtocol: EmulatorProtocol = {
   },
   keyOf: (headers) => (typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : bearerKey(headers)),
   errorBody: anthropicErrorBody,
+  stateRefusal(request, issued) {
+    const message = signedTurnRefusal(request.body?.messages, issued, {
+      thinking: (b) => (b?.type === 'thinking' ? { text: b.thinking, signature: b.signature } : undefined),
+      redacted: (b) => (b?.type === 'redacted_thinking' ? b.data : undefined),
+      toolId: (b) => (b?.type === 'tool_use' ? b.id : undefined),
+      defaultToolId: (i) => `toolu_emu${i + 1}`,
+    });
+    return message ? { status: 400, error: { message, type: 'invalid_request_error' } } : undefined;
+  },
   modelList: (models) => ({
     data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-09-29T00:00:00Z' })),
     has_more: false, first_id: models[0] ?? null, last_id: models[models.length - 1] ?? null,

@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { signedTurnRefusal } from './state-check.js';
 
 /**
  * The static credentials the emulator knows (any other access key id is unrecognised). The
@@ -134,6 +135,15 @@ export const bedrockProtocol: EmulatorProtocol = {
   keyOf: (headers) => bearerKey(headers) ?? /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1],
   verify: verifyBedrockRequest,
   errorBody: (_status, error) => ({ message: error.message }),
+  stateRefusal(request, issued) {
+    const message = signedTurnRefusal(request.body?.messages, issued, {
+      thinking: (b) => (b?.reasoningContent?.reasoningText ? { text: b.reasoningContent.reasoningText.text, signature: b.reasoningContent.reasoningText.signature } : undefined),
+      redacted: (b) => b?.reasoningContent?.redactedContent,
+      toolId: (b) => b?.toolUse?.toolUseId,
+      defaultToolId: (i) => `tooluse_emu${i + 1}`,
+    });
+    return message ? { status: 400, error: { message, type: 'ValidationException' } } : undefined;
+  },
   errorHeaders: (status, error) => ({ 'x-amzn-errortype': `${error.type ?? ERROR_TYPES[status] ?? (status >= 500 ? 'InternalServerException' : 'ValidationException')}:http://internal.amazon.com/coral/com.amazon.bedrock/` }),
   modelList: (models) => ({
     modelSummaries: models.map((id) => ({

@@ -62,6 +62,12 @@ export interface EmulatorProtocol {
    */
   verify?(request: RecordedRequest): Promise<{ status: number; error: { message: string; type?: string } } | undefined>;
   modelList(models: readonly string[]): unknown;
+  /**
+   * With the emulator's `checkState` on: the refusal the real provider gives a generation whose
+   * history drops or alters opaque state this emulator issued (`issued`: the scripts it answered),
+   * or undefined to go on. See state-check.ts.
+   */
+  stateRefusal?(request: RecordedRequest, issued: readonly Script[]): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
 }
 
 export interface Emulator {
@@ -77,6 +83,13 @@ export interface Emulator {
   handler: ((request: RecordedRequest) => Script) | undefined;
   /** The answer when the queue is empty and no handler is set. */
   defaultScript: Script;
+  /**
+   * Opt-in: remember the opaque state every answer hands out (signatures, encrypted reasoning)
+   * and refuse a later request that drops or alters it, as the provider does. Off after reset().
+   */
+  checkState: boolean;
+  /** The scripts answered while `checkState` was on. */
+  readonly issued: Script[];
   /** Queues answers for the next requests, in order. */
   enqueue(...scripts: Script[]): void;
   /** Resolves with the next client close mid-response. */
@@ -113,9 +126,11 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     models: ['model-a', 'model-b'],
     handler: undefined as ((request: RecordedRequest) => Script) | undefined,
     defaultScript: { text: 'Hello from the emulator.', usage: { input: 5, output: 4 } } as Script,
+    checkState: false,
+    issued: [] as Script[],
     enqueue(...scripts: Script[]) { queue.push(...scripts); },
     nextClose() { return new Promise<ClientClose>((resolve) => waiters.push(resolve)); },
-    reset() { queue.length = 0; emulator.requests.length = 0; emulator.closes.length = 0; },
+    reset() { queue.length = 0; emulator.requests.length = 0; emulator.closes.length = 0; emulator.issued.length = 0; emulator.checkState = false; },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
@@ -178,7 +193,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.modelList(emulator.models)));
       return;
     }
+    if (match.route === 'generate' && emulator.checkState) {
+      const refusal = protocol.stateRefusal?.(request, emulator.issued);
+      if (refusal) {
+        res.writeHead(refusal.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refusal.status, refusal.error) }).end(JSON.stringify(protocol.errorBody(refusal.status, refusal.error)));
+        return;
+      }
+    }
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
+    if (match.route === 'generate' && emulator.checkState) emulator.issued.push(script);
     if (match.route === 'count_tokens') {
       if (script.status !== undefined && script.status >= 300) {
         const error = script.error ?? { message: `emulated status ${script.status}` };

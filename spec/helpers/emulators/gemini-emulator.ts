@@ -1,5 +1,6 @@
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { thoughtSignatureRefusal } from './state-check.js';
 
 const FINISH: Record<string, string> = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP', content_filter: 'SAFETY', stop_sequence: 'STOP' };
 const STATUS: Record<number, string> = {
@@ -73,6 +74,10 @@ export const geminiProtocol: EmulatorProtocol = {
   },
   keyOf: (headers, query) => (typeof headers['x-goog-api-key'] === 'string' ? headers['x-goog-api-key'] : query.get('key') ?? bearerKey(headers)),
   errorBody: geminiErrorBody,
+  stateRefusal(request, issued) {
+    const message = thoughtSignatureRefusal(request.body?.contents, issued);
+    return message ? { status: 400, error: { message, type: 'INVALID_ARGUMENT' } } : undefined;
+  },
   modelList: (models) => ({
     models: models.map((id) => ({
       name: `models/${id}`, version: '001', displayName: id, inputTokenLimit: 1_048_576, outputTokenLimit: 65_536,

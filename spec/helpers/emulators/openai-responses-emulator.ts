@@ -1,6 +1,7 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
 import { deltas, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { encryptedReasoningRefusal } from './state-check.js';
 
 const CREATED = 1_767_225_600;
 
@@ -32,7 +33,7 @@ function items(script: Script): Record<string, unknown>[] {
   const r = script.reasoning;
   if (r) {
     out.push({
-      id: 'rs_emu0001', type: 'reasoning',
+      id: r.id ?? 'rs_emu0001', type: 'reasoning',
       ...(r.encrypted !== undefined ? { encrypted_content: r.encrypted } : {}),
       summary: r.text !== undefined ? [{ type: 'summary_text', text: joined(r.text) }] : [],
     });
@@ -64,6 +65,10 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
   keyOf: (headers) => bearerKey(headers),
   errorBody: openaiErrorBody,
   modelList: openaiModelList,
+  stateRefusal(request, issued) {
+    const message = encryptedReasoningRefusal(request.body?.input, issued);
+    return message ? { status: 400, error: { message, type: 'invalid_request_error', code: 'invalid_encrypted_content' } } : undefined;
+  },
 
   frames(script: Script, request: RecordedRequest): Frame[] {
     let seq = 0;

@@ -22,6 +22,8 @@ export interface ReasoningScript {
   readonly redacted?: string;
   /** OpenAI Responses `encrypted_content` of the reasoning item. */
   readonly encrypted?: string;
+  /** OpenAI Responses reasoning item id (default `rs_emu0001`). */
+  readonly id?: string;
 }
 
 export interface UsageScript {

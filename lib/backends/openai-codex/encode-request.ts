@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type { Call, GenerationOptions, Message, ToolDefinition } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
+import type { CodexOptions } from './options.js';
+
+type Json = Record<string, unknown>;
+
+/** What the endpoint gets when a call brings no instructions at all (lip's own wording). */
+export const DEFAULT_CODEX_INSTRUCTIONS = 'You are Codex, a coding agent based on GPT-5. Help the user with their software task.';
+
+/** Generation parameters the Codex endpoint refuses, by canonical option and wire name. */
+const UNSUPPORTED: readonly [keyof GenerationOptions, string][] = [['temperature', 'temperature'], ['topP', 'top_p'], ['maxOutputTokens', 'max_output_tokens']];
+
+/** The Responses encoder's settings for the Codex endpoint: stateless, encrypted reasoning when asked, summaries. */
+const RESPONSES: ResponsesOptions = { baseUrl: '', auth: 'bearer', store: false, encryptedReasoning: 'auto', reasoningSummary: 'auto', headers: {} };
+
+/**
+ * The generation parameters of a call that the Codex endpoint refuses, as their wire names.
+ */
+export function unsupportedParams(call: Call): string[] {
+  return UNSUPPORTED.filter(([option]) => call.options[option] !== undefined).map(([, name]) => name);
+}
+
+/** The 400 for a call with parameters the endpoint refuses (unless the row ignores them). */
+export function unsupportedParamsError(backendId: string, names: readonly string[]): LipError {
+  return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${backendId}" (openai-codex): the Codex endpoint does not accept ${names.join(', ')}; leave ${names.length > 1 ? 'them' : 'it'} out of the request, or set ignore_unsupported_gen_params: true on the backend row to drop ${names.length > 1 ? 'them' : 'it'}`, {
+    status: 400, retryable: false, detail: { backend: backendId, parameters: [...names] },
+  });
+}
+
+/**
+ * The instructions the endpoint requires: the call's system parts and the text of every system
+ * message, each block once (exact duplicates dropped), separated by blank lines; the default
+ * persona when there is none.
+ */
+export function codexInstructions(call: Call): string {
+  const blocks: string[] = [];
+  const add = (text: string) => {
+    const block = text.trim();
+    if (block !== '' && !blocks.includes(block)) blocks.push(block);
+  };
+  for (const part of call.system) add(part.text);
+  for (const message of call.messages) {
+    if (message.role !== 'system') continue;
+    for (const part of message.parts) if (part.type === 'text') add(part.text);
+  }
+  return blocks.length > 0 ? blocks.join('\n\n') : DEFAULT_CODEX_INSTRUCTIONS;
+}
+
+/** A model id as the endpoint knows it: a client's `openai/` namespace (OpenCode) removed. */
+export function codexModel(model: string): string {
+  return model.trim().replace(/^openai\//, '');
+}
+
+/**
+ * The conversation a call belongs to, as the endpoint's `conversation_id`, `session_id` and
+ * `prompt_cache_key`: `lip-<model>-<16 hex digits>` of the first non-system message, which
+ * every turn of a conversation repeats (clients resend the history; lip rebuilds it for
+ * `previous_response_id`), so it is stable from the first turn on.
+ */
+export function conversationId(call: Call, model: string): string {
+  const first: Message | undefined = call.messages.find((m) => m.role !== 'system');
+  if (!first) return `lip-${model}`;
+  return `lip-${model}-${createHash('sha256').update(JSON.stringify(first)).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * A JSON Schema the endpoint takes as `strict: true`: every object lists all its properties in
+ * `required` and sets `additionalProperties: false`, all the way down (an empty schema too).
+ */
+export function strictCompatible(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(strictCompatible);
+  if (typeof schema !== 'object' || schema === null) return true;
+  const s = schema as Json;
+  if (s.type === 'object' || s.properties !== undefined) {
+    const props = typeof s.properties === 'object' && s.properties !== null ? Object.keys(s.properties) : [];
+    const required = Array.isArray(s.required) ? s.required : [];
+    if (props.length > 0 && (s.additionalProperties !== false || !props.every((p) => required.includes(p)))) return false;
+  }
+  return Object.entries(s).every(([key, value]) => key === 'required' || key === 'enum' || key === 'const' || strictCompatible(value));
+}
+
+export interface CodexTurn {
+  readonly conversationId: string;
+  /** This turn's number in the conversation (0: not counted). */
+  readonly turn: number;
+  /** Whether the verbosity bump applies to it. */
+  readonly bump: boolean;
+}
+
+/**
+ * Call -> the Codex Responses request: the Responses body (tools, tool history, encrypted
+ * reasoning replay, response format) reshaped for the Codex endpoint: always streamed and
+ * `store: false`; mandatory `instructions` (system text folded in, none left in `input`);
+ * `strict` only for strict-compatible tool schemas (and never for a tool the call marks
+ * `strict: false`); `parallel_tool_calls` false unless asked; `reasoning` from the call or the
+ * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
+ * bump, or the row's default; `prompt_cache_key` = the conversation. Temperature, top_p and
+ * max_output_tokens are dropped (the backend refused them already unless the row ignores them);
+ * metadata and `user` are not sent.
+ *
+ * @see spec/backends/openai-codex/encode-request.spec.ts
+ */
+export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
+  const { temperature: _t, topP: _p, maxOutputTokens: _m, ...options } = call.options;
+  const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);
+  const { user: _user, ...rest } = call;
+  const shaped: Call = {
+    ...rest, system: [], messages: call.messages.filter((m) => m.role !== 'system'), metadata: {},
+    options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoning.effort ?? o.defaultReasoningEffort } } : {}) },
+  };
+  const body = encodeResponsesRequest(shaped, codexModel(model), RESPONSES, true);
+  body.instructions = codexInstructions(call);
+  if (body.reasoning) {
+    body.reasoning = { ...(body.reasoning as Json), summary: 'auto' };
+    if ((body.reasoning as Json).effort === undefined) delete (body.reasoning as Json).effort;
+  }
+  if (call.tools.length > 0) {
+    body.tools = call.tools.map((t: ToolDefinition) => ({
+      type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
+      parameters: t.parameters, strict: t.strict !== false && strictCompatible(t.parameters),
+    }));
+    body.parallel_tool_calls = options.parallelToolCalls ?? false;
+  }
+  const verbosity = options.verbosity ?? (turn.bump ? 'high' : o.defaultVerbosity);
+  const text = { ...(body.text as Json | undefined), ...(verbosity ? { verbosity } : {}) };
+  if (Object.keys(text).length > 0) body.text = text;
+  body.prompt_cache_key = turn.conversationId;
+  return body;
+}

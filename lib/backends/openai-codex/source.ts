@@ -1,0 +1,116 @@
+import { asyncScheduler, defer, finalize, throwError, type Observable } from 'rxjs';
+import type { Call, LipEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import type { Backend, BackendDeps, BackendRow, KindDefaults, Target } from '../backend.js';
+import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { classifyResponsesStatus, ResponsesStreamDecoder } from '../openai-responses/index.js';
+import { resolveCodexCredentials, type CodexCredentials } from './credentials.js';
+import { codexModel, conversationId, encodeCodexRequest, unsupportedParams, unsupportedParamsError, type CodexTurn } from './encode-request.js';
+import { codexHeaders } from './headers.js';
+import { codexOptions, type CodexOptions } from './options.js';
+import { CodexTokens } from './token-refresh.js';
+import { bumpsVerbosity, TurnCounter } from './turn-counter.js';
+
+export const OPENAI_CODEX_DEFAULTS: KindDefaults = { models: ['gpt-5.4'] };
+
+/** A Target with the turn the backend reserved for this attempt (read by `generate`). */
+interface CodexTarget extends Target {
+  readonly codexTurn?: CodexTurn;
+}
+
+/**
+ * The Codex endpoint over HTTP: `POST {base_url}/responses`, always streamed (the endpoint
+ * answers nothing else; a non-streaming client gets the stream collected), the Responses
+ * stream decoder and error classification, the Codex headers, and one token refresh per
+ * attempt after a 401/403.
+ */
+export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: CodexCredentials, tokens: CodexTokens): HttpProtocol {
+  const masked = (secrets: readonly string[]) => [...secrets, ...tokens.secrets];
+  return {
+    requiresKey: true,
+    keys: credentials.tokens,
+    keyHint: credentials.source,
+    defaultModels: OPENAI_CODEX_DEFAULTS.models,
+    generate: (call, target, key) => {
+      const turn = (target as CodexTarget).codexTurn ?? { conversationId: conversationId(call, codexModel(target.model)), turn: 0, bump: false };
+      return {
+        method: 'POST',
+        url: o.responsesUrl,
+        headers: codexHeaders(o, tokens.current(key ?? ''), turn.conversationId, credentials.accountId),
+        body: JSON.stringify(encodeCodexRequest(call, target.model, o, turn)),
+      };
+    },
+    decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
+    statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets)),
+    renew: (key, status, client) => tokens.renew(row.id, key, status, client),
+  };
+}
+
+/**
+ * An openai-codex backend: the ChatGPT Codex Responses endpoint with the Codex CLI's login.
+ * Before the upstream is asked it refuses generation parameters the endpoint does not take
+ * (400, unless `ignore_unsupported_gen_params`), and reserves the conversation's turn for the
+ * verbosity bump: committed when the upstream accepts the request (2xx), released when the
+ * attempt ends without that (a failure, a cancel).
+ *
+ * @see spec/backends/openai-codex/source.spec.ts
+ */
+export class CodexBackend implements Backend {
+  readonly id: string;
+  readonly kind: string;
+  readonly models: readonly string[];
+  private readonly http: HttpBackend;
+  private readonly options: CodexOptions;
+  private readonly credentials: CodexCredentials;
+  /** Per-conversation turns of this backend (the verbosity bumps). */
+  readonly turns: TurnCounter;
+
+  constructor(row: BackendRow, deps: BackendDeps) {
+    this.id = row.id;
+    this.kind = row.kind;
+    this.options = codexOptions(row);
+    this.credentials = resolveCodexCredentials(row, deps);
+    const tokens = new CodexTokens(this.credentials.refresh, { tokenUrl: this.options.tokenUrl, clientId: this.options.clientId });
+    this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, tokens));
+    this.models = this.http.models;
+    const scheduler = deps.scheduler ?? asyncScheduler;
+    this.turns = new TurnCounter(() => scheduler.now());
+  }
+
+  stream(call: Call, target: Target): Observable<LipEvent> {
+    return defer(() => {
+      const { problem } = this.credentials;
+      if (problem !== undefined) {
+        return throwError(() => new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable access token: ${problem}`, {
+          status: 503, detail: { backend: this.id, reason: 'auth_file' },
+        }));
+      }
+      const o = this.options;
+      const refused = o.ignoreUnsupportedGenParams ? [] : unsupportedParams(call);
+      if (refused.length > 0) return throwError(() => unsupportedParamsError(this.id, refused));
+      const conversation = conversationId(call, codexModel(target.model));
+      const counted = o.earlyBumpTurns > 0 || o.midBumpFrequency > 0;
+      const turn = counted ? this.turns.reserve(conversation) : 0;
+      const bump = call.options.verbosity === undefined && bumpsVerbosity(turn, o.earlyBumpTurns, o.midBumpFrequency);
+      let accepted = !counted;
+      const attempt: CodexTarget = {
+        ...target,
+        codexTurn: { conversationId: conversation, turn, bump },
+        onUpstreamResponse: (status, headers) => {
+          if (!accepted && status >= 200 && status < 300) {
+            accepted = true;
+            this.turns.commit(conversation, turn);
+          }
+          target.onUpstreamResponse?.(status, headers);
+        },
+      };
+      return this.http.stream(call, attempt).pipe(finalize(() => {
+        if (!accepted) this.turns.release(conversation, turn);
+      }));
+    });
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}

@@ -1,0 +1,115 @@
+import { LipError } from '../../errors/index.js';
+import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http/index.js';
+
+/** How long one refresh may take. */
+export const REFRESH_TIMEOUT_MS = 30_000;
+
+export interface RefreshSettings {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+}
+
+/**
+ * What refreshes produced in this process, by the refresh token the login started from: a
+ * backend rebuilt by a reload (which reads auth.json again) carries on with the renewed token
+ * and the rotated refresh token instead of a spent one. Bounded; memory only.
+ */
+const RENEWED = new Map<string, { readonly token: string; readonly refreshToken: string }>();
+const RENEWED_MAX = 64;
+
+/**
+ * The live access tokens of one backend. Each key of the pool is the token it was configured
+ * with; after a refresh the key stands for the new token, kept in memory only. Refreshing is
+ * reactive (after the upstream refused a token with 401/403), at most one at a time per token
+ * (concurrent attempts wait for the same one), and only for the token the refresh token
+ * belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
+ * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one,
+ * and both outlive a reload of the backend (RENEWED).
+ *
+ * ```ts
+ * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
+ * await tokens.renew('codex', 'at-1', 401, client) // true; tokens.current('at-1') is the new token
+ * ```
+ * @see spec/backends/openai-codex/token-refresh.spec.ts
+ */
+export class CodexTokens {
+  private readonly live = new Map<string, string>();
+  private refreshToken: string | undefined;
+  private pending: Promise<boolean> | undefined;
+  private readonly issued: string[] = [];
+  /** Why the last refresh failed; undefined after a success. */
+  private lastFailure: string | undefined;
+
+  constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
+    this.refreshToken = refreshable?.refreshToken;
+    const earlier = refreshable ? RENEWED.get(refreshable.refreshToken) : undefined;
+    if (refreshable && earlier) {
+      this.live.set(refreshable.token, earlier.token);
+      this.issued.push(earlier.token);
+      this.refreshToken = earlier.refreshToken;
+    }
+  }
+
+  /** The token to send for a pool key. */
+  current(key: string): string {
+    return this.live.get(key) ?? key;
+  }
+
+  /** Refreshed tokens and the refresh tokens, to mask out of upstream messages. */
+  get secrets(): readonly string[] {
+    return this.refreshToken ? [...this.issued, this.refreshToken, ...(this.refreshable ? [this.refreshable.refreshToken] : [])] : this.issued;
+  }
+
+  /**
+   * Refreshes the token behind `key` after the upstream refused it with `status`: true when a
+   * new one is in place, the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why the refresh
+   * failed, undefined when `key` has no refresh token. Never throws.
+   */
+  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient): Promise<true | LipError | undefined> {
+    if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
+    // Shared by every attempt waiting for it, so one client's disconnect does not cancel it for
+    // the others: it runs to its own timeout, and the caller drops the result when it is gone.
+    this.pending ??= this.refresh(key, client).finally(() => { this.pending = undefined; });
+    if (await this.pending) return true;
+    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": the upstream refused the access token (${status}) and refreshing it failed: ${this.lastFailure ?? 'unknown reason'}`, {
+      status: 503, retryable: true, detail: { backend: backendId, reason: 'refresh_failed' },
+    });
+  }
+
+  private async refresh(key: string, client: UpstreamClient): Promise<boolean> {
+    const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: this.refreshToken, scope: 'openid profile email' });
+    try {
+      const response = await client.open({
+        method: 'POST', url: this.settings.tokenUrl, headers: { 'content-type': 'application/json', accept: 'application/json' }, body,
+      }, AbortSignal.timeout(REFRESH_TIMEOUT_MS));
+      const text = await readBodyText(response.body, 64 * 1024);
+      const answer = parseJsonOrUndefined(text) as Record<string, unknown> | undefined;
+      const token = stringOf(answer, 'access_token', 'accessToken');
+      if (response.statusCode < 200 || response.statusCode >= 300 || token === undefined) {
+        this.lastFailure = response.statusCode >= 300 ? `the token endpoint answered ${response.statusCode}` : 'the token endpoint sent no access_token';
+        return false;
+      }
+      this.live.set(key, token);
+      this.issued.push(token);
+      if (this.issued.length > 16) this.issued.shift();
+      this.refreshToken = stringOf(answer, 'refresh_token', 'refreshToken') ?? this.refreshToken;
+      const origin = this.refreshable!.refreshToken;
+      RENEWED.delete(origin);
+      if (RENEWED.size >= RENEWED_MAX) RENEWED.delete(RENEWED.keys().next().value!);
+      RENEWED.set(origin, { token, refreshToken: this.refreshToken! });
+      this.lastFailure = undefined;
+      return true;
+    } catch (err) {
+      this.lastFailure = `the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`;
+      return false;
+    }
+  }
+}
+
+function stringOf(object: Record<string, unknown> | undefined, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = object?.[key];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,583 @@
+import { randomBytes } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { loadRedis } from '../../circuit/redis/redis-store.js';
+import { LipError } from '../../errors/index.js';
+import type {
+  ALegInfo, AttemptRow, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
+} from '../continuity-store.js';
+import { LegStore, type LegStoreOptions, type MutableAttemptRow } from '../leg-store.js';
+import type { LegState } from '../leg-table.js';
+import { MemoryResponses } from '../memory-responses.js';
+import type { ResponseRow } from '../response-row.js';
+import { summarizeUsage } from '../usage-summary.js';
+import { ATTEMPT_LUA, CHAIN_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA } from './continuity-scripts.js';
+import { RedisWriter, type RedisWriterOptions } from './redis-writer.js';
+
+type QueueTuning = Partial<Pick<RedisWriterOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
+
+export interface RedisStoreOptions extends LegStoreOptions {
+  /** `redis.url`. */
+  readonly url: string;
+  /** `redis.key_prefix`; the store's keys start with it and `cont:`. */
+  readonly keyPrefix: string;
+  /** `continuity.max_legs`, across all instances sharing the Redis. */
+  readonly maxLegs: number;
+  /** Bound on every Redis command in ms: a slower answer counts as an outage (default 500). */
+  readonly timeoutMs?: number;
+  /** Longest pause between reconnection attempts in ms (default 2 s). */
+  readonly reconnectMaxMs?: number;
+  /** A-legs this instance keeps in memory (a cache of the shared ones; default min(max_legs, 10 000)). */
+  readonly cacheLegs?: number;
+  /** Attempt rows kept per A-leg in Redis (default 1 000, as in memory). */
+  readonly maxAttemptsPerLeg?: number;
+  /** Bytes of the responses this instance saved that it keeps locally to serve through an outage (default 64 MiB). */
+  readonly localResponseBytes?: number;
+  readonly queue?: QueueTuning;
+  readonly log?: ContinuityLogger;
+}
+
+export const REDIS_DEFAULTS = { timeoutMs: 500, cacheLegs: 10_000, maxAttemptsPerLeg: 1_000, localResponseBytes: 64 * 1024 * 1024 } as const;
+
+/** Longest response chain read or kept alive in one script call (a guard, as in LegStore). */
+const MAX_CHAIN = 100_000;
+
+type RedisRecord =
+  | { readonly kind: 'leg'; readonly state: LegState }
+  | { readonly kind: 'retire'; readonly state: LegState }
+  | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
+  | { readonly kind: 'response'; readonly row: ResponseRow };
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+interface Scripts {
+  lipContLeg: Script;
+  lipContRetire: Script;
+  lipContAttempt: Script;
+  lipContResponse: Script;
+  lipContChain: Script;
+  lipContLoad: Script;
+  lipContKey: Script;
+}
+type PipelineScripts = { [K in keyof Scripts]: (...args: (string | number)[]) => ChainableCommander };
+
+/** A stored response as read from Redis, with the creation time of its newest continuation. */
+interface FetchedResponse {
+  readonly row: ResponseRow;
+  readonly keptFrom: number;
+}
+
+function describeRecord(record: RedisRecord): string {
+  switch (record.kind) {
+    case 'leg': return `a_leg ${record.state.aLegId}`;
+    case 'retire': return `retire ${record.state.aLegId}`;
+    case 'attempt': return `attempt ${record.row.a_leg_id}#${record.row.seq}`;
+    case 'response': return `response ${record.row.response_id}`;
+  }
+}
+
+/**
+ * The shared store: every `lip serve` instance (and every worker) pointed at one Redis sees the
+ * same A-legs, attempt rows, sessions and stored responses. Layout and atomic steps are the
+ * Lua scripts of continuity-scripts.ts.
+ *
+ * The request path stays synchronous, as with memory and SQLite: each instance keeps a local
+ * table of the A-legs it works with, and writes every change behind, in pipelined batches (the
+ * `RedisWriter`, WriteQueue's contract). What must be fresh is read before the request needs
+ * it: `preload` (awaited by the handler before the session is opened, only for this store)
+ * loads the A-legs a request names, its session id and its resume-token fingerprint in one
+ * script call and merges them into the local table (last seen and seq take the larger value,
+ * `[first]` once set stays set, the newest affinity change wins); `loadConversation` reads the
+ * response chain in one call. What must be atomic across instances is done in Redis: the seq
+ * of a B-leg is allocated (HINCRBY) when its row is first written, `[first]` consumption is a
+ * flag that is only ever set, and the fingerprint key is created once (the first instance to
+ * ask sets it). So a conversation whose turns land on different instances keeps its context,
+ * its `[first]` and its affinity.
+ *
+ * An outage never stops serving: commands fail fast (no offline queue, a timeout on each),
+ * preload and reads fall back to the local table (a conversation continues on the instance
+ * that served it; elsewhere a `previous_response_id` it cannot read is a 503, retryable), and
+ * writes stay queued within the queue's bound, then the oldest are dropped, counted
+ * (`lip_continuity_dropped_records_total`) and logged once. `status()` says `degraded` (or
+ * `full`) with the reason, and stays ready: every instance shares the outage, so none should
+ * leave the load balancer for it.
+ * @see spec/continuity/redis-store.spec.ts, spec/e2e/continuity-redis.spec.ts
+ */
+export class RedisContinuityStore extends LegStore {
+  readonly kind = 'redis' as const;
+  private readonly client: Redis & Scripts;
+  private readonly prefix: string;
+  private readonly writer: RedisWriter<RedisRecord>;
+  private readonly responses: MemoryResponses;
+  private readonly timeoutMs: number;
+  private readonly cacheLegs: number;
+  private readonly maxAttemptsPerLeg: number;
+  /** When each A-leg's affinity last changed here (merged by the newest change). */
+  private readonly affinityAt = new WeakMap<LegState, number>();
+  /** Responses read from Redis for the one synchronous chain walk in progress (see `withChain`). */
+  private fetched: Map<string, FetchedResponse> | undefined;
+  private key = randomBytes(32);
+  private keyShared = false;
+  private keyUsed = false;
+  private keyLoading: Promise<void> | undefined;
+  /** Why the last command failed, until one succeeds (undefined: Redis answers). */
+  private failure: string | undefined;
+  /** Settles at the first connection: until then commands wait for it (bounded), later they fail fast. */
+  private readonly firstReady: Promise<void>;
+  private connectedOnce = false;
+  /** Wall time until which a command waits for the first connection (the connect timeout after construction). */
+  private readonly startBy: number;
+
+  constructor(private readonly redis: RedisStoreOptions) {
+    super(redis);
+    this.prefix = `${redis.keyPrefix}cont:`;
+    this.timeoutMs = redis.timeoutMs ?? REDIS_DEFAULTS.timeoutMs;
+    this.cacheLegs = redis.cacheLegs ?? Math.min(redis.maxLegs, REDIS_DEFAULTS.cacheLegs);
+    this.maxAttemptsPerLeg = redis.maxAttemptsPerLeg ?? REDIS_DEFAULTS.maxAttemptsPerLeg;
+    this.responses = new MemoryResponses(redis.ttlMs, redis.localResponseBytes ?? REDIS_DEFAULTS.localResponseBytes);
+    this.startBy = Date.now() + Math.max(1_000, this.timeoutMs * 5);
+    const Client = loadRedis();
+    this.client = new Client(redis.url, {
+      commandTimeout: this.timeoutMs,
+      connectTimeout: Math.max(1_000, this.timeoutMs * 5),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (times) => Math.min(times * 100, redis.reconnectMaxMs ?? 2_000),
+      connectionName: 'lip-continuity',
+    }) as Redis & Scripts;
+    const scripts: [keyof Scripts, string][] = [
+      ['lipContLeg', LEG_LUA], ['lipContRetire', RETIRE_LUA], ['lipContAttempt', ATTEMPT_LUA], ['lipContResponse', RESPONSE_LUA],
+      ['lipContChain', CHAIN_LUA], ['lipContLoad', LOAD_LUA], ['lipContKey', KEY_LUA],
+    ];
+    for (const [name, lua] of scripts) this.client.defineCommand(name, { numberOfKeys: 0, lua });
+    this.client.on('error', (err: Error) => { this.failure = err.message; });
+    this.client.on('close', () => { this.failure ??= 'connection lost'; });
+    let connected: () => void = () => undefined;
+    this.firstReady = new Promise<void>((resolve) => { connected = resolve; });
+    this.client.on('ready', () => {
+      this.connectedOnce = true;
+      connected();
+      this.failure = undefined;
+      if (!this.keyShared) void this.loadKey().catch(() => undefined);
+      if (this.writer.size > 0) void this.writer.flush();
+    });
+    this.writer = new RedisWriter<RedisRecord>({
+      // No batching window: a record goes out on the next tick (what piles up meanwhile goes in
+      // one pipeline), so a turn saved here is in Redis before its client can ask another instance.
+      flushDelayMs: 0,
+      ...redis.queue,
+      write: (batch) => this.write(batch),
+      scheduler: redis.scheduler,
+      log: redis.log,
+      describe: describeRecord,
+    });
+  }
+
+  protected admit(): void {
+    // Never refuses: an unreachable Redis must not stop serving. The queue's bound drops and counts.
+  }
+
+  protected loadLeg(): LegState | undefined {
+    return undefined; // reads are asynchronous here: `preload` brings A-legs into the table first
+  }
+
+  protected loadSession(): LegState | undefined {
+    return undefined;
+  }
+
+  protected loadFingerprint(): LegState | undefined {
+    return undefined;
+  }
+
+  /**
+   * A token this instance does not hold while Redis cannot be read is a 503 (retry), not the
+   * 403 of an unknown token: that answer tells the client to drop its conversation.
+   */
+  override findSession(fingerprint: string): SessionRecord | undefined {
+    const found = super.findSession(fingerprint);
+    if (found || this.failure === undefined || this.closed) return found;
+    throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `the session cannot be looked up while Redis cannot be read (${this.failure})`, { retryAfter: 1 });
+  }
+
+  /** The shared key once Redis answered; until then a provisional one of this process. */
+  fingerprintKey(): Buffer {
+    this.keyUsed = true;
+    return this.key;
+  }
+
+  /** Reads (or, first of all instances, sets) the shared fingerprint key. */
+  private loadKey(): Promise<void> {
+    return (this.keyLoading ??= this.run(() => this.client.lipContKey(`${this.prefix}fpkey`, this.key.toString('base64')))
+      .then((reply) => {
+        const shared = Buffer.from(String(reply), 'base64');
+        if (shared.length < 32) throw new Error('malformed fingerprint key in Redis');
+        if (!shared.equals(this.key) && this.keyUsed) {
+          this.redis.log?.warn('continuity: Redis holds another resume-token fingerprint key; sessions this instance started before it could reach Redis cannot be resumed', {});
+        }
+        this.key = shared;
+        this.keyShared = true;
+      })
+      .finally(() => { this.keyLoading = undefined; }));
+  }
+
+  /** Loads what a request names fresh from Redis (see ContinuityStore.preload). Never rejects. */
+  async preload(request: PreloadRequest): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.keyShared) await this.loadKey();
+      const fingerprint = request.fingerprint?.();
+      const ids = request.aLegIds ?? [];
+      if (fingerprint === undefined && request.sessionId === undefined && ids.length === 0) return; // a new conversation reads nothing
+      const session = request.sessionId === undefined ? '' : sessionSuffix(request.principal, request.sessionId);
+      const reply = await this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, ...ids)) as string[];
+      const found = this.adoptAll(reply.slice(2));
+      for (const id of ids) if (!found.has(id)) this.forget(this.legs.get(id));
+      if (fingerprint !== undefined && reply[0] === '') this.forget(this.legs.findFingerprint(fingerprint));
+      if (request.sessionId !== undefined && reply[1] === '') this.forget(this.legs.findSession(request.principal, request.sessionId));
+    } catch {
+      // Degraded: the local table answers (the failure is in status()).
+    }
+  }
+
+  /** Fresh state of A-legs by id; false when Redis could not be read. */
+  private async refresh(aLegId: string): Promise<boolean> {
+    try {
+      const reply = await this.run(() => this.client.lipContLoad(this.prefix, '', '', aLegId)) as string[];
+      if (!this.adoptAll(reply.slice(2)).has(aLegId)) this.forget(this.legs.get(aLegId));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Merges `[id, p, s, c, l, f, fp, ak, ab, ac, q, ...]` into the local table; the ids found. */
+  private adoptAll(fields: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    for (let i = 0; i + 10 < fields.length; i += 11) {
+      const [id, principal, sessionId, created, seen, first, fingerprint, affKey, boundAt, changedAt, seq] = fields.slice(i, i + 11) as string[] as [string, string, string, string, string, string, string, string, string, string, string];
+      found.add(id);
+      const lastSeen = Number(seen);
+      const affinity = affKey ? { candidateKey: affKey, boundAt: Number(boundAt) } : undefined;
+      const affinityAt = Number(changedAt || 0);
+      const local = this.legs.get(id);
+      if (local) {
+        if (lastSeen > local.lastSeenAt) this.legs.touch(local, lastSeen);
+        if (first === '1') local.firstConsumed = true;
+        local.lastSeq = Math.max(local.lastSeq, Number(seq || 0));
+        if (affinityAt > 0 && affinityAt >= (this.affinityAt.get(local) ?? 0)) {
+          local.affinity = affinity;
+          this.affinityAt.set(local, affinityAt);
+        }
+        continue;
+      }
+      const state: LegState = {
+        aLegId: id, principal, sessionId, createdAt: Number(created), lastSeenAt: lastSeen, lastSeq: Number(seq || 0),
+        firstConsumed: first === '1', affinity, open: 0, fingerprint: fingerprint || undefined,
+      };
+      this.legs.add(state);
+      if (affinityAt > 0) this.affinityAt.set(state, affinityAt);
+      this.trim(state);
+    }
+    return found;
+  }
+
+  /** An A-leg Redis no longer has (expired or evicted): dropped here too, unless still in use or unwritten. */
+  private forget(state: LegState | undefined): void {
+    if (state && state.open === 0 && this.writer.get(`l:${state.aLegId}`) === undefined) this.legs.delete(state);
+  }
+
+  /** Keeps the local table within `cacheLegs` (by the fair-share rule; Redis keeps what goes). */
+  private trim(keep: LegState): void {
+    while (this.legs.size > this.cacheLegs) {
+      const victim = this.legs.fairShareVictim(keep);
+      if (!victim) return;
+      this.legs.delete(victim);
+    }
+  }
+
+  protected retire(state: LegState): void {
+    this.legs.delete(state);
+    this.enqueue(`l:${state.aLegId}`, { kind: 'retire', state });
+  }
+
+  protected legChanged(state: LegState, created: boolean): void {
+    this.enqueue(`l:${state.aLegId}`, { kind: 'leg', state });
+    if (created) this.trim(state);
+  }
+
+  protected attemptChanged(row: MutableAttemptRow): void {
+    this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
+  }
+
+  protected storeResponse(row: ResponseRow): void {
+    this.responses.put(row, this.now());
+    this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
+  }
+
+  private enqueue(key: string, record: RedisRecord): void {
+    if (!this.closed) return this.writer.put(key, record);
+    this.lost++;
+    this.redis.log?.error('continuity record arrived after the store closed; it is not stored', { record: key });
+  }
+
+  override bindAffinity(aLegId: string, candidateKey: string): void {
+    const before = this.legs.get(aLegId)?.affinity;
+    super.bindAffinity(aLegId, candidateKey);
+    this.affinityMoved(aLegId, before);
+  }
+
+  override clearAffinity(aLegId: string, candidateKey?: string): void {
+    const before = this.legs.get(aLegId)?.affinity;
+    super.clearAffinity(aLegId, candidateKey);
+    this.affinityMoved(aLegId, before);
+  }
+
+  private affinityMoved(aLegId: string, before: LegState['affinity']): void {
+    const state = this.legs.get(aLegId);
+    if (state && state.affinity !== before) this.affinityAt.set(state, Math.max(this.now(), (this.affinityAt.get(state) ?? 0) + 1));
+  }
+
+  /** One batch, pipelined: every script is idempotent, so a failed batch is sent again whole. */
+  private async write(batch: readonly RedisRecord[]): Promise<void> {
+    const pipeline = this.client.pipeline() as ChainableCommander & PipelineScripts;
+    const now = this.now();
+    const legs: (LegState | undefined)[] = [];
+    for (const record of batch) {
+      legs.push(record.kind === 'leg' ? record.state : undefined);
+      switch (record.kind) {
+        case 'leg': {
+          const s = record.state;
+          const seen = s.open > 0 ? Math.max(s.lastSeenAt, now) : s.lastSeenAt; // a leg with a running attempt does not expire
+          pipeline.lipContLeg(this.prefix, now, this.redis.maxLegs, s.aLegId, s.principal, s.sessionId, s.createdAt, seen,
+            s.firstConsumed ? 1 : 0, s.fingerprint ?? '', s.affinity?.candidateKey ?? '', s.affinity?.boundAt ?? 0,
+            this.affinityAt.get(s) ?? 0, this.lifetime(s));
+          break;
+        }
+        case 'retire':
+          pipeline.lipContRetire(this.prefix, now, record.state.aLegId, record.state.principal, this.lifetime(record.state));
+          break;
+        case 'attempt': {
+          const state = this.legs.get(record.row.a_leg_id);
+          pipeline.lipContAttempt(this.prefix, record.row.a_leg_id, record.row.b_leg_id, JSON.stringify(record.row),
+            this.maxAttemptsPerLeg, state ? this.lifetime(state) : this.options.ttlMs);
+          break;
+        }
+        case 'response': {
+          const row = record.row;
+          pipeline.lipContResponse(this.prefix, row.response_id, JSON.stringify(row), row.previous_response_id ?? '', row.created_at,
+            this.options.ttlMs, now, MAX_CHAIN);
+          break;
+        }
+      }
+    }
+    const replies = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), (r) => r);
+    (replies ?? []).forEach(([err, reply], i) => {
+      if (err) throw err;
+      const state = legs[i];
+      if (state) state.lastSeq = Math.max(state.lastSeq, Number(reply) || 0);
+    });
+  }
+
+  /** A promise that rejects after `ms` when it has not settled (the timer never keeps the process up). */
+  private bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+      timer.unref();
+    });
+    return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Runs a command: a failure marks the store degraded until a command succeeds. Within the
+   * connect timeout after the store was built, a command waits for the first connection, so a
+   * store used right after it was built does not count its own start as an outage (a Redis
+   * down at startup costs the first requests that wait, then commands fail fast).
+   */
+  private async run<T, R = T>(command: () => Promise<T>, decode: (reply: T) => R = (reply) => reply as unknown as R): Promise<R> {
+    try {
+      const wait = this.connectedOnce ? 0 : this.startBy - Date.now();
+      if (wait > 0) await this.bounded(this.firstReady, wait).catch(() => undefined);
+      const reply = decode(await command());
+      this.failure = undefined;
+      return reply;
+    } catch (err) {
+      this.failure = (err as Error).message;
+      throw err;
+    }
+  }
+
+  protected attemptRows(state: LegState): AttemptRow[] {
+    return this.localRows(state.aLegId);
+  }
+
+  /** Rows not yet written, and those running here, of one A-leg. */
+  private localRows(aLegId: string): MutableAttemptRow[] {
+    const rows: MutableAttemptRow[] = [];
+    for (const record of this.writer.values()) if (record.kind === 'attempt' && record.row.a_leg_id === aLegId) rows.push(record.row);
+    for (const row of this.running.values()) if (row.a_leg_id === aLegId) rows.push(row);
+    return rows;
+  }
+
+  override async attempts(aLegId: string, principal?: string): Promise<AttemptRow[] | undefined> {
+    const fresh = await this.refresh(aLegId);
+    const state = this.visibleLeg(aLegId, principal);
+    if (!state) return undefined;
+    const byBLeg = new Map<string, AttemptRow>();
+    if (fresh) {
+      try {
+        for (const row of decodeAttempts(await this.run(() => this.client.hgetall(`${this.prefix}A:${aLegId}`)))) byBLeg.set(row.b_leg_id, row);
+      } catch {
+        // degraded: the rows this instance holds
+      }
+    }
+    for (const row of this.localRows(aLegId)) byBLeg.set(row.b_leg_id, { ...row, seq: byBLeg.get(row.b_leg_id)?.seq ?? row.seq });
+    return [...byBLeg.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  override async describeALeg(aLegId: string, principal?: string): Promise<ALegInfo | undefined> {
+    await this.refresh(aLegId);
+    return super.describeALeg(aLegId, principal);
+  }
+
+  /** Writes what is pending, then sums every A-leg's rows in Redis (SCAN; an admin read, not the request path). */
+  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
+    await this.writer.flush();
+    const rows: AttemptRow[] = [];
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.run(() => this.client.scan(cursor, 'MATCH', `${this.prefix}A:*`, 'COUNT', 1000));
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = this.client.pipeline();
+        for (const key of keys) pipeline.hgetall(key);
+        for (const [err, hash] of (await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4))) ?? []) {
+          if (err) throw err;
+          rows.push(...decodeAttempts(hash as Record<string, string>));
+        }
+      } while (cursor !== '0');
+    } catch (err) {
+      throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot read usage from Redis: ${(err as Error).message}`, { cause: err, retryAfter: 1 });
+    }
+    return summarizeUsage(rows, query);
+  }
+
+  protected findResponse(id: string): ResponseRow | undefined {
+    const pending = this.writer.get(`r:${id}`);
+    if (pending?.kind === 'response') return pending.row;
+    return this.fetched?.get(id)?.row ?? this.responses.get(id);
+  }
+
+  /** Read from Redis: kept while its newest continuation is younger than ttl; else what this instance knows. */
+  protected hasContinuation(id: string): boolean {
+    const fetched = this.fetched?.get(id);
+    if (fetched && this.now() - fetched.keptFrom < this.options.ttlMs) return true;
+    for (const record of this.writer.values()) if (record.kind === 'response' && record.row.previous_response_id === id) return true;
+    return this.responses.hasContinuation(id);
+  }
+
+  override loadResponse(id: string, principal: string): Promise<StoredResponse> {
+    return this.withChain(id, 1, () => super.loadResponse(id, principal));
+  }
+
+  override loadConversation(id: string, principal: string): Promise<Conversation> {
+    return this.withChain(id, MAX_CHAIN, () => super.loadConversation(id, principal));
+  }
+
+  /**
+   * Reads the chain from `id` (one script call), then runs LegStore's walk over it: that walk is
+   * synchronous (no await inside), so `fetched` is set for exactly its duration. A chain that
+   * cannot be read while Redis fails is a 503, not a 404 (the response may well exist).
+   */
+  private async withChain<T>(id: string, depth: number, read: () => Promise<T>): Promise<T> {
+    const fetched = new Map<string, FetchedResponse>();
+    let failed: unknown;
+    try {
+      const reply = await this.run(() => this.client.lipContChain(this.prefix, id, depth)) as string[];
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        const row = decodeResponse(reply[i]!);
+        if (row) fetched.set(row.response_id, { row, keptFrom: Number(reply[i + 1]) || row.created_at });
+      }
+    } catch (err) {
+      failed = err;
+    }
+    this.fetched = fetched;
+    let result: Promise<T>;
+    try {
+      result = read();
+    } finally {
+      this.fetched = undefined;
+    }
+    try {
+      return await result;
+    } catch (err) {
+      if (failed === undefined || (err as LipError).code !== 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') throw err;
+      throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot read response '${id}' from Redis: ${(failed as Error).message}`, { cause: failed, retryAfter: 1 });
+    }
+  }
+
+  status(): ContinuityStatus {
+    const q = this.writer.status();
+    const linkDown = this.client.status !== 'ready' ? `not connected to Redis (${this.failure ?? this.client.status})` : this.failure;
+    const state = this.closed ? 'closed' : this.writer.full ? 'full' : linkDown !== undefined || q.failing ? 'degraded' : 'ok';
+    const reason = state === 'ok' ? null
+      : state === 'closed' ? 'the continuity store is closed'
+        : state === 'full' ? `the write queue is full (${q.capacity} records; last error: ${q.last_error ?? 'none'}); the oldest are being dropped`
+          : `${linkDown ?? `writes to Redis are failing (${q.last_error ?? 'unknown error'})`}; requests are served from local state and records are kept and retried`;
+    return {
+      store: 'redis', ready: !this.closed, state, reason, legs: this.legs.size,
+      pending: q.pending, capacity: q.capacity, written: q.written, write_errors: q.write_errors,
+      retries: q.retries, dropped: q.dropped, failed_records: 0, rejected: this.rejected,
+      lost: this.lost, reopened: 0,
+      last_error: q.last_error, last_error_at: q.last_error_at, last_flush_at: q.last_flush_at,
+    };
+  }
+
+  async flush(): Promise<void> {
+    if (this.closed) return;
+    if (!(await this.writer.flush())) {
+      throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `continuity records could not be written to Redis (${this.writer.size} waiting): ${this.writer.status().last_error ?? 'unknown error'}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const left = await this.writer.close();
+    if (left > 0) {
+      this.lost += left;
+      this.redis.log?.error('continuity store closed with records it could not write to Redis', { lost: left, error: this.writer.status().last_error });
+    }
+    this.client.disconnect();
+  }
+}
+
+/** The lookup key of a session (the principal's UTF-8 length first, as Lua's `#`: any principal, no ambiguity). */
+function sessionSuffix(principal: string, sessionId: string): string {
+  return `${Buffer.byteLength(principal)}:${principal}:${sessionId}`;
+}
+
+/** Attempt rows from an `A:` hash, each with the seq Redis allocated; malformed fields are skipped. */
+function decodeAttempts(hash: Record<string, string>): AttemptRow[] {
+  const rows: AttemptRow[] = [];
+  for (const [field, value] of Object.entries(hash)) {
+    if (!field.startsWith('r:')) continue;
+    try {
+      const row = JSON.parse(value) as AttemptRow;
+      const seq = Number(hash[`s:${field.slice(2)}`]);
+      rows.push(Number.isInteger(seq) && seq > 0 ? { ...row, seq } : row);
+    } catch {
+      // not a row lip wrote: ignored
+    }
+  }
+  return rows;
+}
+
+function decodeResponse(json: string): ResponseRow | undefined {
+  try {
+    const row = JSON.parse(json) as ResponseRow;
+    return typeof row.response_id === 'string' && typeof row.input_json === 'string' && typeof row.output_json === 'string' ? row : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { CollectedBlock, LipEvent } from '../../canonical/index.js';
+import { MAX_ID_STATE_CHARS, sealCallId, type CarriedState } from '../state-envelope.js';
+
+/**
+ * The provider state of one assistant turn, for a protocol whose only echoed slot is the tool
+ * call id (Chat Completions has no field for signatures or opaque reasoning). It gathers the
+ * turn's signed and opaque reasoning (a signature with the reasoning text it signs, which an
+ * Anthropic follow-up must repeat exactly) and seals it into the first tool call's id; each call
+ * also carries its own signature (Gemini). A turn without a tool call has nowhere to put it: its
+ * state does not survive a Chat client (docs/frontends/openai-chat.md). Nothing is kept for a
+ * turn without reasoning, and a reasoning text past MAX_ID_STATE_CHARS is not kept.
+ *
+ * ```
+ * reasoning_delta "plan" -> reasoning_signature s1 (anthropic.thinking) -> tool_call_started call_1
+ * call id on the wire: call_1_lip1_<[["anthropic.thinking",{"t":"plan","s":"s1"}]]>
+ * ```
+ * @see spec/frontends/openai-chat/turn-state.spec.ts
+ */
+export class TurnState {
+  private text = '';
+  private readonly states: CarriedState[] = [];
+  private sealed = false;
+
+  /** Notes what an event adds to the turn's state. */
+  push(event: LipEvent): void {
+    switch (event.type) {
+      case 'reasoning_delta':
+        if (this.text.length <= MAX_ID_STATE_CHARS) this.text += event.text;
+        return;
+      case 'reasoning_signature':
+        if (event.dialect !== undefined) this.states.push({ dialect: event.dialect, signature: event.signature, ...(this.text ? { text: this.text } : {}) });
+        this.text = '';
+        return;
+      case 'reasoning_opaque':
+        this.states.push({ dialect: event.dialect, opaque: event.data, ...(event.id !== undefined ? { id: event.id } : {}), ...(this.text ? { text: this.text } : {}) });
+        this.text = '';
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The wire id of a starting tool call: the first carries the turn's state, each its own signature. */
+  callId(call: { readonly id: string; readonly signature?: string; readonly dialect?: string }): string {
+    const reasoning = this.sealed ? [] : this.states;
+    this.sealed = true;
+    return sealCallId(call.id, { ...(call.signature && call.dialect ? { call: { dialect: call.dialect, signature: call.signature } } : {}), reasoning });
+  }
+}
+
+/** A collected response's tool-call wire ids (TurnState over its blocks), in the order of `toolCalls`. */
+export function collectedCallIds(blocks: readonly CollectedBlock[]): Map<string, string> {
+  const state = new TurnState();
+  const ids = new Map<string, string>();
+  for (const block of blocks) {
+    if (block.type === 'tool_call') ids.set(block.id, state.callId(block));
+    else if (block.type === 'reasoning') {
+      if (block.text) state.push({ type: 'reasoning_delta', text: block.text });
+      if (block.opaque !== undefined) state.push({ type: 'reasoning_opaque', dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) });
+      else if (block.signature !== undefined) state.push({ type: 'reasoning_signature', signature: block.signature, ...(block.dialect !== undefined ? { dialect: block.dialect } : {}) });
+      else state.push({ type: 'reasoning_signature', signature: '' }); // unsigned text: not state, ends the block
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { UpstreamClient } from '../../../lib/backends/http/index.js';
+import { CodexTokens } from '../../../lib/backends/openai-codex/index.js';
+import { LipError } from '../../../lib/errors/index.js';
+import { CODEX_REFRESH_TOKEN, startCodexEmulator, type CodexEmulator } from '../../helpers/emulators/index.js';
+
+describe('backends/openai-codex/token-refresh', () => {
+  let emu: CodexEmulator;
+  const client = new UpstreamClient();
+  before(async () => { emu = await startCodexEmulator(); });
+  after(async () => {
+    await client.close();
+    await emu.close();
+  });
+  // Renewals outlive a backend (a reload), per process: every test starts from its own login.
+  let rt = CODEX_REFRESH_TOKEN;
+  let n = 0;
+  beforeEach(() => {
+    emu.refreshes.length = 0;
+    emu.tokenStatus = undefined;
+    rt = `${CODEX_REFRESH_TOKEN}-t${++n}`;
+    emu.refreshTokens.add(rt);
+  });
+  const tokens = () => new CodexTokens({ token: 'at-0', refreshToken: rt }, { tokenUrl: emu.tokenUrl, clientId: 'client-x' });
+
+  it('puts the new token behind the key, uses the rotated refresh token next time, and masks them all', async () => {
+    const t = tokens();
+    expect(t.current('at-0')).to.equal('at-0');
+    expect(await t.renew('cx', 'at-0', 401, client)).to.equal(true);
+    const first = t.current('at-0');
+    expect(first).to.match(/^codex-refreshed-\d+$/);
+    expect(await t.renew('cx', 'at-0', 401, client)).to.equal(true);
+    expect(t.current('at-0')).not.to.equal(first);
+    expect(emu.refreshes[0]!.body!.refresh_token).to.equal(rt);
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal(rt);
+    expect(emu.refreshes[0]!.body).to.include({ client_id: 'client-x' });
+    expect(t.secrets).to.include.members([first, t.current('at-0'), rt]);
+  });
+
+  it('hands the renewed token and the rotated refresh token to a backend rebuilt by a reload', async () => {
+    emu.refreshTokens.add('rt-reload');
+    const settings = { tokenUrl: emu.tokenUrl, clientId: 'c' };
+    const before = new CodexTokens({ token: 'at-r', refreshToken: 'rt-reload' }, settings);
+    expect(await before.renew('cx', 'at-r', 401, client)).to.equal(true);
+    const after = new CodexTokens({ token: 'at-r', refreshToken: 'rt-reload' }, settings); // auth.json read again
+    expect(after.current('at-r')).to.equal(before.current('at-r'));
+    expect(await after.renew('cx', 'at-r', 401, client), 'refreshes with the rotated token, not the spent one').to.equal(true);
+    expect(emu.refreshes[0]!.body!.refresh_token).to.equal('rt-reload');
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal('rt-reload');
+  });
+
+  it('runs one refresh for concurrent attempts', async () => {
+    const t = tokens();
+    const answers = await Promise.all([t.renew('cx', 'at-0', 401, client), t.renew('cx', 'at-0', 403, client), t.renew('cx', 'at-0', 401, client)]);
+    expect(answers).to.deep.equal([true, true, true]);
+    expect(emu.refreshes).to.have.length(1);
+  });
+
+  it('has nothing to renew for a key without a refresh token', async () => {
+    expect(await tokens().renew('cx', 'other-key', 401, client)).to.equal(undefined);
+    expect(await new CodexTokens(undefined, { tokenUrl: emu.tokenUrl, clientId: 'c' }).renew('cx', 'at-0', 401, client)).to.equal(undefined);
+    expect(emu.refreshes).to.have.length(0);
+  });
+
+  it('answers a retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why a refresh failed (status, refused grant, unreachable)', async () => {
+    emu.tokenStatus = 503;
+    const down = await tokens().renew('cx', 'at-0', 401, client) as LipError;
+    expect(down).to.be.instanceOf(LipError);
+    expect(down).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', retryable: true });
+    expect(down.message).to.contain('(401) and refreshing it failed: the token endpoint answered 503');
+    emu.tokenStatus = undefined;
+    emu.refreshTokens.delete(rt);
+    expect(((await tokens().renew('cx', 'at-0', 403, client)) as LipError).message).to.contain('(403) and refreshing it failed: the token endpoint answered 400');
+    const nowhere = new CodexTokens({ token: 'at-0', refreshToken: 'r' }, { tokenUrl: 'http://127.0.0.1:1/oauth/token', clientId: 'c' });
+    expect(((await nowhere.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('could not be reached');
+  });
+});

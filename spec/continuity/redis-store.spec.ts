@@ -1,0 +1,242 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { collectEvents, type Message } from '../../lib/canonical/index.js';
+import { createContinuityStore, RedisContinuityStore, SecureSessions, type ContinuityStore, type RedisStoreOptions } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { logRecorder } from './log-recorder.js';
+import { runSessionSuite } from './session-suite.js';
+import { runStoreSuite } from './store-suite.js';
+import { VirtualClock } from './virtual-clock.js';
+
+/**
+ * The Redis continuity store against a real redis-server this spec starts: first the contract
+ * every store passes (the same suites as memory and SQLite), then what only a shared store has:
+ * two instances on one Redis continuing one conversation, seqs allocated across instances, and
+ * an outage that degrades instead of failing (and never leaves a promise waiting).
+ */
+describe('continuity/RedisContinuityStore', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  let prefixes = 0;
+  const fresh = () => `lipspec:${process.pid}:${++prefixes}:`;
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+  });
+  after(() => redis?.close());
+
+  describe('the shared contract', () => {
+    runStoreSuite('redis', {
+      open: (clock, config) => createContinuityStore({ store: 'redis', sqlite_path: 'unused', ...config }, { scheduler: clock, redis: { url: redis.url, key_prefix: fresh() } }),
+    });
+    runSessionSuite('redis', {
+      open: (clock, config) => createContinuityStore({ store: 'redis', sqlite_path: 'unused', ...config }, { scheduler: clock, redis: { url: redis.url, key_prefix: fresh() } }),
+    });
+  });
+
+  describe('shared between instances', () => {
+    const HOUR = 3_600_000;
+    const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
+    const reply = (text: string) => collectEvents([{ type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }]);
+    const start = { candidateKey: 'a:m', backendId: 'a', model: 'm' };
+    let clock: VirtualClock;
+    let prefix: string;
+    let log: ReturnType<typeof logRecorder>;
+    const stores: RedisContinuityStore[] = [];
+    const open = (options: Partial<RedisStoreOptions> = {}): RedisContinuityStore => {
+      const store = new RedisContinuityStore({ url: redis.url, keyPrefix: prefix, ttlMs: HOUR, maxLegs: 1_000, scheduler: clock, log, timeoutMs: 300, reconnectMaxMs: 100, ...options });
+      stores.push(store);
+      return store;
+    };
+    const sessionsOf = (store: ContinuityStore) => new SecureSessions(store, { resumeWindowMs: 168 * HOUR, clientSessionIds: false, now: () => clock.now() });
+    const until = async (check: () => boolean, ms = 10_000) => {
+      const deadline = Date.now() + ms;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error('condition not met in time');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    beforeEach(async () => {
+      if (!redis.running) await redis.start();
+      clock = new VirtualClock();
+      prefix = fresh();
+      log = logRecorder();
+    });
+
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    it('a session started on one instance resumes on another, with its [first], affinity and seqs', async () => {
+      const a = open();
+      const b = open();
+      const [onA, onB] = [sessionsOf(a), sessionsOf(b)];
+      await onA.prepare({ principal: 'alice' });
+      const grant = onA.open({ principal: 'alice' });
+      const first = a.beginAttempt(grant.aLeg.aLegId, start);
+      a.finishAttempt(first, { outcome: 'success' });
+      a.markFirstConsumed(grant.aLeg.aLegId);
+      a.bindAffinity(grant.aLeg.aLegId, 'b:m');
+      await a.flush();
+
+      const request = { principal: 'alice', resumeToken: grant.resumeToken! };
+      expect(() => onB.open(request), 'nothing read from Redis yet').to.throw(LipError);
+      await onB.prepare(request);
+      const resumed = onB.open(request).aLeg;
+      expect(resumed).to.deep.include({ aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, created: false, firstConsumed: true });
+      expect(resumed.affinity?.candidateKey).to.equal('b:m');
+      expect(a.fingerprintKey().equals(b.fingerprintKey())).to.equal(true);
+
+      const second = b.beginAttempt(resumed.aLegId, { ...start, candidateKey: 'b:m' });
+      expect(second.seq).to.equal(2);
+      b.clearAffinity(resumed.aLegId, 'b:m');
+      b.finishAttempt(second, { outcome: 'success' });
+      await b.flush();
+      await onA.prepare(request);
+      expect(a.routing(resumed.aLegId)).to.deep.equal({ firstConsumed: true, affinity: undefined });
+      expect((await a.attempts(resumed.aLegId, 'alice'))?.map((r) => [r.seq, r.candidate_key, r.outcome])).to.deep.equal([[1, 'a:m', 'success'], [2, 'b:m', 'success']]);
+      expect(await b.describeALeg(resumed.aLegId, 'mallory')).to.equal(undefined);
+    });
+
+    it('never stores one seq twice when two instances begin attempts on one A-leg at once', async () => {
+      const a = open();
+      const b = open();
+      const leg = a.resolveALeg('alice', 'busy');
+      await a.flush();
+      await b.preload({ principal: 'alice', sessionId: 'busy' });
+      expect(b.resolveALeg('alice', 'busy').aLegId).to.equal(leg.aLegId);
+      const onA = a.beginAttempt(leg.aLegId, start);
+      const onB = b.beginAttempt(leg.aLegId, start);
+      expect([onA.seq, onB.seq]).to.deep.equal([1, 1]); // each instance's local guess
+      a.finishAttempt(onA, { outcome: 'success' });
+      b.finishAttempt(onB, { outcome: 'swallowed_failure' });
+      await Promise.all([a.flush(), b.flush()]);
+      const rows = (await a.attempts(leg.aLegId))!;
+      expect(rows.map((r) => r.seq).sort()).to.deep.equal([1, 2]);
+      expect(new Set(rows.map((r) => r.b_leg_id))).to.deep.equal(new Set([onA.bLegId, onB.bLegId]));
+      expect((await a.describeALeg(leg.aLegId))?.last_seq).to.equal(2);
+    });
+
+    it('continues a Responses conversation whose turns were saved on different instances', async () => {
+      const a = open();
+      const b = open();
+      a.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('one')], output: reply('1') });
+      await a.flush();
+      b.saveResponse({ id: 'resp_2', principal: 'alice', previousResponseId: 'resp_1', input: [user('two')], output: reply('2') });
+      await b.flush();
+      a.saveResponse({ id: 'resp_3', principal: 'alice', previousResponseId: 'resp_2', input: [user('three')], output: reply('3') });
+      await a.flush();
+      expect((await b.loadConversation('resp_3', 'alice')).messages).to.have.length(6);
+      try {
+        await b.loadConversation('resp_3', 'mallory');
+        expect.fail('another principal read the conversation');
+      } catch (err) {
+        expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+      }
+    });
+
+    it('bounds what it keeps in Redis: max_legs across instances by fair share, attempt rows per A-leg', async () => {
+      const a = open({ maxLegs: 3, maxAttemptsPerLeg: 2 });
+      const b = open({ maxLegs: 3, maxAttemptsPerLeg: 2 });
+      const kept = a.resolveALeg('alice', 'kept');
+      for (let i = 0; i < 3; i++) {
+        const ticket = a.beginAttempt(kept.aLegId, start);
+        a.finishAttempt(ticket, { outcome: 'success' });
+      }
+      await a.flush();
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1);
+        b.resolveALeg('mallory', `flood-${i}`);
+        await b.flush();
+      }
+      const raw = new Redis(redis.url);
+      try {
+        expect(await raw.zcard(`${prefix}cont:legs`)).to.equal(3);
+        expect(Number(await raw.zscore(`${prefix}cont:held`, 'mallory'))).to.equal(2);
+        expect(await raw.exists(`${prefix}cont:L:${kept.aLegId}`)).to.equal(1);
+      } finally {
+        raw.disconnect();
+      }
+      expect((await a.attempts(kept.aLegId))?.map((r) => r.seq)).to.deep.equal([2, 3]);
+    });
+
+    it('keeps serving through an outage: reads degrade, records queue within a bound, the rest are counted; then catches up', async () => {
+      const a = open({ queue: { capacity: 5 } });
+      const b = open();
+      const leg = a.resolveALeg('alice', 'outage');
+      a.saveResponse({ id: 'resp_before', principal: 'alice', input: [user('hi')], output: reply('hello') });
+      const [onA, onB] = [sessionsOf(a), sessionsOf(b)];
+      await onA.prepare({ principal: 'alice' });
+      const token = { principal: 'alice', resumeToken: onA.begin('alice').resumeToken! };
+      await a.flush();
+      await redis.stop('SIGKILL');
+      await until(() => a.status().state === 'degraded');
+      expect(a.status()).to.deep.include({ ready: true, store: 'redis' });
+      expect(a.status().reason).to.match(/served from local state/);
+
+      const began = Date.now();
+      await a.preload({ principal: 'alice', sessionId: 'outage', aLegIds: [leg.aLegId] }); // resolves, never hangs
+      expect(Date.now() - began).to.be.below(5_000);
+      expect(a.resolveALeg('alice', 'outage').aLegId).to.equal(leg.aLegId);
+      await onA.prepare(token);
+      expect(onA.open(token).aLeg.created).to.equal(false); // the instance that holds it continues it
+      await onB.prepare(token);
+      let refused: unknown;
+      try {
+        onB.open(token);
+      } catch (err) {
+        refused = err;
+      }
+      expect([(refused as LipError).code, (refused as LipError).status, (refused as LipError).retryAfter]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503, 1]);
+      for (let i = 0; i < 3; i++) {
+        const ticket = a.beginAttempt(leg.aLegId, start);
+        a.finishAttempt(ticket, { outcome: 'success' });
+      }
+      expect((await a.loadConversation('resp_before', 'alice')).messages).to.have.length(2); // this instance saved it
+      try {
+        await b.loadConversation('resp_before', 'alice');
+        expect.fail('read a conversation Redis could not give');
+      } catch (err) {
+        expect([(err as LipError).code, (err as LipError).status]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503]);
+      }
+      let failed: unknown;
+      await a.flush().catch((err: unknown) => { failed = err; });
+      expect((failed as LipError).code).to.equal('LIP_ERR_CONTINUITY_UNAVAILABLE');
+      const during = a.status();
+      expect([during.pending, during.dropped]).to.deep.equal([5, 0]); // 2 A-legs + 3 attempts, coalesced
+      a.saveResponse({ id: 'resp_during', principal: 'alice', input: [user('x')], output: reply('y') });
+      expect(a.status()).to.deep.include({ pending: 5, dropped: 1, state: 'full' });
+      expect(log.lines.filter(([, m]) => m.includes('queue is full'))).to.have.length(1);
+
+      await redis.start();
+      await until(() => a.status().pending < 5);
+      await until(() => b.status().state === 'ok');
+      await a.flush();
+      expect(a.status()).to.deep.include({ state: 'ok', pending: 0, dropped: 1 });
+      expect(log.lines.some(([level, m]) => level === 'warn' && m === 'continuity writes recovered')).to.equal(true);
+      expect((await b.loadResponse('resp_during', 'alice')).id).to.equal('resp_during');
+    });
+
+    it('answers within its timeout while Redis is frozen, and closes without waiting for it', async () => {
+      const a = open({ timeoutMs: 200 });
+      const leg = a.resolveALeg('alice', 'frozen');
+      await a.flush();
+      redis.pause();
+      try {
+        const began = Date.now();
+        await a.preload({ principal: 'alice', aLegIds: [leg.aLegId] });
+        expect(a.routing(leg.aLegId)).to.deep.equal({ firstConsumed: false, affinity: undefined });
+        a.markFirstConsumed(leg.aLegId);
+        await a.flush().catch(() => undefined);
+        expect(a.status().state).to.equal('degraded');
+        await a.close();
+        expect(Date.now() - began).to.be.below(5_000);
+        expect(a.status()).to.deep.include({ state: 'closed', lost: 1 });
+      } finally {
+        redis.resume();
+      }
+    });
+  });
+});

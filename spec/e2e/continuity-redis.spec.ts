@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import type { AttemptRow, ContinuityStatus } from '../../lib/continuity/index.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { httpRequest } from '../helpers/sse-client.js';
+
+const ALICE = 'alice-key-0123456789';
+
+/**
+ * `continuity.store: redis` as deployed: three `lip serve` processes, one real redis-server, and
+ * a client that goes round robin, so that consecutive requests of one conversation never reach
+ * the same instance. Conversations keep their context, sessions their `[first]` and affinity,
+ * and killing Redis mid-run costs no request: the outage's records wait in each instance's
+ * queue and reach Redis once it is back.
+ */
+describe('e2e: continuity shared by three lip serve instances through Redis', function () {
+  this.timeout(120_000);
+  let redis: RedisServer;
+  let upstream: Emulator;
+  let dir: string;
+  const lips: (LipProcess & { url: string })[] = [];
+  let turn = 0;
+  /** The next instance, round robin. */
+  const next = () => lips[turn++ % lips.length]!;
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+    upstream = await startOpenAIChatEmulator();
+    dir = mkdtempSync(join(tmpdir(), 'lip-continuity-redis-'));
+    const config = join(dir, 'lip.yaml');
+    writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }
+logging: { access_log: false }
+observability: { metrics: { enabled: true } }
+diagnostics: { enabled: true }
+auth: { api_keys: [ { id: alice, key: "${ALICE}" } ] }
+redis: { url: "${redis.url}", key_prefix: "lip-e2e-cont:" }
+continuity: { store: redis }
+routing: { default_route: "a:m" }
+backends:
+  - { id: a, kind: localstub, text: "from a" }
+  - { id: b, kind: localstub, text: "from b" }
+  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "upstream-key" }
+`);
+    for (let i = 0; i < 3; i++) lips.push(await serveLip(['--config', config]));
+  });
+  after(async () => {
+    for (const p of lips) {
+      p.proc.kill('SIGTERM');
+      await p.exited;
+    }
+    await upstream?.close();
+    await redis?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const until = async (check: () => Promise<boolean>, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const chat = (url: string, model: string, headers: Record<string, string> = {}) => httpRequest(`${url}/v1/chat/completions`, {
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+    headers: { authorization: `Bearer ${ALICE}`, ...headers },
+  });
+  const resume = (res: { headers: Record<string, unknown> }): Record<string, string> => ({
+    'x-lip-session-id': res.headers['x-lip-session-id'] as string, 'x-lip-resume-token': res.headers['x-lip-resume-token'] as string,
+  });
+  const attempts = async (url: string, aLegId: string): Promise<AttemptRow[]> => {
+    const res = await httpRequest(`${url}/admin/attempts?a_leg_id=${encodeURIComponent(aLegId)}`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
+    return res.status === 200 ? (JSON.parse(res.body) as { attempts: AttemptRow[] }).attempts : [];
+  };
+  const readiness = async (url: string) => {
+    const res = await httpRequest(`${url}/readyz`, { method: 'GET' });
+    return { status: res.status, continuity: (JSON.parse(res.body) as { checks: { continuity: ContinuityStatus } }).checks.continuity };
+  };
+
+  it('a five-turn Responses conversation keeps its context though every turn lands on another instance (openai SDK)', async () => {
+    upstream.reset();
+    upstream.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' }, { text: 'four' }, { text: 'five' });
+    let previous: string | undefined;
+    const served: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const lip = next();
+      served.push(lip.url);
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
+      const res = await client.responses.create({ model: 'up:gpt-test', input: `turn ${i}`, ...(previous ? { previous_response_id: previous } : {}) });
+      expect(res.previous_response_id ?? undefined).to.equal(previous);
+      previous = res.id;
+    }
+    for (let i = 1; i < 5; i++) expect(served[i]).to.not.equal(served[i - 1]);
+    const last = upstream.requests[4]!.body as { messages: { role: string; content: unknown }[] };
+    expect(last.messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : JSON.stringify(m.content)])).to.deep.equal([
+      ['user', 'turn 1'], ['assistant', 'one'], ['user', 'turn 2'], ['assistant', 'two'], ['user', 'turn 3'], ['assistant', 'three'],
+      ['user', 'turn 4'], ['assistant', 'four'], ['user', 'turn 5'],
+    ]);
+  });
+
+  it('a session keeps [first] consumed, its affinity and one seq per attempt across instances', async () => {
+    const first = await chat(next().url, '[first]a:m^[weight=100]b:m');
+    expect(first.status).to.equal(200);
+    expect(first.headers['x-lip-backend']).to.equal('a:m');
+    const aLegId = first.headers['x-lip-a-leg-id'] as string;
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(next().url, '[first]a:m^[weight=100]b:m', resume(first));
+      expect([res.status, res.headers['x-lip-a-leg-id'], res.headers['x-lip-backend']]).to.deep.equal([200, aLegId, 'b:m']);
+    }
+    // Affinity: the first served candidate (a random roll) binds the session on every instance.
+    const bound = await chat(next().url, '{affinity=session}a:m^b:m', resume(first));
+    const backend = bound.headers['x-lip-backend'];
+    for (let i = 0; i < 8; i++) expect((await chat(next().url, '{affinity=session}a:m^b:m', resume(first))).headers['x-lip-backend']).to.equal(backend);
+    let rows: AttemptRow[] = [];
+    await until(async () => (rows = await attempts(next().url, aLegId)).length === 13 && rows.every((r) => r.outcome === 'success'));
+    expect(rows.map((r) => r.seq)).to.deep.equal(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(rows[0]!.candidate_key).to.equal('a:m');
+  });
+
+  it('Redis killed and restarted mid-run: no request fails, readiness says degraded, the outage\'s records reach Redis after', async () => {
+    const answered: number[] = [];
+    const ask = async () => {
+      const res = await chat(next().url, 'a:m');
+      answered.push(res.status);
+      return res;
+    };
+    for (let i = 0; i < 6; i++) await ask();
+    await redis.stop('SIGKILL');
+    await until(async () => (await Promise.all(lips.map((l) => readiness(l.url)))).every((r) => r.continuity.state === 'degraded'));
+    const during: string[] = [];
+    for (let i = 0; i < 9; i++) during.push((await ask()).headers['x-lip-a-leg-id'] as string);
+    const degraded = await readiness(lips[0]!.url);
+    expect(degraded.status).to.equal(200);
+    expect(degraded.continuity).to.include({ store: 'redis', ready: true, state: 'degraded' });
+    expect(degraded.continuity.pending).to.be.above(0);
+    expect(degraded.continuity.reason).to.match(/served from local state/);
+
+    await redis.start();
+    for (let i = 0; i < 6; i++) await ask();
+    expect(answered).to.have.length(21);
+    expect(answered.every((s) => s === 200)).to.equal(true);
+    await until(async () => (await Promise.all(lips.map((l) => readiness(l.url)))).every((r) => r.continuity.state === 'ok' && r.continuity.pending === 0));
+    for (const lip of lips) {
+      const { continuity } = await readiness(lip.url);
+      expect([continuity.dropped, continuity.lost]).to.deep.equal([0, 0]);
+      expect(continuity.write_errors).to.be.above(0);
+    }
+    // Each A-leg begun during the outage is readable from every instance now (an instance other than the one that served it).
+    for (const [i, aLegId] of during.entries()) {
+      const rows = await attempts(lips[(i + 1) % 3]!.url, aLegId);
+      expect(rows.map((r) => [r.seq, r.outcome])).to.deep.equal([[1, 'success']]);
+    }
+    const metrics = (await httpRequest(`${lips[0]!.url}/metrics`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } })).body;
+    expect(metrics).to.match(/lip_continuity_dropped_records_total\{store="redis"\} 0/);
+    expect(metrics).to.match(/lip_continuity_write_errors_total\{store="redis"\} [1-9]/);
+    expect(metrics).to.match(/lip_continuity_store_healthy\{store="redis"\} 1/);
+  });
+});

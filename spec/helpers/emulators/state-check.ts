@@ -1,0 +1,96 @@
+import { isDeepStrictEqual } from 'node:util';
+import { joined, type Script } from './script.js';
+
+/**
+ * How the providers that sign turns refuse a follow-up whose opaque state was dropped or altered,
+ * shared by the emulators of their wire formats (checked only when an emulator's `checkState` is
+ * on, so that other scenarios are unaffected). Each returns the refusal message, or undefined.
+ */
+type Json = Record<string, any>;
+
+/** How a two-role protocol with signed thinking (Anthropic Messages, Bedrock Converse) writes its blocks. */
+export interface SignedTurnShape {
+  thinking(block: Json): { text: string; signature: string } | undefined;
+  redacted(block: Json): string | undefined;
+  toolId(block: Json): string | undefined;
+  defaultToolId(index: number): string;
+}
+
+/**
+ * Anthropic (and Claude on Bedrock): every thinking block sent back must carry a signature this
+ * upstream issued over exactly that text, every redacted block data it issued; an assistant turn
+ * holding a tool call it issued after signed thinking must hold that thinking, unmodified, first.
+ */
+export function signedTurnRefusal(messages: unknown, issued: readonly Script[], shape: SignedTurnShape): string | undefined {
+  const turns = issued.filter((s) => s.reasoning?.signature !== undefined || s.reasoning?.redacted !== undefined);
+  const signed = new Map(turns.flatMap((s) => (s.reasoning!.signature !== undefined ? [[s.reasoning!.signature, joined(s.reasoning!.text)] as const] : [])));
+  const redacted = new Set(turns.flatMap((s) => (s.reasoning!.redacted !== undefined ? [s.reasoning!.redacted] : [])));
+  const list = Array.isArray(messages) ? (messages as Json[]) : [];
+  for (const [i, m] of list.entries()) {
+    if (m?.role !== 'assistant' || !Array.isArray(m.content)) continue;
+    const blocks = m.content as Json[];
+    for (const [j, b] of blocks.entries()) {
+      const thinking = shape.thinking(b);
+      if (thinking && signed.get(thinking.signature) !== thinking.text) return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+      const data = shape.redacted(b);
+      if (data !== undefined && !redacted.has(data)) return `messages.${i}.content.${j}: Invalid \`data\` in \`redacted_thinking\` block`;
+    }
+    for (const s of turns) {
+      const ids = (s.toolCalls ?? []).map((c, k) => c.id ?? shape.defaultToolId(k));
+      if (!blocks.some((b) => ids.includes(shape.toolId(b) ?? ''))) continue;
+      const r = s.reasoning!;
+      const whole = (r.signature === undefined || blocks.some((b) => shape.thinking(b)?.signature === r.signature))
+        && (r.redacted === undefined || blocks.some((b) => shape.redacted(b) === r.redacted));
+      const first = blocks[0] && (shape.thinking(blocks[0]) || shape.redacted(blocks[0]) !== undefined);
+      if (!whole || !first) {
+        return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(blocks[0]?.type ?? Object.keys(blocks[0] ?? {})[0])}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Gemini: every `thoughtSignature` sent back must be one this upstream issued, and a functionCall
+ * part it issued with a signature (same name and args) must carry exactly that signature.
+ */
+export function thoughtSignatureRefusal(contents: unknown, issued: readonly Script[]): string | undefined {
+  const signatures = new Set(issued.flatMap((s) => [s.reasoning?.signature, ...(s.toolCalls ?? []).map((c) => c.signature)]).filter((x): x is string => x !== undefined));
+  const calls = issued.flatMap((s) => (s.toolCalls ?? []).filter((c) => c.signature !== undefined).map((c) => ({ name: c.name, args: JSON.parse(joined(c.args) || '{}') as unknown, signature: c.signature! })));
+  const list = Array.isArray(contents) ? (contents as Json[]) : [];
+  for (const [i, c] of list.entries()) {
+    if (c?.role !== 'model' || !Array.isArray(c.parts)) continue;
+    for (const [j, p] of (c.parts as Json[]).entries()) {
+      if (p.thoughtSignature !== undefined && !signatures.has(p.thoughtSignature)) return `Corrupted thought signature. contents[${i}].parts[${j}].thought_signature`;
+      const fc = p.functionCall;
+      const mine = fc && calls.find((k) => k.name === fc.name && isDeepStrictEqual(k.args, fc.args ?? {}));
+      if (mine && p.thoughtSignature !== mine.signature) {
+        return `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${fc.name}\` , position ${j + 1}.`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * OpenAI Responses (stateless): a reasoning item's `encrypted_content` must be what this upstream
+ * issued under that item id, and a function call it issued after encrypted reasoning must come
+ * with that reasoning item.
+ */
+export function encryptedReasoningRefusal(input: unknown, issued: readonly Script[]): string | undefined {
+  const items = issued.filter((s) => s.reasoning?.encrypted !== undefined).map((s) => ({
+    id: s.reasoning!.id ?? 'rs_emu0001', encrypted: s.reasoning!.encrypted!, calls: (s.toolCalls ?? []).map((c, k) => c.id ?? `call_emu${k + 1}`),
+  }));
+  const list = Array.isArray(input) ? (input as Json[]) : [];
+  for (const item of list) {
+    if (item?.type !== 'reasoning' || item.encrypted_content === undefined) continue;
+    if (!items.some((x) => x.id === item.id && x.encrypted === item.encrypted_content)) return `The encrypted content for item ${String(item.id)} could not be verified.`;
+  }
+  for (const x of items) {
+    const call = list.find((item) => item?.type === 'function_call' && x.calls.includes(item.call_id));
+    if (call && !list.some((item) => item?.type === 'reasoning' && item.id === x.id && item.encrypted_content === x.encrypted)) {
+      return `Item '${String(call.id ?? call.call_id)}' of type 'function_call' was provided without its required 'reasoning' item: '${x.id}'.`;
+    }
+  }
+  return undefined;
+}
