@@ -105,19 +105,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let stream: ReturnType<typeof writeStream> | undefined;
   let queuedEarly = false;
   const onQueued = context.call.stream ? () => { if (stream) stream.waiting(); else queuedEarly = true; } : undefined;
+  // One literal (absent parts stay undefined): no throw-away object per optional part.
   const events = runtime.executor.execute(context.call, {
-    ...(onRequestStages ? { onRequestStages } : {}),
-    ...(onQueued ? { onQueued } : {}),
-    requestId: state.requestId,
-    ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
-    meta,
-    principal,
-    ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
-    aLeg,
-    ...(flow ? { flow } : {}),
-    frontendId: frontend.id,
-    ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-    ...(state.trace ? { trace: state.trace } : {}),
+    onRequestStages, onQueued, requestId: state.requestId,
+    routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
+    meta, principal, keyId: state.keyId, aLeg, flow, frontendId: frontend.id,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    trace: state.trace,
     cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
