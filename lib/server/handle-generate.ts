@@ -130,12 +130,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       // A stored streamed response is folded alongside the stream, and saved when it completes.
       // With a store shared between instances, the answer ends once the turn is written there.
       const collector = context.continuation?.store ? new Collector() : undefined;
-      const folded = collector ? events.pipe(tap((e) => collector.push(e))) : events;
-      const finish = () => {
-        if (collector) save(collector.response);
-        return persisted?.();
-      };
-      const streamed = persisted ? folded.pipe(finishAfter(finish)) : collector ? folded.pipe(tap({ complete: finish })) : events;
+      const folded = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
+      const streamed = persisted ? folded.pipe(finishAfter(persisted)) : folded;
       const echo = runtime.config.routing.echo_requested_model;
       stream = writeStream(res, streamed, servedModelEncoder((c) => route.streamEncoder(c), context, () => meta.candidateKey, echo), {
         requestId: state.requestId,
