@@ -1,4 +1,4 @@
-import { concatWith, defer, ignoreElements, of, tap, type OperatorFunction } from 'rxjs';
+import { map, reduce, type OperatorFunction } from 'rxjs';
 import type { FinishReason, LipEvent, Usage } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
@@ -169,14 +169,15 @@ export function collectEvents(events: Iterable<LipEvent>): CollectedResponse {
  * ```
  */
 export function collect(): OperatorFunction<LipEvent, CollectedResponse> {
-  return (source) => defer(() => {
-    const collector = new Collector();
-    return source.pipe(
-      tap((event) => collector.push(event)),
-      ignoreElements(),
-      concatWith(defer(() => of(collector.response))),
-    );
-  });
+  // One reducing operator: a collector made at the first event of each subscription.
+  return (source) => source.pipe(
+    reduce<LipEvent, Collector | undefined>((collector, event) => {
+      const into = collector ?? new Collector();
+      into.push(event);
+      return into;
+    }, undefined),
+    map((collector) => (collector ?? new Collector()).response),
+  );
 }
 
 /**

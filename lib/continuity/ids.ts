@@ -10,6 +10,9 @@ import { LipError } from '../errors/index.js';
  */
 const pool = Buffer.allocUnsafe(4096);
 let offset = pool.length;
+/** The time part of the ids made in the same millisecond (a request makes several). */
+let lastMs = -1;
+let lastTime = '';
 
 function hexId(prefix: string): string {
   if (offset + 10 > pool.length) {
@@ -18,7 +21,12 @@ function hexId(prefix: string): string {
   }
   const random = pool.toString('hex', offset, offset + 10);
   offset += 10;
-  return `${prefix}${Date.now().toString(16).padStart(12, '0').slice(-12)}${random}`;
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = now.toString(16).padStart(12, '0').slice(-12);
+  }
+  return `${prefix}${lastTime}${random}`;
 }
 
 export const newALegId = (): string => hexId('a_');

@@ -15,6 +15,12 @@ export interface RecordAttemptOptions {
   readonly result?: () => { readonly usage: Usage; readonly cost: number | undefined; readonly upstreamRequestId: string | undefined };
   /** Shown every event (gathers the attempt's usage when nothing else wraps the attempt). */
   readonly observe?: (event: LipEvent) => void;
+  /**
+   * Another watcher of the same attempt, run inside this operator instead of as an operator of
+   * its own: made after the B-leg is allocated, shown each event before the row is, and told how
+   * the attempt ended before the row is finished (the order two nested operators would give).
+   */
+  readonly watch?: () => { next(event: LipEvent): void; end(outcome: 'success' | 'failure' | 'cancelled', err?: unknown): void } | undefined;
   /** How a failure counts; the default is `defaultFailureOutcome`. */
   readonly classifyFailure?: (error: LipError, committed: boolean) => AttemptOutcome;
 }
@@ -49,6 +55,7 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
   return (source) => defer(() => {
     const ticket = options.store.beginAttempt(options.aLegId, options.start);
     options.onBegin?.(ticket);
+    const watch = options.watch?.();
     let committed = false;
     let ended = false;
     const finish = (outcome: AttemptOutcome, reason?: string, httpStatus?: number) => {
@@ -65,6 +72,7 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
     // tap (not a hand-made subscriber) so that a synchronous source stops when unsubscribed.
     return source.pipe(tap({
       next(event) {
+        watch?.next(event);
         observe?.(event);
         if (!committed && isOutputEvent(event)) {
           committed = true;
@@ -72,13 +80,16 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
         }
       },
       error(err: unknown) {
+        watch?.end('failure', err);
         const error = toLipError(err);
         finish(classify(error, committed), `${error.code}: ${error.message}`, error.status);
       },
       complete() {
+        watch?.end('success');
         finish('success', undefined, 200);
       },
       unsubscribe() {
+        watch?.end('cancelled');
         finish('cancelled', options.cancelReason?.() ?? 'cancelled');
       },
     }));

@@ -39,6 +39,13 @@ export interface AttemptReport {
 
 export const attemptChannel = channel('lip:attempt');
 
+/**
+ * Published on `lip:attempt-failed` with the `end` report of an attempt that failed or was
+ * cancelled, and only then. The info log's `attempt failed` / `attempt cancelled` lines listen
+ * here: a successful attempt then builds no report at all for them (no start, no end).
+ */
+export const attemptFailedChannel = channel('lip:attempt-failed');
+
 /** The usage of an attempt that reported none (AttemptStats starts with it; merging nothing keeps it). */
 export const NO_USAGE: Usage = Object.freeze({});
 
@@ -87,6 +94,60 @@ export interface AttemptInfo {
   readonly onEnd?: (outcome: AttemptOutcome, stats: AttemptStats | undefined, errorCode: string | undefined) => void;
 }
 
+/** What watches one attempt from its start: each event, then how it ended (once). */
+export interface AttemptWatch {
+  next(event: LipEvent): void;
+  end(outcome: AttemptOutcome, err?: unknown): void;
+}
+
+/**
+ * Starts watching one attempt (reports its start, reads the clock): undefined when nothing
+ * reads it. `observeAttempt` runs the watch as its own operator; an attempt recorded in the
+ * continuity store hands it to `recordAttempt`'s operator instead (one operator, not two).
+ */
+export function watchAttempt(info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): AttemptWatch | undefined {
+  if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return undefined;
+  const startedAt = performance.now();
+  const { stats, span } = info;
+  let ttftMs: number | undefined;
+  if (attemptChannel.hasSubscribers) {
+    attemptChannel.publish({
+      phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
+      ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
+    } satisfies AttemptReport);
+  }
+  return {
+    next(event) {
+      stats?.observe(event);
+      if (ttftMs === undefined && isOutputEvent(event)) {
+        ttftMs = performance.now() - startedAt;
+        span?.firstOutput(ttftMs);
+        onFirstOutput?.(ttftMs);
+      }
+    },
+    end(outcome, err) {
+      const error = err === undefined ? undefined : toLipError(err);
+      const cancelReason = outcome === 'cancelled' ? info.cancelReason?.() : undefined;
+      const everyEnd = attemptChannel.hasSubscribers;
+      const failedEnd = outcome !== 'success' && attemptFailedChannel.hasSubscribers;
+      if (everyEnd || failedEnd) {
+        const cost = stats?.cost;
+        const report: AttemptReport = {
+          phase: 'end', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
+          outcome, durationMs: performance.now() - startedAt, ttftMs,
+          ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
+          ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
+          ...(cost !== undefined ? { cost } : {}),
+        };
+        if (everyEnd) attemptChannel.publish(report);
+        if (failedEnd) attemptFailedChannel.publish(report);
+      }
+      span?.end(outcome, stats, error, cancelReason);
+      info.onEnd?.(outcome, stats, error?.code);
+    },
+  };
+}
+
 /**
  * Wraps one backend attempt: reports its start, its time to first output and how it ended
  * (`cancelled` when it was unsubscribed before finishing: a client abort, a race loss, a TTFT
@@ -97,44 +158,13 @@ export interface AttemptInfo {
  */
 export function observeAttempt(source: Observable<LipEvent>, info: AttemptInfo, onFirstOutput?: (ttftMs: number) => void): Observable<LipEvent> {
   return defer(() => {
-    if (!attemptChannel.hasSubscribers && onFirstOutput === undefined && info.stats === undefined && info.span === undefined && info.onEnd === undefined) return source;
-    const startedAt = performance.now();
-    const { stats, span } = info;
-    let ttftMs: number | undefined;
-    const end = (outcome: AttemptOutcome, err?: unknown) => {
-      const error = err === undefined ? undefined : toLipError(err);
-      const cancelReason = outcome === 'cancelled' ? info.cancelReason?.() : undefined;
-      if (attemptChannel.hasSubscribers) {
-        const cost = stats?.cost;
-        attemptChannel.publish({
-          phase: 'end', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
-          outcome, durationMs: performance.now() - startedAt, ttftMs,
-          ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
-          ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
-          ...(cost !== undefined ? { cost } : {}),
-        } satisfies AttemptReport);
-      }
-      span?.end(outcome, stats, error, cancelReason);
-      info.onEnd?.(outcome, stats, error?.code);
-    };
-    if (attemptChannel.hasSubscribers) {
-      attemptChannel.publish({
-        phase: 'start', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
-        ...(info.failoverFrom !== undefined ? { failoverFrom: info.failoverFrom, failoverReason: info.failoverReason } : {}),
-      } satisfies AttemptReport);
-    }
+    const watch = watchAttempt(info, onFirstOutput);
+    if (watch === undefined) return source;
     return source.pipe(tap({
-      next(event) {
-        stats?.observe(event);
-        if (ttftMs === undefined && isOutputEvent(event)) {
-          ttftMs = performance.now() - startedAt;
-          span?.firstOutput(ttftMs);
-          onFirstOutput?.(ttftMs);
-        }
-      },
-      error: (err: unknown) => end('failure', err),
-      complete: () => end('success'),
-      unsubscribe: () => end('cancelled'),
+      next: (event) => watch.next(event),
+      error: (err: unknown) => watch.end('failure', err),
+      complete: () => watch.end('success'),
+      unsubscribe: () => watch.end('cancelled'),
     }));
   });
 }

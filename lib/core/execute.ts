@@ -21,7 +21,7 @@ import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { attemptChannel, AttemptStats, NO_USAGE, observeAttempt, type AttemptReport } from './attempt.js';
+import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
@@ -307,10 +307,11 @@ export class Executor {
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
     }) : undefined;
     // An attempt is watched (its end, time to first output, the request's usage) only when
-    // something reads that: a `lip:attempt` listener (metrics, attempt log lines, recorder), its
+    // something reads that: a `lip:attempt` listener (metrics, recorder), a `lip:attempt-failed`
+    // one (the attempt log lines), its
     // span, or the request's usage for the access log. A continuity row alone gathers the usage
     // in its own operator. Otherwise the attempt is not wrapped at all.
-    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers;
+    const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers || attemptFailedChannel.hasSubscribers;
     const pricing = this.pricing;
     const stats = watched || recording
       ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)
@@ -319,16 +320,13 @@ export class Executor {
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
     let source = backend.stream(attemptCall, {
-      model: candidate.model, candidateKey: candidate.key,
-      ...(ctx.flow ? { flow: ctx.flow } : {}), ...(whole ? { whole } : {}), ...(dispatch ? { dispatch } : {}),
+      model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch,
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
       requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
-      ...(stats ? {
-        onUpstreamResponse: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
-          stats.upstreamStatus = status;
-          stats.upstreamRequestId = upstreamRequestId(headers);
-        },
-      } : {}),
+      onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
+        stats.upstreamStatus = status;
+        stats.upstreamRequestId = upstreamRequestId(headers);
+      } : undefined,
     });
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
@@ -336,19 +334,24 @@ export class Executor {
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
-    if (stats && watched) {
-      source = observeAttempt(source, {
-        requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
-        ...(failedBefore !== undefined ? { failoverFrom: failedBefore.key, failoverReason: failedBefore.code } : {}), ...(span ? { span } : {}),
-        onEnd: (outcome, _stats, errorCode) => {
-          if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
-          if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
-          const cost = stats.cost;
-          if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
-        },
-      });
-    }
+    const info: AttemptInfo | undefined = stats && watched ? {
+      requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
+      failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
+      onEnd: (outcome, _stats, errorCode) => {
+        if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
+        if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
+        const cost = stats.cost;
+        if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;
+      },
+    } : undefined;
     const breaker = this.breaker;
+    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
+    const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
+    const recorded = this.continuity !== undefined && ctx.aLeg !== undefined;
+    // A recorded attempt with nothing between the watch and its row (no breaker, no stages) runs
+    // the watch inside the row's operator: one operator per attempt instead of two.
+    const watchInRow = info !== undefined && recorded && !breaker && attempt === undefined;
+    if (info !== undefined && !watchInRow) source = observeAttempt(source, info);
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
       source = source.pipe(tap({
@@ -357,17 +360,17 @@ export class Executor {
         unsubscribe: () => breaker.record(candidate.key, 'cancelled', decision),
       }));
     }
-    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
     if (attempt !== undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
     const onBegin = attempt?.onBegin;
     return source.pipe(recordAttempt({
       store: this.continuity,
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
-      ...(stats ? { result: () => stats, ...(watched ? {} : { observe: (event: LipEvent) => stats.observe(event) }) } : {}),
+      result: stats ? () => stats : undefined,
+      observe: stats && !watched ? (event: LipEvent) => stats.observe(event) : undefined,
+      watch: watchInRow ? () => watchAttempt(info) : undefined,
       aLegId: ctx.aLeg.aLegId,
-      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(ctx.keyId !== undefined ? { keyId: ctx.keyId } : {}) },
+      start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, keyId: ctx.keyId },
       cancelReason,
     }));
   }

@@ -20,6 +20,8 @@ const textLine = winston.format.printf((info) => {
 /** Where a logger made by createLogger writes, for lines that bypass winston's pipeline (the access log). */
 export interface LineSink {
   readonly stream: NodeJS.WritableStream;
+  /** Writes one line straight into the batch (set when the stream is lip's own BatchedStream). */
+  readonly append?: (line: string) => void;
   readonly format: 'json' | 'text';
   readonly silent: boolean;
 }
@@ -55,6 +57,9 @@ export function createLogger(options: LoggerOptions): Logger {
     ),
     transports: [transport],
   });
-  sinks.set(logger, { stream, format: options.format, silent: options.silent ?? false });
+  sinks.set(logger, {
+    stream, format: options.format, silent: options.silent ?? false,
+    ...(stream instanceof BatchedStream ? { append: (line: string) => stream.append(line) } : {}),
+  });
   return logger;
 }

@@ -8,6 +8,7 @@ import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
+import { finishAfter } from './finish-after.js';
 import { servedModelEncoder, wholeContext } from './served-model.js';
 import { sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -90,6 +91,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     });
   };
 
+  /** Set only when the continuity store is shared between instances (see ContinuityStore.persisted). */
+  const persisted = runtime.continuity.persisted;
   const meta: ExecutionMeta = {};
   state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
@@ -101,19 +104,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let stream: ReturnType<typeof writeStream> | undefined;
   let queuedEarly = false;
   const onQueued = context.call.stream ? () => { if (stream) stream.waiting(); else queuedEarly = true; } : undefined;
+  // One literal (absent parts stay undefined): no throw-away object per optional part.
   const events = runtime.executor.execute(context.call, {
-    ...(onRequestStages ? { onRequestStages } : {}),
-    ...(onQueued ? { onQueued } : {}),
-    requestId: state.requestId,
-    ...(typeof routeHeader === 'string' ? { routeHeader } : {}),
-    meta,
-    principal,
-    ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
-    aLeg,
-    ...(flow ? { flow } : {}),
-    frontendId: frontend.id,
-    ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-    ...(state.trace ? { trace: state.trace } : {}),
+    onRequestStages, onQueued, requestId: state.requestId,
+    routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
+    meta, principal, keyId: state.keyId, aLeg, flow, frontendId: frontend.id,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    trace: state.trace,
     cancelReason: () => state.cancelled,
   });
   // The candidate key holds the client's model text: encoded so that it is always a legal header
@@ -131,8 +128,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
+      // With a store shared between instances, the answer ends once the turn is written there.
       const collector = context.continuation?.store ? new Collector() : undefined;
-      const streamed = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
+      const folded = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
+      const streamed = persisted ? folded.pipe(finishAfter(persisted)) : folded;
       const echo = runtime.config.routing.echo_requested_model;
       stream = writeStream(res, streamed, servedModelEncoder((c) => route.streamEncoder(c), context, () => meta.candidateKey, echo), {
         requestId: state.requestId,
@@ -174,17 +173,23 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       }
       resolve();
     };
+    const send = (response: CollectedResponse) => answer(() => {
+      sendJson(res, 200, route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)), headers());
+    });
+    let saving = false;
     const subscription = events.pipe(collect()).subscribe({
-      next: (response) => answer(() => {
+      next: (response) => {
         if (response.error) {
-          fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }), headers());
+          answer(() => fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error!.message, { status: response.error!.status ?? 502 }), headers()));
           return;
         }
         save(response);
-        sendJson(res, 200, route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)), headers());
-      }),
+        if (!persisted) return send(response);
+        saving = true;
+        void persisted().then(() => send(response));
+      },
       error: (err: unknown) => answer(() => fail(err, safely(headers, state.requestId))),
-      complete: () => answer(() => undefined),
+      complete: () => { if (!saving) answer(() => undefined); },
     });
     res.once('close', () => {
       if (!subscription.closed) {

@@ -3,7 +3,6 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Usage } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
@@ -141,7 +140,7 @@ export class LipServer {
     }));
     this.tracing = createTracing(runtime.config.observability.tracing, options.tracing);
     this.accessLog = new AccessLog(logger);
-    if (logger.isInfoEnabled()) subscribe('lip:attempt', this.onAttempt);
+    if (logger.isInfoEnabled()) subscribe('lip:attempt-failed', this.onAttempt);
     if (logger.isDebugEnabled()) subscribe('lip:route', this.onRoute);
     this.admission = new DecodeAdmission(runtime.config.server.max_concurrent_decodes, runtime.config.server.max_inflight_decode_bytes);
     this.auth = new Authenticator(runtime.config.auth.api_keys);
@@ -253,7 +252,7 @@ export class LipServer {
     this.metrics?.close();
     await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
     unsubscribe('lip:internal-error', this.onInternalError);
-    unsubscribe('lip:attempt', this.onAttempt);
+    unsubscribe('lip:attempt-failed', this.onAttempt);
     unsubscribe('lip:route', this.onRoute);
     return { cancelled };
   }
@@ -517,27 +516,31 @@ export class LipServer {
       state.trace.end(status, state.errorCode);
     }
     if (config.logging.access_log && traffic) {
+      // One literal in the line's field order; an absent field is undefined, which the line
+      // (JSON or text) leaves out, so no throw-away object per optional part.
       this.accessLog.write({
         request_id: state.requestId,
         method: req.method,
         route: state.routeGroup,
-        ...(config.logging.include_raw_path ? { path: maskSecretQuery(req.url ?? '') } : {}),
+        path: config.logging.include_raw_path ? maskSecretQuery(req.url ?? '') : undefined,
         status,
         duration_ms: round3(elapsedMs),
-        ...(state.principal !== undefined ? { principal: state.principal } : {}),
-        ...(state.keyId !== undefined ? { key_id: state.keyId } : {}),
-        ...(g ? {
-          frontend: g.frontend, model: g.model, stream: g.stream,
-          ...(meta?.selectorSource ? { selector_source: meta.selectorSource } : {}),
-          ...(meta?.candidateKey ? { backend: meta.candidateKey } : {}),
-          attempts: meta?.attempts ?? 0,
-          ...(ttftMs !== undefined ? { ttft_ms: round3(ttftMs) } : {}),
-          ...(usage ? usageFields(usage) : {}),
-          ...(meta?.cost !== undefined ? { cost: meta.cost } : {}),
-        } : state.backend ? { backend: state.backend } : {}),
-        ...(state.trace ? { trace_id: state.trace.traceId } : {}),
-        ...(state.errorCode ? { error: state.errorCode } : {}),
-        ...(aborted ? { aborted: true } : {}),
+        principal: state.principal,
+        key_id: state.keyId,
+        frontend: g?.frontend, model: g?.model, stream: g?.stream,
+        selector_source: meta?.selectorSource || undefined,
+        backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
+        attempts: g ? meta?.attempts ?? 0 : undefined,
+        ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
+        input_tokens: g ? usage?.inputTokens : undefined,
+        output_tokens: g ? usage?.outputTokens : undefined,
+        cache_read_tokens: g ? usage?.cacheReadTokens : undefined,
+        cache_write_tokens: g ? usage?.cacheWriteTokens : undefined,
+        reasoning_tokens: g ? usage?.reasoningTokens : undefined,
+        cost: g ? meta?.cost : undefined,
+        trace_id: state.trace?.traceId,
+        error: state.errorCode || undefined,
+        aborted: aborted || undefined,
       });
     }
     if (this.closing) {
@@ -611,17 +614,6 @@ function modelOf(candidateKey: string | undefined): string | undefined {
   const colon = candidateKey.indexOf(':');
   const query = candidateKey.indexOf('?', colon);
   return candidateKey.slice(colon + 1, query < 0 ? undefined : query);
-}
-
-/** Token counts for a log line (only those reported). */
-function usageFields(usage: Usage): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (usage.inputTokens !== undefined) out.input_tokens = usage.inputTokens;
-  if (usage.outputTokens !== undefined) out.output_tokens = usage.outputTokens;
-  if (usage.cacheReadTokens !== undefined) out.cache_read_tokens = usage.cacheReadTokens;
-  if (usage.cacheWriteTokens !== undefined) out.cache_write_tokens = usage.cacheWriteTokens;
-  if (usage.reasoningTokens !== undefined) out.reasoning_tokens = usage.reasoningTokens;
-  return out;
 }
 
 /** The models of the running backends (static inventories): the bound of the metrics' model labels. */

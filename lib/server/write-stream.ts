@@ -6,6 +6,9 @@ import type { ErrorResponse, StreamEncoder } from '../frontends/protocol.js';
 import { KEEPALIVE, SSE_KEEPALIVE, withKeepalive, type FlowGate } from '../wire/index.js';
 import { sendJson } from './send.js';
 
+/** Characters of event text gathered before they are written without waiting for the end of the tick. */
+const BATCH_CHARS = 16 * 1024;
+
 export interface StreamOptions {
   readonly requestId: string;
   readonly contentType: string;
@@ -35,9 +38,10 @@ export interface StreamHandle {
 /**
  * Pipes events to an SSE response. Headers (status 200) go out with the first event or the
  * first keepalive, whichever comes first; a failure before that is a normal HTTP error with
- * the protocol's envelope, a failure after it is the protocol's in-band error. Writes made in
- * one tick are corked into one socket write. A closed connection unsubscribes, which cancels
- * the upstream.
+ * the protocol's envelope, a failure after it is the protocol's in-band error. The text of the
+ * events of one tick is joined and written once (one chunk, not one `res.write` per event),
+ * sooner when it reaches BATCH_CHARS; writes made in one tick are corked into one socket write.
+ * A closed connection unsubscribes, which cancels the upstream.
  *
  * Nothing thrown here reaches RxJS (which would rethrow it asynchronously and end the
  * process): a throw from encoding or writing fails this request (500 before output, in-band
@@ -55,21 +59,32 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
   const subscription = new Subscription();
   // Stops the source even in the middle of a synchronous burst (before subscribe returned).
   const stop = new Subject<void>();
-  const uncork = () => {
+  let pending = '';
+  const onDrain = () => o.flow?.open();
+  const flush = () => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    if (res.destroyed) return;
+    if (res.write(text) || !o.flow || o.flow.closed) return;
+    o.flow.close();
+    res.once('drain', onDrain);
+  };
+  const endOfTick = () => {
     corked = false;
+    flush();
     res.uncork();
   };
-  const onDrain = () => o.flow?.open();
   const write = (text: string) => {
     if (text.length === 0) return;
     if (!corked) {
       corked = true;
       res.cork();
-      process.nextTick(uncork);
+      process.nextTick(endOfTick);
     }
-    if (res.write(text) || !o.flow || o.flow.closed) return;
-    o.flow.close();
-    res.once('drain', onDrain);
+    pending += text;
+    // A large burst goes out at once, so that the flow gate and max_buffered_bytes see it now.
+    if (pending.length >= BATCH_CHARS) flush();
   };
   const commit = () => {
     if (committed) return;
@@ -91,6 +106,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
       if (!committed) sendError(res, err, o);
       else {
         write(encoder.error(err));
+        flush();
         res.end();
       }
     } catch (raw) {
@@ -122,6 +138,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
         const text = encoder.end();
         commit();
         write(text);
+        flush();
         res.end();
       } catch (raw) {
         return internal('stream.complete')(raw);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import winston from 'winston';
 import { AccessLog } from '../../lib/observability/access-log.js';
+import { BatchedStream } from '../../lib/observability/batched-stream.js';
 import { createLogger } from '../../lib/observability/logger.js';
 
 function capture(format: 'json' | 'text', level: 'info' | 'warn' = 'info') {
@@ -44,5 +45,22 @@ describe('observability/access-log', () => {
     const foreign = winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
     new AccessLog(foreign).write({ request_id: 'r2' });
     expect(JSON.parse(lines[0]!)).to.deep.equal({ level: 'info', message: 'request', request_id: 'r2' });
+  });
+
+  it('through a BatchedStream: access lines join the batch in order with winston lines, one write per turn', async () => {
+    const target = new PassThrough();
+    const writes: string[] = [];
+    target.on('data', (chunk: Buffer) => writes.push(chunk.toString('utf8')));
+    const batched = new BatchedStream(target);
+    const logger = createLogger({ level: 'info', format: 'json', stream: batched });
+    const access = new AccessLog(logger);
+    access.write({ request_id: 'a' });
+    logger.warn('between');
+    access.write({ request_id: 'b' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).to.have.length(1);
+    const lines = writes[0]!.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.request_id ?? l.message)).to.deep.equal(['a', 'between', 'b']);
   });
 });

@@ -1,4 +1,4 @@
-import { concatWith, defer, filter, from, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { filter, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 
@@ -20,23 +20,24 @@ import { isOutputEvent } from '../../canonical/index.js';
 export function holdUntilOutput(): MonoTypeOperatorFunction<LipEvent> {
   return (source) => new Observable<LipEvent>((subscriber) => {
     let held: LipEvent[] | undefined = [];
+    const release = () => {
+      const events = held;
+      held = undefined;
+      if (events !== undefined) for (const e of events) subscriber.next(e);
+    };
+    // Two plain operators (no concat/merge machinery per subscription); `subscriber` is handed
+    // on, so unsubscribing it stops even a synchronous source.
     source.pipe(
+      tap({ complete: release }),
       filter((event) => {
         if (held === undefined) return true;
         if (!isOutputEvent(event)) {
           held.push(event);
           return false;
         }
-        const release = held;
-        held = undefined;
-        for (const e of release) subscriber.next(e);
+        release();
         return true;
       }),
-      concatWith(defer(() => {
-        const release = held ?? [];
-        held = undefined;
-        return from(release);
-      })),
     ).subscribe(subscriber);
   });
 }

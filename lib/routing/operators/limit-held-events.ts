@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
@@ -24,22 +24,17 @@ import { LipError } from '../../errors/index.js';
  */
 export function limitHeldEvents(max: number): MonoTypeOperatorFunction<LipEvent> {
   if (max <= 0) return (source) => source;
+  // One tap whose throw becomes the error (and unsubscribes the source); `subscriber` is handed
+  // on, so unsubscribing it stops even a synchronous source.
   return (source) => new Observable<LipEvent>((subscriber) => {
     let held = 0;
     let output = false;
-    return source.subscribe({
-      next(event) {
-        if (!output) {
-          if (isOutputEvent(event)) output = true;
-          else if (++held > max) {
-            subscriber.error(new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `the upstream sent more than ${max} events before any output (server.max_pending_wire_events)`, { retryable: true }));
-            return;
-          }
-        }
-        subscriber.next(event);
-      },
-      error: (err: unknown) => subscriber.error(err),
-      complete: () => subscriber.complete(),
-    });
+    source.pipe(tap((event) => {
+      if (output) return;
+      if (isOutputEvent(event)) output = true;
+      else if (++held > max) {
+        throw new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `the upstream sent more than ${max} events before any output (server.max_pending_wire_events)`, { retryable: true });
+      }
+    })).subscribe(subscriber);
   });
 }
