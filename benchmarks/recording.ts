@@ -5,7 +5,9 @@
  * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
  * replay speed of the regression corpus in exchanges/s.
  *
- * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR]
+ * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR] [--real]
+ * `--real` puts an openai-chat backend in front of its emulator (benchmarks/emulator-upstream.ts,
+ * its own process) instead of localstub: the real path (undici, decoding, encoding).
  * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
  * node_modules linked) in the same rounds, to compare a change before and after.
  */
@@ -19,7 +21,7 @@ import { LOAD_OPTIONS } from '../lib/cli/config-source.js';
 import { readRecording } from '../lib/replay/read-recording.js';
 import { replayExchange } from '../lib/replay/replay-exchange.js';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
-import { ROOT } from './lib-process.js';
+import { ROOT, spawnListening } from './lib-process.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -29,12 +31,16 @@ const SECONDS = numberArg('--seconds', quick ? 2 : 5);
 const ROUNDS = numberArg('--rounds', quick ? 2 : 4);
 const CONNECTIONS = 16;
 const dir = mkdtempSync(join(tmpdir(), 'lip-bench-rec-'));
+const emulator = args.includes('--real') ? await spawnListening('emulator-upstream.ts', '/v1/models', ['openai-chat']) : undefined;
+const backend = emulator
+  ? `{ id: stub, kind: openai-chat, base_url: "${emulator.url}/v1", api_key: bench-key-0123456789, models: [bench] }`
+  : `{ id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }`;
 const yaml = (recording: string | undefined) => `server: { host: 127.0.0.1, port: 0 }
 logging: { access_log: false }
 routing: { default_route: "stub:bench" }
 ${recording ? `recording: { enabled: true, path: "${join(dir, `${recording}.jsonl`)}", max_file_bytes: 50MiB, max_files: 2 }` : ''}
 backends:
-  - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, input_tokens: 12, output_tokens: 120, text: ${JSON.stringify(BENCH_TEXT)} }
+  - ${backend}
 `;
 const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 
@@ -115,6 +121,7 @@ for (const stream of [false, true].filter((s) => only === undefined || only === 
   }
 }
 await Promise.all(lips.map((l) => l.stop()));
+await emulator?.stop();
 console.log(rows.join('\n'));
 
 const corpusDir = new URL('../testdata/replay/', import.meta.url);

@@ -293,14 +293,15 @@ export interface ContinuityStore {
    * elsewhere answers from there; `summarizeUsage` folds rows in memory.
    */
   usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
+  saveResponse(record: ResponseRecord): void;
   /**
-   * Keeps a Responses object for `previous_response_id`. A store shared by several instances
-   * (Redis) returns a promise that settles once the record can be read from every instance (or
-   * once writing it failed or took longer than the store's command timeout: it never rejects);
-   * the handler holds the end of the answer until then, so a client's next turn finds it on any
-   * instance. Stores local to the process return nothing: their reads see the write at once.
+   * Only a store shared by several instances (Redis) has it: a promise that settles once every
+   * change recorded so far can be read from every instance (or once writing failed or took
+   * longer than the store's command timeout: it never rejects). The handler holds the end of an
+   * answer until then, so a client's next turn finds its conversation on any instance. A store
+   * local to the process has no such step: its own reads see a write at once.
    */
-  saveResponse(record: ResponseRecord): Promise<void> | undefined;
+  readonly persisted?: () => Promise<void>;
   /** Throws `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` (404) for unknown ids and other principals' ids. */
   loadResponse(id: string, principal: string): Promise<StoredResponse>;
   loadConversation(id: string, principal: string): Promise<Conversation>;

@@ -56,8 +56,7 @@ export abstract class LegStore implements ContinuityStore {
   protected abstract legChanged(state: LegState, created: boolean): void;
   protected abstract attemptChanged(row: MutableAttemptRow, begun: boolean): void;
   protected abstract attemptRows(state: LegState): AttemptRow[];
-  /** A store shared between instances answers when the row is readable everywhere. */
-  protected abstract storeResponse(row: ResponseRow): Promise<void> | undefined;
+  protected abstract storeResponse(row: ResponseRow): void;
   protected abstract findResponse(id: string): ResponseRow | undefined;
   protected abstract hasContinuation(id: string): boolean;
   abstract usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
@@ -247,8 +246,8 @@ export abstract class LegStore implements ContinuityStore {
     return state ? legInfo(state) : undefined;
   }
 
-  saveResponse(record: ResponseRecord): Promise<void> | undefined {
-    return this.storeResponse(toResponseRow(record, this.now()));
+  saveResponse(record: ResponseRecord): void {
+    this.storeResponse(toResponseRow(record, this.now()));
   }
 
   /** A stored response is alive for `ttl` after it was saved, and while another continues it. */

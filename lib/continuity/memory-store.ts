@@ -125,9 +125,8 @@ export class MemoryContinuityStore extends LegStore {
     return summarizeUsage(iterateRows(this.rows), query);
   }
 
-  protected storeResponse(row: ResponseRow): undefined {
+  protected storeResponse(row: ResponseRow): void {
     this.responses.put(row, this.now());
-    return undefined;
   }
 
   protected findResponse(id: string): ResponseRow | undefined {

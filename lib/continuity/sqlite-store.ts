@@ -246,9 +246,8 @@ export class SqliteContinuityStore extends LegStore {
     this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
   }
 
-  protected storeResponse(row: ResponseRow): undefined {
+  protected storeResponse(row: ResponseRow): void {
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
-    return undefined;
   }
 
   private enqueue(key: string, record: SqliteRecord): void {

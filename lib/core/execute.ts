@@ -307,7 +307,7 @@ export class Executor {
       stream: call.stream, inRace: role.inRace, ...(ctx.aLeg ? { aLegId: ctx.aLeg.aLegId } : {}),
     }) : undefined;
     // An attempt is watched (its end, time to first output, the request's usage) only when
-    // something reads that: a `lip:attempt` listener (metrics, recorder), a `lip:attempt-failed`
+    // something reads that: a `lip:attempt` listener (metrics; the recorder has none), a `lip:attempt-failed`
     // one (the attempt log lines), its
     // span, or the request's usage for the access log. A continuity row alone gathers the usage
     // in its own operator. Otherwise the attempt is not wrapped at all.

@@ -1,12 +1,12 @@
 import type { StageTrace } from './run-request-stages.js';
-import { defer, tap, type Observable } from 'rxjs';
+import { defer, tap, type Observable, type TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
-import { LipError } from '../errors/index.js';
+import { LipError, toLipError } from '../errors/index.js';
 import { auxiliaryClient, type AuxiliaryClient, type NestedCall } from './auxiliary-client.js';
 import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
 import { mutateEvents } from './mutate-events.js';
-import type { ObservationMeta } from './observation.js';
+import type { ObservationMeta, TrafficChannel } from './observation.js';
 import type { Registered } from './hook-set.js';
 import { observeFinalStream } from './observe-final-stream.js';
 import { reactToTools } from './react-to-tools.js';
@@ -67,10 +67,16 @@ export class ExtensionRequest {
     this.disabled = ctx.nested?.disabled;
   }
 
-  /** Correlation for observations of this request. */
-  meta(): ObservationMeta {
+  /**
+   * Correlation for observations of this request (and, given, of one attempt): one literal with
+   * every field (undefined when unknown), no spread, so every meta has the same shape.
+   */
+  meta(attempt?: { readonly seq: number; readonly bLegId?: string | undefined }, candidate?: AttemptCandidate): ObservationMeta {
     const { requestId, principal, aLegId, sessionId, frontendId } = this.info;
-    return { requestId, principal, ...(aLegId !== undefined ? { aLegId, sessionId } : {}), ...(frontendId !== undefined ? { frontendId } : {}) };
+    return {
+      requestId, principal, aLegId, sessionId, frontendId,
+      attemptSeq: attempt?.seq, bLegId: attempt?.bLegId, candidateKey: candidate?.key, backendId: candidate?.backend,
+    };
   }
 
   contextFor(feature: string): HookContext {
@@ -136,16 +142,13 @@ export class ExtensionRequest {
       stages: (source) => defer(() => {
         leg ??= { seq: ++this.attempts };
         const traffic = host.traffic;
-        const meta: ObservationMeta = {
-          ...this.meta(), attemptSeq: leg.seq, candidateKey: candidate.key, backendId: candidate.backend,
-          ...(leg.bLegId !== undefined ? { bLegId: leg.bLegId } : {}),
-        };
+        const meta = this.meta(leg, candidate);
         leg = undefined;
         let events = source;
         if (traffic.active) {
           traffic.channel(meta, 'proxy_to_backend')?.emit('call', call);
           const fromBackend = traffic.channel(meta, 'backend_to_proxy');
-          if (fromBackend) events = events.pipe(tap((event) => fromBackend.emit('event', event)));
+          if (fromBackend) events = events.pipe(tap(tapOf(fromBackend)));
         }
         if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
         if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));
@@ -198,6 +201,22 @@ class FeatureContext implements HookContext {
       ...(this.aLegId !== undefined ? { aLegId: this.aLegId } : {}), ...(this.disabled ? { disabled: this.disabled } : {}),
     }));
   }
+}
+
+/**
+ * The one operator of an attempt's `backend_to_proxy` leg: each event, then how the events
+ * ended when the channel wants that (the same ending `lip:attempt` reports: the stages sit
+ * downstream of the attempt's own wrapping).
+ */
+function tapOf(channel: TrafficChannel): Partial<TapObserver<LipEvent>> {
+  const next = (event: LipEvent) => channel.emit('event', event);
+  if (!channel.end) return { next };
+  return {
+    next,
+    complete: () => channel.end!('success'),
+    error: (err: unknown) => channel.end!('failure', toLipError(err).code),
+    unsubscribe: () => channel.end!('cancelled'),
+  };
 }
 
 /** The hooks whose `appliesTo` does not rule this call out (the same list when none has one). */

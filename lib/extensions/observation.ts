@@ -35,9 +35,18 @@ export type Observation = ObservationMeta & ObservationPayload & {
   readonly at: number;
 };
 
+/** How an attempt's events ended, as its `backend_to_proxy` leg saw them. */
+export type AttemptEnding = 'success' | 'failure' | 'cancelled';
+
 /** Where one leg of one request's traffic goes: `emit` is called on the request's own turn. */
 export interface TrafficChannel {
   emit(kind: ObservationPayload['kind'], value: unknown): void;
+  /**
+   * `backend_to_proxy` only: the attempt's events ended (`code`: the error's code on failure).
+   * A capture learns how each attempt ended here, with no `lip:attempt` listener (a listener
+   * makes the executor watch every attempt of every request).
+   */
+  end?(outcome: AttemptEnding, code?: string): void;
 }
 
 /**
@@ -55,6 +64,8 @@ export interface TrafficCapture {
   readonly id: string;
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined;
   observe(batch: readonly Observation[]): void;
+  /** How an attempt ended, while the capture is fed through `observe` (an end carries no traffic to redact). */
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, code: string | undefined): void;
 }
 
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
@@ -112,6 +123,8 @@ export class TrafficPlane {
   private readonly observers: readonly Registered<TrafficObserver>[];
   /** Captures fed directly (none while a redactor is registered). */
   private readonly captures: readonly TrafficCapture[];
+  /** Captures fed through `observe` (while a redactor is registered): attempt ends still go straight to them. */
+  private readonly observing: readonly TrafficCapture[];
 
   constructor(
     private readonly redactors: readonly Registered<TrafficRedactor>[],
@@ -127,9 +140,11 @@ export class TrafficPlane {
       }));
       this.observers = [...observers, ...asObservers];
       this.captures = [];
+      this.observing = captures;
     } else {
       this.observers = observers;
       this.captures = captures;
+      this.observing = [];
     }
     this.active = this.observers.length > 0 || this.captures.length > 0;
   }
@@ -148,11 +163,18 @@ export class TrafficPlane {
       if (sink) sinks.push(sink);
     }
     if (!observed && sinks.length === 0) return undefined;
+    const observing = leg === 'backend_to_proxy' ? this.observing : [];
     return {
       emit: (kind, value) => {
         if (observed) this.emit(meta, leg, kind, value);
         for (const sink of sinks) sink.emit(kind, value);
       },
+      ...(leg === 'backend_to_proxy' && (observing.length > 0 || sinks.some((s) => s.end)) ? {
+        end: (outcome: AttemptEnding, code?: string) => {
+          for (const sink of sinks) sink.end?.(outcome, code);
+          for (const capture of observing) capture.attemptEnded(meta, outcome, code);
+        },
+      } : {}),
     };
   }
 

@@ -30,7 +30,7 @@ const json = JSON.stringify;
 /**
  * The JSON line of one exchange's record (`ExchangeRecord`, CONTRACT section 9, extended):
  * captured times become offsets from the exchange's start, each attempt is matched with how it
- * ended (`lip:attempt`) and with its route-journal entry (status, reason), and headers and the
+ * ended (its `backend_to_proxy` leg) and with its route-journal entry (status, reason), and headers and the
  * path are redacted. Substrings are redacted later, in the line.
  *
  * The line is exactly what `JSON.stringify` writes for the record, fields in the format's order,

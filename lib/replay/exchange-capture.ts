@@ -1,5 +1,5 @@
 import type { Call, LipEvent } from '../canonical/index.js';
-import type { ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
+import type { AttemptEnding, ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
 import type { RecordedOutcome } from './record-format.js';
 
 /**
@@ -50,9 +50,14 @@ export class AttemptCapture extends EventLog {
     if (kind === 'event') this.add(value as LipEvent, Date.now());
     else if (kind === 'call') this.call = value as Call;
   }
+
+  /** The attempt's events ended (the plane's `backend_to_proxy` leg says so, no `lip:attempt` listener). */
+  end(outcome: AttemptEnding, code?: string): void {
+    this.exchange.ended(this.candidateKey, outcome, code);
+  }
 }
 
-/** How an attempt ended, from `lip:attempt`. */
+/** How an attempt ended (ms since the epoch), from its `backend_to_proxy` leg. */
 export interface AttemptEnd {
   readonly key: string;
   readonly at: number;
@@ -63,7 +68,8 @@ export interface AttemptEnd {
 /**
  * Everything captured of one exchange until it ends; the channel of the `client_to_proxy` leg
  * (it keeps the raw body; the decoded call is not recorded, a replay decodes the body again).
- * An exchange that is not sampled keeps nothing and opens no channel.
+ * An exchange that is not sampled is `UNSAMPLED` (one shared object): it keeps nothing and
+ * opens no channel.
  */
 export class ExchangeCapture implements TrafficChannel {
   body: unknown = null;
@@ -84,12 +90,20 @@ export class ExchangeCapture implements TrafficChannel {
     if (kind === 'raw_body') this.body = value;
   }
 
-  /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch). */
-  attempt(meta: ObservationMeta, at: number): AttemptCapture {
+  /** Keeps how the attempt of `key` ended, now. */
+  ended(key: string, outcome: AttemptEnding, code: string | undefined): void {
+    this.ends.push({ key, at: Date.now(), outcome, ...(code !== undefined ? { code } : {}) });
+  }
+
+  /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch, now by default). */
+  attempt(meta: ObservationMeta, at?: number): AttemptCapture {
     const seq = meta.attemptSeq ?? 0;
     for (const a of this.attempts) if (a.seq === seq) return a;
-    const created = new AttemptCapture(this, seq, meta.bLegId ?? null, meta.candidateKey ?? '', meta.backendId ?? '', at - this.base);
+    const created = new AttemptCapture(this, seq, meta.bLegId ?? null, meta.candidateKey ?? '', meta.backendId ?? '', (at ?? Date.now()) - this.base);
     this.attempts.push(created);
     return created;
   }
 }
+
+/** Every exchange that `sample_ratio` leaves out: nothing is allocated for it, nothing is kept. */
+export const UNSAMPLED: ExchangeCapture = new ExchangeCapture(false, 0, 0);

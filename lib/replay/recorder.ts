@@ -1,14 +1,12 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
-import type { AttemptReport } from '../core/attempt.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import type { Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
+import type { AttemptEnding, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
 import { recordLine, type ExchangeSnapshot } from './build-record.js';
-import { ExchangeCapture } from './exchange-capture.js';
+import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
 import { Redactor } from './redact.js';
 import { RecordingWriter } from './recording-writer.js';
 
@@ -36,7 +34,8 @@ export interface RecorderDeps {
 /**
  * Records exchanges (CONTRACT section 9). A capture of the traffic plane: on the request's turn
  * it only keeps references (the raw body, each attempt's call, every event with its time, see
- * `ExchangeCapture`), and `lip:attempt` says how each attempt ended. `finish` (called by the
+ * `ExchangeCapture`), and each attempt's `backend_to_proxy` channel says how it ended (no
+ * `lip:attempt` listener: one would make the executor watch every attempt). `finish` (called by the
  * server when the response is over) takes a small snapshot; the exchanges that finished during
  * one turn are built, serialised and redacted together in one batch off the request's turn,
  * then queued on the writer, which writes off the request path. Exists only when `recording.enabled`.
@@ -53,7 +52,6 @@ export class Recorder implements TrafficCapture {
   private readonly rng: () => number;
   private readonly logger: RecorderDeps['logger'];
   private readonly maxEvents: number;
-  private readonly onAttempt = (message: unknown) => this.attemptEnded(message as AttemptReport);
 
   constructor(private readonly config: Config, deps: RecorderDeps = {}) {
     const r = config.recording;
@@ -63,17 +61,15 @@ export class Recorder implements TrafficCapture {
     this.logger = deps.logger;
     this.maxEvents = deps.maxEvents ?? MAX_EVENTS;
     this.digest = configDigest(config);
-    subscribe('lip:attempt', this.onAttempt);
   }
 
   /** The traffic plane asks once per leg: the exchange's channel for it, none when not sampled. */
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined {
-    const now = Date.now();
-    const x = this.exchange(meta.requestId, now);
+    const x = this.exchanges.get(meta.requestId) ?? this.exchange(meta.requestId, Date.now());
     if (!x.sampled) return undefined;
     if (leg === 'client_to_proxy') return x;
     if (leg === 'proxy_to_client') return x.client;
-    return x.attempt(meta, now);
+    return x.attempt(meta);
   }
 
   /** The same capture from observations (the plane's path while a traffic redactor is registered). */
@@ -115,9 +111,8 @@ export class Recorder implements TrafficCapture {
     }
   }
 
-  /** Writes what is queued and stops listening. */
+  /** Writes what is queued. */
   async close(): Promise<void> {
-    unsubscribe('lip:attempt', this.onAttempt);
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.writer.close();
   }
@@ -149,20 +144,21 @@ export class Recorder implements TrafficCapture {
     }
   };
 
+  /** The exchange of `requestId`; sampled when first seen (one not sampled is the shared `UNSAMPLED`). */
   private exchange(requestId: string, at: number): ExchangeCapture {
     let x = this.exchanges.get(requestId);
     if (!x) {
       if (this.exchanges.size >= MAX_OPEN) this.exchanges.delete(this.exchanges.keys().next().value!);
-      x = new ExchangeCapture(this.rng() < this.config.recording.sample_ratio, this.maxEvents, at);
+      x = this.rng() < this.config.recording.sample_ratio ? new ExchangeCapture(true, this.maxEvents, at) : UNSAMPLED;
       this.exchanges.set(requestId, x);
     }
     return x;
   }
 
-  private attemptEnded(report: AttemptReport): void {
-    if (report.phase !== 'end' || report.outcome === undefined) return;
-    const x = this.exchange(report.requestId, Date.now());
-    if (x.sampled) x.ends.push({ key: report.candidateKey, at: Date.now(), outcome: report.outcome, ...(report.errorCode ? { code: report.errorCode } : {}) });
+  /** How an attempt ended, while the recorder is fed through `observe` (a traffic redactor is registered). */
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, code: string | undefined): void {
+    const x = this.exchange(meta.requestId, Date.now());
+    if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, code);
   }
 }
 

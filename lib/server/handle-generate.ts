@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tap } from 'rxjs';
 import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, ResolvedALeg } from '../continuity/index.js';
@@ -7,7 +8,7 @@ import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
-import { savedAtFinish } from './saved-at-finish.js';
+import { finishAfter } from './finish-after.js';
 import { servedModelEncoder, wholeContext } from './served-model.js';
 import { sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -80,20 +81,18 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     return;
   }
 
-  /**
-   * Keeps a stored response (Responses `store`) once it is complete. A promise means the store is
-   * shared between instances: the answer's end waits for it, so the next turn finds the response
-   * on whichever instance it lands.
-   */
-  const save = (output: CollectedResponse): Promise<void> | undefined => {
-    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return undefined;
-    return runtime.continuity.saveResponse({
+  /** Keeps a stored response (Responses `store`) once it is complete. */
+  const save = (output: CollectedResponse) => {
+    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
+    runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
       input: decoded.call.messages, output,
       ...(decoded.continuation?.previousResponseId !== undefined ? { previousResponseId: decoded.continuation.previousResponseId } : {}),
     });
   };
 
+  /** Set only when the continuity store is shared between instances (see ContinuityStore.persisted). */
+  const persisted = runtime.continuity.persisted;
   const meta: ExecutionMeta = {};
   state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
@@ -129,8 +128,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
+      // With a store shared between instances, the answer ends once the turn is written there.
       const collector = context.continuation?.store ? new Collector() : undefined;
-      const streamed = collector ? events.pipe(savedAtFinish(collector, () => save(collector.response))) : events;
+      const folded = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
+      const streamed = persisted ? folded.pipe(finishAfter(persisted)) : folded;
       const echo = runtime.config.routing.echo_requested_model;
       stream = writeStream(res, streamed, servedModelEncoder((c) => route.streamEncoder(c), context, () => meta.candidateKey, echo), {
         requestId: state.requestId,
@@ -182,10 +183,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
           answer(() => fail(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error!.message, { status: response.error!.status ?? 502 }), headers()));
           return;
         }
-        const saved = save(response);
-        if (!saved) return send(response);
+        save(response);
+        if (!persisted) return send(response);
         saving = true;
-        void saved.then(() => send(response));
+        void persisted().then(() => send(response));
       },
       error: (err: unknown) => answer(() => fail(err, safely(headers, state.requestId))),
       complete: () => { if (!saving) answer(() => undefined); },

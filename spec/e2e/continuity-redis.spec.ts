@@ -81,7 +81,7 @@ backends:
     return { status: res.status, continuity: (JSON.parse(res.body) as { checks: { continuity: ContinuityStatus } }).checks.continuity };
   };
 
-  it('a five-turn Responses conversation keeps its context though every turn lands on another instance (openai SDK)', async () => {
+  it('a five-turn Responses conversation keeps its context though every turn lands on another instance (openai SDK, streamed and not)', async () => {
     upstream.reset();
     upstream.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' }, { text: 'four' }, { text: 'five' });
     let previous: string | undefined;
@@ -90,9 +90,14 @@ backends:
       const lip = next();
       served.push(lip.url);
       const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
-      const res = await client.responses.create({ model: 'up:gpt-test', input: `turn ${i}`, ...(previous ? { previous_response_id: previous } : {}) });
-      expect(res.previous_response_id ?? undefined).to.equal(previous);
-      previous = res.id;
+      const params = { model: 'up:gpt-test', input: `turn ${i}`, ...(previous ? { previous_response_id: previous } : {}) };
+      // Even turns stream: the next turn is sent the moment response.completed arrives.
+      let res: OpenAI.Responses.Response | undefined;
+      if (i % 2 === 0) {
+        for await (const event of await client.responses.create({ ...params, stream: true })) if (event.type === 'response.completed') { res = event.response; break; }
+      } else res = await client.responses.create(params);
+      expect(res?.previous_response_id ?? undefined).to.equal(previous);
+      previous = res!.id;
     }
     for (let i = 1; i < 5; i++) expect(served[i]).to.not.equal(served[i - 1]);
     const last = upstream.requests[4]!.body as { messages: { role: string; content: unknown }[] };

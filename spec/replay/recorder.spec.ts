@@ -14,7 +14,7 @@ import { readRecords } from './recording-helpers.js';
 const req = { method: 'POST', url: '/v1/chat/completions?key=abc', headers: { authorization: 'Bearer sk-1', 'x-trace': 'SECRET-9 here' } } as unknown as IncomingMessage;
 const res = { statusCode: 200, getHeaders: () => ({ 'content-type': 'application/json' }) } as unknown as ServerResponse;
 
-/** The recorder driven directly: observations as the plane delivers them while a redactor is registered, attempt ends on `lip:attempt`. */
+/** The recorder driven directly: observations as the plane delivers them while a redactor is registered, attempt ends through `attemptEnded` (the plane's path then). */
 describe('Recorder', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lip-recorder-')); });
@@ -32,7 +32,7 @@ describe('Recorder', () => {
     backendId: attempt ? 'up' : undefined, frontendId: 'openai-chat', principal: 'local', sessionId: undefined,
   });
 
-  it('assembles attempts in order with offsets from the start, ends from lip:attempt, and redacts', async () => {
+  it('assembles attempts in order with offsets from the start, ends from attemptEnded, and redacts', async () => {
     const { path, recorder, observe } = make();
     const t0 = Date.now();
     const a1 = { seq: 1, key: 'up:a' };
@@ -44,7 +44,7 @@ describe('Recorder', () => {
       obs('backend_to_proxy', t0 + 50, { type: 'text_delta', text: 'has SECRET-9 in it' }, a2),
       obs('proxy_to_client', t0 + 51, { type: 'text_delta', text: 'has SECRET-9 in it' }),
     ]);
-    channel('lip:attempt').publish({ phase: 'end', requestId: 'r1', candidateKey: 'up:a', backendId: 'up', outcome: 'failure', errorCode: 'LIP_ERR_UPSTREAM_RESET' });
+    recorder.attemptEnded({ requestId: 'r1', candidateKey: 'up:a' }, 'failure', 'LIP_ERR_UPSTREAM_RESET');
     recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() - (Date.now() - t0) }, {
       frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:b', selector: 'up:a|up:b', journal: [{ key: 'up:a', outcome: 'failed', status: 502, code: 'LIP_ERR_UPSTREAM_RESET', reason: 'reset' }, { key: 'up:b', outcome: 'served' }] },
     });
@@ -106,5 +106,35 @@ describe('Recorder', () => {
     expect(client('later').map(([at, e]) => [at - 5, e])).to.deep.equal(attempt('later'));
     expect(client('changed').map(([, e]) => e)).to.deep.equal([shared[0], { type: 'text_delta', text: 'changed' }]);
     expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
+  });
+
+  it('takes an attempt\'s ending from its backend_to_proxy channel, with no lip:attempt listener', async () => {
+    const listenedBefore = channel('lip:attempt').hasSubscribers; // another suite's server may still listen
+    const { path, recorder } = make();
+    const meta = { requestId: 'r1', attemptSeq: 1, candidateKey: 'up:a', backendId: 'up' };
+    recorder.open(meta, 'proxy_to_backend')!.emit('call', { model: 'a', messages: [], stream: true });
+    const leg = recorder.open(meta, 'backend_to_proxy')!;
+    leg.emit('event', { type: 'response_started' });
+    expect(channel('lip:attempt').hasSubscribers).to.equal(listenedBefore);
+    leg.end!('failure', 'LIP_ERR_UPSTREAM_RESET');
+    recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
+    await recorder.close();
+    const [record] = readRecords(path);
+    expect(record!.attempts.map((a) => [a.candidate_key, a.outcome, a.reason, a.events.length])).to.deep.equal([['up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', 1]]);
+    expect(record!.attempts[0]!.finished_ms).to.be.a('number');
+  });
+
+  it('decides sample_ratio first: an exchange left out opens no channel and writes nothing', async () => {
+    const path = join(dir, 'r.jsonl');
+    const config = testConfig('  - { id: up, kind: localstub }', `recording: { enabled: true, path: "${path}", sample_ratio: 0.5 }`);
+    const draws = [0.9, 0.1];
+    const recorder = new Recorder(config, { rng: () => draws.shift()! });
+    const legs = ['client_to_proxy', 'proxy_to_backend', 'backend_to_proxy', 'proxy_to_client'] as const;
+    expect(legs.map((leg) => recorder.open({ requestId: 'out', attemptSeq: 1, candidateKey: 'up:a' }, leg))).to.deep.equal([undefined, undefined, undefined, undefined]);
+    expect(legs.every((leg) => recorder.open({ requestId: 'in', attemptSeq: 1, candidateKey: 'up:a' }, leg) !== undefined)).to.equal(true);
+    for (const requestId of ['out', 'in']) recorder.finish(req, res, { requestId, startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
+    await recorder.close();
+    expect(readRecords(path).map((r) => r.request_id)).to.deep.equal(['in']);
+    expect(draws).to.deep.equal([]);
   });
 });

@@ -308,13 +308,20 @@ export class RedisContinuityStore extends LegStore {
     this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
   }
 
-  /** Settles when the row is in Redis (or writing it failed, or took longer than the command timeout). */
-  protected storeResponse(row: ResponseRow): Promise<void> {
+  protected storeResponse(row: ResponseRow): void {
     this.responses.put(row, this.now());
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
+  }
+
+  /**
+   * Settles once what is pending now is in Redis, or writing it failed (it stays queued), or the
+   * command timeout passed. The flush runs a microtask later, so the records an attempt writes
+   * as its stream completes (its end, affinity) are part of it.
+   */
+  readonly persisted = (): Promise<void> => {
     if (this.closed) return Promise.resolve();
     return this.bounded(this.writer.flush(), this.timeoutMs).then(() => undefined, () => undefined);
-  }
+  };
 
   private enqueue(key: string, record: RedisRecord): void {
     if (!this.closed) return this.writer.put(key, record);

@@ -1,0 +1,40 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { LipEvent } from '../canonical/index.js';
+
+/**
+ * Holds a streamed answer's terminal `response_finished` until the source completes and
+ * `finish()` has settled, then lets it and the completion through. The handler puts it on a
+ * stream only when the continuity store is shared between instances: `finish` waits until the
+ * store has written the turn (its stored response included), so the client sees the answer end
+ * only once its next turn can find the conversation on any instance. Everything before the
+ * terminal event flows through untouched; `finish` never rejects (the store bounds its wait).
+ * @see spec/server/finish-after.spec.ts
+ */
+export function finishAfter(finish: () => Promise<void> | undefined): MonoTypeOperatorFunction<LipEvent> {
+  return (source) => new Observable<LipEvent>((subscriber) => {
+    let held: LipEvent | undefined;
+    const release = () => {
+      if (subscriber.closed) return;
+      if (held) subscriber.next(held);
+      subscriber.complete();
+    };
+    return source.subscribe({
+      next: (event) => {
+        if (event.type === 'response_finished') held = event;
+        else subscriber.next(event);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => {
+        let pending: Promise<void> | undefined;
+        try {
+          pending = finish();
+        } catch (err) {
+          subscriber.error(err);
+          return;
+        }
+        if (pending) void pending.then(release);
+        else release();
+      },
+    });
+  });
+}
