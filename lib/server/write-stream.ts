@@ -37,10 +37,11 @@ export interface StreamHandle {
 
 /**
  * Pipes events to an SSE response. Headers (status 200) go out with the first event or the
- * first keepalive, whichever comes first; a failure before that is a normal HTTP error with
- * the protocol's envelope, a failure after it is the protocol's in-band error. The text of the
- * events of one tick is joined and written once (one chunk, not one `res.write` per event),
- * sooner when it reaches BATCH_CHARS; writes made in one tick are corked into one socket write.
+ * first keepalive, whichever comes first, in the same socket write and at once; a failure before
+ * that is a normal HTTP error with the protocol's envelope, a failure after it is the protocol's
+ * in-band error. After the first write, the text of the events of one tick is joined and written
+ * once (one chunk, not one `res.write` per event), sooner when it reaches BATCH_CHARS; writes
+ * made in one tick are corked into one socket write.
  * A closed connection unsubscribes, which cancels the upstream.
  *
  * Nothing thrown here reaches RxJS (which would rethrow it asynchronously and end the
@@ -55,6 +56,7 @@ export interface StreamHandle {
 export function writeStream(res: ServerResponse, events: Observable<LipEvent>, encoder: StreamEncoder, o: StreamOptions): StreamHandle {
   let committed = false;
   let corked = false;
+  let started = false;
   let finished = false;
   const subscription = new Subscription();
   // Stops the source even in the middle of a synchronous burst (before subscribe returned).
@@ -77,6 +79,16 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
   };
   const write = (text: string) => {
     if (text.length === 0) return;
+    // The first bytes (with the headers, in one socket write) go out at once: the events after
+    // them in the same tick (a burst) must not delay the client's first byte. node's `res.write`
+    // corks the socket until the next tick by itself; uncorking sends them now.
+    if (!started) {
+      started = true;
+      pending = text;
+      flush();
+      if (res.socket?.writableCorked) res.uncork();
+      return;
+    }
     if (!corked) {
       corked = true;
       res.cork();

@@ -51,6 +51,28 @@ describe('server/writeStream', () => {
     expect(failures).to.deep.equal([['LIP_ERR_SERVER_INTERNAL', true]]);
   });
 
+  it('the headers and the first event leave in one socket write at once, before the rest of a burst is encoded', async () => {
+    let sentBeforeSecond = -1;
+    let sentAfterFirst = -1;
+    const s = await serve((res) => {
+      const enc = encoder();
+      writeStream(res, of(text('a'), text('b'), text('c')), {
+        ...enc,
+        event: (e) => {
+          if (e.type === 'text_delta' && e.text === 'b') sentBeforeSecond = res.socket!.bytesWritten;
+          if (e.type === 'text_delta' && e.text === 'c') sentAfterFirst = res.socket!.bytesWritten;
+          return enc.event(e);
+        },
+      }, options());
+    });
+    server = s.server;
+    const res = await httpRequest(s.url);
+    expect(res.body).to.equal('data: a\n\ndata: b\n\ndata: c\n\ndata: [DONE]\n\n');
+    // Headers plus the first chunk were on the socket while 'b' was encoded; 'b' waits for the tick's end.
+    expect(sentBeforeSecond).to.be.greaterThan('data: a\n\n'.length);
+    expect(sentAfterFirst).to.equal(sentBeforeSecond);
+  });
+
   it('a throw before output is a 500 in the protocol envelope', async () => {
     const s = await serve((res) => writeStream(res, of(text('boom')), encoder(() => true), options()));
     server = s.server;
