@@ -85,6 +85,25 @@ const OPENAI_RESPONSES: KindCase = {
   ownReplay: ['enc-opaque'],
 };
 
+
+/**
+ * The reasoning fixture of the two kinds that speak Anthropic's thinking dialect (Anthropic and
+ * Bedrock): the same scripted thinking, signature and redacted block, and the same history.
+ */
+const ANTHROPIC_THINKING = {
+  reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
+  reasoningEvents: [
+    { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
+    { type: 'reasoning_signature', signature: 'sig-1', dialect: REASONING_DIALECTS.anthropicThinking },
+    { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
+  ],
+  usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
+  history: toolTurn([
+    { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'Look it up.', signature: 'sig-9' },
+    { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob-9' },
+  ]),
+} satisfies Partial<KindCase>;
+
 export const KINDS: readonly KindCase[] = [
   {
     kind: 'openai-chat',
@@ -125,17 +144,7 @@ export const KINDS: readonly KindCase[] = [
     start: startAnthropicEmulator,
     row: (id, emu, keys) => `  - { id: ${id}, kind: anthropic, base_url: "${emu.url}"${keyYaml(keys)} }`,
     path: () => '/v1/messages',
-    reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
-    reasoningEvents: [
-      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
-      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
-    ],
-    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
-    history: toolTurn([
-      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'Look it up.', signature: 'sig-9' },
-      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob-9' },
-    ]),
+    ...ANTHROPIC_THINKING,
     checkReplay(request) {
       const [, assistant, user] = request.body.messages;
       const expected = [
@@ -199,17 +208,7 @@ export const KINDS: readonly KindCase[] = [
     // Static SigV4 keys by default, so that every matrix request proves its signature; `keys` (api_key...) switches to bearer keys.
     row: (id, emu, keys) => `  - { id: ${id}, kind: bedrock, base_endpoint: "${emu.origin}", disable_https: true, ${keys ?? `access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}`} }`,
     path: (model) => `/model/${encodeURIComponent(model)}/converse-stream`,
-    reasoning: { text: ['Think', 'ing'], signature: 'sig-1', redacted: 'redacted-blob' },
-    reasoningEvents: [
-      { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
-      { type: 'reasoning_signature', signature: 'sig-1', dialect: 'anthropic.thinking' },
-      { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.anthropicRedacted, data: 'redacted-blob' },
-    ],
-    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10 },
-    history: toolTurn([
-      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'Look it up.', signature: 'sig-9' },
-      { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob-9' },
-    ]),
+    ...ANTHROPIC_THINKING,
     checkReplay(request) {
       const [, assistant, user] = request.body.messages;
       const expected = [
