@@ -15,6 +15,9 @@
  * (cd /tmp/lip-base && npx tsc -p tsconfig.build.json)
  * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/compare-builds.ts /tmp/lip-base
  * ```
+ * The same build under two configs: `LIP_COMPARE_EXTRA_YAML_BASE` and `LIP_COMPARE_EXTRA_YAML_NEW`
+ * are appended to each side's config (e.g. `recording: { enabled: true, path: ... }` on one side);
+ * `LIP_COMPARE_ENV_BASE` / `_NEW` (`NAME=value,NAME=value`) add to each side's environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,11 +46,15 @@ function cpuMs(child: ChildProcess): number {
   return ns / 1e6;
 }
 
-async function startLip(root: string, rows: string): Promise<{ child: ChildProcess; url: string }> {
+/** `extra`: more config for this side (`LIP_COMPARE_EXTRA_YAML_BASE` / `_NEW`, e.g. the same build with recording off and on). */
+async function startLip(root: string, rows: string, extra = '', env = ''): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const config = join(mkdtempSync(join(tmpdir(), 'lip-compare-')), 'lip.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nbackends:\n${rows}\n`);
-  const child = spawn(process.execPath, [join(root, 'bin/lip.js'), 'serve', '--config', config], { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
+  writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nbackends:\n${rows}\n${extra}\n`);
+  const child = spawn(process.execPath, [join(root, 'bin/lip.js'), 'serve', '--config', config], {
+    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
+    env: { ...process.env, ...Object.fromEntries(env.split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) },
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -62,7 +69,10 @@ async function startLip(root: string, rows: string): Promise<{ child: ChildProce
 
 async function main(): Promise<void> {
   const emulators = await startEmulators();
-  const lips = [await startLip(roots[0]!, emulators.rows), await startLip(roots[1]!, emulators.rows)];
+  const lips = [
+    await startLip(roots[0]!, emulators.rows, process.env.LIP_COMPARE_EXTRA_YAML_BASE, process.env.LIP_COMPARE_ENV_BASE),
+    await startLip(roots[1]!, emulators.rows, process.env.LIP_COMPARE_EXTRA_YAML_NEW, process.env.LIP_COMPARE_ENV_NEW),
+  ];
   const lines = [`| kind | mode | base CPU µs/req | new CPU µs/req | change | base p50 ms | new p50 ms |`, '|---|---|---:|---:|---:|---:|---:|'];
   try {
     for (const stream of [false, true]) {

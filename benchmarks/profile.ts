@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lip-prof-'));
   const port = await freePort();
   const config = join(dir, 'lip.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nrouting: { default_route: "${k.id}:bench" }\nbackends:\n${emulators.rows}\n`);
+  writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nrouting: { default_route: "${k.id}:bench" }\nbackends:\n${emulators.rows}\n${process.env.LIP_PROFILE_EXTRA_YAML ?? ''}\n`);
   const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', join(ROOT, 'bin/lip.js'), 'serve', '--config', config],
     { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
@@ -93,9 +93,20 @@ async function main(): Promise<void> {
   const self = new Map<string, number>();
   const fns = new Map<string, number>();
   let total = 0;
+  /** Inclusive time per lip file: a sample counts once for every lip file on its stack. */
+  const inclusive = new Map<string, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i]!)!;
     const dt = profile.timeDeltas[i] ?? 0;
+    const seen = new Set<string>();
+    for (let at: number | undefined = node.id; at !== undefined; at = parent.get(at)) {
+      const u = byId.get(at)!.callFrame.url;
+      const m = /\/dist\/(.+)\.js$/.exec(u);
+      if (m && !u.includes('node_modules') && !seen.has(m[1]!)) {
+        seen.add(m[1]!);
+        inclusive.set(m[1]!, (inclusive.get(m[1]!) ?? 0) + dt);
+      }
+    }
     const { url: src, functionName } = node.callFrame;
     const phase = PHASES.find(([, re]) => re.test(functionName.startsWith('(') ? functionName : src))?.[0] ?? 'other';
     if (phase === 'idle / program') continue;
@@ -109,9 +120,16 @@ async function main(): Promise<void> {
   for (const [phase, t] of [...self].sort((a, b) => b[1] - a[1])) lines.push(`| ${phase} | ${((100 * t) / total).toFixed(1)}% |`);
   lines.push('', 'top functions (self):');
   for (const [fn, t] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, 25)) lines.push(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${fn}`);
+  lines.push('', 'inclusive time by lip file, microseconds per request (a file counts once per sample):');
+  for (const [f, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 30)) lines.push(`  ${((perRequestUs * t) / total).toFixed(1).padStart(7)}  ${f}`);
   lines.push('', 'native time by the nearest lip or dependency caller:');
   for (const [fn, t] of [...callers].sort((a, b) => b[1] - a[1]).slice(0, 12)) lines.push(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${fn}`);
   process.stdout.write(`${lines.join('\n')}\n`);
+  // LIP_PROFILE_DUMP=file: every function's self and every lip file's inclusive µs per request, as JSON (to diff two runs).
+  if (process.env.LIP_PROFILE_DUMP) {
+    const perRequest = (m: Map<string, number>) => Object.fromEntries([...m].map(([k, t]) => [k, (perRequestUs * t) / total]));
+    writeFileSync(process.env.LIP_PROFILE_DUMP, JSON.stringify({ perRequestUs, self: perRequest(fns), inclusive: perRequest(inclusive) }));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -89,6 +89,7 @@ logging: { level: info, format: json, access_log: true }
 routing: { default_route: "oc:bench" }
 backends:
 ${rows}
+${process.env.LIP_BENCH_EXTRA_YAML ?? ''}
 `;
 }
 

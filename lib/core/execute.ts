@@ -21,7 +21,7 @@ import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport } from './attempt.js';
+import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport, type AttemptWatch } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
@@ -348,9 +348,11 @@ export class Executor {
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
     const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
     const recorded = this.continuity !== undefined && ctx.aLeg !== undefined;
+    // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
+    const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;
     // A recorded attempt with nothing between the watch and its row (no breaker, no stages) runs
     // the watch inside the row's operator: one operator per attempt instead of two.
-    const watchInRow = info !== undefined && recorded && !breaker && attempt === undefined;
+    const watchInRow = info !== undefined && recorded && !breaker && (attempt === undefined || observeInRow !== undefined);
     if (info !== undefined && !watchInRow) source = observeAttempt(source, info);
     if (breaker) {
       const decision = role.admission as CircuitDecision | undefined;
@@ -360,7 +362,7 @@ export class Executor {
         unsubscribe: () => breaker.record(candidate.key, 'cancelled', decision),
       }));
     }
-    if (attempt !== undefined) source = attempt.stages(source);
+    if (attempt !== undefined && observeInRow === undefined) source = attempt.stages(source);
     if (!this.continuity || !ctx.aLeg) return source;
     const onBegin = attempt?.onBegin;
     return source.pipe(recordAttempt({
@@ -368,12 +370,27 @@ export class Executor {
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
       result: stats ? () => stats : undefined,
       observe: stats && !watched ? (event: LipEvent) => stats.observe(event) : undefined,
-      watch: watchInRow ? () => watchAttempt(info) : undefined,
+      watch: observeInRow ? () => bothWatches(watchInRow ? watchAttempt(info) : undefined, observeInRow()) : watchInRow ? () => watchAttempt(info) : undefined,
       aLegId: ctx.aLeg.aLegId,
       start: { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, keyId: ctx.keyId },
       cancelReason,
     }));
   }
+}
+
+/** Two watchers of one attempt as one, in order (the attempt's own, then its traffic observation). */
+function bothWatches(first: AttemptWatch | undefined, second: AttemptWatch | undefined): AttemptWatch | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  return {
+    next(event) {
+      first.next(event);
+      second.next(event);
+    },
+    end(outcome, err) {
+      first.end(outcome, err);
+      second.end(outcome, err);
+    },
+  };
 }
 
 /** Sums two usage records field by field (absent + absent stays absent). */

@@ -6,7 +6,7 @@ import { auxiliaryClient, type AuxiliaryClient, type NestedCall } from './auxili
 import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
 import { mutateEvents } from './mutate-events.js';
-import type { ObservationMeta, TrafficChannel } from './observation.js';
+import type { AttemptEnding, ObservationMeta, TrafficChannel } from './observation.js';
 import type { Registered } from './hook-set.js';
 import { observeFinalStream } from './observe-final-stream.js';
 import { reactToTools } from './react-to-tools.js';
@@ -40,6 +40,20 @@ export interface AttemptCandidate {
 export interface AttemptExtension {
   readonly onBegin: (ticket: { readonly seq: number; readonly bLegId: string }) => void;
   stages(source: Observable<LipEvent>): Observable<LipEvent>;
+  /**
+   * Set when the attempt has no stream stage, only traffic observation (the recorder, observers):
+   * the executor may then run the observation inside the attempt's continuity row instead of
+   * piping `stages` (no operator of its own). Called once the B-leg is allocated (after
+   * `onBegin`), at the attempt's subscription; it emits `proxy_to_backend` and answers the
+   * `backend_to_proxy` watcher, or undefined when nobody wants this attempt's traffic.
+   */
+  readonly observeOnly?: () => AttemptObservation | undefined;
+}
+
+/** The `backend_to_proxy` leg of one attempt, run by its continuity row (see `AttemptExtension.observeOnly`). */
+export interface AttemptObservation {
+  next(event: LipEvent): void;
+  end(outcome: AttemptEnding, err?: unknown): void;
 }
 
 /**
@@ -130,6 +144,32 @@ export class ExtensionRequest {
     const observers = applying(hooks.get('streamObservers', disabled), call);
     if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
+    const onBegin = (ticket: { readonly seq: number; readonly bLegId: string }) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; };
+    /** The attempt's two traffic legs: `proxy_to_backend` now, the `backend_to_proxy` channel returned. */
+    const openTraffic = (): TrafficChannel | undefined => {
+      leg ??= { seq: ++this.attempts };
+      const meta = this.meta(leg, candidate);
+      leg = undefined;
+      host.traffic.channel(meta, 'proxy_to_backend')?.emit('call', call);
+      return host.traffic.channel(meta, 'backend_to_proxy');
+    };
+    if (mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) {
+      return {
+        onBegin,
+        stages: (source) => defer(() => {
+          const fromBackend = openTraffic();
+          return fromBackend ? source.pipe(tap(tapOf(fromBackend))) : source;
+        }),
+        observeOnly: () => {
+          const fromBackend = openTraffic();
+          if (!fromBackend) return undefined;
+          return {
+            next: (event) => fromBackend.emit('event', event),
+            end: fromBackend.end ? (outcome, err) => fromBackend.end!(outcome, outcome === 'failure' ? toLipError(err).code : undefined) : () => undefined,
+          };
+        },
+      };
+    }
     const target = targetOf(candidate, backendKind);
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
@@ -138,17 +178,14 @@ export class ExtensionRequest {
       return c;
     };
     return {
-      onBegin: (ticket) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; },
+      onBegin,
       stages: (source) => defer(() => {
-        leg ??= { seq: ++this.attempts };
-        const traffic = host.traffic;
-        const meta = this.meta(leg, candidate);
-        leg = undefined;
         let events = source;
-        if (traffic.active) {
-          traffic.channel(meta, 'proxy_to_backend')?.emit('call', call);
-          const fromBackend = traffic.channel(meta, 'backend_to_proxy');
+        if (host.traffic.active) {
+          const fromBackend = openTraffic();
           if (fromBackend) events = events.pipe(tap(tapOf(fromBackend)));
+        } else {
+          leg = undefined;
         }
         if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
         if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));

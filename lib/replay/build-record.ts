@@ -28,52 +28,91 @@ export interface ExchangeSnapshot {
 const json = JSON.stringify;
 
 /**
- * The JSON line of one exchange's record (`ExchangeRecord`, CONTRACT section 9, extended):
- * captured times become offsets from the exchange's start, each attempt is matched with how it
- * ended (its `backend_to_proxy` leg) and with its route-journal entry (status, reason), and headers and the
- * path are redacted. Substrings are redacted later, in the line.
- *
- * The line is exactly what `JSON.stringify` writes for the record, fields in the format's order,
- * but assembled from parts: each leg's `[offset, event]` pairs are serialised in one call, and
- * the client's events, when they are the served attempt's own (the same objects at the same
- * offsets, as when no stream stage changed them), reuse that attempt's text instead of being
- * serialised a second time.
- * @see spec/replay/recorder.spec.ts
+ * A record line before redaction: the texts that need redacting (`pieces`, each a whole JSON
+ * value from `JSON.stringify`, so none holds a raw newline and no secret spans two), and how the
+ * line is put together from their redacted forms (`build`). The recorder redacts the pieces of
+ * every exchange of a batch in one pass (`Redactor.pieces`).
+ */
+export interface RecordDraft {
+  readonly pieces: readonly string[];
+  build(redacted: readonly string[]): string;
+}
+
+/**
+ * The JSON line of one exchange's record (`ExchangeRecord`, CONTRACT section 9, extended),
+ * redacted: `recordDraft`, its pieces redacted alone.
  */
 export function recordLine(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): string {
+  const draft = recordDraft(id, digest, capture, s, redactor);
+  return draft.build(redactor.pieces(draft.pieces));
+}
+
+/**
+ * The record of one exchange as a draft: captured times become offsets from the exchange's
+ * start, each attempt is matched with how it ended (its `backend_to_proxy` leg) and with its
+ * route-journal entry (status, reason), and headers and the path are redacted by name here;
+ * substrings and credential shapes are redacted in the pieces.
+ *
+ * The built line is exactly what `JSON.stringify` writes for the record, fields in the
+ * format's order, then redacted (`Redactor.line`), but assembled from parts: each leg's
+ * `[offset, event]` pairs are serialised in one call, and the client's events, when they are the
+ * served attempt's own (the same objects at the same offsets, as when no stream stage changed
+ * them), reuse that attempt's text instead of being serialised and redacted a second time.
+ * @see spec/replay/recorder.spec.ts
+ */
+export function recordDraft(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): RecordDraft {
   const shift = (capture?.base ?? s.startedAt) - s.startedAt;
-  const ends = [...(capture?.ends ?? [])];
+  const ends = capture && capture.ends.length > 0 ? [...capture.ends] : [];
   const journal = (s.journal ?? []).filter((e) => e.outcome !== 'skipped');
-  let served: { readonly log: EventLog; readonly events: string } | undefined;
-  const attempts = [...(capture?.attempts ?? [])].sort((a, b) => a.seq - b.seq).map((a: AttemptCapture) => {
+  const pieces: string[] = [];
+  /** Index of a piece (each attempt: its fields, then its events). */
+  const add = (text: string) => pieces.push(text) - 1;
+  let served: { readonly log: EventLog; readonly events: number } | undefined;
+  const captured = capture?.attempts ?? [];
+  const attempts = (captured.length > 1 ? [...captured].sort((a, b) => a.seq - b.seq) : captured).map((a: AttemptCapture) => {
     const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
     const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
     const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
     const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
     const first = a.events.findIndex(isOutputEvent);
     const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
-    const events = timed(a, shift);
-    if (a.candidateKey === s.served) served ??= { log: a, events };
-    // `events` is the attempt's last field: the rest is serialised at once, the events appended.
-    return `${json({
+    const fields = add(json({
       seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
       role: a.candidateKey === s.served && first >= 0 ? 'served' : 'tried',
       started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
       outcome, reason: ended?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
       message: outcome === 'failure' ? entry?.reason ?? null : null,
       http_status: entry?.status ?? null, call: a.call,
-    }).slice(0, -1)},"events":${events}}`;
+    }));
+    const events = add(timed(a, shift));
+    if (a.candidateKey === s.served) served ??= { log: a, events };
+    return [fields, events] as const;
   });
   const client = capture?.client;
-  const clientEvents = client === undefined ? '[]' : served !== undefined && sameEvents(client, served.log) ? served.events : timed(client, shift);
-  const head = json({
+  const clientEvents = client === undefined ? -1 : served !== undefined && sameEvents(client, served.log) ? served.events : add(timed(client, shift));
+  const head = add(json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
     request: { method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null },
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null,
-  });
-  return `${head.slice(0, -1)},"attempts":[${attempts.join(',')}]${capture?.truncated ? ',"truncated":true' : ''},"client":{"status":${json(s.status)},"headers":${json(redactor.headersOf(s.responseHeaders))},"events":${clientEvents},"error":${s.errorCode ? json({ code: s.errorCode }) : 'null'},"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
+  }));
+  const responseHeaders = add(json(redactor.headersOf(s.responseHeaders)));
+  const error = s.errorCode ? add(json({ code: s.errorCode })) : -1;
+  const truncated = capture?.truncated ? ',"truncated":true' : '';
+  const tail = `,"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
+  return {
+    pieces,
+    build(r) {
+      // A piece's closing brace is cut after redaction: the members that follow are appended.
+      let out = `${r[head]!.slice(0, -1)},"attempts":[`;
+      for (let i = 0; i < attempts.length; i++) {
+        const [fields, events] = attempts[i]!;
+        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${r[events]!}}`;
+      }
+      return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientEvents < 0 ? '[]' : r[clientEvents]!},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
+    },
+  };
 }
 
 /** A leg's `[offset, event]` pairs as JSON (`shift` puts the captured times on the exchange's start). */

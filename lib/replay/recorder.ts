@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { AttemptEnding, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
-import { recordLine, type ExchangeSnapshot } from './build-record.js';
+import { recordDraft, type ExchangeSnapshot, type RecordDraft } from './build-record.js';
 import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
 import { Redactor } from './redact.js';
 import { RecordingWriter } from './recording-writer.js';
@@ -117,11 +117,13 @@ export class Recorder implements TrafficCapture {
     await this.writer.close();
   }
 
-  /** Builds, serialises and redacts the exchanges that finished since the last batch. */
+  /** Builds, serialises and redacts the exchanges that finished since the last batch (their pieces in one pass). */
   private readonly flush = (): void => {
     this.scheduled = false;
     const finished = this.finished;
     this.finished = [];
+    const drafts: { readonly draft: RecordDraft; readonly requestId: string }[] = [];
+    const pieces: string[] = [];
     for (const snapshot of finished) {
       const capture = this.exchanges.get(snapshot.requestId);
       if (capture) {
@@ -131,18 +133,42 @@ export class Recorder implements TrafficCapture {
         continue; // refused before anything was captured: sampled now
       }
       // A full queue drops the exchange before it costs a serialisation.
-      if (!this.writer.accepting()) {
+      if (drafts.length >= this.writer.room()) {
         this.writer.drop();
         continue;
       }
       try {
-        this.writer.push(this.redactor.line(recordLine(randomId('rec_'), this.digest, capture, snapshot, this.redactor)));
+        const draft = recordDraft(randomId('rec_'), this.digest, capture, snapshot, this.redactor);
+        drafts.push({ draft, requestId: snapshot.requestId });
+        for (const piece of draft.pieces) pieces.push(piece);
       } catch (err) {
-        this.writer.writeErrors++;
-        this.logger?.error('recording could not serialise an exchange', { request_id: snapshot.requestId, error: String((err as Error)?.message ?? err) });
+        this.unwritable(snapshot.requestId, err);
+      }
+    }
+    if (drafts.length === 0) return;
+    let redacted: readonly string[];
+    try {
+      redacted = this.redactor.pieces(pieces);
+    } catch (err) {
+      for (const d of drafts) this.unwritable(d.requestId, err);
+      return;
+    }
+    let at = 0;
+    for (const { draft, requestId } of drafts) {
+      const own = redacted.slice(at, (at += draft.pieces.length));
+      try {
+        this.writer.push(draft.build(own));
+      } catch (err) {
+        this.unwritable(requestId, err);
       }
     }
   };
+
+  /** An exchange that could not be serialised: counted as a write error and logged. */
+  private unwritable(requestId: string, err: unknown): void {
+    this.writer.writeErrors++;
+    this.logger?.error('recording could not serialise an exchange', { request_id: requestId, error: String((err as Error)?.message ?? err) });
+  }
 
   /** The exchange of `requestId`; sampled when first seen (one not sampled is the shared `UNSAMPLED`). */
   private exchange(requestId: string, at: number): ExchangeCapture {

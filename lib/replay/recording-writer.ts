@@ -50,6 +50,11 @@ export class RecordingWriter {
     return !this.closed && this.queue.length < this.options.queueSize;
   }
 
+  /** How many more lines would be queued now (callers skip serialising those that would be dropped). */
+  room(): number {
+    return this.closed ? 0 : Math.max(0, this.options.queueSize - this.queue.length);
+  }
+
   /** Counts a line that was dropped before it was made. */
   drop(): void {
     this.dropped++;

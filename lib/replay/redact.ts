@@ -50,4 +50,16 @@ export class Redactor {
     for (const s of this.substrings) if (out.includes(s)) out = out.split(s).join(REDACTED);
     return scrubCredentials(out);
   }
+
+  /**
+   * `line` for many pieces at once, in one pass: pieces are serialised JSON values (which never
+   * hold a raw newline), joined by newlines, redacted, split again. Should a redaction ever
+   * remove a newline (a match spanning two pieces), each piece is redacted on its own instead.
+   */
+  pieces(texts: readonly string[]): readonly string[] {
+    if (this.raw || texts.length === 0) return texts;
+    if (texts.length === 1) return [this.line(texts[0]!)];
+    const out = this.line(texts.join('\n')).split('\n');
+    return out.length === texts.length ? out : texts.map((t) => this.line(t));
+  }
 }

@@ -104,6 +104,27 @@ describe('Redactor', () => {
     expect(JSON.parse(r.line(line))).to.deep.equal({ body: { text: 'the [REDACTED] plan, [REDACTED][REDACTED]' } });
   });
 
+  it('redacts many pieces in one pass exactly as it redacts each alone', () => {
+    const r = new Redactor([], ['hunter2']);
+    const pieces = [
+      JSON.stringify({ text: 'key sk-abcdefghijklmnop and hunter2' }),
+      JSON.stringify([[1, { type: 'text_delta', text: 'line one\nline two: token=abc123 ghp_0123456789abcdefghij0123' }]]),
+      JSON.stringify({ plain: 'nothing to see', n: 42 }),
+      JSON.stringify('Authorization: Bearer abcdefghijklmnop'),
+    ];
+    const together = r.pieces(pieces);
+    expect(together).to.deep.equal(pieces.map((p) => r.line(p)));
+    expect(together.join('')).to.not.match(/hunter2|abcdefghijklmnop|abc123|ghp_0123/);
+    expect(together.map((p) => JSON.parse(p))).to.have.length(4);
+  });
+
+  it('falls back to redacting pieces one by one when a match would join two of them', () => {
+    const r = new Redactor([], []);
+    // A private key that begins in one piece and ends in the next: one pass would eat the newline between them.
+    const pieces = ['"-----BEGIN RSA PRIVATE KEY-----abc', 'def-----END RSA PRIVATE KEY-----"', '"ok"'];
+    expect(r.pieces(pieces)).to.deep.equal(pieces.map((p) => r.line(p)));
+  });
+
   it('leaves bodies alone with raw (privileged) but still redacts headers and credential query parameters', () => {
     const r = new Redactor([], ['abc'], true);
     expect(r.line('{"t":"abc"}')).to.equal('{"t":"abc"}');
