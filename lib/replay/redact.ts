@@ -5,6 +5,9 @@ export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-a
 
 export const REDACTED = '[REDACTED]';
 
+/** A header name already in lower case (the usual case: node lower-cases what it parses). */
+const LOWER = /^[^A-Z]*$/;
+
 /**
  * Redaction of a record before it is serialised: header values by name (case-insensitive,
  * always including `ALWAYS_REDACTED_HEADERS`), configured substrings anywhere in the
@@ -26,10 +29,13 @@ export class Redactor {
   /** A copy with string values, redacted names replaced; list values are joined with `, `. */
   headersOf(headers: Readonly<Record<string, unknown>>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) {
+    // for-in: node's header objects (request headers, getHeaders()) have a null prototype and are
+    // already lower-case; Object.entries would copy every pair first.
+    for (const name in headers) {
+      const value = headers[name];
       if (value === undefined) continue;
-      const lower = name.toLowerCase();
-      out[lower] = this.headers.has(lower) ? REDACTED : Array.isArray(value) ? value.map(String).join(', ') : String(value);
+      const lower = LOWER.test(name) ? name : name.toLowerCase();
+      out[lower] = this.headers.has(lower) ? REDACTED : typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(', ') : String(value);
     }
     return out;
   }
