@@ -47,30 +47,42 @@ export const KIND_CLIENTS: readonly KindClient[] = [
 
 export interface Emulators {
   readonly byKind: ReadonlyMap<string, Spawned>;
+  /** A bare relay (benchmarks/bare-relay.ts) in front of each kind's emulator: the floor of a proxy hop. */
+  readonly relays: ReadonlyMap<string, Spawned>;
   /** The lip `backends:` rows pointing at them. */
   readonly rows: string;
   stop(): Promise<void>;
 }
 
-/** One emulator process per kind. */
-export async function startEmulators(): Promise<Emulators> {
+/** One emulator process per kind (and with `relays`, a bare relay in front of each). */
+export async function startEmulators(options: { readonly relays?: boolean } = {}): Promise<Emulators> {
   const byKind = new Map<string, Spawned>();
-  for (const k of KIND_CLIENTS) byKind.set(k.kind, await spawnListening('emulator-upstream.ts', k.health, [k.kind]));
+  const relays = new Map<string, Spawned>();
+  for (const k of KIND_CLIENTS) {
+    const emulator = await spawnListening('emulator-upstream.ts', k.health, [k.kind]);
+    byKind.set(k.kind, emulator);
+    if (options.relays) relays.set(k.kind, await spawnListening('bare-relay.ts', k.health, [emulator.url]));
+  }
   const rows = KIND_CLIENTS.map((k) => `  - { id: ${k.id}, kind: ${k.kind}, base_url: "${byKind.get(k.kind)!.url}${k.basePath}", api_key: bench-key-0123456789, models: [bench] }`).join('\n');
-  return { byKind, rows, stop: async () => { await Promise.all([...byKind.values()].map((s) => s.stop())); } };
+  return { byKind, relays, rows, stop: async () => { await Promise.all([...byKind.values(), ...relays.values()].map((s) => s.stop())); } };
 }
 
 /** The direct and the via-lip target of one kind (lip routes by X-LIP-Route; the model in the path/body stays `bench`). */
-function targets(k: KindClient, emulator: Spawned, lip: Spawned, stream: boolean, model = 'bench'): { direct: Target; lip: Target; body: string } {
+function targets(k: KindClient, emulator: Spawned, lip: Spawned, stream: boolean, model = 'bench', relay?: Spawned): { direct: Target; relay?: Target; lip: Target; body: string } {
   const direct = k.request(emulator.url, model, stream);
   const via = k.request(lip.url, model, stream);
-  return { direct: direct.url, lip: { url: via.url, headers: { 'x-lip-route': `${k.id}:${model}` } }, body: direct.body };
+  return {
+    direct: direct.url, ...(relay ? { relay: k.request(relay.url, model, stream).url } : {}),
+    lip: { url: via.url, headers: { 'x-lip-route': `${k.id}:${model}` } }, body: direct.body,
+  };
 }
 
 export interface KindResult {
   readonly kind: string;
   readonly stream: boolean;
   readonly direct: { firstByte: Percentiles; total: Percentiles };
+  /** The same request through the bare relay: what any proxy hop adds on this machine. */
+  readonly relay: { firstByte: Percentiles; total: Percentiles };
   readonly lip: { firstByte: Percentiles; total: Percentiles };
   /** lip's CPU time per request in the sequential run, microseconds. */
   readonly lipCpuUs: number;
@@ -83,16 +95,17 @@ export async function measureKinds(emulators: Emulators, lip: Spawned, samples: 
   const results: KindResult[] = [];
   for (const stream of [false, true]) {
     for (const k of KIND_CLIENTS) {
-      const t = targets(k, emulators.byKind.get(k.kind)!, lip, stream);
+      const t = targets(k, emulators.byKind.get(k.kind)!, lip, stream, 'bench', emulators.relays.get(k.kind));
       const n = stream ? Math.round(samples / 2) : samples;
-      await sequential({ lip: t.lip }, t.body, 300, 0); // warm (JIT, pools), not counted
+      if (!t.relay) throw new Error('measureKinds needs startEmulators({ relays: true })');
+      await sequential({ lip: t.lip, relay: t.relay }, t.body, 300, 0); // warm (JIT, pools), not counted
       const cpuBefore = lip.cpuMs();
-      const seq = await sequential({ direct: t.direct, lip: t.lip }, t.body, n, 0);
+      const seq = await sequential({ direct: t.direct, relay: t.relay, lip: t.lip }, t.body, n, 0);
       const lipCpuUs = ((lip.cpuMs() - cpuBefore) * 1000) / n;
       const viaLip = t.lip as { url: string; headers: Record<string, string> };
       const loadDirect = await load(t.direct as string, t.body, 16, seconds);
       const loadLip = await load(viaLip.url, t.body, 16, seconds, viaLip.headers);
-      results.push({ kind: k.kind, stream, direct: seq.direct!, lip: seq.lip!, lipCpuUs, loadDirect, loadLip });
+      results.push({ kind: k.kind, stream, direct: seq.direct!, relay: seq.relay!, lip: seq.lip!, lipCpuUs, loadDirect, loadLip });
     }
   }
   return results;
