@@ -46,4 +46,30 @@ describe('recording: sampling, refused requests, in-band failures', function () 
       await lip.close();
     }
   });
+  it('records a failover and a race with the circuit breaker on: every attempt with its events and how it ended', async () => {
+    const path = join(dir, 'r.jsonl');
+    const rows = `${ROWS}\n  - { id: down, kind: localstub, models: [m], fail: "before_output:503" }\n  - { id: slow, kind: localstub, models: [m], first_token_delay: 2s }\n  - { id: quick, kind: localstub, models: [m], first_token_delay: 50ms }`;
+    const config = testConfig(rows, `routing: { default_route: "stub:m", circuit_breaker: { enabled: true } }\nrecording: { enabled: true, path: "${path}" }`);
+    const lip = await startLip(config);
+    try {
+      const failover = await post(lip.url, { model: 'down:m|stub:m', stream: true, messages: [{ role: 'user', content: 'x' }] });
+      expect(failover.status).to.equal(200);
+      await failover.text();
+      const race = await post(lip.url, { model: 'quick:m!slow:m', messages: [{ role: 'user', content: 'x' }] });
+      expect(race.status).to.equal(200);
+      await race.json();
+      const [first, second] = await eventually(() => readRecords(path), (r) => r.length === 2);
+      expect(first!.attempts.map((a) => [a.candidate_key, a.outcome, a.role])).to.deep.equal([['down:m', 'failure', 'tried'], ['stub:m', 'success', 'served']]);
+      expect(first!.attempts[0]!.events).to.deep.equal([]);
+      expect(first!.attempts[0]!.call).to.be.an('object');
+      expect(first!.attempts[1]!.events.some(([, e]) => e.type === 'text_delta')).to.equal(true);
+      const byKey = new Map(second!.attempts.map((a) => [a.candidate_key, a]));
+      expect(byKey.get('quick:m')).to.include({ outcome: 'success', role: 'served' });
+      expect(byKey.get('slow:m')).to.include({ outcome: 'cancelled', role: 'tried' });
+      expect(byKey.get('slow:m')!.finished_ms).to.be.a('number');
+      for (const record of [first!, second!]) expect((await replayExchange(record, config)).state).to.equal('same');
+    } finally {
+      await lip.close();
+    }
+  });
 });
