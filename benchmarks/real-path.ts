@@ -86,6 +86,8 @@ export interface KindResult {
   readonly lip: { firstByte: Percentiles; total: Percentiles };
   /** lip's CPU time per request in the sequential run, microseconds. */
   readonly lipCpuUs: number;
+  /** The bare relay's, in the same run. */
+  readonly relayCpuUs: number;
   readonly loadDirect: LoadResult;
   readonly loadLip: LoadResult;
 }
@@ -99,13 +101,16 @@ export async function measureKinds(emulators: Emulators, lip: Spawned, samples: 
       const n = stream ? Math.round(samples / 2) : samples;
       if (!t.relay) throw new Error('measureKinds needs startEmulators({ relays: true })');
       await sequential({ lip: t.lip, relay: t.relay }, t.body, 300, 0); // warm (JIT, pools), not counted
+      const relay = emulators.relays.get(k.kind)!;
       const cpuBefore = lip.cpuMs();
+      const relayBefore = relay.cpuMs();
       const seq = await sequential({ direct: t.direct, relay: t.relay, lip: t.lip }, t.body, n, 0);
       const lipCpuUs = ((lip.cpuMs() - cpuBefore) * 1000) / n;
+      const relayCpuUs = ((relay.cpuMs() - relayBefore) * 1000) / n;
       const viaLip = t.lip as { url: string; headers: Record<string, string> };
       const loadDirect = await load(t.direct as string, t.body, 16, seconds);
       const loadLip = await load(viaLip.url, t.body, 16, seconds, viaLip.headers);
-      results.push({ kind: k.kind, stream, direct: seq.direct!, relay: seq.relay!, lip: seq.lip!, lipCpuUs, loadDirect, loadLip });
+      results.push({ kind: k.kind, stream, direct: seq.direct!, relay: seq.relay!, lip: seq.lip!, lipCpuUs, relayCpuUs, loadDirect, loadLip });
     }
   }
   return results;

@@ -118,7 +118,9 @@ function targetsTable(kinds: KindResult[], slow: SlowStreams, freshRss: number, 
       ['added p50 to the first streamed byte (ms)', `<= +${TARGETS.addedFirstByteP50}`, `+${ms(addedFirst)} (${all((k) => k.lip.firstByte.p50 - k.direct.firstByte.p50, true)})`, met(addedFirst <= TARGETS.addedFirstByteP50)],
       ['  the same through a bare relay', '-', `+${ms(streamed.relay.firstByte.p50 - streamed.direct.firstByte.p50)} (${all((k) => k.relay.firstByte.p50 - k.direct.firstByte.p50, true)})`, '-'],
       ['lip CPU per request, non-streaming (us)', '-', `${plain.lipCpuUs.toFixed(0)} (${all((k) => k.lipCpuUs, false)})`, '-'],
+      ['  the bare relay\'s', '-', `${plain.relayCpuUs.toFixed(0)} (${all((k) => k.relayCpuUs, false)})`, '-'],
       ['lip CPU per request, streaming 50 chunks (us)', '-', `${streamed.lipCpuUs.toFixed(0)} (${all((k) => k.lipCpuUs, true)})`, '-'],
+      ['  the bare relay\'s', '-', `${streamed.relayCpuUs.toFixed(0)} (${all((k) => k.relayCpuUs, true)})`, '-'],
       ['requests/s non-streaming, 16 connections', `>= ${TARGETS.rpsPlain}`, `${plain.loadLip.rps.toFixed(0)} (direct ${plain.loadDirect.rps.toFixed(0)})`, met(plain.loadLip.rps >= TARGETS.rpsPlain)],
       ['requests/s streaming, 16 connections', `>= ${TARGETS.rpsStreamed}`, `${streamed.loadLip.rps.toFixed(0)} (direct ${streamed.loadDirect.rps.toFixed(0)})`, met(streamed.loadLip.rps >= TARGETS.rpsStreamed)],
       ['idle RSS right after start (MiB)', `<= ${TARGETS.idleMiB}`, `${freshRss.toFixed(1)} (after ${idleSeconds} s idle: ${idleRss.toFixed(1)})`, met(freshRss <= TARGETS.idleMiB)],
@@ -132,12 +134,12 @@ function targetsTable(kinds: KindResult[], slow: SlowStreams, freshRss: number, 
 /** Every kind, both modes: direct vs. lip latency, lip's CPU per request, and c=16 throughput. */
 function kindsTable(kinds: KindResult[]): string {
   return ['\n## The real path per backend kind (sequential c=1, warm, keep-alive; then c=16)', table([
-    ['kind', 'mode', 'direct p50 ms', 'lip p50 ms', 'added p50 (relay)', 'added p99 (relay)', 'added first byte p50 (relay)', 'lip CPU us/req', 'direct req/s c=16', 'lip req/s c=16', 'lip errors'],
+    ['kind', 'mode', 'direct p50 ms', 'lip p50 ms', 'added p50 (relay)', 'added p99 (relay)', 'added first byte p50 (relay)', 'lip CPU us/req (relay)', 'direct req/s c=16', 'lip req/s c=16', 'lip errors'],
     ...kinds.map((k) => [
       k.kind, k.stream ? 'streaming' : 'non-streaming', ms(k.direct.total.p50), ms(k.lip.total.p50),
       `${ms(k.lip.total.p50 - k.direct.total.p50)} (${ms(k.relay.total.p50 - k.direct.total.p50)})`,
       `${ms(k.lip.total.p99 - k.direct.total.p99)} (${ms(k.relay.total.p99 - k.direct.total.p99)})`,
-      `${ms(k.lip.firstByte.p50 - k.direct.firstByte.p50)} (${ms(k.relay.firstByte.p50 - k.direct.firstByte.p50)})`, k.lipCpuUs.toFixed(0),
+      `${ms(k.lip.firstByte.p50 - k.direct.firstByte.p50)} (${ms(k.relay.firstByte.p50 - k.direct.firstByte.p50)})`, `${k.lipCpuUs.toFixed(0)} (${k.relayCpuUs.toFixed(0)})`,
       k.loadDirect.rps.toFixed(0), k.loadLip.rps.toFixed(0), String(k.loadLip.errors + k.loadLip.non2xx),
     ]),
   ])].join('\n');
