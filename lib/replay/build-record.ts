@@ -69,6 +69,13 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   const add = (text: string) => pieces.push(text) - 1;
   let served: { readonly log: EventLog; readonly events: number } | undefined;
   const captured = capture?.attempts ?? [];
+  const client = capture?.client;
+  // The client's events are usually the served attempt's own objects; when their times differ
+  // (held events are sent when the first output comes), each event is serialised and redacted
+  // once, as a piece of its own, and both legs' pairs are put together from those pieces.
+  const servedLog = s.served === undefined ? undefined : firstOf(captured, s.served);
+  const perEvent = client !== undefined && servedLog !== undefined && sameObjects(client, servedLog) && !sameTimes(client, servedLog) ? servedLog : undefined;
+  let eventPieces = -1;
   const attempts = (captured.length > 1 ? [...captured].sort((a, b) => a.seq - b.seq) : captured).map((a: AttemptCapture) => {
     const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
     const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
@@ -84,12 +91,17 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       message: outcome === 'failure' ? entry?.reason ?? null : null,
       http_status: entry?.status ?? null, call: a.call,
     }));
+    if (a === perEvent) {
+      eventPieces = pieces.length;
+      for (const event of a.events) pieces.push(json(event));
+      return [fields, -1] as const;
+    }
     const events = add(timed(a, shift));
     if (a.candidateKey === s.served) served ??= { log: a, events };
     return [fields, events] as const;
   });
-  const client = capture?.client;
-  const clientEvents = client === undefined ? -1 : served !== undefined && sameEvents(client, served.log) ? served.events : add(timed(client, shift));
+  const clientEvents = client === undefined || perEvent !== undefined ? -1
+    : served !== undefined && sameObjects(client, served.log) && sameTimes(client, served.log) ? served.events : add(timed(client, shift));
   const head = add(json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
@@ -108,9 +120,10 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       let out = `${r[head]!.slice(0, -1)},"attempts":[`;
       for (let i = 0; i < attempts.length; i++) {
         const [fields, events] = attempts[i]!;
-        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${r[events]!}}`;
+        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? pairs(perEvent!.times, shift, r, eventPieces) : r[events]!}}`;
       }
-      return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientEvents < 0 ? '[]' : r[clientEvents]!},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
+      const clientText = perEvent !== undefined ? pairs(client!.times, shift, r, eventPieces) : clientEvents < 0 ? '[]' : r[clientEvents]!;
+      return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
     },
   };
 }
@@ -122,9 +135,29 @@ function timed(log: EventLog, shift: number): string {
   return JSON.stringify(pairs);
 }
 
-/** Whether two legs kept the same event objects at the same times (then their text is the same too). */
-function sameEvents(a: EventLog, b: EventLog): boolean {
+/** `[offset, event]` pairs as `JSON.stringify` writes them, from each event's (redacted) text. */
+function pairs(times: readonly number[], shift: number, texts: readonly string[], first: number): string {
+  let out = '[';
+  for (let i = 0; i < times.length; i++) out += `${i > 0 ? ',' : ''}[${Math.max(0, times[i]! + shift)},${texts[first + i]!}]`;
+  return `${out}]`;
+}
+
+/** The first attempt (by seq) of a candidate. */
+function firstOf(attempts: readonly AttemptCapture[], key: string): AttemptCapture | undefined {
+  let found: AttemptCapture | undefined;
+  for (const a of attempts) if (a.candidateKey === key && (found === undefined || a.seq < found.seq)) found = a;
+  return found;
+}
+
+/** Whether two legs kept the same event objects, in the same order. */
+function sameObjects(a: EventLog, b: EventLog): boolean {
   if (a.events.length !== b.events.length) return false;
-  for (let i = 0; i < a.events.length; i++) if (a.events[i] !== b.events[i] || a.times[i] !== b.times[i]) return false;
+  for (let i = 0; i < a.events.length; i++) if (a.events[i] !== b.events[i]) return false;
+  return true;
+}
+
+/** Whether two legs of the same length kept their events at the same times (then, with the same objects, their text is the same too). */
+function sameTimes(a: EventLog, b: EventLog): boolean {
+  for (let i = 0; i < a.times.length; i++) if (a.times[i] !== b.times[i]) return false;
   return true;
 }

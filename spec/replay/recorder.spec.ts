@@ -108,6 +108,29 @@ describe('Recorder', () => {
     expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
   });
 
+  it('redacts events shared by both legs at different times once, and both legs carry the redacted text', async () => {
+    const { path, recorder, observe } = make();
+    const t0 = Date.now();
+    const a1 = { seq: 1, key: 'up:a' };
+    const events = [{ type: 'response_started' }, { type: 'text_delta', text: 'key sk-abcdefghijklmnop and SECRET-9' }] as LipEvent[];
+    observe([
+      ...events.map((e, i) => obs('backend_to_proxy', t0 + 10 + i, e, a1)),
+      ...events.map((e, i) => obs('proxy_to_client', t0 + 20 + i, e)),
+    ]);
+    recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() - (Date.now() - t0) }, {
+      frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:a', selector: 'up:a', journal: [{ key: 'up:a', outcome: 'served' }] },
+    });
+    await recorder.close();
+    const line = readFileSync(path, 'utf8').trim();
+    expect(line).to.equal(JSON.stringify(JSON.parse(line)));
+    expect(line).to.not.match(/SECRET-9|abcdefghijklmnop/);
+    const [record] = readRecords(path);
+    const texts = (leg: [number, LipEvent][]) => leg.map(([, e]) => (e as { text?: string }).text).filter(Boolean);
+    expect(texts(record!.attempts[0]!.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
+    expect(texts(record!.client.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
+    expect(record!.client.events.map(([at]) => at - 10)).to.deep.equal(record!.attempts[0]!.events.map(([at]) => at));
+  });
+
   it('takes an attempt\'s ending from its backend_to_proxy channel, with no lip:attempt listener', async () => {
     const listenedBefore = channel('lip:attempt').hasSubscribers; // another suite's server may still listen
     const { path, recorder } = make();
