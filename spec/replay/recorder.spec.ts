@@ -125,7 +125,7 @@ describe('Recorder', () => {
     expect(line).to.equal(JSON.stringify(JSON.parse(line)));
     expect(line).to.not.match(/SECRET-9|abcdefghijklmnop/);
     const [record] = readRecords(path);
-    const texts = (leg: [number, LipEvent][]) => leg.map(([, e]) => (e as { text?: string }).text).filter(Boolean);
+    const texts = (leg: readonly (readonly [number, LipEvent])[]) => leg.map(([, e]) => (e as { text?: string }).text).filter(Boolean);
     expect(texts(record!.attempts[0]!.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
     expect(texts(record!.client.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
     expect(record!.client.events.map(([at]) => at - 10)).to.deep.equal(record!.attempts[0]!.events.map(([at]) => at));
