@@ -4,7 +4,7 @@
  * its CPU time over IPC (`'cpu'` → `process.cpuUsage()`, all threads of the process) to count CPU
  * microseconds per exchange, a far steadier number than requests/s on a shared machine.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { parseConfig } from '../lib/config/index.js';
 import { LOAD_OPTIONS } from '../lib/cli/config-source.js';
@@ -20,20 +20,6 @@ const server = new LipServer(createRuntime(config), createLogger({ level: 'warn'
 await server.listen('127.0.0.1', 0);
 process.stdout.write(`listening ${new URL(server.url).port}\n`);
 process.on('message', (message) => {
-  if (message === 'cpu') process.send?.({ cpu: process.cpuUsage(), threads: threadTicks() });
+  if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
 });
 process.on('SIGTERM', () => { void server.shutdown(1_000).then(() => process.exit(0)); });
-
-/** CPU time (ms) per thread name of this process, from /proc (V8's GC helpers, libuv's pool, the main thread). */
-function threadTicks(): Record<string, number> {
-  const out: Record<string, number> = {};
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '').trim();
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) * 10;
-    }
-  } catch { /* not Linux */ }
-  return out;
-}

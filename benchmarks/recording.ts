@@ -44,7 +44,7 @@ backends:
 `;
 const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 
-interface Lip { readonly name: string; readonly url: string; cpu(): Promise<number>; threads(): Record<string, number>; stop(): Promise<void> }
+interface Lip { readonly name: string; readonly url: string; cpu(): Promise<number>; stop(): Promise<void> }
 
 /** Starts benchmarks/recording-lip.ts of `root` (with this checkout's copy of the script) with IPC. */
 async function startLip(name: string, root: string, recording: boolean): Promise<Lip> {
@@ -64,16 +64,10 @@ async function startLip(name: string, root: string, recording: boolean): Promise
     child.once('exit', (code) => fail(new Error(`${name} exited with ${code}`)));
   });
   child.stdout!.resume();
-  let threads: Record<string, number> = {};
   return {
     name, url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    threads: () => threads,
     cpu: () => new Promise((done) => {
-      child.once('message', (m) => {
-        const { user, system } = (m as { cpu: NodeJS.CpuUsage }).cpu;
-        threads = (m as { threads?: Record<string, number> }).threads ?? {};
-        done(user + system);
-      });
+      child.once('message', (m) => { const { user, system } = (m as { cpu: NodeJS.CpuUsage }).cpu; done(user + system); });
       child.send('cpu');
     }),
     stop: () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }),
@@ -87,14 +81,13 @@ const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median 
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 for (const stream of [false, true].filter((s) => only === undefined || only === (s ? 'stream' : 'plain'))) {
   const body = chat(stream);
-  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number; threads: Record<string, number>; exchanges: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0, threads: {}, exchanges: 0 }]));
+  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0 }]));
   for (const lip of lips) await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order each round, so neither side always runs right after the other.
     const order = round % 2 === 0 ? lips : [...lips].reverse();
     for (const lip of order) {
       const before = await lip.cpu();
-      const threadsBefore = lip.threads();
       const r = await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: SECONDS });
       // Let the last exchanges be written (recording is off the request path) before reading the CPU.
       await new Promise((done) => setTimeout(done, 300));
@@ -104,8 +97,6 @@ for (const stream of [false, true].filter((s) => only === undefined || only === 
       s.rps.push(r.requests.average);
       s.cpu.push(used / total);
       s.errors += r.errors + r.non2xx;
-      s.exchanges += total;
-      for (const [name, ms] of Object.entries(lip.threads())) s.threads[name] = (s.threads[name] ?? 0) + ms - (threadsBefore[name] ?? 0);
     }
   }
   const label = stream ? `streaming, ${BENCH_CHUNKS} chunks` : 'non-streaming';
@@ -116,7 +107,7 @@ for (const stream of [false, true].filter((s) => only === undefined || only === 
   };
   for (const lip of lips) {
     const { rps, cpu, all } = stat(lip.name);
-    rows.push(`| ${label} | ${lip.name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}; by thread: ${Object.entries(all.threads).filter(([, ms]) => ms > 0).map(([n, ms]) => `${n} ${((ms * 1000) / all.exchanges).toFixed(0)}`).join(', ')}) | ${all.errors} |`);
+    rows.push(`| ${label} | ${lip.name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
   }
   // On and off ran next to each other in every round: the median of the per-round differences is
   // steadier than the difference of the medians when the machine's load moves between rounds.

@@ -39,17 +39,8 @@ export interface RecordDraft {
 }
 
 /**
- * The JSON line of one exchange's record (`ExchangeRecord`, CONTRACT section 9, extended),
- * redacted: `recordDraft`, its pieces redacted alone.
- */
-export function recordLine(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): string {
-  const draft = recordDraft(id, digest, capture, s, redactor);
-  return draft.build(redactor.pieces(draft.pieces));
-}
-
-/**
- * The record of one exchange as a draft: captured times become offsets from the exchange's
- * start, each attempt is matched with how it ended (its `backend_to_proxy` leg) and with its
+ * The record of one exchange (`ExchangeRecord`, CONTRACT section 9, extended) as a draft:
+ * captured times become offsets from the exchange's start, each attempt is matched with how it ended (its `backend_to_proxy` leg) and with its
  * route-journal entry (status, reason), and headers and the path are redacted by name here;
  * substrings and credential shapes are redacted in the pieces.
  *
@@ -57,7 +48,8 @@ export function recordLine(id: string, digest: string, capture: ExchangeCapture 
  * format's order, then redacted (`Redactor.line`), but assembled from parts: each leg's
  * `[offset, event]` pairs are serialised in one call, and the client's events, when they are the
  * served attempt's own (the same objects at the same offsets, as when no stream stage changed
- * them), reuse that attempt's text instead of being serialised and redacted a second time.
+ * them), reuse that attempt's text instead of being serialised and redacted a second time; the
+ * same objects at other times share per-event texts.
  * @see spec/replay/recorder.spec.ts
  */
 export function recordDraft(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): RecordDraft {
