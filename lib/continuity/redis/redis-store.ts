@@ -314,13 +314,14 @@ export class RedisContinuityStore extends LegStore {
   }
 
   /**
-   * Settles once what is pending now is in Redis, or writing it failed (it stays queued), or the
-   * command timeout passed. The flush runs a microtask later, so the records an attempt writes
-   * as its stream completes (its end, affinity) are part of it.
+   * Settles once what is pending now is in Redis, or writing it failed (it stays queued), or
+   * twice the command timeout passed: the flush may first wait for the batch already in flight,
+   * then sends its own, each bounded by the command timeout. The flush runs a microtask later,
+   * so the records an attempt writes as its stream completes (its end, affinity) are part of it.
    */
   readonly persisted = (): Promise<void> => {
     if (this.closed) return Promise.resolve();
-    return this.bounded(this.writer.flush(), this.timeoutMs).then(() => undefined, () => undefined);
+    return this.bounded(this.writer.flush(), this.timeoutMs * 2).then(() => undefined, () => undefined);
   };
 
   private enqueue(key: string, record: RedisRecord): void {
