@@ -3,6 +3,7 @@
  * `LIP_BENCH_CONFIG`; prints `listening PORT`. Used by benchmarks/recording.ts, which asks it for
  * its CPU time over IPC (`'cpu'` → `process.cpuUsage()`, all threads of the process) to count CPU
  * microseconds per exchange, a far steadier number than requests/s on a shared machine.
+ * `{ config: FILE }` over IPC reloads it under another config (`--toggle` in recording.ts).
  */
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -19,7 +20,12 @@ sink.resume();
 const server = new LipServer(createRuntime(config), createLogger({ level: 'warn', format: 'json', stream: sink }));
 await server.listen('127.0.0.1', 0);
 process.stdout.write(`listening ${new URL(server.url).port}\n`);
-process.on('message', (message) => {
+process.on('message', (message: unknown) => {
   if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  // `{ config }`: run under another config file from now on (a reload, as `/admin/config` does).
+  else if (typeof message === 'object' && message !== null && 'config' in message) {
+    const next = String((message as { config: string }).config);
+    void server.reload(createRuntime(parseConfig(readFileSync(next, 'utf8'), next, LOAD_OPTIONS))).then(() => process.send?.({ reloaded: next }));
+  }
 });
 process.on('SIGTERM', () => { void server.shutdown(1_000).then(() => process.exit(0)); });

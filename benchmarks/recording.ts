@@ -5,7 +5,10 @@
  * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
  * replay speed of the regression corpus in exchanges/s.
  *
- * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR] [--real]
+ * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR] [--real] [--toggle]
+ * `--toggle` runs one lip process per build and reloads it with recording on and off before each
+ * measurement (after a second of warm-up), instead of one process per side: two processes of one
+ * build can differ by 20% for their whole life, which a toggled process rules out.
  * `--real` puts an openai-chat backend in front of its emulator (benchmarks/emulator-upstream.ts,
  * its own process) instead of localstub: the real path (undici, decoding, encoding).
  * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
@@ -25,6 +28,7 @@ import { ROOT, spawnListening } from './lib-process.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const toggle = args.includes('--toggle');
 const baseline = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 const numberArg = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const SECONDS = numberArg('--seconds', quick ? 2 : 5);
@@ -44,7 +48,14 @@ backends:
 `;
 const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
 
-interface Lip { readonly name: string; readonly url: string; cpu(): Promise<number>; stop(): Promise<void> }
+interface Lip {
+  readonly name: string;
+  readonly url: string;
+  cpu(): Promise<number>;
+  /** Reloads it with recording on or off (`--toggle`). */
+  use(recording: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** Starts benchmarks/recording-lip.ts of `root` (with this checkout's copy of the script) with IPC. */
 async function startLip(name: string, root: string, recording: boolean): Promise<Lip> {
@@ -70,30 +81,56 @@ async function startLip(name: string, root: string, recording: boolean): Promise
       child.once('message', (m) => { const { user, system } = (m as { cpu: NodeJS.CpuUsage }).cpu; done(user + system); });
       child.send('cpu');
     }),
+    use: async (on) => {
+      const next = join(dir, `${name}-${on ? 'on' : 'off'}.yaml`);
+      writeFileSync(next, yaml(on ? name : undefined));
+      await new Promise((done) => { child.once('message', done); child.send({ config: next }); });
+    },
     stop: () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }),
   };
 }
 
-const lips: Lip[] = [await startLip('off', ROOT, false), await startLip('on', ROOT, true)];
-if (baseline) lips.push(await startLip('baseline-off', baseline, false), await startLip('baseline-on', baseline, true));
+/** What a round measures: a lip process, and (`--toggle`) whether it records then. */
+interface Target { readonly name: string; readonly lip: Lip; readonly recording?: boolean }
+const targets: Target[] = [];
+if (toggle) {
+  // One process per build, reloaded with recording on and off in turn: the comparison is free of
+  // what makes one process faster than another for its whole life (where its heap and code landed).
+  for (const [prefix, root] of [['', ROOT], ...(baseline ? [['baseline-', baseline]] : [])] as const) {
+    const lip = await startLip(`${prefix}lip`, root, false);
+    targets.push({ name: `${prefix}off`, lip, recording: false }, { name: `${prefix}on`, lip, recording: true });
+  }
+} else {
+  const sides: [string, string, boolean][] = [['off', ROOT, false], ['on', ROOT, true]];
+  if (baseline) sides.push(['baseline-off', baseline, false], ['baseline-on', baseline, true]);
+  for (const [name, root, on] of sides) targets.push({ name, lip: await startLip(name, root, on) });
+}
+const lips = [...new Set(targets.map((t) => t.lip))];
+const recordingNow = new Map<Lip, boolean>();
 
 const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | errors |', '|---|---|---|---|---|'];
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 for (const stream of [false, true].filter((s) => only === undefined || only === (s ? 'stream' : 'plain'))) {
   const body = chat(stream);
-  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(lips.map((l) => [l.name, { rps: [], cpu: [], errors: 0 }]));
-  for (const lip of lips) await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
+  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(targets.map((t) => [t.name, { rps: [], cpu: [], errors: 0 }]));
+  const warm = (lip: Lip) => autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
+  for (const lip of lips) await warm(lip);
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order each round, so neither side always runs right after the other.
-    const order = round % 2 === 0 ? lips : [...lips].reverse();
-    for (const lip of order) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const { name, lip, recording } of order) {
+      if (recording !== undefined && recordingNow.get(lip) !== recording) {
+        await lip.use(recording);
+        recordingNow.set(lip, recording);
+        await warm(lip); // a reload starts new connection pools
+      }
       const before = await lip.cpu();
       const r = await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: SECONDS });
       // Let the last exchanges be written (recording is off the request path) before reading the CPU.
       await new Promise((done) => setTimeout(done, 300));
       const used = (await lip.cpu()) - before;
       const total = r.requests.total ?? r.requests.average * SECONDS;
-      const s = samples.get(lip.name)!;
+      const s = samples.get(name)!;
       s.rps.push(r.requests.average);
       s.cpu.push(used / total);
       s.errors += r.errors + r.non2xx;
@@ -105,9 +142,9 @@ for (const stream of [false, true].filter((s) => only === undefined || only === 
     const cpu = [...s.cpu].sort((a, b) => a - b);
     return { rps: s.rps.reduce((a, b) => a + b, 0) / s.rps.length, cpu: cpu[Math.floor(cpu.length / 2)]!, all: s };
   };
-  for (const lip of lips) {
-    const { rps, cpu, all } = stat(lip.name);
-    rows.push(`| ${label} | ${lip.name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
+  for (const { name } of targets) {
+    const { rps, cpu, all } = stat(name);
+    rows.push(`| ${label} | ${name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
   }
   // On and off ran next to each other in every round: the median of the per-round differences is
   // steadier than the difference of the medians when the machine's load moves between rounds.
