@@ -4,9 +4,14 @@
  * requests then `requests` sequential ones (the kind's own protocol, as in the benchmark),
  * stops lip (the profile is written at exit) and prints lip's CPU time per request and the
  * profile's self time grouped by phase (by the source file each sample's function lives in).
+ *
+ * `--alloc` (anywhere in the arguments) profiles allocation instead: V8's sampling heap profiler
+ * (preloaded `benchmarks/alloc-hook.mjs`, every allocation counted, also what GC collected since)
+ * runs over the measured requests, and it prints the bytes allocated per request, by function
+ * and by lip file (inclusive: an allocation counts once for every lip file on its stack).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,17 +46,21 @@ const PHASES: [string, RegExp][] = [
 ];
 
 async function main(): Promise<void> {
-  const kindName = process.argv[2] ?? 'openai-chat';
-  const stream = process.argv[3] === 'stream';
-  const requests = Number(process.argv[4] ?? 3000);
+  const alloc = process.argv.includes('--alloc');
+  const argv = process.argv.filter((a) => a !== '--alloc');
+  const kindName = argv[2] ?? 'openai-chat';
+  const stream = argv[3] === 'stream';
+  const requests = Number(argv[4] ?? 3000);
   const k = KIND_CLIENTS.find((c) => c.kind === kindName)!;
   const emulators = await startEmulators();
   const dir = mkdtempSync(join(tmpdir(), 'lip-prof-'));
   const port = await freePort();
   const config = join(dir, 'lip.yaml');
   writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nrouting: { default_route: "${k.id}:bench" }\nbackends:\n${emulators.rows}\n${process.env.LIP_PROFILE_EXTRA_YAML ?? ''}\n`);
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', join(ROOT, 'bin/lip.js'), 'serve', '--config', config],
-    { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
+  const allocFile = join(dir, 'alloc.heapprofile');
+  const flags = alloc ? ['--import', join(ROOT, 'benchmarks/alloc-hook.mjs')] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100'];
+  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/lip.js'), 'serve', '--config', config],
+    { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'], env: { ...process.env, LIP_ALLOC_PROFILE: allocFile } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try { await fetch(`${url}/healthz`); break; } catch { if (i > 200) throw new Error('lip did not start'); await new Promise((r) => setTimeout(r, 50)); }
@@ -67,10 +76,19 @@ async function main(): Promise<void> {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * 10;
   };
+  if (alloc) child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 200));
   const before = cpu();
   for (let i = 0; i < requests; i++) await timedRequest(agent, target, req.body);
   const perRequestUs = ((cpu() - before) * 1000) / requests;
   agent.destroy();
+  if (alloc) {
+    child.kill('SIGUSR2');
+    for (let i = 0; i < 100 && !existsSync(allocFile); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+    await emulators.stop();
+    return printAllocations(JSON.parse(readFileSync(allocFile, 'utf8')) as HeapProfile, requests, `${k.kind}, ${stream ? 'streaming' : 'non-streaming'}`);
+  }
   await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
   await emulators.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -130,6 +148,35 @@ async function main(): Promise<void> {
     const perRequest = (m: Map<string, number>) => Object.fromEntries([...m].map(([k, t]) => [k, (perRequestUs * t) / total]));
     writeFileSync(process.env.LIP_PROFILE_DUMP, JSON.stringify({ perRequestUs, self: perRequest(fns), inclusive: perRequest(inclusive) }));
   }
+}
+
+interface HeapNode { callFrame: { functionName: string; url: string }; selfSize: number; children: HeapNode[] }
+interface HeapProfile { head: HeapNode }
+
+/** Bytes allocated per request: by function (self) and by lip file (inclusive). */
+function printAllocations(profile: HeapProfile, requests: number, label: string): void {
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode, files: readonly string[]) => {
+    const { functionName, url } = node.callFrame;
+    const m = /\/dist\/(.+)\.js$/.exec(url);
+    const here = m && !url.includes('node_modules') && !files.includes(m[1]!) ? [...files, m[1]!] : files;
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const fn = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}`;
+      self.set(fn, (self.get(fn) ?? 0) + node.selfSize);
+      for (const f of here) inclusive.set(f, (inclusive.get(f) ?? 0) + node.selfSize);
+    }
+    for (const c of node.children) walk(c, here);
+  };
+  walk(profile.head, []);
+  const kib = (bytes: number) => (bytes / requests / 1024).toFixed(2).padStart(7);
+  const lines = [`${label}: ${kib(total).trim()} KiB allocated per request (${requests} requests, sampling heap profiler, collected objects included)`, '', 'by function (self), KiB per request:'];
+  for (const [fn, b] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) lines.push(`  ${kib(b)}  ${fn}`);
+  lines.push('', 'by lip file (inclusive), KiB per request:');
+  for (const [f, b] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 30)) lines.push(`  ${kib(b)}  ${f}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {
