@@ -8,6 +8,12 @@ import { setFlagsFromString } from 'node:v8';
 // is over, then may grow again as traffic needs (the growth factor is read at each growth; the
 // maximum, unlike it, is fixed once the heap exists). See docs/benchmarks.md, "Idle memory".
 setFlagsFromString('--semi-space-growth-factor=1');
+// WebAssembly stays on V8's baseline compiler (Liftoff). The only wasm lip runs is undici's HTTP
+// parser (llhttp), and optimising its one huge parse function with TurboFan, on the first
+// upstream response, takes 30-40 MiB of compiler memory at once: RSS jumps by up to 35 MiB and
+// glibc keeps much of it. The baseline code measured no slower per request (one parse per
+// response; docs/benchmarks.md, "200 slow streams").
+setFlagsFromString('--liftoff-only');
 setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 3_000).unref();
 const { main } = await import('../dist/cli/main.js');
 
