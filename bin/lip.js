@@ -12,7 +12,7 @@ setFlagsFromString('--semi-space-growth-factor=1');
 // parser (llhttp), and optimising its one huge parse function with TurboFan, on the first
 // upstream response, takes 30-40 MiB of compiler memory at once: RSS jumps by up to 35 MiB and
 // glibc keeps much of it. The baseline code measured no slower per request (one parse per
-// response; docs/benchmarks.md, "200 slow streams").
+// response; docs/benchmarks.md, "200 slow streams: where the peak came from").
 setFlagsFromString('--liftoff-only');
 setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 3_000).unref();
 const { main } = await import('../dist/cli/main.js');
