@@ -76,8 +76,10 @@ async function main(): Promise<void> {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * 10;
   };
-  if (alloc) child.kill('SIGUSR2');
-  await new Promise((r) => setTimeout(r, 200));
+  if (alloc) {
+    child.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 200)); // the hook starts the profiler on its next turn
+  }
   const before = cpu();
   for (let i = 0; i < requests; i++) await timedRequest(agent, target, req.body);
   const perRequestUs = ((cpu() - before) * 1000) / requests;

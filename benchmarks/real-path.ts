@@ -77,6 +77,17 @@ function targets(k: KindClient, emulator: Spawned, lip: Spawned, stream: boolean
   };
 }
 
+/** lip in front of the four kinds' emulators (access log on, as in production); `LIP_BENCH_EXTRA_YAML` is appended. */
+export function realPathYaml(rows: string): string {
+  return `server: { host: 127.0.0.1, port: 0 }
+logging: { level: info, format: json, access_log: true }
+routing: { default_route: "oc:bench" }
+backends:
+${rows}
+${process.env.LIP_BENCH_EXTRA_YAML ?? ''}
+`;
+}
+
 export interface KindResult {
   readonly kind: string;
   readonly stream: boolean;

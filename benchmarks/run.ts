@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { BENCH_CHUNKS, BENCH_TEXT } from './canned.js';
 import { spawnListening, spawnLip, spawnScript, type Spawned } from './lib-process.js';
 import { load, sequential, type LoadResult } from './measure.js';
-import { measureKinds, slowStreams, startEmulators, type KindResult, type SlowStreams } from './real-path.js';
+import { measureKinds, realPathYaml, slowStreams, startEmulators, type KindResult, type SlowStreams } from './real-path.js';
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 import { extensionsUsPerEvent } from './extensions.js';
 import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
@@ -80,17 +80,6 @@ function table(rows: string[][]): string {
 /** Added-latency table rows for a direct target vs. a lip target. */
 function addedRows(label: string, direct: Awaited<ReturnType<typeof sequential>>[string], lip: Awaited<ReturnType<typeof sequential>>[string], which: 'total' | 'firstByte'): string[] {
   return [label, ms(direct![which].p50), ms(lip![which].p50), ms(lip![which].p50 - direct![which].p50), ms(direct![which].p99), ms(lip![which].p99)];
-}
-
-/** lip in front of the four kinds' emulators (access log on, as in production). */
-function realPathYaml(rows: string): string {
-  return `server: { host: 127.0.0.1, port: 0 }
-logging: { level: info, format: json, access_log: true }
-routing: { default_route: "oc:bench" }
-backends:
-${rows}
-${process.env.LIP_BENCH_EXTRA_YAML ?? ''}
-`;
 }
 
 const TARGETS = {

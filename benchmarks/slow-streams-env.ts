@@ -7,7 +7,7 @@
  * streamed requests one after another (what a lip that has served before meets).
  */
 import { spawnLip } from './lib-process.js';
-import { KIND_CLIENTS, slowStreams, startEmulators } from './real-path.js';
+import { KIND_CLIENTS, realPathYaml, slowStreams, startEmulators } from './real-path.js';
 
 const warmAt = process.argv.indexOf('--warm');
 /** Requests (streamed, sequential) each lip answers before the 200 streams start at once. */
@@ -16,12 +16,7 @@ const argv = warmAt > 0 ? process.argv.filter((_, i) => i !== warmAt && i !== wa
 const rounds = Number(argv[2] ?? 3);
 const variants: [string, NodeJS.ProcessEnv][] = [['default', {}], ...argv.slice(3).map((v): [string, NodeJS.ProcessEnv] => [v, Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]))])];
 const emulators = await startEmulators();
-const yaml = `server: { host: 127.0.0.1, port: 0 }
-logging: { level: info, format: json, access_log: true }
-routing: { default_route: "oc:bench" }
-backends:
-${emulators.rows}
-`;
+const yaml = realPathYaml(emulators.rows);
 const peaks = new Map<string, number[]>(variants.map(([name]) => [name, []]));
 try {
   for (let round = 0; round < rounds; round++) {
