@@ -41,8 +41,6 @@ export function legInfo(state: LegState): ALegInfo {
   };
 }
 
-const sessionKey = (principal: string, sessionId: string): string => `${principal}\u0000${sessionId}`;
-
 interface Node {
   readonly state: LegState;
   prev: Node | undefined;
@@ -52,11 +50,16 @@ interface Node {
   nextOwn: Node | undefined;
 }
 
-/** The legs one principal holds, least recently seen first. */
+/** The legs one principal holds, least recently seen first, and its legs by session id. */
 interface Holding {
   head: Node | undefined;
   tail: Node | undefined;
   count: number;
+  /**
+   * Session ids are only unique per principal. A map per principal (rather than one map keyed
+   * by principal + session id) keeps no composite key string alive for every leg.
+   */
+  readonly sessions: Map<string, Node>;
 }
 
 /**
@@ -72,7 +75,6 @@ interface Holding {
  */
 export class LegTable {
   private readonly byId = new Map<string, Node>();
-  private readonly bySession = new Map<string, Node>();
   private readonly byFingerprint = new Map<string, Node>();
   private readonly holdings = new Map<string, Holding>();
   /** Principals by how many legs they hold (count -> principals); `largest` is the top count. */
@@ -90,7 +92,7 @@ export class LegTable {
   }
 
   findSession(principal: string, sessionId: string): LegState | undefined {
-    return this.bySession.get(sessionKey(principal, sessionId))?.state;
+    return this.holdings.get(principal)?.sessions.get(sessionId)?.state;
   }
 
   findFingerprint(fingerprint: string): LegState | undefined {
@@ -104,7 +106,7 @@ export class LegTable {
 
   /** Adds a leg as the most recently seen; a leg holding the same session is dropped first. */
   add(state: LegState): void {
-    const previous = this.bySession.get(sessionKey(state.principal, state.sessionId));
+    const previous = this.holdings.get(state.principal)?.sessions.get(state.sessionId);
     if (previous && previous.state !== state) this.delete(previous.state);
     const existing = this.byId.get(state.aLegId);
     if (existing) this.delete(existing.state);
@@ -113,10 +115,10 @@ export class LegTable {
     else this.head = node;
     this.tail = node;
     this.byId.set(state.aLegId, node);
-    this.bySession.set(sessionKey(state.principal, state.sessionId), node);
     if (state.fingerprint !== undefined) this.byFingerprint.set(state.fingerprint, node);
     let holding = this.holdings.get(state.principal);
-    if (!holding) this.holdings.set(state.principal, (holding = { head: undefined, tail: undefined, count: 0 }));
+    if (!holding) this.holdings.set(state.principal, (holding = { head: undefined, tail: undefined, count: 0, sessions: new Map() }));
+    holding.sessions.set(state.sessionId, node);
     this.appendOwn(holding, node);
     this.recount(state.principal, holding.count, holding.count + 1);
     holding.count++;
@@ -145,10 +147,9 @@ export class LegTable {
     if (!node || node.state !== state) return false;
     this.unlink(node);
     this.byId.delete(state.aLegId);
-    const key = sessionKey(state.principal, state.sessionId);
-    if (this.bySession.get(key) === node) this.bySession.delete(key);
     if (state.fingerprint !== undefined && this.byFingerprint.get(state.fingerprint) === node) this.byFingerprint.delete(state.fingerprint);
     const holding = this.holdings.get(state.principal)!;
+    if (holding.sessions.get(state.sessionId) === node) holding.sessions.delete(state.sessionId);
     this.unlinkOwn(holding, node);
     this.recount(state.principal, holding.count, holding.count - 1);
     if (--holding.count === 0) this.holdings.delete(state.principal);
@@ -234,7 +235,6 @@ export class LegTable {
 
   clear(): void {
     this.byId.clear();
-    this.bySession.clear();
     this.byFingerprint.clear();
     this.holdings.clear();
     this.byCount.clear();

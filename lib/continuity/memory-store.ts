@@ -34,7 +34,8 @@ export const MEMORY_DEFAULTS = {
  */
 export class MemoryContinuityStore extends LegStore {
   readonly kind = 'memory' as const;
-  private readonly rows = new Map<string, MutableAttemptRow[]>();
+  /** An A-leg's rows by seq: most conversations make one attempt, kept without an array around it. */
+  private readonly rows = new Map<string, MutableAttemptRow | MutableAttemptRow[]>();
   private totalAttempts = 0;
   private readonly responses: MemoryResponses;
   private readonly maxAttemptsPerLeg: number;
@@ -79,13 +80,16 @@ export class MemoryContinuityStore extends LegStore {
 
   protected attemptChanged(row: MutableAttemptRow, begun: boolean): void {
     if (!begun) return; // rows are held by reference: later changes are already in place
-    let list = this.rows.get(row.a_leg_id);
-    if (!list) this.rows.set(row.a_leg_id, (list = []));
-    list.push(row);
+    const held = this.rows.get(row.a_leg_id);
     this.totalAttempts++;
-    if (list.length > this.maxAttemptsPerLeg) {
-      list.shift();
-      this.totalAttempts--;
+    if (held === undefined) this.rows.set(row.a_leg_id, row);
+    else if (!Array.isArray(held)) this.rows.set(row.a_leg_id, [held, row]);
+    else {
+      held.push(row);
+      if (held.length > this.maxAttemptsPerLeg) {
+        held.shift();
+        this.totalAttempts--;
+      }
     }
     if (this.totalAttempts > this.maxAttempts) this.evict(this.legs.get(row.a_leg_id));
   }
@@ -111,14 +115,16 @@ export class MemoryContinuityStore extends LegStore {
   }
 
   private dropRows(aLegId: string): void {
-    const list = this.rows.get(aLegId);
-    if (!list) return;
-    this.totalAttempts -= list.length;
+    const held = this.rows.get(aLegId);
+    if (!held) return;
+    this.totalAttempts -= Array.isArray(held) ? held.length : 1;
     this.rows.delete(aLegId);
   }
 
   protected attemptRows(state: LegState): AttemptRow[] {
-    return (this.rows.get(state.aLegId) ?? []).map((row) => ({ ...row }));
+    const held = this.rows.get(state.aLegId);
+    if (held === undefined) return [];
+    return Array.isArray(held) ? held.map((row) => ({ ...row })) : [{ ...held }];
   }
 
   async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
@@ -156,6 +162,9 @@ export class MemoryContinuityStore extends LegStore {
   }
 }
 
-function* iterateRows(rows: ReadonlyMap<string, readonly AttemptRow[]>): IterableIterator<AttemptRow> {
-  for (const list of rows.values()) yield* list;
+function* iterateRows(rows: ReadonlyMap<string, AttemptRow | readonly AttemptRow[]>): IterableIterator<AttemptRow> {
+  for (const held of rows.values()) {
+    if (Array.isArray(held)) yield* held;
+    else yield held as AttemptRow;
+  }
 }

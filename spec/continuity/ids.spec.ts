@@ -10,6 +10,17 @@ describe('continuity/ids', () => {
     expect([newALegId()[0], newBLegId()[0], newSessionId()[0]]).to.deep.equal(['a', 'b', 's']);
   });
 
+  it('starts every id with its creation time in milliseconds (48 bits, hex), so ids sort by creation', () => {
+    const before = Date.now();
+    const id = newBLegId();
+    const after = Date.now();
+    const at = Number.parseInt(id.slice(2, 14), 16);
+    expect(at).to.be.within(before, after);
+    const later: string[] = [];
+    for (let i = 0; i < 50; i++) later.push(newALegId().slice(2, 14));
+    expect(later).to.deep.equal([...later].sort());
+  });
+
   it('accepts the session ids it issues and reasonable client ones, and nothing else', () => {
     for (const ok of [newSessionId(), 'conv-42', 'user:7.thread_3', 'x'.repeat(128)]) expect(() => checkSessionId(ok)).to.not.throw();
     for (const bad of ['', 'x'.repeat(129), 'a b', 'a/b', 'a\nb']) expect(() => checkSessionId(bad)).to.throw(LipError, /X-LIP-Session-Id/);
