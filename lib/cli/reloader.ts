@@ -56,8 +56,8 @@ export class Reloader implements ConfigControl {
       }
       if (changed.length > 0) {
         const effective = withRestartFieldsKept(next, running.config);
-        // The session switches (client_session_ids, resume_token_key) are not the store's: they change without reopening it.
-        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, ...store }: Config['continuity']) => store;
+        // The session switches (client_session_ids, resume_token_key, lineage) are not the store's: they change without reopening it.
+        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, lineage: _lineage, ...store }: Config['continuity']) => store;
         const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity))
           && (effective.continuity.store !== 'redis' || same(effective.redis, running.config.redis));
         const keepBreaker = same([effective.routing.circuit_breaker, effective.redis], [running.config.routing.circuit_breaker, running.config.redis]);

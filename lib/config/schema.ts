@@ -128,6 +128,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       resume_token_key: str,
       resume_token_key_env: envName,
       client_session_ids: bool(false),
+      lineage: { enum: ['all', 'conversations'], default: 'all' },
     }),
     redis: section({
       url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },

@@ -120,11 +120,14 @@ export interface Config {
    * `resume_window`: how long after its last activity a proxy-issued session may be resumed
    * (ms). `resume_token_key`: the HMAC key of resume-token fingerprints (absent: the store's own,
    * see docs/continuity.md). `client_session_ids`: client-chosen X-LIP-Session-Id resumes
-   * without a token (single-user compatibility; unsafe with several principals).
+   * without a token (single-user compatibility; unsafe with several principals). `lineage`:
+   * `all` records every request's A-leg and attempts; `conversations` only those of requests
+   * that need a record (docs/continuity.md#what-gets-a-record).
    */
   continuity: {
     store: 'memory' | 'sqlite' | 'redis'; sqlite_path: string; ttl: number; max_legs: number;
     resume_window: number; resume_token_key?: string; client_session_ids: boolean;
+    lineage: 'all' | 'conversations';
   };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
   redis: { url: string; key_prefix: string; url_set?: boolean };

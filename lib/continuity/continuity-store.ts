@@ -88,6 +88,33 @@ export interface ResolvedALeg extends ALegRouting {
   readonly created: boolean;
 }
 
+/** What `ContinuityStore.storeALeg` keeps of a conversation that started without a record. */
+export interface PendingALegIds {
+  readonly principal: string;
+  readonly aLegId: string;
+  readonly sessionId: string;
+  /** When the conversation started (the time part of its ids). */
+  readonly createdAt: number;
+  /** The fingerprint of its resume token; absent for auxiliary calls. */
+  readonly fingerprint?: string;
+}
+
+/**
+ * A new conversation's A-leg as its first request holds it under `continuity.lineage:
+ * conversations`: ids and a token handed out, no record until something needs one.
+ */
+export interface PendingALeg {
+  /** True once the record exists (`store` ran). */
+  readonly stored: boolean;
+  /** Creates the record under the ids already given out; later calls do nothing. */
+  store(): void;
+  /**
+   * Numbers the request's attempts while nothing is stored: tickets (a per-request seq and a
+   * B-leg id, for extensions, spans and recordings) with no row behind them.
+   */
+  readonly tickets: Pick<ContinuityStore, 'beginAttempt' | 'firstOutput' | 'finishAttempt'>;
+}
+
 /**
  * A session lip issued, as found by the fingerprint of its resume token (what the checks of
  * secure-sessions.ts read; nothing here is touched by finding it).
@@ -262,6 +289,12 @@ export interface ContinuityStore {
    * Such an A-leg is kept for `max(ttl, resume_window)` after its last activity.
    */
   createSession(principal: string, fingerprint: string): ResolvedALeg;
+  /**
+   * Stores the A-leg of a conversation that started without a record (`continuity.lineage:
+   * conversations`, see secure-sessions.ts) under the ids it already gave out, once something
+   * needs it. A leg already stored under `aLegId` for this principal is resumed instead.
+   */
+  storeALeg(leg: PendingALegIds): ResolvedALeg;
   /** The session holding `fingerprint` while it is stored, expired or not (expiry is the caller's call). */
   findSession(fingerprint: string): SessionRecord | undefined;
   /** Continues an A-leg of `principal` (marks it seen now); undefined when unknown, not theirs or expired. */

@@ -21,16 +21,15 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** The millisecond whose hex digits are in `scratch[2..14)` (ids made in the same millisecond share it). */
 let lastMs = -1;
 
-function hexId(prefix: string): string {
+function hexId(prefix: string, now: number): string {
   if (offset + 10 > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
     // 48 bits of milliseconds, most significant digit first (the low 48 bits, as padStart(12) + slice(-12) gave).
-    let rest = now;
+    let rest = Math.max(0, Math.floor(now));
     for (let i = 13; i >= 2; i--) {
       scratch[i] = HEX[rest % 16]!;
       rest = Math.floor(rest / 16);
@@ -47,9 +46,13 @@ function hexId(prefix: string): string {
   return scratch.toString('latin1', 0, ID_LENGTH);
 }
 
-export const newALegId = (): string => hexId('a_');
-export const newBLegId = (): string => hexId('b_');
-export const newSessionId = (): string => hexId('s_');
+/** `now`: the creation time to put in the id (a store's clock; the wall clock by default). */
+export const newALegId = (now = Date.now()): string => hexId('a_', now);
+export const newBLegId = (now = Date.now()): string => hexId('b_', now);
+export const newSessionId = (now = Date.now()): string => hexId('s_', now);
+
+/** The creation time (ms since the epoch) in the first 48 bits of an id lip made. */
+export const idTime = (id: string): number => Number.parseInt(id.slice(2, 14), 16);
 
 /** What a client may send as `X-LIP-Session-Id`: 1 to 128 of `A-Z a-z 0-9 . _ : -`. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

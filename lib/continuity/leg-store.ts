@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
-  ContinuityStore, Conversation, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
+  ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
@@ -125,6 +125,22 @@ export abstract class LegStore implements ContinuityStore {
     if (this.closed) throw this.unavailable('the continuity store is closed');
     this.admit();
     return this.create(principal, newSessionId(), fingerprint);
+  }
+
+  storeALeg(leg: PendingALegIds): ResolvedALeg {
+    checkPrincipal(leg.principal);
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    this.admit();
+    const found = this.leg(leg.aLegId);
+    if (found && found.principal === leg.principal) {
+      this.legs.touch(found, this.now());
+      this.legChanged(found, false);
+      return resolvedALeg(found, false);
+    }
+    const state = newLegState(leg.aLegId, leg.principal, leg.sessionId, this.now(), leg.fingerprint, leg.createdAt);
+    this.legs.add(state);
+    this.legChanged(state, true);
+    return resolvedALeg(state, false);
   }
 
   findSession(fingerprint: string): SessionRecord | undefined {

@@ -20,8 +20,8 @@ export interface LegState {
   readonly fingerprint: string | undefined;
 }
 
-export function newLegState(aLegId: string, principal: string, sessionId: string, now: number, fingerprint?: string): LegState {
-  return { aLegId, principal, sessionId, createdAt: now, lastSeenAt: now, lastSeq: 0, firstConsumed: false, affinity: undefined, open: 0, fingerprint };
+export function newLegState(aLegId: string, principal: string, sessionId: string, now: number, fingerprint?: string, createdAt = now): LegState {
+  return { aLegId, principal, sessionId, createdAt, lastSeenAt: now, lastSeq: 0, firstConsumed: false, affinity: undefined, open: 0, fingerprint };
 }
 
 export function resolvedALeg(state: LegState, created: boolean): ResolvedALeg {

@@ -1,7 +1,7 @@
-import { createHmac, randomFillSync } from 'node:crypto';
+import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { LipError } from '../errors/index.js';
-import type { ContinuityStore, ResolvedALeg, SessionRecord } from './continuity-store.js';
-import { checkSessionId, SESSION_ID_PATTERN } from './ids.js';
+import type { AttemptTicket, ContinuityStore, PendingALeg, ResolvedALeg, SessionRecord } from './continuity-store.js';
+import { checkSessionId, idTime, newALegId, newBLegId, newSessionId, SESSION_ID_PATTERN } from './ids.js';
 
 /** A resume token: 48 random bytes in base64url (64 characters), returned once. */
 export const RESUME_TOKEN_BYTES = 48;
@@ -16,6 +16,11 @@ export interface SessionSettings {
   readonly key?: string;
   /** The clock of the resume window (the store's scheduler). */
   readonly now: () => number;
+  /**
+   * `continuity.lineage: conversations`: a new conversation gets no record until something
+   * needs one (`SessionGrant.pending`), and its token is sealed so that it can resume it anyway.
+   */
+  readonly lazy?: boolean;
 }
 
 /** What a request says about the conversation it belongs to. */
@@ -35,6 +40,8 @@ export interface SessionGrant {
   readonly aLeg: ResolvedALeg;
   /** Set only when the request started a session: the client sees it this once. */
   readonly resumeToken?: string;
+  /** Set when the new conversation has no record yet (`continuity.lineage: conversations`). */
+  readonly pending?: PendingALeg;
 }
 
 /** Random bytes drawn from a pooled buffer, refilled 4 KiB at a time (one syscall per 85 tokens). */
@@ -73,6 +80,11 @@ const denied = () => new LipError('LIP_ERR_SESSION_DENIED', 'session could not b
  * `client_session_ids` keeps the older behaviour: the client's own id names (and creates) the
  * principal's A-leg. A `previous_response_id` continuation resumes the A-leg of that response
  * (the store already checked that the response is this principal's).
+ *
+ * With `lazy` (`continuity.lineage: conversations`) a new conversation gets no record: its ids
+ * and a sealed token (see `seal`) go out, and `SessionGrant.pending` stores it when something
+ * needs it. A token no stored fingerprint matches is then unsealed, and check 1 becomes "the seal
+ * holds under this principal"; checks 2-5 are the same (the window counts from the start).
  * @see spec/continuity/secure-sessions.spec.ts, docs/continuity.md#sessions-and-resume-tokens
  */
 export class SecureSessions {
@@ -121,8 +133,44 @@ export class SecureSessions {
 
   /** Starts a conversation: a new A-leg and session id, and the token that resumes them. */
   begin(principal: string): SessionGrant {
+    if (this.settings.lazy) return this.beginPending(principal);
     const resumeToken = newResumeToken();
     return { aLeg: this.store.createSession(principal, this.fingerprint(principal, resumeToken)), resumeToken };
+  }
+
+  /**
+   * The A-leg of an extension's auxiliary call, named by `sessionId` (no token): stored at once,
+   * or with `lazy`, only if its routing needs session state.
+   */
+  auxiliary(principal: string, sessionId: string): SessionGrant {
+    if (!this.settings.lazy) return { aLeg: this.store.resolveALeg(principal, sessionId) };
+    const aLegId = newALegId(this.settings.now());
+    return {
+      aLeg: { aLegId, sessionId, principal, created: true, firstConsumed: false, affinity: undefined },
+      pending: pendingALeg(aLegId, () => {
+        this.store.storeALeg({ principal, aLegId, sessionId, createdAt: idTime(aLegId) });
+      }),
+    };
+  }
+
+  /**
+   * A conversation without a record: its ids now, its record when `pending.store()` is called.
+   * The token is sealed (see `seal`), so it resumes the conversation whether or not the record
+   * was ever made.
+   */
+  private beginPending(principal: string): SessionGrant {
+    // The ids carry the start on the sessions' clock: the resume window of an unstored conversation counts from it.
+    const now = this.settings.now();
+    const aLegId = newALegId(now);
+    const sessionId = newSessionId(now);
+    const resumeToken = this.seal(principal, aLegId, sessionId);
+    const aLeg: ResolvedALeg = { aLegId, sessionId, principal, created: true, firstConsumed: false, affinity: undefined };
+    return {
+      aLeg, resumeToken,
+      pending: pendingALeg(aLegId, () => {
+        this.store.storeALeg({ principal, aLegId, sessionId, createdAt: idTime(aLegId), fingerprint: this.fingerprint(principal, resumeToken) });
+      }),
+    };
   }
 
   /**
@@ -131,7 +179,7 @@ export class SecureSessions {
    */
   identify(principal: string, resumeToken: string): SessionRecord | undefined {
     if (!RESUME_TOKEN_PATTERN.test(resumeToken)) return undefined;
-    const record = this.store.findSession(this.fingerprint(principal, resumeToken));
+    const record = this.store.findSession(this.fingerprint(principal, resumeToken)) ?? this.unstored(principal, resumeToken);
     return record?.principal === principal ? record : undefined;
   }
 
@@ -139,7 +187,9 @@ export class SecureSessions {
     if (!RESUME_TOKEN_PATTERN.test(resumeToken)) {
       throw new LipError('LIP_ERR_REQUEST_INVALID', 'X-LIP-Resume-Token must be the 64-character token lip returned when the conversation started', { param: 'X-LIP-Resume-Token' });
     }
-    const record = this.store.findSession(this.fingerprint(request.principal, resumeToken));
+    const fingerprint = this.fingerprint(request.principal, resumeToken);
+    const found = this.store.findSession(fingerprint);
+    const record = found ?? this.unstored(request.principal, resumeToken);
     if (record === undefined) throw denied();
     if (request.sessionId !== undefined && request.sessionId !== record.sessionId) throw denied();
     if (record.principal !== request.principal) throw denied();
@@ -148,7 +198,52 @@ export class SecureSessions {
     if (this.settings.now() - record.lastSeenAt > window) {
       throw new LipError('LIP_ERR_SESSION_EXPIRED', `session can no longer be resumed: it was last active more than ${describeWindow(window)} ago (continuity.resume_window); start a new conversation`);
     }
+    if (found === undefined) {
+      // A sealed token whose conversation has no record (never needed one, or it was evicted): store it now.
+      return this.store.storeALeg({ principal: record.principal, aLegId: record.aLegId, sessionId: record.sessionId, createdAt: record.createdAt, fingerprint });
+    }
     return this.store.resumeALeg(record.aLegId, request.principal) ?? (() => { throw denied(); })();
+  }
+
+  /**
+   * `continuity.lineage: conversations` only: the conversation a sealed token names when no
+   * record holds its fingerprint. Its last activity is taken to be its start (the time in its
+   * ids), so the resume window counts from there.
+   */
+  private unstored(principal: string, token: string): SessionRecord | undefined {
+    if (!this.settings.lazy) return undefined;
+    const ids = this.unseal(principal, token);
+    if (ids === undefined) return undefined;
+    const createdAt = idTime(ids.aLegId);
+    return { ...ids, principal, createdAt, lastSeenAt: createdAt };
+  }
+
+  /**
+   * A sealed resume token: the A-leg id's 16 bytes, the session id's 16 bytes and the first 16
+   * bytes of `HMAC-SHA256(key, "lip-resume-seal-v1" \0 principal \0 a-leg id \0 session id)`,
+   * in base64url (64 characters, like a random token). It names its conversation without a
+   * record and cannot be made or altered without the key; the MAC binds it to the principal.
+   */
+  seal(principal: string, aLegId: string, sessionId: string): string {
+    const bytes = Buffer.allocUnsafe(RESUME_TOKEN_BYTES);
+    bytes.write(aLegId.slice(2), 0, 'hex');
+    bytes.write(sessionId.slice(2), 16, 'hex');
+    this.sealMac(principal, aLegId, sessionId).copy(bytes, 32, 0, 16);
+    return bytes.toString('base64url');
+  }
+
+  /** The ids a sealed token names, when its MAC holds under this principal. */
+  unseal(principal: string, token: string): { aLegId: string; sessionId: string } | undefined {
+    const bytes = Buffer.from(token, 'base64url');
+    if (bytes.length !== RESUME_TOKEN_BYTES) return undefined;
+    const aLegId = `a_${bytes.toString('hex', 0, 16)}`;
+    const sessionId = `s_${bytes.toString('hex', 16, 32)}`;
+    const mac = this.sealMac(principal, aLegId, sessionId);
+    return timingSafeEqual(bytes.subarray(32), mac.subarray(0, 16)) ? { aLegId, sessionId } : undefined;
+  }
+
+  private sealMac(principal: string, aLegId: string, sessionId: string): Buffer {
+    return createHmac('sha256', this.key()).update(`lip-resume-seal-v1\u0000${principal}\u0000${aLegId}\u0000${sessionId}`).digest();
   }
 
   /**
@@ -156,9 +251,33 @@ export class SecureSessions {
    * (a field read): the Redis store replaces a provisional key once the shared one is known.
    */
   fingerprint(principal: string, token: string): string {
-    const key = this.settings.key !== undefined ? (this.configuredKey ??= Buffer.from(this.settings.key, 'utf8')) : this.store.fingerprintKey();
-    return createHmac('sha256', key).update(`lip-resume-v1\u0000${principal}\u0000${token}`).digest('base64url');
+    return createHmac('sha256', this.key()).update(`lip-resume-v1\u0000${principal}\u0000${token}`).digest('base64url');
   }
+
+  private key(): Buffer {
+    return this.settings.key !== undefined ? (this.configuredKey ??= Buffer.from(this.settings.key, 'utf8')) : this.store.fingerprintKey();
+  }
+}
+
+/** The A-leg of a pending conversation: stored on demand, its attempts numbered locally until then. */
+function pendingALeg(aLegId: string, store: () => void): PendingALeg {
+  let stored = false;
+  let seq = 0;
+  return {
+    get stored() {
+      return stored;
+    },
+    store() {
+      if (stored) return;
+      store();
+      stored = true;
+    },
+    tickets: {
+      beginAttempt: (): AttemptTicket => ({ aLegId, seq: ++seq, bLegId: newBLegId() }),
+      firstOutput: () => undefined,
+      finishAttempt: () => undefined,
+    },
+  };
 }
 
 function describeWindow(ms: number): string {

@@ -9,6 +9,8 @@ export interface CompiledSelector {
   readonly selector: Selector;
   /** Some leaf filters on the request size, so the executor must estimate it. */
   readonly needsSizeEstimate: boolean;
+  /** It reads or writes the A-leg's routing state (`[first]`, `{affinity=session}`). */
+  readonly needsSessionState: boolean;
 }
 
 /** Distinct selectors kept compiled (each at most MAX_SELECTOR_INPUT_CHARS of text). */
@@ -64,7 +66,11 @@ export class CompiledSelectors {
           ? `column ${leaf.column}: backend "${backend}" is disabled`
           : `column ${leaf.column}: no backend "${backend}" is configured (known: ${[...this.enabled].join(', ')})`, { param: 'model' });
       }
-      return { selector, needsSizeEstimate: leaves.some((l) => l.maxContext !== undefined || l.minContext !== undefined) };
+      return {
+        selector,
+        needsSizeEstimate: leaves.some((l) => l.maxContext !== undefined || l.minContext !== undefined),
+        needsSessionState: selector.global.affinity === 'session' || selector.arms.some((arm) => arm.type === 'weighted' && arm.branches.some((b) => b.first)),
+      };
     } catch (err) {
       if (err instanceof LipError) return err;
       throw err;

@@ -5,7 +5,7 @@ import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
-import { recordAttempt, type ContinuityStore, type ResolvedALeg } from '../continuity/index.js';
+import { recordAttempt, type ContinuityStore, type PendingALeg, type ResolvedALeg } from '../continuity/index.js';
 import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { FlowGate } from '../wire/index.js';
@@ -61,6 +61,12 @@ export interface ExecuteContext {
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
    */
   readonly aLeg?: ResolvedALeg;
+  /**
+   * Set when `aLeg` is a new conversation with no record yet (`continuity.lineage:
+   * conversations`): stored before routing when the selector keeps session state (`[first]`,
+   * `{affinity=session}`); otherwise its attempts are numbered but leave no rows.
+   */
+  readonly pendingALeg?: PendingALeg;
   /** The client's backpressure (streamed responses): sources pause their upstream while it is closed. */
   readonly flow?: FlowGate;
   /**
@@ -173,6 +179,7 @@ export class Executor {
       const unknown = this.unknownModels.check(call.model, resolved.source);
       if (unknown) return throwError(() => unknown);
       const compiled = this.selectors.get(resolved.selector);
+      if (compiled.needsSessionState && ctx.pendingALeg?.stored === false) ctx.pendingALeg.store();
       // A watched request (debug log, sampled trace) gets a journal that reports each decision.
       const watched = routeChannel.hasSubscribers || ctx.trace?.recording === true;
       const journal = watched ? new ObservedJournal(this.scheduler, ctx.requestId, ctx.trace) : new RouteJournal(this.scheduler);
@@ -298,7 +305,9 @@ export class Executor {
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
     const provider = providerName(backend.kind);
-    const recording = this.continuity !== undefined && ctx.aLeg !== undefined;
+    // Rows go to the store unless the conversation has no record (then tickets alone number the attempts).
+    const rows = ctx.pendingALeg?.stored === false ? ctx.pendingALeg.tickets : this.continuity;
+    const recording = rows === this.continuity && rows !== undefined && ctx.aLeg !== undefined;
     const failedBefore = tally.lastFailed;
     tally.lastFailed = undefined;
     if (failedBefore !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
@@ -347,7 +356,7 @@ export class Executor {
     const breaker = this.breaker;
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
     const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
-    const recorded = this.continuity !== undefined && ctx.aLeg !== undefined;
+    const recorded = rows !== undefined && ctx.aLeg !== undefined;
     // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
     const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;
     // A recorded attempt with nothing between the watch and its row (no breaker, no stages) runs
@@ -363,10 +372,10 @@ export class Executor {
       }));
     }
     if (attempt !== undefined && observeInRow === undefined) source = attempt.stages(source);
-    if (!this.continuity || !ctx.aLeg) return source;
+    if (!rows || !ctx.aLeg) return source;
     const onBegin = attempt?.onBegin;
     return source.pipe(recordAttempt({
-      store: this.continuity,
+      store: rows,
       onBegin: span ? (ticket) => { span.setBLegSeq(ticket.seq); onBegin?.(ticket); } : onBegin,
       result: stats ? () => stats : undefined,
       observe: stats && !watched ? (event: LipEvent) => stats.observe(event) : undefined,

@@ -115,14 +115,15 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     resumeWindowMs: config.continuity.resume_window, clientSessionIds: config.continuity.client_session_ids,
     ...(config.continuity.resume_token_key !== undefined ? { key: config.continuity.resume_token_key } : {}),
     now: () => scheduler.now(),
+    lazy: config.continuity.lineage === 'conversations',
   });
   if (extensions) {
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
     extensions.bind({
       run: (call, nested) => defer(() => {
-        const aLeg = continuity.resolveALeg(nested.principal, `aux:${nested.requestId}`.slice(0, 128));
+        const { aLeg, pending } = sessions.auxiliary(nested.principal, `aux:${nested.requestId}`.slice(0, 128));
         nested.onALeg(aLeg.aLegId);
-        return executor.execute(call, { requestId: nested.requestId, meta: {}, principal: nested.principal, aLeg, nested });
+        return executor.execute(call, { requestId: nested.requestId, meta: {}, principal: nested.principal, aLeg, nested, ...(pending ? { pendingALeg: pending } : {}) });
       }),
     });
     void extensions.start();

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tap } from 'rxjs';
 import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
-import type { Conversation, ResolvedALeg } from '../continuity/index.js';
+import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
@@ -42,6 +42,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let aLeg: ResolvedALeg;
   let conversation: Conversation | undefined;
   let resumeToken: string | undefined;
+  let pendingALeg: PendingALeg | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const identity = sessionIdentity(req, body);
@@ -69,6 +70,11 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
       ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
     };
+    // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
+    if (grant.pending !== undefined) {
+      if (decoded.continuation?.store === true) grant.pending.store();
+      else pendingALeg = grant.pending;
+    }
     // What a cancel endpoint needs to find this request (see handle-cancel.ts).
     state.aLegId = aLeg.aLegId;
     state.sessionId = aLeg.sessionId;
@@ -108,7 +114,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const events = runtime.executor.execute(context.call, {
     onRequestStages, onQueued, requestId: state.requestId,
     routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
-    meta, principal, keyId: state.keyId, aLeg, flow, frontendId: frontend.id,
+    meta, principal, keyId: state.keyId, aLeg, pendingALeg, flow, frontendId: frontend.id,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     trace: state.trace,
     cancelReason: () => state.cancelled,

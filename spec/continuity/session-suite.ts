@@ -41,11 +41,11 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
     let clock: VirtualClock;
     let store: ContinuityStore;
     let sessions: SecureSessions;
-    const open = (config: Partial<SessionSettingsForTest> = {}, clientSessionIds = false, again = false) => {
+    const open = (config: Partial<SessionSettingsForTest> = {}, clientSessionIds = false, again = false, lazy = false) => {
       if (!again) clock = new VirtualClock();
       const settings = { ttl: config.ttl ?? 24 * HOUR, max_legs: config.max_legs ?? 1_000, resume_window: config.resume_window ?? WINDOW };
       store = again ? harness.reopen!(clock, settings) : harness.open(clock, settings);
-      sessions = new SecureSessions(store, { resumeWindowMs: settings.resume_window, clientSessionIds, now: () => clock.now() });
+      sessions = new SecureSessions(store, { resumeWindowMs: settings.resume_window, clientSessionIds, now: () => clock.now(), lazy });
       return sessions;
     };
     const begin = (principal = 'alice'): SessionGrant & { resumeToken: string } => sessions.begin(principal) as SessionGrant & { resumeToken: string };
@@ -176,6 +176,128 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
         expect(sessions.open({ principal: grant.aLeg.principal, resumeToken: grant.resumeToken }).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
       }
       expect(store.status().legs).to.be.at.most(11);
+    });
+
+    describe('continuity.lineage: conversations (no record until something needs one)', () => {
+      const lazily = (config: Partial<SessionSettingsForTest> = {}) => open(config, false, false, true);
+      const tamper = (token: string, at: number) => {
+        const bytes = Buffer.from(token, 'base64url');
+        bytes[at] ^= 1;
+        return bytes.toString('base64url');
+      };
+
+      it('a new conversation gets its ids and a 64-character sealed token, and no record; its attempts are numbered without rows', async () => {
+        lazily();
+        const grant = begin();
+        expect(grant.aLeg).to.deep.include({ principal: 'alice', created: true, firstConsumed: false });
+        expect([grant.aLeg.aLegId, grant.aLeg.sessionId, grant.resumeToken]).to.satisfy(([a, s, t]: string[]) => /^a_[0-9a-f]{32}$/.test(a!) && /^s_[0-9a-f]{32}$/.test(s!) && /^[A-Za-z0-9_-]{64}$/.test(t!));
+        expect(grant.pending?.stored).to.equal(false);
+        const tickets = [grant.pending!.tickets.beginAttempt(grant.aLeg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' }), grant.pending!.tickets.beginAttempt(grant.aLeg.aLegId, { candidateKey: 'b:m', backendId: 'b', model: 'm' })];
+        expect(tickets.map((t) => t.seq)).to.deep.equal([1, 2]);
+        expect(tickets[0]!.bLegId).to.match(/^b_[0-9a-f]{32}$/);
+        await store.flush();
+        expect(store.status().legs).to.equal(0);
+        expect(await store.attempts(grant.aLeg.aLegId)).to.equal(undefined);
+        expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken))).to.equal(undefined);
+      });
+
+      it('its token resumes it: the record is made under the same ids, then found by fingerprint like any other', async () => {
+        lazily();
+        const grant = begin();
+        clock.advance(1_000);
+        const again = sessions.open({ principal: 'alice', resumeToken: grant.resumeToken, sessionId: grant.aLeg.sessionId, aLegId: grant.aLeg.aLegId });
+        expect([again.aLeg.aLegId, again.aLeg.sessionId, again.aLeg.created, again.resumeToken, again.pending]).to.deep.equal([grant.aLeg.aLegId, grant.aLeg.sessionId, false, undefined, undefined]);
+        await store.flush();
+        expect(store.status().legs).to.equal(1);
+        expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken))).to.deep.include({ aLegId: grant.aLeg.aLegId, principal: 'alice' });
+        const ticket = store.beginAttempt(again.aLeg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+        store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+        expect(sessions.open({ principal: 'alice', resumeToken: grant.resumeToken }).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
+        await store.flush();
+        expect((await store.attempts(grant.aLeg.aLegId))?.map((r) => r.seq)).to.deep.equal([1]);
+        expect(store.status().legs).to.equal(1);
+      });
+
+      it('pending.store() makes the record at once (a stored response, session routing state); a second call does nothing', async () => {
+        lazily();
+        const grant = begin();
+        grant.pending!.store();
+        grant.pending!.store();
+        await store.flush();
+        expect([grant.pending!.stored, store.status().legs]).to.deep.equal([true, 1]);
+        expect((await store.describeALeg(grant.aLeg.aLegId))?.session_id).to.equal(grant.aLeg.sessionId);
+        expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken))?.aLegId).to.equal(grant.aLeg.aLegId);
+      });
+
+      it('refuses exactly as for stored sessions: another principal, an altered token, a session id or A-leg id not the token\'s', () => {
+        lazily();
+        const grant = begin();
+        const other = begin();
+        for (const request of [
+          { principal: 'mallory', resumeToken: grant.resumeToken },
+          { principal: 'alice', resumeToken: tamper(grant.resumeToken, 3) }, // the A-leg id
+          { principal: 'alice', resumeToken: tamper(grant.resumeToken, 20) }, // the session id
+          { principal: 'alice', resumeToken: tamper(grant.resumeToken, 40) }, // the MAC
+          { principal: 'alice', resumeToken: grant.resumeToken, sessionId: other.aLeg.sessionId },
+          { principal: 'alice', resumeToken: grant.resumeToken, aLegId: other.aLeg.aLegId },
+        ]) {
+          const err = refusal(() => sessions.open(request));
+          expect([err.code, err.status, err.message]).to.deep.equal(['LIP_ERR_SESSION_DENIED', 403, DENIED_MESSAGE]);
+        }
+        expect(store.status().legs).to.equal(0);
+      });
+
+      it('an unstored conversation resumes up to resume_window after its start, and is expired (410) one millisecond later', () => {
+        lazily({ resume_window: 2 * HOUR });
+        const inside = begin();
+        const outside = begin();
+        clock.advance(2 * HOUR);
+        expect(sessions.open({ principal: 'alice', resumeToken: inside.resumeToken }).aLeg.aLegId).to.equal(inside.aLeg.aLegId);
+        clock.advance(1);
+        const err = refusal(() => sessions.open({ principal: 'alice', resumeToken: outside.resumeToken }));
+        expect([err.code, err.status]).to.deep.equal(['LIP_ERR_SESSION_EXPIRED', 410]);
+      });
+
+      it('a conversation whose record was evicted resumes from its token under the same ids', async () => {
+        lazily({ max_legs: 3 });
+        const first = begin();
+        first.pending!.store();
+        for (let i = 0; i < 6; i++) {
+          clock.advance(1);
+          begin().pending!.store();
+          await store.flush();
+        }
+        await store.flush();
+        expect(await store.describeALeg(first.aLeg.aLegId)).to.equal(undefined);
+        const again = sessions.open({ principal: 'alice', resumeToken: first.resumeToken });
+        expect([again.aLeg.aLegId, again.aLeg.sessionId, again.aLeg.created]).to.deep.equal([first.aLeg.aLegId, first.aLeg.sessionId, false]);
+      });
+
+      it('identify (cancel endpoints) knows an unstored conversation by its token, for its principal only', () => {
+        lazily();
+        const grant = begin();
+        expect(sessions.identify('alice', grant.resumeToken)).to.deep.include({ aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, principal: 'alice' });
+        expect([sessions.identify('mallory', grant.resumeToken), sessions.identify('alice', tamper(grant.resumeToken, 40))]).to.deep.equal([undefined, undefined]);
+      });
+
+      it('an auxiliary call\'s A-leg is pending too, and stored under its own ids when asked', async () => {
+        lazily();
+        const aux = sessions.auxiliary('alice', 'aux:req-1');
+        expect([aux.aLeg.sessionId, aux.resumeToken, aux.pending?.stored]).to.deep.equal(['aux:req-1', undefined, false]);
+        aux.pending!.store();
+        await store.flush();
+        expect((await store.describeALeg(aux.aLeg.aLegId))?.session_id).to.equal('aux:req-1');
+      });
+
+      it('switching lineage keeps stored sessions: a token of a stored conversation resumes either way; an unstored one only lazily', () => {
+        open();
+        const stored = begin();
+        sessions = new SecureSessions(store, { resumeWindowMs: WINDOW, clientSessionIds: false, now: () => clock.now(), lazy: true });
+        expect(sessions.open({ principal: 'alice', resumeToken: stored.resumeToken }).aLeg.aLegId).to.equal(stored.aLeg.aLegId);
+        const unstored = begin();
+        sessions = new SecureSessions(store, { resumeWindowMs: WINDOW, clientSessionIds: false, now: () => clock.now() });
+        expect(refusal(() => sessions.open({ principal: 'alice', resumeToken: unstored.resumeToken })).message).to.equal(DENIED_MESSAGE);
+      });
     });
 
     if (harness.reopen) {
