@@ -100,6 +100,31 @@ describe('continuity/RedisContinuityStore', function () {
       expect(await b.describeALeg(resumed.aLegId, 'mallory')).to.equal(undefined);
     });
 
+    it('continuity.lineage: conversations: a conversation started without a record on one instance resumes on another from its token', async () => {
+      const a = open();
+      const b = open();
+      const lazily = (store: ContinuityStore) => new SecureSessions(store, { resumeWindowMs: 168 * HOUR, clientSessionIds: false, now: () => clock.now(), lazy: true });
+      const [onA, onB] = [lazily(a), lazily(b)];
+      await onA.prepare({ principal: 'alice' });
+      const grant = onA.open({ principal: 'alice' });
+      expect(grant.pending?.stored).to.equal(false);
+      await a.flush();
+      const request = { principal: 'alice', resumeToken: grant.resumeToken! };
+      await onB.prepare(request);
+      const resumed = onB.open(request).aLeg;
+      expect(resumed).to.deep.include({ aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, created: false });
+      b.finishAttempt(b.beginAttempt(resumed.aLegId, start), { outcome: 'success' });
+      await b.flush();
+      // Now stored in Redis: the first instance finds it by the token's fingerprint, rows and all.
+      await onA.prepare(request);
+      expect(onA.open(request).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
+      expect(a.findSession(onA.fingerprint('alice', grant.resumeToken!))?.aLegId).to.equal(grant.aLeg.aLegId);
+      expect((await a.attempts(grant.aLeg.aLegId, 'alice'))?.map((r) => [r.seq, r.outcome])).to.deep.equal([[1, 'success']]);
+      // Another principal is refused on either instance.
+      await onB.prepare({ principal: 'mallory', resumeToken: grant.resumeToken! });
+      expect(() => onB.open({ principal: 'mallory', resumeToken: grant.resumeToken! })).to.throw(LipError, /could not be resumed/);
+    });
+
     it('never stores one seq twice when two instances begin attempts on one A-leg at once', async () => {
       const a = open();
       const b = open();
