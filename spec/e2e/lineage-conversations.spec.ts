@@ -115,14 +115,17 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" } ] }`), { rng: () => roll });
     expect((await settled(first.headers['x-lip-a-leg-id'] as string, 3)).map((r) => r.candidate_key)).to.deep.equal(['a:m', 'b:m', 'b:m']);
   });
 
-  it('{affinity=session} binds and sticks', async () => {
+  it('{affinity=session} is honoured the same way: the first request of the conversation is already a row, and the binding holds', async () => {
     const selector = '{affinity=session}a:m^b:m';
     roll = 0.9; // rolls b
+    const before = legs();
     const first = await chat(selector);
-    expect(first.headers['x-lip-backend']).to.equal('b:m');
+    const aLegId = first.headers['x-lip-a-leg-id'] as string;
+    expect([first.headers['x-lip-backend'], legs()]).to.deep.equal(['b:m', before + 1]);
+    expect((await settled(aLegId, 1)).map((r) => [r.seq, r.candidate_key])).to.deep.equal([[1, 'b:m']]);
     roll = 0.1; // would roll a, but the conversation is bound to b
-    for (let i = 0; i < 2; i++) expect((await chat(selector, resume(first))).headers['x-lip-backend']).to.equal('b:m');
-    expect((await chat(selector)).headers['x-lip-backend']).to.equal('a:m');
+    const again = await chat(selector, resume(first));
+    expect([again.headers['x-lip-a-leg-id'], again.headers['x-lip-backend']]).to.deep.equal([aLegId, 'b:m']);
   });
 
   it('a stored Responses turn stores its conversation and previous_response_id continues it; store: false leaves nothing', async () => {
