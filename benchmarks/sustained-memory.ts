@@ -5,7 +5,8 @@
  * openai-chat backend against the upstream emulator for `rounds` rounds of `seconds` (default
  * 6 × 8 s), alternating non-streaming and streaming; after every round it prints lip's RSS
  * and the requests answered so far, and at the end the continuity store's A-leg count (from
- * /readyz).
+ * /readyz). `LIP_BENCH_KIND=openai-responses` (or another kind) drives that kind's backend
+ * instead (a Responses client stores every turn by default).
  */
 import { spawnLip } from './lib-process.js';
 import { load } from './measure.js';
@@ -18,7 +19,7 @@ const emulators = await startEmulators();
 try {
   for (const extra of variants) {
     const lip = await spawnLip(`${realPathYaml(emulators.rows)}\n${extra}\n`);
-    const k = KIND_CLIENTS[0]!;
+    const k = KIND_CLIENTS.find((c) => c.kind === (process.env.LIP_BENCH_KIND ?? 'openai-chat'))!;
     let done = 0;
     const line: string[] = [`start ${lip.rssMiB().toFixed(1)}`];
     for (let round = 0; round < rounds; round++) {
