@@ -115,6 +115,23 @@ describe('Reloader and /admin/config/* (in process)', () => {
     expect(await ask()).to.equal('text 2');
   });
 
+  it('switches continuity.lineage without reopening the store: earlier sessions resume, one-shot requests stop leaving records', async () => {
+    const send = (headers: Record<string, string> = {}) => httpRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), headers });
+    next = () => config('lineage');
+    await admin('POST', '/admin/config/reload');
+    const first = await send();
+    const store = server.runtimeNow.continuity;
+    const legs = store.status().legs;
+    next = () => config('lineage', 'continuity: { lineage: conversations }');
+    const body = JSON.parse((await admin('POST', '/admin/config/reload')).body);
+    expect([body.status, body.changed]).to.deep.equal(['reloaded', ['continuity.lineage']]);
+    expect(server.runtimeNow.continuity).to.equal(store);
+    expect((await send()).status).to.equal(200);
+    expect(store.status().legs).to.equal(legs);
+    const resumed = await send({ 'x-lip-resume-token': first.headers['x-lip-resume-token'] as string });
+    expect([resumed.status, resumed.headers['x-lip-a-leg-id']]).to.deep.equal([200, first.headers['x-lip-a-leg-id']]);
+  });
+
   it('switches continuity.store to redis in place, and opens a new store when the redis settings change', async function () {
     const redis = await requireRedisServer(this);
     const raw = new Redis(redis.url);
