@@ -1,4 +1,6 @@
-import { map, reduce, type OperatorFunction } from 'rxjs';
+import { map } from 'rxjs/internal/operators/map';
+import { reduce } from 'rxjs/internal/operators/reduce';
+import type { OperatorFunction } from 'rxjs';
 import type { FinishReason, LipEvent, Usage } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { eventSink } from './circuit-events.js';

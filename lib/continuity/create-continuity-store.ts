@@ -1,4 +1,5 @@
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { LipError } from '../errors/index.js';
 import type { ContinuityLogger, ContinuityStore } from './continuity-store.js';

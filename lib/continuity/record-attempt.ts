@@ -1,4 +1,6 @@
-import { defer, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import { hasUsage, isOutputEvent, type LipEvent, type Usage } from '../canonical/index.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { AttemptOutcome, AttemptStart, AttemptTicket, ContinuityStore } from './continuity-store.js';

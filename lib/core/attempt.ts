@@ -1,6 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { defer, tap, type Observable } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { Observable } from 'rxjs';
 import type { LipEvent, Usage } from '../canonical/index.js';
 import { isOutputEvent, mergeUsage } from '../canonical/index.js';
 import { toLipError } from '../errors/index.js';

@@ -1,5 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { asyncScheduler, defer, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { throwError } from 'rxjs/internal/observable/throwError';
+import { tap } from 'rxjs/internal/operators/tap';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';

@@ -1,4 +1,6 @@
-import { asyncScheduler, defer, type SchedulerLike } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike } from 'rxjs';
 import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';

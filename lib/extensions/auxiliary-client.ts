@@ -1,4 +1,8 @@
-import { Observable, firstValueFrom, timer, takeUntil, type SchedulerLike } from 'rxjs';
+import { firstValueFrom } from 'rxjs/internal/firstValueFrom';
+import { Observable } from 'rxjs/internal/Observable';
+import { timer } from 'rxjs/internal/observable/timer';
+import { takeUntil } from 'rxjs/internal/operators/takeUntil';
+import type { SchedulerLike } from 'rxjs';
 import { collect, validateCall, type Call, type CollectedResponse, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 

@@ -1,4 +1,8 @@
-import { defer, from, switchMap, tap, type Observable } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { from } from 'rxjs/internal/observable/from';
+import { switchMap } from 'rxjs/internal/operators/switchMap';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { Observable } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
 import type { AuxiliaryTarget } from './auxiliary-client.js';
 import { ExtensionRequest, type ExtensionCallContext } from './extension-request.js';

@@ -1,5 +1,7 @@
 import type { StageTrace } from './run-request-stages.js';
-import { defer, tap, type Observable, type TapObserver } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { Observable, TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { auxiliaryClient, type AuxiliaryClient, type NestedCall } from './auxiliary-client.js';

@@ -1,4 +1,12 @@
-import { catchError, concatWith, defer, filter, from, mergeMap, of, throwError, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { from } from 'rxjs/internal/observable/from';
+import { of } from 'rxjs/internal/observable/of';
+import { throwError } from 'rxjs/internal/observable/throwError';
+import { catchError } from 'rxjs/internal/operators/catchError';
+import { concatWith } from 'rxjs/internal/operators/concatWith';
+import { filter } from 'rxjs/internal/operators/filter';
+import { mergeMap } from 'rxjs/internal/operators/mergeMap';
+import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';

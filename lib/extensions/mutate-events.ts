@@ -1,4 +1,5 @@
-import { map, type MonoTypeOperatorFunction } from 'rxjs';
+import { map } from 'rxjs/internal/operators/map';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import type { HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';

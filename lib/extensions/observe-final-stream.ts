@@ -1,4 +1,5 @@
-import { tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import { toLipError } from '../errors/index.js';
 import type { HookFailures } from './hook-failures.js';

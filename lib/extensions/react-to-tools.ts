@@ -1,4 +1,9 @@
-import { concatWith, defer, EMPTY, filter, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { defer } from 'rxjs/internal/observable/defer';
+import { EMPTY } from 'rxjs/internal/observable/empty';
+import { concatWith } from 'rxjs/internal/operators/concatWith';
+import { filter } from 'rxjs/internal/operators/filter';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';

@@ -1,4 +1,5 @@
-import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import type { Backend, Target } from '../backends/backend.js';
 import type { Config } from '../config/index.js';

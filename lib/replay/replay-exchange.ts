@@ -1,4 +1,5 @@
-import { VirtualTimeScheduler, VirtualAction, type Observable } from 'rxjs';
+import { VirtualTimeScheduler, VirtualAction } from 'rxjs/internal/scheduler/VirtualTimeScheduler';
+import type { Observable } from 'rxjs';
 import { validateCall, type LipEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';

@@ -1,4 +1,5 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 
 /**

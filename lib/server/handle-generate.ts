@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tap } from 'rxjs';
+import { tap } from 'rxjs/internal/operators/tap';
 import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';

@@ -1,4 +1,4 @@
-import { config } from 'rxjs';
+import { config } from 'rxjs/internal/config';
 import { internalErrorChannel, type InternalErrorReport } from '../errors/index.js';
 
 let rxjsInstalled = false;

@@ -1,5 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { Subject, Subscription, takeUntil, type Observable } from 'rxjs';
+import { takeUntil } from 'rxjs/internal/operators/takeUntil';
+import { Subject } from 'rxjs/internal/Subject';
+import { Subscription } from 'rxjs/internal/Subscription';
+import type { Observable } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import { LipError, reportInternalError } from '../errors/index.js';
 import type { ErrorResponse, StreamEncoder } from '../frontends/protocol.js';

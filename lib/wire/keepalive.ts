@@ -1,4 +1,7 @@
-import { Observable, asyncScheduler, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { tap } from 'rxjs/internal/operators/tap';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { OperatorFunction, SchedulerLike } from 'rxjs';
 
 /** The marker `withKeepalive` interleaves; writers turn it into `: keepalive`. */
 export const KEEPALIVE: unique symbol = Symbol('lip.keepalive');

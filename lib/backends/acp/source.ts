@@ -1,4 +1,6 @@
-import { Observable, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient } from '../http/index.js';

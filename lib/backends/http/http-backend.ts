@@ -1,4 +1,5 @@
-import { asyncScheduler, type Observable } from 'rxjs';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { Observable } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';

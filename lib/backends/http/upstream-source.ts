@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import type { Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, reportInternalError } from '../../errors/index.js';

@@ -1,5 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
-import { Observable, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, isRetryableStatus } from '../../errors/index.js';

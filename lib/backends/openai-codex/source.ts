@@ -1,4 +1,8 @@
-import { asyncScheduler, defer, finalize, throwError, type Observable } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { throwError } from 'rxjs/internal/observable/throwError';
+import { finalize } from 'rxjs/internal/operators/finalize';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { Observable } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults, Target } from '../backend.js';

@@ -1,4 +1,8 @@
-import { catchError, defer, tap, throwError, type Observable } from 'rxjs';
+import { defer } from 'rxjs/internal/observable/defer';
+import { throwError } from 'rxjs/internal/observable/throwError';
+import { catchError } from 'rxjs/internal/operators/catchError';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { Observable } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { isRetryable } from './retryable.js';

@@ -1,4 +1,7 @@
-import { filter, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { filter } from 'rxjs/internal/operators/filter';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 

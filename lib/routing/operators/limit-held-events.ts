@@ -1,4 +1,6 @@
-import { Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { tap } from 'rxjs/internal/operators/tap';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';

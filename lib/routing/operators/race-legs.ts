@@ -1,4 +1,8 @@
-import { Observable, Subject, defer, takeUntil, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
+import { defer } from 'rxjs/internal/observable/defer';
+import { takeUntil } from 'rxjs/internal/operators/takeUntil';
+import { Subject } from 'rxjs/internal/Subject';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isSubstantiveOutput } from '../../canonical/index.js';
 import { guard } from '../../errors/index.js';

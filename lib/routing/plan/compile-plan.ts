@@ -1,4 +1,6 @@
-import { catchError, throwError, type Observable } from 'rxjs';
+import { throwError } from 'rxjs/internal/observable/throwError';
+import { catchError } from 'rxjs/internal/operators/catchError';
+import type { Observable } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { failover } from '../operators/failover.js';
