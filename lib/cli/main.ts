@@ -3,19 +3,12 @@ import type { Config } from '../config/index.js';
 import { nearest } from '../config/suggest.js';
 import { configPath } from './config-path.js';
 import { parsePort } from './parse-port.js';
+import { parseWorkers } from './parse-workers.js';
+import { quickServeFlags, type ServeFlags } from './quick-serve.js';
 import { processOutput, type Output } from './output.js';
+import type { ServeArgs } from './commands/serve.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
-/** `--workers N|auto`: a whole number from 1 to 1024, or `auto` (a usage error otherwise). */
-function parseWorkers(value: unknown): number | 'auto' | undefined {
-  if (value === undefined) return undefined;
-  const text = String(Array.isArray(value) ? value[value.length - 1] : value);
-  if (text === 'auto') return 'auto';
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 1024)) throw new Error(`--workers must be a whole number from 1 to 1024, or auto (got "${text}")`);
-  return n;
-}
 
 /** The commands, for "did you mean" (yargs' own suggestion never shows under `strict`). */
 const COMMANDS = ['serve', 'check-config', 'routes', 'inventory', 'replay'];
@@ -48,12 +41,33 @@ function commandWord(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** Stand-ins for commands, for tests of the argument parsing (nothing is served). */
+export interface CliHooks {
+  /** Receives what `lip serve` would run with, instead of serving. */
+  readonly serve?: (args: ServeArgs) => Promise<number>;
+  /** Parse `lip serve` with yargs even where the quick reading applies (to compare the two). */
+  readonly alwaysYargs?: boolean;
+}
+
+/** `lip serve` with its flags resolved (`--config`, else `LIP_CONFIG`). */
+function runServe(flags: ServeFlags, io: Output, env: NodeJS.ProcessEnv, hooks: CliHooks): Promise<number> {
+  const args: ServeArgs = {
+    configPath: configPath(flags.config, env),
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(flags.host !== undefined ? { host: flags.host } : {}),
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    multiUser: flags.multiUser,
+  };
+  if (hooks.serve) return hooks.serve(args);
+  return import('./commands/serve.js').then(({ serveCommand }) => serveCommand(args, io));
+}
+
 /**
  * The `lip` command line. Resolves with the exit code: 0 success, 1 failure (bad config, port
  * in use, ...), 2 usage errors. `--config` may stand before or after the subcommand; given
  * twice, the later one wins; `LIP_CONFIG` is the fallback.
  */
-export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env, hooks: CliHooks = {}): Promise<number> {
   let result: number | Promise<number> | undefined;
   let usageError: string | undefined;
   // `lip --version` answers before even the argument parser is loaded.
@@ -67,6 +81,9 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     io.err(`lip: unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ` (commands: ${COMMANDS.join(', ')})`} (see lip --help)`);
     return 2;
   }
+  // The usual `lip serve` starts without loading yargs (see quick-serve.ts).
+  const quick = hooks.alwaysYargs ? undefined : quickServeFlags(argv);
+  if (quick !== undefined) return runServe(quick, io, env, hooks);
   const { default: yargs } = await import('yargs');
   const parser = yargs([...argv])
     .scriptName('lip')
@@ -78,13 +95,13 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
       .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
       .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
     (args) => {
-      result = import('./commands/serve.js').then(({ serveCommand }) => serveCommand({
-        configPath: configPath(args.config, env),
+      result = runServe({
+        config: args.config,
         ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
         ...(typeof args.port === 'number' ? { port: args.port } : {}),
         multiUser: args['multi-user'] === true,
-      }, io));
+      }, io, env, hooks);
     })
     .command('check-config', 'validate a configuration without serving (warnings too)', (y) => y
       .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors (exit 1)' }),
