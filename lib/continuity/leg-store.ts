@@ -132,7 +132,10 @@ export abstract class LegStore implements ContinuityStore {
     if (this.closed) throw this.unavailable('the continuity store is closed');
     this.admit();
     const found = this.leg(leg.aLegId);
-    if (found && found.principal === leg.principal) {
+    // Ids are random (and a sealed token's are MAC-bound to its principal): another principal's leg
+    // under this id means a caller bug, never a reason to replace that leg.
+    if (found && found.principal !== leg.principal) throw new LipError('LIP_ERR_SERVER_INTERNAL', `A-leg ${leg.aLegId} is held by another principal`);
+    if (found) {
       this.legs.touch(found, this.now());
       this.legChanged(found, false);
       return resolvedALeg(found, false);

@@ -82,12 +82,14 @@ export class MemoryContinuityStore extends LegStore {
     if (!begun) return; // rows are held by reference: later changes are already in place
     const held = this.rows.get(row.a_leg_id);
     this.totalAttempts++;
-    if (held === undefined) this.rows.set(row.a_leg_id, row);
-    else if (!Array.isArray(held)) this.rows.set(row.a_leg_id, [held, row]);
-    else {
-      held.push(row);
-      if (held.length > this.maxAttemptsPerLeg) {
-        held.shift();
+    if (held === undefined) {
+      this.rows.set(row.a_leg_id, row);
+    } else {
+      const list = Array.isArray(held) ? held : [held];
+      if (list !== held) this.rows.set(row.a_leg_id, list);
+      list.push(row);
+      if (list.length > this.maxAttemptsPerLeg) {
+        list.shift();
         this.totalAttempts--;
       }
     }

@@ -31,6 +31,10 @@ describe('continuity/MemoryContinuityStore limits', () => {
     const leg = store.resolveALeg('alice');
     run(store, leg.aLegId, 5);
     expect((await store.attempts(leg.aLegId))?.map((r) => r.seq)).to.deep.equal([3, 4, 5]);
+    const one = open({ maxAttemptsPerLeg: 1 });
+    const short = one.resolveALeg('alice');
+    run(one, short.aLegId, 3);
+    expect((await one.attempts(short.aLegId))?.map((r) => r.seq)).to.deep.equal([3]);
   });
 
   it('evicts whole A-legs, least recently seen first, past the total attempt budget', async () => {

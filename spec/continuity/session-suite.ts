@@ -227,6 +227,10 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
         expect([grant.pending!.stored, store.status().legs]).to.deep.equal([true, 1]);
         expect((await store.describeALeg(grant.aLeg.aLegId))?.session_id).to.equal(grant.aLeg.sessionId);
         expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken))?.aLegId).to.equal(grant.aLeg.aLegId);
+        // Never taken over under another principal.
+        expect(() => store.storeALeg({ principal: 'mallory', aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, createdAt: clock.now() }))
+          .to.throw(LipError, /held by another principal/);
+        expect((await store.describeALeg(grant.aLeg.aLegId))?.principal).to.equal('alice');
       });
 
       it('refuses exactly as for stored sessions: another principal, an altered token, a session id or A-leg id not the token\'s', () => {
