@@ -2,7 +2,7 @@
  * `node --import tsx benchmarks/profile.ts [kind] [stream|plain] [requests]`: where lip's CPU
  * goes on the real path. Starts the kind's emulator and `lip serve --cpu-prof`, sends warm-up
  * requests then `requests` sequential ones (the kind's own protocol, as in the benchmark),
- * stops lip (the profile is written at exit) and prints lip's CPU time per request and the
+ * (`LIP_PROFILE_CONCURRENCY=N`: N at a time), stops lip (the profile is written at exit) and prints lip's CPU time per request and the
  * profile's self time grouped by phase (by the source file each sample's function lives in).
  *
  * `--alloc` (anywhere in the arguments) profiles allocation instead: V8's sampling heap profiler
@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   const emulator = emulators.byKind.get(k.kind)!;
   const req = k.request(url, 'bench', stream);
   void emulator;
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  // LIP_PROFILE_CONCURRENCY=N: N requests in flight at a time (as under load), 1 by default.
+  const concurrency = Math.max(1, Number(process.env.LIP_PROFILE_CONCURRENCY ?? 1));
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = { url: req.url, headers: { 'x-lip-route': `${k.id}:bench` } };
   for (let i = 0; i < 500; i++) await timedRequest(agent, target, req.body);
   const cpu = () => {
@@ -81,7 +83,10 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200)); // the hook starts the profiler on its next turn
   }
   const before = cpu();
-  for (let i = 0; i < requests; i++) await timedRequest(agent, target, req.body);
+  let sent = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (sent++ < requests) await timedRequest(agent, target, req.body);
+  }));
   const perRequestUs = ((cpu() - before) * 1000) / requests;
   agent.destroy();
   if (alloc) {
@@ -93,7 +98,8 @@ async function main(): Promise<void> {
   }
   await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
   await emulators.stop();
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  // The serving thread's profile (a worker thread, such as recording's, writes one of its own): thread id 0.
+  const file = readdirSync(dir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -2,7 +2,8 @@
 export interface CredentialPattern {
   readonly id: string;
   readonly pattern: RegExp;
-  readonly replacement: string;
+  /** What replaces a match (a string with `$n` references, or a function of the match and its groups). */
+  readonly replacement: string | ((match: string, ...groups: string[]) => string);
   /**
    * A literal that every match contains: text without it skips the regex. Only where the regex
    * is slow on ordinary text (one that backtracks at every word, as a URL scheme does).
@@ -17,11 +18,15 @@ export const MASK = '***';
  * The one list of credential-shaped strings that lip masks wherever text leaves its hands:
  * upstream error messages passed to clients, log lines that carry free text, recordings. Each
  * regex is anchored on a distinctive prefix (or a `name=` key) and has no nested quantifier,
- * so scrubbing is a few linear passes. Value classes stop at a quote or a backslash, so
- * scrubbing the serialised JSON of a record keeps it valid JSON.
+ * so scrubbing is a few linear passes. Value classes stop at a quote or a backslash (a private
+ * key's body takes escape pairs whole), so scrubbing serialised JSON keeps it valid JSON of the
+ * same shape: only string contents change.
  */
 export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
-  { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|[^"]*)/g, replacement: '[PRIVATE KEY]' },
+  // The key's body is taken a character or an escape pair (`\\` and what follows) at a time and
+  // never across a quote: in serialised JSON it stays inside its string (it neither eats the JSON
+  // between two strings nor ends between a backslash and the quote it escapes).
+  { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:(?:[^"\\]|\\[\s\S])*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[^"\\]|\\[\s\S])*)/g, replacement: '[PRIVATE KEY]' },
   { id: 'url_userinfo', pattern: /\b([a-z][a-z0-9+.-]{1,20}:\/\/)[^\s/@"'\\:]{1,256}:[^\s/@"'\\]{1,256}@/gi, replacement: `$1${MASK}@`, requires: '://' },
   { id: 'provider_key', pattern: /\b(sk|pk|rk|sess)-[A-Za-z0-9_-]{8,}/g, replacement: `$1-${MASK}` },
   { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{20,}/g, replacement: MASK },
@@ -35,8 +40,9 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'auth_scheme', pattern: /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, replacement: `$1 ${MASK}` },
   {
     id: 'secret_assignment',
-    pattern: /\b(password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key)(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\&,;})\][*]+)/gi,
-    replacement: `$1$2${MASK}`,
+    pattern: /\b(password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key)((?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^\s"'\\&,;})\][*]+)/gi,
+    // A bare value after a JSON key (`"password": 1234`, `"token": null`) becomes a string, so the JSON stays valid.
+    replacement: (_match, name: string, separator: string) => (separator.startsWith('"') && !/["']$/.test(separator) ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`),
   },
 ];
 
@@ -58,7 +64,8 @@ export function scrubCredentials(text: string, secrets: readonly string[] = []):
     }
   }
   for (const { pattern, replacement, requires } of CREDENTIAL_PATTERNS) {
-    if (requires === undefined || out.includes(requires)) out = out.replace(pattern, replacement);
+    if (requires !== undefined && !out.includes(requires)) continue;
+    out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   }
   return out;
 }

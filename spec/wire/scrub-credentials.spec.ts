@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { CREDENTIAL_PATTERNS, maskSecretQuery, scrubCredentials } from '../../lib/wire/index.js';
 import { sanitizeMessage } from '../../lib/backends/http/index.js';
 import { Redactor } from '../../lib/replay/redact.js';
@@ -36,6 +37,14 @@ describe('wire/scrub-credentials', () => {
     expect(scrubCredentials('x HTTPS://u:p@h and git+ssh://git:tok@host/repo')).to.equal('x HTTPS://***@h and git+ssh://***@host/repo');
   });
 
+  it('masks a bare value after a JSON key as a string, keeping the JSON valid', () => {
+    expect(scrubCredentials('{"password":1234,"token": null,"api_key":true}')).to.equal('{"password":"***","token": "***","api_key":"***"}');
+    expect(scrubCredentials('{"password":"1234"}')).to.equal('{"password":"***"}');
+    // Inside a JSON string (escaped quotes) and in plain text the mask stays bare.
+    expect(scrubCredentials(JSON.stringify({ body: '{"password": 1234}' }))).to.equal('{"body":"{\\"password\\": ***}"}');
+    expect(scrubCredentials('password: 1234')).to.equal('password: ***');
+  });
+
   it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
     const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
     expect(scrubCredentials(text)).to.equal(text);
@@ -45,6 +54,37 @@ describe('wire/scrub-credentials', () => {
     const line = JSON.stringify({ body: 'password="abc\\"def" and token=xyz' });
     expect(() => JSON.parse(scrubCredentials(line))).not.to.throw();
     expect(scrubCredentials(line)).not.to.contain('xyz');
+  });
+
+  it('keeps a private key inside its JSON string (no JSON eaten between two strings, no escape cut in half)', () => {
+    const across = JSON.stringify({ messages: [{ content: 'here: -----BEGIN RSA PRIVATE KEY-----\nMIIE' }, { content: 'ok -----END RSA PRIVATE KEY----- y' }] });
+    expect(JSON.parse(scrubCredentials(across))).to.deep.equal({ messages: [{ content: 'here: [PRIVATE KEY]' }, { content: 'ok -----END RSA PRIVATE KEY----- y' }] });
+    const escaped = JSON.stringify({ a: '-----BEGIN PRIVATE KEY-----"quoted" and \\ more', b: 'z' });
+    expect(JSON.parse(scrubCredentials(escaped))).to.deep.equal({ a: '[PRIVATE KEY]', b: 'z' });
+    const whole = JSON.stringify({ key: '-----BEGIN EC PRIVATE KEY-----\nAB"C\n-----END EC PRIVATE KEY-----\nafter' });
+    expect(JSON.parse(scrubCredentials(whole))).to.deep.equal({ key: '[PRIVATE KEY]\nafter' });
+    // Plain text (a log line, an upstream message) still loses the whole key, across lines.
+    expect(scrubCredentials('k=-----BEGIN RSA PRIVATE KEY-----\nMIIE\\x\n-----END RSA PRIVATE KEY----- end')).to.equal('k=[PRIVATE KEY] end');
+  });
+
+  it('leaves serialised JSON valid and of the same shape: only string contents change (generated values)', () => {
+    const fragments = [
+      '-----BEGIN RSA PRIVATE KEY-----', '-----END RSA PRIVATE KEY-----', '-----BEGIN PRIVATE KEY-----', '"', "'", '\\', '\n', '\t', ' ', '=', ':', ',', '}', ']', '{', '[', '&', ';', '*',
+      'password', 'api_key', 'token', 'Bearer ', 'sk-', 'hf_', 'AIza', 'AKIA', 'ghp_', 'xoxb-', 'eyJ', '.', 'https://', 'u:p@', '@', 'abcdefghijklmnopqrstuvwx', '0123456789ABCDEF', 'é', '😀',
+    ];
+    const text = fc.array(fc.constantFrom(...fragments), { maxLength: 12 }).map((parts) => parts.join(''));
+    const leaf = fc.oneof(text, fc.integer(), fc.constant(null));
+    const value = fc.array(fc.oneof(leaf, fc.array(leaf, { maxLength: 4 }), fc.dictionary(fc.constantFrom('a', 'b', 'c', 'password', 'token'), leaf, { maxKeys: 4 })), { maxLength: 5 });
+    /** The value's arrays and objects, every other value the same mark: what redaction must not change (a bare secret may become a string). */
+    const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => [k, shape(x)]) : 'leaf');
+    let changed = 0;
+    fc.assert(fc.property(value, (v) => {
+      const line = JSON.stringify(v);
+      const scrubbed = scrubCredentials(line);
+      if (scrubbed !== line) changed++;
+      expect(shape(JSON.parse(scrubbed)), scrubbed).to.deep.equal(shape(v));
+    }), { numRuns: 2000 });
+    expect(changed, 'values with something to mask').to.be.greaterThan(200);
   });
 
   it('is what upstream error messages to clients and recordings use', () => {
