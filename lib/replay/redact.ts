@@ -53,7 +53,7 @@ export class Redactor {
   line(serialised: string): string {
     if (this.raw) return serialised;
     let out = serialised;
-    for (const s of this.substrings) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    for (const s of this.substrings) if (out.includes(s)) out = replaceUnescaped(out, s, REDACTED);
     return scrubCredentials(out);
   }
 
@@ -68,4 +68,23 @@ export class Redactor {
     const out = this.line(texts.join('\n')).split('\n');
     return out.length === texts.length ? out : texts.map((t) => this.line(t));
   }
+}
+
+/**
+ * `text` (serialised JSON) with every occurrence of `find` replaced, except one that starts
+ * right after an escaping backslash: that one is not the text it looks like (`\nSecret` is a
+ * line break and `Secret`), and replacing it would cut the escape in half and break the JSON.
+ */
+export function replaceUnescaped(text: string, find: string, replacement: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(find); at >= 0; at = text.indexOf(find, at + 1)) {
+    if (at < from) continue;
+    let slashes = 0;
+    while (at - slashes - 1 >= 0 && text.charCodeAt(at - slashes - 1) === 0x5c) slashes++;
+    if (slashes % 2 === 1) continue;
+    out += text.slice(from, at) + replacement;
+    from = at + find.length;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

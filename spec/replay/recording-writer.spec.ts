@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redactor } from '../../lib/replay/redact.js';
+import { Redactor, replaceUnescaped } from '../../lib/replay/redact.js';
 import { RECORDING_COUNTS, RecordingWriter } from '../../lib/replay/recording-writer.js';
 
 describe('RecordingWriter', () => {
@@ -102,6 +102,15 @@ describe('Redactor', () => {
     const r = new Redactor([], ['top "secret"', 'abc']);
     const line = JSON.stringify({ body: { text: 'the top "secret" plan, abcabc' } });
     expect(JSON.parse(r.line(line))).to.deep.equal({ body: { text: 'the [REDACTED] plan, [REDACTED][REDACTED]' } });
+  });
+
+  it('leaves a configured substring alone where it would start inside an escape (the JSON stays valid)', () => {
+    const r = new Redactor([], ['nSecret', 'u00e9x']);
+    // A line break then "Secret" is not "nSecret"; "\\u00e9x" is "éx". A real "nSecret" after an escaped backslash is.
+    const line = JSON.stringify({ a: 'line\nSecret', b: 'caf\u0001u00e9x', c: 'dir\\nSecret', d: 'nSecret' });
+    const out = r.line(line);
+    expect(JSON.parse(out)).to.deep.equal({ a: 'line\nSecret', b: 'caf\u0001[REDACTED]', c: 'dir\\[REDACTED]', d: '[REDACTED]' });
+    expect(replaceUnescaped('\\\\x x \\x', 'x', 'y')).to.equal('\\\\y y \\x');
   });
 
   it('redacts many pieces in one pass exactly as it redacts each alone', () => {
