@@ -51,7 +51,8 @@ const chat = (stream: boolean) => JSON.stringify({ model: 'bench', stream, messa
 interface Lip {
   readonly name: string;
   readonly url: string;
-  cpu(): Promise<number>;
+  /** CPU µs so far: all threads of the process, and the serving thread alone. */
+  cpu(): Promise<{ readonly all: number; readonly main: number }>;
   /** Reloads it with recording on or off (`--toggle`). */
   use(recording: boolean): Promise<void>;
   stop(): Promise<void>;
@@ -78,7 +79,7 @@ async function startLip(name: string, root: string, recording: boolean): Promise
   return {
     name, url: `http://127.0.0.1:${port}/v1/chat/completions`,
     cpu: () => new Promise((done) => {
-      child.once('message', (m) => { const { user, system } = (m as { cpu: NodeJS.CpuUsage }).cpu; done(user + system); });
+      child.once('message', (m) => { const { cpu: { user, system }, main } = m as { cpu: NodeJS.CpuUsage; main: number }; done({ all: user + system, main }); });
       child.send('cpu');
     }),
     use: async (on) => {
@@ -106,13 +107,14 @@ if (toggle) {
   for (const [name, root, on] of sides) targets.push({ name, lip: await startLip(name, root, on) });
 }
 const lips = [...new Set(targets.map((t) => t.lip))];
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const recordingNow = new Map<Lip, boolean>();
 
-const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | errors |', '|---|---|---|---|---|'];
+const rows = ['| mode | lip | req/s (mean of rounds) | CPU µs/exchange (median of rounds) | serving thread µs/exchange (median) | errors |', '|---|---|---|---|---|---|'];
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 for (const stream of [false, true].filter((s) => only === undefined || only === (s ? 'stream' : 'plain'))) {
   const body = chat(stream);
-  const samples = new Map<string, { rps: number[]; cpu: number[]; errors: number }>(targets.map((t) => [t.name, { rps: [], cpu: [], errors: 0 }]));
+  const samples = new Map<string, { rps: number[]; cpu: number[]; main: number[]; errors: number }>(targets.map((t) => [t.name, { rps: [], cpu: [], main: [], errors: 0 }]));
   const warm = (lip: Lip) => autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 1 });
   for (const lip of lips) await warm(lip);
   for (let round = 0; round < ROUNDS; round++) {
@@ -128,33 +130,33 @@ for (const stream of [false, true].filter((s) => only === undefined || only === 
       const r = await autocannon({ url: lip.url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: SECONDS });
       // Let the last exchanges be written (recording is off the request path) before reading the CPU.
       await new Promise((done) => setTimeout(done, 300));
-      const used = (await lip.cpu()) - before;
+      const after = await lip.cpu();
       const total = r.requests.total ?? r.requests.average * SECONDS;
       const s = samples.get(name)!;
       s.rps.push(r.requests.average);
-      s.cpu.push(used / total);
+      s.cpu.push((after.all - before.all) / total);
+      s.main.push((after.main - before.main) / total);
       s.errors += r.errors + r.non2xx;
     }
   }
   const label = stream ? `streaming, ${BENCH_CHUNKS} chunks` : 'non-streaming';
   const stat = (name: string) => {
     const s = samples.get(name)!;
-    const cpu = [...s.cpu].sort((a, b) => a - b);
-    return { rps: s.rps.reduce((a, b) => a + b, 0) / s.rps.length, cpu: cpu[Math.floor(cpu.length / 2)]!, all: s };
+    return { rps: s.rps.reduce((a, b) => a + b, 0) / s.rps.length, cpu: median(s.cpu), main: median(s.main), all: s };
   };
   for (const { name } of targets) {
-    const { rps, cpu, all } = stat(name);
-    rows.push(`| ${label} | ${name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${all.errors} |`);
+    const { rps, cpu, main, all } = stat(name);
+    rows.push(`| ${label} | ${name} | ${rps.toFixed(0)} (${all.rps.map((x) => x.toFixed(0)).join(', ')}) | ${cpu.toFixed(0)} (${all.cpu.map((x) => x.toFixed(0)).join(', ')}) | ${main.toFixed(0)} | ${all.errors} |`);
   }
   // On and off ran next to each other in every round: the median of the per-round differences is
   // steadier than the difference of the medians when the machine's load moves between rounds.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const prefix of baseline ? ['', 'baseline-'] : ['']) {
     const off = stat(`${prefix}off`).all;
     const on = stat(`${prefix}on`).all;
     const rps = median(on.rps.map((x, i) => (x / off.rps[i]! - 1) * 100));
     const cpu = on.cpu.map((x, i) => x - off.cpu[i]!);
-    rows.push(`| ${label} | ${prefix}on vs ${prefix}off (median of rounds) | ${rps.toFixed(1)}% | +${median(cpu).toFixed(0)} µs (${cpu.map((x) => x.toFixed(0)).join(', ')}) | |`);
+    const main = on.main.map((x, i) => x - off.main[i]!);
+    rows.push(`| ${label} | ${prefix}on vs ${prefix}off (median of rounds) | ${rps.toFixed(1)}% | +${median(cpu).toFixed(0)} µs (${cpu.map((x) => x.toFixed(0)).join(', ')}) | +${median(main).toFixed(0)} µs | |`);
   }
 }
 await Promise.all(lips.map((l) => l.stop()));
