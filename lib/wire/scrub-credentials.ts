@@ -65,6 +65,7 @@ export function scrubCredentials(text: string, secrets: readonly string[] = []):
   }
   for (const { pattern, replacement, requires } of CREDENTIAL_PATTERNS) {
     if (requires !== undefined && !out.includes(requires)) continue;
+    // Two calls alike: TypeScript picks `replace`'s overload by the replacement's type.
     out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   }
   return out;
