@@ -2,7 +2,9 @@
  * Recording and replay costs. lip + localstub with `recording.enabled` off and on, each in its own
  * process, both kept running while load alternates between them round by round (machine noise hits
  * both alike): requests/s, and the lip process's CPU microseconds per exchange (all its threads,
- * from `process.cpuUsage()`), the steadier of the two on a shared machine. Then the substitute
+ * from `process.cpuUsage()`), the steadier of the two on a shared machine, and the serving thread's
+ * own CPU microseconds per exchange (schedstat: what work moved to another thread would take off
+ * it). Then the substitute
  * replay speed of the regression corpus in exchanges/s.
  *
  * Run: node --import tsx benchmarks/recording.ts [--quick] [--rounds N] [--seconds S] [--only plain|stream] [--baseline DIR] [--real] [--toggle]
