@@ -4,6 +4,9 @@
  * requests then `requests` sequential ones (the kind's own protocol, as in the benchmark),
  * (`LIP_PROFILE_CONCURRENCY=N`: N at a time), stops lip (the profile is written at exit) and prints lip's CPU time per request and the
  * profile's self time grouped by phase (by the source file each sample's function lives in).
+ * `LIP_PROFILE_EXTRA_YAML` is appended to lip's config (e.g. `recording: { enabled: true, ... }`),
+ * `LIP_PROFILE_NODE_FLAGS` are given to lip's node (e.g. `--trace-gc`) and `LIP_PROFILE_STDOUT`
+ * names a file for lip's stdout (its access log and what such flags print; /dev/null otherwise).
  *
  * `--alloc` (anywhere in the arguments) profiles allocation instead: V8's sampling heap profiler
  * (preloaded `benchmarks/alloc-hook.mjs`, every allocation counted, also what GC collected since)
@@ -59,8 +62,8 @@ async function main(): Promise<void> {
   writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nrouting: { default_route: "${k.id}:bench" }\nbackends:\n${emulators.rows}\n${process.env.LIP_PROFILE_EXTRA_YAML ?? ''}\n`);
   const allocFile = join(dir, 'alloc.heapprofile');
   const flags = alloc ? ['--import', join(ROOT, 'benchmarks/alloc-hook.mjs')] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100'];
-  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/lip.js'), 'serve', '--config', config],
-    { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'], env: { ...process.env, LIP_ALLOC_PROFILE: allocFile } });
+  const child = spawn(process.execPath, [...(process.env.LIP_PROFILE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...flags, join(ROOT, 'bin/lip.js'), 'serve', '--config', config],
+    { stdio: ['ignore', openSync(process.env.LIP_PROFILE_STDOUT ?? '/dev/null', 'w'), 'inherit'], env: { ...process.env, LIP_ALLOC_PROFILE: allocFile } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try { await fetch(`${url}/healthz`); break; } catch { if (i > 200) throw new Error('lip did not start'); await new Promise((r) => setTimeout(r, 50)); }
