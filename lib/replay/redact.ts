@@ -65,7 +65,11 @@ export class Redactor {
   pieces(texts: readonly string[]): readonly string[] {
     if (this.raw || texts.length === 0) return texts;
     if (texts.length === 1) return [this.line(texts[0]!)];
-    const out = this.line(texts.join('\n')).split('\n');
+    const joined = texts.join('\n');
+    const redacted = this.line(joined);
+    // Nothing matched (the usual case): the pieces as they are, without splitting a copy.
+    if (redacted === joined) return texts;
+    const out = redacted.split('\n');
     return out.length === texts.length ? out : texts.map((t) => this.line(t));
   }
 }
