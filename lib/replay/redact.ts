@@ -59,8 +59,9 @@ export class Redactor {
 
   /**
    * `line` for many pieces at once, in one pass: pieces are serialised JSON values (which never
-   * hold a raw newline), joined by newlines, redacted, split again (when anything changed). Should a redaction ever
-   * remove a newline (a match spanning two pieces), each piece is redacted on its own instead.
+   * hold a raw newline), joined by newlines, redacted and, when anything changed, split again.
+   * Should a redaction ever remove a newline (a match spanning two pieces), each piece is
+   * redacted on its own instead.
    */
   pieces(texts: readonly string[]): readonly string[] {
     if (this.raw || texts.length === 0) return texts;

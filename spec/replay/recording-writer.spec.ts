@@ -127,6 +127,14 @@ describe('Redactor', () => {
     expect(together.map((p) => JSON.parse(p))).to.have.length(4);
   });
 
+  it('hands back the pieces themselves when nothing in the batch needs redacting', () => {
+    const r = new Redactor([], ['hunter2']);
+    const pieces = [JSON.stringify({ plain: 'nothing to see', n: 42 }), JSON.stringify([[0, { type: 'text_delta', index: 0, text: 'a\nb' }]]), '"ok"'];
+    const out = r.pieces(pieces);
+    expect(out).to.equal(pieces);
+    expect(r.pieces([...pieces, '"hunter2"'])).to.deep.equal([...pieces, '"[REDACTED]"']);
+  });
+
   it('falls back to redacting pieces one by one when a match would join two of them', () => {
     const r = new Redactor([], []);
     // A private key that begins in one piece and ends in the next: one pass would eat the newline between them.
