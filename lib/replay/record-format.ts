@@ -1,4 +1,5 @@
 import type { Call, LipEvent } from '../canonical/index.js';
+import { recordProblem } from './record-schema.js';
 
 /** An event with its time: milliseconds from the exchange's start. */
 export type TimedEvent = readonly [offsetMs: number, event: LipEvent];
@@ -77,8 +78,7 @@ export function parseRecord(text: string): ExchangeRecord | string {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const r = value as Partial<ExchangeRecord>;
   if (r.v !== 1) return `unsupported record version ${JSON.stringify(r.v)} (this build reads 1)`;
-  if (typeof r.id !== 'string' || typeof r.frontend !== 'string') return 'missing id or frontend';
-  if (!r.request || typeof r.request.path !== 'string') return 'missing request';
-  if (!Array.isArray(r.attempts) || !r.client || !Array.isArray(r.client.events)) return 'missing attempts or client';
+  const problem = recordProblem(value);
+  if (problem !== undefined) return problem;
   return r as ExchangeRecord;
 }

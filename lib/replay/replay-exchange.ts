@@ -52,6 +52,15 @@ const MAX_ROUNDS = 100;
  * the terminal error) are compared with the recording after normalising ids and times.
  */
 export async function replayExchange(record: ExchangeRecord, config: Config, options: ReplayOptions = {}): Promise<ExchangeResult> {
+  try {
+    return await replay(record, config, options);
+  } catch (err) {
+    // A record that passed `parseRecord` still holds data; nothing in it may end the replay.
+    return { id: record.id, request_id: record.request_id, frontend: record.frontend, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: 0 };
+  }
+}
+
+async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];

@@ -71,6 +71,28 @@ describe('lip replay', function () {
     expect(usage.code).to.equal(2);
   });
 
+  it('exits 2 naming the line and the field of a record whose values have the wrong type (nothing reaches the replay)', async () => {
+    const wrong = (edit: (r: any) => void) => {
+      const r = JSON.parse(LINES[0]!);
+      edit(r);
+      return JSON.stringify(r);
+    };
+    const cases: [string, string][] = [
+      [wrong((r) => { r.client.events[1] = null; }), 'client.events[1]: must be array'],
+      [wrong((r) => { r.attempts[0].events[2][1] = { type: 'text_delta' }; }), "attempts[0].events[2][1]: must have required property 'text'"],
+      [wrong((r) => { r.attempts[0].events[0][1].type = 'confetti'; }), 'attempts[0].events[0][1]: unknown event type "confetti"'],
+      [wrong((r) => { r.attempts[0].events[0][0] = -3; }), 'attempts[0].events[0][0]: must be >= 0'],
+      [wrong((r) => { r.attempts[0].outcome = 'maybe'; }), 'attempts[0].outcome: must be equal to one of the allowed values ("success", "failure", "cancelled")'],
+      [wrong((r) => { r.attempts[0].http_status = 1e9; }), 'attempts[0].http_status: must be <= 599'],
+      [wrong((r) => { delete r.client.finished_ms; }), "client: must have required property 'finished_ms'"],
+    ];
+    for (const [line, reason] of cases) {
+      const r = await lip('replay', file('typed.jsonl', `${LINES[1]}\n${line}\n${LINES[2]}\n`), '--config', CONFIG);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.contain(`typed.jsonl:2: not a recording line: ${reason}`);
+    }
+  });
+
   it('on a TTY draws a progress bar and lists only the exchanges that are not same', async () => {
     const tty = new PassThrough();
     let drawn = '';

@@ -1,0 +1,143 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { LIP_EVENT_TYPES } from '../canonical/index.js';
+
+/**
+ * The JSON Schema of a version-1 exchange record (`ExchangeRecord`): every field a replay
+ * reads, with its type. A recording is input like any other (edited by hand, cut by a crash,
+ * written by another build); a line that passes is one the replay can run without meeting a
+ * value of the wrong type. Members the format does not name are allowed (a newer writer may
+ * add some); canonical events are checked per type, with their required fields.
+ */
+const nullable = (type: string) => ({ type: [type, 'null'] });
+const offset = { type: 'number', minimum: 0 };
+const headers = { type: 'object', additionalProperties: { anyOf: [{ type: ['string', 'number'] }, { type: 'array', items: { type: 'string' } }] } };
+
+/** Required string fields and optional string fields of each canonical event type. */
+const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required: readonly string[]; readonly optional: readonly string[] }> = {
+  response_started: { required: [], optional: ['id', 'model'] },
+  message_started: { required: [], optional: [] },
+  text_delta: { required: ['text'], optional: [] },
+  reasoning_delta: { required: ['text'], optional: [] },
+  reasoning_signature: { required: ['signature'], optional: ['dialect'] },
+  reasoning_opaque: { required: ['dialect', 'data'], optional: ['id'] },
+  tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect'] },
+  tool_call_delta: { required: ['id', 'args'], optional: [] },
+  tool_call_finished: { required: ['id'], optional: [] },
+  usage: { required: [], optional: [] },
+  warning: { required: ['code', 'message'], optional: [] },
+  error: { required: ['code', 'message'], optional: [] },
+  response_finished: { required: [], optional: ['raw', 'stopSequence'] },
+};
+
+const USAGE = {
+  type: 'object',
+  properties: Object.fromEntries(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'].map((k) => [k, { type: 'number' }])),
+};
+
+const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; properties: Record<string, unknown> }>> = {
+  usage: { required: ['usage'], properties: { usage: USAGE } },
+  error: { required: [], properties: { status: { type: 'integer' } } },
+  response_finished: { required: ['reason'], properties: { reason: { enum: ['stop', 'length', 'tool_calls', 'content_filter', 'stop_sequence', 'other'] } } },
+};
+
+const EVENT = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string' } },
+  discriminator: { propertyName: 'type' },
+  oneOf: LIP_EVENT_TYPES.map((type) => {
+    const fields = EVENT_FIELDS[type];
+    const extra = EXTRA[type];
+    return {
+      properties: {
+        type: { const: type },
+        ...Object.fromEntries([...fields.required, ...fields.optional].map((k) => [k, { type: 'string' }])),
+        ...extra?.properties,
+      },
+      required: [...fields.required, ...(extra?.required ?? [])],
+    };
+  }),
+};
+
+const TIMED_EVENTS = { type: 'array', items: { type: 'array', items: [offset, { $ref: '#/definitions/event' }], minItems: 2, additionalItems: false } };
+
+const ATTEMPT = {
+  type: 'object',
+  required: ['seq', 'b_leg_id', 'candidate_key', 'backend_id', 'role', 'started_ms', 'first_output_ms', 'finished_ms', 'outcome', 'reason', 'http_status', 'call', 'events'],
+  properties: {
+    seq: { type: 'integer' },
+    b_leg_id: nullable('string'),
+    candidate_key: { type: 'string' },
+    backend_id: { type: 'string' },
+    role: { enum: ['served', 'tried'] },
+    started_ms: offset,
+    first_output_ms: { anyOf: [offset, { type: 'null' }] },
+    finished_ms: { anyOf: [offset, { type: 'null' }] },
+    outcome: { enum: ['success', 'failure', 'cancelled'] },
+    reason: nullable('string'),
+    message: nullable('string'),
+    http_status: { anyOf: [{ type: 'integer', minimum: 100, maximum: 599 }, { type: 'null' }] },
+    call: nullable('object'),
+    events: TIMED_EVENTS,
+  },
+};
+
+export const RECORD_SCHEMA = {
+  type: 'object',
+  required: ['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'attempts', 'client'],
+  definitions: { event: EVENT },
+  properties: {
+    v: { const: 1 },
+    id: { type: 'string' },
+    request_id: { type: 'string' },
+    at: { type: 'string' },
+    frontend: { type: 'string' },
+    principal: { type: 'string' },
+    session_id: nullable('string'),
+    a_leg_id: nullable('string'),
+    config_digest: { type: 'string' },
+    request: {
+      type: 'object',
+      required: ['method', 'path', 'headers', 'body'],
+      properties: { method: { type: 'string' }, path: { type: 'string' }, headers, body: {} },
+    },
+    selector: nullable('string'),
+    selector_source: nullable('string'),
+    served: nullable('string'),
+    attempts: { type: 'array', items: ATTEMPT },
+    truncated: { const: true },
+    client: {
+      type: 'object',
+      required: ['status', 'headers', 'events', 'error', 'finished_ms'],
+      properties: {
+        status: { type: 'integer' },
+        headers,
+        events: TIMED_EVENTS,
+        error: { anyOf: [{ type: 'null' }, { type: 'object', required: ['code'], properties: { code: { type: 'string' } } }] },
+        finished_ms: offset,
+      },
+    },
+  },
+};
+
+let validator: ValidateFunction | undefined;
+
+/** Why `value` is not a version-1 record (the first problem, at its path), or undefined when it is one. */
+export function recordProblem(value: unknown): string | undefined {
+  validator ??= new Ajv({ discriminator: true, strict: true, allowUnionTypes: true, allErrors: false }).compile(RECORD_SCHEMA);
+  if (validator(value)) return undefined;
+  return describe(validator.errors?.[0]);
+}
+
+/** `attempts[0].events[3][1]: must have required property 'text'`. */
+function describe(error: ErrorObject | undefined): string {
+  if (!error) return 'not a record';
+  const path = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out === '' ? p : `${out}.${p}`), '');
+  const detail = error.keyword === 'discriminator' && error.params?.error === 'mapping'
+    ? `unknown event type ${JSON.stringify(error.params.tagValue)}`
+    : error.keyword === 'enum' ? `${error.message} (${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`
+    : error.keyword === 'const' ? `must be ${JSON.stringify(error.params.allowedValue)}`
+    : error.message ?? error.keyword;
+  return path === '' ? detail : `${path}: ${detail}`;
+}
