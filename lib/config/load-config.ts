@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
 import { LipError } from '../errors/index.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { addUnitKeywords } from './keywords.js';
@@ -102,6 +102,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     issues.push({ file, ...at, path: '', message: err.message.split('\n')[0]! });
   }
   if (doc.errors.length > 0) throw new ConfigError(issues);
+  // Every key of a lip config is a name: a mapping or a list used as a key (`? [a]: 1`) would
+  // become a made-up string key (and a warning of the yaml library on stderr).
+  let complexKeys = 0;
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key === null || isScalar(pair.key)) return;
+      const key = pair.key as YamlNode;
+      complexKeys++;
+      issues.push({ file, ...pos(key.range?.[0] ?? 0), path: '', message: `a key must be a name, not a ${isMap(key) ? 'mapping' : 'list'}` });
+    },
+  });
+  if (complexKeys > 0) throw new ConfigError(issues);
 
   let data: unknown;
   try {

@@ -92,6 +92,11 @@ backends:
     expect(lines('backends: [\n')[0]).to.match(/^lip\.yaml:2:1: /);
   });
 
+  it('reports a mapping or a list used as a key at its own position (not a made-up string key)', () => {
+    expect(lines(`${STUB}? { st: 127.0.0.1 }\n: 1\n`)).to.deep.equal(['lip.yaml:4:3: a key must be a name, not a mapping']);
+    expect(lines(`${STUB}server:\n  [a, b]: 1\n`)).to.deep.equal(['lip.yaml:5:3: a key must be a name, not a list']);
+  });
+
   it('reports a missing required key at its parent', () => {
     expect(lines('backends:\n  - { kind: localstub }\n')).to.deep.equal(['lip.yaml:2:5: backends[0]: missing required key "id"']);
   });
