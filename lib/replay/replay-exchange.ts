@@ -7,6 +7,7 @@ import { Executor, type ExecutionMeta } from '../core/execute.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
+import { requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
 import { RecordedAttempts } from './recorded-backend.js';
@@ -125,7 +126,7 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
 function decode(record: ExchangeRecord) {
   const frontend = FRONTENDS[record.frontend];
   if (!frontend) throw new Error(`frontend "${record.frontend}" is not in this build`);
-  const url = new URL(record.request.path, 'http://replay.invalid');
+  const url = requestTarget(record.request.path);
   let params: Record<string, string> | undefined;
   const route = frontend.routes.find((r) => (params = r.match ? r.match(url.pathname) : r.path === url.pathname ? {} : undefined) !== undefined);
   if (!route || !params) throw new Error(`no ${record.frontend} route serves ${url.pathname}`);

@@ -16,7 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
-import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
+import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { answerClientError } from './client-error.js';
 import { DecodeAdmission } from './decode-admission.js';
@@ -299,7 +299,15 @@ export class LipServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState, table: RouteTable): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://lip.invalid');
+    let url: URL;
+    try {
+      url = requestTarget(req.url);
+    } catch (err) {
+      req.resume();
+      const lip = toLipError(err);
+      state.errorCode = lip.code;
+      return plainError(res, lip);
+    }
     const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
     state.routeGroup = match.group;
     if (match.kind === 'system') state.system = true;

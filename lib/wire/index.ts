@@ -10,3 +10,4 @@ export * from './json-depth.js';
 export * from './json-shape.js';
 export * from './upstream-limits.js';
 export * from './scrub-credentials.js';
+export * from './request-target.js';

@@ -197,6 +197,26 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
       await rig.alive();
     });
 
+    it('a request target is a path even when it begins with //, an absolute URL keeps its own path, and anything else is a 400', async () => {
+      const plain = (line: string, body = '{}') => rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: lip`, body);
+      // `//v1/models` is the path //v1/models (not the host v1 and the path /models).
+      const doubled = await plain('GET //v1/models');
+      expect(expectEnvelope('plain', doubled, 404)).to.equal('LIP_ERR_HTTP_NOT_FOUND');
+      expect(doubled.body).to.contain('no route for GET //v1/models');
+      const hostLike = await plain('GET //evil.example/v1/models');
+      expect(expectEnvelope('plain', hostLike, 404)).to.equal('LIP_ERR_HTTP_NOT_FOUND');
+      expect(hostLike.body).to.contain('//evil.example/v1/models');
+      // The absolute form (a client that takes lip for a forward proxy) is served by its path.
+      expect((await plain(`GET ${rig.url}/v1/models`)).status).to.equal(200);
+      // An absolute target that is no URL was an internal error (500); it is the client's 400.
+      for (const line of ['GET http://[', 'GET http://[::1/v1/models', 'OPTIONS *']) {
+        const res = await plain(line);
+        expect(expectEnvelope('plain', res, 400), line).to.equal('LIP_ERR_REQUEST_INVALID');
+        expect(res.body, line).to.contain('is not a path (/...) or an absolute URL');
+      }
+      await rig.alive();
+    });
+
     it('a method or path the HTTP parser refuses is a 4xx and the connection closes', async () => {
       const cases: [Buffer, number][] = [
         [Buffer.from('BREW /coffee HTTP/1.1\r\nHost: lip'), 400],
