@@ -1,4 +1,5 @@
 import type { Call, LipEvent } from '../canonical/index.js';
+import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../wire/index.js';
 import { recordProblem } from './record-schema.js';
 
 /** An event with its time: milliseconds from the exchange's start. */
@@ -67,8 +68,16 @@ export interface BadLine {
   readonly last: boolean;
 }
 
+/** Deepest nesting of a record line: the deepest value lip accepts plus the record's own levels. */
+const MAX_RECORD_DEPTH = MAX_UPSTREAM_DEPTH + 64;
+
 /** Parses one line; a string says why it is not a version-1 exchange record. */
 export function parseRecord(text: string): ExchangeRecord | string {
+  // A record holds what the server accepted (bodies nest at most 128 levels, upstream values
+  // 256) a few levels down: anything deeper was not written by lip, and would overflow the stack
+  // of whatever walks it later (the schema check, the comparison, an error message).
+  const deep = jsonTextTooDeep(text, MAX_RECORD_DEPTH);
+  if (deep >= 0) return `nests deeper than ${MAX_RECORD_DEPTH} levels (at column ${deep + 1})`;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -91,6 +91,11 @@ describe('lip replay', function () {
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stderr).to.contain(`typed.jsonl:2: not a recording line: ${reason}`);
     }
+    // Nesting no server-written record has (it would overflow whatever walks it) is refused before parsing.
+    const deep = LINES[0]!.replace('"events":[', `"events":[${'['.repeat(5000)}${']'.repeat(5000)},`);
+    const r = await lip('replay', file('deep.jsonl', `${deep}\n${LINES[1]}\n`), '--config', CONFIG);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.match(/deep\.jsonl:1: not a recording line: nests deeper than 320 levels \(at column \d+\)/);
   });
 
   it('on a TTY draws a progress bar and lists only the exchanges that are not same', async () => {
