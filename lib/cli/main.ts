@@ -68,6 +68,19 @@ function runServe(flags: ServeFlags, io: Output, env: NodeJS.ProcessEnv, hooks: 
  * twice, the later one wins; `LIP_CONFIG` is the fallback.
  */
 export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env, hooks: CliHooks = {}): Promise<number> {
+  try {
+    return await dispatch(argv, io, env, hooks);
+  } catch (err) {
+    // A refusal of the command (a database that cannot be opened, a store that is not there) is
+    // a message, not a stack; anything else is a bug and keeps its stack (bin/lip.js prints it).
+    const { isLipError } = await import('../errors/index.js');
+    if (!isLipError(err) || err.code === 'LIP_ERR_SERVER_INTERNAL') throw err;
+    io.err(`lip: ${err.message}`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Output, env: NodeJS.ProcessEnv, hooks: CliHooks): Promise<number> {
   let result: number | Promise<number> | undefined;
   let usageError: string | undefined;
   // `lip --version` answers before even the argument parser is loaded.

@@ -219,6 +219,13 @@ describe('cli (spawned)', function () {
       }
     });
 
+    it('exits 1 with the message alone (no error class, no stack) when a store cannot be opened at start', async () => {
+      const corrupt = file('corrupt.db', 'this is not an SQLite database, '.repeat(200));
+      const res = await runLip(['serve', '--config', file('corrupt.yaml', stubConfig('s', 'x', `continuity: { store: sqlite, sqlite_path: ${corrupt} }`))]);
+      expect(res.code).to.equal(1);
+      expect(res.stderr.trim()).to.equal(`lip: cannot open the continuity database ${corrupt}: file is not a database`);
+    });
+
     it('exits 1 on a bad config and on a public host without auth', async () => {
       const bad = await runLip(['serve', '--config', file('bad-serve.yaml', 'server: { port: high }\n')]);
       expect(bad.code).to.equal(1);
