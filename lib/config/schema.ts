@@ -131,7 +131,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       lineage: { enum: ['all', 'conversations'], default: 'all' },
     }),
     redis: section({
-      url: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+      url: { type: 'string', lipUrl: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379' },
       key_prefix: { type: 'string', default: 'lip:' },
     }),
     recording: section({
@@ -174,7 +174,7 @@ export const backendCommonProperties: Record<string, Schema> = {
   id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
   kind: str,
   enabled: bool(true),
-  base_url: { type: 'string', pattern: '^https?://' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'] },
   api_key: str,
   api_keys: { type: 'array', items: str },
   api_key_env: envName,

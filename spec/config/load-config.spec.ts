@@ -97,6 +97,18 @@ backends:
     expect(lines(`${STUB}server:\n  [a, b]: 1\n`)).to.deep.equal(['lip.yaml:5:3: a key must be a name, not a list']);
   });
 
+  it('checks URLs by parsing them: a bad port, white space, no host or another scheme is reported at the key', () => {
+    const row = (url: string) => `backends:\n  - { id: up, kind: openai-chat, api_key: sk-test-1234567890abcdef, base_url: "${url}" }\n`;
+    const http = 'must be an http:// or https:// URL such as https://api.example.com/v1';
+    expect(lines(row('http://:99999'))).to.deep.equal([`lip.yaml:2:79: backends[0].base_url: ${http}: it is not a valid URL (got "http://:99999")`]);
+    expect(lines(row('http://exa mple.com'))[0]).to.contain(`${http}: it contains white space`);
+    expect(lines(row('https://'))[0]).to.contain(`${http}: it is not a valid URL`);
+    expect(lines(row('ftp://files.example.com'))[0]).to.contain(`${http}: the scheme is ftp`);
+    expect(parseConfig(row('http://127.0.0.1:8080/v1'), 'lip.yaml', LOAD_OPTIONS).backends[0]!.base_url).to.equal('http://127.0.0.1:8080/v1');
+    // It failed on every request (base_url) or ended the process at start (redis.url).
+    expect(lines(`${STUB}redis: { url: "redis://:99999" }\n`)).to.deep.equal(['lip.yaml:4:15: redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379: it is not a valid URL (got "redis://:99999")']);
+  });
+
   it('reports a missing required key at its parent', () => {
     expect(lines('backends:\n  - { kind: localstub }\n')).to.deep.equal(['lip.yaml:2:5: backends[0]: missing required key "id"']);
   });

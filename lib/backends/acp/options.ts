@@ -12,7 +12,7 @@ export const acpProperties: Record<string, Record<string, unknown>> = {
   args: { type: 'array', maxItems: 256, items: { type: 'string' }, default: [] },
   env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
   cwd: { type: 'string', minLength: 1, pattern: '^/', lipHint: 'must be an absolute directory' },
-  base_url: { type: 'string', pattern: '^https?://' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'] },
   auto_accept: { type: 'boolean', default: false },
   auth_method: { type: 'string', minLength: 1 },
   thoughts: { type: 'boolean', default: true },

@@ -5,7 +5,7 @@ import type { BackendRow } from '../backend.js';
  * so a call without a limit gets `default_max_tokens`.
  */
 export const anthropicProperties: Record<string, Record<string, unknown>> = {
-  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.anthropic.com' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'], default: 'https://api.anthropic.com' },
   auth: { enum: ['x-api-key', 'bearer'], default: 'x-api-key' },
   anthropic_version: { type: 'string', minLength: 1, default: '2023-06-01' },
   default_max_tokens: { type: 'integer', minimum: 1, default: 8192 },

@@ -8,14 +8,14 @@ import type { BackendRow } from '../backend.js';
  */
 export const bedrockProperties: Record<string, Record<string, unknown>> = {
   region: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'us-east-1' },
-  base_endpoint: { type: 'string', pattern: '^https?://' },
+  base_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
   disable_https: { type: 'boolean', default: false },
   allow_insecure_non_loopback: { type: 'boolean', default: false },
   access_key_id: { type: 'string', minLength: 1 },
   secret_access_key: { type: 'string', minLength: 1 },
   session_token: { type: 'string', minLength: 1 },
   /** Where `lip inventory --live` lists foundation models (the control plane); base_endpoint or the regional host when absent. */
-  control_endpoint: { type: 'string', pattern: '^https?://' },
+  control_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
 };
 
 export interface StaticCredentials {

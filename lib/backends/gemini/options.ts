@@ -2,7 +2,7 @@ import type { BackendRow } from '../backend.js';
 
 /** The gemini row keys beside the common ones. */
 export const geminiProperties: Record<string, Record<string, unknown>> = {
-  base_url: { type: 'string', pattern: '^https?://', default: 'https://generativelanguage.googleapis.com' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'], default: 'https://generativelanguage.googleapis.com' },
   api_version: { type: 'string', pattern: '^v[0-9a-z]+$', default: 'v1beta' },
   auth: { enum: ['x-goog-api-key', 'bearer'], default: 'x-goog-api-key' },
 };

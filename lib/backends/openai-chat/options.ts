@@ -8,7 +8,7 @@ export type ChatAuth = 'bearer' | 'api-key' | 'none';
  * presets reuse them with other defaults (lib/backends/presets/).
  */
 export const openaiChatProperties: Record<string, Record<string, unknown>> = {
-  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.openai.com/v1' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'], default: 'https://api.openai.com/v1' },
   auth: { enum: ['bearer', 'api-key', 'none'], default: 'bearer' },
   max_tokens_field: { enum: ['max_completion_tokens', 'max_tokens'], default: 'max_completion_tokens' },
   stream_usage: { type: 'boolean', default: true },

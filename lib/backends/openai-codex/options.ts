@@ -11,12 +11,12 @@ export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
  * docs/backends/openai-codex.md.
  */
 export const openaiCodexProperties: Record<string, Record<string, unknown>> = {
-  base_url: { type: 'string', pattern: '^https?://', default: CODEX_BASE_URL },
+  base_url: { type: 'string', lipUrl: ['http', 'https'], default: CODEX_BASE_URL },
   access_token: { type: 'string', minLength: 1 },
   refresh_token: { type: 'string', minLength: 1 },
   account_id: { type: 'string', minLength: 1 },
   auth_json_path: { type: 'string', minLength: 1 },
-  oauth_token_url: { type: 'string', pattern: '^https?://', default: CODEX_TOKEN_URL },
+  oauth_token_url: { type: 'string', lipUrl: ['http', 'https'], default: CODEX_TOKEN_URL },
   oauth_client_id: { type: 'string', minLength: 1, default: CODEX_CLIENT_ID },
   default_reasoning_effort: { enum: ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] },
   default_verbosity: { enum: ['low', 'medium', 'high'] },

@@ -8,7 +8,7 @@ import type { BackendRow } from '../backend.js';
  * non-reasoning models refuse the include).
  */
 export const openaiResponsesProperties: Record<string, Record<string, unknown>> = {
-  base_url: { type: 'string', pattern: '^https?://', default: 'https://api.openai.com/v1' },
+  base_url: { type: 'string', lipUrl: ['http', 'https'], default: 'https://api.openai.com/v1' },
   auth: { enum: ['bearer', 'api-key', 'none'], default: 'bearer' },
   store: { type: 'boolean', default: false },
   encrypted_reasoning: { enum: ['auto', 'always', 'never'], default: 'auto' },
