@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
+import { redisClient } from '../circuit/redis/redis-client.js';
 import type { StateStore } from './state-store.js';
 
-/** ioredis is loaded on first use, so a process without `redis.url` never pays for it. */
-let RedisClient: typeof Redis | undefined;
-const loadRedis = () => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
 
 export interface RedisStateStoreOptions {
   readonly url: string;
@@ -27,9 +24,8 @@ export class RedisStateStore implements StateStore {
   private readonly prefix: string;
 
   constructor(options: RedisStateStoreOptions) {
-    const RedisCtor = loadRedis();
     this.prefix = `${options.keyPrefix}state:`;
-    this.client = new RedisCtor(options.url, {
+    this.client = redisClient(options.url, {
       lazyConnect: false,
       enableOfflineQueue: true,
       commandTimeout: options.timeoutMs ?? 1_000,

@@ -1,13 +1,9 @@
-import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
-
-/** ioredis is loaded on first use, so a process without a `store: redis` never pays for it (the continuity store loads it here too). */
-let RedisClient: typeof Redis | undefined;
-export const loadRedis = (): typeof Redis => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
 import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
 import { ADMIT_LUA, LIST_LUA, MERGE_LUA, RECORD_LUA } from './lua-scripts.js';
+import { redisClient } from './redis-client.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` (TLS). */
@@ -79,13 +75,12 @@ export class RedisCircuitStore implements CircuitStore {
       retryStrategy: (times) => Math.min(times * 100, options.reconnectMaxMs ?? 2_000),
       connectionName: 'lip-circuit',
     };
-    const Client = loadRedis();
-    this.client = new Client(options.url, common) as Redis & CircuitScripts;
+    this.client = redisClient(options.url, common) as Redis & CircuitScripts;
     this.client.defineCommand('lipCircuitAdmit', { numberOfKeys: 3, lua: ADMIT_LUA });
     this.client.defineCommand('lipCircuitRecord', { numberOfKeys: 3, lua: RECORD_LUA });
     this.client.defineCommand('lipCircuitMerge', { lua: MERGE_LUA }); // the key count comes first in each call
     this.client.defineCommand('lipCircuitList', { numberOfKeys: 2, lua: LIST_LUA });
-    this.subscriber = new Client(options.url, common);
+    this.subscriber = redisClient(options.url, common);
     this.watch();
   }
 

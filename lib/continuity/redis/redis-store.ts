@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { loadRedis } from '../../circuit/redis/redis-store.js';
+import { redisClient, redisRefusal } from '../../circuit/redis/redis-client.js';
 import { LipError } from '../../errors/index.js';
 import type {
   ALegInfo, AttemptRow, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
@@ -134,8 +134,7 @@ export class RedisContinuityStore extends LegStore {
     this.maxAttemptsPerLeg = redis.maxAttemptsPerLeg ?? REDIS_DEFAULTS.maxAttemptsPerLeg;
     this.responses = new MemoryResponses(redis.ttlMs, redis.localResponseBytes ?? REDIS_DEFAULTS.localResponseBytes);
     this.startBy = Date.now() + Math.max(1_000, this.timeoutMs * 5);
-    const Client = loadRedis();
-    this.client = new Client(redis.url, {
+    this.client = redisClient(redis.url, {
       commandTimeout: this.timeoutMs,
       connectTimeout: Math.max(1_000, this.timeoutMs * 5),
       enableOfflineQueue: false,
@@ -529,7 +528,7 @@ export class RedisContinuityStore extends LegStore {
 
   status(): ContinuityStatus {
     const q = this.writer.status();
-    const linkDown = this.client.status !== 'ready' ? `not connected to Redis (${this.failure ?? this.client.status})` : this.failure;
+    const linkDown = this.client.status !== 'ready' ? `not connected to Redis (${redisRefusal(this.client) ?? this.failure ?? this.client.status})` : this.failure;
     const state = this.closed ? 'closed' : this.writer.full ? 'full' : linkDown !== undefined || q.failing ? 'degraded' : 'ok';
     const reason = state === 'ok' ? null
       : state === 'closed' ? 'the continuity store is closed'

@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** ioredis is loaded on first use, so a process without a Redis store never pays for it. */
+let RedisClient: typeof Redis | undefined;
+export const loadRedis = (): typeof Redis => (RedisClient ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
+
+const REFUSALS = new WeakMap<Redis, string>();
+
+/** Why `client` gave up for good (a refused database), or undefined while it connects or reconnects as usual. */
+export function redisRefusal(client: Redis): string | undefined {
+  return REFUSALS.get(client);
+}
+
+/** What Redis answers a SELECT it refuses (an index past `databases`; any index in cluster mode). */
+const SELECT_REFUSED = /DB index is out of range|SELECT is not allowed/i;
+
+/**
+ * An ioredis client for `redis.url` that never works on another database than the URL names.
+ * ioredis reports a refused SELECT (`redis://host/99` against a server with 16 databases) as an
+ * error event and then carries on, ready, on database 0: every key lip writes would land among
+ * whatever else lives there. This client disconnects instead (no reconnection: the URL has to
+ * change), and its last error says why, so the stores report it (readiness, logs) and serve
+ * from local state as in any Redis outage.
+ */
+export function redisClient(url: string, options: RedisOptions): Redis {
+  const Client = loadRedis();
+  const client = new Client(url, options);
+  client.on('error', (err: Error) => {
+    if (REFUSALS.has(client) || !SELECT_REFUSED.test(err.message)) return;
+    const why = new Error(`the Redis server refused database ${client.options.db ?? 0} of redis.url (${err.message}); lip stays disconnected rather than use database 0`);
+    REFUSALS.set(client, why.message);
+    // Said when the connection closes, before the stores' own close listeners: their last word
+    // (after the errors of the commands the disconnection cut) is this one.
+    client.prependOnceListener('close', () => client.emit('error', why));
+    client.disconnect();
+  });
+  return client;
+}
