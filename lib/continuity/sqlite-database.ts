@@ -1,9 +1,10 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { LipError } from '../errors/index.js';
+import { ensureDirectory } from './ensure-directory.js';
 
 /** The native addon is loaded on first use, so `store: memory` never pays for it. */
 let sqlite: typeof BetterSqlite3 | undefined;
@@ -15,29 +16,6 @@ const PERMANENT = /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/;
 export function isPermanentSqliteError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? PERMANENT.test(code) : err instanceof TypeError || err instanceof RangeError;
-}
-
-/** Deepest directory chain `ensureDirectory` creates (a guard: real paths are far shorter). */
-const MAX_NEW_DIRECTORIES = 64;
-
-/**
- * Creates `dir` and its missing parents, one `mkdir` per level, from the deepest existing
- * ancestor down. Node's own `mkdirSync(dir, { recursive: true })` is not used: under `/proc`,
- * where `mkdir` answers ENOENT for a parent that exists, it loops forever and wedges the
- * process. Here every level is tried once, so any unusable path fails with the system's error.
- */
-export function ensureDirectory(dir: string): void {
-  const missing: string[] = [];
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    const found = statSync(at, { throwIfNoEntry: false });
-    if (found) {
-      if (!found.isDirectory()) throw new Error(`${at} is not a directory`);
-      break;
-    }
-    if (dirname(at) === at || missing.length >= MAX_NEW_DIRECTORIES) throw new Error(`cannot create the directory ${dir}`);
-    missing.push(at);
-  }
-  for (const at of missing.reverse()) mkdirSync(at);
 }
 
 /** Device and inode of the file at `path`; undefined when there is none. */

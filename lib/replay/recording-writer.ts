@@ -1,5 +1,6 @@
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensureDirectory } from '../continuity/ensure-directory.js';
 
 /** The reused encoding buffer of a writer (a longer line is written on its own). */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -149,7 +150,8 @@ export class RecordingWriter {
   }
 
   private async openFile(): Promise<void> {
-    await mkdir(dirname(this.options.path), { recursive: true });
+    // Not `mkdir({ recursive: true })`: under /proc it never returns (see ensureDirectory).
+    ensureDirectory(dirname(this.options.path));
     this.handle = await open(this.options.path, 'a');
     this.size = (await stat(this.options.path)).size;
   }

@@ -37,6 +37,8 @@ import { sendJson } from './send.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
+/** The least time the stores and the recorder get to close at shutdown, however late it is. */
+const CLOSE_FLOOR_MS = 2_000;
 
 export interface LipServerOptions {
   /** Tracing overrides (tests pass an in-memory exporter); the config decides whether tracing is on. */
@@ -232,6 +234,7 @@ export class LipServer {
   async shutdown(timeoutMs = this.runtime.config.server.shutdown_timeout): Promise<{ cancelled: number }> {
     this.draining = true;
     this.closing = true;
+    const deadline = Date.now() + timeoutMs;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     const operatorClosed = this.operatorHttp?.listening ? new Promise<void>((resolve) => this.operatorHttp!.close(() => resolve())) : Promise.resolve();
@@ -248,7 +251,13 @@ export class LipServer {
     this.http.closeAllConnections();
     await closed;
     await operatorClosed;
-    await this.runtime.close();
+    // A store or the recorder that never finishes closing (a disk that hangs, a Redis that stopped
+    // answering) must not keep the process from stopping: closing (flushing what they hold) has
+    // what is left of the shutdown timeout, and at least CLOSE_FLOOR_MS.
+    const closeMs = Math.max(CLOSE_FLOOR_MS, deadline - Date.now());
+    if (!(await settlesWithin(this.runtime.close(), closeMs))) {
+      this.logger.warn('shutdown: the stores and the recorder did not finish closing in time; stopping without them', { timeout_ms: closeMs });
+    }
     this.metrics?.close();
     await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
     unsubscribe('lip:internal-error', this.onInternalError);
@@ -633,4 +642,15 @@ function configuredModels(runtime: Runtime): ReadonlySet<string> {
     modelSets.set(runtime, set);
   }
   return set;
+}
+
+/** Whether `work` settled within `ms` (a rejection is thrown); false when the time ran out first. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([work.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { asyncScheduler } from 'rxjs';
+import { MemoryContinuityStore } from '../../lib/continuity/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { httpRequest, parseSse } from '../helpers/sse-client.js';
@@ -103,6 +105,18 @@ describe('e2e: the HTTP server', () => {
       expect(await drained).to.deep.equal({ cancelled: 0 });
       const refused = await httpRequest(`${lip.url}/healthz`, { method: 'GET' }).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
       expect(refused).to.equal('ECONNREFUSED');
+    });
+
+    it('stops when a store never finishes closing: closing gets what is left of the shutdown timeout (at least 2 s), then it is logged', async () => {
+      // A store whose close never settles (a disk that hangs, a Redis that stopped answering).
+      class Wedged extends MemoryContinuityStore {
+        override close(): Promise<void> { return new Promise(() => undefined); }
+      }
+      const store = new Wedged({ ttlMs: 60_000, resumeWindowMs: 60_000, maxLegs: 10, scheduler: asyncScheduler });
+      const lip = await startLip(testConfig('  - { id: stub, kind: localstub }'), { continuity: store });
+      expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })).status).to.equal(200);
+      expect(await lip.server.shutdown(200)).to.deep.equal({ cancelled: 0 });
+      expect(lip.logs.find((l) => String(l.message).startsWith('shutdown: the stores and the recorder did not finish closing in time'))).to.include({ timeout_ms: 2_000 });
     });
 
     it('cancels what is still running when the drain timeout expires, answering it with LIP_ERR_SERVER_SHUTTING_DOWN', async () => {

@@ -76,6 +76,16 @@ describe('RecordingWriter', () => {
     await writer.close();
   });
 
+  it('fails a path under /proc with its error instead of wedging (a recursive mkdir there never returns)', async () => {
+    const errors: string[] = [];
+    const writer = new RecordingWriter({ path: '/proc/lip-spec/x/rec.jsonl', maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, logger: { error: (_m, meta) => errors.push(String(meta?.error)) } });
+    writer.push('{"a":1}');
+    await writer.flush();
+    expect(writer.writeErrors).to.equal(1);
+    expect(errors).to.deep.equal(["ENOENT: no such file or directory, mkdir '/proc/lip-spec'"]);
+    await writer.close();
+  });
+
   it('works again once the path is writable', async () => {
     const sub = join(dir, 'later');
     writeFileSync(sub, 'x');
