@@ -39,6 +39,8 @@ import { sendJson } from './send.js';
 const FLUSH_GRACE_MS = 1_000;
 /** The least time the stores and the recorder get to close at shutdown, however late it is. */
 const CLOSE_FLOOR_MS = 2_000;
+/** How long a reload waits for the previous runtime to close before it reports back. */
+const RELOAD_CLOSE_MS = 10_000;
 
 export interface LipServerOptions {
   /** Tracing overrides (tests pass an in-memory exporter); the config decides whether tracing is on. */
@@ -59,6 +61,8 @@ export interface LipServerOptions {
    * workers, collected by the primary) instead of this process's own registry.
    */
   readonly clusterMetrics?: () => Promise<string>;
+  /** How long a reload waits for the previous runtime to close before it reports back (default 10 s). */
+  readonly reloadCloseMs?: number;
 }
 
 /**
@@ -214,7 +218,13 @@ export class LipServer {
     this.table = routeTable(next, this.metrics, this.operatorHttp ? 'protocol' : 'both');
     if (this.operatorHttp) this.operatorTable = routeTable(next, this.metrics, 'operator');
     this.auth = new Authenticator(next.config.auth.api_keys);
-    await previous.close({ next });
+    // The previous stores close in the background past RELOAD_CLOSE_MS (a hung one must not hold
+    // up this reload and every later one).
+    const closing = previous.close({ next });
+    const waitMs = this.options.reloadCloseMs ?? RELOAD_CLOSE_MS;
+    if (!(await settlesWithin(closing, waitMs, (err) => this.logger.error('reload: closing the previous runtime failed', { error: String(err) })))) {
+      this.logger.warn('reload: the previous runtime is still closing; the new one serves meanwhile', { waited_ms: waitMs });
+    }
   }
 
   /**
@@ -255,7 +265,7 @@ export class LipServer {
     // answering) must not keep the process from stopping: closing (flushing what they hold) has
     // what is left of the shutdown timeout, and at least CLOSE_FLOOR_MS.
     const closeMs = Math.max(CLOSE_FLOOR_MS, deadline - Date.now());
-    if (!(await settlesWithin(this.runtime.close(), closeMs))) {
+    if (!(await settlesWithin(this.runtime.close(), closeMs, (err) => this.logger.error('shutdown: closing failed after its time', { error: String(err) })))) {
       this.logger.warn('shutdown: the stores and the recorder did not finish closing in time; stopping without them', { timeout_ms: closeMs });
     }
     this.metrics?.close();
@@ -644,12 +654,18 @@ function configuredModels(runtime: Runtime): ReadonlySet<string> {
   return set;
 }
 
-/** Whether `work` settled within `ms` (a rejection is thrown); false when the time ran out first. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * Whether `work` settled within `ms` (its rejection is thrown); false when the time ran out
+ * first. A late rejection then goes to `late` (never an unhandled rejection).
+ */
+async function settlesWithin(work: Promise<unknown>, ms: number, late: (err: unknown) => void): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const done = work.then(() => true as const);
   try {
-    return await Promise.race([work.then(() => true as const), expired]);
+    const settled = await Promise.race([done, expired]);
+    if (!settled) done.catch(late);
+    return settled;
   } finally {
     clearTimeout(timer);
   }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import OpenAI from 'openai';
 import { asyncScheduler } from 'rxjs';
 import { MemoryContinuityStore } from '../../lib/continuity/index.js';
+import { createRuntime } from '../../lib/core/runtime.js';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { httpRequest, parseSse } from '../helpers/sse-client.js';
@@ -117,6 +118,23 @@ describe('e2e: the HTTP server', () => {
       expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })).status).to.equal(200);
       expect(await lip.server.shutdown(200)).to.deep.equal({ cancelled: 0 });
       expect(lip.logs.find((l) => String(l.message).startsWith('shutdown: the stores and the recorder did not finish closing in time'))).to.include({ timeout_ms: 2_000 });
+    });
+
+    it('a reload whose previous store never finishes closing reports back and serves on the new runtime', async () => {
+      class Wedged extends MemoryContinuityStore {
+        override close(): Promise<void> { return new Promise(() => undefined); }
+      }
+      const config = testConfig('  - { id: stub, kind: localstub, text: "old" }');
+      const store = new Wedged({ ttlMs: 60_000, resumeWindowMs: 60_000, maxLegs: 10, scheduler: asyncScheduler });
+      const lip = await startLip(config, { continuity: store }, { reloadCloseMs: 100 });
+      try {
+        await lip.server.reload(createRuntime(testConfig('  - { id: stub, kind: localstub, text: "new" }')));
+        expect(lip.logs.find((l) => l.message === 'reload: the previous runtime is still closing; the new one serves meanwhile')).to.include({ waited_ms: 100 });
+        const res = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
+        expect(JSON.parse(res.body).choices[0].message.content).to.equal('new');
+      } finally {
+        await lip.close();
+      }
     });
 
     it('cancels what is still running when the drain timeout expires, answering it with LIP_ERR_SERVER_SHUTTING_DOWN', async () => {
