@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseRecord, type BadLine, type ExchangeRecord } from './record-format.js';
 
 export interface RecordingFile {
@@ -8,22 +9,85 @@ export interface RecordingFile {
   readonly bad: readonly BadLine[];
 }
 
+/** One line of a recording with its 1-based number. */
+export interface RecordingLine {
+  readonly line: number;
+  readonly text: string;
+}
+
 /**
- * Reads a recording (JSON Lines). Blank lines are ignored; every other line must be a
- * version-1 record. Throws only when the file cannot be read.
+ * The non-blank lines of a recording (JSON Lines), read as a stream: a file of any size costs
+ * one line at a time. Rejects when the file cannot be read.
+ */
+export async function* recordingLines(path: string): AsyncGenerator<RecordingLine> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (text.trim() !== '') yield { line, text };
+    }
+  } finally {
+    lines.close();
+  }
+}
+
+/** What a first pass over a recording found: how many records, which lines are not records. */
+export interface RecordingScan {
+  readonly path: string;
+  readonly records: number;
+  /** Records that `keep` kept (all of them without one). */
+  readonly kept: number;
+  readonly bad: readonly BadLine[];
+}
+
+/**
+ * Checks every line of a recording without keeping the records (`lip replay` then replays them
+ * in a second pass, a few at a time).
+ */
+export async function scanRecording(path: string, keep?: (record: ExchangeRecord) => boolean): Promise<RecordingScan> {
+  let records = 0;
+  let kept = 0;
+  const bad = await eachRecord(path, (record) => {
+    records++;
+    if (!keep || keep(record)) kept++;
+  });
+  return { path, records, kept, bad };
+}
+
+/**
+ * Calls `onRecord` for every record of a recording, in file order, and answers the lines that
+ * are not records. A bad line is `last` when no other non-blank line follows it (a crash cut the
+ * file there).
+ */
+async function eachRecord(path: string, onRecord: (record: ExchangeRecord) => void): Promise<BadLine[]> {
+  const bad: BadLine[] = [];
+  let pending: BadLine | undefined;
+  for await (const { line, text } of recordingLines(path)) {
+    if (pending) bad.push(pending);
+    pending = undefined;
+    const parsed = parseRecord(text);
+    if (typeof parsed === 'string') pending = { line, reason: parsed, last: false };
+    else onRecord(parsed);
+  }
+  if (pending) bad.push({ ...pending, last: true });
+  return bad;
+}
+
+/** The records of a recording in file order (bad lines are left out; `scanRecording` names them). */
+export async function* recordsOf(path: string): AsyncGenerator<ExchangeRecord> {
+  for await (const { text } of recordingLines(path)) {
+    const parsed = parseRecord(text);
+    if (typeof parsed !== 'string') yield parsed;
+  }
+}
+
+/**
+ * Reads a whole recording into memory (the corpus, tests, benchmarks). Blank lines are ignored;
+ * every other line must be a version-1 record. Throws only when the file cannot be read.
  */
 export async function readRecording(path: string): Promise<RecordingFile> {
-  const text = await readFile(path, 'utf8');
-  const lines = text.split('\n');
-  let last = lines.length - 1;
-  while (last >= 0 && lines[last]!.trim() === '') last--;
   const records: ExchangeRecord[] = [];
-  const bad: BadLine[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parsed = parseRecord(line);
-    if (typeof parsed === 'string') bad.push({ line: i + 1, reason: parsed, last: i === last });
-    else records.push(parsed);
-  });
+  const bad = await eachRecord(path, (record) => records.push(record));
   return { path, records, bad };
 }

@@ -71,6 +71,21 @@ describe('lip replay', function () {
     expect(usage.code).to.equal(2);
   });
 
+  it('checks every file before it replays anything, then replays them in order, a line at a time', async () => {
+    const first = file('part1.jsonl', `${LINES.slice(0, 3).join('\n')}\n`);
+    const cut = file('part2.jsonl', `${LINES.slice(3, 5).join('\n')}\n${LINES[5]!.slice(0, 50)}`);
+    const broken = file('part3.jsonl', `${LINES[6]}\n{"v":1}\n${LINES[7]}\n`);
+    const refused = await lip('replay', first, cut, broken, '--config', CONFIG);
+    expect(refused.code).to.equal(2);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.contain('part3.jsonl:2: not a recording line');
+    const r = await lip('replay', first, cut, '--config', CONFIG, '--json');
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as ReplayReport;
+    expect(report.exchanges.map((e) => e.id)).to.deep.equal(LINES.slice(0, 5).map((l) => (JSON.parse(l) as { id: string }).id));
+    expect(report.skipped_lines).to.deep.equal([{ file: cut, line: 3, reason: report.skipped_lines[0]!.reason }]);
+  });
+
   it('exits 2 naming the line and the field of a record whose values have the wrong type (nothing reaches the replay)', async () => {
     const wrong = (edit: (r: any) => void) => {
       const r = JSON.parse(LINES[0]!);

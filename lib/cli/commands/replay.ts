@@ -3,7 +3,7 @@ import type { Config } from '../../config/index.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
 import { isLipError } from '../../errors/index.js';
-import { readRecording } from '../../replay/read-recording.js';
+import { recordsOf, scanRecording } from '../../replay/read-recording.js';
 import type { ExchangeRecord } from '../../replay/record-format.js';
 import { replayExchange, type ExchangeResult } from '../../replay/replay-exchange.js';
 import { buildReport, describeResult, renderSummary, type ReplayReport } from '../../replay/replay-report.js';
@@ -46,17 +46,22 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
     return 2;
   }
-  const records: ExchangeRecord[] = [];
+  // Two passes, each a line at a time: every line is checked before anything is replayed (a bad
+  // record is exit 2, whatever else the files hold), then the records are replayed a few at a
+  // time, so a recording of any size costs memory for the exchanges in flight and the results.
+  const wanted = new Set(args.ids);
+  const keep = (r: ExchangeRecord) => wanted.size === 0 || wanted.has(r.id) || wanted.has(r.request_id);
   const skipped: { file: string; line: number; reason: string }[] = [];
+  let total = 0;
   for (const file of args.files) {
-    let read;
+    let scan;
     try {
-      read = await readRecording(file);
+      scan = await scanRecording(file, keep);
     } catch (err) {
       io.err(`lip replay: cannot read ${file}: ${(err as Error).message}`);
       return 2;
     }
-    for (const bad of read.bad) {
+    for (const bad of scan.bad) {
       if (!bad.last) {
         io.err(`lip replay: ${file}:${bad.line}: not a recording line: ${bad.reason}`);
         return 2;
@@ -64,10 +69,8 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
       io.err(`lip replay: ${file}:${bad.line}: skipped a truncated last line (${bad.reason})`);
       skipped.push({ file, line: bad.line, reason: bad.reason });
     }
-    records.push(...read.records);
+    total += scan.kept;
   }
-  const wanted = new Set(args.ids);
-  const chosen = wanted.size === 0 ? records : records.filter((r) => wanted.has(r.id) || wanted.has(r.request_id));
 
   let extensions: ExtensionHost | undefined;
   let runtime: Runtime | undefined;
@@ -79,28 +82,38 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
     return 2;
   }
-  const results = new Array<ExchangeResult>(chosen.length);
+  const results: ExchangeResult[] = [];
+  const chosen = chosenRecords(args.files, keep);
   let next = 0;
   let finished = 0;
   const worker = async () => {
-    while (next < chosen.length) {
+    for (;;) {
+      const item = await chosen.next();
+      if (item.done) return;
       const i = next++;
-      results[i] = await replayExchange(chosen[i]!, config, {
+      results[i] = await replayExchange(item.value, config, {
         ...(extensions ? { extensions } : {}), ...(runtime ? { live: { backends: runtime.backends, timeoutMs: LIVE_TIMEOUT_MS } } : {}),
       });
       finished++;
       if (args.json) continue;
-      if (!args.progress) io.out(`[${finished}/${chosen.length}] ${describeResult(results[i]!)}`);
+      if (!args.progress) io.out(`[${finished}/${total}] ${describeResult(results[i]!)}`);
       else {
         if (results[i]!.state !== 'same') io.out(`\r\x1b[K${describeResult(results[i]!)}`);
-        args.progress.write(`\r\x1b[K${bar(finished, chosen.length)}`);
+        args.progress.write(`\r\x1b[K${bar(finished, total)}`);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, chosen.length)) }, worker));
-  if (args.progress && !args.json) args.progress.write('\r\x1b[K');
-  await extensions?.stop();
-  await runtime?.close();
+  try {
+    await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, total)) }, worker));
+  } catch (err) {
+    // The files changed or vanished between the two passes.
+    io.err(`lip replay: cannot read the recording again: ${(err as Error).message}`);
+    return 2;
+  } finally {
+    if (args.progress && !args.json) args.progress.write('\r\x1b[K');
+    await extensions?.stop();
+    await runtime?.close();
+  }
 
   const report: ReplayReport = buildReport(results, skipped);
   if (args.report !== undefined) {
@@ -113,6 +126,11 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   }
   io.out(args.json ? JSON.stringify(report, null, 2) : renderSummary(report));
   return report.summary.same === report.summary.total ? 0 : 1;
+}
+
+/** The records `keep` keeps, file after file, read a line at a time (shared by the replay's workers). */
+async function* chosenRecords(files: readonly string[], keep: (r: ExchangeRecord) => boolean): AsyncGenerator<ExchangeRecord> {
+  for (const file of files) for await (const record of recordsOf(file)) if (keep(record)) yield record;
 }
 
 /** `[#########...........]  45/100` */
