@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ logging: { format: json, level: ${level} }
 observability: { metrics: { enabled: true } }
 diagnostics: { enabled: true, shared_secret: "${SECRET}" }
 routing: { default_route: "s:m" }
+recording: { enabled: true, path: "${join(dir, 'rec', 'traffic.jsonl')}" }
 backends:
   - { id: s, kind: localstub, models: [m], text: "${text}" }
   - { id: slow, kind: localstub, models: [m], text: "a b c d e f", chunks: 6, chunk_delay: 300ms }
@@ -142,6 +143,21 @@ describe('lip serve --workers (spawned)', function () {
     expect(draining.map((l) => l.worker).sort()).to.deep.equal([2, 3]);
     expect(draining.every((l) => l.signal === 'SIGTERM' && l.drain_delay_ms === 300)).to.equal(true);
     expect(lines(lip).at(-1)).to.deep.include({ message: 'stopped', exit_code: 0 });
+  });
+
+  it('recorded to one file per worker slot (a restarted worker kept its slot, a reload its file), and the files replay', async () => {
+    const started = lines(lip).filter((l) => l.message === 'worker started').map((l) => [l.worker, l.slot]);
+    expect(started).to.deep.equal([[1, 1], [2, 2], [3, 1]]);
+    expect(lines(lip).find((l) => l.message.startsWith('recording with 2 workers'))?.message).to.contain('traffic.w1.jsonl … ');
+    const files = readdirSync(join(dir, 'rec')).sort();
+    expect(files).to.deep.equal(['traffic.w1.jsonl', 'traffic.w2.jsonl']);
+    const recorded = files.flatMap((f) => readFileSync(join(dir, 'rec', f), 'utf8').trim().split('\n'));
+    expect(recorded.length).to.equal(servedBy(lip).length);
+    const replayConfig = join(dir, 'replay.yaml');
+    writeFileSync(replayConfig, configText('replayed'));
+    const replay = await runLip(['replay', ...files.map((f) => join(dir, 'rec', f)), '--config', replayConfig]);
+    expect(replay.code, replay.stdout + replay.stderr).to.equal(0);
+    expect(replay.stdout).to.match(new RegExp(`same\\s+${recorded.length}\\b`));
   });
 });
 

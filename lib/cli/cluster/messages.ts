@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+
 /**
  * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
  * channel). A worker asks the primary for something that concerns every worker (a reload from
@@ -23,8 +25,27 @@ export function isClusterMessage(message: unknown): message is ClusterMessage {
     && typeof (message as { id?: unknown }).id === 'number';
 }
 
-/** Set by the primary in its workers' environment: this process is a lip worker. */
+/**
+ * Set by the primary in its workers' environment: this process is a lip worker, in the slot
+ * given (1 to N; a restarted worker takes the slot of the one it replaces).
+ */
 export const WORKER_ENV = 'LIP_CLUSTER_WORKER';
+
+/** This worker's slot (1 to N), or undefined outside `lip serve --workers`. */
+export function workerSlot(env: NodeJS.ProcessEnv = process.env, isWorker = cluster.isWorker): number | undefined {
+  const slot = Number(env[WORKER_ENV]);
+  return isWorker && Number.isInteger(slot) && slot >= 1 ? slot : undefined;
+}
+
+/**
+ * The recording file of a worker: `traffic.jsonl` becomes `traffic.w2.jsonl`. Each worker
+ * writes and rotates its own files; workers appending to one file would each rotate it by their
+ * own count and move or delete each other's lines.
+ */
+export function workerRecordingPath(path: string, slot: number): string {
+  const m = /^(.*?[^/])(\.[^./]+)?$/.exec(path);
+  return m ? `${m[1]}.w${slot}${m[2] ?? ''}` : `${path}.w${slot}`;
+}
 
 /** How long the primary waits for every worker to answer a reload or a status read. */
 export const WORKER_ANSWER_MS = 30_000;

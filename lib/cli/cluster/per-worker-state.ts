@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import { workerRecordingPath } from './messages.js';
 
 /**
  * What stays per worker under `lip serve --workers N`: each worker is its own process, so state
@@ -15,6 +16,9 @@ export function perWorkerStateWarnings(config: Config, workers: number): string[
   }
   if (config.routing.circuit_breaker.enabled && config.routing.circuit_breaker.store === 'memory') {
     warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures and opens circuits on its own (use store: redis to share circuit state)`);
+  }
+  if (config.recording.enabled) {
+    warnings.push(`recording with ${workers} workers: each worker writes its own files (${workerRecordingPath(config.recording.path, 1)} … ${workerRecordingPath(config.recording.path, workers)}), each rotated by max_file_bytes and max_files on its own; give lip replay all of them`);
   }
   if (config.server.max_concurrent_requests > 0) {
     warnings.push(`server.max_concurrent_requests (${config.server.max_concurrent_requests}) applies per worker: up to ${config.server.max_concurrent_requests * workers} requests in flight in all`);

@@ -27,7 +27,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { workers: count, logger } = options;
   const startedAt = new Date();
   const backoff = new RestartBackoff();
-  const live = new Map<number, { worker: Worker; startedAt: number }>();
+  const live = new Map<number, { worker: Worker; startedAt: number; slot: number }>();
   const listened = new Set<number>();
   const restarts = new Set<NodeJS.Timeout>();
   const runs = new Map<string, (reply: RanMessage | undefined) => void>();
@@ -37,10 +37,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let stopSignal: NodeJS.Signals | undefined;
   let exitCode = 0;
 
-  const fork = (): Worker => {
-    const worker = cluster.fork({ [WORKER_ENV]: '1' });
-    live.set(worker.id, { worker, startedAt: Date.now() });
-    logger.info('worker started', { worker: worker.id, pid: worker.process.pid });
+  const fork = (slot: number): Worker => {
+    const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
+    live.set(worker.id, { worker, startedAt: Date.now(), slot });
+    logger.info('worker started', { worker: worker.id, pid: worker.process.pid, slot });
     return worker;
   };
 
@@ -154,15 +154,16 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       const delay = backoff.next(Date.now() - (entry?.startedAt ?? Date.now()));
       logger.error('worker exited; restarting it', { worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delay });
+      const slot = entry?.slot ?? 1;
       const timer = setTimeout(() => {
         restarts.delete(timer);
-        if (!stopping) fork();
+        if (!stopping) fork(slot);
       }, delay);
       restarts.add(timer);
     });
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', onReload);
-    for (let i = 0; i < count; i++) fork();
+    for (let slot = 1; slot <= count; slot++) fork(slot);
   });
 }

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../../observability/logger.js';
 import type { ConfigControl } from '../../server/config-control.js';
 import { LipServer } from '../../server/lip-server.js';
 import { installProcessLastResort } from '../../server/last-resort.js';
-import { WORKER_ENV } from '../cluster/messages.js';
+import { workerRecordingPath, workerSlot } from '../cluster/messages.js';
 import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
 import { runPrimary } from '../cluster/primary.js';
 import { WorkerLink } from '../cluster/worker-link.js';
@@ -37,7 +37,10 @@ const LOCAL_KINDS = new Set(Object.entries(BACKEND_KIND_INFO).filter(([, info]) 
  */
 function withOverrides(config: Config, args: ServeArgs): Config {
   const server = { ...config.server, ...(args.host ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}) };
-  const final = { ...config, server };
+  // Under --workers each worker records to its own file (see workerRecordingPath).
+  const slot = workerSlot();
+  const recording = slot !== undefined && config.recording.enabled ? { ...config.recording, path: workerRecordingPath(config.recording.path, slot) } : config.recording;
+  const final = { ...config, server, recording };
   const problems = checkAccess(final, { localKinds: LOCAL_KINDS, protocolPaths: PROTOCOL_PATHS });
   if (problems.length > 0) {
     const flags = [args.host ? `--host ${args.host}` : '', args.port !== undefined ? `--port ${args.port}` : ''].filter(Boolean).join(' ');
@@ -86,7 +89,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
 
 /** One serving process: the whole server, or one worker of `--workers`. */
 async function serveProcess(config: Config, args: ServeArgs, io: Output): Promise<number> {
-  const clustered = cluster.isWorker && process.env[WORKER_ENV] === '1';
+  const clustered = workerSlot() !== undefined;
   const base: Logger = createLogger(config.logging);
   const logger = clustered ? base.child({ worker: cluster.worker!.id }) : base;
   // The same warnings as `lip check-config`, once at start (by the primary under --workers).
