@@ -47,6 +47,11 @@ describe('lip replay', function () {
     expect(report.summary).to.deep.include({ total: 2, same: 2 });
     expect(report.exchanges.map((e) => e.id)).to.include(first.id);
     expect(JSON.parse(readFileSync(reportPath, 'utf8'))).to.deep.equal(report);
+    // An id that no exchange has is a usage error (it would replay nothing and report success).
+    const typo = await lip('replay', CORPUS, '--config', CONFIG, '--id', first.id, '--id', 'rec_typo');
+    expect(typo.code).to.equal(2);
+    expect(typo.stdout).to.equal('');
+    expect(typo.stderr).to.contain(`lip replay: no exchange in ${CORPUS} has the id "rec_typo" (--id takes a record id or a request id)`);
   });
 
   it('reports a truncated last line with its number, skips it and replays the rest', async () => {

@@ -50,7 +50,13 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   // record is exit 2, whatever else the files hold), then the records are replayed a few at a
   // time, so a recording of any size costs memory for the exchanges in flight and the results.
   const wanted = new Set(args.ids);
-  const keep = (r: ExchangeRecord) => wanted.size === 0 || wanted.has(r.id) || wanted.has(r.request_id);
+  const found = new Set<string>();
+  const keep = (r: ExchangeRecord) => {
+    if (wanted.size === 0) return true;
+    const hit = wanted.has(r.id) ? r.id : wanted.has(r.request_id) ? r.request_id : undefined;
+    if (hit !== undefined) found.add(hit);
+    return hit !== undefined;
+  };
   const skipped: { file: string; line: number; reason: string }[] = [];
   let total = 0;
   for (const file of args.files) {
@@ -70,6 +76,12 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
       skipped.push({ file, line: bad.line, reason: bad.reason });
     }
     total += scan.kept;
+  }
+  const missing = [...wanted].filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    // A mistyped id would otherwise replay nothing and report success.
+    io.err(`lip replay: no exchange in ${args.files.join(', ')} has the id ${missing.map((id) => JSON.stringify(id)).join(', ')} (--id takes a record id or a request id)`);
+    return 2;
   }
 
   let extensions: ExtensionHost | undefined;
