@@ -154,11 +154,11 @@ export class LipServer {
     subscribe('lip:internal-error', this.onInternalError);
     const separate = runtime.config.diagnostics.listen !== undefined;
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
-    this.http = createServer({ connectionsCheckingInterval: 1_000, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
+    this.http = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', answerClientError);
     if (separate) {
       this.operatorTable = routeTable(runtime, this.metrics, 'operator');
-      this.operatorHttp = createServer({ connectionsCheckingInterval: 1_000, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.operatorTable!));
+      this.operatorHttp = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.operatorTable!));
       this.operatorHttp.on('clientError', answerClientError);
     }
   }
@@ -326,6 +326,12 @@ export class LipServer {
       const lip = toLipError(err);
       state.errorCode = lip.code;
       return plainError(res, lip);
+    }
+    // RFC 9112 section 3.2; Node's own check (off) answers without the protocol's envelope.
+    if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
+      req.resume();
+      state.errorCode = 'LIP_ERR_REQUEST_INVALID';
+      return this.pathError(req, res, url, table, new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'), { connection: 'close' });
     }
     const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
     state.routeGroup = match.group;

@@ -113,7 +113,9 @@ function drain(req: IncomingMessage): void {
  * expected, e.g. `malformed JSON at line 3, column 14: expected ',' or '}', found "\""`.
  */
 export function parseJson(body: Buffer | string): unknown {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+  let text = typeof body === 'string' ? body : body.toString('utf8');
+  // A leading byte order mark is ignored (RFC 8259 section 8.1 allows it; some clients send one).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   checkJsonShape(text);
   try {
     return JSON.parse(text);

@@ -217,6 +217,17 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
       await rig.alive();
     });
 
+    it('an HTTP/1.1 request without Host is a 400 in the envelope of its path; HTTP/1.0 needs none', async () => {
+      const noHost = await rawExchange(rig.url, 'POST /v1/chat/completions HTTP/1.1', '{}');
+      expect(expectEnvelope('plain', noHost, 400)).to.equal('LIP_ERR_REQUEST_INVALID');
+      expect(noHost.body).to.contain('an HTTP/1.1 request needs a Host header');
+      const anthropic = await rawExchange(rig.url, 'POST /v1/messages HTTP/1.1', '{}');
+      expectEnvelope('anthropic', anthropic, 400);
+      const old = await rawExchange(rig.url, 'GET /v1/models HTTP/1.0');
+      expect(old.status).to.equal(200);
+      await rig.alive();
+    });
+
     it('a method or path the HTTP parser refuses is a 4xx and the connection closes', async () => {
       const cases: [Buffer, number][] = [
         [Buffer.from('BREW /coffee HTTP/1.1\r\nHost: lip'), 400],

@@ -18,6 +18,14 @@ describe('wire/json-body', () => {
     expect(parseJson(Buffer.from('{"a":[1,true,null,"x"]}'))).to.deep.equal({ a: [1, true, null, 'x'] });
   });
 
+  it('ignores one leading byte order mark (RFC 8259 8.1), and counts columns after it', () => {
+    expect(parseJson(Buffer.from('\uFEFF{"a":1}', 'utf8'))).to.deep.equal({ a: 1 });
+    expect(parseJson('\uFEFF[2]')).to.deep.equal([2]);
+    expect(errorOf('\uFEFF{"a":1,}')).to.equal('LIP_ERR_REQUEST_INVALID_JSON 400 malformed JSON at line 1, column 8: expected a double-quoted property name, found "}"');
+    // Only at the start: elsewhere it is not white space in JSON.
+    expect(errorOf('{"a":\uFEFF1}')).to.match(/column 6: expected a value/);
+  });
+
   it('reports line, column and what was expected', () => {
     expect(errorOf('{"a":1,}')).to.equal('LIP_ERR_REQUEST_INVALID_JSON 400 malformed JSON at line 1, column 8: expected a double-quoted property name, found "}"');
     expect(errorOf('{\n  "model": "x",\n  "messages": [}\n')).to.equal('LIP_ERR_REQUEST_INVALID_JSON 400 malformed JSON at line 3, column 16: expected a value, found "}"');
