@@ -138,7 +138,7 @@ backends:
       heapMiB: metric(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20,
       heapTotalMiB: metric(metrics, 'nodejs_heap_size_total_bytes') / 2 ** 20,
       externalMiB: metric(metrics, 'nodejs_external_memory_bytes') / 2 ** 20,
-      loopP99Ms: metric(metrics, 'lip_nodejs_eventloop_lag_p99_seconds') * 1000,
+      loopP99Ms: metric(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
       healthP99Ms: health.length ? percentiles(health).p99 : NaN,
       internalErrors: sumOf(metrics, 'lip_internal_errors_total'),
     };
