@@ -114,6 +114,39 @@ export interface Frontend {
    * (`/v1/`); an exact claim wins over a prefix claim.
    */
   claimsPath?(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): 'exact' | 'prefix' | undefined;
+  /**
+   * The request field each canonical generation option comes from (`maxOutputTokens` ->
+   * `max_tokens`), so that a value the canonical checks refuse is named as the client wrote it.
+   * A list names the fields that may carry it, the first one present in the body wins.
+   */
+  readonly optionFields?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/**
+ * `path` (a canonical call path, `options.maxOutputTokens` or `options.stopSequences[1]`) as the
+ * field of `body` it came from, by the frontend's `optionFields`; other paths as they are.
+ *
+ * ```ts
+ * clientPath({ maxOutputTokens: ['max_completion_tokens', 'max_tokens'] }, 'options.maxOutputTokens', { max_tokens: 0 }) // 'max_tokens'
+ * ```
+ */
+export function clientPath(fields: Frontend['optionFields'], path: string, body: unknown): string {
+  if (!fields || !path.startsWith('options.')) return path;
+  for (const [option, field] of Object.entries(fields)) {
+    const name = `options.${option}`;
+    if (path !== name && !path.startsWith(`${name}[`)) continue;
+    const candidates = typeof field === 'string' ? [field] : field;
+    const present = candidates.find((c) => fieldOf(body, c) !== undefined) ?? candidates[0]!;
+    return present + path.slice(name.length);
+  }
+  return path;
+}
+
+/** The value at a dotted field path of a JSON body (`generationConfig.topK`). */
+function fieldOf(body: unknown, path: string): unknown {
+  let at: unknown = body;
+  for (const key of path.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+  return at;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import type { DecodedRequest, EncodeContext, Frontend, GenerateRoute } from '../frontends/protocol.js';
+import { clientPath, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
@@ -55,8 +55,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const issues = validateCall(call);
     if (issues.length > 0) {
-      const first = issues[0]!;
-      throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { param: first.path });
+      // Options are named as the client wrote them (max_tokens, generationConfig.topK).
+      const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body), message: i.message }));
+      throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
     }
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.
     const sessionRequest = { principal, ...identity, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };

@@ -35,6 +35,18 @@ function message(e: ErrorObject): { path: string; text: string } {
     }
     case 'enum':
       return { path: base, text: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${describe(e.data)})` };
+    case 'minItems':
+    case 'maxItems': {
+      const limit = Number(e.params.limit);
+      const count = Array.isArray(e.data) ? e.data.length : 0;
+      return { path: base, text: `must have ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${limit} ${limit === 1 ? 'item' : 'items'} (got ${count})` };
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const limit = Number(e.params.limit);
+      const length = typeof e.data === 'string' ? e.data.length : 0;
+      return { path: base, text: `must be ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${limit} ${limit === 1 ? 'character' : 'characters'} long (got ${length})` };
+    }
     case 'additionalProperties':
       return { path: base ? `${base}.${String(e.params.additionalProperty)}` : String(e.params.additionalProperty), text: 'is not a known field' };
     default:

@@ -91,7 +91,7 @@ describe('conformance: wire details of the four frontends', function () {
     it('the canonical checks too (Anthropic: temperature out of range)', async () => {
       const res = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, temperature: 3, messages: [{ role: 'user', content: 'x' }] });
       expect(res.status).to.equal(400);
-      expect(JSON.parse(res.body).error).to.deep.equal({ type: 'invalid_request_error', message: 'options.temperature: must be a number between 0 and 2' });
+      expect(JSON.parse(res.body).error).to.deep.equal({ type: 'invalid_request_error', message: 'temperature: must be a number between 0 and 2' });
     });
   });
 

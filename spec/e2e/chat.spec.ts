@@ -211,10 +211,14 @@ describe('e2e: Chat Completions through the openai SDK', function () {
       expect(res.status).to.equal(200);
     });
 
-    it('canonical limits: 400 naming the field', async () => {
+    it('canonical limits: 400 naming the field as the client wrote it', async () => {
       const res = await post(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 5 }));
       expect(res.status).to.equal(400);
-      expect(JSON.parse(res.body).error).to.deep.include({ param: 'options.temperature', message: 'options.temperature: must be a number between 0 and 2' });
+      expect(JSON.parse(res.body).error).to.deep.include({ param: 'temperature', message: 'temperature: must be a number between 0 and 2' });
+      const max = await post(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }));
+      expect(JSON.parse(max.body).error).to.deep.include({ param: 'max_tokens', message: 'max_tokens: must be an integer between 1 and 2147483647' });
+      const newer = await post(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 0 }));
+      expect(JSON.parse(newer.body).error.param).to.equal('max_completion_tokens');
     });
 
     it('keeps serving after all of that', async () => {

@@ -9,6 +9,10 @@ export const anthropicFrontend: Frontend = {
   id: 'anthropic',
   routes: anthropicRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
+  optionFields: {
+    temperature: 'temperature', topP: 'top_p', topK: 'top_k', maxOutputTokens: 'max_tokens', stopSequences: 'stop_sequences',
+    'reasoning.budgetTokens': 'thinking.budget_tokens',
+  },
   encodeError: encodeAnthropicError,
   modelRoutes: anthropicModelRoutes,
   countTokensRoute: anthropicCountTokensRoute,

@@ -8,6 +8,12 @@ export const geminiFrontend: Frontend = {
   id: 'gemini',
   routes: geminiRoutes,
   streamContentType: 'text/event-stream',
+  optionFields: {
+    temperature: 'generationConfig.temperature', topP: 'generationConfig.topP', topK: 'generationConfig.topK',
+    maxOutputTokens: 'generationConfig.maxOutputTokens', stopSequences: 'generationConfig.stopSequences',
+    presencePenalty: 'generationConfig.presencePenalty', frequencyPenalty: 'generationConfig.frequencyPenalty',
+    seed: 'generationConfig.seed', 'reasoning.budgetTokens': 'generationConfig.thinkingConfig.thinkingBudget',
+  },
   encodeError: encodeGeminiError,
   modelRoutes: geminiModelRoutes,
   queryKey: 'key',

@@ -8,6 +8,10 @@ export const openaiChatFrontend: Frontend = {
   id: 'openai-chat',
   routes: chatRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
+  optionFields: {
+    temperature: 'temperature', topP: 'top_p', maxOutputTokens: ['max_completion_tokens', 'max_tokens'], stopSequences: 'stop',
+    presencePenalty: 'presence_penalty', frequencyPenalty: 'frequency_penalty', seed: 'seed', verbosity: 'verbosity',
+  },
   encodeError: encodeChatError,
   modelRoutes: chatModelRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),

@@ -8,6 +8,7 @@ export const openaiResponsesFrontend: Frontend = {
   id: 'openai-responses',
   routes: responsesRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
+  optionFields: { temperature: 'temperature', topP: 'top_p', maxOutputTokens: 'max_output_tokens', verbosity: 'text.verbosity' },
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),

@@ -102,7 +102,7 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
 
   it('requires the fields the API requires', () => {
     expect(rejection({ messages: [{ role: 'user', content: 'x' }] })).to.equal('400 model model: is required');
-    expect(rejection({ model: 'm', messages: [] })).to.equal('400 messages messages: must NOT have fewer than 1 items (got an array)');
+    expect(rejection({ model: 'm', messages: [] })).to.equal('400 messages messages: must have at least 1 item (got 0)');
   });
 
   it('refuses what it cannot honour instead of ignoring it', () => {

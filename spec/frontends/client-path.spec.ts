@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { FRONTENDS } from '../../lib/frontends/registry.js';
+import { clientPath } from '../../lib/frontends/protocol.js';
+
+describe('frontends/clientPath: canonical option paths named as the client wrote them', () => {
+  const fields = (id: string) => FRONTENDS[id]!.optionFields;
+
+  it('maps each protocol\'s option to its own field', () => {
+    expect(clientPath(fields('openai-chat'), 'options.topP', {})).to.equal('top_p');
+    expect(clientPath(fields('openai-responses'), 'options.maxOutputTokens', {})).to.equal('max_output_tokens');
+    expect(clientPath(fields('openai-responses'), 'options.verbosity', {})).to.equal('text.verbosity');
+    expect(clientPath(fields('anthropic'), 'options.reasoning.budgetTokens', {})).to.equal('thinking.budget_tokens');
+    expect(clientPath(fields('gemini'), 'options.topK', {})).to.equal('generationConfig.topK');
+  });
+
+  it('picks the field the body used when several carry the option, and keeps an index', () => {
+    expect(clientPath(fields('openai-chat'), 'options.maxOutputTokens', { max_tokens: 0 })).to.equal('max_tokens');
+    expect(clientPath(fields('openai-chat'), 'options.maxOutputTokens', { max_completion_tokens: 0 })).to.equal('max_completion_tokens');
+    expect(clientPath(fields('openai-chat'), 'options.stopSequences[2]', {})).to.equal('stop[2]');
+    expect(clientPath(fields('gemini'), 'options.stopSequences[0]', {})).to.equal('generationConfig.stopSequences[0]');
+  });
+
+  it('leaves other paths and unmapped options alone', () => {
+    expect(clientPath(fields('openai-chat'), 'messages[0].parts[1].text', {})).to.equal('messages[0].parts[1].text');
+    expect(clientPath(fields('openai-chat'), 'options.topK', {})).to.equal('options.topK');
+    expect(clientPath(undefined, 'options.temperature', {})).to.equal('options.temperature');
+    // A prefix of another option's name is not that option.
+    expect(clientPath({ top: 'x' }, 'options.topP', {})).to.equal('options.topP');
+  });
+});
