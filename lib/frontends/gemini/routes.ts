@@ -1,4 +1,5 @@
 import type { GenerateRoute } from '../protocol.js';
+import { badField } from './decode-contents.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { encodeGenerateContentResponse } from './encode-response.js';
 import { GeminiJsonArrayEncoder } from './encode-json-array.js';
@@ -31,8 +32,11 @@ function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRou
       return { model: model.startsWith('models/') ? model.slice(7) : model };
     },
     decode: (body, context) => {
+      // Google's `alt=proto` (protobuf) is not spoken here: JSON in its place would not parse.
+      const alt = context.query.get('alt');
+      if (alt !== null && alt !== 'sse' && alt !== 'json') throw badField('alt', `must be sse or json (got ${JSON.stringify(alt.slice(0, 40))}); protobuf answers are not supported`, true);
       const decoded = decodeGenerateContent(body, context.params.model ?? '', method === 'streamGenerateContent');
-      if (method !== 'streamGenerateContent' || context.query.get('alt') === 'sse') return decoded;
+      if (method !== 'streamGenerateContent' || alt === 'sse') return decoded;
       return { ...decoded, hints: { ...decoded.hints, jsonArray: true }, streamWire: JSON_ARRAY_WIRE };
     },
     streamEncoder: (context) => (context.hints.jsonArray === true ? new GeminiJsonArrayEncoder(new GeminiStreamEncoder(context)) : new GeminiStreamEncoder(context)),

@@ -29,6 +29,23 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(generate!.match!('/v1beta/models')).to.equal(undefined);
   });
 
+  it('streams SSE with alt=sse, a JSON array with alt=json or none, and refuses alt=proto (a JSON answer would not parse)', () => {
+    const [generate, stream] = geminiFrontend.routes;
+    const body = { contents: [user('hi')] };
+    const decodeWith = (route: typeof stream, alt?: string) => route!.decode(body, { params: { model: 'x' }, query: new URLSearchParams(alt === undefined ? '' : `alt=${alt}`), headers: {} });
+    expect(decodeWith(stream, 'sse').hints?.jsonArray).to.equal(undefined);
+    expect(decodeWith(stream, 'json').hints?.jsonArray).to.equal(true);
+    expect(decodeWith(stream).hints?.jsonArray).to.equal(true);
+    expect(decodeWith(generate, 'json').call.stream).to.equal(false);
+    for (const route of [generate, stream]) {
+      let refused: unknown;
+      try { decodeWith(route, 'proto'); } catch (err) { refused = err; }
+      expect(refused).to.be.instanceOf(LipError);
+      expect((refused as LipError).code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
+      expect((refused as LipError).message).to.equal('alt: must be sse or json (got "proto"); protobuf answers are not supported');
+    }
+  });
+
   it('maps systemInstruction, generationConfig (thinking, JSON output) and the path model and mode', () => {
     const call = decode({
       systemInstruction: { parts: [{ text: 'Be brief.' }] },
