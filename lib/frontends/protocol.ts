@@ -120,17 +120,22 @@ export interface Frontend {
    * A list names the fields that may carry it, the first one present in the body wins.
    */
   readonly optionFields?: Readonly<Record<string, string | readonly string[]>>;
+  /** The request field that holds the conversation, when it is not `messages` (`input`, `contents`). */
+  readonly messagesField?: string;
 }
 
 /**
  * `path` (a canonical call path, `options.maxOutputTokens` or `options.stopSequences[1]`) as the
- * field of `body` it came from, by the frontend's `optionFields`; other paths as they are.
+ * field of `body` it came from, by the frontend's `optionFields`; `messages` as the frontend's
+ * `messagesField`; other paths as they are.
  *
  * ```ts
  * clientPath({ maxOutputTokens: ['max_completion_tokens', 'max_tokens'] }, 'options.maxOutputTokens', { max_tokens: 0 }) // 'max_tokens'
  * ```
  */
-export function clientPath(fields: Frontend['optionFields'], path: string, body: unknown): string {
+export function clientPath(fields: Frontend['optionFields'], path: string, body: unknown, messagesField?: string): string {
+  // The conversation as a whole (an item of it does not map one to one: system turns, tool items).
+  if (path === 'messages') return messagesField ?? path;
   if (!fields || !path.startsWith('options.')) return path;
   for (const [option, field] of Object.entries(fields)) {
     const name = `options.${option}`;

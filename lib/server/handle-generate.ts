@@ -56,7 +56,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     const issues = validateCall(call);
     if (issues.length > 0) {
       // Options are named as the client wrote them (max_tokens, generationConfig.topK).
-      const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body), message: i.message }));
+      const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
       throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
     }
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.

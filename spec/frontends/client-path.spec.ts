@@ -20,6 +20,13 @@ describe('frontends/clientPath: canonical option paths named as the client wrote
     expect(clientPath(fields('gemini'), 'options.stopSequences[0]', {})).to.equal('generationConfig.stopSequences[0]');
   });
 
+  it('names the conversation by its field (input, contents), but not an item of it', () => {
+    expect(clientPath(fields('openai-responses'), 'messages', {}, FRONTENDS['openai-responses']!.messagesField)).to.equal('input');
+    expect(clientPath(fields('gemini'), 'messages', {}, FRONTENDS.gemini!.messagesField)).to.equal('contents');
+    expect(clientPath(fields('openai-chat'), 'messages', {}, FRONTENDS['openai-chat']!.messagesField)).to.equal('messages');
+    expect(clientPath(fields('gemini'), 'messages[2].parts[0]', {}, 'contents')).to.equal('messages[2].parts[0]');
+  });
+
   it('leaves other paths and unmapped options alone', () => {
     expect(clientPath(fields('openai-chat'), 'messages[0].parts[1].text', {})).to.equal('messages[0].parts[1].text');
     expect(clientPath(fields('openai-chat'), 'options.topK', {})).to.equal('options.topK');

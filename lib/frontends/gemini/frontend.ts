@@ -14,6 +14,7 @@ export const geminiFrontend: Frontend = {
     presencePenalty: 'generationConfig.presencePenalty', frequencyPenalty: 'generationConfig.frequencyPenalty',
     seed: 'generationConfig.seed', 'reasoning.budgetTokens': 'generationConfig.thinkingConfig.thinkingBudget',
   },
+  messagesField: 'contents',
   encodeError: encodeGeminiError,
   modelRoutes: geminiModelRoutes,
   queryKey: 'key',

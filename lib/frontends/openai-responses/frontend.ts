@@ -9,6 +9,7 @@ export const openaiResponsesFrontend: Frontend = {
   routes: responsesRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
   optionFields: { temperature: 'temperature', topP: 'top_p', maxOutputTokens: 'max_output_tokens', verbosity: 'text.verbosity' },
+  messagesField: 'input',
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
