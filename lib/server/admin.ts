@@ -106,7 +106,8 @@ export function usageQuery(params: URLSearchParams, now: number = Date.now()): U
   let since: number | undefined;
   if (sinceText !== null && sinceText !== '') {
     const back = /^\d/.test(sinceText) && !/^\d{4}-/.test(sinceText) ? parseDuration(sinceText) : undefined;
-    since = back !== undefined ? now - back : Date.parse(sinceText);
+    // A duration back past 1970 means all of it (and stays a time a Date can hold).
+    since = back !== undefined ? Math.max(0, now - back) : Date.parse(sinceText);
     if (!Number.isFinite(since)) {
       return new LipError('LIP_ERR_REQUEST_INVALID', `since: expected an ISO 8601 time (2026-12-01T00:00:00Z) or a duration back from now (24h), got "${sinceText}"`, { param: 'since' });
     }

@@ -251,5 +251,11 @@ describe('e2e: observability (traces, metrics, logs, usage)', () => {
     const bad = await fetch(`${lip.url}/admin/usage?group_by=colour`);
     expect(bad.status).to.equal(400);
     expect(await bad.json()).to.deep.nested.include({ 'error.code': 'LIP_ERR_REQUEST_INVALID' });
+    // A duration back past 1970 is all of it (it was a 500: a time no Date can hold).
+    const ages = await fetch(`${lip.url}/admin/usage?group_by=backend&since=99999999999h`);
+    expect(ages.status).to.equal(200);
+    const all = await ages.json() as { since: string; groups: { group: string }[] };
+    expect(all.since).to.equal('1970-01-01T00:00:00.000Z');
+    expect(all.groups.map((g) => g.group)).to.include('up');
   });
 });
