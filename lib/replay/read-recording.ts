@@ -32,10 +32,9 @@ export async function* recordingLines(path: string): AsyncGenerator<RecordingLin
   }
 }
 
-/** What a first pass over a recording found: how many records, which lines are not records. */
+/** What a first pass over a recording found: how many records it keeps, which lines are not records. */
 export interface RecordingScan {
   readonly path: string;
-  readonly records: number;
   /** Records that `keep` kept (all of them without one). */
   readonly kept: number;
   readonly bad: readonly BadLine[];
@@ -46,13 +45,11 @@ export interface RecordingScan {
  * in a second pass, a few at a time).
  */
 export async function scanRecording(path: string, keep?: (record: ExchangeRecord) => boolean): Promise<RecordingScan> {
-  let records = 0;
   let kept = 0;
   const bad = await eachRecord(path, (record) => {
-    records++;
     if (!keep || keep(record)) kept++;
   });
-  return { path, records, kept, bad };
+  return { path, kept, bad };
 }
 
 /**

@@ -9,6 +9,14 @@ import { httpRequest, parseSse } from '../helpers/sse-client.js';
 
 const KEY = 'client-key-0123456789';
 
+/** A continuity store whose close never settles (a disk that hangs, a Redis that stopped answering). */
+function wedgedStore(): MemoryContinuityStore {
+  class Wedged extends MemoryContinuityStore {
+    override close(): Promise<void> { return new Promise(() => undefined); }
+  }
+  return new Wedged({ ttlMs: 60_000, resumeWindowMs: 60_000, maxLegs: 10, scheduler: asyncScheduler });
+}
+
 describe('e2e: the HTTP server', () => {
   describe('system routes and errors', () => {
     let lip: RunningLip;
@@ -109,11 +117,7 @@ describe('e2e: the HTTP server', () => {
     });
 
     it('stops when a store never finishes closing: closing gets what is left of the shutdown timeout (at least 2 s), then it is logged', async () => {
-      // A store whose close never settles (a disk that hangs, a Redis that stopped answering).
-      class Wedged extends MemoryContinuityStore {
-        override close(): Promise<void> { return new Promise(() => undefined); }
-      }
-      const store = new Wedged({ ttlMs: 60_000, resumeWindowMs: 60_000, maxLegs: 10, scheduler: asyncScheduler });
+      const store = wedgedStore();
       const lip = await startLip(testConfig('  - { id: stub, kind: localstub }'), { continuity: store });
       expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })).status).to.equal(200);
       expect(await lip.server.shutdown(200)).to.deep.equal({ cancelled: 0 });
@@ -121,11 +125,8 @@ describe('e2e: the HTTP server', () => {
     });
 
     it('a reload whose previous store never finishes closing reports back and serves on the new runtime', async () => {
-      class Wedged extends MemoryContinuityStore {
-        override close(): Promise<void> { return new Promise(() => undefined); }
-      }
       const config = testConfig('  - { id: stub, kind: localstub, text: "old" }');
-      const store = new Wedged({ ttlMs: 60_000, resumeWindowMs: 60_000, maxLegs: 10, scheduler: asyncScheduler });
+      const store = wedgedStore();
       const lip = await startLip(config, { continuity: store }, { reloadCloseMs: 100 });
       try {
         await lip.server.reload(createRuntime(testConfig('  - { id: stub, kind: localstub, text: "new" }')));
