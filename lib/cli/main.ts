@@ -30,6 +30,27 @@ async function withConfig(path: string | undefined, io: Output, run: (config: Co
   return run(config);
 }
 
+/**
+ * A coercion for an option that takes a value: an empty one (`--config ""`, `--config=`, or
+ * `--config $UNSET` in a script) is a usage error, not the option left out.
+ */
+function needsValue<T = string>(flag: string) {
+  return (value: T): T => {
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one !== 'string' || one.trim() === '') throw new Error(`${flag} needs a value`);
+    }
+    return value;
+  };
+}
+
+/** `lip replay --concurrency N`: a whole number from 1 to 256 (the last one when repeated). */
+function parseConcurrency(value: unknown): number {
+  const text = String(Array.isArray(value) ? value[value.length - 1] : value);
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 256)) throw new Error(`--concurrency must be a whole number from 1 to 256 (got "${text}")`);
+  return n;
+}
+
 /** The first word that is not an option (or an option's value): the command the user typed. */
 function commandWord(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -101,9 +122,9 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
   const parser = yargs([...argv])
     .scriptName('lip')
     .usage('lip <command> [options]\n\nA streaming-first LLM proxy.')
-    .option('config', { alias: 'c', type: 'string', global: true, describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
+    .option('config', { alias: 'c', type: 'string', global: true, requiresArg: true, coerce: needsValue('--config'), describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
     .command('serve', 'run the proxy', (y) => y
-      .option('host', { type: 'string', describe: 'listen address (overrides server.host)' })
+      .option('host', { type: 'string', requiresArg: true, coerce: needsValue('--host'), describe: 'listen address (overrides server.host)' })
       .option('port', { type: 'string', coerce: parsePort, describe: 'listen port, 0 to 65535 (overrides server.port; 0 = any free port)' })
       .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
       .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
@@ -123,7 +144,7 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
     })
     .command('routes', 'show the default route, the backends and the model aliases', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .option('explain', { type: 'string', describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
+      .option('explain', { type: 'string', requiresArg: true, describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
     (args) => {
       result = withConfig(configPath(args.config, env), io, async (config) => (await import('./commands/routes.js')).routesCommand(config, args.json, io, args.explain));
     })
@@ -139,9 +160,9 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
     .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
       .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('id', { type: 'string', array: true, default: [], describe: 'replay only this exchange (record id or request id); repeatable' })
-      .option('concurrency', { type: 'number', default: 4, describe: 'exchanges replayed at once' })
-      .option('report', { type: 'string', describe: 'also write the JSON report to this file' })
+      .option('id', { type: 'string', array: true, requiresArg: true, default: [], coerce: needsValue<string[]>('--id'), describe: 'replay only this exchange (record id or request id); repeatable' })
+      .option('concurrency', { type: 'string', requiresArg: true, default: '4', coerce: parseConcurrency, describe: 'exchanges replayed at once, 1 to 256' })
+      .option('report', { type: 'string', requiresArg: true, coerce: needsValue('--report'), describe: 'also write the JSON report to this file' })
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
@@ -159,6 +180,9 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, err) => {
       usageError = message ?? err?.message ?? 'invalid usage';
+      // yargs' wording for an option left without its value, said the way needsValue says it.
+      const option = /^Not enough arguments following: (\S+)$/.exec(usageError)?.[1];
+      if (option !== undefined) usageError = `${option.length === 1 ? '-' : '--'}${option} needs a value`;
     });
 
   let output = '';

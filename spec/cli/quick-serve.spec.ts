@@ -80,4 +80,16 @@ describe('cli/quick-serve (lip serve without yargs)', () => {
     const repeated = await parsed(['serve', '--config', 'a.yaml', '--config', 'b.yaml'], false);
     expect(repeated.args?.configPath).to.equal('b.yaml'); // the later one wins
   });
+
+  it('refuses an option left without its value (`--config $UNSET` in a script) instead of serving the default config', async () => {
+    for (const argv of [['serve', '--config'], ['serve', '--config='], ['serve', '--config', ''], ['--config', 'serve'], ['serve', '-c'],
+      ['serve', '--config', 'a.yaml', '--config', ''], ['serve', '--host'], ['serve', '--host', ''], ['serve', '--config', '--port', '80']]) {
+      const env = { LIP_CONFIG: '/etc/lip/lip.yaml' };
+      for (const alwaysYargs of [false, true]) {
+        const r = await parsed(argv, alwaysYargs, env);
+        expect([r.code, r.args], JSON.stringify(argv)).to.deep.equal([2, undefined]);
+        expect(r.err, JSON.stringify(argv)).to.match(/(-c|--config|--host) needs a value|name a command/);
+      }
+    }
+  });
 });

@@ -71,9 +71,27 @@ describe('lip replay', function () {
     expect(missing.stderr).to.contain('cannot read');
     const concurrency = await lip('replay', CORPUS, '--concurrency', '0', '--config', CONFIG);
     expect(concurrency.code).to.equal(2);
-    expect(concurrency.stderr).to.contain('--concurrency must be an integer from 1 to 256');
+    expect(concurrency.stderr).to.contain('--concurrency must be a whole number from 1 to 256 (got "0")');
     const usage = await lip('replay');
     expect(usage.code).to.equal(2);
+  });
+
+  it('exits 2 before replaying anything for an option left without its value, or a report that cannot be written', async () => {
+    for (const [argv, message] of [
+      [['--id'], '--id needs a value'],
+      [['--id', '--json'], '--id needs a value'],
+      [['--id', ''], '--id needs a value'],
+      [['--report'], '--report needs a value'],
+      [['--concurrency', 'abc'], '--concurrency must be a whole number from 1 to 256 (got "abc")'],
+      [['--concurrency', '2.5'], '--concurrency must be a whole number from 1 to 256 (got "2.5")'],
+      [['--report', join(dir, 'no-such-dir', 'report.json')], `cannot write the report ${join(dir, 'no-such-dir', 'report.json')}: ENOENT`],
+      [['--report', dir], `cannot write the report ${dir}: it is a directory`],
+    ] as const) {
+      const r = await lip('replay', CORPUS, '--config', CONFIG, ...argv);
+      expect(r.code, argv.join(' ')).to.equal(2);
+      expect(r.stderr, argv.join(' ')).to.contain(message);
+      expect(r.stdout, argv.join(' ')).to.not.contain('same'); // nothing was replayed
+    }
   });
 
   it('checks every file before it replays anything, then replays them in order, a line at a time', async () => {

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
@@ -38,6 +39,14 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1 || args.concurrency > 256) {
     io.err(`lip replay: --concurrency must be an integer from 1 to 256 (got ${String(args.concurrency)})`);
     return 2;
+  }
+  if (args.report !== undefined) {
+    // Found out now, not after a replay of hours whose report then has nowhere to go.
+    const problem = await unwritable(args.report);
+    if (problem !== undefined) {
+      io.err(`lip replay: cannot write the report ${args.report}: ${problem}`);
+      return 2;
+    }
   }
   let config: Config;
   try {
@@ -128,6 +137,7 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   }
 
   const report: ReplayReport = buildReport(results, skipped);
+  io.out(args.json ? JSON.stringify(report, null, 2) : renderSummary(report));
   if (args.report !== undefined) {
     try {
       await writeFile(args.report, `${JSON.stringify(report, null, 2)}\n`);
@@ -136,7 +146,6 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
       return 2;
     }
   }
-  io.out(args.json ? JSON.stringify(report, null, 2) : renderSummary(report));
   return report.summary.same === report.summary.total ? 0 : 1;
 }
 
@@ -150,4 +159,19 @@ function bar(done: number, total: number): string {
   const width = 30;
   const filled = total === 0 ? width : Math.round((done / total) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** Why `--report` could not be written (a missing or read-only directory, a directory), or undefined. */
+async function unwritable(path: string): Promise<string | undefined> {
+  try {
+    const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (existing?.isDirectory()) return 'it is a directory';
+    await access(existing ? path : dirname(path), constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
