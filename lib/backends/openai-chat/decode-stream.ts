@@ -53,6 +53,8 @@ export class ChatStreamDecoder implements StreamDecoder {
   private readonly tools: OpenTool[] = [];
   /** `index` -> position in `tools` (a server that reuses index 0 for every call gets new slots). */
   private readonly slots = new Map<number, number>();
+  /** The `index` key of the newest call (fragments without an `index` continue it). */
+  private lastIndex = -1;
   private ended = false;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
@@ -101,14 +103,15 @@ export class ChatStreamDecoder implements StreamDecoder {
   }
 
   private toolFragment(call: Json, out: LipEvent[]): void {
-    const index = typeof call.index === 'number' ? call.index : this.tools.length;
     const id = typeof call.id === 'string' && call.id ? call.id : undefined;
+    const index = typeof call.index === 'number' ? call.index : this.unindexed(id);
     const slot = this.slots.get(index);
     let tool = slot === undefined ? undefined : this.tools[slot];
     if (!tool || (id !== undefined && tool.id && id !== tool.id)) {
       tool = { id: '', name: '', started: false, finished: false, pending: '' };
       if (this.tools.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'tool calls');
       this.slots.set(index, this.tools.push(tool) - 1);
+      this.lastIndex = index;
     }
     if (!tool.id && id) tool.id = id;
     const fn = call.function as Json | undefined;
@@ -126,6 +129,15 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (args.length === 0) return;
     if (tool.started && !tool.finished) out.push({ type: 'tool_call_delta', id: tool.id, args });
     else if (!tool.started) tool.pending += args;
+  }
+
+  /**
+   * The slot key of a fragment without an `index` (some compatible servers send none): it
+   * continues the newest call unless it names another id, which starts a new call.
+   */
+  private unindexed(id: string | undefined): number {
+    const last = this.tools[this.tools.length - 1];
+    return last && (id === undefined || id === last.id) ? this.lastIndex : this.tools.length;
   }
 
   private closeTools(out: LipEvent[]): void {

@@ -35,6 +35,22 @@ describe('backends/openai-chat/decode-stream', () => {
     expect(events.filter((e) => e.type === 'tool_call_delta' && e.id === 'x1').map((e) => (e as { args: string }).args).join('')).to.equal('{"a":1}');
   });
 
+  it('continues the newest call with fragments that carry no index (servers that omit it), a new id starting the next', () => {
+    const events = decode([
+      chunk({ tool_calls: [{ id: 'x1', type: 'function', function: { name: 'f', arguments: '' } }] }),
+      chunk({ tool_calls: [{ function: { arguments: '{"a":' } }] }),
+      chunk({ tool_calls: [{ id: 'x1', function: { arguments: '1}' } }] }),
+      chunk({ tool_calls: [{ id: 'x2', type: 'function', function: { name: 'g', arguments: '{"b":2}' } }] }),
+      chunk({}, 'tool_calls'), '[DONE]',
+    ]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.filter((e) => e.type.startsWith('tool_call'))).to.deep.equal([
+      { type: 'tool_call_started', id: 'x1', name: 'f' }, { type: 'tool_call_delta', id: 'x1', args: '{"a":' }, { type: 'tool_call_delta', id: 'x1', args: '1}' },
+      { type: 'tool_call_started', id: 'x2', name: 'g' }, { type: 'tool_call_delta', id: 'x2', args: '{"b":2}' },
+      { type: 'tool_call_finished', id: 'x1' }, { type: 'tool_call_finished', id: 'x2' },
+    ]);
+  });
+
   it('holds arguments that arrive before the name, and never surfaces an unnamed call', () => {
     const events = decode([chunk({ tool_calls: [{ index: 0, id: 't', function: { arguments: '{"q"' } }] }), chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: ':2}' } }] }), chunk({ tool_calls: [{ index: 1, function: { arguments: '{}' } }] }), chunk({}, 'tool_calls'), '[DONE]']);
     expect(events.filter((e) => e.type.startsWith('tool_call'))).to.deep.equal([
