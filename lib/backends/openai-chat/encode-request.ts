@@ -7,7 +7,8 @@ type Json = Record<string, unknown>;
 /**
  * Call -> Chat Completions request body: streamed with `stream_options.include_usage` (unless
  * the row turns it off), or `stream: false` for a whole answer (which carries its usage).
- * System parts lead as one system message; tool results become one `tool` message each;
+ * System parts lead as one system message; tool results become one `tool` message each (their
+ * images and documents a user message after them);
  * earlier reasoning is replayed only when it is this dialect's (`reasoning_content`) and the
  * row names a field for it.
  *
@@ -20,7 +21,14 @@ type Json = Record<string, unknown>;
 export function encodeChatRequest(call: Call, model: string, o: ChatOptions, stream = true): Json {
   const messages: Json[] = [];
   if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system) });
-  for (const message of call.messages) pushMessage(messages, message, o);
+  // Tool messages take text only: the images and documents of tool results follow the run of
+  // tool messages as one user message, so that the model still sees them.
+  const media: Json[] = [];
+  for (const message of call.messages) {
+    if (message.role !== 'tool' && media.length > 0) messages.push({ role: 'user', content: media.splice(0) });
+    pushMessage(messages, message, o, media);
+  }
+  if (media.length > 0) messages.push({ role: 'user', content: media });
 
   const body: Json = { model, messages, stream };
   if (stream && o.streamUsage) body.stream_options = { include_usage: true };
@@ -66,7 +74,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   return body;
 }
 
-function pushMessage(out: Json[], message: Message, o: ChatOptions): void {
+function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[]): void {
   switch (message.role) {
     case 'system':
       out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text')) });
@@ -95,6 +103,11 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions): void {
         if (part.type !== 'tool_result') continue;
         const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'));
         out.push({ role: 'tool', tool_call_id: part.callId, content });
+        if (typeof part.content === 'string') continue;
+        for (const p of part.content) {
+          if (p.type === 'image') media.push(imagePart(p));
+          else if (p.type === 'file') media.push(filePart(p));
+        }
       }
       return;
   }

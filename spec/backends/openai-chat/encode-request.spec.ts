@@ -41,6 +41,35 @@ describe('backends/openai-chat/encode-request', () => {
     ]);
   });
 
+  it('sends the images and documents of tool results as a user message after the run of tool messages (tool messages take text only)', () => {
+    const body = encodeChatRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'Screenshot both' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'shot', arguments: '{}' }, { type: 'tool_call', id: 'c2', name: 'shot', arguments: '{}' }] },
+        { role: 'tool', parts: [
+          { type: 'tool_result', callId: 'c1', content: [{ type: 'text', text: 'first' }, { type: 'image', data: 'AAAA', mediaType: 'image/png' }] },
+          { type: 'tool_result', callId: 'c2', content: [{ type: 'image', url: 'https://x/2.png' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'r.pdf' }] },
+        ] },
+        { role: 'user', parts: [{ type: 'text', text: 'Compare them.' }] },
+      ],
+    }), 'gpt', options());
+    expect((body.messages as unknown[]).slice(2)).to.deep.equal([
+      { role: 'tool', tool_call_id: 'c1', content: 'first' },
+      { role: 'tool', tool_call_id: 'c2', content: '' },
+      { role: 'user', content: [
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+        { type: 'image_url', image_url: { url: 'https://x/2.png' } },
+        { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE', filename: 'r.pdf' } },
+      ] },
+      { role: 'user', content: 'Compare them.' },
+    ]);
+    const last = encodeChatRequest(call({ messages: [
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'shot', arguments: '{}' }] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: [{ type: 'image', data: 'AAAA', mediaType: 'image/png' }] }] },
+    ] }), 'gpt', options());
+    expect((last.messages as unknown[]).at(-1)).to.deep.equal({ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] });
+  });
+
   it('sends null content for an assistant turn with only tool calls', () => {
     const body = encodeChatRequest(call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }, { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: '{}' }] }] }), 'gpt', options());
     expect((body.messages as Record<string, unknown>[])[1]).to.deep.include({ content: null });
