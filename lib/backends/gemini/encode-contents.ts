@@ -8,7 +8,8 @@ type Json = Record<string, unknown>;
 /**
  * Canonical messages -> Gemini `contents` and extra system text. Roles are `user` and `model`;
  * tool results are `functionResponse` parts of a user turn (named after their call, found by
- * id when the result does not carry the name); consecutive turns of one role are merged.
+ * id when the result does not carry the name), their images and documents parts after them;
+ * consecutive turns of one role are merged.
  *
  * Thought signatures go back exactly where Gemini put them: on the `functionCall` part (the
  * tool call's `signature`), on a thought part, or on the text part that follows a signature-only
@@ -24,7 +25,7 @@ export function encodeContents(messages: readonly Message[]): { contents: Json[]
     assistantRole: 'model',
     user: (m) => m.parts.map(userPart).filter((p): p is Json => p !== undefined),
     assistant: (m) => modelParts(m.parts, toolNames),
-    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => functionResponse(p, toolNames)),
+    tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames),
   });
   return { contents: turns.map((t) => ({ role: t.role, parts: t.blocks })), system };
 }
@@ -71,6 +72,15 @@ function mediaPart(part: ImagePart | FilePart): Json {
   if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? fallback, data: part.data } };
   const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
   return { fileData: { mimeType: part.mediaType ?? fallback, fileUri: uri } };
+}
+
+/**
+ * The `functionResponse` parts of tool results, then their images and documents as parts of the
+ * same user turn (a `functionResponse` holds JSON only), so that the model still sees them.
+ */
+function toolParts(results: readonly ToolResultPart[], toolNames: ReadonlyMap<string, string>): Json[] {
+  const media = results.flatMap((r) => (typeof r.content === 'string' ? [] : r.content.filter((p): p is ImagePart | FilePart => p.type !== 'text').map(mediaPart)));
+  return [...results.map((r) => functionResponse(r, toolNames)), ...media];
 }
 
 function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, string>): Json {

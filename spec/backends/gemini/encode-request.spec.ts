@@ -49,6 +49,25 @@ describe('backends/gemini/encode-request', () => {
     ]);
   });
 
+  it('sends the images and documents of tool results as parts after the functionResponses of the turn', () => {
+    const body = encodeGeminiRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'Screenshot' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'shot', arguments: '{}' }, { type: 'tool_call', id: 'c2', name: 'read', arguments: '{}' }] },
+        { role: 'tool', parts: [
+          { type: 'tool_result', callId: 'c1', content: [{ type: 'text', text: 'done' }, { type: 'image', data: 'AAAA', mediaType: 'image/png' }] },
+          { type: 'tool_result', callId: 'c2', content: [{ type: 'file', url: 'gs://b/r.pdf', mediaType: 'application/pdf' }] },
+        ] },
+      ],
+    }));
+    expect((body.contents as unknown[]).at(-1)).to.deep.equal({ role: 'user', parts: [
+      { functionResponse: { name: 'shot', response: { result: 'done' } } },
+      { functionResponse: { name: 'read', response: { result: '' } } },
+      { inlineData: { mimeType: 'image/png', data: 'AAAA' } },
+      { fileData: { mimeType: 'application/pdf', fileUri: 'gs://b/r.pdf' } },
+    ] });
+  });
+
   it('declares tools with their full JSON Schema and maps the tool choice', () => {
     const body = encodeGeminiRequest(call({ tools: [{ name: 'f', description: 'd', parameters: { type: 'object', additionalProperties: false } }], toolChoice: { type: 'tool', name: 'f' } }));
     expect(body.tools).to.deep.equal([{ functionDeclarations: [{ name: 'f', description: 'd', parametersJsonSchema: { type: 'object', additionalProperties: false } }] }]);
