@@ -1,4 +1,4 @@
-import type { Call, CollectedResponse, LipEvent } from '../canonical/index.js';
+import type { Call, CollectedResponse, LipEvent, Message } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { randomId } from '../wire/ids.js';
 
@@ -31,6 +31,11 @@ export interface Continuation {
   readonly previousResponseId?: string;
   /** Keep this response so that a later request can continue from it. */
   readonly store: boolean;
+  /**
+   * What this request adds to the stored conversation, when it is more than `call.messages`
+   * (Responses: the leading system items of `input`, which the call carries in `system`).
+   */
+  readonly input?: readonly Message[];
 }
 
 export interface RequestContext {

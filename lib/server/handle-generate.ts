@@ -93,7 +93,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
-      input: decoded.call.messages, output,
+      input: decoded.continuation?.input ?? decoded.call.messages, output,
       ...(decoded.continuation?.previousResponseId !== undefined ? { previousResponseId: decoded.continuation.previousResponseId } : {}),
     });
   };

@@ -180,6 +180,29 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     ]);
   });
 
+  it('Responses: developer items of input are part of the stored conversation (instructions are not) and stay in place when continued', async () => {
+    const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
+    upstream.reset();
+    upstream.enqueue({ text: 'Paris.' }, { text: 'Two million.' });
+    const first = await client.responses.create({
+      model: 'up:gpt-test', instructions: 'Be brief.',
+      input: [{ role: 'developer', content: 'Answer in English.' }, { role: 'user', content: 'Capital of France?' }],
+    });
+    expect((upstream.requests[0]!.body as { messages: { role: string }[] }).messages.map((m) => m.role)).to.deep.equal(['system', 'user']);
+    await client.responses.create({
+      model: 'up:gpt-test', previous_response_id: first.id,
+      input: [{ role: 'developer', content: 'Use digits.' }, { role: 'user', content: 'How many people?' }],
+    });
+    const sent = upstream.requests[1]!.body as { messages: { role: string; content: unknown }[] };
+    expect(sent.messages.map((m) => [m.role, m.content])).to.deep.equal([
+      ['system', 'Answer in English.'],
+      ['user', 'Capital of France?'],
+      ['assistant', 'Paris.'],
+      ['system', 'Use digits.'],
+      ['user', 'How many people?'],
+    ]);
+  });
+
   it('Responses: a streamed stored response continues too; store:false and other principals are 404', async () => {
     const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
     upstream.reset();

@@ -1,4 +1,4 @@
-import type { Call, GenerationOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
@@ -28,7 +28,9 @@ export interface ResponsesHints {
 }
 
 /**
- * Responses request -> Call. `instructions` and leading system/developer items become `system`;
+ * Responses request -> Call. `instructions` and leading system/developer items become `system`
+ * (on a continued request the items stay in place, after the stored turns; a stored response
+ * keeps them in its input, `continuation.input`);
  * `input` items fold into canonical messages (decode-input.ts); function tools, tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call.
  */
@@ -41,7 +43,14 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
 
   const system: TextPart[] = [];
   if (typeof b.instructions === 'string' && b.instructions.length > 0) system.push({ type: 'text', text: b.instructions });
-  const messages = b.input === undefined ? [] : decodeInput(b.input, system);
+  const leading: TextPart[] = [];
+  const input = b.input === undefined ? [] : decodeInput(b.input, leading);
+  // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
+  // continued request keeps them in place after the stored turns, a stored response keeps them.
+  const inputSystem: Message[] = leading.length > 0 ? [{ role: 'system', parts: leading }] : [];
+  const continued = previousResponseId !== undefined;
+  const messages = continued ? [...inputSystem, ...input] : input;
+  if (!continued) system.push(...leading);
 
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
     if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function tools)`, true);
@@ -72,7 +81,11 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
   };
   // OpenAI stores responses unless told `store: false`.
-  const continuation = { store: b.store !== false, ...(previousResponseId !== undefined ? { previousResponseId } : {}) };
+  const continuation = {
+    store: b.store !== false,
+    ...(previousResponseId !== undefined ? { previousResponseId } : {}),
+    ...(!continued && inputSystem.length > 0 ? { input: [...inputSystem, ...input] } : {}),
+  };
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
 
