@@ -19,6 +19,20 @@ describe('backends/openai-chat/decode-stream', () => {
     expect(events.slice(2, 5)).to.deep.equal([{ type: 'reasoning_delta', text: 'a' }, { type: 'reasoning_delta', text: 'b' }, { type: 'text_delta', text: 'no' }]);
   });
 
+  it('reads content beside an empty tool_calls list as text, and then a call as a call (the list opens no call)', () => {
+    const events = decode([
+      chunk({ role: 'assistant', content: 'Let me ', tool_calls: [] }), chunk({ content: 'check.', tool_calls: [] }),
+      chunk({ tool_calls: [{ index: 0, id: 'x1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }),
+      chunk({ content: null, tool_calls: [] }, 'stop'), '[DONE]',
+    ]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.slice(2)).to.deep.equal([
+      { type: 'text_delta', text: 'Let me ' }, { type: 'text_delta', text: 'check.' },
+      { type: 'tool_call_started', id: 'x1', name: 'f' }, { type: 'tool_call_delta', id: 'x1', args: '{"a":1}' }, { type: 'tool_call_finished', id: 'x1' },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+  });
+
   it('keeps parallel calls apart even when a server reuses index 0, and makes up missing ids', () => {
     const events = decode([
       chunk({ tool_calls: [{ index: 0, id: 'x1', function: { name: 'f', arguments: '{"a"' } }] }),
