@@ -120,6 +120,11 @@ export interface ReasoningOptions {
   readonly budgetTokens?: number;
   /** Ask the provider to return its reasoning text / summaries. */
   readonly includeThoughts?: boolean;
+  /**
+   * Let the model decide whether and how much to think (Anthropic `thinking: {type: "adaptive"}`).
+   * An explicit `budgetTokens` wins; backends without such a mode use their own default.
+   */
+  readonly adaptive?: boolean;
 }
 
 /** Generation options; absent = provider default. Route `?query` overrides merge into these. */

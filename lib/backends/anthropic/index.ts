@@ -1,6 +1,6 @@
 export { anthropicKind } from './kind.js';
 export { anthropicBackend, anthropicProtocol, anthropicHeaders, parseAnthropicModelList, ANTHROPIC_DEFAULTS } from './source.js';
-export { encodeAnthropicRequest, thinkingBudget } from './encode-request.js';
+export { encodeAnthropicRequest } from './encode-request.js';
 export { encodeMessages } from './encode-messages.js';
 export { AnthropicStreamDecoder, anthropicUsage } from './decode-stream.js';
 export { AnthropicResponseDecoder } from './decode-response.js';

@@ -1,9 +1,10 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { thinkingBudget } from '../thinking.js';
 import { classifyAnthropicStatus } from './classify-error.js';
 import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
-import { encodeAnthropicRequest, thinkingBudget } from './encode-request.js';
+import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
 
 export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string): Record<string, string> {
@@ -62,3 +63,4 @@ export const ANTHROPIC_DEFAULTS: KindDefaults = { keyEnv: 'ANTHROPIC_API_KEY', m
 export function anthropicBackend(row: BackendRow, deps: BackendDeps, defaults: KindDefaults = ANTHROPIC_DEFAULTS): Backend {
   return new HttpBackend(row, deps, row.kind, anthropicProtocol(row, defaults));
 }
+

@@ -68,6 +68,7 @@ function options(b: Json): GenerationOptions {
     reasoning.includeThoughts = true;
   } else if (b.thinking?.type === 'adaptive') {
     reasoning.includeThoughts = true;
+    reasoning.adaptive = true;
   }
   if (typeof b.output_config?.effort === 'string') reasoning.effort = b.output_config.effort;
   if (Object.keys(reasoning).length > 0) o.reasoning = reasoning;

@@ -83,6 +83,18 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'minimal' } } }), 'claude', o)).not.to.have.property('thinking');
   });
 
+  it('asks for adaptive thinking when the call does (its effort as output_config.effort), unless the call sets a budget', () => {
+    const adaptive = encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, includeThoughts: true }, temperature: 0.5, topK: 5, topP: 0.5, maxOutputTokens: 3000 } }), 'claude', o);
+    expect(adaptive).to.deep.include({ thinking: { type: 'adaptive' }, max_tokens: 3000 });
+    expect(adaptive).not.to.have.any.keys('temperature', 'top_k', 'top_p', 'output_config');
+    const withEffort = encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, effort: 'max' }, responseFormat: { type: 'json_schema', schema: { type: 'object' } } } }), 'claude', o);
+    expect(withEffort).to.deep.include({ thinking: { type: 'adaptive' }, max_tokens: 8192, output_config: { format: { type: 'json_schema', schema: { type: 'object' } }, effort: 'max' } });
+    // An effort Anthropic does not know (OpenAI's vocabulary) is not sent as one.
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, effort: 'minimal' } } }), 'claude', o)).not.to.have.property('output_config');
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, budgetTokens: 2000 } } }), 'claude', o).thinking).to.deep.equal({ type: 'enabled', budget_tokens: 2000 });
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, budgetTokens: 0 } } }), 'claude', o)).not.to.have.property('thinking');
+  });
+
   it('maps tools, tool choice, parallel calls, stop sequences, sampling, output format and the user', () => {
     const body = encodeAnthropicRequest(call({
       tools: [{ name: 'f', description: 'd', parameters: { type: 'object' } }], toolChoice: { type: 'any' },

@@ -61,6 +61,14 @@ describe('backends/bedrock/encode-request', () => {
     expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
   });
 
+  it('asks Anthropic models for adaptive thinking when the call does (no budget, maxTokens as the call set it, no temperature)', () => {
+    const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { adaptive: true, effort: 'high' }, temperature: 0.5, topK: 5, maxOutputTokens: 1000 } });
+    const claude = encodeBedrockRequest(call, CLAUDE);
+    expect(claude.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'adaptive' } });
+    expect(claude.inferenceConfig).to.deep.equal({ maxTokens: 1000 });
+    expect(encodeBedrockRequest(call, 'amazon.nova-pro-v1:0').additionalModelRequestFields).to.equal(undefined);
+  });
+
   it('maps tool choice, and refuses what Converse cannot take: tool_choice none with tools, image URLs', () => {
     const tools = [{ name: 'f', parameters: { type: 'object' } }];
     const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];

@@ -112,7 +112,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(named.toolChoice).to.deep.equal({ type: 'tool', name: 'get_weather' });
     expect(named.options.parallelToolCalls).to.equal(false);
     expect(decode({ messages, thinking: { type: 'enabled', budget_tokens: 2048 } }).options.reasoning).to.deep.equal({ budgetTokens: 2048, includeThoughts: true });
-    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ includeThoughts: true, effort: 'high' });
+    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ includeThoughts: true, adaptive: true, effort: 'high' });
     expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
   });
 

@@ -1,0 +1,38 @@
+import type { Call } from '../canonical/index.js';
+
+/** Thinking budgets for an OpenAI-style effort when the call gives no budget (`minimal`/`none`: off). */
+const EFFORT_BUDGET: Readonly<Record<string, number>> = { low: 2048, medium: 8192, high: 16384, xhigh: 32768, max: 32768 };
+/** The smallest budget Anthropic's extended thinking takes. */
+export const MIN_THINKING_BUDGET = 1024;
+/** The efforts Anthropic's `output_config.effort` knows. */
+const ANTHROPIC_EFFORTS: ReadonlySet<string> = new Set(['low', 'medium', 'high', 'max']);
+
+/** How an Anthropic model (direct or on Bedrock) is asked to think. */
+export type AnthropicThinking =
+  | { readonly type: 'enabled'; readonly budget: number }
+  /** The model decides (`thinking: {type: "adaptive"}`), at the effort of the call when Anthropic knows it. */
+  | { readonly type: 'adaptive'; readonly effort?: string };
+
+/**
+ * The thinking a call asks an Anthropic model for, or undefined for none: a budget from the
+ * call (0: none) or, when it asks for adaptive thinking, adaptive; otherwise a budget from its
+ * effort (`minimal`/`none`: none).
+ *
+ * ```ts
+ * anthropicThinking(emptyCall({ options: { reasoning: { effort: 'high' } } })) // { type: 'enabled', budget: 16384 }
+ * ```
+ */
+export function anthropicThinking(call: Call): AnthropicThinking | undefined {
+  const r = call.options.reasoning;
+  if (!r) return undefined;
+  if (r.budgetTokens !== undefined) return r.budgetTokens === 0 ? undefined : { type: 'enabled', budget: Math.max(MIN_THINKING_BUDGET, r.budgetTokens) };
+  if (r.adaptive === true) return r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? { type: 'adaptive', effort: r.effort } : { type: 'adaptive' };
+  const budget = r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined;
+  return budget === undefined ? undefined : { type: 'enabled', budget };
+}
+
+/** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */
+export function thinkingBudget(call: Call): number | undefined {
+  const thinking = anthropicThinking(call);
+  return thinking?.type === 'enabled' ? thinking.budget : undefined;
+}

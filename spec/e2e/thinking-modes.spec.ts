@@ -1,0 +1,49 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { expect } from 'chai';
+import { testConfig } from '../helpers/config.js';
+import { startAnthropicEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+/**
+ * An Anthropic client's thinking mode reaches an Anthropic backend as the client asked for it:
+ * adaptive thinking (what Claude Code sends for the newest models) stays adaptive with its effort,
+ * a budget stays a budget. Adaptive thinking used to reach the upstream as no thinking at all.
+ */
+describe('e2e: thinking modes from an Anthropic client to an Anthropic backend', () => {
+  let emu: Emulator;
+  let lip: RunningLip;
+  let client: Anthropic;
+  before(async () => {
+    emu = await startAnthropicEmulator();
+    lip = await startLip(testConfig(`  - { id: claude, kind: anthropic, base_url: "${emu.url}", api_key: upstream-key-0123456789 }`, 'routing: { default_route: "claude:claude-opus-4-6" }'));
+    client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+  });
+  after(async () => {
+    await lip?.close();
+    await emu?.close();
+  });
+  beforeEach(() => emu.reset());
+  const messages = [{ role: 'user' as const, content: 'Think about it.' }];
+
+  for (const stream of [false, true]) {
+    it(`sends adaptive thinking and its effort as the client wrote them (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+      const params = { model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'adaptive' as const }, output_config: { effort: 'high' as const }, temperature: 1 };
+      const message = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+      expect(message.role).to.equal('assistant');
+      const sent = emu.requests[0]!.body;
+      expect(sent.thinking).to.deep.equal({ type: 'adaptive' });
+      expect(sent.output_config).to.deep.equal({ effort: 'high' });
+      expect(sent.max_tokens).to.equal(4000);
+      expect(sent).to.not.have.property('temperature'); // refused beside thinking
+    });
+  }
+
+  it('keeps a budget a budget, and adaptive without an effort sends none', async () => {
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'enabled', budget_tokens: 2048 } });
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'adaptive' } });
+    expect(emu.requests.map((r) => [r.body.thinking, r.body.output_config])).to.deep.equal([
+      [{ type: 'enabled', budget_tokens: 2048 }, undefined],
+      [{ type: 'adaptive' }, undefined],
+    ]);
+  });
+});
