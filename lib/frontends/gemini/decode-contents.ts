@@ -47,7 +47,7 @@ export function decodeContents(contents: Json[]): Message[] {
     parts.forEach((p, j) => {
       const at = `${path}[${j}]`;
       const role = p.functionResponse ? 'tool' : 'user';
-      const part = role === 'tool' ? toolResult(p.functionResponse, pending, () => `call_gemini_${++generated}`) : userPart(p, at);
+      const part = role === 'tool' ? toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`) : userPart(p, at);
       if (run?.role !== role) out.push((run = { role, parts: [] }));
       run.parts.push(part);
     });
@@ -121,12 +121,22 @@ function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
 }
 
-function toolResult(fr: Json, pending: { id: string; name: string }[], newId: () => string): Part {
+/**
+ * A `functionResponse`: its `response` as JSON text, then the media of its `parts` (a function
+ * that returns an image, Gemini 3) as image and file parts of the same result.
+ */
+function toolResult(fr: Json, path: string, pending: { id: string; name: string }[], newId: () => string): Part {
   let id: string | undefined = typeof fr.id === 'string' && fr.id ? fr.id : undefined;
   const at = pending.findIndex((c) => (id !== undefined ? c.id === id : c.name === fr.name));
   if (at >= 0) {
     id ??= pending[at]!.id;
     pending.splice(at, 1);
   }
-  return { type: 'tool_result', callId: id ?? newId(), name: fr.name, content: JSON.stringify(fr.response ?? {}) };
+  const text = JSON.stringify(fr.response ?? {});
+  const media = ((fr.parts ?? []) as Json[]).map((p, j) => {
+    if (!p.inlineData && !p.fileData) throw badField(`${path}.parts[${j}]`, 'must have inlineData or fileData');
+    return contentPart(p, `${path}.parts[${j}]`) as ImagePart | FilePart;
+  });
+  const content = media.length > 0 ? [{ type: 'text' as const, text }, ...media] : text;
+  return { type: 'tool_result', callId: id ?? newId(), name: fr.name, content };
 }

@@ -21,7 +21,11 @@ const part = {
     },
     functionResponse: {
       type: 'object', required: ['name'],
-      properties: { id: { type: 'string' }, name: { type: 'string', minLength: 1 }, response: { type: ['object', 'null'] } },
+      properties: {
+        id: { type: 'string' }, name: { type: 'string', minLength: 1 }, response: { type: ['object', 'null'] },
+        // Media a function returns (Gemini 3): each part holds inlineData or fileData.
+        parts: { type: 'array', items: { type: 'object', properties: { inlineData: blob, fileData } } },
+      },
     },
   },
 };

@@ -147,6 +147,31 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect([mode('ANY'), mode('NONE'), mode('AUTO')]).to.deep.equal([{ type: 'any' }, { type: 'none' }, { type: 'auto' }]);
   });
 
+  it('keeps the media a function returns (functionResponse.parts) as image and file parts of the tool result', () => {
+    const call = decode({
+      contents: [
+        user('screenshot?'),
+        { role: 'model', parts: [{ functionCall: { id: 'fc-1', name: 'shot', args: {} } }] },
+        {
+          role: 'user',
+          parts: [{ functionResponse: { id: 'fc-1', name: 'shot', response: { ok: true }, parts: [{ inlineData: { mimeType: 'image/png', data: 'iVBORw0' } }, { fileData: { mimeType: 'application/pdf', fileUri: 'gs://b/r.pdf' } }] } }],
+        },
+      ],
+    });
+    expect(call.messages[2]).to.deep.equal({
+      role: 'tool',
+      parts: [{
+        type: 'tool_result', callId: 'fc-1', name: 'shot',
+        content: [{ type: 'text', text: '{"ok":true}' }, { type: 'image', data: 'iVBORw0', mediaType: 'image/png' }, { type: 'file', url: 'gs://b/r.pdf', mediaType: 'application/pdf' }],
+      }],
+    });
+    expect(decodeError({ contents: [user('x'), { role: 'user', parts: [{ functionResponse: { name: 'shot', response: {}, parts: [{ text: 'no' }] } }] }] })).to.deep.include({
+      status: 400, param: 'contents[1].parts[0].functionResponse.parts[0]', message: 'contents[1].parts[0].functionResponse.parts[0]: must have inlineData or fileData',
+    });
+    expect(decodeError({ contents: [user('x'), { role: 'user', parts: [{ functionResponse: { name: 'shot', parts: [{ inlineData: { data: 'x' } }] } }] }] }).param)
+      .to.equal('contents[1].parts[0].functionResponse.parts[0].inlineData.mimeType');
+  });
+
   it('names the offending field in its errors', () => {
     expect(decodeError({ contents: [{ role: 'user', parts: [{ foo: 1 }] }] })).to.deep.include({
       status: 400, param: 'contents[0].parts[0]', message: 'contents[0].parts[0]: must have text, inlineData, fileData, functionCall or functionResponse',
