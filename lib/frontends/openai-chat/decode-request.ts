@@ -23,6 +23,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
   validate(body);
   const b = body as Json;
   if (typeof b.n === 'number' && b.n > 1) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'n: only one choice per request is supported (n must be 1)', { param: 'n' });
+  refuseUnsupported(b);
 
   const system: TextPart[] = [];
   const messages: Message[] = [];
@@ -189,4 +190,20 @@ function responseFormat(f: Json | null | undefined): ResponseFormat | undefined 
     };
   }
   return { type: 'text' };
+}
+
+/**
+ * Fields that ask for something lip cannot give: answered with a 400 naming the field rather
+ * than ignored (a legacy client would wait for a `function_call` that never comes, an audio
+ * client for audio).
+ */
+function refuseUnsupported(b: Json): void {
+  const refuse = (param: string, message: string) => {
+    throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${param}: ${message}`, { param });
+  };
+  if (Array.isArray(b.functions) && b.functions.length > 0) refuse('functions', 'the deprecated functions list is not supported; declare them as tools ({type: "function", function: {...}})');
+  if (b.function_call !== undefined && b.function_call !== null) refuse('function_call', 'the deprecated function_call choice is not supported; use tools and tool_choice');
+  if (Array.isArray(b.modalities) && b.modalities.includes('audio')) refuse('modalities', 'audio output is not supported');
+  if (b.audio !== undefined && b.audio !== null) refuse('audio', 'audio output is not supported');
+  if (b.web_search_options !== undefined && b.web_search_options !== null) refuse('web_search_options', 'web search is not supported');
 }

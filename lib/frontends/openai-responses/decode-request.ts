@@ -38,6 +38,9 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
   const b = body as Json;
   if (b.background === true) throw badField('background', 'background responses are not supported; use stream: true for long generations', true);
+  // Both would put context before the input that lip cannot fetch: refused, not ignored.
+  if (b.conversation !== undefined && b.conversation !== null) throw badField('conversation', 'conversation objects are not supported; send the items in input, or continue with previous_response_id', true);
+  if (b.prompt !== undefined && b.prompt !== null) throw badField('prompt', 'stored prompt templates are not supported; send instructions and input', true);
   const previousResponseId = typeof b.previous_response_id === 'string' && b.previous_response_id.length > 0 ? b.previous_response_id : undefined;
   if (b.input === undefined && previousResponseId === undefined) throw badField('input', 'is required');
 

@@ -108,5 +108,15 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
   it('refuses what it cannot honour instead of ignoring it', () => {
     expect(rejection({ model: 'm', n: 2, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: only one choice per request is supported (n must be 1)');
     expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] })).to.equal('400 messages[0].content[0].type messages[0].content[0]: input_audio content is not supported');
+    const base = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+    expect(rejection({ ...base, functions: [{ name: 'f', parameters: {} }] })).to.match(/^400 functions functions: the deprecated functions list is not supported; declare them as tools/);
+    expect(rejection({ ...base, function_call: 'auto' })).to.equal('400 function_call function_call: the deprecated function_call choice is not supported; use tools and tool_choice');
+    expect(rejection({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } })).to.equal('400 modalities modalities: audio output is not supported');
+    expect(rejection({ ...base, audio: { voice: 'alloy', format: 'wav' } })).to.equal('400 audio audio: audio output is not supported');
+    expect(rejection({ ...base, web_search_options: {} })).to.equal('400 web_search_options web_search_options: web search is not supported');
+    // What asks for nothing is still accepted.
+    for (const extra of [{ functions: [] }, { function_call: null }, { modalities: ['text'] }, { audio: null }, { web_search_options: null }]) {
+      expect(decodeChatRequest({ ...base, ...extra }).call.messages).to.have.length(1);
+    }
   });
 });
