@@ -30,8 +30,11 @@ export function eventStreamCodec(): Codec.EventStreamCodec {
 
 /**
  * Cuts an `application/vnd.amazon.eventstream` body into messages. HTTP chunks and frames are
- * unrelated: bytes are buffered until the 4-byte big-endian total length of the next frame is
- * complete, then each whole frame is decoded by `EventStreamCodec` (which checks both CRC32s).
+ * unrelated: chunks are kept as they arrive until the 4-byte big-endian total length of the next
+ * frame is complete, then until that many bytes are in, and only then joined once and each
+ * whole frame decoded by `EventStreamCodec` (which checks both CRC32s). A frame arriving in
+ * many pieces therefore costs linear time (joining on every chunk would copy a 16 MiB frame
+ * sent in 16 KiB pieces about 8 GiB over, seconds of a blocked event loop).
  * A frame that announces more than `maxFrameBytes` fails at once (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED)
  * instead of being buffered; a bad length or CRC is LIP_ERR_UPSTREAM_MALFORMED. A body that
  * ends inside a frame yields nothing more: the source reports the stream as cut short.
@@ -43,23 +46,35 @@ export function eventStreamCodec(): Codec.EventStreamCodec {
  * @see spec/backends/bedrock/event-stream-framer.spec.ts
  */
 export class EventStreamFramer implements BodyFramer<EventStreamMessage> {
-  private pending: Buffer = Buffer.alloc(0);
+  /** The chunks since the last whole frame, not yet joined. */
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** The announced length of the frame being collected (0 until its first 4 bytes are in). */
+  private need = 0;
   private readonly codec = eventStreamCodec();
 
   constructor(private readonly backendId: string, private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
 
   push(chunk: Buffer): EventStreamMessage[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (chunk.length === 0) return [];
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size < 4 || this.size < this.need) return [];
+    const pending = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     const out: EventStreamMessage[] = [];
     let offset = 0;
-    while (this.pending.length - offset >= 4) {
-      const total = this.pending.readUInt32BE(offset);
+    this.need = 0;
+    while (pending.length - offset >= 4) {
+      const total = pending.readUInt32BE(offset);
       if (total < OVERHEAD) throw malformedFrame(this.backendId, `an event-stream frame announces ${total} bytes (at least ${OVERHEAD})`);
       if (total > this.maxFrameBytes) {
         throw new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `backend "${this.backendId}": an event-stream frame of ${total} bytes exceeds http_client.max_line_bytes (${this.maxFrameBytes})`, { detail: { backend: this.backendId } });
       }
-      if (this.pending.length - offset < total) break;
-      const frame = this.pending.subarray(offset, offset + total);
+      if (pending.length - offset < total) {
+        this.need = total;
+        break;
+      }
+      const frame = pending.subarray(offset, offset + total);
       offset += total;
       try {
         out.push(this.codec.decode(frame) as EventStreamMessage);
@@ -67,7 +82,10 @@ export class EventStreamFramer implements BodyFramer<EventStreamMessage> {
         throw malformedFrame(this.backendId, `an event-stream frame does not decode (${(err as Error).message})`);
       }
     }
-    this.pending = offset === this.pending.length ? Buffer.alloc(0) : Buffer.from(this.pending.subarray(offset));
+    // The unfinished rest is copied once, so a decoded frame's chunk is not kept alive by it.
+    const rest = offset === pending.length ? undefined : Buffer.from(pending.subarray(offset));
+    this.parts = rest ? [rest] : [];
+    this.size = rest ? rest.length : 0;
     return out;
   }
 

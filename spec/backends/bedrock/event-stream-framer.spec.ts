@@ -72,6 +72,28 @@ describe('backends/bedrock/event-stream-framer', () => {
     expect(decode(Buffer.from(bedrockFrame('metadata', { pad: 'x'.repeat(5000) })).subarray(0, 8), [], 1024)).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
   });
 
+  it('joins a frame that arrives in many pieces once: the bytes copied grow linearly, not quadratically', () => {
+    const big = Buffer.from(bedrockFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x'.repeat(2 * 1024 * 1024) } }));
+    const body = Buffer.concat([big, FRAMES[0]!]);
+    const concat = Buffer.concat;
+    let copied = 0;
+    Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+      const joined = concat(list, length);
+      copied += joined.length;
+      return joined;
+    }) as typeof Buffer.concat;
+    const messages: EventStreamMessage[] = [];
+    try {
+      const framer = new EventStreamFramer('br');
+      for (let at = 0; at < body.length; at += 2048) messages.push(...framer.push(body.subarray(at, at + 2048)));
+    } finally {
+      Buffer.concat = concat;
+    }
+    expect(messages.map((m) => headerString(m, ':event-type'))).to.deep.equal(['contentBlockDelta', 'messageStart']);
+    // Joining on every piece copied about 1 GiB here (1,025 pieces, 1 MiB each on average).
+    expect(copied).to.be.below(2 * body.length);
+  });
+
   it('maps every stop reason, keeping the raw value where the canonical name says less', () => {
     const stop = (stopReason: string) => {
       const out = decode(Buffer.concat([Buffer.from(bedrockFrame('messageStart', { role: 'assistant' })), Buffer.from(bedrockFrame('messageStop', { stopReason })), Buffer.from(bedrockFrame('metadata', {}))]), []);
