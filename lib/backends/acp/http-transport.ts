@@ -1,5 +1,5 @@
 import { LipError, isRetryableStatus } from '../../errors/index.js';
-import { classifyTransportError, readBodyText, sanitizeMessage, type UpstreamClient } from '../http/index.js';
+import { classifyTransportError, readBodyText, relayableStatus, sanitizeMessage, type UpstreamClient } from '../http/index.js';
 import { JsonRpcPeer, type PeerHandlers } from './json-rpc-peer.js';
 import { NdjsonLines } from './ndjson-lines.js';
 import type { AgentTransport } from './transport.js';
@@ -52,8 +52,11 @@ export class HttpTransport implements AgentTransport {
     }
     if (response.statusCode < 200 || response.statusCode > 299) {
       const text = await readBodyText(response.body).catch(() => '');
-      throw new LipError('LIP_ERR_UPSTREAM_STATUS', `acp ${this.agent.backend}: agent answered ${response.statusCode}: ${sanitizeMessage(text)}`, {
-        status: response.statusCode, retryable: isRetryableStatus(response.statusCode), detail: { backend: this.agent.backend },
+      // A redirect or other non-error status is the agent's failure (502), never relayed as it is.
+      const status = response.statusCode;
+      const relayed = relayableStatus(status);
+      throw new LipError('LIP_ERR_UPSTREAM_STATUS', `acp ${this.agent.backend}: agent answered ${status}: ${sanitizeMessage(text)}`, {
+        status: relayed ? status : 502, retryable: !relayed || isRetryableStatus(status), detail: { backend: this.agent.backend, upstream_status: status },
       });
     }
     const lines = new NdjsonLines();

@@ -18,7 +18,10 @@ export interface UpstreamStatusInfo {
 /**
  * The one shape of an upstream HTTP failure: LIP_ERR_UPSTREAM_STATUS carrying the upstream
  * status (a non-retryable 4xx reaches the client with it), retryable for 408, 409, 429 and 5xx
- * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message.
+ * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message. A status that is
+ * not an error status (a 3xx redirect lip does not follow, a 1xx, anything past 599) is 502 and
+ * retryable: relayed, it would tell the client to follow a redirect it was never given (a 304
+ * even drops the error body). `detail.upstream_status` keeps the upstream's own status.
  *
  * ```ts
  * upstreamStatusError({ backendId: 'openai', status: 400, message: 'bad tool schema', retryAfterMs: undefined, secrets })
@@ -28,12 +31,18 @@ export interface UpstreamStatusInfo {
 export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   const text = info.message ? sanitizeMessage(info.message, info.secrets) : '';
   const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
-  return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${text ? `: ${text}` : ''}`, {
-    status: info.status,
-    retryable: info.retryable ?? isRetryableStatus(info.status),
+  const relayed = relayableStatus(info.status);
+  return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${relayed ? '' : info.status >= 300 && info.status < 400 ? ' (lip does not follow redirects)' : ' (not an error status)'}${text ? `: ${text}` : ''}`, {
+    status: relayed ? info.status : 502,
+    retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
     detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) },
   });
+}
+
+/** Whether an upstream status can be a client's status as it is: the 4xx and 5xx error statuses. */
+export function relayableStatus(status: number): boolean {
+  return status >= 400 && status <= 599;
 }
 
 /** An error the upstream reported inside a stream that had started (LIP_ERR_UPSTREAM_STREAM_ERROR). */

@@ -62,4 +62,14 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
     expect(error.status).to.equal(503);
     expect(error.retryable).to.equal(true);
   });
+
+  it('fails a prompt answered with a redirect as a retryable 502 (a 3xx is never the client status)', async () => {
+    await start({ status: 307 });
+    const error = await new Promise<LipError>((resolve, reject) => backend.stream(call, target).subscribe({
+      error: (e: unknown) => (isLipError(e) ? resolve(e) : reject(e)),
+      complete: () => reject(new Error('completed')),
+    }));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 502, retryable: true });
+    expect(error.detail).to.include({ upstream_status: 307 });
+  });
 });

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { emptyCall } from '../../../lib/canonical/index.js';
+import type { Runtime } from '../../../lib/core/runtime.js';
+import { backendOf, drain, runtimeFor, type Emulator } from '../../helpers/emulators/index.js';
+import { startLip } from '../../helpers/lip.js';
+import { testConfig } from '../../helpers/config.js';
+import { KINDS } from '../kinds.js';
+
+/**
+ * Found by probing hostile upstream replies: an upstream that answered a redirect (a base_url
+ * on http:// that the provider moves to https://, a login portal) failed the attempt with
+ * LIP_ERR_UPSTREAM_STATUS carrying the 3xx as the status for the client. The client was then
+ * answered 301/302/307 without a Location, typed `invalid_request_error`, and never failed over;
+ * a 304 even lost the error body. A status that is not an error status is now 502, retryable,
+ * with the upstream's status kept in `detail.upstream_status`.
+ */
+describe('regression: an upstream redirect is a 502, never relayed as the client status', function () {
+  this.timeout(30_000);
+  const call = (stream: boolean) => emptyCall({ model: 'm', stream, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+
+  for (const k of KINDS) {
+    describe(k.kind, () => {
+      let emu: Emulator;
+      let runtime: Runtime | undefined;
+      before(async () => { emu = await k.start(); });
+      afterEach(async () => { await runtime?.close(); runtime = undefined; emu.reset(); });
+      after(() => emu.close());
+
+      for (const status of [301, 302, 304, 307]) {
+        it(`${status}, streamed and whole: 502, retryable, the upstream status in the detail`, async () => {
+          runtime = runtimeFor(k.row('b', emu));
+          for (const stream of [true, false]) {
+            emu.enqueue({ status, headers: { location: 'https://elsewhere.example/v1' } });
+            const { error, events } = await drain(backendOf(runtime, 'b').stream(call(stream), { model: 'm', candidateKey: 'b:m', ...(stream ? {} : { whole: true }) }));
+            expect(events).to.deep.equal([]);
+            expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 502, retryable: true });
+            expect(error!.detail).to.include({ upstream_status: status });
+            expect(error!.message).to.contain(`upstream status ${status} (lip does not follow redirects)`);
+          }
+        });
+      }
+    });
+  }
+
+  it('a client of lip gets 502 in its envelope, and a failover arm serves', async () => {
+    const k = KINDS[0]!;
+    const emu = await k.start();
+    const lip = await startLip(testConfig(`${k.row('up', emu)}\n  - { id: stub, kind: localstub }`));
+    try {
+      const post = (model: string) => fetch(`${lip.url}/v1/chat/completions`, {
+        method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      emu.enqueue({ status: 301, headers: { location: 'https://elsewhere.example/v1' } });
+      const alone = await post('up:m');
+      expect(alone.status).to.equal(502);
+      expect(alone.headers.get('location')).to.equal(null);
+      expect(((await alone.json()) as { error: { message: string } }).error.message).to.contain('upstream status 301');
+      emu.enqueue({ status: 302, headers: { location: 'https://elsewhere.example/v1' } });
+      const failover = await post('up:m|stub:m');
+      expect(failover.status).to.equal(200);
+      expect(failover.headers.get('x-lip-backend')).to.equal('stub:m');
+    } finally {
+      await lip.close();
+      await emu.close();
+    }
+  });
+});
