@@ -24,7 +24,7 @@ export class HttpTransport implements AgentTransport {
   private markExited!: (code: number | null) => void;
 
   constructor(private readonly agent: HttpAgent, private readonly client: UpstreamClient, handlers: PeerHandlers) {
-    this.peer = new JsonRpcPeer((message) => this.post(message), handlers);
+    this.peer = new JsonRpcPeer((message) => this.post(message), handlers, { backend: agent.backend, onBroken: () => this.kill() });
     this.exited = new Promise((resolve) => { this.markExited = resolve; });
   }
 

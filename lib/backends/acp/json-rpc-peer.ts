@@ -1,4 +1,5 @@
-import { LipError } from '../../errors/index.js';
+import { LipError, reportInternalError } from '../../errors/index.js';
+import { checkUpstreamJson } from '../../wire/json-depth.js';
 
 /** A JSON-RPC 2.0 error object. */
 export interface RpcErrorObject {
@@ -34,18 +35,32 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** Who the peer speaks for, and what its transport does when the agent broke the protocol. */
+export interface PeerOptions {
+  /** The backend id, for messages. */
+  readonly backend?: string;
+  /**
+   * Told once when a line from the agent failed the peer (not JSON-RPC, nested too deep, or a
+   * handler threw on it): the transport ends the agent, so that its pool drops it and the next
+   * call starts a fresh one instead of failing on this one forever.
+   */
+  readonly onBroken?: (error: LipError) => void;
+}
+
 /**
  * The JSON-RPC 2.0 side lip plays towards an agent: numbered requests correlated with their
  * answers, notifications, and agent requests dispatched to handlers (answered -32601 when no
  * handler knows them). Transport-neutral: stdio writes lines to a process, HTTP posts each
- * message and streams the answer's lines back through `receive`.
+ * message and streams the answer's lines back through `receive`, which never throws: whatever
+ * goes wrong with a line fails the peer (every open request rejects) and is reported to
+ * `onBroken`.
  */
 export class JsonRpcPeer {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private failure: unknown;
 
-  constructor(private readonly send: SendMessage, private readonly handlers: PeerHandlers) {}
+  constructor(private readonly send: SendMessage, private readonly handlers: PeerHandlers, private readonly options: PeerOptions = {}) {}
 
   request(method: string, params: Record<string, unknown>): Promise<unknown> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -67,17 +82,32 @@ export class JsonRpcPeer {
     return this.send({ jsonrpc: '2.0', method, params });
   }
 
-  /** One line from the agent. A line that is not a JSON-RPC message fails the connection. */
+  /**
+   * One line from the agent. A line that is not a JSON-RPC message, or nests deeper than the
+   * upstream bound, fails the connection (LIP_ERR_UPSTREAM_MALFORMED, _LIMIT_EXCEEDED); so does
+   * a handler that throws on it (an internal error). Never throws: it runs in a stream's data
+   * callback, where a throw would escape every handler.
+   */
   receive(line: string): void {
+    if (this.failure !== undefined) return; // the connection is over: later lines of the same chunk are not heard
     let message: Record<string, unknown>;
     try {
+      checkUpstreamJson(this.options.backend ?? 'acp', line, 'a line'); // before JSON.parse, as for every upstream frame
       const parsed: unknown = JSON.parse(line);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       message = parsed as Record<string, unknown>;
-    } catch {
-      this.fail(new LipError('LIP_ERR_UPSTREAM_MALFORMED', `agent sent a line that is not a JSON-RPC message: ${line.slice(0, 120)}`));
+    } catch (error) {
+      this.broken(error instanceof LipError ? error : new LipError('LIP_ERR_UPSTREAM_MALFORMED', `agent sent a line that is not a JSON-RPC message: ${line.slice(0, 120)}`));
       return;
     }
+    try {
+      this.dispatch(message);
+    } catch (error) {
+      this.broken(reportInternalError('acp.receive', error));
+    }
+  }
+
+  private dispatch(message: Record<string, unknown>): void {
     const method = typeof message.method === 'string' ? message.method : undefined;
     const params = (message.params !== null && typeof message.params === 'object' ? message.params : {}) as Record<string, unknown>;
     if (method !== undefined && message.id !== undefined) return this.answer(message.id, method, params);
@@ -85,12 +115,20 @@ export class JsonRpcPeer {
     const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
     if (!pending) return; // an answer to nothing we are waiting for (a late reply after a reset)
     this.pending.delete(message.id as number);
-    if (message.error !== undefined) {
-      const e = message.error as Partial<RpcErrorObject>;
+    // `"error": null` beside a result is how JSON-RPC 1.0 peers say "no error".
+    if (message.error !== undefined && message.error !== null) {
+      const e = (typeof message.error === 'object' ? message.error : { message: String(message.error) }) as Partial<RpcErrorObject>;
       pending.reject(new RpcError(pending.method, { code: typeof e.code === 'number' ? e.code : -32603, message: typeof e.message === 'string' ? e.message : 'error', data: e.data }));
     } else {
       pending.resolve(message.result);
     }
+  }
+
+  /** The agent broke the protocol: fail every request, and let the transport end the agent. */
+  private broken(error: LipError): void {
+    const first = this.failure === undefined;
+    this.fail(error);
+    if (first) this.options.onBroken?.(error);
   }
 
   /** Fails every open request and every later one (the connection is gone). */

@@ -2,6 +2,7 @@ import { Observable } from 'rxjs/internal/Observable';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient } from '../http/index.js';
 import { reportAcp } from './acp-channel.js';
@@ -37,6 +38,8 @@ export class AcpBackend implements Backend {
   private client: UpstreamClient | undefined;
   /** The bearer token of an HTTP agent (the row's first key), if any. */
   private readonly key: string | undefined;
+  /** Agents whose handshake is running (close ends them: their pool entry has no runtime yet). */
+  private readonly starting = new Set<AgentRuntime>();
 
   constructor(row: BackendRow, private readonly deps: BackendDeps = {}) {
     this.id = row.id;
@@ -121,10 +124,15 @@ export class AcpBackend implements Backend {
   }
 
   close(): Promise<void> {
+    for (const runtime of this.starting) runtime.transport.kill();
     return Promise.all([this.pool.close(), this.client?.close()]).then(() => undefined);
   }
 
-  /** Starts an agent for `model` and runs its handshake. */
+  /**
+   * Starts an agent for `model` and runs its handshake, bounded by `http_client.headers_timeout`
+   * (over either transport): an agent that never answers `initialize` or `session/new` would
+   * otherwise hold its pool entry, and every later call for its key, forever.
+   */
   private async spawn(model: string): Promise<AgentRuntime> {
     const o = this.options;
     const settings = { backend: this.id, cwd: o.cwd, autoAccept: o.autoAccept, ...(o.authMethod ? { authMethod: o.authMethod } : {}) };
@@ -139,11 +147,18 @@ export class AcpBackend implements Backend {
     const pid = runtime.transport.pid;
     reportAcp({ backend: this.id, event: 'spawn', ...(pid ? { pid } : {}) });
     runtime.transport.exited.then((code) => reportAcp({ backend: this.id, event: 'exit', code, ...(pid ? { pid } : {}) }));
+    const limit = (this.deps.http ?? DEFAULT_HTTP_SETTINGS).headers_timeout;
+    const timer = this.scheduler.schedule(() => runtime.transport.peer.fail(new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT',
+      `acp ${this.id}: the agent did not finish its handshake within http_client.headers_timeout (${limit} ms)`, { detail: { backend: this.id } })), limit);
+    this.starting.add(runtime);
     try {
       await runtime.handshake();
     } catch (error) {
       runtime.transport.kill();
       throw error;
+    } finally {
+      timer.unsubscribe();
+      this.starting.delete(runtime);
     }
     reportAcp({ backend: this.id, event: 'ready', sessionId: runtime.sessionId, ...(pid ? { pid } : {}) });
     return runtime;

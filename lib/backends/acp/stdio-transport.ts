@@ -16,7 +16,8 @@ export interface StdioSpawn {
  * An agent process spoken to over stdin/stdout, one JSON-RPC message per line. stderr is
  * drained (an agent that logs a lot must not block on a full pipe) and dropped. The process
  * ending, a spawn failure, an oversize or malformed line all fail the peer: every open request
- * rejects with a retryable LipError, so an attempt that had no output yet moves on.
+ * rejects with a LipError, so an attempt that had no output yet moves on. A line that broke the
+ * protocol also ends the agent, so the next call starts a fresh one.
  */
 export class StdioTransport implements AgentTransport {
   readonly peer: JsonRpcPeer;
@@ -28,7 +29,7 @@ export class StdioTransport implements AgentTransport {
   constructor(spec: StdioSpawn, handlers: PeerHandlers) {
     this.child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.pid = this.child.pid;
-    this.peer = new JsonRpcPeer((message) => this.write(message), handlers);
+    this.peer = new JsonRpcPeer((message) => this.write(message), handlers, { backend: spec.backend, onBroken: () => this.kill() });
     const lines = new NdjsonLines();
     this.child.stdout!.on('data', (chunk: Buffer) => {
       let received: string[];
@@ -61,8 +62,10 @@ export class StdioTransport implements AgentTransport {
     return !this.dead;
   }
 
+  /** Ends the agent; it counts as gone at once (its pool must not hand it out while it exits). */
   kill(): void {
     if (this.dead) return;
+    this.dead = true;
     this.child.kill('SIGKILL');
   }
 
