@@ -30,5 +30,30 @@ export function errorMessageOf(body: unknown, text: string): { message: string |
   if (Array.isArray(b) && b.length > 0 && !Array.isArray(b[0])) return errorMessageOf(b[0], text);
   const trimmed = text.trim();
   if (!trimmed) return { message: undefined, type: undefined };
+  if (body === undefined && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
+    const message = messageOfCutJson(trimmed);
+    if (message !== undefined) return { message, type: undefined };
+  }
   return { message: /^<(!doctype|html)/i.test(trimmed) ? 'the upstream answered with an HTML page' : trimmed, type: undefined };
+}
+
+/** The first `"message"` / `"Message"` / `"msg"` member whose string value is complete in the text. */
+const MESSAGE_MEMBER = /"(?:message|Message|msg)"\s*:\s*("(?:[^"\\]|\\.)*")/;
+
+/**
+ * The message of JSON text that does not parse, most often an error body cut at
+ * MAX_ERROR_BODY_BYTES (64 KiB) because the upstream echoed the request in it (FastAPI/pydantic
+ * `detail[].input`, a gateway quoting the prompt): its first complete message member, which in
+ * every provider's envelope comes before the echo. Without this the client got the first
+ * 1,000 characters of raw JSON instead of the provider's sentence.
+ */
+function messageOfCutJson(text: string): string | undefined {
+  const m = MESSAGE_MEMBER.exec(text);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[1]!) as string;
+    return value.length > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
