@@ -8,11 +8,21 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+const DAY = '(?:mon|tue|wed|thu|fri|sat|sun)';
+const MONTH = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/** The three HTTP-date forms (RFC 9110 section 5.6.7): IMF-fixdate, RFC 850, asctime. */
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`, 'i');
+const RFC850_DATE = new RegExp(`^${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`, 'i');
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`, 'i');
+
 /**
  * How long an upstream asks us to wait, in milliseconds, or undefined when it does not say.
- * Reads `retry-after-ms` (OpenAI), then `Retry-After` as delay-seconds (decimals tolerated) or
- * as an HTTP date (RFC 9110 section 10.2.3) relative to `nowMs`. Bounded to one day; a date
- * in the past means zero.
+ * Reads `retry-after-ms` (OpenAI), then `Retry-After` as delay-seconds (decimals tolerated; the
+ * first of a comma-joined list) or as an HTTP date (RFC 9110 section 10.2.3, one of its three
+ * forms) relative to `nowMs`. Bounded to one day; a date in the past means zero. Anything else
+ * is no answer: `Date.parse` alone reads text such as `later 3000` as a year, which cooled a key
+ * down for the full day.
  *
  * ```ts
  * retryAfterMs({ 'retry-after': '7' }, now)                              // 7000
@@ -25,9 +35,12 @@ export function retryAfterMs(headers: HeaderMap, nowMs: number): number | undefi
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return clamp(Number(ms));
   const value = first(headers['retry-after'])?.trim();
   if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return clamp(Number(value) * 1000);
-  const date = Date.parse(value);
-  if (Number.isNaN(date) || !/[a-z]/i.test(value)) return undefined;
+  const seconds = /^(\d+(?:\.\d+)?)\s*(?:,|$)/.exec(value);
+  if (seconds) return clamp(Number(seconds[1]) * 1000);
+  if (!IMF_FIXDATE.test(value) && !RFC850_DATE.test(value) && !ASCTIME_DATE.test(value)) return undefined;
+  // asctime carries no zone; it is GMT, not the local time Date.parse would take it for.
+  const date = Date.parse(ASCTIME_DATE.test(value) ? `${value} GMT` : value);
+  if (Number.isNaN(date)) return undefined;
   return clamp(date - nowMs);
 }
 
