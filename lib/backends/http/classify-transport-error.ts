@@ -1,4 +1,5 @@
 import { LipError } from '../../errors/index.js';
+import { CompressedBodyError } from './upstream-client.js';
 
 /** Where a transport failure happened: before the response headers, or while reading the body. */
 export type TransportPhase = 'connect' | 'body';
@@ -28,6 +29,10 @@ export function classifyTransportError(err: unknown, backendId: string, phase: T
   const detail = { backend: backendId, transport_code: code ?? null, phase };
   const make = (lipCode: ConstructorParameters<typeof LipError>[0], what: string) =>
     new LipError(lipCode, `backend "${backendId}": ${what}${code ? ` (${code})` : ''}`, { cause: err, detail });
+  if (err instanceof CompressedBodyError) {
+    // Nothing was read: another candidate may answer plainly.
+    return new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${backendId}": the upstream answered with content-encoding "${err.encoding}" although lip asks for identity; compressed bodies are not decoded`, { cause: err, detail, retryable: true });
+  }
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return make('LIP_ERR_UPSTREAM_CONNECT_TIMEOUT', 'connecting to the upstream timed out (http_client.connect_timeout)');

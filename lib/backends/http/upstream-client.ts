@@ -86,8 +86,32 @@ export function splitUrl(url: string): [origin: string, path: string] {
 }
 
 /**
+ * A response whose body is compressed although lip asked for `identity` (undici's `request`
+ * decodes nothing): refused with its encoding named, before anything reads it as JSON or SSE
+ * (a gzipped stream read as text was an empty stream, a gzipped error body garbage).
+ */
+function plainBody(response: UpstreamResponse): UpstreamResponse {
+  const encoding = response.headers['content-encoding'];
+  if (encoding === undefined) return response;
+  const name = String(encoding).trim().toLowerCase();
+  if (name === '' || name === 'identity') return response;
+  response.body.on('error', () => undefined); // destroying it reports an abort nobody listens to
+  response.body.destroy();
+  throw new CompressedBodyError(name);
+}
+
+/** A compressed upstream body (classifyTransportError makes it LIP_ERR_UPSTREAM_MALFORMED). */
+export class CompressedBodyError extends Error {
+  readonly code = 'LIP_CONTENT_ENCODING';
+  constructor(readonly encoding: string) {
+    super(`the upstream answered with content-encoding "${encoding}"`);
+  }
+}
+
+/**
  * Sends upstream requests through one pooled dispatcher, straight through the dispatcher API
- * (origin and path split once, no URL object, no global-dispatcher lookup). `open` resolves when
+ * (origin and path split once, no URL object, no global-dispatcher lookup), asking for uncompressed bodies
+ * (`accept-encoding: identity` unless the caller set it). `open` resolves when
  * the response headers arrive; the body is read by the caller. Aborting the signal destroys the
  * request (and its connection when the body was not finished), which is how an unsubscribe
  * reaches the upstream socket.
@@ -113,16 +137,16 @@ export class UpstreamClient {
   open(req: UpstreamRequest, signal: AbortSignal, hooks?: DispatchHooks): Promise<UpstreamResponse> {
     const [origin, path] = splitUrl(req.url);
     const options: Dispatcher.RequestOptions = {
-      origin, path, method: req.method, headers: req.headers, signal,
+      origin, path, method: req.method, headers: { 'accept-encoding': 'identity', ...req.headers }, signal,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
     };
     const queue = this.queue;
     if (queue === undefined) {
       hooks?.onDispatch?.();
-      return this.request.call(this.dispatcher, options);
+      return this.request.call(this.dispatcher, options).then(plainBody);
     }
-    return queue.acquire(origin, signal, hooks).then((release) => this.request.call(this.dispatcher, options).then((response) => {
+    return queue.acquire(origin, signal, hooks).then((release) => this.request.call(this.dispatcher, options).then(plainBody).then((response) => {
       // The slot is the connection's: it is free once the body ended, was drained or destroyed.
       if (response.body.destroyed) release();
       else response.body.once('close', release);
