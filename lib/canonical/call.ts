@@ -12,9 +12,19 @@
  */
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+/**
+ * A prompt-cache breakpoint at a piece of the prompt (Anthropic `cache_control`, Bedrock
+ * `cachePoint`): the prompt up to and including it may be cached. `ttl` as the client wrote it
+ * (`5m`, `1h`). Providers that cache on their own (OpenAI, Gemini) leave it out.
+ */
+export interface CacheMark {
+  readonly ttl?: string;
+}
+
 export interface TextPart {
   readonly type: 'text';
   readonly text: string;
+  readonly cache?: CacheMark;
 }
 
 /** An image by URL (`https:` or `data:`) or inline base64 `data` with its media type. */
@@ -25,6 +35,7 @@ export interface ImagePart {
   readonly mediaType?: string;
   /** OpenAI's `detail` hint (`auto`, `low`, `high`). */
   readonly detail?: string;
+  readonly cache?: CacheMark;
 }
 
 /** A document (PDF, text, ...) by URL, provider file id, or inline base64 `data`. */
@@ -35,6 +46,7 @@ export interface FilePart {
   readonly fileId?: string;
   readonly mediaType?: string;
   readonly filename?: string;
+  readonly cache?: CacheMark;
 }
 
 /** A tool call the assistant made. `arguments` is the raw JSON text as the model produced it. */
@@ -50,6 +62,7 @@ export interface ToolCallPart {
    * own dialect. Absent on a signature: unknown origin (a record from before dialects were kept).
    */
   readonly dialect?: string;
+  readonly cache?: CacheMark;
 }
 
 /** The result of a tool call, answered by the client. */
@@ -60,6 +73,7 @@ export interface ToolResultPart {
   readonly name?: string;
   readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart>;
   readonly isError?: boolean;
+  readonly cache?: CacheMark;
 }
 
 /**
@@ -99,6 +113,7 @@ export interface ToolDefinition {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** OpenAI strict mode. */
   readonly strict?: boolean;
+  readonly cache?: CacheMark;
 }
 
 /** `any` = the model must call some tool; `tool` = it must call the named one. */

@@ -1,4 +1,4 @@
-import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
+import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
@@ -9,7 +9,8 @@ type Json = Record<string, unknown>;
  * tool results travel as `tool_result` blocks at the front of a user turn, consecutive turns
  * of one role are merged, and a system message in the middle of a conversation joins the
  * top-level `system`. Thinking is replayed only in Anthropic's own dialects and only when
- * signed (the API rejects unsigned thinking); other dialects are dropped.
+ * signed (the API rejects unsigned thinking); other dialects are dropped. A part's cache mark
+ * is its block's `cache_control`.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -20,11 +21,22 @@ type Json = Record<string, unknown>;
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
   const { turns, system } = encodeTurns(messages, {
     assistantRole: 'assistant',
-    user: (m) => m.parts.map(userBlock).filter((b): b is Json => b !== undefined),
-    assistant: (m) => m.parts.map(assistantBlock).filter((b): b is Json => b !== undefined),
-    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock),
+    user: (m) => m.parts.map((p) => cached(userBlock(p), p)).filter((b): b is Json => b !== undefined),
+    assistant: (m) => m.parts.map((p) => cached(assistantBlock(p), p)).filter((b): b is Json => b !== undefined),
+    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p), p)!),
   });
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
+}
+
+/** Anthropic's `cache_control` for a cache mark. */
+export function cacheControl(mark: CacheMark): Json {
+  return mark.ttl !== undefined ? { type: 'ephemeral', ttl: mark.ttl } : { type: 'ephemeral' };
+}
+
+/** The block with the part's cache breakpoint, if it has one. */
+export function cached(block: Json | undefined, part: Part | { readonly cache?: CacheMark }): Json | undefined {
+  const mark = (part as { readonly cache?: CacheMark }).cache;
+  return block !== undefined && mark !== undefined ? { ...block, cache_control: cacheControl(mark) } : block;
 }
 
 function userBlock(part: Part): Json | undefined {
@@ -73,6 +85,6 @@ function documentBlock(part: FilePart): Json {
 function toolResultBlock(part: ToolResultPart): Json {
   const content = typeof part.content === 'string'
     ? part.content
-    : part.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
+    : part.content.map((p) => cached(p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p), p)!);
   return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
 }

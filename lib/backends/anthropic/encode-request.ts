@@ -1,6 +1,6 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
-import { encodeMessages } from './encode-messages.js';
+import { cached, encodeMessages } from './encode-messages.js';
 import type { AnthropicOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -34,9 +34,9 @@ export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOp
   const thinks = budget !== undefined || adaptive !== undefined;
 
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
-  if (systemParts.length > 0) body.system = systemParts.map((p) => ({ type: 'text', text: p.text }));
+  if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters }));
+    body.tools = call.tools.map((t) => cached({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters }, t));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;

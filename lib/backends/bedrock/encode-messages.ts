@@ -23,22 +23,33 @@ const DOCUMENT_FORMATS: Readonly<Record<string, string>> = {
  * `reasoningContent` before the rest of its turn: signed thinking as `reasoningText` with its
  * signature, redacted thinking as `redactedContent`. Claude models on Bedrock issue Anthropic's
  * thinking blocks, so those are the dialects replayed; unsigned or foreign reasoning is dropped.
+ * With `cachePoints` (a model that caches prompts), a part's cache mark becomes a `cachePoint`
+ * block after the part's own.
  *
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
-export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
+export function encodeMessages(messages: readonly Message[], cachePoints = false): { messages: Json[]; system: TextPart[] } {
+  // A part's cache mark is a cachePoint block right after its own, for the models that cache.
+  const blocks = (parts: readonly Part[], block: (part: Part) => Json | undefined): Json[] => parts.flatMap((p) => {
+    const b = block(p);
+    if (b === undefined) return [];
+    return cachePoints && (p as { cache?: unknown }).cache !== undefined ? [b, CACHE_POINT] : [b];
+  });
   const { turns, system } = encodeTurns(messages, {
     assistantRole: 'assistant',
-    user: (m) => m.parts.map(userBlock).filter((b): b is Json => b !== undefined),
+    user: (m) => blocks(m.parts, userBlock),
     assistant: (m) => {
-      const blocks = m.parts.map(assistantBlock).filter((b): b is Json => b !== undefined);
+      const out = blocks(m.parts, assistantBlock);
       // Converse wants a turn's reasoning ahead of its text and tool use.
-      return [...blocks.filter((b) => 'reasoningContent' in b), ...blocks.filter((b) => !('reasoningContent' in b))];
+      return [...out.filter((b) => 'reasoningContent' in b), ...out.filter((b) => !('reasoningContent' in b))];
     },
-    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map(toolResultBlock),
+    tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart)),
   });
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
 }
+
+/** Converse's prompt-cache breakpoint: the prompt up to the block before it may be cached. */
+export const CACHE_POINT: Readonly<Json> = { cachePoint: { type: 'default' } };
 
 function userBlock(part: Part): Json | undefined {
   switch (part.type) {

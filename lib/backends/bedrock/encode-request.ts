@@ -1,7 +1,7 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { anthropicThinking } from '../thinking.js';
-import { encodeMessages } from './encode-messages.js';
+import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 
 type Json = Record<string, unknown>;
 /** Output room left beside a thinking budget when the call sets no limit. */
@@ -12,6 +12,11 @@ export function isAnthropicModel(model: string): boolean {
   return /(^|[./:])anthropic\./.test(model);
 }
 
+/** Whether Converse takes `cachePoint` blocks for the model (Anthropic's and Amazon Nova's). */
+function cachesPrompts(model: string): boolean {
+  return isAnthropicModel(model) || /(^|[./:])amazon\.nova-/.test(model);
+}
+
 /**
  * Call -> Converse / ConverseStream request body (the model goes in the path). Instructions and
  * system messages become `system` text blocks; `inferenceConfig` carries only what the call
@@ -19,7 +24,9 @@ export function isAnthropicModel(model: string): boolean {
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
  * effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
  * model requires; adaptive thinking as `{type: "adaptive"}`); other families take no reasoning switch through Converse. `tool_choice:
- * none` with tools has no Converse form and is refused (400) rather than ignored.
+ * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
+ * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
+ * that cache prompts (Anthropic's, Amazon Nova); the others take none.
  *
  * ```ts
  * encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0')
@@ -28,10 +35,11 @@ export function isAnthropicModel(model: string): boolean {
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
 export function encodeBedrockRequest(call: Call, model: string): Json {
-  const { messages, system } = encodeMessages(call.messages);
+  const cachePoints = cachesPrompts(model);
+  const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
-  if (systemParts.length > 0) body.system = systemParts.map((p) => ({ text: p.text }));
+  if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
   const thinking = isAnthropicModel(model) ? anthropicThinking(call) : undefined;
   const budget = thinking?.type === 'enabled' ? thinking.budget : undefined;
@@ -50,9 +58,10 @@ export function encodeBedrockRequest(call: Call, model: string): Json {
   if (call.tools.length > 0) {
     if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead');
     body.toolConfig = {
-      tools: call.tools.map((t) => ({
-        toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} } } },
-      })),
+      tools: call.tools.flatMap((t) => {
+        const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} } } } };
+        return cachePoints && t.cache ? [spec, CACHE_POINT] : [spec];
+      }),
       ...toolChoice(call.toolChoice),
     };
   }

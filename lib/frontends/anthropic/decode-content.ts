@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
@@ -52,10 +53,10 @@ export function decodeMessages(messages: Json[]): Message[] {
 function assistantPart(b: Json, path: string): Part {
   switch (b.type) {
     case 'text':
-      return { type: 'text', text: b.text };
+      return { type: 'text', text: b.text, ...cacheOf(b) };
     case 'tool_use': {
       const { id, call } = openCallId(b.id, `${path}.id`);
-      return { type: 'tool_call', id, name: b.name, arguments: JSON.stringify(b.input ?? {}), ...(call ? { signature: call.signature, dialect: call.dialect } : {}) };
+      return { type: 'tool_call', id, name: b.name, arguments: JSON.stringify(b.input ?? {}), ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...cacheOf(b) };
     }
     case 'thinking': // another dialect's signature comes back sealed (state-envelope.ts)
       return reasoningFromSlot(b.signature, b.thinking, `${path}.signature`)
@@ -75,7 +76,7 @@ function assistantPart(b: Json, path: string): Part {
 function userPart(b: Json, path: string): Part {
   switch (b.type) {
     case 'text':
-      return { type: 'text', text: b.text };
+      return { type: 'text', text: b.text, ...cacheOf(b) };
     case 'image':
     case 'document':
       return media(b, path);
@@ -99,17 +100,22 @@ function toolResult(b: Json, path: string): ToolResultPart {
   const content = b.content === undefined ? ''
     : typeof b.content === 'string' ? b.content
     : (b.content as Json[]).map((c, k) => resultPart(c, `${path}.content[${k}]`));
-  return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}) };
+  return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}), ...cacheOf(b) };
 }
 
 function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart {
-  if (c.type === 'text') return { type: 'text', text: c.text };
+  if (c.type === 'text') return { type: 'text', text: c.text, ...cacheOf(c) };
   if (c.type === 'image' || c.type === 'document') return media(c, path);
   throw unknownBlock(c, path);
 }
 
-/** `image` and `document` blocks: base64, URL, plain-text and file-id sources. */
+/** `image` and `document` blocks: base64, URL, plain-text and file-id sources (with their cache mark). */
 export function media(b: Json, path: string): ImagePart | FilePart {
+  const part = mediaPart(b, path);
+  return b.cache_control ? { ...part, ...cacheOf(b) } : part;
+}
+
+function mediaPart(b: Json, path: string): ImagePart | FilePart {
   const s = b.source as Json;
   if (b.type === 'image') {
     if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type };

@@ -2,6 +2,7 @@ import type { Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, T
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
+import { cacheOf } from '../cache-control.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { messagesRequestSchema } from './request-schema.js';
 
@@ -10,7 +11,8 @@ type Json = Record<string, any>; // validated by messagesRequestSchema before an
 const validate = compileRequestValidator(messagesRequestSchema);
 
 /**
- * Messages request -> Call. `system` (string or text blocks) becomes `system`; messages fold
+ * Messages request -> Call. `system` (string or text blocks) becomes `system`; `cache_control`
+ * on system blocks, content blocks and tools becomes the piece's cache mark; messages fold
  * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
  * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
  * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`.
@@ -20,12 +22,12 @@ export function decodeMessagesRequest(body: unknown): DecodedRequest {
   const b = body as Json;
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
-    : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string }));
+    : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools)`, true);
     if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
-    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema };
+    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...cacheOf(t) };
   });
 
   const call: Call = {

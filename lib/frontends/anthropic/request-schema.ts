@@ -4,10 +4,13 @@
  * type-checked so that a wrong type gets a 400 naming the field. Block `type` values are
  * checked by the decoder (`messages[2].content[0].type: unknown block type "foo"`).
  */
+/** A prompt-cache breakpoint (`{type: "ephemeral", ttl?: "5m" | "1h"}`), on blocks and tools. */
+const cacheControl = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { type: 'string' } } };
+
 const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
   type: 'object',
   required: ['type'],
-  properties: { type: { type: 'string' } },
+  properties: { type: { type: 'string' }, cache_control: cacheControl },
   allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
 });
 
@@ -60,6 +63,7 @@ const tool = {
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
     input_schema: { type: 'object' },
+    cache_control: cacheControl,
   },
 };
 

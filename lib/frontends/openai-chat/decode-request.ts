@@ -4,6 +4,7 @@ import type {
 import { REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
+import { cacheOf } from '../cache-control.js';
 import type { DecodedRequest } from '../protocol.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { chatRequestSchema } from './request-schema.js';
@@ -107,7 +108,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
 function textParts(content: string | Json[], path: string): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (content.length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: must not be an empty array`, { param: path });
-  return content.map((p) => ({ type: 'text', text: p.text as string }));
+  return content.map((p) => ({ type: 'text', text: p.text as string, ...cacheOf(p) }));
 }
 
 function userParts(content: string | Json[], path: string): Part[] {
@@ -116,9 +117,11 @@ function userParts(content: string | Json[], path: string): Part[] {
   return content.map((p, j): Part => {
     switch (p.type) {
       case 'text':
-        return { type: 'text', text: p.text };
-      case 'image_url':
-        return imagePart(p.image_url.url, p.image_url.detail);
+        return { type: 'text', text: p.text, ...cacheOf(p) };
+      case 'image_url': {
+        const image = imagePart(p.image_url.url, p.image_url.detail);
+        return p.cache_control ? { ...image, ...cacheOf(p) } : image;
+      }
       case 'file':
         return filePart(p.file, `${path}[${j}].file`);
       default:
@@ -149,7 +152,7 @@ function mediaTypeOf(filename: unknown): string {
 }
 
 function toolContent(content: string | Json[]): string | TextPart[] {
-  return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string }));
+  return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string, ...cacheOf(p) }));
 }
 
 function toolChoice(choice: unknown): ToolChoice {

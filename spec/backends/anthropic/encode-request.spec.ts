@@ -83,6 +83,28 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'minimal' } } }), 'claude', o)).not.to.have.property('thinking');
   });
 
+  it('writes cache marks as cache_control (with their ttl) on system blocks, tools and content blocks, and nowhere else', () => {
+    const mark = { cache: {} };
+    const body = encodeAnthropicRequest(call({
+      system: [{ type: 'text', text: 'Rules.', cache: { ttl: '1h' } }, { type: 'text', text: 'More.' }],
+      tools: [{ name: 'f', parameters: { type: 'object' }, ...mark }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'Look.', ...mark }, { type: 'image', data: 'AA', mediaType: 'image/png', ...mark }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 't', name: 'f', arguments: '{}', ...mark }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 't', content: [{ type: 'text', text: 'ok', ...mark }], ...mark }] },
+      ],
+    }), 'claude', o);
+    const eph = { type: 'ephemeral' };
+    expect(body.system).to.deep.equal([{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }, { type: 'text', text: 'More.' }]);
+    expect((body.tools as object[])[0]).to.deep.include({ cache_control: eph });
+    expect(body.messages).to.deep.equal([
+      { role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AA' }, cache_control: eph }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', input: {}, cache_control: eph }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'ok', cache_control: eph }], cache_control: eph }] },
+    ]);
+    expect(JSON.stringify(encodeAnthropicRequest(call({}), 'claude', o))).to.not.contain('cache_control');
+  });
+
   it('asks for adaptive thinking when the call does (its effort as output_config.effort), unless the call sets a budget', () => {
     const adaptive = encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, includeThoughts: true }, temperature: 0.5, topK: 5, topP: 0.5, maxOutputTokens: 3000 } }), 'claude', o);
     expect(adaptive).to.deep.include({ thinking: { type: 'adaptive' }, max_tokens: 3000 });

@@ -61,6 +61,28 @@ describe('backends/bedrock/encode-request', () => {
     expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
   });
 
+  it('puts a cachePoint after each cache-marked system part, message part and tool for the models that cache; none for the others', () => {
+    const call = emptyCall({
+      system: [{ type: 'text', text: 'Rules.', cache: {} }],
+      tools: [{ name: 'f', parameters: { type: 'object' }, cache: {} }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q', cache: { ttl: '1h' } }, { type: 'text', text: 'more' }] },
+        { role: 'assistant', parts: [{ type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'hm', signature: 's' }, { type: 'text', text: 'a', cache: {} }] },
+      ],
+    });
+    const point = { cachePoint: { type: 'default' } };
+    for (const model of [CLAUDE, 'us.amazon.nova-pro-v1:0']) {
+      const body = encodeBedrockRequest(call, model);
+      expect(body.system, model).to.deep.equal([{ text: 'Rules.' }, point]);
+      expect((body.toolConfig as { tools: unknown[] }).tools[1], model).to.deep.equal(point);
+      expect(body.messages, model).to.deep.equal([
+        { role: 'user', content: [{ text: 'q' }, point, { text: 'more' }] },
+        { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hm', signature: 's' } } }, { text: 'a' }, point] },
+      ]);
+    }
+    expect(JSON.stringify(encodeBedrockRequest(call, 'meta.llama3-70b-instruct-v1:0'))).to.not.contain('cachePoint');
+  });
+
   it('asks Anthropic models for adaptive thinking when the call does (no budget, maxTokens as the call set it, no temperature)', () => {
     const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { adaptive: true, effort: 'high' }, temperature: 0.5, topK: 5, maxOutputTokens: 1000 } });
     const claude = encodeBedrockRequest(call, CLAUDE);

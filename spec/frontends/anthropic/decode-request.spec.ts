@@ -23,11 +23,30 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
       messages: [{ role: 'user', content: 'hi' }],
       stream: true, temperature: 0.3, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' },
     });
-    expect(call.system).to.deep.equal([{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Be kind.' }]);
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Be kind.', cache: {} }]);
     expect(call.messages).to.deep.equal([{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]);
     expect(call).to.deep.include({ model: 'claude-x', stream: true, user: 'u-1' });
     expect(call.options).to.deep.equal({ maxOutputTokens: 256, temperature: 0.3, topP: 0.9, topK: 40, stopSequences: ['END'] });
     expect(decode({ system: 'Short.', messages: [{ role: 'user', content: 'x' }] }).system).to.deep.equal([{ type: 'text', text: 'Short.' }]);
+  });
+
+  it('keeps cache_control breakpoints (with their ttl) on system blocks, content blocks, tool results and tools', () => {
+    const eph = { type: 'ephemeral' };
+    const call = decode({
+      system: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }],
+      tools: [{ name: 'f', input_schema: { type: 'object' } }, { name: 'g', input_schema: { type: 'object' }, cache_control: eph }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image', source: { type: 'url', url: 'https://x/a.png' }, cache_control: eph }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {}, cache_control: eph }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok', cache_control: eph }], cache_control: eph }] },
+      ],
+    });
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Rules.', cache: { ttl: '1h' } }]);
+    expect(call.tools.map((t) => t.cache)).to.deep.equal([undefined, {}]);
+    expect(call.messages[0]!.parts).to.deep.equal([{ type: 'text', text: 'Look.', cache: {} }, { type: 'image', url: 'https://x/a.png', cache: {} }]);
+    expect(call.messages[1]!.parts[0]).to.deep.include({ type: 'tool_call', cache: {} });
+    expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'forever' } }] }] }).param).to.equal('messages[0].content[0].cache_control.type');
   });
 
   it('maps images and documents from base64, URL and plain-text sources', () => {

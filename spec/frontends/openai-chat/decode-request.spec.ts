@@ -74,6 +74,19 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect(call.user).to.equal('u1');
   });
 
+  it('keeps cache_control breakpoints on content parts (as OpenRouter-style clients send them for Claude)', () => {
+    const eph = { type: 'ephemeral' };
+    const call = decodeChatRequest({
+      model: 'm',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image_url', image_url: { url: 'https://x/a.png' }, cache_control: eph }, { type: 'text', text: 'plain' }] },
+      ],
+    }).call;
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Rules.', cache: { ttl: '1h' } }]);
+    expect(call.messages[0]!.parts).to.deep.equal([{ type: 'text', text: 'Look.', cache: {} }, { type: 'image', url: 'https://x/a.png', cache: {} }, { type: 'text', text: 'plain' }]);
+  });
+
   it('maps tool_choice strings', () => {
     const choice = (tc: unknown) => decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], tool_choice: tc }).call.toolChoice;
     expect([choice('auto'), choice('none'), choice('required')]).to.deep.equal([{ type: 'auto' }, { type: 'none' }, { type: 'any' }]);

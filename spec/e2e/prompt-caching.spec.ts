@@ -1,0 +1,71 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { expect } from 'chai';
+import { testConfig } from '../helpers/config.js';
+import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
+
+/**
+ * Prompt caching survives the proxy: the `cache_control` breakpoints an Anthropic client (Claude
+ * Code puts them on its system prompt, tools and the latest turn) reach an Anthropic backend as
+ * written, and a Claude model on Bedrock as `cachePoint` blocks. They used to be dropped, so
+ * every turn of a long session was billed and processed as an uncached prompt.
+ */
+describe('e2e: prompt-cache breakpoints from an Anthropic client', function () {
+  this.timeout(20_000);
+  let claude: Emulator;
+  let bedrock: Emulator;
+  let lip: RunningLip;
+  let client: Anthropic;
+  before(async () => {
+    claude = await startAnthropicEmulator();
+    bedrock = await startBedrockEmulator();
+    lip = await startLip(testConfig([
+      `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: upstream-key-0123456789 }`,
+      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+    ].join('\n')));
+    client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+  });
+  after(async () => {
+    await lip?.close();
+    await claude?.close();
+    await bedrock?.close();
+  });
+  const eph = { type: 'ephemeral' as const };
+  const params = (model: string) => ({
+    model, max_tokens: 512,
+    system: [{ type: 'text' as const, text: 'You are a coding agent.', cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } }],
+    tools: [{ name: 'read_file', input_schema: { type: 'object' as const, properties: {} }, cache_control: eph }],
+    messages: [
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'Fix the bug.', cache_control: eph }] },
+    ],
+  });
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'non-streaming';
+
+    it(`an Anthropic backend gets the breakpoints as the client wrote them (${mode})`, async () => {
+      claude.reset();
+      const p = params('claude:claude-sonnet-4-6');
+      const message = stream ? await client.messages.stream(p).finalMessage() : await client.messages.create(p);
+      expect(message.role).to.equal('assistant');
+      const sent = claude.requests[0]!.body;
+      expect(sent.system).to.deep.equal(p.system);
+      expect(sent.tools[0].cache_control).to.deep.equal(eph);
+      expect(sent.messages).to.deep.equal(p.messages);
+    });
+
+    it(`a Claude model on Bedrock gets a cachePoint after each marked piece (${mode})`, async () => {
+      bedrock.reset();
+      const p = params(`br:${CLAUDE_ON_BEDROCK}`);
+      const message = stream ? await client.messages.stream(p).finalMessage() : await client.messages.create(p);
+      expect(message.role).to.equal('assistant');
+      const sent = bedrock.requests[0]!.body;
+      const point = { cachePoint: { type: 'default' } };
+      expect(sent.system).to.deep.equal([{ text: 'You are a coding agent.' }, point]);
+      expect(sent.toolConfig.tools[1]).to.deep.equal(point);
+      expect(sent.messages).to.deep.equal([{ role: 'user', content: [{ text: 'Fix the bug.' }, point] }]);
+    });
+  }
+});
