@@ -20,6 +20,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
 export function decodeMessagesRequest(body: unknown): DecodedRequest {
   validate(body);
   const b = body as Json;
+  // Tools Anthropic runs for the model (the MCP connector): refused like server tools, not ignored.
+  if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));

@@ -21,6 +21,12 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   const body = normalizeKeys(raw);
   validate(body);
   const b = body as Json;
+  // Context kept at Google, and output lip cannot give: refused, not ignored.
+  if (typeof b.cachedContent === 'string' && b.cachedContent.length > 0) throw badField('cachedContent', 'cached contents are kept by Google and cannot be used through lip; send the contents themselves', true);
+  const modalities = (b.generationConfig?.responseModalities ?? []) as string[];
+  const other = modalities.find((m) => m.toUpperCase() !== 'TEXT');
+  if (other !== undefined) throw badField('generationConfig.responseModalities', `only TEXT output is supported (got ${JSON.stringify(other)})`, true);
+  if (b.generationConfig?.speechConfig != null) throw badField('generationConfig.speechConfig', 'audio output is not supported', true);
   const system: TextPart[] = [];
   const instruction = b.systemInstruction?.parts as Json[] | undefined;
   instruction?.forEach((p, i) => {

@@ -78,15 +78,16 @@ export const generateContentSchema: Record<string, unknown> = {
         responseMimeType: { type: 'string' },
         responseSchema: { type: 'object' },
         responseJsonSchema: { type: 'object' },
+        responseModalities: { type: 'array', items: { type: 'string' } },
         thinkingConfig: {
           type: 'object',
           properties: { thinkingBudget: { type: 'integer' }, includeThoughts: { type: 'boolean' }, thinkingLevel: { type: 'string' } },
         },
       },
     },
+    cachedContent: { type: 'string' }, // refused when set
     // Read for compatibility, not forwarded.
     safetySettings: { type: 'array' },
-    cachedContent: { type: 'string' },
     labels: { type: 'object' },
   },
 };

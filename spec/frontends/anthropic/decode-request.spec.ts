@@ -47,6 +47,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(call.messages[1]!.parts[0]).to.deep.include({ type: 'tool_call', cache: {} });
     expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'forever' } }] }] }).param).to.equal('messages[0].content[0].cache_control.type');
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'mcp_servers' });
   });
 
   it('maps images and documents from base64, URL and plain-text sources', () => {

@@ -183,5 +183,11 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(decodeError({ contents: 'hi' }).message).to.equal('contents: must be an array (got "hi")');
     expect(decodeError({}).message).to.equal('contents: is required');
     expect(decodeError({ contents: [{ role: 'user', parts: [] }] }).param).to.equal('contents[0].parts');
+    expect(decodeError({ contents: [user('x')], cachedContent: 'cachedContents/abc' })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'cachedContent' });
+    expect(decodeError({ contents: [user('x')], generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } })).to.deep.include({
+      code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'generationConfig.responseModalities: only TEXT output is supported (got "IMAGE")',
+    });
+    expect(decodeError({ contents: [user('x')], generation_config: { speech_config: { voiceConfig: {} } } }).param).to.equal('generationConfig.speechConfig');
+    expect(decode({ contents: [user('x')], cachedContent: '', generationConfig: { responseModalities: ['TEXT'] } }).messages).to.have.length(1);
   });
 });
