@@ -172,6 +172,12 @@ export interface Call {
   readonly metadata: Readonly<Record<string, string>>;
   /** End-user id the client supplied (OpenAI `user`, Anthropic `metadata.user_id`). */
   readonly user?: string;
+  /**
+   * Beta features the client opted into with its provider (Anthropic's `anthropic-beta` header:
+   * a longer context, interleaved thinking, ...). A backend of that provider sends them on; the
+   * others ignore them.
+   */
+  readonly betas?: readonly string[];
 }
 
 

@@ -9,13 +9,13 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
  * adaptive thinking (what Claude Code sends for the newest models) stays adaptive with its effort,
  * a budget stays a budget. Adaptive thinking used to reach the upstream as no thinking at all.
  */
-describe('e2e: thinking modes from an Anthropic client to an Anthropic backend', () => {
+describe('e2e: thinking modes and beta features from an Anthropic client to an Anthropic backend', () => {
   let emu: Emulator;
   let lip: RunningLip;
   let client: Anthropic;
   before(async () => {
     emu = await startAnthropicEmulator();
-    lip = await startLip(testConfig(`  - { id: claude, kind: anthropic, base_url: "${emu.url}", api_key: upstream-key-0123456789 }`, 'routing: { default_route: "claude:claude-opus-4-6" }'));
+    lip = await startLip(testConfig(`  - { id: claude, kind: anthropic, base_url: "${emu.url}", api_key: upstream-key-0123456789, headers: { Anthropic-Beta: row-beta-1 } }`, 'routing: { default_route: "claude:claude-opus-4-6" }'));
     client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
   });
   after(async () => {
@@ -37,6 +37,20 @@ describe('e2e: thinking modes from an Anthropic client to an Anthropic backend',
       expect(sent).to.not.have.property('temperature'); // refused beside thinking
     });
   }
+
+  it('sends the beta features the client opted into (anthropic-beta), after the ones the row configures', async () => {
+    await client.beta.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 100, messages, betas: ['context-1m-2025-08-07', 'interleaved-thinking-2025-05-14'] });
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 100, messages });
+    expect(emu.requests.map((r) => r.headers['anthropic-beta'])).to.deep.equal(['row-beta-1,context-1m-2025-08-07,interleaved-thinking-2025-05-14', 'row-beta-1']);
+    const bad = await fetch(`${lip.url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-beta': 'ok-1, bad beta' },
+      body: JSON.stringify({ model: 'claude:claude-opus-4-6', max_tokens: 10, messages }),
+    });
+    expect(bad.status).to.equal(400);
+    const body = await bad.json() as { type: string; error: { type: string; message: string } };
+    expect(body).to.deep.include({ type: 'error' });
+    expect(body.error.message).to.contain('anthropic-beta: not a beta feature name: "bad beta');
+  });
 
   it('keeps a budget a budget, and adaptive without an effort sends none', async () => {
     await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'enabled', budget_tokens: 2048 } });

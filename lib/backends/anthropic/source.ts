@@ -7,8 +7,14 @@ import { AnthropicStreamDecoder } from './decode-stream.js';
 import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
 
-export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string): Record<string, string> {
+export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string, betas?: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'anthropic-version': o.version, ...o.headers };
+  if (betas !== undefined && betas.length > 0) {
+    const configured = Object.keys(headers).find((name) => name.toLowerCase() === 'anthropic-beta');
+    const own = configured === undefined ? undefined : headers[configured];
+    if (configured !== undefined) delete headers[configured];
+    headers['anthropic-beta'] = withBetas(own, betas);
+  }
   if (key !== undefined) {
     if (o.auth === 'bearer') headers.authorization = `Bearer ${key}`;
     else headers['x-api-key'] = key;
@@ -39,7 +45,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,
-      headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
+      headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream', call.betas),
       body: JSON.stringify(encodeAnthropicRequest(call, target.model, o, !target.whole)),
     }),
     decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
@@ -64,3 +70,8 @@ export function anthropicBackend(row: BackendRow, deps: BackendDeps, defaults: K
   return new HttpBackend(row, deps, row.kind, anthropicProtocol(row, defaults));
 }
 
+/** The row's own `anthropic-beta` features (its `headers`) and the client's, each once. */
+function withBetas(configured: string | undefined, betas: readonly string[]): string {
+  const own = configured === undefined ? [] : configured.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  return [...new Set([...own, ...betas])].join(',');
+}

@@ -15,9 +15,10 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * on system blocks, content blocks and tools becomes the piece's cache mark; messages fold
  * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
  * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
- * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`.
+ * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`;
+ * the `anthropic-beta` header's features onto `betas`.
  */
-export function decodeMessagesRequest(body: unknown): DecodedRequest {
+export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
   const b = body as Json;
   // Tools Anthropic runs for the model (the MCP connector): refused like server tools, not ignored.
@@ -43,8 +44,26 @@ export function decodeMessagesRequest(body: unknown): DecodedRequest {
     options: options(b),
     metadata: {},
     ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
+    ...(betas.length > 0 ? { betas } : {}),
   };
   return { call, hints: {} };
+}
+
+/** The most beta names read from one request, and the longest name. */
+const MAX_BETAS = 32;
+const BETA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The `anthropic-beta` header (comma-separated, possibly repeated) as a list of feature names;
+ * a name that is not a plain token is a 400 naming the header, never sent on to a backend.
+ */
+export function betasOf(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const names = (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(',')).map((n) => n.trim()).filter((n) => n.length > 0);
+  const bad = names.find((n) => !BETA_NAME.test(n));
+  if (bad !== undefined) throw badField('anthropic-beta', `not a beta feature name: ${JSON.stringify(bad.slice(0, 64))}`);
+  if (names.length > MAX_BETAS) throw badField('anthropic-beta', `names more than ${MAX_BETAS} beta features`);
+  return [...new Set(names)];
 }
 
 function toolChoice(choice: Json | undefined): ToolChoice {

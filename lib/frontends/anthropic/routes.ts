@@ -1,5 +1,5 @@
 import type { GenerateRoute } from '../protocol.js';
-import { decodeMessagesRequest } from './decode-request.js';
+import { betasOf, decodeMessagesRequest } from './decode-request.js';
 import { encodeMessagesResponse } from './encode-response.js';
 import { AnthropicStreamEncoder } from './encode-stream.js';
 
@@ -7,7 +7,7 @@ export const anthropicRoutes: readonly GenerateRoute[] = [
   {
     method: 'POST',
     path: '/v1/messages',
-    decode: (body) => decodeMessagesRequest(body),
+    decode: (body, context) => decodeMessagesRequest(body, betasOf(context.headers['anthropic-beta'])),
     streamEncoder: (context) => new AnthropicStreamEncoder(context),
     encodeResponse: encodeMessagesResponse,
   },

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
+import { betasOf } from '../../../lib/frontends/anthropic/decode-request.js';
 import { decodeMessagesRequest } from '../../../lib/frontends/anthropic/index.js';
 
 const base = { model: 'claude-x', max_tokens: 256 };
@@ -48,6 +49,17 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'forever' } }] }] }).param).to.equal('messages[0].content[0].cache_control.type');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'mcp_servers' });
+  });
+
+  it('reads the anthropic-beta header as a list of feature names (repeated, comma-separated, each once); refuses what is not a name', () => {
+    expect(betasOf(undefined)).to.deep.equal([]);
+    expect(betasOf(' a-1 ,b.2,, a-1')).to.deep.equal(['a-1', 'b.2']);
+    expect(betasOf(['a-1', 'c_3,d'])).to.deep.equal(['a-1', 'c_3', 'd']);
+    expect(decodeMessagesRequest({ ...base, messages: [{ role: 'user', content: 'x' }] }, ['a-1']).call.betas).to.deep.equal(['a-1']);
+    expect(decodeMessagesRequest({ ...base, messages: [{ role: 'user', content: 'x' }] }).call).to.not.have.property('betas');
+    for (const header of ['a b', 'x;y', '-lead', 'x'.repeat(129), Array.from({ length: 33 }, (_, i) => `b${i}`).join(',')]) {
+      expect(() => betasOf(header), header.slice(0, 20)).to.throw(LipError).with.property('param', 'anthropic-beta');
+    }
   });
 
   it('maps images and documents from base64, URL and plain-text sources', () => {
