@@ -7,14 +7,20 @@ import { testConfig } from '../../helpers/config.js';
 import { KINDS } from '../kinds.js';
 
 /**
- * Found by probing hostile upstream replies: an upstream that answered a redirect (a base_url
+ * Found by probing hostile upstream replies (1): an upstream that answered a redirect (a base_url
  * on http:// that the provider moves to https://, a login portal) failed the attempt with
  * LIP_ERR_UPSTREAM_STATUS carrying the 3xx as the status for the client. The client was then
  * answered 301/302/307 without a Location, typed `invalid_request_error`, and never failed over;
  * a 304 even lost the error body. A status that is not an error status is now 502, retryable,
  * with the upstream's status kept in `detail.upstream_status`.
+ *
+ * (2): lip sent no Accept-Encoding (which RFC 9110 reads as "any encoding") and undici's request
+ * API decodes nothing, so a gzipped stream was read as text and reported as an empty stream, a
+ * gzipped error body quoted as garbage. lip now asks for `identity`, and a body compressed anyway
+ * fails the attempt as LIP_ERR_UPSTREAM_MALFORMED naming the encoding, retryable (nothing was
+ * read), before any byte of it is parsed.
  */
-describe('regression: an upstream redirect is a 502, never relayed as the client status', function () {
+describe('regression: upstream replies lip does not take as they are (a redirect, a compressed body)', function () {
   this.timeout(30_000);
   const call = (stream: boolean) => emptyCall({ model: 'm', stream, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
 
@@ -25,6 +31,25 @@ describe('regression: an upstream redirect is a 502, never relayed as the client
       before(async () => { emu = await k.start(); });
       afterEach(async () => { await runtime?.close(); runtime = undefined; emu.reset(); });
       after(() => emu.close());
+
+      it('asks for identity, and refuses a gzipped answer or error body by its encoding (streamed and whole)', async () => {
+        runtime = runtimeFor(k.row('b', emu));
+        for (const stream of [true, false]) {
+          for (const status of [200, 500]) {
+            emu.reset();
+            emu.enqueue({ status, headers: { 'content-encoding': 'gzip' } });
+            const { error, events } = await drain(backendOf(runtime, 'b').stream(call(stream), { model: 'm', candidateKey: 'b:m', ...(stream ? {} : { whole: true }) }));
+            expect(events, `${stream} ${status}`).to.deep.equal([]);
+            expect(error, `${stream} ${status}`).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', status: 502, retryable: true });
+            expect(error!.message).to.contain('content-encoding "gzip" although lip asks for identity');
+            expect(emu.requests.at(-1)!.headers['accept-encoding']).to.equal('identity');
+          }
+        }
+        emu.reset();
+        emu.enqueue({ headers: { 'content-encoding': 'identity' } });
+        const plain = await drain(backendOf(runtime, 'b').stream(call(true), { model: 'm', candidateKey: 'b:m' }));
+        expect(plain.error).to.equal(undefined);
+      });
 
       for (const status of [301, 302, 304, 307]) {
         it(`${status}, streamed and whole: 502, retryable, the upstream status in the detail`, async () => {
