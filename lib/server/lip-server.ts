@@ -264,12 +264,17 @@ export class LipServer {
     // A store or the recorder that never finishes closing (a disk that hangs, a Redis that stopped
     // answering) must not keep the process from stopping: closing (flushing what they hold) has
     // what is left of the shutdown timeout, and at least CLOSE_FLOOR_MS.
+    // The trace exporter flushes in the same time, alongside: a collector that accepts and never
+    // answers would otherwise hold the stop for the exporter's own timeouts (30 s and more).
     const closeMs = Math.max(CLOSE_FLOOR_MS, deadline - Date.now());
+    const traces = this.tracing
+      ? settlesWithin(this.tracing.shutdown().catch((err: unknown) => { this.logger.warn('trace export failed at shutdown', { error: String(err) }); }), closeMs, () => undefined)
+      : Promise.resolve(true);
     if (!(await settlesWithin(this.runtime.close(), closeMs, (err) => this.logger.error('shutdown: closing failed after its time', { error: String(err) })))) {
       this.logger.warn('shutdown: the stores and the recorder did not finish closing in time; stopping without them', { timeout_ms: closeMs });
     }
     this.metrics?.close();
-    await this.tracing?.shutdown().catch((err: unknown) => this.logger.warn('trace export failed at shutdown', { error: String(err) }));
+    if (!(await traces)) this.logger.warn('shutdown: the trace exporter did not finish in time; stopping without it (spans not exported yet are lost)', { timeout_ms: closeMs });
     unsubscribe('lip:internal-error', this.onInternalError);
     unsubscribe('lip:attempt-failed', this.onAttempt);
     unsubscribe('lip:route', this.onRoute);

@@ -124,6 +124,17 @@ describe('e2e: the HTTP server', () => {
       expect(lip.logs.find((l) => String(l.message).startsWith('shutdown: the stores and the recorder did not finish closing in time'))).to.include({ timeout_ms: 2_000 });
     });
 
+    it('stops when the trace exporter never answers: its flush gets the same close time as the stores, then it is logged', async () => {
+      // An OTLP collector that accepts and never answers (or an exporter wedged in shutdown)
+      // must not hold the process past server.shutdown_timeout.
+      const wedged = { export: () => undefined, shutdown: () => new Promise<void>(() => undefined), forceFlush: () => new Promise<void>(() => undefined) };
+      const config = testConfig('  - { id: stub, kind: localstub }', 'observability: { tracing: { enabled: true } }');
+      const lip = await startLip(config, {}, { tracing: { exporter: wedged } });
+      expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })).status).to.equal(200);
+      expect(await lip.server.shutdown(200)).to.deep.equal({ cancelled: 0 });
+      expect(lip.logs.find((l) => String(l.message).startsWith('shutdown: the trace exporter did not finish in time'))).to.include({ timeout_ms: 2_000 });
+    });
+
     it('a reload whose previous store never finishes closing reports back and serves on the new runtime', async () => {
       const config = testConfig('  - { id: stub, kind: localstub, text: "old" }');
       const store = wedgedStore();
