@@ -33,13 +33,24 @@ export function lineSinkOf(logger: Logger): LineSink | undefined {
   return sinks.get(logger);
 }
 
-/** `time LEVEL message k=v ...`: the text format, shared by winston's printf and the access log. */
+/** White space, control characters (C0, DEL, C1) and format characters (bidi overrides, zero widths). */
+const UNSAFE = /[\s\p{Cc}\p{Cf}]/u;
+/** What JSON.stringify leaves raw of those: DEL, C1, format characters, line and paragraph separators. */
+const RAW_AFTER_JSON = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
+const escapeRaw = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * `time LEVEL message k=v ...`: the text format, shared by winston's printf and the access log.
+ * A value with white space, control or format characters is a JSON string literal with every
+ * such character escaped: a client's model name cannot write terminal escapes (ESC, C1 CSI),
+ * backspaces or bidi overrides into a line a person reads, nor break it in two.
+ */
 export function textFields(rest: Record<string, unknown>): string {
   let out = '';
   for (const key in rest) {
     const value = rest[key];
     if (value === undefined) continue;
-    out += ` ${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`;
+    out += ` ${key}=${typeof value === 'string' && !UNSAFE.test(value) ? value : JSON.stringify(value)?.replace(RAW_AFTER_JSON, escapeRaw)}`;
   }
   return out;
 }

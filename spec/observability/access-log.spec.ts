@@ -35,6 +35,20 @@ describe('observability/access-log', () => {
     expect(strip(lines[0]!)).to.equal('INFO  request request_id=r1 method=POST route=/v1/chat/completions status=200 duration_ms=1.5 backend=up:m stream=true note="two words"');
   });
 
+  it('text format: a client\'s control and format characters are escaped, never written raw (no terminal escapes, no forged lines)', () => {
+    const { logger, lines } = capture('text');
+    // ESC sequences (clear screen, colour), backspaces over the line, a bell, C1 CSI, a bidi override, DEL.
+    const hostile = '\u001b[2J\u001b[31mFAKE\b\b\u0007\u009b31m\u202egnp.exe\u007f';
+    new AccessLog(logger).write({ request_id: 'r1', model: hostile });
+    logger.warn('unknown model', { model: hostile, plan: { arms: [hostile] } });
+    expect(lines).to.have.length(2);
+    for (const line of lines) expect(line).to.not.match(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(lines[0]).to.match(/ model="\\u001b\[2J\\u001b\[31mFAKE\\b\\b\\u0007\\u009b31m\\u202egnp\.exe\\u007f"$/);
+    // Still JSON string literals: what was sent reads back exactly.
+    expect(JSON.parse(/ model=(".*") plan=/.exec(lines[1]!)![1]!)).to.equal(hostile);
+    expect(JSON.parse(/ plan=(.*)$/.exec(lines[1]!)![1]!)).to.deep.equal({ arms: [hostile] });
+  });
+
   it('honours the level, and falls back to winston for a logger it did not make', () => {
     const quiet = capture('json', 'warn');
     new AccessLog(quiet.logger).write(FIELDS);
