@@ -89,6 +89,8 @@ interface Modules {
   sdk: typeof SdkNode;
   resources: typeof Resources;
   semconv: typeof Semconv;
+  /** A text attribute (or span name) cut to the attribute value limit, as a copy of its own. */
+  cut: (text: string) => string;
 }
 
 /**
@@ -100,19 +102,22 @@ interface Modules {
 export function createTracing(settings: TracingSettings, options: TracingOptions = {}): Tracing | undefined {
   if (!settings.enabled) return undefined;
   const require = createRequire(import.meta.url);
+  const env = options.env ?? process.env;
+  const attributeValueLengthLimit = positive(env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT) ?? positive(env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) ?? ATTRIBUTE_VALUE_LIMIT;
   const m: Modules = {
+    cut: (text) => cutText(text, attributeValueLengthLimit),
     api: require('@opentelemetry/api') as typeof Api,
     core: require('@opentelemetry/core') as typeof Core,
     sdk: require('@opentelemetry/sdk-trace-node') as typeof SdkNode,
     resources: require('@opentelemetry/resources') as typeof Resources,
     semconv: require('@opentelemetry/semantic-conventions/incubating') as typeof Semconv,
   };
-  const env = options.env ?? process.env;
   const exporter = options.exporter ?? (settings.exporter === 'console' ? new m.sdk.ConsoleSpanExporter() : otlpExporter(require, env));
   const processor = options.simple || settings.exporter === 'console' ? new m.sdk.SimpleSpanProcessor(exporter) : new m.sdk.BatchSpanProcessor(exporter);
   const provider = new m.sdk.NodeTracerProvider({
     resource: m.resources.resourceFromAttributes({ [m.semconv.ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || settings.service_name }),
     sampler: new m.sdk.ParentBasedSampler({ root: new m.sdk.TraceIdRatioBasedSampler(settings.sample_ratio) }),
+    spanLimits: { attributeValueLengthLimit },
     spanProcessors: [processor],
   });
   const tracer = provider.getTracer('lip');
@@ -122,6 +127,27 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+/**
+ * The longest attribute value a span keeps (characters; longer ones are cut), unless
+ * `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` says otherwise.
+ * The SDK's own default is no limit, and attributes carry client text (`gen_ai.request.model`
+ * is the model as asked, up to 64 KiB): while a collector is slow or down, every span of the
+ * export queue (2,048) would hold its client's text whole. The SDK's own cut (spanLimits) keeps
+ * a slice, which V8 makes a view that holds the whole original alive, so lip's own attributes
+ * are cut by `cutText` into a copy before the SDK sees them.
+ */
+const ATTRIBUTE_VALUE_LIMIT = 1024;
+
+/** The first `limit` characters of `text` as a string of its own (not a view into `text`). */
+function cutText(text: string, limit: number): string {
+  return text.length <= limit ? text : Buffer.from(text.slice(0, limit), 'utf16le').toString('utf16le');
+}
+
+function positive(text: string | undefined): number | undefined {
+  const n = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** The OTLP/HTTP (JSON) exporter; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
@@ -157,7 +183,7 @@ class OtelRequestTrace implements RequestTrace {
 
   setAttributes(attributes: Record<string, string | number | boolean | undefined>): void {
     if (!this.recording) return;
-    for (const [key, value] of Object.entries(attributes)) if (value !== undefined) this.span.setAttribute(key, value);
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined) this.span.setAttribute(key, typeof value === 'string' ? this.m.cut(value) : value);
   }
 
   event(name: string, attributes?: Record<string, string | number | boolean>): void {
@@ -193,20 +219,21 @@ class OtelAttemptSpan implements AttemptSpan {
 
   constructor(private readonly m: Modules, tracer: Api.Tracer, propagator: Api.TextMapPropagator, parent: Api.Context, info: AttemptSpanInfo) {
     const { api, semconv } = m;
-    this.span = tracer.startSpan(`${info.operation} ${info.model}`, {
+    const { cut } = m;
+    this.span = tracer.startSpan(cut(`${info.operation} ${info.model}`), {
       kind: api.SpanKind.CLIENT,
       attributes: {
         [semconv.ATTR_GEN_AI_OPERATION_NAME]: info.operation,
         [semconv.ATTR_GEN_AI_PROVIDER_NAME]: info.provider,
-        [semconv.ATTR_GEN_AI_REQUEST_MODEL]: info.model,
+        [semconv.ATTR_GEN_AI_REQUEST_MODEL]: cut(info.model),
         [semconv.ATTR_GEN_AI_REQUEST_STREAM]: info.stream,
-        'lip.candidate_key': info.candidateKey,
+        'lip.candidate_key': cut(info.candidateKey),
         'lip.backend': info.backendId,
         ...(info.aLegId !== undefined ? { 'lip.a_leg_id': info.aLegId } : {}),
       },
     }, parent);
     propagator.inject(api.trace.setSpan(parent, this.span), this.headers, api.defaultTextMapSetter);
-    if (info.inRace) this.event('lip.race.start', { 'lip.candidate_key': info.candidateKey });
+    if (info.inRace) this.event('lip.race.start', { 'lip.candidate_key': cut(info.candidateKey) });
   }
 
   event(name: string, attributes?: Record<string, string | number | boolean>): void {
@@ -226,7 +253,7 @@ class OtelAttemptSpan implements AttemptSpan {
     const span = this.span;
     if (result) {
       const u = result.usage;
-      const set = (key: string, value: string | number | undefined) => { if (value !== undefined) span.setAttribute(key, value); };
+      const set = (key: string, value: string | number | undefined) => { if (value !== undefined) span.setAttribute(key, typeof value === 'string' ? this.m.cut(value) : value); };
       set(semconv.ATTR_GEN_AI_RESPONSE_MODEL, result.responseModel);
       if (result.finishReason !== undefined) span.setAttribute(semconv.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [result.finishReason]);
       set(semconv.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);

@@ -89,6 +89,27 @@ describe('observability/tracing', () => {
     expect(spans().map((s) => s.spanContext().traceId)).to.deep.equal([PARENT_TRACE]);
   });
 
+  it('caps attribute values at 1,024 characters (a client\'s 64 KiB model name is not held whole by every queued span); OTEL_*_ATTRIBUTE_VALUE_LENGTH_LIMIT wins', async () => {
+    start();
+    const model = 'M'.repeat(65_536);
+    const trace = tracing.startRequest('POST', {});
+    trace.setAttributes({ 'gen_ai.request.model': model, 'lip.served': `stub:${model}` });
+    trace.attempt({ candidateKey: `stub:${model}`, backendId: 'stub', model, provider: 'localstub', operation: 'chat', stream: false, inRace: false })
+      .end('success', undefined, undefined, undefined);
+    trace.end(200);
+    const [attempt, server] = spans();
+    expect(String(server!.attributes['gen_ai.request.model'])).to.have.length(1024);
+    expect(String(server!.attributes['lip.served'])).to.have.length(1024);
+    expect(String(attempt!.attributes['lip.candidate_key'])).to.have.length(1024);
+    await tracing.shutdown();
+    exporter = new InMemorySpanExporter();
+    tracing = createTracing({ enabled: true, service_name: 'lip-test', exporter: 'otlp', sample_ratio: 1 }, { exporter, simple: true, env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '10' } })!;
+    const limited = tracing.startRequest('POST', {});
+    limited.setAttributes({ 'gen_ai.request.model': model });
+    limited.end(200);
+    expect(String(spans()[0]!.attributes['gen_ai.request.model'])).to.have.length(10);
+  });
+
   it('speaks the GenAI semantic conventions (names checked against @opentelemetry/semantic-conventions)', () => {
     expect(providerName('openai-chat')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_OPENAI);
     expect(providerName('anthropic')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC);
