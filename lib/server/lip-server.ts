@@ -409,16 +409,23 @@ export class LipServer {
         if (refused) this.refuse(res, state, refused);
         return;
       }
-      case 'models':
+      case 'models': {
         req.resume();
+        // A refusal speaks the protocol asked (Gemini's /v1beta/models, Anthropic's by its header).
+        const owner = table.ownerOf(url.pathname, req.headers);
         try {
-          const caller = this.auth.caller(req.headers, queryKeyOf(url, table.ownerOf(url.pathname, req.headers)));
+          const caller = this.auth.caller(req.headers, queryKeyOf(url, owner));
           state.principal = caller.principal;
           this.keyLimits.admit(caller.key, { concurrent: false });
         } catch (err) {
-          return this.refuse(res, state, toLipError(err));
+          const lip = toLipError(err);
+          if (!owner) return this.refuse(res, state, lip);
+          state.errorCode = lip.code;
+          const response = owner.encodeError(lip);
+          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
         }
         return handleListModels(req, res, url, match.routes, this.runtime);
+      }
       case 'cancel': {
         req.resume();
         const encode = (err: LipError) => match.frontend?.encodeError(err) ?? encodeFlatError(err);

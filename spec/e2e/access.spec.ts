@@ -42,6 +42,22 @@ describe('e2e/access', function () {
     expect([generate.status, generate.headers['www-authenticate'], JSON.parse(generate.body).type]).to.deep.equal([401, 'Bearer realm="lip"', 'error']);
   });
 
+  it('model lists refuse a missing or wrong key, or a key over its limit, in the envelope of the protocol asked (Gemini, Anthropic), like the other routes', async () => {
+    lip = await startLip(testConfig(STUB, `auth: { api_keys: [ { id: a, key: ${KEY_A}, requests_per_minute: 1 } ] }`));
+    const gemini = await get(`${lip.url}/v1beta/models?key=wrong-key-0123456789`);
+    expect([gemini.status, gemini.headers['www-authenticate']]).to.deep.equal([401, 'Bearer realm="lip"']);
+    expect(JSON.parse(gemini.body).error).to.include({ code: 401, status: 'UNAUTHENTICATED' });
+    const anthropic = await get(`${lip.url}/v1/models`, { 'anthropic-version': '2023-06-01' });
+    expect([anthropic.status, anthropic.headers['www-authenticate']]).to.deep.equal([401, 'Bearer realm="lip"']);
+    expect(JSON.parse(anthropic.body)).to.deep.equal({ type: 'error', error: { type: 'authentication_error', message: 'missing API key: send Authorization: Bearer <key> (or x-api-key)' } });
+    const openai = await get(`${lip.url}/v1/models`);
+    expect(JSON.parse(openai.body).error.code).to.equal('LIP_ERR_AUTH_MISSING_KEY');
+    expect((await get(`${lip.url}/v1beta/models?key=${KEY_A}`)).status).to.equal(200);
+    const limited = await get(`${lip.url}/v1beta/models?key=${KEY_A}`);
+    expect([limited.status, JSON.parse(limited.body).error.status]).to.deep.equal([429, 'RESOURCE_EXHAUSTED']);
+    expect(limited.headers['retry-after']).to.match(/^\d+$/);
+  });
+
   it('multi_user: a client key alone reads only its own principal\'s attempts; the secret reads all; operator-only surfaces need the secret', async () => {
     lip = await startLip(testConfig(STUB, `access: { mode: multi_user }\n${KEYS}\ndiagnostics: { enabled: true, shared_secret: ${SECRET} }`));
     const made = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
