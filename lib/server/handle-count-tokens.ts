@@ -5,6 +5,7 @@ import { firstCandidate } from '../core/first-candidate.js';
 import { toLipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
+import type { DecodeTicket } from './decode-admission.js';
 import { sendJson } from './send.js';
 
 /**
@@ -14,16 +15,18 @@ import { sendJson } from './send.js';
  * backend that speaks the protocol's count call gets the request forwarded with its model put
  * in (`x-lip-token-count: upstream`); any other answers lip's own estimate
  * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
- * Failures answer in the protocol's envelope.
+ * Failures answer in the protocol's envelope. The body holds `decode` (decode admission) until
+ * it is decoded.
  *
  * @see spec/e2e/count-tokens.spec.ts
  */
-export async function handleCountTokens(req: IncomingMessage, res: ServerResponse, frontend: Frontend, runtime: Runtime, failed: (code: string, backend?: string) => void): Promise<void> {
+export async function handleCountTokens(req: IncomingMessage, res: ServerResponse, frontend: Frontend, runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
   try {
-    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes);
+    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
     const call = route.decode(body);
+    decode.release();
     const header = req.headers['x-lip-route'];
     const target = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
     const backend = target ? runtime.backends.get(target.backend) : undefined;

@@ -367,10 +367,24 @@ export class LipServer {
           const response = frontend.encodeError(lip);
           return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
         }
-        return handleCountTokens(req, res, frontend, this.runtime, (code, backend) => {
-          state.errorCode = code;
-          if (backend) state.backend = backend;
-        });
+        // Its body is read and decoded like a generation's: decode admission counts it too.
+        try {
+          state.decode = this.admission.enter();
+        } catch (err) {
+          req.resume();
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { ...response.headers });
+        }
+        try {
+          return await handleCountTokens(req, res, frontend, this.runtime, state.decode, (code, backend) => {
+            state.errorCode = code;
+            if (backend) state.backend = backend;
+          });
+        } finally {
+          state.decode.release();
+        }
       }
       case 'model': {
         req.resume();

@@ -157,6 +157,34 @@ describe('e2e/access', function () {
     expect(status).to.equal(200);
   });
 
+  it('decode admission counts count_tokens bodies like generation bodies (refused in the Anthropic envelope)', async () => {
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_concurrent_decodes: 2, max_inflight_decode_bytes: 1536KiB }'));
+    const big = 1024 * 1024;
+    const headOf = (r: { received(): string }) => new Promise<void>((resolve) => { const t = setInterval(() => { if (r.received().includes('\r\n\r\n')) { clearInterval(t); resolve(); } }, 20); });
+    const held = [await stalledRequest(lip.url, '/v1/messages/count_tokens', big, '{"model":"m",')];
+    try {
+      // The byte budget: a large count_tokens body in progress leaves no room for another large body.
+      const over = await stalledRequest(lip.url, '/v1/chat/completions', big, '{');
+      held.push(over);
+      await headOf(over);
+      expect(over.received()).to.match(/^HTTP\/1\.1 429/);
+      expect(over.received()).to.contain('(server.max_inflight_decode_bytes)');
+      // The count: two count_tokens bodies in progress fill both decode slots.
+      held.push(await stalledRequest(lip.url, '/v1/messages/count_tokens', 100, '{'));
+      const third = await httpRequest(`${lip.url}/v1/messages/count_tokens`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
+      expect([third.status, third.headers['retry-after'], JSON.parse(third.body).type]).to.deep.equal([429, '1', 'error']);
+      expect(JSON.parse(third.body).error.message).to.contain('2 request bodies are being read and decoded (server.max_concurrent_decodes)');
+    } finally {
+      for (const h of held) h.close();
+    }
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await httpRequest(`${lip.url}/v1/messages/count_tokens`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).to.equal(200);
+  });
+
   it('read_header_timeout closes a slowloris header trickle with 408', async () => {
     lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, read_header_timeout: 1s }'));
     const { port } = new URL(lip.url);
