@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { LipError } from '../errors/index.js';
+import { clipText } from '../observability/logger.js';
 import type { SelectorSource } from './route-input.js';
 
 /** Model names logged as unknown beyond this are not remembered (nor logged) any more: a client cannot grow the set. */
@@ -31,10 +32,12 @@ export class UnknownModels {
       return new LipError('LIP_ERR_ROUTE_UNKNOWN_MODEL',
         `the model "${name}" names no configured backend and matches no model alias; use backend:model (for example "${this.config.routing.default_route}") or GET /v1/models`, { param: 'model' });
     }
-    if (!this.logged.has(name) && this.logged.size < MAX_REMEMBERED) {
-      this.logged.add(name);
+    // Remembered and logged as cut for a log line (names that differ only past the cut are one).
+    const shown = clipText(name);
+    if (!this.logged.has(shown) && this.logged.size < MAX_REMEMBERED) {
+      this.logged.add(shown);
       this.logger?.warn('unknown model: served by the default route (logged once per model name; routing.unknown_model: reject refuses it)', {
-        model: name, default_route: this.config.routing.default_route,
+        model: shown, default_route: this.config.routing.default_route,
       });
     }
     return undefined;

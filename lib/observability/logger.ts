@@ -33,6 +33,20 @@ export function lineSinkOf(logger: Logger): LineSink | undefined {
   return sinks.get(logger);
 }
 
+/** Client text (a model name) in a log line is cut to this many characters. */
+export const LOG_TEXT_LIMIT = 1024;
+
+/**
+ * `text` cut to `max` characters, saying how many were left out (`...…(+2977 chars)`), so that
+ * a line stays well below the 16 KiB at which log shippers split lines (Docker's json-file
+ * driver) even when every character is escaped (`\u0007`, 6 bytes). The cut is a copy: a slice
+ * would keep the whole original alive wherever the result is kept.
+ */
+export function clipText(text: string, max = LOG_TEXT_LIMIT): string {
+  if (text.length <= max) return text;
+  return `${Buffer.from(text.slice(0, max), 'utf16le').toString('utf16le')}…(+${text.length - max} chars)`;
+}
+
 /** White space, control characters (C0, DEL, C1) and format characters (bidi overrides, zero widths). */
 const UNSAFE = /[\s\p{Cc}\p{Cf}]/u;
 /** What JSON.stringify leaves raw of those: DEL, C1, format characters, line and paragraph separators. */

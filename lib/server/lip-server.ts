@@ -12,7 +12,7 @@ import type { AttemptReport } from '../core/attempt.js';
 import type { RouteDecision } from '../core/observe-route.js';
 import { AccessLog } from '../observability/access-log.js';
 import { providerName } from '../backends/gen-ai/registry.js';
-import type { Logger } from '../observability/logger.js';
+import { clipText, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
@@ -586,7 +586,7 @@ export class LipServer {
         duration_ms: round3(elapsedMs),
         principal: state.principal,
         key_id: state.keyId,
-        frontend: g?.frontend, model: g?.model, stream: g?.stream,
+        frontend: g?.frontend, model: g ? clipText(g.model) : undefined, stream: g?.stream,
         selector_source: meta?.selectorSource || undefined,
         backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
         attempts: g ? meta?.attempts ?? 0 : undefined,

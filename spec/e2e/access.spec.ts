@@ -212,6 +212,20 @@ describe('e2e/access', function () {
     expect(JSON.stringify(lip.logs)).not.to.contain('THISISSECRET');
   });
 
+  it('a client\'s long model name is cut to 1,024 characters in the access line and the unknown-model warning (a line of escaped control characters stays below a log shipper\'s 16 KiB)', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = { error: () => undefined, info: () => undefined, warn: (_message: string, meta?: Record<string, unknown>) => { warnings.push(meta ?? {}); } };
+    lip = await startLip(testConfig(STUB, 'logging: { access_log: true }\nrouting: { default_route: "s:m" }'), { logger });
+    const model = `x${'\u0007'.repeat(4_000)}`; // JSON-escaped, 6 bytes each
+    const res = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).to.equal(200);
+    const line = lip.logs.find((l) => l.message === 'request')!;
+    expect(line.model).to.equal(`${model.slice(0, 1024)}…(+2977 chars)`);
+    expect(JSON.stringify(line).length).to.be.lessThan(16 * 1024);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]!.model).to.equal(line.model);
+  });
+
   it('profiling: a CPU profile over seconds=1, a second one at the same time gets 409, heap sampling', async () => {
     lip = await startLip(testConfig(STUB, 'diagnostics: { pprof_path: /debug/pprof }'));
     const base = lip.url;
