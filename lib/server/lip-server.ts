@@ -581,7 +581,7 @@ export class LipServer {
         request_id: state.requestId,
         method: req.method,
         route: state.routeGroup,
-        path: config.logging.include_raw_path ? maskSecretQuery(req.url ?? '') : undefined,
+        path: config.logging.include_raw_path ? clipText(maskSecretQuery(req.url ?? '')) : undefined,
         status,
         duration_ms: round3(elapsedMs),
         principal: state.principal,

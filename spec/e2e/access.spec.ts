@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { stalledRequest } from '../helpers/raw-http.js';
+import { rawExchange, stalledRequest } from '../helpers/raw-http.js';
 import { serveLip } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
@@ -210,6 +210,13 @@ describe('e2e/access', function () {
     const line = lip.logs.find((l) => l.msg === 'request' || l.message === 'request');
     expect(line?.path).to.equal('/v1beta/models/m:generateContent?key=***&alt=sse');
     expect(JSON.stringify(lip.logs)).not.to.contain('THISISSECRET');
+    // A path of 14,000 quotes (28 KiB once escaped) is cut like a model name: the line stays below 16 KiB.
+    expect((await rawExchange(lip.url, `GET /v1/x?q=${'"'.repeat(14_000)} HTTP/1.1\r\nHost: x`)).status).to.equal(404);
+    const logged = () => lip!.logs.find((l) => l.message === 'request' && String(l.path).startsWith('/v1/x'));
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 10));
+    const long = logged()!;
+    expect(long.path).to.equal(`/v1/x?q=${'"'.repeat(1024 - 8)}…(+12984 chars)`);
+    expect(JSON.stringify(long).length).to.be.lessThan(16 * 1024);
   });
 
   it('a client\'s long model name is cut to 1,024 characters in the access line and the unknown-model warning (a line of escaped control characters stays below a log shipper\'s 16 KiB)', async () => {
