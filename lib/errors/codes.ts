@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column).' },
   LIP_ERR_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The request violates the protocol schema or a documented limit (the message names the field).' },
   LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes.' },
-  LIP_ERR_REQUEST_TIMEOUT: { status: 408, retryable: false, summary: 'The request (headers and body) did not arrive within server.read_timeout.' },
+  LIP_ERR_REQUEST_TIMEOUT: { status: 408, retryable: false, summary: 'The request line and headers did not arrive within server.read_header_timeout, or the whole request within server.read_timeout.' },
   LIP_ERR_REQUEST_LIMIT_EXCEEDED: { status: 400, retryable: false, summary: 'The request exceeds a structural limit (nesting depth, entry length, race legs); the message names the limit.' },
   LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1).' },
   LIP_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, summary: 'No route matches the request path.' },

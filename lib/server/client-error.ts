@@ -9,7 +9,8 @@ export function clientErrorOf(err: NodeJS.ErrnoException): LipError {
     case 'HPE_HEADER_OVERFLOW':
       return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', 'the request line and headers exceed the server\'s limit (16 KiB)', { status: 431 });
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new LipError('LIP_ERR_REQUEST_TIMEOUT', 'the request (headers and body) did not arrive within server.read_timeout');
+      // Node reports both timeouts alike: the message names both settings.
+      return new LipError('LIP_ERR_REQUEST_TIMEOUT', 'the request did not arrive in time: its line and headers must arrive within server.read_header_timeout, all of it (headers and body) within server.read_timeout');
     case 'HPE_INVALID_METHOD':
       return new LipError('LIP_ERR_REQUEST_INVALID', 'the HTTP method is not one this server knows');
     case 'HPE_INVALID_HEADER_TOKEN':

@@ -201,6 +201,8 @@ describe('e2e/access', function () {
       clearInterval(trickle);
     }
     expect(received).to.match(/^HTTP\/1\.1 408/);
+    // The message names the setting that cut it off (read_timeout is 30 s here, not what fired).
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)).error.message).to.contain('server.read_header_timeout');
     expect(n).to.be.greaterThan(2); // it was still sending headers when cut off
   });
 
