@@ -8,6 +8,7 @@ import type * as Semconv from '@opentelemetry/semantic-conventions/incubating';
 import type * as SdkNode from '@opentelemetry/sdk-trace-node';
 import type { Usage } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
+import { scrubCredentials } from '../wire/index.js';
 
 /** `observability.tracing`. */
 export interface TracingSettings {
@@ -99,7 +100,7 @@ interface Modules {
  * contexts explicitly, so no context manager runs on the hot path and no other library (an SDK
  * that instruments itself when a global tracer exists) starts tracing behind lip's back.
  */
-export function createTracing(settings: TracingSettings, options: TracingOptions = {}): Tracing | undefined {
+export function createTracing(settings: TracingSettings, options: TracingOptions = {}, log?: ExportLog): Tracing | undefined {
   if (!settings.enabled) return undefined;
   const require = createRequire(import.meta.url);
   const env = options.env ?? process.env;
@@ -112,7 +113,8 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
     resources: require('@opentelemetry/resources') as typeof Resources,
     semconv: require('@opentelemetry/semantic-conventions/incubating') as typeof Semconv,
   };
-  const exporter = options.exporter ?? (settings.exporter === 'console' ? new m.sdk.ConsoleSpanExporter() : otlpExporter(require, env));
+  const configured = options.exporter ?? (settings.exporter === 'console' ? new m.sdk.ConsoleSpanExporter() : otlpExporter(require, env));
+  const exporter = log ? reportingExporter(configured, log) : configured;
   const processor = options.simple || settings.exporter === 'console' ? new m.sdk.SimpleSpanProcessor(exporter) : new m.sdk.BatchSpanProcessor(exporter);
   const provider = new m.sdk.NodeTracerProvider({
     resource: m.resources.resourceFromAttributes({ [m.semconv.ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || settings.service_name }),
@@ -126,6 +128,41 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
     startRequest: (method, headers) => new OtelRequestTrace(m, tracer, propagator, method, headers),
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
+  };
+}
+
+/** Where export outages are told (the server's logger). */
+export interface ExportLog {
+  warn(message: string, meta: Record<string, unknown>): unknown;
+  info(message: string, meta: Record<string, unknown>): unknown;
+}
+
+/**
+ * `exporter`, telling `log` when exports start failing (once per outage, with the reason) and
+ * when they succeed again (how many exports failed, how many spans were lost). The SDK drops a
+ * failed batch without a word, so a collector that is down or misconfigured (a wrong endpoint,
+ * a 4xx) would otherwise leave an operator with no traces and no reason.
+ */
+function reportingExporter(exporter: SdkNode.SpanExporter, log: ExportLog): SdkNode.SpanExporter {
+  let failedExports = 0;
+  let spansLost = 0;
+  return {
+    export(spans, done) {
+      exporter.export(spans, (result) => {
+        if (result.code !== 0) {
+          if (failedExports === 0) log.warn('trace export failed; spans are dropped until the collector answers again', { error: scrubCredentials(String(result.error?.message ?? result.error ?? 'unknown')) });
+          failedExports++;
+          spansLost += spans.length;
+        } else if (failedExports > 0) {
+          log.info('trace export recovered', { failed_exports: failedExports, spans_lost: spansLost });
+          failedExports = 0;
+          spansLost = 0;
+        }
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    ...(exporter.forceFlush ? { forceFlush: () => exporter.forceFlush!() } : {}),
   };
 }
 

@@ -144,7 +144,7 @@ export class LipServer {
       continuity: () => this.runtime.continuity.status(),
       models: () => configuredModels(this.runtime),
     }));
-    this.tracing = createTracing(runtime.config.observability.tracing, options.tracing);
+    this.tracing = createTracing(runtime.config.observability.tracing, options.tracing, logger);
     this.accessLog = new AccessLog(logger);
     if (logger.isInfoEnabled()) subscribe('lip:attempt-failed', this.onAttempt);
     if (logger.isDebugEnabled()) subscribe('lip:route', this.onRoute);

@@ -110,6 +110,23 @@ describe('observability/tracing', () => {
     expect(String(spans()[0]!.attributes['gen_ai.request.model'])).to.have.length(10);
   });
 
+  it('says when exports start failing (once per outage, with the reason) and when they recover, with the spans lost', () => {
+    const lines: [string, string, Record<string, unknown>][] = [];
+    const log = { warn: (m: string, meta: Record<string, unknown>) => { lines.push(['warn', m, meta]); }, info: (m: string, meta: Record<string, unknown>) => { lines.push(['info', m, meta]); } };
+    let failing = true;
+    const collector = {
+      export: (batch: ReadableSpan[], done: (r: { code: number; error?: Error }) => void) => done(failing ? { code: 1, error: new Error('Service Unavailable') } : { code: 0 }),
+      shutdown: async () => undefined,
+    };
+    tracing = createTracing({ enabled: true, service_name: 'lip-test', exporter: 'otlp', sample_ratio: 1 }, { exporter: collector, simple: true }, log)!;
+    for (let i = 0; i < 3; i++) tracing.startRequest('POST', {}).end(200);
+    expect(lines).to.deep.equal([['warn', 'trace export failed; spans are dropped until the collector answers again', { error: 'Service Unavailable' }]]);
+    failing = false;
+    tracing.startRequest('POST', {}).end(200);
+    tracing.startRequest('POST', {}).end(200);
+    expect(lines.slice(1)).to.deep.equal([['info', 'trace export recovered', { failed_exports: 3, spans_lost: 3 }]]);
+  });
+
   it('speaks the GenAI semantic conventions (names checked against @opentelemetry/semantic-conventions)', () => {
     expect(providerName('openai-chat')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_OPENAI);
     expect(providerName('anthropic')).to.equal(semconv.GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC);
