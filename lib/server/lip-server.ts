@@ -300,7 +300,8 @@ export class LipServer {
     };
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
     res.setHeader('x-request-id', state.requestId);
-    if (this.draining) res.shouldKeepAlive = false;
+    // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
+    if (this.draining || this.runtime.config.server.idle_timeout === 0) res.shouldKeepAlive = false;
     this.inflight.add(state);
     res.once('close', () => {
       try {
@@ -644,13 +645,14 @@ function urlOf(server: Server): string {
  * * `read_header_timeout`: the request line and headers (a slowloris trickle is cut off);
  * * `read_timeout`: the whole request, headers and body (0 turns it off); it never limits
  *   the response, however long a stream runs;
- * * `idle_timeout`: a keep-alive connection between requests.
+ * * `idle_timeout`: a keep-alive connection between requests; 0 keeps none (each response
+ *   closes its connection, see onRequest): Node's own 0 would keep idle connections forever.
  * Node refuses a headers timeout longer than the request timeout, so the shorter one wins.
  */
 function socketTimeouts(server: ServerConfig): { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number } {
   const read = server.read_timeout;
   const header = server.read_header_timeout > 0 ? server.read_header_timeout : read > 0 ? read : 60_000;
-  return { requestTimeout: read > 0 ? read : 0, headersTimeout: read > 0 ? Math.min(header, read) : header, keepAliveTimeout: server.idle_timeout };
+  return { requestTimeout: read > 0 ? read : 0, headersTimeout: read > 0 ? Math.min(header, read) : header, keepAliveTimeout: server.idle_timeout > 0 ? server.idle_timeout : 1 };
 }
 
 /** The route table of a listener: the protocols, the operator surfaces, or both. */

@@ -206,6 +206,19 @@ describe('e2e/access', function () {
     expect(n).to.be.greaterThan(2); // it was still sending headers when cut off
   });
 
+  it('idle_timeout: 0ms keeps no idle connection: every response closes its connection (Node would keep idle ones forever)', async () => {
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, idle_timeout: 0ms }'));
+    const { port } = new URL(lip.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (c: Buffer) => { received += c.toString('utf8'); });
+    socket.on('error', () => undefined);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(received).to.match(/^HTTP\/1\.1 200/);
+    expect(received.toLowerCase()).to.contain('connection: close');
+  });
+
   it('include_raw_path: secret query parameters are masked in the access log', async () => {
     lip = await startLip(testConfig(STUB, 'logging: { access_log: true, include_raw_path: true }'));
     await httpRequest(`${lip.url}/v1beta/models/m:generateContent?key=AIzaSyTHISISSECRET&alt=sse`, { body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }) });
