@@ -1,19 +1,35 @@
 import { Writable } from 'node:stream';
 
+/** The largest write a pipe keeps whole (POSIX's minimum; Linux's value). */
+const PIPE_BUF = 4096;
+
 /**
  * A Writable that gathers everything written during one turn of the event loop and hands it to
  * `target` in a single write: under load the access log costs one system call per turn, not one
  * per request. `append(line)` joins the same batch without the Writable machinery (no Buffer, no
  * write callback, no tick per line): the access log's path. `flush()` writes what is pending at
  * once (shutdown, exit).
+ *
+ * `shared`: other processes write to the same target (the workers of `lip serve --workers`
+ * share the primary's standard output, usually a pipe). A pipe keeps a write whole only up to
+ * PIPE_BUF (4096 bytes); a larger one that meets a full pipe goes in parts, and another
+ * process's write can land between them, in the middle of a line. A shared stream therefore
+ * writes whole lines, at most 4096 bytes at a time (a longer line in a write of its own), and
+ * one write at a time: Node would otherwise join the writes waiting for a full pipe into one
+ * large `writev`, which splits again.
  */
 export class BatchedStream extends Writable {
   private pending: (Buffer | string)[] = [];
   private scheduled = false;
+  private readonly pieceBytes: number | undefined;
+  /** A shared stream's pieces not yet handed to the target, and whether one is being written. */
+  private pieces: Buffer[] = [];
+  private writing = false;
 
-  constructor(private readonly target: NodeJS.WritableStream) {
+  constructor(private readonly target: NodeJS.WritableStream, options: { readonly shared?: boolean } = {}) {
     super();
-    process.once('exit', () => this.flush());
+    this.pieceBytes = options.shared ? PIPE_BUF : undefined;
+    process.once('exit', () => this.flush(true));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -35,20 +51,60 @@ export class BatchedStream extends Writable {
     setImmediate(() => this.flush());
   }
 
-  flush(): void {
+  /** Writes what is pending; `exiting`: everything at once (the process ends in this turn). */
+  flush(exiting = false): void {
     this.scheduled = false;
     const pending = this.pending;
-    if (pending.length === 0) return;
     this.pending = [];
-    if (pending.length === 1) {
-      this.target.write(pending[0]!);
+    if (exiting && this.pieces.length > 0) {
+      pending.unshift(...this.pieces);
+      this.pieces = [];
+    }
+    if (pending.length === 0) return;
+    const batch = pending.length === 1 ? pending[0]!
+      : pending.every((p) => typeof p === 'string') ? pending.join('') : Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    if (this.pieceBytes === undefined || exiting) {
+      this.target.write(batch);
       return;
     }
-    this.target.write(pending.every((p) => typeof p === 'string') ? pending.join('') : Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    this.pieces.push(...cutLines(typeof batch === 'string' ? Buffer.from(batch) : batch, this.pieceBytes));
+    this.pump();
+  }
+
+  /** Writes the next piece of a shared stream once the previous one is written. */
+  private pump(): void {
+    if (this.writing) return;
+    const piece = this.pieces.shift();
+    if (piece === undefined) return;
+    this.writing = true;
+    this.target.write(piece, () => {
+      this.writing = false;
+      this.pump();
+    });
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     this.flush();
     callback();
   }
+}
+
+/** `bytes` in pieces of whole lines, each at most `max` bytes (a longer line is a piece of its own). */
+function cutLines(bytes: Buffer, max: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let start = 0; start < bytes.length;) {
+    let end = start + max;
+    if (end >= bytes.length) end = bytes.length;
+    else {
+      const lastLineEnd = bytes.lastIndexOf(0x0a, end - 1);
+      if (lastLineEnd >= start) end = lastLineEnd + 1;
+      else {
+        const next = bytes.indexOf(0x0a, end);
+        end = next < 0 ? bytes.length : next + 1;
+      }
+    }
+    out.push(bytes.subarray(start, end));
+    start = end;
+  }
+  return out;
 }

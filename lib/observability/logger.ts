@@ -9,6 +9,8 @@ export interface LoggerOptions {
   readonly format: 'json' | 'text';
   /** Where lines go; stdout (batched per event-loop turn) by default. Tests pass a stream to read them back. */
   readonly stream?: Writable;
+  /** Other processes write to the same stdout (`lip serve --workers`): lines are written so that they never interleave (BatchedStream). */
+  readonly shared?: boolean;
   readonly silent?: boolean;
 }
 
@@ -71,7 +73,7 @@ export function textFields(rest: Record<string, unknown>): string {
 
 /** One logger per process: JSON lines for shippers, or `time LEVEL message k=v` for people. */
 export function createLogger(options: LoggerOptions): Logger {
-  const stream = options.stream ?? new BatchedStream(process.stdout);
+  const stream = options.stream ?? new BatchedStream(process.stdout, { shared: options.shared ?? false });
   const transport = new winston.transports.Stream({ stream });
   const logger = winston.createLogger({
     level: options.level,

@@ -77,4 +77,39 @@ describe('observability/access-log', () => {
     const lines = writes[0]!.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.request_id ?? l.message)).to.deep.equal(['a', 'between', 'b']);
   });
+
+  it('a stream shared with other processes (lip serve --workers) is written in whole lines of at most 4096 bytes, which a pipe never interleaves', async () => {
+    const writes: Buffer[] = [];
+    // One write at a time: the next only once the previous one is written (its callback).
+    let outstanding = 0;
+    const target = {
+      write: (chunk: string | Buffer, done: () => void) => {
+        expect(outstanding, 'one write at a time').to.equal(0);
+        outstanding++;
+        writes.push(Buffer.from(chunk));
+        setImmediate(() => { outstanding--; done(); });
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const batched = new BatchedStream(target, { shared: true });
+    const lines = Array.from({ length: 40 }, (_, i) => `{"n":${i},"pad":"${'é'.repeat(100 + i * 7)}"}\n`);
+    const long = `{"long":"${'x'.repeat(9000)}"}\n`;
+    const all = [...lines.slice(0, 20), long, ...lines.slice(20)].join('');
+    for (const line of [...lines.slice(0, 20), long, ...lines.slice(20)]) batched.append(line);
+    while (Buffer.concat(writes).length < Buffer.byteLength(all)) await new Promise((resolve) => setImmediate(resolve));
+    expect(Buffer.concat(writes).toString('utf8')).to.equal(all);
+    expect(writes.length).to.be.greaterThan(2);
+    for (const w of writes) {
+      expect(w.at(-1), 'every write ends a line').to.equal(0x0a);
+      if (!w.toString('utf8').includes('"long"')) expect(w.length).to.be.at.most(4096);
+    }
+    // A line longer than that goes in a write of its own.
+    expect(writes.filter((w) => w.toString('utf8').includes('"long"')).map((w) => w.toString('utf8'))).to.deep.equal([long]);
+    // Not shared: one write per turn, as before.
+    const single: Buffer[] = [];
+    const own = new BatchedStream({ write: (chunk: string | Buffer) => { single.push(Buffer.from(chunk)); return true; } } as unknown as NodeJS.WritableStream);
+    for (const line of lines) own.append(line);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(single).to.have.length(1);
+  });
 });

@@ -79,7 +79,8 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
   }
   const workers = args.workers === 'auto' ? availableParallelism() : args.workers ?? 1;
   if (workers > 1 && cluster.isPrimary) {
-    const logger = createLogger(config.logging);
+    // The workers write to this same standard output: every process writes lines that cannot interleave.
+    const logger = createLogger({ ...config.logging, shared: true });
     for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
     for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
     return runPrimary({ workers, config, logger });
@@ -90,7 +91,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
 /** One serving process: the whole server, or one worker of `--workers`. */
 async function serveProcess(config: Config, args: ServeArgs, io: Output): Promise<number> {
   const clustered = workerSlot() !== undefined;
-  const base: Logger = createLogger(config.logging);
+  const base: Logger = createLogger({ ...config.logging, shared: clustered });
   const logger = clustered ? base.child({ worker: cluster.worker!.id }) : base;
   // The same warnings as `lip check-config`, once at start (by the primary under --workers).
   if (!clustered) for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
