@@ -41,6 +41,8 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       max_inflight_decode_bytes: size('64MiB'),
       max_pending_wire_events: { type: 'integer', minimum: 0, default: 10_000 },
       pre_request_keepalive: section({ enabled: bool(false), interval: duration('15s') }),
+      allowed_hosts: { type: 'array', default: [], items: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$|^\\[[0-9A-Fa-f:.]+\\]$' } },
+      allowed_origins: { type: 'array', default: [], items: { type: 'string', pattern: '^https?://[^/?#\\s]+$' } },
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
     auth: section({

@@ -19,6 +19,10 @@ export interface ServerConfig {
   read_header_timeout: number;
   /** A keep-alive connection with no request in flight is closed after this. */
   idle_timeout: number;
+  /** Host names a single-user lip without API keys answers besides its loopback names. */
+  allowed_hosts: string[];
+  /** Browser origins (`scheme://host[:port]`) such a lip lets use it besides loopback pages. */
+  allowed_origins: string[];
   /** Request bodies being read and decoded at once, across all frontends (beyond: 429). */
   max_concurrent_decodes: number;
   /** Bytes of request bodies being read and decoded at once, across all frontends (beyond: 429). */

@@ -18,6 +18,7 @@ import { createTracing, type Tracing, type TracingOptions } from '../observabili
 import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
+import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { answerClientError } from './client-error.js';
 import { DecodeAdmission } from './decode-admission.js';
 import { KeyLimits } from './key-limits.js';
@@ -32,7 +33,7 @@ import { handleCountTokens } from './handle-count-tokens.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
-import type { ServerConfig } from '../config/index.js';
+import type { Config, ServerConfig } from '../config/index.js';
 import { sendJson } from './send.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
@@ -84,6 +85,8 @@ export class LipServer {
   private readonly profiling = new Profiling();
   /** `/readyz` answers 503 and every response closes its connection; requests are still served. */
   private draining = false;
+  /** The browser guard's allowance, for the config it was made from. */
+  private allowance: { readonly config: Config; readonly allowance: BrowserAllowance } | undefined;
   /** The listener is closed: new requests are refused while in-flight ones finish. */
   private closing = false;
   private generating = 0;
@@ -342,6 +345,16 @@ export class LipServer {
     const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
     state.routeGroup = match.group;
     if (match.kind === 'system') state.system = true;
+    // A keyless single-user lip answers this machine's clients, not browser pages of other sites.
+    const allowance = match.kind === 'system' ? undefined : this.browserAllowance();
+    if (allowance !== undefined) {
+      const foreign = foreignBrowser(req.headers, allowance);
+      if (foreign !== undefined) {
+        req.resume();
+        state.errorCode = foreign.code;
+        return this.pathError(req, res, url, table, foreign, { connection: 'close' });
+      }
+    }
     state.trace?.setName(`${req.method ?? 'GET'} ${match.group}`);
     switch (match.kind) {
       case 'not_found':
@@ -511,6 +524,20 @@ export class LipServer {
     if (!owner) return plainError(res, err, headers);
     const response = owner.encodeError(err);
     sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+  }
+
+  /**
+   * What the browser guard allows under the running config, or undefined when it is off (a
+   * `multi_user` lip, or one with API keys: a page cannot present a key it does not have).
+   */
+  private browserAllowance(): BrowserAllowance | undefined {
+    const config = this.runtime.config;
+    if (config.access.mode !== 'single_user' || config.auth.api_keys.length > 0) return undefined;
+    if (this.allowance?.config !== config) {
+      const lower = (list: readonly string[]) => list.map((s) => s.toLowerCase());
+      this.allowance = { config, allowance: { hosts: lower(config.server.allowed_hosts), origins: lower(config.server.allowed_origins) } };
+    }
+    return this.allowance.allowance;
   }
 
   /** An answer in the flat envelope to a request refused before any work (401s name the realm). */

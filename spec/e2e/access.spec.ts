@@ -192,7 +192,7 @@ describe('e2e/access', function () {
     let received = '';
     socket.on('data', (c: Buffer) => { received += c.toString('utf8'); });
     socket.on('error', () => undefined);
-    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n');
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n');
     let n = 0;
     const trickle = setInterval(() => { if (!socket.destroyed) socket.write(`X-Slow-${n++}: y\r\n`); }, 200);
     try {
@@ -213,7 +213,7 @@ describe('e2e/access', function () {
     let received = '';
     socket.on('data', (c: Buffer) => { received += c.toString('utf8'); });
     socket.on('error', () => undefined);
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(received).to.match(/^HTTP\/1\.1 200/);
     expect(received.toLowerCase()).to.contain('connection: close');
@@ -226,7 +226,7 @@ describe('e2e/access', function () {
     expect(line?.path).to.equal('/v1beta/models/m:generateContent?key=***&alt=sse');
     expect(JSON.stringify(lip.logs)).not.to.contain('THISISSECRET');
     // A path of 14,000 quotes (28 KiB once escaped) is cut like a model name: the line stays below 16 KiB.
-    expect((await rawExchange(lip.url, `GET /v1/x?q=${'"'.repeat(14_000)} HTTP/1.1\r\nHost: x`)).status).to.equal(404);
+    expect((await rawExchange(lip.url, `GET /v1/x?q=${'"'.repeat(14_000)} HTTP/1.1\r\nHost: localhost`)).status).to.equal(404);
     const logged = () => lip!.logs.find((l) => l.message === 'request' && String(l.path).startsWith('/v1/x'));
     for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 10));
     const long = logged()!;

@@ -12,7 +12,7 @@ const mode = (stream: boolean) => (stream ? 'streamed' : 'not streamed');
 
 /** The request line and headers of a POST of this protocol (no blank line; see rawExchange). */
 function head(p: WireProtocol, model: string, stream: boolean, headers = ''): Buffer {
-  return Buffer.from(`POST ${p.path(model, stream)} HTTP/1.1\r\nHost: lip\r\nContent-Type: application/json${headers ? `\r\n${headers}` : ''}`, 'utf8');
+  return Buffer.from(`POST ${p.path(model, stream)} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json${headers ? `\r\n${headers}` : ''}`, 'utf8');
 }
 const bodyOf = (p: WireProtocol, model: string, stream: boolean, text?: string) => JSON.stringify(p.body(model, stream, text));
 /** The code an envelope names, or for Anthropic (whose envelope has none) the one we expected. */
@@ -167,7 +167,7 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
             expect(okText(p, badModel, stream)).to.equal(STUB_TEXT);
             expect(badModel.headers['x-lip-backend']).to.match(/^stub:/).and.to.match(LEGAL_HEADER);
           } else {
-            const badPath = await rawExchange(rig.url, Buffer.from(`POST /v1beta/models/stub%3A%FF%F0%9F:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'} HTTP/1.1\r\nHost: lip`), bodyOf(p, 'x', stream));
+            const badPath = await rawExchange(rig.url, Buffer.from(`POST /v1beta/models/stub%3A%FF%F0%9F:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'} HTTP/1.1\r\nHost: localhost`), bodyOf(p, 'x', stream));
             expect(badPath.status, badPath.body).to.be.oneOf([200, 400]);
             if (badPath.status === 400) expectEnvelope('gemini', badPath, 400);
           }
@@ -190,7 +190,7 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
         [`GET /${'%F0%9F%98%80'.repeat(500)}`, 404, 'LIP_ERR_HTTP_NOT_FOUND', 'plain'],
       ];
       for (const [line, status, code, protocol] of cases) {
-        const res = await rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: lip`, '{}');
+        const res = await rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: localhost`, '{}');
         expect(expectEnvelope(protocol, res, status), line).to.equal(code);
         expect(res.headerNames).not.to.include('x-evil');
       }
@@ -198,7 +198,7 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
     });
 
     it('a request target is a path even when it begins with //, an absolute URL keeps its own path, and anything else is a 400', async () => {
-      const plain = (line: string, body = '{}') => rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: lip`, body);
+      const plain = (line: string, body = '{}') => rawExchange(rig.url, `${line} HTTP/1.1\r\nHost: localhost`, body);
       // `//v1/models` is the path //v1/models (not the host v1 and the path /models).
       const doubled = await plain('GET //v1/models');
       expect(expectEnvelope('plain', doubled, 404)).to.equal('LIP_ERR_HTTP_NOT_FOUND');
@@ -230,9 +230,9 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
 
     it('a method or path the HTTP parser refuses is a 4xx and the connection closes', async () => {
       const cases: [Buffer, number][] = [
-        [Buffer.from('BREW /coffee HTTP/1.1\r\nHost: lip'), 400],
-        [Buffer.from('GET /v1/😀 HTTP/1.1\r\nHost: lip'), 400],
-        [Buffer.from(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: lip`), 431],
+        [Buffer.from('BREW /coffee HTTP/1.1\r\nHost: localhost'), 400],
+        [Buffer.from('GET /v1/😀 HTTP/1.1\r\nHost: localhost'), 400],
+        [Buffer.from(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost`), 431],
       ];
       for (const [line, status] of cases) expect((await rawExchange(rig.url, line)).status, line.toString().slice(0, 30)).to.equal(status);
       await rig.alive();

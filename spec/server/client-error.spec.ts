@@ -4,7 +4,7 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
 import { parseAnswer, rawExchange, stalledRequest } from '../helpers/raw-http.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
-const head = (extra: string) => `POST /v1/chat/completions HTTP/1.1\r\nHost: lip\r\nContent-Type: application/json\r\n${extra}`;
+const head = (extra: string) => `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${extra}`;
 const body = JSON.stringify({ model: 'stub:m', messages: [{ role: 'user', content: 'hi' }] });
 
 describe('server: requests the HTTP parser refuses, and requests that never finish arriving', () => {
@@ -22,7 +22,7 @@ describe('server: requests the HTTP parser refuses, and requests that never fini
   });
 
   it('an unknown method and an oversized head get their envelopes too (400, 431)', async () => {
-    const method = await rawExchange(lip.url, 'BREW /v1/chat/completions HTTP/1.1\r\nHost: lip');
+    const method = await rawExchange(lip.url, 'BREW /v1/chat/completions HTTP/1.1\r\nHost: localhost');
     expect([method.status, JSON.parse(method.body).error.code]).to.deep.equal([400, 'LIP_ERR_REQUEST_INVALID']);
     const huge = await rawExchange(lip.url, head(`X-Filler: ${'a'.repeat(20_000)}`), body);
     expect([huge.status, JSON.parse(huge.body).error.code]).to.deep.equal([431, 'LIP_ERR_REQUEST_LIMIT_EXCEEDED']);
