@@ -2,6 +2,9 @@ import { checkAccess, type AccessSettings } from './check-access.js';
 import { checkNotImplemented } from './not-implemented.js';
 import type { BackendKindInfo } from './types.js';
 
+/** The least `server.max_buffered_bytes`: one socket buffer's worth of a stream waiting unsent is normal. */
+const MIN_BUFFERED_BYTES = 64 * 1024;
+
 type Segment = string | number;
 type Report = (path: readonly Segment[], message: string, key?: string) => void;
 type Row = Record<string, unknown>;
@@ -79,6 +82,9 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   const server = root.server as Row;
   if (Number(server.max_inflight_decode_bytes) < Number(server.max_request_body_bytes)) {
     report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_request_body_bytes (${String(server.max_request_body_bytes)} bytes), or no body of the allowed size could be decoded`);
+  }
+  if (Number(server.max_buffered_bytes) < MIN_BUFFERED_BYTES) {
+    report(['server', 'max_buffered_bytes'], `must be at least 64KiB (got ${String(server.max_buffered_bytes)} bytes): a stream is aborted once this much waits unsent, so a smaller value would end streams that a client reads at a normal pace`);
   }
 
   // Diagnostics secret (resolved here; its rules are access rules).

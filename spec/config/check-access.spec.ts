@@ -77,6 +77,7 @@ describe('config/check-access', () => {
 
   it('decode admission: the byte budget holds at least one body of the allowed size', () => {
     expect(problems('server: { max_request_body_bytes: 2MiB, max_inflight_decode_bytes: 1MiB }\n')[0]).to.contain('server.max_inflight_decode_bytes: must be at least server.max_request_body_bytes (2097152 bytes)');
+    expect(problems('server: { max_buffered_bytes: 0 }\n')[0]).to.contain('server.max_buffered_bytes: must be at least 64KiB (got 0 bytes)');
   });
 
   it('runs on final settings: a flag-given host is held to the same rule (checkAccess on the merged config)', () => {
