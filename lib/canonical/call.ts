@@ -49,12 +49,17 @@ export interface FilePart {
   readonly cache?: CacheMark;
 }
 
-/** A tool call the assistant made. `arguments` is the raw JSON text as the model produced it. */
+/**
+ * A tool call the assistant made. `arguments` is the raw JSON text as the model produced it; for
+ * a call of a custom (freeform) tool (`custom: true`) it is the model's raw input string instead.
+ */
 export interface ToolCallPart {
   readonly type: 'tool_call';
   readonly id: string;
   readonly name: string;
   readonly arguments: string;
+  /** A call of a custom tool: `arguments` is its raw input, not JSON. */
+  readonly custom?: boolean;
   /** Provider signature bound to this call (Gemini `thoughtSignature` on a functionCall part). */
   readonly signature?: string;
   /**
@@ -109,12 +114,36 @@ export interface Message {
 export interface ToolDefinition {
   readonly name: string;
   readonly description?: string;
-  /** JSON Schema of the arguments object. */
+  /**
+   * JSON Schema of the arguments object. For a custom tool: CUSTOM_TOOL_PARAMETERS, the one-string
+   * object a function-only provider is offered in its place.
+   */
   readonly parameters: Readonly<Record<string, unknown>>;
   /** OpenAI strict mode. */
   readonly strict?: boolean;
   readonly cache?: CacheMark;
+  /**
+   * `custom`: a freeform tool (OpenAI custom tools): the model answers with one raw string, not
+   * JSON arguments. Absent: a function tool.
+   */
+  readonly kind?: 'custom';
+  /**
+   * The input format of a custom tool as the client wrote it (OpenAI `{type: "text"}` or
+   * `{type: "grammar", syntax, definition}`), passed on opaquely to providers that take it.
+   */
+  readonly format?: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * The arguments schema that stands in for a custom tool where only function tools exist: one
+ * required string, the raw input. A call of it (`{"input": "..."}`) is the custom call's input.
+ */
+export const CUSTOM_TOOL_PARAMETERS: Readonly<Record<string, unknown>> = Object.freeze({
+  type: 'object',
+  properties: { input: { type: 'string', description: 'The raw input of the tool, as one string.' } },
+  required: ['input'],
+  additionalProperties: false,
+});
 
 /** `any` = the model must call some tool; `tool` = it must call the named one. */
 export type ToolChoice =

@@ -19,6 +19,8 @@ export interface CollectedToolCall {
   readonly signature?: string;
   /** The dialect of `signature`. */
   readonly dialect?: string;
+  /** A call of a custom tool: `arguments` holds its raw input. */
+  readonly custom?: boolean;
 }
 export interface CollectedText { readonly type: 'text'; text: string }
 export interface CollectedReasoning {
@@ -106,9 +108,14 @@ export class Collector {
         if (existing) {
           // Arguments arrived first: the call keeps its first-seen place; fill in the name.
           (existing as { name: string }).name = event.name;
+          if (event.custom === true) (existing as { custom?: boolean }).custom = true;
           return;
         }
-        this.addTool({ type: 'tool_call', id: event.id, name: event.name, arguments: '', ...(event.signature ? { signature: event.signature, ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) } : {}) });
+        this.addTool({
+          type: 'tool_call', id: event.id, name: event.name, arguments: '',
+          ...(event.signature ? { signature: event.signature, ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) } : {}),
+          ...(event.custom === true ? { custom: true } : {}),
+        });
         return;
       }
       case 'tool_call_delta': {

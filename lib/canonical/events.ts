@@ -61,7 +61,10 @@ export interface ToolCallStartedEvent {
   readonly signature?: string;
   /** The dialect of `signature` (REASONING_DIALECTS). */
   readonly dialect?: string;
+  /** A call of a custom (freeform) tool: its deltas are pieces of the raw input, not of JSON. */
+  readonly custom?: boolean;
 }
+/** A piece of a call's arguments (JSON text), or of its raw input for a custom call. */
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }
 export interface ToolCallFinishedEvent { readonly type: 'tool_call_finished'; readonly id: string }
 export interface UsageEvent { readonly type: 'usage'; readonly usage: Usage }

@@ -51,6 +51,8 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
       add(`${path}.parameters`, 'must be a JSON Schema object');
     }
+    if (tool.kind !== undefined && tool.kind !== 'custom') add(`${path}.kind`, 'must be custom or absent');
+    if (tool.format !== undefined && (tool.format === null || typeof tool.format !== 'object' || Array.isArray(tool.format))) add(`${path}.format`, 'must be an object');
   });
   checkToolChoice(call.toolChoice, toolNames, add);
   checkOptions(call.options, add);

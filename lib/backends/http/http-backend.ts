@@ -4,6 +4,7 @@ import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
+import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
@@ -33,6 +34,11 @@ export interface HttpProtocol {
   renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined>;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
+  /**
+   * The protocol takes custom (freeform) tools as they are (OpenAI Responses and Chat). When
+   * false or absent they go out as function tools and come back as custom calls (custom-tools.ts).
+   */
+  readonly customTools?: boolean;
   /**
    * The generation request for one call, model and key: streamed, or non-streamed when
    * `target.whole` is set and the protocol has a `response` decoder.
@@ -92,6 +98,13 @@ export class HttpBackend implements Backend {
   }
 
   stream(call: Call, target: Target): Observable<LipEvent> {
+    if (this.protocol.customTools === true) return this.send(call, target);
+    const sent = customToolsAsFunctions(call);
+    return sent === call ? this.send(call, target) : this.send(sent, target).pipe(customCallsFromFunctions(call));
+  }
+
+  /** One attempt of `call` as the protocol encodes it. */
+  private send(call: Call, target: Target): Observable<LipEvent> {
     const protocol = this.protocol;
     // A whole answer only when the kind can decode one and takes this call so; otherwise it streams.
     const whole = target.whole === true && protocol.response !== undefined && (protocol.acceptsWhole?.(call) ?? true);

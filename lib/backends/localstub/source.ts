@@ -6,6 +6,7 @@ import type { Call, LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, isRetryableStatus } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
+import { customCallsFromFunctions } from '../custom-tools.js';
 import { localstubOptions, type LocalstubOptions } from './options.js';
 import { buildScript, splitText, type Step } from './script.js';
 
@@ -107,7 +108,7 @@ export class LocalstubBackend implements Backend {
         pending?.unsubscribe();
         if (!ended) report('unsubscribe');
       };
-    });
+    }).pipe(customCallsFromFunctions(call)); // a scripted call of a custom tool: its `{"input": ...}` is the input
   }
 }
 
