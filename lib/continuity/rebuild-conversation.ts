@@ -39,6 +39,7 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         type: 'tool_call', id: block.id, name: block.name, arguments: block.arguments,
         ...(block.signature !== undefined ? { signature: block.signature } : {}),
         ...(block.dialect !== undefined ? { dialect: block.dialect } : {}),
+        ...(block.custom === true ? { custom: true } : {}),
       });
     }
   }

@@ -93,7 +93,7 @@ export interface CodexTurn {
  * Call -> the Codex Responses request: the Responses body (tools, tool history, encrypted
  * reasoning replay, response format) reshaped for the Codex endpoint: always streamed and
  * `store: false`; mandatory `instructions` (system text folded in, none left in `input`);
- * `strict` only for strict-compatible tool schemas (and never for a tool the call marks
+ * custom tools as the Responses body has them; `strict` only for strict-compatible tool schemas (and never for a tool the call marks
  * `strict: false`); `parallel_tool_calls` false unless asked; `reasoning` from the call or the
  * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
  * bump, or the row's default; `prompt_cache_key` = the conversation. Temperature, top_p and
@@ -117,7 +117,8 @@ export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, t
     if ((body.reasoning as Json).effort === undefined) delete (body.reasoning as Json).effort;
   }
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t: ToolDefinition) => ({
+    const tools = body.tools as Json[];
+    body.tools = call.tools.map((t: ToolDefinition, i) => (t.kind === 'custom' ? tools[i] : {
       type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
       parameters: t.parameters, strict: t.strict !== false && strictCompatible(t.parameters),
     }));

@@ -7,7 +7,8 @@ import { mapResponsesFinish } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
 
-interface Call { id: string; args: boolean; finished: boolean; depth?: JsonDepthMeter }
+/** A call being read; `custom`: a custom_tool_call (raw input, not metered as JSON). */
+interface Call { id: string; args: boolean; finished: boolean; custom: boolean; depth?: JsonDepthMeter }
 
 /** Responses `usage` -> canonical (the same convention: cached inside input, reasoning inside output). */
 export function responsesUsage(u: Json): Usage {
@@ -27,7 +28,8 @@ export function responsesUsage(u: Json): Usage {
  * message; summary and raw reasoning deltas are reasoning (summary parts of one item are
  * separated by a blank line); a reasoning item's `encrypted_content` becomes one
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
- * text; `function_call` items are tool calls keyed by `call_id`. `response.completed` and
+ * text; `function_call` items are tool calls keyed by `call_id`, `custom_tool_call` items custom
+ * calls (their `custom_tool_call_input` deltas are the raw input). `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
@@ -76,7 +78,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.refusal.delta':
         if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
         return;
-      case 'response.function_call_arguments.delta': {
+      case 'response.function_call_arguments.delta':
+      case 'response.custom_tool_call_input.delta': {
         const call = this.calls.get(idText(frame.item_id));
         if (call && typeof frame.delta === 'string' && frame.delta) {
           this.meter(call, frame.delta);
@@ -105,18 +108,20 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private itemAdded(item: Json, out: LipEvent[]): void {
-    if (item.type !== 'function_call') return;
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
+    const custom = item.type === 'custom_tool_call';
     const id = idText(item.call_id ?? item.id);
-    if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, 'a function_call item without a call_id and a string name');
-    const call: Call = { id, args: false, finished: false };
+    if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, `a ${item.type} item without a call_id and a string name`);
+    const call: Call = { id, args: false, finished: false, custom };
     if (this.calls.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
     this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
-    out.push({ type: 'tool_call_started', id: call.id, name: item.name });
-    if (typeof item.arguments === 'string' && item.arguments.length > 0) {
-      this.meter(call, item.arguments);
+    out.push({ type: 'tool_call_started', id: call.id, name: item.name, ...(custom ? { custom: true } : {}) });
+    const args = argsOf(item);
+    if (args.length > 0) {
+      this.meter(call, args);
       call.args = true;
-      out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+      out.push({ type: 'tool_call_delta', id: call.id, args });
     }
   }
 
@@ -125,16 +130,18 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
     }
-    if (item.type !== 'function_call') return;
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
     const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
-    if (!call.args && typeof item.arguments === 'string' && item.arguments.length > 0 && this.meter(call, item.arguments)) out.push({ type: 'tool_call_delta', id: call.id, args: item.arguments });
+    const args = argsOf(item);
+    if (!call.args && args.length > 0 && this.meter(call, args)) out.push({ type: 'tool_call_delta', id: call.id, args });
     call.finished = true;
     out.push({ type: 'tool_call_finished', id: call.id });
   }
 
   /** Counts argument text against MAX_UPSTREAM_DEPTH (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED beyond it); true when it passes. */
   private meter(call: Call, args: string): true {
+    if (call.custom) return true; // raw input, not JSON
     if ((call.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a function_call\'s arguments');
     return true;
   }
@@ -150,6 +157,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     if (r.usage && typeof r.usage === 'object') out.push({ type: 'usage', usage: responsesUsage(r.usage) });
     out.push({ type: 'response_finished', ...mapResponsesFinish(typeof r.status === 'string' ? r.status : 'completed', idText(r.incomplete_details?.reason) || undefined, this.madeCalls) });
   }
+}
+
+/** A call item's arguments, or a custom_tool_call's input; '' when absent or not a string. */
+function argsOf(item: Json): string {
+  const value = item.type === 'custom_tool_call' ? item.input : item.arguments;
+  return typeof value === 'string' ? value : '';
 }
 
 /** An upstream id or name as text: strings and numbers as sent, anything else '' (String() of a JSON object can throw). */

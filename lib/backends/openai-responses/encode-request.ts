@@ -1,4 +1,4 @@
-import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolChoice } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import type { ResponsesOptions } from './options.js';
 
@@ -10,7 +10,8 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * Call -> Responses API request body (streamed unless `stream` is false; stateless by default). Leading system
  * parts become `instructions`; messages become input items in order: user and system
  * messages, assistant text as assistant messages, tool calls as `function_call` items, tool
- * results as `function_call_output` items, and earlier Responses reasoning (this dialect only,
+ * results as `function_call_output` items (a custom tool's as `custom_tool_call` and
+ * `custom_tool_call_output`; custom tools are sent as such, with their format), and earlier Responses reasoning (this dialect only,
  * with its item id) as `reasoning` items carrying `encrypted_content`. Stop sequences do not
  * exist in this API and are not sent.
  *
@@ -22,7 +23,8 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  */
 export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions, stream = true): Json {
   const input: Json[] = [];
-  for (const message of call.messages) pushItems(input, message);
+  const custom = customCallIds(call);
+  for (const message of call.messages) pushItems(input, message, custom);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -36,11 +38,13 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
     body.reasoning = { ...(opt.reasoning.effort !== undefined ? { effort: opt.reasoning.effort } : {}), ...(summary ? { summary } : {}) };
   }
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => ({
-      type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
-      parameters: t.parameters, strict: t.strict ?? false,
-    }));
-    body.tool_choice = toolChoice(call.toolChoice);
+    body.tools = call.tools.map((t) => (t.kind === 'custom'
+      ? { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}) }
+      : {
+        type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
+        parameters: t.parameters, strict: t.strict ?? false,
+      }));
+    body.tool_choice = toolChoice(call);
     if (opt.parallelToolCalls !== undefined) body.parallel_tool_calls = opt.parallelToolCalls;
   }
   if (opt.temperature !== undefined) body.temperature = opt.temperature;
@@ -59,7 +63,14 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   return body;
 }
 
-function pushItems(out: Json[], message: Message): void {
+/** The ids of the custom tools' calls in the history: their results go back as custom_tool_call_output. */
+export function customCallIds(call: Call): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const m of call.messages) for (const p of m.parts) if (p.type === 'tool_call' && p.custom === true) ids.add(p.id);
+  return ids;
+}
+
+function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -77,7 +88,9 @@ function pushItems(out: Json[], message: Message): void {
         if (part.type === 'text') text += part.text;
         else if (part.type === 'tool_call') {
           flush();
-          out.push({ type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+          out.push(part.custom === true
+            ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments }
+            : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
         } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
           flush();
           out.push({
@@ -94,7 +107,7 @@ function pushItems(out: Json[], message: Message): void {
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
         const output = typeof part.content === 'string' ? part.content : part.content.map(inputPart).filter((p): p is Json => p !== undefined);
-        out.push({ type: 'function_call_output', call_id: part.callId, output });
+        out.push({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output });
       }
       return;
   }
@@ -122,11 +135,12 @@ function filePart(part: FilePart): Json {
   return { type: 'input_file', file_url: part.url ?? '' };
 }
 
-function toolChoice(choice: ToolChoice): unknown {
+function toolChoice(call: Call): unknown {
+  const choice = call.toolChoice;
   switch (choice.type) {
     case 'none': return 'none';
     case 'any': return 'required';
-    case 'tool': return { type: 'function', name: choice.name };
+    case 'tool': return { type: call.tools.some((t) => t.name === choice.name && t.kind === 'custom') ? 'custom' : 'function', name: choice.name };
     default: return 'auto';
   }
 }

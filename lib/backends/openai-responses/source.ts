@@ -27,6 +27,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
+    customTools: true,
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,

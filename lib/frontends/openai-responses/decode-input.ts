@@ -13,8 +13,9 @@ export function badField(path: string, message: string, unsupported = false): Li
 
 /**
  * Responses `input` -> canonical messages. Leading system/developer messages go to `system`.
- * The items of one assistant turn (reasoning, message, function_call) fold into one assistant
- * message in their order; consecutive function_call_output items into one tool message.
+ * The items of one assistant turn (reasoning, message, function_call, custom_tool_call) fold into
+ * one assistant message in their order; consecutive function_call_output and
+ * custom_tool_call_output items into one tool message.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
   if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
@@ -47,6 +48,12 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
         append('assistant', [{ type: 'tool_call', id, name: item.name, arguments: item.arguments, ...(call ? { signature: call.signature, dialect: call.dialect } : {}) }]);
         return;
       }
+      case 'custom_tool_call': {
+        const { id, call } = openCallId(item.call_id, `${path}.call_id`);
+        append('assistant', [{ type: 'tool_call', id, name: item.name, arguments: item.input, custom: true, ...(call ? { signature: call.signature, dialect: call.dialect } : {}) }]);
+        return;
+      }
+      case 'custom_tool_call_output':
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
         append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content }]);
@@ -67,7 +74,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
 const KNOWN_UNSUPPORTED = new Set([
   'file_search_call', 'computer_call', 'computer_call_output', 'web_search_call', 'image_generation_call', 'code_interpreter_call',
   'local_shell_call', 'local_shell_call_output', 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response', 'mcp_call',
-  'custom_tool_call', 'custom_tool_call_output', 'compaction',
+  'compaction',
 ]);
 
 /**

@@ -1,5 +1,5 @@
 import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { emptyCall } from '../../canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { badField, decodeInput } from './decode-input.js';
@@ -31,7 +31,7 @@ export interface ResponsesHints {
  * Responses request -> Call. `instructions` and leading system/developer items become `system`
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
- * `input` items fold into canonical messages (decode-input.ts); function tools, tool choice,
+ * `input` items fold into canonical messages (decode-input.ts); function and custom tools, tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call.
  */
 export function decodeResponsesRequest(body: unknown): DecodedRequest {
@@ -56,7 +56,8 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   if (!continued) system.push(...leading);
 
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
-    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function tools)`, true);
+    if (t.type === 'custom') return customTool(t);
+    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function and custom tools)`, true);
     return {
       name: t.name,
       ...(typeof t.description === 'string' ? { description: t.description } : {}),
@@ -92,12 +93,23 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
 
+/** A custom (freeform) tool: its input is one raw string; `format` is kept for providers that take it. */
+function customTool(t: Json): ToolDefinition {
+  return {
+    name: t.name,
+    ...(typeof t.description === 'string' ? { description: t.description } : {}),
+    parameters: CUSTOM_TOOL_PARAMETERS,
+    kind: 'custom',
+    ...(t.format ? { format: t.format } : {}),
+  };
+}
+
 function toolChoice(choice: unknown): ToolChoice {
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any' };
   if (choice !== null && typeof choice === 'object') {
     const c = choice as Json;
-    if (c.type === 'function') return { type: 'tool', name: c.name };
+    if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
     if (c.type === 'allowed_tools' && c.mode === 'required') return { type: 'any' };
   }
   return { type: 'auto' };

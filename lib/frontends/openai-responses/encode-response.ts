@@ -3,13 +3,14 @@ import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, functionCallItem, messageItem, reasoningItem } from './response-object.js';
+import { ResponseShell, callItem, messageItem, reasoningItem } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
- * after reasoning text joins that item), tool calls `function_call` items. Provider state
+ * after reasoning text joins that item), tool calls `function_call` items (`custom_tool_call`
+ * items for custom tools). Provider state
  * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
  * OpenAI's own with its upstream item id, in a reasoning item's `encrypted_content`; a call's
  * own signature in its `call_id`.
@@ -41,7 +42,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     } else if (block.type === 'text') {
       output.push(messageItem(wireId(context, 'msg_'), block.text, itemStatus));
     } else {
-      output.push(functionCallItem(wireId(context, 'fc_'), callWireId(block), block.name, block.arguments, 'completed'));
+      const custom = block.custom === true;
+      output.push(callItem(wireId(context, custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));
     }
   }
   return shell.build({

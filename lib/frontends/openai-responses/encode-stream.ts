@@ -7,11 +7,11 @@ import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, functionCallItem, messageItem, outputText, reasoningItem, type ItemStatus } from './response-object.js';
+import { ResponseShell, callItem, messageItem, outputText, reasoningItem, type ItemStatus } from './response-object.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
-  readonly kind: 'message' | 'reasoning' | 'function_call';
+  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call';
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -29,7 +29,8 @@ interface OpenItem {
  * reasoning as one summary part (`reasoning_summary_*`), text as one `output_text` part
  * (`content_part.*`, `output_text.*`), tool calls as `function_call` items whose arguments
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
- * index). A text or reasoning item is closed before any other item opens. The stream ends with
+ * index; a custom tool's call is a `custom_tool_call` item whose input streams with
+ * `custom_tool_call_input.*`). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
  * after output is `response.failed` followed by an `error` event. Provider state travels in
  * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
@@ -102,13 +103,20 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
     this.calls.delete(call.key!);
-    return this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`)
-      + this.done(call, functionCallItem(call.id, call.callId!, call.name!, call.text, status));
+    const custom = call.kind === 'custom_tool_call';
+    const done = custom
+      ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(call.text)}`)
+      : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`);
+    return done + this.done(call, callItem(call.id, call.callId!, call.name!, call.text, status, custom));
   }
 
-  /** A function_call item for the call `id`, whose `call_id` on the wire is `callId` (an id that may carry state). */
-  private openCall(id: string, name: string, callId = id): string {
-    const { item, text } = this.open('function_call', 'fc_', (itemId) => functionCallItem(itemId, callId, name, '', 'in_progress'), { callId, name, key: id });
+  /**
+   * A function_call item for the call `id` (a custom_tool_call item for a custom call), whose
+   * `call_id` on the wire is `callId` (an id that may carry state).
+   */
+  private openCall(id: string, name: string, callId = id, custom = false): string {
+    const kind = custom ? 'custom_tool_call' : 'function_call';
+    const { item, text } = this.open(kind, custom ? 'ctc_' : 'fc_', (itemId) => callItem(itemId, callId, name, '', 'in_progress', custom), { callId, name, key: id });
     this.calls.set(id, item);
     return text;
   }
@@ -156,14 +164,15 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
         return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':
-        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event));
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true);
       case 'tool_call_delta': {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
         const call = this.calls.get(event.id)!;
         this.held.add('args', event.args.length);
         call.text += event.args;
-        return out + this.frame('response.function_call_arguments.delta', `,${call.at},"delta":${JSON.stringify(event.args)}`);
+        const type = call.kind === 'custom_tool_call' ? 'response.custom_tool_call_input.delta' : 'response.function_call_arguments.delta';
+        return out + this.frame(type, `,${call.at},"delta":${JSON.stringify(event.args)}`);
       }
       case 'tool_call_finished': {
         const call = this.calls.get(event.id);
@@ -210,7 +219,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private snapshot(index: number): unknown {
     if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete');
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
-    for (const call of this.calls.values()) if (call.index === index) return functionCallItem(call.id, call.callId!, call.name!, call.text, 'incomplete');
+    for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', call.kind === 'custom_tool_call');
     return undefined;
   }
 

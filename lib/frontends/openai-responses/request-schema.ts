@@ -34,6 +34,10 @@ const functionCallOutput = {
     output: { type: ['string', 'array'], description: 'a string or an array of content parts', items: contentPart },
   },
 };
+const customToolCall = {
+  required: ['call_id', 'name', 'input'],
+  properties: { id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'string' } },
+};
 const summaryText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'summary_text' }, text: { type: 'string' } } };
 const reasoningText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'reasoning_text' }, text: { type: 'string' } } };
 const reasoning = {
@@ -54,6 +58,8 @@ const item = {
     { if: { properties: { type: { const: 'message' } }, required: ['type'] }, then: message },
     { if: { properties: { type: { const: 'function_call' } }, required: ['type'] }, then: functionCall },
     { if: { properties: { type: { const: 'function_call_output' } }, required: ['type'] }, then: functionCallOutput },
+    { if: { properties: { type: { const: 'custom_tool_call' } }, required: ['type'] }, then: customToolCall },
+    { if: { properties: { type: { const: 'custom_tool_call_output' } }, required: ['type'] }, then: functionCallOutput },
     { if: { properties: { type: { const: 'reasoning' } }, required: ['type'] }, then: reasoning },
   ],
 };
@@ -65,6 +71,22 @@ const functionTool = {
     description: { type: ['string', 'null'] },
     parameters: { type: ['object', 'null'] },
     strict: { type: ['boolean', 'null'] },
+  },
+};
+
+/** `format`: `{type: "text"}` or `{type: "grammar", syntax: "lark" | "regex", definition}`. */
+const customTool = {
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: ['string', 'null'] },
+    format: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: { type: { enum: ['text', 'grammar'] }, syntax: { enum: ['lark', 'regex'] }, definition: { type: 'string' } },
+      if: { properties: { type: { const: 'grammar' } } },
+      then: { required: ['type', 'syntax', 'definition'] },
+    },
   },
 };
 
@@ -82,14 +104,14 @@ export const responsesRequestSchema: Record<string, unknown> = {
     input: { type: ['string', 'array'], description: 'a string or an array of input items', items: item },
     instructions: { type: ['string', 'null'] },
     stream: { type: ['boolean', 'null'] },
-    tools: { type: ['array', 'null'], items: tagged({ function: functionTool }) },
+    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool }) },
     tool_choice: {
       anyOf: [
         { enum: ['auto', 'none', 'required'] },
-        { type: 'object', required: ['type', 'name'], properties: { type: { const: 'function' }, name: { type: 'string' } } },
+        { type: 'object', required: ['type', 'name'], properties: { type: { enum: ['function', 'custom'] }, name: { type: 'string' } } },
         { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
       ],
-      description: '"auto", "none", "required" or {"type":"function","name":...}',
+      description: '"auto", "none", "required", {"type":"function","name":...} or {"type":"custom","name":...}',
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },
     temperature: { type: ['number', 'null'] },

@@ -103,3 +103,13 @@ export function reasoningItem(id: string, summary: string | undefined, encrypted
 export function functionCallItem(id: string, callId: string, name: string, args: string, status: ItemStatus): Record<string, unknown> {
   return { id, type: 'function_call', status, arguments: args, call_id: callId, name };
 }
+
+/** A custom (freeform) tool call: `input` is the raw string the model wrote (ids `ctc_...`). */
+export function customToolCallItem(id: string, callId: string, name: string, input: string, status: ItemStatus): Record<string, unknown> {
+  return { id, type: 'custom_tool_call', status, call_id: callId, input, name };
+}
+
+/** The output item of a call: a custom_tool_call for a custom tool, else a function_call. */
+export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, custom: boolean): Record<string, unknown> {
+  return custom ? customToolCallItem(id, callId, name, text, status) : functionCallItem(id, callId, name, text, status);
+}
