@@ -16,6 +16,8 @@ interface OpenTool {
   pending: string;
   /** Nesting of the argument text so far (bounded by MAX_UPSTREAM_DEPTH). */
   depth?: JsonDepthMeter;
+  /** A custom tool's call (`type: "custom"`, pieces of `custom.input`): raw input, not metered as JSON. */
+  custom?: boolean;
 }
 
 /** Chat Completions `usage` -> canonical (the same convention: cached tokens are inside prompt tokens). */
@@ -34,7 +36,7 @@ export function chatUsage(u: Json): Usage {
 /**
  * Chat Completions SSE -> canonical events. The first chunk opens the response and the message;
  * `delta.reasoning_content` / `delta.reasoning` are reasoning, `delta.content` text, and
- * `delta.tool_calls[]` are keyed by `index` (ids and names come with the first fragment of each
+ * `delta.tool_calls[]` (custom tools' calls: `type: "custom"`, `custom: {name, input}`) are keyed by `index` (ids and names come with the first fragment of each
  * call). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
@@ -114,15 +116,18 @@ export class ChatStreamDecoder implements StreamDecoder {
       this.lastIndex = index;
     }
     if (!tool.id && id) tool.id = id;
-    const fn = call.function as Json | undefined;
+    const custom = customFragment(call);
+    if (custom && !tool.started) tool.custom = true;
+    const fn = (tool.custom ? custom : call.function) as Json | undefined;
     if (!tool.name && typeof fn?.name === 'string' && fn.name) tool.name = fn.name;
-    const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
-    if (args.length > 0 && (tool.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a tool call\'s arguments');
+    const text = tool.custom ? fn?.input : fn?.arguments;
+    const args = typeof text === 'string' ? text : '';
+    if (args.length > 0 && !tool.custom && (tool.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(args) >= 0) throw upstreamTooDeep(this.backendId, 'a tool call\'s arguments');
     if (!tool.started && tool.name) {
       tool.started = true;
       // Some servers send no ids; made-up ones must stay unique across a conversation.
       if (!tool.id) tool.id = randomId('call_', 12);
-      out.push({ type: 'tool_call_started', id: tool.id, name: tool.name });
+      out.push({ type: 'tool_call_started', id: tool.id, name: tool.name, ...(tool.custom ? { custom: true } : {}) });
       if (tool.pending) out.push({ type: 'tool_call_delta', id: tool.id, args: tool.pending });
       tool.pending = '';
     }
@@ -155,6 +160,16 @@ export class ChatStreamDecoder implements StreamDecoder {
     this.closeTools(out);
     out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
   }
+}
+
+/**
+ * The `custom` object of a custom tool's call fragment (`type: "custom"`, or a `custom` with a
+ * string name or input); undefined for a function call (some gateways echo an empty `custom: {}` on those).
+ */
+function customFragment(call: Json): Json | undefined {
+  const custom: unknown = call.custom;
+  if (!isObject(custom)) return undefined;
+  return call.type === 'custom' || typeof custom.name === 'string' || typeof custom.input === 'string' ? custom : undefined;
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

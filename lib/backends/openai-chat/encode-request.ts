@@ -1,4 +1,4 @@
-import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolChoice } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import type { ChatOptions } from './options.js';
 
@@ -10,7 +10,8 @@ type Json = Record<string, unknown>;
  * System parts lead as one system message; tool results become one `tool` message each (their
  * images and documents a user message after them);
  * earlier reasoning is replayed only when it is this dialect's (`reasoning_content`) and the
- * row names a field for it.
+ * row names a field for it. Custom tools and their calls go out as Chat's own (`type: "custom"`);
+ * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
  *
  * ```ts
  * encodeChatRequest(call, 'gpt-4o', options)
@@ -33,7 +34,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   const body: Json = { model, messages, stream };
   if (stream && o.streamUsage) body.stream_options = { include_usage: true };
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => ({
+    body.tools = call.tools.map((t) => (t.kind === 'custom' ? { type: 'custom', custom: customTool(t) } : {
       type: 'function',
       function: {
         name: t.name,
@@ -42,7 +43,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
         ...(t.strict !== undefined ? { strict: t.strict } : {}),
       },
     }));
-    body.tool_choice = toolChoice(call.toolChoice);
+    body.tool_choice = toolChoice(call);
     if (call.options.parallelToolCalls !== undefined) body.parallel_tool_calls = call.options.parallelToolCalls;
   } else if (call.toolChoice.type === 'none') {
     body.tool_choice = 'none';
@@ -87,7 +88,9 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
       const calls = message.parts.filter((p) => p.type === 'tool_call');
       const assistant: Json = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
       if (calls.length > 0) {
-        assistant.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+        assistant.tool_calls = calls.map((c) => (c.custom === true
+          ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
+          : { id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
       }
       if (o.reasoningField !== 'none') {
         const reasoning = message.parts
@@ -145,7 +148,16 @@ function filePart(part: FilePart): Json {
   return { type: 'text', text: `[document: ${part.filename ?? part.url ?? 'attachment'}]` };
 }
 
-function toolChoice(choice: ToolChoice): unknown {
+/** A custom tool in Chat's notation: the grammar of a grammar format nests in `grammar`. */
+function customTool(t: ToolDefinition): Json {
+  const f = t.format;
+  const format = f?.type === 'grammar' ? { type: 'grammar', grammar: { syntax: f.syntax, definition: f.definition } } : f;
+  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(format !== undefined ? { format } : {}) };
+}
+
+function toolChoice(call: Call): unknown {
+  const choice = call.toolChoice;
+  if (choice.type === 'tool' && call.tools.some((t) => t.name === choice.name && t.kind === 'custom')) return { type: 'custom', custom: { name: choice.name } };
   switch (choice.type) {
     case 'none': return 'none';
     case 'any': return 'required';

@@ -14,6 +14,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   stream_usage: { type: 'boolean', default: true },
   reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
+  custom_tools: { enum: ['native', 'function'], default: 'native' },
 };
 
 export interface ChatOptions {
@@ -27,6 +28,11 @@ export interface ChatOptions {
   readonly reasoningParam: 'reasoning_effort' | 'reasoning' | 'none';
   /** The assistant-message field that replays earlier reasoning text, or none. */
   readonly reasoningField: 'reasoning_content' | 'reasoning' | 'none';
+  /**
+   * Custom (freeform) tools as Chat's `type: "custom"` tools (OpenAI), or as one-string function
+   * tools for servers that have only those (lib/backends/custom-tools.ts).
+   */
+  readonly customTools: 'native' | 'function';
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -40,6 +46,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     streamUsage: row.stream_usage !== false,
     reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
+    customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };
 }

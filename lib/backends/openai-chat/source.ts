@@ -33,6 +33,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey,
     defaultModels: defaults.models,
+    customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({
       method: 'POST',
       url: `${o.baseUrl}/chat/completions`,

@@ -1,7 +1,7 @@
 import type {
   Call, FilePart, GenerationOptions, ImagePart, Message, Part, ResponseFormat, TextPart, ToolChoice, ToolDefinition,
 } from '../../canonical/index.js';
-import { REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { cacheOf } from '../cache-control.js';
@@ -15,7 +15,8 @@ const validate = compileRequestValidator(chatRequestSchema);
 
 /**
  * Chat Completions request -> Call. Leading system/developer messages become `system`; later
- * ones stay in place as system messages. Assistant `tool_calls` become tool_call parts,
+ * ones stay in place as system messages. Assistant `tool_calls` become tool_call parts (custom
+ * ones custom calls, their `input` the arguments), custom tools custom tool definitions,
  * `reasoning_content` (or `reasoning`) a reasoning part; `tool` messages tool_result parts.
  * A tool-call id that carries provider state (turn-state.ts) is opened: the plain id, the call's
  * signature, and the turn's reasoning ahead of the rest of the turn.
@@ -61,7 +62,9 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
             parts.splice(carried, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
             carried += state.length;
           }
-          parts.push({ type: 'tool_call', id, name: c.function.name, arguments: c.function.arguments ?? '', ...(call ? { signature: call.signature, dialect: call.dialect } : {}) });
+          const signed = call ? { signature: call.signature, dialect: call.dialect } : {};
+          if (c.type === 'custom') parts.push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed });
+          else parts.push({ type: 'tool_call', id, name: c.function.name, arguments: c.function.arguments ?? '', ...signed });
         });
         if (m.function_call?.name) {
           const id = `call_legacy_${++legacyCalls}`;
@@ -83,7 +86,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     }
   });
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t) => ({
+  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t) => (t.type === 'custom' ? customTool(t.custom) : {
     name: t.function.name,
     ...(t.function.description !== undefined ? { description: t.function.description } : {}),
     parameters: t.function.parameters ?? { type: 'object', properties: {} },
@@ -103,6 +106,22 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     ...(typeof b.user === 'string' ? { user: b.user } : {}),
   };
   return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
+}
+
+/**
+ * A custom (freeform) tool: its input is one raw string. The format is kept in the Responses
+ * notation every backend reads (`{type: "grammar", syntax, definition}`; Chat nests the grammar).
+ */
+function customTool(c: Json): ToolDefinition {
+  const f = c.format as Json | undefined;
+  const format = f?.type === 'grammar' ? { type: 'grammar', syntax: f.grammar.syntax, definition: f.grammar.definition } : f;
+  return {
+    name: c.name,
+    ...(typeof c.description === 'string' ? { description: c.description } : {}),
+    parameters: CUSTOM_TOOL_PARAMETERS,
+    kind: 'custom',
+    ...(format ? { format } : {}),
+  };
 }
 
 function textParts(content: string | Json[], path: string): TextPart[] {
@@ -159,6 +178,7 @@ function toolChoice(choice: unknown): ToolChoice {
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any' };
   if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'function') return { type: 'tool', name: (choice as Json).function.name };
+  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'custom') return { type: 'tool', name: (choice as Json).custom.name };
   return { type: 'auto' };
 }
 

@@ -6,10 +6,15 @@ import { completionId } from './ids.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { collectedCallIds } from './turn-state.js';
 
-/** A collected response as one `chat.completion` object; tool-call ids carry the turn's provider state (turn-state.ts). */
+/**
+ * A collected response as one `chat.completion` object; tool-call ids carry the turn's provider
+ * state (turn-state.ts). A custom tool's call is `{type: "custom", custom: {name, input}}`.
+ */
 export function encodeChatResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const ids = r.toolCalls.length > 0 ? collectedCallIds(r.blocks) : undefined;
-  const toolCalls = r.toolCalls.map((c) => ({ id: ids?.get(c.id) ?? c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  const toolCalls = r.toolCalls.map((c) => (c.custom === true
+    ? { id: ids?.get(c.id) ?? c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
+    : { id: ids?.get(c.id) ?? c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: r.text.length > 0 || toolCalls.length === 0 ? r.text : null,

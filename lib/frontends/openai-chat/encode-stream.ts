@@ -11,7 +11,8 @@ import { TurnState } from './turn-state.js';
 /**
  * Events -> `chat.completion.chunk` SSE frames. The chunk prefix (id, object, created, model)
  * is serialised once per stream; each event costs one JSON.stringify of its delta.
- * Tool calls get `index` by start order; usage goes in a final `choices: []` chunk when the
+ * Tool calls get `index` by start order; a custom tool's call streams as `type: "custom"` with
+ * pieces of `custom.input` (the shape OpenAI sends; the SDK's chunk type has only functions). Usage goes in a final `choices: []` chunk when the
  * client asked for `stream_options.include_usage`, as OpenAI does; then `data: [DONE]`.
  * Signatures and opaque reasoning have no field here: the turn's state rides in the tool-call
  * ids (turn-state.ts).
@@ -20,6 +21,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   private readonly prefix: string;
   private readonly includeUsage: boolean;
   private readonly toolIndex = new Map<string, number>();
+  /** The ids of custom tools' calls: their pieces go in `custom.input`. */
+  private readonly custom = new Set<string>();
   private started = false;
   private finished = false;
   private usage: Usage = {};
@@ -58,7 +61,11 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'tool_call_started': {
         const index = this.toolIndex.size;
         this.toolIndex.set(event.id, index);
-        return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(this.state.callId(event))},"type":"function","function":{"name":${JSON.stringify(event.name)},"arguments":""}}]}`);
+        const id = JSON.stringify(this.state.callId(event));
+        const name = JSON.stringify(event.name);
+        if (event.custom !== true) return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${id},"type":"function","function":{"name":${name},"arguments":""}}]}`);
+        this.custom.add(event.id);
+        return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${id},"type":"custom","custom":{"name":${name},"input":""}}]}`);
       }
       case 'tool_call_delta': {
         let index = this.toolIndex.get(event.id);
@@ -66,6 +73,7 @@ export class ChatStreamEncoder implements StreamEncoder {
           index = this.toolIndex.size;
           this.toolIndex.set(event.id, index);
         }
+        if (this.custom.has(event.id)) return this.chunk(`{"tool_calls":[{"index":${index},"custom":{"input":${JSON.stringify(event.args)}}}]}`);
         return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.args)}}}]}`);
       }
       case 'usage':

@@ -33,12 +33,35 @@ const userContent = {
   items: part({ text, image_url: imageUrl, file, input_audio: { type: 'object' } }),
 };
 const textContent = { type: ['string', 'array'], description: 'a string or an array of text parts', items: part({ text }) };
+/** A function call (`function: {name, arguments}`), or a custom tool's (`type: "custom"`, `custom: {name, input}`). */
 const toolCall = {
-  type: 'object', required: ['id', 'function'],
+  type: 'object', required: ['id'],
   properties: {
     id: { type: 'string', minLength: 1 },
-    type: { const: 'function' },
+    type: { enum: ['function', 'custom'] },
     function: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, arguments: { type: 'string' } } },
+    custom: { type: 'object', required: ['name', 'input'], properties: { name: { type: 'string', minLength: 1 }, input: { type: 'string' } } },
+  },
+  if: { required: ['type'], properties: { type: { const: 'custom' } } },
+  then: { required: ['custom'] },
+  else: { required: ['function'] },
+};
+
+/** `format`: `{type: "text"}` or `{type: "grammar", grammar: {syntax: "lark" | "regex", definition}}`. */
+const customTool = {
+  type: 'object', required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    format: {
+      type: 'object', required: ['type'],
+      properties: {
+        type: { enum: ['text', 'grammar'] },
+        grammar: { type: 'object', required: ['syntax', 'definition'], properties: { syntax: { enum: ['lark', 'regex'] }, definition: { type: 'string' } } },
+      },
+      if: { properties: { type: { const: 'grammar' } } },
+      then: { required: ['type', 'grammar'] },
+    },
   },
 };
 
@@ -93,23 +116,28 @@ export const chatRequestSchema: Record<string, unknown> = {
     tools: {
       type: ['array', 'null'],
       items: {
-        type: 'object', required: ['type', 'function'],
+        type: 'object', required: ['type'],
         properties: {
-          type: { const: 'function' },
+          type: { enum: ['function', 'custom'] },
           function: {
             type: 'object', required: ['name'],
             properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' }, parameters: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
           },
+          custom: customTool,
         },
+        if: { properties: { type: { const: 'custom' } } },
+        then: { required: ['custom'] },
+        else: { required: ['function'] },
       },
     },
     tool_choice: {
       anyOf: [
         { enum: ['auto', 'none', 'required'] },
         { type: 'object', required: ['type', 'function'], properties: { type: { const: 'function' }, function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
+        { type: 'object', required: ['type', 'custom'], properties: { type: { const: 'custom' }, custom: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
         { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
       ],
-      description: '"auto", "none", "required" or {"type":"function","function":{"name":...}}',
+      description: '"auto", "none", "required", {"type":"function","function":{"name":...}} or {"type":"custom","custom":{"name":...}}',
     },
     response_format: {
       type: ['object', 'null'],
