@@ -62,6 +62,11 @@ export const openaiChatProtocol: EmulatorProtocol = {
     for (const text of deltas(script.text)) frames.push({ text: chunk({ content: text }), output: true });
     (script.toolCalls ?? []).forEach((call, index) => {
       const id = call.id ?? `call_emu${index + 1}`;
+      if (call.custom) { // the shape OpenAI streams (the SDK's chunk type has only functions)
+        frames.push({ text: chunk({ tool_calls: [{ index, id, type: 'custom', custom: { name: call.name, input: '' } }] }), output: true });
+        for (const input of deltas(call.args)) frames.push({ text: chunk({ tool_calls: [{ index, custom: { input } }] }), output: true });
+        return;
+      }
       frames.push({ text: chunk({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }), output: true });
       for (const args of deltas(call.args)) frames.push({ text: chunk({ tool_calls: [{ index, function: { arguments: args } }] }), output: true });
     });
@@ -80,9 +85,9 @@ export const openaiChatProtocol: EmulatorProtocol = {
   json(script: Script, request: RecordedRequest): unknown {
     // In-body error with status 200, as compatible servers (and gateways in front of them) answer.
     if (script.streamError) return { error: { message: script.streamError.message, type: script.streamError.type ?? 'server_error', param: null, code: script.streamError.code ?? null } };
-    const calls = (script.toolCalls ?? []).map((call, index) => ({
-      id: call.id ?? `call_emu${index + 1}`, type: 'function', function: { name: call.name, arguments: joined(call.args) },
-    }));
+    const calls = (script.toolCalls ?? []).map((call, index) => (call.custom
+      ? { id: call.id ?? `call_emu${index + 1}`, type: 'custom', custom: { name: call.name, input: joined(call.args) } }
+      : { id: call.id ?? `call_emu${index + 1}`, type: 'function', function: { name: call.name, arguments: joined(call.args) } }));
     const text = joined(script.text);
     return {
       id: script.id ?? 'chatcmpl-emu0001', object: 'chat.completion', created: CREATED, model: script.model ?? request.model ?? 'gpt-4o',

@@ -42,7 +42,10 @@ function items(script: Script): Record<string, unknown>[] {
     out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: joined(script.text) }] });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
-    out.push({ id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: call.id ?? `call_emu${i + 1}`, name: call.name });
+    const callId = call.id ?? `call_emu${i + 1}`;
+    out.push(call.custom
+      ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name }
+      : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name });
   });
   return out;
 }
@@ -51,7 +54,7 @@ function items(script: Script): Record<string, unknown>[] {
  * The OpenAI Responses API as api.openai.com streams it: named events with a running
  * `sequence_number`, `response.created` / `in_progress`, output items added and done (reasoning
  * with summary parts and `encrypted_content`, messages with `output_text` parts, function calls
- * with argument deltas), then `response.completed` (or `response.incomplete`, `response.failed`).
+ * with argument deltas, custom tool calls with `custom_tool_call_input` deltas), then `response.completed` (or `response.incomplete`, `response.failed`).
  * No `[DONE]`.
  */
 export const openaiResponsesProtocol: EmulatorProtocol = {
@@ -100,9 +103,10 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
         emit('response.output_item.done', { output_index, item });
       } else {
         const call = script.toolCalls![output_index - (done.length - script.toolCalls!.length)]!;
-        emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', arguments: '' } }, true);
-        for (const delta of deltas(call.args)) emit('response.function_call_arguments.delta', { item_id: item.id, output_index, delta }, true);
-        emit('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: item.arguments });
+        const [field, events] = call.custom ? ['input', 'response.custom_tool_call_input'] : ['arguments', 'response.function_call_arguments'];
+        emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', [field]: '' } }, true);
+        for (const delta of deltas(call.args)) emit(`${events}.delta`, { item_id: item.id, output_index, delta }, true);
+        emit(`${events}.done`, { item_id: item.id, output_index, [field]: item[field] });
         emit('response.output_item.done', { output_index, item });
       }
     }

@@ -11,6 +11,12 @@ export interface ToolCallScript {
   readonly args: string | readonly string[];
   /** Gemini `thoughtSignature` on the functionCall part. */
   readonly signature?: string;
+  /**
+   * A custom (freeform) tool's call: `args` is its raw input. OpenAI Responses writes a
+   * `custom_tool_call` item (`custom_tool_call_input` deltas), Chat a `type: "custom"` call;
+   * the other emulators ignore the flag.
+   */
+  readonly custom?: boolean;
 }
 
 export interface ReasoningScript {
