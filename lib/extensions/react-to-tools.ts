@@ -92,7 +92,11 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
     return source.pipe(
       filter((event) => {
         if (event.type === 'tool_call_started') {
-          const tool: HeldTool = { call: { id: event.id, name: event.name, args: '', ...(event.signature !== undefined ? { signature: event.signature } : {}), ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) }, finished: false, originals: [event] };
+          const call = {
+            id: event.id, name: event.name, args: '',
+            ...(event.signature !== undefined ? { signature: event.signature } : {}), ...(event.dialect !== undefined ? { dialect: event.dialect } : {}), ...(event.custom === true ? { custom: true } : {}),
+          };
+          const tool: HeldTool = { call, finished: false, originals: [event] };
           open.set(event.id, tool);
           held.push({ tool });
           return false;
@@ -129,7 +133,10 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
 
 function toolEvents(call: FinishedToolCall): LipEvent[] {
   return [
-    { type: 'tool_call_started', id: call.id, name: call.name, ...(call.signature !== undefined ? { signature: call.signature } : {}), ...(call.dialect !== undefined ? { dialect: call.dialect } : {}) },
+    {
+      type: 'tool_call_started', id: call.id, name: call.name,
+      ...(call.signature !== undefined ? { signature: call.signature } : {}), ...(call.dialect !== undefined ? { dialect: call.dialect } : {}), ...(call.custom === true ? { custom: true } : {}),
+    },
     ...(call.args ? [{ type: 'tool_call_delta' as const, id: call.id, args: call.args }] : []),
     { type: 'tool_call_finished', id: call.id },
   ];

@@ -100,11 +100,13 @@ export interface EventMutator extends HookBase {
 export interface FinishedToolCall {
   readonly id: string;
   readonly name: string;
-  /** The arguments JSON text. */
+  /** The arguments JSON text; a custom tool's raw input when `custom` is set. */
   readonly args: string;
   readonly signature?: string;
   /** The dialect of `signature` (REASONING_DIALECTS). */
   readonly dialect?: string;
+  /** A custom (freeform) tool's call: `args` is its raw input, not JSON. */
+  readonly custom?: boolean;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

@@ -36,6 +36,7 @@ const USAGE = {
 
 const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; properties: Record<string, unknown> }>> = {
   usage: { required: ['usage'], properties: { usage: USAGE } },
+  tool_call_started: { required: [], properties: { custom: { type: 'boolean' } } },
   error: { required: [], properties: { status: { type: 'integer' } } },
   response_finished: { required: ['reason'], properties: { reason: { enum: ['stop', 'length', 'tool_calls', 'content_filter', 'stop_sequence', 'other'] } } },
 };

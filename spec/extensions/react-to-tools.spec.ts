@@ -19,6 +19,8 @@ const ev: Record<string, LipEvent> = {
   D: { type: 'tool_call_delta', id: 'c1', args: '{"a":2}' },
   r: { type: 'text_delta', text: '[tool hidden]' },
   f: { type: 'response_finished', reason: 'tool_calls' },
+  k: { type: 'tool_call_started', id: 'c1', name: 'secret', custom: true },
+  K: { type: 'tool_call_started', id: 'c1', name: 'public', custom: true },
   g: { type: 'response_finished', reason: 'stop' },
 };
 const op = (bundle: FeatureBundle) => {
@@ -54,6 +56,16 @@ describe('extensions/reactToTools', () => {
         .toBe('-s-m-----(CDx)--f|', ev);
     });
     expect(seen).to.deep.equal(['public']);
+  });
+
+  it('a rewritten custom call stays a custom call, and reactors see that it is one', () => {
+    const seen: (boolean | undefined)[] = [];
+    const spy: ToolReactor = { id: 'spy', order: 200, react: (tool) => { seen.push(tool.custom); return { action: 'pass' }; } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-k-d-x------f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'rewrite', name: 'public', args: '{"a":2}' }), spy] })))
+        .toBe('-s-m-----(KDx)--f|', ev);
+    });
+    expect(seen).to.deep.equal([true]);
   });
 
   it('a policy deny fails the attempt with LIP_ERR_EXTENSION_REJECTED and cancels the source', () => {

@@ -65,6 +65,7 @@ export const toolCallRepair: FeatureFactory<Partial<ToolCallRepairConfig>> = {
         let reasons: readonly RepairReason[];
         let reaction: ToolReaction = { action: 'pass' };
         let unrepaired = false;
+        if (tool.custom === true) return reaction; // a custom tool's raw input: no JSON, no schema to hold it to
         if (Buffer.byteLength(tool.args) > config.max_args_bytes) {
           reasons = ['args_too_large'];
         } else {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { lastValueFrom, toArray } from 'rxjs';
-import { collectEvents, type LipEvent } from '../../../../lib/canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, collectEvents, type LipEvent, type ToolDefinition } from '../../../../lib/canonical/index.js';
 import { toolCallRepair } from '../../../../lib/extensions/features/tool-call-repair/index.js';
 import { TOOL_CALL_REPAIRS } from '../../../../lib/extensions/features/tool-call-repair/repair-reasons.js';
 import type { Runtime } from '../../../../lib/core/runtime.js';
@@ -18,7 +18,7 @@ describe('tool-call-repair: the plugin in the executor', () => {
   const open: Runtime[] = [];
   afterEach(async () => { for (const r of open.splice(0)) await r.close(); });
   const make = (...args: Parameters<typeof featureRuntime>) => { const made = featureRuntime(...args); open.push(made.runtime); return made; };
-  const run = (runtime: Runtime, tools = TOOLS) => lastValueFrom(runtime.executor.execute(userCall('hi', { tools }), { requestId: 'r', meta: {} }).pipe(toArray()));
+  const run = (runtime: Runtime, tools: readonly ToolDefinition[] = TOOLS) => lastValueFrom(runtime.executor.execute(userCall('hi', { tools }), { requestId: 'r', meta: {} }).pipe(toArray()));
 
   it('is on with no features key; a valid call leaves with its original events (chunking kept)', async () => {
     const { runtime } = make({ a: toolAnswer('get_weather', '{"ci', 'ty":"Paris"}') }, '');
@@ -55,6 +55,13 @@ describe('tool-call-repair: the plugin in the executor', () => {
   it('with pass_through an unrepairable call leaves as it came; max_args_bytes skips repair', async () => {
     const { runtime } = make({ a: toolAnswer('get_weather', '{"City":"Paris"}') }, '  - { id: tool-call-repair, config: { max_args_bytes: 8 } }');
     expect(await run(runtime)).to.deep.equal(toolAnswer('get_weather', '{"City":"Paris"}'));
+  });
+
+  it('a custom tool\'s call (raw input, not JSON) is never repaired nor refused', async () => {
+    const custom = [{ name: 'get_weather', parameters: CUSTOM_TOOL_PARAMETERS, kind: 'custom' as const }];
+    const answer = toolAnswer('get_weather', '{"City":', '"Paris"}').map((e) => (e.type === 'tool_call_started' ? { ...e, custom: true } : e));
+    const { runtime } = make({ a: answer }, '  - { id: tool-call-repair, config: { on_unrepairable: error } }');
+    expect(await run(runtime, custom)).to.deep.equal(answer);
   });
 
   it('canceled: a tool call still held when the attempt is cancelled is counted', async () => {
