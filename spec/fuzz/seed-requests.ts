@@ -36,6 +36,16 @@ const chat: Json[] = [
     response_format: { type: 'json_schema', json_schema: { name: 'r', schema, strict: true } },
     metadata: { k: 'v' }, user: 'u1',
   },
+  {
+    model: 'gpt-x',
+    messages: [
+      { role: 'user', content: 'patch it' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }] },
+      { role: 'tool', tool_call_id: 'call_c', content: 'Done' },
+    ],
+    tools: [{ type: 'custom', custom: { name: 'apply_patch', description: 'd', format: { type: 'grammar', grammar: { syntax: 'regex', definition: '.+' } } } }],
+    tool_choice: { type: 'custom', custom: { name: 'apply_patch' } },
+  },
   { model: 'a:m|b:m', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], response_format: { type: 'json_object' }, max_tokens: 5 },
 ];
 
@@ -69,6 +79,16 @@ const responses: Json[] = [
     tool_choice: { type: 'allowed_tools', mode: 'required', tools: [] },
   },
   { model: 'm', input: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }], tool_choice: { type: 'function', name: 'w' }, previous_response_id: 'resp_1', store: true },
+  {
+    model: 'gpt-x', stream: true,
+    input: [
+      { role: 'user', content: 'patch it' },
+      { type: 'custom_tool_call', call_id: 'call_c', name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' },
+      { type: 'custom_tool_call_output', call_id: 'call_c', output: 'Done' },
+    ],
+    tools: [{ type: 'custom', name: 'apply_patch', description: 'd', format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' } }, { type: 'custom', name: 'shell', format: { type: 'text' } }],
+    tool_choice: { type: 'custom', name: 'apply_patch' },
+  },
 ];
 
 const anthropic: Json[] = [
