@@ -3,7 +3,8 @@ import { from } from 'rxjs/internal/observable/from';
 import { lastValueFrom } from 'rxjs/internal/lastValueFrom';
 import { toArray } from 'rxjs/internal/operators/toArray';
 import { customCallsFromFunctions, customToolsAsFunctions, rawInput } from '../../lib/backends/custom-tools.js';
-import { CUSTOM_TOOL_PARAMETERS, emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, collectEvents, emptyCall, validateSequence, type Call, type LipEvent } from '../../lib/canonical/index.js';
+import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
 import { LipError } from '../../lib/errors/index.js';
 
 const grammar = { type: 'grammar', syntax: 'lark', definition: 'start: "*** Begin Patch" /(.|\\n)*/' };
@@ -99,5 +100,11 @@ describe('backends/custom-tools', () => {
       expect(err).to.be.instanceOf(LipError);
       expect((err as LipError).code).to.equal('LIP_ERR_RESPONSE_TOO_LARGE');
     });
+  });
+  it('localstub: a scripted call named after a custom tool comes back as a custom call with its input', async () => {
+    const backend = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [], text: '', tool_calls: [{ name: 'apply_patch', args: '{"input":"*** Begin"}' }, { name: 'read', args: '{}' }] }, {});
+    const events = await lastValueFrom(backend.stream(call, { model: 'm', candidateKey: 'stub:m' }).pipe(toArray()));
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(collectEvents(events).toolCalls.map((c) => [c.name, c.arguments, c.custom])).to.deep.equal([['apply_patch', '*** Begin', true], ['read', '{}', undefined]]);
   });
 });

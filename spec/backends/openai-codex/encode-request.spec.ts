@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { codexOptions, codexInstructions, conversationId, DEFAULT_CODEX_INSTRUCTIONS, encodeCodexRequest, strictCompatible, unsupportedParams } from '../../../lib/backends/openai-codex/index.js';
-import { emptyCall, REASONING_DIALECTS, type Call } from '../../../lib/canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, emptyCall, REASONING_DIALECTS, type Call } from '../../../lib/canonical/index.js';
 
 const options = (extra: Record<string, unknown> = {}) => codexOptions({ id: 'cx', kind: 'openai-codex', models: [], ...extra });
 const turn = { conversationId: 'conv-1', turn: 1, bump: false };
@@ -83,5 +83,24 @@ describe('backends/openai-codex/encode-request', () => {
     expect(conversationId(later, 'gpt-5.4')).to.equal(conversationId(first, 'gpt-5.4'));
     expect(conversationId(call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'other' }] }] }), 'gpt-5.4')).not.to.equal(conversationId(first, 'gpt-5.4'));
     expect(conversationId(call({ messages: [] }), 'gpt-5.4')).to.equal('lip-gpt-5.4');
+  });
+  it('sends a custom tool (Codex CLI\'s apply_patch) as a custom tool beside its function tools, and a custom call in the history as a custom_tool_call', () => {
+    const format = { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' };
+    const body = encodeCodexRequest(call({
+      tools: [{ name: 'shell', parameters: strictSchema }, { name: 'apply_patch', description: 'Edit.', parameters: CUSTOM_TOOL_PARAMETERS, kind: 'custom', format }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'hi' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'apply_patch', arguments: '*** Begin Patch', custom: true }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_1', content: 'Done' }] },
+      ],
+    }), 'gpt-5.4', options(), turn);
+    expect(body.tools).to.deep.equal([
+      { type: 'function', name: 'shell', parameters: strictSchema, strict: true },
+      { type: 'custom', name: 'apply_patch', description: 'Edit.', format },
+    ]);
+    expect((body.input as unknown[]).slice(1)).to.deep.equal([
+      { type: 'custom_tool_call', call_id: 'call_1', name: 'apply_patch', input: '*** Begin Patch' },
+      { type: 'custom_tool_call_output', call_id: 'call_1', output: 'Done' },
+    ]);
   });
 });
