@@ -46,7 +46,16 @@ export const LOG_TEXT_LIMIT = 1024;
  */
 export function clipText(text: string, max = LOG_TEXT_LIMIT): string {
   if (text.length <= max) return text;
-  return `${Buffer.from(text.slice(0, max), 'utf16le').toString('utf16le')}…(+${text.length - max} chars)`;
+  return `${prefixCopy(text, max)}…(+${text.length - max} chars)`;
+}
+
+/**
+ * The first `max` characters of `text` as a string of its own: V8 makes a slice a view that
+ * keeps the whole original alive wherever the slice is kept (a span in an export queue, a log
+ * batch).
+ */
+export function prefixCopy(text: string, max: number): string {
+  return text.length <= max ? text : Buffer.from(text.slice(0, max), 'utf16le').toString('utf16le');
 }
 
 /** White space, control characters (C0, DEL, C1) and format characters (bidi overrides, zero widths). */

@@ -9,6 +9,7 @@ import type * as SdkNode from '@opentelemetry/sdk-trace-node';
 import type { Usage } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { scrubCredentials } from '../wire/index.js';
+import { prefixCopy } from './logger.js';
 
 /** `observability.tracing`. */
 export interface TracingSettings {
@@ -106,7 +107,7 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
   const env = options.env ?? process.env;
   const attributeValueLengthLimit = positive(env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT) ?? positive(env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) ?? ATTRIBUTE_VALUE_LIMIT;
   const m: Modules = {
-    cut: (text) => cutText(text, attributeValueLengthLimit),
+    cut: (text) => prefixCopy(text, attributeValueLengthLimit),
     api: require('@opentelemetry/api') as typeof Api,
     core: require('@opentelemetry/core') as typeof Core,
     sdk: require('@opentelemetry/sdk-trace-node') as typeof SdkNode,
@@ -176,11 +177,6 @@ function reportingExporter(exporter: SdkNode.SpanExporter, log: ExportLog): SdkN
  * are cut by `cutText` into a copy before the SDK sees them.
  */
 const ATTRIBUTE_VALUE_LIMIT = 1024;
-
-/** The first `limit` characters of `text` as a string of its own (not a view into `text`). */
-function cutText(text: string, limit: number): string {
-  return text.length <= limit ? text : Buffer.from(text.slice(0, limit), 'utf16le').toString('utf16le');
-}
 
 function positive(text: string | undefined): number | undefined {
   const n = Number(text);
