@@ -52,9 +52,10 @@ export interface Backend {
   /**
    * Forwards a token-count request in the backend's own protocol (Anthropic
    * `/v1/messages/count_tokens`) with `model` put in; the upstream's JSON answer. Absent when the
-   * protocol has no such call.
+   * protocol has no such call. `betas`: the client's beta features (Call.betas), sent on as for
+   * its generations.
    */
-  countTokens?(body: Readonly<Record<string, unknown>>, model: string, signal?: AbortSignal): Promise<unknown>;
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, options?: { readonly signal?: AbortSignal; readonly betas?: readonly string[] }): Promise<unknown>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

@@ -166,7 +166,8 @@ function fieldOf(body: unknown, path: string): unknown {
  */
 export interface CountTokensRoute {
   readonly path: string;
-  decode(body: unknown): Call;
+  /** The body as a call; `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`). */
+  decode(body: unknown, headers?: RequestContext['headers']): Call;
   /** The answer for an estimate lip made itself (marked as one). */
   encodeEstimate(inputTokens: number): unknown;
 }

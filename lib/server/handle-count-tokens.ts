@@ -25,14 +25,14 @@ export async function handleCountTokens(req: IncomingMessage, res: ServerRespons
   let backendKey: string | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
-    const call = route.decode(body);
+    const call = route.decode(body, req.headers);
     decode.release();
     const header = req.headers['x-lip-route'];
     const target = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
     const backend = target ? runtime.backends.get(target.backend) : undefined;
     if (backend?.countTokens && target) {
       backendKey = `${target.backend}:${target.model}`;
-      const answer = await backend.countTokens(body as Record<string, unknown>, target.model);
+      const answer = await backend.countTokens(body as Record<string, unknown>, target.model, call.betas ? { betas: call.betas } : {});
       return sendJson(res, 200, answer, { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
     }
     return sendJson(res, 200, route.encodeEstimate(estimateTokens(call)), { 'x-lip-token-count': 'estimate' });

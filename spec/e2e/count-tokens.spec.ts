@@ -41,6 +41,14 @@ describe('e2e: Anthropic count_tokens', () => {
     expect(sent.body.model).to.equal('claude-sonnet-4-6');
     expect(sent.body.tools[0].name).to.equal('f');
     expect(sent.body.max_tokens).to.equal(undefined);
+    expect(sent.headers['anthropic-beta']).to.equal(undefined);
+  });
+
+  it('forwards the beta features the client asks for (a 1M context is counted as such)', async () => {
+    emu.enqueue({ usage: { input: 900_000, output: 0 } });
+    const res = await client.beta.messages.countTokens({ ...params('claude:claude-sonnet-4-6'), betas: ['context-1m-2025-08-07'] });
+    expect(res.input_tokens).to.equal(900_000);
+    expect(emu.requests[0]!.headers['anthropic-beta']).to.equal('context-1m-2025-08-07,token-counting-2024-11-01'); // the SDK adds its own
   });
 
   it('answers an estimate, marked as such, when the route leads elsewhere (here the default localstub route)', async () => {

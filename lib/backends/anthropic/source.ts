@@ -53,8 +53,8 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     // An upper bound of the max_tokens the request will carry (thinking may raise it, see encode-request.ts).
     acceptsWhole: (call) => (call.options.maxOutputTokens ?? o.defaultMaxTokens) + (thinkingBudget(call) ?? 0) <= MAX_WHOLE_OUTPUT_TOKENS,
     statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
-    countTokens: (body, model, key) => ({
-      method: 'POST', url: `${o.baseUrl}/v1/messages/count_tokens`, headers: anthropicHeaders(o, key, 'application/json'), body: JSON.stringify({ ...body, model }),
+    countTokens: (body, model, key, betas) => ({
+      method: 'POST', url: `${o.baseUrl}/v1/messages/count_tokens`, headers: anthropicHeaders(o, key, 'application/json', betas), body: JSON.stringify({ ...body, model }),
     }),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),

@@ -54,7 +54,7 @@ export interface HttpProtocol {
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
   /** The token-count request of the protocol (Anthropic `count_tokens`), when it has one. */
-  countTokens?(body: Readonly<Record<string, unknown>>, model: string, key: string | undefined): UpstreamRequest;
+  countTokens?(body: Readonly<Record<string, unknown>>, model: string, key: string | undefined, betas?: readonly string[]): UpstreamRequest;
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
     request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
@@ -137,10 +137,10 @@ export class HttpBackend implements Backend {
   }
 
   /** Forwards a token count (Anthropic `count_tokens`) with the first usable key. */
-  countTokens(body: Readonly<Record<string, unknown>>, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<unknown> {
+  countTokens(body: Readonly<Record<string, unknown>>, model: string, options: { readonly signal?: AbortSignal; readonly betas?: readonly string[] } = {}): Promise<unknown> {
     const count = this.protocol.countTokens;
     if (!count) return Promise.reject(new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot count tokens`));
-    return this.unary((key) => count(body, model, key), signal, 'the token count');
+    return this.unary((key) => count(body, model, key, options.betas), options.signal ?? AbortSignal.timeout(30_000), 'the token count');
   }
 
   /** One request and its JSON answer (not a generation: no stream, no rotation, no retries). */

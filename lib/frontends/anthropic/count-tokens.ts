@@ -1,6 +1,6 @@
 import type { Call } from '../../canonical/index.js';
 import type { CountTokensRoute } from '../protocol.js';
-import { decodeMessagesRequest } from './decode-request.js';
+import { betasOf, decodeMessagesRequest } from './decode-request.js';
 
 /**
  * `POST /v1/messages/count_tokens`: a Messages request without `max_tokens`, answered
@@ -10,11 +10,11 @@ import { decodeMessagesRequest } from './decode-request.js';
  */
 export const anthropicCountTokensRoute: CountTokensRoute = {
   path: '/v1/messages/count_tokens',
-  decode(body: unknown): Call {
+  decode(body: unknown, headers): Call {
     const withLimit = body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { max_tokens?: unknown }).max_tokens === undefined
       ? { ...(body as Record<string, unknown>), max_tokens: 1 }
       : body;
-    return decodeMessagesRequest(withLimit).call;
+    return decodeMessagesRequest(withLimit, betasOf(headers?.['anthropic-beta'])).call;
   },
   encodeEstimate: (inputTokens) => ({ input_tokens: inputTokens, estimated: true }),
 };
