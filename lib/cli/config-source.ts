@@ -2,7 +2,7 @@ import { BACKEND_KIND_INFO } from '../backends/registry.js';
 import { FRONTEND_IDS, PROTOCOL_PATHS } from '../frontends/registry.js';
 import { checkSelector } from '../core/check-selector.js';
 import { FEATURE_FACTORIES } from '../extensions/registry.js';
-import { loadConfigFile, loadDefaultConfig, type Config, type LoadOptions } from '../config/index.js';
+import { loadConfigFile, loadDefaultConfig, parseConfig, type Config, type LoadOptions } from '../config/index.js';
 
 export { configPath } from './config-path.js';
 
@@ -12,4 +12,12 @@ export const LOAD_OPTIONS: LoadOptions = { backendKinds: BACKEND_KIND_INFO, fron
 export function loadConfig(path: string | undefined, options: Partial<LoadOptions> = {}): Config {
   const merged = { ...LOAD_OPTIONS, ...options };
   return path === undefined ? loadDefaultConfig(merged) : loadConfigFile(path, merged);
+}
+
+/**
+ * The config file's text as someone else read it (the primary of `lip serve --workers`, so that
+ * every worker reloads the same text), or, without text, the file itself.
+ */
+export function loadConfigText(path: string | undefined, text: string | undefined): Config {
+  return text !== undefined && path !== undefined ? parseConfig(text, path, LOAD_OPTIONS) : loadConfig(path);
 }

@@ -25,13 +25,16 @@ export class Reloader implements ConfigControl {
 
   constructor(
     private readonly server: LipServer,
-    /** Reads and validates the config file (command-line overrides applied); throws when it cannot. */
-    private readonly load: () => Config,
+    /**
+     * Reads and validates the config file (command-line overrides applied), or the text given
+     * for it (read by the primary of `lip serve --workers`); throws when it cannot.
+     */
+    private readonly load: (text?: string) => Config,
     private readonly logger: Logger,
   ) {}
 
-  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
-    const run = this.queue.then(() => this.run(trigger));
+  reload(trigger: ReloadTrigger, text?: string): Promise<ReloadOutcome> {
+    const run = this.queue.then(() => this.run(trigger, text));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -40,12 +43,12 @@ export class Reloader implements ConfigControl {
     return Promise.resolve({ config: this.server.config.source, started_at: this.startedAt, last_reload: this.last, pending_restart: this.pending });
   }
 
-  private async run(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+  private async run(trigger: ReloadTrigger, text: string | undefined): Promise<ReloadOutcome> {
     const running = this.server.runtimeNow;
     const base = { trigger, config: running.config.source };
     let outcome: ReloadOutcome;
     try {
-      const next = this.load();
+      const next = this.load(text);
       const { changed, restartRequired } = configChanges(running.config, next);
       const refused = reloadProblems(running.config, next);
       if (refused.length > 0) {

@@ -1,6 +1,6 @@
 export * from './types.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
-export { loadConfigFile, loadDefaultConfig, parseConfig, formatPath, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
+export { loadConfigFile, loadDefaultConfig, parseConfig, readConfigText, formatPath, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
 export { parseDuration, parseSize, formatDuration } from './units.js';
 export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './loopback.js';

@@ -73,14 +73,17 @@ function validators(options: LoadOptions): Validators {
 
 /** Reads and validates a config file; throws ConfigError with every problem found. */
 export function loadConfigFile(path: string, options: LoadOptions): Config {
-  let text: string;
+  return parseConfig(readConfigText(path), path, options);
+}
+
+/** The text of a config file (at most MAX_CONFIG_BYTES); LIP_ERR_CONFIG_UNREADABLE when it cannot be read. */
+export function readConfigText(path: string): string {
   try {
     if (statSync(path).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return parseConfig(text, path, options);
 }
 
 /** The embedded default: all four frontends, one localstub backend `stub`, loopback, no auth. */

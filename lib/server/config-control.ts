@@ -45,6 +45,7 @@ export interface ConfigStatus {
 }
 
 export interface ConfigControl {
-  reload(trigger: ReloadTrigger): Promise<ReloadOutcome>;
+  /** `text`: the config file's text as the primary of `lip serve --workers` read it for every worker. */
+  reload(trigger: ReloadTrigger, text?: string): Promise<ReloadOutcome>;
   status(): Promise<ConfigStatus>;
 }

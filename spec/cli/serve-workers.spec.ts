@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +103,24 @@ describe('lip serve --workers (spawned)', function () {
     await until('both workers reloaded', () => new Set(lines(lip).filter((l) => l.message === 'configuration reloaded' && l.trigger === 'signal').map((l) => l.worker)).size === 2);
     expect(new Set(lines(lip).filter((l) => l.message === 'configuration reloaded').map((l) => l.worker))).to.deep.equal(new Set([2, 3]));
     for (let i = 0; i < 4; i++) expect(await chat(lip.url)).to.equal('two');
+    // The primary read the file once and sent its text: one reload of all workers, by signal.
+    await until('the primary\'s summary', () => lines(lip).some((l) => l.message === 'reload of all workers' && l.trigger === 'signal' && l.status === 'reloaded'));
+  });
+
+  it('SIGHUP with the file gone: the primary reads it (once, for all) and no worker reloads', async () => {
+    renameSync(path, `${path}.away`);
+    try {
+      lip.proc.kill('SIGHUP');
+      await until('the primary\'s refusal', () => lines(lip).some((l) => l.message === 'reload failed; every worker keeps its running configuration'));
+      const refusal = lines(lip).find((l) => l.message === 'reload failed; every worker keeps its running configuration')!;
+      expect(refusal).to.deep.include({ trigger: 'signal' });
+      expect(refusal.worker).to.equal(undefined); // the primary's own line
+      expect(String(refusal.error)).to.contain('cannot read config file');
+      expect(lines(lip).filter((l) => l.message === 'reload failed; keeping the running configuration')).to.deep.equal([]);
+      expect(await chat(lip.url)).to.equal('two');
+    } finally {
+      renameSync(`${path}.away`, path);
+    }
   });
 
   it('POST /admin/config/reload on any worker reloads all and says what changed; status lists every worker', async () => {

@@ -25,7 +25,7 @@ export function mergeReloads(answers: readonly WorkerAnswer<ReloadOutcome>[], at
   const status = answers.length === 0 || failed ? 'failed' : outcomes.some((o) => o.status === 'reloaded') ? 'reloaded' : 'unchanged';
   return {
     status,
-    trigger: 'api',
+    trigger: outcomes[0]?.trigger ?? 'api',
     at: at.toISOString(),
     config: outcomes[0]?.config ?? '',
     changed: union(outcomes.map((o) => o.changed)),

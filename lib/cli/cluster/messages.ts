@@ -13,8 +13,12 @@ export type WorkerOp = 'reload' | 'status' | 'metrics';
 export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp }
 /** primary -> worker: the answer to an ask. */
 export interface AnswerMessage { readonly lip: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
-/** primary -> worker: run `op` in this worker. */
-export interface RunMessage { readonly lip: 'run'; readonly id: number; readonly op: WorkerOp }
+/**
+ * primary -> worker: run `op` in this worker. A reload carries what asked for it and the config
+ * file's text, read once by the primary so that every worker applies the same configuration (a
+ * file caught mid-write would otherwise leave workers on different ones).
+ */
+export interface RunMessage { readonly lip: 'run'; readonly id: number; readonly op: WorkerOp; readonly trigger?: 'signal' | 'api'; readonly text?: string }
 /** worker -> primary: what `run` gave. */
 export interface RanMessage { readonly lip: 'ran'; readonly id: number; readonly value?: unknown; readonly error?: string }
 

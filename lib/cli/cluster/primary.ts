@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from '../../config/index.js';
+import { readConfigText, type Config } from '../../config/index.js';
+import { isLipError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
 import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
@@ -12,11 +13,14 @@ export interface PrimaryOptions {
   /** The config the primary validated (its logging and metrics settings apply here). */
   readonly config: Config;
   readonly logger: Logger;
+  /** The config file (undefined: the embedded default), read once per reload for every worker. */
+  readonly configPath?: string;
 }
 
 /**
  * The primary of `lip serve --workers N`: forks N workers that share one listener (node:cluster
- * hands connections out round-robin), forwards SIGTERM, SIGINT and SIGHUP to every worker,
+ * hands connections out round-robin), forwards SIGTERM and SIGINT to every worker, reloads
+ * them all on SIGHUP or a reload from the API (the file read once, its text sent to each worker),
  * restarts a worker that exits unexpectedly (with `RestartBackoff`), answers what concerns all
  * workers (reload from the API, config status, metrics summed over the workers that listen) and exits once
  * every worker has stopped: 0 when all stopped cleanly. A worker that exits before every worker
@@ -45,7 +49,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   };
 
   /** Asks every running worker to run `op` and waits for each answer (bounded). */
-  const runOnAll = <T>(op: WorkerOp): Promise<WorkerAnswer<T>[]> => Promise.all([...live.values()]
+  const runOnAll = <T>(op: WorkerOp, extra: Pick<RunMessage, 'trigger' | 'text'> = {}): Promise<WorkerAnswer<T>[]> => Promise.all([...live.values()]
     .filter(({ worker }) => worker.isConnected() && listened.has(worker.id))
     .map(({ worker }) => new Promise<WorkerAnswer<T>>((resolve) => {
       const id = nextRun++;
@@ -61,7 +65,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       runs.set(key, settle);
       worker.once('exit', onExit);
-      const message: RunMessage = { lip: 'run', id, op };
+      const message: RunMessage = { lip: 'run', id, op, ...extra };
       worker.send(message);
     })));
 
@@ -73,18 +77,33 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     return aggregateWorkerMetrics(registries);
   };
 
+  /**
+   * Reloads every serving worker with the file's text as read now, once: the workers apply the
+   * same configuration even when the file changes while they reload. A file that cannot be read
+   * reloads none of them.
+   */
+  const reloadAll = async (trigger: 'signal' | 'api'): Promise<ReloadOutcome> => {
+    let text: string | undefined;
+    try {
+      text = options.configPath === undefined ? undefined : readConfigText(options.configPath);
+    } catch (err) {
+      const error = isLipError(err) ? err.message : String(err);
+      logger.error('reload failed; every worker keeps its running configuration', { trigger, error });
+      return { status: 'failed', trigger, config: options.config.source, at: new Date().toISOString(), changed: [], restart_required: [], error };
+    }
+    const outcome = mergeReloads(await runOnAll<ReloadOutcome>('reload', { trigger, ...(text !== undefined ? { text } : {}) }), new Date());
+    logger.info('reload of all workers', { trigger, status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required });
+    return outcome;
+  };
+
   const answer = async (worker: Worker, ask: AskMessage) => {
     let reply: AnswerMessage;
     try {
       const value: unknown = ask.op === 'metrics'
         ? await collectMetrics()
         : ask.op === 'reload'
-          ? mergeReloads(await runOnAll<ReloadOutcome>('reload'), new Date())
+          ? await reloadAll('api')
           : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
-      if (ask.op === 'reload') {
-        const outcome = value as ReloadOutcome;
-        logger.info('reload of all workers', { status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required });
-      }
       reply = { lip: 'answer', id: ask.id, value };
     } catch (err) {
       reply = { lip: 'answer', id: ask.id, error: err instanceof Error ? err.message : String(err) };
@@ -116,12 +135,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (live.size === 0) finish();
     };
     const onStop = (signal: NodeJS.Signals) => stop(signal);
-    const onReload = () => {
-      // A worker still starting reads the file as it starts (and has no SIGHUP handler yet).
-      const serving = [...live.values()].filter(({ worker }) => listened.has(worker.id));
-      logger.info('reload: forwarding SIGHUP to the workers', { workers: serving.length });
-      for (const { worker } of serving) worker.process.kill('SIGHUP');
-    };
+    // A worker still starting reads the file as it starts; the serving ones get the text.
+    const onReload = () => void reloadAll('signal');
 
     cluster.on('listening', (worker: Worker, address: { address: string; port: number; addressType: number | string }) => {
       listened.add(worker.id);

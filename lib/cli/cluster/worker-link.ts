@@ -1,5 +1,5 @@
 import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../../server/config-control.js';
-import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type WorkerOp } from './messages.js';
+import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type RunMessage } from './messages.js';
 
 /**
  * A worker's side of `lip serve --workers`. It runs what the primary asks of this worker
@@ -22,7 +22,7 @@ export class WorkerLink {
       if (message.error !== undefined) entry.reject(new Error(message.error));
       else entry.resolve(message.value);
     } else if (message.lip === 'run') {
-      void this.run(message.id, message.op);
+      void this.run(message);
     }
   };
 
@@ -68,11 +68,11 @@ export class WorkerLink {
     });
   }
 
-  private async run(id: number, op: WorkerOp): Promise<void> {
+  private async run({ id, op, trigger, text }: RunMessage): Promise<void> {
     let reply: RanMessage;
     try {
       if (!this.local || !this.localMetrics) throw new Error('the worker is not serving yet');
-      const value = op === 'reload' ? await this.local.reload('api')
+      const value = op === 'reload' ? await this.local.reload(trigger ?? 'api', text)
         : op === 'status' ? await this.local.status()
         : await (this.localMetrics() ?? Promise.reject(new Error('observability.metrics is not enabled in this worker')));
       reply = { lip: 'ran', id, value };

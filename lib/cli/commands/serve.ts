@@ -14,7 +14,7 @@ import { workerRecordingPath, workerSlot } from '../cluster/messages.js';
 import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
 import { runPrimary } from '../cluster/primary.js';
 import { WorkerLink } from '../cluster/worker-link.js';
-import { loadConfig } from '../config-source.js';
+import { loadConfig, loadConfigText } from '../config-source.js';
 import type { Output } from '../output.js';
 import { Reloader } from '../reloader.js';
 
@@ -83,7 +83,7 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     const logger = createLogger({ ...config.logging, shared: true });
     for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
     for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
-    return runPrimary({ workers, config, logger });
+    return runPrimary({ workers, config, logger, configPath: args.configPath });
   }
   return serveProcess(config, args, io);
 }
@@ -99,14 +99,14 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
   const link = clustered ? new WorkerLink() : undefined;
   let reloader: Reloader | undefined;
   const local: ConfigControl = {
-    reload: (trigger) => reloader!.reload(trigger),
+    reload: (trigger, text) => reloader!.reload(trigger, text),
     status: () => reloader!.status(),
   };
   const server = new LipServer(createRuntime(config, { logger }), logger, {
     control: link?.control ?? local,
     ...(link ? { clusterMetrics: link.metrics } : {}),
   });
-  reloader = new Reloader(server, () => withOverrides(loadConfig(args.configPath), args), logger);
+  reloader = new Reloader(server, (text) => withOverrides(loadConfigText(args.configPath, text), args), logger);
   link?.attach(local, () => server.metricsJson());
   try {
     await server.listen(config.server.host, config.server.port);
