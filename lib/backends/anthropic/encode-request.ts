@@ -1,6 +1,7 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
+import { anthropicKnobs, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -11,7 +12,8 @@ type Json = Record<string, unknown>;
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`. While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
- * below 0.95) are left out.
+ * below 0.95) are left out. The client's `service_tier` goes out unless the row turns
+ * `provider_options` off.
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -52,7 +54,7 @@ export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOp
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (call.user !== undefined) body.metadata = { user_id: call.user };
-  return body;
+  return o.providerOptions ? sendKnobs(body, anthropicKnobs(call)) : body;
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /**
  * The anthropic row keys beside the common ones. `max_tokens` is required by the Messages API,
@@ -9,6 +10,7 @@ export const anthropicProperties: Record<string, Record<string, unknown>> = {
   auth: { enum: ['x-api-key', 'bearer'], default: 'x-api-key' },
   anthropic_version: { type: 'string', minLength: 1, default: '2023-06-01' },
   default_max_tokens: { type: 'integer', minimum: 1, default: 8192 },
+  provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
 export interface AnthropicOptions {
@@ -16,6 +18,8 @@ export interface AnthropicOptions {
   readonly auth: 'x-api-key' | 'bearer';
   readonly version: string;
   readonly defaultMaxTokens: number;
+  /** Send the client's Anthropic knobs (service_tier; Call.providerOptions.anthropic). */
+  readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -25,6 +29,7 @@ export function anthropicOptions(row: BackendRow): AnthropicOptions {
     auth: row.auth === 'bearer' ? 'bearer' : 'x-api-key',
     version: typeof row.anthropic_version === 'string' ? row.anthropic_version : '2023-06-01',
     defaultMaxTokens: typeof row.default_max_tokens === 'number' ? row.default_max_tokens : 8192,
+    providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };
 }

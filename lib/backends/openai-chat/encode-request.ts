@@ -1,5 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { openaiChatKnobs, sendKnobs } from '../provider-options.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -12,6 +13,8 @@ type Json = Record<string, unknown>;
  * earlier reasoning is replayed only when it is this dialect's (`reasoning_content`) and the
  * row names a field for it. Custom tools and their calls go out as Chat's own (`type: "custom"`);
  * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
+ * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
+ * safety_identifier, logit_bias, prediction) go out unless the row turns `provider_options` off.
  *
  * ```ts
  * encodeChatRequest(call, 'gpt-4o', options)
@@ -72,7 +75,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   }
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
-  return body;
+  return o.providerOptions ? sendKnobs(body, openaiChatKnobs(call)) : body;
 }
 
 function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[]): void {

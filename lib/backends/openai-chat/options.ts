@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /** How the key is sent: `Authorization: Bearer` (default), Azure-style `api-key`, or not at all. */
 export type ChatAuth = 'bearer' | 'api-key' | 'none';
@@ -15,6 +16,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
+  provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
 export interface ChatOptions {
@@ -33,6 +35,8 @@ export interface ChatOptions {
    * tools for servers that have only those (lib/backends/custom-tools.ts).
    */
   readonly customTools: 'native' | 'function';
+  /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, ...; Call.providerOptions.openai). */
+  readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -47,6 +51,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
+    providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };
 }

@@ -13,7 +13,7 @@ export const DEFAULT_CODEX_INSTRUCTIONS = 'You are Codex, a coding agent based o
 const UNSUPPORTED: readonly [keyof GenerationOptions, string][] = [['temperature', 'temperature'], ['topP', 'top_p'], ['maxOutputTokens', 'max_output_tokens']];
 
 /** The Responses encoder's settings for the Codex endpoint: stateless, encrypted reasoning when asked, summaries. */
-const RESPONSES: ResponsesOptions = { baseUrl: '', auth: 'bearer', store: false, encryptedReasoning: 'auto', reasoningSummary: 'auto', headers: {} };
+const RESPONSES: ResponsesOptions = { baseUrl: '', auth: 'bearer', store: false, encryptedReasoning: 'auto', reasoningSummary: 'auto', providerOptions: false, headers: {} };
 
 /**
  * The generation parameters of a call that the Codex endpoint refuses, as their wire names.
@@ -98,7 +98,9 @@ export interface CodexTurn {
  * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
  * bump, or the row's default; `prompt_cache_key` = the conversation. Temperature, top_p and
  * max_output_tokens are dropped (the backend refused them already unless the row ignores them);
- * metadata and `user` are not sent.
+ * metadata and `user` are not sent. Of the client's OpenAI knobs only `service_tier` goes out (the
+ * Codex CLI sends it; the endpoint refuses fields it does not know): lip's own `prompt_cache_key`
+ * stays, truncation, prompt_cache_retention and safety_identifier are dropped.
  *
  * @see spec/backends/openai-codex/encode-request.spec.ts
  */
@@ -128,5 +130,7 @@ export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, t
   const text = { ...(body.text as Json | undefined), ...(verbosity ? { verbosity } : {}) };
   if (Object.keys(text).length > 0) body.text = text;
   body.prompt_cache_key = turn.conversationId;
+  const tier = call.providerOptions?.openai?.serviceTier;
+  if (tier !== undefined) body.service_tier = tier;
   return body;
 }

@@ -1,5 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { openaiResponsesKnobs, sendKnobs } from '../provider-options.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -13,7 +14,9 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * results as `function_call_output` items (a custom tool's as `custom_tool_call` and
  * `custom_tool_call_output`; custom tools are sent as such, with their format), and earlier Responses reasoning (this dialect only,
  * with its item id) as `reasoning` items carrying `encrypted_content`. Stop sequences do not
- * exist in this API and are not sent.
+ * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
+ * prompt_cache_retention, safety_identifier, truncation) go out unless the row turns
+ * `provider_options` off.
  *
  * ```ts
  * encodeResponsesRequest(call, 'gpt-5', options)
@@ -60,7 +63,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   if (Object.keys(text).length > 0) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
-  return body;
+  return o.providerOptions ? sendKnobs(body, openaiResponsesKnobs(call)) : body;
 }
 
 /** The ids of the custom tools' calls in the history: their results go back as custom_tool_call_output. */

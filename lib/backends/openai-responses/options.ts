@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /**
  * The openai-responses row keys beside the common ones. lip keeps no state upstream: requests
@@ -13,6 +14,7 @@ export const openaiResponsesProperties: Record<string, Record<string, unknown>> 
   store: { type: 'boolean', default: false },
   encrypted_reasoning: { enum: ['auto', 'always', 'never'], default: 'auto' },
   reasoning_summary: { enum: ['auto', 'concise', 'detailed', 'none'], default: 'auto' },
+  provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
 export interface ResponsesOptions {
@@ -21,6 +23,8 @@ export interface ResponsesOptions {
   readonly store: boolean;
   readonly encryptedReasoning: 'auto' | 'always' | 'never';
   readonly reasoningSummary: 'auto' | 'concise' | 'detailed' | 'none';
+  /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, truncation, ...; Call.providerOptions.openai). */
+  readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -32,6 +36,7 @@ export function responsesOptions(row: BackendRow): ResponsesOptions {
     store: row.store === true,
     encryptedReasoning: str('encrypted_reasoning', 'auto') as ResponsesOptions['encryptedReasoning'],
     reasoningSummary: str('reasoning_summary', 'auto') as ResponsesOptions['reasoningSummary'],
+    providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };
 }

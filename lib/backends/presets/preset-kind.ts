@@ -29,7 +29,8 @@ function schemaWithDefault(existing: Record<string, unknown> | undefined, value:
 }
 
 /**
- * A BackendKind for a preset: the base kind's row schema with the preset's defaults, built
+ * A BackendKind for a preset: the base kind's row schema with the preset's defaults (and
+ * `provider_options: false` unless the preset says otherwise), built
  * by the base protocol's factory with the preset's key variable and models.
  *
  * ```ts
@@ -39,6 +40,8 @@ function schemaWithDefault(existing: Record<string, unknown> | undefined, value:
  */
 export function presetKind(preset: Preset, base: BackendKind, factory: BackendFactory): BackendKind {
   const properties: Record<string, Record<string, unknown>> = { ...base.properties };
+  // A vendor may refuse OpenAI's or Anthropic's request knobs: a preset sends none unless it says so.
+  if (properties.provider_options) properties.provider_options = schemaWithDefault(properties.provider_options, false);
   for (const [key, value] of Object.entries(preset.defaults)) properties[key] = schemaWithDefault(properties[key], value);
   if (preset.requireBaseUrl && properties.base_url) {
     // No default: the row must name its endpoint (see `required`).

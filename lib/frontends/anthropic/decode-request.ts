@@ -16,7 +16,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
  * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
  * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`;
- * the `anthropic-beta` header's features onto `betas`.
+ * the `anthropic-beta` header's features onto `betas`; `service_tier` onto
+ * `providerOptions.anthropic`.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
@@ -45,6 +46,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     metadata: {},
     ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
     ...(betas.length > 0 ? { betas } : {}),
+    ...(typeof b.service_tier === 'string' ? { providerOptions: { anthropic: { serviceTier: b.service_tier } } } : {}),
   };
   return { call, hints: {} };
 }

@@ -93,7 +93,7 @@ export const messagesRequestSchema: Record<string, unknown> = {
     },
     metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
     output_config: { type: 'object', properties: { effort: { type: 'string' } } },
-    // Read for compatibility, not forwarded.
+    /** Sent on only by the anthropic backend (Call.providerOptions.anthropic). */
     service_tier: { type: 'string' },
   },
 };

@@ -6,8 +6,9 @@ import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { cacheOf } from '../cache-control.js';
 import type { DecodedRequest } from '../protocol.js';
+import { openaiProviderOptions } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
-import { chatRequestSchema } from './request-schema.js';
+import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
 
 type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
 
@@ -19,7 +20,9 @@ const validate = compileRequestValidator(chatRequestSchema);
  * ones custom calls, their `input` the arguments), custom tools custom tool definitions,
  * `reasoning_content` (or `reasoning`) a reasoning part; `tool` messages tool_result parts.
  * A tool-call id that carries provider state (turn-state.ts) is opened: the plain id, the call's
- * signature, and the turn's reasoning ahead of the rest of the turn.
+ * signature, and the turn's reasoning ahead of the rest of the turn. The OpenAI knobs of
+ * CHAT_KNOBS (service tier, prompt-cache key, ...) become `providerOptions.openai`; `user`, else
+ * `safety_identifier`, is the end user.
  */
 export function decodeChatRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -103,7 +106,8 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
     metadata: b.metadata ?? {},
-    ...(typeof b.user === 'string' ? { user: b.user } : {}),
+    ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
+    ...openaiProviderOptions(b, CHAT_KNOBS),
   };
   return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
 }

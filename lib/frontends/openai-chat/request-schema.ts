@@ -1,3 +1,8 @@
+import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
+
+/** The OpenAI request knobs a Chat request carries to OpenAI backends (Call.providerOptions.openai). */
+export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'logit_bias', 'prediction'];
+
 /**
  * The JSON Schema of a Chat Completions request, as far as `lip` reads it. Unknown top-level
  * fields are accepted and ignored (the API grows faster than any proxy); every field that is
@@ -147,10 +152,10 @@ export const chatRequestSchema: Record<string, unknown> = {
         json_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } } },
       },
     },
+    ...openaiKnobSchemas(CHAT_KNOBS),
     // Read for compatibility, not forwarded.
     logprobs: { type: ['boolean', 'null'] },
     top_logprobs: { type: ["integer", "null"] },
     store: { type: ['boolean', 'null'] },
-    service_tier: { type: ['string', 'null'] },
   },
 };

@@ -2,8 +2,9 @@ import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolCh
 import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
+import { openaiProviderOptions } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
-import { responsesRequestSchema } from './request-schema.js';
+import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -32,7 +33,9 @@ export interface ResponsesHints {
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
  * `input` items fold into canonical messages (decode-input.ts); function and custom tools, tool choice,
- * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call.
+ * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
+ * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
+ * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
  */
 export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -76,7 +79,8 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
     metadata: b.metadata ?? {},
-    ...(typeof (b.safety_identifier ?? b.user) === 'string' ? { user: b.safety_identifier ?? b.user } : {}),
+    ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
+    ...openaiProviderOptions(b, RESPONSES_KNOBS),
   };
   const hints: ResponsesHints = {
     echo: echo(b),
@@ -159,6 +163,10 @@ function echo(b: Json): ResponsesEcho {
     tools: b.tools ?? [],
     top_p: b.top_p ?? null,
     truncation: b.truncation ?? 'disabled',
+    service_tier: b.service_tier ?? 'default',
+    prompt_cache_key: b.prompt_cache_key ?? null,
+    prompt_cache_retention: b.prompt_cache_retention ?? null,
+    safety_identifier: b.safety_identifier ?? null,
     user: b.user ?? null,
     metadata: b.metadata ?? {},
   };

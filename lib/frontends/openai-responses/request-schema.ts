@@ -1,3 +1,8 @@
+import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
+
+/** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
+export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'truncation'];
+
 /**
  * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.
  * Unknown top-level fields are accepted and ignored; every field that is read is type-checked,
@@ -124,15 +129,12 @@ export const responsesRequestSchema: Record<string, unknown> = {
     text: { type: ['object', 'null'], properties: { verbosity: { enum: ['low', 'medium', 'high', null] }, format } },
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     user: { type: 'string' },
-    safety_identifier: { type: 'string' },
     previous_response_id: { type: ['string', 'null'] },
     store: { type: ['boolean', 'null'] },
     include: { type: ['array', 'null'], items: { type: 'string' } },
     background: { type: ['boolean', 'null'] },
+    ...openaiKnobSchemas(RESPONSES_KNOBS),
     // Read for compatibility, not forwarded.
-    truncation: { type: ['string', 'null'] },
-    service_tier: { type: ['string', 'null'] },
-    prompt_cache_key: { type: ['string', 'null'] },
     top_logprobs: { type: ['integer', 'null'] },
   },
 };
