@@ -1,0 +1,94 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { testConfig } from '../helpers/config.js';
+import { startAnthropicEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+const KNOB_FIELDS = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'truncation'];
+
+/**
+ * The request knobs a client sets for cost and caching (`service_tier: "flex"` is half price;
+ * `prompt_cache_key` routes OpenAI's cache hits) used to be dropped by lip, so a client paid more
+ * and cached worse through it than direct. Through the official SDKs: they reach an upstream of
+ * their own provider family, and no other one.
+ */
+describe('e2e: provider request knobs reach the provider they belong to', function () {
+  this.timeout(20_000);
+  const emulators: Record<string, Emulator> = {};
+  let lip: RunningLip;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+  before(async () => {
+    emulators.oc = await startOpenAIChatEmulator();
+    emulators.or = await startOpenAIResponsesEmulator();
+    emulators.an = await startAnthropicEmulator();
+    lip = await startLip(testConfig([
+      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
+      `  - { id: or, kind: openai-responses, base_url: "${emulators.or.url}", api_key: k-0123456789 }`,
+      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
+    ].join('\n')));
+    openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+  });
+  after(async () => {
+    await lip?.close();
+    for (const emu of Object.values(emulators)) await emu.close();
+  });
+  beforeEach(() => {
+    for (const emu of Object.values(emulators)) emu.reset();
+  });
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'non-streaming';
+    const chat = (model: string) => {
+      const params = { model, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'flex' as const, prompt_cache_key: 'conv-42' };
+      return stream
+        ? openai.chat.completions.stream(params).finalChatCompletion()
+        : openai.chat.completions.create(params);
+    };
+
+    it(`a Chat client's service_tier and prompt_cache_key reach an openai-chat upstream (${mode})`, async () => {
+      const completion = await chat('oc:gpt-5.4-mini');
+      expect(completion.choices[0]!.message.role).to.equal('assistant');
+      expect(emulators.oc!.requests[0]!.body).to.include({ service_tier: 'flex', prompt_cache_key: 'conv-42' });
+    });
+
+    it(`... and not an anthropic one (${mode})`, async () => {
+      const completion = await chat('an:claude-sonnet-4-6');
+      expect(completion.choices[0]!.message.role).to.equal('assistant');
+      expect(emulators.an!.requests).to.have.length(1);
+      expect(emulators.an!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
+    });
+
+    it(`a Responses client's knobs reach an openai-responses upstream, and its Response echoes them (${mode})`, async () => {
+      const params = { model: 'or:gpt-5.4', input: 'hi', service_tier: 'flex' as const, prompt_cache_key: 'conv-43', truncation: 'auto' as const };
+      const response = stream ? await openai.responses.stream(params).finalResponse() : await openai.responses.create(params);
+      expect(response).to.include({ status: 'completed', service_tier: 'flex', prompt_cache_key: 'conv-43', truncation: 'auto' });
+      expect(emulators.or!.requests[0]!.body).to.include({ service_tier: 'flex', prompt_cache_key: 'conv-43', truncation: 'auto' });
+    });
+
+    it(`... and not an anthropic one (${mode})`, async () => {
+      const params = { model: 'an:claude-sonnet-4-6', input: 'hi', service_tier: 'flex' as const, prompt_cache_key: 'conv-43', truncation: 'auto' as const };
+      const response = stream ? await openai.responses.stream(params).finalResponse() : await openai.responses.create(params);
+      expect(response.status).to.equal('completed');
+      expect(emulators.an!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
+    });
+
+    it(`an Anthropic client's service_tier reaches an anthropic upstream, and not an openai-chat one (${mode})`, async () => {
+      const params = (model: string) => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'standard_only' as const });
+      const send = (model: string) => (stream ? anthropic.messages.stream(params(model)).finalMessage() : anthropic.messages.create(params(model)));
+      expect((await send('an:claude-sonnet-4-6')).role).to.equal('assistant');
+      expect(emulators.an!.requests[0]!.body).to.include({ service_tier: 'standard_only' });
+      expect((await send('oc:gpt-5.4-mini')).role).to.equal('assistant');
+      expect(emulators.oc!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
+    });
+  }
+
+  it('a knob of the wrong type is a 400 naming the field', async () => {
+    const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).to.include('service_tier');
+    expect(emulators.oc!.requests).to.have.length(0);
+  });
+});
