@@ -1,5 +1,3 @@
-import type { Call } from '../canonical/index.js';
-
 type Json = Record<string, unknown>;
 
 /**
@@ -8,33 +6,6 @@ type Json = Record<string, unknown>;
  * (presets/preset-kind.ts), whose vendors may refuse fields they do not know.
  */
 export const PROVIDER_OPTIONS_PROPERTY: Record<string, unknown> = { type: 'boolean', default: true };
-
-/** The OpenAI knobs of a call in Chat Completions wire names. */
-export function openaiChatKnobs(call: Call): Json {
-  const k = call.providerOptions?.openai;
-  if (!k) return {};
-  return defined({
-    service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
-    safety_identifier: k.safetyIdentifier, logit_bias: k.logitBias, prediction: k.prediction,
-  });
-}
-
-/** The OpenAI knobs of a call in Responses wire names (no logit_bias, no prediction: the API has neither). */
-export function openaiResponsesKnobs(call: Call): Json {
-  const k = call.providerOptions?.openai;
-  if (!k) return {};
-  return defined({
-    service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
-    safety_identifier: k.safetyIdentifier, truncation: k.truncation,
-  });
-}
-
-/** The Anthropic knobs of a call in Messages wire names. */
-export function anthropicKnobs(call: Call): Json {
-  const k = call.providerOptions?.anthropic;
-  if (!k) return {};
-  return defined({ service_tier: k.serviceTier });
-}
 
 /**
  * Adds knobs to a request body, each only where the body has no such field yet: a knob never
@@ -47,6 +18,7 @@ export function sendKnobs(body: Json, knobs: Json): Json {
   return body;
 }
 
-function defined(fields: Json): Json {
+/** The fields that have a value (a knob the client did not set is not sent). */
+export function definedFields(fields: Json): Json {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

@@ -14,3 +14,41 @@ export const REASONING_DIALECTS = {
   anthropicRedacted: 'anthropic.redacted_thinking',
   geminiThought: 'gemini.thought',
 } as const;
+
+/**
+ * OpenAI request knobs a client set for cost and caching, as it wrote them. Sent only by the
+ * OpenAI backends (each the ones its endpoint takes), never by another provider's.
+ */
+export interface OpenAIProviderOptions {
+  /** `auto`, `default`, `flex`, `scale`, `priority` (OpenAI may add tiers). */
+  readonly serviceTier?: string;
+  /** Routes prompt-cache hits (Codex CLI sends its conversation id). */
+  readonly promptCacheKey?: string;
+  /** `in_memory` or `24h`. */
+  readonly promptCacheRetention?: string;
+  /** A stable hash of the end user, for OpenAI's abuse detection. */
+  readonly safetyIdentifier?: string;
+  /** Responses only: `auto` or `disabled`. */
+  readonly truncation?: 'auto' | 'disabled';
+  /** Chat only: token id -> bias (-100 to 100). */
+  readonly logitBias?: Readonly<Record<string, number>>;
+  /** Chat only: predicted output (`{type: "content", content}`), opaque. */
+  readonly prediction?: Readonly<Record<string, unknown>>;
+}
+
+/** Anthropic request knobs; sent only by the anthropic backend. */
+export interface AnthropicProviderOptions {
+  /** `auto` or `standard_only`. */
+  readonly serviceTier?: string;
+}
+
+/**
+ * Request knobs that belong to one provider family (Call.providerOptions), tagged with it; like
+ * the dialects, named here, the one place in canonical/ that names providers: a frontend fills its own
+ * family's from an explicit list of fields, a backend of that family sends them on (never over a
+ * field lip sets itself), every other backend ignores them.
+ */
+export interface ProviderOptions {
+  readonly openai?: OpenAIProviderOptions;
+  readonly anthropic?: AnthropicProviderOptions;
+}

@@ -1,4 +1,4 @@
-import type { OpenAIProviderOptions, ProviderOptions } from '../canonical/index.js';
+import type { OpenAIProviderOptions } from '../canonical/index.js';
 
 /**
  * The OpenAI request knobs lip carries (wire name -> canonical name): an explicit list, never
@@ -47,19 +47,18 @@ export function openaiKnobSchemas(knobs: readonly OpenAIKnob[]): Record<string, 
 }
 
 /**
- * The named OpenAI knobs a validated request set (null = not set), as the call's
- * `providerOptions`, to spread into it: `{}` when it set none.
+ * The named OpenAI knobs a validated request set (null = not set), in canonical names, for the
+ * frontend to put under its family in `providerOptions`; undefined when it set none.
  *
  * ```ts
- * { ...call, ...openaiProviderOptions(body, ['service_tier', 'prompt_cache_key']) }
- * // { ..., providerOptions: { openai: { serviceTier: 'flex', promptCacheKey: 'conv-1' } } }
+ * openaiKnobsOf(body, ['service_tier', 'prompt_cache_key']) // { serviceTier: 'flex', promptCacheKey: 'conv-1' }
  * ```
  */
-export function openaiProviderOptions(body: Readonly<Record<string, unknown>>, knobs: readonly OpenAIKnob[]): { providerOptions?: ProviderOptions } {
-  const openai: Record<string, unknown> = {};
+export function openaiKnobsOf(body: Readonly<Record<string, unknown>>, knobs: readonly OpenAIKnob[]): OpenAIProviderOptions | undefined {
+  const set: Record<string, unknown> = {};
   for (const knob of knobs) {
     const value = body[knob];
-    if (value !== undefined && value !== null) openai[OPENAI_KNOBS[knob]] = value;
+    if (value !== undefined && value !== null) set[OPENAI_KNOBS[knob]] = value;
   }
-  return Object.keys(openai).length > 0 ? { providerOptions: { openai: openai as OpenAIProviderOptions } } : {};
+  return Object.keys(set).length > 0 ? set as OpenAIProviderOptions : undefined;
 }

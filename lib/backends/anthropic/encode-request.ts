@@ -1,7 +1,7 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
-import { anthropicKnobs, sendKnobs } from '../provider-options.js';
+import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -54,7 +54,7 @@ export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOp
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (call.user !== undefined) body.metadata = { user_id: call.user };
-  return o.providerOptions ? sendKnobs(body, anthropicKnobs(call)) : body;
+  return o.providerOptions ? sendKnobs(body, definedFields({ service_tier: call.providerOptions?.anthropic?.serviceTier })) : body;
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -1,6 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { openaiChatKnobs, sendKnobs } from '../provider-options.js';
+import { definedFields, sendKnobs } from '../provider-options.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -75,7 +75,17 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   }
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
-  return o.providerOptions ? sendKnobs(body, openaiChatKnobs(call)) : body;
+  return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/** The call's OpenAI knobs in Chat Completions wire names (no truncation: a Responses field). */
+function knobs(call: Call): Json {
+  const k = call.providerOptions?.openai;
+  if (!k) return {};
+  return definedFields({
+    service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
+    safety_identifier: k.safetyIdentifier, logit_bias: k.logitBias, prediction: k.prediction,
+  });
 }
 
 function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[]): void {

@@ -1,6 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { openaiResponsesKnobs, sendKnobs } from '../provider-options.js';
+import { definedFields, sendKnobs } from '../provider-options.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -63,7 +63,17 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   if (Object.keys(text).length > 0) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
-  return o.providerOptions ? sendKnobs(body, openaiResponsesKnobs(call)) : body;
+  return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/** The call's OpenAI knobs in Responses wire names (no logit_bias, no prediction: the API has neither). */
+function knobs(call: Call): Json {
+  const k = call.providerOptions?.openai;
+  if (!k) return {};
+  return definedFields({
+    service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
+    safety_identifier: k.safetyIdentifier, truncation: k.truncation,
+  });
 }
 
 /** The ids of the custom tools' calls in the history: their results go back as custom_tool_call_output. */

@@ -6,7 +6,7 @@ import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { cacheOf } from '../cache-control.js';
 import type { DecodedRequest } from '../protocol.js';
-import { openaiProviderOptions } from '../provider-options.js';
+import { openaiKnobsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
 
@@ -96,6 +96,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
   }));
 
+  const knobs = openaiKnobsOf(b, CHAT_KNOBS);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -107,7 +108,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     options: options(b),
     metadata: b.metadata ?? {},
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
-    ...openaiProviderOptions(b, CHAT_KNOBS),
+    ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
   return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
 }

@@ -2,7 +2,7 @@ import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolCh
 import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
-import { openaiProviderOptions } from '../provider-options.js';
+import { openaiKnobsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 
@@ -69,6 +69,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     };
   });
 
+  const knobs = openaiKnobsOf(b, RESPONSES_KNOBS);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -80,7 +81,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     options: options(b),
     metadata: b.metadata ?? {},
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
-    ...openaiProviderOptions(b, RESPONSES_KNOBS),
+    ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
   const hints: ResponsesHints = {
     echo: echo(b),
