@@ -34,6 +34,11 @@ async function prompt(id, params) {
   if (modes.has('crash')) process.exit(3);
   if (modes.has('oversize')) { process.stdout.write(`${'x'.repeat(2 * 1024 * 1024)}\n`); return; }
   if (modes.has('error')) return send({ id, error: { code: -32603, message: 'model overloaded' } });
+  if (modes.has('many_tools')) {
+    // More tools than any kind keeps for a turn, then an ordinary end.
+    for (let i = 0; i <= 10_000; i++) update(sid, { sessionUpdate: 'tool_call', toolCallId: `t${i}`, title: 'x', kind: 'other', status: 'pending' });
+    return send({ id, result: { stopReason: 'end_turn' } });
+  }
   if (modes.has('slow')) { pendingPrompt = { id, sid }; return; }
   let prefix = '';
   if (modes.has('permission')) {

@@ -1,4 +1,5 @@
 import type { LipEvent } from '../../canonical/index.js';
+import { MAX_UPSTREAM_ITEMS, upstreamTooMany } from '../../wire/index.js';
 
 interface ToolState {
   title: string;
@@ -21,12 +22,14 @@ function blockText(content: unknown): string {
  * chunks reasoning (unless `thoughts` is off), a plan and a mode change are reasoning lines,
  * and the agent's own tool activity becomes Markdown text (a line when a tool starts, a fenced
  * summary when it ends): the client did not ask for these tools, so they are narrated rather
- * than surfaced as tool calls it would be expected to answer.
+ * than surfaced as tool calls it would be expected to answer. A turn that opens more than
+ * MAX_UPSTREAM_ITEMS tools fails (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED), as in every other kind: their
+ * states are kept for the turn's end.
  */
 export class UpdateDecoder {
   private readonly tools = new Map<string, ToolState>();
 
-  constructor(private readonly thoughts: boolean) {}
+  constructor(private readonly thoughts: boolean, private readonly backendId = 'acp') {}
 
   decode(update: Record<string, unknown>): LipEvent[] {
     switch (update.sessionUpdate) {
@@ -65,6 +68,7 @@ export class UpdateDecoder {
     let state = this.tools.get(id);
     const events: LipEvent[] = [];
     if (!state) {
+      if (this.tools.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'tools');
       state = { title: 'tool', kind: 'other', inputBytes: 0, outputBytes: 0, status: 'pending', done: false };
       this.tools.set(id, state);
       if (typeof update.title === 'string') state.title = update.title;

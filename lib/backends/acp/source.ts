@@ -86,13 +86,21 @@ export class AcpBackend implements Backend {
           if (subscriber.closed) return;
           subscriber.next({ type: 'response_started', model: target.model });
           subscriber.next({ type: 'message_started' });
-          const decoder = new UpdateDecoder(this.options.thoughts);
+          const decoder = new UpdateDecoder(this.options.thoughts, this.id);
           runtime.mark = plan.mark;
           inTurn = true;
           let stopReason: unknown;
           try {
             stopReason = await runtime.prompt(plan.text, (update) => {
-              for (const event of decoder.decode(update)) subscriber.next(event);
+              let events: LipEvent[];
+              try {
+                events = decoder.decode(update);
+              } catch (error) {
+                // The agent broke a limit: this attempt fails with that error (the teardown cancels the turn).
+                subscriber.error(classifyError(error, this.id));
+                return;
+              }
+              for (const event of events) subscriber.next(event);
             });
           } catch (error) {
             if (!runtime.transport.alive) this.pool.discard(key, runtime);

@@ -11,6 +11,13 @@ describe('backends/acp/decode-stream: UpdateDecoder', () => {
     expect(d.decode({ sessionUpdate: 'current_mode_update', currentModeId: 'code' })).to.deep.equal([{ type: 'reasoning_delta', text: '[mode] code\n' }]);
   });
 
+  it('keeps at most 10,000 tools per turn (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED past them); updates of a kept tool go on', () => {
+    const d = new UpdateDecoder(false, 'agent');
+    for (let i = 0; i < 10_000; i++) d.decode({ sessionUpdate: 'tool_call', toolCallId: `t${i}`, title: 'x' });
+    expect(d.decode({ sessionUpdate: 'tool_call_update', toolCallId: 't5', status: 'completed' })).to.have.length(1);
+    expect(() => d.decode({ sessionUpdate: 'tool_call', toolCallId: 'one-more' })).to.throw().with.property('code', 'LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
+  });
+
   it('drops thoughts, plans and modes when thoughts is off', () => {
     const d = new UpdateDecoder(false);
     expect(d.decode({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'hm' } })).to.deep.equal([]);

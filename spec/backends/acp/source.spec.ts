@@ -129,6 +129,16 @@ describe('backends/acp: AcpBackend over stdio (fake agent)', function () {
     expect(error.code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
   });
 
+  it('fails a turn that opens more tools than it keeps (10,000) with LIP_ERR_UPSTREAM_LIMIT_EXCEEDED, and serves the next call', async () => {
+    const b = make(fakeAgentLog().path, 'many_tools');
+    const { error, events } = await failure(b, call([user('hi')]));
+    expect(error.code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
+    expect(error.message).to.contain('more than 10000 tools');
+    expect(text(events)).to.contain('started');
+    const again = await failure(b, call([user('again')]));
+    expect(again.error.code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED'); // the same agent, the same limit: no hang
+  });
+
   it('maps a JSON-RPC error answer to the prompt', async () => {
     const { error } = await failure(make(fakeAgentLog().path, 'error'), call([user('hi')]));
     expect(error.code).to.equal('LIP_ERR_UPSTREAM_STREAM_ERROR');
