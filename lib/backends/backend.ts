@@ -50,12 +50,12 @@ export interface Backend {
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   /**
-   * Forwards a token-count request in the backend's own protocol (Anthropic
-   * `/v1/messages/count_tokens`) with `model` put in; the upstream's JSON answer. Absent when the
-   * protocol has no such call. `betas`: the client's beta features (Call.betas), sent on as for
-   * its generations.
+   * Counts the input tokens of `call` as this backend would send it to `model`, with its
+   * protocol's own count call (Anthropic `count_tokens`, Gemini `:countTokens`, Responses
+   * `input_tokens`). Absent when the protocol has none; undefined when the upstream answers that
+   * it has no such endpoint (404, 405 or 501: an OpenAI-compatible server without it).
    */
-  countTokens?(body: Readonly<Record<string, unknown>>, model: string, options?: { readonly signal?: AbortSignal; readonly betas?: readonly string[] }): Promise<unknown>;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

@@ -159,17 +159,28 @@ function fieldOf(body: unknown, path: string): unknown {
   return at;
 }
 
+/** A token count as the server hands it to a frontend's encoder. */
+export interface TokenCount {
+  readonly inputTokens: number;
+  /** lip's own estimate (no backend on the route could count), marked as such in the answer. */
+  readonly estimated: boolean;
+}
+
 /**
- * A token-count endpoint: the request decodes into a canonical call (for routing and for an
- * estimate); the server forwards the raw body when the route leads to a backend of the same
- * protocol, and otherwise answers `encodeEstimate`.
+ * A token-count endpoint (Anthropic `count_tokens`, Gemini `:countTokens`, Responses
+ * `input_tokens`): the request decodes into a canonical call like a generation; the server routes
+ * it, the first candidate's backend counts it in its own protocol when it can (the call encoded as
+ * that backend would send it), and otherwise lip estimates.
  */
 export interface CountTokensRoute {
+  /** The path, or its template when `match` is given (`/v1beta/models/{model}:countTokens`). */
   readonly path: string;
-  /** The body as a call; `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`). */
-  decode(body: unknown, headers?: RequestContext['headers']): Call;
-  /** The answer for an estimate lip made itself (marked as one). */
-  encodeEstimate(inputTokens: number): unknown;
+  /** Path parameters when the path is a template; undefined when it does not match. */
+  match?(pathname: string): Record<string, string> | undefined;
+  /** The body as a call (a `continuation` only for `previousResponseId`); `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`). */
+  decode(body: unknown, context: Pick<RequestContext, 'params' | 'headers'>): Pick<DecodedRequest, 'call' | 'continuation'>;
+  /** The answer in the protocol's shape. */
+  encode(count: TokenCount): unknown;
 }
 
 /** One model the proxy offers, as the model-list endpoints show it. */

@@ -8,39 +8,56 @@ import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { sendJson } from './send.js';
 
+/** How long an upstream count may take. */
+const COUNT_TIMEOUT_MS = 30_000;
+
 /**
- * A token count (Anthropic `POST /v1/messages/count_tokens`). The body is decoded like a
- * generation (a 400 in the protocol's envelope names the field); the route is resolved as for a
- * generation (X-LIP-Route, model, alias, default route) and its first candidate decides: a
- * backend that speaks the protocol's count call gets the request forwarded with its model put
- * in (`x-lip-token-count: upstream`); any other answers lip's own estimate
+ * A token count (Anthropic `POST /v1/messages/count_tokens`, Gemini `:countTokens`, Responses
+ * `POST /v1/responses/input_tokens`). The body is decoded like a generation (a 400 in the
+ * protocol's envelope names the field; Responses' `previous_response_id` puts the stored
+ * conversation first); the route is resolved as for a generation (X-LIP-Route, model, alias,
+ * default route) and its first candidate decides: a backend whose protocol has a count call
+ * counts the call as it would send it (`x-lip-token-count: upstream`), in whichever protocol that
+ * is; any other, or an upstream without the endpoint, gets lip's own estimate
  * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
- * Failures answer in the protocol's envelope. The body holds `decode` (decode admission) until
- * it is decoded.
+ * A client that goes away aborts the upstream count. Failures answer in the protocol's envelope.
+ * The body holds `decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/count-tokens.spec.ts
  */
-export async function handleCountTokens(req: IncomingMessage, res: ServerResponse, frontend: Frontend, runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void): Promise<void> {
+export async function handleCountTokens(
+  req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
+  runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void,
+): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
+  const gone = new AbortController();
+  const abort = () => gone.abort();
+  res.once('close', abort);
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
-    const call = route.decode(body, req.headers);
+    const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
+    const previous = decoded.continuation?.previousResponseId;
+    const conversation = previous === undefined ? undefined : await runtime.continuity.loadConversation(previous, principal);
+    const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const header = req.headers['x-lip-route'];
     const target = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
-    const backend = target ? runtime.backends.get(target.backend) : undefined;
-    if (backend?.countTokens && target) {
+    const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
+    if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
-      const answer = await backend.countTokens(body as Record<string, unknown>, target.model, call.betas ? { betas: call.betas } : {});
-      return sendJson(res, 200, answer, { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
+      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]));
+      if (tokens !== undefined) return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
     }
-    return sendJson(res, 200, route.encodeEstimate(estimateTokens(call)), { 'x-lip-token-count': 'estimate' });
+    return sendJson(res, 200, route.encode({ inputTokens: estimateTokens(call), estimated: true }), { 'x-lip-token-count': 'estimate' });
   } catch (err) {
     const lip = toLipError(err);
     failed(lip.code, backendKey);
     req.resume();
+    if (res.destroyed) return;
     const response = frontend.encodeError(lip);
     sendJson(res, response.status, response.body, { ...response.headers });
+  } finally {
+    res.off('close', abort);
   }
 }

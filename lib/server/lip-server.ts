@@ -392,7 +392,7 @@ export class LipServer {
           return sendJson(res, response.status, response.body, { ...response.headers });
         }
         try {
-          return await handleCountTokens(req, res, frontend, this.runtime, state.decode, (code, backend) => {
+          return await handleCountTokens(req, res, frontend, match.params, state.principal, this.runtime, state.decode, (code, backend) => {
             state.errorCode = code;
             if (backend) state.backend = backend;
           });

@@ -21,8 +21,8 @@ export type RouteMatch =
   | { readonly kind: 'cancel'; readonly target: CancelTarget; readonly id: string; readonly frontend?: Frontend; readonly group: string }
   /** One model (`GET /v1/models/{id}`); `routes` as for the list, each with its frontend (for the 404 envelope). */
   | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
-  /** A protocol's token count (Anthropic `count_tokens`). */
-  | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly group: string }
+  /** A protocol's token count (Anthropic `count_tokens`, Gemini `:countTokens`, Responses `input_tokens`). */
+  | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -71,7 +71,10 @@ export class RouteTable {
     this.addCancel(A_LEG_CANCEL_PATH, 'a-leg');
     for (const frontend of frontends) {
       const count = frontend.countTokensRoute;
-      if (count) this.add('POST', count.path, { kind: 'count_tokens', frontend, group: count.path });
+      if (!count) continue;
+      const target = { kind: 'count_tokens' as const, frontend, params: {}, group: count.path };
+      if (count.match) this.templated.push({ method: 'POST', path: count.path, target, match: count.match.bind(count) });
+      else this.add('POST', count.path, target);
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
@@ -127,7 +130,7 @@ export class RouteTable {
       if (!params) continue;
       if (entry.method !== method) return { kind: 'method_not_allowed', allow: entry.method, group: entry.path };
       if (entry.target.kind === 'cancel') return { ...entry.target, id: params.id! };
-      return entry.target.kind === 'generate' ? { ...entry.target, params } : entry.target;
+      return entry.target.kind === 'generate' || entry.target.kind === 'count_tokens' ? { ...entry.target, params } : entry.target;
     }
     const slash = pathname.lastIndexOf('/');
     const details = slash > 0 ? this.details.get(pathname.slice(0, slash)) : undefined;

@@ -1,3 +1,4 @@
+import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
@@ -21,6 +22,9 @@ export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, a
   }
   return headers;
 }
+
+/** What `count_tokens` takes of a Messages request (it refuses `max_tokens`, `stream`, sampling). */
+const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config'] as const;
 
 /** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids. */
 export function parseAnthropicModelList(body: unknown): string[] {
@@ -53,9 +57,13 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     // An upper bound of the max_tokens the request will carry (thinking may raise it, see encode-request.ts).
     acceptsWhole: (call) => (call.options.maxOutputTokens ?? o.defaultMaxTokens) + (thinkingBudget(call) ?? 0) <= MAX_WHOLE_OUTPUT_TOKENS,
     statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
-    countTokens: (body, model, key, betas) => ({
-      method: 'POST', url: `${o.baseUrl}/v1/messages/count_tokens`, headers: anthropicHeaders(o, key, 'application/json', betas), body: JSON.stringify({ ...body, model }),
-    }),
+    countTokens: {
+      request: (call, model, key) => ({
+        method: 'POST', url: `${o.baseUrl}/v1/messages/count_tokens`, headers: anthropicHeaders(o, key, 'application/json', call.betas),
+        body: JSON.stringify(pick(encodeAnthropicRequest(call, model, o, false), COUNTED_FIELDS)),
+      }),
+      parse: (body) => countAt(body, 'input_tokens'),
+    },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),
       parse: parseAnthropicModelList,

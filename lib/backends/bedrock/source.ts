@@ -1,3 +1,4 @@
+import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { classifyBedrockStatus, staleCredentials } from './classify-error.js';
@@ -19,6 +20,9 @@ export const BEDROCK_KEY_ENV = 'AWS_BEARER_TOKEN_BEDROCK';
 export function modelSegment(model: string): string {
   return encodeURIComponent(model).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+/** What CountTokens takes of a Converse request (`input.converse`). */
+const COUNTED_FIELDS = ['messages', 'system', 'toolConfig', 'additionalModelRequestFields'] as const;
 
 /** `{"modelSummaries": [{"modelId": "anthropic.claude-..."}]}` (ListFoundationModels) -> ids. */
 export function parseFoundationModels(body: unknown): string[] {
@@ -73,6 +77,17 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       const err = classifyBedrockStatus(row.id, status, text, headers, wait, masked(secrets));
       if (staleCredentials(err)) credentials.invalidate();
       return err;
+    },
+    // CountTokens takes the Converse request's conversation, tools and model fields (not inferenceConfig).
+    countTokens: {
+      request: (call, model, key) => authorize(o, credentials, {
+        method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(model)}/count-tokens`,
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
+        body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, model), COUNTED_FIELDS) } }),
+      }, key),
+      parse: (body) => countAt(body, 'inputTokens'),
+      // Models without counting (Nova, inference profiles) are refused with a ValidationException.
+      unsupported: (status, text) => status === 400 && /support(?:s)? counting tokens/i.test(text),
     },
     models: {
       request: (key) => authorize(o, credentials, { method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),

@@ -1,3 +1,4 @@
+import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyGeminiStatus } from './classify-error.js';
@@ -43,6 +44,14 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     decoder: (_call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
+    // The whole request counts (system instruction and tools too), not only `contents`.
+    countTokens: {
+      request: (call, model, key) => ({
+        method: 'POST', url: `${modelPath(o, model)}:countTokens`, headers: geminiHeaders(o, key, 'application/json'),
+        body: JSON.stringify({ generateContentRequest: { model: model.includes('/') ? model : `models/${model}`, ...encodeGeminiRequest(call) } }),
+      }),
+      parse: (body) => countAt(body, 'totalTokens'),
+    },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/${o.apiVersion}/models?pageSize=1000`, headers: geminiHeaders(o, key, 'application/json') }),
       parse: parseGeminiModelList,

@@ -53,8 +53,16 @@ export interface HttpProtocol {
   acceptsWhole?(call: Call): boolean;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
-  /** The token-count request of the protocol (Anthropic `count_tokens`), when it has one. */
-  countTokens?(body: Readonly<Record<string, unknown>>, model: string, key: string | undefined, betas?: readonly string[]): UpstreamRequest;
+  /**
+   * The protocol's token-count call for a call as `generate` would encode it (only the fields the
+   * count endpoint takes), and where its answer holds the count.
+   */
+  readonly countTokens?: {
+    request(call: Call, model: string, key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
+    parse(body: unknown): number | undefined;
+    /** Whether an error answer says the model cannot count (then lip estimates), beside 404, 405 and 501 (no such endpoint). */
+    unsupported?(status: number, bodyText: string): boolean;
+  };
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
     request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
@@ -83,6 +91,7 @@ export class HttpBackend implements Backend {
   private readonly pool: KeyPool;
   private readonly hint: string;
   private readonly now: () => number;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
@@ -95,6 +104,8 @@ export class HttpBackend implements Backend {
     this.now = () => scheduler.now();
     this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
     this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
+    const count = protocol.countTokens;
+    if (count) this.countTokens = (call, model, signal) => this.count(count, call, model, signal);
   }
 
   stream(call: Call, target: Target): Observable<LipEvent> {
@@ -136,15 +147,19 @@ export class HttpBackend implements Backend {
     return models.parse(await this.unary((key) => models.request(key), signal, 'the model list'));
   }
 
-  /** Forwards a token count (Anthropic `count_tokens`) with the first usable key. */
-  countTokens(body: Readonly<Record<string, unknown>>, model: string, options: { readonly signal?: AbortSignal; readonly betas?: readonly string[] } = {}): Promise<unknown> {
-    const count = this.protocol.countTokens;
-    if (!count) return Promise.reject(new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot count tokens`));
-    return this.unary((key) => count(body, model, key, options.betas), options.signal ?? AbortSignal.timeout(30_000), 'the token count');
+  /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
+  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
+    // Custom tools go out as the function tools a generation would send.
+    const sent = this.protocol.customTools === true ? call : customToolsAsFunctions(call);
+    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true);
+    if (body === undefined) return undefined;
+    const tokens = count.parse(body);
+    if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
+    return tokens;
   }
 
   /** One request and its JSON answer (not a generation: no stream, no rotation, no retries). */
-  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string): Promise<unknown> {
+  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string, absent?: (status: number, bodyText: string) => boolean): Promise<unknown> {
     const lease = this.pool.acquire();
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
@@ -161,6 +176,7 @@ export class HttpBackend implements Backend {
     } catch (err) {
       throw classifyTransportError(err, this.id, 'connect');
     }
+    if ((status < 200 || status >= 300) && absent?.(status, text)) return undefined;
     if (status < 200 || status >= 300) throw this.protocol.statusError(status, text, headers, undefined, this.pool.secrets);
     const body = parseJsonOrUndefined(text);
     if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": ${what} is not JSON`);
@@ -171,6 +187,9 @@ export class HttpBackend implements Backend {
     return this.client.close();
   }
 }
+
+/** Statuses that say an upstream has no such endpoint (OpenAI-compatible servers without a token count). */
+const NO_COUNT_ENDPOINT: ReadonlySet<number> = new Set([404, 405, 501]);
 
 /** The request with `extra` headers added under its own (a row's configured header wins). */
 function withHeaders(request: UpstreamRequest | Promise<UpstreamRequest>, extra: Readonly<Record<string, string>>): UpstreamRequest | Promise<UpstreamRequest> {

@@ -1,3 +1,4 @@
+import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
@@ -12,6 +13,9 @@ export function responsesHeaders(o: ResponsesOptions, key: string | undefined, a
   if (key !== undefined && o.auth === 'api-key') headers['api-key'] = key;
   return headers;
 }
+
+/** What `POST /responses/input_tokens` takes of a Responses request (no `stream`, `store`, sampling or limits). */
+const COUNTED_FIELDS = ['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'truncation'] as const;
 
 function parseModelList(body: unknown): string[] {
   const data = (body as { data?: unknown } | undefined)?.data;
@@ -37,6 +41,13 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new ResponsesResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
+    countTokens: {
+      request: (call, model, key) => ({
+        method: 'POST', url: `${o.baseUrl}/responses/input_tokens`, headers: responsesHeaders(o, sendKey(key), 'application/json'),
+        body: JSON.stringify(pick(encodeResponsesRequest(call, model, o, false), COUNTED_FIELDS)),
+      }),
+      parse: (body) => countAt(body, 'input_tokens'),
+    },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
       parse: parseModelList,

@@ -1,4 +1,3 @@
-import type { Call } from '../../canonical/index.js';
 import type { CountTokensRoute } from '../protocol.js';
 import { betasOf, decodeMessagesRequest } from './decode-request.js';
 
@@ -10,11 +9,15 @@ import { betasOf, decodeMessagesRequest } from './decode-request.js';
  */
 export const anthropicCountTokensRoute: CountTokensRoute = {
   path: '/v1/messages/count_tokens',
-  decode(body: unknown, headers): Call {
+  decode(body, context) {
     const withLimit = body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { max_tokens?: unknown }).max_tokens === undefined
       ? { ...(body as Record<string, unknown>), max_tokens: 1 }
       : body;
-    return decodeMessagesRequest(withLimit, betasOf(headers?.['anthropic-beta'])).call;
+    const { call } = decodeMessagesRequest(withLimit, betasOf(context.headers['anthropic-beta']));
+    // The stand-in limit is not the client's: a backend encodes the call with its own default.
+    if (withLimit === body) return { call };
+    const { maxOutputTokens: _, ...options } = call.options;
+    return { call: { ...call, options } };
   },
-  encodeEstimate: (inputTokens) => ({ input_tokens: inputTokens, estimated: true }),
+  encode: (count) => ({ input_tokens: count.inputTokens, ...(count.estimated ? { estimated: true } : {}) }),
 };

@@ -1,9 +1,10 @@
 import type { Frontend } from '../protocol.js';
+import { geminiCountTokensRoute } from './count-tokens.js';
 import { encodeGeminiError } from './encode-error.js';
 import { geminiModelRoutes } from './model-list.js';
 import { geminiRoutes } from './routes.js';
 
-/** Gemini: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`; `GET /v1beta/models`. */
+/** Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent` and `:countTokens`; `GET /v1beta/models`. */
 export const geminiFrontend: Frontend = {
   id: 'gemini',
   routes: geminiRoutes,
@@ -17,6 +18,7 @@ export const geminiFrontend: Frontend = {
   messagesField: 'contents',
   encodeError: encodeGeminiError,
   modelRoutes: geminiModelRoutes,
+  countTokensRoute: geminiCountTokensRoute,
   queryKey: 'key',
   claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };

@@ -1,9 +1,10 @@
 import type { Frontend } from '../protocol.js';
+import { responsesCountTokensRoute } from './count-tokens.js';
 import { encodeResponsesError } from './encode-error.js';
 import { responsesModelRoutes } from './model-list.js';
 import { responsesRoutes } from './routes.js';
 
-/** OpenAI Responses: `POST /v1/responses`, streaming and not; `GET /v1/models`. */
+/** OpenAI Responses: `POST /v1/responses`, streaming and not; `POST /v1/responses/input_tokens`; `GET /v1/models`. */
 export const openaiResponsesFrontend: Frontend = {
   id: 'openai-responses',
   routes: responsesRoutes,
@@ -12,5 +13,6 @@ export const openaiResponsesFrontend: Frontend = {
   messagesField: 'input',
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,
+  countTokensRoute: responsesCountTokensRoute,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

@@ -61,6 +61,10 @@ export const anthropicProtocol: EmulatorProtocol = {
     });
     return message ? { status: 400, error: { message, type: 'invalid_request_error' } } : undefined;
   },
+  count: {
+    fields: ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'speed'],
+    answer: (tokens) => ({ input_tokens: tokens }),
+  },
   modelList: (models) => ({
     data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-09-29T00:00:00Z' })),
     has_more: false, first_id: models[0] ?? null, last_id: models[models.length - 1] ?? null,

@@ -20,7 +20,7 @@ const ERROR_TYPES: Record<number, string> = {
   400: 'ValidationException', 401: 'UnrecognizedClientException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
   424: 'ModelErrorException', 429: 'ThrottlingException', 500: 'InternalServerException', 503: 'ServiceUnavailableException',
 };
-const PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
+const PATH = /^\/model\/([^/]+)\/(converse|converse-stream|count-tokens)$/;
 
 const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (s) => new Uint8Array(Buffer.from(s, 'utf8')));
 
@@ -127,7 +127,7 @@ export const bedrockProtocol: EmulatorProtocol = {
     if (m && method === 'POST') {
       let model = m[1]!;
       try { model = decodeURIComponent(model); } catch { /* keep it */ }
-      return { route: 'generate', stream: m[2] === 'converse-stream', model };
+      return m[2] === 'count-tokens' ? { route: 'count_tokens', model } : { route: 'generate', stream: m[2] === 'converse-stream', model };
     }
     if (method === 'GET' && path === '/foundation-models') return { route: 'models' };
     return undefined;
@@ -135,6 +135,7 @@ export const bedrockProtocol: EmulatorProtocol = {
   keyOf: (headers) => bearerKey(headers) ?? /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1],
   verify: verifyBedrockRequest,
   errorBody: (_status, error) => ({ message: error.message }),
+  count: { fields: ['input'], answer: (tokens) => ({ inputTokens: tokens }) },
   stateRefusal(request, issued) {
     const message = signedTurnRefusal(request.body?.messages, issued, {
       thinking: (b) => (b?.reasoningContent?.reasoningText ? { text: b.reasoningContent.reasoningText.text, signature: b.reasoningContent.reasoningText.signature } : undefined),

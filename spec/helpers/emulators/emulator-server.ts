@@ -31,7 +31,7 @@ export interface ClientClose {
   readonly bytes: number;
 }
 
-export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' } | { readonly route: 'count_tokens' };
+export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' } | { readonly route: 'count_tokens'; readonly model?: string };
 
 /** What differs between providers: routes, key header, wire encoding of scripts and errors. */
 export interface EmulatorProtocol {
@@ -62,6 +62,11 @@ export interface EmulatorProtocol {
    */
   verify?(request: RecordedRequest): Promise<{ status: number; error: { message: string; type?: string } } | undefined>;
   modelList(models: readonly string[]): unknown;
+  /**
+   * The provider's token-count endpoint: the fields its body may have (others are refused with a
+   * 400, as the real services refuse them) and its answer for a count.
+   */
+  readonly count?: { readonly fields: readonly string[]; answer(tokens: number): unknown };
   /**
    * With the emulator's `checkState` on: the refusal the real provider gives a generation whose
    * history drops or alters opaque state this emulator issued (`issued`: the scripts it answered),
@@ -164,7 +169,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     let body: any;
     try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
     const stream = match.route === 'generate' && (match.stream ?? body?.stream === true);
-    const model = match.route === 'generate' ? (match.model ?? body?.model) : match.route === 'count_tokens' ? body?.model : undefined;
+    const model = match.route === 'generate' ? (match.model ?? body?.model) : match.route === 'count_tokens' ? (match.model ?? body?.model) : undefined;
     const request: RecordedRequest = {
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
@@ -203,12 +208,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
     if (match.route === 'generate' && emulator.checkState) emulator.issued.push(script);
     if (match.route === 'count_tokens') {
-      if (script.status !== undefined && script.status >= 300) {
-        const error = script.error ?? { message: `emulated status ${script.status}` };
-        res.writeHead(script.status, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.errorBody(script.status, error)));
+      if (script.fault?.stall !== undefined) return;
+      const extra = Object.keys(request.body ?? {}).find((field) => !protocol.count?.fields.includes(field));
+      const refusal = extra !== undefined ? { status: 400, error: { message: `${extra}: Extra inputs are not permitted` } }
+        : script.status !== undefined && script.status >= 300 ? { status: script.status, error: script.error ?? { message: `emulated status ${script.status}` } } : undefined;
+      if (refusal) {
+        res.writeHead(refusal.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refusal.status, refusal.error) }).end(JSON.stringify(protocol.errorBody(refusal.status, refusal.error)));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: script.usage?.input ?? 42 }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.count!.answer(script.usage?.input ?? 42)));
       return;
     }
     answer(script, request, res, progress);

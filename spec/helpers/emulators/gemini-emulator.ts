@@ -7,7 +7,7 @@ const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 };
-const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent)$/;
+const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent|countTokens)$/;
 
 export function geminiErrorBody(status: number, error: { message: string; type?: string }): unknown {
   return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
@@ -68,12 +68,17 @@ export const geminiProtocol: EmulatorProtocol = {
   basePath: '',
   match(method, path, query) {
     const m = PATH.exec(path);
+    if (method === 'POST' && m?.[3] === 'countTokens') return { route: 'count_tokens', model: safeDecode(m[2]!) };
     if (method === 'POST' && m) return { route: 'generate', stream: m[3] === 'streamGenerateContent' && query.get('alt') === 'sse', model: safeDecode(m[2]!) };
     if (method === 'GET' && /^\/(v1beta|v1|v1alpha)\/models$/.test(path)) return { route: 'models' };
     return undefined;
   },
   keyOf: (headers, query) => (typeof headers['x-goog-api-key'] === 'string' ? headers['x-goog-api-key'] : query.get('key') ?? bearerKey(headers)),
   errorBody: geminiErrorBody,
+  count: {
+    fields: ['contents', 'generateContentRequest'],
+    answer: (tokens) => ({ totalTokens: tokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: tokens }] }),
+  },
   stateRefusal(request, issued) {
     const message = thoughtSignatureRefusal(request.body?.contents, issued);
     return message ? { status: 400, error: { message, type: 'INVALID_ARGUMENT' } } : undefined;

@@ -62,11 +62,16 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
   basePath: '/v1',
   match(method, path) {
     if (method === 'POST' && path === '/v1/responses') return { route: 'generate' };
+    if (method === 'POST' && path === '/v1/responses/input_tokens') return { route: 'count_tokens' };
     if (method === 'GET' && path === '/v1/models') return { route: 'models' };
     return undefined;
   },
   keyOf: (headers) => bearerKey(headers),
   errorBody: openaiErrorBody,
+  count: {
+    fields: ['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'truncation', 'conversation', 'previous_response_id', 'personality'],
+    answer: (tokens) => ({ object: 'response.input_tokens', input_tokens: tokens }),
+  },
   modelList: openaiModelList,
   stateRefusal(request, issued) {
     const message = encryptedReasoningRefusal(request.body?.input, issued);
