@@ -1,3 +1,5 @@
+import type { CacheMark } from '../canonical/index.js';
+
 type Json = Record<string, unknown>;
 
 /**
@@ -21,4 +23,13 @@ export function sendKnobs(body: Json, knobs: Json): Json {
 /** The fields that have a value (a knob the client did not set is not sent). */
 export function definedFields(fields: Json): Json {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * An OpenAI content part with an explicit cache breakpoint (`prompt_cache_breakpoint`) when its
+ * piece carries a cache mark and `marks` is set (the client wrote its marks as breakpoints and
+ * the row sends knobs: OpenAIProviderOptions.cacheBreakpoints).
+ */
+export function withBreakpoint(json: Json, part: { readonly cache?: CacheMark }, marks: boolean): Json {
+  return marks && part.cache ? { ...json, prompt_cache_breakpoint: { mode: 'explicit' } } : json;
 }

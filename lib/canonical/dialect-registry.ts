@@ -34,6 +34,14 @@ export interface OpenAIProviderOptions {
   readonly logitBias?: Readonly<Record<string, number>>;
   /** Chat only: predicted output (`{type: "content", content}`), opaque. */
   readonly prediction?: Readonly<Record<string, unknown>>;
+  /** `{mode?: "implicit" | "explicit", ttl?}` (GPT-5.6 and later). */
+  readonly promptCacheOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Set by the OpenAI frontends when the client marked content parts with
+   * `prompt_cache_breakpoint`: the OpenAI backends then write the call's cache marks as
+   * breakpoints (never for marks a client set in another form: older models refuse them).
+   */
+  readonly cacheBreakpoints?: boolean;
 }
 
 /** Anthropic request knobs; sent only by the anthropic backend. */

@@ -1,4 +1,5 @@
 import type { OpenAIProviderOptions } from '../canonical/index.js';
+import { hasBreakpoints } from './cache-control.js';
 
 /**
  * The OpenAI request knobs lip carries (wire name -> canonical name): an explicit list, never
@@ -12,6 +13,7 @@ const OPENAI_KNOBS = {
   truncation: 'truncation',
   logit_bias: 'logitBias',
   prediction: 'prediction',
+  prompt_cache_options: 'promptCacheOptions',
 } as const satisfies Record<string, keyof OpenAIProviderOptions>;
 
 export type OpenAIKnob = keyof typeof OPENAI_KNOBS;
@@ -28,6 +30,10 @@ export const OPENAI_KNOB_SCHEMAS: Record<OpenAIKnob, Record<string, unknown>> = 
   prompt_cache_retention: { type: ['string', 'null'] },
   safety_identifier: { type: ['string', 'null'] },
   truncation: { enum: ['auto', 'disabled', null] },
+  prompt_cache_options: {
+    type: ['object', 'null'],
+    properties: { mode: { enum: ['implicit', 'explicit', null] }, ttl: { type: ['string', 'null'] } },
+  },
   logit_bias: { type: ['object', 'null'], description: 'an object of token ids to numbers', additionalProperties: { type: 'number' } },
   prediction: {
     type: ['object', 'null'], required: ['type', 'content'],
@@ -61,4 +67,15 @@ export function openaiKnobsOf(body: Readonly<Record<string, unknown>>, knobs: re
     if (value !== undefined && value !== null) set[OPENAI_KNOBS[knob]] = value;
   }
   return Object.keys(set).length > 0 ? set as OpenAIProviderOptions : undefined;
+}
+
+/**
+ * The call's OpenAI options: the named knobs the request set, and `cacheBreakpoints` when a
+ * content part of `items` (Chat `messages`, Responses `input`) carries `prompt_cache_breakpoint`;
+ * undefined when there is neither.
+ */
+export function openaiOptionsOf(body: Readonly<Record<string, unknown>>, knobs: readonly OpenAIKnob[], items: unknown): OpenAIProviderOptions | undefined {
+  const set = openaiKnobsOf(body, knobs);
+  if (!hasBreakpoints(items)) return set;
+  return { ...set, cacheBreakpoints: true };
 }

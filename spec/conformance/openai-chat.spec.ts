@@ -24,7 +24,7 @@ frontendConformance({
     'usage with cache tokens': (r) => {
       expect(completion(r.raw).usage).to.deep.equal({
         prompt_tokens: 100, completion_tokens: 20, total_tokens: 120,
-        prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 },
+        prompt_tokens_details: { cached_tokens: 60, cache_write_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 5 },
       });
     },
   },

@@ -36,7 +36,7 @@ frontendConformance({
     },
     'usage with cache tokens': (r) => {
       expect(response(r.raw).usage).to.deep.equal({
-        input_tokens: 100, input_tokens_details: { cached_tokens: 60 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 5 }, total_tokens: 120,
+        input_tokens: 100, input_tokens_details: { cached_tokens: 60, cache_write_tokens: 10 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 5 }, total_tokens: 120,
       });
     },
   },

@@ -84,4 +84,47 @@ describe('frontends: provider request knobs land in Call.providerOptions', () =>
     expect(messages({}).call).not.to.have.property('providerOptions');
     expect(rejection(() => messages({ service_tier: 3 }))).to.match(/^400 service_tier service_tier: must be a string/);
   });
+
+  describe('OpenAI explicit prompt caching', () => {
+    const marked = { prompt_cache_breakpoint: { mode: 'explicit' } };
+
+    it('Chat: prompt_cache_options is a knob; breakpoints on text, image and file parts are cache marks and set cacheBreakpoints', () => {
+      const { call } = chat({
+        prompt_cache_options: { mode: 'explicit', ttl: '30m' },
+        messages: [{ role: 'user', content: [
+          { type: 'text', text: 'a', ...marked },
+          { type: 'image_url', image_url: { url: 'https://x/y.png' }, ...marked },
+          { type: 'file', file: { file_id: 'file-1' }, ...marked },
+          { type: 'text', text: 'b' },
+        ] }],
+      });
+      expect(call.providerOptions?.openai).to.deep.equal({ promptCacheOptions: { mode: 'explicit', ttl: '30m' }, cacheBreakpoints: true });
+      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([{}, {}, {}, undefined]);
+    });
+
+    it('Chat: an OpenRouter-style cache_control is a mark but does not make the call write breakpoints', () => {
+      const { call } = chat({ messages: [{ role: 'user', content: [{ type: 'text', text: 'a', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] });
+      expect(call.messages[0]!.parts[0]).to.deep.include({ cache: { ttl: '1h' } });
+      expect(call.providerOptions).to.equal(undefined);
+    });
+
+    it('Responses: breakpoints on input_text / input_image / input_file parts, including a leading developer item (the system)', () => {
+      const { call } = responses({
+        input: [
+          { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'rules', ...marked }] },
+          { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', ...marked }, { type: 'input_file', file_id: 'file-1', ...marked }] },
+        ],
+      });
+      expect(call.system).to.deep.equal([{ type: 'text', text: 'rules', cache: {} }]);
+      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([{}, {}]);
+      expect(call.providerOptions?.openai?.cacheBreakpoints).to.equal(true);
+    });
+
+    it('a wrong prompt_cache_options or breakpoint is a 400 naming the field', () => {
+      expect(rejection(() => chat({ prompt_cache_options: { mode: 'always' } }))).to.match(/^400 prompt_cache_options\.mode /);
+      expect(rejection(() => responses({ input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'a', prompt_cache_breakpoint: { mode: 'x' } }] }] })))
+        .to.match(/^400 input\[0\]\.content\[0\]\.prompt_cache_breakpoint\.mode /);
+    });
+  });
 });
+

@@ -20,7 +20,7 @@ interface OpenTool {
   custom?: boolean;
 }
 
-/** Chat Completions `usage` -> canonical (the same convention: cached tokens are inside prompt tokens). */
+/** Chat Completions `usage` -> canonical (the same convention: cache reads and writes are inside prompt tokens). */
 export function chatUsage(u: Json): Usage {
   const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
   if (typeof u.prompt_tokens === 'number') out.inputTokens = u.prompt_tokens;
@@ -28,6 +28,8 @@ export function chatUsage(u: Json): Usage {
   if (typeof u.total_tokens === 'number') out.totalTokens = u.total_tokens;
   const cached = u.prompt_tokens_details?.cached_tokens;
   if (typeof cached === 'number' && cached > 0) out.cacheReadTokens = cached;
+  const written = u.prompt_tokens_details?.cache_write_tokens;
+  if (typeof written === 'number' && written > 0) out.cacheWriteTokens = written;
   const reasoning = u.completion_tokens_details?.reasoning_tokens;
   if (typeof reasoning === 'number' && reasoning > 0) out.reasoningTokens = reasoning;
   return out;

@@ -1,6 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { definedFields, sendKnobs } from '../provider-options.js';
+import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -14,7 +14,9 @@ type Json = Record<string, unknown>;
  * row names a field for it. Custom tools and their calls go out as Chat's own (`type: "custom"`);
  * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
  * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
- * safety_identifier, logit_bias, prediction) go out unless the row turns `provider_options` off.
+ * prompt_cache_options, safety_identifier, logit_bias, prediction) go out unless the row turns
+ * `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s, when the client
+ * set them as such (OpenAIProviderOptions.cacheBreakpoints).
  *
  * ```ts
  * encodeChatRequest(call, 'gpt-4o', options)
@@ -24,13 +26,14 @@ type Json = Record<string, unknown>;
  */
 export function encodeChatRequest(call: Call, model: string, o: ChatOptions, stream = true): Json {
   const messages: Json[] = [];
-  if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system) });
+  const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
+  if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system, marks) });
   // Tool messages take text only: the images and documents of tool results follow the run of
   // tool messages as one user message, so that the model still sees them.
   const media: Json[] = [];
   for (const message of call.messages) {
     if (message.role !== 'tool' && media.length > 0) messages.push({ role: 'user', content: media.splice(0) });
-    pushMessage(messages, message, o, media);
+    pushMessage(messages, message, o, media, marks);
   }
   if (media.length > 0) messages.push({ role: 'user', content: media });
 
@@ -84,17 +87,17 @@ function knobs(call: Call): Json {
   if (!k) return {};
   return definedFields({
     service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
-    safety_identifier: k.safetyIdentifier, logit_bias: k.logitBias, prediction: k.prediction,
+    prompt_cache_options: k.promptCacheOptions, safety_identifier: k.safetyIdentifier, logit_bias: k.logitBias, prediction: k.prediction,
   });
 }
 
-function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[]): void {
+function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[], marks: boolean): void {
   switch (message.role) {
     case 'system':
-      out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text')) });
+      out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text'), marks) });
       return;
     case 'user':
-      out.push({ role: 'user', content: userContent(message.parts) });
+      out.push({ role: 'user', content: userContent(message.parts, marks) });
       return;
     case 'assistant': {
       const text = message.parts.filter((p): p is TextPart => p.type === 'text').map((p) => p.text).join('');
@@ -117,32 +120,32 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
     case 'tool':
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
-        const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'));
+        const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'), marks);
         out.push({ role: 'tool', tool_call_id: part.callId, content });
         if (typeof part.content === 'string') continue;
         for (const p of part.content) {
-          if (p.type === 'image') media.push(imagePart(p));
-          else if (p.type === 'file') media.push(filePart(p));
+          if (p.type === 'image') media.push(withBreakpoint(imagePart(p), p, marks));
+          else if (p.type === 'file') media.push(withBreakpoint(filePart(p), p, marks));
         }
       }
       return;
   }
 }
 
-/** One text part as a plain string (what every compatible server reads), several as parts. */
-function textContent(parts: readonly TextPart[]): string | Json[] {
-  if (parts.length === 1) return parts[0]!.text;
+/** One text part as a plain string (what every compatible server reads), several as parts (or one carrying a breakpoint). */
+function textContent(parts: readonly TextPart[], marks: boolean): string | Json[] {
+  if (parts.length === 1 && !(marks && parts[0]!.cache)) return parts[0]!.text;
   if (parts.length === 0) return '';
-  return parts.map((p) => ({ type: 'text', text: p.text }));
+  return parts.map((p) => withBreakpoint({ type: 'text', text: p.text }, p, marks));
 }
 
-function userContent(parts: readonly Part[]): string | Json[] {
-  if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
+function userContent(parts: readonly Part[], marks: boolean): string | Json[] {
+  if (parts.length === 1 && parts[0]!.type === 'text' && !(marks && parts[0].cache)) return parts[0].text;
   const out: Json[] = [];
   for (const part of parts) {
-    if (part.type === 'text') out.push({ type: 'text', text: part.text });
-    else if (part.type === 'image') out.push(imagePart(part));
-    else if (part.type === 'file') out.push(filePart(part));
+    if (part.type === 'text') out.push(withBreakpoint({ type: 'text', text: part.text }, part, marks));
+    else if (part.type === 'image') out.push(withBreakpoint(imagePart(part), part, marks));
+    else if (part.type === 'file') out.push(withBreakpoint(filePart(part), part, marks));
   }
   return out;
 }

@@ -10,7 +10,7 @@ type Json = Record<string, any>;
 /** A call being read; `custom`: a custom_tool_call (raw input, not metered as JSON). */
 interface Call { id: string; args: boolean; finished: boolean; custom: boolean; depth?: JsonDepthMeter }
 
-/** Responses `usage` -> canonical (the same convention: cached inside input, reasoning inside output). */
+/** Responses `usage` -> canonical (the same convention: cache reads and writes inside input, reasoning inside output). */
 export function responsesUsage(u: Json): Usage {
   const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
   if (typeof u.input_tokens === 'number') out.inputTokens = u.input_tokens;
@@ -18,6 +18,8 @@ export function responsesUsage(u: Json): Usage {
   if (typeof u.total_tokens === 'number') out.totalTokens = u.total_tokens;
   const cached = u.input_tokens_details?.cached_tokens;
   if (typeof cached === 'number' && cached > 0) out.cacheReadTokens = cached;
+  const written = u.input_tokens_details?.cache_write_tokens;
+  if (typeof written === 'number' && written > 0) out.cacheWriteTokens = written;
   const reasoning = u.output_tokens_details?.reasoning_tokens;
   if (typeof reasoning === 'number' && reasoning > 0) out.reasoningTokens = reasoning;
   return out;

@@ -1,6 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { definedFields, sendKnobs } from '../provider-options.js';
+import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -15,8 +15,10 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * `custom_tool_call_output`; custom tools are sent as such, with their format), and earlier Responses reasoning (this dialect only,
  * with its item id) as `reasoning` items carrying `encrypted_content`. Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
- * prompt_cache_retention, safety_identifier, truncation) go out unless the row turns
- * `provider_options` off.
+ * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
+ * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
+ * client set them as such (OpenAIProviderOptions.cacheBreakpoints), and then marked system parts
+ * go first as a system message instead of `instructions` (a string, which cannot carry one).
  *
  * ```ts
  * encodeResponsesRequest(call, 'gpt-5', options)
@@ -27,9 +29,12 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
 export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions, stream = true): Json {
   const input: Json[] = [];
   const custom = customCallIds(call);
-  for (const message of call.messages) pushItems(input, message, custom);
+  const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
+  const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
+  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, marks);
+  for (const message of call.messages) pushItems(input, message, custom, marks);
   const body: Json = { model, input, stream, store: o.store };
-  const instructions = call.system.map((p) => p.text).join('\n\n');
+  const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
 
   const opt = call.options;
@@ -72,7 +77,7 @@ function knobs(call: Call): Json {
   if (!k) return {};
   return definedFields({
     service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
-    safety_identifier: k.safetyIdentifier, truncation: k.truncation,
+    prompt_cache_options: k.promptCacheOptions, safety_identifier: k.safetyIdentifier, truncation: k.truncation,
   });
 }
 
@@ -83,11 +88,11 @@ export function customCallIds(call: Call): ReadonlySet<string> {
   return ids;
 }
 
-function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>): void {
+function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, marks: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
-      const content = message.parts.map(inputPart).filter((p): p is Json => p !== undefined);
+      const content = message.parts.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
       if (content.length > 0) out.push({ type: 'message', role: message.role, content });
       return;
     }
@@ -119,18 +124,18 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>): 
     case 'tool':
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
-        const output = typeof part.content === 'string' ? part.content : part.content.map(inputPart).filter((p): p is Json => p !== undefined);
+        const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
         out.push({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output });
       }
       return;
   }
 }
 
-function inputPart(part: Part): Json | undefined {
+function inputPart(part: Part, marks: boolean): Json | undefined {
   switch (part.type) {
-    case 'text': return { type: 'input_text', text: (part as TextPart).text };
-    case 'image': return imagePart(part);
-    case 'file': return filePart(part);
+    case 'text': return withBreakpoint({ type: 'input_text', text: (part as TextPart).text }, part, marks);
+    case 'image': return withBreakpoint(imagePart(part), part, marks);
+    case 'file': return withBreakpoint(filePart(part), part, marks);
     default: return undefined;
   }
 }

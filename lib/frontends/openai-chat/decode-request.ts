@@ -4,9 +4,9 @@ import type {
 import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
-import { cacheOf } from '../cache-control.js';
+import { partCacheOf } from '../cache-control.js';
 import type { DecodedRequest } from '../protocol.js';
-import { openaiKnobsOf } from '../provider-options.js';
+import { openaiOptionsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
 
@@ -96,7 +96,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
   }));
 
-  const knobs = openaiKnobsOf(b, CHAT_KNOBS);
+  const knobs = openaiOptionsOf(b, CHAT_KNOBS, b.messages);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -132,7 +132,7 @@ function customTool(c: Json): ToolDefinition {
 function textParts(content: string | Json[], path: string): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (content.length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: must not be an empty array`, { param: path });
-  return content.map((p) => ({ type: 'text', text: p.text as string, ...cacheOf(p) }));
+  return content.map((p) => ({ type: 'text', text: p.text as string, ...partCacheOf(p) }));
 }
 
 function userParts(content: string | Json[], path: string): Part[] {
@@ -141,13 +141,14 @@ function userParts(content: string | Json[], path: string): Part[] {
   return content.map((p, j): Part => {
     switch (p.type) {
       case 'text':
-        return { type: 'text', text: p.text, ...cacheOf(p) };
+        return { type: 'text', text: p.text, ...partCacheOf(p) };
       case 'image_url': {
         const image = imagePart(p.image_url.url, p.image_url.detail);
-        return p.cache_control ? { ...image, ...cacheOf(p) } : image;
+        const mark = partCacheOf(p);
+        return mark.cache ? { ...image, ...mark } : image;
       }
       case 'file':
-        return filePart(p.file, `${path}[${j}].file`);
+        return { ...filePart(p.file, `${path}[${j}].file`), ...partCacheOf(p) };
       default:
         throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${path}[${j}]: ${String(p.type)} content is not supported`, { param: `${path}[${j}].type` });
     }
@@ -176,7 +177,7 @@ function mediaTypeOf(filename: unknown): string {
 }
 
 function toolContent(content: string | Json[]): string | TextPart[] {
-  return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string, ...cacheOf(p) }));
+  return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string, ...partCacheOf(p) }));
 }
 
 function toolChoice(choice: unknown): ToolChoice {

@@ -1,19 +1,22 @@
+import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Chat request carries to OpenAI backends (Call.providerOptions.openai). */
-export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'logit_bias', 'prediction'];
+export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'logit_bias', 'prediction'];
 
 /**
  * The JSON Schema of a Chat Completions request, as far as `lip` reads it. Unknown top-level
  * fields are accepted and ignored (the API grows faster than any proxy); every field that is
  * read is type-checked so that a wrong type gets a 400 naming the field.
  */
-const text = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'text' }, text: { type: 'string' } } };
+const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA };
+const text = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'text' }, text: { type: 'string' }, ...breakpoint } };
 const imageUrl = {
   type: 'object', required: ['type', 'image_url'],
   properties: {
     type: { const: 'image_url' },
     image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string', minLength: 1 }, detail: { type: 'string' } } },
+    ...breakpoint,
   },
 };
 const file = {
@@ -21,6 +24,7 @@ const file = {
   properties: {
     type: { const: 'file' },
     file: { type: 'object', properties: { file_data: { type: 'string' }, file_id: { type: 'string' }, filename: { type: 'string' } } },
+    ...breakpoint,
   },
 };
 const refusal = { type: 'object', required: ['type', 'refusal'], properties: { type: { const: 'refusal' }, refusal: { type: 'string' } } };

@@ -2,6 +2,7 @@ import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
+import { partCacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
@@ -109,14 +110,15 @@ function contentParts(content: string | Json[], path: string): Part[] {
     const at = `${path}[${j}]`;
     switch (p.type) {
       case 'input_text':
+        return { type: 'text', text: p.text, ...partCacheOf(p) };
       case 'output_text':
         return { type: 'text', text: p.text };
       case 'refusal':
         return { type: 'text', text: p.refusal };
       case 'input_image':
-        return imagePart(p, at);
+        return { ...imagePart(p, at), ...partCacheOf(p) };
       case 'input_file':
-        return filePart(p, at);
+        return { ...filePart(p, at), ...partCacheOf(p) };
       case 'input_audio':
         throw badField(`${at}.type`, 'audio input is not supported', true);
       default:

@@ -2,7 +2,7 @@ import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolCh
 import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
-import { openaiKnobsOf } from '../provider-options.js';
+import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 
@@ -69,7 +69,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     };
   });
 
-  const knobs = openaiKnobsOf(b, RESPONSES_KNOBS);
+  const knobs = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -167,6 +167,7 @@ function echo(b: Json): ResponsesEcho {
     service_tier: b.service_tier ?? 'default',
     prompt_cache_key: b.prompt_cache_key ?? null,
     prompt_cache_retention: b.prompt_cache_retention ?? null,
+    ...(b.prompt_cache_options != null ? { prompt_cache_options: b.prompt_cache_options } : {}),
     safety_identifier: b.safety_identifier ?? null,
     user: b.user ?? null,
     metadata: b.metadata ?? {},

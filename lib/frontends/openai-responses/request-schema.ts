@@ -1,7 +1,8 @@
+import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
-export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'truncation'];
+export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation'];
 
 /**
  * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.
@@ -16,10 +17,11 @@ const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
   allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
 });
 
-const inputText = { required: ['text'], properties: { text: { type: 'string' } } };
-const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { type: 'string' } } };
+const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA };
+const inputText = { required: ['text'], properties: { text: { type: 'string' }, ...breakpoint } };
+const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { type: 'string' }, ...breakpoint } };
 const inputFile = {
-  properties: { file_data: { type: 'string' }, file_id: { type: ['string', 'null'] }, file_url: { type: 'string' }, filename: { type: 'string' } },
+  properties: { file_data: { type: 'string' }, file_id: { type: ['string', 'null'] }, file_url: { type: 'string' }, filename: { type: 'string' }, ...breakpoint },
 };
 const outputText = { required: ['text'], properties: { text: { type: 'string' } } };
 const refusal = { required: ['refusal'], properties: { refusal: { type: 'string' } } };

@@ -56,6 +56,8 @@ export class ResponseShell {
       previous_response_id: this.previousResponseId,
       prompt_cache_key: e.prompt_cache_key ?? null,
       prompt_cache_retention: e.prompt_cache_retention ?? null,
+      // Only when the client set it (newer models' field; the object has no default for it).
+      ...(e.prompt_cache_options !== undefined ? { prompt_cache_options: e.prompt_cache_options } : {}),
       reasoning: e.reasoning ?? { effort: null, summary: null },
       safety_identifier: e.safety_identifier ?? null,
       service_tier: e.service_tier ?? 'default',
@@ -74,11 +76,11 @@ export class ResponseShell {
   }
 }
 
-/** Canonical usage in Responses terms (cached tokens are part of input_tokens there too). */
+/** Canonical usage in Responses terms (cache reads and writes are part of input_tokens there too). */
 export function responsesUsage(u: Usage): Record<string, unknown> {
   return {
     input_tokens: u.inputTokens ?? 0,
-    input_tokens_details: { cached_tokens: u.cacheReadTokens ?? 0 },
+    input_tokens_details: { cached_tokens: u.cacheReadTokens ?? 0, cache_write_tokens: u.cacheWriteTokens ?? 0 },
     output_tokens: u.outputTokens ?? 0,
     output_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
     total_tokens: totalTokens(u),

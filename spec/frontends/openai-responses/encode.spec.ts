@@ -31,7 +31,7 @@ describe('frontends/openai-responses encoders', () => {
     expect(done.id).to.equal(created.id);
     expect(done.status).to.equal('completed');
     expect(done.output).to.deep.equal([{ id: done.output[0].id, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'Hello' }] }]);
-    expect(done.usage).to.deep.equal({ input_tokens: 5, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 });
+    expect(done.usage).to.deep.equal({ input_tokens: 5, input_tokens_details: { cached_tokens: 1, cache_write_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 });
   });
 
   it('streams reasoning as one summary part, closed before text, with encrypted content from the same item (sealed with the upstream item id)', () => {

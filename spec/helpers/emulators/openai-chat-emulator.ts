@@ -24,7 +24,7 @@ export function openaiModelList(models: readonly string[]): unknown {
 export function chatUsageWire(u: UsageScript): Record<string, unknown> {
   return {
     prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output,
-    prompt_tokens_details: { cached_tokens: u.cacheRead ?? 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: u.cacheRead ?? 0, audio_tokens: 0, ...(u.cacheWrite !== undefined ? { cache_write_tokens: u.cacheWrite } : {}) },
     completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
 }

@@ -7,7 +7,7 @@ const CREATED = 1_767_225_600;
 
 export function responsesUsageWire(u: UsageScript): Record<string, unknown> {
   return {
-    input_tokens: u.input, input_tokens_details: { cached_tokens: u.cacheRead ?? 0 },
+    input_tokens: u.input, input_tokens_details: { cached_tokens: u.cacheRead ?? 0, cache_write_tokens: u.cacheWrite ?? 0 },
     output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning ?? 0 },
     total_tokens: u.input + u.output,
   };
