@@ -93,7 +93,14 @@ function options(g: Json): GenerationOptions {
   return o;
 }
 
+/** Output types every backend can give: plain text, or JSON (with a schema when one is given). */
+const MIME_TYPES = new Set(['text/plain', 'application/json']);
+
 function responseFormat(g: Json): ResponseFormat | undefined {
+  // `text/x.enum` (one enum value as bare text) and the like: no backend could keep to them.
+  if (typeof g.responseMimeType === 'string' && !MIME_TYPES.has(g.responseMimeType)) {
+    throw badField('generationConfig.responseMimeType', `must be text/plain or application/json (got ${JSON.stringify(g.responseMimeType.slice(0, 60))})`, true);
+  }
   if (g.responseJsonSchema) return { type: 'json_schema', schema: g.responseJsonSchema };
   if (g.responseSchema) return { type: 'json_schema', schema: toJsonSchema(g.responseSchema) as Record<string, unknown> };
   if (g.responseMimeType === 'application/json') return { type: 'json_object' };

@@ -189,5 +189,9 @@ describe('frontends/gemini decodeGenerateContent', () => {
     });
     expect(decodeError({ contents: [user('x')], generation_config: { speech_config: { voiceConfig: {} } } }).param).to.equal('generationConfig.speechConfig');
     expect(decode({ contents: [user('x')], cachedContent: '', generationConfig: { responseModalities: ['TEXT'] } }).messages).to.have.length(1);
+    expect(decodeError({ contents: [user('x')], generationConfig: { responseMimeType: 'text/x.enum', responseSchema: { type: 'STRING', enum: ['A', 'B'] } } })).to.deep.include({
+      code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'generationConfig.responseMimeType: must be text/plain or application/json (got "text/x.enum")',
+    });
+    expect(decode({ contents: [user('x')], generationConfig: { responseMimeType: 'text/plain' } }).options.responseFormat).to.equal(undefined);
   });
 });
