@@ -178,12 +178,19 @@ export interface ResponseRecord {
   readonly previousResponseId?: string;
   readonly aLegId?: string;
   readonly sessionId?: string;
+  /** The model the response named (the one that served, or the requested one when echoed). */
   readonly model?: string;
   /** This request's own new input messages (not the rebuilt history before them). */
   readonly input: readonly Message[];
   readonly output: CollectedResponse;
   /** Dialect to tag reasoning blocks that carry none (the serving backend's dialect). */
   readonly reasoningDialect?: string;
+  /**
+   * The request fields the protocol's response object repeats (frontends/protocol.ts
+   * `Continuation.echo`), kept as given so that a retrieval shows them again.
+   */
+  readonly echo?: Readonly<Record<string, unknown>>;
+  /** When the response was created (its request arrived); defaults to the store's clock. Retention counts from it. */
   readonly createdAt?: number;
 }
 
@@ -197,6 +204,7 @@ export interface StoredResponse {
   readonly input: Message[];
   readonly output: CollectedResponse;
   readonly reasoningDialect: string | undefined;
+  readonly echo: Readonly<Record<string, unknown>> | undefined;
   readonly createdAt: number;
 }
 
@@ -337,7 +345,19 @@ export interface ContinuityStore {
   readonly persisted?: () => Promise<void>;
   /** Throws `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` (404) for unknown ids and other principals' ids. */
   loadResponse(id: string, principal: string): Promise<StoredResponse>;
+  /**
+   * The conversation up to the response `id`; a 404 (param `previous_response_id`) when `id`, or
+   * an earlier response of its chain, is not stored (anymore) for `principal`.
+   */
   loadConversation(id: string, principal: string): Promise<Conversation>;
+  /**
+   * Deletes one stored response of `principal`; a 404 as `loadResponse` for an id that is not
+   * theirs to read. Responses that continued it stay stored and readable, but a conversation
+   * through it can no longer be rebuilt (`loadConversation` answers 404 naming it). Shared
+   * (Redis): resolves once the deletion is in Redis, else rejects with
+   * `LIP_ERR_CONTINUITY_UNAVAILABLE` (503; the deletion stays queued and is retried).
+   */
+  deleteResponse(id: string, principal: string): Promise<void>;
   status(): ContinuityStatus;
   /** Writes everything pending now; rejects when the database refuses. */
   flush(): Promise<void>;

@@ -7,7 +7,7 @@ import type {
 import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
 import { conversationMessages } from './rebuild-conversation.js';
-import { fromResponseRow, responseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
+import { fromResponseRow, responseNotFound, storedResponseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
 
 /** Attempt rows are mutable while the attempt runs; consumers get copies. */
 export type MutableAttemptRow = { -readonly [K in keyof AttemptRow]: AttemptRow[K] };
@@ -57,6 +57,8 @@ export abstract class LegStore implements ContinuityStore {
   protected abstract attemptChanged(row: MutableAttemptRow, begun: boolean): void;
   protected abstract attemptRows(state: LegState): AttemptRow[];
   protected abstract storeResponse(row: ResponseRow): void;
+  /** Removes a stored response (the caller checked that it may). */
+  protected abstract forgetResponse(id: string): void;
   protected abstract findResponse(id: string): ResponseRow | undefined;
   protected abstract hasContinuation(id: string): boolean;
   abstract usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
@@ -269,16 +271,30 @@ export abstract class LegStore implements ContinuityStore {
     this.storeResponse(toResponseRow(record, this.now()));
   }
 
-  /** A stored response is alive for `ttl` after it was saved, and while another continues it. */
-  protected responseRow(id: string, principal: string): ResponseRow {
+  /**
+   * A stored response is alive for `ttl` after it was created, and while another continues it;
+   * `missing` is the 404 for one that is not (or not `principal`'s).
+   */
+  protected responseRow(id: string, principal: string, missing: (id: string) => LipError = responseNotFound): ResponseRow {
     const row = this.findResponse(id);
-    if (!row || row.principal !== principal) throw responseNotFound(id);
-    if (this.now() - row.created_at >= this.options.ttlMs && !this.hasContinuation(id)) throw responseNotFound(id);
+    if (!row || row.principal !== principal) throw missing(id);
+    if (this.now() - row.created_at >= this.options.ttlMs && !this.hasContinuation(id)) throw missing(id);
     return row;
   }
 
   async loadResponse(id: string, principal: string): Promise<StoredResponse> {
-    return fromResponseRow(this.responseRow(id, principal));
+    return fromResponseRow(this.responseRow(id, principal, storedResponseNotFound));
+  }
+
+  /**
+   * Checks and removes synchronously (a store that reads a shared copy first, Redis, runs this
+   * while its copy is in place); only the response itself goes: those that continued it keep
+   * their own input and output, and a parent it kept alive past `ttl` may now expire.
+   */
+  async deleteResponse(id: string, principal: string): Promise<void> {
+    if (this.closed) throw this.unavailable('the continuity store is closed');
+    this.responseRow(id, principal, storedResponseNotFound);
+    this.forgetResponse(id);
   }
 
   async loadConversation(id: string, principal: string): Promise<Conversation> {

@@ -12,7 +12,7 @@ const SWEEP_SCAN = 256;
 
 /**
  * Stored responses of the memory store, in the order they were saved. Retention, the same as
- * the SQLite store's: a response lives for `ttl` after it was saved, and beyond that as long as
+ * the SQLite store's: a response lives for `ttl` after it was created, and beyond that as long as
  * a stored response continues it (a conversation lives as long as its newest turn; when that
  * one goes, its ancestors follow). On top, a byte budget: past it the oldest responses are
  * dropped even if continued (a later continuation of them then answers 404, saying why).
@@ -41,7 +41,7 @@ export class MemoryResponses {
   }
 
   put(row: ResponseRow, now: number): void {
-    if (this.entries.has(row.response_id)) this.remove(row.response_id, now);
+    if (this.entries.has(row.response_id)) this.delete(row.response_id, now);
     const entry: Entry = { row, bytes: responseRowBytes(row), children: 0 };
     this.entries.set(row.response_id, entry);
     this.bytes += entry.bytes;
@@ -60,12 +60,12 @@ export class MemoryResponses {
     for (const [id, entry] of this.entries) {
       const overBudget = this.bytes > this.maxBytes && id !== keep;
       if (!overBudget && (!this.timeExpired(entry, now) || ++scanned > SWEEP_SCAN)) break;
-      if (overBudget || entry.children === 0) this.remove(id, now);
+      if (overBudget || entry.children === 0) this.delete(id, now);
     }
   }
 
   /** Removes one response; a parent left expired and without continuations goes with it. */
-  private remove(id: string, now: number): void {
+  delete(id: string, now: number): void {
     let next: string | null = id;
     while (next !== null) {
       const entry = this.entries.get(next);

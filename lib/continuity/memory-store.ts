@@ -137,6 +137,10 @@ export class MemoryContinuityStore extends LegStore {
     this.responses.put(row, this.now());
   }
 
+  protected forgetResponse(id: string): void {
+    this.responses.delete(id, this.now());
+  }
+
   protected findResponse(id: string): ResponseRow | undefined {
     return this.responses.get(id);
   }

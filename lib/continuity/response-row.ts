@@ -4,8 +4,8 @@ import type { ResponseRecord, StoredResponse } from './continuity-store.js';
 import { checkPrincipal } from './ids.js';
 
 /**
- * A stored response as both stores keep it: the canonical input messages and the collected
- * output serialised once, when it is saved. The JSON text isolates the record from later
+ * A stored response as every store keeps it: the canonical input messages, the collected
+ * output and the echoed request fields serialised once, when it is saved. The JSON text isolates the record from later
  * mutation by the caller, is what SQLite writes, and gives the memory store its byte count.
  */
 export interface ResponseRow {
@@ -19,6 +19,8 @@ export interface ResponseRow {
   readonly input_json: string;
   readonly output_json: string;
   readonly reasoning_dialect: string | null;
+  /** `ResponseRecord.echo` as JSON; null when none (and absent in rows written before it was kept). */
+  readonly echo_json: string | null;
 }
 
 export function toResponseRow(record: ResponseRecord, now: number): ResponseRow {
@@ -35,6 +37,7 @@ export function toResponseRow(record: ResponseRecord, now: number): ResponseRow 
     input_json: JSON.stringify(record.input),
     output_json: JSON.stringify(record.output),
     reasoning_dialect: record.reasoningDialect ?? null,
+    echo_json: record.echo === undefined ? null : JSON.stringify(record.echo),
   };
 }
 
@@ -49,16 +52,22 @@ export function fromResponseRow(row: ResponseRow): StoredResponse {
     input: JSON.parse(row.input_json) as Message[],
     output: JSON.parse(row.output_json) as CollectedResponse,
     reasoningDialect: row.reasoning_dialect ?? undefined,
+    echo: typeof row.echo_json === 'string' ? JSON.parse(row.echo_json) as Record<string, unknown> : undefined,
     createdAt: row.created_at,
   };
 }
 
 /** Approximate bytes a row holds in memory (UTF-16 strings: two bytes per code unit). */
 export function responseRowBytes(row: ResponseRow): number {
-  return 2 * (row.input_json.length + row.output_json.length) + 256;
+  return 2 * (row.input_json.length + row.output_json.length + (row.echo_json?.length ?? 0)) + 256;
 }
 
 /** The 404 a client gets for an unknown, expired or foreign `previous_response_id`. */
 export function responseNotFound(id: string, detail?: string): LipError {
   return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Previous response with id '${id}' not found.${detail ? ` ${detail}` : ''}`, { param: 'previous_response_id' });
+}
+
+/** The 404 for a response named by itself (retrieved or deleted by id): unknown, expired, foreign or deleted alike. */
+export function storedResponseNotFound(id: string): LipError {
+  return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Response with id '${id}' not found.`);
 }

@@ -14,7 +14,8 @@ export interface Migration {
  * their own (they may outlive the A-leg that produced them). Version 2 adds the fingerprint of
  * a proxy-issued session's resume token (never the token), the index the fair-share pruning
  * reads, and `lip_settings` (the generated fingerprint key). Version 3 adds usage accounting to
- * attempt rows (principal, key id, token counts, cost, the upstream's own request id).
+ * attempt rows (principal, key id, token counts, cost, the upstream's own request id). Version
+ * 4 keeps the request fields a stored response echoes (`echo_json`), for its retrieval.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -90,6 +91,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE attempts ADD COLUMN upstream_request_id TEXT;
       CREATE INDEX attempts_started ON attempts (started_at);
     `,
+  },
+  {
+    version: 4,
+    name: 'stored responses: echoed request fields',
+    sql: 'ALTER TABLE responses ADD COLUMN echo_json TEXT;',
   },
 ];
 

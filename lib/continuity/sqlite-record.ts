@@ -5,14 +5,16 @@ import type { SqliteStatements } from './sqlite-statements.js';
 
 /**
  * What waits in the SQLite store's write queue, one record per row to write. Keys:
- * `l:<a_leg_id>`, `a:<b_leg_id>`, `r:<response_id>`, so that later changes to the same row
+ * `l:<a_leg_id>`, `a:<b_leg_id>`, `r:<response_id>` (a response and its deletion), so that later changes to the same row
  * replace the pending record instead of queueing another.
  */
 export type SqliteRecord =
   | { readonly kind: 'leg'; readonly state: LegState; readonly created: boolean }
   | { readonly kind: 'retire'; readonly aLegId: string }
   | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow };
+  | { readonly kind: 'response'; readonly row: ResponseRow }
+  /** A deleted response (same key as its `response` record, which it replaces while pending). */
+  | { readonly kind: 'forget'; readonly responseId: string };
 
 /** Names a record in logs by its key fields, never its content. */
 export function describeRecord(record: SqliteRecord): string {
@@ -21,6 +23,7 @@ export function describeRecord(record: SqliteRecord): string {
     case 'retire': return `retire ${record.aLegId}`;
     case 'attempt': return `attempt ${record.row.a_leg_id}#${record.row.seq}`;
     case 'response': return `response ${record.row.response_id}`;
+    case 'forget': return `delete response ${record.responseId}`;
   }
 }
 
@@ -35,6 +38,7 @@ export function writeRecords(sql: SqliteStatements, batch: readonly SqliteRecord
       case 'retire': sql.deleteLeg(record.aLegId); break;
       case 'attempt': sql.upsertAttempt(record.row); break;
       case 'response': sql.upsertResponse(record.row); break;
+      case 'forget': sql.deleteResponse(record.responseId); break;
     }
   }
 }

@@ -51,6 +51,7 @@ export class SqliteStatements {
   private readonly deleteLegStmt: Statement;
   private readonly upsertAttemptStmt: Statement;
   private readonly upsertResponseStmt: Statement;
+  private readonly deleteResponseStmt: Statement;
   private readonly legByIdStmt: Statement;
   private readonly legBySessionStmt: Statement;
   private readonly legByFingerprintStmt: Statement;
@@ -98,8 +99,9 @@ export class SqliteStatements {
       GROUP BY 1`);
     this.usageStmts = { model: usageBy('model'), backend: usageBy('backend_id'), principal: usageBy("COALESCE(principal, '')") };
     this.upsertResponseStmt = db.prepare(`
-      INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect)
-      VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect)`);
+      INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect, echo_json)
+      VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect, @echo_json)`);
+    this.deleteResponseStmt = db.prepare('DELETE FROM responses WHERE response_id = ?');
     this.legByIdStmt = db.prepare('SELECT * FROM a_legs WHERE a_leg_id = ?');
     this.legBySessionStmt = db.prepare('SELECT * FROM a_legs WHERE principal = ? AND session_id = ?');
     this.legByFingerprintStmt = db.prepare('SELECT * FROM a_legs WHERE resume_fingerprint = ?');
@@ -136,6 +138,10 @@ export class SqliteStatements {
 
   upsertResponse(row: ResponseRow): void {
     this.upsertResponseStmt.run(row);
+  }
+
+  deleteResponse(responseId: string): void {
+    this.deleteResponseStmt.run(responseId);
   }
 
   legById(aLegId: string): LegState | undefined {

@@ -250,6 +250,11 @@ export class SqliteContinuityStore extends LegStore {
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
   }
 
+  /** Written behind like every record; until then the pending deletion hides the row from reads. */
+  protected forgetResponse(id: string): void {
+    this.enqueue(`r:${id}`, { kind: 'forget', responseId: id });
+  }
+
   private enqueue(key: string, record: SqliteRecord): void {
     if (!this.closed) return this.queue.put(key, record);
     this.lost++;
@@ -275,6 +280,7 @@ export class SqliteContinuityStore extends LegStore {
   protected findResponse(id: string): ResponseRow | undefined {
     const pending = this.queue.get(`r:${id}`);
     if (pending?.kind === 'response') return pending.row;
+    if (pending?.kind === 'forget') return undefined;
     return this.closed ? undefined : this.read('a response', () => this.sql.response(id));
   }
 

@@ -4,7 +4,7 @@ import { responseRowBytes, type ResponseRow } from '../../lib/continuity/respons
 
 const row = (id: string, createdAt: number, previous: string | null = null, size = 10): ResponseRow => ({
   response_id: id, principal: 'p', previous_response_id: previous, a_leg_id: null, session_id: null, model: null,
-  created_at: createdAt, input_json: 'i'.repeat(size), output_json: '{}', reasoning_dialect: null,
+  created_at: createdAt, input_json: 'i'.repeat(size), output_json: '{}', reasoning_dialect: null, echo_json: null,
 });
 
 describe('continuity/MemoryResponses', () => {

@@ -4,7 +4,7 @@ import { assistantMessage, conversationMessages, UNLABELED_REASONING_DIALECT, ty
 
 const stored = (id: string, input: StoredResponse['input'], events: LipEvent[], reasoningDialect?: string): StoredResponse => ({
   id, principal: 'p', previousResponseId: undefined, aLegId: undefined, sessionId: undefined, model: undefined,
-  input, output: collectEvents(events), reasoningDialect, createdAt: 0,
+  input, output: collectEvents(events), reasoningDialect, echo: undefined, createdAt: 0,
 });
 
 describe('continuity/rebuild-conversation', () => {

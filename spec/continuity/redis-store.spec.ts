@@ -162,6 +162,65 @@ describe('continuity/RedisContinuityStore', function () {
       }
     });
 
+    it('a response deleted on one instance is gone on every instance, also the one that saved it and keeps its own copy', async () => {
+      const a = open();
+      const b = open();
+      a.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('one')], output: reply('1') });
+      a.saveResponse({ id: 'resp_2', principal: 'alice', previousResponseId: 'resp_1', input: [user('two')], output: reply('2') });
+      await a.flush();
+      try {
+        await b.deleteResponse('resp_1', 'mallory');
+        expect.fail('another principal deleted the response');
+      } catch (err) {
+        expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+      }
+      await b.deleteResponse('resp_1', 'alice');
+      const raw = new Redis(redis.url);
+      try {
+        expect(await raw.hgetall(`${prefix}cont:R:resp_1`)).to.deep.equal({ gone: '1' }); // the tombstone
+        expect(await raw.pttl(`${prefix}cont:R:resp_1`)).to.be.above(0);
+      } finally {
+        raw.disconnect();
+      }
+      for (const store of [a, b]) {
+        for (const read of [() => store.loadResponse('resp_1', 'alice'), () => store.loadConversation('resp_2', 'alice')]) {
+          try {
+            await read();
+            expect.fail('read a deleted response');
+          } catch (err) {
+            expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+          }
+        }
+        expect((await store.loadResponse('resp_2', 'alice')).input).to.deep.equal([user('two')]);
+      }
+    });
+
+    it('a deletion Redis cannot take is a 503, stays queued and hides the response here, and reaches Redis once it is back', async () => {
+      const a = open();
+      const b = open();
+      a.saveResponse({ id: 'resp_x', principal: 'alice', input: [user('x')], output: reply('y') });
+      await a.flush();
+      await redis.stop('SIGKILL');
+      await until(() => a.status().state === 'degraded');
+      let refused: unknown;
+      await a.deleteResponse('resp_x', 'alice').catch((err: unknown) => { refused = err; });
+      expect([(refused as LipError).code, (refused as LipError).status, (refused as LipError).retryAfter]).to.deep.equal(['LIP_ERR_CONTINUITY_UNAVAILABLE', 503, 1]);
+      let hidden: unknown;
+      await a.loadResponse('resp_x', 'alice').catch((err: unknown) => { hidden = err; });
+      expect((hidden as LipError).code).to.equal('LIP_ERR_CONTINUITY_UNAVAILABLE'); // Redis cannot say, and this instance no longer shows it
+      await redis.start();
+      await until(() => a.status().pending === 0);
+      const raw = new Redis(redis.url);
+      try {
+        expect(await raw.hgetall(`${prefix}cont:R:resp_x`)).to.deep.equal({ gone: '1' });
+      } finally {
+        raw.disconnect();
+      }
+      let gone: unknown;
+      await b.loadResponse('resp_x', 'alice').catch((err: unknown) => { gone = err; });
+      expect((gone as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+    });
+
     it('bounds what it keeps in Redis: max_legs across instances by fair share, attempt rows per A-leg', async () => {
       const a = open({ maxLegs: 3, maxAttemptsPerLeg: 2 });
       const b = open({ maxLegs: 3, maxAttemptsPerLeg: 2 });

@@ -25,14 +25,15 @@ describe('continuity/sqlite-migrations', () => {
       'principal', 'key_id', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost', 'upstream_request_id',
     ]);
     expect(db.prepare('SELECT version, applied_at FROM lip_schema_migrations').all()).to.deep.equal(MIGRATIONS.map((m) => ({ version: m.version, applied_at: 42 })));
-    expect(MIGRATIONS.map((m) => m.version)).to.deep.equal([1, 2, 3]);
+    expect(MIGRATIONS.map((m) => m.version)).to.deep.equal([1, 2, 3, 4]);
+    expect(columns(db, 'responses')).to.include('echo_json');
   });
 
   it('adds the usage columns (version 3) to a version 1 database and keeps its rows', () => {
     migrate(db, MIGRATIONS.slice(0, 1));
     db.prepare("INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at) VALUES ('a1', 'alice', 's1', 0, 0)").run();
     db.prepare("INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at) VALUES ('a1', 1, 'b1', 'x:m', 'x', 'm', 5)").run();
-    expect(migrate(db)).to.deep.equal({ from: 1, to: 3 });
+    expect(migrate(db)).to.deep.equal({ from: 1, to: 4 });
     expect(columns(db, 'a_legs')).to.include('resume_fingerprint');
     expect(db.prepare('SELECT candidate_key, input_tokens, cost, upstream_request_id FROM attempts').all()).to.deep.equal([{ candidate_key: 'x:m', input_tokens: null, cost: null, upstream_request_id: null }]);
     expect(db.prepare('SELECT resume_fingerprint FROM a_legs').all()).to.deep.equal([{ resume_fingerprint: null }]);
@@ -44,12 +45,19 @@ describe('continuity/sqlite-migrations', () => {
     db.prepare("INSERT INTO a_legs (a_leg_id, principal, session_id, created_at, last_seen_at, resume_fingerprint) VALUES ('a1', 'alice', 's1', 0, 0, 'fp1')").run();
     db.prepare("INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at) VALUES ('a1', 1, 'b1', 'x:m', 'x', 'm', 5)").run();
     db.prepare("INSERT INTO lip_settings (name, value) VALUES ('k', x'01')").run();
-    expect(migrate(db)).to.deep.equal({ from: 2, to: 3 });
+    expect(migrate(db)).to.deep.equal({ from: 2, to: 4 });
     expect(db.prepare('SELECT candidate_key, principal, output_tokens, cost FROM attempts').all()).to.deep.equal([{ candidate_key: 'x:m', principal: null, output_tokens: null, cost: null }]);
     expect(db.prepare('SELECT a_leg_id, resume_fingerprint FROM a_legs').all()).to.deep.equal([{ a_leg_id: 'a1', resume_fingerprint: 'fp1' }]);
     expect(db.prepare('SELECT name FROM lip_settings').all()).to.deep.equal([{ name: 'k' }]);
     db.prepare("UPDATE attempts SET input_tokens = 7, cost = 0.5, upstream_request_id = 'req_1'").run();
     expect(db.prepare('SELECT input_tokens, cost, upstream_request_id FROM attempts').get()).to.deep.equal({ input_tokens: 7, cost: 0.5, upstream_request_id: 'req_1' });
+  });
+
+  it('adds the echoed request fields of stored responses (version 4) to a version 3 database and keeps its responses', () => {
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.prepare(`INSERT INTO responses (response_id, principal, created_at, input_json, output_json) VALUES ('resp_1', 'alice', 5, '[]', '{}')`).run();
+    expect(migrate(db)).to.deep.equal({ from: 3, to: 4 });
+    expect(db.prepare('SELECT response_id, echo_json FROM responses').all()).to.deep.equal([{ response_id: 'resp_1', echo_json: null }]);
   });
 
   it('is idempotent: a migrated database is left alone', () => {

@@ -92,6 +92,36 @@ describe('continuity/SqliteContinuityStore', () => {
     expect(second.status().legs).to.equal(1);
   });
 
+  it('deletes a stored response from the file, behind the request like every write, and it stays deleted after a restart', async () => {
+    const first = open();
+    const echo = { instructions: 'Be brief.' };
+    first.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('hi')], output: reply('hello'), echo });
+    first.saveResponse({ id: 'resp_2', principal: 'alice', input: [user('bye')], output: reply('bye') });
+    await first.flush();
+    expect(peerDb().prepare('SELECT response_id, echo_json FROM responses ORDER BY response_id').all()).to.deep.equal([
+      { response_id: 'resp_1', echo_json: JSON.stringify(echo) }, { response_id: 'resp_2', echo_json: null },
+    ]);
+    await first.deleteResponse('resp_1', 'alice');
+    expect([count('responses'), first.status().pending]).to.deep.equal([2, 1]); // still in the file, hidden by the pending deletion
+    try {
+      await first.loadResponse('resp_1', 'alice');
+      expect.fail('read a deleted response');
+    } catch (err) {
+      expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+    }
+    clock.advance(25);
+    expect(count('responses')).to.equal(1);
+    await first.close();
+    const second = open();
+    expect((await second.loadResponse('resp_2', 'alice')).echo).to.equal(undefined);
+    try {
+      await second.loadResponse('resp_1', 'alice');
+      expect.fail('a deleted response came back after a restart');
+    } catch (err) {
+      expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+    }
+  });
+
   it('uses WAL and records its schema version', () => {
     open();
     expect(peerDb().pragma('journal_mode', { simple: true })).to.equal('wal');
@@ -225,7 +255,7 @@ describe('continuity/SqliteContinuityStore', () => {
     db.exec('CREATE TABLE lip_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
     db.prepare('INSERT INTO lip_schema_migrations VALUES (99, ?, 0)').run('from the future');
     db.close();
-    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(3\)/);
+    expect(() => open()).to.throw(LipError, /schema version 99, newer than this lip knows \(4\)/);
   });
 
   it('fails to open with a clear 503-class error when the path cannot hold a database', () => {

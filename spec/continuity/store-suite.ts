@@ -312,19 +312,53 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect(store.resolveALeg('alice', 'two').created).to.equal(true);
     });
 
-    it('stores responses per principal; unknown and foreign ids are a 404 on previous_response_id', async () => {
+    it('stores responses per principal; unknown and foreign ids are a 404 (on previous_response_id when continued)', async () => {
       open();
       const output = reply('Paris.');
-      store.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('Capital of France?')], output, model: 'stub-default', aLegId: 'a_x', sessionId: 's_x' });
+      const echo = { instructions: 'Be brief.', metadata: { tag: 'x' } };
+      store.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('Capital of France?')], output, model: 'stub-default', aLegId: 'a_x', sessionId: 's_x', echo });
       const loaded = await store.loadResponse('resp_1', 'alice');
       expect(loaded).to.deep.equal({
         id: 'resp_1', principal: 'alice', previousResponseId: undefined, aLegId: 'a_x', sessionId: 's_x', model: 'stub-default',
-        input: [user('Capital of France?')], output: JSON.parse(JSON.stringify(output)), reasoningDialect: undefined, createdAt: T0,
+        input: [user('Capital of France?')], output: JSON.parse(JSON.stringify(output)), reasoningDialect: undefined, echo, createdAt: T0,
       });
       const foreign = await expectRejected(store.loadResponse('resp_1', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
-      expect([foreign.param, foreign.message]).to.deep.equal(['previous_response_id', "Previous response with id 'resp_1' not found."]);
+      expect([foreign.param, foreign.message]).to.deep.equal([undefined, "Response with id 'resp_1' not found."]);
       await expectRejected(store.loadResponse('resp_nope', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
-      await expectRejected(store.loadConversation('resp_1', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      const continued = await expectRejected(store.loadConversation('resp_1', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect([continued.param, continued.message]).to.deep.equal(['previous_response_id', "Previous response with id 'resp_1' not found."]);
+    });
+
+    it('deletes a response of its principal only; what continued it stays readable, but the conversation through it is a 404 naming it', async () => {
+      open();
+      store.saveResponse({ id: 'resp_a', principal: 'alice', input: [user('one')], output: reply('1') });
+      clock.advance(1);
+      store.saveResponse({ id: 'resp_b', principal: 'alice', previousResponseId: 'resp_a', input: [user('two')], output: reply('2') });
+      clock.advance(1);
+      store.saveResponse({ id: 'resp_c', principal: 'alice', previousResponseId: 'resp_b', input: [user('three')], output: reply('3') });
+      await store.flush();
+      await expectRejected(store.deleteResponse('resp_b', 'mallory'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      await expectRejected(store.deleteResponse('resp_nope', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect((await store.loadResponse('resp_b', 'alice')).id).to.equal('resp_b');
+
+      await store.deleteResponse('resp_b', 'alice');
+      await store.flush();
+      const gone = await expectRejected(store.loadResponse('resp_b', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect(gone.message).to.equal("Response with id 'resp_b' not found.");
+      await expectRejected(store.loadConversation('resp_b', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      await expectRejected(store.deleteResponse('resp_b', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect((await store.loadResponse('resp_c', 'alice')).input).to.deep.equal([user('three')]);
+      const broken = await expectRejected(store.loadConversation('resp_c', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect(broken.message).to.equal("Previous response with id 'resp_c' not found. Its earlier response 'resp_b' is no longer stored, so the conversation cannot be rebuilt.");
+      expect((await store.loadConversation('resp_a', 'alice')).messages).to.have.length(2);
+    });
+
+    it('deletes a response whose record is still waiting to be written', async () => {
+      open();
+      store.saveResponse({ id: 'resp_new', principal: 'alice', input: [user('x')], output: reply('y') });
+      await store.deleteResponse('resp_new', 'alice');
+      await store.flush();
+      await expectRejected(store.loadResponse('resp_new', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
     });
 
     it('keeps a saved response apart from later changes to the objects it was given', async () => {

@@ -21,7 +21,9 @@
  *   expire.
  * * `P R:<response_id>`: hash `row` (JSON), `prev` (previous_response_id or empty), `k` the
  *   creation time of its newest continuation: a response is kept for ttl after the later of
- *   its own creation and `k` (a conversation lives as long as its newest turn).
+ *   its own creation and `k` (a conversation lives as long as its newest turn). A deleted
+ *   response leaves only `gone` (a tombstone, kept for ttl), so that an instance holding its own
+ *   copy of it learns that it is gone.
  * * `P fpkey`: the resume-token fingerprint key, created once (the first instance to ask sets it).
  *
  * Times are the instances' epoch milliseconds (`now` is passed in); PEXPIRE gets what is left.
@@ -168,15 +170,34 @@ return 1
 `;
 
 /**
+ * Deletes a response, leaving its tombstone for ttl (its continuations keep their own rows and
+ * `prev`; the chain through it now ends there). ARGV: 1 prefix, 2 response_id, 3 ttl ms.
+ */
+export const FORGET_LUA = `
+local key = ARGV[1] .. 'R:' .. ARGV[2]
+redis.call('DEL', key)
+redis.call('HSET', key, 'gone', '1')
+redis.call('PEXPIRE', key, tonumber(ARGV[3]))
+return 1
+`;
+
+/**
  * A stored conversation: the response and its ancestors, newest first, as `row, k` pairs,
- * up to the first one missing. ARGV: 1 prefix, 2 response_id, 3 longest chain.
+ * up to the first one missing; one deleted ends it with `'', its id` (its tombstone).
+ * ARGV: 1 prefix, 2 response_id, 3 longest chain.
  */
 export const CHAIN_LUA = `
 local P = ARGV[1]
 local out, id, n = {}, ARGV[2], 0
 while id ~= '' and n < tonumber(ARGV[3]) do
-  local h = redis.call('HMGET', P .. 'R:' .. id, 'row', 'k', 'prev')
-  if not h[1] then break end
+  local h = redis.call('HMGET', P .. 'R:' .. id, 'row', 'k', 'prev', 'gone')
+  if not h[1] then
+    if h[4] then
+      out[#out + 1] = ''
+      out[#out + 1] = id
+    end
+    break
+  end
   out[#out + 1] = h[1]
   out[#out + 1] = h[2]
   id = h[3] or ''

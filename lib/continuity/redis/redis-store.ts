@@ -10,7 +10,7 @@ import type { LegState } from '../leg-table.js';
 import { MemoryResponses } from '../memory-responses.js';
 import type { ResponseRow } from '../response-row.js';
 import { summarizeUsage } from '../usage-summary.js';
-import { ATTEMPT_LUA, CHAIN_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA } from './continuity-scripts.js';
+import { ATTEMPT_LUA, CHAIN_LUA, FORGET_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA } from './continuity-scripts.js';
 import { RedisWriter, type RedisWriterOptions } from './redis-writer.js';
 
 type QueueTuning = Partial<Pick<RedisWriterOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
@@ -45,7 +45,9 @@ type RedisRecord =
   | { readonly kind: 'leg'; readonly state: LegState }
   | { readonly kind: 'retire'; readonly state: LegState }
   | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow };
+  | { readonly kind: 'response'; readonly row: ResponseRow }
+  /** A deleted response (same key as its `response` record, which it replaces while pending). */
+  | { readonly kind: 'forget'; readonly responseId: string };
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 interface Scripts {
@@ -53,6 +55,7 @@ interface Scripts {
   lipContRetire: Script;
   lipContAttempt: Script;
   lipContResponse: Script;
+  lipContForget: Script;
   lipContChain: Script;
   lipContLoad: Script;
   lipContKey: Script;
@@ -71,6 +74,7 @@ function describeRecord(record: RedisRecord): string {
     case 'retire': return `retire ${record.state.aLegId}`;
     case 'attempt': return `attempt ${record.row.a_leg_id}#${record.row.seq}`;
     case 'response': return `response ${record.row.response_id}`;
+    case 'forget': return `delete response ${record.responseId}`;
   }
 }
 
@@ -145,7 +149,7 @@ export class RedisContinuityStore extends LegStore {
     }) as Redis & Scripts;
     const scripts: [keyof Scripts, string][] = [
       ['lipContLeg', LEG_LUA], ['lipContRetire', RETIRE_LUA], ['lipContAttempt', ATTEMPT_LUA], ['lipContResponse', RESPONSE_LUA],
-      ['lipContChain', CHAIN_LUA], ['lipContLoad', LOAD_LUA], ['lipContKey', KEY_LUA],
+      ['lipContForget', FORGET_LUA], ['lipContChain', CHAIN_LUA], ['lipContLoad', LOAD_LUA], ['lipContKey', KEY_LUA],
     ];
     for (const [name, lua] of scripts) this.client.defineCommand(name, { numberOfKeys: 0, lua });
     this.client.on('error', (err: Error) => { this.failure = err.message; });
@@ -312,6 +316,26 @@ export class RedisContinuityStore extends LegStore {
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
   }
 
+  protected forgetResponse(id: string): void {
+    this.responses.delete(id, this.now());
+    this.enqueue(`r:${id}`, { kind: 'forget', responseId: id });
+  }
+
+  /**
+   * Deletes here and in Redis before it answers, so that no instance serves the response
+   * afterwards (Redis keeps a tombstone, and an instance that saved the response drops its own
+   * copy when it reads that, see `withChain`). While
+   * Redis cannot be written the deletion stays queued (and hides the response here) and the
+   * answer is a 503: the client may retry, a repeated deletion of what is gone is a 404.
+   */
+  override async deleteResponse(id: string, principal: string): Promise<void> {
+    await this.withChain(id, 1, () => super.deleteResponse(id, principal));
+    const written = await this.bounded(this.writer.flush(), this.timeoutMs * 2).catch(() => false);
+    if (!written) {
+      throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `response '${id}' is deleted on this instance, but Redis cannot be written (${this.failure ?? 'timeout'}); the deletion is retried`, { retryAfter: 1 });
+    }
+  }
+
   /**
    * Settles once what is pending now is in Redis, or writing it failed (it stays queued), or
    * twice the command timeout passed: the flush may first wait for the batch already in flight,
@@ -377,6 +401,9 @@ export class RedisContinuityStore extends LegStore {
             this.options.ttlMs, now, MAX_CHAIN);
           break;
         }
+        case 'forget':
+          pipeline.lipContForget(this.prefix, record.responseId, this.options.ttlMs);
+          break;
       }
     }
     const replies = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), (r) => r);
@@ -475,6 +502,7 @@ export class RedisContinuityStore extends LegStore {
   protected findResponse(id: string): ResponseRow | undefined {
     const pending = this.writer.get(`r:${id}`);
     if (pending?.kind === 'response') return pending.row;
+    if (pending?.kind === 'forget') return undefined;
     return this.fetched?.get(id)?.row ?? this.responses.get(id);
   }
 
@@ -497,7 +525,9 @@ export class RedisContinuityStore extends LegStore {
   /**
    * Reads the chain from `id` (one script call), then runs LegStore's walk over it: that walk is
    * synchronous (no await inside), so `fetched` is set for exactly its duration. A chain that
-   * cannot be read while Redis fails is a 503, not a 404 (the response may well exist).
+   * cannot be read while Redis fails is a 503, not a 404 (the response may well exist). A chain
+   * that ends at a response deleted on some instance (its tombstone, CHAIN_LUA) drops this
+   * instance's own copy of it.
    */
   private async withChain<T>(id: string, depth: number, read: () => Promise<T>): Promise<T> {
     const fetched = new Map<string, FetchedResponse>();
@@ -505,6 +535,10 @@ export class RedisContinuityStore extends LegStore {
     try {
       const reply = await this.run(() => this.client.lipContChain(this.prefix, id, depth)) as string[];
       for (let i = 0; i + 1 < reply.length; i += 2) {
+        if (reply[i] === '') {
+          this.responses.delete(reply[i + 1]!, this.now());
+          continue;
+        }
         const row = decodeResponse(reply[i]!);
         if (row) fetched.set(row.response_id, { row, keptFrom: Number(reply[i + 1]) || row.created_at });
       }
