@@ -36,6 +36,11 @@ export interface Continuation {
    * (Responses: the leading system items of `input`, which the call carries in `system`).
    */
   readonly input?: readonly Message[];
+  /**
+   * The request fields the protocol's response object repeats (Responses: `instructions`,
+   * `tools`, `metadata`, ...), kept with a stored response so that retrieving it shows them again.
+   */
+  readonly echo?: Readonly<Record<string, unknown>>;
 }
 
 export interface RequestContext {
@@ -96,8 +101,45 @@ export interface GenerateRoute {
   decode(body: unknown, context: RequestContext): DecodedRequest;
   /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
   cancelledResponse?(context: EncodeContext): unknown;
+  /** A protocol that keeps responses by id answers for them at `{path}/{id}` (see StoredResponseRoutes). */
+  readonly storedResponses?: StoredResponseRoutes;
   streamEncoder(context: EncodeContext): StreamEncoder;
   encodeResponse(response: CollectedResponse, context: EncodeContext): unknown;
+}
+
+/**
+ * A stored response as the continuity store gives it back (the store keeps what
+ * `DecodedRequest.continuation` asked for; lib/continuity's StoredResponse is one).
+ */
+export interface StoredResponseView {
+  readonly id: string;
+  readonly previousResponseId: string | undefined;
+  /** The model the response named when it was answered. */
+  readonly model: string | undefined;
+  /** When its request arrived, in milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** The request's own new input (not the stored turns before it). */
+  readonly input: readonly Message[];
+  readonly output: CollectedResponse;
+  /** `Continuation.echo` of its request. */
+  readonly echo: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * The endpoints of a protocol that keeps responses by id (OpenAI Responses with `store`):
+ * `GET {path}/{id}`, `DELETE {path}/{id}` and `GET {path}/{id}/input_items`. The server
+ * authenticates and reads or deletes through the continuity store, scoped to the principal (an
+ * unknown id, another principal's and a deleted one are the same 404); these only check the
+ * query and write the answers. `retrieve` and `inputItems` check the query first (a 400
+ * LipError before any lookup) and return the encoder of the answer.
+ */
+export interface StoredResponseRoutes {
+  /** `GET {path}/{id}`: the stored response as the protocol's response object. */
+  retrieve(query: URLSearchParams): (stored: StoredResponseView) => unknown;
+  /** `GET {path}/{id}/input_items`: a page of the stored response's input items. */
+  inputItems(query: URLSearchParams): (stored: StoredResponseView) => unknown;
+  /** `DELETE {path}/{id}`: the answer once the response is deleted. */
+  deleted(id: string): unknown;
 }
 
 export interface Frontend {

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const POOL_SIZE = 4096;
@@ -26,4 +26,21 @@ export function randomId(prefix: string, length = 24): string {
     if (byte < 248) chars[at++] = ALPHABET.charCodeAt(byte % 62);
   }
   return prefix + chars.toString('latin1', 0, length);
+}
+
+/**
+ * An id made from `seed` rather than at random: `prefix` + `length` (at most 32) base62 characters
+ * of the seed's SHA-256. The same seed always gives the same id (an item of a stored response keeps its
+ * id each time the response is shown), and the id does not give the seed away (a response id
+ * that lets its holder read the response).
+ *
+ * ```ts
+ * derivedId('msg_', 'resp_abc/output/0') // 'msg_' + 24 base62 characters, the same on every call
+ * ```
+ */
+export function derivedId(prefix: string, seed: string, length = 24): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let id = prefix;
+  for (let i = 0; i < Math.min(length, digest.length); i++) id += ALPHABET[digest[i]! % 62];
+  return id;
 }

@@ -83,15 +83,17 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
     ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
+  const echoed = echo(b);
   const hints: ResponsesHints = {
-    echo: echo(b),
+    echo: echoed,
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
   };
-  // OpenAI stores responses unless told `store: false`.
+  // OpenAI stores responses unless told `store: false`; a stored one repeats its request fields when retrieved.
   const continuation = {
     store: b.store !== false,
+    echo: echoed,
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(!continued && inputSystem.length > 0 ? { input: [...inputSystem, ...input] } : {}),
   };

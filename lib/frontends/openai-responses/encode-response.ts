@@ -1,9 +1,8 @@
 import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
-import { wireId } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, callItem, messageItem, reasoningItem } from './response-object.js';
+import { ResponseShell, callItem, messageItem, outputItemId, reasoningItem } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 
 /**
@@ -13,17 +12,19 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
  * items for custom tools). Provider state
  * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
  * OpenAI's own with its upstream item id, in a reasoning item's `encrypted_content`; a call's
- * own signature in its `call_id`.
+ * own signature in its `call_id`. Item ids are derived from the response id and the item's
+ * place (`outputItemId`): the stream of the same response names the same ids.
  */
 export function encodeResponsesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const shell = new ResponseShell(context);
   const ending = mapFinishReason(r.finishReason);
   const itemStatus = ending.status === 'completed' ? 'completed' : 'incomplete';
   const output: Record<string, unknown>[] = [];
+  const nextId = (prefix: string) => outputItemId(context, prefix, output.length);
   let openReasoning: { index: number; id: string; text: string } | undefined;
   const closeWith = (encrypted: string) => {
     if (openReasoning) output[openReasoning.index] = reasoningItem(openReasoning.id, openReasoning.text, encrypted);
-    else output.push(reasoningItem(wireId(context, 'rs_'), undefined, encrypted));
+    else output.push(reasoningItem(nextId('rs_'), undefined, encrypted));
     openReasoning = undefined;
   };
   for (const block of r.blocks) {
@@ -34,16 +35,16 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     openReasoning = undefined;
     if (block.type === 'reasoning') {
       if (block.text.length > 0) {
-        const id = wireId(context, 'rs_');
+        const id = nextId('rs_');
         openReasoning = { index: output.length, id, text: block.text };
         output.push(reasoningItem(id, block.text, undefined));
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
-      output.push(messageItem(wireId(context, 'msg_'), block.text, itemStatus));
+      output.push(messageItem(nextId('msg_'), block.text, itemStatus));
     } else {
       const custom = block.custom === true;
-      output.push(callItem(wireId(context, custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));
+      output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));
     }
   }
   return shell.build({

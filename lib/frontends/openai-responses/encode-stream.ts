@@ -3,11 +3,10 @@ import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
-import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, callItem, messageItem, outputText, reasoningItem, type ItemStatus } from './response-object.js';
+import { ResponseShell, callItem, messageItem, outputItemId, outputText, reasoningItem, type ItemStatus } from './response-object.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
@@ -69,7 +68,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private open(kind: OpenItem['kind'], prefix: string, item: (id: string) => Record<string, unknown>, extra: Partial<OpenItem> = {}): { item: OpenItem; text: string } {
     const index = this.output.length;
-    const id = wireId(this.context, prefix);
+    const id = outputItemId(this.context, prefix, index);
     const added = item(id);
     this.output.push(added);
     const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: '', ...extra };

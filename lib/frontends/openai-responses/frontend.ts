@@ -4,7 +4,11 @@ import { encodeResponsesError } from './encode-error.js';
 import { responsesModelRoutes } from './model-list.js';
 import { responsesRoutes } from './routes.js';
 
-/** OpenAI Responses: `POST /v1/responses`, streaming and not; `POST /v1/responses/input_tokens`; `GET /v1/models`. */
+/**
+ * OpenAI Responses: `POST /v1/responses`, streaming and not; stored responses by id (`GET` and
+ * `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`); `POST
+ * /v1/responses/input_tokens`; `GET /v1/models`.
+ */
 export const openaiResponsesFrontend: Frontend = {
   id: 'openai-responses',
   routes: responsesRoutes,

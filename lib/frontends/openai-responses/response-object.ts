@@ -1,5 +1,6 @@
 import type { Usage } from '../../canonical/index.js';
 import { totalTokens } from '../../canonical/index.js';
+import { derivedId } from '../../wire/ids.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
@@ -74,6 +75,17 @@ export class ResponseShell {
       metadata: e.metadata ?? {},
     };
   }
+}
+
+/**
+ * The id of the output item at `index`: derived from the response id, so that a response shows
+ * the same item ids each time it is encoded (streamed or not, and again when it is retrieved,
+ * `GET /v1/responses/{id}`); `newId` when the context has one (golden files); random without a
+ * response id.
+ */
+export function outputItemId(context: Pick<EncodeContext, 'newId' | 'responseId'>, prefix: string, index: number): string {
+  if (context.newId !== undefined || context.responseId === undefined) return wireId(context, prefix);
+  return derivedId(prefix, `${context.responseId}/output/${index}`);
 }
 
 /** Canonical usage in Responses terms (cache reads and writes are part of input_tokens there too). */

@@ -3,6 +3,7 @@ import { decodeResponsesRequest } from './decode-request.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { ResponseShell } from './response-object.js';
+import { responsesStoredRoutes } from './stored-response.js';
 
 export const responsesRoutes: readonly GenerateRoute[] = [
   {
@@ -12,5 +13,6 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     streamEncoder: (context) => new ResponsesStreamEncoder(context),
     encodeResponse: encodeResponsesResponse,
     cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),
+    storedResponses: responsesStoredRoutes,
   },
 ];

@@ -140,11 +140,13 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decodeError({ model: 'm', input: [{ type: 'function_call', name: 'x', arguments: '{}' }] }).message).to.equal('input[0].call_id: is required');
   });
 
-  it('decodes previous_response_id and store into the continuation the server acts on (store defaults to true)', () => {
-    const { hints, continuation } = decode({ previous_response_id: 'resp_1' });
+  it('decodes previous_response_id and store into the continuation the server acts on (store defaults to true), with the fields a retrieval echoes', () => {
+    const { hints, continuation } = decode({ previous_response_id: 'resp_1', instructions: 'Be brief.', metadata: { k: 'v' } });
+    const echo = (hints as unknown as ResponsesHints).echo;
     expect((hints as unknown as ResponsesHints).previousResponseId).to.equal('resp_1');
-    expect(continuation).to.deep.equal({ store: true, previousResponseId: 'resp_1' });
+    expect(continuation).to.deep.equal({ store: true, echo, previousResponseId: 'resp_1' });
+    expect(echo).to.deep.include({ instructions: 'Be brief.', metadata: { k: 'v' } });
     const context: RequestContext = { params: {}, query: new URLSearchParams(), headers: {} };
-    expect(openaiResponsesFrontend.routes[0]!.decode({ model: 'm', input: 'x', store: false }, context).continuation).to.deep.equal({ store: false });
+    expect(openaiResponsesFrontend.routes[0]!.decode({ model: 'm', input: 'x', store: false }, context).continuation).to.deep.include({ store: false });
   });
 });

@@ -1,0 +1,104 @@
+import type { FilePart, ImagePart, Message, Part, ReasoningPart, ToolResultPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { derivedId } from '../../wire/ids.js';
+import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
+import { callItem, messageItem } from './response-object.js';
+
+type Item = Record<string, unknown>;
+
+/**
+ * A stored response's input as Responses items (`GET /v1/responses/{id}/input_items`), in
+ * input order; the inverse of decode-input.ts as far as the canonical messages allow:
+ *
+ * * a user or system message -> one `message` item (`input_text`, `input_image`, `input_file`
+ *   parts; a `developer` item comes back as `system`, the role lip keeps);
+ * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
+ *   call a `function_call` or `custom_tool_call` item, each reasoning a `reasoning` item (provider
+ *   state sealed in `encrypted_content`, as in the output);
+ * * a tool message -> one `function_call_output` item per result (`custom_tool_call_output`
+ *   when the custom call is in the same input; a result of a call made in an earlier response
+ *   shows as `function_call_output`).
+ *
+ * lip keeps no item ids of the input, so each item's id is derived from the response id and
+ * the item's place: the same on every call (`after` pages through them), and no way back to
+ * the response id.
+ * @see spec/frontends/openai-responses/stored-response.spec.ts
+ */
+export function encodeInputItems(responseId: string, input: readonly Message[]): Item[] {
+  const items: Item[] = [];
+  const nextId = (prefix: string) => derivedId(prefix, `${responseId}/input/${items.length}`);
+  const custom = new Set<string>();
+  for (const m of input) for (const p of m.parts) if (p.type === 'tool_call' && p.custom === true) custom.add(p.id);
+  for (const message of input) {
+    switch (message.role) {
+      case 'system':
+      case 'user':
+        items.push({ id: nextId('msg_'), type: 'message', role: message.role, status: 'completed', content: message.parts.flatMap(inputContent) });
+        break;
+      case 'assistant':
+        for (const part of message.parts) {
+          const item = assistantItem(part, nextId);
+          if (item) items.push(item);
+        }
+        break;
+      case 'tool':
+        for (const part of message.parts) if (part.type === 'tool_result') items.push(toolOutputItem(part, custom.has(part.callId), nextId));
+        break;
+    }
+  }
+  return items;
+}
+
+function assistantItem(part: Part, nextId: (prefix: string) => string): Item | undefined {
+  switch (part.type) {
+    case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
+    case 'tool_call': return callItem(nextId(part.custom === true ? 'ctc_' : 'fc_'), callWireId(part), part.name, part.arguments, 'completed', part.custom === true);
+    case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
+    default: return undefined;
+  }
+}
+
+/** A reasoning item: its summaries (else its text) and, sealed with its dialect, the state a backend replays. */
+function reasoningInputItem(id: string, part: ReasoningPart): Item {
+  const encrypted = part.opaque !== undefined
+    ? carryOpaque({ dialect: part.dialect, data: part.opaque, ...(part.id !== undefined ? { id: part.id } : {}) }, REASONING_DIALECTS.openaiResponses)
+    : part.signature !== undefined ? sealState({ dialect: part.dialect, signature: part.signature }) : undefined;
+  const summary = part.summary ?? (part.text ? [part.text] : []);
+  return {
+    id, type: 'reasoning', summary: summary.map((text) => ({ type: 'summary_text', text })),
+    ...(encrypted !== undefined ? { encrypted_content: encrypted } : {}),
+  };
+}
+
+function toolOutputItem(part: ToolResultPart, custom: boolean, nextId: (prefix: string) => string): Item {
+  const output = typeof part.content === 'string' ? part.content : part.content.flatMap(inputContent);
+  return {
+    id: nextId(custom ? 'ctco_' : 'fco_'), type: custom ? 'custom_tool_call_output' : 'function_call_output',
+    call_id: part.callId, output, status: 'completed',
+  };
+}
+
+/** A content part of an input message (the parts a user message can hold; others have no place there). */
+function inputContent(part: Part): Item[] {
+  switch (part.type) {
+    case 'text': return [{ type: 'input_text', text: part.text }];
+    case 'image': return [imageContent(part)];
+    case 'file': return [fileContent(part)];
+    default: return [];
+  }
+}
+
+function imageContent(part: ImagePart): Item {
+  const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
+  return { type: 'input_image', detail: part.detail ?? 'auto', image_url: url };
+}
+
+function fileContent(part: FilePart): Item {
+  return {
+    type: 'input_file',
+    ...(part.data !== undefined ? { file_data: `data:${part.mediaType ?? 'application/octet-stream'};base64,${part.data}` } : {}),
+    ...(part.url !== undefined ? { file_url: part.url } : {}),
+    ...(part.fileId !== undefined ? { file_id: part.fileId } : {}),
+    ...(part.filename !== undefined ? { filename: part.filename } : {}),
+  };
+}

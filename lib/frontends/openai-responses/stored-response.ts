@@ -1,0 +1,77 @@
+import { emptyCall } from '../../canonical/index.js';
+import type { StoredResponseRoutes, StoredResponseView } from '../protocol.js';
+import { badField } from './decode-input.js';
+import { encodeInputItems } from './encode-input-items.js';
+import { encodeResponsesResponse } from './encode-response.js';
+
+/** `limit` of an input item list when the query has none, and the most it may ask for. */
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+
+/**
+ * Stored Responses by id (`store: true`, the API's default), as the official SDK reads them:
+ *
+ * * `GET /v1/responses/{id}` (`responses.retrieve`): the Response object its request was
+ *   answered with, encoded again from what was stored: same id, `created_at`, model, status,
+ *   output items (their ids are derived from the response id), usage, `previous_response_id`
+ *   and echoed request fields. `stream=true` is a 400 naming `stream`: lip runs no background
+ *   responses, so there is nothing to stream later. `include[]` is accepted and ignored, as on
+ *   `POST /v1/responses` (encrypted reasoning is returned whenever it was stored).
+ * * `GET /v1/responses/{id}/input_items` (`responses.inputItems.list`): the request's own input
+ *   items (encode-input-items.ts), newest first unless `order=asc`, `limit` 1-100 (default 20),
+ *   paged with `after` (an item id of the same list); `{object: "list", data, first_id,
+ *   last_id, has_more}`. `before` is refused (400) rather than ignored.
+ * * `DELETE /v1/responses/{id}` (`responses.delete`): `{id, object: "response.deleted",
+ *   deleted: true}`.
+ * @see spec/frontends/openai-responses/stored-response.spec.ts
+ */
+export const responsesStoredRoutes: StoredResponseRoutes = {
+  retrieve(query) {
+    const stream = query.get('stream');
+    if (stream === 'true') throw badField('stream', 'streaming a stored response is not supported (lip runs no background responses); retrieve it without stream', true);
+    if (stream !== null && stream !== 'false') throw badField('stream', 'must be true or false');
+    return storedResponseObject;
+  },
+  inputItems(query) {
+    const page = pageOf(query);
+    return (stored) => {
+      const items = encodeInputItems(stored.id, stored.input);
+      const ordered = page.order === 'asc' ? items : items.reverse();
+      let start = 0;
+      if (page.after !== undefined) {
+        start = ordered.findIndex((item) => item.id === page.after) + 1;
+        if (start === 0) throw badField('after', `names no input item of response '${stored.id}'`);
+      }
+      const data = ordered.slice(start, start + page.limit);
+      return {
+        object: 'list', data,
+        first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null,
+        has_more: start + page.limit < ordered.length,
+      };
+    };
+  },
+  deleted: (id) => ({ id, object: 'response.deleted', deleted: true }),
+};
+
+/** The Response object of a stored response: its request's answer, encoded again with its own id, time and fields. */
+function storedResponseObject(stored: StoredResponseView): Record<string, unknown> {
+  const model = stored.model ?? '';
+  return encodeResponsesResponse(stored.output, {
+    // No request runs: the call only names the model, and no Responses encoder reads a request id.
+    call: emptyCall({ model }), model, hints: { echo: stored.echo ?? {} }, requestId: '',
+    created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
+    continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
+  });
+}
+
+/** The paging parameters of an input item list; a 400 naming the parameter when one is malformed. */
+function pageOf(query: URLSearchParams): { order: 'asc' | 'desc'; limit: number; after: string | undefined } {
+  const order = query.get('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw badField('order', 'must be asc or desc');
+  const rawLimit = query.get('limit');
+  const limit = rawLimit === null ? DEFAULT_LIMIT : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
+  if (limit < 1 || limit > MAX_LIMIT) throw badField('limit', `must be an integer between 1 and ${MAX_LIMIT}`);
+  if (query.get('before') !== null) throw badField('before', 'is not supported; page with after', true);
+  const after = query.get('after');
+  return { order, limit, after: after === null || after === '' ? undefined : after };
+}
