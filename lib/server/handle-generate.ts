@@ -9,7 +9,7 @@ import { clientPath, type DecodedRequest, type EncodeContext, type Frontend, typ
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
-import { servedModelEncoder, wholeContext } from './served-model.js';
+import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
 import { sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
@@ -37,6 +37,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   };
 
   const principal = state.principal ?? 'local';
+  const arrivedAt = Date.now();
   let context: EncodeContext;
   let decoded: DecodedRequest;
   let aLeg: ResolvedALeg;
@@ -68,7 +69,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg = grant.aLeg;
     resumeToken = grant.resumeToken;
     context = {
-      call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(Date.now() / 1000),
+      call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
       ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
     };
     // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
@@ -88,13 +89,20 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     return;
   }
 
-  /** Keeps a stored response (Responses `store`) once it is complete. */
+  /**
+   * Keeps a stored response (Responses `store`) once it is complete, with what its answer showed
+   * (creation time, the model it named, the echoed request fields), so that retrieving it later
+   * shows the same object.
+   */
   const save = (output: CollectedResponse) => {
     if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
+    const named = runtime.config.routing.echo_requested_model ? context.call.model : servedModel(output.model, meta.candidateKey, context.call.model);
+    const { continuation } = context;
     runtime.continuity.saveResponse({
-      id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: context.call.model,
-      input: decoded.continuation?.input ?? decoded.call.messages, output,
-      ...(decoded.continuation?.previousResponseId !== undefined ? { previousResponseId: decoded.continuation.previousResponseId } : {}),
+      id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt,
+      input: continuation.input ?? decoded.call.messages, output,
+      ...(continuation.previousResponseId !== undefined ? { previousResponseId: continuation.previousResponseId } : {}),
+      ...(continuation.echo !== undefined ? { echo: continuation.echo } : {}),
     });
   };
 

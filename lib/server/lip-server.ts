@@ -31,6 +31,7 @@ import { handleCancel } from './handle-cancel.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleCountTokens } from './handle-count-tokens.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
+import { handleStoredResponse } from './handle-stored-response.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
@@ -473,6 +474,22 @@ export class LipServer {
         } catch (err) {
           return refuse(toLipError(err));
         }
+      }
+      case 'stored_response': {
+        req.resume();
+        try {
+          const caller = this.auth.caller(req.headers);
+          state.principal = caller.principal;
+          if (caller.key !== undefined) state.keyId = caller.key.id;
+          this.keyLimits.admit(caller.key, { concurrent: false });
+        } catch (err) {
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          const response = match.frontend.encodeError(lip);
+          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
+        }
+        const request = { action: match.action, id: match.id, principal: state.principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
+        return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; });
       }
       case 'generate': {
         const runtime = this.runtime;

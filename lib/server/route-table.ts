@@ -1,4 +1,4 @@
-import type { Frontend, GenerateRoute, ModelListRoute } from '../frontends/protocol.js';
+import type { Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -10,6 +10,9 @@ export type CancelTarget = 'a-leg' | 'response';
 /** `POST /lip/v1/a-legs/{id}/cancel`. */
 export const A_LEG_CANCEL_PATH = '/lip/v1/a-legs/{id}/cancel';
 
+/** What is asked of a stored response: `GET {path}/{id}`, `DELETE {path}/{id}`, `GET {path}/{id}/input_items`. */
+export type StoredResponseAction = 'retrieve' | 'delete' | 'input_items';
+
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'system'; readonly name: SystemHandlerName; readonly group: string }
@@ -19,6 +22,8 @@ export type RouteMatch =
   | { readonly kind: 'models'; readonly routes: readonly ModelListRoute[]; readonly group: string }
   /** A cancel endpoint: `POST /lip/v1/a-legs/{id}/cancel`, or a protocol's (`POST /v1/responses/{id}/cancel`). */
   | { readonly kind: 'cancel'; readonly target: CancelTarget; readonly id: string; readonly frontend?: Frontend; readonly group: string }
+  /** A stored response of a protocol that keeps them by id (`GET` / `DELETE /v1/responses/{id}`, its `input_items`). */
+  | { readonly kind: 'stored_response'; readonly action: StoredResponseAction; readonly id: string; readonly frontend: Frontend; readonly routes: StoredResponseRoutes; readonly group: string }
   /** One model (`GET /v1/models/{id}`); `routes` as for the list, each with its frontend (for the 404 envelope). */
   | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
   /** A protocol's token count (Anthropic `count_tokens`, Gemini `:countTokens`, Responses `input_tokens`). */
@@ -32,6 +37,9 @@ interface Entry {
   readonly target: Exclude<RouteMatch, { kind: 'method_not_allowed' | 'not_found' }>;
 }
 
+/** A route whose path is a template: `match` gives its parameters, or undefined when the path is not of it. */
+type TemplatedEntry = Entry & { match(pathname: string): Record<string, string> | undefined };
+
 /** Where the operator surfaces are mounted on a listener (none: a protocol-only listener). */
 export interface OperatorMounts {
   /** The admin endpoints' prefix (`diagnostics.admin_path`, `/admin`). */
@@ -43,12 +51,14 @@ export interface OperatorMounts {
 }
 
 /**
- * Method + path -> handler. Exact paths are one Map lookup; templated routes (Gemini's
- * `/v1beta/models/{model}:generateContent`) are tried in order after that.
+ * Method + path -> handler. Exact paths are one Map lookup (so `POST /v1/responses/input_tokens`,
+ * an exact path, is never taken for `/v1/responses/{id}`); templated routes (Gemini's
+ * `/v1beta/models/{model}:generateContent`, the `{id}` routes) are tried in order after that.
+ * @see spec/server/route-table.spec.ts
  */
 export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
-  private readonly templated: (Entry & { match(pathname: string): Record<string, string> | undefined })[] = [];
+  private readonly templated: TemplatedEntry[] = [];
   /** Model-list paths whose routes can answer for one model, by path. */
   private readonly details = new Map<string, { route: ModelListRoute; frontend: Frontend }[]>();
   private readonly frontends: readonly Frontend[];
@@ -62,10 +72,15 @@ export class RouteTable {
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
-        if (route.match) this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
-        else this.add(route.method, route.path, target);
-        // A protocol that can answer a cancel of its responses gets `POST {path}/{id}/cancel`.
-        if (route.cancelledResponse && !route.match) this.addCancel(`${route.path}/{id}/cancel`, 'response', frontend);
+        if (route.match) {
+          this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
+          continue;
+        }
+        this.add(route.method, route.path, target);
+        // A protocol that can answer a cancel of its responses gets `POST {path}/{id}/cancel`,
+        // one that keeps its responses by id the `{path}/{id}` routes.
+        if (route.cancelledResponse) this.addCancel(`${route.path}/{id}/cancel`, 'response', frontend);
+        if (route.storedResponses) this.addStoredResponses(route.path, route.storedResponses, frontend);
       }
     }
     this.addCancel(A_LEG_CANCEL_PATH, 'a-leg');
@@ -98,12 +113,23 @@ export class RouteTable {
     if (base) for (const endpoint of PROFILING_ENDPOINTS) this.add('GET', `${base}${endpoint}`, { kind: 'profiling', endpoint, base, group: base });
   }
 
-  /** A `POST` route with one `{id}` path segment (ids are taken as sent; they never contain `/`). */
   private addCancel(template: string, target: CancelTarget, frontend?: Frontend): void {
+    this.addWithId('POST', template, { kind: 'cancel', target, id: '', ...(frontend ? { frontend } : {}), group: template });
+  }
+
+  /** `GET` and `DELETE {path}/{id}`, `GET {path}/{id}/input_items`. */
+  private addStoredResponses(path: string, routes: StoredResponseRoutes, frontend: Frontend): void {
+    const entry = (action: StoredResponseAction, group: string) => ({ kind: 'stored_response' as const, action, id: '', frontend, routes, group });
+    this.addWithId('GET', `${path}/{id}`, entry('retrieve', `${path}/{id}`));
+    this.addWithId('DELETE', `${path}/{id}`, entry('delete', `${path}/{id}`));
+    this.addWithId('GET', `${path}/{id}/input_items`, entry('input_items', `${path}/{id}/input_items`));
+  }
+
+  /** A route with one `{id}` path segment (ids are taken as sent; they never contain `/`). */
+  private addWithId(method: string, template: string, target: TemplatedEntry['target']): void {
     const [before, after] = template.split('{id}') as [string, string];
-    const entry = { kind: 'cancel' as const, target, id: '', ...(frontend ? { frontend } : {}), group: template };
     this.templated.push({
-      method: 'POST', path: template, target: entry,
+      method, path: template, target,
       match: (pathname) => {
         if (!pathname.startsWith(before) || !pathname.endsWith(after) || pathname.length <= before.length + after.length) return undefined;
         const id = pathname.slice(before.length, pathname.length - after.length);
@@ -125,13 +151,17 @@ export class RouteTable {
       if (entry) return entry.target;
       return { kind: 'method_not_allowed', allow: [...byMethod.keys()].join(', '), group: pathname };
     }
+    // Every template of the path is tried before a 405 (which allows the methods of them all):
+    // `GET /v1/responses/{id}` must not turn away a method that another template of the path takes.
+    let allowed: { methods: Set<string>; group: string } | undefined;
     for (const entry of this.templated) {
       const params = entry.match(pathname);
       if (!params) continue;
-      if (entry.method !== method) return { kind: 'method_not_allowed', allow: entry.method, group: entry.path };
-      if (entry.target.kind === 'cancel') return { ...entry.target, id: params.id! };
-      return entry.target.kind === 'generate' || entry.target.kind === 'count_tokens' ? { ...entry.target, params } : entry.target;
+      if (entry.method === method || (method === 'HEAD' && entry.method === 'GET')) return bind(entry.target, params);
+      allowed ??= { methods: new Set(), group: entry.path };
+      allowed.methods.add(entry.method);
     }
+    if (allowed) return { kind: 'method_not_allowed', allow: [...allowed.methods].join(', '), group: allowed.group };
     const slash = pathname.lastIndexOf('/');
     const details = slash > 0 ? this.details.get(pathname.slice(0, slash)) : undefined;
     if (details && slash < pathname.length - 1) {
@@ -157,4 +187,10 @@ export class RouteTable {
     const claims = this.frontends.map((f) => [f, f.claimsPath?.(pathname, headers)] as const);
     return (claims.find(([, c]) => c === 'exact') ?? claims.find(([, c]) => c === 'prefix'))?.[0];
   }
+}
+
+/** A templated route's target with the parameters of the path it matched. */
+function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
+  if (target.kind === 'cancel' || target.kind === 'stored_response') return { ...target, id: params.id! };
+  return target.kind === 'generate' || target.kind === 'count_tokens' ? { ...target, params } : target;
 }

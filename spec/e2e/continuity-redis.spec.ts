@@ -107,6 +107,22 @@ backends:
     ]);
   });
 
+  it('a stored response is retrieved, listed and deleted on other instances than the one that made it; once deleted, none shows it', async () => {
+    const [maker, reader, lister] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 })) as [OpenAI, OpenAI, OpenAI];
+    const created = await maker.responses.create({ model: 'a:m', instructions: 'Be brief.', input: [{ role: 'user', content: 'hello' }] });
+    const retrieved = await reader.responses.retrieve(created.id);
+    expect(retrieved).to.deep.equal(created);
+    expect((await lister.responses.inputItems.list(created.id)).data.map((item) => item.type)).to.deep.equal(['message']);
+    await reader.responses.delete(created.id);
+    for (const client of [maker, reader, lister]) {
+      const err = await client.responses.retrieve(created.id).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(OpenAI.NotFoundError);
+    }
+    // The instance that made it kept its own copy (for a Redis outage): the deletion reached it too.
+    const continued = await maker.responses.create({ model: 'a:m', previous_response_id: created.id, input: 'more' }).then(() => undefined, (e: unknown) => e);
+    expect(continued).to.be.instanceOf(OpenAI.NotFoundError);
+  });
+
   it('a session keeps [first] consumed, its affinity and one seq per attempt across instances', async () => {
     // Real processes roll the weights with Math.random: after [first], a:m (weight 1) must be as
     // good as never drawn (at weight 100 it was, 1% a roll: this test failed now and then).

@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import type { Response, ResponseItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { testConfig } from '../helpers/config.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { httpRequest } from '../helpers/sse-client.js';
+
+const ALICE = 'alice-key-0123456789';
+const BOB = 'bob-key-0123456789ab';
+
+/** The Response object without `output_text`, which the SDK adds to what it reads. */
+function wire(response: Response): Record<string, unknown> {
+  const { output_text: _, ...rest } = response as Response & { output_text?: string };
+  return rest;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).to.be.instanceOf(OpenAI.APIError);
+  return err as InstanceType<typeof OpenAI.APIError>;
+}
+
+/**
+ * Stored Responses by id through the official SDK against a real lip on a socket:
+ * `responses.retrieve`, `responses.inputItems.list` and `responses.delete`, scoped to the API
+ * key's principal, on the memory store and on SQLite (the Redis store, shared by several
+ * processes: spec/e2e/continuity-redis.spec.ts).
+ */
+for (const store of ['memory', 'sqlite'] as const) {
+  describe(`e2e: stored Responses by id (${store} continuity)`, () => {
+    let lip: RunningLip;
+    let dir: string;
+    let alice: OpenAI;
+    let bob: OpenAI;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'lip-stored-responses-'));
+      lip = await startLip(testConfig(`
+  - { id: a, kind: localstub, text: "Paris is the capital.", chunks: 3, input_tokens: 12, output_tokens: 5, reasoning: "Recall geography." }
+  - { id: t, kind: localstub, text: "Checking.", tool_name: weather, tool_args: '{"city":"Paris"}', input_tokens: 7, output_tokens: 3 }
+`, `routing: { default_route: "a:m" }
+continuity: { store: ${store}, sqlite_path: "${join(dir, 'lip.db')}" }
+auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }`));
+      alice = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
+      bob = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: BOB, maxRetries: 0 });
+    });
+    after(async () => {
+      await lip?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('retrieve answers the Response object the create answered (not streamed): ids, output, usage, echoed fields', async () => {
+      const created = await alice.responses.create({ model: 'a:m', instructions: 'Be brief.', metadata: { ticket: 'T-1' }, input: 'Capital of France?' });
+      const retrieved = await alice.responses.retrieve(created.id);
+      expect(wire(retrieved)).to.deep.equal(wire(created));
+      expect(retrieved.output_text).to.equal('Paris is the capital.');
+      expect(retrieved).to.deep.include({ status: 'completed', instructions: 'Be brief.', metadata: { ticket: 'T-1' }, previous_response_id: null });
+      expect(retrieved.usage).to.deep.include({ input_tokens: 12, output_tokens: 5, total_tokens: 17 });
+      expect(retrieved.output.map((item) => item.type)).to.deep.equal(['reasoning', 'message']);
+    });
+
+    it('retrieve answers the Response object a stream completed with, tool calls and previous_response_id included', async () => {
+      const first = await alice.responses.create({ model: 'a:m', input: 'Capital of France?' });
+      const events: ResponseStreamEvent[] = [];
+      for await (const event of await alice.responses.create({ model: 't:m', previous_response_id: first.id, input: 'Weather there?', stream: true })) events.push(event);
+      const completed = events.find((e) => e.type === 'response.completed') as { response: Response } | undefined;
+      const retrieved = await alice.responses.retrieve(completed!.response.id);
+      expect(wire(retrieved)).to.deep.equal(completed!.response);
+      expect(retrieved.previous_response_id).to.equal(first.id);
+      expect(retrieved.output.map((item) => [item.type, item.id])).to.deep.equal(completed!.response.output.map((item) => [item.type, item.id]));
+      expect(retrieved.output.at(-1)).to.deep.include({ type: 'function_call', name: 'weather', arguments: '{"city":"Paris"}' });
+    });
+
+    it('lists the input items newest first, oldest first with order=asc, and pages with limit and after', async () => {
+      const created = await alice.responses.create({
+        model: 'a:m',
+        input: [
+          { role: 'developer', content: 'Answer in English.' },
+          { role: 'user', content: 'Weather in Paris?' },
+          { type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' },
+          { type: 'function_call_output', call_id: 'call_1', output: '18C' },
+          { role: 'user', content: [{ type: 'input_text', text: 'And tomorrow?' }] },
+        ],
+      });
+      const newest = await alice.responses.inputItems.list(created.id);
+      expect(newest.data.map((item) => item.type)).to.deep.equal(['message', 'function_call_output', 'function_call', 'message', 'message']);
+      expect(newest.data[0]).to.deep.include({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'And tomorrow?' }] });
+      expect(newest.data.at(-1)).to.deep.include({ role: 'system', content: [{ type: 'input_text', text: 'Answer in English.' }] });
+      expect(newest.data[1]).to.deep.include({ call_id: 'call_1', output: '18C' });
+      expect(newest.has_more).to.equal(false);
+
+      const pages: string[][] = [];
+      let page = await alice.responses.inputItems.list(created.id, { order: 'asc', limit: 2 });
+      for (;;) {
+        pages.push(page.data.map((item) => item.id!));
+        if (!page.hasNextPage()) break;
+        page = await page.getNextPage();
+      }
+      const ascending = [...newest.data].reverse().map((item) => item.id);
+      expect(pages).to.deep.equal([ascending.slice(0, 2), ascending.slice(2, 4), ascending.slice(4)]);
+      const all: ResponseItem[] = [];
+      for await (const item of alice.responses.inputItems.list(created.id, { limit: 1 })) all.push(item);
+      expect(all.map((item) => item.id)).to.deep.equal(newest.data.map((item) => item.id));
+      const after = await alice.responses.inputItems.list(created.id, { order: 'asc', after: ascending[2]!, limit: 100 });
+      expect(after.data.map((item) => item.id)).to.deep.equal(ascending.slice(3));
+
+      expect((await rejection(alice.responses.inputItems.list(created.id, { limit: 0 }))).status).to.equal(400);
+      const unknown = await rejection(alice.responses.inputItems.list(created.id, { after: 'msg_nope' }));
+      expect([unknown.status, unknown.param]).to.deep.equal([400, 'after']);
+    });
+
+    it('delete answers response.deleted; then retrieve, input_items, a second delete and previous_response_id are 404', async () => {
+      const created = await alice.responses.create({ model: 'a:m', input: 'Capital of France?' });
+      const raw = await httpRequest(`${lip.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ALICE}` } });
+      expect([raw.status, JSON.parse(raw.body), raw.headers['cache-control']]).to.deep.equal([200, { id: created.id, object: 'response.deleted', deleted: true }, 'no-store']);
+      for (const gone of [
+        () => alice.responses.retrieve(created.id), () => alice.responses.inputItems.list(created.id), () => alice.responses.delete(created.id),
+        () => alice.responses.create({ model: 'a:m', previous_response_id: created.id, input: 'More?' }),
+      ]) {
+        const err = await rejection(gone());
+        expect(err).to.be.instanceOf(OpenAI.NotFoundError);
+        expect(err.code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+      }
+      const answer = await httpRequest(`${lip.url}/v1/responses/${created.id}`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
+      expect(JSON.parse(answer.body)).to.deep.equal({
+        error: { message: `Response with id '${created.id}' not found.`, type: 'not_found_error', param: null, code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' },
+      });
+      const fresh = await alice.responses.create({ model: 'a:m', input: 'Again?' });
+      await alice.responses.delete(fresh.id); // the SDK's own call resolves
+      expect(await rejection(alice.responses.retrieve(fresh.id))).to.be.instanceOf(OpenAI.NotFoundError);
+    });
+
+    it('deleting a response in a chain keeps the later ones readable; continuing through it is a 404 naming it', async () => {
+      const one = await alice.responses.create({ model: 'a:m', input: 'one' });
+      const two = await alice.responses.create({ model: 'a:m', previous_response_id: one.id, input: 'two' });
+      const three = await alice.responses.create({ model: 'a:m', previous_response_id: two.id, input: 'three' });
+      await alice.responses.delete(two.id);
+      expect((await alice.responses.retrieve(three.id)).previous_response_id).to.equal(two.id);
+      expect((await alice.responses.inputItems.list(three.id)).data).to.have.length(1);
+      const err = await rejection(alice.responses.create({ model: 'a:m', previous_response_id: three.id, input: 'four' }));
+      expect([err.status, err.param]).to.deep.equal([404, 'previous_response_id']);
+      expect(err.message).to.include(`Its earlier response '${two.id}' is no longer stored`);
+      expect((await alice.responses.create({ model: 'a:m', previous_response_id: one.id, input: 'again' })).status).to.equal('completed');
+    });
+
+    it('another principal gets the 404 of an unknown id, for every verb, and cannot delete it', async () => {
+      const created = await alice.responses.create({ model: 'a:m', input: 'mine' });
+      const attempts = [
+        () => bob.responses.retrieve(created.id), () => bob.responses.inputItems.list(created.id), () => bob.responses.delete(created.id), () => bob.responses.retrieve('resp_unknown'),
+      ];
+      for (const attempt of attempts) {
+        const err = await rejection(attempt());
+        expect([err.status, err.code]).to.deep.equal([404, 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND']);
+      }
+      expect((await alice.responses.retrieve(created.id)).id).to.equal(created.id);
+      const keyless = await httpRequest(`${lip.url}/v1/responses/${created.id}`, { method: 'GET' });
+      expect([keyless.status, keyless.headers['www-authenticate'], JSON.parse(keyless.body).error.code]).to.deep.equal([401, 'Bearer realm="lip"', 'LIP_ERR_AUTH_MISSING_KEY']);
+    });
+
+    it('a store: false response is not retrievable (404), nor are its input items', async () => {
+      const unstored = await alice.responses.create({ model: 'a:m', input: 'x', store: false });
+      expect((await rejection(alice.responses.retrieve(unstored.id))).status).to.equal(404);
+      expect((await rejection(alice.responses.inputItems.list(unstored.id))).status).to.equal(404);
+    });
+
+    it('retrieve with stream=true is a 400 naming stream, before any lookup', async () => {
+      const created = await alice.responses.create({ model: 'a:m', input: 'x' });
+      for (const id of [created.id, 'resp_unknown']) {
+        const err = await rejection(alice.responses.retrieve(id, { stream: true }));
+        expect([err.status, err.param, err.code]).to.deep.equal([400, 'stream', 'LIP_ERR_REQUEST_UNSUPPORTED']);
+      }
+    });
+
+    it('other methods are 405 with Allow in OpenAI\'s envelope; POST /v1/responses/{id}/cancel still answers', async () => {
+      const headers = { authorization: `Bearer ${ALICE}` };
+      const put = await httpRequest(`${lip.url}/v1/responses/resp_x`, { method: 'PUT', headers, body: '{}' });
+      expect([put.status, put.headers.allow, JSON.parse(put.body).error.code]).to.deep.equal([405, 'GET, DELETE', 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED']);
+      const post = await httpRequest(`${lip.url}/v1/responses/anything-else`, { method: 'POST', headers, body: '{}' });
+      expect([post.status, post.headers.allow, JSON.parse(post.body).error.code]).to.deep.equal([405, 'GET, DELETE', 'LIP_ERR_HTTP_METHOD_NOT_ALLOWED']);
+      const items = await httpRequest(`${lip.url}/v1/responses/resp_x/input_items`, { method: 'DELETE', headers });
+      expect([items.status, items.headers.allow]).to.deep.equal([405, 'GET']);
+      const cancel = await httpRequest(`${lip.url}/v1/responses/resp_x/cancel`, { method: 'POST', headers });
+      expect([cancel.status, JSON.parse(cancel.body).error.code]).to.deep.equal([401, 'LIP_ERR_CANCEL_IDENTITY_MISSING']);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { emptyCall } from '../../lib/canonical/index.js';
+import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/index.js';
+import type { Frontend } from '../../lib/frontends/protocol.js';
+import { RouteTable, type RouteMatch } from '../../lib/server/route-table.js';
+
+/** What a match says, without the objects it carries. */
+function shape(match: RouteMatch): Record<string, unknown> {
+  switch (match.kind) {
+    case 'stored_response': return { kind: match.kind, action: match.action, id: match.id, group: match.group };
+    case 'cancel': return { kind: match.kind, target: match.target, id: match.id, group: match.group };
+    case 'method_not_allowed': return { kind: match.kind, allow: match.allow, group: match.group };
+    default: return { kind: match.kind, group: match.group };
+  }
+}
+
+/** A protocol beside Responses that counts tokens at `POST /v1/responses/input_tokens` (an exact path). */
+const counting: Frontend = {
+  ...openaiResponsesFrontend, id: 'counting', routes: [], modelRoutes: [],
+  countTokensRoute: { path: '/v1/responses/input_tokens', decode: () => emptyCall(), encodeEstimate: (n) => ({ input_tokens: n }) },
+};
+
+/** A protocol with a templated POST route whose paths look like `/v1/responses/{id}`. */
+const templated: Frontend = {
+  ...openaiResponsesFrontend, id: 'templated', modelRoutes: [],
+  routes: [{ ...openaiResponsesFrontend.routes[0]!, path: '/v1/responses/{verb}', match: (p) => (p === '/v1/responses/compact' ? { verb: 'compact' } : undefined) }],
+};
+
+describe('server/RouteTable', () => {
+  const table = new RouteTable([openaiResponsesFrontend]);
+  const match = (method: string, path: string) => shape(table.match(method, path));
+
+  it('serves stored Responses by id: GET and DELETE /v1/responses/{id}, GET .../input_items, beside POST .../cancel', () => {
+    expect(match('GET', '/v1/responses/resp_1')).to.deep.equal({ kind: 'stored_response', action: 'retrieve', id: 'resp_1', group: '/v1/responses/{id}' });
+    expect(match('HEAD', '/v1/responses/resp_1')).to.deep.include({ action: 'retrieve' });
+    expect(match('DELETE', '/v1/responses/resp_1')).to.deep.equal({ kind: 'stored_response', action: 'delete', id: 'resp_1', group: '/v1/responses/{id}' });
+    expect(match('GET', '/v1/responses/resp_1/input_items')).to.deep.equal({ kind: 'stored_response', action: 'input_items', id: 'resp_1', group: '/v1/responses/{id}/input_items' });
+    expect(match('POST', '/v1/responses/resp_1/cancel')).to.deep.equal({ kind: 'cancel', target: 'response', id: 'resp_1', group: '/v1/responses/{id}/cancel' });
+    expect(match('POST', '/v1/responses')).to.deep.equal({ kind: 'generate', group: '/v1/responses' });
+  });
+
+  it('answers another method with 405 allowing every method of the path\'s templates, and an id with a slash matches none', () => {
+    expect(match('PUT', '/v1/responses/resp_1')).to.deep.equal({ kind: 'method_not_allowed', allow: 'GET, DELETE', group: '/v1/responses/{id}' });
+    expect(match('POST', '/v1/responses/anything-else')).to.deep.equal({ kind: 'method_not_allowed', allow: 'GET, DELETE', group: '/v1/responses/{id}' });
+    expect(match('GET', '/v1/responses/resp_1/cancel')).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
+    expect(match('DELETE', '/v1/responses/resp_1/input_items')).to.deep.include({ kind: 'method_not_allowed', allow: 'GET' });
+    expect(match('GET', '/v1/responses')).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
+    expect(match('GET', '/v1/responses/a/b')).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
+    expect(match('GET', '/v1/responses/')).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
+  });
+
+  it('never takes POST /v1/responses/input_tokens from a count route (an exact path) nor from a template of another method', () => {
+    const both = new RouteTable([openaiResponsesFrontend, counting]);
+    expect(shape(both.match('POST', '/v1/responses/input_tokens'))).to.deep.equal({ kind: 'count_tokens', group: '/v1/responses/input_tokens' });
+    expect(shape(both.match('GET', '/v1/responses/input_tokens'))).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
+    expect(shape(both.match('GET', '/v1/responses/resp_1'))).to.deep.include({ action: 'retrieve' });
+    const after = new RouteTable([openaiResponsesFrontend, templated]);
+    expect(shape(after.match('POST', '/v1/responses/compact'))).to.deep.equal({ kind: 'generate', group: '/v1/responses/{verb}' });
+    expect(shape(after.match('PUT', '/v1/responses/compact'))).to.deep.include({ kind: 'method_not_allowed', allow: 'GET, DELETE, POST' });
+    expect(shape(after.match('GET', '/v1/responses/compact'))).to.deep.include({ kind: 'stored_response', action: 'retrieve', id: 'compact' });
+  });
+});
