@@ -66,7 +66,7 @@ const OPENAI_RESPONSES: KindCase = {
     { type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' },
     { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc-opaque', id: 'rs_emu0001' },
   ],
-  usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
+  usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5 },
   history: toolTurn([{ type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'Look it up.', opaque: 'enc-1', id: 'rs_1' }]),
   checkReplay(request) {
     const items = request.body.input as Record<string, unknown>[];
@@ -112,7 +112,7 @@ export const KINDS: readonly KindCase[] = [
     path: () => '/v1/chat/completions',
     reasoning: { text: ['Think', 'ing'] },
     reasoningEvents: [{ type: 'reasoning_delta', text: 'Think' }, { type: 'reasoning_delta', text: 'ing' }],
-    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, reasoningTokens: 5 },
+    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5 },
     history: toolTurn([{ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: 'I should look it up.' }]),
     checkReplay(request) {
       const [, assistant, tool] = request.body.messages;
