@@ -48,6 +48,10 @@ export interface OpenAIProviderOptions {
 export interface AnthropicProviderOptions {
   /** `auto` or `standard_only`. */
   readonly serviceTier?: string;
+  /** Where the model runs (data residency, e.g. `us`); the workspace's default when absent. */
+  readonly inferenceGeo?: string;
+  /** `fast`: Anthropic's high output speed mode (priced higher); `standard`. */
+  readonly speed?: 'standard' | 'fast';
 }
 
 /**

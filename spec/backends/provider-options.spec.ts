@@ -13,7 +13,8 @@ const OPENAI: ProviderOptions['openai'] = {
   serviceTier: 'flex', promptCacheKey: 'client-key', promptCacheRetention: '24h', safetyIdentifier: 'sid-1',
   truncation: 'auto', logitBias: { '50256': -100 }, prediction: { type: 'content', content: 'x = 1' },
 };
-const ANTHROPIC: ProviderOptions['anthropic'] = { serviceTier: 'standard_only' };
+const ANTHROPIC: ProviderOptions['anthropic'] = { serviceTier: 'standard_only', inferenceGeo: 'eu', speed: 'fast' };
+const ANTHROPIC_FIELDS = ['service_tier', 'inference_geo', 'speed'];
 const call = (providerOptions: ProviderOptions, overrides: Partial<Call> = {}): Call => emptyCall({
   model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], providerOptions, ...overrides,
 });
@@ -40,7 +41,7 @@ describe('backends: provider request knobs reach only their own family', () => {
   it('a row with provider_options: false sends none', () => {
     expect(encodeChatRequest(call({ openai: OPENAI }), 'gpt-5', chatOptions(row('openai-chat', { provider_options: false })))).not.to.have.any.keys(...KNOB_FIELDS);
     expect(encodeResponsesRequest(call({ openai: OPENAI }), 'gpt-5', responsesOptions(row('openai-responses', { provider_options: false })))).not.to.have.any.keys(...KNOB_FIELDS);
-    expect(encodeAnthropicRequest(call({ anthropic: ANTHROPIC }), 'claude', anthropicOptions(row('anthropic', { provider_options: false })))).not.to.have.property('service_tier');
+    expect(encodeAnthropicRequest(call({ anthropic: ANTHROPIC }), 'claude', anthropicOptions(row('anthropic', { provider_options: false })))).not.to.have.any.keys(...ANTHROPIC_FIELDS);
   });
 
   it('the end user that only repeats the safety identifier is not sent twice; a distinct user still is', () => {
@@ -59,9 +60,10 @@ describe('backends: provider request knobs reach only their own family', () => {
     expect(body).not.to.have.any.keys('prompt_cache_retention', 'safety_identifier', 'truncation', 'logit_bias', 'prediction', 'user');
   });
 
-  it('anthropic sends its service_tier and nothing of OpenAI\'s', () => {
+  it('anthropic sends its service_tier, inference_geo and speed, and nothing of OpenAI\'s', () => {
     const o = anthropicOptions(row('anthropic'));
-    expect(encodeAnthropicRequest(call({ openai: OPENAI, anthropic: ANTHROPIC }), 'claude', o)).to.include({ service_tier: 'standard_only' }).and.not.to.have.any.keys(KNOB_FIELDS.slice(1));
+    expect(encodeAnthropicRequest(call({ openai: OPENAI, anthropic: ANTHROPIC }), 'claude', o)).to.include({ service_tier: 'standard_only', inference_geo: 'eu', speed: 'fast' }).and.not.to.have.any.keys(KNOB_FIELDS.slice(1));
+    expect(encodeAnthropicRequest(call({ anthropic: { speed: 'standard' } }), 'claude', o)).to.include({ speed: 'standard' }).and.not.to.have.any.keys('service_tier', 'inference_geo');
     expect(encodeAnthropicRequest(call({ openai: OPENAI }), 'claude', o)).not.to.have.any.keys(...KNOB_FIELDS);
   });
 
@@ -69,7 +71,7 @@ describe('backends: provider request knobs reach only their own family', () => {
     const c = call({ openai: OPENAI, anthropic: ANTHROPIC });
     for (const body of [encodeGeminiRequest(c), encodeBedrockRequest(c, 'anthropic.claude-x')]) {
       const wire = JSON.stringify(body);
-      for (const marker of ['flex', 'client-key', 'standard_only', 'sid-1', 'service', 'Tier']) expect(wire).not.to.include(marker);
+      for (const marker of ['flex', 'client-key', 'standard_only', 'sid-1', 'service', 'Tier', 'geo', 'speed', 'fast']) expect(wire).not.to.include(marker);
     }
   });
 

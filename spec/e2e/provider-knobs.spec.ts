@@ -75,13 +75,15 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
       expect(emulators.an!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
     });
 
-    it(`an Anthropic client's service_tier reaches an anthropic upstream, and not an openai-chat one (${mode})`, async () => {
-      const params = (model: string) => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'standard_only' as const });
+    it(`an Anthropic client's service_tier, inference_geo and speed reach an anthropic upstream, and not an openai-chat one (${mode})`, async () => {
+      const params = (model: string) => ({
+        model, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'standard_only' as const, inference_geo: 'us', speed: 'fast' as const,
+      });
       const send = (model: string) => (stream ? anthropic.messages.stream(params(model)).finalMessage() : anthropic.messages.create(params(model)));
       expect((await send('an:claude-sonnet-4-6')).role).to.equal('assistant');
-      expect(emulators.an!.requests[0]!.body).to.include({ service_tier: 'standard_only' });
+      expect(emulators.an!.requests[0]!.body).to.include({ service_tier: 'standard_only', inference_geo: 'us', speed: 'fast' });
       expect((await send('oc:gpt-5.4-mini')).role).to.equal('assistant');
-      expect(emulators.oc!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
+      expect(emulators.oc!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS, 'inference_geo', 'speed');
     });
   }
 

@@ -79,10 +79,15 @@ describe('frontends: provider request knobs land in Call.providerOptions', () =>
     expect(rejection(() => responses({ truncation: 'middle' }))).to.equal('400 truncation truncation: must be one of "auto", "disabled", null (got "middle")');
   });
 
-  it('Anthropic: service_tier lands in the anthropic bag; a wrong type is a 400 naming it', () => {
+  it('Anthropic: service_tier, inference_geo and speed land in the anthropic bag (null is not set); a wrong type is a 400 naming it', () => {
     expect(messages({ service_tier: 'standard_only' }).call.providerOptions).to.deep.equal({ anthropic: { serviceTier: 'standard_only' } });
+    expect(messages({ service_tier: 'auto', inference_geo: 'us', speed: 'fast' }).call.providerOptions).to.deep.equal({ anthropic: { serviceTier: 'auto', inferenceGeo: 'us', speed: 'fast' } });
+    expect(messages({ speed: 'standard' }).call.providerOptions).to.deep.equal({ anthropic: { speed: 'standard' } });
     expect(messages({}).call).not.to.have.property('providerOptions');
+    expect(messages({ inference_geo: null, speed: null }).call).not.to.have.property('providerOptions');
     expect(rejection(() => messages({ service_tier: 3 }))).to.match(/^400 service_tier service_tier: must be a string/);
+    expect(rejection(() => messages({ inference_geo: 1 }))).to.equal('400 inference_geo inference_geo: must be a string or a null (got number 1)');
+    expect(rejection(() => messages({ speed: 'turbo' }))).to.equal('400 speed speed: must be one of "standard", "fast", null (got "turbo")');
   });
 
   describe('OpenAI explicit prompt caching', () => {

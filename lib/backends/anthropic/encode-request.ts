@@ -12,8 +12,9 @@ type Json = Record<string, unknown>;
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`. While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
- * below 0.95) are left out. The client's `service_tier` goes out unless the row turns
- * `provider_options` off.
+ * below 0.95) are left out. The client's `service_tier`, `inference_geo` and `speed` go out
+ * unless the row turns `provider_options` off (a `speed` some models take only with a beta
+ * feature: the client names it in its own `anthropic-beta`, which is sent on).
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -54,7 +55,13 @@ export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOp
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (call.user !== undefined) body.metadata = { user_id: call.user };
-  return o.providerOptions ? sendKnobs(body, definedFields({ service_tier: call.providerOptions?.anthropic?.serviceTier })) : body;
+  return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/** The call's Anthropic knobs in wire names. */
+function knobs(call: Call): Json {
+  const k = call.providerOptions?.anthropic;
+  return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed }) : {};
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -18,7 +18,7 @@ export interface AnthropicOptions {
   readonly auth: 'x-api-key' | 'bearer';
   readonly version: string;
   readonly defaultMaxTokens: number;
-  /** Send the client's Anthropic knobs (service_tier; Call.providerOptions.anthropic). */
+  /** Send the client's Anthropic knobs (service_tier, inference_geo, speed; Call.providerOptions.anthropic). */
   readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
 }

@@ -1,4 +1,4 @@
-import type { Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
@@ -16,8 +16,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
  * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
  * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`;
- * the `anthropic-beta` header's features onto `betas`; `service_tier` onto
- * `providerOptions.anthropic`.
+ * the `anthropic-beta` header's features onto `betas`; `service_tier`, `inference_geo` and
+ * `speed` onto `providerOptions.anthropic`.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
@@ -46,9 +46,17 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     metadata: {},
     ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
     ...(betas.length > 0 ? { betas } : {}),
-    ...(typeof b.service_tier === 'string' ? { providerOptions: { anthropic: { serviceTier: b.service_tier } } } : {}),
+    ...providerOptions(b),
   };
   return { call, hints: {} };
+}
+
+/** The Anthropic request knobs lip carries (wire name -> canonical name); null is "not set". */
+const KNOBS = { service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed' } as const satisfies Record<string, keyof AnthropicProviderOptions>;
+
+function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
+  const set = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null);
+  return set.length > 0 ? { providerOptions: { anthropic: Object.fromEntries(set.map(([wire, name]) => [name, b[wire]])) } } : {};
 }
 
 /** The most beta names read from one request, and the longest name. */

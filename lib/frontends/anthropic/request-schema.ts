@@ -95,5 +95,7 @@ export const messagesRequestSchema: Record<string, unknown> = {
     output_config: { type: 'object', properties: { effort: { type: 'string' } } },
     /** Sent on only by the anthropic backend (Call.providerOptions.anthropic). */
     service_tier: { type: 'string' },
+    inference_geo: { type: ['string', 'null'] },
+    speed: { enum: ['standard', 'fast', null] },
   },
 };
