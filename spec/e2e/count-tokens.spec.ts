@@ -72,6 +72,16 @@ describe('e2e: token counts', () => {
       expect(claude.requests[0]!.body.thinking).to.deep.equal({ type: 'enabled', budget_tokens: 2048 });
     });
 
+    it('counts structured output, a top-level cache_control (on the last block) and speed as sent', async () => {
+      const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+      await anthropic.messages.countTokens({
+        ...params('claude:claude-sonnet-4-6'), cache_control: { type: 'ephemeral' }, speed: 'fast', output_config: { format: { type: 'json_schema', schema } },
+      });
+      const sent = claude.requests[0]!.body;
+      expect(sent).to.deep.include({ speed: 'fast', output_config: { format: { type: 'json_schema', schema } } });
+      expect(sent.messages).to.deep.equal([{ role: 'user', content: [{ type: 'text', text: 'How many tokens is this question?', cache_control: { type: 'ephemeral' } }] }]);
+    });
+
     it('forwards the beta features the client asks for (a 1M context is counted as such)', async () => {
       claude.enqueue({ usage: { input: 900_000, output: 0 } });
       const res = await anthropic.beta.messages.countTokens({ ...params('claude:claude-sonnet-4-6'), betas: ['context-1m-2025-08-07'] });

@@ -68,4 +68,51 @@ describe('e2e: prompt-cache breakpoints from an Anthropic client', function () {
       expect(sent.messages).to.deep.equal([{ role: 'user', content: [{ text: 'Fix the bug.' }, point] }]);
     });
   }
+
+  describe('a top-level cache_control (automatic caching)', () => {
+    const automatic = (model: string) => ({
+      model, max_tokens: 512, cache_control: { type: 'ephemeral' as const, ttl: '1h' as const },
+      system: 'You are a coding agent.',
+      tools: [{ name: 'read_file', input_schema: { type: 'object' as const, properties: {} } }],
+      messages: [
+        { role: 'user' as const, content: 'Fix the bug.' },
+        { role: 'assistant' as const, content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'read_file', input: {} }] },
+        { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'toolu_1', content: 'int main() {}' }] },
+      ],
+    });
+
+    it('an Anthropic backend gets the breakpoint on the last block, with its ttl, and no top-level field', async () => {
+      claude.reset();
+      await client.messages.create(automatic('claude:claude-sonnet-4-6'));
+      const sent = claude.requests[0]!.body;
+      expect(sent).not.to.have.property('cache_control');
+      expect(sent.messages[2].content).to.deep.equal([{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'int main() {}', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+      expect(JSON.stringify([sent.system, sent.tools, sent.messages.slice(0, 2)])).not.to.include('cache_control');
+    });
+
+    it('a Claude model on Bedrock gets a cachePoint after the last block', async () => {
+      bedrock.reset();
+      await client.messages.create(automatic(`br:${CLAUDE_ON_BEDROCK}`));
+      const sent = bedrock.requests[0]!.body;
+      const last = sent.messages[sent.messages.length - 1].content;
+      expect(last[last.length - 1]).to.deep.equal({ cachePoint: { type: 'default' } });
+      expect(JSON.stringify(sent).match(/cachePoint/g)).to.have.length(1);
+    });
+
+    it('beside 4 breakpoints of the client\'s own it would be a fifth: a 400 naming cache_control', async () => {
+      claude.reset();
+      const eph = { type: 'ephemeral' as const };
+      const p = automatic('claude:claude-sonnet-4-6');
+      const four = {
+        ...p,
+        system: [{ type: 'text' as const, text: 'One.', cache_control: eph }, { type: 'text' as const, text: 'Two.', cache_control: eph }],
+        tools: [{ ...p.tools[0]!, cache_control: eph }],
+        messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Fix the bug.', cache_control: eph }] }, { role: 'user' as const, content: 'Now.' }],
+      };
+      const err = await client.messages.create(four).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+      expect((err as Error).message).to.include('cache_control: ');
+      expect(claude.requests).to.have.length(0);
+    });
+  });
 });

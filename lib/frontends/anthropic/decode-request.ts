@@ -1,10 +1,11 @@
-import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { messagesRequestSchema } from './request-schema.js';
+import { withAutomaticCache } from './with-automatic-cache.js';
 
 type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
 
@@ -12,12 +13,13 @@ const validate = compileRequestValidator(messagesRequestSchema);
 
 /**
  * Messages request -> Call. `system` (string or text blocks) becomes `system`; `cache_control`
- * on system blocks, content blocks and tools becomes the piece's cache mark; messages fold
- * into canonical messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling,
- * `thinking` (budget, adaptive) and `output_config.effort` map onto the options; custom tools and
- * `tool_choice` (with `disable_parallel_tool_use`) onto tools; `metadata.user_id` onto `user`;
- * the `anthropic-beta` header's features onto `betas`; `service_tier`, `inference_geo` and
- * `speed` onto `providerOptions.anthropic`.
+ * on system blocks, content blocks and tools becomes the piece's cache mark, a top-level one a
+ * mark on the last cacheable block (with-automatic-cache.ts); messages fold into canonical
+ * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
+ * adaptive), `output_config.effort` and the structured-output format map onto the options;
+ * custom tools and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
+ * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
+ * `service_tier`, `inference_geo` and `speed` onto `providerOptions.anthropic`.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
@@ -34,13 +36,13 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...cacheOf(t) };
   });
 
+  const prompt = { system, messages: decodeMessages(b.messages), tools };
+  const automatic = cacheOf(b).cache;
   const call: Call = {
     ...emptyCall(),
     model: b.model,
     stream: b.stream === true,
-    system,
-    messages: decodeMessages(b.messages),
-    tools,
+    ...(automatic ? withAutomaticCache(prompt, automatic) : prompt),
     toolChoice: toolChoice(b.tool_choice),
     options: options(b),
     metadata: {},
@@ -105,5 +107,21 @@ function options(b: Json): GenerationOptions {
   }
   if (typeof b.output_config?.effort === 'string') reasoning.effort = b.output_config.effort;
   if (Object.keys(reasoning).length > 0) o.reasoning = reasoning;
+  const format = responseFormat(b);
+  if (format) o.responseFormat = format;
   return o;
+}
+
+/**
+ * Structured output: `output_config.format` (what `messages.parse()` sends) or the beta's older
+ * top-level `output_format`, never both (the SDK refuses that too). Anthropic's format has no
+ * name and no strict switch: a backend that wants a name uses its own default, and `strict` is
+ * left unset because OpenAI's strict mode refuses schemas Anthropic takes (optional properties).
+ */
+function responseFormat(b: Json): ResponseFormat | undefined {
+  const current = b.output_config?.format ?? undefined;
+  const legacy = b.output_format ?? undefined;
+  if (current && legacy) throw badField('output_format', 'give the format once, as output_config.format (output_format is its deprecated name)');
+  const format = current ?? legacy;
+  return format ? { type: 'json_schema', schema: format.schema } : undefined;
 }

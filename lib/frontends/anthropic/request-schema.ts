@@ -4,8 +4,15 @@
  * type-checked so that a wrong type gets a 400 naming the field. Block `type` values are
  * checked by the decoder (`messages[2].content[0].type: unknown block type "foo"`).
  */
-/** A prompt-cache breakpoint (`{type: "ephemeral", ttl?: "5m" | "1h"}`), on blocks and tools. */
+/** A prompt-cache breakpoint (`{type: "ephemeral", ttl?: "5m" | "1h"}`), on blocks, tools and the request itself. */
 const cacheControl = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { type: 'string' } } };
+
+/** A structured-output format (`output_config.format`, the beta's `output_format`): JSON Schema is the only kind. */
+const outputFormat = {
+  type: ['object', 'null'],
+  required: ['type', 'schema'],
+  properties: { type: { const: 'json_schema', description: 'must be "json_schema"' }, schema: { type: 'object' } },
+};
 
 const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
   type: 'object',
@@ -92,7 +99,10 @@ export const messagesRequestSchema: Record<string, unknown> = {
       properties: { type: { enum: ['enabled', 'disabled', 'adaptive'] }, budget_tokens: { type: 'integer', minimum: 0 } },
     },
     metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
-    output_config: { type: 'object', properties: { effort: { type: 'string' } } },
+    output_config: { type: 'object', properties: { effort: { type: ['string', 'null'] }, format: outputFormat } },
+    output_format: outputFormat,
+    /** Automatic caching: a breakpoint on the last cacheable block (with-automatic-cache.ts). */
+    cache_control: cacheControl,
     /** Sent on only by the anthropic backend (Call.providerOptions.anthropic). */
     service_tier: { type: 'string' },
     inference_geo: { type: ['string', 'null'] },

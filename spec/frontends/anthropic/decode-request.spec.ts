@@ -148,6 +148,44 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
   });
 
+  it('maps structured output (output_config.format, or the beta\'s output_format) onto a json_schema response format', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false };
+    expect(decode({ messages, output_config: { format: { type: 'json_schema', schema } } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
+    expect(decode({ messages, output_format: { type: 'json_schema', schema } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
+    const both = decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'low', format: { type: 'json_schema', schema } } }).options;
+    expect(both).to.deep.include({ responseFormat: { type: 'json_schema', schema }, reasoning: { includeThoughts: true, adaptive: true, effort: 'low' } });
+    for (const none of [{}, { output_config: { format: null, effort: null } }, { output_format: null }]) {
+      expect(decode({ messages, ...none }).options).to.not.have.property('responseFormat');
+    }
+  });
+
+  it('refuses a structured-output format that is not a JSON schema, or given twice, naming the field', () => {
+    const body = (extra: Record<string, unknown>) => ({ ...base, messages: [{ role: 'user', content: 'x' }], ...extra });
+    const schema = { type: 'object' };
+    expect(decodeError(body({ output_config: { format: { type: 'json_object', schema } } }))).to.deep.include({
+      param: 'output_config.format.type', message: 'output_config.format.type: must be "json_schema" (got "json_object")',
+    });
+    expect(decodeError(body({ output_config: { format: { type: 'json_schema' } } }))).to.deep.include({ param: 'output_config.format.schema', message: 'output_config.format.schema: is required' });
+    expect(decodeError(body({ output_config: { format: 'json' } })).param).to.equal('output_config.format');
+    expect(decodeError(body({ output_config: { format: { type: 'json_schema', schema: 'x' } } })).param).to.equal('output_config.format.schema');
+    expect(decodeError(body({ output_format: { type: 'text', schema } })).param).to.equal('output_format.type');
+    const twice = decodeError(body({ output_format: { type: 'json_schema', schema }, output_config: { format: { type: 'json_schema', schema } } }));
+    expect(twice).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'output_format' });
+  });
+
+  it('marks the last cacheable block for a top-level cache_control, keeping its ttl; a wrong type is a 400 naming it', () => {
+    const call = decode({
+      cache_control: { type: 'ephemeral', ttl: '1h' },
+      system: 'Rules.',
+      messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: [{ type: 'text', text: 'c' }, { type: 'text', text: 'd' }] }],
+    });
+    expect(call.messages[2]!.parts).to.deep.equal([{ type: 'text', text: 'c' }, { type: 'text', text: 'd', cache: { ttl: '1h' } }]);
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'Rules.' }]);
+    expect(decode({ cache_control: null, messages: [{ role: 'user', content: 'a' }] }).messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'a' });
+    expect(decodeError({ ...base, cache_control: { type: 'persistent' }, messages: [{ role: 'user', content: 'a' }] }).param).to.equal('cache_control.type');
+  });
+
   it('names the offending field, in the client notation, for unknown and misplaced blocks', () => {
     const unknown = decodeError({ ...base, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: [{ type: 'foo' }] }] });
     expect(unknown).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[2].content[0].type' });

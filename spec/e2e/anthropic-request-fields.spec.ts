@@ -1,0 +1,104 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { jsonSchemaOutputFormat } from '@anthropic-ai/sdk/helpers/json-schema';
+import { expect } from 'chai';
+import { testConfig } from '../helpers/config.js';
+import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+const SCHEMA = {
+  type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false,
+} as const;
+
+/**
+ * Messages request fields lip used to accept and drop, so the model answered without what the
+ * client asked for: structured output (`output_config.format`, what `messages.parse()` sends),
+ * automatic prompt caching (a top-level `cache_control`), data residency (`inference_geo`) and
+ * fast mode (`speed`). Through the official SDK they reach an Anthropic upstream; structured
+ * output reaches other providers in their own terms.
+ */
+describe('e2e: Anthropic request fields reach the upstream', function () {
+  this.timeout(20_000);
+  const emulators: Record<string, Emulator> = {};
+  let lip: RunningLip;
+  let client: Anthropic;
+  before(async () => {
+    [emulators.an, emulators.oc, emulators.gem] = await Promise.all([startAnthropicEmulator(), startOpenAIChatEmulator(), startGeminiEmulator()]);
+    lip = await startLip(testConfig([
+      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
+      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
+      `  - { id: gem, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789 }`,
+    ].join('\n')));
+    client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+  });
+  after(async () => {
+    await lip?.close();
+    for (const emu of Object.values(emulators)) await emu.close();
+  });
+  beforeEach(() => {
+    for (const emu of Object.values(emulators)) emu.reset();
+  });
+
+  const params = (model: string) => ({
+    model, max_tokens: 256,
+    system: 'Answer in JSON.',
+    messages: [
+      { role: 'user' as const, content: 'What is 2 + 2?' },
+      { role: 'assistant' as const, content: 'Let me think.' },
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'Go on.' }] },
+    ],
+    output_config: { format: jsonSchemaOutputFormat(SCHEMA, { transform: false }) },
+  });
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'non-streaming';
+
+    it(`output_config.format, a top-level cache_control (on the last block), inference_geo and speed reach an anthropic upstream (${mode})`, async () => {
+      emulators.an!.enqueue({ text: '{"answer": 4}' });
+      const p = { ...params('an:claude-sonnet-4-6'), cache_control: { type: 'ephemeral' as const, ttl: '1h' as const }, inference_geo: 'us', speed: 'fast' as const };
+      const message = stream ? await client.messages.stream(p).finalMessage() : await client.messages.parse(p);
+      expect(message.content.map((block) => (block.type === 'text' ? block.text : block.type))).to.deep.equal(['{"answer": 4}']);
+      if (!stream) expect((message as { parsed_output?: unknown }).parsed_output).to.deep.equal({ answer: 4 });
+      const sent = emulators.an!.requests[0]!.body;
+      expect(sent.output_config).to.deep.equal({ format: { type: 'json_schema', schema: SCHEMA } });
+      expect(sent).to.include({ inference_geo: 'us', speed: 'fast' }).and.not.to.have.property('cache_control');
+      expect(sent.system).to.deep.equal([{ type: 'text', text: 'Answer in JSON.' }]);
+      expect(sent.messages.slice(0, 2)).to.deep.equal([
+        { role: 'user', content: [{ type: 'text', text: 'What is 2 + 2?' }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'Let me think.' }] },
+      ]);
+      expect(sent.messages[2]).to.deep.equal({ role: 'user', content: [{ type: 'text', text: 'Go on.', cache_control: { type: 'ephemeral', ttl: '1h' } }] });
+    });
+
+    it(`structured output becomes response_format json_schema on an openai-chat upstream (${mode})`, async () => {
+      emulators.oc!.enqueue({ text: '{"answer": 4}' });
+      const p = params('oc:gpt-5.4-mini');
+      const message = stream ? await client.messages.stream(p).finalMessage() : await client.messages.parse(p);
+      if (!stream) expect((message as { parsed_output?: unknown }).parsed_output).to.deep.equal({ answer: 4 });
+      const sent = emulators.oc!.requests[0]!.body;
+      expect(sent.response_format).to.deep.equal({ type: 'json_schema', json_schema: { name: 'response', schema: SCHEMA } });
+    });
+  }
+
+  it('structured output becomes a response JSON schema on a gemini upstream', async () => {
+    emulators.gem!.enqueue({ text: '{"answer": 4}' });
+    const message = await client.messages.parse(params('gem:gemini-2.5-flash'));
+    expect(message.parsed_output).to.deep.equal({ answer: 4 });
+    expect(emulators.gem!.requests[0]!.body.generationConfig).to.deep.include({ responseMimeType: 'application/json', responseJsonSchema: SCHEMA });
+  });
+
+  it('the beta\'s output_format (moved to output_config.format by the SDK) arrives the same way', async () => {
+    emulators.an!.enqueue({ text: '{"answer": 4}' });
+    const { output_config: _, ...rest } = params('an:claude-sonnet-4-6');
+    const message = await client.beta.messages.parse({ ...rest, output_format: jsonSchemaOutputFormat(SCHEMA, { transform: false }) });
+    expect(message.parsed_output).to.deep.equal({ answer: 4 });
+    expect(emulators.an!.requests[0]!.body.output_config).to.deep.equal({ format: { type: 'json_schema', schema: SCHEMA } });
+  });
+
+  it('a structured-output format that is not a JSON schema is a 400 naming output_config.format', async () => {
+    const bad = { ...params('an:claude-sonnet-4-6'), output_config: { format: { type: 'json_object' } } } as never;
+    const err = await client.messages.create(bad).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+    expect((err as Error).message).to.include('output_config.format');
+    expect(emulators.an!.requests).to.have.length(0);
+  });
+});
