@@ -14,7 +14,8 @@ const SCHEMA = {
  * client asked for: structured output (`output_config.format`, what `messages.parse()` sends),
  * automatic prompt caching (a top-level `cache_control`), data residency (`inference_geo`) and
  * fast mode (`speed`). Through the official SDK they reach an Anthropic upstream; structured
- * output reaches other providers in their own terms.
+ * output reaches other providers in their own terms; a code-execution `container`, which lip
+ * cannot give, is refused in Anthropic's envelope instead of ignored.
  */
 describe('e2e: Anthropic request fields reach the upstream', function () {
   this.timeout(20_000);
@@ -92,6 +93,16 @@ describe('e2e: Anthropic request fields reach the upstream', function () {
     const message = await client.beta.messages.parse({ ...rest, output_format: jsonSchemaOutputFormat(SCHEMA, { transform: false }) });
     expect(message.parsed_output).to.deep.equal({ answer: 4 });
     expect(emulators.an!.requests[0]!.body.output_config).to.deep.equal({ format: { type: 'json_schema', schema: SCHEMA } });
+  });
+
+  it('a code-execution container is a 400 in Anthropic\'s envelope naming container; nothing goes upstream', async () => {
+    const err = await client.messages.create({ ...params('an:claude-sonnet-4-6'), container: 'container_011CZ' }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+    const body = (err as InstanceType<typeof Anthropic.BadRequestError>).error as { type: string; error: { type: string; message: string } };
+    expect(body.type).to.equal('error');
+    expect(body.error.type).to.equal('invalid_request_error');
+    expect(body.error.message).to.match(/^container: /);
+    expect(emulators.an!.requests).to.have.length(0);
   });
 
   it('a structured-output format that is not a JSON schema is a 400 naming output_config.format', async () => {

@@ -11,10 +11,11 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API that lip knows but cannot carry (server tools, containers). */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (server tools, containers, compaction). */
 const UNSUPPORTED = new Set([
   'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
-  'text_editor_code_execution_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload', 'search_result', 'tool_reference',
+  'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result',
+  'mcp_tool_listing', 'container_upload', 'search_result', 'tool_reference', 'browser_state', 'compaction', 'fallback',
 ]);
 
 /**

@@ -20,12 +20,13 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * custom tools and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
  * `service_tier`, `inference_geo` and `speed` onto `providerOptions.anthropic`.
+ * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
+ * sees, and the previous message id it names is lip's, which no upstream knows.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
   const b = body as Json;
-  // Tools Anthropic runs for the model (the MCP connector): refused like server tools, not ignored.
-  if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
+  refuseUnsupported(b);
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
@@ -51,6 +52,15 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ...providerOptions(b),
   };
   return { call, hints: {} };
+}
+
+/**
+ * Fields that have Anthropic run something for the model (the MCP connector, a code-execution
+ * container): refused like server tools rather than ignored.
+ */
+function refuseUnsupported(b: Json): void {
+  if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
+  if (b.container !== undefined && b.container !== null) throw badField('container', 'code-execution containers are not supported (only custom tools)', true);
 }
 
 /** The Anthropic request knobs lip carries (wire name -> canonical name); null is "not set". */

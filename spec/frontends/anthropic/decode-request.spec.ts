@@ -186,6 +186,15 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decodeError({ ...base, cache_control: { type: 'persistent' }, messages: [{ role: 'user', content: 'a' }] }).param).to.equal('cache_control.type');
   });
 
+  it('refuses a code-execution container (400 LIP_ERR_REQUEST_UNSUPPORTED naming container); ignores diagnostics', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    for (const container of ['container_011', { id: 'container_011' }, { skills: [{ type: 'anthropic', skill_id: 'pptx' }] }]) {
+      expect(decodeError({ ...base, messages, container })).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'container' });
+    }
+    expect(decode({ messages, container: null })).to.deep.equal(decode({ messages }));
+    expect(decode({ messages, diagnostics: { previous_message_id: 'msg_1' } })).to.deep.equal(decode({ messages }));
+  });
+
   it('names the offending field, in the client notation, for unknown and misplaced blocks', () => {
     const unknown = decodeError({ ...base, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: [{ type: 'foo' }] }] });
     expect(unknown).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[2].content[0].type' });
@@ -196,6 +205,10 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(server).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
+    const compaction = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'compaction', content: 'summary' }] }] });
+    expect(compaction).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'messages[0].content[0].type: compaction blocks are not supported' });
+    const browser = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'browser_state' }] }] }] });
+    expect(browser).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].content[0].type' });
   });
 
   it('rejects schema violations with a 400 naming the field', () => {
