@@ -1,4 +1,5 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
+import { fitCacheMarks } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
@@ -22,7 +23,8 @@ type Json = Record<string, unknown>;
  * ```
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
-export function encodeAnthropicRequest(call: Call, model: string, o: AnthropicOptions, stream = true): Json {
+export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true): Json {
+  const call = fitCacheMarks(given);
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   const opt = call.options;

@@ -1,5 +1,6 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { fitCacheMarks } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 
@@ -34,8 +35,9 @@ function cachesPrompts(model: string): boolean {
  * ```
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
-export function encodeBedrockRequest(call: Call, model: string): Json {
+export function encodeBedrockRequest(given: Call, model: string): Json {
   const cachePoints = cachesPrompts(model);
+  const call = cachePoints ? fitCacheMarks(given) : given;
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);

@@ -1,0 +1,60 @@
+import type { Call, Part, ToolResultPart } from '../canonical/index.js';
+
+/** The most breakpoints Anthropic's Messages API and Bedrock's Converse take in one request. */
+export const MAX_CACHE_BREAKPOINTS = 4;
+
+/**
+ * The call as a provider with at most MAX_CACHE_BREAKPOINTS breakpoints can take it: when the
+ * client wrote its marks as OpenAI breakpoints (`providerOptions.openai.cacheBreakpoints`; OpenAI
+ * counts the latest 80), only the latest four are kept. Marks a client wrote under such a limit
+ * itself (Anthropic `cache_control`) are passed on as they are: the provider judges them.
+ */
+export function fitCacheMarks(call: Call): Call {
+  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
+}
+
+/**
+ * The call with only its last `max` cache marks, in prompt order (tools, system, then the
+ * messages' parts, a tool result's inner parts before the result itself): for a provider that
+ * takes at most `max` breakpoints (Anthropic and Bedrock: 4) when the marks come from a client
+ * whose protocol allows more (OpenAI's `prompt_cache_breakpoint`: up to the latest 80 count). The
+ * latest marks are kept because each covers the prefix before it. The same call when it has no
+ * more than `max`.
+ *
+ * ```ts
+ * latestCacheMarks(call, 4) // marks on the first pieces removed until 4 are left
+ * ```
+ * @see spec/backends/cache-marks.spec.ts
+ */
+export function latestCacheMarks(call: Call, max: number): Call {
+  let drop = countMarks(call) - max;
+  if (drop <= 0) return call;
+  const unmark = <T extends object>(piece: T): T => {
+    if (drop <= 0 || (piece as { cache?: unknown }).cache === undefined) return piece;
+    drop--;
+    const { cache: _, ...rest } = piece as T & { cache?: unknown };
+    return rest as T;
+  };
+  const part = (p: Part): Part => {
+    if (p.type !== 'tool_result' || typeof p.content === 'string') return unmark(p);
+    return unmark<ToolResultPart>({ ...p, content: p.content.map(unmark) });
+  };
+  const tools = call.tools.map(unmark);
+  const system = call.system.map(unmark);
+  const messages = call.messages.map((m) => ({ ...m, parts: m.parts.map(part) }));
+  return { ...call, tools, system, messages };
+}
+
+function countMarks(call: Call): number {
+  const marked = (piece: object) => ((piece as { cache?: unknown }).cache !== undefined ? 1 : 0);
+  let n = 0;
+  for (const t of call.tools) n += marked(t);
+  for (const s of call.system) n += marked(s);
+  for (const m of call.messages) {
+    for (const p of m.parts) {
+      n += marked(p);
+      if (p.type === 'tool_result' && typeof p.content !== 'string') for (const c of p.content) n += marked(c);
+    }
+  }
+  return n;
+}
