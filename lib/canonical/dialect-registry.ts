@@ -52,6 +52,8 @@ export interface AnthropicProviderOptions {
   readonly inferenceGeo?: string;
   /** `fast`: Anthropic's high output speed mode (priced higher); `standard`. */
   readonly speed?: 'standard' | 'fast';
+  /** `{edits: [...]}`: context edits the server applies (clearing old tool results or thinking), opaque. */
+  readonly contextManagement?: Readonly<Record<string, unknown>>;
 }
 
 /**

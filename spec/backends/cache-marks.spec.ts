@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { emptyCall, type Call, type Part } from '../../lib/canonical/index.js';
+import { emptyCall, type Call, type TextPart } from '../../lib/canonical/index.js';
 import { fitCacheMarks, latestCacheMarks } from '../../lib/backends/cache-marks.js';
 import { encodeAnthropicRequest } from '../../lib/backends/anthropic/encode-request.js';
 import { anthropicOptions } from '../../lib/backends/anthropic/options.js';
 
 const mark = { cache: {} };
-const text = (t: string, marked = true): Part => ({ type: 'text', text: t, ...(marked ? mark : {}) });
+const text = (t: string, marked = true): TextPart => ({ type: 'text', text: t, ...(marked ? mark : {}) });
 /** A conversation whose every turn, the system prompt, a tool and a tool result's inner part carry a mark: 7 in all. */
 function call(flag: boolean): Call {
   return {

@@ -63,7 +63,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
 /** The call's Anthropic knobs in wire names. */
 function knobs(call: Call): Json {
   const k = call.providerOptions?.anthropic;
-  return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed }) : {};
+  return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed, context_management: k.contextManagement }) : {};
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -24,7 +24,7 @@ export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, a
 }
 
 /** What `count_tokens` takes of a Messages request (it refuses `max_tokens`, `stream`, sampling; of the knobs it takes `speed`). */
-const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'speed'] as const;
+const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'speed', 'context_management'] as const;
 
 /** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids. */
 export function parseAnthropicModelList(body: unknown): string[] {

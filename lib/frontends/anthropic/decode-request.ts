@@ -61,10 +61,14 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
 function refuseUnsupported(b: Json): void {
   if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
   if (b.container !== undefined && b.container !== null) throw badField('container', 'code-execution containers are not supported (only custom tools)', true);
+  // Compaction answers with compaction blocks, which no other protocol or backend can carry back.
+  ((b.context_management?.edits ?? []) as Json[]).forEach((edit, i) => {
+    if (edit.type.startsWith('compact')) throw badField(`context_management.edits[${i}].type`, `"${edit.type}": server-side compaction is not supported (clearing tool uses and thinking is)`, true);
+  });
 }
 
 /** The Anthropic request knobs lip carries (wire name -> canonical name); null is "not set". */
-const KNOBS = { service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed' } as const satisfies Record<string, keyof AnthropicProviderOptions>;
+const KNOBS = { service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement' } as const satisfies Record<string, keyof AnthropicProviderOptions>;
 
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const set = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null);

@@ -107,5 +107,9 @@ export const messagesRequestSchema: Record<string, unknown> = {
     service_tier: { type: 'string' },
     inference_geo: { type: ['string', 'null'] },
     speed: { enum: ['standard', 'fast', null] },
+    context_management: {
+      type: ['object', 'null'],
+      properties: { edits: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },
+    },
   },
 };
