@@ -19,7 +19,8 @@ const UNSUPPORTED = new Set([
 ]);
 
 /**
- * Messages -> canonical messages. A user message's `tool_result` blocks become `tool` messages
+ * Messages -> canonical messages. A `system` message (text blocks) stays a system message in
+ * place (the request decoder moves the leading ones to the call's system). A user message's `tool_result` blocks become `tool` messages
  * (one per run of results, in place), its other blocks `user` messages; an assistant message
  * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
  * `redacted_thinking` as reasoning parts (state lip sealed in a signature or data restores its
@@ -38,6 +39,10 @@ export function decodeMessages(messages: Json[]): Message[] {
     }
     if (m.role === 'assistant') {
       out.push({ role: 'assistant', parts: blocks.map((b, j) => assistantPart(b, `${path}[${j}]`)) });
+      return;
+    }
+    if (m.role === 'system') {
+      out.push({ role: 'system', parts: blocks.map((b, j) => systemPart(b, `${path}[${j}]`)) });
       return;
     }
     let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
@@ -72,6 +77,12 @@ function assistantPart(b: Json, path: string): Part {
     default:
       throw unknownBlock(b, path);
   }
+}
+
+/** A system message holds text blocks only, as the top-level `system` does. */
+function systemPart(b: Json, path: string): TextPart {
+  if (b.type !== 'text') throw badField(`${path}.type`, 'a system message holds text blocks only');
+  return { type: 'text', text: b.text, ...cacheOf(b) };
 }
 
 function userPart(b: Json, path: string): Part {

@@ -37,7 +37,12 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...cacheOf(t) };
   });
 
-  const prompt = { system, messages: decodeMessages(b.messages), tools };
+  // System messages before the conversation's first turn join the top-level system, after it.
+  const messages = decodeMessages(b.messages);
+  const leading = messages.findIndex((m) => m.role !== 'system');
+  const lead = leading < 0 ? messages.length : leading;
+  for (const m of messages.slice(0, lead)) system.push(...m.parts as TextPart[]);
+  const prompt = { system, messages: lead === 0 ? messages : messages.slice(lead), tools };
   const automatic = cacheOf(b).cache;
   const call: Call = {
     ...emptyCall(),

@@ -57,7 +57,7 @@ const message = {
   type: 'object',
   required: ['role', 'content'],
   properties: {
-    role: { enum: ['user', 'assistant'] },
+    role: { enum: ['user', 'assistant', 'system'] },
     content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: block },
   },
 };

@@ -113,6 +113,24 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     });
   });
 
+  it('system messages: leading ones join the top-level system, later ones stay in place; text blocks only', () => {
+    const call = decode({
+      system: 'top',
+      messages: [
+        { role: 'system', content: 'lead' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'system', content: [{ type: 'text', text: 'mid', cache_control: { type: 'ephemeral' } }] },
+        { role: 'user', content: 'go on' },
+      ],
+    });
+    expect(call.system).to.deep.equal([{ type: 'text', text: 'top' }, { type: 'text', text: 'lead' }]);
+    expect(call.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'system', 'user']);
+    expect(call.messages[2]!.parts).to.deep.equal([{ type: 'text', text: 'mid', cache: {} }]);
+    expect(decodeError({ ...base, messages: [{ role: 'system', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }, { role: 'user', content: 'x' }] }).param)
+      .to.equal('messages[0].content[0].type');
+  });
+
   it('splits a user message into tool results and user content, in place', () => {
     const call = decode({
       messages: [
@@ -213,7 +231,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
 
   it('rejects schema violations with a 400 naming the field', () => {
     expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
-    expect(decodeError({ ...base, messages: [{ role: 'system', content: 'x' }] }).param).to.equal('messages[0].role');
+    expect(decodeError({ ...base, messages: [{ role: 'developer', content: 'x' }] }).param).to.equal('messages[0].role');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'w', type: 'web_search_20250305' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
