@@ -4,16 +4,6 @@ import type { Call, Part, ToolResultPart } from '../canonical/index.js';
 export const MAX_CACHE_BREAKPOINTS = 4;
 
 /**
- * The call as a provider with at most MAX_CACHE_BREAKPOINTS breakpoints can take it: when the
- * client wrote its marks as OpenAI breakpoints (`providerOptions.openai.cacheBreakpoints`; OpenAI
- * counts the latest 80), only the latest four are kept. Marks a client wrote under such a limit
- * itself (Anthropic `cache_control`) are passed on as they are: the provider judges them.
- */
-export function fitCacheMarks(call: Call): Call {
-  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
-}
-
-/**
  * The call with only its last `max` cache marks, in prompt order (tools, system, then the
  * messages' parts, a tool result's inner parts before the result itself): for a provider that
  * takes at most `max` breakpoints (Anthropic and Bedrock: 4) when the marks come from a client

@@ -1,5 +1,5 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
-import { fitCacheMarks } from '../cache-marks.js';
+import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
@@ -73,4 +73,13 @@ function toolChoice(choice: ToolChoice): Json {
     case 'tool': return { type: 'tool', name: choice.name };
     default: return { type: 'auto' };
   }
+}
+
+/**
+ * The call with at most MAX_CACHE_BREAKPOINTS cache marks when the client wrote them as OpenAI
+ * breakpoints (OpenAI counts the latest 80; this provider takes four): the latest are kept.
+ * Marks a client wrote under the limit's own rules (`cache_control`) go as written.
+ */
+function fitCacheMarks(call: Call): Call {
+  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
 }

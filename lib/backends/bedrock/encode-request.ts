@@ -1,6 +1,6 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { fitCacheMarks } from '../cache-marks.js';
+import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 
@@ -76,4 +76,13 @@ function toolChoice(choice: ToolChoice): Json {
     case 'tool': return { toolChoice: { tool: { name: choice.name } } };
     default: return { toolChoice: { auto: {} } };
   }
+}
+
+/**
+ * The call with at most MAX_CACHE_BREAKPOINTS cache marks when the client wrote them as OpenAI
+ * breakpoints (OpenAI counts the latest 80; this provider takes four): the latest are kept.
+ * Marks a client wrote under the limit's own rules (`cache_control`) go as written.
+ */
+function fitCacheMarks(call: Call): Call {
+  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
 }
