@@ -371,17 +371,8 @@ export class LipServer {
           const response = frontend.encodeError(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
           return sendJson(res, response.status, response.body, { connection: 'close', ...response.headers });
         }
-        try {
-          const caller = this.auth.caller(req.headers);
-          state.principal = caller.principal;
-          this.keyLimits.admit(caller.key, { concurrent: false });
-        } catch (err) {
-          req.resume();
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          const response = frontend.encodeError(lip);
-          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
-        }
+        const principal = this.admitted(req, res, url, state, frontend);
+        if (principal === undefined) return void req.resume();
         // Its body is read and decoded like a generation's: decode admission counts it too.
         try {
           state.decode = this.admission.enter();
@@ -393,7 +384,7 @@ export class LipServer {
           return sendJson(res, response.status, response.body, { ...response.headers });
         }
         try {
-          return await handleCountTokens(req, res, frontend, match.params, state.principal, this.runtime, state.decode, (code, backend) => {
+          return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, state.decode, (code, backend) => {
             state.errorCode = code;
             if (backend) state.backend = backend;
           });
@@ -404,16 +395,7 @@ export class LipServer {
       case 'model': {
         req.resume();
         const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
-        try {
-          const caller = this.auth.caller(req.headers, queryKeyOf(url, owner.frontend));
-          state.principal = caller.principal;
-          this.keyLimits.admit(caller.key, { concurrent: false });
-        } catch (err) {
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          const response = owner.frontend.encodeError(lip);
-          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
-        }
+        if (this.admitted(req, res, url, state, owner.frontend) === undefined) return;
         return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; });
       }
       case 'system': {
@@ -442,17 +424,7 @@ export class LipServer {
         req.resume();
         // A refusal speaks the protocol asked (Gemini's /v1beta/models, Anthropic's by its header).
         const owner = table.ownerOf(url.pathname, req.headers);
-        try {
-          const caller = this.auth.caller(req.headers, queryKeyOf(url, owner));
-          state.principal = caller.principal;
-          this.keyLimits.admit(caller.key, { concurrent: false });
-        } catch (err) {
-          const lip = toLipError(err);
-          if (!owner) return this.refuse(res, state, lip);
-          state.errorCode = lip.code;
-          const response = owner.encodeError(lip);
-          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
-        }
+        if (this.admitted(req, res, url, state, owner) === undefined) return;
         return handleListModels(req, res, url, match.routes, this.runtime);
       }
       case 'cancel': {
@@ -477,18 +449,9 @@ export class LipServer {
       }
       case 'stored_response': {
         req.resume();
-        try {
-          const caller = this.auth.caller(req.headers);
-          state.principal = caller.principal;
-          if (caller.key !== undefined) state.keyId = caller.key.id;
-          this.keyLimits.admit(caller.key, { concurrent: false });
-        } catch (err) {
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          const response = match.frontend.encodeError(lip);
-          return sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
-        }
-        const request = { action: match.action, id: match.id, principal: state.principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
+        const principal = this.admitted(req, res, url, state, match.frontend);
+        if (principal === undefined) return;
+        const request = { action: match.action, id: match.id, principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
         return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; });
       }
       case 'generate': {
@@ -558,6 +521,32 @@ export class LipServer {
   }
 
   /** An answer in the flat envelope to a request refused before any work (401s name the realm). */
+  /**
+   * Authenticates a request that holds no stream (model lists, one model, token counts, stored
+   * responses; the key from the headers or the protocol's query parameter) and counts it against
+   * its key's request rate: its principal, or undefined once a refusal is answered, in
+   * `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
+   */
+  private admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): string | undefined {
+    try {
+      const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
+      state.principal = caller.principal;
+      if (caller.key !== undefined) state.keyId = caller.key.id;
+      this.keyLimits.admit(caller.key, { concurrent: false });
+      return caller.principal;
+    } catch (err) {
+      const lip = toLipError(err);
+      if (!frontend) {
+        this.refuse(res, state, lip);
+        return undefined;
+      }
+      state.errorCode = lip.code;
+      const response = frontend.encodeError(lip);
+      sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
+      return undefined;
+    }
+  }
+
   private refuse(res: ServerResponse, state: RequestState, err: LipError): void {
     state.errorCode = err.code;
     plainError(res, err, err.status === 401 ? WWW_AUTHENTICATE : {});

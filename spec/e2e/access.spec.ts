@@ -58,6 +58,17 @@ describe('e2e/access', function () {
     expect(limited.headers['retry-after']).to.match(/^\d+$/);
   });
 
+  it('token counts take the key where the protocol puts it (Gemini ?key=) and refuse a wrong one in its envelope', async () => {
+    lip = await startLip(testConfig(STUB, `auth: { api_keys: [ { id: a, key: ${KEY_A} } ] }`));
+    const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'count me' }] }] });
+    const counted = await httpRequest(`${lip.url}/v1beta/models/stub-default:countTokens?key=${KEY_A}`, { body });
+    expect(counted.status).to.equal(200);
+    expect(JSON.parse(counted.body).totalTokens).to.be.greaterThan(0);
+    const wrong = await httpRequest(`${lip.url}/v1beta/models/stub-default:countTokens?key=wrong-key-0123456789`, { body });
+    expect([wrong.status, wrong.headers['www-authenticate']]).to.deep.equal([401, 'Bearer realm="lip"']);
+    expect(JSON.parse(wrong.body).error).to.include({ code: 401, status: 'UNAUTHENTICATED' });
+  });
+
   it('multi_user: a client key alone reads only its own principal\'s attempts; the secret reads all; operator-only surfaces need the secret', async () => {
     lip = await startLip(testConfig(STUB, `access: { mode: multi_user }\n${KEYS}\ndiagnostics: { enabled: true, shared_secret: ${SECRET} }`));
     const made = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
