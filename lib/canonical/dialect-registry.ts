@@ -13,6 +13,8 @@ export const REASONING_DIALECTS = {
   anthropicThinking: 'anthropic.thinking',
   anthropicRedacted: 'anthropic.redacted_thinking',
   geminiThought: 'gemini.thought',
+  /** A conversation summary lip wrote for a Responses client's `/responses/compact` (any backend). */
+  lipCompaction: 'lip.compaction',
 } as const;
 
 /**

@@ -16,7 +16,7 @@ function shape(match: RouteMatch): Record<string, unknown> {
 /** A protocol with a templated POST route whose paths look like `/v1/responses/{id}`. */
 const templated: Frontend = {
   ...openaiResponsesFrontend, id: 'templated', modelRoutes: [],
-  routes: [{ ...openaiResponsesFrontend.routes[0]!, path: '/v1/responses/{verb}', match: (p) => (p === '/v1/responses/compact' ? { verb: 'compact' } : undefined) }],
+  routes: [{ ...openaiResponsesFrontend.routes[0]!, path: '/v1/responses/{verb}', match: (p) => (p === '/v1/responses/rewind' ? { verb: 'rewind' } : undefined) }],
 };
 
 describe('server/RouteTable', () => {
@@ -48,8 +48,10 @@ describe('server/RouteTable', () => {
     expect(shape(both.match('GET', '/v1/responses/input_tokens'))).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
     expect(shape(both.match('GET', '/v1/responses/resp_1'))).to.deep.include({ action: 'retrieve' });
     const after = new RouteTable([openaiResponsesFrontend, templated]);
-    expect(shape(after.match('POST', '/v1/responses/compact'))).to.deep.equal({ kind: 'generate', group: '/v1/responses/{verb}' });
-    expect(shape(after.match('PUT', '/v1/responses/compact'))).to.deep.include({ kind: 'method_not_allowed', allow: 'GET, DELETE, POST' });
-    expect(shape(after.match('GET', '/v1/responses/compact'))).to.deep.include({ kind: 'stored_response', action: 'retrieve', id: 'compact' });
+    expect(shape(after.match('POST', '/v1/responses/rewind'))).to.deep.equal({ kind: 'generate', group: '/v1/responses/{verb}' });
+    expect(shape(after.match('PUT', '/v1/responses/rewind'))).to.deep.include({ kind: 'method_not_allowed', allow: 'GET, DELETE, POST' });
+    expect(shape(after.match('GET', '/v1/responses/rewind'))).to.deep.include({ kind: 'stored_response', action: 'retrieve', id: 'rewind' });
+    // The compaction route is an exact path: no template takes it.
+    expect(shape(both.match('POST', '/v1/responses/compact'))).to.deep.equal({ kind: 'generate', group: '/v1/responses/compact' });
   });
 });

@@ -3,7 +3,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
-import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
+import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -63,6 +63,9 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       case 'reasoning':
         append('assistant', [reasoningPart(item, path)]);
         return;
+      case 'compaction':
+        messages.push(compactionMessage(item, path));
+        return;
       case 'item_reference':
         throw badField(`${path}.type`, 'item references need stored responses, which lip does not keep; send the items themselves', true);
       default:
@@ -75,8 +78,24 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
 const KNOWN_UNSUPPORTED = new Set([
   'file_search_call', 'computer_call', 'computer_call_output', 'web_search_call', 'image_generation_call', 'code_interpreter_call',
   'local_shell_call', 'local_shell_call_output', 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response', 'mcp_call',
-  'compaction',
+  'compaction_trigger',
 ]);
+
+/** What a compaction summary is introduced with when it comes back as the conversation's start. */
+export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
+
+/**
+ * A compaction item lip made (`POST /v1/responses/compact`, encode-compaction.ts): its sealed
+ * summary becomes a user message that stands for the turns it replaced. OpenAI's own compaction
+ * items hold state only OpenAI can read: refused rather than silently dropped.
+ */
+function compactionMessage(item: Json, path: string): Message {
+  const sealed = typeof item.encrypted_content === 'string' ? openState(item.encrypted_content, `${path}.encrypted_content`) : undefined;
+  if (sealed?.dialect !== REASONING_DIALECTS.lipCompaction || typeof sealed.text !== 'string') {
+    throw badField(`${path}.encrypted_content`, 'only compaction items lip made (POST /v1/responses/compact through lip) can be replayed', true);
+  }
+  return { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${sealed.text}` }] };
+}
 
 /**
  * A reasoning item: summaries (kept apart in `summary`), raw reasoning text, encrypted content.

@@ -1,4 +1,5 @@
 import type { GenerateRoute } from '../protocol.js';
+import { responsesCompactRoute } from './compact.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
@@ -15,4 +16,5 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),
     storedResponses: responsesStoredRoutes,
   },
+  responsesCompactRoute,
 ];

@@ -1,0 +1,81 @@
+import type { CollectedResponse } from '../../canonical/index.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { DecodedRequest, EncodeContext, GenerateRoute } from '../protocol.js';
+import { wireId } from '../protocol.js';
+import { sealState } from '../state-envelope.js';
+import { badField } from './decode-input.js';
+import { decodeResponsesRequest } from './decode-request.js';
+import { ResponsesStreamEncoder } from './encode-stream.js';
+import { responsesUsage } from './response-object.js';
+
+type Json = Record<string, any>; // shape checked by the Responses request schema first
+
+/** What the routed model is asked, after the conversation, to compact it. */
+export const COMPACTION_INSTRUCTION = [
+  'Compact the conversation above into a summary that another turn of this conversation can continue from',
+  'without the original turns. Keep the user\'s goals and constraints, decisions made, work done so far',
+  '(files, commands, results and errors), open questions and the exact next steps. Be complete and',
+  'concrete; do not address the user and do not call tools. Answer with the summary only.',
+].join(' ');
+
+/** Hints the compaction encoder reads: the request's user messages as the client sent them. */
+type CompactHints = { readonly userItems: readonly Json[] };
+
+/**
+ * `POST /v1/responses/compact` (`client.responses.compact`; Codex CLI compacts long sessions with
+ * it and has no fallback when it fails). lip compacts on any backend itself: the request is
+ * decoded like a generation (`previous_response_id` puts the stored conversation first; never
+ * stored), the routed model is asked for a summary (COMPACTION_INSTRUCTION, tools offered but not
+ * to be called), and the answer is OpenAI's compacted response: the request's user messages, then
+ * one `compaction` item whose `encrypted_content` carries the summary sealed as lip's own
+ * (dialect `lip.compaction`). When that item comes back in a later `input`, the summary stands
+ * in for the turns it replaced (decode-input.ts).
+ * @see spec/e2e/responses-compact.spec.ts
+ */
+export const responsesCompactRoute: GenerateRoute = {
+  method: 'POST',
+  path: '/v1/responses/compact',
+  decode: decodeCompactRequest,
+  // A compaction is answered whole; the stream encoder is never asked for (stream is forced off).
+  streamEncoder: (context) => new ResponsesStreamEncoder(context),
+  encodeResponse: encodeCompactedResponse,
+};
+
+function decodeCompactRequest(body: unknown): DecodedRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object');
+  const { stream: _stream, store: _store, background: _background, ...b } = body as Json;
+  const decoded = decodeResponsesRequest({ ...b, stream: false, store: false });
+  const call = decoded.call;
+  const instruction = { role: 'user' as const, parts: [{ type: 'text' as const, text: COMPACTION_INSTRUCTION }] };
+  const hints: CompactHints = { userItems: userItems(b.input) };
+  return {
+    call: { ...call, stream: false, messages: [...call.messages, instruction], ...(call.tools.length > 0 ? { toolChoice: { type: 'none' } } : {}) },
+    hints,
+    ...(decoded.continuation?.previousResponseId !== undefined ? { continuation: decoded.continuation } : {}),
+  };
+}
+
+/** The user messages of `input`, as message items (a string input is one). */
+function userItems(input: unknown): Json[] {
+  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
+  if (!Array.isArray(input)) return [];
+  return (input as Json[])
+    .filter((item) => (item.type ?? 'message') === 'message' && item.role === 'user')
+    .map((item) => ({ ...item, type: 'message' }));
+}
+
+/** The compacted response: the user messages, then the sealed summary. */
+function encodeCompactedResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
+  const { userItems: items } = context.hints as CompactHints;
+  const summary = r.text.trim();
+  return {
+    id: context.responseId ?? wireId(context, 'resp_', 48),
+    object: 'response.compaction',
+    created_at: context.created,
+    output: [
+      ...items,
+      { id: wireId(context, 'cmp_'), type: 'compaction', encrypted_content: sealState({ dialect: REASONING_DIALECTS.lipCompaction, text: summary }) },
+    ],
+    usage: responsesUsage(r.usage),
+  };
+}
