@@ -1,15 +1,24 @@
+import { sealState } from '../../lib/frontends/state-envelope.js';
 import type { Json } from './json-mutations.js';
 
 /**
  * Valid requests per client protocol, the seeds the decoder fuzzing mutates. Between them they
  * reach every branch of the decoders: system prompts in each form, images and files from data,
  * URLs and ids, reasoning with signatures and opaque blobs, tool definitions, calls, results
- * and every tool_choice form, response formats. Each one decodes (spec/fuzz asserts it).
+ * and every tool_choice form, response formats, cache breakpoints in every client form, lip's
+ * compaction items, Anthropic system messages. Each one decodes (spec/fuzz asserts it).
  */
 const schema = { type: 'object', properties: { city: { type: 'string', description: 'a city' }, days: { type: 'integer', minimum: 1 } }, required: ['city'] };
 
 const chat: Json[] = [
   { model: 'stub:stub-default', messages: [{ role: 'user', content: 'hi' }] },
+  {
+    model: 'gpt-5.6', prompt_cache_options: { mode: 'implicit' },
+    messages: [
+      { role: 'developer', content: [{ type: 'text', text: 'rules', prompt_cache_breakpoint: { mode: 'explicit' } }] },
+      { role: 'user', content: [{ type: 'text', text: 'look', prompt_cache_breakpoint: { mode: 'explicit' } }, { type: 'file', file: { file_id: 'file-1' }, prompt_cache_breakpoint: { mode: 'explicit' } }] },
+    ],
+  },
   {
     model: 'gpt-4o', stream: true, stream_options: { include_usage: true },
     messages: [
@@ -89,6 +98,15 @@ const responses: Json[] = [
     tools: [{ type: 'custom', name: 'apply_patch', description: 'd', format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' } }, { type: 'custom', name: 'shell', format: { type: 'text' } }],
     tool_choice: { type: 'custom', name: 'apply_patch' },
   },
+  {
+    model: 'gpt-5.6', prompt_cache_options: { mode: 'explicit', ttl: '30m' }, prompt_cache_key: 'conv-1',
+    input: [
+      { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'rules', prompt_cache_breakpoint: { mode: 'explicit' } }] },
+      { role: 'user', content: 'start' },
+      { type: 'compaction', encrypted_content: sealState({ dialect: 'lip.compaction', text: 'earlier turns, summarised' }) },
+      { role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', prompt_cache_breakpoint: { mode: 'explicit' } }, { type: 'input_text', text: 'and this' }] },
+    ],
+  },
 ];
 
 const anthropic: Json[] = [
@@ -122,6 +140,11 @@ const anthropic: Json[] = [
     tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
   },
   { model: 'claude-x', max_tokens: 1, system: 'Short.', thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'any' }, tools: [{ name: 'f', input_schema: { type: 'object' } }] },
+  {
+    model: 'claude-x', max_tokens: 64, cache_control: { type: 'ephemeral', ttl: '1h' }, inference_geo: 'us', speed: 'fast',
+    output_config: { format: { type: 'json_schema', schema } }, context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+    messages: [{ role: 'system', content: 'lead' }, { role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }, { role: 'system', content: [{ type: 'text', text: 'mid' }] }, { role: 'user', content: 'q2' }],
+  },
 ];
 
 const gemini: Json[] = [
