@@ -121,7 +121,11 @@ export interface ToolDefinition {
    * object a function-only provider is offered in its place.
    */
   readonly parameters: Readonly<Record<string, unknown>>;
-  /** OpenAI strict mode. */
+  /**
+   * Constrained inputs: the model's arguments must match `parameters` (OpenAI and Anthropic
+   * `strict`). A backend whose provider takes only a subset of schemas as strict sends a schema
+   * outside that subset without it.
+   */
   readonly strict?: boolean;
   readonly cache?: CacheMark;
   /**

@@ -1,6 +1,7 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { strictCompatible } from '../strict-schema.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -46,7 +47,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
         name: t.name,
         ...(t.description !== undefined ? { description: t.description } : {}),
         parameters: t.parameters,
-        ...(t.strict !== undefined ? { strict: t.strict } : {}),
+        ...(t.strict !== undefined ? { strict: t.strict && strictCompatible(t.parameters) } : {}),
       },
     }));
     body.tool_choice = toolChoice(call);

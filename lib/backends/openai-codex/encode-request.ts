@@ -3,6 +3,7 @@ import type { Call, GenerationOptions, Message, ToolDefinition } from '../../can
 import { LipError } from '../../errors/index.js';
 import { encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
 import type { CodexOptions } from './options.js';
+import { strictCompatible } from '../strict-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -63,22 +64,6 @@ export function conversationId(call: Call, model: string): string {
   const first: Message | undefined = call.messages.find((m) => m.role !== 'system');
   if (!first) return `lip-${model}`;
   return `lip-${model}-${createHash('sha256').update(JSON.stringify(first)).digest('hex').slice(0, 16)}`;
-}
-
-/**
- * A JSON Schema the endpoint takes as `strict: true`: every object lists all its properties in
- * `required` and sets `additionalProperties: false`, all the way down (an empty schema too).
- */
-export function strictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(strictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
-  const s = schema as Json;
-  if (s.type === 'object' || s.properties !== undefined) {
-    const props = typeof s.properties === 'object' && s.properties !== null ? Object.keys(s.properties) : [];
-    const required = Array.isArray(s.required) ? s.required : [];
-    if (props.length > 0 && (s.additionalProperties !== false || !props.every((p) => required.includes(p)))) return false;
-  }
-  return Object.entries(s).every(([key, value]) => key === 'required' || key === 'enum' || key === 'const' || strictCompatible(value));
 }
 
 export interface CodexTurn {

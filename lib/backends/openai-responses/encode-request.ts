@@ -1,6 +1,7 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { strictCompatible } from '../strict-schema.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -50,7 +51,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
       ? { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}) }
       : {
         type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
-        parameters: t.parameters, strict: t.strict ?? false,
+        parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters),
       }));
     body.tool_choice = toolChoice(call);
     if (opt.parallelToolCalls !== undefined) body.parallel_tool_calls = opt.parallelToolCalls;

@@ -34,7 +34,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools)`, true);
     if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
-    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...cacheOf(t) };
+    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };
   });
 
   // System messages before the conversation's first turn join the top-level system, after it.

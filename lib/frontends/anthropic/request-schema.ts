@@ -70,6 +70,7 @@ const tool = {
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
     input_schema: { type: 'object' },
+    strict: { type: ['boolean', 'null'] },
     cache_control: cacheControl,
   },
 };

@@ -11,6 +11,12 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { maxOutputTokens: 64 } }), 'claude', o).max_tokens).to.equal(64);
   });
 
+  it('marks a strict tool strict (constrained inputs), whatever protocol asked for it', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const body = encodeAnthropicRequest(call({ tools: [{ name: 'f', parameters: schema, strict: true }, { name: 'g', parameters: schema, strict: false }, { name: 'h', parameters: schema }] }), 'claude', o);
+    expect(body.tools).to.deep.equal([{ name: 'f', input_schema: schema, strict: true }, { name: 'g', input_schema: schema }, { name: 'h', input_schema: schema }]);
+  });
+
   it('puts tool results first in a user turn, merges same-role turns, lifts mid-conversation system text', () => {
     const body = encodeAnthropicRequest(call({
       system: [{ type: 'text', text: 'S1' }],

@@ -95,6 +95,10 @@ describe('backends/openai-chat/encode-request', () => {
       metadata: { k: 'v' }, user: 'u1',
     });
     expect(encodeChatRequest(call({ tools: [{ name: 'f', parameters: {} }], toolChoice: { type: 'any' } }), 'gpt', options()).tool_choice).to.equal('required');
+    const optional = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const closed = { ...optional, required: ['a', 'b'] };
+    const strictOf = (parameters: Record<string, unknown>, strict?: boolean) => (encodeChatRequest(call({ tools: [{ name: 'f', parameters, ...(strict !== undefined ? { strict } : {}) }] }), 'gpt', options()).tools as { function: { strict?: boolean } }[])[0]!.function.strict;
+    expect([strictOf(closed, true), strictOf(optional, true), strictOf(closed, false), strictOf(closed)]).to.deep.equal([true, false, false, undefined]);
   });
 
   it('follows the row quirks: max_tokens, OpenRouter-style reasoning object', () => {

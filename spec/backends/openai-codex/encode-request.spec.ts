@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { codexOptions, codexInstructions, conversationId, DEFAULT_CODEX_INSTRUCTIONS, encodeCodexRequest, strictCompatible, unsupportedParams } from '../../../lib/backends/openai-codex/index.js';
+import { codexOptions, codexInstructions, conversationId, DEFAULT_CODEX_INSTRUCTIONS, encodeCodexRequest, unsupportedParams } from '../../../lib/backends/openai-codex/index.js';
+import { strictCompatible } from '../../../lib/backends/strict-schema.js';
 import { CUSTOM_TOOL_PARAMETERS, emptyCall, REASONING_DIALECTS, type Call } from '../../../lib/canonical/index.js';
 
 const options = (extra: Record<string, unknown> = {}) => codexOptions({ id: 'cx', kind: 'openai-codex', models: [], ...extra });

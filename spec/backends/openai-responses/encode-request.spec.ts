@@ -64,5 +64,9 @@ describe('backends/openai-responses/encode-request', () => {
     });
     expect(body).not.to.have.property('stop');
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: false } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low' });
+    const optional = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const closed = { ...optional, required: ['a', 'b'] };
+    const strictOf = (parameters: Record<string, unknown>, strict?: boolean) => (encodeResponsesRequest(call({ tools: [{ name: 'f', parameters, ...(strict !== undefined ? { strict } : {}) }] }), 'm', options()).tools as { strict: boolean }[])[0]!.strict;
+    expect([strictOf(closed, true), strictOf(optional, true), strictOf(closed, false), strictOf(closed)]).to.deep.equal([true, false, false, false]);
   });
 });

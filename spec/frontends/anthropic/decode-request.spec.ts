@@ -156,6 +156,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     const tools = [{ name: 'get_weather', description: 'd', input_schema: { type: 'object', properties: {} } }];
     const messages = [{ role: 'user', content: 'x' }];
     expect(decode({ messages, tools }).tools).to.deep.equal([{ name: 'get_weather', description: 'd', parameters: { type: 'object', properties: {} } }]);
+    expect(decode({ messages, tools: [{ ...tools[0], strict: true }, { ...tools[0], name: 'g', strict: false }] }).tools.map((t) => t.strict)).to.deep.equal([true, undefined]);
     expect(decode({ messages, tools, tool_choice: { type: 'any' } }).toolChoice).to.deep.equal({ type: 'any' });
     expect(decode({ messages, tools, tool_choice: { type: 'none' } }).toolChoice).to.deep.equal({ type: 'none' });
     const named = decode({ messages, tools, tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true } });
