@@ -151,11 +151,16 @@ export const CUSTOM_TOOL_PARAMETERS: Readonly<Record<string, unknown>> = Object.
   additionalProperties: false,
 });
 
-/** `any` = the model must call some tool; `tool` = it must call the named one. */
+/**
+ * `any` = the model must call some tool; `tool` = it must call the named one. `allowed` (on
+ * `auto` and `any`) names the only tools the model may call while all of `tools` stay declared
+ * (OpenAI `allowed_tools`, which keeps the prompt cache; Gemini `allowedFunctionNames`); a
+ * provider without it is sent only the allowed tools.
+ */
 export type ToolChoice =
-  | { readonly type: 'auto' }
+  | { readonly type: 'auto'; readonly allowed?: readonly string[] }
   | { readonly type: 'none' }
-  | { readonly type: 'any' }
+  | { readonly type: 'any'; readonly allowed?: readonly string[] }
   | { readonly type: 'tool'; readonly name: string };
 
 export type ResponseFormat =

@@ -136,6 +136,12 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
 function checkToolChoice(choice: ToolChoice, toolNames: ReadonlySet<string>, add: Add): void {
   if (choice.type === 'any' && toolNames.size === 0) add('toolChoice', 'requires a tool call but no tools are declared');
   if (choice.type === 'tool' && !toolNames.has(choice.name)) add('toolChoice.name', `names the tool "${choice.name}", which is not declared`);
+  if ((choice.type === 'auto' || choice.type === 'any') && choice.allowed !== undefined) {
+    if (choice.allowed.length === 0) add('toolChoice.allowed', 'must name at least one tool');
+    choice.allowed.forEach((name, i) => {
+      if (!toolNames.has(name)) add(`toolChoice.allowed[${i}]`, `names the tool "${name}", which is not declared`);
+    });
+  }
 }
 
 function checkOptions(o: GenerationOptions, add: Add): void {

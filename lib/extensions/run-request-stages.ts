@@ -78,10 +78,19 @@ async function runOne(registered: Registered<RequestHook>, call: Call, ctx: Hook
   }
 }
 
-/** A `tool` choice whose tool was filtered out becomes `auto`; with no tools left, `none`/`any` become `auto`. */
+/**
+ * A `tool` choice whose tool was filtered out becomes `auto`; with no tools left, `any` becomes
+ * `auto`; allowed tools that were filtered out leave the list, and a list left empty goes as a
+ * filtered `tool` does (`auto`).
+ */
 export function reconcileToolChoice(call: Call): Call {
   const choice = call.toolChoice;
   if (choice.type === 'tool' && !call.tools.some((t) => t.name === choice.name)) return { ...call, toolChoice: { type: 'auto' } };
+  if ((choice.type === 'auto' || choice.type === 'any') && choice.allowed !== undefined) {
+    const allowed = choice.allowed.filter((name) => call.tools.some((t) => t.name === name));
+    if (allowed.length === 0) return { ...call, toolChoice: { type: 'auto' } };
+    if (allowed.length < choice.allowed.length) return { ...call, toolChoice: { ...choice, allowed } };
+  }
   if (choice.type === 'any' && call.tools.length === 0) return { ...call, toolChoice: { type: 'auto' } };
   return call;
 }

@@ -53,6 +53,10 @@ describe('canonical/validateCall', () => {
   it('requires a named tool choice to name a declared tool, and "any" to have tools', () => {
     expect(paths(valid({ toolChoice: { type: 'tool', name: 'nope' } }))).to.deep.equal(['toolChoice.name']);
     expect(paths(valid({ toolChoice: { type: 'any' } }))).to.deep.equal(['toolChoice']);
+    const tools = [{ name: 'get', parameters: {} }];
+    expect(paths(valid({ tools, toolChoice: { type: 'any', allowed: ['get', 'nope'] } }))).to.deep.equal(['toolChoice.allowed[1]']);
+    expect(paths(valid({ tools, toolChoice: { type: 'auto', allowed: [] } }))).to.deep.equal(['toolChoice.allowed']);
+    expect(paths(valid({ tools, toolChoice: { type: 'auto', allowed: ['get'] } }))).to.deep.equal([]);
   });
 
   it('rejects duplicate tool names and duplicate tool call ids', () => {

@@ -105,5 +105,9 @@ describe('extensions/runRequestStages', () => {
     expect(call.tools.map((t) => t.name)).to.deep.equal(['a']);
     expect(call.toolChoice).to.deep.equal({ type: 'auto' });
     expect(reconcileToolChoice(userCall('x', { toolChoice: { type: 'any' } })).toolChoice).to.deep.equal({ type: 'auto' });
+    const left = [{ name: 'a', parameters: {} }];
+    expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'any', allowed: ['a', 'b'] } })).toolChoice).to.deep.equal({ type: 'any', allowed: ['a'] });
+    expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'any', allowed: ['b'] } })).toolChoice).to.deep.equal({ type: 'auto' });
+    expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'auto', allowed: ['a'] } })).toolChoice).to.deep.equal({ type: 'auto', allowed: ['a'] });
   });
 });

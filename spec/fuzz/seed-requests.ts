@@ -55,6 +55,11 @@ const chat: Json[] = [
     tools: [{ type: 'custom', custom: { name: 'apply_patch', description: 'd', format: { type: 'grammar', grammar: { syntax: 'regex', definition: '.+' } } } }],
     tool_choice: { type: 'custom', custom: { name: 'apply_patch' } },
   },
+  {
+    model: 'm', messages: [{ role: 'user', content: 'x' }],
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }, { type: 'custom', custom: { name: 'g' } }, { type: 'function', function: { name: 'h' } }],
+    tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'f' } }, { type: 'custom', custom: { name: 'g' } }] } },
+  },
   { model: 'a:m|b:m', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], response_format: { type: 'json_object' }, max_tokens: 5 },
 ];
 
@@ -85,7 +90,7 @@ const responses: Json[] = [
       { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '12:00' }] },
     ],
     tools: [{ type: 'function', name: 'get_weather', description: 'd', parameters: schema, strict: true }, { type: 'function', name: 'get_time' }],
-    tool_choice: { type: 'allowed_tools', mode: 'required', tools: [] },
+    tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'get_weather' }, { type: 'function', name: 'get_time' }] },
   },
   { model: 'm', input: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }], tool_choice: { type: 'function', name: 'w' }, previous_response_id: 'resp_1', store: true },
   {
@@ -139,7 +144,7 @@ const anthropic: Json[] = [
     tools: [{ name: 'get_weather', description: 'd', input_schema: schema }, { type: 'custom', name: 'get_time', input_schema: { type: 'object' } }],
     tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
   },
-  { model: 'claude-x', max_tokens: 1, system: 'Short.', thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'any' }, tools: [{ name: 'f', input_schema: { type: 'object' } }] },
+  { model: 'claude-x', max_tokens: 1, system: 'Short.', thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'any' }, tools: [{ name: 'f', input_schema: { type: 'object' }, strict: true }] },
   {
     model: 'claude-x', max_tokens: 64, cache_control: { type: 'ephemeral', ttl: '1h' }, inference_geo: 'us', speed: 'fast',
     output_config: { format: { type: 'json_schema', schema } }, context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
@@ -174,6 +179,11 @@ const gemini: Json[] = [
     contents: [{ role: 'user', parts: [{ inline_data: { mime_type: 'image/png', data: 'iVBO' } }, { text: 'what is it?' }] }],
     generation_config: { max_output_tokens: 9, thinkingConfig: { thinkingBudget: -1, thinkingLevel: 'HIGH' } },
     tools: [{ function_declarations: [{ name: 'f', parameters: { type: 'OBJECT', properties: { snake_case_arg: { type: 'STRING' } } } }] }],
+  },
+  {
+    contents: [{ role: 'user', parts: [{ text: 'call one' }] }],
+    tools: [{ functionDeclarations: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }],
+    toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['a', 'c'] } },
   },
 ];
 

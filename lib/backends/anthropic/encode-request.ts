@@ -1,4 +1,5 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
+import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
@@ -41,7 +42,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => cached({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) }, t));
+    body.tools = callableTools(call).map((t) => cached({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) }, t));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;

@@ -1,4 +1,5 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
+import { callableTools } from '../allowed-tools.js';
 import { LipError } from '../../errors/index.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
@@ -60,7 +61,7 @@ export function encodeBedrockRequest(given: Call, model: string): Json {
   if (call.tools.length > 0) {
     if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead');
     body.toolConfig = {
-      tools: call.tools.flatMap((t) => {
+      tools: callableTools(call).flatMap((t) => {
         const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} } } } };
         return cachePoints && t.cache ? [spec, CACHE_POINT] : [spec];
       }),

@@ -1,4 +1,5 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
+import { callableTools } from '../allowed-tools.js';
 import { encodeContents } from './encode-contents.js';
 
 type Json = Record<string, unknown>;
@@ -24,8 +25,10 @@ export function encodeGeminiRequest(call: Call): Json {
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts.map((p) => ({ text: p.text })) };
   if (call.tools.length > 0) {
+    // Gemini restricts the choice only under ANY: a restricted AUTO declares the allowed functions alone.
+    const tools = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
     body.tools = [{
-      functionDeclarations: call.tools.map((t) => ({
+      functionDeclarations: tools.map((t) => ({
         name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parametersJsonSchema: t.parameters,
       })),
     }];
@@ -62,7 +65,7 @@ export function encodeGeminiRequest(call: Call): Json {
 function toolConfig(choice: ToolChoice): Json {
   switch (choice.type) {
     case 'none': return { mode: 'NONE' };
-    case 'any': return { mode: 'ANY' };
+    case 'any': return choice.allowed ? { mode: 'ANY', allowedFunctionNames: choice.allowed } : { mode: 'ANY' };
     case 'tool': return { mode: 'ANY', allowedFunctionNames: [choice.name] };
     default: return { mode: 'AUTO' };
   }

@@ -1,6 +1,7 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { allowedNames, callableTools } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
 import type { ChatOptions } from './options.js';
 
@@ -41,7 +42,8 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   const body: Json = { model, messages, stream };
   if (stream && o.streamUsage) body.stream_options = { include_usage: true };
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => (t.kind === 'custom' ? { type: 'custom', custom: customTool(t) } : {
+    const tools = o.allowedTools === 'native' ? call.tools : callableTools(call);
+    body.tools = tools.map((t) => (t.kind === 'custom' ? { type: 'custom', custom: customTool(t) } : {
       type: 'function',
       function: {
         name: t.name,
@@ -50,7 +52,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
         ...(t.strict !== undefined ? { strict: t.strict && strictCompatible(t.parameters) } : {}),
       },
     }));
-    body.tool_choice = toolChoice(call);
+    body.tool_choice = toolChoice(call, o.allowedTools === 'native');
     if (call.options.parallelToolCalls !== undefined) body.parallel_tool_calls = call.options.parallelToolCalls;
   } else if (call.toolChoice.type === 'none') {
     body.tool_choice = 'none';
@@ -172,9 +174,15 @@ function customTool(t: ToolDefinition): Json {
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(format !== undefined ? { format } : {}) };
 }
 
-function toolChoice(call: Call): unknown {
+function toolChoice(call: Call, nativeAllowed: boolean): unknown {
   const choice = call.toolChoice;
-  if (choice.type === 'tool' && call.tools.some((t) => t.name === choice.name && t.kind === 'custom')) return { type: 'custom', custom: { name: choice.name } };
+  const custom = (name: string) => call.tools.some((t) => t.name === name && t.kind === 'custom');
+  if (choice.type === 'tool' && custom(choice.name)) return { type: 'custom', custom: { name: choice.name } };
+  const allowed = allowedNames(call);
+  if (allowed && nativeAllowed) {
+    const tools = allowed.map((name) => (custom(name) ? { type: 'custom', custom: { name } } : { type: 'function', function: { name } }));
+    return { type: 'allowed_tools', allowed_tools: { mode: choice.type === 'any' ? 'required' : 'auto', tools } };
+  }
   switch (choice.type) {
     case 'none': return 'none';
     case 'any': return 'required';

@@ -16,6 +16,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
+  allowed_tools: { enum: ['native', 'filter'], default: 'native' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
@@ -35,6 +36,12 @@ export interface ChatOptions {
    * tools for servers that have only those (lib/backends/custom-tools.ts).
    */
   readonly customTools: 'native' | 'function';
+  /**
+   * A choice restricted to some of the declared tools as Chat's `allowed_tools` tool choice
+   * (OpenAI: the tool list, and so the prompt cache, stays the same), or by declaring only the
+   * allowed tools, for servers that do not know that choice.
+   */
+  readonly allowedTools: 'native' | 'filter';
   /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, ...; Call.providerOptions.openai). */
   readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
@@ -51,6 +58,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
+    allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };

@@ -1,6 +1,7 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
 import type { ResponsesOptions } from './options.js';
 
@@ -156,10 +157,13 @@ function filePart(part: FilePart): Json {
 
 function toolChoice(call: Call): unknown {
   const choice = call.toolChoice;
+  const kindOf = (name: string) => (call.tools.some((t) => t.name === name && t.kind === 'custom') ? 'custom' : 'function');
+  const allowed = allowedNames(call);
+  if (allowed) return { type: 'allowed_tools', mode: choice.type === 'any' ? 'required' : 'auto', tools: allowed.map((name) => ({ type: kindOf(name), name })) };
   switch (choice.type) {
     case 'none': return 'none';
     case 'any': return 'required';
-    case 'tool': return { type: call.tools.some((t) => t.name === choice.name && t.kind === 'custom') ? 'custom' : 'function', name: choice.name };
+    case 'tool': return { type: kindOf(choice.name), name: choice.name };
     default: return 'auto';
   }
 }

@@ -1,6 +1,7 @@
 import type { Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
+import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
@@ -54,19 +55,24 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
     system,
     messages: decodeContents(b.contents),
     tools,
-    toolChoice: toolChoice(b.toolConfig?.functionCallingConfig),
+    toolChoice: toolChoice(b.toolConfig?.functionCallingConfig, tools),
     options: options(b.generationConfig ?? {}),
   };
   return { call, hints: {} };
 }
 
-function toolChoice(config: Json | undefined): ToolChoice {
+/**
+ * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
+ * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
+ */
+function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   const names: string[] = config?.allowedFunctionNames ?? [];
-  switch (config?.mode) {
-    case 'ANY': return names.length === 1 ? { type: 'tool', name: names[0]! } : { type: 'any' };
-    case 'NONE': return { type: 'none' };
-    default: return { type: 'auto' };
-  }
+  names.forEach((name, i) => {
+    if (!tools.some((t) => t.name === name)) throw badField(`toolConfig.functionCallingConfig.allowedFunctionNames[${i}]`, `names the function "${name}", which is not declared in tools`);
+  });
+  if (config?.mode === 'NONE') return { type: 'none' };
+  if (names.length === 0) return { type: config?.mode === 'ANY' ? 'any' : 'auto' };
+  return allowedChoice(config?.mode === 'ANY', names);
 }
 
 function options(g: Json): GenerationOptions {

@@ -4,6 +4,7 @@ import type {
 import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
+import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
 import type { DecodedRequest } from '../protocol.js';
 import { openaiOptionsOf } from '../provider-options.js';
@@ -104,7 +105,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     system,
     messages,
     tools,
-    toolChoice: toolChoice(b.tool_choice),
+    toolChoice: toolChoice(b.tool_choice, tools),
     options: options(b),
     metadata: b.metadata ?? {},
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
@@ -180,11 +181,20 @@ function toolContent(content: string | Json[]): string | TextPart[] {
   return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string, ...partCacheOf(p) }));
 }
 
-function toolChoice(choice: unknown): ToolChoice {
+function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any' };
   if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'function') return { type: 'tool', name: (choice as Json).function.name };
   if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'custom') return { type: 'tool', name: (choice as Json).custom.name };
+  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'allowed_tools') {
+    const { mode, tools: entries } = (choice as Json).allowed_tools as Json;
+    const names = (entries as Json[]).map((t, i) => {
+      const name: string = t.type === 'custom' ? t.custom.name : t.function.name;
+      if (!tools.some((d) => d.name === name)) throw new LipError('LIP_ERR_REQUEST_INVALID', `tool_choice.allowed_tools.tools[${i}]: names the tool "${name}", which is not in tools`, { param: `tool_choice.allowed_tools.tools[${i}]` });
+      return name;
+    });
+    return allowedChoice(mode === 'required', names);
+  }
   return { type: 'auto' };
 }
 

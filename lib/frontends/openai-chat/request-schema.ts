@@ -100,6 +100,9 @@ const message = {
 };
 
 
+/** `{name}`: a tool named in a tool choice. */
+const named = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };
+
 export const chatRequestSchema: Record<string, unknown> = {
   type: 'object',
   required: ['model', 'messages'],
@@ -140,13 +143,41 @@ export const chatRequestSchema: Record<string, unknown> = {
       },
     },
     tool_choice: {
-      anyOf: [
-        { enum: ['auto', 'none', 'required'] },
-        { type: 'object', required: ['type', 'function'], properties: { type: { const: 'function' }, function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
-        { type: 'object', required: ['type', 'custom'], properties: { type: { const: 'custom' }, custom: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
-        { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
-      ],
-      description: '"auto", "none", "required", {"type":"function","function":{"name":...}} or {"type":"custom","custom":{"name":...}}',
+      type: ['string', 'object'],
+      description: '"auto", "none", "required", {"type":"function","function":{"name":...}}, {"type":"custom","custom":{"name":...}} or {"type":"allowed_tools","allowed_tools":{"mode":"auto"|"required","tools":[...]}}',
+      if: { type: 'string' },
+      then: { enum: ['auto', 'none', 'required'] },
+      else: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools'] } },
+        allOf: [
+          { if: { properties: { type: { const: 'function' } } }, then: { required: ['function'], properties: { function: named } } },
+          { if: { properties: { type: { const: 'custom' } } }, then: { required: ['custom'], properties: { custom: named } } },
+          {
+            if: { properties: { type: { const: 'allowed_tools' } } },
+            then: {
+              required: ['allowed_tools'],
+              properties: {
+                allowed_tools: {
+                  type: 'object', required: ['mode', 'tools'], properties: {
+                    mode: { enum: ['auto', 'required'] },
+                    tools: {
+                      type: 'array', minItems: 1, items: {
+                        type: 'object', required: ['type'], properties: { type: { enum: ['function', 'custom'] } },
+                        allOf: [
+                          { if: { properties: { type: { const: 'function' } } }, then: { required: ['function'], properties: { function: named } } },
+                          { if: { properties: { type: { const: 'custom' } } }, then: { required: ['custom'], properties: { custom: named } } },
+                        ],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
     },
     response_format: {
       type: ['object', 'null'],

@@ -2,6 +2,7 @@ import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolCh
 import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
+import { allowedChoice } from '../allowed-tools.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
@@ -77,7 +78,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     system,
     messages,
     tools,
-    toolChoice: toolChoice(b.tool_choice),
+    toolChoice: toolChoice(b.tool_choice, tools),
     options: options(b),
     metadata: b.metadata ?? {},
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
@@ -111,13 +112,21 @@ function customTool(t: Json): ToolDefinition {
   };
 }
 
-function toolChoice(choice: unknown): ToolChoice {
+function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any' };
   if (choice !== null && typeof choice === 'object') {
     const c = choice as Json;
     if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
-    if (c.type === 'allowed_tools' && c.mode === 'required') return { type: 'any' };
+    if (c.type === 'allowed_tools') {
+      const names = (c.tools as Json[]).map((t, i) => {
+        const path = `tool_choice.tools[${i}]`;
+        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function and custom tools)`, true);
+        if (typeof t.name !== 'string' || !tools.some((d) => d.name === t.name)) throw badField(`${path}.name`, `names the tool "${String(t.name)}", which is not in tools`);
+        return t.name as string;
+      });
+      return allowedChoice(c.mode === 'required', names);
+    }
   }
   return { type: 'auto' };
 }

@@ -113,12 +113,21 @@ export const responsesRequestSchema: Record<string, unknown> = {
     stream: { type: ['boolean', 'null'] },
     tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool }) },
     tool_choice: {
-      anyOf: [
-        { enum: ['auto', 'none', 'required'] },
-        { type: 'object', required: ['type', 'name'], properties: { type: { enum: ['function', 'custom'] }, name: { type: 'string' } } },
-        { type: 'object', required: ['type'], properties: { type: { const: 'allowed_tools' } } },
-      ],
-      description: '"auto", "none", "required", {"type":"function","name":...} or {"type":"custom","name":...}',
+      type: ['string', 'object'],
+      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...} or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
+      if: { type: 'string' },
+      then: { enum: ['auto', 'none', 'required'] },
+      else: {
+        ...tagged({
+          function: { required: ['name'], properties: { name: { type: 'string' } } },
+          custom: { required: ['name'], properties: { name: { type: 'string' } } },
+          allowed_tools: {
+            required: ['mode', 'tools'],
+            properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' } } } } },
+          },
+        }),
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools'] } },
+      },
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },
     temperature: { type: ['number', 'null'] },

@@ -11,6 +11,14 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { maxOutputTokens: 64 } }), 'claude', o).max_tokens).to.equal(64);
   });
 
+  it('declares only the allowed tools when the choice is restricted (the provider has no such choice)', () => {
+    const tools = ['f', 'g', 'h'].map((name) => ({ name, parameters: { type: 'object' } }));
+    const body = encodeAnthropicRequest(call({ tools, toolChoice: { type: 'any', allowed: ['f', 'h'] } }), 'claude', o);
+    expect([(body.tools as { name: string }[]).map((t) => t.name), body.tool_choice]).to.deep.equal([['f', 'h'], { type: 'any' }]);
+    const auto = encodeAnthropicRequest(call({ tools, toolChoice: { type: 'auto', allowed: ['g'] } }), 'claude', o);
+    expect([(auto.tools as { name: string }[]).map((t) => t.name), auto.tool_choice]).to.deep.equal([['g'], { type: 'auto' }]);
+  });
+
   it('marks a strict tool strict (constrained inputs), whatever protocol asked for it', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
     const body = encodeAnthropicRequest(call({ tools: [{ name: 'f', parameters: schema, strict: true }, { name: 'g', parameters: schema, strict: false }, { name: 'h', parameters: schema }] }), 'claude', o);

@@ -72,6 +72,12 @@ describe('backends/gemini/encode-request', () => {
     const body = encodeGeminiRequest(call({ tools: [{ name: 'f', description: 'd', parameters: { type: 'object', additionalProperties: false } }], toolChoice: { type: 'tool', name: 'f' } }));
     expect(body.tools).to.deep.equal([{ functionDeclarations: [{ name: 'f', description: 'd', parametersJsonSchema: { type: 'object', additionalProperties: false } }] }]);
     expect(body.toolConfig).to.deep.equal({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['f'] } });
+    const tools = ['f', 'g', 'h'].map((name) => ({ name, parameters: { type: 'object' } }));
+    const names = (b: Record<string, unknown>) => ((b.tools as { functionDeclarations: { name: string }[] }[])[0]!.functionDeclarations).map((f) => f.name);
+    const any = encodeGeminiRequest(call({ tools, toolChoice: { type: 'any', allowed: ['f', 'h'] } }));
+    expect([names(any), any.toolConfig]).to.deep.equal([['f', 'g', 'h'], { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['f', 'h'] } }]);
+    const auto = encodeGeminiRequest(call({ tools, toolChoice: { type: 'auto', allowed: ['g'] } }));
+    expect([names(auto), auto.toolConfig]).to.deep.equal([['g'], { functionCallingConfig: { mode: 'AUTO' } }]);
   });
 
   it('maps generation options, structured output and thinking', () => {

@@ -95,6 +95,12 @@ describe('backends/openai-chat/encode-request', () => {
       metadata: { k: 'v' }, user: 'u1',
     });
     expect(encodeChatRequest(call({ tools: [{ name: 'f', parameters: {} }], toolChoice: { type: 'any' } }), 'gpt', options()).tool_choice).to.equal('required');
+    const restricted = call({ tools: [{ name: 'f', parameters: {} }, { name: 'g', parameters: {} }, { name: 'c', parameters: {}, kind: 'custom' }], toolChoice: { type: 'any', allowed: ['g', 'c'] } });
+    const native = encodeChatRequest(restricted, 'gpt', options());
+    expect((native.tools as unknown[]).length).to.equal(3);
+    expect(native.tool_choice).to.deep.equal({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'g' } }, { type: 'custom', custom: { name: 'c' } }] } });
+    const filtered = encodeChatRequest({ ...restricted, toolChoice: { type: 'auto', allowed: ['g'] } }, 'gpt', options({ allowed_tools: 'filter' }));
+    expect([(filtered.tools as { function: { name: string } }[]).map((t) => t.function.name), filtered.tool_choice]).to.deep.equal([['g'], 'auto']);
     const optional = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
     const closed = { ...optional, required: ['a', 'b'] };
     const strictOf = (parameters: Record<string, unknown>, strict?: boolean) => (encodeChatRequest(call({ tools: [{ name: 'f', parameters, ...(strict !== undefined ? { strict } : {}) }] }), 'gpt', options()).tools as { function: { strict?: boolean } }[])[0]!.function.strict;

@@ -64,6 +64,8 @@ describe('backends/openai-responses/encode-request', () => {
     });
     expect(body).not.to.have.property('stop');
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: false } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low' });
+    const restricted = encodeResponsesRequest(call({ tools: [{ name: 'f', parameters: {} }, { name: 'g', parameters: {} }, { name: 'c', parameters: {}, kind: 'custom' }], toolChoice: { type: 'auto', allowed: ['f', 'c'] } }), 'm', options());
+    expect([(restricted.tools as unknown[]).length, restricted.tool_choice]).to.deep.equal([3, { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'f' }, { type: 'custom', name: 'c' }] }]);
     const optional = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
     const closed = { ...optional, required: ['a', 'b'] };
     const strictOf = (parameters: Record<string, unknown>, strict?: boolean) => (encodeResponsesRequest(call({ tools: [{ name: 'f', parameters, ...(strict !== undefined ? { strict } : {}) }] }), 'm', options()).tools as { strict: boolean }[])[0]!.strict;

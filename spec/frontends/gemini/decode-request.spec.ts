@@ -144,7 +144,13 @@ describe('frontends/gemini decodeGenerateContent', () => {
     ]);
     expect(call.toolChoice).to.deep.equal({ type: 'tool', name: 'b' });
     const mode = (m: string) => decode({ contents: [user('x')], toolConfig: { functionCallingConfig: { mode: m } } }).toolChoice;
-    expect([mode('ANY'), mode('NONE'), mode('AUTO')]).to.deep.equal([{ type: 'any' }, { type: 'none' }, { type: 'auto' }]);
+    expect([mode('ANY'), mode('NONE'), mode('AUTO'), mode('VALIDATED')]).to.deep.equal([{ type: 'any' }, { type: 'none' }, { type: 'auto' }, { type: 'auto' }]);
+    const tools = [{ functionDeclarations: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }];
+    const restricted = (m: string, names: string[]) => decode({ contents: [user('x')], tools, toolConfig: { functionCallingConfig: { mode: m, allowedFunctionNames: names } } }).toolChoice;
+    expect(restricted('ANY', ['a', 'c'])).to.deep.equal({ type: 'any', allowed: ['a', 'c'] });
+    expect(restricted('VALIDATED', ['b'])).to.deep.equal({ type: 'auto', allowed: ['b'] });
+    expect(restricted('NONE', ['b'])).to.deep.equal({ type: 'none' });
+    expect(() => restricted('ANY', ['a', 'z'])).to.throw('toolConfig.functionCallingConfig.allowedFunctionNames[1]: names the function "z", which is not declared in tools');
   });
 
   it('keeps the media a function returns (functionResponse.parts) as image and file parts of the tool result', () => {

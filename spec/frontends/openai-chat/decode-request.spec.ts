@@ -92,6 +92,27 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect([choice('auto'), choice('none'), choice('required')]).to.deep.equal([{ type: 'auto' }, { type: 'none' }, { type: 'any' }]);
   });
 
+  it('maps an allowed_tools choice onto the tools the model may call, naming what is wrong', () => {
+    const tools = [
+      { type: 'function', function: { name: 'a', parameters: { type: 'object' } } },
+      { type: 'function', function: { name: 'b', parameters: { type: 'object' } } },
+      { type: 'custom', custom: { name: 'c' } },
+    ];
+    const base = { model: 'm', messages: [{ role: 'user', content: 'x' }], tools };
+    const entry = (name: string) => (name === 'c' ? { type: 'custom', custom: { name } } : { type: 'function', function: { name } });
+    const allowed = (mode: string, names: string[]) => ({ type: 'allowed_tools', allowed_tools: { mode, tools: names.map(entry) } });
+    const choice = (tc: unknown) => decodeChatRequest({ ...base, tool_choice: tc }).call.toolChoice;
+    expect(choice(allowed('auto', ['a', 'c']))).to.deep.equal({ type: 'auto', allowed: ['a', 'c'] });
+    expect(choice(allowed('required', ['b', 'c']))).to.deep.equal({ type: 'any', allowed: ['b', 'c'] });
+    expect(choice(allowed('required', ['c']))).to.deep.equal({ type: 'tool', name: 'c' });
+    expect(rejection({ ...base, tool_choice: allowed('auto', ['a', 'z']) })).to.equal('400 tool_choice.allowed_tools.tools[1] tool_choice.allowed_tools.tools[1]: names the tool "z", which is not in tools');
+    expect(rejection({ ...base, tool_choice: allowed('auto', []) })).to.match(/^400 tool_choice\.allowed_tools\.tools .*at least 1 item/);
+    expect(rejection({ ...base, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'maybe', tools: [entry('a')] } } })).to.match(/^400 tool_choice\.allowed_tools\.mode /);
+    expect(rejection({ ...base, tool_choice: { type: 'allowed_tools' } })).to.equal('400 tool_choice.allowed_tools tool_choice.allowed_tools: is required');
+    expect(rejection({ ...base, tool_choice: { type: 'function', function: {} } })).to.equal('400 tool_choice.function.name tool_choice.function.name: is required');
+    expect(rejection({ ...base, tool_choice: 'sometimes' })).to.match(/^400 tool_choice tool_choice: must be one of "auto", "none", "required"/);
+  });
+
   it('turns legacy function_call / function messages into tool calls and results', () => {
     const { call } = decodeChatRequest({ model: 'm', messages: [
       { role: 'user', content: 'x' },

@@ -119,7 +119,15 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decode({ input, tools, tool_choice: 'required' }).call.toolChoice).to.deep.equal({ type: 'any' });
     expect(decode({ input, tools, tool_choice: 'none' }).call.toolChoice).to.deep.equal({ type: 'none' });
     expect(decode({ input, tools, tool_choice: { type: 'function', name: 'w' } }).call.toolChoice).to.deep.equal({ type: 'tool', name: 'w' });
-    expect(decode({ input, tools, tool_choice: { type: 'allowed_tools', mode: 'required', tools: [] } }).call.toolChoice).to.deep.equal({ type: 'any' });
+    const allowed = (mode: string, names: string[]) => ({ type: 'allowed_tools', mode, tools: names.map((name) => ({ type: 'function', name })) });
+    expect(decode({ input, tools, tool_choice: allowed('required', ['w', 'v']) }).call.toolChoice).to.deep.equal({ type: 'any', allowed: ['w', 'v'] });
+    expect(decode({ input, tools, tool_choice: allowed('auto', ['v', 'v']) }).call.toolChoice).to.deep.equal({ type: 'auto', allowed: ['v'] });
+    expect(decode({ input, tools, tool_choice: allowed('required', ['w']) }).call.toolChoice).to.deep.equal({ type: 'tool', name: 'w' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: allowed('required', []) })).to.deep.include({ status: 400, param: 'tool_choice.tools', message: 'tool_choice.tools: must have at least 1 item (got 0)' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: allowed('auto', ['w', 'nope']) })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.tools[1].name' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'mcp', server_label: 's' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tool_choice.tools[0].type' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'sometimes', tools: [{ type: 'function', name: 'w' }] } })).to.deep.include({ param: 'tool_choice.mode' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'function' } })).to.deep.include({ param: 'tool_choice.name', message: 'tool_choice.name: is required' });
     expect(decode({ input, tools }).call.toolChoice).to.deep.equal({ type: 'auto' });
   });
 
