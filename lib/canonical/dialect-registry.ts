@@ -58,6 +58,14 @@ export interface AnthropicProviderOptions {
   readonly contextManagement?: Readonly<Record<string, unknown>>;
 }
 
+/** Gemini request knobs; sent only by the gemini backend. */
+export interface GeminiProviderOptions {
+  /** `[{category, threshold, method?}]`: the client's blocking thresholds per harm category, as written. */
+  readonly safetySettings?: readonly Readonly<Record<string, unknown>>[];
+  /** `generationConfig.mediaResolution` (`MEDIA_RESOLUTION_LOW`, ...): tokens spent per image or video frame. */
+  readonly mediaResolution?: string;
+}
+
 /**
  * Request knobs that belong to one provider family (Call.providerOptions), tagged with it; like
  * the dialects, named here, the one place in canonical/ that names providers: a frontend fills its own
@@ -67,4 +75,5 @@ export interface AnthropicProviderOptions {
 export interface ProviderOptions {
   readonly openai?: OpenAIProviderOptions;
   readonly anthropic?: AnthropicProviderOptions;
+  readonly gemini?: GeminiProviderOptions;
 }

@@ -1,8 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { HarmBlockThreshold, HarmCategory, MediaResolution, GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const KNOB_FIELDS = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'truncation'];
@@ -19,17 +20,22 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
   let lip: RunningLip;
   let openai: OpenAI;
   let anthropic: Anthropic;
+  let google: GoogleGenAI;
   before(async () => {
     emulators.oc = await startOpenAIChatEmulator();
     emulators.or = await startOpenAIResponsesEmulator();
     emulators.an = await startAnthropicEmulator();
+    emulators.gem = await startGeminiEmulator();
     lip = await startLip(testConfig([
       `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
       `  - { id: or, kind: openai-responses, base_url: "${emulators.or.url}", api_key: k-0123456789 }`,
       `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
+      `  - { id: gem, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789 }`,
+      `  - { id: gemoff, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789, provider_options: false }`,
     ].join('\n')));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+    google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
   });
   after(async () => {
     await lip?.close();
@@ -84,6 +90,30 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
       expect(emulators.an!.requests[0]!.body).to.include({ service_tier: 'standard_only', inference_geo: 'us', speed: 'fast' });
       expect((await send('oc:gpt-5.4-mini')).role).to.equal('assistant');
       expect(emulators.oc!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS, 'inference_geo', 'speed');
+    });
+  }
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'non-streaming';
+    const safetySettings = [{ category: HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT, threshold: HarmBlockThreshold.BLOCK_NONE }];
+    const generate = async (model: string) => {
+      const params = { model, contents: 'hi', config: { safetySettings, mediaResolution: MediaResolution.MEDIA_RESOLUTION_LOW, temperature: 0.2 } };
+      if (!stream) return (await google.models.generateContent(params)).text;
+      let text = '';
+      for await (const chunk of await google.models.generateContentStream(params)) text += chunk.text ?? '';
+      return text;
+    };
+
+    it(`a Gemini client's safetySettings and mediaResolution reach a gemini upstream, not another provider nor a row with provider_options: false (${mode})`, async () => {
+      expect(await generate('gem:gemini-2.5-flash')).to.be.a('string').and.not.equal('');
+      const sent = emulators.gem!.requests[0]!.body;
+      expect(sent.safetySettings).to.deep.equal(safetySettings);
+      expect(sent.generationConfig).to.deep.include({ mediaResolution: 'MEDIA_RESOLUTION_LOW', temperature: 0.2 });
+      await generate('gemoff:gemini-2.5-flash');
+      expect(emulators.gem!.requests[1]!.body).not.to.have.property('safetySettings');
+      expect(emulators.gem!.requests[1]!.body.generationConfig).not.to.have.property('mediaResolution');
+      await generate('an:claude-sonnet-4-6');
+      expect(JSON.stringify(emulators.an!.requests[0]!.body)).not.to.match(/HARM_CATEGORY|MEDIA_RESOLUTION/);
     });
   }
 

@@ -184,6 +184,8 @@ const gemini: Json[] = [
     contents: [{ role: 'user', parts: [{ text: 'call one' }] }],
     tools: [{ functionDeclarations: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }],
     toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['a', 'c'] } },
+    safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+    generationConfig: { mediaResolution: 'MEDIA_RESOLUTION_LOW' },
   },
 ];
 

@@ -11,7 +11,8 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * Call -> `streamGenerateContent` request body. Tools are declared with their full JSON Schema
  * (`parametersJsonSchema`), structured output with `responseJsonSchema`; a reasoning request
  * becomes `thinkingConfig` (budget from the call, or from its effort) with `includeThoughts`
- * on unless the call turns thoughts off, so thought summaries and signatures come back.
+ * on unless the call turns thoughts off, so thought summaries and signatures come back. With
+ * `knobs`, the client's Gemini knobs (safety settings, media resolution) go along.
  *
  * ```ts
  * encodeGeminiRequest(call)
@@ -19,7 +20,7 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * ```
  * @see spec/backends/gemini/encode-request.spec.ts
  */
-export function encodeGeminiRequest(call: Call): Json {
+export function encodeGeminiRequest(call: Call, knobs = true): Json {
   const { contents, system } = encodeContents(call.messages);
   const body: Json = { contents };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
@@ -58,6 +59,9 @@ export function encodeGeminiRequest(call: Call): Json {
     if (r.includeThoughts !== false && budget !== 0) thinking.includeThoughts = true;
     if (Object.keys(thinking).length > 0) config.thinkingConfig = thinking;
   }
+  const k = knobs ? call.providerOptions?.gemini : undefined;
+  if (k?.mediaResolution !== undefined) config.mediaResolution = k.mediaResolution;
+  if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
   if (Object.keys(config).length > 0) body.generationConfig = config;
   return body;
 }

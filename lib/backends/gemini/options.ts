@@ -1,16 +1,20 @@
 import type { BackendRow } from '../backend.js';
+import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /** The gemini row keys beside the common ones. */
 export const geminiProperties: Record<string, Record<string, unknown>> = {
   base_url: { type: 'string', lipUrl: ['http', 'https'], default: 'https://generativelanguage.googleapis.com' },
   api_version: { type: 'string', pattern: '^v[0-9a-z]+$', default: 'v1beta' },
   auth: { enum: ['x-goog-api-key', 'bearer'], default: 'x-goog-api-key' },
+  provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
 export interface GeminiOptions {
   readonly baseUrl: string;
   readonly apiVersion: string;
   readonly auth: 'x-goog-api-key' | 'bearer';
+  /** Send the client's Gemini knobs (safetySettings, mediaResolution; Call.providerOptions.gemini). */
+  readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -19,6 +23,7 @@ export function geminiOptions(row: BackendRow): GeminiOptions {
     baseUrl: (typeof row.base_url === 'string' ? row.base_url : 'https://generativelanguage.googleapis.com').replace(/\/+$/, ''),
     apiVersion: typeof row.api_version === 'string' ? row.api_version : 'v1beta',
     auth: row.auth === 'bearer' ? 'bearer' : 'x-goog-api-key',
+    providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };
 }

@@ -1,4 +1,4 @@
-import type { Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import type { Call, GeminiProviderOptions, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
@@ -57,6 +57,7 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
     tools,
     toolChoice: toolChoice(b.toolConfig?.functionCallingConfig, tools),
     options: options(b.generationConfig ?? {}),
+    ...providerOptions(b),
   };
   return { call, hints: {} };
 }
@@ -65,6 +66,14 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
  * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
  * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
  */
+/** The Gemini request knobs lip carries: the safety thresholds and the media resolution, as written. */
+function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
+  const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
+  if (Array.isArray(b.safetySettings) && b.safetySettings.length > 0) gemini.safetySettings = b.safetySettings;
+  if (typeof b.generationConfig?.mediaResolution === 'string') gemini.mediaResolution = b.generationConfig.mediaResolution;
+  return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
+}
+
 function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   const names: string[] = config?.allowedFunctionNames ?? [];
   names.forEach((name, i) => {

@@ -79,6 +79,7 @@ export const generateContentSchema: Record<string, unknown> = {
         responseSchema: { type: 'object' },
         responseJsonSchema: { type: 'object' },
         responseModalities: { type: 'array', items: { type: 'string' } },
+        mediaResolution: { type: 'string' },
         thinkingConfig: {
           type: 'object',
           properties: { thinkingBudget: { type: 'integer' }, includeThoughts: { type: 'boolean' }, thinkingLevel: { type: 'string' } },
@@ -86,8 +87,12 @@ export const generateContentSchema: Record<string, unknown> = {
       },
     },
     cachedContent: { type: 'string' }, // refused when set
-    // Read for compatibility, not forwarded.
-    safetySettings: { type: 'array' },
+    /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
+    safetySettings: {
+      type: 'array',
+      items: { type: 'object', required: ['category', 'threshold'], properties: { category: { type: 'string' }, threshold: { type: 'string' }, method: { type: 'string' } } },
+    },
+    // Read for compatibility, not forwarded (Vertex AI billing labels).
     labels: { type: 'object' },
   },
 };

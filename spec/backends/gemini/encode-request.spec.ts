@@ -80,6 +80,15 @@ describe('backends/gemini/encode-request', () => {
     expect([names(auto), auto.toolConfig]).to.deep.equal([['g'], { functionCallingConfig: { mode: 'AUTO' } }]);
   });
 
+  it('sends the client\'s Gemini knobs (safety settings, media resolution) unless the row turns them off', () => {
+    const safetySettings = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
+    const c = call({ options: { temperature: 0.1 }, providerOptions: { gemini: { safetySettings, mediaResolution: 'MEDIA_RESOLUTION_LOW' }, anthropic: { speed: 'fast' } } });
+    expect(encodeGeminiRequest(c)).to.deep.include({ safetySettings, generationConfig: { temperature: 0.1, mediaResolution: 'MEDIA_RESOLUTION_LOW' } });
+    const off = encodeGeminiRequest(c, false);
+    expect(off).not.to.have.property('safetySettings');
+    expect(off.generationConfig).to.deep.equal({ temperature: 0.1 });
+  });
+
   it('maps generation options, structured output and thinking', () => {
     const body = encodeGeminiRequest(call({ options: {
       temperature: 0.4, topP: 0.8, topK: 20, maxOutputTokens: 77, stopSequences: ['Z'], presencePenalty: 0.5, frequencyPenalty: 0.2, seed: 3,

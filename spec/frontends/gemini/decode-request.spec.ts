@@ -46,6 +46,16 @@ describe('frontends/gemini decodeGenerateContent', () => {
     }
   });
 
+  it('carries safetySettings and generationConfig.mediaResolution as Gemini knobs (snake_case too); a malformed setting is a 400 naming it', () => {
+    const safety = [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'BLOCK_ONLY_HIGH' }, { category: 'HARM_CATEGORY_HARASSMENT', threshold: 'OFF', method: 'PROBABILITY' }];
+    const contents = [{ role: 'user', parts: [{ text: 'x' }] }];
+    expect(decode({ contents, safetySettings: safety, generationConfig: { mediaResolution: 'MEDIA_RESOLUTION_HIGH' } }).providerOptions)
+      .to.deep.equal({ gemini: { safetySettings: safety, mediaResolution: 'MEDIA_RESOLUTION_HIGH' } });
+    expect(decode({ contents, safety_settings: safety.slice(0, 1) }).providerOptions).to.deep.equal({ gemini: { safetySettings: safety.slice(0, 1) } });
+    expect(decode({ contents, safetySettings: [] })).not.to.have.property('providerOptions');
+    expect(decodeError({ contents, safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT' }] })).to.deep.include({ status: 400, param: 'safetySettings[0].threshold' });
+  });
+
   it('maps systemInstruction, generationConfig (thinking, JSON output) and the path model and mode', () => {
     const call = decode({
       systemInstruction: { parts: [{ text: 'Be brief.' }] },
