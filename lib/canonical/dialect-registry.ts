@@ -64,6 +64,12 @@ export interface GeminiProviderOptions {
   readonly safetySettings?: readonly Readonly<Record<string, unknown>>[];
   /** `generationConfig.mediaResolution` (`MEDIA_RESOLUTION_LOW`, ...): tokens spent per image or video frame. */
   readonly mediaResolution?: string;
+  /**
+   * `thinkingConfig.thinkingLevel` as written (`low`, `high`, ...; Gemini 3): a gemini backend sends
+   * it in place of a budget derived from the effort (the models that take a level may think worse
+   * on a budget; the older ones refuse a level, and a client that wrote one knows its model).
+   */
+  readonly thinkingLevel?: string;
 }
 
 /**

@@ -51,15 +51,18 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
     config.responseMimeType = 'application/json';
     config.responseJsonSchema = format.schema;
   }
+  const k = knobs ? call.providerOptions?.gemini : undefined;
   const r = opt.reasoning;
   if (r) {
-    const budget = r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined);
+    // The client's own thinking level, unless it gave a budget (Gemini takes one or the other).
+    const level = r.budgetTokens === undefined ? k?.thinkingLevel : undefined;
+    const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined);
     const thinking: Json = {};
+    if (level !== undefined) thinking.thinkingLevel = level;
     if (budget !== undefined) thinking.thinkingBudget = budget;
     if (r.includeThoughts !== false && budget !== 0) thinking.includeThoughts = true;
     if (Object.keys(thinking).length > 0) config.thinkingConfig = thinking;
   }
-  const k = knobs ? call.providerOptions?.gemini : undefined;
   if (k?.mediaResolution !== undefined) config.mediaResolution = k.mediaResolution;
   if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
   if (Object.keys(config).length > 0) body.generationConfig = config;

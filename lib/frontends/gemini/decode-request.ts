@@ -66,11 +66,12 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
  * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
  * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
  */
-/** The Gemini request knobs lip carries: the safety thresholds and the media resolution, as written. */
+/** The Gemini request knobs lip carries: the safety thresholds, the media resolution and the thinking level, as written. */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
   if (Array.isArray(b.safetySettings) && b.safetySettings.length > 0) gemini.safetySettings = b.safetySettings;
   if (typeof b.generationConfig?.mediaResolution === 'string') gemini.mediaResolution = b.generationConfig.mediaResolution;
+  if (typeof b.generationConfig?.thinkingConfig?.thinkingLevel === 'string') gemini.thinkingLevel = b.generationConfig.thinkingConfig.thinkingLevel;
   return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
 }
 

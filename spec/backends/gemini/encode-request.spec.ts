@@ -87,6 +87,10 @@ describe('backends/gemini/encode-request', () => {
     const off = encodeGeminiRequest(c, false);
     expect(off).not.to.have.property('safetySettings');
     expect(off.generationConfig).to.deep.equal({ temperature: 0.1 });
+    const level = (reasoning: Record<string, unknown>, knobs = true) => (encodeGeminiRequest(call({ options: { reasoning }, providerOptions: { gemini: { thinkingLevel: 'low' } } }), knobs).generationConfig as Record<string, unknown>).thinkingConfig;
+    expect(level({ effort: 'low', includeThoughts: true })).to.deep.equal({ thinkingLevel: 'low', includeThoughts: true });
+    expect(level({ effort: 'low', budgetTokens: 2048 })).to.deep.equal({ thinkingBudget: 2048, includeThoughts: true });
+    expect(level({ effort: 'low' }, false)).to.deep.equal({ thinkingBudget: 1024, includeThoughts: true });
   });
 
   it('maps generation options, structured output and thinking', () => {

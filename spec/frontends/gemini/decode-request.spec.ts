@@ -53,6 +53,7 @@ describe('frontends/gemini decodeGenerateContent', () => {
       .to.deep.equal({ gemini: { safetySettings: safety, mediaResolution: 'MEDIA_RESOLUTION_HIGH' } });
     expect(decode({ contents, safety_settings: safety.slice(0, 1) }).providerOptions).to.deep.equal({ gemini: { safetySettings: safety.slice(0, 1) } });
     expect(decode({ contents, safetySettings: [] })).not.to.have.property('providerOptions');
+    expect(decode({ contents, generationConfig: { thinkingConfig: { thinkingLevel: 'HIGH' } } })).to.deep.include({ providerOptions: { gemini: { thinkingLevel: 'HIGH' } } });
     expect(decodeError({ contents, safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT' }] })).to.deep.include({ status: 400, param: 'safetySettings[0].threshold' });
   });
 
