@@ -196,6 +196,11 @@ export interface GenerationOptions {
   readonly verbosity?: 'low' | 'medium' | 'high';
   readonly parallelToolCalls?: boolean;
   readonly responseFormat?: ResponseFormat;
+  /**
+   * Return each output token's log probability with this many most likely alternatives (0: the
+   * token's own only); absent: none. Providers without log probabilities answer without them.
+   */
+  readonly logprobs?: number;
 }
 
 export interface Call {

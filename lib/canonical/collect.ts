@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { FinishReason, LipEvent, Usage } from './events.js';
+import type { FinishReason, LipEvent, TokenLogprob, Usage } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -22,7 +22,7 @@ export interface CollectedToolCall {
   /** A call of a custom tool: `arguments` holds its raw input. */
   readonly custom?: boolean;
 }
-export interface CollectedText { readonly type: 'text'; text: string }
+export interface CollectedText { readonly type: 'text'; text: string; logprobs?: TokenLogprob[] }
 export interface CollectedReasoning {
   readonly type: 'reasoning';
   text: string;
@@ -44,6 +44,8 @@ export interface CollectedResponse {
   text: string;
   /** All reasoning text concatenated. */
   reasoningText: string;
+  /** The log probabilities of all text tokens, in order, when the stream carried any. */
+  logprobs?: TokenLogprob[];
   readonly toolCalls: CollectedToolCall[];
   usage: Usage;
   finishReason?: FinishReason;
@@ -82,6 +84,7 @@ export class Collector {
         r.text += event.text;
         if (this.current?.type === 'text') this.current.text += event.text;
         else this.open({ type: 'text', text: event.text });
+        if (event.logprobs !== undefined && event.logprobs.length > 0) this.addLogprobs(event.logprobs, this.current as CollectedText);
         return;
       }
       case 'reasoning_delta': {
@@ -149,6 +152,18 @@ export class Collector {
   private open(block: CollectedText | CollectedReasoning): void {
     this.response.blocks.push(block);
     this.current = block;
+  }
+
+  /** Log probabilities join the response's and the open text block's (as many as there are characters, at most). */
+  private addLogprobs(logprobs: readonly TokenLogprob[], block: CollectedText): void {
+    const r = this.response;
+    if ((r.logprobs?.length ?? 0) + logprobs.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response log probabilities exceed ${COLLECT_LIMITS.textChars} tokens`);
+    const all = (r.logprobs ??= []);
+    const own = (block.logprobs ??= []);
+    for (const entry of logprobs) {
+      all.push(entry);
+      own.push(entry);
+    }
   }
 
   private addTool(call: CollectedToolCall): CollectedToolCall {

@@ -37,7 +37,18 @@ export interface ResponseStartedEvent {
   readonly model?: string;
 }
 export interface MessageStartedEvent { readonly type: 'message_started' }
-export interface TextDeltaEvent { readonly type: 'text_delta'; readonly text: string }
+/** A token the model could have produced, with its log probability (`bytes`: its UTF-8 bytes, when the provider gave them). */
+export interface TokenAlternative {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes?: readonly number[];
+}
+/** An output token's log probability, with the most likely alternatives when they were asked for. */
+export interface TokenLogprob extends TokenAlternative {
+  readonly top?: readonly TokenAlternative[];
+}
+/** Output text; `logprobs`: the log probabilities of its tokens, when the call asked for them and the provider gave them. */
+export interface TextDeltaEvent { readonly type: 'text_delta'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
 export interface ReasoningDeltaEvent { readonly type: 'reasoning_delta'; readonly text: string }
 /**
  * Closes the current reasoning block with its signature (Anthropic thinking, Gemini thought).

@@ -1,5 +1,5 @@
 import { randomId } from '../../wire/ids.js';
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -57,6 +57,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
   }
 
   /** Whether the response ended (a finishReason or a blocked prompt was seen). */
+  /** The current frame's token log probabilities (`logprobsResult`), until its text takes them. */
+  private logprobs: TokenLogprob[] | undefined;
+
   get finished(): boolean {
     return this.ended;
   }
@@ -74,6 +77,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
       out.push({ type: 'message_started' });
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
+    this.logprobs = geminiLogprobs(candidate?.logprobsResult);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     const blocked = frame.promptFeedback?.blockReason;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
@@ -112,7 +116,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
       return;
     }
     if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
-    if (part.text.length > 0) out.push({ type: 'text_delta', text: part.text });
+    if (part.text.length === 0) return;
+    // The frame's log probabilities go with its (first) text.
+    const logprobs = this.logprobs;
+    this.logprobs = undefined;
+    out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
   }
 
   private finish(finish: { reason: FinishReason; raw?: string }, out: LipEvent[]): void {
@@ -120,6 +128,25 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
     out.push({ type: 'response_finished', ...finish });
   }
+}
+
+/**
+ * A candidate's `logprobsResult` (`chosenCandidates[i]` with the `topCandidates[i].candidates`
+ * of the same step) as canonical entries; none when absent or of another shape.
+ */
+function geminiLogprobs(result: unknown): TokenLogprob[] | undefined {
+  if (!isObject(result) || !Array.isArray(result.chosenCandidates)) return undefined;
+  const entry = (c: unknown) => (isObject(c) && typeof c.token === 'string' && typeof c.logProbability === 'number' ? { token: c.token, logprob: c.logProbability } : undefined);
+  const top: unknown[] = Array.isArray(result.topCandidates) ? result.topCandidates : [];
+  const out: TokenLogprob[] = [];
+  (result.chosenCandidates as unknown[]).forEach((chosen, i) => {
+    const token = entry(chosen);
+    if (!token) return;
+    const step = top[i];
+    const alternatives = isObject(step) && Array.isArray(step.candidates) ? (step.candidates as unknown[]).map(entry).filter((a): a is TokenAlternative => a !== undefined) : [];
+    out.push(alternatives.length > 0 ? { ...token, top: alternatives } : token);
+  });
+  return out.length > 0 ? out : undefined;
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

@@ -45,6 +45,10 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
   if (opt.presencePenalty !== undefined) config.presencePenalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) config.frequencyPenalty = opt.frequencyPenalty;
   if (opt.seed !== undefined) config.seed = opt.seed;
+  if (opt.logprobs !== undefined) {
+    config.responseLogprobs = true;
+    if (opt.logprobs > 0) config.logprobs = opt.logprobs;
+  }
   const format = opt.responseFormat;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   if (format?.type === 'json_schema') {

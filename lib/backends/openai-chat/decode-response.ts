@@ -37,7 +37,7 @@ export class ChatResponseDecoder implements ResponseDecoder {
     const stream = new ChatStreamDecoder(this.backendId, this.secrets);
     stream.frame({
       id: body.id, model: body.model, usage: body.usage,
-      choices: [{ index: 0, delta, finish_reason: typeof choice!.finish_reason === 'string' ? choice!.finish_reason : 'stop' }],
+      choices: [{ index: 0, delta, logprobs: choice!.logprobs, finish_reason: typeof choice!.finish_reason === 'string' ? choice!.finish_reason : 'stop' }],
     }, out);
     stream.end(out);
   }

@@ -2,6 +2,7 @@ import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
+import { chatLogprobs } from '../logprobs.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
 
@@ -96,7 +97,10 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (isObject(delta)) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
-      if (typeof delta.content === 'string' && delta.content.length > 0) out.push({ type: 'text_delta', text: delta.content });
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        const logprobs = isObject(choice.logprobs) ? chatLogprobs(choice.logprobs.content) : undefined;
+        out.push(logprobs ? { type: 'text_delta', text: delta.content, logprobs } : { type: 'text_delta', text: delta.content });
+      }
       if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ type: 'text_delta', text: delta.refusal });
       if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) if (isObject(call)) this.toolFragment(call, out);
     }

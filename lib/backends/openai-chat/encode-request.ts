@@ -65,6 +65,10 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   if (opt.presencePenalty !== undefined) body.presence_penalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) body.frequency_penalty = opt.frequencyPenalty;
   if (opt.seed !== undefined) body.seed = opt.seed;
+  if (opt.logprobs !== undefined) {
+    body.logprobs = true;
+    if (opt.logprobs > 0) body.top_logprobs = opt.logprobs;
+  }
   if (opt.verbosity !== undefined) body.verbosity = opt.verbosity;
   const effort = opt.reasoning?.effort;
   if (o.reasoningParam === 'reasoning_effort' && effort !== undefined) body.reasoning_effort = effort;

@@ -90,7 +90,8 @@ export interface CodexTurn {
  * @see spec/backends/openai-codex/encode-request.spec.ts
  */
 export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
-  const { temperature: _t, topP: _p, maxOutputTokens: _m, ...options } = call.options;
+  // Log probabilities are not asked for: the endpoint takes no `top_logprobs` (the answer has none).
+  const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, ...options } = call.options;
   const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);
   const { user: _user, ...rest } = call;
   const shaped: Call = {

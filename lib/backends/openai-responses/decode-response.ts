@@ -63,7 +63,7 @@ function messageDeltas(item: Json): Json[] {
   const content: unknown[] = Array.isArray(item.content) ? item.content : [];
   for (const part of content) {
     if (!isObject(part)) continue;
-    if (part.type === 'output_text' && typeof part.text === 'string') out.push({ type: 'response.output_text.delta', delta: part.text });
+    if (part.type === 'output_text' && typeof part.text === 'string') out.push({ type: 'response.output_text.delta', delta: part.text, logprobs: part.logprobs });
     if (part.type === 'refusal' && typeof part.refusal === 'string') out.push({ type: 'response.refusal.delta', delta: part.refusal });
   }
   return out;

@@ -2,6 +2,7 @@ import type { LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
+import { chatLogprobs } from '../logprobs.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 
@@ -76,7 +77,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.reasoning_text.delta':
         if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'reasoning_delta', text: frame.delta });
         return;
-      case 'response.output_text.delta':
+      case 'response.output_text.delta': {
+        if (typeof frame.delta !== 'string' || !frame.delta) return;
+        const logprobs = chatLogprobs(frame.logprobs);
+        out.push(logprobs ? { type: 'text_delta', text: frame.delta, logprobs } : { type: 'text_delta', text: frame.delta });
+        return;
+      }
       case 'response.refusal.delta':
         if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
         return;

@@ -42,7 +42,9 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   const opt = call.options;
   const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some(own));
   const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (opt.reasoning !== undefined || replaysReasoning));
-  if (!o.store && wantsEncrypted) body.include = ['reasoning.encrypted_content'];
+  const include = [...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : [])];
+  if (include.length > 0) body.include = include;
+  if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined)) {
     const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
     body.reasoning = { ...(opt.reasoning.effort !== undefined ? { effort: opt.reasoning.effort } : {}), ...(summary ? { summary } : {}) };

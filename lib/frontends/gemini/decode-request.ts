@@ -96,6 +96,7 @@ function options(g: Json): GenerationOptions {
   if (typeof g.presencePenalty === 'number') o.presencePenalty = g.presencePenalty;
   if (typeof g.frequencyPenalty === 'number') o.frequencyPenalty = g.frequencyPenalty;
   if (typeof g.seed === 'number') o.seed = g.seed;
+  if (g.responseLogprobs === true) o.logprobs = typeof g.logprobs === 'number' ? g.logprobs : 0;
   const thinking = g.thinkingConfig as Json | undefined;
   if (thinking) {
     const r: { -readonly [K in keyof ReasoningOptions]: ReasoningOptions[K] } = {};

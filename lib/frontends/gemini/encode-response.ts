@@ -5,6 +5,7 @@ import { wireId } from '../protocol.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
+import { geminiLogprobsResult } from '../logprobs.js';
 import { mapFinishReason } from './map-finish-reason.js';
 
 const NATIVE = REASONING_DIALECTS.geminiThought;
@@ -33,8 +34,11 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     }
   }
   if (parts.length === 0) parts.push({ text: '' });
+  const logprobs = r.logprobs !== undefined && context.call.options.logprobs !== undefined
+    ? { avgLogprobs: r.logprobs.reduce((sum, t) => sum + t.logprob, 0) / r.logprobs.length, logprobsResult: geminiLogprobsResult(r.logprobs) }
+    : {};
   return {
-    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), index: 0 }],
+    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...logprobs, index: 0 }],
     ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
     modelVersion: context.model ?? context.call.model,
     responseId,

@@ -2,6 +2,7 @@ import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
+import { geminiLogprobsResult } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
@@ -26,8 +27,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private finished = false;
   private usage: Usage = {};
   private readonly held = new HeldOutput();
+  /** The client asked for log probabilities (`responseLogprobs`). */
+  private readonly logprobs: boolean;
 
   constructor(context: EncodeContext) {
+    this.logprobs = context.call.options.logprobs !== undefined;
     this.suffix = `,"modelVersion":${JSON.stringify(context.model ?? context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
   }
 
@@ -38,7 +42,9 @@ export class GeminiStreamEncoder implements StreamEncoder {
   event(event: LipEvent): string {
     switch (event.type) {
       case 'text_delta':
-        return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}` : '';
+        if (!event.text) return '';
+        if (event.logprobs !== undefined && this.logprobs) return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`, `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}`)}${this.suffix}`;
+        return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}`;
       case 'reasoning_delta':
         return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
       case 'reasoning_signature': {

@@ -1,3 +1,5 @@
+import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
+
 /**
  * The JSON Schema of a Gemini generateContent request body (camelCase; snake_case keys are
  * normalised before validation, see normalize-keys.ts). Unknown fields are accepted and ignored;
@@ -80,6 +82,8 @@ export const generateContentSchema: Record<string, unknown> = {
         responseJsonSchema: { type: 'object' },
         responseModalities: { type: 'array', items: { type: 'string' } },
         mediaResolution: { type: 'string' },
+        responseLogprobs: { type: 'boolean' },
+        logprobs: TOP_LOGPROBS_SCHEMA,
         thinkingConfig: {
           type: 'object',
           properties: { thinkingBudget: { type: 'integer' }, includeThoughts: { type: 'boolean' }, thinkingLevel: { type: 'string' } },

@@ -209,6 +209,7 @@ function options(b: Json): GenerationOptions {
   if (typeof b.presence_penalty === 'number') o.presencePenalty = b.presence_penalty;
   if (typeof b.frequency_penalty === 'number') o.frequencyPenalty = b.frequency_penalty;
   if (typeof b.seed === 'number') o.seed = b.seed;
+  if (b.logprobs === true) o.logprobs = typeof b.top_logprobs === 'number' ? b.top_logprobs : 0;
   if (typeof b.reasoning_effort === 'string') o.reasoning = { effort: b.reasoning_effort };
   if (typeof b.verbosity === 'string') o.verbosity = b.verbosity as GenerationOptions['verbosity'];
   if (typeof b.parallel_tool_calls === 'boolean') o.parallelToolCalls = b.parallel_tool_calls;

@@ -1,5 +1,6 @@
 import type { CollectedResponse } from '../../canonical/index.js';
 import { effectiveFinishReason, hasUsage } from '../../canonical/index.js';
+import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { chatUsage } from './encode-usage.js';
 import { completionId } from './ids.js';
@@ -27,7 +28,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     object: 'chat.completion',
     created: context.created,
     model: context.model ?? context.call.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: mapFinishReason(effectiveFinishReason(r.finishReason, toolCalls.length > 0)) }],
+    choices: [{ index: 0, message, logprobs: r.logprobs && context.call.options.logprobs !== undefined ? { content: wireLogprobs(r.logprobs), refusal: null } : null, finish_reason: mapFinishReason(effectiveFinishReason(r.finishReason, toolCalls.length > 0)) }],
     ...(hasUsage(r.usage) ? { usage: chatUsage(r.usage) } : {}),
   };
 }

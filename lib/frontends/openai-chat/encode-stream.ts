@@ -1,6 +1,7 @@
 import type { LipEvent, Usage } from '../../canonical/index.js';
 import { effectiveFinishReason, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
+import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { chatErrorObject } from './encode-error.js';
 import { chatUsage } from './encode-usage.js';
@@ -20,6 +21,8 @@ import { TurnState } from './turn-state.js';
 export class ChatStreamEncoder implements StreamEncoder {
   private readonly prefix: string;
   private readonly includeUsage: boolean;
+  /** The client asked for log probabilities (`logprobs: true`). */
+  private readonly logprobs: boolean;
   private readonly toolIndex = new Map<string, number>();
   /** The ids of custom tools' calls: their pieces go in `custom.input`. */
   private readonly custom = new Set<string>();
@@ -31,10 +34,11 @@ export class ChatStreamEncoder implements StreamEncoder {
   constructor(context: EncodeContext) {
     this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
     this.includeUsage = context.hints.includeUsage === true;
+    this.logprobs = context.call.options.logprobs !== undefined;
   }
 
-  private chunk(delta: string, finishReason: string | null = null): string {
-    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : `"${finishReason}"`}}]}\n\n`;
+  private chunk(delta: string, finishReason: string | null = null, logprobs = 'null'): string {
+    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason === null ? 'null' : `"${finishReason}"`}}]}\n\n`;
   }
 
   /** The first chunk announces the assistant role; content chunks follow. */
@@ -49,7 +53,9 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'message_started':
         return this.open();
       case 'text_delta':
-        return event.text ? this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
+        if (!event.text) return '';
+        if (event.logprobs !== undefined && this.logprobs) return this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`, null, JSON.stringify({ content: wireLogprobs(event.logprobs), refusal: null }));
+        return this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`);
       case 'reasoning_delta':
         if (!event.text) return '';
         this.state.push(event);

@@ -1,4 +1,5 @@
 import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
+import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Chat request carries to OpenAI backends (Call.providerOptions.openai). */
@@ -188,9 +189,9 @@ export const chatRequestSchema: Record<string, unknown> = {
       },
     },
     ...openaiKnobSchemas(CHAT_KNOBS),
-    // Read for compatibility, not forwarded.
     logprobs: { type: ['boolean', 'null'] },
-    top_logprobs: { type: ["integer", "null"] },
+    top_logprobs: TOP_LOGPROBS_SCHEMA,
+    // Read for compatibility, not forwarded.
     store: { type: ['boolean', 'null'] },
   },
 };

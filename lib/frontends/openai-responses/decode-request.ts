@@ -136,6 +136,9 @@ function options(b: Json): GenerationOptions {
   if (typeof b.temperature === 'number') o.temperature = b.temperature;
   if (typeof b.top_p === 'number') o.topP = b.top_p;
   if (typeof b.max_output_tokens === 'number') o.maxOutputTokens = b.max_output_tokens;
+  // Log probabilities: asked for by `include`, or by a number of alternatives per token.
+  const top = typeof b.top_logprobs === 'number' ? b.top_logprobs : 0;
+  if ((Array.isArray(b.include) && b.include.includes('message.output_text.logprobs')) || top > 0) o.logprobs = top;
   const effort = b.reasoning?.effort;
   const summary = b.reasoning?.summary ?? b.reasoning?.generate_summary;
   if (typeof effort === 'string' || typeof summary === 'string') {
@@ -173,6 +176,7 @@ function echo(b: Json): ResponsesEcho {
     text: { format: b.text?.format ?? { type: 'text' }, verbosity: b.text?.verbosity ?? 'medium' },
     tool_choice: b.tool_choice ?? 'auto',
     tools: b.tools ?? [],
+    top_logprobs: b.top_logprobs ?? 0,
     top_p: b.top_p ?? null,
     truncation: b.truncation ?? 'disabled',
     service_tier: b.service_tier ?? 'default',

@@ -41,7 +41,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
-      output.push(messageItem(nextId('msg_'), block.text, itemStatus));
+      output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined));
     } else {
       const custom = block.custom === true;
       output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));

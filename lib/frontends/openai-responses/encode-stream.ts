@@ -1,7 +1,8 @@
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { FinishReason, LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
+import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
@@ -19,6 +20,8 @@ interface OpenItem {
   /** The canonical id of a call (its `callId` on the wire may carry state). */
   readonly key?: string;
   readonly name?: string;
+  /** A message's token log probabilities so far (when the client asked for them). */
+  logprobs?: TokenLogprob[];
 }
 
 /**
@@ -49,9 +52,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private finished = false;
   private usage: Usage = {};
   private readonly held = new HeldOutput();
+  /** The client asked for log probabilities (`include: ["message.output_text.logprobs"]`). */
+  private readonly logprobs: boolean;
 
   constructor(context: EncodeContext) {
     this.context = context;
+    this.logprobs = context.call.options.logprobs !== undefined;
     this.shell = new ResponseShell(context);
   }
 
@@ -85,9 +91,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (!t) return '';
     this.text = undefined;
     const text = JSON.stringify(t.text);
-    return this.frame('response.output_text.done', `,${t.at},"content_index":0,"text":${text},"logprobs":[]`)
-      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text))}`)
-      + this.done(t, messageItem(t.id, t.text, status));
+    const logprobs = t.logprobs ? JSON.stringify(wireLogprobs(t.logprobs)) : '[]';
+    return this.frame('response.output_text.done', `,${t.at},"content_index":0,"text":${text},"logprobs":${logprobs}`)
+      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text, t.logprobs))}`)
+      + this.done(t, messageItem(t.id, t.text, status, t.logprobs));
   }
 
   private closeReasoning(encrypted?: string): string {
@@ -143,7 +150,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         }
         this.held.add('text', event.text.length);
         this.text.text += event.text;
-        return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":[]`);
+        let logprobs = '[]';
+        if (event.logprobs !== undefined && this.logprobs) {
+          for (const entry of event.logprobs) (this.text.logprobs ??= []).push(entry);
+          logprobs = JSON.stringify(wireLogprobs(event.logprobs));
+        }
+        return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":${logprobs}`);
       }
       case 'reasoning_delta': {
         if (!event.text) return '';
@@ -216,7 +228,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** The current state of a still-open item, for the failed response. */
   private snapshot(index: number): unknown {
-    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete');
+    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs);
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
     for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', call.kind === 'custom_tool_call');
     return undefined;

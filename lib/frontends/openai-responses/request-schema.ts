@@ -1,4 +1,5 @@
 import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
+import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
@@ -146,6 +147,6 @@ export const responsesRequestSchema: Record<string, unknown> = {
     background: { type: ['boolean', 'null'] },
     ...openaiKnobSchemas(RESPONSES_KNOBS),
     // Read for compatibility, not forwarded.
-    top_logprobs: { type: ['integer', 'null'] },
+    top_logprobs: TOP_LOGPROBS_SCHEMA,
   },
 };

@@ -1,6 +1,7 @@
-import type { Usage } from '../../canonical/index.js';
+import type { TokenLogprob, Usage } from '../../canonical/index.js';
 import { totalTokens } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
+import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
@@ -67,7 +68,7 @@ export class ResponseShell {
       text: e.text ?? { format: { type: 'text' }, verbosity: 'medium' },
       tool_choice: e.tool_choice ?? 'auto',
       tools: e.tools ?? [],
-      top_logprobs: 0,
+      top_logprobs: e.top_logprobs ?? 0,
       top_p: e.top_p ?? null,
       truncation: e.truncation ?? 'disabled',
       usage: state.usage ? responsesUsage(state.usage) : null,
@@ -99,12 +100,13 @@ export function responsesUsage(u: Usage): Record<string, unknown> {
   };
 }
 
-export function messageItem(id: string, text: string, status: ItemStatus): Record<string, unknown> {
-  return { id, type: 'message', status, content: [outputText(text)], role: 'assistant' };
+/** An assistant message item; `logprobs`: its text's token log probabilities, when the client asked for them. */
+export function messageItem(id: string, text: string, status: ItemStatus, logprobs?: readonly TokenLogprob[]): Record<string, unknown> {
+  return { id, type: 'message', status, content: [outputText(text, logprobs)], role: 'assistant' };
 }
 
-export function outputText(text: string): Record<string, unknown> {
-  return { type: 'output_text', annotations: [], logprobs: [], text };
+export function outputText(text: string, logprobs?: readonly TokenLogprob[]): Record<string, unknown> {
+  return { type: 'output_text', annotations: [], logprobs: logprobs ? wireLogprobs(logprobs) : [], text };
 }
 
 /** A reasoning item; `summary` is empty when there was no visible reasoning text. */

@@ -1,5 +1,5 @@
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 import { thoughtSignatureRefusal } from './state-check.js';
 
 const FINISH: Record<string, string> = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP', content_filter: 'SAFETY', stop_sequence: 'STOP' };
@@ -40,7 +40,17 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     out.push({ body: chunk([{ text, thought: true, ...signed }]), output: true });
   });
   if (thoughts.length === 0 && script.reasoning?.signature) out.push({ body: chunk([{ text: '', thoughtSignature: script.reasoning.signature }]), output: false });
-  for (const text of deltas(script.text)) out.push({ body: chunk([{ text }]), output: true });
+  const logprobs = request.body?.generationConfig?.responseLogprobs === true;
+  const top = typeof request.body?.generationConfig?.logprobs === 'number' ? request.body.generationConfig.logprobs : 0;
+  deltas(script.text).forEach((text, i) => {
+    const body = chunk([{ text }]);
+    if (logprobs) {
+      const t = emulatedLogprob(text, i, top);
+      const entry = (a: { token: string; logprob: number }) => ({ token: a.token, logProbability: a.logprob });
+      (body.candidates[0] as Record<string, unknown>).logprobsResult = { topCandidates: [{ candidates: t.top.map(entry) }], chosenCandidates: [entry(t)] };
+    }
+    out.push({ body, output: true });
+  });
   const calls = (script.toolCalls ?? []).map((call) => ({
     functionCall: { name: call.name, args: JSON.parse(joined(call.args) || '{}') },
     ...(call.signature ? { thoughtSignature: call.signature } : {}),
@@ -104,7 +114,9 @@ export const geminiProtocol: EmulatorProtocol = {
     if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
     const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
     const last = all[all.length - 1]! as { candidates: Record<string, unknown>[] };
-    return { ...last, candidates: [{ ...last.candidates[0], content: { parts, role: 'model' } }] };
+    const results = all.map((c) => (c.candidates as { logprobsResult?: { topCandidates: unknown[]; chosenCandidates: unknown[] } }[])[0]!.logprobsResult).filter((r) => r !== undefined);
+    const logprobsResult = results.length > 0 ? { logprobsResult: { topCandidates: results.flatMap((r) => r!.topCandidates), chosenCandidates: results.flatMap((r) => r!.chosenCandidates) } } : {};
+    return { ...last, candidates: [{ ...last.candidates[0], content: { parts, role: 'model' }, ...logprobsResult }] };
   },
 };
 

@@ -1,5 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 
 const CREATED = 1_767_225_600;
 const FINISH: Record<string, string> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', stop_sequence: 'stop' };
@@ -52,14 +52,14 @@ export const openaiChatProtocol: EmulatorProtocol = {
     const id = script.id ?? 'chatcmpl-emu0001';
     const model = script.model ?? request.model ?? 'gpt-4o';
     const withUsage = request.body?.stream_options?.include_usage === true;
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => sse({
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null, logprobs: unknown = null) => sse({
       id, object: 'chat.completion.chunk', created: CREATED, model, service_tier: 'default', system_fingerprint: 'fp_emulator',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
       ...(withUsage ? { usage: null } : {}),
     });
     const frames: Frame[] = [{ text: chunk({ role: 'assistant', content: '', refusal: null }), output: false }];
     for (const text of deltas(script.reasoning?.text)) frames.push({ text: chunk({ reasoning_content: text }), output: true });
-    for (const text of deltas(script.text)) frames.push({ text: chunk({ content: text }), output: true });
+    deltas(script.text).forEach((text, i) => frames.push({ text: chunk({ content: text }, null, chatLogprobs(request, [text], i)), output: true }));
     (script.toolCalls ?? []).forEach((call, index) => {
       const id = call.id ?? `call_emu${index + 1}`;
       if (call.custom) { // the shape OpenAI streams (the SDK's chunk type has only functions)
@@ -98,7 +98,7 @@ export const openaiChatProtocol: EmulatorProtocol = {
           ...(script.reasoning?.text ? { reasoning_content: joined(script.reasoning.text) } : {}),
           ...(calls.length > 0 ? { tool_calls: calls } : {}),
         },
-        logprobs: null,
+        logprobs: chatLogprobs(request, deltas(script.text), 0),
         finish_reason: script.rawFinish ?? FINISH[finishOf(script)]!,
       }],
       ...(script.usage ? { usage: chatUsageWire(script.usage) } : {}),
@@ -106,6 +106,13 @@ export const openaiChatProtocol: EmulatorProtocol = {
     };
   },
 };
+
+/** `choices[0].logprobs` for these deltas (the first at `from`) when the request asked for them (`logprobs: true`), else null. */
+function chatLogprobs(request: RecordedRequest, texts: readonly string[], from: number): unknown {
+  if (request.body?.logprobs !== true) return null;
+  const top = typeof request.body.top_logprobs === 'number' ? request.body.top_logprobs : 0;
+  return { content: texts.map((t, i) => { const { top: alternatives, ...token } = emulatedLogprob(t, from + i, top); return { ...token, top_logprobs: alternatives }; }), refusal: null };
+}
 
 /** An OpenAI Chat Completions upstream on a free port; `url` ends in `/v1`. */
 export function startOpenAIChatEmulator(): Promise<Emulator> {

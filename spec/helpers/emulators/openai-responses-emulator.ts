@@ -1,6 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
-import { deltas, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedLogprob, joined, type Frame, type Script, type UsageScript } from './script.js';
 import { encryptedReasoningRefusal } from './state-check.js';
 
 const CREATED = 1_767_225_600;
@@ -28,7 +28,15 @@ function shell(script: Script, request: RecordedRequest, status: string, output:
 }
 
 /** The output items a script produces, complete (as `output_item.done` and `response.completed` show them). */
-function items(script: Script): Record<string, unknown>[] {
+/** The Responses logprobs of these deltas (the first at `from`) when the request includes `message.output_text.logprobs`, else none. */
+function textLogprobs(request: RecordedRequest | undefined, texts: readonly string[], from: number): unknown[] {
+  const include: unknown = request?.body?.include;
+  if (!Array.isArray(include) || !include.includes('message.output_text.logprobs')) return [];
+  const top = typeof request!.body.top_logprobs === 'number' ? request!.body.top_logprobs : 0;
+  return texts.map((t, i) => { const { top: alternatives, ...token } = emulatedLogprob(t, from + i, top); return { ...token, top_logprobs: alternatives }; });
+}
+
+function items(script: Script, request?: RecordedRequest): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const r = script.reasoning;
   if (r) {
@@ -39,7 +47,7 @@ function items(script: Script): Record<string, unknown>[] {
     });
   }
   if (deltas(script.text).length > 0) {
-    out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: joined(script.text) }] });
+    out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: textLogprobs(request, deltas(script.text), 0), text: joined(script.text) }] });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
     const callId = call.id ?? `call_emu${i + 1}`;
@@ -84,7 +92,7 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
     const emit = (type: string, data: Record<string, unknown>, output = false) => frames.push({ text: sse({ type, sequence_number: seq++, ...data }, type), output });
     emit('response.created', { response: shell(script, request, 'in_progress', [], null) });
     emit('response.in_progress', { response: shell(script, request, 'in_progress', [], null) });
-    const done = items(script);
+    const done = items(script, request);
     let index = 0;
     for (const item of done) {
       const output_index = index++;
@@ -101,9 +109,9 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
       } else if (item.type === 'message') {
         emit('response.output_item.added', { output_index, item: { id: item.id, type: 'message', status: 'in_progress', content: [], role: 'assistant' } });
         emit('response.content_part.added', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
-        for (const delta of deltas(script.text)) emit('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta, logprobs: [] }, true);
+        deltas(script.text).forEach((delta, i) => emit('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta, logprobs: textLogprobs(request, [delta], i) }, true));
         const text = joined(script.text);
-        emit('response.output_text.done', { item_id: item.id, output_index, content_index: 0, text, logprobs: [] });
+        emit('response.output_text.done', { item_id: item.id, output_index, content_index: 0, text, logprobs: textLogprobs(request, deltas(script.text), 0) });
         emit('response.content_part.done', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text } });
         emit('response.output_item.done', { output_index, item });
       } else {
@@ -127,10 +135,10 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
 
   json(script: Script, request: RecordedRequest): unknown {
     if (script.streamError) {
-      return { ...shell(script, request, 'failed', items(script), null), error: { code: script.streamError.code ?? 'server_error', message: script.streamError.message } };
+      return { ...shell(script, request, 'failed', items(script, request), null), error: { code: script.streamError.code ?? 'server_error', message: script.streamError.message } };
     }
     const incomplete = script.finish === 'length' || script.finish === 'content_filter';
-    return shell(script, request, incomplete ? 'incomplete' : 'completed', items(script), script.usage ? responsesUsageWire(script.usage) : null);
+    return shell(script, request, incomplete ? 'incomplete' : 'completed', items(script, request), script.usage ? responsesUsageWire(script.usage) : null);
   },
 };
 

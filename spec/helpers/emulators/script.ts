@@ -111,3 +111,21 @@ export function joined(value: string | readonly string[] | undefined): string {
 export function finishOf(script: Script): FinishScript {
   return script.finish ?? ((script.toolCalls?.length ?? 0) > 0 ? 'tool_calls' : 'stop');
 }
+
+/** One emulated token: a text delta is one token, with `top` made-up alternatives. */
+export interface EmulatedLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes: number[];
+  readonly top: { token: string; logprob: number; bytes: number[] }[];
+}
+
+/**
+ * The log probability an emulator reports for a text delta (a delta is one token): fixed from the
+ * delta's place, so a test can predict it; `top` alternatives after the token itself.
+ */
+export function emulatedLogprob(token: string, index: number, top: number): EmulatedLogprob {
+  const logprob = -(index + 1) / 8;
+  const alt = (t: string, p: number) => ({ token: t, logprob: p, bytes: [...Buffer.from(t, 'utf8')] });
+  return { ...alt(token, logprob), top: Array.from({ length: top }, (_, i) => (i === 0 ? alt(token, logprob) : alt(`${token}~${i}`, logprob - i))) };
+}
