@@ -130,14 +130,37 @@ export interface ToolDefinition {
   readonly cache?: CacheMark;
   /**
    * `custom`: a freeform tool (OpenAI custom tools): the model answers with one raw string, not
-   * JSON arguments. Absent: a function tool.
+   * JSON arguments. `provider`: a tool whose schema a provider defines and the client runs
+   * (Anthropic's text editor, bash, memory, computer use), declared in `providerTool`; its calls
+   * are ordinary calls with JSON arguments. Absent: a function tool.
    */
-  readonly kind?: 'custom';
+  readonly kind?: 'custom' | 'provider';
   /**
    * The input format of a custom tool as the client wrote it (OpenAI `{type: "text"}` or
    * `{type: "grammar", syntax, definition}`), passed on opaquely to providers that take it.
    */
   readonly format?: Readonly<Record<string, unknown>>;
+  /** The declaration of a provider-defined tool (`kind: 'provider'`). */
+  readonly providerTool?: ProviderTool;
+}
+
+/**
+ * A client-run tool whose schema a provider defines, as the client declared it. A backend of its
+ * `dialect` sends `definition` back as it is, so that the provider's model gets the tool it was
+ * trained on; every other backend offers it as a function tool of the same name, with the tool's
+ * `name`, `description` and `parameters`, which the frontend wrote for that purpose. Either way
+ * the model's calls of it are ordinary tool calls and the client answers them with ordinary
+ * tool results.
+ */
+export interface ProviderTool {
+  /** Whose definition it is (TOOL_DIALECTS). */
+  readonly dialect: string;
+  /**
+   * The tool as the client wrote it, less what lip reads elsewhere (the cache mark) or ignores:
+   * its `type`, `name` and own fields (`{type: "text_editor_20250728", name:
+   * "str_replace_based_edit_tool", max_characters: 10000}`).
+   */
+  readonly definition: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -18,6 +18,17 @@ export const REASONING_DIALECTS = {
 } as const;
 
 /**
+ * Tool dialects: whose schema a provider-defined tool (ToolDefinition.providerTool) follows. Only
+ * a backend of the dialect sends the definition as written; the others offer a function tool in
+ * its place. Bedrock's Claude models get the function tool too: Converse declares tools as
+ * `toolSpec` only.
+ */
+export const TOOL_DIALECTS = {
+  /** Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`. */
+  anthropic: 'anthropic.tool',
+} as const;
+
+/**
  * OpenAI request knobs a client set for cost and caching, as it wrote them. Sent only by the
  * OpenAI backends (each the ones its endpoint takes), never by another provider's.
  */

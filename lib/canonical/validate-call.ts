@@ -1,4 +1,4 @@
-import type { Call, Message, Part, ToolChoice, GenerationOptions } from './call.js';
+import type { Call, Message, Part, ToolChoice, ToolDefinition, GenerationOptions } from './call.js';
 import { CALL_LIMITS as L } from './limits.js';
 
 /** One problem with a call: where (`messages[1].parts[0].text`) and what. */
@@ -51,8 +51,9 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
       add(`${path}.parameters`, 'must be a JSON Schema object');
     }
-    if (tool.kind !== undefined && tool.kind !== 'custom') add(`${path}.kind`, 'must be custom or absent');
-    if (tool.format !== undefined && (tool.format === null || typeof tool.format !== 'object' || Array.isArray(tool.format))) add(`${path}.format`, 'must be an object');
+    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider') add(`${path}.kind`, 'must be custom, provider or absent');
+    if (tool.format !== undefined && !isObject(tool.format)) add(`${path}.format`, 'must be an object');
+    checkProviderTool(tool, path, add);
   });
   checkToolChoice(call.toolChoice, toolNames, add);
   checkOptions(call.options, add);
@@ -68,6 +69,25 @@ export function validateCall(call: Call): CallIssue[] {
 }
 
 type Add = (path: string, message: string) => void;
+
+function isObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A provider tool has its declaration (dialect and definition object), and only a provider tool has one. */
+function checkProviderTool(tool: ToolDefinition, path: string, add: Add): void {
+  const declared = tool.providerTool;
+  if (tool.kind !== 'provider') {
+    if (declared !== undefined) add(`${path}.providerTool`, 'is only for kind provider');
+    return;
+  }
+  if (declared === undefined || declared === null || typeof declared !== 'object') {
+    add(`${path}.providerTool`, 'is required for kind provider');
+    return;
+  }
+  if (typeof declared.dialect !== 'string' || declared.dialect.length === 0) add(`${path}.providerTool.dialect`, 'must be a non-empty string');
+  if (!isObject(declared.definition)) add(`${path}.providerTool.definition`, 'must be an object');
+}
 
 function checkText(text: unknown, path: string, add: Add): void {
   if (typeof text !== 'string') add(path, 'must be a string');

@@ -70,6 +70,15 @@ describe('canonical/validateCall', () => {
     expect(paths(call)).to.deep.equal(['messages[1].parts[1].id', 'tools[1].name']);
   });
 
+  it('requires a provider tool to carry its declaration (dialect and definition), and only a provider tool', () => {
+    const providerTool = { dialect: 'd.tool', definition: { type: 'x_20250101', name: 'x' } };
+    expect(paths(valid({ tools: [{ name: 'x', parameters: {}, kind: 'provider', providerTool }] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [{ name: 'x', parameters: {}, kind: 'provider' }] }))).to.deep.equal(['tools[0].providerTool']);
+    expect(paths(valid({ tools: [{ name: 'x', parameters: {}, providerTool }] }))).to.deep.equal(['tools[0].providerTool']);
+    expect(paths(valid({ tools: [{ name: 'x', parameters: {}, kind: 'provider', providerTool: { dialect: '', definition: [] as never } }] })))
+      .to.deep.equal(['tools[0].providerTool.dialect', 'tools[0].providerTool.definition']);
+  });
+
   it('enforces the documented limits', () => {
     const many = Array.from({ length: CALL_LIMITS.messages + 1 }, () => user('x'));
     expect(paths(valid({ messages: many }))).to.deep.equal(['messages']);
