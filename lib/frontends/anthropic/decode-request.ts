@@ -3,6 +3,7 @@ import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
+import { clientTool, isClientTool } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { messagesRequestSchema } from './request-schema.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
@@ -17,7 +18,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * mark on the last cacheable block (with-automatic-cache.ts); messages fold into canonical
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
- * custom tools and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
+ * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
+ * computer use) and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
  * `service_tier`, `inference_geo` and `speed` onto `providerOptions.anthropic`.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
@@ -31,11 +33,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
-    if (t.type !== undefined && t.type !== null && t.type !== 'custom') throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools)`, true);
-    if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
-    return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };
-  });
+  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map(tool);
 
   // System messages before the conversation's first turn join the top-level system, after it.
   const messages = decodeMessages(b.messages);
@@ -57,6 +55,20 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ...providerOptions(b),
   };
   return { call, hints: {} };
+}
+
+/**
+ * A tool declaration: a custom tool (no `type`, or `custom`) as a function tool; one of
+ * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
+ * a server tool, which Anthropic would run for the model, refused.
+ */
+function tool(t: Json, i: number): ToolDefinition {
+  if (isClientTool(t.type)) return clientTool(t);
+  if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools and the client tools bash, text_editor, memory and computer)`, true);
+  }
+  if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
+  return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };
 }
 
 /**

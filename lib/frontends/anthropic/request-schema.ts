@@ -62,6 +62,24 @@ const message = {
   },
 };
 
+/**
+ * The fields of a computer-use tool (`computer_20250124`, ...; client-tools.ts) that lip reads to
+ * describe the display to other providers' models; the display's size is required, as Anthropic
+ * requires it.
+ */
+const computerTool = {
+  if: { properties: { type: { type: 'string', pattern: '^computer_\\d{8}$' } }, required: ['type'] },
+  then: {
+    required: ['display_width_px', 'display_height_px'],
+    properties: {
+      display_width_px: { type: 'integer', minimum: 1 },
+      display_height_px: { type: 'integer', minimum: 1 },
+      display_number: { type: ['integer', 'null'], minimum: 0 },
+      enable_zoom: { type: ['boolean', 'null'] },
+    },
+  },
+};
+
 const tool = {
   type: 'object',
   required: ['name'],
@@ -73,6 +91,7 @@ const tool = {
     strict: { type: ['boolean', 'null'] },
     cache_control: cacheControl,
   },
+  allOf: [computerTool],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {
