@@ -1,4 +1,5 @@
-import type { Call, ToolChoice } from '../../canonical/index.js';
+import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { TOOL_DIALECTS } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
@@ -16,7 +17,9 @@ type Json = Record<string, unknown>;
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
  * below 0.95) are left out. The client's `service_tier`, `inference_geo` and `speed` go out
  * unless the row turns `provider_options` off (a `speed` some models take only with a beta
- * feature: the client names it in its own `anthropic-beta`, which is sent on).
+ * feature: the client names it in its own `anthropic-beta`, which is sent on). A client tool
+ * with an Anthropic-defined schema goes back as the client declared it (computer use needs a
+ * beta feature too, which the client's `anthropic-beta` names).
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -42,7 +45,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = callableTools(call).map((t) => cached({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) }, t));
+    body.tools = callableTools(call).map((t) => cached(toolDeclaration(t), t));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;
@@ -65,6 +68,16 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
 function knobs(call: Call): Json {
   const k = call.providerOptions?.anthropic;
   return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed, context_management: k.contextManagement }) : {};
+}
+
+/**
+ * A tool as the Messages API declares it: a client tool with an Anthropic-defined schema
+ * (`text_editor_20250728`, ...) as the client wrote it, so that the model gets the tool it was
+ * trained on; every other tool (a function, a provider tool of another dialect) by its schema.
+ */
+function toolDeclaration(t: ToolDefinition): Json {
+  if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
+  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
 }
 
 function toolChoice(choice: ToolChoice): Json {

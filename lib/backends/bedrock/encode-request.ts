@@ -22,7 +22,10 @@ function cachesPrompts(model: string): boolean {
 /**
  * Call -> Converse / ConverseStream request body (the model goes in the path). Instructions and
  * system messages become `system` text blocks; `inferenceConfig` carries only what the call
- * sets; tools become `toolConfig` with their full JSON Schema. A reasoning request reaches
+ * sets; tools become `toolConfig` with their full JSON Schema, a provider-defined tool too (an
+ * Anthropic client's text editor, bash, memory or computer tool, even for a Claude model: Converse
+ * declares tools by `toolSpec` only), as a function of its name with the schema and description
+ * the frontend wrote for it. A reasoning request reaches
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
  * effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
  * model requires; adaptive thinking as `{type: "adaptive"}`); other families take no reasoning switch through Converse. `tool_choice:

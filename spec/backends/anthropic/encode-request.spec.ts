@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { anthropicOptions, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
-import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
+import { REASONING_DIALECTS, TOOL_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
 
 const o = anthropicOptions({ id: 'b', kind: 'anthropic', models: [] });
 const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
@@ -23,6 +23,26 @@ describe('backends/anthropic/encode-request', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
     const body = encodeAnthropicRequest(call({ tools: [{ name: 'f', parameters: schema, strict: true }, { name: 'g', parameters: schema, strict: false }, { name: 'h', parameters: schema }] }), 'claude', o);
     expect(body.tools).to.deep.equal([{ name: 'f', input_schema: schema, strict: true }, { name: 'g', input_schema: schema }, { name: 'h', input_schema: schema }]);
+  });
+
+  it('declares a client tool with an Anthropic-defined schema as the client did (type, name, its own fields, the cache mark), not by its schema', () => {
+    const editor = {
+      name: 'str_replace_based_edit_tool', description: 'lip\'s words', parameters: { type: 'object', properties: { command: { type: 'string' } } }, kind: 'provider' as const,
+      providerTool: { dialect: TOOL_DIALECTS.anthropic, definition: { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool', max_characters: 10000 } },
+      cache: { ttl: '1h' },
+    };
+    const computer = {
+      name: 'computer', parameters: { type: 'object' }, kind: 'provider' as const,
+      providerTool: { dialect: TOOL_DIALECTS.anthropic, definition: { type: 'computer_20250124', name: 'computer', display_width_px: 1024, display_height_px: 768, display_number: null } },
+    };
+    const foreign = { name: 'shell', description: 'd', parameters: { type: 'object' }, kind: 'provider' as const, providerTool: { dialect: 'other.tool', definition: { type: 'shell' } } };
+    const body = encodeAnthropicRequest(call({ tools: [editor, computer, foreign], toolChoice: { type: 'tool', name: 'computer' } }), 'claude', o);
+    expect(body.tools).to.deep.equal([
+      { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool', max_characters: 10000, cache_control: { type: 'ephemeral', ttl: '1h' } },
+      { type: 'computer_20250124', name: 'computer', display_width_px: 1024, display_height_px: 768, display_number: null },
+      { name: 'shell', description: 'd', input_schema: { type: 'object' } },
+    ]);
+    expect(body.tool_choice).to.deep.equal({ type: 'tool', name: 'computer' });
   });
 
   it('puts tool results first in a user turn, merges same-role turns, lifts mid-conversation system text', () => {
