@@ -150,6 +150,20 @@ const anthropic: Json[] = [
     output_config: { format: { type: 'json_schema', schema } }, context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
     messages: [{ role: 'system', content: 'lead' }, { role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }, { role: 'system', content: [{ type: 'text', text: 'mid' }] }, { role: 'user', content: 'q2' }],
   },
+  {
+    model: 'claude-x', max_tokens: 256,
+    tools: [
+      { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool', max_characters: 10000, cache_control: { type: 'ephemeral' } },
+      { type: 'computer_20251124', name: 'computer', display_width_px: 1024, display_height_px: 768, display_number: 1, enable_zoom: true },
+      { type: 'bash_20250124', name: 'bash' },
+    ],
+    tool_choice: { type: 'tool', name: 'str_replace_based_edit_tool' },
+    messages: [
+      { role: 'user', content: 'fix /repo/a.py' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'str_replace_based_edit_tool', input: { command: 'view', path: '/repo/a.py' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1: x = 1' }] },
+    ],
+  },
 ];
 
 const gemini: Json[] = [
