@@ -58,14 +58,15 @@ interface Offered {
 
 const FAMILIES: Readonly<Record<string, (version: string, t: Json) => Offered>> = { bash, text_editor: textEditor, memory, computer };
 
-const string = (description: string): Schema => ({ type: 'string', description });
-const integers = (count: number, description: string): Schema => ({ type: 'array', items: { type: 'integer' }, minItems: count, maxItems: count, description });
+/** A string property; an array of `count` integers (a coordinate, a line range, a region). */
+const stringField = (description: string): Schema => ({ type: 'string', description });
+const integerList = (count: number, description: string): Schema => ({ type: 'array', items: { type: 'integer' }, minItems: count, maxItems: count, description });
 
 /** Properties the text editor and the memory tool share (both edit files the same way). */
 const FILE_PROPERTIES: Readonly<Record<string, Schema>> = {
-  view_range: integers(2, 'view of a file: the first and last line to show, counted from 1; -1 as the last shows to the end of the file.'),
-  file_text: string('create: the whole content of the new file.'),
-  old_str: string('str_replace: the text to replace, exactly as it is in the file (whitespace included); it must occur exactly once.'),
+  view_range: integerList(2, 'view of a file: the first and last line to show, counted from 1; -1 as the last shows to the end of the file.'),
+  file_text: stringField('create: the whole content of the new file.'),
+  old_str: stringField('str_replace: the text to replace, exactly as it is in the file (whitespace included); it must occur exactly once.'),
   insert_line: { type: 'integer', minimum: 0, description: 'insert: the number of the line after which the text goes (0: at the start of the file).' },
 };
 
@@ -76,7 +77,7 @@ function bash(): Offered {
     parameters: {
       type: 'object',
       properties: {
-        command: string('The command line to run. Required unless restart is true.'),
+        command: stringField('The command line to run. Required unless restart is true.'),
         restart: { type: 'boolean', description: 'true: end the current shell session and start a new one.' },
       },
     },
@@ -97,10 +98,10 @@ function textEditor(version: string): Offered {
       type: 'object',
       properties: {
         command: { type: 'string', enum: commands, description: 'What to do.' },
-        path: string('The absolute path of the file or directory.'),
+        path: stringField('The absolute path of the file or directory.'),
         ...FILE_PROPERTIES,
-        new_str: string(legacy ? 'str_replace: the text that takes the place of old_str (absent: old_str is deleted); insert: the text to insert.' : 'str_replace: the text that takes the place of old_str (absent: old_str is deleted).'),
-        ...(legacy ? {} : { insert_text: string('insert: the text to insert.') }),
+        new_str: stringField(legacy ? 'str_replace: the text that takes the place of old_str (absent: old_str is deleted); insert: the text to insert.' : 'str_replace: the text that takes the place of old_str (absent: old_str is deleted).'),
+        ...(legacy ? {} : { insert_text: stringField('insert: the text to insert.') }),
       },
       required: ['command', 'path'],
     },
@@ -115,12 +116,12 @@ function memory(): Offered {
       type: 'object',
       properties: {
         command: { type: 'string', enum: ['view', 'create', 'str_replace', 'insert', 'delete', 'rename'], description: 'What to do.' },
-        path: string('The path of the file or directory, under /memories. Required by every command but rename.'),
+        path: stringField('The path of the file or directory, under /memories. Required by every command but rename.'),
         ...FILE_PROPERTIES,
-        new_str: string('str_replace: the text that takes the place of old_str.'),
-        insert_text: string('insert: the text to insert.'),
-        old_path: string('rename: the current path, under /memories.'),
-        new_path: string('rename: the new path, under /memories.'),
+        new_str: stringField('str_replace: the text that takes the place of old_str.'),
+        insert_text: stringField('insert: the text to insert.'),
+        old_path: stringField('rename: the current path, under /memories.'),
+        new_path: stringField('rename: the new path, under /memories.'),
       },
       required: ['command'],
     },
@@ -149,19 +150,19 @@ function computer(version: string, t: Json): Offered {
       type: 'object',
       properties: {
         action: { type: 'string', enum: actions, description: 'What to do.' },
-        coordinate: integers(2, current
+        coordinate: integerList(2, current
           ? '[x, y]: where mouse_move moves the pointer, where a click or scroll happens (absent: at the pointer), where left_click_drag ends.'
           : '[x, y]: where mouse_move moves the pointer and where left_click_drag ends (clicks happen at the pointer).'),
-        text: string(current
+        text: stringField(current
           ? 'type: the text to type; key and hold_key: the key or combination, in xdotool syntax (`Return`, `ctrl+s`); clicks and scroll: keys to hold down meanwhile.'
           : 'type: the text to type; key: the key or combination, in xdotool syntax (`Return`, `ctrl+s`).'),
         ...(current ? {
-          start_coordinate: integers(2, 'left_click_drag: [x, y] where the drag starts.'),
+          start_coordinate: integerList(2, 'left_click_drag: [x, y] where the drag starts.'),
           scroll_direction: { type: 'string', enum: ['up', 'down', 'left', 'right'], description: 'scroll: the direction.' },
           scroll_amount: { type: 'integer', minimum: 0, description: 'scroll: how many clicks of the scroll wheel.' },
           duration: { type: 'number', minimum: 0, description: 'hold_key and wait: how long, in seconds.' },
         } : {}),
-        ...(zoom ? { region: integers(4, 'zoom: [x1, y1, x2, y2], the top-left and bottom-right corners of the area to view at full resolution.') } : {}),
+        ...(zoom ? { region: integerList(4, 'zoom: [x1, y1, x2, y2], the top-left and bottom-right corners of the area to view at full resolution.') } : {}),
       },
       required: ['action'],
     },
