@@ -85,7 +85,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
       expect(tool!.function.description).to.match(/^Views, creates and edits text files/);
       expect(tool!.function.parameters).to.deep.include({ type: 'object', required: ['command', 'path'] });
       expect(tool!.function.parameters.properties.command.enum).to.deep.equal(['view', 'create', 'str_replace', 'insert']);
-      expect(tool!.function.parameters.properties).to.include.keys('path', 'old_str', 'new_str', 'insert_line', 'insert_text', 'view_range', 'file_text');
+      expect(tool!.function.parameters.properties).to.include.keys('path', 'old_str', 'new_str', 'insert_line', 'view_range', 'file_text');
 
       emulators.oc!.enqueue({ toolCalls: [{ id: 'call_2', name: EDITOR.name, args: JSON.stringify(EDIT) }], finish: 'tool_calls' });
       const next = await ask(second('oc:gpt-5.4-mini', 'call_1'));

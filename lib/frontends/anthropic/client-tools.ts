@@ -86,8 +86,8 @@ function bash(): Offered {
 
 /**
  * The text editor. Versions before `text_editor_20250429` (tool name `str_replace_editor`) have
- * `undo_edit` and take the text of `insert` as `new_str`; the later ones have no undo and write
- * it as `insert_text`, which is what Claude sends and so what the client's editor reads.
+ * `undo_edit`; the later ones have none. Every version takes the text of `insert` as `new_str`
+ * (Anthropic's documented input, and so what the client's editor reads).
  */
 function textEditor(version: string): Offered {
   const legacy = version < '20250429';
@@ -100,8 +100,7 @@ function textEditor(version: string): Offered {
         command: { type: 'string', enum: commands, description: 'What to do.' },
         path: stringField('The absolute path of the file or directory.'),
         ...FILE_PROPERTIES,
-        new_str: stringField(legacy ? 'str_replace: the text that takes the place of old_str (absent: old_str is deleted); insert: the text to insert.' : 'str_replace: the text that takes the place of old_str (absent: old_str is deleted).'),
-        ...(legacy ? {} : { insert_text: stringField('insert: the text to insert.') }),
+        new_str: stringField('str_replace: the text that takes the place of old_str (absent: old_str is deleted); insert: the text to insert.'),
       },
       required: ['command', 'path'],
     },

@@ -69,16 +69,16 @@ describe('frontends/anthropic client tools (bash, text editor, memory, computer 
     expect(tool.providerTool!.definition).to.deep.equal({ type: 'bash_20250124', name: 'bash' });
   });
 
-  it('offers the text editor\'s commands by version: undo_edit and insert as new_str before text_editor_20250429, insert_text from it on', () => {
+  it('offers the text editor\'s commands by version (undo_edit before text_editor_20250429), insert\'s text as new_str in every version', () => {
     const legacy = one({ type: 'text_editor_20250124', name: 'str_replace_editor' });
     const current = one({ type: 'text_editor_20250728', name: 'str_replace_based_edit_tool' });
     expect(enumOf(legacy, 'command')).to.deep.equal(['view', 'create', 'str_replace', 'insert', 'undo_edit']);
     expect(enumOf(current, 'command')).to.deep.equal(['view', 'create', 'str_replace', 'insert']);
-    expect(fields(legacy)).to.not.include('insert_text');
-    expect(fields(current)).to.include('insert_text');
+    expect(fields(legacy)).to.include('new_str').and.not.include('insert_text');
+    expect(fields(current)).to.include('new_str').and.not.include('insert_text');
     expect(current.parameters.required).to.deep.equal(['command', 'path']);
     expect(accepts(current, { command: 'str_replace', path: '/repo/a.py', old_str: 'x = 1', new_str: 'x = 2' })).to.equal(true);
-    expect(accepts(current, { command: 'insert', path: '/repo/a.py', insert_line: 0, insert_text: '# header\n' })).to.equal(true);
+    expect(accepts(current, { command: 'insert', path: '/repo/a.py', insert_line: 0, new_str: '# header\n' })).to.equal(true);
     expect(accepts(current, { command: 'view', path: '/repo/a.py', view_range: [1, -1] })).to.equal(true);
     expect(accepts(current, { command: 'undo_edit', path: '/repo/a.py' })).to.equal(false);
     expect(accepts(current, { command: 'view' })).to.equal(false);
