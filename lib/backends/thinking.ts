@@ -1,4 +1,4 @@
-import type { Call } from '../canonical/index.js';
+import type { Call, ReasoningOptions } from '../canonical/index.js';
 
 /** Thinking budgets for an OpenAI-style effort when the call gives no budget (`minimal`/`none`: off). */
 const EFFORT_BUDGET: Readonly<Record<string, number>> = { low: 2048, medium: 8192, high: 16384, xhigh: 32768, max: 32768 };
@@ -29,6 +29,24 @@ export function anthropicThinking(call: Call): AnthropicThinking | undefined {
   if (r.adaptive === true) return r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? { type: 'adaptive', effort: r.effort } : { type: 'adaptive' };
   const budget = r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined;
   return budget === undefined ? undefined : { type: 'enabled', budget };
+}
+
+/**
+ * The effort a model that thinks by effort is asked for when the call names none: from its
+ * thinking budget, the effort whose budget (EFFORT_BUDGET) is nearest on a ratio scale (a client's
+ * "think" of 4,000 tokens is low, 10,000 medium, 31,999 high). No budget, or 0 (thinking off,
+ * whose effort name differs between models): none, and the model's default applies.
+ *
+ * ```ts
+ * reasoningEffort({ budgetTokens: 10000 }) // 'medium'
+ * ```
+ */
+export function reasoningEffort(r: ReasoningOptions | undefined): string | undefined {
+  if (r?.effort !== undefined) return r.effort;
+  const budget = r?.budgetTokens;
+  if (budget === undefined || budget <= 0) return undefined;
+  if (budget < Math.sqrt(EFFORT_BUDGET.low! * EFFORT_BUDGET.medium!)) return 'low';
+  return budget < Math.sqrt(EFFORT_BUDGET.medium! * EFFORT_BUDGET.high!) ? 'medium' : 'high';
 }
 
 /** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 /**
@@ -60,4 +60,33 @@ describe('e2e: thinking modes and beta features from an Anthropic client to an A
       [{ type: 'adaptive' }, undefined],
     ]);
   });
+});
+
+/**
+ * A thinking budget from a client whose protocol thinks by budget (Claude Code's "ultrathink" is
+ * 31,999 tokens) reaches a model that thinks by effort as the nearest effort, instead of nothing
+ * (the model's default).
+ */
+describe('e2e: an Anthropic client\'s thinking budget on an effort-based upstream', () => {
+  let emu: Emulator;
+  let lip: RunningLip;
+  let client: Anthropic;
+  before(async () => {
+    emu = await startOpenAIChatEmulator();
+    lip = await startLip(testConfig(`  - { id: gpt, kind: openai-chat, base_url: "${emu.url}", api_key: upstream-key-0123456789 }`, 'routing: { default_route: "gpt:gpt-5.4" }'));
+    client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
+  });
+  after(async () => {
+    await lip?.close();
+    await emu?.close();
+  });
+
+  for (const [budget, effort] of [[4000, 'low'], [10000, 'medium'], [31999, 'high']] as const) {
+    it(`budget_tokens ${budget} reaches an openai-chat upstream as reasoning_effort ${effort}`, async () => {
+      emu.reset();
+      const message = await client.messages.stream({ model: 'gpt:gpt-5.4', max_tokens: 40000, messages: [{ role: 'user', content: 'Think.' }], thinking: { type: 'enabled', budget_tokens: budget } }).finalMessage();
+      expect(message.role).to.equal('assistant');
+      expect(emu.requests[0]!.body).to.include({ reasoning_effort: effort });
+    });
+  }
 });

@@ -3,6 +3,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
+import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -71,7 +72,8 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   }
   if (opt.verbosity !== undefined) body.verbosity = opt.verbosity;
   const effort = opt.reasoning?.effort;
-  if (o.reasoningParam === 'reasoning_effort' && effort !== undefined) body.reasoning_effort = effort;
+  const derived = reasoningEffort(opt.reasoning);
+  if (o.reasoningParam === 'reasoning_effort' && derived !== undefined) body.reasoning_effort = derived;
   if (o.reasoningParam === 'reasoning' && opt.reasoning && (effort !== undefined || opt.reasoning.budgetTokens !== undefined)) {
     body.reasoning = opt.reasoning.budgetTokens !== undefined ? { max_tokens: opt.reasoning.budgetTokens } : { effort };
   }

@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
 import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
+import { reasoningEffort } from '../thinking.js';
 
 type Json = Record<string, unknown>;
 
@@ -96,7 +97,7 @@ export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, t
   const { user: _user, ...rest } = call;
   const shaped: Call = {
     ...rest, system: [], messages: call.messages.filter((m) => m.role !== 'system'), metadata: {},
-    options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoning.effort ?? o.defaultReasoningEffort } } : {}) },
+    options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoningEffort(reasoning) ?? o.defaultReasoningEffort } } : {}) },
   };
   const body = encodeResponsesRequest(shaped, codexModel(model), RESPONSES, true);
   body.instructions = codexInstructions(call);

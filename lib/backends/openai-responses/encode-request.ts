@@ -3,6 +3,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
+import { reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -47,7 +48,8 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined)) {
     const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
-    body.reasoning = { ...(opt.reasoning.effort !== undefined ? { effort: opt.reasoning.effort } : {}), ...(summary ? { summary } : {}) };
+    const effort = reasoningEffort(opt.reasoning);
+    body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
   }
   if (call.tools.length > 0) {
     body.tools = call.tools.map((t) => (t.kind === 'custom'

@@ -1,0 +1,27 @@
+import { expect } from 'chai';
+import { encodeChatRequest, chatOptions } from '../../lib/backends/openai-chat/index.js';
+import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
+import { reasoningEffort } from '../../lib/backends/thinking.js';
+import { emptyCall, type ReasoningOptions } from '../../lib/canonical/index.js';
+
+/**
+ * A thinking budget (Anthropic `budget_tokens`, Gemini `thinkingBudget`) reaching a model that
+ * thinks by effort becomes the nearest effort, so a client's "think harder" still means something
+ * there; an effort the call names wins.
+ */
+describe('backends/thinking reasoningEffort', () => {
+  it('maps a budget to the nearest effort on a ratio scale; an effort wins; none or 0 gives none', () => {
+    const effort = (r?: ReasoningOptions) => reasoningEffort(r);
+    expect([1024, 4000, 4095, 4096, 10000, 11584, 11586, 31999].map((budgetTokens) => effort({ budgetTokens }))).to.deep.equal(['low', 'low', 'low', 'medium', 'medium', 'medium', 'high', 'high']);
+    expect(effort({ budgetTokens: 31999, effort: 'minimal' })).to.equal('minimal');
+    expect([effort(undefined), effort({}), effort({ budgetTokens: 0 }), effort({ includeThoughts: true })]).to.deep.equal([undefined, undefined, undefined, undefined]);
+  });
+
+  it('the Chat and Responses encoders send it as reasoning_effort / reasoning.effort; an OpenRouter-style row keeps the budget', () => {
+    const call = emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: { reasoning: { budgetTokens: 10000, includeThoughts: true } } });
+    const row = { id: 'b', kind: 'openai-chat', models: [] };
+    expect(encodeChatRequest(call, 'gpt', chatOptions(row)).reasoning_effort).to.equal('medium');
+    expect(encodeChatRequest(call, 'gpt', chatOptions({ ...row, reasoning_param: 'reasoning' })).reasoning).to.deep.equal({ max_tokens: 10000 });
+    expect(encodeResponsesRequest(call, 'gpt', responsesOptions({ id: 'r', kind: 'openai-responses', models: [] })).reasoning).to.deep.include({ effort: 'medium' });
+  });
+});
