@@ -67,6 +67,13 @@ export interface AnthropicProviderOptions {
   readonly speed?: 'standard' | 'fast';
   /** `{edits: [...]}`: context edits the server applies (clearing old tool results or thinking), opaque. */
   readonly contextManagement?: Readonly<Record<string, unknown>>;
+  /**
+   * `thinking: {type: "between_tools"}`: thinking off, the short progress notes the model writes
+   * between tool calls come back as thinking blocks (canonically: no reasoning).
+   */
+  readonly thinkingType?: 'between_tools';
+  /** `thinking.display` as written (`summarized`, `omitted`, ...); canonically `reasoning.includeThoughts`. */
+  readonly thinkingDisplay?: string;
 }
 
 /** Gemini request knobs; sent only by the gemini backend. */

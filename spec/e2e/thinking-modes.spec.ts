@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
+import OpenAI from 'openai';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -50,6 +51,23 @@ describe('e2e: thinking modes and beta features from an Anthropic client to an A
     const body = await bad.json() as { type: string; error: { type: string; message: string } };
     expect(body).to.deep.include({ type: 'error' });
     expect(body.error.message).to.contain('anthropic-beta: not a beta feature name: "bad beta');
+  });
+
+  it('sends thinking.display and between_tools as the client wrote them (newer models omit the thinking text unless asked)', async () => {
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'adaptive', display: 'summarized' } });
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'enabled', budget_tokens: 2048, display: 'omitted' } });
+    await client.messages.create({ model: 'claude:claude-opus-4-6', max_tokens: 4000, messages, thinking: { type: 'between_tools' } });
+    expect(emu.requests.map((r) => r.body.thinking)).to.deep.equal([
+      { type: 'adaptive', display: 'summarized' },
+      { type: 'enabled', budget_tokens: 2048, display: 'omitted' },
+      { type: 'between_tools' },
+    ]);
+  });
+
+  it('a Responses client that asks for reasoning summaries gets the thinking text shown (display: summarized)', async () => {
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    await openai.responses.create({ model: 'claude:claude-opus-4-6', input: 'Think.', reasoning: { effort: 'high', summary: 'auto' } });
+    expect(emu.requests[0]!.body.thinking).to.deep.include({ type: 'enabled', display: 'summarized' });
   });
 
   it('keeps a budget a budget, and adaptive without an effort sends none', async () => {

@@ -50,8 +50,10 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;
   }
-  if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
-  else if (adaptive) body.thinking = { type: 'adaptive' };
+  const shown = thinkingDisplay(call, o.providerOptions);
+  if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget, ...shown };
+  else if (adaptive) body.thinking = { type: 'adaptive', ...shown };
+  else if (o.providerOptions && call.providerOptions?.anthropic?.thinkingType === 'between_tools') body.thinking = { type: 'between_tools' };
   if (!thinks && opt.temperature !== undefined) body.temperature = Math.min(1, opt.temperature);
   if (opt.topP !== undefined && (!thinks || opt.topP >= 0.95)) body.top_p = opt.topP;
   if (!thinks && opt.topK !== undefined) body.top_k = opt.topK;
@@ -78,6 +80,18 @@ function knobs(call: Call): Json {
 function toolDeclaration(t: ToolDefinition): Json {
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
+}
+
+/**
+ * `thinking.display`: an Anthropic client's as written (with the row's `provider_options`), else
+ * from whether the call wants the thinking text (`summarized`) or not (`omitted`); nothing when it
+ * does not say, so the model's default applies (newer models omit the text by default).
+ */
+function thinkingDisplay(call: Call, knobs: boolean): { display?: string } {
+  const written = knobs ? call.providerOptions?.anthropic?.thinkingDisplay : undefined;
+  if (written !== undefined) return { display: written };
+  const wanted = call.options.reasoning?.includeThoughts;
+  return wanted === undefined ? {} : { display: wanted ? 'summarized' : 'omitted' };
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -46,7 +46,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   const include = [...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : [])];
   if (include.length > 0) body.include = include;
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
-  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined)) {
+  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
     const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
     const effort = reasoningEffort(opt.reasoning);
     body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };

@@ -88,8 +88,12 @@ function refuseUnsupported(b: Json): void {
 const KNOBS = { service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement' } as const satisfies Record<string, keyof AnthropicProviderOptions>;
 
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
-  const set = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null);
-  return set.length > 0 ? { providerOptions: { anthropic: Object.fromEntries(set.map(([wire, name]) => [name, b[wire]])) } } : {};
+  const set: [string, unknown][] = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null).map(([wire, name]) => [name, b[wire]]);
+  // The thinking modes only an Anthropic model has: progress notes between tool calls with thinking
+  // off, and the display as written (another protocol's client gets the closest canonical form).
+  if (b.thinking?.type === 'between_tools') set.push(['thinkingType', 'between_tools']);
+  if (typeof b.thinking?.display === 'string' && b.thinking.type !== 'disabled') set.push(['thinkingDisplay', b.thinking.display]);
+  return set.length > 0 ? { providerOptions: { anthropic: Object.fromEntries(set) } } : {};
 }
 
 /** The most beta names read from one request, and the longest name. */
@@ -131,11 +135,12 @@ function options(b: Json): GenerationOptions {
   if (b.thinking?.type === 'enabled') {
     if (typeof b.thinking.budget_tokens !== 'number') throw badField('thinking.budget_tokens', 'is required when thinking is enabled');
     reasoning.budgetTokens = b.thinking.budget_tokens;
-    reasoning.includeThoughts = true;
   } else if (b.thinking?.type === 'adaptive') {
-    reasoning.includeThoughts = true;
     reasoning.adaptive = true;
   }
+  // Whether the thinking text comes back: as the client said, else the model's default (left unset).
+  const display = b.thinking?.type === 'enabled' || b.thinking?.type === 'adaptive' ? b.thinking.display : undefined;
+  if (display === 'summarized' || display === 'omitted') reasoning.includeThoughts = display === 'summarized';
   if (typeof b.output_config?.effort === 'string') reasoning.effort = b.output_config.effort;
   if (Object.keys(reasoning).length > 0) o.reasoning = reasoning;
   const format = responseFormat(b);

@@ -116,7 +116,7 @@ export const messagesRequestSchema: Record<string, unknown> = {
     thinking: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['enabled', 'disabled', 'adaptive'] }, budget_tokens: { type: 'integer', minimum: 0 } },
+      properties: { type: { enum: ['enabled', 'disabled', 'adaptive', 'between_tools'] }, budget_tokens: { type: 'integer', minimum: 0 }, display: { type: ['string', 'null'] } },
     },
     metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
     output_config: { type: 'object', properties: { effort: { type: ['string', 'null'] }, format: outputFormat } },

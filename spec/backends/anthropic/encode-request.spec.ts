@@ -139,9 +139,20 @@ describe('backends/anthropic/encode-request', () => {
     expect(JSON.stringify(encodeAnthropicRequest(call({}), 'claude', o))).to.not.contain('cache_control');
   });
 
+  it('shows the thinking text as the call wants it (display), the client\'s own display and between_tools as written', () => {
+    const display = (reasoning: Record<string, unknown>, anthropic?: Record<string, unknown>, knobs = true) => encodeAnthropicRequest(call({ options: { reasoning }, ...(anthropic ? { providerOptions: { anthropic } } : {}) }), 'claude', { ...o, providerOptions: knobs }).thinking;
+    expect(display({ budgetTokens: 2000 })).to.deep.equal({ type: 'enabled', budget_tokens: 2000 });
+    expect(display({ budgetTokens: 2000, includeThoughts: true })).to.deep.equal({ type: 'enabled', budget_tokens: 2000, display: 'summarized' });
+    expect(display({ adaptive: true, includeThoughts: false })).to.deep.equal({ type: 'adaptive', display: 'omitted' });
+    expect(display({ adaptive: true }, { thinkingDisplay: 'updates' })).to.deep.equal({ type: 'adaptive', display: 'updates' });
+    expect(display({ adaptive: true, includeThoughts: true }, { thinkingDisplay: 'updates' }, false)).to.deep.equal({ type: 'adaptive', display: 'summarized' });
+    expect(encodeAnthropicRequest(call({ providerOptions: { anthropic: { thinkingType: 'between_tools' } } }), 'claude', o).thinking).to.deep.equal({ type: 'between_tools' });
+    expect(encodeAnthropicRequest(call({ providerOptions: { anthropic: { thinkingType: 'between_tools' } } }), 'claude', { ...o, providerOptions: false })).not.to.have.property('thinking');
+  });
+
   it('asks for adaptive thinking when the call does (its effort as output_config.effort), unless the call sets a budget', () => {
     const adaptive = encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, includeThoughts: true }, temperature: 0.5, topK: 5, topP: 0.5, maxOutputTokens: 3000 } }), 'claude', o);
-    expect(adaptive).to.deep.include({ thinking: { type: 'adaptive' }, max_tokens: 3000 });
+    expect(adaptive).to.deep.include({ thinking: { type: 'adaptive', display: 'summarized' }, max_tokens: 3000 });
     expect(adaptive).not.to.have.any.keys('temperature', 'top_k', 'top_p', 'output_config');
     const withEffort = encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, effort: 'max' }, responseFormat: { type: 'json_schema', schema: { type: 'object' } } } }), 'claude', o);
     expect(withEffort).to.deep.include({ thinking: { type: 'adaptive' }, max_tokens: 8192, output_config: { format: { type: 'json_schema', schema: { type: 'object' } }, effort: 'max' } });

@@ -162,8 +162,13 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     const named = decode({ messages, tools, tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true } });
     expect(named.toolChoice).to.deep.equal({ type: 'tool', name: 'get_weather' });
     expect(named.options.parallelToolCalls).to.equal(false);
-    expect(decode({ messages, thinking: { type: 'enabled', budget_tokens: 2048 } }).options.reasoning).to.deep.equal({ budgetTokens: 2048, includeThoughts: true });
-    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ includeThoughts: true, adaptive: true, effort: 'high' });
+    expect(decode({ messages, thinking: { type: 'enabled', budget_tokens: 2048 } }).options.reasoning).to.deep.equal({ budgetTokens: 2048 });
+    expect(decode({ messages, thinking: { type: 'enabled', budget_tokens: 2048, display: 'summarized' } }).options.reasoning).to.deep.equal({ budgetTokens: 2048, includeThoughts: true });
+    const omitted = decode({ messages, thinking: { type: 'adaptive', display: 'omitted' } });
+    expect([omitted.options.reasoning, omitted.providerOptions]).to.deep.equal([{ adaptive: true, includeThoughts: false }, { anthropic: { thinkingDisplay: 'omitted' } }]);
+    const between = decode({ messages, thinking: { type: 'between_tools' } });
+    expect([between.options.reasoning, between.providerOptions]).to.deep.equal([undefined, { anthropic: { thinkingType: 'between_tools' } }]);
+    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ adaptive: true, effort: 'high' });
     expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
   });
 
@@ -173,7 +178,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ messages, output_config: { format: { type: 'json_schema', schema } } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
     expect(decode({ messages, output_format: { type: 'json_schema', schema } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
     const both = decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'low', format: { type: 'json_schema', schema } } }).options;
-    expect(both).to.deep.include({ responseFormat: { type: 'json_schema', schema }, reasoning: { includeThoughts: true, adaptive: true, effort: 'low' } });
+    expect(both).to.deep.include({ responseFormat: { type: 'json_schema', schema }, reasoning: { adaptive: true, effort: 'low' } });
     for (const none of [{}, { output_config: { format: null, effort: null } }, { output_format: null }]) {
       expect(decode({ messages, ...none }).options).to.not.have.property('responseFormat');
     }
