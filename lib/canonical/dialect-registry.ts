@@ -49,6 +49,8 @@ export interface OpenAIProviderOptions {
   readonly prediction?: Readonly<Record<string, unknown>>;
   /** `{mode?: "implicit" | "explicit", ttl?}` (GPT-5.6 and later). */
   readonly promptCacheOptions?: Readonly<Record<string, unknown>>;
+  /** `{model, policy?: {input?: {mode}, output?: {mode}}}`: OpenAI moderates the input and output (`score` or `block`). */
+  readonly moderation?: Readonly<Record<string, unknown>>;
   /**
    * Set by the OpenAI frontends when the client marked content parts with
    * `prompt_cache_breakpoint`: the OpenAI backends then write the call's cache marks as

@@ -14,6 +14,7 @@ const OPENAI_KNOBS = {
   logit_bias: 'logitBias',
   prediction: 'prediction',
   prompt_cache_options: 'promptCacheOptions',
+  moderation: 'moderation',
 } as const satisfies Record<string, keyof OpenAIProviderOptions>;
 
 export type OpenAIKnob = keyof typeof OPENAI_KNOBS;
@@ -35,6 +36,16 @@ export const OPENAI_KNOB_SCHEMAS: Record<OpenAIKnob, Record<string, unknown>> = 
     properties: { mode: { enum: ['implicit', 'explicit', null] }, ttl: { type: ['string', 'null'] } },
   },
   logit_bias: { type: ['object', 'null'], description: 'an object of token ids to numbers', additionalProperties: { type: 'number' } },
+  moderation: {
+    type: ['object', 'null'], required: ['model'],
+    properties: {
+      model: { type: 'string' },
+      policy: {
+        type: ['object', 'null'],
+        properties: Object.fromEntries(['input', 'output'].map((side) => [side, { type: ['object', 'null'], required: ['mode'], properties: { mode: { enum: ['score', 'block'] } } }])),
+      },
+    },
+  },
   prediction: {
     type: ['object', 'null'], required: ['type', 'content'],
     properties: {

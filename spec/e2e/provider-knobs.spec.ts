@@ -117,6 +117,18 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
     });
   }
 
+  it('a moderation policy reaches OpenAI upstreams from Chat and Responses clients, and no other provider', async () => {
+    const moderation = { model: 'omni-moderation-latest', policy: { input: { mode: 'block' as const }, output: { mode: 'score' as const } } };
+    await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation });
+    await openai.responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', moderation });
+    await openai.chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation });
+    expect(emulators.oc!.requests[0]!.body.moderation).to.deep.equal(moderation);
+    expect(emulators.or!.requests[0]!.body.moderation).to.deep.equal(moderation);
+    expect(emulators.an!.requests[0]!.body).not.to.have.property('moderation');
+    const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation: { model: 'm', policy: { input: { mode: 'warn' } } } as never }).catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'moderation.policy.input.mode' });
+  });
+
   it('a knob of the wrong type is a 400 naming the field', async () => {
     const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);

@@ -84,6 +84,7 @@ function knobs(call: Call): Json {
   return definedFields({
     service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
     prompt_cache_options: k.promptCacheOptions, safety_identifier: k.safetyIdentifier, truncation: k.truncation,
+    moderation: k.moderation,
   });
 }
 

@@ -3,7 +3,7 @@ import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Chat request carries to OpenAI backends (Call.providerOptions.openai). */
-export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'logit_bias', 'prediction'];
+export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'logit_bias', 'prediction', 'moderation'];
 
 /**
  * The JSON Schema of a Chat Completions request, as far as `lip` reads it. Unknown top-level

@@ -3,7 +3,7 @@ import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
-export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation'];
+export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation'];
 
 /**
  * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.
