@@ -1,8 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { useUpstreams } from '../helpers/upstreams.js';
 
 const EDITOR = { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool', max_characters: 10000 } as const;
 const VIEW = { command: 'view', path: '/repo/app.py' };
@@ -18,24 +16,9 @@ const EDIT = { command: 'str_replace', path: '/repo/app.py', old_str: 'retries =
  */
 describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)', function () {
   this.timeout(20_000);
-  const emulators: Record<string, Emulator> = {};
-  let lip: RunningLip;
-  let client: Anthropic;
-  before(async () => {
-    [emulators.an, emulators.oc] = await Promise.all([startAnthropicEmulator(), startOpenAIChatEmulator()]);
-    lip = await startLip(testConfig([
-      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
-      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
-    ].join('\n')));
-    client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
-  });
-  after(async () => {
-    await lip?.close();
-    for (const emu of Object.values(emulators)) await emu.close();
-  });
-  beforeEach(() => {
-    for (const emu of Object.values(emulators)) emu.reset();
-  });
+  const up = useUpstreams({ an: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } });
+  const emulators = up.emulators;
+  const client = () => up.anthropic();
 
   const first = (model: string) => ({
     model, max_tokens: 256, tools: [EDITOR],
@@ -54,7 +37,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => (stream ? client.messages.stream(p).finalMessage() : client.messages.create(p));
+    const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => (stream ? client().messages.stream(p).finalMessage() : client().messages.create(p));
 
     it(`a text editor tool reaches an anthropic upstream as declared; its tool_use comes back, and the tool_result goes up (${mode})`, async () => {
       emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_1', name: EDITOR.name, args: JSON.stringify(VIEW) }], finish: 'tool_calls' });
@@ -101,7 +84,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
   it('computer use reaches an anthropic upstream as declared, with the client\'s anthropic-beta', async () => {
     emulators.an!.enqueue({ toolCalls: [{ name: 'computer', args: '{"action":"screenshot"}' }], finish: 'tool_calls' });
     const computer = { type: 'computer_20250124', name: 'computer', display_width_px: 1024, display_height_px: 768, display_number: 1 } as const;
-    const message = await client.beta.messages.create({
+    const message = await client().beta.messages.create({
       model: 'an:claude-sonnet-4-6', max_tokens: 256, betas: ['computer-use-2025-01-24'], tools: [computer],
       messages: [{ role: 'user', content: 'Open the settings.' }],
     });
@@ -113,7 +96,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
 
   it('bash and memory reach an openai-chat upstream as functions named bash and memory', async () => {
     emulators.oc!.enqueue({ toolCalls: [{ id: 'call_1', name: 'bash', args: '{"command":"ls"}' }], finish: 'tool_calls' });
-    const message = await client.messages.create({
+    const message = await client().messages.create({
       model: 'oc:gpt-5.4-mini', max_tokens: 256, tools: [{ type: 'bash_20250124', name: 'bash' }, { type: 'memory_20250818', name: 'memory' }],
       messages: [{ role: 'user', content: 'What is here?' }],
     });
@@ -123,7 +106,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
   });
 
   it('a server tool is still a 400 in Anthropic\'s envelope naming tools[i].type; nothing goes upstream', async () => {
-    const err = await client.messages.create({
+    const err = await client().messages.create({
       ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'web_search_20250305', name: 'web_search' }],
     }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);

@@ -1,9 +1,6 @@
-import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { useUpstreams } from '../helpers/upstreams.js';
 
 const DELTAS = ['Hel', 'lo', ' there'];
 /** What the emulators report for the i-th delta (spec/helpers/emulators/script.ts). */
@@ -19,28 +16,10 @@ const bytesOf = (token: string) => [...Buffer.from(token, 'utf8')];
  */
 describe('e2e: token log probabilities across protocols', function () {
   this.timeout(20_000);
-  const emulators: Record<string, Emulator> = {};
-  let lip: RunningLip;
-  let openai: OpenAI;
-  let google: GoogleGenAI;
-  before(async () => {
-    [emulators.oc, emulators.or, emulators.gem, emulators.an] = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startGeminiEmulator(), startAnthropicEmulator()]);
-    lip = await startLip(testConfig([
-      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
-      `  - { id: or, kind: openai-responses, base_url: "${emulators.or.url}", api_key: k-0123456789 }`,
-      `  - { id: gem, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789 }`,
-      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
-    ].join('\n')));
-    openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
-    google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
-  });
-  after(async () => {
-    await lip?.close();
-    for (const emu of Object.values(emulators)) await emu.close();
-  });
-  beforeEach(() => {
-    for (const emu of Object.values(emulators)) emu.reset();
-  });
+  const up = useUpstreams({ oc: { kind: 'openai-chat' }, or: { kind: 'openai-responses' }, gem: { kind: 'gemini' }, an: { kind: 'anthropic' } });
+  const emulators = up.emulators;
+  const openai = () => up.openai();
+  const google = () => up.google();
 
   /** The Chat / Responses wire entries the client should see: one token per delta, `top` alternatives each. */
   const expected = (top: number) => DELTAS.map((token, i) => ({
@@ -51,13 +30,13 @@ describe('e2e: token log probabilities across protocols', function () {
   const chat = async (model: string, stream: boolean, ask = true) => {
     const params = { model, messages: [{ role: 'user' as const, content: 'hi' }], ...(ask ? { logprobs: true, top_logprobs: 2 } : {}) };
     if (!stream) {
-      const completion = await openai.chat.completions.create(params);
+      const completion = await openai().chat.completions.create(params);
       return { text: completion.choices[0]!.message.content, logprobs: completion.choices[0]!.logprobs };
     }
     let text = '';
     const tokens: unknown[] = [];
     let sawLogprobs = false;
-    for await (const chunk of await openai.chat.completions.create({ ...params, stream: true })) {
+    for await (const chunk of await openai().chat.completions.create({ ...params, stream: true })) {
       text += chunk.choices[0]?.delta.content ?? '';
       if (chunk.choices[0]?.logprobs) {
         sawLogprobs = true;
@@ -104,7 +83,7 @@ describe('e2e: token log probabilities across protocols', function () {
       let output: OpenAI.Responses.Response;
       const deltas: unknown[] = [];
       if (stream) {
-        const events = await openai.responses.create({ ...params, stream: true });
+        const events = await openai().responses.create({ ...params, stream: true });
         let completed: OpenAI.Responses.Response | undefined;
         for await (const event of events) {
           if (event.type === 'response.output_text.delta') deltas.push(...event.logprobs);
@@ -113,7 +92,7 @@ describe('e2e: token log probabilities across protocols', function () {
         output = completed!;
         expect(deltas).to.deep.equal(expected(1));
       } else {
-        output = await openai.responses.create(params);
+        output = await openai().responses.create(params);
       }
       const message = output.output.find((item) => item.type === 'message') as OpenAI.Responses.ResponseOutputMessage;
       expect((message.content[0] as OpenAI.Responses.ResponseOutputText).logprobs).to.deep.equal(expected(1));
@@ -127,7 +106,7 @@ describe('e2e: token log probabilities across protocols', function () {
       const chosen: unknown[] = [];
       const top: unknown[] = [];
       if (stream) {
-        for await (const chunk of await google.models.generateContentStream(params)) {
+        for await (const chunk of await google().models.generateContentStream(params)) {
           const result = chunk.candidates?.[0]?.logprobsResult;
           if (result) {
             chosen.push(...(result.chosenCandidates ?? []));
@@ -135,7 +114,7 @@ describe('e2e: token log probabilities across protocols', function () {
           }
         }
       } else {
-        const answer = await google.models.generateContent(params);
+        const answer = await google().models.generateContent(params);
         const candidate = answer.candidates![0]!;
         chosen.push(...(candidate.logprobsResult!.chosenCandidates ?? []));
         top.push(...(candidate.logprobsResult!.topCandidates ?? []));
@@ -148,7 +127,7 @@ describe('e2e: token log probabilities across protocols', function () {
   }
 
   it('top_logprobs out of range is a 400 naming the field', async () => {
-    const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], logprobs: true, top_logprobs: 21 }).catch((e: unknown) => e);
+    const err = await openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], logprobs: true, top_logprobs: 21 }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'top_logprobs' });
     expect(emulators.oc!.requests).to.have.length(0);

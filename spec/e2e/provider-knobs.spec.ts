@@ -1,10 +1,7 @@
-import Anthropic from '@anthropic-ai/sdk';
-import { HarmBlockThreshold, HarmCategory, MediaResolution, GoogleGenAI } from '@google/genai';
+import { HarmBlockThreshold, HarmCategory, MediaResolution } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { useUpstreams } from '../helpers/upstreams.js';
 
 const KNOB_FIELDS = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'safety_identifier', 'truncation'];
 
@@ -16,42 +13,19 @@ const KNOB_FIELDS = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention
  */
 describe('e2e: provider request knobs reach the provider they belong to', function () {
   this.timeout(20_000);
-  const emulators: Record<string, Emulator> = {};
-  let lip: RunningLip;
-  let openai: OpenAI;
-  let anthropic: Anthropic;
-  let google: GoogleGenAI;
-  before(async () => {
-    emulators.oc = await startOpenAIChatEmulator();
-    emulators.or = await startOpenAIResponsesEmulator();
-    emulators.an = await startAnthropicEmulator();
-    emulators.gem = await startGeminiEmulator();
-    lip = await startLip(testConfig([
-      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
-      `  - { id: or, kind: openai-responses, base_url: "${emulators.or.url}", api_key: k-0123456789 }`,
-      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
-      `  - { id: gem, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789 }`,
-      `  - { id: gemoff, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789, provider_options: false }`,
-    ].join('\n')));
-    openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
-    anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
-    google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
+  const up = useUpstreams({
+    oc: { kind: 'openai-chat' }, or: { kind: 'openai-responses' }, an: { kind: 'anthropic' }, gem: { kind: 'gemini' },
+    gemoff: { kind: 'gemini', sharing: 'gem', extra: 'provider_options: false' },
   });
-  after(async () => {
-    await lip?.close();
-    for (const emu of Object.values(emulators)) await emu.close();
-  });
-  beforeEach(() => {
-    for (const emu of Object.values(emulators)) emu.reset();
-  });
+  const emulators = up.emulators;
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
     const chat = (model: string) => {
       const params = { model, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'flex' as const, prompt_cache_key: 'conv-42' };
       return stream
-        ? openai.chat.completions.stream(params).finalChatCompletion()
-        : openai.chat.completions.create(params);
+        ? up.openai().chat.completions.stream(params).finalChatCompletion()
+        : up.openai().chat.completions.create(params);
     };
 
     it(`a Chat client's service_tier and prompt_cache_key reach an openai-chat upstream (${mode})`, async () => {
@@ -69,14 +43,14 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
 
     it(`a Responses client's knobs reach an openai-responses upstream, and its Response echoes them (${mode})`, async () => {
       const params = { model: 'or:gpt-5.4', input: 'hi', service_tier: 'flex' as const, prompt_cache_key: 'conv-43', truncation: 'auto' as const };
-      const response = stream ? await openai.responses.stream(params).finalResponse() : await openai.responses.create(params);
+      const response = stream ? await up.openai().responses.stream(params).finalResponse() : await up.openai().responses.create(params);
       expect(response).to.include({ status: 'completed', service_tier: 'flex', prompt_cache_key: 'conv-43', truncation: 'auto' });
       expect(emulators.or!.requests[0]!.body).to.include({ service_tier: 'flex', prompt_cache_key: 'conv-43', truncation: 'auto' });
     });
 
     it(`... and not an anthropic one (${mode})`, async () => {
       const params = { model: 'an:claude-sonnet-4-6', input: 'hi', service_tier: 'flex' as const, prompt_cache_key: 'conv-43', truncation: 'auto' as const };
-      const response = stream ? await openai.responses.stream(params).finalResponse() : await openai.responses.create(params);
+      const response = stream ? await up.openai().responses.stream(params).finalResponse() : await up.openai().responses.create(params);
       expect(response.status).to.equal('completed');
       expect(emulators.an!.requests[0]!.body).not.to.have.any.keys(...KNOB_FIELDS);
     });
@@ -85,7 +59,7 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
       const params = (model: string) => ({
         model, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }], service_tier: 'standard_only' as const, inference_geo: 'us', speed: 'fast' as const,
       });
-      const send = (model: string) => (stream ? anthropic.messages.stream(params(model)).finalMessage() : anthropic.messages.create(params(model)));
+      const send = (model: string) => (stream ? up.anthropic().messages.stream(params(model)).finalMessage() : up.anthropic().messages.create(params(model)));
       expect((await send('an:claude-sonnet-4-6')).role).to.equal('assistant');
       expect(emulators.an!.requests[0]!.body).to.include({ service_tier: 'standard_only', inference_geo: 'us', speed: 'fast' });
       expect((await send('oc:gpt-5.4-mini')).role).to.equal('assistant');
@@ -98,9 +72,9 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
     const safetySettings = [{ category: HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT, threshold: HarmBlockThreshold.BLOCK_NONE }];
     const generate = async (model: string) => {
       const params = { model, contents: 'hi', config: { safetySettings, mediaResolution: MediaResolution.MEDIA_RESOLUTION_LOW, temperature: 0.2 } };
-      if (!stream) return (await google.models.generateContent(params)).text;
+      if (!stream) return (await up.google().models.generateContent(params)).text;
       let text = '';
-      for await (const chunk of await google.models.generateContentStream(params)) text += chunk.text ?? '';
+      for await (const chunk of await up.google().models.generateContentStream(params)) text += chunk.text ?? '';
       return text;
     };
 
@@ -119,18 +93,18 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
 
   it('a moderation policy reaches OpenAI upstreams from Chat and Responses clients, and no other provider', async () => {
     const moderation = { model: 'omni-moderation-latest', policy: { input: { mode: 'block' as const }, output: { mode: 'score' as const } } };
-    await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation });
-    await openai.responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', moderation });
-    await openai.chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation });
+    await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation });
+    await up.openai().responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', moderation });
+    await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation });
     expect(emulators.oc!.requests[0]!.body.moderation).to.deep.equal(moderation);
     expect(emulators.or!.requests[0]!.body.moderation).to.deep.equal(moderation);
     expect(emulators.an!.requests[0]!.body).not.to.have.property('moderation');
-    const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation: { model: 'm', policy: { input: { mode: 'warn' } } } as never }).catch((e: unknown) => e);
+    const err = await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation: { model: 'm', policy: { input: { mode: 'warn' } } } as never }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'moderation.policy.input.mode' });
   });
 
   it('a knob of the wrong type is a 400 naming the field', async () => {
-    const err = await openai.chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
+    const err = await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).to.include('service_tier');
     expect(emulators.oc!.requests).to.have.length(0);

@@ -1,10 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { FunctionCallingConfigMode, GoogleGenAI } from '@google/genai';
+import { FunctionCallingConfigMode } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { useUpstreams } from '../helpers/upstreams.js';
 
 /** Inside both providers' strict subsets: every property required, no others allowed. */
 const CLOSED = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
@@ -23,38 +21,18 @@ const OPTIONAL = { type: 'object', properties: { city: { type: 'string' }, unit:
  */
 describe('e2e: strict tools and allowed tools across protocols', function () {
   this.timeout(20_000);
-  const emulators: Record<string, Emulator> = {};
-  let lip: RunningLip;
-  let anthropic: Anthropic;
-  let openai: OpenAI;
-  let google: GoogleGenAI;
-  before(async () => {
-    [emulators.an, emulators.oc, emulators.or, emulators.gem] = await Promise.all([startAnthropicEmulator(), startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startGeminiEmulator()]);
-    lip = await startLip(testConfig([
-      `  - { id: an, kind: anthropic, base_url: "${emulators.an.url}", api_key: k-0123456789 }`,
-      `  - { id: oc, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789 }`,
-      `  - { id: or, kind: openai-responses, base_url: "${emulators.or.url}", api_key: k-0123456789 }`,
-      `  - { id: gem, kind: gemini, base_url: "${emulators.gem.url}", api_key: k-0123456789 }`,
-      `  - { id: ocf, kind: openai-chat, base_url: "${emulators.oc.url}", api_key: k-0123456789, allowed_tools: filter }`,
-    ].join('\n')));
-    anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
-    openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
-    google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
+  const up = useUpstreams({
+    an: { kind: 'anthropic' }, oc: { kind: 'openai-chat' }, or: { kind: 'openai-responses' }, gem: { kind: 'gemini' },
+    ocf: { kind: 'openai-chat', sharing: 'oc', extra: 'allowed_tools: filter' },
   });
-  after(async () => {
-    await lip?.close();
-    for (const emu of Object.values(emulators)) await emu.close();
-  });
-  beforeEach(() => {
-    for (const emu of Object.values(emulators)) emu.reset();
-  });
+  const emulators = up.emulators;
 
   const tools = [
     { name: 'weather', description: 'Weather in a city', input_schema: CLOSED, strict: true },
     { name: 'forecast', input_schema: OPTIONAL, strict: true },
     { name: 'loose', input_schema: CLOSED },
   ] as Anthropic.Tool[];
-  const ask = (model: string) => anthropic.messages.create({ model, max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather in Oslo?' }] });
+  const ask = (model: string) => up.anthropic().messages.create({ model, max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather in Oslo?' }] });
 
   it('an Anthropic client\'s strict tools reach an anthropic upstream as sent', async () => {
     emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_1', name: 'weather', args: '{"city":"Oslo"}' }], finish: 'tool_calls' });
@@ -84,7 +62,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
 
   it('an OpenAI Chat client\'s strict function reaches an anthropic upstream as strict', async () => {
     emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_2', name: 'weather', args: '{"city":"Oslo"}' }], finish: 'tool_calls' });
-    const completion = await openai.chat.completions.create({
+    const completion = await up.openai().chat.completions.create({
       model: 'an:claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'Weather in Oslo?' }],
       tools: [
@@ -99,7 +77,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
 
   it('a Responses client\'s strict function reaches an anthropic upstream as strict', async () => {
     emulators.an!.enqueue({ text: 'Sunny.' });
-    await openai.responses.create({
+    await up.openai().responses.create({
       model: 'an:claude-sonnet-4-6', input: 'Weather in Oslo?',
       tools: [{ type: 'function', name: 'weather', parameters: CLOSED, strict: true }, { type: 'function', name: 'loose', parameters: CLOSED, strict: false }],
     });
@@ -108,7 +86,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
   });
 
   const fns = ['read', 'write', 'delete'].map((name) => ({ type: 'function' as const, function: { name, parameters: CLOSED } }));
-  const chatAllowed = (model: string, stream = false) => openai.chat.completions.create({
+  const chatAllowed = (model: string, stream = false) => up.openai().chat.completions.create({
     model, stream, messages: [{ role: 'user', content: 'Read the file.' }], tools: fns,
     tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'read' } }, { type: 'function', function: { name: 'write' } }] } },
   } as OpenAI.ChatCompletionCreateParamsNonStreaming);
@@ -133,7 +111,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
     it(`on an anthropic upstream only the allowed tools are declared, the choice stays "must call one" (${stream ? 'streaming' : 'non-streaming'})`, async () => {
       emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_9', name: 'write', args: '{"city":"x"}' }], finish: 'tool_calls' });
       if (stream) {
-        const chunks = await openai.chat.completions.create({ model: 'an:claude-sonnet-4-6', stream: true, messages: [{ role: 'user', content: 'Write.' }], tools: fns,
+        const chunks = await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', stream: true, messages: [{ role: 'user', content: 'Write.' }], tools: fns,
           tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'read' } }, { type: 'function', function: { name: 'write' } }] } } } as OpenAI.ChatCompletionCreateParamsStreaming);
         const names: string[] = [];
         for await (const chunk of chunks) for (const call of chunk.choices[0]?.delta.tool_calls ?? []) if (call.function?.name) names.push(call.function.name);
@@ -154,10 +132,10 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
       tool_choice: { type: 'allowed_tools' as const, mode: 'required' as const, tools: [{ type: 'function', name: 'read' }, { type: 'function', name: 'delete' }] },
     };
     emulators.or!.enqueue({ text: 'ok' });
-    await openai.responses.create({ ...params, model: 'or:gpt-5.4-mini' });
+    await up.openai().responses.create({ ...params, model: 'or:gpt-5.4-mini' });
     expect(emulators.or!.requests[0]!.body.tool_choice).to.deep.equal({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'read' }, { type: 'function', name: 'delete' }] });
     emulators.gem!.enqueue({ text: 'ok' });
-    await openai.responses.create({ ...params, model: 'gem:gemini-2.5-flash' });
+    await up.openai().responses.create({ ...params, model: 'gem:gemini-2.5-flash' });
     const sent = emulators.gem!.requests[0]!.body;
     expect(sent.toolConfig).to.deep.equal({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['read', 'delete'] } });
     expect((sent.tools as { functionDeclarations: unknown[] }[])[0]!.functionDeclarations).to.have.length(3);
@@ -165,7 +143,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
 
   it('a Gemini client\'s ANY with several allowedFunctionNames reaches an anthropic upstream as only those tools', async () => {
     emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_3', name: 'b', args: '{}' }], finish: 'tool_calls' });
-    const answer = await google.models.generateContent({
+    const answer = await up.google().models.generateContent({
       model: 'an:claude-sonnet-4-6', contents: 'Call one.',
       config: {
         tools: [{ functionDeclarations: ['a', 'b', 'c'].map((name) => ({ name, parametersJsonSchema: { type: 'object' } })) }],
@@ -178,7 +156,7 @@ describe('e2e: strict tools and allowed tools across protocols', function () {
   });
 
   it('an allowed tool that is not declared is a 400 naming the field, in the client\'s protocol', async () => {
-    const err = await openai.chat.completions.create({
+    const err = await up.openai().chat.completions.create({
       model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'x' }], tools: fns,
       tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'rename' } }] } },
     } as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e: unknown) => e);

@@ -1,0 +1,76 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
+import OpenAI from 'openai';
+import { testConfig } from './config.js';
+import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from './emulators/index.js';
+import { startLip, type RunningLip } from './lip.js';
+
+/** The HTTP backend kinds with an emulator of their own wire. */
+const START: Record<UpstreamKind, () => Promise<Emulator>> = {
+  anthropic: startAnthropicEmulator,
+  'openai-chat': startOpenAIChatEmulator,
+  'openai-responses': startOpenAIResponsesEmulator,
+  gemini: startGeminiEmulator,
+};
+
+export type UpstreamKind = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
+
+/** One backend row: its kind, and YAML keys beyond id, kind, base_url and api_key (`allowed_tools: filter`). */
+export interface UpstreamRow {
+  readonly kind: UpstreamKind;
+  readonly extra?: string;
+  /** Another row's id whose emulator this row shares (two rows of one upstream, configured apart). */
+  readonly sharing?: string;
+}
+
+/** What a suite gets: the emulators by row id, lip, and the three official SDK clients pointed at it. */
+export interface Upstreams {
+  readonly emulators: Record<string, Emulator>;
+  lip(): RunningLip;
+  anthropic(): Anthropic;
+  openai(): OpenAI;
+  google(): GoogleGenAI;
+}
+
+/**
+ * Registers the mocha hooks of an end-to-end suite against emulated upstreams: one emulator per
+ * row (unless it shares another's), lip with a backend row each, the official SDK clients, every
+ * emulator's record reset before each test, and everything closed after the suite.
+ *
+ * ```ts
+ * const up = useUpstreams({ an: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } });
+ * it('...', async () => { await up.openai().chat.completions.create({ model: 'an:claude', ... }); up.emulators.an!.requests; });
+ * ```
+ */
+export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>): Upstreams {
+  const emulators: Record<string, Emulator> = {};
+  let lip: RunningLip | undefined;
+  const clients: { anthropic?: Anthropic; openai?: OpenAI; google?: GoogleGenAI } = {};
+  const own = Object.entries(rows).filter(([, row]) => row.sharing === undefined);
+  before(async () => {
+    const started = await Promise.all(own.map(([, row]) => START[row.kind]()));
+    own.forEach(([id], i) => { emulators[id] = started[i]!; });
+    const yaml = Object.entries(rows).map(([id, row]) => {
+      const url = emulators[row.sharing ?? id]!.url;
+      return `  - { id: ${id}, kind: ${row.kind}, base_url: "${url}", api_key: k-0123456789${row.extra ? `, ${row.extra}` : ''} }`;
+    });
+    lip = await startLip(testConfig(yaml.join('\n')));
+    clients.anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
+    clients.openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    clients.google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
+  });
+  after(async () => {
+    await lip?.close();
+    for (const emu of Object.values(emulators)) await emu.close();
+  });
+  beforeEach(() => {
+    for (const emu of Object.values(emulators)) emu.reset();
+  });
+  return {
+    emulators,
+    lip: () => lip!,
+    anthropic: () => clients.anthropic!,
+    openai: () => clients.openai!,
+    google: () => clients.google!,
+  };
+}
