@@ -25,3 +25,10 @@ export function estimateTokens(call: Call): number {
   for (const tool of call.tools) chars += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length;
   return Math.ceil(chars / 4);
 }
+
+/** The same estimate for texts to embed (about four characters per token). */
+export function estimateTextTokens(texts: readonly string[]): number {
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  return Math.ceil(chars / 4);
+}

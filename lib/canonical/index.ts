@@ -8,3 +8,4 @@ export * from './is-output-event.js';
 export * from './usage.js';
 export * from './collect.js';
 export * from './estimate-tokens.js';
+export * from './embedding.js';

@@ -11,3 +11,4 @@ export * from './json-shape.js';
 export * from './upstream-limits.js';
 export * from './scrub-credentials.js';
 export * from './request-target.js';
+export * from './float32-base64.js';
