@@ -1,5 +1,5 @@
 import type { Observable, SchedulerLike } from 'rxjs';
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import type { FlowGate } from '../wire/index.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
@@ -56,6 +56,13 @@ export interface Backend {
    * it has no such endpoint (404, 405 or 501: an OpenAI-compatible server without it).
    */
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
+  /**
+   * Embeds `request.inputs` with `model` in this backend's protocol (OpenAI `/embeddings`, Gemini
+   * `:batchEmbedContents`). Absent when the protocol has no embeddings call. Failures reject
+   * with a LipError whose `retryable` tells the embeddings handler whether to try the next
+   * candidate; `signal` aborts the upstream request.
+   */
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal) => Promise<EmbeddingResult>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

@@ -2,6 +2,7 @@ import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyGeminiStatus } from './classify-error.js';
+import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddings.js';
 import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 import { encodeGeminiRequest } from './encode-request.js';
@@ -28,7 +29,11 @@ export function parseGeminiModelList(body: unknown): string[] {
     .sort();
 }
 
-/** Gemini over HTTP: `POST .../models/{model}:streamGenerateContent?alt=sse` (`:generateContent` when `whole`); `GET .../models`. */
+/**
+ * Gemini over HTTP: `POST .../models/{model}:streamGenerateContent?alt=sse` (`:generateContent`
+ * when `whole`), `:countTokens`, `:batchEmbedContents` (at most BATCH_EMBED_MAX inputs per call);
+ * `GET .../models`.
+ */
 export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = geminiOptions(row);
   return {
@@ -51,6 +56,14 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
         body: JSON.stringify({ generateContentRequest: { model: model.includes('/') ? model : `models/${model}`, ...encodeGeminiRequest(call, o.providerOptions) } }),
       }),
       parse: (body) => countAt(body, 'totalTokens'),
+    },
+    embed: {
+      request: (request, model, key) => ({
+        method: 'POST', url: `${modelPath(o, model)}:batchEmbedContents`, headers: geminiHeaders(o, key, 'application/json'),
+        body: JSON.stringify(batchEmbedBody(request, model)),
+      }),
+      parse: readBatchEmbeddings,
+      maxInputs: BATCH_EMBED_MAX,
     },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/${o.apiVersion}/models?pageSize=1000`, headers: geminiHeaders(o, key, 'application/json') }),

@@ -1,6 +1,6 @@
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable } from 'rxjs';
-import type { Call, LipEvent } from '../../canonical/index.js';
+import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
@@ -63,6 +63,16 @@ export interface HttpProtocol {
     /** Whether an error answer says the model cannot count (then lip estimates), beside 404, 405 and 501 (no such endpoint). */
     unsupported?(status: number, bodyText: string): boolean;
   };
+  /**
+   * The protocol's embeddings call: the request for some inputs, and the answer read as one
+   * vector per input (undefined when it holds none). `maxInputs`: the most inputs one call
+   * takes; more go out in several calls, one after the other.
+   */
+  readonly embed?: {
+    request(request: EmbeddingRequest, model: string, key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
+    parse(body: unknown): EmbeddingResult | undefined;
+    readonly maxInputs?: number;
+  };
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
     request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
@@ -92,6 +102,7 @@ export class HttpBackend implements Backend {
   private readonly hint: string;
   private readonly now: () => number;
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal) => Promise<EmbeddingResult>;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
@@ -106,6 +117,8 @@ export class HttpBackend implements Backend {
     this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal) => this.count(count, call, model, signal);
+    const embed = protocol.embed;
+    if (embed) this.embed = (request, model, signal) => this.embedAll(embed, request, model, signal);
   }
 
   stream(call: Call, target: Target): Observable<LipEvent> {
@@ -151,15 +164,45 @@ export class HttpBackend implements Backend {
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
     const sent = this.protocol.customTools === true ? call : customToolsAsFunctions(call);
-    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true);
+    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
     if (body === undefined) return undefined;
     const tokens = count.parse(body);
     if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
     return tokens;
   }
 
-  /** One request and its JSON answer (not a generation: no stream, no rotation, no retries). */
-  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string, absent?: (status: number, bodyText: string) => boolean): Promise<unknown> {
+  /** The vectors of `request`, in calls of at most `maxInputs` inputs each (their token counts add up). */
+  private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
+    const size = embed.maxInputs ?? request.inputs.length;
+    if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal);
+    const vectors: (readonly number[])[] = [];
+    let inputTokens: number | undefined = 0;
+    let served: string | undefined;
+    for (let at = 0; at < request.inputs.length; at += size) {
+      const result = await this.embedOnce(embed, { ...request, inputs: request.inputs.slice(at, at + size) }, model, signal);
+      for (const vector of result.vectors) vectors.push(vector);
+      inputTokens = inputTokens === undefined || result.inputTokens === undefined ? undefined : inputTokens + result.inputTokens;
+      served ??= result.model;
+    }
+    return { vectors, ...(inputTokens !== undefined ? { inputTokens } : {}), ...(served !== undefined ? { model: served } : {}) };
+  }
+
+  /** One embeddings call; an answer without one vector per input is malformed (never vectors out of place). */
+  private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
+    const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES });
+    const result = embed.parse(body);
+    const problem = result === undefined ? 'it holds no vectors' : embeddingProblem(request, result);
+    if (result === undefined || problem !== undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the embeddings answer does not fit the request (${problem})`);
+    return result;
+  }
+
+  /**
+   * One request and its JSON answer (not a generation: no stream, no rotation, no retries).
+   * `absent`: an error answer that means the upstream has no such call (then undefined);
+   * `limit`: the most bytes of the answer read.
+   */
+  private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string, options: UnaryOptions = {}): Promise<unknown> {
+    const { absent, limit = MAX_ANSWER_BYTES } = options;
     const lease = this.pool.acquire();
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
@@ -172,7 +215,7 @@ export class HttpBackend implements Backend {
       const response = await this.client.open(request, signal);
       status = response.statusCode;
       headers = response.headers;
-      text = await readBodyText(response.body, 16 * 1024 * 1024);
+      text = await readBodyText(response.body, limit);
     } catch (err) {
       throw classifyTransportError(err, this.id, 'connect');
     }
@@ -187,6 +230,16 @@ export class HttpBackend implements Backend {
     return this.client.close();
   }
 }
+
+interface UnaryOptions {
+  readonly absent?: (status: number, bodyText: string) => boolean;
+  readonly limit?: number;
+}
+
+/** The most of a unary answer that is read (a model list, a token count). */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/** The most of an embeddings answer that is read: 2,048 vectors of 3,072 values are about 33 MiB in base64, 80 MiB as JSON numbers. */
+const MAX_EMBEDDINGS_BODY_BYTES = 96 * 1024 * 1024;
 
 /** Statuses that say an upstream has no such endpoint (OpenAI-compatible servers without a token count). */
 const NO_COUNT_ENDPOINT: ReadonlySet<number> = new Set([404, 405, 501]);

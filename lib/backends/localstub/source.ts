@@ -2,13 +2,19 @@ import { channel } from 'node:diagnostics_channel';
 import { Observable } from 'rxjs/internal/Observable';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike } from 'rxjs';
-import type { Call, LipEvent } from '../../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, isRetryableStatus } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { customCallsFromFunctions } from '../custom-tools.js';
-import { localstubOptions, type LocalstubOptions } from './options.js';
+import { localstubOptions, type LocalstubFailure, type LocalstubOptions } from './options.js';
 import { buildScript, splitText, type Step } from './script.js';
+import { stubVector } from './stub-vector.js';
+
+/** The length of a localstub vector when the request asks for none. */
+const STUB_DIMENSIONS = 16;
+/** The most values one localstub embedding answer holds (inputs x dimensions): it makes them all in memory. */
+const MAX_STUB_VALUES = 1_048_576;
 
 /**
  * `lip:localstub` reports each stream's life: `{ backend, phase: 'subscribe' | 'complete' |
@@ -59,13 +65,7 @@ export class LocalstubBackend implements Backend {
       const fail = (): void => {
         ended = true;
         report('error');
-        if (failure?.mode === 'before_output') {
-          subscriber.error(new LipError('LIP_ERR_UPSTREAM_STATUS', `localstub ${this.id}: simulated upstream status ${failure.status}`, {
-            status: failure.status, retryable: isRetryableStatus(failure.status), detail: { backend: this.id },
-          }));
-        } else {
-          subscriber.error(new LipError('LIP_ERR_UPSTREAM_RESET', `localstub ${this.id}: simulated connection reset after output`, { detail: { backend: this.id } }));
-        }
+        subscriber.error(this.failure(failure));
       };
       // How much of the script runs: nothing before a before_output failure, up to the first
       // output for a stall, through the first output for an after_output failure.
@@ -109,6 +109,36 @@ export class LocalstubBackend implements Backend {
         if (!ended) report('unsubscribe');
       };
     }).pipe(customCallsFromFunctions(call)); // a scripted call of a custom tool: its `{"input": ...}` is the input
+  }
+
+  /**
+   * Deterministic vectors (stub-vector.ts), `dimensions` long (16 when not asked). The row's
+   * `fail` applies as to a stream: `before_output:STATUS` fails with that status, `after_output`
+   * with a connection reset, and `stall` answers only the abort of `signal`.
+   */
+  embed(request: EmbeddingRequest, _model: string, signal: AbortSignal): Promise<EmbeddingResult> {
+    const failure = this.options.fail;
+    if (failure?.mode === 'stall') {
+      return new Promise((_resolve, reject) => {
+        const stop = () => reject(new LipError('LIP_ERR_UPSTREAM_RESET', `localstub ${this.id}: the stalled embedding was aborted`));
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+      });
+    }
+    if (failure) return Promise.reject(this.failure(failure));
+    const dimensions = request.dimensions ?? STUB_DIMENSIONS;
+    if (request.inputs.length * dimensions > MAX_STUB_VALUES) {
+      return Promise.reject(new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `localstub ${this.id} makes at most ${MAX_STUB_VALUES} vector values per request (${request.inputs.length} inputs of ${dimensions} asked)`));
+    }
+    return Promise.resolve({ vectors: request.inputs.map((text) => stubVector(text, dimensions)) });
+  }
+
+  /** The error a `fail` row simulates: the upstream status (`before_output`), else a reset after output. */
+  private failure(failure: LocalstubFailure | undefined): LipError {
+    if (failure?.mode !== 'before_output') return new LipError('LIP_ERR_UPSTREAM_RESET', `localstub ${this.id}: simulated connection reset after output`, { detail: { backend: this.id } });
+    return new LipError('LIP_ERR_UPSTREAM_STATUS', `localstub ${this.id}: simulated upstream status ${failure.status}`, {
+      status: failure.status, retryable: isRetryableStatus(failure.status), detail: { backend: this.id },
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { classifyChatStatus } from './classify-error.js';
 import { ChatResponseDecoder } from './decode-response.js';
@@ -23,7 +24,7 @@ export function parseOpenAIModelList(body: unknown): string[] {
 
 /**
  * The openai-chat protocol over HTTP: `POST {base_url}/chat/completions` (streamed, or one JSON
- * answer for a `whole` target), models from
+ * answer for a `whole` target), embeddings from `POST {base_url}/embeddings`, models from
  * `GET {base_url}/models`. `defaultKeyEnv` and `requiresKey` come from the kind or its preset.
  */
 export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
@@ -43,6 +44,13 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new ChatResponseDecoder(row.id, secrets),
     statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),
+    embed: {
+      request: (request, model, key) => ({
+        method: 'POST', url: `${o.baseUrl}/embeddings`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json'),
+        body: JSON.stringify(embeddingsBody(request, model)),
+      }),
+      parse: readEmbeddings,
+    },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json') }),
       parse: parseOpenAIModelList,

@@ -1,5 +1,6 @@
 import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
+import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
 import { ResponsesResponseDecoder } from './decode-response.js';
@@ -23,7 +24,11 @@ function parseModelList(body: unknown): string[] {
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 
-/** The Responses API over HTTP: `POST {base_url}/responses` (streamed unless `whole`); `GET {base_url}/models`. */
+/**
+ * The Responses API over HTTP: `POST {base_url}/responses` (streamed unless `whole`); token
+ * counts from `POST {base_url}/responses/input_tokens`, embeddings from the same API's
+ * `POST {base_url}/embeddings`; `GET {base_url}/models`.
+ */
 export function responsesProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = responsesOptions(row);
   const sendKey = (key: string | undefined) => (o.auth === 'none' ? undefined : key);
@@ -47,6 +52,13 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
         body: JSON.stringify(pick(encodeResponsesRequest(call, model, o, false), COUNTED_FIELDS)),
       }),
       parse: (body) => countAt(body, 'input_tokens'),
+    },
+    embed: {
+      request: (request, model, key) => ({
+        method: 'POST', url: `${o.baseUrl}/embeddings`, headers: responsesHeaders(o, sendKey(key), 'application/json'),
+        body: JSON.stringify(embeddingsBody(request, model)),
+      }),
+      parse: readEmbeddings,
     },
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { backendOf, runtimeFor, startOpenAIChatEmulator, type Emulator } from '../../helpers/emulators/index.js';
+import { float32Base64 } from '../../../lib/wire/index.js';
+import { backendOf, runtimeFor, startGeminiEmulator, startOpenAIChatEmulator, type Emulator } from '../../helpers/emulators/index.js';
+import { emulatedEmbedding } from '../../helpers/emulators/script.js';
 
 describe('backends/http/http-backend', () => {
   let emu: Emulator;
@@ -42,5 +44,70 @@ describe('backends/http/http-backend', () => {
     } finally {
       await runtime.close();
     }
+  });
+
+  describe('embed', () => {
+    let gemini: Emulator;
+    before(async () => { gemini = await startGeminiEmulator(); });
+    after(() => gemini.close());
+    beforeEach(() => { gemini.reset(); emu.reset(); });
+    const signal = () => new AbortController().signal;
+
+    it('sends more inputs than one call takes in several calls, one after the other, and keeps their order', async () => {
+      const runtime = runtimeFor(`  - { id: g, kind: gemini, base_url: "${gemini.origin}", api_key: k-0123456789 }`);
+      try {
+        const inputs = Array.from({ length: 250 }, (_, i) => `text ${i}`);
+        const result = await backendOf(runtime, 'g').embed!({ model: 'g:e', inputs }, 'text-embedding-004', signal());
+        expect(result.vectors).to.deep.equal(inputs.map((t) => emulatedEmbedding(t)));
+        expect(gemini.requests.map((r) => r.body.requests.length)).to.deep.equal([100, 100, 50]);
+      } finally {
+        await runtime.close();
+      }
+    });
+
+    it('fails an answer that does not hold one finite vector per input as malformed, an error status as classified', async () => {
+      const answers = [
+        { data: [{ index: 0, embedding: [1] }] },
+        { data: [{ index: 0, embedding: [1] }, { index: 1, embedding: float32Base64([Number.NaN]) }] },
+        { data: [{ index: 0, embedding: [] }, { index: 1, embedding: [1] }] },
+        { nothing: true },
+      ];
+      let next = 0;
+      const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers[next++])));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const runtime = runtimeFor([
+        `  - { id: a, kind: openai-chat, base_url: "http://127.0.0.1:${(server.address() as AddressInfo).port}/v1", api_key: k-0123456789 }`,
+        `  - { id: b, kind: openai-chat, base_url: "${emu.url}", api_key: k-0123456789 }`,
+      ].join('\n'));
+      try {
+        for (const problem of ['1 vectors for 2 inputs', 'not a finite number', 'vector 0 is empty', 'holds no vectors']) {
+          const err = await backendOf(runtime, 'a').embed!({ model: 'a:e', inputs: ['x', 'y'] }, 'e', signal()).catch((e: unknown) => e) as Error;
+          expect(err).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', retryable: false });
+          expect(err.message).to.contain(problem);
+        }
+        emu.enqueue({ status: 503, error: { message: 'busy' } });
+        expect(await backendOf(runtime, 'b').embed!({ model: 'b:e', inputs: ['x'] }, 'e', signal()).catch((e: unknown) => e))
+          .to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 503, retryable: true });
+      } finally {
+        await runtime.close();
+        server.close();
+      }
+    });
+
+    it('aborts the upstream call with its signal', async () => {
+      const runtime = runtimeFor(`  - { id: b, kind: openai-chat, base_url: "${emu.url}", api_key: k-0123456789 }`);
+      try {
+        emu.enqueue({ fault: { stall: 'before_headers' } });
+        const abort = new AbortController();
+        const pending = backendOf(runtime, 'b').embed!({ model: 'b:e', inputs: ['x'] }, 'e', abort.signal).catch((e: unknown) => e);
+        for (let i = 0; i < 200 && emu.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        const closed = emu.nextClose();
+        abort.abort();
+        expect((await closed).path).to.equal('/v1/embeddings');
+        expect(await pending).to.be.instanceOf(Error);
+      } finally {
+        await runtime.close();
+      }
+    });
   });
 });

@@ -16,7 +16,7 @@ export interface RecordedRequest {
   readonly raw: string;
   /** The API key in this provider's header (Bearer, x-api-key, x-goog-api-key). */
   readonly key: string | undefined;
-  readonly route: 'generate' | 'models' | 'count_tokens';
+  readonly route: 'generate' | 'models' | 'count_tokens' | 'embeddings';
   readonly stream: boolean;
   /** The model from the body or the path. */
   readonly model: string | undefined;
@@ -31,7 +31,8 @@ export interface ClientClose {
   readonly bytes: number;
 }
 
-export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' } | { readonly route: 'count_tokens'; readonly model?: string };
+export type RouteMatch = { readonly route: 'generate'; readonly stream?: boolean; readonly model?: string } | { readonly route: 'models' }
+  | { readonly route: 'count_tokens' | 'embeddings'; readonly model?: string };
 
 /** What differs between providers: routes, key header, wire encoding of scripts and errors. */
 export interface EmulatorProtocol {
@@ -67,6 +68,11 @@ export interface EmulatorProtocol {
    * 400, as the real services refuse them) and its answer for a count.
    */
   readonly count?: { readonly fields: readonly string[]; answer(tokens: number): unknown };
+  /**
+   * The provider's embeddings endpoint: the fields its body may have (others are refused with a
+   * 400) and its answer, with deterministic vectors (script.ts `emulatedEmbedding`).
+   */
+  readonly embeddings?: { readonly fields: readonly string[]; answer(request: RecordedRequest, script: Script): unknown };
   /**
    * With the emulator's `checkState` on: the refusal the real provider gives a generation whose
    * history drops or alters opaque state this emulator issued (`issued`: the scripts it answered),
@@ -169,7 +175,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     let body: any;
     try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
     const stream = match.route === 'generate' && (match.stream ?? body?.stream === true);
-    const model = match.route === 'generate' ? (match.model ?? body?.model) : match.route === 'count_tokens' ? (match.model ?? body?.model) : undefined;
+    const model = match.route === 'models' ? undefined : (match.model ?? body?.model);
     const request: RecordedRequest = {
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
@@ -207,19 +213,25 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     }
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
     if (match.route === 'generate' && emulator.checkState) emulator.issued.push(script);
-    if (match.route === 'count_tokens') {
-      if (script.fault?.stall !== undefined) return;
-      const extra = Object.keys(request.body ?? {}).find((field) => !protocol.count?.fields.includes(field));
-      const refusal = extra !== undefined ? { status: 400, error: { message: `${extra}: Extra inputs are not permitted` } }
-        : script.status !== undefined && script.status >= 300 ? { status: script.status, error: script.error ?? { message: `emulated status ${script.status}` } } : undefined;
-      if (refusal) {
-        res.writeHead(refusal.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refusal.status, refusal.error) }).end(JSON.stringify(protocol.errorBody(refusal.status, refusal.error)));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.count!.answer(script.usage?.input ?? 42)));
+    if (match.route === 'count_tokens') return unary(script, request, res, protocol.count!.fields, () => protocol.count!.answer(script.usage?.input ?? 42));
+    if (match.route === 'embeddings') return unary(script, request, res, protocol.embeddings!.fields, () => protocol.embeddings!.answer(request, script));
+    answer(script, request, res, progress);
+  }
+
+  /**
+   * A call answered with one JSON body (token counts, embeddings): a field the endpoint does not
+   * take is a 400, a script's error status or a stall fault apply, else `body()` is the answer.
+   */
+  function unary(script: Script, request: RecordedRequest, res: ServerResponse, fields: readonly string[], body: () => unknown): void {
+    if (script.fault?.stall !== undefined) return;
+    const extra = Object.keys(request.body ?? {}).find((field) => !fields.includes(field));
+    const refusal = extra !== undefined ? { status: 400, error: { message: `${extra}: Extra inputs are not permitted` } }
+      : script.status !== undefined && script.status >= 300 ? { status: script.status, error: script.error ?? { message: `emulated status ${script.status}` } } : undefined;
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refusal.status, refusal.error) }).end(JSON.stringify(protocol.errorBody(refusal.status, refusal.error)));
       return;
     }
-    answer(script, request, res, progress);
+    res.writeHead(200, { 'content-type': 'application/json', ...(script.headers ?? {}) }).end(JSON.stringify(body()));
   }
 
   function answer(script: Script, request: RecordedRequest, res: ServerResponse, progress: WriteProgress): void {

@@ -6,6 +6,7 @@ import { httpRequest, parseSse } from '../sse-client.js';
 import {
   startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
 } from './index.js';
+import { emulatedEmbedding } from './script.js';
 
 /**
  * The emulators are only worth something if they speak the real wire formats: the official
@@ -163,5 +164,31 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     while (read < 200_000) read += (await reader.read()).value?.length ?? 0;
     await reader.cancel();
     expect((await closed).bytes).to.be.at.least(200_000);
+  });
+
+  it('OpenAI embeddings: the SDK decodes the emulator\'s base64 vectors; float, dimensions, errors and unknown fields as OpenAI answers them', async () => {
+    for (const make of [startOpenAIChatEmulator, startOpenAIResponsesEmulator]) {
+      const emu = await start(make);
+      const client = new OpenAI({ baseURL: emu.url, apiKey: 'sk-emu', maxRetries: 0 });
+      const base64 = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'bc'] });
+      expect(base64.data.map((d) => d.embedding)).to.deep.equal([emulatedEmbedding('a'), emulatedEmbedding('bc')]);
+      const float = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'abc', dimensions: 3, encoding_format: 'float' });
+      expect(float.data[0]!.embedding).to.deep.equal(emulatedEmbedding('abc', 3));
+      expect(emu.requests.map((r) => r.route)).to.deep.equal(['embeddings', 'embeddings']);
+      emu.enqueue({ status: 503 });
+      expect(await client.embeddings.create({ model: 'm', input: 'x' }).catch((e: unknown) => e)).to.be.instanceOf(OpenAI.InternalServerError);
+      const extra = await httpRequest(`${emu.url}/embeddings`, { body: JSON.stringify({ model: 'm', input: 'x', stream: true }) });
+      expect(extra.status).to.equal(400);
+    }
+  });
+
+  it('Gemini embeddings: models.embedContent reads :batchEmbedContents, and :embedContent answers one vector', async () => {
+    const emu = await start(startGeminiEmulator);
+    const client = new GoogleGenAI({ apiKey: 'g-emu', httpOptions: { baseUrl: emu.url } });
+    const res = await client.models.embedContent({ model: 'text-embedding-004', contents: ['one', 'two'], config: { outputDimensionality: 4 } });
+    expect(res.embeddings!.map((e) => e.values)).to.deep.equal([emulatedEmbedding('one', 4), emulatedEmbedding('two', 4)]);
+    expect([emu.requests[0]!.route, emu.requests[0]!.path, emu.requests[0]!.model]).to.deep.equal(['embeddings', '/v1beta/models/text-embedding-004:batchEmbedContents', 'text-embedding-004']);
+    const one = await httpRequest(`${emu.url}/v1beta/models/text-embedding-004:embedContent`, { body: JSON.stringify({ content: { parts: [{ text: 'one' }] } }) });
+    expect(JSON.parse(one.body)).to.deep.equal({ embedding: { values: emulatedEmbedding('one') } });
   });
 });

@@ -1,5 +1,5 @@
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 import { thoughtSignatureRefusal } from './state-check.js';
 
 const FINISH: Record<string, string> = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP', content_filter: 'SAFETY', stop_sequence: 'STOP' };
@@ -7,7 +7,7 @@ const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 };
-const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent|countTokens)$/;
+const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent|countTokens|embedContent|batchEmbedContents)$/;
 
 export function geminiErrorBody(status: number, error: { message: string; type?: string }): unknown {
   return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
@@ -79,6 +79,7 @@ export const geminiProtocol: EmulatorProtocol = {
   match(method, path, query) {
     const m = PATH.exec(path);
     if (method === 'POST' && m?.[3] === 'countTokens') return { route: 'count_tokens', model: safeDecode(m[2]!) };
+    if (method === 'POST' && (m?.[3] === 'embedContent' || m?.[3] === 'batchEmbedContents')) return { route: 'embeddings', model: safeDecode(m[2]!) };
     if (method === 'POST' && m) return { route: 'generate', stream: m[3] === 'streamGenerateContent' && query.get('alt') === 'sse', model: safeDecode(m[2]!) };
     if (method === 'GET' && /^\/(v1beta|v1|v1alpha)\/models$/.test(path)) return { route: 'models' };
     return undefined;
@@ -88,6 +89,16 @@ export const geminiProtocol: EmulatorProtocol = {
   count: {
     fields: ['contents', 'generateContentRequest'],
     answer: (tokens) => ({ totalTokens: tokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: tokens }] }),
+  },
+  embeddings: {
+    fields: ['requests', 'content', 'taskType', 'title', 'outputDimensionality', 'model'],
+    answer(request) {
+      const embed = (r: { content?: { parts?: { text?: string }[] }; outputDimensionality?: number }) => ({
+        values: emulatedEmbedding((r.content?.parts ?? []).map((p) => p.text ?? '').join(''), r.outputDimensionality),
+      });
+      if (request.path.endsWith(':embedContent')) return { embedding: embed(request.body ?? {}) };
+      return { embeddings: ((request.body?.requests ?? []) as Parameters<typeof embed>[0][]).map(embed) };
+    },
   },
   stateRefusal(request, issued) {
     const message = thoughtSignatureRefusal(request.body?.contents, issued);

@@ -1,5 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 
 const CREATED = 1_767_225_600;
 const FINISH: Record<string, string> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', stop_sequence: 'stop' };
@@ -19,6 +19,28 @@ export function openaiErrorBody(status: number, error: { message: string; type?:
 export function openaiModelList(models: readonly string[]): unknown {
   return { object: 'list', data: models.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'system' })) };
 }
+
+/**
+ * `POST /v1/embeddings` as api.openai.com answers it: one `embedding` object per input in order,
+ * each vector a list of numbers or, with `encoding_format: "base64"`, its little-endian float32
+ * bytes in base64; `dimensions` sets the length. `usage.prompt_tokens` is the script's input
+ * usage, else a quarter of the characters.
+ */
+export const openaiEmbeddings: NonNullable<EmulatorProtocol['embeddings']> = {
+  fields: ['model', 'input', 'encoding_format', 'dimensions', 'user'],
+  answer(request, script) {
+    const inputs: string[] = typeof request.body?.input === 'string' ? [request.body.input] : request.body?.input ?? [];
+    const base64 = request.body?.encoding_format === 'base64';
+    const data = inputs.map((text, index) => {
+      const vector = emulatedEmbedding(text, request.body?.dimensions);
+      const bytes = Buffer.alloc(vector.length * 4);
+      vector.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+      return { object: 'embedding', index, embedding: base64 ? bytes.toString('base64') : vector };
+    });
+    const tokens = script.usage?.input ?? Math.ceil(inputs.join('').length / 4);
+    return { object: 'list', data, model: script.model ?? request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  },
+};
 
 /** Chat Completions `usage` from canonical numbers (cached tokens are inside prompt tokens). */
 export function chatUsageWire(u: UsageScript): Record<string, unknown> {
@@ -40,12 +62,14 @@ export const openaiChatProtocol: EmulatorProtocol = {
   basePath: '/v1',
   match(method, path) {
     if (method === 'POST' && path === '/v1/chat/completions') return { route: 'generate' };
+    if (method === 'POST' && path === '/v1/embeddings') return { route: 'embeddings' };
     if (method === 'GET' && path === '/v1/models') return { route: 'models' };
     return undefined;
   },
   keyOf: (headers) => bearerKey(headers),
   errorBody: openaiErrorBody,
   modelList: openaiModelList,
+  embeddings: openaiEmbeddings,
   frameKey: (request) => `${request.model ?? ''}|${request.body?.stream_options?.include_usage === true}`,
 
   frames(script: Script, request: RecordedRequest): Frame[] {

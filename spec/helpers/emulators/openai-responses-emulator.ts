@@ -1,5 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
+import { openaiEmbeddings, openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
 import { deltas, emulatedLogprob, joined, type Frame, type Script, type UsageScript } from './script.js';
 import { encryptedReasoningRefusal } from './state-check.js';
 
@@ -71,6 +71,7 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
   match(method, path) {
     if (method === 'POST' && path === '/v1/responses') return { route: 'generate' };
     if (method === 'POST' && path === '/v1/responses/input_tokens') return { route: 'count_tokens' };
+    if (method === 'POST' && path === '/v1/embeddings') return { route: 'embeddings' };
     if (method === 'GET' && path === '/v1/models') return { route: 'models' };
     return undefined;
   },
@@ -81,6 +82,7 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
     answer: (tokens) => ({ object: 'response.input_tokens', input_tokens: tokens }),
   },
   modelList: openaiModelList,
+  embeddings: openaiEmbeddings,
   stateRefusal(request, issued) {
     const message = encryptedReasoningRefusal(request.body?.input, issued);
     return message ? { status: 400, error: { message, type: 'invalid_request_error', code: 'invalid_encrypted_content' } } : undefined;

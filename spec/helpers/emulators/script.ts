@@ -129,3 +129,15 @@ export function emulatedLogprob(token: string, index: number, top: number): Emul
   const alt = (t: string, p: number) => ({ token: t, logprob: p, bytes: [...Buffer.from(t, 'utf8')] });
   return { ...alt(token, logprob), top: Array.from({ length: top }, (_, i) => (i === 0 ? alt(token, logprob) : alt(`${token}~${i}`, logprob - i))) };
 }
+
+/** How long an emulated embedding is when the request asks for no length. */
+export const EMULATED_DIMENSIONS = 8;
+
+/**
+ * The vector an emulator answers for a text: value `i` from the text's length and its character
+ * codes, so a test can predict it (and tell the inputs' order from the vectors). Every value is
+ * exact in float32, so a base64 answer decodes to the same numbers.
+ */
+export function emulatedEmbedding(text: string, dimensions = EMULATED_DIMENSIONS): number[] {
+  return Array.from({ length: dimensions }, (_, i) => (text.length + (text.charCodeAt(i % Math.max(1, text.length)) || 0) * (i + 1)) / 1024);
+}
