@@ -19,6 +19,7 @@ import { compilePlan } from '../routing/plan/compile-plan.js';
 import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route-context.js';
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
+import { leavesOf } from '../routing/selector/candidate-key.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { operationName, providerName } from '../backends/gen-ai/registry.js';
 import { upstreamRequestId } from '../observability/gen-ai.js';
@@ -172,6 +173,29 @@ export class Executor {
     // With features enabled, the request stages run first and each attempt gets its stages.
     if (this.extensions !== undefined) return this.extensions.execute(call, ctx, (staged, ext) => this.plan(staged, ctx, ext));
     return this.plan(call, ctx);
+  }
+
+  /**
+   * The candidates a request for `model` (or its `X-LIP-Route` header) may go to, resolved and
+   * checked as for a generation (aliases, default route; an unknown backend, or model under
+   * `routing.unknown_model: reject`, is refused), for calls that try one upstream at a time
+   * without the routing operators (embeddings): every leaf in failover order, a weighted or race
+   * arm's in the order written, each `backend:model` once. Leaf queries (generation overrides)
+   * do not apply to them.
+   * @throws LipError as a generation would be refused.
+   * @see spec/e2e/embeddings.spec.ts
+   */
+  candidates(model: string, header?: string): { backend: string; model: string; key: string }[] {
+    const resolved = resolveSelector({ model, ...(header ? { header } : {}) }, this.backendIds, this.aliases, this.config.routing.default_route);
+    const unknown = this.unknownModels.check(model, resolved.source);
+    if (unknown) throw unknown;
+    const byKey = new Map<string, { backend: string; model: string; key: string }>();
+    for (const leaf of this.selectors.get(resolved.selector).selector.arms.flatMap(leavesOf)) {
+      // Every leaf names an enabled backend once compiled (model-only leaves get the default one).
+      const key = `${leaf.backend!}:${leaf.model}`;
+      if (!byKey.has(key)) byKey.set(key, { backend: leaf.backend!, model: leaf.model, key });
+    }
+    return [...byKey.values()];
   }
 
   private plan(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest): Observable<LipEvent> {

@@ -1,4 +1,4 @@
-import type { Call, CollectedResponse, LipEvent, Message } from '../canonical/index.js';
+import type { Call, CollectedResponse, EmbeddingRequest, EmbeddingResult, LipEvent, Message } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { randomId } from '../wire/ids.js';
 
@@ -153,6 +153,8 @@ export interface Frontend {
   readonly modelRoutes?: readonly ModelListRoute[];
   /** The protocol's token-count endpoint (Anthropic `POST /v1/messages/count_tokens`). */
   readonly countTokensRoute?: CountTokensRoute;
+  /** The protocol's embeddings endpoints (OpenAI `POST /v1/embeddings`, Gemini `:embedContent` and `:batchEmbedContents`). */
+  readonly embeddingsRoutes?: readonly EmbeddingsRoute[];
   /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
   readonly queryKey?: string;
   /**
@@ -223,6 +225,40 @@ export interface CountTokensRoute {
   decode(body: unknown, context: Pick<RequestContext, 'params' | 'headers'>): Pick<DecodedRequest, 'call' | 'continuation'>;
   /** The answer in the protocol's shape. */
   encode(count: TokenCount): unknown;
+}
+
+/** An embeddings request as decoded, with what its answer needs to know. */
+export interface DecodedEmbeddings {
+  readonly request: EmbeddingRequest;
+  /** Protocol-private hints for `encode` (OpenAI's `encoding_format`). */
+  readonly hints?: Readonly<Record<string, unknown>>;
+}
+
+/** What an embeddings answer is written from beside its vectors. */
+export interface EmbeddingsEncodeContext {
+  readonly request: EmbeddingRequest;
+  readonly hints: Readonly<Record<string, unknown>>;
+  /** The model the answer names: the one that served, or the requested one with `routing.echo_requested_model`. */
+  readonly model: string;
+  /** The input tokens: the upstream's count, else lip's estimate (`estimated`). */
+  readonly usage: TokenCount;
+}
+
+/**
+ * An embeddings endpoint (OpenAI `POST /v1/embeddings`, Gemini `:embedContent` and
+ * `:batchEmbedContents`): the body decodes into a canonical embedding request, the server
+ * routes it through the candidates that can embed (failing over on a retryable failure, as a
+ * generation does) and the vectors go back in the protocol's shape.
+ */
+export interface EmbeddingsRoute {
+  /** The path, or its template when `match` is given (`/v1beta/models/{model}:embedContent`). */
+  readonly path: string;
+  /** Path parameters when the path is a template; undefined when it does not match. */
+  match?(pathname: string): Record<string, string> | undefined;
+  /** The body as a request; a 400 LipError names the offending field. */
+  decode(body: unknown, context: Pick<RequestContext, 'params'>): DecodedEmbeddings;
+  /** The answer in the protocol's shape. */
+  encode(result: EmbeddingResult, context: EmbeddingsEncodeContext): unknown;
 }
 
 /** One model the proxy offers, as the model-list endpoints show it. */

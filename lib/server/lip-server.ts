@@ -30,6 +30,7 @@ import { Profiling } from './profiling.js';
 import { handleCancel } from './handle-cancel.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleCountTokens } from './handle-count-tokens.js';
+import { handleEmbeddings } from './handle-embeddings.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { handleStoredResponse } from './handle-stored-response.js';
 import { pickRequestId, type RequestState } from './request-state.js';
@@ -364,7 +365,10 @@ export class LipServer {
       case 'method_not_allowed':
         req.resume();
         return this.pathError(req, res, url, table, new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${match.allow})`), { allow: match.allow });
-      case 'count_tokens': {
+      // Token counts and embeddings hold no stream: authenticated and counted as such, their
+      // bodies read and decoded like a generation's (decode admission counts them too).
+      case 'count_tokens':
+      case 'embeddings': {
         const frontend = match.frontend;
         if (this.draining) {
           req.resume();
@@ -373,7 +377,6 @@ export class LipServer {
         }
         const principal = this.admitted(req, res, url, state, frontend);
         if (principal === undefined) return void req.resume();
-        // Its body is read and decoded like a generation's: decode admission counts it too.
         try {
           state.decode = this.admission.enter();
         } catch (err) {
@@ -384,6 +387,7 @@ export class LipServer {
           return sendJson(res, response.status, response.body, { ...response.headers });
         }
         try {
+          if (match.kind === 'embeddings') return await handleEmbeddings(req, res, match, this.runtime, state);
           return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, state.decode, (code, backend) => {
             state.errorCode = code;
             if (backend) state.backend = backend;
@@ -522,10 +526,10 @@ export class LipServer {
 
   /** An answer in the flat envelope to a request refused before any work (401s name the realm). */
   /**
-   * Authenticates a request that holds no stream (model lists, one model, token counts, stored
-   * responses; the key from the headers or the protocol's query parameter) and counts it against
-   * its key's request rate: its principal, or undefined once a refusal is answered, in
-   * `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
+   * Authenticates a request that holds no stream (model lists, one model, token counts,
+   * embeddings, stored responses; the key from the headers or the protocol's query parameter)
+   * and counts it against its key's request rate: its principal, or undefined once a refusal is
+   * answered, in `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
    */
   private admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): string | undefined {
     try {

@@ -1,4 +1,4 @@
-import type { Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes } from '../frontends/protocol.js';
+import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -28,6 +28,8 @@ export type RouteMatch =
   | { readonly kind: 'model'; readonly id: string; readonly routes: readonly { route: ModelListRoute; frontend: Frontend }[]; readonly group: string }
   /** A protocol's token count (Anthropic `count_tokens`, Gemini `:countTokens`, Responses `input_tokens`). */
   | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly params: Record<string, string>; readonly group: string }
+  /** A protocol's embeddings endpoint (OpenAI `/v1/embeddings`, Gemini `:embedContent`, `:batchEmbedContents`). */
+  | { readonly kind: 'embeddings'; readonly frontend: Frontend; readonly route: EmbeddingsRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -90,6 +92,13 @@ export class RouteTable {
       const target = { kind: 'count_tokens' as const, frontend, params: {}, group: count.path };
       if (count.match) this.templated.push({ method: 'POST', path: count.path, target, match: count.match.bind(count) });
       else this.add('POST', count.path, target);
+    }
+    for (const frontend of frontends) {
+      for (const route of frontend.embeddingsRoutes ?? []) {
+        const target = { kind: 'embeddings' as const, frontend, route, params: {}, group: route.path };
+        if (route.match) this.templated.push({ method: 'POST', path: route.path, target, match: route.match.bind(route) });
+        else this.add('POST', route.path, target);
+      }
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
@@ -192,5 +201,5 @@ export class RouteTable {
 /** A templated route's target with the parameters of the path it matched. */
 function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
   if (target.kind === 'cancel' || target.kind === 'stored_response') return { ...target, id: params.id! };
-  return target.kind === 'generate' || target.kind === 'count_tokens' ? { ...target, params } : target;
+  return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' ? { ...target, params } : target;
 }

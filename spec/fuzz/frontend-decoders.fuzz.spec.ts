@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { validateCall } from '../../lib/canonical/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
-import type { DecodedRequest, GenerateRoute } from '../../lib/frontends/protocol.js';
+import type { DecodedEmbeddings, DecodedRequest, EmbeddingsRoute, GenerateRoute } from '../../lib/frontends/protocol.js';
 import { parseJson } from '../../lib/wire/json-body.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { deeplyNestedJsonText, hostileText, mutatedJsonText } from './json-mutations.js';
-import { SEED_REQUESTS } from './seed-requests.js';
+import { SEED_EMBEDDINGS, SEED_REQUESTS } from './seed-requests.js';
 
 /**
  * What the server does with a body (lib/server/handle-generate.ts): parse it (`parseJson`, where
@@ -27,6 +27,19 @@ function serve(route: GenerateRoute, body: Buffer | string, params: Record<strin
   for (const issue of issues) expect(issue.path + issue.message).to.be.a('string');
   JSON.stringify(decoded.call);
   return decoded;
+}
+
+/** An embeddings body as the server takes it (lib/server/handle-embeddings.ts): parse, decode; a decoded request is serialisable. */
+function serveEmbeddings(route: EmbeddingsRoute, body: Buffer | string, params: Record<string, string>): DecodedEmbeddings | undefined {
+  try {
+    const decoded = route.decode(parseJson(body), { params });
+    JSON.stringify(decoded);
+    expect(decoded.request.inputs.every((text) => typeof text === 'string')).to.equal(true);
+    return decoded;
+  } catch (err) {
+    expectLipError(err);
+    return undefined;
+  }
 }
 
 const pathModels: fc.Arbitrary<string> = fc.oneof(fc.constant('gemini-x'), fc.constant('stub:stub-default'), hostileText, fc.string({ maxLength: 64 }));
@@ -80,15 +93,33 @@ describe('fuzz: frontend request decoders (parse, decode, validate as the server
     }
   }
 
+  for (const frontend of Object.values(FRONTENDS)) {
+    for (const route of frontend.embeddingsRoutes ?? []) {
+      describe(`${frontend.id} ${route.path}`, () => {
+        const seeds = SEED_EMBEDDINGS[route.path]!;
+
+        it('decodes every seed request', () => {
+          for (const seed of seeds) expect(serveEmbeddings(route, JSON.stringify(seed), { model: 'gemini-x' }), JSON.stringify(seed)).to.not.equal(undefined);
+        });
+
+        it('answers random JSON values, mutated and deeply nested requests with a request or a LipError', () => {
+          fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), pathModels, (value, model) => { serveEmbeddings(route, JSON.stringify(value), { model }); }), fuzzParameters());
+          fc.assert(fc.property(mutatedJsonText(seeds), pathModels, (body, model) => { serveEmbeddings(route, body.text, { model }); }), fuzzParameters(0.5));
+          fc.assert(fc.property(deeplyNestedJsonText(seeds), (body) => { serveEmbeddings(route, body.text, { model: 'gemini-x' }); }), fuzzParameters(0.2));
+        });
+      });
+    }
+  }
+
   it('gemini: matching any path never throws, and a matched model is a string', () => {
     const paths = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 80 }),
-      fc.tuple(fc.constantFrom('/v1beta/models/', '/v1/models/'), fc.string({ maxLength: 40 }), fc.constantFrom(':generateContent', ':streamGenerateContent', ':x', ''))
+      fc.tuple(fc.constantFrom('/v1beta/models/', '/v1/models/'), fc.string({ maxLength: 40 }), fc.constantFrom(':generateContent', ':streamGenerateContent', ':embedContent', ':batchEmbedContents', ':x', ''))
         .map(([a, b, c]) => a + b + c),
       fc.tuple(hostileText, fc.constantFrom('%', '%E0%A4%A', '%zz', '%C0%80')).map(([t, p]) => `/v1beta/models/${t}${p}:generateContent`),
     );
     fc.assert(fc.property(paths, (path) => {
-      for (const route of FRONTENDS.gemini!.routes) {
+      for (const route of [...FRONTENDS.gemini!.routes, ...FRONTENDS.gemini!.embeddingsRoutes!]) {
         const params = route.match!(path);
         if (params !== undefined) expect(params.model).to.be.a('string');
       }

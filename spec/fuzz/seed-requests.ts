@@ -205,3 +205,27 @@ const gemini: Json[] = [
 
 /** Seeds by frontend id. */
 export const SEED_REQUESTS: Readonly<Record<string, readonly Json[]>> = { 'openai-chat': chat, 'openai-responses': responses, anthropic, gemini };
+
+const content = (...texts: string[]) => ({ role: 'user', parts: texts.map((text) => ({ text })) });
+
+/**
+ * Valid embeddings requests by route path (the decoders of lib/frontends/<protocol>/embeddings.ts):
+ * one text and several, every option, snake_case Gemini keys. Each one decodes.
+ */
+export const SEED_EMBEDDINGS: Readonly<Record<string, readonly Json[]>> = {
+  '/v1/embeddings': [
+    { model: 'stub:stub-default', input: 'hi' },
+    { model: 'a:m|b:m', input: ['one', 'two', ''], encoding_format: 'base64', dimensions: 256, user: 'u1' },
+    { model: 'm', input: ['x'], encoding_format: 'float', dimensions: null, user: null },
+  ],
+  '/v1beta/models/{model}:embedContent': [
+    { content: content('hi') },
+    { model: 'models/gemini-x', content: content('a', 'b'), taskType: 'RETRIEVAL_DOCUMENT', title: 'doc', outputDimensionality: 64 },
+    { content: { parts: [{ text: 'snake' }] }, task_type: 'CLUSTERING', output_dimensionality: 8 },
+  ],
+  '/v1beta/models/{model}:batchEmbedContents': [
+    { requests: [{ content: content('hi') }] },
+    { requests: [{ model: 'models/gemini-x', content: content('a'), taskType: 'RETRIEVAL_QUERY', outputDimensionality: 3 }, { content: content('b', 'c'), taskType: 'RETRIEVAL_QUERY', outputDimensionality: 3 }] },
+  ],
+};
+

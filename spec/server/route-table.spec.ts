@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { geminiFrontend } from '../../lib/frontends/gemini/index.js';
+import { openaiChatFrontend } from '../../lib/frontends/openai-chat/index.js';
 import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/index.js';
 import type { Frontend } from '../../lib/frontends/protocol.js';
 import { RouteTable, type RouteMatch } from '../../lib/server/route-table.js';
@@ -9,6 +11,7 @@ function shape(match: RouteMatch): Record<string, unknown> {
     case 'stored_response': return { kind: match.kind, action: match.action, id: match.id, group: match.group };
     case 'cancel': return { kind: match.kind, target: match.target, id: match.id, group: match.group };
     case 'method_not_allowed': return { kind: match.kind, allow: match.allow, group: match.group };
+    case 'embeddings': return { kind: match.kind, frontend: match.frontend.id, params: match.params, group: match.group };
     default: return { kind: match.kind, group: match.group };
   }
 }
@@ -53,5 +56,18 @@ describe('server/RouteTable', () => {
     expect(shape(after.match('GET', '/v1/responses/rewind'))).to.deep.include({ kind: 'stored_response', action: 'retrieve', id: 'rewind' });
     // The compaction route is an exact path: no template takes it.
     expect(shape(both.match('POST', '/v1/responses/compact'))).to.deep.equal({ kind: 'generate', group: '/v1/responses/compact' });
+  });
+
+  it('routes the embeddings endpoints to their protocols (OpenAI exact, Gemini templates with the model), POST only', () => {
+    const all = new RouteTable([openaiChatFrontend, openaiResponsesFrontend, geminiFrontend]);
+    expect(shape(all.match('POST', '/v1/embeddings'))).to.deep.equal({ kind: 'embeddings', frontend: 'openai-chat', params: {}, group: '/v1/embeddings' });
+    expect(shape(all.match('GET', '/v1/embeddings'))).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
+    expect(shape(all.match('POST', '/v1beta/models/gem:text-embedding-004:embedContent')))
+      .to.deep.equal({ kind: 'embeddings', frontend: 'gemini', params: { model: 'gem:text-embedding-004' }, group: '/v1beta/models/{model}:embedContent' });
+    expect(shape(all.match('POST', '/v1/models/e:batchEmbedContents')))
+      .to.deep.equal({ kind: 'embeddings', frontend: 'gemini', params: { model: 'e' }, group: '/v1beta/models/{model}:batchEmbedContents' });
+    expect(shape(all.match('POST', '/v1beta/models/e:generateContent'))).to.deep.include({ kind: 'generate' });
+    // Without the protocol that owns it, the path is no route.
+    expect(shape(new RouteTable([openaiResponsesFrontend]).match('POST', '/v1/embeddings'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
   });
 });

@@ -1,10 +1,14 @@
 import type { Frontend } from '../protocol.js';
 import { geminiCountTokensRoute } from './count-tokens.js';
+import { geminiEmbeddingsRoutes } from './embeddings.js';
 import { encodeGeminiError } from './encode-error.js';
 import { geminiModelRoutes } from './model-list.js';
 import { geminiRoutes } from './routes.js';
 
-/** Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent` and `:countTokens`; `GET /v1beta/models`. */
+/**
+ * Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`,
+ * `:countTokens`, `:embedContent` and `:batchEmbedContents`; `GET /v1beta/models`.
+ */
 export const geminiFrontend: Frontend = {
   id: 'gemini',
   routes: geminiRoutes,
@@ -19,6 +23,7 @@ export const geminiFrontend: Frontend = {
   encodeError: encodeGeminiError,
   modelRoutes: geminiModelRoutes,
   countTokensRoute: geminiCountTokensRoute,
+  embeddingsRoutes: geminiEmbeddingsRoutes,
   queryKey: 'key',
   claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };

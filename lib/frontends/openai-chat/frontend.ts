@@ -1,9 +1,10 @@
 import type { Frontend } from '../protocol.js';
+import { chatEmbeddingsRoute } from './embeddings.js';
 import { encodeChatError } from './encode-error.js';
 import { chatModelRoutes } from './model-list.js';
 import { chatRoutes } from './routes.js';
 
-/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `GET /v1/models`. */
+/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `POST /v1/embeddings`; `GET /v1/models`. */
 export const openaiChatFrontend: Frontend = {
   id: 'openai-chat',
   routes: chatRoutes,
@@ -14,5 +15,6 @@ export const openaiChatFrontend: Frontend = {
   },
   encodeError: encodeChatError,
   modelRoutes: chatModelRoutes,
+  embeddingsRoutes: [chatEmbeddingsRoute],
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

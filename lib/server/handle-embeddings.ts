@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult } from '../canonical/index.js';
+import type { Runtime } from '../core/runtime.js';
+import { LipError, toLipError } from '../errors/index.js';
+import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
+import { isRetryable } from '../routing/operators/retryable.js';
+import { RouteJournal } from '../routing/plan/route-journal.js';
+import { headerValue, readJsonBody } from '../wire/index.js';
+import type { RequestState } from './request-state.js';
+import { servedModel } from './served-model.js';
+import { sendJson } from './send.js';
+
+/** How long an embeddings request may take once decoded, over every candidate it tries. */
+const EMBED_TIMEOUT_MS = 60_000;
+
+export interface EmbeddingsTarget {
+  readonly frontend: Frontend;
+  readonly route: EmbeddingsRoute;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/**
+ * An embeddings request (OpenAI `POST /v1/embeddings`, Gemini `:embedContent` and
+ * `:batchEmbedContents`). The body is decoded by the frontend (a 400 in its envelope names the
+ * field); the route is resolved as for a generation (X-LIP-Route, model, alias, default route)
+ * and its candidates are tried in failover order, skipping those whose backend cannot embed: a
+ * retryable failure moves on to the next, any other is the answer, and when every one failed the
+ * answer is routing's (502 naming each failure, 429 when all were rate-limited). No candidate
+ * that can embed is a 400 naming the route. The served candidate is `x-lip-backend`; the input
+ * tokens are the upstream's count, else lip's estimate (`x-lip-token-count: upstream` /
+ * `estimate`). A client that goes away aborts the upstream call; the whole request is bounded
+ * at 60 s. The body holds `state.decode` (decode admission) until it is decoded.
+ *
+ * @see spec/e2e/embeddings.spec.ts
+ */
+export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, target: EmbeddingsTarget, runtime: Runtime, state: RequestState): Promise<void> {
+  const { frontend, route, params } = target;
+  const gone = new AbortController();
+  const abort = () => gone.abort();
+  res.once('close', abort);
+  let deadline: AbortSignal | undefined;
+  try {
+    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    const decoded = route.decode(body, { params });
+    state.decode?.release();
+    const { request } = decoded;
+    const header = req.headers['x-lip-route'];
+    deadline = AbortSignal.timeout(EMBED_TIMEOUT_MS);
+    const served = await embedWithFailover(request, runtime, typeof header === 'string' ? header : undefined, AbortSignal.any([gone.signal, deadline]), state);
+    const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
+    const usage: TokenCount = served.result.inputTokens !== undefined
+      ? { inputTokens: served.result.inputTokens, estimated: false }
+      : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
+    const answer = route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage });
+    sendJson(res, 200, answer, { 'x-lip-backend': headerValue(served.key), 'x-lip-token-count': usage.estimated ? 'estimate' : 'upstream' });
+  } catch (err) {
+    const lip = deadline?.aborted === true && !gone.signal.aborted
+      ? new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${EMBED_TIMEOUT_MS / 1000} s${state.backend ? ` (last tried: ${state.backend})` : ''}`)
+      : toLipError(err);
+    state.errorCode = lip.code;
+    req.resume();
+    if (res.destroyed) return;
+    const response = frontend.encodeError(lip);
+    sendJson(res, response.status, response.body, { ...response.headers });
+  } finally {
+    res.off('close', abort);
+  }
+}
+
+/**
+ * The first answer of the route's candidates that can embed, tried one at a time in failover
+ * order within `routing.max_attempts`; `state.backend` names the one being tried.
+ * @throws LipError the first non-retryable failure, or routing's final error when every
+ *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
+ */
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: RequestState): Promise<{ result: EmbeddingResult; key: string }> {
+  const candidates = runtime.executor.candidates(request.model, header);
+  const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
+  if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
+    const route = candidates.map((c) => `${c.key} (${kindOf(c.backend)})`).join(', ');
+    throw new LipError('LIP_ERR_EMBEDDINGS_UNSUPPORTED', `no candidate of the route can embed: ${route}`, { param: 'model' });
+  }
+  const journal = new RouteJournal(asyncScheduler);
+  const maxAttempts = runtime.config.routing.max_attempts;
+  let attempts = 0;
+  for (const candidate of candidates) {
+    const backend = runtime.backends.get(candidate.backend)!;
+    if (backend.embed === undefined) {
+      journal.skip(candidate.key, `a ${backend.kind} backend cannot embed`);
+      continue;
+    }
+    if (attempts++ >= maxAttempts) throw new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
+    state.backend = candidate.key;
+    const entry = journal.start(candidate.key);
+    try {
+      const result = await backend.embed(request, candidate.model, signal);
+      entry.outcome = 'served';
+      return { result, key: candidate.key };
+    } catch (err) {
+      if (signal.aborted || !isRetryable(err)) throw err;
+      journal.fail(entry, err);
+    }
+  }
+  throw journal.finalError();
+}
