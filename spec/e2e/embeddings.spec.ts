@@ -131,6 +131,12 @@ describe('e2e: embeddings', () => {
       expect(chat.requests).to.have.length(0);
     });
 
+    it('the route is refused as a generation\'s would be: an unknown backend is a 400 naming model', async () => {
+      const err = await openai.embeddings.create({ model: 'nope:m', input: 'x' }, { headers: { 'x-lip-route': 'nope:m' } }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).to.equal(400);
+      expect(err.error).to.deep.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_BACKEND' });
+    });
+
     it('a client that goes away aborts the upstream call', async () => {
       chat.enqueue({ fault: { stall: 'before_headers' } });
       const abort = new AbortController();
@@ -205,7 +211,7 @@ describe('e2e: embeddings', () => {
 
     it('needs a key (Gemini: ?key= as for its other routes) and refuses a wrong one in the protocol\'s envelope', async () => {
       const key = 'key-of-alice-0123456789';
-      keyed = await startLip(testConfig('  - { id: stub, kind: localstub, models: [stub-default] }', `auth: { api_keys: [ { id: a, key: ${key} } ] }\nlogging: { access_log: true }`));
+      keyed = await startLip(testConfig('  - { id: stub, kind: localstub, models: [stub-default] }', `auth: { api_keys: [ { id: a, key: ${key} } ] }\nlogging: { access_log: true }\nrouting: { unknown_model: reject }`));
       const body = JSON.stringify({ model: 'stub:stub-default', input: 'x' });
       const missing = await httpRequest(`${keyed.url}/v1/embeddings`, { body });
       expect([missing.status, missing.headers['www-authenticate'], JSON.parse(missing.body).error.code]).to.deep.equal([401, 'Bearer realm="lip"', 'LIP_ERR_AUTH_MISSING_KEY']);
@@ -218,6 +224,10 @@ describe('e2e: embeddings', () => {
       expect(JSON.parse(embedded.body).embedding.values).to.have.length(16);
       const wrong = await httpRequest(`${keyed.url}/v1beta/models/stub:stub-default:embedContent?key=wrong-key-0123456789`, { body: content });
       expect([wrong.status, JSON.parse(wrong.body).error.status]).to.deep.equal([401, 'UNAUTHENTICATED']);
+
+      // routing.unknown_model: reject refuses an embedding model that no backend lists, as it refuses a generation's.
+      const unknown = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+      expect([unknown.status, (unknown.error as { code: string }).code]).to.deep.equal([404, 'model_not_found']); // OpenAI's code for LIP_ERR_ROUTE_UNKNOWN_MODEL
 
       // The access log names the route, the key and the candidate that served, or the failure.
       const lines = keyed.logs.filter((l) => l.message === 'request');
