@@ -1,4 +1,4 @@
-import type { LipEvent, Usage } from '../../canonical/index.js';
+import type { LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
 import { effectiveFinishReason, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { wireLogprobs } from '../logprobs.js';
@@ -37,8 +37,13 @@ export class ChatStreamEncoder implements StreamEncoder {
     this.logprobs = context.call.options.logprobs !== undefined;
   }
 
-  private chunk(delta: string, finishReason: string | null = null, logprobs = 'null'): string {
-    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason === null ? 'null' : `"${finishReason}"`}}]}\n\n`;
+  private chunk(delta: string, finishReason: string | null = null): string {
+    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : `"${finishReason}"`}}]}\n\n`;
+  }
+
+  /** A content chunk with its tokens' log probabilities (when the client asked for them). */
+  private textWithLogprobs(text: string, logprobs: readonly TokenLogprob[]): string {
+    return `${this.prefix}"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":${JSON.stringify({ content: wireLogprobs(logprobs), refusal: null })},"finish_reason":null}]}\n\n`;
   }
 
   /** The first chunk announces the assistant role; content chunks follow. */
@@ -54,7 +59,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.open();
       case 'text_delta':
         if (!event.text) return '';
-        if (event.logprobs !== undefined && this.logprobs) return this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`, null, JSON.stringify({ content: wireLogprobs(event.logprobs), refusal: null }));
+        if (event.logprobs !== undefined && this.logprobs) return this.open() + this.textWithLogprobs(event.text, event.logprobs);
         return this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`);
       case 'reasoning_delta':
         if (!event.text) return '';

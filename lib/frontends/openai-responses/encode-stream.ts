@@ -150,12 +150,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         }
         this.held.add('text', event.text.length);
         this.text.text += event.text;
-        let logprobs = '[]';
         if (event.logprobs !== undefined && this.logprobs) {
           for (const entry of event.logprobs) (this.text.logprobs ??= []).push(entry);
-          logprobs = JSON.stringify(wireLogprobs(event.logprobs));
+          return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":${JSON.stringify(wireLogprobs(event.logprobs))}`);
         }
-        return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":${logprobs}`);
+        return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":[]`);
       }
       case 'reasoning_delta': {
         if (!event.text) return '';
