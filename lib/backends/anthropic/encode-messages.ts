@@ -1,5 +1,6 @@
 import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
@@ -71,6 +72,8 @@ export function imageBlock(part: ImagePart): Json {
 }
 
 function documentBlock(part: FilePart): Json {
+  const kind = /^(audio|video)\//i.exec(part.mediaType ?? '')?.[1]?.toLowerCase();
+  if (kind !== undefined) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `anthropic takes no ${kind} input (${part.mediaType}); route ${kind} to a backend that takes it (gemini, an OpenAI audio model)`);
   const title = part.filename ? { title: part.filename } : {};
   if (part.fileId) return { type: 'document', source: { type: 'file', file_id: part.fileId }, ...title };
   if (part.data !== undefined) {

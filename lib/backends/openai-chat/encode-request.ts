@@ -160,6 +160,13 @@ function userContent(parts: readonly Part[], marks: boolean): string | Json[] {
   return out;
 }
 
+/** Chat's audio `format` of a media type: `wav` (`audio/wav`, `audio/x-wav`, `audio/wave`), `mp3` (`audio/mpeg`, `audio/mp3`), else the subtype. */
+function audioFormat(mediaType: string): string {
+  const subtype = mediaType.slice('audio/'.length).toLowerCase();
+  if (subtype === 'mpeg' || subtype === 'mp3') return 'mp3';
+  return subtype === 'x-wav' || subtype === 'wave' || subtype === 'vnd.wave' ? 'wav' : subtype;
+}
+
 function imagePart(part: ImagePart): Json {
   const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
   return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } };
@@ -167,6 +174,7 @@ function imagePart(part: ImagePart): Json {
 
 function filePart(part: FilePart): Json {
   if (part.fileId) return { type: 'file', file: { file_id: part.fileId } };
+  if (part.data !== undefined && part.mediaType?.startsWith('audio/')) return { type: 'input_audio', input_audio: { data: part.data, format: audioFormat(part.mediaType) } };
   if (part.data !== undefined) {
     return { type: 'file', file: { file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}`, filename: part.filename ?? 'document.pdf' } };
   }

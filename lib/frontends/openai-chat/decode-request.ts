@@ -150,6 +150,8 @@ function userParts(content: string | Json[], path: string): Part[] {
       }
       case 'file':
         return { ...filePart(p.file, `${path}[${j}].file`), ...partCacheOf(p) };
+      case 'input_audio':
+        return { type: 'file', data: p.input_audio.data, mediaType: audioMediaType(p.input_audio.format), ...partCacheOf(p) };
       default:
         throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${path}[${j}]: ${String(p.type)} content is not supported`, { param: `${path}[${j}].type` });
     }
@@ -171,6 +173,12 @@ function filePart(f: Json, path: string): FilePart {
   }
   if (typeof f.file_id === 'string') return { type: 'file', fileId: f.file_id, ...named };
   throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: needs file_data or file_id`, { param: path });
+}
+
+/** An audio `format` (`wav`, `mp3`, ...) as a media type. */
+function audioMediaType(format: string): string {
+  const f = format.toLowerCase();
+  return f === 'mp3' ? 'audio/mpeg' : `audio/${f}`;
 }
 
 function mediaTypeOf(filename: unknown): string {

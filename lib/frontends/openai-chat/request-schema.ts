@@ -28,6 +28,11 @@ const file = {
     ...breakpoint,
   },
 };
+/** Audio input: base64 `data` and its `format` (`wav`, `mp3`). */
+const inputAudio = {
+  type: 'object', required: ['type', 'input_audio'],
+  properties: { type: { const: 'input_audio' }, input_audio: { type: 'object', required: ['data', 'format'], properties: { data: { type: 'string' }, format: { type: 'string', minLength: 1 } } } },
+};
 const refusal = { type: 'object', required: ['type', 'refusal'], properties: { type: { const: 'refusal' }, refusal: { type: 'string' } } };
 
 const part = (kinds: Record<string, unknown>) => ({
@@ -40,7 +45,7 @@ const part = (kinds: Record<string, unknown>) => ({
 const userContent = {
   type: ['string', 'array'],
   description: 'a string or an array of content parts',
-  items: part({ text, image_url: imageUrl, file, input_audio: { type: 'object' } }),
+  items: part({ text, image_url: imageUrl, file, input_audio: inputAudio }),
 };
 const textContent = { type: ['string', 'array'], description: 'a string or an array of text parts', items: part({ text }) };
 /** A function call (`function: {name, arguments}`), or a custom tool's (`type: "custom"`, `custom: {name, input}`). */

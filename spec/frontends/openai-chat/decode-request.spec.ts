@@ -141,7 +141,10 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
 
   it('refuses what it cannot honour instead of ignoring it', () => {
     expect(rejection({ model: 'm', n: 2, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: only one choice per request is supported (n must be 1)');
-    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] })).to.equal('400 messages[0].content[0].type messages[0].content[0]: input_audio content is not supported');
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] })).to.match(/^400 messages\[0\]\.content\[0\]\.input_audio\.data .*is required/);
+    const audio = (format: string) => decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'QUJD', format } }] }] }).call.messages[0]!.parts[0];
+    expect([audio('wav'), audio('mp3')]).to.deep.equal([{ type: 'file', data: 'QUJD', mediaType: 'audio/wav' }, { type: 'file', data: 'QUJD', mediaType: 'audio/mpeg' }]);
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'video', video: {} }] }] })).to.match(/^400 messages\[0\]\.content\[0\]\.type /);
     const base = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
     expect(rejection({ ...base, functions: [{ name: 'f', parameters: {} }] })).to.match(/^400 functions functions: the deprecated functions list is not supported; declare them as tools/);
     expect(rejection({ ...base, function_call: 'auto' })).to.equal('400 function_call function_call: the deprecated function_call choice is not supported; use tools and tool_choice');
