@@ -55,6 +55,7 @@ const chat: Json[] = [
     tools: [{ type: 'custom', custom: { name: 'apply_patch', description: 'd', format: { type: 'grammar', grammar: { syntax: 'regex', definition: '.+' } } } }],
     tool_choice: { type: 'custom', custom: { name: 'apply_patch' } },
   },
+  { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hear' }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }] }], logprobs: true, top_logprobs: 2, moderation: { model: 'omni-moderation-latest', policy: { input: { mode: 'block' } } } },
   {
     model: 'm', messages: [{ role: 'user', content: 'x' }],
     tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }, { type: 'custom', custom: { name: 'g' } }, { type: 'function', function: { name: 'h' } }],
