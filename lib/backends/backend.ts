@@ -58,7 +58,8 @@ export interface Backend {
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
   /**
    * Embeds `request.inputs` with `model` in this backend's protocol (OpenAI `/embeddings`, Gemini
-   * `:batchEmbedContents`). Absent when the protocol has no embeddings call. Failures reject
+   * `:batchEmbedContents`, Bedrock InvokeModel). Absent when the protocol has no embeddings call
+   * (a backend that has one may still refuse a model it cannot embed with). Failures reject
    * with a LipError whose `retryable` tells the embeddings handler whether to try the next
    * candidate; `signal` aborts the upstream request.
    */

@@ -64,7 +64,7 @@ export const ERROR_CODES = {
   LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A non-streaming response exceeded the collect limits.' },
   LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
   // ── embeddings ──────────────────────────────────────────────────────────────
-  LIP_ERR_EMBEDDINGS_UNSUPPORTED: { status: 400, retryable: false, summary: 'No candidate of the route can embed (its backends are of kinds without an embeddings call); the message names the route.' },
+  LIP_ERR_EMBEDDINGS_UNSUPPORTED: { status: 400, retryable: false, summary: 'No candidate of the route can embed (its backends are of kinds without an embeddings call), or a bedrock candidate names a model of no family lip embeds with; the message names the route or the model.' },
   LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within 60 s, over every candidate it tried.' },
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, a database read failed, or Redis cannot be read); see /readyz.' },

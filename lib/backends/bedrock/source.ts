@@ -2,6 +2,7 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { classifyBedrockStatus, staleCredentials } from './classify-error.js';
+import { bedrockEmbedMaxInputs, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
 import { BedrockResponseDecoder } from './decode-response.js';
 import { BedrockStreamDecoder } from './decode-stream.js';
@@ -46,7 +47,9 @@ async function authorize(o: BedrockOptions, credentials: BedrockCredentials, req
 /**
  * Bedrock over HTTP through lip's own undici client: `POST {runtime}/model/{id}/converse-stream`
  * (an AWS event stream, cut by EventStreamFramer), or `/converse` (one JSON answer) when the
- * attempt is `whole`; `GET {control}/foundation-models` for `lip inventory --live`.
+ * attempt is `whole`; embeddings from InvokeModel, `POST {runtime}/model/{id}/invoke` (Titan one
+ * text per call, Cohere up to 96: embeddings.ts); `GET {control}/foundation-models` for
+ * `lip inventory --live`. Every call is signed (or carries the API key) the same way.
  */
 export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: KindDefaults, chain?: ChainFactory): HttpProtocol {
   const o = bedrockOptions(row);
@@ -88,6 +91,18 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       parse: (body) => countAt(body, 'inputTokens'),
       // Models without counting (Nova, inference profiles) are refused with a ValidationException.
       unsupported: (status, text) => status === 400 && /support(?:s)? counting tokens/i.test(text),
+    },
+    // The body is built first: a model of no known family or a length it cannot give is a 400 before credentials are resolved.
+    embed: {
+      request: (request, model, key) => {
+        const body = JSON.stringify(invokeModelBody(request, model));
+        return authorize(o, credentials, {
+          method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(model)}/invoke`,
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body,
+        }, key);
+      },
+      parse: readInvokeModelEmbeddings,
+      maxInputs: bedrockEmbedMaxInputs,
     },
     models: {
       request: (key) => authorize(o, credentials, { method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),

@@ -65,13 +65,14 @@ export interface HttpProtocol {
   };
   /**
    * The protocol's embeddings call: the request for some inputs, and the answer read as one
-   * vector per input (undefined when it holds none). `maxInputs`: the most inputs one call
-   * takes; more go out in several calls, one after the other.
+   * vector per input (undefined when it holds none), both for `model` (bedrock: the model's
+   * family decides the body and the answer). `maxInputs`: the most inputs one call takes, or
+   * that number for a model; more go out in several calls, one after the other.
    */
   readonly embed?: {
     request(request: EmbeddingRequest, model: string, key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
-    parse(body: unknown): EmbeddingResult | undefined;
-    readonly maxInputs?: number;
+    parse(body: unknown, model: string): EmbeddingResult | undefined;
+    readonly maxInputs?: number | ((model: string) => number);
   };
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
@@ -173,7 +174,7 @@ export class HttpBackend implements Backend {
 
   /** The vectors of `request`, in calls of at most `maxInputs` inputs each (their token counts add up). */
   private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
-    const size = embed.maxInputs ?? request.inputs.length;
+    const size = (typeof embed.maxInputs === 'function' ? embed.maxInputs(model) : embed.maxInputs) ?? request.inputs.length;
     if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal);
     const vectors: (readonly number[])[] = [];
     let inputTokens: number | undefined = 0;
@@ -190,7 +191,7 @@ export class HttpBackend implements Backend {
   /** One embeddings call; an answer without one vector per input is malformed (never vectors out of place). */
   private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
     const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES });
-    const result = embed.parse(body);
+    const result = embed.parse(body, model);
     const problem = result === undefined ? 'it holds no vectors' : embeddingProblem(request, result);
     if (result === undefined || problem !== undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the embeddings answer does not fit the request (${problem})`);
     return result;

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { bedrockBackend, BEDROCK_DEFAULTS } from '../../../lib/backends/bedrock/index.js';
 import type { AwsCredentials } from '../../../lib/backends/bedrock/index.js';
 import { emptyCall, REASONING_DIALECTS, type Call, type LipEvent } from '../../../lib/canonical/index.js';
@@ -8,6 +10,7 @@ import { outcomeOf } from '../../../lib/circuit/circuit-outcome.js';
 import {
   backendOf, drain, EMULATOR_AWS, runtimeFor, startBedrockEmulator, verifyBedrockRequest, type Emulator,
 } from '../../helpers/emulators/index.js';
+import { emulatedEmbedding } from '../../helpers/emulators/script.js';
 
 const row = (emu: Emulator, extra = `access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}`) =>
   `  - { id: br, kind: bedrock, region: us-east-1, base_endpoint: "${emu.origin}", disable_https: true, ${extra} }`;
@@ -210,5 +213,98 @@ describe('backends/bedrock/source', () => {
     } finally {
       await backend.close?.();
     }
+  });
+  describe('embed (InvokeModel)', () => {
+    const signal = () => new AbortController().signal;
+    const embed = (model: string, inputs: string[], extra: { dimensions?: number; taskType?: string } = {}, abort = signal()) =>
+      backendOf(runtime, 'br').embed!({ model: `br:${model}`, inputs, ...extra }, model, abort);
+
+    it('Titan: one signed POST /model/{id}/invoke per text, one after the other, vectors in order and token counts added up', async () => {
+      emu.enqueue({ usage: { input: 2, output: 0 } }, { usage: { input: 5, output: 0 } }, { usage: { input: 1, output: 0 } });
+      const result = await embed('amazon.titan-embed-text-v2:0', ['alpha', 'beta', 'γ'], { dimensions: 256, taskType: 'RETRIEVAL_QUERY' });
+      expect(result).to.deep.equal({ vectors: ['alpha', 'beta', 'γ'].map((t) => emulatedEmbedding(t, 256)), inputTokens: 8 });
+      expect(emu.requests.map((r) => [r.method, r.path, r.route, r.model])).to.deep.equal(Array(3).fill(['POST', '/model/amazon.titan-embed-text-v2%3A0/invoke', 'embeddings', 'amazon.titan-embed-text-v2:0']));
+      expect(emu.requests.map((r) => r.body)).to.deep.equal(['alpha', 'beta', 'γ'].map((inputText) => ({ inputText, dimensions: 256 })));
+      for (const r of emu.requests) {
+        expect(String(r.headers.authorization)).to.match(/Credential=AKIDEMULATOR0000\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+        expect(await verifyBedrockRequest(r), 'the emulator recomputed the same signature').to.equal(undefined);
+      }
+    });
+
+    it('Titan: the next text waits for the answer to the one before (a stalled call sends no other)', async () => {
+      emu.enqueue({ fault: { stall: 'before_headers' } });
+      const abort = new AbortController();
+      const pending = embed('amazon.titan-embed-text-v1', ['one', 'two'], {}, abort.signal).catch((e: unknown) => e);
+      while (emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(emu.requests.map((r) => r.body)).to.deep.equal([{ inputText: 'one' }]);
+      abort.abort();
+      expect(await pending).to.be.instanceOf(Error);
+    });
+
+    it('Cohere: up to 96 texts per call with input_type from the task type, read as floats (v3) or by type (v4)', async () => {
+      const inputs = Array.from({ length: 100 }, (_, i) => `text ${i}`);
+      const v3 = await embed('cohere.embed-english-v3', inputs, { taskType: 'CLASSIFICATION' });
+      expect(v3.vectors).to.deep.equal(inputs.map((t) => emulatedEmbedding(t)));
+      expect(v3.inputTokens).to.equal(undefined); // Cohere on Bedrock reports none: the handler estimates
+      expect(emu.requests.map((r) => [r.path, r.body.texts.length, r.body.input_type])).to.deep.equal([
+        ['/model/cohere.embed-english-v3/invoke', 96, 'classification'], ['/model/cohere.embed-english-v3/invoke', 4, 'classification'],
+      ]);
+      emu.reset();
+      const v4 = await embed('us.cohere.embed-v4:0', ['a', 'bb'], { dimensions: 1024 });
+      expect(v4.vectors).to.deep.equal([emulatedEmbedding('a', 1024), emulatedEmbedding('bb', 1024)]);
+      expect(emu.requests[0]!.path).to.equal('/model/us.cohere.embed-v4%3A0/invoke');
+      expect(emu.requests[0]!.body).to.deep.equal({ texts: ['a', 'bb'], input_type: 'search_document', output_dimension: 1024 });
+      expect(await verifyBedrockRequest(emu.requests[0]!)).to.equal(undefined);
+    });
+
+    it('refuses a model of no known family and a length the model cannot give before anything is sent', async () => {
+      const unknown = await embed('amazon.nova-pro-v1:0', ['x']).catch((e: unknown) => e);
+      expect(unknown).to.include({ code: 'LIP_ERR_EMBEDDINGS_UNSUPPORTED', status: 400, retryable: false });
+      const length = await embed('cohere.embed-multilingual-v3', ['x'], { dimensions: 512 }).catch((e: unknown) => e);
+      expect(length).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400, param: 'dimensions' });
+      expect(emu.requests).to.have.length(0);
+    });
+
+    it('an error answer is classified as for Converse: throttling retryable, a validation error not', async () => {
+      emu.enqueue({ status: 429, error: { message: 'Too many requests' } }, { status: 400, error: { message: 'Malformed input request: expected maxLength: 2048' } });
+      const throttled = await embed('cohere.embed-english-v3', ['x']).catch((e: unknown) => e);
+      expect(throttled).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 429, retryable: true });
+      const invalid = await embed('cohere.embed-english-v3', ['x']).catch((e: unknown) => e) as Error;
+      expect(invalid).to.include({ status: 400, retryable: false });
+      expect(invalid.message).to.contain('expected maxLength: 2048');
+    });
+
+    it('sends a Bedrock API key as a bearer token instead of signing', async () => {
+      const keyed = runtimeFor(row(emu, 'api_key: bedrock-api-key-1'));
+      try {
+        const result = await backendOf(keyed, 'br').embed!({ model: 'br:e', inputs: ['k'] }, 'amazon.titan-embed-text-v2:0', signal());
+        expect(result.vectors).to.deep.equal([emulatedEmbedding('k')]);
+        expect(emu.requests[0]!.headers.authorization).to.equal('Bearer bedrock-api-key-1');
+        expect(emu.requests[0]!.headers['x-amz-date']).to.equal(undefined);
+      } finally {
+        await keyed.close();
+      }
+    });
+
+    it('an answer without one vector per text, or not of the model\'s shape, is LIP_ERR_UPSTREAM_MALFORMED', async () => {
+      const answers: unknown[] = [{ embeddings: [[1, 2]], response_type: 'embeddings_floats' }, { embedding: [1, 2], inputTextTokenCount: 1 }, { embeddings: [[1], [Number.MAX_VALUE, 'x']] }];
+      const upstream = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers.shift()));
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const odd = runtimeFor(`  - { id: odd, kind: bedrock, base_endpoint: "http://127.0.0.1:${(upstream.address() as AddressInfo).port}", disable_https: true, api_key: bedrock-api-key-1 }`);
+      try {
+        for (let i = 0; i < 3; i++) {
+          const err = await backendOf(odd, 'odd').embed!({ model: 'odd:e', inputs: ['a', 'b'] }, 'cohere.embed-english-v3', signal()).catch((e: unknown) => e) as Error;
+          expect(err, `answer ${i}`).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
+          expect(err.message).to.contain('the embeddings answer');
+        }
+      } finally {
+        await odd.close();
+        upstream.close();
+      }
+    });
   });
 });

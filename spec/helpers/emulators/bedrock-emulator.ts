@@ -3,7 +3,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedEmbedding, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 /**
@@ -20,7 +20,7 @@ const ERROR_TYPES: Record<number, string> = {
   400: 'ValidationException', 401: 'UnrecognizedClientException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
   424: 'ModelErrorException', 429: 'ThrottlingException', 500: 'InternalServerException', 503: 'ServiceUnavailableException',
 };
-const PATH = /^\/model\/([^/]+)\/(converse|converse-stream|count-tokens)$/;
+const PATH = /^\/model\/([^/]+)\/(converse|converse-stream|count-tokens|invoke)$/;
 
 const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (s) => new Uint8Array(Buffer.from(s, 'utf8')));
 
@@ -54,6 +54,42 @@ function content(script: Script): Record<string, unknown>[] {
   if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
   (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') } }));
   return blocks;
+}
+
+/**
+ * The InvokeModel body fields each embedding model takes, by its id (foundation id, inference
+ * profile or ARN naming it); none for any other model, so its body is refused with a 400
+ * ValidationException as Bedrock refuses a body the model does not take.
+ */
+export function invokeModelFields(model: string | undefined): readonly string[] {
+  const named = (pattern: RegExp) => pattern.test(model ?? '');
+  if (named(/(^|[./:])amazon\.titan-embed-text-v2/)) return ['inputText', 'dimensions', 'normalize', 'embeddingTypes'];
+  if (named(/(^|[./:])amazon\.titan-embed-image-v1/)) return ['inputText', 'inputImage', 'embeddingConfig'];
+  if (named(/(^|[./:])amazon\.titan-embed/)) return ['inputText'];
+  if (named(/(^|[./:])cohere\.embed-v4/)) return ['texts', 'images', 'inputs', 'input_type', 'embedding_types', 'output_dimension', 'max_tokens', 'truncate'];
+  if (named(/(^|[./:])cohere\.embed/)) return ['texts', 'images', 'input_type', 'truncate', 'embedding_types'];
+  return [];
+}
+
+/**
+ * An InvokeModel embeddings answer as Bedrock gives it. Titan: `{embedding, inputTextTokenCount}`
+ * for the one `inputText` (V2 adds `embeddingsByType`), the length from `dimensions` or
+ * `embeddingConfig.outputEmbeddingLength`, the count the script's input usage or a quarter of
+ * the characters. Cohere: `{id, embeddings, response_type, texts}`, the vectors a list
+ * (`embeddings_floats`) or, for Embed v4 or when `embedding_types` is asked, by type
+ * (`embeddings_by_type`), the length from `output_dimension`; no token count.
+ */
+function invokeModelAnswer(request: RecordedRequest, script: Script): unknown {
+  const body = request.body ?? {};
+  if (typeof body.inputText === 'string') {
+    const embedding = emulatedEmbedding(body.inputText, body.dimensions ?? body.embeddingConfig?.outputEmbeddingLength);
+    const inputTextTokenCount = script.usage?.input ?? Math.ceil(body.inputText.length / 4);
+    return { embedding, inputTextTokenCount, ...(/titan-embed-text-v2/.test(request.model ?? '') ? { embeddingsByType: { float: embedding } } : {}) };
+  }
+  const texts: string[] = body.texts ?? [];
+  const vectors = texts.map((text) => emulatedEmbedding(text, body.output_dimension));
+  const byType = /cohere\.embed-v4/.test(request.model ?? '') || body.embedding_types !== undefined;
+  return { id: `emu-embed-${texts.length}`, texts, ...(byType ? { embeddings: { float: vectors }, response_type: 'embeddings_by_type' } : { embeddings: vectors, response_type: 'embeddings_floats' }) };
 }
 
 /**
@@ -108,7 +144,8 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * straddle chunks): messageStart, reasoning deltas with the signature before the block stops,
  * redacted reasoning, text, toolUse start/input/stop by contentBlockIndex, messageStop with the
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
- * one JSON object; `GET /foundation-models` lists models (ListFoundationModels). Every request
+ * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
+ * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
  * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key; errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
@@ -127,6 +164,7 @@ export const bedrockProtocol: EmulatorProtocol = {
     if (m && method === 'POST') {
       let model = m[1]!;
       try { model = decodeURIComponent(model); } catch { /* keep it */ }
+      if (m[2] === 'invoke') return { route: 'embeddings', model };
       return m[2] === 'count-tokens' ? { route: 'count_tokens', model } : { route: 'generate', stream: m[2] === 'converse-stream', model };
     }
     if (method === 'GET' && path === '/foundation-models') return { route: 'models' };
@@ -136,6 +174,7 @@ export const bedrockProtocol: EmulatorProtocol = {
   verify: verifyBedrockRequest,
   errorBody: (_status, error) => ({ message: error.message }),
   count: { fields: ['input'], answer: (tokens) => ({ inputTokens: tokens }) },
+  embeddings: { fields: (request) => invokeModelFields(request.model), answer: invokeModelAnswer },
   stateRefusal(request, issued) {
     const message = signedTurnRefusal(request.body?.messages, issued, {
       thinking: (b) => (b?.reasoningContent?.reasoningText ? { text: b.reasoningContent.reasoningText.text, signature: b.reasoningContent.reasoningText.signature } : undefined),

@@ -70,9 +70,13 @@ export interface EmulatorProtocol {
   readonly count?: { readonly fields: readonly string[]; answer(tokens: number): unknown };
   /**
    * The provider's embeddings endpoint: the fields its body may have (others are refused with a
-   * 400) and its answer, with deterministic vectors (script.ts `emulatedEmbedding`).
+   * 400), for every request or per request (Bedrock: per model family), and its answer, with
+   * deterministic vectors (script.ts `emulatedEmbedding`).
    */
-  readonly embeddings?: { readonly fields: readonly string[]; answer(request: RecordedRequest, script: Script): unknown };
+  readonly embeddings?: {
+    readonly fields: readonly string[] | ((request: RecordedRequest) => readonly string[]);
+    answer(request: RecordedRequest, script: Script): unknown;
+  };
   /**
    * With the emulator's `checkState` on: the refusal the real provider gives a generation whose
    * history drops or alters opaque state this emulator issued (`issued`: the scripts it answered),
@@ -214,7 +218,10 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     const script = emulator.handler?.(request) ?? queue.shift() ?? emulator.defaultScript;
     if (match.route === 'generate' && emulator.checkState) emulator.issued.push(script);
     if (match.route === 'count_tokens') return unary(script, request, res, protocol.count!.fields, () => protocol.count!.answer(script.usage?.input ?? 42));
-    if (match.route === 'embeddings') return unary(script, request, res, protocol.embeddings!.fields, () => protocol.embeddings!.answer(request, script));
+    if (match.route === 'embeddings') {
+      const { fields, answer: embed } = protocol.embeddings!;
+      return unary(script, request, res, typeof fields === 'function' ? fields(request) : fields, () => embed(request, script));
+    }
     answer(script, request, res, progress);
   }
 

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import OpenAI from 'openai';
 import { httpRequest, parseSse } from '../sse-client.js';
 import {
-  startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
+  startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
 } from './index.js';
 import { emulatedEmbedding } from './script.js';
 
@@ -190,5 +190,29 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     expect([emu.requests[0]!.route, emu.requests[0]!.path, emu.requests[0]!.model]).to.deep.equal(['embeddings', '/v1beta/models/text-embedding-004:batchEmbedContents', 'text-embedding-004']);
     const one = await httpRequest(`${emu.url}/v1beta/models/text-embedding-004:embedContent`, { body: JSON.stringify({ content: { parts: [{ text: 'one' }] } }) });
     expect(JSON.parse(one.body)).to.deep.equal({ embedding: { values: emulatedEmbedding('one') } });
+  });
+  it('Bedrock InvokeModel embeddings: Titan and Cohere answers as Bedrock documents them; a field the model does not take is a ValidationException', async () => {
+    const emu = await start(startBedrockEmulator);
+    const invoke = async (model: string, body: unknown, key = 'bedrock-api-key-1') => {
+      const res = await httpRequest(`${emu.origin}/model/${encodeURIComponent(model)}/invoke`, { body: JSON.stringify(body), headers: { authorization: `Bearer ${key}` } });
+      return { status: res.status, type: res.headers['x-amzn-errortype'], body: JSON.parse(res.body) };
+    };
+    emu.enqueue({ usage: { input: 2, output: 0 } });
+    expect(await invoke('amazon.titan-embed-text-v2:0', { inputText: 'abcd', dimensions: 4 })).to.deep.include({
+      status: 200, body: { embedding: emulatedEmbedding('abcd', 4), inputTextTokenCount: 2, embeddingsByType: { float: emulatedEmbedding('abcd', 4) } },
+    });
+    expect((await invoke('amazon.titan-embed-image-v1', { inputText: 'x', embeddingConfig: { outputEmbeddingLength: 3 } })).body.embedding).to.deep.equal(emulatedEmbedding('x', 3));
+    expect(await invoke('cohere.embed-english-v3', { texts: ['a', 'b'], input_type: 'search_query' })).to.deep.include({
+      status: 200, body: { id: 'emu-embed-2', texts: ['a', 'b'], embeddings: [emulatedEmbedding('a'), emulatedEmbedding('b')], response_type: 'embeddings_floats' },
+    });
+    expect((await invoke('us.cohere.embed-v4:0', { texts: ['a'], input_type: 'clustering', output_dimension: 2 })).body).to.deep.include({
+      embeddings: { float: [emulatedEmbedding('a', 2)] }, response_type: 'embeddings_by_type',
+    });
+    expect(emu.requests.map((r) => [r.route, r.model])).to.deep.include(['embeddings', 'us.cohere.embed-v4:0']);
+    for (const [model, body] of [['amazon.titan-embed-text-v1', { inputText: 'x', dimensions: 256 }], ['cohere.embed-english-v3', { texts: ['x'], input_type: 'search_document', output_dimension: 256 }], ['anthropic.claude-3-haiku', { inputText: 'x' }]] as const) {
+      const refused = await invoke(model, body);
+      expect([refused.status, String(refused.type).split(':')[0]], model).to.deep.equal([400, 'ValidationException']);
+    }
+    expect((await invoke('cohere.embed-english-v3', { texts: ['x'], input_type: 'search_document' }, 'not-a-key')).status).to.equal(403);
   });
 });
