@@ -6,7 +6,7 @@ import { toLipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 
 /** How long an upstream count may take. */
 const COUNT_TIMEOUT_MS = 30_000;
@@ -55,8 +55,7 @@ export async function handleCountTokens(
     failed(lip.code, backendKey);
     req.resume();
     if (res.destroyed) return;
-    const response = frontend.encodeError(lip);
-    sendJson(res, response.status, response.body, { ...response.headers });
+    sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
   }

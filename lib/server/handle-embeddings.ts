@@ -9,7 +9,7 @@ import { RouteJournal } from '../routing/plan/route-journal.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 
 /** How long an embeddings request may take once decoded, over every candidate it tries. */
 const EMBED_TIMEOUT_MS = 60_000;
@@ -61,8 +61,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     state.errorCode = lip.code;
     req.resume();
     if (res.destroyed) return;
-    const response = frontend.encodeError(lip);
-    sendJson(res, response.status, response.body, { ...response.headers });
+    sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
   }

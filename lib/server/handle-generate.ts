@@ -10,7 +10,7 @@ import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js'
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 
@@ -31,8 +31,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const fail = (raw: unknown, headers: Record<string, string> = {}) => {
     const err = toLipError(raw);
     state.errorCode = err.code;
-    const response = frontend.encodeError(err);
-    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+    sendError(res, frontend, err, headers);
     return err;
   };
 

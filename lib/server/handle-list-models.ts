@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../core/runtime.js';
 import type { Frontend, ModelEntry, ModelListRoute, RequestContext } from '../frontends/protocol.js';
 import { LipError } from '../errors/index.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 
 /**
  * The models lip offers, in config order: every enabled backend's inventory as `backend:model`
@@ -54,8 +54,7 @@ export function handleGetModel(res: ServerResponse, url: URL, id: string, owner:
   if (!entry) {
     const err = new LipError('LIP_ERR_HTTP_NOT_FOUND', `model "${wanted}" is not offered by this proxy (GET ${owner.route.path} lists the models)`);
     failed(err.code);
-    const response = owner.frontend.encodeError(err);
-    return sendJson(res, response.status, response.body, { ...response.headers });
+    return sendError(res, owner.frontend, err);
   }
   sendJson(res, 200, owner.route.encodeOne!(entry, context));
 }

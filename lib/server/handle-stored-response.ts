@@ -3,7 +3,7 @@ import type { ContinuityStore } from '../continuity/index.js';
 import { toLipError } from '../errors/index.js';
 import type { Frontend, StoredResponseRoutes } from '../frontends/protocol.js';
 import type { StoredResponseAction } from './route-table.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 
 export interface StoredResponseRequest {
   readonly action: StoredResponseAction;
@@ -40,7 +40,6 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
   } catch (err) {
     const lip = toLipError(err);
     failed(lip.code);
-    const response = request.frontend.encodeError(lip);
-    sendJson(res, response.status, response.body, { ...response.headers });
+    sendError(res, request.frontend, lip);
   }
 }

@@ -36,7 +36,7 @@ import { handleStoredResponse } from './handle-stored-response.js';
 import { pickRequestId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
-import { sendJson } from './send.js';
+import { sendError, sendJson } from './send.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
@@ -372,8 +372,7 @@ export class LipServer {
         const frontend = match.frontend;
         if (this.draining) {
           req.resume();
-          const response = frontend.encodeError(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
-          return sendJson(res, response.status, response.body, { connection: 'close', ...response.headers });
+          return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }
         const principal = this.admitted(req, res, url, state, frontend);
         if (principal === undefined) return void req.resume();
@@ -383,8 +382,7 @@ export class LipServer {
           req.resume();
           const lip = toLipError(err);
           state.errorCode = lip.code;
-          const response = frontend.encodeError(lip);
-          return sendJson(res, response.status, response.body, { ...response.headers });
+          return sendError(res, frontend, lip);
         }
         try {
           if (match.kind === 'embeddings') return await handleEmbeddings(req, res, match, this.runtime, state);
@@ -463,8 +461,7 @@ export class LipServer {
         const reject = (err: LipError, headers: Record<string, string> = {}) => {
           req.resume();
           state.errorCode = err.code;
-          const response = match.frontend.encodeError(err);
-          sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+          sendError(res, match.frontend, err, headers);
         };
         if (this.closing) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         let endKey: () => void;
@@ -506,8 +503,7 @@ export class LipServer {
   private pathError(req: IncomingMessage, res: ServerResponse, url: URL, table: RouteTable, err: LipError, headers: Record<string, string> = {}): void {
     const owner = table.ownerOf(url.pathname, req.headers);
     if (!owner) return plainError(res, err, headers);
-    const response = owner.encodeError(err);
-    sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+    sendError(res, owner, err, headers);
   }
 
   /**
@@ -545,8 +541,7 @@ export class LipServer {
         return undefined;
       }
       state.errorCode = lip.code;
-      const response = frontend.encodeError(lip);
-      sendJson(res, response.status, response.body, { ...(lip.status === 401 ? WWW_AUTHENTICATE : {}), ...response.headers });
+      sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
       return undefined;
     }
   }

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import type { LipError } from '../errors/index.js';
+import type { Frontend } from '../frontends/protocol.js';
 
 /** Writes a complete JSON response (no-op when the headers already went out). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
@@ -6,4 +8,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Writes `err` as a complete response in the frontend's error envelope (its status and headers after `headers`). */
+export function sendError(res: ServerResponse, frontend: Pick<Frontend, 'encodeError'>, err: LipError, headers: Readonly<Record<string, string>> = {}): void {
+  const response = frontend.encodeError(err);
+  sendJson(res, response.status, response.body, { ...headers, ...response.headers });
 }

@@ -1,9 +1,9 @@
 import { LipError } from '../../errors/index.js';
 import type { CountTokensRoute } from '../protocol.js';
 import { badField } from './decode-contents.js';
+import { modelOfPath } from './model-path.js';
 import { decodeGenerateContent } from './decode-request.js';
 
-const PATH = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):countTokens$/;
 
 /**
  * `POST /v1beta/models/{model}:countTokens` (and `/v1/...`, `/v1beta1/...`), answered
@@ -14,17 +14,7 @@ const PATH = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):countTokens$/;
  */
 export const geminiCountTokensRoute: CountTokensRoute = {
   path: '/v1beta/models/{model}:countTokens',
-  match(pathname) {
-    const m = PATH.exec(pathname);
-    if (!m) return undefined;
-    let model = m[1]!;
-    try {
-      model = decodeURIComponent(model);
-    } catch {
-      // keep the raw text, as for a generation
-    }
-    return { model: model.startsWith('models/') ? model.slice(7) : model };
-  },
+  match: (pathname) => modelOfPath(pathname, 'countTokens'),
   decode(body, context) {
     const model = context.params.model ?? '';
     const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined;

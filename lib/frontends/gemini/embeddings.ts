@@ -2,9 +2,9 @@ import { EMBEDDING_LIMITS, type EmbeddingRequest } from '../../canonical/index.j
 import { compileRequestValidator } from '../../wire/index.js';
 import type { EmbeddingsRoute } from '../protocol.js';
 import { badField } from './decode-contents.js';
+import { modelOfPath } from './model-path.js';
 import { normalizeKeys } from './normalize-keys.js';
 
-const PATH = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):(embedContent|batchEmbedContents)$/;
 
 /** One `EmbedContentRequest`, as both methods take it (the batch one per text). */
 const embedContent = {
@@ -40,17 +40,7 @@ type Json = Record<string, any>; // validated by the schemas above before any fi
 function route(method: 'embedContent' | 'batchEmbedContents'): EmbeddingsRoute {
   return {
     path: `/v1beta/models/{model}:${method}`,
-    match(pathname) {
-      const m = PATH.exec(pathname);
-      if (!m || m[2] !== method) return undefined;
-      let model = m[1]!;
-      try {
-        model = decodeURIComponent(model);
-      } catch {
-        // keep the raw text, as for a generation
-      }
-      return { model: model.startsWith('models/') ? model.slice(7) : model };
-    },
+    match: (pathname) => modelOfPath(pathname, method),
     decode(raw, context) {
       const model = context.params.model ?? '';
       const body = normalizeKeys(raw);

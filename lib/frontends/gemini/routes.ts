@@ -3,12 +3,12 @@ import { badField } from './decode-contents.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { encodeGenerateContentResponse } from './encode-response.js';
 import { GeminiJsonArrayEncoder } from './encode-json-array.js';
+import { modelOfPath } from './model-path.js';
 import { GeminiStreamEncoder } from './encode-stream.js';
 
 /** A JSON array is no SSE: no `: keepalive` comments may go into it. */
 const JSON_ARRAY_WIRE = { contentType: 'application/json; charset=UTF-8', keepalive: false } as const;
 
-const PATH = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):(generateContent|streamGenerateContent)$/;
 
 /**
  * `/v1beta/models/{model}:method` (and `/v1/...`, `/v1beta1/...`). The model id may contain `:`
@@ -20,17 +20,7 @@ function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRou
   return {
     method: 'POST',
     path: `/v1beta/models/{model}:${method}`,
-    match(pathname) {
-      const m = PATH.exec(pathname);
-      if (!m || m[2] !== method) return undefined;
-      let model = m[1]!;
-      try {
-        model = decodeURIComponent(model);
-      } catch {
-        // keep the raw text; the backend will say it does not know the model
-      }
-      return { model: model.startsWith('models/') ? model.slice(7) : model };
-    },
+    match: (pathname) => modelOfPath(pathname, method),
     decode: (body, context) => {
       // Google's `alt=proto` (protobuf) is not spoken here: JSON in its place would not parse.
       const alt = context.query.get('alt');

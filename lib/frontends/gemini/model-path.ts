@@ -1,0 +1,22 @@
+/**
+ * `/v1beta/models/{model}:{method}` (also `v1` and `v1beta1`): the model of a Gemini method path,
+ * percent-decoded (kept raw when the escapes are malformed: the backend then says it does not
+ * know the model) and without its `models/` prefix; undefined when the path is another method's.
+ * Model ids may hold `:` and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is
+ * the last `:` segment.
+ *
+ * ```ts
+ * modelOfPath('/v1beta/models/gemini-2.5-flash:countTokens', 'countTokens') // { model: 'gemini-2.5-flash' }
+ * ```
+ */
+export function modelOfPath(pathname: string, method: string): { model: string } | undefined {
+  const m = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):([A-Za-z]+)$/.exec(pathname);
+  if (!m || m[2] !== method) return undefined;
+  let model = m[1]!;
+  try {
+    model = decodeURIComponent(model);
+  } catch {
+    // keep the raw text
+  }
+  return { model: model.startsWith('models/') ? model.slice(7) : model };
+}
