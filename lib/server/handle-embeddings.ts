@@ -69,7 +69,9 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
 
 /**
  * The first answer of the route's candidates that can embed, tried one at a time in failover
- * order within `routing.max_attempts`; `state.backend` names the one being tried.
+ * order within `routing.max_attempts`; `state.backend` names the one being tried. A candidate
+ * whose backend cannot embed its model (a bedrock model of no embedding family) is passed over
+ * like one whose kind cannot embed.
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
@@ -83,6 +85,7 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
   const journal = new RouteJournal(asyncScheduler);
   const maxAttempts = runtime.config.routing.max_attempts;
   let attempts = 0;
+  let refusal: LipError | undefined;
   for (const candidate of candidates) {
     const backend = runtime.backends.get(candidate.backend)!;
     if (backend.embed === undefined) {
@@ -97,9 +100,19 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       entry.outcome = 'served';
       return { result, key: candidate.key };
     } catch (err) {
+      const lip = toLipError(err);
+      if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {
+        // Refused before anything was sent: not an attempt.
+        refusal ??= lip;
+        attempts--;
+        journal.fail(entry, lip);
+        continue;
+      }
       if (signal.aborted || !isRetryable(err)) throw err;
       journal.fail(entry, err);
     }
   }
+  // Every candidate that could embed refused its model: that refusal says why.
+  if (refusal !== undefined && attempts === 0) throw refusal;
   throw journal.finalError();
 }

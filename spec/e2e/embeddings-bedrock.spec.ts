@@ -101,6 +101,12 @@ describe('e2e: embeddings through a bedrock backend', () => {
     expect(bedrock.requests).to.have.length(0);
   });
 
+  it('a bedrock model of no embedding family is passed over for the next candidate of the route', async () => {
+    const res = await openai.embeddings.create({ model: 'br:anthropic.claude-sonnet-4-20250514-v1:0|chat:text-embedding-3-small', input: 'x' }).withResponse();
+    expect(res.response.headers.get('x-lip-backend')).to.equal('chat:text-embedding-3-small');
+    expect([bedrock.requests.length, chat.requests.length]).to.deep.equal([0, 1]);
+  });
+
   it('dimensions the model cannot give are a 400 naming dimensions and the model, not left out', async () => {
     const err = await openai.embeddings.create({ model: `br:${COHERE}`, input: 'x', dimensions: 256 }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);
