@@ -43,7 +43,7 @@ describe('e2e: embeddings through a bedrock backend', () => {
     for (const request of bedrock.requests) expect(await verifyBedrockRequest(request), request.path).to.equal(undefined);
   };
 
-  it('OpenAI embeddings.create (base64 by default) through Titan: one signed InvokeModel call per text, in order, the token counts added up', async () => {
+  it('OpenAI embeddings.create (base64 by default) through Titan: one signed InvokeModel call per text (side by side), the vectors in input order, the token counts added up', async () => {
     bedrock.enqueue({ usage: { input: 3, output: 0 } }, { usage: { input: 4, output: 0 } }, { usage: { input: 2, output: 0 } });
     const res = await openai.embeddings.create({ model: `br:${TITAN}`, input: ['first text', 'second', 'δ'] }).withResponse();
     expect(res.data.data.map((d) => d.embedding)).to.deep.equal(['first text', 'second', 'δ'].map((t) => emulatedEmbedding(t)));
@@ -51,7 +51,8 @@ describe('e2e: embeddings through a bedrock backend', () => {
     expect(res.data).to.deep.include({ model: TITAN, usage: { prompt_tokens: 9, total_tokens: 9 } });
     expect(res.response.headers.get('x-lip-backend')).to.equal(`br:${TITAN}`);
     expect(res.response.headers.get('x-lip-token-count')).to.equal('upstream');
-    expect(bedrock.requests.map((r) => [r.path, r.key, r.body])).to.deep.equal(['first text', 'second', 'δ'].map((inputText) => [
+    const sent = bedrock.requests.map((r) => [r.path, r.key, r.body] as const);
+    expect(sent.sort((a, b) => String(a[2].inputText).localeCompare(String(b[2].inputText)))).to.deep.equal(['first text', 'second', 'δ'].map((inputText) => [
       `/model/${encodeURIComponent(TITAN)}/invoke`, EMULATOR_AWS.accessKeyId, { inputText },
     ]));
     await signedByLip();

@@ -176,16 +176,44 @@ export class HttpBackend implements Backend {
   private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
     const size = (typeof embed.maxInputs === 'function' ? embed.maxInputs(model) : embed.maxInputs) ?? request.inputs.length;
     if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal);
+    const parts: string[][] = [];
+    for (let at = 0; at < request.inputs.length; at += size) parts.push(request.inputs.slice(at, at + size));
+    const results = await this.embedParts(embed, request, parts, model, signal);
     const vectors: (readonly number[])[] = [];
     let inputTokens: number | undefined = 0;
     let served: string | undefined;
-    for (let at = 0; at < request.inputs.length; at += size) {
-      const result = await this.embedOnce(embed, { ...request, inputs: request.inputs.slice(at, at + size) }, model, signal);
+    for (const result of results) {
       for (const vector of result.vectors) vectors.push(vector);
       inputTokens = inputTokens === undefined || result.inputTokens === undefined ? undefined : inputTokens + result.inputTokens;
       served ??= result.model;
     }
     return { vectors, ...(inputTokens !== undefined ? { inputTokens } : {}), ...(served !== undefined ? { model: served } : {}) };
+  }
+
+  /**
+   * The calls for `parts`, at most EMBED_CALLS_IN_FLIGHT at a time (one text per call would
+   * otherwise take one round trip per text: 2,048 texts outlast the request), their results in
+   * the parts' order; the first failure aborts the calls still running and is the answer.
+   */
+  private async embedParts(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, parts: readonly string[][], model: string, signal: AbortSignal): Promise<EmbeddingResult[]> {
+    const results: EmbeddingResult[] = new Array(parts.length);
+    const failed = new AbortController();
+    const linked = AbortSignal.any([signal, failed.signal]);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < parts.length && !linked.aborted) {
+        const i = next++;
+        results[i] = await this.embedOnce(embed, { ...request, inputs: parts[i]! }, model, linked);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(EMBED_CALLS_IN_FLIGHT, parts.length) }, worker));
+    } catch (err) {
+      failed.abort();
+      throw err;
+    }
+    signal.throwIfAborted(); // aborted between two calls: the parts after it were never asked for
+    return results;
   }
 
   /** One embeddings call; an answer without one vector per input is malformed (never vectors out of place). */
@@ -236,6 +264,9 @@ interface UnaryOptions {
   readonly absent?: (status: number, bodyText: string) => boolean;
   readonly limit?: number;
 }
+
+/** How many embeddings calls of one request run at once when its inputs take several calls. */
+const EMBED_CALLS_IN_FLIGHT = 4;
 
 /** The most of a unary answer that is read (a model list, a token count). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;

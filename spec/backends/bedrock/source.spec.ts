@@ -224,20 +224,22 @@ describe('backends/bedrock/source', () => {
       const result = await embed('amazon.titan-embed-text-v2:0', ['alpha', 'beta', 'γ'], { dimensions: 256, taskType: 'RETRIEVAL_QUERY' });
       expect(result).to.deep.equal({ vectors: ['alpha', 'beta', 'γ'].map((t) => emulatedEmbedding(t, 256)), inputTokens: 8 });
       expect(emu.requests.map((r) => [r.method, r.path, r.route, r.model])).to.deep.equal(Array(3).fill(['POST', '/model/amazon.titan-embed-text-v2%3A0/invoke', 'embeddings', 'amazon.titan-embed-text-v2:0']));
-      expect(emu.requests.map((r) => r.body)).to.deep.equal(['alpha', 'beta', 'γ'].map((inputText) => ({ inputText, dimensions: 256 })));
+      // The calls run side by side: they may arrive in any order.
+      expect(emu.requests.map((r) => r.body).sort((a, b) => String(a.inputText).localeCompare(String(b.inputText)))).to.deep.equal(['alpha', 'beta', 'γ'].map((inputText) => ({ inputText, dimensions: 256 })));
       for (const r of emu.requests) {
         expect(String(r.headers.authorization)).to.match(/Credential=AKIDEMULATOR0000\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
         expect(await verifyBedrockRequest(r), 'the emulator recomputed the same signature').to.equal(undefined);
       }
     });
 
-    it('Titan: the next text waits for the answer to the one before (a stalled call sends no other)', async () => {
-      emu.enqueue({ fault: { stall: 'before_headers' } });
+    it('Titan: at most four texts are in flight at once (stalled calls send no fifth); an abort ends them all', async () => {
+      const texts = ['one', 'two', 'three', 'four', 'five', 'six'];
+      emu.enqueue(...texts.map(() => ({ fault: { stall: 'before_headers' as const } })));
       const abort = new AbortController();
-      const pending = embed('amazon.titan-embed-text-v1', ['one', 'two'], {}, abort.signal).catch((e: unknown) => e);
-      while (emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const pending = embed('amazon.titan-embed-text-v1', texts, {}, abort.signal).catch((e: unknown) => e);
+      while (emu.requests.length < 4) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 50));
-      expect(emu.requests.map((r) => r.body)).to.deep.equal([{ inputText: 'one' }]);
+      expect(emu.requests.map((r) => r.body.inputText).sort()).to.deep.equal(['four', 'one', 'three', 'two']);
       abort.abort();
       expect(await pending).to.be.instanceOf(Error);
     });
@@ -247,7 +249,7 @@ describe('backends/bedrock/source', () => {
       const v3 = await embed('cohere.embed-english-v3', inputs, { taskType: 'CLASSIFICATION' });
       expect(v3.vectors).to.deep.equal(inputs.map((t) => emulatedEmbedding(t)));
       expect(v3.inputTokens).to.equal(undefined); // Cohere on Bedrock reports none: the handler estimates
-      expect(emu.requests.map((r) => [r.path, r.body.texts.length, r.body.input_type])).to.deep.equal([
+      expect(emu.requests.map((r) => [r.path, r.body.texts.length, r.body.input_type]).sort((a, b) => Number(b[1]) - Number(a[1]))).to.deep.equal([
         ['/model/cohere.embed-english-v3/invoke', 96, 'classification'], ['/model/cohere.embed-english-v3/invoke', 4, 'classification'],
       ]);
       emu.reset();

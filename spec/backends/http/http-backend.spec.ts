@@ -53,13 +53,13 @@ describe('backends/http/http-backend', () => {
     beforeEach(() => { gemini.reset(); emu.reset(); });
     const signal = () => new AbortController().signal;
 
-    it('sends more inputs than one call takes in several calls, one after the other, and keeps their order', async () => {
+    it('sends more inputs than one call takes in several calls (at most four at a time) and keeps their order', async () => {
       const runtime = runtimeFor(`  - { id: g, kind: gemini, base_url: "${gemini.origin}", api_key: k-0123456789 }`);
       try {
         const inputs = Array.from({ length: 250 }, (_, i) => `text ${i}`);
         const result = await backendOf(runtime, 'g').embed!({ model: 'g:e', inputs }, 'text-embedding-004', signal());
         expect(result.vectors).to.deep.equal(inputs.map((t) => emulatedEmbedding(t)));
-        expect(gemini.requests.map((r) => r.body.requests.length)).to.deep.equal([100, 100, 50]);
+        expect(gemini.requests.map((r) => r.body.requests.length).sort((a, b) => b - a)).to.deep.equal([100, 100, 50]);
       } finally {
         await runtime.close();
       }
