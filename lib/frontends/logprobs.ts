@@ -1,7 +1,7 @@
 import type { TokenAlternative, TokenLogprob } from '../canonical/index.js';
 
 /** At most this many alternatives per token (the Chat, Responses and Gemini limit alike). */
-export const MAX_TOP_LOGPROBS = 20;
+const MAX_TOP_LOGPROBS = 20;
 
 /** The request-schema entry of a count of alternatives per token. */
 export const TOP_LOGPROBS_SCHEMA: Record<string, unknown> = { type: ['integer', 'null'], minimum: 0, maximum: MAX_TOP_LOGPROBS };
