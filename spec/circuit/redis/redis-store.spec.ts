@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CircuitStore } from '../../../lib/circuit/circuit-store.js';
 import { RedisCircuitStore } from '../../../lib/circuit/redis/redis-store.js';
 import type { CircuitPolicy } from '../../../lib/circuit/types.js';
+import { until } from '../../helpers/hostile-rig.js';
 import { requireRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { nextChange, runStoreSuite, SUITE_POLICY } from '../store-suite.js';
 
@@ -92,7 +93,7 @@ describe('circuit/redis/RedisCircuitStore', function () {
       expect(Math.min(...afterVersions)).to.be.greaterThan(Math.max(...versions));
       expect(new Set([...versions, ...afterVersions]).size).to.equal(3_100);
       // What subscribers hear is exact too (Redis's cjson keeps only 14 significant digits of a number).
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => announced.length >= 3_100, 'all 3,100 changes announced');
       expect(announced.length).to.equal(3_100);
       expect(announced).to.deep.equal([...versions, ...afterVersions].sort((a, b) => a - b));
     });
