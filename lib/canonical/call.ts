@@ -11,6 +11,7 @@
  *   that produced it so that only a backend speaking that dialect replays it verbatim.
  */
 import type { ProviderOptions } from './dialect-registry.js';
+import type { WebSearchResult } from './events.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -105,7 +106,23 @@ export interface ReasoningPart {
   readonly summary?: readonly string[];
 }
 
-export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart;
+/**
+ * A hosted web search in an assistant turn of the history (what a `web_search` event reported):
+ * a backend of the same `dialect` sends it back in its own form (Anthropic `server_tool_use` +
+ * `web_search_tool_result`, OpenAI `web_search_call`); others leave it out, since the text that
+ * follows already says what the search found.
+ */
+export interface WebSearchPart {
+  readonly type: 'web_search';
+  readonly id: string;
+  readonly status: 'completed' | 'failed';
+  readonly query?: string;
+  readonly results?: readonly WebSearchResult[];
+  readonly error?: string;
+  readonly dialect?: string;
+}
+
+export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart;
 export type PartType = Part['type'];
 
 export interface Message {
@@ -132,16 +149,24 @@ export interface ToolDefinition {
    * `custom`: a freeform tool (OpenAI custom tools): the model answers with one raw string, not
    * JSON arguments. `provider`: a tool whose schema a provider defines and the client runs
    * (Anthropic's text editor, bash, memory, computer use), declared in `providerTool`; its calls
-   * are ordinary calls with JSON arguments. Absent: a function tool.
+   * are ordinary calls with JSON arguments. `web_search`: a search the provider runs itself
+   * (Anthropic's `web_search_*` server tool, OpenAI's `web_search`, Gemini's `googleSearch`),
+   * with `webSearch` options; it reaches the model as the provider's own search tool, never as a
+   * function, and its searches come back as `web_search` events. Absent: a function tool.
    */
-  readonly kind?: 'custom' | 'provider';
+  readonly kind?: 'custom' | 'provider' | 'web_search';
   /**
    * The input format of a custom tool as the client wrote it (OpenAI `{type: "text"}` or
    * `{type: "grammar", syntax, definition}`), passed on opaquely to providers that take it.
    */
   readonly format?: Readonly<Record<string, unknown>>;
-  /** The declaration of a provider-defined tool (`kind: 'provider'`). */
+  /**
+   * The declaration of a provider-defined tool (`kind: 'provider'`); for `kind: 'web_search'`,
+   * the client's own declaration, which a backend of that dialect sends as it was written.
+   */
   readonly providerTool?: ProviderTool;
+  /** A hosted web search's options (`kind: 'web_search'`). */
+  readonly webSearch?: WebSearchOptions;
 }
 
 /**
@@ -152,6 +177,25 @@ export interface ToolDefinition {
  * the model's calls of it are ordinary tool calls and the client answers them with ordinary
  * tool results.
  */
+/**
+ * Options of a hosted web search, each sent to the providers that have it and left out elsewhere:
+ * `maxUses` (Anthropic `max_uses`), `allowedDomains` (Anthropic `allowed_domains`, OpenAI
+ * `filters.allowed_domains`), `blockedDomains` (Anthropic `blocked_domains`), `userLocation`
+ * (both; OpenAI's `approximate` one), `contextSize` (OpenAI `search_context_size`), `liveAccess`
+ * (OpenAI `external_web_access`: false keeps to cached pages).
+ */
+export interface WebSearchOptions {
+  readonly maxUses?: number;
+  readonly allowedDomains?: readonly string[];
+  readonly blockedDomains?: readonly string[];
+  readonly userLocation?: { readonly city?: string; readonly region?: string; readonly country?: string; readonly timezone?: string };
+  readonly contextSize?: 'low' | 'medium' | 'high';
+  readonly liveAccess?: boolean;
+}
+
+/** The one name a hosted web search tool has (Anthropic requires it; the others have none). */
+export const WEB_SEARCH_TOOL_NAME = 'web_search';
+
 export interface ProviderTool {
   /** Whose definition it is (TOOL_DIALECTS). */
   readonly dialect: string;

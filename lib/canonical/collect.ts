@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { FinishReason, LipEvent, TokenLogprob, Usage } from './events.js';
+import type { CitationEvent, FinishReason, LipEvent, TokenLogprob, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -22,7 +22,19 @@ export interface CollectedToolCall {
   /** A call of a custom tool: `arguments` holds its raw input. */
   readonly custom?: boolean;
 }
-export interface CollectedText { readonly type: 'text'; text: string; logprobs?: TokenLogprob[] }
+/** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
+export type CollectedCitation = Omit<CitationEvent, 'type'>;
+export interface CollectedText { readonly type: 'text'; text: string; logprobs?: TokenLogprob[]; citations?: CollectedCitation[] }
+/** A hosted web search, at the place it happened; updated in place as its status changes. */
+export interface CollectedWebSearch {
+  readonly type: 'web_search';
+  readonly id: string;
+  status: WebSearchEvent['status'];
+  query?: string;
+  results?: readonly WebSearchResult[];
+  error?: string;
+  dialect?: string;
+}
 export interface CollectedReasoning {
   readonly type: 'reasoning';
   text: string;
@@ -32,7 +44,7 @@ export interface CollectedReasoning {
   opaque?: string;
   id?: string;
 }
-export type CollectedBlock = CollectedText | CollectedReasoning | CollectedToolCall;
+export type CollectedBlock = CollectedText | CollectedReasoning | CollectedToolCall | CollectedWebSearch;
 
 /** A whole response folded from events: what every non-streaming encoder writes out. */
 export interface CollectedResponse {
@@ -46,6 +58,8 @@ export interface CollectedResponse {
   reasoningText: string;
   /** The log probabilities of all text tokens, in order, when the stream carried any. */
   logprobs?: TokenLogprob[];
+  /** Every citation, its offsets in `text`. */
+  citations?: CollectedCitation[];
   readonly toolCalls: CollectedToolCall[];
   usage: Usage;
   finishReason?: FinishReason;
@@ -128,6 +142,12 @@ export class Collector {
         call.arguments += event.args;
         return;
       }
+      case 'web_search':
+        this.webSearch(event);
+        return;
+      case 'citation':
+        this.citation(event);
+        return;
       case 'usage':
         r.usage = mergeUsage(r.usage, event.usage);
         return;
@@ -163,6 +183,38 @@ export class Collector {
     for (const entry of logprobs) {
       all.push(entry);
       own.push(entry);
+    }
+  }
+
+  private webSearch(event: WebSearchEvent): void {
+    const { type: _type, ...fields } = event;
+    const existing = this.response.blocks.find((b): b is CollectedWebSearch => b.type === 'web_search' && b.id === event.id);
+    if (existing !== undefined) {
+      Object.assign(existing, fields);
+      return;
+    }
+    if (this.response.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
+    this.response.blocks.push({ type: 'web_search', ...fields });
+    this.current = undefined;
+  }
+
+  /** A citation joins the response's list and the text block its span starts in (offsets made the block's). */
+  private citation(event: CitationEvent): void {
+    const { type: _type, ...fields } = event;
+    const r = this.response;
+    if ((r.citations?.length ?? 0) >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} citations`);
+    (r.citations ??= []).push(fields);
+    let end = r.text.length;
+    for (let i = r.blocks.length - 1; i >= 0; i--) {
+      const block = r.blocks[i]!;
+      if (block.type !== 'text') continue;
+      const start = end - block.text.length;
+      if (fields.start >= start || i === 0) {
+        const at = Math.max(0, fields.start - start);
+        (block.citations ??= []).push({ ...fields, start: at, end: Math.min(block.text.length, Math.max(at, fields.end - start)) });
+        return;
+      }
+      end = start;
     }
   }
 

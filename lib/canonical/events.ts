@@ -79,6 +79,49 @@ export interface ToolCallStartedEvent {
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }
 export interface ToolCallFinishedEvent { readonly type: 'tool_call_finished'; readonly id: string }
 export interface UsageEvent { readonly type: 'usage'; readonly usage: Usage }
+
+/** One page a hosted web search found (`encrypted`: Anthropic's `encrypted_content`, which only Anthropic reads back). */
+export interface WebSearchResult {
+  readonly url: string;
+  readonly title?: string;
+  /** How old the page is, as the provider wrote it (Anthropic `page_age`). */
+  readonly pageAge?: string;
+  readonly encrypted?: string;
+}
+
+/**
+ * A hosted web search the provider ran for the model (Anthropic `web_search` server tool,
+ * OpenAI `web_search_call`, Gemini Google Search grounding). `searching`: the model asked for
+ * it (the query may not be known yet); `completed` / `failed`: it ran, with its query, results
+ * and, when failed, the provider's error code. A search may arrive `completed` without a
+ * `searching` first (Gemini reports its searches only at the end). `dialect`: whose ids and
+ * encrypted data these are. Output: it commits the attempt like a tool call.
+ */
+export interface WebSearchEvent {
+  readonly type: 'web_search';
+  readonly id: string;
+  readonly status: 'searching' | 'completed' | 'failed';
+  readonly query?: string;
+  readonly results?: readonly WebSearchResult[];
+  readonly error?: string;
+  readonly dialect?: string;
+}
+
+/**
+ * A source the text cites: `start` / `end` (UTF-16 offsets, end exclusive) delimit the cited
+ * span in the response's text so far (all `text_delta` since `response_started`); it follows
+ * that text. `encryptedIndex`: Anthropic's `encrypted_index`, only Anthropic reads it back.
+ */
+export interface CitationEvent {
+  readonly type: 'citation';
+  readonly url: string;
+  readonly title?: string;
+  readonly citedText?: string;
+  readonly start: number;
+  readonly end: number;
+  readonly encryptedIndex?: string;
+  readonly dialect?: string;
+}
 export interface WarningEvent { readonly type: 'warning'; readonly code: string; readonly message: string }
 export interface ErrorEvent {
   readonly type: 'error';
@@ -105,6 +148,8 @@ export type LipEvent =
   | ToolCallStartedEvent
   | ToolCallDeltaEvent
   | ToolCallFinishedEvent
+  | WebSearchEvent
+  | CitationEvent
   | UsageEvent
   | WarningEvent
   | ErrorEvent
@@ -114,6 +159,6 @@ export type LipEventType = LipEvent['type'];
 
 export const LIP_EVENT_TYPES: readonly LipEventType[] = [
   'response_started', 'message_started', 'text_delta', 'reasoning_delta', 'reasoning_signature',
-  'reasoning_opaque', 'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'usage',
+  'reasoning_opaque', 'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation', 'usage',
   'warning', 'error', 'response_finished',
 ];

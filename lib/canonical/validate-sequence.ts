@@ -10,7 +10,7 @@ export class SequenceError extends Error {
 const KNOWN = new Set<string>(LIP_EVENT_TYPES);
 const NEEDS_MESSAGE = new Set<string>([
   'text_delta', 'reasoning_delta', 'reasoning_signature', 'reasoning_opaque',
-  'tool_call_started', 'tool_call_delta', 'tool_call_finished',
+  'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation',
 ]);
 
 /**
@@ -27,6 +27,8 @@ export class SequenceValidator {
   private inMessage = false;
   private terminated = false;
   private readonly tools = new Map<string, boolean>(); // id -> finished
+  private readonly searches = new Map<string, string>(); // id -> status
+  private textLength = 0;
 
   /** Returns the violation this event causes, or undefined. */
   push(event: LipEvent): string | undefined {
@@ -57,6 +59,18 @@ export class SequenceValidator {
         if (event.type === 'tool_call_finished') this.tools.set(event.id, true);
         return undefined;
       }
+      case 'web_search': {
+        const status = this.searches.get(event.id);
+        if (status !== undefined && status !== 'searching') return `web_search ${event.id} after it ${status}`;
+        this.searches.set(event.id, event.status);
+        return undefined;
+      }
+      case 'citation':
+        if (!(event.start >= 0 && event.end >= event.start && event.end <= this.textLength)) return `citation of ${event.start}..${event.end} beyond the ${this.textLength} characters of text so far`;
+        return undefined;
+      case 'text_delta':
+        this.textLength += event.text.length;
+        return undefined;
       case 'response_finished': {
         this.terminated = true;
         for (const [id, finished] of this.tools) if (!finished) return `response_finished while tool call ${id} is still open`;

@@ -34,6 +34,15 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.opaque !== undefined ? { opaque: block.opaque } : {}),
         ...(block.id !== undefined ? { id: block.id } : {}),
       });
+    } else if (block.type === 'web_search') {
+      if (block.status === 'searching') continue; // never finished: nothing to send back
+      parts.push({
+        type: 'web_search', id: block.id, status: block.status,
+        ...(block.query !== undefined ? { query: block.query } : {}),
+        ...(block.results !== undefined ? { results: block.results } : {}),
+        ...(block.error !== undefined ? { error: block.error } : {}),
+        ...(block.dialect !== undefined ? { dialect: block.dialect } : {}),
+      });
     } else {
       parts.push({
         type: 'tool_call', id: block.id, name: block.name, arguments: block.arguments,

@@ -23,6 +23,8 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect'] },
   tool_call_delta: { required: ['id', 'args'], optional: [] },
   tool_call_finished: { required: ['id'], optional: [] },
+  web_search: { required: ['id'], optional: ['query', 'error', 'dialect'] },
+  citation: { required: ['url'], optional: ['title', 'citedText', 'encryptedIndex', 'dialect'] },
   usage: { required: [], optional: [] },
   warning: { required: ['code', 'message'], optional: [] },
   error: { required: ['code', 'message'], optional: [] },
@@ -38,6 +40,17 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
   usage: { required: ['usage'], properties: { usage: USAGE } },
   tool_call_started: { required: [], properties: { custom: { type: 'boolean' } } },
   error: { required: [], properties: { status: { type: 'integer' } } },
+  web_search: {
+    required: ['status'],
+    properties: {
+      status: { enum: ['searching', 'completed', 'failed'] },
+      results: {
+        type: 'array',
+        items: { type: 'object', required: ['url'], properties: Object.fromEntries(['url', 'title', 'pageAge', 'encrypted'].map((k) => [k, { type: 'string' }])) },
+      },
+    },
+  },
+  citation: { required: ['start', 'end'], properties: { start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 } } },
   response_finished: { required: ['reason'], properties: { reason: { enum: ['stop', 'length', 'tool_calls', 'content_filter', 'stop_sequence', 'other'] } } },
 };
 

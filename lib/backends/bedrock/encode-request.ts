@@ -1,5 +1,6 @@
 import type { Call, ToolChoice } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
+import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
@@ -40,6 +41,7 @@ function cachesPrompts(model: string): boolean {
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
 export function encodeBedrockRequest(given: Call, model: string): Json {
+  refuseWebSearch(given, 'bedrock');
   const cachePoints = cachesPrompts(model);
   const call = cachePoints ? fitCacheMarks(given) : given;
   const { messages, system } = encodeMessages(call.messages, cachePoints);

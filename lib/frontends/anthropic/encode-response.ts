@@ -21,6 +21,7 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
   for (const block of r.blocks) {
     if (block.type === 'text') content.push({ type: 'text', text: block.text });
     else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments) });
+    else if (block.type === 'web_search') continue;
     else if (block.opaque !== undefined) {
       content.push({ type: 'redacted_thinking', data: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.anthropicRedacted) });
     } else {

@@ -26,6 +26,8 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     else if (block.type === 'tool_call') {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
+    } else if (block.type === 'web_search') {
+      continue;
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ text: block.text, thought: true, ...signature });

@@ -42,6 +42,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
       output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined));
+    } else if (block.type === 'web_search') {
+      continue;
     } else {
       const custom = block.custom === true;
       output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));

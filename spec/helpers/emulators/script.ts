@@ -32,6 +32,34 @@ export interface ReasoningScript {
   readonly id?: string;
 }
 
+/**
+ * A hosted web search the upstream ran before its text (when the request declared its search
+ * tool): Anthropic `server_tool_use` + `web_search_tool_result` blocks, OpenAI Responses a
+ * `web_search_call` item, Gemini `groundingMetadata` (`webSearchQueries`, `groundingChunks`;
+ * at the end, as Gemini sends it), Chat nothing (it reports only citations).
+ */
+export interface SearchScript {
+  readonly id?: string;
+  readonly query: string;
+  readonly results?: readonly { readonly url: string; readonly title: string; readonly pageAge?: string; readonly encrypted?: string }[];
+  /** The provider's error code: the search failed (Anthropic `web_search_tool_result_error`, OpenAI status `failed`). */
+  readonly error?: string;
+}
+
+/**
+ * A source the text cites: text delta number `delta` is the cited span. Anthropic puts that
+ * delta in a text block of its own with a `citations_delta`; OpenAI a `url_citation` annotation
+ * of its offsets (Chat on the message / the last chunk); Gemini a `groundingSupports` segment
+ * in UTF-8 byte offsets.
+ */
+export interface CitationScript {
+  readonly delta: number;
+  readonly url: string;
+  readonly title?: string;
+  readonly citedText?: string;
+  readonly encryptedIndex?: string;
+}
+
 export interface UsageScript {
   readonly input: number;
   readonly output: number;
@@ -75,6 +103,9 @@ export interface Script {
   readonly model?: string;
   readonly reasoning?: ReasoningScript;
   readonly text?: string | readonly string[];
+  /** Hosted web searches before the text. */
+  readonly searches?: readonly SearchScript[];
+  readonly citations?: readonly CitationScript[];
   readonly toolCalls?: readonly ToolCallScript[];
   readonly usage?: UsageScript;
   readonly finish?: FinishScript;
