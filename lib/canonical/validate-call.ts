@@ -11,7 +11,7 @@ const MAX_ISSUES = 20;
 const ALLOWED_PARTS: Record<Message['role'], ReadonlySet<Part['type']>> = {
   system: new Set(['text']),
   user: new Set(['text', 'image', 'file']),
-  assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning']),
+  assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning', 'web_search']),
   tool: new Set(['tool_result']),
 };
 
@@ -51,7 +51,8 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
       add(`${path}.parameters`, 'must be a JSON Schema object');
     }
-    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider') add(`${path}.kind`, 'must be custom, provider or absent');
+    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider' && tool.kind !== 'web_search') add(`${path}.kind`, 'must be custom, provider, web_search or absent');
+    if (tool.kind === 'web_search' && call.tools.findIndex((t) => t.kind === 'web_search') !== i) add(`${path}.kind`, 'declares a second web search tool');
     if (tool.format !== undefined && !isObject(tool.format)) add(`${path}.format`, 'must be an object');
     checkProviderTool(tool, path, add);
   });
@@ -78,11 +79,14 @@ function isObject(value: unknown): boolean {
 function checkProviderTool(tool: ToolDefinition, path: string, add: Add): void {
   const declared = tool.providerTool;
   if (tool.kind !== 'provider') {
-    if (declared !== undefined) add(`${path}.providerTool`, 'is only for kind provider');
+    if (declared !== undefined && tool.kind !== 'web_search') add(`${path}.providerTool`, 'is only for kind provider or web_search');
+    if (declared === undefined || tool.kind !== 'web_search') return;
+  } else if (declared === undefined || declared === null || typeof declared !== 'object') {
+    add(`${path}.providerTool`, 'is required for kind provider');
     return;
   }
-  if (declared === undefined || declared === null || typeof declared !== 'object') {
-    add(`${path}.providerTool`, 'is required for kind provider');
+  if (declared === null || typeof declared !== 'object') {
+    add(`${path}.providerTool`, 'must be an object');
     return;
   }
   if (typeof declared.dialect !== 'string' || declared.dialect.length === 0) add(`${path}.providerTool.dialect`, 'must be a non-empty string');
@@ -149,6 +153,12 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.text !== undefined) checkText(part.text, `${path}.text`, add);
       if ((part.signature?.length ?? 0) > L.signatureChars) add(`${path}.signature`, `is longer than ${L.signatureChars} characters`);
       if (part.opaque !== undefined) checkText(part.opaque, `${path}.opaque`, add);
+      return;
+    case 'web_search':
+      checkId(part.id, `${path}.id`, add);
+      if (part.status !== 'completed' && part.status !== 'failed') add(`${path}.status`, 'must be completed or failed');
+      if (part.query !== undefined) checkText(part.query, `${path}.query`, add);
+      if (part.results !== undefined && (!Array.isArray(part.results) || part.results.length > L.partsPerMessage)) add(`${path}.results`, `must be a list of at most ${L.partsPerMessage} results`);
       return;
   }
 }

@@ -52,6 +52,39 @@ describe('canonical/collect', () => {
     expect(r.blocks.map((b) => b.type)).to.deep.equal(['text', 'tool_call', 'text']);
   });
 
+  it('keeps a web search at its place, updated in place, and gives each text block its citations in its own offsets', () => {
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'text_delta', text: 'Let me look. ' },
+      { type: 'web_search', id: 's1', status: 'searching', dialect: 'd' },
+      { type: 'web_search', id: 's1', status: 'completed', query: 'q', results: [{ url: 'https://a.example', title: 'A' }], dialect: 'd' },
+      { type: 'text_delta', text: 'It is ' },
+      { type: 'text_delta', text: 'forty-two' },
+      { type: 'citation', url: 'https://a.example', title: 'A', start: 19, end: 28 },
+      { type: 'text_delta', text: '.' },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    expect(r.blocks).to.deep.equal([
+      { type: 'text', text: 'Let me look. ' },
+      { type: 'web_search', id: 's1', status: 'completed', query: 'q', results: [{ url: 'https://a.example', title: 'A' }], dialect: 'd' },
+      { type: 'text', text: 'It is forty-two.', citations: [{ url: 'https://a.example', title: 'A', start: 6, end: 15 }] },
+    ]);
+    expect(r.citations).to.deep.equal([{ url: 'https://a.example', title: 'A', start: 19, end: 28 }]);
+    expect(r.text.slice(19, 28)).to.equal('forty-two');
+  });
+
+  it('puts a citation in the earlier text block its span starts in', () => {
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'text_delta', text: 'abc' },
+      { type: 'web_search', id: 's', status: 'completed' },
+      { type: 'text_delta', text: 'def' },
+      { type: 'citation', url: 'u', start: 1, end: 3 },
+    ]);
+    expect((r.blocks[0] as { citations?: unknown }).citations).to.deep.equal([{ url: 'u', start: 1, end: 3 }]);
+    expect((r.blocks[2] as { citations?: unknown }).citations).to.equal(undefined);
+  });
+
   it('keeps opaque reasoning as its own block', () => {
     const r = collectEvents([{ type: 'response_started' }, { type: 'message_started' }, { type: 'reasoning_opaque', dialect: 'anthropic.redacted_thinking', data: 'xyz' }]);
     expect(r.blocks).to.deep.equal([{ type: 'reasoning', text: '', dialect: 'anthropic.redacted_thinking', opaque: 'xyz' }]);

@@ -17,6 +17,8 @@ describe('canonical/isOutputEvent', () => {
     [{ type: 'usage', usage: {} }, false],
     [{ type: 'warning', code: 'w', message: 'm' }, false],
     [{ type: 'response_finished', reason: 'stop' }, false],
+    [{ type: 'web_search', id: 'ws', status: 'searching' }, true],
+    [{ type: 'citation', url: 'https://a.example', start: 0, end: 1 }, false],
   ];
   for (const [event, expected] of cases) {
     it(`${JSON.stringify(event)} commits: ${expected}`, () => expect(isOutputEvent(event)).to.equal(expected));
@@ -28,6 +30,9 @@ describe('canonical/isOutputEvent', () => {
     expect(isSubstantiveOutput({ type: 'tool_call_started', id: '1', name: 'f' })).to.equal(true);
     expect(isSubstantiveOutput({ type: 'reasoning_opaque', dialect: 'd', data: 'x' })).to.equal(true);
     expect(isSubstantiveOutput({ type: 'usage', usage: {} })).to.equal(false);
+    // A hosted search is the model at work: it wins a race and ends a TTFT budget like a tool call.
+    expect(isSubstantiveOutput({ type: 'web_search', id: 'ws', status: 'searching' })).to.equal(true);
+    expect(isSubstantiveOutput({ type: 'citation', url: 'https://a.example', start: 0, end: 1 })).to.equal(false);
   });
 
   it('knows the terminal events', () => {

@@ -94,4 +94,16 @@ describe('canonical/validateCall', () => {
   it('requires reasoning to carry something', () => {
     expect(paths(valid({ messages: [user('x'), { role: 'assistant', parts: [{ type: 'reasoning', dialect: 'd' }] }] }))).to.deep.equal(['messages[1].parts[0]']);
   });
+
+  it("takes one hosted web search tool, with or without the client's declaration, and web search parts in assistant turns", () => {
+    const search = { name: 'web_search', parameters: {}, kind: 'web_search' as const };
+    expect(paths(valid({ tools: [search] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [{ ...search, providerTool: { dialect: 'd.search', definition: { type: 'web_search_20250305' } } }] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [{ ...search, providerTool: { dialect: '', definition: {} } }] }))).to.deep.equal(['tools[0].providerTool.dialect']);
+    expect(paths(valid({ tools: [search, { ...search, name: 'another' }] }))).to.deep.equal(['tools[1].kind']);
+    const turn = (part: Record<string, unknown>) => valid({ messages: [user('x'), { role: 'assistant', parts: [part as never] }] });
+    expect(paths(turn({ type: 'web_search', id: 'ws_1', status: 'completed', query: 'q', results: [{ url: 'https://a.example' }] }))).to.deep.equal([]);
+    expect(paths(turn({ type: 'web_search', id: '', status: 'searching' }))).to.deep.equal(['messages[1].parts[0].id', 'messages[1].parts[0].status']);
+    expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'web_search', id: 'w', status: 'completed' }] }] }))).to.deep.equal(['messages[0].parts[0]']);
+  });
 });

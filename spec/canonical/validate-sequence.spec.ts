@@ -43,6 +43,18 @@ describe('canonical/validateSequence', () => {
     expect(validateSequence([...start, { type: 'tool_call_started', id: 'x', name: 'f' }, finish])[0]).to.contain('still open');
   });
 
+  it('checks a web search lifecycle per id and a citation against the text so far', () => {
+    const search = (status: 'searching' | 'completed' | 'failed') => ({ type: 'web_search' as const, id: 's', status });
+    expect(validateSequence([...start, search('searching'), search('completed'), finish])).to.deep.equal([]);
+    expect(validateSequence([...start, search('completed'), finish])).to.deep.equal([]); // Gemini reports it done at once
+    expect(validateSequence([...start, search('failed'), search('completed'), finish])[0]).to.contain('web_search s after it failed');
+    expect(validateSequence([{ type: 'response_started' }, search('searching'), finish])[0]).to.contain('web_search before message_started');
+    const text: LipEvent[] = [{ type: 'text_delta', text: 'Hel' }, { type: 'text_delta', text: 'lo' }];
+    expect(validateSequence([...start, ...text, { type: 'citation', url: 'u', start: 3, end: 5 }, finish])).to.deep.equal([]);
+    expect(validateSequence([...start, ...text, { type: 'citation', url: 'u', start: 3, end: 6 }, finish])[0]).to.contain('citation of 3..6 beyond the 5 characters');
+    expect(validateSequence([...start, ...text, { type: 'citation', url: 'u', start: 4, end: 2 }, finish])[0]).to.contain('citation of 4..2');
+  });
+
   it('requires one terminal event and nothing after it', () => {
     expect(validateSequence([...start, { type: 'text_delta', text: 'x' }])).to.deep.equal(['the stream ended without response_finished or error']);
     expect(validateSequence([...start, finish, { type: 'text_delta', text: 'x' }])).to.deep.equal(['event 3: text_delta after the terminal event']);

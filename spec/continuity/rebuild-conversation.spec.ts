@@ -29,6 +29,24 @@ describe('continuity/rebuild-conversation', () => {
     });
   });
 
+  it('keeps a finished web search as a web search part (an unfinished one has nothing to send back)', () => {
+    const response = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'web_search', id: 'ws_1', status: 'searching', dialect: 'd.search' },
+      { type: 'web_search', id: 'ws_1', status: 'completed', query: 'q', results: [{ url: 'https://a.example', encrypted: 'e' }], dialect: 'd.search' },
+      { type: 'web_search', id: 'ws_2', status: 'searching', dialect: 'd.search' },
+      { type: 'text_delta', text: 'Found it.' },
+      { type: 'citation', url: 'https://a.example', start: 0, end: 5 },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    const message = assistantMessage(response)!;
+    expect(message.parts).to.deep.equal([
+      { type: 'web_search', id: 'ws_1', status: 'completed', query: 'q', results: [{ url: 'https://a.example', encrypted: 'e' }], dialect: 'd.search' },
+      { type: 'text', text: 'Found it.' },
+    ]);
+    expect(validateCall(emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }, message] }))).to.deep.equal([]);
+  });
+
   it('labels unlabelled reasoning as unreplayable when the dialect is unknown', () => {
     const response = collectEvents([{ type: 'reasoning_signature', signature: 'only-sig' }, { type: 'text_delta', text: 'x' }]);
     expect(assistantMessage(response)?.parts[0]).to.deep.equal({ type: 'reasoning', dialect: UNLABELED_REASONING_DIALECT, signature: 'only-sig' });
