@@ -4,6 +4,7 @@ import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult } from 
 import type { Runtime } from '../core/runtime.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
+import { outcomeOf } from '../circuit/index.js';
 import { isRetryable } from '../routing/operators/retryable.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
@@ -69,7 +70,11 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
 
 /**
  * The first answer of the route's candidates that can embed, tried one at a time in failover
- * order within `routing.max_attempts`; `state.backend` names the one being tried. A candidate
+ * order within `routing.max_attempts`; `state.backend` names the one being tried. The circuit
+ * breaker gates and counts them as it does generations: a candidate whose circuit is open is
+ * skipped (a route of open circuits only is a 503 with Retry-After), a half-open one is probed,
+ * and each call's outcome is recorded (a refusal before sending counts for nothing, a client
+ * that left as cancelled). A candidate
  * whose backend cannot embed its model (a bedrock model of no embedding family) is passed over
  * like one whose kind cannot embed.
  * @throws LipError the first non-retryable failure, or routing's final error when every
@@ -83,6 +88,7 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
     throw new LipError('LIP_ERR_EMBEDDINGS_UNSUPPORTED', `no candidate of the route can embed: ${route}`, { param: 'model' });
   }
   const journal = new RouteJournal(asyncScheduler);
+  const breaker = runtime.breaker;
   const maxAttempts = runtime.config.routing.max_attempts;
   let attempts = 0;
   let refusal: LipError | undefined;
@@ -92,22 +98,31 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       journal.skip(candidate.key, `a ${backend.kind} backend cannot embed`);
       continue;
     }
-    if (attempts++ >= maxAttempts) throw new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
+    if (attempts >= maxAttempts) throw new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
+    const decision = breaker.check(candidate.key);
+    if (!decision.allowed) {
+      journal.skip(candidate.key, `circuit ${decision.state}`, decision.retryAfterMs);
+      continue;
+    }
+    attempts++;
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
     try {
       const result = await backend.embed(request, candidate.model, signal);
+      breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       return { result, key: candidate.key };
     } catch (err) {
       const lip = toLipError(err);
       if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {
-        // Refused before anything was sent: not an attempt.
+        // Refused before anything was sent: not an attempt, and nothing the circuit should count.
+        breaker.record(candidate.key, 'ignored', decision);
         refusal ??= lip;
         attempts--;
         journal.fail(entry, lip);
         continue;
       }
+      breaker.record(candidate.key, signal.aborted ? 'cancelled' : outcomeOf(err), decision);
       if (signal.aborted || !isRetryable(err)) throw err;
       journal.fail(entry, err);
     }
