@@ -117,6 +117,8 @@ export interface Config {
     unknown_model: 'default' | 'reject';
     /** Responses name the requested model instead of the one that served. */
     echo_requested_model: boolean;
+    /** How long an embeddings request may take over every candidate it tries (ms). */
+    embeddings_timeout: number;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };
   };
   model_aliases: { pattern: string; replacement: string }[];

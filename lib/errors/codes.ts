@@ -65,7 +65,7 @@ export const ERROR_CODES = {
   LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
   // ── embeddings ──────────────────────────────────────────────────────────────
   LIP_ERR_EMBEDDINGS_UNSUPPORTED: { status: 400, retryable: false, summary: 'No candidate of the route can embed (its backends are of kinds without an embeddings call), or a bedrock candidate names a model of no family lip embeds with; the message names the route or the model.' },
-  LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within 60 s, over every candidate it tried.' },
+  LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within `routing.embeddings_timeout` (60 s), over every candidate it tried.' },
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, a database read failed, or Redis cannot be read); see /readyz.' },
   LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id, or the id of GET / DELETE /v1/responses/{id}, names no stored response of this principal (never stored, stored with store: false, expired, evicted or deleted).' },

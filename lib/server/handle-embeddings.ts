@@ -12,9 +12,6 @@ import type { RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
 import { sendError, sendJson } from './send.js';
 
-/** How long an embeddings request may take once decoded, over every candidate it tries. */
-const EMBED_TIMEOUT_MS = 60_000;
-
 export interface EmbeddingsTarget {
   readonly frontend: Frontend;
   readonly route: EmbeddingsRoute;
@@ -31,7 +28,7 @@ export interface EmbeddingsTarget {
  * that can embed is a 400 naming the route. The served candidate is `x-lip-backend`; the input
  * tokens are the upstream's count, else lip's estimate (`x-lip-token-count: upstream` /
  * `estimate`). A client that goes away aborts the upstream call; the whole request is bounded
- * at 60 s. The body holds `state.decode` (decode admission) until it is decoded.
+ * by `routing.embeddings_timeout` (60 s). The body holds `state.decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/embeddings.spec.ts
  */
@@ -47,7 +44,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     state.decode?.release();
     const { request } = decoded;
     const header = req.headers['x-lip-route'];
-    deadline = AbortSignal.timeout(EMBED_TIMEOUT_MS);
+    deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
     const served = await embedWithFailover(request, runtime, typeof header === 'string' ? header : undefined, AbortSignal.any([gone.signal, deadline]), state);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
     const usage: TokenCount = served.result.inputTokens !== undefined
@@ -57,7 +54,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     sendJson(res, 200, answer, { 'x-lip-backend': headerValue(served.key), 'x-lip-token-count': usage.estimated ? 'estimate' : 'upstream' });
   } catch (err) {
     const lip = deadline?.aborted === true && !gone.signal.aborted
-      ? new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${EMBED_TIMEOUT_MS / 1000} s${state.backend ? ` (last tried: ${state.backend})` : ''}`)
+      ? new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${state.backend ? ` (last tried: ${state.backend})` : ''}`)
       : toLipError(err);
     state.errorCode = lip.code;
     req.resume();

@@ -63,3 +63,32 @@ describe('e2e: embeddings under the circuit breaker', () => {
     expect(chat.requests).to.have.length(3);
   });
 });
+
+/**
+ * `routing.embeddings_timeout` bounds an embeddings request over every candidate: an upstream
+ * that never answers is aborted (the emulator sees the close) and the client gets a 504 in its
+ * envelope. The bound is set short so the test needs no long wait; nothing asserts on elapsed time.
+ */
+describe('e2e: embeddings timeout', () => {
+  let chat: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    chat = await startOpenAIChatEmulator();
+    lip = await startLip(testConfig(`  - { id: chat, kind: openai-chat, base_url: "${chat.url}", api_key: chat-key-0123456789 }`, 'routing: { default_route: "chat:text-embedding-3-small", embeddings_timeout: 300ms }'));
+  });
+  after(async () => {
+    await lip?.close();
+    await chat?.close();
+  });
+
+  it('a stalled upstream is aborted at routing.embeddings_timeout and the answer is a 504 naming the key', async () => {
+    chat.enqueue({ fault: { stall: 'before_headers' } });
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0, timeout: 30_000 });
+    const closed = chat.nextClose();
+    const err = await openai.embeddings.create({ model: 'chat:text-embedding-3-small', input: 'x' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).to.equal(504);
+    expect((err.error as { code: string }).code).to.equal('LIP_ERR_EMBEDDINGS_TIMEOUT');
+    expect(err.message).to.contain('routing.embeddings_timeout').and.contain('chat:text-embedding-3-small');
+    await closed;
+  });
+});
