@@ -13,7 +13,7 @@ export function webSearchTool(call: Call): ToolDefinition | undefined {
  */
 export function refuseWebSearch(call: Call, backend: string): void {
   if (webSearchTool(call) === undefined) return;
-  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} runs no hosted web search; route requests with a web search tool to an anthropic, openai-responses, gemini or openai-chat (search model) backend`, {
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} runs no hosted web search; route requests with a web search tool to a backend whose provider runs one (see docs/web-search.md)`, {
     retryable: true, detail: { backend },
   });
 }

@@ -29,6 +29,18 @@ export const TOOL_DIALECTS = {
 } as const;
 
 /**
+ * Web search dialects: whose ids and encrypted results a `web_search` event or part carries, and
+ * whose declaration a hosted web search tool's `providerTool` is. Only a backend of the dialect
+ * sends them back as they were (ToolDefinition.providerTool, WebSearchPart).
+ */
+export const SEARCH_DIALECTS = {
+  anthropic: 'anthropic.web_search',
+  openaiResponses: 'openai.responses.web_search',
+  openaiChat: 'openai.chat.web_search',
+  gemini: 'gemini.google_search',
+} as const;
+
+/**
  * OpenAI request knobs a client set for cost and caching, as it wrote them. Sent only by the
  * OpenAI backends (each the ones its endpoint takes), never by another provider's.
  */
