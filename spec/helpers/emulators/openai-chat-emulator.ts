@@ -1,5 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
 
 const CREATED = 1_767_225_600;
 const FINISH: Record<string, string> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', stop_sequence: 'stop' };
@@ -55,7 +55,10 @@ export function chatUsageWire(u: UsageScript): Record<string, unknown> {
  * OpenAI Chat Completions as api.openai.com streams it: `data:` frames of
  * `chat.completion.chunk` (role chunk first, `usage: null` on every chunk when usage was asked
  * for, then a `choices: []` usage chunk), and `data: [DONE]`. Reasoning is streamed as
- * `delta.reasoning_content`, the way compatible servers (vLLM, DeepSeek, llama.cpp) do.
+ * `delta.reasoning_content`, the way compatible servers (vLLM, DeepSeek, llama.cpp) do. A
+ * script's citations are `url_citation` annotations (the cited delta's offsets in the content):
+ * on the message, or streamed in one `delta: {annotations}` chunk before the finishing chunk, as
+ * the search models send them; its searches have no form here.
  */
 export const openaiChatProtocol: EmulatorProtocol = {
   name: 'openai-chat',
@@ -98,6 +101,7 @@ export const openaiChatProtocol: EmulatorProtocol = {
       frames.push({ text: sse({ error: { message: script.streamError.message, type: script.streamError.type ?? 'server_error', param: null, code: script.streamError.code ?? null } }), output: false });
       return frames;
     }
+    if (script.citations?.length) frames.push({ text: chunk({ annotations: chatAnnotations(script.citations, deltas(script.text)) }), output: false });
     frames.push({ text: chunk({}, script.rawFinish ?? FINISH[finishOf(script)]!), output: false });
     if (withUsage && script.usage) {
       frames.push({ text: sse({ id, object: 'chat.completion.chunk', created: CREATED, model, service_tier: 'default', system_fingerprint: 'fp_emulator', choices: [], usage: chatUsageWire(script.usage) }), output: false });
@@ -118,7 +122,8 @@ export const openaiChatProtocol: EmulatorProtocol = {
       choices: [{
         index: 0,
         message: {
-          role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null, refusal: null, annotations: [],
+          role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null, refusal: null,
+          annotations: script.citations?.length ? chatAnnotations(script.citations, deltas(script.text)) : [],
           ...(script.reasoning?.text ? { reasoning_content: joined(script.reasoning.text) } : {}),
           ...(calls.length > 0 ? { tool_calls: calls } : {}),
         },
@@ -130,6 +135,14 @@ export const openaiChatProtocol: EmulatorProtocol = {
     };
   },
 };
+
+/** Chat `url_citation` annotations: each cites its text delta, by that delta's offsets in the content. */
+function chatAnnotations(citations: readonly CitationScript[], texts: readonly string[]): unknown[] {
+  return citations.map((c) => {
+    const start = texts.slice(0, c.delta).join('').length;
+    return { type: 'url_citation', url_citation: { start_index: start, end_index: start + (texts[c.delta]?.length ?? 0), url: c.url, title: c.title ?? '' } };
+  });
+}
 
 /** `choices[0].logprobs` for these deltas (the first at `from`) when the request asked for them (`logprobs: true`), else null. */
 function chatLogprobs(request: RecordedRequest, texts: readonly string[], from: number): unknown {
