@@ -1,7 +1,7 @@
 import type {
-  Call, FilePart, GenerationOptions, ImagePart, Message, Part, ResponseFormat, TextPart, ToolChoice, ToolDefinition,
+  Call, FilePart, GenerationOptions, ImagePart, Message, Part, ResponseFormat, TextPart, ToolChoice, ToolDefinition, WebSearchOptions,
 } from '../../canonical/index.js';
-import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, emptyCall } from '../../canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
@@ -15,6 +15,9 @@ type Json = Record<string, any>; // validated by chatRequestSchema before any fi
 
 const validate = compileRequestValidator(chatRequestSchema);
 
+/** The dialect of a Chat client's `web_search_options` (SEARCH_DIALECTS.openaiChat). */
+export const CHAT_SEARCH_DIALECT = 'openai.chat.web_search';
+
 /**
  * Chat Completions request -> Call. Leading system/developer messages become `system`; later
  * ones stay in place as system messages. Assistant `tool_calls` become tool_call parts (custom
@@ -23,7 +26,9 @@ const validate = compileRequestValidator(chatRequestSchema);
  * A tool-call id that carries provider state (turn-state.ts) is opened: the plain id, the call's
  * signature, and the turn's reasoning ahead of the rest of the turn. The OpenAI knobs of
  * CHAT_KNOBS (service tier, prompt-cache key, ...) become `providerOptions.openai`; `user`, else
- * `safety_identifier`, is the end user.
+ * `safety_identifier`, is the end user. `web_search_options` is the hosted web search tool, after
+ * the function tools (the object kept as its declaration); the `annotations` of an echoed answer
+ * are dropped (citations do not travel in the history).
  */
 export function decodeChatRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -96,6 +101,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     parameters: t.function.parameters ?? { type: 'object', properties: {} },
     ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
   }));
+  if (b.web_search_options !== undefined && b.web_search_options !== null) tools.push(webSearchTool(b.web_search_options, tools));
 
   const knobs = openaiOptionsOf(b, CHAT_KNOBS, b.messages);
   const call: Call = {
@@ -128,6 +134,27 @@ function customTool(c: Json): ToolDefinition {
     kind: 'custom',
     ...(format ? { format } : {}),
   };
+}
+
+/**
+ * `web_search_options` as the canonical hosted web search: `search_context_size` -> contextSize,
+ * `user_location.approximate` -> userLocation, the object itself the declaration an openai-chat
+ * backend sends as written. A function or custom tool named `web_search` would take its name: 400.
+ */
+function webSearchTool(o: Json, declared: readonly ToolDefinition[]): ToolDefinition {
+  const clash = declared.findIndex((t) => t.name === WEB_SEARCH_TOOL_NAME);
+  if (clash >= 0) {
+    const param = `tools[${clash}].${declared[clash]!.kind === 'custom' ? 'custom' : 'function'}.name`;
+    throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: "${WEB_SEARCH_TOOL_NAME}" is the name of the hosted web search web_search_options asks for; rename the tool`, { param });
+  }
+  const place = o.user_location?.approximate as Json | undefined;
+  const userLocation: Record<string, string> = {};
+  for (const key of ['city', 'region', 'country', 'timezone'] as const) if (typeof place?.[key] === 'string') userLocation[key] = place[key];
+  const webSearch: WebSearchOptions = {
+    ...(typeof o.search_context_size === 'string' ? { contextSize: o.search_context_size as WebSearchOptions['contextSize'] } : {}),
+    ...(Object.keys(userLocation).length > 0 ? { userLocation } : {}),
+  };
+  return { name: WEB_SEARCH_TOOL_NAME, kind: 'web_search', parameters: {}, webSearch, providerTool: { dialect: CHAT_SEARCH_DIALECT, definition: o } };
 }
 
 function textParts(content: string | Json[], path: string): TextPart[] {
@@ -189,16 +216,29 @@ function toolContent(content: string | Json[]): string | TextPart[] {
   return typeof content === 'string' ? content : content.map((p) => ({ type: 'text', text: p.text as string, ...partCacheOf(p) }));
 }
 
+/**
+ * `tool_choice` names function and custom tools only: the hosted web search is no tool of
+ * `tools`, so `required` needs one of those, and a choice naming `web_search` names nothing.
+ */
 function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
+  const callable = (name: string) => tools.some((d) => d.name === name && d.kind !== 'web_search');
+  const searches = tools.some((d) => d.kind === 'web_search');
+  const named = (name: string, param: string): ToolChoice => {
+    if (searches && name === WEB_SEARCH_TOOL_NAME) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: names the tool "${name}", which is not in tools (web_search_options is not a tool to choose)`, { param });
+    return { type: 'tool', name };
+  };
   if (choice === 'none') return { type: 'none' };
-  if (choice === 'required') return { type: 'any' };
-  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'function') return { type: 'tool', name: (choice as Json).function.name };
-  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'custom') return { type: 'tool', name: (choice as Json).custom.name };
+  if (choice === 'required') {
+    if (searches && !tools.some((d) => d.kind !== 'web_search')) throw new LipError('LIP_ERR_REQUEST_INVALID', 'tool_choice: "required" needs a function or custom tool in tools (web_search_options is not one)', { param: 'tool_choice' });
+    return { type: 'any' };
+  }
+  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'function') return named((choice as Json).function.name, 'tool_choice.function.name');
+  if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'custom') return named((choice as Json).custom.name, 'tool_choice.custom.name');
   if (choice !== null && typeof choice === 'object' && (choice as Json).type === 'allowed_tools') {
     const { mode, tools: entries } = (choice as Json).allowed_tools as Json;
     const names = (entries as Json[]).map((t, i) => {
       const name: string = t.type === 'custom' ? t.custom.name : t.function.name;
-      if (!tools.some((d) => d.name === name)) throw new LipError('LIP_ERR_REQUEST_INVALID', `tool_choice.allowed_tools.tools[${i}]: names the tool "${name}", which is not in tools`, { param: `tool_choice.allowed_tools.tools[${i}]` });
+      if (!callable(name)) throw new LipError('LIP_ERR_REQUEST_INVALID', `tool_choice.allowed_tools.tools[${i}]: names the tool "${name}", which is not in tools`, { param: `tool_choice.allowed_tools.tools[${i}]` });
       return name;
     });
     return allowedChoice(mode === 'required', names);
@@ -253,5 +293,4 @@ function refuseUnsupported(b: Json): void {
   if (b.function_call !== undefined && b.function_call !== null) refuse('function_call', 'the deprecated function_call choice is not supported; use tools and tool_choice');
   if (Array.isArray(b.modalities) && b.modalities.includes('audio')) refuse('modalities', 'audio output is not supported');
   if (b.audio !== undefined && b.audio !== null) refuse('audio', 'audio output is not supported');
-  if (b.web_search_options !== undefined && b.web_search_options !== null) refuse('web_search_options', 'web search is not supported');
 }

@@ -4,12 +4,15 @@ import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { chatUsage } from './encode-usage.js';
 import { completionId } from './ids.js';
+import { urlCitation } from './encode-stream.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { collectedCallIds } from './turn-state.js';
 
 /**
  * A collected response as one `chat.completion` object; tool-call ids carry the turn's provider
  * state (turn-state.ts). A custom tool's call is `{type: "custom", custom: {name, input}}`.
+ * The text's citations are the message's `url_citation` annotations (offsets in `content`, which
+ * is the response's text); hosted web searches have no form here.
  */
 export function encodeChatResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const ids = r.toolCalls.length > 0 ? collectedCallIds(r.blocks) : undefined;
@@ -22,6 +25,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     refusal: null,
     ...(r.reasoningText ? { reasoning_content: r.reasoningText } : {}),
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    ...(r.citations && r.citations.length > 0 ? { annotations: r.citations.map(urlCitation) } : {}),
   };
   return {
     id: completionId(context),

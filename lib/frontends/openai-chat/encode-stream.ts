@@ -1,4 +1,4 @@
-import type { LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
+import type { CitationEvent, LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
 import { effectiveFinishReason, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { wireLogprobs } from '../logprobs.js';
@@ -16,7 +16,9 @@ import { TurnState } from './turn-state.js';
  * pieces of `custom.input` (the shape OpenAI sends; the SDK's chunk type has only functions). Usage goes in a final `choices: []` chunk when the
  * client asked for `stream_options.include_usage`, as OpenAI does; then `data: [DONE]`.
  * Signatures and opaque reasoning have no field here: the turn's state rides in the tool-call
- * ids (turn-state.ts).
+ * ids (turn-state.ts). Hosted web searches have none either; the text's citations go out as
+ * OpenAI's search models send them: every `url_citation` annotation in one
+ * `delta: {annotations}` chunk right before the finishing chunk.
  */
 export class ChatStreamEncoder implements StreamEncoder {
   private readonly prefix: string;
@@ -30,6 +32,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   private finished = false;
   private usage: Usage = {};
   private readonly state = new TurnState();
+  /** The response's citations as wire annotations (JSON), sent before the finishing chunk. */
+  private annotations: string[] | undefined;
 
   constructor(context: EncodeContext) {
     this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
@@ -87,20 +91,25 @@ export class ChatStreamEncoder implements StreamEncoder {
         if (this.custom.has(event.id)) return this.chunk(`{"tool_calls":[{"index":${index},"custom":{"input":${JSON.stringify(event.args)}}}]}`);
         return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.args)}}}]}`);
       }
+      case 'citation':
+        (this.annotations ??= []).push(JSON.stringify(urlCitation(event)));
+        return '';
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
       case 'response_finished':
         return this.finish(mapFinishReason(effectiveFinishReason(event.reason, this.toolIndex.size > 0)));
       default:
-        return ''; // lifecycle, signatures, opaque reasoning, warnings: no place in this protocol
+        return ''; // lifecycle, signatures, opaque reasoning, web searches, warnings: no place in this protocol
     }
   }
 
   private finish(reason: string): string {
     if (this.finished) return '';
     this.finished = true;
-    let out = this.open() + this.chunk('{}', reason);
+    let out = this.open();
+    if (this.annotations) out += this.chunk(`{"annotations":[${this.annotations.join(',')}]}`);
+    out += this.chunk('{}', reason);
     if (this.includeUsage && hasUsage(this.usage)) out += `${this.prefix}"choices":[],"usage":${JSON.stringify(chatUsage(this.usage))}}\n\n`;
     return out;
   }
@@ -112,4 +121,9 @@ export class ChatStreamEncoder implements StreamEncoder {
   end(): string {
     return `${this.finish(this.toolIndex.size > 0 ? 'tool_calls' : 'stop')}data: [DONE]\n\n`;
   }
+}
+
+/** A citation as Chat's `url_citation` annotation (its span in `content`; `title` is required there). */
+export function urlCitation(c: Omit<CitationEvent, 'type'>): Record<string, unknown> {
+  return { type: 'url_citation', url_citation: { start_index: c.start, end_index: c.end, url: c.url, title: c.title ?? '' } };
 }

@@ -35,6 +35,28 @@ const inputAudio = {
 };
 const refusal = { type: 'object', required: ['type', 'refusal'], properties: { type: { const: 'refusal' }, refusal: { type: 'string' } } };
 
+/**
+ * `web_search_options` (the search models' hosted web search): `search_context_size` and an
+ * `approximate` `user_location`. `{}` asks for a search with the provider's defaults; fields
+ * lip does not read are kept in the declaration an openai-chat backend sends on.
+ */
+const webSearchOptions = {
+  type: ['object', 'null'],
+  properties: {
+    search_context_size: { enum: ['low', 'medium', 'high', null] },
+    user_location: {
+      type: ['object', 'null'], required: ['type', 'approximate'],
+      properties: {
+        type: { const: 'approximate' },
+        approximate: {
+          type: 'object',
+          properties: { city: { type: ['string', 'null'] }, region: { type: ['string', 'null'] }, country: { type: ['string', 'null'] }, timezone: { type: ['string', 'null'] } },
+        },
+      },
+    },
+  },
+};
+
 const part = (kinds: Record<string, unknown>) => ({
   type: 'object',
   required: ['type'],
@@ -97,6 +119,8 @@ const message = {
           reasoning_content: { type: ['string', 'null'] },
           reasoning: { type: ['string', 'null'] },
           refusal: { type: ['string', 'null'] },
+          // A search model's url_citation annotations, echoed with its answer: read, then dropped.
+          annotations: { type: ['array', 'null'] },
         },
       },
     },
@@ -131,6 +155,7 @@ export const chatRequestSchema: Record<string, unknown> = {
     reasoning_effort: { type: ['string', 'null'] },
     verbosity: { enum: ['low', 'medium', 'high', null] },
     parallel_tool_calls: { type: ['boolean', 'null'] },
+    web_search_options: webSearchOptions,
     tools: {
       type: ['array', 'null'],
       items: {

@@ -150,7 +150,6 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect(rejection({ ...base, function_call: 'auto' })).to.equal('400 function_call function_call: the deprecated function_call choice is not supported; use tools and tool_choice');
     expect(rejection({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } })).to.equal('400 modalities modalities: audio output is not supported');
     expect(rejection({ ...base, audio: { voice: 'alloy', format: 'wav' } })).to.equal('400 audio audio: audio output is not supported');
-    expect(rejection({ ...base, web_search_options: {} })).to.equal('400 web_search_options web_search_options: web search is not supported');
     // What asks for nothing is still accepted.
     for (const extra of [{ functions: [] }, { function_call: null }, { modalities: ['text'] }, { audio: null }, { web_search_options: null }]) {
       expect(decodeChatRequest({ ...base, ...extra }).call.messages).to.have.length(1);
