@@ -9,7 +9,8 @@ type Json = Record<string, any>;
  * A whole Chat Completions answer (`stream: false`) -> canonical events. The first choice's
  * `message` is replayed through ChatStreamDecoder as one chunk whose `delta` holds the whole
  * message (each `tool_calls[i]` keyed by its position), so reasoning (`reasoning_content` /
- * `reasoning`), text, refusals, tool calls, usage and the finish map exactly as when streamed.
+ * `reasoning`), text, refusals, tool calls, `annotations` (citations), usage and the finish map
+ * exactly as when streamed.
  * A top-level `error` (compatible servers answer 200 with one) goes through classify-error.ts;
  * a body without `choices[0].message` is malformed. A missing `finish_reason` is a stop.
  *
@@ -32,6 +33,7 @@ export class ChatResponseDecoder implements ResponseDecoder {
       reasoning_content: message.reasoning_content ?? message.reasoning,
       content: message.content,
       refusal: message.refusal,
+      annotations: message.annotations,
       ...(Array.isArray(message.tool_calls) ? { tool_calls: (message.tool_calls as unknown[]).map((c, index) => (isObject(c) ? { ...c, index } : c)) } : {}),
     };
     const stream = new ChatStreamDecoder(this.backendId, this.secrets);

@@ -1,9 +1,10 @@
 import { randomId } from '../../wire/ids.js';
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { CitationEvent, FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatLogprobs } from '../logprobs.js';
 import { chatStreamError } from './classify-error.js';
+import { CHAT_SEARCH_DIALECT } from './encode-request.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
@@ -40,7 +41,9 @@ export function chatUsage(u: Json): Usage {
  * Chat Completions SSE -> canonical events. The first chunk opens the response and the message;
  * `delta.reasoning_content` / `delta.reasoning` are reasoning, `delta.content` text, and
  * `delta.tool_calls[]` (custom tools' calls: `type: "custom"`, `custom: {name, input}`) are keyed by `index` (ids and names come with the first fragment of each
- * call). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
+ * call). `delta.annotations[]` (a search model's `url_citation`s, in the chunk before the finish)
+ * are citations of the content's span they name, emitted after that text (one naming text
+ * still to come waits for the end). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
@@ -61,6 +64,11 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** The `index` key of the newest call (fragments without an `index` continue it). */
   private lastIndex = -1;
   private ended = false;
+  /** UTF-16 length of the text so far: where a citation's span must end. */
+  private textLength = 0;
+  /** Citations of text that has not arrived yet: emitted at the end, their spans cut to the text. */
+  private pending: CitationEvent[] | undefined;
+  private citations = 0;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 
@@ -100,9 +108,14 @@ export class ChatStreamDecoder implements StreamDecoder {
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         const logprobs = isObject(choice.logprobs) ? chatLogprobs(choice.logprobs.content) : undefined;
         out.push(logprobs ? { type: 'text_delta', text: delta.content, logprobs } : { type: 'text_delta', text: delta.content });
+        this.textLength += delta.content.length;
       }
-      if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ type: 'text_delta', text: delta.refusal });
+      if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
+        out.push({ type: 'text_delta', text: delta.refusal });
+        this.textLength += delta.refusal.length;
+      }
       if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) if (isObject(call)) this.toolFragment(call, out);
+      if (Array.isArray(delta.annotations)) for (const a of delta.annotations as unknown[]) this.annotation(a, out);
     }
     if (typeof choice.finish_reason === 'string') {
       this.closeTools(out);
@@ -143,6 +156,35 @@ export class ChatStreamDecoder implements StreamDecoder {
   }
 
   /**
+   * A `url_citation` annotation -> a citation (other annotation types are skipped). Its span is
+   * `start_index`..`end_index` of the content; one without indices cites the whole text so far.
+   * OpenRouter's `content` (the cited page's text) is the cited text.
+   */
+  private annotation(a: unknown, out: LipEvent[]): void {
+    if (!isObject(a) || a.type !== 'url_citation' || !isObject(a.url_citation)) return;
+    const c = a.url_citation;
+    if (typeof c.url !== 'string' || c.url.length === 0) return;
+    if (++this.citations > MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'citations');
+    const start = typeof c.start_index === 'number' && c.start_index >= 0 ? Math.floor(c.start_index) : 0;
+    const end = typeof c.end_index === 'number' && c.end_index >= start ? Math.floor(c.end_index) : (typeof c.start_index === 'number' ? start : this.textLength);
+    const citation: CitationEvent = {
+      type: 'citation', url: c.url,
+      ...(typeof c.title === 'string' && c.title.length > 0 ? { title: c.title } : {}),
+      ...(typeof c.content === 'string' && c.content.length > 0 ? { citedText: c.content } : {}),
+      start, end, dialect: CHAT_SEARCH_DIALECT,
+    };
+    if (end <= this.textLength) out.push(citation);
+    else (this.pending ??= []).push(citation);
+  }
+
+  /** The citations still waiting, their spans cut to the text there is. */
+  private flushCitations(out: LipEvent[]): void {
+    if (this.pending === undefined) return;
+    for (const c of this.pending) out.push({ ...c, start: Math.min(c.start, this.textLength), end: this.textLength });
+    this.pending = undefined;
+  }
+
+  /**
    * The slot key of a fragment without an `index` (some compatible servers send none): it
    * continues the newest call unless it names another id, which starts a new call.
    */
@@ -163,6 +205,7 @@ export class ChatStreamDecoder implements StreamDecoder {
   private close(out: LipEvent[]): void {
     if (!this.started) return; // `[DONE]` with nothing before it: an empty stream
     this.ended = true;
+    this.flushCitations(out);
     this.closeTools(out);
     out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
   }

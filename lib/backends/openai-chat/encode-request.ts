@@ -2,11 +2,15 @@ import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
+import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
+
+/** The dialect of Chat's `web_search_options` (SEARCH_DIALECTS.openaiChat). */
+export const CHAT_SEARCH_DIALECT = 'openai.chat.web_search';
 
 /**
  * Call -> Chat Completions request body: streamed with `stream_options.include_usage` (unless
@@ -20,6 +24,10 @@ type Json = Record<string, unknown>;
  * prompt_cache_options, safety_identifier, logit_bias, prediction) go out unless the row turns
  * `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s, when the client
  * set them as such (OpenAIProviderOptions.cacheBreakpoints).
+ * A hosted web search is `web_search_options` (never one of `tools`): a Chat client's object as
+ * it wrote it, else `search_context_size` and the `approximate` `user_location` of its options
+ * (max uses, domain filters and live access have no Chat field); a row with `web_search: refuse`
+ * refuses the call instead. Searches in the history are left out (Chat has no form for them).
  *
  * ```ts
  * encodeChatRequest(call, 'gpt-4o', options)
@@ -28,13 +36,15 @@ type Json = Record<string, unknown>;
  * @see spec/backends/openai-chat/encode-request.spec.ts
  */
 export function encodeChatRequest(call: Call, model: string, o: ChatOptions, stream = true): Json {
+  const search = webSearchTool(call);
+  if (search !== undefined && o.webSearch === 'refuse') refuseWebSearch(call, o.name);
   const messages: Json[] = [];
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system, marks) });
   // Tool messages take text only: the images and documents of tool results follow the run of
   // tool messages as one user message, so that the model still sees them.
   const media: Json[] = [];
-  for (const message of call.messages) {
+  for (const message of ownWebSearches(call.messages, CHAT_SEARCH_DIALECT)) {
     if (message.role !== 'tool' && media.length > 0) messages.push({ role: 'user', content: media.splice(0) });
     pushMessage(messages, message, o, media, marks);
   }
@@ -42,8 +52,9 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
 
   const body: Json = { model, messages, stream };
   if (stream && o.streamUsage) body.stream_options = { include_usage: true };
-  if (call.tools.length > 0) {
-    const tools = o.allowedTools === 'native' ? call.tools : callableTools(call);
+  const declared = o.allowedTools === 'native' ? call.tools : callableTools(call);
+  const tools = search === undefined ? declared : declared.filter((t) => t.kind !== 'web_search');
+  if (tools.length > 0) {
     body.tools = tools.map((t) => (t.kind === 'custom' ? { type: 'custom', custom: customTool(t) } : {
       type: 'function',
       function: {
@@ -58,6 +69,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   } else if (call.toolChoice.type === 'none') {
     body.tool_choice = 'none';
   }
+  if (search !== undefined) body.web_search_options = webSearchOptions(search);
   const opt = call.options;
   if (opt.temperature !== undefined) body.temperature = opt.temperature;
   if (opt.topP !== undefined) body.top_p = opt.topP;
@@ -189,11 +201,30 @@ function customTool(t: ToolDefinition): Json {
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(format !== undefined ? { format } : {}) };
 }
 
+/** A hosted web search as `web_search_options`: a Chat client's own object, else built from its options. */
+function webSearchOptions(search: ToolDefinition): Json {
+  if (search.providerTool?.dialect === CHAT_SEARCH_DIALECT) return { ...search.providerTool.definition };
+  const o = search.webSearch ?? {};
+  return {
+    ...(o.contextSize !== undefined ? { search_context_size: o.contextSize } : {}),
+    ...(o.userLocation !== undefined ? { user_location: { type: 'approximate', approximate: { ...o.userLocation } } } : {}),
+  };
+}
+
+/**
+ * Chat's `tool_choice` over its function and custom tools. The hosted web search is none of
+ * them: the allowed list leaves it out, and a choice of it (or of it alone among the allowed)
+ * lets the model call no function, `none` (a search model searches on its own).
+ */
 function toolChoice(call: Call, nativeAllowed: boolean): unknown {
   const choice = call.toolChoice;
   const custom = (name: string) => call.tools.some((t) => t.name === name && t.kind === 'custom');
+  const search = (name: string) => call.tools.some((t) => t.name === name && t.kind === 'web_search');
   if (choice.type === 'tool' && custom(choice.name)) return { type: 'custom', custom: { name: choice.name } };
-  const allowed = allowedNames(call);
+  if (choice.type === 'tool' && search(choice.name)) return 'none';
+  const listed = allowedNames(call);
+  const allowed = listed?.some(search) ? listed.filter((name) => !search(name)) : listed;
+  if (allowed?.length === 0) return 'none';
   if (allowed && nativeAllowed) {
     const tools = allowed.map((name) => (custom(name) ? { type: 'custom', custom: { name } } : { type: 'function', function: { name } }));
     return { type: 'allowed_tools', allowed_tools: { mode: choice.type === 'any' ? 'required' : 'auto', tools } };

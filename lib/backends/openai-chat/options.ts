@@ -17,6 +17,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
   allowed_tools: { enum: ['native', 'filter'], default: 'native' },
+  web_search: { enum: ['native', 'refuse'], default: 'native' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
@@ -42,6 +43,13 @@ export interface ChatOptions {
    * allowed tools, for servers that do not know that choice.
    */
   readonly allowedTools: 'native' | 'filter';
+  /**
+   * A hosted web search as `web_search_options` (OpenAI's search models, OpenRouter), or refused
+   * before anything is sent (retryable), for servers that have no search and would ignore it.
+   */
+  readonly webSearch: 'native' | 'refuse';
+  /** The row as errors name it (`vllm backend "local"`). */
+  readonly name: string;
   /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, ...; Call.providerOptions.openai). */
   readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
@@ -59,6 +67,8 @@ export function chatOptions(row: BackendRow): ChatOptions {
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
     allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
+    webSearch: str('web_search', 'native') as ChatOptions['webSearch'],
+    name: `${row.kind} backend "${row.id}"`,
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };

@@ -3,7 +3,9 @@ import type { Preset } from './preset-kind.js';
 /**
  * OpenAI-compatible and Anthropic-compatible vendors (CONTRACT section 6). Each is one row:
  * the protocol it speaks, its endpoint, its key variable (a row with one requires a key),
- * default models and the quirk flags of the base kind it needs. docs/backends/presets.md
+ * default models and the quirk flags of the base kind it needs (`web_search: refuse` on every
+ * Chat-compatible server without OpenAI's `web_search_options`: all but OpenRouter, which
+ * passes it to its search models). docs/backends/presets.md
  * lists the same table; spec/backends/presets/preset-table.spec.ts keeps the two in step.
  */
 export const PRESETS: readonly Preset[] = [
@@ -15,52 +17,52 @@ export const PRESETS: readonly Preset[] = [
   {
     kind: 'nvidia', base: 'openai-chat', description: 'NVIDIA API catalog (build.nvidia.com)',
     keyEnv: 'NVIDIA_API_KEY', models: ['meta/llama-3.3-70b-instruct'],
-    defaults: { base_url: 'https://integrate.api.nvidia.com/v1', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://integrate.api.nvidia.com/v1', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'huggingface', base: 'openai-chat', description: 'Hugging Face inference providers router',
     keyEnv: 'HF_TOKEN', models: ['openai/gpt-oss-120b'],
-    defaults: { base_url: 'https://router.huggingface.co/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://router.huggingface.co/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'ollama', base: 'openai-chat', description: 'a local Ollama server (no key)',
     models: ['llama3.2'],
-    defaults: { base_url: 'http://127.0.0.1:11434/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'http://127.0.0.1:11434/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'ollama-cloud', base: 'openai-chat', description: 'Ollama cloud models (ollama.com)',
     keyEnv: 'OLLAMA_API_KEY', models: ['gpt-oss:120b'],
-    defaults: { base_url: 'https://ollama.com/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://ollama.com/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'llamacpp', base: 'openai-chat', description: 'a local llama.cpp llama-server (no key)',
     models: ['default'],
-    defaults: { base_url: 'http://127.0.0.1:8080/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'http://127.0.0.1:8080/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'lmstudio', base: 'openai-chat', description: 'a local LM Studio server (no key)',
     models: ['default'],
-    defaults: { base_url: 'http://127.0.0.1:1234/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'http://127.0.0.1:1234/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'vllm', base: 'openai-chat', description: 'a vLLM OpenAI-compatible server (key optional)',
     models: ['default'],
-    defaults: { base_url: 'http://127.0.0.1:8000/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'http://127.0.0.1:8000/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'opencode-go', base: 'openai-chat', description: 'OpenCode Go subscription models',
     keyEnv: 'OPENCODE_API_KEY', models: ['kimi-k2'],
-    defaults: { base_url: 'https://opencode.ai/zen/go/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://opencode.ai/zen/go/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'opencode-zen', base: 'openai-chat', description: 'OpenCode Zen curated models',
     keyEnv: 'OPENCODE_API_KEY', models: ['qwen3-coder'],
-    defaults: { base_url: 'https://opencode.ai/zen/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://opencode.ai/zen/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'custom-openai-chat', base: 'openai-chat', description: 'any Chat Completions endpoint (key optional)',
     models: ['default'], requireBaseUrl: true,
-    defaults: { max_tokens_field: 'max_tokens', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { max_tokens_field: 'max_tokens', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'custom-openai-responses', base: 'openai-responses', description: 'any Responses API endpoint (key optional)',
