@@ -1,10 +1,10 @@
 import { randomId } from '../../wire/ids.js';
 import type { CitationEvent, FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import { SEARCH_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatLogprobs } from '../logprobs.js';
 import { chatStreamError } from './classify-error.js';
-import { CHAT_SEARCH_DIALECT } from './encode-request.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
@@ -171,7 +171,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       type: 'citation', url: c.url,
       ...(typeof c.title === 'string' && c.title.length > 0 ? { title: c.title } : {}),
       ...(typeof c.content === 'string' && c.content.length > 0 ? { citedText: c.content } : {}),
-      start, end, dialect: CHAT_SEARCH_DIALECT,
+      start, end, dialect: SEARCH_DIALECTS.openaiChat,
     };
     if (end <= this.textLength) out.push(citation);
     else (this.pending ??= []).push(citation);

@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -9,8 +9,6 @@ import type { ChatOptions } from './options.js';
 
 type Json = Record<string, unknown>;
 
-/** The dialect of Chat's `web_search_options` (SEARCH_DIALECTS.openaiChat). */
-export const CHAT_SEARCH_DIALECT = 'openai.chat.web_search';
 
 /**
  * Call -> Chat Completions request body: streamed with `stream_options.include_usage` (unless
@@ -44,7 +42,7 @@ export function encodeChatRequest(call: Call, model: string, o: ChatOptions, str
   // Tool messages take text only: the images and documents of tool results follow the run of
   // tool messages as one user message, so that the model still sees them.
   const media: Json[] = [];
-  for (const message of ownWebSearches(call.messages, CHAT_SEARCH_DIALECT)) {
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiChat)) {
     if (message.role !== 'tool' && media.length > 0) messages.push({ role: 'user', content: media.splice(0) });
     pushMessage(messages, message, o, media, marks);
   }
@@ -203,7 +201,7 @@ function customTool(t: ToolDefinition): Json {
 
 /** A hosted web search as `web_search_options`: a Chat client's own object, else built from its options. */
 function webSearchOptions(search: ToolDefinition): Json {
-  if (search.providerTool?.dialect === CHAT_SEARCH_DIALECT) return { ...search.providerTool.definition };
+  if (search.providerTool?.dialect === SEARCH_DIALECTS.openaiChat) return { ...search.providerTool.definition };
   const o = search.webSearch ?? {};
   return {
     ...(o.contextSize !== undefined ? { search_context_size: o.contextSize } : {}),

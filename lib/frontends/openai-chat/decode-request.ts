@@ -1,7 +1,7 @@
 import type {
   Call, FilePart, GenerationOptions, ImagePart, Message, Part, ResponseFormat, TextPart, ToolChoice, ToolDefinition, WebSearchOptions,
 } from '../../canonical/index.js';
-import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
@@ -15,8 +15,6 @@ type Json = Record<string, any>; // validated by chatRequestSchema before any fi
 
 const validate = compileRequestValidator(chatRequestSchema);
 
-/** The dialect of a Chat client's `web_search_options` (SEARCH_DIALECTS.openaiChat). */
-export const CHAT_SEARCH_DIALECT = 'openai.chat.web_search';
 
 /**
  * Chat Completions request -> Call. Leading system/developer messages become `system`; later
@@ -154,7 +152,7 @@ function webSearchTool(o: Json, declared: readonly ToolDefinition[]): ToolDefini
     ...(typeof o.search_context_size === 'string' ? { contextSize: o.search_context_size as WebSearchOptions['contextSize'] } : {}),
     ...(Object.keys(userLocation).length > 0 ? { userLocation } : {}),
   };
-  return { name: WEB_SEARCH_TOOL_NAME, kind: 'web_search', parameters: {}, webSearch, providerTool: { dialect: CHAT_SEARCH_DIALECT, definition: o } };
+  return { name: WEB_SEARCH_TOOL_NAME, kind: 'web_search', parameters: {}, webSearch, providerTool: { dialect: SEARCH_DIALECTS.openaiChat, definition: o } };
 }
 
 function textParts(content: string | Json[], path: string): TextPart[] {
