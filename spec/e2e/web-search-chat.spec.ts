@@ -120,9 +120,9 @@ describe('e2e: hosted web search for Chat Completions clients', function () {
     } catch (err) {
       refused = err as InstanceType<typeof OpenAI.APIError>;
     }
-    // The refusal is retryable: alone on its route, it is the route's failure, with its reason.
-    expect(refused?.status).to.equal(502);
-    expect(refused?.code).to.equal('LIP_ERR_ROUTE_ALL_FAILED');
+    // The refusal is retryable (a route moves on); when every candidate refuses, the answer is the request's 400, with each reason.
+    expect(refused?.status).to.equal(400);
+    expect(refused?.code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
     expect(refused?.message).to.match(/lab:qwen3: vllm backend "lab" runs no hosted web search/);
     expect(emu.requests).to.have.length(0);
 

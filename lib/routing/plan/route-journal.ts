@@ -57,7 +57,8 @@ export class RouteJournal {
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
    * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (413 when only the
-   * context size stood in the way); otherwise 502 naming each failure.
+   * context size stood in the way); every one refusing the request as unsupported before sending
+   * it -> 400 naming each refusal; otherwise 502 naming each failure.
    */
   finalError(): LipError {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
@@ -68,6 +69,10 @@ export class RouteJournal {
         return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`);
       }
       return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `no candidate is eligible (${summary})`, earliest(skipped));
+    }
+    if (tried.length > 0 && skipped.length === 0 && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
+      // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
+      return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
     }
     if (tried.length > 0 && tried.every((e) => e.status === 429)) {
       return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${summary})`, earliest(tried, 1));
