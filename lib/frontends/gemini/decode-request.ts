@@ -1,11 +1,12 @@
 import type { Call, GeminiProviderOptions, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { emptyCall } from '../../canonical/index.js';
+import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
 import { generateContentSchema } from './request-schema.js';
+import { GEMINI_SEARCH_DIALECT } from './search-dialect.js';
 
 type Json = Record<string, any>; // validated by generateContentSchema before any field is read
 
@@ -16,7 +17,8 @@ const validate = compileRequestValidator(generateContentSchema);
  * (`/v1beta/models/{model}:streamGenerateContent`). `systemInstruction` becomes `system`,
  * `contents` canonical messages (decode-contents.ts), `generationConfig` the options (with
  * `thinkingConfig` as reasoning options and `responseMimeType`/`responseSchema` as the response
- * format), `tools[].functionDeclarations` the tools and `toolConfig` the tool choice.
+ * format), `tools[].functionDeclarations` the tools (`googleSearch` the hosted web search, see
+ * webSearchTool) and `toolConfig` the tool choice.
  */
 export function decodeGenerateContent(raw: unknown, model: string, stream: boolean): DecodedRequest {
   const body = normalizeKeys(raw);
@@ -36,9 +38,16 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   });
 
   const tools: ToolDefinition[] = [];
+  let search: { tool: ToolDefinition; path: string } | undefined;
   ((b.tools ?? []) as Json[]).forEach((t, i) => {
-    const other = Object.keys(t).find((k) => k !== 'functionDeclarations');
-    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations)`, true);
+    const other = Object.keys(t).find((k) => !TOOL_KEYS.has(k));
+    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations and googleSearch)`, true);
+    for (const key of ['googleSearch', 'googleSearchRetrieval'] as const) {
+      if (t[key] === undefined || t[key] === null) continue;
+      const path = `tools[${i}].${key}`;
+      if (search) throw badField(path, `a second Google Search tool (${search.path} declares one already)`);
+      search = { tool: webSearchTool(key, t[key] as Json), path };
+    }
     for (const f of (t.functionDeclarations ?? []) as Json[]) {
       tools.push({
         name: f.name,
@@ -47,6 +56,10 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
       });
     }
   });
+  if (search) {
+    if (tools.some((t) => t.name === WEB_SEARCH_TOOL_NAME)) throw badField(search.path, `lip names the hosted search tool "${WEB_SEARCH_TOOL_NAME}", and a function of that name is declared too; rename the function`, true);
+    tools.push(search.tool);
+  }
 
   const call: Call = {
     ...emptyCall(),
@@ -62,10 +75,33 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   return { call, hints: {} };
 }
 
+/** The keys a `tools[]` entry may have: the functions and the Google Search tool (current and legacy). */
+const TOOL_KEYS = new Set(['functionDeclarations', 'googleSearch', 'googleSearchRetrieval']);
+
 /**
- * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
- * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
+ * `googleSearch` -> the canonical hosted web search, the client's declaration kept as written
+ * (a gemini backend sends it back as it is). `excludeDomains` (Vertex AI) is the search's
+ * blocked domains; `timeRangeFilter`, `searchTypes` and `blockingConfidence` have no canonical
+ * form and reach only a gemini backend. The legacy `googleSearchRetrieval` (Gemini 1.5) is the
+ * same search: current models take `googleSearch` only and decide themselves when to search,
+ * which is what its `dynamicRetrievalConfig` asked for, so its declaration becomes `{}`.
+ *
+ * ```ts
+ * webSearchTool('googleSearch', { excludeDomains: ['x.com'] })
+ * // { kind: 'web_search', name: 'web_search', parameters: {}, webSearch: { blockedDomains: ['x.com'] },
+ * //   providerTool: { dialect: 'gemini.google_search', definition: { excludeDomains: ['x.com'] } } }
+ * ```
  */
+function webSearchTool(key: 'googleSearch' | 'googleSearchRetrieval', declared: Json): ToolDefinition {
+  const definition = key === 'googleSearch' ? declared : {};
+  const blocked = key === 'googleSearch' && Array.isArray(declared.excludeDomains) && declared.excludeDomains.length > 0 ? declared.excludeDomains as string[] : undefined;
+  return {
+    kind: 'web_search', name: WEB_SEARCH_TOOL_NAME, parameters: {},
+    ...(blocked ? { webSearch: { blockedDomains: blocked } } : {}),
+    providerTool: { dialect: GEMINI_SEARCH_DIALECT, definition },
+  };
+}
+
 /** The Gemini request knobs lip carries: the safety thresholds, the media resolution and the thinking level, as written. */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
@@ -75,14 +111,21 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
 }
 
+/**
+ * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
+ * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
+ * The names restrict functions only: under `AUTO` the Google Search tool stays allowed beside them.
+ */
 function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   const names: string[] = config?.allowedFunctionNames ?? [];
   names.forEach((name, i) => {
-    if (!tools.some((t) => t.name === name)) throw badField(`toolConfig.functionCallingConfig.allowedFunctionNames[${i}]`, `names the function "${name}", which is not declared in tools`);
+    if (!tools.some((t) => t.name === name && t.kind === undefined)) throw badField(`toolConfig.functionCallingConfig.allowedFunctionNames[${i}]`, `names the function "${name}", which is not declared in tools`);
   });
   if (config?.mode === 'NONE') return { type: 'none' };
   if (names.length === 0) return { type: config?.mode === 'ANY' ? 'any' : 'auto' };
-  return allowedChoice(config?.mode === 'ANY', names);
+  const required = config?.mode === 'ANY';
+  const searching = !required && tools.some((t) => t.kind === 'web_search');
+  return allowedChoice(required, searching ? [...names, WEB_SEARCH_TOOL_NAME] : names);
 }
 
 function options(g: Json): GenerationOptions {

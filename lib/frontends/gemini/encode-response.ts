@@ -1,8 +1,9 @@
-import type { CollectedResponse } from '../../canonical/index.js';
+import type { CollectedResponse, CollectedWebSearch } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
+import { groundingMetadata } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { geminiLogprobsResult } from '../logprobs.js';
@@ -15,19 +16,21 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * thought part with its `thoughtSignature`, text as a text part, tool calls as `functionCall`
  * parts (with `id`, and the call's signature). Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
- * (state-envelope.ts, base64 form). An empty answer still has
+ * (state-envelope.ts, base64 form). Hosted web searches and citations (any dialect) are the
+ * candidate's `groundingMetadata` (encode-grounding.ts). An empty answer still has
  * one empty text part, so that chat helpers accept the turn.
  */
 export function encodeGenerateContentResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const responseId = wireId(context, '', 22);
   const parts: Record<string, unknown>[] = [];
+  const searches: CollectedWebSearch[] = [];
   for (const block of r.blocks) {
     if (block.type === 'text') parts.push({ text: block.text });
     else if (block.type === 'tool_call') {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
     } else if (block.type === 'web_search') {
-      continue;
+      searches.push(block); // no part: Gemini reports its searches in groundingMetadata
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ text: block.text, thought: true, ...signature });
@@ -39,8 +42,10 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const logprobs = r.logprobs !== undefined && context.call.options.logprobs !== undefined
     ? { avgLogprobs: r.logprobs.reduce((sum, t) => sum + t.logprob, 0) / r.logprobs.length, logprobsResult: geminiLogprobsResult(r.logprobs) }
     : {};
+  const metadata = searches.length > 0 || r.citations !== undefined ? groundingMetadata(searches, r.citations ?? [], r.text) : undefined;
+  const grounding = metadata !== undefined ? { groundingMetadata: metadata } : {};
   return {
-    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...logprobs, index: 0 }],
+    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...grounding, ...logprobs, index: 0 }],
     ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
     modelVersion: context.model ?? context.call.model,
     responseId,

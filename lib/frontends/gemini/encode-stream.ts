@@ -1,6 +1,6 @@
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { hasUsage, mergeUsage } from '../../canonical/index.js';
-import type { LipError } from '../../errors/index.js';
+import type { CitationEvent, CollectedCitation, FinishReason, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
+import { COLLECT_LIMITS, hasUsage, mergeUsage } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
 import { geminiLogprobsResult } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
@@ -8,6 +8,7 @@ import { wireId } from '../protocol.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
 import { geminiErrorObject } from './encode-error.js';
+import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { mapFinishReason } from './map-finish-reason.js';
@@ -19,6 +20,9 @@ import { mapFinishReason } from './map-finish-reason.js';
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
+ * Hosted web searches and citations (any dialect) are held and sent as the last chunk's
+ * `groundingMetadata` (encode-grounding.ts), as Gemini sends it; the text they cite is kept
+ * only when the call declares a web search tool (its byte offsets need it).
  * Buffered arguments are bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class GeminiStreamEncoder implements StreamEncoder {
@@ -29,9 +33,15 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private readonly held = new HeldOutput();
   /** The client asked for log probabilities (`responseLogprobs`). */
   private readonly logprobs: boolean;
+  /** The text so far, kept only when the call declares a web search (citations are offsets in it). */
+  private readonly texts: string[] | undefined;
+  /** Hosted web searches by id, in the order they started, and the citations: the last chunk's grounding. */
+  private searches: Map<string, GroundingSearch> | undefined;
+  private citations: CollectedCitation[] | undefined;
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
+    this.texts = context.call.tools.some((t) => t.kind === 'web_search') ? [] : undefined;
     this.suffix = `,"modelVersion":${JSON.stringify(context.model ?? context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
   }
 
@@ -43,6 +53,10 @@ export class GeminiStreamEncoder implements StreamEncoder {
     switch (event.type) {
       case 'text_delta':
         if (!event.text) return '';
+        if (this.texts !== undefined) {
+          this.held.add('text', event.text.length);
+          this.texts.push(event.text);
+        }
         if (event.logprobs !== undefined && this.logprobs) return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`, `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}`)}${this.suffix}`;
         return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}`;
       case 'reasoning_delta':
@@ -65,6 +79,12 @@ export class GeminiStreamEncoder implements StreamEncoder {
       }
       case 'tool_call_finished':
         return this.flushCall(event.id);
+      case 'web_search':
+        this.search(event);
+        return '';
+      case 'citation':
+        this.cite(event);
+        return '';
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
@@ -73,6 +93,22 @@ export class GeminiStreamEncoder implements StreamEncoder {
       default:
         return ''; // lifecycle, warnings
     }
+  }
+
+  private search(event: WebSearchEvent): void {
+    const searches = (this.searches ??= new Map());
+    const known = searches.get(event.id);
+    if (known === undefined && searches.size >= COLLECT_LIMITS.toolCalls) throw tooMany('web searches');
+    const query = event.query ?? known?.query;
+    const results = event.results ?? known?.results;
+    searches.set(event.id, { status: event.status, ...(query !== undefined ? { query } : {}), ...(results !== undefined ? { results } : {}) });
+  }
+
+  private cite(event: CitationEvent): void {
+    const citations = (this.citations ??= []);
+    if (citations.length >= COLLECT_LIMITS.toolCalls) throw tooMany('citations');
+    const { type: _type, ...citation } = event;
+    citations.push(citation);
   }
 
   private flushCall(id: string): string {
@@ -90,7 +126,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
     let out = '';
     for (const id of [...this.calls.keys()]) out += this.flushCall(id);
     const usage = hasUsage(this.usage) ? `,"usageMetadata":${JSON.stringify(geminiUsage(this.usage))}` : '';
-    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"`)}${usage}${this.suffix}`;
+    const metadata = this.searches !== undefined || this.citations !== undefined
+      ? groundingMetadata(this.searches?.values() ?? [], this.citations ?? [], this.texts?.join(''))
+      : undefined;
+    const grounding = metadata !== undefined ? `,"groundingMetadata":${JSON.stringify(metadata)}` : '';
+    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${grounding}`)}${usage}${this.suffix}`;
   }
 
   error(err: LipError): string {
@@ -102,4 +142,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
   end(): string {
     return this.finish(undefined);
   }
+}
+
+function tooMany(what: string): LipError {
+  return new LipError('LIP_ERR_RESPONSE_TOO_LARGE', `the streamed response holds more than ${COLLECT_LIMITS.toolCalls} ${what}`);
 }

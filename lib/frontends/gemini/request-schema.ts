@@ -49,13 +49,24 @@ const functionDeclaration = {
   },
 };
 
+/** Google Search grounding; the fields lip reads or keeps are typed, the declaration goes on as written. */
+const googleSearch = {
+  type: 'object',
+  properties: {
+    excludeDomains: { type: 'array', items: { type: 'string' } },
+    timeRangeFilter: { type: 'object', properties: { startTime: { type: 'string' }, endTime: { type: 'string' } } },
+  },
+};
+/** Gemini 1.5's search tool: read as googleSearch. */
+const googleSearchRetrieval = { type: 'object', properties: { dynamicRetrievalConfig: { type: 'object' } } };
+
 export const generateContentSchema: Record<string, unknown> = {
   type: 'object',
   required: ['contents'],
   properties: {
     contents: { type: 'array', items: content },
     systemInstruction: { type: 'object', properties: { parts: { type: 'array', items: part } } },
-    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration } } } },
+    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval } } },
     toolConfig: {
       type: 'object',
       properties: {

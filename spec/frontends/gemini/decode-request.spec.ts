@@ -195,7 +195,7 @@ describe('frontends/gemini decodeGenerateContent', () => {
     });
     expect(decodeError({ contents: [{ role: 'user', parts: [{ executableCode: { code: 'x' } }] }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'contents[0].parts[0].executableCode' });
     expect(decodeError({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }).message).to.equal('contents[0].role: must be "user" or "model" (got "system")');
-    expect(decodeError({ contents: [user('x')], tools: [{ googleSearch: {} }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleSearch' });
+    expect(decodeError({ contents: [user('x')], tools: [{ codeExecution: {} }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].codeExecution' });
     expect(decodeError({ contents: [user('x')], generationConfig: { candidateCount: 2 } }).param).to.equal('generationConfig.candidateCount');
     expect(decodeError({ contents: 'hi' }).message).to.equal('contents: must be an array (got "hi")');
     expect(decodeError({}).message).to.equal('contents: is required');
