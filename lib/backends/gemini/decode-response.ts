@@ -8,8 +8,8 @@ type Json = Record<string, any>;
 /**
  * A whole `:generateContent` answer -> canonical events. It is one GenerateContentResponse,
  * the same object each `alt=sse` frame carries, so it goes through GeminiStreamDecoder as a
- * single frame: thoughts, signatures, text, function calls (made-up ids), usage and the finish
- * map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
+ * single frame: thoughts, signatures, text, function calls (made-up ids), grounding, usage and
+ * the finish map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
  * with neither a `finishReason` nor a blocked prompt is malformed.
  *
  * ```
@@ -19,11 +19,12 @@ type Json = Record<string, any>;
  * @see spec/backends/gemini/decode-response.spec.ts
  */
 export class GeminiResponseDecoder implements ResponseDecoder {
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  /** `search`: the call declares a web search (the grounding's citations are then read). */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly search = false) {}
 
   decode(body: Json, out: LipEvent[]): void {
     if (body.error !== undefined && body.error !== null) throw geminiStreamError(this.backendId, body, this.secrets);
-    const stream = new GeminiStreamDecoder(this.backendId, this.secrets);
+    const stream = new GeminiStreamDecoder(this.backendId, this.secrets, this.search);
     stream.frame(body, out);
     if (!stream.finished) throw malformedResponse(this.backendId, 'the answer has neither a candidate with a finishReason nor a blocked prompt');
   }

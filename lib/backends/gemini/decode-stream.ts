@@ -4,6 +4,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
+import { GroundingReader } from './decode-grounding.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
@@ -36,7 +37,10 @@ export function geminiUsage(u: Json): Usage {
  * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
  * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
  * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
- * the last usage; there is no other terminal frame.
+ * the last usage; there is no other terminal frame. A candidate's `groundingMetadata` (Google
+ * Search; it comes with the last frames) is reported at the end, before the usage: its searches,
+ * and its citations when the call declares a web search (`search`: only then is the text kept,
+ * since the citation offsets are counted in it). See decode-grounding.ts.
  *
  * @see spec/backends/gemini/decode-stream.spec.ts
  */
@@ -47,8 +51,15 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private usage: Usage | undefined;
   /** Gemini gives no call ids; made-up ones must stay unique across the turns of a conversation. */
   private readonly idPrefix = `${randomId('call_', 12)}_`;
+  /** The response text, kept when the call declares a web search (grounding offsets count in it). */
+  private readonly texts: string[] | undefined;
+  private grounding: GroundingReader | undefined;
+  /** Search ids: made from the response id (or a random one), then the query's place. */
+  private searchPrefix = '';
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], search = false) {
+    this.texts = search ? [] : undefined;
+  }
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
@@ -75,10 +86,12 @@ export class GeminiStreamDecoder implements StreamDecoder {
       this.started = true;
       out.push({ type: 'response_started', ...(typeof frame.responseId === 'string' ? { id: frame.responseId } : {}), ...(typeof frame.modelVersion === 'string' ? { model: frame.modelVersion } : {}) });
       out.push({ type: 'message_started' });
+      this.searchPrefix = `gs_${typeof frame.responseId === 'string' && frame.responseId.length > 0 ? frame.responseId : randomId('', 16)}_`;
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
     this.logprobs = geminiLogprobs(candidate?.logprobsResult);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
+    if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
     const blocked = frame.promptFeedback?.blockReason;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
     else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
@@ -120,11 +133,13 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // The frame's log probabilities go with its (first) text.
     const logprobs = this.logprobs;
     this.logprobs = undefined;
+    this.texts?.push(part.text);
     out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
   }
 
   private finish(finish: { reason: FinishReason; raw?: string }, out: LipEvent[]): void {
     this.ended = true;
+    this.grounding?.events(this.searchPrefix, this.texts?.join(''), out);
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
     out.push({ type: 'response_finished', ...finish });
   }

@@ -16,6 +16,8 @@ type Json = Record<string, unknown>;
  * reasoning part; a signature with no part after it is sent on an empty text part. Only the
  * `gemini.thought` dialect is replayed (a call's signature of another dialect is left off; one
  * without a dialect predates dialect tags and is Gemini's, the only provider that signs calls).
+ * Hosted web searches in the history are left out, Gemini's own too: Gemini reports its searches
+ * as grounding metadata, which has no form in `contents` (the text after them says what they found).
  *
  * @see spec/backends/gemini/encode-request.spec.ts
  */

@@ -1,6 +1,7 @@
-import type { Call, ToolChoice } from '../../canonical/index.js';
+import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents } from './encode-contents.js';
+import { GEMINI_SEARCH_DIALECT } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 
@@ -12,7 +13,8 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * (`parametersJsonSchema`), structured output with `responseJsonSchema`; a reasoning request
  * becomes `thinkingConfig` (budget from the call, or from its effort) with `includeThoughts`
  * on unless the call turns thoughts off, so thought summaries and signatures come back. With
- * `knobs`, the client's Gemini knobs (safety settings, media resolution) go along.
+ * `knobs`, the client's Gemini knobs (safety settings, media resolution) go along. A hosted web
+ * search is a tool entry of its own, `{googleSearch: {...}}` (see googleSearch).
  *
  * ```ts
  * encodeGeminiRequest(call)
@@ -27,13 +29,21 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts.map((p) => ({ text: p.text })) };
   if (call.tools.length > 0) {
     // Gemini restricts the choice only under ANY: a restricted AUTO declares the allowed functions alone.
-    const tools = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
-    body.tools = [{
-      functionDeclarations: tools.map((t) => ({
-        name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parametersJsonSchema: t.parameters,
-      })),
-    }];
-    body.toolConfig = { functionCallingConfig: toolConfig(call.toolChoice) };
+    const declared = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
+    const functions = declared.filter((t) => t.kind !== 'web_search');
+    const search = declared.find((t) => t.kind === 'web_search');
+    const tools: Json[] = [];
+    if (functions.length > 0) {
+      tools.push({
+        functionDeclarations: functions.map((t) => ({
+          name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parametersJsonSchema: t.parameters,
+        })),
+      });
+    }
+    if (search) tools.push({ googleSearch: googleSearch(search) });
+    if (tools.length > 0) body.tools = tools;
+    // Function calling config speaks of functions only: none, none to configure.
+    if (functions.length > 0) body.toolConfig = { functionCallingConfig: toolConfig(call.toolChoice, search?.name) };
   }
   const opt = call.options;
   const config: Json = {};
@@ -73,11 +83,31 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
   return body;
 }
 
-function toolConfig(choice: ToolChoice): Json {
+/**
+ * The hosted web search as Gemini's `googleSearch`: a Gemini client's own declaration as it was
+ * written (`timeRangeFilter`, `excludeDomains`, ...), else `{}`. The canonical options have no
+ * Gemini API form and are left out: `blockedDomains` would be `excludeDomains`, which only
+ * Vertex AI takes (the Gemini API refuses it), and Google has no allowed domains, location,
+ * context size, use limit or cache-only mode.
+ */
+function googleSearch(tool: ToolDefinition): Json {
+  return tool.providerTool?.dialect === GEMINI_SEARCH_DIALECT ? { ...tool.providerTool.definition } : {};
+}
+
+/**
+ * The function calling mode. Gemini cannot force or forbid a search: a choice of the search
+ * tool alone is `NONE` (no function; the search stays declared), and the search's name is left
+ * out of `allowedFunctionNames` (none left: `NONE`).
+ */
+function toolConfig(choice: ToolChoice, search: string | undefined): Json {
   switch (choice.type) {
     case 'none': return { mode: 'NONE' };
-    case 'any': return choice.allowed ? { mode: 'ANY', allowedFunctionNames: choice.allowed } : { mode: 'ANY' };
-    case 'tool': return { mode: 'ANY', allowedFunctionNames: [choice.name] };
+    case 'any': {
+      const allowed = choice.allowed?.filter((name) => name !== search);
+      if (allowed === undefined) return { mode: 'ANY' };
+      return allowed.length > 0 ? { mode: 'ANY', allowedFunctionNames: allowed } : { mode: 'NONE' };
+    }
+    case 'tool': return choice.name === search ? { mode: 'NONE' } : { mode: 'ANY', allowedFunctionNames: [choice.name] };
     default: return { mode: 'AUTO' };
   }
 }

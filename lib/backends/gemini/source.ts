@@ -1,6 +1,7 @@
 import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { webSearchTool } from '../web-search.js';
 import { classifyGeminiStatus } from './classify-error.js';
 import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddings.js';
 import { GeminiResponseDecoder } from './decode-response.js';
@@ -46,8 +47,8 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions)),
     }),
-    decoder: (_call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets),
-    response: (_call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets),
+    decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, webSearchTool(call) !== undefined),
+    response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, webSearchTool(call) !== undefined),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
