@@ -63,7 +63,42 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     const last = out[out.length - 1]!.body as { candidates: Record<string, unknown>[] };
     last.candidates[0]!.finishReason = finish;
   }
+  const grounding = groundingOf(script);
+  if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
   return out;
+}
+
+/**
+ * A script's searches and citations as Gemini reports Google Search grounding, on the last
+ * chunk: `searchEntryPoint` (the search suggestions Google asks apps to show), the pages
+ * (`groundingChunks`: the searches' results, then cited urls not among them), one support per
+ * citation whose segment is its text delta in UTF-8 byte offsets of the candidate's text (a zero
+ * `startIndex` left out, as protobuf JSON does), and the queries. Gemini has no failed search:
+ * a search with an `error` is not reported.
+ */
+function groundingOf(script: Script): Record<string, unknown> | undefined {
+  const searches = (script.searches ?? []).filter((s) => s.error === undefined);
+  const citations = script.citations ?? [];
+  if (searches.length === 0 && citations.length === 0) return undefined;
+  const chunks: { web: { uri: string; title?: string } }[] = [];
+  const chunkOf = (url: string, title?: string): number => {
+    const at = chunks.findIndex((c) => c.web.uri === url);
+    return at >= 0 ? at : chunks.push({ web: { uri: url, ...(title !== undefined ? { title } : {}) } }) - 1;
+  };
+  for (const search of searches) for (const result of search.results ?? []) chunkOf(result.url, result.title);
+  const texts = deltas(script.text);
+  const supports = citations.map((c) => {
+    const start = Buffer.byteLength(texts.slice(0, c.delta).join(''), 'utf8');
+    const text = texts[c.delta] ?? '';
+    return { segment: { ...(start > 0 ? { startIndex: start } : {}), endIndex: start + Buffer.byteLength(text, 'utf8'), text }, groundingChunkIndices: [chunkOf(c.url, c.title)] };
+  });
+  const queries = searches.map((s) => s.query);
+  return {
+    searchEntryPoint: { renderedContent: `<div class="container">${queries.map((q) => `<a class="chip">${q}</a>`).join('')}</div>` },
+    ...(chunks.length > 0 ? { groundingChunks: chunks } : {}),
+    ...(supports.length > 0 ? { groundingSupports: supports } : {}),
+    ...(queries.length > 0 ? { webSearchQueries: queries } : {}),
+  };
 }
 
 /**
@@ -71,7 +106,8 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
  * separated by CRLF CRLF, each a whole GenerateContentResponse (candidates with parts, the
  * running usageMetadata, modelVersion, responseId); thought parts carry `thought: true`,
  * signatures ride on parts as `thoughtSignature`, function calls come whole, and the last frame
- * has the finishReason. There is no terminal frame.
+ * has the finishReason (and the script's searches and citations as `groundingMetadata`, see
+ * groundingOf). There is no terminal frame.
  */
 export const geminiProtocol: EmulatorProtocol = {
   name: 'gemini',
