@@ -1,7 +1,7 @@
 import type { LipEvent, WebSearchResult } from '../../canonical/index.js';
+import { SEARCH_DIALECTS } from '../../canonical/index.js';
 import { MAX_UPSTREAM_ITEMS, upstreamTooMany } from '../../wire/index.js';
 import { utf16Offset } from '../../wire/utf8-offsets.js';
-import { GEMINI_SEARCH_DIALECT } from './search-dialect.js';
 
 type Json = Record<string, any>;
 
@@ -34,7 +34,7 @@ interface ByteCitation {
  *  groundingSupports: [{segment: {endIndex: 3, text: "né"}, groundingChunkIndices: [0]}]}   text "né!"
  *   -> web_search {id, status: completed, query: q, results: [{url: u, title: t}]}, citation {url: u, title: t, start: 0, end: 2, citedText: né}
  * ```
- * @see spec/backends/gemini/decode-stream.spec.ts
+ * @see spec/backends/gemini/decode-grounding.spec.ts
  */
 export class GroundingReader {
   private readonly queries: string[] = [];
@@ -87,12 +87,12 @@ export class GroundingReader {
   events(idPrefix: string, text: string | undefined, out: LipEvent[]): void {
     this.queries.forEach((query, i) => {
       const results = i === 0 && this.results.length > 0 ? { results: this.results } : {};
-      out.push({ type: 'web_search', id: `${idPrefix}${i}`, status: 'completed', query, ...results, dialect: GEMINI_SEARCH_DIALECT });
+      out.push({ type: 'web_search', id: `${idPrefix}${i}`, status: 'completed', query, ...results, dialect: SEARCH_DIALECTS.gemini });
     });
     if (text === undefined) return;
     for (const { startByte, endByte, ...citation } of this.citations) {
       const start = utf16Offset(text, startByte);
-      out.push({ type: 'citation', ...citation, start, end: Math.max(start, utf16Offset(text, endByte)), dialect: GEMINI_SEARCH_DIALECT });
+      out.push({ type: 'citation', ...citation, start, end: Math.max(start, utf16Offset(text, endByte)), dialect: SEARCH_DIALECTS.gemini });
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { SEARCH_DIALECTS } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents } from './encode-contents.js';
-import { GEMINI_SEARCH_DIALECT } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 
@@ -91,7 +91,7 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
  * context size, use limit or cache-only mode.
  */
 function googleSearch(tool: ToolDefinition): Json {
-  return tool.providerTool?.dialect === GEMINI_SEARCH_DIALECT ? { ...tool.providerTool.definition } : {};
+  return tool.providerTool?.dialect === SEARCH_DIALECTS.gemini ? { ...tool.providerTool.definition } : {};
 }
 
 /**

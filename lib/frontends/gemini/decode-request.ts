@@ -1,12 +1,11 @@
 import type { Call, GeminiProviderOptions, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import { SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
 import { generateContentSchema } from './request-schema.js';
-import { GEMINI_SEARCH_DIALECT } from './search-dialect.js';
 
 type Json = Record<string, any>; // validated by generateContentSchema before any field is read
 
@@ -98,7 +97,7 @@ function webSearchTool(key: 'googleSearch' | 'googleSearchRetrieval', declared: 
   return {
     kind: 'web_search', name: WEB_SEARCH_TOOL_NAME, parameters: {},
     ...(blocked ? { webSearch: { blockedDomains: blocked } } : {}),
-    providerTool: { dialect: GEMINI_SEARCH_DIALECT, definition },
+    providerTool: { dialect: SEARCH_DIALECTS.gemini, definition },
   };
 }
 
