@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { collectEvents, emptyCall, validateSequence, WEB_SEARCH_TOOL_NAME, type LipEvent } from '../../../lib/canonical/index.js';
+import { COLLECT_LIMITS, collectEvents, emptyCall, validateSequence, WEB_SEARCH_TOOL_NAME, type LipEvent } from '../../../lib/canonical/index.js';
 import { GeminiStreamEncoder, encodeGenerateContentResponse } from '../../../lib/frontends/gemini/index.js';
 import { GeminiJsonArrayEncoder } from '../../../lib/frontends/gemini/encode-json-array.js';
 import { groundingMetadata } from '../../../lib/frontends/gemini/encode-grounding.js';
@@ -86,6 +86,17 @@ describe('frontends/gemini grounding metadata', () => {
   it('without a declared search the text is not kept: searches and pages are reported, supports are not', () => {
     const chunks = stream(EVENTS, plain);
     expect(chunks.at(-1)!.candidates[0].groundingMetadata).to.deep.equal({ webSearchQueries: EXPECTED.webSearchQueries, groundingChunks: EXPECTED.groundingChunks });
+  });
+
+  it('holds at most as many searches and citations as collect() would (LIP_ERR_RESPONSE_TOO_LARGE past that)', () => {
+    const encoder = new GeminiStreamEncoder(searching);
+    encoder.event({ type: 'text_delta', text: 'x' });
+    for (let i = 0; i < COLLECT_LIMITS.toolCalls; i++) encoder.event({ type: 'citation', url: 'u', start: 0, end: 1 });
+    expect(() => encoder.event({ type: 'citation', url: 'u', start: 0, end: 1 })).to.throw().that.includes({ code: 'LIP_ERR_RESPONSE_TOO_LARGE' });
+    const searches = new GeminiStreamEncoder(searching);
+    for (let i = 0; i < COLLECT_LIMITS.toolCalls; i++) searches.event({ type: 'web_search', id: `s${i}`, status: 'completed' });
+    searches.event({ type: 'web_search', id: 's0', status: 'completed', query: 'again' }); // the same search, updated
+    expect(() => searches.event({ type: 'web_search', id: 'one-more', status: 'completed' })).to.throw().that.includes({ code: 'LIP_ERR_RESPONSE_TOO_LARGE' });
   });
 
   it('adds nothing to an answer without searches, search tool declared or not', () => {
