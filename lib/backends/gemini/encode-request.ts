@@ -31,7 +31,8 @@ export function encodeGeminiRequest(call: Call, knobs = true): Json {
     // Gemini restricts the choice only under ANY: a restricted AUTO declares the allowed functions alone.
     const declared = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
     const functions = declared.filter((t) => t.kind !== 'web_search');
-    const search = declared.find((t) => t.kind === 'web_search');
+    // Tool choice none forbids the search too: Gemini's NONE speaks of functions only, so it is left out.
+    const search = call.toolChoice.type === 'none' ? undefined : declared.find((t) => t.kind === 'web_search');
     const tools: Json[] = [];
     if (functions.length > 0) {
       tools.push({

@@ -30,7 +30,12 @@ describe('backends/gemini/encode-request: hosted web search', () => {
     expect(encodeGeminiRequest(call({ tools: [foreign] })).tools).to.deep.equal([{ googleSearch: {} }]);
   });
 
-  it('leaves the search out of the function choice: Gemini cannot force or forbid a search', () => {
+  it('leaves the search out under tool choice none (Gemini\'s NONE would not stop a search)', () => {
+    expect(encodeGeminiRequest(call({ tools: [fn, search()], toolChoice: { type: 'none' } })).tools).to.deep.equal([{ functionDeclarations: [fnWire] }]);
+    expect(encodeGeminiRequest(call({ tools: [search()], toolChoice: { type: 'none' } }))).to.not.have.property('tools');
+  });
+
+  it('leaves the search out of the function choice: Gemini cannot force a search', () => {
     const config = (toolChoice: ToolChoice) => encodeGeminiRequest(call({ tools: [fn, search()], toolChoice })).toolConfig;
     expect(config({ type: 'tool', name: WEB_SEARCH_TOOL_NAME })).to.deep.equal({ functionCallingConfig: { mode: 'NONE' } });
     expect(config({ type: 'tool', name: 'lookup' })).to.deep.equal({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['lookup'] } });
