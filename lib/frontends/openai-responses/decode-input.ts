@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
 import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
+import { webSearchPart } from './web-search-call.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -14,8 +15,8 @@ export function badField(path: string, message: string, unsupported = false): Li
 
 /**
  * Responses `input` -> canonical messages. Leading system/developer messages go to `system`.
- * The items of one assistant turn (reasoning, message, function_call, custom_tool_call) fold into
- * one assistant message in their order; consecutive function_call_output and
+ * The items of one assistant turn (reasoning, message, function_call, custom_tool_call,
+ * web_search_call) fold into one assistant message in their order; consecutive function_call_output and
  * custom_tool_call_output items into one tool message.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
@@ -63,6 +64,9 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       case 'reasoning':
         append('assistant', [reasoningPart(item, path)]);
         return;
+      case 'web_search_call':
+        append('assistant', [webSearchPart(item, path)]);
+        return;
       case 'compaction':
         messages.push(compactionMessage(item, path));
         return;
@@ -76,7 +80,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
 }
 
 const KNOWN_UNSUPPORTED = new Set([
-  'file_search_call', 'computer_call', 'computer_call_output', 'web_search_call', 'image_generation_call', 'code_interpreter_call',
+  'file_search_call', 'computer_call', 'computer_call_output', 'image_generation_call', 'code_interpreter_call',
   'local_shell_call', 'local_shell_call_output', 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response', 'mcp_call',
   'compaction_trigger',
 ]);

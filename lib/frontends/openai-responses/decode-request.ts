@@ -1,11 +1,12 @@
 import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { CUSTOM_TOOL_PARAMETERS, emptyCall } from '../../canonical/index.js';
+import { CUSTOM_TOOL_PARAMETERS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
+import { WEB_SEARCH_TOOL_TYPES, includesSearchSources, webSearchTool } from './web-search-call.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -27,13 +28,16 @@ export interface ResponsesHints {
   readonly store?: boolean;
   /** `include: ["reasoning.encrypted_content"]`. */
   readonly includeEncryptedReasoning: boolean;
+  /** `include: ["web_search_call.action.sources"]`: web_search_call items list the URLs the search found. */
+  readonly includeSearchSources?: boolean;
 }
 
 /**
  * Responses request -> Call. `instructions` and leading system/developer items become `system`
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
- * `input` items fold into canonical messages (decode-input.ts); function and custom tools, tool choice,
+ * `input` items fold into canonical messages (decode-input.ts); function and custom tools, the hosted
+ * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources), tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
  * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
  * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
@@ -61,7 +65,8 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
 
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
     if (t.type === 'custom') return customTool(t);
-    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function and custom tools)`, true);
+    if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
+    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom and web_search tools)`, true);
     return {
       name: t.name,
       ...(typeof t.description === 'string' ? { description: t.description } : {}),
@@ -69,6 +74,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
       ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
     };
   });
+  checkWebSearch(b.tools ?? [], tools);
 
   const knobs = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
   const call: Call = {
@@ -90,6 +96,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(typeof b.store === 'boolean' ? { store: b.store } : {}),
     includeEncryptedReasoning: Array.isArray(b.include) && b.include.includes('reasoning.encrypted_content'),
+    includeSearchSources: includesSearchSources(b.include),
   };
   // OpenAI stores responses unless told `store: false`; a stored one repeats its request fields when retrieved.
   const continuation = {
@@ -112,16 +119,36 @@ function customTool(t: Json): ToolDefinition {
   };
 }
 
+/**
+ * One web search tool at most, and no function or custom tool under its canonical name (the
+ * call names the search `web_search`, whatever its type).
+ */
+function checkWebSearch(declared: readonly Json[], tools: readonly ToolDefinition[]): void {
+  const searches = tools.flatMap((t, i) => (t.kind === 'web_search' ? [i] : []));
+  if (searches.length === 0) return;
+  if (searches.length > 1) throw badField(`tools[${searches[1]}].type`, 'declares a second web search tool; declare one');
+  const clash = tools.findIndex((t) => t.kind !== 'web_search' && t.name === WEB_SEARCH_TOOL_NAME);
+  if (clash >= 0) throw badField(`tools[${clash}].name`, `"${WEB_SEARCH_TOOL_NAME}" is the name of the ${String(declared[searches[0]!]!.type)} tool here; give the ${String(declared[clash]!.type)} tool another name`, true);
+}
+
+/** The canonical name of the web search tool a choice names by type, if the call declares one (else a 400 at `path`). */
+function webSearchChoice(tools: readonly ToolDefinition[], path: string): string {
+  if (!tools.some((t) => t.kind === 'web_search')) throw badField(path, 'names the web search tool, which is not in tools');
+  return WEB_SEARCH_TOOL_NAME;
+}
+
 function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any' };
   if (choice !== null && typeof choice === 'object') {
     const c = choice as Json;
     if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
+    if (WEB_SEARCH_TOOL_TYPES.has(c.type)) return { type: 'tool', name: webSearchChoice(tools, 'tool_choice.type') };
     if (c.type === 'allowed_tools') {
       const names = (c.tools as Json[]).map((t, i) => {
         const path = `tool_choice.tools[${i}]`;
-        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function and custom tools)`, true);
+        if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchChoice(tools, `${path}.type`);
+        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom and web_search tools)`, true);
         if (typeof t.name !== 'string' || !tools.some((d) => d.name === t.name)) throw badField(`${path}.name`, `names the tool "${String(t.name)}", which is not in tools`);
         return t.name as string;
       });

@@ -3,6 +3,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { callItem, messageItem } from './response-object.js';
+import { webSearchCallItem } from './web-search-call.js';
 
 type Item = Record<string, unknown>;
 
@@ -14,7 +15,8 @@ type Item = Record<string, unknown>;
  *   parts; a `developer` item comes back as `system`, the role lip keeps);
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
  *   call a `function_call` or `custom_tool_call` item, each reasoning a `reasoning` item (provider
- *   state sealed in `encrypted_content`, as in the output);
+ *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
+ *   item (its query and sources);
  * * a tool message -> one `function_call_output` item per result (`custom_tool_call_output`
  *   when the custom call is in the same input; a result of a call made in an earlier response
  *   shows as `function_call_output`).
@@ -54,6 +56,7 @@ function assistantItem(part: Part, nextId: (prefix: string) => string): Item | u
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
     case 'tool_call': return callItem(nextId(part.custom === true ? 'ctc_' : 'fc_'), callWireId(part), part.name, part.arguments, 'completed', part.custom === true);
     case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
+    case 'web_search': return webSearchCallItem(nextId('ws_'), part.status, part, true);
     default: return undefined;
   }
 }

@@ -4,12 +4,16 @@ import type { EncodeContext } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { ResponseShell, callItem, messageItem, outputItemId, reasoningItem } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
+import type { ResponsesHints } from './decode-request.js';
+import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
  * after reasoning text joins that item), tool calls `function_call` items (`custom_tool_call`
- * items for custom tools). Provider state
+ * items for custom tools), hosted web searches `web_search_call` items (web-search-call.ts; sources
+ * when the client's `include` asked for them), and a text's citations `url_citation` annotations
+ * of its output_text. Provider state
  * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
  * OpenAI's own with its upstream item id, in a reasoning item's `encrypted_content`; a call's
  * own signature in its `call_id`. Item ids are derived from the response id and the item's
@@ -21,6 +25,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
   const itemStatus = ending.status === 'completed' ? 'completed' : 'incomplete';
   const output: Record<string, unknown>[] = [];
   const nextId = (prefix: string) => outputItemId(context, prefix, output.length);
+  const sources = (context.hints as Partial<ResponsesHints>).includeSearchSources === true;
   let openReasoning: { index: number; id: string; text: string } | undefined;
   const closeWith = (encrypted: string) => {
     if (openReasoning) output[openReasoning.index] = reasoningItem(openReasoning.id, openReasoning.text, encrypted);
@@ -41,9 +46,11 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
-      output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined));
+      const annotations = block.citations?.map((c) => urlCitation(c, c.start, c.end));
+      output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined, annotations));
     } else if (block.type === 'web_search') {
-      continue;
+      // A search the response ended before it ran is failed (the item has no incomplete status).
+      output.push(webSearchCallItem(webSearchItemId(block), block.status === 'searching' ? 'failed' : block.status, block.status === 'searching' ? undefined : block, sources));
     } else {
       const custom = block.custom === true;
       output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));

@@ -1,4 +1,4 @@
-import type { FinishReason, LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
+import type { CitationEvent, FinishReason, LipEvent, TokenLogprob, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
@@ -7,11 +7,13 @@ import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import type { ResponsesHints } from './decode-request.js';
 import { ResponseShell, callItem, messageItem, outputItemId, outputText, reasoningItem, type ItemStatus } from './response-object.js';
+import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
-  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call';
+  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'web_search_call';
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -22,6 +24,10 @@ interface OpenItem {
   readonly name?: string;
   /** A message's token log probabilities so far (when the client asked for them). */
   logprobs?: TokenLogprob[];
+  /** Where a message's text starts in the response's text (citations count from there). */
+  readonly start?: number;
+  /** The `url_citation`s of a message's output_text (the array its done item holds). */
+  annotations?: unknown[];
 }
 
 /**
@@ -37,7 +43,15 @@ interface OpenItem {
  * after output is `response.failed` followed by an `error` event. Provider state travels in
  * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
  * and OpenAI's own with its upstream item id, sealed: state-envelope.ts) and a call's own
- * signature in its `call_id`. What it holds for the `.done`
+ * signature in its `call_id`. A hosted web search is a `web_search_call` item (its own item,
+ * closing the text before it): `output_item.added` (in_progress), `web_search_call.in_progress`
+ * and `.searching` when it starts, `web_search_call.completed` (a failed one has none) and
+ * `output_item.done` with its `search` action (query, and sources when the client's `include`
+ * asked) when it ran; the id is the provider's own for an OpenAI search, else a `ws_` id made
+ * from it. A citation is an `output_text.annotation.added` (`url_citation`, offsets in the
+ * output_text it cites), after its text, and stays in that part's `annotations`; a citation of
+ * text in a message already closed (a provider that reports its sources at the end) names that
+ * item, and the final response shows it there. What it holds for the `.done`
  * events is bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class ResponsesStreamEncoder implements StreamEncoder {
@@ -46,6 +60,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly output: unknown[] = [];
   private readonly calls = new Map<string, OpenItem>();
   private text: OpenItem | undefined;
+  /** Message items closed so far, in order (a late citation may name one), and the length of their text. */
+  private readonly closedMessages: OpenItem[] = [];
+  private closedText = 0;
+  /** Web searches started and not yet run, by canonical id; the ids of those done. */
+  private searches: Map<string, OpenItem> | undefined;
+  private searched: Set<string> | undefined;
   private reasoning: OpenItem | undefined;
   private sequence = 0;
   private started = false;
@@ -54,10 +74,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly held = new HeldOutput();
   /** The client asked for log probabilities (`include: ["message.output_text.logprobs"]`). */
   private readonly logprobs: boolean;
+  /** The client asked for the sources of web searches (`include: ["web_search_call.action.sources"]`). */
+  private readonly sources: boolean;
 
   constructor(context: EncodeContext) {
     this.context = context;
     this.logprobs = context.call.options.logprobs !== undefined;
+    this.sources = (context.hints as Partial<ResponsesHints>).includeSearchSources === true;
     this.shell = new ResponseShell(context);
   }
 
@@ -72,9 +95,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return this.frame('response.created', `,"response":${response}`) + this.frame('response.in_progress', `,"response":${response}`);
   }
 
-  private open(kind: OpenItem['kind'], prefix: string, item: (id: string) => Record<string, unknown>, extra: Partial<OpenItem> = {}): { item: OpenItem; text: string } {
+  /** Opens an item at the next output_index; its id is derived from the response's (`prefix`) unless `fixedId` is given. */
+  private open(kind: OpenItem['kind'], prefix: string, item: (id: string) => Record<string, unknown>, extra: Partial<OpenItem> = {}, fixedId?: string): { item: OpenItem; text: string } {
     const index = this.output.length;
-    const id = outputItemId(this.context, prefix, index);
+    const id = fixedId ?? outputItemId(this.context, prefix, index);
     const added = item(id);
     this.output.push(added);
     const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: '', ...extra };
@@ -90,11 +114,15 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const t = this.text;
     if (!t) return '';
     this.text = undefined;
+    this.closedMessages.push(t);
+    this.closedText += t.text.length;
     const text = JSON.stringify(t.text);
     const logprobs = t.logprobs ? JSON.stringify(wireLogprobs(t.logprobs)) : '[]';
+    // The done item holds the annotations array itself: a later citation of this text lands in the final response too.
+    const annotations = (t.annotations ??= []);
     return this.frame('response.output_text.done', `,${t.at},"content_index":0,"text":${text},"logprobs":${logprobs}`)
-      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text, t.logprobs))}`)
-      + this.done(t, messageItem(t.id, t.text, status, t.logprobs));
+      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text, t.logprobs, annotations))}`)
+      + this.done(t, messageItem(t.id, t.text, status, t.logprobs, annotations));
   }
 
   private closeReasoning(encrypted?: string): string {
@@ -144,7 +172,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         if (!event.text) return '';
         let out = this.start() + this.closeReasoning();
         if (!this.text) {
-          const opened = this.open('message', 'msg_', (id) => ({ id, type: 'message', status: 'in_progress', content: [], role: 'assistant' }));
+          const opened = this.open('message', 'msg_', (id) => ({ id, type: 'message', status: 'in_progress', content: [], role: 'assistant' }), { start: this.closedText });
           this.text = opened.item;
           out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(outputText(''))}`);
         }
@@ -188,6 +216,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         const call = this.calls.get(event.id);
         return call ? this.closeCall(call) : '';
       }
+      case 'web_search':
+        return this.webSearch(event);
+      case 'citation':
+        return this.citation(event);
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
@@ -198,12 +230,59 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     }
   }
 
+  /**
+   * A search's item: opened (after the text or reasoning before it is closed) when it starts,
+   * done when it ran; a search reported only once it ran is opened and done at once.
+   */
+  private webSearch(event: WebSearchEvent): string {
+    if (this.searched?.has(event.id)) return ''; // its item is done
+    let out = '';
+    let search = this.searches?.get(event.id);
+    if (!search) {
+      out += this.start() + this.closeText() + this.closeReasoning();
+      const opened = this.open('web_search_call', 'ws_', (id) => webSearchCallItem(id, 'in_progress'), { key: event.id }, webSearchItemId(event));
+      search = opened.item;
+      out += opened.text + this.frame('response.web_search_call.in_progress', `,${search.at}`) + this.frame('response.web_search_call.searching', `,${search.at}`);
+      if (event.status === 'searching') {
+        (this.searches ??= new Map()).set(event.id, search);
+        return out;
+      }
+    } else if (event.status === 'searching') {
+      return ''; // already searching
+    }
+    this.searches?.delete(event.id);
+    (this.searched ??= new Set()).add(event.id);
+    this.held.add('text', (event.query?.length ?? 0) + (event.results?.reduce((n, r) => n + r.url.length, 0) ?? 0));
+    if (event.status === 'completed') out += this.frame('response.web_search_call.completed', `,${search.at}`);
+    return out + this.done(search, webSearchCallItem(search.id, event.status, event, this.sources));
+  }
+
+  /** A citation: an annotation of the message item whose text holds the start of the span (offsets made that output_text's). */
+  private citation(event: CitationEvent): string {
+    let target = this.text !== undefined && event.start >= this.text.start! ? this.text : undefined;
+    for (let i = this.closedMessages.length - 1; target === undefined && i >= 0; i--) {
+      if (event.start >= this.closedMessages[i]!.start! || i === 0) target = this.closedMessages[i];
+    }
+    if (target === undefined) return ''; // no text to cite
+    const length = target.text.length;
+    const start = Math.min(length, Math.max(0, event.start - target.start!));
+    const end = Math.min(length, Math.max(start, event.end - target.start!));
+    this.held.add('text', event.url.length + (event.title?.length ?? 0));
+    const annotations = (target.annotations ??= []);
+    const annotation = urlCitation(event, start, end);
+    annotations.push(annotation);
+    return this.frame('response.output_text.annotation.added', `,${target.at},"content_index":0,"annotation_index":${annotations.length - 1},"annotation":${JSON.stringify(annotation)}`);
+  }
+
   private finish(reason: FinishReason | undefined): string {
     if (this.finished) return '';
     this.finished = true;
     const ending = mapFinishReason(reason);
     let out = this.start() + this.closeText(ending.status === 'completed' ? 'completed' : 'incomplete') + this.closeReasoning();
     for (const call of [...this.calls.values()]) out += this.closeCall(call, ending.status === 'completed' ? 'completed' : 'incomplete');
+    // A search the response ended before it ran: done as failed (the item has no incomplete status).
+    for (const search of this.searches?.values() ?? []) out += this.done(search, webSearchCallItem(search.id, 'failed'));
+    this.searches = undefined;
     const response = this.shell.build({
       status: ending.status,
       output: this.output,
@@ -227,9 +306,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** The current state of a still-open item, for the failed response. */
   private snapshot(index: number): unknown {
-    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs);
+    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
     for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', call.kind === 'custom_tool_call');
+    for (const search of this.searches?.values() ?? []) if (search.index === index) return webSearchCallItem(search.id, 'in_progress');
     return undefined;
   }
 

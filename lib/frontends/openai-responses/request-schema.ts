@@ -1,6 +1,7 @@
 import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
+import { WEB_SEARCH_TOOL_TYPES } from './web-search-call.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
 export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation'];
@@ -57,6 +58,26 @@ const reasoning = {
   },
 };
 
+const nullableString = { type: ['string', 'null'] };
+/** A hosted web search of an earlier turn; Codex CLI sends it without `id` (and `action` may be absent). */
+const webSearchCall = {
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string' },
+    action: {
+      type: 'object',
+      properties: {
+        type: { type: 'string' },
+        query: nullableString,
+        queries: { type: ['array', 'null'], items: { type: 'string' } },
+        url: nullableString,
+        pattern: nullableString,
+        sources: { type: ['array', 'null'], items: { type: 'object', required: ['url'], properties: { url: { type: 'string' }, title: nullableString } } },
+      },
+    },
+  },
+};
+
 /** An input item: typed, or an untyped `{role, content}` message. */
 const item = {
   type: 'object',
@@ -69,6 +90,7 @@ const item = {
     { if: { properties: { type: { const: 'custom_tool_call' } }, required: ['type'] }, then: customToolCall },
     { if: { properties: { type: { const: 'custom_tool_call_output' } }, required: ['type'] }, then: functionCallOutput },
     { if: { properties: { type: { const: 'reasoning' } }, required: ['type'] }, then: reasoning },
+    { if: { properties: { type: { const: 'web_search_call' } }, required: ['type'] }, then: webSearchCall },
   ],
 };
 
@@ -98,6 +120,24 @@ const customTool = {
   },
 };
 
+/**
+ * OpenAI's hosted web search (`web_search`, `web_search_2025_08_26`, and the preview tools):
+ * allowed domains, an approximate user location, the context size, Codex's `external_web_access`.
+ */
+const webSearchTool = {
+  properties: {
+    filters: { type: ['object', 'null'], properties: { allowed_domains: { type: ['array', 'null'], items: { type: 'string', minLength: 1 } } } },
+    user_location: {
+      type: ['object', 'null'],
+      properties: { type: { const: 'approximate' }, city: nullableString, region: nullableString, country: nullableString, timezone: nullableString },
+    },
+    search_context_size: { enum: ['low', 'medium', 'high', null] },
+    external_web_access: { type: ['boolean', 'null'] },
+    search_content_types: { type: ['array', 'null'], items: { enum: ['text', 'image'] } },
+  },
+};
+const webSearchTools = Object.fromEntries([...WEB_SEARCH_TOOL_TYPES].map((type) => [type, webSearchTool]));
+
 const format = {
   type: 'object',
   required: ['type'],
@@ -112,10 +152,10 @@ export const responsesRequestSchema: Record<string, unknown> = {
     input: { type: ['string', 'array'], description: 'a string or an array of input items', items: item },
     instructions: { type: ['string', 'null'] },
     stream: { type: ['boolean', 'null'] },
-    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool }) },
+    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool, ...webSearchTools }) },
     tool_choice: {
       type: ['string', 'object'],
-      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...} or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
+      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"} or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
       if: { type: 'string' },
       then: { enum: ['auto', 'none', 'required'] },
       else: {
@@ -127,7 +167,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
             properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' } } } } },
           },
         }),
-        properties: { type: { enum: ['function', 'custom', 'allowed_tools'] } },
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES] } },
       },
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },

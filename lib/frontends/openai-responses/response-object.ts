@@ -100,13 +100,16 @@ export function responsesUsage(u: Usage): Record<string, unknown> {
   };
 }
 
-/** An assistant message item; `logprobs`: its text's token log probabilities, when the client asked for them. */
-export function messageItem(id: string, text: string, status: ItemStatus, logprobs?: readonly TokenLogprob[]): Record<string, unknown> {
-  return { id, type: 'message', status, content: [outputText(text, logprobs)], role: 'assistant' };
+/**
+ * An assistant message item; `logprobs`: its text's token log probabilities, when the client
+ * asked for them; `annotations`: the sources its text cites (`url_citation`s).
+ */
+export function messageItem(id: string, text: string, status: ItemStatus, logprobs?: readonly TokenLogprob[], annotations?: readonly unknown[]): Record<string, unknown> {
+  return { id, type: 'message', status, content: [outputText(text, logprobs, annotations)], role: 'assistant' };
 }
 
-export function outputText(text: string, logprobs?: readonly TokenLogprob[]): Record<string, unknown> {
-  return { type: 'output_text', annotations: [], logprobs: logprobs ? wireLogprobs(logprobs) : [], text };
+export function outputText(text: string, logprobs?: readonly TokenLogprob[], annotations?: readonly unknown[]): Record<string, unknown> {
+  return { type: 'output_text', annotations: annotations ?? [], logprobs: logprobs ? wireLogprobs(logprobs) : [], text };
 }
 
 /** A reasoning item; `summary` is empty when there was no visible reasoning text. */

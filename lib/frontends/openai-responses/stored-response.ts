@@ -3,6 +3,7 @@ import type { StoredResponseRoutes, StoredResponseView } from '../protocol.js';
 import { badField } from './decode-input.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { encodeResponsesResponse } from './encode-response.js';
+import { includesSearchSources } from './web-search-call.js';
 
 /** `limit` of an input item list when the query has none, and the most it may ask for. */
 const DEFAULT_LIMIT = 20;
@@ -15,8 +16,9 @@ const MAX_LIMIT = 100;
  *   answered with, encoded again from what was stored: same id, `created_at`, model, status,
  *   output items (their ids are derived from the response id), usage, `previous_response_id`
  *   and echoed request fields. `stream=true` is a 400 naming `stream`: lip runs no background
- *   responses, so there is nothing to stream later. `include[]` is accepted and ignored, as on
- *   `POST /v1/responses` (encrypted reasoning is returned whenever it was stored).
+ *   responses, so there is nothing to stream later. Of `include[]`, `web_search_call.action.sources`
+ *   lists the sources of its web searches; the others are accepted and ignored (encrypted
+ *   reasoning is returned whenever it was stored).
  * * `GET /v1/responses/{id}/input_items` (`responses.inputItems.list`): the request's own input
  *   items (encode-input-items.ts), newest first unless `order=asc`, `limit` 1-100 (default 20),
  *   paged with `after` (an item id of the same list); `{object: "list", data, first_id,
@@ -30,7 +32,8 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
     const stream = query.get('stream');
     if (stream === 'true') throw badField('stream', 'streaming a stored response is not supported (lip runs no background responses); retrieve it without stream', true);
     if (stream !== null && stream !== 'false') throw badField('stream', 'must be true or false');
-    return storedResponseObject;
+    const sources = includesSearchSources([...query.getAll('include[]'), ...query.getAll('include')]);
+    return (stored) => storedResponseObject(stored, sources);
   },
   inputItems(query) {
     const page = pageOf(query);
@@ -53,12 +56,15 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
   deleted: (id) => ({ id, object: 'response.deleted', deleted: true }),
 };
 
-/** The Response object of a stored response: its request's answer, encoded again with its own id, time and fields. */
-function storedResponseObject(stored: StoredResponseView): Record<string, unknown> {
+/**
+ * The Response object of a stored response: its request's answer, encoded again with its own id,
+ * time and fields; its web searches list their sources when the retrieval's `include` asks.
+ */
+function storedResponseObject(stored: StoredResponseView, sources: boolean): Record<string, unknown> {
   const model = stored.model ?? '';
   return encodeResponsesResponse(stored.output, {
     // No request runs: the call only names the model, and no Responses encoder reads a request id.
-    call: emptyCall({ model }), model, hints: { echo: stored.echo ?? {} }, requestId: '',
+    call: emptyCall({ model }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
     created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
     continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
