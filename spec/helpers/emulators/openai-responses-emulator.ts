@@ -36,6 +36,26 @@ function textLogprobs(request: RecordedRequest | undefined, texts: readonly stri
   return texts.map((t, i) => { const { top: alternatives, ...token } = emulatedLogprob(t, from + i, top); return { ...token, top_logprobs: alternatives }; });
 }
 
+/** The web_search_call items of the script's searches; their sources when the request includes `web_search_call.action.sources`. */
+function searchItems(script: Script, request?: RecordedRequest): Record<string, unknown>[] {
+  const include: unknown = request?.body?.include;
+  const sources = Array.isArray(include) && include.includes('web_search_call.action.sources');
+  return (script.searches ?? []).map((search, i) => ({
+    id: search.id ?? `ws_emu${i + 1}`, type: 'web_search_call', status: search.error !== undefined ? 'failed' : 'completed',
+    action: { type: 'search', query: search.query, ...(sources && search.error === undefined ? { sources: (search.results ?? []).map((r) => ({ type: 'url', url: r.url })) } : {}) },
+  }));
+}
+
+/** The `url_citation` annotations of the script's citations, in order: each the offsets of its delta in the text. */
+function annotations(script: Script): { delta: number; annotation: Record<string, unknown> }[] {
+  const texts = deltas(script.text);
+  const starts = texts.map((_, i) => texts.slice(0, i).join('').length);
+  return (script.citations ?? []).filter((c) => c.delta < texts.length).map((c) => ({
+    delta: c.delta,
+    annotation: { type: 'url_citation', start_index: starts[c.delta]!, end_index: starts[c.delta]! + texts[c.delta]!.length, url: c.url, title: c.title ?? '' },
+  }));
+}
+
 function items(script: Script, request?: RecordedRequest): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const r = script.reasoning;
@@ -46,8 +66,10 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
       summary: r.text !== undefined ? [{ type: 'summary_text', text: joined(r.text) }] : [],
     });
   }
+  out.push(...searchItems(script, request));
   if (deltas(script.text).length > 0) {
-    out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: textLogprobs(request, deltas(script.text), 0), text: joined(script.text) }] });
+    const cited = annotations(script).map((a) => a.annotation);
+    out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: cited, logprobs: textLogprobs(request, deltas(script.text), 0), text: joined(script.text) }] });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
     const callId = call.id ?? `call_emu${i + 1}`;
@@ -61,7 +83,9 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
 /**
  * The OpenAI Responses API as api.openai.com streams it: named events with a running
  * `sequence_number`, `response.created` / `in_progress`, output items added and done (reasoning
- * with summary parts and `encrypted_content`, messages with `output_text` parts, function calls
+ * with summary parts and `encrypted_content`, hosted web searches as `web_search_call` items with
+ * their `web_search_call.*` events, messages with `output_text` parts and their `url_citation`
+ * annotations (`output_text.annotation.added` right after the cited delta), function calls
  * with argument deltas, custom tool calls with `custom_tool_call_input` deltas), then `response.completed` (or `response.incomplete`, `response.failed`).
  * No `[DONE]`.
  */
@@ -108,13 +132,26 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
           emit('response.reasoning_summary_part.done', { item_id: item.id, output_index, summary_index: 0, part: { type: 'summary_text', text: texts.join('') } });
         }
         emit('response.output_item.done', { output_index, item }, texts.length === 0);
+      } else if (item.type === 'web_search_call') {
+        const at = { output_index, item_id: item.id };
+        emit('response.output_item.added', { output_index, item: { id: item.id, type: 'web_search_call', status: 'in_progress' } }, true);
+        emit('response.web_search_call.in_progress', at);
+        emit('response.web_search_call.searching', at);
+        if (item.status === 'completed') emit('response.web_search_call.completed', at);
+        emit('response.output_item.done', { output_index, item });
       } else if (item.type === 'message') {
+        const cited = annotations(script);
         emit('response.output_item.added', { output_index, item: { id: item.id, type: 'message', status: 'in_progress', content: [], role: 'assistant' } });
         emit('response.content_part.added', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
-        deltas(script.text).forEach((delta, i) => emit('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta, logprobs: textLogprobs(request, [delta], i) }, true));
+        deltas(script.text).forEach((delta, i) => {
+          emit('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta, logprobs: textLogprobs(request, [delta], i) }, true);
+          cited.forEach((c, annotation_index) => {
+            if (c.delta === i) emit('response.output_text.annotation.added', { item_id: item.id, output_index, content_index: 0, annotation_index, annotation: c.annotation });
+          });
+        });
         const text = joined(script.text);
         emit('response.output_text.done', { item_id: item.id, output_index, content_index: 0, text, logprobs: textLogprobs(request, deltas(script.text), 0) });
-        emit('response.content_part.done', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text } });
+        emit('response.content_part.done', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', annotations: cited.map((c) => c.annotation), logprobs: [], text } });
         emit('response.output_item.done', { output_index, item });
       } else {
         const call = script.toolCalls![output_index - (done.length - script.toolCalls!.length)]!;
