@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Call, GenerationOptions, Message, ToolDefinition } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
+import { SEARCH_SOURCES_INCLUDE, encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
 import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
@@ -79,7 +79,9 @@ export interface CodexTurn {
  * Call -> the Codex Responses request: the Responses body (tools, tool history, encrypted
  * reasoning replay, response format) reshaped for the Codex endpoint: always streamed and
  * `store: false`; mandatory `instructions` (system text folded in, none left in `input`);
- * custom tools as the Responses body has them; `strict` only for strict-compatible tool schemas (and never for a tool the call marks
+ * custom tools and the hosted web search as the Responses body has them (the client's own
+ * `web_search` declaration, `external_web_access` included, or one built from the options; no
+ * `include` of its sources, which Codex CLI does not ask for); `strict` only for strict-compatible tool schemas (and never for a tool the call marks
  * `strict: false`); `parallel_tool_calls` false unless asked; `reasoning` from the call or the
  * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
  * bump, or the row's default; `prompt_cache_key` = the conversation. Temperature, top_p and
@@ -107,11 +109,17 @@ export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, t
   }
   if (call.tools.length > 0) {
     const tools = body.tools as Json[];
-    body.tools = call.tools.map((t: ToolDefinition, i) => (t.kind === 'custom' ? tools[i] : {
+    body.tools = call.tools.map((t: ToolDefinition, i) => (t.kind === 'custom' || t.kind === 'web_search' ? tools[i] : {
       type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
       parameters: t.parameters, strict: t.strict !== false && strictCompatible(t.parameters),
     }));
     body.parallel_tool_calls = options.parallelToolCalls ?? false;
+  }
+  // The web search's sources are not asked for (Codex CLI does not ask the endpoint for them).
+  if (Array.isArray(body.include)) {
+    const include = (body.include as string[]).filter((value) => value !== SEARCH_SOURCES_INCLUDE);
+    if (include.length > 0) body.include = include;
+    else delete body.include;
   }
   const verbosity = options.verbosity ?? (turn.bump ? 'high' : o.defaultVerbosity);
   const text = { ...(body.text as Json | undefined), ...(verbosity ? { verbosity } : {}) };

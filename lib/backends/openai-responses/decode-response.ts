@@ -10,7 +10,8 @@ type Json = Record<string, any>;
  * replayed through ResponsesStreamDecoder as the events a stream of it would hold:
  * `response.created`, then per output item its content as deltas (reasoning summary parts and
  * raw reasoning text, `output_text` and `refusal` parts) between `output_item.added` and
- * `output_item.done` (function calls, `encrypted_content`), and `response.completed` or
+ * `output_item.done` (function calls, `encrypted_content`, web searches), an output_text's
+ * `url_citation` annotations right after its text, and `response.completed` or
  * `response.incomplete` with the usage. `status: "failed"` or an `error` object goes through
  * classify-error.ts; a body without an `output` array is malformed.
  *
@@ -57,15 +58,19 @@ function reasoningDeltas(item: Json): Json[] {
   return out;
 }
 
-/** A message item's `output_text` and `refusal` parts as the stream's delta events. */
+/** A message item's `output_text` and `refusal` parts as the stream's delta events, each output_text's annotations after its text. */
 function messageDeltas(item: Json): Json[] {
   const out: Json[] = [];
   const content: unknown[] = Array.isArray(item.content) ? item.content : [];
-  for (const part of content) {
-    if (!isObject(part)) continue;
-    if (part.type === 'output_text' && typeof part.text === 'string') out.push({ type: 'response.output_text.delta', delta: part.text, logprobs: part.logprobs });
-    if (part.type === 'refusal' && typeof part.refusal === 'string') out.push({ type: 'response.refusal.delta', delta: part.refusal });
-  }
+  content.forEach((part, content_index) => {
+    if (!isObject(part)) return;
+    if (part.type === 'output_text' && typeof part.text === 'string') {
+      out.push({ type: 'response.output_text.delta', content_index, delta: part.text, logprobs: part.logprobs });
+      const annotations: unknown[] = Array.isArray(part.annotations) ? part.annotations : [];
+      annotations.forEach((annotation, annotation_index) => out.push({ type: 'response.output_text.annotation.added', content_index, annotation_index, annotation }));
+    }
+    if (part.type === 'refusal' && typeof part.refusal === 'string') out.push({ type: 'response.refusal.delta', content_index, delta: part.refusal });
+  });
   return out;
 }
 

@@ -1,10 +1,11 @@
-import type { LipEvent, Usage } from '../../canonical/index.js';
+import type { CitationEvent, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatLogprobs } from '../logprobs.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
+import { citationEvent, webSearchEvent } from './web-search-call.js';
 
 type Json = Record<string, any>;
 
@@ -32,7 +33,10 @@ export function responsesUsage(u: Json): Usage {
  * separated by a blank line); a reasoning item's `encrypted_content` becomes one
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
  * text; `function_call` items are tool calls keyed by `call_id`, `custom_tool_call` items custom
- * calls (their `custom_tool_call_input` deltas are the raw input). `response.completed` and
+ * calls (their `custom_tool_call_input` deltas are the raw input), `web_search_call` items hosted
+ * web searches (`searching` when added, `completed` / `failed` with the query and sources when
+ * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
+ * from where their output_text part starts in the response's text. `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
@@ -44,6 +48,15 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private readonly calls = new Map<string, Call>(); // item id -> call
   private madeCalls = false;
   private lastSummary = new Map<string, number>(); // reasoning item id -> last summary index
+  /** Web searches by item id: whether each is done. */
+  private searches: Map<string, boolean> | undefined;
+  /** The response's text so far, and where each text part starts in it (`item_id/content_index`) for its annotations. */
+  private textLength = 0;
+  private partItem: unknown;
+  private partIndex: unknown;
+  private partStarts: Map<string, number> | undefined;
+  /** Citations of text not streamed yet, held until it is. */
+  private heldCitations: CitationEvent[] | undefined;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 
@@ -62,8 +75,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     if (type === 'response.created' || (!this.started && type === 'response.in_progress')) return this.start(frame.response ?? {}, out);
     if (!this.started) throw malformedFrame(this.backendId, `${type} before response.created`);
     switch (type) {
-      case 'response.output_item.added': return this.itemAdded(frame.item ?? {}, out);
-      case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out);
+      case 'response.output_item.added': return this.itemAdded(frame.item ?? {}, out, frame.output_index);
+      case 'response.output_item.done': return this.itemDone(frame.item ?? {}, out, frame.output_index);
       case 'response.reasoning_summary_text.delta': {
         const id = idText(frame.item_id);
         const index = typeof frame.summary_index === 'number' ? frame.summary_index : 0;
@@ -79,13 +92,20 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         return;
       case 'response.output_text.delta': {
         if (typeof frame.delta !== 'string' || !frame.delta) return;
+        this.countText(frame, frame.delta);
         const logprobs = chatLogprobs(frame.logprobs);
         out.push(logprobs ? { type: 'text_delta', text: frame.delta, logprobs } : { type: 'text_delta', text: frame.delta });
+        if (this.heldCitations !== undefined) this.releaseCitations(out);
         return;
       }
       case 'response.refusal.delta':
-        if (typeof frame.delta === 'string' && frame.delta) out.push({ type: 'text_delta', text: frame.delta });
+        if (typeof frame.delta === 'string' && frame.delta) {
+          this.countText(frame, frame.delta);
+          out.push({ type: 'text_delta', text: frame.delta });
+        }
         return;
+      case 'response.output_text.annotation.added':
+        return this.annotation(frame, out);
       case 'response.function_call_arguments.delta':
       case 'response.custom_tool_call_input.delta': {
         const call = this.calls.get(idText(frame.item_id));
@@ -115,7 +135,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     out.push({ type: 'message_started' });
   }
 
-  private itemAdded(item: Json, out: LipEvent[]): void {
+  private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown): void {
+    if (item.type === 'web_search_call') return this.search(item, outputIndex, false, out);
     if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
     const custom = item.type === 'custom_tool_call';
     const id = idText(item.call_id ?? item.id);
@@ -133,7 +154,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     }
   }
 
-  private itemDone(item: Json, out: LipEvent[]): void {
+  private itemDone(item: Json, out: LipEvent[], outputIndex: unknown): void {
+    if (item.type === 'web_search_call') return this.search(item, outputIndex, true, out);
     if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0) {
       out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
@@ -147,6 +169,59 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     out.push({ type: 'tool_call_finished', id: call.id });
   }
 
+  /**
+   * A web_search_call item added (`searching`) or done (`completed` / `failed`, once); an item
+   * without an id is named after its place in the output.
+   */
+  private search(item: Json, outputIndex: unknown, done: boolean, out: LipEvent[]): void {
+    const id = idText(item.id) || `ws_${idText(outputIndex)}`;
+    const searches = (this.searches ??= new Map());
+    const state = searches.get(id);
+    if (state === true || (state === false && !done)) return;
+    if (state === undefined && searches.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'web searches');
+    searches.set(id, done);
+    out.push(webSearchEvent(id, item, done));
+  }
+
+  /** Counts a text delta into the response's text; a new text part starts where the text so far ends. */
+  private countText(frame: Json, delta: string): void {
+    if (frame.item_id !== this.partItem || frame.content_index !== this.partIndex) {
+      this.partItem = frame.item_id;
+      this.partIndex = frame.content_index;
+      const starts = (this.partStarts ??= new Map());
+      if (starts.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'text parts');
+      starts.set(`${idText(frame.item_id)}/${idText(frame.content_index ?? 0)}`, this.textLength);
+    }
+    this.textLength += delta.length;
+  }
+
+  /** A `url_citation` annotation: a citation of its span, once the text it cites has been streamed. */
+  private annotation(frame: Json, out: LipEvent[]): void {
+    const partStart = this.partStarts?.get(`${idText(frame.item_id)}/${idText(frame.content_index ?? 0)}`);
+    if (partStart === undefined) return; // a part without text: nothing to cite
+    const citation = citationEvent(frame.annotation, partStart);
+    if (citation === undefined) return;
+    if (citation.end <= this.textLength && this.heldCitations === undefined) {
+      out.push(citation);
+      return;
+    }
+    const held = (this.heldCitations ??= []);
+    if (held.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'citations');
+    held.push(citation);
+  }
+
+  /** The held citations whose text has arrived, in order; all of them at the end (their spans cut to the text there is). */
+  private releaseCitations(out: LipEvent[], all = false): void {
+    const held = this.heldCitations!;
+    let i = 0;
+    for (; i < held.length && (all || held[i]!.end <= this.textLength); i++) {
+      const c = held[i]!;
+      out.push(c.end <= this.textLength ? c : { ...c, start: Math.min(c.start, this.textLength), end: this.textLength });
+    }
+    held.splice(0, i);
+    if (held.length === 0) this.heldCitations = undefined;
+  }
+
   /** Counts argument text against MAX_UPSTREAM_DEPTH (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED beyond it); true when it passes. */
   private meter(call: Call, args: string): true {
     if (call.custom) return true; // raw input, not JSON
@@ -156,6 +231,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private finish(r: Json, out: LipEvent[]): void {
     this.ended = true;
+    if (this.heldCitations !== undefined) this.releaseCitations(out, true);
     for (const call of this.calls.values()) {
       if (!call.finished) {
         call.finished = true;

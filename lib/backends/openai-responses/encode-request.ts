@@ -3,8 +3,10 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
+import { ownWebSearches, webSearchTool } from '../web-search.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
+import { RESPONSES_SEARCH_DIALECT, SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 
 type Json = Record<string, unknown>;
 
@@ -15,8 +17,11 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * parts become `instructions`; messages become input items in order: user and system
  * messages, assistant text as assistant messages, tool calls as `function_call` items, tool
  * results as `function_call_output` items (a custom tool's as `custom_tool_call` and
- * `custom_tool_call_output`; custom tools are sent as such, with their format), and earlier Responses reasoning (this dialect only,
- * with its item id) as `reasoning` items carrying `encrypted_content`. Stop sequences do not
+ * `custom_tool_call_output`; custom tools are sent as such, with their format), earlier Responses reasoning (this dialect only,
+ * with its item id) as `reasoning` items carrying `encrypted_content`, and earlier Responses web
+ * searches as `web_search_call` items (web-search-call.ts; other providers' searches are left
+ * out). The hosted web search goes as the client's own `web_search` declaration or one built from
+ * its options, with `include: ["web_search_call.action.sources"]` so that its results come back. Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -35,7 +40,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, marks);
-  for (const message of call.messages) pushItems(input, message, custom, marks);
+  for (const message of ownWebSearches(call.messages, RESPONSES_SEARCH_DIALECT)) pushItems(input, message, custom, marks);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -43,7 +48,11 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   const opt = call.options;
   const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some(own));
   const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (opt.reasoning !== undefined || replaysReasoning));
-  const include = [...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : [])];
+  const search = webSearchTool(call);
+  const include = [
+    ...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : []),
+    ...(search !== undefined ? [SEARCH_SOURCES_INCLUDE] : []),
+  ];
   if (include.length > 0) body.include = include;
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
@@ -52,7 +61,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
     body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
   }
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => (t.kind === 'custom'
+    body.tools = call.tools.map((t) => (t.kind === 'web_search' ? webSearchToolBody(t) : t.kind === 'custom'
       ? { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}) }
       : {
         type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
@@ -116,6 +125,9 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, m
           out.push(part.custom === true
             ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments }
             : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+        } else if (part.type === 'web_search') {
+          flush();
+          out.push(webSearchCallInput(part));
         } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
           flush();
           out.push({
@@ -160,15 +172,21 @@ function filePart(part: FilePart): Json {
   return { type: 'input_file', file_url: part.url ?? '' };
 }
 
+/** A tool as a tool choice names it: a function or custom tool by name, the web search by its type alone. */
+function choiceOf(call: Call, name: string): Json {
+  const tool = call.tools.find((t) => t.name === name);
+  if (tool?.kind === 'web_search') return { type: webSearchToolBody(tool).type };
+  return { type: tool?.kind === 'custom' ? 'custom' : 'function', name };
+}
+
 function toolChoice(call: Call): unknown {
   const choice = call.toolChoice;
-  const kindOf = (name: string) => (call.tools.some((t) => t.name === name && t.kind === 'custom') ? 'custom' : 'function');
   const allowed = allowedNames(call);
-  if (allowed) return { type: 'allowed_tools', mode: choice.type === 'any' ? 'required' : 'auto', tools: allowed.map((name) => ({ type: kindOf(name), name })) };
+  if (allowed) return { type: 'allowed_tools', mode: choice.type === 'any' ? 'required' : 'auto', tools: allowed.map((name) => choiceOf(call, name)) };
   switch (choice.type) {
     case 'none': return 'none';
     case 'any': return 'required';
-    case 'tool': return { type: kindOf(choice.name), name: choice.name };
+    case 'tool': return choiceOf(call, choice.name);
     default: return 'auto';
   }
 }
