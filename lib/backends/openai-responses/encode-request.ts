@@ -1,12 +1,12 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, webSearchTool } from '../web-search.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
-import { RESPONSES_SEARCH_DIALECT, SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
+import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOp
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, marks);
-  for (const message of ownWebSearches(call.messages, RESPONSES_SEARCH_DIALECT)) pushItems(input, message, custom, marks);
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, custom, marks);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;

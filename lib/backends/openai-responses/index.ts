@@ -6,4 +6,4 @@ export { ResponsesResponseDecoder } from './decode-response.js';
 export { mapResponsesFinish } from './map-finish-reason.js';
 export { classifyResponsesStatus, responsesStreamError } from './classify-error.js';
 export { openaiResponsesProperties, responsesOptions, type ResponsesOptions } from './options.js';
-export { RESPONSES_SEARCH_DIALECT, SEARCH_SOURCES_INCLUDE } from './web-search-call.js';
+export { SEARCH_SOURCES_INCLUDE } from './web-search-call.js';

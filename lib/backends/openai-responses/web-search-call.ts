@@ -1,14 +1,7 @@
 import type { CitationEvent, ToolDefinition, WebSearchEvent, WebSearchPart, WebSearchResult } from '../../canonical/index.js';
+import { SEARCH_DIALECTS } from '../../canonical/index.js';
 
 type Json = Record<string, any>;
-
-/**
- * The search dialect of the Responses API: its `web_search_call` ids and a client's own
- * `web_search` declaration. The design names it `SEARCH_DIALECTS.openaiResponses` in
- * lib/canonical/dialect-registry.ts; until that exists it is spelled out here (the frontend of
- * the same protocol spells out the same string).
- */
-export const RESPONSES_SEARCH_DIALECT = 'openai.responses.web_search';
 
 /** What a request adds to `include` so that a `web_search_call` lists the sources it found. */
 export const SEARCH_SOURCES_INCLUDE = 'web_search_call.action.sources';
@@ -25,7 +18,7 @@ export const SEARCH_SOURCES_INCLUDE = 'web_search_call.action.sources';
  * ```
  */
 export function webSearchToolBody(tool: ToolDefinition): Json {
-  if (tool.providerTool?.dialect === RESPONSES_SEARCH_DIALECT) return { ...tool.providerTool.definition };
+  if (tool.providerTool?.dialect === SEARCH_DIALECTS.openaiResponses) return { ...tool.providerTool.definition };
   const o = tool.webSearch ?? {};
   return {
     type: 'web_search',
@@ -68,7 +61,7 @@ export function webSearchEvent(id: string, item: Json, done: boolean): WebSearch
     type: 'web_search', id, status,
     ...(query !== undefined ? { query } : {}),
     ...(results !== undefined ? { results } : {}),
-    dialect: RESPONSES_SEARCH_DIALECT,
+    dialect: SEARCH_DIALECTS.openaiResponses,
   };
 }
 
@@ -96,6 +89,6 @@ export function citationEvent(annotation: unknown, partStart: number): CitationE
   const end = Number.isInteger(a.end_index) && a.end_index >= start ? a.end_index as number : start;
   return {
     type: 'citation', url: a.url, ...(typeof a.title === 'string' && a.title.length > 0 ? { title: a.title } : {}),
-    start: partStart + start, end: partStart + end, dialect: RESPONSES_SEARCH_DIALECT,
+    start: partStart + start, end: partStart + end, dialect: SEARCH_DIALECTS.openaiResponses,
   };
 }

@@ -1,16 +1,8 @@
 import type { CitationEvent, ToolDefinition, WebSearchOptions, WebSearchPart, WebSearchResult } from '../../canonical/index.js';
-import { WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
-
-/**
- * The search dialect of this protocol: `web_search_call` ids and the client's own `web_search`
- * declaration. The design names it `SEARCH_DIALECTS.openaiResponses` in
- * lib/canonical/dialect-registry.ts; until that exists it is spelled out here (the backend of the
- * same protocol spells out the same string).
- */
-export const RESPONSES_SEARCH_DIALECT = 'openai.responses.web_search';
 
 /** The tool types of OpenAI's hosted web search (the current one, its dated form, the preview ones). */
 export const WEB_SEARCH_TOOL_TYPES: ReadonlySet<string> = new Set(['web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11']);
@@ -48,7 +40,7 @@ export function webSearchTool(t: Json): ToolDefinition {
   return {
     name: WEB_SEARCH_TOOL_NAME, parameters: {}, kind: 'web_search',
     ...(Object.keys(options).length > 0 ? { webSearch: options } : {}),
-    providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition: t },
+    providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition: t },
   };
 }
 
@@ -79,13 +71,13 @@ export function webSearchPart(item: Json, path: string): WebSearchPart {
     status: item.status === 'failed' ? 'failed' : 'completed',
     ...(query !== undefined ? { query } : {}),
     ...(results !== undefined ? { results } : {}),
-    dialect: RESPONSES_SEARCH_DIALECT,
+    dialect: SEARCH_DIALECTS.openaiResponses,
   };
 }
 
 /** The id a search shows as a `web_search_call` item: its own when it is this dialect's, else a `ws_` id made from it (the same each time). */
 export function webSearchItemId(search: { readonly id: string; readonly dialect?: string }): string {
-  return search.dialect === RESPONSES_SEARCH_DIALECT ? search.id : derivedId('ws_', search.id);
+  return search.dialect === SEARCH_DIALECTS.openaiResponses ? search.id : derivedId('ws_', search.id);
 }
 
 /** The status of a `web_search_call` item. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { codexOptions, encodeCodexRequest } from '../../../lib/backends/openai-codex/index.js';
-import { RESPONSES_SEARCH_DIALECT, ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
-import { emptyCall, validateSequence, type Call, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
+import { ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
+import { SEARCH_DIALECTS, emptyCall, validateSequence, type Call, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { openaiResponsesProtocol, type Script } from '../../helpers/emulators/index.js';
 import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
 
@@ -30,7 +30,7 @@ describe('backends/openai-responses hosted web search', () => {
   describe('the request', () => {
     it("sends a Responses client's own declaration as written, and asks for the sources", () => {
       const definition = { type: 'web_search_preview', search_context_size: 'low', search_content_types: ['text'] };
-      const body = encodeResponsesRequest(call({ tools: [search({ webSearch: { contextSize: 'high' }, providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition } })] }), 'gpt-5', options);
+      const body = encodeResponsesRequest(call({ tools: [search({ webSearch: { contextSize: 'high' }, providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition } })] }), 'gpt-5', options);
       expect(body.tools).to.deep.equal([definition]);
       expect(body.include).to.deep.equal([SOURCES]);
       expect(body.tool_choice).to.equal('auto');
@@ -46,7 +46,7 @@ describe('backends/openai-responses hosted web search', () => {
     });
 
     it('names the search in a tool choice by its type', () => {
-      const tools = [search({ providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition: { type: 'web_search_preview' } } }), { name: 'f', parameters: { type: 'object' } }];
+      const tools = [search({ providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition: { type: 'web_search_preview' } } }), { name: 'f', parameters: { type: 'object' } }];
       expect(encodeResponsesRequest(call({ tools, toolChoice: { type: 'tool', name: 'web_search' } }), 'gpt-5', options).tool_choice).to.deep.equal({ type: 'web_search_preview' });
       expect(encodeResponsesRequest(call({ tools, toolChoice: { type: 'any', allowed: ['web_search', 'f'] } }), 'gpt-5', options).tool_choice).to.deep.equal({
         type: 'allowed_tools', mode: 'required', tools: [{ type: 'web_search_preview' }, { type: 'function', name: 'f' }],
@@ -59,10 +59,10 @@ describe('backends/openai-responses hosted web search', () => {
         messages: [
           { role: 'user', parts: [{ type: 'text', text: 'news?' }] },
           { role: 'assistant', parts: [
-            { type: 'web_search', id: 'ws_1', status: 'completed', query: 'news', results: [{ url: 'https://a.example', title: 'A' }], dialect: RESPONSES_SEARCH_DIALECT },
+            { type: 'web_search', id: 'ws_1', status: 'completed', query: 'news', results: [{ url: 'https://a.example', title: 'A' }], dialect: SEARCH_DIALECTS.openaiResponses },
             { type: 'text', text: 'Rain.' },
             { type: 'web_search', id: 'srvtoolu_1', status: 'completed', query: 'other', results: [{ url: 'https://b.example', encrypted: 'E' }], dialect: 'anthropic.web_search' },
-            { type: 'web_search', id: 'ws_2', status: 'failed', dialect: RESPONSES_SEARCH_DIALECT },
+            { type: 'web_search', id: 'ws_2', status: 'failed', dialect: SEARCH_DIALECTS.openaiResponses },
           ] },
           { role: 'assistant', parts: [{ type: 'web_search', id: 'g1', status: 'completed', query: 'q', dialect: 'gemini.google_search' }] },
           { role: 'user', parts: [{ type: 'text', text: 'more' }] },
@@ -85,7 +85,7 @@ describe('backends/openai-responses hosted web search', () => {
     it('the Codex endpoint gets the declaration (external_web_access and all) but no include of sources', () => {
       const codex = codexOptions({ id: 'cx', kind: 'openai-codex', models: [] });
       const definition = { type: 'web_search', external_web_access: false };
-      const c = call({ tools: [search({ webSearch: { liveAccess: false }, providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition } }), { name: 'f', parameters: { type: 'object', properties: {} } }] });
+      const c = call({ tools: [search({ webSearch: { liveAccess: false }, providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition } }), { name: 'f', parameters: { type: 'object', properties: {} } }] });
       const body = encodeCodexRequest(c, 'gpt-5.4', codex, { conversationId: 'c', turn: 1, bump: false });
       expect((body.tools as unknown[])[0]).to.deep.equal(definition);
       expect((body.tools as { type: string }[])[1]!.type).to.equal('function');
@@ -106,8 +106,8 @@ describe('backends/openai-responses hosted web search', () => {
         { type: 'response.output_item.done', output_index: 0, item: { id: 'ws_1', type: 'web_search_call', status: 'completed', action: { type: 'search', query: 'again' } } },
         completed]);
       expect(of(events, 'web_search')).to.deep.equal([
-        { type: 'web_search', id: 'ws_1', status: 'searching', dialect: RESPONSES_SEARCH_DIALECT },
-        { type: 'web_search', id: 'ws_1', status: 'completed', query: 'news', results: [{ url: 'https://a.example' }], dialect: RESPONSES_SEARCH_DIALECT },
+        { type: 'web_search', id: 'ws_1', status: 'searching', dialect: SEARCH_DIALECTS.openaiResponses },
+        { type: 'web_search', id: 'ws_1', status: 'completed', query: 'news', results: [{ url: 'https://a.example' }], dialect: SEARCH_DIALECTS.openaiResponses },
       ]);
       expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
     });
@@ -121,7 +121,7 @@ describe('backends/openai-responses hosted web search', () => {
         done('ws_4', 'completed', { type: 'find_in_page', url: 'https://p.example', pattern: 'x' }),
         done('ws_5', 'completed'),
         completed]);
-      const dialect = RESPONSES_SEARCH_DIALECT;
+      const dialect = SEARCH_DIALECTS.openaiResponses;
       expect(of(events, 'web_search')).to.deep.equal([
         { type: 'web_search', id: 'ws_1', status: 'failed', query: 'q', dialect },
         { type: 'web_search', id: 'ws_2', status: 'completed', query: 'q1', dialect },
@@ -139,9 +139,9 @@ describe('backends/openai-responses hosted web search', () => {
         { type: 'response.output_text.annotation.added', item_id: 'msg_2', output_index: 1, content_index: 1, annotation_index: 1, annotation: { type: 'file_citation', file_id: 'f', index: 0 } },
         completed]);
       expect(of(events, 'citation')).to.deep.equal([
-        { type: 'citation', url: 'https://a.example', title: 'T', start: 6, end: 12, dialect: RESPONSES_SEARCH_DIALECT },
-        { type: 'citation', url: 'https://a.example', start: 12, end: 18, dialect: RESPONSES_SEARCH_DIALECT },
-        { type: 'citation', url: 'https://a.example', title: 'T', start: 24, end: 27, dialect: RESPONSES_SEARCH_DIALECT },
+        { type: 'citation', url: 'https://a.example', title: 'T', start: 6, end: 12, dialect: SEARCH_DIALECTS.openaiResponses },
+        { type: 'citation', url: 'https://a.example', start: 12, end: 18, dialect: SEARCH_DIALECTS.openaiResponses },
+        { type: 'citation', url: 'https://a.example', title: 'T', start: 24, end: 27, dialect: SEARCH_DIALECTS.openaiResponses },
       ]);
     });
 
@@ -167,7 +167,7 @@ describe('backends/openai-responses hosted web search', () => {
       }, out);
       expect(validateSequence(out)).to.deep.equal([]);
       expect(of(out, 'web_search').map((e) => e.status)).to.deep.equal(['searching', 'completed']);
-      expect(of(out, 'citation')).to.deep.equal([{ type: 'citation', url: 'https://a.example', title: 'A', start: 7, end: 11, dialect: RESPONSES_SEARCH_DIALECT }]);
+      expect(of(out, 'citation')).to.deep.equal([{ type: 'citation', url: 'https://a.example', title: 'A', start: 7, end: 11, dialect: SEARCH_DIALECTS.openaiResponses }]);
     });
 
     const script: Script = {
@@ -182,10 +182,10 @@ describe('backends/openai-responses hosted web search', () => {
       const collected = comparable(r.streamed);
       expect(comparable(r.whole)).to.deep.equal(collected);
       expect(collected.blocks.slice(0, 2)).to.deep.equal([
-        { type: 'web_search', id: 'ws_emu1', status: 'completed', query: 'news today', results: [{ url: 'https://a.example/1' }], dialect: RESPONSES_SEARCH_DIALECT },
-        { type: 'web_search', id: 'ws_bad', status: 'failed', query: 'q2', dialect: RESPONSES_SEARCH_DIALECT },
+        { type: 'web_search', id: 'ws_emu1', status: 'completed', query: 'news today', results: [{ url: 'https://a.example/1' }], dialect: SEARCH_DIALECTS.openaiResponses },
+        { type: 'web_search', id: 'ws_bad', status: 'failed', query: 'q2', dialect: SEARCH_DIALECTS.openaiResponses },
       ]);
-      expect(collected.citations).to.deep.equal([{ url: 'https://a.example/1', title: 'One', start: 6, end: 14, dialect: RESPONSES_SEARCH_DIALECT }]);
+      expect(collected.citations).to.deep.equal([{ url: 'https://a.example/1', title: 'One', start: 6, end: 14, dialect: SEARCH_DIALECTS.openaiResponses }]);
       const plain = decodeBothWays(openaiResponsesProtocol, script, recorded({ model: 'm', stream: true }), () => new ResponsesStreamDecoder('b', []), () => new ResponsesResponseDecoder('b', []));
       expect(comparable(plain.streamed).blocks[0]).not.to.have.property('results');
     });

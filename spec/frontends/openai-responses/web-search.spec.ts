@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { ResponseStream } from 'openai/lib/responses/ResponseStream';
-import { collectEvents, type LipEvent, type Message } from '../../../lib/canonical/index.js';
+import { SEARCH_DIALECTS, collectEvents, type LipEvent, type Message } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse, responsesStoredRoutes } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
-import { RESPONSES_SEARCH_DIALECT } from '../../../lib/frontends/openai-responses/web-search-call.js';
 import { derivedId } from '../../../lib/wire/ids.js';
 import { checkResponsesWire } from './wire-check.js';
 
@@ -49,7 +48,7 @@ describe('frontends/openai-responses hosted web search', () => {
     it('decodes each web search tool type into the canonical search, options mapped and the declaration kept', () => {
       for (const type of ['web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11']) {
         expect(decode({ tools: [{ type }] }).call.tools, type).to.deep.equal([
-          { name: 'web_search', parameters: {}, kind: 'web_search', providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition: { type } } },
+          { name: 'web_search', parameters: {}, kind: 'web_search', providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition: { type } } },
         ]);
       }
       const declared = {
@@ -60,7 +59,7 @@ describe('frontends/openai-responses hosted web search', () => {
       expect(tool).to.deep.equal({
         name: 'web_search', parameters: {}, kind: 'web_search',
         webSearch: { allowedDomains: ['openai.com', 'python.org'], userLocation: { city: 'Paris', country: 'FR', timezone: 'Europe/Paris' }, contextSize: 'high', liveAccess: false },
-        providerTool: { dialect: RESPONSES_SEARCH_DIALECT, definition: declared },
+        providerTool: { dialect: SEARCH_DIALECTS.openaiResponses, definition: declared },
       });
       expect(decode({ tools: [{ type: 'web_search', filters: { allowed_domains: [] }, user_location: { type: 'approximate' } }] }).call.tools[0]).not.to.have.property('webSearch');
     });
@@ -106,7 +105,7 @@ describe('frontends/openai-responses hosted web search', () => {
         { role: 'user', content: 'more' },
       ];
       const { call } = decode({ input });
-      const dialect = RESPONSES_SEARCH_DIALECT;
+      const dialect = SEARCH_DIALECTS.openaiResponses;
       expect(call.messages[1]).to.deep.equal({
         role: 'assistant',
         parts: [
@@ -125,10 +124,10 @@ describe('frontends/openai-responses hosted web search', () => {
   describe('the answer', () => {
     const own: LipEvent[] = [
       ...start,
-      { type: 'web_search', id: 'ws_up1', status: 'searching', dialect: RESPONSES_SEARCH_DIALECT },
-      { type: 'web_search', id: 'ws_up1', status: 'completed', query: 'news today', results: RESULTS, dialect: RESPONSES_SEARCH_DIALECT },
+      { type: 'web_search', id: 'ws_up1', status: 'searching', dialect: SEARCH_DIALECTS.openaiResponses },
+      { type: 'web_search', id: 'ws_up1', status: 'completed', query: 'news today', results: RESULTS, dialect: SEARCH_DIALECTS.openaiResponses },
       { type: 'text_delta', text: 'Today: ' }, { type: 'text_delta', text: 'rain.' },
-      { type: 'citation', url: 'https://a.example/1', title: 'One', start: 7, end: 12, dialect: RESPONSES_SEARCH_DIALECT },
+      { type: 'citation', url: 'https://a.example/1', title: 'One', start: 7, end: 12, dialect: SEARCH_DIALECTS.openaiResponses },
       finish,
     ];
 
@@ -183,7 +182,7 @@ describe('frontends/openai-responses hosted web search', () => {
 
     it('a failed stream shows a search still searching as in_progress', () => {
       const encoder = new ResponsesStreamEncoder(contextOf({}));
-      const wire = [...start, { type: 'web_search', id: 'ws_x', status: 'searching', dialect: RESPONSES_SEARCH_DIALECT } as LipEvent].map((e) => encoder.event(e)).join('')
+      const wire = [...start, { type: 'web_search', id: 'ws_x', status: 'searching', dialect: SEARCH_DIALECTS.openaiResponses } as LipEvent].map((e) => encoder.event(e)).join('')
         + encoder.error(new LipError('LIP_ERR_UPSTREAM_RESET', 'cut'));
       const failed = checkResponsesWire(wire).find((e) => e.event === 'response.failed')!;
       expect(failed.data.response.output).to.deep.equal([{ id: 'ws_x', type: 'web_search_call', status: 'in_progress' }]);
@@ -233,7 +232,7 @@ describe('frontends/openai-responses hosted web search', () => {
     ];
     const input: Message[] = [
       { role: 'user', parts: [{ type: 'text', text: 'news?' }] },
-      { role: 'assistant', parts: [{ type: 'web_search', id: 'ws_1', status: 'completed', query: 'old', results: [{ url: 'https://c.example' }], dialect: RESPONSES_SEARCH_DIALECT }, { type: 'text', text: 'Old.' }] },
+      { role: 'assistant', parts: [{ type: 'web_search', id: 'ws_1', status: 'completed', query: 'old', results: [{ url: 'https://c.example' }], dialect: SEARCH_DIALECTS.openaiResponses }, { type: 'text', text: 'Old.' }] },
       { role: 'user', parts: [{ type: 'text', text: 'and now?' }] },
     ];
     const view: StoredResponseView = { id: RESPONSE_ID, previousResponseId: undefined, model: 'gpt-x', createdAt: 1_700_000_000_000, input, output: collectEvents(events), echo: {} };
