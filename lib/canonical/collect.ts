@@ -34,6 +34,7 @@ export interface CollectedWebSearch {
   results?: readonly WebSearchResult[];
   error?: string;
   dialect?: string;
+  entryPoint?: string;
 }
 export interface CollectedReasoning {
   readonly type: 'reasoning';

@@ -105,6 +105,12 @@ export interface WebSearchEvent {
   readonly results?: readonly WebSearchResult[];
   readonly error?: string;
   readonly dialect?: string;
+  /**
+   * What the provider asks an app to display with answers grounded in its search (Google's
+   * search suggestions, `searchEntryPoint.renderedContent`: HTML), carried to clients whose
+   * protocol has a place for it.
+   */
+  readonly entryPoint?: string;
 }
 
 /**

@@ -23,7 +23,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect'] },
   tool_call_delta: { required: ['id', 'args'], optional: [] },
   tool_call_finished: { required: ['id'], optional: [] },
-  web_search: { required: ['id'], optional: ['query', 'error', 'dialect'] },
+  web_search: { required: ['id'], optional: ['query', 'error', 'dialect', 'entryPoint'] },
   citation: { required: ['url'], optional: ['title', 'citedText', 'encryptedIndex', 'dialect'] },
   usage: { required: [], optional: [] },
   warning: { required: ['code', 'message'], optional: [] },

@@ -30,15 +30,15 @@ describe('e2e: Gemini Google Search grounding', function () {
 
   /**
    * The groundingMetadata the upstream sent for `request` (the emulator's last frame, or its whole
-   * answer), less the search suggestions, which lip has no form for.
+   * answer), search suggestions (`searchEntryPoint`) included.
    */
   const upstreamGrounding = (request: RecordedRequest): GroundingMetadata => {
     const last = request.stream
       ? JSON.parse(geminiProtocol.frames(SCRIPT, request).at(-1)!.text.replace(/^data: /, ''))
       : geminiProtocol.json(SCRIPT, request);
-    const { searchEntryPoint, ...rest } = (last as GenerateContentResponse).candidates![0]!.groundingMetadata!;
-    expect(searchEntryPoint).to.have.property('renderedContent');
-    return rest;
+    const grounding = (last as GenerateContentResponse).candidates![0]!.groundingMetadata!;
+    expect(grounding.searchEntryPoint).to.have.property('renderedContent');
+    return grounding;
   };
 
   const ask = async (stream: boolean, tools: object[] = [{ googleSearch: {} }]) => {
@@ -68,8 +68,9 @@ describe('e2e: Gemini Google Search grounding', function () {
       expect(grounded[0]!.finishReason).to.equal('STOP');
       expect(request.stream).to.equal(stream);
       expect(grounded[0]!.groundingMetadata).to.deep.equal(upstreamGrounding(request));
-      // ... which is, written out by hand:
+      // ... which is, written out by hand (Google's search suggestions, which it asks apps to show, as they came):
       expect(grounded[0]!.groundingMetadata).to.deep.equal({
+        searchEntryPoint: upstreamGrounding(request).searchEntryPoint,
         webSearchQueries: ['zürich grüße', 'köln dom'],
         groundingChunks: [
           { web: { uri: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/AAA', title: 'zuerich.example' } },

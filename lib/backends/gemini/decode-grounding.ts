@@ -21,7 +21,8 @@ interface ByteCitation {
  * * one `web_search` event per query of `webSearchQueries` (`completed`: Gemini reports searches
  *   only after they ran), its id made from the response id and the query's place. Gemini does
  *   not say which query found which page: all pages of `groundingChunks` (`web.uri` → `url`,
- *   `web.title` → `title`) go with the first search;
+ *   `web.title` → `title`) go with the first search, and so does `searchEntryPoint.renderedContent`
+ *   (the search suggestions Google asks apps to show) as its `entryPoint`;
  * * one `citation` event per `groundingSupports` entry and chunk index, its segment's UTF-8 byte
  *   offsets turned into UTF-16 offsets of the response text, `citedText` the segment's text.
  *
@@ -42,11 +43,15 @@ export class GroundingReader {
   private readonly urls = new Set<string>();
   private readonly citations: ByteCitation[] = [];
   private readonly cited = new Set<string>();
+  /** Google's search suggestions (`searchEntryPoint.renderedContent`), which it asks apps to show. */
+  private entryPoint: string | undefined;
 
   constructor(private readonly backendId: string) {}
 
   /** Reads one candidate's `groundingMetadata`. */
   read(metadata: Json): void {
+    const rendered = isObject(metadata.searchEntryPoint) ? metadata.searchEntryPoint.renderedContent : undefined;
+    if (typeof rendered === 'string' && rendered.length > 0) this.entryPoint = rendered;
     const queries: unknown[] = Array.isArray(metadata.webSearchQueries) ? metadata.webSearchQueries : [];
     for (const query of queries) {
       if (typeof query !== 'string' || query.length === 0 || this.queries.includes(query)) continue;
@@ -87,7 +92,8 @@ export class GroundingReader {
   events(idPrefix: string, text: string | undefined, out: LipEvent[]): void {
     this.queries.forEach((query, i) => {
       const results = i === 0 && this.results.length > 0 ? { results: this.results } : {};
-      out.push({ type: 'web_search', id: `${idPrefix}${i}`, status: 'completed', query, ...results, dialect: SEARCH_DIALECTS.gemini });
+      const entryPoint = i === 0 && this.entryPoint !== undefined ? { entryPoint: this.entryPoint } : {};
+      out.push({ type: 'web_search', id: `${idPrefix}${i}`, status: 'completed', query, ...results, dialect: SEARCH_DIALECTS.gemini, ...entryPoint });
     });
     if (text === undefined) return;
     for (const { startByte, endByte, ...citation } of this.citations) {

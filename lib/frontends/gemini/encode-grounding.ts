@@ -8,11 +8,13 @@ export interface GroundingSearch {
   readonly status: 'searching' | 'completed' | 'failed';
   readonly query?: string;
   readonly results?: readonly WebSearchResult[];
+  readonly entryPoint?: string;
 }
 
 /**
  * Hosted web searches and citations (of any dialect) as a candidate's `groundingMetadata`:
  * `webSearchQueries` are the queries of the searches that did not fail, in order;
+ * `searchEntryPoint` the first search's `entryPoint` (Google's search suggestions), when it has one;
  * `groundingChunks` the pages (`{web: {uri, title}}`), the searches' results then the cited
  * urls not among them, one per url in order of first appearance; `groundingSupports` one per
  * cited span, its `segment` in UTF-8 byte offsets of `text` (the candidate's text; Gemini leaves
@@ -29,6 +31,7 @@ export interface GroundingSearch {
  */
 export function groundingMetadata(searches: Iterable<GroundingSearch>, citations: readonly CollectedCitation[], text: string | undefined): Json | undefined {
   const queries: string[] = [];
+  let entryPoint: string | undefined;
   const chunks: { web: { uri: string; title?: string } }[] = [];
   const chunkOf = new Map<string, number>();
   const chunk = (url: string, title: string | undefined): number => {
@@ -42,6 +45,7 @@ export function groundingMetadata(searches: Iterable<GroundingSearch>, citations
   for (const search of searches) {
     if (search.status === 'failed') continue;
     if (search.query !== undefined && search.query.length > 0) queries.push(search.query);
+    entryPoint ??= search.entryPoint;
     for (const result of search.results ?? []) chunk(result.url, result.title);
   }
   const supports = new Map<string, { segment: Json; groundingChunkIndices: number[] }>();
@@ -63,6 +67,7 @@ export function groundingMetadata(searches: Iterable<GroundingSearch>, citations
   if (queries.length === 0 && chunks.length === 0) return undefined;
   return {
     ...(queries.length > 0 ? { webSearchQueries: queries } : {}),
+    ...(entryPoint !== undefined ? { searchEntryPoint: { renderedContent: entryPoint } } : {}),
     ...(chunks.length > 0 ? { groundingChunks: chunks } : {}),
     ...(supports.size > 0 ? { groundingSupports: [...supports.values()] } : {}),
   };

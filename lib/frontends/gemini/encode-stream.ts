@@ -101,7 +101,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
     if (known === undefined && searches.size >= COLLECT_LIMITS.toolCalls) throw tooMany('web searches');
     const query = event.query ?? known?.query;
     const results = event.results ?? known?.results;
-    searches.set(event.id, { status: event.status, ...(query !== undefined ? { query } : {}), ...(results !== undefined ? { results } : {}) });
+    const entryPoint = event.entryPoint ?? known?.entryPoint;
+    searches.set(event.id, { status: event.status, ...(query !== undefined ? { query } : {}), ...(results !== undefined ? { results } : {}), ...(entryPoint !== undefined ? { entryPoint } : {}) });
   }
 
   private cite(event: CitationEvent): void {

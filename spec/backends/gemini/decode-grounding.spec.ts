@@ -29,7 +29,8 @@ const GROUNDING = {
 const zh = { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/AAA', title: 'zuerich.example' };
 const kl = { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/BBB', title: 'koeln.example' };
 const EXPECTED: LipEvent[] = [
-  { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'zürich grüße', results: [zh, kl], dialect: 'gemini.google_search' },
+  // Google's search suggestions go with the first search: a Gemini client gets them back as searchEntryPoint.
+  { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'zürich grüße', results: [zh, kl], dialect: 'gemini.google_search', entryPoint: '<div></div>' },
   { type: 'web_search', id: 'gs_r1_1', status: 'completed', query: 'köln', dialect: 'gemini.google_search' },
   { type: 'citation', ...zh, citedText: 'Grüße aus Zürich 😀', ...span('Grüße aus Zürich 😀'), dialect: 'gemini.google_search' },
   { type: 'citation', ...kl, citedText: 'Köln.', ...span('Köln.'), dialect: 'gemini.google_search' },
@@ -100,7 +101,7 @@ describe('backends/gemini: Google Search grounding', () => {
       { url: 'https://c.example/köln', title: 'Köln', citedText: ' und Köln.', ...span(' und Köln.'), dialect: 'gemini.google_search' },
     ]);
     expect(collected.blocks.filter((b) => b.type === 'web_search')).to.deep.equal([
-      { type: 'web_search', id: 'gs_emuResponse0001_0', status: 'completed', query: 'zürich grüße', dialect: 'gemini.google_search', results: [
+      { type: 'web_search', id: 'gs_emuResponse0001_0', status: 'completed', query: 'zürich grüße', dialect: 'gemini.google_search', entryPoint: '<div class="container"><a class="chip">zürich grüße</a></div>', results: [
         { url: 'https://a.example/zh', title: 'Zürich' }, { url: 'https://c.example/köln', title: 'Köln' },
       ] },
     ]);

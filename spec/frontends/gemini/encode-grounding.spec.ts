@@ -51,6 +51,14 @@ function stream(events: readonly LipEvent[], context = searching): Record<string
 }
 
 describe('frontends/gemini grounding metadata', () => {
+  it('writes the first search\'s entry point as searchEntryPoint (Google\'s search suggestions, back to a Gemini client)', () => {
+    const metadata = groundingMetadata([
+      { status: 'completed', query: 'q', entryPoint: '<div>chips</div>' }, { status: 'completed', query: 'r', entryPoint: '<div>later</div>' },
+    ], [], undefined);
+    expect(metadata).to.deep.equal({ webSearchQueries: ['q', 'r'], searchEntryPoint: { renderedContent: '<div>chips</div>' } });
+    expect(groundingMetadata([{ status: 'completed', query: 'q' }], [], undefined)).to.not.have.property('searchEntryPoint');
+  });
+
   it('the events are a valid canonical sequence (the citations follow the text they cite)', () => {
     expect(validateSequence(EVENTS)).to.deep.equal([]);
     expect(bytes(whole)).to.be.greaterThan(whole.length); // the offsets differ: bytes, not code units
