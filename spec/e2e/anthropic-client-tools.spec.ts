@@ -107,7 +107,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
 
   it('a server tool is still a 400 in Anthropic\'s envelope naming tools[i].type; nothing goes upstream', async () => {
     const err = await client().messages.create({
-      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'web_search_20250305', name: 'web_search' }],
+      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'web_fetch_20250910', name: 'web_fetch' }],
     }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     expect((err as Error).message).to.include('tools[1].type');

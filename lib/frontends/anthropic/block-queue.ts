@@ -7,13 +7,16 @@ import { HeldOutput } from '../held-output.js';
  * interleave (two tool calls whose argument deltas alternate, text while a tool call is still
  * open); a block that cannot start yet buffers its content and is flushed, as one delta, when
  * its turn comes. In the common sequential case nothing is buffered; what is buffered is bounded
- * (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
+ * (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits). A server tool's blocks (a
+ * finished web search's `server_tool_use` and `web_search_tool_result`) come whole; a citation
+ * joins the latest text block as a `citations_delta`.
  */
 type Block =
-  | { kind: 'text'; buffer: string; closed: boolean }
+  | { kind: 'text'; buffer: string; closed: boolean; citations?: string[] }
   | { kind: 'thinking'; buffer: string; signature?: string; closed: boolean }
   | { kind: 'redacted_thinking'; data: string; closed: true }
-  | { kind: 'tool_use'; id: string; wireId: string; name: string; buffer: string; closed: boolean };
+  | { kind: 'tool_use'; id: string; wireId: string; name: string; buffer: string; closed: boolean }
+  | { kind: 'server_tool'; block: string; input?: string; closed: true };
 
 export class BlockQueue {
   private readonly queue: Block[] = [];
@@ -80,6 +83,29 @@ export class BlockQueue {
     return this.pump();
   }
 
+  /** A server tool's whole block (`block`: its content_block JSON), with its input as one `input_json_delta`. */
+  serverTool(block: string, input?: string): string {
+    return this.push({ kind: 'server_tool', block, ...(input !== undefined ? { input } : {}), closed: true });
+  }
+
+  /**
+   * A citation (`citation`: its JSON) as a `citations_delta` of the latest text block not yet
+   * stopped (held with it while it waits), or of a new, empty one when every text block has
+   * stopped (the text it cites went before a later block).
+   */
+  citation(citation: string): string {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const block = this.queue[i]!;
+      if (block.kind !== 'text') continue;
+      if (this.isLive(block)) return this.citationDelta(citation);
+      this.held.add('text', citation.length);
+      (block.citations ??= []).push(citation);
+      return '';
+    }
+    const block: Block = { kind: 'text', buffer: '', closed: false, citations: [citation] };
+    return this.push(block);
+  }
+
   /** Closes and flushes every block (the message ends). */
   closeAll(): string {
     for (const block of this.queue) block.closed = true;
@@ -109,6 +135,10 @@ export class BlockQueue {
     return `event: content_block_delta\ndata: {"type":"content_block_delta",${this.headPrefix},"delta":{"type":"${deltaType}","${field}":${JSON.stringify(value)}}}\n\n`;
   }
 
+  private citationDelta(citation: string): string {
+    return `event: content_block_delta\ndata: {"type":"content_block_delta",${this.headPrefix},"delta":{"type":"citations_delta","citation":${citation}}}\n\n`;
+  }
+
   /** Starts the head block if needed; stops and drops closed heads, starting the next ones. */
   private pump(): string {
     let out = '';
@@ -132,6 +162,10 @@ export class BlockQueue {
       case 'text':
         out += frame('{"type":"text","text":""}');
         if (block.buffer) out += this.delta('text_delta', 'text', block.buffer);
+        if (block.citations) {
+          for (const citation of block.citations) out += this.citationDelta(citation);
+          block.citations = undefined;
+        }
         break;
       case 'thinking':
         out += frame('{"type":"thinking","thinking":"","signature":""}');
@@ -144,6 +178,10 @@ export class BlockQueue {
       case 'tool_use':
         out += frame(`{"type":"tool_use","id":${JSON.stringify(block.wireId)},"name":${JSON.stringify(block.name)},"input":{}}`);
         if (block.buffer) out += this.delta('input_json_delta', 'partial_json', block.buffer);
+        break;
+      case 'server_tool':
+        out += frame(block.block);
+        if (block.input !== undefined) out += this.delta('input_json_delta', 'partial_json', block.input);
         break;
     }
     if ('buffer' in block) block.buffer = '';

@@ -17,7 +17,7 @@ const CLIENT_TOOL = /^(bash|text_editor|memory|computer)_(\d{8})$/;
  * Fields lip ignores on every tool (the model sees none of them, or they work only with server
  * tools lip refuses: tool search, code execution), and the cache mark, which lip carries itself.
  */
-const NOT_SENT = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
+export const NOT_SENT = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
 
 /** Whether a tool `type` names one of Anthropic's client tools. */
 export function isClientTool(type: unknown): boolean {

@@ -1,8 +1,9 @@
-import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
+import { openSearchId, resultOf } from './web-search-blocks.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -11,9 +12,9 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API (and its beta) that lip knows but cannot carry (server tools, containers, compaction). */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (server tools but web search, containers, compaction). */
 const UNSUPPORTED = new Set([
-  'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
+  'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result',
   'mcp_tool_listing', 'container_upload', 'search_result', 'tool_reference', 'browser_state', 'compaction', 'fallback',
 ]);
@@ -25,7 +26,9 @@ const UNSUPPORTED = new Set([
  * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
  * `redacted_thinking` as reasoning parts (state lip sealed in a signature or data restores its
  * own dialect, state-envelope.ts), `tool_use` as tool calls (an id carrying a call signature is
- * opened; tool results name the plain id), text, images, documents.
+ * opened; tool results name the plain id), a web search (`server_tool_use` + its
+ * `web_search_tool_result`) as a web search part (SearchHistory), text (its `citations` left
+ * out: every provider takes text without them), images, documents.
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
@@ -38,7 +41,7 @@ export function decodeMessages(messages: Json[]): Message[] {
       return;
     }
     if (m.role === 'assistant') {
-      out.push({ role: 'assistant', parts: blocks.map((b, j) => assistantPart(b, `${path}[${j}]`)) });
+      out.push({ role: 'assistant', parts: assistantParts(blocks, path) });
       return;
     }
     if (m.role === 'system') {
@@ -54,6 +57,18 @@ export function decodeMessages(messages: Json[]): Message[] {
     });
   });
   return out;
+}
+
+function assistantParts(blocks: Json[], path: string): Part[] {
+  const parts: (Part | undefined)[] = [];
+  let searches: SearchHistory | undefined; // only for a message that holds a search
+  blocks.forEach((b, j) => {
+    if (b.type === 'server_tool_use') (searches ??= new SearchHistory(parts)).use(b, `${path}[${j}]`);
+    else if (b.type === 'web_search_tool_result') (searches ??= new SearchHistory(parts)).result(b, `${path}[${j}]`);
+    else parts.push(assistantPart(b, `${path}[${j}]`));
+  });
+  searches?.end(path);
+  return parts as Part[];
 }
 
 function assistantPart(b: Json, path: string): Part {
@@ -79,6 +94,49 @@ function assistantPart(b: Json, path: string): Part {
   }
 }
 
+/**
+ * The hosted web searches of one assistant message of the history: a `server_tool_use` named
+ * `web_search` and the `web_search_tool_result` that answers it (by `tool_use_id`, later in the
+ * same message) become one WebSearchPart at the place of the `server_tool_use`: its results
+ * (`encrypted_content` kept), or the error code of a `web_search_tool_result_error`. A search lip
+ * reported from another provider (its id made by lip) regains that provider's id and dialect.
+ * Another server tool, a search without its result and a result without its search are 400s.
+ */
+export class SearchHistory {
+  private readonly pending = new Map<string, { at: number; id: string; dialect?: string; query?: string }>();
+
+  constructor(private readonly parts: (Part | undefined)[]) {}
+
+  /** A `server_tool_use` block: its part's place is kept until its result comes. */
+  use(b: Json, path: string): void {
+    if (b.name !== WEB_SEARCH_TOOL_NAME) throw badField(`${path}.name`, `"${String(b.name)}": server tools other than web_search are not supported`, true);
+    if (this.pending.has(b.id)) throw badField(`${path}.id`, `repeats the server_tool_use id "${String(b.id)}"`);
+    const { id, dialect } = openSearchId(b.id, `${path}.id`);
+    const query = typeof b.input?.query === 'string' ? b.input.query as string : undefined;
+    this.pending.set(b.id, { at: this.parts.length, id, ...(dialect !== undefined ? { dialect } : {}), ...(query !== undefined ? { query } : {}) });
+    this.parts.push(undefined);
+  }
+
+  /** A `web_search_tool_result` block: the search it answers becomes a part. */
+  result(b: Json, path: string): void {
+    const search = this.pending.get(b.tool_use_id);
+    if (search === undefined) throw badField(`${path}.tool_use_id`, `names no server_tool_use before it in this message ("${String(b.tool_use_id)}")`);
+    this.pending.delete(b.tool_use_id);
+    const { at, ...fields } = search;
+    const c = b.content as Json | Json[];
+    const part: WebSearchPart = Array.isArray(c)
+      ? { type: 'web_search', ...fields, status: 'completed', results: c.map(resultOf) }
+      : { type: 'web_search', ...fields, status: 'failed', error: c.error_code as string };
+    this.parts[at] = part;
+  }
+
+  /** The message ends: every search must have had its result. */
+  end(path: string): void {
+    const [wireId] = this.pending.keys();
+    if (wireId !== undefined) throw badField(path, `the server_tool_use "${wireId}" has no web_search_tool_result after it`);
+  }
+}
+
 /** A system message holds text blocks only, as the top-level `system` does. */
 function systemPart(b: Json, path: string): TextPart {
   if (b.type !== 'text') throw badField(`${path}.type`, 'a system message holds text blocks only');
@@ -95,6 +153,8 @@ function userPart(b: Json, path: string): Part {
     case 'tool_use':
     case 'thinking':
     case 'redacted_thinking':
+    case 'server_tool_use':
+    case 'web_search_tool_result':
       throw badField(`${path}.type`, `${b.type} blocks belong in assistant messages`);
     default:
       throw unknownBlock(b, path);

@@ -6,6 +6,7 @@ import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { messagesRequestSchema } from './request-schema.js';
+import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
 
 type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
@@ -19,7 +20,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
  * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
- * computer use) and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
+ * computer use), the web search server tool (web-search-tool.ts) and `tool_choice` (with
+ * `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
  * `service_tier`, `inference_geo` and `speed` onto `providerOptions.anthropic`.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
@@ -60,12 +62,14 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
 /**
  * A tool declaration: a custom tool (no `type`, or `custom`) as a function tool; one of
  * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
- * a server tool, which Anthropic would run for the model, refused.
+ * the web search server tool (`web_search_20250305`, ...) as the hosted web search
+ * (web-search-tool.ts); any other server tool, which Anthropic would run for the model, refused.
  */
 function tool(t: Json, i: number): ToolDefinition {
   if (isClientTool(t.type)) return clientTool(t);
+  if (isWebSearchTool(t.type)) return webSearchTool(t, i);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
-    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only custom tools and the client tools bash, text_editor, memory and computer)`, true);
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only web_search, custom tools and the client tools bash, text_editor, memory and computer)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
   return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };

@@ -6,6 +6,7 @@ import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
 import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/index.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 
 /**
  * A collected response as one Messages object. Content blocks keep their order: reasoning as
@@ -13,16 +14,28 @@ import { mapFinishReason } from './map-finish-reason.js';
  * text runs as `text`, tool calls as `tool_use` with the arguments parsed (invalid JSON, e.g.
  * cut off by a length stop, becomes `{}`). Other dialects' state travels sealed
  * (state-envelope.ts): signatures in `signature`, opaque reasoning as `redacted_thinking`, a
- * call's own signature in the tool_use `id`.
+ * call's own signature in the tool_use `id`. A hosted web search that ran is a `server_tool_use`
+ * and a `web_search_tool_result` block (web-search-blocks.ts; one still running when the response
+ * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
+ * (`web_search_result_location`s), as a streaming client accumulates them from the
+ * `citations_delta`s of the same block.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const id = wireId(context, 'msg_');
   const content: Record<string, unknown>[] = [];
+  let searches = 0;
+  // The cited span stands in for a cited text the provider did not give, as in the stream (which keeps the text only then).
+  const searching = context.call.tools.some((t) => t.kind === 'web_search');
   for (const block of r.blocks) {
-    if (block.type === 'text') content.push({ type: 'text', text: block.text });
-    else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments) });
-    else if (block.type === 'web_search') continue;
-    else if (block.opaque !== undefined) {
+    if (block.type === 'text') {
+      const citations = block.citations?.map((c) => citationLocation(c, searching ? block.text.slice(c.start, c.end) : ''));
+      content.push({ type: 'text', text: block.text, ...(citations ? { citations } : {}) });
+    } else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments) });
+    else if (block.type === 'web_search') {
+      if (block.status === 'searching') continue;
+      if (block.status === 'completed') searches++;
+      content.push(serverToolUseBlock(block), searchResultBlock(block));
+    } else if (block.opaque !== undefined) {
       content.push({ type: 'redacted_thinking', data: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.anthropicRedacted) });
     } else {
       const signature = block.signature === undefined ? '' : carrySignature(block.signature, block.dialect, REASONING_DIALECTS.anthropicThinking);
@@ -38,7 +51,7 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     content,
     stop_reason: stopReason,
     stop_sequence: stopReason === 'stop_sequence' ? r.stopSequence ?? null : null,
-    usage: anthropicUsage(r.usage),
+    usage: anthropicUsage(r.usage, searches),
   };
 }
 

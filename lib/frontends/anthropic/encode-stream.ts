@@ -1,4 +1,4 @@
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { FinishReason, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
@@ -8,6 +8,7 @@ import { BlockQueue } from './block-queue.js';
 import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 
 /**
  * Events -> Messages SSE (`event:` + `data:`). Exactly one `message_start`, sent lazily right
@@ -17,8 +18,13 @@ import { mapFinishReason } from './map-finish-reason.js';
  * A failure after output is an `event: error` (the SDKs throw on it) and the stream ends.
  * Provider state of other dialects travels sealed (state-envelope.ts): a signature in the
  * thinking block's `signature`, opaque reasoning in `redacted_thinking.data`, a call's own
- * signature in the tool_use `id`.
+ * signature in the tool_use `id`. A hosted web search, once it ran (completed or failed), is a
+ * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
+ * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
+ * `cited_text` the cited span of the response text when the provider gave none (kept only when
+ * the call declares a web search tool).
  * @see spec/e2e/provider-state.spec.ts
+ * @see spec/e2e/web-search-anthropic.spec.ts
  */
 export class AnthropicStreamEncoder implements StreamEncoder {
   private readonly blocks: BlockQueue;
@@ -27,11 +33,17 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private started = false;
   private finished = false;
   private usage: Usage = {};
+  /** The response text so far, kept only when the call declares a web search tool (for cited_text). */
+  private text: string | undefined;
+  /** The queries of searches still running, by id (a search's blocks wait until it ran). */
+  private queries: Map<string, string> | undefined;
+  private searches = 0;
 
   constructor(context: EncodeContext) {
     this.id = wireId(context, 'msg_');
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
+    if (context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
   }
 
   private start(): string {
@@ -45,6 +57,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   event(event: LipEvent): string {
     switch (event.type) {
       case 'text_delta':
+        if (this.text !== undefined) this.text += event.text;
         return event.text ? this.blocks.text(event.text) : '';
       case 'reasoning_delta':
         return event.text ? this.blocks.thinking(event.text) : '';
@@ -58,6 +71,10 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.blocks.toolArgs(event.id, event.args);
       case 'tool_call_finished':
         return this.blocks.toolEnd(event.id);
+      case 'web_search':
+        return this.webSearch(event);
+      case 'citation':
+        return this.blocks.citation(JSON.stringify(citationLocation(event, this.text?.slice(event.start, event.end) ?? '')));
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
@@ -68,13 +85,27 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     }
   }
 
+  /** A search's blocks, once it ran; before that only its query is kept. */
+  private webSearch(event: WebSearchEvent): string {
+    if (event.status === 'searching') {
+      if (event.query !== undefined) (this.queries ??= new Map()).set(event.id, event.query);
+      return '';
+    }
+    const query = event.query ?? this.queries?.get(event.id);
+    this.queries?.delete(event.id);
+    if (event.status === 'completed') this.searches++;
+    const use = serverToolUseBlock(event, query);
+    return this.blocks.serverTool(JSON.stringify({ ...use, input: {} }), query !== undefined ? JSON.stringify({ query }) : undefined)
+      + this.blocks.serverTool(JSON.stringify(searchResultBlock(event)));
+  }
+
   private finish(reason: FinishReason | undefined, raw?: string, stopSequence?: string): string {
     if (this.finished) return '';
     this.finished = true;
     const out = this.blocks.closeAll() + this.start();
     const stopReason = mapFinishReason(effectiveFinishReason(reason, this.blocks.toolCount > 0), raw);
     const delta = { stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null };
-    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
+    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage, this.searches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
   }
 
   error(err: LipError): string {

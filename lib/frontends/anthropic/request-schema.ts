@@ -50,8 +50,40 @@ const toolResult = {
 };
 const thinking = { required: ['thinking', 'signature'], properties: { thinking: { type: 'string' }, signature: { type: 'string' } } };
 const redactedThinking = { required: ['data'], properties: { data: { type: 'string' } } };
+/** A hosted web search in an assistant turn: the model's `server_tool_use` and the `web_search_tool_result` answering it (web-search-tool.ts). */
+const serverToolUse = {
+  required: ['id', 'name'],
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
+};
+const webSearchResult = {
+  type: 'object',
+  required: ['type', 'url'],
+  properties: {
+    type: { const: 'web_search_result', description: 'must be "web_search_result"' },
+    url: { type: 'string', minLength: 1 },
+    title: { type: ['string', 'null'] },
+    encrypted_content: { type: 'string' },
+    page_age: { type: ['string', 'null'] },
+  },
+};
+const webSearchToolResult = {
+  required: ['tool_use_id', 'content'],
+  properties: {
+    tool_use_id: { type: 'string', minLength: 1 },
+    content: {
+      type: ['array', 'object'],
+      description: 'a list of web_search_result blocks or a web_search_tool_result_error',
+      items: webSearchResult,
+      required: ['type', 'error_code'],
+      properties: { type: { const: 'web_search_tool_result_error', description: 'must be "web_search_tool_result_error"' }, error_code: { type: 'string' } },
+    },
+  },
+};
 
-const block = tagged({ text, image, document, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking });
+const block = tagged({
+  text, image, document, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
+  server_tool_use: serverToolUse, web_search_tool_result: webSearchToolResult,
+});
 
 const message = {
   type: 'object',
@@ -80,6 +112,27 @@ const computerTool = {
   },
 };
 
+/** Anthropic's web search server tool (`web_search_20250305`, ...; web-search-tool.ts): its options' types. */
+const domains = { type: ['array', 'null'], items: { type: 'string', minLength: 1 } };
+const webSearchTool = {
+  if: { properties: { type: { type: 'string', pattern: '^web_search_\\d{8}$' } }, required: ['type'] },
+  then: {
+    properties: {
+      max_uses: { type: ['integer', 'null'], minimum: 1 },
+      allowed_domains: domains,
+      blocked_domains: domains,
+      user_location: {
+        type: ['object', 'null'],
+        required: ['type'],
+        properties: {
+          type: { const: 'approximate', description: 'must be "approximate"' },
+          city: { type: ['string', 'null'] }, region: { type: ['string', 'null'] }, country: { type: ['string', 'null'] }, timezone: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+};
+
 const tool = {
   type: 'object',
   required: ['name'],
@@ -91,7 +144,7 @@ const tool = {
     strict: { type: ['boolean', 'null'] },
     cache_control: cacheControl,
   },
-  allOf: [computerTool],
+  allOf: [computerTool, webSearchTool],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {

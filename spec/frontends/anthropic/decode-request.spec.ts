@@ -225,8 +225,10 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(unknown.message).to.equal('messages[2].content[0].type: unknown block type "foo"');
     const misplaced = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] });
     expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
-    const server = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: {} }] }] });
-    expect(server).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const server = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_fetch', input: {} }] }] });
+    expect(server).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].name' });
+    const fetched = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'web_fetch_tool_result', tool_use_id: 's', content: {} }] }] });
+    expect(fetched).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
     const compaction = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'compaction', content: 'summary' }] }] });
@@ -239,7 +241,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
     expect(decodeError({ ...base, messages: [{ role: 'developer', content: 'x' }] }).param).to.equal('messages[0].role');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
-    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'w', type: 'web_search_20250305' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'w', type: 'web_fetch_20250910' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [] }] }).message).to.equal('messages[0].content: must not be empty');
   });

@@ -21,7 +21,10 @@ export function checkAnthropicWire(body: string): AnthropicEvent[] {
   if (names[0] === 'message_start') expect(names[1]).to.equal('ping');
   let open: { index: number; type: string } | undefined;
   let next = 0;
-  const deltaKinds: Record<string, string[]> = { text: ['text_delta'], thinking: ['thinking_delta', 'signature_delta'], tool_use: ['input_json_delta'], redacted_thinking: [] };
+  const deltaKinds: Record<string, string[]> = {
+    text: ['text_delta', 'citations_delta'], thinking: ['thinking_delta', 'signature_delta'], tool_use: ['input_json_delta'], redacted_thinking: [],
+    server_tool_use: ['input_json_delta'], web_search_tool_result: [],
+  };
   for (const e of events) {
     if (e.event === 'content_block_start') {
       expect(open, `block ${e.data.index} starts while ${open?.index} is open`).to.equal(undefined);
@@ -43,18 +46,26 @@ export function checkAnthropicWire(body: string): AnthropicEvent[] {
   return events;
 }
 
-/** The content blocks the events build, as a client accumulates them. */
+/**
+ * The content blocks the events build, as a client accumulates them: a tool_use keeps its input
+ * JSON text apart (`json`); a server_tool_use's input is that JSON parsed, and a text block's
+ * `citations` collect its citations_delta, as the SDK's MessageStream does.
+ */
 export function accumulate(events: readonly AnthropicEvent[]): Record<string, any>[] {
   const blocks: Record<string, any>[] = [];
+  const serverInput = new Map<Record<string, any>, string>();
   for (const e of events) {
     if (e.event === 'content_block_start') blocks[e.data.index] = { ...e.data.content_block, ...(e.data.content_block.type === 'tool_use' ? { json: '' } : {}) };
     if (e.event !== 'content_block_delta') continue;
     const b = blocks[e.data.index]!;
     const d = e.data.delta;
     if (d.type === 'text_delta') b.text += d.text;
+    if (d.type === 'citations_delta') b.citations = [...(b.citations ?? []), d.citation];
     if (d.type === 'thinking_delta') b.thinking += d.thinking;
     if (d.type === 'signature_delta') b.signature = d.signature;
-    if (d.type === 'input_json_delta') b.json += d.partial_json;
+    if (d.type === 'input_json_delta' && b.type === 'server_tool_use') serverInput.set(b, (serverInput.get(b) ?? '') + d.partial_json);
+    else if (d.type === 'input_json_delta') b.json += d.partial_json;
   }
+  for (const [b, json] of serverInput) if (json) b.input = JSON.parse(json);
   return blocks;
 }
