@@ -9,8 +9,10 @@ type Json = Record<string, any>;
  * A whole Messages API answer (`stream: false`) -> canonical events. The message is replayed
  * through AnthropicStreamDecoder as the events a stream of it would hold: `message_start`
  * (id, model, usage), each content block as a start carrying the whole block and its stop
- * (text, thinking with its signature, redacted thinking, tool_use whose `input` becomes the
- * arguments), then `message_delta` (stop reason, stop sequence) and `message_stop`. A body of
+ * (text with its citations, thinking with its signature, redacted thinking, tool_use whose
+ * `input` becomes the arguments, a web search's `server_tool_use` whose `input` holds the query
+ * and its `web_search_tool_result`), then `message_delta` (stop reason, stop sequence) and
+ * `message_stop`. A body of
  * `type: "error"` goes through classify-error.ts; one without a `content` array is malformed.
  *
  * ```

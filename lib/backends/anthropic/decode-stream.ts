@@ -1,12 +1,23 @@
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
+import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
+import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
+import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, any>;
-type Block = { kind: 'text' | 'thinking' | 'tool' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter };
+type Block = {
+  kind: 'text' | 'thinking' | 'tool' | 'search' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter;
+  /** A search's input JSON text so far. */
+  json?: string;
+  /** A text block's start in the response text, and its citations (web_search_result_location). */
+  start?: number;
+  citations?: Json[];
+};
+/** How long the input JSON of a search (its query) may grow. */
+const MAX_SEARCH_INPUT_CHARS = 64 * 1024;
 
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
@@ -37,7 +48,12 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * tool calls whose `input_json_delta` fragments are the arguments (an input nested deeper than
  * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
- * `event: error` fails the stream.
+ * `event: error` fails the stream. A hosted web search: a `server_tool_use` named `web_search` is
+ * a `searching` web_search event when its block stops (the query from its input), its
+ * `web_search_tool_result` the `completed` one (the results, `encrypted_content` kept) or a
+ * `failed` one (the `error_code`); a text block's `web_search_result_location` citations are
+ * citation events when it stops, spanning the block's text in the response. Other server tools
+ * and citation kinds are not surfaced.
  *
  * @see spec/backends/anthropic/decode-stream.spec.ts
  */
@@ -47,6 +63,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private finish: { reason: FinishReason; raw?: string; stopSequence?: string } = { reason: 'stop' };
   private readonly usage = { input: 0, read: 0, write: 0 };
   private ended = false;
+  /** UTF-16 length of the response text so far (where a cited block starts and ends). */
+  private textLength = 0;
+  /** The hosted web searches by id: the query, and whether it ran. */
+  private searches: Map<string, { query?: string; ran: boolean }> | undefined;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 
@@ -103,8 +123,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (this.blocks.size >= MAX_UPSTREAM_ITEMS && !this.blocks.has(index)) throw upstreamTooMany(this.backendId, 'open content blocks');
     switch (b.type) {
       case 'text':
-        this.blocks.set(index, { kind: 'text', args: false });
-        if (typeof b.text === 'string' && b.text.length > 0) out.push({ type: 'text_delta', text: b.text });
+        this.blocks.set(index, { kind: 'text', args: false, start: this.textLength, ...(Array.isArray(b.citations) && b.citations.length > 0 ? { citations: this.bounded(b.citations, 'citations') } : {}) });
+        if (typeof b.text === 'string' && b.text.length > 0) {
+          this.textLength += b.text.length;
+          out.push({ type: 'text_delta', text: b.text });
+        }
         return;
       case 'thinking':
         this.blocks.set(index, { kind: 'thinking', args: false, ...(typeof b.signature === 'string' && b.signature ? { signature: b.signature } : {}) });
@@ -120,8 +143,39 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
         out.push({ type: 'tool_call_started', id: b.id, name: b.name });
         return;
-      default:
-        this.blocks.set(index, { kind: 'other', args: false }); // server tools, citations, ...: not surfaced
+      case 'server_tool_use':
+        if (b.name !== WEB_SEARCH_TOOL_NAME) break;
+        if (typeof b.id !== 'string') throw malformedFrame(this.backendId, 'a web_search server_tool_use block without a string id');
+        this.blocks.set(index, { kind: 'search', id: b.id, args: false, input: b.input, json: '' });
+        return;
+      case 'web_search_tool_result':
+        if (typeof b.tool_use_id !== 'string') throw malformedFrame(this.backendId, 'a web_search_tool_result block without a string tool_use_id');
+        this.blocks.set(index, { kind: 'other', args: false });
+        this.searchRan(b.tool_use_id, b.content, out);
+        return;
+    }
+    this.blocks.set(index, { kind: 'other', args: false }); // other server tools, ...: not surfaced
+  }
+
+  /** A list from the upstream, refused past MAX_UPSTREAM_ITEMS entries. */
+  private bounded(list: unknown[], what: string): Json[] {
+    if (list.length > MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, what);
+    return list.filter((x): x is Json => typeof x === 'object' && x !== null);
+  }
+
+  /** A search's result: completed with its results, or failed with the error code (once per search). */
+  private searchRan(id: string, content: unknown, out: LipEvent[]): void {
+    const search = (this.searches ??= new Map()).get(id);
+    if (search?.ran) return;
+    this.searches.set(id, { ...search, ran: true });
+    const query = search?.query !== undefined ? { query: search.query } : {};
+    const dialect = SEARCH_DIALECTS.anthropic;
+    if (Array.isArray(content)) {
+      const results = this.bounded(content, 'search results').filter((r) => typeof r.url === 'string').map(searchResult);
+      out.push({ type: 'web_search', id, status: 'completed', ...query, results, dialect } satisfies WebSearchEvent);
+    } else {
+      const code = typeof content === 'object' && content !== null && typeof (content as Json).error_code === 'string' ? { error: (content as Json).error_code as string } : {};
+      out.push({ type: 'web_search', id, status: 'failed', ...query, ...code, dialect } satisfies WebSearchEvent);
     }
   }
 
@@ -130,7 +184,16 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${typeof index === 'number' ? index : `(${typeof index} index)`}, which never started`);
     switch (d.type) {
       case 'text_delta':
-        if (typeof d.text === 'string' && d.text) out.push({ type: 'text_delta', text: d.text });
+        if (typeof d.text === 'string' && d.text) {
+          this.textLength += d.text.length;
+          out.push({ type: 'text_delta', text: d.text });
+        }
+        return;
+      case 'citations_delta':
+        if (block.kind === 'text' && typeof d.citation === 'object' && d.citation !== null) {
+          if ((block.citations?.length ?? 0) >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'citations');
+          (block.citations ??= []).push(d.citation);
+        }
         return;
       case 'thinking_delta':
         if (typeof d.thinking === 'string' && d.thinking) out.push({ type: 'reasoning_delta', text: d.thinking });
@@ -139,6 +202,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof d.signature === 'string') block.signature = (block.signature ?? '') + d.signature;
         return;
       case 'input_json_delta':
+        if (block.kind === 'search' && typeof d.partial_json === 'string') {
+          block.json += d.partial_json;
+          if (block.json!.length > MAX_SEARCH_INPUT_CHARS) {
+            throw new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `backend "${this.backendId}": a web search input is longer than ${MAX_SEARCH_INPUT_CHARS} characters`, { detail: { backend: this.backendId } });
+          }
+          return;
+        }
         if (block.kind === 'tool' && typeof d.partial_json === 'string' && d.partial_json) {
           if ((block.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(d.partial_json) >= 0) throw upstreamTooDeep(this.backendId, 'a tool_use input');
           block.args = true;
@@ -155,10 +225,57 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (!block) return;
     this.blocks.delete(index);
     if (block.kind === 'thinking' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature, dialect: REASONING_DIALECTS.anthropicThinking });
+    if (block.kind === 'search') this.searching(block.id!, block.json || undefined, block.input, out);
+    if (block.citations) {
+      for (const c of block.citations) {
+        const citation = citationOf(c, block.start!, this.textLength);
+        if (citation) out.push(citation);
+      }
+    }
     if (block.kind === 'tool') {
       // No input_json_delta at all: the arguments are the (usually empty) input object of the start.
       if (!block.args) out.push({ type: 'tool_call_delta', id: block.id!, args: JSON.stringify(block.input ?? {}) });
       out.push({ type: 'tool_call_finished', id: block.id! });
     }
   }
+
+  /** The model asked for a search: its query from the input JSON (streamed) or the input object (whole). */
+  private searching(id: string, json: string | undefined, input: unknown, out: LipEvent[]): void {
+    const searches = (this.searches ??= new Map());
+    if (searches.has(id)) return;
+    let value = input;
+    if (json !== undefined) {
+      try {
+        value = JSON.parse(json);
+      } catch {
+        value = undefined; // a cut-off input: the search without its query
+      }
+    }
+    const query = typeof value === 'object' && value !== null && typeof (value as Json).query === 'string' ? (value as Json).query as string : undefined;
+    searches.set(id, { ...(query !== undefined ? { query } : {}), ran: false });
+    out.push({ type: 'web_search', id, status: 'searching', ...(query !== undefined ? { query } : {}), dialect: SEARCH_DIALECTS.anthropic });
+  }
+}
+
+/** A `web_search_result` as a canonical result (its url checked by the caller). */
+function searchResult(r: Json): WebSearchResult {
+  return {
+    url: r.url as string,
+    ...(typeof r.title === 'string' ? { title: r.title } : {}),
+    ...(typeof r.page_age === 'string' ? { pageAge: r.page_age } : {}),
+    ...(typeof r.encrypted_content === 'string' ? { encrypted: r.encrypted_content } : {}),
+  };
+}
+
+/** A text block's `web_search_result_location` as a citation of the block's span `start`..`end`; other kinds (document citations) are left out. */
+function citationOf(c: Json, start: number, end: number): CitationEvent | undefined {
+  if (c.type !== 'web_search_result_location' || typeof c.url !== 'string') return undefined;
+  return {
+    type: 'citation', url: c.url,
+    ...(typeof c.title === 'string' ? { title: c.title } : {}),
+    ...(typeof c.cited_text === 'string' ? { citedText: c.cited_text } : {}),
+    start, end,
+    ...(typeof c.encrypted_index === 'string' ? { encryptedIndex: c.encrypted_index } : {}),
+    dialect: SEARCH_DIALECTS.anthropic,
+  };
 }

@@ -1,7 +1,9 @@
-import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
+import { ownWebSearches } from '../web-search.js';
+import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 
@@ -10,8 +12,10 @@ type Json = Record<string, unknown>;
  * tool results travel as `tool_result` blocks at the front of a user turn, consecutive turns
  * of one role are merged, and a system message in the middle of a conversation joins the
  * top-level `system`. Thinking is replayed only in Anthropic's own dialects and only when
- * signed (the API rejects unsigned thinking); other dialects are dropped. A part's cache mark
- * is its block's `cache_control`.
+ * signed (the API rejects unsigned thinking); other dialects are dropped. A hosted web search
+ * Anthropic ran goes back where it was, as its `server_tool_use` and `web_search_tool_result`
+ * (results with their `encrypted_content`, as the API requires); another provider's is left out.
+ * A part's cache mark is its block's `cache_control`.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -20,10 +24,10 @@ type Json = Record<string, unknown>;
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
-  const { turns, system } = encodeTurns(messages, {
+  const { turns, system } = encodeTurns(ownWebSearches(messages, SEARCH_DIALECTS.anthropic), {
     assistantRole: 'assistant',
     user: (m) => m.parts.map((p) => cached(userBlock(p), p)).filter((b): b is Json => b !== undefined),
-    assistant: (m) => m.parts.map((p) => cached(assistantBlock(p), p)).filter((b): b is Json => b !== undefined),
+    assistant: (m) => m.parts.flatMap((p) => (p.type === 'web_search' ? searchBlocks(p) : [cached(assistantBlock(p), p)])).filter((b): b is Json => b !== undefined),
     tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p), p)!),
   });
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
@@ -64,6 +68,17 @@ function assistantBlock(part: Part): Json | undefined {
     default:
       return undefined;
   }
+}
+
+/** A search Anthropic ran, as the two blocks it answered with. */
+function searchBlocks(part: WebSearchPart): Json[] {
+  const content = part.status === 'failed'
+    ? { type: 'web_search_tool_result_error', error_code: part.error ?? 'unavailable' }
+    : (part.results ?? []).map((r) => ({ type: 'web_search_result', url: r.url, title: r.title ?? '', encrypted_content: r.encrypted ?? '', page_age: r.pageAge ?? null }));
+  return [
+    { type: 'server_tool_use', id: part.id, name: WEB_SEARCH_TOOL_NAME, input: part.query !== undefined ? { query: part.query } : {} },
+    { type: 'web_search_tool_result', tool_use_id: part.id, content },
+  ];
 }
 
 export function imageBlock(part: ImagePart): Json {

@@ -1,11 +1,12 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { TOOL_DIALECTS } from '../../canonical/index.js';
+import { TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
+import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +20,10 @@ type Json = Record<string, unknown>;
  * unless the row turns `provider_options` off (a `speed` some models take only with a beta
  * feature: the client names it in its own `anthropic-beta`, which is sent on). A client tool
  * with an Anthropic-defined schema goes back as the client declared it (computer use needs a
- * beta feature too, which the client's `anthropic-beta` names).
+ * beta feature too, which the client's `anthropic-beta` names). A hosted web search is the
+ * `web_search` server tool: an Anthropic client's declaration as written, another client's
+ * `web_search_20250305` with the options Anthropic has; the searches of the history that
+ * Anthropic ran go back with it (encode-messages.ts).
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -75,11 +79,28 @@ function knobs(call: Call): Json {
 /**
  * A tool as the Messages API declares it: a client tool with an Anthropic-defined schema
  * (`text_editor_20250728`, ...) as the client wrote it, so that the model gets the tool it was
- * trained on; every other tool (a function, a provider tool of another dialect) by its schema.
+ * trained on; a hosted web search as the web search server tool; every other tool (a function, a
+ * provider tool of another dialect) by its schema.
  */
 function toolDeclaration(t: ToolDefinition): Json {
+  if (t.kind === 'web_search') return webSearchDeclaration(t);
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
+}
+
+/**
+ * The web search server tool: an Anthropic client's declaration as it wrote it (its version and
+ * every field), else `web_search_20250305` with the options Anthropic has (`max_uses`, the domain
+ * lists, the approximate `user_location`). The search context size and OpenAI's live-access
+ * switch have no Anthropic counterpart and are left out.
+ */
+function webSearchDeclaration(t: ToolDefinition): Json {
+  if (t.providerTool?.dialect === SEARCH_DIALECTS.anthropic) return { ...t.providerTool.definition };
+  const o = t.webSearch ?? {};
+  return definedFields({
+    type: 'web_search_20250305', name: WEB_SEARCH_TOOL_NAME, max_uses: o.maxUses, allowed_domains: o.allowedDomains, blocked_domains: o.blockedDomains,
+    user_location: o.userLocation !== undefined ? { type: 'approximate', ...o.userLocation } : undefined,
+  });
 }
 
 /**

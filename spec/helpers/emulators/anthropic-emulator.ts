@@ -1,5 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', stop_sequence: 'stop_sequence' };
@@ -22,13 +22,55 @@ export function anthropicUsageWire(u: UsageScript, output = u.output): Record<st
   };
 }
 
+/** A search's `server_tool_use` id (the script's, else made up from its place). */
+const searchId = (search: SearchScript, i: number) => search.id ?? `srvtoolu_emu${i + 1}`;
+
+/** A search's `web_search_tool_result` content: its results, or the error it failed with. */
+function searchContent(search: SearchScript): unknown {
+  if (search.error !== undefined) return { type: 'web_search_tool_result_error', error_code: search.error };
+  return (search.results ?? []).map((r) => ({ type: 'web_search_result', title: r.title, url: r.url, encrypted_content: r.encrypted ?? '', page_age: r.pageAge ?? null }));
+}
+
+/** A citation as Anthropic writes it (`cited_text`: the script's, else the cited delta itself). */
+function citationWire(c: CitationScript, text: string): Record<string, unknown> {
+  return { type: 'web_search_result_location', cited_text: c.citedText ?? text, url: c.url, title: c.title ?? null, encrypted_index: c.encryptedIndex ?? '' };
+}
+
+/**
+ * The text deltas in text blocks: a cited delta (script `citations`) is a block of its own with
+ * its citations; the deltas between cited ones share one block.
+ */
+function textBlocks(script: Script): { deltas: string[]; citations: Record<string, unknown>[] }[] {
+  const blocks: { deltas: string[]; citations: Record<string, unknown>[] }[] = [];
+  deltas(script.text).forEach((text, i) => {
+    const cited = (script.citations ?? []).filter((c) => c.delta === i).map((c) => citationWire(c, text));
+    const last = blocks[blocks.length - 1];
+    if (cited.length === 0 && last && last.citations.length === 0) last.deltas.push(text);
+    else blocks.push({ deltas: [text], citations: cited });
+    if (cited.length > 0) blocks.push({ deltas: [], citations: [] }); // the deltas after a cited one start a new block
+  });
+  return blocks.filter((b) => b.deltas.length > 0);
+}
+
+/** Anthropic's usage, with the searches the answer ran (`server_tool_use`) when it ran any. */
+function usageWire(script: Script, u: UsageScript, output?: number): Record<string, unknown> {
+  const searches = script.searches?.length ?? 0;
+  return { ...anthropicUsageWire(u, output), ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}) };
+}
+
 function content(script: Script): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
   if (script.reasoning?.text !== undefined || script.reasoning?.signature !== undefined) {
     blocks.push({ type: 'thinking', thinking: joined(script.reasoning.text), signature: script.reasoning.signature ?? '' });
   }
   if (script.reasoning?.redacted !== undefined) blocks.push({ type: 'redacted_thinking', data: script.reasoning.redacted });
-  if (deltas(script.text).length > 0) blocks.push({ type: 'text', text: joined(script.text) });
+  (script.searches ?? []).forEach((search, i) => {
+    blocks.push({ type: 'server_tool_use', id: searchId(search, i), name: 'web_search', input: { query: search.query } });
+    blocks.push({ type: 'web_search_tool_result', tool_use_id: searchId(search, i), content: searchContent(search) });
+  });
+  for (const block of textBlocks(script)) {
+    blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
+  }
   (script.toolCalls ?? []).forEach((call, i) => {
     blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') });
   });
@@ -38,8 +80,10 @@ function content(script: Script): Record<string, unknown>[] {
 /**
  * The Anthropic Messages API as api.anthropic.com streams it: `event:` + `data:` frames,
  * `message_start` (input usage, cache counts separate), a `ping`, content blocks by index
- * (thinking with `signature_delta` before its stop, redacted thinking, text, tool_use with
- * `input_json_delta`), `message_delta` (stop reason, cumulative usage), `message_stop`.
+ * (thinking with `signature_delta` before its stop, redacted thinking, a web search's
+ * `server_tool_use` and `web_search_tool_result`, text (a cited delta in a block of its own, its
+ * `citations_delta` first), tool_use with `input_json_delta`), `message_delta` (stop reason,
+ * cumulative usage, the searches it ran), `message_stop`.
  */
 export const anthropicProtocol: EmulatorProtocol = {
   name: 'anthropic',
@@ -92,10 +136,17 @@ export const anthropicProtocol: EmulatorProtocol = {
       frames.push(frame('content_block_start', { index, content_block: { type: 'redacted_thinking', data: r.redacted } }, true));
       frames.push(frame('content_block_stop', { index: index++ }));
     }
-    const text = deltas(script.text);
-    if (text.length > 0) {
+    (script.searches ?? []).forEach((search, i) => {
+      frames.push(frame('content_block_start', { index, content_block: { type: 'server_tool_use', id: searchId(search, i), name: 'web_search', input: {} } }));
+      frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify({ query: search.query }) } }, true));
+      frames.push(frame('content_block_stop', { index: index++ }));
+      frames.push(frame('content_block_start', { index, content_block: { type: 'web_search_tool_result', tool_use_id: searchId(search, i), content: searchContent(search) } }, true));
+      frames.push(frame('content_block_stop', { index: index++ }));
+    });
+    for (const block of textBlocks(script)) {
       frames.push(frame('content_block_start', { index, content_block: { type: 'text', text: '' } }));
-      for (const t of text) frames.push(frame('content_block_delta', { index, delta: { type: 'text_delta', text: t } }, true));
+      for (const citation of block.citations) frames.push(frame('content_block_delta', { index, delta: { type: 'citations_delta', citation } }));
+      for (const t of block.deltas) frames.push(frame('content_block_delta', { index, delta: { type: 'text_delta', text: t } }, true));
       frames.push(frame('content_block_stop', { index: index++ }));
     }
     (script.toolCalls ?? []).forEach((call, i) => {
@@ -110,7 +161,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     }
     frames.push(frame('message_delta', {
       delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null },
-      usage: anthropicUsageWire(usage),
+      usage: usageWire(script, usage),
     }));
     frames.push(frame('message_stop', {}));
     return frames;
@@ -122,7 +173,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     return {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model: script.model ?? request.model ?? 'claude-sonnet-4-6',
       content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
-      usage: { ...anthropicUsageWire(usage), service_tier: 'standard' },
+      usage: { ...usageWire(script, usage), service_tier: 'standard' },
     };
   },
 };
