@@ -1,11 +1,10 @@
 import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { anthropicStreamError } from './classify-error.js';
 import { mapAnthropicStopReason } from './map-finish-reason.js';
-import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, any>;
 type Block = {

@@ -1,9 +1,8 @@
 import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { ownWebSearches } from '../web-search.js';
-import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,12 +1,11 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
-import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, unknown>;
 

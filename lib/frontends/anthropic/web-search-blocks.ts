@@ -1,6 +1,5 @@
 import type { CollectedCitation, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { CALL_LIMITS } from '../../canonical/index.js';
-import { SEARCH_DIALECTS } from './search-dialect.js';
+import { CALL_LIMITS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 
 type Json = Record<string, unknown>;

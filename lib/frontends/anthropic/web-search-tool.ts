@@ -1,9 +1,8 @@
 import type { ToolDefinition, WebSearchOptions } from '../../canonical/index.js';
-import { WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { cacheOf } from '../cache-control.js';
 import { badField } from './decode-content.js';
 import { NOT_SENT } from './client-tools.js';
-import { SEARCH_DIALECTS } from './search-dialect.js';
 
 type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
 
