@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import { TestScheduler } from 'rxjs/testing';
+import { LipError } from '../../../lib/errors/index.js';
+import { RouteJournal } from '../../../lib/routing/plan/route-journal.js';
+
+const refusal = (backend: string) => new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} runs no hosted web search`, { retryable: true });
+
+describe('routing/plan/route-journal finalError', () => {
+  const journal = (...fates: (LipError | 'skipped')[]) => {
+    const j = new RouteJournal(new TestScheduler(() => undefined));
+    fates.forEach((fate, i) => (fate === 'skipped' ? j.skip(`b${i}:m`, 'circuit open') : j.fail(j.start(`b${i}:m`), fate)));
+    return j;
+  };
+
+  it('is a 400 naming each refusal when every candidate refused the request before sending it', () => {
+    const err = journal(refusal('bedrock'), refusal('acp')).finalError();
+    expect(err).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400 });
+    expect(err.message).to.equal('no candidate can serve this request (b0:m: bedrock runs no hosted web search; b1:m: acp runs no hosted web search)');
+  });
+
+  it('stays a 502 when another failure is among them, or a candidate was skipped (it might have served)', () => {
+    const upstream = new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream 503', { status: 503, retryable: true });
+    expect(journal(refusal('bedrock'), upstream).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
+    expect(journal(refusal('bedrock'), 'skipped').finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
+  });
+});
