@@ -57,9 +57,12 @@ function markLastOf<T extends object>(items: readonly T[], canCarry: (item: T) =
   return markOf(item) !== undefined ? items : items.with(i, { ...item, cache: mark });
 }
 
-/** Thinking cannot be marked, and the API refuses a mark on an empty text block (the anthropic backend leaves it out). */
+/**
+ * Thinking cannot be marked, nor a web search (its part carries no mark), and the API refuses a
+ * mark on an empty text block (the anthropic backend leaves it out).
+ */
 function cacheable(part: Part): boolean {
-  if (part.type === 'reasoning') return false;
+  if (part.type === 'reasoning' || part.type === 'web_search') return false;
   return part.type !== 'text' || part.text.length > 0;
 }
 

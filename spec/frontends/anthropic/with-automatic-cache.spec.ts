@@ -27,9 +27,10 @@ describe('frontends/anthropic withAutomaticCache (top-level cache_control)', () 
     expect(withAutomaticCache(prompt([{ role: 'user', parts: [file] }]), {}).messages[0]!.parts[0]).to.deep.equal({ ...file, cache: {} });
   });
 
-  it('skips blocks that cannot carry a mark: thinking, and empty text (the API refuses it there)', () => {
-    const p = prompt([{ role: 'user', parts: [text('q')] }, { role: 'assistant', parts: [text('answer'), thinking, text('')] }]);
-    expect(withAutomaticCache(p, {}).messages[1]!.parts).to.deep.equal([text('answer', {}), thinking, text('')]);
+  it('skips blocks that cannot carry a mark: thinking, a web search, and empty text (the API refuses it there)', () => {
+    const search = { type: 'web_search' as const, id: 'srvtoolu_1', status: 'completed' as const, results: [], dialect: 'anthropic.web_search' };
+    const p = prompt([{ role: 'user', parts: [text('q')] }, { role: 'assistant', parts: [text('answer'), thinking, search, text('')] }]);
+    expect(withAutomaticCache(p, {}).messages[1]!.parts).to.deep.equal([text('answer', {}), thinking, search, text('')]);
     const onlyThinking = prompt([{ role: 'user', parts: [text('q')] }, { role: 'assistant', parts: [thinking] }]);
     expect(withAutomaticCache(onlyThinking, {}).messages.map((m) => m.parts)).to.deep.equal([[text('q', {})], [thinking]]);
   });
