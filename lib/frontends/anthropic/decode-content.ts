@@ -102,15 +102,15 @@ function assistantPart(b: Json, path: string): Part {
  * reported from another provider (its id made by lip) regains that provider's id and dialect.
  * Another server tool, a search without its result and a result without its search are 400s.
  */
-export class SearchHistory {
+class SearchHistory {
   private readonly pending = new Map<string, { at: number; id: string; dialect?: string; query?: string }>();
 
   constructor(private readonly parts: (Part | undefined)[]) {}
 
   /** A `server_tool_use` block: its part's place is kept until its result comes. */
   use(b: Json, path: string): void {
-    if (b.name !== WEB_SEARCH_TOOL_NAME) throw badField(`${path}.name`, `"${String(b.name)}": server tools other than web_search are not supported`, true);
-    if (this.pending.has(b.id)) throw badField(`${path}.id`, `repeats the server_tool_use id "${String(b.id)}"`);
+    if (b.name !== WEB_SEARCH_TOOL_NAME) throw badField(`${path}.name`, `${quoted(b.name)}: server tools other than web_search are not supported`, true);
+    if (this.pending.has(b.id)) throw badField(`${path}.id`, `repeats the server_tool_use id ${quoted(b.id)}`);
     const { id, dialect } = openSearchId(b.id, `${path}.id`);
     const query = typeof b.input?.query === 'string' ? b.input.query as string : undefined;
     this.pending.set(b.id, { at: this.parts.length, id, ...(dialect !== undefined ? { dialect } : {}), ...(query !== undefined ? { query } : {}) });
@@ -120,7 +120,7 @@ export class SearchHistory {
   /** A `web_search_tool_result` block: the search it answers becomes a part. */
   result(b: Json, path: string): void {
     const search = this.pending.get(b.tool_use_id);
-    if (search === undefined) throw badField(`${path}.tool_use_id`, `names no server_tool_use before it in this message ("${String(b.tool_use_id)}")`);
+    if (search === undefined) throw badField(`${path}.tool_use_id`, `names no server_tool_use before it in this message (${quoted(b.tool_use_id)})`);
     this.pending.delete(b.tool_use_id);
     const { at, ...fields } = search;
     const c = b.content as Json | Json[];
@@ -133,9 +133,12 @@ export class SearchHistory {
   /** The message ends: every search must have had its result. */
   end(path: string): void {
     const [wireId] = this.pending.keys();
-    if (wireId !== undefined) throw badField(path, `the server_tool_use "${wireId}" has no web_search_tool_result after it`);
+    if (wireId !== undefined) throw badField(path, `the server_tool_use ${quoted(wireId)} has no web_search_tool_result after it`);
   }
 }
+
+/** A client's value in a message, quoted and cut short. */
+const quoted = (value: unknown) => JSON.stringify(String(value).slice(0, 64));
 
 /** A system message holds text blocks only, as the top-level `system` does. */
 function systemPart(b: Json, path: string): TextPart {

@@ -50,7 +50,7 @@ const toolResult = {
 };
 const thinking = { required: ['thinking', 'signature'], properties: { thinking: { type: 'string' }, signature: { type: 'string' } } };
 const redactedThinking = { required: ['data'], properties: { data: { type: 'string' } } };
-/** A hosted web search in an assistant turn: the model's `server_tool_use` and the `web_search_tool_result` answering it (web-search-tool.ts). */
+/** A hosted web search in an assistant turn: the model's `server_tool_use` and the `web_search_tool_result` answering it (SearchHistory in decode-content.ts). */
 const serverToolUse = {
   required: ['id', 'name'],
   properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
