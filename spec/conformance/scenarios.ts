@@ -112,6 +112,19 @@ export const SCENARIOS: readonly Scenario[] = [
       usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5 },
     },
   },
+  {
+    name: 'web search then cited text',
+    script: [
+      ...start,
+      { type: 'web_search', id: 'ws_golden1', status: 'searching', dialect: 'golden.search' },
+      { type: 'web_search', id: 'ws_golden1', status: 'completed', query: 'weather paris', results: [{ url: 'https://weather.example/paris', title: 'Paris weather', pageAge: '2 days ago' }], dialect: 'golden.search' },
+      { type: 'text_delta', text: 'It rains' },
+      { type: 'citation', url: 'https://weather.example/paris', title: 'Paris weather', citedText: 'Rain all day in Paris.', start: 3, end: 8, dialect: 'golden.search' },
+      { type: 'text_delta', text: ' today.' },
+      usage({ inputTokens: 30, outputTokens: 9, totalTokens: 39 }), finish('stop'),
+    ],
+    expect: { text: 'It rains today.', reasoning: '', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 30, outputTokens: 9, totalTokens: 39 } },
+  },
 ];
 
 /** Scripts by name for a ScriptedBackend (`script:<slug>` plays one). */

@@ -122,6 +122,16 @@ export function expectEventShape(event: LipEvent): void {
     case 'tool_call_started': str(event.id, 'id'); str(event.name, 'name'); optStr(event.signature, 'signature'); return;
     case 'tool_call_delta': str(event.id, 'id'); str(event.args, 'args'); return;
     case 'tool_call_finished': str(event.id, 'id'); return;
+    case 'web_search':
+      str(event.id, 'id');
+      expect(['searching', 'completed', 'failed'], `status of ${where}`).to.include(event.status);
+      optStr(event.query, 'query'); optStr(event.error, 'error'); optStr(event.dialect, 'dialect'); optStr(event.entryPoint, 'entryPoint');
+      for (const result of event.results ?? []) { str(result.url, 'results[].url'); optStr(result.title, 'results[].title'); optStr(result.pageAge, 'results[].pageAge'); optStr(result.encrypted, 'results[].encrypted'); }
+      return;
+    case 'citation':
+      str(event.url, 'url'); optStr(event.title, 'title'); optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
+      expect(Number.isInteger(event.start) && Number.isInteger(event.end) && event.start >= 0 && event.end >= event.start, `span of ${where}`).to.equal(true);
+      return;
     case 'usage':
       for (const key of Object.keys(event.usage)) {
         expect(USAGE_KEYS, `usage key of ${where}`).to.include(key);
