@@ -1,3 +1,4 @@
+import type Anthropic from '@anthropic-ai/sdk';
 import type { GenerateContentResponse } from '@google/genai';
 import { expect } from 'chai';
 import type OpenAI from 'openai';
@@ -26,7 +27,7 @@ const END = START + TEXT[1]!.length;
  */
 describe('e2e: hosted web search across protocols', function () {
   this.timeout(20_000);
-  const up = useUpstreams({ or: { kind: 'openai-responses' }, gem: { kind: 'gemini' }, oc: { kind: 'openai-chat' } });
+  const up = useUpstreams({ or: { kind: 'openai-responses' }, gem: { kind: 'gemini' }, oc: { kind: 'openai-chat' }, an: { kind: 'anthropic' } });
   const emulators = up.emulators;
 
   async function responses(model: string, stream: boolean): Promise<Response> {
@@ -41,6 +42,12 @@ describe('e2e: hosted web search across protocols', function () {
     const candidates = [];
     for await (const chunk of await up.google().models.generateContentStream(params)) candidates.push(...(chunk.candidates ?? []));
     return candidates;
+  }
+
+  async function claude(model: string, stream: boolean): Promise<Anthropic.ContentBlock[]> {
+    const params = { model, max_tokens: 256, tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 3 }], messages: [{ role: 'user' as const, content: 'Weather in Paris?' }] };
+    const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+    return message.content;
   }
 
   async function chat(model: string, stream: boolean): Promise<{ text: string; annotations: unknown }> {
@@ -61,6 +68,48 @@ describe('e2e: hosted web search across protocols', function () {
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
+
+    it(`an Anthropic client's web_search served by openai-responses: server_tool_use + web_search_tool_result and a cited text block back (${mode})`, async () => {
+      emulators.or!.enqueue(SCRIPT);
+      const content = await claude('or:gpt-5.4', stream);
+      // max_uses has no Responses form: left out.
+      expect(emulators.or!.requests[0]!.body.tools).to.deep.equal([{ type: 'web_search' }]);
+      const id = (content[0] as Anthropic.ServerToolUseBlock).id;
+      expect(id).to.match(/^srvtoolu_/);
+      expect(JSON.parse(JSON.stringify(content))).to.deep.equal([
+        { type: 'server_tool_use', id, name: 'web_search', input: { query: 'paris weather' } },
+        { type: 'web_search_tool_result', tool_use_id: id, content: [
+          { type: 'web_search_result', url: URL_A, title: '', encrypted_content: '', page_age: null },
+          { type: 'web_search_result', url: 'https://news.example/rain', title: '', encrypted_content: '', page_age: null },
+        ] },
+        { type: 'text', text: TEXT.join(''), citations: [{ type: 'web_search_result_location', cited_text: TEXT[1], url: URL_A, title: 'Paris weather', encrypted_index: '' }] },
+      ]);
+    });
+
+    it(`a Responses client's web_search served by anthropic: web_search_20250305 upstream, a web_search_call item and annotations back (${mode})`, async () => {
+      emulators.an!.enqueue(SCRIPT);
+      const response = await responses('an:claude-sonnet-4-6', stream);
+      expect(emulators.an!.requests[0]!.body.tools).to.deep.equal([{ type: 'web_search_20250305', name: 'web_search' }]);
+      expect(response.output.map((item) => item.type)).to.deep.equal(['web_search_call', 'message']);
+      const search = response.output[0] as OpenAI.Responses.ResponseFunctionWebSearch;
+      expect(search.id).to.match(/^ws_/);
+      expect(search.action).to.deep.equal({ type: 'search', query: 'paris weather', sources: [{ type: 'url', url: URL_A }, { type: 'url', url: 'https://news.example/rain' }] });
+      const message = response.output[1] as OpenAI.Responses.ResponseOutputMessage;
+      expect(message.content[0]).to.deep.include({ text: TEXT.join(''), annotations: [{ type: 'url_citation', start_index: START, end_index: END, url: URL_A, title: 'Paris weather' }] });
+    });
+
+    it(`a Gemini client's googleSearch served by anthropic: groundingMetadata back from Claude's search and citations (${mode})`, async () => {
+      emulators.an!.enqueue(SCRIPT);
+      const candidates = await gemini('an:claude-sonnet-4-6', stream);
+      expect(emulators.an!.requests[0]!.body.tools).to.deep.equal([{ type: 'web_search_20250305', name: 'web_search' }]);
+      const grounded = candidates!.filter((c) => c.groundingMetadata !== undefined);
+      expect(grounded).to.have.length(1);
+      expect(grounded[0]!.groundingMetadata).to.deep.equal({
+        webSearchQueries: ['paris weather'],
+        groundingChunks: [{ web: { uri: URL_A, title: 'Paris weather' } }, { web: { uri: 'https://news.example/rain', title: 'Rain news' } }],
+        groundingSupports: [{ segment: { startIndex: START, endIndex: END, text: TEXT[1] }, groundingChunkIndices: [0] }],
+      });
+    });
 
     it(`a Responses client's web_search served by gemini: googleSearch upstream, a web_search_call item and url_citation annotations back (${mode})`, async () => {
       emulators.gem!.enqueue(SCRIPT);
