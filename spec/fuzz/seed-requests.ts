@@ -62,6 +62,11 @@ const chat: Json[] = [
     tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'f' } }, { type: 'custom', custom: { name: 'g' } }] } },
   },
   { model: 'a:m|b:m', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], response_format: { type: 'json_object' }, max_tokens: 5 },
+  {
+    model: 'gpt-5-search-api', web_search_options: { search_context_size: 'low', user_location: { type: 'approximate', approximate: { city: 'Paris', country: 'FR', region: 'IDF', timezone: 'Europe/Paris' } } },
+    messages: [{ role: 'user', content: 'news?' }, { role: 'assistant', content: 'It rains.', annotations: [{ type: 'url_citation', url_citation: { start_index: 3, end_index: 8, url: 'https://a.example', title: 'A' } }] }, { role: 'user', content: 'more' }],
+    tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'required',
+  },
 ];
 
 const responses: Json[] = [
@@ -112,6 +117,18 @@ const responses: Json[] = [
       { type: 'compaction', encrypted_content: sealState({ dialect: 'lip.compaction', text: 'earlier turns, summarised' }) },
       { role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', prompt_cache_breakpoint: { mode: 'explicit' } }, { type: 'input_text', text: 'and this' }] },
     ],
+  },
+  {
+    model: 'm', include: ['web_search_call.action.sources'],
+    input: [
+      { role: 'user', content: 'weather?' },
+      { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'paris weather', sources: [{ type: 'url', url: 'https://a.example' }] } },
+      { type: 'web_search_call', status: 'completed', action: { type: 'open_page', url: 'https://a.example/p' } },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'It rains.', annotations: [{ type: 'url_citation', start_index: 3, end_index: 8, url: 'https://a.example', title: 'A' }] }] },
+      { role: 'user', content: 'more' },
+    ],
+    tools: [{ type: 'web_search', filters: { allowed_domains: ['a.example'] }, search_context_size: 'high', user_location: { type: 'approximate', city: 'Paris', country: 'FR' }, external_web_access: false }],
+    tool_choice: { type: 'web_search' },
   },
 ];
 
@@ -165,6 +182,21 @@ const anthropic: Json[] = [
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1: x = 1' }] },
     ],
   },
+  {
+    model: 'claude-x', max_tokens: 64,
+    tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3, allowed_domains: ['a.example'], user_location: { type: 'approximate', city: 'Paris', region: 'IDF', country: 'FR', timezone: 'Europe/Paris' } }, { name: 'f', input_schema: { type: 'object' } }],
+    messages: [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: [
+        { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'paris weather' } },
+        { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [{ type: 'web_search_result', url: 'https://a.example', title: 'A', encrypted_content: 'enc', page_age: '1 day' }] },
+        { type: 'server_tool_use', id: 'srvtoolu_2', name: 'web_search', input: { query: 'again' } },
+        { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_2', content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' } },
+        { type: 'text', text: 'It rains.', citations: [{ type: 'web_search_result_location', url: 'https://a.example', title: 'A', encrypted_index: 'ei', cited_text: 'rain' }] },
+      ] },
+      { role: 'user', content: 'more' },
+    ],
+  },
 ];
 
 const gemini: Json[] = [
@@ -202,6 +234,12 @@ const gemini: Json[] = [
     safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
     generationConfig: { mediaResolution: 'MEDIA_RESOLUTION_LOW' },
   },
+  {
+    contents: [{ role: 'user', parts: [{ text: 'weather?' }] }],
+    tools: [{ functionDeclarations: [{ name: 'f', parametersJsonSchema: { type: 'object' } }], googleSearch: { timeRangeFilter: { startTime: '2025-01-01T00:00:00Z', endTime: '2025-02-01T00:00:00Z' } } }],
+    toolConfig: { functionCallingConfig: { mode: 'AUTO', allowedFunctionNames: ['f'] } },
+  },
+  { contents: [{ role: 'user', parts: [{ text: 'x' }] }], tools: [{ google_search: {} }] },
 ];
 
 /** Seeds by frontend id. */
