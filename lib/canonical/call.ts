@@ -50,6 +50,8 @@ export interface FilePart {
   readonly mediaType?: string;
   readonly filename?: string;
   readonly cache?: CacheMark;
+  /** The client asks the model to cite this document (Anthropic `citations: {enabled: true}`); `citation` events point into it. */
+  readonly citations?: boolean;
 }
 
 /**

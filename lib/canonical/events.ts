@@ -114,13 +114,31 @@ export interface WebSearchEvent {
 }
 
 /**
+ * Where in a document of the request a citation points (Anthropic's document citations): the
+ * document's place among the request's documents (`index`, counted over every document part of
+ * the call, in order) and the cited range, in characters of a text document (`char`, end
+ * exclusive), pages of a PDF (`page`, end exclusive) or blocks of a custom-content document
+ * (`block`, end exclusive).
+ */
+export interface DocumentLocation {
+  readonly index: number;
+  readonly title?: string;
+  readonly kind: 'char' | 'page' | 'block';
+  readonly start: number;
+  readonly end: number;
+  readonly fileId?: string;
+}
+
+/**
  * A source the text cites: `start` / `end` (UTF-16 offsets, end exclusive) delimit the cited
  * span in the response's text so far (all `text_delta` since `response_started`); it follows
- * that text. `encryptedIndex`: Anthropic's `encrypted_index`, only Anthropic reads it back.
+ * that text. The source is a web page (`url`: a hosted web search's result) or a document of the
+ * request (`document`). `encryptedIndex`: Anthropic's `encrypted_index`, only Anthropic reads it back.
  */
 export interface CitationEvent {
   readonly type: 'citation';
-  readonly url: string;
+  readonly url?: string;
+  readonly document?: DocumentLocation;
   readonly title?: string;
   readonly citedText?: string;
   readonly start: number;

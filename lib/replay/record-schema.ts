@@ -24,7 +24,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   tool_call_delta: { required: ['id', 'args'], optional: [] },
   tool_call_finished: { required: ['id'], optional: [] },
   web_search: { required: ['id'], optional: ['query', 'error', 'dialect', 'entryPoint'] },
-  citation: { required: ['url'], optional: ['title', 'citedText', 'encryptedIndex', 'dialect'] },
+  citation: { required: [], optional: ['url', 'title', 'citedText', 'encryptedIndex', 'dialect'] },
   usage: { required: [], optional: [] },
   warning: { required: ['code', 'message'], optional: [] },
   error: { required: ['code', 'message'], optional: [] },
@@ -50,7 +50,16 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
       },
     },
   },
-  citation: { required: ['start', 'end'], properties: { start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 } } },
+  citation: {
+    required: ['start', 'end'],
+    properties: {
+      start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 },
+      document: {
+        type: 'object', required: ['index', 'kind', 'start', 'end'],
+        properties: { index: { type: 'integer', minimum: 0 }, kind: { enum: ['char', 'page', 'block'] }, start: { type: 'integer' }, end: { type: 'integer' }, title: { type: 'string' }, fileId: { type: 'string' } },
+      },
+    },
+  },
   response_finished: { required: ['reason'], properties: { reason: { enum: ['stop', 'length', 'tool_calls', 'content_filter', 'stop_sequence', 'other'] } } },
 };
 

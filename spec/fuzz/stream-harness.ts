@@ -129,7 +129,8 @@ export function expectEventShape(event: LipEvent): void {
       for (const result of event.results ?? []) { str(result.url, 'results[].url'); optStr(result.title, 'results[].title'); optStr(result.pageAge, 'results[].pageAge'); optStr(result.encrypted, 'results[].encrypted'); }
       return;
     case 'citation':
-      str(event.url, 'url'); optStr(event.title, 'title'); optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
+      optStr(event.url, 'url'); optStr(event.title, 'title');
+      if (event.document !== undefined) expect(Number.isInteger(event.document.index) && ['char', 'page', 'block'].includes(event.document.kind), `document of ${where}`).to.equal(true); optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
       expect(Number.isInteger(event.start) && Number.isInteger(event.end) && event.start >= 0 && event.end >= event.start, `span of ${where}`).to.equal(true);
       return;
     case 'usage':

@@ -51,8 +51,9 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * a `searching` web_search event when its block stops (the query from its input), its
  * `web_search_tool_result` the `completed` one (the results, `encrypted_content` kept) or a
  * `failed` one (the `error_code`); a text block's `web_search_result_location` citations are
- * citation events when it stops, spanning the block's text in the response. Other server tools
- * and citation kinds are not surfaced.
+ * citation events when it stops, spanning the block's text in the response, and so are its
+ * document citations (`char_location`, `page_location`, `content_block_location`). Other server
+ * tools and citation kinds are not surfaced.
  *
  * @see spec/backends/anthropic/decode-stream.spec.ts
  */
@@ -266,14 +267,43 @@ function searchResult(r: Json): WebSearchResult {
   };
 }
 
-/** A text block's `web_search_result_location` as a citation of the block's span `start`..`end`; other kinds (document citations) are left out. */
+/** Anthropic's document citation types and the range fields of each. */
+const DOCUMENT_LOCATIONS: Readonly<Record<string, readonly ['char' | 'page' | 'block', string, string]>> = {
+  char_location: ['char', 'start_char_index', 'end_char_index'],
+  page_location: ['page', 'start_page_number', 'end_page_number'],
+  content_block_location: ['block', 'start_block_index', 'end_block_index'],
+};
+
+/**
+ * A text block's citation as a citation of the block's span `start`..`end`: a
+ * `web_search_result_location` (a page of a hosted search) or a document citation
+ * (`char_location`, `page_location`, `content_block_location`: a document of the request).
+ * Other kinds (search results of the request, `search_result_location`) are left out.
+ */
 function citationOf(c: Json, start: number, end: number): CitationEvent | undefined {
+  const common = {
+    ...(typeof c.cited_text === 'string' ? { citedText: c.cited_text } : {}),
+    start, end,
+  };
+  const location = typeof c.type === 'string' ? DOCUMENT_LOCATIONS[c.type] : undefined;
+  if (location !== undefined) {
+    const [kind, from, to] = location;
+    if (typeof c.document_index !== 'number' || typeof c[from] !== 'number' || typeof c[to] !== 'number') return undefined;
+    return {
+      type: 'citation', ...common,
+      ...(typeof c.document_title === 'string' ? { title: c.document_title } : {}),
+      document: {
+        index: c.document_index, kind, start: c[from], end: c[to],
+        ...(typeof c.document_title === 'string' ? { title: c.document_title } : {}),
+        ...(typeof c.file_id === 'string' ? { fileId: c.file_id } : {}),
+      },
+    };
+  }
   if (c.type !== 'web_search_result_location' || typeof c.url !== 'string') return undefined;
   return {
     type: 'citation', url: c.url,
     ...(typeof c.title === 'string' ? { title: c.title } : {}),
-    ...(typeof c.cited_text === 'string' ? { citedText: c.cited_text } : {}),
-    start, end,
+    ...common,
     ...(typeof c.encrypted_index === 'string' ? { encryptedIndex: c.encrypted_index } : {}),
     dialect: SEARCH_DIALECTS.anthropic,
   };

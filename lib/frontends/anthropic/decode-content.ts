@@ -187,7 +187,8 @@ function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart {
 /** `image` and `document` blocks: base64, URL, plain-text and file-id sources (with their cache mark). */
 export function media(b: Json, path: string): ImagePart | FilePart {
   const part = mediaPart(b, path);
-  return b.cache_control ? { ...part, ...cacheOf(b) } : part;
+  const cited = part.type === 'file' && (b.citations as Json | null | undefined)?.enabled === true ? { citations: true } : {};
+  return b.cache_control ? { ...part, ...cited, ...cacheOf(b) } : { ...part, ...cited };
 }
 
 function mediaPart(b: Json, path: string): ImagePart | FilePart {

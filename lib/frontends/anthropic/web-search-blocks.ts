@@ -1,4 +1,4 @@
-import type { CollectedCitation, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
+import type { CollectedCitation, DocumentLocation, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
 import { CALL_LIMITS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 
@@ -84,10 +84,25 @@ export function searchResultBlock(search: Search): Json {
  * response text it covers (`text`); `encrypted_index` only for Anthropic's own.
  */
 export function citationLocation(c: Omit<CollectedCitation, 'start' | 'end'>, text: string): Json {
+  if (c.document !== undefined) return documentLocation(c.document, c.citedText ?? text);
   return {
     type: 'web_search_result_location', cited_text: c.citedText ?? text, url: c.url, title: c.title ?? null,
     encrypted_index: isOwnSearch(c.dialect) ? c.encryptedIndex ?? '' : '',
   };
+}
+
+/**
+ * A citation of a request document as Anthropic writes it: `char_location` (character range),
+ * `page_location` (pages of a PDF) or `content_block_location` (blocks of a custom-content
+ * document), each with `document_index`, `document_title` (null when none) and `cited_text`.
+ */
+export function documentLocation(d: DocumentLocation, citedText: string): Json {
+  const common = { cited_text: citedText, document_index: d.index, document_title: d.title ?? null, ...(d.fileId !== undefined ? { file_id: d.fileId } : {}) };
+  switch (d.kind) {
+    case 'char': return { type: 'char_location', ...common, start_char_index: d.start, end_char_index: d.end };
+    case 'page': return { type: 'page_location', ...common, start_page_number: d.start, end_page_number: d.end };
+    case 'block': return { type: 'content_block_location', ...common, start_block_index: d.start, end_block_index: d.end };
+  }
 }
 
 /** A `web_search_result` of the client's history as a canonical result. */

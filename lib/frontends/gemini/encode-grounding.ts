@@ -50,6 +50,7 @@ export function groundingMetadata(searches: Iterable<GroundingSearch>, citations
   }
   const supports = new Map<string, { segment: Json; groundingChunkIndices: number[] }>();
   for (const citation of citations) {
+    if (citation.url === undefined) continue; // a document's: grounding names web pages only
     const index = chunk(citation.url, citation.title);
     if (text === undefined) continue;
     const start = Math.max(0, Math.min(citation.start, text.length));

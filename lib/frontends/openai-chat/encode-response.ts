@@ -25,7 +25,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     refusal: null,
     ...(r.reasoningText ? { reasoning_content: r.reasoningText } : {}),
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-    ...(r.citations && r.citations.length > 0 ? { annotations: r.citations.map(urlCitation) } : {}),
+    ...(r.citations?.some((c) => c.url !== undefined) ? { annotations: r.citations.filter((c) => c.url !== undefined).map(urlCitation) } : {}),
   };
   return {
     id: completionId(context),

@@ -92,7 +92,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.args)}}}]}`);
       }
       case 'citation':
-        (this.annotations ??= []).push(JSON.stringify(urlCitation(event)));
+        if (event.url !== undefined) (this.annotations ??= []).push(JSON.stringify(urlCitation(event))); // a document's has no Chat form
         return '';
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);

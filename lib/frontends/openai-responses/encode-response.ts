@@ -46,7 +46,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text') {
-      const annotations = block.citations?.map((c) => urlCitation(c, c.start, c.end));
+      const annotations = block.citations?.filter((c) => c.url !== undefined).map((c) => urlCitation(c, c.start, c.end));
       output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined, annotations));
     } else if (block.type === 'web_search') {
       // A search the response ended before it ran is failed (the item has no incomplete status).

@@ -259,6 +259,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** A citation: an annotation of the message item whose text holds the start of the span (offsets made that output_text's). */
   private citation(event: CitationEvent): string {
+    if (event.url === undefined) return ''; // a document's: url_citation names web pages only
     let target = this.text !== undefined && event.start >= this.text.start! ? this.text : undefined;
     for (let i = this.closedMessages.length - 1; target === undefined && i >= 0; i--) {
       if (event.start >= this.closedMessages[i]!.start! || i === 0) target = this.closedMessages[i];

@@ -33,6 +33,11 @@ function searchContent(search: SearchScript): unknown {
 
 /** A citation as Anthropic writes it (`cited_text`: the script's, else the cited delta itself). */
 function citationWire(c: CitationScript, text: string): Record<string, unknown> {
+  const d = c.document;
+  if (d !== undefined) {
+    const [type, from, to] = ({ char: ['char_location', 'start_char_index', 'end_char_index'], page: ['page_location', 'start_page_number', 'end_page_number'], block: ['content_block_location', 'start_block_index', 'end_block_index'] } as const)[d.kind];
+    return { type, cited_text: c.citedText ?? text, document_index: d.index, document_title: d.title ?? null, [from]: d.start, [to]: d.end };
+  }
   return { type: 'web_search_result_location', cited_text: c.citedText ?? text, url: c.url, title: c.title ?? null, encrypted_index: c.encryptedIndex ?? '' };
 }
 

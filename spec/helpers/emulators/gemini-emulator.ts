@@ -90,7 +90,7 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
   const supports = citations.map((c) => {
     const start = Buffer.byteLength(texts.slice(0, c.delta).join(''), 'utf8');
     const text = texts[c.delta] ?? '';
-    return { segment: { ...(start > 0 ? { startIndex: start } : {}), endIndex: start + Buffer.byteLength(text, 'utf8'), text }, groundingChunkIndices: [chunkOf(c.url, c.title)] };
+    return { segment: { ...(start > 0 ? { startIndex: start } : {}), endIndex: start + Buffer.byteLength(text, 'utf8'), text }, groundingChunkIndices: [chunkOf(c.url ?? "", c.title)] };
   });
   const queries = searches.map((s) => s.query);
   return {

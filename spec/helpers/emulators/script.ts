@@ -54,7 +54,13 @@ export interface SearchScript {
  */
 export interface CitationScript {
   readonly delta: number;
-  readonly url: string;
+  /** The cited page (a web search's); absent for a document citation. */
+  readonly url?: string;
+  /**
+   * A document of the request cited instead (Anthropic's `char_location`, `page_location`,
+   * `content_block_location`; only the Anthropic emulator writes these).
+   */
+  readonly document?: { readonly index: number; readonly title?: string; readonly kind: 'char' | 'page' | 'block'; readonly start: number; readonly end: number };
   readonly title?: string;
   readonly citedText?: string;
   readonly encryptedIndex?: string;
