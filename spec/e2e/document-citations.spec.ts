@@ -1,6 +1,8 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import type { Script } from '../helpers/emulators/index.js';
+import { testConfig } from '../helpers/config.js';
+import { EMULATOR_AWS, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 const DOC = 'The grass is green. The sky is blue.';
@@ -63,5 +65,37 @@ describe('e2e: Anthropic document citations', function () {
     expect(response.output_text).to.equal('According to the document, the grass is green and the sky is blue.');
     const message = response.output[0] as { content: { annotations: unknown[] }[] };
     expect(message.content[0]!.annotations).to.deep.equal([]);
+  });
+
+  describe('served by bedrock (Converse document citations)', () => {
+    let bedrock: Emulator;
+    let lip: RunningLip;
+    before(async () => {
+      bedrock = await startBedrockEmulator();
+      lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    });
+    after(async () => {
+      await lip?.close();
+      await bedrock?.close();
+    });
+
+    for (const stream of [false, true]) {
+      const mode = stream ? 'streaming' : 'non-streaming';
+
+      it(`the document goes up with citations enabled; Converse's documentChar citations come back as char_location (${mode})`, async () => {
+        bedrock.enqueue(ANSWER);
+        const client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
+        const params = { model: 'br:anthropic.claude-sonnet-4-20250514-v1:0', max_tokens: 256, messages: [QUESTION] };
+        const message = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+        const sent = bedrock.requests[0]!.body.messages[0].content[0];
+        expect(sent.document).to.deep.include({ format: 'txt', name: 'My Document', citations: { enabled: true } });
+        const text = message.content.filter((b): b is Anthropic.TextBlock => b.type === 'text');
+        expect(text.map((b) => b.text).join('')).to.equal('According to the document, the grass is green and the sky is blue.');
+        expect(JSON.parse(JSON.stringify(text.flatMap((b) => b.citations ?? [])))).to.deep.equal([
+          { type: 'char_location', cited_text: 'The grass is green. ', document_index: 0, document_title: 'My Document', start_char_index: 0, end_char_index: 20 },
+          { type: 'char_location', cited_text: 'The sky is blue.', document_index: 0, document_title: 'My Document', start_char_index: 20, end_char_index: 36 },
+        ]);
+      });
+    }
   });
 });

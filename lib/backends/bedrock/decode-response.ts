@@ -35,6 +35,12 @@ export class BedrockResponseDecoder implements ResponseDecoder {
       if (!block || typeof block !== 'object') return;
       const delta = (d: Json) => stream.event('contentBlockDelta', { contentBlockIndex, delta: d }, out);
       if (typeof block.text === 'string') delta({ text: block.text });
+      else if (block.citationsContent && typeof block.citationsContent === 'object') {
+        // Cited text: its generated text, then its citations, as the stream would send them.
+        const cited = block.citationsContent as Json;
+        delta({ text: Array.isArray(cited.content) ? (cited.content as Json[]).map((p) => (p && typeof p.text === 'string' ? p.text : '')).join('') : '' });
+        if (Array.isArray(cited.citations)) for (const citation of cited.citations as unknown[]) if (citation && typeof citation === 'object') delta({ citation });
+      }
       else if (block.toolUse) {
         const t = block.toolUse as Json;
         stream.event('contentBlockStart', { contentBlockIndex, start: { toolUse: { toolUseId: t.toolUseId, name: t.name } } }, out);

@@ -1,4 +1,4 @@
-import type { FinishReason, LipEvent, Usage } from '../../canonical/index.js';
+import type { CitationEvent, FinishReason, LipEvent, Usage } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -7,7 +7,16 @@ import { headerString, type EventStreamMessage } from './event-stream-framer.js'
 import { mapBedrockStopReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
-interface Block { kind: 'text' | 'reasoning' | 'tool'; id?: string; args?: boolean; signature?: string; depth?: JsonDepthMeter }
+interface Block {
+  kind: 'text' | 'reasoning' | 'tool';
+  id?: string;
+  args?: boolean;
+  signature?: string;
+  depth?: JsonDepthMeter;
+  /** A text block's start in the response text, and its citations (Converse `citation` deltas). */
+  start?: number;
+  citations?: Json[];
+}
 
 /**
  * Converse usage -> canonical. Bedrock counts cache reads and writes beside `inputTokens`;
@@ -47,6 +56,8 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
   private calls = 0;
   private readonly blocks = new Map<number, Block>();
   private finish: { reason: FinishReason; raw?: string } = { reason: 'stop' };
+  /** UTF-16 length of the response text so far (a text block's citations span its text in it). */
+  private textLength = 0;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
 
@@ -125,6 +136,13 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
     return block;
   }
 
+  /** The text block at `index`, opened where the response text now ends. */
+  private textBlock(index: number): Block {
+    const block = this.block(index, 'text');
+    block.start ??= this.textLength;
+    return block;
+  }
+
   private blockStart(e: Json, out: LipEvent[]): void {
     const index = this.index(e);
     this.start(out);
@@ -142,8 +160,17 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
     this.start(out);
     const d = (e.delta ?? {}) as Json;
     if (typeof d.text === 'string') {
-      this.block(index, 'text');
-      if (d.text.length > 0) out.push({ type: 'text_delta', text: d.text });
+      this.textBlock(index);
+      if (d.text.length > 0) {
+        out.push({ type: 'text_delta', text: d.text });
+        this.textLength += d.text.length;
+      }
+      return;
+    }
+    if (d.citation && typeof d.citation === 'object') {
+      const block = this.textBlock(index);
+      if ((block.citations?.length ?? 0) >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'citations');
+      (block.citations ??= []).push(d.citation);
       return;
     }
     if (d.toolUse) {
@@ -173,12 +200,40 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
     const block = this.blocks.get(index);
     if (!block) return;
     this.blocks.delete(index);
+    if (block.kind === 'text' && block.citations) {
+      for (const c of block.citations) {
+        const citation = documentCitation(c, block.start ?? 0, this.textLength);
+        if (citation) out.push(citation);
+      }
+    }
     if (block.kind === 'reasoning' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature, dialect: REASONING_DIALECTS.anthropicThinking });
     if (block.kind === 'tool') {
       if (!block.args) out.push({ type: 'tool_call_delta', id: block.id!, args: '{}' });
       out.push({ type: 'tool_call_finished', id: block.id! });
     }
   }
+}
+
+/** Converse's document locations, by member, as canonical location kinds. */
+const LOCATIONS: Readonly<Record<string, 'char' | 'page' | 'block'>> = { documentChar: 'char', documentPage: 'page', documentChunk: 'block' };
+
+/**
+ * A Converse citation (`{title, sourceContent: [{text}], location: {documentChar | documentPage |
+ * documentChunk: {documentIndex, start, end}}}`) as a citation of the text block's span
+ * `start`..`end`; other locations (web, search results) are left out.
+ */
+function documentCitation(c: Json, start: number, end: number): CitationEvent | undefined {
+  const location = c.location && typeof c.location === 'object' ? c.location as Json : undefined;
+  const member = location === undefined ? undefined : Object.keys(LOCATIONS).find((key) => location[key] && typeof location[key] === 'object');
+  if (member === undefined) return undefined;
+  const at = location![member] as Json;
+  if (typeof at.start !== 'number' || typeof at.end !== 'number') return undefined;
+  const title = typeof c.title === 'string' ? { title: c.title } : {};
+  const cited = Array.isArray(c.sourceContent) ? (c.sourceContent as Json[]).map((p) => (p && typeof p.text === 'string' ? p.text : '')).join('') : '';
+  return {
+    type: 'citation', ...(cited.length > 0 ? { citedText: cited } : {}), start, end, ...title,
+    document: { index: typeof at.documentIndex === 'number' ? at.documentIndex : 0, kind: LOCATIONS[member]!, start: at.start, end: at.end, ...title },
+  };
 }
 
 function messageOf(text: string): string | undefined {

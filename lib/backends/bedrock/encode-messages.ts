@@ -97,7 +97,7 @@ function documentBlock(part: FilePart): Json {
   const { data, mediaType } = inline(part, 'document');
   const format = DOCUMENT_FORMATS[(mediaType ?? 'application/pdf').toLowerCase()];
   if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not ${mediaType}`);
-  return { document: { format, name: documentName(part.filename), source: { bytes: data } } };
+  return { document: { format, name: documentName(part.filename), source: { bytes: data }, ...(part.citations === true ? { citations: { enabled: true } } : {}) } };
 }
 
 /** Converse names: letters, digits, single spaces, hyphens, parentheses and brackets only. */

@@ -3,7 +3,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedEmbedding, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedEmbedding, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 /**
@@ -46,12 +46,40 @@ export function bedrockUsageWire(u: UsageScript): Record<string, number> {
   };
 }
 
+const LOCATION = { char: 'documentChar', page: 'documentPage', block: 'documentChunk' } as const;
+
+/** A script's document citation as Converse writes it (`sourceContent`: the cited text). */
+function citationWire(c: CitationScript, text: string): Record<string, unknown> {
+  const d = c.document!;
+  return { ...(d.title !== undefined ? { title: d.title } : {}), sourceContent: [{ text: c.citedText ?? text }], location: { [LOCATION[d.kind]]: { documentIndex: d.index, start: d.start, end: d.end } } };
+}
+
+/**
+ * The text deltas in content blocks when the script cites documents: a cited delta is a block of
+ * its own with its citations (`citationsContent` whole), the deltas between share one.
+ */
+function citedBlocks(script: Script): { deltas: string[]; citations: Record<string, unknown>[] }[] {
+  const blocks: { deltas: string[]; citations: Record<string, unknown>[] }[] = [];
+  deltas(script.text).forEach((text, i) => {
+    const cited = (script.citations ?? []).filter((c) => c.delta === i && c.document !== undefined).map((c) => citationWire(c, text));
+    const last = blocks.at(-1);
+    if (cited.length === 0 && last && last.citations.length === 0) last.deltas.push(text);
+    else blocks.push({ deltas: [text], citations: cited });
+    if (cited.length > 0) blocks.push({ deltas: [], citations: [] });
+  });
+  return blocks.filter((b) => b.deltas.length > 0);
+}
+
+const citesDocuments = (script: Script) => (script.citations ?? []).some((c) => c.document !== undefined);
+
 function content(script: Script): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
   const r = script.reasoning;
   if (r?.text !== undefined || r?.signature !== undefined) blocks.push({ reasoningContent: { reasoningText: { text: joined(r!.text), ...(r!.signature ? { signature: r!.signature } : {}) } } });
   if (r?.redacted !== undefined) blocks.push({ reasoningContent: { redactedContent: r.redacted } });
-  if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
+  if (citesDocuments(script)) {
+    for (const b of citedBlocks(script)) blocks.push(b.citations.length > 0 ? { citationsContent: { content: [{ text: b.deltas.join('') }], citations: b.citations } } : { text: b.deltas.join('') });
+  } else if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
   (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') } }));
   return blocks;
 }
@@ -208,7 +236,13 @@ export const bedrockProtocol: EmulatorProtocol = {
       frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
     }
     const text = deltas(script.text);
-    if (text.length > 0) {
+    if (citesDocuments(script)) {
+      for (const b of citedBlocks(script)) {
+        for (const t of b.deltas) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { text: t } }, true));
+        for (const citation of b.citations) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { citation } }));
+        frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+      }
+    } else if (text.length > 0) {
       for (const t of text) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { text: t } }, true));
       frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
     }
