@@ -3,19 +3,14 @@ import { expect } from 'chai';
 import { TOOL_DIALECTS, validateCall, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { decodeMessagesRequest } from '../../../lib/frontends/anthropic/index.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const base = { model: 'claude-x', max_tokens: 256, messages: [{ role: 'user', content: 'Fix the bug in /repo/a.py.' }] };
 const decode = (tools: unknown[]) => decodeMessagesRequest({ ...base, tools }).call;
 const one = (tool: Record<string, unknown>): ToolDefinition => decode([tool]).tools[0]!;
 
 function decodeError(tools: unknown[]): LipError {
-  try {
-    decodeMessagesRequest({ ...base, tools });
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => decodeMessagesRequest({ ...base, tools }));
 }
 
 const ajv = new Ajv({ strict: false });

@@ -3,18 +3,13 @@ import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { betasOf } from '../../../lib/frontends/anthropic/decode-request.js';
 import { decodeMessagesRequest } from '../../../lib/frontends/anthropic/index.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const base = { model: 'claude-x', max_tokens: 256 };
 const decode = (body: Record<string, unknown>) => decodeMessagesRequest({ ...base, ...body }).call;
 
 function decodeError(body: unknown): LipError {
-  try {
-    decodeMessagesRequest(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => decodeMessagesRequest(body));
 }
 
 describe('frontends/anthropic decodeMessagesRequest', () => {

@@ -5,6 +5,7 @@ import { AnthropicStreamEncoder, decodeMessagesRequest, encodeMessagesResponse }
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { openSearchId, searchWireId } from '../../../lib/frontends/anthropic/web-search-blocks.js';
 import { accumulate, checkAnthropicWire } from './wire-check.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const OWN = 'anthropic.web_search';
 const GEMINI = 'gemini.google_search';
@@ -13,13 +14,7 @@ const base = { model: 'claude-x', max_tokens: 256 };
 const decode = (body: Record<string, unknown>) => decodeMessagesRequest({ ...base, messages: [{ role: 'user', content: 'q' }], ...body }).call;
 
 function decodeError(body: Record<string, unknown>): LipError {
-  try {
-    decode(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => decode(body));
 }
 
 const searchCall = decode({ tools: [SEARCH_TOOL] });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { validateCall, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { decodeGenerateContent } from '../../../lib/frontends/gemini/index.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const decode = (body: Record<string, unknown>) => decodeGenerateContent(body, 'gemini-x', false).call;
 const contents = [{ role: 'user', parts: [{ text: 'who won?' }] }];
@@ -11,13 +12,7 @@ const search = (definition: Record<string, unknown>, webSearch?: Record<string, 
 });
 
 function decodeError(body: Record<string, unknown>): LipError {
-  try {
-    decode(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => decode(body));
 }
 
 describe('frontends/gemini decodeGenerateContent: Google Search', () => {

@@ -2,18 +2,13 @@ import { expect } from 'chai';
 import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { decodeGenerateContent, geminiFrontend } from '../../../lib/frontends/gemini/index.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const decode = (body: Record<string, unknown>, stream = false) => decodeGenerateContent(body, 'gemini-x', stream).call;
 const user = (text: string) => ({ role: 'user', parts: [{ text }] });
 
 function decodeError(body: unknown): LipError {
-  try {
-    decodeGenerateContent(body, 'm', false);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => decodeGenerateContent(body, 'm', false));
 }
 
 describe('frontends/gemini decodeGenerateContent', () => {

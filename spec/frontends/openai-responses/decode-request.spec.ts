@@ -3,17 +3,12 @@ import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { decodeResponsesRequest, openaiResponsesFrontend, type ResponsesHints } from '../../../lib/frontends/openai-responses/index.js';
 import type { RequestContext } from '../../../lib/frontends/protocol.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const decode = (body: Record<string, unknown>) => decodeResponsesRequest({ model: 'gpt-x', ...body });
 
 function decodeError(body: unknown, run: (b: unknown) => unknown = decodeResponsesRequest): LipError {
-  try {
-    run(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected the request to be rejected');
+  return refusalOf(() => run(body));
 }
 
 describe('frontends/openai-responses decodeResponsesRequest', () => {
