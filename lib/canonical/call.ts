@@ -76,12 +76,28 @@ export interface ToolCallPart {
 }
 
 /** The result of a tool call, answered by the client. */
+/**
+ * A search result the client retrieved itself (Anthropic `search_result` blocks: RAG results
+ * given to the model in a user turn or a tool's result): where it came from (`source`, usually
+ * a URL), its `title`, its text blocks, and whether the model should cite it (`citations`;
+ * citations of it are `citation` events with a `searchResult` location). A backend whose API
+ * has no such block gets it as text (lib/backends/search-results.ts).
+ */
+export interface SearchResultPart {
+  readonly type: 'search_result';
+  readonly source: string;
+  readonly title: string;
+  readonly content: readonly TextPart[];
+  readonly citations?: boolean;
+  readonly cache?: CacheMark;
+}
+
 export interface ToolResultPart {
   readonly type: 'tool_result';
   readonly callId: string;
   /** The tool's name when the protocol carries it (Gemini needs it, Anthropic does not). */
   readonly name?: string;
-  readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart>;
+  readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart | SearchResultPart>;
   readonly isError?: boolean;
   readonly cache?: CacheMark;
 }
@@ -124,7 +140,7 @@ export interface WebSearchPart {
   readonly dialect?: string;
 }
 
-export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart;
+export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart | SearchResultPart;
 export type PartType = Part['type'];
 
 export interface Message {

@@ -139,6 +139,12 @@ export interface CitationEvent {
   readonly type: 'citation';
   readonly url?: string;
   readonly document?: DocumentLocation;
+  /**
+   * A search result of the request cited (Anthropic `search_result_location`): its place among
+   * the request's search results and the range of its text blocks (end exclusive); `url` is the
+   * result's source and `title` its title.
+   */
+  readonly searchResult?: { readonly index: number; readonly start: number; readonly end: number };
   readonly title?: string;
   readonly citedText?: string;
   readonly start: number;

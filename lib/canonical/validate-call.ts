@@ -10,7 +10,7 @@ export interface CallIssue {
 const MAX_ISSUES = 20;
 const ALLOWED_PARTS: Record<Message['role'], ReadonlySet<Part['type']>> = {
   system: new Set(['text']),
-  user: new Set(['text', 'image', 'file']),
+  user: new Set(['text', 'image', 'file', 'search_result']),
   assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning', 'web_search']),
   tool: new Set(['tool_result']),
 };
@@ -153,6 +153,12 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.text !== undefined) checkText(part.text, `${path}.text`, add);
       if ((part.signature?.length ?? 0) > L.signatureChars) add(`${path}.signature`, `is longer than ${L.signatureChars} characters`);
       if (part.opaque !== undefined) checkText(part.opaque, `${path}.opaque`, add);
+      return;
+    case 'search_result':
+      checkText(part.source, `${path}.source`, add);
+      checkText(part.title, `${path}.title`, add);
+      if (!Array.isArray(part.content) || part.content.length > L.partsPerMessage) add(`${path}.content`, `must be a list of at most ${L.partsPerMessage} text parts`);
+      else part.content.forEach((p, k) => checkText(p?.text, `${path}.content[${k}].text`, add));
       return;
     case 'web_search':
       checkId(part.id, `${path}.id`, add);

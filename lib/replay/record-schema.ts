@@ -54,6 +54,7 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
     required: ['start', 'end'],
     properties: {
       start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 },
+      searchResult: { type: 'object', required: ['index', 'start', 'end'], properties: { index: { type: 'integer', minimum: 0 }, start: { type: 'integer' }, end: { type: 'integer' } } },
       document: {
         type: 'object', required: ['index', 'kind', 'start', 'end'],
         properties: { index: { type: 'integer', minimum: 0 }, kind: { enum: ['char', 'page', 'block'] }, start: { type: 'integer' }, end: { type: 'integer' }, title: { type: 'string' }, fileId: { type: 'string' } },

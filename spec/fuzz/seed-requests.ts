@@ -197,6 +197,16 @@ const anthropic: Json[] = [
       { role: 'user', content: 'more' },
     ],
   },
+  {
+    model: 'claude-x', max_tokens: 64, tools: [{ name: 'kb', input_schema: { type: 'object' } }],
+    messages: [
+      { role: 'user', content: [{ type: 'search_result', source: 'https://a.example', title: 'A', content: [{ type: 'text', text: 'one' }], citations: { enabled: true } }, { type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'kb', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'search_result', source: 's', title: 'T', content: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }] }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'ok', citations: [{ type: 'search_result_location', source: 's', title: 'T', cited_text: 'x', search_result_index: 0, start_block_index: 0, end_block_index: 1 }] }] },
+      { role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' }, citations: { enabled: true } }, { type: 'text', text: 'cite' }] },
+    ],
+  },
 ];
 
 const gemini: Json[] = [

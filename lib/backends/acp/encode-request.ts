@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Call, Message, Part } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { searchResultText } from '../search-results.js';
 
 /**
  * What an agent already holds of a conversation: how many canonical messages it was sent and
@@ -43,6 +44,7 @@ function partText(part: Part): string {
     case 'text': return part.text;
     case 'image': return `[image: ${part.url && !part.url.startsWith('data:') ? part.url : part.mediaType ?? 'inline'}]`;
     case 'file': return `[file: ${part.filename ?? part.fileId ?? part.url ?? part.mediaType ?? 'inline'}]`;
+    case 'search_result': return searchResultText(part).text;
     default: return ''; // reasoning of other providers is not replayed to an agent
   }
 }

@@ -277,8 +277,8 @@ const DOCUMENT_LOCATIONS: Readonly<Record<string, readonly ['char' | 'page' | 'b
 /**
  * A text block's citation as a citation of the block's span `start`..`end`: a
  * `web_search_result_location` (a page of a hosted search) or a document citation
- * (`char_location`, `page_location`, `content_block_location`: a document of the request).
- * Other kinds (search results of the request, `search_result_location`) are left out.
+ * (`char_location`, `page_location`, `content_block_location`: a document of the request) or a
+ * `search_result_location` (a search result of the request: its source as the url).
  */
 function citationOf(c: Json, start: number, end: number): CitationEvent | undefined {
   const common = {
@@ -297,6 +297,13 @@ function citationOf(c: Json, start: number, end: number): CitationEvent | undefi
         ...(typeof c.document_title === 'string' ? { title: c.document_title } : {}),
         ...(typeof c.file_id === 'string' ? { fileId: c.file_id } : {}),
       },
+    };
+  }
+  if (c.type === 'search_result_location') {
+    if (typeof c.source !== 'string' || typeof c.search_result_index !== 'number' || typeof c.start_block_index !== 'number' || typeof c.end_block_index !== 'number') return undefined;
+    return {
+      type: 'citation', url: c.source, ...(typeof c.title === 'string' ? { title: c.title } : {}), ...common,
+      searchResult: { index: c.search_result_index, start: c.start_block_index, end: c.end_block_index },
     };
   }
   if (c.type !== 'web_search_result_location' || typeof c.url !== 'string') return undefined;

@@ -1,4 +1,4 @@
-import type { CacheMark, FilePart, ImagePart, Message, Part, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import type { CacheMark, FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
@@ -48,8 +48,18 @@ function userBlock(part: Part): Json | undefined {
     case 'text': return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
     case 'image': return imageBlock(part);
     case 'file': return documentBlock(part);
+    case 'search_result': return searchResultBlock(part);
     default: return undefined;
   }
+}
+
+/** A search result the client retrieved, as Anthropic's `search_result` block. */
+function searchResultBlock(part: SearchResultPart): Json {
+  return {
+    type: 'search_result', source: part.source, title: part.title,
+    content: part.content.map((p) => cached({ type: 'text', text: p.text }, p)),
+    ...(part.citations === true ? { citations: { enabled: true } } : {}),
+  };
 }
 
 function assistantBlock(part: Part): Json | undefined {
@@ -102,6 +112,6 @@ function documentBlock(part: FilePart): Json {
 function toolResultBlock(part: ToolResultPart): Json {
   const content = typeof part.content === 'string'
     ? part.content
-    : part.content.map((p) => cached(p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p), p)!);
+    : part.content.map((p) => cached(p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? searchResultBlock(p) : documentBlock(p), p)!);
   return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
 }

@@ -46,6 +46,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
+    searchResults: true,
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,

@@ -2,6 +2,7 @@ import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } fro
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
+import { searchResultText } from '../search-results.js';
 
 type Json = Record<string, unknown>;
 
@@ -109,6 +110,6 @@ export function documentName(filename: string | undefined): string {
 function toolResultBlock(part: ToolResultPart): Json {
   const content = typeof part.content === 'string'
     ? [{ text: part.content.length > 0 ? part.content : ' ' }]
-    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : documentBlock(p)));
+    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? { text: searchResultText(p).text } : documentBlock(p)));
   return { toolResult: { toolUseId: part.callId, content: content.length > 0 ? content : [{ text: ' ' }], status: part.isError ? 'error' : 'success' } };
 }

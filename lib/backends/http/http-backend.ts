@@ -5,6 +5,7 @@ import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
+import { searchResultsAsText } from '../search-results.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
@@ -39,6 +40,11 @@ export interface HttpProtocol {
    * false or absent they go out as function tools and come back as custom calls (custom-tools.ts).
    */
   readonly customTools?: boolean;
+  /**
+   * The protocol takes search-result blocks as they are (Anthropic). When false or absent they
+   * go out as text parts (search-results.ts).
+   */
+  readonly searchResults?: boolean;
   /**
    * The generation request for one call, model and key: streamed, or non-streamed when
    * `target.whole` is set and the protocol has a `response` decoder.
@@ -122,7 +128,8 @@ export class HttpBackend implements Backend {
     if (embed) this.embed = (request, model, signal) => this.embedAll(embed, request, model, signal);
   }
 
-  stream(call: Call, target: Target): Observable<LipEvent> {
+  stream(given: Call, target: Target): Observable<LipEvent> {
+    const call = this.protocol.searchResults === true ? given : searchResultsAsText(given);
     if (this.protocol.customTools === true) return this.send(call, target);
     const sent = customToolsAsFunctions(call);
     return sent === call ? this.send(call, target) : this.send(sent, target).pipe(customCallsFromFunctions(call));
@@ -164,7 +171,8 @@ export class HttpBackend implements Backend {
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
-    const sent = this.protocol.customTools === true ? call : customToolsAsFunctions(call);
+    const read = this.protocol.searchResults === true ? call : searchResultsAsText(call);
+    const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
     if (body === undefined) return undefined;
     const tokens = count.parse(body);

@@ -1,4 +1,4 @@
-import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
@@ -16,7 +16,7 @@ export function badField(path: string, message: string, unsupported = false): Li
 const UNSUPPORTED = new Set([
   'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result',
-  'mcp_tool_listing', 'container_upload', 'search_result', 'tool_reference', 'browser_state', 'compaction', 'fallback',
+  'mcp_tool_listing', 'container_upload', 'tool_reference', 'browser_state', 'compaction', 'fallback',
 ]);
 
 /**
@@ -153,6 +153,8 @@ function userPart(b: Json, path: string): Part {
     case 'image':
     case 'document':
       return media(b, path);
+    case 'search_result':
+      return searchResult(b);
     case 'tool_use':
     case 'thinking':
     case 'redacted_thinking':
@@ -178,10 +180,21 @@ function toolResult(b: Json, path: string): ToolResultPart {
   return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}), ...cacheOf(b) };
 }
 
-function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart {
+function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart | SearchResultPart {
   if (c.type === 'text') return { type: 'text', text: c.text, ...cacheOf(c) };
   if (c.type === 'image' || c.type === 'document') return media(c, path);
+  if (c.type === 'search_result') return searchResult(c);
   throw unknownBlock(c, path);
+}
+
+/** A `search_result` block (RAG results the client retrieved): source, title, its text blocks, whether to cite it. */
+function searchResult(b: Json): SearchResultPart {
+  return {
+    type: 'search_result', source: b.source, title: b.title,
+    content: (b.content as Json[]).map((c) => ({ type: 'text' as const, text: c.text as string, ...cacheOf(c) })),
+    ...((b.citations as Json | null | undefined)?.enabled === true ? { citations: true } : {}),
+    ...cacheOf(b),
+  };
 }
 
 /** `image` and `document` blocks: base64, URL, plain-text and file-id sources (with their cache mark). */

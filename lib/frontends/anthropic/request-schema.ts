@@ -37,6 +37,16 @@ const document = {
     citations: { type: ['object', 'null'], properties: { enabled: { type: 'boolean' } } },
   },
 };
+/** A `search_result` block: RAG results the client retrieved, with text blocks only. */
+const searchResult = {
+  required: ['source', 'title', 'content'],
+  properties: {
+    source: { type: 'string' },
+    title: { type: 'string' },
+    content: { type: 'array', description: 'a list of text blocks', items: { type: 'object', required: ['type', 'text'], properties: { type: { const: 'text', description: 'must be "text"' }, text: { type: 'string' }, cache_control: cacheControl } } },
+    citations: { type: ['object', 'null'], properties: { enabled: { type: 'boolean' } } },
+  },
+};
 const toolUse = {
   required: ['id', 'name'],
   properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
@@ -45,7 +55,7 @@ const toolResult = {
   required: ['tool_use_id'],
   properties: {
     tool_use_id: { type: 'string', minLength: 1 },
-    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document }) },
+    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document, search_result: searchResult }) },
     is_error: { type: 'boolean' },
   },
 };
@@ -82,7 +92,7 @@ const webSearchToolResult = {
 };
 
 const block = tagged({
-  text, image, document, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
+  text, image, document, search_result: searchResult, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
   server_tool_use: serverToolUse, web_search_tool_result: webSearchToolResult,
 });
 

@@ -85,6 +85,12 @@ export function searchResultBlock(search: Search): Json {
  */
 export function citationLocation(c: Omit<CollectedCitation, 'start' | 'end'>, text: string): Json {
   if (c.document !== undefined) return documentLocation(c.document, c.citedText ?? text);
+  if (c.searchResult !== undefined) {
+    return {
+      type: 'search_result_location', cited_text: c.citedText ?? text, source: c.url ?? '', title: c.title ?? null,
+      search_result_index: c.searchResult.index, start_block_index: c.searchResult.start, end_block_index: c.searchResult.end,
+    };
+  }
   return {
     type: 'web_search_result_location', cited_text: c.citedText ?? text, url: c.url, title: c.title ?? null,
     encrypted_index: isOwnSearch(c.dialect) ? c.encryptedIndex ?? '' : '',

@@ -25,7 +25,7 @@ describe('backends/anthropic document citations', () => {
     { type: 'content_block_location', cited_text: 'Block one.', document_index: 2, document_title: 'Blocks', start_block_index: 0, end_block_index: 1, file_id: 'file_01' },
   ];
 
-  it('decodes char, page and block locations as citations of the text block they ride on, and writes them back alike', () => {
+  it('decodes char, page, block and search-result locations as citations of the text block they ride on, and writes them back alike', () => {
     const out: LipEvent[] = [];
     new AnthropicResponseDecoder('b', []).decode({
       id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 5 },
@@ -36,8 +36,13 @@ describe('backends/anthropic document citations', () => {
       { type: 'citation', citedText: 'Grass is green.', start: 6, end: 12, title: 'Doc', document: { index: 0, kind: 'char', start: 0, end: 15, title: 'Doc' } },
       { type: 'citation', citedText: 'Page two says so.', start: 6, end: 12, document: { index: 1, kind: 'page', start: 2, end: 3 } },
       { type: 'citation', citedText: 'Block one.', start: 6, end: 12, title: 'Blocks', document: { index: 2, kind: 'block', start: 0, end: 1, title: 'Blocks', fileId: 'file_01' } },
+      // A search result of the request: its source is the url.
+      { type: 'citation', url: 's', citedText: 'x', start: 12, end: 18, searchResult: { index: 0, start: 0, end: 1 } },
     ]);
     const written = encodeMessagesResponse(collectEvents(out), { call: emptyCall({ model: 'claude' }), hints: {}, requestId: 'r', created: 1 }) as { content: { citations?: unknown[] }[] };
-    expect(written.content.flatMap((b) => b.citations ?? [])).to.deep.equal(LOCATIONS);
+    expect(written.content.flatMap((b) => b.citations ?? [])).to.deep.equal([
+      ...LOCATIONS,
+      { type: 'search_result_location', cited_text: 'x', source: 's', title: null, search_result_index: 0, start_block_index: 0, end_block_index: 1 },
+    ]);
   });
 });

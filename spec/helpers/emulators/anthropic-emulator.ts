@@ -33,6 +33,10 @@ function searchContent(search: SearchScript): unknown {
 
 /** A citation as Anthropic writes it (`cited_text`: the script's, else the cited delta itself). */
 function citationWire(c: CitationScript, text: string): Record<string, unknown> {
+  const r = c.searchResult;
+  if (r !== undefined) {
+    return { type: 'search_result_location', cited_text: c.citedText ?? text, source: c.url, title: c.title ?? null, search_result_index: r.index, start_block_index: r.start, end_block_index: r.end };
+  }
   const d = c.document;
   if (d !== undefined) {
     const [type, from, to] = ({ char: ['char_location', 'start_char_index', 'end_char_index'], page: ['page_location', 'start_page_number', 'end_page_number'], block: ['content_block_location', 'start_block_index', 'end_block_index'] } as const)[d.kind];

@@ -61,6 +61,8 @@ export interface CitationScript {
    * `content_block_location`; only the Anthropic emulator writes these).
    */
   readonly document?: { readonly index: number; readonly title?: string; readonly kind: 'char' | 'page' | 'block'; readonly start: number; readonly end: number };
+  /** A search result of the request cited (Anthropic `search_result_location`; `url` its source). */
+  readonly searchResult?: { readonly index: number; readonly start: number; readonly end: number };
   readonly title?: string;
   readonly citedText?: string;
   readonly encryptedIndex?: string;
