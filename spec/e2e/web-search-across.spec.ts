@@ -79,8 +79,8 @@ describe('e2e: hosted web search across protocols', function () {
       expect(JSON.parse(JSON.stringify(content))).to.deep.equal([
         { type: 'server_tool_use', id, name: 'web_search', input: { query: 'paris weather' } },
         { type: 'web_search_tool_result', tool_use_id: id, content: [
-          { type: 'web_search_result', url: URL_A, title: '', encrypted_content: '', page_age: null },
-          { type: 'web_search_result', url: 'https://news.example/rain', title: '', encrypted_content: '', page_age: null },
+          { type: 'web_search_result', url: URL_A, title: URL_A, encrypted_content: '', page_age: null },
+          { type: 'web_search_result', url: 'https://news.example/rain', title: 'https://news.example/rain', encrypted_content: '', page_age: null },
         ] },
         { type: 'text', text: TEXT.join(''), citations: [{ type: 'web_search_result_location', cited_text: TEXT[1], url: URL_A, title: 'Paris weather', encrypted_index: '' }] },
       ]);

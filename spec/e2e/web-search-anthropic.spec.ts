@@ -140,7 +140,7 @@ describe('e2e: hosted web search for Anthropic clients', function () {
         expect(id).to.match(/^srvtoolu_[A-Za-z0-9_]+$/);
         expect(content).to.deep.equal([
           { type: 'server_tool_use', id, name: 'web_search', input: { query: 'weather paris' } },
-          { type: 'web_search_tool_result', tool_use_id: id, content: [{ type: 'web_search_result', url: 'https://meteo.example/paris', title: '', encrypted_content: '', page_age: null }] },
+          { type: 'web_search_tool_result', tool_use_id: id, content: [{ type: 'web_search_result', url: 'https://meteo.example/paris', title: 'https://meteo.example/paris', encrypted_content: '', page_age: null }] },
           {
             type: 'text', text: 'It is sunny in Paris today.',
             citations: [{ type: 'web_search_result_location', cited_text: 'sunny', url: 'https://meteo.example/paris', title: 'Paris weather', encrypted_index: '' }],

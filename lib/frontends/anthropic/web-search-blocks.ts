@@ -58,14 +58,15 @@ function broken(path: string): LipError {
 /**
  * The content of a search's `web_search_tool_result`: its results as `web_search_result`s
  * (`encrypted_content` empty unless the search is Anthropic's own; `page_age` null when unknown;
- * `title` empty when the provider gave none), or a `web_search_tool_result_error` with the
+ * `title` the url when the provider gave none: OpenAI lists sources as urls only, and a client
+ * such as Claude Code shows each result by its title), or a `web_search_tool_result_error` with the
  * provider's code (`unavailable` when it gave none).
  */
 export function searchResultContent(search: Search): Json | Json[] {
   if (search.status === 'failed') return { type: 'web_search_tool_result_error', error_code: search.error ?? 'unavailable' };
   const own = isOwnSearch(search.dialect);
   return (search.results ?? []).map((r) => ({
-    type: 'web_search_result', url: r.url, title: r.title ?? '', encrypted_content: own ? r.encrypted ?? '' : '', page_age: r.pageAge ?? null,
+    type: 'web_search_result', url: r.url, title: r.title ?? r.url, encrypted_content: own ? r.encrypted ?? '' : '', page_age: r.pageAge ?? null,
   }));
 }
 

@@ -77,7 +77,7 @@ describe('frontends/anthropic hosted web search', () => {
     const use = { type: 'server_tool_use', id: 'srvtoolu_01', name: 'web_search', input: { query: 'claude shannon birth date' } };
     const result = {
       type: 'web_search_tool_result', tool_use_id: 'srvtoolu_01',
-      content: [{ type: 'web_search_result', url: RESULT.url, title: RESULT.title, encrypted_content: RESULT.encrypted, page_age: RESULT.pageAge }, { type: 'web_search_result', url: 'https://b.example', title: '', encrypted_content: 'E2', page_age: null }],
+      content: [{ type: 'web_search_result', url: RESULT.url, title: RESULT.title, encrypted_content: RESULT.encrypted, page_age: RESULT.pageAge }, { type: 'web_search_result', url: 'https://b.example', title: 'https://b.example', encrypted_content: 'E2', page_age: null }],
     };
 
     it('folds a server_tool_use and its web_search_tool_result into one web search part, at the place of the search; citations are left out', () => {
@@ -145,7 +145,7 @@ describe('frontends/anthropic hosted web search', () => {
         type: 'web_search_tool_result', tool_use_id: 'srvtoolu_01',
         content: [
           { type: 'web_search_result', url: RESULT.url, title: RESULT.title, encrypted_content: RESULT.encrypted, page_age: RESULT.pageAge },
-          { type: 'web_search_result', url: 'https://b.example', title: '', encrypted_content: '', page_age: null },
+          { type: 'web_search_result', url: 'https://b.example', title: 'https://b.example', encrypted_content: '', page_age: null },
         ],
       },
       {
