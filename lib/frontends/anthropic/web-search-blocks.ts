@@ -112,11 +112,14 @@ export function documentLocation(d: DocumentLocation, citedText: string): Json {
   }
 }
 
-/** A `web_search_result` of the client's history as a canonical result. */
+/**
+ * A `web_search_result` of the client's history as a canonical result (a title that is only the
+ * url, as lip writes a result that had none, is no title).
+ */
 export function resultOf(r: Json): WebSearchResult {
   return {
     url: r.url as string,
-    ...(typeof r.title === 'string' && r.title.length > 0 ? { title: r.title } : {}),
+    ...(typeof r.title === 'string' && r.title.length > 0 && r.title !== r.url ? { title: r.title } : {}),
     ...(typeof r.page_age === 'string' ? { pageAge: r.page_age } : {}),
     ...(typeof r.encrypted_content === 'string' && r.encrypted_content.length > 0 ? { encrypted: r.encrypted_content } : {}),
   };
