@@ -89,7 +89,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
         type: 'object', additionalProperties: false, required: ['backend', 'input', 'output'],
         properties: {
           backend: nonEmpty, model: nonEmpty,
-          input: price, output: price, cache_read: price, cache_write: price, reasoning: price,
+          input: price, output: price, cache_read: price, cache_write: price, reasoning: price, web_search: price,
         },
       },
     },

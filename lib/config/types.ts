@@ -57,6 +57,8 @@ export interface PriceConfig {
   cache_write?: number;
   /** Reasoning tokens; default `output`. */
   reasoning?: number;
+  /** Hosted web searches, per thousand; absent: searches are not priced. */
+  web_search?: number;
 }
 
 export interface BackendConfig {

@@ -32,6 +32,8 @@ export interface AttemptReport {
   readonly upstreamRequestId?: string;
   readonly usage?: Usage;
   readonly cost?: number;
+  /** Hosted web searches the upstream ran in the attempt (completed ones; absent: none). */
+  readonly webSearches?: number;
   readonly responseModel?: string;
   readonly finishReason?: string;
   /** Set on a start that follows a failed attempt of the same request: routing failed over from it (its candidate key and error code). */
@@ -62,16 +64,19 @@ export class AttemptStats {
   finishReason: string | undefined;
   upstreamStatus: number | undefined;
   upstreamRequestId: string | undefined;
+  /** Hosted web searches that ran (a `completed` web_search event each; providers bill them apart from tokens). */
+  webSearches = 0;
 
-  constructor(private readonly price?: (usage: Usage) => number | undefined) {}
+  constructor(private readonly price?: (usage: Usage, webSearches: number) => number | undefined) {}
 
   /** The attempt's cost by the `pricing:` table (undefined: not priced, or no usage reported). */
   get cost(): number | undefined {
-    return this.price?.(this.usage);
+    return this.price?.(this.usage, this.webSearches);
   }
 
   observe(event: LipEvent): void {
     if (event.type === 'usage') this.usage = mergeUsage(this.usage, event.usage);
+    else if (event.type === 'web_search') { if (event.status === 'completed') this.webSearches++; }
     else if (event.type === 'response_started') { if (event.model !== undefined) this.responseModel = event.model; }
     else if (event.type === 'response_finished') this.finishReason = event.reason;
   }
@@ -140,6 +145,7 @@ export function watchAttempt(info: AttemptInfo, onFirstOutput?: (ttftMs: number)
           ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
           ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
           ...(cost !== undefined ? { cost } : {}),
+          ...(stats !== undefined && stats.webSearches > 0 ? { webSearches: stats.webSearches } : {}),
         };
         if (everyEnd) attemptChannel.publish(report);
         if (failedEnd) attemptFailedChannel.publish(report);

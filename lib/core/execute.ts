@@ -351,7 +351,7 @@ export class Executor {
     const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers || attemptFailedChannel.hasSubscribers;
     const pricing = this.pricing;
     const stats = watched || recording
-      ? new AttemptStats(pricing ? (usage) => pricing.cost(candidate.backend, candidate.model, usage) : undefined)
+      ? new AttemptStats(pricing ? (usage, webSearches) => pricing.cost(candidate.backend, candidate.model, usage, webSearches) : undefined)
       : undefined;
     const budget = candidate.leaf.ttftTimeoutMs;
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.

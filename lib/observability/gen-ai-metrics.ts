@@ -19,6 +19,8 @@ export interface GenAiAttempt {
   readonly usage: Usage | undefined;
   readonly backend: string;
   readonly cost: number | undefined;
+  /** Hosted web searches the upstream ran in the attempt. */
+  readonly webSearches?: number;
 }
 
 /** One generation request, as the client saw it (the GenAI server metrics). */
@@ -36,7 +38,8 @@ export interface GenAiRequest {
  * The GenAI semantic-convention metrics in Prometheus form (`gen_ai.client.token.usage` ->
  * `lip_gen_ai_client_token_usage`, durations suffixed `_seconds`), plus `lip_cost_total`. A proxy
  * is a client of its upstreams (per attempt: token usage, operation duration) and a server to
- * its clients (per request: duration, time to first token, time per output token). `model`
+ * its clients (per request: duration, time to first token, time per output token), and
+ * `lip_web_searches_total` (hosted searches, which providers bill per search). `model`
  * and `response_model` are bounded by the configured models (others read `other`).
  */
 export class GenAiMetrics {
@@ -46,6 +49,7 @@ export class GenAiMetrics {
   private readonly ttft: PromClient.Histogram<'provider' | 'model'>;
   private readonly perToken: PromClient.Histogram<'provider' | 'model'>;
   private readonly cost: PromClient.Counter<'backend' | 'model'>;
+  private readonly webSearches: PromClient.Counter<'backend' | 'model'>;
 
   constructor(client: typeof PromClient, registers: PromClient.Registry[]) {
     this.tokens = new client.Histogram({
@@ -71,6 +75,9 @@ export class GenAiMetrics {
     this.cost = new client.Counter({
       name: 'lip_cost_total', help: 'Cost of attempts by the pricing table (its currency), by backend and model.', labelNames: ['backend', 'model'], registers,
     });
+    this.webSearches = new client.Counter({
+      name: 'lip_web_searches_total', help: 'Hosted web searches upstreams ran (billed apart from tokens), by backend and model.', labelNames: ['backend', 'model'], registers,
+    });
   }
 
   attempt(a: GenAiAttempt): void {
@@ -86,6 +93,7 @@ export class GenAiMetrics {
       observe('reasoning', u.reasoningTokens);
     }
     if (a.cost !== undefined) this.cost.inc({ backend: a.backend, model: a.model }, a.cost);
+    if (a.webSearches !== undefined && a.webSearches > 0) this.webSearches.inc({ backend: a.backend, model: a.model }, a.webSearches);
   }
 
   served(r: GenAiRequest): void {

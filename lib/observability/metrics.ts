@@ -65,7 +65,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, context_exceeded) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
  * | `lip_circuit_transitions_total` | counter | backend, from, to |
- * | `lip_gen_ai_*`, `lip_cost_total` | see gen-ai-metrics.ts | provider, model, ... |
+ * | `lip_gen_ai_*`, `lip_cost_total`, `lip_web_searches_total` | see gen-ai-metrics.ts | provider, model, ... |
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_upstream_queue_depth` | gauge | backend (requests waiting for a connection) |
@@ -273,6 +273,7 @@ export class Metrics {
     this.genAi.attempt({
       provider: report.provider ?? 'unknown', model, responseModel: report.responseModel === undefined ? model : this.model(report.responseModel),
       seconds: (report.durationMs ?? 0) / 1000, errorType: report.errorCode, usage: report.usage, backend: report.backendId, cost: report.cost,
+      ...(report.webSearches !== undefined ? { webSearches: report.webSearches } : {}),
     });
   }
 

@@ -52,13 +52,18 @@ export class Pricing {
     return this.rows.get(`${backend}\n${model}`) ?? this.rows.get(`${backend}\n`);
   }
 
-  /** The cost of `usage` on `backend`/`model`; undefined when no row prices it or nothing was reported. */
-  cost(backend: string, model: string, usage: Usage): number | undefined {
+  /**
+   * The cost of `usage` and `webSearches` hosted web searches on `backend`/`model` (searches at
+   * the row's `web_search` price per thousand, none when it has none); undefined when no row
+   * prices it or nothing was reported.
+   */
+  cost(backend: string, model: string, usage: Usage, webSearches = 0): number | undefined {
     const row = this.rowFor(backend, model);
-    if (row === undefined || (usage.inputTokens === undefined && usage.outputTokens === undefined)) return undefined;
+    const searches = webSearches > 0 && row?.web_search !== undefined ? webSearches * row.web_search / 1000 : 0;
+    if (row === undefined || (usage.inputTokens === undefined && usage.outputTokens === undefined && searches === 0)) return undefined;
     const t = splitTokens(usage);
     const micro = t.uncachedInput * row.input + t.cacheRead * (row.cache_read ?? row.input) + t.cacheWrite * (row.cache_write ?? row.input)
       + t.visibleOutput * row.output + t.reasoning * (row.reasoning ?? row.output);
-    return micro / 1_000_000;
+    return micro / 1_000_000 + searches;
   }
 }

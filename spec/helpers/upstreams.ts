@@ -34,7 +34,8 @@ export interface Upstreams {
 
 /**
  * Registers the mocha hooks of an end-to-end suite against emulated upstreams: one emulator per
- * row (unless it shares another's), lip with a backend row each, the official SDK clients, every
+ * row (unless it shares another's), lip with a backend row each (and `extraYaml`: other config
+ * sections), the official SDK clients, every
  * emulator's record reset before each test, and everything closed after the suite.
  *
  * ```ts
@@ -42,7 +43,7 @@ export interface Upstreams {
  * it('...', async () => { await up.openai().chat.completions.create({ model: 'an:claude', ... }); up.emulators.an!.requests; });
  * ```
  */
-export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>): Upstreams {
+export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>, extraYaml = ''): Upstreams {
   const emulators: Record<string, Emulator> = {};
   let lip: RunningLip | undefined;
   const clients: { anthropic?: Anthropic; openai?: OpenAI; google?: GoogleGenAI } = {};
@@ -54,7 +55,7 @@ export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>): Upstr
       const url = emulators[row.sharing ?? id]!.url;
       return `  - { id: ${id}, kind: ${row.kind}, base_url: "${url}", api_key: k-0123456789${row.extra ? `, ${row.extra}` : ''} }`;
     });
-    lip = await startLip(testConfig(yaml.join('\n')));
+    lip = await startLip(testConfig(yaml.join('\n'), extraYaml));
     clients.anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
     clients.openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     clients.google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });

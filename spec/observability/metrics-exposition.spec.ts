@@ -77,7 +77,7 @@ describe('observability/metrics exposition (promtool rules)', () => {
     publish({ phase: 'start', failoverFrom: 'up:gpt', failoverReason: 'LIP_ERR_UPSTREAM_STATUS', model: 'fast' });
     publish({ phase: 'win', candidateKey: 'up:fast' });
     publish({ phase: 'end', outcome: 'cancelled', cancelReason: 'race loser', model: 'gpt', provider: 'openai', durationMs: 5 });
-    publish({ phase: 'end', outcome: 'success', model: 'fast', provider: 'openai', responseModel: 'fast-2025', durationMs: 80, ttftMs: 30, usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 10, reasoningTokens: 5 }, cost: 0.01 });
+    publish({ phase: 'end', outcome: 'success', model: 'fast', provider: 'openai', responseModel: 'fast-2025', durationMs: 80, ttftMs: 30, usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 10, reasoningTokens: 5 }, cost: 0.01, webSearches: 2 });
     publish({ phase: 'end', outcome: 'cancelled', cancelReason: 'client abort', model: 'client-text', provider: 'openai', durationMs: 5 });
     channel('lip:upstream-key').publish({ backendId: 'up', action: 'retired' });
     channel('lip:circuit').publish({ type: 'transition', key: 'up:gpt?temperature=1', from: 'closed', to: 'open', failures: 5, origin: 'local' });
@@ -100,6 +100,7 @@ describe('observability/metrics exposition (promtool rules)', () => {
     expect(text).to.include('lip_client_aborts_total{route="/v1/chat/completions"} 1');
     expect(text).to.include('lip_continuity_write_errors_total{store="sqlite"} 3');
     expect(text).to.include('lip_cost_total{backend="up",model="fast"} 0.01');
+    expect(text).to.include('lip_web_searches_total{backend="up",model="fast"} 2');
     expect(text).to.include('lip_gen_ai_client_token_usage_sum{token_type="input",provider="openai",model="fast",response_model="other"} 100');
     expect(text).to.include('lip_gen_ai_client_token_usage_sum{token_type="cache_read",provider="openai",model="fast",response_model="other"} 10');
     // A model name nobody configured is never a label value.

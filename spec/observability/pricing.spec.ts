@@ -31,4 +31,13 @@ describe('observability/pricing', () => {
     expect(pricing.cost('oa', 'big', {})).to.equal(undefined);
     expect(new Pricing([]).empty).to.equal(true);
   });
+
+  it('prices hosted web searches per thousand when the row has a web_search price, and only then', () => {
+    const pricing = new Pricing([{ backend: 'an', input: 3, output: 15, web_search: 10 }, { backend: 'oa', input: 2.5, output: 10 }]);
+    // 1000 * 3 + 100 * 15 = 4500 micro-units, plus 2 searches at 10 per thousand
+    expect(pricing.cost('an', 'claude', { inputTokens: 1000, outputTokens: 100 }, 2)).to.be.closeTo(0.0045 + 0.02, 1e-12);
+    expect(pricing.cost('an', 'claude', {}, 1)).to.be.closeTo(0.01, 1e-12); // searches alone are a cost
+    expect(pricing.cost('oa', 'gpt', { inputTokens: 1000, outputTokens: 100 }, 3)).to.be.closeTo(0.0035, 1e-12); // not priced there
+    expect(pricing.cost('oa', 'gpt', {}, 3)).to.equal(undefined);
+  });
 });
