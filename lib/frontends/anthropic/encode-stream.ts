@@ -1,5 +1,5 @@
 import type { FinishReason, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import { COLLECT_LIMITS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -57,7 +57,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   event(event: LipEvent): string {
     switch (event.type) {
       case 'text_delta':
-        if (this.text !== undefined) this.text += event.text;
+        // Kept for cited_text only, up to collect()'s text bound (past it, a citation without the provider's excerpt gets none).
+        if (this.text !== undefined && this.text.length < COLLECT_LIMITS.textChars) this.text += event.text;
         return event.text ? this.blocks.text(event.text) : '';
       case 'reasoning_delta':
         return event.text ? this.blocks.thinking(event.text) : '';
