@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { COLLECT_LIMITS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
@@ -53,6 +53,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private readonly idPrefix = `${randomId('call_', 12)}_`;
   /** The response text, kept when the call declares a web search (grounding offsets count in it). */
   private readonly texts: string[] | undefined;
+  private keptChars = 0;
   private grounding: GroundingReader | undefined;
   /** Search ids: made from the response id (or a random one), then the query's place. */
   private searchPrefix = '';
@@ -133,7 +134,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // The frame's log probabilities go with its (first) text.
     const logprobs = this.logprobs;
     this.logprobs = undefined;
-    this.texts?.push(part.text);
+    // Kept for the grounding's byte offsets, up to collect()'s text bound (citations past it are clamped to it).
+    if (this.texts !== undefined && this.keptChars < COLLECT_LIMITS.textChars) {
+      this.texts.push(part.text);
+      this.keptChars += part.text.length;
+    }
     out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
   }
 
