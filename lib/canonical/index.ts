@@ -7,5 +7,6 @@ export * from './validate-sequence.js';
 export * from './is-output-event.js';
 export * from './usage.js';
 export * from './collect.js';
+export * from './assistant-message.js';
 export * from './estimate-tokens.js';
 export * from './embedding.js';

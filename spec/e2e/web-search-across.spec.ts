@@ -98,6 +98,16 @@ describe('e2e: hosted web search across protocols', function () {
       expect(message.content[0]).to.deep.include({ text: TEXT.join(''), annotations: [{ type: 'url_citation', start_index: START, end_index: END, url: URL_A, title: 'Paris weather' }] });
     });
 
+    it(`a Responses client served by anthropic whose turn pauses (pause_turn) gets the whole turn, continued upstream (${mode})`, async () => {
+      emulators.an!.enqueue({ ...SCRIPT, text: TEXT.slice(0, 2), citations: [], rawFinish: 'pause_turn' });
+      emulators.an!.enqueue({ text: TEXT.slice(2) });
+      const response = await responses('an:claude-sonnet-4-6', stream);
+      expect(emulators.an!.requests).to.have.length(2);
+      expect(response.status).to.equal('completed');
+      expect(response.output.filter((item) => item.type === 'web_search_call')).to.have.length(1);
+      expect(response.output_text).to.equal(TEXT.join(''));
+    });
+
     it(`a Gemini client's googleSearch served by anthropic: groundingMetadata back from Claude's search and citations (${mode})`, async () => {
       emulators.an!.enqueue(SCRIPT);
       const candidates = await gemini('an:claude-sonnet-4-6', stream);

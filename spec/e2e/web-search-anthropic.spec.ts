@@ -80,15 +80,29 @@ describe('e2e: hosted web search for Anthropic clients', function () {
         ]);
       });
 
-      it(`a failed search comes back as a web_search_tool_result_error; pause_turn stays pause_turn (${mode})`, async () => {
-        emulator().enqueue({ searches: [{ id: 'srvtoolu_2', query: 'again', error: 'max_uses_exceeded' }], text: 'Enough searching.', rawFinish: 'pause_turn' });
+      it(`a failed search comes back as a web_search_tool_result_error; a paused turn (pause_turn) is continued upstream as one answer (${mode})`, async () => {
+        emulator().enqueue({ searches: [{ id: 'srvtoolu_2', query: 'again', error: 'max_uses_exceeded' }], text: 'Enough searching. ', rawFinish: 'pause_turn', usage: { input: 100, output: 10 } });
+        emulator().enqueue({ text: 'Shannon was born in 1916.', usage: { input: 150, output: 8 } });
         const message = await ask({ model: 'an:claude-sonnet-4-6', max_tokens: 1024, tools: [SEARCH], messages: [QUESTION] });
-        expect(plain(message.content)).to.deep.equal([
+        const content = plain(message.content);
+        expect(content.slice(0, 2)).to.deep.equal([
           { type: 'server_tool_use', id: 'srvtoolu_2', name: 'web_search', input: { query: 'again' } },
           { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_2', content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' } },
-          { type: 'text', text: 'Enough searching.' },
         ]);
-        expect(message.stop_reason).to.equal('pause_turn');
+        expect(content.slice(2).map((b) => b.text).join('')).to.equal('Enough searching. Shannon was born in 1916.');
+        expect(message.stop_reason).to.equal('end_turn');
+        expect(message.usage).to.deep.include({ input_tokens: 250, output_tokens: 18 });
+        // The continuation sent the paused answer back as it was, as Anthropic asks.
+        const [first, second] = emulator().requests;
+        expect(second!.body.tools).to.deep.equal(first!.body.tools);
+        expect(second!.body.messages).to.deep.equal([
+          { role: 'user', content: [{ type: 'text', text: 'When was Claude Shannon born?' }] },
+          { role: 'assistant', content: [
+            { type: 'server_tool_use', id: 'srvtoolu_2', name: 'web_search', input: { query: 'again' } },
+            { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_2', content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' } },
+            { type: 'text', text: 'Enough searching. ' },
+          ] },
+        ]);
       });
     }
 

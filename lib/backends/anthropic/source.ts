@@ -2,6 +2,8 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
+import { webSearchTool } from '../web-search.js';
+import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { classifyAnthropicStatus } from './classify-error.js';
 import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
@@ -47,6 +49,8 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
     searchResults: true,
+    // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the client.
+    pausedTurns: { applies: (call) => webSearchTool(call) !== undefined, paused: (event) => event.raw === 'pause_turn', reasoningDialect: REASONING_DIALECTS.anthropicThinking },
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,

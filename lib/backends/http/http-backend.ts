@@ -6,6 +6,7 @@ import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
+import { continuePausedTurns, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
@@ -45,6 +46,8 @@ export interface HttpProtocol {
    * go out as text parts (search-results.ts).
    */
   readonly searchResults?: boolean;
+  /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
+  readonly pausedTurns?: PausedTurns;
   /**
    * The generation request for one call, model and key: streamed, or non-streamed when
    * `target.whole` is set and the protocol has a `response` decoder.
@@ -130,6 +133,13 @@ export class HttpBackend implements Backend {
 
   stream(given: Call, target: Target): Observable<LipEvent> {
     const call = this.protocol.searchResults === true ? given : searchResultsAsText(given);
+    const pausing = this.protocol.pausedTurns;
+    if (pausing !== undefined && pausing.applies(call)) return continuePausedTurns(call, (turn) => this.turn(turn, target), pausing);
+    return this.turn(call, target);
+  }
+
+  /** One upstream call for `call`, custom tools as functions when the protocol has none. */
+  private turn(call: Call, target: Target): Observable<LipEvent> {
     if (this.protocol.customTools === true) return this.send(call, target);
     const sent = customToolsAsFunctions(call);
     return sent === call ? this.send(call, target) : this.send(sent, target).pipe(customCallsFromFunctions(call));

@@ -1,0 +1,78 @@
+import { Observable } from 'rxjs/internal/Observable';
+import type { Subscription } from 'rxjs';
+import { assistantMessage, Collector, type Call, type LipEvent, type ResponseFinishedEvent, type Usage } from '../canonical/index.js';
+
+/** How many times one request's paused turn is continued, at most (then the pause is the answer). */
+export const MAX_TURN_CONTINUATIONS = 4;
+
+/** When and how a provider's paused turn is continued (HttpProtocol.pausedTurns). */
+export interface PausedTurns {
+  /** Whether the call can pause at all (only calls with hosted tools do): otherwise nothing is wrapped. */
+  applies(call: Call): boolean;
+  /** Whether an answer's end is a pause to continue (Anthropic `pause_turn`). */
+  paused(event: ResponseFinishedEvent): boolean;
+  /** The reasoning dialect of the provider's own unlabelled thinking, for the continued history. */
+  readonly reasoningDialect: string;
+}
+
+/**
+ * A provider that pauses a long turn of hosted tools (Anthropic `pause_turn`: "send the response
+ * back as it is to let the model continue") gets it continued here, for every client: the
+ * paused answer is sent back as the assistant's message and the continuation streams on as the
+ * same answer (its response and message openings dropped, its usage added to the paused part's),
+ * at most MAX_TURN_CONTINUATIONS times. A client of another protocol has no pause to continue; an
+ * Anthropic client gets the whole turn. Unsubscribing aborts whichever upstream call is running.
+ *
+ * ```
+ * upstream 1: -s-m-t-w-f(pause_turn)|   upstream 2 (history + turn 1): -s-m-t-f(end_turn)|
+ * client:     -s-m-t-w----------------------------------------------------t-f(end_turn)|
+ * ```
+ * @see spec/backends/continue-turn.spec.ts
+ */
+export function continuePausedTurns(call: Call, run: (call: Call) => Observable<LipEvent>, turns: PausedTurns, left = MAX_TURN_CONTINUATIONS, before?: Usage): Observable<LipEvent> {
+  return new Observable<LipEvent>((subscriber) => {
+    const collector = new Collector();
+    let pause: ResponseFinishedEvent | undefined;
+    let next: Subscription | undefined;
+    const current = run(call).subscribe({
+      next: (event) => {
+        try {
+          collector.push(event);
+        } catch (err) {
+          subscriber.error(err);
+          return;
+        }
+        if (before !== undefined && (event.type === 'response_started' || event.type === 'message_started')) return;
+        if (event.type === 'usage' && before !== undefined) subscriber.next({ type: 'usage', usage: addUsage(before, event.usage) });
+        else if (event.type === 'response_finished' && left > 0 && turns.paused(event)) pause = event;
+        else subscriber.next(event);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => {
+        const message = pause === undefined ? undefined : assistantMessage(collector.response, turns.reasoningDialect);
+        if (pause === undefined || message === undefined) {
+          if (pause !== undefined) subscriber.next(pause);
+          subscriber.complete();
+          return;
+        }
+        const usage = before === undefined ? collector.response.usage : addUsage(before, collector.response.usage);
+        next = continuePausedTurns({ ...call, messages: [...call.messages, message] }, run, turns, left - 1, usage).subscribe(subscriber);
+      },
+    });
+    return () => {
+      current.unsubscribe();
+      next?.unsubscribe();
+    };
+  });
+}
+
+/** Two usage snapshots of consecutive calls as one: each count the sum of both. */
+function addUsage(a: Usage, b: Usage): Usage {
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const) {
+    const x = a[key];
+    const y = b[key];
+    if (x !== undefined || y !== undefined) out[key] = (x ?? 0) + (y ?? 0);
+  }
+  return out;
+}

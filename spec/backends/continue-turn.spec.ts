@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { NEVER, Observable, of, lastValueFrom, toArray, throwError, concat } from 'rxjs';
+import { continuePausedTurns, MAX_TURN_CONTINUATIONS, type PausedTurns } from '../../lib/backends/continue-turn.js';
+import { emptyCall, validateSequence, type Call, type LipEvent } from '../../lib/canonical/index.js';
+
+const TURNS: PausedTurns = { applies: () => true, paused: (e) => e.raw === 'pause_turn', reasoningDialect: 'd.thinking' };
+const call = emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'search' }] }] });
+const start: LipEvent[] = [{ type: 'response_started', id: 'r' }, { type: 'message_started' }];
+const paused = (text: string, n: number): LipEvent[] => [
+  ...start,
+  { type: 'web_search', id: `s${n}`, status: 'completed', query: `q${n}`, dialect: 'd.search' },
+  { type: 'text_delta', text },
+  { type: 'usage', usage: { inputTokens: 100, outputTokens: 10 } },
+  { type: 'response_finished', reason: 'other', raw: 'pause_turn' },
+];
+const done: LipEvent[] = [...start, { type: 'text_delta', text: 'Done.' }, { type: 'usage', usage: { inputTokens: 150, outputTokens: 5 } }, { type: 'response_finished', reason: 'stop', raw: 'end_turn' }];
+
+describe('backends/continue-turn', () => {
+  it('continues a paused turn with the paused answer as history: one answer, its usage summed', async () => {
+    const calls: Call[] = [];
+    const run = (c: Call) => {
+      calls.push(c);
+      return of(...(calls.length === 1 ? paused('Looking. ', 1) : done));
+    };
+    const events = await lastValueFrom(continuePausedTurns(call, run, TURNS).pipe(toArray()));
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.filter((e) => e.type === 'response_started')).to.have.length(1);
+    expect(events.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('Looking. Done.');
+    expect(events.filter((e) => e.type === 'usage').at(-1)).to.deep.equal({ type: 'usage', usage: { inputTokens: 250, outputTokens: 15 } });
+    expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop', raw: 'end_turn' });
+    expect(calls).to.have.length(2);
+    expect(calls[1]!.messages).to.deep.equal([...call.messages, {
+      role: 'assistant',
+      parts: [{ type: 'web_search', id: 's1', status: 'completed', query: 'q1', dialect: 'd.search' }, { type: 'text', text: 'Looking. ' }],
+    }]);
+  });
+
+  it(`continues at most ${MAX_TURN_CONTINUATIONS} times, then the pause is the answer`, async () => {
+    let n = 0;
+    const events = await lastValueFrom(continuePausedTurns(call, () => of(...paused(`part ${++n}. `, n)), TURNS).pipe(toArray()));
+    expect(n).to.equal(MAX_TURN_CONTINUATIONS + 1);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'other', raw: 'pause_turn' });
+  });
+
+  it('passes an answer that did not pause through as it is, and a continuation\'s failure as the stream\'s', async () => {
+    const plain = await lastValueFrom(continuePausedTurns(call, () => of(...done), TURNS).pipe(toArray()));
+    expect(plain).to.deep.equal(done);
+    let first = true;
+    const failing = () => {
+      const events = first ? of(...paused('x', 1)) : concat(of(...start), throwError(() => new Error('boom')));
+      first = false;
+      return events;
+    };
+    const err = await lastValueFrom(continuePausedTurns(call, failing, TURNS).pipe(toArray())).catch((e: Error) => e);
+    expect((err as Error).message).to.equal('boom');
+  });
+
+  it('unsubscribing aborts the upstream call that is running, the continuation too', () => {
+    const torn: number[] = [];
+    let n = 0;
+    const run = () => {
+      const k = ++n;
+      return new Observable<LipEvent>((subscriber) => {
+        if (k === 1) {
+          for (const e of paused('x', 1)) subscriber.next(e);
+          subscriber.complete();
+        } else {
+          for (const e of start) subscriber.next(e);
+          NEVER.subscribe();
+        }
+        return () => torn.push(k);
+      });
+    };
+    const subscription = continuePausedTurns(call, run, TURNS).subscribe();
+    expect(n).to.equal(2);
+    subscription.unsubscribe();
+    expect(torn).to.include(2);
+  });
+});
