@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs/internal/Observable';
 import type { Subscription } from 'rxjs';
-import { assistantMessage, Collector, type Call, type LipEvent, type ResponseFinishedEvent, type Usage } from '../canonical/index.js';
+import { addUsage, assistantMessage, Collector, type Call, type LipEvent, type ResponseFinishedEvent, type Usage } from '../canonical/index.js';
 
 /** How many times one request's paused turn is continued, at most (then the pause is the answer). */
 export const MAX_TURN_CONTINUATIONS = 4;
@@ -64,15 +64,4 @@ export function continuePausedTurns(call: Call, run: (call: Call) => Observable<
       next?.unsubscribe();
     };
   });
-}
-
-/** Two usage snapshots of consecutive calls as one: each count the sum of both. */
-function addUsage(a: Usage, b: Usage): Usage {
-  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
-  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const) {
-    const x = a[key];
-    const y = b[key];
-    if (x !== undefined || y !== undefined) out[key] = (x ?? 0) + (y ?? 0);
-  }
-  return out;
 }

@@ -15,6 +15,21 @@ export function mergeUsage(into: Usage, next: Usage): Usage {
   return out ?? into;
 }
 
+/**
+ * Two usage records of separate calls as one (their tokens added field by field; a field absent
+ * from both stays absent): a request's attempts, a turn continued in a second call.
+ */
+export function addUsage(total: Usage | undefined, add: Usage): Usage {
+  if (total === undefined) return add;
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  for (const field of FIELDS) {
+    const a = total[field];
+    const b = add[field];
+    if (a !== undefined || b !== undefined) out[field] = (a ?? 0) + (b ?? 0);
+  }
+  return out;
+}
+
 /** Total tokens as reported, else input + output. */
 export function totalTokens(usage: Usage): number {
   return usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);

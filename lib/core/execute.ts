@@ -5,7 +5,7 @@ import { tap } from 'rxjs/internal/operators/tap';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
-import { estimateTokens, isOutputEvent } from '../canonical/index.js';
+import { addUsage, estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
@@ -430,13 +430,3 @@ function bothWatches(first: AttemptWatch | undefined, second: AttemptWatch | und
   };
 }
 
-/** Sums two usage records field by field (absent + absent stays absent). */
-function addUsage(total: Usage | undefined, add: Usage): Usage {
-  if (total === undefined) return add;
-  const sum = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a + b);
-  return {
-    inputTokens: sum(total.inputTokens, add.inputTokens), outputTokens: sum(total.outputTokens, add.outputTokens),
-    cacheReadTokens: sum(total.cacheReadTokens, add.cacheReadTokens), cacheWriteTokens: sum(total.cacheWriteTokens, add.cacheWriteTokens),
-    reasoningTokens: sum(total.reasoningTokens, add.reasoningTokens),
-  };
-}
