@@ -130,7 +130,8 @@ export function expectEventShape(event: LipEvent): void {
       return;
     case 'citation':
       optStr(event.url, 'url'); optStr(event.title, 'title');
-      if (event.document !== undefined) expect(Number.isInteger(event.document.index) && ['char', 'page', 'block'].includes(event.document.kind), `document of ${where}`).to.equal(true); optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
+      if (event.document !== undefined) expect(Number.isInteger(event.document.index) && ['char', 'page', 'block'].includes(event.document.kind), `document of ${where}`).to.equal(true);
+      optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
       expect(Number.isInteger(event.start) && Number.isInteger(event.end) && event.start >= 0 && event.end >= event.start, `span of ${where}`).to.equal(true);
       return;
     case 'usage':
