@@ -43,6 +43,9 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.error !== undefined ? { error: block.error } : {}),
         ...(block.dialect !== undefined ? { dialect: block.dialect } : {}),
       });
+    } else if (block.type === 'hosted_tool') {
+      // A record of the whole message (a container) is no part of the turn; a block never done has nothing to send back.
+      if (block.scope === undefined && block.done) parts.push({ type: 'hosted_tool', dialect: block.dialect, block: block.block });
     } else {
       parts.push({
         type: 'tool_call', id: block.id, name: block.name, arguments: block.arguments,

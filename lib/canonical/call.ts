@@ -140,7 +140,21 @@ export interface WebSearchPart {
   readonly dialect?: string;
 }
 
-export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart | SearchResultPart;
+/**
+ * The record of a hosted tool's work in the history (what a `hosted_tool` event carried), in the
+ * provider's own form: an Anthropic content block (`server_tool_use`, `code_execution_tool_result`,
+ * `web_fetch_tool_result`, ...), an OpenAI Responses item (`code_interpreter_call`,
+ * `image_generation_call`, `mcp_call`, ...) or a Gemini part (`executableCode`,
+ * `codeExecutionResult`). Only a backend of its `dialect` (HOSTED_DIALECTS) sends it, as it is;
+ * every other backend leaves it out (the text after it says what the tool did).
+ */
+export interface HostedToolPart {
+  readonly type: 'hosted_tool';
+  readonly dialect: string;
+  readonly block: Readonly<Record<string, unknown>>;
+}
+
+export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart | SearchResultPart | HostedToolPart;
 export type PartType = Part['type'];
 
 export interface Message {
@@ -170,9 +184,14 @@ export interface ToolDefinition {
    * are ordinary calls with JSON arguments. `web_search`: a search the provider runs itself
    * (Anthropic's `web_search_*` server tool, OpenAI's `web_search`, Gemini's `googleSearch`),
    * with `webSearch` options; it reaches the model as the provider's own search tool, never as a
-   * function, and its searches come back as `web_search` events. Absent: a function tool.
+   * function, and its searches come back as `web_search` events. `hosted`: any other tool the
+   * provider runs itself (Anthropic's code execution, web fetch and tool search; OpenAI's code
+   * interpreter, file search, image generation and remote MCP; Gemini's code execution and URL
+   * context), declared in `providerTool`: only a backend of its dialect can send it (as written),
+   * every other refuses the request before sending, and its work comes back as `hosted_tool`
+   * events. Absent: a function tool.
    */
-  readonly kind?: 'custom' | 'provider' | 'web_search';
+  readonly kind?: 'custom' | 'provider' | 'web_search' | 'hosted';
   /**
    * The input format of a custom tool as the client wrote it (OpenAI `{type: "text"}` or
    * `{type: "grammar", syntax, definition}`), passed on opaquely to providers that take it.
@@ -180,7 +199,8 @@ export interface ToolDefinition {
   readonly format?: Readonly<Record<string, unknown>>;
   /**
    * The declaration of a provider-defined tool (`kind: 'provider'`); for `kind: 'web_search'`,
-   * the client's own declaration, which a backend of that dialect sends as it was written.
+   * the client's own declaration, which a backend of that dialect sends as it was written; for
+   * `kind: 'hosted'` (required), the hosted tool as the client declared it (HOSTED_DIALECTS).
    */
   readonly providerTool?: ProviderTool;
   /** A hosted web search's options (`kind: 'web_search'`). */

@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { CitationEvent, FinishReason, LipEvent, TokenLogprob, Usage, WebSearchEvent, WebSearchResult } from './events.js';
+import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -45,7 +45,19 @@ export interface CollectedReasoning {
   opaque?: string;
   id?: string;
 }
-export type CollectedBlock = CollectedText | CollectedReasoning | CollectedToolCall | CollectedWebSearch;
+/**
+ * A hosted tool's block in the provider's own form, at the place it was added (its final form
+ * once done); `scope: 'message'` for a record of the whole message (Anthropic's `container`).
+ */
+export interface CollectedHostedTool {
+  readonly type: 'hosted_tool';
+  readonly id: string;
+  readonly dialect: string;
+  block: Readonly<Record<string, unknown>>;
+  done: boolean;
+  readonly scope?: 'message';
+}
+export type CollectedBlock = CollectedText | CollectedReasoning | CollectedToolCall | CollectedWebSearch | CollectedHostedTool;
 
 /** A whole response folded from events: what every non-streaming encoder writes out. */
 export interface CollectedResponse {
@@ -149,6 +161,9 @@ export class Collector {
       case 'citation':
         this.citation(event);
         return;
+      case 'hosted_tool':
+        this.hostedTool(event);
+        return;
       case 'usage':
         r.usage = mergeUsage(r.usage, event.usage);
         return;
@@ -197,6 +212,22 @@ export class Collector {
     if (this.response.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
     this.response.blocks.push({ type: 'web_search', ...fields });
     this.current = undefined;
+  }
+
+  private hostedTool(event: HostedToolEvent): void {
+    if (event.block === undefined) return; // progress: what the stream showed, the block has it at done
+    const existing = this.response.blocks.find((b): b is CollectedHostedTool => b.type === 'hosted_tool' && b.id === event.id);
+    if (existing !== undefined) {
+      existing.block = event.block;
+      existing.done = event.phase === 'done';
+      return;
+    }
+    if (this.response.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
+    this.response.blocks.push({
+      type: 'hosted_tool', id: event.id, dialect: event.dialect, block: event.block, done: event.phase === 'done',
+      ...(event.scope !== undefined ? { scope: event.scope } : {}),
+    });
+    if (event.scope === undefined) this.current = undefined;
   }
 
   /** A citation joins the response's list and the text block its span starts in (offsets made the block's). */

@@ -41,6 +41,17 @@ export const SEARCH_DIALECTS = {
 } as const;
 
 /**
+ * Hosted tool dialects (ToolDefinition kind `hosted`, `hosted_tool` events and parts): whose
+ * declaration, blocks and items they are. Only a backend of the dialect sends them; the others
+ * refuse a call that declares one and leave such parts of the history out.
+ */
+export const HOSTED_DIALECTS = {
+  anthropic: 'anthropic.server_tool',
+  openaiResponses: 'openai.responses.hosted_tool',
+  gemini: 'gemini.builtin_tool',
+} as const;
+
+/**
  * OpenAI request knobs a client set for cost and caching, as it wrote them. Sent only by the
  * OpenAI backends (each the ones its endpoint takes), never by another provider's.
  */
@@ -88,6 +99,8 @@ export interface AnthropicProviderOptions {
   readonly thinkingType?: 'between_tools';
   /** `thinking.display` as written (`summarized`, `omitted`, ...); canonically `reasoning.includeThoughts`. */
   readonly thinkingDisplay?: string;
+  /** `container` as written: the code execution container to reuse (its id, or `{id, skills}`). */
+  readonly container?: string | Readonly<Record<string, unknown>>;
 }
 
 /** Gemini request knobs; sent only by the gemini backend. */

@@ -152,6 +152,26 @@ export interface CitationEvent {
   readonly encryptedIndex?: string;
   readonly dialect?: string;
 }
+/**
+ * The work of a hosted tool other than web search (ToolDefinition kind `hosted`), in the
+ * provider's own form: only a client of the same protocol can read it, and only a backend of
+ * that provider runs such a tool. `block` is the provider's Anthropic content block, Responses
+ * output item or Gemini part as it stands; `id` names it within the response (the provider's id
+ * where it has one). `phase`: `added` (the provider opened it, `block` as far as known),
+ * `progress` (one of the provider's own stream events for it, in `update`, less the fields that
+ * place it in the stream: index, sequence number), `done` (complete, `block` final). A whole
+ * response carries only `done`. `scope: 'message'`: a record of the whole message rather than a
+ * block of it (Anthropic's `container`); it puts nothing in front of the client.
+ */
+export interface HostedToolEvent {
+  readonly type: 'hosted_tool';
+  readonly id: string;
+  readonly dialect: string;
+  readonly phase: 'added' | 'progress' | 'done';
+  readonly block?: Readonly<Record<string, unknown>>;
+  readonly update?: Readonly<Record<string, unknown>>;
+  readonly scope?: 'message';
+}
 export interface WarningEvent { readonly type: 'warning'; readonly code: string; readonly message: string }
 export interface ErrorEvent {
   readonly type: 'error';
@@ -180,6 +200,7 @@ export type LipEvent =
   | ToolCallFinishedEvent
   | WebSearchEvent
   | CitationEvent
+  | HostedToolEvent
   | UsageEvent
   | WarningEvent
   | ErrorEvent
@@ -189,6 +210,6 @@ export type LipEventType = LipEvent['type'];
 
 export const LIP_EVENT_TYPES: readonly LipEventType[] = [
   'response_started', 'message_started', 'text_delta', 'reasoning_delta', 'reasoning_signature',
-  'reasoning_opaque', 'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation', 'usage',
+  'reasoning_opaque', 'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation', 'hosted_tool', 'usage',
   'warning', 'error', 'response_finished',
 ];

@@ -2,7 +2,7 @@ import type { LipEvent } from './events.js';
 
 /**
  * The commit predicate: true for events that put content in front of the client (text,
- * reasoning, opaque reasoning, a tool call's start or arguments, a hosted web search). Before the first such event a
+ * reasoning, opaque reasoning, a tool call's start or arguments, a hosted web search or other hosted tool). Before the first such event a
  * retryable failure may move on to another candidate invisibly; after it, never.
  * Lifecycle, usage, warnings and signatures do not commit.
  */
@@ -16,6 +16,8 @@ export function isOutputEvent(event: LipEvent): boolean {
     case 'tool_call_delta':
     case 'web_search':
       return true;
+    case 'hosted_tool':
+      return event.scope !== 'message';
     default:
       return false;
   }
@@ -36,6 +38,8 @@ export function isSubstantiveOutput(event: LipEvent): boolean {
     case 'reasoning_opaque':
     case 'web_search':
       return true;
+    case 'hosted_tool':
+      return event.scope !== 'message';
     default:
       return false;
   }

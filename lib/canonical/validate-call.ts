@@ -10,8 +10,8 @@ export interface CallIssue {
 const MAX_ISSUES = 20;
 const ALLOWED_PARTS: Record<Message['role'], ReadonlySet<Part['type']>> = {
   system: new Set(['text']),
-  user: new Set(['text', 'image', 'file', 'search_result']),
-  assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning', 'web_search']),
+  user: new Set(['text', 'image', 'file', 'search_result', 'hosted_tool']),
+  assistant: new Set(['text', 'image', 'file', 'tool_call', 'reasoning', 'web_search', 'hosted_tool']),
   tool: new Set(['tool_result']),
 };
 
@@ -51,7 +51,7 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
       add(`${path}.parameters`, 'must be a JSON Schema object');
     }
-    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider' && tool.kind !== 'web_search') add(`${path}.kind`, 'must be custom, provider, web_search or absent');
+    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider' && tool.kind !== 'web_search' && tool.kind !== 'hosted') add(`${path}.kind`, 'must be custom, provider, web_search, hosted or absent');
     if (tool.kind === 'web_search' && call.tools.findIndex((t) => t.kind === 'web_search') !== i) add(`${path}.kind`, 'declares a second web search tool');
     if (tool.format !== undefined && !isObject(tool.format)) add(`${path}.format`, 'must be an object');
     checkProviderTool(tool, path, add);
@@ -78,11 +78,11 @@ function isObject(value: unknown): boolean {
 /** A provider tool has its declaration (dialect and definition object), and only a provider tool has one. */
 function checkProviderTool(tool: ToolDefinition, path: string, add: Add): void {
   const declared = tool.providerTool;
-  if (tool.kind !== 'provider') {
-    if (declared !== undefined && tool.kind !== 'web_search') add(`${path}.providerTool`, 'is only for kind provider or web_search');
+  if (tool.kind !== 'provider' && tool.kind !== 'hosted') {
+    if (declared !== undefined && tool.kind !== 'web_search') add(`${path}.providerTool`, 'is only for kind provider, hosted or web_search');
     if (declared === undefined || tool.kind !== 'web_search') return;
   } else if (declared === undefined || declared === null || typeof declared !== 'object') {
-    add(`${path}.providerTool`, 'is required for kind provider');
+    add(`${path}.providerTool`, `is required for kind ${tool.kind}`);
     return;
   }
   if (declared === null || typeof declared !== 'object') {
@@ -159,6 +159,10 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       checkText(part.title, `${path}.title`, add);
       if (!Array.isArray(part.content) || part.content.length > L.partsPerMessage) add(`${path}.content`, `must be a list of at most ${L.partsPerMessage} text parts`);
       else part.content.forEach((p, k) => checkText(p?.text, `${path}.content[${k}].text`, add));
+      return;
+    case 'hosted_tool':
+      if (typeof part.dialect !== 'string' || part.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
+      if (!isObject(part.block)) add(`${path}.block`, 'must be an object');
       return;
     case 'web_search':
       checkId(part.id, `${path}.id`, add);

@@ -10,7 +10,7 @@ export class SequenceError extends Error {
 const KNOWN = new Set<string>(LIP_EVENT_TYPES);
 const NEEDS_MESSAGE = new Set<string>([
   'text_delta', 'reasoning_delta', 'reasoning_signature', 'reasoning_opaque',
-  'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation',
+  'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation', 'hosted_tool',
 ]);
 
 /**
@@ -19,6 +19,7 @@ const NEEDS_MESSAGE = new Set<string>([
  * 2. `message_started` after it; content events (text, reasoning, tool calls) only inside a message;
  * 3. `usage` and `warning` any time after `response_started`;
  * 4. per tool call id: started once, then deltas, then finished once; all finished before the end;
+ *    per hosted tool id: `added` at most once and first, `progress` after it, `done` once and last;
  * 5. one terminal event (`response_finished` or `error`), nothing after it, and the stream must
  *    not end without one.
  */
@@ -28,6 +29,7 @@ export class SequenceValidator {
   private terminated = false;
   private readonly tools = new Map<string, boolean>(); // id -> finished
   private readonly searches = new Map<string, string>(); // id -> status
+  private readonly hosted = new Map<string, string>(); // id -> last phase
   private textLength = 0;
 
   /** Returns the violation this event causes, or undefined. */
@@ -63,6 +65,15 @@ export class SequenceValidator {
         const status = this.searches.get(event.id);
         if (status !== undefined && status !== 'searching') return `web_search ${event.id} after it ${status}`;
         this.searches.set(event.id, event.status);
+        return undefined;
+      }
+      case 'hosted_tool': {
+        const last = this.hosted.get(event.id);
+        if (last === 'done') return `hosted_tool ${event.id} after it was done`;
+        if (event.phase === 'added' && last !== undefined) return `hosted_tool ${event.id} added twice`;
+        if (event.phase === 'progress' && last === undefined) return `hosted_tool ${event.id} progress before it was added`;
+        if (event.phase !== 'progress' && (event.block === null || typeof event.block !== 'object')) return `hosted_tool ${event.id} ${event.phase} without its block`;
+        this.hosted.set(event.id, event.phase);
         return undefined;
       }
       case 'citation':

@@ -25,6 +25,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   tool_call_finished: { required: ['id'], optional: [] },
   web_search: { required: ['id'], optional: ['query', 'error', 'dialect', 'entryPoint'] },
   citation: { required: [], optional: ['url', 'title', 'citedText', 'encryptedIndex', 'dialect'] },
+  hosted_tool: { required: ['id', 'dialect'], optional: [] },
   usage: { required: [], optional: [] },
   warning: { required: ['code', 'message'], optional: [] },
   error: { required: ['code', 'message'], optional: [] },
@@ -49,6 +50,10 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
         items: { type: 'object', required: ['url'], properties: Object.fromEntries(['url', 'title', 'pageAge', 'encrypted'].map((k) => [k, { type: 'string' }])) },
       },
     },
+  },
+  hosted_tool: {
+    required: ['phase'],
+    properties: { phase: { enum: ['added', 'progress', 'done'] }, block: { type: 'object' }, update: { type: 'object' }, scope: { const: 'message' } },
   },
   citation: {
     required: ['start', 'end'],

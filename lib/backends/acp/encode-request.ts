@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Call, Message, Part } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { searchResultText } from '../search-results.js';
+import { refuseHostedTools } from '../hosted-tools.js';
 
 /**
  * What an agent already holds of a conversation: how many canonical messages it was sent and
@@ -28,6 +29,7 @@ const ROLE_LABEL: Record<Message['role'], string> = { system: 'System', user: 'U
  * that can.
  */
 export function checkPromptable(call: Call, backend: string): void {
+  refuseHostedTools(call, backend);
   const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result'));
   if (call.tools.length > 0 || toolPart) {
     throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `acp backend ${backend} takes no tool definitions, tool calls or tool results (an agent runs its own tools)`, {

@@ -1,11 +1,12 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ type Json = Record<string, unknown>;
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true): Json {
-  const call = fitCacheMarks(given);
+  const call = fitCacheMarks(forHostedDialect(given, 'anthropic', HOSTED_DIALECTS.anthropic));
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   const opt = call.options;

@@ -5,6 +5,7 @@ import { LipError } from '../../errors/index.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 /** Output room left beside a thinking budget when the call sets no limit. */
@@ -42,8 +43,9 @@ function cachesPrompts(model: string): boolean {
  */
 export function encodeBedrockRequest(given: Call, model: string): Json {
   refuseWebSearch(given, 'bedrock');
+  const own = forHostedDialect(given, 'bedrock');
   const cachePoints = cachesPrompts(model);
-  const call = cachePoints ? fitCacheMarks(given) : given;
+  const call = cachePoints ? fitCacheMarks(own) : own;
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);

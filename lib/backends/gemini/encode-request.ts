@@ -1,7 +1,8 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { SEARCH_DIALECTS } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents } from './encode-contents.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,7 +23,8 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * ```
  * @see spec/backends/gemini/encode-request.spec.ts
  */
-export function encodeGeminiRequest(call: Call, knobs = true): Json {
+export function encodeGeminiRequest(given: Call, knobs = true): Json {
+  const call = forHostedDialect(given, 'gemini', HOSTED_DIALECTS.gemini);
   const { contents, system } = encodeContents(call.messages);
   const body: Json = { contents };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);

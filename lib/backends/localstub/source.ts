@@ -10,6 +10,7 @@ import { customCallsFromFunctions } from '../custom-tools.js';
 import { localstubOptions, type LocalstubFailure, type LocalstubOptions } from './options.js';
 import { buildScript, splitText, type Step } from './script.js';
 import { stubVector } from './stub-vector.js';
+import { refuseHostedTools } from '../hosted-tools.js';
 
 /** The length of a localstub vector when the request asks for none. */
 const STUB_DIMENSIONS = 16;
@@ -54,6 +55,7 @@ export class LocalstubBackend implements Backend {
   stream(call: Call, _target: Target): Observable<LipEvent> {
     return new Observable<LipEvent>((subscriber) => {
       const o = this.options;
+      refuseHostedTools(call, `localstub ${this.id}`);
       const steps = buildScript(call, o, `call_${this.id}_${++this.sequence}_`, this.textChunks);
       const report = (phase: LocalstubLifecycle['phase']) => {
         if (localstubChannel.hasSubscribers) localstubChannel.publish({ backend: this.id, phase } satisfies LocalstubLifecycle);

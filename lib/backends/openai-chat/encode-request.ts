@@ -6,6 +6,7 @@ import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -33,7 +34,8 @@ type Json = Record<string, unknown>;
  * ```
  * @see spec/backends/openai-chat/encode-request.spec.ts
  */
-export function encodeChatRequest(call: Call, model: string, o: ChatOptions, stream = true): Json {
+export function encodeChatRequest(given: Call, model: string, o: ChatOptions, stream = true): Json {
+  const call = forHostedDialect(given, o.name);
   const search = webSearchTool(call);
   if (search !== undefined && o.webSearch === 'refuse') refuseWebSearch(call, o.name);
   const messages: Json[] = [];

@@ -5,6 +5,7 @@ import { SEARCH_SOURCES_INCLUDE, encodeResponsesRequest, type ResponsesOptions }
 import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -92,7 +93,8 @@ export interface CodexTurn {
  *
  * @see spec/backends/openai-codex/encode-request.spec.ts
  */
-export function encodeCodexRequest(call: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
+export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
+  const call = forHostedDialect(given, 'openai-codex');
   // Log probabilities are not asked for: the endpoint takes no `top_logprobs` (the answer has none).
   const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, ...options } = call.options;
   const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);

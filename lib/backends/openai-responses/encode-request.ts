@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
@@ -7,6 +7,7 @@ import { ownWebSearches, webSearchTool } from '../web-search.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -34,7 +35,8 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * ```
  * @see spec/backends/openai-responses/encode-request.spec.ts
  */
-export function encodeResponsesRequest(call: Call, model: string, o: ResponsesOptions, stream = true): Json {
+export function encodeResponsesRequest(given: Call, model: string, o: ResponsesOptions, stream = true): Json {
+  const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses);
   const input: Json[] = [];
   const custom = customCallIds(call);
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;

@@ -35,6 +35,8 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
       if (block.status === 'searching') continue;
       if (block.status === 'completed') searches++;
       content.push(serverToolUseBlock(block), searchResultBlock(block));
+    } else if (block.type === 'hosted_tool') {
+      continue; // TODO(hosted): the provider's block as it is
     } else if (block.opaque !== undefined) {
       content.push({ type: 'redacted_thinking', data: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.anthropicRedacted) });
     } else {

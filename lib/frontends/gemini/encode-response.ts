@@ -31,6 +31,8 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
       parts.push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
     } else if (block.type === 'web_search') {
       searches.push(block); // no part: Gemini reports its searches in groundingMetadata
+    } else if (block.type === 'hosted_tool') {
+      continue; // TODO(hosted): the provider's part as it is
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ text: block.text, thought: true, ...signature });

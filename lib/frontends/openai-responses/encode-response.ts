@@ -51,6 +51,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     } else if (block.type === 'web_search') {
       // A search the response ended before it ran is failed (the item has no incomplete status).
       output.push(webSearchCallItem(webSearchItemId(block), block.status === 'searching' ? 'failed' : block.status, block.status === 'searching' ? undefined : block, sources));
+    } else if (block.type === 'hosted_tool') {
+      continue; // TODO(hosted): the provider's item as it is
     } else {
       const custom = block.custom === true;
       output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));
