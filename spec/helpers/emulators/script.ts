@@ -113,6 +113,16 @@ export interface Script {
   readonly text?: string | readonly string[];
   /** Hosted web searches before the text. */
   readonly searches?: readonly SearchScript[];
+  /**
+   * Hosted tool output other than web search, before the text, in the emulated provider's own
+   * wire form, each written as that provider streams it: Anthropic content blocks
+   * (`server_tool_use`, `code_execution_tool_result`, `web_fetch_tool_result`, ...), OpenAI
+   * Responses output items (`code_interpreter_call`, `image_generation_call`, `mcp_call`, ...),
+   * Gemini parts (`executableCode`, `codeExecutionResult`). The other emulators ignore them.
+   */
+  readonly hosted?: readonly Readonly<Record<string, unknown>>[];
+  /** A record of the whole answer from a hosted tool: Anthropic's `container`, Gemini's `urlContextMetadata`. */
+  readonly hostedMeta?: Readonly<Record<string, unknown>>;
   readonly citations?: readonly CitationScript[];
   readonly toolCalls?: readonly ToolCallScript[];
   readonly usage?: UsageScript;
