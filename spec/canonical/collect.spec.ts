@@ -73,6 +73,27 @@ describe('canonical/collect', () => {
     expect(r.text.slice(19, 28)).to.equal('forty-two');
   });
 
+  it('keeps a hosted tool block at its place, in its final form once done, and a message record apart', () => {
+    const added = { type: 'code_interpreter_call', id: 'ci_1', status: 'in_progress', code: '' };
+    const done = { type: 'code_interpreter_call', id: 'ci_1', status: 'completed', code: 'print(1)', outputs: [{ type: 'logs', logs: '1' }] };
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'text_delta', text: 'Running it. ' },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'added', block: added },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'progress', update: { type: 'response.code_interpreter_call_code.delta', delta: 'print(1)' } },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'done', block: done },
+      { type: 'text_delta', text: 'It printed 1.' },
+      { type: 'hosted_tool', id: 'container', dialect: 'd', phase: 'done', block: { id: 'cntr_1' }, scope: 'message' },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    expect(r.blocks).to.deep.equal([
+      { type: 'text', text: 'Running it. ' },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', block: done, done: true },
+      { type: 'text', text: 'It printed 1.' },
+      { type: 'hosted_tool', id: 'container', dialect: 'd', block: { id: 'cntr_1' }, done: true, scope: 'message' },
+    ]);
+  });
+
   it('puts a citation in the earlier text block its span starts in', () => {
     const r = collectEvents([
       { type: 'response_started' }, { type: 'message_started' },

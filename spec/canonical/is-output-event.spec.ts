@@ -19,6 +19,8 @@ describe('canonical/isOutputEvent', () => {
     [{ type: 'response_finished', reason: 'stop' }, false],
     [{ type: 'web_search', id: 'ws', status: 'searching' }, true],
     [{ type: 'citation', url: 'https://a.example', start: 0, end: 1 }, false],
+    [{ type: 'hosted_tool', id: 'ci', dialect: 'd', phase: 'added', block: {} }, true],
+    [{ type: 'hosted_tool', id: 'container', dialect: 'd', phase: 'done', block: {}, scope: 'message' }, false],
   ];
   for (const [event, expected] of cases) {
     it(`${JSON.stringify(event)} commits: ${expected}`, () => expect(isOutputEvent(event)).to.equal(expected));
@@ -33,6 +35,9 @@ describe('canonical/isOutputEvent', () => {
     // A hosted search is the model at work: it wins a race and ends a TTFT budget like a tool call.
     expect(isSubstantiveOutput({ type: 'web_search', id: 'ws', status: 'searching' })).to.equal(true);
     expect(isSubstantiveOutput({ type: 'citation', url: 'https://a.example', start: 0, end: 1 })).to.equal(false);
+    // So is a hosted tool at work; a record of the whole message (a container) is not.
+    expect(isSubstantiveOutput({ type: 'hosted_tool', id: 'ci', dialect: 'd', phase: 'done', block: {} })).to.equal(true);
+    expect(isSubstantiveOutput({ type: 'hosted_tool', id: 'c', dialect: 'd', phase: 'done', block: {}, scope: 'message' })).to.equal(false);
   });
 
   it('knows the terminal events', () => {

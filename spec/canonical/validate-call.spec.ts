@@ -106,4 +106,15 @@ describe('canonical/validateCall', () => {
     expect(paths(turn({ type: 'web_search', id: '', status: 'searching' }))).to.deep.equal(['messages[1].parts[0].id', 'messages[1].parts[0].status']);
     expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'web_search', id: 'w', status: 'completed' }] }] }))).to.deep.equal(['messages[0].parts[0]']);
   });
+
+  it('takes hosted tools with their declaration, and hosted parts in user and assistant turns', () => {
+    const tool = { name: 'code_execution', parameters: {}, kind: 'hosted' as const, providerTool: { dialect: 'd.hosted', definition: { type: 'code_execution_20250825' } } };
+    expect(paths(valid({ tools: [tool] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [{ name: 'code_execution', parameters: {}, kind: 'hosted' }] }))).to.deep.equal(['tools[0].providerTool']);
+    const part = (p: Record<string, unknown>) => p as never;
+    expect(paths(valid({ messages: [user('x'), { role: 'assistant', parts: [part({ type: 'hosted_tool', dialect: 'd.hosted', block: { type: 'server_tool_use' } })] }] }))).to.deep.equal([]);
+    expect(paths(valid({ messages: [{ role: 'user', parts: [part({ type: 'hosted_tool', dialect: 'd.hosted', block: { type: 'container_upload' } })] }] }))).to.deep.equal([]);
+    expect(paths(valid({ messages: [user('x'), { role: 'assistant', parts: [part({ type: 'hosted_tool', dialect: '', block: [] })] }] })))
+      .to.deep.equal(['messages[1].parts[0].dialect', 'messages[1].parts[0].block']);
+  });
 });

@@ -64,4 +64,16 @@ describe('canonical/validateSequence', () => {
   it('rejects unknown event types', () => {
     expect(validateSequence([...start, { type: 'bogus' } as unknown as LipEvent, finish])[0]).to.contain('unknown event type');
   });
+
+  it('checks the hosted tool lifecycle per id: added first and once, progress after it, done last', () => {
+    const block = { type: 'code_interpreter_call', id: 'ci_1' };
+    const hosted = (phase: 'added' | 'progress' | 'done', extra: Record<string, unknown> = {}): LipEvent => ({ type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase, ...extra });
+    expect(validateSequence([...start, hosted('added', { block }), hosted('progress', { update: { type: 'x' } }), hosted('done', { block }), finish])).to.deep.equal([]);
+    expect(validateSequence([...start, hosted('done', { block }), finish])).to.deep.equal([]);
+    expect(validateSequence([...start, hosted('progress', { update: {} }), finish])[0]).to.contain('progress before it was added');
+    expect(validateSequence([...start, hosted('added', { block }), hosted('added', { block }), finish])[0]).to.contain('added twice');
+    expect(validateSequence([...start, hosted('done', { block }), hosted('progress', { update: {} }), finish])[0]).to.contain('after it was done');
+    expect(validateSequence([...start, hosted('done'), finish])[0]).to.contain('without its block');
+    expect(validateSequence([{ type: 'response_started' }, hosted('done', { block }), finish])[0]).to.contain('hosted_tool before message_started');
+  });
 });

@@ -47,6 +47,21 @@ describe('continuity/rebuild-conversation', () => {
     expect(validateCall(emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }, message] }))).to.deep.equal([]);
   });
 
+  it('keeps a finished hosted tool block as a hosted part; an unfinished one and a message record add none', () => {
+    const call = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'bash_code_execution', input: { command: 'ls' } };
+    const response = collectEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'hosted_tool', id: 'srvtoolu_1', dialect: 'd.hosted', phase: 'done', block: call },
+      { type: 'hosted_tool', id: 'srvtoolu_2', dialect: 'd.hosted', phase: 'added', block: { type: 'server_tool_use', id: 'srvtoolu_2' } },
+      { type: 'text_delta', text: 'Listed.' },
+      { type: 'hosted_tool', id: 'container', dialect: 'd.hosted', phase: 'done', block: { id: 'cntr_1' }, scope: 'message' },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    const message = assistantMessage(response)!;
+    expect(message.parts).to.deep.equal([{ type: 'hosted_tool', dialect: 'd.hosted', block: call }, { type: 'text', text: 'Listed.' }]);
+    expect(validateCall(emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }, message] }))).to.deep.equal([]);
+  });
+
   it('labels unlabelled reasoning as unreplayable when the dialect is unknown', () => {
     const response = collectEvents([{ type: 'reasoning_signature', signature: 'only-sig' }, { type: 'text_delta', text: 'x' }]);
     expect(assistantMessage(response)?.parts[0]).to.deep.equal({ type: 'reasoning', dialect: UNLABELED_REASONING_DIALECT, signature: 'only-sig' });

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { firstValueFrom, toArray } from 'rxjs';
+import { checkPromptable } from '../../lib/backends/acp/encode-request.js';
+import { anthropicOptions, encodeAnthropicRequest } from '../../lib/backends/anthropic/index.js';
+import { encodeBedrockRequest } from '../../lib/backends/bedrock/index.js';
+import { encodeGeminiRequest } from '../../lib/backends/gemini/index.js';
+import { ownHostedParts, refuseHostedTools } from '../../lib/backends/hosted-tools.js';
+import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
+import { codexOptions, encodeCodexRequest } from '../../lib/backends/openai-codex/index.js';
+import { chatOptions, encodeChatRequest } from '../../lib/backends/openai-chat/index.js';
+import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
+import { HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
+import { refusalOf } from '../helpers/refusal.js';
+
+const hosted = (name: string, dialect: string, definition: Record<string, unknown>): ToolDefinition => ({
+  name, parameters: {}, kind: 'hosted', providerTool: { dialect, definition },
+});
+const codeExecution = hosted('code_execution', HOSTED_DIALECTS.anthropic, { type: 'code_execution_20250825', name: 'code_execution' });
+const interpreter = hosted('code_interpreter', HOSTED_DIALECTS.openaiResponses, { type: 'code_interpreter', container: { type: 'auto' } });
+const geminiCode = hosted('codeExecution', HOSTED_DIALECTS.gemini, { codeExecution: {} });
+const question: Message = { role: 'user', parts: [{ type: 'text', text: 'What is 2**100?' }] };
+const call = (tools: ToolDefinition[], messages: Message[] = [question]): Call => emptyCall({ model: 'm', tools, messages });
+
+/** Every backend's request encoder, with the dialect of hosted tools it runs (none: it runs none). */
+const ENCODERS: { readonly name: string; readonly dialect?: string; readonly encode: (c: Call) => unknown }[] = [
+  { name: 'anthropic', dialect: HOSTED_DIALECTS.anthropic, encode: (c) => encodeAnthropicRequest(c, 'claude', anthropicOptions({ id: 'an', kind: 'anthropic', models: [] })) },
+  { name: 'openai-responses', dialect: HOSTED_DIALECTS.openaiResponses, encode: (c) => encodeResponsesRequest(c, 'gpt', responsesOptions({ id: 'or', kind: 'openai-responses', models: [] })) },
+  { name: 'gemini', dialect: HOSTED_DIALECTS.gemini, encode: (c) => encodeGeminiRequest(c) },
+  { name: 'openai-chat', encode: (c) => encodeChatRequest(c, 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })) },
+  { name: 'openai-codex', encode: (c) => encodeCodexRequest(c, 'gpt-5.4', codexOptions({ id: 'cx', kind: 'openai-codex', models: [] }), { conversationId: 'c', turn: 1, bump: false }) },
+  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic.claude-sonnet-4-6') },
+  { name: 'acp', encode: (c) => checkPromptable(c, 'agent') },
+];
+
+/**
+ * A hosted tool runs only at the provider that defines it: every backend refuses a call that
+ * declares another provider's before anything is sent, retryably (a route moves on to a backend
+ * of that provider), naming the tool; no backend offers it as a function nobody would run.
+ */
+describe('backends: hosted tools of another provider', () => {
+  for (const { name, dialect, encode } of ENCODERS) {
+    const foreign = [codeExecution, interpreter, geminiCode].filter((t) => t.providerTool!.dialect !== dialect);
+    it(`${name} refuses ${foreign.map((t) => t.name).join(', ')} before sending, retryable`, () => {
+      for (const tool of foreign) {
+        const error = refusalOf(() => encode(call([tool])));
+        expect(error.code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
+        expect(error.retryable).to.equal(true);
+        expect(error.message).to.contain(`"${tool.name}"`);
+      }
+    });
+  }
+
+  it('a localstub backend refuses one too, as its stream\'s error', async () => {
+    const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
+    const error = await firstValueFrom(stub.stream(call([codeExecution]), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+    expect(error).to.have.property('retryable', true);
+  });
+
+  it('names every foreign tool at once, and lets the backend\'s own through', () => {
+    expect(() => refuseHostedTools(call([codeExecution]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
+    const error = refusalOf(() => refuseHostedTools(call([codeExecution, interpreter, geminiCode]), 'bedrock'));
+    expect(error.message).to.contain('"code_execution", "code_interpreter", "codeExecution"');
+    expect(error.detail).to.deep.equal({ backend: 'bedrock', tools: ['code_execution', 'code_interpreter', 'codeExecution'] });
+  });
+});
+
+describe('backends: hosted tool parts of the history', () => {
+  const anthropicBlock = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'bash_code_execution', input: { command: 'python -c "print(2**100)"' } };
+  const responsesItem = { type: 'code_interpreter_call', id: 'ci_1', code: 'print(2**100)', status: 'completed', container_id: 'cntr_1', outputs: null };
+  const history: Message[] = [
+    question,
+    { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.anthropic, block: anthropicBlock }, { type: 'text', text: '1267650600228229401496703205376' }] },
+    { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: responsesItem }] },
+    { role: 'user', parts: [{ type: 'text', text: 'And 2**10?' }] },
+  ];
+
+  it('keeps its own dialect\'s parts, leaves others out (and a turn left empty by that)', () => {
+    const own = ownHostedParts(history, HOSTED_DIALECTS.anthropic);
+    expect(own).to.have.length(3);
+    expect(own[1]!.parts.map((p) => p.type)).to.deep.equal(['hosted_tool', 'text']);
+    const none = ownHostedParts(history);
+    expect(none.map((m) => m.parts.map((p) => p.type))).to.deep.equal([['text'], ['text'], ['text']]);
+  });
+
+  it('returns the same messages when there is nothing to leave out', () => {
+    const plain = [question];
+    expect(ownHostedParts(plain, HOSTED_DIALECTS.gemini)).to.equal(plain);
+  });
+
+  it('no backend sends another provider\'s block: each sends the text of that turn only', () => {
+    for (const { name, dialect, encode } of ENCODERS) {
+      if (name === 'acp') continue;
+      const wire = JSON.stringify(encode(call([], history)));
+      if (dialect !== HOSTED_DIALECTS.anthropic) expect(wire, name).to.not.contain('srvtoolu_1');
+      if (dialect !== HOSTED_DIALECTS.openaiResponses) expect(wire, name).to.not.contain('ci_1');
+      expect(wire, name).to.contain('1267650600228229401496703205376');
+    }
+  });
+});

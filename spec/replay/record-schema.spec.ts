@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
+
+const line = readFileSync(new URL('../../testdata/replay/corpus.jsonl', import.meta.url), 'utf8').split('\n')[0]!;
+
+/** The corpus's first record with `events` in place of its client's events. */
+function withClientEvents(events: unknown[]): string {
+  const record = JSON.parse(line) as { client: { events: unknown[] } };
+  record.client.events = events.map((e, i) => [i, e]);
+  return JSON.stringify(record);
+}
+
+/**
+ * Hosted tool events in a recording: the schema checks their fields like every event's, so a
+ * replay never meets a phase or a block of the wrong type.
+ */
+describe('replay/record schema: hosted tool events', () => {
+  const block = { type: 'code_interpreter_call', id: 'ci_1', status: 'completed' };
+
+  it('takes every phase, a block, an update and the message scope', () => {
+    const parsed = parseRecord(withClientEvents([
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'added', block },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'progress', update: { type: 'response.code_interpreter_call.interpreting' } },
+      { type: 'hosted_tool', id: 'ci_1', dialect: 'd', phase: 'done', block },
+      { type: 'hosted_tool', id: 'container', dialect: 'd', phase: 'done', block: { id: 'cntr_1' }, scope: 'message' },
+      { type: 'response_finished', reason: 'stop' },
+    ]));
+    expect(parsed, String(parsed)).to.be.an('object');
+    expect((parsed as ExchangeRecord).client.events[2]![1]).to.deep.include({ type: 'hosted_tool', phase: 'added' });
+  });
+
+  for (const [what, event] of [
+    ['an unknown phase', { type: 'hosted_tool', id: 'x', dialect: 'd', phase: 'started', block }],
+    ['a block that is not an object', { type: 'hosted_tool', id: 'x', dialect: 'd', phase: 'done', block: 'text' }],
+    ['no dialect', { type: 'hosted_tool', id: 'x', phase: 'done', block }],
+    ['another scope', { type: 'hosted_tool', id: 'x', dialect: 'd', phase: 'done', block, scope: 'response' }],
+  ] as const) {
+    it(`refuses ${what}`, () => expect(parseRecord(withClientEvents([event]))).to.be.a('string'));
+  }
+});
