@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
-import { COLLECT_LIMITS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
@@ -42,6 +42,15 @@ export function geminiUsage(u: Json): Usage {
  * and its citations when the call declares a web search (`search`: only then is the text kept,
  * since the citation offsets are counted in it). See decode-grounding.ts.
  *
+ * Code execution's parts (`executableCode`, `codeExecutionResult`) are hosted tool blocks: each is
+ * one `hosted_tool` event, `done` (Gemini streams a part whole), its block the part as written
+ * (`thoughtSignature` included), in its place among text and calls; Gemini gives them no id, so
+ * theirs is the response's `gh_<responseId>_<n>`, n their place. A candidate's
+ * `urlContextMetadata` (URL context: which pages were read, Google sends it with the first
+ * frame) is a `hosted_tool` record of the whole message (`scope: 'message'`,
+ * `{urlContextMetadata}`), reported before the parts of the frame that carries it, once (a
+ * frame repeating it unchanged adds nothing).
+ *
  * @see spec/backends/gemini/decode-stream.spec.ts
  */
 export class GeminiStreamDecoder implements StreamDecoder {
@@ -57,6 +66,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private grounding: GroundingReader | undefined;
   /** Search ids: made from the response id (or a random one), then the query's place. */
   private searchPrefix = '';
+  /** Hosted tool ids, likewise (Gemini gives its parts none), then the part's place. */
+  private hostedPrefix = '';
+  private hostedParts = 0;
+  /** The URL context records reported so far (JSON), so that a frame repeating one adds nothing. */
+  private readonly urlContexts: string[] = [];
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[], search = false) {
     this.texts = search ? [] : undefined;
@@ -87,10 +101,13 @@ export class GeminiStreamDecoder implements StreamDecoder {
       this.started = true;
       out.push({ type: 'response_started', ...(typeof frame.responseId === 'string' ? { id: frame.responseId } : {}), ...(typeof frame.modelVersion === 'string' ? { model: frame.modelVersion } : {}) });
       out.push({ type: 'message_started' });
-      this.searchPrefix = `gs_${typeof frame.responseId === 'string' && frame.responseId.length > 0 ? frame.responseId : randomId('', 16)}_`;
+      const key = typeof frame.responseId === 'string' && frame.responseId.length > 0 ? frame.responseId : randomId('', 16);
+      this.searchPrefix = `gs_${key}_`;
+      this.hostedPrefix = `gh_${key}_`;
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
     this.logprobs = geminiLogprobs(candidate?.logprobsResult);
+    if (candidate?.urlContextMetadata !== undefined && candidate.urlContextMetadata !== null) this.urlContext(candidate.urlContextMetadata, out);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
     const blocked = frame.promptFeedback?.blockReason;
@@ -102,15 +119,32 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // Gemini always ends with a finishReason; a body without one was cut short.
   }
 
-  /** Function-call arguments arrive as objects: refuse any too deep to serialise safely. */
+  /** Function-call arguments and hosted tool parts arrive as objects: refuse any too deep to serialise safely. */
   private checkDepth(parts: readonly unknown[]): void {
     for (const part of parts) {
       const args: unknown = isObject(part) && isObject(part.functionCall) ? part.functionCall.args : undefined;
       if (isObject(args) && valueTooDeep(args, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a functionCall\'s args');
+      if (isObject(part) && isHostedPart(part) && valueTooDeep(part, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a code execution part');
     }
   }
 
+  /** A candidate's `urlContextMetadata`: one record of the message per distinct value, as written. */
+  private urlContext(metadata: unknown, out: LipEvent[]): void {
+    if (valueTooDeep(metadata, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'urlContextMetadata');
+    const text = JSON.stringify(metadata);
+    if (this.urlContexts.includes(text)) return;
+    if (this.urlContexts.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'URL context records');
+    const id = `${this.hostedPrefix}url_context${this.urlContexts.length > 0 ? `_${this.urlContexts.length}` : ''}`;
+    this.urlContexts.push(text);
+    out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.gemini, phase: 'done', scope: 'message', block: { urlContextMetadata: metadata } });
+  }
+
   private part(part: Json, out: LipEvent[]): void {
+    if (isHostedPart(part)) {
+      if (this.hostedParts >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'code execution parts');
+      out.push({ type: 'hosted_tool', id: `${this.hostedPrefix}${this.hostedParts++}`, dialect: HOSTED_DIALECTS.gemini, phase: 'done', block: part });
+      return;
+    }
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     if (part.functionCall) {
       const fc = part.functionCall as Json;
@@ -123,7 +157,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
       out.push({ type: 'tool_call_finished', id });
       return;
     }
-    if (typeof part.text !== 'string') return; // inline data, code execution: not canonical output
+    if (typeof part.text !== 'string') return; // inline data: not canonical output
     if (part.thought === true) {
       if (part.text.length > 0) out.push({ type: 'reasoning_delta', text: part.text });
       if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
@@ -167,6 +201,14 @@ function geminiLogprobs(result: unknown): TokenLogprob[] | undefined {
     out.push(alternatives.length > 0 ? { ...token, top: alternatives } : token);
   });
   return out.length > 0 ? out : undefined;
+}
+
+/**
+ * A part of Gemini's code execution (`executableCode`, `codeExecutionResult`), carried as
+ * written whatever its fields hold (a malformed one is the client's to read, never lip's to fail on).
+ */
+function isHostedPart(part: Json): boolean {
+  return (part.executableCode !== undefined && part.executableCode !== null) || (part.codeExecutionResult !== undefined && part.codeExecutionResult !== null);
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

@@ -18,6 +18,9 @@ type Json = Record<string, unknown>;
  * without a dialect predates dialect tags and is Gemini's, the only provider that signs calls).
  * Hosted web searches in the history are left out, Gemini's own too: Gemini reports its searches
  * as grounding metadata, which has no form in `contents` (the text after them says what they found).
+ * Gemini's own hosted tool parts (`executableCode`, `codeExecutionResult`; the only dialect
+ * forHostedDialect leaves in) go back in place in the model turn, exactly as they came, their
+ * `thoughtSignature` with them; Gemini has no such part in a user turn, so one there is left out.
  *
  * @see spec/backends/gemini/encode-request.spec.ts
  */
@@ -57,6 +60,9 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Jso
     } else if (part.type === 'image' || part.type === 'file') {
       flushPending();
       out.push(mediaPart(part));
+    } else if (part.type === 'hosted_tool') {
+      flushPending();
+      out.push({ ...part.block });
     }
   }
   flushPending();

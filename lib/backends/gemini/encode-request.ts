@@ -15,7 +15,10 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * becomes `thinkingConfig` (budget from the call, or from its effort) with `includeThoughts`
  * on unless the call turns thoughts off, so thought summaries and signatures come back. With
  * `knobs`, the client's Gemini knobs (safety settings, media resolution) go along. A hosted web
- * search is a tool entry of its own, `{googleSearch: {...}}` (see googleSearch).
+ * search is a tool entry of its own, `{googleSearch: {...}}` (see googleSearch), and so is each
+ * of Gemini's hosted built-ins (`{codeExecution: {}}`, `{urlContext: {}}`), as the client
+ * declared it; their parts in the history go back in place (encode-contents.ts). Under tool choice
+ * `none` neither the search nor a built-in is declared.
  *
  * ```ts
  * encodeGeminiRequest(call)
@@ -32,9 +35,11 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
   if (call.tools.length > 0) {
     // Gemini restricts the choice only under ANY: a restricted AUTO declares the allowed functions alone.
     const declared = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
-    const functions = declared.filter((t) => t.kind !== 'web_search');
-    // Tool choice none forbids the search too: Gemini's NONE speaks of functions only, so it is left out.
-    const search = call.toolChoice.type === 'none' ? undefined : declared.find((t) => t.kind === 'web_search');
+    const functions = declared.filter((t) => t.kind !== 'web_search' && t.kind !== 'hosted');
+    // Tool choice none forbids the search and the built-ins too: Gemini's NONE speaks of functions only, so they are left out.
+    const none = call.toolChoice.type === 'none';
+    const search = none ? undefined : declared.find((t) => t.kind === 'web_search');
+    const hosted = none ? [] : declared.filter((t) => t.kind === 'hosted');
     const tools: Json[] = [];
     if (functions.length > 0) {
       tools.push({
@@ -44,9 +49,12 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
       });
     }
     if (search) tools.push({ googleSearch: googleSearch(search) });
+    // One entry per built-in, each as the client declared it (forHostedDialect let only Gemini's through).
+    for (const tool of hosted) tools.push({ ...tool.providerTool!.definition });
     if (tools.length > 0) body.tools = tools;
     // Function calling config speaks of functions only: none, none to configure.
-    if (functions.length > 0) body.toolConfig = { functionCallingConfig: toolConfig(call.toolChoice, search?.name) };
+    const builtins = new Set(declared.filter((t) => t.kind === 'web_search' || t.kind === 'hosted').map((t) => t.name));
+    if (functions.length > 0) body.toolConfig = { functionCallingConfig: toolConfig(call.toolChoice, builtins) };
   }
   const opt = call.options;
   const config: Json = {};
@@ -98,19 +106,19 @@ function googleSearch(tool: ToolDefinition): Json {
 }
 
 /**
- * The function calling mode. Gemini cannot force or forbid a search: a choice of the search
- * tool alone is `NONE` (no function; the search stays declared), and the search's name is left
+ * The function calling mode. Gemini cannot force or forbid a search or a built-in: a choice of
+ * one of them alone is `NONE` (no function; the tool stays declared), and their names are left
  * out of `allowedFunctionNames` (none left: `NONE`).
  */
-function toolConfig(choice: ToolChoice, search: string | undefined): Json {
+function toolConfig(choice: ToolChoice, builtins: ReadonlySet<string>): Json {
   switch (choice.type) {
     case 'none': return { mode: 'NONE' };
     case 'any': {
-      const allowed = choice.allowed?.filter((name) => name !== search);
+      const allowed = choice.allowed?.filter((name) => !builtins.has(name));
       if (allowed === undefined) return { mode: 'ANY' };
       return allowed.length > 0 ? { mode: 'ANY', allowedFunctionNames: allowed } : { mode: 'NONE' };
     }
-    case 'tool': return choice.name === search ? { mode: 'NONE' } : { mode: 'ANY', allowedFunctionNames: [choice.name] };
+    case 'tool': return builtins.has(choice.name) ? { mode: 'NONE' } : { mode: 'ANY', allowedFunctionNames: [choice.name] };
     default: return { mode: 'AUTO' };
   }
 }

@@ -1,3 +1,5 @@
+import type { Call } from '../../canonical/index.js';
+import { HOSTED_DIALECTS } from '../../canonical/index.js';
 import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
@@ -47,8 +49,8 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions)),
     }),
-    decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, webSearchTool(call) !== undefined),
-    response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, webSearchTool(call) !== undefined),
+    decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, grounded(call)),
+    response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, grounded(call)),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
@@ -71,6 +73,16 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
       parse: parseGeminiModelList,
     },
   };
+}
+
+/**
+ * Whether the answer may be grounded on pages, so that its text is kept for the citation
+ * offsets: the call declares a web search, or URL context (Gemini grounds an answer on the pages
+ * it read as it does on search results, with `groundingChunks` and `groundingSupports` but no
+ * queries: citations, and no search).
+ */
+function grounded(call: Call): boolean {
+  return webSearchTool(call) !== undefined || call.tools.some((t) => t.kind === 'hosted' && t.name === 'urlContext' && t.providerTool?.dialect === HOSTED_DIALECTS.gemini);
 }
 
 export const GEMINI_DEFAULTS: KindDefaults = { keyEnv: 'GEMINI_API_KEY', models: ['gemini-2.5-flash'] };

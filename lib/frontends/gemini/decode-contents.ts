@@ -1,5 +1,5 @@
-import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { openStateBase64, type CarriedState } from '../state-envelope.js';
 
@@ -16,7 +16,9 @@ export function badField(path: string, message: string, unsupported = false): Li
  * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
  * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
  * tool calls keeping their signature. A signature lip sealed (another dialect's state,
- * state-envelope.ts) restores that dialect's reasoning part or call signature. `user` (and
+ * state-envelope.ts) restores that dialect's reasoning part or call signature. Code execution's
+ * `executableCode` and `codeExecutionResult` parts become hosted tool parts in place, each the
+ * part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
  * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
  * without an `id` is paired with the earliest unanswered call of the same name.
  */
@@ -56,6 +58,8 @@ export function decodeContents(contents: Json[]): Message[] {
 }
 
 function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) => string, pending: { id: string; name: string }[]): void {
+  const hosted = hostedPart(p, path);
+  if (hosted) return void parts.push(hosted);
   const raw: string | undefined = p.thoughtSignature;
   const sealed = raw ? openStateBase64(raw, `${path}.thoughtSignature`) : undefined; // another dialect's state, sealed by lip
   const signature = sealed ? undefined : raw;
@@ -98,8 +102,27 @@ function sealedReasoning(state: CarriedState, text: unknown, parts: Part[]): Rea
   return { type: 'reasoning', ...state, ...(own ? { text: own } : {}) };
 }
 
+/** The keys of a part of Gemini's own built-in work (code execution), which lip carries only as written. */
+const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult'] as const;
+/** What a part holds besides: a part is one of these, never two. */
+const DATA_KEYS = ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', ...HOSTED_PART_KEYS];
+
+/**
+ * A model part of code execution (`executableCode`, `codeExecutionResult`) as a hosted tool
+ * part holding it as written; undefined for any other part. One that also holds text, data or a
+ * call is refused, naming it.
+ */
+function hostedPart(p: Json, path: string): HostedToolPart | undefined {
+  const key = HOSTED_PART_KEYS.find((k) => p[k] !== undefined && p[k] !== null);
+  if (key === undefined) return undefined;
+  const other = DATA_KEYS.find((k) => k !== key && p[k] !== undefined && p[k] !== null);
+  if (other !== undefined) throw badField(`${path}.${other}`, `a part holds one kind of data, and this one holds ${key} already`);
+  return { type: 'hosted_tool', dialect: HOSTED_DIALECTS.gemini, block: p };
+}
+
 function userPart(p: Json, path: string): Part {
   if (p.functionCall) throw badField(`${path}.functionCall`, 'function calls belong in model turns');
+  for (const key of HOSTED_PART_KEYS) if (p[key] !== undefined && p[key] !== null) throw badField(`${path}.${key}`, `${key} parts belong in model turns`);
   if (p.thought === true) throw badField(`${path}.thought`, 'thoughts belong in model turns');
   return contentPart(p, path);
 }
@@ -115,7 +138,7 @@ function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
     if (typeof mimeType === 'string' && mimeType.startsWith('image/')) return { type: 'image', url: fileUri, mediaType: mimeType };
     return { type: 'file', url: fileUri, ...(typeof mimeType === 'string' ? { mediaType: mimeType } : {}) };
   }
-  for (const kind of ['executableCode', 'codeExecutionResult', 'toolCall', 'toolResponse']) {
+  for (const kind of ['toolCall', 'toolResponse']) {
     if (p[kind] !== undefined) throw badField(`${path}.${kind}`, `${kind} parts are not supported`, true);
   }
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');

@@ -1,5 +1,5 @@
 import type { Call, GeminiProviderOptions, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
@@ -17,7 +17,8 @@ const validate = compileRequestValidator(generateContentSchema);
  * `contents` canonical messages (decode-contents.ts), `generationConfig` the options (with
  * `thinkingConfig` as reasoning options and `responseMimeType`/`responseSchema` as the response
  * format), `tools[].functionDeclarations` the tools (`googleSearch` the hosted web search, see
- * webSearchTool) and `toolConfig` the tool choice.
+ * webSearchTool; `codeExecution` and `urlContext` hosted tools, see hostedTool) and `toolConfig`
+ * the tool choice.
  */
 export function decodeGenerateContent(raw: unknown, model: string, stream: boolean): DecodedRequest {
   const body = normalizeKeys(raw);
@@ -38,14 +39,22 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
 
   const tools: ToolDefinition[] = [];
   let search: { tool: ToolDefinition; path: string } | undefined;
+  const hosted = new Map<HostedKey, { tool: ToolDefinition; path: string }>();
   ((b.tools ?? []) as Json[]).forEach((t, i) => {
     const other = Object.keys(t).find((k) => !TOOL_KEYS.has(k));
-    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations and googleSearch)`, true);
+    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations, googleSearch, codeExecution and urlContext)`, true);
     for (const key of ['googleSearch', 'googleSearchRetrieval'] as const) {
       if (t[key] === undefined || t[key] === null) continue;
       const path = `tools[${i}].${key}`;
       if (search) throw badField(path, `a second Google Search tool (${search.path} declares one already)`);
       search = { tool: webSearchTool(key, t[key] as Json), path };
+    }
+    for (const key of HOSTED_KEYS) {
+      if (t[key] === undefined || t[key] === null) continue;
+      const path = `tools[${i}].${key}`;
+      const known = hosted.get(key);
+      if (known) throw badField(path, `a second ${key} tool (${known.path} declares one already)`);
+      hosted.set(key, { tool: hostedTool(key, t[key] as Json), path });
     }
     for (const f of (t.functionDeclarations ?? []) as Json[]) {
       tools.push({
@@ -55,9 +64,10 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
       });
     }
   });
-  if (search) {
-    if (tools.some((t) => t.name === WEB_SEARCH_TOOL_NAME)) throw badField(search.path, `lip names the hosted search tool "${WEB_SEARCH_TOOL_NAME}", and a function of that name is declared too; rename the function`, true);
-    tools.push(search.tool);
+  for (const builtin of [...(search ? [search] : []), ...hosted.values()]) {
+    const name = builtin.tool.name;
+    if (tools.some((t) => t.name === name)) throw badField(builtin.path, `lip names the ${builtin.tool.kind === 'web_search' ? 'hosted search' : 'built-in'} tool "${name}", and a function of that name is declared too; rename the function`, true);
+    tools.push(builtin.tool);
   }
 
   const call: Call = {
@@ -74,8 +84,16 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   return { call, hints: {} };
 }
 
-/** The keys a `tools[]` entry may have: the functions and the Google Search tool (current and legacy). */
-const TOOL_KEYS = new Set(['functionDeclarations', 'googleSearch', 'googleSearchRetrieval']);
+/** The built-in tools Gemini runs itself that lip carries to a gemini backend as declared. */
+const HOSTED_KEYS = ['codeExecution', 'urlContext'] as const;
+type HostedKey = (typeof HOSTED_KEYS)[number];
+
+/**
+ * The keys a `tools[]` entry may have: the functions, the Google Search tool (current and
+ * legacy) and the hosted built-ins. Others (`googleMaps`, `fileSearch`, `computerUse`,
+ * `retrieval`, `enterpriseWebSearch`, `mcpServers`, ...) are refused, naming the key.
+ */
+const TOOL_KEYS = new Set<string>(['functionDeclarations', 'googleSearch', 'googleSearchRetrieval', ...HOSTED_KEYS]);
 
 /**
  * `googleSearch` -> the canonical hosted web search, the client's declaration kept as written
@@ -101,6 +119,20 @@ function webSearchTool(key: 'googleSearch' | 'googleSearchRetrieval', declared: 
   };
 }
 
+/**
+ * `codeExecution` or `urlContext` -> a hosted tool (dialect `gemini.builtin_tool`) named after
+ * its key, its definition the one-key tool object as the client wrote it (`{codeExecution: {}}`),
+ * which only a gemini backend sends, as it is; every other backend refuses the call.
+ *
+ * ```ts
+ * hostedTool('urlContext', {})
+ * // { kind: 'hosted', name: 'urlContext', parameters: {}, providerTool: { dialect: 'gemini.builtin_tool', definition: { urlContext: {} } } }
+ * ```
+ */
+function hostedTool(key: HostedKey, declared: Json): ToolDefinition {
+  return { kind: 'hosted', name: key, parameters: {}, providerTool: { dialect: HOSTED_DIALECTS.gemini, definition: { [key]: declared } } };
+}
+
 /** The Gemini request knobs lip carries: the safety thresholds, the media resolution and the thinking level, as written. */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
@@ -113,7 +145,8 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
 /**
  * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
  * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
- * The names restrict functions only: under `AUTO` the Google Search tool stays allowed beside them.
+ * The names restrict functions only: under `AUTO` the Google Search tool and the hosted built-ins
+ * stay allowed beside them.
  */
 function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   const names: string[] = config?.allowedFunctionNames ?? [];
@@ -123,8 +156,8 @@ function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]):
   if (config?.mode === 'NONE') return { type: 'none' };
   if (names.length === 0) return { type: config?.mode === 'ANY' ? 'any' : 'auto' };
   const required = config?.mode === 'ANY';
-  const searching = !required && tools.some((t) => t.kind === 'web_search');
-  return allowedChoice(required, searching ? [...names, WEB_SEARCH_TOOL_NAME] : names);
+  const builtins = required ? [] : tools.filter((t) => t.kind === 'web_search' || t.kind === 'hosted').map((t) => t.name);
+  return allowedChoice(required, [...names, ...builtins]);
 }
 
 function options(g: Json): GenerationOptions {

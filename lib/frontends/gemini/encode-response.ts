@@ -1,5 +1,5 @@
 import type { CollectedResponse, CollectedWebSearch } from '../../canonical/index.js';
-import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
@@ -8,6 +8,7 @@ import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { geminiLogprobsResult } from '../logprobs.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { mergedUrlContext, urlContextOf } from './url-context.js';
 
 const NATIVE = REASONING_DIALECTS.geminiThought;
 
@@ -17,13 +18,17 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * parts (with `id`, and the call's signature). Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
  * (state-envelope.ts, base64 form). Hosted web searches and citations (any dialect) are the
- * candidate's `groundingMetadata` (encode-grounding.ts). An empty answer still has
+ * candidate's `groundingMetadata` (encode-grounding.ts). Gemini's own hosted tool parts (code
+ * execution) are written in place as they came, once done, and its URL context record is the
+ * candidate's `urlContextMetadata`; another provider's hosted blocks have no Gemini form and are
+ * left out (only a Gemini client declares Gemini's tools). An empty answer still has
  * one empty text part, so that chat helpers accept the turn.
  */
 export function encodeGenerateContentResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const responseId = wireId(context, '', 22);
   const parts: Record<string, unknown>[] = [];
   const searches: CollectedWebSearch[] = [];
+  const urlContexts: unknown[] = [];
   for (const block of r.blocks) {
     if (block.type === 'text') parts.push({ text: block.text });
     else if (block.type === 'tool_call') {
@@ -32,7 +37,9 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     } else if (block.type === 'web_search') {
       searches.push(block); // no part: Gemini reports its searches in groundingMetadata
     } else if (block.type === 'hosted_tool') {
-      continue; // TODO(hosted): the provider's part as it is
+      if (block.dialect !== HOSTED_DIALECTS.gemini || !block.done) continue;
+      if (block.scope === undefined) parts.push({ ...block.block });
+      else if (urlContextOf(block.block) !== undefined) urlContexts.push(urlContextOf(block.block));
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       parts.push({ text: block.text, thought: true, ...signature });
@@ -46,8 +53,9 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     : {};
   const metadata = searches.length > 0 || r.citations !== undefined ? groundingMetadata(searches, r.citations ?? [], r.text) : undefined;
   const grounding = metadata !== undefined ? { groundingMetadata: metadata } : {};
+  const urlContext = urlContexts.length > 0 ? { urlContextMetadata: mergedUrlContext(urlContexts) } : {};
   return {
-    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...grounding, ...logprobs, index: 0 }],
+    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...grounding, ...urlContext, ...logprobs, index: 0 }],
     ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
     modelVersion: context.model ?? context.call.model,
     responseId,

@@ -1,5 +1,5 @@
-import type { CitationEvent, CollectedCitation, FinishReason, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { COLLECT_LIMITS, hasUsage, mergeUsage } from '../../canonical/index.js';
+import type { CitationEvent, CollectedCitation, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
+import { COLLECT_LIMITS, HOSTED_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
 import { geminiLogprobsResult } from '../logprobs.js';
@@ -12,6 +12,7 @@ import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-context.js';
 
 /**
  * Events -> `streamGenerateContent?alt=sse` chunks (`data:` only). Each text or thought delta
@@ -22,7 +23,12 @@ import { mapFinishReason } from './map-finish-reason.js';
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
  * Hosted web searches and citations (any dialect) are held and sent as the last chunk's
  * `groundingMetadata` (encode-grounding.ts), as Gemini sends it; the text they cite is kept
- * only when the call declares a web search tool (its byte offsets need it).
+ * only when the call declares a web search tool or URL context (its byte offsets need it).
+ * Gemini's own hosted tool parts (code execution: `executableCode`, `codeExecutionResult`) are
+ * written as they came, each in a chunk of its own when it is done, in its place among the other
+ * parts; a `urlContextMetadata` record rides on the candidate of the next chunk written (Google
+ * sends it with the first frame; lip writes no chunk without a part). Another provider's hosted
+ * blocks have no Gemini form and are not written (only a Gemini client declares Gemini's tools).
  * Buffered arguments are bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class GeminiStreamEncoder implements StreamEncoder {
@@ -38,15 +44,20 @@ export class GeminiStreamEncoder implements StreamEncoder {
   /** Hosted web searches by id, in the order they started, and the citations: the last chunk's grounding. */
   private searches: Map<string, GroundingSearch> | undefined;
   private citations: CollectedCitation[] | undefined;
+  /** URL context records not yet written (the next chunk's candidate carries them), and how many came. */
+  private urlContexts: unknown[] = [];
+  private urlContextCount = 0;
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
-    this.texts = context.call.tools.some((t) => t.kind === 'web_search') ? [] : undefined;
+    this.texts = context.call.tools.some((t) => t.kind === 'web_search') || declaresUrlContext(context.call) ? [] : undefined;
     this.suffix = `,"modelVersion":${JSON.stringify(context.model ?? context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
   }
 
   private chunk(parts: string, tail = ''): string {
-    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail},"index":0}]`;
+    const urlContext = this.urlContexts.length > 0 ? `,"urlContextMetadata":${JSON.stringify(mergedUrlContext(this.urlContexts))}` : '';
+    this.urlContexts = [];
+    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail}${urlContext},"index":0}]`;
   }
 
   event(event: LipEvent): string {
@@ -85,6 +96,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
       case 'citation':
         this.cite(event);
         return '';
+      case 'hosted_tool':
+        return this.hosted(event);
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
@@ -103,6 +116,19 @@ export class GeminiStreamEncoder implements StreamEncoder {
     const results = event.results ?? known?.results;
     const entryPoint = event.entryPoint ?? known?.entryPoint;
     searches.set(event.id, { status: event.status, ...(query !== undefined ? { query } : {}), ...(results !== undefined ? { results } : {}), ...(entryPoint !== undefined ? { entryPoint } : {}) });
+  }
+
+  /** Gemini's own part once done, as it came; its URL context record held for the next chunk. */
+  private hosted(event: HostedToolEvent): string {
+    if (event.dialect !== HOSTED_DIALECTS.gemini || event.phase !== 'done' || event.block === undefined) return '';
+    if (event.scope === 'message') {
+      const metadata = urlContextOf(event.block);
+      if (metadata === undefined) return '';
+      if (++this.urlContextCount > COLLECT_LIMITS.toolCalls) throw tooMany('URL context records');
+      this.urlContexts.push(metadata);
+      return '';
+    }
+    return `${this.chunk(JSON.stringify(event.block))}${this.suffix}`;
   }
 
   private cite(event: CitationEvent): void {

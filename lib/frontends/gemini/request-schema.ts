@@ -9,6 +9,10 @@ import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 const blob = { type: 'object', required: ['mimeType', 'data'], properties: { mimeType: { type: 'string' }, data: { type: 'string' } } };
 const fileData = { type: 'object', required: ['fileUri'], properties: { mimeType: { type: 'string' }, fileUri: { type: 'string', minLength: 1 } } };
 
+/** Code execution's parts in a model turn (kept as written; the fields are typed so a wrong type is a 400 naming it). */
+const executableCode = { type: 'object', properties: { language: { type: 'string' }, code: { type: 'string' }, id: { type: 'string' } } };
+const codeExecutionResult = { type: 'object', properties: { outcome: { type: 'string' }, output: { type: 'string' }, id: { type: 'string' } } };
+
 const part = {
   type: 'object',
   properties: {
@@ -29,6 +33,8 @@ const part = {
         parts: { type: 'array', items: { type: 'object', properties: { inlineData: blob, fileData } } },
       },
     },
+    executableCode,
+    codeExecutionResult,
   },
 };
 
@@ -59,6 +65,9 @@ const googleSearch = {
 };
 /** Gemini 1.5's search tool: read as googleSearch. */
 const googleSearchRetrieval = { type: 'object', properties: { dynamicRetrievalConfig: { type: 'object' } } };
+/** The hosted built-ins: declarations with no fields today, sent on as written. */
+const codeExecution = { type: 'object' };
+const urlContext = { type: 'object' };
 
 export const generateContentSchema: Record<string, unknown> = {
   type: 'object',
@@ -66,7 +75,7 @@ export const generateContentSchema: Record<string, unknown> = {
   properties: {
     contents: { type: 'array', items: content },
     systemInstruction: { type: 'object', properties: { parts: { type: 'array', items: part } } },
-    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval } } },
+    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval, codeExecution, urlContext } } },
     toolConfig: {
       type: 'object',
       properties: {

@@ -40,6 +40,8 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     out.push({ body: chunk([{ text, thought: true, ...signed }]), output: true });
   });
   if (thoughts.length === 0 && script.reasoning?.signature) out.push({ body: chunk([{ text: '', thoughtSignature: script.reasoning.signature }]), output: false });
+  // Code execution: each part (executableCode, then codeExecutionResult) whole, in a chunk of its own.
+  for (const part of script.hosted ?? []) out.push({ body: chunk([{ ...part }]), output: true });
   const logprobs = request.body?.generationConfig?.responseLogprobs === true;
   const top = typeof request.body?.generationConfig?.logprobs === 'number' ? request.body.generationConfig.logprobs : 0;
   deltas(script.text).forEach((text, i) => {
@@ -65,6 +67,8 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
   }
   const grounding = groundingOf(script);
   if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
+  // URL context: Google reports the pages it read on the first chunk's candidate.
+  if (script.hostedMeta && out.length > 0) (out[0]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.urlContextMetadata = script.hostedMeta;
   return out;
 }
 
@@ -107,7 +111,10 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * running usageMetadata, modelVersion, responseId); thought parts carry `thought: true`,
  * signatures ride on parts as `thoughtSignature`, function calls come whole, and the last frame
  * has the finishReason (and the script's searches and citations as `groundingMetadata`, see
- * groundingOf). There is no terminal frame.
+ * groundingOf). Code execution parts (`script.hosted`) come before the text, each whole in a frame
+ * of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
+ * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
+ * (tools, contents and the parts in them) is recorded as sent.
  */
 export const geminiProtocol: EmulatorProtocol = {
   name: 'gemini',
@@ -163,7 +170,8 @@ export const geminiProtocol: EmulatorProtocol = {
     const last = all[all.length - 1]! as { candidates: Record<string, unknown>[] };
     const results = all.map((c) => (c.candidates as { logprobsResult?: { topCandidates: unknown[]; chosenCandidates: unknown[] } }[])[0]!.logprobsResult).filter((r) => r !== undefined);
     const logprobsResult = results.length > 0 ? { logprobsResult: { topCandidates: results.flatMap((r) => r!.topCandidates), chosenCandidates: results.flatMap((r) => r!.chosenCandidates) } } : {};
-    return { ...last, candidates: [{ ...last.candidates[0], content: { parts, role: 'model' }, ...logprobsResult }] };
+    const urlContext = script.hostedMeta ? { urlContextMetadata: script.hostedMeta } : {};
+    return { ...last, candidates: [{ ...last.candidates[0], content: { parts, role: 'model' }, ...urlContext, ...logprobsResult }] };
   },
 };
 
