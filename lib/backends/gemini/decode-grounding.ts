@@ -26,6 +26,9 @@ interface ByteCitation {
  * * one `citation` event per `groundingSupports` entry and chunk index, its segment's UTF-8 byte
  *   offsets turned into UTF-16 offsets of the response text, `citedText` the segment's text.
  *
+ * An answer grounded by URL context alone has pages and supports but no queries: it reports
+ * citations and no search (nothing was searched; the pages read are its `urlContextMetadata`).
+ *
  * A frame may repeat what an earlier one said (or add to it): queries, pages and citations are
  * each reported once. A support's `partIndex` is not read: its offsets count in the candidate's
  * whole text, which is what the Gemini API gives.

@@ -8,7 +8,8 @@ type Json = Record<string, any>;
 /**
  * A whole `:generateContent` answer -> canonical events. It is one GenerateContentResponse,
  * the same object each `alt=sse` frame carries, so it goes through GeminiStreamDecoder as a
- * single frame: thoughts, signatures, text, function calls (made-up ids), grounding, usage and
+ * single frame: thoughts, signatures, text, function calls (made-up ids), code execution parts and
+ * URL context (hosted tool events), grounding, usage and
  * the finish map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
  * with neither a `finishReason` nor a blocked prompt is malformed.
  *
@@ -19,7 +20,7 @@ type Json = Record<string, any>;
  * @see spec/backends/gemini/decode-response.spec.ts
  */
 export class GeminiResponseDecoder implements ResponseDecoder {
-  /** `search`: the call declares a web search (the grounding's citations are then read). */
+  /** `search`: the call declares a web search or URL context (the grounding's citations are then read). */
   constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly search = false) {}
 
   decode(body: Json, out: LipEvent[]): void {

@@ -39,7 +39,8 @@ export function geminiUsage(u: Json): Usage {
  * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
  * the last usage; there is no other terminal frame. A candidate's `groundingMetadata` (Google
  * Search; it comes with the last frames) is reported at the end, before the usage: its searches,
- * and its citations when the call declares a web search (`search`: only then is the text kept,
+ * and its citations when the call declares a web search or URL context (`search`, which grounds
+ * an answer on the pages it read the same way, without queries: only then is the text kept,
  * since the citation offsets are counted in it). See decode-grounding.ts.
  *
  * Code execution's parts (`executableCode`, `codeExecutionResult`) are hosted tool blocks: each is
@@ -52,6 +53,7 @@ export function geminiUsage(u: Json): Usage {
  * frame repeating it unchanged adds nothing).
  *
  * @see spec/backends/gemini/decode-stream.spec.ts
+ * @see spec/backends/gemini/decode-hosted.spec.ts
  */
 export class GeminiStreamDecoder implements StreamDecoder {
   private started = false;
@@ -60,7 +62,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private usage: Usage | undefined;
   /** Gemini gives no call ids; made-up ones must stay unique across the turns of a conversation. */
   private readonly idPrefix = `${randomId('call_', 12)}_`;
-  /** The response text, kept when the call declares a web search (grounding offsets count in it). */
+  /** The response text, kept when the call declares a web search or URL context (grounding offsets count in it). */
   private readonly texts: string[] | undefined;
   private keptChars = 0;
   private grounding: GroundingReader | undefined;
