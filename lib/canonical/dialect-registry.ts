@@ -80,6 +80,13 @@ export interface OpenAIProviderOptions {
    * breakpoints (never for marks a client set in another form: older models refuse them).
    */
   readonly cacheBreakpoints?: boolean;
+  /**
+   * Responses only: the client's `include` values that belong to its hosted tools'
+   * (HOSTED_DIALECTS.openaiResponses) items (`code_interpreter_call.outputs`,
+   * `file_search_call.results`), as written; the openai-responses backend asks for them with those
+   * tools. The other include values have canonical homes (logprobs, encrypted reasoning, search sources).
+   */
+  readonly include?: readonly string[];
 }
 
 /** Anthropic request knobs; sent only by the anthropic backend. */
