@@ -2,6 +2,7 @@ import type { LipEvent } from '../../canonical/index.js';
 import { malformedResponse, type ResponseDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
+import { HOSTED_ITEM_TYPES } from './hosted-tools.js';
 
 type Json = Record<string, any>;
 
@@ -10,7 +11,8 @@ type Json = Record<string, any>;
  * replayed through ResponsesStreamDecoder as the events a stream of it would hold:
  * `response.created`, then per output item its content as deltas (reasoning summary parts and
  * raw reasoning text, `output_text` and `refusal` parts) between `output_item.added` and
- * `output_item.done` (function calls, `encrypted_content`, web searches), an output_text's
+ * `output_item.done` (function calls, `encrypted_content`, web searches; a hosted tool's item,
+ * code interpreter, image generation, MCP, ..., only done, as it is), an output_text's
  * `url_citation` annotations right after its text, and `response.completed` or
  * `response.incomplete` with the usage. `status: "failed"` or an `error` object goes through
  * classify-error.ts; a body without an `output` array is malformed.
@@ -35,7 +37,8 @@ export class ResponsesResponseDecoder implements ResponseDecoder {
     for (let output_index = 0; output_index < output.length; output_index++) {
       const item: unknown = output[output_index];
       if (!isObject(item)) continue;
-      stream.frame({ type: 'response.output_item.added', output_index, item }, out);
+      // A hosted tool's item is reported done only: a whole answer has nothing to show of it before.
+      if (!HOSTED_ITEM_TYPES.has(item.type)) stream.frame({ type: 'response.output_item.added', output_index, item }, out);
       const deltas = item.type === 'reasoning' ? reasoningDeltas(item) : item.type === 'message' ? messageDeltas(item) : [];
       for (const delta of deltas) stream.frame({ ...delta, item_id: item.id, output_index }, out);
       stream.frame({ type: 'response.output_item.done', output_index, item }, out);

@@ -6,6 +6,7 @@ import { chatLogprobs } from '../logprobs.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 import { citationEvent, webSearchEvent } from './web-search-call.js';
+import { HOSTED_ITEM_TYPES, HostedItems, isHostedEvent } from './hosted-tools.js';
 
 type Json = Record<string, any>;
 
@@ -36,7 +37,11 @@ export function responsesUsage(u: Json): Usage {
  * calls (their `custom_tool_call_input` deltas are the raw input), `web_search_call` items hosted
  * web searches (`searching` when added, `completed` / `failed` with the query and sources when
  * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
- * from where their output_text part starts in the response's text. `response.completed` and
+ * from where their output_text part starts in the response's text; the items of OpenAI's other
+ * hosted tools (code_interpreter_call, file_search_call, image_generation_call, mcp_call,
+ * mcp_list_tools, mcp_approval_request) are `hosted_tool` events in the provider's own form:
+ * `added`, each of their own stream events as `progress`, `done` with the final item
+ * (hosted-tools.ts). `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
@@ -50,6 +55,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private lastSummary = new Map<string, number>(); // reasoning item id -> last summary index
   /** Web searches by item id: whether each is done. */
   private searches: Map<string, boolean> | undefined;
+  private hosted: HostedItems | undefined;
   /** The response's text so far, and where each text part starts in it (`item_id/content_index`) for its annotations. */
   private textLength = 0;
   private partItem: unknown;
@@ -120,6 +126,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.incomplete':
         return this.finish(frame.response ?? {}, out);
       default:
+        if (this.hosted !== undefined && isHostedEvent(type)) this.hosted.progress(frame, type!, out);
         return; // in_progress, part added/done, text done, ...: structure the canonical stream does not need
     }
   }
@@ -137,6 +144,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, false, out);
+    if (HOSTED_ITEM_TYPES.has(item.type)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, false, out);
     if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
     const custom = item.type === 'custom_tool_call';
     const id = idText(item.call_id ?? item.id);
@@ -156,6 +164,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemDone(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, true, out);
+    if (HOSTED_ITEM_TYPES.has(item.type)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, true, out);
     if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0) {
       out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
@@ -232,6 +241,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private finish(r: Json, out: LipEvent[]): void {
     this.ended = true;
     if (this.heldCitations !== undefined) this.releaseCitations(out, true);
+    this.hosted?.finish(r.output, out);
     for (const call of this.calls.values()) {
       if (!call.finished) {
         call.finished = true;

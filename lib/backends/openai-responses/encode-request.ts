@@ -8,6 +8,7 @@ import { reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,7 +23,12 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * with its item id) as `reasoning` items carrying `encrypted_content`, and earlier Responses web
  * searches as `web_search_call` items (web-search-call.ts; other providers' searches are left
  * out). The hosted web search goes as the client's own `web_search` declaration or one built from
- * its options, with `include: ["web_search_call.action.sources"]` so that its results come back. Stop sequences do not
+ * its options, with `include: ["web_search_call.action.sources"]` so that its results come back.
+ * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP) go as
+ * the client declared them, with the client's `include` values of their items
+ * (`code_interpreter_call.outputs`, ...); their items of earlier turns (and the client's
+ * `mcp_approval_response`) go back as input items as written, in place (hosted-tools.ts);
+ * another provider's hosted tool is refused before sending, its parts left out. Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -55,6 +61,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
     ...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : []),
     ...(search !== undefined ? [SEARCH_SOURCES_INCLUDE] : []),
   ];
+  for (const value of hostedIncludes(call)) if (!include.includes(value)) include.push(value);
   if (include.length > 0) body.include = include;
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
@@ -63,7 +70,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
     body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
   }
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => (t.kind === 'web_search' ? webSearchToolBody(t) : t.kind === 'custom'
+    body.tools = call.tools.map((t) => (t.kind === 'web_search' ? webSearchToolBody(t) : t.kind === 'hosted' ? hostedToolBody(t) : t.kind === 'custom'
       ? { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}) }
       : {
         type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
@@ -110,8 +117,22 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, m
   switch (message.role) {
     case 'system':
     case 'user': {
-      const content = message.parts.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
-      if (content.length > 0) out.push({ type: 'message', role: message.role, content });
+      // A hosted item of the turn (the client's mcp_approval_response) goes as an item of its own, in place.
+      let content: Json[] = [];
+      const flush = () => {
+        if (content.length > 0) out.push({ type: 'message', role: message.role, content });
+        content = [];
+      };
+      for (const part of message.parts) {
+        if (part.type === 'hosted_tool') {
+          flush();
+          out.push(hostedItemInput(part));
+          continue;
+        }
+        const wire = inputPart(part, marks);
+        if (wire !== undefined) content.push(wire);
+      }
+      flush();
       return;
     }
     case 'assistant': {
@@ -130,6 +151,9 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, m
         } else if (part.type === 'web_search') {
           flush();
           out.push(webSearchCallInput(part));
+        } else if (part.type === 'hosted_tool') {
+          flush();
+          out.push(hostedItemInput(part));
         } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
           flush();
           out.push({
@@ -174,10 +198,11 @@ function filePart(part: FilePart): Json {
   return { type: 'input_file', file_url: part.url ?? '' };
 }
 
-/** A tool as a tool choice names it: a function or custom tool by name, the web search by its type alone. */
+/** A tool as a tool choice names it: a function or custom tool by name, the web search and other hosted tools by their type (an MCP server by its label too). */
 function choiceOf(call: Call, name: string): Json {
   const tool = call.tools.find((t) => t.name === name);
   if (tool?.kind === 'web_search') return { type: webSearchToolBody(tool).type };
+  if (tool?.kind === 'hosted') return hostedChoice(tool);
   return { type: tool?.kind === 'custom' ? 'custom' : 'function', name };
 }
 

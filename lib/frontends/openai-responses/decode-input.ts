@@ -5,6 +5,7 @@ import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
 import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { webSearchPart } from './web-search-call.js';
+import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tools.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -16,8 +17,11 @@ export function badField(path: string, message: string, unsupported = false): Li
 /**
  * Responses `input` -> canonical messages. Leading system/developer messages go to `system`.
  * The items of one assistant turn (reasoning, message, function_call, custom_tool_call,
- * web_search_call) fold into one assistant message in their order; consecutive function_call_output and
- * custom_tool_call_output items into one tool message.
+ * web_search_call, and hosted tools' items: code_interpreter_call, file_search_call,
+ * image_generation_call, mcp_call, mcp_list_tools, mcp_approval_request, as written) fold into
+ * one assistant message in their order; consecutive function_call_output and
+ * custom_tool_call_output items into one tool message; the client's `mcp_approval_response` is a
+ * user message of its own, as written.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
   if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
@@ -70,20 +74,23 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       case 'compaction':
         messages.push(compactionMessage(item, path));
         return;
+      case HOSTED_ANSWER_TYPE:
+        messages.push({ role: 'user', parts: [hostedPart(item)] });
+        return;
       case 'item_reference':
         throw badField(`${path}.type`, 'item references need stored responses, which lip does not keep; send the items themselves', true);
       default:
+        if (HOSTED_ITEM_TYPES.has(type)) {
+          append('assistant', [hostedPart(item)]);
+          return;
+        }
         throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`, KNOWN_UNSUPPORTED.has(type));
     }
   });
   return messages;
 }
 
-const KNOWN_UNSUPPORTED = new Set([
-  'file_search_call', 'computer_call', 'computer_call_output', 'image_generation_call', 'code_interpreter_call',
-  'local_shell_call', 'local_shell_call_output', 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response', 'mcp_call',
-  'compaction_trigger',
-]);
+const KNOWN_UNSUPPORTED = new Set(['computer_call', 'computer_call_output', 'local_shell_call', 'local_shell_call_output', 'compaction_trigger']);
 
 /** What a compaction summary is introduced with when it comes back as the conversation's start. */
 export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';

@@ -7,6 +7,7 @@ import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 import { WEB_SEARCH_TOOL_TYPES, includesSearchSources, webSearchTool } from './web-search-call.js';
+import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes, hostedTool } from './hosted-tools.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -37,7 +38,9 @@ export interface ResponsesHints {
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
  * `input` items fold into canonical messages (decode-input.ts); function and custom tools, the hosted
- * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources), tool choice,
+ * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources),
+ * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP:
+ * hosted-tools.ts; their `include` values go to `providerOptions.openai.include`), tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
  * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
  * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
@@ -66,7 +69,8 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
     if (t.type === 'custom') return customTool(t);
     if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
-    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom and web_search tools)`, true);
+    if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
+    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, code_interpreter, file_search, image_generation and mcp tools)`, true);
     return {
       name: t.name,
       ...(typeof t.description === 'string' ? { description: t.description } : {}),
@@ -75,8 +79,11 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     };
   });
   checkWebSearch(b.tools ?? [], tools);
+  checkHostedTools(b.tools ?? [], tools);
 
-  const knobs = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
+  const include = hostedIncludes(b.include);
+  const optioned = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
+  const knobs = include !== undefined ? { ...optioned, include } : optioned;
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -144,11 +151,13 @@ function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoi
     const c = choice as Json;
     if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
     if (WEB_SEARCH_TOOL_TYPES.has(c.type)) return { type: 'tool', name: webSearchChoice(tools, 'tool_choice.type') };
+    if (HOSTED_TOOL_TYPES.has(c.type)) return { type: 'tool', name: hostedChoice(c, tools, 'tool_choice') };
     if (c.type === 'allowed_tools') {
       const names = (c.tools as Json[]).map((t, i) => {
         const path = `tool_choice.tools[${i}]`;
         if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchChoice(tools, `${path}.type`);
-        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom and web_search tools)`, true);
+        if (HOSTED_TOOL_TYPES.has(t.type)) return hostedChoice(t, tools, path);
+        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search and hosted tools)`, true);
         if (typeof t.name !== 'string' || !tools.some((d) => d.name === t.name)) throw badField(`${path}.name`, `names the tool "${String(t.name)}", which is not in tools`);
         return t.name as string;
       });

@@ -1,9 +1,10 @@
-import type { FilePart, ImagePart, Message, Part, ReasoningPart, ToolResultPart } from '../../canonical/index.js';
+import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { callItem, messageItem } from './response-object.js';
 import { webSearchCallItem } from './web-search-call.js';
+import { ownHostedItem } from './hosted-tools.js';
 
 type Item = Record<string, unknown>;
 
@@ -12,11 +13,13 @@ type Item = Record<string, unknown>;
  * input order; the inverse of decode-input.ts as far as the canonical messages allow:
  *
  * * a user or system message -> one `message` item (`input_text`, `input_image`, `input_file`
- *   parts; a `developer` item comes back as `system`, the role lip keeps);
+ *   parts; a `developer` item comes back as `system`, the role lip keeps); a hosted tool's item
+ *   of it (the client's `mcp_approval_response`) as written, in its place;
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
  *   call a `function_call` or `custom_tool_call` item, each reasoning a `reasoning` item (provider
  *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
- *   item (its query and sources);
+ *   item (its query and sources), each hosted tool's item (code_interpreter_call, mcp_call, ...)
+ *   as written, its own id kept;
  * * a tool message -> one `function_call_output` item per result (`custom_tool_call_output`
  *   when the custom call is in the same input; a result of a call made in an earlier response
  *   shows as `function_call_output`).
@@ -34,9 +37,26 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
   for (const message of input) {
     switch (message.role) {
       case 'system':
-      case 'user':
-        items.push({ id: nextId('msg_'), type: 'message', role: message.role, status: 'completed', content: message.parts.flatMap(inputContent) });
+      case 'user': {
+        const messageItem = (parts: readonly Part[]) => items.push({ id: nextId('msg_'), type: 'message', role: message.role, status: 'completed', content: parts.flatMap(inputContent) });
+        if (!message.parts.some(isHostedItem)) {
+          messageItem(message.parts);
+          break;
+        }
+        // A hosted item (the client's approval answer) stands between the message items of the parts around it.
+        let parts: Part[] = [];
+        for (const part of message.parts) {
+          if (!isHostedItem(part)) {
+            parts.push(part);
+            continue;
+          }
+          if (parts.length > 0) messageItem(parts);
+          parts = [];
+          items.push(hostedItem(part, nextId));
+        }
+        if (parts.length > 0) messageItem(parts);
         break;
+      }
       case 'assistant':
         for (const part of message.parts) {
           const item = assistantItem(part, nextId);
@@ -51,12 +71,21 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
   return items;
 }
 
+/** A hosted tool's part this protocol shows as an item (its own dialect's). */
+const isHostedItem = (part: Part): part is HostedToolPart => part.type === 'hosted_tool' && ownHostedItem(part);
+
+/** A hosted item as written; one written without an id (an approval answer may be) gets one from its place, as every listed item has. */
+function hostedItem(part: HostedToolPart, nextId: (prefix: string) => string): Item {
+  return typeof part.block.id === 'string' ? { ...part.block } : { ...part.block, id: nextId('hti_') };
+}
+
 function assistantItem(part: Part, nextId: (prefix: string) => string): Item | undefined {
   switch (part.type) {
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
     case 'tool_call': return callItem(nextId(part.custom === true ? 'ctc_' : 'fc_'), callWireId(part), part.name, part.arguments, 'completed', part.custom === true);
     case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
     case 'web_search': return webSearchCallItem(nextId('ws_'), part.status, part, true);
+    case 'hosted_tool': return isHostedItem(part) ? hostedItem(part, nextId) : undefined;
     default: return undefined;
   }
 }

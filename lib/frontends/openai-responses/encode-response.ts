@@ -6,13 +6,16 @@ import { ResponseShell, callItem, messageItem, outputItemId, reasoningItem } fro
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
+import { ownHostedItem } from './hosted-tools.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
  * after reasoning text joins that item), tool calls `function_call` items (`custom_tool_call`
  * items for custom tools), hosted web searches `web_search_call` items (web-search-call.ts; sources
- * when the client's `include` asked for them), and a text's citations `url_citation` annotations
+ * when the client's `include` asked for them), OpenAI's hosted tools' items (code interpreter,
+ * image generation, MCP, ...) as the provider wrote them (hosted-tools.ts; another provider's
+ * hosted blocks have no form here and are left out), and a text's citations `url_citation` annotations
  * of its output_text. Provider state
  * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
  * OpenAI's own with its upstream item id, in a reasoning item's `encrypted_content`; a call's
@@ -52,7 +55,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       // A search the response ended before it ran is failed (the item has no incomplete status).
       output.push(webSearchCallItem(webSearchItemId(block), block.status === 'searching' ? 'failed' : block.status, block.status === 'searching' ? undefined : block, sources));
     } else if (block.type === 'hosted_tool') {
-      continue; // TODO(hosted): the provider's item as it is
+      if (ownHostedItem(block)) output.push({ ...block.block });
     } else {
       const custom = block.custom === true;
       output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));

@@ -1,4 +1,4 @@
-import type { CitationEvent, FinishReason, LipEvent, TokenLogprob, Usage, WebSearchEvent } from '../../canonical/index.js';
+import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
@@ -10,10 +10,11 @@ import { mapFinishReason } from './map-finish-reason.js';
 import type { ResponsesHints } from './decode-request.js';
 import { ResponseShell, callItem, messageItem, outputItemId, outputText, reasoningItem, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
+import { ownHostedItem } from './hosted-tools.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
-  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'web_search_call';
+  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'web_search_call' | 'hosted';
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -48,7 +49,13 @@ interface OpenItem {
  * and `.searching` when it starts, `web_search_call.completed` (a failed one has none) and
  * `output_item.done` with its `search` action (query, and sources when the client's `include`
  * asked) when it ran; the id is the provider's own for an OpenAI search, else a `ws_` id made
- * from it. A citation is an `output_text.annotation.added` (`url_citation`, offsets in the
+ * from it. A hosted tool's item (code interpreter, image generation, MCP, ...: the provider's
+ * own, hosted-tools.ts) is written as the provider streamed it: `output_item.added` with the item
+ * as it was added, each of the provider's own events for it (`code_interpreter_call_code.delta`,
+ * `image_generation_call.partial_image`, `mcp_call.completed`, ...) as it came, with this
+ * stream's `output_index` and `sequence_number`, and `output_item.done` with the final item; one
+ * reported only once done (a whole upstream answer) is added and done at once, and one the
+ * response ended before it was done is done as it stands. A citation is an `output_text.annotation.added` (`url_citation`, offsets in the
  * output_text it cites), after its text, and stays in that part's `annotations`; a citation of
  * text in a message already closed (a provider that reports its sources at the end) names that
  * item, and the final response shows it there. What it holds for the `.done`
@@ -66,6 +73,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   /** Web searches started and not yet run, by canonical id; the ids of those done. */
   private searches: Map<string, OpenItem> | undefined;
   private searched: Set<string> | undefined;
+  /** Hosted tools' items added and not yet done, by canonical id; the ids of those done. */
+  private hosted: Map<string, OpenItem> | undefined;
+  private hostedDone: Set<string> | undefined;
   private reasoning: OpenItem | undefined;
   private sequence = 0;
   private started = false;
@@ -218,6 +228,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case 'web_search':
         return this.webSearch(event);
+      case 'hosted_tool':
+        return this.hostedTool(event);
       case 'citation':
         return this.citation(event);
       case 'usage':
@@ -257,6 +269,49 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return out + this.done(search, webSearchCallItem(search.id, event.status, event, this.sources));
   }
 
+  /**
+   * A hosted tool's item: opened (after the text or reasoning before it is closed) with the block
+   * as added, its provider events in between, done with its final block. Another provider's
+   * blocks and records of the whole message have no place here.
+   */
+  private hostedTool(event: HostedToolEvent): string {
+    if (this.hostedDone?.has(event.id)) return '';
+    let item = this.hosted?.get(event.id);
+    if (event.phase === 'progress') return item !== undefined && event.update !== undefined ? this.hostedUpdate(item, event.update) : '';
+    if (!ownHostedItem(event)) return '';
+    const block = { ...event.block! };
+    let out = '';
+    if (!item) {
+      out += this.start() + this.closeText() + this.closeReasoning();
+      const fixed = typeof block.id === 'string' && block.id.length > 0 ? block.id : undefined;
+      const opened = this.open('hosted', 'ht_', () => block, { key: event.id }, fixed);
+      item = opened.item;
+      out += opened.text;
+      if (event.phase === 'added') {
+        (this.hosted ??= new Map()).set(event.id, item);
+        return out;
+      }
+    } else if (event.phase === 'added') {
+      return ''; // already added
+    }
+    this.hosted?.delete(event.id);
+    (this.hostedDone ??= new Set()).add(event.id);
+    const done = this.done(item, block);
+    this.held.add('args', done.length);
+    return out + done;
+  }
+
+  /**
+   * One of the provider's own events for a hosted item, as it came, at this stream's place of the
+   * item. Only an event type of the provider's form is written (it becomes the SSE event name).
+   */
+  private hostedUpdate(item: OpenItem, update: Readonly<Record<string, unknown>>): string {
+    const { type, sequence_number: _sequence, output_index: _index, ...fields } = update;
+    if (typeof type !== 'string' || !/^response\.[a-z0-9_.]+$/.test(type)) return '';
+    const rest = JSON.stringify(fields);
+    return this.frame(type, `,"output_index":${item.index}${rest.length > 2 ? `,${rest.slice(1, -1)}` : ''}`);
+  }
+
   /** A citation: an annotation of the message item whose text holds the start of the span (offsets made that output_text's). */
   private citation(event: CitationEvent): string {
     if (event.url === undefined) return ''; // a document's: url_citation names web pages only
@@ -284,6 +339,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     // A search the response ended before it ran: done as failed (the item has no incomplete status).
     for (const search of this.searches?.values() ?? []) out += this.done(search, webSearchCallItem(search.id, 'failed'));
     this.searches = undefined;
+    // A hosted item the response ended before it was done: done as it stands.
+    for (const item of this.hosted?.values() ?? []) out += this.done(item, this.output[item.index] as Record<string, unknown>);
+    this.hosted = undefined;
     const response = this.shell.build({
       status: ending.status,
       output: this.output,

@@ -2,6 +2,7 @@ import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 import { WEB_SEARCH_TOOL_TYPES } from './web-search-call.js';
+import { HOSTED_TOOL_TYPES } from './hosted-tools.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
 export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation'];
@@ -78,6 +79,22 @@ const webSearchCall = {
   },
 };
 
+/**
+ * Hosted tools' items of an earlier turn, passed on as written: the fields an upstream reads to
+ * place them are type-checked, the rest is the provider's business.
+ */
+const hostedCall = { required: ['id'], properties: { id: { type: 'string', minLength: 1 }, status: { type: 'string' } } };
+const mcpItem = { required: ['id', 'server_label'], properties: { id: { type: 'string', minLength: 1 }, server_label: { type: 'string' }, name: { type: 'string' }, arguments: { type: 'string' } } };
+const hostedItems: Record<string, Record<string, unknown>> = {
+  code_interpreter_call: { ...hostedCall, properties: { ...hostedCall.properties, code: nullableString, container_id: { type: 'string' }, outputs: { type: ['array', 'null'] } } },
+  file_search_call: { ...hostedCall, properties: { ...hostedCall.properties, queries: { type: 'array', items: { type: 'string' } }, results: { type: ['array', 'null'] } } },
+  image_generation_call: { ...hostedCall, properties: { ...hostedCall.properties, result: nullableString } },
+  mcp_call: mcpItem,
+  mcp_list_tools: { ...mcpItem, properties: { ...mcpItem.properties, tools: { type: 'array' } } },
+  mcp_approval_request: mcpItem,
+  mcp_approval_response: { required: ['approval_request_id', 'approve'], properties: { id: { type: ['string', 'null'] }, approval_request_id: { type: 'string', minLength: 1 }, approve: { type: 'boolean' }, reason: nullableString } },
+};
+
 /** An input item: typed, or an untyped `{role, content}` message. */
 const item = {
   type: 'object',
@@ -91,6 +108,7 @@ const item = {
     { if: { properties: { type: { const: 'custom_tool_call_output' } }, required: ['type'] }, then: functionCallOutput },
     { if: { properties: { type: { const: 'reasoning' } }, required: ['type'] }, then: reasoning },
     { if: { properties: { type: { const: 'web_search_call' } }, required: ['type'] }, then: webSearchCall },
+    ...Object.entries(hostedItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
   ],
 };
 
@@ -138,6 +156,44 @@ const webSearchTool = {
 };
 const webSearchTools = Object.fromEntries([...WEB_SEARCH_TOOL_TYPES].map((type) => [type, webSearchTool]));
 
+/**
+ * OpenAI's other hosted tools (hosted-tools.ts), sent on as declared: what lip reads (an MCP
+ * server's label, which names the tool) and what OpenAI requires are checked, so that a request
+ * bound to fail upstream gets its 400 naming the field here; values OpenAI may extend (models,
+ * sizes, connector ids) are left to it.
+ */
+const stringList = { type: 'array', items: { type: 'string' } };
+const hostedTools: Record<string, Record<string, unknown>> = {
+  code_interpreter: {
+    required: ['container'],
+    properties: {
+      container: {
+        type: ['string', 'object'], description: 'a container id or {"type": "auto", ...}',
+        if: { type: 'object' }, then: { required: ['type'], properties: { type: { const: 'auto' }, file_ids: stringList, memory_limit: nullableString } },
+      },
+    },
+  },
+  file_search: {
+    required: ['vector_store_ids'],
+    properties: { vector_store_ids: stringList, max_num_results: { type: 'integer' }, filters: { type: ['object', 'null'] }, ranking_options: { type: 'object' } },
+  },
+  image_generation: {
+    properties: {
+      partial_images: { type: 'integer', minimum: 0, maximum: 3 }, output_compression: { type: 'integer' }, model: { type: 'string' }, size: { type: 'string' },
+      quality: { type: 'string' }, output_format: { type: 'string' }, background: { type: 'string' }, input_image_mask: { type: 'object' },
+    },
+  },
+  mcp: {
+    required: ['server_label'],
+    properties: {
+      server_label: { type: 'string', minLength: 1, pattern: '^\\S(.*\\S)?$', description: 'a label without surrounding whitespace' },
+      server_url: { type: 'string' }, connector_id: { type: 'string' }, authorization: { type: 'string' }, server_description: { type: 'string' },
+      headers: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+      allowed_tools: { type: ['array', 'object', 'null'] }, require_approval: { type: ['string', 'object', 'null'] },
+    },
+  },
+};
+
 const format = {
   type: 'object',
   required: ['type'],
@@ -152,22 +208,23 @@ export const responsesRequestSchema: Record<string, unknown> = {
     input: { type: ['string', 'array'], description: 'a string or an array of input items', items: item },
     instructions: { type: ['string', 'null'] },
     stream: { type: ['boolean', 'null'] },
-    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool, ...webSearchTools }) },
+    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool, ...webSearchTools, ...hostedTools }) },
     tool_choice: {
       type: ['string', 'object'],
-      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"} or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
+      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
       if: { type: 'string' },
       then: { enum: ['auto', 'none', 'required'] },
       else: {
         ...tagged({
           function: { required: ['name'], properties: { name: { type: 'string' } } },
           custom: { required: ['name'], properties: { name: { type: 'string' } } },
+          mcp: { required: ['server_label'], properties: { server_label: { type: 'string' }, name: nullableString } },
           allowed_tools: {
             required: ['mode', 'tools'],
-            properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' } } } } },
+            properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' }, server_label: { type: 'string' } } } } },
           },
         }),
-        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES] } },
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES, ...HOSTED_TOOL_TYPES] } },
       },
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },

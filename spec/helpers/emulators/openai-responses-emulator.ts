@@ -4,6 +4,8 @@ import { deltas, emulatedLogprob, joined, type Frame, type Script, type UsageScr
 import { encryptedReasoningRefusal } from './state-check.js';
 
 const CREATED = 1_767_225_600;
+/** The output items made from a script's `hosted` (whatever their type), as opposed to those of its other fields. */
+const HOSTED_OUTPUT = new WeakSet<object>();
 
 export function responsesUsageWire(u: UsageScript): Record<string, unknown> {
   return {
@@ -46,6 +48,91 @@ function searchItems(script: Script, request?: RecordedRequest): Record<string, 
   }));
 }
 
+/** Whether the request's `include` asks for `value`. */
+function includes(request: RecordedRequest | undefined, value: string): boolean {
+  const include: unknown = request?.body?.include;
+  return Array.isArray(include) && include.includes(value);
+}
+
+/**
+ * The script's hosted tool items (`script.hosted`, Responses output items as OpenAI writes
+ * them), as the request gets them: a code_interpreter_call's `outputs` only when it includes
+ * `code_interpreter_call.outputs`, a file_search_call's `results` only with `file_search_call.results`.
+ */
+function hostedItems(script: Script, request?: RecordedRequest): Record<string, unknown>[] {
+  return (script.hosted ?? []).map((written) => {
+    const item = { ...written };
+    if (item.type === 'code_interpreter_call' && !includes(request, 'code_interpreter_call.outputs')) item.outputs = null;
+    if (item.type === 'file_search_call' && !includes(request, 'file_search_call.results')) item.results = null;
+    HOSTED_OUTPUT.add(item);
+    return item;
+  });
+}
+
+/** The partial images of an image generation: as many as the request's image_generation tool asks for (`partial_images`), each a longer prefix of the result. */
+function partialImages(item: Record<string, unknown>, request: RecordedRequest): string[] {
+  const tools: unknown = request.body?.tools;
+  const tool = Array.isArray(tools) ? tools.find((t) => t?.type === 'image_generation') : undefined;
+  const count = typeof tool?.partial_images === 'number' ? tool.partial_images : 0;
+  const result = typeof item.result === 'string' ? item.result : '';
+  return Array.from({ length: count }, (_, i) => result.slice(0, Math.ceil((result.length * (i + 1)) / (count + 1))));
+}
+
+/** A code interpreter's code as the deltas it streams in: a line each. */
+function codeDeltas(code: unknown): string[] {
+  return typeof code === 'string' ? code.match(/[^\n]*\n|[^\n]+/g) ?? [] : [];
+}
+
+/**
+ * The events of one hosted item between its `output_item.added` (the item as it starts) and
+ * `output_item.done` (the item), in the order OpenAI streams them.
+ */
+function hostedFrames(item: Record<string, unknown>, request: RecordedRequest, emit: (type: string, data: Record<string, unknown>, output?: boolean) => void, output_index: number): void {
+  const at = { output_index, item_id: item.id };
+  const added = (start: Record<string, unknown>) => emit('response.output_item.added', { output_index, item: { id: item.id, type: item.type, ...start } }, true);
+  const failed = item.status === 'failed' || (typeof item.error === 'string' && item.error.length > 0);
+  switch (item.type) {
+    case 'code_interpreter_call':
+      added({ status: 'in_progress', code: '', container_id: item.container_id, outputs: null });
+      emit('response.code_interpreter_call.in_progress', at);
+      for (const delta of codeDeltas(item.code)) emit('response.code_interpreter_call_code.delta', { ...at, delta });
+      emit('response.code_interpreter_call_code.done', { ...at, code: item.code ?? '' });
+      emit('response.code_interpreter_call.interpreting', at);
+      emit('response.code_interpreter_call.completed', at);
+      break;
+    case 'file_search_call':
+      added({ status: 'in_progress', queries: [], results: null });
+      emit('response.file_search_call.in_progress', at);
+      emit('response.file_search_call.searching', at);
+      emit('response.file_search_call.completed', at);
+      break;
+    case 'image_generation_call':
+      added({ status: 'in_progress', result: null });
+      emit('response.image_generation_call.in_progress', at);
+      emit('response.image_generation_call.generating', at);
+      partialImages(item, request).forEach((partial_image_b64, partial_image_index) => emit('response.image_generation_call.partial_image', { ...at, partial_image_index, partial_image_b64 }));
+      emit('response.image_generation_call.completed', at);
+      break;
+    case 'mcp_list_tools':
+      added({ server_label: item.server_label, tools: [] });
+      emit('response.mcp_list_tools.in_progress', at);
+      emit(failed ? 'response.mcp_list_tools.failed' : 'response.mcp_list_tools.completed', at);
+      break;
+    case 'mcp_call': {
+      added({ status: 'in_progress', server_label: item.server_label, name: item.name, arguments: '' });
+      emit('response.mcp_call.in_progress', at);
+      const args = typeof item.arguments === 'string' ? item.arguments : '';
+      if (args.length > 0) emit('response.mcp_call_arguments.delta', { ...at, delta: args });
+      emit('response.mcp_call_arguments.done', { ...at, arguments: args });
+      emit(failed ? 'response.mcp_call.failed' : 'response.mcp_call.completed', at);
+      break;
+    }
+    default: // an approval request, and any other item: added as it is
+      emit('response.output_item.added', { output_index, item }, true);
+  }
+  emit('response.output_item.done', { output_index, item });
+}
+
 /** The `url_citation` annotations of the script's citations, in order: each the offsets of its delta in the text. */
 function annotations(script: Script): { delta: number; annotation: Record<string, unknown> }[] {
   const texts = deltas(script.text);
@@ -67,6 +154,7 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
     });
   }
   out.push(...searchItems(script, request));
+  out.push(...hostedItems(script, request));
   if (deltas(script.text).length > 0) {
     const cited = annotations(script).map((a) => a.annotation);
     out.push({ id: 'msg_emu0001', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: cited, logprobs: textLogprobs(request, deltas(script.text), 0), text: joined(script.text) }] });
@@ -86,7 +174,9 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
  * with summary parts and `encrypted_content`, hosted web searches as `web_search_call` items with
  * their `web_search_call.*` events, messages with `output_text` parts and their `url_citation`
  * annotations (`output_text.annotation.added` right after the cited delta), function calls
- * with argument deltas, custom tool calls with `custom_tool_call_input` deltas), then `response.completed` (or `response.incomplete`, `response.failed`).
+ * with argument deltas, custom tool calls with `custom_tool_call_input` deltas), hosted tools' items
+ * (`script.hosted`, before the text) with their own events (code deltas, partial images, MCP
+ * argument deltas, ...), then `response.completed` (or `response.incomplete`, `response.failed`).
  * No `[DONE]`.
  */
 export const openaiResponsesProtocol: EmulatorProtocol = {
@@ -139,6 +229,8 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
         emit('response.web_search_call.searching', at);
         if (item.status === 'completed') emit('response.web_search_call.completed', at);
         emit('response.output_item.done', { output_index, item });
+      } else if (HOSTED_OUTPUT.has(item)) {
+        hostedFrames(item, request, emit, output_index);
       } else if (item.type === 'message') {
         const cited = annotations(script);
         emit('response.output_item.added', { output_index, item: { id: item.id, type: 'message', status: 'in_progress', content: [], role: 'assistant' } });
