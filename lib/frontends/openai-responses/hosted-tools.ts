@@ -70,6 +70,7 @@ export function hostedChoice(c: Json, tools: readonly ToolDefinition[], path: st
   if (c.type === 'mcp' && c.name !== undefined && c.name !== null) {
     throw badField(`${path}.name`, 'choosing one tool of an MCP server is not supported; choose the server ({"type": "mcp", "server_label": ...})', true);
   }
+  if (c.type === 'mcp' && typeof c.server_label !== 'string') throw badField(`${path}.server_label`, 'is required');
   const name = hostedToolName(c);
   if (tools.some((t) => t.kind === 'hosted' && t.name === name)) return name;
   if (c.type === 'mcp') throw badField(`${path}.server_label`, `names the MCP server "${String(c.server_label)}", which is not in tools`);

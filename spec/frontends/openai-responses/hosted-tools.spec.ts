@@ -102,6 +102,7 @@ describe('frontends/openai-responses hosted tools', () => {
       expect(refusal({ tools, tool_choice: { type: 'mcp', server_label: 'deepwiki', name: 'ask' } })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tool_choice.name' });
       expect(refusal({ tools, tool_choice: { type: 'mcp', server_label: 'stripe' } })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.server_label' });
       expect(refusal({ tools, tool_choice: { type: 'mcp' } })).to.deep.include({ param: 'tool_choice.server_label', message: 'tool_choice.server_label: is required' });
+      expect(refusal({ tools, tool_choice: { ...allowed, tools: [{ type: 'mcp' }] } })).to.deep.include({ param: 'tool_choice.tools[0].server_label', message: 'tool_choice.tools[0].server_label: is required' });
       expect(refusal({ tools, tool_choice: { type: 'file_search' } })).to.deep.include({ param: 'tool_choice.type', message: 'tool_choice.type: names the file_search tool, which is not in tools' });
       expect(decode({ tools, tool_choice: { type: 'mcp', server_label: 'deepwiki', name: null } }).call.toolChoice).to.deep.equal({ type: 'tool', name: 'mcp:deepwiki' });
     });
