@@ -11,7 +11,8 @@ type Json = Record<string, any>;
  * (id, model, usage), each content block as a start carrying the whole block and its stop
  * (text with its citations, thinking with its signature, redacted thinking, tool_use whose
  * `input` becomes the arguments, a web search's `server_tool_use` whose `input` holds the query
- * and its `web_search_tool_result`), then `message_delta` (stop reason, stop sequence) and
+ * and its `web_search_tool_result`, another server tool's blocks, each one `hosted_tool` done as
+ * written), then `message_delta` (stop reason, stop sequence, the code execution `container`) and
  * `message_stop`. A body of
  * `type: "error"` goes through classify-error.ts; one without a `content` array is malformed.
  *
@@ -28,7 +29,7 @@ export class AnthropicResponseDecoder implements ResponseDecoder {
     if (body.type === 'error' || (body.error !== undefined && body.error !== null)) throw anthropicStreamError(this.backendId, body, this.secrets);
     const content: unknown = body.content;
     if (!Array.isArray(content)) throw malformedResponse(this.backendId, 'the message has no content array');
-    const stream = new AnthropicStreamDecoder(this.backendId, this.secrets);
+    const stream = new AnthropicStreamDecoder(this.backendId, this.secrets, true);
     stream.frame({ type: 'message_start', message: { id: body.id, model: body.model, ...(isObject(body.usage) ? { usage: body.usage } : {}) } }, out);
     for (let index = 0; index < content.length; index++) {
       const block: unknown = content[index];
@@ -36,7 +37,7 @@ export class AnthropicResponseDecoder implements ResponseDecoder {
       stream.frame({ type: 'content_block_start', index, content_block: block }, out);
       stream.frame({ type: 'content_block_stop', index }, out);
     }
-    stream.frame({ type: 'message_delta', delta: { stop_reason: body.stop_reason ?? null, stop_sequence: body.stop_sequence ?? null } }, out);
+    stream.frame({ type: 'message_delta', delta: { stop_reason: body.stop_reason ?? null, stop_sequence: body.stop_sequence ?? null, container: body.container ?? null } }, out);
     stream.frame({ type: 'message_stop' }, out);
   }
 }

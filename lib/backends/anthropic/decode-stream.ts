@@ -1,5 +1,5 @@
 import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALL_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -8,15 +8,29 @@ import { mapAnthropicStopReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
 type Block = {
-  kind: 'text' | 'thinking' | 'tool' | 'search' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter;
-  /** A search's input JSON text so far. */
+  kind: 'text' | 'thinking' | 'tool' | 'search' | 'hosted' | 'other'; id?: string; signature?: string; args: boolean; input?: unknown; depth?: JsonDepthMeter;
+  /** A search's or a hosted server_tool_use's input JSON text so far. */
   json?: string;
+  /** A hosted tool's block as it started. */
+  block?: Json;
   /** A text block's start in the response text, and its citations (web_search_result_location). */
   start?: number;
   citations?: Json[];
 };
 /** How long the input JSON of a search (its query) may grow. */
 const MAX_SEARCH_INPUT_CHARS = 64 * 1024;
+/** How long the input JSON of another server tool's use (code, a command, a url) may grow: a request's text bound. */
+const MAX_HOSTED_INPUT_CHARS = CALL_LIMITS.textChars;
+
+/**
+ * The blocks of the server tools other than web search that lip passes through to an Anthropic
+ * client (web fetch, code execution, tool search), beside their `server_tool_use`: what the
+ * Anthropic frontend takes back in a history.
+ */
+const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
+  'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
+  'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
+]);
 
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
@@ -52,8 +66,18 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * `web_search_tool_result` the `completed` one (the results, `encrypted_content` kept) or a
  * `failed` one (the `error_code`); a text block's `web_search_result_location` citations are
  * citation events when it stops, spanning the block's text in the response, and so are its
- * document citations (`char_location`, `page_location`, `content_block_location`). Other server
- * tools and citation kinds are not surfaced.
+ * document citations (`char_location`, `page_location`, `content_block_location`). Other citation
+ * kinds are not surfaced.
+ *
+ * The other server tools' blocks (a `server_tool_use` of another name than `web_search`, the
+ * `*_tool_result`s of web fetch, code execution and tool search, `container_upload`) are
+ * `hosted_tool` events of Anthropic's dialect, the block as the upstream wrote it: `added` when it
+ * starts, `progress` with each of its deltas (the `content_block_delta` less its index), `done`
+ * when it stops, a `server_tool_use`'s `input` then parsed from its `input_json_delta`s (the
+ * start's when they do not parse). A whole answer (`whole`) gives only `done`. The event id is the
+ * block's `id`, a result's `tool_use_id` with its type, else its type and index. The message's
+ * `container` (`message_start`, `message_delta`) is one `hosted_tool` of `scope: 'message'`,
+ * reported before the end. Blocks still open at `message_stop` are done there.
  *
  * @see spec/backends/anthropic/decode-stream.spec.ts
  */
@@ -67,8 +91,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private textLength = 0;
   /** The hosted web searches by id: the query, and whether it ran. */
   private searches: Map<string, { query?: string; ran: boolean }> | undefined;
+  /** The event ids of the hosted blocks so far (each once in a response). */
+  private hostedIds: Set<string> | undefined;
+  /** The message's code execution container, the latest the upstream reported. */
+  private container: Json | undefined;
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  /** `whole`: the events replay a whole answer (decode-response.ts), whose hosted blocks are reported only done. */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly whole = false) {}
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
@@ -94,12 +123,17 @@ export class AnthropicStreamDecoder implements StreamDecoder {
           const mapped = mapAnthropicStopReason(d.stop_reason);
           this.finish = { ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}) };
         }
+        if (isObject(d.container)) this.container = d.container;
         if (frame.usage) out.push({ type: 'usage', usage: anthropicUsage(frame.usage, this.usage) });
         return;
       }
       case 'message_stop':
         this.ended = true;
-        for (const [index, block] of this.blocks) if (block.kind === 'tool') this.blockStop(index, out);
+        for (const [index, block] of this.blocks) if (block.kind === 'tool' || block.kind === 'hosted') this.blockStop(index, out);
+        if (this.container !== undefined) {
+          const id = typeof this.container.id === 'string' && this.container.id.length > 0 ? this.container.id : 'container';
+          out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.anthropic, phase: 'done', block: this.container, scope: 'message' });
+        }
         out.push({ type: 'response_finished', ...this.finish });
         return;
       default:
@@ -117,6 +151,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     out.push({ type: 'response_started', ...(typeof m.id === 'string' ? { id: m.id } : {}), ...(typeof m.model === 'string' ? { model: m.model } : {}) });
     out.push({ type: 'message_started' });
     if (m.usage) out.push({ type: 'usage', usage: anthropicUsage(m.usage, this.usage) });
+    if (isObject(m.container)) this.container = m.container;
   }
 
   private blockStart(index: number, b: Json, out: LipEvent[]): void {
@@ -144,7 +179,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         out.push({ type: 'tool_call_started', id: b.id, name: b.name });
         return;
       case 'server_tool_use':
-        if (b.name !== WEB_SEARCH_TOOL_NAME) break;
+        if (b.name !== WEB_SEARCH_TOOL_NAME) return this.hostedStart(index, b, out);
         if (typeof b.id !== 'string') throw malformedFrame(this.backendId, 'a web_search server_tool_use block without a string id');
         this.blocks.set(index, { kind: 'search', id: b.id, args: false, input: b.input, json: '' });
         return;
@@ -154,7 +189,55 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         this.searchRan(b.tool_use_id, b.content, out);
         return;
     }
-    this.blocks.set(index, { kind: 'other', args: false }); // other server tools, ...: not surfaced
+    if (typeof b.type === 'string' && HOSTED_BLOCKS.has(b.type)) return this.hostedStart(index, b, out);
+    this.blocks.set(index, { kind: 'other', args: false }); // unknown blocks: not surfaced
+  }
+
+  /**
+   * A hosted tool's block starts: reported as it is (streamed), kept to report done when it
+   * stops, a `server_tool_use`'s input to be read from its deltas.
+   */
+  private hostedStart(index: number, b: Json, out: LipEvent[]): void {
+    const id = this.hostedId(b, index);
+    this.blocks.set(index, { kind: 'hosted', id, args: false, block: b, ...(b.type === 'server_tool_use' ? { json: '' } : {}) });
+    if (!this.whole) out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.anthropic, phase: 'added', block: b });
+  }
+
+  /** The event id of a hosted block, unique in the response (a repeated one gets the block's index). */
+  private hostedId(b: Json, index: number): string {
+    const own = typeof b.id === 'string' && b.id.length > 0 ? b.id
+      : typeof b.tool_use_id === 'string' && b.tool_use_id.length > 0 ? `${b.tool_use_id}:${String(b.type)}`
+      : `${String(b.type)}@${index}`;
+    const ids = (this.hostedIds ??= new Set());
+    if (ids.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'server tool blocks');
+    const id = ids.has(own) ? `${own}#${index}.${ids.size}` : own;
+    ids.add(id);
+    return id;
+  }
+
+  /** A delta of a hosted block: passed on as it came; a `server_tool_use`'s input fragments kept to parse at the stop. */
+  private hostedDelta(block: Block, d: Json, out: LipEvent[]): void {
+    if (block.json !== undefined && d.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json) {
+      block.json += d.partial_json;
+      if (block.json.length > MAX_HOSTED_INPUT_CHARS) {
+        throw new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `backend "${this.backendId}": a server tool's input is longer than ${MAX_HOSTED_INPUT_CHARS} characters`, { detail: { backend: this.backendId } });
+      }
+      if ((block.depth ??= new JsonDepthMeter(MAX_UPSTREAM_DEPTH)).push(d.partial_json) >= 0) throw upstreamTooDeep(this.backendId, 'a server_tool_use input');
+    }
+    out.push({ type: 'hosted_tool', id: block.id!, dialect: HOSTED_DIALECTS.anthropic, phase: 'progress', update: { type: 'content_block_delta', delta: d } });
+  }
+
+  /** A hosted block stops: done, a `server_tool_use` with the input its deltas streamed (its start's when they do not parse). */
+  private hostedDone(block: Block, out: LipEvent[]): void {
+    let final = block.block!;
+    if (block.json) {
+      try {
+        final = { ...final, input: JSON.parse(block.json) as unknown };
+      } catch {
+        // a cut-off input: the block as it started (the client saw the fragments streamed)
+      }
+    }
+    out.push({ type: 'hosted_tool', id: block.id!, dialect: HOSTED_DIALECTS.anthropic, phase: 'done', block: final });
   }
 
   /** A list from the upstream, refused past MAX_UPSTREAM_ITEMS entries. */
@@ -182,6 +265,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private blockDelta(index: number, d: Json, out: LipEvent[]): void {
     const block = this.blocks.get(index);
     if (!block) throw malformedFrame(this.backendId, `content_block_delta for block ${typeof index === 'number' ? index : `(${typeof index} index)`}, which never started`);
+    if (block.kind === 'hosted') return this.hostedDelta(block, d, out);
     switch (d.type) {
       case 'text_delta':
         if (typeof d.text === 'string' && d.text) {
@@ -226,6 +310,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     this.blocks.delete(index);
     if (block.kind === 'thinking' && block.signature) out.push({ type: 'reasoning_signature', signature: block.signature, dialect: REASONING_DIALECTS.anthropicThinking });
     if (block.kind === 'search') this.searching(block.id!, block.json || undefined, block.input, out);
+    if (block.kind === 'hosted') this.hostedDone(block, out);
     if (block.citations) {
       for (const c of block.citations) {
         const citation = citationOf(c, block.start!, this.textLength);
@@ -314,4 +399,8 @@ function citationOf(c: Json, start: number, end: number): CitationEvent | undefi
     ...(typeof c.encrypted_index === 'string' ? { encryptedIndex: c.encrypted_index } : {}),
     dialect: SEARCH_DIALECTS.anthropic,
   };
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
-import type { CacheMark, FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { ownWebSearches } from '../web-search.js';
@@ -14,7 +14,9 @@ type Json = Record<string, unknown>;
  * signed (the API rejects unsigned thinking); other dialects are dropped. A hosted web search
  * Anthropic ran goes back where it was, as its `server_tool_use` and `web_search_tool_result`
  * (results with their `encrypted_content`, as the API requires); another provider's is left out.
- * A part's cache mark is its block's `cache_control`.
+ * Another server tool's blocks (hosted tool parts of Anthropic's dialect: code execution, web
+ * fetch, tool search, `container_upload`) go back in place exactly as the client wrote them, a
+ * `cache_control` in them included. A part's cache mark is its block's `cache_control`.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -49,8 +51,14 @@ function userBlock(part: Part): Json | undefined {
     case 'image': return imageBlock(part);
     case 'file': return documentBlock(part);
     case 'search_result': return searchResultBlock(part);
+    case 'hosted_tool': return hostedBlock(part);
     default: return undefined;
   }
+}
+
+/** A block of a hosted tool's work, as written (forHostedDialect left out any of another dialect). */
+function hostedBlock(part: HostedToolPart): Json | undefined {
+  return part.dialect === HOSTED_DIALECTS.anthropic ? { ...part.block } : undefined;
 }
 
 /** A search result the client retrieved, as Anthropic's `search_result` block. */
@@ -74,6 +82,8 @@ function assistantBlock(part: Part): Json | undefined {
       }
       if (part.dialect === REASONING_DIALECTS.anthropicRedacted && part.opaque) return { type: 'redacted_thinking', data: part.opaque };
       return undefined;
+    case 'hosted_tool':
+      return hostedBlock(part);
     default:
       return undefined;
   }

@@ -23,7 +23,12 @@ type Json = Record<string, unknown>;
  * beta feature too, which the client's `anthropic-beta` names). A hosted web search is the
  * `web_search` server tool: an Anthropic client's declaration as written, another client's
  * `web_search_20250305` with the options Anthropic has; the searches of the history that
- * Anthropic ran go back with it (encode-messages.ts).
+ * Anthropic ran go back with it (encode-messages.ts). The other server tools an Anthropic client
+ * declared (web fetch, code execution, tool search: kind `hosted`) go back as declared, their
+ * blocks of the history in place as written, and the client's `container` with them (with or
+ * without `provider_options`: it is those tools' state, as their blocks are). No beta header is
+ * added: these tools are in the Messages API itself (the SDK's `messages.create` sends none for
+ * them); a beta version a client uses travels in its own `anthropic-beta`, which is sent on.
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -67,6 +72,8 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (call.user !== undefined) body.metadata = { user_id: call.user };
+  const container = call.providerOptions?.anthropic?.container;
+  if (container !== undefined) body.container = container;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
 
@@ -79,11 +86,13 @@ function knobs(call: Call): Json {
 /**
  * A tool as the Messages API declares it: a client tool with an Anthropic-defined schema
  * (`text_editor_20250728`, ...) as the client wrote it, so that the model gets the tool it was
- * trained on; a hosted web search as the web search server tool; every other tool (a function, a
- * provider tool of another dialect) by its schema.
+ * trained on; a hosted web search as the web search server tool; another server tool (a hosted
+ * tool of Anthropic's dialect; forHostedDialect refused any other) as the client declared it;
+ * every other tool (a function, a provider tool of another dialect) by its schema.
  */
 function toolDeclaration(t: ToolDefinition): Json {
   if (t.kind === 'web_search') return webSearchDeclaration(t);
+  if (t.kind === 'hosted' && t.providerTool?.dialect === HOSTED_DIALECTS.anthropic) return { ...t.providerTool.definition };
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
 }

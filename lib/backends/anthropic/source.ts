@@ -49,8 +49,15 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
     searchResults: true,
-    // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the client.
-    pausedTurns: { applies: (call) => webSearchTool(call) !== undefined, paused: (event) => event.raw === 'pause_turn', reasoningDialect: REASONING_DIALECTS.anthropicThinking },
+    // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the
+    // client. Not when the call declares another server tool (code execution, web fetch, tool
+    // search: only an Anthropic client can): that client gets the pause as Anthropic sends it and
+    // continues the turn itself, with the container the answer named, as it would without lip.
+    pausedTurns: {
+      applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted'),
+      paused: (event) => event.raw === 'pause_turn',
+      reasoningDialect: REASONING_DIALECTS.anthropicThinking,
+    },
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,

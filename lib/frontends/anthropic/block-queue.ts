@@ -9,18 +9,22 @@ import { HeldOutput } from '../held-output.js';
  * its turn comes. In the common sequential case nothing is buffered; what is buffered is bounded
  * (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits). A server tool's blocks (a
  * finished web search's `server_tool_use` and `web_search_tool_result`) come whole; a citation
- * joins the latest text block as a `citations_delta`.
+ * joins the latest text block as a `citations_delta`. A hosted tool's block (code execution, web
+ * fetch, ...) is the upstream's own: it opens with the block as it started, its deltas are the
+ * upstream's as they came, and it stops when the tool's block is done.
  */
 type Block =
   | { kind: 'text'; buffer: string; closed: boolean; citations?: string[] }
   | { kind: 'thinking'; buffer: string; signature?: string; closed: boolean }
   | { kind: 'redacted_thinking'; data: string; closed: true }
   | { kind: 'tool_use'; id: string; wireId: string; name: string; buffer: string; closed: boolean }
-  | { kind: 'server_tool'; block: string; input?: string; closed: true };
+  | { kind: 'server_tool'; block: string; input?: string; closed: true }
+  | { kind: 'hosted'; block: string; deltas: string[]; closed: boolean };
 
 export class BlockQueue {
   private readonly queue: Block[] = [];
   private readonly tools = new Map<string, Block & { kind: 'tool_use' }>();
+  private readonly hosted = new Map<string, Block & { kind: 'hosted' }>();
   private headStarted = false;
   private headPrefix = '';
   private nextIndex = 0;
@@ -88,6 +92,32 @@ export class BlockQueue {
     return this.push({ kind: 'server_tool', block, ...(input !== undefined ? { input } : {}), closed: true });
   }
 
+  /** A hosted tool's block, open: `block` its content_block JSON as the upstream started it. */
+  hostedStart(id: string, block: string): string {
+    const open = { kind: 'hosted' as const, block, deltas: [], closed: false };
+    this.hosted.set(id, open);
+    return this.push(open);
+  }
+
+  /** One of the upstream's deltas of an open hosted block (`delta`: its JSON), held while the block waits. */
+  hostedDelta(id: string, delta: string): string {
+    const block = this.hosted.get(id);
+    if (block === undefined || block.closed) return '';
+    if (this.isLive(block)) return this.rawDelta(delta);
+    this.held.add('args', delta.length);
+    block.deltas.push(delta);
+    return '';
+  }
+
+  /** The hosted block is done: it stops (once its turn has come). */
+  hostedEnd(id: string): string {
+    const block = this.hosted.get(id);
+    if (block === undefined || block.closed) return '';
+    block.closed = true;
+    this.hosted.delete(id);
+    return this.pump();
+  }
+
   /**
    * A citation (`citation`: its JSON) as a `citations_delta` of the latest text block not yet
    * stopped (held with it while it waits), or of a new, empty one when every text block has
@@ -133,6 +163,10 @@ export class BlockQueue {
 
   private delta(deltaType: string, field: string, value: string): string {
     return `event: content_block_delta\ndata: {"type":"content_block_delta",${this.headPrefix},"delta":{"type":"${deltaType}","${field}":${JSON.stringify(value)}}}\n\n`;
+  }
+
+  private rawDelta(delta: string): string {
+    return `event: content_block_delta\ndata: {"type":"content_block_delta",${this.headPrefix},"delta":${delta}}\n\n`;
   }
 
   private citationDelta(citation: string): string {
@@ -182,6 +216,11 @@ export class BlockQueue {
       case 'server_tool':
         out += frame(block.block);
         if (block.input !== undefined) out += this.delta('input_json_delta', 'partial_json', block.input);
+        break;
+      case 'hosted':
+        out += frame(block.block);
+        for (const delta of block.deltas) out += this.rawDelta(delta);
+        block.deltas = [];
         break;
     }
     if ('buffer' in block) block.buffer = '';

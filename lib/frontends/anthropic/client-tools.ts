@@ -9,13 +9,16 @@ type Schema = Record<string, unknown>;
  * Anthropic's client tools: tools whose schema Anthropic defines and the client runs, typed by
  * family and the date of the version (`text_editor_20250728`). A newer version of a known family
  * is taken too; the server tools, which Anthropic runs itself (`web_search_…`,
- * `code_execution_…`, `tool_search_tool_…`, ...), match none of the families.
+ * `code_execution_…`, `tool_search_tool_…`, ...: web-search-tool.ts, hosted-tools.ts), match none
+ * of the families.
  */
 const CLIENT_TOOL = /^(bash|text_editor|memory|computer)_(\d{8})$/;
 
 /**
- * Fields lip ignores on every tool (the model sees none of them, or they work only with server
- * tools lip refuses: tool search, code execution), and the cache mark, which lip carries itself.
+ * Fields lip ignores on custom, client and web search tools (the model sees none of them; the
+ * deferral and callers that tool search and code execution read have no canonical form, so the
+ * tools go out loaded and directly callable), and the cache mark, which lip carries itself. A
+ * hosted server tool's own declaration keeps them (hosted-tools.ts).
  */
 export const NOT_SENT = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
 

@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { openSearchId, resultOf } from './web-search-blocks.js';
+import { HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -12,11 +13,12 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API (and its beta) that lip knows but cannot carry (server tools but web search, containers, compaction). */
+/**
+ * Block types of the Messages API (and its beta) that lip knows but cannot carry (the MCP
+ * connector's, compaction, ...; a `tool_reference` outside the tool search result that holds it).
+ */
 const UNSUPPORTED = new Set([
-  'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
-  'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result',
-  'mcp_tool_listing', 'container_upload', 'tool_reference', 'browser_state', 'compaction', 'fallback',
+  'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'tool_reference', 'browser_state', 'compaction', 'fallback',
 ]);
 
 /**
@@ -28,7 +30,10 @@ const UNSUPPORTED = new Set([
  * own dialect, state-envelope.ts), `tool_use` as tool calls (an id carrying a call signature is
  * opened; tool results name the plain id), a web search (`server_tool_use` + its
  * `web_search_tool_result`) as a web search part (SearchHistory), text (its `citations` left
- * out: every provider takes text without them), images, documents.
+ * out: every provider takes text without them), images, documents. The blocks of the other
+ * server tools lip passes (a `server_tool_use` of another name, the `*_tool_result`s of web
+ * fetch, code execution and tool search, `container_upload`, which a user turn may hold too)
+ * are hosted tool parts in place, as written (hosted-tools.ts).
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
@@ -63,7 +68,8 @@ function assistantParts(blocks: Json[], path: string): Part[] {
   const parts: (Part | undefined)[] = [];
   let searches: SearchHistory | undefined; // only for a message that holds a search
   blocks.forEach((b, j) => {
-    if (b.type === 'server_tool_use') (searches ??= new SearchHistory(parts)).use(b, `${path}[${j}]`);
+    if (b.type === 'server_tool_use' && b.name !== WEB_SEARCH_TOOL_NAME) parts.push(hostedPart(b));
+    else if (b.type === 'server_tool_use') (searches ??= new SearchHistory(parts)).use(b, `${path}[${j}]`);
     else if (b.type === 'web_search_tool_result') (searches ??= new SearchHistory(parts)).result(b, `${path}[${j}]`);
     else parts.push(assistantPart(b, `${path}[${j}]`));
   });
@@ -90,6 +96,7 @@ function assistantPart(b: Json, path: string): Part {
     case 'tool_result':
       throw badField(`${path}.type`, 'tool_result blocks belong in user messages');
     default:
+      if (HOSTED_BLOCKS.has(b.type)) return hostedPart(b);
       throw unknownBlock(b, path);
   }
 }
@@ -100,16 +107,15 @@ function assistantPart(b: Json, path: string): Part {
  * same message) become one WebSearchPart at the place of the `server_tool_use`: its results
  * (`encrypted_content` kept), or the error code of a `web_search_tool_result_error`. A search lip
  * reported from another provider (its id made by lip) regains that provider's id and dialect.
- * Another server tool, a search without its result and a result without its search are 400s.
+ * A search without its result and a result without its search are 400s.
  */
 class SearchHistory {
   private readonly pending = new Map<string, { at: number; id: string; dialect?: string; query?: string }>();
 
   constructor(private readonly parts: (Part | undefined)[]) {}
 
-  /** A `server_tool_use` block: its part's place is kept until its result comes. */
+  /** A `server_tool_use` block of `web_search`: its part's place is kept until its result comes. */
   use(b: Json, path: string): void {
-    if (b.name !== WEB_SEARCH_TOOL_NAME) throw badField(`${path}.name`, `${quoted(b.name)}: server tools other than web_search are not supported`, true);
     if (this.pending.has(b.id)) throw badField(`${path}.id`, `repeats the server_tool_use id ${quoted(b.id)}`);
     const { id, dialect } = openSearchId(b.id, `${path}.id`);
     const query = typeof b.input?.query === 'string' ? b.input.query as string : undefined;
@@ -155,6 +161,8 @@ function userPart(b: Json, path: string): Part {
       return media(b, path);
     case 'search_result':
       return searchResult(b);
+    case 'container_upload':
+      return hostedPart(b);
     case 'tool_use':
     case 'thinking':
     case 'redacted_thinking':
@@ -162,6 +170,7 @@ function userPart(b: Json, path: string): Part {
     case 'web_search_tool_result':
       throw badField(`${path}.type`, `${b.type} blocks belong in assistant messages`);
     default:
+      if (HOSTED_BLOCKS.has(b.type)) throw badField(`${path}.type`, `${b.type} blocks belong in assistant messages`);
       throw unknownBlock(b, path);
   }
 }

@@ -5,6 +5,7 @@ import type { DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
+import { hostedTool, isHostedTool } from './hosted-tools.js';
 import { messagesRequestSchema } from './request-schema.js';
 import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
@@ -20,10 +21,12 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
  * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
- * computer use), the web search server tool (web-search-tool.ts) and `tool_choice` (with
- * `disable_parallel_tool_use`) onto tools;
+ * computer use), the web search server tool (web-search-tool.ts), the server tools lip passes
+ * through to an Anthropic backend (web fetch, code execution, tool search: hosted-tools.ts) and
+ * `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
- * `service_tier`, `inference_geo` and `speed` onto `providerOptions.anthropic`.
+ * `service_tier`, `inference_geo`, `speed` and the code execution `container` onto
+ * `providerOptions.anthropic`.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
  * sees, and the previous message id it names is lip's, which no upstream knows.
  */
@@ -63,33 +66,39 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
  * A tool declaration: a custom tool (no `type`, or `custom`) as a function tool; one of
  * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
  * the web search server tool (`web_search_20250305`, ...) as the hosted web search
- * (web-search-tool.ts); any other server tool, which Anthropic would run for the model, refused.
+ * (web-search-tool.ts); web fetch, code execution and tool search as hosted tools, which only an
+ * Anthropic backend sends (hosted-tools.ts); any other server tool (`mcp_toolset`, ...) refused.
  */
 function tool(t: Json, i: number): ToolDefinition {
   if (isClientTool(t.type)) return clientTool(t);
   if (isWebSearchTool(t.type)) return webSearchTool(t, i);
+  if (isHostedTool(t.type)) return hostedTool(t);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
-    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only web_search, custom tools and the client tools bash, text_editor, memory and computer)`, true);
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution and tool_search_tool_regex / _bm25, custom tools and the client tools bash, text_editor, memory and computer)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
   return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };
 }
 
 /**
- * Fields that have Anthropic run something for the model (the MCP connector, a code-execution
- * container): refused like server tools rather than ignored.
+ * Fields that have Anthropic run something lip cannot carry (the MCP connector): refused like
+ * the server tools lip does not pass, rather than ignored.
  */
 function refuseUnsupported(b: Json): void {
   if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
-  if (b.container !== undefined && b.container !== null) throw badField('container', 'code-execution containers are not supported (only custom tools)', true);
   // Compaction answers with compaction blocks, which no other protocol or backend can carry back.
   ((b.context_management?.edits ?? []) as Json[]).forEach((edit, i) => {
     if (edit.type.startsWith('compact')) throw badField(`context_management.edits[${i}].type`, `"${edit.type}": server-side compaction is not supported (clearing tool uses and thinking is)`, true);
   });
 }
 
-/** The Anthropic request knobs lip carries (wire name -> canonical name); null is "not set". */
-const KNOBS = { service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement' } as const satisfies Record<string, keyof AnthropicProviderOptions>;
+/**
+ * The Anthropic request fields lip carries (wire name -> canonical name); null is "not set". The
+ * `container` (its id, or `{id, skills}`) is the code execution container the hosted tools reuse.
+ */
+const KNOBS = {
+  service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement', container: 'container',
+} as const satisfies Record<string, keyof AnthropicProviderOptions>;
 
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const set: [string, unknown][] = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null).map(([wire, name]) => [name, b[wire]]);

@@ -1,5 +1,5 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
@@ -7,6 +7,7 @@ import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/index.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
+import { isFetchedPage } from './hosted-tools.js';
 
 /**
  * A collected response as one Messages object. Content blocks keep their order: reasoning as
@@ -18,12 +19,17 @@ import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-s
  * and a `web_search_tool_result` block (web-search-blocks.ts; one still running when the response
  * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
  * (`web_search_result_location`s), as a streaming client accumulates them from the
- * `citations_delta`s of the same block.
+ * `citations_delta`s of the same block. Another server tool's blocks (code execution, web fetch,
+ * tool search: Anthropic's own, from an Anthropic backend) are in place as the upstream wrote
+ * them, once done (one the answer ended inside is left out); the message's code execution
+ * `container` is the top-level `container`, present only when the upstream reported one.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const id = wireId(context, 'msg_');
   const content: Record<string, unknown>[] = [];
   let searches = 0;
+  let fetches = 0;
+  let container: Readonly<Record<string, unknown>> | undefined;
   // The cited span stands in for a cited text the provider did not give, as in the stream (which keeps the text only then).
   const searching = context.call.tools.some((t) => t.kind === 'web_search');
   for (const block of r.blocks) {
@@ -36,7 +42,12 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
       if (block.status === 'completed') searches++;
       content.push(serverToolUseBlock(block), searchResultBlock(block));
     } else if (block.type === 'hosted_tool') {
-      continue; // TODO(hosted): the provider's block as it is
+      if (block.dialect !== HOSTED_DIALECTS.anthropic) continue; // another provider's: no form in this protocol
+      if (block.scope === 'message') container = block.block;
+      else if (block.done) {
+        if (isFetchedPage(block.block)) fetches++;
+        content.push({ ...block.block });
+      }
     } else if (block.opaque !== undefined) {
       content.push({ type: 'redacted_thinking', data: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.anthropicRedacted) });
     } else {
@@ -53,7 +64,8 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     content,
     stop_reason: stopReason,
     stop_sequence: stopReason === 'stop_sequence' ? r.stopSequence ?? null : null,
-    usage: anthropicUsage(r.usage, searches),
+    usage: anthropicUsage(r.usage, searches, fetches),
+    ...(container !== undefined ? { container } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import type { FinishReason, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { COLLECT_LIMITS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import type { FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
+import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -9,6 +9,9 @@ import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
+import { isFetchedPage, serverToolInput } from './hosted-tools.js';
+
+type Json = Record<string, unknown>;
 
 /**
  * Events -> Messages SSE (`event:` + `data:`). Exactly one `message_start`, sent lazily right
@@ -38,6 +41,12 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   /** The queries of searches still running, by id (a search's blocks wait until it ran). */
   private queries: Map<string, string> | undefined;
   private searches = 0;
+  /** Pages web fetch got, for `server_tool_use.web_fetch_requests`. */
+  private fetches = 0;
+  /** The hosted blocks open on the wire, by event id: whether their input streamed. */
+  private hostedOpen: Map<string, { input: boolean }> | undefined;
+  /** The message's code execution container, as the upstream reported it. */
+  private container: Readonly<Json> | undefined;
 
   constructor(context: EncodeContext) {
     this.id = wireId(context, 'msg_');
@@ -74,6 +83,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.blocks.toolEnd(event.id);
       case 'web_search':
         return this.webSearch(event);
+      case 'hosted_tool':
+        return this.hosted(event);
       case 'citation':
         return this.blocks.citation(JSON.stringify(citationLocation(event, this.text?.slice(event.start, event.end) ?? '')));
       case 'usage':
@@ -100,13 +111,54 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       + this.blocks.serverTool(JSON.stringify(searchResultBlock(event)));
   }
 
+  /**
+   * A hosted tool's block, as the upstream streamed it; another provider's hosted blocks have no
+   * form in this protocol (a backend only sends its own provider's) and are left out.
+   */
+  private hosted(event: HostedToolEvent): string {
+    if (event.dialect !== HOSTED_DIALECTS.anthropic) return '';
+    if (event.scope === 'message') {
+      if (event.block !== undefined) this.container = event.block;
+      return '';
+    }
+    const open = this.hostedOpen?.get(event.id);
+    switch (event.phase) {
+      case 'added':
+        if (open !== undefined || event.block === undefined) return '';
+        (this.hostedOpen ??= new Map()).set(event.id, { input: false });
+        return this.blocks.hostedStart(event.id, JSON.stringify(event.block));
+      case 'progress': {
+        const delta = event.update?.delta;
+        if (open === undefined || event.update?.type !== 'content_block_delta' || !isObject(delta)) return '';
+        if (delta.type === 'input_json_delta') open.input = true;
+        return this.blocks.hostedDelta(event.id, JSON.stringify(delta));
+      }
+      case 'done': {
+        const block = event.block;
+        if (block === undefined) return '';
+        if (isFetchedPage(block)) this.fetches++;
+        const input = serverToolInput(block);
+        if (open === undefined) return this.blocks.serverTool(JSON.stringify(input === undefined ? block : { ...block, input: {} }), input);
+        this.hostedOpen!.delete(event.id);
+        // An input the stream never carried (a backend that sent the block only when done) follows as one delta.
+        const late = !open.input && input !== undefined ? this.blocks.hostedDelta(event.id, JSON.stringify({ type: 'input_json_delta', partial_json: input })) : '';
+        return late + this.blocks.hostedEnd(event.id);
+      }
+      default:
+        return '';
+    }
+  }
+
   private finish(reason: FinishReason | undefined, raw?: string, stopSequence?: string): string {
     if (this.finished) return '';
     this.finished = true;
     const out = this.blocks.closeAll() + this.start();
     const stopReason = mapFinishReason(effectiveFinishReason(reason, this.blocks.toolCount > 0), raw);
-    const delta = { stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null };
-    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage, this.searches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
+    const delta = {
+      stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null,
+      ...(this.container !== undefined ? { container: this.container } : {}),
+    };
+    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage, this.searches, this.fetches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
   }
 
   error(err: LipError): string {
@@ -118,4 +170,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   end(): string {
     return this.finish(undefined);
   }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

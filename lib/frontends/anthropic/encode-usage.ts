@@ -5,8 +5,8 @@ export interface AnthropicUsage {
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   output_tokens: number;
-  /** Only in a response that ran hosted web searches. */
-  server_tool_use?: { web_search_requests: number };
+  /** Only in a response that ran hosted web searches or fetched pages. */
+  server_tool_use?: { web_search_requests: number; web_fetch_requests?: number };
 }
 
 /**
@@ -16,9 +16,10 @@ export interface AnthropicUsage {
  * input_tokens = inputTokens - cacheRead - cacheWrite, and a client summing the three gets
  * inputTokens back. Reasoning tokens are part of `output_tokens` in both conventions.
  * `searches`: how many hosted web searches the response ran (`server_tool_use.web_search_requests`,
- * left out when none).
+ * left out when none); `fetches`: how many pages web fetch got (`web_fetch_requests`, beside the
+ * searches, left out when none).
  */
-export function anthropicUsage(u: Usage, searches = 0): AnthropicUsage {
+export function anthropicUsage(u: Usage, searches = 0, fetches = 0): AnthropicUsage {
   const read = u.cacheReadTokens ?? 0;
   const write = u.cacheWriteTokens ?? 0;
   return {
@@ -26,6 +27,6 @@ export function anthropicUsage(u: Usage, searches = 0): AnthropicUsage {
     cache_creation_input_tokens: write,
     cache_read_input_tokens: read,
     output_tokens: u.outputTokens ?? 0,
-    ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
+    ...(searches > 0 || fetches > 0 ? { server_tool_use: { web_search_requests: searches, ...(fetches > 0 ? { web_fetch_requests: fetches } : {}) } } : {}),
   };
 }

@@ -61,7 +61,11 @@ const toolResult = {
 };
 const thinking = { required: ['thinking', 'signature'], properties: { thinking: { type: 'string' }, signature: { type: 'string' } } };
 const redactedThinking = { required: ['data'], properties: { data: { type: 'string' } } };
-/** A hosted web search in an assistant turn: the model's `server_tool_use` and the `web_search_tool_result` answering it (SearchHistory in decode-content.ts). */
+/**
+ * A server tool's use in an assistant turn: a hosted web search's (with the
+ * `web_search_tool_result` answering it: SearchHistory in decode-content.ts) or another server
+ * tool's (passed as written: hosted-tools.ts).
+ */
 const serverToolUse = {
   required: ['id', 'name'],
   properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
@@ -91,9 +95,22 @@ const webSearchToolResult = {
   },
 };
 
+/**
+ * The blocks of the server tools lip passes through (hosted-tools.ts): each is sent back as
+ * written, so only what places it is checked (the `tool_use_id` a result answers, the file an
+ * upload names); the content is Anthropic's to read.
+ */
+const hostedResult = {
+  required: ['tool_use_id', 'content'],
+  properties: { tool_use_id: { type: 'string', minLength: 1 }, content: { type: 'object', description: 'a result or error object' } },
+};
+const containerUpload = { required: ['file_id'], properties: { file_id: { type: 'string', minLength: 1 } } };
+
 const block = tagged({
   text, image, document, search_result: searchResult, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
   server_tool_use: serverToolUse, web_search_tool_result: webSearchToolResult,
+  web_fetch_tool_result: hostedResult, code_execution_tool_result: hostedResult, bash_code_execution_tool_result: hostedResult,
+  text_editor_code_execution_tool_result: hostedResult, tool_search_tool_result: hostedResult, container_upload: containerUpload,
 });
 
 const message = {
@@ -144,6 +161,34 @@ const webSearchTool = {
   },
 };
 
+/**
+ * The web fetch server tool (`web_fetch_20250910`, ...; hosted-tools.ts): the types of its
+ * options, so that a wrong one is a 400 naming it rather than the upstream's answer. The
+ * declaration goes to an Anthropic backend as written.
+ */
+const webFetchTool = {
+  if: { properties: { type: { type: 'string', pattern: '^web_fetch_\\d{8}$' } }, required: ['type'] },
+  then: {
+    properties: {
+      max_uses: { type: ['integer', 'null'], minimum: 1 },
+      max_content_tokens: { type: ['integer', 'null'], minimum: 1 },
+      allowed_domains: domains,
+      blocked_domains: domains,
+      citations: { type: ['object', 'null'], properties: { enabled: { type: 'boolean' } } },
+    },
+  },
+};
+/** Any server tool lip passes: which callers may call it (`direct`, a code execution version) and whether it loads deferred. */
+const hostedToolFields = {
+  if: { properties: { type: { type: 'string', pattern: '^(web_fetch_|code_execution_|tool_search_tool_)' } }, required: ['type'] },
+  then: {
+    properties: {
+      allowed_callers: { type: 'array', items: { type: 'string' } },
+      defer_loading: { type: 'boolean' },
+    },
+  },
+};
+
 const tool = {
   type: 'object',
   required: ['name'],
@@ -155,7 +200,7 @@ const tool = {
     strict: { type: ['boolean', 'null'] },
     cache_control: cacheControl,
   },
-  allOf: [computerTool, webSearchTool],
+  allOf: [computerTool, webSearchTool, webFetchTool, hostedToolFields],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {
@@ -191,6 +236,12 @@ export const messagesRequestSchema: Record<string, unknown> = {
     service_tier: { type: 'string' },
     inference_geo: { type: ['string', 'null'] },
     speed: { enum: ['standard', 'fast', null] },
+    /** The code execution container to reuse: its id, or `{id?, skills?}` (sent on only by the anthropic backend). */
+    container: {
+      type: ['string', 'object', 'null'],
+      description: 'a container id or an object with id and skills',
+      properties: { id: { type: ['string', 'null'] }, skills: { type: ['array', 'null'], items: { type: 'object' } } },
+    },
     context_management: {
       type: ['object', 'null'],
       properties: { edits: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },

@@ -1,4 +1,4 @@
-import type { CacheMark, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
+import type { CacheMark, HostedToolPart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { badField } from './decode-content.js';
 
 /** The most cache breakpoints Anthropic takes in one request, the automatic one included. */
@@ -11,8 +11,23 @@ export interface CacheablePrompt {
   readonly messages: readonly Message[];
 }
 
-/** The cache mark of a part or tool (a reasoning part has none). */
-const markOf = (piece: object): CacheMark | undefined => (piece as { readonly cache?: CacheMark }).cache;
+/**
+ * The cache mark of a part or tool (a reasoning part has none). A hosted tool's block keeps its
+ * own `cache_control`, as written (hosted-tools.ts): that is its mark.
+ */
+const markOf = (piece: object): CacheMark | undefined => {
+  if (isHosted(piece)) return piece.block.cache_control !== undefined && piece.block.cache_control !== null ? {} : undefined;
+  return (piece as { readonly cache?: CacheMark }).cache;
+};
+
+const isHosted = (piece: object): piece is HostedToolPart => (piece as { readonly type?: unknown }).type === 'hosted_tool';
+
+/** The piece with `mark`: a hosted tool's block gets it as the `cache_control` Anthropic reads (only an Anthropic backend sends the block). */
+function marked<T extends object>(piece: T, mark: CacheMark): T {
+  if (!isHosted(piece)) return { ...piece, cache: mark };
+  const cacheControl = { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };
+  return { ...piece, block: { ...piece.block, cache_control: cacheControl } };
+}
 
 /**
  * A request's top-level `cache_control` (Anthropic's automatic caching) as a cache mark on the
@@ -20,7 +35,8 @@ const markOf = (piece: object): CacheMark | undefined => (piece as { readonly ca
  * block of the messages that can carry one, else the last system block, else the last tool.
  * Marked in the call rather than passed on as a field, so that every backend writes the
  * breakpoint it can (a Bedrock Claude model a `cachePoint`). A block with its own breakpoint
- * keeps it: the automatic one is not added twice. It counts against Anthropic's limit of 4
+ * keeps it: the automatic one is not added twice. A hosted tool's block (code execution,
+ * web fetch, ...) carries it as its own `cache_control`. It counts against Anthropic's limit of 4
  * breakpoints, and a fifth is a 400 naming `cache_control`, as Anthropic would answer.
  *
  * ```ts
@@ -54,7 +70,7 @@ function markLastOf<T extends object>(items: readonly T[], canCarry: (item: T) =
   const i = items.findLastIndex(canCarry);
   if (i < 0) return undefined;
   const item = items[i]!;
-  return markOf(item) !== undefined ? items : items.with(i, { ...item, cache: mark });
+  return markOf(item) !== undefined ? items : items.with(i, marked(item, mark));
 }
 
 /**

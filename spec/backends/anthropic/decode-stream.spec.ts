@@ -43,7 +43,7 @@ describe('backends/anthropic/decode-stream', () => {
   });
 
   it('ignores pings and unknown blocks, reports the matched stop sequence', () => {
-    const events = decode([start, { type: 'ping' }, { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use', id: 's', name: 'code_execution', input: {} } }, { type: 'content_block_stop', index: 0 }, ...stop('stop_sequence', { output_tokens: 2 }, 'END')]);
+    const events = decode([start, { type: 'ping' }, { type: 'content_block_start', index: 0, content_block: { type: 'future_block', id: 's', data: {} } }, { type: 'content_block_stop', index: 0 }, ...stop('stop_sequence', { output_tokens: 2 }, 'END')]);
     expect(validateSequence(events)).to.deep.equal([]);
     expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop_sequence', stopSequence: 'END' });
   });

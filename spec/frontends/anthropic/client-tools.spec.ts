@@ -115,9 +115,9 @@ describe('frontends/anthropic client tools (bash, text editor, memory, computer 
     expect(decodeError([{ type: 'bash_20250124' }])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tools[0].name' });
   });
 
-  it('still refuses server tools other than web search (Anthropic runs them) with LIP_ERR_REQUEST_UNSUPPORTED naming tools[i].type', () => {
+  it('still refuses the server tools lip does not pass (and malformed versions) with LIP_ERR_REQUEST_UNSUPPORTED naming tools[i].type', () => {
     const server = [
-      'web_search_2025', 'web_search', 'web_fetch_20250910', 'code_execution_20250825', 'tool_search_tool_regex_20251119', 'tool_search_tool_bm25',
+      'web_search_2025', 'web_search', 'web_fetch', 'web_fetch_2025', 'code_execution', 'code_execution_20250825_x', 'tool_search_tool_grep_20251119',
       'mcp_toolset', 'computer-toolset_20260801', 'text_editor', 'bash_2025', 'memory_20250818_x',
     ];
     for (const type of server) {

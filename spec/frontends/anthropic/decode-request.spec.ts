@@ -205,11 +205,13 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decodeError({ ...base, cache_control: { type: 'persistent' }, messages: [{ role: 'user', content: 'a' }] }).param).to.equal('cache_control.type');
   });
 
-  it('refuses a code-execution container (400 LIP_ERR_REQUEST_UNSUPPORTED naming container); ignores diagnostics', () => {
+  it('carries a code-execution container as written (providerOptions.anthropic.container); a wrong type is a 400 naming it; ignores diagnostics', () => {
     const messages = [{ role: 'user', content: 'x' }];
     for (const container of ['container_011', { id: 'container_011' }, { skills: [{ type: 'anthropic', skill_id: 'pptx' }] }]) {
-      expect(decodeError({ ...base, messages, container })).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'container' });
+      expect(decode({ messages, container }).providerOptions).to.deep.equal({ anthropic: { container } });
     }
+    expect(decodeError({ ...base, messages, container: 7 })).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'container' });
+    expect(decodeError({ ...base, messages, container: { id: 7 } })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'container.id' });
     expect(decode({ messages, container: null })).to.deep.equal(decode({ messages }));
     expect(decode({ messages, diagnostics: { previous_message_id: 'msg_1' } })).to.deep.equal(decode({ messages }));
   });
@@ -220,10 +222,10 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(unknown.message).to.equal('messages[2].content[0].type: unknown block type "foo"');
     const misplaced = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] });
     expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
-    const server = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_fetch', input: {} }] }] });
-    expect(server).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].name' });
-    const fetched = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'web_fetch_tool_result', tool_use_id: 's', content: {} }] }] });
-    expect(fetched).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const mcp = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'mcp_tool_use', id: 's', name: 'f', server_name: 'x', input: {} }] }] });
+    expect(mcp).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const reference = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'tool_reference', tool_name: 'f' }] }] }] });
+    expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].content[0].type' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
     const compaction = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'compaction', content: 'summary' }] }] });
@@ -236,7 +238,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
     expect(decodeError({ ...base, messages: [{ role: 'developer', content: 'x' }] }).param).to.equal('messages[0].role');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
-    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'w', type: 'web_fetch_20250910' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'm', type: 'mcp_toolset' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [] }] }).message).to.equal('messages[0].content: must not be empty');
   });

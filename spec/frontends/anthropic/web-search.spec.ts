@@ -114,9 +114,10 @@ describe('frontends/anthropic hosted web search', () => {
       expect(openSearchId(searchWireId({ id: 'x' }), 'p')).to.deep.equal({ id: 'x' });
     });
 
-    it('refuses with a 400 naming the block: another server tool, a search without its result, a result without its search, a broken lip id, search blocks in a user turn', () => {
+    it('refuses with a 400 naming the block: a search result answering another server tool, a search without its result, a result without its search, a broken lip id, search blocks in a user turn', () => {
       const refused = (content: unknown[], role = 'assistant') => decodeError({ messages: [{ role: 'user', content: 'q' }, { role, content }] });
-      expect(refused([{ ...use, name: 'web_fetch' }, result])).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[0].name' });
+      // Another server tool's use is a hosted block of its own (hosted-tools.spec.ts): a web search result cannot answer it.
+      expect(refused([{ ...use, name: 'web_fetch' }, result])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[1].content[1].tool_use_id' });
       expect(refused([use, { type: 'text', text: 'x' }])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[1].content' });
       expect(refused([result])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'messages[1].content[0].tool_use_id' });
       expect(refused([use, use, result])).to.deep.include({ param: 'messages[1].content[1].id' });

@@ -61,10 +61,29 @@ function textBlocks(script: Script): { deltas: string[]; citations: Record<strin
   return blocks.filter((b) => b.deltas.length > 0);
 }
 
-/** Anthropic's usage, with the searches the answer ran (`server_tool_use`) when it ran any. */
+/** Anthropic's usage, with the searches and fetches the answer ran (`server_tool_use`) when it ran any. */
 function usageWire(script: Script, u: UsageScript, output?: number): Record<string, unknown> {
   const searches = script.searches?.length ?? 0;
-  return { ...anthropicUsageWire(u, output), ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}) };
+  const fetches = (script.hosted ?? []).filter((b) => b.type === 'server_tool_use' && b.name === 'web_fetch').length;
+  const used = searches > 0 || fetches > 0 ? { server_tool_use: { web_search_requests: searches, ...(fetches > 0 ? { web_fetch_requests: fetches } : {}) } } : {};
+  return { ...anthropicUsageWire(u, output), ...used };
+}
+
+/**
+ * A hosted tool's block (script `hosted`) as Anthropic streams it: a `server_tool_use` starts
+ * with an empty `input` that follows as `input_json_delta` fragments (the JSON cut in two, so that
+ * a reader must join them); every other block (the tools' results, `container_upload`) comes
+ * whole in its `content_block_start`.
+ */
+function hostedFrames(block: Readonly<Record<string, unknown>>, index: number, frame: (type: string, data: Record<string, unknown>, output?: boolean) => Frame): Frame[] {
+  if (block.type !== 'server_tool_use') return [frame('content_block_start', { index, content_block: block }, true), frame('content_block_stop', { index })];
+  const json = JSON.stringify(block.input ?? {});
+  const cut = Math.ceil(json.length / 2);
+  return [
+    frame('content_block_start', { index, content_block: { ...block, input: {} } }, true),
+    ...[json.slice(0, cut), json.slice(cut)].filter((part) => part.length > 0).map((partial_json) => frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json } }, true)),
+    frame('content_block_stop', { index }),
+  ];
 }
 
 function content(script: Script): Record<string, unknown>[] {
@@ -77,6 +96,7 @@ function content(script: Script): Record<string, unknown>[] {
     blocks.push({ type: 'server_tool_use', id: searchId(search, i), name: 'web_search', input: { query: search.query } });
     blocks.push({ type: 'web_search_tool_result', tool_use_id: searchId(search, i), content: searchContent(search) });
   });
+  for (const block of script.hosted ?? []) blocks.push({ ...block });
   for (const block of textBlocks(script)) {
     blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
   }
@@ -90,9 +110,12 @@ function content(script: Script): Record<string, unknown>[] {
  * The Anthropic Messages API as api.anthropic.com streams it: `event:` + `data:` frames,
  * `message_start` (input usage, cache counts separate), a `ping`, content blocks by index
  * (thinking with `signature_delta` before its stop, redacted thinking, a web search's
- * `server_tool_use` and `web_search_tool_result`, text (a cited delta in a block of its own, its
- * `citations_delta` first), tool_use with `input_json_delta`), `message_delta` (stop reason,
- * cumulative usage, the searches it ran), `message_stop`.
+ * `server_tool_use` and `web_search_tool_result`, another server tool's blocks (script `hosted`:
+ * hostedFrames), text (a cited delta in a block of its own, its `citations_delta` first),
+ * tool_use with `input_json_delta`), `message_delta` (stop reason, cumulative usage, the searches
+ * and fetches it ran, the `container` of script `hostedMeta`), `message_stop`. A whole answer
+ * has the same blocks in `content` and the container as its top-level `container`. What each
+ * request carried (the tools as declared, the history, the `container`) is in `requests`.
  */
 export const anthropicProtocol: EmulatorProtocol = {
   name: 'anthropic',
@@ -152,6 +175,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       frames.push(frame('content_block_start', { index, content_block: { type: 'web_search_tool_result', tool_use_id: searchId(search, i), content: searchContent(search) } }, true));
       frames.push(frame('content_block_stop', { index: index++ }));
     });
+    for (const block of script.hosted ?? []) frames.push(...hostedFrames(block, index++, frame));
     for (const block of textBlocks(script)) {
       frames.push(frame('content_block_start', { index, content_block: { type: 'text', text: '' } }));
       for (const citation of block.citations) frames.push(frame('content_block_delta', { index, delta: { type: 'citations_delta', citation } }));
@@ -169,7 +193,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       return frames;
     }
     frames.push(frame('message_delta', {
-      delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null },
+      delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}) },
       usage: usageWire(script, usage),
     }));
     frames.push(frame('message_stop', {}));
@@ -183,6 +207,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model: script.model ?? request.model ?? 'claude-sonnet-4-6',
       content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
       usage: { ...usageWire(script, usage), service_tier: 'standard' },
+      ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}),
     };
   },
 };

@@ -1,0 +1,75 @@
+import type { HostedToolPart, ToolDefinition } from '../../canonical/index.js';
+import { HOSTED_DIALECTS } from '../../canonical/index.js';
+import { cacheOf } from '../cache-control.js';
+
+type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
+
+/**
+ * Anthropic's server tools that lip passes through to an Anthropic backend, by family and the
+ * date of the version (a later version of a family is taken too): web fetch
+ * (`web_fetch_20250910`), code execution (`code_execution_20250825`) and tool search
+ * (`tool_search_tool_regex_20251119`, `tool_search_tool_bm25`, with or without a date, as the
+ * SDK types them). Web search has a canonical form of its own (web-search-tool.ts); every other
+ * server tool (`mcp_toolset`, ...) stays refused.
+ */
+const HOSTED_TOOL = /^(?:web_fetch_\d{8}|code_execution_\d{8}|tool_search_tool_(?:regex|bm25)(?:_\d{8})?)$/;
+
+/**
+ * The blocks of those tools' work in a conversation, besides their `server_tool_use`: the results
+ * the model gets (assistant content) and `container_upload` (a file the client puts in the code
+ * execution container; Anthropic also writes it in a response). Each passes as written.
+ */
+export const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
+  'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
+  'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
+]);
+
+/** Whether a tool `type` names one of the server tools lip passes through. */
+export function isHostedTool(type: unknown): boolean {
+  return typeof type === 'string' && HOSTED_TOOL.test(type);
+}
+
+/**
+ * A server tool as a hosted tool: its declaration as the client wrote it, every field kept
+ * (`max_uses`, `allowed_callers`, `defer_loading`, fields lip does not know) but the cache mark,
+ * which lip carries itself, for an Anthropic backend to send back; every other backend refuses
+ * the call before sending (a route moves on to an Anthropic candidate).
+ *
+ * ```ts
+ * hostedTool({ type: 'code_execution_20250825', name: 'code_execution', cache_control: { type: 'ephemeral' } })
+ * // { name: 'code_execution', kind: 'hosted', parameters: {}, cache: {},
+ * //   providerTool: { dialect: 'anthropic.server_tool', definition: { type: 'code_execution_20250825', name: 'code_execution' } } }
+ * ```
+ */
+export function hostedTool(t: Json): ToolDefinition {
+  const { cache_control: _mark, ...definition } = t;
+  return { name: t.name, kind: 'hosted', parameters: {}, providerTool: { dialect: HOSTED_DIALECTS.anthropic, definition }, ...cacheOf(t) };
+}
+
+/**
+ * A block of a hosted tool's work from the client's history, as written (a `cache_control` on it
+ * stays in it: only an Anthropic backend sends the block, and sends it as it is).
+ */
+export function hostedPart(b: Json): HostedToolPart {
+  return { type: 'hosted_tool', dialect: HOSTED_DIALECTS.anthropic, block: { ...b } };
+}
+
+/**
+ * Whether a block is a page web fetch got (a `web_fetch_tool_result` holding a
+ * `web_fetch_result`): what `usage.server_tool_use.web_fetch_requests` counts.
+ */
+export function isFetchedPage(block: Readonly<Record<string, unknown>>): boolean {
+  const content = block.content as { type?: unknown } | null | undefined;
+  return block.type === 'web_fetch_tool_result' && typeof content === 'object' && content !== null && content.type === 'web_fetch_result';
+}
+
+/**
+ * A `server_tool_use`'s input as the JSON text of the `input_json_delta` that streams it, when it
+ * has one to stream (a non-empty object); undefined otherwise, and for every other block (written
+ * as it is).
+ */
+export function serverToolInput(block: Readonly<Record<string, unknown>>): string | undefined {
+  const input = block.input;
+  if (block.type !== 'server_tool_use' || typeof input !== 'object' || input === null || Array.isArray(input) || Object.keys(input).length === 0) return undefined;
+  return JSON.stringify(input);
+}
