@@ -24,6 +24,8 @@ export function checkAnthropicWire(body: string): AnthropicEvent[] {
   const deltaKinds: Record<string, string[]> = {
     text: ['text_delta', 'citations_delta'], thinking: ['thinking_delta', 'signature_delta'], tool_use: ['input_json_delta'], redacted_thinking: [],
     server_tool_use: ['input_json_delta'], web_search_tool_result: [],
+    web_fetch_tool_result: [], code_execution_tool_result: [], bash_code_execution_tool_result: [], text_editor_code_execution_tool_result: [],
+    tool_search_tool_result: [], container_upload: [],
   };
   for (const e of events) {
     if (e.event === 'content_block_start') {
