@@ -105,9 +105,9 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
     expect(tools.map((t) => t.function.name)).to.deep.equal(['bash', 'memory']);
   });
 
-  it('a server tool is still a 400 in Anthropic\'s envelope naming tools[i].type; nothing goes upstream', async () => {
+  it('a server tool lip does not pass is still a 400 in Anthropic\'s envelope naming tools[i].type; nothing goes upstream', async () => {
     const err = await client().messages.create({
-      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'web_fetch_20250910', name: 'web_fetch' }],
+      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'mcp_toolset', name: 'mcp', mcp_server_name: 'x' } as unknown as Anthropic.ToolUnion],
     }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     expect((err as Error).message).to.include('tools[1].type');

@@ -95,8 +95,13 @@ describe('e2e: Anthropic request fields reach the upstream', function () {
     expect(emulators.an!.requests[0]!.body.output_config).to.deep.equal({ format: { type: 'json_schema', schema: SCHEMA } });
   });
 
-  it('a code-execution container is a 400 in Anthropic\'s envelope naming container; nothing goes upstream', async () => {
-    const err = await client.messages.create({ ...params('an:claude-sonnet-4-6'), container: 'container_011CZ' }).then(() => undefined, (e: unknown) => e);
+  it('a code-execution container reaches an anthropic upstream as written; one of a wrong type is a 400 in Anthropic\'s envelope naming container, nothing going upstream', async () => {
+    emulators.an!.enqueue({ text: '{"answer": 4}' });
+    const container = { id: 'container_011CZ', skills: [{ type: 'anthropic' as const, skill_id: 'xlsx', version: 'latest' }] };
+    await client.messages.create({ ...params('an:claude-sonnet-4-6'), container });
+    expect(emulators.an!.requests[0]!.body.container).to.deep.equal(container);
+    emulators.an!.reset();
+    const err = await client.messages.create({ ...params('an:claude-sonnet-4-6'), container: 7 as unknown as string }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     const body = (err as InstanceType<typeof Anthropic.BadRequestError>).error as { type: string; error: { type: string; message: string } };
     expect(body.type).to.equal('error');

@@ -157,7 +157,7 @@ describe('backends/anthropic hosted server tools (web fetch, code execution, too
     it('fails the attempt (a LipError, never a crash) on a server_tool_use input nested too deep', () => {
       const deep = '{"a":'.repeat(300);
       const err = thrownBy(() => decodeStream([start, { type: 'content_block_start', index: 0, content_block: { ...USE, input: {} } }, { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: deep } }]));
-      expect(err.code).to.match(/^LIP_ERR_UPSTREAM_/);
+      expect(err.code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
     });
   });
 
