@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs/internal/Observable';
 import type { Subscription } from 'rxjs';
-import { addUsage, assistantMessage, Collector, type Call, type LipEvent, type ResponseFinishedEvent, type Usage } from '../canonical/index.js';
+import { addUsage, assistantMessage, Collector, type Call, type HostedToolEvent, type LipEvent, type ResponseFinishedEvent, type Usage } from '../canonical/index.js';
 
 /** How many times one request's paused turn is continued, at most (then the pause is the answer). */
 export const MAX_TURN_CONTINUATIONS = 4;
@@ -13,6 +13,12 @@ export interface PausedTurns {
   paused(event: ResponseFinishedEvent): boolean;
   /** The reasoning dialect of the provider's own unlabelled thinking, for the continued history. */
   readonly reasoningDialect: string;
+  /**
+   * The continuation's call given the records of the whole message so far (hosted tool events of
+   * `scope: 'message'`, such as the container the paused part ran in): what the provider needs
+   * to continue where it paused. Absent: the call as it was, plus the paused answer.
+   */
+  carry?(call: Call, records: readonly HostedToolEvent[]): Call;
 }
 
 /**
@@ -21,7 +27,10 @@ export interface PausedTurns {
  * paused answer is sent back as the assistant's message and the continuation streams on as the
  * same answer (its response and message openings dropped, its usage added to the paused part's),
  * at most MAX_TURN_CONTINUATIONS times. A client of another protocol has no pause to continue; an
- * Anthropic client gets the whole turn. Unsubscribing aborts whichever upstream call is running.
+ * Anthropic client gets the whole turn. The records of the whole message (`hosted_tool` of scope
+ * `message`: a container) are held and reported once, their latest form, before the answer's
+ * end, and the continuation is asked for with them (`carry`). Unsubscribing aborts whichever
+ * upstream call is running.
  *
  * ```
  * upstream 1: -s-m-t-w-f(pause_turn)|   upstream 2 (history + turn 1): -s-m-t-f(end_turn)|
@@ -29,11 +38,18 @@ export interface PausedTurns {
  * ```
  * @see spec/backends/continue-turn.spec.ts
  */
-export function continuePausedTurns(call: Call, run: (call: Call) => Observable<LipEvent>, turns: PausedTurns, left = MAX_TURN_CONTINUATIONS, before?: Usage): Observable<LipEvent> {
+export function continuePausedTurns(
+  call: Call, run: (call: Call) => Observable<LipEvent>, turns: PausedTurns, left = MAX_TURN_CONTINUATIONS, before?: Usage,
+  records = new Map<string, HostedToolEvent>(),
+): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
     const collector = new Collector();
     let pause: ResponseFinishedEvent | undefined;
     let next: Subscription | undefined;
+    const flushRecords = () => {
+      for (const record of records.values()) subscriber.next(record);
+      records.clear();
+    };
     const current = run(call).subscribe({
       next: (event) => {
         try {
@@ -44,19 +60,26 @@ export function continuePausedTurns(call: Call, run: (call: Call) => Observable<
         }
         if (before !== undefined && (event.type === 'response_started' || event.type === 'message_started')) return;
         if (event.type === 'usage' && before !== undefined) subscriber.next({ type: 'usage', usage: addUsage(before, event.usage) });
+        else if (event.type === 'hosted_tool' && event.scope === 'message') records.set(event.id, event);
         else if (event.type === 'response_finished' && left > 0 && turns.paused(event)) pause = event;
-        else subscriber.next(event);
+        else {
+          if (event.type === 'response_finished') flushRecords();
+          subscriber.next(event);
+        }
       },
       error: (err: unknown) => subscriber.error(err),
       complete: () => {
         const message = pause === undefined ? undefined : assistantMessage(collector.response, turns.reasoningDialect);
         if (pause === undefined || message === undefined) {
+          flushRecords();
           if (pause !== undefined) subscriber.next(pause);
           subscriber.complete();
           return;
         }
         const usage = before === undefined ? collector.response.usage : addUsage(before, collector.response.usage);
-        next = continuePausedTurns({ ...call, messages: [...call.messages, message] }, run, turns, left - 1, usage).subscribe(subscriber);
+        const continued = { ...call, messages: [...call.messages, message] };
+        const carried = turns.carry !== undefined && records.size > 0 ? turns.carry(continued, [...records.values()]) : continued;
+        next = continuePausedTurns(carried, run, turns, left - 1, usage, records).subscribe(subscriber);
       },
     });
     return () => {

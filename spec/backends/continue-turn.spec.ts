@@ -35,6 +35,24 @@ describe('backends/continue-turn', () => {
     }]);
   });
 
+  it('reports the message\'s records (a container) once, their latest form, before the end; the continuation is asked for with them', async () => {
+    const record = (expires: string): LipEvent => ({ type: 'hosted_tool', id: 'cntr_1', dialect: 'd.hosted', phase: 'done', block: { id: 'cntr_1', expires_at: expires }, scope: 'message' });
+    const calls: Call[] = [];
+    const carried: unknown[] = [];
+    const turns: PausedTurns = { ...TURNS, carry: (c, records) => { carried.push(records.map((r) => r.block)); return { ...c, metadata: { container: String(records[0]!.block!.id) } }; } };
+    const run = (c: Call) => {
+      calls.push(c);
+      const part = calls.length === 1 ? paused('Looking. ', 1) : done;
+      return of(...part.slice(0, -1), record(calls.length === 1 ? 't1' : 't2'), part.at(-1)!);
+    };
+    const events = await lastValueFrom(continuePausedTurns(call, run, turns).pipe(toArray()));
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.filter((e) => e.type === 'hosted_tool')).to.deep.equal([record('t2')]);
+    expect(events.at(-2)).to.deep.equal(record('t2'));
+    expect(carried).to.deep.equal([[{ id: 'cntr_1', expires_at: 't1' }]]);
+    expect(calls[1]!.metadata).to.deep.equal({ container: 'cntr_1' });
+  });
+
   it(`continues at most ${MAX_TURN_CONTINUATIONS} times, then the pause is the answer`, async () => {
     let n = 0;
     const events = await lastValueFrom(continuePausedTurns(call, () => of(...paused(`part ${++n}. `, n)), TURNS).pipe(toArray()));

@@ -3,7 +3,7 @@ import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
 import { webSearchTool } from '../web-search.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { classifyAnthropicStatus } from './classify-error.js';
 import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
@@ -57,6 +57,12 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
       applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted'),
       paused: (event) => event.raw === 'pause_turn',
       reasoningDialect: REASONING_DIALECTS.anthropicThinking,
+      // A search run in a container (newer web search versions) continues in that container.
+      carry: (call, records) => {
+        const container = records.find((r) => r.dialect === HOSTED_DIALECTS.anthropic)?.block?.id;
+        if (typeof container !== 'string' || call.providerOptions?.anthropic?.container !== undefined) return call;
+        return { ...call, providerOptions: { ...call.providerOptions, anthropic: { ...call.providerOptions?.anthropic, container } } };
+      },
     },
     generate: (call, target, key) => ({
       method: 'POST',

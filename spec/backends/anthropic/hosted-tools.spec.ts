@@ -187,10 +187,13 @@ describe('backends/anthropic hosted server tools (web fetch, code execution, too
       expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'other', raw: 'pause_turn' });
     });
 
-    it('still continues a turn of web search alone upstream', async () => {
+    it('still continues a turn of web search alone upstream, in the container the paused part ran in (reported once)', async () => {
       const { events, requests } = await run([search]);
       expect(requests).to.equal(2);
       expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
+      expect((emu.requests[1]!.body as { container?: unknown }).container).to.equal(CONTAINER.id);
+      expect(events.filter((e) => e.type === 'hosted_tool' && e.scope === 'message')).to.have.length(1);
+      expect(validateSequence(events)).to.deep.equal([]);
     });
   });
 });
