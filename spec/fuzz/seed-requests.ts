@@ -130,6 +130,25 @@ const responses: Json[] = [
     tools: [{ type: 'web_search', filters: { allowed_domains: ['a.example'] }, search_context_size: 'high', user_location: { type: 'approximate', city: 'Paris', country: 'FR' }, external_web_access: false }],
     tool_choice: { type: 'web_search' },
   },
+  {
+    model: 'm', include: ['code_interpreter_call.outputs'],
+    input: [
+      { role: 'user', content: 'compute 2**100 and draw it' },
+      { type: 'code_interpreter_call', id: 'ci_1', status: 'completed', code: 'print(2**100)', container_id: 'cntr_1', outputs: [{ type: 'logs', logs: '1267650600228229401496703205376' }] },
+      { type: 'image_generation_call', id: 'ig_1', status: 'completed', result: 'iVBORw0KGgo=' },
+      { type: 'mcp_list_tools', id: 'mcpl_1', server_label: 'docs', tools: [{ name: 'search', input_schema: { type: 'object' } }] },
+      { type: 'mcp_approval_request', id: 'mcpr_1', server_label: 'docs', name: 'search', arguments: '{"q":"x"}' },
+      { type: 'mcp_approval_response', approval_request_id: 'mcpr_1', approve: true },
+      { role: 'user', content: 'again' },
+    ],
+    tools: [
+      { type: 'code_interpreter', container: { type: 'auto' } },
+      { type: 'image_generation', quality: 'low' },
+      { type: 'mcp', server_label: 'docs', server_url: 'https://mcp.example/sse', require_approval: 'never' },
+      { type: 'file_search', vector_store_ids: ['vs_1'] },
+    ],
+    tool_choice: { type: 'code_interpreter' },
+  },
 ];
 
 const anthropic: Json[] = [
@@ -207,6 +226,21 @@ const anthropic: Json[] = [
       { role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' }, citations: { enabled: true } }, { type: 'text', text: 'cite' }] },
     ],
   },
+  {
+    model: 'claude-x', max_tokens: 64, container: 'container_011CQUiFJv',
+    tools: [{ type: 'code_execution_20250825', name: 'code_execution' }, { type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 2, citations: { enabled: true } }],
+    messages: [
+      { role: 'user', content: 'Run it, then read https://a.example' },
+      { role: 'assistant', content: [
+        { type: 'server_tool_use', id: 'srvtoolu_3', name: 'bash_code_execution', input: { command: 'python -c "print(1)"' } },
+        { type: 'bash_code_execution_tool_result', tool_use_id: 'srvtoolu_3', content: { type: 'bash_code_execution_result', stdout: '1\n', stderr: '', return_code: 0, content: [] } },
+        { type: 'server_tool_use', id: 'srvtoolu_4', name: 'web_fetch', input: { url: 'https://a.example' } },
+        { type: 'web_fetch_tool_result', tool_use_id: 'srvtoolu_4', content: { type: 'web_fetch_result', url: 'https://a.example', retrieved_at: '2026-12-01T00:00:00Z', content: { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A page.' }, title: 'A' } } },
+        { type: 'text', text: 'It printed 1; the page says hello.' },
+      ] },
+      { role: 'user', content: 'more' },
+    ],
+  },
 ];
 
 const gemini: Json[] = [
@@ -250,6 +284,14 @@ const gemini: Json[] = [
     toolConfig: { functionCallingConfig: { mode: 'AUTO', allowedFunctionNames: ['f'] } },
   },
   { contents: [{ role: 'user', parts: [{ text: 'x' }] }], tools: [{ google_search: {} }] },
+  {
+    contents: [
+      { role: 'user', parts: [{ text: 'compute 2**100, and summarise https://a.example' }] },
+      { role: 'model', parts: [{ executableCode: { language: 'PYTHON', code: 'print(2**100)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1267650600228229401496703205376\n' } }, { text: 'Done.' }] },
+      { role: 'user', parts: [{ text: 'again' }] },
+    ],
+    tools: [{ codeExecution: {} }, { urlContext: {} }],
+  },
 ];
 
 /** Seeds by frontend id. */
