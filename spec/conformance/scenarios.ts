@@ -1,4 +1,4 @@
-import type { FinishReason, LipEvent, Usage } from '../../lib/canonical/index.js';
+import { HOSTED_DIALECTS, type FinishReason, type LipEvent, type Usage } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import type { ClientRequest } from '../helpers/clients/index.js';
 import type { ScriptStep } from '../helpers/scripted-backend.js';
@@ -124,6 +124,28 @@ export const SCENARIOS: readonly Scenario[] = [
       usage({ inputTokens: 30, outputTokens: 9, totalTokens: 39 }), finish('stop'),
     ],
     expect: { text: 'It rains today.', reasoning: '', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 30, outputTokens: 9, totalTokens: 39 } },
+  },
+  {
+    // Each provider's hosted tool in its own form: a client of that protocol sees its own
+    // provider's blocks (only it can have declared the tool), every other client the text alone.
+    name: 'hosted tools then text',
+    script: [
+      ...start,
+      { type: 'hosted_tool', id: 'srvtoolu_golden2', dialect: HOSTED_DIALECTS.anthropic, phase: 'added', block: { type: 'server_tool_use', id: 'srvtoolu_golden2', name: 'bash_code_execution', input: {} } },
+      { type: 'hosted_tool', id: 'srvtoolu_golden2', dialect: HOSTED_DIALECTS.anthropic, phase: 'progress', update: { type: 'content_block_delta', delta: { type: 'input_json_delta', partial_json: '{"command":"python -c \\"print(2**10)\\""}' } } },
+      { type: 'hosted_tool', id: 'srvtoolu_golden2', dialect: HOSTED_DIALECTS.anthropic, phase: 'done', block: { type: 'server_tool_use', id: 'srvtoolu_golden2', name: 'bash_code_execution', input: { command: 'python -c "print(2**10)"' } } },
+      { type: 'hosted_tool', id: 'srvtoolu_golden2:bash_code_execution_tool_result', dialect: HOSTED_DIALECTS.anthropic, phase: 'done', block: { type: 'bash_code_execution_tool_result', tool_use_id: 'srvtoolu_golden2', content: { type: 'bash_code_execution_result', stdout: '1024\n', stderr: '', return_code: 0, content: [] } } },
+      { type: 'hosted_tool', id: 'ci_golden2', dialect: HOSTED_DIALECTS.openaiResponses, phase: 'added', block: { type: 'code_interpreter_call', id: 'ci_golden2', status: 'in_progress', code: '', container_id: 'cntr_golden', outputs: null } },
+      { type: 'hosted_tool', id: 'ci_golden2', dialect: HOSTED_DIALECTS.openaiResponses, phase: 'progress', update: { type: 'response.code_interpreter_call_code.delta', item_id: 'ci_golden2', delta: 'print(2**10)' } },
+      { type: 'hosted_tool', id: 'ci_golden2', dialect: HOSTED_DIALECTS.openaiResponses, phase: 'progress', update: { type: 'response.code_interpreter_call.interpreting', item_id: 'ci_golden2' } },
+      { type: 'hosted_tool', id: 'ci_golden2', dialect: HOSTED_DIALECTS.openaiResponses, phase: 'done', block: { type: 'code_interpreter_call', id: 'ci_golden2', status: 'completed', code: 'print(2**10)', container_id: 'cntr_golden', outputs: [{ type: 'logs', logs: '1024\n' }] } },
+      { type: 'hosted_tool', id: 'gh_golden_0', dialect: HOSTED_DIALECTS.gemini, phase: 'done', block: { executableCode: { language: 'PYTHON', code: 'print(2**10)' } } },
+      { type: 'hosted_tool', id: 'gh_golden_1', dialect: HOSTED_DIALECTS.gemini, phase: 'done', block: { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1024\n' } } },
+      { type: 'text_delta', text: '2**10 is 1024.' },
+      { type: 'hosted_tool', id: 'container_golden', dialect: HOSTED_DIALECTS.anthropic, phase: 'done', block: { id: 'container_golden', expires_at: '2026-12-05T01:00:00Z' }, scope: 'message' },
+      usage({ inputTokens: 40, outputTokens: 12, totalTokens: 52 }), finish('stop'),
+    ],
+    expect: { text: '2**10 is 1024.', reasoning: '', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 40, outputTokens: 12, totalTokens: 52 } },
   },
 ];
 

@@ -134,6 +134,15 @@ export function expectEventShape(event: LipEvent): void {
       optStr(event.citedText, 'citedText'); optStr(event.encryptedIndex, 'encryptedIndex'); optStr(event.dialect, 'dialect');
       expect(Number.isInteger(event.start) && Number.isInteger(event.end) && event.start >= 0 && event.end >= event.start, `span of ${where}`).to.equal(true);
       return;
+    case 'hosted_tool': {
+      const object = (value: unknown, field: string) => expect(value !== null && typeof value === 'object' && !Array.isArray(value), `${field} of ${where}`).to.equal(true);
+      str(event.id, 'id'); str(event.dialect, 'dialect');
+      expect(['added', 'progress', 'done'], `phase of ${where}`).to.include(event.phase);
+      if (event.phase === 'progress') object(event.update, 'update');
+      else object(event.block, 'block');
+      if (event.scope !== undefined) expect(event.scope, `scope of ${where}`).to.equal('message');
+      return;
+    }
     case 'usage':
       for (const key of Object.keys(event.usage)) {
         expect(USAGE_KEYS, `usage key of ${where}`).to.include(key);
