@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseInputItem, ResponseStreamEvent, Tool } from 'openai/resources/responses/responses';
-import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
 import { openaiResponsesProtocol, type Script } from '../helpers/emulators/index.js';
 import { parseSse } from '../helpers/sse-client.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askResponses, useUpstreams } from '../helpers/upstreams.js';
 
 const OUTPUTS = 'code_interpreter_call.outputs' as const;
 const CODE: Tool = { type: 'code_interpreter', container: { type: 'auto', memory_limit: '4g' } };
@@ -58,13 +57,7 @@ describe('e2e: hosted tools for Responses clients', function () {
   const emulator = () => up.emulators.or!;
   const openai = (): OpenAI => up.openai();
 
-  async function ask(params: ResponseCreateParamsNonStreaming, stream: boolean): Promise<{ response: Response; events: ResponseStreamEvent[] }> {
-    if (!stream) return { response: await openai().responses.create(params), events: [] };
-    const events: ResponseStreamEvent[] = [];
-    const runner = openai().responses.stream(params as ResponseStreamParams);
-    runner.on('event', (event) => events.push(event));
-    return { response: await runner.finalResponse(), events };
-  }
+  const ask = (params: ResponseCreateParamsNonStreaming, stream: boolean) => askResponses(openai(), params, stream);
 
   /** The events the upstream streamed for its first `count` output items (the hosted ones), as the emulator wrote them for request `n`. */
   function upstreamItemEvents(script: Script, count: number, n = 0): Record<string, unknown>[] {

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import type OpenAI from 'openai';
-import type { Response, ResponseCreateParamsNonStreaming, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
+import type { Response, ResponseCreateParamsNonStreaming, ResponseInputItem } from 'openai/resources/responses/responses';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askResponses, useUpstreams } from '../helpers/upstreams.js';
 
 const SOURCES = 'web_search_call.action.sources' as const;
 const DECLARED = {
@@ -38,13 +37,7 @@ describe('e2e: hosted web search for Responses clients', function () {
   const emulator = () => up.emulators.or!;
   const openai = (): OpenAI => up.openai();
 
-  async function ask(params: ResponseCreateParamsNonStreaming, stream: boolean): Promise<{ response: Response; events: ResponseStreamEvent[] }> {
-    if (!stream) return { response: await openai().responses.create(params), events: [] };
-    const events: ResponseStreamEvent[] = [];
-    const runner = openai().responses.stream(params as ResponseStreamParams);
-    runner.on('event', (event) => events.push(event));
-    return { response: await runner.finalResponse(), events };
-  }
+  const ask = (params: ResponseCreateParamsNonStreaming, stream: boolean) => askResponses(openai(), params, stream);
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';

@@ -1,6 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
+import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
+import type { Response, ResponseCreateParamsNonStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { testConfig } from './config.js';
 import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from './emulators/index.js';
 import { startLip, type RunningLip } from './lip.js';
@@ -74,4 +76,16 @@ export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>, extraY
     openai: () => clients.openai!,
     google: () => clients.google!,
   };
+}
+
+/**
+ * A Responses request through the official SDK, whole (`responses.create`) or streamed
+ * (`responses.stream().finalResponse()`, with every stream event the client saw, in order).
+ */
+export async function askResponses(client: OpenAI, params: ResponseCreateParamsNonStreaming, stream: boolean): Promise<{ response: Response; events: ResponseStreamEvent[] }> {
+  if (!stream) return { response: await client.responses.create(params), events: [] };
+  const events: ResponseStreamEvent[] = [];
+  const runner = client.responses.stream(params as ResponseStreamParams);
+  runner.on('event', (event) => events.push(event));
+  return { response: await runner.finalResponse(), events };
 }

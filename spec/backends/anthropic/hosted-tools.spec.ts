@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { anthropicOptions, AnthropicResponseDecoder, AnthropicStreamDecoder, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
 import { anthropicHeaders } from '../../../lib/backends/anthropic/source.js';
 import { collectEvents, emptyCall, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
-import type { Runtime } from '../../../lib/core/runtime.js';
-import { anthropicProtocol, backendOf, drain, runtimeFor, startAnthropicEmulator, type Emulator, type Script } from '../../helpers/emulators/index.js';
+import { anthropicProtocol, drain, startAnthropicEmulator, useEmulatedBackend, type Script } from '../../helpers/emulators/index.js';
 import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 const HOSTED = 'anthropic.server_tool';
@@ -162,23 +161,14 @@ describe('backends/anthropic hosted server tools (web fetch, code execution, too
   });
 
   describe('a paused turn (pause_turn)', () => {
-    let emu: Emulator;
-    let runtime: Runtime;
-    before(async () => {
-      emu = await startAnthropicEmulator();
-      runtime = runtimeFor(`  - { id: a, kind: anthropic, base_url: "${emu.url}", api_key: k-0123456789 }`);
-    });
-    after(async () => {
-      await runtime.close();
-      await emu.close();
-    });
+    const up = useEmulatedBackend(startAnthropicEmulator, (url) => `  - { id: a, kind: anthropic, base_url: "${url}", api_key: k-0123456789 }`, 'a');
     const search: ToolDefinition = { name: 'web_search', kind: 'web_search', parameters: {} };
     const run = async (tools: ToolDefinition[]) => {
-      emu.reset();
-      emu.enqueue({ hosted: [USE, RAN], text: 'Paused. ', rawFinish: 'pause_turn', hostedMeta: CONTAINER }, { text: 'Continued.' });
-      const { events, error } = await drain(backendOf(runtime, 'a').stream(call({ tools }), { model: 'm', candidateKey: 'a:m' }));
+      up.emulator().reset();
+      up.emulator().enqueue({ hosted: [USE, RAN], text: 'Paused. ', rawFinish: 'pause_turn', hostedMeta: CONTAINER }, { text: 'Continued.' });
+      const { events, error } = await drain(up.backend().stream(call({ tools }), { model: 'm', candidateKey: 'a:m' }));
       expect(error).to.equal(undefined);
-      return { events, requests: emu.requests.length };
+      return { events, requests: up.emulator().requests.length };
     };
 
     it('passes the pause through when the call declares another server tool (the Anthropic client continues with its container)', async () => {
@@ -191,7 +181,7 @@ describe('backends/anthropic hosted server tools (web fetch, code execution, too
       const { events, requests } = await run([search]);
       expect(requests).to.equal(2);
       expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
-      expect((emu.requests[1]!.body as { container?: unknown }).container).to.equal(CONTAINER.id);
+      expect((up.emulator().requests[1]!.body as { container?: unknown }).container).to.equal(CONTAINER.id);
       expect(events.filter((e) => e.type === 'hosted_tool' && e.scope === 'message')).to.have.length(1);
       expect(validateSequence(events)).to.deep.equal([]);
     });

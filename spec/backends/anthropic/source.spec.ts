@@ -1,26 +1,16 @@
 import { expect } from 'chai';
 import { MAX_WHOLE_OUTPUT_TOKENS } from '../../../lib/backends/anthropic/source.js';
 import { emptyCall, type Call } from '../../../lib/canonical/index.js';
-import type { Runtime } from '../../../lib/core/runtime.js';
-import { backendOf, drain, runtimeFor, startAnthropicEmulator, type Emulator } from '../../helpers/emulators/index.js';
+import { drain, startAnthropicEmulator, useEmulatedBackend } from '../../helpers/emulators/index.js';
 
 describe('backends/anthropic/source', () => {
-  let emu: Emulator;
-  let runtime: Runtime;
-  before(async () => {
-    emu = await startAnthropicEmulator();
-    runtime = runtimeFor(`  - { id: a, kind: anthropic, base_url: "${emu.url}", api_key: k-0123456789 }`);
-  });
-  after(async () => {
-    await runtime.close();
-    await emu.close();
-  });
+  const up = useEmulatedBackend(startAnthropicEmulator, (url) => `  - { id: a, kind: anthropic, base_url: "${url}", api_key: k-0123456789 }`, 'a');
   const whole = async (options: Call['options']) => {
-    emu.reset();
+    up.emulator().reset();
     const call = emptyCall({ model: 'm', stream: false, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options });
-    const { error } = await drain(backendOf(runtime, 'a').stream(call, { model: 'm', candidateKey: 'a:m', whole: true }));
+    const { error } = await drain(up.backend().stream(call, { model: 'm', candidateKey: 'a:m', whole: true }));
     expect(error).to.equal(undefined);
-    return { stream: emu.requests[0]!.stream, maxTokens: emu.requests[0]!.body.max_tokens as number };
+    return { stream: up.emulator().requests[0]!.stream, maxTokens: up.emulator().requests[0]!.body.max_tokens as number };
   };
 
   it('answers a whole target in one JSON body while max_tokens stays within what the SDKs allow unstreamed', async () => {

@@ -5,19 +5,12 @@ import { LipError } from '../../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse, responsesStoredRoutes } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
 import { checkResponsesWire } from './wire-check.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const OURS = HOSTED_DIALECTS.openaiResponses;
 const decode = (body: Record<string, unknown>) => decodeResponsesRequest({ model: 'gpt-x', input: 'plot it', ...body });
 
-function refusal(body: Record<string, unknown>): LipError {
-  try {
-    decode(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a 400');
-}
+const refusal = (body: Record<string, unknown>): LipError => refusalOf(() => decode(body));
 
 const CODE = { type: 'code_interpreter', container: { type: 'auto', file_ids: ['file_1'] } };
 const FILES = { type: 'file_search', vector_store_ids: ['vs_1'] };

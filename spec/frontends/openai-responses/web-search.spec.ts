@@ -6,18 +6,11 @@ import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encod
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
 import { derivedId } from '../../../lib/wire/ids.js';
 import { checkResponsesWire } from './wire-check.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const decode = (body: Record<string, unknown>) => decodeResponsesRequest({ model: 'gpt-x', input: 'news?', ...body });
 
-function refusal(body: Record<string, unknown>): LipError {
-  try {
-    decode(body);
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a 400');
-}
+const refusal = (body: Record<string, unknown>): LipError => refusalOf(() => decode(body));
 
 const RESPONSE_ID = 'resp_0123456789abcdef0123456789abcdef0123456789abcdef';
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];

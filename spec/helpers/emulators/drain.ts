@@ -4,6 +4,7 @@ import { SequenceValidator, type LipEvent } from '../../../lib/canonical/index.j
 import { createRuntime, type Runtime } from '../../../lib/core/runtime.js';
 import { toLipError, type LipError } from '../../../lib/errors/index.js';
 import { configFrom } from '../config.js';
+import type { Emulator } from './emulator-server.js';
 
 export interface Drained {
   readonly events: LipEvent[];
@@ -48,4 +49,22 @@ export function backendOf(runtime: Runtime, id: string): Backend {
   const backend = runtime.backends.get(id);
   if (!backend) throw new Error(`no backend ${id}`);
   return backend;
+}
+
+/**
+ * Mocha hooks for a spec of one backend against its emulator: the emulator started and a runtime
+ * with the backend `id` (`row(url)`: its YAML row) before the suite, both closed after it.
+ */
+export function useEmulatedBackend(start: () => Promise<Emulator>, row: (url: string) => string, id: string): { emulator(): Emulator; backend(): Backend } {
+  let emulator: Emulator | undefined;
+  let runtime: Runtime | undefined;
+  before(async () => {
+    emulator = await start();
+    runtime = runtimeFor(row(emulator.url));
+  });
+  after(async () => {
+    await runtime?.close();
+    await emulator?.close();
+  });
+  return { emulator: () => emulator!, backend: () => backendOf(runtime!, id) };
 }
