@@ -52,6 +52,7 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.signature !== undefined ? { signature: block.signature } : {}),
         ...(block.dialect !== undefined ? { dialect: block.dialect } : {}),
         ...(block.custom === true ? { custom: true } : {}),
+        ...(block.caller !== undefined ? { caller: block.caller } : {}),
       });
     }
   }

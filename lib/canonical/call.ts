@@ -10,8 +10,8 @@
  * - Reasoning history is a `reasoning` part of an `assistant` message, tagged with the dialect
  *   that produced it so that only a backend speaking that dialect replays it verbatim.
  */
-import type { ProviderOptions } from './dialect-registry.js';
-import type { WebSearchResult } from './events.js';
+import type { ProviderOptions, ToolProviderOptions } from './dialect-registry.js';
+import type { ToolCaller, WebSearchResult } from './events.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -72,10 +72,15 @@ export interface ToolCallPart {
    * own dialect. Absent on a signature: unknown origin (a record from before dialects were kept).
    */
   readonly dialect?: string;
+  /**
+   * Who made the call, as the provider wrote it (Anthropic's `caller`: the model itself, or code
+   * execution calling the tool, programmatic tool calling): a backend of its dialect sends it back
+   * with the call, every other leaves it out.
+   */
+  readonly caller?: ToolCaller;
   readonly cache?: CacheMark;
 }
 
-/** The result of a tool call, answered by the client. */
 /**
  * A search result the client retrieved itself (Anthropic `search_result` blocks: RAG results
  * given to the model in a user turn or a tool's result): where it came from (`source`, usually
@@ -92,12 +97,27 @@ export interface SearchResultPart {
   readonly cache?: CacheMark;
 }
 
+/**
+ * A tool a client-side tool search found (Anthropic `tool_reference` blocks in a `tool_result`):
+ * a tool of the call declared with `deferLoading`, whose definition the provider loads for the
+ * model from here on. A backend whose provider has no deferred loading declared that tool in full
+ * and gets the reference as text (`Tool loaded: <name>`), so the model still reads what the search
+ * found (lib/backends/tool-references.ts).
+ */
+export interface ToolReferencePart {
+  readonly type: 'tool_reference';
+  /** The name of the declared tool. */
+  readonly name: string;
+  readonly cache?: CacheMark;
+}
+
+/** The result of a tool call, answered by the client. */
 export interface ToolResultPart {
   readonly type: 'tool_result';
   readonly callId: string;
   /** The tool's name when the protocol carries it (Gemini needs it, Anthropic does not). */
   readonly name?: string;
-  readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart | SearchResultPart>;
+  readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart | SearchResultPart | ToolReferencePart>;
   readonly isError?: boolean;
   readonly cache?: CacheMark;
 }
@@ -154,7 +174,8 @@ export interface HostedToolPart {
   readonly block: Readonly<Record<string, unknown>>;
 }
 
-export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart | SearchResultPart | HostedToolPart;
+/** Every part; a `tool_reference` belongs only in a tool result's content (validateCall refuses it in a message). */
+export type Part = TextPart | ImagePart | FilePart | ToolCallPart | ToolResultPart | ReasoningPart | WebSearchPart | SearchResultPart | HostedToolPart | ToolReferencePart;
 export type PartType = Part['type'];
 
 export interface Message {
@@ -205,6 +226,15 @@ export interface ToolDefinition {
   readonly providerTool?: ProviderTool;
   /** A hosted web search's options (`kind: 'web_search'`). */
   readonly webSearch?: WebSearchOptions;
+  /**
+   * The tool's definition reaches the model only once a tool search found it (Anthropic
+   * `defer_loading`: a search tool of the provider's, or the client's own answering with
+   * `tool_reference` parts). A backend whose provider has no deferred loading declares the tool
+   * in full: the model simply has it from the start.
+   */
+  readonly deferLoading?: boolean;
+  /** Per-tool fields only one provider family reads (ToolProviderOptions), sent only by a backend of that family. */
+  readonly providerOptions?: ToolProviderOptions;
 }
 
 /**

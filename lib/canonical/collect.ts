@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, Usage, WebSearchEvent, WebSearchResult } from './events.js';
+import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -21,6 +21,8 @@ export interface CollectedToolCall {
   readonly dialect?: string;
   /** A call of a custom tool: `arguments` holds its raw input. */
   readonly custom?: boolean;
+  /** Who made the call, as the provider wrote it. */
+  readonly caller?: ToolCaller;
 }
 /** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
 export type CollectedCitation = Omit<CitationEvent, 'type'>;
@@ -139,12 +141,14 @@ export class Collector {
           // Arguments arrived first: the call keeps its first-seen place; fill in the name.
           (existing as { name: string }).name = event.name;
           if (event.custom === true) (existing as { custom?: boolean }).custom = true;
+          if (event.caller !== undefined) (existing as { caller?: ToolCaller }).caller = event.caller;
           return;
         }
         this.addTool({
           type: 'tool_call', id: event.id, name: event.name, arguments: '',
           ...(event.signature ? { signature: event.signature, ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) } : {}),
           ...(event.custom === true ? { custom: true } : {}),
+          ...(event.caller !== undefined ? { caller: event.caller } : {}),
         });
         return;
       }

@@ -52,6 +52,15 @@ export const HOSTED_DIALECTS = {
 } as const;
 
 /**
+ * Caller dialects (ToolCaller): whose record of who made a tool call it is. Only a client of that
+ * protocol reads it, and only a backend of the dialect sends it back with the call.
+ */
+export const CALLER_DIALECTS = {
+  /** Anthropic's tool_use `caller`: `{type: "direct"}`, or the code execution tool that called it (`{type: "code_execution_…", tool_id}`). */
+  anthropic: 'anthropic.caller',
+} as const;
+
+/**
  * OpenAI request knobs a client set for cost and caching, as it wrote them. Sent only by the
  * OpenAI backends (each the ones its endpoint takes), never by another provider's.
  */
@@ -134,4 +143,26 @@ export interface ProviderOptions {
   readonly openai?: OpenAIProviderOptions;
   readonly anthropic?: AnthropicProviderOptions;
   readonly gemini?: GeminiProviderOptions;
+}
+
+/**
+ * Anthropic fields of one tool, as the client wrote them (beside `defer_loading`, which is
+ * canonical: ToolDefinition.deferLoading); sent only by the anthropic backend.
+ */
+export interface AnthropicToolOptions {
+  /** `allowed_callers`: who may call the tool (`direct`, a code execution version: programmatic tool calling). */
+  readonly allowedCallers?: readonly string[];
+  /** `input_examples`: example inputs of the tool, shown to the model. */
+  readonly inputExamples?: readonly Readonly<Record<string, unknown>>[];
+  /** `eager_input_streaming`: the input streams as generated, unbuffered (false: never, even with the fine-grained streaming beta). */
+  readonly eagerInputStreaming?: boolean;
+}
+
+/**
+ * Fields of one tool that belong to one provider family (ToolDefinition.providerOptions), on the
+ * pattern of ProviderOptions: a frontend fills its own family's, a backend of that family sends
+ * them with the tool, every other backend ignores them.
+ */
+export interface ToolProviderOptions {
+  readonly anthropic?: AnthropicToolOptions;
 }

@@ -7,7 +7,7 @@ function partChars(part: Part): number {
   switch (part.type) {
     case 'text': return part.text.length;
     case 'tool_call': return part.name.length + part.arguments.length;
-    case 'tool_result': return typeof part.content === 'string' ? part.content.length : part.content.reduce((n, p) => n + (p.type === 'text' ? p.text.length : MEDIA_TOKENS * 4), 0);
+    case 'tool_result': return typeof part.content === 'string' ? part.content.length : part.content.reduce((n, p) => n + (p.type === 'text' ? p.text.length : p.type === 'tool_reference' ? p.name.length : MEDIA_TOKENS * 4), 0);
     case 'reasoning': return (part.text?.length ?? 0);
     default: return MEDIA_TOKENS * 4;
   }

@@ -64,6 +64,17 @@ export interface ReasoningOpaqueEvent {
   readonly data: string;
   readonly id?: string;
 }
+/**
+ * Who made a tool call, in the provider's own form: `value`
+ * is Anthropic's `caller` (`{type: "code_execution_20250825", tool_id}`: code execution called a
+ * client tool, programmatic tool calling; `{type: "direct"}`: the model did) as the upstream
+ * wrote it, `dialect` whose it is (CALLER_DIALECTS). Only a client of that protocol gets it, and
+ * only a backend of that dialect sends it back with the call.
+ */
+export interface ToolCaller {
+  readonly dialect: string;
+  readonly value: Readonly<Record<string, unknown>>;
+}
 export interface ToolCallStartedEvent {
   readonly type: 'tool_call_started';
   readonly id: string;
@@ -74,6 +85,8 @@ export interface ToolCallStartedEvent {
   readonly dialect?: string;
   /** A call of a custom (freeform) tool: its deltas are pieces of the raw input, not of JSON. */
   readonly custom?: boolean;
+  /** Who made the call, as the provider wrote it (Anthropic's `caller`). */
+  readonly caller?: ToolCaller;
 }
 /** A piece of a call's arguments (JSON text), or of its raw input for a custom call. */
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }

@@ -54,6 +54,8 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider' && tool.kind !== 'web_search' && tool.kind !== 'hosted') add(`${path}.kind`, 'must be custom, provider, web_search, hosted or absent');
     if (tool.kind === 'web_search' && call.tools.findIndex((t) => t.kind === 'web_search') !== i) add(`${path}.kind`, 'declares a second web search tool');
     if (tool.format !== undefined && !isObject(tool.format)) add(`${path}.format`, 'must be an object');
+    if (tool.deferLoading !== undefined && typeof tool.deferLoading !== 'boolean') add(`${path}.deferLoading`, 'must be a boolean');
+    if (tool.providerOptions !== undefined && !isObject(tool.providerOptions)) add(`${path}.providerOptions`, 'must be an object');
     checkProviderTool(tool, path, add);
   });
   checkToolChoice(call.toolChoice, toolNames, add);
@@ -141,11 +143,22 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       checkText(part.arguments, `${path}.arguments`, add);
       if (toolCallIds.has(part.id)) add(`${path}.id`, `duplicates the tool call id "${part.id}"`);
       toolCallIds.add(part.id);
+      if (part.caller !== undefined) {
+        if (typeof part.caller?.dialect !== 'string' || part.caller.dialect.length === 0) add(`${path}.caller.dialect`, 'must be a non-empty dialect id');
+        if (!isObject(part.caller?.value)) add(`${path}.caller.value`, 'must be an object');
+      }
       return;
     case 'tool_result':
       checkId(part.callId, `${path}.callId`, add);
       if (typeof part.content === 'string') checkText(part.content, `${path}.content`, add);
       else if (!Array.isArray(part.content)) add(`${path}.content`, 'must be a string or a list of parts');
+      else {
+        part.content.forEach((p, k) => {
+          if (p?.type !== 'tool_reference') return;
+          if (typeof p.name !== 'string' || p.name.length === 0) add(`${path}.content[${k}].name`, 'must be a non-empty tool name');
+          else if (p.name.length > L.toolNameChars) add(`${path}.content[${k}].name`, `is longer than ${L.toolNameChars} characters`);
+        });
+      }
       return;
     case 'reasoning':
       if (!part.dialect || part.dialect.length > L.reasoningDialectChars) add(`${path}.dialect`, 'must be a non-empty dialect id');

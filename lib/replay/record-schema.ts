@@ -39,7 +39,10 @@ const USAGE = {
 
 const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; properties: Record<string, unknown> }>> = {
   usage: { required: ['usage'], properties: { usage: USAGE } },
-  tool_call_started: { required: [], properties: { custom: { type: 'boolean' } } },
+  tool_call_started: {
+    required: [],
+    properties: { custom: { type: 'boolean' }, caller: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } } },
+  },
   error: { required: [], properties: { status: { type: 'integer' } } },
   web_search: {
     required: ['status'],

@@ -1,5 +1,5 @@
 import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { CALL_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALL_LIMITS, CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -58,7 +58,8 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * (with the input usage); blocks are tracked by `index`: text and thinking deltas stream
  * through, a thinking block's `signature_delta` is emitted as `reasoning_signature` when the
  * block stops, `redacted_thinking` becomes one `reasoning_opaque`, and `tool_use` blocks become
- * tool calls whose `input_json_delta` fragments are the arguments (an input nested deeper than
+ * tool calls (their `caller` as written: who made the call, code execution for a programmatic
+ * one) whose `input_json_delta` fragments are the arguments (an input nested deeper than
  * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
  * `event: error` fails the stream. A hosted web search: a `server_tool_use` named `web_search` is
@@ -176,7 +177,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
         if (typeof b.input === 'object' && b.input !== null && valueTooDeep(b.input, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a tool_use input');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
-        out.push({ type: 'tool_call_started', id: b.id, name: b.name });
+        out.push({ type: 'tool_call_started', id: b.id, name: b.name, ...callerOf(b.caller) });
         return;
       case 'server_tool_use':
         if (b.name !== WEB_SEARCH_TOOL_NAME) return this.hostedStart(index, b, out);
@@ -340,6 +341,16 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     searches.set(id, { ...(query !== undefined ? { query } : {}), ran: false });
     out.push({ type: 'web_search', id, status: 'searching', ...(query !== undefined ? { query } : {}), dialect: SEARCH_DIALECTS.anthropic });
   }
+}
+
+/**
+ * A tool_use block's `caller` (`{type: "direct"}`, or `{type: "code_execution_20250825", tool_id}`
+ * for a call code execution made) as the call's caller, as written; none when it is not an object
+ * with a string `type` (an upstream's oddity is no reason to fail the answer).
+ */
+function callerOf(caller: unknown): { caller?: { dialect: string; value: Json } } {
+  if (!isObject(caller) || typeof caller.type !== 'string') return {};
+  return { caller: { dialect: CALLER_DIALECTS.anthropic, value: caller } };
 }
 
 /** A `web_search_result` as a canonical result (its url checked by the caller). */

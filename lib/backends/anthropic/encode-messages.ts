@@ -1,5 +1,5 @@
 import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { ownWebSearches } from '../web-search.js';
@@ -74,8 +74,11 @@ function assistantBlock(part: Part): Json | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
-    case 'tool_call':
-      return { type: 'tool_use', id: part.id, name: part.name, input: toolInputObject(part.arguments) };
+    case 'tool_call': // the caller Anthropic wrote goes back with the call (a programmatic call's result must answer its caller)
+      return {
+        type: 'tool_use', id: part.id, name: part.name, input: toolInputObject(part.arguments),
+        ...(part.caller?.dialect === CALLER_DIALECTS.anthropic ? { caller: { ...part.caller.value } } : {}),
+      };
     case 'reasoning':
       if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
         return { type: 'thinking', thinking: part.text ?? '', signature: part.signature };
@@ -120,8 +123,17 @@ function documentBlock(part: FilePart): Json {
 }
 
 function toolResultBlock(part: ToolResultPart): Json {
-  const content = typeof part.content === 'string'
-    ? part.content
-    : part.content.map((p) => cached(p.type === 'text' ? { type: 'text', text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? searchResultBlock(p) : documentBlock(p), p)!);
+  const content = typeof part.content === 'string' ? part.content : part.content.map((p) => cached(resultContentBlock(p), p)!);
   return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
+}
+
+/** A block of a tool result's content; a tool reference (what a client's tool search found) loads that deferred tool. */
+function resultContentBlock(p: Exclude<ToolResultPart['content'], string>[number]): Json {
+  switch (p.type) {
+    case 'text': return { type: 'text', text: p.text };
+    case 'image': return imageBlock(p);
+    case 'search_result': return searchResultBlock(p);
+    case 'tool_reference': return { type: 'tool_reference', tool_name: p.name };
+    default: return documentBlock(p);
+  }
 }

@@ -54,7 +54,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = callableTools(call).map((t) => cached(toolDeclaration(t), t));
+    body.tools = callableTools(call).map((t) => cached(withToolFields(toolDeclaration(t), t), t));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;
@@ -95,6 +95,23 @@ function toolDeclaration(t: ToolDefinition): Json {
   if (t.kind === 'hosted' && t.providerTool?.dialect === HOSTED_DIALECTS.anthropic) return { ...t.providerTool.definition };
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
   return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
+}
+
+/**
+ * A declaration with the fields Anthropic reads on any tool beside its schema: `defer_loading`
+ * (the call's `deferLoading`: the model gets the tool once a tool search found it) and an
+ * Anthropic client's `allowed_callers`, `input_examples` and `eager_input_streaming`
+ * (`providerOptions.anthropic` of the tool). They belong to the tool as the client declared it,
+ * so they go with it also on a row with `provider_options: false` (that switch is about the
+ * request's knobs). A hosted tool's declaration is the client's as written, those fields in it.
+ */
+function withToolFields(declaration: Json, t: ToolDefinition): Json {
+  if (t.kind === 'hosted') return declaration;
+  const a = t.providerOptions?.anthropic;
+  return {
+    ...declaration,
+    ...definedFields({ defer_loading: t.deferLoading, allowed_callers: a?.allowedCallers, input_examples: a?.inputExamples, eager_input_streaming: a?.eagerInputStreaming }),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { searchResultText } from '../search-results.js';
+import { toolReferenceText } from '../tool-references.js';
 
 type Json = Record<string, unknown>;
 
@@ -110,6 +111,6 @@ export function documentName(filename: string | undefined): string {
 function toolResultBlock(part: ToolResultPart): Json {
   const content = typeof part.content === 'string'
     ? [{ text: part.content.length > 0 ? part.content : ' ' }]
-    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? { text: searchResultText(p).text } : documentBlock(p)));
+    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? { text: searchResultText(p).text } : p.type === 'tool_reference' ? { text: toolReferenceText(p).text } : documentBlock(p)));
   return { toolResult: { toolUseId: part.callId, content: content.length > 0 ? content : [{ text: ' ' }], status: part.isError ? 'error' : 'success' } };
 }

@@ -6,6 +6,7 @@ import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
+import { toolReferencesAsText } from '../tool-references.js';
 import { continuePausedTurns, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
@@ -46,6 +47,11 @@ export interface HttpProtocol {
    * go out as text parts (search-results.ts).
    */
   readonly searchResults?: boolean;
+  /**
+   * The protocol takes tool references in tool results (Anthropic's `tool_reference`, with
+   * deferred tools). When false or absent they go out as text parts (tool-references.ts).
+   */
+  readonly toolReferences?: boolean;
   /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
   readonly pausedTurns?: PausedTurns;
   /**
@@ -132,10 +138,16 @@ export class HttpBackend implements Backend {
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
-    const call = this.protocol.searchResults === true ? given : searchResultsAsText(given);
+    const call = this.readable(given);
     const pausing = this.protocol.pausedTurns;
     if (pausing !== undefined && pausing.applies(call)) return continuePausedTurns(call, (turn) => this.turn(turn, target), pausing);
     return this.turn(call, target);
+  }
+
+  /** `call` with the search results and tool references the protocol has no block for as text. */
+  private readable(call: Call): Call {
+    const searched = this.protocol.searchResults === true ? call : searchResultsAsText(call);
+    return this.protocol.toolReferences === true ? searched : toolReferencesAsText(searched);
   }
 
   /** One upstream call for `call`, custom tools as functions when the protocol has none. */
@@ -181,7 +193,7 @@ export class HttpBackend implements Backend {
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
-    const read = this.protocol.searchResults === true ? call : searchResultsAsText(call);
+    const read = this.readable(call);
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
     if (body === undefined) return undefined;

@@ -15,12 +15,34 @@ type Schema = Record<string, unknown>;
 const CLIENT_TOOL = /^(bash|text_editor|memory|computer)_(\d{8})$/;
 
 /**
- * Fields lip ignores on custom, client and web search tools (the model sees none of them; the
- * deferral and callers that tool search and code execution read have no canonical form, so the
- * tools go out loaded and directly callable), and the cache mark, which lip carries itself. A
- * hosted server tool's own declaration keeps them (hosted-tools.ts).
+ * Fields lip carries apart from a custom, client or web search tool's declaration: the cache mark
+ * (the tool's cache mark) and the fields any tool may have (toolFields). An Anthropic backend
+ * writes them back on the tool; a hosted server tool's own declaration keeps them as written
+ * (hosted-tools.ts).
  */
-export const NOT_SENT = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
+export const CARRIED_APART = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
+
+/**
+ * The fields of a tool declaration that only tool search and Anthropic's models read (types
+ * checked by the request schema; `null` is not set): `defer_loading` as `deferLoading` (the tool
+ * reaches the model once a tool search found it: Claude Code's MCP tools with tool search on), and
+ * `allowed_callers` (code execution may call the tool: programmatic tool calling),
+ * `input_examples` and `eager_input_streaming` in the tool's Anthropic bag, which only an
+ * Anthropic backend sends.
+ *
+ * ```ts
+ * toolFields({ name: 'f', defer_loading: true, allowed_callers: ['code_execution_20250825'] })
+ * // { deferLoading: true, providerOptions: { anthropic: { allowedCallers: ['code_execution_20250825'] } } }
+ * ```
+ */
+export function toolFields(t: Json): Pick<ToolDefinition, 'deferLoading' | 'providerOptions'> {
+  const bag = Object.fromEntries(([['allowedCallers', t.allowed_callers], ['inputExamples', t.input_examples], ['eagerInputStreaming', t.eager_input_streaming]] as const)
+    .filter(([, value]) => value !== undefined && value !== null));
+  return {
+    ...(typeof t.defer_loading === 'boolean' ? { deferLoading: t.defer_loading } : {}),
+    ...(Object.keys(bag).length > 0 ? { providerOptions: { anthropic: bag } } : {}),
+  };
+}
 
 /** Whether a tool `type` names one of Anthropic's client tools. */
 export function isClientTool(type: unknown): boolean {
@@ -28,8 +50,8 @@ export function isClientTool(type: unknown): boolean {
 }
 
 /**
- * A client tool as a provider tool: its definition as the client wrote it (less the cache mark
- * and the fields lip ignores), for an Anthropic backend to send back, and for every other
+ * A client tool as a provider tool: its definition as the client wrote it (less the fields lip
+ * carries apart: its cache mark, deferral and callers), for an Anthropic backend to send back, and for every other
  * backend a description and an input schema of lip's own, by family and version, so that another
  * provider's model can call it as a function of that name with the input the client's runner
  * takes from Claude.
@@ -47,8 +69,9 @@ export function clientTool(t: Json): ToolDefinition {
     name: t.name,
     ...offered,
     kind: 'provider',
-    providerTool: { dialect: TOOL_DIALECTS.anthropic, definition: Object.fromEntries(Object.entries(t).filter(([key]) => !NOT_SENT.has(key))) },
+    providerTool: { dialect: TOOL_DIALECTS.anthropic, definition: Object.fromEntries(Object.entries(t).filter(([key]) => !CARRIED_APART.has(key))) },
     ...(t.strict === true ? { strict: true } : {}),
+    ...toolFields(t),
     ...cacheOf(t),
   };
 }

@@ -1,5 +1,5 @@
-import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolReferencePart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
+import { CALLER_DIALECTS, REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
@@ -13,12 +13,9 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/**
- * Block types of the Messages API (and its beta) that lip knows but cannot carry (the MCP
- * connector's, compaction, ...; a `tool_reference` outside the tool search result that holds it).
- */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (the MCP connector's, compaction, ...). */
 const UNSUPPORTED = new Set([
-  'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'tool_reference', 'browser_state', 'compaction', 'fallback',
+  'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'browser_state', 'compaction', 'fallback',
 ]);
 
 /**
@@ -28,7 +25,7 @@ const UNSUPPORTED = new Set([
  * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
  * `redacted_thinking` as reasoning parts (state lip sealed in a signature or data restores its
  * own dialect, state-envelope.ts), `tool_use` as tool calls (an id carrying a call signature is
- * opened; tool results name the plain id), a web search (`server_tool_use` + its
+ * opened; tool results name the plain id; its `caller` kept as written), a web search (`server_tool_use` + its
  * `web_search_tool_result`) as a web search part (SearchHistory), text (its `citations` left
  * out: every provider takes text without them), images, documents. The blocks of the other
  * server tools lip passes (a `server_tool_use` of another name, the `*_tool_result`s of web
@@ -83,7 +80,13 @@ function assistantPart(b: Json, path: string): Part {
       return { type: 'text', text: b.text, ...cacheOf(b) };
     case 'tool_use': {
       const { id, call } = openCallId(b.id, `${path}.id`);
-      return { type: 'tool_call', id, name: b.name, arguments: JSON.stringify(b.input ?? {}), ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...cacheOf(b) };
+      return {
+        type: 'tool_call', id, name: b.name, arguments: JSON.stringify(b.input ?? {}),
+        ...(call ? { signature: call.signature, dialect: call.dialect } : {}),
+        // Who made the call (code execution, for a programmatic one): an Anthropic backend sends it back with the call.
+        ...(b.caller ? { caller: { dialect: CALLER_DIALECTS.anthropic, value: { ...b.caller } } } : {}),
+        ...cacheOf(b),
+      };
     }
     case 'thinking': // another dialect's signature comes back sealed (state-envelope.ts)
       return reasoningFromSlot(b.signature, b.thinking, `${path}.signature`)
@@ -177,6 +180,8 @@ function userPart(b: Json, path: string): Part {
 
 function unknownBlock(b: Json, path: string): LipError {
   const type = String(b.type);
+  // A tool search's find is part of a tool's result (or of a server tool search's result, which passes whole).
+  if (type === 'tool_reference') return badField(`${path}.type`, 'tool_reference blocks belong in the content of a tool_result');
   return UNSUPPORTED.has(type)
     ? badField(`${path}.type`, `${type} blocks are not supported`, true)
     : badField(`${path}.type`, `unknown block type "${type}"`);
@@ -189,10 +194,12 @@ function toolResult(b: Json, path: string): ToolResultPart {
   return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}), ...cacheOf(b) };
 }
 
-function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart | SearchResultPart {
+function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart | SearchResultPart | ToolReferencePart {
   if (c.type === 'text') return { type: 'text', text: c.text, ...cacheOf(c) };
   if (c.type === 'image' || c.type === 'document') return media(c, path);
   if (c.type === 'search_result') return searchResult(c);
+  // What a client's tool search found (Claude Code's ToolSearch): the deferred tool it names loads.
+  if (c.type === 'tool_reference') return { type: 'tool_reference', name: c.tool_name, ...cacheOf(c) };
   throw unknownBlock(c, path);
 }
 

@@ -3,7 +3,7 @@ import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
-import { clientTool, isClientTool } from './client-tools.js';
+import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { hostedTool, isHostedTool } from './hosted-tools.js';
 import { messagesRequestSchema } from './request-schema.js';
@@ -68,6 +68,9 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
  * the web search server tool (`web_search_20250305`, ...) as the hosted web search
  * (web-search-tool.ts); web fetch, code execution and tool search as hosted tools, which only an
  * Anthropic backend sends (hosted-tools.ts); any other server tool (`mcp_toolset`, ...) refused.
+ * A custom, client or web search tool's `defer_loading`, `allowed_callers`, `input_examples` and
+ * `eager_input_streaming` are its deferral and its Anthropic bag (toolFields); a hosted tool
+ * keeps them in its declaration.
  */
 function tool(t: Json, i: number): ToolDefinition {
   if (isClientTool(t.type)) return clientTool(t);
@@ -77,7 +80,10 @@ function tool(t: Json, i: number): ToolDefinition {
     throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution and tool_search_tool_regex / _bm25, custom tools and the client tools bash, text_editor, memory and computer)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
-  return { name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema, ...(t.strict === true ? { strict: true } : {}), ...cacheOf(t) };
+  return {
+    name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema,
+    ...(t.strict === true ? { strict: true } : {}), ...toolFields(t), ...cacheOf(t),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
+import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
@@ -15,7 +15,8 @@ import { isFetchedPage } from './hosted-tools.js';
  * text runs as `text`, tool calls as `tool_use` with the arguments parsed (invalid JSON, e.g.
  * cut off by a length stop, becomes `{}`). Other dialects' state travels sealed
  * (state-envelope.ts): signatures in `signature`, opaque reasoning as `redacted_thinking`, a
- * call's own signature in the tool_use `id`. A hosted web search that ran is a `server_tool_use`
+ * call's own signature in the tool_use `id`; a call's Anthropic `caller` (code execution, for a
+ * programmatic call) is the block's `caller`. A hosted web search that ran is a `server_tool_use`
  * and a `web_search_tool_result` block (web-search-blocks.ts; one still running when the response
  * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
  * (`web_search_result_location`s), as a streaming client accumulates them from the
@@ -36,7 +37,10 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     if (block.type === 'text') {
       const citations = block.citations?.map((c) => citationLocation(c, searching ? block.text.slice(c.start, c.end) : ''));
       content.push({ type: 'text', text: block.text, ...(citations ? { citations } : {}) });
-    } else if (block.type === 'tool_call') content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments) });
+    } else if (block.type === 'tool_call') {
+      const caller = block.caller?.dialect === CALLER_DIALECTS.anthropic ? { caller: { ...block.caller.value } } : {};
+      content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments), ...caller });
+    }
     else if (block.type === 'web_search') {
       if (block.status === 'searching') continue;
       if (block.status === 'completed') searches++;

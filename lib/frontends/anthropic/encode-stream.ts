@@ -1,5 +1,5 @@
 import type { FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import { CALLER_DIALECTS, COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -21,7 +21,8 @@ type Json = Record<string, unknown>;
  * A failure after output is an `event: error` (the SDKs throw on it) and the stream ends.
  * Provider state of other dialects travels sealed (state-envelope.ts): a signature in the
  * thinking block's `signature`, opaque reasoning in `redacted_thinking.data`, a call's own
- * signature in the tool_use `id`. A hosted web search, once it ran (completed or failed), is a
+ * signature in the tool_use `id`; a call's Anthropic `caller` (code execution, for a programmatic
+ * call) is on its tool_use block's `content_block_start`. A hosted web search, once it ran (completed or failed), is a
  * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
  * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
  * `cited_text` the cited span of the response text when the provider gave none (kept only when
@@ -75,8 +76,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking));
       case 'reasoning_opaque':
         return this.blocks.redacted(carryOpaque(event, REASONING_DIALECTS.anthropicRedacted));
-      case 'tool_call_started': // a call's own signature (Gemini) rides in its id
-        return this.blocks.toolStart(event.id, event.name, callWireId(event));
+      case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's
+        return this.blocks.toolStart(event.id, event.name, callWireId(event), event.caller?.dialect === CALLER_DIALECTS.anthropic ? JSON.stringify(event.caller.value) : undefined);
       case 'tool_call_delta':
         return this.blocks.toolArgs(event.id, event.args);
       case 'tool_call_finished':

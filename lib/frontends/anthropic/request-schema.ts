@@ -47,15 +47,23 @@ const searchResult = {
     citations: { type: ['object', 'null'], properties: { enabled: { type: 'boolean' } } },
   },
 };
+/** Who made a call (`{type: "direct"}`, `{type: "code_execution_20250825", tool_id}`): sent back as written to an Anthropic backend. */
+const caller = {
+  type: ['object', 'null'],
+  required: ['type'],
+  properties: { type: { type: 'string', minLength: 1 }, tool_id: { type: 'string', minLength: 1 } },
+};
 const toolUse = {
   required: ['id', 'name'],
-  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' } },
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' }, caller },
 };
+/** A tool a client-side tool search found (Claude Code's ToolSearch answers with these): Anthropic then loads that deferred tool. */
+const toolReference = { required: ['tool_name'], properties: { tool_name: { type: 'string', minLength: 1 } } };
 const toolResult = {
   required: ['tool_use_id'],
   properties: {
     tool_use_id: { type: 'string', minLength: 1 },
-    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document, search_result: searchResult }) },
+    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document, search_result: searchResult, tool_reference: toolReference }) },
     is_error: { type: 'boolean' },
   },
 };
@@ -178,17 +186,6 @@ const webFetchTool = {
     },
   },
 };
-/** Any server tool lip passes: which callers may call it (`direct`, a code execution version) and whether it loads deferred. */
-const hostedToolFields = {
-  if: { properties: { type: { type: 'string', pattern: '^(web_fetch_|code_execution_|tool_search_tool_)' } }, required: ['type'] },
-  then: {
-    properties: {
-      allowed_callers: { type: 'array', items: { type: 'string' } },
-      defer_loading: { type: 'boolean' },
-    },
-  },
-};
-
 const tool = {
   type: 'object',
   required: ['name'],
@@ -199,8 +196,17 @@ const tool = {
     input_schema: { type: 'object' },
     strict: { type: ['boolean', 'null'] },
     cache_control: cacheControl,
+    /**
+     * The fields any tool may have: whether it loads only once a tool search found it, who may
+     * call it (`direct`, a code execution version), example inputs, eager input streaming
+     * (client-tools.ts toolFields; a hosted tool keeps them in its declaration).
+     */
+    defer_loading: { type: 'boolean' },
+    allowed_callers: { type: 'array', items: { type: 'string', minLength: 1 } },
+    input_examples: { type: 'array', items: { type: 'object' } },
+    eager_input_streaming: { type: ['boolean', 'null'] },
   },
-  allOf: [computerTool, webSearchTool, webFetchTool, hostedToolFields],
+  allOf: [computerTool, webSearchTool, webFetchTool],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {

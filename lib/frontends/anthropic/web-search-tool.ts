@@ -2,7 +2,7 @@ import type { ToolDefinition, WebSearchOptions } from '../../canonical/index.js'
 import { SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { cacheOf } from '../cache-control.js';
 import { badField } from './decode-content.js';
-import { NOT_SENT } from './client-tools.js';
+import { CARRIED_APART, toolFields } from './client-tools.js';
 
 type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
 
@@ -17,8 +17,8 @@ export function isWebSearchTool(type: unknown): boolean {
 /**
  * Anthropic's web search tool as the canonical hosted web search: `max_uses`, `allowed_domains`,
  * `blocked_domains` and the approximate `user_location` as its options (types checked by the
- * request schema), the declaration as the client wrote it (less the cache mark, which lip
- * carries itself, and the fields lip ignores on every tool) for an Anthropic backend to send on.
+ * request schema), the declaration as the client wrote it (less the cache mark, deferral and
+ * callers, which lip carries itself: client-tools.ts) for an Anthropic backend to send on.
  * Giving both domain lists is a 400, as Anthropic's own API answers.
  *
  * ```ts
@@ -44,7 +44,8 @@ export function webSearchTool(t: Json, i: number): ToolDefinition {
     kind: 'web_search',
     parameters: {},
     ...(Object.keys(o).length > 0 ? { webSearch: o } : {}),
-    providerTool: { dialect: SEARCH_DIALECTS.anthropic, definition: Object.fromEntries(Object.entries(t).filter(([key]) => !NOT_SENT.has(key))) },
+    providerTool: { dialect: SEARCH_DIALECTS.anthropic, definition: Object.fromEntries(Object.entries(t).filter(([key]) => !CARRIED_APART.has(key))) },
+    ...toolFields(t),
     ...cacheOf(t),
   };
 }

@@ -59,9 +59,11 @@ describe('frontends/anthropic client tools (bash, text editor, memory, computer 
     expect(one({ type: 'computer_20251124', name: 'computer', display_width_px: 1280, display_height_px: 800, enable_zoom: true }).providerTool!.definition).to.deep.include({ enable_zoom: true });
   });
 
-  it('leaves out the fields lip ignores on every tool (defer_loading, allowed_callers, input_examples, eager_input_streaming)', () => {
+  it('carries the fields any tool may have apart from the declaration (defer_loading canonical; allowed_callers, input_examples, eager_input_streaming in the Anthropic bag)', () => {
     const tool = one({ type: 'bash_20250124', name: 'bash', defer_loading: false, allowed_callers: ['direct'], input_examples: [{ command: 'ls' }], eager_input_streaming: true });
     expect(tool.providerTool!.definition).to.deep.equal({ type: 'bash_20250124', name: 'bash' });
+    expect(tool.deferLoading).to.equal(false);
+    expect(tool.providerOptions).to.deep.equal({ anthropic: { allowedCallers: ['direct'], inputExamples: [{ command: 'ls' }], eagerInputStreaming: true } });
   });
 
   it('offers the text editor\'s commands by version (undo_edit before text_editor_20250429), insert\'s text as new_str in every version', () => {

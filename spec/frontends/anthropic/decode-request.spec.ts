@@ -224,8 +224,8 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
     const mcp = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'mcp_tool_use', id: 's', name: 'f', server_name: 'x', input: {} }] }] });
     expect(mcp).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
-    const reference = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'tool_reference', tool_name: 'f' }] }] }] });
-    expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].content[0].type' });
+    const reference = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'tool_reference', tool_name: 'f' }] }] });
+    expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[1].type: tool_reference blocks belong in the content of a tool_result' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
     const compaction = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'compaction', content: 'summary' }] }] });

@@ -112,7 +112,7 @@ describe('frontends/anthropic hosted server tools (web fetch, code execution, to
       expect(turn([{ type: 'container_upload' }], 'user')).to.deep.include({ param: 'messages[1].content[0].file_id' });
       expect(turn([{ ...USE, id: 7 }])).to.deep.include({ param: 'messages[1].content[0].id' });
       expect(turn([{ type: 'mcp_tool_result', tool_use_id: 'x', content: [] }])).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[0].type' });
-      expect(turn([{ type: 'tool_reference', tool_name: 'f' }])).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[0].type' });
+      expect(turn([{ type: 'tool_reference', tool_name: 'f' }])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[1].content[0].type: tool_reference blocks belong in the content of a tool_result' });
     });
 
     it('puts the automatic cache breakpoint on a trailing hosted block as its cache_control; one it already has counts as a breakpoint', () => {
