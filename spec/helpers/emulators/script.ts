@@ -17,6 +17,11 @@ export interface ToolCallScript {
    * the other emulators ignore the flag.
    */
   readonly custom?: boolean;
+  /**
+   * Who made the call: Anthropic writes it as the tool_use block's `caller` (`{type:
+   * "code_execution_20250825", tool_id}` for a programmatic call); the other emulators ignore it.
+   */
+  readonly caller?: Readonly<Record<string, unknown>>;
 }
 
 export interface ReasoningScript {
