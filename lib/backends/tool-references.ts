@@ -24,17 +24,12 @@ export function toolReferenceText(part: ToolReferencePart): TextPart {
   return { type: 'text', text: `Tool loaded: ${part.name}`, ...(part.cache ? { cache: part.cache } : {}) };
 }
 
-function holdsReference(part: Part): boolean {
-  return part.type === 'tool_result' && typeof part.content !== 'string' && part.content.some((c) => c.type === 'tool_reference');
-}
-
 function holdsToolReference(message: Message): boolean {
-  return message.parts.some(holdsReference);
+  return message.parts.some((p) => p.type === 'tool_result' && typeof p.content !== 'string' && p.content.some((c) => c.type === 'tool_reference'));
 }
 
 function partAsText(part: Part): Part {
-  if (!holdsReference(part)) return part;
-  const result = part as ToolResultPart;
-  const content: ToolResultPart['content'] = (result.content as Exclude<ToolResultPart['content'], string>).map((c) => (c.type === 'tool_reference' ? toolReferenceText(c) : c));
-  return { ...result, content };
+  if (part.type !== 'tool_result' || typeof part.content === 'string' || !part.content.some((c) => c.type === 'tool_reference')) return part;
+  const content: ToolResultPart['content'] = part.content.map((c) => (c.type === 'tool_reference' ? toolReferenceText(c) : c));
+  return { ...part, content };
 }

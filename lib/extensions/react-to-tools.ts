@@ -95,6 +95,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
           const call = {
             id: event.id, name: event.name, args: '',
             ...(event.signature !== undefined ? { signature: event.signature } : {}), ...(event.dialect !== undefined ? { dialect: event.dialect } : {}), ...(event.custom === true ? { custom: true } : {}),
+            ...(event.caller !== undefined ? { caller: event.caller } : {}),
           };
           const tool: HeldTool = { call, finished: false, originals: [event] };
           open.set(event.id, tool);
@@ -136,6 +137,8 @@ function toolEvents(call: FinishedToolCall): LipEvent[] {
     {
       type: 'tool_call_started', id: call.id, name: call.name,
       ...(call.signature !== undefined ? { signature: call.signature } : {}), ...(call.dialect !== undefined ? { dialect: call.dialect } : {}), ...(call.custom === true ? { custom: true } : {}),
+      // a rewritten programmatic call still answers the code that made it
+      ...(call.caller !== undefined ? { caller: call.caller } : {}),
     },
     ...(call.args ? [{ type: 'tool_call_delta' as const, id: call.id, args: call.args }] : []),
     { type: 'tool_call_finished', id: call.id },

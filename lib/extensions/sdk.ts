@@ -1,4 +1,4 @@
-import type { Call, CollectedResponse, LipEvent } from '../canonical/index.js';
+import type { Call, CollectedResponse, LipEvent, ToolCaller } from '../canonical/index.js';
 import type { FailureMode } from './stages.js';
 import type { AuxiliaryClient } from './auxiliary-client.js';
 import type { Observation } from './observation.js';
@@ -107,6 +107,8 @@ export interface FinishedToolCall {
   readonly dialect?: string;
   /** A custom (freeform) tool's call: `args` is its raw input, not JSON. */
   readonly custom?: boolean;
+  /** Who made the call, as the provider wrote it (Anthropic's `caller`: code execution, for a programmatic call). */
+  readonly caller?: ToolCaller;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

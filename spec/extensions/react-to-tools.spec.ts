@@ -21,6 +21,8 @@ const ev: Record<string, LipEvent> = {
   f: { type: 'response_finished', reason: 'tool_calls' },
   k: { type: 'tool_call_started', id: 'c1', name: 'secret', custom: true },
   K: { type: 'tool_call_started', id: 'c1', name: 'public', custom: true },
+  p: { type: 'tool_call_started', id: 'c1', name: 'secret', caller: { dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } } },
+  P: { type: 'tool_call_started', id: 'c1', name: 'public', caller: { dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } } },
   g: { type: 'response_finished', reason: 'stop' },
 };
 const op = (bundle: FeatureBundle) => {
@@ -66,6 +68,16 @@ describe('extensions/reactToTools', () => {
         .toBe('-s-m-----(KDx)--f|', ev);
     });
     expect(seen).to.deep.equal([true]);
+  });
+
+  it('a rewritten programmatic call keeps its caller (the code that made it gets the result), and reactors see it', () => {
+    const seen: unknown[] = [];
+    const spy: ToolReactor = { id: 'spy', order: 200, react: (tool) => { seen.push(tool.caller); return { action: 'pass' }; } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-p-d-x------f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'rewrite', name: 'public', args: '{"a":2}' }), spy] })))
+        .toBe('-s-m-----(PDx)--f|', ev);
+    });
+    expect(seen).to.deep.equal([{ dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } }]);
   });
 
   it('a policy deny fails the attempt with LIP_ERR_EXTENSION_REJECTED and cancels the source', () => {

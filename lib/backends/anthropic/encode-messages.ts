@@ -16,7 +16,9 @@ type Json = Record<string, unknown>;
  * (results with their `encrypted_content`, as the API requires); another provider's is left out.
  * Another server tool's blocks (hosted tool parts of Anthropic's dialect: code execution, web
  * fetch, tool search, `container_upload`) go back in place exactly as the client wrote them, a
- * `cache_control` in them included. A part's cache mark is its block's `cache_control`.
+ * `cache_control` in them included. A tool result's tool reference parts are `tool_reference`
+ * blocks (the deferred tools a client's tool search found), and a call Anthropic's code execution
+ * made keeps its `caller`. A part's cache mark is its block's `cache_control`.
  *
  * ```ts
  * encodeMessages(call.messages)

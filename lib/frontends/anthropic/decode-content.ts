@@ -20,17 +20,19 @@ const UNSUPPORTED = new Set([
 
 /**
  * Messages -> canonical messages. A `system` message (text blocks) stays a system message in
- * place (the request decoder moves the leading ones to the call's system). A user message's `tool_result` blocks become `tool` messages
- * (one per run of results, in place), its other blocks `user` messages; an assistant message
- * keeps its blocks in order: `thinking` (with signature, also when the text is empty) and
- * `redacted_thinking` as reasoning parts (state lip sealed in a signature or data restores its
- * own dialect, state-envelope.ts), `tool_use` as tool calls (an id carrying a call signature is
- * opened; tool results name the plain id; its `caller` kept as written), a web search (`server_tool_use` + its
- * `web_search_tool_result`) as a web search part (SearchHistory), text (its `citations` left
- * out: every provider takes text without them), images, documents. The blocks of the other
- * server tools lip passes (a `server_tool_use` of another name, the `*_tool_result`s of web
- * fetch, code execution and tool search, `container_upload`, which a user turn may hold too)
- * are hosted tool parts in place, as written (hosted-tools.ts).
+ * place (the request decoder moves the leading ones to the call's system). A user message's
+ * `tool_result` blocks become `tool` messages (one per run of results, in place; a result's
+ * `tool_reference` blocks, what a client's tool search found, tool reference parts), its other
+ * blocks `user` messages; an assistant message keeps its blocks in order: `thinking` (with
+ * signature, also when the text is empty) and `redacted_thinking` as reasoning parts (state lip
+ * sealed in a signature or data restores its own dialect, state-envelope.ts), `tool_use` as tool
+ * calls (an id carrying a call signature is opened; tool results name the plain id; its `caller`
+ * kept as written), a web search (`server_tool_use` + its `web_search_tool_result`) as a web
+ * search part (SearchHistory), text (its `citations` left out: every provider takes text without
+ * them), images, documents. The blocks of the other server tools lip passes (a `server_tool_use`
+ * of another name, the `*_tool_result`s of web fetch, code execution and tool search,
+ * `container_upload`, which a user turn may hold too) are hosted tool parts in place, as written
+ * (hosted-tools.ts).
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
