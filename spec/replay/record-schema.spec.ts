@@ -40,3 +40,23 @@ describe('replay/record schema: hosted tool events', () => {
     it(`refuses ${what}`, () => expect(parseRecord(withClientEvents([event]))).to.be.a('string'));
   }
 });
+
+/** A tool call's caller in a recording (Anthropic's programmatic tool calling): checked like every event's fields. */
+describe('replay/record schema: tool call callers', () => {
+  const started = (caller: unknown) => ({ type: 'tool_call_started', id: 'toolu_1', name: 'query', caller });
+
+  it('takes a caller with its dialect and value', () => {
+    const caller = { dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } };
+    const parsed = parseRecord(withClientEvents([{ type: 'response_started' }, started(caller), { type: 'response_finished', reason: 'tool_calls' }]));
+    expect(parsed, String(parsed)).to.be.an('object');
+    expect((parsed as ExchangeRecord).client.events[1]![1]).to.deep.include({ caller });
+  });
+
+  for (const [what, caller] of [
+    ['a caller that is not an object', 'code_execution'],
+    ['a caller without its dialect', { value: { type: 'direct' } }],
+    ['a caller whose value is not an object', { dialect: 'anthropic.caller', value: 'direct' }],
+  ] as const) {
+    it(`refuses ${what}`, () => expect(parseRecord(withClientEvents([started(caller)]))).to.be.a('string'));
+  }
+});

@@ -15,9 +15,9 @@ type Schema = Record<string, unknown>;
 const CLIENT_TOOL = /^(bash|text_editor|memory|computer)_(\d{8})$/;
 
 /**
- * Fields lip carries apart from a custom, client or web search tool's declaration: the cache mark
- * (the tool's cache mark) and the fields any tool may have (toolFields). An Anthropic backend
- * writes them back on the tool; a hosted server tool's own declaration keeps them as written
+ * Fields lip carries apart from a client or web search tool's declaration: `cache_control` (the
+ * tool's cache mark) and the fields any tool may have (toolFields). An Anthropic backend writes
+ * them back on the tool; a hosted server tool's own declaration keeps them as written
  * (hosted-tools.ts).
  */
 export const CARRIED_APART = new Set(['cache_control', 'defer_loading', 'allowed_callers', 'input_examples', 'eager_input_streaming']);
@@ -51,10 +51,10 @@ export function isClientTool(type: unknown): boolean {
 
 /**
  * A client tool as a provider tool: its definition as the client wrote it (less the fields lip
- * carries apart: its cache mark, deferral and callers), for an Anthropic backend to send back, and for every other
- * backend a description and an input schema of lip's own, by family and version, so that another
- * provider's model can call it as a function of that name with the input the client's runner
- * takes from Claude.
+ * carries apart: its cache mark, deferral and callers), for an Anthropic backend to send back,
+ * and for every other backend a description and an input schema of lip's own, by family and
+ * version, so that another provider's model can call it as a function of that name with the
+ * input the client's runner takes from Claude.
  *
  * ```ts
  * clientTool({ type: 'bash_20250124', name: 'bash' })
