@@ -5,10 +5,12 @@ import { LipError } from '../errors/index.js';
  * For every backend: a call that declares a hosted tool (kind `hosted`) of another provider than
  * this backend's (`dialect`, HOSTED_DIALECTS; none: the backend runs no hosted tool) is refused
  * before anything is sent, retryable, so that a route moves on to a backend of that provider; the
- * tool is never offered as a function the model would call and nobody would run.
+ * tool is never offered as a function the model would call and nobody would run. An `optional`
+ * one (it only saves work, as OpenAI's hosted tool search does) is not refused: forHostedDialect
+ * leaves it out.
  */
 export function refuseHostedTools(call: Call, backend: string, dialect?: string): void {
-  const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.providerTool?.dialect !== dialect);
+  const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.optional !== true && t.providerTool?.dialect !== dialect);
   if (foreign.length === 0) return;
   const names = foreign.map((t) => `"${t.name}"`).join(', ');
   throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot run the hosted tool${foreign.length > 1 ? 's' : ''} ${names}: a hosted tool runs only at the provider that defines it; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
@@ -27,9 +29,37 @@ export function ownHostedParts(messages: readonly Message[], dialect?: string): 
   return messages.map((m) => (m.parts.some(foreign) ? { ...m, parts: m.parts.filter((p) => !foreign(p)) } : m)).filter((m) => m.parts.length > 0);
 }
 
-/** `call` fit for a backend of `dialect` (none: a backend without hosted tools): refused when it declares another's hosted tool, foreign hosted parts left out. */
+/**
+ * `call` fit for a backend of `dialect` (none: a backend without hosted tools): refused when it
+ * declares another's hosted tool, another's optional hosted tools (and a tool choice of one) left
+ * out, foreign hosted parts left out.
+ */
 export function forHostedDialect(call: Call, backend: string, dialect?: string): Call {
   refuseHostedTools(call, backend, dialect);
   const messages = ownHostedParts(call.messages, dialect);
-  return messages === call.messages ? call : { ...call, messages };
+  const tools = withoutForeignOptional(call, dialect);
+  if (messages === call.messages && tools === call.tools) return call;
+  return { ...call, messages, tools, ...(tools === call.tools ? {} : { toolChoice: choiceWithout(call, tools) }) };
+}
+
+const foreignOptional = (dialect?: string) => (t: Call['tools'][number]) => t.kind === 'hosted' && t.optional === true && t.providerTool?.dialect !== dialect;
+
+/** The call's tools less the optional hosted tools of another dialect; the same array when there is none. */
+function withoutForeignOptional(call: Call, dialect?: string): Call['tools'] {
+  const foreign = foreignOptional(dialect);
+  return call.tools.some(foreign) ? call.tools.filter((t) => !foreign(t)) : call.tools;
+}
+
+/** The tool choice once some tools were left out: one that named a left-out tool falls back to auto; an allowed list loses them. */
+function choiceWithout(call: Call, tools: Call['tools']): Call['toolChoice'] {
+  const names = new Set(tools.map((t) => t.name));
+  const choice = call.toolChoice;
+  if (choice.type === 'tool') return names.has(choice.name) ? choice : { type: 'auto' };
+  if ((choice.type === 'auto' || choice.type === 'any') && choice.allowed !== undefined) {
+    const allowed = choice.allowed.filter((n) => names.has(n));
+    if (allowed.length === choice.allowed.length) return choice;
+    if (allowed.length > 0) return { type: choice.type, allowed };
+    return { type: 'auto' };
+  }
+  return choice;
 }

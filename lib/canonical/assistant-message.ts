@@ -53,6 +53,7 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.dialect !== undefined ? { dialect: block.dialect } : {}),
         ...(block.custom === true ? { custom: true } : {}),
         ...(block.caller !== undefined ? { caller: block.caller } : {}),
+        ...(block.namespace !== undefined ? { namespace: block.namespace } : {}),
       });
     }
   }

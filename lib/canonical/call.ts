@@ -78,6 +78,8 @@ export interface ToolCallPart {
    * with the call, every other leaves it out.
    */
   readonly caller?: ToolCaller;
+  /** The namespace of the tool called (ToolDefinition.namespace): the call names the tool `name` in it. */
+  readonly namespace?: string;
   readonly cache?: CacheMark;
 }
 
@@ -108,7 +110,23 @@ export interface ToolReferencePart {
   readonly type: 'tool_reference';
   /** The name of the declared tool. */
   readonly name: string;
+  /** The namespace of the tool (ToolDefinition.namespace), when it is in one. */
+  readonly namespace?: string;
   readonly cache?: CacheMark;
+}
+
+/**
+ * What a client-run tool search (a `tool_search` tool's call) loaded, kept on its result: the
+ * tools' canonical definitions (functions and custom tools, with their namespace), and the
+ * client's record as written (OpenAI's `tool_search_output` item), of its `dialect`
+ * (TOOL_SEARCH_DIALECTS). A backend of that dialect sends the record back as it was; every other
+ * declares the tools in full and reads the result as text naming them
+ * (lib/backends/tool-namespaces.ts).
+ */
+export interface LoadedTools {
+  readonly tools: readonly ToolDefinition[];
+  readonly dialect: string;
+  readonly record: Readonly<Record<string, unknown>>;
 }
 
 /** The result of a tool call, answered by the client. */
@@ -120,6 +138,8 @@ export interface ToolResultPart {
   readonly content: string | ReadonlyArray<TextPart | ImagePart | FilePart | SearchResultPart | ToolReferencePart>;
   readonly isError?: boolean;
   readonly cache?: CacheMark;
+  /** The answer of a client's tool search: the tools it loaded (its `content` names them as tool references). */
+  readonly loaded?: LoadedTools;
 }
 
 /**
@@ -210,9 +230,13 @@ export interface ToolDefinition {
    * interpreter, file search, image generation and remote MCP; Gemini's code execution and URL
    * context), declared in `providerTool`: only a backend of its dialect can send it (as written),
    * every other refuses the request before sending, and its work comes back as `hosted_tool`
-   * events. Absent: a function tool.
+   * events. `tool_search`: a tool search the client runs itself (OpenAI's `tool_search` tool with
+   * `execution: "client"`), named TOOL_SEARCH_TOOL_NAME, with the client's description and
+   * `parameters`: its calls are ordinary calls (JSON arguments) that a Responses client gets as
+   * `tool_search_call` items, its results carry what it `loaded`; a backend without tool search
+   * offers it as a function tool. Absent: a function tool.
    */
-  readonly kind?: 'custom' | 'provider' | 'web_search' | 'hosted';
+  readonly kind?: 'custom' | 'provider' | 'web_search' | 'hosted' | 'tool_search';
   /**
    * The input format of a custom tool as the client wrote it (OpenAI `{type: "text"}` or
    * `{type: "grammar", syntax, definition}`), passed on opaquely to providers that take it.
@@ -235,6 +259,21 @@ export interface ToolDefinition {
   readonly deferLoading?: boolean;
   /** Per-tool fields only one provider family reads (ToolProviderOptions), sent only by a backend of that family. */
   readonly providerOptions?: ToolProviderOptions;
+  /**
+   * The namespace the tool belongs to (OpenAI's `namespace` tools: an MCP server's tools grouped as
+   * `mcp__calendar`): names are unique per (namespace, name), and a call of it names both. A
+   * backend without namespaces offers it as a function of one unique flattened name
+   * (`<namespace>__<name>`) and maps the model's calls back (lib/backends/tool-namespaces.ts).
+   */
+  readonly namespace?: string;
+  /** The namespace's description, as the client wrote it (repeated on each of its tools). */
+  readonly namespaceDescription?: string;
+  /**
+   * A hosted tool (kind `hosted`) that only saves work the model can do without it (OpenAI's
+   * hosted tool search: it loads deferred tools, which a backend without it declares in full): a
+   * backend of another dialect leaves it out instead of refusing the call.
+   */
+  readonly optional?: boolean;
 }
 
 /**
@@ -260,6 +299,9 @@ export interface WebSearchOptions {
   readonly contextSize?: 'low' | 'medium' | 'high';
   readonly liveAccess?: boolean;
 }
+
+/** The one name a client-run tool search has (OpenAI's `tool_search` tool has none of its own). */
+export const TOOL_SEARCH_TOOL_NAME = 'tool_search';
 
 /** The one name a hosted web search tool has (Anthropic requires it; the others have none). */
 export const WEB_SEARCH_TOOL_NAME = 'web_search';

@@ -23,6 +23,8 @@ export interface CollectedToolCall {
   readonly custom?: boolean;
   /** Who made the call, as the provider wrote it. */
   readonly caller?: ToolCaller;
+  /** The namespace of the tool called. */
+  readonly namespace?: string;
 }
 /** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
 export type CollectedCitation = Omit<CitationEvent, 'type'>;
@@ -142,6 +144,7 @@ export class Collector {
           (existing as { name: string }).name = event.name;
           if (event.custom === true) (existing as { custom?: boolean }).custom = true;
           if (event.caller !== undefined) (existing as { caller?: ToolCaller }).caller = event.caller;
+          if (event.namespace !== undefined) (existing as { namespace?: string }).namespace = event.namespace;
           return;
         }
         this.addTool({
@@ -149,6 +152,7 @@ export class Collector {
           ...(event.signature ? { signature: event.signature, ...(event.dialect !== undefined ? { dialect: event.dialect } : {}) } : {}),
           ...(event.custom === true ? { custom: true } : {}),
           ...(event.caller !== undefined ? { caller: event.caller } : {}),
+          ...(event.namespace !== undefined ? { namespace: event.namespace } : {}),
         });
         return;
       }

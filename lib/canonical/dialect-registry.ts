@@ -52,6 +52,15 @@ export const HOSTED_DIALECTS = {
 } as const;
 
 /**
+ * Tool search dialects (LoadedTools): whose record of what a client's tool search loaded it is
+ * (OpenAI's `tool_search_output` item). Only a backend of the dialect sends it back as written;
+ * the others get the loaded tools declared and text naming them.
+ */
+export const TOOL_SEARCH_DIALECTS = {
+  openaiResponses: 'openai.responses.tool_search',
+} as const;
+
+/**
  * Caller dialects (ToolCaller): whose record of who made a tool call it is. Only a client of that
  * protocol reads it, and only a backend of the dialect sends it back with the call.
  */

@@ -87,6 +87,8 @@ export interface ToolCallStartedEvent {
   readonly custom?: boolean;
   /** Who made the call, as the provider wrote it (Anthropic's `caller`). */
   readonly caller?: ToolCaller;
+  /** The namespace of the tool called (ToolDefinition.namespace; OpenAI `function_call.namespace`). */
+  readonly namespace?: string;
 }
 /** A piece of a call's arguments (JSON text), or of its raw input for a custom call. */
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }

@@ -39,19 +39,29 @@ export function validateCall(call: Call): CallIssue[] {
 
   if (call.tools.length > L.tools) add('tools', `has more than ${L.tools} tools`);
   const toolNames = new Set<string>();
+  // A namespaced tool is unique per (namespace, name); the choice names only tools outside one.
+  const namespaced = new Set<string>();
   call.tools.forEach((tool, i) => {
     const path = `tools[${i}]`;
+    if (tool.namespace !== undefined && (typeof tool.namespace !== 'string' || !tool.namespace || tool.namespace.trim() !== tool.namespace || tool.namespace.length > L.toolNameChars)) {
+      add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters without surrounding whitespace`);
+    }
+    const names = tool.namespace === undefined ? toolNames : namespaced;
+    const key = tool.namespace === undefined ? tool.name : `${String(tool.namespace)}\u0000${tool.name}`;
     if (!tool.name || tool.name.trim() !== tool.name) add(`${path}.name`, 'must be a non-empty name without surrounding whitespace');
     else if (tool.name.length > L.toolNameChars) add(`${path}.name`, `is longer than ${L.toolNameChars} characters`);
-    else if (toolNames.has(tool.name)) add(`${path}.name`, `duplicates the tool name "${tool.name}"`);
-    toolNames.add(tool.name);
+    else if (names.has(key)) add(`${path}.name`, tool.namespace === undefined ? `duplicates the tool name "${tool.name}"` : `duplicates the tool "${tool.name}" of the namespace "${tool.namespace}"`);
+    names.add(key);
+    if (tool.namespace !== undefined && tool.kind !== undefined && tool.kind !== 'custom') add(`${path}.namespace`, 'only a function or custom tool can be in a namespace');
+    if (tool.kind === 'tool_search' && call.tools.findIndex((t) => t.kind === 'tool_search') !== i) add(`${path}.kind`, 'declares a second tool search');
     if (tool.description !== undefined && tool.description.length > L.toolDescriptionChars) {
       add(`${path}.description`, `is longer than ${L.toolDescriptionChars} characters`);
     }
     if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
       add(`${path}.parameters`, 'must be a JSON Schema object');
     }
-    if (tool.kind !== undefined && tool.kind !== 'custom' && tool.kind !== 'provider' && tool.kind !== 'web_search' && tool.kind !== 'hosted') add(`${path}.kind`, 'must be custom, provider, web_search, hosted or absent');
+    if (tool.kind !== undefined && !TOOL_KINDS.has(tool.kind)) add(`${path}.kind`, 'must be custom, provider, web_search, hosted, tool_search or absent');
+    if (tool.optional !== undefined && (tool.optional !== true || tool.kind !== 'hosted')) add(`${path}.optional`, 'only a hosted tool can be optional (true)');
     if (tool.kind === 'web_search' && call.tools.findIndex((t) => t.kind === 'web_search') !== i) add(`${path}.kind`, 'declares a second web search tool');
     if (tool.format !== undefined && !isObject(tool.format)) add(`${path}.format`, 'must be an object');
     if (tool.deferLoading !== undefined && typeof tool.deferLoading !== 'boolean') add(`${path}.deferLoading`, 'must be a boolean');
@@ -72,6 +82,8 @@ export function validateCall(call: Call): CallIssue[] {
 }
 
 type Add = (path: string, message: string) => void;
+
+const TOOL_KINDS: ReadonlySet<string> = new Set(['custom', 'provider', 'web_search', 'hosted', 'tool_search']);
 
 function isObject(value: unknown): boolean {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -143,6 +155,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       checkText(part.arguments, `${path}.arguments`, add);
       if (toolCallIds.has(part.id)) add(`${path}.id`, `duplicates the tool call id "${part.id}"`);
       toolCallIds.add(part.id);
+      if (part.namespace !== undefined && (typeof part.namespace !== 'string' || part.namespace.length === 0 || part.namespace.length > L.toolNameChars)) add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
       if (part.caller !== undefined) {
         if (typeof part.caller?.dialect !== 'string' || part.caller.dialect.length === 0) add(`${path}.caller.dialect`, 'must be a non-empty dialect id');
         if (!isObject(part.caller?.value)) add(`${path}.caller.value`, 'must be an object');
@@ -158,6 +171,11 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
           if (typeof p.name !== 'string' || p.name.length === 0) add(`${path}.content[${k}].name`, 'must be a non-empty tool name');
           else if (p.name.length > L.toolNameChars) add(`${path}.content[${k}].name`, `is longer than ${L.toolNameChars} characters`);
         });
+      }
+      if (part.loaded !== undefined) {
+        if (!Array.isArray(part.loaded?.tools) || part.loaded.tools.length > L.tools) add(`${path}.loaded.tools`, `must be a list of at most ${L.tools} tools`);
+        if (typeof part.loaded?.dialect !== 'string' || part.loaded.dialect.length === 0) add(`${path}.loaded.dialect`, 'must be a non-empty dialect id');
+        if (!isObject(part.loaded?.record)) add(`${path}.loaded.record`, 'must be an object');
       }
       return;
     case 'reasoning':

@@ -7,6 +7,7 @@ import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
 import { toolReferencesAsText } from '../tool-references.js';
+import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
 import { continuePausedTurns, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
@@ -52,6 +53,12 @@ export interface HttpProtocol {
    * deferred tools). When false or absent they go out as text parts (tool-references.ts).
    */
   readonly toolReferences?: boolean;
+  /**
+   * The protocol takes tool namespaces and a client's tool search as they are (OpenAI Responses).
+   * When false or absent namespaced tools go out under flat names and come back namespaced, the
+   * tool search as a function tool, no tool deferred (tool-namespaces.ts).
+   */
+  readonly toolNamespaces?: boolean;
   /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
   readonly pausedTurns?: PausedTurns;
   /**
@@ -138,10 +145,11 @@ export class HttpBackend implements Backend {
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
-    const call = this.readable(given);
+    const flat = this.protocol.toolNamespaces === true ? given : namespacesAsFunctions(given);
+    const call = this.readable(flat);
     const pausing = this.protocol.pausedTurns;
-    if (pausing !== undefined && pausing.applies(call)) return continuePausedTurns(call, (turn) => this.turn(turn, target), pausing);
-    return this.turn(call, target);
+    const events = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, (turn) => this.turn(turn, target), pausing) : this.turn(call, target);
+    return flat === given ? events : events.pipe(namespacedCallsFromFunctions(given));
   }
 
   /** `call` with the search results and tool references the protocol has no block for as text. */
@@ -193,7 +201,7 @@ export class HttpBackend implements Backend {
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
-    const read = this.readable(call);
+    const read = this.readable(this.protocol.toolNamespaces === true ? call : namespacesAsFunctions(call));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
     if (body === undefined) return undefined;

@@ -36,6 +36,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     keyHint: credentials.source,
     defaultModels: OPENAI_CODEX_DEFAULTS.models,
     customTools: true,
+    toolNamespaces: true,
     generate: (call, target, key) => {
       const turn = (target as CodexTarget).codexTurn ?? { conversationId: conversationId(call, codexModel(target.model)), turn: 0, bump: false };
       return {

@@ -37,6 +37,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
     customTools: true,
+    toolNamespaces: true,
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,
