@@ -6,6 +6,7 @@ import { partCacheOf } from '../cache-control.js';
 import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { webSearchPart } from './web-search-call.js';
 import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tools.js';
+import { toolSearchCallPart, toolSearchOutputPart } from './tool-search.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -18,9 +19,11 @@ export function badField(path: string, message: string, unsupported = false): Li
  * Responses `input` -> canonical messages. Leading system/developer messages go to `system`.
  * The items of one assistant turn (reasoning, message, function_call, custom_tool_call,
  * web_search_call, and hosted tools' items: code_interpreter_call, file_search_call,
- * image_generation_call, mcp_call, mcp_list_tools, mcp_approval_request, as written) fold into
- * one assistant message in their order; consecutive function_call_output and
- * custom_tool_call_output items into one tool message; the client's `mcp_approval_response` is a
+ * image_generation_call, mcp_call, mcp_list_tools, mcp_approval_request, as written; a
+ * tool_search_call, and OpenAI's own tool_search_output) fold into one assistant message in
+ * their order (a call keeps its `namespace`); consecutive function_call_output,
+ * custom_tool_call_output and the client's tool_search_output items into one tool message
+ * (tool-search.ts); the client's `mcp_approval_response` is a
  * user message of its own, as written.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
@@ -51,12 +54,27 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       }
       case 'function_call': {
         const { id, call } = openCallId(item.call_id, `${path}.call_id`);
-        append('assistant', [{ type: 'tool_call', id, name: item.name, arguments: item.arguments, ...(call ? { signature: call.signature, dialect: call.dialect } : {}) }]);
+        append('assistant', [{
+          type: 'tool_call', id, name: item.name, arguments: item.arguments,
+          ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
+        }]);
         return;
       }
       case 'custom_tool_call': {
         const { id, call } = openCallId(item.call_id, `${path}.call_id`);
-        append('assistant', [{ type: 'tool_call', id, name: item.name, arguments: item.input, custom: true, ...(call ? { signature: call.signature, dialect: call.dialect } : {}) }]);
+        append('assistant', [{
+          type: 'tool_call', id, name: item.name, arguments: item.input, custom: true,
+          ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
+        }]);
+        return;
+      }
+      case 'tool_search_call':
+        append('assistant', [toolSearchCallPart(item, path)]);
+        return;
+      case 'tool_search_output': {
+        // OpenAI's own search writes its output in the assistant's turn; the client's answers a call.
+        const part = toolSearchOutputPart(item, path);
+        append(part.type === 'tool_result' ? 'tool' : 'assistant', [part]);
         return;
       }
       case 'custom_tool_call_output':

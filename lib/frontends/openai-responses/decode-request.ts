@@ -1,5 +1,5 @@
 import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { CUSTOM_TOOL_PARAMETERS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import type { DecodedRequest } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
@@ -8,6 +8,7 @@ import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 import { WEB_SEARCH_TOOL_TYPES, includesSearchSources, webSearchTool } from './web-search-call.js';
 import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes, hostedTool } from './hosted-tools.js';
+import { checkNamespacesAndSearch, memberTool, namespaceTools, toolSearchTool } from './tool-search.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -37,7 +38,8 @@ export interface ResponsesHints {
  * Responses request -> Call. `instructions` and leading system/developer items become `system`
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
- * `input` items fold into canonical messages (decode-input.ts); function and custom tools, the hosted
+ * `input` items fold into canonical messages (decode-input.ts); function and custom tools, namespaces
+ * and tool search (tool-search.ts), the hosted
  * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources),
  * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP:
  * hosted-tools.ts; their `include` values go to `providerOptions.openai.include`), tool choice,
@@ -66,20 +68,23 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const messages = continued ? [...inputSystem, ...input] : input;
   if (!continued) system.push(...leading);
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t, i) => {
-    if (t.type === 'custom') return customTool(t);
-    if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
-    if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
-    if (t.type !== 'function') throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, code_interpreter, file_search, image_generation and mcp tools)`, true);
-    return {
-      name: t.name,
-      ...(typeof t.description === 'string' ? { description: t.description } : {}),
-      parameters: t.parameters ?? { type: 'object', properties: {} },
-      ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
-    };
+  const declared = (b.tools ?? []) as Json[];
+  const tools: ToolDefinition[] = [];
+  // The checks below read tools by declaration index: a namespace (its tools checked apart) stands there as a nameless tool.
+  const byDeclaration: ToolDefinition[] = [];
+  declared.forEach((t, i) => {
+    const decoded = declaredTool(t, i);
+    if (Array.isArray(decoded)) {
+      tools.push(...decoded);
+      byDeclaration.push({ name: '', parameters: {} });
+    } else {
+      tools.push(decoded);
+      byDeclaration.push(decoded);
+    }
   });
-  checkWebSearch(b.tools ?? [], tools);
-  checkHostedTools(b.tools ?? [], tools);
+  checkNamespacesAndSearch(declared);
+  checkWebSearch(declared, byDeclaration);
+  checkHostedTools(declared, byDeclaration);
 
   const include = hostedIncludes(b.include);
   const optioned = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
@@ -115,15 +120,14 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
 
-/** A custom (freeform) tool: its input is one raw string; `format` is kept for providers that take it. */
-function customTool(t: Json): ToolDefinition {
-  return {
-    name: t.name,
-    ...(typeof t.description === 'string' ? { description: t.description } : {}),
-    parameters: CUSTOM_TOOL_PARAMETERS,
-    kind: 'custom',
-    ...(t.format ? { format: t.format } : {}),
-  };
+/** A declared tool: one ToolDefinition, or a namespace's several. */
+function declaredTool(t: Json, i: number): ToolDefinition | ToolDefinition[] {
+  if (t.type === 'function' || t.type === 'custom') return memberTool(t, `tools[${i}]`);
+  if (t.type === 'namespace') return namespaceTools(t, `tools[${i}]`);
+  if (t.type === 'tool_search') return toolSearchTool(t);
+  if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
+  if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
+  throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation and mcp tools)`, true);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart,
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
-import { callItem, messageItem } from './response-object.js';
+import { callItem, callItemPrefix, messageItem, type CallForm } from './response-object.js';
 import { webSearchCallItem } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 
@@ -16,13 +16,14 @@ type Item = Record<string, unknown>;
  *   parts; a `developer` item comes back as `system`, the role lip keeps); a hosted tool's item
  *   of it (the client's `mcp_approval_response`) as written, in its place;
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
- *   call a `function_call` or `custom_tool_call` item, each reasoning a `reasoning` item (provider
+ *   call a `function_call` or `custom_tool_call` item (with its `namespace`; a `tool_search_call`
+ *   when the input answers it with a `tool_search_output`), each reasoning a `reasoning` item (provider
  *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
  *   item (its query and sources), each hosted tool's item (code_interpreter_call, mcp_call, ...)
  *   as written, its own id kept;
  * * a tool message -> one `function_call_output` item per result (`custom_tool_call_output`
  *   when the custom call is in the same input; a result of a call made in an earlier response
- *   shows as `function_call_output`).
+ *   shows as `function_call_output`); a tool search's answer as the `tool_search_output` it was.
  *
  * lip keeps no item ids of the input, so each item's id is derived from the response id and
  * the item's place: the same on every call (`after` pages through them), and no way back to
@@ -33,7 +34,14 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
   const items: Item[] = [];
   const nextId = (prefix: string) => derivedId(prefix, `${responseId}/input/${items.length}`);
   const custom = new Set<string>();
-  for (const m of input) for (const p of m.parts) if (p.type === 'tool_call' && p.custom === true) custom.add(p.id);
+  // The calls of the client's tool search: those the input answers with the tools they loaded.
+  const searches = new Set<string>();
+  for (const m of input) {
+    for (const p of m.parts) {
+      if (p.type === 'tool_call' && p.custom === true) custom.add(p.id);
+      if (p.type === 'tool_result' && p.loaded !== undefined) searches.add(p.callId);
+    }
+  }
   for (const message of input) {
     switch (message.role) {
       case 'system':
@@ -59,12 +67,12 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
       }
       case 'assistant':
         for (const part of message.parts) {
-          const item = assistantItem(part, nextId);
+          const item = assistantItem(part, nextId, searches);
           if (item) items.push(item);
         }
         break;
       case 'tool':
-        for (const part of message.parts) if (part.type === 'tool_result') items.push(toolOutputItem(part, custom.has(part.callId), nextId));
+        for (const part of message.parts) if (part.type === 'tool_result') items.push(part.loaded !== undefined ? toolSearchOutputItem(part, nextId) : toolOutputItem(part, custom.has(part.callId), nextId));
         break;
     }
   }
@@ -79,10 +87,13 @@ function hostedItem(part: HostedToolPart, nextId: (prefix: string) => string): I
   return typeof part.block.id === 'string' ? { ...part.block } : { ...part.block, id: nextId('hti_') };
 }
 
-function assistantItem(part: Part, nextId: (prefix: string) => string): Item | undefined {
+function assistantItem(part: Part, nextId: (prefix: string) => string, searches: ReadonlySet<string>): Item | undefined {
   switch (part.type) {
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
-    case 'tool_call': return callItem(nextId(part.custom === true ? 'ctc_' : 'fc_'), callWireId(part), part.name, part.arguments, 'completed', part.custom === true);
+    case 'tool_call': {
+      const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id) };
+      return callItem(nextId(callItemPrefix(form)), callWireId(part), part.name, part.arguments, 'completed', form);
+    }
     case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
     case 'web_search': return webSearchCallItem(nextId('ws_'), part.status, part, true);
     case 'hosted_tool': return isHostedItem(part) ? hostedItem(part, nextId) : undefined;
@@ -100,6 +111,12 @@ function reasoningInputItem(id: string, part: ReasoningPart): Item {
     id, type: 'reasoning', summary: summary.map((text) => ({ type: 'summary_text', text })),
     ...(encrypted !== undefined ? { encrypted_content: encrypted } : {}),
   };
+}
+
+/** A client's tool search output as it was written (one written without an id gets one from its place). */
+function toolSearchOutputItem(part: ToolResultPart, nextId: (prefix: string) => string): Item {
+  const record = part.loaded!.record;
+  return typeof record.id === 'string' ? { ...record } : { ...record, id: nextId('tso_') };
 }
 
 function toolOutputItem(part: ToolResultPart, custom: boolean, nextId: (prefix: string) => string): Item {

@@ -2,7 +2,7 @@ import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, callItem, messageItem, outputItemId, reasoningItem } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, isToolSearchCall, messageItem, outputItemId, reasoningItem, type CallForm } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
@@ -12,7 +12,8 @@ import { ownHostedItem } from './hosted-tools.js';
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
  * after reasoning text joins that item), tool calls `function_call` items (`custom_tool_call`
- * items for custom tools), hosted web searches `web_search_call` items (web-search-call.ts; sources
+ * items for custom tools, with the `namespace` of a namespaced tool; `tool_search_call` items for
+ * the client's tool search), hosted web searches `web_search_call` items (web-search-call.ts; sources
  * when the client's `include` asked for them), OpenAI's hosted tools' items (code interpreter,
  * image generation, MCP, ...) as the provider wrote them (hosted-tools.ts; another provider's
  * hosted blocks have no form here and are left out), and a text's citations `url_citation` annotations
@@ -57,8 +58,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     } else if (block.type === 'hosted_tool') {
       if (ownHostedItem(block)) output.push({ ...block.block });
     } else {
-      const custom = block.custom === true;
-      output.push(callItem(nextId(custom ? 'ctc_' : 'fc_'), callWireId(block), block.name, block.arguments, 'completed', custom));
+      const form: CallForm = { custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace) };
+      output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
     }
   }
   return shell.build({

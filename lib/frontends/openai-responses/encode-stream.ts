@@ -8,13 +8,13 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import type { ResponsesHints } from './decode-request.js';
-import { ResponseShell, callItem, messageItem, outputItemId, outputText, reasoningItem, type ItemStatus } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
-  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'web_search_call' | 'hosted';
+  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'tool_search_call' | 'web_search_call' | 'hosted';
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -23,6 +23,8 @@ interface OpenItem {
   /** The canonical id of a call (its `callId` on the wire may carry state). */
   readonly key?: string;
   readonly name?: string;
+  /** A call's namespace (function_call.namespace). */
+  readonly namespace?: string;
   /** A message's token log probabilities so far (when the client asked for them). */
   logprobs?: TokenLogprob[];
   /** Where a message's text starts in the response's text (citations count from there). */
@@ -86,11 +88,14 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly logprobs: boolean;
   /** The client asked for the sources of web searches (`include: ["web_search_call.action.sources"]`). */
   private readonly sources: boolean;
+  /** The client declared its own tool search: a call of it is a tool_search_call. */
+  private readonly toolSearch: boolean;
 
   constructor(context: EncodeContext) {
     this.context = context;
     this.logprobs = context.call.options.logprobs !== undefined;
     this.sources = (context.hints as Partial<ResponsesHints>).includeSearchSources === true;
+    this.toolSearch = context.call.tools.some((t) => t.kind === 'tool_search');
     this.shell = new ResponseShell(context);
   }
 
@@ -147,20 +152,23 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
     this.calls.delete(call.key!);
-    const custom = call.kind === 'custom_tool_call';
-    const done = custom
-      ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(call.text)}`)
-      : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`);
-    return done + this.done(call, callItem(call.id, call.callId!, call.name!, call.text, status, custom));
+    // A tool_search_call has no argument events: its done item holds them.
+    const done = call.kind === 'tool_search_call' ? ''
+      : call.kind === 'custom_tool_call'
+        ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(call.text)}`)
+        : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`);
+    return done + this.done(call, callItem(call.id, call.callId!, call.name!, call.text, status, formOf(call)));
   }
 
   /**
-   * A function_call item for the call `id` (a custom_tool_call item for a custom call), whose
+   * A function_call item for the call `id` (a custom_tool_call item for a custom call, with the
+   * `namespace` of a namespaced tool's; a tool_search_call for the client's tool search), whose
    * `call_id` on the wire is `callId` (an id that may carry state).
    */
-  private openCall(id: string, name: string, callId = id, custom = false): string {
-    const kind = custom ? 'custom_tool_call' : 'function_call';
-    const { item, text } = this.open(kind, custom ? 'ctc_' : 'fc_', (itemId) => callItem(itemId, callId, name, '', 'in_progress', custom), { callId, name, key: id });
+  private openCall(id: string, name: string, callId = id, custom = false, namespace?: string): string {
+    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.context.call, name, namespace) };
+    const kind = form.toolSearch ? 'tool_search_call' : custom ? 'custom_tool_call' : 'function_call';
+    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}) });
     this.calls.set(id, item);
     return text;
   }
@@ -212,13 +220,14 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
         return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':
-        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true);
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true, event.namespace);
       case 'tool_call_delta': {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
         const call = this.calls.get(event.id)!;
         this.held.add('args', event.args.length);
         call.text += event.args;
+        if (call.kind === 'tool_search_call') return out; // its arguments are a JSON value, written whole when it is done
         const type = call.kind === 'custom_tool_call' ? 'response.custom_tool_call_input.delta' : 'response.function_call_arguments.delta';
         return out + this.frame(type, `,${call.at},"delta":${JSON.stringify(event.args)}`);
       }
@@ -367,7 +376,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private snapshot(index: number): unknown {
     if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
-    for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', call.kind === 'custom_tool_call');
+    for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', formOf(call));
     for (const search of this.searches?.values() ?? []) if (search.index === index) return webSearchCallItem(search.id, 'in_progress');
     return undefined;
   }
@@ -375,4 +384,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   end(): string {
     return this.finish(undefined);
   }
+}
+
+/** How an open call's item is written. */
+function formOf(call: OpenItem): CallForm {
+  return { custom: call.kind === 'custom_tool_call', toolSearch: call.kind === 'tool_search_call', ...(call.namespace !== undefined ? { namespace: call.namespace } : {}) };
 }

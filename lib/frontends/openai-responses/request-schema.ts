@@ -35,7 +35,10 @@ const content = { type: ['string', 'array'], description: 'a string or an array 
 const message = { required: ['role', 'content'], properties: { role: { enum: ['user', 'assistant', 'system', 'developer'] }, content } };
 const functionCall = {
   required: ['call_id', 'name', 'arguments'],
-  properties: { id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, arguments: { type: 'string' } },
+  properties: {
+    id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, arguments: { type: 'string' },
+    namespace: { type: 'string', minLength: 1 },
+  },
 };
 const functionCallOutput = {
   required: ['call_id', 'output'],
@@ -46,7 +49,10 @@ const functionCallOutput = {
 };
 const customToolCall = {
   required: ['call_id', 'name', 'input'],
-  properties: { id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'string' } },
+  properties: {
+    id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'string' },
+    namespace: { type: 'string', minLength: 1 },
+  },
 };
 const summaryText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'summary_text' }, text: { type: 'string' } } };
 const reasoningText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'reasoning_text' }, text: { type: 'string' } } };
@@ -95,6 +101,24 @@ const hostedItems: Record<string, Record<string, unknown>> = {
   mcp_approval_response: { required: ['approval_request_id', 'approve'], properties: { id: { type: ['string', 'null'] }, approval_request_id: { type: 'string', minLength: 1 }, approve: { type: 'boolean' }, reason: nullableString } },
 };
 
+/**
+ * A tool search of an earlier turn (tool-search.ts): the call (its `arguments` a JSON value) and
+ * its output, the tools it loaded. A client-run one (`execution: "client"`) needs its `call_id`;
+ * a server-run one is OpenAI's record, passed on as written.
+ */
+const execution = { enum: ['client', 'server'] };
+const toolSearchCall = {
+  properties: { id: nullableString, call_id: nullableString, execution, status: nullableString },
+  if: { not: { properties: { execution: { const: 'server' } }, required: ['execution'] } },
+  then: { required: ['call_id'], properties: { call_id: { type: 'string', minLength: 1 } } },
+};
+const toolSearchOutput = {
+  required: ['tools'],
+  properties: { id: nullableString, call_id: nullableString, execution, status: nullableString, tools: { type: 'array', items: { $ref: '#/$defs/tool' } } },
+  if: { not: { properties: { execution: { const: 'server' } }, required: ['execution'] } },
+  then: { required: ['call_id'], properties: { call_id: { type: 'string', minLength: 1 } } },
+};
+
 /** An input item: typed, or an untyped `{role, content}` message. */
 const item = {
   type: 'object',
@@ -108,6 +132,8 @@ const item = {
     { if: { properties: { type: { const: 'custom_tool_call_output' } }, required: ['type'] }, then: functionCallOutput },
     { if: { properties: { type: { const: 'reasoning' } }, required: ['type'] }, then: reasoning },
     { if: { properties: { type: { const: 'web_search_call' } }, required: ['type'] }, then: webSearchCall },
+    { if: { properties: { type: { const: 'tool_search_call' } }, required: ['type'] }, then: toolSearchCall },
+    { if: { properties: { type: { const: 'tool_search_output' } }, required: ['type'] }, then: toolSearchOutput },
     ...Object.entries(hostedItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
   ],
 };
@@ -119,6 +145,7 @@ const functionTool = {
     description: { type: ['string', 'null'] },
     parameters: { type: ['object', 'null'] },
     strict: { type: ['boolean', 'null'] },
+    defer_loading: { type: ['boolean', 'null'] },
   },
 };
 
@@ -128,6 +155,7 @@ const customTool = {
   properties: {
     name: { type: 'string', minLength: 1 },
     description: { type: ['string', 'null'] },
+    defer_loading: { type: ['boolean', 'null'] },
     format: {
       type: ['object', 'null'],
       required: ['type'],
@@ -194,6 +222,24 @@ const hostedTools: Record<string, Record<string, unknown>> = {
   },
 };
 
+/**
+ * OpenAI's namespaces (function and custom tools grouped under a name, Codex CLI's MCP servers)
+ * and its tool search, run by the client (its description and parameters offered to the model)
+ * or by OpenAI.
+ */
+const namespaceTool = {
+  required: ['name', 'tools'],
+  properties: {
+    name: { type: 'string', minLength: 1, pattern: '^\\S(.*\\S)?$', description: 'a name without surrounding whitespace' },
+    description: { type: ['string', 'null'] },
+    tools: { type: 'array', minItems: 1, items: tagged({ function: functionTool, custom: customTool }) },
+  },
+};
+const toolSearchTool = {
+  properties: { execution, description: { type: ['string', 'null'] }, parameters: { type: ['object', 'null'] } },
+};
+const tool = tagged({ function: functionTool, custom: customTool, namespace: namespaceTool, tool_search: toolSearchTool, ...webSearchTools, ...hostedTools });
+
 const format = {
   type: 'object',
   required: ['type'],
@@ -203,12 +249,14 @@ const format = {
 export const responsesRequestSchema: Record<string, unknown> = {
   type: 'object',
   required: ['model'],
+  // A tool declaration, also in a tool search's output of an earlier turn.
+  $defs: { tool },
   properties: {
     model: { type: 'string', minLength: 1 },
     input: { type: ['string', 'array'], description: 'a string or an array of input items', items: item },
     instructions: { type: ['string', 'null'] },
     stream: { type: ['boolean', 'null'] },
-    tools: { type: ['array', 'null'], items: tagged({ function: functionTool, custom: customTool, ...webSearchTools, ...hostedTools }) },
+    tools: { type: ['array', 'null'], items: { $ref: '#/$defs/tool' } },
     tool_choice: {
       type: ['string', 'object'],
       description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',

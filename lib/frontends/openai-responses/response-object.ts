@@ -1,5 +1,5 @@
-import type { TokenLogprob, Usage } from '../../canonical/index.js';
-import { totalTokens } from '../../canonical/index.js';
+import type { Call, TokenLogprob, Usage } from '../../canonical/index.js';
+import { TOOL_SEARCH_TOOL_NAME, totalTokens } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
@@ -122,16 +122,55 @@ export function reasoningItem(id: string, summary: string | undefined, encrypted
   };
 }
 
-export function functionCallItem(id: string, callId: string, name: string, args: string, status: ItemStatus): Record<string, unknown> {
-  return { id, type: 'function_call', status, arguments: args, call_id: callId, name };
+export function functionCallItem(id: string, callId: string, name: string, args: string, status: ItemStatus, namespace?: string): Record<string, unknown> {
+  return { id, type: 'function_call', status, arguments: args, call_id: callId, name, ...(namespace !== undefined ? { namespace } : {}) };
 }
 
 /** A custom (freeform) tool call: `input` is the raw string the model wrote (ids `ctc_...`). */
-export function customToolCallItem(id: string, callId: string, name: string, input: string, status: ItemStatus): Record<string, unknown> {
-  return { id, type: 'custom_tool_call', status, call_id: callId, input, name };
+export function customToolCallItem(id: string, callId: string, name: string, input: string, status: ItemStatus, namespace?: string): Record<string, unknown> {
+  return { id, type: 'custom_tool_call', status, call_id: callId, input, name, ...(namespace !== undefined ? { namespace } : {}) };
 }
 
-/** The output item of a call: a custom_tool_call for a custom tool, else a function_call. */
-export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, custom: boolean): Record<string, unknown> {
-  return custom ? customToolCallItem(id, callId, name, text, status) : functionCallItem(id, callId, name, text, status);
+/**
+ * A call of the client's tool search (ids `tsc_...`): its `arguments` are a JSON value, not text
+ * (`{"query": ..., "limit": ...}`); arguments that are not JSON (a model that ignored the schema)
+ * go as the string they are.
+ */
+export function toolSearchCallItem(id: string, callId: string, args: string, status: ItemStatus): Record<string, unknown> {
+  return { id, type: 'tool_search_call', status, call_id: callId, execution: 'client', arguments: jsonValue(args) };
+}
+
+function jsonValue(text: string): unknown {
+  if (text.length === 0) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** How a call is written: a custom tool's, a namespaced tool's, or the client's tool search's. */
+export interface CallForm {
+  readonly custom?: boolean;
+  readonly namespace?: string;
+  readonly toolSearch?: boolean;
+}
+
+/** The output item of a call: a tool_search_call for the client's tool search, a custom_tool_call for a custom tool, else a function_call. */
+export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, form: CallForm = {}): Record<string, unknown> {
+  if (form.toolSearch === true) return toolSearchCallItem(id, callId, text, status);
+  return form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
+}
+
+/** The item id prefix of a call's item. */
+export function callItemPrefix(form: CallForm): string {
+  return form.toolSearch === true ? 'tsc_' : form.custom === true ? 'ctc_' : 'fc_';
+}
+
+/**
+ * Whether a call of `name` (in `namespace`) is a call of the client's tool search: the call
+ * declared one (kind `tool_search`), and the call names it outside any namespace.
+ */
+export function isToolSearchCall(call: Call, name: string, namespace: string | undefined): boolean {
+  return namespace === undefined && name === TOOL_SEARCH_TOOL_NAME && call.tools.some((t) => t.kind === 'tool_search');
 }

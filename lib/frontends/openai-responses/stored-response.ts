@@ -1,9 +1,14 @@
-import { emptyCall } from '../../canonical/index.js';
+import type { ToolDefinition } from '../../canonical/index.js';
+import { TOOL_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import type { StoredResponseRoutes, StoredResponseView } from '../protocol.js';
 import { badField } from './decode-input.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { includesSearchSources } from './web-search-call.js';
+import { declaresClientToolSearch } from './tool-search.js';
+
+/** The client's tool search, as a stored response's call declares it when its request did. */
+const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parameters: {}, kind: 'tool_search' };
 
 /** `limit` of an input item list when the query has none, and the most it may ask for. */
 const DEFAULT_LIMIT = 20;
@@ -64,7 +69,8 @@ function storedResponseObject(stored: StoredResponseView, sources: boolean): Rec
   const model = stored.model ?? '';
   return encodeResponsesResponse(stored.output, {
     // No request runs: the call only names the model, and no Responses encoder reads a request id.
-    call: emptyCall({ model }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
+    // (and the client's tool search, whose calls are tool_search_call items).
+    call: emptyCall({ model, tools: declaresClientToolSearch(stored.echo?.tools) ? [STORED_TOOL_SEARCH] : [] }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
     created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
     continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
