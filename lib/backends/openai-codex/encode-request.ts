@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Call, GenerationOptions, Message, ToolDefinition } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { SEARCH_SOURCES_INCLUDE, encodeResponsesRequest, type ResponsesOptions } from '../openai-responses/index.js';
+import { SEARCH_SOURCES_INCLUDE, encodeResponsesRequest, toolBody, toolsBody, type ResponsesOptions } from '../openai-responses/index.js';
 import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
@@ -80,7 +80,8 @@ export interface CodexTurn {
  * Call -> the Codex Responses request: the Responses body (tools, tool history, encrypted
  * reasoning replay, response format) reshaped for the Codex endpoint: always streamed and
  * `store: false`; mandatory `instructions` (system text folded in, none left in `input`);
- * custom tools and the hosted web search as the Responses body has them (the client's own
+ * custom tools, namespaces, the client's tool search (OpenAI's own is left out, as an optional
+ * hosted tool) and the hosted web search as the Responses body has them (the client's own
  * `web_search` declaration, `external_web_access` included, or one built from the options; no
  * `include` of its sources, which Codex CLI does not ask for); `strict` only for strict-compatible tool schemas (and never for a tool the call marks
  * `strict: false`); `parallel_tool_calls` false unless asked; `reasoning` from the call or the
@@ -110,10 +111,10 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
     if ((body.reasoning as Json).effort === undefined) delete (body.reasoning as Json).effort;
   }
   if (call.tools.length > 0) {
-    const tools = body.tools as Json[];
-    body.tools = call.tools.map((t: ToolDefinition, i) => (t.kind === 'custom' || t.kind === 'web_search' ? tools[i] : {
+    body.tools = toolsBody(shaped, (t: ToolDefinition, deferred) => (t.kind === 'custom' || t.kind === 'web_search' || t.kind === 'tool_search' ? toolBody(t, deferred) : {
       type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
       parameters: t.parameters, strict: t.strict !== false && strictCompatible(t.parameters),
+      ...(deferred && t.deferLoading === true ? { defer_loading: true } : {}),
     }));
     body.parallel_tool_calls = options.parallelToolCalls ?? false;
   }

@@ -2,7 +2,7 @@ import type { LipEvent } from '../../canonical/index.js';
 import { malformedResponse, type ResponseDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
-import { HOSTED_ITEM_TYPES } from './hosted-tools.js';
+import { isHostedItem } from './hosted-tools.js';
 
 type Json = Record<string, any>;
 
@@ -38,7 +38,7 @@ export class ResponsesResponseDecoder implements ResponseDecoder {
       const item: unknown = output[output_index];
       if (!isObject(item)) continue;
       // A hosted tool's item is reported done only: a whole answer has nothing to show of it before.
-      if (!HOSTED_ITEM_TYPES.has(item.type)) stream.frame({ type: 'response.output_item.added', output_index, item }, out);
+      if (!isHostedItem(item)) stream.frame({ type: 'response.output_item.added', output_index, item }, out);
       const deltas = item.type === 'reasoning' ? reasoningDeltas(item) : item.type === 'message' ? messageDeltas(item) : [];
       for (const delta of deltas) stream.frame({ ...delta, item_id: item.id, output_index }, out);
       stream.frame({ type: 'response.output_item.done', output_index, item }, out);

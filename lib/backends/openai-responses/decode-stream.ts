@@ -1,17 +1,17 @@
 import type { CitationEvent, LipEvent, Usage } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { REASONING_DIALECTS, TOOL_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatLogprobs } from '../logprobs.js';
 import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 import { citationEvent, webSearchEvent } from './web-search-call.js';
-import { HOSTED_ITEM_TYPES, HostedItems, isHostedEvent } from './hosted-tools.js';
+import { HostedItems, isHostedEvent, isHostedItem } from './hosted-tools.js';
 
 type Json = Record<string, any>;
 
-/** A call being read; `custom`: a custom_tool_call (raw input, not metered as JSON). */
-interface Call { id: string; args: boolean; finished: boolean; custom: boolean; depth?: JsonDepthMeter }
+/** A call being read; `custom`: a custom_tool_call (raw input, not metered as JSON); `search`: a tool_search_call of the client's (arguments a JSON value, written whole when done). */
+interface Call { id: string; args: boolean; finished: boolean; custom: boolean; search?: boolean; depth?: JsonDepthMeter }
 
 /** Responses `usage` -> canonical (the same convention: cache reads and writes inside input, reasoning inside output). */
 export function responsesUsage(u: Json): Usage {
@@ -33,8 +33,10 @@ export function responsesUsage(u: Json): Usage {
  * message; summary and raw reasoning deltas are reasoning (summary parts of one item are
  * separated by a blank line); a reasoning item's `encrypted_content` becomes one
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
- * text; `function_call` items are tool calls keyed by `call_id`, `custom_tool_call` items custom
- * calls (their `custom_tool_call_input` deltas are the raw input), `web_search_call` items hosted
+ * text; `function_call` items are tool calls keyed by `call_id` (with their `namespace`),
+ * `custom_tool_call` items custom calls (their `custom_tool_call_input` deltas are the raw input),
+ * the client's `tool_search_call` items calls of its tool search (arguments whole when done;
+ * OpenAI's own searches, `execution: "server"`, are hosted items), `web_search_call` items hosted
  * web searches (`searching` when added, `completed` / `failed` with the query and sources when
  * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
  * from where their output_text part starts in the response's text; the items of OpenAI's other
@@ -144,16 +146,20 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, false, out);
-    if (HOSTED_ITEM_TYPES.has(item.type)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, false, out);
-    if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
+    if (isHostedItem(item)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, false, out);
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call') return;
     const custom = item.type === 'custom_tool_call';
+    const search = item.type === 'tool_search_call';
     const id = idText(item.call_id ?? item.id);
-    if (!id || typeof item.name !== 'string') throw malformedFrame(this.backendId, `a ${item.type} item without a call_id and a string name`);
-    const call: Call = { id, args: false, finished: false, custom };
+    const name = search ? TOOL_SEARCH_TOOL_NAME : item.name;
+    if (!id || typeof name !== 'string') throw malformedFrame(this.backendId, `a ${item.type} item without a call_id${search ? '' : ' and a string name'}`);
+    const call: Call = { id, args: false, finished: false, custom, ...(search ? { search } : {}) };
     if (this.calls.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
     this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
-    out.push({ type: 'tool_call_started', id: call.id, name: item.name, ...(custom ? { custom: true } : {}) });
+    const namespace = typeof item.namespace === 'string' && item.namespace.length > 0 ? { namespace: item.namespace } : {};
+    out.push({ type: 'tool_call_started', id: call.id, name, ...(custom ? { custom: true } : {}), ...namespace });
+    if (search) return; // its arguments come whole with the done item
     const args = argsOf(item);
     if (args.length > 0) {
       this.meter(call, args);
@@ -164,12 +170,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
   private itemDone(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, true, out);
-    if (HOSTED_ITEM_TYPES.has(item.type)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, true, out);
+    if (isHostedItem(item)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, true, out);
     if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0) {
       out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
     }
-    if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return;
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call') return;
     const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
     const args = argsOf(item);
@@ -253,8 +259,9 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 }
 
-/** A call item's arguments, or a custom_tool_call's input; '' when absent or not a string. */
+/** A call item's arguments, a custom_tool_call's input, a tool_search_call's arguments as JSON text; '' when absent or not a string. */
 function argsOf(item: Json): string {
+  if (item.type === 'tool_search_call') return item.arguments === undefined || item.arguments === null ? '' : typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments);
   const value = item.type === 'custom_tool_call' ? item.input : item.arguments;
   return typeof value === 'string' ? value : '';
 }

@@ -1,4 +1,4 @@
-import type { Call, FilePart, ImagePart, Message, Part, TextPart } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
@@ -9,6 +9,7 @@ import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
+import { toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +29,10 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * the client declared them, with the client's `include` values of their items
  * (`code_interpreter_call.outputs`, ...); their items of earlier turns (and the client's
  * `mcp_approval_response`) go back as input items as written, in place (hosted-tools.ts);
- * another provider's hosted tool is refused before sending, its parts left out. Stop sequences do not
+ * another provider's hosted tool is refused before sending, its parts left out. Namespaced tools
+ * go as `namespace` tools, the client's tool search as a `tool_search` tool, a deferred tool with
+ * `defer_loading` beside a tool search, calls with their `namespace`, the client's searches as
+ * `tool_search_call` and `tool_search_output` items (tool-search.ts). Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -45,10 +49,11 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses);
   const input: Json[] = [];
   const custom = customCallIds(call);
+  const searches = toolSearchCallIds(call);
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
-  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, marks);
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, custom, marks);
+  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, searches, marks);
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, custom, searches, marks);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -70,12 +75,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
     body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
   }
   if (call.tools.length > 0) {
-    body.tools = call.tools.map((t) => (t.kind === 'web_search' ? webSearchToolBody(t) : t.kind === 'hosted' ? hostedToolBody(t) : t.kind === 'custom'
-      ? { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}) }
-      : {
-        type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
-        parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters),
-      }));
+    body.tools = toolsBody(call, toolBody);
     body.tool_choice = toolChoice(call);
     if (opt.parallelToolCalls !== undefined) body.parallel_tool_calls = opt.parallelToolCalls;
   }
@@ -113,7 +113,22 @@ export function customCallIds(call: Call): ReadonlySet<string> {
   return ids;
 }
 
-function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, marks: boolean): void {
+/** A declared tool as the Responses API takes it (`deferred`: the request has a tool search, which loads deferred tools). */
+export function toolBody(t: ToolDefinition, deferred: boolean): Json {
+  if (t.kind === 'web_search') return webSearchToolBody(t);
+  if (t.kind === 'hosted') return hostedToolBody(t);
+  if (t.kind === 'tool_search') return toolSearchToolBody(t);
+  const defer = deferred && t.deferLoading === true ? { defer_loading: true } : {};
+  if (t.kind === 'custom') {
+    return { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}), ...defer };
+  }
+  return {
+    type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
+    parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters), ...defer,
+  };
+}
+
+function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, searches: ReadonlySet<string>, marks: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -145,9 +160,10 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, m
         if (part.type === 'text') text += part.text;
         else if (part.type === 'tool_call') {
           flush();
-          out.push(part.custom === true
-            ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments }
-            : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+          const namespace = part.namespace !== undefined ? { namespace: part.namespace } : {};
+          out.push(searches.has(part.id) ? toolSearchCallInput(part) : part.custom === true
+            ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments, ...namespace }
+            : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments, ...namespace });
         } else if (part.type === 'web_search') {
           flush();
           out.push(webSearchCallInput(part));
@@ -169,6 +185,11 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, m
     case 'tool':
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
+        const loaded = part.loaded !== undefined ? toolSearchOutputInput(part) : undefined;
+        if (loaded !== undefined) {
+          out.push(loaded);
+          continue;
+        }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
         out.push({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output });
       }

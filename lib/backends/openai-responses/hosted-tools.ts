@@ -15,6 +15,11 @@ export const HOSTED_ITEM_TYPES: ReadonlySet<string> = new Set([
   'code_interpreter_call', 'file_search_call', 'image_generation_call', 'mcp_call', 'mcp_list_tools', 'mcp_approval_request',
 ]);
 
+/** Whether an output item is a hosted tool's: one of HOSTED_ITEM_TYPES, or a tool search OpenAI ran itself. */
+export function isHostedItem(item: Json): boolean {
+  return HOSTED_ITEM_TYPES.has(item.type) || ((item.type === 'tool_search_call' || item.type === 'tool_search_output') && item.execution !== 'client');
+}
+
 /**
  * The stream events of those items (`response.code_interpreter_call.interpreting`,
  * `response.code_interpreter_call_code.delta`, `response.image_generation_call.partial_image`,
@@ -91,7 +96,7 @@ export class HostedItems {
     for (const [id, done] of this.items) {
       if (done) continue;
       const item: unknown = output.find((o: unknown) => typeof o === 'object' && o !== null && (o as Json).id === id);
-      if (typeof item === 'object' && item !== null && HOSTED_ITEM_TYPES.has((item as Json).type)) {
+      if (typeof item === 'object' && item !== null && isHostedItem(item as Json)) {
         this.items.set(id, true);
         out.push({ type: 'hosted_tool', id, dialect: DIALECT, phase: 'done', block: item as Json });
       }

@@ -1,6 +1,7 @@
 export { openaiResponsesKind } from './kind.js';
 export { openaiResponsesBackend, responsesProtocol, responsesHeaders, OPENAI_RESPONSES_DEFAULTS } from './source.js';
-export { encodeResponsesRequest } from './encode-request.js';
+export { encodeResponsesRequest, toolBody } from './encode-request.js';
+export { toolsBody } from './tool-search.js';
 export { ResponsesStreamDecoder, responsesUsage } from './decode-stream.js';
 export { ResponsesResponseDecoder } from './decode-response.js';
 export { mapResponsesFinish } from './map-finish-reason.js';
