@@ -1,5 +1,5 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { map } from 'rxjs';
+import { map } from 'rxjs/internal/operators/map';
 import type { Call, LipEvent, Message, Part, ToolDefinition, ToolResultPart } from '../canonical/index.js';
 import { toolReferenceText } from './tool-references.js';
 

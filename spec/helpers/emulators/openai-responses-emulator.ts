@@ -161,9 +161,11 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
   }
   (script.toolCalls ?? []).forEach((call, i) => {
     const callId = call.id ?? `call_emu${i + 1}`;
-    out.push(call.custom
-      ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name }
-      : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name });
+    const namespace = call.namespace !== undefined ? { namespace: call.namespace } : {};
+    if (call.toolSearch) out.push({ id: `tsc_emu${i + 1}`, type: 'tool_search_call', status: 'completed', call_id: callId, execution: 'client', arguments: JSON.parse(joined(call.args)) as unknown });
+    else out.push(call.custom
+      ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name, ...namespace }
+      : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name, ...namespace });
   });
   return out;
 }
@@ -247,6 +249,12 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
         emit('response.output_item.done', { output_index, item });
       } else {
         const call = script.toolCalls![output_index - (done.length - script.toolCalls!.length)]!;
+        if (call.toolSearch) {
+          // A tool search call has no argument events: its arguments come with the done item.
+          emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', arguments: {} } }, true);
+          emit('response.output_item.done', { output_index, item });
+          continue;
+        }
         const [field, events] = call.custom ? ['input', 'response.custom_tool_call_input'] : ['arguments', 'response.function_call_arguments'];
         emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', [field]: '' } }, true);
         for (const delta of deltas(call.args)) emit(`${events}.delta`, { item_id: item.id, output_index, delta }, true);

@@ -22,6 +22,14 @@ export interface ToolCallScript {
    * "code_execution_20250825", tool_id}` for a programmatic call); the other emulators ignore it.
    */
   readonly caller?: Readonly<Record<string, unknown>>;
+  /** The namespace of the tool called: OpenAI Responses writes it as `function_call.namespace`; the other emulators ignore it. */
+  readonly namespace?: string;
+  /**
+   * A call of the client's tool search: OpenAI Responses writes a `tool_search_call` item
+   * (`execution: "client"`, `args` parsed as its `arguments`, no argument events); the other
+   * emulators write an ordinary call of `name`.
+   */
+  readonly toolSearch?: boolean;
 }
 
 export interface ReasoningScript {
