@@ -98,3 +98,34 @@ describe('backends: hosted tool parts of the history', () => {
     }
   });
 });
+
+/**
+ * An optional hosted tool (OpenAI's hosted tool search: it only saves context) is no reason to
+ * refuse: a backend of another dialect leaves it out, with a tool choice that named it; a backend
+ * of its dialect sends it as written.
+ */
+describe('backends: optional hosted tools', () => {
+  const search: ToolDefinition = { ...hosted('tool_search', HOSTED_DIALECTS.openaiResponses, { type: 'tool_search' }), optional: true };
+  const fn: ToolDefinition = { name: 'read', parameters: { type: 'object', properties: {} } };
+
+  for (const { name, dialect, encode } of ENCODERS.filter((e) => e.name !== 'acp')) {
+    if (dialect === HOSTED_DIALECTS.openaiResponses) {
+      it(`${name} sends it as written`, () => {
+        const body = encode(call([fn, search])) as Record<string, any>;
+        expect(body.tools).to.deep.include({ type: 'tool_search' });
+      });
+      continue;
+    }
+    it(`${name} leaves it out instead of refusing, a choice of it back to auto`, () => {
+      const body = encode({ ...call([fn, search]), toolChoice: { type: 'tool', name: 'tool_search' } });
+      const wire = JSON.stringify(body);
+      expect(wire).to.contain('"read"');
+      expect(wire).not.to.contain('tool_search');
+    });
+  }
+
+  it('refuseHostedTools lets it pass, and still refuses a required one beside it', () => {
+    expect(() => refuseHostedTools(call([search]), 'b')).not.to.throw();
+    expect(refusalOf(() => refuseHostedTools(call([search, interpreter]), 'b')).message).to.contain('"code_interpreter"').and.not.contain('tool_search');
+  });
+});
