@@ -109,6 +109,8 @@ export interface FinishedToolCall {
   readonly custom?: boolean;
   /** Who made the call, as the provider wrote it (Anthropic's `caller`: code execution, for a programmatic call). */
   readonly caller?: ToolCaller;
+  /** The namespace of the tool called (a Responses client's namespaced tools: Codex CLI's MCP servers). */
+  readonly namespace?: string;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

@@ -24,6 +24,8 @@ const ev: Record<string, LipEvent> = {
   p: { type: 'tool_call_started', id: 'c1', name: 'secret', caller: { dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } } },
   P: { type: 'tool_call_started', id: 'c1', name: 'public', caller: { dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } } },
   g: { type: 'response_finished', reason: 'stop' },
+  n: { type: 'tool_call_started', id: 'c1', name: 'secret', namespace: 'mcp__vault' },
+  N: { type: 'tool_call_started', id: 'c1', name: 'public', namespace: 'mcp__vault' },
 };
 const op = (bundle: FeatureBundle) => {
   const set = hookSet(bundle);
@@ -78,6 +80,16 @@ describe('extensions/reactToTools', () => {
         .toBe('-s-m-----(PDx)--f|', ev);
     });
     expect(seen).to.deep.equal([{ dialect: 'anthropic.caller', value: { type: 'code_execution_20250825', tool_id: 'srvtoolu_1' } }]);
+  });
+
+  it('a rewritten call of a namespaced tool keeps its namespace, and reactors see it', () => {
+    const seen: unknown[] = [];
+    const spy: ToolReactor = { id: 'spy', order: 200, react: (tool) => { seen.push(tool.namespace); return { action: 'pass' }; } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-s-m-n-d-x------f|', ev).pipe(op({ toolReactors: [on('secret', { action: 'rewrite', name: 'public', args: '{"a":2}' }), spy] })))
+        .toBe('-s-m-----(NDx)--f|', ev);
+    });
+    expect(seen).to.deep.equal(['mcp__vault']);
   });
 
   it('a policy deny fails the attempt with LIP_ERR_EXTENSION_REJECTED and cancels the source', () => {
