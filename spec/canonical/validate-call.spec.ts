@@ -117,4 +117,14 @@ describe('canonical/validateCall', () => {
     expect(paths(valid({ messages: [user('x'), { role: 'assistant', parts: [part({ type: 'hosted_tool', dialect: '', block: [] })] }] })))
       .to.deep.equal(['messages[1].parts[0].dialect', 'messages[1].parts[0].block']);
   });
+
+  it('namespaced tools: unique per (namespace, name), only functions and custom tools, one tool search, optional only on a hosted tool', () => {
+    const fn = (name: string, namespace?: string) => ({ name, parameters: {}, ...(namespace !== undefined ? { namespace } : {}) });
+    expect(paths(valid({ tools: [fn('a'), fn('a', 'n1'), fn('a', 'n2')] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [fn('a', 'n1'), fn('a', 'n1')] }))).to.deep.equal(['tools[1].name']);
+    expect(paths(valid({ tools: [fn('a', ' n')] }))).to.deep.equal(['tools[0].namespace']);
+    expect(paths(valid({ tools: [{ ...fn('s', 'n'), kind: 'tool_search' }] }))).to.deep.equal(['tools[0].namespace']);
+    expect(paths(valid({ tools: [{ ...fn('s'), kind: 'tool_search' }, { ...fn('t'), kind: 'tool_search' }] }))).to.deep.equal(['tools[1].kind']);
+    expect(paths(valid({ tools: [{ ...fn('s'), optional: true }] }))).to.deep.equal(['tools[0].optional']);
+  });
 });
