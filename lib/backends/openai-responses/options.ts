@@ -14,6 +14,7 @@ export const openaiResponsesProperties: Record<string, Record<string, unknown>> 
   store: { type: 'boolean', default: false },
   encrypted_reasoning: { enum: ['auto', 'always', 'never'], default: 'auto' },
   reasoning_summary: { enum: ['auto', 'concise', 'detailed', 'none'], default: 'auto' },
+  tool_namespaces: { enum: ['native', 'flatten'], default: 'native' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
@@ -23,6 +24,12 @@ export interface ResponsesOptions {
   readonly store: boolean;
   readonly encryptedReasoning: 'auto' | 'always' | 'never';
   readonly reasoningSummary: 'auto' | 'concise' | 'detailed' | 'none';
+  /**
+   * `native`: namespaced tools go up as `namespace` tools and a client's tool search as the
+   * `tool_search` tool (OpenAI); `flatten`: as plain functions (`<namespace>__<name>`, the search
+   * a function), for a Responses endpoint without them.
+   */
+  readonly toolNamespaces: 'native' | 'flatten';
   /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, truncation, ...; Call.providerOptions.openai). */
   readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
@@ -36,6 +43,7 @@ export function responsesOptions(row: BackendRow): ResponsesOptions {
     store: row.store === true,
     encryptedReasoning: str('encrypted_reasoning', 'auto') as ResponsesOptions['encryptedReasoning'],
     reasoningSummary: str('reasoning_summary', 'auto') as ResponsesOptions['reasoningSummary'],
+    toolNamespaces: str('tool_namespaces', 'native') as ResponsesOptions['toolNamespaces'],
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
   };

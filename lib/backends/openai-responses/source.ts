@@ -37,7 +37,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
     customTools: true,
-    toolNamespaces: true,
+    toolNamespaces: o.toolNamespaces === 'native',
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,

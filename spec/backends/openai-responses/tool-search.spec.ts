@@ -3,6 +3,8 @@ import { ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesReques
 import { codexOptions, encodeCodexRequest } from '../../../lib/backends/openai-codex/index.js';
 import { HOSTED_DIALECTS, TOOL_SEARCH_DIALECTS, emptyCall, validateSequence, type Call, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 
+import { drain, startOpenAIResponsesEmulator, useEmulatedBackend } from '../../helpers/emulators/index.js';
+
 type Json = Record<string, any>;
 
 const params = { type: 'object', properties: {} };
@@ -111,5 +113,25 @@ describe('backends/openai-responses tool search and namespaces', () => {
       new ResponsesResponseDecoder('b', []).decode({ id: 'r', status: 'completed', output: [call, output] }, whole);
       expect(whole.filter((e) => e.type === 'hosted_tool').map((e) => (e as Json).phase)).to.deep.equal(['done', 'done']);
     });
+  });
+});
+
+/**
+ * `tool_namespaces: flatten`: a Responses endpoint without namespaces or OpenAI's tool search
+ * gets what every other provider gets (plain functions, the search a function), and the model's
+ * call of a flattened name still reaches the client with its namespace.
+ */
+describe('backends/openai-responses tool_namespaces: flatten', () => {
+  const up = useEmulatedBackend(startOpenAIResponsesEmulator, (url) => `  - { id: or, kind: openai-responses, base_url: "${url}", api_key: k-0123456789, tool_namespaces: flatten }`, 'or');
+
+  it('sends plain functions and maps the model\'s call back to its namespace', async () => {
+    up.emulator().reset();
+    up.emulator().enqueue({ toolCalls: [{ id: 'call_1', name: 'mcp__calendar__create_event', args: '{}' }] });
+    const { events, error } = await drain(up.backend().stream(emptyCall({ model: 'm', tools: [create, search], messages: [{ role: 'user', parts: [{ type: 'text', text: 'go' }] }] }), { model: 'gpt-5.4', candidateKey: 'or:gpt-5.4' }));
+    expect(error).to.equal(undefined);
+    const tools = (up.emulator().requests[0]!.body as Json).tools as Json[];
+    expect(tools.map((t) => [t.type, t.name])).to.deep.equal([['function', 'mcp__calendar__create_event'], ['function', 'tool_search']]);
+    expect(JSON.stringify(tools)).to.not.contain('defer_loading');
+    expect(events.find((e) => e.type === 'tool_call_started')).to.deep.include({ name: 'create_event', namespace: 'mcp__calendar' });
   });
 });
