@@ -1,20 +1,28 @@
 import type { Call, Message, Part } from '../canonical/index.js';
+import { hostedKnobs } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 /**
  * For every backend: a call that declares a hosted tool (kind `hosted`) of another provider than
- * this backend's (`dialect`, HOSTED_DIALECTS; none: the backend runs no hosted tool) is refused
- * before anything is sent, retryable, so that a route moves on to a backend of that provider; the
- * tool is never offered as a function the model would call and nobody would run. An `optional`
- * one (it only saves work, as OpenAI's hosted tool search does) is not refused: forHostedDialect
- * leaves it out.
+ * this backend's (`dialect`, HOSTED_DIALECTS; none: the backend runs no hosted tool), or sets a
+ * request knob that has another provider run something (hostedKnobs: an Anthropic client's
+ * `mcp_servers`), is refused before anything is sent, retryable, so that a route moves on to a
+ * backend of that provider; the tool is never offered as a function the model would call and
+ * nobody would run, and the knob is never silently dropped (the model would lack those tools).
+ * An `optional` hosted tool (it only saves work, as OpenAI's hosted tool search does) is not
+ * refused: forHostedDialect leaves it out.
  */
 export function refuseHostedTools(call: Call, backend: string, dialect?: string): void {
   const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.optional !== true && t.providerTool?.dialect !== dialect);
-  if (foreign.length === 0) return;
+  const knobs = hostedKnobs(call.providerOptions).filter((k) => k.dialect !== dialect).map((k) => k.field);
+  if (foreign.length === 0 && knobs.length === 0) return;
   const names = foreign.map((t) => `"${t.name}"`).join(', ');
-  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot run the hosted tool${foreign.length > 1 ? 's' : ''} ${names}: a hosted tool runs only at the provider that defines it; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
-    retryable: true, detail: { backend, tools: foreign.map((t) => t.name) },
+  const what = [
+    ...(foreign.length > 0 ? [`the hosted tool${foreign.length > 1 ? 's' : ''} ${names}`] : []),
+    ...(knobs.length > 0 ? [`the hosted ${knobs.join(', ')}`] : []),
+  ].join(' or ');
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot run ${what}: a hosted tool runs only at the provider that defines it; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
+    retryable: true, detail: { backend, tools: foreign.map((t) => t.name), ...(knobs.length > 0 ? { fields: knobs } : {}) },
   });
 }
 

@@ -126,6 +126,13 @@ export interface AnthropicProviderOptions {
   readonly thinkingDisplay?: string;
   /** `container` as written: the code execution container to reuse (its id, or `{id, skills}`). */
   readonly container?: string | Readonly<Record<string, unknown>>;
+  /**
+   * `mcp_servers` as written (`{type: "url", url, name, authorization_token?, tool_configuration?}`):
+   * the MCP servers Anthropic connects to and whose tools it runs (the MCP connector). A hosted
+   * capability, like a hosted tool of HOSTED_DIALECTS.anthropic (hostedKnobs). Each
+   * `authorization_token` is the client's secret: recordings mask it (scrub-credentials.ts).
+   */
+  readonly mcpServers?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Gemini request knobs; sent only by the gemini backend. */
@@ -152,6 +159,18 @@ export interface ProviderOptions {
   readonly openai?: OpenAIProviderOptions;
   readonly anthropic?: AnthropicProviderOptions;
   readonly gemini?: GeminiProviderOptions;
+}
+
+/**
+ * The request knobs that have a provider run something itself (a hosted capability, as a hosted
+ * tool is), each with the hosted dialect whose backends alone send it and the field a refusal
+ * names: every other backend refuses a call that sets one before sending, as it refuses another
+ * provider's hosted tool (lib/backends/hosted-tools.ts). Anthropic's `mcp_servers` alone enable
+ * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`).
+ */
+export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
+  const servers = options?.anthropic?.mcpServers;
+  return servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : [];
 }
 
 /**

@@ -40,7 +40,7 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'auth_scheme', pattern: /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, replacement: `$1 ${MASK}` },
   {
     id: 'secret_assignment',
-    pattern: /\b(password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key)((?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^\s"'\\&,;})\][*]+)/gi,
+    pattern: /\b(password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|authorization[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key)((?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^\s"'\\&,;})\][*]+)/gi,
     // A bare value after a JSON key (`"password": 1234`, `"token": null`) becomes a string, so the JSON stays valid.
     replacement: (_match, name: string, separator: string) => (separator.startsWith('"') && !/["']$/.test(separator) ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`),
   },

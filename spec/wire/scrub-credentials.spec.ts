@@ -45,6 +45,15 @@ describe('wire/scrub-credentials', () => {
     expect(scrubCredentials('password: 1234')).to.equal('password: ***');
   });
 
+  it('masks an MCP server\'s authorization_token (the MCP connector\'s mcp_servers), as a field and inside an escaped body', () => {
+    const servers = { mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'docs', authorization_token: 'mcp-tok.0123/456789' }] };
+    expect(scrubCredentials(JSON.stringify(servers))).to.equal('{"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"docs","authorization_token":"***"}]}');
+    const line = JSON.stringify({ body: JSON.stringify(servers) });
+    expect(scrubCredentials(line)).to.not.contain('mcp-tok');
+    expect(JSON.parse(JSON.parse(scrubCredentials(line)).body as string)).to.have.nested.property('mcp_servers[0].authorization_token', '***');
+    expect(scrubCredentials('authorizationToken=abc12345 authorization-token: abc12345')).to.equal('authorizationToken=*** authorization-token: ***');
+  });
+
   it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
     const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
     expect(scrubCredentials(text)).to.equal(text);

@@ -24,13 +24,18 @@ const MAX_HOSTED_INPUT_CHARS = CALL_LIMITS.textChars;
 
 /**
  * The blocks of the server tools other than web search that lip passes through to an Anthropic
- * client (web fetch, code execution, tool search), beside their `server_tool_use`: what the
+ * client (web fetch, code execution, tool search), beside their `server_tool_use`, and the MCP
+ * connector's (a call of an MCP server's tool, its result, the server's tool listing): what the
  * Anthropic frontend takes back in a history.
  */
 const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
   'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
+  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing',
 ]);
+
+/** The hosted blocks whose input streams as `input_json_delta`s after a start with `input: {}`, as a tool_use's does. */
+const STREAMED_INPUT: ReadonlySet<string> = new Set(['server_tool_use', 'mcp_tool_use']);
 
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
@@ -71,10 +76,11 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * kinds are not surfaced.
  *
  * The other server tools' blocks (a `server_tool_use` of another name than `web_search`, the
- * `*_tool_result`s of web fetch, code execution and tool search, `container_upload`) are
- * `hosted_tool` events of Anthropic's dialect, the block as the upstream wrote it: `added` when it
- * starts, `progress` with each of its deltas (the `content_block_delta` less its index), `done`
- * when it stops, a `server_tool_use`'s `input` then parsed from its `input_json_delta`s (the
+ * `*_tool_result`s of web fetch, code execution and tool search, `container_upload`, the MCP
+ * connector's `mcp_tool_use`, `mcp_tool_result` and `mcp_tool_listing`) are `hosted_tool` events
+ * of Anthropic's dialect, the block as the upstream wrote it: `added` when it starts, `progress`
+ * with each of its deltas (the `content_block_delta` less its index), `done` when it stops, a
+ * `server_tool_use`'s or `mcp_tool_use`'s `input` then parsed from its `input_json_delta`s (the
  * start's when they do not parse). A whole answer (`whole`) gives only `done`. The event id is the
  * block's `id`, a result's `tool_use_id` with its type, else its type and index. The message's
  * `container` (`message_start`, `message_delta`) is one `hosted_tool` of `scope: 'message'`,
@@ -196,11 +202,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   /**
    * A hosted tool's block starts: reported as it is (streamed), kept to report done when it
-   * stops, a `server_tool_use`'s input to be read from its deltas.
+   * stops, a `server_tool_use`'s or `mcp_tool_use`'s input to be read from its deltas.
    */
   private hostedStart(index: number, b: Json, out: LipEvent[]): void {
     const id = this.hostedId(b, index);
-    this.blocks.set(index, { kind: 'hosted', id, args: false, block: b, ...(b.type === 'server_tool_use' ? { json: '' } : {}) });
+    this.blocks.set(index, { kind: 'hosted', id, args: false, block: b, ...(STREAMED_INPUT.has(b.type) ? { json: '' } : {}) });
     if (!this.whole) out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.anthropic, phase: 'added', block: b });
   }
 
@@ -228,7 +234,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     out.push({ type: 'hosted_tool', id: block.id!, dialect: HOSTED_DIALECTS.anthropic, phase: 'progress', update: { type: 'content_block_delta', delta: d } });
   }
 
-  /** A hosted block stops: done, a `server_tool_use` with the input its deltas streamed (its start's when they do not parse). */
+  /** A hosted block stops: done, a `server_tool_use` or `mcp_tool_use` with the input its deltas streamed (its start's when they do not parse). */
   private hostedDone(block: Block, out: LipEvent[]): void {
     let final = block.block!;
     if (block.json) {

@@ -26,9 +26,11 @@ type Json = Record<string, unknown>;
  * Anthropic ran go back with it (encode-messages.ts). The other server tools an Anthropic client
  * declared (web fetch, code execution, tool search: kind `hosted`) go back as declared, their
  * blocks of the history in place as written, and the client's `container` with them (with or
- * without `provider_options`: it is those tools' state, as their blocks are). No beta header is
- * added: these tools are in the Messages API itself (the SDK's `messages.create` sends none for
- * them); a beta version a client uses travels in its own `anthropic-beta`, which is sent on.
+ * without `provider_options`: it is those tools' state, as their blocks are); so do the MCP
+ * connector's `mcp_toolset` tools, blocks and `mcp_servers`. No beta header is added: these tools
+ * are in the Messages API itself (the SDK's `messages.create` sends none for them), and the MCP
+ * connector's beta (`mcp-client-…`) is the client's to name in its own `anthropic-beta`, which is
+ * sent on.
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -74,6 +76,10 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   if (call.user !== undefined) body.metadata = { user_id: call.user };
   const container = call.providerOptions?.anthropic?.container;
   if (container !== undefined) body.container = container;
+  // The MCP connector's servers, as written (tokens included): the state of the mcp_toolset tools
+  // and blocks, sent like them whatever the row's provider_options says.
+  const mcpServers = call.providerOptions?.anthropic?.mcpServers;
+  if (mcpServers !== undefined && mcpServers.length > 0) body.mcp_servers = mcpServers;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
 

@@ -26,7 +26,7 @@ export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, a
 }
 
 /** What `count_tokens` takes of a Messages request (it refuses `max_tokens`, `stream`, sampling; of the knobs it takes `speed`). */
-const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'speed', 'context_management'] as const;
+const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'speed', 'context_management', 'mcp_servers'] as const;
 
 /** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids. */
 export function parseAnthropicModelList(body: unknown): string[] {
@@ -52,10 +52,10 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     toolReferences: true,
     // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the
     // client. Not when the call declares another server tool (code execution, web fetch, tool
-    // search: only an Anthropic client can): that client gets the pause as Anthropic sends it and
+    // search, MCP servers: only an Anthropic client can): that client gets the pause as Anthropic sends it and
     // continues the turn itself, with the container the answer named, as it would without lip.
     pausedTurns: {
-      applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted'),
+      applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted') && call.providerOptions?.anthropic?.mcpServers === undefined,
       paused: (event) => event.raw === 'pause_turn',
       reasoningDialect: REASONING_DIALECTS.anthropicThinking,
       // A search run in a container (newer web search versions) continues in that container.

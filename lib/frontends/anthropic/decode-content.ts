@@ -13,9 +13,9 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API (and its beta) that lip knows but cannot carry (the MCP connector's, compaction, ...). */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (compaction, ...). */
 const UNSUPPORTED = new Set([
-  'advisor_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'browser_state', 'compaction', 'fallback',
+  'advisor_tool_result', 'browser_state', 'compaction', 'fallback',
 ]);
 
 /**
@@ -31,7 +31,8 @@ const UNSUPPORTED = new Set([
  * search part (SearchHistory), text (its `citations` left out: every provider takes text without
  * them), images, documents. The blocks of the other server tools lip passes (a `server_tool_use`
  * of another name, the `*_tool_result`s of web fetch, code execution and tool search,
- * `container_upload`, which a user turn may hold too) are hosted tool parts in place, as written
+ * `container_upload`, which a user turn may hold too, the MCP connector's `mcp_tool_use`,
+ * `mcp_tool_result` and `mcp_tool_listing`) are hosted tool parts in place, as written
  * (hosted-tools.ts).
  */
 export function decodeMessages(messages: Json[]): Message[] {

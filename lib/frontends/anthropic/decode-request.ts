@@ -5,7 +5,7 @@ import type { DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
-import { hostedTool, isHostedTool } from './hosted-tools.js';
+import { hostedTool, isHostedTool, MCP_TOOLSET, mcpToolsetTool } from './hosted-tools.js';
 import { messagesRequestSchema } from './request-schema.js';
 import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
@@ -22,11 +22,11 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
  * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
  * computer use), the web search server tool (web-search-tool.ts), the server tools lip passes
- * through to an Anthropic backend (web fetch, code execution, tool search: hosted-tools.ts) and
- * `tool_choice` (with `disable_parallel_tool_use`) onto tools;
+ * through to an Anthropic backend (web fetch, code execution, tool search, the MCP connector's
+ * `mcp_toolset`: hosted-tools.ts) and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
- * `service_tier`, `inference_geo`, `speed` and the code execution `container` onto
- * `providerOptions.anthropic`.
+ * `service_tier`, `inference_geo`, `speed`, the code execution `container` and the MCP
+ * connector's `mcp_servers` onto `providerOptions.anthropic`.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
  * sees, and the previous message id it names is lip's, which no upstream knows.
  */
@@ -34,6 +34,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   validate(body);
   const b = body as Json;
   refuseUnsupported(b);
+  checkMcpServers(b);
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
@@ -67,7 +68,8 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
  * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
  * the web search server tool (`web_search_20250305`, ...) as the hosted web search
  * (web-search-tool.ts); web fetch, code execution and tool search as hosted tools, which only an
- * Anthropic backend sends (hosted-tools.ts); any other server tool (`mcp_toolset`, ...) refused.
+ * Anthropic backend sends (hosted-tools.ts), the MCP connector's `mcp_toolset` too; any other
+ * server tool refused.
  * A custom, client or web search tool's `defer_loading`, `allowed_callers`, `input_examples` and
  * `eager_input_streaming` are its deferral and its Anthropic bag (toolFields); a hosted tool
  * keeps them in its declaration.
@@ -76,8 +78,9 @@ function tool(t: Json, i: number): ToolDefinition {
   if (isClientTool(t.type)) return clientTool(t);
   if (isWebSearchTool(t.type)) return webSearchTool(t, i);
   if (isHostedTool(t.type)) return hostedTool(t);
+  if (t.type === MCP_TOOLSET) return mcpToolsetTool(t);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
-    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution and tool_search_tool_regex / _bm25, custom tools and the client tools bash, text_editor, memory and computer)`, true);
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution, tool_search_tool_regex / _bm25 and mcp_toolset, custom tools and the client tools bash, text_editor, memory and computer)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
   return {
@@ -87,11 +90,10 @@ function tool(t: Json, i: number): ToolDefinition {
 }
 
 /**
- * Fields that have Anthropic run something lip cannot carry (the MCP connector): refused like
- * the server tools lip does not pass, rather than ignored.
+ * Fields that have Anthropic run something lip cannot carry: refused like the server tools lip
+ * does not pass, rather than ignored.
  */
 function refuseUnsupported(b: Json): void {
-  if (Array.isArray(b.mcp_servers) && b.mcp_servers.length > 0) throw badField('mcp_servers', 'MCP servers connected by the provider are not supported (only custom tools)', true);
   // Compaction answers with compaction blocks, which no other protocol or backend can carry back.
   ((b.context_management?.edits ?? []) as Json[]).forEach((edit, i) => {
     if (edit.type.startsWith('compact')) throw badField(`context_management.edits[${i}].type`, `"${edit.type}": server-side compaction is not supported (clearing tool uses and thinking is)`, true);
@@ -99,15 +101,41 @@ function refuseUnsupported(b: Json): void {
 }
 
 /**
+ * The MCP connector's servers and toolsets, as Anthropic checks them, so that a request it would
+ * refuse is a 400 naming the field before any route is tried: each server's `name` once, and each
+ * `mcp_toolset` naming a declared server, at most one toolset a server. Servers without a toolset
+ * are the older beta's form (`mcp-client-2025-04-04`): the servers alone enable their tools.
+ */
+function checkMcpServers(b: Json): void {
+  const servers = new Set<string>();
+  ((b.mcp_servers ?? []) as Json[]).forEach((server, i) => {
+    if (servers.has(server.name)) throw badField(`mcp_servers[${i}].name`, `repeats the MCP server name ${JSON.stringify(String(server.name).slice(0, 64))}`);
+    servers.add(server.name);
+  });
+  const toolsets = new Set<string>();
+  ((b.tools ?? []) as Json[]).forEach((t, i) => {
+    if (t.type !== MCP_TOOLSET) return;
+    const name = JSON.stringify(String(t.mcp_server_name).slice(0, 64));
+    if (!servers.has(t.mcp_server_name)) throw badField(`tools[${i}].mcp_server_name`, `names no server of mcp_servers (${name})`);
+    if (toolsets.has(t.mcp_server_name)) throw badField(`tools[${i}].mcp_server_name`, `repeats the mcp_toolset of the MCP server ${name}`);
+    toolsets.add(t.mcp_server_name);
+  });
+}
+
+/**
  * The Anthropic request fields lip carries (wire name -> canonical name); null is "not set". The
- * `container` (its id, or `{id, skills}`) is the code execution container the hosted tools reuse.
+ * `container` (its id, or `{id, skills}`) is the code execution container the hosted tools reuse;
+ * `mcp_servers` the MCP connector's servers (an empty list is not set: it connects none).
  */
 const KNOBS = {
   service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement', container: 'container',
+  mcp_servers: 'mcpServers',
 } as const satisfies Record<string, keyof AnthropicProviderOptions>;
 
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
-  const set: [string, unknown][] = Object.entries(KNOBS).filter(([wire]) => b[wire] !== undefined && b[wire] !== null).map(([wire, name]) => [name, b[wire]]);
+  const set: [string, unknown][] = Object.entries(KNOBS)
+    .filter(([wire]) => b[wire] !== undefined && b[wire] !== null && !(Array.isArray(b[wire]) && b[wire].length === 0))
+    .map(([wire, name]) => [name, b[wire]]);
   // The thinking modes only an Anthropic model has: progress notes between tool calls with thinking
   // off, and the display as written (another protocol's client gets the closest canonical form).
   if (b.thinking?.type === 'between_tools') set.push(['thinkingType', 'between_tools']);

@@ -9,20 +9,43 @@ type Json = Record<string, any>; // validated by messagesRequestSchema before an
  * date of the version (a later version of a family is taken too): web fetch
  * (`web_fetch_20250910`), code execution (`code_execution_20250825`) and tool search
  * (`tool_search_tool_regex_20251119`, `tool_search_tool_bm25`, with or without a date, as the
- * SDK types them). Web search has a canonical form of its own (web-search-tool.ts); every other
- * server tool (`mcp_toolset`, ...) stays refused.
+ * SDK types them). Web search has a canonical form of its own (web-search-tool.ts); the MCP
+ * connector's `mcp_toolset` is one too (mcpToolsetTool); every other server tool stays refused.
  */
 const HOSTED_TOOL = /^(?:web_fetch_\d{8}|code_execution_\d{8}|tool_search_tool_(?:regex|bm25)(?:_\d{8})?)$/;
 
 /**
  * The blocks of those tools' work in a conversation, besides their `server_tool_use`: the results
- * the model gets (assistant content) and `container_upload` (a file the client puts in the code
- * execution container; Anthropic also writes it in a response). Each passes as written.
+ * the model gets (assistant content), `container_upload` (a file the client puts in the code
+ * execution container; Anthropic also writes it in a response), and the MCP connector's calls,
+ * results and tool listings (`mcp_tool_use`, `mcp_tool_result`, `mcp_tool_listing`: Anthropic
+ * called the client's MCP server). Each passes as written.
  */
 export const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
   'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
+  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing',
 ]);
+
+/** The MCP connector's tool type: the tools of one server of the request's `mcp_servers`. */
+export const MCP_TOOLSET = 'mcp_toolset';
+
+/**
+ * An `mcp_toolset` (the tools of one of the request's `mcp_servers`, which Anthropic calls
+ * itself) as a hosted tool named `mcp:<mcp_server_name>` (as a Responses client's MCP server is,
+ * so that a tool policy blocks either by the same name): its declaration as written less the cache
+ * mark, which lip carries itself. Only an Anthropic backend sends it, with the servers.
+ *
+ * ```ts
+ * mcpToolsetTool({ type: 'mcp_toolset', mcp_server_name: 'docs', default_config: { enabled: true } })
+ * // { name: 'mcp:docs', kind: 'hosted', parameters: {},
+ * //   providerTool: { dialect: 'anthropic.server_tool', definition: { type: 'mcp_toolset', mcp_server_name: 'docs', default_config: { enabled: true } } } }
+ * ```
+ */
+export function mcpToolsetTool(t: Json): ToolDefinition {
+  const { cache_control: _mark, ...definition } = t;
+  return { name: `mcp:${String(t.mcp_server_name)}`, kind: 'hosted', parameters: {}, providerTool: { dialect: HOSTED_DIALECTS.anthropic, definition }, ...cacheOf(t) };
+}
 
 /** Whether a tool `type` names one of the server tools lip passes through. */
 export function isHostedTool(type: unknown): boolean {
@@ -64,12 +87,12 @@ export function isFetchedPage(block: Readonly<Record<string, unknown>>): boolean
 }
 
 /**
- * A `server_tool_use`'s input as the JSON text of the `input_json_delta` that streams it, when it
- * has one to stream (a non-empty object); undefined otherwise, and for every other block (written
- * as it is).
+ * A `server_tool_use`'s (or an `mcp_tool_use`'s: Anthropic streams both alike) input as the JSON
+ * text of the `input_json_delta` that streams it, when it has one to stream (a non-empty object);
+ * undefined otherwise, and for every other block (written as it is).
  */
 export function serverToolInput(block: Readonly<Record<string, unknown>>): string | undefined {
   const input = block.input;
-  if (block.type !== 'server_tool_use' || typeof input !== 'object' || input === null || Array.isArray(input) || Object.keys(input).length === 0) return undefined;
+  if ((block.type !== 'server_tool_use' && block.type !== 'mcp_tool_use') || typeof input !== 'object' || input === null || Array.isArray(input) || Object.keys(input).length === 0) return undefined;
   return JSON.stringify(input);
 }

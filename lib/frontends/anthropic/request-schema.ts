@@ -113,12 +113,30 @@ const hostedResult = {
   properties: { tool_use_id: { type: 'string', minLength: 1 }, content: { type: 'object', description: 'a result or error object' } },
 };
 const containerUpload = { required: ['file_id'], properties: { file_id: { type: 'string', minLength: 1 } } };
+/**
+ * The MCP connector's blocks (Anthropic called a server of `mcp_servers`): a call of a server's
+ * tool, its result, the server's tool listing; as the other hosted blocks, checked only as far as
+ * places them, the rest passed as written.
+ */
+const mcpToolUse = {
+  required: ['id', 'name', 'server_name'],
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, server_name: { type: 'string', minLength: 1 } },
+};
+const mcpToolResult = {
+  required: ['tool_use_id'],
+  properties: { tool_use_id: { type: 'string', minLength: 1 }, content: { type: ['string', 'array'], description: 'a string or an array of text blocks' }, is_error: { type: 'boolean' } },
+};
+const mcpToolListing = {
+  required: ['mcp_server_name', 'tools'],
+  properties: { mcp_server_name: { type: 'string', minLength: 1 }, tools: { type: 'array', items: { type: 'object' } } },
+};
 
 const block = tagged({
   text, image, document, search_result: searchResult, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
   server_tool_use: serverToolUse, web_search_tool_result: webSearchToolResult,
   web_fetch_tool_result: hostedResult, code_execution_tool_result: hostedResult, bash_code_execution_tool_result: hostedResult,
   text_editor_code_execution_tool_result: hostedResult, tool_search_tool_result: hostedResult, container_upload: containerUpload,
+  mcp_tool_use: mcpToolUse, mcp_tool_result: mcpToolResult, mcp_tool_listing: mcpToolListing,
 });
 
 const message = {
@@ -186,9 +204,27 @@ const webFetchTool = {
     },
   },
 };
+/** A per-tool switch of an MCP toolset (`default_config`, each of `configs`). */
+const mcpToolConfig = { type: 'object', properties: { enabled: { type: 'boolean' }, defer_loading: { type: 'boolean' } } };
+/**
+ * The MCP connector's `mcp_toolset` (the tools of one of `mcp_servers`; hosted-tools.ts): the
+ * server it names and its switches' types. It has no `name`: every other tool needs one.
+ */
+const namedTool = {
+  if: { properties: { type: { const: 'mcp_toolset' } }, required: ['type'] },
+  then: {
+    required: ['mcp_server_name'],
+    properties: {
+      mcp_server_name: { type: 'string', minLength: 1 },
+      default_config: mcpToolConfig,
+      configs: { type: ['object', 'null'], additionalProperties: mcpToolConfig },
+      tools: { type: ['array', 'null'], items: { type: 'object', required: ['name', 'input_schema'], properties: { name: { type: 'string', minLength: 1 }, input_schema: { type: 'object' } } } },
+    },
+  },
+  else: { required: ['name'] },
+};
 const tool = {
   type: 'object',
-  required: ['name'],
   properties: {
     type: { type: ['string', 'null'] },
     name: { type: 'string', minLength: 1 },
@@ -206,7 +242,7 @@ const tool = {
     input_examples: { type: 'array', items: { type: 'object' } },
     eager_input_streaming: { type: ['boolean', 'null'] },
   },
-  allOf: [computerTool, webSearchTool, webFetchTool],
+  allOf: [namedTool, computerTool, webSearchTool, webFetchTool],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {
@@ -247,6 +283,27 @@ export const messagesRequestSchema: Record<string, unknown> = {
       type: ['string', 'object', 'null'],
       description: 'a container id or an object with id and skills',
       properties: { id: { type: ['string', 'null'] }, skills: { type: ['array', 'null'], items: { type: 'object' } } },
+    },
+    /**
+     * The MCP connector's servers (`mcp_servers`; the `mcp-client-…` betas), sent on as written by
+     * an Anthropic backend only. `authorization_token` is the client's secret for the server.
+     */
+    mcp_servers: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object',
+        required: ['type', 'url', 'name'],
+        properties: {
+          type: { const: 'url', description: 'must be "url"' },
+          url: { type: 'string', minLength: 1 },
+          name: { type: 'string', minLength: 1 },
+          authorization_token: { type: ['string', 'null'] },
+          tool_configuration: {
+            type: ['object', 'null'],
+            properties: { enabled: { type: ['boolean', 'null'] }, allowed_tools: { type: ['array', 'null'], items: { type: 'string' } } },
+          },
+        },
+      },
     },
     context_management: {
       type: ['object', 'null'],

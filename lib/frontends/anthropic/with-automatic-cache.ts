@@ -74,11 +74,13 @@ function markLastOf<T extends object>(items: readonly T[], canCarry: (item: T) =
 }
 
 /**
- * Thinking cannot be marked, nor a web search (its part carries no mark), and the API refuses a
- * mark on an empty text block (the anthropic backend leaves it out).
+ * Thinking cannot be marked, nor a web search (its part carries no mark), nor an MCP server's
+ * tool listing (`mcp_tool_listing` has no `cache_control`), and the API refuses a mark on an empty
+ * text block (the anthropic backend leaves it out).
  */
 function cacheable(part: Part): boolean {
   if (part.type === 'reasoning' || part.type === 'web_search') return false;
+  if (part.type === 'hosted_tool' && part.block.type === 'mcp_tool_listing') return false;
   return part.type !== 'text' || part.text.length > 0;
 }
 

@@ -70,13 +70,14 @@ function usageWire(script: Script, u: UsageScript, output?: number): Record<stri
 }
 
 /**
- * A hosted tool's block (script `hosted`) as Anthropic streams it: a `server_tool_use` starts
- * with an empty `input` that follows as `input_json_delta` fragments (the JSON cut in two, so that
- * a reader must join them); every other block (the tools' results, `container_upload`) comes
- * whole in its `content_block_start`.
+ * A hosted tool's block (script `hosted`) as Anthropic streams it: a `server_tool_use` (or the MCP
+ * connector's `mcp_tool_use`) starts with an empty `input` that follows as `input_json_delta`
+ * fragments (the JSON cut in two, so that a reader must join them); every other block (the tools'
+ * results, `container_upload`, `mcp_tool_result`, `mcp_tool_listing`) comes whole in its
+ * `content_block_start`.
  */
 function hostedFrames(block: Readonly<Record<string, unknown>>, index: number, frame: (type: string, data: Record<string, unknown>, output?: boolean) => Frame): Frame[] {
-  if (block.type !== 'server_tool_use') return [frame('content_block_start', { index, content_block: block }, true), frame('content_block_stop', { index })];
+  if (block.type !== 'server_tool_use' && block.type !== 'mcp_tool_use') return [frame('content_block_start', { index, content_block: block }, true), frame('content_block_stop', { index })];
   const json = JSON.stringify(block.input ?? {});
   const cut = Math.ceil(json.length / 2);
   return [
