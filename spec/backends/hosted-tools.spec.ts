@@ -57,6 +57,25 @@ describe('backends: hosted tools of another provider', () => {
     expect(error).to.have.property('retryable', true);
   });
 
+  it('every backend but anthropic refuses a call with Anthropic\'s mcp_servers (the MCP connector), tools or not, retryably, naming the field', () => {
+    const servers = { anthropic: { mcpServers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'docs', authorization_token: 'tok-0123456789' }] } };
+    for (const { name, dialect, encode } of ENCODERS) {
+      const legacy = { ...call([]), providerOptions: servers };
+      if (dialect === HOSTED_DIALECTS.anthropic) {
+        expect(() => encode(legacy), name).to.not.throw();
+        continue;
+      }
+      const error = refusalOf(() => encode(legacy));
+      expect(error, name).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(error.message, name).to.contain('cannot run the hosted mcp_servers');
+      expect(error.message, name).to.not.contain('tok-0123456789');
+      expect(error.detail, name).to.deep.include({ tools: [], fields: ['mcp_servers'] });
+    }
+    const both = refusalOf(() => refuseHostedTools({ ...call([codeExecution]), providerOptions: servers }, 'gemini', HOSTED_DIALECTS.gemini));
+    expect(both.message).to.contain('cannot run the hosted tool "code_execution" or the hosted mcp_servers');
+    expect(() => refuseHostedTools({ ...call([]), providerOptions: { anthropic: { mcpServers: [] } } }, 'bedrock')).to.not.throw();
+  });
+
   it('names every foreign tool at once, and lets the backend\'s own through', () => {
     expect(() => refuseHostedTools(call([codeExecution]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
     const error = refusalOf(() => refuseHostedTools(call([codeExecution, interpreter, geminiCode]), 'bedrock'));

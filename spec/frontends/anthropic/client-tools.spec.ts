@@ -120,7 +120,7 @@ describe('frontends/anthropic client tools (bash, text editor, memory, computer 
   it('still refuses the server tools lip does not pass (and malformed versions) with LIP_ERR_REQUEST_UNSUPPORTED naming tools[i].type', () => {
     const server = [
       'web_search_2025', 'web_search', 'web_fetch', 'web_fetch_2025', 'code_execution', 'code_execution_20250825_x', 'tool_search_tool_grep_20251119',
-      'mcp_toolset', 'computer-toolset_20260801', 'text_editor', 'bash_2025', 'memory_20250818_x',
+      'mcp_toolset_20251120', 'computer-toolset_20260801', 'text_editor', 'bash_2025', 'memory_20250818_x',
     ];
     for (const type of server) {
       const err = decodeError([{ name: 'f', input_schema: { type: 'object' } }, { type, name: 'x' }]);

@@ -43,7 +43,6 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(call.messages[1]!.parts[0]).to.deep.include({ type: 'tool_call', cache: {} });
     expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'forever' } }] }] }).param).to.equal('messages[0].content[0].cache_control.type');
-    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'mcp_servers' });
   });
 
   it('reads the anthropic-beta header as a list of feature names (repeated, comma-separated, each once); refuses what is not a name', () => {
@@ -222,8 +221,8 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(unknown.message).to.equal('messages[2].content[0].type: unknown block type "foo"');
     const misplaced = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] });
     expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
-    const mcp = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'mcp_tool_use', id: 's', name: 'f', server_name: 'x', input: {} }] }] });
-    expect(mcp).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const advisor = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'advisor_tool_result', tool_use_id: 's', content: {} }] }] });
+    expect(advisor).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
     const reference = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'tool_reference', tool_name: 'f' }] }] });
     expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[1].type: tool_reference blocks belong in the content of a tool_result' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
@@ -238,7 +237,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
     expect(decodeError({ ...base, messages: [{ role: 'developer', content: 'x' }] }).param).to.equal('messages[0].role');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
-    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'm', type: 'mcp_toolset' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'm', type: 'advisor_20260301' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [] }] }).message).to.equal('messages[0].content: must not be empty');
   });
