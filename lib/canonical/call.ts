@@ -140,6 +140,19 @@ export interface ToolResultPart {
   readonly cache?: CacheMark;
   /** The answer of a client's tool search: the tools it loaded (its `content` names them as tool references). */
   readonly loaded?: LoadedTools;
+  /**
+   * The result as the client wrote it, in the form of a provider-defined tool's dialect
+   * (TOOL_DIALECTS: OpenAI's `shell_call_output` item with its stdout, stderr and exit code per
+   * command): a backend of that dialect sends it back as it was; every other reads `content`.
+   */
+  readonly written?: WrittenResult;
+}
+
+/** A tool result in a provider's own form (ToolResultPart.written). */
+export interface WrittenResult {
+  /** Whose form it is (TOOL_DIALECTS). */
+  readonly dialect: string;
+  readonly item: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -26,6 +26,12 @@ export const REASONING_DIALECTS = {
 export const TOOL_DIALECTS = {
   /** Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`. */
   anthropic: 'anthropic.tool',
+  /**
+   * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`. Their calls and the
+   * client's answers are items of their own (`shell_call`, `shell_call_output`, ...), which only a
+   * backend of the dialect sends as such.
+   */
+  openaiResponses: 'openai.responses.tool',
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-
 import { webSearchPart } from './web-search-call.js';
 import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tools.js';
 import { toolSearchCallPart, toolSearchOutputPart } from './tool-search.js';
+import { CLIENT_ITEM_TYPES, clientCallPart, clientOutputPart, isClientCallItem } from './client-tools.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -23,7 +24,9 @@ export function badField(path: string, message: string, unsupported = false): Li
  * tool_search_call, and OpenAI's own tool_search_output) fold into one assistant message in
  * their order (a call keeps its `namespace`); consecutive function_call_output,
  * custom_tool_call_output and the client's tool_search_output items into one tool message
- * (tool-search.ts); the client's `mcp_approval_response` is a
+ * (tool-search.ts); the client tools' calls (`shell_call`, `apply_patch_call`,
+ * `local_shell_call`) are tool calls of the assistant's turn and their `*_output` items results
+ * (client-tools.ts); the client's `mcp_approval_response` is a
  * user message of its own, as written.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
@@ -102,13 +105,18 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
           append('assistant', [hostedPart(item)]);
           return;
         }
+        if (CLIENT_ITEM_TYPES.has(type)) {
+          if (isClientCallItem(type)) append('assistant', [clientCallPart(item, path)]);
+          else append('tool', [clientOutputPart(item, path)]);
+          return;
+        }
         throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`, KNOWN_UNSUPPORTED.has(type));
     }
   });
   return messages;
 }
 
-const KNOWN_UNSUPPORTED = new Set(['computer_call', 'computer_call_output', 'local_shell_call', 'local_shell_call_output', 'compaction_trigger']);
+const KNOWN_UNSUPPORTED = new Set(['computer_call', 'computer_call_output', 'compaction_trigger']);
 
 /** What a compaction summary is introduced with when it comes back as the conversation's start. */
 export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';

@@ -1,10 +1,11 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, ToolResultPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { REASONING_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { callItem, callItemPrefix, messageItem, type CallForm } from './response-object.js';
 import { webSearchCallItem } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
+import { CLIENT_TOOL_TYPES, type ClientToolType } from './client-tools.js';
 
 type Item = Record<string, unknown>;
 
@@ -17,13 +18,15 @@ type Item = Record<string, unknown>;
  *   of it (the client's `mcp_approval_response`) as written, in its place;
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
  *   call a `function_call` or `custom_tool_call` item (with its `namespace`; a `tool_search_call`
- *   when the input answers it with a `tool_search_output`), each reasoning a `reasoning` item (provider
+ *   when the input answers it with a `tool_search_output`; a `shell_call`, `apply_patch_call` or
+ *   `local_shell_call` when it answers it with that tool's output item), each reasoning a `reasoning` item (provider
  *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
  *   item (its query and sources), each hosted tool's item (code_interpreter_call, mcp_call, ...)
  *   as written, its own id kept;
  * * a tool message -> one `function_call_output` item per result (`custom_tool_call_output`
  *   when the custom call is in the same input; a result of a call made in an earlier response
- *   shows as `function_call_output`); a tool search's answer as the `tool_search_output` it was.
+ *   shows as `function_call_output`); a tool search's answer as the `tool_search_output` it was,
+ *   a client tool's as the output item it was.
  *
  * lip keeps no item ids of the input, so each item's id is derived from the response id and
  * the item's place: the same on every call (`after` pages through them), and no way back to
@@ -36,10 +39,13 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
   const custom = new Set<string>();
   // The calls of the client's tool search: those the input answers with the tools they loaded.
   const searches = new Set<string>();
+  // The calls of client tools on OpenAI's schema: those the input answers with the tool's own item.
+  const clients = new Set<string>();
   for (const m of input) {
     for (const p of m.parts) {
       if (p.type === 'tool_call' && p.custom === true) custom.add(p.id);
       if (p.type === 'tool_result' && p.loaded !== undefined) searches.add(p.callId);
+      if (p.type === 'tool_result' && p.written?.dialect === TOOL_DIALECTS.openaiResponses) clients.add(p.callId);
     }
   }
   for (const message of input) {
@@ -67,12 +73,17 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
       }
       case 'assistant':
         for (const part of message.parts) {
-          const item = assistantItem(part, nextId, searches);
+          const item = assistantItem(part, nextId, searches, clients);
           if (item) items.push(item);
         }
         break;
       case 'tool':
-        for (const part of message.parts) if (part.type === 'tool_result') items.push(part.loaded !== undefined ? toolSearchOutputItem(part, nextId) : toolOutputItem(part, custom.has(part.callId), nextId));
+        for (const part of message.parts) {
+          if (part.type !== 'tool_result') continue;
+          items.push(part.loaded !== undefined ? toolSearchOutputItem(part, nextId)
+            : part.written?.dialect === TOOL_DIALECTS.openaiResponses ? writtenItem(part.written.item, nextId)
+              : toolOutputItem(part, custom.has(part.callId), nextId));
+        }
         break;
     }
   }
@@ -87,11 +98,12 @@ function hostedItem(part: HostedToolPart, nextId: (prefix: string) => string): I
   return typeof part.block.id === 'string' ? { ...part.block } : { ...part.block, id: nextId('hti_') };
 }
 
-function assistantItem(part: Part, nextId: (prefix: string) => string, searches: ReadonlySet<string>): Item | undefined {
+function assistantItem(part: Part, nextId: (prefix: string) => string, searches: ReadonlySet<string>, clients: ReadonlySet<string>): Item | undefined {
   switch (part.type) {
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
     case 'tool_call': {
-      const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id) };
+      const client = clients.has(part.id) && CLIENT_TOOL_TYPES.has(part.name) ? { client: part.name as ClientToolType } : {};
+      const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id), ...client };
       return callItem(nextId(callItemPrefix(form)), callWireId(part), part.name, part.arguments, 'completed', form);
     }
     case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
@@ -111,6 +123,14 @@ function reasoningInputItem(id: string, part: ReasoningPart): Item {
     id, type: 'reasoning', summary: summary.map((text) => ({ type: 'summary_text', text })),
     ...(encrypted !== undefined ? { encrypted_content: encrypted } : {}),
   };
+}
+
+/**
+ * A client tool's answer as the client wrote it (`shell_call_output`, ...); one written without
+ * an id gets one from its place, but a `local_shell_call_output`, whose `id` names its call, as written.
+ */
+function writtenItem(item: Readonly<Record<string, unknown>>, nextId: (prefix: string) => string): Item {
+  return typeof item.id === 'string' || item.type === 'local_shell_call_output' ? { ...item } : { ...item, id: nextId('cto_') };
 }
 
 /** A client's tool search output as it was written (one written without an id gets one from its place). */

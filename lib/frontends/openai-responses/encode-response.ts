@@ -7,6 +7,7 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
+import { clientToolOf } from './client-tools.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
@@ -58,7 +59,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     } else if (block.type === 'hosted_tool') {
       if (ownHostedItem(block)) output.push({ ...block.block });
     } else {
-      const form: CallForm = { custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace) };
+      const client = clientToolOf(context.call, block.name, block.namespace);
+      const form: CallForm = { custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace), ...(client !== undefined ? { client } : {}) };
       output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
     }
   }

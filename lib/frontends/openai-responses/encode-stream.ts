@@ -11,10 +11,13 @@ import type { ResponsesHints } from './decode-request.js';
 import { ResponseShell, callItem, callItemPrefix, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
+import { clientToolOf, type ClientToolType } from './client-tools.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
-  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'tool_search_call' | 'web_search_call' | 'hosted';
+  readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'tool_search_call' | 'client_tool_call' | 'web_search_call' | 'hosted';
+  /** A client tool's call (kind `client_tool_call`): which tool, so which item (client-tools.ts). */
+  readonly client?: ClientToolType;
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -41,7 +44,9 @@ interface OpenItem {
  * (`content_part.*`, `output_text.*`), tool calls as `function_call` items whose arguments
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
  * index; a custom tool's call is a `custom_tool_call` item whose input streams with
- * `custom_tool_call_input.*`). A text or reasoning item is closed before any other item opens. The stream ends with
+ * `custom_tool_call_input.*`; a call of a client tool on OpenAI's schema is its own item,
+ * `shell_call`, `apply_patch_call` or `local_shell_call`, added in progress and done whole, as
+ * the API streams them: client-tools.ts). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
  * after output is `response.failed` followed by an `error` event. Provider state travels in
  * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
@@ -152,8 +157,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
     this.calls.delete(call.key!);
-    // A tool_search_call has no argument events: its done item holds them.
-    const done = call.kind === 'tool_search_call' ? ''
+    // A tool_search_call and a client tool's call have no argument events: the done item holds them.
+    const done = call.kind === 'tool_search_call' || call.kind === 'client_tool_call' ? ''
       : call.kind === 'custom_tool_call'
         ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(call.text)}`)
         : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`);
@@ -166,9 +171,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
    * `call_id` on the wire is `callId` (an id that may carry state).
    */
   private openCall(id: string, name: string, callId = id, custom = false, namespace?: string): string {
-    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.context.call, name, namespace) };
-    const kind = form.toolSearch ? 'tool_search_call' : custom ? 'custom_tool_call' : 'function_call';
-    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}) });
+    const client = clientToolOf(this.context.call, name, namespace);
+    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.context.call, name, namespace), ...(client !== undefined ? { client } : {}) };
+    const kind = form.toolSearch ? 'tool_search_call' : client !== undefined ? 'client_tool_call' : custom ? 'custom_tool_call' : 'function_call';
+    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}), ...(client !== undefined ? { client } : {}) });
     this.calls.set(id, item);
     return text;
   }
@@ -227,7 +233,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         const call = this.calls.get(event.id)!;
         this.held.add('args', event.args.length);
         call.text += event.args;
-        if (call.kind === 'tool_search_call') return out; // its arguments are a JSON value, written whole when it is done
+        // Their arguments are JSON values of the item (a tool search's arguments, a shell's action), written whole when done.
+        if (call.kind === 'tool_search_call' || call.kind === 'client_tool_call') return out;
         const type = call.kind === 'custom_tool_call' ? 'response.custom_tool_call_input.delta' : 'response.function_call_arguments.delta';
         return out + this.frame(type, `,${call.at},"delta":${JSON.stringify(event.args)}`);
       }
@@ -388,5 +395,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
 /** How an open call's item is written. */
 function formOf(call: OpenItem): CallForm {
-  return { custom: call.kind === 'custom_tool_call', toolSearch: call.kind === 'tool_search_call', ...(call.namespace !== undefined ? { namespace: call.namespace } : {}) };
+  return {
+    custom: call.kind === 'custom_tool_call', toolSearch: call.kind === 'tool_search_call',
+    ...(call.namespace !== undefined ? { namespace: call.namespace } : {}), ...(call.client !== undefined ? { client: call.client } : {}),
+  };
 }

@@ -119,6 +119,65 @@ const toolSearchOutput = {
   then: { required: ['call_id'], properties: { call_id: { type: 'string', minLength: 1 } } },
 };
 
+/**
+ * The calls of the tools the client runs on OpenAI's schema and its answers (client-tools.ts):
+ * each field lip reads, typed, so that a malformed one gets a 400 naming it.
+ */
+const nullableInteger = { type: ['integer', 'null'] };
+const callId = { type: 'string', minLength: 1 };
+const stringArray = { type: 'array', items: { type: 'string' } };
+const clientItems: Record<string, Record<string, unknown>> = {
+  shell_call: {
+    required: ['call_id', 'action'],
+    properties: {
+      call_id: callId, status: nullableString,
+      action: { type: 'object', required: ['commands'], properties: { commands: stringArray, timeout_ms: nullableInteger, max_output_length: nullableInteger } },
+    },
+  },
+  shell_call_output: {
+    required: ['call_id', 'output'],
+    properties: {
+      call_id: callId, max_output_length: nullableInteger,
+      output: {
+        type: 'array',
+        items: {
+          type: 'object', required: ['outcome'],
+          properties: {
+            stdout: { type: 'string' }, stderr: { type: 'string' },
+            outcome: { type: 'object', required: ['type'], properties: { type: { enum: ['exit', 'timeout'] }, exit_code: { type: 'integer' } } },
+          },
+        },
+      },
+    },
+  },
+  apply_patch_call: {
+    required: ['call_id', 'operation'],
+    properties: {
+      call_id: callId, status: nullableString,
+      operation: {
+        type: 'object', required: ['type', 'path'],
+        properties: { type: { enum: ['create_file', 'update_file', 'delete_file'] }, path: { type: 'string', minLength: 1 }, diff: { type: 'string' } },
+        if: { properties: { type: { enum: ['create_file', 'update_file'] } } }, then: { required: ['diff'] },
+      },
+    },
+  },
+  apply_patch_call_output: {
+    required: ['call_id', 'status'],
+    properties: { call_id: callId, status: { enum: ['completed', 'failed'] }, output: nullableString },
+  },
+  local_shell_call: {
+    required: ['call_id', 'action'],
+    properties: {
+      call_id: callId, status: nullableString,
+      action: {
+        type: 'object', required: ['type', 'command'],
+        properties: { type: { const: 'exec' }, command: stringArray, env: { type: ['object', 'null'], additionalProperties: { type: 'string' } }, timeout_ms: nullableInteger, user: nullableString, working_directory: nullableString },
+      },
+    },
+  },
+  local_shell_call_output: { required: ['output'], properties: { call_id: nullableString, id: nullableString, output: { type: 'string' }, status: nullableString } },
+};
+
 /** An input item: typed, or an untyped `{role, content}` message. */
 const item = {
   type: 'object',
@@ -135,6 +194,7 @@ const item = {
     { if: { properties: { type: { const: 'tool_search_call' } }, required: ['type'] }, then: toolSearchCall },
     { if: { properties: { type: { const: 'tool_search_output' } }, required: ['type'] }, then: toolSearchOutput },
     ...Object.entries(hostedItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
+    ...Object.entries(clientItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
   ],
 };
 
@@ -238,7 +298,13 @@ const namespaceTool = {
 const toolSearchTool = {
   properties: { execution, description: { type: ['string', 'null'] }, parameters: { type: ['object', 'null'] } },
 };
-const tool = tagged({ function: functionTool, custom: customTool, namespace: namespaceTool, tool_search: toolSearchTool, ...webSearchTools, ...hostedTools });
+/** The client-run tools on OpenAI's schema; a shell's `environment` says who runs it (client-tools.ts). */
+const clientTools = {
+  shell: { properties: { environment: { type: ['object', 'null'], required: ['type'], properties: { type: { type: 'string' } } } } },
+  apply_patch: {},
+  local_shell: {},
+};
+const tool = tagged({ function: functionTool, custom: customTool, namespace: namespaceTool, tool_search: toolSearchTool, ...webSearchTools, ...hostedTools, ...clientTools });
 
 const format = {
   type: 'object',
@@ -259,7 +325,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
     tools: { type: ['array', 'null'], items: { $ref: '#/$defs/tool' } },
     tool_choice: {
       type: ['string', 'object'],
-      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
+      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}), a client tool\'s ({"type":"shell"}, {"type":"apply_patch"}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
       if: { type: 'string' },
       then: { enum: ['auto', 'none', 'required'] },
       else: {
@@ -272,7 +338,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
             properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' }, server_label: { type: 'string' } } } } },
           },
         }),
-        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES, ...HOSTED_TOOL_TYPES] } },
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES, ...HOSTED_TOOL_TYPES, 'shell', 'apply_patch', 'local_shell'] } },
       },
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },

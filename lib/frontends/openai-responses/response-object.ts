@@ -5,6 +5,7 @@ import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
+import { CLIENT_ITEM_PREFIXES, clientCallItem, type ClientToolType } from './client-tools.js';
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
@@ -149,21 +150,28 @@ function jsonValue(text: string): unknown {
   }
 }
 
-/** How a call is written: a custom tool's, a namespaced tool's, or the client's tool search's. */
+/** How a call is written: a custom tool's, a namespaced tool's, the client's tool search's, or a client tool's on OpenAI's schema (client-tools.ts). */
 export interface CallForm {
   readonly custom?: boolean;
   readonly namespace?: string;
   readonly toolSearch?: boolean;
+  readonly client?: ClientToolType;
 }
 
-/** The output item of a call: a tool_search_call for the client's tool search, a custom_tool_call for a custom tool, else a function_call. */
+/**
+ * The output item of a call: a tool_search_call for the client's tool search, a shell_call,
+ * apply_patch_call or local_shell_call for those tools, a custom_tool_call for a custom tool,
+ * else a function_call.
+ */
 export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, form: CallForm = {}): Record<string, unknown> {
   if (form.toolSearch === true) return toolSearchCallItem(id, callId, text, status);
+  if (form.client !== undefined) return clientCallItem(form.client, id, callId, text, status);
   return form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
 }
 
 /** The item id prefix of a call's item. */
 export function callItemPrefix(form: CallForm): string {
+  if (form.client !== undefined) return CLIENT_ITEM_PREFIXES[form.client];
   return form.toolSearch === true ? 'tsc_' : form.custom === true ? 'ctc_' : 'fc_';
 }
 

@@ -6,6 +6,7 @@ import { encodeInputItems } from './encode-input-items.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { includesSearchSources } from './web-search-call.js';
 import { declaresClientToolSearch } from './tool-search.js';
+import { declaredClientTools } from './client-tools.js';
 
 /** The client's tool search, as a stored response's call declares it when its request did. */
 const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parameters: {}, kind: 'tool_search' };
@@ -68,9 +69,9 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
 function storedResponseObject(stored: StoredResponseView, sources: boolean): Record<string, unknown> {
   const model = stored.model ?? '';
   return encodeResponsesResponse(stored.output, {
-    // No request runs: the call only names the model, and no Responses encoder reads a request id.
-    // (and the client's tool search, whose calls are tool_search_call items).
-    call: emptyCall({ model, tools: declaresClientToolSearch(stored.echo?.tools) ? [STORED_TOOL_SEARCH] : [] }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
+    // No request runs: the call only names the model, and no Responses encoder reads a request id
+    // (and the client's tool search and its tools on OpenAI's schema, whose calls are items of their own).
+    call: emptyCall({ model, tools: [...(declaresClientToolSearch(stored.echo?.tools) ? [STORED_TOOL_SEARCH] : []), ...declaredClientTools(stored.echo?.tools)] }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
     created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
     continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
