@@ -100,8 +100,11 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
   const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, ...options } = call.options;
   const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);
   const { user: _user, ...rest } = call;
+  // OpenAI's client tools (shell, apply_patch) go as functions: Codex CLI declares its own shell
+  // and apply_patch as function and custom tools, and nothing says the endpoint takes OpenAI's.
   const shaped: Call = {
-    ...rest, system: [], messages: call.messages.filter((m) => m.role !== 'system'), metadata: {},
+    ...rest, system: [], messages: asFunctionResults(call.messages.filter((m) => m.role !== 'system')), metadata: {},
+    tools: call.tools.map((t) => (t.kind === 'provider' ? { ...t, kind: undefined, providerTool: undefined } : t)),
     options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoningEffort(reasoning) ?? o.defaultReasoningEffort } } : {}) },
   };
   const body = encodeResponsesRequest(shaped, codexModel(model), RESPONSES, true);
@@ -131,4 +134,11 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
   const tier = call.providerOptions?.openai?.serviceTier;
   if (tier !== undefined) body.service_tier = tier;
   return body;
+}
+
+/** The history with client tools' answers as plain results (their own items are the Responses API's, not this endpoint's). */
+function asFunctionResults(messages: readonly Message[]): Message[] {
+  return messages.map((m) => (m.role !== 'tool' ? m : {
+    ...m, parts: m.parts.map((p) => (p.type === 'tool_result' && p.written !== undefined ? { ...p, written: undefined } : p)),
+  }));
 }

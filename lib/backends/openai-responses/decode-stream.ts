@@ -7,6 +7,7 @@ import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 import { citationEvent, webSearchEvent } from './web-search-call.js';
 import { HostedItems, isHostedEvent, isHostedItem } from './hosted-tools.js';
+import { clientItemArgs, clientItemTool } from './client-tools.js';
 
 type Json = Record<string, any>;
 
@@ -35,7 +36,8 @@ export function responsesUsage(u: Json): Usage {
  * `reasoning_opaque` (with the item id) when the item is done; output text and refusals are
  * text; `function_call` items are tool calls keyed by `call_id` (with their `namespace`),
  * `custom_tool_call` items custom calls (their `custom_tool_call_input` deltas are the raw input),
- * the client's `tool_search_call` items calls of its tool search (arguments whole when done;
+ * the client's `tool_search_call` items calls of its tool search, `shell_call`,
+ * `apply_patch_call` and `local_shell_call` items calls of those tools (arguments whole when done;
  * OpenAI's own searches, `execution: "server"`, are hosted items), `web_search_call` items hosted
  * web searches (`searching` when added, `completed` / `failed` with the query and sources when
  * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
@@ -147,11 +149,13 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, false, out);
     if (isHostedItem(item)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, false, out);
-    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call') return;
+    const client = clientItemTool(item.type);
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call' && client === undefined) return;
     const custom = item.type === 'custom_tool_call';
-    const search = item.type === 'tool_search_call';
+    // A client tool's call, like a tool search's, has its arguments whole in the done item.
+    const search = item.type === 'tool_search_call' || client !== undefined;
     const id = idText(item.call_id ?? item.id);
-    const name = search ? TOOL_SEARCH_TOOL_NAME : item.name;
+    const name = client ?? (search ? TOOL_SEARCH_TOOL_NAME : item.name);
     if (!id || typeof name !== 'string') throw malformedFrame(this.backendId, `a ${item.type} item without a call_id${search ? '' : ' and a string name'}`);
     const call: Call = { id, args: false, finished: false, custom, ...(search ? { search } : {}) };
     if (this.calls.size >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
@@ -175,7 +179,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
     }
-    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call') return;
+    if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call' && clientItemTool(item.type) === undefined) return;
     const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
     const args = argsOf(item);
@@ -261,6 +265,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
 
 /** A call item's arguments, a custom_tool_call's input, a tool_search_call's arguments as JSON text; '' when absent or not a string. */
 function argsOf(item: Json): string {
+  if (clientItemTool(item.type) !== undefined) return clientItemArgs(item);
   if (item.type === 'tool_search_call') return item.arguments === undefined || item.arguments === null ? '' : typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments);
   const value = item.type === 'custom_tool_call' ? item.input : item.arguments;
   return typeof value === 'string' ? value : '';

@@ -9,6 +9,7 @@ import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
+import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
 import { toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 
 type Json = Record<string, unknown>;
@@ -32,7 +33,9 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * another provider's hosted tool is refused before sending, its parts left out. Namespaced tools
  * go as `namespace` tools, the client's tool search as a `tool_search` tool, a deferred tool with
  * `defer_loading` beside a tool search, calls with their `namespace`, the client's searches as
- * `tool_search_call` and `tool_search_output` items (tool-search.ts). Stop sequences do not
+ * `tool_search_call` and `tool_search_output` items (tool-search.ts). OpenAI's client-run tools
+ * (shell, apply_patch, local_shell) go as declared, their calls and the client's answers as their
+ * own items (client-tools.ts). Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -50,10 +53,11 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const input: Json[] = [];
   const custom = customCallIds(call);
   const searches = toolSearchCallIds(call);
+  const clients = clientCallIds(call);
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
-  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, custom, searches, marks);
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, custom, searches, marks);
+  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, { custom, searches, clients }, marks);
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, { custom, searches, clients }, marks);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -118,6 +122,7 @@ export function toolBody(t: ToolDefinition, deferred: boolean): Json {
   if (t.kind === 'web_search') return webSearchToolBody(t);
   if (t.kind === 'hosted') return hostedToolBody(t);
   if (t.kind === 'tool_search') return toolSearchToolBody(t);
+  if (isClientTool(t)) return clientToolBody(t);
   const defer = deferred && t.deferLoading === true ? { defer_loading: true } : {};
   if (t.kind === 'custom') {
     return { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}), ...defer };
@@ -128,7 +133,14 @@ export function toolBody(t: ToolDefinition, deferred: boolean): Json {
   };
 }
 
-function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, searches: ReadonlySet<string>, marks: boolean): void {
+/** The calls of the history whose items have a form of their own: custom tools', the client's tool searches', client tools' (by tool name). */
+interface CallKinds {
+  readonly custom: ReadonlySet<string>;
+  readonly searches: ReadonlySet<string>;
+  readonly clients: ReadonlyMap<string, string>;
+}
+
+function pushItems(out: Json[], message: Message, { custom, searches, clients }: CallKinds, marks: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -161,7 +173,8 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, s
         else if (part.type === 'tool_call') {
           flush();
           const namespace = part.namespace !== undefined ? { namespace: part.namespace } : {};
-          out.push(searches.has(part.id) ? toolSearchCallInput(part) : part.custom === true
+          const client = clients.get(part.id);
+          out.push(searches.has(part.id) ? toolSearchCallInput(part) : client !== undefined ? clientCallInput(part, client) : part.custom === true
             ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments, ...namespace }
             : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments, ...namespace });
         } else if (part.type === 'web_search') {
@@ -188,6 +201,11 @@ function pushItems(out: Json[], message: Message, custom: ReadonlySet<string>, s
         const loaded = part.loaded !== undefined ? toolSearchOutputInput(part) : undefined;
         if (loaded !== undefined) {
           out.push(loaded);
+          continue;
+        }
+        const client = clients.get(part.callId);
+        if (client !== undefined) {
+          out.push(clientOutputInput(part, client));
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
@@ -224,6 +242,7 @@ function choiceOf(call: Call, name: string): Json {
   const tool = call.tools.find((t) => t.name === name);
   if (tool?.kind === 'web_search') return { type: webSearchToolBody(tool).type };
   if (tool?.kind === 'hosted') return hostedChoice(tool);
+  if (tool !== undefined && isClientTool(tool)) return { type: tool.name };
   return { type: tool?.kind === 'custom' ? 'custom' : 'function', name };
 }
 

@@ -1,0 +1,93 @@
+import type { Call, ToolCallPart, ToolDefinition, ToolResultPart } from '../../canonical/index.js';
+import { TOOL_DIALECTS } from '../../canonical/index.js';
+
+type Json = Record<string, any>;
+
+/**
+ * OpenAI's client-run tools (TOOL_DIALECTS.openaiResponses: `shell`, `apply_patch`,
+ * `local_shell`) as the Responses API takes them: the declaration as the client wrote it, a call
+ * of the history as the tool's own item (its arguments are the item's `action`, or
+ * `{operation}` for apply_patch), the client's answer as the output item it wrote; the model's
+ * call items come back as tool calls of the tool of that name with those arguments.
+ * @see spec/backends/openai-responses/client-tools.spec.ts
+ */
+const ITEM_TOOLS: Readonly<Record<string, string>> = { shell_call: 'shell', apply_patch_call: 'apply_patch', local_shell_call: 'local_shell' };
+
+/** Whether a declared tool is one of them. */
+export function isClientTool(t: ToolDefinition): boolean {
+  return t.kind === 'provider' && t.providerTool?.dialect === TOOL_DIALECTS.openaiResponses;
+}
+
+/** The declaration as written. */
+export function clientToolBody(t: ToolDefinition): Json {
+  return { ...t.providerTool!.definition };
+}
+
+/** The client tool a call item is of (`shell_call` -> `shell`), if it is one. */
+export function clientItemTool(type: unknown): string | undefined {
+  return typeof type === 'string' ? ITEM_TOOLS[type] : undefined;
+}
+
+/** A call item's arguments as JSON text: its action, or `{operation}`. */
+export function clientItemArgs(item: Json): string {
+  const value = item.type === 'apply_patch_call' ? (item.operation !== undefined ? { operation: item.operation } : undefined) : item.action;
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/**
+ * The ids of the history's calls of client tools: those the client answered in the tool's own
+ * form, and, of the tools the call declares, every call of its name outside a namespace.
+ */
+export function clientCallIds(call: Call): ReadonlyMap<string, string> {
+  const declared = new Set(call.tools.filter(isClientTool).map((t) => t.name));
+  const answered = new Set<string>();
+  for (const m of call.messages) for (const p of m.parts) if (p.type === 'tool_result' && p.written?.dialect === TOOL_DIALECTS.openaiResponses) answered.add(p.callId);
+  const ids = new Map<string, string>();
+  for (const m of call.messages) {
+    for (const p of m.parts) {
+      if (p.type !== 'tool_call' || p.namespace !== undefined || !Object.values(ITEM_TOOLS).includes(p.name)) continue;
+      if (declared.has(p.name) || answered.has(p.id)) ids.set(p.id, p.name);
+    }
+  }
+  return ids;
+}
+
+/** A call of the history as the tool's item, `completed` (an answered call is done). */
+export function clientCallInput(part: ToolCallPart, tool: string): Json {
+  const args = parsed(part.arguments);
+  if (tool === 'apply_patch') return { type: 'apply_patch_call', call_id: part.id, status: 'completed', operation: args.operation ?? {} };
+  if (tool === 'local_shell') return { type: 'local_shell_call', id: part.id, call_id: part.id, status: 'completed', action: { ...args, type: 'exec' } };
+  return { type: 'shell_call', call_id: part.id, status: 'completed', action: args };
+}
+
+/**
+ * The client's answer as it wrote it, under the call's id; one of another form (a function
+ * result of a client whose protocol has no such item, answering a call an openai-responses model
+ * made) as the tool's output item built from its text: a shell's as one chunk of stdout.
+ */
+export function clientOutputInput(part: ToolResultPart, tool: string): Json {
+  const text = typeof part.content === 'string' ? part.content : part.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+  if (part.written?.dialect === TOOL_DIALECTS.openaiResponses) {
+    const item = part.written.item;
+    if (item.type === 'local_shell_call_output') return { ...withoutId(item), ...(item.call_id !== undefined ? { call_id: part.callId } : { id: part.callId }) };
+    return { ...withoutId(item), call_id: part.callId };
+  }
+  if (tool === 'apply_patch') return { type: 'apply_patch_call_output', call_id: part.callId, status: part.isError === true ? 'failed' : 'completed', output: text };
+  if (tool === 'local_shell') return { type: 'local_shell_call_output', id: part.callId, output: text };
+  return { type: 'shell_call_output', call_id: part.callId, output: [{ stdout: text, stderr: '', outcome: { type: 'exit', exit_code: part.isError === true ? 1 : 0 } }] };
+}
+
+/** An item lip got from the client keeps no id of its own: OpenAI's ids are for items it made and stores. */
+function withoutId(item: Json): Json {
+  const { id: _id, ...rest } = item;
+  return rest;
+}
+
+function parsed(text: string): Json {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {};
+  } catch {
+    return {};
+  }
+}
