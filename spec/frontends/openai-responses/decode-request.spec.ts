@@ -133,7 +133,7 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decodeError({ model: 'm', input: [{ type: 'bar' }] }).message).to.equal('input[0].type: unknown or unsupported item type "bar"');
     expect(decodeError({ model: 'm', input: [{ type: 'computer_call', id: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].type' });
     expect(decodeError({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
-    expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'local_shell' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'computer_use_preview' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ model: 'm', input: 'x', conversation: 'conv_1' })).to.deep.include({
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'conversation', message: 'conversation: conversation objects are not supported; send the items in input, or continue with previous_response_id',
     });
