@@ -1,6 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { openaiEmbeddings, openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
-import { deltas, emulatedLogprob, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { deltas, emulatedLogprob, joined, type Frame, type Script, type ToolCallScript, type UsageScript } from './script.js';
 import { encryptedReasoningRefusal } from './state-check.js';
 
 const CREATED = 1_767_225_600;
@@ -163,11 +163,20 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
     const callId = call.id ?? `call_emu${i + 1}`;
     const namespace = call.namespace !== undefined ? { namespace: call.namespace } : {};
     if (call.toolSearch) out.push({ id: `tsc_emu${i + 1}`, type: 'tool_search_call', status: 'completed', call_id: callId, execution: 'client', arguments: JSON.parse(joined(call.args)) as unknown });
+    else if (call.clientItem !== undefined) out.push(clientCallItem(call, callId, i));
     else out.push(call.custom
       ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name, ...namespace }
       : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name, ...namespace });
   });
   return out;
+}
+
+/** A scripted call of a client-run tool as OpenAI writes its item (`clientItem`): the shell's action, apply_patch's operation, the local shell's exec action. */
+function clientCallItem(call: ToolCallScript, callId: string, i: number): Record<string, unknown> {
+  const args = JSON.parse(joined(call.args)) as Record<string, unknown>;
+  if (call.clientItem === 'apply_patch_call') return { id: `apc_emu${i + 1}`, type: 'apply_patch_call', status: 'completed', call_id: callId, operation: args.operation };
+  if (call.clientItem === 'local_shell_call') return { id: `lsh_emu${i + 1}`, type: 'local_shell_call', status: 'completed', call_id: callId, action: { type: 'exec', env: {}, ...args } };
+  return { id: `sh_emu${i + 1}`, type: 'shell_call', status: 'completed', call_id: callId, action: { timeout_ms: null, max_output_length: null, ...args }, environment: null };
 }
 
 /**
@@ -249,9 +258,9 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
         emit('response.output_item.done', { output_index, item });
       } else {
         const call = script.toolCalls![output_index - (done.length - script.toolCalls!.length)]!;
-        if (call.toolSearch) {
-          // A tool search call has no argument events: its arguments come with the done item.
-          emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', arguments: {} } }, true);
+        if (call.toolSearch || call.clientItem !== undefined) {
+          // A tool search call, and a client-run tool's, has no argument events: its arguments come with the done item.
+          emit('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', ...(call.toolSearch ? { arguments: {} } : {}) } }, true);
           emit('response.output_item.done', { output_index, item });
           continue;
         }

@@ -30,6 +30,14 @@ export interface ToolCallScript {
    * emulators write an ordinary call of `name`.
    */
   readonly toolSearch?: boolean;
+  /**
+   * A call of one of OpenAI's client-run tools: OpenAI Responses writes the tool's own item
+   * (`shell_call`, `apply_patch_call`, `local_shell_call`; added in progress and done whole, no
+   * argument events), whose `action` is `args` parsed (shell, local shell) or whose `operation` is
+   * `args`' `operation` (apply_patch): `args` are the function arguments lip offers other
+   * providers. The other emulators write an ordinary call of `name` with those arguments.
+   */
+  readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call';
 }
 
 export interface ReasoningScript {
