@@ -149,6 +149,27 @@ const responses: Json[] = [
     ],
     tool_choice: { type: 'code_interpreter' },
   },
+  {
+    model: 'm',
+    input: [
+      { role: 'user', content: 'book it, then patch the file' },
+      { type: 'tool_search_call', call_id: 'ts_1', execution: 'client', status: 'completed', arguments: { query: 'calendar', limit: 5 } },
+      { type: 'tool_search_output', call_id: 'ts_1', execution: 'client', status: 'completed', tools: [{ type: 'namespace', name: 'mcp__calendar', description: 'Calendar', tools: [{ type: 'function', name: 'create_event', parameters: { type: 'object' }, defer_loading: true }] }] },
+      { type: 'function_call', call_id: 'c_1', namespace: 'mcp__calendar', name: 'create_event', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c_1', output: 'booked' },
+      { type: 'shell_call', call_id: 'sh_1', status: 'completed', action: { commands: ['ls'], timeout_ms: null, max_output_length: null } },
+      { type: 'shell_call_output', call_id: 'sh_1', output: [{ stdout: 'a.py\n', stderr: '', outcome: { type: 'exit', exit_code: 0 } }] },
+      { type: 'apply_patch_call', call_id: 'ap_1', status: 'completed', operation: { type: 'update_file', path: 'a.py', diff: '@@\n-x\n+y\n' } },
+      { type: 'apply_patch_call_output', call_id: 'ap_1', status: 'completed', output: 'done' },
+      { role: 'user', content: 'again' },
+    ],
+    tools: [
+      { type: 'namespace', name: 'mcp__calendar', description: 'Calendar', tools: [{ type: 'function', name: 'create_event', parameters: { type: 'object' }, defer_loading: true }] },
+      { type: 'tool_search', execution: 'client', description: 'Find tools', parameters: { type: 'object', properties: { query: { type: 'string' } } } },
+      { type: 'shell', environment: { type: 'local' } },
+      { type: 'apply_patch' },
+    ],
+  },
 ];
 
 const anthropic: Json[] = [
@@ -237,6 +258,28 @@ const anthropic: Json[] = [
         { type: 'server_tool_use', id: 'srvtoolu_4', name: 'web_fetch', input: { url: 'https://a.example' } },
         { type: 'web_fetch_tool_result', tool_use_id: 'srvtoolu_4', content: { type: 'web_fetch_result', url: 'https://a.example', retrieved_at: '2026-12-01T00:00:00Z', content: { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A page.' }, title: 'A' } } },
         { type: 'text', text: 'It printed 1; the page says hello.' },
+      ] },
+      { role: 'user', content: 'more' },
+    ],
+  },
+  {
+    model: 'claude-x', max_tokens: 64,
+    mcp_servers: [{ type: 'url', url: 'https://mcp.example/sse', name: 'docs', authorization_token: 'tok' }],
+    tools: [
+      { type: 'mcp_toolset', mcp_server_name: 'docs' },
+      { name: 'ToolSearch', input_schema: { type: 'object', properties: { query: { type: 'string' } } } },
+      { name: 'mcp__cal__create', input_schema: { type: 'object' }, defer_loading: true, allowed_callers: ['direct'] },
+    ],
+    messages: [
+      { role: 'user', content: 'find the calendar tool' },
+      { role: 'assistant', content: [
+        { type: 'tool_use', id: 't1', name: 'ToolSearch', input: { query: 'calendar' } },
+      ] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'tool_reference', tool_name: 'mcp__cal__create' }] }] },
+      { role: 'assistant', content: [
+        { type: 'mcp_tool_use', id: 'mcptoolu_1', name: 'search', server_name: 'docs', input: { q: 'x' } },
+        { type: 'mcp_tool_result', tool_use_id: 'mcptoolu_1', is_error: false, content: [{ type: 'text', text: 'found' }] },
+        { type: 'text', text: 'Found it.' },
       ] },
       { role: 'user', content: 'more' },
     ],
