@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
+import { ResponsesResponseDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
 import { codexOptions, encodeCodexRequest } from '../../../lib/backends/openai-codex/index.js';
 import { TOOL_DIALECTS, emptyCall, validateSequence, type Call, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
 type Json = Record<string, any>;
 
@@ -30,10 +31,8 @@ const call = (tools: ToolDefinition[], choice?: string): Call => emptyCall({
 const encode = (c: Call) => encodeResponsesRequest(c, 'gpt-5.1', responsesOptions({ id: 'or', kind: 'openai-responses', models: [] })) as Json;
 
 function decode(frames: Json[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of [{ type: 'response.created', response: { id: 'r' } }, ...frames, { type: 'response.completed', response: { status: 'completed' } }]) decoder.frame(f, out);
-  validateSequence(out);
+  const out = decodeResponsesFrames([{ type: 'response.created', response: { id: 'r' } }, ...frames, { type: 'response.completed', response: { status: 'completed' } }]);
+  expect(validateSequence(out)).to.deep.equal([]);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
+import { ResponsesResponseDecoder, encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
 import { CUSTOM_TOOL_PARAMETERS, emptyCall, validateSequence, type Call, type LipEvent } from '../../../lib/canonical/index.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
 const grammar = { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' };
 const call: Call = emptyCall({
@@ -13,12 +14,7 @@ const call: Call = emptyCall({
   ],
 });
 
-function decode(frames: Record<string, unknown>[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String(f.type), data: JSON.stringify(f) }, out);
-  return out;
-}
+const decode = decodeResponsesFrames;
 
 describe('backends/openai-responses custom tools', () => {
   it('sends custom tools natively, a custom tool choice, and custom calls with their outputs in the history', () => {

@@ -1,13 +1,9 @@
 import { expect } from 'chai';
-import { ResponsesStreamDecoder, mapResponsesFinish } from '../../../lib/backends/openai-responses/index.js';
+import { mapResponsesFinish } from '../../../lib/backends/openai-responses/index.js';
 import { REASONING_DIALECTS, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
-function decode(frames: Record<string, unknown>[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String(f.type), data: JSON.stringify(f) }, out);
-  return out;
-}
+const decode = decodeResponsesFrames;
 const created = { type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } };
 const completed = (extra: Record<string, unknown> = {}) => ({ type: 'response.completed', response: { status: 'completed', usage: { input_tokens: 9, input_tokens_details: { cached_tokens: 4 }, output_tokens: 6, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 15 }, ...extra } });
 

@@ -5,6 +5,7 @@ import { HOSTED_DIALECTS, collectEvents, emptyCall, validateSequence, type Call,
 import { LipError } from '../../../lib/errors/index.js';
 import { openaiResponsesProtocol, type Script } from '../../helpers/emulators/index.js';
 import { decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
 const OURS = HOSTED_DIALECTS.openaiResponses;
 const options = responsesOptions({ id: 'b', kind: 'openai-responses', models: [] });
@@ -28,12 +29,7 @@ const LIST_ITEM = { id: 'mcpl_1', type: 'mcp_list_tools', server_label: 'deepwik
 const MCP_ITEM = { id: 'mcp_1', type: 'mcp_call', status: 'completed', server_label: 'deepwiki', name: 'ask_question', arguments: '{"repo":"a/b"}', output: 'It is a proxy.', error: null, approval_request_id: null };
 const APPROVAL_ITEM = { id: 'mcpr_1', type: 'mcp_approval_request', server_label: 'deepwiki', name: 'ask_question', arguments: '{"repo":"a/b"}' };
 
-function decode(frames: Record<string, unknown>[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String(f.type), data: JSON.stringify(f) }, out);
-  return out;
-}
+const decode = decodeResponsesFrames;
 const hostedOf = (events: readonly LipEvent[]) => events.filter((e): e is HostedToolEvent => e.type === 'hosted_tool');
 const created = { type: 'response.created', response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } };
 const completed = (output: unknown[] = []) => ({ type: 'response.completed', response: { status: 'completed', output } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ResponsesStreamDecoder } from '../../../lib/backends/openai-responses/index.js';
 import type { LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
 /**
  * Found by spec/fuzz/backend-streams.fuzz.spec.ts: ids, names and the status of a Responses
@@ -10,12 +10,7 @@ import { LipError } from '../../../lib/errors/index.js';
  * finish reasons. Ids are now read as strings or numbers. A function_call item needs a call id
  * and a string name (else the frame is malformed). A non-string status counts as completed.
  */
-function decode(frames: Record<string, unknown>[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of [{ type: 'response.created', response: { id: 'r1' } }, ...frames]) decoder.message({ event: String(f.type), data: JSON.stringify(f) }, out);
-  return out;
-}
+const decode = (frames: Record<string, unknown>[]): LipEvent[] => decodeResponsesFrames([{ type: 'response.created', response: { id: 'r1' } }, ...frames]);
 const poisoned = { toString: 1, valueOf: 1 };
 
 describe('backends/openai-responses regression: object ids, names and status', () => {

@@ -4,6 +4,7 @@ import { ResponsesResponseDecoder, ResponsesStreamDecoder, encodeResponsesReques
 import { SEARCH_DIALECTS, emptyCall, validateSequence, type Call, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { openaiResponsesProtocol, type Script } from '../../helpers/emulators/index.js';
 import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
+import { decodeResponsesFrames } from './decode-frames.js';
 
 const options = responsesOptions({ id: 'b', kind: 'openai-responses', models: [] });
 const search = (extra: Partial<ToolDefinition> = {}): ToolDefinition => ({ name: 'web_search', parameters: {}, kind: 'web_search', ...extra });
@@ -11,9 +12,7 @@ const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', message
 const SOURCES = 'web_search_call.action.sources';
 
 function decode(frames: Record<string, unknown>[]): LipEvent[] {
-  const decoder = new ResponsesStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String(f.type), data: JSON.stringify(f) }, out);
+  const out = decodeResponsesFrames(frames);
   expect(validateSequence(out)).to.deep.equal([]);
   return out;
 }
