@@ -86,7 +86,7 @@ describe('backends/openai-responses client tools (shell, apply_patch, local_shel
     it('decodes them from a whole answer', () => {
       const out: LipEvent[] = [];
       new ResponsesResponseDecoder('b', []).decode({ id: 'r', status: 'completed', output: [shellCall, patchCall, localCall] }, out);
-      validateSequence(out);
+      expect(validateSequence(out)).to.deep.equal([]);
       expect(calls(out)).to.deep.equal(expected);
       expect(out.at(-1)).to.deep.include({ type: 'response_finished', reason: 'tool_calls' });
     });
