@@ -1,3 +1,5 @@
+import type { Call } from './call.js';
+
 /**
  * Reasoning dialects: which provider format a reasoning payload belongs to. Backends replay a
  * reasoning part verbatim only in their own dialect; unknown dialects are legal and simply not
@@ -177,6 +179,32 @@ export interface ProviderOptions {
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
   const servers = options?.anthropic?.mcpServers;
   return servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : [];
+}
+
+/**
+ * The hosted knobs that go with a hosted tool a tool filter removed: an Anthropic MCP server
+ * whose `mcp_toolset` (the hosted tool `mcp:<server>`) was in `before` and is not in `after`
+ * leaves `mcp_servers` too, so that a policy blocking the toolset blocks the server (Anthropic
+ * refuses a server that no toolset names). Servers that never had a toolset (the 2025-04-04 beta's
+ * form) stay.
+ *
+ * ```ts
+ * withoutOrphanedKnobs(before, { ...before, tools: [] })
+ * // before's call less the servers of its mcp_toolset tools (other servers kept)
+ * ```
+ */
+export function withoutOrphanedKnobs(before: Call, after: Call): Call {
+  const servers = after.providerOptions?.anthropic?.mcpServers;
+  if (servers === undefined || servers.length === 0 || after.tools.length === before.tools.length) return after;
+  const toolsetServers = (tools: Call['tools']) => new Set(tools
+    .filter((t) => t.providerTool?.dialect === HOSTED_DIALECTS.anthropic && t.providerTool.definition.type === 'mcp_toolset')
+    .map((t) => t.providerTool!.definition.mcp_server_name));
+  const kept = toolsetServers(after.tools);
+  const removed = [...toolsetServers(before.tools)].filter((name) => !kept.has(name));
+  if (removed.length === 0) return after;
+  const left = servers.filter((server) => !removed.includes(server.name));
+  const { mcpServers: _servers, ...anthropic } = after.providerOptions!.anthropic!;
+  return { ...after, providerOptions: { ...after.providerOptions, anthropic: left.length > 0 ? { ...anthropic, mcpServers: left } : anthropic } };
 }
 
 /**
