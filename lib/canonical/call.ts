@@ -11,7 +11,7 @@
  *   that produced it so that only a backend speaking that dialect replays it verbatim.
  */
 import type { ProviderOptions, ToolProviderOptions } from './dialect-registry.js';
-import type { ToolCaller, WebSearchResult } from './events.js';
+import type { ToolCaller, ToolCallFields, WebSearchResult } from './events.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -80,6 +80,12 @@ export interface ToolCallPart {
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (ToolDefinition.namespace): the call names the tool `name` in it. */
   readonly namespace?: string;
+  /**
+   * Fields of a provider-defined tool's call item besides the arguments, in its dialect's form
+   * (TOOL_DIALECTS: OpenAI's `pending_safety_checks` on a `computer_call`): a backend of that
+   * dialect sends them back with the call, every other leaves them out.
+   */
+  readonly providerFields?: ToolCallFields;
   readonly cache?: CacheMark;
 }
 

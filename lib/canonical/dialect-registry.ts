@@ -29,9 +29,10 @@ export const TOOL_DIALECTS = {
   /** Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`. */
   anthropic: 'anthropic.tool',
   /**
-   * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`. Their calls and the
-   * client's answers are items of their own (`shell_call`, `shell_call_output`, ...), which only a
-   * backend of the dialect sends as such.
+   * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`, and computer use
+   * (`computer`, `computer_use_preview`). Their calls and the client's answers are items of their
+   * own (`shell_call`, `shell_call_output`, `computer_call`, ...), which only a backend of the
+   * dialect sends as such; a computer call's safety checks are its ToolCallPart.providerFields.
    */
   openaiResponses: 'openai.responses.tool',
 } as const;

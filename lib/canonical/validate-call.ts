@@ -160,6 +160,10 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
         if (typeof part.caller?.dialect !== 'string' || part.caller.dialect.length === 0) add(`${path}.caller.dialect`, 'must be a non-empty dialect id');
         if (!isObject(part.caller?.value)) add(`${path}.caller.value`, 'must be an object');
       }
+      if (part.providerFields !== undefined) {
+        if (typeof part.providerFields?.dialect !== 'string' || part.providerFields.dialect.length === 0) add(`${path}.providerFields.dialect`, 'must be a non-empty dialect id');
+        if (!isObject(part.providerFields?.value)) add(`${path}.providerFields.value`, 'must be an object');
+      }
       return;
     case 'tool_result':
       checkId(part.callId, `${path}.callId`, add);

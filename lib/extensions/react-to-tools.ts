@@ -96,6 +96,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
             id: event.id, name: event.name, args: '',
             ...(event.signature !== undefined ? { signature: event.signature } : {}), ...(event.dialect !== undefined ? { dialect: event.dialect } : {}), ...(event.custom === true ? { custom: true } : {}),
             ...(event.caller !== undefined ? { caller: event.caller } : {}), ...(event.namespace !== undefined ? { namespace: event.namespace } : {}),
+            ...(event.providerFields !== undefined ? { providerFields: event.providerFields } : {}),
           };
           const tool: HeldTool = { call, finished: false, originals: [event] };
           open.set(event.id, tool);
@@ -141,6 +142,8 @@ function toolEvents(call: FinishedToolCall): LipEvent[] {
       ...(call.caller !== undefined ? { caller: call.caller } : {}),
       // and a rewritten call of a namespaced tool still names its namespace
       ...(call.namespace !== undefined ? { namespace: call.namespace } : {}),
+      // and a rewritten computer call still holds the safety checks the client must acknowledge
+      ...(call.providerFields !== undefined ? { providerFields: call.providerFields } : {}),
     },
     ...(call.args ? [{ type: 'tool_call_delta' as const, id: call.id, args: call.args }] : []),
     { type: 'tool_call_finished', id: call.id },

@@ -41,7 +41,11 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
   usage: { required: ['usage'], properties: { usage: USAGE } },
   tool_call_started: {
     required: [],
-    properties: { custom: { type: 'boolean' }, caller: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } } },
+    properties: {
+      custom: { type: 'boolean' },
+      caller: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } },
+      providerFields: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } },
+    },
   },
   error: { required: [], properties: { status: { type: 'integer' } } },
   web_search: {
