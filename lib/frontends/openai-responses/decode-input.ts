@@ -25,8 +25,8 @@ export function badField(path: string, message: string, unsupported = false): Li
  * their order (a call keeps its `namespace`); consecutive function_call_output,
  * custom_tool_call_output and the client's tool_search_output items into one tool message
  * (tool-search.ts); the client tools' calls (`shell_call`, `apply_patch_call`,
- * `local_shell_call`) are tool calls of the assistant's turn and their `*_output` items results
- * (client-tools.ts); the client's `mcp_approval_response` is a
+ * `local_shell_call`, `computer_call`) are tool calls of the assistant's turn and their
+ * `*_output` items results (client-tools.ts); the client's `mcp_approval_response` is a
  * user message of its own, as written.
  */
 export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
@@ -116,7 +116,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
   return messages;
 }
 
-const KNOWN_UNSUPPORTED = new Set(['computer_call', 'computer_call_output', 'compaction_trigger']);
+const KNOWN_UNSUPPORTED = new Set(['compaction_trigger']);
 
 /** What a compaction summary is introduced with when it comes back as the conversation's start. */
 export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
@@ -183,7 +183,8 @@ function contentParts(content: string | Json[], path: string): Part[] {
   });
 }
 
-function imagePart(p: Json, path: string): ImagePart {
+/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https: or data:; an uploaded `file_id` is a 400. */
+export function imagePart(p: Json, path: string): ImagePart {
   const detail = typeof p.detail === 'string' ? { detail: p.detail } : {};
   if (typeof p.image_url === 'string' && p.image_url.length > 0) {
     const inline = parseDataUrl(p.image_url);

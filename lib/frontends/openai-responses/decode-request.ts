@@ -9,7 +9,7 @@ import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 import { WEB_SEARCH_TOOL_TYPES, includesSearchSources, webSearchTool } from './web-search-call.js';
 import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes, hostedTool } from './hosted-tools.js';
 import { checkNamespacesAndSearch, memberTool, namespaceTools, toolSearchTool } from './tool-search.js';
-import { CLIENT_TOOL_TYPES, checkClientTools, clientChoice, clientTool } from './client-tools.js';
+import { CLIENT_CHOICE_TYPES, CLIENT_TOOL_TYPES, checkClientTools, clientChoice, clientTool } from './client-tools.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -44,7 +44,7 @@ export interface ResponsesHints {
  * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources),
  * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP:
  * hosted-tools.ts; their `include` values go to `providerOptions.openai.include`), the tools the
- * client runs on OpenAI's schema (shell, apply_patch, local_shell: client-tools.ts), tool choice,
+ * client runs on OpenAI's schema (shell, apply_patch, local_shell, computer use: client-tools.ts), tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
  * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
  * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
@@ -131,7 +131,7 @@ function declaredTool(t: Json, i: number): ToolDefinition | ToolDefinition[] {
   if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
   if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
   if (CLIENT_TOOL_TYPES.has(t.type)) return clientTool(t, `tools[${i}]`);
-  throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation, mcp, shell, apply_patch and local_shell tools)`, true);
+  throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation, mcp, shell, apply_patch, local_shell, computer and computer_use_preview tools)`, true);
 }
 
 /**
@@ -160,14 +160,14 @@ function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoi
     if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
     if (WEB_SEARCH_TOOL_TYPES.has(c.type)) return { type: 'tool', name: webSearchChoice(tools, 'tool_choice.type') };
     if (HOSTED_TOOL_TYPES.has(c.type)) return { type: 'tool', name: hostedChoice(c, tools, 'tool_choice') };
-    if (CLIENT_TOOL_TYPES.has(c.type)) return { type: 'tool', name: clientChoice(c.type, tools, 'tool_choice.type') };
+    if (CLIENT_CHOICE_TYPES.has(c.type)) return { type: 'tool', name: clientChoice(c.type, tools, 'tool_choice.type') };
     if (c.type === 'allowed_tools') {
       const names = (c.tools as Json[]).map((t, i) => {
         const path = `tool_choice.tools[${i}]`;
         if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchChoice(tools, `${path}.type`);
         if (HOSTED_TOOL_TYPES.has(t.type)) return hostedChoice(t, tools, path);
-        if (CLIENT_TOOL_TYPES.has(t.type)) return clientChoice(t.type, tools, `${path}.type`);
-        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, hosted and client tools: shell, apply_patch, local_shell)`, true);
+        if (CLIENT_CHOICE_TYPES.has(t.type)) return clientChoice(t.type, tools, `${path}.type`);
+        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, hosted and client tools: shell, apply_patch, local_shell, computer, computer_use_preview, computer_use)`, true);
         if (typeof t.name !== 'string' || !tools.some((d) => d.name === t.name)) throw badField(`${path}.name`, `names the tool "${String(t.name)}", which is not in tools`);
         return t.name as string;
       });

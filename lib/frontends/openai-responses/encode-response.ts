@@ -7,7 +7,7 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
-import { clientToolOf } from './client-tools.js';
+import { clientToolOf, ownCallFields } from './client-tools.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
@@ -60,7 +60,10 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       if (ownHostedItem(block)) output.push({ ...block.block });
     } else {
       const client = clientToolOf(context.call, block.name, block.namespace);
-      const form: CallForm = { custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace), ...(client !== undefined ? { client } : {}) };
+      const form: CallForm = {
+        custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace),
+        ...(client !== undefined ? { client, ...ownCallFields(block.providerFields) } : {}),
+      };
       output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
     }
   }

@@ -8,7 +8,7 @@ type Json = Record<string, any>; // validated by responsesRequestSchema before a
  * The tools OpenAI runs itself besides web search: a Responses client declares them, only an
  * openai-responses backend can send them (as written), and their work comes back as the
  * provider's own output items. Tools the client runs on OpenAI's schema (shell, apply_patch,
- * local_shell) are not among them (client-tools.ts); computer use is refused.
+ * local_shell, computer use) are not among them (client-tools.ts).
  */
 export const HOSTED_TOOL_TYPES: ReadonlySet<string> = new Set(['code_interpreter', 'file_search', 'image_generation', 'mcp']);
 

@@ -156,16 +156,18 @@ export interface CallForm {
   readonly namespace?: string;
   readonly toolSearch?: boolean;
   readonly client?: ClientToolType;
+  /** A client tool's call's own fields (ownCallFields: a computer call's safety checks). */
+  readonly fields?: Readonly<Record<string, unknown>>;
 }
 
 /**
  * The output item of a call: a tool_search_call for the client's tool search, a shell_call,
- * apply_patch_call or local_shell_call for those tools, a custom_tool_call for a custom tool,
- * else a function_call.
+ * apply_patch_call, local_shell_call or computer_call for those tools, a custom_tool_call for a
+ * custom tool, else a function_call.
  */
 export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, form: CallForm = {}): Record<string, unknown> {
   if (form.toolSearch === true) return toolSearchCallItem(id, callId, text, status);
-  if (form.client !== undefined) return clientCallItem(form.client, id, callId, text, status);
+  if (form.client !== undefined) return clientCallItem(form.client, id, callId, text, status, form.fields);
   return form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
 }
 
