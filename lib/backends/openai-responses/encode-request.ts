@@ -34,8 +34,8 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * go as `namespace` tools, the client's tool search as a `tool_search` tool, a deferred tool with
  * `defer_loading` beside a tool search, calls with their `namespace`, the client's searches as
  * `tool_search_call` and `tool_search_output` items (tool-search.ts). OpenAI's client-run tools
- * (shell, apply_patch, local_shell) go as declared, their calls and the client's answers as their
- * own items (client-tools.ts). Stop sequences do not
+ * (shell, apply_patch, local_shell, computer use) go as declared, their calls and the client's
+ * answers as their own items (client-tools.ts). Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -204,8 +204,9 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients }:
           continue;
         }
         const client = clients.get(part.callId);
-        if (client !== undefined) {
-          out.push(clientOutputInput(part, client));
+        const own = client !== undefined ? clientOutputInput(part, client) : undefined;
+        if (own !== undefined) {
+          out.push(own);
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
@@ -242,7 +243,7 @@ function choiceOf(call: Call, name: string): Json {
   const tool = call.tools.find((t) => t.name === name);
   if (tool?.kind === 'web_search') return { type: webSearchToolBody(tool).type };
   if (tool?.kind === 'hosted') return hostedChoice(tool);
-  if (tool !== undefined && isClientTool(tool)) return { type: tool.name };
+  if (tool !== undefined && isClientTool(tool)) return { type: tool.providerTool!.definition.type };
   return { type: tool?.kind === 'custom' ? 'custom' : 'function', name };
 }
 
