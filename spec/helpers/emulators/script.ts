@@ -32,12 +32,16 @@ export interface ToolCallScript {
   readonly toolSearch?: boolean;
   /**
    * A call of one of OpenAI's client-run tools: OpenAI Responses writes the tool's own item
-   * (`shell_call`, `apply_patch_call`, `local_shell_call`; added in progress and done whole, no
-   * argument events), whose `action` is `args` parsed (shell, local shell) or whose `operation` is
-   * `args`' `operation` (apply_patch): `args` are the function arguments lip offers other
-   * providers. The other emulators write an ordinary call of `name` with those arguments.
+   * (`shell_call`, `apply_patch_call`, `local_shell_call`, `computer_call`; added in progress and
+   * done whole, no argument events), whose `action` is `args` parsed (shell, local shell, a
+   * computer call's one action) or whose `operation` is `args`' `operation` (apply_patch) or
+   * whose `actions` are `args`' `actions` (a computer call's batch): `args` are the function
+   * arguments lip offers other providers. The other emulators write an ordinary call of `name`
+   * with those arguments.
    */
-  readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call';
+  readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call' | 'computer_call';
+  /** A `computer_call`'s `pending_safety_checks` (OpenAI Responses; none by default). */
+  readonly safetyChecks?: readonly Readonly<Record<string, unknown>>[];
 }
 
 export interface ReasoningScript {
