@@ -211,6 +211,15 @@ export interface HostedToolPart {
   readonly type: 'hosted_tool';
   readonly dialect: string;
   readonly block: Readonly<Record<string, unknown>>;
+  /**
+   * The record stands for the conversation before it: the provider compacted those turns into it
+   * (Anthropic's `compaction` block). `summary` is the summary as readable text, absent when the
+   * record holds what it replaced only in a form no other provider can read (an encrypted payload
+   * alone, tool changes). A backend of another dialect sends the summary as a user message at the
+   * conversation's start in place of everything before the record (compactionSummaryMessage), and
+   * refuses a call whose record has none, retryably (lib/backends/hosted-tools.ts).
+   */
+  readonly compaction?: { readonly summary?: string };
 }
 
 /** Every part; a `tool_reference` belongs only in a tool result's content (validateCall refuses it in a message). */

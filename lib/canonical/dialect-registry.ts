@@ -142,6 +142,12 @@ export interface AnthropicProviderOptions {
    * `authorization_token` is the client's secret: recordings mask it (scrub-credentials.ts).
    */
   readonly mcpServers?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * `compaction` as written (`{type: "summarize", instructions?}`): the request asks Anthropic to
+   * compact the conversation into one `compaction` block and answer with it alone. A hosted
+   * capability, as the `compact_…` edit of `contextManagement` is (hostedKnobs).
+   */
+  readonly compaction?: Readonly<Record<string, unknown>>;
 }
 
 /** Gemini request knobs; sent only by the gemini backend. */
@@ -175,11 +181,17 @@ export interface ProviderOptions {
  * tool is), each with the hosted dialect whose backends alone send it and the field a refusal
  * names: every other backend refuses a call that sets one before sending, as it refuses another
  * provider's hosted tool (lib/backends/hosted-tools.ts). Anthropic's `mcp_servers` alone enable
- * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`).
+ * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`); its
+ * server-side compaction (serverCompaction) has Anthropic summarize the conversation.
  */
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
-  const servers = options?.anthropic?.mcpServers;
-  return servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : [];
+  const anthropic = options?.anthropic;
+  if (anthropic === undefined) return [];
+  const servers = anthropic.mcpServers;
+  return [
+    ...(servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : []),
+    ...serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })),
+  ];
 }
 
 /**
@@ -207,6 +219,30 @@ export function withoutOrphanedKnobs(before: Call, after: Call): Call {
   const { mcpServers: _servers, ...anthropic } = after.providerOptions!.anthropic!;
   return { ...after, providerOptions: { ...after.providerOptions, anthropic: left.length > 0 ? { ...anthropic, mcpServers: left } : anthropic } };
 }
+
+/**
+ * The fields of Anthropic knobs that ask for server-side compaction, as a refusal names them:
+ * a `compact_…` edit of `context_management` (Anthropic compacts the conversation once it grows
+ * past the edit's trigger and answers with a `compaction` block first) and a top-level
+ * `compaction` (the answer is that block alone). The clearing edits (`clear_tool_uses_…`,
+ * `clear_thinking_…`) only leave old content out: they are knobs, not hosted work.
+ *
+ * ```ts
+ * serverCompaction({ contextManagement: { edits: [{ type: 'clear_thinking_20251015' }, { type: 'compact_20260112' }] } })
+ * // ['context_management.edits[1] (compact_20260112)']
+ * ```
+ */
+export function serverCompaction(anthropic: AnthropicProviderOptions): string[] {
+  const edits = anthropic.contextManagement?.edits;
+  const fields = (Array.isArray(edits) ? edits : []).flatMap((edit: unknown, i) => {
+    const type = (edit as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && COMPACT_EDIT.test(type) ? [`context_management.edits[${i}] (${type})`] : [];
+  });
+  return anthropic.compaction !== undefined ? [...fields, 'compaction'] : fields;
+}
+
+/** A `context_management` edit that compacts (`compact_20260112` and later versions). */
+const COMPACT_EDIT = /^compact_/;
 
 /**
  * Anthropic fields of one tool, as the client wrote them (beside `defer_loading`, which is

@@ -198,6 +198,8 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
     case 'hosted_tool':
       if (typeof part.dialect !== 'string' || part.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
       if (!isObject(part.block)) add(`${path}.block`, 'must be an object');
+      if (part.compaction !== undefined && !isObject(part.compaction)) add(`${path}.compaction`, 'must be an object');
+      else if (part.compaction?.summary !== undefined) checkText(part.compaction.summary, `${path}.compaction.summary`, add);
       return;
     case 'web_search':
       checkId(part.id, `${path}.id`, add);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { COMPACTION_INSTRUCTION } from '../../lib/frontends/openai-responses/compact.js';
-import { COMPACTION_PREAMBLE } from '../../lib/frontends/openai-responses/decode-input.js';
+import { COMPACTION_PREAMBLE } from '../../lib/canonical/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';

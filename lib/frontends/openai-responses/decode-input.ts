@@ -1,5 +1,5 @@
 import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { compactionSummaryMessage, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
@@ -118,9 +118,6 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
 
 const KNOWN_UNSUPPORTED = new Set(['compaction_trigger']);
 
-/** What a compaction summary is introduced with when it comes back as the conversation's start. */
-export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
-
 /**
  * A compaction item lip made (`POST /v1/responses/compact`, encode-compaction.ts): its sealed
  * summary becomes a user message that stands for the turns it replaced. OpenAI's own compaction
@@ -131,7 +128,7 @@ function compactionMessage(item: Json, path: string): Message {
   if (sealed?.dialect !== REASONING_DIALECTS.lipCompaction || typeof sealed.text !== 'string') {
     throw badField(`${path}.encrypted_content`, 'only compaction items lip made (POST /v1/responses/compact through lip) can be replayed', true);
   }
-  return { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${sealed.text}` }] };
+  return compactionSummaryMessage(sealed.text);
 }
 
 /**
