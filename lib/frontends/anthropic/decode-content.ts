@@ -4,7 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { openSearchId, resultOf } from './web-search-blocks.js';
-import { HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
+import { COMPACTION_BLOCK, compactionPart, HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -13,9 +13,9 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API (and its beta) that lip knows but cannot carry (compaction, ...). */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (a browser's state, a fallback, ...). */
 const UNSUPPORTED = new Set([
-  'advisor_tool_result', 'browser_state', 'compaction', 'fallback',
+  'browser_state', 'fallback',
 ]);
 
 /**
@@ -32,8 +32,10 @@ const UNSUPPORTED = new Set([
  * them), images, documents. The blocks of the other server tools lip passes (a `server_tool_use`
  * of another name, the `*_tool_result`s of web fetch, code execution and tool search,
  * `container_upload`, which a user turn may hold too, the MCP connector's `mcp_tool_use`,
- * `mcp_tool_result` and `mcp_tool_listing`) are hosted tool parts in place, as written
- * (hosted-tools.ts).
+ * `mcp_tool_result` and `mcp_tool_listing`, the advisor's `advisor_tool_result`) are hosted tool
+ * parts in place, as written (hosted-tools.ts). A `compaction` block (in a user or an assistant
+ * turn: it stands for the turns Anthropic compacted into it) is one too, with its summary
+ * (compactionPart).
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
@@ -101,6 +103,8 @@ function assistantPart(b: Json, path: string): Part {
       return media(b, path);
     case 'tool_result':
       throw badField(`${path}.type`, 'tool_result blocks belong in user messages');
+    case COMPACTION_BLOCK:
+      return compactionPart(b);
     default:
       if (HOSTED_BLOCKS.has(b.type)) return hostedPart(b);
       throw unknownBlock(b, path);
@@ -169,6 +173,8 @@ function userPart(b: Json, path: string): Part {
       return searchResult(b);
     case 'container_upload':
       return hostedPart(b);
+    case COMPACTION_BLOCK:
+      return compactionPart(b);
     case 'tool_use':
     case 'thinking':
     case 'redacted_thinking':

@@ -21,9 +21,10 @@ import { isFetchedPage } from './hosted-tools.js';
  * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
  * (`web_search_result_location`s), as a streaming client accumulates them from the
  * `citations_delta`s of the same block. Another server tool's blocks (code execution, web fetch,
- * tool search: Anthropic's own, from an Anthropic backend) are in place as the upstream wrote
- * them, once done (one the answer ended inside is left out); the message's code execution
- * `container` is the top-level `container`, present only when the upstream reported one.
+ * tool search, the advisor: Anthropic's own, from an Anthropic backend) and a server-side
+ * compaction's `compaction` block are in place as the upstream wrote them, once done (one the
+ * answer ended inside is left out); the message's code execution `container` is the top-level
+ * `container`, present only when the upstream reported one.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const id = wireId(context, 'msg_');

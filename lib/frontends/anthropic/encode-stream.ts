@@ -9,7 +9,7 @@ import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
-import { isFetchedPage, serverToolInput } from './hosted-tools.js';
+import { compactionStream, isFetchedPage, serverToolInput } from './hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,7 +26,9 @@ type Json = Record<string, unknown>;
  * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
  * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
  * `cited_text` the cited span of the response text when the provider gave none (kept only when
- * the call declares a web search tool).
+ * the call declares a web search tool). Anthropic's own hosted blocks (server tools' work, a
+ * server-side compaction's `compaction` block) are written as the upstream streamed them
+ * (hosted()).
  * @see spec/e2e/provider-state.spec.ts
  * @see spec/e2e/web-search-anthropic.spec.ts
  */
@@ -44,8 +46,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private searches = 0;
   /** Pages web fetch got, for `server_tool_use.web_fetch_requests`. */
   private fetches = 0;
-  /** The hosted blocks open on the wire, by event id: whether their input streamed. */
-  private hostedOpen: Map<string, { input: boolean }> | undefined;
+  /** The hosted blocks open on the wire, by event id: whether their input (or a compaction's summary) streamed. */
+  private hostedOpen: Map<string, { filled: boolean }> | undefined;
   /** The message's code execution container, as the upstream reported it. */
   private container: Readonly<Json> | undefined;
 
@@ -114,7 +116,9 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   /**
    * A hosted tool's block, as the upstream streamed it; another provider's hosted blocks have no
-   * form in this protocol (a backend only sends its own provider's) and are left out.
+   * form in this protocol (a backend only sends its own provider's) and are left out. A
+   * `compaction` block the upstream gave whole is streamed as Anthropic streams one (its start
+   * without the summary, then one `compaction_delta`: compactionStream).
    */
   private hosted(event: HostedToolEvent): string {
     if (event.dialect !== HOSTED_DIALECTS.anthropic) return '';
@@ -126,12 +130,12 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     switch (event.phase) {
       case 'added':
         if (open !== undefined || event.block === undefined) return '';
-        (this.hostedOpen ??= new Map()).set(event.id, { input: false });
+        (this.hostedOpen ??= new Map()).set(event.id, { filled: false });
         return this.blocks.hostedStart(event.id, JSON.stringify(event.block));
       case 'progress': {
         const delta = event.update?.delta;
         if (open === undefined || event.update?.type !== 'content_block_delta' || !isObject(delta)) return '';
-        if (delta.type === 'input_json_delta') open.input = true;
+        if (delta.type === 'input_json_delta' || delta.type === 'compaction_delta') open.filled = true;
         return this.blocks.hostedDelta(event.id, JSON.stringify(delta));
       }
       case 'done': {
@@ -139,10 +143,15 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         if (block === undefined) return '';
         if (isFetchedPage(block)) this.fetches++;
         const input = serverToolInput(block);
+        const compaction = compactionStream(block);
+        if (open === undefined && compaction !== undefined) {
+          return this.blocks.hostedStart(event.id, JSON.stringify(compaction.start)) + this.blocks.hostedDelta(event.id, JSON.stringify(compaction.delta)) + this.blocks.hostedEnd(event.id);
+        }
         if (open === undefined) return this.blocks.serverTool(JSON.stringify(input === undefined ? block : { ...block, input: {} }), input);
         this.hostedOpen!.delete(event.id);
-        // An input the stream never carried (a backend that sent the block only when done) follows as one delta.
-        const late = !open.input && input !== undefined ? this.blocks.hostedDelta(event.id, JSON.stringify({ type: 'input_json_delta', partial_json: input })) : '';
+        // An input (or a compaction's summary) the stream never carried (a backend that sent the block only when done) follows as one delta.
+        const fill = input !== undefined ? { type: 'input_json_delta', partial_json: input } : compaction?.delta;
+        const late = !open.filled && fill !== undefined ? this.blocks.hostedDelta(event.id, JSON.stringify(fill)) : '';
         return late + this.blocks.hostedEnd(event.id);
       }
       default:

@@ -130,6 +130,19 @@ const mcpToolListing = {
   required: ['mcp_server_name', 'tools'],
   properties: { mcp_server_name: { type: 'string', minLength: 1 }, tools: { type: 'array', items: { type: 'object' } } },
 };
+/**
+ * A `compaction` block (Anthropic summarized the turns before it; hosted-tools.ts): the summary
+ * another provider reads (`content`: null for a failed compaction, never empty), the rest
+ * (`encrypted_content`, `signature`, `tool_changes`) passed as written.
+ */
+const compaction = {
+  properties: {
+    content: { type: ['string', 'null'], minLength: 1 },
+    encrypted_content: { type: ['string', 'null'] },
+    signature: { type: ['string', 'null'] },
+    tool_changes: { type: ['array', 'null'], items: { type: 'object' } },
+  },
+};
 
 const block = tagged({
   text, image, document, search_result: searchResult, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
@@ -137,6 +150,7 @@ const block = tagged({
   web_fetch_tool_result: hostedResult, code_execution_tool_result: hostedResult, bash_code_execution_tool_result: hostedResult,
   text_editor_code_execution_tool_result: hostedResult, tool_search_tool_result: hostedResult, container_upload: containerUpload,
   mcp_tool_use: mcpToolUse, mcp_tool_result: mcpToolResult, mcp_tool_listing: mcpToolListing,
+  advisor_tool_result: hostedResult, compaction,
 });
 
 const message = {
@@ -308,6 +322,12 @@ export const messagesRequestSchema: Record<string, unknown> = {
     context_management: {
       type: ['object', 'null'],
       properties: { edits: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },
+    },
+    /** A compaction request (`{type: "summarize", instructions?}`): the answer is one `compaction` block (sent on only by the anthropic backend). */
+    compaction: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: { type: { type: 'string', minLength: 1 }, instructions: { type: ['string', 'null'] } },
     },
   },
 };
