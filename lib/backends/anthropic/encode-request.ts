@@ -1,5 +1,5 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
@@ -27,10 +27,12 @@ type Json = Record<string, unknown>;
  * declared (web fetch, code execution, tool search: kind `hosted`) go back as declared, their
  * blocks of the history in place as written, and the client's `container` with them (with or
  * without `provider_options`: it is those tools' state, as their blocks are); so do the MCP
- * connector's `mcp_toolset` tools, blocks and `mcp_servers`. No beta header is added: these tools
- * are in the Messages API itself (the SDK's `messages.create` sends none for them), and the MCP
- * connector's beta (`mcp-client-…`) is the client's to name in its own `anthropic-beta`, which is
- * sent on.
+ * connector's `mcp_toolset` tools, blocks and `mcp_servers`, the advisor, and server-side
+ * compaction's `context_management` edit or `compaction` request (compactionFields) with the
+ * `compaction` blocks of the history. No beta header is added: these tools are in the Messages API
+ * itself (the SDK's `messages.create` sends none for them), and the betas of the MCP connector
+ * (`mcp-client-…`), the advisor (`advisor-tool-…`) and compaction (`compact-…`) are the client's
+ * to name in its own `anthropic-beta`, which is sent on.
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -80,7 +82,20 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   // and blocks, sent like them whatever the row's provider_options says.
   const mcpServers = call.providerOptions?.anthropic?.mcpServers;
   if (mcpServers !== undefined && mcpServers.length > 0) body.mcp_servers = mcpServers;
+  Object.assign(body, compactionFields(call));
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/**
+ * Server-side compaction, when the call asks for it (serverCompaction): the `context_management`
+ * that holds its edit and a compaction request's `compaction`, as written. Hosted work, like the
+ * MCP connector's servers: sent whatever the row's provider_options says (every other backend
+ * refused the call), where the clearing edits alone are a knob that switch governs.
+ */
+function compactionFields(call: Call): Json {
+  const a = call.providerOptions?.anthropic;
+  if (a === undefined || serverCompaction(a).length === 0) return {};
+  return definedFields({ context_management: a.contextManagement, compaction: a.compaction });
 }
 
 /** The call's Anthropic knobs in wire names. */
