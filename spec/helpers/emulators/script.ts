@@ -148,6 +148,13 @@ export interface Script {
   readonly hosted?: readonly Readonly<Record<string, unknown>>[];
   /** A record of the whole answer from a hosted tool: Anthropic's `container`, Gemini's `urlContextMetadata`. */
   readonly hostedMeta?: Readonly<Record<string, unknown>>;
+  /**
+   * Anthropic's server-side compaction: the `compaction` block the answer starts with, whole (as a
+   * whole answer holds it; streamed as Anthropic streams it), and what the compaction used (an
+   * `iterations` entry of type `compaction` beside the message's own, left out of the top-level
+   * usage). The other emulators ignore it.
+   */
+  readonly compaction?: { readonly block: Readonly<Record<string, unknown>>; readonly usage?: UsageScript };
   readonly citations?: readonly CitationScript[];
   readonly toolCalls?: readonly ToolCallScript[];
   readonly usage?: UsageScript;
