@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { firstValueFrom, toArray } from 'rxjs';
-import { checkPromptable } from '../../lib/backends/acp/encode-request.js';
+import { checkPromptable, planPrompt } from '../../lib/backends/acp/encode-request.js';
 import { anthropicOptions, encodeAnthropicRequest } from '../../lib/backends/anthropic/index.js';
 import { encodeBedrockRequest } from '../../lib/backends/bedrock/index.js';
 import { encodeGeminiRequest } from '../../lib/backends/gemini/index.js';
-import { ownHostedParts, refuseHostedTools } from '../../lib/backends/hosted-tools.js';
+import { ownHostedParts, readCompaction, refuseHostedTools } from '../../lib/backends/hosted-tools.js';
 import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
 import { codexOptions, encodeCodexRequest } from '../../lib/backends/openai-codex/index.js';
 import { chatOptions, encodeChatRequest } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
+import { COMPACTION_PREAMBLE, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
 import { refusalOf } from '../helpers/refusal.js';
 
 const hosted = (name: string, dialect: string, definition: Record<string, unknown>): ToolDefinition => ({
@@ -76,6 +76,24 @@ describe('backends: hosted tools of another provider', () => {
     expect(() => refuseHostedTools({ ...call([]), providerOptions: { anthropic: { mcpServers: [] } } }, 'bedrock')).to.not.throw();
   });
 
+  it('every backend but anthropic refuses a call asking for Anthropic\'s server-side compaction (a compact edit, a compaction request), retryably, naming the field; clearing edits alone pass', () => {
+    const edits = { anthropic: { contextManagement: { edits: [{ type: 'clear_tool_uses_20250919' }, { type: 'compact_20260112', pause_after_compaction: true }] } } };
+    const request = { anthropic: { compaction: { type: 'summarize' } } };
+    const clearing = { anthropic: { contextManagement: { edits: [{ type: 'clear_thinking_20251015' }, { type: 'clear_tool_uses_20250919' }] } } };
+    for (const { name, dialect, encode } of ENCODERS) {
+      if (dialect === HOSTED_DIALECTS.anthropic) {
+        for (const providerOptions of [edits, request, clearing]) expect(() => encode({ ...call([]), providerOptions }), name).to.not.throw();
+        continue;
+      }
+      const edit = refusalOf(() => encode({ ...call([]), providerOptions: edits }));
+      expect(edit, name).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(edit.message, name).to.contain('cannot run the hosted context_management.edits[1] (compact_20260112)');
+      expect(edit.detail, name).to.deep.include({ tools: [], fields: ['context_management.edits[1] (compact_20260112)'] });
+      expect(refusalOf(() => encode({ ...call([]), providerOptions: request })).detail, name).to.deep.include({ fields: ['compaction'] });
+      expect(() => encode({ ...call([]), providerOptions: clearing }), name).to.not.throw();
+    }
+  });
+
   it('names every foreign tool at once, and lets the backend\'s own through', () => {
     expect(() => refuseHostedTools(call([codeExecution]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
     const error = refusalOf(() => refuseHostedTools(call([codeExecution, interpreter, geminiCode]), 'bedrock'));
@@ -115,6 +133,80 @@ describe('backends: hosted tool parts of the history', () => {
       if (dialect !== HOSTED_DIALECTS.openaiResponses) expect(wire, name).to.not.contain('ci_1');
       expect(wire, name).to.contain('1267650600228229401496703205376');
     }
+  });
+});
+
+/**
+ * A history Anthropic compacted (its `compaction` block, a hosted part that stands for the turns
+ * before it) goes to an anthropic backend as written; every other backend reads it from its
+ * summary, as a user message at the conversation's start in place of everything before the
+ * block, and refuses one without a readable summary, retryably.
+ */
+describe('backends: a history another provider compacted', () => {
+  const SUMMARY = 'The user is fixing add() in math.ts; negative numbers fail.';
+  const BLOCK = { type: 'compaction', content: SUMMARY, encrypted_content: 'Eo4Bopaque' };
+  const compaction = (summary?: string) => ({ type: 'hosted_tool' as const, dialect: HOSTED_DIALECTS.anthropic, block: BLOCK, compaction: summary === undefined ? {} : { summary } });
+  const compacted = (summary?: string): Message[] => [
+    { role: 'user', parts: [{ type: 'text', text: 'Turn before the compaction, which Anthropic ignores.' }] },
+    { role: 'assistant', parts: [compaction(summary), { type: 'text', text: 'Fixed the sign handling.' }] },
+    { role: 'user', parts: [{ type: 'text', text: 'Now subtract()?' }] },
+  ];
+
+  it('readCompaction puts the summary first, in place of everything before the block, the rest of its message kept; the same messages without one', () => {
+    expect(readCompaction(compacted(SUMMARY))).to.deep.equal([
+      { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${SUMMARY}` }] },
+      { role: 'assistant', parts: [{ type: 'text', text: 'Fixed the sign handling.' }] },
+      { role: 'user', parts: [{ type: 'text', text: 'Now subtract()?' }] },
+    ]);
+    const alone: Message[] = [{ role: 'user', parts: [compaction(SUMMARY)] }, { role: 'user', parts: [{ type: 'text', text: 'Go on.' }] }];
+    expect(readCompaction(alone).map((m) => m.parts.map((p) => (p.type === 'text' ? p.text : p.type)))).to.deep.equal([[`${COMPACTION_PREAMBLE}\n\n${SUMMARY}`], ['Go on.']]);
+    expect(readCompaction(compacted(SUMMARY), HOSTED_DIALECTS.anthropic)).to.deep.equal(compacted(SUMMARY));
+    const plain = [question];
+    expect(readCompaction(plain)).to.equal(plain);
+  });
+
+  it('the latest compaction wins: an earlier one is left out with the turns before the latest', () => {
+    const twice: Message[] = [{ role: 'user', parts: [{ ...compaction('first summary'), block: { ...BLOCK, content: 'first summary' } }] }, ...compacted(SUMMARY)];
+    const read = readCompaction(twice);
+    expect(read).to.have.length(3);
+    expect(JSON.stringify(read)).to.not.contain('first summary');
+  });
+
+  for (const { name, dialect, encode } of ENCODERS) {
+    if (dialect === HOSTED_DIALECTS.anthropic) {
+      it(`${name} sends the block as written and the turns before it`, () => {
+        const wire = JSON.stringify(encode(call([], compacted())));
+        expect(wire).to.contain('Eo4Bopaque').and.contain('Turn before the compaction');
+      });
+      continue;
+    }
+    it(`${name} sends the summary as text in place of the turns before the block, and refuses a block without a readable summary, retryably`, () => {
+      const wire = JSON.stringify(encode(call([], compacted(SUMMARY))));
+      expect(wire).to.contain(SUMMARY).and.contain('Summary of the conversation so far').and.contain('Fixed the sign handling.').and.contain('Now subtract()?');
+      expect(wire).to.not.contain('Turn before the compaction').and.not.contain('Eo4Bopaque');
+      const error = refusalOf(() => encode(call([], compacted())));
+      expect(error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(error.message).to.contain('compaction block').and.contain('no readable summary');
+      expect(error.detail).to.deep.include({ fields: ['compaction'] });
+    });
+  }
+
+  it('a failed compaction (no compaction record: Anthropic treats it as nothing) is left out like any foreign block, the turns before it kept', () => {
+    const failed: Message[] = [question, { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.anthropic, block: { type: 'compaction', content: null } }, { type: 'text', text: 'Answer.' }] }];
+    const wire = JSON.stringify(encodeChatRequest(call([], failed), 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })));
+    expect(wire).to.contain('What is 2**100?').and.contain('Answer.').and.not.contain('Summary of the conversation');
+  });
+
+  it('a localstub backend refuses a block without a readable summary too, as its stream\'s error', async () => {
+    const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
+    const error = await firstValueFrom(stub.stream(call([], compacted()), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+    expect(error).to.have.property('retryable', true);
+  });
+
+  it('an acp agent reads the summary in its prompt', () => {
+    const plan = planPrompt(checkPromptable(call([], compacted(SUMMARY)), 'agent'), undefined);
+    expect(plan.text).to.contain(SUMMARY).and.not.contain('Turn before the compaction');
   });
 });
 

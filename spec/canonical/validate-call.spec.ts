@@ -118,6 +118,15 @@ describe('canonical/validateCall', () => {
       .to.deep.equal(['messages[1].parts[0].dialect', 'messages[1].parts[0].block']);
   });
 
+  it('takes a hosted part that stands for the turns a provider compacted, its summary a text when it has one', () => {
+    const compaction = (record: unknown) => valid({ messages: [{ role: 'user', parts: [{ type: 'hosted_tool', dialect: 'd.hosted', block: { type: 'compaction' }, compaction: record } as never] }] });
+    expect(paths(compaction({ summary: 'earlier turns' }))).to.deep.equal([]);
+    expect(paths(compaction({}))).to.deep.equal([]);
+    expect(paths(compaction('earlier turns'))).to.deep.equal(['messages[0].parts[0].compaction']);
+    expect(paths(compaction({ summary: 7 }))).to.deep.equal(['messages[0].parts[0].compaction.summary']);
+    expect(paths(compaction({ summary: 'x'.repeat(CALL_LIMITS.textChars + 1) }))).to.deep.equal(['messages[0].parts[0].compaction.summary']);
+  });
+
   it('namespaced tools: unique per (namespace, name), only functions and custom tools, one tool search, optional only on a hosted tool', () => {
     const fn = (name: string, namespace?: string) => ({ name, parameters: {}, ...(namespace !== undefined ? { namespace } : {}) });
     expect(paths(valid({ tools: [fn('a'), fn('a', 'n1'), fn('a', 'n2')] }))).to.deep.equal([]);
