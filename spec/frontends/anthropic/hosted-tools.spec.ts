@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { collectEvents, emptyCall, type Call, type LipEvent } from '../../../lib/canonical/index.js';
+import { collectEvents, type Call, type LipEvent } from '../../../lib/canonical/index.js';
 import type { LipError } from '../../../lib/errors/index.js';
 import { AnthropicStreamEncoder, decodeMessagesRequest, encodeMessagesResponse } from '../../../lib/frontends/anthropic/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
