@@ -55,6 +55,7 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.caller !== undefined ? { caller: block.caller } : {}),
         ...(block.namespace !== undefined ? { namespace: block.namespace } : {}),
         ...(block.providerFields !== undefined ? { providerFields: block.providerFields } : {}),
+        ...(block.toolset !== undefined ? { toolset: block.toolset } : {}),
       });
     }
   }

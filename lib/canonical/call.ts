@@ -86,6 +86,12 @@ export interface ToolCallPart {
    * dialect sends them back with the call, every other leaves them out.
    */
   readonly providerFields?: ToolCallFields;
+  /**
+   * The toolset the called tool is a member of (ToolDefinition.toolset: Anthropic's `computer`,
+   * `browser`): a backend of the toolset's dialect names it with the call and with the call's
+   * result (Anthropic's `toolset_name`); every other calls the member by its name alone.
+   */
+  readonly toolset?: string;
   readonly cache?: CacheMark;
 }
 
@@ -296,6 +302,16 @@ export interface ToolDefinition {
   readonly namespace?: string;
   /** The namespace's description, as the client wrote it (repeated on each of its tools). */
   readonly namespaceDescription?: string;
+  /**
+   * The toolset this tool is a member of (kind `provider`): one declaration of the client's
+   * (Anthropic's `computer_toolset_…`, `browser_toolset_…`) stands for a family of tools, named by
+   * the family (`computer`), that the model calls each by its own name. Each enabled member is a
+   * tool of its own, with lip's description and parameters, and all carry the toolset's one
+   * declaration as their `providerTool`: a backend of its dialect sends that declaration once, in
+   * the place of the first member (with the cache mark any member has), and names the toolset with
+   * each call of a member; every other backend offers each member as the function it is.
+   */
+  readonly toolset?: string;
   /**
    * A hosted tool (kind `hosted`) that only saves work the model can do without it (OpenAI's
    * hosted tool search: it loads deferred tools, which a backend without it declares in full): a

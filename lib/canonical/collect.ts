@@ -27,6 +27,8 @@ export interface CollectedToolCall {
   readonly namespace?: string;
   /** Fields of the provider's own call item besides the arguments. */
   readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of. */
+  readonly toolset?: string;
 }
 /** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
 export type CollectedCitation = Omit<CitationEvent, 'type'>;
@@ -148,6 +150,7 @@ export class Collector {
           if (event.caller !== undefined) (existing as { caller?: ToolCaller }).caller = event.caller;
           if (event.namespace !== undefined) (existing as { namespace?: string }).namespace = event.namespace;
           if (event.providerFields !== undefined) (existing as { providerFields?: ToolCallFields }).providerFields = event.providerFields;
+          if (event.toolset !== undefined) (existing as { toolset?: string }).toolset = event.toolset;
           return;
         }
         this.addTool({
@@ -157,6 +160,7 @@ export class Collector {
           ...(event.caller !== undefined ? { caller: event.caller } : {}),
           ...(event.namespace !== undefined ? { namespace: event.namespace } : {}),
           ...(event.providerFields !== undefined ? { providerFields: event.providerFields } : {}),
+          ...(event.toolset !== undefined ? { toolset: event.toolset } : {}),
         });
         return;
       }

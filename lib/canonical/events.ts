@@ -101,6 +101,8 @@ export interface ToolCallStartedEvent {
   readonly namespace?: string;
   /** Fields of the provider's own call item besides the arguments (OpenAI's computer_call safety checks). */
   readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of (ToolDefinition.toolset; Anthropic's `toolset_name`). */
+  readonly toolset?: string;
 }
 /** A piece of a call's arguments (JSON text), or of its raw input for a custom call. */
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }

@@ -113,6 +113,8 @@ export interface FinishedToolCall {
   readonly namespace?: string;
   /** Fields of the provider's own call item besides the arguments (OpenAI's computer_call safety checks). */
   readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of (an Anthropic client's computer or browser toolset). */
+  readonly toolset?: string;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

@@ -20,7 +20,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   reasoning_delta: { required: ['text'], optional: [] },
   reasoning_signature: { required: ['signature'], optional: ['dialect'] },
   reasoning_opaque: { required: ['dialect', 'data'], optional: ['id'] },
-  tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect', 'namespace'] },
+  tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect', 'namespace', 'toolset'] },
   tool_call_delta: { required: ['id', 'args'], optional: [] },
   tool_call_finished: { required: ['id'], optional: [] },
   web_search: { required: ['id'], optional: ['query', 'error', 'dialect', 'entryPoint'] },

@@ -96,7 +96,8 @@ function compactionUsage(iterations: unknown[]): UsageParts['compaction'] {
  * through, a thinking block's `signature_delta` is emitted as `reasoning_signature` when the
  * block stops, `redacted_thinking` becomes one `reasoning_opaque`, and `tool_use` blocks become
  * tool calls (their `caller` as written: who made the call, code execution for a programmatic
- * one) whose `input_json_delta` fragments are the arguments (an input nested deeper than
+ * one; a toolset member's call its `toolset_name` as the call's toolset) whose
+ * `input_json_delta` fragments are the arguments (an input nested deeper than
  * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
  * `event: error` fails the stream. A hosted web search: a `server_tool_use` named `web_search` is
@@ -218,7 +219,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
         if (typeof b.input === 'object' && b.input !== null && valueTooDeep(b.input, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a tool_use input');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
-        out.push({ type: 'tool_call_started', id: b.id, name: b.name, ...callerOf(b.caller) });
+        out.push({ type: 'tool_call_started', id: b.id, name: b.name, ...callerOf(b.caller), ...(typeof b.toolset_name === 'string' && b.toolset_name.length > 0 ? { toolset: b.toolset_name } : {}) });
         return;
       case 'server_tool_use':
         if (b.name !== WEB_SEARCH_TOOL_NAME) return this.hostedStart(index, b, out);

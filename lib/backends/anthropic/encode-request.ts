@@ -20,7 +20,8 @@ type Json = Record<string, unknown>;
  * unless the row turns `provider_options` off (a `speed` some models take only with a beta
  * feature: the client names it in its own `anthropic-beta`, which is sent on). A client tool
  * with an Anthropic-defined schema goes back as the client declared it (computer use needs a
- * beta feature too, which the client's `anthropic-beta` names). A hosted web search is the
+ * beta feature too, which the client's `anthropic-beta` names), and so does a computer or browser
+ * toolset, once for all its members (declarations). A hosted web search is the
  * `web_search` server tool: an Anthropic client's declaration as written, another client's
  * `web_search_20250305` with the options Anthropic has; the searches of the history that
  * Anthropic ran go back with it (encode-messages.ts). The other server tools an Anthropic client
@@ -58,7 +59,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = callableTools(call).map((t) => cached(withToolFields(toolDeclaration(t), t), t));
+    body.tools = declarations(callableTools(call));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;
@@ -102,6 +103,28 @@ function compactionFields(call: Call): Json {
 function knobs(call: Call): Json {
   const k = call.providerOptions?.anthropic;
   return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed, context_management: k.contextManagement }) : {};
+}
+
+/**
+ * The tools as the Messages API declares them, each with its cache mark. The members of a toolset
+ * (ToolDefinition.toolset) are its one declaration, as the client wrote it, in the place of its
+ * first member, with the latest cache mark of its members (the frontend puts the toolset's on its
+ * last member).
+ */
+function declarations(tools: readonly ToolDefinition[]): Json[] {
+  const out: Json[] = [];
+  let toolsets: Set<string> | undefined;
+  tools.forEach((t, i) => {
+    if (t.toolset === undefined || t.providerTool?.dialect !== TOOL_DIALECTS.anthropic) {
+      out.push(cached(withToolFields(toolDeclaration(t), t), t)!);
+      return;
+    }
+    if (toolsets?.has(t.toolset)) return;
+    (toolsets ??= new Set()).add(t.toolset);
+    const marked = tools.slice(i).filter((m) => m.toolset === t.toolset && m.cache !== undefined).at(-1);
+    out.push(cached({ ...t.providerTool.definition }, marked ?? {})!);
+  });
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@ import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { hostedTool, isHostedTool, MCP_TOOLSET, mcpToolsetTool } from './hosted-tools.js';
 import { messagesRequestSchema } from './request-schema.js';
+import { isToolset, toolsetTools } from './toolsets.js';
 import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
 
@@ -21,7 +22,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
  * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
- * computer use), the web search server tool (web-search-tool.ts), the server tools lip passes
+ * computer use), the computer and browser toolsets (one provider tool per enabled member:
+ * toolsets.ts), the web search server tool (web-search-tool.ts), the server tools lip passes
  * through to an Anthropic backend (web fetch, code execution, tool search, the MCP connector's
  * `mcp_toolset`: hosted-tools.ts) and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
@@ -39,7 +41,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map(tool);
+  const tools = decodeTools((b.tools ?? []) as Json[]);
 
   // System messages before the conversation's first turn join the top-level system, after it.
   const messages = decodeMessages(b.messages);
@@ -64,6 +66,41 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
 }
 
 /**
+ * The request's tools (tool), a toolset's members each a tool of its own. A member takes the name
+ * of no other tool: another provider's model calls it by that name alone, so a custom or client
+ * tool of the same name, or the same member of another toolset, is a 400 naming both.
+ */
+function decodeTools(declared: readonly Json[]): ToolDefinition[] {
+  const tools: ToolDefinition[] = [];
+  const members = new Map<string, { at: number; family: string }>();
+  const others = new Map<string, number>();
+  declared.forEach((t, i) => {
+    if (!isToolset(t.type)) {
+      const decoded = tool(t, i);
+      const member = members.get(decoded.name);
+      if (member !== undefined) throw nameTaken(`tools[${i}].name`, decoded.name, member);
+      others.set(decoded.name, i);
+      tools.push(decoded);
+      return;
+    }
+    for (const decoded of toolsetTools(t, i)) {
+      const member = members.get(decoded.name);
+      if (member !== undefined) throw nameTaken(`tools[${i}]`, decoded.name, member);
+      const other = others.get(decoded.name);
+      if (other !== undefined) throw badField(`tools[${other}].name`, `"${decoded.name}" is the name of a member of the ${decoded.toolset!} toolset (tools[${i}]); rename the tool or disable the member in the toolset's configs`);
+      members.set(decoded.name, { at: i, family: decoded.toolset! });
+      tools.push(decoded);
+    }
+  });
+  return tools;
+}
+
+/** A 400: the tool at `path` takes the name of a member of a toolset declared before it. */
+function nameTaken(path: string, name: string, member: { at: number; family: string }) {
+  return badField(path, `"${name}" is already the name of a member of the ${member.family} toolset (tools[${member.at}]); rename the tool or disable the member in a toolset's configs`);
+}
+
+/**
  * A tool declaration: a custom tool (no `type`, or `custom`) as a function tool; one of
  * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
  * the web search server tool (`web_search_20250305`, ...) as the hosted web search
@@ -80,7 +117,7 @@ function tool(t: Json, i: number): ToolDefinition {
   if (isHostedTool(t.type)) return hostedTool(t);
   if (t.type === MCP_TOOLSET) return mcpToolsetTool(t);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
-    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution, tool_search_tool_regex / _bm25, advisor and mcp_toolset, custom tools and the client tools bash, text_editor, memory and computer)`, true);
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution, tool_search_tool_regex / _bm25, advisor and mcp_toolset, custom tools, the client tools bash, text_editor, memory and computer, and the toolsets computer_toolset_20260801 and browser_toolset_20260801)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
   return {

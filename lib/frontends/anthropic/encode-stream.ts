@@ -10,6 +10,7 @@ import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 import { compactionStream, isFetchedPage, serverToolInput } from './hosted-tools.js';
+import { declaredMembers, toolsetNameOf } from './toolsets.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,7 +23,8 @@ type Json = Record<string, unknown>;
  * Provider state of other dialects travels sealed (state-envelope.ts): a signature in the
  * thinking block's `signature`, opaque reasoning in `redacted_thinking.data`, a call's own
  * signature in the tool_use `id`; a call's Anthropic `caller` (code execution, for a programmatic
- * call) is on its tool_use block's `content_block_start`. A hosted web search, once it ran (completed or failed), is a
+ * call) is on its tool_use block's `content_block_start`, and so is the `toolset_name` of a call of
+ * a toolset's member, whichever backend answered (toolsets.ts). A hosted web search, once it ran (completed or failed), is a
  * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
  * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
  * `cited_text` the cited span of the response text when the provider gave none (kept only when
@@ -50,12 +52,15 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private hostedOpen: Map<string, { filled: boolean }> | undefined;
   /** The message's code execution container, as the upstream reported it. */
   private container: Readonly<Json> | undefined;
+  /** The toolset of each toolset member the call declares, by name (none: undefined). */
+  private readonly members: ReadonlyMap<string, string> | undefined;
 
   constructor(context: EncodeContext) {
     this.id = wireId(context, 'msg_');
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
     if (context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
+    this.members = declaredMembers(context.call.tools);
   }
 
   private start(): string {
@@ -78,8 +83,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking));
       case 'reasoning_opaque':
         return this.blocks.redacted(carryOpaque(event, REASONING_DIALECTS.anthropicRedacted));
-      case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's
-        return this.blocks.toolStart(event.id, event.name, callWireId(event), event.caller?.dialect === CALLER_DIALECTS.anthropic ? JSON.stringify(event.caller.value) : undefined);
+      case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's, a member's toolset too
+        return this.blocks.toolStart(event.id, event.name, callWireId(event), event.caller?.dialect === CALLER_DIALECTS.anthropic ? JSON.stringify(event.caller.value) : undefined, toolsetNameOf(event, this.members).toolset_name);
       case 'tool_call_delta':
         return this.blocks.toolArgs(event.id, event.args);
       case 'tool_call_finished':

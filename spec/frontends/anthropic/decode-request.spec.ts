@@ -227,8 +227,11 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[1].type: tool_reference blocks belong in the content of a tool_result' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
+    // browser_state passes in a tool_result (toolsets.spec.ts); one without its tabs, or outside a result, is a 400
     const browser = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'browser_state' }] }] }] });
-    expect(browser).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].content[0].type' });
+    expect(browser).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[0].content[0].tabs: is required' });
+    const loose = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'browser_state', tabs: [] }] }] });
+    expect(loose).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[0].type: browser_state blocks belong in the content of a tool_result' });
   });
 
   it('rejects schema violations with a 400 naming the field', () => {
