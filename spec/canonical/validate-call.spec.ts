@@ -136,4 +136,14 @@ describe('canonical/validateCall', () => {
     expect(paths(valid({ tools: [{ ...fn('s'), kind: 'tool_search' }, { ...fn('t'), kind: 'tool_search' }] }))).to.deep.equal(['tools[1].kind']);
     expect(paths(valid({ tools: [{ ...fn('s'), optional: true }] }))).to.deep.equal(['tools[0].optional']);
   });
+
+  it('toolset members: only provider tools, a non-empty toolset name on the tool and on its calls', () => {
+    const member = (name: string, toolset: unknown) => ({ name, parameters: {}, kind: 'provider' as const, providerTool: { dialect: 'd.tool', definition: { type: 'set_1' } }, toolset: toolset as string });
+    expect(paths(valid({ tools: [member('a', 'set'), member('b', 'set')] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [member('a', '')] }))).to.deep.equal(['tools[0].toolset']);
+    expect(paths(valid({ tools: [{ name: 'a', parameters: {}, toolset: 'set' }] }))).to.deep.equal(['tools[0].toolset']);
+    const called = (toolset: unknown) => valid({ messages: [user('x'), { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'a', arguments: '{}', toolset: toolset as string }] }] });
+    expect(paths(called('set'))).to.deep.equal([]);
+    expect(paths(called(7))).to.deep.equal(['messages[1].parts[0].toolset']);
+  });
 });
