@@ -129,7 +129,7 @@ function content(script: Script): Record<string, unknown>[] {
     blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
-    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}'), ...(call.caller ? { caller: call.caller } : {}) });
+    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}'), ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) });
   });
   return blocks;
 }
@@ -141,9 +141,9 @@ function content(script: Script): Record<string, unknown>[] {
  * `signature_delta` before its stop, redacted thinking, a web search's
  * `server_tool_use` and `web_search_tool_result`, another server tool's blocks (script `hosted`:
  * hostedFrames), text (a cited delta in a block of its own, its `citations_delta` first),
- * tool_use with the script's `caller` and `input_json_delta`), `message_delta` (stop reason,
- * cumulative usage, the searches and fetches it ran, the iterations of a compacted answer, the
- * `container` of script `hostedMeta`),
+ * tool_use with the script's `caller` and `toolset_name` and `input_json_delta`), `message_delta`
+ * (stop reason, cumulative usage, the searches and fetches it ran, the iterations of a compacted
+ * answer, the `container` of script `hostedMeta`),
  * `message_stop`. A whole answer has the same blocks in `content` and the container as its
  * top-level `container`. What each request carried (the tools as declared, the history, the
  * `container`) is in `requests`.
@@ -216,7 +216,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       frames.push(frame('content_block_stop', { index: index++ }));
     }
     (script.toolCalls ?? []).forEach((call, i) => {
-      frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {}, ...(call.caller ? { caller: call.caller } : {}) } }, true));
+      frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {}, ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) } }, true));
       frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } }));
       for (const args of deltas(call.args)) frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: args } }, true));
       frames.push(frame('content_block_stop', { index: index++ }));

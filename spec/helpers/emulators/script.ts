@@ -22,6 +22,11 @@ export interface ToolCallScript {
    * "code_execution_20250825", tool_id}` for a programmatic call); the other emulators ignore it.
    */
   readonly caller?: Readonly<Record<string, unknown>>;
+  /**
+   * The toolset of the member called (`computer`, `browser`): Anthropic writes it as the tool_use
+   * block's `toolset_name`, on its `content_block_start` when streaming; the other emulators ignore it.
+   */
+  readonly toolset?: string;
   /** The namespace of the tool called: OpenAI Responses writes it as `function_call.namespace`; the other emulators ignore it. */
   readonly namespace?: string;
   /**
