@@ -26,7 +26,11 @@ export const REASONING_DIALECTS = {
  * `toolSpec` only.
  */
 export const TOOL_DIALECTS = {
-  /** Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`. */
+  /**
+   * Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`, and the
+   * members of its toolsets (`computer_toolset_…`, `browser_toolset_…`: ToolDefinition.toolset),
+   * whose results may be written in its form (a `browser_state` block: ToolResultPart.written).
+   */
   anthropic: 'anthropic.tool',
   /**
    * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`, and computer use
