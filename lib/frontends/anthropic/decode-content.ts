@@ -31,8 +31,9 @@ type CallToolsets = Map<string, string | undefined>;
  * signature, also when the text is empty) and `redacted_thinking` as reasoning parts (state lip
  * sealed in a signature or data restores its own dialect, state-envelope.ts), `tool_use` as tool
  * calls (an id carrying a call signature is opened; tool results name the plain id; its `caller`
- * kept as written; its `toolset_name`, a call of a toolset's member, as the call's toolset), a web search (`server_tool_use` + its `web_search_tool_result`) as a web
- * search part (SearchHistory), text (its `citations` left out: every provider takes text without
+ * kept as written; the `toolset_name` of a toolset member's call as the call's toolset), a web
+ * search (`server_tool_use` + its `web_search_tool_result`) as a web search part
+ * (SearchHistory), text (its `citations` left out: every provider takes text without
  * them), images, documents. The blocks of the other server tools lip passes (a `server_tool_use`
  * of another name, the `*_tool_result`s of web fetch, code execution and tool search,
  * `container_upload`, which a user turn may hold too, the MCP connector's `mcp_tool_use`,
