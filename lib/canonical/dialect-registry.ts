@@ -249,6 +249,39 @@ export function serverCompaction(anthropic: AnthropicProviderOptions): string[] 
 const COMPACT_EDIT = /^compact_/;
 
 /**
+ * The members of an Anthropic toolset (ToolDefinition.toolset) a tool filter removed, turned off
+ * in the declaration the members left carry (`configs.<member>.enabled: false`), so that an
+ * Anthropic backend, which sends that declaration, serves the model only the members left, as
+ * every other backend does.
+ *
+ * ```ts
+ * withoutRemovedMembers(before, { ...before, tools: before.tools.filter((t) => t.name !== 'zoom') })
+ * // the computer toolset's members left carry { type: 'computer_toolset_20260801', configs: { zoom: { enabled: false } } }
+ * ```
+ */
+export function withoutRemovedMembers(before: Call, after: Call): Call {
+  if (after.tools.length === before.tools.length) return after;
+  const member = (t: Call['tools'][number]) => t.toolset !== undefined && t.providerTool?.dialect === TOOL_DIALECTS.anthropic;
+  const left = new Set(after.tools.filter(member).map((t) => `${t.toolset!}\u0000${t.name}`));
+  const removed = new Map<string, string[]>();
+  for (const t of before.tools) {
+    if (member(t) && !left.has(`${t.toolset!}\u0000${t.name}`)) removed.set(t.toolset!, [...(removed.get(t.toolset!) ?? []), t.name]);
+  }
+  if (removed.size === 0) return after;
+  return {
+    ...after,
+    tools: after.tools.map((t) => {
+      const off = member(t) ? removed.get(t.toolset!) : undefined;
+      if (off === undefined) return t;
+      const definition = t.providerTool!.definition;
+      const configs = { ...(definition.configs as Record<string, Record<string, unknown> | null> | null | undefined) };
+      for (const name of off) configs[name] = { ...configs[name], enabled: false };
+      return { ...t, providerTool: { ...t.providerTool!, definition: { ...definition, configs } } };
+    }),
+  };
+}
+
+/**
  * Anthropic fields of one tool, as the client wrote them (beside `defer_loading`, which is
  * canonical: ToolDefinition.deferLoading); sent only by the anthropic backend.
  */
