@@ -229,7 +229,8 @@ const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult', 'toolCall', '
  * read, never lip's to fail on).
  */
 function isHostedPart(part: Json): boolean {
-  return HOSTED_PART_KEYS.some((key) => part[key] !== undefined && part[key] !== null);
+  for (const key of HOSTED_PART_KEYS) if (part[key] !== undefined && part[key] !== null) return true;
+  return false;
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

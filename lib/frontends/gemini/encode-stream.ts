@@ -61,11 +61,16 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   private chunk(parts: string, tail = ''): string {
+    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail}${this.records > 0 ? this.pendingRecords() : ''},"index":0}]`;
+  }
+
+  /** The records not yet written, as the candidate's fields (then none is pending). */
+  private pendingRecords(): string {
     const urlContext = this.urlContexts.length > 0 ? `,"urlContextMetadata":${JSON.stringify(mergedUrlContext(this.urlContexts))}` : '';
     const grounding = this.groundings.length > 0 ? `,"groundingMetadata":${JSON.stringify(mergedGrounding(this.groundings))}` : '';
-    this.urlContexts = [];
-    this.groundings = [];
-    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail}${urlContext}${grounding},"index":0}]`;
+    if (urlContext !== '') this.urlContexts = [];
+    if (grounding !== '') this.groundings = [];
+    return `${urlContext}${grounding}`;
   }
 
   event(event: LipEvent): string {
