@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { anthropicOptions, AnthropicResponseDecoder, AnthropicStreamDecoder, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
 import { collectEvents, emptyCall, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { anthropicProtocol, drain, startAnthropicEmulator, useEmulatedBackend, type Script } from '../../helpers/emulators/index.js';
+import { decodeAnthropicFrames } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
 
 const HOSTED = 'anthropic.server_tool';
@@ -15,13 +16,7 @@ const SUMMARY = 'The user is fixing add() in math.ts; negative numbers fail.';
 const BLOCK = { type: 'compaction', content: SUMMARY, encrypted_content: 'Eo4BCkYIBxgCKkBopaque' };
 const compactionPart = (block: Record<string, unknown>, summary?: string): HostedToolPart => ({ type: 'hosted_tool', dialect: HOSTED, block, compaction: summary === undefined ? {} : { summary } });
 
-function decodeStream(frames: unknown[]): LipEvent[] {
-  const decoder = new AnthropicStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String((f as { type?: unknown }).type), data: JSON.stringify(f) }, out);
-  expect(validateSequence(out)).to.deep.equal([]);
-  return out;
-}
+const decodeStream = decodeAnthropicFrames;
 const hostedEvents = (events: LipEvent[]) => events.filter((e) => e.type === 'hosted_tool');
 const lastUsage = (events: LipEvent[]) => events.filter((e) => e.type === 'usage').at(-1);
 

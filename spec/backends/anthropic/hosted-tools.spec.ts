@@ -3,6 +3,7 @@ import { anthropicOptions, AnthropicResponseDecoder, AnthropicStreamDecoder, enc
 import { anthropicHeaders } from '../../../lib/backends/anthropic/source.js';
 import { collectEvents, emptyCall, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { anthropicProtocol, drain, startAnthropicEmulator, useEmulatedBackend, type Script } from '../../helpers/emulators/index.js';
+import { decodeAnthropicFrames } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 const HOSTED = 'anthropic.server_tool';
@@ -18,13 +19,7 @@ const USE = { type: 'server_tool_use', id: 'srvtoolu_01', name: 'bash_code_execu
 const RAN = { type: 'bash_code_execution_tool_result', tool_use_id: 'srvtoolu_01', content: { type: 'bash_code_execution_result', stdout: 'a.txt\n', stderr: '', return_code: 0, content: [] } };
 const CONTAINER = { id: 'container_011CQ', expires_at: '2025-09-10T01:00:00Z', skills: null };
 
-function decodeStream(frames: unknown[]): LipEvent[] {
-  const decoder = new AnthropicStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String((f as { type?: unknown }).type), data: JSON.stringify(f) }, out);
-  expect(validateSequence(out)).to.deep.equal([]);
-  return out;
-}
+const decodeStream = decodeAnthropicFrames;
 const start = { type: 'message_start', message: { id: 'msg_1', model: 'claude', usage: { input_tokens: 10, output_tokens: 1 }, container: null } };
 const stop = (reason = 'end_turn', delta: Record<string, unknown> = {}) => [
   { type: 'message_delta', delta: { stop_reason: reason, stop_sequence: null, ...delta }, usage: { output_tokens: 9, server_tool_use: { web_search_requests: 0, web_fetch_requests: 1 } } },

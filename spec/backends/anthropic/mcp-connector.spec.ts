@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { anthropicOptions, AnthropicResponseDecoder, AnthropicStreamDecoder, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
 import { collectEvents, emptyCall, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { anthropicProtocol, type Script } from '../../helpers/emulators/index.js';
+import { decodeAnthropicFrames } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
 
 const HOSTED = 'anthropic.server_tool';
@@ -19,13 +20,7 @@ const USE = { type: 'mcp_tool_use', id: 'mcptoolu_01', name: 'search', server_na
 const RESULT = { type: 'mcp_tool_result', tool_use_id: 'mcptoolu_01', is_error: false, content: [{ type: 'text', text: 'Rate limits are per key.' }] };
 const LISTING = { type: 'mcp_tool_listing', mcp_server_name: 'docs', tools: [{ name: 'search', description: 'Search the docs', input_schema: { type: 'object' } }] };
 
-function decodeStream(frames: unknown[]): LipEvent[] {
-  const decoder = new AnthropicStreamDecoder('b', []);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: String((f as { type?: unknown }).type), data: JSON.stringify(f) }, out);
-  expect(validateSequence(out)).to.deep.equal([]);
-  return out;
-}
+const decodeStream = decodeAnthropicFrames;
 const hostedEvents = (events: LipEvent[]) => events.filter((e) => e.type === 'hosted_tool');
 
 /**
