@@ -1,5 +1,5 @@
-import type { Call, Message, Part } from '../canonical/index.js';
-import { hostedKnobs } from '../canonical/index.js';
+import type { Call, HostedToolPart, Message, Part } from '../canonical/index.js';
+import { hostedKnobs, isHostedState } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 /**
@@ -10,9 +10,11 @@ import { LipError } from '../errors/index.js';
  * backend of that provider; the tool is never offered as a function the model would call and
  * nobody would run, and the knob is never silently dropped (the model would lack those tools).
  * An `optional` hosted tool (it only saves work, as OpenAI's hosted tool search does) is not
- * refused: forHostedDialect leaves it out.
+ * refused: forHostedDialect leaves it out. A history holding another provider's conversation
+ * state (refuseHostedState) is refused likewise.
  */
 export function refuseHostedTools(call: Call, backend: string, dialect?: string): void {
+  refuseHostedState(call, backend, dialect);
   const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.optional !== true && t.providerTool?.dialect !== dialect);
   const knobs = hostedKnobs(call.providerOptions).filter((k) => k.dialect !== dialect).map((k) => k.field);
   if (foreign.length === 0 && knobs.length === 0) return;
@@ -23,6 +25,30 @@ export function refuseHostedTools(call: Call, backend: string, dialect?: string)
   ].join(' or ');
   throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot run ${what}: a hosted tool runs only at the provider that defines it; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
     retryable: true, detail: { backend, tools: foreign.map((t) => t.name), ...(knobs.length > 0 ? { fields: knobs } : {}) },
+  });
+}
+
+/**
+ * For every backend: a call whose history holds state of another provider's that the
+ * conversation depends on (isHostedState: OpenAI's compaction items, which stand for the turns
+ * they replaced, and its compaction trigger) is refused before anything is sent, retryable,
+ * naming the item and its place, so that a route moves on to a backend of that provider: leaving
+ * it out as other hosted parts are would silently lose those turns.
+ */
+function refuseHostedState(call: Call, backend: string, dialect?: string): void {
+  let held: { part: HostedToolPart; at: string }[] | undefined;
+  for (let i = 0; i < call.messages.length; i++) {
+    const parts = call.messages[i]!.parts;
+    for (let j = 0; j < parts.length; j++) {
+      const p = parts[j]!;
+      if (p.type === 'hosted_tool' && p.dialect !== dialect && isHostedState(p)) (held ??= []).push({ part: p, at: `messages[${i}].parts[${j}]` });
+    }
+  }
+  if (held === undefined) return;
+  const items = held.map((h) => String(h.part.block.type));
+  const what = held.map((h, k) => `the ${items[k]} item at ${h.at}`).join(', ');
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot carry ${what} (dialect "${held[0]!.part.dialect}"): ${held.length > 1 ? 'they hold' : 'it holds'} conversation state only the provider that wrote it can read; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
+    retryable: true, detail: { backend, items },
   });
 }
 

@@ -74,8 +74,9 @@ export interface ToolCallPart {
   readonly dialect?: string;
   /**
    * Who made the call, as the provider wrote it (Anthropic's `caller`: the model itself, or code
-   * execution calling the tool, programmatic tool calling): a backend of its dialect sends it back
-   * with the call, every other leaves it out.
+   * execution calling the tool; OpenAI Responses' `caller`: the model, or a `program` item;
+   * programmatic tool calling either way): a backend of its dialect sends it back with the call
+   * (and with its result, where the protocol writes it there too), every other leaves it out.
    */
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (ToolDefinition.namespace): the call names the tool `name` in it. */
@@ -197,14 +198,25 @@ export interface WebSearchPart {
  * The record of a hosted tool's work in the history (what a `hosted_tool` event carried), in the
  * provider's own form: an Anthropic content block (`server_tool_use`, `code_execution_tool_result`,
  * `web_fetch_tool_result`, ...), an OpenAI Responses item (`code_interpreter_call`,
- * `image_generation_call`, `mcp_call`, ...) or a Gemini part (`executableCode`,
- * `codeExecutionResult`). Only a backend of its `dialect` (HOSTED_DIALECTS) sends it, as it is;
- * every other backend leaves it out (the text after it says what the tool did).
+ * `image_generation_call`, `mcp_call`, `program`, ...) or a Gemini part (`executableCode`,
+ * `codeExecutionResult`); or another item of a provider's that only its backends read (OpenAI's
+ * `additional_tools`, `compaction`, `compaction_trigger`). Only a backend of its `dialect`
+ * (HOSTED_DIALECTS) sends it, as it is; every other backend leaves it out (the text after it says
+ * what the tool did), or refuses the call when the part holds state the conversation depends on
+ * (isHostedState: OpenAI's compaction items).
  */
 export interface HostedToolPart {
   readonly type: 'hosted_tool';
   readonly dialect: string;
   readonly block: Readonly<Record<string, unknown>>;
+  /**
+   * The tools the item makes available from its place in the conversation on (OpenAI's
+   * `additional_tools` item), as canonical definitions: a backend of the dialect sends the item in
+   * place and nothing more; every other backend declares these tools with the call's own (one
+   * per name: a tool declared twice is the same tool, canonical/added-tools.ts), so that its
+   * model can call them, and leaves the item out.
+   */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 /** Every part; a `tool_reference` belongs only in a tool result's content (validateCall refuses it in a message). */

@@ -73,6 +73,11 @@ export const TOOL_SEARCH_DIALECTS = {
 export const CALLER_DIALECTS = {
   /** Anthropic's tool_use `caller`: `{type: "direct"}`, or the code execution tool that called it (`{type: "code_execution_…", tool_id}`). */
   anthropic: 'anthropic.caller',
+  /**
+   * OpenAI Responses' call items' `caller`: `{type: "direct"}`, or the program that made the call
+   * (`{type: "program", caller_id}`: programmatic tool calling, the `call_id` of a `program` item).
+   */
+  openaiResponses: 'openai.responses.caller',
 } as const;
 
 /**
@@ -111,6 +116,12 @@ export interface OpenAIProviderOptions {
    * tools. The other include values have canonical homes (logprobs, encrypted reasoning, search sources).
    */
   readonly include?: readonly string[];
+  /**
+   * Responses only: `context_management` as written (`[{type: "compaction", compact_threshold}]`):
+   * OpenAI compacts the context itself once it grows past the threshold, and its answer holds the
+   * `compaction` item. Other backends get the whole context.
+   */
+  readonly contextManagement?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Anthropic request knobs; sent only by the anthropic backend. */
@@ -192,6 +203,12 @@ export interface AnthropicToolOptions {
   readonly eagerInputStreaming?: boolean;
 }
 
+/** OpenAI fields of one tool, as the client wrote them; sent only by the openai-responses backend. */
+export interface OpenAIToolOptions {
+  /** `allowed_callers`: who may call the tool (`direct`: the model; `programmatic`: a program of programmatic tool calling). */
+  readonly allowedCallers?: readonly string[];
+}
+
 /**
  * Fields of one tool that belong to one provider family (ToolDefinition.providerOptions), on the
  * pattern of ProviderOptions: a frontend fills its own family's, a backend of that family sends
@@ -199,4 +216,17 @@ export interface AnthropicToolOptions {
  */
 export interface ToolProviderOptions {
   readonly anthropic?: AnthropicToolOptions;
+  readonly openai?: OpenAIToolOptions;
+}
+
+/**
+ * Whether a hosted part (HostedToolPart) holds conversation state that only a backend of its
+ * dialect can carry, which no other backend may leave out as it leaves out the other hosted
+ * parts: OpenAI's `compaction` items (encrypted by OpenAI, each stands for the turns it replaced)
+ * and `compaction_trigger` (the client asks OpenAI to compact the context). Every other backend
+ * refuses a call that holds one before sending, retryably (lib/backends/hosted-tools.ts).
+ * lip's own compaction items (REASONING_DIALECTS.lipCompaction) are text, never hosted parts.
+ */
+export function isHostedState(part: { readonly dialect: string; readonly block: Readonly<Record<string, unknown>> }): boolean {
+  return part.dialect === HOSTED_DIALECTS.openaiResponses && (part.block.type === 'compaction' || part.block.type === 'compaction_trigger');
 }

@@ -1,4 +1,5 @@
 import type { Call, Message, Part, ToolChoice, ToolDefinition, GenerationOptions } from './call.js';
+import { sameTool, toolKey } from './added-tools.js';
 import { CALL_LIMITS as L } from './limits.js';
 
 /** One problem with a call: where (`messages[1].parts[0].text`) and what. */
@@ -68,6 +69,7 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.providerOptions !== undefined && !isObject(tool.providerOptions)) add(`${path}.providerOptions`, 'must be an object');
     checkProviderTool(tool, path, add);
   });
+  checkAddedTools(call, add);
   checkToolChoice(call.toolChoice, toolNames, add);
   checkOptions(call.options, add);
 
@@ -202,6 +204,33 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.results !== undefined && (!Array.isArray(part.results) || part.results.length > L.partsPerMessage)) add(`${path}.results`, `must be a list of at most ${L.partsPerMessage} results`);
       return;
   }
+}
+
+/**
+ * The tools the history's parts add (HostedToolPart.tools): a list of named tools, each either
+ * new to the call or the same declaration as the one already there (`tools`, or an earlier part).
+ */
+function checkAddedTools(call: Call, add: Add): void {
+  let declared: Map<string, { tool: ToolDefinition; at: string }> | undefined;
+  call.messages.forEach((message, i) => message.parts.forEach((part, j) => {
+    if (part.type !== 'hosted_tool' || part.tools === undefined) return;
+    const path = `messages[${i}].parts[${j}].tools`;
+    if (!Array.isArray(part.tools) || part.tools.length > L.tools) {
+      add(path, `must be a list of at most ${L.tools} tools`);
+      return;
+    }
+    declared ??= new Map(call.tools.map((tool, k) => [toolKey(tool), { tool, at: `tools[${k}]` }]));
+    part.tools.forEach((tool, k) => {
+      if (typeof tool?.name !== 'string' || !tool.name || tool.name.trim() !== tool.name) {
+        add(`${path}[${k}].name`, 'must be a non-empty name without surrounding whitespace');
+        return;
+      }
+      const key = toolKey(tool);
+      const known = declared!.get(key);
+      if (known === undefined) declared!.set(key, { tool, at: `${path}[${k}]` });
+      else if (!sameTool(known.tool, tool)) add(`${path}[${k}].name`, `declares the tool "${tool.name}" otherwise than ${known.at}; a tool added later must be the same declaration`);
+    });
+  }));
 }
 
 function checkToolChoice(choice: ToolChoice, toolNames: ReadonlySet<string>, add: Add): void {

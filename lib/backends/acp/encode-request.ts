@@ -24,13 +24,13 @@ export interface PromptPlan {
 const ROLE_LABEL: Record<Message['role'], string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
 
 /**
- * ACP v1 prompt turns carry content, not tool schemas: a call with tool definitions, tool
- * calls or tool results cannot be served. Retryable so that a route can move on to a backend
+ * ACP v1 prompt turns carry content, not tool schemas: a call with tool definitions (its own or
+ * tools its history adds, HostedToolPart.tools), tool calls or tool results cannot be served. Retryable so that a route can move on to a backend
  * that can.
  */
 export function checkPromptable(call: Call, backend: string): void {
   refuseHostedTools(call, backend);
-  const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result'));
+  const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result' || (p.type === 'hosted_tool' && p.tools !== undefined)));
   if (call.tools.length > 0 || toolPart) {
     throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `acp backend ${backend} takes no tool definitions, tool calls or tool results (an agent runs its own tools)`, {
       retryable: true, detail: { backend },
