@@ -1,7 +1,7 @@
 import type { Call, ToolCallPart, ToolDefinition, ToolResultPart } from '../../canonical/index.js';
 import { TOOL_DIALECTS } from '../../canonical/index.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
-import { badField } from './decode-input.js';
+import { badField, callerOf } from './decode-input.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -142,14 +142,15 @@ export function isClientCallItem(type: string): boolean {
 
 /**
  * A call item of an earlier turn -> a tool call of the tool of its type, whose arguments are the
- * item's `action` (shell, local shell) or `{operation}` (apply_patch) as JSON. The item's status
- * is not kept: a call the client answers is done, and goes back `completed`.
+ * item's `action` (shell, local shell) or `{operation}` (apply_patch) as JSON, with its `caller`
+ * (a program's call). The item's status is not kept: a call the client answers is done, and goes
+ * back `completed`.
  */
 export function clientCallPart(item: Json, path: string): ToolCallPart {
   const tool = CALL_ITEMS[item.type as string]!;
   const { id, call } = openCallId(item.call_id, `${path}.call_id`);
   const args = tool === 'apply_patch' ? { operation: item.operation } : item.action;
-  return { type: 'tool_call', id, name: tool, arguments: JSON.stringify(args), ...(call ? { signature: call.signature, dialect: call.dialect } : {}) };
+  return { type: 'tool_call', id, name: tool, arguments: JSON.stringify(args), ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...callerOf(item) };
 }
 
 /**
