@@ -9,7 +9,7 @@ import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
 import { codexOptions, encodeCodexRequest } from '../../lib/backends/openai-codex/index.js';
 import { chatOptions, encodeChatRequest } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
+import { CALLER_DIALECTS, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
 import { refusalOf } from '../helpers/refusal.js';
 
 const hosted = (name: string, dialect: string, definition: Record<string, unknown>): ToolDefinition => ({
@@ -146,5 +146,71 @@ describe('backends: optional hosted tools', () => {
   it('refuseHostedTools lets it pass, and still refuses a required one beside it', () => {
     expect(() => refuseHostedTools(call([search]), 'b')).not.to.throw();
     expect(refusalOf(() => refuseHostedTools(call([search, interpreter]), 'b')).message).to.contain('"code_interpreter"').and.not.contain('tool_search');
+  });
+});
+
+/**
+ * OpenAI's compaction items (encrypted by OpenAI, each standing for the turns it replaced) and its
+ * compaction trigger hold state no other provider reads, and leaving them out would silently lose
+ * those turns: every backend but openai-responses refuses a call holding one, retryably, naming it.
+ */
+describe('backends: another provider\'s conversation state in the history', () => {
+  const compaction = { id: 'cmp_1', type: 'compaction', encrypted_content: 'gAAAAABo-openai-state' };
+  const compacted: Message[] = [{ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: compaction }] }, question];
+  const triggered: Message[] = [question, { role: 'user', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: { type: 'compaction_trigger' } }] }];
+
+  for (const { name, dialect, encode } of ENCODERS) {
+    it(name === 'openai-responses' ? 'openai-responses sends OpenAI\'s compaction and its trigger as written' : `${name} refuses OpenAI's compaction and its trigger before sending, retryably, naming the item`, () => {
+      if (dialect === HOSTED_DIALECTS.openaiResponses) {
+        expect((encode(call([], compacted)) as { input: unknown[] }).input[0]).to.deep.equal(compaction);
+        expect((encode(call([], triggered)) as { input: unknown[] }).input.at(-1)).to.deep.equal({ type: 'compaction_trigger' });
+        return;
+      }
+      const error = refusalOf(() => encode(call([], compacted)));
+      expect(error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(error.message).to.contain('cannot carry the compaction item at messages[0].parts[0] (dialect "openai.responses.hosted_tool")');
+      expect(error.message).to.not.contain('gAAAAABo-openai-state');
+      expect(error.detail).to.deep.include({ items: ['compaction'] });
+      expect(refusalOf(() => encode(call([], triggered))).message).to.contain('the compaction_trigger item at messages[1].parts[0]');
+    });
+  }
+
+  it('names every such item at once; another provider\'s other hosted parts are still only left out', () => {
+    const both = refusalOf(() => refuseHostedTools(call([], [...compacted, ...triggered.slice(1)]), 'gemini', HOSTED_DIALECTS.gemini));
+    expect(both.message).to.contain('the compaction item at messages[0].parts[0], the compaction_trigger item at messages[2].parts[0]');
+    expect(both.message).to.contain('they hold');
+    const program = { type: 'hosted_tool' as const, dialect: HOSTED_DIALECTS.openaiResponses, block: { id: 'prog_1', type: 'program', call_id: 'p', code: '', fingerprint: 'f' } };
+    expect(() => refuseHostedTools(call([], [question, { role: 'assistant', parts: [program, { type: 'text', text: 'ok' }] }]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
+  });
+
+  it('every backend but openai-responses leaves a program out and sends the calls it made as plain calls (no caller)', () => {
+    const program = { id: 'prog_1', type: 'program', call_id: 'call_prog1', code: 'return 1;', fingerprint: 'fp_secret' };
+    const byProgram = { dialect: CALLER_DIALECTS.openaiResponses, value: { type: 'program', caller_id: 'call_prog1' } };
+    const history: Message[] = [
+      question,
+      { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: program }, { type: 'tool_call', id: 'call_w1', name: 'get_weather', arguments: '{"city":"Paris"}', caller: byProgram }] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_w1', content: '{"temp":21}' }] },
+    ];
+    const weather: ToolDefinition = { name: 'get_weather', parameters: { type: 'object' }, providerOptions: { openai: { allowedCallers: ['programmatic'] } } };
+    for (const { name, dialect, encode } of ENCODERS) {
+      if (name === 'acp') continue;
+      const wire = JSON.stringify(encode(call([weather], history)));
+      expect(wire, name).to.contain('Paris');
+      expect(wire, name).to.match(/temp.{1,4}21/);
+      if (dialect === HOSTED_DIALECTS.openaiResponses) {
+        expect(wire, name).to.contain('fp_secret');
+        continue;
+      }
+      expect(wire, name).to.not.contain('fp_secret');
+      expect(wire, name).to.not.contain('caller');
+      expect(wire, name).to.not.contain('allowed_callers');
+    }
+  });
+
+  it('a localstub backend refuses one too, as its stream\'s error', async () => {
+    const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
+    const error = await firstValueFrom(stub.stream(call([], compacted), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+    expect(error).to.have.property('retryable', true);
   });
 });
