@@ -142,6 +142,12 @@ export interface ToolResultPart {
   /** The answer of a client's tool search: the tools it loaded (its `content` names them as tool references). */
   readonly loaded?: LoadedTools;
   /**
+   * Whose call the result answers, as the client wrote it on the result (OpenAI Responses'
+   * `function_call_output.caller`: the program that made the call): a backend of its dialect sends
+   * it with the result (one that has none there goes with its call's), every other leaves it out.
+   */
+  readonly caller?: ToolCaller;
+  /**
    * The result as the client wrote it, in the form of a provider-defined tool's dialect
    * (TOOL_DIALECTS: OpenAI's `shell_call_output` item with its stdout, stderr and exit code per
    * command): a backend of that dialect sends it back as it was; every other reads `content`.

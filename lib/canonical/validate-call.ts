@@ -158,10 +158,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (toolCallIds.has(part.id)) add(`${path}.id`, `duplicates the tool call id "${part.id}"`);
       toolCallIds.add(part.id);
       if (part.namespace !== undefined && (typeof part.namespace !== 'string' || part.namespace.length === 0 || part.namespace.length > L.toolNameChars)) add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
-      if (part.caller !== undefined) {
-        if (typeof part.caller?.dialect !== 'string' || part.caller.dialect.length === 0) add(`${path}.caller.dialect`, 'must be a non-empty dialect id');
-        if (!isObject(part.caller?.value)) add(`${path}.caller.value`, 'must be an object');
-      }
+      if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
       return;
     case 'tool_result':
       checkId(part.callId, `${path}.callId`, add);
@@ -174,6 +171,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
           else if (p.name.length > L.toolNameChars) add(`${path}.content[${k}].name`, `is longer than ${L.toolNameChars} characters`);
         });
       }
+      if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
       if (part.loaded !== undefined) {
         if (!Array.isArray(part.loaded?.tools) || part.loaded.tools.length > L.tools) add(`${path}.loaded.tools`, `must be a list of at most ${L.tools} tools`);
         if (typeof part.loaded?.dialect !== 'string' || part.loaded.dialect.length === 0) add(`${path}.loaded.dialect`, 'must be a non-empty dialect id');
@@ -231,6 +229,12 @@ function checkAddedTools(call: Call, add: Add): void {
       else if (!sameTool(known.tool, tool)) add(`${path}[${k}].name`, `declares the tool "${tool.name}" otherwise than ${known.at}; a tool added later must be the same declaration`);
     });
   }));
+}
+
+/** A call's or a result's caller: a dialect and the provider's object. */
+function checkCaller(caller: { readonly dialect?: unknown; readonly value?: unknown } | null, path: string, add: Add): void {
+  if (typeof caller?.dialect !== 'string' || caller.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
+  if (!isObject(caller?.value)) add(`${path}.value`, 'must be an object');
 }
 
 function checkToolChoice(choice: ToolChoice, toolNames: ReadonlySet<string>, add: Add): void {

@@ -143,7 +143,7 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
  */
 function asFunctionResults(messages: readonly Message[]): Message[] {
   return messages.map((m) => (m.role === 'tool' ? {
-    ...m, parts: m.parts.map((p) => (p.type === 'tool_result' && p.written !== undefined ? { ...p, written: undefined } : p)),
+    ...m, parts: m.parts.map((p) => (p.type === 'tool_result' && (p.written !== undefined || p.caller !== undefined) ? { ...p, written: undefined, caller: undefined } : p)),
   } : m.role === 'assistant' && m.parts.some((p) => p.type === 'tool_call' && p.caller !== undefined) ? {
     ...m, parts: m.parts.map((p) => (p.type === 'tool_call' && p.caller !== undefined ? { ...p, caller: undefined } : p)),
   } : m));

@@ -216,11 +216,11 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
         }
         const client = clients.get(part.callId);
         if (client !== undefined) {
-          out.push(answerWithCaller(clientOutputInput(part, client), callers));
+          out.push(answerWithCaller(clientOutputInput(part, client), part, callers));
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
-        out.push(answerWithCaller({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output }, callers));
+        out.push(answerWithCaller({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output }, part, callers));
       }
       return;
   }

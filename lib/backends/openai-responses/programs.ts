@@ -1,4 +1,4 @@
-import type { Call, ToolCaller, ToolCallPart, ToolDefinition } from '../../canonical/index.js';
+import type { Call, ToolCaller, ToolCallPart, ToolDefinition, ToolResultPart } from '../../canonical/index.js';
 import { CALLER_DIALECTS } from '../../canonical/index.js';
 
 type Json = Record<string, any>;
@@ -11,7 +11,8 @@ type Json = Record<string, any>;
  * are ordinary calls (`function_call`, `custom_tool_call`, `shell_call`, `apply_patch_call`) whose
  * `caller` names the program (`{type: "program", caller_id}`): decoded into ToolCaller of
  * CALLER_DIALECTS.openaiResponses, sent back with the call and with the client's answer to it (the
- * output items take the same field), so that OpenAI resumes the program with the results. A tool's
+ * output items take the same field: the client's own, else the call's), so that OpenAI resumes
+ * the program with the results. A tool's
  * `allowed_callers` (`direct`, `programmatic`) is `providerOptions.openai.allowedCallers`.
  * @see spec/backends/openai-responses/programs.spec.ts
  */
@@ -25,7 +26,7 @@ export function callerOf(item: Json): ToolCaller | undefined {
   return { dialect: CALLER_DIALECTS.openaiResponses, value: caller as Json };
 }
 
-/** This API's caller of a call of the history, as written; undefined for none or another dialect's. */
+/** This API's caller of a call or result of the history, as written; undefined for none or another dialect's. */
 function wireCaller(part: Pick<ToolCallPart, 'caller'>): Json | undefined {
   return part.caller?.dialect === CALLER_DIALECTS.openaiResponses ? { ...part.caller.value } : undefined;
 }
@@ -52,10 +53,13 @@ export function callersById(call: Call): ReadonlyMap<string, Json> {
 
 const NONE: ReadonlyMap<string, Json> = new Map();
 
-/** A result's output item with the caller of the call it answers, unless the item has one. */
-export function answerWithCaller(item: Json, callers: ReadonlyMap<string, Json>): Json {
-  const caller = ANSWER_ITEMS.has(item.type) ? callers.get(item.call_id) : undefined;
-  return caller === undefined || item.caller !== undefined ? item : { ...item, caller };
+/**
+ * A result's output item with its caller: the one the client wrote on the result, else the one of
+ * the call it answers; an item that has one already (written by the client as a whole) as it is.
+ */
+export function answerWithCaller(item: Json, part: ToolResultPart, callers: ReadonlyMap<string, Json>): Json {
+  const caller = ANSWER_ITEMS.has(item.type) && item.caller === undefined ? wireCaller(part) ?? callers.get(item.call_id) : undefined;
+  return caller === undefined ? item : { ...item, caller };
 }
 
 /** A function or custom tool's `allowed_callers`, as the client wrote it. */

@@ -92,7 +92,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
       case 'custom_tool_call_output':
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
-        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content }]);
+        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }]);
         return;
       }
       case 'reasoning':

@@ -88,7 +88,7 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
           if (part.type !== 'tool_result') continue;
           items.push(part.loaded !== undefined ? toolSearchOutputItem(part, nextId)
             : part.written?.dialect === TOOL_DIALECTS.openaiResponses ? writtenItem(part.written.item, nextId)
-              : toolOutputItem(part, custom.has(part.callId), nextId, callers.get(part.callId)));
+              : toolOutputItem(part, custom.has(part.callId), nextId, callerForm(part.caller).caller ?? callers.get(part.callId)));
         }
         break;
     }

@@ -71,6 +71,13 @@ describe('backends/openai-responses programmatic tool calling, added tools and c
       ]);
     });
 
+    it('sends the caller the client wrote on an answer, even without its call in the history', () => {
+      const body = encodeResponsesRequest(call({ messages: [ask, { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_w1', content: '21', caller }] }] }), 'gpt-5.6', options);
+      expect((body.input as Json[])[1]).to.deep.equal({ type: 'function_call_output', call_id: 'call_w1', output: '21', caller: BY_PROGRAM });
+      const codexed = codex(call({ messages: [ask, { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_w1', content: '21', caller }] }] }));
+      expect(JSON.stringify(codexed)).to.not.contain('caller');
+    });
+
     it('keeps the caller an answer names itself, and sends none of another dialect\'s', () => {
       const written = { type: 'shell_call_output', call_id: 'call_sh', output: [], caller: { type: 'direct' } };
       const body = encodeResponsesRequest(call({

@@ -104,13 +104,14 @@ describe('frontends/openai-responses programmatic tool calling', () => {
       });
       expect(validateCall(call)).to.deep.equal([]);
       expect(call.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'tool', 'assistant']);
-      const [program, weather, shell, note] = call.messages[1]!.parts as Json[];
+      const [program, weather, shell, note] = call.messages[1]!.parts as unknown as Json[];
       expect(program).to.deep.equal({ type: 'hosted_tool', dialect: OURS, block: PROGRAM });
       expect(weather).to.deep.include({ type: 'tool_call', id: 'call_w1', name: 'get_weather', caller });
       expect(shell).to.deep.include({ type: 'tool_call', id: 'call_sh', name: 'shell', caller });
       expect(note).to.deep.include({ custom: true, caller: { dialect: CALLER_DIALECTS.openaiResponses, value: { type: 'direct' } } });
-      // A result's caller is its call's: kept with the call (a shell's output as written).
-      expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 'call_w1', content: '{"temp":21}' });
+      // A result's caller as the client wrote it (a shell's output as written, caller and all).
+      expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 'call_w1', content: '{"temp":21}', caller });
+      expect(call.messages[2]!.parts[2]).to.deep.equal({ type: 'tool_result', callId: 'call_n', content: 'ok' });
       expect(call.messages[2]!.parts[1]).to.deep.nested.include({ 'written.item.caller': BY_PROGRAM });
       expect(call.messages[3]!.parts[0]).to.deep.equal({ type: 'hosted_tool', dialect: OURS, block: PROGRAM_OUTPUT });
     });
