@@ -1,5 +1,5 @@
 import type { Call, Message, Part, ToolChoice, ToolDefinition, GenerationOptions } from './call.js';
-import { sameTool, toolKey } from './added-tools.js';
+import { holdsAddedTools, sameTool, toolKey } from './added-tools.js';
 import { CALL_LIMITS as L } from './limits.js';
 
 /** One problem with a call: where (`messages[1].parts[0].text`) and what. */
@@ -209,6 +209,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
  * new to the call or the same declaration as the one already there (`tools`, or an earlier part).
  */
 function checkAddedTools(call: Call, add: Add): void {
+  if (!holdsAddedTools(call.messages)) return;
   let declared: Map<string, { tool: ToolDefinition; at: string }> | undefined;
   call.messages.forEach((message, i) => message.parts.forEach((part, j) => {
     if (part.type !== 'hosted_tool' || part.tools === undefined) return;
