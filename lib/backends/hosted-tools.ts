@@ -1,5 +1,5 @@
 import type { Call, HostedToolPart, Message, Part } from '../canonical/index.js';
-import { hostedKnobs, isHostedState } from '../canonical/index.js';
+import { compactionSummaryMessage, hostedKnobs } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 /**
@@ -10,13 +10,13 @@ import { LipError } from '../errors/index.js';
  * backend of that provider; the tool is never offered as a function the model would call and
  * nobody would run, and the knob is never silently dropped (the model would lack those tools).
  * An `optional` hosted tool (it only saves work, as OpenAI's hosted tool search does) is not
- * refused: forHostedDialect leaves it out. A history holding another provider's conversation
- * state (refuseHostedState) is refused likewise.
+ * refused: forHostedDialect leaves it out. A history compacted by another provider whose summary
+ * only that provider can read (HostedToolPart.compaction without a summary) is refused too.
  */
 export function refuseHostedTools(call: Call, backend: string, dialect?: string): void {
-  refuseHostedState(call, backend, dialect);
   const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.optional !== true && t.providerTool?.dialect !== dialect);
   const knobs = hostedKnobs(call.providerOptions).filter((k) => k.dialect !== dialect).map((k) => k.field);
+  refuseSealedCompaction(call.messages, backend, dialect);
   if (foreign.length === 0 && knobs.length === 0) return;
   const names = foreign.map((t) => `"${t.name}"`).join(', ');
   const what = [
@@ -29,27 +29,48 @@ export function refuseHostedTools(call: Call, backend: string, dialect?: string)
 }
 
 /**
- * For every backend: a call whose history holds state of another provider's that the
- * conversation depends on (isHostedState: OpenAI's compaction items, which stand for the turns
- * they replaced, and its compaction trigger) is refused before anything is sent, retryable,
- * naming the item and its place, so that a route moves on to a backend of that provider: leaving
- * it out as other hosted parts are would silently lose those turns.
+ * A history compacted by another provider than this backend's whose record has no readable
+ * summary (only an encrypted payload, or tool changes the summary does not state) is refused
+ * before sending, retryable, so that a route moves on to a backend of that provider.
  */
-function refuseHostedState(call: Call, backend: string, dialect?: string): void {
-  let held: { part: HostedToolPart; at: string }[] | undefined;
-  for (let i = 0; i < call.messages.length; i++) {
-    const parts = call.messages[i]!.parts;
-    for (let j = 0; j < parts.length; j++) {
+function refuseSealedCompaction(messages: readonly Message[], backend: string, dialect?: string): void {
+  const at = lastCompaction(messages, dialect);
+  if (at === undefined || at.part.compaction?.summary !== undefined) return;
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot read the history's compaction block: it holds the earlier turns only in a form the provider that compacted them reads (no readable summary); route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
+    retryable: true, detail: { backend, fields: ['compaction'] },
+  });
+}
+
+/** The last hosted part of another dialect that stands for the conversation before it (HostedToolPart.compaction), with its place. */
+function lastCompaction(messages: readonly Message[], dialect?: string): { message: number; index: number; part: HostedToolPart } | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const parts = messages[i]!.parts;
+    for (let j = parts.length - 1; j >= 0; j--) {
       const p = parts[j]!;
-      if (p.type === 'hosted_tool' && p.dialect !== dialect && isHostedState(p)) (held ??= []).push({ part: p, at: `messages[${i}].parts[${j}]` });
+      if (p.type === 'hosted_tool' && p.compaction !== undefined && p.dialect !== dialect) return { message: i, index: j, part: p };
     }
   }
-  if (held === undefined) return;
-  const items = held.map((h) => String(h.part.block.type));
-  const what = held.map((h, k) => `the ${items[k]} item at ${h.at}`).join(', ');
-  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot carry ${what} (dialect "${held[0]!.part.dialect}"): ${held.length > 1 ? 'they hold' : 'it holds'} conversation state only the provider that wrote it can read; route such requests to a backend of that provider (see docs/hosted-tools.md)`, {
-    retryable: true, detail: { backend, items },
-  });
+  return undefined;
+}
+
+/**
+ * The messages of a history compacted by another provider (its last HostedToolPart with
+ * `compaction`) as a backend of another dialect reads them: the summary as a user message at the
+ * conversation's start, in place of everything before the record (it stands for those turns), then
+ * the rest of the record's message and the messages after it. The same messages when there is no
+ * such record (refuseHostedTools refused one without a summary).
+ *
+ * ```
+ * [user "fix add()"] [assistant (compaction "The user wants add() fixed.") "On it."] [user "Go ahead."]
+ * -> [user "Summary of the conversation so far (...):\n\nThe user wants add() fixed."] [assistant "On it."] [user "Go ahead."]
+ * ```
+ */
+export function readCompaction(messages: readonly Message[], dialect?: string): readonly Message[] {
+  const at = lastCompaction(messages, dialect);
+  const summary = at?.part.compaction?.summary;
+  if (at === undefined || summary === undefined) return messages;
+  const rest = messages[at.message]!.parts.slice(at.index + 1);
+  return [compactionSummaryMessage(summary), ...(rest.length > 0 ? [{ ...messages[at.message]!, parts: rest }] : []), ...messages.slice(at.message + 1)];
 }
 
 /**
@@ -66,11 +87,12 @@ export function ownHostedParts(messages: readonly Message[], dialect?: string): 
 /**
  * `call` fit for a backend of `dialect` (none: a backend without hosted tools): refused when it
  * declares another's hosted tool, another's optional hosted tools (and a tool choice of one) left
- * out, foreign hosted parts left out.
+ * out, a history another provider compacted read from its summary (readCompaction), foreign
+ * hosted parts left out.
  */
 export function forHostedDialect(call: Call, backend: string, dialect?: string): Call {
   refuseHostedTools(call, backend, dialect);
-  const messages = ownHostedParts(call.messages, dialect);
+  const messages = ownHostedParts(readCompaction(call.messages, dialect), dialect);
   const tools = withoutForeignOptional(call, dialect);
   if (messages === call.messages && tools === call.tools) return call;
   return { ...call, messages, tools, ...(tools === call.tools ? {} : { toolChoice: choiceWithout(call, tools) }) };

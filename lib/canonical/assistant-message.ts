@@ -54,6 +54,8 @@ export function assistantMessage(response: CollectedResponse, dialect: string = 
         ...(block.custom === true ? { custom: true } : {}),
         ...(block.caller !== undefined ? { caller: block.caller } : {}),
         ...(block.namespace !== undefined ? { namespace: block.namespace } : {}),
+        ...(block.providerFields !== undefined ? { providerFields: block.providerFields } : {}),
+        ...(block.toolset !== undefined ? { toolset: block.toolset } : {}),
       });
     }
   }

@@ -11,7 +11,7 @@
  *   that produced it so that only a backend speaking that dialect replays it verbatim.
  */
 import type { ProviderOptions, ToolProviderOptions } from './dialect-registry.js';
-import type { ToolCaller, WebSearchResult } from './events.js';
+import type { ToolCaller, ToolCallFields, WebSearchResult } from './events.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -81,6 +81,18 @@ export interface ToolCallPart {
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (ToolDefinition.namespace): the call names the tool `name` in it. */
   readonly namespace?: string;
+  /**
+   * Fields of a provider-defined tool's call item besides the arguments, in its dialect's form
+   * (TOOL_DIALECTS: OpenAI's `pending_safety_checks` on a `computer_call`): a backend of that
+   * dialect sends them back with the call, every other leaves them out.
+   */
+  readonly providerFields?: ToolCallFields;
+  /**
+   * The toolset the called tool is a member of (ToolDefinition.toolset: Anthropic's `computer`,
+   * `browser`): a backend of the toolset's dialect names it with the call and with the call's
+   * result (Anthropic's `toolset_name`); every other calls the member by its name alone.
+   */
+  readonly toolset?: string;
   readonly cache?: CacheMark;
 }
 
@@ -206,15 +218,25 @@ export interface WebSearchPart {
  * `web_fetch_tool_result`, ...), an OpenAI Responses item (`code_interpreter_call`,
  * `image_generation_call`, `mcp_call`, `program`, ...) or a Gemini part (`executableCode`,
  * `codeExecutionResult`); or another item of a provider's that only its backends read (OpenAI's
- * `additional_tools`, `compaction`, `compaction_trigger`). Only a backend of its `dialect`
- * (HOSTED_DIALECTS) sends it, as it is; every other backend leaves it out (the text after it says
- * what the tool did), or refuses the call when the part holds state the conversation depends on
- * (isHostedState: OpenAI's compaction items).
+ * `compaction` and `additional_tools` items). Only a backend of its `dialect` (HOSTED_DIALECTS)
+ * sends it, as it is; every other backend leaves it out (the text after it says what the tool
+ * did), reads a compaction from its summary or refuses one without (`compaction`), and declares
+ * the tools an item adds (`tools`).
  */
 export interface HostedToolPart {
   readonly type: 'hosted_tool';
   readonly dialect: string;
   readonly block: Readonly<Record<string, unknown>>;
+  /**
+   * The record stands for the conversation before it: the provider compacted those turns into it
+   * (Anthropic's `compaction` block, OpenAI's `compaction` item). `summary` is the summary as
+   * readable text, absent when the record holds what it replaced only in a form no other provider
+   * can read (an encrypted payload alone, as OpenAI's always is; tool changes). A backend of another
+   * dialect sends the summary as a user message at the conversation's start in place of everything
+   * before the record (compactionSummaryMessage), and refuses a call whose record has none,
+   * retryably (lib/backends/hosted-tools.ts).
+   */
+  readonly compaction?: { readonly summary?: string };
   /**
    * The tools the item makes available from its place in the conversation on (OpenAI's
    * `additional_tools` item), as canonical definitions: a backend of the dialect sends the item in
@@ -299,6 +321,16 @@ export interface ToolDefinition {
   readonly namespace?: string;
   /** The namespace's description, as the client wrote it (repeated on each of its tools). */
   readonly namespaceDescription?: string;
+  /**
+   * The toolset this tool is a member of (kind `provider`): one declaration of the client's
+   * (Anthropic's `computer_toolset_…`, `browser_toolset_…`) stands for a family of tools, named by
+   * the family (`computer`), that the model calls each by its own name. Each enabled member is a
+   * tool of its own, with lip's description and parameters, and all carry the toolset's one
+   * declaration as their `providerTool`: a backend of its dialect sends that declaration once, in
+   * the place of the first member (with the cache mark any member has), and names the toolset with
+   * each call of a member; every other backend offers each member as the function it is.
+   */
+  readonly toolset?: string;
   /**
    * A hosted tool (kind `hosted`) that only saves work the model can do without it (OpenAI's
    * hosted tool search: it loads deferred tools, which a backend without it declares in full): a

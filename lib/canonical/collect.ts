@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, Usage, WebSearchEvent, WebSearchResult } from './events.js';
+import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -25,6 +25,10 @@ export interface CollectedToolCall {
   readonly caller?: ToolCaller;
   /** The namespace of the tool called. */
   readonly namespace?: string;
+  /** Fields of the provider's own call item besides the arguments. */
+  readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of. */
+  readonly toolset?: string;
 }
 /** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
 export type CollectedCitation = Omit<CitationEvent, 'type'>;
@@ -145,6 +149,8 @@ export class Collector {
           if (event.custom === true) (existing as { custom?: boolean }).custom = true;
           if (event.caller !== undefined) (existing as { caller?: ToolCaller }).caller = event.caller;
           if (event.namespace !== undefined) (existing as { namespace?: string }).namespace = event.namespace;
+          if (event.providerFields !== undefined) (existing as { providerFields?: ToolCallFields }).providerFields = event.providerFields;
+          if (event.toolset !== undefined) (existing as { toolset?: string }).toolset = event.toolset;
           return;
         }
         this.addTool({
@@ -153,6 +159,8 @@ export class Collector {
           ...(event.custom === true ? { custom: true } : {}),
           ...(event.caller !== undefined ? { caller: event.caller } : {}),
           ...(event.namespace !== undefined ? { namespace: event.namespace } : {}),
+          ...(event.providerFields !== undefined ? { providerFields: event.providerFields } : {}),
+          ...(event.toolset !== undefined ? { toolset: event.toolset } : {}),
         });
         return;
       }

@@ -1,3 +1,5 @@
+import type { Call } from './call.js';
+
 /**
  * Reasoning dialects: which provider format a reasoning payload belongs to. Backends replay a
  * reasoning part verbatim only in their own dialect; unknown dialects are legal and simply not
@@ -24,12 +26,17 @@ export const REASONING_DIALECTS = {
  * `toolSpec` only.
  */
 export const TOOL_DIALECTS = {
-  /** Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`. */
+  /**
+   * Anthropic's client tools: `bash_…`, `text_editor_…`, `memory_…`, `computer_…`, and the
+   * members of its toolsets (`computer_toolset_…`, `browser_toolset_…`: ToolDefinition.toolset),
+   * whose results may be written in its form (a `browser_state` block: ToolResultPart.written).
+   */
   anthropic: 'anthropic.tool',
   /**
-   * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`. Their calls and the
-   * client's answers are items of their own (`shell_call`, `shell_call_output`, ...), which only a
-   * backend of the dialect sends as such.
+   * OpenAI Responses' client-run tools: `shell`, `apply_patch`, `local_shell`, and computer use
+   * (`computer`, `computer_use_preview`). Their calls and the client's answers are items of their
+   * own (`shell_call`, `shell_call_output`, `computer_call`, ...), which only a backend of the
+   * dialect sends as such; a computer call's safety checks are its ToolCallPart.providerFields.
    */
   openaiResponses: 'openai.responses.tool',
 } as const;
@@ -119,9 +126,17 @@ export interface OpenAIProviderOptions {
   /**
    * Responses only: `context_management` as written (`[{type: "compaction", compact_threshold}]`):
    * OpenAI compacts the context itself once it grows past the threshold, and its answer holds the
-   * `compaction` item. Other backends get the whole context.
+   * `compaction` item. A hosted capability (hostedKnobs): sent by the openai-responses backend
+   * whatever `provider_options` says, refused by every other backend.
    */
   readonly contextManagement?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Responses only: the input ended with a `compaction_trigger` item: OpenAI compacts the context
+   * and answers with the `compaction` item. A hosted capability, as `contextManagement` is; the
+   * openai-responses backend ends the input with the item again. It concerns this request alone:
+   * a continued conversation does not repeat it.
+   */
+  readonly compactionTrigger?: boolean;
 }
 
 /** Anthropic request knobs; sent only by the anthropic backend. */
@@ -150,6 +165,12 @@ export interface AnthropicProviderOptions {
    * `authorization_token` is the client's secret: recordings mask it (scrub-credentials.ts).
    */
   readonly mcpServers?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * `compaction` as written (`{type: "summarize", instructions?}`): the request asks Anthropic to
+   * compact the conversation into one `compaction` block and answer with it alone. A hosted
+   * capability, as the `compact_…` edit of `contextManagement` is (hostedKnobs).
+   */
+  readonly compaction?: Readonly<Record<string, unknown>>;
 }
 
 /** Gemini request knobs; sent only by the gemini backend. */
@@ -183,11 +204,115 @@ export interface ProviderOptions {
  * tool is), each with the hosted dialect whose backends alone send it and the field a refusal
  * names: every other backend refuses a call that sets one before sending, as it refuses another
  * provider's hosted tool (lib/backends/hosted-tools.ts). Anthropic's `mcp_servers` alone enable
- * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`).
+ * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`); its
+ * server-side compaction (serverCompaction) has Anthropic summarize the conversation.
  */
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
-  const servers = options?.anthropic?.mcpServers;
-  return servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : [];
+  const anthropic = options?.anthropic;
+  const openai = options?.openai;
+  if (anthropic === undefined && openai === undefined) return [];
+  const servers = anthropic?.mcpServers;
+  return [
+    ...(servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : []),
+    ...(anthropic !== undefined ? serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })) : []),
+    ...(openai !== undefined ? openaiCompaction(openai).map((field) => ({ dialect: HOSTED_DIALECTS.openaiResponses, field })) : []),
+  ];
+}
+
+/**
+ * The fields of OpenAI knobs that ask for OpenAI's own compaction, as a refusal names them:
+ * `context_management` (OpenAI compacts the context once it grows past a threshold, and its answer
+ * holds the `compaction` item) and a `compaction_trigger` item ending the input (the answer is the
+ * compaction). Only a Responses client sets them.
+ */
+function openaiCompaction(openai: OpenAIProviderOptions): string[] {
+  return [
+    ...(openai.contextManagement !== undefined && openai.contextManagement.length > 0 ? ['context_management'] : []),
+    ...(openai.compactionTrigger === true ? ['compaction_trigger'] : []),
+  ];
+}
+
+/**
+ * The hosted knobs that go with a hosted tool a tool filter removed: an Anthropic MCP server
+ * whose `mcp_toolset` (the hosted tool `mcp:<server>`) was in `before` and is not in `after`
+ * leaves `mcp_servers` too, so that a policy blocking the toolset blocks the server (Anthropic
+ * refuses a server that no toolset names). Servers that never had a toolset (the 2025-04-04 beta's
+ * form) stay.
+ *
+ * ```ts
+ * withoutOrphanedKnobs(before, { ...before, tools: [] })
+ * // before's call less the servers of its mcp_toolset tools (other servers kept)
+ * ```
+ */
+export function withoutOrphanedKnobs(before: Call, after: Call): Call {
+  const servers = after.providerOptions?.anthropic?.mcpServers;
+  if (servers === undefined || servers.length === 0 || after.tools.length === before.tools.length) return after;
+  const toolsetServers = (tools: Call['tools']) => new Set(tools
+    .filter((t) => t.providerTool?.dialect === HOSTED_DIALECTS.anthropic && t.providerTool.definition.type === 'mcp_toolset')
+    .map((t) => t.providerTool!.definition.mcp_server_name));
+  const kept = toolsetServers(after.tools);
+  const removed = [...toolsetServers(before.tools)].filter((name) => !kept.has(name));
+  if (removed.length === 0) return after;
+  const left = servers.filter((server) => !removed.includes(server.name));
+  const { mcpServers: _servers, ...anthropic } = after.providerOptions!.anthropic!;
+  return { ...after, providerOptions: { ...after.providerOptions, anthropic: left.length > 0 ? { ...anthropic, mcpServers: left } : anthropic } };
+}
+
+/**
+ * The fields of Anthropic knobs that ask for server-side compaction, as a refusal names them:
+ * a `compact_…` edit of `context_management` (Anthropic compacts the conversation once it grows
+ * past the edit's trigger and answers with a `compaction` block first) and a top-level
+ * `compaction` (the answer is that block alone). The clearing edits (`clear_tool_uses_…`,
+ * `clear_thinking_…`) only leave old content out: they are knobs, not hosted work.
+ *
+ * ```ts
+ * serverCompaction({ contextManagement: { edits: [{ type: 'clear_thinking_20251015' }, { type: 'compact_20260112' }] } })
+ * // ['context_management.edits[1] (compact_20260112)']
+ * ```
+ */
+export function serverCompaction(anthropic: AnthropicProviderOptions): string[] {
+  const edits = anthropic.contextManagement?.edits;
+  const fields = (Array.isArray(edits) ? edits : []).flatMap((edit: unknown, i) => {
+    const type = (edit as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && COMPACT_EDIT.test(type) ? [`context_management.edits[${i}] (${type})`] : [];
+  });
+  return anthropic.compaction !== undefined ? [...fields, 'compaction'] : fields;
+}
+
+/** A `context_management` edit that compacts (`compact_20260112` and later versions). */
+const COMPACT_EDIT = /^compact_/;
+
+/**
+ * The members of an Anthropic toolset (ToolDefinition.toolset) a tool filter removed, turned off
+ * in the declaration the members left carry (`configs.<member>.enabled: false`), so that an
+ * Anthropic backend, which sends that declaration, serves the model only the members left, as
+ * every other backend does.
+ *
+ * ```ts
+ * withoutRemovedMembers(before, { ...before, tools: before.tools.filter((t) => t.name !== 'zoom') })
+ * // the computer toolset's members left carry { type: 'computer_toolset_20260801', configs: { zoom: { enabled: false } } }
+ * ```
+ */
+export function withoutRemovedMembers(before: Call, after: Call): Call {
+  if (after.tools.length === before.tools.length) return after;
+  const member = (t: Call['tools'][number]) => t.toolset !== undefined && t.providerTool?.dialect === TOOL_DIALECTS.anthropic;
+  const left = new Set(after.tools.filter(member).map((t) => `${t.toolset!}\u0000${t.name}`));
+  const removed = new Map<string, string[]>();
+  for (const t of before.tools) {
+    if (member(t) && !left.has(`${t.toolset!}\u0000${t.name}`)) removed.set(t.toolset!, [...(removed.get(t.toolset!) ?? []), t.name]);
+  }
+  if (removed.size === 0) return after;
+  return {
+    ...after,
+    tools: after.tools.map((t) => {
+      const off = member(t) ? removed.get(t.toolset!) : undefined;
+      if (off === undefined) return t;
+      const definition = t.providerTool!.definition;
+      const configs = { ...(definition.configs as Record<string, Record<string, unknown> | null> | null | undefined) };
+      for (const name of off) configs[name] = { ...configs[name], enabled: false };
+      return { ...t, providerTool: { ...t.providerTool!, definition: { ...definition, configs } } };
+    }),
+  };
 }
 
 /**
@@ -217,16 +342,4 @@ export interface OpenAIToolOptions {
 export interface ToolProviderOptions {
   readonly anthropic?: AnthropicToolOptions;
   readonly openai?: OpenAIToolOptions;
-}
-
-/**
- * Whether a hosted part (HostedToolPart) holds conversation state that only a backend of its
- * dialect can carry, which no other backend may leave out as it leaves out the other hosted
- * parts: OpenAI's `compaction` items (encrypted by OpenAI, each stands for the turns it replaced)
- * and `compaction_trigger` (the client asks OpenAI to compact the context). Every other backend
- * refuses a call that holds one before sending, retryably (lib/backends/hosted-tools.ts).
- * lip's own compaction items (REASONING_DIALECTS.lipCompaction) are text, never hosted parts.
- */
-export function isHostedState(part: { readonly dialect: string; readonly block: Readonly<Record<string, unknown>> }): boolean {
-  return part.dialect === HOSTED_DIALECTS.openaiResponses && (part.block.type === 'compaction' || part.block.type === 'compaction_trigger');
 }

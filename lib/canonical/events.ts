@@ -76,6 +76,16 @@ export interface ToolCaller {
   readonly dialect: string;
   readonly value: Readonly<Record<string, unknown>>;
 }
+/**
+ * What a provider wrote on a call of one of its own client tools besides the arguments, in its
+ * own form: `value` holds those fields (OpenAI's `pending_safety_checks` on a `computer_call`),
+ * `dialect` whose tool it is (TOOL_DIALECTS). Only a client of that protocol gets them, and only a
+ * backend of that dialect sends them back with the call.
+ */
+export interface ToolCallFields {
+  readonly dialect: string;
+  readonly value: Readonly<Record<string, unknown>>;
+}
 export interface ToolCallStartedEvent {
   readonly type: 'tool_call_started';
   readonly id: string;
@@ -90,6 +100,10 @@ export interface ToolCallStartedEvent {
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (ToolDefinition.namespace; OpenAI `function_call.namespace`). */
   readonly namespace?: string;
+  /** Fields of the provider's own call item besides the arguments (OpenAI's computer_call safety checks). */
+  readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of (ToolDefinition.toolset; Anthropic's `toolset_name`). */
+  readonly toolset?: string;
 }
 /** A piece of a call's arguments (JSON text), or of its raw input for a custom call. */
 export interface ToolCallDeltaEvent { readonly type: 'tool_call_delta'; readonly id: string; readonly args: string }

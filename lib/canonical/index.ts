@@ -11,3 +11,4 @@ export * from './collect.js';
 export * from './assistant-message.js';
 export * from './estimate-tokens.js';
 export * from './embedding.js';
+export * from './compaction-summary.js';

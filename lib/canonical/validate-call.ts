@@ -54,6 +54,10 @@ export function validateCall(call: Call): CallIssue[] {
     else if (names.has(key)) add(`${path}.name`, tool.namespace === undefined ? `duplicates the tool name "${tool.name}"` : `duplicates the tool "${tool.name}" of the namespace "${tool.namespace}"`);
     names.add(key);
     if (tool.namespace !== undefined && tool.kind !== undefined && tool.kind !== 'custom') add(`${path}.namespace`, 'only a function or custom tool can be in a namespace');
+    if (tool.toolset !== undefined) {
+      if (typeof tool.toolset !== 'string' || tool.toolset.length === 0 || tool.toolset.length > L.toolNameChars) add(`${path}.toolset`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
+      if (tool.kind !== 'provider') add(`${path}.toolset`, 'only a provider tool can be a member of a toolset');
+    }
     if (tool.kind === 'tool_search' && call.tools.findIndex((t) => t.kind === 'tool_search') !== i) add(`${path}.kind`, 'declares a second tool search');
     if (tool.description !== undefined && tool.description.length > L.toolDescriptionChars) {
       add(`${path}.description`, `is longer than ${L.toolDescriptionChars} characters`);
@@ -158,7 +162,12 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (toolCallIds.has(part.id)) add(`${path}.id`, `duplicates the tool call id "${part.id}"`);
       toolCallIds.add(part.id);
       if (part.namespace !== undefined && (typeof part.namespace !== 'string' || part.namespace.length === 0 || part.namespace.length > L.toolNameChars)) add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
+      if (part.toolset !== undefined && (typeof part.toolset !== 'string' || part.toolset.length === 0 || part.toolset.length > L.toolNameChars)) add(`${path}.toolset`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
       if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
+      if (part.providerFields !== undefined) {
+        if (typeof part.providerFields?.dialect !== 'string' || part.providerFields.dialect.length === 0) add(`${path}.providerFields.dialect`, 'must be a non-empty dialect id');
+        if (!isObject(part.providerFields?.value)) add(`${path}.providerFields.value`, 'must be an object');
+      }
       return;
     case 'tool_result':
       checkId(part.callId, `${path}.callId`, add);
@@ -194,6 +203,8 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
     case 'hosted_tool':
       if (typeof part.dialect !== 'string' || part.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
       if (!isObject(part.block)) add(`${path}.block`, 'must be an object');
+      if (part.compaction !== undefined && !isObject(part.compaction)) add(`${path}.compaction`, 'must be an object');
+      else if (part.compaction?.summary !== undefined) checkText(part.compaction.summary, `${path}.compaction.summary`, add);
       return;
     case 'web_search':
       checkId(part.id, `${path}.id`, add);

@@ -96,6 +96,8 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
             id: event.id, name: event.name, args: '',
             ...(event.signature !== undefined ? { signature: event.signature } : {}), ...(event.dialect !== undefined ? { dialect: event.dialect } : {}), ...(event.custom === true ? { custom: true } : {}),
             ...(event.caller !== undefined ? { caller: event.caller } : {}), ...(event.namespace !== undefined ? { namespace: event.namespace } : {}),
+            ...(event.providerFields !== undefined ? { providerFields: event.providerFields } : {}),
+            ...(event.toolset !== undefined ? { toolset: event.toolset } : {}),
           };
           const tool: HeldTool = { call, finished: false, originals: [event] };
           open.set(event.id, tool);
@@ -139,8 +141,11 @@ function toolEvents(call: FinishedToolCall): LipEvent[] {
       ...(call.signature !== undefined ? { signature: call.signature } : {}), ...(call.dialect !== undefined ? { dialect: call.dialect } : {}), ...(call.custom === true ? { custom: true } : {}),
       // a rewritten programmatic call still answers the code that made it
       ...(call.caller !== undefined ? { caller: call.caller } : {}),
-      // and a rewritten call of a namespaced tool still names its namespace
+      // and a rewritten call of a namespaced tool still names its namespace, of a toolset's member its toolset
       ...(call.namespace !== undefined ? { namespace: call.namespace } : {}),
+      // and a rewritten computer call still holds the safety checks the client must acknowledge
+      ...(call.providerFields !== undefined ? { providerFields: call.providerFields } : {}),
+      ...(call.toolset !== undefined ? { toolset: call.toolset } : {}),
     },
     ...(call.args ? [{ type: 'tool_call_delta' as const, id: call.id, args: call.args }] : []),
     { type: 'tool_call_finished', id: call.id },

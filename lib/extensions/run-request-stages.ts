@@ -1,4 +1,4 @@
-import { validateCall, type Call } from '../canonical/index.js';
+import { validateCall, withoutOrphanedKnobs, withoutRemovedMembers, type Call } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { HookListName, HookSet, Registered } from './hook-set.js';
@@ -26,7 +26,9 @@ export interface RequestStagesResult {
  * hook's answer is checked with the canonical validator; a throw, a rejected promise or an
  * invalid call is that hook's failure (skipped when fail_open, `LIP_ERR_EXTENSION_FAILED`
  * when fail_closed). A `{ reject }` answer is `LIP_ERR_EXTENSION_REJECTED` whatever the mode.
- * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools.
+ * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools, and
+ * loses the hosted knobs of a hosted tool it removed (an MCP server with its toolset: withoutOrphanedKnobs);
+ * a toolset's members it removed are turned off in the declaration the others carry (withoutRemovedMembers).
  * @see spec/extensions/run-request-stages.spec.ts
  */
 export async function runRequestStages(
@@ -66,7 +68,7 @@ async function runOne(registered: Registered<RequestHook>, call: Call, ctx: Hook
     if (answer !== null && typeof answer === 'object' && 'reject' in answer) {
       throw rejection(registered, String(answer.reject), typeof answer.status === 'number' ? answer.status : 403);
     }
-    const next = reconcile ? reconcileToolChoice(answer as Call) : (answer as Call);
+    const next = reconcile ? withoutRemovedMembers(call, withoutOrphanedKnobs(call, reconcileToolChoice(answer as Call))) : (answer as Call);
     const issues = validateCall(next);
     if (issues.length > 0) throw new TypeError(`left the call invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     return next;

@@ -1,4 +1,4 @@
-import type { Call, CollectedResponse, LipEvent, ToolCaller } from '../canonical/index.js';
+import type { Call, CollectedResponse, LipEvent, ToolCaller, ToolCallFields } from '../canonical/index.js';
 import type { FailureMode } from './stages.js';
 import type { AuxiliaryClient } from './auxiliary-client.js';
 import type { Observation } from './observation.js';
@@ -111,6 +111,10 @@ export interface FinishedToolCall {
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (a Responses client's namespaced tools: Codex CLI's MCP servers). */
   readonly namespace?: string;
+  /** Fields of the provider's own call item besides the arguments (OpenAI's computer_call safety checks). */
+  readonly providerFields?: ToolCallFields;
+  /** The toolset the called tool is a member of (an Anthropic client's computer or browser toolset). */
+  readonly toolset?: string;
 }
 
 /** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */

@@ -20,7 +20,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   reasoning_delta: { required: ['text'], optional: [] },
   reasoning_signature: { required: ['signature'], optional: ['dialect'] },
   reasoning_opaque: { required: ['dialect', 'data'], optional: ['id'] },
-  tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect', 'namespace'] },
+  tool_call_started: { required: ['id', 'name'], optional: ['signature', 'dialect', 'namespace', 'toolset'] },
   tool_call_delta: { required: ['id', 'args'], optional: [] },
   tool_call_finished: { required: ['id'], optional: [] },
   web_search: { required: ['id'], optional: ['query', 'error', 'dialect', 'entryPoint'] },
@@ -41,7 +41,11 @@ const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; pro
   usage: { required: ['usage'], properties: { usage: USAGE } },
   tool_call_started: {
     required: [],
-    properties: { custom: { type: 'boolean' }, caller: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } } },
+    properties: {
+      custom: { type: 'boolean' },
+      caller: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } },
+      providerFields: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'object' } } },
+    },
   },
   error: { required: [], properties: { status: { type: 'integer' } } },
   web_search: {

@@ -11,6 +11,12 @@ export interface CredentialPattern {
   readonly requires?: string;
 }
 
+/** The names whose value is a secret (`password=…`, `"authorization_token": "…"`), as a regex alternation. */
+const SECRET_NAMES = 'password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|authorization[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key';
+
+/** Whether a field's name says its value is a secret (the names `secret_assignment` masks after). */
+export const SECRET_NAME = new RegExp(`^(?:${SECRET_NAMES})$`, 'i');
+
 /** What a masked value reads as. */
 export const MASK = '***';
 
@@ -40,9 +46,15 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'auth_scheme', pattern: /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, replacement: `$1 ${MASK}` },
   {
     id: 'secret_assignment',
-    pattern: /\b(password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id_token|auth[_-]?token|authorization[_-]?token|session[_-]?token|token|aws_secret_access_key|aws_session_token|private[_-]?key)((?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^\s"'\\&,;})\][*]+)/gi,
-    // A bare value after a JSON key (`"password": 1234`, `"token": null`) becomes a string, so the JSON stays valid.
-    replacement: (_match, name: string, separator: string) => (separator.startsWith('"') && !/["']$/.test(separator) ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`),
+    pattern: new RegExp(`\\b(${SECRET_NAMES})((?:\\\\?["'])?\\s*[:=]\\s*(?:\\\\?["'])?)([^\\s"'\\\\&,;})\\][*]+)`, 'gi'),
+    // A bare value after a JSON key (`"password": 1234`, `"token": null`) becomes a string, so the JSON stays valid; an
+    // object after the key (`"token": {"type": "string"}`, a tool's schema) is no secret and stays as it is (an array
+    // never matches: `[` ends the value).
+    replacement: (match, name: string, separator: string, value: string) => {
+      const bare = /^\\?["']/.test(separator) && !/["']$/.test(separator); // a JSON key's value that is no string
+      if (bare && value.startsWith('{')) return match;
+      return bare && separator.startsWith('"') ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`;
+    },
   },
 ];
 

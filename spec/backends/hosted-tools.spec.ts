@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { firstValueFrom, toArray } from 'rxjs';
-import { checkPromptable } from '../../lib/backends/acp/encode-request.js';
+import { checkPromptable, planPrompt } from '../../lib/backends/acp/encode-request.js';
 import { anthropicOptions, encodeAnthropicRequest } from '../../lib/backends/anthropic/index.js';
 import { encodeBedrockRequest } from '../../lib/backends/bedrock/index.js';
 import { encodeGeminiRequest } from '../../lib/backends/gemini/index.js';
-import { ownHostedParts, refuseHostedTools } from '../../lib/backends/hosted-tools.js';
+import { ownHostedParts, readCompaction, refuseHostedTools } from '../../lib/backends/hosted-tools.js';
 import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
 import { codexOptions, encodeCodexRequest } from '../../lib/backends/openai-codex/index.js';
 import { chatOptions, encodeChatRequest } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { CALLER_DIALECTS, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
+import { CALLER_DIALECTS, COMPACTION_PREAMBLE, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
 import { refusalOf } from '../helpers/refusal.js';
 
 const hosted = (name: string, dialect: string, definition: Record<string, unknown>): ToolDefinition => ({
@@ -76,6 +76,24 @@ describe('backends: hosted tools of another provider', () => {
     expect(() => refuseHostedTools({ ...call([]), providerOptions: { anthropic: { mcpServers: [] } } }, 'bedrock')).to.not.throw();
   });
 
+  it('every backend but anthropic refuses a call asking for Anthropic\'s server-side compaction (a compact edit, a compaction request), retryably, naming the field; clearing edits alone pass', () => {
+    const edits = { anthropic: { contextManagement: { edits: [{ type: 'clear_tool_uses_20250919' }, { type: 'compact_20260112', pause_after_compaction: true }] } } };
+    const request = { anthropic: { compaction: { type: 'summarize' } } };
+    const clearing = { anthropic: { contextManagement: { edits: [{ type: 'clear_thinking_20251015' }, { type: 'clear_tool_uses_20250919' }] } } };
+    for (const { name, dialect, encode } of ENCODERS) {
+      if (dialect === HOSTED_DIALECTS.anthropic) {
+        for (const providerOptions of [edits, request, clearing]) expect(() => encode({ ...call([]), providerOptions }), name).to.not.throw();
+        continue;
+      }
+      const edit = refusalOf(() => encode({ ...call([]), providerOptions: edits }));
+      expect(edit, name).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(edit.message, name).to.contain('cannot run the hosted context_management.edits[1] (compact_20260112)');
+      expect(edit.detail, name).to.deep.include({ tools: [], fields: ['context_management.edits[1] (compact_20260112)'] });
+      expect(refusalOf(() => encode({ ...call([]), providerOptions: request })).detail, name).to.deep.include({ fields: ['compaction'] });
+      expect(() => encode({ ...call([]), providerOptions: clearing }), name).to.not.throw();
+    }
+  });
+
   it('names every foreign tool at once, and lets the backend\'s own through', () => {
     expect(() => refuseHostedTools(call([codeExecution]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
     const error = refusalOf(() => refuseHostedTools(call([codeExecution, interpreter, geminiCode]), 'bedrock'));
@@ -119,6 +137,80 @@ describe('backends: hosted tool parts of the history', () => {
 });
 
 /**
+ * A history Anthropic compacted (its `compaction` block, a hosted part that stands for the turns
+ * before it) goes to an anthropic backend as written; every other backend reads it from its
+ * summary, as a user message at the conversation's start in place of everything before the
+ * block, and refuses one without a readable summary, retryably.
+ */
+describe('backends: a history another provider compacted', () => {
+  const SUMMARY = 'The user is fixing add() in math.ts; negative numbers fail.';
+  const BLOCK = { type: 'compaction', content: SUMMARY, encrypted_content: 'Eo4Bopaque' };
+  const compaction = (summary?: string) => ({ type: 'hosted_tool' as const, dialect: HOSTED_DIALECTS.anthropic, block: BLOCK, compaction: summary === undefined ? {} : { summary } });
+  const compacted = (summary?: string): Message[] => [
+    { role: 'user', parts: [{ type: 'text', text: 'Turn before the compaction, which Anthropic ignores.' }] },
+    { role: 'assistant', parts: [compaction(summary), { type: 'text', text: 'Fixed the sign handling.' }] },
+    { role: 'user', parts: [{ type: 'text', text: 'Now subtract()?' }] },
+  ];
+
+  it('readCompaction puts the summary first, in place of everything before the block, the rest of its message kept; the same messages without one', () => {
+    expect(readCompaction(compacted(SUMMARY))).to.deep.equal([
+      { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${SUMMARY}` }] },
+      { role: 'assistant', parts: [{ type: 'text', text: 'Fixed the sign handling.' }] },
+      { role: 'user', parts: [{ type: 'text', text: 'Now subtract()?' }] },
+    ]);
+    const alone: Message[] = [{ role: 'user', parts: [compaction(SUMMARY)] }, { role: 'user', parts: [{ type: 'text', text: 'Go on.' }] }];
+    expect(readCompaction(alone).map((m) => m.parts.map((p) => (p.type === 'text' ? p.text : p.type)))).to.deep.equal([[`${COMPACTION_PREAMBLE}\n\n${SUMMARY}`], ['Go on.']]);
+    expect(readCompaction(compacted(SUMMARY), HOSTED_DIALECTS.anthropic)).to.deep.equal(compacted(SUMMARY));
+    const plain = [question];
+    expect(readCompaction(plain)).to.equal(plain);
+  });
+
+  it('the latest compaction wins: an earlier one is left out with the turns before the latest', () => {
+    const twice: Message[] = [{ role: 'user', parts: [{ ...compaction('first summary'), block: { ...BLOCK, content: 'first summary' } }] }, ...compacted(SUMMARY)];
+    const read = readCompaction(twice);
+    expect(read).to.have.length(3);
+    expect(JSON.stringify(read)).to.not.contain('first summary');
+  });
+
+  for (const { name, dialect, encode } of ENCODERS) {
+    if (dialect === HOSTED_DIALECTS.anthropic) {
+      it(`${name} sends the block as written and the turns before it`, () => {
+        const wire = JSON.stringify(encode(call([], compacted())));
+        expect(wire).to.contain('Eo4Bopaque').and.contain('Turn before the compaction');
+      });
+      continue;
+    }
+    it(`${name} sends the summary as text in place of the turns before the block, and refuses a block without a readable summary, retryably`, () => {
+      const wire = JSON.stringify(encode(call([], compacted(SUMMARY))));
+      expect(wire).to.contain(SUMMARY).and.contain('Summary of the conversation so far').and.contain('Fixed the sign handling.').and.contain('Now subtract()?');
+      expect(wire).to.not.contain('Turn before the compaction').and.not.contain('Eo4Bopaque');
+      const error = refusalOf(() => encode(call([], compacted())));
+      expect(error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(error.message).to.contain('compaction block').and.contain('no readable summary');
+      expect(error.detail).to.deep.include({ fields: ['compaction'] });
+    });
+  }
+
+  it('a failed compaction (no compaction record: Anthropic treats it as nothing) is left out like any foreign block, the turns before it kept', () => {
+    const failed: Message[] = [question, { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.anthropic, block: { type: 'compaction', content: null } }, { type: 'text', text: 'Answer.' }] }];
+    const wire = JSON.stringify(encodeChatRequest(call([], failed), 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })));
+    expect(wire).to.contain('What is 2**100?').and.contain('Answer.').and.not.contain('Summary of the conversation');
+  });
+
+  it('a localstub backend refuses a block without a readable summary too, as its stream\'s error', async () => {
+    const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
+    const error = await firstValueFrom(stub.stream(call([], compacted()), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+    expect(error).to.have.property('retryable', true);
+  });
+
+  it('an acp agent reads the summary in its prompt', () => {
+    const plan = planPrompt(checkPromptable(call([], compacted(SUMMARY)), 'agent'), undefined);
+    expect(plan.text).to.contain(SUMMARY).and.not.contain('Turn before the compaction');
+  });
+});
+
+/**
  * An optional hosted tool (OpenAI's hosted tool search: it only saves context) is no reason to
  * refuse: a backend of another dialect leaves it out, with a tool choice that named it; a backend
  * of its dialect sends it as written.
@@ -150,38 +242,42 @@ describe('backends: optional hosted tools', () => {
 });
 
 /**
- * OpenAI's compaction items (encrypted by OpenAI, each standing for the turns it replaced) and its
- * compaction trigger hold state no other provider reads, and leaving them out would silently lose
- * those turns: every backend but openai-responses refuses a call holding one, retryably, naming it.
+ * OpenAI's own compaction: its compaction item (encrypted by OpenAI, standing for the turns it
+ * replaced, with no summary another provider could read) and the requests for one (a
+ * compaction_trigger ending the input, context_management) reach only an openai-responses
+ * backend; every other backend refuses them before sending, retryably.
  */
-describe('backends: another provider\'s conversation state in the history', () => {
-  const compaction = { id: 'cmp_1', type: 'compaction', encrypted_content: 'gAAAAABo-openai-state' };
-  const compacted: Message[] = [{ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: compaction }] }, question];
-  const triggered: Message[] = [question, { role: 'user', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: { type: 'compaction_trigger' } }] }];
+describe('backends: OpenAI\'s compaction and programs elsewhere', () => {
+  const item = { id: 'cmp_1', type: 'compaction', encrypted_content: 'gAAAAABo-openai-state' };
+  const compacted: Message[] = [
+    { role: 'user', parts: [{ type: 'text', text: 'Turn before the compaction.' }] },
+    { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: item, compaction: {} }] },
+    question,
+  ];
+  const trigger = { openai: { compactionTrigger: true } };
+  const managed = { openai: { contextManagement: [{ type: 'compaction', compact_threshold: 200_000 }] } };
 
   for (const { name, dialect, encode } of ENCODERS) {
-    it(name === 'openai-responses' ? 'openai-responses sends OpenAI\'s compaction and its trigger as written' : `${name} refuses OpenAI's compaction and its trigger before sending, retryably, naming the item`, () => {
+    it(dialect === HOSTED_DIALECTS.openaiResponses ? `${name} sends the compaction item as written with the turns before it, the trigger last, context_management` : `${name} refuses OpenAI's compaction item, a trigger and context_management before sending, retryably`, () => {
       if (dialect === HOSTED_DIALECTS.openaiResponses) {
-        expect((encode(call([], compacted)) as { input: unknown[] }).input[0]).to.deep.equal(compaction);
-        expect((encode(call([], triggered)) as { input: unknown[] }).input.at(-1)).to.deep.equal({ type: 'compaction_trigger' });
+        const body = encode(call([], compacted)) as { input: unknown[] };
+        expect(body.input).to.have.length(3);
+        expect(body.input[1]).to.deep.equal(item);
+        expect((encode({ ...call([]), providerOptions: trigger }) as { input: unknown[] }).input.at(-1)).to.deep.equal({ type: 'compaction_trigger' });
+        expect(encode({ ...call([]), providerOptions: managed })).to.deep.include({ context_management: managed.openai.contextManagement });
         return;
       }
       const error = refusalOf(() => encode(call([], compacted)));
       expect(error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
-      expect(error.message).to.contain('cannot carry the compaction item at messages[0].parts[0] (dialect "openai.responses.hosted_tool")');
-      expect(error.message).to.not.contain('gAAAAABo-openai-state');
-      expect(error.detail).to.deep.include({ items: ['compaction'] });
-      expect(refusalOf(() => encode(call([], triggered))).message).to.contain('the compaction_trigger item at messages[1].parts[0]');
+      expect(error.message).to.contain('compaction block').and.contain('no readable summary').and.not.contain('gAAAAABo-openai-state');
+      for (const [options, field] of [[trigger, 'compaction_trigger'], [managed, 'context_management']] as const) {
+        const knob = refusalOf(() => encode({ ...call([]), providerOptions: options }));
+        expect(knob, field).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+        expect(knob.message, field).to.contain(`the hosted ${field}`);
+        expect(knob.detail, field).to.deep.include({ fields: [field] });
+      }
     });
   }
-
-  it('names every such item at once; another provider\'s other hosted parts are still only left out', () => {
-    const both = refusalOf(() => refuseHostedTools(call([], [...compacted, ...triggered.slice(1)]), 'gemini', HOSTED_DIALECTS.gemini));
-    expect(both.message).to.contain('the compaction item at messages[0].parts[0], the compaction_trigger item at messages[2].parts[0]');
-    expect(both.message).to.contain('they hold');
-    const program = { type: 'hosted_tool' as const, dialect: HOSTED_DIALECTS.openaiResponses, block: { id: 'prog_1', type: 'program', call_id: 'p', code: '', fingerprint: 'f' } };
-    expect(() => refuseHostedTools(call([], [question, { role: 'assistant', parts: [program, { type: 'text', text: 'ok' }] }]), 'anthropic', HOSTED_DIALECTS.anthropic)).to.not.throw();
-  });
 
   it('every backend but openai-responses leaves a program out and sends the calls it made as plain calls (no caller)', () => {
     const program = { id: 'prog_1', type: 'program', call_id: 'call_prog1', code: 'return 1;', fingerprint: 'fp_secret' };
@@ -207,7 +303,7 @@ describe('backends: another provider\'s conversation state in the history', () =
     }
   });
 
-  it('a localstub backend refuses one too, as its stream\'s error', async () => {
+  it('a localstub backend refuses OpenAI\'s compaction item too, as its stream\'s error', async () => {
     const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
     const error = await firstValueFrom(stub.stream(call([], compacted), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
     expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');

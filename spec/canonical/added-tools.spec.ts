@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  HOSTED_DIALECTS, addedTools, emptyCall, holdsAddedTools, isHostedState, sameTool, toolKey, toolsWithAdded, validateCall,
+  HOSTED_DIALECTS, addedTools, emptyCall, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
   type Call, type HostedToolPart, type Message, type ToolDefinition,
 } from '../../lib/canonical/index.js';
 
@@ -49,12 +49,12 @@ describe('canonical/added-tools', () => {
     expect(validateCall(callWith([], [{ ...adding([]), tools: 'read' as never }]))[0]).to.deep.include({ path: 'messages[1].parts[0].tools' });
   });
 
-  it('isHostedState: OpenAI\'s compaction items and trigger hold state; its other items and other dialects\' do not', () => {
-    const part = (dialect: string, type: string) => ({ dialect, block: { type } });
-    expect(isHostedState(part(HOSTED_DIALECTS.openaiResponses, 'compaction'))).to.equal(true);
-    expect(isHostedState(part(HOSTED_DIALECTS.openaiResponses, 'compaction_trigger'))).to.equal(true);
-    expect(isHostedState(part(HOSTED_DIALECTS.openaiResponses, 'program'))).to.equal(false);
-    expect(isHostedState(part(HOSTED_DIALECTS.openaiResponses, 'additional_tools'))).to.equal(false);
-    expect(isHostedState(part(HOSTED_DIALECTS.anthropic, 'compaction'))).to.equal(false);
+  it('hostedKnobs: OpenAI\'s requests for its own compaction are hosted knobs of the Responses dialect', () => {
+    const dialect = HOSTED_DIALECTS.openaiResponses;
+    expect(hostedKnobs({ openai: { contextManagement: [{ type: 'compaction', compact_threshold: 1000 }], compactionTrigger: true } })).to.deep.equal([
+      { dialect, field: 'context_management' }, { dialect, field: 'compaction_trigger' },
+    ]);
+    expect(hostedKnobs({ openai: { contextManagement: [], compactionTrigger: false, serviceTier: 'flex' } })).to.deep.equal([]);
+    expect(hostedKnobs(undefined)).to.deep.equal([]);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, throwError, concat } from 'rxjs';
-import { CollectLimitError, COLLECT_LIMITS, collect, collectEvents, effectiveFinishReason, type LipEvent } from '../../lib/canonical/index.js';
+import { CollectLimitError, COLLECT_LIMITS, assistantMessage, collect, collectEvents, effectiveFinishReason, type LipEvent } from '../../lib/canonical/index.js';
 
 describe('canonical/collect', () => {
   it('folds text, reasoning blocks with signatures, tool calls and usage in order', () => {
@@ -120,6 +120,15 @@ describe('canonical/collect', () => {
       { type: 'tool_call_started', id: 'late', name: 'l' },
     ]);
     expect(r.toolCalls.map((c) => [c.id, c.name, c.arguments])).to.deep.equal([['late', 'l', '{}'], ['early', 'e', '']]);
+  });
+
+  it('keeps a toolset member\'s call\'s toolset, also when its arguments came first', () => {
+    const r = collectEvents([
+      { type: 'response_started' }, { type: 'tool_call_delta', id: 'late', args: '{}' },
+      { type: 'tool_call_started', id: 'late', name: 'screenshot', toolset: 'computer' }, { type: 'tool_call_started', id: 'c', name: 'key', toolset: 'computer' },
+    ]);
+    expect(r.toolCalls.map((c) => [c.name, c.toolset])).to.deep.equal([['screenshot', 'computer'], ['key', 'computer']]);
+    expect(assistantMessage(r)!.parts.map((p) => (p.type === 'tool_call' ? p.toolset : undefined))).to.deep.equal(['computer', 'computer']);
   });
 
   it('records an error event as the result error', () => {

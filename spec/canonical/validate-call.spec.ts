@@ -118,6 +118,15 @@ describe('canonical/validateCall', () => {
       .to.deep.equal(['messages[1].parts[0].dialect', 'messages[1].parts[0].block']);
   });
 
+  it('takes a hosted part that stands for the turns a provider compacted, its summary a text when it has one', () => {
+    const compaction = (record: unknown) => valid({ messages: [{ role: 'user', parts: [{ type: 'hosted_tool', dialect: 'd.hosted', block: { type: 'compaction' }, compaction: record } as never] }] });
+    expect(paths(compaction({ summary: 'earlier turns' }))).to.deep.equal([]);
+    expect(paths(compaction({}))).to.deep.equal([]);
+    expect(paths(compaction('earlier turns'))).to.deep.equal(['messages[0].parts[0].compaction']);
+    expect(paths(compaction({ summary: 7 }))).to.deep.equal(['messages[0].parts[0].compaction.summary']);
+    expect(paths(compaction({ summary: 'x'.repeat(CALL_LIMITS.textChars + 1) }))).to.deep.equal(['messages[0].parts[0].compaction.summary']);
+  });
+
   it('namespaced tools: unique per (namespace, name), only functions and custom tools, one tool search, optional only on a hosted tool', () => {
     const fn = (name: string, namespace?: string) => ({ name, parameters: {}, ...(namespace !== undefined ? { namespace } : {}) });
     expect(paths(valid({ tools: [fn('a'), fn('a', 'n1'), fn('a', 'n2')] }))).to.deep.equal([]);
@@ -126,5 +135,15 @@ describe('canonical/validateCall', () => {
     expect(paths(valid({ tools: [{ ...fn('s', 'n'), kind: 'tool_search' }] }))).to.deep.equal(['tools[0].namespace']);
     expect(paths(valid({ tools: [{ ...fn('s'), kind: 'tool_search' }, { ...fn('t'), kind: 'tool_search' }] }))).to.deep.equal(['tools[1].kind']);
     expect(paths(valid({ tools: [{ ...fn('s'), optional: true }] }))).to.deep.equal(['tools[0].optional']);
+  });
+
+  it('toolset members: only provider tools, a non-empty toolset name on the tool and on its calls', () => {
+    const member = (name: string, toolset: unknown) => ({ name, parameters: {}, kind: 'provider' as const, providerTool: { dialect: 'd.tool', definition: { type: 'set_1' } }, toolset: toolset as string });
+    expect(paths(valid({ tools: [member('a', 'set'), member('b', 'set')] }))).to.deep.equal([]);
+    expect(paths(valid({ tools: [member('a', '')] }))).to.deep.equal(['tools[0].toolset']);
+    expect(paths(valid({ tools: [{ name: 'a', parameters: {}, toolset: 'set' }] }))).to.deep.equal(['tools[0].toolset']);
+    const called = (toolset: unknown) => valid({ messages: [user('x'), { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'a', arguments: '{}', toolset: toolset as string }] }] });
+    expect(paths(called('set'))).to.deep.equal([]);
+    expect(paths(called(7))).to.deep.equal(['messages[1].parts[0].toolset']);
   });
 });

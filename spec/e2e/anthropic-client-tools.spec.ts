@@ -107,7 +107,7 @@ describe('e2e: Anthropic client tools (text editor, bash, memory, computer use)'
 
   it('a server tool lip does not pass is still a 400 in Anthropic\'s envelope naming tools[i].type; nothing goes upstream', async () => {
     const err = await client().messages.create({
-      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'advisor_20260301', name: 'advisor' } as unknown as Anthropic.ToolUnion],
+      ...first('an:claude-sonnet-4-6'), tools: [EDITOR, { type: 'imaginary_tool_20991231', name: 'imaginary' } as unknown as Anthropic.ToolUnion],
     }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     expect((err as Error).message).to.include('tools[1].type');

@@ -129,3 +129,35 @@ describe('e2e: Anthropic\'s MCP connector (mcp_servers, mcp_toolset)', function 
     expect(JSON.stringify(up.lip().logs)).to.not.include(TOKEN);
   });
 });
+
+/**
+ * A tool policy that blocks one MCP server's toolset (`mcp:<server>`, the name a Responses
+ * client's MCP server has too) blocks the server: both leave the request, the other server and its
+ * toolset go on as written. Before, the server went upstream without its toolset, which Anthropic
+ * refuses.
+ */
+describe('e2e: Anthropic\'s MCP connector under ref-tool-policy', function () {
+  this.timeout(20_000);
+  const up = useUpstreams({ an: { kind: 'anthropic' } }, 'features:\n  - { id: ref-tool-policy, config: { block_names: ["mcp:docs"] } }');
+  const KB = { type: 'url' as const, url: 'https://kb.example.com/mcp', name: 'kb' };
+  const KB_TOOLSET = { type: 'mcp_toolset' as const, mcp_server_name: 'kb' };
+
+  it('the blocked toolset and its server leave the request; the other server and toolset go as written', async () => {
+    up.emulators.an!.enqueue({ text: ['From the knowledge base.'] });
+    const message = await up.anthropic().beta.messages.create({
+      model: 'an:claude-sonnet-4-6', max_tokens: 256, betas: [BETA], mcp_servers: [SERVER, KB], tools: [TOOLSET, KB_TOOLSET], messages: [QUESTION],
+    });
+    expect(plain(message.content)).to.deep.equal([{ type: 'text', text: 'From the knowledge base.' }]);
+    const sent = up.emulators.an!.requests[0]!.body;
+    expect(sent.mcp_servers).to.deep.equal([KB]);
+    expect(sent.tools).to.deep.equal([KB_TOOLSET]);
+  });
+
+  it('with every toolset blocked, no server goes upstream', async () => {
+    up.emulators.an!.enqueue({ text: ['Without the docs.'] });
+    await up.anthropic().beta.messages.create({ model: 'an:claude-sonnet-4-6', max_tokens: 256, betas: [BETA], mcp_servers: [SERVER], tools: [TOOLSET], messages: [QUESTION] });
+    const sent = up.emulators.an!.requests[0]!.body;
+    expect(sent).to.not.have.property('mcp_servers');
+    expect(sent).to.not.have.property('tools');
+  });
+});

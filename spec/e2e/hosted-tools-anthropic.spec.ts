@@ -117,9 +117,9 @@ describe('e2e: hosted server tools for Anthropic clients (code execution, web fe
     expect(chat().requests).to.have.length(0);
   });
 
-  it('a server tool lip does not pass (the advisor) stays a 400 naming tools[i].type; nothing goes upstream', async () => {
+  it('a server tool lip does not pass (an invented one) stays a 400 naming tools[i].type; nothing goes upstream', async () => {
     const err = await up.anthropic().messages.create({
-      model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [QUESTION], tools: [CODE, { type: 'advisor_20260301', name: 'advisor' } as unknown as Anthropic.ToolUnion],
+      model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [QUESTION], tools: [CODE, { type: 'imaginary_tool_20991231', name: 'imaginary' } as unknown as Anthropic.ToolUnion],
     }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     expect((err as Error).message).to.include('tools[1].type');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { COMPACTION_INSTRUCTION } from '../../lib/frontends/openai-responses/compact.js';
-import { COMPACTION_PREAMBLE } from '../../lib/frontends/openai-responses/decode-input.js';
+import { COMPACTION_PREAMBLE } from '../../lib/canonical/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -87,12 +87,13 @@ describe('e2e: Responses compaction on any backend', function () {
     }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(foreign).to.be.instanceOf(OpenAI.BadRequestError);
     expect(foreign.error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED' });
-    expect(foreign.message).to.contain('compaction item');
+    expect(foreign.message).to.contain('compaction block').and.contain('no readable summary');
     expect(foreign.message).to.not.contain('gAAAAABopaque-openai-state');
     const trigger = await client.responses.create({ model: 'oai:gpt-5.4-mini', input: [{ role: 'user', content: 'x' }, { type: 'compaction_trigger' } as never] })
       .catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(trigger).to.be.instanceOf(OpenAI.BadRequestError);
-    expect(trigger.message).to.contain('compaction_trigger item');
+    expect(trigger.error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED' });
+    expect(trigger.message).to.contain('the hosted compaction_trigger');
     // A trigger that is not the last item is the client's mistake, named where it is.
     const early = await client.responses.create({ model: 'oai:gpt-5.4-mini', input: [{ type: 'compaction_trigger' } as never, { role: 'user', content: 'x' }] })
       .catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;

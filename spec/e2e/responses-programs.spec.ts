@@ -180,8 +180,9 @@ describe('e2e: programmatic tool calling, added tools and compaction for Respons
     it('a route to another provider alone is a 400 LIP_ERR_REQUEST_UNSUPPORTED naming the item (or the tool), streamed or not', async () => {
       for (const stream of [false, true]) {
         for (const [params, named] of [
-          [{ model: 'an:claude-sonnet-4-6', input: compactedInput }, 'compaction item'],
-          [{ model: 'an:claude-sonnet-4-6', input: [{ role: 'user', content: 'x' }, { type: 'compaction_trigger' }] }, 'compaction_trigger item'],
+          [{ model: 'an:claude-sonnet-4-6', input: compactedInput }, 'compaction block'],
+          [{ model: 'an:claude-sonnet-4-6', input: [{ role: 'user', content: 'x' }, { type: 'compaction_trigger' }] }, 'the hosted compaction_trigger'],
+          [{ model: 'an:claude-sonnet-4-6', input: 'x', context_management: [{ type: 'compaction', compact_threshold: 1000 }] }, 'the hosted context_management'],
           [{ model: 'an:claude-sonnet-4-6', input: question, tools: [PTC, WEATHER] }, '"programmatic_tool_calling"'],
         ] as [ResponseCreateParamsNonStreaming, string][]) {
           const err = await ask(params, stream).catch((e: unknown) => e);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Call } from '../../lib/canonical/index.js';
+import { HOSTED_DIALECTS, TOOL_DIALECTS, type Call } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../../lib/extensions/hook-failures.js';
 import { reconcileToolChoice, runRequestStages } from '../../lib/extensions/run-request-stages.js';
@@ -109,5 +109,42 @@ describe('extensions/runRequestStages', () => {
     expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'any', allowed: ['a', 'b'] } })).toolChoice).to.deep.equal({ type: 'any', allowed: ['a'] });
     expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'any', allowed: ['b'] } })).toolChoice).to.deep.equal({ type: 'auto' });
     expect(reconcileToolChoice(userCall('x', { tools: left, toolChoice: { type: 'auto', allowed: ['a'] } })).toolChoice).to.deep.equal({ type: 'auto', allowed: ['a'] });
+  });
+
+  it('a filter that removes an MCP toolset takes its server out of the Anthropic knobs; servers without a toolset stay', async () => {
+    const toolset = (server: string) => ({
+      name: `mcp:${server}`, kind: 'hosted' as const, parameters: {},
+      providerTool: { dialect: HOSTED_DIALECTS.anthropic, definition: { type: 'mcp_toolset', mcp_server_name: server } },
+    });
+    const server = (name: string) => ({ type: 'url', url: `https://${name}.example.com/mcp`, name });
+    const call = userCall('x', {
+      tools: [toolset('docs'), toolset('kb'), { name: 'f', parameters: {} }],
+      providerOptions: { anthropic: { speed: 'fast', mcpServers: [server('docs'), server('kb'), server('legacy')] } },
+    });
+    const drop = (names: string[]): RequestHook => ({ id: 'drop', run: (c) => ({ ...c, tools: c.tools.filter((t) => !names.includes(t.name)) }) });
+    const one = await runRequestStages(call, hookSet({ toolCatalogFilters: [drop(['mcp:docs'])] }), ctx, failures().failures);
+    expect(one.call.providerOptions?.anthropic).to.deep.equal({ speed: 'fast', mcpServers: [server('kb'), server('legacy')] });
+    const both = await runRequestStages(call, hookSet({ toolCatalogFilters: [drop(['mcp:docs', 'mcp:kb'])] }), ctx, failures().failures);
+    expect(both.call.providerOptions?.anthropic).to.deep.equal({ speed: 'fast', mcpServers: [server('legacy')] });
+    const plain = await runRequestStages(call, hookSet({ toolCatalogFilters: [drop(['f'])] }), ctx, failures().failures);
+    expect(plain.call.providerOptions).to.equal(call.providerOptions);
+    const transform = await runRequestStages(call, hookSet({ requestTransforms: [drop(['mcp:docs'])] }), ctx, failures().failures);
+    expect(transform.call.providerOptions).to.equal(call.providerOptions);
+  });
+
+  it('a filter that removes members of an Anthropic toolset turns them off in the declaration the members left carry', async () => {
+    const declared = { type: 'browser_toolset_20260801', configs: { javascript_exec: { enabled: true }, navigate: null } };
+    const member = (name: string) => ({ name, kind: 'provider' as const, toolset: 'browser', parameters: {}, providerTool: { dialect: TOOL_DIALECTS.anthropic, definition: declared } });
+    const call = userCall('x', { tools: [member('navigate'), member('javascript_exec'), member('read_page'), { name: 'f', parameters: {} }] });
+    const drop = (names: string[]): RequestHook => ({ id: 'drop', run: (c) => ({ ...c, tools: c.tools.filter((t) => !names.includes(t.name)) }) });
+    const one = await runRequestStages(call, hookSet({ toolCatalogFilters: [drop(['javascript_exec', 'navigate'])] }), ctx, failures().failures);
+    expect(one.call.tools.map((t) => [t.name, t.providerTool?.definition])).to.deep.equal([
+      ['read_page', { type: 'browser_toolset_20260801', configs: { javascript_exec: { enabled: false }, navigate: { enabled: false } } }],
+      ['f', undefined],
+    ]);
+    const plain = await runRequestStages(call, hookSet({ toolCatalogFilters: [drop(['f'])] }), ctx, failures().failures);
+    expect(plain.call.tools.map((t) => t.providerTool?.definition)).to.deep.equal([declared, declared, declared]);
+    const transform = await runRequestStages(call, hookSet({ requestTransforms: [drop(['navigate'])] }), ctx, failures().failures);
+    expect(transform.call.tools[0]!.providerTool!.definition).to.equal(declared);
   });
 });

@@ -69,6 +69,24 @@ describe('recording: serve through the SDKs -> file -> replay', function () {
     }
   });
 
+  it('a tool whose parameters are named like secrets (token, password) is recorded as valid JSON and replays as same', async () => {
+    const tools = [{ name: 'login', parameters: { type: 'object', properties: { token: { type: 'string' }, password: { type: 'string', minLength: 8 }, api_key: { type: 'array', items: { type: 'string' } } } } }];
+    const before = readRecords(file).length;
+    for (const driver of Object.values(CLIENT_DRIVERS)) {
+      const result = await driver.run(lip.url, { model: 'up:fast', stream: false, messages: [{ role: 'user', text: 'sign in' }], tools });
+      expect(result.error, driver.id).to.equal(undefined);
+    }
+    const count = Object.keys(CLIENT_DRIVERS).length;
+    const records = (await eventually(() => readRecords(file), (r) => r.length >= before + count)).slice(before);
+    expect(records).to.have.length(count);
+    for (const record of records) {
+      const call = record.attempts[0]!.call!;
+      expect(call.tools[0]!.parameters, record.frontend).to.deep.equal(tools[0]!.parameters);
+      const result = await replayExchange(record, config());
+      expect(result.state, JSON.stringify(result)).to.equal('same');
+    }
+  });
+
   it('never lets a header secret, a client key or a configured substring reach the file', async () => {
     const text = readFileSync(file, 'utf8');
     expect(text).not.to.contain(SECRET);

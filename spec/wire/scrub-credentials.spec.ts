@@ -43,6 +43,9 @@ describe('wire/scrub-credentials', () => {
     // Inside a JSON string (escaped quotes) and in plain text the mask stays bare.
     expect(scrubCredentials(JSON.stringify({ body: '{"password": 1234}' }))).to.equal('{"body":"{\\"password\\": ***}"}');
     expect(scrubCredentials('password: 1234')).to.equal('password: ***');
+    // An object or array after a secret's name is no secret: a tool's schema stays valid JSON, as it was.
+    const schema = '{"properties":{"token":{"type":"string"},"api_key":["a"],"password":{}}}';
+    expect(scrubCredentials(schema)).to.equal(schema);
   });
 
   it('masks an MCP server\'s authorization_token (the MCP connector\'s mcp_servers), as a field and inside an escaped body', () => {
@@ -83,7 +86,10 @@ describe('wire/scrub-credentials', () => {
     ];
     const text = fc.array(fc.constantFrom(...fragments), { maxLength: 12 }).map((parts) => parts.join(''));
     const leaf = fc.oneof(text, fc.integer(), fc.constant(null));
-    const value = fc.array(fc.oneof(leaf, fc.array(leaf, { maxLength: 4 }), fc.dictionary(fc.constantFrom('a', 'b', 'c', 'password', 'token'), leaf, { maxKeys: 4 })), { maxLength: 5 });
+    const key = fc.constantFrom('a', 'b', 'c', 'password', 'token');
+    // A secret's name may also hold an object or an array (a tool's schema: `"token": {"type": "string"}`).
+    const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 4 }), fc.dictionary(key, leaf, { maxKeys: 4 }));
+    const value = fc.array(fc.oneof(inner, fc.dictionary(key, inner, { maxKeys: 4 })), { maxLength: 5 });
     /** The value's arrays and objects, every other value the same mark: what redaction must not change (a bare secret may become a string). */
     const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => [k, shape(x)]) : 'leaf');
     let changed = 0;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Call, Message, Part } from '../../canonical/index.js';
+import { holdsAddedTools } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { searchResultText } from '../search-results.js';
-import { refuseHostedTools } from '../hosted-tools.js';
+import { forHostedDialect } from '../hosted-tools.js';
 
 /**
  * What an agent already holds of a conversation: how many canonical messages it was sent and
@@ -25,13 +26,15 @@ const ROLE_LABEL: Record<Message['role'], string> = { system: 'System', user: 'U
 
 /**
  * ACP v1 prompt turns carry content, not tool schemas: a call with tool definitions (its own or
- * tools its history adds, HostedToolPart.tools), tool calls or tool results cannot be served. Retryable so that a route can move on to a backend
- * that can.
+ * tools its history adds, HostedToolPart.tools), tool calls or tool results cannot be served.
+ * Retryable so that a route can move on to a backend that can. The call as the agent gets it:
+ * hosted work of a provider left out, a history a provider compacted read from its summary
+ * (forHostedDialect).
  */
-export function checkPromptable(call: Call, backend: string): void {
-  refuseHostedTools(call, backend);
-  const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result' || (p.type === 'hosted_tool' && p.tools !== undefined)));
-  if (call.tools.length > 0 || toolPart) {
+export function checkPromptable(given: Call, backend: string): Call {
+  const call = forHostedDialect(given, backend);
+  const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result'));
+  if (call.tools.length > 0 || toolPart || holdsAddedTools(given.messages)) {
     throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `acp backend ${backend} takes no tool definitions, tool calls or tool results (an agent runs its own tools)`, {
       retryable: true, detail: { backend },
     });
@@ -39,6 +42,7 @@ export function checkPromptable(call: Call, backend: string): void {
   if (!call.messages.some((m) => m.role === 'user')) {
     throw new LipError('LIP_ERR_REQUEST_INVALID', `acp backend ${backend} needs at least one user message`, { detail: { backend } });
   }
+  return call;
 }
 
 function partText(part: Part): string {

@@ -67,18 +67,18 @@ export class AcpBackend implements Backend {
       let killTimer: Subscription | undefined;
 
       const run = async (): Promise<void> => {
-        checkPromptable(call, this.id);
+        const prompted = checkPromptable(call, this.id);
         let lease = await this.pool.acquire(key);
         try {
           if (subscriber.closed) return;
-          let plan = planPrompt(call, lease.runtime.mark);
+          let plan = planPrompt(prompted, lease.runtime.mark);
           if (plan.reset) {
             reportAcp({ backend: this.id, event: 'respawn', ...(lease.runtime.transport.pid ? { pid: lease.runtime.transport.pid } : {}) });
             this.pool.discard(key, lease.runtime);
             lease.release();
             lease = await this.pool.acquire(key);
             if (subscriber.closed) return;
-            plan = planPrompt(call, undefined);
+            plan = planPrompt(prompted, undefined);
           }
           runtime = lease.runtime;
           const effort = call.options.reasoning?.effort;

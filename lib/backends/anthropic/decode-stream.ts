@@ -24,38 +24,70 @@ const MAX_HOSTED_INPUT_CHARS = CALL_LIMITS.textChars;
 
 /**
  * The blocks of the server tools other than web search that lip passes through to an Anthropic
- * client (web fetch, code execution, tool search), beside their `server_tool_use`, and the MCP
- * connector's (a call of an MCP server's tool, its result, the server's tool listing): what the
- * Anthropic frontend takes back in a history.
+ * client (web fetch, code execution, tool search, the advisor), beside their `server_tool_use`,
+ * the MCP connector's (a call of an MCP server's tool, its result, the server's tool listing) and
+ * server-side compaction's `compaction` block: what the Anthropic frontend takes back in a history.
  */
 const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
   'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
-  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing',
+  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'advisor_tool_result', 'compaction',
 ]);
 
 /** The hosted blocks whose input streams as `input_json_delta`s after a start with `input: {}`, as a tool_use's does. */
 const STREAMED_INPUT: ReadonlySet<string> = new Set(['server_tool_use', 'mcp_tool_use']);
 
+/** What an answer's usage is made of so far (anthropicUsage): the last input components, and what its compactions used. */
+export interface UsageParts {
+  input: number;
+  read: number;
+  write: number;
+  /** The `compaction` iterations' tokens, which Anthropic leaves out of its top-level counts. */
+  compaction?: { input: number; read: number; write: number; output: number };
+}
+
 /**
  * Anthropic usage -> canonical. Anthropic counts cache reads and cache writes IN ADDITION to
  * `input_tokens`; the canonical input includes them. `parts` remembers the last input
- * components, because `message_delta` may repeat only some of them.
+ * components, because `message_delta` may repeat only some of them. A server-side compaction's
+ * work (the `usage.iterations` entries of type `compaction`, which the top-level counts leave
+ * out) is added, as a continued turn's usage is (addUsage): the usage is everything the answer
+ * cost. The advisor's iterations are another model's, priced at its rates, and stay out, as
+ * Anthropic leaves them out of its top-level counts.
  */
-export function anthropicUsage(u: Json, parts: { input: number; read: number; write: number }): Usage {
+export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   if (typeof u.input_tokens === 'number') parts.input = u.input_tokens;
   if (typeof u.cache_read_input_tokens === 'number') parts.read = u.cache_read_input_tokens;
   if (typeof u.cache_creation_input_tokens === 'number') parts.write = u.cache_creation_input_tokens;
-  const out: { -readonly [K in keyof Usage]: Usage[K] } = { inputTokens: parts.input + parts.read + parts.write };
+  if (Array.isArray(u.iterations)) parts.compaction = compactionUsage(u.iterations);
+  const c = parts.compaction;
+  const read = parts.read + (c?.read ?? 0);
+  const write = parts.write + (c?.write ?? 0);
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = { inputTokens: parts.input + (c?.input ?? 0) + read + write };
   if (typeof u.output_tokens === 'number') {
-    out.outputTokens = u.output_tokens;
-    out.totalTokens = out.inputTokens! + u.output_tokens;
+    out.outputTokens = u.output_tokens + (c?.output ?? 0);
+    out.totalTokens = out.inputTokens! + out.outputTokens;
   }
-  if (parts.read > 0) out.cacheReadTokens = parts.read;
-  if (parts.write > 0) out.cacheWriteTokens = parts.write;
+  if (read > 0) out.cacheReadTokens = read;
+  if (write > 0) out.cacheWriteTokens = write;
   const thinking = u.output_tokens_details?.thinking_tokens ?? u.output_tokens_details?.reasoning_tokens;
   if (typeof thinking === 'number' && thinking > 0) out.reasoningTokens = thinking;
   return out;
+}
+
+/** The tokens of an answer's `compaction` iterations (`usage.iterations`), summed; undefined when it has none. */
+function compactionUsage(iterations: unknown[]): UsageParts['compaction'] {
+  let sum: UsageParts['compaction'];
+  const count = (value: unknown) => (typeof value === 'number' && value > 0 ? value : 0);
+  for (const it of iterations.slice(0, MAX_UPSTREAM_ITEMS)) {
+    if (!isObject(it) || it.type !== 'compaction') continue;
+    sum ??= { input: 0, read: 0, write: 0, output: 0 };
+    sum.input += count(it.input_tokens);
+    sum.read += count(it.cache_read_input_tokens);
+    sum.write += count(it.cache_creation_input_tokens);
+    sum.output += count(it.output_tokens);
+  }
+  return sum;
 }
 
 /**
@@ -64,7 +96,8 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * through, a thinking block's `signature_delta` is emitted as `reasoning_signature` when the
  * block stops, `redacted_thinking` becomes one `reasoning_opaque`, and `tool_use` blocks become
  * tool calls (their `caller` as written: who made the call, code execution for a programmatic
- * one) whose `input_json_delta` fragments are the arguments (an input nested deeper than
+ * one; a toolset member's call its `toolset_name` as the call's toolset) whose
+ * `input_json_delta` fragments are the arguments (an input nested deeper than
  * MAX_UPSTREAM_DEPTH fails the attempt: LIP_ERR_UPSTREAM_LIMIT_EXCEEDED). `message_delta` carries the
  * stop reason and the final usage; `message_stop` ends the response. `ping` is ignored and
  * `event: error` fails the stream. A hosted web search: a `server_tool_use` named `web_search` is
@@ -76,12 +109,15 @@ export function anthropicUsage(u: Json, parts: { input: number; read: number; wr
  * kinds are not surfaced.
  *
  * The other server tools' blocks (a `server_tool_use` of another name than `web_search`, the
- * `*_tool_result`s of web fetch, code execution and tool search, `container_upload`, the MCP
- * connector's `mcp_tool_use`, `mcp_tool_result` and `mcp_tool_listing`) are `hosted_tool` events
- * of Anthropic's dialect, the block as the upstream wrote it: `added` when it starts, `progress`
- * with each of its deltas (the `content_block_delta` less its index), `done` when it stops, a
- * `server_tool_use`'s or `mcp_tool_use`'s `input` then parsed from its `input_json_delta`s (the
- * start's when they do not parse). A whole answer (`whole`) gives only `done`. The event id is the
+ * `*_tool_result`s of web fetch, code execution, tool search and the advisor, `container_upload`,
+ * the MCP connector's `mcp_tool_use`, `mcp_tool_result` and `mcp_tool_listing`) and a server-side
+ * compaction's `compaction` block are `hosted_tool` events of Anthropic's dialect, the block as the
+ * upstream wrote it: `added` when it starts, `progress` with each of its deltas (the
+ * `content_block_delta` less its index), `done` when it stops, a `server_tool_use`'s or
+ * `mcp_tool_use`'s `input` then parsed from its `input_json_delta`s (the start's when they do not
+ * parse), a `compaction`'s `content` and `encrypted_content` those of its `compaction_delta`. A
+ * whole answer (`whole`) gives only `done`. A `stop_reason` of `compaction` (the answer paused
+ * after compacting) is an `other` finish with the raw value, as `pause_turn` is. The event id is the
  * block's `id`, a result's `tool_use_id` with its type, else its type and index. The message's
  * `container` (`message_start`, `message_delta`) is one `hosted_tool` of `scope: 'message'`,
  * reported before the end. Blocks still open at `message_stop` are done there.
@@ -92,7 +128,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private started = false;
   private readonly blocks = new Map<number, Block>();
   private finish: { reason: FinishReason; raw?: string; stopSequence?: string } = { reason: 'stop' };
-  private readonly usage = { input: 0, read: 0, write: 0 };
+  private readonly usage: UsageParts = { input: 0, read: 0, write: 0 };
   private ended = false;
   /** UTF-16 length of the response text so far (where a cited block starts and ends). */
   private textLength = 0;
@@ -183,7 +219,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw malformedFrame(this.backendId, 'a tool_use block without a string id and name');
         if (typeof b.input === 'object' && b.input !== null && valueTooDeep(b.input, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a tool_use input');
         this.blocks.set(index, { kind: 'tool', id: b.id, args: false, input: b.input });
-        out.push({ type: 'tool_call_started', id: b.id, name: b.name, ...callerOf(b.caller) });
+        out.push({ type: 'tool_call_started', id: b.id, name: b.name, ...callerOf(b.caller), ...(typeof b.toolset_name === 'string' && b.toolset_name.length > 0 ? { toolset: b.toolset_name } : {}) });
         return;
       case 'server_tool_use':
         if (b.name !== WEB_SEARCH_TOOL_NAME) return this.hostedStart(index, b, out);
@@ -222,8 +258,15 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     return id;
   }
 
-  /** A delta of a hosted block: passed on as it came; a `server_tool_use`'s input fragments kept to parse at the stop. */
+  /**
+   * A delta of a hosted block: passed on as it came; a `server_tool_use`'s input fragments kept to
+   * parse at the stop; a `compaction_delta` gives the compaction block its summary (its values
+   * replace the start's nulls, as the SDKs' accumulators assign them).
+   */
   private hostedDelta(block: Block, d: Json, out: LipEvent[]): void {
+    if (d.type === 'compaction_delta' && block.block?.type === 'compaction') {
+      block.block = { ...block.block, content: d.content ?? null, ...('encrypted_content' in d ? { encrypted_content: d.encrypted_content } : {}) };
+    }
     if (block.json !== undefined && d.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json) {
       block.json += d.partial_json;
       if (block.json.length > MAX_HOSTED_INPUT_CHARS) {

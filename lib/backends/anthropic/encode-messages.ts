@@ -1,5 +1,5 @@
 import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { ownWebSearches } from '../web-search.js';
@@ -18,7 +18,10 @@ type Json = Record<string, unknown>;
  * fetch, tool search, `container_upload`) go back in place exactly as the client wrote them, a
  * `cache_control` in them included. A tool result's tool reference parts are `tool_reference`
  * blocks (the deferred tools a client's tool search found), and a call Anthropic's code execution
- * made keeps its `caller`. A part's cache mark is its block's `cache_control`.
+ * made keeps its `caller`. A call of a toolset's member and its result name the toolset
+ * (`toolset_name`, which Anthropic requires on both); a result the client wrote with a
+ * `browser_state` block goes as written (ToolResultPart.written). A part's cache mark is its
+ * block's `cache_control`.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -27,13 +30,24 @@ type Json = Record<string, unknown>;
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
+  const toolsets = callToolsets(messages);
   const { turns, system } = encodeTurns(ownWebSearches(messages, SEARCH_DIALECTS.anthropic), {
     assistantRole: 'assistant',
     user: (m) => m.parts.map((p) => cached(userBlock(p), p)).filter((b): b is Json => b !== undefined),
     assistant: (m) => m.parts.flatMap((p) => (p.type === 'web_search' ? searchBlocks(p) : [cached(assistantBlock(p), p)])).filter((b): b is Json => b !== undefined),
-    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p), p)!),
+    tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p, toolsets?.get(p.callId)), p)!),
   });
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
+}
+
+/** The toolset of each call of a toolset's member in the history, by call id; undefined when there is none. */
+function callToolsets(messages: readonly Message[]): ReadonlyMap<string, string> | undefined {
+  let toolsets: Map<string, string> | undefined;
+  for (const m of messages) {
+    if (m.role !== 'assistant') continue;
+    for (const p of m.parts) if (p.type === 'tool_call' && p.toolset !== undefined) (toolsets ??= new Map()).set(p.id, p.toolset);
+  }
+  return toolsets;
 }
 
 /** Anthropic's `cache_control` for a cache mark. */
@@ -80,6 +94,7 @@ function assistantBlock(part: Part): Json | undefined {
       return {
         type: 'tool_use', id: part.id, name: part.name, input: toolInputObject(part.arguments),
         ...(part.caller?.dialect === CALLER_DIALECTS.anthropic ? { caller: { ...part.caller.value } } : {}),
+        ...(part.toolset !== undefined ? { toolset_name: part.toolset } : {}),
       };
     case 'reasoning':
       if (part.dialect === REASONING_DIALECTS.anthropicThinking && part.signature) {
@@ -124,9 +139,12 @@ function documentBlock(part: FilePart): Json {
   return { type: 'document', source: { type: 'url', url: part.url ?? '' }, ...title };
 }
 
-function toolResultBlock(part: ToolResultPart): Json {
+/** A tool result; one of a toolset member's call names the toolset, one the client wrote with a `browser_state` block goes as written. */
+function toolResultBlock(part: ToolResultPart, toolset: string | undefined): Json {
+  const named = toolset !== undefined ? { toolset_name: toolset } : {};
+  if (part.written?.dialect === TOOL_DIALECTS.anthropic) return { ...part.written.item, type: 'tool_result', tool_use_id: part.callId, ...named };
   const content = typeof part.content === 'string' ? part.content : part.content.map((p) => cached(resultContentBlock(p), p)!);
-  return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}) };
+  return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}), ...named };
 }
 
 /** A block of a tool result's content; a tool reference (what a client's tool search found) loads that deferred tool. */

@@ -1,5 +1,5 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
@@ -20,17 +20,20 @@ type Json = Record<string, unknown>;
  * unless the row turns `provider_options` off (a `speed` some models take only with a beta
  * feature: the client names it in its own `anthropic-beta`, which is sent on). A client tool
  * with an Anthropic-defined schema goes back as the client declared it (computer use needs a
- * beta feature too, which the client's `anthropic-beta` names). A hosted web search is the
+ * beta feature too, which the client's `anthropic-beta` names), and so does a computer or browser
+ * toolset, once for all its members (declarations). A hosted web search is the
  * `web_search` server tool: an Anthropic client's declaration as written, another client's
  * `web_search_20250305` with the options Anthropic has; the searches of the history that
  * Anthropic ran go back with it (encode-messages.ts). The other server tools an Anthropic client
  * declared (web fetch, code execution, tool search: kind `hosted`) go back as declared, their
  * blocks of the history in place as written, and the client's `container` with them (with or
  * without `provider_options`: it is those tools' state, as their blocks are); so do the MCP
- * connector's `mcp_toolset` tools, blocks and `mcp_servers`. No beta header is added: these tools
- * are in the Messages API itself (the SDK's `messages.create` sends none for them), and the MCP
- * connector's beta (`mcp-client-…`) is the client's to name in its own `anthropic-beta`, which is
- * sent on.
+ * connector's `mcp_toolset` tools, blocks and `mcp_servers`, the advisor, and server-side
+ * compaction's `context_management` edit or `compaction` request (compactionFields) with the
+ * `compaction` blocks of the history. No beta header is added: these tools are in the Messages API
+ * itself (the SDK's `messages.create` sends none for them), and the betas of the MCP connector
+ * (`mcp-client-…`), the advisor (`advisor-tool-…`) and compaction (`compact-…`) are the client's
+ * to name in its own `anthropic-beta`, which is sent on.
  *
  * ```ts
  * encodeAnthropicRequest(call, 'claude-sonnet-4-6', options)
@@ -56,7 +59,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const body: Json = { model, max_tokens: maxTokens, stream, messages };
   if (systemParts.length > 0) body.system = systemParts.map((p) => cached({ type: 'text', text: p.text }, p));
   if (call.tools.length > 0) {
-    body.tools = callableTools(call).map((t) => cached(withToolFields(toolDeclaration(t), t), t));
+    body.tools = declarations(callableTools(call));
     const choice = toolChoice(call.toolChoice);
     if (opt.parallelToolCalls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     body.tool_choice = choice;
@@ -80,13 +83,48 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   // and blocks, sent like them whatever the row's provider_options says.
   const mcpServers = call.providerOptions?.anthropic?.mcpServers;
   if (mcpServers !== undefined && mcpServers.length > 0) body.mcp_servers = mcpServers;
+  Object.assign(body, compactionFields(call));
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/**
+ * Server-side compaction, when the call asks for it (serverCompaction): the `context_management`
+ * that holds its edit and a compaction request's `compaction`, as written. Hosted work, like the
+ * MCP connector's servers: sent whatever the row's provider_options says (every other backend
+ * refused the call), where the clearing edits alone are a knob that switch governs.
+ */
+function compactionFields(call: Call): Json {
+  const a = call.providerOptions?.anthropic;
+  if (a === undefined || serverCompaction(a).length === 0) return {};
+  return definedFields({ context_management: a.contextManagement, compaction: a.compaction });
 }
 
 /** The call's Anthropic knobs in wire names. */
 function knobs(call: Call): Json {
   const k = call.providerOptions?.anthropic;
   return k ? definedFields({ service_tier: k.serviceTier, inference_geo: k.inferenceGeo, speed: k.speed, context_management: k.contextManagement }) : {};
+}
+
+/**
+ * The tools as the Messages API declares them, each with its cache mark. The members of a toolset
+ * (ToolDefinition.toolset) are its one declaration, as the client wrote it, in the place of its
+ * first member, with the latest cache mark of its members (the frontend puts the toolset's on its
+ * last member).
+ */
+function declarations(tools: readonly ToolDefinition[]): Json[] {
+  const out: Json[] = [];
+  let toolsets: Set<string> | undefined;
+  tools.forEach((t, i) => {
+    if (t.toolset === undefined || t.providerTool?.dialect !== TOOL_DIALECTS.anthropic) {
+      out.push(cached(withToolFields(toolDeclaration(t), t), t)!);
+      return;
+    }
+    if (toolsets?.has(t.toolset)) return;
+    (toolsets ??= new Set()).add(t.toolset);
+    const marked = tools.slice(i).filter((m) => m.toolset === t.toolset && m.cache !== undefined).at(-1);
+    out.push(cached({ ...t.providerTool.definition }, marked ?? {})!);
+  });
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
 import { webSearchTool } from '../web-search.js';
-import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, hostedKnobs, REASONING_DIALECTS } from '../../canonical/index.js';
 import { classifyAnthropicStatus } from './classify-error.js';
 import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
@@ -51,11 +51,12 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     searchResults: true,
     toolReferences: true,
     // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the
-    // client. Not when the call declares another server tool (code execution, web fetch, tool
-    // search, MCP servers: only an Anthropic client can): that client gets the pause as Anthropic sends it and
-    // continues the turn itself, with the container the answer named, as it would without lip.
+    // client. Not when the call declares another server tool or asks for other hosted work (code
+    // execution, web fetch, tool search, the advisor, MCP servers, server-side compaction: only an
+    // Anthropic client can): that client gets the pause as Anthropic sends it and continues the
+    // turn itself, with the container the answer named, as it would without lip.
     pausedTurns: {
-      applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted') && call.providerOptions?.anthropic?.mcpServers === undefined,
+      applies: (call) => webSearchTool(call) !== undefined && !call.tools.some((t) => t.kind === 'hosted') && hostedKnobs(call.providerOptions).length === 0,
       paused: (event) => event.raw === 'pause_turn',
       reasoningDialect: REASONING_DIALECTS.anthropicThinking,
       // A search run in a container (newer web search versions) continues in that container.

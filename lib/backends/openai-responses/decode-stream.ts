@@ -7,7 +7,7 @@ import { responsesStreamError } from './classify-error.js';
 import { mapResponsesFinish } from './map-finish-reason.js';
 import { citationEvent, webSearchEvent } from './web-search-call.js';
 import { HostedItems, isHostedEvent, isHostedItem } from './hosted-tools.js';
-import { clientItemArgs, clientItemTool } from './client-tools.js';
+import { clientItemArgs, clientItemFields, clientItemTool } from './client-tools.js';
 import { callerOf } from './programs.js';
 
 type Json = Record<string, any>;
@@ -38,9 +38,10 @@ export function responsesUsage(u: Json): Usage {
  * text; `function_call` items are tool calls keyed by `call_id` (with their `namespace`),
  * `custom_tool_call` items custom calls (their `custom_tool_call_input` deltas are the raw input),
  * the client's `tool_search_call` items calls of its tool search, `shell_call`,
- * `apply_patch_call` and `local_shell_call` items calls of those tools (arguments whole when done;
- * OpenAI's own searches, `execution: "server"`, are hosted items; a call's `caller`, the program
- * that made it, is the event's: programs.ts), `web_search_call` items hosted
+ * `apply_patch_call`, `local_shell_call` and `computer_call` items calls of those tools
+ * (arguments whole when done; a computer call is started only then, with the safety checks of
+ * its done item as its providerFields; OpenAI's own searches, `execution: "server"`, are hosted
+ * items; a call's `caller`, the program that made it, is the event's: programs.ts), `web_search_call` items hosted
  * web searches (`searching` when added, `completed` / `failed` with the query and sources when
  * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
  * from where their output_text part starts in the response's text; the items of OpenAI's other
@@ -149,9 +150,11 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     out.push({ type: 'message_started' });
   }
 
-  private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown): void {
+  private itemAdded(item: Json, out: LipEvent[], outputIndex: unknown, done = false): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, false, out);
     if (isHostedItem(item)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, false, out);
+    // A computer call's safety checks are sure only in its done item: the call starts there.
+    if (item.type === 'computer_call' && !done) return;
     const client = clientItemTool(item.type);
     if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call' && client === undefined) return;
     const custom = item.type === 'custom_tool_call';
@@ -166,7 +169,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     this.madeCalls = true;
     const namespace = typeof item.namespace === 'string' && item.namespace.length > 0 ? { namespace: item.namespace } : {};
     const caller = callerOf(item);
-    out.push({ type: 'tool_call_started', id: call.id, name, ...(custom ? { custom: true } : {}), ...namespace, ...(caller !== undefined ? { caller } : {}) });
+    out.push({ type: 'tool_call_started', id: call.id, name, ...(custom ? { custom: true } : {}), ...namespace, ...clientItemFields(item), ...(caller !== undefined ? { caller } : {}) });
     if (search) return; // its arguments come whole with the done item
     const args = argsOf(item);
     if (args.length > 0) {
@@ -184,6 +187,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       return;
     }
     if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call' && clientItemTool(item.type) === undefined) return;
+    if (item.type === 'computer_call' && !this.calls.has(idText(item.id ?? item.call_id))) this.itemAdded(item, out, outputIndex, true);
     const call = this.calls.get(idText(item.id ?? item.call_id));
     if (!call || call.finished) return;
     const args = argsOf(item);

@@ -31,16 +31,18 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * programmatic tool calling) go as the client declared them, with the client's `include` values
  * of their items (`code_interpreter_call.outputs`, ...); their items of earlier turns (a `program`
  * and its `program_output` among them), the client's `mcp_approval_response`, and OpenAI's other
- * own items (`compaction`, `compaction_trigger`, `additional_tools`) go back as input items as
+ * own items (`compaction`, `additional_tools`) go back as input items as
  * written, in place (hosted-tools.ts); another provider's hosted tool is refused before sending,
  * its parts left out. The calls a program made go back with their `caller`, and the client's
  * answers to them name it too; a tool's `allowed_callers` is sent as written (programs.ts);
- * `context_management` goes as the client wrote it. Namespaced tools
+ * OpenAI's own compaction, a hosted capability, whatever `provider_options` says:
+ * `context_management` as the client wrote it, a `compaction_trigger` item ending the input
+ * when the client's did. Namespaced tools
  * go as `namespace` tools, the client's tool search as a `tool_search` tool, a deferred tool with
  * `defer_loading` beside a tool search, calls with their `namespace`, the client's searches as
  * `tool_search_call` and `tool_search_output` items (tool-search.ts). OpenAI's client-run tools
- * (shell, apply_patch, local_shell) go as declared, their calls and the client's answers as their
- * own items (client-tools.ts). Stop sequences do not
+ * (shell, apply_patch, local_shell, computer use) go as declared, their calls and the client's
+ * answers as their own items (client-tools.ts). Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -64,6 +66,9 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks);
   for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks);
+  // OpenAI's own compaction, a hosted capability: sent whatever provider_options says.
+  const openai = call.providerOptions?.openai;
+  if (openai?.compactionTrigger === true) input.push({ type: 'compaction_trigger' });
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -102,6 +107,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   if (Object.keys(text).length > 0) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
+  if (openai?.contextManagement !== undefined) body.context_management = openai.contextManagement;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
 
@@ -112,7 +118,7 @@ function knobs(call: Call): Json {
   return definedFields({
     service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
     prompt_cache_options: k.promptCacheOptions, safety_identifier: k.safetyIdentifier, truncation: k.truncation,
-    moderation: k.moderation, context_management: k.contextManagement,
+    moderation: k.moderation,
   });
 }
 
@@ -215,8 +221,9 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
           continue;
         }
         const client = clients.get(part.callId);
-        if (client !== undefined) {
-          out.push(answerWithCaller(clientOutputInput(part, client), part, callers));
+        const own = client !== undefined ? clientOutputInput(part, client) : undefined;
+        if (own !== undefined) {
+          out.push(answerWithCaller(own, part, callers));
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
@@ -253,7 +260,7 @@ function choiceOf(call: Call, name: string): Json {
   const tool = call.tools.find((t) => t.name === name);
   if (tool?.kind === 'web_search') return { type: webSearchToolBody(tool).type };
   if (tool?.kind === 'hosted') return hostedChoice(tool);
-  if (tool !== undefined && isClientTool(tool)) return { type: tool.name };
+  if (tool !== undefined && isClientTool(tool)) return { type: tool.providerTool!.definition.type };
   return { type: tool?.kind === 'custom' ? 'custom' : 'function', name };
 }
 

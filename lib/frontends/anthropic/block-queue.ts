@@ -17,7 +17,7 @@ type Block =
   | { kind: 'text'; buffer: string; closed: boolean; citations?: string[] }
   | { kind: 'thinking'; buffer: string; signature?: string; closed: boolean }
   | { kind: 'redacted_thinking'; data: string; closed: true }
-  | { kind: 'tool_use'; id: string; wireId: string; name: string; caller?: string; buffer: string; closed: boolean }
+  | { kind: 'tool_use'; id: string; wireId: string; name: string; caller?: string; toolset?: string; buffer: string; closed: boolean }
   | { kind: 'server_tool'; block: string; input?: string; closed: true }
   | { kind: 'hosted'; block: string; deltas: string[]; closed: boolean };
 
@@ -67,9 +67,12 @@ export class BlockQueue {
     return this.push({ kind: 'redacted_thinking', data, closed: true });
   }
 
-  /** A tool_use block for the call `id`, named `wireId` on the wire (an id that carries state), with its `caller` JSON when it has one. */
-  toolStart(id: string, name: string, wireId = id, caller?: string): string {
-    const block = { kind: 'tool_use' as const, id, wireId, name, ...(caller !== undefined ? { caller } : {}), buffer: '', closed: false };
+  /**
+   * A tool_use block for the call `id`, named `wireId` on the wire (an id that carries state), with
+   * its `caller` JSON when it has one and the `toolset_name` of a toolset member's call.
+   */
+  toolStart(id: string, name: string, wireId = id, caller?: string, toolset?: string): string {
+    const block = { kind: 'tool_use' as const, id, wireId, name, ...(caller !== undefined ? { caller } : {}), ...(toolset !== undefined ? { toolset } : {}), buffer: '', closed: false };
     this.tools.set(id, block);
     return this.push(block);
   }
@@ -210,7 +213,7 @@ export class BlockQueue {
         out += frame(JSON.stringify({ type: 'redacted_thinking', data: block.data }));
         break;
       case 'tool_use':
-        out += frame(`{"type":"tool_use","id":${JSON.stringify(block.wireId)},"name":${JSON.stringify(block.name)},"input":{}${block.caller !== undefined ? `,"caller":${block.caller}` : ''}}`);
+        out += frame(`{"type":"tool_use","id":${JSON.stringify(block.wireId)},"name":${JSON.stringify(block.name)},"input":{}${block.caller !== undefined ? `,"caller":${block.caller}` : ''}${block.toolset !== undefined ? `,"toolset_name":${JSON.stringify(block.toolset)}` : ''}}`);
         if (block.buffer) out += this.delta('input_json_delta', 'partial_json', block.buffer);
         break;
       case 'server_tool':

@@ -1,10 +1,11 @@
-import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolReferencePart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { CALLER_DIALECTS, REASONING_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolReferencePart, ToolResultPart, WebSearchPart, WrittenResult } from '../../canonical/index.js';
+import { CALLER_DIALECTS, REASONING_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { openSearchId, resultOf } from './web-search-blocks.js';
-import { HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
+import { COMPACTION_BLOCK, compactionPart, HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
+import { browserStateText } from './toolsets.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -13,10 +14,13 @@ export function badField(path: string, message: string, unsupported = false): Li
   return new LipError(unsupported ? 'LIP_ERR_REQUEST_UNSUPPORTED' : 'LIP_ERR_REQUEST_INVALID', `${path}: ${message}`, { param: path });
 }
 
-/** Block types of the Messages API (and its beta) that lip knows but cannot carry (compaction, ...). */
+/** Block types of the Messages API (and its beta) that lip knows but cannot carry (a browser's state, a fallback, ...). */
 const UNSUPPORTED = new Set([
-  'advisor_tool_result', 'browser_state', 'compaction', 'fallback',
+  'fallback',
 ]);
+
+/** The toolset each tool_use of the history names, by its id as written (undefined: none): what its tool_result must name. */
+type CallToolsets = Map<string, string | undefined>;
 
 /**
  * Messages -> canonical messages. A `system` message (text blocks) stays a system message in
@@ -27,16 +31,22 @@ const UNSUPPORTED = new Set([
  * signature, also when the text is empty) and `redacted_thinking` as reasoning parts (state lip
  * sealed in a signature or data restores its own dialect, state-envelope.ts), `tool_use` as tool
  * calls (an id carrying a call signature is opened; tool results name the plain id; its `caller`
- * kept as written), a web search (`server_tool_use` + its `web_search_tool_result`) as a web
- * search part (SearchHistory), text (its `citations` left out: every provider takes text without
+ * kept as written; the `toolset_name` of a toolset member's call as the call's toolset), a web
+ * search (`server_tool_use` + its `web_search_tool_result`) as a web search part
+ * (SearchHistory), text (its `citations` left out: every provider takes text without
  * them), images, documents. The blocks of the other server tools lip passes (a `server_tool_use`
  * of another name, the `*_tool_result`s of web fetch, code execution and tool search,
  * `container_upload`, which a user turn may hold too, the MCP connector's `mcp_tool_use`,
- * `mcp_tool_result` and `mcp_tool_listing`) are hosted tool parts in place, as written
- * (hosted-tools.ts).
+ * `mcp_tool_result` and `mcp_tool_listing`, the advisor's `advisor_tool_result`) are hosted tool
+ * parts in place, as written (hosted-tools.ts). A `compaction` block (in a user or an assistant
+ * turn: it stands for the turns Anthropic compacted into it) is one too, with its summary
+ * (compactionPart). A tool result's `toolset_name` must be its call's; a `browser_state` block
+ * in it (a browser toolset member's result) is text for other providers' models, the result kept
+ * as written for an Anthropic backend (ToolResultPart.written).
  */
 export function decodeMessages(messages: Json[]): Message[] {
   const out: Message[] = [];
+  const toolsets: CallToolsets = new Map();
   messages.forEach((m, i) => {
     const path = `messages[${i}].content`;
     const blocks: Json[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
@@ -46,7 +56,7 @@ export function decodeMessages(messages: Json[]): Message[] {
       return;
     }
     if (m.role === 'assistant') {
-      out.push({ role: 'assistant', parts: assistantParts(blocks, path) });
+      out.push({ role: 'assistant', parts: assistantParts(blocks, path, toolsets) });
       return;
     }
     if (m.role === 'system') {
@@ -56,7 +66,7 @@ export function decodeMessages(messages: Json[]): Message[] {
     let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
     blocks.forEach((b, j) => {
       const role = b.type === 'tool_result' ? 'tool' : 'user';
-      const part = role === 'tool' ? toolResult(b, `${path}[${j}]`) : userPart(b, `${path}[${j}]`);
+      const part = role === 'tool' ? toolResult(b, `${path}[${j}]`, toolsets) : userPart(b, `${path}[${j}]`);
       if (run?.role !== role) out.push((run = { role, parts: [] }));
       run.parts.push(part);
     });
@@ -64,14 +74,17 @@ export function decodeMessages(messages: Json[]): Message[] {
   return out;
 }
 
-function assistantParts(blocks: Json[], path: string): Part[] {
+function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets): Part[] {
   const parts: (Part | undefined)[] = [];
   let searches: SearchHistory | undefined; // only for a message that holds a search
   blocks.forEach((b, j) => {
     if (b.type === 'server_tool_use' && b.name !== WEB_SEARCH_TOOL_NAME) parts.push(hostedPart(b));
     else if (b.type === 'server_tool_use') (searches ??= new SearchHistory(parts)).use(b, `${path}[${j}]`);
     else if (b.type === 'web_search_tool_result') (searches ??= new SearchHistory(parts)).result(b, `${path}[${j}]`);
-    else parts.push(assistantPart(b, `${path}[${j}]`));
+    else {
+      if (b.type === 'tool_use') toolsets.set(b.id, b.toolset_name ?? undefined);
+      parts.push(assistantPart(b, `${path}[${j}]`));
+    }
   });
   searches?.end(path);
   return parts as Part[];
@@ -88,6 +101,8 @@ function assistantPart(b: Json, path: string): Part {
         ...(call ? { signature: call.signature, dialect: call.dialect } : {}),
         // Who made the call (code execution, for a programmatic one): an Anthropic backend sends it back with the call.
         ...(b.caller ? { caller: { dialect: CALLER_DIALECTS.anthropic, value: { ...b.caller } } } : {}),
+        // A call of a toolset's member: an Anthropic backend names the toolset with it and its result.
+        ...(typeof b.toolset_name === 'string' ? { toolset: b.toolset_name } : {}),
         ...cacheOf(b),
       };
     }
@@ -101,6 +116,8 @@ function assistantPart(b: Json, path: string): Part {
       return media(b, path);
     case 'tool_result':
       throw badField(`${path}.type`, 'tool_result blocks belong in user messages');
+    case COMPACTION_BLOCK:
+      return compactionPart(b);
     default:
       if (HOSTED_BLOCKS.has(b.type)) return hostedPart(b);
       throw unknownBlock(b, path);
@@ -169,6 +186,8 @@ function userPart(b: Json, path: string): Part {
       return searchResult(b);
     case 'container_upload':
       return hostedPart(b);
+    case COMPACTION_BLOCK:
+      return compactionPart(b);
     case 'tool_use':
     case 'thinking':
     case 'redacted_thinking':
@@ -185,20 +204,40 @@ function unknownBlock(b: Json, path: string): LipError {
   const type = String(b.type);
   // A tool search's find is part of a tool's result (or of a server tool search's result, which passes whole).
   if (type === 'tool_reference') return badField(`${path}.type`, 'tool_reference blocks belong in the content of a tool_result');
+  // The browser's state after a browser toolset member's call: part of that call's result.
+  if (type === 'browser_state') return badField(`${path}.type`, 'browser_state blocks belong in the content of a tool_result');
   return UNSUPPORTED.has(type)
     ? badField(`${path}.type`, `${type} blocks are not supported`, true)
     : badField(`${path}.type`, `unknown block type "${type}"`);
 }
 
-function toolResult(b: Json, path: string): ToolResultPart {
+function toolResult(b: Json, path: string, toolsets: CallToolsets): ToolResultPart {
+  if (typeof b.toolset_name === 'string' && toolsets.has(b.tool_use_id) && toolsets.get(b.tool_use_id) !== b.toolset_name) {
+    const called = toolsets.get(b.tool_use_id);
+    throw badField(`${path}.toolset_name`, `names the toolset ${quoted(b.toolset_name)}, but the tool_use it answers ${called === undefined ? 'is of no toolset' : `is of the toolset ${quoted(called)}`}`);
+  }
   const content = b.content === undefined ? ''
     : typeof b.content === 'string' ? b.content
     : (b.content as Json[]).map((c, k) => resultPart(c, `${path}.content[${k}]`));
-  return { type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}), ...cacheOf(b) };
+  return {
+    type: 'tool_result', callId: plainCallId(b.tool_use_id), content, ...(b.is_error === true ? { isError: true } : {}), ...cacheOf(b),
+    ...(Array.isArray(b.content) && b.content.some((c: Json) => c.type === 'browser_state') ? { written: writtenResult(b) } : {}),
+  };
+}
+
+/**
+ * A result holding a `browser_state` block, as the client wrote it for an Anthropic backend, which
+ * reads the block itself; less what lip carries apart: the call id, the toolset (its call's) and
+ * the cache mark.
+ */
+function writtenResult(b: Json): WrittenResult {
+  const { tool_use_id: _id, toolset_name: _toolset, cache_control: _mark, ...item } = b;
+  return { dialect: TOOL_DIALECTS.anthropic, item };
 }
 
 function resultPart(c: Json, path: string): TextPart | ImagePart | FilePart | SearchResultPart | ToolReferencePart {
   if (c.type === 'text') return { type: 'text', text: c.text, ...cacheOf(c) };
+  if (c.type === 'browser_state') return browserStateText(c);
   if (c.type === 'image' || c.type === 'document') return media(c, path);
   if (c.type === 'search_result') return searchResult(c);
   // What a client's tool search found (Claude Code's ToolSearch): the deferred tool it names loads.

@@ -7,6 +7,7 @@ import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
 import { hostedTool, isHostedTool, MCP_TOOLSET, mcpToolsetTool } from './hosted-tools.js';
 import { messagesRequestSchema } from './request-schema.js';
+import { isToolset, toolsetTools } from './toolsets.js';
 import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
 
@@ -21,25 +22,26 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
  * custom tools, the client tools with Anthropic-defined schemas (bash, text editor, memory,
- * computer use), the web search server tool (web-search-tool.ts), the server tools lip passes
+ * computer use), the computer and browser toolsets (one provider tool per enabled member:
+ * toolsets.ts), the web search server tool (web-search-tool.ts), the server tools lip passes
  * through to an Anthropic backend (web fetch, code execution, tool search, the MCP connector's
  * `mcp_toolset`: hosted-tools.ts) and `tool_choice` (with `disable_parallel_tool_use`) onto tools;
  * `metadata.user_id` onto `user`; the `anthropic-beta` header's features onto `betas`;
- * `service_tier`, `inference_geo`, `speed`, the code execution `container` and the MCP
- * connector's `mcp_servers` onto `providerOptions.anthropic`.
+ * `service_tier`, `inference_geo`, `speed`, `context_management` (its clearing edits and its
+ * server-side compaction), the code execution `container`, the MCP connector's `mcp_servers` and
+ * a compaction request's `compaction` onto `providerOptions.anthropic`.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
  * sees, and the previous message id it names is lip's, which no upstream knows.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
   const b = body as Json;
-  refuseUnsupported(b);
   checkMcpServers(b);
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map(tool);
+  const tools = decodeTools((b.tools ?? []) as Json[]);
 
   // System messages before the conversation's first turn join the top-level system, after it.
   const messages = decodeMessages(b.messages);
@@ -64,12 +66,47 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
 }
 
 /**
+ * The request's tools (tool), a toolset's members each a tool of its own. A member takes the name
+ * of no other tool: another provider's model calls it by that name alone, so a custom or client
+ * tool of the same name, or the same member of another toolset, is a 400 naming both.
+ */
+function decodeTools(declared: readonly Json[]): ToolDefinition[] {
+  const tools: ToolDefinition[] = [];
+  const members = new Map<string, { at: number; family: string }>();
+  const others = new Map<string, number>();
+  declared.forEach((t, i) => {
+    if (!isToolset(t.type)) {
+      const decoded = tool(t, i);
+      const member = members.get(decoded.name);
+      if (member !== undefined) throw nameTaken(`tools[${i}].name`, decoded.name, member);
+      others.set(decoded.name, i);
+      tools.push(decoded);
+      return;
+    }
+    for (const decoded of toolsetTools(t, i)) {
+      const member = members.get(decoded.name);
+      if (member !== undefined) throw nameTaken(`tools[${i}]`, decoded.name, member);
+      const other = others.get(decoded.name);
+      if (other !== undefined) throw badField(`tools[${other}].name`, `"${decoded.name}" is the name of a member of the ${decoded.toolset!} toolset (tools[${i}]); rename the tool or disable the member in the toolset's configs`);
+      members.set(decoded.name, { at: i, family: decoded.toolset! });
+      tools.push(decoded);
+    }
+  });
+  return tools;
+}
+
+/** A 400: the tool at `path` takes the name of a member of a toolset declared before it. */
+function nameTaken(path: string, name: string, member: { at: number; family: string }) {
+  return badField(path, `"${name}" is already the name of a member of the ${member.family} toolset (tools[${member.at}]); rename the tool or disable the member in a toolset's configs`);
+}
+
+/**
  * A tool declaration: a custom tool (no `type`, or `custom`) as a function tool; one of
  * Anthropic's client tools (`text_editor_20250728`, ...) as a provider tool (client-tools.ts);
  * the web search server tool (`web_search_20250305`, ...) as the hosted web search
- * (web-search-tool.ts); web fetch, code execution and tool search as hosted tools, which only an
- * Anthropic backend sends (hosted-tools.ts), the MCP connector's `mcp_toolset` too; any other
- * server tool refused.
+ * (web-search-tool.ts); web fetch, code execution, tool search and the advisor as hosted tools,
+ * which only an Anthropic backend sends (hosted-tools.ts), the MCP connector's `mcp_toolset` too;
+ * any other server tool refused.
  * A custom, client or web search tool's `defer_loading`, `allowed_callers`, `input_examples` and
  * `eager_input_streaming` are its deferral and its Anthropic bag (toolFields); a hosted tool
  * keeps them in its declaration.
@@ -80,24 +117,13 @@ function tool(t: Json, i: number): ToolDefinition {
   if (isHostedTool(t.type)) return hostedTool(t);
   if (t.type === MCP_TOOLSET) return mcpToolsetTool(t);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
-    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution, tool_search_tool_regex / _bm25 and mcp_toolset, custom tools and the client tools bash, text_editor, memory and computer)`, true);
+    throw badField(`tools[${i}].type`, `"${String(t.type)}" server tools are not supported (only the server tools web_search, web_fetch, code_execution, tool_search_tool_regex / _bm25, advisor and mcp_toolset, custom tools, the client tools bash, text_editor, memory and computer, and the toolsets computer_toolset_20260801 and browser_toolset_20260801)`, true);
   }
   if (t.input_schema === undefined) throw badField(`tools[${i}].input_schema`, 'is required');
   return {
     name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), parameters: t.input_schema,
     ...(t.strict === true ? { strict: true } : {}), ...toolFields(t), ...cacheOf(t),
   };
-}
-
-/**
- * Fields that have Anthropic run something lip cannot carry: refused like the server tools lip
- * does not pass, rather than ignored.
- */
-function refuseUnsupported(b: Json): void {
-  // Compaction answers with compaction blocks, which no other protocol or backend can carry back.
-  ((b.context_management?.edits ?? []) as Json[]).forEach((edit, i) => {
-    if (edit.type.startsWith('compact')) throw badField(`context_management.edits[${i}].type`, `"${edit.type}": server-side compaction is not supported (clearing tool uses and thinking is)`, true);
-  });
 }
 
 /**
@@ -125,11 +151,13 @@ function checkMcpServers(b: Json): void {
 /**
  * The Anthropic request fields lip carries (wire name -> canonical name); null is "not set". The
  * `container` (its id, or `{id, skills}`) is the code execution container the hosted tools reuse;
- * `mcp_servers` the MCP connector's servers (an empty list is not set: it connects none).
+ * `mcp_servers` the MCP connector's servers (an empty list is not set: it connects none);
+ * `context_management` and `compaction` ask, among others, for server-side compaction, which only
+ * an Anthropic backend runs (serverCompaction).
  */
 const KNOBS = {
   service_tier: 'serviceTier', inference_geo: 'inferenceGeo', speed: 'speed', context_management: 'contextManagement', container: 'container',
-  mcp_servers: 'mcpServers',
+  mcp_servers: 'mcpServers', compaction: 'compaction',
 } as const satisfies Record<string, keyof AnthropicProviderOptions>;
 
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {

@@ -8,6 +8,7 @@ import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 import { isFetchedPage } from './hosted-tools.js';
+import { declaredMembers, toolsetNameOf } from './toolsets.js';
 
 /**
  * A collected response as one Messages object. Content blocks keep their order: reasoning as
@@ -16,14 +17,16 @@ import { isFetchedPage } from './hosted-tools.js';
  * cut off by a length stop, becomes `{}`). Other dialects' state travels sealed
  * (state-envelope.ts): signatures in `signature`, opaque reasoning as `redacted_thinking`, a
  * call's own signature in the tool_use `id`; a call's Anthropic `caller` (code execution, for a
- * programmatic call) is the block's `caller`. A hosted web search that ran is a `server_tool_use`
+ * programmatic call) is the block's `caller`, and a call of a toolset's member names its
+ * `toolset_name`, whichever backend answered (toolsets.ts). A hosted web search that ran is a `server_tool_use`
  * and a `web_search_tool_result` block (web-search-blocks.ts; one still running when the response
  * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
  * (`web_search_result_location`s), as a streaming client accumulates them from the
  * `citations_delta`s of the same block. Another server tool's blocks (code execution, web fetch,
- * tool search: Anthropic's own, from an Anthropic backend) are in place as the upstream wrote
- * them, once done (one the answer ended inside is left out); the message's code execution
- * `container` is the top-level `container`, present only when the upstream reported one.
+ * tool search, the advisor: Anthropic's own, from an Anthropic backend) and a server-side
+ * compaction's `compaction` block are in place as the upstream wrote them, once done (one the
+ * answer ended inside is left out); the message's code execution `container` is the top-level
+ * `container`, present only when the upstream reported one.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const id = wireId(context, 'msg_');
@@ -33,13 +36,14 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
   let container: Readonly<Record<string, unknown>> | undefined;
   // The cited span stands in for a cited text the provider did not give, as in the stream (which keeps the text only then).
   const searching = context.call.tools.some((t) => t.kind === 'web_search');
+  const members = declaredMembers(context.call.tools);
   for (const block of r.blocks) {
     if (block.type === 'text') {
       const citations = block.citations?.map((c) => citationLocation(c, searching ? block.text.slice(c.start, c.end) : ''));
       content.push({ type: 'text', text: block.text, ...(citations ? { citations } : {}) });
     } else if (block.type === 'tool_call') {
       const caller = block.caller?.dialect === CALLER_DIALECTS.anthropic ? { caller: { ...block.caller.value } } : {};
-      content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments), ...caller });
+      content.push({ type: 'tool_use', id: callWireId(block), name: block.name, input: parseInput(block.arguments), ...caller, ...toolsetNameOf(block, members) });
     }
     else if (block.type === 'web_search') {
       if (block.status === 'searching') continue;

@@ -9,7 +9,8 @@ import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
-import { isFetchedPage, serverToolInput } from './hosted-tools.js';
+import { compactionStream, isFetchedPage, serverToolInput } from './hosted-tools.js';
+import { declaredMembers, toolsetNameOf } from './toolsets.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,11 +23,14 @@ type Json = Record<string, unknown>;
  * Provider state of other dialects travels sealed (state-envelope.ts): a signature in the
  * thinking block's `signature`, opaque reasoning in `redacted_thinking.data`, a call's own
  * signature in the tool_use `id`; a call's Anthropic `caller` (code execution, for a programmatic
- * call) is on its tool_use block's `content_block_start`. A hosted web search, once it ran (completed or failed), is a
+ * call) is on its tool_use block's `content_block_start`, and so is the `toolset_name` of a call of
+ * a toolset's member, whichever backend answered (toolsets.ts). A hosted web search, once it ran (completed or failed), is a
  * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
  * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
  * `cited_text` the cited span of the response text when the provider gave none (kept only when
- * the call declares a web search tool).
+ * the call declares a web search tool). Anthropic's own hosted blocks (server tools' work, a
+ * server-side compaction's `compaction` block) are written as the upstream streamed them
+ * (hosted()).
  * @see spec/e2e/provider-state.spec.ts
  * @see spec/e2e/web-search-anthropic.spec.ts
  */
@@ -44,16 +48,19 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private searches = 0;
   /** Pages web fetch got, for `server_tool_use.web_fetch_requests`. */
   private fetches = 0;
-  /** The hosted blocks open on the wire, by event id: whether their input streamed. */
-  private hostedOpen: Map<string, { input: boolean }> | undefined;
+  /** The hosted blocks open on the wire, by event id: whether their input (or a compaction's summary) streamed. */
+  private hostedOpen: Map<string, { filled: boolean }> | undefined;
   /** The message's code execution container, as the upstream reported it. */
   private container: Readonly<Json> | undefined;
+  /** The toolset of each toolset member the call declares, by name (none: undefined). */
+  private readonly members: ReadonlyMap<string, string> | undefined;
 
   constructor(context: EncodeContext) {
     this.id = wireId(context, 'msg_');
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
     if (context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
+    this.members = declaredMembers(context.call.tools);
   }
 
   private start(): string {
@@ -76,8 +83,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking));
       case 'reasoning_opaque':
         return this.blocks.redacted(carryOpaque(event, REASONING_DIALECTS.anthropicRedacted));
-      case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's
-        return this.blocks.toolStart(event.id, event.name, callWireId(event), event.caller?.dialect === CALLER_DIALECTS.anthropic ? JSON.stringify(event.caller.value) : undefined);
+      case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's, a member's toolset too
+        return this.blocks.toolStart(event.id, event.name, callWireId(event), event.caller?.dialect === CALLER_DIALECTS.anthropic ? JSON.stringify(event.caller.value) : undefined, toolsetNameOf(event, this.members).toolset_name);
       case 'tool_call_delta':
         return this.blocks.toolArgs(event.id, event.args);
       case 'tool_call_finished':
@@ -114,7 +121,9 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   /**
    * A hosted tool's block, as the upstream streamed it; another provider's hosted blocks have no
-   * form in this protocol (a backend only sends its own provider's) and are left out.
+   * form in this protocol (a backend only sends its own provider's) and are left out. A
+   * `compaction` block the upstream gave whole is streamed as Anthropic streams one (its start
+   * without the summary, then one `compaction_delta`: compactionStream).
    */
   private hosted(event: HostedToolEvent): string {
     if (event.dialect !== HOSTED_DIALECTS.anthropic) return '';
@@ -126,12 +135,12 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     switch (event.phase) {
       case 'added':
         if (open !== undefined || event.block === undefined) return '';
-        (this.hostedOpen ??= new Map()).set(event.id, { input: false });
+        (this.hostedOpen ??= new Map()).set(event.id, { filled: false });
         return this.blocks.hostedStart(event.id, JSON.stringify(event.block));
       case 'progress': {
         const delta = event.update?.delta;
         if (open === undefined || event.update?.type !== 'content_block_delta' || !isObject(delta)) return '';
-        if (delta.type === 'input_json_delta') open.input = true;
+        if (delta.type === 'input_json_delta' || delta.type === 'compaction_delta') open.filled = true;
         return this.blocks.hostedDelta(event.id, JSON.stringify(delta));
       }
       case 'done': {
@@ -139,10 +148,15 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         if (block === undefined) return '';
         if (isFetchedPage(block)) this.fetches++;
         const input = serverToolInput(block);
+        const compaction = compactionStream(block);
+        if (open === undefined && compaction !== undefined) {
+          return this.blocks.hostedStart(event.id, JSON.stringify(compaction.start)) + this.blocks.hostedDelta(event.id, JSON.stringify(compaction.delta)) + this.blocks.hostedEnd(event.id);
+        }
         if (open === undefined) return this.blocks.serverTool(JSON.stringify(input === undefined ? block : { ...block, input: {} }), input);
         this.hostedOpen!.delete(event.id);
-        // An input the stream never carried (a backend that sent the block only when done) follows as one delta.
-        const late = !open.input && input !== undefined ? this.blocks.hostedDelta(event.id, JSON.stringify({ type: 'input_json_delta', partial_json: input })) : '';
+        // An input (or a compaction's summary) the stream never carried (a backend that sent the block only when done) follows as one delta.
+        const fill = input !== undefined ? { type: 'input_json_delta', partial_json: input } : compaction?.delta;
+        const late = !open.filled && fill !== undefined ? this.blocks.hostedDelta(event.id, JSON.stringify(fill)) : '';
         return late + this.blocks.hostedEnd(event.id);
       }
       default:

@@ -7,25 +7,31 @@ type Json = Record<string, any>; // validated by messagesRequestSchema before an
 /**
  * Anthropic's server tools that lip passes through to an Anthropic backend, by family and the
  * date of the version (a later version of a family is taken too): web fetch
- * (`web_fetch_20250910`), code execution (`code_execution_20250825`) and tool search
+ * (`web_fetch_20250910`), code execution (`code_execution_20250825`), tool search
  * (`tool_search_tool_regex_20251119`, `tool_search_tool_bm25`, with or without a date, as the
- * SDK types them). Web search has a canonical form of its own (web-search-tool.ts); the MCP
- * connector's `mcp_toolset` is one too (mcpToolsetTool); every other server tool stays refused.
+ * SDK types them) and the advisor (`advisor_20260301`: the model consults a stronger model, which
+ * Anthropic runs within the answer). Web search has a canonical form of its own
+ * (web-search-tool.ts); the MCP connector's `mcp_toolset` is one too (mcpToolsetTool); every other
+ * server tool stays refused.
  */
-const HOSTED_TOOL = /^(?:web_fetch_\d{8}|code_execution_\d{8}|tool_search_tool_(?:regex|bm25)(?:_\d{8})?)$/;
+const HOSTED_TOOL = /^(?:web_fetch_\d{8}|code_execution_\d{8}|tool_search_tool_(?:regex|bm25)(?:_\d{8})?|advisor_\d{8})$/;
 
 /**
  * The blocks of those tools' work in a conversation, besides their `server_tool_use`: the results
- * the model gets (assistant content), `container_upload` (a file the client puts in the code
- * execution container; Anthropic also writes it in a response), and the MCP connector's calls,
- * results and tool listings (`mcp_tool_use`, `mcp_tool_result`, `mcp_tool_listing`: Anthropic
- * called the client's MCP server). Each passes as written.
+ * the model gets (assistant content; the advisor's advice is an `advisor_tool_result`),
+ * `container_upload` (a file the client puts in the code execution container; Anthropic also
+ * writes it in a response), and the MCP connector's calls, results and tool listings
+ * (`mcp_tool_use`, `mcp_tool_result`, `mcp_tool_listing`: Anthropic called the client's MCP
+ * server). Each passes as written.
  */
 export const HOSTED_BLOCKS: ReadonlySet<string> = new Set([
   'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result',
   'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'container_upload',
-  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing',
+  'mcp_tool_use', 'mcp_tool_result', 'mcp_tool_listing', 'advisor_tool_result',
 ]);
+
+/** The block Anthropic's server-side compaction answers with, and that later requests send back first. */
+export const COMPACTION_BLOCK = 'compaction';
 
 /** The MCP connector's tool type: the tools of one server of the request's `mcp_servers`. */
 export const MCP_TOOLSET = 'mcp_toolset';
@@ -75,6 +81,50 @@ export function hostedTool(t: Json): ToolDefinition {
  */
 export function hostedPart(b: Json): HostedToolPart {
   return { type: 'hosted_tool', dialect: HOSTED_DIALECTS.anthropic, block: { ...b } };
+}
+
+/**
+ * A `compaction` block of the history (Anthropic summarized the turns before it into the block,
+ * which the client sends back in their place) as a hosted part, as written, that stands for those
+ * turns (HostedToolPart.compaction): its `content` is the summary a backend of another provider
+ * reads as text, unless the block also carries `tool_changes` (tools the compacted turns added or
+ * withdrew, which the summary does not state); a block whose summary is only its
+ * `encrypted_content` has none (another provider's backend refuses it). A failed compaction (no
+ * content, nothing encrypted) stands for nothing, as Anthropic treats it: another provider's
+ * backend leaves it out.
+ *
+ * ```ts
+ * compactionPart({ type: 'compaction', content: 'The user wants add() fixed.', encrypted_content: 'Eo4B...' })
+ * // { type: 'hosted_tool', dialect: 'anthropic.server_tool', block: { ...as written }, compaction: { summary: 'The user wants add() fixed.' } }
+ * ```
+ */
+export function compactionPart(b: Json): HostedToolPart {
+  const part = hostedPart(b);
+  const changes = Array.isArray(b.tool_changes) && b.tool_changes.length > 0;
+  if (typeof b.content === 'string' && !changes) return { ...part, compaction: { summary: b.content } };
+  return typeof b.content === 'string' || typeof b.encrypted_content === 'string' || changes ? { ...part, compaction: {} } : part;
+}
+
+/**
+ * A `compaction` block as Anthropic streams it: a start holding the block without its summary
+ * (`content`, and `encrypted_content` when the block has one, null), then one `compaction_delta`
+ * carrying them (the SDKs' accumulators assign the delta's values to the block). Undefined for
+ * every other block.
+ *
+ * ```ts
+ * compactionStream({ type: 'compaction', content: 'Summary.', encrypted_content: 'Eo4B' })
+ * // { start: { type: 'compaction', content: null, encrypted_content: null },
+ * //   delta: { type: 'compaction_delta', content: 'Summary.', encrypted_content: 'Eo4B' } }
+ * ```
+ */
+export function compactionStream(block: Readonly<Record<string, unknown>>): { start: Json; delta: Json } | undefined {
+  if (block.type !== COMPACTION_BLOCK) return undefined;
+  const { content, encrypted_content: encrypted, ...rest } = block;
+  const sealed = 'encrypted_content' in block;
+  return {
+    start: { ...rest, content: null, ...(sealed ? { encrypted_content: null } : {}) },
+    delta: { type: 'compaction_delta', content: content ?? null, ...(sealed ? { encrypted_content: encrypted ?? null } : {}) },
+  };
 }
 
 /**

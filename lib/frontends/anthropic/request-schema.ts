@@ -53,18 +53,51 @@ const caller = {
   required: ['type'],
   properties: { type: { type: 'string', minLength: 1 }, tool_id: { type: 'string', minLength: 1 } },
 };
+/** The toolset a call's or a result's tool is a member of (`computer`, `browser`: toolsets.ts). */
+const toolsetName = { type: ['string', 'null'], minLength: 1 };
 const toolUse = {
   required: ['id', 'name'],
-  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' }, caller },
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'object' }, caller, toolset_name: toolsetName },
 };
 /** A tool a client-side tool search found (Claude Code's ToolSearch answers with these): Anthropic then loads that deferred tool. */
 const toolReference = { required: ['tool_name'], properties: { tool_name: { type: 'string', minLength: 1 } } };
+/**
+ * The browser after a browser toolset member's call (toolsets.ts): its tabs and what the call
+ * changed. The fields other providers' models read as text are checked; the block goes to an
+ * Anthropic backend as written.
+ */
+const browserState = {
+  required: ['tabs'],
+  properties: {
+    tabs: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['tab_id', 'title', 'url'],
+        properties: { tab_id: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' }, active: { type: 'boolean' } },
+      },
+    },
+    state_changes: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object', required: ['type'],
+        properties: {
+          type: { type: 'string' }, tab_id: { type: 'string' }, download_id: { type: 'string' }, url: { type: 'string' },
+          path: { type: ['string', 'null'] }, size_bytes: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+};
 const toolResult = {
   required: ['tool_use_id'],
   properties: {
     tool_use_id: { type: 'string', minLength: 1 },
-    content: { type: ['string', 'array'], description: 'a string or an array of content blocks', items: tagged({ text, image, document, search_result: searchResult, tool_reference: toolReference }) },
+    content: {
+      type: ['string', 'array'], description: 'a string or an array of content blocks',
+      items: tagged({ text, image, document, search_result: searchResult, tool_reference: toolReference, browser_state: browserState }),
+    },
     is_error: { type: 'boolean' },
+    toolset_name: toolsetName,
   },
 };
 const thinking = { required: ['thinking', 'signature'], properties: { thinking: { type: 'string' }, signature: { type: 'string' } } };
@@ -130,6 +163,19 @@ const mcpToolListing = {
   required: ['mcp_server_name', 'tools'],
   properties: { mcp_server_name: { type: 'string', minLength: 1 }, tools: { type: 'array', items: { type: 'object' } } },
 };
+/**
+ * A `compaction` block (Anthropic summarized the turns before it; hosted-tools.ts): the summary
+ * another provider reads (`content`: null for a failed compaction, never empty), the rest
+ * (`encrypted_content`, `signature`, `tool_changes`) passed as written.
+ */
+const compaction = {
+  properties: {
+    content: { type: ['string', 'null'], minLength: 1 },
+    encrypted_content: { type: ['string', 'null'] },
+    signature: { type: ['string', 'null'] },
+    tool_changes: { type: ['array', 'null'], items: { type: 'object' } },
+  },
+};
 
 const block = tagged({
   text, image, document, search_result: searchResult, tool_use: toolUse, tool_result: toolResult, thinking, redacted_thinking: redactedThinking,
@@ -137,6 +183,7 @@ const block = tagged({
   web_fetch_tool_result: hostedResult, code_execution_tool_result: hostedResult, bash_code_execution_tool_result: hostedResult,
   text_editor_code_execution_tool_result: hostedResult, tool_search_tool_result: hostedResult, container_upload: containerUpload,
   mcp_tool_use: mcpToolUse, mcp_tool_result: mcpToolResult, mcp_tool_listing: mcpToolListing,
+  advisor_tool_result: hostedResult, compaction,
 });
 
 const message = {
@@ -204,6 +251,17 @@ const webFetchTool = {
     },
   },
 };
+/**
+ * Anthropic's computer and browser toolsets (`computer_toolset_20260801`, ...; toolsets.ts): each
+ * member's switches, keyed by member (the decoder names a key that is no member). They have no
+ * `name`: each member is called by its own.
+ */
+const TOOLSET_TYPE = '^(computer|browser)_toolset_\\d{8}$';
+const memberConfig = { type: ['object', 'null'], additionalProperties: false, properties: { enabled: { type: ['boolean', 'null'] }, defer_loading: { type: ['boolean', 'null'] } } };
+const toolsetTool = {
+  if: { properties: { type: { type: 'string', pattern: TOOLSET_TYPE } }, required: ['type'] },
+  then: { properties: { configs: { type: ['object', 'null'], additionalProperties: memberConfig } } },
+};
 /** A per-tool switch of an MCP toolset (`default_config`, each of `configs`). */
 const mcpToolConfig = { type: 'object', properties: { enabled: { type: 'boolean' }, defer_loading: { type: 'boolean' } } };
 /**
@@ -221,7 +279,7 @@ const namedTool = {
       tools: { type: ['array', 'null'], items: { type: 'object', required: ['name', 'input_schema'], properties: { name: { type: 'string', minLength: 1 }, input_schema: { type: 'object' } } } },
     },
   },
-  else: { required: ['name'] },
+  else: { if: toolsetTool.if, else: { required: ['name'] } },
 };
 const tool = {
   type: 'object',
@@ -242,7 +300,7 @@ const tool = {
     input_examples: { type: 'array', items: { type: 'object' } },
     eager_input_streaming: { type: ['boolean', 'null'] },
   },
-  allOf: [namedTool, computerTool, webSearchTool, webFetchTool],
+  allOf: [namedTool, computerTool, webSearchTool, webFetchTool, toolsetTool],
 };
 
 export const messagesRequestSchema: Record<string, unknown> = {
@@ -308,6 +366,12 @@ export const messagesRequestSchema: Record<string, unknown> = {
     context_management: {
       type: ['object', 'null'],
       properties: { edits: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },
+    },
+    /** A compaction request (`{type: "summarize", instructions?}`): the answer is one `compaction` block (sent on only by the anthropic backend). */
+    compaction: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: { type: { type: 'string', minLength: 1 }, instructions: { type: ['string', 'null'] } },
     },
   },
 };

@@ -18,5 +18,5 @@ export function declaredTool(t: Json, path: string): ToolDefinition | ToolDefini
   if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
   if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
   if (CLIENT_TOOL_TYPES.has(t.type)) return clientTool(t, path);
-  throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation, mcp, programmatic_tool_calling, shell, apply_patch and local_shell tools)`, true);
+  throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation, mcp, programmatic_tool_calling, shell, apply_patch, local_shell, computer and computer_use_preview tools)`, true);
 }

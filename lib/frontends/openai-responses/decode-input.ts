@@ -1,5 +1,5 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolCaller, ToolDefinition } from '../../canonical/index.js';
-import { CALLER_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { CALLER_DIALECTS, REASONING_DIALECTS, compactionSummaryMessage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
@@ -26,14 +26,15 @@ export function badField(path: string, message: string, unsupported = false): Li
  * their order (a call keeps its `namespace`); consecutive function_call_output,
  * custom_tool_call_output and the client's tool_search_output items into one tool message
  * (tool-search.ts); the client tools' calls (`shell_call`, `apply_patch_call`,
- * `local_shell_call`) are tool calls of the assistant's turn and their `*_output` items results
- * (client-tools.ts); a call's `caller` (the `program` that made it: programmatic tool calling) is
- * the call part's, and the `program` and `program_output` items hosted items of the turn. The
- * client's `mcp_approval_response` is a user message of its own, as written; so are an
- * `additional_tools` item, with the tools it adds (checked against `declared`, the request's
- * tools: additional-tools.ts), and a `compaction_trigger`, which must be the last item. A
- * compaction item lip made is the summary it holds (a user message); OpenAI's own is a hosted
- * item of the assistant's turn, as written, which only an openai-responses backend can carry.
+ * `local_shell_call`, `computer_call`) are tool calls of the assistant's turn and their
+ * `*_output` items results (client-tools.ts); a call's `caller` (the `program` that made it:
+ * programmatic tool calling) is the call part's, and the `program` and `program_output` items
+ * hosted items of the turn. The client's `mcp_approval_response` is a user message of its own, as
+ * written; so is an `additional_tools` item, with the tools it adds (checked against `declared`,
+ * the request's tools: additional-tools.ts). A `compaction_trigger` must be the last item, and is
+ * no message: the request asks for a compaction (decode-request.ts). A compaction item lip made
+ * is the summary it holds (a user message); OpenAI's own is a hosted item of the assistant's turn
+ * that stands for the turns before it, as written, which only an openai-responses backend reads.
  */
 export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = []): Message[] {
   if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
@@ -109,7 +110,6 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
       }
       case 'compaction_trigger':
         if (i !== input.length - 1) throw badField(`${path}.type`, 'a compaction_trigger must be the last input item');
-        messages.push({ role: 'user', parts: [hostedPart(item)] });
         return;
       case 'additional_tools':
         messages.push({ role: 'user', parts: [(added ??= new AddedTools(declared)).part(item, path)] });
@@ -129,36 +129,32 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
           else append('tool', [clientOutputPart(item, path)]);
           return;
         }
-        throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`, KNOWN_UNSUPPORTED.has(type));
+        throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`);
     }
   });
   return messages;
 }
-
-const KNOWN_UNSUPPORTED = new Set(['computer_call', 'computer_call_output']);
 
 /** A call item's `caller` (who made it: the model, or a program of programmatic tool calling), as the call part's. */
 export function callerOf(item: Json): { caller?: ToolCaller } {
   return item.caller !== null && typeof item.caller === 'object' ? { caller: { dialect: CALLER_DIALECTS.openaiResponses, value: item.caller } } : {};
 }
 
-/** What a compaction summary is introduced with when it comes back as the conversation's start. */
-export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
-
 /**
  * A compaction item. One lip made (`POST /v1/responses/compact`, compact.ts) holds its summary
  * sealed: it becomes a user message that stands for the turns it replaced. OpenAI's own (its
- * compact endpoint's, or a compaction of its answer) holds state only OpenAI reads: a hosted part,
- * as written, which an openai-responses backend sends back and every other backend refuses
- * (isHostedState). A lip envelope of anything else than a compaction is a 400.
+ * compact endpoint's, or a compaction of its answer) holds those turns only in a form OpenAI
+ * reads: a hosted part, as written, standing for the conversation before it without a readable
+ * summary (HostedToolPart.compaction), which an openai-responses backend sends back and every
+ * other backend refuses. A lip envelope of anything else than a compaction is a 400.
  */
 function compaction(item: Json, path: string): Message | HostedToolPart {
   const sealed = openState(item.encrypted_content as string, `${path}.encrypted_content`);
-  if (sealed === undefined) return hostedPart(item);
+  if (sealed === undefined) return { ...hostedPart(item), compaction: {} };
   if (sealed.dialect !== REASONING_DIALECTS.lipCompaction || typeof sealed.text !== 'string') {
     throw badField(`${path}.encrypted_content`, 'holds state lip sealed for another purpose than a compaction; send the compaction items lip or OpenAI made as they were', true);
   }
-  return { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${sealed.text}` }] };
+  return compactionSummaryMessage(sealed.text);
 }
 
 /**
@@ -210,7 +206,8 @@ function contentParts(content: string | Json[], path: string): Part[] {
   });
 }
 
-function imagePart(p: Json, path: string): ImagePart {
+/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https: or data:; an uploaded `file_id` is a 400. */
+export function imagePart(p: Json, path: string): ImagePart {
   const detail = typeof p.detail === 'string' ? { detail: p.detail } : {};
   if (typeof p.image_url === 'string' && p.image_url.length > 0) {
     const inline = parseDataUrl(p.image_url);

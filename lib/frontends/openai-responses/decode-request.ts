@@ -9,7 +9,7 @@ import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 import { WEB_SEARCH_TOOL_TYPES, includesSearchSources } from './web-search-call.js';
 import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes } from './hosted-tools.js';
 import { checkNamespacesAndSearch } from './tool-search.js';
-import { CLIENT_TOOL_TYPES, checkClientTools, clientChoice } from './client-tools.js';
+import { CLIENT_CHOICE_TYPES, checkClientTools, clientChoice } from './client-tools.js';
 import { declaredTool } from './declared-tools.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
@@ -46,11 +46,11 @@ export interface ResponsesHints {
  * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources),
  * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP,
  * programmatic tool calling: hosted-tools.ts; their `include` values go to
- * `providerOptions.openai.include`), the tools the
- * client runs on OpenAI's schema (shell, apply_patch, local_shell: client-tools.ts), tool choice,
+ * `providerOptions.openai.include`), the tools the client runs on OpenAI's schema (shell,
+ * apply_patch, local_shell, computer use: client-tools.ts), tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
- * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
- * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
+ * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, `context_management`, ...) and
+ * a `compaction_trigger` ending the input (`compactionTrigger`) onto `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
  */
 export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -95,7 +95,9 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
 
   const include = hostedIncludes(b.include);
   const optioned = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
-  const knobs = include !== undefined ? { ...optioned, include } : optioned;
+  // An input ending with a compaction_trigger (decodeInput checked it is the last) asks OpenAI to compact.
+  const triggered = Array.isArray(b.input) && (b.input as Json[]).at(-1)?.type === 'compaction_trigger';
+  const knobs = include !== undefined || triggered ? { ...optioned, ...(include !== undefined ? { include } : {}), ...(triggered ? { compactionTrigger: true } : {}) } : optioned;
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -153,14 +155,14 @@ function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoi
     if (c.type === 'function' || c.type === 'custom') return { type: 'tool', name: c.name };
     if (WEB_SEARCH_TOOL_TYPES.has(c.type)) return { type: 'tool', name: webSearchChoice(tools, 'tool_choice.type') };
     if (HOSTED_TOOL_TYPES.has(c.type)) return { type: 'tool', name: hostedChoice(c, tools, 'tool_choice') };
-    if (CLIENT_TOOL_TYPES.has(c.type)) return { type: 'tool', name: clientChoice(c.type, tools, 'tool_choice.type') };
+    if (CLIENT_CHOICE_TYPES.has(c.type)) return { type: 'tool', name: clientChoice(c.type, tools, 'tool_choice.type') };
     if (c.type === 'allowed_tools') {
       const names = (c.tools as Json[]).map((t, i) => {
         const path = `tool_choice.tools[${i}]`;
         if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchChoice(tools, `${path}.type`);
         if (HOSTED_TOOL_TYPES.has(t.type)) return hostedChoice(t, tools, path);
-        if (CLIENT_TOOL_TYPES.has(t.type)) return clientChoice(t.type, tools, `${path}.type`);
-        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, hosted and client tools: shell, apply_patch, local_shell)`, true);
+        if (CLIENT_CHOICE_TYPES.has(t.type)) return clientChoice(t.type, tools, `${path}.type`);
+        if (t.type !== 'function' && t.type !== 'custom') throw badField(`${path}.type`, `"${String(t.type)}" tools are not supported (only function, custom, web_search, hosted and client tools: shell, apply_patch, local_shell, computer, computer_use_preview, computer_use)`, true);
         if (typeof t.name !== 'string' || !tools.some((d) => d.name === t.name)) throw badField(`${path}.name`, `names the tool "${String(t.name)}", which is not in tools`);
         return t.name as string;
       });

@@ -5,7 +5,7 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { callItem, callItemPrefix, callerForm, messageItem, type CallForm } from './response-object.js';
 import { webSearchCallItem } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
-import { CLIENT_TOOL_TYPES, type ClientToolType } from './client-tools.js';
+import { CLIENT_TOOL_NAMES, ownCallFields, type ClientToolType } from './client-tools.js';
 
 type Item = Record<string, unknown>;
 
@@ -18,8 +18,8 @@ type Item = Record<string, unknown>;
  *   of it (the client's `mcp_approval_response`) as written, in its place;
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
  *   call a `function_call` or `custom_tool_call` item (with its `namespace`; a `tool_search_call`
- *   when the input answers it with a `tool_search_output`; a `shell_call`, `apply_patch_call` or
- *   `local_shell_call` when it answers it with that tool's output item; with its `caller`), each reasoning a `reasoning` item (provider
+ *   when the input answers it with a `tool_search_output`; a `shell_call`, `apply_patch_call`,
+ *   `local_shell_call` or `computer_call` when it answers it with that tool's output item; with its `caller`), each reasoning a `reasoning` item (provider
  *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
  *   item (its query and sources), each hosted tool's item (code_interpreter_call, mcp_call, ...)
  *   as written, its own id kept;
@@ -108,7 +108,7 @@ function assistantItem(part: Part, nextId: (prefix: string) => string, searches:
   switch (part.type) {
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
     case 'tool_call': {
-      const client = clients.has(part.id) && CLIENT_TOOL_TYPES.has(part.name) ? { client: part.name as ClientToolType } : {};
+      const client = clients.has(part.id) && CLIENT_TOOL_NAMES.has(part.name) ? { client: part.name as ClientToolType, ...ownCallFields(part.providerFields) } : {};
       const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id), ...client, ...callerForm(part.caller) };
       return callItem(nextId(callItemPrefix(form)), callWireId(part), part.name, part.arguments, 'completed', form);
     }

@@ -7,7 +7,7 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
-import { clientToolOf } from './client-tools.js';
+import { clientToolOf, ownCallFields } from './client-tools.js';
 import { withAddedTools } from './additional-tools.js';
 
 /**
@@ -64,7 +64,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       const client = clientToolOf(call, block.name, block.namespace);
       const form: CallForm = {
         custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(call, block.name, block.namespace),
-        ...(client !== undefined ? { client } : {}), ...callerForm(block.caller),
+        ...(client !== undefined ? { client, ...ownCallFields(block.providerFields) } : {}), ...callerForm(block.caller),
       };
       output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
     }

@@ -1,4 +1,4 @@
-import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, Usage, WebSearchEvent } from '../../canonical/index.js';
+import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
@@ -11,14 +11,15 @@ import type { ResponsesHints } from './decode-request.js';
 import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
-import { clientToolOf, type ClientToolType } from './client-tools.js';
+import { clientToolOf, ownCallFields, type ClientToolType } from './client-tools.js';
 import { withAddedTools } from './additional-tools.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
   readonly kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call' | 'tool_search_call' | 'client_tool_call' | 'web_search_call' | 'hosted';
-  /** A client tool's call (kind `client_tool_call`): which tool, so which item (client-tools.ts). */
+  /** A client tool's call (kind `client_tool_call`): which tool, so which item (client-tools.ts), and its own fields (a computer call's safety checks). */
   readonly client?: ClientToolType;
+  readonly fields?: Readonly<Record<string, unknown>>;
   readonly index: number;
   readonly id: string;
   readonly at: string;
@@ -48,9 +49,9 @@ interface OpenItem {
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
  * index; a custom tool's call is a `custom_tool_call` item whose input streams with
  * `custom_tool_call_input.*`; a call of a client tool on OpenAI's schema is its own item,
- * `shell_call`, `apply_patch_call` or `local_shell_call`, added in progress and done whole, as
- * the API streams them: client-tools.ts; a call a program made names it as its `caller`, and a
- * tool added by an `additional_tools` item is written as declared there). A text or reasoning item is closed before any other item opens. The stream ends with
+ * `shell_call`, `apply_patch_call`, `local_shell_call` or `computer_call`, added in progress and
+ * done whole, as the API streams them: client-tools.ts; a call a program made names it as its
+ * `caller`, and a tool added by an `additional_tools` item is written as declared there). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
  * after output is `response.failed` followed by an `error` event. Provider state travels in
  * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
@@ -179,12 +180,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
    * `call_id` on the wire is `callId` (an id that may carry state); with its `caller` when a
    * program of this protocol's made it.
    */
-  private openCall(id: string, name: string, callId = id, custom = false, namespace?: string, made?: ToolCaller): string {
+  private openCall(id: string, name: string, callId = id, custom = false, namespace?: string, made: { readonly providerFields?: ToolCallFields; readonly caller?: ToolCaller } = {}): string {
     const client = clientToolOf(this.call, name, namespace);
-    const caller = callerForm(made);
-    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.call, name, namespace), ...(client !== undefined ? { client } : {}), ...caller };
+    const own = client !== undefined ? { client, ...ownCallFields(made.providerFields) } : {};
+    const caller = callerForm(made.caller);
+    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.call, name, namespace), ...own, ...caller };
     const kind = form.toolSearch ? 'tool_search_call' : client !== undefined ? 'client_tool_call' : custom ? 'custom_tool_call' : 'function_call';
-    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}), ...(client !== undefined ? { client } : {}), ...caller });
+    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}), ...own, ...caller });
     this.calls.set(id, item);
     return text;
   }
@@ -236,7 +238,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
         return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':
-        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true, event.namespace, event.caller);
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true, event.namespace, event);
       case 'tool_call_delta': {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
@@ -408,6 +410,7 @@ function formOf(call: OpenItem): CallForm {
   return {
     custom: call.kind === 'custom_tool_call', toolSearch: call.kind === 'tool_search_call',
     ...(call.namespace !== undefined ? { namespace: call.namespace } : {}), ...(call.client !== undefined ? { client: call.client } : {}),
+    ...(call.fields !== undefined ? { fields: call.fields } : {}),
     ...(call.caller !== undefined ? { caller: call.caller } : {}),
   };
 }

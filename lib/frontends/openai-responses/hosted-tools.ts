@@ -9,8 +9,8 @@ type Json = Record<string, any>; // validated by responsesRequestSchema before a
  * openai-responses backend can send them (as written), and their work comes back as the
  * provider's own output items. Programmatic tool calling is one: OpenAI runs the model's program,
  * whose calls of the client's tools come to the client as ordinary calls naming their `caller`.
- * Tools the client runs on OpenAI's schema (shell, apply_patch, local_shell) are not among them
- * (client-tools.ts); computer use is refused.
+ * Tools the client runs on OpenAI's schema (shell, apply_patch, local_shell, computer use) are
+ * not among them (client-tools.ts).
  */
 export const HOSTED_TOOL_TYPES: ReadonlySet<string> = new Set(['code_interpreter', 'file_search', 'image_generation', 'mcp', 'programmatic_tool_calling']);
 

@@ -153,6 +153,18 @@ const toolSearchOutput = {
 const nullableInteger = { type: ['integer', 'null'] };
 const callId = { type: 'string', minLength: 1 };
 const stringArray = { type: 'array', items: { type: 'string' } };
+const number = { type: 'number' };
+/** A computer use action (ComputerAction): its `type`, and the fields of the action union typed. */
+const computerAction = {
+  type: 'object', required: ['type'],
+  properties: {
+    type: { type: 'string', minLength: 1 }, x: number, y: number, scroll_x: number, scroll_y: number, button: { type: 'string' }, text: { type: 'string' },
+    keys: { type: ['array', 'null'], items: { type: 'string' } },
+    path: { type: 'array', items: { type: 'object', required: ['x', 'y'], properties: { x: number, y: number } } },
+  },
+};
+/** A computer call's pending safety checks, and those a computer call's output acknowledges. */
+const safetyChecks = { type: ['array', 'null'], items: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 }, code: nullableString, message: nullableString } } };
 const clientItems: Record<string, Record<string, unknown>> = {
   shell_call: {
     required: ['call_id', 'action'],
@@ -203,6 +215,17 @@ const clientItems: Record<string, Record<string, unknown>> = {
     },
   },
   local_shell_call_output: { required: ['output'], properties: { call_id: nullableString, id: nullableString, output: { type: 'string' }, status: nullableString } },
+  computer_call: {
+    required: ['call_id'],
+    properties: { call_id: callId, status: nullableString, action: computerAction, actions: { type: 'array', items: computerAction }, pending_safety_checks: safetyChecks },
+  },
+  computer_call_output: {
+    required: ['call_id', 'output'],
+    properties: {
+      call_id: callId, status: nullableString, acknowledged_safety_checks: safetyChecks,
+      output: { type: 'object', required: ['type'], properties: { type: { enum: ['computer_screenshot'] }, image_url: nullableString, file_id: nullableString } },
+    },
+  },
 };
 
 /** An input item: typed, or an untyped `{role, content}` message. */
@@ -334,11 +357,20 @@ const namespaceTool = {
 const toolSearchTool = {
   properties: { execution, description: { type: ['string', 'null'] }, parameters: { type: ['object', 'null'] } },
 };
-/** The client-run tools on OpenAI's schema; a shell's `environment` says who runs it (client-tools.ts). */
+/**
+ * The client-run tools on OpenAI's schema; a shell's `environment` says who runs it, the
+ * preview computer tool's display and environment describe the computer (client-tools.ts).
+ */
+const displaySize = { type: 'integer', minimum: 1 };
 const clientTools = {
   shell: { properties: { environment: { type: ['object', 'null'], required: ['type'], properties: { type: { type: 'string' } } }, ...allowedCallers } },
   apply_patch: { properties: allowedCallers },
   local_shell: {},
+  computer: {},
+  computer_use_preview: {
+    required: ['display_width', 'display_height', 'environment'],
+    properties: { display_width: displaySize, display_height: displaySize, environment: { type: 'string', minLength: 1 } },
+  },
 };
 const tool = tagged({ function: functionTool, custom: customTool, namespace: namespaceTool, tool_search: toolSearchTool, ...webSearchTools, ...hostedTools, ...clientTools });
 
@@ -361,7 +393,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
     tools: { type: ['array', 'null'], items: { $ref: '#/$defs/tool' } },
     tool_choice: {
       type: ['string', 'object'],
-      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}), a client tool\'s ({"type":"shell"}, {"type":"apply_patch"}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
+      description: '"auto", "none", "required", {"type":"function","name":...}, {"type":"custom","name":...}, {"type":"web_search"}, a hosted tool\'s {"type":...} ({"type":"mcp","server_label":...}), a client tool\'s ({"type":"shell"}, {"type":"apply_patch"}, {"type":"computer"}) or {"type":"allowed_tools","mode":"auto"|"required","tools":[...]}',
       if: { type: 'string' },
       then: { enum: ['auto', 'none', 'required'] },
       else: {
@@ -374,7 +406,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
             properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string' }, server_label: { type: 'string' } } } } },
           },
         }),
-        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES, ...HOSTED_TOOL_TYPES, 'shell', 'apply_patch', 'local_shell'] } },
+        properties: { type: { enum: ['function', 'custom', 'allowed_tools', ...WEB_SEARCH_TOOL_TYPES, ...HOSTED_TOOL_TYPES, 'shell', 'apply_patch', 'local_shell', 'computer', 'computer_use_preview', 'computer_use'] } },
       },
     },
     parallel_tool_calls: { type: ['boolean', 'null'] },

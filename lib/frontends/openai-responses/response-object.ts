@@ -160,6 +160,8 @@ export interface CallForm {
   readonly namespace?: string;
   readonly toolSearch?: boolean;
   readonly client?: ClientToolType;
+  /** A client tool's call's own fields (ownCallFields: a computer call's safety checks). */
+  readonly fields?: Readonly<Record<string, unknown>>;
   readonly caller?: Readonly<Record<string, unknown>>;
 }
 
@@ -177,12 +179,12 @@ const CALLER_ITEMS: ReadonlySet<unknown> = new Set(['function_call', 'custom_too
 
 /**
  * The output item of a call: a tool_search_call for the client's tool search, a shell_call,
- * apply_patch_call or local_shell_call for those tools, a custom_tool_call for a custom tool,
- * else a function_call; with its `caller` when the form has one and the item takes it.
+ * apply_patch_call, local_shell_call or computer_call for those tools, a custom_tool_call for a
+ * custom tool, else a function_call; with its `caller` when the form has one and the item takes it.
  */
 export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, form: CallForm = {}): Record<string, unknown> {
   const item = form.toolSearch === true ? toolSearchCallItem(id, callId, text, status)
-    : form.client !== undefined ? clientCallItem(form.client, id, callId, text, status)
+    : form.client !== undefined ? clientCallItem(form.client, id, callId, text, status, form.fields)
       : form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
   return form.caller !== undefined && CALLER_ITEMS.has(item.type) ? { ...item, caller: { ...form.caller } } : item;
 }

@@ -94,30 +94,33 @@ describe('backends/openai-responses programmatic tool calling, added tools and c
       expect(input[4]).to.deep.equal({ type: 'function_call_output', call_id: 'call_an', output: 'ok' });
     });
 
-    it('sends OpenAI\'s compaction, a compaction trigger and an additional_tools item as written, in place; the added tools only there', () => {
+    it('sends OpenAI\'s compaction and an additional_tools item as written, in place, the added tools only there; a trigger last; context_management', () => {
       const added = { type: 'additional_tools', role: 'developer', tools: [{ type: 'function', name: 'write_file', parameters: { type: 'object' } }] };
       const body = encodeResponsesRequest(call({
         tools: [WEATHER],
         messages: [
-          { role: 'assistant', parts: [part(COMPACTION)] },
+          { role: 'assistant', parts: [part(COMPACTION, { compaction: {} })] },
           { role: 'user', parts: [part(added, { tools: [{ name: 'write_file', parameters: { type: 'object' } }] })] },
           ask,
-          { role: 'user', parts: [part({ type: 'compaction_trigger' })] },
         ],
-        providerOptions: { openai: { contextManagement: [{ type: 'compaction', compact_threshold: 200_000 }] } },
+        providerOptions: { openai: { contextManagement: [{ type: 'compaction', compact_threshold: 200_000 }], compactionTrigger: true } },
       }), 'gpt-5.6', options);
       expect(body.input).to.deep.equal([COMPACTION, added, { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Paris minus Oslo?' }] }, { type: 'compaction_trigger' }]);
       expect((body.tools as Json[]).map((t) => t.name)).to.deep.equal(['get_weather']);
       expect(body.context_management).to.deep.equal([{ type: 'compaction', compact_threshold: 200_000 }]);
-      const off = encodeResponsesRequest(call({ providerOptions: { openai: { contextManagement: [{ type: 'compaction' }] } } }), 'gpt-5.6', responsesOptions({ id: 'b', kind: 'openai-responses', models: [], provider_options: false } as never));
-      expect(off).to.not.have.property('context_management');
+      // A hosted capability: sent by a row that sends no OpenAI knobs too.
+      const quiet = encodeResponsesRequest(call({ providerOptions: { openai: { contextManagement: [{ type: 'compaction' }], compactionTrigger: true, serviceTier: 'flex' } } }), 'gpt-5.6', responsesOptions({ id: 'b', kind: 'openai-responses', models: [], provider_options: false } as never));
+      expect(quiet).to.deep.include({ context_management: [{ type: 'compaction' }] });
+      expect(quiet).to.not.have.property('service_tier');
+      expect((quiet.input as Json[]).at(-1)).to.deep.equal({ type: 'compaction_trigger' });
     });
 
     it('openai-codex refuses programmatic tool calling and OpenAI\'s compaction, and sends a program\'s calls without callers or allowed_callers', () => {
       expect(thrownBy(() => codex(call({ tools: [PTC] })))).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
-      const compacted = thrownBy(() => codex(call({ messages: [{ role: 'assistant', parts: [part(COMPACTION)] }, ask] })));
+      const compacted = thrownBy(() => codex(call({ messages: [{ role: 'assistant', parts: [part(COMPACTION, { compaction: {} })] }, ask] })));
       expect(compacted).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
-      expect(compacted.message).to.contain('the compaction item at messages[0].parts[0]');
+      expect(compacted.message).to.contain('compaction block');
+      expect(thrownBy(() => codex(call({ providerOptions: { openai: { compactionTrigger: true } } })))).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
       const body = codex(call({ tools: [WEATHER, NOTE], messages: programTurn.slice(0, 3) }));
       const wire = JSON.stringify(body);
       expect(wire).to.not.contain('caller');

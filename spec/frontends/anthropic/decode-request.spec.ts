@@ -221,23 +221,24 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(unknown.message).to.equal('messages[2].content[0].type: unknown block type "foo"');
     const misplaced = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] });
     expect(misplaced.message).to.equal('messages[0].content[0].type: tool_use blocks belong in assistant messages');
-    const advisor = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'advisor_tool_result', tool_use_id: 's', content: {} }] }] });
-    expect(advisor).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].type' });
+    const fallback = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'fallback', to: { model: 'claude-opus-4-6' } }] }] });
+    expect(fallback).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'messages[0].content[0].type: fallback blocks are not supported' });
     const reference = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'tool_reference', tool_name: 'f' }] }] });
     expect(reference).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[1].type: tool_reference blocks belong in the content of a tool_result' });
     const nested = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'bar' }] }] }] });
     expect(nested.param).to.equal('messages[0].content[0].content[0].type');
-    const compaction = decodeError({ ...base, messages: [{ role: 'assistant', content: [{ type: 'compaction', content: 'summary' }] }] });
-    expect(compaction).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'messages[0].content[0].type: compaction blocks are not supported' });
+    // browser_state passes in a tool_result (toolsets.spec.ts); one without its tabs, or outside a result, is a 400
     const browser = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'browser_state' }] }] }] });
-    expect(browser).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[0].content[0].content[0].type' });
+    expect(browser).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[0].content[0].tabs: is required' });
+    const loose = decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'browser_state', tabs: [] }] }] });
+    expect(loose).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[0].content[0].type: browser_state blocks belong in the content of a tool_result' });
   });
 
   it('rejects schema violations with a 400 naming the field', () => {
     expect(decodeError({ model: 'm', messages: [] }).message).to.equal('max_tokens: is required');
     expect(decodeError({ ...base, messages: [{ role: 'developer', content: 'x' }] }).param).to.equal('messages[0].role');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 7 }] }).message).to.equal('messages[0].content: must be a string or an array of content blocks (got number 7)');
-    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'm', type: 'advisor_20260301' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'm', type: 'imaginary_tool_20991231' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: 'x' }], thinking: { type: 'enabled' } }).param).to.equal('thinking.budget_tokens');
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [] }] }).message).to.equal('messages[0].content: must not be empty');
   });

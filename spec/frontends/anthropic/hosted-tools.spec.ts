@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { collectEvents, emptyCall, type Call, type LipEvent } from '../../../lib/canonical/index.js';
+import { collectEvents, type Call, type LipEvent } from '../../../lib/canonical/index.js';
 import type { LipError } from '../../../lib/errors/index.js';
 import { AnthropicStreamEncoder, decodeMessagesRequest, encodeMessagesResponse } from '../../../lib/frontends/anthropic/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
@@ -60,9 +60,9 @@ describe('frontends/anthropic hosted server tools (web fetch, code execution, to
       expect(decodeError({ tools: [CODE, { ...FETCH, citations: true }] })).to.deep.include({ param: 'tools[1].citations' });
       expect(decodeError({ tools: [{ ...CODE, allowed_callers: 'direct' }] })).to.deep.include({ param: 'tools[0].allowed_callers' });
       expect(decodeError({ tools: [{ ...CODE, name: 7 }] })).to.deep.include({ param: 'tools[0].name' });
-      const advisor = decodeError({ tools: [CODE, { type: 'advisor_20260301', name: 'advisor' }] });
-      expect(advisor).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[1].type' });
-      expect(advisor.message).to.contain('"advisor_20260301" server tools are not supported');
+      const imaginary = decodeError({ tools: [CODE, { type: 'imaginary_tool_20991231', name: 'imaginary' }] });
+      expect(imaginary).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[1].type' });
+      expect(imaginary.message).to.contain('"imaginary_tool_20991231" server tools are not supported');
     });
   });
 
@@ -111,7 +111,7 @@ describe('frontends/anthropic hosted server tools (web fetch, code execution, to
       expect(turn([{ ...FETCHED, content: 'page' }])).to.deep.include({ param: 'messages[1].content[0].content' });
       expect(turn([{ type: 'container_upload' }], 'user')).to.deep.include({ param: 'messages[1].content[0].file_id' });
       expect(turn([{ ...USE, id: 7 }])).to.deep.include({ param: 'messages[1].content[0].id' });
-      expect(turn([{ type: 'advisor_tool_result', tool_use_id: 'x', content: {} }])).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[0].type' });
+      expect(turn([{ type: 'fallback', to: { model: 'claude-opus-4-6' } }])).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[0].type' });
       expect(turn([{ type: 'tool_reference', tool_name: 'f' }])).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'messages[1].content[0].type: tool_reference blocks belong in the content of a tool_result' });
     });
 

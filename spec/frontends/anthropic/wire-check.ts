@@ -27,6 +27,7 @@ export function checkAnthropicWire(body: string): AnthropicEvent[] {
     web_fetch_tool_result: [], code_execution_tool_result: [], bash_code_execution_tool_result: [], text_editor_code_execution_tool_result: [],
     tool_search_tool_result: [], container_upload: [],
     mcp_tool_use: ['input_json_delta'], mcp_tool_result: [], mcp_tool_listing: [],
+    advisor_tool_result: [], compaction: ['compaction_delta'],
   };
   for (const e of events) {
     if (e.event === 'content_block_start') {
@@ -51,8 +52,9 @@ export function checkAnthropicWire(body: string): AnthropicEvent[] {
 
 /**
  * The content blocks the events build, as a client accumulates them: a tool_use keeps its input
- * JSON text apart (`json`); a server_tool_use's (or mcp_tool_use's) input is that JSON parsed, and a text block's
- * `citations` collect its citations_delta, as the SDK's MessageStream does.
+ * JSON text apart (`json`); a server_tool_use's (or mcp_tool_use's) input is that JSON parsed, a text block's
+ * `citations` collect its citations_delta, and a compaction_delta's values replace a compaction
+ * block's, as the SDK's (Beta)MessageStream does.
  */
 export function accumulate(events: readonly AnthropicEvent[]): Record<string, any>[] {
   const blocks: Record<string, any>[] = [];
@@ -66,6 +68,7 @@ export function accumulate(events: readonly AnthropicEvent[]): Record<string, an
     if (d.type === 'citations_delta') b.citations = [...(b.citations ?? []), d.citation];
     if (d.type === 'thinking_delta') b.thinking += d.thinking;
     if (d.type === 'signature_delta') b.signature = d.signature;
+    if (d.type === 'compaction_delta') Object.assign(b, { content: d.content }, 'encrypted_content' in d ? { encrypted_content: d.encrypted_content } : {});
     if (d.type === 'input_json_delta' && (b.type === 'server_tool_use' || b.type === 'mcp_tool_use')) serverInput.set(b, (serverInput.get(b) ?? '') + d.partial_json);
     else if (d.type === 'input_json_delta') b.json += d.partial_json;
   }

@@ -62,8 +62,7 @@ describe('frontends/openai-responses additional_tools items', () => {
     expect(refusal({ input: [added([])] })).to.deep.include({ param: 'input[0].tools' });
     expect(refusal({ input: [added([{ type: 'function' }])] })).to.deep.include({ param: 'input[0].tools[0].name' });
     expect(refusal({ input: [added([{ type: 'code_interpreter' }])] })).to.deep.include({ param: 'input[0].tools[0].container' });
-    const computer = { type: 'computer_use_preview', display_width: 1024, display_height: 768, environment: 'browser' };
-    expect(refusal({ input: [added([computer])] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].tools[0].type' });
+    expect(refusal({ input: [added([{ type: 'future_tool' }])] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].tools[0].type' });
     expect(refusal({ input: [added([{ type: 'shell', environment: { type: 'container_auto' } }])] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].tools[0].environment.type' });
   });
 

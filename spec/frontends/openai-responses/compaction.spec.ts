@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { ResponseStream } from 'openai/lib/responses/ResponseStream';
-import { HOSTED_DIALECTS, REASONING_DIALECTS, collectEvents, isHostedState, validateCall, type LipEvent } from '../../../lib/canonical/index.js';
+import { COMPACTION_PREAMBLE, HOSTED_DIALECTS, REASONING_DIALECTS, collectEvents, validateCall, type LipEvent } from '../../../lib/canonical/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
 import { responsesCompactRoute } from '../../../lib/frontends/openai-responses/compact.js';
-import { COMPACTION_PREAMBLE } from '../../../lib/frontends/openai-responses/decode-input.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { sealState } from '../../../lib/frontends/state-envelope.js';
 import { checkResponsesWire } from './wire-check.js';
@@ -23,17 +22,16 @@ const RESPONSE_ID = 'resp_0123456789abcdef0123456789abcdef0123456789abcdef';
 
 describe('frontends/openai-responses compaction', () => {
   describe('the request', () => {
-    it('keeps OpenAI\'s compaction item as written, a hosted part of the assistant\'s turn that only OpenAI reads', () => {
+    it('keeps OpenAI\'s compaction item as written: a hosted part of the assistant\'s turn standing for the turns before it, with no readable summary', () => {
       const { call } = decode({ input: [{ role: 'user', content: 'fix a.ts' }, COMPACTION, { type: 'message', role: 'assistant', content: 'Fixed.' }, { role: 'user', content: 'and b.ts' }] });
       expect(validateCall(call)).to.deep.equal([]);
       expect(call.messages).to.deep.equal([
         { role: 'user', parts: [{ type: 'text', text: 'fix a.ts' }] },
-        { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: OURS, block: COMPACTION }, { type: 'text', text: 'Fixed.' }] },
+        { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: OURS, block: COMPACTION, compaction: {} }, { type: 'text', text: 'Fixed.' }] },
         { role: 'user', parts: [{ type: 'text', text: 'and b.ts' }] },
       ]);
-      expect(isHostedState(call.messages[1]!.parts[0] as never)).to.equal(true);
       // One that opens the input (the turns before it dropped, as OpenAI suggests) too.
-      expect(decode({ input: [COMPACTION, { role: 'user', content: 'go on' }] }).call.messages[0]).to.deep.equal({ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: OURS, block: COMPACTION }] });
+      expect(decode({ input: [COMPACTION, { role: 'user', content: 'go on' }] }).call.messages[0]).to.deep.equal({ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: OURS, block: COMPACTION, compaction: {} }] });
     });
 
     it('still reads a compaction item lip made as the summary it holds', () => {
@@ -49,10 +47,11 @@ describe('frontends/openai-responses compaction', () => {
       expect(refusal({ input: [{ ...COMPACTION, id: 3 }] })).to.deep.include({ param: 'input[0].id' });
     });
 
-    it('keeps a compaction_trigger, which must be the last item, as a user turn of its own', () => {
+    it('reads a compaction_trigger, which must be the last item, as the request asking OpenAI to compact (a hosted knob, no message)', () => {
       const { call } = decode({ input: [{ role: 'user', content: 'a long session' }, TRIGGER] });
-      expect(call.messages.at(-1)).to.deep.equal({ role: 'user', parts: [{ type: 'hosted_tool', dialect: OURS, block: TRIGGER }] });
-      expect(isHostedState(call.messages.at(-1)!.parts[0] as never)).to.equal(true);
+      expect(call.messages).to.deep.equal([{ role: 'user', parts: [{ type: 'text', text: 'a long session' }] }]);
+      expect(call.providerOptions?.openai).to.deep.equal({ compactionTrigger: true });
+      expect(decode({ input: [{ role: 'user', content: 'x' }] }).call.providerOptions).to.equal(undefined);
       expect(refusal({ input: [TRIGGER, { role: 'user', content: 'x' }] })).to.deep.include({
         code: 'LIP_ERR_REQUEST_INVALID', param: 'input[0].type', message: 'input[0].type: a compaction_trigger must be the last input item',
       });
@@ -97,12 +96,11 @@ describe('frontends/openai-responses compaction', () => {
       expect(whole.output[0]).to.deep.equal(COMPACTION);
     });
 
-    it('lists the compaction and the trigger as written among a stored response\'s input items', () => {
+    it('lists the compaction item as written among a stored response\'s input items (the trigger, a request of that response alone, is none)', () => {
       const input = decode({ input: [COMPACTION, { role: 'user', content: 'x' }, TRIGGER] }).call.messages;
       const items = encodeInputItems(RESPONSE_ID, input);
-      expect(items.map((i) => i.type)).to.deep.equal(['compaction', 'message', 'compaction_trigger']);
+      expect(items.map((i) => i.type)).to.deep.equal(['compaction', 'message']);
       expect(items[0]).to.deep.equal(COMPACTION);
-      expect(items[2]).to.deep.include(TRIGGER);
     });
   });
 });

@@ -78,9 +78,9 @@ describe('frontends/openai-responses hosted tools', () => {
       expect(refusal({ tools: [{ type: 'function', name: 'code_interpreter' }, CODE] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].name' });
     });
 
-    it('keeps refusing computer use, which a client runs itself (shell, apply_patch and local_shell are client tools: client-tools.spec.ts)', () => {
+    it('does not take computer use for a hosted tool: the client runs it (client tools: client-tools.spec.ts, computer-use.spec.ts)', () => {
       const computer = { type: 'computer_use_preview', display_width: 1024, display_height: 768, environment: 'browser' };
-      expect(refusal({ tools: [computer] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+      expect(decode({ tools: [computer] }).call.tools[0]).to.deep.include({ name: 'computer', kind: 'provider' });
     });
 
     it('maps a tool_choice naming a hosted tool onto that tool; what has no canonical form is a precise 400', () => {
@@ -132,7 +132,7 @@ describe('frontends/openai-responses hosted tools', () => {
       expect(refusal({ input: [{ role: 'user', content: 'x' }, { ...CI_ITEM, id: 5 }] })).to.deep.include({ param: 'input[1].id' });
       expect(refusal({ input: [{ role: 'user', content: 'x' }, { type: 'mcp_call', id: 'mcp_1', name: 'ask' }] })).to.deep.include({ param: 'input[1].server_label', message: 'input[1].server_label: is required' });
       expect(refusal({ input: [{ ...APPROVAL, approve: 'yes' }] })).to.deep.include({ param: 'input[0].approve' });
-      expect(refusal({ input: [{ type: 'computer_call', id: 'cu_1' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].type' });
+      expect(refusal({ input: [{ role: 'user', content: 'x' }, { type: 'program', id: 'prog_1', call_id: 'c', code: 'return 1;' }] })).to.deep.include({ param: 'input[1].fingerprint' });
     });
   });
 

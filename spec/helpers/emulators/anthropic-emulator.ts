@@ -61,12 +61,38 @@ function textBlocks(script: Script): { deltas: string[]; citations: Record<strin
   return blocks.filter((b) => b.deltas.length > 0);
 }
 
-/** Anthropic's usage, with the searches and fetches the answer ran (`server_tool_use`) when it ran any. */
-function usageWire(script: Script, u: UsageScript, output?: number): Record<string, unknown> {
+/**
+ * Anthropic's usage, with the searches and fetches the answer ran (`server_tool_use`) when it ran
+ * any, and the iterations of an answer that compacted (`iterations`: the compaction's, then the
+ * message's, whose counts are the top-level ones).
+ */
+function usageWire(script: Script, u: UsageScript, model: string, output?: number): Record<string, unknown> {
   const searches = script.searches?.length ?? 0;
   const fetches = (script.hosted ?? []).filter((b) => b.type === 'server_tool_use' && b.name === 'web_fetch').length;
   const used = searches > 0 || fetches > 0 ? { server_tool_use: { web_search_requests: searches, ...(fetches > 0 ? { web_fetch_requests: fetches } : {}) } } : {};
-  return { ...anthropicUsageWire(u, output), ...used };
+  const top = anthropicUsageWire(u, output);
+  const compacted = script.compaction?.usage;
+  const iterations = compacted === undefined ? {} : {
+    iterations: [
+      { type: 'compaction', ...anthropicUsageWire(compacted), cache_creation: null },
+      { type: 'message', ...top, cache_creation: null, model },
+    ],
+  };
+  return { ...top, ...used, ...iterations };
+}
+
+/**
+ * A `compaction` block as Anthropic streams it: a start whose `content` (and `encrypted_content`)
+ * are null, then one `compaction_delta` with the block's values, then the stop.
+ */
+function compactionFrames(block: Readonly<Record<string, unknown>>, index: number, frame: (type: string, data: Record<string, unknown>, output?: boolean) => Frame): Frame[] {
+  const sealed = 'encrypted_content' in block;
+  const { content, encrypted_content: encrypted, ...rest } = block;
+  return [
+    frame('content_block_start', { index, content_block: { ...rest, content: null, ...(sealed ? { encrypted_content: null } : {}) } }),
+    frame('content_block_delta', { index, delta: { type: 'compaction_delta', content: content ?? null, ...(sealed ? { encrypted_content: encrypted ?? null } : {}) } }, true),
+    frame('content_block_stop', { index }),
+  ];
 }
 
 /**
@@ -89,6 +115,7 @@ function hostedFrames(block: Readonly<Record<string, unknown>>, index: number, f
 
 function content(script: Script): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
+  if (script.compaction !== undefined) blocks.push({ ...script.compaction.block });
   if (script.reasoning?.text !== undefined || script.reasoning?.signature !== undefined) {
     blocks.push({ type: 'thinking', thinking: joined(script.reasoning.text), signature: script.reasoning.signature ?? '' });
   }
@@ -102,7 +129,7 @@ function content(script: Script): Record<string, unknown>[] {
     blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
-    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}'), ...(call.caller ? { caller: call.caller } : {}) });
+    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}'), ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) });
   });
   return blocks;
 }
@@ -110,11 +137,13 @@ function content(script: Script): Record<string, unknown>[] {
 /**
  * The Anthropic Messages API as api.anthropic.com streams it: `event:` + `data:` frames,
  * `message_start` (input usage, cache counts separate), a `ping`, content blocks by index
- * (thinking with `signature_delta` before its stop, redacted thinking, a web search's
+ * (a server-side compaction's `compaction` block first: compactionFrames; thinking with
+ * `signature_delta` before its stop, redacted thinking, a web search's
  * `server_tool_use` and `web_search_tool_result`, another server tool's blocks (script `hosted`:
  * hostedFrames), text (a cited delta in a block of its own, its `citations_delta` first),
- * tool_use with the script's `caller` and `input_json_delta`), `message_delta` (stop reason,
- * cumulative usage, the searches and fetches it ran, the `container` of script `hostedMeta`),
+ * tool_use with the script's `caller` and `toolset_name` and `input_json_delta`), `message_delta`
+ * (stop reason, cumulative usage, the searches and fetches it ran, the iterations of a compacted
+ * answer, the `container` of script `hostedMeta`),
  * `message_stop`. A whole answer has the same blocks in `content` and the container as its
  * top-level `container`. What each request carried (the tools as declared, the history, the
  * `container`) is in `requests`.
@@ -150,15 +179,17 @@ export const anthropicProtocol: EmulatorProtocol = {
 
   frames(script: Script, request: RecordedRequest): Frame[] {
     const usage = script.usage ?? { input: 10, output: 5 };
+    const model = script.model ?? request.model ?? 'claude-sonnet-4-6';
     const frame = (type: string, data: Record<string, unknown>, output = false): Frame => ({ text: sse({ type, ...data }, type), output });
     const frames: Frame[] = [frame('message_start', {
       message: {
-        model: script.model ?? request.model ?? 'claude-sonnet-4-6', id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant',
+        model, id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant',
         content: [], stop_reason: null, stop_sequence: null, usage: { ...anthropicUsageWire(usage, 1), service_tier: 'standard' },
       },
     })];
     frames.push({ text: sse({ type: 'ping' }, 'ping'), output: false });
     let index = 0;
+    if (script.compaction !== undefined) frames.push(...compactionFrames(script.compaction.block, index++, frame));
     const r = script.reasoning;
     if (r && (r.text !== undefined || r.signature !== undefined)) {
       frames.push(frame('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
@@ -185,7 +216,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       frames.push(frame('content_block_stop', { index: index++ }));
     }
     (script.toolCalls ?? []).forEach((call, i) => {
-      frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {}, ...(call.caller ? { caller: call.caller } : {}) } }, true));
+      frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {}, ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) } }, true));
       frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } }));
       for (const args of deltas(call.args)) frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: args } }, true));
       frames.push(frame('content_block_stop', { index: index++ }));
@@ -196,7 +227,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     }
     frames.push(frame('message_delta', {
       delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}) },
-      usage: usageWire(script, usage),
+      usage: usageWire(script, usage, model),
     }));
     frames.push(frame('message_stop', {}));
     return frames;
@@ -205,10 +236,11 @@ export const anthropicProtocol: EmulatorProtocol = {
   json(script: Script, request: RecordedRequest): unknown {
     if (script.streamError) return anthropicErrorBody(500, { type: 'overloaded_error', ...script.streamError });
     const usage = script.usage ?? { input: 10, output: 5 };
+    const model = script.model ?? request.model ?? 'claude-sonnet-4-6';
     return {
-      id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model: script.model ?? request.model ?? 'claude-sonnet-4-6',
+      id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model,
       content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
-      usage: { ...usageWire(script, usage), service_tier: 'standard' },
+      usage: { ...usageWire(script, usage, model), service_tier: 'standard' },
       ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}),
     };
   },

@@ -87,6 +87,31 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     expect(emu.requests[0]!.key).to.equal('ak-emu');
   });
 
+  it('Anthropic: the beta finalMessage rebuilds a compaction block (streamed as Anthropic streams it) and the usage iterations; a whole answer holds the same', async () => {
+    const emu = await start(startAnthropicEmulator);
+    const block = { type: 'compaction', content: 'The user asked for a fix of add().', encrypted_content: 'Eo4Bopaque' };
+    const script = { compaction: { block, usage: { input: 1800, output: 120 } }, text: 'Fixed.', usage: { input: 300, output: 20 } };
+    emu.enqueue(script, script, script);
+    const client = new Anthropic({ apiKey: 'ak-emu', baseURL: emu.origin, maxRetries: 0, openTelemetry: false });
+    const params = { model: 'claude-sonnet-4-6', max_tokens: 1024, betas: ['compact-2026-01-12'], messages: [{ role: 'user' as const, content: 'hi' }] };
+    const summaries: string[] = [];
+    const stream = client.beta.messages.stream(params).on('compaction', (summary) => summaries.push(summary));
+    const streamed = await stream.finalMessage();
+    const whole = await client.beta.messages.create(params);
+    for (const message of [streamed, whole]) {
+      expect(message.content).to.deep.equal([block, { type: 'text', text: 'Fixed.' }]);
+      expect(message.usage).to.include({ input_tokens: 300, output_tokens: 20 });
+      expect(message.usage.iterations!.map((i) => [i.type, i.input_tokens, i.output_tokens])).to.deep.equal([['compaction', 1800, 120], ['message', 300, 20]]);
+    }
+    expect(summaries).to.deep.equal([block.content]);
+    const frames = parseSse((await httpRequest(`${emu.origin}/v1/messages`, { body: JSON.stringify({ ...params, betas: undefined, stream: true }) })).body).messages;
+    expect(frames.slice(2, 5).map((m) => JSON.parse(m.data))).to.deep.equal([
+      { type: 'content_block_start', index: 0, content_block: { type: 'compaction', content: null, encrypted_content: null } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'compaction_delta', content: block.content, encrypted_content: block.encrypted_content } },
+      { type: 'content_block_stop', index: 0 },
+    ]);
+  });
+
   it('Anthropic: errors use the Anthropic envelope', async () => {
     const emu = await start(startAnthropicEmulator);
     emu.enqueue({ status: 529, error: { message: 'Overloaded' } });

@@ -173,9 +173,17 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
   return out;
 }
 
-/** A scripted call of a client-run tool as OpenAI writes its item (`clientItem`): the shell's action, apply_patch's operation, the local shell's exec action. */
+/**
+ * A scripted call of a client-run tool as OpenAI writes its item (`clientItem`): the shell's
+ * action, apply_patch's operation, the local shell's exec action, a computer call's actions (or
+ * one action) with its pending safety checks.
+ */
 function clientCallItem(call: ToolCallScript, callId: string, i: number): Record<string, unknown> {
   const args = JSON.parse(joined(call.args)) as Record<string, unknown>;
+  if (call.clientItem === 'computer_call') {
+    const actions = Array.isArray(args.actions) ? { actions: args.actions } : { action: args };
+    return { id: `cu_emu${i + 1}`, type: 'computer_call', status: 'completed', call_id: callId, ...actions, pending_safety_checks: call.safetyChecks ?? [] };
+  }
   if (call.clientItem === 'apply_patch_call') return { id: `apc_emu${i + 1}`, type: 'apply_patch_call', status: 'completed', call_id: callId, operation: args.operation };
   if (call.clientItem === 'local_shell_call') return { id: `lsh_emu${i + 1}`, type: 'local_shell_call', status: 'completed', call_id: callId, action: { type: 'exec', env: {}, ...args } };
   return { id: `sh_emu${i + 1}`, type: 'shell_call', status: 'completed', call_id: callId, action: { timeout_ms: null, max_output_length: null, ...args }, environment: null };

@@ -24,6 +24,11 @@ export interface ToolCallScript {
    * `hosted`); the other emulators ignore it.
    */
   readonly caller?: Readonly<Record<string, unknown>>;
+  /**
+   * The toolset of the member called (`computer`, `browser`): Anthropic writes it as the tool_use
+   * block's `toolset_name`, on its `content_block_start` when streaming; the other emulators ignore it.
+   */
+  readonly toolset?: string;
   /** The namespace of the tool called: OpenAI Responses writes it as `function_call.namespace`; the other emulators ignore it. */
   readonly namespace?: string;
   /**
@@ -34,12 +39,16 @@ export interface ToolCallScript {
   readonly toolSearch?: boolean;
   /**
    * A call of one of OpenAI's client-run tools: OpenAI Responses writes the tool's own item
-   * (`shell_call`, `apply_patch_call`, `local_shell_call`; added in progress and done whole, no
-   * argument events), whose `action` is `args` parsed (shell, local shell) or whose `operation` is
-   * `args`' `operation` (apply_patch): `args` are the function arguments lip offers other
-   * providers. The other emulators write an ordinary call of `name` with those arguments.
+   * (`shell_call`, `apply_patch_call`, `local_shell_call`, `computer_call`; added in progress and
+   * done whole, no argument events), whose `action` is `args` parsed (shell, local shell, a
+   * computer call's one action) or whose `operation` is `args`' `operation` (apply_patch) or
+   * whose `actions` are `args`' `actions` (a computer call's batch): `args` are the function
+   * arguments lip offers other providers. The other emulators write an ordinary call of `name`
+   * with those arguments.
    */
-  readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call';
+  readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call' | 'computer_call';
+  /** A `computer_call`'s `pending_safety_checks` (OpenAI Responses; none by default). */
+  readonly safetyChecks?: readonly Readonly<Record<string, unknown>>[];
 }
 
 export interface ReasoningScript {
@@ -146,6 +155,13 @@ export interface Script {
   readonly hosted?: readonly Readonly<Record<string, unknown>>[];
   /** A record of the whole answer from a hosted tool: Anthropic's `container`, Gemini's `urlContextMetadata`. */
   readonly hostedMeta?: Readonly<Record<string, unknown>>;
+  /**
+   * Anthropic's server-side compaction: the `compaction` block the answer starts with, whole (as a
+   * whole answer holds it; streamed as Anthropic streams it), and what the compaction used (an
+   * `iterations` entry of type `compaction` beside the message's own, left out of the top-level
+   * usage). The other emulators ignore it.
+   */
+  readonly compaction?: { readonly block: Readonly<Record<string, unknown>>; readonly usage?: UsageScript };
   readonly citations?: readonly CitationScript[];
   readonly toolCalls?: readonly ToolCallScript[];
   readonly usage?: UsageScript;

@@ -1,4 +1,5 @@
 import { LipError } from '../../../errors/index.js';
+import { MASK, scrubCredentials, SECRET_NAME } from '../../../wire/scrub-credentials.js';
 import type { Observation } from '../../observation.js';
 import type { FeatureFactory } from '../../sdk.js';
 import { TranscriptStore } from './transcript-store.js';
@@ -16,8 +17,10 @@ export interface RefTrafficTranscriptConfig {
 const DEFAULT_REDACT = ['REF_SECRET'];
 
 /**
- * Reference plugin for the traffic observation plane: a substring redactor (observation path
- * only; live traffic is never changed), a bounded in-memory transcript of the four legs per
+ * Reference plugin for the traffic observation plane: a redactor of substrings and credentials
+ * (observation path only; live traffic is never changed: the configured substrings, every
+ * credential shape lip masks elsewhere and every string field named as a secret, such as an MCP
+ * server's `authorization_token`), a bounded in-memory transcript of the four legs per
  * A-leg, an optional raw capture, and a usage ledger of the backends' usage events, readable
  * behind the diagnostics secret at `GET /admin/transcript?a_leg_id=`.
  * @see docs/features.md
@@ -38,9 +41,9 @@ export const refTrafficTranscript: FeatureFactory<RefTrafficTranscriptConfig> = 
     const substrings = config.redact_substrings.length > 0 ? config.redact_substrings : DEFAULT_REDACT;
     const store = new TranscriptStore(config.max_rows);
     const redact = (value: unknown): unknown => {
-      if (typeof value === 'string') return substrings.reduce((s, sub) => s.split(sub).join('[redacted]'), value);
+      if (typeof value === 'string') return scrubCredentials(substrings.reduce((s, sub) => s.split(sub).join('[redacted]'), value));
       if (Array.isArray(value)) return value.map(redact);
-      if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+      if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && SECRET_NAME.test(k) ? MASK : redact(v)]));
       return value;
     };
     return {

@@ -54,6 +54,24 @@ describe('e2e: ref-traffic-transcript through the official SDK', function () {
     expect(JSON.stringify(raw.raw)).to.contain('my REF_SECRET is here');
   });
 
+  it('masks credential shapes and fields named as secrets in the transcript; the upstream and the raw capture keep them', async () => {
+    const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const KEY = 'sk-proj-0123456789abcdef';
+    const res = await client.chat.completions.create({
+      model: 'up:chat', messages: [{ role: 'user', content: `deploy with password=hunter2222 and ${KEY}, config {"authorization_token": "tok-9f8e7d6c5b4a"}` }],
+    }).withResponse();
+    expect(JSON.stringify(upstream.requests.at(-1)!.body)).to.contain(KEY).and.contain('hunter2222').and.contain('tok-9f8e7d6c5b4a');
+    const aLegId = res.response.headers.get('x-lip-a-leg-id')!;
+    await new Promise((r) => setTimeout(r, 50)); // observations are handed over on setImmediate
+    const transcript = await (await admin(`?a_leg_id=${encodeURIComponent(aLegId)}`)).json() as { rows: { leg: string; kind: string }[] };
+    const rows = JSON.stringify(transcript.rows);
+    expect(transcript.rows.map((r) => r.kind)).to.include.members(['raw_body', 'call']);
+    expect(rows).to.not.contain(KEY).and.not.contain('hunter2222').and.not.contain('tok-9f8e7d6c5b4a');
+    expect(rows).to.contain('sk-***').and.contain('password=***');
+    const raw = await (await admin(`?a_leg_id=${encodeURIComponent(aLegId)}&raw=1`)).json() as { raw: unknown[] };
+    expect(JSON.stringify(raw.raw)).to.contain(KEY).and.contain('tok-9f8e7d6c5b4a');
+  });
+
   it('needs the diagnostics secret and an a_leg_id', async () => {
     expect((await admin('?a_leg_id=x', 'wrong-secret-000000')).status).to.equal(403);
     expect((await admin('')).status).to.equal(400);

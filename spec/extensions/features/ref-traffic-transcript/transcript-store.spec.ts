@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { TranscriptStore } from '../../../../lib/extensions/features/ref-traffic-transcript/index.js';
+import { refTrafficTranscript, TranscriptStore } from '../../../../lib/extensions/features/ref-traffic-transcript/index.js';
 import type { Observation } from '../../../../lib/extensions/observation.js';
+import { memoryLogger } from '../../fixtures.js';
 
 const event = (aLegId: string, text = 'x'): Observation => ({ requestId: `r-${aLegId}`, aLegId, leg: 'proxy_to_client', kind: 'event', event: { type: 'text_delta', text }, at: 1 });
 
@@ -23,5 +24,22 @@ describe('ref-traffic-transcript: the transcript store', () => {
     store.add({ ...event('a'), requestId: 'r1' });
     expect(store.get('a')!.rows.map((r) => r.kind)).to.deep.equal(['raw_body', 'event']);
     expect(store.get('request:r1')).to.equal(undefined);
+  });
+});
+
+describe('ref-traffic-transcript: the redactor', () => {
+  const redactor = refTrafficTranscript.create({ order: 30, redact_substrings: ['NIGHTJAR'], raw_capture: false, max_rows: 10 }, { featureId: 'ref-traffic-transcript', logger: memoryLogger(), state: undefined as never }).trafficRedactors![0]!;
+
+  it('masks configured substrings, credential shapes and string fields named as secrets; objects under such names keep their shape', () => {
+    const body = {
+      model: 'an:claude', mcp_servers: [{ type: 'url', name: 'docs', url: 'https://mcp.example.com', authorization_token: 'tok-9f8e7d6c5b4a' }],
+      messages: [{ role: 'user', content: 'NIGHTJAR uses sk-proj-0123456789abcdef' }],
+      tools: [{ name: 'login', input_schema: { type: 'object', properties: { password: { type: 'string' } } } }],
+    };
+    const redacted = redactor.redact({ requestId: 'r1', leg: 'client_to_proxy', kind: 'raw_body', body, at: 1 }) as { body: typeof body };
+    expect(redacted.body.mcp_servers[0]).to.deep.equal({ type: 'url', name: 'docs', url: 'https://mcp.example.com', authorization_token: '***' });
+    expect(redacted.body.messages[0]!.content).to.equal('[redacted] uses sk-***');
+    expect(redacted.body.tools).to.deep.equal(body.tools);
+    expect(body.mcp_servers[0]!.authorization_token, 'the live body is not changed').to.equal('tok-9f8e7d6c5b4a');
   });
 });

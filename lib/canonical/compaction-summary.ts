@@ -1,0 +1,18 @@
+import type { Message } from './call.js';
+
+/** What a conversation summary is introduced with when it comes back as the conversation's start. */
+export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
+
+/**
+ * A summary of earlier turns as the user message that stands for them at the conversation's
+ * start: lip's own compaction for a Responses client (`/responses/compact`), or a provider's
+ * compaction (HostedToolPart.compaction) on a backend of another provider.
+ *
+ * ```ts
+ * compactionSummaryMessage('The user wants add() fixed.')
+ * // { role: 'user', parts: [{ type: 'text', text: 'Summary of the conversation so far (earlier turns were compacted into it):\n\nThe user wants add() fixed.' }] }
+ * ```
+ */
+export function compactionSummaryMessage(summary: string): Message {
+  return { role: 'user', parts: [{ type: 'text', text: `${COMPACTION_PREAMBLE}\n\n${summary}` }] };
+}
