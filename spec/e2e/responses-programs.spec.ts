@@ -117,6 +117,21 @@ describe('e2e: programmatic tool calling, added tools and compaction for Respons
     expect(listed.data.map((i) => [i.type, (i as { caller?: unknown }).caller])).to.deep.equal([['function_call_output', BY_PROGRAM], ['function_call_output', BY_PROGRAM]]);
   });
 
+  it('a compaction continued with previous_response_id: the stored compaction item goes back, the trigger is not repeated', async () => {
+    emulator().checkState = true;
+    emulator().enqueue({ hosted: [COMPACTION] }, { text: 'Continuing from the compacted context.' });
+    const compacted = await openai().responses.create({ model: 'or:gpt-5.6', input: [{ role: 'user', content: 'A long session.' }, { type: 'compaction_trigger' }] });
+    const next = await openai().responses.create({ model: 'or:gpt-5.6', previous_response_id: compacted.id, input: 'Go on.' });
+    expect(next.output_text).to.equal('Continuing from the compacted context.');
+    expect(sentItems(1, emulator)).to.deep.equal([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'A long session.' }] },
+      COMPACTION,
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Go on.' }] },
+    ]);
+    const listed = await openai().responses.inputItems.list(compacted.id, { order: 'asc' });
+    expect(listed.data.map((i) => i.type)).to.deep.equal(['message']);
+  });
+
   it('server-side compaction: context_management reaches the upstream as written', async () => {
     emulator().enqueue({ hosted: [COMPACTION], text: 'Done.' });
     const response = await openai().responses.create({ model: 'or:gpt-5.6', input: 'Go on.', context_management: [{ type: 'compaction', compact_threshold: 200_000 }] });
