@@ -39,6 +39,13 @@ export const TOOL_DIALECTS = {
    * dialect sends as such; a computer call's safety checks are its ToolCallPart.providerFields.
    */
   openaiResponses: 'openai.responses.tool',
+  /**
+   * Gemini's computer use (`computerUse`): predefined functions (`click_at`, `navigate`, ...) that
+   * the model calls as ordinary function calls and the client runs. Each function is a provider
+   * tool of its own, all with the client's one `{computerUse: {...}}` declaration, which a gemini
+   * backend sends once.
+   */
+  gemini: 'gemini.tool',
 } as const;
 
 /**
@@ -185,6 +192,13 @@ export interface GeminiProviderOptions {
    * on a budget; the older ones refuse a level, and a client that wrote one knows its model).
    */
   readonly thinkingLevel?: string;
+  /**
+   * `toolConfig.includeServerSideToolInvocations`: Gemini also returns its built-in tools' own
+   * calls and results (`toolCall`, `toolResponse` parts). Only Gemini makes such parts.
+   */
+  readonly includeServerSideToolInvocations?: boolean;
+  /** `toolConfig.retrievalConfig` as written (`{latLng, languageCode}`): where the user is, for Google Maps and Search grounding. */
+  readonly retrievalConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**

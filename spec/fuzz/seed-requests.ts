@@ -170,6 +170,18 @@ const responses: Json[] = [
       { type: 'apply_patch' },
     ],
   },
+  {
+    model: 'm',
+    input: [
+      { role: 'user', content: 'open the docs' },
+      { type: 'computer_call', id: 'cu_1', call_id: 'call_cu1', status: 'completed', actions: [{ type: 'click', button: 'left', x: 10, y: 20 }, { type: 'type', text: 'hi' }], pending_safety_checks: [{ id: 'sc_1', code: 'malicious_instructions', message: 'check' }] },
+      { type: 'computer_call_output', call_id: 'call_cu1', output: { type: 'computer_screenshot', image_url: 'data:image/png;base64,iVBO' }, acknowledged_safety_checks: [{ id: 'sc_1' }] },
+      { type: 'computer_call', id: 'cu_2', call_id: 'call_cu2', status: 'completed', action: { type: 'scroll', x: 1, y: 2, scroll_x: 0, scroll_y: 300 }, pending_safety_checks: [] },
+      { type: 'computer_call_output', call_id: 'call_cu2', output: { type: 'computer_screenshot', image_url: 'data:image/png;base64,iVBO' } },
+    ],
+    tools: [{ type: 'computer_use_preview', display_width: 1024, display_height: 768, environment: 'browser' }],
+    tool_choice: { type: 'computer_use_preview' },
+  },
 ];
 
 const anthropic: Json[] = [
@@ -284,6 +296,34 @@ const anthropic: Json[] = [
       { role: 'user', content: 'more' },
     ],
   },
+  {
+    model: 'claude-x', max_tokens: 64,
+    tools: [
+      { type: 'browser_toolset_20260801', configs: { read_console: { enabled: true } }, cache_control: { type: 'ephemeral' } },
+    ],
+    messages: [
+      { role: 'user', content: 'click it' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'left_click', input: { coordinate: [40, 50] }, toolset_name: 'browser' }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', toolset_name: 'browser', content: [
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBO' } },
+        { type: 'browser_state', tabs: [{ tab_id: 't1', title: 'Docs', url: 'https://docs.example/', active: true }], state_changes: [{ type: 'tab_opened', tab_id: 't1' }] },
+      ] }] },
+    ],
+  },
+  {
+    model: 'claude-x', max_tokens: 64,
+    context_management: { edits: [{ type: 'clear_thinking_20251015' }, { type: 'compact_20260112', trigger: { type: 'input_tokens', value: 50000 }, pause_after_compaction: true, instructions: 'Keep paths.' }] },
+    tools: [{ type: 'advisor_20260301', name: 'advisor', model: 'claude-opus-4-6', max_uses: 2 }, { type: 'computer_toolset_20260801', configs: { zoom: { enabled: false } } }],
+    messages: [
+      { role: 'user', content: [{ type: 'compaction', content: 'We fixed add().', encrypted_content: 'Eo4B' }, { type: 'text', text: 'Go on.' }] },
+      { role: 'assistant', content: [
+        { type: 'server_tool_use', id: 'srvtoolu_1', name: 'advisor', input: {} },
+        { type: 'advisor_tool_result', tool_use_id: 'srvtoolu_1', content: { type: 'advisor_result', text: 'Check the sign.' } },
+        { type: 'text', text: 'Done.' },
+      ] },
+      { role: 'user', content: [{ type: 'compaction', content: null, encrypted_content: 'Eo4B' }, { type: 'text', text: 'more' }] },
+    ],
+  },
 ];
 
 const gemini: Json[] = [
@@ -334,6 +374,24 @@ const gemini: Json[] = [
       { role: 'user', parts: [{ text: 'again' }] },
     ],
     tools: [{ codeExecution: {} }, { urlContext: {} }],
+  },
+  {
+    contents: [
+      { role: 'user', parts: [{ text: 'weather in the northernmost city?' }] },
+      { role: 'model', parts: [
+        { toolCall: { id: 'tc_1', toolType: 'GOOGLE_SEARCH_WEB', args: { queries: ['northernmost city'] } }, thoughtSignature: 'c2ln' },
+        { toolResponse: { id: 'tc_1', toolType: 'GOOGLE_SEARCH_WEB', response: { search_suggestions: '<div/>' } } },
+        { functionCall: { name: 'click_at', args: { x: 10, y: 20 } } },
+      ] },
+      { role: 'user', parts: [{ functionResponse: { name: 'click_at', response: { url: 'https://a.example' }, parts: [{ inlineData: { mimeType: 'image/png', data: 'iVBO' } }] } }] },
+    ],
+    tools: [
+      { googleSearch: {}, googleMaps: { enableWidget: true }, functionDeclarations: [{ name: 'getWeather', parametersJsonSchema: schema }] },
+      { fileSearch: { fileSearchStoreNames: ['fileSearchStores/manuals-1'], metadataFilter: 'lang = "en"' } },
+      { mcpServers: [{ name: 'docs', streamableHttpTransport: { url: 'https://mcp.example/mcp', headers: { Authorization: 'Bearer tok-0123456789' } } }] },
+      { computerUse: { environment: 'ENVIRONMENT_BROWSER', excludedPredefinedFunctions: ['drag_and_drop'] } },
+    ],
+    toolConfig: { includeServerSideToolInvocations: true, retrievalConfig: { latLng: { latitude: 71.29, longitude: -156.79 } } },
   },
 ];
 

@@ -8,8 +8,8 @@ type Json = Record<string, any>;
 /**
  * A whole `:generateContent` answer -> canonical events. It is one GenerateContentResponse,
  * the same object each `alt=sse` frame carries, so it goes through GeminiStreamDecoder as a
- * single frame: thoughts, signatures, text, function calls (made-up ids), code execution parts and
- * URL context (hosted tool events), grounding, usage and
+ * single frame: thoughts, signatures, text, function calls (made-up ids), the built-ins' parts and
+ * records (hosted tool events), grounding, usage and
  * the finish map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
  * with neither a `finishReason` nor a blocked prompt is malformed.
  *
@@ -20,12 +20,15 @@ type Json = Record<string, any>;
  * @see spec/backends/gemini/decode-response.spec.ts
  */
 export class GeminiResponseDecoder implements ResponseDecoder {
-  /** `search`: the call declares a web search or URL context (the grounding's citations are then read). */
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly search = false) {}
+  /**
+   * `search`: the call declares a web search or URL context (the grounding's citations are then
+   * read); `written`: it declares a grounding built-in (the grounding is reported as written too).
+   */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly search = false, private readonly written = false) {}
 
   decode(body: Json, out: LipEvent[]): void {
     if (body.error !== undefined && body.error !== null) throw geminiStreamError(this.backendId, body, this.secrets);
-    const stream = new GeminiStreamDecoder(this.backendId, this.secrets, this.search);
+    const stream = new GeminiStreamDecoder(this.backendId, this.secrets, this.search, this.written);
     stream.frame(body, out);
     if (!stream.finished) throw malformedResponse(this.backendId, 'the answer has neither a candidate with a finishReason nor a blocked prompt');
   }

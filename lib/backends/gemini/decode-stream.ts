@@ -43,14 +43,19 @@ export function geminiUsage(u: Json): Usage {
  * an answer on the pages it read the same way, without queries: only then is the text kept,
  * since the citation offsets are counted in it). See decode-grounding.ts.
  *
- * Code execution's parts (`executableCode`, `codeExecutionResult`) are hosted tool blocks: each is
- * one `hosted_tool` event, `done` (Gemini streams a part whole), its block the part as written
- * (`thoughtSignature` included), in its place among text and calls; Gemini gives them no id, so
- * theirs is the response's `gh_<responseId>_<n>`, n their place. A candidate's
- * `urlContextMetadata` (URL context: which pages were read, Google sends it with the first
- * frame) is a `hosted_tool` record of the whole message (`scope: 'message'`,
- * `{urlContextMetadata}`), reported before the parts of the frame that carries it, once (a
- * frame repeating it unchanged adds nothing).
+ * The parts of Gemini's built-in tools (code execution's `executableCode` and
+ * `codeExecutionResult`; `toolCall` and `toolResponse`, a built-in's own call and result that
+ * `includeServerSideToolInvocations` asks for) are hosted tool blocks: each is one `hosted_tool`
+ * event, `done` (Gemini streams a part whole), its block the part as written (`thoughtSignature`
+ * included), in its place among text and calls; lip's id for them is the response's
+ * `gh_<responseId>_<n>`, n their place. A candidate's `urlContextMetadata` (URL context: which
+ * pages were read, Google sends it with the first frame) is a `hosted_tool` record of the whole
+ * message (`scope: 'message'`, `{urlContextMetadata}`), reported before the parts of the frame
+ * that carries it, once (a frame repeating it unchanged adds nothing). When the call declares one
+ * of Gemini's grounding built-ins (`written`: Google Maps, File Search, Vertex AI's retrieval, ...),
+ * whose sources (places, documents, a Maps widget token) have no canonical form, the candidate's
+ * `groundingMetadata` is such a record too (`{groundingMetadata}`), as written, in the same way;
+ * its searches and web citations are reported as well.
  *
  * @see spec/backends/gemini/decode-stream.spec.ts
  * @see spec/backends/gemini/decode-hosted.spec.ts
@@ -71,10 +76,14 @@ export class GeminiStreamDecoder implements StreamDecoder {
   /** Hosted tool ids, likewise (Gemini gives its parts none), then the part's place. */
   private hostedPrefix = '';
   private hostedParts = 0;
-  /** The URL context records reported so far (JSON), so that a frame repeating one adds nothing. */
-  private readonly urlContexts: string[] = [];
+  /** The records of the message reported so far, by kind (JSON), so that a frame repeating one adds nothing. */
+  private readonly records: Record<RecordKey, string[]> = { urlContextMetadata: [], groundingMetadata: [] };
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[], search = false) {
+  /**
+   * `search`: keep the text for the grounding's citations (the call declares a web search or URL
+   * context). `written`: report the grounding as written too (the call declares a grounding built-in).
+   */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], search = false, private readonly written = false) {
     this.texts = search ? [] : undefined;
   }
 
@@ -109,7 +118,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
     }
     if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
     this.logprobs = geminiLogprobs(candidate?.logprobsResult);
-    if (candidate?.urlContextMetadata !== undefined && candidate.urlContextMetadata !== null) this.urlContext(candidate.urlContextMetadata, out);
+    if (candidate?.urlContextMetadata !== undefined && candidate.urlContextMetadata !== null) this.record('urlContextMetadata', candidate.urlContextMetadata, out);
+    if (this.written && isObject(candidate?.groundingMetadata)) this.record('groundingMetadata', candidate.groundingMetadata, out);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
     const blocked = frame.promptFeedback?.blockReason;
@@ -126,24 +136,25 @@ export class GeminiStreamDecoder implements StreamDecoder {
     for (const part of parts) {
       const args: unknown = isObject(part) && isObject(part.functionCall) ? part.functionCall.args : undefined;
       if (isObject(args) && valueTooDeep(args, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a functionCall\'s args');
-      if (isObject(part) && isHostedPart(part) && valueTooDeep(part, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a code execution part');
+      if (isObject(part) && isHostedPart(part) && valueTooDeep(part, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'a built-in tool part');
     }
   }
 
-  /** A candidate's `urlContextMetadata`: one record of the message per distinct value, as written. */
-  private urlContext(metadata: unknown, out: LipEvent[]): void {
-    if (valueTooDeep(metadata, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, 'urlContextMetadata');
+  /** A candidate's `urlContextMetadata` or `groundingMetadata`: one record of the message per distinct value, as written. */
+  private record(key: RecordKey, metadata: unknown, out: LipEvent[]): void {
+    if (valueTooDeep(metadata, MAX_UPSTREAM_DEPTH)) throw upstreamTooDeep(this.backendId, key);
+    const seen = this.records[key];
     const text = JSON.stringify(metadata);
-    if (this.urlContexts.includes(text)) return;
-    if (this.urlContexts.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'URL context records');
-    const id = `${this.hostedPrefix}url_context${this.urlContexts.length > 0 ? `_${this.urlContexts.length}` : ''}`;
-    this.urlContexts.push(text);
-    out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.gemini, phase: 'done', scope: 'message', block: { urlContextMetadata: metadata } });
+    if (seen.includes(text)) return;
+    if (seen.length >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, `${key} records`);
+    const id = `${this.hostedPrefix}${RECORD_IDS[key]}${seen.length > 0 ? `_${seen.length}` : ''}`;
+    seen.push(text);
+    out.push({ type: 'hosted_tool', id, dialect: HOSTED_DIALECTS.gemini, phase: 'done', scope: 'message', block: { [key]: metadata } });
   }
 
   private part(part: Json, out: LipEvent[]): void {
     if (isHostedPart(part)) {
-      if (this.hostedParts >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'code execution parts');
+      if (this.hostedParts >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'built-in tool parts');
       out.push({ type: 'hosted_tool', id: `${this.hostedPrefix}${this.hostedParts++}`, dialect: HOSTED_DIALECTS.gemini, phase: 'done', block: part });
       return;
     }
@@ -205,12 +216,21 @@ function geminiLogprobs(result: unknown): TokenLogprob[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/** The candidate's records of the whole message, and the name of each in lip's ids for them. */
+type RecordKey = 'urlContextMetadata' | 'groundingMetadata';
+const RECORD_IDS: Readonly<Record<RecordKey, string>> = { urlContextMetadata: 'url_context', groundingMetadata: 'grounding' };
+
+/** The keys of the parts of Gemini's built-in tools. */
+const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult', 'toolCall', 'toolResponse'] as const;
+
 /**
- * A part of Gemini's code execution (`executableCode`, `codeExecutionResult`), carried as
- * written whatever its fields hold (a malformed one is the client's to read, never lip's to fail on).
+ * A part of Gemini's built-in tools (`executableCode`, `codeExecutionResult`, `toolCall`,
+ * `toolResponse`), carried as written whatever its fields hold (a malformed one is the client's to
+ * read, never lip's to fail on).
  */
 function isHostedPart(part: Json): boolean {
-  return (part.executableCode !== undefined && part.executableCode !== null) || (part.codeExecutionResult !== undefined && part.codeExecutionResult !== null);
+  for (const key of HOSTED_PART_KEYS) if (part[key] !== undefined && part[key] !== null) return true;
+  return false;
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

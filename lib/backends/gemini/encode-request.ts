@@ -1,5 +1,5 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents } from './encode-contents.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -14,11 +14,13 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * (`parametersJsonSchema`), structured output with `responseJsonSchema`; a reasoning request
  * becomes `thinkingConfig` (budget from the call, or from its effort) with `includeThoughts`
  * on unless the call turns thoughts off, so thought summaries and signatures come back. With
- * `knobs`, the client's Gemini knobs (safety settings, media resolution) go along. A hosted web
- * search is a tool entry of its own, `{googleSearch: {...}}` (see googleSearch), and so is each
- * of Gemini's hosted built-ins (`{codeExecution: {}}`, `{urlContext: {}}`), as the client
- * declared it; their parts in the history go back in place (encode-contents.ts). Under tool choice
- * `none` neither the search nor a built-in is declared.
+ * `knobs`, the client's Gemini knobs (safety settings, media resolution, and in `toolConfig` the
+ * user's location and `includeServerSideToolInvocations`) go along. A hosted web search is a tool
+ * entry of its own, `{googleSearch: {...}}` (see googleSearch), and so is each of Gemini's hosted
+ * built-ins (`{codeExecution: {}}`, `{googleMaps: {...}}`, `{mcpServers: [...]}`, ...) and a Gemini
+ * client's computer use (`{computerUse: {...}}`, once for all its predefined functions), as the client
+ * declared it; the built-ins' parts in the history go back in place (encode-contents.ts). Under
+ * tool choice `none` neither the search nor a built-in is declared.
  *
  * ```ts
  * encodeGeminiRequest(call)
@@ -32,10 +34,13 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
   const body: Json = { contents };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts.map((p) => ({ text: p.text })) };
+  const k = knobs ? call.providerOptions?.gemini : undefined;
+  const calling: Json = {};
   if (call.tools.length > 0) {
     // Gemini restricts the choice only under ANY: a restricted AUTO declares the allowed functions alone.
     const declared = call.toolChoice.type === 'auto' ? callableTools(call) : call.tools;
-    const functions = declared.filter((t) => t.kind !== 'web_search' && t.kind !== 'hosted');
+    const own = declared.filter(isComputerUse);
+    const functions = declared.filter((t) => t.kind !== 'web_search' && t.kind !== 'hosted' && !isComputerUse(t));
     // Tool choice none forbids the search and the built-ins too: Gemini's NONE speaks of functions only, so they are left out.
     const none = call.toolChoice.type === 'none';
     const search = none ? undefined : declared.find((t) => t.kind === 'web_search');
@@ -48,14 +53,18 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
         })),
       });
     }
+    tools.push(...distinctDefinitions(own));
     if (search) tools.push({ googleSearch: googleSearch(search) });
     // One entry per built-in, each as the client declared it (forHostedDialect let only Gemini's through).
     for (const tool of hosted) tools.push({ ...tool.providerTool!.definition });
     if (tools.length > 0) body.tools = tools;
-    // Function calling config speaks of functions only: none, none to configure.
+    // Function calling config speaks of functions only (computer use's are functions): none, none to configure.
     const builtins = new Set(declared.filter((t) => t.kind === 'web_search' || t.kind === 'hosted').map((t) => t.name));
-    if (functions.length > 0) body.toolConfig = { functionCallingConfig: toolConfig(call.toolChoice, builtins) };
+    if (functions.length > 0 || own.length > 0) calling.functionCallingConfig = toolConfig(call.toolChoice, builtins);
   }
+  if (k?.retrievalConfig !== undefined) calling.retrievalConfig = k.retrievalConfig;
+  if (k?.includeServerSideToolInvocations !== undefined) calling.includeServerSideToolInvocations = k.includeServerSideToolInvocations;
+  if (Object.keys(calling).length > 0) body.toolConfig = calling;
   const opt = call.options;
   const config: Json = {};
   if (opt.temperature !== undefined) config.temperature = opt.temperature;
@@ -76,7 +85,6 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
     config.responseMimeType = 'application/json';
     config.responseJsonSchema = format.schema;
   }
-  const k = knobs ? call.providerOptions?.gemini : undefined;
   const r = opt.reasoning;
   if (r) {
     // The client's own thinking level, unless it gave a budget (Gemini takes one or the other).
@@ -92,6 +100,21 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
   if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
   if (Object.keys(config).length > 0) body.generationConfig = config;
   return body;
+}
+
+/** A predefined function of a Gemini client's computer use (TOOL_DIALECTS.gemini), which Gemini declares itself. */
+function isComputerUse(t: ToolDefinition): boolean {
+  return t.kind === 'provider' && t.providerTool?.dialect === TOOL_DIALECTS.gemini;
+}
+
+/** Each declaration the tools share (computer use's predefined functions all have the one), once, as written. */
+function distinctDefinitions(tools: readonly ToolDefinition[]): Json[] {
+  const seen = new Map<string, Json>();
+  for (const t of tools) {
+    const text = JSON.stringify(t.providerTool!.definition);
+    if (!seen.has(text)) seen.set(text, { ...t.providerTool!.definition });
+  }
+  return [...seen.values()];
 }
 
 /**

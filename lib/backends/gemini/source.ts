@@ -49,8 +49,8 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions)),
     }),
-    decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, grounded(call)),
-    response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, grounded(call)),
+    decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
+    response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
@@ -83,6 +83,18 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
  */
 function grounded(call: Call): boolean {
   return webSearchTool(call) !== undefined || call.tools.some((t) => t.kind === 'hosted' && t.name === 'urlContext' && t.providerTool?.dialect === HOSTED_DIALECTS.gemini);
+}
+
+/** Gemini's built-ins that ground an answer on sources with no canonical form: places, documents, data stores. */
+const GROUNDING_BUILTINS: ReadonlySet<string> = new Set(['googleMaps', 'fileSearch', 'retrieval', 'enterpriseWebSearch', 'exaAiSearch', 'parallelAiSearch']);
+
+/**
+ * Whether the answer's grounding is reported as written as well (a record of the message): the
+ * call declares a built-in whose sources only a Gemini client can read as Gemini wrote them
+ * (Google Maps places and their widget token, File Search's documents, ...).
+ */
+function groundedAsWritten(call: Call): boolean {
+  return call.tools.some((t) => t.kind === 'hosted' && t.providerTool?.dialect === HOSTED_DIALECTS.gemini && GROUNDING_BUILTINS.has(t.name));
 }
 
 export const GEMINI_DEFAULTS: KindDefaults = { keyEnv: 'GEMINI_API_KEY', models: ['gemini-2.5-flash'] };

@@ -16,9 +16,10 @@ export function badField(path: string, message: string, unsupported = false): Li
  * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
  * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
  * tool calls keeping their signature. A signature lip sealed (another dialect's state,
- * state-envelope.ts) restores that dialect's reasoning part or call signature. Code execution's
- * `executableCode` and `codeExecutionResult` parts become hosted tool parts in place, each the
- * part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
+ * state-envelope.ts) restores that dialect's reasoning part or call signature. The parts of
+ * Gemini's built-in tools (code execution's `executableCode` and `codeExecutionResult`, and the
+ * server-side `toolCall` and `toolResponse` of any built-in) become hosted tool parts in place,
+ * each the part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
  * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
  * without an `id` is paired with the earliest unanswered call of the same name.
  */
@@ -102,15 +103,15 @@ function sealedReasoning(state: CarriedState, text: unknown, parts: Part[]): Rea
   return { type: 'reasoning', ...state, ...(own ? { text: own } : {}) };
 }
 
-/** The keys of a part of Gemini's own built-in work (code execution), which lip carries only as written. */
-const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult'] as const;
+/** The keys of a part of Gemini's own built-in work (code execution, a built-in's call and result), which lip carries only as written. */
+const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult', 'toolCall', 'toolResponse'] as const;
 /** What a part holds besides: a part is one of these, never two. */
 const DATA_KEYS = ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', ...HOSTED_PART_KEYS];
 
 /**
- * A model part of code execution (`executableCode`, `codeExecutionResult`) as a hosted tool
- * part holding it as written; undefined for any other part. One that also holds text, data or a
- * call is refused, naming it.
+ * A model part of a built-in's work (`executableCode`, `codeExecutionResult`, `toolCall`,
+ * `toolResponse`) as a hosted tool part holding it as written; undefined for any other part. One
+ * that also holds text, data or a call is refused, naming it.
  */
 function hostedPart(p: Json, path: string): HostedToolPart | undefined {
   const key = HOSTED_PART_KEYS.find((k) => p[k] !== undefined && p[k] !== null);
@@ -137,9 +138,6 @@ function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
     const { mimeType, fileUri } = p.fileData as Json;
     if (typeof mimeType === 'string' && mimeType.startsWith('image/')) return { type: 'image', url: fileUri, mediaType: mimeType };
     return { type: 'file', url: fileUri, ...(typeof mimeType === 'string' ? { mediaType: mimeType } : {}) };
-  }
-  for (const kind of ['toolCall', 'toolResponse']) {
-    if (p[kind] !== undefined) throw badField(`${path}.${kind}`, `${kind} parts are not supported`, true);
   }
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
 }

@@ -3,6 +3,7 @@ import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } fro
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
+import { computerUseTools } from './computer-use.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
 import { generateContentSchema } from './request-schema.js';
@@ -17,8 +18,9 @@ const validate = compileRequestValidator(generateContentSchema);
  * `contents` canonical messages (decode-contents.ts), `generationConfig` the options (with
  * `thinkingConfig` as reasoning options and `responseMimeType`/`responseSchema` as the response
  * format), `tools[].functionDeclarations` the tools (`googleSearch` the hosted web search, see
- * webSearchTool; `codeExecution` and `urlContext` hosted tools, see hostedTool) and `toolConfig`
- * the tool choice.
+ * webSearchTool; Gemini's other built-ins hosted tools, see hostedTool; `computerUse` its
+ * predefined functions, see computer-use.ts) and `toolConfig` the tool choice (its
+ * `includeServerSideToolInvocations` and `retrievalConfig` Gemini knobs, see providerOptions).
  */
 export function decodeGenerateContent(raw: unknown, model: string, stream: boolean): DecodedRequest {
   const body = normalizeKeys(raw);
@@ -40,9 +42,10 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   const tools: ToolDefinition[] = [];
   let search: { tool: ToolDefinition; path: string } | undefined;
   const hosted = new Map<HostedKey, { tool: ToolDefinition; path: string }>();
+  let computer: { tools: ToolDefinition[]; path: string } | undefined;
   ((b.tools ?? []) as Json[]).forEach((t, i) => {
     const other = Object.keys(t).find((k) => !TOOL_KEYS.has(k));
-    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported (only functionDeclarations, googleSearch, codeExecution and urlContext)`, true);
+    if (other) throw badField(`tools[${i}].${other}`, `${other} tools are not supported`, true);
     for (const key of ['googleSearch', 'googleSearchRetrieval'] as const) {
       if (t[key] === undefined || t[key] === null) continue;
       const path = `tools[${i}].${key}`;
@@ -56,6 +59,11 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
       if (known) throw badField(path, `a second ${key} tool (${known.path} declares one already)`);
       hosted.set(key, { tool: hostedTool(key, t[key] as Json), path });
     }
+    if (t.computerUse !== undefined && t.computerUse !== null) {
+      const path = `tools[${i}].computerUse`;
+      if (computer) throw badField(path, `a second computerUse tool (${computer.path} declares one already)`);
+      computer = { tools: computerUseTools(t.computerUse as Json), path };
+    }
     for (const f of (t.functionDeclarations ?? []) as Json[]) {
       tools.push({
         name: f.name,
@@ -68,6 +76,14 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
     const name = builtin.tool.name;
     if (tools.some((t) => t.name === name)) throw badField(builtin.path, `lip names the ${builtin.tool.kind === 'web_search' ? 'hosted search' : 'built-in'} tool "${name}", and a function of that name is declared too; rename the function`, true);
     tools.push(builtin.tool);
+  }
+  for (const tool of computer?.tools ?? []) {
+    if (tools.some((t) => t.name === tool.name)) {
+      throw badField(computer!.path, tool.kind === 'provider'
+        ? `computer use predefines the function "${tool.name}", and a function of that name is declared too; exclude it (excludedPredefinedFunctions) or rename the function`
+        : 'lip names the computer use tool "computerUse", and a function of that name is declared too; rename the function', true);
+    }
+    tools.push(tool);
   }
 
   const call: Call = {
@@ -84,16 +100,20 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   return { call, hints: {} };
 }
 
-/** The built-in tools Gemini runs itself that lip carries to a gemini backend as declared. */
-const HOSTED_KEYS = ['codeExecution', 'urlContext'] as const;
+/**
+ * The built-in tools Gemini runs itself that lip carries to a gemini backend as declared: code
+ * execution, URL context, the grounding tools (Google Maps, File Search, and Vertex AI's
+ * retrieval, enterprise web search, Exa and Parallel searches) and remote MCP servers.
+ */
+const HOSTED_KEYS = ['codeExecution', 'urlContext', 'googleMaps', 'fileSearch', 'retrieval', 'enterpriseWebSearch', 'exaAiSearch', 'parallelAiSearch', 'mcpServers'] as const;
 type HostedKey = (typeof HOSTED_KEYS)[number];
 
 /**
  * The keys a `tools[]` entry may have: the functions, the Google Search tool (current and
- * legacy) and the hosted built-ins. Others (`googleMaps`, `fileSearch`, `computerUse`,
- * `retrieval`, `enterpriseWebSearch`, `mcpServers`, ...) are refused, naming the key.
+ * legacy), the hosted built-ins and computer use. Another (a tool Google adds later) is refused,
+ * naming the key.
  */
-const TOOL_KEYS = new Set<string>(['functionDeclarations', 'googleSearch', 'googleSearchRetrieval', ...HOSTED_KEYS]);
+const TOOL_KEYS = new Set<string>(['functionDeclarations', 'googleSearch', 'googleSearchRetrieval', ...HOSTED_KEYS, 'computerUse']);
 
 /**
  * `googleSearch` -> the canonical hosted web search, the client's declaration kept as written
@@ -120,9 +140,10 @@ function webSearchTool(key: 'googleSearch' | 'googleSearchRetrieval', declared: 
 }
 
 /**
- * `codeExecution` or `urlContext` -> a hosted tool (dialect `gemini.builtin_tool`) named after
- * its key, its definition the one-key tool object as the client wrote it (`{codeExecution: {}}`),
- * which only a gemini backend sends, as it is; every other backend refuses the call.
+ * A built-in (`codeExecution`, `urlContext`, `googleMaps`, `fileSearch`, `mcpServers`, ...) -> a
+ * hosted tool (dialect `gemini.builtin_tool`) named after its key, its definition the one-key tool
+ * object as the client wrote it (`{codeExecution: {}}`, `{mcpServers: [...]}`), which only a gemini
+ * backend sends, as it is; every other backend refuses the call.
  *
  * ```ts
  * hostedTool('urlContext', {})
@@ -133,30 +154,37 @@ function hostedTool(key: HostedKey, declared: Json): ToolDefinition {
   return { kind: 'hosted', name: key, parameters: {}, providerTool: { dialect: HOSTED_DIALECTS.gemini, definition: { [key]: declared } } };
 }
 
-/** The Gemini request knobs lip carries: the safety thresholds, the media resolution and the thinking level, as written. */
+/**
+ * The Gemini request knobs lip carries, as written: the safety thresholds, the media resolution,
+ * the thinking level, whether to return the built-in tools' own calls and results
+ * (`includeServerSideToolInvocations`) and where the user is (`retrievalConfig`).
+ */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
   if (Array.isArray(b.safetySettings) && b.safetySettings.length > 0) gemini.safetySettings = b.safetySettings;
   if (typeof b.generationConfig?.mediaResolution === 'string') gemini.mediaResolution = b.generationConfig.mediaResolution;
   if (typeof b.generationConfig?.thinkingConfig?.thinkingLevel === 'string') gemini.thinkingLevel = b.generationConfig.thinkingConfig.thinkingLevel;
+  if (typeof b.toolConfig?.includeServerSideToolInvocations === 'boolean') gemini.includeServerSideToolInvocations = b.toolConfig.includeServerSideToolInvocations;
+  if (b.toolConfig?.retrievalConfig != null && Object.keys(b.toolConfig.retrievalConfig).length > 0) gemini.retrievalConfig = b.toolConfig.retrievalConfig;
   return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
 }
 
 /**
  * `functionCallingConfig`: `ANY` must call a function, `NONE` none, `AUTO` and `VALIDATED` may;
- * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call).
- * The names restrict functions only: under `AUTO` the Google Search tool and the hosted built-ins
- * stay allowed beside them.
+ * `allowedFunctionNames` restricts which (a list of one under `ANY` names the function to call;
+ * computer use's predefined functions are functions too). The names restrict the client's own
+ * functions only: under `AUTO` the Google Search tool, the hosted built-ins and computer use stay
+ * allowed beside them.
  */
 function toolChoice(config: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   const names: string[] = config?.allowedFunctionNames ?? [];
   names.forEach((name, i) => {
-    if (!tools.some((t) => t.name === name && t.kind === undefined)) throw badField(`toolConfig.functionCallingConfig.allowedFunctionNames[${i}]`, `names the function "${name}", which is not declared in tools`);
+    if (!tools.some((t) => t.name === name && (t.kind === undefined || t.kind === 'provider'))) throw badField(`toolConfig.functionCallingConfig.allowedFunctionNames[${i}]`, `names the function "${name}", which is not declared in tools`);
   });
   if (config?.mode === 'NONE') return { type: 'none' };
   if (names.length === 0) return { type: config?.mode === 'ANY' ? 'any' : 'auto' };
   const required = config?.mode === 'ANY';
-  const builtins = required ? [] : tools.filter((t) => t.kind === 'web_search' || t.kind === 'hosted').map((t) => t.name);
+  const builtins = required ? [] : tools.filter((t) => t.kind !== undefined && !names.includes(t.name)).map((t) => t.name);
   return allowedChoice(required, [...names, ...builtins]);
 }
 

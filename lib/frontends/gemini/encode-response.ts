@@ -8,6 +8,7 @@ import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { geminiLogprobsResult } from '../logprobs.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { groundingOf, mergedGrounding } from './grounding-record.js';
 import { mergedUrlContext, urlContextOf } from './url-context.js';
 
 const NATIVE = REASONING_DIALECTS.geminiThought;
@@ -18,10 +19,12 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * parts (with `id`, and the call's signature). Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
  * (state-envelope.ts, base64 form). Hosted web searches and citations (any dialect) are the
- * candidate's `groundingMetadata` (encode-grounding.ts). Gemini's own hosted tool parts (code
- * execution) are written in place as they came, once done, and its URL context record is the
- * candidate's `urlContextMetadata`; another provider's hosted blocks have no Gemini form and are
- * left out (only a Gemini client declares Gemini's tools). An empty answer still has
+ * candidate's `groundingMetadata` (encode-grounding.ts), unless a gemini backend reported the
+ * grounding as written (a record of the message: the call declared Google Maps, File Search, ...),
+ * which is then the candidate's. Gemini's own hosted tool parts (code execution, a built-in's
+ * `toolCall` and `toolResponse`) are written in place as they came, once done, and its URL context
+ * record is the candidate's `urlContextMetadata`; another provider's hosted blocks have no Gemini
+ * form and are left out (only a Gemini client declares Gemini's tools). An empty answer still has
  * one empty text part, so that chat helpers accept the turn.
  */
 export function encodeGenerateContentResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
@@ -29,6 +32,7 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const parts: Record<string, unknown>[] = [];
   const searches: CollectedWebSearch[] = [];
   const urlContexts: unknown[] = [];
+  const groundings: Record<string, unknown>[] = [];
   for (const block of r.blocks) {
     if (block.type === 'text') parts.push({ text: block.text });
     else if (block.type === 'tool_call') {
@@ -39,6 +43,7 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     } else if (block.type === 'hosted_tool') {
       if (block.dialect !== HOSTED_DIALECTS.gemini || !block.done) continue;
       if (block.scope === undefined) parts.push({ ...block.block });
+      else if (groundingOf(block.block) !== undefined) groundings.push(groundingOf(block.block)!);
       else if (urlContextOf(block.block) !== undefined) urlContexts.push(urlContextOf(block.block));
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
@@ -51,7 +56,8 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const logprobs = r.logprobs !== undefined && context.call.options.logprobs !== undefined
     ? { avgLogprobs: r.logprobs.reduce((sum, t) => sum + t.logprob, 0) / r.logprobs.length, logprobsResult: geminiLogprobsResult(r.logprobs) }
     : {};
-  const metadata = searches.length > 0 || r.citations !== undefined ? groundingMetadata(searches, r.citations ?? [], r.text) : undefined;
+  const metadata = groundings.length > 0 ? mergedGrounding(groundings)
+    : searches.length > 0 || r.citations !== undefined ? groundingMetadata(searches, r.citations ?? [], r.text) : undefined;
   const grounding = metadata !== undefined ? { groundingMetadata: metadata } : {};
   const urlContext = urlContexts.length > 0 ? { urlContextMetadata: mergedUrlContext(urlContexts) } : {};
   return {

@@ -12,6 +12,7 @@ import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
 import { mapFinishReason } from './map-finish-reason.js';
+import { groundingOf, mergedGrounding } from './grounding-record.js';
 import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-context.js';
 
 /**
@@ -24,11 +25,13 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
  * Hosted web searches and citations (any dialect) are held and sent as the last chunk's
  * `groundingMetadata` (encode-grounding.ts), as Gemini sends it; the text they cite is kept
  * only when the call declares a web search tool or URL context (its byte offsets need it).
- * Gemini's own hosted tool parts (code execution: `executableCode`, `codeExecutionResult`) are
- * written as they came, each in a chunk of its own when it is done, in its place among the other
- * parts; a `urlContextMetadata` record rides on the candidate of the next chunk written (Google
- * sends it with the first frame; lip writes no chunk without a part). Another provider's hosted
- * blocks have no Gemini form and are not written (only a Gemini client declares Gemini's tools).
+ * Gemini's own hosted tool parts (code execution's `executableCode` and `codeExecutionResult`,
+ * a built-in's `toolCall` and `toolResponse`) are written as they came, each in a chunk of its own
+ * when it is done, in its place among the other parts; a `urlContextMetadata` or
+ * `groundingMetadata` record rides on the candidate of the next chunk written (lip writes no chunk
+ * without a part), and a grounding written so takes the place of the one lip would make of the
+ * searches and citations. Another provider's hosted blocks have no Gemini form and are not written
+ * (only a Gemini client declares Gemini's tools).
  * Buffered arguments are bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class GeminiStreamEncoder implements StreamEncoder {
@@ -44,9 +47,12 @@ export class GeminiStreamEncoder implements StreamEncoder {
   /** Hosted web searches by id, in the order they started, and the citations: the last chunk's grounding. */
   private searches: Map<string, GroundingSearch> | undefined;
   private citations: CollectedCitation[] | undefined;
-  /** URL context records not yet written (the next chunk's candidate carries them), and how many came. */
+  /** URL context and grounding records not yet written (the next chunk's candidate carries them), and how many came. */
   private urlContexts: unknown[] = [];
-  private urlContextCount = 0;
+  private groundings: Record<string, unknown>[] = [];
+  private records = 0;
+  /** A grounding came as Gemini wrote it: none is made of the searches and citations. */
+  private groundingWritten = false;
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
@@ -55,9 +61,16 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   private chunk(parts: string, tail = ''): string {
+    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail}${this.records > 0 ? this.pendingRecords() : ''},"index":0}]`;
+  }
+
+  /** The records not yet written, as the candidate's fields (then none is pending). */
+  private pendingRecords(): string {
     const urlContext = this.urlContexts.length > 0 ? `,"urlContextMetadata":${JSON.stringify(mergedUrlContext(this.urlContexts))}` : '';
-    this.urlContexts = [];
-    return `data: {"candidates":[{"content":{"parts":[${parts}],"role":"model"}${tail}${urlContext},"index":0}]`;
+    const grounding = this.groundings.length > 0 ? `,"groundingMetadata":${JSON.stringify(mergedGrounding(this.groundings))}` : '';
+    if (urlContext !== '') this.urlContexts = [];
+    if (grounding !== '') this.groundings = [];
+    return `${urlContext}${grounding}`;
   }
 
   event(event: LipEvent): string {
@@ -118,14 +131,18 @@ export class GeminiStreamEncoder implements StreamEncoder {
     searches.set(event.id, { status: event.status, ...(query !== undefined ? { query } : {}), ...(results !== undefined ? { results } : {}), ...(entryPoint !== undefined ? { entryPoint } : {}) });
   }
 
-  /** Gemini's own part once done, as it came; its URL context record held for the next chunk. */
+  /** Gemini's own part once done, as it came; its URL context or grounding record held for the next chunk. */
   private hosted(event: HostedToolEvent): string {
     if (event.dialect !== HOSTED_DIALECTS.gemini || event.phase !== 'done' || event.block === undefined) return '';
     if (event.scope === 'message') {
-      const metadata = urlContextOf(event.block);
-      if (metadata === undefined) return '';
-      if (++this.urlContextCount > COLLECT_LIMITS.toolCalls) throw tooMany('URL context records');
-      this.urlContexts.push(metadata);
+      const grounding = groundingOf(event.block);
+      const urlContext = urlContextOf(event.block);
+      if (grounding === undefined && urlContext === undefined) return '';
+      if (++this.records > COLLECT_LIMITS.toolCalls) throw tooMany('URL context and grounding records');
+      if (grounding !== undefined) {
+        this.groundings.push(grounding);
+        this.groundingWritten = true;
+      } else this.urlContexts.push(urlContext);
       return '';
     }
     return `${this.chunk(JSON.stringify(event.block))}${this.suffix}`;
@@ -153,7 +170,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
     let out = '';
     for (const id of [...this.calls.keys()]) out += this.flushCall(id);
     const usage = hasUsage(this.usage) ? `,"usageMetadata":${JSON.stringify(geminiUsage(this.usage))}` : '';
-    const metadata = this.searches !== undefined || this.citations !== undefined
+    const metadata = !this.groundingWritten && (this.searches !== undefined || this.citations !== undefined)
       ? groundingMetadata(this.searches?.values() ?? [], this.citations ?? [], this.texts?.join(''))
       : undefined;
     const grounding = metadata !== undefined ? `,"groundingMetadata":${JSON.stringify(metadata)}` : '';

@@ -2,10 +2,11 @@
  * The Gemini REST API reads protobuf JSON, which accepts `snake_case` as well as `camelCase`
  * field names (`system_instruction`, `inline_data`, `mime_type` appear in Google's own curl
  * examples). This turns every structural key into camelCase once, before validation, and
- * leaves free-form values alone: function arguments and responses, and JSON Schemas, whose keys
- * are the client's own property names.
+ * leaves free-form values alone: function arguments and responses, JSON Schemas, whose keys
+ * are the client's own property names, a search provider's own parameters (`customConfigs`,
+ * `source_policy` for Parallel) and an MCP server's HTTP headers.
  */
-const FREE_FORM = new Set(['args', 'response', 'parameters', 'parametersJsonSchema', 'responseSchema', 'responseJsonSchema', 'labels']);
+const FREE_FORM = new Set(['args', 'response', 'parameters', 'parametersJsonSchema', 'responseSchema', 'responseJsonSchema', 'labels', 'customConfigs', 'headers']);
 
 function camel(key: string): string {
   return key.includes('_') ? key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : key;

@@ -12,6 +12,9 @@ const fileData = { type: 'object', required: ['fileUri'], properties: { mimeType
 /** Code execution's parts in a model turn (kept as written; the fields are typed so a wrong type is a 400 naming it). */
 const executableCode = { type: 'object', properties: { language: { type: 'string' }, code: { type: 'string' }, id: { type: 'string' } } };
 const codeExecutionResult = { type: 'object', properties: { outcome: { type: 'string' }, output: { type: 'string' }, id: { type: 'string' } } };
+/** A built-in tool's own call and result (`includeServerSideToolInvocations`), kept as written likewise. */
+const toolCall = { type: 'object', properties: { id: { type: 'string' }, toolType: { type: 'string' }, args: { type: 'object' } } };
+const toolResponse = { type: 'object', properties: { id: { type: 'string' }, toolType: { type: 'string' }, response: { type: 'object' } } };
 
 const part = {
   type: 'object',
@@ -35,6 +38,8 @@ const part = {
     },
     executableCode,
     codeExecutionResult,
+    toolCall,
+    toolResponse,
   },
 };
 
@@ -65,9 +70,49 @@ const googleSearch = {
 };
 /** Gemini 1.5's search tool: read as googleSearch. */
 const googleSearchRetrieval = { type: 'object', properties: { dynamicRetrievalConfig: { type: 'object' } } };
-/** The hosted built-ins: declarations with no fields today, sent on as written. */
+/** The hosted built-ins, sent on as written; the fields each declares are typed, so that a wrong type is a 400 naming it. */
 const codeExecution = { type: 'object' };
 const urlContext = { type: 'object' };
+const strings = { type: 'array', items: { type: 'string' } };
+const googleMaps = { type: 'object', properties: { enableWidget: { type: 'boolean' }, authConfig: { type: 'object' }, groundingTypes: { type: 'object' } } };
+const fileSearch = {
+  type: 'object', required: ['fileSearchStoreNames'],
+  properties: { fileSearchStoreNames: { ...strings, minItems: 1 }, metadataFilter: { type: 'string' }, topK: { type: 'integer' } },
+};
+const retrieval = {
+  type: 'object',
+  properties: { vertexAiSearch: { type: 'object' }, vertexRagStore: { type: 'object' }, externalApi: { type: 'object' }, disableAttribution: { type: 'boolean' } },
+};
+const enterpriseWebSearch = { type: 'object', properties: { excludeDomains: strings, blockingConfidence: { type: 'string' } } };
+const exaAiSearch = { type: 'object', properties: { apiKey: { type: 'string' }, customConfigs: { type: 'object' } } };
+const parallelAiSearch = {
+  type: 'object',
+  properties: { apiKey: { type: 'string' }, customConfigs: { type: 'object' }, enableDataRetention: { type: 'boolean' }, enableZeroDataRetention: { type: 'boolean' } },
+};
+const mcpServers = {
+  type: 'array', minItems: 1,
+  items: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      streamableHttpTransport: {
+        type: 'object',
+        properties: {
+          url: { type: 'string', minLength: 1 }, headers: { type: 'object', additionalProperties: { type: 'string' } },
+          timeout: { type: 'string' }, sseReadTimeout: { type: 'string' }, terminateOnClose: { type: 'boolean' },
+        },
+      },
+    },
+  },
+};
+/** Computer use: the predefined functions of an environment, less the excluded ones (computer-use.ts). */
+const computerUse = {
+  type: 'object',
+  properties: {
+    environment: { type: 'string' }, excludedPredefinedFunctions: strings,
+    enablePromptInjectionDetection: { type: 'boolean' }, disabledSafetyPolicies: strings,
+  },
+};
 
 export const generateContentSchema: Record<string, unknown> = {
   type: 'object',
@@ -75,7 +120,16 @@ export const generateContentSchema: Record<string, unknown> = {
   properties: {
     contents: { type: 'array', items: content },
     systemInstruction: { type: 'object', properties: { parts: { type: 'array', items: part } } },
-    tools: { type: 'array', items: { type: 'object', properties: { functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval, codeExecution, urlContext } } },
+    tools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval, codeExecution, urlContext,
+          googleMaps, fileSearch, retrieval, enterpriseWebSearch, exaAiSearch, parallelAiSearch, mcpServers, computerUse,
+        },
+      },
+    },
     toolConfig: {
       type: 'object',
       properties: {
@@ -83,6 +137,9 @@ export const generateContentSchema: Record<string, unknown> = {
           type: 'object',
           properties: { mode: { enum: ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'] }, allowedFunctionNames: { type: 'array', items: { type: 'string' } } },
         },
+        /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
+        retrievalConfig: { type: 'object', properties: { latLng: { type: 'object', properties: { latitude: { type: 'number' }, longitude: { type: 'number' } } }, languageCode: { type: 'string' } } },
+        includeServerSideToolInvocations: { type: 'boolean' },
       },
     },
     generationConfig: {

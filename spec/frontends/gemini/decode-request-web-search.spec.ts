@@ -62,8 +62,8 @@ describe('frontends/gemini decodeGenerateContent: Google Search', () => {
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleSearch',
     });
     expect(decodeError({ contents, tools: [{ googleSearch: { excludeDomains: 'x.com' } }] }).param).to.equal('tools[0].googleSearch.excludeDomains');
-    expect(decodeError({ contents, tools: [{ googleSearch: {}, googleMaps: {} }] })).to.deep.include({
-      code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleMaps', message: 'tools[0].googleMaps: googleMaps tools are not supported (only functionDeclarations, googleSearch, codeExecution and urlContext)',
+    expect(decodeError({ contents, tools: [{ googleSearch: {}, googleFlights: {} }] })).to.deep.include({
+      code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleFlights', message: 'tools[0].googleFlights: googleFlights tools are not supported',
     });
     // The search is no function: a function choice cannot name it.
     expect(decodeError({ contents, tools: [{ googleSearch: {} }], toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['web_search'] } } }).param)

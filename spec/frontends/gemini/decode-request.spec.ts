@@ -191,9 +191,11 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(decodeError({ contents: [{ role: 'user', parts: [{ executableCode: { code: 'x' } }] }] })).to.deep.include({
       code: 'LIP_ERR_REQUEST_INVALID', param: 'contents[0].parts[0].executableCode', message: 'contents[0].parts[0].executableCode: executableCode parts belong in model turns',
     });
-    expect(decodeError({ contents: [{ role: 'user', parts: [{ toolCall: { toolType: 'URL_CONTEXT' } }] }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'contents[0].parts[0].toolCall' });
+    expect(decodeError({ contents: [{ role: 'user', parts: [{ toolCall: { toolType: 'URL_CONTEXT' } }] }] })).to.deep.include({
+      code: 'LIP_ERR_REQUEST_INVALID', param: 'contents[0].parts[0].toolCall', message: 'contents[0].parts[0].toolCall: toolCall parts belong in model turns',
+    });
     expect(decodeError({ contents: [{ role: 'system', parts: [{ text: 'x' }] }] }).message).to.equal('contents[0].role: must be "user" or "model" (got "system")');
-    expect(decodeError({ contents: [user('x')], tools: [{ googleMaps: {} }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleMaps' });
+    expect(decodeError({ contents: [user('x')], tools: [{ googleFlights: {} }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].googleFlights' });
     expect(decodeError({ contents: [user('x')], generationConfig: { candidateCount: 2 } }).param).to.equal('generationConfig.candidateCount');
     expect(decodeError({ contents: 'hi' }).message).to.equal('contents: must be an array (got "hi")');
     expect(decodeError({}).message).to.equal('contents: is required');

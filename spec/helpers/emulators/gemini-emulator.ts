@@ -40,7 +40,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     out.push({ body: chunk([{ text, thought: true, ...signed }]), output: true });
   });
   if (thoughts.length === 0 && script.reasoning?.signature) out.push({ body: chunk([{ text: '', thoughtSignature: script.reasoning.signature }]), output: false });
-  // Code execution: each part (executableCode, then codeExecutionResult) whole, in a chunk of its own.
+  // The built-ins' parts (executableCode and codeExecutionResult, toolCall and toolResponse): each whole, in a chunk of its own.
   for (const part of script.hosted ?? []) out.push({ body: chunk([{ ...part }]), output: true });
   const logprobs = request.body?.generationConfig?.responseLogprobs === true;
   const top = typeof request.body?.generationConfig?.logprobs === 'number' ? request.body.generationConfig.logprobs : 0;
@@ -65,7 +65,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     const last = out[out.length - 1]!.body as { candidates: Record<string, unknown>[] };
     last.candidates[0]!.finishReason = finish;
   }
-  const grounding = groundingOf(script);
+  const grounding = script.grounding ?? groundingOf(script);
   if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
   // URL context: Google reports the pages it read on the first chunk's candidate.
   if (script.hostedMeta && out.length > 0) (out[0]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.urlContextMetadata = script.hostedMeta;
@@ -111,8 +111,9 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * running usageMetadata, modelVersion, responseId); thought parts carry `thought: true`,
  * signatures ride on parts as `thoughtSignature`, function calls come whole, and the last frame
  * has the finishReason (and the script's searches and citations as `groundingMetadata`, see
- * groundingOf). Code execution parts (`script.hosted`) come before the text, each whole in a frame
- * of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
+ * groundingOf, or `script.grounding` as written: Maps or File Search grounding). The built-ins'
+ * parts (`script.hosted`: code execution's, a built-in's `toolCall` and `toolResponse`) come before
+ * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
  * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
  * (tools, contents and the parts in them) is recorded as sent.
  */

@@ -150,7 +150,8 @@ export interface Script {
    * wire form, each written as that provider streams it: Anthropic content blocks
    * (`server_tool_use`, `code_execution_tool_result`, `web_fetch_tool_result`, ...), OpenAI
    * Responses output items (`code_interpreter_call`, `image_generation_call`, `mcp_call`, ...),
-   * Gemini parts (`executableCode`, `codeExecutionResult`). The other emulators ignore them.
+   * Gemini parts (`executableCode`, `codeExecutionResult`, `toolCall`, `toolResponse`). The other
+   * emulators ignore them.
    */
   readonly hosted?: readonly Readonly<Record<string, unknown>>[];
   /** A record of the whole answer from a hosted tool: Anthropic's `container`, Gemini's `urlContextMetadata`. */
@@ -162,6 +163,11 @@ export interface Script {
    * usage). The other emulators ignore it.
    */
   readonly compaction?: { readonly block: Readonly<Record<string, unknown>>; readonly usage?: UsageScript };
+  /**
+   * Gemini's `groundingMetadata` exactly as written (Google Maps places, File Search documents, ...),
+   * in place of the one the emulator makes of `searches` and `citations`. The other emulators ignore it.
+   */
+  readonly grounding?: Readonly<Record<string, unknown>>;
   readonly citations?: readonly CitationScript[];
   readonly toolCalls?: readonly ToolCallScript[];
   readonly usage?: UsageScript;
