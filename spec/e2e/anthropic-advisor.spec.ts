@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { BetaContentBlockParam, BetaMessage, BetaMessageParam, BetaToolUnion, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const BETA = 'advisor-tool-2026-03-01';
 const ADVISOR: BetaToolUnion = { type: 'advisor_20260301', name: 'advisor', model: 'claude-opus-4-6', max_uses: 2, caching: { type: 'ephemeral', ttl: '5m' } };
@@ -14,9 +14,6 @@ const CONSULTED = [
 ];
 const ANSWER: Script = { hosted: CONSULTED, text: ['I will move the backoff ', 'into one helper.'], usage: { input: 200, output: 30 } };
 const TEXT = { type: 'text', text: 'I will move the backoff into one helper.' };
-
-/** The blocks as plain data (the SDK's streamed server_tool_use reads its input through a getter). */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 /**
  * Anthropic's advisor tool (`advisor_20260301`: the model consults a stronger model, which

@@ -3,7 +3,7 @@ import type { BetaContentBlockParam, BetaMessage, BetaMessageParam, MessageCreat
 import { expect } from 'chai';
 import { COMPACTION_PREAMBLE } from '../../lib/canonical/index.js';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const BETA = 'compact-2026-01-12';
 const EDIT = { type: 'compact_20260112' as const, trigger: { type: 'input_tokens' as const, value: 50_000 }, instructions: 'Keep file paths and failing tests.' };
@@ -17,9 +17,6 @@ const EARLIER: BetaMessageParam[] = [
 /** Anthropic compacted the turns so far, then answered: the block first, the answer after it. */
 const COMPACTED: Script = { compaction: { block: BLOCK, usage: { input: 1800, output: 120 } }, text: ['Fixed: add() ', 'keeps the sign.'], usage: { input: 300, output: 20 } };
 const ANSWER = { type: 'text', text: 'Fixed: add() keeps the sign.' };
-
-/** The blocks as plain data. */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 /**
  * Anthropic's server-side compaction for an Anthropic client through the official SDK's beta

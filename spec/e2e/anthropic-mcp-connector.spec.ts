@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 import { eventually, readRecords } from '../replay/recording-helpers.js';
 
 /** The MCP server's bearer token: the client's secret, which lip passes on but never writes down. */
@@ -23,9 +23,6 @@ const WORK = [
 ];
 const ANSWER: Script = { hosted: WORK, text: ['50 requests ', 'a minute per key.'], usage: { input: 90, output: 20 } };
 const TEXT = { type: 'text', text: '50 requests a minute per key.' };
-
-/** The blocks as plain data (the SDK's streamed tool uses read their input through a getter). */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-mcp-'));
 const recording = join(dir, 'traffic.jsonl');

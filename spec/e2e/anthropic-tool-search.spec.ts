@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 /** What Claude Code sends with tool search on (`ENABLE_TOOL_SEARCH=true`): its betas, tool search's among them. */
 const BETAS = 'claude-code-20250219,interleaved-thinking-2025-05-14,advanced-tool-use-2025-11-20';
@@ -43,9 +43,6 @@ const RUN = { type: 'server_tool_use', id: 'srvtoolu_01Code', name: 'code_execut
 const CONTAINER = { id: 'container_011CQ7r2', expires_at: '2025-12-01T01:00:00.000Z', skills: null };
 const PROGRAMMATIC: Script = { hosted: [RUN], toolCalls: [{ id: 'toolu_01Prog', name: 'query_database', args: '{"sql":"select count(*) from users"}', caller: CALLER }], hostedMeta: CONTAINER };
 const ASKED: Anthropic.MessageParam = { role: 'user', content: 'How many users are there?' };
-
-/** The blocks as plain data (the SDK's streamed blocks read some fields through getters). */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 /**
  * Claude Code with tool search on, through lip with the official SDK. Its MCP tools are

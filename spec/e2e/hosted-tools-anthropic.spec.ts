@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const CODE: Anthropic.CodeExecutionTool20250825 = { type: 'code_execution_20250825', name: 'code_execution' };
 const FETCH: Anthropic.WebFetchTool20250910 = { type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 2, allowed_domains: ['example.com'], citations: { enabled: true } };
@@ -29,9 +29,6 @@ const FETCHED = [
 ];
 const ANSWER: Script = { hosted: [...LISTED, ...FETCHED], text: ['There are 3 files; ', 'the page is an example.'], hostedMeta: CONTAINER, usage: { input: 120, output: 40 } };
 const TEXT = { type: 'text', text: 'There are 3 files; the page is an example.' };
-
-/** The blocks as plain data (the SDK's streamed server_tool_use reads its input through a getter). */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 /**
  * Anthropic's server tools other than web search (code execution, web fetch; tool search passes

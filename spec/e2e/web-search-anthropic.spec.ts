@@ -5,7 +5,7 @@ import { testConfig } from '../helpers/config.js';
 import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { startScriptedLip, type ScriptedLip } from '../helpers/scripted-backend.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const SEARCH = { type: 'web_search_20250305', name: 'web_search', max_uses: 3, user_location: { type: 'approximate', city: 'Ann Arbor', country: 'US' } } as const;
 const RESULT = { url: 'https://en.wikipedia.org/wiki/Claude_Shannon', title: 'Claude Shannon - Wikipedia', pageAge: 'April 30, 2025', encrypted: 'EqgfCioIARgBIiQ3YTAw' };
@@ -30,9 +30,6 @@ const CONTENT = [
     citations: [{ type: 'web_search_result_location', cited_text: CITED, url: RESULT.url, title: RESULT.title, encrypted_index: 'Eo8BCioIAhgBIiQ' }],
   },
 ];
-
-/** The blocks as plain data (the SDK's streamed server_tool_use reads its input through a getter). */
-const plain = (content: readonly unknown[]) => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];
 
 /**
  * Hosted web search for Anthropic clients (Claude Code's WebSearch: the `web_search_20250305`

@@ -89,3 +89,6 @@ export async function askResponses(client: OpenAI, params: ResponseCreateParamsN
   runner.on('event', (event) => events.push(event));
   return { response: await runner.finalResponse(), events };
 }
+
+/** An SDK message's content blocks as plain data (the SDK's streamed blocks read some fields, a tool use's input, through getters). */
+export const plainBlocks = (content: readonly unknown[]): Record<string, unknown>[] => JSON.parse(JSON.stringify(content)) as Record<string, unknown>[];

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { TOOL_DIALECTS, collectEvents, type LipEvent } from '../../../lib/canonical/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
-import { checkResponsesWire } from './wire-check.js';
+import { checkResponsesWire, sdkFinalResponse as sdkFinal } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
 
 type Json = Record<string, any>;
@@ -41,13 +40,6 @@ const CALLS: LipEvent[] = [
   { type: 'response_finished', reason: 'tool_calls' },
 ];
 
-/** What the official SDK's ResponseStream makes of a streamed body: the final Response. */
-async function sdkFinal(wire: string): Promise<Json> {
-  const lines = checkResponsesWire(wire).map((e) => `${JSON.stringify(e.data)}\n`).join('');
-  const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
-  const final = await ResponseStream.fromReadableStream(body).finalResponse();
-  return JSON.parse(JSON.stringify(final, (key, value) => (key === 'parsed' ? undefined : value)));
-}
 
 describe('frontends/openai-responses client tools (shell, apply_patch, local_shell)', () => {
   describe('the request', () => {

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { HOSTED_DIALECTS, collectEvents, type LipEvent } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse, responsesStoredRoutes } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
-import { checkResponsesWire } from './wire-check.js';
+import { checkResponsesWire, sdkFinalResponse as sdkFinal } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
 
 const OURS = HOSTED_DIALECTS.openaiResponses;
@@ -39,13 +38,6 @@ function streamed(events: readonly LipEvent[]) {
   return { wire, events: checkResponsesWire(wire) };
 }
 
-/** What the official SDK's ResponseStream makes of a streamed body: the final Response. */
-async function sdkFinal(wire: string): Promise<Record<string, any>> {
-  const lines = checkResponsesWire(wire).map((e) => `${JSON.stringify(e.data)}\n`).join('');
-  const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
-  const final = await ResponseStream.fromReadableStream(body).finalResponse();
-  return JSON.parse(JSON.stringify(final, (key, value) => (key === 'parsed' ? undefined : value)));
-}
 
 describe('frontends/openai-responses hosted tools', () => {
   describe('the request', () => {

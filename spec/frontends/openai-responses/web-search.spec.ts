@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { SEARCH_DIALECTS, collectEvents, type LipEvent, type Message } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse, responsesStoredRoutes } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
 import { derivedId } from '../../../lib/wire/ids.js';
-import { checkResponsesWire } from './wire-check.js';
+import { checkResponsesWire, sdkFinalResponse as sdkFinal } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
 
 const decode = (body: Record<string, unknown>) => decodeResponsesRequest({ model: 'gpt-x', input: 'news?', ...body });
@@ -28,13 +27,6 @@ function streamed(events: readonly LipEvent[], body: Record<string, unknown> = {
   return { wire, events: checkResponsesWire(wire) };
 }
 
-/** What the official SDK's ResponseStream makes of a streamed body's events: the final Response. */
-async function sdkFinal(wire: string): Promise<Record<string, any>> {
-  const lines = checkResponsesWire(wire).map((e) => `${JSON.stringify(e.data)}\n`).join(''); // fromReadableStream reads JSON lines
-  const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
-  const final = await ResponseStream.fromReadableStream(body).finalResponse();
-  return JSON.parse(JSON.stringify(final, (key, value) => (key === 'parsed' ? undefined : value))); // `parsed`: the SDK's own addition
-}
 
 describe('frontends/openai-responses hosted web search', () => {
   describe('the request', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { parseSse } from '../../helpers/sse-client.js';
 
 export interface ResponsesEvent {
@@ -63,4 +64,15 @@ export function checkResponsesWire(body: string): ResponsesEvent[] {
   if (terminal!.event !== 'response.failed') expect(items.every((i) => i.done), 'every item done').to.equal(true);
   expect(output.map((o) => o.id), 'terminal output = the items').to.deep.equal(items.map((i) => i.id));
   return events;
+}
+
+/**
+ * What the official SDK's ResponseStream makes of a streamed body (checked first): the final
+ * Response as plain data (less `parsed`, the SDK's own addition).
+ */
+export async function sdkFinalResponse(wire: string): Promise<Record<string, any>> {
+  const lines = checkResponsesWire(wire).map((e) => `${JSON.stringify(e.data)}\n`).join(''); // fromReadableStream reads JSON lines
+  const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
+  const final = await ResponseStream.fromReadableStream(body).finalResponse();
+  return JSON.parse(JSON.stringify(final, (key, value) => (key === 'parsed' ? undefined : value)));
 }
