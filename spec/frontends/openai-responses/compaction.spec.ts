@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { COMPACTION_PREAMBLE, HOSTED_DIALECTS, REASONING_DIALECTS, collectEvents, validateCall, type LipEvent } from '../../../lib/canonical/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
 import { responsesCompactRoute } from '../../../lib/frontends/openai-responses/compact.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { sealState } from '../../../lib/frontends/state-envelope.js';
-import { checkResponsesWire } from './wire-check.js';
+import { checkResponsesWire, sdkFinalResponse } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
 
 type Json = Record<string, any>;
@@ -87,9 +86,7 @@ describe('frontends/openai-responses compaction', () => {
       const wire = events.map((e) => encoder.event(e)).join('') + encoder.end();
       const seen = checkResponsesWire(wire);
       expect(seen.slice(2, 4).map((e) => [e.event, e.data.item])).to.deep.equal([['response.output_item.added', COMPACTION], ['response.output_item.done', COMPACTION]]);
-      const lines = seen.map((e) => `${JSON.stringify(e.data)}\n`).join('');
-      const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
-      const final = await ResponseStream.fromReadableStream(body).finalResponse();
+      const final = await sdkFinalResponse(wire);
       expect(final.output[0]).to.deep.equal(COMPACTION);
       const whole = encodeResponsesResponse(collectEvents(events), context) as Json;
       expect(whole.output).to.deep.equal(seen.at(-1)!.data.response.output);

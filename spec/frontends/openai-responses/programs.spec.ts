@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import { CALLER_DIALECTS, HOSTED_DIALECTS, collectEvents, validateCall, type LipEvent } from '../../../lib/canonical/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encodeResponsesResponse } from '../../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
-import { checkResponsesWire } from './wire-check.js';
+import { checkResponsesWire, sdkFinalResponse } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
 
 type Json = Record<string, any>;
@@ -52,14 +51,6 @@ const ANSWER: LipEvent[] = [
   { type: 'tool_call_finished', id: 'call_an' },
   { type: 'response_finished', reason: 'tool_calls' },
 ];
-
-/** What the official SDK's ResponseStream makes of a streamed body: the final Response. */
-async function sdkFinal(wire: string): Promise<Json> {
-  const lines = checkResponsesWire(wire).map((e) => `${JSON.stringify(e.data)}\n`).join('');
-  const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(lines)); c.close(); } });
-  const final = await ResponseStream.fromReadableStream(body).finalResponse();
-  return JSON.parse(JSON.stringify(final, (key, value) => (key === 'parsed' ? undefined : value)));
-}
 
 describe('frontends/openai-responses programmatic tool calling', () => {
   describe('the request', () => {
@@ -144,7 +135,7 @@ describe('frontends/openai-responses programmatic tool calling', () => {
       expect(added[0]).to.deep.equal(PROGRAM);
       expect(added[1]).to.deep.include({ type: 'function_call', status: 'in_progress', caller: BY_PROGRAM });
       expect(added[3]).to.deep.include({ type: 'shell_call', caller: BY_PROGRAM });
-      const final = await sdkFinal(wire);
+      const final = await sdkFinalResponse(wire);
       expect(final.output.map((i: Json) => i.type)).to.deep.equal(['program', 'function_call', 'function_call', 'shell_call', 'function_call', 'custom_tool_call']);
       expect(final.output[0]).to.deep.equal(PROGRAM);
       expect(final.output[1]).to.deep.include({ name: 'get_weather', arguments: '{"city":"Paris"}', call_id: 'call_w1', caller: BY_PROGRAM, status: 'completed' });
