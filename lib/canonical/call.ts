@@ -74,8 +74,9 @@ export interface ToolCallPart {
   readonly dialect?: string;
   /**
    * Who made the call, as the provider wrote it (Anthropic's `caller`: the model itself, or code
-   * execution calling the tool, programmatic tool calling): a backend of its dialect sends it back
-   * with the call, every other leaves it out.
+   * execution calling the tool; OpenAI Responses' `caller`: the model, or a `program` item;
+   * programmatic tool calling either way): a backend of its dialect sends it back with the call
+   * (and with its result, where the protocol writes it there too), every other leaves it out.
    */
   readonly caller?: ToolCaller;
   /** The namespace of the tool called (ToolDefinition.namespace): the call names the tool `name` in it. */
@@ -153,6 +154,12 @@ export interface ToolResultPart {
   /** The answer of a client's tool search: the tools it loaded (its `content` names them as tool references). */
   readonly loaded?: LoadedTools;
   /**
+   * Whose call the result answers, as the client wrote it on the result (OpenAI Responses'
+   * `function_call_output.caller`: the program that made the call): a backend of its dialect sends
+   * it with the result (one that has none there goes with its call's), every other leaves it out.
+   */
+  readonly caller?: ToolCaller;
+  /**
    * The result as the client wrote it, in the form of a provider-defined tool's dialect
    * (TOOL_DIALECTS: OpenAI's `shell_call_output` item with its stdout, stderr and exit code per
    * command): a backend of that dialect sends it back as it was; every other reads `content`.
@@ -209,9 +216,12 @@ export interface WebSearchPart {
  * The record of a hosted tool's work in the history (what a `hosted_tool` event carried), in the
  * provider's own form: an Anthropic content block (`server_tool_use`, `code_execution_tool_result`,
  * `web_fetch_tool_result`, ...), an OpenAI Responses item (`code_interpreter_call`,
- * `image_generation_call`, `mcp_call`, ...) or a Gemini part (`executableCode`,
- * `codeExecutionResult`). Only a backend of its `dialect` (HOSTED_DIALECTS) sends it, as it is;
- * every other backend leaves it out (the text after it says what the tool did).
+ * `image_generation_call`, `mcp_call`, `program`, ...) or a Gemini part (`executableCode`,
+ * `codeExecutionResult`); or another item of a provider's that only its backends read (OpenAI's
+ * `compaction` and `additional_tools` items). Only a backend of its `dialect` (HOSTED_DIALECTS)
+ * sends it, as it is; every other backend leaves it out (the text after it says what the tool
+ * did), reads a compaction from its summary or refuses one without (`compaction`), and declares
+ * the tools an item adds (`tools`).
  */
 export interface HostedToolPart {
   readonly type: 'hosted_tool';
@@ -219,13 +229,22 @@ export interface HostedToolPart {
   readonly block: Readonly<Record<string, unknown>>;
   /**
    * The record stands for the conversation before it: the provider compacted those turns into it
-   * (Anthropic's `compaction` block). `summary` is the summary as readable text, absent when the
-   * record holds what it replaced only in a form no other provider can read (an encrypted payload
-   * alone, tool changes). A backend of another dialect sends the summary as a user message at the
-   * conversation's start in place of everything before the record (compactionSummaryMessage), and
-   * refuses a call whose record has none, retryably (lib/backends/hosted-tools.ts).
+   * (Anthropic's `compaction` block, OpenAI's `compaction` item). `summary` is the summary as
+   * readable text, absent when the record holds what it replaced only in a form no other provider
+   * can read (an encrypted payload alone, as OpenAI's always is; tool changes). A backend of another
+   * dialect sends the summary as a user message at the conversation's start in place of everything
+   * before the record (compactionSummaryMessage), and refuses a call whose record has none,
+   * retryably (lib/backends/hosted-tools.ts).
    */
   readonly compaction?: { readonly summary?: string };
+  /**
+   * The tools the item makes available from its place in the conversation on (OpenAI's
+   * `additional_tools` item), as canonical definitions: a backend of the dialect sends the item in
+   * place and nothing more; every other backend declares these tools with the call's own (one
+   * per name: a tool declared twice is the same tool, canonical/added-tools.ts), so that its
+   * model can call them, and leaves the item out.
+   */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 /** Every part; a `tool_reference` belongs only in a tool result's content (validateCall refuses it in a message). */

@@ -87,6 +87,11 @@ export const TOOL_SEARCH_DIALECTS = {
 export const CALLER_DIALECTS = {
   /** Anthropic's tool_use `caller`: `{type: "direct"}`, or the code execution tool that called it (`{type: "code_execution_…", tool_id}`). */
   anthropic: 'anthropic.caller',
+  /**
+   * OpenAI Responses' call items' `caller`: `{type: "direct"}`, or the program that made the call
+   * (`{type: "program", caller_id}`: programmatic tool calling, the `call_id` of a `program` item).
+   */
+  openaiResponses: 'openai.responses.caller',
 } as const;
 
 /**
@@ -125,6 +130,20 @@ export interface OpenAIProviderOptions {
    * tools. The other include values have canonical homes (logprobs, encrypted reasoning, search sources).
    */
   readonly include?: readonly string[];
+  /**
+   * Responses only: `context_management` as written (`[{type: "compaction", compact_threshold}]`):
+   * OpenAI compacts the context itself once it grows past the threshold, and its answer holds the
+   * `compaction` item. A hosted capability (hostedKnobs): sent by the openai-responses backend
+   * whatever `provider_options` says, refused by every other backend.
+   */
+  readonly contextManagement?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Responses only: the input ended with a `compaction_trigger` item: OpenAI compacts the context
+   * and answers with the `compaction` item. A hosted capability, as `contextManagement` is; the
+   * openai-responses backend ends the input with the item again. It concerns this request alone:
+   * a continued conversation does not repeat it.
+   */
+  readonly compactionTrigger?: boolean;
 }
 
 /** Anthropic request knobs; sent only by the anthropic backend. */
@@ -204,11 +223,26 @@ export interface ProviderOptions {
  */
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
   const anthropic = options?.anthropic;
-  if (anthropic === undefined) return [];
-  const servers = anthropic.mcpServers;
+  const openai = options?.openai;
+  if (anthropic === undefined && openai === undefined) return [];
+  const servers = anthropic?.mcpServers;
   return [
     ...(servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : []),
-    ...serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })),
+    ...(anthropic !== undefined ? serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })) : []),
+    ...(openai !== undefined ? openaiCompaction(openai).map((field) => ({ dialect: HOSTED_DIALECTS.openaiResponses, field })) : []),
+  ];
+}
+
+/**
+ * The fields of OpenAI knobs that ask for OpenAI's own compaction, as a refusal names them:
+ * `context_management` (OpenAI compacts the context once it grows past a threshold, and its answer
+ * holds the `compaction` item) and a `compaction_trigger` item ending the input (the answer is the
+ * compaction). Only a Responses client sets them.
+ */
+function openaiCompaction(openai: OpenAIProviderOptions): string[] {
+  return [
+    ...(openai.contextManagement !== undefined && openai.contextManagement.length > 0 ? ['context_management'] : []),
+    ...(openai.compactionTrigger === true ? ['compaction_trigger'] : []),
   ];
 }
 
@@ -308,6 +342,12 @@ export interface AnthropicToolOptions {
   readonly eagerInputStreaming?: boolean;
 }
 
+/** OpenAI fields of one tool, as the client wrote them; sent only by the openai-responses backend. */
+export interface OpenAIToolOptions {
+  /** `allowed_callers`: who may call the tool (`direct`: the model; `programmatic`: a program of programmatic tool calling). */
+  readonly allowedCallers?: readonly string[];
+}
+
 /**
  * Fields of one tool that belong to one provider family (ToolDefinition.providerOptions), on the
  * pattern of ProviderOptions: a frontend fills its own family's, a backend of that family sends
@@ -315,4 +355,5 @@ export interface AnthropicToolOptions {
  */
 export interface ToolProviderOptions {
   readonly anthropic?: AnthropicToolOptions;
+  readonly openai?: OpenAIToolOptions;
 }

@@ -67,9 +67,10 @@ export interface ReasoningOpaqueEvent {
 /**
  * Who made a tool call, in the provider's own form: `value`
  * is Anthropic's `caller` (`{type: "code_execution_20250825", tool_id}`: code execution called a
- * client tool, programmatic tool calling; `{type: "direct"}`: the model did) as the upstream
- * wrote it, `dialect` whose it is (CALLER_DIALECTS). Only a client of that protocol gets it, and
- * only a backend of that dialect sends it back with the call.
+ * client tool, programmatic tool calling; `{type: "direct"}`: the model did) or OpenAI
+ * Responses' (`{type: "program", caller_id}`: a program of programmatic tool calling called it)
+ * as the upstream wrote it, `dialect` whose it is (CALLER_DIALECTS). Only a client of that
+ * protocol gets it, and only a backend of that dialect sends it back with the call.
  */
 export interface ToolCaller {
   readonly dialect: string;

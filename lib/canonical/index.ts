@@ -1,4 +1,5 @@
 export * from './call.js';
+export * from './added-tools.js';
 export * from './dialect-registry.js';
 export * from './events.js';
 export * from './limits.js';

@@ -1,4 +1,5 @@
 import type { Call, Message, Part, ToolChoice, ToolDefinition, GenerationOptions } from './call.js';
+import { holdsAddedTools, sameTool, toolKey } from './added-tools.js';
 import { CALL_LIMITS as L } from './limits.js';
 
 /** One problem with a call: where (`messages[1].parts[0].text`) and what. */
@@ -72,6 +73,7 @@ export function validateCall(call: Call): CallIssue[] {
     if (tool.providerOptions !== undefined && !isObject(tool.providerOptions)) add(`${path}.providerOptions`, 'must be an object');
     checkProviderTool(tool, path, add);
   });
+  checkAddedTools(call, add);
   checkToolChoice(call.toolChoice, toolNames, add);
   checkOptions(call.options, add);
 
@@ -161,10 +163,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       toolCallIds.add(part.id);
       if (part.namespace !== undefined && (typeof part.namespace !== 'string' || part.namespace.length === 0 || part.namespace.length > L.toolNameChars)) add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
       if (part.toolset !== undefined && (typeof part.toolset !== 'string' || part.toolset.length === 0 || part.toolset.length > L.toolNameChars)) add(`${path}.toolset`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
-      if (part.caller !== undefined) {
-        if (typeof part.caller?.dialect !== 'string' || part.caller.dialect.length === 0) add(`${path}.caller.dialect`, 'must be a non-empty dialect id');
-        if (!isObject(part.caller?.value)) add(`${path}.caller.value`, 'must be an object');
-      }
+      if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
       if (part.providerFields !== undefined) {
         if (typeof part.providerFields?.dialect !== 'string' || part.providerFields.dialect.length === 0) add(`${path}.providerFields.dialect`, 'must be a non-empty dialect id');
         if (!isObject(part.providerFields?.value)) add(`${path}.providerFields.value`, 'must be an object');
@@ -181,6 +180,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
           else if (p.name.length > L.toolNameChars) add(`${path}.content[${k}].name`, `is longer than ${L.toolNameChars} characters`);
         });
       }
+      if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
       if (part.loaded !== undefined) {
         if (!Array.isArray(part.loaded?.tools) || part.loaded.tools.length > L.tools) add(`${path}.loaded.tools`, `must be a list of at most ${L.tools} tools`);
         if (typeof part.loaded?.dialect !== 'string' || part.loaded.dialect.length === 0) add(`${path}.loaded.dialect`, 'must be a non-empty dialect id');
@@ -213,6 +213,40 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.results !== undefined && (!Array.isArray(part.results) || part.results.length > L.partsPerMessage)) add(`${path}.results`, `must be a list of at most ${L.partsPerMessage} results`);
       return;
   }
+}
+
+/**
+ * The tools the history's parts add (HostedToolPart.tools): a list of named tools, each either
+ * new to the call or the same declaration as the one already there (`tools`, or an earlier part).
+ */
+function checkAddedTools(call: Call, add: Add): void {
+  if (!holdsAddedTools(call.messages)) return;
+  let declared: Map<string, { tool: ToolDefinition; at: string }> | undefined;
+  call.messages.forEach((message, i) => message.parts.forEach((part, j) => {
+    if (part.type !== 'hosted_tool' || part.tools === undefined) return;
+    const path = `messages[${i}].parts[${j}].tools`;
+    if (!Array.isArray(part.tools) || part.tools.length > L.tools) {
+      add(path, `must be a list of at most ${L.tools} tools`);
+      return;
+    }
+    declared ??= new Map(call.tools.map((tool, k) => [toolKey(tool), { tool, at: `tools[${k}]` }]));
+    part.tools.forEach((tool, k) => {
+      if (typeof tool?.name !== 'string' || !tool.name || tool.name.trim() !== tool.name) {
+        add(`${path}[${k}].name`, 'must be a non-empty name without surrounding whitespace');
+        return;
+      }
+      const key = toolKey(tool);
+      const known = declared!.get(key);
+      if (known === undefined) declared!.set(key, { tool, at: `${path}[${k}]` });
+      else if (!sameTool(known.tool, tool)) add(`${path}[${k}].name`, `declares the tool "${tool.name}" otherwise than ${known.at}; a tool added later must be the same declaration`);
+    });
+  }));
+}
+
+/** A call's or a result's caller: a dialect and the provider's object. */
+function checkCaller(caller: { readonly dialect?: unknown; readonly value?: unknown } | null, path: string, add: Add): void {
+  if (typeof caller?.dialect !== 'string' || caller.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
+  if (!isObject(caller?.value)) add(`${path}.value`, 'must be an object');
 }
 
 function checkToolChoice(choice: ToolChoice, toolNames: ReadonlySet<string>, add: Add): void {

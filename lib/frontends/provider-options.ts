@@ -15,6 +15,7 @@ const OPENAI_KNOBS = {
   prediction: 'prediction',
   prompt_cache_options: 'promptCacheOptions',
   moderation: 'moderation',
+  context_management: 'contextManagement',
 } as const satisfies Record<string, keyof OpenAIProviderOptions>;
 
 export type OpenAIKnob = keyof typeof OPENAI_KNOBS;
@@ -36,6 +37,10 @@ export const OPENAI_KNOB_SCHEMAS: Record<OpenAIKnob, Record<string, unknown>> = 
     properties: { mode: { enum: ['implicit', 'explicit', null] }, ttl: { type: ['string', 'null'] } },
   },
   logit_bias: { type: ['object', 'null'], description: 'an object of token ids to numbers', additionalProperties: { type: 'number' } },
+  context_management: {
+    type: ['array', 'null'],
+    items: { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 }, compact_threshold: { type: ['integer', 'null'], minimum: 1 } } },
+  },
   moderation: {
     type: ['object', 'null'], required: ['model'],
     properties: {

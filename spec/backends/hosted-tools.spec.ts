@@ -9,7 +9,7 @@ import { LocalstubBackend } from '../../lib/backends/localstub/index.js';
 import { codexOptions, encodeCodexRequest } from '../../lib/backends/openai-codex/index.js';
 import { chatOptions, encodeChatRequest } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { COMPACTION_PREAMBLE, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
+import { CALLER_DIALECTS, COMPACTION_PREAMBLE, HOSTED_DIALECTS, emptyCall, type Call, type Message, type ToolDefinition } from '../../lib/canonical/index.js';
 import { refusalOf } from '../helpers/refusal.js';
 
 const hosted = (name: string, dialect: string, definition: Record<string, unknown>): ToolDefinition => ({
@@ -238,5 +238,75 @@ describe('backends: optional hosted tools', () => {
   it('refuseHostedTools lets it pass, and still refuses a required one beside it', () => {
     expect(() => refuseHostedTools(call([search]), 'b')).not.to.throw();
     expect(refusalOf(() => refuseHostedTools(call([search, interpreter]), 'b')).message).to.contain('"code_interpreter"').and.not.contain('tool_search');
+  });
+});
+
+/**
+ * OpenAI's own compaction: its compaction item (encrypted by OpenAI, standing for the turns it
+ * replaced, with no summary another provider could read) and the requests for one (a
+ * compaction_trigger ending the input, context_management) reach only an openai-responses
+ * backend; every other backend refuses them before sending, retryably.
+ */
+describe('backends: OpenAI\'s compaction and programs elsewhere', () => {
+  const item = { id: 'cmp_1', type: 'compaction', encrypted_content: 'gAAAAABo-openai-state' };
+  const compacted: Message[] = [
+    { role: 'user', parts: [{ type: 'text', text: 'Turn before the compaction.' }] },
+    { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: item, compaction: {} }] },
+    question,
+  ];
+  const trigger = { openai: { compactionTrigger: true } };
+  const managed = { openai: { contextManagement: [{ type: 'compaction', compact_threshold: 200_000 }] } };
+
+  for (const { name, dialect, encode } of ENCODERS) {
+    it(dialect === HOSTED_DIALECTS.openaiResponses ? `${name} sends the compaction item as written with the turns before it, the trigger last, context_management` : `${name} refuses OpenAI's compaction item, a trigger and context_management before sending, retryably`, () => {
+      if (dialect === HOSTED_DIALECTS.openaiResponses) {
+        const body = encode(call([], compacted)) as { input: unknown[] };
+        expect(body.input).to.have.length(3);
+        expect(body.input[1]).to.deep.equal(item);
+        expect((encode({ ...call([]), providerOptions: trigger }) as { input: unknown[] }).input.at(-1)).to.deep.equal({ type: 'compaction_trigger' });
+        expect(encode({ ...call([]), providerOptions: managed })).to.deep.include({ context_management: managed.openai.contextManagement });
+        return;
+      }
+      const error = refusalOf(() => encode(call([], compacted)));
+      expect(error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+      expect(error.message).to.contain('compaction block').and.contain('no readable summary').and.not.contain('gAAAAABo-openai-state');
+      for (const [options, field] of [[trigger, 'compaction_trigger'], [managed, 'context_management']] as const) {
+        const knob = refusalOf(() => encode({ ...call([]), providerOptions: options }));
+        expect(knob, field).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+        expect(knob.message, field).to.contain(`the hosted ${field}`);
+        expect(knob.detail, field).to.deep.include({ fields: [field] });
+      }
+    });
+  }
+
+  it('every backend but openai-responses leaves a program out and sends the calls it made as plain calls (no caller)', () => {
+    const program = { id: 'prog_1', type: 'program', call_id: 'call_prog1', code: 'return 1;', fingerprint: 'fp_secret' };
+    const byProgram = { dialect: CALLER_DIALECTS.openaiResponses, value: { type: 'program', caller_id: 'call_prog1' } };
+    const history: Message[] = [
+      question,
+      { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: program }, { type: 'tool_call', id: 'call_w1', name: 'get_weather', arguments: '{"city":"Paris"}', caller: byProgram }] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_w1', content: '{"temp":21}' }] },
+    ];
+    const weather: ToolDefinition = { name: 'get_weather', parameters: { type: 'object' }, providerOptions: { openai: { allowedCallers: ['programmatic'] } } };
+    for (const { name, dialect, encode } of ENCODERS) {
+      if (name === 'acp') continue;
+      const wire = JSON.stringify(encode(call([weather], history)));
+      expect(wire, name).to.contain('Paris');
+      expect(wire, name).to.match(/temp.{1,4}21/);
+      if (dialect === HOSTED_DIALECTS.openaiResponses) {
+        expect(wire, name).to.contain('fp_secret');
+        continue;
+      }
+      expect(wire, name).to.not.contain('fp_secret');
+      expect(wire, name).to.not.contain('caller');
+      expect(wire, name).to.not.contain('allowed_callers');
+    }
+  });
+
+  it('a localstub backend refuses OpenAI\'s compaction item too, as its stream\'s error', async () => {
+    const stub = new LocalstubBackend({ id: 'stub', kind: 'localstub', models: [] });
+    const error = await firstValueFrom(stub.stream(call([], compacted), { model: 'm', candidateKey: 'stub:m' }).pipe(toArray())).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+    expect(error).to.have.property('retryable', true);
   });
 });

@@ -11,7 +11,8 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
  * compacts long sessions with it and fails the turn when it fails): lip asks the routed model,
  * on any backend, for a summary and answers OpenAI's compacted response (the user messages,
  * then one compaction item); the item sent back in a later `input` stands for the turns it
- * replaced. A compaction item lip did not make cannot be read and is refused.
+ * replaced. A compaction item OpenAI made holds state only OpenAI reads: a backend of another
+ * provider refuses it (an openai-responses backend sends it back: responses-programs.spec.ts).
  */
 describe('e2e: Responses compaction on any backend', function () {
   this.timeout(20_000);
@@ -80,16 +81,23 @@ describe('e2e: Responses compaction on any backend', function () {
     expect(JSON.stringify(messages)).to.not.contain('a - b');
   });
 
-  it('a compaction item lip did not make, or a compaction trigger, is a 400 naming the field; nothing goes upstream', async () => {
+  it('OpenAI\'s own compaction item, or a compaction trigger, is refused by a backend of another provider before sending: a 400 naming the item', async () => {
     const foreign = await client.responses.create({
       model: 'oai:gpt-5.4-mini', input: [{ type: 'compaction', encrypted_content: 'gAAAAABopaque-openai-state' } as never, { role: 'user', content: 'x' }],
     }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(foreign).to.be.instanceOf(OpenAI.BadRequestError);
-    expect(foreign.message).to.contain('input[0].encrypted_content');
+    expect(foreign.error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED' });
+    expect(foreign.message).to.contain('compaction block').and.contain('no readable summary');
+    expect(foreign.message).to.not.contain('gAAAAABopaque-openai-state');
     const trigger = await client.responses.create({ model: 'oai:gpt-5.4-mini', input: [{ role: 'user', content: 'x' }, { type: 'compaction_trigger' } as never] })
       .catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(trigger).to.be.instanceOf(OpenAI.BadRequestError);
-    expect(trigger.message).to.contain('input[1].type');
+    expect(trigger.error).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED' });
+    expect(trigger.message).to.contain('the hosted compaction_trigger');
+    // A trigger that is not the last item is the client's mistake, named where it is.
+    const early = await client.responses.create({ model: 'oai:gpt-5.4-mini', input: [{ type: 'compaction_trigger' } as never, { role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(early.error).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'input[0].type' });
     expect(chat.requests).to.have.length(0);
   });
 });

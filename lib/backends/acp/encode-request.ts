@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Call, Message, Part } from '../../canonical/index.js';
+import { holdsAddedTools } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { searchResultText } from '../search-results.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -24,15 +25,16 @@ export interface PromptPlan {
 const ROLE_LABEL: Record<Message['role'], string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
 
 /**
- * ACP v1 prompt turns carry content, not tool schemas: a call with tool definitions, tool
- * calls or tool results cannot be served. Retryable so that a route can move on to a backend
- * that can. The call as the agent gets it: hosted work of a provider left out, a history a
- * provider compacted read from its summary (forHostedDialect).
+ * ACP v1 prompt turns carry content, not tool schemas: a call with tool definitions (its own or
+ * tools its history adds, HostedToolPart.tools), tool calls or tool results cannot be served.
+ * Retryable so that a route can move on to a backend that can. The call as the agent gets it:
+ * hosted work of a provider left out, a history a provider compacted read from its summary
+ * (forHostedDialect).
  */
 export function checkPromptable(given: Call, backend: string): Call {
   const call = forHostedDialect(given, backend);
   const toolPart = call.messages.some((m) => m.parts.some((p) => p.type === 'tool_call' || p.type === 'tool_result'));
-  if (call.tools.length > 0 || toolPart) {
+  if (call.tools.length > 0 || toolPart || holdsAddedTools(given.messages)) {
     throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `acp backend ${backend} takes no tool definitions, tool calls or tool results (an agent runs its own tools)`, {
       retryable: true, detail: { backend },
     });

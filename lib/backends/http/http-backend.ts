@@ -8,6 +8,7 @@ import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tool
 import { searchResultsAsText } from '../search-results.js';
 import { toolReferencesAsText } from '../tool-references.js';
 import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
+import { declareAddedTools } from '../added-tools.js';
 import { continuePausedTurns, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
@@ -59,6 +60,12 @@ export interface HttpProtocol {
    * tool search as a function tool, no tool deferred (tool-namespaces.ts).
    */
   readonly toolNamespaces?: boolean;
+  /**
+   * The protocol takes tools added in the course of the conversation in place (OpenAI Responses'
+   * `additional_tools` items, HostedToolPart.tools). When false or absent they are declared with
+   * the call's tools and the items left out (added-tools.ts).
+   */
+  readonly addedTools?: boolean;
   /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
   readonly pausedTurns?: PausedTurns;
   /**
@@ -145,11 +152,12 @@ export class HttpBackend implements Backend {
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
-    const flat = this.protocol.toolNamespaces === true ? given : namespacesAsFunctions(given);
+    const declared = this.protocol.addedTools === true ? given : declareAddedTools(given);
+    const flat = this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared);
     const call = this.readable(flat);
     const pausing = this.protocol.pausedTurns;
     const events = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, (turn) => this.turn(turn, target), pausing) : this.turn(call, target);
-    return flat === given ? events : events.pipe(namespacedCallsFromFunctions(given));
+    return flat === declared ? events : events.pipe(namespacedCallsFromFunctions(declared));
   }
 
   /** `call` with the search results and tool references the protocol has no block for as text. */
@@ -201,7 +209,8 @@ export class HttpBackend implements Backend {
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
-    const read = this.readable(this.protocol.toolNamespaces === true ? call : namespacesAsFunctions(call));
+    const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
+    const read = this.readable(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
     if (body === undefined) return undefined;

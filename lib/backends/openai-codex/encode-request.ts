@@ -102,9 +102,10 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
   const { user: _user, ...rest } = call;
   // OpenAI's client tools (shell, apply_patch) go as functions: Codex CLI declares its own shell
   // and apply_patch as function and custom tools, and nothing says the endpoint takes OpenAI's.
+  // Nor programmatic tool calling: no tool's allowed_callers, no call's caller.
   const shaped: Call = {
     ...rest, system: [], messages: asFunctionResults(call.messages.filter((m) => m.role !== 'system')), metadata: {},
-    tools: call.tools.map((t) => (t.kind === 'provider' ? { ...t, kind: undefined, providerTool: undefined } : t)),
+    tools: call.tools.map(({ providerOptions: _options, ...t }) => (t.kind === 'provider' ? { ...t, kind: undefined, providerTool: undefined } : t)),
     options: { ...options, ...(reasoning ? { reasoning: { ...reasoning, effort: reasoningEffort(reasoning) ?? o.defaultReasoningEffort } } : {}) },
   };
   const body = encodeResponsesRequest(shaped, codexModel(model), RESPONSES, true);
@@ -136,9 +137,14 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
   return body;
 }
 
-/** The history with client tools' answers as plain results (their own items are the Responses API's, not this endpoint's). */
+/**
+ * The history with client tools' answers as plain results (their own items are the Responses
+ * API's, not this endpoint's), and calls without their callers (a program's calls are plain calls here).
+ */
 function asFunctionResults(messages: readonly Message[]): Message[] {
-  return messages.map((m) => (m.role !== 'tool' ? m : {
-    ...m, parts: m.parts.map((p) => (p.type === 'tool_result' && p.written !== undefined ? { ...p, written: undefined } : p)),
-  }));
+  return messages.map((m) => (m.role === 'tool' ? {
+    ...m, parts: m.parts.map((p) => (p.type === 'tool_result' && (p.written !== undefined || p.caller !== undefined) ? { ...p, written: undefined, caller: undefined } : p)),
+  } : m.role === 'assistant' && m.parts.some((p) => p.type === 'tool_call' && p.caller !== undefined) ? {
+    ...m, parts: m.parts.map((p) => (p.type === 'tool_call' && p.caller !== undefined ? { ...p, caller: undefined } : p)),
+  } : m));
 }

@@ -8,6 +8,7 @@ import { mapResponsesFinish } from './map-finish-reason.js';
 import { citationEvent, webSearchEvent } from './web-search-call.js';
 import { HostedItems, isHostedEvent, isHostedItem } from './hosted-tools.js';
 import { clientItemArgs, clientItemFields, clientItemTool } from './client-tools.js';
+import { callerOf } from './programs.js';
 
 type Json = Record<string, any>;
 
@@ -39,13 +40,14 @@ export function responsesUsage(u: Json): Usage {
  * the client's `tool_search_call` items calls of its tool search, `shell_call`,
  * `apply_patch_call`, `local_shell_call` and `computer_call` items calls of those tools
  * (arguments whole when done; a computer call is started only then, with the safety checks of
- * its done item as its providerFields;
- * OpenAI's own searches, `execution: "server"`, are hosted items), `web_search_call` items hosted
+ * its done item as its providerFields; OpenAI's own searches, `execution: "server"`, are hosted
+ * items; a call's `caller`, the program that made it, is the event's: programs.ts), `web_search_call` items hosted
  * web searches (`searching` when added, `completed` / `failed` with the query and sources when
  * done; web-search-call.ts), and `url_citation` annotations citations, their offsets counted
  * from where their output_text part starts in the response's text; the items of OpenAI's other
  * hosted tools (code_interpreter_call, file_search_call, image_generation_call, mcp_call,
- * mcp_list_tools, mcp_approval_request) are `hosted_tool` events in the provider's own form:
+ * mcp_list_tools, mcp_approval_request, program, program_output) and its other own items
+ * (compaction, additional_tools) are `hosted_tool` events in the provider's own form:
  * `added`, each of their own stream events as `progress`, `done` with the final item
  * (hosted-tools.ts). `response.completed` and
  * `response.incomplete` carry usage and the finish; `response.failed` and `error` fail the stream.
@@ -166,7 +168,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     this.calls.set(idText(item.id ?? item.call_id), call);
     this.madeCalls = true;
     const namespace = typeof item.namespace === 'string' && item.namespace.length > 0 ? { namespace: item.namespace } : {};
-    out.push({ type: 'tool_call_started', id: call.id, name, ...(custom ? { custom: true } : {}), ...namespace, ...clientItemFields(item) });
+    const caller = callerOf(item);
+    out.push({ type: 'tool_call_started', id: call.id, name, ...(custom ? { custom: true } : {}), ...namespace, ...clientItemFields(item), ...(caller !== undefined ? { caller } : {}) });
     if (search) return; // its arguments come whole with the done item
     const args = argsOf(item);
     if (args.length > 0) {

@@ -11,6 +11,7 @@ import { forHostedDialect } from '../hosted-tools.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
 import { toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
+import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,11 +27,17 @@ const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect =
  * searches as `web_search_call` items (web-search-call.ts; other providers' searches are left
  * out). The hosted web search goes as the client's own `web_search` declaration or one built from
  * its options, with `include: ["web_search_call.action.sources"]` so that its results come back.
- * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP) go as
- * the client declared them, with the client's `include` values of their items
- * (`code_interpreter_call.outputs`, ...); their items of earlier turns (and the client's
- * `mcp_approval_response`) go back as input items as written, in place (hosted-tools.ts);
- * another provider's hosted tool is refused before sending, its parts left out. Namespaced tools
+ * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP,
+ * programmatic tool calling) go as the client declared them, with the client's `include` values
+ * of their items (`code_interpreter_call.outputs`, ...); their items of earlier turns (a `program`
+ * and its `program_output` among them), the client's `mcp_approval_response`, and OpenAI's other
+ * own items (`compaction`, `additional_tools`) go back as input items as
+ * written, in place (hosted-tools.ts); another provider's hosted tool is refused before sending,
+ * its parts left out. The calls a program made go back with their `caller`, and the client's
+ * answers to them name it too; a tool's `allowed_callers` is sent as written (programs.ts);
+ * OpenAI's own compaction, a hosted capability, whatever `provider_options` says:
+ * `context_management` as the client wrote it, a `compaction_trigger` item ending the input
+ * when the client's did. Namespaced tools
  * go as `namespace` tools, the client's tool search as a `tool_search` tool, a deferred tool with
  * `defer_loading` beside a tool search, calls with their `namespace`, the client's searches as
  * `tool_search_call` and `tool_search_output` items (tool-search.ts). OpenAI's client-run tools
@@ -54,10 +61,14 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const custom = customCallIds(call);
   const searches = toolSearchCallIds(call);
   const clients = clientCallIds(call);
+  const kinds: CallKinds = { custom, searches, clients, callers: callersById(call) };
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
-  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, { custom, searches, clients }, marks);
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, { custom, searches, clients }, marks);
+  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks);
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks);
+  // OpenAI's own compaction, a hosted capability: sent whatever provider_options says.
+  const openai = call.providerOptions?.openai;
+  if (openai?.compactionTrigger === true) input.push({ type: 'compaction_trigger' });
   const body: Json = { model, input, stream, store: o.store };
   const instructions = markedSystem ? '' : call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;
@@ -96,6 +107,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   if (Object.keys(text).length > 0) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
+  if (openai?.contextManagement !== undefined) body.context_management = openai.contextManagement;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
 
@@ -125,22 +137,27 @@ export function toolBody(t: ToolDefinition, deferred: boolean): Json {
   if (isClientTool(t)) return clientToolBody(t);
   const defer = deferred && t.deferLoading === true ? { defer_loading: true } : {};
   if (t.kind === 'custom') {
-    return { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}), ...defer };
+    return { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}), ...defer, ...allowedCallers(t) };
   }
   return {
     type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
-    parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters), ...defer,
+    parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters), ...defer, ...allowedCallers(t),
   };
 }
 
-/** The calls of the history whose items have a form of their own: custom tools', the client's tool searches', client tools' (by tool name). */
+/**
+ * The calls of the history whose items have a form of their own: custom tools', the client's tool
+ * searches', client tools' (by tool name); and the callers of the calls a program made (by call id),
+ * which their answers repeat.
+ */
 interface CallKinds {
   readonly custom: ReadonlySet<string>;
   readonly searches: ReadonlySet<string>;
   readonly clients: ReadonlyMap<string, string>;
+  readonly callers: ReadonlyMap<string, Json>;
 }
 
-function pushItems(out: Json[], message: Message, { custom, searches, clients }: CallKinds, marks: boolean): void {
+function pushItems(out: Json[], message: Message, { custom, searches, clients, callers }: CallKinds, marks: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -174,9 +191,9 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients }:
           flush();
           const namespace = part.namespace !== undefined ? { namespace: part.namespace } : {};
           const client = clients.get(part.id);
-          out.push(searches.has(part.id) ? toolSearchCallInput(part) : client !== undefined ? clientCallInput(part, client) : part.custom === true
+          out.push(withCaller(searches.has(part.id) ? toolSearchCallInput(part) : client !== undefined ? clientCallInput(part, client) : part.custom === true
             ? { type: 'custom_tool_call', call_id: part.id, name: part.name, input: part.arguments, ...namespace }
-            : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments, ...namespace });
+            : { type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments, ...namespace }, part));
         } else if (part.type === 'web_search') {
           flush();
           out.push(webSearchCallInput(part));
@@ -206,11 +223,11 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients }:
         const client = clients.get(part.callId);
         const own = client !== undefined ? clientOutputInput(part, client) : undefined;
         if (own !== undefined) {
-          out.push(own);
+          out.push(answerWithCaller(own, part, callers));
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
-        out.push({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output });
+        out.push(answerWithCaller({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output }, part, callers));
       }
       return;
   }

@@ -8,11 +8,15 @@ const DIALECT = HOSTED_DIALECTS.openaiResponses;
 
 /**
  * The output items of OpenAI's hosted tools other than web search: code interpreter, file
- * search, image generation and remote MCP (its tool listing, calls and approval requests).
- * Other item types lip does not know are left out, as before.
+ * search, image generation, remote MCP (its tool listing, calls and approval requests) and
+ * programmatic tool calling (a `program` and its `program_output`, programs.ts); and the other
+ * items only OpenAI reads, passed on as written alike: its `compaction` items (server-side
+ * compaction, a `compaction_trigger`) and `additional_tools`. Other item types lip does not know
+ * are left out, as before.
  */
 export const HOSTED_ITEM_TYPES: ReadonlySet<string> = new Set([
   'code_interpreter_call', 'file_search_call', 'image_generation_call', 'mcp_call', 'mcp_list_tools', 'mcp_approval_request',
+  'program', 'program_output', 'compaction', 'additional_tools',
 ]);
 
 /** Whether an output item is a hosted tool's: one of HOSTED_ITEM_TYPES, or a tool search OpenAI ran itself. */

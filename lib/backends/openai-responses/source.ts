@@ -38,6 +38,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     defaultModels: defaults.models,
     customTools: true,
     toolNamespaces: o.toolNamespaces === 'native',
+    addedTools: true,
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,

@@ -1,7 +1,7 @@
 import type { Call, ToolCallFields, ToolCallPart, ToolDefinition, ToolResultPart } from '../../canonical/index.js';
 import { TOOL_DIALECTS } from '../../canonical/index.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
-import { badField, imagePart } from './decode-input.js';
+import { badField, callerOf, imagePart } from './decode-input.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -215,9 +215,9 @@ export function isClientCallItem(type: string): boolean {
 /**
  * A call item of an earlier turn -> a tool call of the tool of its type, whose arguments are the
  * item's `action` (shell, local shell, a computer call's one action) or `{operation}`
- * (apply_patch) or `{actions}` (a computer call's batch) as JSON; a computer call's
- * `pending_safety_checks` are kept as its providerFields. The item's status is not kept: a call
- * the client answers is done, and goes back `completed`.
+ * (apply_patch) or `{actions}` (a computer call's batch) as JSON, with its `caller` (a program's
+ * call); a computer call's `pending_safety_checks` are kept as its providerFields. The item's
+ * status is not kept: a call the client answers is done, and goes back `completed`.
  */
 export function clientCallPart(item: Json, path: string): ToolCallPart {
   const tool = CALL_ITEMS[item.type as string]!;
@@ -225,7 +225,7 @@ export function clientCallPart(item: Json, path: string): ToolCallPart {
   const args = tool === 'apply_patch' ? { operation: item.operation } : tool === 'computer' ? computerCallArgs(item, path) : item.action;
   const checks = tool === 'computer' && Array.isArray(item.pending_safety_checks) && item.pending_safety_checks.length > 0
     ? { providerFields: { dialect: TOOL_DIALECTS.openaiResponses, value: { pending_safety_checks: item.pending_safety_checks } } } : {};
-  return { type: 'tool_call', id, name: tool, arguments: JSON.stringify(args), ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...checks };
+  return { type: 'tool_call', id, name: tool, arguments: JSON.stringify(args), ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...checks, ...callerOf(item) };
 }
 
 /** A computer call's arguments: `{actions}` of a batch, else its one action; one with neither is a 400. */

@@ -44,6 +44,9 @@ export const responsesCompactRoute: GenerateRoute = {
 function decodeCompactRequest(body: unknown): DecodedRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object');
   const { stream: _stream, store: _store, background: _background, ...b } = body as Json;
+  // lip asks for the summary after the input: a trigger would not be the last item, and is no question to the model.
+  const trigger = Array.isArray(b.input) ? (b.input as Json[]).findIndex((item) => item?.type === 'compaction_trigger') : -1;
+  if (trigger >= 0) throw badField(`input[${trigger}].type`, 'a compaction_trigger has no place in a compact request, which compacts the input itself', true);
   const decoded = decodeResponsesRequest({ ...b, stream: false, store: false });
   const call = decoded.call;
   const instruction = { role: 'user' as const, parts: [{ type: 'text' as const, text: COMPACTION_INSTRUCTION }] };

@@ -1,5 +1,5 @@
-import type { FilePart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
-import { compactionSummaryMessage, REASONING_DIALECTS } from '../../canonical/index.js';
+import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolCaller, ToolDefinition } from '../../canonical/index.js';
+import { CALLER_DIALECTS, REASONING_DIALECTS, compactionSummaryMessage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
@@ -8,6 +8,7 @@ import { webSearchPart } from './web-search-call.js';
 import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tools.js';
 import { toolSearchCallPart, toolSearchOutputPart } from './tool-search.js';
 import { CLIENT_ITEM_TYPES, clientCallPart, clientOutputPart, isClientCallItem } from './client-tools.js';
+import { AddedTools } from './additional-tools.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
 
@@ -26,12 +27,19 @@ export function badField(path: string, message: string, unsupported = false): Li
  * custom_tool_call_output and the client's tool_search_output items into one tool message
  * (tool-search.ts); the client tools' calls (`shell_call`, `apply_patch_call`,
  * `local_shell_call`, `computer_call`) are tool calls of the assistant's turn and their
- * `*_output` items results (client-tools.ts); the client's `mcp_approval_response` is a
- * user message of its own, as written.
+ * `*_output` items results (client-tools.ts); a call's `caller` (the `program` that made it:
+ * programmatic tool calling) is the call part's, and the `program` and `program_output` items
+ * hosted items of the turn. The client's `mcp_approval_response` is a user message of its own, as
+ * written; so is an `additional_tools` item, with the tools it adds (checked against `declared`,
+ * the request's tools: additional-tools.ts). A `compaction_trigger` must be the last item, and is
+ * no message: the request asks for a compaction (decode-request.ts). A compaction item lip made
+ * is the summary it holds (a user message); OpenAI's own is a hosted item of the assistant's turn
+ * that stands for the turns before it, as written, which only an openai-responses backend reads.
  */
-export function decodeInput(input: string | Json[], system: TextPart[]): Message[] {
+export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = []): Message[] {
   if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
   const messages: Message[] = [];
+  let added: AddedTools | undefined;
   const append = (role: 'assistant' | 'tool', parts: Part[]) => {
     const last = messages[messages.length - 1];
     if (last?.role === role) (last.parts as Part[]).push(...parts);
@@ -60,6 +68,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
         append('assistant', [{
           type: 'tool_call', id, name: item.name, arguments: item.arguments,
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
+          ...callerOf(item),
         }]);
         return;
       }
@@ -68,6 +77,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
         append('assistant', [{
           type: 'tool_call', id, name: item.name, arguments: item.input, custom: true,
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
+          ...callerOf(item),
         }]);
         return;
       }
@@ -83,7 +93,7 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       case 'custom_tool_call_output':
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
-        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content }]);
+        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }]);
         return;
       }
       case 'reasoning':
@@ -92,8 +102,17 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
       case 'web_search_call':
         append('assistant', [webSearchPart(item, path)]);
         return;
-      case 'compaction':
-        messages.push(compactionMessage(item, path));
+      case 'compaction': {
+        const compacted = compaction(item, path);
+        if ('role' in compacted) messages.push(compacted);
+        else append('assistant', [compacted]);
+        return;
+      }
+      case 'compaction_trigger':
+        if (i !== input.length - 1) throw badField(`${path}.type`, 'a compaction_trigger must be the last input item');
+        return;
+      case 'additional_tools':
+        messages.push({ role: 'user', parts: [(added ??= new AddedTools(declared)).part(item, path)] });
         return;
       case HOSTED_ANSWER_TYPE:
         messages.push({ role: 'user', parts: [hostedPart(item)] });
@@ -110,23 +129,30 @@ export function decodeInput(input: string | Json[], system: TextPart[]): Message
           else append('tool', [clientOutputPart(item, path)]);
           return;
         }
-        throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`, KNOWN_UNSUPPORTED.has(type));
+        throw badField(`${path}.type`, `unknown or unsupported item type "${type}"`);
     }
   });
   return messages;
 }
 
-const KNOWN_UNSUPPORTED = new Set(['compaction_trigger']);
+/** A call item's `caller` (who made it: the model, or a program of programmatic tool calling), as the call part's. */
+export function callerOf(item: Json): { caller?: ToolCaller } {
+  return item.caller !== null && typeof item.caller === 'object' ? { caller: { dialect: CALLER_DIALECTS.openaiResponses, value: item.caller } } : {};
+}
 
 /**
- * A compaction item lip made (`POST /v1/responses/compact`, encode-compaction.ts): its sealed
- * summary becomes a user message that stands for the turns it replaced. OpenAI's own compaction
- * items hold state only OpenAI can read: refused rather than silently dropped.
+ * A compaction item. One lip made (`POST /v1/responses/compact`, compact.ts) holds its summary
+ * sealed: it becomes a user message that stands for the turns it replaced. OpenAI's own (its
+ * compact endpoint's, or a compaction of its answer) holds those turns only in a form OpenAI
+ * reads: a hosted part, as written, standing for the conversation before it without a readable
+ * summary (HostedToolPart.compaction), which an openai-responses backend sends back and every
+ * other backend refuses. A lip envelope of anything else than a compaction is a 400.
  */
-function compactionMessage(item: Json, path: string): Message {
-  const sealed = typeof item.encrypted_content === 'string' ? openState(item.encrypted_content, `${path}.encrypted_content`) : undefined;
-  if (sealed?.dialect !== REASONING_DIALECTS.lipCompaction || typeof sealed.text !== 'string') {
-    throw badField(`${path}.encrypted_content`, 'only compaction items lip made (POST /v1/responses/compact through lip) can be replayed', true);
+function compaction(item: Json, path: string): Message | HostedToolPart {
+  const sealed = openState(item.encrypted_content as string, `${path}.encrypted_content`);
+  if (sealed === undefined) return { ...hostedPart(item), compaction: {} };
+  if (sealed.dialect !== REASONING_DIALECTS.lipCompaction || typeof sealed.text !== 'string') {
+    throw badField(`${path}.encrypted_content`, 'holds state lip sealed for another purpose than a compaction; send the compaction items lip or OpenAI made as they were', true);
   }
   return compactionSummaryMessage(sealed.text);
 }

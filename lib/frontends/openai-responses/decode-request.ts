@@ -6,10 +6,11 @@ import { allowedChoice } from '../allowed-tools.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
-import { WEB_SEARCH_TOOL_TYPES, includesSearchSources, webSearchTool } from './web-search-call.js';
-import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes, hostedTool } from './hosted-tools.js';
-import { checkNamespacesAndSearch, memberTool, namespaceTools, toolSearchTool } from './tool-search.js';
-import { CLIENT_CHOICE_TYPES, CLIENT_TOOL_TYPES, checkClientTools, clientChoice, clientTool } from './client-tools.js';
+import { WEB_SEARCH_TOOL_TYPES, includesSearchSources } from './web-search-call.js';
+import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes } from './hosted-tools.js';
+import { checkNamespacesAndSearch } from './tool-search.js';
+import { CLIENT_CHOICE_TYPES, checkClientTools, clientChoice } from './client-tools.js';
+import { declaredTool } from './declared-tools.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -39,15 +40,17 @@ export interface ResponsesHints {
  * Responses request -> Call. `instructions` and leading system/developer items become `system`
  * (on a continued request the items stay in place, after the stored turns; a stored response
  * keeps them in its input, `continuation.input`);
- * `input` items fold into canonical messages (decode-input.ts); function and custom tools, namespaces
+ * `input` items fold into canonical messages (decode-input.ts; an `additional_tools` item's tools
+ * ride on its part, additional-tools.ts); function and custom tools, namespaces
  * and tool search (tool-search.ts), the hosted
  * web search (web-search-call.ts; `include: ["web_search_call.action.sources"]` lists its sources),
- * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP:
- * hosted-tools.ts; their `include` values go to `providerOptions.openai.include`), the tools the
- * client runs on OpenAI's schema (shell, apply_patch, local_shell, computer use: client-tools.ts), tool choice,
+ * OpenAI's other hosted tools (code interpreter, file search, image generation, remote MCP,
+ * programmatic tool calling: hosted-tools.ts; their `include` values go to
+ * `providerOptions.openai.include`), the tools the client runs on OpenAI's schema (shell,
+ * apply_patch, local_shell, computer use: client-tools.ts), tool choice,
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
- * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, ...) onto
- * `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
+ * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, `context_management`, ...) and
+ * a `compaction_trigger` ending the input (`compactionTrigger`) onto `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
  */
 export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
@@ -59,23 +62,12 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const previousResponseId = typeof b.previous_response_id === 'string' && b.previous_response_id.length > 0 ? b.previous_response_id : undefined;
   if (b.input === undefined && previousResponseId === undefined) throw badField('input', 'is required');
 
-  const system: TextPart[] = [];
-  if (typeof b.instructions === 'string' && b.instructions.length > 0) system.push({ type: 'text', text: b.instructions });
-  const leading: TextPart[] = [];
-  const input = b.input === undefined ? [] : decodeInput(b.input, leading);
-  // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
-  // continued request keeps them in place after the stored turns, a stored response keeps them.
-  const inputSystem: Message[] = leading.length > 0 ? [{ role: 'system', parts: leading }] : [];
-  const continued = previousResponseId !== undefined;
-  const messages = continued ? [...inputSystem, ...input] : input;
-  if (!continued) system.push(...leading);
-
   const declared = (b.tools ?? []) as Json[];
   const tools: ToolDefinition[] = [];
   // The checks below read tools by declaration index: a namespace (its tools checked apart) stands there as a nameless tool.
   const byDeclaration: ToolDefinition[] = [];
   declared.forEach((t, i) => {
-    const decoded = declaredTool(t, i);
+    const decoded = declaredTool(t, `tools[${i}]`);
     if (Array.isArray(decoded)) {
       tools.push(...decoded);
       byDeclaration.push({ name: '', parameters: {} });
@@ -89,9 +81,23 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   checkHostedTools(declared, byDeclaration);
   checkClientTools(declared);
 
+  const system: TextPart[] = [];
+  if (typeof b.instructions === 'string' && b.instructions.length > 0) system.push({ type: 'text', text: b.instructions });
+  const leading: TextPart[] = [];
+  // additional_tools items are checked against the declared tools (additional-tools.ts).
+  const input = b.input === undefined ? [] : decodeInput(b.input, leading, tools);
+  // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
+  // continued request keeps them in place after the stored turns, a stored response keeps them.
+  const inputSystem: Message[] = leading.length > 0 ? [{ role: 'system', parts: leading }] : [];
+  const continued = previousResponseId !== undefined;
+  const messages = continued ? [...inputSystem, ...input] : input;
+  if (!continued) system.push(...leading);
+
   const include = hostedIncludes(b.include);
   const optioned = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
-  const knobs = include !== undefined ? { ...optioned, include } : optioned;
+  // An input ending with a compaction_trigger (decodeInput checked it is the last) asks OpenAI to compact.
+  const triggered = Array.isArray(b.input) && (b.input as Json[]).at(-1)?.type === 'compaction_trigger';
+  const knobs = include !== undefined || triggered ? { ...optioned, ...(include !== undefined ? { include } : {}), ...(triggered ? { compactionTrigger: true } : {}) } : optioned;
   const call: Call = {
     ...emptyCall(),
     model: b.model,
@@ -121,17 +127,6 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(!continued && inputSystem.length > 0 ? { input: [...inputSystem, ...input] } : {}),
   };
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
-}
-
-/** A declared tool: one ToolDefinition, or a namespace's several. */
-function declaredTool(t: Json, i: number): ToolDefinition | ToolDefinition[] {
-  if (t.type === 'function' || t.type === 'custom') return memberTool(t, `tools[${i}]`);
-  if (t.type === 'namespace') return namespaceTools(t, `tools[${i}]`);
-  if (t.type === 'tool_search') return toolSearchTool(t);
-  if (WEB_SEARCH_TOOL_TYPES.has(t.type)) return webSearchTool(t);
-  if (HOSTED_TOOL_TYPES.has(t.type)) return hostedTool(t);
-  if (CLIENT_TOOL_TYPES.has(t.type)) return clientTool(t, `tools[${i}]`);
-  throw badField(`tools[${i}].type`, `"${String(t.type)}" tools are not supported (only function, custom, namespace, tool_search, web_search, code_interpreter, file_search, image_generation, mcp, shell, apply_patch, local_shell, computer and computer_use_preview tools)`, true);
 }
 
 /**

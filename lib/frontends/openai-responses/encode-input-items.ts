@@ -2,7 +2,7 @@ import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart,
 import { REASONING_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
-import { callItem, callItemPrefix, messageItem, type CallForm } from './response-object.js';
+import { callItem, callItemPrefix, callerForm, messageItem, type CallForm } from './response-object.js';
 import { webSearchCallItem } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 import { CLIENT_TOOL_NAMES, ownCallFields, type ClientToolType } from './client-tools.js';
@@ -19,7 +19,7 @@ type Item = Record<string, unknown>;
  * * an assistant message -> its parts in order: each text a `message` item (`output_text`), each
  *   call a `function_call` or `custom_tool_call` item (with its `namespace`; a `tool_search_call`
  *   when the input answers it with a `tool_search_output`; a `shell_call`, `apply_patch_call`,
- *   `local_shell_call` or `computer_call` when it answers it with that tool's output item), each reasoning a `reasoning` item (provider
+ *   `local_shell_call` or `computer_call` when it answers it with that tool's output item; with its `caller`), each reasoning a `reasoning` item (provider
  *   state sealed in `encrypted_content`, as in the output), each web search a `web_search_call`
  *   item (its query and sources), each hosted tool's item (code_interpreter_call, mcp_call, ...)
  *   as written, its own id kept;
@@ -37,13 +37,19 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
   const items: Item[] = [];
   const nextId = (prefix: string) => derivedId(prefix, `${responseId}/input/${items.length}`);
   const custom = new Set<string>();
+  // The callers of the calls a program made: their answers name the same caller.
+  const callers = new Map<string, Readonly<Record<string, unknown>>>();
   // The calls of the client's tool search: those the input answers with the tools they loaded.
   const searches = new Set<string>();
   // The calls of client tools on OpenAI's schema: those the input answers with the tool's own item.
   const clients = new Set<string>();
   for (const m of input) {
     for (const p of m.parts) {
-      if (p.type === 'tool_call' && p.custom === true) custom.add(p.id);
+      if (p.type === 'tool_call') {
+        if (p.custom === true) custom.add(p.id);
+        const caller = callerForm(p.caller).caller;
+        if (caller !== undefined) callers.set(p.id, caller);
+      }
       if (p.type === 'tool_result' && p.loaded !== undefined) searches.add(p.callId);
       if (p.type === 'tool_result' && p.written?.dialect === TOOL_DIALECTS.openaiResponses) clients.add(p.callId);
     }
@@ -82,7 +88,7 @@ export function encodeInputItems(responseId: string, input: readonly Message[]):
           if (part.type !== 'tool_result') continue;
           items.push(part.loaded !== undefined ? toolSearchOutputItem(part, nextId)
             : part.written?.dialect === TOOL_DIALECTS.openaiResponses ? writtenItem(part.written.item, nextId)
-              : toolOutputItem(part, custom.has(part.callId), nextId));
+              : toolOutputItem(part, custom.has(part.callId), nextId, callerForm(part.caller).caller ?? callers.get(part.callId)));
         }
         break;
     }
@@ -103,7 +109,7 @@ function assistantItem(part: Part, nextId: (prefix: string) => string, searches:
     case 'text': return messageItem(nextId('msg_'), part.text, 'completed');
     case 'tool_call': {
       const client = clients.has(part.id) && CLIENT_TOOL_NAMES.has(part.name) ? { client: part.name as ClientToolType, ...ownCallFields(part.providerFields) } : {};
-      const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id), ...client };
+      const form: CallForm = { custom: part.custom === true, namespace: part.namespace, toolSearch: searches.has(part.id), ...client, ...callerForm(part.caller) };
       return callItem(nextId(callItemPrefix(form)), callWireId(part), part.name, part.arguments, 'completed', form);
     }
     case 'reasoning': return reasoningInputItem(nextId('rs_'), part);
@@ -139,11 +145,11 @@ function toolSearchOutputItem(part: ToolResultPart, nextId: (prefix: string) => 
   return typeof record.id === 'string' ? { ...record } : { ...record, id: nextId('tso_') };
 }
 
-function toolOutputItem(part: ToolResultPart, custom: boolean, nextId: (prefix: string) => string): Item {
+function toolOutputItem(part: ToolResultPart, custom: boolean, nextId: (prefix: string) => string, caller?: Readonly<Record<string, unknown>>): Item {
   const output = typeof part.content === 'string' ? part.content : part.content.flatMap(inputContent);
   return {
     id: nextId(custom ? 'ctco_' : 'fco_'), type: custom ? 'custom_tool_call_output' : 'function_call_output',
-    call_id: part.callId, output, status: 'completed',
+    call_id: part.callId, output, status: 'completed', ...(caller !== undefined ? { caller: { ...caller } } : {}),
   };
 }
 

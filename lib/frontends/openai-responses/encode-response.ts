@@ -2,21 +2,22 @@ import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, callItem, callItemPrefix, isToolSearchCall, messageItem, outputItemId, reasoningItem, type CallForm } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, reasoningItem, type CallForm } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 import { clientToolOf, ownCallFields } from './client-tools.js';
+import { withAddedTools } from './additional-tools.js';
 
 /**
  * A collected response as one Response object. Content blocks become output items in their
  * order: text runs `message` items, reasoning `reasoning` items (an OpenAI encrypted block right
  * after reasoning text joins that item), tool calls `function_call` items (`custom_tool_call`
  * items for custom tools, with the `namespace` of a namespaced tool; `tool_search_call` items for
- * the client's tool search), hosted web searches `web_search_call` items (web-search-call.ts; sources
+ * the client's tool search; the `caller` of a program's call), hosted web searches `web_search_call` items (web-search-call.ts; sources
  * when the client's `include` asked for them), OpenAI's hosted tools' items (code interpreter,
- * image generation, MCP, ...) as the provider wrote them (hosted-tools.ts; another provider's
+ * image generation, MCP, programs, ...; and OpenAI's compaction items) as the provider wrote them (hosted-tools.ts; another provider's
  * hosted blocks have no form here and are left out), and a text's citations `url_citation` annotations
  * of its output_text. Provider state
  * travels sealed (state-envelope.ts): another dialect's signature or opaque reasoning, and
@@ -31,6 +32,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
   const output: Record<string, unknown>[] = [];
   const nextId = (prefix: string) => outputItemId(context, prefix, output.length);
   const sources = (context.hints as Partial<ResponsesHints>).includeSearchSources === true;
+  const call = withAddedTools(context.call);
   let openReasoning: { index: number; id: string; text: string } | undefined;
   const closeWith = (encrypted: string) => {
     if (openReasoning) output[openReasoning.index] = reasoningItem(openReasoning.id, openReasoning.text, encrypted);
@@ -59,10 +61,10 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     } else if (block.type === 'hosted_tool') {
       if (ownHostedItem(block)) output.push({ ...block.block });
     } else {
-      const client = clientToolOf(context.call, block.name, block.namespace);
+      const client = clientToolOf(call, block.name, block.namespace);
       const form: CallForm = {
-        custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(context.call, block.name, block.namespace),
-        ...(client !== undefined ? { client, ...ownCallFields(block.providerFields) } : {}),
+        custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(call, block.name, block.namespace),
+        ...(client !== undefined ? { client, ...ownCallFields(block.providerFields) } : {}), ...callerForm(block.caller),
       };
       output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
     }

@@ -1,4 +1,4 @@
-import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCallFields, Usage, WebSearchEvent } from '../../canonical/index.js';
+import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
@@ -8,10 +8,11 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import type { ResponsesHints } from './decode-request.js';
-import { ResponseShell, callItem, callItemPrefix, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 import { clientToolOf, ownCallFields, type ClientToolType } from './client-tools.js';
+import { withAddedTools } from './additional-tools.js';
 
 /** An output item while it streams. `at` is the JSON fragment `"item_id":…,"output_index":N`. */
 interface OpenItem {
@@ -29,6 +30,8 @@ interface OpenItem {
   readonly name?: string;
   /** A call's namespace (function_call.namespace). */
   readonly namespace?: string;
+  /** Who made a call, as this protocol writes it (a program's call: `{type: "program", caller_id}`). */
+  readonly caller?: Readonly<Record<string, unknown>>;
   /** A message's token log probabilities so far (when the client asked for them). */
   logprobs?: TokenLogprob[];
   /** Where a message's text starts in the response's text (citations count from there). */
@@ -47,7 +50,8 @@ interface OpenItem {
  * index; a custom tool's call is a `custom_tool_call` item whose input streams with
  * `custom_tool_call_input.*`; a call of a client tool on OpenAI's schema is its own item,
  * `shell_call`, `apply_patch_call`, `local_shell_call` or `computer_call`, added in progress and
- * done whole, as the API streams them: client-tools.ts). A text or reasoning item is closed before any other item opens. The stream ends with
+ * done whole, as the API streams them: client-tools.ts; a call a program made names it as its
+ * `caller`, and a tool added by an `additional_tools` item is written as declared there). A text or reasoning item is closed before any other item opens. The stream ends with
  * `response.completed`, or `response.incomplete` for a length stop or content filter; a failure
  * after output is `response.failed` followed by an `error` event. Provider state travels in
  * the reasoning item's `encrypted_content` (another dialect's signature or opaque reasoning,
@@ -61,7 +65,8 @@ interface OpenItem {
  * own, hosted-tools.ts) is written as the provider streamed it: `output_item.added` with the item
  * as it was added, each of the provider's own events for it (`code_interpreter_call_code.delta`,
  * `image_generation_call.partial_image`, `mcp_call.completed`, ...) as it came, with this
- * stream's `output_index` and `sequence_number`, and `output_item.done` with the final item; one
+ * stream's `output_index` and `sequence_number`, and `output_item.done` with the final item (a
+ * `program` and its `program_output`, an OpenAI `compaction` item, alike); one
  * reported only once done (a whole upstream answer) is added and done at once, and one the
  * response ended before it was done is done as it stands. A citation is an `output_text.annotation.added` (`url_citation`, offsets in the
  * output_text it cites), after its text, and stays in that part's `annotations`; a citation of
@@ -72,6 +77,8 @@ interface OpenItem {
 export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly shell: ResponseShell;
   private readonly context: EncodeContext;
+  /** The request's call with the tools its history adds among its own (additional-tools.ts): every tool whose calls have a form here. */
+  private readonly call: Call;
   private readonly output: unknown[] = [];
   private readonly calls = new Map<string, OpenItem>();
   private text: OpenItem | undefined;
@@ -99,9 +106,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   constructor(context: EncodeContext) {
     this.context = context;
+    this.call = withAddedTools(context.call);
     this.logprobs = context.call.options.logprobs !== undefined;
     this.sources = (context.hints as Partial<ResponsesHints>).includeSearchSources === true;
-    this.toolSearch = context.call.tools.some((t) => t.kind === 'tool_search');
+    this.toolSearch = this.call.tools.some((t) => t.kind === 'tool_search');
     this.shell = new ResponseShell(context);
   }
 
@@ -169,14 +177,16 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   /**
    * A function_call item for the call `id` (a custom_tool_call item for a custom call, with the
    * `namespace` of a namespaced tool's; a tool_search_call for the client's tool search), whose
-   * `call_id` on the wire is `callId` (an id that may carry state).
+   * `call_id` on the wire is `callId` (an id that may carry state); with its `caller` when a
+   * program of this protocol's made it.
    */
-  private openCall(id: string, name: string, callId = id, custom = false, namespace?: string, providerFields?: ToolCallFields): string {
-    const client = clientToolOf(this.context.call, name, namespace);
-    const own = client !== undefined ? { client, ...ownCallFields(providerFields) } : {};
-    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.context.call, name, namespace), ...own };
+  private openCall(id: string, name: string, callId = id, custom = false, namespace?: string, made: { readonly providerFields?: ToolCallFields; readonly caller?: ToolCaller } = {}): string {
+    const client = clientToolOf(this.call, name, namespace);
+    const own = client !== undefined ? { client, ...ownCallFields(made.providerFields) } : {};
+    const caller = callerForm(made.caller);
+    const form: CallForm = { custom, ...(namespace !== undefined ? { namespace } : {}), toolSearch: this.toolSearch && isToolSearchCall(this.call, name, namespace), ...own, ...caller };
     const kind = form.toolSearch ? 'tool_search_call' : client !== undefined ? 'client_tool_call' : custom ? 'custom_tool_call' : 'function_call';
-    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}), ...own });
+    const { item, text } = this.open(kind, callItemPrefix(form), (itemId) => callItem(itemId, callId, name, '', 'in_progress', form), { callId, name, key: id, ...(namespace !== undefined ? { namespace } : {}), ...own, ...caller });
     this.calls.set(id, item);
     return text;
   }
@@ -228,7 +238,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
         return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':
-        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true, event.namespace, event.providerFields);
+        return this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, event.name, callWireId(event), event.custom === true, event.namespace, event);
       case 'tool_call_delta': {
         let out = '';
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
@@ -401,5 +411,6 @@ function formOf(call: OpenItem): CallForm {
     custom: call.kind === 'custom_tool_call', toolSearch: call.kind === 'tool_search_call',
     ...(call.namespace !== undefined ? { namespace: call.namespace } : {}), ...(call.client !== undefined ? { client: call.client } : {}),
     ...(call.fields !== undefined ? { fields: call.fields } : {}),
+    ...(call.caller !== undefined ? { caller: call.caller } : {}),
   };
 }

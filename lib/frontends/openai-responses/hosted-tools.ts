@@ -7,14 +7,17 @@ type Json = Record<string, any>; // validated by responsesRequestSchema before a
 /**
  * The tools OpenAI runs itself besides web search: a Responses client declares them, only an
  * openai-responses backend can send them (as written), and their work comes back as the
- * provider's own output items. Tools the client runs on OpenAI's schema (shell, apply_patch,
- * local_shell, computer use) are not among them (client-tools.ts).
+ * provider's own output items. Programmatic tool calling is one: OpenAI runs the model's program,
+ * whose calls of the client's tools come to the client as ordinary calls naming their `caller`.
+ * Tools the client runs on OpenAI's schema (shell, apply_patch, local_shell, computer use) are
+ * not among them (client-tools.ts).
  */
-export const HOSTED_TOOL_TYPES: ReadonlySet<string> = new Set(['code_interpreter', 'file_search', 'image_generation', 'mcp']);
+export const HOSTED_TOOL_TYPES: ReadonlySet<string> = new Set(['code_interpreter', 'file_search', 'image_generation', 'mcp', 'programmatic_tool_calling']);
 
 /** Output items of those tools an assistant turn may hold (sent back as input items on the next turn). */
 export const HOSTED_ITEM_TYPES: ReadonlySet<string> = new Set([
   'code_interpreter_call', 'file_search_call', 'image_generation_call', 'mcp_call', 'mcp_list_tools', 'mcp_approval_request',
+  'program', 'program_output',
 ]);
 
 /** The client's answer to an `mcp_approval_request`: an input item of its own turn. */

@@ -5,7 +5,7 @@ import { WEB_SEARCH_TOOL_TYPES } from './web-search-call.js';
 import { HOSTED_TOOL_TYPES } from './hosted-tools.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
-export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation'];
+export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation', 'context_management'];
 
 /**
  * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.
@@ -33,11 +33,17 @@ const contentPart = tagged({ input_text: inputText, input_image: inputImage, inp
 const content = { type: ['string', 'array'], description: 'a string or an array of content parts', items: contentPart };
 
 const message = { required: ['role', 'content'], properties: { role: { enum: ['user', 'assistant', 'system', 'developer'] }, content } };
+/** Who made a call (and so whom its answer goes back to): the model, or a program of programmatic tool calling (programs.ts). */
+const caller = {
+  type: ['object', 'null'], required: ['type'],
+  properties: { type: { enum: ['direct', 'program'] }, caller_id: { type: 'string', minLength: 1 } },
+  if: { properties: { type: { const: 'program' } } }, then: { required: ['caller_id'] },
+};
 const functionCall = {
   required: ['call_id', 'name', 'arguments'],
   properties: {
     id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, arguments: { type: 'string' },
-    namespace: { type: 'string', minLength: 1 },
+    namespace: { type: 'string', minLength: 1 }, caller,
   },
 };
 const functionCallOutput = {
@@ -45,13 +51,14 @@ const functionCallOutput = {
   properties: {
     call_id: { type: 'string', minLength: 1 },
     output: { type: ['string', 'array'], description: 'a string or an array of content parts', items: contentPart },
+    caller,
   },
 };
 const customToolCall = {
   required: ['call_id', 'name', 'input'],
   properties: {
     id: { type: 'string' }, call_id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, input: { type: 'string' },
-    namespace: { type: 'string', minLength: 1 },
+    namespace: { type: 'string', minLength: 1 }, caller,
   },
 };
 const summaryText = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'summary_text' }, text: { type: 'string' } } };
@@ -99,6 +106,26 @@ const hostedItems: Record<string, Record<string, unknown>> = {
   mcp_list_tools: { ...mcpItem, properties: { ...mcpItem.properties, tools: { type: 'array' } } },
   mcp_approval_request: mcpItem,
   mcp_approval_response: { required: ['approval_request_id', 'approve'], properties: { id: { type: ['string', 'null'] }, approval_request_id: { type: 'string', minLength: 1 }, approve: { type: 'boolean' }, reason: nullableString } },
+  // Programmatic tool calling (programs.ts): the program OpenAI ran, and its result.
+  program: {
+    required: ['id', 'call_id', 'code', 'fingerprint'],
+    properties: { id: { type: 'string', minLength: 1 }, call_id: { type: 'string', minLength: 1 }, code: { type: 'string' }, fingerprint: { type: 'string', minLength: 1 } },
+  },
+  program_output: {
+    required: ['id', 'call_id', 'result', 'status'],
+    properties: { id: { type: 'string', minLength: 1 }, call_id: { type: 'string', minLength: 1 }, result: { type: 'string' }, status: { enum: ['completed', 'incomplete'] } },
+  },
+};
+
+/**
+ * Items only OpenAI reads besides hosted tools' (decode-input.ts): a compaction (lip's own, or
+ * OpenAI's encrypted one), the trigger that asks for one, and tools added from a point of the
+ * conversation on (additional-tools.ts).
+ */
+const stateItems: Record<string, Record<string, unknown>> = {
+  compaction: { required: ['encrypted_content'], properties: { id: nullableString, encrypted_content: { type: 'string', minLength: 1 } } },
+  compaction_trigger: {},
+  additional_tools: { required: ['role', 'tools'], properties: { id: nullableString, role: { const: 'developer' }, tools: { type: 'array', minItems: 1, items: { $ref: '#/$defs/tool' } } } },
 };
 
 /**
@@ -142,14 +169,14 @@ const clientItems: Record<string, Record<string, unknown>> = {
   shell_call: {
     required: ['call_id', 'action'],
     properties: {
-      call_id: callId, status: nullableString,
+      call_id: callId, status: nullableString, caller,
       action: { type: 'object', required: ['commands'], properties: { commands: stringArray, timeout_ms: nullableInteger, max_output_length: nullableInteger } },
     },
   },
   shell_call_output: {
     required: ['call_id', 'output'],
     properties: {
-      call_id: callId, max_output_length: nullableInteger,
+      call_id: callId, max_output_length: nullableInteger, caller,
       output: {
         type: 'array',
         items: {
@@ -165,7 +192,7 @@ const clientItems: Record<string, Record<string, unknown>> = {
   apply_patch_call: {
     required: ['call_id', 'operation'],
     properties: {
-      call_id: callId, status: nullableString,
+      call_id: callId, status: nullableString, caller,
       operation: {
         type: 'object', required: ['type', 'path'],
         properties: { type: { enum: ['create_file', 'update_file', 'delete_file'] }, path: { type: 'string', minLength: 1 }, diff: { type: 'string' } },
@@ -175,7 +202,7 @@ const clientItems: Record<string, Record<string, unknown>> = {
   },
   apply_patch_call_output: {
     required: ['call_id', 'status'],
-    properties: { call_id: callId, status: { enum: ['completed', 'failed'] }, output: nullableString },
+    properties: { call_id: callId, status: { enum: ['completed', 'failed'] }, output: nullableString, caller },
   },
   local_shell_call: {
     required: ['call_id', 'action'],
@@ -218,9 +245,12 @@ const item = {
     { if: { properties: { type: { const: 'tool_search_output' } }, required: ['type'] }, then: toolSearchOutput },
     ...Object.entries(hostedItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
     ...Object.entries(clientItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
+    ...Object.entries(stateItems).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
   ],
 };
 
+/** Who may call a tool: the model (`direct`), a program of programmatic tool calling (`programmatic`). */
+const allowedCallers = { allowed_callers: { type: ['array', 'null'], items: { enum: ['direct', 'programmatic'] } } };
 const functionTool = {
   required: ['name'],
   properties: {
@@ -229,6 +259,7 @@ const functionTool = {
     parameters: { type: ['object', 'null'] },
     strict: { type: ['boolean', 'null'] },
     defer_loading: { type: ['boolean', 'null'] },
+    ...allowedCallers,
   },
 };
 
@@ -239,6 +270,7 @@ const customTool = {
     name: { type: 'string', minLength: 1 },
     description: { type: ['string', 'null'] },
     defer_loading: { type: ['boolean', 'null'] },
+    ...allowedCallers,
     format: {
       type: ['object', 'null'],
       required: ['type'],
@@ -278,6 +310,7 @@ const hostedTools: Record<string, Record<string, unknown>> = {
   code_interpreter: {
     required: ['container'],
     properties: {
+      ...allowedCallers,
       container: {
         type: ['string', 'object'], description: 'a container id or {"type": "auto", ...}',
         if: { type: 'object' }, then: { required: ['type'], properties: { type: { const: 'auto' }, file_ids: stringList, memory_limit: nullableString } },
@@ -301,8 +334,11 @@ const hostedTools: Record<string, Record<string, unknown>> = {
       server_url: { type: 'string' }, connector_id: { type: 'string' }, authorization: { type: 'string' }, server_description: { type: 'string' },
       headers: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
       allowed_tools: { type: ['array', 'object', 'null'] }, require_approval: { type: ['string', 'object', 'null'] },
+      ...allowedCallers,
     },
   },
+  // Programmatic tool calling: the model may write a program that calls the tools (programs.ts).
+  programmatic_tool_calling: {},
 };
 
 /**
@@ -327,8 +363,8 @@ const toolSearchTool = {
  */
 const displaySize = { type: 'integer', minimum: 1 };
 const clientTools = {
-  shell: { properties: { environment: { type: ['object', 'null'], required: ['type'], properties: { type: { type: 'string' } } } } },
-  apply_patch: {},
+  shell: { properties: { environment: { type: ['object', 'null'], required: ['type'], properties: { type: { type: 'string' } } }, ...allowedCallers } },
+  apply_patch: { properties: allowedCallers },
   local_shell: {},
   computer: {},
   computer_use_preview: {

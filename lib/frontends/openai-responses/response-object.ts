@@ -1,5 +1,5 @@
-import type { Call, TokenLogprob, Usage } from '../../canonical/index.js';
-import { TOOL_SEARCH_TOOL_NAME, totalTokens } from '../../canonical/index.js';
+import type { Call, TokenLogprob, ToolCaller, Usage } from '../../canonical/index.js';
+import { CALLER_DIALECTS, TOOL_SEARCH_TOOL_NAME, totalTokens } from '../../canonical/index.js';
 import { derivedId } from '../../wire/ids.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
@@ -150,7 +150,11 @@ function jsonValue(text: string): unknown {
   }
 }
 
-/** How a call is written: a custom tool's, a namespaced tool's, the client's tool search's, or a client tool's on OpenAI's schema (client-tools.ts). */
+/**
+ * How a call is written: a custom tool's, a namespaced tool's, the client's tool search's, or a
+ * client tool's on OpenAI's schema (client-tools.ts); `caller`: who made it, as this protocol
+ * writes it (callerForm).
+ */
 export interface CallForm {
   readonly custom?: boolean;
   readonly namespace?: string;
@@ -158,17 +162,31 @@ export interface CallForm {
   readonly client?: ClientToolType;
   /** A client tool's call's own fields (ownCallFields: a computer call's safety checks). */
   readonly fields?: Readonly<Record<string, unknown>>;
+  readonly caller?: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * A call's caller as this protocol writes it (`{type: "program", caller_id}`: a program of
+ * programmatic tool calling made the call): OpenAI Responses' own, as the upstream wrote it;
+ * another dialect's (Anthropic's code execution) has no place here.
+ */
+export function callerForm(caller: ToolCaller | undefined): { caller?: Readonly<Record<string, unknown>> } {
+  return caller?.dialect === CALLER_DIALECTS.openaiResponses ? { caller: caller.value } : {};
+}
+
+/** The call items that name their caller. */
+const CALLER_ITEMS: ReadonlySet<unknown> = new Set(['function_call', 'custom_tool_call', 'shell_call', 'apply_patch_call']);
 
 /**
  * The output item of a call: a tool_search_call for the client's tool search, a shell_call,
  * apply_patch_call, local_shell_call or computer_call for those tools, a custom_tool_call for a
- * custom tool, else a function_call.
+ * custom tool, else a function_call; with its `caller` when the form has one and the item takes it.
  */
 export function callItem(id: string, callId: string, name: string, text: string, status: ItemStatus, form: CallForm = {}): Record<string, unknown> {
-  if (form.toolSearch === true) return toolSearchCallItem(id, callId, text, status);
-  if (form.client !== undefined) return clientCallItem(form.client, id, callId, text, status, form.fields);
-  return form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
+  const item = form.toolSearch === true ? toolSearchCallItem(id, callId, text, status)
+    : form.client !== undefined ? clientCallItem(form.client, id, callId, text, status, form.fields)
+      : form.custom === true ? customToolCallItem(id, callId, name, text, status, form.namespace) : functionCallItem(id, callId, name, text, status, form.namespace);
+  return form.caller !== undefined && CALLER_ITEMS.has(item.type) ? { ...item, caller: { ...form.caller } } : item;
 }
 
 /** The item id prefix of a call's item. */

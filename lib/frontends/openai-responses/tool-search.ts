@@ -25,17 +25,22 @@ export function namespaceTools(t: Json, path: string): ToolDefinition[] {
   return (t.tools as Json[]).map((member, j) => ({ ...memberTool(member, `${path}.tools[${j}]`), namespace: t.name as string, ...described }));
 }
 
-/** A function or custom tool (at the top level, in a namespace, or loaded by a tool search). */
+/**
+ * A function or custom tool (at the top level, in a namespace, loaded by a tool search, or added
+ * by an `additional_tools` item); its `allowed_callers` (programmatic tool calling) as
+ * `providerOptions.openai.allowedCallers`.
+ */
 export function memberTool(t: Json, path: string): ToolDefinition {
   const deferred = t.defer_loading === true ? { deferLoading: true } : {};
   const described = typeof t.description === 'string' ? { description: t.description as string } : {};
-  if (t.type === 'custom') return { name: t.name, ...described, parameters: CUSTOM_TOOL_PARAMETERS, kind: 'custom', ...(t.format ? { format: t.format } : {}), ...deferred };
+  const callers = Array.isArray(t.allowed_callers) ? { providerOptions: { openai: { allowedCallers: t.allowed_callers as string[] } } } : {};
+  if (t.type === 'custom') return { name: t.name, ...described, parameters: CUSTOM_TOOL_PARAMETERS, kind: 'custom', ...(t.format ? { format: t.format } : {}), ...deferred, ...callers };
   if (t.type !== 'function') throw badField(`${path}.type`, `"${String(t.type)}" tools cannot be in a namespace (only function and custom tools)`, true);
   return {
     name: t.name, ...described,
     parameters: t.parameters ?? { type: 'object', properties: {} },
     ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
-    ...deferred,
+    ...deferred, ...callers,
   };
 }
 

@@ -42,7 +42,7 @@ describe('frontends/openai-responses custom tools', () => {
     expect(refused({ tools: [{ type: 'custom', name: 'p', format: { type: 'grammar', syntax: 'lark' } }] })).to.contain('tools[0].format');
     expect(refused({ tools: [{ type: 'custom', name: 'p', format: { type: 'ebnf' } }] })).to.contain('tools[0].format.type');
     expect(refused({ input: [{ type: 'custom_tool_call', call_id: 'c', name: 'p' }] })).to.contain('input[0]');
-    expect(refused({ tools: [{ type: 'programmatic_tool_calling' }] })).to.contain('tools[0].type');
+    expect(refused({ tools: [{ type: 'future_tool' }] })).to.contain('tools[0].type');
   });
 
   const decoded = decodeResponsesRequest({ ...request, input: 'fix it', stream: true });

@@ -120,7 +120,8 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decode({ input, tools, tool_choice: allowed('required', ['w']) }).call.toolChoice).to.deep.equal({ type: 'tool', name: 'w' });
     expect(decodeError({ model: 'm', input, tools, tool_choice: allowed('required', []) })).to.deep.include({ status: 400, param: 'tool_choice.tools', message: 'tool_choice.tools: must have at least 1 item (got 0)' });
     expect(decodeError({ model: 'm', input, tools, tool_choice: allowed('auto', ['w', 'nope']) })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.tools[1].name' });
-    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'programmatic_tool_calling' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tool_choice.tools[0].type' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'future_tool' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tool_choice.tools[0].type' });
+    expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'programmatic_tool_calling' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.tools[0].type' });
     expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'computer_use_preview' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.tools[0].type', message: 'tool_choice.tools[0].type: names the computer_use_preview tool, which is not in tools' });
     expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'mcp', server_label: 's' }] } })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'tool_choice.tools[0].server_label' });
     expect(decodeError({ model: 'm', input, tools, tool_choice: { type: 'allowed_tools', mode: 'sometimes', tools: [{ type: 'function', name: 'w' }] } })).to.deep.include({ param: 'tool_choice.mode' });
@@ -132,9 +133,9 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     const content = decodeError({ model: 'm', input: [{ role: 'user', content: 'a' }, { role: 'user', content: [{ type: 'foo' }] }] });
     expect(content).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'input[1].content[0].type', message: 'input[1].content[0].type: unknown content type "foo"' });
     expect(decodeError({ model: 'm', input: [{ type: 'bar' }] }).message).to.equal('input[0].type: unknown or unsupported item type "bar"');
-    expect(decodeError({ model: 'm', input: [{ type: 'compaction_trigger' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].type' });
+    expect(decodeError({ model: 'm', input: [{ type: 'compaction_trigger' }, { role: 'user', content: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'input[0].type' });
     expect(decodeError({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
-    expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'programmatic_tool_calling' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'future_tool' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ model: 'm', input: 'x', conversation: 'conv_1' })).to.deep.include({
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'conversation', message: 'conversation: conversation objects are not supported; send the items in input, or continue with previous_response_id',
     });

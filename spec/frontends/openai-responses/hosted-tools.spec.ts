@@ -124,7 +124,7 @@ describe('frontends/openai-responses hosted tools', () => {
       expect(refusal({ input: [{ role: 'user', content: 'x' }, { ...CI_ITEM, id: 5 }] })).to.deep.include({ param: 'input[1].id' });
       expect(refusal({ input: [{ role: 'user', content: 'x' }, { type: 'mcp_call', id: 'mcp_1', name: 'ask' }] })).to.deep.include({ param: 'input[1].server_label', message: 'input[1].server_label: is required' });
       expect(refusal({ input: [{ ...APPROVAL, approve: 'yes' }] })).to.deep.include({ param: 'input[0].approve' });
-      expect(refusal({ input: [{ type: 'compaction_trigger' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input[0].type' });
+      expect(refusal({ input: [{ role: 'user', content: 'x' }, { type: 'program', id: 'prog_1', call_id: 'c', code: 'return 1;' }] })).to.deep.include({ param: 'input[1].fingerprint' });
     });
   });
 

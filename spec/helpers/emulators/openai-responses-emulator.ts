@@ -1,7 +1,7 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { openaiEmbeddings, openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
 import { deltas, emulatedLogprob, joined, type Frame, type Script, type ToolCallScript, type UsageScript } from './script.js';
-import { encryptedReasoningRefusal } from './state-check.js';
+import { encryptedReasoningRefusal, responsesStateRefusal } from './state-check.js';
 
 const CREATED = 1_767_225_600;
 /** The output items made from a script's `hosted` (whatever their type), as opposed to those of its other fields. */
@@ -127,7 +127,7 @@ function hostedFrames(item: Record<string, unknown>, request: RecordedRequest, e
       emit(failed ? 'response.mcp_call.failed' : 'response.mcp_call.completed', at);
       break;
     }
-    default: // an approval request, and any other item: added as it is
+    default: // an approval request, a program, its output, a compaction, and any other item (none has events of its own): added as it is
       emit('response.output_item.added', { output_index, item }, true);
   }
   emit('response.output_item.done', { output_index, item });
@@ -162,11 +162,13 @@ function items(script: Script, request?: RecordedRequest): Record<string, unknow
   (script.toolCalls ?? []).forEach((call, i) => {
     const callId = call.id ?? `call_emu${i + 1}`;
     const namespace = call.namespace !== undefined ? { namespace: call.namespace } : {};
+    // A call a program made names it (programmatic tool calling); a tool search's item takes no caller.
+    const caller = call.caller !== undefined ? { caller: call.caller } : {};
     if (call.toolSearch) out.push({ id: `tsc_emu${i + 1}`, type: 'tool_search_call', status: 'completed', call_id: callId, execution: 'client', arguments: JSON.parse(joined(call.args)) as unknown });
-    else if (call.clientItem !== undefined) out.push(clientCallItem(call, callId, i));
+    else if (call.clientItem !== undefined) out.push({ ...clientCallItem(call, callId, i), ...(call.clientItem === 'local_shell_call' ? {} : caller) });
     else out.push(call.custom
-      ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name, ...namespace }
-      : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name, ...namespace });
+      ? { id: `ctc_emu${i + 1}`, type: 'custom_tool_call', status: 'completed', call_id: callId, input: joined(call.args), name: call.name, ...namespace, ...caller }
+      : { id: `fc_emu${i + 1}`, type: 'function_call', status: 'completed', arguments: joined(call.args), call_id: callId, name: call.name, ...namespace, ...caller });
   });
   return out;
 }
@@ -195,8 +197,11 @@ function clientCallItem(call: ToolCallScript, callId: string, i: number): Record
  * annotations (`output_text.annotation.added` right after the cited delta), function calls
  * with argument deltas, custom tool calls with `custom_tool_call_input` deltas), hosted tools' items
  * (`script.hosted`, before the text) with their own events (code deltas, partial images, MCP
- * argument deltas, ...), then `response.completed` (or `response.incomplete`, `response.failed`).
- * No `[DONE]`.
+ * argument deltas, ...; a `program`, its `program_output` and a `compaction` item added as they
+ * are, then done), calls a program made naming it as their `caller`, then `response.completed`
+ * (or `response.incomplete`, `response.failed`). No `[DONE]`. With `checkState` it refuses, as
+ * OpenAI does, reasoning, a program or a compaction item sent back other than it issued them, and
+ * a program's call sent back without its program (state-check.ts).
  */
 export const openaiResponsesProtocol: EmulatorProtocol = {
   name: 'openai-responses',
@@ -217,7 +222,7 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
   modelList: openaiModelList,
   embeddings: openaiEmbeddings,
   stateRefusal(request, issued) {
-    const message = encryptedReasoningRefusal(request.body?.input, issued);
+    const message = encryptedReasoningRefusal(request.body?.input, issued) ?? responsesStateRefusal(request.body?.input, issued);
     return message ? { status: 400, error: { message, type: 'invalid_request_error', code: 'invalid_encrypted_content' } } : undefined;
   },
 

@@ -19,7 +19,9 @@ export interface ToolCallScript {
   readonly custom?: boolean;
   /**
    * Who made the call: Anthropic writes it as the tool_use block's `caller` (`{type:
-   * "code_execution_20250825", tool_id}` for a programmatic call); the other emulators ignore it.
+   * "code_execution_20250825", tool_id}` for a programmatic call), OpenAI Responses as the call
+   * item's `caller` (`{type: "program", caller_id}`: the `call_id` of a `program` item of
+   * `hosted`); the other emulators ignore it.
    */
   readonly caller?: Readonly<Record<string, unknown>>;
   /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encryptedReasoningRefusal, signedTurnRefusal, thoughtSignatureRefusal } from './state-check.js';
+import { encryptedReasoningRefusal, responsesStateRefusal, signedTurnRefusal, thoughtSignatureRefusal } from './state-check.js';
 import type { Script } from './script.js';
 
 const anthropicShape = {
@@ -41,5 +41,16 @@ describe('emulators: refusing follow-ups that drop or alter issued state', () =>
     expect(encryptedReasoningRefusal([{ type: 'reasoning', id: 'rs_1', encrypted_content: 'E2', summary: [] }, call], issued)).to.contain('could not be verified');
     expect(encryptedReasoningRefusal([{ type: 'reasoning', id: 'rs_2', encrypted_content: 'E', summary: [] }, call], issued)).to.contain('could not be verified');
     expect(encryptedReasoningRefusal([call], issued)).to.contain("without its required 'reasoning' item: 'rs_1'");
+  });
+  it('OpenAI Responses: refuses a program or compaction item it did not issue, and a program\'s call without its program', () => {
+    const program = { id: 'prog_1', type: 'program', call_id: 'cp', code: 'return 1;', fingerprint: 'fp_1' };
+    const compaction = { id: 'cmp_1', type: 'compaction', encrypted_content: 'enc-1' };
+    const issued: Script[] = [{ hosted: [program, compaction], toolCalls: [{ id: 'c1', name: 'f', args: '{}', caller: { type: 'program', caller_id: 'cp' } }] }];
+    const call = { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' };
+    expect(responsesStateRefusal([program, call, compaction], issued)).to.equal(undefined);
+    expect(responsesStateRefusal([{ ...program, fingerprint: 'fp_2' }, call], issued)).to.equal('The fingerprint of program item prog_1 could not be verified.');
+    expect(responsesStateRefusal([{ ...program, code: 'return 2;' }], issued)).to.match(/program item prog_1/);
+    expect(responsesStateRefusal([{ ...compaction, encrypted_content: 'enc-2' }], issued)).to.equal('The encrypted content of compaction item cmp_1 could not be verified.');
+    expect(responsesStateRefusal([call], issued)).to.equal("Item 'c1' of type 'function_call' was provided without its required 'program' item: 'cp'.");
   });
 });

@@ -96,3 +96,30 @@ export function encryptedReasoningRefusal(input: unknown, issued: readonly Scrip
   }
   return undefined;
 }
+
+/**
+ * OpenAI Responses, programmatic tool calling and compaction: a `program` item sent back must be
+ * one this upstream issued (in `hosted`), its `code` and `fingerprint` intact; a call it issued
+ * naming a program as its `caller` must come with that program item; a `compaction` item must
+ * carry encrypted content this upstream issued.
+ */
+export function responsesStateRefusal(input: unknown, issued: readonly Script[]): string | undefined {
+  const hosted = issued.flatMap((s) => (s.hosted ?? []) as Json[]);
+  const programs = hosted.filter((item) => item.type === 'program');
+  const compactions = new Set(hosted.filter((item) => item.type === 'compaction').map((item) => item.encrypted_content));
+  const list = Array.isArray(input) ? (input as Json[]) : [];
+  for (const item of list) {
+    if (item?.type === 'program' && !programs.some((p) => p.call_id === item.call_id && p.fingerprint === item.fingerprint && p.code === item.code)) {
+      return `The fingerprint of program item ${String(item.id)} could not be verified.`;
+    }
+    if (item?.type === 'compaction' && !compactions.has(item.encrypted_content)) return `The encrypted content of compaction item ${String(item.id)} could not be verified.`;
+  }
+  const byProgram = issued.flatMap((s) => (s.toolCalls ?? []).map((c, k) => ({ id: c.id ?? `call_emu${k + 1}`, program: c.caller?.type === 'program' ? c.caller.caller_id : undefined })));
+  for (const item of list) {
+    const call = byProgram.find((c) => c.program !== undefined && c.id === item?.call_id && (item?.type === 'function_call' || item?.type === 'custom_tool_call'));
+    if (call && !list.some((p) => p?.type === 'program' && p.call_id === call.program)) {
+      return `Item '${String(item.call_id)}' of type '${String(item.type)}' was provided without its required 'program' item: '${String(call.program)}'.`;
+    }
+  }
+  return undefined;
+}

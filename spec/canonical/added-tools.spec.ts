@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import {
+  HOSTED_DIALECTS, addedTools, emptyCall, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
+  type Call, type HostedToolPart, type Message, type ToolDefinition,
+} from '../../lib/canonical/index.js';
+
+const read: ToolDefinition = { name: 'read_file', parameters: { type: 'object', properties: { path: { type: 'string' } } } };
+const write: ToolDefinition = { name: 'write_file', parameters: { type: 'object' } };
+const event: ToolDefinition = { name: 'create_event', parameters: { type: 'object' }, namespace: 'mcp__calendar' };
+const adding = (tools: ToolDefinition[]): HostedToolPart => ({ type: 'hosted_tool', dialect: HOSTED_DIALECTS.openaiResponses, block: { type: 'additional_tools', role: 'developer', tools: [] }, tools });
+const ask: Message = { role: 'user', parts: [{ type: 'text', text: 'go' }] };
+const callWith = (tools: ToolDefinition[], parts: HostedToolPart[]): Call => emptyCall({ model: 'm', tools, messages: [ask, ...parts.map((p): Message => ({ role: 'user', parts: [p] }))] });
+
+describe('canonical/added-tools', () => {
+  it('names a tool by its name in its namespace', () => {
+    expect(toolKey(read)).to.equal('read_file');
+    expect(toolKey(event)).to.equal('mcp__calendar\u0000create_event');
+  });
+
+  it('judges two declarations the same whatever the order of their fields, absent and undefined alike', () => {
+    expect(sameTool({ name: 'f', parameters: { a: 1, b: [1, { c: 2 }] } }, { parameters: { b: [1, { c: 2 }], a: 1 }, name: 'f' })).to.equal(true);
+    expect(sameTool({ name: 'f', parameters: {}, description: undefined }, { name: 'f', parameters: {} })).to.equal(true);
+    expect(sameTool({ name: 'f', parameters: { a: [1, 2] } }, { name: 'f', parameters: { a: [2, 1] } })).to.equal(false);
+    expect(sameTool({ name: 'f', parameters: {} }, { name: 'f', parameters: {}, strict: true })).to.equal(false);
+    expect(sameTool({ name: 'f', parameters: { a: null } }, { name: 'f', parameters: { a: {} } })).to.equal(false);
+  });
+
+  it('lists the tools the history adds, and every tool of the call once per name', () => {
+    const call = callWith([read], [adding([write, read]), adding([event, write])]);
+    expect(holdsAddedTools(call.messages)).to.equal(true);
+    expect(addedTools(call.messages).map((t) => t.name)).to.deep.equal(['write_file', 'read_file', 'create_event', 'write_file']);
+    expect(toolsWithAdded(call)).to.deep.equal([read, write, event]);
+    const plain = emptyCall({ model: 'm', tools: [read], messages: [ask] });
+    expect(holdsAddedTools(plain.messages)).to.equal(false);
+    expect(toolsWithAdded(plain)).to.equal(plain.tools);
+  });
+
+  it('validateCall: a tool added again must be the same declaration as the one the call has already', () => {
+    expect(validateCall(callWith([read], [adding([write, { ...read }]), adding([write])]))).to.deep.equal([]);
+    expect(validateCall(callWith([read], [adding([{ ...read, description: 'other' }])]))).to.deep.equal([
+      { path: 'messages[1].parts[0].tools[0].name', message: 'declares the tool "read_file" otherwise than tools[0]; a tool added later must be the same declaration' },
+    ]);
+    expect(validateCall(callWith([], [adding([write]), adding([{ ...write, strict: true }])]))[0]).to.deep.include({
+      path: 'messages[2].parts[0].tools[0].name', message: 'declares the tool "write_file" otherwise than messages[1].parts[0].tools[0]; a tool added later must be the same declaration',
+    });
+    // The same name in another namespace is another tool.
+    expect(validateCall(callWith([{ ...event, namespace: undefined }], [adding([event])]))).to.deep.equal([]);
+    expect(validateCall(callWith([], [adding([{ name: ' x', parameters: {} }])]))[0]).to.deep.include({ path: 'messages[1].parts[0].tools[0].name' });
+    expect(validateCall(callWith([], [{ ...adding([]), tools: 'read' as never }]))[0]).to.deep.include({ path: 'messages[1].parts[0].tools' });
+  });
+
+  it('hostedKnobs: OpenAI\'s requests for its own compaction are hosted knobs of the Responses dialect', () => {
+    const dialect = HOSTED_DIALECTS.openaiResponses;
+    expect(hostedKnobs({ openai: { contextManagement: [{ type: 'compaction', compact_threshold: 1000 }], compactionTrigger: true } })).to.deep.equal([
+      { dialect, field: 'context_management' }, { dialect, field: 'compaction_trigger' },
+    ]);
+    expect(hostedKnobs({ openai: { contextManagement: [], compactionTrigger: false, serviceTier: 'flex' } })).to.deep.equal([]);
+    expect(hostedKnobs(undefined)).to.deep.equal([]);
+  });
+});
