@@ -182,6 +182,24 @@ const responses: Json[] = [
     tools: [{ type: 'computer_use_preview', display_width: 1024, display_height: 768, environment: 'browser' }],
     tool_choice: { type: 'computer_use_preview' },
   },
+  {
+    model: 'm',
+    input: [
+      { type: 'compaction', id: 'cmp_1', encrypted_content: 'gAAAAABo-compacted' },
+      { role: 'user', content: 'difference of the temperatures?' },
+      { id: 'prog_1', type: 'program', call_id: 'call_prog1', code: 'return 1;', fingerprint: 'fp_1' },
+      { type: 'function_call', call_id: 'call_w1', name: 'get_weather', arguments: '{"city":"Paris"}', caller: { type: 'program', caller_id: 'call_prog1' } },
+      { type: 'function_call_output', call_id: 'call_w1', output: '{"temp":21}', caller: { type: 'program', caller_id: 'call_prog1' } },
+      { id: 'progo_1', type: 'program_output', call_id: 'call_prog1', result: '9', status: 'completed' },
+      { type: 'additional_tools', role: 'developer', tools: [{ type: 'function', name: 'write_file', parameters: { type: 'object', properties: { path: { type: 'string' } } } }, { type: 'shell', environment: { type: 'local' } }] },
+      { role: 'user', content: 'now write it' },
+    ],
+    tools: [
+      { type: 'programmatic_tool_calling' },
+      { type: 'function', name: 'get_weather', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } } }, allowed_callers: ['programmatic'] },
+    ],
+    context_management: [{ type: 'compaction', compact_threshold: 200000 }],
+  },
 ];
 
 const anthropic: Json[] = [
