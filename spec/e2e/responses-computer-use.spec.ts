@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseInputItem, Tool } from 'openai/resources/responses/responses';
-import { askResponses, useUpstreams } from '../helpers/upstreams.js';
+import { askClientToolItems, useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
 
@@ -54,17 +54,7 @@ describe('e2e: OpenAI computer use for Responses clients', function () {
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    /** The response, and in streaming mode a check that each computer call streamed as its own item, added then done (no function_call events). */
-    const ask = async (params: ResponseCreateParamsNonStreaming) => {
-      const { response, events } = await askResponses(up.openai(), params, stream);
-      if (stream) {
-        const items = events.flatMap((e: Json) => (e.type === 'response.output_item.added' || e.type === 'response.output_item.done' ? [[e.type, e.item.type]] : []));
-        const own = response.output.filter((i) => i.type === 'computer_call').flatMap((i) => [['response.output_item.added', i.type], ['response.output_item.done', i.type]]);
-        expect(items.filter(([, type]) => type !== 'message')).to.deep.equal(own);
-        expect(events.map((e) => e.type)).to.not.include('response.function_call_arguments.delta');
-      }
-      return response;
-    };
+    const ask = (params: ResponseCreateParamsNonStreaming) => askClientToolItems(up.openai(), params, stream, ['computer_call']);
 
     it(`openai-responses upstream: the tool goes up as declared; computer_call comes back with its safety checks, the client's screenshot and acknowledgement go up as written (${mode})`, async () => {
       const or = emulators.or!;

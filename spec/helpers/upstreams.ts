@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
+import { expect } from 'chai';
 import OpenAI from 'openai';
 import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -88,6 +89,22 @@ export async function askResponses(client: OpenAI, params: ResponseCreateParamsN
   const runner = client.responses.stream(params as ResponseStreamParams);
   runner.on('event', (event) => events.push(event));
   return { response: await runner.finalResponse(), events };
+}
+
+/**
+ * askResponses for a client tool's calls: when streamed, each output item of one of `itemTypes`
+ * (`shell_call`, `computer_call`, ...) must have streamed as its own item, added then done, and no
+ * function call arguments streamed (the calls are not written as function calls).
+ */
+export async function askClientToolItems(client: OpenAI, params: ResponseCreateParamsNonStreaming, stream: boolean, itemTypes: readonly string[]): Promise<Response> {
+  const { response, events } = await askResponses(client, params, stream);
+  if (stream) {
+    const items = events.flatMap((e) => (e.type === 'response.output_item.added' || e.type === 'response.output_item.done' ? [[e.type, e.item.type]] : []));
+    const own = response.output.filter((i) => itemTypes.includes(i.type)).flatMap((i) => [['response.output_item.added', i.type], ['response.output_item.done', i.type]]);
+    expect(items.filter(([, type]) => type !== 'message')).to.deep.equal(own);
+    expect(events.map((e) => e.type)).to.not.include('response.function_call_arguments.delta');
+  }
+  return response;
 }
 
 /** An SDK message's content blocks as plain data (the SDK's streamed blocks read some fields, a tool use's input, through getters). */

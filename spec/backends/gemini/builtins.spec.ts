@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { GEMINI_DEFAULTS, GeminiResponseDecoder, GeminiStreamDecoder, encodeGeminiRequest, geminiProtocol } from '../../../lib/backends/gemini/index.js';
-import { assistantMessage, collectEvents, emptyCall, validateSequence, WEB_SEARCH_TOOL_NAME, type Call, type LipEvent, type Message, type ToolDefinition } from '../../../lib/canonical/index.js';
+import { assistantMessage, collectEvents, emptyCall, WEB_SEARCH_TOOL_NAME, type Call, type LipEvent, type Message, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { decodeGenerateContent } from '../../../lib/frontends/gemini/index.js';
 import { geminiProtocol as emulated, type Script } from '../../helpers/emulators/index.js';
+import { contentEvents, decodeGeminiFrames, geminiFrame } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 const GEMINI = 'gemini.builtin_tool';
@@ -30,19 +31,9 @@ const MAPS = {
   googleMapsWidgetContextToken: 'widgetcontent/AcBXPQ-token',
 };
 
-const frame = (parts: unknown[], extra: Record<string, unknown> = {}, finishReason?: string) => ({
-  candidates: [{ content: { role: 'model', parts }, ...(finishReason ? { finishReason } : {}), ...extra, index: 0 }],
-  modelVersion: 'gemini-x', responseId: 'r1',
-});
-function decode(frames: Record<string, unknown>[], written = false, search = false): LipEvent[] {
-  const decoder = new GeminiStreamDecoder('b', [], search, written);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: 'message', data: JSON.stringify(f) }, out);
-  decoder.end();
-  expect(validateSequence(out)).to.deep.equal([]);
-  return out;
-}
-const content = (events: LipEvent[]) => events.filter((e) => !['response_started', 'message_started', 'usage', 'response_finished'].includes(e.type));
+const frame = geminiFrame;
+const decode = (frames: Record<string, unknown>[], written = false, search = false) => decodeGeminiFrames(frames, search, written);
+const content = contentEvents;
 
 describe('backends/gemini: Maps, File Search, retrieval, the partner searches, MCP, computer use and server-side tool invocations', () => {
   describe('encode', () => {

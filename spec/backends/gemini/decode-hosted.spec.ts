@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { GeminiResponseDecoder, GeminiStreamDecoder, encodeGeminiRequest } from '../../../lib/backends/gemini/index.js';
-import { assistantMessage, collectEvents, emptyCall, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+import { assistantMessage, collectEvents, emptyCall, type LipEvent } from '../../../lib/canonical/index.js';
 import { geminiProtocol, type Script } from '../../helpers/emulators/index.js';
+import { contentEvents, decodeGeminiFrames, geminiFrame } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded, thrownBy } from '../decode-both-ways.js';
 
 const GEMINI = 'gemini.builtin_tool';
@@ -9,20 +10,10 @@ const CODE = { executableCode: { language: 'PYTHON', code: 'print(2**10)' }, tho
 const RESULT = { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1024\n' } };
 const URLS = { urlMetadata: [{ retrievedUrl: 'https://a.example/', urlRetrievalStatus: 'URL_RETRIEVAL_STATUS_SUCCESS' }] };
 
-const frame = (parts: unknown[], extra: Record<string, unknown> = {}, finishReason?: string) => ({
-  candidates: [{ content: { role: 'model', parts }, ...(finishReason ? { finishReason } : {}), ...extra, index: 0 }],
-  modelVersion: 'gemini-x', responseId: 'r1',
-});
+const frame = geminiFrame;
 
-function decode(frames: Record<string, unknown>[], grounded = false): LipEvent[] {
-  const decoder = new GeminiStreamDecoder('b', [], grounded);
-  const out: LipEvent[] = [];
-  for (const f of frames) decoder.message({ event: 'message', data: JSON.stringify(f) }, out);
-  decoder.end();
-  expect(validateSequence(out)).to.deep.equal([]);
-  return out;
-}
-const content = (events: LipEvent[]) => events.filter((e) => !['response_started', 'message_started', 'usage', 'response_finished'].includes(e.type));
+const decode = (frames: Record<string, unknown>[], grounded = false) => decodeGeminiFrames(frames, grounded);
+const content = contentEvents;
 
 describe('backends/gemini decoders: code execution and URL context', () => {
   it('turns each code execution part into a done hosted_tool event, the part as written, in its place among text and calls', () => {
