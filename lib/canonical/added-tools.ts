@@ -1,4 +1,4 @@
-import type { Call, Message, ToolDefinition } from './call.js';
+import type { Call, Message, Part, ToolDefinition } from './call.js';
 
 /**
  * Tools added in the course of a conversation (HostedToolPart.tools: OpenAI's `additional_tools`
@@ -48,6 +48,56 @@ export function toolsWithAdded(call: Pick<Call, 'tools' | 'messages'>): readonly
     tools.push(tool);
   }
   return tools;
+}
+
+/**
+ * A tool catalog filter's view of a call: every tool its model may call (toolsWithAdded), so that
+ * a filter sees the tools the history adds as it sees the call's own. The call itself when
+ * nothing adds tools.
+ */
+export function catalogView(call: Call): Call {
+  const tools = toolsWithAdded(call);
+  return tools === call.tools ? call : { ...call, tools };
+}
+
+/**
+ * The call a catalog filter answered about `catalogView(before)`, put back in its form: `tools`
+ * loses the tools only the history adds (a tool the filter brought in stays), and each part that
+ * adds tools keeps those the answer still lists, the others removed (a part left with none leaves
+ * its message, a message left empty leaves the call). So a filter that removes a tool removes it
+ * wherever it was declared. The answer as it is when `before` adds no tools.
+ *
+ * ```ts
+ * const view = catalogView(call) // tools: [read_file, write_file (added by an item)]
+ * fromCatalogView(call, { ...view, tools: [view.tools[0]] }) // tools: [read_file]; the item's part gone
+ * ```
+ */
+export function fromCatalogView(before: Call, answer: Call): Call {
+  if (!holdsAddedTools(before.messages)) return answer;
+  const own = new Set(before.tools.map(toolKey));
+  const addedOnly = new Set<string>();
+  for (const tool of addedTools(before.messages)) if (!own.has(toolKey(tool))) addedOnly.add(toolKey(tool));
+  const kept = new Set(answer.tools.map(toolKey));
+  const tools = answer.tools.filter((t) => !addedOnly.has(toolKey(t)));
+  let changed = false;
+  const messages: Message[] = [];
+  for (const m of answer.messages) {
+    const parts: Part[] = [];
+    let narrowed = false;
+    for (const p of m.parts) {
+      if (p.type !== 'hosted_tool' || p.tools === undefined || p.tools.every((t) => kept.has(toolKey(t)))) {
+        parts.push(p);
+        continue;
+      }
+      narrowed = true;
+      const left = p.tools.filter((t) => kept.has(toolKey(t)));
+      if (left.length > 0) parts.push({ ...p, tools: left });
+    }
+    if (!narrowed) messages.push(m);
+    else if (parts.length > 0) messages.push({ ...m, parts });
+    changed ||= narrowed;
+  }
+  return { ...answer, tools, ...(changed ? { messages } : {}) };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

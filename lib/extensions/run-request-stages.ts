@@ -1,4 +1,4 @@
-import { validateCall, withoutOrphanedKnobs, withoutRemovedMembers, type Call } from '../canonical/index.js';
+import { catalogView, fromCatalogView, validateCall, withoutOrphanedKnobs, withoutRemovedMembers, type Call } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { HookListName, HookSet, Registered } from './hook-set.js';
@@ -29,6 +29,9 @@ export interface RequestStagesResult {
  * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools, and
  * loses the hosted knobs of a hosted tool it removed (an MCP server with its toolset: withoutOrphanedKnobs);
  * a toolset's members it removed are turned off in the declaration the others carry (withoutRemovedMembers).
+ * A filter sees every tool the model may call, those the history adds included (OpenAI's
+ * `additional_tools` items: catalogView), and a tool it removes leaves the item that added it
+ * too (fromCatalogView).
  * @see spec/extensions/run-request-stages.spec.ts
  */
 export async function runRequestStages(
@@ -64,11 +67,12 @@ export async function runRequestStages(
 async function runOne(registered: Registered<RequestHook>, call: Call, ctx: HookContext, failures: HookFailures, reconcile: boolean): Promise<Call> {
   let answer: Awaited<ReturnType<RequestHook['run']>>;
   try {
-    answer = await registered.hook.run(call, ctx);
+    const view = reconcile ? catalogView(call) : call;
+    answer = await registered.hook.run(view, ctx);
     if (answer !== null && typeof answer === 'object' && 'reject' in answer) {
       throw rejection(registered, String(answer.reject), typeof answer.status === 'number' ? answer.status : 403);
     }
-    const next = reconcile ? withoutRemovedMembers(call, withoutOrphanedKnobs(call, reconcileToolChoice(answer as Call))) : (answer as Call);
+    const next = reconcile ? reconcileToolChoice(fromCatalogView(call, withoutRemovedMembers(view, withoutOrphanedKnobs(view, answer as Call)))) : (answer as Call);
     const issues = validateCall(next);
     if (issues.length > 0) throw new TypeError(`left the call invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     return next;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  HOSTED_DIALECTS, addedTools, emptyCall, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
+  HOSTED_DIALECTS, addedTools, catalogView, emptyCall, fromCatalogView, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
   type Call, type HostedToolPart, type Message, type ToolDefinition,
 } from '../../lib/canonical/index.js';
 
@@ -47,6 +47,47 @@ describe('canonical/added-tools', () => {
     expect(validateCall(callWith([{ ...event, namespace: undefined }], [adding([event])]))).to.deep.equal([]);
     expect(validateCall(callWith([], [adding([{ name: ' x', parameters: {} }])]))[0]).to.deep.include({ path: 'messages[1].parts[0].tools[0].name' });
     expect(validateCall(callWith([], [{ ...adding([]), tools: 'read' as never }]))[0]).to.deep.include({ path: 'messages[1].parts[0].tools' });
+  });
+
+  describe('a tool catalog filter\'s view', () => {
+    const without = (call: Call, ...names: string[]): Call => ({ ...call, tools: call.tools.filter((t) => !names.includes(t.name)) });
+
+    it('shows every tool the model may call; the call itself when nothing adds tools', () => {
+      const call = callWith([read], [adding([write, event])]);
+      expect(catalogView(call).tools).to.deep.equal([read, write, event]);
+      const plain = emptyCall({ model: 'm', tools: [read], messages: [ask] });
+      expect(catalogView(plain)).to.equal(plain);
+      expect(fromCatalogView(plain, without(plain, 'read_file')).tools).to.deep.equal([]);
+    });
+
+    it('an answer that removes nothing puts the call back as it was', () => {
+      const call = callWith([read], [adding([write, read])]);
+      expect(fromCatalogView(call, catalogView(call))).to.deep.equal(call);
+    });
+
+    it('a removed added tool leaves its item; an item left with none leaves the call; the call\'s own tools stay its own', () => {
+      const call = callWith([read], [adding([write, event]), adding([write])]);
+      const answered = fromCatalogView(call, without(catalogView(call), 'write_file'));
+      expect(answered.tools).to.deep.equal([read]);
+      expect(answered.messages).to.have.length(2);
+      expect((answered.messages[1]!.parts[0] as HostedToolPart).tools).to.deep.equal([event]);
+      expect(validateCall(answered)).to.deep.equal([]);
+      expect(toolsWithAdded(answered)).to.deep.equal([read, event]);
+    });
+
+    it('a tool both declared and added again leaves both places; one the filter brings in joins the call\'s own', () => {
+      const call = callWith([read], [adding([read, write])]);
+      const extra: ToolDefinition = { name: 'lookup', parameters: { type: 'object' } };
+      const answered = fromCatalogView(call, { ...without(catalogView(call), 'read_file'), tools: [write, extra] });
+      expect(answered.tools).to.deep.equal([extra]);
+      expect((answered.messages[1]!.parts[0] as HostedToolPart).tools).to.deep.equal([write]);
+    });
+
+    it('a message that holds other parts keeps them', () => {
+      const call = emptyCall({ model: 'm', tools: [], messages: [{ role: 'user', parts: [{ type: 'text', text: 'go' }, adding([write])] }] });
+      const answered = fromCatalogView(call, without(catalogView(call), 'write_file'));
+      expect(answered.messages).to.deep.equal([ask]);
+    });
   });
 
   it('hostedKnobs: OpenAI\'s requests for its own compaction are hosted knobs of the Responses dialect', () => {

@@ -164,6 +164,17 @@ describe('e2e: programmatic tool calling, added tools and compaction for Respons
       });
     }
 
+    it('a conversation continued through previous_response_id still declares the added tool to an anthropic upstream', async () => {
+      up.emulators.an!.enqueue({ text: 'Read it.' });
+      const first = await openai().responses.create({ model: 'an:claude-sonnet-4-6', tools: [READ], input });
+      up.emulators.an!.enqueue({ toolCalls: [{ id: 'toolu_wr2', name: 'write_file', args: '{"path":"c.ts","text":"y"}' }] });
+      const next = await openai().responses.create({ model: 'an:claude-sonnet-4-6', tools: [READ], previous_response_id: first.id, input: 'And c.ts.' });
+      const sent = up.emulators.an!.requests[1]!.body;
+      expect(sent.tools.map((t: Json) => t.name)).to.deep.equal(['read_file', 'write_file']);
+      expect(JSON.stringify(sent.messages)).to.not.contain('additional_tools');
+      expect(next.output.map((i) => [i.type, (i as { name?: string }).name])).to.deep.equal([['function_call', 'write_file']]);
+    });
+
     it('a tool declared otherwise than tools does is a 400 naming the item\'s tool; nothing goes upstream', async () => {
       const clash = { type: 'additional_tools', role: 'developer', tools: [{ ...READ, description: 'Reads' }] } as ResponseInputItem;
       const err = await openai().responses.create({ model: 'an:claude-sonnet-4-6', tools: [READ], input: [{ role: 'user', content: 'x' }, clash] }).catch((e: unknown) => e);
@@ -210,5 +221,36 @@ describe('e2e: programmatic tool calling, added tools and compaction for Respons
       }
       expect(up.emulators.an!.requests).to.have.length(0);
     });
+  });
+
+  describe('additional_tools under a tool policy (ref-tool-policy blocking write_file)', () => {
+    const blocked = useUpstreams({ or: { kind: 'openai-responses' }, an: { kind: 'anthropic' } }, 'features:\n  - { id: ref-tool-policy, config: { block_names: [write_file] } }');
+    const READ: Tool = { type: 'function', name: 'read_file', strict: false, parameters: { type: 'object', properties: { path: { type: 'string' } } } };
+    const WRITE: Tool = { type: 'function', name: 'write_file', strict: false, parameters: { type: 'object', properties: { path: { type: 'string' } } } };
+    const GREP: Tool = { type: 'function', name: 'grep', strict: false, parameters: { type: 'object', properties: { pattern: { type: 'string' } } } };
+    const input = (tools: Tool[]): ResponseInputItem[] => [{ role: 'user', content: 'Read a.ts.' }, { type: 'additional_tools', role: 'developer', tools } as ResponseInputItem, { role: 'user', content: 'Now b.ts.' }];
+
+    it('an openai-responses upstream never sees the blocked tool: the item keeps the others, an item of it alone is left out', async () => {
+      const client = blocked.openai();
+      blocked.emulators.or!.enqueue({ text: 'Done.' });
+      await client.responses.create({ model: 'or:gpt-5.6', tools: [READ], input: input([WRITE, GREP]) });
+      const items = sentItems(0, () => blocked.emulators.or!);
+      expect(items[1]).to.deep.equal({ type: 'additional_tools', role: 'developer', tools: [GREP] });
+      expect(JSON.stringify(items)).to.not.contain('write_file');
+      blocked.emulators.or!.enqueue({ text: 'Done.' });
+      await client.responses.create({ model: 'or:gpt-5.6', tools: [READ], input: input([WRITE]) });
+      expect(sentItems(1, () => blocked.emulators.or!).map((i) => i.type)).to.deep.equal(['message', 'message']);
+      expect(blocked.emulators.or!.requests[1]!.body.tools.map((t: Json) => t.name)).to.deep.equal(['read_file']);
+    });
+
+    for (const stream of [false, true]) {
+      it(`an anthropic upstream is declared the added tools but the blocked one (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+        const client = blocked.openai();
+        blocked.emulators.an!.enqueue({ text: 'Done.' });
+        const { response } = await askResponses(client, { model: 'an:claude-sonnet-4-6', tools: [READ], input: input([WRITE, GREP]) }, stream);
+        expect(response.output_text).to.equal('Done.');
+        expect(blocked.emulators.an!.requests[0]!.body.tools.map((t: Json) => t.name)).to.deep.equal(['read_file', 'grep']);
+      });
+    }
   });
 });

@@ -147,4 +147,32 @@ describe('extensions/runRequestStages', () => {
     const transform = await runRequestStages(call, hookSet({ requestTransforms: [drop(['navigate'])] }), ctx, failures().failures);
     expect(transform.call.tools[0]!.providerTool!.definition).to.equal(declared);
   });
+
+  it('a filter sees the tools an additional_tools item adds, and one it removes leaves the item', async () => {
+    const read = { name: 'read_file', parameters: {} };
+    const write = { name: 'write_file', parameters: {} };
+    const shell = { name: 'shell', parameters: {} };
+    const adding = (tools: typeof read[]) => ({ type: 'hosted_tool' as const, dialect: HOSTED_DIALECTS.openaiResponses, block: { type: 'additional_tools', role: 'developer', tools: [] }, tools });
+    const call = userCall('x', { tools: [read], toolChoice: { type: 'any' } });
+    const added: Call = { ...call, messages: [...call.messages, { role: 'user', parts: [adding([write, shell])] }] };
+    const seen: string[][] = [];
+    const keep = (names: string[]): RequestHook => ({ id: 'keep', run: (c) => { seen.push(c.tools.map((t) => t.name)); return { ...c, tools: c.tools.filter((t) => names.includes(t.name)) }; } });
+    const { failures: counted, logger } = failures();
+    const filtered = await runRequestStages(added, hookSet({ toolCatalogFilters: [keep(['read_file', 'write_file'])] }), ctx, counted);
+    expect(seen).to.deep.equal([['read_file', 'write_file', 'shell']]);
+    expect(filtered.call.tools).to.deep.equal([read]);
+    expect(filtered.call.messages.at(-1)!.parts).to.deep.equal([adding([write])]);
+    expect(filtered.call.toolChoice).to.deep.equal({ type: 'any' });
+    // Only added tools left: a tool choice names the call's own tools only, so `any` is `auto` now.
+    const onlyAdded = await runRequestStages(added, hookSet({ toolCatalogFilters: [keep(['shell'])] }), ctx, counted);
+    expect(onlyAdded.call.tools).to.deep.equal([]);
+    expect(onlyAdded.call.toolChoice).to.deep.equal({ type: 'auto' });
+    expect(onlyAdded.call.messages.at(-1)!.parts).to.deep.equal([adding([shell])]);
+    // A request transform is no catalog filter: it sees the call's own tools.
+    seen.length = 0;
+    const transformed = await runRequestStages(added, hookSet({ requestTransforms: [keep(['read_file'])] }), ctx, counted);
+    expect(seen).to.deep.equal([['read_file']]);
+    expect(transformed.call).to.deep.equal(added);
+    expect(logger.lines).to.deep.equal([]);
+  });
 });

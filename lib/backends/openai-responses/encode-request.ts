@@ -10,7 +10,7 @@ import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from '.
 import { forHostedDialect } from '../hosted-tools.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
-import { toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
+import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
 
 type Json = Record<string, unknown>;
@@ -61,7 +61,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const custom = customCallIds(call);
   const searches = toolSearchCallIds(call);
   const clients = clientCallIds(call);
-  const kinds: CallKinds = { custom, searches, clients, callers: callersById(call) };
+  const kinds: CallKinds = { custom, searches, clients, callers: callersById(call), declare: (tools) => declaredTools(tools, sendsToolSearch(call), toolBody) };
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks);
@@ -155,9 +155,11 @@ interface CallKinds {
   readonly searches: ReadonlySet<string>;
   readonly clients: ReadonlyMap<string, string>;
   readonly callers: ReadonlyMap<string, Json>;
+  /** Tools as `tools` declares them (an `additional_tools` item a catalog filter narrowed). */
+  readonly declare: (tools: readonly ToolDefinition[]) => Json[];
 }
 
-function pushItems(out: Json[], message: Message, { custom, searches, clients, callers }: CallKinds, marks: boolean): void {
+function pushItems(out: Json[], message: Message, { custom, searches, clients, callers, declare }: CallKinds, marks: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -170,7 +172,7 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
       for (const part of message.parts) {
         if (part.type === 'hosted_tool') {
           flush();
-          out.push(hostedItemInput(part));
+          out.push(hostedItemInput(part, declare));
           continue;
         }
         const wire = inputPart(part, marks);
@@ -199,7 +201,7 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
           out.push(webSearchCallInput(part));
         } else if (part.type === 'hosted_tool') {
           flush();
-          out.push(hostedItemInput(part));
+          out.push(hostedItemInput(part, declare));
         } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
           flush();
           out.push({

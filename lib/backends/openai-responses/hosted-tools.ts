@@ -48,9 +48,23 @@ export function hostedChoice(tool: ToolDefinition): Json {
   return d.type === 'mcp' ? { type: 'mcp', server_label: d.server_label } : { type: d.type };
 }
 
-/** A hosted tool's item of an earlier turn (or the client's approval answer) as the input item it was. */
-export function hostedItemInput(part: HostedToolPart): Json {
+/**
+ * A hosted tool's item of an earlier turn (or the client's approval answer) as the input item it
+ * was. An `additional_tools` item whose part lists fewer tools than the item declares (a tool
+ * catalog filter removed some, canonical/added-tools.ts fromCatalogView) keeps the tools left,
+ * declared by `declare` as the request's `tools` are.
+ */
+export function hostedItemInput(part: HostedToolPart, declare: (tools: readonly ToolDefinition[]) => Json[]): Json {
+  if (part.tools !== undefined && part.tools.length < declaredCount(part.block)) return { ...part.block, tools: declare(part.tools) };
   return { ...part.block };
+}
+
+/** How many tools an `additional_tools` item declares (a namespace's members each; none for another item). */
+function declaredCount(block: Json): number {
+  if (!Array.isArray(block.tools)) return 0;
+  let n = 0;
+  for (const t of block.tools as Json[]) n += t?.type === 'namespace' && Array.isArray(t.tools) ? t.tools.length : 1;
+  return n;
 }
 
 /** The client's `include` values of hosted tools' items, when the call declares such a tool (they concern its output). */

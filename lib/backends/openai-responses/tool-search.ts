@@ -15,11 +15,15 @@ type Json = Record<string, unknown>;
  * @see spec/backends/openai-responses/tool-search.spec.ts
  */
 export function toolsBody(call: Call, body: (tool: ToolDefinition, deferred: boolean) => Json): Json[] {
-  const deferred = sendsToolSearch(call);
-  if (!call.tools.some((t) => t.namespace !== undefined)) return call.tools.map((t) => body(t, deferred));
+  return declaredTools(call.tools, sendsToolSearch(call), body);
+}
+
+/** `tools` as a Responses `tools` list declares them (`deferred`: the request sends a tool search). */
+export function declaredTools(tools: readonly ToolDefinition[], deferred: boolean, body: (tool: ToolDefinition, deferred: boolean) => Json): Json[] {
+  if (!tools.some((t) => t.namespace !== undefined)) return tools.map((t) => body(t, deferred));
   const out: Json[] = [];
   const spaces = new Map<string, Json[]>();
-  for (const tool of call.tools) {
+  for (const tool of tools) {
     if (tool.namespace === undefined) {
       out.push(body(tool, deferred));
       continue;

@@ -162,6 +162,20 @@ describe('backends/openai-responses programmatic tool calling, added tools and c
       expect(collectEvents(both.whole).blocks).to.deep.equal(collected.blocks);
     });
 
+    it('an additional_tools item a catalog filter narrowed declares the tools left as tools does; one it did not is as written', () => {
+      const spaced = { type: 'namespace', name: 'mcp__fs', description: 'Files', tools: [{ type: 'function', name: 'read', parameters: {} }, { type: 'function', name: 'rm', parameters: {} }] };
+      const added = { id: 'at_1', type: 'additional_tools', role: 'developer', tools: [{ type: 'function', name: 'write_file', parameters: { type: 'object' } }, spaced] };
+      const write: ToolDefinition = { name: 'write_file', parameters: { type: 'object' } };
+      const read: ToolDefinition = { name: 'read', parameters: {}, namespace: 'mcp__fs', namespaceDescription: 'Files' };
+      const rm: ToolDefinition = { ...read, name: 'rm' };
+      const sent = (tools: ToolDefinition[]) => encodeResponsesRequest(call({ messages: [ask, { role: 'user', parts: [part(added, { tools })] }] }), 'gpt-5.6', options).input as Json[];
+      expect(sent([write, read, rm])[1]).to.deep.equal(added);
+      expect(sent([write, read])[1]).to.deep.equal({
+        id: 'at_1', type: 'additional_tools', role: 'developer',
+        tools: [{ type: 'function', name: 'write_file', parameters: { type: 'object' }, strict: false }, { type: 'namespace', name: 'mcp__fs', description: 'Files', tools: [{ type: 'function', name: 'read', parameters: {}, strict: false }] }],
+      });
+    });
+
     it('the program\'s output, OpenAI\'s compaction and an additional_tools item in an answer are hosted items as written', () => {
       const added = { id: 'at_1', type: 'additional_tools', role: 'developer', tools: [{ type: 'function', name: 'write_file', parameters: {} }] };
       const script: Script = { hosted: [COMPACTION, PROGRAM_OUTPUT, added], text: '21.' };
