@@ -27,6 +27,21 @@ export interface Usage {
   readonly cacheReadTokens?: number;
   readonly cacheWriteTokens?: number;
   readonly reasoningTokens?: number;
+  /**
+   * Of the counts above, those the provider's server-side compaction used (Anthropic's
+   * `compaction` entries of `usage.iterations`, which its top-level counts leave out): the counts
+   * above are everything the answer cost, and a client of that provider's protocol is written its
+   * top-level counts without these (lib/frontends/anthropic/encode-usage.ts).
+   */
+  readonly compaction?: CompactionUsage;
+}
+
+/** The tokens a server-side compaction used, in the same convention as Usage (input includes cache reads and writes). */
+export interface CompactionUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
 }
 
 export interface ResponseStartedEvent {

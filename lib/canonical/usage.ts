@@ -12,6 +12,10 @@ export function mergeUsage(into: Usage, next: Usage): Usage {
       out[field] = value;
     }
   }
+  if (next.compaction !== undefined && next.compaction !== into.compaction) {
+    out ??= { ...into };
+    out.compaction = next.compaction;
+  }
   return out ?? into;
 }
 
@@ -26,6 +30,14 @@ export function addUsage(total: Usage | undefined, add: Usage): Usage {
     const a = total[field];
     const b = add[field];
     if (a !== undefined || b !== undefined) out[field] = (a ?? 0) + (b ?? 0);
+  }
+  const c = total.compaction;
+  const d = add.compaction;
+  if (c !== undefined || d !== undefined) {
+    out.compaction = {
+      inputTokens: (c?.inputTokens ?? 0) + (d?.inputTokens ?? 0), outputTokens: (c?.outputTokens ?? 0) + (d?.outputTokens ?? 0),
+      cacheReadTokens: (c?.cacheReadTokens ?? 0) + (d?.cacheReadTokens ?? 0), cacheWriteTokens: (c?.cacheWriteTokens ?? 0) + (d?.cacheWriteTokens ?? 0),
+    };
   }
   return out;
 }

@@ -32,9 +32,13 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   response_finished: { required: [], optional: ['raw', 'stopSequence'] },
 };
 
+const numbers = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type: 'number' }]));
 const USAGE = {
   type: 'object',
-  properties: Object.fromEntries(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'].map((k) => [k, { type: 'number' }])),
+  properties: {
+    ...numbers(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens']),
+    compaction: { type: 'object', properties: numbers(['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens']) },
+  },
 };
 
 const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; properties: Record<string, unknown> }>> = {

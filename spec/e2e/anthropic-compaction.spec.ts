@@ -48,8 +48,8 @@ describe('e2e: Anthropic\'s server-side compaction (compact_20260112, compaction
       expect(sent.stream).to.equal(stream);
       expect(plain(message.content)).to.deep.equal([BLOCK, ANSWER]);
       expect(message.stop_reason).to.equal('end_turn');
-      // The compaction's own tokens (usage.iterations, outside Anthropic's top-level counts) are in the usage lip reports.
-      expect(message.usage).to.include({ input_tokens: 300 + 1800, output_tokens: 20 + 120 });
+      // Anthropic's top-level counts, without the compaction's own tokens (usage.iterations): the client reads the compacted context's size.
+      expect(message.usage).to.include({ input_tokens: 300, output_tokens: 20, cache_read_input_tokens: 0 });
     });
 
     it(`a pause after compaction is stop_reason "compaction" with the block alone (${mode})`, async () => {

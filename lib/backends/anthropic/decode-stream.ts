@@ -52,7 +52,8 @@ export interface UsageParts {
  * components, because `message_delta` may repeat only some of them. A server-side compaction's
  * work (the `usage.iterations` entries of type `compaction`, which the top-level counts leave
  * out) is added, as a continued turn's usage is (addUsage): the usage is everything the answer
- * cost. The advisor's iterations are another model's, priced at its rates, and stay out, as
+ * cost, and `compaction` says how much of it the compaction used (an Anthropic client is written
+ * the top-level counts without it, as Anthropic writes them). The advisor's iterations are another model's, priced at its rates, and stay out, as
  * Anthropic leaves them out of its top-level counts.
  */
 export function anthropicUsage(u: Json, parts: UsageParts): Usage {
@@ -72,6 +73,7 @@ export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   if (write > 0) out.cacheWriteTokens = write;
   const thinking = u.output_tokens_details?.thinking_tokens ?? u.output_tokens_details?.reasoning_tokens;
   if (typeof thinking === 'number' && thinking > 0) out.reasoningTokens = thinking;
+  if (c !== undefined) out.compaction = { inputTokens: c.input + c.read + c.write, outputTokens: c.output, cacheReadTokens: c.read, cacheWriteTokens: c.write };
   return out;
 }
 

@@ -14,19 +14,23 @@ export interface AnthropicUsage {
  * writes (OpenAI's convention); Anthropic's `input_tokens` counts only the uncached rest, with
  * `cache_read_input_tokens` and `cache_creation_input_tokens` in addition. So
  * input_tokens = inputTokens - cacheRead - cacheWrite, and a client summing the three gets
- * inputTokens back. Reasoning tokens are part of `output_tokens` in both conventions.
+ * inputTokens back. Reasoning tokens are part of `output_tokens` in both conventions. The tokens
+ * a server-side compaction used (`u.compaction`) are left out, as Anthropic leaves them out of
+ * its top-level counts (it reports them in `usage.iterations`, which lip does not write): a
+ * client that reads the context's size from the usage reads the compacted context's.
  * `searches`: how many hosted web searches the response ran (`server_tool_use.web_search_requests`,
  * left out when none); `fetches`: how many pages web fetch got (`web_fetch_requests`, beside the
  * searches, left out when none).
  */
 export function anthropicUsage(u: Usage, searches = 0, fetches = 0): AnthropicUsage {
-  const read = u.cacheReadTokens ?? 0;
-  const write = u.cacheWriteTokens ?? 0;
+  const c = u.compaction;
+  const read = Math.max(0, (u.cacheReadTokens ?? 0) - (c?.cacheReadTokens ?? 0));
+  const write = Math.max(0, (u.cacheWriteTokens ?? 0) - (c?.cacheWriteTokens ?? 0));
   return {
-    input_tokens: Math.max(0, (u.inputTokens ?? 0) - read - write),
+    input_tokens: Math.max(0, (u.inputTokens ?? 0) - (c?.inputTokens ?? 0) - read - write),
     cache_creation_input_tokens: write,
     cache_read_input_tokens: read,
-    output_tokens: u.outputTokens ?? 0,
+    output_tokens: Math.max(0, (u.outputTokens ?? 0) - (c?.outputTokens ?? 0)),
     ...(searches > 0 || fetches > 0 ? { server_tool_use: { web_search_requests: searches, ...(fetches > 0 ? { web_fetch_requests: fetches } : {}) } } : {}),
   };
 }

@@ -101,9 +101,13 @@ describe('backends/anthropic server-side compaction and the advisor', () => {
       expect(collected.text).to.equal('Fixed.');
     });
 
-    it('adds the compaction iterations\' tokens to the usage (Anthropic leaves them out of its top-level counts), not the advisor\'s', () => {
+    it('adds the compaction iterations\' tokens to the usage (Anthropic leaves them out of its top-level counts) and says how much they are, not the advisor\'s', () => {
       expect(lastUsage(decodeStream(frames))).to.deep.equal({
-        type: 'usage', usage: { inputTokens: 300 + 100 + 1800 + 50, outputTokens: 20 + 120, totalTokens: 2250 + 140, cacheReadTokens: 150 },
+        type: 'usage',
+        usage: {
+          inputTokens: 300 + 100 + 1800 + 50, outputTokens: 20 + 120, totalTokens: 2250 + 140, cacheReadTokens: 150,
+          compaction: { inputTokens: 1850, outputTokens: 120, cacheReadTokens: 50, cacheWriteTokens: 0 },
+        },
       });
       const plain = decodeStream([frames[0], frames[4], frames[5], frames[6], { ...frames[7], usage: { output_tokens: 20 } }, frames[8]]);
       expect(lastUsage(plain)).to.deep.equal({ type: 'usage', usage: { inputTokens: 300, outputTokens: 20, totalTokens: 320 } });
@@ -142,7 +146,9 @@ describe('backends/anthropic server-side compaction and the advisor', () => {
       }, out);
       expect(validateSequence(out)).to.deep.equal([]);
       expect(hostedEvents(out)).to.deep.equal([{ type: 'hosted_tool', id: 'compaction@0', dialect: HOSTED, phase: 'done', block: BLOCK }]);
-      expect(lastUsage(out)).to.deep.equal({ type: 'usage', usage: { inputTokens: 2100, outputTokens: 140, totalTokens: 2240 } });
+      expect(lastUsage(out)).to.deep.equal({
+        type: 'usage', usage: { inputTokens: 2100, outputTokens: 140, totalTokens: 2240, compaction: { inputTokens: 1800, outputTokens: 120, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+      });
       const script: Script = { compaction: { block: BLOCK, usage: { input: 1800, output: 120 } }, text: ['Fix', 'ed.'], usage: { input: 300, output: 20 } };
       const r = decodeBothWays(anthropicProtocol, script, recorded({ model: 'm', stream: true }), () => new AnthropicStreamDecoder('b', []), () => new AnthropicResponseDecoder('b', []));
       expect(r.violations).to.deep.equal([]);

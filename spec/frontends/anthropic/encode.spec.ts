@@ -105,6 +105,15 @@ describe('frontends/anthropic encoders', () => {
     expect(anthropicUsage({})).to.deep.equal({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
   });
 
+  it('leaves a server-side compaction\'s tokens out of the top-level counts, as Anthropic does', () => {
+    const compaction = { inputTokens: 1850, outputTokens: 120, cacheReadTokens: 50, cacheWriteTokens: 0 };
+    expect(anthropicUsage({ inputTokens: 2250, cacheReadTokens: 150, outputTokens: 140, totalTokens: 2390, compaction })).to.deep.equal({
+      input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 100, output_tokens: 20,
+    });
+    // A snapshot taken before the compaction's counts were known (message_start) never goes below zero.
+    expect(anthropicUsage({ inputTokens: 300, compaction })).to.deep.include({ input_tokens: 0, output_tokens: 0 });
+  });
+
   it('encodes a collected response with blocks in order and parsed tool input', () => {
     const body = encodeMessagesResponse(collectEvents([
       ...start, { type: 'reasoning_signature', signature: 's0' }, { type: 'reasoning_delta', text: 'r' }, { type: 'reasoning_signature', signature: 's1' },
