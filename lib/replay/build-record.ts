@@ -49,7 +49,7 @@ export interface RecordDraft {
  * `[offset, event]` pairs are serialised in one call, and the client's events, when they are the
  * served attempt's own (the same objects at the same offsets, as when no stream stage changed
  * them), reuse that attempt's text instead of being serialised and redacted a second time; the
- * same objects at other times share per-event texts.
+ * same objects at other times share the text of the pairs from where their times agree on.
  * @see spec/replay/recorder.spec.ts
  */
 export function recordDraft(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): RecordDraft {
@@ -62,12 +62,17 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   let served: { readonly log: EventLog; readonly events: number } | undefined;
   const captured = capture?.attempts ?? [];
   const client = capture?.client;
-  // The client's events are usually the served attempt's own objects; when their times differ
-  // (held events are sent when the first output comes), each event is serialised and redacted
-  // once, as a piece of its own, and both legs' pairs are put together from those pieces.
+  // The client's events are usually the served attempt's own objects. When their times differ
+  // (the opening events are held until the first output comes, the rest reach the client at the
+  // times the attempt saw them), the pairs from the first index on which every later time agrees
+  // are serialised and redacted once and shared by both legs; only the earlier pairs are
+  // serialised for each leg.
   const servedLog = s.served === undefined ? undefined : firstOf(captured, s.served);
-  const perEvent = client !== undefined && servedLog !== undefined && sameObjects(client, servedLog) && !sameTimes(client, servedLog) ? servedLog : undefined;
-  let eventPieces = -1;
+  const same = client !== undefined && servedLog !== undefined && sameObjects(client, servedLog);
+  const split = same ? sharedFrom(client!, servedLog!) : 0;
+  const shared = split > 0 ? servedLog : undefined;
+  /** Pieces of the shared case: the attempt's opening pairs, the client's, the shared rest. */
+  let heads = { attempt: -1, client: -1, rest: -1 };
   const attempts = (captured.length > 1 ? [...captured].sort((a, b) => a.seq - b.seq) : captured).map((a: AttemptCapture) => {
     const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
     const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
@@ -83,17 +88,16 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       message: outcome === 'failure' ? entry?.reason ?? null : null,
       http_status: entry?.status ?? null, call: a.call,
     }));
-    if (a === perEvent) {
-      eventPieces = pieces.length;
-      for (const event of a.events) pieces.push(json(event));
+    if (a === shared) {
+      heads = { attempt: add(timed(a, shift, 0, split)), client: add(timed(client!, shift, 0, split)), rest: add(timed(a, shift, split)) };
       return [fields, -1] as const;
     }
     const events = add(timed(a, shift));
     if (a.candidateKey === s.served) served ??= { log: a, events };
     return [fields, events] as const;
   });
-  const clientEvents = client === undefined || perEvent !== undefined ? -1
-    : served !== undefined && sameObjects(client, served.log) && sameTimes(client, served.log) ? served.events : add(timed(client, shift));
+  const clientEvents = client === undefined || shared !== undefined ? -1
+    : served !== undefined && same ? served.events : add(timed(client, shift));
   const head = add(json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
@@ -112,26 +116,26 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       let out = `${r[head]!.slice(0, -1)},"attempts":[`;
       for (let i = 0; i < attempts.length; i++) {
         const [fields, events] = attempts[i]!;
-        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? pairs(perEvent!.times, shift, r, eventPieces) : r[events]!}}`;
+        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(r[heads.attempt]!, r[heads.rest]!) : r[events]!}}`;
       }
-      const clientText = perEvent !== undefined ? pairs(client!.times, shift, r, eventPieces) : clientEvents < 0 ? '[]' : r[clientEvents]!;
+      const clientText = shared !== undefined ? joinPairs(r[heads.client]!, r[heads.rest]!) : clientEvents < 0 ? '[]' : r[clientEvents]!;
       return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
     },
   };
 }
 
-/** A leg's `[offset, event]` pairs as JSON (`shift` puts the captured times on the exchange's start). */
-function timed(log: EventLog, shift: number): string {
-  const pairs = new Array<readonly [number, LipEvent]>(log.events.length);
-  for (let i = 0; i < pairs.length; i++) pairs[i] = [Math.max(0, log.times[i]! + shift), log.events[i]!];
+/** A leg's `[offset, event]` pairs from `from` to `to` as JSON (`shift` puts the captured times on the exchange's start). */
+function timed(log: EventLog, shift: number, from = 0, to = log.events.length): string {
+  const pairs = new Array<readonly [number, LipEvent]>(to - from);
+  for (let i = from; i < to; i++) pairs[i - from] = [Math.max(0, log.times[i]! + shift), log.events[i]!];
   return JSON.stringify(pairs);
 }
 
-/** `[offset, event]` pairs as `JSON.stringify` writes them, from each event's (redacted) text. */
-function pairs(times: readonly number[], shift: number, texts: readonly string[], first: number): string {
-  let out = '[';
-  for (let i = 0; i < times.length; i++) out += `${i > 0 ? ',' : ''}[${Math.max(0, times[i]! + shift)},${texts[first + i]!}]`;
-  return `${out}]`;
+/** Two JSON arrays as one (`[a…]` then `[b…]`), as `JSON.stringify` writes the whole. */
+function joinPairs(a: string, b: string): string {
+  if (b === '[]') return a;
+  if (a === '[]') return b;
+  return `${a.slice(0, -1)},${b.slice(1)}`;
 }
 
 /** The first attempt (by seq) of a candidate. */
@@ -148,8 +152,13 @@ function sameObjects(a: EventLog, b: EventLog): boolean {
   return true;
 }
 
-/** Whether two legs of the same length kept their events at the same times (then, with the same objects, their text is the same too). */
-function sameTimes(a: EventLog, b: EventLog): boolean {
-  for (let i = 0; i < a.times.length; i++) if (a.times[i] !== b.times[i]) return false;
-  return true;
+/**
+ * For two legs of the same length: the first index from which every event was kept at the same
+ * time in both (0: all the same; then, with the same objects, their text is the same too; the
+ * length: the last ones differ).
+ */
+function sharedFrom(a: EventLog, b: EventLog): number {
+  let i = a.times.length;
+  while (i > 0 && a.times[i - 1] === b.times[i - 1]) i--;
+  return i;
 }

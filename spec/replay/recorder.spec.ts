@@ -86,6 +86,8 @@ describe('Recorder', () => {
     };
     exchange('same', shared.map((e, i) => [t0 + 10 + i, e]));
     exchange('later', shared.map((e, i) => [t0 + 10 + i + 5, e]));
+    // The opening event held until the first output, the rest at the attempt's times.
+    exchange('held', [[t0 + 11, shared[0]!], [t0 + 11, shared[1]!]]);
     exchange('changed', [[t0 + 10, shared[0]!], [t0 + 11, { type: 'text_delta', text: 'changed' }]]);
     exchange('fewer', [[t0 + 10, shared[0]!]]);
     await recorder.close();
@@ -104,6 +106,7 @@ describe('Recorder', () => {
     const attempt = (id: string) => records.find((r) => r.request_id === id)!.attempts[0]!.events;
     expect(client('same')).to.deep.equal(attempt('same'));
     expect(client('later').map(([at, e]) => [at - 5, e])).to.deep.equal(attempt('later'));
+    expect(client('held')).to.deep.equal([[attempt('held')[1]![0], shared[0]], attempt('held')[1]]);
     expect(client('changed').map(([, e]) => e)).to.deep.equal([shared[0], { type: 'text_delta', text: 'changed' }]);
     expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
   });
@@ -117,18 +120,33 @@ describe('Recorder', () => {
       ...events.map((e, i) => obs('backend_to_proxy', t0 + 10 + i, e, a1)),
       ...events.map((e, i) => obs('proxy_to_client', t0 + 20 + i, e)),
     ]);
+    // Held: only the opening event reaches the client later; the secret is in the pairs both legs share.
+    observe([
+      ...events.map((e, i) => ({ ...obs('backend_to_proxy', t0 + 10 + i, e, a1), requestId: 'r2' })),
+      ...events.map((e, i) => ({ ...obs('proxy_to_client', t0 + 11, e), requestId: 'r2' })),
+    ]);
+    recorder.finish(req, res, { requestId: 'r2', startedAt: performance.now() - (Date.now() - t0) }, {
+      frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:a', selector: 'up:a', journal: [{ key: 'up:a', outcome: 'served' }] },
+    });
     recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() - (Date.now() - t0) }, {
       frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:a', selector: 'up:a', journal: [{ key: 'up:a', outcome: 'served' }] },
     });
     await recorder.close();
-    const line = readFileSync(path, 'utf8').trim();
-    expect(line).to.equal(JSON.stringify(JSON.parse(line)));
-    expect(line).to.not.match(/SECRET-9|abcdefghijklmnop/);
-    const [record] = readRecords(path);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).to.have.length(2);
+    for (const line of lines) {
+      expect(line).to.equal(JSON.stringify(JSON.parse(line)));
+      expect(line).to.not.match(/SECRET-9|abcdefghijklmnop/);
+    }
+    const records = readRecords(path);
     const texts = (leg: readonly (readonly [number, LipEvent])[]) => leg.map(([, e]) => (e as { text?: string }).text).filter(Boolean);
-    expect(texts(record!.attempts[0]!.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
-    expect(texts(record!.client.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
-    expect(record!.client.events.map(([at]) => at - 10)).to.deep.equal(record!.attempts[0]!.events.map(([at]) => at));
+    for (const record of records) {
+      expect(texts(record.attempts[0]!.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
+      expect(texts(record.client.events)).to.deep.equal(['key sk-*** and [REDACTED]']);
+    }
+    const [later, held] = [records.find((r) => r.request_id === 'r1')!, records.find((r) => r.request_id === 'r2')!];
+    expect(later.client.events.map(([at]) => at - 10)).to.deep.equal(later.attempts[0]!.events.map(([at]) => at));
+    expect(held.client.events.map(([at]) => at)).to.deep.equal([1, 1].map((d) => held.attempts[0]!.events[0]![0] + d));
   });
 
   it('takes an attempt\'s ending from its backend_to_proxy channel, with no lip:attempt listener', async () => {
