@@ -41,6 +41,10 @@ export interface Continuation {
    * `tools`, `metadata`, ...), kept with a stored response so that retrieving it shows them again.
    */
   readonly echo?: Readonly<Record<string, unknown>>;
+  /** The prefix of the id a stored response gets, its protocol's (`msg_`: an Anthropic thread); `resp_` when absent. */
+  readonly idPrefix?: string;
+  /** Where the request names `previousResponseId`, for the 404 of one not stored (`thread.previous_message_id`); `previous_response_id` when absent. */
+  readonly previousParam?: string;
 }
 
 export interface RequestContext {

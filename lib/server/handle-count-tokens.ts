@@ -7,6 +7,7 @@ import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { sendError, sendJson } from './send.js';
+import { continuedConversation } from './continued-conversation.js';
 
 /** How long an upstream count may take. */
 const COUNT_TIMEOUT_MS = 30_000;
@@ -38,8 +39,7 @@ export async function handleCountTokens(
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
-    const previous = decoded.continuation?.previousResponseId;
-    const conversation = previous === undefined ? undefined : await runtime.continuity.loadConversation(previous, principal);
+    const conversation = await continuedConversation(runtime, decoded.continuation, principal);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const header = req.headers['x-lip-route'];
     const target = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);

@@ -9,6 +9,7 @@ import { clientPath, type DecodedRequest, type EncodeContext, type Frontend, typ
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
+import { continuedConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
 import { sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -50,8 +51,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
     // A continued conversation (Responses previous_response_id): the stored turns come first.
-    const previous = decoded.continuation?.previousResponseId;
-    if (previous !== undefined) conversation = await runtime.continuity.loadConversation(previous, principal);
+    conversation = await continuedConversation(runtime, decoded.continuation, principal);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const issues = validateCall(call);
     if (issues.length > 0) {
@@ -69,7 +69,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId('resp_', 48) } : {}),
+      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48) } : {}),
     };
     // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
     if (grant.pending !== undefined) {
@@ -249,3 +249,4 @@ function processingWhile(res: ServerResponse, intervalMs: number): (running: boo
     timer.unref();
   };
 }
+

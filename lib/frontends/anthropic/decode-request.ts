@@ -1,7 +1,7 @@
 import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
-import type { DecodedRequest } from '../protocol.js';
+import type { Continuation, DecodedRequest } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
@@ -30,13 +30,24 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * `service_tier`, `inference_geo`, `speed`, `context_management` (its clearing edits and its
  * server-side compaction), the code execution `container`, the MCP connector's `mcp_servers` and
  * a compaction request's `compaction` onto `providerOptions.anthropic`.
+ * `thread` (server-held conversation state) is held by lip, whatever backend answers: `create`
+ * stores the answer under its message id, `continue` puts the stored conversation before the
+ * request's messages (a continuation, as Responses' `previous_response_id` is). A
+ * `billing_policy` that bills the customer behind a user profile is a 400: lip calls providers
+ * with its own credentials and names no user profile, so it cannot bill that customer (and
+ * Anthropic itself refuses such a request rather than bill the caller).
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
- * sees, and the previous message id it names is lip's, which no upstream knows.
+ * sees, and the previous message id it names is lip's, which no upstream knows. `fallbacks` and
+ * `fallback_credit_token` (Anthropic's retry of a refused request on other models) are ignored
+ * too: the request runs on the model it names, as on a model without fallbacks.
  */
 export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
   validate(body);
   const b = body as Json;
   checkMcpServers(b);
+  if (b.billing_policy?.bill_to === 'user_profile') {
+    throw badField('billing_policy.bill_to', '"user_profile" cannot be honoured: lip calls providers with its own credentials and names no user profile, so the request would be billed to the proxy\'s account; leave billing_policy out or send "self"', true);
+  }
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
@@ -62,7 +73,15 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ...(betas.length > 0 ? { betas } : {}),
     ...providerOptions(b),
   };
-  return { call, hints: {} };
+  const continuation = threadOf(b.thread);
+  return { call, hints: {}, ...(continuation ? { continuation } : {}) };
+}
+
+/** A thread as a continuation of lip's: stored under the answer's `msg_` id, continuing the one it names. */
+function threadOf(thread: Json | null | undefined): Continuation | undefined {
+  if (thread === undefined || thread === null) return undefined;
+  const continued = thread.type === 'continue' ? { previousResponseId: thread.previous_message_id as string } : {};
+  return { store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', ...continued };
 }
 
 /**

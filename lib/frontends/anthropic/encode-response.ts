@@ -29,7 +29,7 @@ import { declaredMembers, toolsetNameOf } from './toolsets.js';
  * `container`, present only when the upstream reported one.
  */
 export function encodeMessagesResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
-  const id = wireId(context, 'msg_');
+  const id = context.responseId ?? wireId(context, 'msg_');
   const content: Record<string, unknown>[] = [];
   let searches = 0;
   let fetches = 0;

@@ -56,7 +56,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private readonly members: ReadonlyMap<string, string> | undefined;
 
   constructor(context: EncodeContext) {
-    this.id = wireId(context, 'msg_');
+    this.id = context.responseId ?? wireId(context, 'msg_');
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
     if (context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';

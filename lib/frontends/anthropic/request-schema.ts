@@ -367,6 +367,20 @@ export const messagesRequestSchema: Record<string, unknown> = {
       type: ['object', 'null'],
       properties: { edits: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },
     },
+    /** Server-held conversation state (a thread): lip holds it in its continuity store, whichever backend answers (decode-request.ts). */
+    thread: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: { type: { enum: ['create', 'continue'] }, previous_message_id: { type: 'string', minLength: 1 } },
+      if: { properties: { type: { const: 'continue' } } },
+      then: { required: ['previous_message_id'] },
+    },
+    /** Who is billed (`bill_to`: `self`, `user_profile`); lip can bill only its own credentials (decode-request.ts). */
+    billing_policy: {
+      type: ['object', 'null'],
+      required: ['type'],
+      properties: { type: { const: 'billing_policy', description: 'must be "billing_policy"' }, bill_to: { enum: ['self', 'user_profile', null] } },
+    },
     /** A compaction request (`{type: "summarize", instructions?}`): the answer is one `compaction` block (sent on only by the anthropic backend). */
     compaction: {
       type: ['object', 'null'],

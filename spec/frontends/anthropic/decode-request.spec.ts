@@ -26,6 +26,23 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ system: 'Short.', messages: [{ role: 'user', content: 'x' }] }).system).to.deep.equal([{ type: 'text', text: 'Short.' }]);
   });
 
+  it('a thread is a continuation lip holds (stored under a msg_ id); a bad one, or billing a user profile, is a 400 naming the field', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    expect(decodeMessagesRequest({ ...base, messages }).continuation).to.equal(undefined);
+    expect(decodeMessagesRequest({ ...base, messages, thread: null }).continuation).to.equal(undefined);
+    expect(decodeMessagesRequest({ ...base, messages, thread: { type: 'create' } }).continuation).to.deep.equal({ store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id' });
+    expect(decodeMessagesRequest({ ...base, messages, thread: { type: 'continue', previous_message_id: 'msg_1' } }).continuation).to.deep.equal({
+      store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', previousResponseId: 'msg_1',
+    });
+    expect(decodeError({ ...base, messages, thread: { type: 'continue' } }).message).to.contain('previous_message_id');
+    expect(decodeError({ ...base, messages, thread: { type: 'fork' } }).message).to.contain('thread.type');
+    const billed = decodeError({ ...base, messages, billing_policy: { type: 'billing_policy', bill_to: 'user_profile' } });
+    expect(billed).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'billing_policy.bill_to' });
+    expect(decode({ messages, billing_policy: { type: 'billing_policy', bill_to: 'self' } }).messages).to.have.length(1);
+    // Anthropic's retry on other models after a refusal: the request runs on the model it names.
+    expect(decode({ messages, fallbacks: 'default', fallback_credit_token: 'tok' }).providerOptions).to.equal(undefined);
+  });
+
   it('keeps cache_control breakpoints (with their ttl) on system blocks, content blocks, tool results and tools', () => {
     const eph = { type: 'ephemeral' };
     const call = decode({

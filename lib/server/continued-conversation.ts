@@ -1,0 +1,21 @@
+import type { Runtime } from '../core/runtime.js';
+import type { Conversation } from '../continuity/index.js';
+import { LipError } from '../errors/index.js';
+import type { Continuation } from '../frontends/protocol.js';
+
+/**
+ * The stored conversation a request continues (Responses `previous_response_id`, an Anthropic
+ * thread's `previous_message_id`); undefined when it continues none. A 404 for one not stored
+ * names the field as the client's protocol does (`continuation.previousParam`).
+ */
+export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, continuation: Continuation | undefined, principal: string): Promise<Conversation | undefined> {
+  const previous = continuation?.previousResponseId;
+  if (previous === undefined) return undefined;
+  try {
+    return await runtime.continuity.loadConversation(previous, principal);
+  } catch (err) {
+    const param = continuation!.previousParam;
+    if (param === undefined || !(err instanceof LipError) || err.param === undefined) throw err;
+    throw new LipError(err.code, err.message, { status: err.status, retryable: err.retryable, param, ...(err.detail ? { detail: err.detail } : {}) });
+  }
+}

@@ -1,0 +1,81 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { BetaMessage, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/beta/messages/messages';
+import { expect } from 'chai';
+import { useUpstreams } from '../helpers/upstreams.js';
+
+type Json = Record<string, any>;
+
+/**
+ * Anthropic's server-held conversation state (`thread`: `{type: "create"}`, then
+ * `{type: "continue", previous_message_id}` with only the new turn) through the official SDK's
+ * beta surface, streamed and not. lip dropped the field, so a continued turn reached the model
+ * without its history. Now lip holds the thread in its continuity store: the answer of a
+ * `create` is kept under its message id, and a `continue` puts the stored turns before the new
+ * one, on whichever backend serves it; no upstream is sent the field.
+ */
+describe('e2e: Anthropic threads (server-held conversation state)', function () {
+  this.timeout(20_000);
+  const up = useUpstreams({ an: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } });
+  const anthropic = () => up.emulators.an!;
+  const chat = () => up.emulators.oc!;
+  const base = { max_tokens: 256 } as const;
+
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streaming' : 'non-streaming';
+    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => (stream ? up.anthropic().beta.messages.stream(p).finalMessage() : up.anthropic().beta.messages.create(p));
+
+    it(`a thread created on Anthropic continues on another provider and back, each turn sending only itself (${mode})`, async () => {
+      anthropic().enqueue({ text: 'Hello Ada.' });
+      const first = await ask({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'create' }, messages: [{ role: 'user', content: 'My name is Ada.' }] });
+      expect(first.id).to.match(/^msg_/);
+      expect(anthropic().requests[0]!.body).to.not.have.property('thread');
+
+      chat().enqueue({ text: 'Your name is Ada.' });
+      const second = await ask({ ...base, model: 'oc:gpt-5.4', thread: { type: 'continue', previous_message_id: first.id }, messages: [{ role: 'user', content: 'What is my name?' }] });
+      expect(chat().requests[0]!.body.messages.map((m: Json) => [m.role, m.content])).to.deep.equal([
+        ['user', 'My name is Ada.'], ['assistant', 'Hello Ada.'], ['user', 'What is my name?'],
+      ]);
+      expect(second.id).to.match(/^msg_/).and.not.equal(first.id);
+
+      anthropic().enqueue({ text: 'Goodbye, Ada.' });
+      const third = await ask({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: second.id }, messages: [{ role: 'user', content: 'Bye.' }] });
+      const sent = anthropic().requests[1]!.body;
+      expect(sent.messages.map((m: Json) => [m.role, typeof m.content === 'string' ? m.content : m.content.map((b: Json) => b.text).join('')])).to.deep.equal([
+        ['user', 'My name is Ada.'], ['assistant', 'Hello Ada.'], ['user', 'What is my name?'], ['assistant', 'Your name is Ada.'], ['user', 'Bye.'],
+      ]);
+      expect(sent).to.not.have.property('thread');
+      expect(third.content[0]).to.deep.include({ type: 'text', text: 'Goodbye, Ada.' });
+    });
+  }
+
+  it('a message id lip never stored is a 404 naming it; nothing goes upstream', async () => {
+    const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: 'msg_unknown' }, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.NotFoundError>).message).to.contain("'msg_unknown'");
+    expect(anthropic().requests).to.have.length(0);
+  });
+
+  it('a message of a request without a thread is not stored: continuing from it is the 404', async () => {
+    anthropic().enqueue({ text: 'Hi.' });
+    const plain = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hi.' }] });
+    const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: plain.id }, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.NotFoundError);
+  });
+
+  it('a continue without previous_message_id is a 400 naming it', async () => {
+    const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue' } as never, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).to.contain('previous_message_id');
+  });
+
+  it('billing_policy: billing the customer behind a user profile is a 400 naming bill_to (lip bills only its own credentials); "self" is served', async () => {
+    const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', billing_policy: { type: 'billing_policy', bill_to: 'user_profile' }, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).to.contain('billing_policy.bill_to');
+    expect(anthropic().requests).to.have.length(0);
+    anthropic().enqueue({ text: 'Billed to the proxy.' });
+    const ok = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', billing_policy: { type: 'billing_policy', bill_to: 'self' }, messages: [{ role: 'user', content: 'x' }] });
+    expect(ok.content[0]).to.deep.include({ type: 'text', text: 'Billed to the proxy.' });
+    expect(anthropic().requests[0]!.body).to.not.have.property('billing_policy');
+  });
+});
