@@ -38,6 +38,13 @@ export interface ImagePart {
   readonly mediaType?: string;
   /** OpenAI's `detail` hint (`auto`, `low`, `high`). */
   readonly detail?: string;
+  /**
+   * What the provider does with an image larger than the model takes (Anthropic's
+   * `transformations.oversized_image`): `downsize` scales it down (every provider's default),
+   * `error` refuses the request instead, so that a computer-use client's coordinates are never
+   * those of a silently scaled screenshot. A backend whose API cannot say so leaves it out.
+   */
+  readonly oversized?: 'downsize' | 'error';
   readonly cache?: CacheMark;
 }
 

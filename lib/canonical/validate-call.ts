@@ -149,6 +149,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
     case 'image':
       if (!part.url && !part.data) add(path, 'an image needs a url or base64 data');
       if (part.data && !part.mediaType) add(`${path}.mediaType`, 'is required with inline image data');
+      if (part.oversized !== undefined && part.oversized !== 'downsize' && part.oversized !== 'error') add(`${path}.oversized`, 'must be downsize or error');
       if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `image data is longer than ${L.refChars} characters`);
       return;
     case 'file':

@@ -121,8 +121,9 @@ function searchBlocks(part: WebSearchPart): Json[] {
 }
 
 export function imageBlock(part: ImagePart): Json {
-  if (part.data !== undefined) return { type: 'image', source: { type: 'base64', media_type: part.mediaType ?? 'image/png', data: part.data } };
-  return { type: 'image', source: { type: 'url', url: part.url ?? '' } };
+  const sized = part.oversized !== undefined ? { transformations: { oversized_image: part.oversized } } : {};
+  if (part.data !== undefined) return { type: 'image', source: { type: 'base64', media_type: part.mediaType ?? 'image/png', data: part.data }, ...sized };
+  return { type: 'image', source: { type: 'url', url: part.url ?? '' }, ...sized };
 }
 
 function documentBlock(part: FilePart): Json {

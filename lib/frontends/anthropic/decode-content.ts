@@ -265,8 +265,10 @@ export function media(b: Json, path: string): ImagePart | FilePart {
 function mediaPart(b: Json, path: string): ImagePart | FilePart {
   const s = b.source as Json;
   if (b.type === 'image') {
-    if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type };
-    if (s.type === 'url') return { type: 'image', url: s.url };
+    const oversized = b.transformations?.oversized_image;
+    const sized = oversized === 'downsize' || oversized === 'error' ? { oversized } : {};
+    if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type, ...sized };
+    if (s.type === 'url') return { type: 'image', url: s.url, ...sized };
     if (s.type === 'file') throw badField(`${path}.source.type`, 'file ids of the Files API are not supported; send base64 or url', true);
     throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
   }

@@ -28,7 +28,13 @@ const textSource = { required: ['data'], properties: { media_type: { type: 'stri
 const source = (kinds: Record<string, Record<string, unknown>>) => ({ ...tagged(kinds), description: 'a source object with a type' });
 
 const text = { required: ['text'], properties: { text: { type: 'string' } } };
-const image = { required: ['source'], properties: { source: source({ base64: base64Source, url: urlSource, file: fileSource }) } };
+const image = {
+  required: ['source'],
+  properties: {
+    source: source({ base64: base64Source, url: urlSource, file: fileSource }),
+    transformations: { type: ['object', 'null'], properties: { oversized_image: { enum: ['downsize', 'error', null] } } },
+  },
+};
 const document = {
   required: ['source'],
   properties: {

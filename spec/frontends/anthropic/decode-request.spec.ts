@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { REASONING_DIALECTS } from '../../../lib/canonical/index.js';
+import { REASONING_DIALECTS, validateCall } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { betasOf } from '../../../lib/frontends/anthropic/decode-request.js';
 import { decodeMessagesRequest } from '../../../lib/frontends/anthropic/index.js';
@@ -41,6 +41,16 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ messages, billing_policy: { type: 'billing_policy', bill_to: 'self' } }).messages).to.have.length(1);
     // Anthropic's retry on other models after a refusal: the request runs on the model it names.
     expect(decode({ messages, fallbacks: 'default', fallback_credit_token: 'tok' }).providerOptions).to.equal(undefined);
+  });
+
+  it('keeps an image\'s transformations.oversized_image (downsize, error) as the part\'s oversized; another value is a 400', () => {
+    const png = { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' };
+    const call = decode({ messages: [{ role: 'user', content: [{ type: 'image', source: png, transformations: { oversized_image: 'error' } }, { type: 'image', source: png, transformations: null }] }] });
+    expect(call.messages[0]!.parts).to.deep.equal([
+      { type: 'image', data: 'iVBORw0KGgo=', mediaType: 'image/png', oversized: 'error' }, { type: 'image', data: 'iVBORw0KGgo=', mediaType: 'image/png' },
+    ]);
+    expect(validateCall({ ...call, messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/y.png', oversized: 'shrink' as never }] }] })[0]).to.deep.include({ path: 'messages[0].parts[0].oversized' });
+    expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'image', source: png, transformations: { oversized_image: 'crop' } }] }] }).message).to.contain('oversized_image');
   });
 
   it('keeps cache_control breakpoints (with their ttl) on system blocks, content blocks, tool results and tools', () => {

@@ -13,7 +13,7 @@ type Json = Record<string, any>;
  * `create` is kept under its message id, and a `continue` puts the stored turns before the new
  * one, on whichever backend serves it; no upstream is sent the field.
  */
-describe('e2e: Anthropic threads (server-held conversation state)', function () {
+describe('e2e: Anthropic threads, billing_policy and image transformations (the SDK\'s beta request fields)', function () {
   this.timeout(20_000);
   const up = useUpstreams({ an: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } });
   const anthropic = () => up.emulators.an!;
@@ -78,4 +78,22 @@ describe('e2e: Anthropic threads (server-held conversation state)', function () 
     expect(ok.content[0]).to.deep.include({ type: 'text', text: 'Billed to the proxy.' });
     expect(anthropic().requests[0]!.body).to.not.have.property('billing_policy');
   });
+
+  it('an image\'s transformations.oversized_image reaches an Anthropic upstream, in a tool result too; other providers are sent the image alone', async () => {
+    const png = { type: 'base64' as const, media_type: 'image/png' as const, data: 'iVBORw0KGgo=' };
+    const messages = [
+      { role: 'user' as const, content: 'Click OK.' },
+      { role: 'assistant' as const, content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'screenshot', input: {} }] },
+      { role: 'user' as const, content: [{ type: 'tool_result' as const, tool_use_id: 'toolu_1', content: [{ type: 'image' as const, source: png, transformations: { oversized_image: 'error' as const } }] }] },
+    ];
+    const tools = [{ name: 'screenshot', input_schema: { type: 'object' as const, properties: {} } }];
+    anthropic().enqueue({ text: 'Clicked.' });
+    await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', tools, messages });
+    const result = anthropic().requests[0]!.body.messages[2].content[0];
+    expect(result.content[0]).to.deep.equal({ type: 'image', source: png, transformations: { oversized_image: 'error' } });
+    chat().enqueue({ text: 'Clicked.' });
+    await up.anthropic().beta.messages.create({ ...base, model: 'oc:gpt-5.4', tools, messages });
+    expect(JSON.stringify(chat().requests[0]!.body)).to.not.contain('oversized');
+  });
 });
+
