@@ -163,6 +163,14 @@ export interface AnthropicProviderOptions {
   readonly thinkingType?: 'between_tools';
   /** `thinking.display` as written (`summarized`, `omitted`, ...); canonically `reasoning.includeThoughts`. */
   readonly thinkingDisplay?: string;
+  /**
+   * `thinking.block_binding` as written (`{prefix_mismatch_behavior: "drop_block"}`: a thinking
+   * block sent back that fails Anthropic's conversation check is dropped instead of failing the
+   * request). Sent with the thinking it belongs to.
+   */
+  readonly thinkingBlockBinding?: Readonly<Record<string, unknown>>;
+  /** `output_config.task_budget` as written (`{type: "tokens", total, remaining?}`): the token budget of a task across its contexts. */
+  readonly taskBudget?: Readonly<Record<string, unknown>>;
   /** `container` as written: the code execution container to reuse (its id, or `{id, skills}`). */
   readonly container?: string | Readonly<Record<string, unknown>>;
   /**

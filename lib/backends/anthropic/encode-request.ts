@@ -75,6 +75,8 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const outputConfig: Json = {};
   if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: opt.responseFormat.schema };
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
+  const taskBudget = o.providerOptions ? call.providerOptions?.anthropic?.taskBudget : undefined;
+  if (taskBudget !== undefined) outputConfig.task_budget = taskBudget;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (call.user !== undefined) body.metadata = { user_id: call.user };
   const container = call.providerOptions?.anthropic?.container;
@@ -178,11 +180,13 @@ function webSearchDeclaration(t: ToolDefinition): Json {
  * from whether the call wants the thinking text (`summarized`) or not (`omitted`); nothing when it
  * does not say, so the model's default applies (newer models omit the text by default).
  */
-function thinkingDisplay(call: Call, knobs: boolean): { display?: string } {
-  const written = knobs ? call.providerOptions?.anthropic?.thinkingDisplay : undefined;
-  if (written !== undefined) return { display: written };
+function thinkingDisplay(call: Call, knobs: boolean): { display?: string; block_binding?: Readonly<Record<string, unknown>> } {
+  const anthropic = knobs ? call.providerOptions?.anthropic : undefined;
+  const binding = anthropic?.thinkingBlockBinding !== undefined ? { block_binding: anthropic.thinkingBlockBinding } : {};
+  const written = anthropic?.thinkingDisplay;
+  if (written !== undefined) return { display: written, ...binding };
   const wanted = call.options.reasoning?.includeThoughts;
-  return wanted === undefined ? {} : { display: wanted ? 'summarized' : 'omitted' };
+  return wanted === undefined ? binding : { display: wanted ? 'summarized' : 'omitted', ...binding };
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -187,6 +187,9 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   // off, and the display as written (another protocol's client gets the closest canonical form).
   if (b.thinking?.type === 'between_tools') set.push(['thinkingType', 'between_tools']);
   if (typeof b.thinking?.display === 'string' && b.thinking.type !== 'disabled') set.push(['thinkingDisplay', b.thinking.display]);
+  const binding = b.thinking?.block_binding;
+  if (binding && Object.keys(binding).length > 0 && (b.thinking.type === 'enabled' || b.thinking.type === 'adaptive')) set.push(['thinkingBlockBinding', binding]);
+  if (b.output_config?.task_budget) set.push(['taskBudget', b.output_config.task_budget]);
   return set.length > 0 ? { providerOptions: { anthropic: Object.fromEntries(set) } } : {};
 }
 

@@ -331,10 +331,22 @@ export const messagesRequestSchema: Record<string, unknown> = {
     thinking: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['enabled', 'disabled', 'adaptive', 'between_tools'] }, budget_tokens: { type: 'integer', minimum: 0 }, display: { type: ['string', 'null'] } },
+      properties: {
+        type: { enum: ['enabled', 'disabled', 'adaptive', 'between_tools'] }, budget_tokens: { type: 'integer', minimum: 0 }, display: { type: ['string', 'null'] },
+        block_binding: { type: ['object', 'null'], properties: { prefix_mismatch_behavior: { enum: ['error', 'drop_block', null] } } },
+      },
     },
     metadata: { type: 'object', properties: { user_id: { type: ['string', 'null'] } } },
-    output_config: { type: 'object', properties: { effort: { type: ['string', 'null'] }, format: outputFormat } },
+    output_config: {
+      type: 'object',
+      properties: {
+        effort: { type: ['string', 'null'] }, format: outputFormat,
+        task_budget: {
+          type: ['object', 'null'], required: ['type', 'total'],
+          properties: { type: { const: 'tokens', description: 'must be "tokens"' }, total: { type: 'integer', minimum: 1 }, remaining: { type: ['integer', 'null'], minimum: 0 } },
+        },
+      },
+    },
     output_format: outputFormat,
     /** Automatic caching: a breakpoint on the last cacheable block (with-automatic-cache.ts). */
     cache_control: cacheControl,

@@ -148,6 +148,17 @@ describe('backends/anthropic/encode-request', () => {
     expect(display({ adaptive: true, includeThoughts: true }, { thinkingDisplay: 'updates' }, false)).to.deep.equal({ type: 'adaptive', display: 'summarized' });
     expect(encodeAnthropicRequest(call({ providerOptions: { anthropic: { thinkingType: 'between_tools' } } }), 'claude', o).thinking).to.deep.equal({ type: 'between_tools' });
     expect(encodeAnthropicRequest(call({ providerOptions: { anthropic: { thinkingType: 'between_tools' } } }), 'claude', { ...o, providerOptions: false })).not.to.have.property('thinking');
+    const binding = { prefix_mismatch_behavior: 'drop_block' };
+    expect(display({ adaptive: true }, { thinkingBlockBinding: binding })).to.deep.equal({ type: 'adaptive', block_binding: binding });
+    expect(display({ budgetTokens: 2000 }, { thinkingBlockBinding: binding, thinkingDisplay: 'omitted' })).to.deep.equal({ type: 'enabled', budget_tokens: 2000, display: 'omitted', block_binding: binding });
+    expect(display({ adaptive: true }, { thinkingBlockBinding: binding }, false)).to.deep.equal({ type: 'adaptive' });
+  });
+
+  it('sends the task budget in output_config beside the effort, unless the row turns provider_options off', () => {
+    const budget = { type: 'tokens', total: 400_000, remaining: 120_000 };
+    const sent = (knobs: boolean) => encodeAnthropicRequest(call({ options: { reasoning: { adaptive: true, effort: 'high' } }, providerOptions: { anthropic: { taskBudget: budget } } }), 'claude', { ...o, providerOptions: knobs }).output_config;
+    expect(sent(true)).to.deep.equal({ effort: 'high', task_budget: budget });
+    expect(sent(false)).to.deep.equal({ effort: 'high' });
   });
 
   it('asks for adaptive thinking when the call does (its effort as output_config.effort), unless the call sets a budget', () => {

@@ -191,6 +191,14 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect([between.options.reasoning, between.providerOptions]).to.deep.equal([undefined, { anthropic: { thinkingType: 'between_tools' } }]);
     expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ adaptive: true, effort: 'high' });
     expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
+    const binding = { prefix_mismatch_behavior: 'drop_block' };
+    expect(decode({ messages, thinking: { type: 'adaptive', block_binding: binding } }).providerOptions).to.deep.equal({ anthropic: { thinkingBlockBinding: binding } });
+    expect(decode({ messages, thinking: { type: 'adaptive', block_binding: {} } }).providerOptions).to.equal(undefined);
+    expect(decode({ messages, thinking: { type: 'disabled', block_binding: binding } }).providerOptions).to.equal(undefined);
+    expect(decodeError({ ...base, messages, thinking: { type: 'adaptive', block_binding: { prefix_mismatch_behavior: 'keep' } } }).message).to.contain('prefix_mismatch_behavior');
+    const budget = { type: 'tokens', total: 400_000 };
+    expect(decode({ messages, output_config: { effort: 'high', task_budget: budget } }).providerOptions).to.deep.equal({ anthropic: { taskBudget: budget } });
+    expect(decodeError({ ...base, messages, output_config: { task_budget: { type: 'tokens' } } }).message).to.contain('total');
   });
 
   it('maps structured output (output_config.format, or the beta\'s output_format) onto a json_schema response format', () => {
