@@ -88,3 +88,67 @@ export function continuePausedTurns(
     };
   });
 }
+
+/** How many times one request's answer is resumed, at most (a guard: Gemini's checkpoints each make progress). */
+export const MAX_ANSWER_RESUMPTIONS = 32;
+
+/**
+ * A provider that stops a long answer for the client to resume it (Gemini's `finishReason:
+ * CONTINUATION` with a `continuationToken`: ResponseFinishedEvent.resume) gets it resumed here,
+ * for every client, as Google's SDK does by default: the same request is sent again with the
+ * token (`resumed`) and the next part streams on as the same answer (its response and message
+ * openings dropped, its usage added to the parts before, as the SDK sums them), until an end
+ * without a token, one with the token the part was asked with (no progress), or
+ * MAX_ANSWER_RESUMPTIONS parts (then the stop is the answer's end, its token left out). Nothing
+ * is held: each event passes as it comes. Unsubscribing aborts whichever upstream call is running.
+ *
+ * ```
+ * upstream 1: -s-m-t-t-f(CONTINUATION, token a)|   upstream 2 (the request + token a): -s-m-t-u-f(STOP)|
+ * client:     -s-m-t-t------------------------------------------------------------------t-u-f(STOP)|
+ * ```
+ * @see spec/backends/continue-turn.spec.ts
+ */
+export function continueResumedAnswers(
+  call: Call, run: (call: Call) => Observable<LipEvent>, resumed: (call: Call, token: string) => Call,
+  from?: string, left = MAX_ANSWER_RESUMPTIONS, before?: Usage,
+): Observable<LipEvent> {
+  return new Observable<LipEvent>((subscriber) => {
+    let token: string | undefined;
+    let usage: Usage | undefined;
+    let next: Subscription | undefined;
+    const current = run(call).subscribe({
+      next: (event) => {
+        if (before !== undefined && (event.type === 'response_started' || event.type === 'message_started')) return;
+        if (event.type === 'usage') {
+          usage = event.usage;
+          if (before !== undefined) {
+            subscriber.next({ type: 'usage', usage: addUsage(before, event.usage) });
+            return;
+          }
+        } else if (event.type === 'response_finished' && event.resume !== undefined) {
+          if (left > 0 && event.resume !== from) {
+            token = event.resume;
+            return;
+          }
+          const { resume: _token, ...finished } = event;
+          subscriber.next(finished);
+          return;
+        }
+        subscriber.next(event);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => {
+        if (token === undefined) {
+          subscriber.complete();
+          return;
+        }
+        const total = usage === undefined ? before : before === undefined ? usage : addUsage(before, usage);
+        next = continueResumedAnswers(resumed(call, token), run, resumed, token, left - 1, total).subscribe(subscriber);
+      },
+    });
+    return () => {
+      current.unsubscribe();
+      next?.unsubscribe();
+    };
+  });
+}

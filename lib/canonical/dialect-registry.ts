@@ -207,6 +207,12 @@ export interface GeminiProviderOptions {
   readonly includeServerSideToolInvocations?: boolean;
   /** `toolConfig.retrievalConfig` as written (`{latLng, languageCode}`): where the user is, for Google Maps and Search grounding. */
   readonly retrievalConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * The `continuationToken` of an answer Gemini stopped for the client to resume (`finishReason:
+   * CONTINUATION`): set by the gemini backend itself when it resumes the answer, never from a
+   * client's request, and sent whatever the row's provider_options says.
+   */
+  readonly continuationToken?: string;
 }
 
 /**

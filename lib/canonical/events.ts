@@ -231,6 +231,13 @@ export interface ResponseFinishedEvent {
   readonly raw?: string;
   /** The stop sequence that matched, when `reason` is `stop_sequence`. */
   readonly stopSequence?: string;
+  /**
+   * The provider stopped a long answer for the client to resume it (Gemini's `finishReason:
+   * CONTINUATION` with its `continuationToken`, the token here): the backend resumes it with the
+   * token and the answer goes on (lib/backends/continue-turn.ts continueResumedAnswers); no client
+   * sees it.
+   */
+  readonly resume?: string;
 }
 
 export type LipEvent =

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NEVER, Observable, of, lastValueFrom, toArray, throwError, concat } from 'rxjs';
-import { continuePausedTurns, MAX_TURN_CONTINUATIONS, type PausedTurns } from '../../lib/backends/continue-turn.js';
+import { continuePausedTurns, continueResumedAnswers, MAX_ANSWER_RESUMPTIONS, MAX_TURN_CONTINUATIONS, type PausedTurns } from '../../lib/backends/continue-turn.js';
 import { emptyCall, validateSequence, type Call, type LipEvent } from '../../lib/canonical/index.js';
 
 const TURNS: PausedTurns = { applies: () => true, paused: (e) => e.raw === 'pause_turn', reasoningDialect: 'd.thinking' };
@@ -95,4 +95,63 @@ describe('backends/continue-turn', () => {
     subscription.unsubscribe();
     expect(torn).to.include(2);
   });
+
+  describe('continueResumedAnswers (Gemini\'s CONTINUATION)', () => {
+    const resumed = (c: Call, token: string): Call => ({ ...c, metadata: { token } });
+    const part = (text: string, token?: string): LipEvent[] => [
+      ...start, { type: 'text_delta', text }, { type: 'usage', usage: { inputTokens: 100, outputTokens: 10 } },
+      token !== undefined ? { type: 'response_finished', reason: 'other', raw: 'CONTINUATION', resume: token } : { type: 'response_finished', reason: 'stop' },
+    ];
+
+    it('resumes the same call with the token: one answer, its usage summed, no token reaches the client', async () => {
+      const calls: Call[] = [];
+      const parts = [part('The quick ', 'a'), part('brown ', 'b'), part('fox.')];
+      const run = (c: Call) => of(...parts[calls.push(c) - 1]!);
+      const events = await lastValueFrom(continueResumedAnswers(call, run, resumed).pipe(toArray()));
+      expect(validateSequence(events)).to.deep.equal([]);
+      expect(events.filter((e) => e.type === 'response_started')).to.have.length(1);
+      expect(events.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('The quick brown fox.');
+      expect(events.filter((e) => e.type === 'usage').map((e) => (e as { usage: unknown }).usage)).to.deep.equal([
+        { inputTokens: 100, outputTokens: 10 }, { inputTokens: 200, outputTokens: 20 }, { inputTokens: 300, outputTokens: 30 },
+      ]);
+      expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
+      expect(calls.map((c) => c.metadata)).to.deep.equal([{}, { token: 'a' }, { token: 'b' }]);
+      expect(calls[2]!.messages).to.equal(call.messages);
+    });
+
+    it('stops when a part makes no progress (the token it was asked with again) or after the most resumptions, the token left out', async () => {
+      let n = 0;
+      const same = await lastValueFrom(continueResumedAnswers(call, () => of(...part(`x${++n}`, 'a')), resumed).pipe(toArray()));
+      expect(n).to.equal(2);
+      expect(same.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'other', raw: 'CONTINUATION' });
+      n = 0;
+      const endless = await lastValueFrom(continueResumedAnswers(call, () => of(...part(`x${++n}`, `t${n}`)), resumed).pipe(toArray()));
+      expect(n).to.equal(MAX_ANSWER_RESUMPTIONS + 1);
+      expect(validateSequence(endless)).to.deep.equal([]);
+      expect(endless.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'other', raw: 'CONTINUATION' });
+    });
+
+    it('an error of a later part is the answer\'s error; unsubscribing aborts the part that is running', async () => {
+      const failing = (c: Call) => (c.metadata.token === undefined ? of(...part('a', 'a')) : concat(of(...start), throwError(() => new Error('reset'))));
+      const err = await lastValueFrom(continueResumedAnswers(call, failing, resumed).pipe(toArray())).catch((e: Error) => e);
+      expect((err as Error).message).to.equal('reset');
+      const torn: number[] = [];
+      let k = 0;
+      const run = () => {
+        const me = ++k;
+        return new Observable<LipEvent>((subscriber) => {
+          if (me === 1) {
+            for (const e of part('x', 'a')) subscriber.next(e);
+            subscriber.complete();
+          }
+          return () => torn.push(me);
+        });
+      };
+      const subscription = continueResumedAnswers(call, run, resumed).subscribe();
+      expect(k).to.equal(2);
+      subscription.unsubscribe();
+      expect(torn).to.include(2);
+    });
+  });
 });
+

@@ -96,6 +96,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
   /** Whether the response ended (a finishReason or a blocked prompt was seen). */
   /** The current frame's token log probabilities (`logprobsResult`), until its text takes them. */
   private logprobs: TokenLogprob[] | undefined;
+  /** The latest `continuationToken` (a long answer's checkpoint), for an answer stopped with CONTINUATION. */
+  private continuation: string | undefined;
 
   get finished(): boolean {
     return this.ended;
@@ -123,6 +125,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
     const blocked = frame.promptFeedback?.blockReason;
+    // A long answer's checkpoints carry a continuation token; its last one resumes an answer stopped with CONTINUATION.
+    if (typeof candidate?.continuationToken === 'string' && candidate.continuationToken.length > 0) this.continuation = candidate.continuationToken;
     if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
     else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
   }
@@ -193,7 +197,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
     this.ended = true;
     this.grounding?.events(this.searchPrefix, this.texts?.join(''), out);
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
-    out.push({ type: 'response_finished', ...finish });
+    const resume = finish.raw === 'CONTINUATION' && this.continuation !== undefined ? { resume: this.continuation } : {};
+    out.push({ type: 'response_finished', ...finish, ...resume });
   }
 }
 

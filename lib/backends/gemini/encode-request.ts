@@ -99,6 +99,9 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
   if (k?.mediaResolution !== undefined) config.mediaResolution = k.mediaResolution;
   if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
   if (Object.keys(config).length > 0) body.generationConfig = config;
+  // Resuming an answer Gemini stopped with a continuation token (continueResumedAnswers): lip's own, not a knob.
+  const resumed = call.providerOptions?.gemini?.continuationToken;
+  if (resumed !== undefined) body.continuationToken = resumed;
   return body;
 }
 

@@ -43,6 +43,8 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
+    // A long answer Gemini stops for the client to resume (CONTINUATION) is resumed here, with its token.
+    resumedAnswer: (call, continuationToken) => ({ ...call, providerOptions: { ...call.providerOptions, gemini: { ...call.providerOptions?.gemini, continuationToken } } }),
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${modelPath(o, target.model)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,

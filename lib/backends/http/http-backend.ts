@@ -9,7 +9,7 @@ import { searchResultsAsText } from '../search-results.js';
 import { toolReferencesAsText } from '../tool-references.js';
 import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
 import { declareAddedTools } from '../added-tools.js';
-import { continuePausedTurns, type PausedTurns } from '../continue-turn.js';
+import { continuePausedTurns, continueResumedAnswers, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
@@ -68,6 +68,11 @@ export interface HttpProtocol {
   readonly addedTools?: boolean;
   /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
   readonly pausedTurns?: PausedTurns;
+  /**
+   * The call that resumes an answer the provider stopped with a token (ResponseFinishedEvent.resume:
+   * Gemini's CONTINUATION): the answer is resumed for the client (continueResumedAnswers).
+   */
+  readonly resumedAnswer?: (call: Call, token: string) => Call;
   /**
    * The generation request for one call, model and key: streamed, or non-streamed when
    * `target.whole` is set and the protocol has a `response` decoder.
@@ -156,7 +161,10 @@ export class HttpBackend implements Backend {
     const flat = this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared);
     const call = this.readable(flat);
     const pausing = this.protocol.pausedTurns;
-    const events = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, (turn) => this.turn(turn, target), pausing) : this.turn(call, target);
+    const run = (turn: Call) => this.turn(turn, target);
+    const resumed = this.protocol.resumedAnswer;
+    const events = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, run, pausing)
+      : resumed !== undefined ? continueResumedAnswers(call, run, resumed) : run(call);
     return flat === declared ? events : events.pipe(namespacedCallsFromFunctions(declared));
   }
 

@@ -58,13 +58,15 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     ...(call.signature ? { thoughtSignature: call.signature } : {}),
   }));
   if (calls.length > 0) out.push({ body: chunk(calls), output: true });
-  const finish = script.rawFinish ?? FINISH[finishOf(script)]!;
+  const finish = script.rawFinish ?? (script.continuation ? 'CONTINUATION' : FINISH[finishOf(script)]!);
+  if (script.continuation?.checkpoints) out.forEach((c, i) => { (c.body as { candidates: Record<string, unknown>[] }).candidates[0]!.continuationToken = `${script.continuation!.token}-checkpoint${i}`; });
   if (!withFinish) return out;
   if (out.length === 0) out.push({ body: chunk([{ text: '' }], finish), output: false });
   else {
     const last = out[out.length - 1]!.body as { candidates: Record<string, unknown>[] };
     last.candidates[0]!.finishReason = finish;
   }
+  if (script.continuation) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.continuationToken = script.continuation.token;
   const grounding = script.grounding ?? groundingOf(script);
   if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
   // URL context: Google reports the pages it read on the first chunk's candidate.

@@ -174,6 +174,13 @@ export interface Script {
   readonly finish?: FinishScript;
   /** The provider's own finish value, sent verbatim instead of the mapped one. */
   readonly rawFinish?: string;
+  /**
+   * Gemini: the answer stops for the client to resume it: the last frame's candidate carries this
+   * `continuationToken` and `finishReason: CONTINUATION` (unless `rawFinish` says otherwise); with
+   * `checkpoints`, the frames before carry tokens of their own too (a long answer's checkpoints).
+   * The other emulators ignore it.
+   */
+  readonly continuation?: { readonly token: string; readonly checkpoints?: boolean };
   readonly stopSequence?: string;
   /** An in-band error frame instead of the normal ending (after the content frames). */
   readonly streamError?: { readonly message: string; readonly type?: string; readonly code?: string };
