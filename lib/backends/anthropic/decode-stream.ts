@@ -158,6 +158,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (type === 'ping') return;
     if (type === 'message_start') return this.start(frame.message ?? {}, out);
     if (!this.started) throw malformedFrame(this.backendId, `${type} before message_start`);
+    // A block is keyed by its index (and a hosted one named after it): a number, or the frame is garbage.
+    if ((type === 'content_block_start' || type === 'content_block_delta' || type === 'content_block_stop') && typeof frame.index !== 'number') {
+      throw malformedFrame(this.backendId, `${type} without a numeric index`);
+    }
     switch (type) {
       case 'content_block_start': return this.blockStart(frame.index, frame.content_block ?? {}, out);
       case 'content_block_delta': return this.blockDelta(frame.index, frame.delta ?? {}, out);

@@ -53,6 +53,11 @@ describe('backends/anthropic/decode-stream', () => {
     expect(() => decode([start, { type: 'error', error: { type: 'invalid_request_error', message: 'no' } }])).to.throw().that.includes({ retryable: false });
     expect(() => decode([start, { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: 'x' } }])).to.throw().with.property('code', 'LIP_ERR_UPSTREAM_MALFORMED');
     expect(() => decode([{ type: 'content_block_stop', index: 0 }])).to.throw().with.property('code', 'LIP_ERR_UPSTREAM_MALFORMED');
+    // A block index that is no number (an object whose toString cannot be called: found by the stream fuzzer) is a malformed frame, not a crash.
+    const block = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'bash_code_execution', input: {} };
+    for (const index of [{ toString: '' }, '0', null]) {
+      expect(() => decode([start, { type: 'content_block_start', index, content_block: block }])).to.throw().with.property('code', 'LIP_ERR_UPSTREAM_MALFORMED');
+    }
   });
 
   it('maps stop reasons faithfully', () => {
