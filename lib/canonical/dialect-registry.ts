@@ -207,6 +207,10 @@ export interface GeminiProviderOptions {
   readonly includeServerSideToolInvocations?: boolean;
   /** `toolConfig.retrievalConfig` as written (`{latLng, languageCode}`): where the user is, for Google Maps and Search grounding. */
   readonly retrievalConfig?: Readonly<Record<string, unknown>>;
+  /** `serviceTier` as written (`flex`, `standard`, `priority`): Gemini's price and latency tier. */
+  readonly serviceTier?: string;
+  /** `generationConfig.enableEnhancedCivicAnswers`: Gemini's enhanced answers on civic topics (elections, ...), where the model has them. */
+  readonly enhancedCivicAnswers?: boolean;
   /**
    * The `continuationToken` of an answer Gemini stopped for the client to resume (`finishReason:
    * CONTINUATION`): set by the gemini backend itself when it resumes the answer, never from a

@@ -97,7 +97,9 @@ export function encodeGeminiRequest(given: Call, knobs = true): Json {
     if (Object.keys(thinking).length > 0) config.thinkingConfig = thinking;
   }
   if (k?.mediaResolution !== undefined) config.mediaResolution = k.mediaResolution;
+  if (k?.enhancedCivicAnswers !== undefined) config.enableEnhancedCivicAnswers = k.enhancedCivicAnswers;
   if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
+  if (k?.serviceTier !== undefined) body.serviceTier = k.serviceTier;
   if (Object.keys(config).length > 0) body.generationConfig = config;
   // Resuming an answer Gemini stopped with a continuation token (continueResumedAnswers): lip's own, not a knob.
   const resumed = call.providerOptions?.gemini?.continuationToken;

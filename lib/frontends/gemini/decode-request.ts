@@ -157,7 +157,8 @@ function hostedTool(key: HostedKey, declared: Json): ToolDefinition {
 /**
  * The Gemini request knobs lip carries, as written: the safety thresholds, the media resolution,
  * the thinking level, whether to return the built-in tools' own calls and results
- * (`includeServerSideToolInvocations`) and where the user is (`retrievalConfig`).
+ * (`includeServerSideToolInvocations`), where the user is (`retrievalConfig`), the service tier
+ * and the enhanced civic answers.
  */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
@@ -166,6 +167,8 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   if (typeof b.generationConfig?.thinkingConfig?.thinkingLevel === 'string') gemini.thinkingLevel = b.generationConfig.thinkingConfig.thinkingLevel;
   if (typeof b.toolConfig?.includeServerSideToolInvocations === 'boolean') gemini.includeServerSideToolInvocations = b.toolConfig.includeServerSideToolInvocations;
   if (b.toolConfig?.retrievalConfig != null && Object.keys(b.toolConfig.retrievalConfig).length > 0) gemini.retrievalConfig = b.toolConfig.retrievalConfig;
+  if (typeof b.serviceTier === 'string' && b.serviceTier.length > 0) gemini.serviceTier = b.serviceTier;
+  if (typeof b.generationConfig?.enableEnhancedCivicAnswers === 'boolean') gemini.enhancedCivicAnswers = b.generationConfig.enableEnhancedCivicAnswers;
   return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
 }
 

@@ -159,6 +159,8 @@ export const generateContentSchema: Record<string, unknown> = {
         responseJsonSchema: { type: 'object' },
         responseModalities: { type: 'array', items: { type: 'string' } },
         mediaResolution: { type: 'string' },
+        /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
+        enableEnhancedCivicAnswers: { type: 'boolean' },
         responseLogprobs: { type: 'boolean' },
         logprobs: TOP_LOGPROBS_SCHEMA,
         thinkingConfig: {
@@ -168,6 +170,8 @@ export const generateContentSchema: Record<string, unknown> = {
       },
     },
     cachedContent: { type: 'string' }, // refused when set
+    /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
+    serviceTier: { type: 'string' },
     /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
     safetySettings: {
       type: 'array',

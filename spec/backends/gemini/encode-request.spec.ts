@@ -91,6 +91,11 @@ describe('backends/gemini/encode-request', () => {
     expect(level({ effort: 'low', includeThoughts: true })).to.deep.equal({ thinkingLevel: 'low', includeThoughts: true });
     expect(level({ effort: 'low', budgetTokens: 2048 })).to.deep.equal({ thinkingBudget: 2048, includeThoughts: true });
     expect(level({ effort: 'low' }, false)).to.deep.equal({ thinkingBudget: 1024, includeThoughts: true });
+    const tiered = call({ providerOptions: { gemini: { serviceTier: 'flex', enhancedCivicAnswers: true } } });
+    expect(encodeGeminiRequest(tiered)).to.deep.include({ serviceTier: 'flex', generationConfig: { enableEnhancedCivicAnswers: true } });
+    expect(encodeGeminiRequest(tiered, false)).not.to.have.property('serviceTier');
+    // Resuming an answer: the token goes whatever the knobs say.
+    expect(encodeGeminiRequest(call({ providerOptions: { gemini: { continuationToken: 'tok' } } }), false)).to.deep.include({ continuationToken: 'tok' });
   });
 
   it('maps generation options, structured output and thinking', () => {

@@ -50,6 +50,9 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(decode({ contents, safetySettings: [] })).not.to.have.property('providerOptions');
     expect(decode({ contents, generationConfig: { thinkingConfig: { thinkingLevel: 'HIGH' } } })).to.deep.include({ providerOptions: { gemini: { thinkingLevel: 'HIGH' } } });
     expect(decodeError({ contents, safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT' }] })).to.deep.include({ status: 400, param: 'safetySettings[0].threshold' });
+    expect(decode({ contents, serviceTier: 'flex', generationConfig: { enableEnhancedCivicAnswers: true } }).providerOptions).to.deep.equal({ gemini: { serviceTier: 'flex', enhancedCivicAnswers: true } });
+    expect(decode({ contents, service_tier: 'priority' }).providerOptions).to.deep.equal({ gemini: { serviceTier: 'priority' } });
+    expect(decodeError({ contents, serviceTier: 3 })).to.deep.include({ status: 400, param: 'serviceTier' });
   });
 
   it('maps systemInstruction, generationConfig (thinking, JSON output) and the path model and mode', () => {
