@@ -15,6 +15,22 @@ const paused = (text: string, n: number): LipEvent[] => [
 ];
 const done: LipEvent[] = [...start, { type: 'text_delta', text: 'Done.' }, { type: 'usage', usage: { inputTokens: 150, outputTokens: 5 } }, { type: 'response_finished', reason: 'stop', raw: 'end_turn' }];
 
+/** Upstream calls whose first answers `first` and completes, the later ones open and never end; `torn`: the calls unsubscribed, by number. */
+function firstThenOpen(first: readonly LipEvent[]) {
+  const torn: number[] = [];
+  let n = 0;
+  const run = () => {
+    const k = ++n;
+    return new Observable<LipEvent>((subscriber) => {
+      for (const e of k === 1 ? first : start) subscriber.next(e);
+      if (k === 1) subscriber.complete();
+      else NEVER.subscribe();
+      return () => torn.push(k);
+    });
+  };
+  return { run, torn, calls: () => n };
+}
+
 describe('backends/continue-turn', () => {
   it('continues a paused turn with the paused answer as history: one answer, its usage summed', async () => {
     const calls: Call[] = [];
@@ -75,25 +91,11 @@ describe('backends/continue-turn', () => {
   });
 
   it('unsubscribing aborts the upstream call that is running, the continuation too', () => {
-    const torn: number[] = [];
-    let n = 0;
-    const run = () => {
-      const k = ++n;
-      return new Observable<LipEvent>((subscriber) => {
-        if (k === 1) {
-          for (const e of paused('x', 1)) subscriber.next(e);
-          subscriber.complete();
-        } else {
-          for (const e of start) subscriber.next(e);
-          NEVER.subscribe();
-        }
-        return () => torn.push(k);
-      });
-    };
-    const subscription = continuePausedTurns(call, run, TURNS).subscribe();
-    expect(n).to.equal(2);
+    const upstream = firstThenOpen(paused('x', 1));
+    const subscription = continuePausedTurns(call, upstream.run, TURNS).subscribe();
+    expect(upstream.calls()).to.equal(2);
     subscription.unsubscribe();
-    expect(torn).to.include(2);
+    expect(upstream.torn).to.include(2);
   });
 
   describe('continueResumedAnswers (Gemini\'s CONTINUATION)', () => {
@@ -135,22 +137,11 @@ describe('backends/continue-turn', () => {
       const failing = (c: Call) => (c.metadata.token === undefined ? of(...part('a', 'a')) : concat(of(...start), throwError(() => new Error('reset'))));
       const err = await lastValueFrom(continueResumedAnswers(call, failing, resumed).pipe(toArray())).catch((e: Error) => e);
       expect((err as Error).message).to.equal('reset');
-      const torn: number[] = [];
-      let k = 0;
-      const run = () => {
-        const me = ++k;
-        return new Observable<LipEvent>((subscriber) => {
-          if (me === 1) {
-            for (const e of part('x', 'a')) subscriber.next(e);
-            subscriber.complete();
-          }
-          return () => torn.push(me);
-        });
-      };
-      const subscription = continueResumedAnswers(call, run, resumed).subscribe();
-      expect(k).to.equal(2);
+      const upstream = firstThenOpen(part('x', 'a'));
+      const subscription = continueResumedAnswers(call, upstream.run, resumed).subscribe();
+      expect(upstream.calls()).to.equal(2);
       subscription.unsubscribe();
-      expect(torn).to.include(2);
+      expect(upstream.torn).to.include(2);
     });
   });
 });
