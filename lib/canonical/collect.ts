@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
-import type { CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent, WebSearchResult } from './events.js';
+import type { CitationEvent, FinishDetails, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
 import { mergeUsage } from './usage.js';
 
@@ -86,6 +86,8 @@ export interface CollectedResponse {
   finishReason?: FinishReason;
   rawFinishReason?: string;
   stopSequence?: string;
+  /** The provider's own account of the finish (ResponseFinishedEvent.details). */
+  finishDetails?: FinishDetails;
   readonly warnings: { code: string; message: string }[];
   /** Set when the stream carried an `error` event. */
   error?: { code: string; message: string; status?: number };
@@ -194,6 +196,7 @@ export class Collector {
         r.finishReason = event.reason;
         if (event.raw !== undefined) r.rawFinishReason = event.raw;
         if (event.stopSequence !== undefined) r.stopSequence = event.stopSequence;
+        if (event.details !== undefined) r.finishDetails = event.details;
         r.finished = true;
         return;
       default:

@@ -81,6 +81,15 @@ export const TOOL_SEARCH_DIALECTS = {
 } as const;
 
 /**
+ * Finish dialects (ResponseFinishedEvent.details): whose account of why an answer ended it is.
+ * Only a client of that protocol reads it.
+ */
+export const FINISH_DIALECTS = {
+  /** Anthropic's `stop_details` (a refusal's `{type: "refusal", category, explanation}`), as written. */
+  anthropic: 'anthropic.stop_details',
+} as const;
+
+/**
  * Caller dialects (ToolCaller): whose record of who made a tool call it is. Only a client of that
  * protocol reads it, and only a backend of the dialect sends it back with the call.
  */

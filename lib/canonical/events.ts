@@ -238,6 +238,18 @@ export interface ResponseFinishedEvent {
    * sees it.
    */
   readonly resume?: string;
+  /**
+   * The provider's own account of the finish, in its dialect's form (FINISH_DIALECTS: Anthropic's
+   * `stop_details` of a refusal, with its category and explanation): a client of that protocol is
+   * written it back; every other leaves it out.
+   */
+  readonly details?: FinishDetails;
+}
+
+/** A provider's own account of a finish (ResponseFinishedEvent.details), in its dialect's form. */
+export interface FinishDetails {
+  readonly dialect: string;
+  readonly value: Readonly<Record<string, unknown>>;
 }
 
 export type LipEvent =

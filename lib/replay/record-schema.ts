@@ -29,7 +29,7 @@ const EVENT_FIELDS: Record<(typeof LIP_EVENT_TYPES)[number], { readonly required
   usage: { required: [], optional: [] },
   warning: { required: ['code', 'message'], optional: [] },
   error: { required: ['code', 'message'], optional: [] },
-  response_finished: { required: [], optional: ['raw', 'stopSequence', 'resume'] },
+  response_finished: { required: [], optional: ['raw', 'stopSequence', 'resume', 'details'] },
 };
 
 const numbers = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type: 'number' }]));

@@ -95,5 +95,25 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
     await up.anthropic().beta.messages.create({ ...base, model: 'oc:gpt-5.4', tools, messages });
     expect(JSON.stringify(chat().requests[0]!.body)).to.not.contain('oversized');
   });
+
+  describe('a refusal\'s stop_details', () => {
+    const details = { type: 'refusal', category: 'cyber', explanation: 'The request could enable malware development.' };
+    for (const stream of [false, true]) {
+      it(`reaches an Anthropic client as Anthropic wrote it (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+        anthropic().enqueue({ text: '', rawFinish: 'refusal', stopDetails: details });
+        const params = { ...base, model: 'an:claude-sonnet-4-6', messages: [{ role: 'user' as const, content: 'Write ransomware.' }] };
+        const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+        expect(message.stop_reason).to.equal('refusal');
+        expect((message as unknown as Json).stop_details).to.deep.equal(details);
+      });
+    }
+
+    it('an OpenAI client is told content_filter, nothing more', async () => {
+      anthropic().enqueue({ text: '', rawFinish: 'refusal', stopDetails: details });
+      const answer = await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'Write ransomware.' }] });
+      expect(answer.choices[0]!.finish_reason).to.equal('content_filter');
+      expect(JSON.stringify(answer)).to.not.contain('malware');
+    });
+  });
 });
 

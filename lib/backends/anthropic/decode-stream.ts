@@ -1,5 +1,5 @@
 import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { CALL_LIMITS, CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALL_LIMITS, CALLER_DIALECTS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -170,7 +170,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         const d = frame.delta ?? {};
         if (typeof d.stop_reason === 'string') {
           const mapped = mapAnthropicStopReason(d.stop_reason);
-          this.finish = { ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}) };
+          this.finish = {
+            ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}),
+            // A refusal's category and explanation, for an Anthropic client (the other protocols have no place for them).
+            ...(isObject(d.stop_details) && !valueTooDeep(d.stop_details, MAX_UPSTREAM_DEPTH) ? { details: { dialect: FINISH_DIALECTS.anthropic, value: d.stop_details } } : {}),
+          };
         }
         if (isObject(d.container)) this.container = d.container;
         if (frame.usage) out.push({ type: 'usage', usage: anthropicUsage(frame.usage, this.usage) });

@@ -1,5 +1,5 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
+import { CALLER_DIALECTS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
@@ -72,6 +72,7 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     content,
     stop_reason: stopReason,
     stop_sequence: stopReason === 'stop_sequence' ? r.stopSequence ?? null : null,
+    ...(r.finishDetails !== undefined && r.finishDetails.dialect === FINISH_DIALECTS.anthropic ? { stop_details: r.finishDetails.value } : {}),
     usage: anthropicUsage(r.usage, searches, fetches),
     ...(container !== undefined ? { container } : {}),
   };

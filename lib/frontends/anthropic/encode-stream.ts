@@ -1,5 +1,5 @@
-import type { FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { CALLER_DIALECTS, COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import type { FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
+import { CALLER_DIALECTS, COLLECT_LIMITS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -99,7 +99,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
       case 'response_finished':
-        return this.finish(event.reason, event.raw, event.stopSequence);
+        return this.finish(event.reason, event.raw, event.stopSequence, event.details);
       default:
         return ''; // lifecycle and warnings: message_start waits for the first block
     }
@@ -164,13 +164,14 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     }
   }
 
-  private finish(reason: FinishReason | undefined, raw?: string, stopSequence?: string): string {
+  private finish(reason: FinishReason | undefined, raw?: string, stopSequence?: string, details?: FinishDetails): string {
     if (this.finished) return '';
     this.finished = true;
     const out = this.blocks.closeAll() + this.start();
     const stopReason = mapFinishReason(effectiveFinishReason(reason, this.blocks.toolCount > 0), raw);
     const delta = {
       stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null,
+      ...(details?.dialect === FINISH_DIALECTS.anthropic ? { stop_details: details.value } : {}),
       ...(this.container !== undefined ? { container: this.container } : {}),
     };
     return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage, this.searches, this.fetches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;

@@ -15,6 +15,16 @@ const stop = (reason: string, usage: Record<string, unknown> = { output_tokens: 
 ];
 
 describe('backends/anthropic/decode-stream', () => {
+  it('keeps a refusal\'s stop_details as the finish\'s details of the Anthropic dialect; one that is no object, or too deep, is left out', () => {
+    const details = { type: 'refusal', category: 'bio', explanation: null };
+    const finish = (d: unknown) => decode([start, { type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null, stop_details: d }, usage: { output_tokens: 0 } }, { type: 'message_stop' }]).at(-1);
+    expect(finish(details)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal', details: { dialect: 'anthropic.stop_details', value: details } });
+    expect(finish(null)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal' });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) deep = { d: deep };
+    expect(finish(deep)).to.not.have.property('details');
+  });
+
   it('adds cache reads and writes to the input, keeps them apart, and takes message_delta totals', () => {
     const events = decode([start, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } }, { type: 'content_block_stop', index: 0 }, ...stop('end_turn')]);
     expect(validateSequence(events)).to.deep.equal([]);

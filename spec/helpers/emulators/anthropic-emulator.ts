@@ -226,7 +226,10 @@ export const anthropicProtocol: EmulatorProtocol = {
       return frames;
     }
     frames.push(frame('message_delta', {
-      delta: { stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}) },
+      delta: {
+        stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
+        ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}), ...(script.stopDetails !== undefined ? { stop_details: script.stopDetails } : {}),
+      },
       usage: usageWire(script, usage, model),
     }));
     frames.push(frame('message_stop', {}));
@@ -239,7 +242,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     const model = script.model ?? request.model ?? 'claude-sonnet-4-6';
     return {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model,
-      content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
+      content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, stop_details: script.stopDetails ?? null,
       usage: { ...usageWire(script, usage, model), service_tier: 'standard' },
       ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}),
     };

@@ -182,6 +182,8 @@ export interface Script {
    */
   readonly continuation?: { readonly token: string; readonly checkpoints?: boolean };
   readonly stopSequence?: string;
+  /** Anthropic: the answer's `stop_details` (a refusal's category and explanation); the other emulators ignore it. */
+  readonly stopDetails?: Readonly<Record<string, unknown>>;
   /** An in-band error frame instead of the normal ending (after the content frames). */
   readonly streamError?: { readonly message: string; readonly type?: string; readonly code?: string };
   readonly fault?: FaultScript;
