@@ -342,6 +342,19 @@ const anthropic: Json[] = [
       { role: 'user', content: [{ type: 'compaction', content: null, encrypted_content: 'Eo4B' }, { type: 'text', text: 'more' }] },
     ],
   },
+  {
+    // The beta's request fields: a thread, billing, thinking's block binding, a task budget, an image's transformations.
+    model: 'claude-x', max_tokens: 64,
+    thread: { type: 'continue', previous_message_id: 'msg_01' },
+    billing_policy: { type: 'billing_policy', bill_to: 'self' },
+    thinking: { type: 'adaptive', display: 'omitted', block_binding: { prefix_mismatch_behavior: 'drop_block' } },
+    output_config: { effort: 'high', task_budget: { type: 'tokens', total: 400000, remaining: 1000 } },
+    fallbacks: 'default',
+    messages: [{ role: 'user', content: [
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' }, transformations: { oversized_image: 'error' } },
+      { type: 'text', text: 'What is on the screen?' },
+    ] }],
+  },
 ];
 
 const gemini: Json[] = [
@@ -410,6 +423,11 @@ const gemini: Json[] = [
       { computerUse: { environment: 'ENVIRONMENT_BROWSER', excludedPredefinedFunctions: ['drag_and_drop'] } },
     ],
     toolConfig: { includeServerSideToolInvocations: true, retrievalConfig: { latLng: { latitude: 71.29, longitude: -156.79 } } },
+  },
+  {
+    contents: [{ role: 'user', parts: [{ text: 'Tell me about the fox.' }] }],
+    serviceTier: 'flex', continuationToken: 'tok-1', store: false,
+    generationConfig: { enableEnhancedCivicAnswers: true, maxOutputTokens: 64 },
   },
 ];
 
