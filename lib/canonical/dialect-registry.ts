@@ -81,12 +81,17 @@ export const TOOL_SEARCH_DIALECTS = {
 } as const;
 
 /**
- * Finish dialects (ResponseFinishedEvent.details): whose account of why an answer ended it is.
- * Only a client of that protocol reads it.
+ * Finish dialects (ResponseFinishedEvent.details): whose fields of an answer's end they are. Only a
+ * client of that protocol reads them.
  */
 export const FINISH_DIALECTS = {
-  /** Anthropic's `stop_details` (a refusal's `{type: "refusal", category, explanation}`), as written. */
-  anthropic: 'anthropic.stop_details',
+  /**
+   * Anthropic's message fields lip has no canonical form for, by wire name, as written:
+   * `stop_details` (a refusal's `{type: "refusal", category, explanation}`), `context_management`
+   * (the context edits the server applied) and `input_transformations` (the thinking blocks it
+   * dropped or let through when they failed its conversation check).
+   */
+  anthropic: 'anthropic.message',
 } as const;
 
 /**

@@ -239,14 +239,14 @@ export interface ResponseFinishedEvent {
    */
   readonly resume?: string;
   /**
-   * The provider's own account of the finish, in its dialect's form (FINISH_DIALECTS: Anthropic's
-   * `stop_details` of a refusal, with its category and explanation): a client of that protocol is
-   * written it back; every other leaves it out.
+   * The provider's own fields of the answer's end, in its dialect's form (FINISH_DIALECTS:
+   * Anthropic's `stop_details` of a refusal, with its category and explanation, the context edits
+   * it applied, ...): a client of that protocol is written them back; every other leaves them out.
    */
   readonly details?: FinishDetails;
 }
 
-/** A provider's own account of a finish (ResponseFinishedEvent.details), in its dialect's form. */
+/** A provider's own fields of an answer's end (ResponseFinishedEvent.details), in its dialect's form. */
 export interface FinishDetails {
   readonly dialect: string;
   readonly value: Readonly<Record<string, unknown>>;

@@ -108,6 +108,16 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
       });
     }
 
+    for (const stream of [false, true]) {
+      it(`the context edits Anthropic applied reach an Anthropic client (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+        const applied = { applied_edits: [{ type: 'clear_tool_uses_20250919', cleared_tool_uses: 3, cleared_input_tokens: 9000 }] };
+        anthropic().enqueue({ text: 'Done.', contextManagement: applied });
+        const params = { ...base, model: 'an:claude-sonnet-4-6', betas: ['context-management-2025-06-27'], context_management: { edits: [{ type: 'clear_tool_uses_20250919' as const }] }, messages: [{ role: 'user' as const, content: 'Go on.' }] };
+        const message = stream ? await up.anthropic().beta.messages.stream(params).finalMessage() : await up.anthropic().beta.messages.create(params);
+        expect(message.context_management).to.deep.equal(applied);
+      });
+    }
+
     it('an OpenAI client is told content_filter, nothing more', async () => {
       anthropic().enqueue({ text: '', rawFinish: 'refusal', stopDetails: details });
       const answer = await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'Write ransomware.' }] });

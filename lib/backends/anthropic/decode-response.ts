@@ -37,7 +37,10 @@ export class AnthropicResponseDecoder implements ResponseDecoder {
       stream.frame({ type: 'content_block_start', index, content_block: block }, out);
       stream.frame({ type: 'content_block_stop', index }, out);
     }
-    stream.frame({ type: 'message_delta', delta: { stop_reason: body.stop_reason ?? null, stop_sequence: body.stop_sequence ?? null, container: body.container ?? null, stop_details: body.stop_details ?? null } }, out);
+    stream.frame({
+      type: 'message_delta', delta: { stop_reason: body.stop_reason ?? null, stop_sequence: body.stop_sequence ?? null, container: body.container ?? null, stop_details: body.stop_details ?? null },
+      context_management: body.context_management ?? null, input_transformations: body.input_transformations ?? null,
+    }, out);
     stream.frame({ type: 'message_stop' }, out);
   }
 }

@@ -77,6 +77,22 @@ export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   return out;
 }
 
+/**
+ * The message fields of a `message_delta` an Anthropic client is written back and the other
+ * protocols have no place for (FINISH_DIALECTS.anthropic): a refusal's `stop_details` (its
+ * category and explanation), the `context_management` edits applied and the
+ * `input_transformations`, each as written when it is an object (a list for the last); none when
+ * there are none, or they nest too deep.
+ */
+function messageFields(frame: Json): Record<string, unknown> | undefined {
+  const d = frame.delta ?? {};
+  const fields: Record<string, unknown> = {};
+  if (isObject(d.stop_details)) fields.stop_details = d.stop_details;
+  if (isObject(frame.context_management)) fields.context_management = frame.context_management;
+  if (Array.isArray(frame.input_transformations) && frame.input_transformations.length > 0) fields.input_transformations = frame.input_transformations;
+  return Object.keys(fields).length > 0 && !valueTooDeep(fields, MAX_UPSTREAM_DEPTH) ? fields : undefined;
+}
+
 /** The tokens of an answer's `compaction` iterations (`usage.iterations`), summed; undefined when it has none. */
 function compactionUsage(iterations: unknown[]): UsageParts['compaction'] {
   let sum: UsageParts['compaction'];
@@ -170,10 +186,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         const d = frame.delta ?? {};
         if (typeof d.stop_reason === 'string') {
           const mapped = mapAnthropicStopReason(d.stop_reason);
+          const details = messageFields(frame);
           this.finish = {
             ...mapped, ...(mapped.reason === 'stop_sequence' && typeof d.stop_sequence === 'string' ? { stopSequence: d.stop_sequence } : {}),
-            // A refusal's category and explanation, for an Anthropic client (the other protocols have no place for them).
-            ...(isObject(d.stop_details) && !valueTooDeep(d.stop_details, MAX_UPSTREAM_DEPTH) ? { details: { dialect: FINISH_DIALECTS.anthropic, value: d.stop_details } } : {}),
+            ...(details !== undefined ? { details: { dialect: FINISH_DIALECTS.anthropic, value: details } } : {}),
           };
         }
         if (isObject(d.container)) this.container = d.container;

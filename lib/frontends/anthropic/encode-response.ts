@@ -1,10 +1,11 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { CALLER_DIALECTS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
+import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
 import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../../wire/index.js';
 import { anthropicUsage } from './encode-usage.js';
+import { messageFields } from './message-fields.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 import { isFetchedPage } from './hosted-tools.js';
@@ -72,7 +73,7 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
     content,
     stop_reason: stopReason,
     stop_sequence: stopReason === 'stop_sequence' ? r.stopSequence ?? null : null,
-    ...(r.finishDetails !== undefined && r.finishDetails.dialect === FINISH_DIALECTS.anthropic ? { stop_details: r.finishDetails.value } : {}),
+    ...messageFields(r.finishDetails),
     usage: anthropicUsage(r.usage, searches, fetches),
     ...(container !== undefined ? { container } : {}),
   };

@@ -1,5 +1,5 @@
 import type { FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { CALLER_DIALECTS, COLLECT_LIMITS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import { CALLER_DIALECTS, COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -7,6 +7,7 @@ import { callWireId, carryOpaque, carrySignature } from '../state-envelope.js';
 import { BlockQueue } from './block-queue.js';
 import { anthropicErrorBody } from './encode-error.js';
 import { anthropicUsage } from './encode-usage.js';
+import { messageFields } from './message-fields.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
 import { compactionStream, isFetchedPage, serverToolInput } from './hosted-tools.js';
@@ -169,12 +170,13 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     this.finished = true;
     const out = this.blocks.closeAll() + this.start();
     const stopReason = mapFinishReason(effectiveFinishReason(reason, this.blocks.toolCount > 0), raw);
+    const { stop_details: stopDetails, ...fields } = messageFields(details);
     const delta = {
       stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? stopSequence ?? null : null,
-      ...(details?.dialect === FINISH_DIALECTS.anthropic ? { stop_details: details.value } : {}),
+      ...(stopDetails !== undefined ? { stop_details: stopDetails } : {}),
       ...(this.container !== undefined ? { container: this.container } : {}),
     };
-    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, usage: anthropicUsage(this.usage, this.searches, this.fetches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
+    return `${out}event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta, ...fields, usage: anthropicUsage(this.usage, this.searches, this.fetches) })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
   }
 
   error(err: LipError): string {

@@ -15,10 +15,16 @@ const stop = (reason: string, usage: Record<string, unknown> = { output_tokens: 
 ];
 
 describe('backends/anthropic/decode-stream', () => {
-  it('keeps a refusal\'s stop_details as the finish\'s details of the Anthropic dialect; one that is no object, or too deep, is left out', () => {
+  it('keeps a refusal\'s stop_details, the applied context edits and the input transformations as the finish\'s Anthropic message fields; none that is no object, or too deep', () => {
     const details = { type: 'refusal', category: 'bio', explanation: null };
-    const finish = (d: unknown) => decode([start, { type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null, stop_details: d }, usage: { output_tokens: 0 } }, { type: 'message_stop' }]).at(-1);
-    expect(finish(details)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal', details: { dialect: 'anthropic.stop_details', value: details } });
+    const finish = (d: unknown, more: Record<string, unknown> = {}) => decode([start, { type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null, stop_details: d }, usage: { output_tokens: 0 }, ...more }, { type: 'message_stop' }]).at(-1);
+    expect(finish(details)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal', details: { dialect: 'anthropic.message', value: { stop_details: details } } });
+    const edits = { applied_edits: [{ type: 'clear_tool_uses_20250919', cleared_tool_uses: 3, cleared_input_tokens: 9000 }] };
+    const dropped = [{ type: 'thinking_dropped', reason: 'prefix_binding_mismatch' }];
+    expect((finish(null, { context_management: edits, input_transformations: dropped }) as { details?: unknown }).details).to.deep.equal({
+      dialect: 'anthropic.message', value: { context_management: edits, input_transformations: dropped },
+    });
+    expect(finish(null, { context_management: null, input_transformations: [] })).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal' });
     expect(finish(null)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'refusal' });
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 300; i++) deep = { d: deep };

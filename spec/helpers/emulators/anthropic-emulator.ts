@@ -230,6 +230,7 @@ export const anthropicProtocol: EmulatorProtocol = {
         stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null,
         ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}), ...(script.stopDetails !== undefined ? { stop_details: script.stopDetails } : {}),
       },
+      ...(script.contextManagement !== undefined ? { context_management: script.contextManagement } : {}),
       usage: usageWire(script, usage, model),
     }));
     frames.push(frame('message_stop', {}));
@@ -243,6 +244,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     return {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model,
       content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, stop_details: script.stopDetails ?? null,
+      context_management: script.contextManagement ?? null,
       usage: { ...usageWire(script, usage, model), service_tier: 'standard' },
       ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}),
     };

@@ -184,6 +184,8 @@ export interface Script {
   readonly stopSequence?: string;
   /** Anthropic: the answer's `stop_details` (a refusal's category and explanation); the other emulators ignore it. */
   readonly stopDetails?: Readonly<Record<string, unknown>>;
+  /** Anthropic: the answer's `context_management` (the context edits applied); the other emulators ignore it. */
+  readonly contextManagement?: Readonly<Record<string, unknown>>;
   /** An in-band error frame instead of the normal ending (after the content frames). */
   readonly streamError?: { readonly message: string; readonly type?: string; readonly code?: string };
   readonly fault?: FaultScript;
