@@ -59,6 +59,12 @@ export interface FilePart {
   readonly cache?: CacheMark;
   /** The client asks the model to cite this document (Anthropic `citations: {enabled: true}`); `citation` events point into it. */
   readonly citations?: boolean;
+  /**
+   * What the client says about the document, which the model reads but does not cite (Anthropic's
+   * `context`): a backend whose API has no such field sends it as text before the document
+   * (lib/backends/document-context.ts).
+   */
+  readonly context?: string;
 }
 
 /**

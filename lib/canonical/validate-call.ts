@@ -155,6 +155,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
     case 'file':
       if (!part.url && !part.data && !part.fileId) add(path, 'a file needs a url, a file id or base64 data');
       if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `file data is longer than ${L.refChars} characters`);
+      if (part.context !== undefined && typeof part.context !== 'string') add(`${path}.context`, 'must be a string');
       return;
     case 'tool_call':
       checkId(part.id, `${path}.id`, add);

@@ -96,6 +96,22 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
     expect(JSON.stringify(chat().requests[0]!.body)).to.not.contain('oversized');
   });
 
+  it('a document\'s context reaches an Anthropic upstream beside it, and another provider as text before it', async () => {
+    const source = { type: 'text' as const, media_type: 'text/plain' as const, data: 'Rotate keys every 90 days.' };
+    const messages = [{ role: 'user' as const, content: [
+      { type: 'document' as const, source, title: 'policy.txt', context: 'Written by the security team in 2025.' },
+      { type: 'text' as const, text: 'How often do we rotate keys?' },
+    ] }];
+    anthropic().enqueue({ text: 'Every 90 days.' });
+    await up.anthropic().messages.create({ ...base, model: 'an:claude-sonnet-4-6', messages });
+    expect(anthropic().requests[0]!.body.messages[0].content[0]).to.deep.equal({ type: 'document', source, title: 'policy.txt', context: 'Written by the security team in 2025.' });
+    chat().enqueue({ text: 'Every 90 days.' });
+    await up.anthropic().messages.create({ ...base, model: 'oc:gpt-5.4', messages });
+    const content = chat().requests[0]!.body.messages[0].content as Json[];
+    expect(content[0]).to.deep.equal({ type: 'text', text: 'About the document that follows: Written by the security team in 2025.' });
+    expect(content[1]!.type).to.equal('file');
+  });
+
   describe('a refusal\'s stop_details', () => {
     const details = { type: 'refusal', category: 'cyber', explanation: 'The request could enable malware development.' };
     for (const stream of [false, true]) {

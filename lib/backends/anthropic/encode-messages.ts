@@ -129,7 +129,9 @@ export function imageBlock(part: ImagePart): Json {
 function documentBlock(part: FilePart): Json {
   const kind = /^(audio|video)\//i.exec(part.mediaType ?? '')?.[1]?.toLowerCase();
   if (kind !== undefined) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `anthropic takes no ${kind} input (${part.mediaType}); route ${kind} to a backend that takes it (gemini, an OpenAI audio model)`);
-  const title = { ...(part.filename ? { title: part.filename } : {}), ...(part.citations === true ? { citations: { enabled: true } } : {}) };
+  const title = {
+    ...(part.filename ? { title: part.filename } : {}), ...(part.context ? { context: part.context } : {}), ...(part.citations === true ? { citations: { enabled: true } } : {}),
+  };
   if (part.fileId) return { type: 'document', source: { type: 'file', file_id: part.fileId }, ...title };
   if (part.data !== undefined) {
     if (part.mediaType?.startsWith('text/')) {

@@ -49,6 +49,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: defaults.keyEnv !== undefined,
     defaultModels: defaults.models,
     searchResults: true,
+    documentContext: true,
     toolReferences: true,
     // A long turn of server tools (web search) may pause (`pause_turn`): it is continued for the
     // client. Not when the call declares another server tool or asks for other hosted work (code

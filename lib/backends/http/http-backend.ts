@@ -6,6 +6,7 @@ import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
+import { documentContextAsText } from '../document-context.js';
 import { toolReferencesAsText } from '../tool-references.js';
 import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
 import { declareAddedTools } from '../added-tools.js';
@@ -49,6 +50,12 @@ export interface HttpProtocol {
    * go out as text parts (search-results.ts).
    */
   readonly searchResults?: boolean;
+  /**
+   * The protocol takes what the client says about a document beside it (FilePart.context:
+   * Anthropic's document `context`). When false or absent it goes out as a text part before the
+   * document (document-context.ts).
+   */
+  readonly documentContext?: boolean;
   /**
    * The protocol takes tool references in tool results (Anthropic's `tool_reference`, with
    * deferred tools). When false or absent they go out as text parts (tool-references.ts).
@@ -168,10 +175,11 @@ export class HttpBackend implements Backend {
     return flat === declared ? events : events.pipe(namespacedCallsFromFunctions(declared));
   }
 
-  /** `call` with the search results and tool references the protocol has no block for as text. */
+  /** `call` with the search results, document contexts and tool references the protocol has no place for as text. */
   private readable(call: Call): Call {
     const searched = this.protocol.searchResults === true ? call : searchResultsAsText(call);
-    return this.protocol.toolReferences === true ? searched : toolReferencesAsText(searched);
+    const described = this.protocol.documentContext === true ? searched : documentContextAsText(searched);
+    return this.protocol.toolReferences === true ? described : toolReferencesAsText(described);
   }
 
   /** One upstream call for `call`, custom tools as functions when the protocol has none. */

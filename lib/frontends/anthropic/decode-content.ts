@@ -272,7 +272,7 @@ function mediaPart(b: Json, path: string): ImagePart | FilePart {
     if (s.type === 'file') throw badField(`${path}.source.type`, 'file ids of the Files API are not supported; send base64 or url', true);
     throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
   }
-  const named = typeof b.title === 'string' && b.title ? { filename: b.title } : {};
+  const named = { ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}), ...(typeof b.context === 'string' && b.context ? { context: b.context } : {}) };
   switch (s.type) {
     case 'base64': return { type: 'file', data: s.data, mediaType: s.media_type, ...named };
     case 'url': return { type: 'file', url: s.url, mediaType: 'application/pdf', ...named };

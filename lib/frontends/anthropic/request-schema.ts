@@ -40,6 +40,7 @@ const document = {
   properties: {
     source: source({ base64: base64Source, url: urlSource, file: fileSource, text: textSource, content: { required: ['content'] } }),
     title: { type: ['string', 'null'] },
+    context: { type: ['string', 'null'] },
     citations: { type: ['object', 'null'], properties: { enabled: { type: 'boolean' } } },
   },
 };
