@@ -352,6 +352,7 @@ const anthropic: Json[] = [
     fallbacks: 'default',
     messages: [{ role: 'user', content: [
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' }, transformations: { oversized_image: 'error' } },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Rotate keys every 90 days.' }, title: 'policy.txt', context: 'Written by the security team.' },
       { type: 'text', text: 'What is on the screen?' },
     ] }],
   },
