@@ -92,6 +92,8 @@ export const FINISH_DIALECTS = {
    * dropped or let through when they failed its conversation check).
    */
   anthropic: 'anthropic.message',
+  /** Gemini's candidate fields lip has no canonical form for, as written: `finishMessage` (the finish reason in words). */
+  gemini: 'gemini.candidate',
 } as const;
 
 /**

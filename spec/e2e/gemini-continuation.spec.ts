@@ -79,4 +79,23 @@ describe('e2e: Gemini answers stopped for a continuation are resumed for every c
       resumedWith();
     });
   }
+
+  describe('finishMessage', () => {
+    const said = 'Malformed function call: the arguments were not valid JSON.';
+    for (const stream of [false, true]) {
+      // Google's SDK reads no finishMessage from the Gemini API (only from Vertex AI): a client of the wire format does.
+      it(`a Gemini wire client gets the candidate's finishMessage as Gemini wrote it; an OpenAI client nothing of it (${stream ? 'streaming' : 'non-streaming'})`, async () => {
+        gemini().enqueue({ text: 'Calling.', rawFinish: 'MALFORMED_FUNCTION_CALL', finishMessage: said });
+        const url = `${up.lip().url}/v1beta/models/gem:gemini-3-pro:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': 'k' }, body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Call it.' }] }] }) });
+        const text = await res.text();
+        const bodies = stream ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Json) : [JSON.parse(text) as Json];
+        const last = bodies.at(-1)!.candidates[0];
+        expect([last.finishReason, last.finishMessage]).to.deep.equal(['MALFORMED_FUNCTION_CALL', said]);
+        gemini().enqueue({ text: 'Calling.', rawFinish: 'MALFORMED_FUNCTION_CALL', finishMessage: said });
+        const answer = await up.openai().chat.completions.create({ model: 'gem:gemini-3-pro', messages: [{ role: 'user', content: 'Call it.' }] });
+        expect(JSON.stringify(answer)).to.not.contain('Malformed');
+      });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { randomId } from '../../wire/ids.js';
-import type { FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
-import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import type { FinishDetails, FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
+import { COLLECT_LIMITS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
@@ -127,7 +127,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const blocked = frame.promptFeedback?.blockReason;
     // A long answer's checkpoints carry a continuation token; its last one resumes an answer stopped with CONTINUATION.
     if (typeof candidate?.continuationToken === 'string' && candidate.continuationToken.length > 0) this.continuation = candidate.continuationToken;
-    if (typeof candidate?.finishReason === 'string') this.finish(mapGeminiFinishReason(candidate.finishReason, this.calls > 0), out);
+    if (typeof candidate?.finishReason === 'string') {
+      // The finish reason in words, for a Gemini client (the other protocols have no place for it).
+      const said = typeof candidate.finishMessage === 'string' && candidate.finishMessage.length > 0 ? { details: { dialect: FINISH_DIALECTS.gemini, value: { finishMessage: candidate.finishMessage } } } : {};
+      this.finish({ ...mapGeminiFinishReason(candidate.finishReason, this.calls > 0), ...said }, out);
+    }
     else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
   }
 
@@ -193,7 +197,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
     out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
   }
 
-  private finish(finish: { reason: FinishReason; raw?: string }, out: LipEvent[]): void {
+  private finish(finish: { reason: FinishReason; raw?: string; details?: FinishDetails }, out: LipEvent[]): void {
     this.ended = true;
     this.grounding?.events(this.searchPrefix, this.texts?.join(''), out);
     if (this.usage) out.push({ type: 'usage', usage: this.usage });

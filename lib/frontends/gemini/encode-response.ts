@@ -10,6 +10,7 @@ import { geminiLogprobsResult } from '../logprobs.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { groundingOf, mergedGrounding } from './grounding-record.js';
 import { mergedUrlContext, urlContextOf } from './url-context.js';
+import { finishMessageOf } from './finish-message.js';
 
 const NATIVE = REASONING_DIALECTS.geminiThought;
 
@@ -61,7 +62,9 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const grounding = metadata !== undefined ? { groundingMetadata: metadata } : {};
   const urlContext = urlContexts.length > 0 ? { urlContextMetadata: mergedUrlContext(urlContexts) } : {};
   return {
-    candidates: [{ content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...grounding, ...urlContext, ...logprobs, index: 0 }],
+    candidates: [{
+      content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...finishMessageOf(r.finishDetails), ...grounding, ...urlContext, ...logprobs, index: 0,
+    }],
     ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
     modelVersion: context.model ?? context.call.model,
     responseId,

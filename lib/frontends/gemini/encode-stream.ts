@@ -1,4 +1,4 @@
-import type { CitationEvent, CollectedCitation, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
+import type { CitationEvent, CollectedCitation, FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { COLLECT_LIMITS, HOSTED_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../held-output.js';
@@ -8,6 +8,7 @@ import { wireId } from '../protocol.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
 import { geminiErrorObject } from './encode-error.js';
+import { finishMessage } from './finish-message.js';
 import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
@@ -115,7 +116,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
       case 'response_finished':
-        return this.finish(event.reason, event.raw);
+        return this.finish(event.reason, event.raw, event.details);
       default:
         return ''; // lifecycle, warnings
     }
@@ -164,7 +165,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
     return `${this.chunk(JSON.stringify(part))}${this.suffix}`;
   }
 
-  private finish(reason: FinishReason | undefined, raw?: string): string {
+  private finish(reason: FinishReason | undefined, raw?: string, details?: FinishDetails): string {
     if (this.finished) return '';
     this.finished = true;
     let out = '';
@@ -174,7 +175,9 @@ export class GeminiStreamEncoder implements StreamEncoder {
       ? groundingMetadata(this.searches?.values() ?? [], this.citations ?? [], this.texts?.join(''))
       : undefined;
     const grounding = metadata !== undefined ? `,"groundingMetadata":${JSON.stringify(metadata)}` : '';
-    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${grounding}`)}${usage}${this.suffix}`;
+    const said = finishMessage(details);
+    const message = said !== undefined ? `,"finishMessage":${JSON.stringify(said)}` : '';
+    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${message}${grounding}`)}${usage}${this.suffix}`;
   }
 
   error(err: LipError): string {

@@ -67,6 +67,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     last.candidates[0]!.finishReason = finish;
   }
   if (script.continuation) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.continuationToken = script.continuation.token;
+  if (script.finishMessage !== undefined) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.finishMessage = script.finishMessage;
   const grounding = script.grounding ?? groundingOf(script);
   if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
   // URL context: Google reports the pages it read on the first chunk's candidate.

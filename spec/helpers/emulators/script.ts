@@ -181,6 +181,8 @@ export interface Script {
    * The other emulators ignore it.
    */
   readonly continuation?: { readonly token: string; readonly checkpoints?: boolean };
+  /** Gemini: the last frame's candidate's `finishMessage` (the finish reason in words); the other emulators ignore it. */
+  readonly finishMessage?: string;
   readonly stopSequence?: string;
   /** Anthropic: the answer's `stop_details` (a refusal's category and explanation); the other emulators ignore it. */
   readonly stopDetails?: Readonly<Record<string, unknown>>;
