@@ -107,16 +107,26 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   if (doc.errors.length > 0) throw new ConfigError(issues);
   // Every key of a lip config is a name: a mapping or a list used as a key (`? [a]: 1`) would
   // become a made-up string key (and a warning of the yaml library on stderr).
-  let complexKeys = 0;
+  // An alias inside the node it names (`ttl: &a [*a]`) would expand into a value that contains
+  // itself, which no setting is.
+  let refused = 0;
   visit(doc, {
     Pair(_, pair) {
       if (pair.key === null || isScalar(pair.key)) return;
       const key = pair.key as YamlNode;
-      complexKeys++;
+      refused++;
       issues.push({ file, ...pos(key.range?.[0] ?? 0), path: '', message: `a key must be a name, not a ${isMap(key) ? 'mapping' : 'list'}` });
     },
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      const [from, to] = [target?.range?.[0], target?.range?.[2] ?? target?.range?.[1]];
+      const at = alias.range?.[0];
+      if (from === undefined || to === undefined || at === undefined || at < from || at >= to) return;
+      refused++;
+      issues.push({ file, ...pos(at), path: '', message: `the alias *${alias.source} is inside the node &${alias.source} it names: its value would contain itself` });
+    },
   });
-  if (complexKeys > 0) throw new ConfigError(issues);
+  if (refused > 0) throw new ConfigError(issues);
 
   let data: unknown;
   try {

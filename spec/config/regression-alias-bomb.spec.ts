@@ -25,4 +25,24 @@ describe('config regression: an alias bomb is a config error', () => {
     expect((error as ConfigError).code).to.equal('LIP_ERR_CONFIG_INVALID');
     expect((error as ConfigError).message).to.match(/^bomb\.yaml:1:1: the YAML cannot be expanded: .*alias/);
   });
+
+  // Found by the same fuzzer at 20,000 runs: an alias inside the node it names made a value that
+  // contains itself, and a unit keyword's message (JSON.stringify) threw a TypeError.
+  it('reports an alias inside the node it names as a located ConfigError, and keeps other aliases', () => {
+    const refusal = (yaml: string): unknown => {
+      try {
+        parseConfig(yaml, 'cycle.yaml', { ...LOAD_OPTIONS, env: {} });
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    const cyclic = refusal('continuity: { store: memory, ttl: &a [*a, *a] }\nbackends: []\n');
+    expect(cyclic).to.be.instanceOf(ConfigError);
+    expect((cyclic as ConfigError).message).to.match(/^cycle\.yaml:1:39: the alias \*a is inside the node &a it names/);
+    expect(refusal('routing: &r { default_route: "stub:x", max_attempts: 2, r: *r }\nbackends: []\n')).to.be.instanceOf(ConfigError);
+    const shared = 'defaults: &d { connect_timeout: 2s }\nhttp_client: *d\nbackends: [{ id: stub, kind: localstub }]\n';
+    expect(String((refusal(shared) as Error | undefined)?.message ?? '')).to.not.match(/inside the node/);
+  });
 });
+
