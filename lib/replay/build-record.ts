@@ -49,7 +49,7 @@ export interface RecordDraft {
  * `[offset, event]` pairs are serialised in one call, and the client's events, when they are the
  * served attempt's own (the same objects at the same offsets, as when no stream stage changed
  * them), reuse that attempt's text instead of being serialised and redacted a second time; the
- * same objects at other times share the text of the pairs from where their times agree on.
+ * same objects at partly other times share the text of the runs of pairs whose times agree.
  * @see spec/replay/recorder.spec.ts
  */
 export function recordDraft(id: string, digest: string, capture: ExchangeCapture | undefined, s: ExchangeSnapshot, redactor: Redactor): RecordDraft {
@@ -62,17 +62,16 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   let served: { readonly log: EventLog; readonly events: number } | undefined;
   const captured = capture?.attempts ?? [];
   const client = capture?.client;
-  // The client's events are usually the served attempt's own objects. When their times differ
-  // (the opening events are held until the first output comes, the rest reach the client at the
-  // times the attempt saw them), the pairs from the first index on which every later time agrees
-  // are serialised and redacted once and shared by both legs; only the earlier pairs are
-  // serialised for each leg.
+  // The client's events are usually the served attempt's own objects. When some of their times
+  // differ (the opening events are held until the first output comes; under load an event may
+  // reach the client a millisecond after the attempt saw it), the legs' pairs are serialised run by
+  // run: a run of events both legs kept at the same times once, shared, the others once per leg.
   const servedLog = s.served === undefined ? undefined : firstOf(captured, s.served);
   const same = client !== undefined && servedLog !== undefined && sameObjects(client, servedLog);
-  const split = same ? sharedFrom(client!, servedLog!) : 0;
-  const shared = split > 0 ? servedLog : undefined;
-  /** Pieces of the shared case: the attempt's opening pairs, the client's, the shared rest. */
-  let heads = { attempt: -1, client: -1, rest: -1 };
+  const split = same ? timeRuns(client!, servedLog!) : undefined;
+  const shared = split !== undefined && split.length > 1 ? servedLog : undefined;
+  /** Pieces of the shared case, run by run: the attempt's pairs, and the client's where they differ. */
+  let legRuns: { readonly attempt: number; readonly client: number }[] = [];
   const attempts = (captured.length > 1 ? [...captured].sort((a, b) => a.seq - b.seq) : captured).map((a: AttemptCapture) => {
     const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
     const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
@@ -89,7 +88,10 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       http_status: entry?.status ?? null, call: a.call,
     }));
     if (a === shared) {
-      heads = { attempt: add(timed(a, shift, 0, split)), client: add(timed(client!, shift, 0, split)), rest: add(timed(a, shift, split)) };
+      legRuns = split!.map(({ from, to, agree }) => {
+        const attempt = add(timed(a, shift, from, to));
+        return { attempt, client: agree ? attempt : add(timed(client!, shift, from, to)) };
+      });
       return [fields, -1] as const;
     }
     const events = add(timed(a, shift));
@@ -97,7 +99,7 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     return [fields, events] as const;
   });
   const clientEvents = client === undefined || shared !== undefined ? -1
-    : served !== undefined && same ? served.events : add(timed(client, shift));
+    : served !== undefined && same && split !== undefined && split.length === 1 && split[0]!.agree ? served.events : add(timed(client, shift));
   const head = add(json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
@@ -116,9 +118,9 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       let out = `${r[head]!.slice(0, -1)},"attempts":[`;
       for (let i = 0; i < attempts.length; i++) {
         const [fields, events] = attempts[i]!;
-        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(r[heads.attempt]!, r[heads.rest]!) : r[events]!}}`;
+        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(legRuns.map((run) => r[run.attempt]!)) : r[events]!}}`;
       }
-      const clientText = shared !== undefined ? joinPairs(r[heads.client]!, r[heads.rest]!) : clientEvents < 0 ? '[]' : r[clientEvents]!;
+      const clientText = shared !== undefined ? joinPairs(legRuns.map((run) => r[run.client]!)) : clientEvents < 0 ? '[]' : r[clientEvents]!;
       return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
     },
   };
@@ -131,11 +133,11 @@ function timed(log: EventLog, shift: number, from = 0, to = log.events.length): 
   return JSON.stringify(pairs);
 }
 
-/** Two JSON arrays as one (`[a…]` then `[b…]`), as `JSON.stringify` writes the whole. */
-function joinPairs(a: string, b: string): string {
-  if (b === '[]') return a;
-  if (a === '[]') return b;
-  return `${a.slice(0, -1)},${b.slice(1)}`;
+/** JSON arrays as one (their items in order), as `JSON.stringify` writes the whole. */
+function joinPairs(arrays: readonly string[]): string {
+  let out = '';
+  for (const array of arrays) if (array !== '[]') out += `${out.length > 0 ? ',' : ''}${array.slice(1, -1)}`;
+  return `[${out}]`;
 }
 
 /** The first attempt (by seq) of a candidate. */
@@ -152,13 +154,22 @@ function sameObjects(a: EventLog, b: EventLog): boolean {
   return true;
 }
 
+/** Runs of two legs' events beyond which sharing saves too little to pay for the extra serialisations. */
+const MAX_TIME_RUNS = 8;
+
 /**
- * For two legs of the same length: the first index from which every event was kept at the same
- * time in both (0: all the same; then, with the same objects, their text is the same too; the
- * length: the last ones differ).
+ * For two legs of the same length: their events in runs, each of events both kept at the same
+ * times (`agree`: then, with the same objects, their text is the same too) or of events they kept
+ * at other times; one run when all agree or all differ. Undefined past MAX_TIME_RUNS runs (times
+ * that differ here and there all along): the legs are then serialised each on its own.
  */
-function sharedFrom(a: EventLog, b: EventLog): number {
-  let i = a.times.length;
-  while (i > 0 && a.times[i - 1] === b.times[i - 1]) i--;
-  return i;
+function timeRuns(a: EventLog, b: EventLog): { readonly from: number; readonly to: number; readonly agree: boolean }[] | undefined {
+  const runs: { from: number; to: number; agree: boolean }[] = [];
+  for (let i = 0; i < a.times.length; i++) {
+    const agree = a.times[i] === b.times[i];
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.agree === agree) last.to = i + 1;
+    else if (runs.push({ from: i, to: i + 1, agree }) > MAX_TIME_RUNS) return undefined;
+  }
+  return runs.length > 0 ? runs : [{ from: 0, to: 0, agree: true }];
 }

@@ -111,6 +111,33 @@ describe('Recorder', () => {
     expect(client('fewer').map(([, e]) => e)).to.deep.equal([shared[0]]);
   });
 
+  it('writes legs whose times differ here and there run by run, or each whole past a few runs, always as JSON.stringify would', async () => {
+    const { path, recorder, observe } = make();
+    const t0 = Date.now();
+    const a1 = { seq: 1, key: 'up:a' };
+    const events = Array.from({ length: 20 }, (_, i): LipEvent => (i === 0 ? { type: 'response_started' } : { type: 'text_delta', text: `part ${i} "q"` }));
+    const exchange = (requestId: string, later: (i: number) => boolean) => {
+      observe([
+        ...events.map((e, i) => ({ ...obs('backend_to_proxy', t0 + 10 + i, e, a1), requestId })),
+        ...events.map((e, i) => ({ ...obs('proxy_to_client', t0 + 10 + i + (later(i) ? 1 : 0), e), requestId })),
+      ]);
+      recorder.finish(req, res, { requestId, startedAt: performance.now() - (Date.now() - t0) }, {
+        frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:a', selector: 'up:a', journal: [{ key: 'up:a', outcome: 'served' }] },
+      });
+    };
+    exchange('runs', (i) => i === 0 || i === 7 || i === 19);
+    exchange('scattered', (i) => i % 2 === 1);
+    await recorder.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    for (const line of lines) expect(line).to.equal(JSON.stringify(JSON.parse(line)));
+    for (const [id, later] of [['runs', (i: number) => i === 0 || i === 7 || i === 19], ['scattered', (i: number) => i % 2 === 1]] as const) {
+      const record = readRecords(path).find((r) => r.request_id === id)!;
+      expect(record.attempts[0]!.events.map(([, e]) => e)).to.deep.equal(events);
+      expect(record.client.events.map(([, e]) => e)).to.deep.equal(events);
+      expect(record.client.events.map(([at], i) => at - record.attempts[0]!.events[i]![0])).to.deep.equal(events.map((_, i) => (later(i) ? 1 : 0)));
+    }
+  });
+
   it('redacts events shared by both legs at different times once, and both legs carry the redacted text', async () => {
     const { path, recorder, observe } = make();
     const t0 = Date.now();
