@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { BetaContentBlockParam, BetaMessage, BetaMessageParam, BetaToolUnion, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropicBeta, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const BETA = 'advisor-tool-2026-03-01';
 const ADVISOR: BetaToolUnion = { type: 'advisor_20260301', name: 'advisor', model: 'claude-opus-4-6', max_uses: 2, caching: { type: 'ephemeral', ttl: '5m' } };
@@ -31,7 +31,7 @@ describe('e2e: Anthropic\'s advisor tool (advisor_20260301)', function () {
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => (stream ? up.anthropic().beta.messages.stream(p).finalMessage() : up.anthropic().beta.messages.create(p));
+    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => askAnthropicBeta(up.anthropic(), p, stream);
 
     it(`the tool and its beta reach the upstream as declared; the advisor's blocks come back as written (${mode})`, async () => {
       anthropic().enqueue(ANSWER);

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { BetaMessage, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { expect } from 'chai';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, askAnthropicBeta, useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
 
@@ -22,7 +22,7 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => (stream ? up.anthropic().beta.messages.stream(p).finalMessage() : up.anthropic().beta.messages.create(p));
+    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => askAnthropicBeta(up.anthropic(), p, stream);
 
     it(`a thread created on Anthropic continues on another provider and back, each turn sending only itself (${mode})`, async () => {
       anthropic().enqueue({ text: 'Hello Ada.' });
@@ -118,7 +118,7 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
       it(`reaches an Anthropic client as Anthropic wrote it (${stream ? 'streaming' : 'non-streaming'})`, async () => {
         anthropic().enqueue({ text: '', rawFinish: 'refusal', stopDetails: details });
         const params = { ...base, model: 'an:claude-sonnet-4-6', messages: [{ role: 'user' as const, content: 'Write ransomware.' }] };
-        const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+        const message = await askAnthropic(up.anthropic(), params, stream);
         expect(message.stop_reason).to.equal('refusal');
         expect((message as unknown as Json).stop_details).to.deep.equal(details);
       });
@@ -129,7 +129,7 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
         const applied = { applied_edits: [{ type: 'clear_tool_uses_20250919', cleared_tool_uses: 3, cleared_input_tokens: 9000 }] };
         anthropic().enqueue({ text: 'Done.', contextManagement: applied });
         const params = { ...base, model: 'an:claude-sonnet-4-6', betas: ['context-management-2025-06-27'], context_management: { edits: [{ type: 'clear_tool_uses_20250919' as const }] }, messages: [{ role: 'user' as const, content: 'Go on.' }] };
-        const message = stream ? await up.anthropic().beta.messages.stream(params).finalMessage() : await up.anthropic().beta.messages.create(params);
+        const message = await askAnthropicBeta(up.anthropic(), params, stream);
         expect(message.context_management).to.deep.equal(applied);
       });
     }

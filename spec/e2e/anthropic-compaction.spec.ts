@@ -3,7 +3,7 @@ import type { BetaContentBlockParam, BetaMessage, BetaMessageParam, MessageCreat
 import { expect } from 'chai';
 import { COMPACTION_PREAMBLE } from '../../lib/canonical/index.js';
 import type { Script } from '../helpers/emulators/index.js';
-import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropicBeta, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const BETA = 'compact-2026-01-12';
 const EDIT = { type: 'compact_20260112' as const, trigger: { type: 'input_tokens' as const, value: 50_000 }, instructions: 'Keep file paths and failing tests.' };
@@ -37,7 +37,7 @@ describe('e2e: Anthropic\'s server-side compaction (compact_20260112, compaction
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => (stream ? up.anthropic().beta.messages.stream(p).finalMessage() : up.anthropic().beta.messages.create(p));
+    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => askAnthropicBeta(up.anthropic(), p, stream);
 
     it(`the compact edit and the beta reach the upstream as written; the compaction block comes back as written, before the answer (${mode})`, async () => {
       anthropic().enqueue(COMPACTED);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Script } from '../helpers/emulators/index.js';
-import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropicBeta, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 import { eventually, readRecords } from '../replay/recording-helpers.js';
 
 /** The MCP server's bearer token: the client's secret, which lip passes on but never writes down. */
@@ -47,7 +47,7 @@ describe('e2e: Anthropic\'s MCP connector (mcp_servers, mcp_toolset)', function 
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => (stream ? up.anthropic().beta.messages.stream(p).finalMessage() : up.anthropic().beta.messages.create(p));
+    const ask = (p: MessageCreateParamsNonStreaming): Promise<BetaMessage> => askAnthropicBeta(up.anthropic(), p, stream);
 
     it(`mcp_servers, the toolset and the beta reach the upstream as written; the blocks come back as written (${mode})`, async () => {
       anthropic().enqueue(ANSWER);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { testConfig } from '../helpers/config.js';
 import { EMULATOR_AWS, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, useUpstreams } from '../helpers/upstreams.js';
 
 const DOC = 'The grass is green. The sky is blue.';
 const DOCUMENT = {
@@ -37,7 +37,7 @@ describe('e2e: Anthropic document citations', function () {
     it(`citations.enabled reaches the upstream; its char_location citations come back on the cited text (${mode})`, async () => {
       emulator().enqueue(ANSWER);
       const params = { model: 'an:claude-sonnet-4-6', max_tokens: 256, messages: [QUESTION] };
-      const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+      const message = await askAnthropic(up.anthropic(), params, stream);
       const sent = emulator().requests[0]!.body.messages[0].content[0];
       expect(sent).to.deep.equal(DOCUMENT);
       const text = message.content.filter((b): b is Anthropic.TextBlock => b.type === 'text');

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const CODE: Anthropic.CodeExecutionTool20250825 = { type: 'code_execution_20250825', name: 'code_execution' };
 const FETCH: Anthropic.WebFetchTool20250910 = { type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 2, allowed_domains: ['example.com'], citations: { enabled: true } };
@@ -47,7 +47,7 @@ describe('e2e: hosted server tools for Anthropic clients (code execution, web fe
 
   for (const stream of [false, true]) {
     const mode = stream ? 'streaming' : 'non-streaming';
-    const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => (stream ? up.anthropic().messages.stream(p).finalMessage() : up.anthropic().messages.create(p));
+    const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => askAnthropic(up.anthropic(), p, stream);
 
     it(`the tools reach the upstream as declared; the blocks and the container come back as the upstream wrote them (${mode})`, async () => {
       anthropic().enqueue(ANSWER);

@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, useUpstreams } from '../helpers/upstreams.js';
 
 const RESULT = {
   type: 'search_result' as const, source: 'https://docs.example/api', title: 'API Reference',
@@ -36,7 +36,7 @@ describe('e2e: Anthropic search results', function () {
     it(`search results reach an anthropic upstream as written; its search_result_location citations come back (${mode})`, async () => {
       up.emulators.an!.enqueue(ANSWER);
       const params = { model: 'an:claude-sonnet-4-6', max_tokens: 256, tools: TOOLS, messages: MESSAGES };
-      const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+      const message = await askAnthropic(up.anthropic(), params, stream);
       const sent = up.emulators.an!.requests[0]!.body.messages[2].content[0];
       expect(sent).to.deep.equal({ type: 'tool_result', tool_use_id: 'toolu_1', content: [RESULT] });
       const text = message.content.filter((b): b is Anthropic.TextBlock => b.type === 'text');

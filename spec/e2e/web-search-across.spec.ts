@@ -5,7 +5,7 @@ import type OpenAI from 'openai';
 import type { Response } from 'openai/resources/responses/responses';
 import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
 import type { Script } from '../helpers/emulators/index.js';
-import { useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, useUpstreams } from '../helpers/upstreams.js';
 
 const URL_A = 'https://weather.example/paris';
 const TEXT = ['In Paris ', 'it rains', ' today.'];
@@ -46,7 +46,7 @@ describe('e2e: hosted web search across protocols', function () {
 
   async function claude(model: string, stream: boolean): Promise<Anthropic.ContentBlock[]> {
     const params = { model, max_tokens: 256, tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 3 }], messages: [{ role: 'user' as const, content: 'Weather in Paris?' }] };
-    const message = stream ? await up.anthropic().messages.stream(params).finalMessage() : await up.anthropic().messages.create(params);
+    const message = await askAnthropic(up.anthropic(), params, stream);
     return message.content;
   }
 

@@ -5,7 +5,7 @@ import { testConfig } from '../helpers/config.js';
 import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { startScriptedLip, type ScriptedLip } from '../helpers/scripted-backend.js';
-import { plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
+import { askAnthropic, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
 
 const SEARCH = { type: 'web_search_20250305', name: 'web_search', max_uses: 3, user_location: { type: 'approximate', city: 'Ann Arbor', country: 'US' } } as const;
 const RESULT = { url: 'https://en.wikipedia.org/wiki/Claude_Shannon', title: 'Claude Shannon - Wikipedia', pageAge: 'April 30, 2025', encrypted: 'EqgfCioIARgBIiQ3YTAw' };
@@ -50,7 +50,7 @@ describe('e2e: hosted web search for Anthropic clients', function () {
 
     for (const stream of [false, true]) {
       const mode = stream ? 'streaming' : 'non-streaming';
-      const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => (stream ? up.anthropic().messages.stream(p).finalMessage() : up.anthropic().messages.create(p));
+      const ask = (p: Anthropic.MessageCreateParamsNonStreaming) => askAnthropic(up.anthropic(), p, stream);
 
       it(`the web_search tool reaches the upstream as declared; the search and the cited text come back as Anthropic wrote them (${mode})`, async () => {
         emulator().enqueue(ANSWER);

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import type { BetaMessage, MessageCreateParamsNonStreaming as BetaMessageParams } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { testConfig } from './config.js';
@@ -77,6 +78,16 @@ export function useUpstreams(rows: Readonly<Record<string, UpstreamRow>>, extraY
     openai: () => clients.openai!,
     google: () => clients.google!,
   };
+}
+
+/** A Messages request through the official SDK, whole (`messages.create`) or streamed (`messages.stream().finalMessage()`). */
+export function askAnthropic(client: Anthropic, params: Anthropic.MessageCreateParamsNonStreaming, stream: boolean): Promise<Anthropic.Message> {
+  return stream ? client.messages.stream(params).finalMessage() : client.messages.create(params);
+}
+
+/** askAnthropic on the SDK's beta surface (`beta.messages`: the betas' own request fields and blocks). */
+export function askAnthropicBeta(client: Anthropic, params: BetaMessageParams, stream: boolean): Promise<BetaMessage> {
+  return stream ? client.beta.messages.stream(params).finalMessage() : client.beta.messages.create(params);
 }
 
 /**
