@@ -22,6 +22,36 @@ export interface Target {
   readonly onUpstreamResponse?: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => void;
   /** Told when the upstream request waits for a connection and when it is dispatched. */
   readonly dispatch?: DispatchHooks;
+  /**
+   * The client's request headers (absent for a call lip makes on its own: an auxiliary call, a
+   * replay), read by the identity carriers that pass the client's value through.
+   */
+  readonly clientHeaders?: ClientHeaders;
+}
+
+/** A client request's headers as node parsed them (names in lower case). */
+export type ClientHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** How one identity carrier is presented upstream (`identity.upstream.*`, a row's `identity.*`). */
+export interface IdentityPolicy {
+  readonly mode: 'proxy' | 'passthrough' | 'custom' | 'drop';
+  /** With `custom`. */
+  readonly value?: string;
+}
+
+/** `identity.upstream`: the carriers every identity-presenting backend inherits unless its row overrides them. */
+export interface UpstreamIdentityPolicy {
+  readonly user_agent: IdentityPolicy;
+  readonly app_url: IdentityPolicy;
+  readonly app_title: IdentityPolicy;
+}
+
+/** The headers a kind sends app attribution in (a preset's: a vendor's names). */
+export interface AppAttribution {
+  readonly url: string;
+  readonly title: string;
+  /** Older names of the title header: a client may still send one, a row may still set one. */
+  readonly titleAliases?: readonly string[];
 }
 
 /**
@@ -55,7 +85,7 @@ export interface Backend {
    * `input_tokens`). Absent when the protocol has none; undefined when the upstream answers that
    * it has no such endpoint (404, 405 or 501: an OpenAI-compatible server without it).
    */
-  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders) => Promise<number | undefined>;
   /**
    * Embeds `request.inputs` with `model` in this backend's protocol (OpenAI `/embeddings`, Gemini
    * `:batchEmbedContents`, Bedrock InvokeModel). Absent when the protocol has no embeddings call
@@ -63,7 +93,7 @@ export interface Backend {
    * with a LipError whose `retryable` tells the embeddings handler whether to try the next
    * candidate; `signal` aborts the upstream request.
    */
-  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal) => Promise<EmbeddingResult>;
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders) => Promise<EmbeddingResult>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */
@@ -85,6 +115,8 @@ export interface BackendDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Upstream HTTP settings; the documented defaults when absent. */
   readonly http?: HttpClientSettings;
+  /** `identity.upstream`; lip's product identity on every carrier when absent. */
+  readonly identity?: UpstreamIdentityPolicy;
   /**
    * Reads an API key pool from the environment: `NAME`, then `NAME_2` ... `NAME_32` (CONTRACT
    * section 6). Injected by the runtime so that backends never import configuration code.
@@ -107,6 +139,8 @@ export interface BackendRow {
 export interface KindDefaults {
   readonly keyEnv?: string;
   readonly models: readonly string[];
+  /** The headers of the vendor's app attribution (a preset's), sent by the identity policy. */
+  readonly attribution?: AppAttribution;
 }
 
 /** Builds a backend of one protocol for a row; presets call it with their own defaults. */
@@ -135,5 +169,11 @@ export interface BackendKind {
    * stdio, a login stored in the home directory): config load refuses it in multi_user mode.
    */
   readonly local?: boolean;
+  /**
+   * The kind presents lip's identity upstream (`identity.upstream`: its `User-Agent`, and with
+   * `attribution` the app's URL and title), so its rows take an `identity` override. Absent for
+   * kinds that present an identity of their own (openai-codex) or send no HTTP (localstub, acp).
+   */
+  readonly identity?: { readonly attribution?: AppAttribution };
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

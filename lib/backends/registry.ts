@@ -35,6 +35,6 @@ export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Obje
   Object.fromEntries(Object.values(BACKEND_KINDS).map((k) => [k.kind, {
     properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
     ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}), ...(k.keyEnv ? { keyEnv: k.keyEnv } : {}),
-    ...(k.credentialProblem ? { credentialProblem: k.credentialProblem } : {}),
+    ...(k.credentialProblem ? { credentialProblem: k.credentialProblem } : {}), ...(k.identity ? { identity: k.identity } : {}),
   }])),
 );

@@ -1,4 +1,5 @@
 import { checkAccess, type AccessSettings } from './check-access.js';
+import { checkIdentity } from './check-identity.js';
 import { checkNotImplemented } from './not-implemented.js';
 import type { BackendKindInfo } from './types.js';
 
@@ -95,6 +96,7 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   }
 
   checkNotImplemented(root, report);
+  checkIdentity(root, (kind) => options.backendKinds[kind]?.identity?.attribution, report);
 
   // Access: the mode, the listener, the operator surfaces (the same rules run on the final
   // settings in lip serve and on every reload).

@@ -56,7 +56,7 @@ function validators(options: LoadOptions): Validators {
       const info = Object.prototype.hasOwnProperty.call(options.backendKinds, kind) ? options.backendKinds[kind] : undefined;
       if (!info) return undefined;
       let validate = rows.get(kind);
-      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties, info.required))));
+      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties, info.required, info.identity))));
       return validate;
     };
     const features = new WeakMap<object, ValidateFunction>();

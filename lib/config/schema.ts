@@ -19,6 +19,24 @@ const bool = (value: boolean): Schema => ({ type: 'boolean', default: value });
 const price: Schema = { type: 'number', minimum: 0 };
 const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
+/** How an upstream identity carrier is presented (`identity.upstream.*`, a backend row's `identity`). */
+export const UPSTREAM_MODES = ['proxy', 'passthrough', 'custom', 'drop'] as const;
+/** How the `Server` header is presented: a response has no client value to pass through. */
+const DOWNSTREAM_MODES = ['proxy', 'custom', 'drop'] as const;
+
+/**
+ * One identity carrier: `{mode, value}`. With a default (the global section) an absent carrier
+ * is `proxy`; without (a backend row's override) an absent one inherits the global policy.
+ * Whether `value` goes with `mode` is checked by check-identity.ts.
+ */
+export function identityField(modes: readonly string[], withDefault = true): Schema {
+  return {
+    type: 'object', additionalProperties: false, required: ['mode'],
+    properties: { mode: { enum: [...modes] }, value: str },
+    ...(withDefault ? { default: { mode: 'proxy' } } : {}),
+  };
+}
+
 /** The schema for a registry's frontend ids (the config module names no protocol itself). */
 export function configSchema(frontendIds: readonly string[]): Schema {
   return {
@@ -43,6 +61,8 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       pre_request_keepalive: section({ enabled: bool(false), interval: duration('15s') }),
       allowed_hosts: { type: 'array', default: [], items: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$|^\\[[0-9A-Fa-f:.]+\\]$' } },
       allowed_origins: { type: 'array', default: [], items: { type: 'string', pattern: '^https?://[^/?#\\s]+$' } },
+      security_headers: bool(true),
+      strict_transport_security: nonEmpty,
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
     auth: section({
@@ -137,6 +157,10 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       url: { type: 'string', lipUrl: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379' },
       key_prefix: { type: 'string', default: 'lip:' },
     }),
+    identity: section({
+      upstream: section({ user_agent: identityField(UPSTREAM_MODES), app_url: identityField(UPSTREAM_MODES), app_title: identityField(UPSTREAM_MODES) }),
+      downstream: section({ server: identityField(DOWNSTREAM_MODES) }),
+    }),
     recording: section({
       enabled: bool(false),
       path: { type: 'string', minLength: 1, default: './recordings/traffic.jsonl' },
@@ -185,12 +209,24 @@ export const backendCommonProperties: Record<string, Schema> = {
   headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
 };
 
-/** Builds the full schema of a backend row from its kind's own properties and required keys. */
-export function backendRowSchema(kindProperties: Record<string, Schema>, required: readonly string[] = []): Schema {
+/**
+ * Builds the full schema of a backend row from its kind's own properties and required keys; a
+ * kind that presents lip's identity upstream takes an `identity` override (absent carriers
+ * inherit `identity.upstream`), with the app attribution carriers only when it sends them.
+ */
+export function backendRowSchema(kindProperties: Record<string, Schema>, required: readonly string[] = [], identity?: { readonly attribution?: unknown }): Schema {
+  const carriers: Record<string, Schema> = identity === undefined ? {} : { user_agent: identityField(UPSTREAM_MODES, false) };
+  if (identity?.attribution !== undefined) {
+    carriers.app_url = identityField(UPSTREAM_MODES, false);
+    carriers.app_title = identityField(UPSTREAM_MODES, false);
+  }
   return {
     type: 'object',
     additionalProperties: false,
     required: ['id', 'kind', ...required],
-    properties: { ...backendCommonProperties, ...kindProperties },
+    properties: {
+      ...backendCommonProperties, ...kindProperties,
+      ...(identity === undefined ? {} : { identity: { type: 'object', additionalProperties: false, properties: carriers } }),
+    },
   };
 }

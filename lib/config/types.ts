@@ -31,6 +31,24 @@ export interface ServerConfig {
   max_pending_wire_events: number;
   /** `102 Processing` to streaming clients every `interval` while the request stages run. */
   pre_request_keepalive: { enabled: boolean; interval: number };
+  /** `X-Content-Type-Options`, `X-Frame-Options`, `Content-Security-Policy` and `Referrer-Policy` on every response. */
+  security_headers: boolean;
+  /** The `Strict-Transport-Security` value sent on every response; absent: none (lip itself serves plain HTTP). */
+  strict_transport_security?: string;
+}
+
+/** How lip presents one identity carrier (a header): its product value, the client's, a fixed one, or none. */
+export interface IdentityFieldConfig {
+  mode: 'proxy' | 'passthrough' | 'custom' | 'drop';
+  /** The header value, with `mode: custom` only. */
+  value?: string;
+}
+
+/** `identity:`: what lip says it is, upstream (B-legs) and to clients (A-legs). */
+export interface IdentityConfig {
+  upstream: { user_agent: IdentityFieldConfig; app_url: IdentityFieldConfig; app_title: IdentityFieldConfig };
+  /** `passthrough` is not a mode here. */
+  downstream: { server: IdentityFieldConfig };
 }
 
 export interface ApiKeyConfig {
@@ -139,6 +157,7 @@ export interface Config {
   };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
   redis: { url: string; key_prefix: string; url_set?: boolean };
+  identity: IdentityConfig;
   recording: {
     enabled: boolean; path: string; max_file_bytes: number; max_files: number; sample_ratio: number; queue_size: number;
     redact_headers: string[]; redact_substrings: string[]; raw: boolean;
@@ -170,4 +189,19 @@ export interface BackendKindInfo {
   readonly credentialProblem?: (row: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv, readEnvPool: (name: string) => string[]) => string | undefined;
   /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
   readonly local?: boolean;
+  /**
+   * The kind presents lip's identity upstream (`identity.upstream`), so its rows may override it
+   * (`identity.user_agent`); with `attribution` it also sends app attribution (`app_url`, `app_title`).
+   */
+  readonly identity?: { readonly attribution?: AppAttributionHeaders };
+}
+
+/** The headers a kind sends app attribution in (a vendor's names, supplied by the backend registry). */
+export interface AppAttributionHeaders {
+  /** The app's URL. */
+  readonly url: string;
+  /** The app's title. */
+  readonly title: string;
+  /** Older names of the title header, which a client may still send and a row may still set. */
+  readonly titleAliases?: readonly string[];
 }

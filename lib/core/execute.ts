@@ -6,7 +6,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { addUsage, estimateTokens, isOutputEvent } from '../canonical/index.js';
-import type { Backend } from '../backends/backend.js';
+import type { Backend, ClientHeaders } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type PendingALeg, type ResolvedALeg } from '../continuity/index.js';
@@ -85,6 +85,8 @@ export interface ExecuteContext {
   readonly frontendId?: string;
   /** The client's `User-Agent`, for extensions that adapt to the client harness. */
   readonly userAgent?: string;
+  /** The client's request headers, for the identity values a backend passes through (absent: a call lip makes itself). */
+  readonly clientHeaders?: ClientHeaders;
   /** Set when an extension's auxiliary call runs this request (its depth, disabled features). */
   readonly nested?: NestedCall;
   /** The request's trace (tracing on): attempts become CLIENT spans under it. */
@@ -357,7 +359,7 @@ export class Executor {
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
     let source = backend.stream(attemptCall, {
-      model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch,
+      model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch, clientHeaders: ctx.clientHeaders,
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
       requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
       onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {

@@ -60,7 +60,7 @@ export interface RuntimeDeps {
 export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
   const backends = new Map<string, Backend>();
   const env = deps.env ?? process.env;
-  const backendDeps = { ...deps, env, http: config.http_client, readEnvPool: (name: string) => readEnvPool(name, env) };
+  const backendDeps = { ...deps, env, http: config.http_client, identity: config.identity.upstream, readEnvPool: (name: string) => readEnvPool(name, env) };
   try {
     for (const row of config.backends) {
       if (!row.enabled) continue;

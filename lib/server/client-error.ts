@@ -23,14 +23,17 @@ export function clientErrorOf(err: NodeJS.ErrnoException): LipError {
 /**
  * Node's `'clientError'`: a request the HTTP parser refused never reaches a handler, so the
  * answer is written to the socket directly, as the flat JSON envelope with `Connection: close`,
- * and only while nothing was written on that connection yet (never inside another response).
+ * and only while nothing was written on that connection yet (never inside another response);
+ * `headers` are the ones every response carries (responseIdentity).
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }, headers: readonly (readonly [string, string])[] = []): void {
   if (err.code === 'ECONNRESET' || !socket.writable || (socket.bytesWritten ?? 0) > 0) {
     socket.destroy();
     return;
   }
   const lip = clientErrorOf(err);
   const body = JSON.stringify(encodeFlatError(lip).body);
-  socket.end(`HTTP/1.1 ${lip.status} ${STATUS_CODES[lip.status] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  let head = '';
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  socket.end(`HTTP/1.1 ${lip.status} ${STATUS_CODES[lip.status] ?? 'Bad Request'}\r\n${head}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

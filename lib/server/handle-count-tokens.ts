@@ -46,7 +46,7 @@ export async function handleCountTokens(
     const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
-      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]));
+      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]), req.headers);
       if (tokens !== undefined) return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
     }
     return sendJson(res, 200, route.encode({ inputTokens: estimateTokens(call), estimated: true }), { 'x-lip-token-count': 'estimate' });

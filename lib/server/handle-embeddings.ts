@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
@@ -45,7 +45,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     const { request } = decoded;
     const header = req.headers['x-lip-route'];
     deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
-    const served = await embedWithFailover(request, runtime, typeof header === 'string' ? header : undefined, AbortSignal.any([gone.signal, deadline]), state);
+    const served = await embedWithFailover(request, runtime, typeof header === 'string' ? header : undefined, AbortSignal.any([gone.signal, deadline]), state, req.headers);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
     const usage: TokenCount = served.result.inputTokens !== undefined
       ? { inputTokens: served.result.inputTokens, estimated: false }
@@ -77,7 +77,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: RequestState): Promise<{ result: EmbeddingResult; key: string }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: RequestState, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string }> {
   const candidates = runtime.executor.candidates(request.model, header);
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
@@ -105,7 +105,7 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
     try {
-      const result = await backend.embed(request, candidate.model, signal);
+      const result = await backend.embed(request, candidate.model, signal, client);
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       return { result, key: candidate.key };

@@ -124,6 +124,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
     meta, principal, keyId: state.keyId, aLeg, pendingALeg, flow, frontendId: frontend.id,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    clientHeaders: req.headers,
     trace: state.trace,
     cancelReason: () => state.cancelled,
   });

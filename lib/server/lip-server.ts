@@ -20,6 +20,7 @@ import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { answerClientError } from './client-error.js';
+import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission } from './decode-admission.js';
 import { KeyLimits } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
@@ -160,11 +161,11 @@ export class LipServer {
     const separate = runtime.config.diagnostics.listen !== undefined;
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
     this.http = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
-    this.http.on('clientError', answerClientError);
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config)));
     if (separate) {
       this.operatorTable = routeTable(runtime, this.metrics, 'operator');
       this.operatorHttp = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.operatorTable!));
-      this.operatorHttp.on('clientError', answerClientError);
+      this.operatorHttp.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config)));
     }
   }
 
@@ -305,6 +306,7 @@ export class LipServer {
     };
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
     res.setHeader('x-request-id', state.requestId);
+    for (const [name, value] of responseIdentity(this.runtime.config)) res.setHeader(name, value);
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
     if (this.draining || this.runtime.config.server.idle_timeout === 0) res.shouldKeepAlive = false;
     this.inflight.add(state);

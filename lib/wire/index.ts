@@ -12,3 +12,4 @@ export * from './upstream-limits.js';
 export * from './scrub-credentials.js';
 export * from './request-target.js';
 export * from './float32-base64.js';
+export * from './product.js';

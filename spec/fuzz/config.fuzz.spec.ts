@@ -10,7 +10,10 @@ import { applyMutation, FuzzText, hostileText, mutation, toText, type Json } fro
 
 /** The shipped configs and one that touches every section, as the seeds to mutate. */
 const FULL = `
-server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, shutdown_timeout: 1.5s, keepalive_interval: 250ms, max_concurrent_requests: 8 }
+server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, shutdown_timeout: 1.5s, keepalive_interval: 250ms, max_concurrent_requests: 8, strict_transport_security: "max-age=600" }
+identity:
+  upstream: { user_agent: { mode: custom, value: "Gw/1" }, app_url: { mode: custom, value: "https://gw.example" }, app_title: { mode: passthrough } }
+  downstream: { server: { mode: drop } }
 auth:
   api_keys:
     - { id: k1, key: 0123456789abcdef0123, principal: team-a }
@@ -33,7 +36,8 @@ backends:
   - { id: stub, kind: localstub, models: [stub-default, stub-fast], text: "Hello", chunks: 4, fail: before_output:503 }
   - { id: up, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: "sk-0123456789", headers: { x-extra: "1" } }
   - { id: claude, kind: anthropic, base_url: "https://example.com", api_key_env: LIP_FUZZ_KEY, enabled: false }
-  - { id: gem, kind: gemini, api_keys: [gk-0123456789, gk-9876543210] }
+  - { id: gem, kind: gemini, api_keys: [gk-0123456789, gk-9876543210], identity: { user_agent: { mode: drop } } }
+  - { id: router, kind: openrouter, api_key: or-0123456789, identity: { app_title: { mode: custom, value: Gw } } }
 `;
 const SEEDS = [readFileSync(new URL('../../config/default.yaml', import.meta.url), 'utf8'), readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8'), FULL];
 const OPTIONS = { ...LOAD_OPTIONS, env: { LIP_FUZZ_KEY: 'a-fuzz-key-0123456789' } };

@@ -6,6 +6,7 @@ import { ANTHROPIC_DEFAULTS, anthropicBackend } from './source.js';
 export const anthropicKind: BackendKind = {
   kind: 'anthropic',
   properties: anthropicProperties,
+  identity: {},
   defaultModel: ANTHROPIC_DEFAULTS.models[0]!,
   keyEnv: ANTHROPIC_DEFAULTS.keyEnv!,
   create: (row, deps) => anthropicBackend(row, deps, ANTHROPIC_DEFAULTS),

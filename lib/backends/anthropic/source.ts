@@ -1,6 +1,7 @@
 import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { presentedIdentity } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
 import { webSearchTool } from '../web-search.js';
 import { HOSTED_DIALECTS, hostedKnobs, REASONING_DIALECTS } from '../../canonical/index.js';
@@ -47,6 +48,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
   return {
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
+    identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
     searchResults: true,
     documentContext: true,

@@ -6,6 +6,7 @@ import { BEDROCK_DEFAULTS, bedrockBackend } from './source.js';
 export const bedrockKind: BackendKind = {
   kind: 'bedrock',
   properties: bedrockProperties,
+  identity: {},
   defaultModel: BEDROCK_DEFAULTS.models[0]!,
   checkRow: checkBedrockRow,
   create: (row, deps) => bedrockBackend(row, deps, BEDROCK_DEFAULTS),

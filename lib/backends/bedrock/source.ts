@@ -1,6 +1,7 @@
 import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
+import { presentedIdentity } from '../http/index.js';
 import { classifyBedrockStatus, staleCredentials } from './classify-error.js';
 import { bedrockEmbedMaxInputs, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
@@ -40,7 +41,8 @@ async function authorize(o: BedrockOptions, credentials: BedrockCredentials, req
   if (key !== undefined) return { ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } };
   const resolved = await credentials.resolve();
   const { method, url, headers, body } = request;
-  const signed = await signRequest({ method, url, headers, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved });
+  // The protocol's own requests name every header they send (the upstream client adds the identity after signing).
+  const signed = await signRequest({ method, url, headers: headers as Readonly<Record<string, string>>, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved });
   return { ...request, headers: signed.headers };
 }
 
@@ -62,6 +64,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     // Static keys on the row win over a bearer token in the environment.
     ...(o.staticCredentials ? {} : { defaultKeyEnv: BEDROCK_KEY_ENV }),
     requiresKey: false,
+    identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
     generate: (call, target, key) => {
       const body = JSON.stringify(encodeBedrockRequest(call, target.model));

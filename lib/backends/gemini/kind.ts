@@ -6,6 +6,7 @@ import { GEMINI_DEFAULTS, geminiBackend } from './source.js';
 export const geminiKind: BackendKind = {
   kind: 'gemini',
   properties: geminiProperties,
+  identity: {},
   defaultModel: GEMINI_DEFAULTS.models[0]!,
   keyEnv: GEMINI_DEFAULTS.keyEnv!,
   create: (row, deps) => geminiBackend(row, deps, GEMINI_DEFAULTS),

@@ -3,6 +3,7 @@ import { HOSTED_DIALECTS } from '../../canonical/index.js';
 import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { presentedIdentity } from '../http/index.js';
 import { webSearchTool } from '../web-search.js';
 import { classifyGeminiStatus } from './classify-error.js';
 import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddings.js';
@@ -42,6 +43,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
   return {
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
+    identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
     // A long answer Gemini stops for the client to resume (CONTINUATION) is resumed here, with its token.
     resumedAnswer: (call, continuationToken) => ({ ...call, providerOptions: { ...call.providerOptions, gemini: { ...call.providerOptions?.gemini, continuationToken } } }),

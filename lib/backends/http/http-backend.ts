@@ -2,7 +2,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable } from 'rxjs';
 import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
+import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
@@ -17,6 +17,7 @@ import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
 import type { ResponseDecoder } from './read-whole-response.js';
 import { upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
+import { DEFAULT_UPSTREAM_IDENTITY, UpstreamIdentity } from './upstream-identity.js';
 
 /**
  * What a kind folder supplies to become an HTTP backend: its request encoding, its stream and
@@ -28,6 +29,11 @@ export interface HttpProtocol {
   readonly defaultKeyEnv?: string;
   /** Whether a request without any key fails at once (hosted APIs) or goes out without one. */
   readonly requiresKey: boolean;
+  /**
+   * The kind presents lip's identity upstream (`identity.upstream`, the row's `identity`; with
+   * `attribution`, the app's URL and title too). Absent: the kind's own headers say who calls.
+   */
+  readonly identity?: { readonly attribution?: AppAttribution };
   /** The kind's own key list (openai-codex: access tokens, auth.json) instead of the row's keys. */
   readonly keys?: readonly string[];
   /** Where those keys come from, for the "no key" message. */
@@ -143,13 +149,16 @@ export class HttpBackend implements Backend {
   private readonly pool: KeyPool;
   private readonly hint: string;
   private readonly now: () => number;
-  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal) => Promise<number | undefined>;
-  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal) => Promise<EmbeddingResult>;
+  /** What the backend says it is upstream; undefined when the kind's own headers say it. */
+  private readonly identity: UpstreamIdentity | undefined;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders) => Promise<number | undefined>;
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders) => Promise<EmbeddingResult>;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
-    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id);
+    this.identity = protocol.identity ? new UpstreamIdentity(deps.identity ?? DEFAULT_UPSTREAM_IDENTITY, row, protocol.identity.attribution) : undefined;
+    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed);
     this.maxLineBytes = deps.http?.max_line_bytes;
     const http = deps.http ?? DEFAULT_HTTP_SETTINGS;
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
@@ -158,9 +167,9 @@ export class HttpBackend implements Backend {
     this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now);
     this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
     const count = protocol.countTokens;
-    if (count) this.countTokens = (call, model, signal) => this.count(count, call, model, signal);
+    if (count) this.countTokens = (call, model, signal, client) => this.count(count, call, model, signal, client);
     const embed = protocol.embed;
-    if (embed) this.embed = (request, model, signal) => this.embedAll(embed, request, model, signal);
+    if (embed) this.embed = (request, model, signal, client) => this.embedAll(embed, request, model, signal, client);
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
@@ -195,7 +204,7 @@ export class HttpBackend implements Backend {
     // A whole answer only when the kind can decode one and takes this call so; otherwise it streams.
     const whole = target.whole === true && protocol.response !== undefined && (protocol.acceptsWhole?.(call) ?? true);
     const attempt = target.whole === true && !whole ? { ...target, whole: false } : target;
-    const extra = target.requestHeaders;
+    const extra = this.clientExtra(target.requestHeaders, target.clientHeaders);
     const generate = extra === undefined ? (key: string | undefined) => protocol.generate(call, attempt, key) : (key: string | undefined) => withHeaders(protocol.generate(call, attempt, key), extra);
     return upstreamSource(this.client, {
       backendId: this.id,
@@ -223,12 +232,12 @@ export class HttpBackend implements Backend {
   }
 
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
-  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<number | undefined> {
+  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), client?: ClientHeaders): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
     const read = this.readable(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
-    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true });
+    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, client });
     if (body === undefined) return undefined;
     const tokens = count.parse(body);
     if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
@@ -236,12 +245,12 @@ export class HttpBackend implements Backend {
   }
 
   /** The vectors of `request`, in calls of at most `maxInputs` inputs each (their token counts add up). */
-  private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
+  private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders): Promise<EmbeddingResult> {
     const size = (typeof embed.maxInputs === 'function' ? embed.maxInputs(model) : embed.maxInputs) ?? request.inputs.length;
-    if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal);
+    if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal, client);
     const parts: string[][] = [];
     for (let at = 0; at < request.inputs.length; at += size) parts.push(request.inputs.slice(at, at + size));
-    const results = await this.embedParts(embed, request, parts, model, signal);
+    const results = await this.embedParts(embed, request, parts, model, signal, client);
     const vectors: (readonly number[])[] = [];
     let inputTokens: number | undefined = 0;
     let served: string | undefined;
@@ -258,7 +267,7 @@ export class HttpBackend implements Backend {
    * otherwise take one round trip per text: 2,048 texts outlast the request), their results in
    * the parts' order; the first failure aborts the calls still running and is the answer.
    */
-  private async embedParts(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, parts: readonly string[][], model: string, signal: AbortSignal): Promise<EmbeddingResult[]> {
+  private async embedParts(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, parts: readonly string[][], model: string, signal: AbortSignal, client: ClientHeaders | undefined): Promise<EmbeddingResult[]> {
     const results: EmbeddingResult[] = new Array(parts.length);
     const failed = new AbortController();
     const linked = AbortSignal.any([signal, failed.signal]);
@@ -266,7 +275,7 @@ export class HttpBackend implements Backend {
     const worker = async (): Promise<void> => {
       while (next < parts.length && !linked.aborted) {
         const i = next++;
-        results[i] = await this.embedOnce(embed, { ...request, inputs: parts[i]! }, model, linked);
+        results[i] = await this.embedOnce(embed, { ...request, inputs: parts[i]! }, model, linked, client);
       }
     };
     try {
@@ -280,8 +289,8 @@ export class HttpBackend implements Backend {
   }
 
   /** One embeddings call; an answer without one vector per input is malformed (never vectors out of place). */
-  private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal): Promise<EmbeddingResult> {
-    const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES });
+  private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, client: ClientHeaders | undefined): Promise<EmbeddingResult> {
+    const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES, client });
     const result = embed.parse(body, model);
     const problem = result === undefined ? 'it holds no vectors' : embeddingProblem(request, result);
     if (result === undefined || problem !== undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the embeddings answer does not fit the request (${problem})`);
@@ -299,7 +308,8 @@ export class HttpBackend implements Backend {
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
     }
-    const request = await build(lease?.key);
+    const extra = this.clientExtra(undefined, options.client);
+    const request = extra === undefined ? await build(lease?.key) : await withHeaders(build(lease?.key), extra);
     let text: string;
     let status: number;
     let headers: HeaderMap;
@@ -318,6 +328,12 @@ export class HttpBackend implements Backend {
     return body;
   }
 
+  /** The headers a request adds to its own: `requestHeaders`, and the client's identity values that pass through. */
+  private clientExtra(requestHeaders: Readonly<Record<string, string>> | undefined, client: ClientHeaders | undefined): Readonly<Record<string, string | undefined>> | undefined {
+    const passed = this.identity?.forClient(client);
+    return passed === undefined ? requestHeaders : { ...passed, ...requestHeaders };
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }
@@ -326,6 +342,8 @@ export class HttpBackend implements Backend {
 interface UnaryOptions {
   readonly absent?: (status: number, bodyText: string) => boolean;
   readonly limit?: number;
+  /** The client's headers when the call is made for a client's request (its passthrough identity). */
+  readonly client?: ClientHeaders | undefined;
 }
 
 /** How many embeddings calls of one request run at once when its inputs take several calls. */
@@ -339,8 +357,8 @@ const MAX_EMBEDDINGS_BODY_BYTES = 96 * 1024 * 1024;
 /** Statuses that say an upstream has no such endpoint (OpenAI-compatible servers without a token count). */
 const NO_COUNT_ENDPOINT: ReadonlySet<number> = new Set([404, 405, 501]);
 
-/** The request with `extra` headers added under its own (a row's configured header wins). */
-function withHeaders(request: UpstreamRequest | Promise<UpstreamRequest>, extra: Readonly<Record<string, string>>): UpstreamRequest | Promise<UpstreamRequest> {
+/** The request with `extra` headers added under its own (a row's configured header wins; an undefined one is not sent). */
+function withHeaders(request: UpstreamRequest | Promise<UpstreamRequest>, extra: Readonly<Record<string, string | undefined>>): UpstreamRequest | Promise<UpstreamRequest> {
   // A signed request (bedrock) is built asynchronously; the extra headers are not signed (SigV4 allows that).
   return request instanceof Promise ? request.then((r) => withHeaders(r, extra)) : { ...request, headers: { ...extra, ...request.headers } };
 }

@@ -8,3 +8,4 @@ export { readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read
 export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, relayableStatus, type UpstreamStatusInfo } from './upstream-status-error.js';
 export { errorMessageOf } from './error-message-of.js';
 export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';
+export { UpstreamIdentity, presentedIdentity, DEFAULT_UPSTREAM_IDENTITY } from './upstream-identity.js';

@@ -37,7 +37,8 @@ export const DEFAULT_HTTP_SETTINGS: HttpClientSettings = Object.freeze({
 export interface UpstreamRequest {
   readonly method: 'GET' | 'POST';
   readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** An undefined value is not sent (and keeps the client's default of that name off the request). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body?: string;
   /** Overrides `http_client.headers_timeout` for this request (a whole answer's headers come late). */
   readonly headersTimeout?: number;
@@ -111,7 +112,7 @@ export class CompressedBodyError extends Error {
 /**
  * Sends upstream requests through one pooled dispatcher, straight through the dispatcher API
  * (origin and path split once, no URL object, no global-dispatcher lookup), asking for uncompressed bodies
- * (`accept-encoding: identity` unless the caller set it). `open` resolves when
+ * (`accept-encoding: identity` unless the caller set it) and with the backend's identity headers. `open` resolves when
  * the response headers arrive; the body is read by the caller. Aborting the signal destroys the
  * request (and its connection when the body was not finished), which is how an unsubscribe
  * reaches the upstream socket.
@@ -124,10 +125,13 @@ export class UpstreamClient {
   private readonly dispatcher: Dispatcher;
   private readonly queue: OriginQueue | undefined;
   private readonly request: UndiciPieces['request'];
+  /** What every request sends unless it sets the header itself: uncompressed bodies, the backend's identity. */
+  private readonly defaults: Readonly<Record<string, string>>;
   private closing: Promise<void> | undefined;
 
-  /** `label` names the backend in the queue-depth metric. */
-  constructor(settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, env: NodeJS.ProcessEnv = {}, label = 'upstream') {
+  /** `label` names the backend in the queue-depth metric; `headers` go on every request that does not set them (its identity). */
+  constructor(settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, env: NodeJS.ProcessEnv = {}, label = 'upstream', headers: Readonly<Record<string, string>> = {}) {
+    this.defaults = { 'accept-encoding': 'identity', ...headers };
     this.dispatcher = createDispatcher(settings, env);
     this.request = loadUndici().request;
     const cap = settings.connections_per_origin;
@@ -137,7 +141,7 @@ export class UpstreamClient {
   open(req: UpstreamRequest, signal: AbortSignal, hooks?: DispatchHooks): Promise<UpstreamResponse> {
     const [origin, path] = splitUrl(req.url);
     const options: Dispatcher.RequestOptions = {
-      origin, path, method: req.method, headers: { 'accept-encoding': 'identity', ...req.headers }, signal,
+      origin, path, method: req.method, headers: { ...this.defaults, ...req.headers }, signal,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
     };

@@ -6,6 +6,7 @@ import { OPENAI_CHAT_DEFAULTS, openaiChatBackend } from './source.js';
 export const openaiChatKind: BackendKind = {
   kind: 'openai-chat',
   properties: openaiChatProperties,
+  identity: {},
   defaultModel: OPENAI_CHAT_DEFAULTS.models[0]!,
   keyEnv: OPENAI_CHAT_DEFAULTS.keyEnv!,
   create: (row, deps) => openaiChatBackend(row, deps, OPENAI_CHAT_DEFAULTS),

@@ -1,6 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
+import { presentedIdentity } from '../http/index.js';
 import { classifyChatStatus } from './classify-error.js';
 import { ChatResponseDecoder } from './decode-response.js';
 import { ChatStreamDecoder } from './decode-stream.js';
@@ -33,6 +34,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
   return {
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey,
+    identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
     customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({

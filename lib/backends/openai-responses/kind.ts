@@ -6,6 +6,7 @@ import { OPENAI_RESPONSES_DEFAULTS, openaiResponsesBackend } from './source.js';
 export const openaiResponsesKind: BackendKind = {
   kind: 'openai-responses',
   properties: openaiResponsesProperties,
+  identity: {},
   defaultModel: OPENAI_RESPONSES_DEFAULTS.models[0]!,
   keyEnv: OPENAI_RESPONSES_DEFAULTS.keyEnv!,
   create: (row, deps) => openaiResponsesBackend(row, deps, OPENAI_RESPONSES_DEFAULTS),

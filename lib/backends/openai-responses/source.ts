@@ -2,6 +2,7 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
+import { presentedIdentity } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
 import { ResponsesResponseDecoder } from './decode-response.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
@@ -35,6 +36,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
   return {
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
+    identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
     customTools: true,
     toolNamespaces: o.toolNamespaces === 'native',

@@ -1,4 +1,4 @@
-import type { BackendFactory, BackendKind } from '../backend.js';
+import type { AppAttribution, BackendFactory, BackendKind } from '../backend.js';
 
 /**
  * An OpenAI-compatible (or Anthropic-compatible) vendor as data: which protocol it speaks,
@@ -20,6 +20,8 @@ export interface Preset {
   readonly defaults: Readonly<Record<string, unknown>>;
   /** The row must name its endpoint (`custom-*`). */
   readonly requireBaseUrl?: boolean;
+  /** The vendor's app attribution headers: lip's identity policy sends the app's URL and title in them. */
+  readonly attribution?: AppAttribution;
 }
 
 function schemaWithDefault(existing: Record<string, unknown> | undefined, value: unknown): Record<string, unknown> {
@@ -48,10 +50,11 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     const { default: _ignored, ...withoutDefault } = properties.base_url;
     properties.base_url = withoutDefault;
   }
-  const defaults = { ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}), models: preset.models };
+  const defaults = { ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}), models: preset.models, ...(preset.attribution ? { attribution: preset.attribution } : {}) };
   return {
     kind: preset.kind,
     properties,
+    ...(base.identity ? { identity: preset.attribution ? { attribution: preset.attribution } : {} } : {}),
     ...(preset.models[0] ? { defaultModel: preset.models[0] } : {}),
     ...(preset.requireBaseUrl ? { required: ['base_url'] } : {}),
     ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),

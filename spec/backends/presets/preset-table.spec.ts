@@ -50,7 +50,7 @@ describe('backends/presets: vendors are table rows', () => {
 
   it('fills a row with the preset defaults; the row overrides them', () => {
     const config = configFrom('backends:\n  - { id: a, kind: openrouter }\n  - { id: b, kind: ollama, base_url: "http://gpu:11434/v1", max_tokens_field: max_completion_tokens }');
-    expect(config.backends[0]).to.deep.include({ base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', headers: { 'X-Title': 'lip' } });
+    expect(config.backends[0]).to.deep.include({ base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', headers: {} });
     expect(config.backends[1]).to.deep.include({ base_url: 'http://gpu:11434/v1', auth: 'none', max_tokens_field: 'max_completion_tokens' });
     expect(config.routing.default_route).to.equal('a:openai/gpt-5.4-mini');
   });
@@ -88,7 +88,8 @@ describe('backends/presets: each preset on the wire', () => {
     }
   };
   const expected: Record<string, { key?: string; body: Record<string, unknown>; absent?: string[]; headers?: Record<string, string> }> = {
-    openrouter: { key: 'or-key-0123456789', body: { max_tokens: 10, reasoning: { effort: 'low' } }, absent: ['reasoning_effort'], headers: { 'x-title': 'lip' } },
+    // The app attribution of lip's identity policy (its product title; lip has no app URL of its own).
+    openrouter: { key: 'or-key-0123456789', body: { max_tokens: 10, reasoning: { effort: 'low' } }, absent: ['reasoning_effort'], headers: { 'x-openrouter-title': 'lip' } },
     nvidia: { key: 'nv-key-0123456789', body: { max_tokens: 10 }, absent: ['reasoning_effort', 'reasoning'] },
     huggingface: { key: 'hf-key-0123456789', body: { max_tokens: 10, reasoning_effort: 'low' } },
     ollama: { body: { max_tokens: 10, reasoning_effort: 'low' } },
