@@ -138,6 +138,8 @@ export interface StoredResponseView {
  * LipError before any lookup) and return the encoder of the answer.
  */
 export interface StoredResponseRoutes {
+  /** The prefix of the ids this protocol stores responses under (`resp_`): another protocol's stored message is not one of its responses. */
+  readonly idPrefix: string;
   /** `GET {path}/{id}`: the stored response as the protocol's response object. */
   retrieve(query: URLSearchParams): (stored: StoredResponseView) => unknown;
   /** `GET {path}/{id}/input_items`: a page of the stored response's input items. */

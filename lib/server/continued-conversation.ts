@@ -1,17 +1,20 @@
 import type { Runtime } from '../core/runtime.js';
-import type { Conversation } from '../continuity/index.js';
+import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
 import type { Continuation } from '../frontends/protocol.js';
 
 /**
  * The stored conversation a request continues (Responses `previous_response_id`, an Anthropic
- * thread's `previous_message_id`); undefined when it continues none. A 404 for one not stored
- * names the field as the client's protocol does (`continuation.previousParam`).
+ * thread's `previous_message_id`); undefined when it continues none. A 404 for one not stored (or
+ * stored by another protocol) names the field as the client's protocol does (`continuation.previousParam`).
  */
 export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, continuation: Continuation | undefined, principal: string): Promise<Conversation | undefined> {
   const previous = continuation?.previousResponseId;
   if (previous === undefined) return undefined;
   try {
+    // A conversation continues in the protocol that stored it: a Responses id (`resp_`) is no
+    // Anthropic thread's message, nor the other way round.
+    if (!previous.startsWith(continuation!.idPrefix ?? 'resp_')) throw responseNotFound(previous);
     return await runtime.continuity.loadConversation(previous, principal);
   } catch (err) {
     const param = continuation!.previousParam;

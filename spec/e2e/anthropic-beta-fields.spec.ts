@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { BetaMessage, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { expect } from 'chai';
+import OpenAI from 'openai';
 import { askAnthropic, askAnthropicBeta, useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
@@ -60,6 +61,32 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
     const plain = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hi.' }] });
     const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: plain.id }, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(Anthropic.NotFoundError);
+  });
+
+  it('a thread\'s message and a stored response stay in their own protocols: each other\'s id is the 404 of an id never stored', async () => {
+    anthropic().enqueue({ text: 'Hello Ada.' });
+    const message = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'create' }, messages: [{ role: 'user', content: 'My name is Ada.' }] });
+    // The Responses endpoints do not see it (same principal): not retrieved, not continued, not deleted.
+    for (const attempt of [
+      () => up.openai().responses.retrieve(message.id),
+      () => up.openai().responses.create({ model: 'an:claude-sonnet-4-6', input: 'x', previous_response_id: message.id }),
+      () => up.openai().responses.delete(message.id),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(OpenAI.NotFoundError);
+      expect((err as InstanceType<typeof OpenAI.NotFoundError>).message).to.contain(`'${message.id}'`);
+    }
+    // ... and the thread continues as before: nothing was deleted.
+    anthropic().enqueue({ text: 'Ada.' });
+    const next = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: message.id }, messages: [{ role: 'user', content: 'Name?' }] });
+    expect(next.content[0]).to.deep.include({ text: 'Ada.' });
+    // A stored Responses response is no thread message either.
+    anthropic().enqueue({ text: 'Hi.' });
+    const response = await up.openai().responses.create({ model: 'an:claude-sonnet-4-6', input: 'Hi.' });
+    expect(response.id).to.match(/^resp_/);
+    const err = await up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', thread: { type: 'continue', previous_message_id: response.id }, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.NotFoundError);
+    expect(anthropic().requests).to.have.length(3);
   });
 
   it('a continue without previous_message_id is a 400 naming it', async () => {

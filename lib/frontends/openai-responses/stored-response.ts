@@ -34,6 +34,7 @@ const MAX_LIMIT = 100;
  * @see spec/frontends/openai-responses/stored-response.spec.ts
  */
 export const responsesStoredRoutes: StoredResponseRoutes = {
+  idPrefix: 'resp_',
   retrieve(query) {
     const stream = query.get('stream');
     if (stream === 'true') throw badField('stream', 'streaming a stored response is not supported (lip runs no background responses); retrieve it without stream', true);
