@@ -62,6 +62,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       allowed_hosts: { type: 'array', default: [], items: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$|^\\[[0-9A-Fa-f:.]+\\]$' } },
       allowed_origins: { type: 'array', default: [], items: { type: 'string', pattern: '^https?://[^/?#\\s]+$' } },
       security_headers: bool(true),
+      websocket_max_age: duration('60m'),
       strict_transport_security: nonEmpty,
     }),
     access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),

@@ -31,6 +31,8 @@ export interface ServerConfig {
   max_pending_wire_events: number;
   /** `102 Processing` to streaming clients every `interval` while the request stages run. */
   pre_request_keepalive: { enabled: boolean; interval: number };
+  /** A WebSocket connection (Responses' WebSocket mode) older than this takes no new turn and is closed. */
+  websocket_max_age: number;
   /** `X-Content-Type-Options`, `X-Frame-Options`, `Content-Security-Policy` and `Referrer-Policy` on every response. */
   security_headers: boolean;
   /** The `Strict-Transport-Security` value sent on every response; absent: none (lip itself serves plain HTTP). */

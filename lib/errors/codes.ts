@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests is reached; retry after the Retry-After delay.' },
   LIP_ERR_SERVER_DECODE_ADMISSION: { status: 429, retryable: false, summary: 'Decode admission capacity exceeded (server.max_concurrent_decodes or server.max_inflight_decode_bytes); retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
+  LIP_ERR_SERVER_CONNECTION_EXPIRED: { status: 400, retryable: false, summary: 'A WebSocket connection older than server.websocket_max_age takes no new turn and is closed: reconnect (a turn that continued a response the old connection kept unstored sends its whole input).' },
   LIP_ERR_SERVER_CLIENT_TOO_SLOW: { status: 500, retryable: false, summary: 'The client read a stream so slowly that server.max_buffered_bytes filled; the attempt was aborted.' },
   LIP_ERR_SERVER_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure (a bug); details are in the server log.' },
   // ── routing ─────────────────────────────────────────────────────────────────

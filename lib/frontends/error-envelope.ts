@@ -14,10 +14,23 @@ export interface FlatErrorObject {
  * lip codes that OpenAI's own APIs express with a code of their own, which OpenAI clients and
  * SDK users branch on: those are sent instead (the message still says what lip saw).
  */
-const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = { LIP_ERR_ROUTE_UNKNOWN_MODEL: 'model_not_found' };
+const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
+  LIP_ERR_ROUTE_UNKNOWN_MODEL: 'model_not_found',
+  // Clients of the Responses WebSocket mode (Codex, the SDKs) reconnect on this one.
+  LIP_ERR_SERVER_CONNECTION_EXPIRED: 'websocket_connection_limit_reached',
+};
 
 export function flatErrorObject(err: LipError): FlatErrorObject {
-  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: OPENAI_CODES[err.code] ?? err.code };
+  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: openaiCode(err) };
+}
+
+/**
+ * The code an OpenAI client reads: OPENAI_CODES, and `previous_response_not_found` for a
+ * `previous_response_id` lip does not have (clients resend the whole input on it).
+ */
+function openaiCode(err: LipError): string {
+  if (err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' && err.param === 'previous_response_id') return 'previous_response_not_found';
+  return OPENAI_CODES[err.code] ?? err.code;
 }
 
 /** `Retry-After` (whole seconds) for an error that knows when to retry, else nothing. */

@@ -109,7 +109,40 @@ export interface GenerateRoute {
   readonly storedResponses?: StoredResponseRoutes;
   streamEncoder(context: EncodeContext): StreamEncoder;
   encodeResponse(response: CollectedResponse, context: EncodeContext): unknown;
+  /** The protocol's WebSocket mode on this path (Responses: `GET {path}` upgraded), when it has one. */
+  readonly websocket?: WebSocketMode;
 }
+
+/**
+ * A protocol's WebSocket mode: on one connection the client sends turns as messages, and each
+ * runs as a streamed request of the route, its events sent back one message each (the server's
+ * lib/server/websocket-turns.ts). The protocol decides what a message asks for and keeps what
+ * it keeps per connection (`session`).
+ */
+export interface WebSocketMode {
+  /** Turns a connection may have waiting behind the running one; beyond, a turn is refused. */
+  readonly maxQueuedTurns: number;
+  /** The protocol state of one connection. */
+  session(): WebSocketSession;
+}
+
+export interface WebSocketSession {
+  /** A client's text message: the turn to run, its answer without a request, or the error that answers it. */
+  turn(text: string): WebSocketTurn;
+  /** The message answering a turn that failed before its stream: the status and the protocol's error envelope. */
+  errorMessage(status: number, envelope: unknown): string;
+}
+
+export type WebSocketTurn =
+  /**
+   * A streamed request of the route with this body; each event of its stream (its SSE `event`
+   * name and `data` text) becomes the message `event` returns; `failed` is told when the turn
+   * ended without its stream ending (an error before it, or a cut).
+   */
+  | { readonly body: Record<string, unknown>; event(type: string, data: string): string; failed(): void }
+  /** Messages that answer the turn at once, with no request. */
+  | { readonly answer: readonly string[] }
+  | { readonly error: LipError };
 
 /**
  * A stored response as the continuity store gives it back (the store keeps what

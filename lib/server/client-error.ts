@@ -32,8 +32,16 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & {
     return;
   }
   const lip = clientErrorOf(err);
-  const body = JSON.stringify(encodeFlatError(lip).body);
+  answerOnSocket(socket, lip.status, encodeFlatError(lip).body, headers);
+}
+
+/**
+ * A whole HTTP answer written on a socket no ServerResponse owns (a refused request, a refused
+ * WebSocket upgrade): the JSON `body` with `headers` and `Connection: close`; the socket ends after it.
+ */
+export function answerOnSocket(socket: Duplex, status: number, body: unknown, headers: readonly (readonly [string, string])[] = []): void {
+  const text = JSON.stringify(body);
   let head = '';
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
-  socket.end(`HTTP/1.1 ${lip.status} ${STATUS_CODES[lip.status] ?? 'Bad Request'}\r\n${head}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../core/runtime.js';
 import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
@@ -19,7 +20,8 @@ import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
-import { answerClientError } from './client-error.js';
+import { answerClientError, answerOnSocket } from './client-error.js';
+import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission } from './decode-admission.js';
 import { KeyLimits } from './key-limits.js';
@@ -83,6 +85,8 @@ export class LipServer {
   private operatorTable: RouteTable | undefined;
   private auth: Authenticator;
   private readonly keyLimits = new KeyLimits();
+  /** Connections of the protocols' WebSocket modes (Responses), each turn run as one of this server's requests. */
+  private readonly websockets: WebSocketTurns;
   /** Decode admission is sized at start (its caps need a restart to change). */
   private readonly admission: DecodeAdmission;
   private readonly profiling = new Profiling();
@@ -162,6 +166,8 @@ export class LipServer {
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
     this.http = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config)));
+    this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, identity: () => responseIdentity(this.runtime.config), logger });
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     if (separate) {
       this.operatorTable = routeTable(runtime, this.metrics, 'operator');
       this.operatorHttp = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.operatorTable!));
@@ -251,6 +257,8 @@ export class LipServer {
     this.draining = true;
     this.closing = true;
     const deadline = Date.now() + timeoutMs;
+    // WebSocket connections close after the turn each runs (its request counts as in flight below).
+    const sockets = this.websockets.close(timeoutMs + FLUSH_GRACE_MS);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     const operatorClosed = this.operatorHttp?.listening ? new Promise<void>((resolve) => this.operatorHttp!.close(() => resolve())) : Promise.resolve();
@@ -264,6 +272,7 @@ export class LipServer {
       for (const state of [...this.inflight]) state.abort?.(err);
       await this.idleWithin(FLUSH_GRACE_MS);
     }
+    await sockets;
     this.http.closeAllConnections();
     await closed;
     await operatorClosed;
@@ -328,6 +337,45 @@ export class LipServer {
         res.destroy();
       }
     });
+  }
+
+  /**
+   * An upgrade request: a protocol's WebSocket mode (`GET /v1/responses`), admitted as its HTTP
+   * requests are (the browser guard, the API key; not while draining), then handed to
+   * WebSocketTurns. A refusal is an HTTP answer in the protocol's envelope, and the socket closes.
+   */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const identity = responseIdentity(this.runtime.config);
+    const refuse = (err: LipError, frontend?: Frontend, headers: Readonly<Record<string, string>> = {}) => {
+      const response = frontend ? frontend.encodeError(err) : encodeFlatError(err);
+      answerOnSocket(socket, response.status, response.body, [...identity, ...Object.entries({ ...headers, ...response.headers })]);
+    };
+    try {
+      if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'only WebSocket upgrades are served'));
+      const url = requestTarget(req.url);
+      const target = this.table.websocket(url.pathname);
+      if (!target) return refuse(new LipError('LIP_ERR_HTTP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`));
+      if (req.method !== 'GET') return refuse(new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `a WebSocket upgrade of ${url.pathname} is a GET`), target.frontend, { allow: 'GET' });
+      if (this.draining) return refuse(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), target.frontend);
+      const allowance = this.browserAllowance();
+      const foreign = allowance === undefined ? undefined : foreignBrowser(req.headers, allowance);
+      if (foreign !== undefined) return refuse(foreign, target.frontend);
+      try {
+        this.auth.caller(req.headers, queryKeyOf(url, target.frontend));
+      } catch (err) {
+        const lip = toLipError(err);
+        return refuse(lip, target.frontend, lip.status === 401 ? WWW_AUTHENTICATE : {});
+      }
+      this.websockets.accept(req, socket, head, url.pathname, target.frontend, target.mode);
+    } catch (err) {
+      const lip = reportInternalError('server.upgrade', err);
+      try {
+        refuse(lip);
+      } catch {
+        socket.destroy();
+      }
+    }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState, table: RouteTable): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes } from '../frontends/protocol.js';
+import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -64,6 +64,8 @@ export class RouteTable {
   /** Model-list paths whose routes can answer for one model, by path. */
   private readonly details = new Map<string, { route: ModelListRoute; frontend: Frontend }[]>();
   private readonly frontends: readonly Frontend[];
+  /** Paths whose protocol has a WebSocket mode (`GET /v1/responses` upgraded). */
+  private readonly websockets = new Map<string, { readonly frontend: Frontend; readonly route: GenerateRoute; readonly mode: WebSocketMode }>();
 
   /**
    * `frontends`: the protocols this listener serves; `operator`: the operator surfaces it
@@ -74,6 +76,7 @@ export class RouteTable {
     for (const frontend of frontends) {
       for (const route of frontend.routes) {
         const target = { kind: 'generate' as const, frontend, route, params: {}, group: route.path };
+        if (route.websocket && !route.match) this.websockets.set(route.path, { frontend, route, mode: route.websocket });
         if (route.match) {
           this.templated.push({ method: route.method, path: route.path, target, match: route.match.bind(route) });
           continue;
@@ -151,6 +154,11 @@ export class RouteTable {
     let byMethod = this.exact.get(path);
     if (!byMethod) this.exact.set(path, (byMethod = new Map()));
     byMethod.set(method, { method, path, target });
+  }
+
+  /** The protocol whose WebSocket mode answers an upgrade of `pathname`, if any. */
+  websocket(pathname: string): { readonly frontend: Frontend; readonly route: GenerateRoute; readonly mode: WebSocketMode } | undefined {
+    return this.websockets.get(pathname);
   }
 
   match(method: string, pathname: string): RouteMatch {

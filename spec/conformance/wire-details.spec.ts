@@ -95,11 +95,11 @@ describe('conformance: wire details of the four frontends', function () {
     });
   });
 
-  it('answers an unknown previous_response_id with a 404 naming it', async () => {
+  it('answers an unknown previous_response_id with a 404 naming it, coded previous_response_not_found as OpenAI\'s', async () => {
     const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     const err = await client.responses.create({ model: 'script:echo', input: 'more', previous_response_id: 'resp_123' }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.NotFoundError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ param: 'previous_response_id', code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ param: 'previous_response_id', code: 'previous_response_not_found' });
     expect((err as InstanceType<typeof OpenAI.APIError>).message).to.contain("Previous response with id 'resp_123' not found.");
   });
 

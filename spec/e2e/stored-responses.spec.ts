@@ -116,13 +116,16 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       const created = await alice.responses.create({ model: 'a:m', input: 'Capital of France?' });
       const raw = await httpRequest(`${lip.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ALICE}` } });
       expect([raw.status, JSON.parse(raw.body), raw.headers['cache-control']]).to.deep.equal([200, { id: created.id, object: 'response.deleted', deleted: true }, 'no-store']);
-      for (const gone of [
-        () => alice.responses.retrieve(created.id), () => alice.responses.inputItems.list(created.id), () => alice.responses.delete(created.id),
-        () => alice.responses.create({ model: 'a:m', previous_response_id: created.id, input: 'More?' }),
-      ]) {
+      for (const [gone, code] of [
+        [() => alice.responses.retrieve(created.id), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND'],
+        [() => alice.responses.inputItems.list(created.id), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND'],
+        [() => alice.responses.delete(created.id), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND'],
+        // A continuation's is coded as OpenAI codes it (clients resend their whole input on it).
+        [() => alice.responses.create({ model: 'a:m', previous_response_id: created.id, input: 'More?' }), 'previous_response_not_found'],
+      ] as const) {
         const err = await rejection(gone());
         expect(err).to.be.instanceOf(OpenAI.NotFoundError);
-        expect(err.code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
+        expect(err.code).to.equal(code);
       }
       const answer = await httpRequest(`${lip.url}/v1/responses/${created.id}`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
       expect(JSON.parse(answer.body)).to.deep.equal({

@@ -5,6 +5,7 @@ import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { ResponseShell } from './response-object.js';
 import { responsesStoredRoutes } from './stored-response.js';
+import { responsesWebSocket } from './websocket.js';
 
 export const responsesRoutes: readonly GenerateRoute[] = [
   {
@@ -15,6 +16,7 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     encodeResponse: encodeResponsesResponse,
     cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),
     storedResponses: responsesStoredRoutes,
+    websocket: responsesWebSocket,
   },
   responsesCompactRoute,
 ];

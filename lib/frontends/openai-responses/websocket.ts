@@ -1,0 +1,134 @@
+import { LipError } from '../../errors/index.js';
+import { randomId } from '../../wire/index.js';
+import type { WebSocketMode, WebSocketSession, WebSocketTurn } from '../protocol.js';
+import { badField } from './decode-input.js';
+import { decodeResponsesRequest } from './decode-request.js';
+import { ResponseShell } from './response-object.js';
+
+type Json = Record<string, unknown>;
+
+/** The most `response.create` messages one connection may have waiting behind the running one. */
+const MAX_QUEUED_TURNS = 16;
+
+/** What the connection keeps of its latest response: enough to continue it without a store. */
+interface LatestResponse {
+  readonly id: string;
+  /** Every input item it answered (its own and, when it continued one, those before), as the wire items. */
+  readonly input: readonly unknown[];
+  /** Its output items (from `response.completed`). */
+  readonly output: readonly unknown[];
+}
+
+/**
+ * OpenAI Responses' WebSocket mode (`GET /v1/responses` upgraded; the OpenAI SDK's `ResponsesWS`,
+ * Codex): the client sends `{"type": "response.create", ...}` messages, each a Responses create
+ * body without its transport fields, and gets the same events a streamed request gets, one JSON
+ * text message each. Turns run one after the other, in the order sent.
+ *
+ * The server runs each turn as a streamed `POST /v1/responses` (lib/server/websocket-turns.ts);
+ * this session turns a message into that request's body and keeps what the protocol keeps per
+ * connection:
+ * - `stream` is the transport's (ignored); `background` is refused as over HTTP.
+ * - A response created with `store: false` can still be continued on its connection: the
+ *   connection keeps its latest response (input and output items), and a turn whose
+ *   `previous_response_id` names it is sent with those items before its own (the answer still
+ *   names the previous response). Any other id goes to the store as over HTTP, so a stored
+ *   response continues on any connection. A turn that fails forgets the latest response.
+ * - `generate: false` prepares a turn without a model call: it answers `response.created` and
+ *   `response.completed` with no output, and later turns continue from its id on this connection.
+ * - An error before a turn's stream is one message `{"type": "error", "status", "error": {...}}`
+ *   and the connection stays open.
+ * @see spec/frontends/openai-responses/websocket.spec.ts
+ */
+export const responsesWebSocket: WebSocketMode = {
+  maxQueuedTurns: MAX_QUEUED_TURNS,
+  session: () => new ResponsesWebSocketSession(),
+};
+
+class ResponsesWebSocketSession implements WebSocketSession {
+  private latest: LatestResponse | undefined;
+
+  turn(text: string): WebSocketTurn {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      return { error: new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the message is not JSON: ${(err as Error).message}`) };
+    }
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) return { error: badField('type', 'a message is a JSON object whose type is "response.create"') };
+    const { type, stream: _transport, generate, ...body } = message as Json;
+    if (type !== 'response.create') return { error: badField('type', `"${String(type)}" is not a client event of this connection; send "response.create"`) };
+    if (generate !== undefined && typeof generate !== 'boolean') return { error: badField('generate', 'must be a boolean') };
+    const previous = body.previous_response_id;
+    // The latest response of this connection, continued without the store (its items first).
+    const local = typeof previous === 'string' && this.latest?.id === previous ? this.latest : undefined;
+    const own = inputItems(body.input);
+    const input = local ? [...local.input, ...local.output, ...own] : own;
+    const sent: Json = { ...body, stream: true };
+    if (local) {
+      delete sent.previous_response_id;
+      sent.input = input;
+    }
+    if (generate === false) return this.warmup(sent, input, local?.id);
+    let ended = false;
+    return {
+      body: sent,
+      event: (type, data) => {
+        const ends = type === 'response.completed' || type === 'response.incomplete';
+        if (type === 'response.failed') this.latest = undefined;
+        // Only the events that carry the Response object are read: to name the continued
+        // response (the request went without the id) and to keep the latest one's items.
+        if (!(local !== undefined && RESPONSE_EVENTS.has(type)) && !ends) return data;
+        const event = JSON.parse(data) as Json;
+        const response = event.response as Json | undefined;
+        if (response === undefined || response === null || typeof response !== 'object') return data;
+        if (ends) {
+          ended = true;
+          this.latest = { id: String(response.id), input, output: Array.isArray(response.output) ? response.output : [] };
+        }
+        if (local === undefined) return data;
+        response.previous_response_id = previous;
+        return JSON.stringify(event);
+      },
+      failed: () => {
+        if (!ended) this.latest = undefined;
+      },
+    };
+  }
+
+  errorMessage(status: number, envelope: unknown): string {
+    const error = (envelope as { error?: unknown } | undefined)?.error ?? envelope;
+    return JSON.stringify({ type: 'error', status, error });
+  }
+
+  /** `generate: false`: the turn's response, created and completed with no output, kept as the latest. */
+  private warmup(body: Json, input: readonly unknown[], previous: string | undefined): WebSocketTurn {
+    let decoded;
+    try {
+      decoded = decodeResponsesRequest({ ...body, input: [...input] });
+    } catch (err) {
+      return { error: err instanceof LipError ? err : new LipError('LIP_ERR_REQUEST_INVALID', String(err)) };
+    }
+    const id = randomId('resp_', 48);
+    const continuation = decoded.continuation ? { ...decoded.continuation, ...(previous !== undefined ? { previousResponseId: previous } : {}) } : undefined;
+    const shell = new ResponseShell({
+      call: decoded.call, hints: decoded.hints ?? {}, requestId: id, created: Math.floor(Date.now() / 1000), responseId: id,
+      ...(continuation ? { continuation } : {}),
+    });
+    this.latest = { id, input, output: [] };
+    const created = { type: 'response.created', sequence_number: 0, response: shell.build({ status: 'in_progress', output: [] }) };
+    const completed = { type: 'response.completed', sequence_number: 1, response: shell.build({ status: 'completed', output: [], usage: { inputTokens: 0, outputTokens: 0 } }) };
+    return { answer: [JSON.stringify(created), JSON.stringify(completed)] };
+  }
+}
+
+/** `input` as a list of items (a string is one user message). */
+function inputItems(input: unknown): unknown[] {
+  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];
+  return Array.isArray(input) ? input : [];
+}
+
+/** The events that carry the whole Response object. */
+const RESPONSE_EVENTS: ReadonlySet<string> = new Set([
+  'response.created', 'response.in_progress', 'response.completed', 'response.incomplete', 'response.failed', 'response.queued',
+]);

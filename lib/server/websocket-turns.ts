@@ -1,0 +1,332 @@
+import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Config } from '../config/index.js';
+import { LipError, reportInternalError, toLipError } from '../errors/index.js';
+import type { Frontend, WebSocketMode, WebSocketSession, WebSocketTurn } from '../frontends/protocol.js';
+import { SseParser } from '../wire/index.js';
+
+/** Request headers of the upgrade that a turn's request does not repeat (hop-by-hop, the handshake's, the body's). */
+const NOT_FORWARDED: ReadonlySet<string> = new Set([
+  'connection', 'upgrade', 'host', 'origin', 'content-length', 'content-type', 'transfer-encoding', 'te', 'trailer', 'keep-alive',
+  'proxy-connection', 'accept-encoding', 'x-request-id', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
+  'sec-websocket-protocol', 'sec-websocket-accept',
+]);
+/** The session headers a turn's answer carries and the next turn sends back (one conversation per connection). */
+const SESSION_HEADERS = ['x-lip-session-id', 'x-lip-resume-token'] as const;
+/** The most of a refused turn's error answer read. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+let wsModule: { WebSocketServer: typeof WebSocketServer } | undefined;
+/** `ws`, loaded with the first upgrade (a lip without WebSocket clients never pays for it). */
+const loadWs = () => (wsModule ??= createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WebSocketServer });
+
+export interface WebSocketTurnsOptions {
+  /** The server whose handler answers the turns (each runs as one of its requests). */
+  readonly http: Server;
+  readonly config: () => Config;
+  /** Headers every answer carries (the 101 included: `Server`). */
+  readonly identity: () => readonly (readonly [string, string])[];
+  readonly logger: { debug(message: string, meta?: Record<string, unknown>): unknown };
+}
+
+/**
+ * A protocol's WebSocket mode over lip's HTTP pipeline (docs/frontends/openai-responses.md,
+ * "WebSocket mode"): each accepted connection runs its turns one after the other, each as a
+ * streamed request of the route, through the same server: authentication, key limits, routing,
+ * failover, the continuity store, recording, metrics and the access log apply to a turn exactly
+ * as to an HTTP request. The requests go through an in-process listener on the loopback
+ * interface (started with the first connection) whose connections the HTTP server itself
+ * handles, so turns stay in this process and keep working while a draining server's public
+ * listener is closed. A turn's events come back as SSE and leave as one WebSocket message each.
+ *
+ * Cancellation: a client that closes its connection (or stops answering pings) aborts the running
+ * turn's request, which aborts its upstream attempt. Backpressure: while more than
+ * `server.max_buffered_bytes` wait unsent to the client, the turn's stream is not read, so the
+ * upstream pauses as for a slow HTTP client. A connection older than `server.websocket_max_age`
+ * takes no new turn (`LIP_ERR_SERVER_CONNECTION_EXPIRED`) and is closed.
+ * @see spec/e2e/responses-websocket.spec.ts
+ */
+export class WebSocketTurns {
+  private wss: WebSocketServer | undefined;
+  private loopback: Promise<number> | undefined;
+  private listener: NetServer | undefined;
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly connections = new Set<Connection>();
+  private closing = false;
+
+  constructor(private readonly options: WebSocketTurnsOptions) {}
+
+  /** Connections open now. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Completes the handshake of an upgrade already admitted (authenticated, allowed) for `route` at `path`. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, frontend: Frontend, mode: WebSocketMode): void {
+    const wss = this.server();
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.closing) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      const connection = new Connection(ws, req.headers, path, frontend, mode.session(), mode.maxQueuedTurns, this.options, { port: () => this.port(), agent: this.agent });
+      this.connections.add(connection);
+      this.options.logger.debug('websocket connected', { path, frontend: frontend.id, connections: this.connections.size });
+      ws.once('close', (code) => {
+        this.connections.delete(connection);
+        this.options.logger.debug('websocket closed', { path, code, turns: connection.turns });
+      });
+    });
+  }
+
+  /**
+   * Shutdown: no new turn starts; idle connections close at once (1001), the others after the
+   * turn they run (whose request the server's own shutdown lets finish or ends); `deadline`
+   * closes whatever is left. Then the loopback listener and its connections.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const closed = [...this.connections].map((c) => c.shutdown());
+    const timer = setTimeout(() => { for (const c of this.connections) c.terminate(); }, graceMs);
+    timer.unref();
+    await Promise.all(closed);
+    clearTimeout(timer);
+    this.agent.destroy();
+    const listener = this.listener;
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+
+  private server(): WebSocketServer {
+    if (this.wss) return this.wss;
+    const { WebSocketServer: Wss } = loadWs();
+    const wss = new Wss({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: this.options.config().server.max_request_body_bytes });
+    wss.on('headers', (headers) => { for (const [name, value] of this.options.identity()) headers.push(`${name}: ${value}`); });
+    return (this.wss = wss);
+  }
+
+  /** The port of the loopback listener whose connections the HTTP server handles (started once). */
+  private port(): Promise<number> {
+    this.loopback ??= new Promise<number>((resolve, reject) => {
+      const listener = createNetServer((socket) => this.options.http.emit('connection', socket));
+      this.listener = listener;
+      listener.once('error', reject);
+      // exclusive: a worker of `lip serve --workers` keeps its own port (its turns stay in it).
+      listener.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve((listener.address() as AddressInfo).port));
+    });
+    return this.loopback;
+  }
+}
+
+/** One client connection: its turns in order, the running one's request, the session's state. */
+class Connection {
+  /** Turns run so far (for the log). */
+  turns = 0;
+  private readonly queue: string[] = [];
+  /** The running turn (its request once sent); undefined when none runs. */
+  private running: { request?: ClientRequest } | undefined;
+  private readonly opened = Date.now();
+  private readonly forwarded: Record<string, string> = {};
+  private alive = true;
+  private readonly pinger: NodeJS.Timeout | undefined;
+  private closed = false;
+  private finishing: (() => void) | undefined;
+  private unsent = 0;
+  private paused: IncomingMessage | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    headers: IncomingHttpHeaders,
+    private readonly path: string,
+    private readonly frontend: Frontend,
+    private readonly session: WebSocketSession,
+    private readonly maxQueued: number,
+    private readonly options: WebSocketTurnsOptions,
+    /** Where turns are sent: the loopback listener's port, through one keep-alive agent. */
+    private readonly loopback: { port(): Promise<number>; readonly agent: Agent },
+  ) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || NOT_FORWARDED.has(name)) continue;
+      this.forwarded[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    ws.on('message', (data, isBinary) => this.message(data, isBinary));
+    ws.on('pong', () => { this.alive = true; });
+    ws.on('error', () => undefined); // a broken socket closes; 'close' cleans up
+    ws.once('close', () => this.gone());
+    const every = options.config().server.keepalive_interval;
+    if (every > 0) {
+      // A peer that stops answering pings (a half-open connection) is dropped, and its turn aborted.
+      this.pinger = setInterval(() => {
+        if (!this.alive) return this.terminate();
+        this.alive = false;
+        ws.ping();
+      }, every);
+      this.pinger.unref();
+    }
+  }
+
+  /** Shutdown: close now when idle, else after the running turn; resolves when closed. */
+  shutdown(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
+    this.refuseQueued(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
+    if (this.running === undefined) this.ws.close(1001, 'server shutting down');
+    else this.finishing = () => this.ws.close(1001, 'server shutting down');
+    return done;
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private message(data: unknown, isBinary: boolean): void {
+    if (this.closed || this.finishing) return;
+    if (isBinary) return this.refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'messages are JSON text; a binary message is not one'));
+    if (this.queue.length >= this.maxQueued) {
+      return this.refuse(new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `at most ${this.maxQueued} turns may wait behind the running one on a connection`));
+    }
+    this.queue.push(String(data));
+    this.next();
+  }
+
+  /** Starts the next turn when none runs. */
+  private next(): void {
+    while (this.running === undefined && !this.closed && this.queue.length > 0) {
+      const text = this.queue.shift()!;
+      const maxAge = this.options.config().server.websocket_max_age;
+      if (Date.now() - this.opened >= maxAge) {
+        this.refuse(new LipError('LIP_ERR_SERVER_CONNECTION_EXPIRED', `this connection is older than server.websocket_max_age (${maxAge} ms) and takes no new turn; reconnect`));
+        this.ws.close(1000, 'connection age limit reached');
+        this.closed = true;
+        return;
+      }
+      let turn: WebSocketTurn;
+      try {
+        turn = this.session.turn(text);
+      } catch (err) {
+        this.refuse(reportInternalError('websocket.turn', err));
+        continue;
+      }
+      if ('error' in turn) this.refuse(turn.error);
+      else if ('answer' in turn) for (const message of turn.answer) this.send(message);
+      else void this.run(turn);
+    }
+    if (this.running === undefined && this.finishing) this.finishing();
+  }
+
+  /** One turn as a streamed request of the route, through the loopback listener. */
+  private async run(turn: Extract<WebSocketTurn, { body: unknown }>): Promise<void> {
+    const body = JSON.stringify(turn.body);
+    const running: { request?: ClientRequest } = {};
+    this.running = running;
+    let port: number;
+    try {
+      port = await this.loopback.port();
+    } catch (err) {
+      this.running = undefined;
+      turn.failed();
+      this.refuse(reportInternalError('websocket.loopback', err));
+      return this.next();
+    }
+    if (this.closed) return turn.failed();
+    this.turns++;
+    const req = request({
+      host: '127.0.0.1', port, method: 'POST', path: this.path, agent: this.loopback.agent,
+      headers: { ...this.forwarded, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    running.request = req;
+    let finished = false;
+    const finish = (ok: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (!ok) turn.failed();
+      if (this.running === running) this.running = undefined;
+      this.paused = undefined;
+      this.next();
+    };
+    req.on('response', (res) => {
+      for (const name of SESSION_HEADERS) {
+        const value = res.headers[name];
+        if (typeof value === 'string') this.forwarded[name] = value;
+      }
+      res.setEncoding('utf8');
+      if (res.statusCode !== 200) return this.refused(res, () => finish(false));
+      const parser = new SseParser({ maxLineBytes: this.options.config().server.max_request_body_bytes * 4 });
+      res.on('data', (chunk: string) => {
+        try {
+          for (const m of parser.push(chunk)) if (m.data !== '') this.send(turn.event(m.event, m.data), res);
+        } catch (err) {
+          reportInternalError('websocket.event', err);
+          req.destroy();
+        }
+      });
+      res.once('end', () => finish(true));
+      res.once('close', () => finish(res.complete));
+    });
+    req.once('error', (err) => {
+      if (!this.closed) this.refuse(new LipError('LIP_ERR_SERVER_INTERNAL', `the turn could not be run: ${err.message}`));
+      finish(false);
+    });
+    req.end(body);
+  }
+
+  /** A turn the server refused before its stream: its error answer as the protocol's error message. */
+  private refused(res: IncomingMessage, done: () => void): void {
+    let text = '';
+    res.on('data', (chunk: string) => { if (text.length < MAX_ERROR_BYTES) text += chunk; });
+    res.once('end', () => {
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(text);
+      } catch {
+        envelope = { error: { message: text.slice(0, 1_000), type: 'server_error', param: null, code: null } };
+      }
+      this.send(this.session.errorMessage(res.statusCode ?? 500, envelope));
+      done();
+    });
+    res.once('close', () => { if (!res.complete) done(); });
+  }
+
+  /** Answers a turn (or a message) with the protocol's error message; the connection stays open. */
+  private refuse(err: LipError): void {
+    const response = this.frontend.encodeError(toLipError(err));
+    this.send(this.session.errorMessage(response.status, response.body));
+  }
+
+  private refuseQueued(err: LipError): void {
+    for (; this.queue.length > 0; this.queue.shift()) this.refuse(err);
+  }
+
+  /** Sends one message; while too much waits unsent, the turn's stream (`source`) is not read. */
+  private send(message: string, source?: IncomingMessage): void {
+    if (this.closed || this.ws.readyState !== 1) return;
+    const size = message.length;
+    this.unsent += size;
+    this.ws.send(message, () => {
+      this.unsent -= size;
+      if (this.paused && this.unsent <= this.options.config().server.max_buffered_bytes / 2) {
+        const resumed = this.paused;
+        this.paused = undefined;
+        resumed.resume();
+      }
+    });
+    if (source && this.paused === undefined && this.unsent > this.options.config().server.max_buffered_bytes) {
+      this.paused = source;
+      source.pause();
+    }
+  }
+
+  /** The client went away: the running turn's request is aborted (so is its upstream attempt). */
+  private gone(): void {
+    this.closed = true;
+    if (this.pinger) clearInterval(this.pinger);
+    this.queue.length = 0;
+    const running = this.running;
+    this.running = undefined;
+    running?.request?.destroy();
+    this.finishing?.();
+    this.finishing = undefined;
+  }
+}

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import type { WebSocketTurn } from '../../../lib/frontends/protocol.js';
+import { responsesWebSocket } from '../../../lib/frontends/openai-responses/websocket.js';
+
+type Json = Record<string, any>;
+type Run = Extract<WebSocketTurn, { body: unknown }>;
+
+const create = (fields: Json) => JSON.stringify({ type: 'response.create', model: 'm', ...fields });
+const asRun = (turn: WebSocketTurn): Run => {
+  if (!('body' in turn)) throw new Error(`not a run: ${JSON.stringify(turn)}`);
+  return turn;
+};
+/** The SSE events of a completed response `id` with `output`, as the server's stream has them. */
+const stream = (id: string, output: unknown[], previous: string | null = null) => [
+  ['response.created', { type: 'response.created', sequence_number: 0, response: { id, status: 'in_progress', output: [], previous_response_id: previous } }],
+  ['response.output_text.delta', { type: 'response.output_text.delta', sequence_number: 1, delta: 'x' }],
+  ['response.completed', { type: 'response.completed', sequence_number: 2, response: { id, status: 'completed', output, previous_response_id: previous } }],
+] as const;
+const play = (run: Run, events: ReturnType<typeof stream>) => events.map(([type, data]) => JSON.parse(run.event(type, JSON.stringify(data))) as Json);
+
+describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
+  it('a response.create is the body of a streamed request (stream is the transport\'s)', () => {
+    const run = asRun(responsesWebSocket.session().turn(create({ input: 'hi', stream: false, store: false, tools: [] })));
+    expect(run.body).to.deep.equal({ model: 'm', input: 'hi', store: false, tools: [], stream: true });
+  });
+
+  it('other messages are errors naming what is wrong', () => {
+    const session = responsesWebSocket.session();
+    const errorOf = (text: string) => {
+      const turn = session.turn(text);
+      if (!('error' in turn)) throw new Error('expected an error');
+      return turn.error;
+    };
+    expect(errorOf('{"type":')).to.include({ code: 'LIP_ERR_REQUEST_INVALID_JSON', status: 400 });
+    expect(errorOf('[1]')).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'type' });
+    expect(errorOf('{"type": "response.cancel"}').message).to.contain('"response.cancel" is not a client event');
+    expect(errorOf(create({ generate: 'no' }))).to.include({ param: 'generate' });
+  });
+
+  it('the latest response continues without the store: its items go first, and its events name it', () => {
+    const session = responsesWebSocket.session();
+    const first = asRun(session.turn(create({ store: false, input: 'one' })));
+    const output = [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'uno' }] }];
+    // Events the session does not read leave it as they came (no re-serialisation).
+    const delta = JSON.stringify({ type: 'response.output_text.delta', delta: 'x' });
+    expect(first.event('response.output_text.delta', delta)).to.equal(delta);
+    play(first, stream('resp_1', output));
+    const second = asRun(session.turn(create({ store: false, previous_response_id: 'resp_1', input: [{ type: 'message', role: 'user', content: 'two' }] })));
+    expect(second.body).to.not.have.property('previous_response_id');
+    expect(second.body.input).to.deep.equal([{ type: 'message', role: 'user', content: 'one' }, ...output, { type: 'message', role: 'user', content: 'two' }]);
+    const events = play(second, stream('resp_2', []));
+    expect(events.filter((e) => e.response).map((e) => e.response.previous_response_id)).to.deep.equal(['resp_1', 'resp_1']);
+    // Another id (a stored response) goes to the store: passed on as it is.
+    const stored = asRun(session.turn(create({ previous_response_id: 'resp_stored', input: 'x' })));
+    expect(stored.body).to.include({ previous_response_id: 'resp_stored', input: 'x' });
+  });
+
+  it('a turn that fails forgets the latest response; one that completes does not', () => {
+    const session = responsesWebSocket.session();
+    const first = asRun(session.turn(create({ input: 'one' })));
+    play(first, stream('resp_1', []));
+    first.failed(); // told after its stream ended: nothing changes
+    const failing = asRun(session.turn(create({ previous_response_id: 'resp_1', input: 'two' })));
+    expect(failing.body).to.not.have.property('previous_response_id');
+    failing.failed();
+    const after = asRun(session.turn(create({ previous_response_id: 'resp_1', input: 'three' })));
+    expect(after.body).to.include({ previous_response_id: 'resp_1' });
+  });
+
+  it('generate: false answers created and completed with no output, and the next turn continues from it', () => {
+    const session = responsesWebSocket.session();
+    const warm = session.turn(create({ generate: false, instructions: 'Be brief.', input: [{ type: 'message', role: 'developer', content: 'French.' }] }));
+    if (!('answer' in warm)) throw new Error('expected an answer');
+    const [created, done] = warm.answer.map((m) => JSON.parse(m) as Json);
+    expect([created!.type, done!.type]).to.deep.equal(['response.created', 'response.completed']);
+    expect(done!.response).to.deep.include({ status: 'completed', output: [], instructions: 'Be brief.', object: 'response' });
+    expect(done!.response.usage).to.include({ input_tokens: 0, output_tokens: 0 });
+    expect(created!.response.id).to.match(/^resp_/).and.equal(done!.response.id);
+    const next = asRun(session.turn(create({ previous_response_id: done!.response.id, input: 'Hello.' })));
+    expect(next.body.input).to.deep.equal([{ type: 'message', role: 'developer', content: 'French.' }, { type: 'message', role: 'user', content: 'Hello.' }]);
+    // An invalid warm-up is the decoder's error.
+    const bad = session.turn(create({ generate: false, input: 'x', temperature: 'hot' }));
+    expect('error' in bad && bad.error.param).to.equal('temperature');
+  });
+
+  it('an error before the stream is one message with the status and the envelope\'s error', () => {
+    const session = responsesWebSocket.session();
+    expect(JSON.parse(session.errorMessage(404, { error: { code: 'previous_response_not_found', message: 'm' } }))).to.deep.equal({ type: 'error', status: 404, error: { code: 'previous_response_not_found', message: 'm' } });
+  });
+});
