@@ -96,6 +96,12 @@ export const FINISH_DIALECTS = {
   gemini: 'gemini.candidate',
 } as const;
 
+/** Usage dialects (Usage.iterations): whose breakdown of an answer's usage it is. Only a client of that protocol reads it. */
+export const USAGE_DIALECTS = {
+  /** Anthropic's `usage.iterations`, as written (`message`, `compaction`, `advisor_message`, `fallback_message` entries). */
+  anthropic: 'anthropic.iterations',
+} as const;
+
 /**
  * Caller dialects (ToolCaller): whose record of who made a tool call it is. Only a client of that
  * protocol reads it, and only a backend of the dialect sends it back with the call.

@@ -34,6 +34,19 @@ export interface Usage {
    * top-level counts without these (lib/frontends/anthropic/encode-usage.ts).
    */
   readonly compaction?: CompactionUsage;
+  /**
+   * The provider's own breakdown of the answer's usage into its sampling iterations, as written
+   * (USAGE_DIALECTS: Anthropic's `usage.iterations`: the messages of a server-side tool loop, a
+   * compaction, an advisor's, a fallback model's). Only a client of that provider's protocol is
+   * written it; the counts above already hold what it says.
+   */
+  readonly iterations?: UsageIterations;
+}
+
+/** A provider's usage iterations in its dialect's form (Usage.iterations). */
+export interface UsageIterations {
+  readonly dialect: string;
+  readonly value: readonly unknown[];
 }
 
 /** The tokens a server-side compaction used, in the same convention as Usage (input includes cache reads and writes). */

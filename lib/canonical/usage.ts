@@ -1,4 +1,4 @@
-import type { Usage } from './events.js';
+import type { Usage, UsageIterations } from './events.js';
 
 const FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
 
@@ -15,6 +15,10 @@ export function mergeUsage(into: Usage, next: Usage): Usage {
   if (next.compaction !== undefined && next.compaction !== into.compaction) {
     out ??= { ...into };
     out.compaction = next.compaction;
+  }
+  if (next.iterations !== undefined && next.iterations !== into.iterations) {
+    out ??= { ...into };
+    out.iterations = next.iterations;
   }
   return out ?? into;
 }
@@ -39,7 +43,18 @@ export function addUsage(total: Usage | undefined, add: Usage): Usage {
       cacheReadTokens: (c?.cacheReadTokens ?? 0) + (d?.cacheReadTokens ?? 0), cacheWriteTokens: (c?.cacheWriteTokens ?? 0) + (d?.cacheWriteTokens ?? 0),
     };
   }
+  const iterations = addIterations(total.iterations, add.iterations);
+  if (iterations !== undefined) out.iterations = iterations;
   return out;
+}
+
+/**
+ * Two calls' iterations as one list, in order, when they are of one dialect; those of one call
+ * alone when the other has none; none when their dialects differ (no protocol has both).
+ */
+function addIterations(a: UsageIterations | undefined, b: UsageIterations | undefined): UsageIterations | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return a.dialect === b.dialect ? { dialect: a.dialect, value: [...a.value, ...b.value] } : undefined;
 }
 
 /** Total tokens as reported, else input + output. */

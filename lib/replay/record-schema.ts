@@ -38,6 +38,7 @@ const USAGE = {
   properties: {
     ...numbers(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens']),
     compaction: { type: 'object', properties: numbers(['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens']) },
+    iterations: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'array' } } },
   },
 };
 

@@ -50,6 +50,19 @@ describe('e2e: Anthropic\'s server-side compaction (compact_20260112, compaction
       expect(message.stop_reason).to.equal('end_turn');
       // Anthropic's top-level counts, without the compaction's own tokens (usage.iterations): the client reads the compacted context's size.
       expect(message.usage).to.include({ input_tokens: 300, output_tokens: 20, cache_read_input_tokens: 0 });
+      // ... and the iterations that hold the compaction's, as Anthropic wrote them.
+      expect(message.usage.iterations).to.deep.equal([
+        { type: 'compaction', input_tokens: 1800, output_tokens: 120, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: null },
+        { type: 'message', input_tokens: 300, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: null, model: 'claude-sonnet-4-6' },
+      ]);
+    });
+
+    it(`another protocol's client is written no iterations; its usage holds the compaction's tokens (${mode})`, async () => {
+      anthropic().enqueue(COMPACTED);
+      const params = { model: 'an:claude-sonnet-4-6', input: 'Fix it.' } as const;
+      const response = stream ? await up.openai().responses.stream(params).finalResponse() : await up.openai().responses.create(params);
+      expect(response.usage).to.not.have.property('iterations');
+      expect(response.usage).to.include({ input_tokens: 2100, output_tokens: 140 });
     });
 
     it(`a pause after compaction is stop_reason "compaction" with the block alone (${mode})`, async () => {

@@ -1,5 +1,5 @@
 import type { CitationEvent, FinishReason, LipEvent, Usage, WebSearchEvent, WebSearchResult } from '../../canonical/index.js';
-import { CALL_LIMITS, CALLER_DIALECTS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALL_LIMITS, CALLER_DIALECTS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, USAGE_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { LipError } from '../../errors/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
@@ -54,7 +54,8 @@ export interface UsageParts {
  * out) is added, as a continued turn's usage is (addUsage): the usage is everything the answer
  * cost, and `compaction` says how much of it the compaction used (an Anthropic client is written
  * the top-level counts without it, as Anthropic writes them). The advisor's iterations are another model's, priced at its rates, and stay out, as
- * Anthropic leaves them out of its top-level counts.
+ * Anthropic leaves them out of its top-level counts. The iterations themselves go along as
+ * written (`Usage.iterations`), for an Anthropic client.
  */
 export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   if (typeof u.input_tokens === 'number') parts.input = u.input_tokens;
@@ -74,6 +75,10 @@ export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   const thinking = u.output_tokens_details?.thinking_tokens ?? u.output_tokens_details?.reasoning_tokens;
   if (typeof thinking === 'number' && thinking > 0) out.reasoningTokens = thinking;
   if (c !== undefined) out.compaction = { inputTokens: c.input + c.read + c.write, outputTokens: c.output, cacheReadTokens: c.read, cacheWriteTokens: c.write };
+  // The iterations as written, for an Anthropic client (bounded: at most MAX_UPSTREAM_ITEMS, not too deep).
+  if (Array.isArray(u.iterations) && u.iterations.length > 0 && !valueTooDeep(u.iterations, MAX_UPSTREAM_DEPTH)) {
+    out.iterations = { dialect: USAGE_DIALECTS.anthropic, value: u.iterations.slice(0, MAX_UPSTREAM_ITEMS) };
+  }
   return out;
 }
 

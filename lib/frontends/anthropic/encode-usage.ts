@@ -1,4 +1,4 @@
-import type { Usage } from '../../canonical/index.js';
+import { USAGE_DIALECTS, type Usage } from '../../canonical/index.js';
 
 export interface AnthropicUsage {
   input_tokens: number;
@@ -7,6 +7,8 @@ export interface AnthropicUsage {
   output_tokens: number;
   /** Only in a response that ran hosted web searches or fetched pages. */
   server_tool_use?: { web_search_requests: number; web_fetch_requests?: number };
+  /** Only when an Anthropic upstream wrote them: its iterations, as written. */
+  iterations?: readonly unknown[];
 }
 
 /**
@@ -16,8 +18,9 @@ export interface AnthropicUsage {
  * input_tokens = inputTokens - cacheRead - cacheWrite, and a client summing the three gets
  * inputTokens back. Reasoning tokens are part of `output_tokens` in both conventions. The tokens
  * a server-side compaction used (`u.compaction`) are left out, as Anthropic leaves them out of
- * its top-level counts (it reports them in `usage.iterations`, which lip does not write): a
- * client that reads the context's size from the usage reads the compacted context's.
+ * its top-level counts (it reports them in `usage.iterations`): a client that reads the
+ * context's size from the usage reads the compacted context's. `usage.iterations` is written
+ * when an Anthropic upstream wrote it (Usage.iterations of its dialect), as it wrote it.
  * `searches`: how many hosted web searches the response ran (`server_tool_use.web_search_requests`,
  * left out when none); `fetches`: how many pages web fetch got (`web_fetch_requests`, beside the
  * searches, left out when none).
@@ -32,5 +35,6 @@ export function anthropicUsage(u: Usage, searches = 0, fetches = 0): AnthropicUs
     cache_read_input_tokens: read,
     output_tokens: Math.max(0, (u.outputTokens ?? 0) - (c?.outputTokens ?? 0)),
     ...(searches > 0 || fetches > 0 ? { server_tool_use: { web_search_requests: searches, ...(fetches > 0 ? { web_fetch_requests: fetches } : {}) } } : {}),
+    ...(u.iterations?.dialect === USAGE_DIALECTS.anthropic ? { iterations: u.iterations.value } : {}),
   };
 }

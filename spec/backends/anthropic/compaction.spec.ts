@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { anthropicOptions, AnthropicResponseDecoder, AnthropicStreamDecoder, encodeAnthropicRequest } from '../../../lib/backends/anthropic/index.js';
-import { collectEvents, emptyCall, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
+import { collectEvents, emptyCall, USAGE_DIALECTS, validateSequence, type Call, type HostedToolPart, type LipEvent, type ToolDefinition } from '../../../lib/canonical/index.js';
 import { anthropicProtocol, drain, startAnthropicEmulator, useEmulatedBackend, type Script } from '../../helpers/emulators/index.js';
 import { decodeAnthropicFrames } from './decode-frames.js';
 import { comparable, decodeBothWays, recorded } from '../decode-both-ways.js';
@@ -107,6 +107,8 @@ describe('backends/anthropic server-side compaction and the advisor', () => {
         usage: {
           inputTokens: 300 + 100 + 1800 + 50, outputTokens: 20 + 120, totalTokens: 2250 + 140, cacheReadTokens: 150,
           compaction: { inputTokens: 1850, outputTokens: 120, cacheReadTokens: 50, cacheWriteTokens: 0 },
+          // The iterations themselves, as written, for an Anthropic client.
+          iterations: { dialect: USAGE_DIALECTS.anthropic, value: (frames[7] as { usage: { iterations: unknown[] } }).usage.iterations },
         },
       });
       const plain = decodeStream([frames[0], frames[4], frames[5], frames[6], { ...frames[7], usage: { output_tokens: 20 } }, frames[8]]);
@@ -147,7 +149,10 @@ describe('backends/anthropic server-side compaction and the advisor', () => {
       expect(validateSequence(out)).to.deep.equal([]);
       expect(hostedEvents(out)).to.deep.equal([{ type: 'hosted_tool', id: 'compaction@0', dialect: HOSTED, phase: 'done', block: BLOCK }]);
       expect(lastUsage(out)).to.deep.equal({
-        type: 'usage', usage: { inputTokens: 2100, outputTokens: 140, totalTokens: 2240, compaction: { inputTokens: 1800, outputTokens: 120, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+        type: 'usage', usage: {
+          inputTokens: 2100, outputTokens: 140, totalTokens: 2240, compaction: { inputTokens: 1800, outputTokens: 120, cacheReadTokens: 0, cacheWriteTokens: 0 },
+          iterations: { dialect: USAGE_DIALECTS.anthropic, value: [{ type: 'compaction', input_tokens: 1800, output_tokens: 120 }, { type: 'message', input_tokens: 300, output_tokens: 20 }] },
+        },
       });
       const script: Script = { compaction: { block: BLOCK, usage: { input: 1800, output: 120 } }, text: ['Fix', 'ed.'], usage: { input: 300, output: 20 } };
       const r = decodeBothWays(anthropicProtocol, script, recorded({ model: 'm', stream: true }), () => new AnthropicStreamDecoder('b', []), () => new AnthropicResponseDecoder('b', []));
