@@ -50,8 +50,10 @@ function cpuMs(child: ChildProcess): number {
 async function startLip(root: string, rows: string, extra = '', env = ''): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const config = join(mkdtempSync(join(tmpdir(), 'lip-compare-')), 'lip.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: ${port} }\nlogging: { level: info, format: json, access_log: true }\nbackends:\n${rows}\n${extra}\n`);
-  const child = spawn(process.execPath, [join(root, 'bin/lip.js'), 'serve', '--config', config], {
+  // An extra with a `server:` section of its own (`security_headers: false`) keeps it; the port is a flag.
+  const server = /^server:/m.test(extra) ? '' : 'server: { host: 127.0.0.1 }\n';
+  writeFileSync(config, `${server}logging: { level: info, format: json, access_log: true }\nbackends:\n${rows}\n${extra}\n`);
+  const child = spawn(process.execPath, [join(root, 'bin/lip.js'), 'serve', '--config', config, '--port', String(port)], {
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
     env: { ...process.env, ...Object.fromEntries(env.split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) },
   });

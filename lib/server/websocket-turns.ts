@@ -110,7 +110,8 @@ export class WebSocketTurns {
   /** The port of the loopback listener whose connections the HTTP server handles (started once). */
   private port(): Promise<number> {
     this.loopback ??= new Promise<number>((resolve, reject) => {
-      const listener = createNetServer((socket) => this.options.http.emit('connection', socket));
+      // noDelay as node:http's own listener sets it: small SSE writes must not wait for Nagle's algorithm.
+      const listener = createNetServer({ noDelay: true }, (socket) => this.options.http.emit('connection', socket));
       this.listener = listener;
       listener.once('error', reject);
       // exclusive: a worker of `lip serve --workers` keeps its own port (its turns stay in it).
@@ -254,12 +255,17 @@ class Connection {
       res.setEncoding('utf8');
       if (res.statusCode !== 200) return this.refused(res, () => finish(false));
       const parser = new SseParser({ maxLineBytes: this.options.config().server.max_request_body_bytes * 4 });
+      // The events of one chunk leave in one write (ws writes each message at once otherwise).
+      const socket = (this.ws as unknown as { _socket?: Duplex })._socket;
       res.on('data', (chunk: string) => {
+        socket?.cork();
         try {
           for (const m of parser.push(chunk)) if (m.data !== '') this.send(turn.event(m.event, m.data), res);
         } catch (err) {
           reportInternalError('websocket.event', err);
           req.destroy();
+        } finally {
+          socket?.uncork();
         }
       });
       res.once('end', () => finish(true));
