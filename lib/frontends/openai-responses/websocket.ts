@@ -57,7 +57,10 @@ class ResponsesWebSocketSession implements WebSocketSession {
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message)) return { error: badField('type', 'a message is a JSON object whose type is "response.create"') };
     const { type, stream: _transport, generate, ...body } = message as Json;
-    if (type !== 'response.create') return { error: badField('type', `"${String(type)}" is not a client event of this connection; send "response.create"`) };
+    if (type !== 'response.create') {
+      const named = typeof type === 'string' ? `"${type.slice(0, 64)}" is` : type === undefined ? 'a message without a type is' : `a type of ${Array.isArray(type) ? 'array' : type === null ? 'null' : typeof type} is`;
+      return { error: badField('type', `${named} not a client event of this connection; send "response.create"`) };
+    }
     if (generate !== undefined && typeof generate !== 'boolean') return { error: badField('generate', 'must be a boolean') };
     const previous = body.previous_response_id;
     // The latest response of this connection, continued without the store (its items first).

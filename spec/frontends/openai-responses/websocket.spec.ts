@@ -35,6 +35,9 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     expect(errorOf('[1]')).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'type' });
     expect(errorOf('{"type": "response.cancel"}').message).to.contain('"response.cancel" is not a client event');
     expect(errorOf(create({ generate: 'no' }))).to.include({ param: 'generate' });
+    // A fuzzer find: a type whose toString cannot be called was a TypeError, not the 400.
+    expect(errorOf('{"type": {"toString": null}}')).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'type' });
+    expect(errorOf('{"model": "m"}').message).to.contain('a message without a type');
   });
 
   it('the latest response continues without the store: its items go first, and its events name it', () => {
