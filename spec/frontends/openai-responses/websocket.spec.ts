@@ -38,6 +38,8 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     // A fuzzer find: a type whose toString cannot be called was a TypeError, not the 400.
     expect(errorOf('{"type": {"toString": null}}')).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'type' });
     expect(errorOf('{"model": "m"}').message).to.contain('a message without a type');
+    // Lanes are refused, not run in order under a client that expects its events tagged.
+    expect(errorOf(create({ input: 'x', stream_id: 'lane-1' }))).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'stream_id' });
   });
 
   it('the latest response continues without the store: its items go first, and its events name it', () => {
