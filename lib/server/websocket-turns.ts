@@ -113,7 +113,12 @@ export class WebSocketTurns {
       // noDelay as node:http's own listener sets it: small SSE writes must not wait for Nagle's algorithm.
       const listener = createNetServer({ noDelay: true }, (socket) => this.options.http.emit('connection', socket));
       this.listener = listener;
-      listener.once('error', reject);
+      listener.once('error', (err) => {
+        // A listener that could not start is tried again by the next turn (not failed for good).
+        this.loopback = undefined;
+        this.listener = undefined;
+        reject(err);
+      });
       // exclusive: a worker of `lip serve --workers` keeps its own port (its turns stay in it).
       listener.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve((listener.address() as AddressInfo).port));
     });
@@ -308,6 +313,7 @@ class Connection {
   /** Sends one message; while too much waits unsent, the turn's stream (`source`) is not read. */
   private send(message: string, source?: IncomingMessage): void {
     if (this.closed || this.ws.readyState !== 1) return;
+    // In UTF-16 units: bytes for the ASCII of lip's JSON, a bound within 3x otherwise.
     const size = message.length;
     this.unsent += size;
     this.ws.send(message, () => {
