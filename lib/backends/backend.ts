@@ -65,6 +65,18 @@ export interface DispatchHooks {
 }
 
 /**
+ * How a backend hands reasoning back to its provider in later turns: the dialect it labels its
+ * own unsigned reasoning text with (a Chat server's `reasoning_content`, a Gemini thought), and
+ * the dialects its encoder replays (REASONING_DIALECTS; every other reasoning part is left out).
+ */
+export interface ReasoningReplay {
+  readonly label: string;
+  readonly replays: ReadonlySet<string>;
+  /** It also replays plain reasoning text of any dialect (no signature, no opaque payload). */
+  readonly plainText?: boolean;
+}
+
+/**
  * A configured backend. `stream()` is cold: subscribing starts the upstream request,
  * unsubscribing aborts it (the one cancellation mechanism). Failures are error notifications
  * carrying a LipError whose `retryable` tells routing whether it may move on.
@@ -74,6 +86,8 @@ export interface Backend {
   readonly kind: string;
   /** Static model inventory (configured or the kind's defaults). */
   readonly models: readonly string[];
+  /** What reasoning it replays (absent: it hands none back, as an agent or the stub). */
+  readonly reasoning?: ReasoningReplay;
   stream(call: Call, target: Target): Observable<LipEvent>;
   /** Releases pooled connections (config reload, shutdown). */
   close?(): Promise<void>;

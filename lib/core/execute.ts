@@ -329,7 +329,7 @@ export class Executor {
     const options = applyOverrides(call.options, candidate.leaf.params);
     let attemptCall = options === call.options ? call : { ...call, options };
     if (ext !== undefined) {
-      const prepared = ext.prepareAttempt(attemptCall, candidate, backend.kind);
+      const prepared = ext.prepareAttempt(attemptCall, candidate, backend);
       if (prepared instanceof LipError) return throwError(() => prepared);
       attemptCall = prepared;
     }
@@ -385,7 +385,7 @@ export class Executor {
     } : undefined;
     const breaker = this.breaker;
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate, backend.kind);
+    const attempt = ext?.attempt(attemptCall, candidate, backend);
     const recorded = rows !== undefined && ctx.aLeg !== undefined;
     // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
     const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;

@@ -38,6 +38,12 @@ export interface AttemptCandidate {
   readonly key: string;
 }
 
+/** What the extensions read of the backend an attempt opens (the Backend, structurally). */
+export interface AttemptBackend {
+  readonly kind: string;
+  readonly reasoning?: AttemptTarget['reasoning'];
+}
+
 /** What the executor plugs into one attempt: the B-leg when continuity allocates it, and the stream stages. */
 export interface AttemptExtension {
   readonly onBegin: (ticket: { readonly seq: number; readonly bLegId: string }) => void;
@@ -105,9 +111,9 @@ export class ExtensionRequest {
    * `request_wide_shaping` (per attempt) then `candidate_attempt_transform`, synchronously
    * before the backend opens: the attempt's own call, or the error that skips the candidate.
    */
-  prepareAttempt(call: Call, candidate: AttemptCandidate, backendKind?: string): Call | LipError {
+  prepareAttempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend): Call | LipError {
     const { hooks, failures } = this.host;
-    const target = targetOf(candidate, backendKind);
+    const target = targetOf(candidate, backend);
     let current = call;
     for (const registered of hooks.get('requestParts', this.disabled)) {
       try {
@@ -134,16 +140,17 @@ export class ExtensionRequest {
   }
 
   /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
-  attempt(call: Call, candidate: AttemptCandidate, backendKind?: string): AttemptExtension | undefined {
+  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
     const disabled = this.disabled;
-    const mutators = applying(hooks.get('eventMutators', disabled), call);
-    const policies = applying(hooks.get('toolPolicies', disabled), call);
-    const reactors = applying(hooks.get('toolReactors', disabled), call);
-    const gates = applying(hooks.get('completionGates', disabled), call);
-    const observers = applying(hooks.get('streamObservers', disabled), call);
+    const target = targetOf(candidate, backend);
+    const mutators = applying(hooks.get('eventMutators', disabled), call, target);
+    const policies = applying(hooks.get('toolPolicies', disabled), call, target);
+    const reactors = applying(hooks.get('toolReactors', disabled), call, target);
+    const gates = applying(hooks.get('completionGates', disabled), call, target);
+    const observers = applying(hooks.get('streamObservers', disabled), call, target);
     if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
     const onBegin = (ticket: { readonly seq: number; readonly bLegId: string }) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; };
@@ -172,7 +179,6 @@ export class ExtensionRequest {
         },
       };
     }
-    const target = targetOf(candidate, backendKind);
     const contexts = new Map<string, StreamContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);
@@ -259,12 +265,16 @@ function tapOf(channel: TrafficChannel): Partial<TapObserver<LipEvent>> {
 }
 
 /** The hooks whose `appliesTo` does not rule this call out (the same list when none has one). */
-function applying<H extends Registered>(list: readonly H[], call: Call): readonly H[] {
-  return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call) ?? true) : list;
+function applying<H extends Registered>(list: readonly H[], call: Call, target: AttemptTarget): readonly H[] {
+  return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call, target) ?? true) : list;
 }
 
-function targetOf(candidate: AttemptCandidate, backendKind?: string): AttemptTarget {
-  return { backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model, ...(backendKind !== undefined ? { backendKind } : {}) };
+function targetOf(candidate: AttemptCandidate, backend?: AttemptBackend): AttemptTarget {
+  return {
+    backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model,
+    ...(backend !== undefined ? { backendKind: backend.kind } : {}),
+    ...(backend?.reasoning !== undefined ? { reasoning: backend.reasoning } : {}),
+  };
 }
 
 /** The call, if canonically valid; otherwise a throw that becomes the hook's failure. */

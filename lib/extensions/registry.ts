@@ -10,6 +10,7 @@ import { refToolPolicy } from './features/ref-tool-policy/index.js';
 import { refToolPrefix } from './features/ref-tool-prefix/index.js';
 import { refTrafficTranscript } from './features/ref-traffic-transcript/index.js';
 import { refVerifierStub } from './features/ref-verifier-stub/index.js';
+import { reasoningOutputPreservation } from './features/reasoning-output-preservation/index.js';
 import { refWorkspaceGuard } from './features/ref-workspace-guard/index.js';
 import { secretsGuard } from './features/secrets-guard/index.js';
 import { submitNoop } from './features/submit-noop/index.js';
@@ -39,6 +40,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refTrafficTranscript.id]: refTrafficTranscript as FeatureFactory<never>,
   [refWorkspaceGuard.id]: refWorkspaceGuard as FeatureFactory<never>,
   [codexClientCompat.id]: codexClientCompat as FeatureFactory<never>,
+  [reasoningOutputPreservation.id]: reasoningOutputPreservation as FeatureFactory<never>,
 };
 
 /**

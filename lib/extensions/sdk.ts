@@ -19,10 +19,10 @@ export interface HookBase {
   readonly failureMode?: FailureMode;
   /**
    * Stream-stage hooks only (mutators, tool policies and reactors, gates, stream observers),
-   * optional: whether the hook has anything to do for this attempt's call. False leaves it out
-   * of the attempt entirely; a stage left without hooks is not piped at all.
+   * optional: whether the hook has anything to do for this attempt's call (and candidate). False
+   * leaves it out of the attempt entirely; a stage left without hooks is not piped at all.
    */
-  appliesTo?(call: Call): boolean;
+  appliesTo?(call: Call, target?: AttemptTarget): boolean;
 }
 
 /** Who the request is, as every hook sees it. */
@@ -68,6 +68,13 @@ export interface AttemptTarget {
   readonly backendKind?: string;
   readonly candidateKey: string;
   readonly model: string;
+  /**
+   * The reasoning its backend hands back to the provider in later turns: the dialect it labels
+   * its own unsigned reasoning text with, the dialects it replays (REASONING_DIALECTS; the rest
+   * is left out), and whether it also replays any dialect's plain reasoning text (no signature,
+   * no opaque payload: a Chat backend). Absent: it replays none (an agent, the stub).
+   */
+  readonly reasoning?: { readonly label: string; readonly replays: ReadonlySet<string>; readonly plainText?: boolean };
 }
 
 /** `request_wide_shaping`, per attempt: the attempt's own copy of the call. Synchronous. */

@@ -8,6 +8,7 @@ import { UPSTREAM_QUEUE_DEPTH } from '../backends/http/origin-queue.js';
 import type { AttemptReport } from '../core/attempt.js';
 import { reportInternalError, type InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
+import { REASONING_PRESERVATION } from '../extensions/features/reasoning-output-preservation/index.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 import { GenAiMetrics } from './gen-ai-metrics.js';
@@ -217,6 +218,13 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [reason, count] of TOOL_CALL_REPAIRS) this.inc({ reason }, count);
+      },
+    });
+    new client.Counter({
+      name: 'lip_reasoning_preservation_total', help: 'Assistant turns seen by reasoning-output-preservation, by outcome (kept, restored, left alone and why).', labelNames: ['outcome'], registers,
+      collect() {
+        this.reset();
+        for (const [outcome, count] of REASONING_PRESERVATION) this.inc({ outcome }, count);
       },
     });
     const recordingCounters: [string, string, keyof typeof RECORDING_COUNTS][] = [

@@ -57,6 +57,9 @@ export const ADMIN_ENDPOINTS = {
     return runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
       ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature');
   },
+  /** Counts and posture only: never a turn's reasoning, anchors or scopes. */
+  '/admin/reasoning-preservation': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('reasoning-output-preservation', url.searchParams)
+    ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/reasoning-preservation needs the reasoning-output-preservation feature (on unless a row turns it off)'),
   '/admin/config/status': (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
   /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
   '/admin/config/reload': async (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => {

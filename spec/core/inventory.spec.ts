@@ -21,7 +21,7 @@ describe('core/inventory', () => {
     expect(report.frontends).to.deep.equal([{ id: 'openai-chat', enabled: true }, { id: 'gemini', enabled: false }]);
     expect(report.backends).to.deep.equal([{ id: 'stub', kind: 'localstub', enabled: true, models: [{ id: 'm', selector: 'stub:m' }] }]);
     expect(report.features.slice(0, 1)).to.deep.equal([{ id: 'request-tag', enabled: true, order: 7, description: 'Adds configured metadata tags (and optionally the request id and principal) to every call.' }]);
-    expect(report.features.slice(1).map((f) => [f.id, f.enabled])).to.deep.equal([['tool-call-repair', true]]); // on by default
+    expect(report.features.slice(1).map((f) => [f.id, f.enabled])).to.deep.equal([['tool-call-repair', true], ['reasoning-output-preservation', true]]); // on by default
     expect(report.available_features).to.include('request-tag');
     expect(report.stages.map((s) => s.id)).to.deep.equal([...STAGE_IDS]);
     const submit = report.stages.find((s) => s.id === 'submit_request')!;
@@ -30,7 +30,7 @@ describe('core/inventory', () => {
       hooks: [{ feature: 'request-tag', hook: 'stamp-metadata', list: 'submitHooks', order: 7, failure_mode: 'fail_open' }],
     });
     expect(report.stages.find((s) => s.id === 'attempt_lifecycle')!.hooks).to.equal('core');
-    expect(report.stages.filter((s) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s) => s.id)).to.deep.equal(['submit_request', 'stream_event_mutation', 'tool_event_reaction', 'final_stream_observation']); // tool-call-repair's hooks
+    expect(report.stages.filter((s) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s) => s.id)).to.deep.equal(['submit_request', 'candidate_attempt_transform', 'stream_event_mutation', 'tool_event_reaction', 'final_stream_observation']); // the default features' hooks
   });
 
   it('`lip inventory --json` prints the same report', async () => {

@@ -163,7 +163,7 @@ describe('e2e: extensions through the official SDKs', function () {
   it('GET /admin/inventory lists the features and the occupied stages (secret required)', async () => {
     expect((await fetch(`${lip.url}/admin/inventory`)).status).to.equal(403);
     const inv = await admin('/admin/inventory');
-    expect(inv.features.map((f: any) => f.id)).to.deep.equal(['test-e2e', 'request-tag', 'tool-call-repair']); // the last one is on by default
+    expect(inv.features.map((f: any) => f.id)).to.deep.equal(['test-e2e', 'request-tag', 'tool-call-repair', 'reasoning-output-preservation']); // the last two are on by default
     const occupied = Object.fromEntries(inv.stages.filter((s: any) => Array.isArray(s.hooks) && s.hooks.length > 0).map((s: any) => [s.id, s.hooks.map((h: any) => `${h.feature}/${h.hook}`)]));
     expect(occupied).to.deep.equal({
       submit_request: ['request-tag/stamp-metadata'],
@@ -172,7 +172,8 @@ describe('e2e: extensions through the official SDKs', function () {
       stream_event_mutation: ['tool-call-repair/track-open', 'test-e2e/cat-to-dog', 'test-e2e/flaky'],
       tool_event_reaction: ['test-e2e/hide-audit', 'tool-call-repair/repair'],
       completion_gating: ['test-e2e/forbidden'],
-      final_stream_observation: ['tool-call-repair/count-canceled'],
+      candidate_attempt_transform: ['reasoning-output-preservation/restore-missing'],
+      final_stream_observation: ['tool-call-repair/count-canceled', 'reasoning-output-preservation/keep-released-turn'],
       traffic_observation: ['test-e2e/tap'],
     });
   });

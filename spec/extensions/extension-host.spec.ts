@@ -21,7 +21,8 @@ describe('extensions: the host inside the executor', () => {
   };
 
   it('no enabled feature: the runtime has no host, so the executor takes its plain path', () => {
-    const off = '  - { id: tool-call-repair, enabled: false }'; // on by default: a row opts out
+    // On by default: a row opts out of each.
+    const off = '  - { id: tool-call-repair, enabled: false }\n  - { id: reasoning-output-preservation, enabled: false }';
     expect(make({ a: ok('x') }, off).runtime.extensions).to.equal(undefined);
     expect(make({ a: ok('x') }, `  - { id: test-hooks, enabled: false }\n${off}`).runtime.extensions).to.equal(undefined);
     expect(make({ a: ok('x') }, '').runtime.extensions?.occupancy().tool_event_reaction.map((h) => h.feature)).to.deep.equal(['tool-call-repair']);

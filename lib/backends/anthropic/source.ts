@@ -10,6 +10,7 @@ import { AnthropicResponseDecoder } from './decode-response.js';
 import { AnthropicStreamDecoder } from './decode-stream.js';
 import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
+import { ANTHROPIC_REASONING } from '../reasoning-replay.js';
 
 export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string, betas?: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'anthropic-version': o.version, ...o.headers };
@@ -49,6 +50,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
     identity: presentedIdentity(defaults),
+    reasoning: ANTHROPIC_REASONING,
     defaultModels: defaults.models,
     searchResults: true,
     documentContext: true,

@@ -11,6 +11,7 @@ import { encodeBedrockRequest } from './encode-request.js';
 import { EventStreamFramer } from './event-stream-framer.js';
 import { bedrockOptions, type BedrockOptions } from './options.js';
 import { signRequest } from './sign-request.js';
+import { ANTHROPIC_REASONING } from '../reasoning-replay.js';
 
 /** The environment variable of a Bedrock API key, as the AWS SDKs read it. */
 export const BEDROCK_KEY_ENV = 'AWS_BEARER_TOKEN_BEDROCK';
@@ -65,6 +66,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     ...(o.staticCredentials ? {} : { defaultKeyEnv: BEDROCK_KEY_ENV }),
     requiresKey: false,
     identity: presentedIdentity(defaults),
+    reasoning: ANTHROPIC_REASONING,
     defaultModels: defaults.models,
     generate: (call, target, key) => {
       const body = JSON.stringify(encodeBedrockRequest(call, target.model));

@@ -11,6 +11,7 @@ import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 import { encodeGeminiRequest } from './encode-request.js';
 import { geminiOptions, modelPath, type GeminiOptions } from './options.js';
+import { GEMINI_REASONING } from '../reasoning-replay.js';
 
 export function geminiHeaders(o: GeminiOptions, key: string | undefined, accept: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
@@ -44,6 +45,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: defaults.keyEnv !== undefined,
     identity: presentedIdentity(defaults),
+    reasoning: GEMINI_REASONING,
     defaultModels: defaults.models,
     // A long answer Gemini stops for the client to resume (CONTINUATION) is resumed here, with its token.
     resumedAnswer: (call, continuationToken) => ({ ...call, providerOptions: { ...call.providerOptions, gemini: { ...call.providerOptions?.gemini, continuationToken } } }),

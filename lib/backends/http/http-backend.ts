@@ -2,7 +2,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable } from 'rxjs';
 import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, Target } from '../backend.js';
+import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, ReasoningReplay, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { searchResultsAsText } from '../search-results.js';
@@ -34,6 +34,8 @@ export interface HttpProtocol {
    * `attribution`, the app's URL and title too). Absent: the kind's own headers say who calls.
    */
   readonly identity?: { readonly attribution?: AppAttribution };
+  /** The reasoning the protocol hands back to its provider (Backend.reasoning). */
+  readonly reasoning?: ReasoningReplay;
   /** The kind's own key list (openai-codex: access tokens, auth.json) instead of the row's keys. */
   readonly keys?: readonly string[];
   /** Where those keys come from, for the "no key" message. */
@@ -142,6 +144,7 @@ export interface HttpProtocol {
 export class HttpBackend implements Backend {
   readonly id: string;
   readonly models: readonly string[];
+  readonly reasoning: ReasoningReplay | undefined;
   private readonly client: UpstreamClient;
   private readonly maxLineBytes: number | undefined;
   /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
@@ -157,6 +160,7 @@ export class HttpBackend implements Backend {
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
+    this.reasoning = protocol.reasoning;
     this.identity = protocol.identity ? new UpstreamIdentity(deps.identity ?? DEFAULT_UPSTREAM_IDENTITY, row, protocol.identity.attribution) : undefined;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed);
     this.maxLineBytes = deps.http?.max_line_bytes;

@@ -1,4 +1,4 @@
-import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
@@ -16,8 +16,10 @@ type Json = Record<string, unknown>;
  * the row turns it off), or `stream: false` for a whole answer (which carries its usage).
  * System parts lead as one system message; tool results become one `tool` message each (their
  * images and documents a user message after them);
- * earlier reasoning is replayed only when it is this dialect's (`reasoning_content`) and the
- * row names a field for it. Custom tools and their calls go out as Chat's own (`type: "custom"`);
+ * earlier reasoning is replayed only when the row names a field for it, and only this dialect's
+ * (`reasoning_content`) or plain reasoning text of another (no signature, no opaque payload: what
+ * a client of another protocol hands back of a Chat server's reasoning; signed reasoning is its
+ * provider's alone). Custom tools and their calls go out as Chat's own (`type: "custom"`);
  * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
  * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
  * prompt_cache_options, safety_identifier, logit_bias, prediction) go out unless the row turns
@@ -132,8 +134,8 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
       }
       if (o.reasoningField !== 'none') {
         const reasoning = message.parts
-          .filter((p) => p.type === 'reasoning' && p.dialect === REASONING_DIALECTS.openaiChat && p.text)
-          .map((p) => (p as { text: string }).text).join('');
+          .filter((p): p is ReasoningPart & { text: string } => p.type === 'reasoning' && !!p.text && replaysAsChat(p))
+          .map((p) => p.text).join('');
         if (reasoning) assistant[o.reasoningField] = reasoning;
       }
       out.push(assistant);
@@ -235,4 +237,13 @@ function toolChoice(call: Call, nativeAllowed: boolean): unknown {
     case 'tool': return { type: 'function', function: { name: choice.name } };
     default: return 'auto';
   }
+}
+
+/**
+ * Whether a reasoning part goes out as the Chat reasoning field: this dialect's, or plain text of
+ * another (a signed or opaque block belongs to its provider; lip's own compaction summary is text).
+ */
+export function replaysAsChat(part: ReasoningPart): boolean {
+  if (part.dialect === REASONING_DIALECTS.openaiChat) return true;
+  return part.signature === undefined && part.opaque === undefined && part.dialect !== REASONING_DIALECTS.lipCompaction;
 }

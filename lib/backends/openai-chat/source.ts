@@ -7,6 +7,7 @@ import { ChatResponseDecoder } from './decode-response.js';
 import { ChatStreamDecoder } from './decode-stream.js';
 import { encodeChatRequest } from './encode-request.js';
 import { chatOptions, type ChatOptions } from './options.js';
+import { chatReasoning } from '../reasoning-replay.js';
 
 /** Request headers for one key in the row's auth style, plus the row's extra headers. */
 export function chatHeaders(o: ChatOptions, key: string | undefined, accept: string): Record<string, string> {
@@ -35,6 +36,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey,
     identity: presentedIdentity(defaults),
+    reasoning: chatReasoning(o.reasoningField),
     defaultModels: defaults.models,
     customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({

@@ -14,6 +14,7 @@ import { codexHeaders } from './headers.js';
 import { codexOptions, type CodexOptions } from './options.js';
 import { CodexTokens } from './token-refresh.js';
 import { bumpsVerbosity, TurnCounter } from './turn-counter.js';
+import { RESPONSES_REASONING } from '../reasoning-replay.js';
 
 export const OPENAI_CODEX_DEFAULTS: KindDefaults = { models: ['gpt-5.4'] };
 
@@ -37,6 +38,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     defaultModels: OPENAI_CODEX_DEFAULTS.models,
     customTools: true,
     toolNamespaces: true,
+    reasoning: RESPONSES_REASONING,
     generate: (call, target, key) => {
       const turn = (target as CodexTarget).codexTurn ?? { conversationId: conversationId(call, codexModel(target.model)), turn: 0, bump: false };
       return {
@@ -65,6 +67,7 @@ export class CodexBackend implements Backend {
   readonly id: string;
   readonly kind: string;
   readonly models: readonly string[];
+  readonly reasoning = RESPONSES_REASONING;
   private readonly http: HttpBackend;
   private readonly options: CodexOptions;
   private readonly credentials: CodexCredentials;

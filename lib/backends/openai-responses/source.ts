@@ -8,6 +8,7 @@ import { ResponsesResponseDecoder } from './decode-response.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
 import { encodeResponsesRequest } from './encode-request.js';
 import { responsesOptions, type ResponsesOptions } from './options.js';
+import { RESPONSES_REASONING } from '../reasoning-replay.js';
 
 export function responsesHeaders(o: ResponsesOptions, key: string | undefined, accept: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
@@ -37,6 +38,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
     identity: presentedIdentity(defaults),
+    reasoning: RESPONSES_REASONING,
     defaultModels: defaults.models,
     customTools: true,
     toolNamespaces: o.toolNamespaces === 'native',

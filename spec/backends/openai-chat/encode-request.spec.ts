@@ -129,4 +129,22 @@ describe('backends/openai-chat/encode-request', () => {
     expect((encodeChatRequest(history, 'm', options({ reasoning_field: 'reasoning_content' })).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a', reasoning_content: 'mine' });
     expect((encodeChatRequest(history, 'm', options()).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a' });
   });
+
+  it('replays plain reasoning text of another dialect (a client of another protocol handing a Chat server\'s reasoning back), never a signed or opaque block or lip\'s compaction summary', () => {
+    const history = call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'relayed ' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'summary', id: 'rs_1' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'signed', signature: 's' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'blob' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'encrypted', opaque: 'enc' },
+          { type: 'reasoning', dialect: REASONING_DIALECTS.lipCompaction, text: 'summary of the past' },
+          { type: 'text', text: 'a' },
+        ] },
+      ],
+    });
+    expect((encodeChatRequest(history, 'm', options({ reasoning_field: 'reasoning_content' })).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a', reasoning_content: 'relayed summary' });
+  });
 });

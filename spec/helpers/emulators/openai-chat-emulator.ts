@@ -1,4 +1,5 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
+import { chatReasoningRefusal } from './state-check.js';
 import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
 
 const CREATED = 1_767_225_600;
@@ -74,6 +75,10 @@ export const openaiChatProtocol: EmulatorProtocol = {
   modelList: openaiModelList,
   embeddings: openaiEmbeddings,
   frameKey: (request) => `${request.model ?? ''}|${request.body?.stream_options?.include_usage === true}`,
+  stateRefusal(request, issued) {
+    const message = chatReasoningRefusal(request.body?.messages, issued);
+    return message ? { status: 400, error: { message, type: 'invalid_request_error' } } : undefined;
+  },
 
   frames(script: Script, request: RecordedRequest): Frame[] {
     const id = script.id ?? 'chatcmpl-emu0001';

@@ -75,6 +75,25 @@ export function thoughtSignatureRefusal(contents: unknown, issued: readonly Scri
 }
 
 /**
+ * A Chat Completions server that wants its reasoning back (DeepSeek's thinking mode, Kimi): an
+ * assistant message holding a tool call this upstream issued after reasoning must carry that
+ * reasoning, unchanged, in `reasoning_content`. (A turn without a tool call may leave it out.)
+ */
+export function chatReasoningRefusal(messages: unknown, issued: readonly Script[]): string | undefined {
+  const turns = issued.filter((s) => s.reasoning?.text !== undefined && (s.toolCalls ?? []).length > 0)
+    .map((s) => ({ reasoning: joined(s.reasoning!.text), calls: s.toolCalls!.map((c, k) => c.id ?? `call_emu${k + 1}`) }));
+  const list = Array.isArray(messages) ? (messages as Json[]) : [];
+  for (const [i, m] of list.entries()) {
+    if (m?.role !== 'assistant' || !Array.isArray(m.tool_calls)) continue;
+    const turn = turns.find((t) => (m.tool_calls as Json[]).some((c) => t.calls.includes(c?.id)));
+    if (turn === undefined) continue;
+    if (m.reasoning_content === undefined) return `Missing \`reasoning_content\` field in the assistant message at message index ${i}`;
+    if (m.reasoning_content !== turn.reasoning) return `The \`reasoning_content\` of the assistant message at message index ${i} does not match`;
+  }
+  return undefined;
+}
+
+/**
  * OpenAI Responses (stateless): a reasoning item's `encrypted_content` must be what this upstream
  * issued under that item id, and a function call it issued after encrypted reasoning must come
  * with that reasoning item.

@@ -41,7 +41,7 @@ describe('tool-call-repair: the plugin in the executor', () => {
 
   it('an enabled: false row opts out', async () => {
     const { runtime } = make({ a: toolAnswer('GetWeather', '{"city":"Paris"}') }, '  - { id: tool-call-repair, enabled: false }');
-    expect(runtime.extensions).to.equal(undefined);
+    expect(runtime.extensions?.occupancy().tool_event_reaction).to.deep.equal([]);
     expect(collectEvents(await run(runtime)).blocks).to.deep.equal([{ type: 'tool_call', id: 'c1', name: 'GetWeather', arguments: '{"city":"Paris"}' }]);
   });
 

@@ -1,0 +1,142 @@
+import type { PlacedReasoning } from './turn-anchor.js';
+
+/** What the store holds for one released turn. */
+export interface StoredTurn {
+  /** The turn's reasoning where it sat; empty once two different turns had this anchor. */
+  readonly reasoning: readonly PlacedReasoning[];
+  /** Two released turns of one scope had the same visible content and different reasoning. */
+  readonly conflicted: boolean;
+}
+
+interface Entry extends StoredTurn {
+  readonly scope: string;
+  readonly bytes: number;
+  readonly expiresAt: number;
+}
+
+export interface TurnStoreLimits {
+  /** How long a turn is kept after it was released (or last stored again). */
+  readonly ttlMs: number;
+  /** The most bytes (approximately: UTF-16 characters of keys and reasoning) all turns may take. */
+  readonly maxBytes: number;
+}
+
+/** Per entry beside its strings (the map slot, the entry and its arrays). */
+const ENTRY_OVERHEAD = 160;
+
+/**
+ * The released turns' reasoning, in process: keyed by scope (a principal or a conversation) and
+ * the turn's anchor, bounded by age and by bytes (the oldest go first), never readable across
+ * scopes. A second turn with the same key and other reasoning makes the key ambiguous for good
+ * (until it expires): nothing is restored from it.
+ * @see docs/features.md#reasoning-output-preservation
+ */
+export class TurnStore {
+  private readonly map = new Map<string, Entry>();
+  /** Entries per scope, so that a scope with none costs a lookup. */
+  private readonly scopes = new Map<string, number>();
+  private used = 0;
+  /** Entries dropped to stay within the bytes (not the expired ones). */
+  evicted = 0;
+
+  constructor(private limits: TurnStoreLimits, private readonly now: () => number = Date.now) {}
+
+  /** New limits (a reload): kept turns stay, the oldest dropped while over the new size. */
+  configure(limits: TurnStoreLimits): void {
+    this.limits = limits;
+    this.shrink(0);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** Whether anything is kept for `scope`. */
+  holds(scope: string): boolean {
+    return this.scopes.has(scope);
+  }
+
+  get(scope: string, anchor: string): StoredTurn | undefined {
+    const key = keyOf(scope, anchor);
+    const entry = this.map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.remove(key, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /**
+   * Keeps a released turn's reasoning: `stored`, `same` (already kept: its age starts again),
+   * `conflicted`, or `too_large` (larger than the whole store: not kept, and an older entry of its key is gone).
+   */
+  put(scope: string, anchor: string, reasoning: readonly PlacedReasoning[], reasoningBytes: number): 'stored' | 'same' | 'conflicted' | 'too_large' {
+    const key = keyOf(scope, anchor);
+    const old = this.map.get(key);
+    let outcome: 'stored' | 'same' | 'conflicted' = 'stored';
+    let kept = reasoning;
+    let bytes = reasoningBytes;
+    if (old !== undefined && old.expiresAt > this.now()) {
+      if (old.conflicted || !sameReasoning(old.reasoning, reasoning)) {
+        outcome = 'conflicted';
+        kept = [];
+        bytes = 0;
+      } else {
+        outcome = 'same';
+      }
+    }
+    if (old !== undefined) this.remove(key, old);
+    const entry: Entry = {
+      scope, reasoning: Object.freeze(kept.map((p) => Object.freeze({ at: p.at, part: Object.freeze({ ...p.part }) }))),
+      conflicted: outcome === 'conflicted', bytes: key.length + bytes + ENTRY_OVERHEAD, expiresAt: this.now() + this.limits.ttlMs,
+    };
+    if (entry.bytes > this.limits.maxBytes) return 'too_large';
+    this.shrink(entry.bytes);
+    this.map.set(key, entry);
+    this.scopes.set(scope, (this.scopes.get(scope) ?? 0) + 1);
+    this.used += entry.bytes;
+    return outcome;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.scopes.clear();
+    this.used = 0;
+  }
+
+  /** Drops expired entries from the oldest on, then the oldest live ones, until `room` more bytes fit. */
+  private shrink(room: number): void {
+    const now = this.now();
+    for (const [key, entry] of this.map) {
+      if (this.used + room <= this.limits.maxBytes && entry.expiresAt > now) break;
+      this.remove(key, entry);
+      if (entry.expiresAt > now) this.evicted++;
+    }
+  }
+
+  private remove(key: string, entry: Entry): void {
+    this.map.delete(key);
+    this.used -= entry.bytes;
+    const n = (this.scopes.get(entry.scope) ?? 1) - 1;
+    if (n > 0) this.scopes.set(entry.scope, n);
+    else this.scopes.delete(entry.scope);
+  }
+}
+
+function keyOf(scope: string, anchor: string): string {
+  return `${scope}\u0000${anchor}`;
+}
+
+/** Same parts at the same places (dialect, text, signature, opaque payload, item id). */
+export function sameReasoning(a: readonly PlacedReasoning[], b: readonly PlacedReasoning[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.at === b[i]!.at && sameReasoningPart(x.part, b[i]!.part));
+}
+
+export function sameReasoningPart(a: PlacedReasoning['part'], b: PlacedReasoning['part']): boolean {
+  return a.dialect === b.dialect && (a.text ?? '') === (b.text ?? '') && a.signature === b.signature && a.opaque === b.opaque && a.id === b.id;
+}
