@@ -28,6 +28,7 @@ import { measureKinds, realPathYaml, slowStreams, startEmulators, type KindResul
 import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './translate.js';
 import { extensionsUsPerEvent } from './extensions.js';
 import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
+import { preservationHooks, preservationOffVsOn } from './reasoning-preservation.js';
 
 const quick = process.argv.includes('--quick');
 /** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
@@ -274,6 +275,10 @@ async function main(): Promise<void> {
     const repairRows = await toolCallRepairUsPerRequest(quick ? 10 : 60);
     const base = (i: number) => (i < 2 ? repairRows[0]! : repairRows[2]!).us;
     out.push(table([['request', 'us per request', 'added us vs. repair off'], ...repairRows.map((r, i) => [r.name, r.us.toFixed(2), (r.us - base(i)).toFixed(2)])]));
+
+    out.push('\n## Reasoning-output-preservation (in process; medians of interleaved rounds)');
+    const preservationRows = [...await preservationOffVsOn(quick ? 10 : 40), ...await preservationHooks(quick ? 10 : 40)];
+    out.push(table([['measure', 'us'], ...preservationRows.map((r) => [r.name, r.us.toFixed(2)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

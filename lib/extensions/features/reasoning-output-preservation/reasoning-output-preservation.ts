@@ -1,8 +1,8 @@
-import { assistantMessage, Collector, CollectLimitError, UNLABELED_REASONING_DIALECT, type Call, type Message, type ReasoningPart } from '../../../canonical/index.js';
+import { assistantMessage, Collector, CollectLimitError, UNLABELED_REASONING_DIALECT, type Message, type ReasoningPart } from '../../../canonical/index.js';
 import type { AttemptDecision, AttemptTarget, AttemptTransform, FeatureFactory, HookContext, StreamObserver } from '../../sdk.js';
 import { matches, matchTarget, type PreservationRule } from './eligibility.js';
 import { countOutcome, REASONING_PRESERVATION } from './outcomes.js';
-import { turnShape, withReasoning, type PlacedReasoning } from './turn-anchor.js';
+import { turnShape, withReasoning, type PlacedReasoning, type TurnShape } from './turn-anchor.js';
 import { sameReasoningPart, TurnStore } from './turn-store.js';
 
 /** `features: [{ id: reasoning-output-preservation, config: { ... } }]` (every key has a default). */
@@ -147,20 +147,19 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
         const scope = scopeOf(ctx);
         if (scope === undefined || !store.holds(scope)) return CONTINUE;
         const replayable = replayableBy(target);
+        const shapes = call.messages.map((m) => (m.role === 'assistant' ? turnShape(m) : undefined));
         let messages: Message[] | undefined;
         let anchors: Map<string, number> | undefined;
         for (let i = 0; i < call.messages.length; i++) {
-          const message = call.messages[i]!;
-          if (message.role !== 'assistant') continue;
-          const shape = turnShape(message);
-          if (shape.anchor === '') continue;
+          const shape = shapes[i];
+          if (shape === undefined || shape.anchor === '') continue;
           const own = shape.reasoning.filter((p) => replayable(p.part));
           const kept = store.get(scope, shape.anchor);
           if (kept === undefined) {
             if (own.length === 0) countOutcome('unmatched');
             continue;
           }
-          anchors ??= anchorCounts(call);
+          anchors ??= anchorCounts(shapes);
           if (kept.conflicted || anchors.get(shape.anchor)! > 1) {
             countOutcome('ambiguous');
             continue;
@@ -180,7 +179,7 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
             continue;
           }
           messages ??= [...call.messages];
-          messages[i] = withReasoning(message, shape, kept.reasoning);
+          messages[i] = withReasoning(call.messages[i]!, shape, kept.reasoning);
           countOutcome('restored');
         }
         return messages === undefined ? CONTINUE : { action: 'continue', call: { ...call, messages } };
@@ -211,13 +210,9 @@ function isPlain(part: ReasoningPart): boolean {
 }
 
 /** How many assistant messages of the call have each anchor. */
-function anchorCounts(call: Call): Map<string, number> {
+function anchorCounts(shapes: readonly (TurnShape | undefined)[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const m of call.messages) {
-    if (m.role !== 'assistant') continue;
-    const { anchor } = turnShape(m);
-    if (anchor !== '') counts.set(anchor, (counts.get(anchor) ?? 0) + 1);
-  }
+  for (const shape of shapes) if (shape !== undefined && shape.anchor !== '') counts.set(shape.anchor, (counts.get(shape.anchor) ?? 0) + 1);
   return counts;
 }
 

@@ -23,25 +23,19 @@ export interface TurnShape {
 /** Anchors longer than this are kept as their SHA-256 (the store holds them as keys). */
 const LONGEST_PLAIN_ANCHOR = 512;
 
-const shapes = new WeakMap<Message, TurnShape>();
-
 /**
- * The shape of an assistant message, computed once per message object (the attempts of one
- * request share the client's messages). Text is compared exactly; tool-call arguments as the
- * JSON they parse to (a client may echo `{"a": 1}` as `{"a":1}`, or send back the object).
+ * The shape of an assistant message (not cached per message object: a WeakMap entry for every
+ * message of every request costs more in garbage collection than computing it again). Text is
+ * compared exactly; tool-call arguments as the JSON they parse to (a client may echo
+ * `{"a": 1}` as `{"a":1}`, or send back the object).
  *
  * ```
  * parts: [reasoning R1] [text "Let me "] [reasoning R2] [text "look."] [tool_call c1 read {"p":1}]
- * units: ["t:Let me look.", ["c","c1","read","{\"p\":1}"]]   R1 at 0, R2 at 0
+ * units: "tLet me look." and "c2:c14:read0:j{"p":1}"   R1 at 0, R2 at 0
  * ```
  */
 export function turnShape(message: Message): TurnShape {
-  let shape = shapes.get(message);
-  if (shape === undefined) shapes.set(message, (shape = computeShape(message.parts)));
-  return shape;
-}
-
-function computeShape(parts: readonly Part[]): TurnShape {
+  const parts = message.parts;
   const units: string[] = [];
   const unitOf: number[] = [];
   let text: string | undefined; // the open text run: only reasoning and empty text since its last text
@@ -54,14 +48,14 @@ function computeShape(parts: readonly Part[]): TurnShape {
       unitOf.push(units.length);
     } else {
       if (text !== undefined) {
-        units.push(`t:${text}`);
+        units.push(`t${text}`);
         text = undefined;
       }
       unitOf.push(units.length);
       units.push(unitText(part));
     }
   }
-  if (text !== undefined) units.push(`t:${text}`);
+  if (text !== undefined) units.push(`t${text}`);
   // Each reasoning part goes before the unit of the next visible part after it.
   const reasoning: PlacedReasoning[] = [];
   let next = units.length;
@@ -74,14 +68,19 @@ function computeShape(parts: readonly Part[]): TurnShape {
   return { anchor: units.length === 0 ? '' : anchorOf(units), unitOf, reasoning };
 }
 
+/** The units, each written after its length (so that no text can pass for a unit boundary). */
 function anchorOf(units: readonly string[]): string {
-  const plain = JSON.stringify(units);
+  let plain = '';
+  for (const unit of units) plain += `${unit.length}:${unit}`;
   return plain.length <= LONGEST_PLAIN_ANCHOR ? plain : `#${createHash('sha256').update(plain).digest('base64url')}`;
 }
 
 function unitText(part: Exclude<Part, ReasoningPart>): string {
-  if (part.type === 'tool_call') return JSON.stringify(['c', part.id, part.name, part.custom === true ? part.arguments : sameJson(part.arguments), part.namespace ?? '']);
-  return JSON.stringify(['x', part]);
+  if (part.type === 'tool_call') {
+    const ns = part.namespace ?? '';
+    return `c${part.id.length}:${part.id}${part.name.length}:${part.name}${ns.length}:${ns}${part.custom === true ? `r${part.arguments}` : `j${sameJson(part.arguments)}`}`;
+  }
+  return `x${JSON.stringify(part)}`;
 }
 
 /** `text` as the JSON it parses to, written without white space; the text itself when it is not JSON. */
