@@ -12,3 +12,4 @@ export * from './assistant-message.js';
 export * from './estimate-tokens.js';
 export * from './embedding.js';
 export * from './compaction-summary.js';
+export * from './cache-marks.js';

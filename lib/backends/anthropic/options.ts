@@ -11,7 +11,17 @@ export const anthropicProperties: Record<string, Record<string, unknown>> = {
   anthropic_version: { type: 'string', minLength: 1, default: '2023-06-01' },
   default_max_tokens: { type: 'integer', minimum: 1, default: 8192 },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
+  cache_enrollment: { enum: ['disabled', 'automatic'], default: 'disabled' },
+  cache_ttl: { enum: ['5m', '1h'] },
 };
+
+/** Row rules the schema cannot say: `cache_ttl` belongs to automatic enrollment. */
+export function checkAnthropicRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  if (row.cache_ttl !== undefined && row.cache_enrollment !== 'automatic') {
+    return { key: 'cache_ttl', message: 'applies only with cache_enrollment: automatic (the breakpoints lip adds itself)' };
+  }
+  return undefined;
+}
 
 export interface AnthropicOptions {
   readonly baseUrl: string;
@@ -21,6 +31,8 @@ export interface AnthropicOptions {
   /** Send the client's Anthropic knobs (service_tier, inference_geo, speed; Call.providerOptions.anthropic). */
   readonly providerOptions: boolean;
   readonly headers: Readonly<Record<string, string>>;
+  /** `cache_enrollment: automatic`: the cache breakpoint lip adds to every call, with its `cache_ttl` (default 5m). */
+  readonly cacheEnrollment?: '5m' | '1h';
 }
 
 export function anthropicOptions(row: BackendRow): AnthropicOptions {
@@ -31,5 +43,6 @@ export function anthropicOptions(row: BackendRow): AnthropicOptions {
     defaultMaxTokens: typeof row.default_max_tokens === 'number' ? row.default_max_tokens : 8192,
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},
+    ...(row.cache_enrollment === 'automatic' ? { cacheEnrollment: row.cache_ttl === '1h' ? '1h' as const : '5m' as const } : {}),
   };
 }

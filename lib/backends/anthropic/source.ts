@@ -11,6 +11,7 @@ import { AnthropicStreamDecoder } from './decode-stream.js';
 import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
 import { ANTHROPIC_REASONING } from '../reasoning-replay.js';
+import { enrollInCache } from './cache-enrollment.js';
 
 export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string, betas?: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'anthropic-version': o.version, ...o.headers };
@@ -75,7 +76,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
       method: 'POST',
       url: `${o.baseUrl}/v1/messages`,
       headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream', call.betas),
-      body: JSON.stringify(encodeAnthropicRequest(call, target.model, o, !target.whole)),
+      body: JSON.stringify(encodeAnthropicRequest(o.cacheEnrollment ? enrollInCache(call, o.cacheEnrollment) : call, target.model, o, !target.whole)),
     }),
     decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new AnthropicResponseDecoder(row.id, secrets),

@@ -57,6 +57,7 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     ...(base.identity ? { identity: preset.attribution ? { attribution: preset.attribution } : {} } : {}),
     ...(preset.models[0] ? { defaultModel: preset.models[0] } : {}),
     ...(preset.requireBaseUrl ? { required: ['base_url'] } : {}),
+    ...(base.checkRow ? { checkRow: base.checkRow } : {}),
     ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
