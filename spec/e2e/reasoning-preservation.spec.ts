@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import type { Script } from '../helpers/emulators/index.js';
+import OpenAI from 'openai';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
 import { askAnthropic, askResponses, useUpstreams } from '../helpers/upstreams.js';
 
 const TOOL = { name: 'read_file', description: 'Reads a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } };
@@ -111,4 +114,43 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
     expect(body.outcomes.restored).to.be.at.least(6);
     expect(JSON.stringify(body)).to.not.contain(REASONING.slice(0, 12));
   });
+});
+
+describe('e2e: the deepseek and moonshot presets work with reasoning-output-preservation as they are', () => {
+  let emu: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    emu = await startOpenAIChatEmulator();
+    lip = await startLip(testConfig([
+      `  - { id: ds, kind: deepseek, base_url: "${emu.url}", api_key: k-0123456789 }`,
+      `  - { id: kimi, kind: moonshot, base_url: "${emu.url}", api_key: k-0123456789 }`,
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip?.close();
+    await emu?.close();
+  });
+  beforeEach(() => {
+    emu.reset();
+    emu.checkState = true;
+  });
+
+  for (const model of ['ds:deepseek-v4-pro', 'kimi:kimi-k2.6']) {
+    it(`${model}: a tool-call turn sent back without reasoning_content is served`, async () => {
+      emu.enqueue(TURN_ONE, TURN_TWO);
+      const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const tools = [{ type: 'function' as const, function: TOOL }];
+      const first = (await openai.chat.completions.create({ model, tools, messages: [{ role: 'user', content: 'What is in a.ts?' }] })).choices[0]!.message;
+      const call = first.tool_calls![0]! as { id: string; function: { name: string; arguments: string } };
+      const answer = (await openai.chat.completions.create({
+        model, tools, messages: [
+          { role: 'user', content: 'What is in a.ts?' },
+          { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
+          { role: 'tool', tool_call_id: call.id, content: 'hi' },
+        ],
+      })).choices[0]!.message;
+      expect(answer.content).to.equal('It says hi.');
+      expect((emu.requests[1]!.body.messages as { reasoning_content?: string }[])[1]!.reasoning_content).to.equal(REASONING);
+    });
+  }
 });

@@ -61,6 +61,16 @@ export const PRESETS: readonly Preset[] = [
     defaults: { base_url: 'https://opencode.ai/zen/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
+    kind: 'deepseek', base: 'openai-chat', description: 'DeepSeek (api.deepseek.com)',
+    keyEnv: 'DEEPSEEK_API_KEY', models: ['deepseek-v4-flash', 'deepseek-v4-pro'],
+    defaults: { base_url: 'https://api.deepseek.com', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+  },
+  {
+    kind: 'moonshot', base: 'openai-chat', description: 'Moonshot AI, the Kimi models (api.moonshot.ai)',
+    keyEnv: 'MOONSHOT_API_KEY', models: ['kimi-k2.6'],
+    defaults: { base_url: 'https://api.moonshot.ai/v1', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+  },
+  {
     kind: 'custom-openai-chat', base: 'openai-chat', description: 'any Chat Completions endpoint (key optional)',
     models: ['default'], requireBaseUrl: true,
     defaults: { max_tokens_field: 'max_tokens', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
