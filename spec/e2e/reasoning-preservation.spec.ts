@@ -116,7 +116,7 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
   });
 });
 
-describe('e2e: the deepseek and moonshot presets work with reasoning-output-preservation as they are', () => {
+describe('e2e: the deepseek, moonshot and zai presets work with reasoning-output-preservation as they are', () => {
   let emu: Emulator;
   let lip: RunningLip;
   before(async () => {
@@ -124,6 +124,7 @@ describe('e2e: the deepseek and moonshot presets work with reasoning-output-pres
     lip = await startLip(testConfig([
       `  - { id: ds, kind: deepseek, base_url: "${emu.url}", api_key: k-0123456789 }`,
       `  - { id: kimi, kind: moonshot, base_url: "${emu.url}", api_key: k-0123456789 }`,
+      `  - { id: glm, kind: zai, base_url: "${emu.url}", api_key: k-0123456789 }`,
     ].join('\n')));
   });
   after(async () => {
@@ -135,7 +136,7 @@ describe('e2e: the deepseek and moonshot presets work with reasoning-output-pres
     emu.checkState = true;
   });
 
-  for (const model of ['ds:deepseek-v4-pro', 'kimi:kimi-k2.6']) {
+  for (const model of ['ds:deepseek-v4-pro', 'kimi:kimi-k2.6', 'glm:glm-5']) {
     it(`${model}: a tool-call turn sent back without reasoning_content is served`, async () => {
       emu.enqueue(TURN_ONE, TURN_TWO);
       const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });

@@ -71,6 +71,11 @@ export const PRESETS: readonly Preset[] = [
     defaults: { base_url: 'https://api.moonshot.ai/v1', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
+    kind: 'zai', base: 'openai-chat', description: 'Z.ai, the GLM models (api.z.ai; the Coding Plan has its own base_url)',
+    keyEnv: 'ZAI_API_KEY', models: ['glm-5'],
+    defaults: { base_url: 'https://api.z.ai/api/paas/v4', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+  },
+  {
     kind: 'custom-openai-chat', base: 'openai-chat', description: 'any Chat Completions endpoint (key optional)',
     models: ['default'], requireBaseUrl: true,
     defaults: { max_tokens_field: 'max_tokens', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },

@@ -11,7 +11,7 @@ import {
 
 const CONTRACT_PRESETS = ['openrouter', 'nvidia', 'huggingface', 'ollama', 'ollama-cloud', 'llamacpp', 'lmstudio', 'vllm', 'opencode-go', 'opencode-zen', 'custom-openai-chat', 'custom-openai-responses', 'custom-anthropic'];
 /** Vendors beyond the contract's list (reasoning models that want their reasoning back), before the custom kinds. */
-const MORE_PRESETS = ['deepseek', 'moonshot'];
+const MORE_PRESETS = ['deepseek', 'moonshot', 'zai'];
 const DOC = readFileSync(new URL('../../../docs/backends/presets.md', import.meta.url), 'utf8');
 
 /** The docs table rows: kind -> cells. */

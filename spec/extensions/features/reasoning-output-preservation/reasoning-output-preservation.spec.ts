@@ -192,4 +192,12 @@ describe('reasoning-output-preservation: in the executor', () => {
     expect(exclude.chatLike.calls).to.deep.equal([]);
     expect(reasoningOf(exclude.claudeLike.lastCall)).to.deep.equal([{ type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'plan', signature: 'sig' }]);
   });
+
+  it('kept turns outlive a reload: the runtime built from the new config restores them', async () => {
+    const before = make({ 'deepseek-chat': toolTurn('I will read a.ts.') });
+    await run(before.runtime, first('deepseek-chat'));
+    const after = make({ 'deepseek-chat': textTurn }, '  - { id: reasoning-output-preservation, config: { max_bytes: 1MiB, ttl: 1h } }');
+    await run(after.runtime, followUp('deepseek-chat'));
+    expect(reasoningOf(after.backend.lastCall)).to.have.length(1);
+  });
 });
