@@ -1,4 +1,4 @@
-import type { Call, Part, ToolResultPart } from '../canonical/index.js';
+import { cacheMarks, markLastCacheable, type Call, type Part, type ToolResultPart } from '../canonical/index.js';
 
 /** The most breakpoints Anthropic's Messages API and Bedrock's Converse take in one request. */
 export const MAX_CACHE_BREAKPOINTS = 4;
@@ -47,4 +47,27 @@ function countMarks(call: Call): number {
     }
   }
   return n;
+}
+
+/**
+ * A row's `cache_enrollment: automatic`: the call with a cache breakpoint on its last cacheable
+ * block (what a Messages client's top-level `cache_control` asks for), so that a long
+ * conversation is read from the prompt cache whichever client protocol it came in: a Chat or
+ * Gemini client has no way to ask for it. Left as it is when that block already has a
+ * breakpoint, when the call already holds the MAX_CACHE_BREAKPOINTS a request takes, or when
+ * nothing can carry one. `ttl: '1h'` asks for a one-hour breakpoint, which may not come after a
+ * shorter one: after a client's 5-minute breakpoint the enrolled one is 5 minutes too.
+ *
+ * ```ts
+ * enrollInCache(call, '1h')   // the last user text block gets cache: { ttl: '1h' }
+ * ```
+ * @see spec/backends/cache-enrollment.spec.ts
+ */
+export function enrollInCache(call: Call, ttl?: '5m' | '1h'): Call {
+  const prompt = { tools: call.tools, system: call.system, messages: call.messages };
+  const marks = cacheMarks(prompt);
+  if (marks.length >= MAX_CACHE_BREAKPOINTS) return call;
+  const long = ttl === '1h' && marks.every((m) => m.ttl === '1h');
+  const marked = markLastCacheable(prompt, long ? { ttl: '1h' } : {});
+  return marked === prompt ? call : { ...call, tools: marked.tools, system: marked.system, messages: marked.messages };
 }

@@ -11,7 +11,7 @@ import { AnthropicStreamDecoder } from './decode-stream.js';
 import { encodeAnthropicRequest } from './encode-request.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
 import { ANTHROPIC_REASONING } from '../reasoning-replay.js';
-import { enrollInCache } from './cache-enrollment.js';
+import { enrollInCache } from '../cache-marks.js';
 
 export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, accept: string, betas?: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'anthropic-version': o.version, ...o.headers };

@@ -2,7 +2,7 @@ import type { Call, ToolChoice } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
-import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
+import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -33,7 +33,8 @@ function cachesPrompts(model: string): boolean {
  * model requires; adaptive thinking as `{type: "adaptive"}`); other families take no reasoning switch through Converse. `tool_choice:
  * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
- * that cache prompts (Anthropic's, Amazon Nova); the others take none.
+ * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's
+ * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache).
  *
  * ```ts
  * encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0')
@@ -41,11 +42,11 @@ function cachesPrompts(model: string): boolean {
  * ```
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
-export function encodeBedrockRequest(given: Call, model: string): Json {
+export function encodeBedrockRequest(given: Call, model: string, enrolled = false): Json {
   refuseWebSearch(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
   const cachePoints = cachesPrompts(model);
-  const call = cachePoints ? fitCacheMarks(own) : own;
+  const call = cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own;
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);

@@ -16,6 +16,7 @@ export const bedrockProperties: Record<string, Record<string, unknown>> = {
   session_token: { type: 'string', minLength: 1 },
   /** Where `lip inventory --live` lists foundation models (the control plane); base_endpoint or the regional host when absent. */
   control_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
+  cache_enrollment: { enum: ['disabled', 'automatic'], default: 'disabled' },
 };
 
 export interface StaticCredentials {
@@ -32,6 +33,8 @@ export interface BedrockOptions {
   readonly controlUrl: string;
   readonly staticCredentials?: StaticCredentials;
   readonly headers: Readonly<Record<string, string>>;
+  /** `cache_enrollment: automatic`: a cache point after the last cacheable block of every call (for the models that cache). */
+  readonly cacheEnrollment: boolean;
 }
 
 function isLoopback(url: string): boolean {
@@ -81,5 +84,6 @@ export function bedrockOptions(row: BackendRow): BedrockOptions {
       },
     } : {}),
     headers: (row.headers as Record<string, string> | undefined) ?? {},
+    cacheEnrollment: row.cache_enrollment === 'automatic',
   };
 }

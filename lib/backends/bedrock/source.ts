@@ -69,7 +69,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     reasoning: ANTHROPIC_REASONING,
     defaultModels: defaults.models,
     generate: (call, target, key) => {
-      const body = JSON.stringify(encodeBedrockRequest(call, target.model));
+      const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment));
       const request: UpstreamRequest = {
         method: 'POST',
         url: `${o.runtimeUrl}/model/${modelSegment(target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,

@@ -1,17 +1,17 @@
 import { expect } from 'chai';
-import { enrollInCache } from '../../../lib/backends/anthropic/cache-enrollment.js';
-import { emptyCall, type Call, type Message } from '../../../lib/canonical/index.js';
-import { ConfigError, formatIssue } from '../../../lib/config/index.js';
-import { configFrom } from '../../helpers/config.js';
-import { drain, startAnthropicEmulator, useEmulatedBackend } from '../../helpers/emulators/index.js';
+import { enrollInCache } from '../../lib/backends/cache-marks.js';
+import { emptyCall, type Call, type Message } from '../../lib/canonical/index.js';
+import { ConfigError, formatIssue } from '../../lib/config/index.js';
+import { configFrom } from '../helpers/config.js';
+import { drain, EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, useEmulatedBackend } from '../helpers/emulators/index.js';
 
 const user = (text: string, cache?: { ttl?: string }): Message => ({ role: 'user', parts: [{ type: 'text', text, ...(cache ? { cache } : {}) }] });
 const call = (over: Partial<Call>): Call => emptyCall({ model: 'm', ...over });
 const marksOf = (c: Call) => [
-  ...c.tools.map((t) => t.cache), ...c.system.map((p) => p.cache), ...c.messages.flatMap((m) => m.parts.map((p) => (p as { cache?: unknown }).cache)),
+  ...c.tools.map((t: { cache?: unknown }) => t.cache), ...c.system.map((p) => p.cache), ...c.messages.flatMap((m) => m.parts.map((p) => (p as { cache?: unknown }).cache)),
 ].filter((m) => m !== undefined);
 
-describe('backends/anthropic: cache_enrollment (the automatic breakpoint lip adds)', () => {
+describe('backends: cache_enrollment (the automatic breakpoint lip adds on anthropic and bedrock rows)', () => {
   it('marks the last cacheable block: the last message\'s, else the system, else the last tool', () => {
     const conversation = enrollInCache(call({ system: [{ type: 'text', text: 'sys' }], messages: [user('a'), { role: 'assistant', parts: [{ type: 'reasoning', dialect: 'x', text: 't' }] }] }), '5m');
     expect(conversation.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'a', cache: {} }); // thinking cannot carry one
@@ -35,7 +35,7 @@ describe('backends/anthropic: cache_enrollment (the automatic breakpoint lip add
     expect(marksOf(after1h)).to.deep.equal([{ ttl: '1h' }, { ttl: '1h' }]);
   });
 
-  describe('on the wire', () => {
+  describe('on the wire: anthropic', () => {
     const up = useEmulatedBackend(startAnthropicEmulator, (url) => `  - { id: a, kind: anthropic, base_url: "${url}", api_key: k-0123456789, cache_enrollment: automatic, cache_ttl: 1h }`, 'a');
     it('sends the breakpoint as cache_control on the last block (streamed and whole)', async () => {
       for (const whole of [false, true]) {
@@ -48,6 +48,21 @@ describe('backends/anthropic: cache_enrollment (the automatic breakpoint lip add
         expect(JSON.stringify(body.system)).to.not.contain('cache_control');
         expect(body).to.not.have.property('cache_control');
       }
+    });
+  });
+
+  describe('on the wire: bedrock (a cachePoint after the block, for the models that cache)', () => {
+    const up = useEmulatedBackend(startBedrockEmulator, (url) => `  - { id: br, kind: bedrock, base_endpoint: "${new URL(url).origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}, cache_enrollment: automatic }`, 'br');
+    const send = async (model: string) => {
+      up.emulator().reset();
+      const c = call({ stream: true, messages: [user('first'), { role: 'assistant', parts: [{ type: 'text', text: 'ok' }] }, user('second')] });
+      const { error } = await drain(up.backend().stream(c, { model, candidateKey: `br:${model}` }));
+      expect(error).to.equal(undefined);
+      return (up.emulator().requests[0]!.body as { messages: { content: unknown[] }[] }).messages.at(-1)!.content;
+    };
+    it('adds one for a Claude model, none for a model that does not cache', async () => {
+      expect(await send('anthropic.claude-sonnet-4-20250514-v1:0')).to.deep.equal([{ text: 'second' }, { cachePoint: { type: 'default' } }]);
+      expect(await send('meta.llama3-70b-instruct-v1:0')).to.deep.equal([{ text: 'second' }]);
     });
   });
 
@@ -66,5 +81,7 @@ describe('backends/anthropic: cache_enrollment (the automatic breakpoint lip add
     expect(problems('kind: anthropic, cache_ttl: 1h')[0]).to.match(/test\.yaml:2:\d+: backends\[0\]\.cache_ttl: applies only with cache_enrollment: automatic/);
     expect(problems('kind: anthropic, cache_enrollment: always')[0]).to.match(/cache_enrollment/);
     expect(problems('kind: anthropic, cache_enrollment: automatic, cache_ttl: 2h')[0]).to.match(/cache_ttl/);
+    expect(problems('kind: bedrock, cache_enrollment: automatic')).to.deep.equal([]);
+    expect(problems('kind: bedrock, cache_enrollment: automatic, cache_ttl: 1h')[0]).to.match(/cache_ttl/);
   });
 });
