@@ -23,6 +23,8 @@ export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   if (err.code.startsWith('LIP_ERR_REQUEST_') || err.code.startsWith('LIP_ERR_SERVER_') || err.code === 'LIP_ERR_RESPONSE_TOO_LARGE') return 'ignored';
   if (err.code.startsWith('LIP_ERR_ROUTE_') && err.code !== 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') return 'ignored';
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && CLIENT_STATUSES.has(err.status)) return 'ignored';
+  // Too long for this model: the request's size, not the backend's health.
+  if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') return 'ignored';
   return 'failure';
 }
 

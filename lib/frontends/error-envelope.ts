@@ -16,6 +16,9 @@ export interface FlatErrorObject {
  */
 const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
   LIP_ERR_ROUTE_UNKNOWN_MODEL: 'model_not_found',
+  // Agents (Codex) compact their conversation on this one.
+  LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: 'context_length_exceeded',
+  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_length_exceeded',
   // Clients of the Responses WebSocket mode (Codex, the SDKs) reconnect on this one.
   LIP_ERR_SERVER_CONNECTION_EXPIRED: 'websocket_connection_limit_reached',
 };

@@ -30,6 +30,9 @@ export interface UpstreamStatusInfo {
  */
 export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   const text = info.message ? sanitizeMessage(info.message, info.secrets) : '';
+  if (CONTEXT_STATUSES.has(info.status) && (saysContextExceeded(text) || saysContextExceeded(info.upstreamType ?? ''))) {
+    return contextExceeded(info.backendId, text, { upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) });
+  }
   const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
   const relayed = relayableStatus(info.status);
   return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${relayed ? '' : info.status >= 300 && info.status < 400 ? ' (lip does not follow redirects)' : ' (not an error status)'}${text ? `: ${text}` : ''}`, {
@@ -37,6 +40,35 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
     retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
     detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) },
+  });
+}
+
+/** The statuses a context-window refusal comes with (OpenAI, Anthropic, Gemini, Bedrock: 400; some compatible servers 413 or 422). */
+const CONTEXT_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
+
+/**
+ * How providers and compatible servers word "the request is longer than the model's context
+ * window": OpenAI's `context_length_exceeded` and "maximum context length" (vLLM, DeepSeek,
+ * OpenRouter word it alike), the Responses API's "exceeds the context window", Anthropic's
+ * "prompt is too long", Gemini's "exceeds the maximum number of tokens allowed", Bedrock's "Input is
+ * too long", llama.cpp's `exceed_context_size_error`.
+ */
+const CONTEXT_EXCEEDED = /context_length_exceeded|model_context_window_exceeded|exceed_context_size|maximum context length|context length (?:is )?exceeded|prompt is too long|input is too long|exceeds? the maximum number of tokens|exceeds? (?:the |its |your )?(?:model'?s? )?(?:available )?context (?:window|size|length)/i;
+
+/** Whether an upstream message or error code says the request does not fit the model's context window. */
+export function saysContextExceeded(text: string): boolean {
+  return text.length > 0 && CONTEXT_EXCEEDED.test(text.length > 4096 ? text.slice(0, 4096) : text);
+}
+
+/**
+ * LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: the request is too long for this candidate's model, not
+ * wrong; another candidate (a larger window) may take it, so routing moves on (before output),
+ * the circuit does not count it, and a client whose every candidate refused it gets its
+ * protocol's context-window error (route-journal.ts).
+ */
+function contextExceeded(backendId: string, text: string, detail: Record<string, unknown>): LipError {
+  return new LipError('LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', `backend "${backendId}": the prompt is too long for the model's context window${text ? `: ${text}` : ''}`, {
+    status: 400, retryable: true, detail: { backend: backendId, ...detail },
   });
 }
 
@@ -48,6 +80,9 @@ export function relayableStatus(status: number): boolean {
 /** An error the upstream reported inside a stream that had started (LIP_ERR_UPSTREAM_STREAM_ERROR). */
 export function upstreamStreamError(backendId: string, message: string | undefined, secrets: readonly string[], options: { retryable?: boolean; upstreamType?: string; status?: number } = {}): LipError {
   const text = message ? sanitizeMessage(message, secrets) : 'the upstream reported an error';
+  if (saysContextExceeded(message ? text : '') || saysContextExceeded(options.upstreamType ?? '')) {
+    return contextExceeded(backendId, message ? text : '', options.upstreamType ? { upstream_type: options.upstreamType } : {});
+  }
   return new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', `backend "${backendId}": ${text}`, {
     ...(options.status !== undefined ? { status: options.status } : {}),
     ...(options.retryable !== undefined ? { retryable: options.retryable } : {}),

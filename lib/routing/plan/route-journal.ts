@@ -57,8 +57,9 @@ export class RouteJournal {
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
    * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (413 when only the
-   * context size stood in the way); every one refusing the request as unsupported before sending
-   * it -> 400 naming each refusal; otherwise 502 naming each failure.
+   * context size stood in the way); every one tried refusing it as too long for its context window
+   * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
+   * sending it -> 400 naming each refusal; otherwise 502 naming each failure.
    */
   finalError(): LipError {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
@@ -69,6 +70,11 @@ export class RouteJournal {
         return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`);
       }
       return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `no candidate is eligible (${summary})`, earliest(skipped));
+    }
+    if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && skipped.every((e) => e.reason?.startsWith('context'))) {
+      // Too long for every model tried (and for the context filters of the others): the client's
+      // protocol says so in its own words, so that an agent compacts its conversation.
+      return new LipError('LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', `the prompt is too long for the context window of every candidate (${summary})`, { status: 400, retryable: false });
     }
     if (tried.length > 0 && skipped.length === 0 && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
       // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
