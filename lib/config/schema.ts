@@ -127,6 +127,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       max_attempts: { type: 'integer', minimum: 1, maximum: 64, default: 3 },
       unknown_model: { enum: ['default', 'reject'], default: 'default' },
       echo_requested_model: bool(false),
+      context_overflow: { enum: ['fail', 'next'], default: 'fail' },
       embeddings_timeout: duration('60s'),
       circuit_breaker: section({
         enabled: bool(false),

@@ -139,6 +139,8 @@ export interface Config {
     unknown_model: 'default' | 'reject';
     /** Responses name the requested model instead of the one that served. */
     echo_requested_model: boolean;
+    /** A candidate refusing the request as too long for its context window: `fail` (a 4xx, as any), or `next` (try the next candidate). */
+    context_overflow: 'fail' | 'next';
     /** How long an embeddings request may take over every candidate it tries (ms). */
     embeddings_timeout: number;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { defer } from 'rxjs/internal/observable/defer';
 import { throwError } from 'rxjs/internal/observable/throwError';
+import { catchError } from 'rxjs/internal/operators/catchError';
 import { tap } from 'rxjs/internal/operators/tap';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable, SchedulerLike } from 'rxjs';
@@ -367,6 +368,8 @@ export class Executor {
         stats.upstreamRequestId = upstreamRequestId(headers);
       } : undefined,
     });
+    // `routing.context_overflow: next`: a window too small for the request is this candidate's, not the route's.
+    if (this.config.routing.context_overflow === 'next') source = source.pipe(catchError(nextOnContextOverflow));
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
@@ -432,3 +435,9 @@ function bothWatches(first: AttemptWatch | undefined, second: AttemptWatch | und
   };
 }
 
+/** A context-window refusal made retryable, so that routing tries the next candidate (`routing.context_overflow: next`). */
+function nextOnContextOverflow(err: unknown): Observable<never> {
+  const e = toLipError(err);
+  if (e.code !== 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED' || e.retryable) return throwError(() => err);
+  return throwError(() => new LipError(e.code, e.message, { status: e.status, retryable: true, ...(e.detail ? { detail: e.detail } : {}) }));
+}

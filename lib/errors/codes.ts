@@ -59,7 +59,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_MALFORMED: { status: 502, retryable: false, summary: 'The upstream sent a frame that does not follow its protocol.' },
   LIP_ERR_UPSTREAM_LIMIT_EXCEEDED: { status: 502, retryable: true, summary: 'The upstream reply exceeded a structural limit (http_client.max_line_bytes, nesting depth).' },
   LIP_ERR_UPSTREAM_STREAM_ERROR: { status: 502, retryable: false, summary: 'The upstream reported an error inside its stream.' },
-  LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: { status: 400, retryable: true, summary: "The upstream refused the request as longer than its model's context window; routing tries the next candidate, and a client whose every candidate refused it gets its protocol's context-window error." },
+  LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: { status: 400, retryable: false, summary: "The upstream refused the request as longer than its model's context window; the client gets its protocol's context-window error. With routing.context_overflow: next, routing first tries the next candidate (a larger window)." },
   LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
   LIP_ERR_UPSTREAM_AGENT_BUSY: { status: 503, retryable: true, summary: 'Every agent process of an acp backend is in a turn and the pool is at max_processes.' },
   // ── responses ───────────────────────────────────────────────────────────────

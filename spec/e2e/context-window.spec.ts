@@ -9,62 +9,74 @@ const OPENAI_REFUSAL: Script = {
   error: { message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130021 tokens. Please reduce the length of the messages.", type: 'invalid_request_error', code: 'context_length_exceeded' },
 };
 const ANTHROPIC_REFUSAL: Script = { status: 400, error: { message: 'prompt is too long: 210000 tokens > 200000 maximum', type: 'invalid_request_error' } };
+const ROWS = { small: { kind: 'openai-chat' }, large: { kind: 'openai-chat' }, claude: { kind: 'anthropic' } } as const;
+const messages = [{ role: 'user' as const, content: 'A very long conversation.' }];
 
 /**
- * A request too long for one model's context window is not a failure of the route: lip moves on
- * to the next candidate (a larger window), and a client whose every candidate refused it gets
- * its own protocol's context-window error (OpenAI's `context_length_exceeded`, Anthropic's
- * "prompt is too long"), on which agents compact their conversation; not a 502.
+ * A request too long for a model's context window: every client gets its own protocol's
+ * context-window error (OpenAI's `context_length_exceeded`, Anthropic's "prompt is too long"), on
+ * which agents compact their conversation. A 4xx is not retried (CONTRACT section 7), unless
+ * `routing.context_overflow: next` sends it to the next candidate (a larger window).
  */
 describe('e2e: a prompt too long for a model\'s context window', () => {
-  const up = useUpstreams({ small: { kind: 'openai-chat' }, large: { kind: 'openai-chat' }, claude: { kind: 'anthropic' } });
-  const messages = [{ role: 'user' as const, content: 'A very long conversation.' }];
+  describe('by default (routing.context_overflow: fail)', () => {
+    const up = useUpstreams(ROWS);
 
-  for (const stream of [false, true]) {
-    it(`fails over to the next candidate (${stream ? 'streamed' : 'whole'})`, async () => {
+    it('the OpenAI client gets 400 context_length_exceeded with the provider\'s words; the next candidate is not tried', async () => {
       up.emulators.small!.enqueue(OPENAI_REFUSAL);
-      up.emulators.large!.enqueue({ text: 'Served by the larger window.' });
-      const openai = up.openai();
-      const model = 'small:gpt-4o-mini|large:gpt-4.1';
-      let text = '';
-      if (stream) {
-        for await (const chunk of await openai.chat.completions.create({ model, messages, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
-      } else {
-        text = (await openai.chat.completions.create({ model, messages })).choices[0]!.message.content ?? '';
-      }
-      expect(text).to.equal('Served by the larger window.');
-      expect([up.emulators.small!.requests.length, up.emulators.large!.requests.length]).to.deep.equal([1, 1]);
+      const err = await up.openai().chat.completions.create({ model: 'small:gpt-4o-mini|large:gpt-4.1', messages }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(OpenAI.BadRequestError);
+      const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+      expect([e.status, e.code, e.type]).to.deep.equal([400, 'context_length_exceeded', 'invalid_request_error']);
+      expect(e.message).to.contain('maximum context length is 128000 tokens');
+      expect(up.emulators.large!.requests).to.have.length(0);
     });
-  }
 
-  it('one candidate: the OpenAI client gets 400 context_length_exceeded with the provider\'s words', async () => {
-    up.emulators.small!.enqueue(OPENAI_REFUSAL);
-    const err = await up.openai().chat.completions.create({ model: 'small:gpt-4o-mini', messages }).then(() => undefined, (e: unknown) => e);
-    expect(err).to.be.instanceOf(OpenAI.BadRequestError);
-    const e = err as InstanceType<typeof OpenAI.BadRequestError>;
-    expect([e.status, e.code, e.type]).to.deep.equal([400, 'context_length_exceeded', 'invalid_request_error']);
-    expect(e.message).to.contain("maximum context length is 128000 tokens");
-  });
-
-  it('every candidate too small: 400 context_length_exceeded, naming each refusal (not a 502)', async () => {
-    up.emulators.small!.enqueue(OPENAI_REFUSAL);
-    up.emulators.large!.enqueue(OPENAI_REFUSAL);
-    const err = await up.openai().responses.create({ model: 'small:gpt-4o-mini|large:gpt-4.1', input: 'A very long conversation.' }).then(() => undefined, (e: unknown) => e);
-    const e = err as InstanceType<typeof OpenAI.BadRequestError>;
-    expect([e.status, e.code]).to.deep.equal([400, 'context_length_exceeded']);
-    expect(e.message).to.match(/the prompt is too long for the context window of every candidate \(small:gpt-4o-mini: .*; large:gpt-4\.1: /);
-  });
-
-  it('an Anthropic client gets invalid_request_error "prompt is too long" (what Claude Code compacts on)', async () => {
-    const anthropic = up.anthropic();
-    for (const model of ['claude:claude-sonnet-4-6', 'claude:claude-sonnet-4-6|claude:claude-opus-4-6']) {
-      for (const _ of model.split('|')) up.emulators.claude!.enqueue(ANTHROPIC_REFUSAL);
-      const err = await anthropic.messages.create({ model, max_tokens: 100, messages }).then(() => undefined, (e: unknown) => e);
-      expect(err, model).to.be.instanceOf(Anthropic.BadRequestError);
+    it('an Anthropic client gets invalid_request_error "prompt is too long" (what Claude Code compacts on)', async () => {
+      up.emulators.claude!.enqueue(ANTHROPIC_REFUSAL);
+      const err = await up.anthropic().messages.create({ model: 'claude:claude-sonnet-4-6', max_tokens: 100, messages }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Anthropic.BadRequestError);
       const e = err as InstanceType<typeof Anthropic.BadRequestError>;
       expect((e.error as { error: { type: string } }).error.type).to.equal('invalid_request_error');
       expect(e.message).to.contain('prompt is too long');
+    });
+  });
+
+  describe('with routing.context_overflow: next', () => {
+    const up = useUpstreams(ROWS, 'routing: { context_overflow: next }');
+
+    for (const stream of [false, true]) {
+      it(`fails over to the next candidate (${stream ? 'streamed' : 'whole'})`, async () => {
+        up.emulators.small!.enqueue(OPENAI_REFUSAL);
+        up.emulators.large!.enqueue({ text: 'Served by the larger window.' });
+        const openai = up.openai();
+        const model = 'small:gpt-4o-mini|large:gpt-4.1';
+        let text = '';
+        if (stream) {
+          for await (const chunk of await openai.chat.completions.create({ model, messages, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
+        } else {
+          text = (await openai.chat.completions.create({ model, messages })).choices[0]!.message.content ?? '';
+        }
+        expect(text).to.equal('Served by the larger window.');
+        expect([up.emulators.small!.requests.length, up.emulators.large!.requests.length]).to.deep.equal([1, 1]);
+      });
     }
-    expect(up.emulators.claude!.requests).to.have.length(3);
+
+    it('every candidate too small: 400 context_length_exceeded naming each refusal (not a 502)', async () => {
+      up.emulators.small!.enqueue(OPENAI_REFUSAL);
+      up.emulators.large!.enqueue(OPENAI_REFUSAL);
+      const err = await up.openai().responses.create({ model: 'small:gpt-4o-mini|large:gpt-4.1', input: 'A very long conversation.' }).then(() => undefined, (e: unknown) => e);
+      const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+      expect([e.status, e.code]).to.deep.equal([400, 'context_length_exceeded']);
+      expect(e.message).to.match(/the prompt is too long for the context window of every candidate \(small:gpt-4o-mini: .*; large:gpt-4\.1: /);
+    });
+
+    it('an Anthropic client whose candidates all refused gets "prompt is too long" too', async () => {
+      up.emulators.claude!.enqueue(ANTHROPIC_REFUSAL, ANTHROPIC_REFUSAL);
+      const err = await up.anthropic().messages.create({ model: 'claude:claude-sonnet-4-6|claude:claude-opus-4-6', max_tokens: 100, messages }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+      expect((err as Error).message).to.contain('prompt is too long');
+      expect(up.emulators.claude!.requests).to.have.length(2);
+    });
   });
 });

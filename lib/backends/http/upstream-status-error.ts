@@ -61,14 +61,14 @@ export function saysContextExceeded(text: string): boolean {
 }
 
 /**
- * LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: the request is too long for this candidate's model, not
- * wrong; another candidate (a larger window) may take it, so routing moves on (before output),
- * the circuit does not count it, and a client whose every candidate refused it gets its
- * protocol's context-window error (route-journal.ts).
+ * LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: the request is too long for this candidate's model. A 4xx,
+ * so not retryable (CONTRACT section 7) unless `routing.context_overflow: next` makes the
+ * executor try the next candidate (a larger window); never a circuit failure; the client gets
+ * its protocol's context-window error.
  */
 function contextExceeded(backendId: string, text: string, detail: Record<string, unknown>): LipError {
   return new LipError('LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', `backend "${backendId}": the prompt is too long for the model's context window${text ? `: ${text}` : ''}`, {
-    status: 400, retryable: true, detail: { backend: backendId, ...detail },
+    status: 400, detail: { backend: backendId, ...detail },
   });
 }
 

@@ -9,12 +9,12 @@ import { outcomeOf } from '../../../lib/circuit/circuit-outcome.js';
 import type { LipError } from '../../../lib/errors/index.js';
 
 const code = (err: LipError) => [err.code, err.status, err.retryable];
-const CONTEXT = ['LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', 400, true];
+const CONTEXT = ['LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', 400, false];
 
 /**
  * A request longer than the model's context window is refused by each provider in its own
- * words; lip reads them all as LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED (400, retryable: another
- * candidate may have a larger window), and nothing else as one.
+ * words; lip reads them all as LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED (400; not retryable, as a 4xx,
+ * unless routing.context_overflow: next), and nothing else as one.
  */
 describe('backends: context-window refusals', () => {
   it('are recognised in every provider\'s and the compatible servers\' words', () => {
