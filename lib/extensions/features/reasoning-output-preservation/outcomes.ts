@@ -1,6 +1,6 @@
 /** Every outcome of reasoning preservation; the label values of `lip_reasoning_preservation_total{outcome}`. */
 export const PRESERVATION_OUTCOMES = [
-  'observed', 'restored', 'missing', 'preserved', 'conflicting', 'ambiguous', 'unmatched', 'unrepresentable', 'oversize', 'evicted',
+  'observed', 'restored', 'missing', 'ambiguous', 'unmatched', 'unrepresentable', 'oversize', 'evicted',
 ] as const;
 
 export type PreservationOutcome = (typeof PRESERVATION_OUTCOMES)[number];

@@ -2,8 +2,8 @@ import { assistantMessage, Collector, CollectLimitError, UNLABELED_REASONING_DIA
 import type { AttemptDecision, AttemptTarget, AttemptTransform, FeatureFactory, HookContext, StreamObserver } from '../../sdk.js';
 import { matches, matchTarget, type PreservationRule } from './eligibility.js';
 import { countOutcome, REASONING_PRESERVATION } from './outcomes.js';
-import { turnShape, withReasoning, type PlacedReasoning, type TurnShape } from './turn-anchor.js';
-import { sameReasoningPart, TurnStore } from './turn-store.js';
+import { turnShape, withReasoning, type TurnShape } from './turn-anchor.js';
+import { TurnStore } from './turn-store.js';
 
 /** `features: [{ id: reasoning-output-preservation, config: { ... } }]` (every key has a default). */
 export interface ReasoningPreservationConfig {
@@ -44,7 +44,8 @@ const NONE: ReadonlySet<string> = new Set();
  * request of the same principal (or conversation) sends that turn back without reasoning this
  * candidate replays, puts the kept reasoning back where it was, on the attempt's own copy of the
  * call. Matching is exact (the turn's text and tool calls, ids included); a turn sent back with
- * reasoning is left as it is; a key two turns share is never restored from. Eligible: the
+ * reasoning the candidate replays is left as it is (and not even looked up); a key two turns
+ * share is never restored from. Eligible: the
  * explicit rules, then the built-in catalog (Chat Completions backends of model families that
  * want `reasoning_content` back). On by default; an ineligible candidate costs one lookup.
  * @see docs/features.md#reasoning-output-preservation
@@ -147,25 +148,24 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
         const scope = scopeOf(ctx);
         if (scope === undefined || !store.holds(scope)) return CONTINUE;
         const replayable = replayableBy(target);
-        const shapes = call.messages.map((m) => (m.role === 'assistant' ? turnShape(m) : undefined));
+        // A message that holds reasoning this candidate replays is left as the client sent it, and
+        // costs a scan of its parts: only the others are anchored and looked up.
+        const shapes: (TurnShape | undefined)[] = new Array(call.messages.length);
         let messages: Message[] | undefined;
         let anchors: Map<string, number> | undefined;
         for (let i = 0; i < call.messages.length; i++) {
-          const shape = shapes[i];
-          if (shape === undefined || shape.anchor === '') continue;
-          const own = shape.reasoning.filter((p) => replayable(p.part));
+          const message = call.messages[i]!;
+          if (message.role !== 'assistant' || message.parts.some((p) => p.type === 'reasoning' && replayable(p))) continue;
+          const shape = (shapes[i] = turnShape(message));
+          if (shape.anchor === '') continue;
           const kept = store.get(scope, shape.anchor);
           if (kept === undefined) {
-            if (own.length === 0) countOutcome('unmatched');
+            countOutcome('unmatched');
             continue;
           }
-          anchors ??= anchorCounts(shapes);
+          anchors ??= anchorCounts(call.messages, shapes);
           if (kept.conflicted || anchors.get(shape.anchor)! > 1) {
             countOutcome('ambiguous');
-            continue;
-          }
-          if (own.length > 0) {
-            countOutcome(sameParts(own, kept.reasoning) ? 'preserved' : 'conflicting');
             continue;
           }
           if (!kept.reasoning.every((p) => replayable(p.part))) {
@@ -179,7 +179,7 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
             continue;
           }
           messages ??= [...call.messages];
-          messages[i] = withReasoning(call.messages[i]!, shape, kept.reasoning);
+          messages[i] = withReasoning(message, shape, kept.reasoning);
           countOutcome('restored');
         }
         return messages === undefined ? CONTINUE : { action: 'continue', call: { ...call, messages } };
@@ -209,21 +209,13 @@ function isPlain(part: ReasoningPart): boolean {
   return part.signature === undefined && part.opaque === undefined;
 }
 
-/** How many assistant messages of the call have each anchor. */
-function anchorCounts(shapes: readonly (TurnShape | undefined)[]): Map<string, number> {
+/** How many assistant messages of the call have each anchor (the shapes not computed yet are, once). */
+function anchorCounts(messages: readonly Message[], shapes: (TurnShape | undefined)[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const shape of shapes) if (shape !== undefined && shape.anchor !== '') counts.set(shape.anchor, (counts.get(shape.anchor) ?? 0) + 1);
-  return counts;
-}
-
-/**
- * The client's reasoning that the candidate replays is the kept reasoning, in order (plain text
- * compared as text: a client of another protocol hands a Chat server's reasoning back under its
- * own dialect).
- */
-function sameParts(own: readonly PlacedReasoning[], kept: readonly PlacedReasoning[]): boolean {
-  return own.length === kept.length && own.every((p, i) => {
-    const k = kept[i]!.part;
-    return isPlain(p.part) && isPlain(k) ? (p.part.text ?? '') === (k.text ?? '') : sameReasoningPart(p.part, k);
+  messages.forEach((m, i) => {
+    if (m.role !== 'assistant') return;
+    const { anchor } = (shapes[i] ??= turnShape(m));
+    if (anchor !== '') counts.set(anchor, (counts.get(anchor) ?? 0) + 1);
   });
+  return counts;
 }
