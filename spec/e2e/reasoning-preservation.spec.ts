@@ -20,7 +20,7 @@ const TURN_TWO: Script = { text: 'It says hi.' };
  */
 describe('e2e: reasoning-output-preservation puts back the reasoning clients leave out', () => {
   const SECRET = 'diagnostics-secret-0123';
-  const up = useUpstreams({ ds: { kind: 'openai-chat', extra: 'reasoning_field: reasoning_content' } }, `diagnostics: { enabled: true, shared_secret: "${SECRET}" }`);
+  const up = useUpstreams({ ds: { kind: 'openai-chat', extra: 'reasoning_field: reasoning_content' } }, `diagnostics: { enabled: true, shared_secret: "${SECRET}" }\nobservability: { metrics: { enabled: true, path: /metrics } }`);
   beforeEach(() => { up.emulators.ds!.checkState = true; });
   const sentReasoning = () => {
     const messages = up.emulators.ds!.requests[1]!.body.messages as { role: string; reasoning_content?: string; tool_calls?: unknown[] }[];
@@ -113,6 +113,9 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
     expect(body.turns).to.be.greaterThan(0); // kept by the tests above
     expect(body.outcomes.restored).to.be.at.least(6);
     expect(JSON.stringify(body)).to.not.contain(REASONING.slice(0, 12));
+    const metrics = await (await fetch(`${up.lip().url}/metrics`, { headers: { 'x-lip-diagnostics-secret': SECRET } })).text();
+    expect(metrics).to.match(/^lip_reasoning_preservation_total\{outcome="restored"\} ([6-9]|\d{2,})$/m);
+    expect(metrics).to.match(/^lip_reasoning_preservation_total\{outcome="observed"\} \d+$/m);
   });
 });
 
