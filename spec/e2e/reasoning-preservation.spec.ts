@@ -14,7 +14,8 @@ const TURN_TWO: Script = { text: 'It says hi.' };
  * A Chat Completions server that wants its reasoning back (DeepSeek's thinking mode: an assistant
  * message with tool calls must carry its `reasoning_content`, or the request is refused) behind
  * clients that do not send it: a Chat client that keeps only content and tool calls, an Anthropic
- * client that drops its thinking blocks, a stateless Responses client that sends no reasoning item.
+ * client that drops its thinking blocks, a stateless Responses client that sends no reasoning item,
+ * a Gemini client that drops its thought parts.
  * The emulator refuses as DeepSeek does (`checkState`); reasoning-output-preservation (on by
  * default for the catalogue's families) puts the reasoning back, so every follow-up is served.
  */
@@ -87,6 +88,27 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
       expect(sentReasoning()).to.deep.equal([REASONING]);
     });
   }
+
+  it('Gemini client without its thought parts', async () => {
+    const emu = up.emulators.ds!;
+    emu.enqueue(TURN_ONE, TURN_TWO);
+    const google = up.google();
+    const config = { tools: [{ functionDeclarations: [{ name: TOOL.name, description: TOOL.description, parametersJsonSchema: TOOL.parameters }] }] };
+    const first = await google.models.generateContent({ model: 'ds:deepseek-reasoner', contents: [{ role: 'user', parts: [{ text: 'What is in a.ts?' }] }], config });
+    const parts = first.candidates![0]!.content!.parts!;
+    expect(parts.some((p) => p.thought === true)).to.equal(true);
+    const call = parts.find((p) => p.functionCall)!.functionCall!;
+    const answer = await google.models.generateContent({
+      model: 'ds:deepseek-reasoner', config,
+      contents: [
+        { role: 'user', parts: [{ text: 'What is in a.ts?' }] },
+        { role: 'model', parts: [{ functionCall: call }] }, // the thought parts left out
+        { role: 'user', parts: [{ functionResponse: { id: call.id, name: call.name, response: { output: 'hi' } } }] },
+      ],
+    });
+    expect(answer.text).to.equal('It says hi.');
+    expect(sentReasoning()).to.deep.equal([REASONING]);
+  });
 
   it('a model outside the catalogue is left alone: the upstream refuses the follow-up as DeepSeek would', async () => {
     const emu = up.emulators.ds!;
