@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REASONING_DIALECTS, type Message, type Part } from '../../lib/canonical/index.js';
-import { turnShape, withReasoning } from '../../lib/extensions/features/reasoning-output-preservation/index.js';
+import { chatReasoning } from '../../lib/backends/reasoning-replay.js';
+import { emptyCall, REASONING_DIALECTS, validateCall, type Message, type Part } from '../../lib/canonical/index.js';
+import { PRESERVED_TURNS, reasoningOutputPreservation, turnShape, withReasoning } from '../../lib/extensions/features/reasoning-output-preservation/index.js';
+import type { HookContext } from '../../lib/extensions/sdk.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 const dialect = fc.constantFrom(...Object.values(REASONING_DIALECTS), 'x.custom');
@@ -56,5 +58,40 @@ describe('fuzz: reasoning-output-preservation puts any turn\'s reasoning back wh
       const other: Message = { role: 'assistant', parts: parts.map((q, j) => (j === i ? changed as Part : q)) };
       expect(turnShape(other).anchor).to.not.equal(turnShape({ role: 'assistant', parts }).anchor);
     }), fuzzParameters());
+  });
+
+  it('the restoring hook, on any history with any kept turns, answers a call that stays valid (or leaves it as it is)', () => {
+    const bundle = reasoningOutputPreservation.create({}, { featureId: 'reasoning-output-preservation', state: undefined as never, logger: { warn() {}, info() {}, error() {} } });
+    const restore = bundle.attemptTransforms![0]!;
+    const target = { backendId: 'ds', candidateKey: 'ds:deepseek-chat', model: 'deepseek-chat', backendKind: 'openai-chat', reasoning: chatReasoning('reasoning_content') };
+    const ctx = { requestId: 'r', principal: 'p', depth: 0 } as unknown as HookContext;
+    const user: Message = { role: 'user', parts: [{ type: 'text', text: 'go' }] };
+    let restoredRuns = 0;
+    try {
+      fc.assert(fc.property(fc.array(turn, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 6 }), (turns, keptIndexes) => {
+        PRESERVED_TURNS.clear();
+        // Some of the turns were released with their reasoning; the client sends every one back without.
+        for (const i of keptIndexes) {
+          const released = turns[i % turns.length]!;
+          const shape = turnShape(released);
+          const valid = shape.reasoning.filter((p) => p.part.text !== undefined || !!p.part.signature || !!p.part.opaque);
+          if (shape.anchor !== '' && valid.length > 0) PRESERVED_TURNS.put('p:p', shape.anchor, valid, 1);
+        }
+        const call = emptyCall({ model: 'deepseek-chat', messages: [user, ...turns.map((t) => ({ role: 'assistant' as const, parts: visible(t) }))] });
+        const decision = restore.transform(call, target, ctx);
+        expect(decision.action).to.equal('continue');
+        if (decision.action !== 'continue' || decision.call === undefined) return;
+        restoredRuns++;
+        const restored = decision.call;
+        // Only reasoning was added, each message keeps its visible parts in order.
+        restored.messages.forEach((m, i) => expect(visible(m)).to.deep.equal(visible(call.messages[i]!)));
+        // Kept parts are valid reasoning (a released turn's, as assistantMessage makes them): nothing new is invalid.
+        const before = new Set(validateCall(call).map((p) => p.message));
+        expect(validateCall(restored).filter((p) => !before.has(p.message))).to.deep.equal([]);
+      }), fuzzParameters());
+      expect(restoredRuns, 'runs that restored something').to.be.greaterThan(0);
+    } finally {
+      PRESERVED_TURNS.clear();
+    }
   });
 });
