@@ -11,6 +11,26 @@ const TURN_ONE: Script = { reasoning: { text: ['I should ', 'read a.ts first.'] 
 const TURN_TWO: Script = { text: 'It says hi.' };
 
 /**
+ * A Chat client's tool loop that writes its history from content and tool calls alone: the first
+ * turn (a tool call), then the follow-up without `reasoning_content`. Answers the follow-up's text.
+ */
+async function chatToolLoop(openai: OpenAI, model: string, stream = false): Promise<string | null> {
+  const ask = async (messages: OpenAI.Chat.ChatCompletionMessageParam[]) => {
+    const params = { model, messages, tools: [{ type: 'function' as const, function: TOOL }] };
+    if (!stream) return (await openai.chat.completions.create(params)).choices[0]!.message;
+    return (await openai.chat.completions.stream(params).finalChatCompletion()).choices[0]!.message;
+  };
+  const first = await ask([{ role: 'user', content: 'What is in a.ts?' }]);
+  const call = first.tool_calls![0]! as { id: string; function: { name: string; arguments: string } };
+  const answer = await ask([
+    { role: 'user', content: 'What is in a.ts?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
+    { role: 'tool', tool_call_id: call.id, content: 'hi' },
+  ]);
+  return answer.content;
+}
+
+/**
  * A Chat Completions server that wants its reasoning back (DeepSeek's thinking mode: an assistant
  * message with tool calls must carry its `reasoning_content`, or the request is refused) behind
  * clients that do not send it: a Chat client that keeps only content and tool calls, an Anthropic
@@ -32,24 +52,8 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
     const mode = stream ? 'streamed' : 'whole';
 
     it(`Chat client without reasoning_content (${mode})`, async () => {
-      const emu = up.emulators.ds!;
-      emu.enqueue(TURN_ONE, TURN_TWO);
-      const openai = up.openai();
-      const ask = async (messages: any[], model = 'ds:deepseek-reasoner') => {
-        const params = { model, messages, tools: [{ type: 'function' as const, function: TOOL }] };
-        if (!stream) return (await openai.chat.completions.create(params)).choices[0]!.message;
-        const s = openai.chat.completions.stream(params);
-        return (await s.finalChatCompletion()).choices[0]!.message;
-      };
-      const first = await ask([{ role: 'user', content: 'What is in a.ts?' }]);
-      const call = first.tool_calls![0]! as { id: string; function: { name: string; arguments: string } };
-      // The client writes its history from content and tool calls alone.
-      const answer = await ask([
-        { role: 'user', content: 'What is in a.ts?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
-        { role: 'tool', tool_call_id: call.id, content: 'hi' },
-      ]);
-      expect(answer.content).to.equal('It says hi.');
+      up.emulators.ds!.enqueue(TURN_ONE, TURN_TWO);
+      expect(await chatToolLoop(up.openai(), 'ds:deepseek-reasoner', stream)).to.equal('It says hi.');
       expect(sentReasoning()).to.deep.equal([REASONING]);
     });
 
@@ -111,17 +115,8 @@ describe('e2e: reasoning-output-preservation puts back the reasoning clients lea
   });
 
   it('a model outside the catalogue is left alone: the upstream refuses the follow-up as DeepSeek would', async () => {
-    const emu = up.emulators.ds!;
-    emu.enqueue(TURN_ONE, TURN_TWO);
-    const openai = up.openai();
-    const params = (messages: any[]) => ({ model: 'ds:house-model', messages, tools: [{ type: 'function' as const, function: TOOL }] });
-    const first = (await openai.chat.completions.create(params([{ role: 'user', content: 'What is in a.ts?' }]))).choices[0]!.message;
-    const call = first.tool_calls![0]! as { id: string; function: { name: string; arguments: string } };
-    const refused = await openai.chat.completions.create(params([
-      { role: 'user', content: 'What is in a.ts?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
-      { role: 'tool', tool_call_id: call.id, content: 'hi' },
-    ])).then(() => undefined, (err: Error) => err);
+    up.emulators.ds!.enqueue(TURN_ONE, TURN_TWO);
+    const refused = await chatToolLoop(up.openai(), 'ds:house-model').then(() => undefined, (err: Error) => err);
     expect(String(refused?.message)).to.contain('Missing `reasoning_content` field in the assistant message at message index 1');
   });
 
@@ -164,18 +159,7 @@ describe('e2e: the deepseek, moonshot and zai presets work with reasoning-output
   for (const model of ['ds:deepseek-v4-pro', 'kimi:kimi-k2.6', 'glm:glm-5']) {
     it(`${model}: a tool-call turn sent back without reasoning_content is served`, async () => {
       emu.enqueue(TURN_ONE, TURN_TWO);
-      const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
-      const tools = [{ type: 'function' as const, function: TOOL }];
-      const first = (await openai.chat.completions.create({ model, tools, messages: [{ role: 'user', content: 'What is in a.ts?' }] })).choices[0]!.message;
-      const call = first.tool_calls![0]! as { id: string; function: { name: string; arguments: string } };
-      const answer = (await openai.chat.completions.create({
-        model, tools, messages: [
-          { role: 'user', content: 'What is in a.ts?' },
-          { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
-          { role: 'tool', tool_call_id: call.id, content: 'hi' },
-        ],
-      })).choices[0]!.message;
-      expect(answer.content).to.equal('It says hi.');
+      expect(await chatToolLoop(new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 }), model)).to.equal('It says hi.');
       expect((emu.requests[1]!.body.messages as { reasoning_content?: string }[])[1]!.reasoning_content).to.equal(REASONING);
     });
   }

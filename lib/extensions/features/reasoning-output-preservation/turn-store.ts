@@ -137,6 +137,6 @@ export function sameReasoning(a: readonly PlacedReasoning[], b: readonly PlacedR
   return a.length === b.length && a.every((x, i) => x.at === b[i]!.at && sameReasoningPart(x.part, b[i]!.part));
 }
 
-export function sameReasoningPart(a: PlacedReasoning['part'], b: PlacedReasoning['part']): boolean {
+function sameReasoningPart(a: PlacedReasoning['part'], b: PlacedReasoning['part']): boolean {
   return a.dialect === b.dialect && (a.text ?? '') === (b.text ?? '') && a.signature === b.signature && a.opaque === b.opaque && a.id === b.id;
 }
