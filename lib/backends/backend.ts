@@ -189,5 +189,11 @@ export interface BackendKind {
    * kinds that present an identity of their own (openai-codex) or send no HTTP (localstub, acp).
    */
   readonly identity?: { readonly attribution?: AppAttribution };
+  /**
+   * The provider id in the model catalog (models.dev) whose models this kind serves at its
+   * default endpoint (`model_catalog`); absent for local and custom endpoints. A row with
+   * another `base_url` serves someone else's models and matches by model name instead.
+   */
+  readonly catalogProvider?: string;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

@@ -5,6 +5,8 @@ import type { BackendKindInfo } from './types.js';
 
 /** The least `server.max_buffered_bytes`: one socket buffer's worth of a stream waiting unsent is normal. */
 const MIN_BUFFERED_BYTES = 64 * 1024;
+/** The shortest catalog refresh interval: the source is a shared public file, not an API to poll. */
+const MIN_CATALOG_REFRESH_MS = 60_000;
 
 type Segment = string | number;
 type Report = (path: readonly Segment[], message: string, key?: string) => void;
@@ -111,6 +113,23 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const first = priced.get(key);
     if (first !== undefined) report(['pricing', i], `duplicate price for ${row.model === undefined ? `backend "${String(row.backend)}"` : `"${String(row.backend)}" model "${String(row.model)}"`} (first given by pricing[${first}])`);
     else priced.set(key, i);
+  });
+
+  // Model catalog: a snapshot path when on; rows and mappings name configured backends.
+  const catalog = root.model_catalog as Row;
+  if (catalog.enabled === true && catalog.path === undefined) report(['model_catalog'], 'path is required when the catalog is enabled (the models.dev snapshot lip reads, and writes refreshes to)', 'path');
+  if (catalog.source_url !== undefined && Number(catalog.refresh_interval) < MIN_CATALOG_REFRESH_MS) report(['model_catalog', 'refresh_interval'], `must be at least 1m (got ${String(catalog.refresh_interval)} ms)`);
+  for (const id of Object.keys(catalog.backends as Row)) {
+    if (!seen.has(id)) report(['model_catalog', 'backends', id], `no backend "${id}" is configured`);
+  }
+  const stated = new Map<string, number>();
+  (catalog.overrides as Row[]).forEach((row, i) => {
+    if (row.backend !== undefined && !seen.has(String(row.backend))) report(['model_catalog', 'overrides', i, 'backend'], `no backend "${String(row.backend)}" is configured`);
+    const key = `${row.backend === undefined ? '*' : String(row.backend)}\u0000${String(row.model)}`;
+    const first = stated.get(key);
+    if (first !== undefined) report(['model_catalog', 'overrides', i], `duplicate override for ${row.backend === undefined ? '' : `backend "${String(row.backend)}" `}model "${String(row.model)}" (first given by overrides[${first}])`);
+    else stated.set(key, i);
+    if (Object.keys(row).every((k) => k === 'model' || k === 'backend')) report(['model_catalog', 'overrides', i], 'states no fact (context, input, output, input_modalities, tools, reasoning, temperature)');
   });
 
   // Continuity: a configured resume-token key is long enough to be a key.

@@ -17,6 +17,10 @@ const nonEmpty: Schema = { type: 'string', minLength: 1 };
 const bool = (value: boolean): Schema => ({ type: 'boolean', default: value });
 /** A price per million tokens. */
 const price: Schema = { type: 'number', minimum: 0 };
+/** A token count (a model's context, input or output limit). */
+const tokens: Schema = { type: 'integer', minimum: 1 };
+/** What a model may be given (`model_catalog`): the catalog's own names. */
+export const CATALOG_MODALITIES = ['text', 'image', 'pdf', 'audio', 'video'] as const;
 const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
 /** How an upstream identity carrier is presented (`identity.upstream.*`, a backend row's `identity`). */
@@ -173,6 +177,29 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       redact_headers: { type: 'array', items: str, default: ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie'] },
       redact_substrings: { type: 'array', items: nonEmpty, default: [] },
       raw: bool(false),
+    }),
+    model_catalog: section({
+      enabled: bool(false),
+      path: nonEmpty,
+      source_url: { type: 'string', lipUrl: ['http', 'https'] },
+      refresh_interval: duration('24h'),
+      fetch_timeout: duration('30s'),
+      max_bytes: size('64MiB'),
+      backends: { type: 'object', default: {}, additionalProperties: { type: 'string' } },
+      exclude: section({ context: bool(true), modalities: bool(true), tools: bool(true) }),
+      adapt: section({ max_output_tokens: bool(false), reasoning: bool(false), sampling: bool(false) }),
+      overrides: {
+        type: 'array', default: [],
+        items: {
+          type: 'object', additionalProperties: false, required: ['model'],
+          properties: {
+            model: nonEmpty, backend: nonEmpty,
+            context: tokens, input: tokens, output: tokens,
+            input_modalities: { type: 'array', uniqueItems: true, items: { enum: [...CATALOG_MODALITIES] } },
+            tools: { type: 'boolean' }, reasoning: { type: 'boolean' }, temperature: { type: 'boolean' },
+          },
+        },
+      },
     }),
     frontends: {
       type: 'array',

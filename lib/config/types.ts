@@ -166,9 +166,46 @@ export interface Config {
     enabled: boolean; path: string; max_file_bytes: number; max_files: number; sample_ratio: number; queue_size: number;
     redact_headers: string[]; redact_substrings: string[]; raw: boolean;
   };
+  model_catalog: ModelCatalogConfig;
   frontends: { id: string; enabled: boolean }[];
   backends: BackendConfig[];
   features: { id: string; enabled: boolean; order?: number; config: Record<string, unknown> }[];
+}
+
+/** A modality a model may be given, in the catalog's own words. */
+export type CatalogModality = 'text' | 'image' | 'pdf' | 'audio' | 'video';
+
+/** One operator-stated fact row (`model_catalog.overrides`): a model's, or a backend's model's. */
+export interface CatalogOverride {
+  model: string;
+  backend?: string;
+  context?: number;
+  input?: number;
+  output?: number;
+  input_modalities?: CatalogModality[];
+  tools?: boolean;
+  reasoning?: boolean;
+  temperature?: boolean;
+}
+
+/** `model_catalog`: model facts (limits, modalities, tools) from a models.dev snapshot and overrides. */
+export interface ModelCatalogConfig {
+  enabled: boolean;
+  /** The snapshot lip reads at start (and writes each refresh to). Required when enabled. */
+  path?: string;
+  /** Refreshes the snapshot in the background when set. */
+  source_url?: string;
+  refresh_interval: number;
+  fetch_timeout: number;
+  /** The largest snapshot accepted (bytes). */
+  max_bytes: number;
+  /** Backend id -> the catalog provider whose models it serves (`""`: none; matched by model name). */
+  backends: Record<string, string>;
+  /** Which facts take a candidate out of a request's route. */
+  exclude: { context: boolean; modalities: boolean; tools: boolean };
+  /** Which facts change the request sent to a candidate. */
+  adapt: { max_output_tokens: boolean; reasoning: boolean; sampling: boolean };
+  overrides: CatalogOverride[];
 }
 
 /** What the config loader needs to know about a feature plugin (supplied by the extension registry). */

@@ -31,6 +31,7 @@ import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAt
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
+import { CatalogGate, type CatalogPolicy } from './model-catalog/index.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
 import { UnknownModels } from './unknown-models.js';
@@ -111,6 +112,8 @@ export interface ExecutorOptions {
   readonly logger?: { warn(message: string, meta?: Record<string, unknown>): unknown };
   /** The `pricing:` table: each attempt's cost from its usage. */
   readonly pricing?: Pricing;
+  /** `model_catalog`: candidates left out by their models' facts, calls adapted to them. */
+  readonly catalog?: CatalogPolicy;
 }
 
 /** What the attempts of one request share: the last failure (a failover follows it). */
@@ -152,6 +155,7 @@ export class Executor {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly extensions: ExtensionHost | undefined;
   private readonly pricing: Pricing | undefined;
+  private readonly catalog: CatalogPolicy | undefined;
   /** The request's usage is read at its end (the access-log line, the request metrics). */
   private readonly accounting: boolean;
   private readonly clientAffinity = new ClientAffinity();
@@ -162,6 +166,7 @@ export class Executor {
     this.breaker = options.breaker?.enabled ? options.breaker : undefined;
     this.extensions = options.extensions;
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
+    this.catalog = options.catalog;
     this.accounting = config.logging.access_log || config.observability.metrics.enabled;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
@@ -221,18 +226,20 @@ export class Executor {
       const tally: RequestTally = { lastFailed: undefined };
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const sticky = affinity.bound ?? ext?.preferred;
+      const estimatedTokens = compiled.needsSizeEstimate ? estimateTokens(call) : undefined;
+      const gate = this.catalog ? new CatalogGate(this.catalog, call, estimatedTokens) : undefined;
       const route: RouteContext = {
         scheduler: this.scheduler,
         rng: this.rng,
-        estimatedTokens: compiled.needsSizeEstimate ? estimateTokens(call) : undefined,
+        estimatedTokens,
         firstRequest: !(ctx.aLeg?.firstConsumed ?? false),
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
         maxPendingEvents: this.config.server.max_pending_wire_events,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
-        ...(this.breaker ? this.circuitGate(this.breaker) : {}),
-        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext),
+        ...(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}),
+        open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext, gate),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
           if (role.inRace) {
@@ -281,10 +288,13 @@ export class Executor {
   }
 
   /** Routing's view of the breaker: open circuits are skipped, an attempt start takes a decision. */
-  private circuitGate(breaker: CircuitBreaker): Pick<RouteContext, 'eligibility' | 'admit'> {
+  private circuitGate(breaker: CircuitBreaker, catalog?: CatalogGate): Pick<RouteContext, 'eligibility' | 'admit'> {
     const skip = (d: CircuitDecision) => ({ reason: `circuit ${d.state}`, ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) });
     return {
       eligibility: (candidate) => {
+        // A model that cannot take the request is left out whatever its circuit says.
+        const unfit = catalog?.skip(candidate);
+        if (unfit) return unfit;
         const decision = breaker.peek(candidate.key);
         return decision.allowed ? undefined : skip(decision);
       },
@@ -325,9 +335,10 @@ export class Executor {
    * swallowed failure, and with the reason when an operator cancels it). A non-streaming client
    * call gets `whole` targets where the plan needs no first token (see whole-answer.ts).
    */
-  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, tally: RequestTally, ext?: ExtensionRequest): Observable<LipEvent> {
+  private open(call: Call, candidate: Candidate, role: AttemptRole, ctx: ExecuteContext, route: RouteContext, globalTtftMs: number | undefined, tally: RequestTally, ext?: ExtensionRequest, gate?: CatalogGate): Observable<LipEvent> {
     const backend = this.backends.get(candidate.backend)!;
-    const options = applyOverrides(call.options, candidate.leaf.params);
+    const overridden = applyOverrides(call.options, candidate.leaf.params);
+    const options = gate ? gate.adapt(overridden, candidate) : overridden;
     let attemptCall = options === call.options ? call : { ...call, options };
     if (ext !== undefined) {
       const prepared = ext.prepareAttempt(attemptCall, candidate, backend);

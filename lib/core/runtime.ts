@@ -10,7 +10,9 @@ import { createContinuityStore, SecureSessions, type ContinuityLogger, type Cont
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Pricing } from '../observability/pricing.js';
 import { Recorder } from '../replay/recorder.js';
+import { createDispatcher } from '../backends/http/index.js';
 import { Executor } from './execute.js';
+import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
 export interface Runtime {
@@ -27,6 +29,8 @@ export interface Runtime {
   readonly extensions?: ExtensionHost;
   /** Writes exchanges to the recording (only when `recording.enabled`). */
   readonly recorder?: Recorder;
+  /** Model facts for routing (only when `model_catalog.enabled`). */
+  readonly catalog?: CatalogPolicy;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -50,6 +54,8 @@ export interface RuntimeDeps {
   readonly features?: Readonly<Record<string, FeatureFactory<never>>>;
   /** Plugin state to take over (a reload with unchanged `redis` settings keeps plugin state). */
   readonly featureState?: StateStore;
+  /** The catalog's snapshot source to take over (a reload with the same path, source and timings). */
+  readonly catalogSource?: CatalogSource;
 }
 
 /**
@@ -109,8 +115,10 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
     throw err;
   }
+  const catalog = config.model_catalog.enabled ? catalogPolicy(config, deps) : undefined;
   const executor = new Executor(config, backends, {
     ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(config.pricing.length > 0 ? { pricing: new Pricing(config.pricing) } : {}),
+    ...(catalog ? { catalog } : {}),
   });
   const scheduler = deps.scheduler ?? asyncScheduler;
   const sessions = new SecureSessions(continuity, {
@@ -139,7 +147,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     executor,
     ...(extensions ? { extensions } : {}),
     ...(recorder ? { recorder } : {}),
+    ...(catalog ? { catalog } : {}),
     async close(options = {}) {
+      if (catalog && options.next?.catalog?.source !== catalog.source) catalog.source.close();
       await Promise.all([
         recorder?.close(),
         extensions?.stop({ keepState: options.next?.extensions?.state === extensions.state }),
@@ -149,6 +159,23 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
       ]);
     },
   };
+}
+
+/** The catalog over its snapshot source: the running one taken over, or a new one (which reads its file now). */
+function catalogPolicy(config: Config, deps: RuntimeDeps): CatalogPolicy {
+  const settings = config.model_catalog;
+  const source = deps.catalogSource ?? new CatalogSource({ ...settings, path: settings.path! }, {
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(settings.source_url !== undefined ? { dispatcher: createDispatcher(config.http_client, deps.env ?? process.env) } : {}),
+  });
+  return new CatalogPolicy(settings, config.backends, source, deps.logger);
+}
+
+/** Whether a reload to `next` keeps the running catalog source (its file, source and timings are the same). */
+export function keepsCatalogSource(running: Config, next: Config): boolean {
+  const keys = (c: Config['model_catalog']) => [c.enabled, c.path, c.source_url, c.refresh_interval, c.fetch_timeout, c.max_bytes];
+  return JSON.stringify(keys(running.model_catalog)) === JSON.stringify(keys(next.model_catalog))
+    && JSON.stringify(running.http_client) === JSON.stringify(next.http_client);
 }
 
 function logCircuitEvent(logger: ContinuityLogger, event: CircuitEvent): void {

@@ -11,6 +11,7 @@ import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { REASONING_PRESERVATION } from '../extensions/features/reasoning-output-preservation/index.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
+import { MODEL_CATALOG_COUNTS } from '../core/model-catalog/counts.js';
 import { GenAiMetrics } from './gen-ai-metrics.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -225,6 +226,13 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [outcome, count] of REASONING_PRESERVATION) this.inc({ outcome }, count);
+      },
+    });
+    new client.Counter({
+      name: 'lip_model_catalog_total', help: 'What the model catalog did: refreshes by outcome, candidates left out and requests adapted, by event.', labelNames: ['event'], registers,
+      collect() {
+        this.reset();
+        for (const [event, count] of MODEL_CATALOG_COUNTS) this.inc({ event }, count);
       },
     });
     const recordingCounters: [string, string, keyof typeof RECORDING_COUNTS][] = [

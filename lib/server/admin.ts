@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inventory } from '../core/inventory.js';
+import { catalogDiagnostics } from '../core/model-catalog/index.js';
 import type { Runtime } from '../core/runtime.js';
-import { LipError } from '../errors/index.js';
+import { isLipError, LipError } from '../errors/index.js';
 import type { UsageQuery } from '../continuity/index.js';
 import { parseDuration } from '../config/units.js';
 import type { Authenticator } from './auth.js';
@@ -60,6 +61,23 @@ export const ADMIN_ENDPOINTS = {
   /** Counts and posture only: never a turn's reasoning, anchors or scopes. */
   '/admin/reasoning-preservation': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('reasoning-output-preservation', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/reasoning-preservation needs the reasoning-output-preservation feature (on unless a row turns it off)'),
+  /** The snapshot's state; with `?model=` (and `&backend=`), the facts its candidates resolve to. */
+  '/admin/model-catalog': (runtime: Runtime, url: URL) => {
+    if (!runtime.catalog) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/model-catalog needs model_catalog.enabled: true');
+    try {
+      return catalogDiagnostics(runtime.catalog, url.searchParams, (model) => runtime.executor.candidates(model));
+    } catch (err) {
+      if (isLipError(err)) return err; // a model routing refuses (an unknown backend in a selector)
+      throw err;
+    }
+  },
+  /** Fetches `model_catalog.source_url` now (a refresh under way is joined) and answers the outcome. */
+  '/admin/model-catalog/refresh': async (runtime: Runtime) => {
+    if (!runtime.catalog) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/model-catalog/refresh needs model_catalog.enabled: true');
+    if (runtime.config.model_catalog.source_url === undefined) return new LipError('LIP_ERR_REQUEST_INVALID', 'model_catalog.source_url is not set: there is nothing to refresh from');
+    const outcome = await runtime.catalog.source.refresh();
+    return { outcome, ...runtime.catalog.source.status() };
+  },
   '/admin/config/status': (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
   /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
   '/admin/config/reload': async (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => {
@@ -74,7 +92,7 @@ export const ADMIN_ENDPOINTS = {
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 
 /** The method of each admin endpoint that is not a GET. */
-export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST' };
+export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST' };
 
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
 export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage']);

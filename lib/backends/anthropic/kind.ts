@@ -8,6 +8,7 @@ export const anthropicKind: BackendKind = {
   properties: anthropicProperties,
   checkRow: checkAnthropicRow,
   identity: {},
+  catalogProvider: 'anthropic',
   defaultModel: ANTHROPIC_DEFAULTS.models[0]!,
   keyEnv: ANTHROPIC_DEFAULTS.keyEnv!,
   create: (row, deps) => anthropicBackend(row, deps, ANTHROPIC_DEFAULTS),

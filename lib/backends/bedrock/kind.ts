@@ -7,6 +7,7 @@ export const bedrockKind: BackendKind = {
   kind: 'bedrock',
   properties: bedrockProperties,
   identity: {},
+  catalogProvider: 'amazon-bedrock',
   defaultModel: BEDROCK_DEFAULTS.models[0]!,
   checkRow: checkBedrockRow,
   create: (row, deps) => bedrockBackend(row, deps, BEDROCK_DEFAULTS),

@@ -7,6 +7,7 @@ export const geminiKind: BackendKind = {
   kind: 'gemini',
   properties: geminiProperties,
   identity: {},
+  catalogProvider: 'google',
   defaultModel: GEMINI_DEFAULTS.models[0]!,
   keyEnv: GEMINI_DEFAULTS.keyEnv!,
   create: (row, deps) => geminiBackend(row, deps, GEMINI_DEFAULTS),

@@ -7,6 +7,7 @@ export const openaiChatKind: BackendKind = {
   kind: 'openai-chat',
   properties: openaiChatProperties,
   identity: {},
+  catalogProvider: 'openai',
   defaultModel: OPENAI_CHAT_DEFAULTS.models[0]!,
   keyEnv: OPENAI_CHAT_DEFAULTS.keyEnv!,
   create: (row, deps) => openaiChatBackend(row, deps, OPENAI_CHAT_DEFAULTS),

@@ -13,6 +13,7 @@ export const openaiCodexKind: BackendKind = {
   properties: openaiCodexProperties,
   defaultModel: OPENAI_CODEX_DEFAULTS.models[0]!,
   local: true,
+  catalogProvider: 'openai',
   checkRow: checkCodexRow,
   credentialProblem: (row, env, readEnvPool) => {
     const found = resolveCodexCredentials({ id: String(row.id), kind: String(row.kind), models: [], ...row }, { env, readEnvPool });

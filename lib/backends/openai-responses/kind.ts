@@ -7,6 +7,7 @@ export const openaiResponsesKind: BackendKind = {
   kind: 'openai-responses',
   properties: openaiResponsesProperties,
   identity: {},
+  catalogProvider: 'openai',
   defaultModel: OPENAI_RESPONSES_DEFAULTS.models[0]!,
   keyEnv: OPENAI_RESPONSES_DEFAULTS.keyEnv!,
   create: (row, deps) => openaiResponsesBackend(row, deps, OPENAI_RESPONSES_DEFAULTS),

@@ -22,6 +22,8 @@ export interface Preset {
   readonly requireBaseUrl?: boolean;
   /** The vendor's app attribution headers: lip's identity policy sends the app's URL and title in them. */
   readonly attribution?: AppAttribution;
+  /** The vendor's provider id in the model catalog (models.dev); absent for local and custom endpoints. */
+  readonly catalog?: string;
 }
 
 function schemaWithDefault(existing: Record<string, unknown> | undefined, value: unknown): Record<string, unknown> {
@@ -59,6 +61,7 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     ...(preset.requireBaseUrl ? { required: ['base_url'] } : {}),
     ...(base.checkRow ? { checkRow: base.checkRow } : {}),
     ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),
+    ...(preset.catalog ? { catalogProvider: preset.catalog } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
 }

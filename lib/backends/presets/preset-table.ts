@@ -11,17 +11,20 @@ import type { Preset } from './preset-kind.js';
 export const PRESETS: readonly Preset[] = [
   {
     kind: 'openrouter', base: 'openai-chat', description: 'OpenRouter, one key for many providers',
+    catalog: 'openrouter',
     keyEnv: 'OPENROUTER_API_KEY', models: ['openai/gpt-5.4-mini'],
     defaults: { base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter' },
     attribution: { url: 'HTTP-Referer', title: 'X-OpenRouter-Title', titleAliases: ['X-Title'] },
   },
   {
     kind: 'nvidia', base: 'openai-chat', description: 'NVIDIA API catalog (build.nvidia.com)',
+    catalog: 'nvidia',
     keyEnv: 'NVIDIA_API_KEY', models: ['meta/llama-3.3-70b-instruct'],
     defaults: { base_url: 'https://integrate.api.nvidia.com/v1', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'huggingface', base: 'openai-chat', description: 'Hugging Face inference providers router',
+    catalog: 'huggingface',
     keyEnv: 'HF_TOKEN', models: ['openai/gpt-oss-120b'],
     defaults: { base_url: 'https://router.huggingface.co/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
@@ -32,6 +35,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     kind: 'ollama-cloud', base: 'openai-chat', description: 'Ollama cloud models (ollama.com)',
+    catalog: 'ollama-cloud',
     keyEnv: 'OLLAMA_API_KEY', models: ['gpt-oss:120b'],
     defaults: { base_url: 'https://ollama.com/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
@@ -52,26 +56,31 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     kind: 'opencode-go', base: 'openai-chat', description: 'OpenCode Go subscription models',
+    catalog: 'opencode-go',
     keyEnv: 'OPENCODE_API_KEY', models: ['kimi-k2'],
     defaults: { base_url: 'https://opencode.ai/zen/go/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'opencode-zen', base: 'openai-chat', description: 'OpenCode Zen curated models',
+    catalog: 'opencode',
     keyEnv: 'OPENCODE_API_KEY', models: ['qwen3-coder'],
     defaults: { base_url: 'https://opencode.ai/zen/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'deepseek', base: 'openai-chat', description: 'DeepSeek (api.deepseek.com)',
+    catalog: 'deepseek',
     keyEnv: 'DEEPSEEK_API_KEY', models: ['deepseek-v4-flash', 'deepseek-v4-pro'],
     defaults: { base_url: 'https://api.deepseek.com', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'moonshot', base: 'openai-chat', description: 'Moonshot AI, the Kimi models (api.moonshot.ai)',
+    catalog: 'moonshotai',
     keyEnv: 'MOONSHOT_API_KEY', models: ['kimi-k2.6'],
     defaults: { base_url: 'https://api.moonshot.ai/v1', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'zai', base: 'openai-chat', description: 'Z.ai, the GLM models (api.z.ai; the Coding Plan has its own base_url)',
+    catalog: 'zai',
     keyEnv: 'ZAI_API_KEY', models: ['glm-5'],
     defaults: { base_url: 'https://api.z.ai/api/paas/v4', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },

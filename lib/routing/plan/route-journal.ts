@@ -57,7 +57,8 @@ export class RouteJournal {
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
    * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (413 when only the
-   * context size stood in the way); every one tried refusing it as too long for its context window
+   * context size stood in the way, 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
+   * capabilities did, with or without it); every one tried refusing it as too long for its context window
    * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
    * sending it -> 400 naming each refusal; otherwise 502 naming each failure.
    */
@@ -65,10 +66,13 @@ export class RouteJournal {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
     const skipped = this.entries.filter((e) => e.outcome === 'skipped');
     const summary = this.summary();
+    const unfit = (e: JournalEntry) => e.reason?.startsWith('context') === true || e.reason?.startsWith('capability') === true;
     if (tried.length === 0 && skipped.length > 0) {
       if (skipped.every((e) => e.reason?.startsWith('context'))) {
         return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`);
       }
+      // Every model is known not to take what the request gives it (images, tools; model_catalog).
+      if (skipped.every(unfit)) return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
       return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `no candidate is eligible (${summary})`, earliest(skipped));
     }
     if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && skipped.every((e) => e.reason?.startsWith('context'))) {
@@ -76,7 +80,7 @@ export class RouteJournal {
       // protocol says so in its own words, so that an agent compacts its conversation.
       return new LipError('LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', `the prompt is too long for the context window of every candidate (${summary})`, { status: 400, retryable: false });
     }
-    if (tried.length > 0 && skipped.length === 0 && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
+    if (tried.length > 0 && skipped.every((e) => e.reason?.startsWith('capability')) && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
       // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
       return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
     }

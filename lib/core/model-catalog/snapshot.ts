@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import type { CatalogModality } from '../../config/index.js';
+
+/**
+ * What lip knows of one model (every fact optional: absent is unknown, and an unknown fact
+ * never takes a candidate out of a route). Token limits are the catalog's; `modalities` are the
+ * inputs the model takes besides text.
+ */
+export interface ModelFacts {
+  readonly context?: number;
+  readonly input?: number;
+  readonly output?: number;
+  readonly modalities?: readonly CatalogModality[];
+  readonly tools?: boolean;
+  readonly reasoning?: boolean;
+  readonly temperature?: boolean;
+}
+
+export type FactName = keyof ModelFacts;
+export const FACT_NAMES: readonly FactName[] = ['context', 'input', 'output', 'modalities', 'tools', 'reasoning', 'temperature'];
+
+/** One model of the snapshot: `provider/id` and its facts. */
+export interface CatalogEntry {
+  readonly id: string;
+  readonly facts: ModelFacts;
+}
+
+/** A snapshot that does not have the catalog's shape: the JSON path of the first problem. */
+export class CatalogFormatError extends Error {
+  constructor(readonly path: string, problem: string) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+const MODALITIES: ReadonlySet<string> = new Set<CatalogModality>(['text', 'image', 'pdf', 'audio', 'video']);
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A parsed models.dev snapshot (`https://models.dev/api.json`: providers by id, each with its
+ * `models` by id), reduced to the facts routing uses and indexed by provider and by name.
+ * Immutable: a refresh builds a new one.
+ */
+export class CatalogSnapshot {
+  /** The first 16 hex digits of the file's SHA-256: which snapshot made a decision. */
+  readonly generation: string;
+  readonly providers: number;
+  readonly models: number;
+  private readonly byProvider = new Map<string, Map<string, ModelFacts>>();
+  /** A model's id, and its id after the last `/`: every entry listed under it. */
+  private readonly byName = new Map<string, CatalogEntry[]>();
+
+  /**
+   * @throws CatalogFormatError when the text is not JSON of the catalog's shape, or lists no model.
+   */
+  constructor(text: string, readonly loadedAt: string = new Date().toISOString()) {
+    this.generation = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    let root: unknown;
+    try {
+      root = JSON.parse(text);
+    } catch (err) {
+      throw new CatalogFormatError('$', `not JSON (${(err as Error).message})`);
+    }
+    if (!isObject(root)) throw new CatalogFormatError('$', 'expected an object of providers by id');
+    let models = 0;
+    for (const [provider, value] of Object.entries(root)) {
+      const path = `$[${JSON.stringify(provider)}]`;
+      if (!isObject(value)) throw new CatalogFormatError(path, 'expected a provider object');
+      const list = value.models;
+      if (list === undefined) continue;
+      const entries: [string, unknown][] = Array.isArray(list)
+        ? list.map((m, i) => [isObject(m) && typeof m.id === 'string' ? m.id : `[${i}]`, m])
+        : isObject(list) ? Object.entries(list) : [];
+      if (!Array.isArray(list) && !isObject(list)) throw new CatalogFormatError(`${path}.models`, 'expected an object of models by id');
+      const table = new Map<string, ModelFacts>();
+      for (const [key, model] of entries) {
+        const modelPath = `${path}.models[${JSON.stringify(key)}]`;
+        if (!isObject(model)) throw new CatalogFormatError(modelPath, 'expected a model object');
+        const id = typeof model.id === 'string' && model.id.length > 0 ? model.id : key;
+        const facts = factsOf(model, modelPath);
+        table.set(id, facts);
+        const entry = { id: `${provider}/${id}`, facts };
+        this.index(id, entry);
+        const slash = id.lastIndexOf('/');
+        if (slash >= 0 && slash < id.length - 1) this.index(id.slice(slash + 1), entry);
+        models++;
+      }
+      this.byProvider.set(provider, table);
+    }
+    if (models === 0) throw new CatalogFormatError('$', 'lists no model');
+    this.providers = this.byProvider.size;
+    this.models = models;
+  }
+
+  /** The facts of `model` as `provider` lists it. */
+  lookup(provider: string, model: string): ModelFacts | undefined {
+    return this.byProvider.get(provider)?.get(model);
+  }
+
+  hasProvider(provider: string): boolean {
+    return this.byProvider.has(provider);
+  }
+
+  /**
+   * Every entry a model name stands for, whoever lists it: by its exact id first, then by its
+   * last path segment (`vendor/name` -> `name`).
+   */
+  named(model: string): readonly CatalogEntry[] {
+    const exact = this.byName.get(model);
+    if (exact !== undefined) return exact;
+    const slash = model.lastIndexOf('/');
+    return slash >= 0 ? this.byName.get(model.slice(slash + 1)) ?? [] : [];
+  }
+
+  private index(name: string, entry: CatalogEntry): void {
+    const list = this.byName.get(name);
+    if (list === undefined) this.byName.set(name, [entry]);
+    else if (!list.some((e) => e.id === entry.id)) list.push(entry);
+  }
+}
+
+/** A positive token count, or undefined (the catalog writes 0 for "not stated"). */
+function limitOf(limit: Json, key: string, path: string): number | undefined {
+  const value = limit[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CatalogFormatError(`${path}.limit.${key}`, 'expected a token count');
+  return value > 0 ? Math.floor(value) : undefined;
+}
+
+function flagOf(model: Json, key: string, path: string): boolean | undefined {
+  const value = model[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new CatalogFormatError(`${path}.${key}`, 'expected true or false');
+  return value;
+}
+
+/** The facts routing uses; the rest of the entry (prices, dates, names) is not read. */
+function factsOf(model: Json, path: string): ModelFacts {
+  const facts: { -readonly [K in FactName]?: ModelFacts[K] } = {};
+  const limit = model.limit;
+  if (limit !== undefined && limit !== null) {
+    if (!isObject(limit)) throw new CatalogFormatError(`${path}.limit`, 'expected an object');
+    const context = limitOf(limit, 'context', path);
+    const input = limitOf(limit, 'input', path);
+    const output = limitOf(limit, 'output', path);
+    if (context !== undefined) facts.context = context;
+    if (input !== undefined) facts.input = input;
+    if (output !== undefined) facts.output = output;
+  }
+  const modalities = model.modalities;
+  if (modalities !== undefined && modalities !== null) {
+    if (!isObject(modalities)) throw new CatalogFormatError(`${path}.modalities`, 'expected an object');
+    const input = modalities.input;
+    if (input !== undefined) {
+      if (!Array.isArray(input) || input.some((m) => typeof m !== 'string')) throw new CatalogFormatError(`${path}.modalities.input`, 'expected a list of modalities');
+      // Names the catalog may add later are not lip's to judge.
+      facts.modalities = [...new Set((input as string[]).filter((m) => MODALITIES.has(m)))].sort() as CatalogModality[];
+    }
+  }
+  const tools = flagOf(model, 'tool_call', path);
+  const reasoning = flagOf(model, 'reasoning', path);
+  const temperature = flagOf(model, 'temperature', path);
+  if (tools !== undefined) facts.tools = tools;
+  if (reasoning !== undefined) facts.reasoning = reasoning;
+  if (temperature !== undefined) facts.temperature = temperature;
+  return facts;
+}
