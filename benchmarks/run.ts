@@ -29,6 +29,7 @@ import { encoderNsPerEvent, pipelineNsPerEvent, routingUsPerRequest } from './tr
 import { extensionsUsPerEvent } from './extensions.js';
 import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
 import { preservationHooks, preservationOffVsOn } from './reasoning-preservation.js';
+import { catalogOffVsOn, snapshotReadMs } from './model-catalog.js';
 
 const quick = process.argv.includes('--quick');
 /** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
@@ -279,6 +280,11 @@ async function main(): Promise<void> {
     out.push('\n## Reasoning-output-preservation (in process; medians of interleaved rounds)');
     const preservationRows = [...await preservationOffVsOn(quick ? 10 : 40), ...await preservationHooks(quick ? 10 : 40)];
     out.push(table([['measure', 'us'], ...preservationRows.map((r) => [r.name, r.us.toFixed(2)])]));
+
+    out.push('\n## Model catalog (in process; medians of interleaved rounds)');
+    const catalogRows = await catalogOffVsOn(quick ? 10 : 40);
+    const read = snapshotReadMs(quick ? 5 : 20);
+    out.push(table([['measure', 'us'], ...catalogRows.map((r) => [r.name, r.us.toFixed(2)]), [`${read.name} (${(read.bytes / 1024 / 1024).toFixed(1)} MiB), ms`, read.ms.toFixed(1)]]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../../testdata/model-catalog/models-dev.json', import.meta.url));
@@ -112,5 +120,47 @@ describe('e2e: without a usable snapshot the catalog decides nothing', () => {
     const status = await (await fetch(`${up.lip().url}/admin/model-catalog`)).json() as Record<string, unknown>;
     expect(status.state).to.equal('unavailable');
     expect(String(status.file_error)).to.contain('ENOENT');
+  });
+});
+
+describe('e2e: POST /admin/model-catalog/refresh takes a new snapshot from the source', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lip-e2e-catalog-')), 'models.json');
+  // The source now says gpt-4o calls no tools (a snapshot the next refresh brings).
+  const changed = JSON.stringify({ openai: { models: { 'gpt-4o': { id: 'gpt-4o', tool_call: false, limit: { context: 128000, output: 16384 } } } } });
+  let source: Server;
+  let emulator: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    writeFileSync(path, readFileSync(SNAPSHOT, 'utf8'));
+    source = createServer((_req, res) => res.end(changed));
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    emulator = await startOpenAIChatEmulator();
+    // The file is fresh: the first scheduled refresh is a day away; the endpoint asks now.
+    lip = await startLip(testConfig(`  - { id: oa, kind: openai-chat, base_url: "${emulator.url}", api_key: k-0123456789 }`, [
+      `model_catalog: { enabled: true, path: "${path}", source_url: "http://127.0.0.1:${(source.address() as AddressInfo).port}/api.json", backends: { oa: openai } }`,
+      'diagnostics: { enabled: true }',
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip.close();
+    await emulator.close();
+    await new Promise<void>((resolve) => source.close(() => resolve()));
+  });
+
+  it('the new facts decide the next requests, and the file holds them for the next start', async () => {
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    emulator.enqueue({ text: 'Tools offered.' });
+    const served = await openai.chat.completions.create({ model: 'oa:gpt-4o', messages: [{ role: 'user', content: 'Weather?' }], tools: [WEATHER] });
+    expect(served.choices[0]!.message.content).to.equal('Tools offered.');
+
+    const refreshed = await (await fetch(`${lip.url}/admin/model-catalog/refresh`, { method: 'POST' })).json() as Record<string, unknown>;
+    expect(refreshed).to.deep.include({ outcome: 'updated', state: 'loaded', loaded_from: 'source', providers: 1, models: 1 });
+    expect(readFileSync(path, 'utf8')).to.equal(changed);
+
+    const err = await openai.chat.completions.create({ model: 'oa:gpt-4o', messages: [{ role: 'user', content: 'Weather?' }], tools: [WEATHER] }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenAI.BadRequestError);
+    expect(emulator.requests).to.have.length(1);
+    const again = await (await fetch(`${lip.url}/admin/model-catalog/refresh`, { method: 'POST' })).json() as Record<string, unknown>;
+    expect(again.outcome).to.equal('unchanged');
   });
 });

@@ -1,4 +1,4 @@
-export { UpstreamClient, DEFAULT_HTTP_SETTINGS, createDispatcher, proxyEnvironment, type UpstreamRequest, type UpstreamResponse } from './upstream-client.js';
+export { UpstreamClient, DEFAULT_HTTP_SETTINGS, createDispatcher, dispatchRequest, proxyEnvironment, type UpstreamRequest, type UpstreamResponse } from './upstream-client.js';
 export { upstreamSource, type StreamDecoder, type BodyFramer, type UpstreamExchange, type CredentialOptions } from './upstream-source.js';
 export { HttpBackend, type HttpProtocol } from './http-backend.js';
 export { classifyTransportError, errorCode, type TransportPhase } from './classify-transport-error.js';

@@ -75,6 +75,11 @@ export function createDispatcher(settings: HttpClientSettings, env: NodeJS.Proce
   return new EnvHttpProxyAgent({ ...options, ...proxies });
 }
 
+/** One request on a dispatcher of createDispatcher (its agents carry no `request` method of their own). */
+export function dispatchRequest(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  return loadUndici().request.call(dispatcher, options);
+}
+
 /** `https://host:port/path?q` -> [`https://host:port`, `/path?q`], without a URL object per request. */
 export function splitUrl(url: string): [origin: string, path: string] {
   const scheme = url.indexOf('://');

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { readBodyText } from '../../backends/http/index.js';
+import { dispatchRequest, readBodyText } from '../../backends/http/index.js';
 import type { ModelCatalogConfig } from '../../config/index.js';
 import type { ContinuityLogger } from '../../continuity/index.js';
 import { CatalogFormatError, CatalogSnapshot } from './snapshot.js';
@@ -65,7 +65,7 @@ export class CatalogSource {
     let mtime: number | undefined;
     try {
       const text = readFileSync(settings.path, 'utf8');
-      mtime = statSync(settings.path).mtimeMs;
+      mtime = Math.floor(statSync(settings.path).mtimeMs);
       this.snapshot = new CatalogSnapshot(text, new Date(mtime).toISOString());
       this.loadedFrom = 'file';
     } catch (err) {
@@ -146,7 +146,7 @@ export class CatalogSource {
     const dispatcher = this.deps.dispatcher;
     if (dispatcher === undefined) throw new Error('no HTTP client');
     const target = new URL(url);
-    const response = await dispatcher.request({
+    const response = await dispatchRequest(dispatcher, {
       origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET',
       headers: { accept: 'application/json', ...(this.etag !== undefined && this.snapshot !== undefined ? { 'if-none-match': this.etag } : {}) },
       signal: AbortSignal.timeout(this.settings.fetch_timeout),

@@ -40,7 +40,9 @@ describe('backends/presets: vendors are table rows', () => {
     const rows = docRows();
     expect([...rows.keys()]).to.deep.equal(PRESETS.map((p) => p.kind));
     for (const p of PRESETS) {
-      const [protocol, baseUrl, keyEnv, model, quirks] = rows.get(p.kind)!;
+      const [protocol, baseUrl, keyEnv, model, quirks, catalog] = rows.get(p.kind)!;
+      expect(catalog, p.kind).to.equal(p.catalog ? `\`${p.catalog}\`` : '—');
+      expect(BACKEND_KINDS[p.kind]!.catalogProvider, p.kind).to.equal(p.catalog);
       expect(protocol, p.kind).to.equal(p.base);
       expect(baseUrl, p.kind).to.equal(p.requireBaseUrl ? '*(required)*' : `\`${String(p.defaults.base_url)}\``);
       expect(keyEnv, p.kind).to.equal(p.keyEnv ? `\`${p.keyEnv}\`` : '—');

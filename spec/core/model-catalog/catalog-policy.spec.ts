@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CatalogPolicy, CatalogSnapshot, CatalogSource } from '../../../lib/core/model-catalog/index.js';
+import { configFrom } from '../../helpers/config.js';
+
+const SNAPSHOT = new URL('../../../testdata/model-catalog/models-dev.json', import.meta.url).pathname;
+
+/** The policy of a config; without a `model_catalog` section, the catalog on over `path`. */
+function policyFor(yaml: string, path = SNAPSHOT, logger?: { warn: (m: string, meta?: Record<string, unknown>) => void }): CatalogPolicy {
+  const config = configFrom(yaml.includes('model_catalog:') ? yaml : `${yaml}\nmodel_catalog: { enabled: true, path: "${path}" }`);
+  const source = new CatalogSource({ ...config.model_catalog, path: config.model_catalog.path! });
+  const sink = { info: () => undefined, error: () => undefined, warn: logger?.warn ?? (() => undefined) };
+  return new CatalogPolicy(config.model_catalog, config.backends, source, sink);
+}
+
+describe('core/model-catalog/catalog-policy: a candidate\'s facts and where they came from', () => {
+  it('a kind at its own endpoint serves its provider; another base_url is matched by name; a mapping wins', () => {
+    const policy = policyFor([
+      'backends:',
+      '  - { id: own, kind: openai-chat, api_key: k }',
+      '  - { id: proxy, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: k }',
+      '  - { id: mapped, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: k }',
+      '  - { id: off, kind: anthropic, api_key: k }',
+      '  - { id: ds, kind: deepseek, api_key: k }',
+      '  - { id: local, kind: ollama }',
+      'model_catalog: { enabled: true, path: "' + SNAPSHOT + '", backends: { mapped: openai, off: none } }',
+    ].join('\n'));
+    expect(['own', 'proxy', 'mapped', 'off', 'ds', 'local'].map((id) => policy.providerOf(id))).to.deep.equal(['openai', '*', 'openai', 'none', 'deepseek', '*']);
+    expect(policy.resolve('own', 'gpt-4o')).to.deep.include({ match: 'exact', entries: ['openai/gpt-4o'], provider: 'openai' });
+    expect(policy.resolve('off', 'claude-sonnet-4-5')).to.deep.include({ match: 'not_applied', facts: {}, entries: [] });
+    expect(policy.resolve('ds', 'deepseek-v4-flash').facts).to.deep.include({ context: 1_000_000, tools: true, modalities: ['text'] });
+  });
+
+  it('by name, each fact is taken only where every entry stating it agrees', () => {
+    const policy = policyFor('backends:\n  - { id: proxy, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: k }');
+    const resolved = policy.resolve('proxy', 'gpt-4o');
+    expect(resolved.match).to.equal('by_name');
+    expect(resolved.entries).to.have.length(3);
+    // OpenAI and OpenRouter say image+pdf, GitHub Models image+audio: the modalities are unknown.
+    expect(resolved.disagreements).to.deep.equal(['modalities']);
+    expect(resolved.facts).to.deep.equal({ context: 128000, output: 16384, tools: true, reasoning: false, temperature: true });
+    expect(policy.resolve('proxy', 'made-up-model')).to.deep.include({ match: 'no_match', facts: {} });
+  });
+
+  it('a name whose entries agree on nothing is ambiguous and decides nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-catalog-'));
+    const path = join(dir, 'models.json');
+    writeFileSync(path, JSON.stringify({ a: { models: { m: { tool_call: true, limit: { context: 10 } } } }, b: { models: { m: { tool_call: false, limit: { context: 20 } } } } }));
+    const policy = policyFor('backends:\n  - { id: x, kind: localstub }', path);
+    expect(policy.resolve('x', 'm')).to.deep.include({ match: 'ambiguous', facts: {}, disagreements: ['context', 'tools'] });
+  });
+
+  it('per fact: a backend+model override, then a model override, then the catalog', () => {
+    const policy = policyFor([
+      'backends:',
+      '  - { id: a, kind: openai-chat, api_key: k }',
+      '  - { id: b, kind: openai-chat, api_key: k }',
+      'model_catalog:',
+      '  enabled: true',
+      `  path: "${SNAPSHOT}"`,
+      '  overrides:',
+      '    - { model: gpt-4o, context: 64000, tools: false }',
+      '    - { backend: a, model: gpt-4o, context: 32000, input_modalities: [text] }',
+    ].join('\n'));
+    const a = policy.resolve('a', 'gpt-4o');
+    expect(a.facts).to.deep.include({ context: 32000, tools: false, modalities: ['text'], output: 16384 });
+    expect(a.sources).to.deep.include({ context: 'pair_override', tools: 'model_override', modalities: 'pair_override', output: 'catalog' });
+    const b = policy.resolve('b', 'gpt-4o');
+    expect(b.facts).to.deep.include({ context: 64000, tools: false, modalities: ['image', 'pdf', 'text'] });
+    expect(b.sources).to.deep.include({ context: 'model_override', modalities: 'catalog' });
+  });
+
+  it('an override applies without a snapshot (the file is unavailable)', () => {
+    const policy = policyFor([
+      'backends:\n  - { id: local, kind: ollama }',
+      'model_catalog: { enabled: true, path: /nonexistent/models.json, overrides: [{ model: llama3.2, context: 8192 }] }',
+    ].join('\n'));
+    expect(policy.source.status().state).to.equal('unavailable');
+    expect(policy.resolve('local', 'llama3.2')).to.deep.include({ match: 'no_match', facts: { context: 8192 }, sources: { context: 'model_override' } });
+  });
+
+  it('a resolution follows the snapshot: a new one is read afresh', () => {
+    const policy = policyFor('backends:\n  - { id: own, kind: openai-chat, api_key: k }');
+    expect(policy.resolve('own', 'gpt-4o').facts.context).to.equal(128000);
+    policy.source.snapshot = new CatalogSnapshot(JSON.stringify({ openai: { models: { 'gpt-4o': { limit: { context: 1000, output: 10 } } } } }));
+    expect(policy.resolve('own', 'gpt-4o').facts).to.deep.equal({ context: 1000, output: 10 });
+  });
+
+  it('warns of a mapped provider the snapshot does not have (its models are matched by name)', () => {
+    const warnings: unknown[] = [];
+    policyFor([
+      'backends:\n  - { id: a, kind: openai-chat, api_key: k }',
+      `model_catalog: { enabled: true, path: "${SNAPSHOT}", backends: { a: opnai } }`,
+    ].join('\n'), SNAPSHOT, { warn: (message, meta) => warnings.push([message, meta]) });
+    expect(warnings).to.deep.equal([['model catalog: the snapshot has no such provider; the backend\'s models are matched by name', { backend: 'a', provider: 'opnai' }]]);
+  });
+});

@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { CatalogFormatError, CatalogSnapshot } from '../../../lib/core/model-catalog/index.js';
+
+const REAL = readFileSync(new URL('../../../testdata/model-catalog/models-dev.json', import.meta.url), 'utf8');
+
+function formatError(text: string): CatalogFormatError {
+  try {
+    new CatalogSnapshot(text);
+  } catch (err) {
+    expect(err).to.be.instanceOf(CatalogFormatError);
+    return err as CatalogFormatError;
+  }
+  throw new Error('expected a CatalogFormatError');
+}
+
+describe('core/model-catalog/snapshot: a models.dev snapshot reduced to routing facts', () => {
+  const snapshot = new CatalogSnapshot(REAL);
+
+  it('reads every provider and model of the real format (providers by id, models by id)', () => {
+    expect([snapshot.providers, snapshot.models]).to.deep.equal([6, 13]);
+    expect(snapshot.generation).to.match(/^[0-9a-f]{16}$/);
+    expect(snapshot.lookup('openai', 'gpt-5-mini')).to.deep.equal({
+      context: 400000, input: 272000, output: 128000, modalities: ['image', 'text'], tools: true, reasoning: true, temperature: false,
+    });
+    expect(snapshot.lookup('openai', 'gpt-3.5-turbo')).to.deep.include({ tools: false, modalities: ['text'], context: 16385, output: 4096 });
+    expect(snapshot.lookup('openai', 'nope')).to.equal(undefined);
+    expect(snapshot.lookup('nope', 'gpt-4o')).to.equal(undefined);
+  });
+
+  it('finds a name under every provider that lists it, by id or by its last path segment', () => {
+    expect(snapshot.named('gpt-4o').map((e) => e.id)).to.deep.equal(['openai/gpt-4o', 'openrouter/openai/gpt-4o', 'github-models/openai/gpt-4o']);
+    // An exact id wins over the last segment: "openai/gpt-4o" is a whole id at two providers.
+    expect(snapshot.named('openai/gpt-4o').map((e) => e.id)).to.deep.equal(['openrouter/openai/gpt-4o', 'github-models/openai/gpt-4o']);
+    expect(snapshot.named('vendor/claude-sonnet-4-5').map((e) => e.id)).to.deep.equal(['anthropic/claude-sonnet-4-5']);
+    expect(snapshot.named('unknown-model')).to.deep.equal([]);
+  });
+
+  it('takes models as a list of objects with ids too, and reads 0 and null as unstated', () => {
+    const s = new CatalogSnapshot(JSON.stringify({ p: { models: [{ id: 'a', limit: { context: 0, output: 100 }, tool_call: null, modalities: { input: ['text', 'image', 'hologram'] } }] } }));
+    expect(s.lookup('p', 'a')).to.deep.equal({ output: 100, modalities: ['image', 'text'] });
+  });
+
+  it('the same text is the same generation; another text another', () => {
+    expect(new CatalogSnapshot(REAL).generation).to.equal(snapshot.generation);
+    expect(new CatalogSnapshot(REAL.replace('16385', '16384')).generation).to.not.equal(snapshot.generation);
+  });
+
+  it('refuses what is not the catalog\'s shape, naming where', () => {
+    expect(formatError('{"a": ').message).to.match(/^\$: not JSON/);
+    expect(formatError('[]').message).to.equal('$: expected an object of providers by id');
+    expect(formatError('{"p": 3}').message).to.equal('$["p"]: expected a provider object');
+    expect(formatError('{"p": {"models": "x"}}').message).to.equal('$["p"].models: expected an object of models by id');
+    expect(formatError('{"p": {"models": {"m": {"limit": {"context": "big"}}}}}').message).to.equal('$["p"].models["m"].limit.context: expected a token count');
+    expect(formatError('{"p": {"models": {"m": {"tool_call": "yes"}}}}').message).to.equal('$["p"].models["m"].tool_call: expected true or false');
+    expect(formatError('{"p": {"models": {"m": {"modalities": {"input": "text"}}}}}').message).to.equal('$["p"].models["m"].modalities.input: expected a list of modalities');
+    expect(formatError('{"p": {"models": {}}}').message).to.equal('$: lists no model');
+  });
+});
