@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes.' },
   LIP_ERR_REQUEST_TIMEOUT: { status: 408, retryable: false, summary: 'The request line and headers did not arrive within server.read_header_timeout, or the whole request within server.read_timeout.' },
   LIP_ERR_REQUEST_LIMIT_EXCEEDED: { status: 400, retryable: false, summary: 'The request exceeds a structural limit (nesting depth, entry length, race legs); the message names the limit.' },
-  LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1).' },
+  LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1), or that no candidate of its route can serve (images or tools to models that take none).' },
   LIP_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, summary: 'No route matches the request path.' },
   LIP_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists but not for this HTTP method.' },
   // ── access ──────────────────────────────────────────────────────────────────
