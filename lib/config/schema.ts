@@ -188,6 +188,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       backends: { type: 'object', default: {}, additionalProperties: { type: 'string' } },
       exclude: section({ context: bool(true), modalities: bool(true), tools: bool(true) }),
       adapt: section({ max_output_tokens: bool(false), reasoning: bool(false), sampling: bool(false) }),
+      prices: bool(false),
       overrides: {
         type: 'array', default: [],
         items: {

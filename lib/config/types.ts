@@ -205,6 +205,8 @@ export interface ModelCatalogConfig {
   exclude: { context: boolean; modalities: boolean; tools: boolean };
   /** Which facts change the request sent to a candidate. */
   adapt: { max_output_tokens: boolean; reasoning: boolean; sampling: boolean };
+  /** Price attempts no `pricing` row prices at the catalog's prices (exact entries only). */
+  prices: boolean;
   overrides: CatalogOverride[];
 }
 

@@ -117,8 +117,8 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
   }
   const catalog = config.model_catalog.enabled ? catalogPolicy(config, deps) : undefined;
   const executor = new Executor(config, backends, {
-    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(config.pricing.length > 0 ? { pricing: new Pricing(config.pricing) } : {}),
-    ...(catalog ? { catalog } : {}),
+    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(catalog ? { catalog } : {}),
+    ...(config.pricing.length > 0 || catalog?.config.prices ? { pricing: new Pricing(config.pricing, catalog?.config.prices ? (b, m, tokens) => catalog.priceRow(b, m, tokens) : undefined) } : {}),
   });
   const scheduler = deps.scheduler ?? asyncScheduler;
   const sessions = new SecureSessions(continuity, {

@@ -27,8 +27,9 @@ export function splitTokens(usage: Usage): TokenSplit {
 
 /**
  * The `pricing:` table: the cost of an attempt from its usage, in the table's currency.
- * A `backend` + `model` row wins over the backend's row without `model`; no row, no cost
- * (undefined, not 0: "not priced" is not "free").
+ * A `backend` + `model` row wins over the backend's row without `model`, and either over the
+ * fallback (the model catalog's prices); no price, no cost (undefined, not 0: "not priced" is
+ * not "free").
  *
  * ```
  * pricing: [{ backend: openai, model: gpt-4o, input: 2.5, output: 10, cache_read: 1.25 }]
@@ -39,12 +40,16 @@ export function splitTokens(usage: Usage): TokenSplit {
 export class Pricing {
   private readonly rows = new Map<string, PriceRow>();
 
-  constructor(rows: readonly PriceRow[]) {
+  /**
+   * @param fallback prices an attempt no row prices (the model catalog's, `model_catalog.prices`),
+   * from its backend, model and input tokens.
+   */
+  constructor(rows: readonly PriceRow[], private readonly fallback?: (backend: string, model: string, inputTokens: number) => PriceRow | undefined) {
     for (const row of rows) this.rows.set(row.model === undefined ? `${row.backend}\n` : `${row.backend}\n${row.model}`, row);
   }
 
   get empty(): boolean {
-    return this.rows.size === 0;
+    return this.rows.size === 0 && this.fallback === undefined;
   }
 
   /** The row that prices `backend`'s `model`, if any. */
@@ -58,7 +63,7 @@ export class Pricing {
    * prices it or nothing was reported.
    */
   cost(backend: string, model: string, usage: Usage, webSearches = 0): number | undefined {
-    const row = this.rowFor(backend, model);
+    const row = this.rowFor(backend, model) ?? this.fallback?.(backend, model, usage.inputTokens ?? 0);
     const searches = webSearches > 0 && row?.web_search !== undefined ? webSearches * row.web_search / 1000 : 0;
     if (row === undefined || (usage.inputTokens === undefined && usage.outputTokens === undefined && searches === 0)) return undefined;
     const t = splitTokens(usage);

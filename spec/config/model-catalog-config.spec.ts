@@ -17,7 +17,7 @@ describe('config: model_catalog', () => {
   it('defaults: off, every exclusion on, no adaptation, daily refresh when a source is set', () => {
     expect(configFrom(BACKENDS).model_catalog).to.deep.equal({
       enabled: false, refresh_interval: 86_400_000, fetch_timeout: 30_000, max_bytes: 64 * 1024 * 1024, backends: {},
-      exclude: { context: true, modalities: true, tools: true }, adapt: { max_output_tokens: false, reasoning: false, sampling: false }, overrides: [],
+      exclude: { context: true, modalities: true, tools: true }, adapt: { max_output_tokens: false, reasoning: false, sampling: false }, prices: false, overrides: [],
     });
   });
 

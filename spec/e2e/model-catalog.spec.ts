@@ -164,3 +164,20 @@ describe('e2e: POST /admin/model-catalog/refresh takes a new snapshot from the s
     expect(again.outcome).to.equal('unchanged');
   });
 });
+
+describe('e2e: model_catalog.prices prices what no pricing row does', () => {
+  const up = useUpstreams({ oa: { kind: 'openai-chat' } }, [
+    `model_catalog: { enabled: true, path: "${SNAPSHOT}", backends: { oa: openai }, prices: true }`,
+    'pricing: [{ backend: oa, model: gpt-3.5-turbo, input: 1, output: 1 }]',
+    'diagnostics: { enabled: true }',
+  ].join('\n'));
+
+  it('an attempt on gpt-4o costs the catalog\'s prices; a pricing row wins for its model', async () => {
+    up.emulators.oa!.enqueue({ text: 'a', usage: { input: 1000, output: 100 } }, { text: 'b', usage: { input: 1000, output: 100 } });
+    await up.openai().chat.completions.create({ model: 'oa:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
+    await up.openai().chat.completions.create({ model: 'oa:gpt-3.5-turbo', messages: [{ role: 'user', content: 'Hi' }] });
+    const groups = (await (await fetch(`${up.lip().url}/admin/usage?group_by=model`)).json() as { groups: { group: string; cost: number }[] }).groups;
+    expect(groups.find((g) => g.group === 'gpt-4o')!.cost).to.be.closeTo((1000 * 2.5 + 100 * 10) / 1e6, 1e-12);
+    expect(groups.find((g) => g.group === 'gpt-3.5-turbo')!.cost).to.be.closeTo(1100 / 1e6, 1e-12);
+  });
+});

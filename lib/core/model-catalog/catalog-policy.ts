@@ -1,5 +1,5 @@
 import { BACKEND_KINDS } from '../../backends/registry.js';
-import type { BackendConfig, CatalogOverride, ModelCatalogConfig } from '../../config/index.js';
+import type { BackendConfig, CatalogOverride, ModelCatalogConfig, PriceConfig } from '../../config/index.js';
 import type { ContinuityLogger } from '../../continuity/index.js';
 import type { CatalogSource } from './catalog-source.js';
 import { FACT_NAMES, type CatalogEntry, type CatalogSnapshot, type FactName, type ModelFacts } from './snapshot.js';
@@ -72,6 +72,22 @@ export class CatalogPolicy {
   /** The provider a backend serves (`*`: matched by name; `none`: the catalog does not apply). */
   providerOf(backend: string): string {
     return this.providers.get(backend) ?? BY_NAME;
+  }
+
+  /**
+   * The catalog's price of `backend`'s `model` for an attempt of `inputTokens`, as a `pricing`
+   * row (`model_catalog.prices`). Exact entries only: a price is the provider's own, and the
+   * same model costs differently elsewhere. The tier of the longest prompt below the input applies.
+   */
+  priceRow(backend: string, model: string, inputTokens: number): PriceConfig | undefined {
+    const provider = this.providerOf(backend);
+    if (provider === BY_NAME || provider === NOT_APPLIED) return undefined;
+    const price = this.source.snapshot?.priceOf(provider, model);
+    if (price === undefined) return undefined;
+    const { tiers, ...base } = price;
+    const tier = tiers?.find((t) => inputTokens > t.above);
+    const { above: _above, ...chosen } = tier ?? { ...base, above: 0 };
+    return { backend, model, ...chosen };
   }
 
   resolve(backend: string, model: string): ResolvedFacts {

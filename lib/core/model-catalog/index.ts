@@ -1,4 +1,4 @@
-export { CatalogSnapshot, CatalogFormatError, FACT_NAMES, type ModelFacts, type FactName, type CatalogEntry } from './snapshot.js';
+export { CatalogSnapshot, CatalogFormatError, FACT_NAMES, type ModelFacts, type FactName, type CatalogEntry, type CatalogPrice } from './snapshot.js';
 export { CatalogSource, type CatalogSourceSettings, type CatalogSourceStatus, type CatalogSourceDeps, type RefreshOutcome } from './catalog-source.js';
 export { CatalogPolicy, type ResolvedFacts, type MatchKind, type FactSource } from './catalog-policy.js';
 export { CatalogGate, needsOf, type RequestNeeds } from './catalog-gate.js';

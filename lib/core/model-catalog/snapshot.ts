@@ -19,6 +19,17 @@ export interface ModelFacts {
 export type FactName = keyof ModelFacts;
 export const FACT_NAMES: readonly FactName[] = ['context', 'input', 'output', 'modalities', 'tools', 'reasoning', 'temperature'];
 
+/** A model's prices per million tokens (models.dev's `cost`), with the higher tiers of long prompts. */
+export interface CatalogPrice {
+  readonly input: number;
+  readonly output: number;
+  readonly cache_read?: number;
+  readonly cache_write?: number;
+  readonly reasoning?: number;
+  /** Prices for a prompt of more than `above` input tokens, largest `above` first. */
+  readonly tiers?: readonly (Omit<CatalogPrice, 'tiers'> & { readonly above: number })[];
+}
+
 /** One model of the snapshot: `provider/id` and its facts. */
 export interface CatalogEntry {
   readonly id: string;
@@ -48,6 +59,7 @@ export class CatalogSnapshot {
   readonly providers: number;
   readonly models: number;
   private readonly byProvider = new Map<string, Map<string, ModelFacts>>();
+  private readonly prices = new Map<string, CatalogPrice>();
   /** A model's id, and its id after the last `/`: every entry listed under it. */
   private readonly byName = new Map<string, CatalogEntry[]>();
 
@@ -80,6 +92,8 @@ export class CatalogSnapshot {
         const id = typeof model.id === 'string' && model.id.length > 0 ? model.id : key;
         const facts = factsOf(model, modelPath);
         table.set(id, facts);
+        const price = priceOf(model, modelPath);
+        if (price !== undefined) this.prices.set(`${provider}\n${id}`, price);
         const entry = { id: `${provider}/${id}`, facts };
         this.index(id, entry);
         const slash = id.lastIndexOf('/');
@@ -96,6 +110,11 @@ export class CatalogSnapshot {
   /** The facts of `model` as `provider` lists it. */
   lookup(provider: string, model: string): ModelFacts | undefined {
     return this.byProvider.get(provider)?.get(model);
+  }
+
+  /** What `provider` charges for `model`, when the catalog states it. */
+  priceOf(provider: string, model: string): CatalogPrice | undefined {
+    return this.prices.get(`${provider}\n${model}`);
   }
 
   hasProvider(provider: string): boolean {
@@ -135,7 +154,46 @@ function flagOf(model: Json, key: string, path: string): boolean | undefined {
   return value;
 }
 
-/** The facts routing uses; the rest of the entry (prices, dates, names) is not read. */
+const PRICE_KEYS = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
+
+/** A cost object's prices (input and output required); undefined when it states none. */
+function pricesOf(cost: Json, path: string): Omit<CatalogPrice, 'tiers'> | undefined {
+  const price: Record<string, number> = {};
+  for (const key of PRICE_KEYS) {
+    const value = cost[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CatalogFormatError(`${path}.${key}`, 'expected a price');
+    price[key] = value;
+  }
+  return price.input === undefined || price.output === undefined ? undefined : price as unknown as CatalogPrice;
+}
+
+/** `cost`, with `context_over_200k` and `tiers` (by context size) as tiers of long prompts. */
+function priceOf(model: Json, path: string): CatalogPrice | undefined {
+  const cost = model.cost;
+  if (cost === undefined || cost === null) return undefined;
+  if (!isObject(cost)) throw new CatalogFormatError(`${path}.cost`, 'expected an object');
+  const base = pricesOf(cost, `${path}.cost`);
+  if (base === undefined) return undefined;
+  const tiers: (Omit<CatalogPrice, 'tiers'> & { above: number })[] = [];
+  const over = cost.context_over_200k;
+  if (isObject(over)) {
+    const p = pricesOf(over, `${path}.cost.context_over_200k`);
+    if (p) tiers.push({ ...p, above: 200_000 });
+  }
+  if (Array.isArray(cost.tiers)) {
+    cost.tiers.forEach((tier, i) => {
+      const tierPath = `${path}.cost.tiers[${i}]`;
+      if (!isObject(tier) || !isObject(tier.tier) || typeof tier.tier.size !== 'number') throw new CatalogFormatError(tierPath, 'expected a tier with tier.size');
+      const p = pricesOf(tier, tierPath);
+      if (p) tiers.push({ ...p, above: tier.tier.size });
+    });
+  }
+  tiers.sort((a, b) => b.above - a.above);
+  return tiers.length > 0 ? { ...base, tiers } : base;
+}
+
+/** The facts routing uses; the rest of the entry (dates, names) is not read. */
 function factsOf(model: Json, path: string): ModelFacts {
   const facts: { -readonly [K in FactName]?: ModelFacts[K] } = {};
   const limit = model.limit;

@@ -81,6 +81,19 @@ describe('core/model-catalog/catalog-policy: a candidate\'s facts and where they
     expect(policy.resolve('local', 'llama3.2')).to.deep.include({ match: 'no_match', facts: { context: 8192 }, sources: { context: 'model_override' } });
   });
 
+  it('prices: the provider\'s own entry only, the tier of the prompt\'s length', () => {
+    const policy = policyFor([
+      'backends:',
+      '  - { id: or, kind: openrouter, api_key: k }',
+      '  - { id: proxy, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: k }',
+    ].join('\n'));
+    expect(policy.priceRow('or', 'anthropic/claude-sonnet-4.5', 1000)).to.deep.equal({ backend: 'or', model: 'anthropic/claude-sonnet-4.5', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 });
+    expect(policy.priceRow('or', 'anthropic/claude-sonnet-4.5', 250_000)).to.deep.include({ input: 6, output: 22.5 });
+    // Matched by name, a price would be another host's: none.
+    expect(policy.resolve('proxy', 'gpt-4o').match).to.equal('by_name');
+    expect(policy.priceRow('proxy', 'gpt-4o', 1000)).to.equal(undefined);
+  });
+
   it('a resolution follows the snapshot: a new one is read afresh', () => {
     const policy = policyFor('backends:\n  - { id: own, kind: openai-chat, api_key: k }');
     expect(policy.resolve('own', 'gpt-4o').facts.context).to.equal(128000);

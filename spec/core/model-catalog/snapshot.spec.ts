@@ -41,6 +41,21 @@ describe('core/model-catalog/snapshot: a models.dev snapshot reduced to routing 
     expect(s.lookup('p', 'a')).to.deep.equal({ output: 100, modalities: ['image', 'text'] });
   });
 
+  it('keeps each model\'s prices, with the tiers of long prompts largest first', () => {
+    expect(snapshot.priceOf('openai', 'gpt-4o')).to.deep.equal({ input: 2.5, output: 10, cache_read: 1.25 });
+    expect(snapshot.priceOf('openrouter', 'anthropic/claude-sonnet-4.5')).to.deep.equal({
+      input: 3, output: 15, cache_read: 0.3, cache_write: 3.75, tiers: [{ input: 6, output: 22.5, cache_read: 0.6, cache_write: 7.5, above: 200_000 }],
+    });
+    const s = new CatalogSnapshot(JSON.stringify({ p: { models: {
+      a: { cost: { input: 1, output: 2, context_over_200k: { input: 2, output: 4 }, tiers: [{ tier: { type: 'context', size: 500_000 }, input: 3, output: 6 }] } },
+      b: { cost: { input: 1 } },
+    } } }));
+    expect(s.priceOf('p', 'a')!.tiers!.map((t) => t.above)).to.deep.equal([500_000, 200_000]);
+    expect(s.priceOf('p', 'b')).to.equal(undefined); // no output price: not a price
+    expect(formatError('{"p": {"models": {"m": {"cost": {"input": "cheap", "output": 1}}}}}').message).to.equal('$["p"].models["m"].cost.input: expected a price');
+    expect(formatError('{"p": {"models": {"m": {"cost": {"input": 1, "output": 1, "tiers": [{"input": 2, "output": 2}]}}}}}').message).to.equal('$["p"].models["m"].cost.tiers[0]: expected a tier with tier.size');
+  });
+
   it('the same text is the same generation; another text another', () => {
     expect(new CatalogSnapshot(REAL).generation).to.equal(snapshot.generation);
     expect(new CatalogSnapshot(REAL.replace('16385', '16384')).generation).to.not.equal(snapshot.generation);
