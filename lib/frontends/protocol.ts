@@ -306,6 +306,20 @@ export interface ModelEntry {
   readonly id: string;
   /** The backend id that serves it; `lip` for an alias. */
   readonly ownedBy: string;
+  /** What the model catalog knows of it (`model_catalog`), for protocols whose model objects say so. */
+  readonly info?: ModelInfo;
+}
+
+/** A model's description from the model catalog; every field optional. */
+export interface ModelInfo {
+  readonly displayName?: string;
+  /** `YYYY-MM-DD` or `YYYY-MM`. */
+  readonly releaseDate?: string;
+  /** The most input tokens a request may carry (the input limit, else the context window). */
+  readonly inputTokens?: number;
+  /** The most output tokens it writes. */
+  readonly outputTokens?: number;
+  readonly thinking?: boolean;
 }
 
 /**

@@ -1,28 +1,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../core/runtime.js';
-import type { Frontend, ModelEntry, ModelListRoute, RequestContext } from '../frontends/protocol.js';
+import type { Frontend, ModelEntry, ModelInfo, ModelListRoute, RequestContext } from '../frontends/protocol.js';
 import { LipError } from '../errors/index.js';
 import { sendError, sendJson } from './send.js';
 
 /**
  * The models lip offers, in config order: every enabled backend's inventory as `backend:model`
  * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
- * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model).
+ * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). With the model
+ * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate).
  */
 export function modelEntries(runtime: Runtime): ModelEntry[] {
   const out: ModelEntry[] = [];
   const seen = new Set<string>();
-  const add = (id: string, ownedBy: string) => {
+  const catalog = runtime.catalog;
+  const add = (id: string, ownedBy: string, describe: () => ModelInfo | undefined) => {
     if (seen.has(id)) return;
     seen.add(id);
-    out.push({ id, ownedBy });
+    const info = catalog ? describe() : undefined;
+    out.push(info ? { id, ownedBy, info } : { id, ownedBy });
   };
-  for (const backend of runtime.backends.values()) for (const model of backend.models) add(`${backend.id}:${model}`, backend.id);
+  for (const backend of runtime.backends.values()) {
+    for (const model of backend.models) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model));
+  }
   for (const alias of runtime.config.model_aliases) {
     const name = literalPattern(alias.pattern);
-    if (name !== undefined) add(name, 'lip');
+    // An alias is described as the first candidate of its route.
+    if (name !== undefined) add(name, 'lip', () => firstCandidateInfo(runtime, name));
   }
   return out;
+}
+
+function firstCandidateInfo(runtime: Runtime, name: string): ModelInfo | undefined {
+  try {
+    const first = runtime.executor.candidates(name)[0];
+    return first ? runtime.catalog!.describe(first.backend, first.model) : undefined;
+  } catch {
+    return undefined; // an alias routing refuses is listed without a description
+  }
 }
 
 /** The one string a regular expression matches when it is a plain, optionally anchored name. */

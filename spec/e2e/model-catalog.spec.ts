@@ -23,7 +23,7 @@ const WEATHER: OpenAI.ChatCompletionTool = { type: 'function', function: { name:
  * of an upstream's refusal. `adapt` changes what one candidate is sent.
  */
 describe('e2e: the model catalog leaves out candidates that cannot take the request', () => {
-  const up = useUpstreams({ oa: { kind: 'openai-chat' }, ds: { kind: 'openai-chat' }, claude: { kind: 'anthropic' } }, [
+  const up = useUpstreams({ oa: { kind: 'openai-chat', extra: 'models: [gpt-4o, gpt-5-mini, made-up]' }, ds: { kind: 'openai-chat' }, claude: { kind: 'anthropic' } }, [
     'model_catalog:',
     '  enabled: true',
     `  path: "${SNAPSHOT}"`,
@@ -33,6 +33,7 @@ describe('e2e: the model catalog leaves out candidates that cannot take the requ
     '    - { backend: ds, model: deepseek-tiny, context: 50 }',
     'diagnostics: { enabled: true }',
     'observability: { metrics: { enabled: true } }',
+    'model_aliases: [{ pattern: "^fast$", replacement: "oa:gpt-5-mini" }]',
   ].join('\n'));
 
   it('an image goes past the text-only model to the next candidate, which alone is called', async () => {
@@ -85,6 +86,17 @@ describe('e2e: the model catalog leaves out candidates that cannot take the requ
     const [first, second] = up.emulators.oa!.requests.map((r) => r.body as Record<string, unknown>);
     expect(first!.max_completion_tokens ?? first!.max_tokens).to.equal(4096);
     expect(second).to.not.have.property('temperature');
+  });
+
+  it('model lists carry what the catalog knows: Anthropic\'s max_input_tokens and max_tokens, Gemini\'s token limits', async () => {
+    const claude = await up.anthropic().models.retrieve('oa:gpt-4o');
+    expect(claude).to.deep.include({ id: 'oa:gpt-4o', display_name: 'GPT-4o', created_at: '2024-05-13T00:00:00Z', max_input_tokens: 128000, max_tokens: 16384 });
+    const listed = (await up.anthropic().models.list()).data;
+    // gpt-5-mini states an input limit below its window: the input limit is what a request may carry.
+    expect(listed.find((m) => m.id === 'fast')).to.deep.include({ display_name: 'GPT-5 Mini', max_input_tokens: 272000, max_tokens: 128000 });
+    expect(listed.find((m) => m.id === 'oa:made-up')).to.deep.equal({ type: 'model', id: 'oa:made-up', display_name: 'oa:made-up', created_at: '1970-01-01T00:00:00Z' });
+    const gemini = await up.google().models.get({ model: 'oa:gpt-5-mini' });
+    expect(gemini).to.deep.include({ displayName: 'GPT-5 Mini', inputTokenLimit: 272000, outputTokenLimit: 128000, thinking: true });
   });
 
   it('GET /admin/model-catalog reports the snapshot and, for a model, each candidate\'s facts and their sources', async () => {

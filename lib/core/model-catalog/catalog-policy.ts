@@ -1,6 +1,7 @@
 import { BACKEND_KINDS } from '../../backends/registry.js';
 import type { BackendConfig, CatalogOverride, ModelCatalogConfig, PriceConfig } from '../../config/index.js';
 import type { ContinuityLogger } from '../../continuity/index.js';
+import type { ModelInfo } from '../../frontends/protocol.js';
 import type { CatalogSource } from './catalog-source.js';
 import { FACT_NAMES, type CatalogEntry, type CatalogSnapshot, type FactName, type ModelFacts } from './snapshot.js';
 
@@ -88,6 +89,22 @@ export class CatalogPolicy {
     const tier = tiers?.find((t) => inputTokens > t.above);
     const { above: _above, ...chosen } = tier ?? { ...base, above: 0 };
     return { backend, model, ...chosen };
+  }
+
+  /** A candidate's description for model lists: limits and thinking from its facts, name and date from an exact entry. */
+  describe(backend: string, model: string): ModelInfo | undefined {
+    const resolved = this.resolve(backend, model);
+    const { facts } = resolved;
+    const label = resolved.match === 'exact' && resolved.provider !== undefined ? this.source.snapshot?.labelOf(resolved.provider, model) : undefined;
+    const input = facts.input ?? facts.context;
+    const info: ModelInfo = {
+      ...(label?.name !== undefined ? { displayName: label.name } : {}),
+      ...(label?.releaseDate !== undefined ? { releaseDate: label.releaseDate } : {}),
+      ...(input !== undefined ? { inputTokens: input } : {}),
+      ...(facts.output !== undefined ? { outputTokens: facts.output } : {}),
+      ...(facts.reasoning !== undefined ? { thinking: facts.reasoning } : {}),
+    };
+    return Object.keys(info).length > 0 ? info : undefined;
   }
 
   resolve(backend: string, model: string): ResolvedFacts {

@@ -60,6 +60,7 @@ export class CatalogSnapshot {
   readonly models: number;
   private readonly byProvider = new Map<string, Map<string, ModelFacts>>();
   private readonly prices = new Map<string, CatalogPrice>();
+  private readonly labels = new Map<string, { readonly name?: string; readonly releaseDate?: string }>();
   /** A model's id, and its id after the last `/`: every entry listed under it. */
   private readonly byName = new Map<string, CatalogEntry[]>();
 
@@ -94,6 +95,9 @@ export class CatalogSnapshot {
         table.set(id, facts);
         const price = priceOf(model, modelPath);
         if (price !== undefined) this.prices.set(`${provider}\n${id}`, price);
+        const name = typeof model.name === 'string' && model.name.length > 0 ? model.name : undefined;
+        const releaseDate = typeof model.release_date === 'string' && /^\d{4}-\d{2}(-\d{2})?$/.test(model.release_date) ? model.release_date : undefined;
+        if (name !== undefined || releaseDate !== undefined) this.labels.set(`${provider}\n${id}`, { ...(name ? { name } : {}), ...(releaseDate ? { releaseDate } : {}) });
         const entry = { id: `${provider}/${id}`, facts };
         this.index(id, entry);
         const slash = id.lastIndexOf('/');
@@ -110,6 +114,11 @@ export class CatalogSnapshot {
   /** The facts of `model` as `provider` lists it. */
   lookup(provider: string, model: string): ModelFacts | undefined {
     return this.byProvider.get(provider)?.get(model);
+  }
+
+  /** The entry's display name and release date, when it states them. */
+  labelOf(provider: string, model: string): { readonly name?: string; readonly releaseDate?: string } | undefined {
+    return this.labels.get(`${provider}\n${model}`);
   }
 
   /** What `provider` charges for `model`, when the catalog states it. */

@@ -11,13 +11,18 @@ export function geminiModelList(models: readonly ModelEntry[]): Record<string, u
 
 /** One model in Gemini's shape (`GET /v1beta/models/{id}` answers it alone). */
 export function geminiModel(m: ModelEntry): Record<string, unknown> {
+  const info = m.info;
   return {
     name: `models/${m.id}`,
     baseModelId: m.id,
     version: '1',
-    displayName: m.id,
+    displayName: info?.displayName ?? m.id,
     description: m.ownedBy === 'lip' ? 'a lip model alias' : `served by the lip backend "${m.ownedBy}"`,
+    // The model catalog's limits, when it knows them (`model_catalog`).
+    ...(info?.inputTokens !== undefined ? { inputTokenLimit: info.inputTokens } : {}),
+    ...(info?.outputTokens !== undefined ? { outputTokenLimit: info.outputTokens } : {}),
     supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
+    ...(info?.thinking !== undefined ? { thinking: info.thinking } : {}),
   };
 }
 
