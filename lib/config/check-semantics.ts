@@ -129,7 +129,7 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const first = stated.get(key);
     if (first !== undefined) report(['model_catalog', 'overrides', i], `duplicate override for ${row.backend === undefined ? '' : `backend "${String(row.backend)}" `}model "${String(row.model)}" (first given by overrides[${first}])`);
     else stated.set(key, i);
-    if (Object.keys(row).every((k) => k === 'model' || k === 'backend')) report(['model_catalog', 'overrides', i], 'states no fact (context, input, output, input_modalities, tools, reasoning, temperature)');
+    if (Object.keys(row).every((k) => k === 'model' || k === 'backend')) report(['model_catalog', 'overrides', i], 'states no fact (context, input, output, input_modalities, tools, reasoning, temperature, interleaved)');
   });
 
   // Continuity: a configured resume-token key is long enough to be a key.

@@ -197,7 +197,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
             model: nonEmpty, backend: nonEmpty,
             context: tokens, input: tokens, output: tokens,
             input_modalities: { type: 'array', uniqueItems: true, items: { enum: [...CATALOG_MODALITIES] } },
-            tools: { type: 'boolean' }, reasoning: { type: 'boolean' }, temperature: { type: 'boolean' },
+            tools: { type: 'boolean' }, reasoning: { type: 'boolean' }, temperature: { type: 'boolean' }, interleaved: { type: 'boolean' },
           },
         },
       },

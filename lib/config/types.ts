@@ -186,6 +186,7 @@ export interface CatalogOverride {
   tools?: boolean;
   reasoning?: boolean;
   temperature?: boolean;
+  interleaved?: boolean;
 }
 
 /** `model_catalog`: model facts (limits, modalities, tools) from a models.dev snapshot and overrides. */

@@ -340,8 +340,10 @@ export class Executor {
     const overridden = applyOverrides(call.options, candidate.leaf.params);
     const options = gate ? gate.adapt(overridden, candidate) : overridden;
     let attemptCall = options === call.options ? call : { ...call, options };
+    // What the model catalog knows of the model, for the extensions (reasoning-output-preservation).
+    const catalog = gate && ext ? gate.extensionFacts(candidate) : undefined;
     if (ext !== undefined) {
-      const prepared = ext.prepareAttempt(attemptCall, candidate, backend);
+      const prepared = ext.prepareAttempt(attemptCall, candidate, backend, catalog);
       if (prepared instanceof LipError) return throwError(() => prepared);
       attemptCall = prepared;
     }
@@ -399,7 +401,7 @@ export class Executor {
     } : undefined;
     const breaker = this.breaker;
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate, backend);
+    const attempt = ext?.attempt(attemptCall, candidate, backend, catalog);
     const recorded = rows !== undefined && ctx.aLeg !== undefined;
     // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
     const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;

@@ -111,9 +111,9 @@ export class ExtensionRequest {
    * `request_wide_shaping` (per attempt) then `candidate_attempt_transform`, synchronously
    * before the backend opens: the attempt's own call, or the error that skips the candidate.
    */
-  prepareAttempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend): Call | LipError {
+  prepareAttempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): Call | LipError {
     const { hooks, failures } = this.host;
-    const target = targetOf(candidate, backend);
+    const target = targetOf(candidate, backend, catalog);
     let current = call;
     for (const registered of hooks.get('requestParts', this.disabled)) {
       try {
@@ -140,12 +140,12 @@ export class ExtensionRequest {
   }
 
   /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
-  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend): AttemptExtension | undefined {
+  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
     const disabled = this.disabled;
-    const target = targetOf(candidate, backend);
+    const target = targetOf(candidate, backend, catalog);
     const mutators = applying(hooks.get('eventMutators', disabled), call, target);
     const policies = applying(hooks.get('toolPolicies', disabled), call, target);
     const reactors = applying(hooks.get('toolReactors', disabled), call, target);
@@ -269,11 +269,12 @@ function applying<H extends Registered>(list: readonly H[], call: Call, target: 
   return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call, target) ?? true) : list;
 }
 
-function targetOf(candidate: AttemptCandidate, backend?: AttemptBackend): AttemptTarget {
+function targetOf(candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): AttemptTarget {
   return {
     backendId: candidate.backend, candidateKey: candidate.key, model: candidate.model,
     ...(backend !== undefined ? { backendKind: backend.kind } : {}),
     ...(backend?.reasoning !== undefined ? { reasoning: backend.reasoning } : {}),
+    ...(catalog !== undefined ? { catalog } : {}),
   };
 }
 

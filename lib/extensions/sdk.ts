@@ -75,6 +75,11 @@ export interface AttemptTarget {
    * no opaque payload: a Chat backend). Absent: it replays none (an agent, the stub).
    */
   readonly reasoning?: { readonly label: string; readonly replays: ReadonlySet<string>; readonly plainText?: boolean };
+  /**
+   * What the model catalog knows of the candidate's model (`model_catalog`; absent when it is
+   * off): `interleaved`, the model wants its reasoning sent back in later turns.
+   */
+  readonly catalog?: { readonly interleaved?: boolean };
 }
 
 /** `request_wide_shaping`, per attempt: the attempt's own copy of the call. Synchronous. */

@@ -164,3 +164,32 @@ describe('e2e: the deepseek, moonshot and zai presets work with reasoning-output
     });
   }
 });
+
+/**
+ * The model catalog says which models want their reasoning back (models.dev `interleaved`, or an
+ * override): a model outside the built-in families is preserved when the catalog says so, and a
+ * family member the catalog says does not want it is left alone.
+ */
+describe('e2e: reasoning-output-preservation follows the model catalog\'s interleaved', () => {
+  const up = useUpstreams({ ds: { kind: 'openai-chat', extra: 'reasoning_field: reasoning_content' } }, [
+    'model_catalog:',
+    '  enabled: true',
+    '  path: /nonexistent/models.json',
+    '  overrides: [{ model: acme-thinker, interleaved: true }, { model: deepseek-plain, interleaved: false }]',
+  ].join('\n'));
+  beforeEach(() => { up.emulators.ds!.checkState = true; });
+
+  it('a model outside the built-in families that the catalog marks interleaved gets its reasoning back', async () => {
+    up.emulators.ds!.enqueue(TURN_ONE, TURN_TWO);
+    expect(await chatToolLoop(up.openai(), 'ds:acme-thinker')).to.equal('It says hi.');
+    const messages = up.emulators.ds!.requests[1]!.body.messages as { role: string; reasoning_content?: string }[];
+    expect(messages.filter((m) => m.role === 'assistant').map((m) => m.reasoning_content)).to.deep.equal([REASONING]);
+  });
+
+  it('a family member the catalog says is not interleaved is left alone (the upstream refuses the follow-up)', async () => {
+    up.emulators.ds!.enqueue(TURN_ONE, TURN_TWO);
+    const err = await chatToolLoop(up.openai(), 'ds:deepseek-plain').then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).to.contain('reasoning_content');
+  });
+});

@@ -45,7 +45,7 @@ describe('fuzz: model catalog snapshots', function () {
             const value = facts[name];
             if (value === undefined) continue;
             if (name === 'modalities') expect(value).to.be.an('array');
-            else if (['tools', 'reasoning', 'temperature'].includes(name)) expect(value).to.be.a('boolean');
+            else if (['tools', 'reasoning', 'temperature', 'interleaved'].includes(name)) expect(value).to.be.a('boolean');
             else expect(Number.isInteger(value) && (value as number) > 0, `${name}: ${String(value)}`).to.equal(true);
           }
           const candidate = { backend, model, key: `${backend}:${model}`, leaf: { backend, model } as never };

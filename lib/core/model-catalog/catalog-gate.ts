@@ -5,6 +5,10 @@ import type { Candidate, Skip } from '../../routing/plan/route-context.js';
 import type { CatalogPolicy, ResolvedFacts } from './catalog-policy.js';
 import { countCatalog, type CatalogEvent } from './counts.js';
 
+const NO_FACTS = Object.freeze({});
+const INTERLEAVED = Object.freeze({ interleaved: true });
+const NOT_INTERLEAVED = Object.freeze({ interleaved: false });
+
 /** The inputs besides text a request gives the model, and whether it defines tools. */
 export interface RequestNeeds {
   readonly modalities: readonly Exclude<CatalogModality, 'text'>[];
@@ -108,6 +112,12 @@ export class CatalogGate {
     if (counted.has(candidate.key)) return;
     counted.add(candidate.key);
     countCatalog(event);
+  }
+
+  /** The facts the extensions read of a candidate's model (AttemptTarget.catalog). */
+  extensionFacts(candidate: Candidate): { readonly interleaved?: boolean } {
+    const interleaved = this.policy.resolve(candidate.backend, candidate.model).facts.interleaved;
+    return interleaved === undefined ? NO_FACTS : interleaved ? INTERLEAVED : NOT_INTERLEAVED;
   }
 
   /** The options sent to a candidate, adapted to its facts (the same object when nothing changes). */

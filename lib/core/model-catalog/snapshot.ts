@@ -14,10 +14,12 @@ export interface ModelFacts {
   readonly tools?: boolean;
   readonly reasoning?: boolean;
   readonly temperature?: boolean;
+  /** The model wants its reasoning sent back in later turns (models.dev `interleaved`). */
+  readonly interleaved?: boolean;
 }
 
 export type FactName = keyof ModelFacts;
-export const FACT_NAMES: readonly FactName[] = ['context', 'input', 'output', 'modalities', 'tools', 'reasoning', 'temperature'];
+export const FACT_NAMES: readonly FactName[] = ['context', 'input', 'output', 'modalities', 'tools', 'reasoning', 'temperature', 'interleaved'];
 
 /** A model's prices per million tokens (models.dev's `cost`), with the higher tiers of long prompts. */
 export interface CatalogPrice {
@@ -231,5 +233,10 @@ function factsOf(model: Json, path: string): ModelFacts {
   if (tools !== undefined) facts.tools = tools;
   if (reasoning !== undefined) facts.reasoning = reasoning;
   if (temperature !== undefined) facts.temperature = temperature;
+  // `true`, or the field the reasoning goes back in (`{field: "reasoning_content"}`).
+  const interleaved = model.interleaved;
+  if (typeof interleaved === 'boolean') facts.interleaved = interleaved;
+  else if (isObject(interleaved)) facts.interleaved = true;
+  else if (interleaved !== undefined && interleaved !== null) throw new CatalogFormatError(`${path}.interleaved`, 'expected true, false or an object');
   return facts;
 }

@@ -36,6 +36,14 @@ describe('core/model-catalog/snapshot: a models.dev snapshot reduced to routing 
     expect(snapshot.named('unknown-model')).to.deep.equal([]);
   });
 
+  it('interleaved: true or the field the reasoning goes back in', () => {
+    expect(snapshot.lookup('deepseek', 'deepseek-v4-flash')!.interleaved).to.equal(true); // {"field": "reasoning_content"}
+    expect(snapshot.lookup('deepseek', 'deepseek-chat')!.interleaved).to.equal(undefined);
+    const s = new CatalogSnapshot(JSON.stringify({ p: { models: { a: { interleaved: true }, b: { interleaved: false } } } }));
+    expect([s.lookup('p', 'a')!.interleaved, s.lookup('p', 'b')!.interleaved]).to.deep.equal([true, false]);
+    expect(formatError('{"p": {"models": {"m": {"interleaved": "yes"}}}}').message).to.equal('$["p"].models["m"].interleaved: expected true, false or an object');
+  });
+
   it('takes models as a list of objects with ids too, and reads 0 and null as unstated', () => {
     const s = new CatalogSnapshot(JSON.stringify({ p: { models: [{ id: 'a', limit: { context: 0, output: 100 }, tool_call: null, modalities: { input: ['text', 'image', 'hologram'] } }] } }));
     expect(s.lookup('p', 'a')).to.deep.equal({ output: 100, modalities: ['image', 'text'] });

@@ -22,14 +22,16 @@ export const BUILTIN_FAMILIES = ['deepseek', 'kimi', 'moonshot', 'moonshotai', '
 const FAMILY = new RegExp(`(?:^|[^a-z0-9])(?:${BUILTIN_FAMILIES.map((f) => f.replace(/[-]/g, '\\-')).join('|')})(?![a-z])`, 'i');
 
 /** How a candidate was matched (or not), in precedence order. */
-export type Match = 'rule_model_disabled' | 'rule_model' | 'rule_backend_disabled' | 'rule_backend' | 'builtin' | 'none';
+export type Match = 'rule_model_disabled' | 'rule_model' | 'rule_backend_disabled' | 'rule_backend' | 'model_catalog' | 'builtin' | 'none';
 
 /**
  * Whether the feature works on `target`: an explicit rule for its backend and a keyword of its
  * model (disabled before enabled), then one for its backend alone (the same), then the built-in
- * catalog (a Chat Completions backend serving a catalogue family), else not.
+ * catalog (a Chat Completions backend serving a catalogue family), else not. With `modelCatalog`,
+ * the model catalog's `interleaved` (the model wants its reasoning back) comes before the
+ * built-in catalog: true makes a Chat candidate eligible, false leaves it out.
  */
-export function matchTarget(target: AttemptTarget, rules: readonly PreservationRule[], builtin: boolean): Match {
+export function matchTarget(target: AttemptTarget, rules: readonly PreservationRule[], builtin: boolean, modelCatalog = true): Match {
   const model = target.model.toLowerCase();
   const mine = rules.filter((r) => r.backend === target.backendId);
   if (mine.length > 0) {
@@ -40,10 +42,13 @@ export function matchTarget(target: AttemptTarget, rules: readonly PreservationR
     if (whole.some((r) => !r.enabled)) return 'rule_backend_disabled';
     if (whole.length > 0) return 'rule_backend';
   }
-  if (builtin && target.reasoning?.label === REASONING_DIALECTS.openaiChat && FAMILY.test(target.model)) return 'builtin';
+  const chat = target.reasoning?.label === REASONING_DIALECTS.openaiChat;
+  const interleaved = modelCatalog ? target.catalog?.interleaved : undefined;
+  if (interleaved !== undefined) return interleaved && chat ? 'model_catalog' : 'none';
+  if (builtin && chat && FAMILY.test(target.model)) return 'builtin';
   return 'none';
 }
 
 export function matches(match: Match): boolean {
-  return match === 'rule_model' || match === 'rule_backend' || match === 'builtin';
+  return match === 'rule_model' || match === 'rule_backend' || match === 'model_catalog' || match === 'builtin';
 }

@@ -11,6 +11,8 @@ export interface ReasoningPreservationConfig {
   readonly action: 'observe' | 'restore';
   /** The built-in catalog of model families (eligibility.ts) after the explicit rules. */
   readonly builtin_catalog: boolean;
+  /** The model catalog's `interleaved` (with `model_catalog` on) after the rules, before the built-in catalog. */
+  readonly model_catalog: boolean;
   readonly rules: readonly PreservationRule[];
   /** A candidate that cannot replay the kept reasoning's dialect: `skip` (sent without), `exclude` (the next candidate). */
   readonly on_unrepresentable: 'skip' | 'exclude';
@@ -25,7 +27,7 @@ export interface ReasoningPreservationConfig {
 }
 
 export const PRESERVATION_DEFAULTS: ReasoningPreservationConfig = {
-  action: 'restore', builtin_catalog: true, rules: [], on_unrepresentable: 'skip', scope: 'principal',
+  action: 'restore', builtin_catalog: true, model_catalog: true, rules: [], on_unrepresentable: 'skip', scope: 'principal',
   ttl: 24 * 3_600_000, max_reasoning_bytes_per_turn: 262_144, max_bytes: 67_108_864,
 };
 
@@ -59,6 +61,7 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
     properties: {
       action: { enum: ['observe', 'restore'] },
       builtin_catalog: { type: 'boolean' },
+      model_catalog: { type: 'boolean' },
       rules: {
         type: 'array', maxItems: 256,
         items: {
@@ -85,11 +88,11 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
     store.configure({ ttlMs: config.ttl, maxBytes: config.max_bytes });
     const eligibility = new Map<string, boolean>();
     const eligible = (target: AttemptTarget): boolean => {
-      const key = `${target.backendId}\u0000${target.model}`;
+      const key = `${target.backendId}\u0000${target.model}\u0000${String(target.catalog?.interleaved)}`;
       let yes = eligibility.get(key);
       if (yes === undefined) {
         if (eligibility.size >= 4096) eligibility.clear();
-        eligibility.set(key, (yes = matches(matchTarget(target, config.rules, config.builtin_catalog))));
+        eligibility.set(key, (yes = matches(matchTarget(target, config.rules, config.builtin_catalog, config.model_catalog))));
       }
       return yes;
     };
@@ -190,7 +193,7 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
       attemptTransforms: [restore],
       streamObservers: [observer],
       diagnostics: () => ({
-        action: config.action, scope: config.scope, builtin_catalog: config.builtin_catalog, rules: config.rules.length,
+        action: config.action, scope: config.scope, builtin_catalog: config.builtin_catalog, model_catalog: config.model_catalog, rules: config.rules.length,
         turns: store.size, bytes: store.bytes, max_bytes: config.max_bytes, outcomes: Object.fromEntries(REASONING_PRESERVATION),
       }),
     };

@@ -32,4 +32,17 @@ describe('reasoning-output-preservation: which candidates it works on', () => {
     expect(matchTarget(chatTarget('deepseek-chat', 'off'), rules, true)).to.equal('rule_backend_disabled');
     expect(matchTarget({ backendId: 'claude', model: 'claude-opus-4-6', candidateKey: 'claude:claude-opus-4-6', reasoning: ANTHROPIC_REASONING }, rules, true)).to.equal('rule_backend');
   });
+
+  it('the model catalog\'s interleaved: after the rules, before the built-in catalog (and only on Chat backends)', () => {
+    const marked = (model: string, interleaved: boolean) => ({ ...chatTarget(model), catalog: { interleaved } });
+    expect(matchTarget(marked('acme-thinker', true), [], true)).to.equal('model_catalog');
+    expect(matchTarget(marked('deepseek-chat', false), [], true)).to.equal('none');
+    expect(matchTarget({ ...chatTarget('deepseek-chat'), catalog: {} }, [], true)).to.equal('builtin');
+    expect(matchTarget({ ...marked('acme-thinker', true), reasoning: ANTHROPIC_REASONING }, [], true)).to.equal('none');
+    expect(matchTarget(marked('acme-thinker', true), [{ backend: 'ds', enabled: false }], true)).to.equal('rule_backend_disabled');
+    expect(matchTarget(marked('deepseek-chat', false), [{ backend: 'ds', enabled: true }], true)).to.equal('rule_backend');
+    // model_catalog: false in the feature's config: the catalog is not read.
+    expect(matchTarget(marked('acme-thinker', true), [], true, false)).to.equal('none');
+    expect(matchTarget(marked('deepseek-chat', false), [], true, false)).to.equal('builtin');
+  });
 });
