@@ -20,6 +20,8 @@ export interface MetricsSources {
   continuity(): ContinuityStatus;
   /** The configured models (backends' inventories): model labels outside it read `other`. */
   models(): ReadonlySet<string>;
+  /** The model catalog's snapshot (`model_catalog`; undefined when it is off). */
+  catalog?(): { readonly loadedAtMs?: number } | undefined;
 }
 
 /** One finished HTTP request, as the access log sees it. */
@@ -155,6 +157,14 @@ export class Metrics {
       collect() {
         const status = sources().circuit();
         this.set({ store: status.store }, status.healthy ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'lip_model_catalog_snapshot_timestamp_seconds', help: 'When the model catalog\'s running snapshot was written (its file) or fetched (a refresh); 0 when none could be read; absent when the catalog is off.', registers, aggregator: 'min',
+      collect() {
+        this.reset();
+        const catalog = sources().catalog?.();
+        if (catalog !== undefined) this.set(catalog.loadedAtMs === undefined ? 0 : catalog.loadedAtMs / 1000);
       },
     });
     new client.Gauge({

@@ -153,6 +153,10 @@ export class LipServer {
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
       models: () => configuredModels(this.runtime),
+      catalog: () => {
+        const snapshot = this.runtime.catalog?.source.snapshot;
+        return this.runtime.catalog === undefined ? undefined : snapshot === undefined ? {} : { loadedAtMs: Date.parse(snapshot.loadedAt) };
+      },
     }));
     this.tracing = createTracing(runtime.config.observability.tracing, options.tracing, logger);
     this.accessLog = new AccessLog(logger);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -116,6 +116,9 @@ describe('e2e: the model catalog leaves out candidates that cannot take the requ
     const metrics = await (await fetch(`${lip.url}/metrics`)).text();
     expect(metrics).to.match(/lip_model_catalog_total\{event="excluded_tools"\} [1-9]/);
     expect(metrics).to.match(/lip_model_catalog_total\{event="clamped_max_output_tokens"\} [1-9]/);
+    // The testdata file's modification time, in seconds.
+    const stamp = Number(/^lip_model_catalog_snapshot_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(stamp).to.equal(Math.floor(statSync(SNAPSHOT).mtimeMs) / 1000);
   });
 });
 
