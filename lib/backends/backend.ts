@@ -88,6 +88,12 @@ export interface Backend {
   readonly models: readonly string[];
   /** What reasoning it replays (absent: it hands none back, as an agent or the stub). */
   readonly reasoning?: ReasoningReplay;
+  /**
+   * The provider continues a call that ends with the assistant's own start (a prefill) from
+   * exactly there: an answer that broke after output can be resumed on it
+   * (`routing.resume_after_output`).
+   */
+  readonly prefill?: boolean;
   stream(call: Call, target: Target): Observable<LipEvent>;
   /** Releases pooled connections (config reload, shutdown). */
   close?(): Promise<void>;

@@ -132,6 +132,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       unknown_model: { enum: ['default', 'reject'], default: 'default' },
       echo_requested_model: bool(false),
       context_overflow: { enum: ['fail', 'next'], default: 'fail' },
+      resume_after_output: section({ enabled: bool(false), max_resumes: { type: 'integer', minimum: 1, maximum: 8, default: 2 } }),
       embeddings_timeout: duration('60s'),
       circuit_breaker: section({
         enabled: bool(false),

@@ -141,6 +141,8 @@ export interface Config {
     echo_requested_model: boolean;
     /** A candidate refusing the request as too long for its context window: `fail` (a 4xx, as any), or `next` (try the next candidate). */
     context_overflow: 'fail' | 'next';
+    /** An answer that breaks after output is resumed with its text as a prefill (lib/core/resume-answer.ts). */
+    resume_after_output: { enabled: boolean; max_resumes: number };
     /** How long an embeddings request may take over every candidate it tries (ms). */
     embeddings_timeout: number;
     circuit_breaker: { enabled: boolean; failure_threshold: number; open_for: number; half_open_probes: number; store: 'memory' | 'redis' };

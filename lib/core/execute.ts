@@ -17,10 +17,12 @@ import type { FlowGate } from '../wire/index.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
+import { candidateOf, ineligibility } from '../routing/plan/leaf-attempt.js';
 import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route-context.js';
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { leavesOf } from '../routing/selector/candidate-key.js';
+import type { Selector } from '../routing/selector/ast.js';
 import { defaultBackendFor } from '../routing/selector/resolve-model-only.js';
 import { operationName, providerName } from '../backends/gen-ai/registry.js';
 import { upstreamRequestId } from '../observability/gen-ai.js';
@@ -31,6 +33,7 @@ import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAt
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors } from './compiled-selectors.js';
+import { resumeAfterOutput } from './resume-answer.js';
 import { CatalogGate, type CatalogPolicy } from './model-catalog/index.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
@@ -156,6 +159,7 @@ export class Executor {
   private readonly extensions: ExtensionHost | undefined;
   private readonly pricing: Pricing | undefined;
   private readonly catalog: CatalogPolicy | undefined;
+  private readonly logger: ExecutorOptions['logger'];
   /** The request's usage is read at its end (the access-log line, the request metrics). */
   private readonly accounting: boolean;
   private readonly clientAffinity = new ClientAffinity();
@@ -167,6 +171,7 @@ export class Executor {
     this.extensions = options.extensions;
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
     this.catalog = options.catalog;
+    this.logger = options.logger;
     this.accounting = config.logging.access_log || config.observability.metrics.enabled;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
@@ -256,7 +261,10 @@ export class Executor {
       let outcome: 'success' | 'failure' | 'cancelled' = 'cancelled';
       let error: string | undefined;
       let ttft: number | null = null;
-      return compilePlan(compiled.selector, route).pipe(
+      const planned = compilePlan(compiled.selector, route);
+      const resume = this.config.routing.resume_after_output;
+      const answer = resume.enabled ? this.resumable(planned, call, compiled.selector, route, ctx, tally, resume.max_resumes, ext, gate) : planned;
+      return answer.pipe(
         // One operator for the request's own bookkeeping (every event passes it).
         tap({
           next: (event) => {
@@ -284,6 +292,49 @@ export class Executor {
           },
         }),
       );
+    });
+  }
+
+  /**
+   * `routing.resume_after_output`: the plan's answer, resumed when it breaks after output
+   * (resume-answer.ts) on the route's candidates whose backend takes a prefill: the others
+   * first, in route order (a different upstream), then the one that served; each resumption is
+   * an attempt of the request (`max_attempts`, the circuit, the journal, a B-leg).
+   */
+  private resumable(planned: Observable<LipEvent>, call: Call, selector: Selector, route: RouteContext, ctx: ExecuteContext, tally: RequestTally, maxResumes: number, ext?: ExtensionRequest, gate?: CatalogGate): Observable<LipEvent> {
+    const role: AttemptRole = { inRace: false };
+    return resumeAfterOutput<Candidate>(planned, {
+      call,
+      maxResumes,
+      targets: () => {
+        const served = ctx.meta.candidateKey;
+        const seen = new Set<string>();
+        const all = selector.arms.flatMap(leavesOf).map(candidateOf).filter((c) => {
+          if (seen.has(c.key) || this.backends.get(c.backend)?.prefill !== true) return false;
+          seen.add(c.key);
+          return true;
+        });
+        const others = all.filter((c) => c.key !== served && ineligibility(c, route) === undefined);
+        return [...others, ...all.filter((c) => c.key === served)];
+      },
+      open: (continued, candidate) => defer(() => {
+        if (route.budget.remaining <= 0) {
+          return throwError(() => new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${route.maxAttempts}) spent before resuming on ${candidate.key}`));
+        }
+        const refused = route.admit?.(candidate, role);
+        if (refused) return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${refused.reason}`, { retryable: true }));
+        route.budget.remaining--;
+        const entry = route.journal.start(candidate.key);
+        return this.open(continued, candidate, role, ctx, route, undefined, tally, ext, gate).pipe(tap({
+          error: (err: unknown) => route.journal.fail(entry, err),
+          complete: () => { if (entry.outcome === 'running') entry.outcome = 'served'; },
+          unsubscribe: () => { if (entry.outcome === 'running') entry.outcome = 'cancelled'; },
+        }));
+      }),
+      onResume: (candidate, cause) => {
+        ctx.trace?.event('lip.resume', { 'lip.candidate_key': candidate.key, 'error.type': cause.code });
+        this.logger?.warn('answer broke after output; resuming it', { request_id: ctx.requestId, on: candidate.key, cause: cause.code, reason: cause.message });
+      },
     });
   }
 

@@ -12,6 +12,7 @@ import { REASONING_PRESERVATION } from '../extensions/features/reasoning-output-
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 import { MODEL_CATALOG_COUNTS } from '../core/model-catalog/counts.js';
+import { STREAM_RESUMES } from '../core/resume-answer.js';
 import { GenAiMetrics } from './gen-ai-metrics.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -236,6 +237,13 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [outcome, count] of REASONING_PRESERVATION) this.inc({ outcome }, count);
+      },
+    });
+    new client.Counter({
+      name: 'lip_stream_resumes_total', help: 'Answers that broke after output (routing.resume_after_output): resumed, failed (no candidate continued them, or the resumes were spent), not_resumable (a tool call or hosted tool had started).', labelNames: ['outcome'], registers,
+      collect() {
+        this.reset();
+        for (const [outcome, count] of STREAM_RESUMES) this.inc({ outcome }, count);
       },
     });
     new client.Counter({

@@ -52,6 +52,8 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     requiresKey: defaults.keyEnv !== undefined,
     identity: presentedIdentity(defaults),
     reasoning: ANTHROPIC_REASONING,
+    // A trailing assistant message is a prefill: the model continues it.
+    prefill: true,
     defaultModels: defaults.models,
     searchResults: true,
     documentContext: true,

@@ -67,6 +67,8 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     requiresKey: false,
     identity: presentedIdentity(defaults),
     reasoning: ANTHROPIC_REASONING,
+    // Converse continues a trailing assistant message (Claude and Nova models).
+    prefill: true,
     defaultModels: defaults.models,
     generate: (call, target, key) => {
       const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment));

@@ -36,6 +36,8 @@ export interface HttpProtocol {
   readonly identity?: { readonly attribution?: AppAttribution };
   /** The reasoning the protocol hands back to its provider (Backend.reasoning). */
   readonly reasoning?: ReasoningReplay;
+  /** The provider continues a prefilled assistant answer (Backend.prefill). */
+  readonly prefill?: boolean;
   /** The kind's own key list (openai-codex: access tokens, auth.json) instead of the row's keys. */
   readonly keys?: readonly string[];
   /** Where those keys come from, for the "no key" message. */
@@ -145,6 +147,7 @@ export class HttpBackend implements Backend {
   readonly id: string;
   readonly models: readonly string[];
   readonly reasoning: ReasoningReplay | undefined;
+  readonly prefill: boolean;
   private readonly client: UpstreamClient;
   private readonly maxLineBytes: number | undefined;
   /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
@@ -161,6 +164,7 @@ export class HttpBackend implements Backend {
     this.id = row.id;
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
     this.reasoning = protocol.reasoning;
+    this.prefill = protocol.prefill === true;
     this.identity = protocol.identity ? new UpstreamIdentity(deps.identity ?? DEFAULT_UPSTREAM_IDENTITY, row, protocol.identity.attribution) : undefined;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed);
     this.maxLineBytes = deps.http?.max_line_bytes;

@@ -1,0 +1,128 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import type { Script } from '../helpers/emulators/index.js';
+import { until } from '../helpers/hostile-rig.js';
+import { useUpstreams } from '../helpers/upstreams.js';
+
+/** Anthropic frames: message_start, content_block_start, a ping, then the deltas: a reset after frame 5 breaks the answer after two deltas. */
+const BREAKS_AFTER_TWO: Script = { text: ['Hello, ', 'wor', 'ld, and more.'], fault: { reset: 5 } };
+const messages = [{ role: 'user' as const, content: 'Greet the world.' }];
+type Body = { messages: { role: string; content: unknown }[]; thinking?: unknown };
+const lastMessage = (body: unknown) => (body as Body).messages.at(-1);
+
+/**
+ * `routing.resume_after_output`: an Anthropic answer that breaks mid-stream (the connection
+ * reset, an overloaded error in the stream) is resumed with what the client already has as the
+ * assistant's prefill, on another candidate of the route first (or the same one), and the client
+ * gets one answer with no error and no repeated text. Off by default: the break reaches the
+ * client in-band as before.
+ */
+describe('e2e: an answer that breaks after output is resumed (routing.resume_after_output)', () => {
+  describe('on', () => {
+    const up = useUpstreams({ a: { kind: 'anthropic' }, b: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } }, 'routing: { resume_after_output: { enabled: true } }');
+
+    it('a Claude stream reset after "Hello, wor" continues on the next candidate from exactly there (Anthropic SDK, streamed)', async () => {
+      up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
+      up.emulators.b!.enqueue({ text: ['ld!'] });
+      const message = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5|b:claude-sonnet-4-5', max_tokens: 100, messages }).finalMessage();
+      expect(message.content.map((b) => (b.type === 'text' ? b.text : b.type))).to.deep.equal(['Hello, world!']);
+      expect(message.stop_reason).to.equal('end_turn');
+      expect(message.usage.output_tokens).to.be.greaterThan(0);
+      expect(up.emulators.b!.requests).to.have.length(1);
+      expect(lastMessage(up.emulators.b!.requests[0]!.body)).to.deep.equal({ role: 'assistant', content: [{ type: 'text', text: 'Hello, wor' }] });
+    });
+
+    it('an overloaded error in the stream is resumed on the same candidate when it is the only one; thinking is not asked of the continuation', async () => {
+      const emu = up.emulators.a!;
+      emu.enqueue({ text: ['Hello', ', the'], streamError: { message: 'Overloaded', type: 'overloaded_error' } }, { text: ['re, world.'] });
+      const openai = up.openai();
+      let text = '';
+      for await (const chunk of await openai.chat.completions.create({ model: 'a:claude-sonnet-4-5', messages, stream: true, reasoning_effort: 'high' })) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).to.equal('Hello, there, world.');
+      const [first, second] = emu.requests.map((r) => r.body as Body);
+      expect(first!.thinking).to.not.equal(undefined);
+      expect(second!.thinking).to.equal(undefined);
+      expect(lastMessage(second)).to.deep.equal({ role: 'assistant', content: [{ type: 'text', text: 'Hello, the' }] });
+    });
+
+    it('a non-streaming client: an upstream answered whole breaks before any output, so the next candidate answers it afresh', async () => {
+      up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
+      up.emulators.b!.enqueue({ text: 'Hello, world.' });
+      const message = await up.anthropic().messages.create({ model: 'a:claude-sonnet-4-5|b:claude-sonnet-4-5', max_tokens: 100, messages });
+      expect(message.content.map((b) => (b.type === 'text' ? b.text : b.type))).to.deep.equal(['Hello, world.']);
+      expect((up.emulators.b!.requests[0]!.body as Body).messages).to.have.length(1);
+    });
+
+    it('a continuation prefilled with text that ended in whitespace does not repeat it', async () => {
+      up.emulators.a!.enqueue({ text: ['Hello, ', 'there'], fault: { reset: 4 } }, { text: [' world.'] });
+      const message = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 100, messages }).finalMessage();
+      expect(message.content.map((b) => (b.type === 'text' ? b.text : b.type))).to.deep.equal(['Hello, world.']);
+      expect(lastMessage(up.emulators.a!.requests[1]!.body)).to.deep.equal({ role: 'assistant', content: [{ type: 'text', text: 'Hello,' }] });
+    });
+
+    it('a client that leaves during the continuation aborts its upstream request (the emulator sees the close)', async () => {
+      up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
+      up.emulators.b!.enqueue({ text: ['ld', ' and', ' so', ' on', ' and', ' on'], dripMs: 300 });
+      const controller = new AbortController();
+      const stream = up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5|b:claude-sonnet-4-5', max_tokens: 100, messages }, { signal: controller.signal });
+      let text = '';
+      stream.on('text', (delta) => {
+        text += delta;
+        if (text.startsWith('Hello, world')) controller.abort();
+      });
+      await stream.finalMessage().catch(() => undefined);
+      await until(() => up.emulators.b!.closes.length >= 1, 'the continuation\'s upstream saw the close');
+      expect(text).to.equal('Hello, world');
+    });
+
+    it('a backend without prefill is not resumed on: the break reaches the client in-band', async () => {
+      up.emulators.oc!.enqueue({ text: ['Hello, ', 'wor', 'ld'], fault: { reset: 3 } });
+      const openai = up.openai();
+      let text = '';
+      const err = await (async () => {
+        for await (const chunk of await openai.chat.completions.create({ model: 'oc:gpt-4o', messages, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
+      })().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Error);
+      expect(text.length).to.be.greaterThan(0);
+      expect(up.emulators.oc!.requests).to.have.length(1);
+    });
+
+    it('a tool call broken mid-arguments is not resumed', async () => {
+      up.emulators.a!.enqueue({ toolCalls: [{ id: 'toolu_1', name: 'read', args: '{"path": "a.ts"}' }], fault: { reset: 3 } });
+      const err = await up.anthropic().messages.stream({
+        model: 'a:claude-sonnet-4-5', max_tokens: 100, messages, tools: [{ name: 'read', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }],
+      }).finalMessage().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Error);
+      expect(up.emulators.a!.requests).to.have.length(1);
+    });
+  });
+
+  describe('off (the default)', () => {
+    const up = useUpstreams({ a: { kind: 'anthropic' } });
+
+    it('the break reaches the client in-band and nothing is sent again', async () => {
+      up.emulators.a!.enqueue(BREAKS_AFTER_TWO, { text: 'never' });
+      const err = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 100, messages }).finalMessage().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Anthropic.APIError);
+      expect(up.emulators.a!.requests).to.have.length(1);
+    });
+  });
+});
+
+
+describe('e2e: an in-band overloaded error to an Anthropic client, resumed', () => {
+  const up = useUpstreams({ a: { kind: 'anthropic' } }, 'routing: { resume_after_output: { enabled: true, max_resumes: 1 } }');
+
+  it('one text block, the broken part and the continuation; a second break within the same request reaches the client (max_resumes: 1)', async () => {
+    up.emulators.a!.enqueue({ text: ['Hello, wor'], streamError: { message: 'Overloaded', type: 'overloaded_error' } }, { text: ['ld.'] });
+    const message = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 100, messages }).finalMessage();
+    expect(message.content.map((b) => (b.type === 'text' ? b.text : b.type))).to.deep.equal(['Hello, world.']);
+
+    up.emulators.a!.enqueue({ text: ['One'], streamError: { message: 'Overloaded', type: 'overloaded_error' } }, { text: [' two'], streamError: { message: 'Overloaded', type: 'overloaded_error' } }, { text: 'never' });
+    const err = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 100, messages }).finalMessage().then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(Anthropic.APIError);
+    expect((err as Error).message).to.contain('Overloaded');
+    expect(up.emulators.a!.requests).to.have.length(4);
+  });
+});
