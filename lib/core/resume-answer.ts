@@ -34,6 +34,8 @@ export interface ResumeOptions<T extends ResumeTarget> {
 /** What the client has seen of the answer so far. */
 interface Partial {
   text: string;
+  /** Characters of reasoning the client has (they count against the output limit too). */
+  reasoningChars: number;
   /** Anything a prefilled text cannot carry on: a tool call, a hosted tool, a search. */
   blocked: boolean;
   output: boolean;
@@ -48,7 +50,8 @@ interface Partial {
  * exactly) to a candidate whose backend takes one, and the continuation streams on as the same
  * answer: its response and message openings and its reasoning are dropped (the continuation
  * is asked without thinking, which a prefill does not take), the whitespace the prefill could
- * not end with is not repeated, and its usage is added to what the broken part reported. A
+ * not end with is not repeated, and its usage is added to what the broken part reported. Its
+ * output limit is what the broken part left of the request's. A
  * continuation that fails before output tries the next target; one that breaks again is resumed
  * again, up to `maxResumes`. Otherwise the failure reaches the client as before.
  * Unsubscribing aborts whichever upstream call is running.
@@ -62,7 +65,7 @@ interface Partial {
  */
 export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<LipEvent>, options: ResumeOptions<T>): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
-    const partial: Partial = { text: '', blocked: false, output: false, usage: undefined };
+    const partial: Partial = { text: '', reasoningChars: 0, blocked: false, output: false, usage: undefined };
     let left = options.maxResumes;
     let current: Subscription | undefined;
     /** Which follow() is the latest: a stream that fails while being subscribed starts the next one first. */
@@ -126,7 +129,7 @@ export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<Lip
       const before = partial.usage;
       const prefill = partial.text.replace(/\s+$/, '');
       const skip = partial.text.slice(prefill.length);
-      const call = continuationCall(options.call, prefill);
+      const call = continuationCall(options.call, prefill, Math.ceil((partial.text.length + partial.reasoningChars) / 4));
       const tryTarget = (i: number, last: unknown) => {
         const target = targets[i];
         if (target === undefined) {
@@ -150,6 +153,9 @@ function track(partial: Partial, event: LipEvent): void {
     case 'text_delta':
       partial.text += event.text;
       break;
+    case 'reasoning_delta':
+      partial.reasoningChars += event.text.length;
+      break;
     case 'usage':
       partial.usage = event.usage;
       break;
@@ -164,9 +170,15 @@ function track(partial: Partial, event: LipEvent): void {
   }
 }
 
-/** The call with the answer so far as the assistant's start, asked without thinking (a prefill takes none). */
-export function continuationCall(call: Call, prefill: string): Call {
-  const { reasoning: _thinking, ...options } = call.options;
+/**
+ * The call with the answer so far as the assistant's start, asked without thinking (a prefill
+ * takes none), and for what is left of the output limit (`written`: the broken part's tokens, about
+ * four characters each; at least one).
+ */
+export function continuationCall(call: Call, prefill: string, written = 0): Call {
+  const { reasoning: _thinking, ...rest } = call.options;
+  const max = rest.maxOutputTokens;
+  const options = max === undefined ? rest : { ...rest, maxOutputTokens: Math.max(1, max - written) };
   return {
     ...call,
     options,

@@ -45,7 +45,8 @@ describe('core/resume-answer: an answer that breaks after output goes on from wh
     const [[key, call]] = calls as [[string, Call]];
     expect(key).to.equal('a');
     expect(call.messages.at(-1)).to.deep.equal({ role: 'assistant', parts: [{ type: 'text', text: 'Hello, wor' }] });
-    expect(call.options).to.deep.equal({ maxOutputTokens: 100 });
+    // 100 less what was written: 'Plan.' and 'Hello, wor' are 15 characters, about 4 tokens.
+    expect(call.options).to.deep.equal({ maxOutputTokens: 96 });
   });
 
   it('a prefill cannot end in whitespace: it is left off, and not repeated when the continuation starts with it', () => {
@@ -105,5 +106,6 @@ describe('core/resume-answer: an answer that breaks after output goes on from wh
   it('continuationCall: an empty prefill adds no message (the answer starts again, without thinking)', () => {
     expect(continuationCall(CALL, '').messages).to.equal(CALL.messages);
     expect(continuationCall(CALL, '').options).to.not.have.property('reasoning');
+    expect(continuationCall(CALL, 'x', 500).options.maxOutputTokens).to.equal(1);
   });
 });
