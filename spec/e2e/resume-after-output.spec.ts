@@ -2,7 +2,10 @@ import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import type { Script } from '../helpers/emulators/index.js';
+import { testConfig } from '../helpers/config.js';
+import { EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 /** Anthropic frames: message_start, content_block_start, a ping, then the deltas: a reset after frame 5 breaks the answer after two deltas. */
@@ -124,5 +127,33 @@ describe('e2e: an in-band overloaded error to an Anthropic client, resumed', () 
     expect(err).to.be.instanceOf(Anthropic.APIError);
     expect((err as Error).message).to.contain('Overloaded');
     expect(up.emulators.a!.requests).to.have.length(4);
+  });
+});
+
+describe('e2e: a Bedrock answer that breaks is resumed on Bedrock (ConverseStream, a prefill)', () => {
+  let bedrock: Emulator;
+  let lip: RunningLip;
+  before(async () => {
+    bedrock = await startBedrockEmulator();
+    lip = await startLip(testConfig(
+      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      'routing: { resume_after_output: { enabled: true } }',
+    ));
+  });
+  after(async () => {
+    await lip.close();
+    await bedrock.close();
+  });
+
+  it('the continuation is asked with the assistant\'s start and streams on', async () => {
+    // messageStart and the three deltas, then the reset (before contentBlockStop and messageStop).
+    bedrock.enqueue({ text: ['Hello, ', 'wor', 'ld'], fault: { reset: 4 } }, { text: ['.'] });
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    let text = '';
+    for await (const chunk of await openai.chat.completions.create({ model: 'br:anthropic.claude-sonnet-4-5-20250929-v1:0', messages, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(bedrock.requests).to.have.length(2);
+    const sent = (bedrock.requests[1]!.body as { messages: { role: string; content: unknown }[] }).messages.at(-1);
+    expect(sent).to.deep.equal({ role: 'assistant', content: [{ text: 'Hello, world' }] });
+    expect(text).to.equal('Hello, world.');
   });
 });
