@@ -130,17 +130,18 @@ export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<Lip
       const prefill = partial.text.replace(/\s+$/, '');
       const skip = partial.text.slice(prefill.length);
       const call = continuationCall(options.call, prefill, Math.ceil((partial.text.length + partial.reasoningChars) / 4));
-      const tryTarget = (i: number, last: unknown) => {
+      // No target continued it: the client gets the break itself (each target's failure is its attempt's).
+      const tryTarget = (i: number) => {
         const target = targets[i];
         if (target === undefined) {
           count('failed');
-          subscriber.error(last);
+          subscriber.error(err);
           return;
         }
         options.onResume?.(target, cause);
-        follow(options.open(call, target), { skip, before }, (early) => tryTarget(i + 1, early));
+        follow(options.open(call, target), { skip, before }, () => tryTarget(i + 1));
       };
-      tryTarget(0, err);
+      tryTarget(0);
     };
 
     follow(source, undefined);
