@@ -201,5 +201,7 @@ export interface BackendKind {
    * another `base_url` serves someone else's models and matches by model name instead.
    */
   readonly catalogProvider?: string;
+  /** Its backends take a prefill (Backend.prefill), for the `routing.resume_after_output` check. */
+  readonly prefill?: boolean;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

@@ -36,5 +36,6 @@ export const BACKEND_KIND_INFO: Readonly<Record<string, BackendKindInfo>> = Obje
     properties: k.properties, ...(k.defaultModel ? { defaultModel: k.defaultModel } : {}), ...(k.required ? { required: k.required } : {}),
     ...(k.checkRow ? { checkRow: k.checkRow } : {}), ...(k.local ? { local: true } : {}), ...(k.keyEnv ? { keyEnv: k.keyEnv } : {}),
     ...(k.credentialProblem ? { credentialProblem: k.credentialProblem } : {}), ...(k.identity ? { identity: k.identity } : {}),
+    ...(k.prefill ? { prefill: true } : {}),
   }])),
 );

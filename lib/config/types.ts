@@ -235,6 +235,8 @@ export interface BackendKindInfo {
   readonly credentialProblem?: (row: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv, readEnvPool: (name: string) => string[]) => string | undefined;
   /** The kind spawns local processes or reads local credentials: refused in multi_user mode. */
   readonly local?: boolean;
+  /** Its backends continue a prefilled answer (`routing.resume_after_output` can resume on them). */
+  readonly prefill?: boolean;
   /**
    * The kind presents lip's identity upstream (`identity.upstream`), so its rows may override it
    * (`identity.user_agent`); with `attribution` it also sends app attribution (`app_url`, `app_title`).

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { BACKEND_KIND_INFO } from '../backends/registry.js';
 import { readEnvPool, type BackendKindInfo, type Config } from '../config/index.js';
 import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from '../routing/selector/index.js';
@@ -15,7 +16,9 @@ import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from 
  * * an alias pattern without `^…$` anchors: it also rewrites any selector that merely contains
  *   a match (`fast` turns `b:fast-model` into `b:a:m-model`);
  * * a default route derived past a disabled first backend (a default route that names a
- *   disabled backend is an error of the loader already).
+ *   disabled backend is an error of the loader already);
+ * * `routing.resume_after_output` on without a backend that takes a prefill;
+ * * `model_catalog` on over a file that does not exist, with no source to fetch it from.
  *
  * @see spec/core/config-warnings.spec.ts
  */
@@ -49,6 +52,13 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     const example = unanchoredExample(a.pattern, a.replacement, config);
     warnings.push(`model_aliases[${i}].pattern "${a.pattern}" has no ^…$ anchors: it also rewrites any selector that merely contains a match${example ? ` (${example})` : ''}; write "^${a.pattern.replace(/^\^|\$$/g, '')}$" to match whole selectors only`);
   });
+  if (config.routing.resume_after_output.enabled && !config.backends.some((row) => row.enabled && kinds[row.kind]?.prefill === true)) {
+    warnings.push('routing.resume_after_output is on, but no enabled backend takes a prefill (anthropic, bedrock and their presets): no broken answer can be resumed');
+  }
+  const catalog = config.model_catalog;
+  if (catalog.enabled && catalog.path !== undefined && catalog.source_url === undefined && !existsSync(catalog.path)) {
+    warnings.push(`model_catalog.path "${catalog.path}" does not exist and no source_url is set: the catalog decides nothing until the file is there (curl -o ${catalog.path} https://models.dev/api.json)`);
+  }
   const first = config.backends[0];
   if (config.routing.default_route_derived && first && !first.enabled) {
     warnings.push(`routing.default_route is not set: it goes to "${config.routing.default_route}" because the first backend, "${first.id}", is disabled; set routing.default_route to say which`);

@@ -82,4 +82,23 @@ describe('configWarnings', () => {
       expect(() => configFrom(`${base}routing: { default_route: "off:m" }\nbackends:\n  - { id: off, kind: localstub, models: [m], enabled: false }\n  - { id: s, kind: localstub }`)).to.throw(/not configured or not enabled/);
     });
   });
+
+  describe('features that cannot work as configured', () => {
+    it('routing.resume_after_output with no backend that takes a prefill', () => {
+      const on = 'routing: { resume_after_output: { enabled: true } }\n';
+      expect(warn(`${on}backends:\n  - { id: s, kind: localstub, models: [m] }`)).to.deep.equal([
+        'routing.resume_after_output is on, but no enabled backend takes a prefill (anthropic, bedrock and their presets): no broken answer can be resumed',
+      ]);
+      expect(warn(`${on}backends:\n  - { id: s, kind: localstub, models: [m] }\n  - { id: a, kind: custom-anthropic, base_url: "http://127.0.0.1:9" }`)).to.deep.equal([]);
+    });
+
+    it('model_catalog over a file that does not exist, with nothing to fetch it from', () => {
+      const rows = 'backends:\n  - { id: s, kind: localstub, models: [m] }\n';
+      expect(warn(`${rows}model_catalog: { enabled: true, path: /nonexistent/models.json }`)).to.deep.equal([
+        'model_catalog.path "/nonexistent/models.json" does not exist and no source_url is set: the catalog decides nothing until the file is there (curl -o /nonexistent/models.json https://models.dev/api.json)',
+      ]);
+      expect(warn(`${rows}model_catalog: { enabled: true, path: /nonexistent/models.json, source_url: "https://models.dev/api.json" }`)).to.deep.equal([]);
+      expect(warn(`${rows}model_catalog: { enabled: true, path: testdata/model-catalog/models-dev.json }`)).to.deep.equal([]);
+    });
+  });
 });

@@ -8,6 +8,7 @@ export const anthropicKind: BackendKind = {
   properties: anthropicProperties,
   checkRow: checkAnthropicRow,
   identity: {},
+  prefill: true,
   catalogProvider: 'anthropic',
   defaultModel: ANTHROPIC_DEFAULTS.models[0]!,
   keyEnv: ANTHROPIC_DEFAULTS.keyEnv!,

@@ -7,6 +7,7 @@ export const bedrockKind: BackendKind = {
   kind: 'bedrock',
   properties: bedrockProperties,
   identity: {},
+  prefill: true,
   catalogProvider: 'amazon-bedrock',
   defaultModel: BEDROCK_DEFAULTS.models[0]!,
   checkRow: checkBedrockRow,

@@ -62,6 +62,7 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     ...(base.checkRow ? { checkRow: base.checkRow } : {}),
     ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),
     ...(preset.catalog ? { catalogProvider: preset.catalog } : {}),
+    ...(base.prefill ? { prefill: true } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
 }
