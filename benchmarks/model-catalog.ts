@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
+import { interleaved, median } from './interleaved.js';
 
 const { emptyCall } = await import('../dist/canonical/index.js' as string) as typeof import('../lib/canonical/index.js');
 const { ChatStreamEncoder } = await import('../dist/frontends/openai-chat/index.js' as string) as typeof import('../lib/frontends/openai-chat/index.js');
@@ -43,10 +44,6 @@ function syntheticCatalog(providers = 120, models = 40): string {
   return JSON.stringify(root);
 }
 
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-}
-
 /** A request through the executor, catalog off and on: text only (the request asks nothing of the model), then with tools and an image. */
 export async function catalogOffVsOn(rounds: number): Promise<{ name: string; us: number }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'lip-bench-catalog-'));
@@ -68,17 +65,9 @@ export async function catalogOffVsOn(rounds: number): Promise<{ name: string; us
     };
     return { name: v.name, once, samples: [] as number[], runtime };
   });
-  for (let i = 0; i < 200; i++) for (const r of runners) await r.once();
-  for (let round = 0; round < rounds; round++) {
-    for (const r of runners) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < 100; i++) await r.once();
-      r.samples.push(Number(process.hrtime.bigint() - start) / 100 / 1000);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
+  const rows = await interleaved(runners, rounds, 100);
   for (const r of runners) await r.runtime.close();
-  return runners.map((r) => ({ name: r.name, us: median(r.samples) }));
+  return rows;
 }
 
 /** Reading a snapshot of models.dev's size (4,800 models), in milliseconds. */

@@ -11,6 +11,7 @@
  * ```
  */
 import { lastValueFrom, tap } from 'rxjs';
+import { interleaved } from './interleaved.js';
 
 const { emptyCall, REASONING_DIALECTS } = await import('../dist/canonical/index.js' as string) as typeof import('../lib/canonical/index.js');
 const { ChatStreamEncoder } = await import('../dist/frontends/openai-chat/index.js' as string) as typeof import('../lib/frontends/openai-chat/index.js');
@@ -26,23 +27,6 @@ type HookContext = import('../lib/extensions/sdk.js').HookContext;
 type StreamContext = import('../lib/extensions/sdk.js').StreamContext;
 
 const STUB = '  - { id: stub, kind: localstub, models: [bench], chunks: 8, text: "a short answer in eight chunks" }';
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-}
-
-async function interleaved(runners: { name: string; once: () => unknown; samples: number[] }[], rounds: number, perRound: number): Promise<{ name: string; us: number }[]> {
-  for (let i = 0; i < 200; i++) for (const r of runners) await r.once();
-  for (let round = 0; round < rounds; round++) {
-    for (const r of runners) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < perRound; i++) await r.once();
-      r.samples.push(Number(process.hrtime.bigint() - start) / perRound / 1000);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  return runners.map((r) => ({ name: r.name, us: median(r.samples) }));
-}
 
 /** A request through the executor with the feature off and on (its candidate outside the catalogue). */
 export async function preservationOffVsOn(rounds: number): Promise<{ name: string; us: number }[]> {

@@ -218,41 +218,19 @@ export class Metrics {
       name: 'lip_internal_errors_total', help: 'Throws caught where none should happen (bugs), by where they were caught; each one failed only its own request.',
       labelNames: ['where'], registers,
     });
-    new client.Counter({
-      name: 'lip_extension_stage_fail_open_skips_total', help: 'Extension hooks that failed and were skipped (fail_open), by stage.', labelNames: ['stage'], registers,
+    /** A counter over process-wide counts kept by the module that counts (read at each scrape). */
+    const fromCounts = (name: string, help: string, label: string, counts: ReadonlyMap<string, number>) => new client.Counter({
+      name, help, labelNames: [label], registers,
       collect() {
         this.reset();
-        for (const [stage, count] of FAIL_OPEN_SKIPS) this.inc({ stage }, count);
+        for (const [value, count] of counts) this.inc({ [label]: value }, count);
       },
     });
-    new client.Counter({
-      name: 'lip_tool_call_repair_total', help: 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', labelNames: ['reason'], registers,
-      collect() {
-        this.reset();
-        for (const [reason, count] of TOOL_CALL_REPAIRS) this.inc({ reason }, count);
-      },
-    });
-    new client.Counter({
-      name: 'lip_reasoning_preservation_total', help: 'Assistant turns seen by reasoning-output-preservation, by outcome (kept, restored, left alone and why).', labelNames: ['outcome'], registers,
-      collect() {
-        this.reset();
-        for (const [outcome, count] of REASONING_PRESERVATION) this.inc({ outcome }, count);
-      },
-    });
-    new client.Counter({
-      name: 'lip_stream_resumes_total', help: 'Answers that broke after output (routing.resume_after_output): resumed, failed (no candidate continued them, or the resumes were spent), not_resumable (a tool call or hosted tool had started).', labelNames: ['outcome'], registers,
-      collect() {
-        this.reset();
-        for (const [outcome, count] of STREAM_RESUMES) this.inc({ outcome }, count);
-      },
-    });
-    new client.Counter({
-      name: 'lip_model_catalog_total', help: 'What the model catalog did: refreshes by outcome, candidates left out and requests adapted, by event.', labelNames: ['event'], registers,
-      collect() {
-        this.reset();
-        for (const [event, count] of MODEL_CATALOG_COUNTS) this.inc({ event }, count);
-      },
-    });
+    fromCounts('lip_extension_stage_fail_open_skips_total', 'Extension hooks that failed and were skipped (fail_open), by stage.', 'stage', FAIL_OPEN_SKIPS);
+    fromCounts('lip_tool_call_repair_total', 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', 'reason', TOOL_CALL_REPAIRS);
+    fromCounts('lip_reasoning_preservation_total', 'Assistant turns seen by reasoning-output-preservation, by outcome (kept, restored, left alone and why).', 'outcome', REASONING_PRESERVATION);
+    fromCounts('lip_stream_resumes_total', 'Answers that broke after output (routing.resume_after_output): resumed, failed (no candidate continued them, or the resumes were spent), not_resumable (a tool call or hosted tool had started).', 'outcome', STREAM_RESUMES);
+    fromCounts('lip_model_catalog_total', 'What the model catalog did: refreshes by outcome, candidates left out and requests adapted, by event.', 'event', MODEL_CATALOG_COUNTS);
     const recordingCounters: [string, string, keyof typeof RECORDING_COUNTS][] = [
       ['lip_recording_written_total', 'Exchanges written to the recording.', 'written'],
       ['lip_recording_dropped_total', 'Exchanges not recorded because the recording write queue was full.', 'dropped'],

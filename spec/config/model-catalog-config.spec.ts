@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../lib/config/index.js';
-import { configFrom } from '../helpers/config.js';
+import { configFrom, configIssues } from '../helpers/config.js';
 
 const BACKENDS = 'backends: [{ id: oa, kind: localstub }, { id: an, kind: localstub }]';
-const messages = (yaml: string): string[] => {
-  try {
-    configFrom(`${BACKENDS}\n${yaml}`);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-};
+const messages = (yaml: string): string[] => configIssues(`${BACKENDS}\n${yaml}`);
 
 describe('config: model_catalog', () => {
   it('defaults: off, every exclusion on, no adaptation, daily refresh when a source is set', () => {

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../lib/config/index.js';
-import { configFrom } from '../helpers/config.js';
+import { configFrom, configIssues } from '../helpers/config.js';
 
 const BACKENDS = 'backends: [{ id: oa, kind: localstub }, { id: an, kind: localstub }]';
-const messages = (yaml: string): string[] => {
-  try {
-    configFrom(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-};
+const messages = (yaml: string): string[] => configIssues(yaml);
 
 describe('config: pricing and observability keys', () => {
   it('defaults: no pricing, system routes not counted, tracing off', () => {

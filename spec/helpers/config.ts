@@ -1,9 +1,20 @@
-import { parseConfig, type Config } from '../../lib/config/index.js';
+import { ConfigError, parseConfig, type Config } from '../../lib/config/index.js';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
 
 /** Parses YAML config text the way `lip` does (the real registry, the real checks). */
 export function configFrom(yaml: string, env: NodeJS.ProcessEnv = {}): Config {
   return parseConfig(yaml, 'test.yaml', { ...LOAD_OPTIONS, env });
+}
+
+/** The problems the loader reports for YAML config text, as `path: message` (none: `[]`). */
+export function configIssues(yaml: string): string[] {
+  try {
+    configFrom(yaml);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+    throw err;
+  }
+  return [];
 }
 
 /**

@@ -210,12 +210,10 @@ function factsOf(model: Json, path: string): ModelFacts {
   const limit = model.limit;
   if (limit !== undefined && limit !== null) {
     if (!isObject(limit)) throw new CatalogFormatError(`${path}.limit`, 'expected an object');
-    const context = limitOf(limit, 'context', path);
-    const input = limitOf(limit, 'input', path);
-    const output = limitOf(limit, 'output', path);
-    if (context !== undefined) facts.context = context;
-    if (input !== undefined) facts.input = input;
-    if (output !== undefined) facts.output = output;
+    for (const key of ['context', 'input', 'output'] as const) {
+      const tokens = limitOf(limit, key, path);
+      if (tokens !== undefined) facts[key] = tokens;
+    }
   }
   const modalities = model.modalities;
   if (modalities !== undefined && modalities !== null) {
@@ -227,12 +225,10 @@ function factsOf(model: Json, path: string): ModelFacts {
       facts.modalities = [...new Set((input as string[]).filter((m) => MODALITIES.has(m)))].sort() as CatalogModality[];
     }
   }
-  const tools = flagOf(model, 'tool_call', path);
-  const reasoning = flagOf(model, 'reasoning', path);
-  const temperature = flagOf(model, 'temperature', path);
-  if (tools !== undefined) facts.tools = tools;
-  if (reasoning !== undefined) facts.reasoning = reasoning;
-  if (temperature !== undefined) facts.temperature = temperature;
+  for (const [fact, key] of [['tools', 'tool_call'], ['reasoning', 'reasoning'], ['temperature', 'temperature']] as const) {
+    const flag = flagOf(model, key, path);
+    if (flag !== undefined) facts[fact] = flag;
+  }
   // `true`, or the field the reasoning goes back in (`{field: "reasoning_content"}`).
   const interleaved = model.interleaved;
   if (typeof interleaved === 'boolean') facts.interleaved = interleaved;
