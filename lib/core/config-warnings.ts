@@ -53,7 +53,8 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     warnings.push(`model_aliases[${i}].pattern "${a.pattern}" has no ^…$ anchors: it also rewrites any selector that merely contains a match${example ? ` (${example})` : ''}; write "^${a.pattern.replace(/^\^|\$$/g, '')}$" to match whole selectors only`);
   });
   if (config.routing.resume_after_output.enabled && !config.backends.some((row) => row.enabled && kinds[row.kind]?.prefill === true)) {
-    warnings.push('routing.resume_after_output is on, but no enabled backend takes a prefill (anthropic, bedrock and their presets): no broken answer can be resumed');
+    const prefillKinds = Object.entries(kinds).filter(([, info]) => info.prefill === true).map(([kind]) => kind).sort();
+    warnings.push(`routing.resume_after_output is on, but no enabled backend takes a prefill (kinds ${prefillKinds.join(', ')}): no broken answer can be resumed`);
   }
   const catalog = config.model_catalog;
   if (catalog.enabled && catalog.path !== undefined && catalog.source_url === undefined && !existsSync(catalog.path)) {
