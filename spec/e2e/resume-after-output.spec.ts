@@ -49,6 +49,21 @@ describe('e2e: an answer that breaks after output is resumed (routing.resume_aft
       expect(lastMessage(second)).to.deep.equal({ role: 'assistant', content: [{ type: 'text', text: 'Hello, the' }] });
     });
 
+    it('an Anthropic client with thinking gets its thinking block (signed) and one text block, the continuation asked without thinking', async () => {
+      // message_start, ping, thinking start, delta, signature, stop, text start, 'Hello, wor': the reset follows.
+      up.emulators.a!.enqueue({ reasoning: { text: ['Plan the greeting.'], signature: 'sig-abc' }, text: ['Hello, wor', 'ld, and more'], fault: { reset: 8 } }, { text: ['ld.'] });
+      const message = await up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages }).finalMessage();
+      expect(message.content).to.deep.equal([
+        { type: 'thinking', thinking: 'Plan the greeting.', signature: 'sig-abc' },
+        { type: 'text', text: 'Hello, world.', ...(message.content[1]?.type === 'text' && 'citations' in message.content[1] ? { citations: message.content[1].citations } : {}) },
+      ]);
+      const continued = up.emulators.a!.requests[1]!.body as Body & { max_tokens: number };
+      expect(continued.thinking).to.equal(undefined);
+      expect(lastMessage(continued)).to.deep.equal({ role: 'assistant', content: [{ type: 'text', text: 'Hello, wor' }] });
+      // 2000 less what was written: 'Plan the greeting.' and 'Hello, wor' are 28 characters, 7 tokens.
+      expect(continued.max_tokens).to.equal(1993);
+    });
+
     it('a non-streaming client: an upstream answered whole breaks before any output, so the next candidate answers it afresh', async () => {
       up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
       up.emulators.b!.enqueue({ text: 'Hello, world.' });
