@@ -2,6 +2,7 @@ import { Observable } from 'rxjs/internal/Observable';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
 import type { Backend, Target } from '../backends/backend.js';
+import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { LipError, isErrorCode } from '../errors/index.js';
 import type { AttemptRecord, ExchangeRecord } from './record-format.js';
@@ -35,7 +36,9 @@ export class RecordedAttempts {
     const map = new Map<string, Backend>();
     for (const row of config.backends) {
       if (!row.enabled) continue;
-      map.set(row.id, { id: row.id, kind: 'recorded', models: row.models ?? [], stream: (_call, target) => this.source(target, scheduler) });
+      // A kind that takes a prefill keeps saying so: a resumed answer (routing.resume_after_output) replays as one.
+      const prefill = BACKEND_KINDS[row.kind]?.prefill === true;
+      map.set(row.id, { id: row.id, kind: 'recorded', models: row.models ?? [], ...(prefill ? { prefill } : {}), stream: (_call, target) => this.source(target, scheduler) });
     }
     return map;
   }
