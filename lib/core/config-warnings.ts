@@ -52,9 +52,10 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     const example = unanchoredExample(a.pattern, a.replacement, config);
     warnings.push(`model_aliases[${i}].pattern "${a.pattern}" has no ^…$ anchors: it also rewrites any selector that merely contains a match${example ? ` (${example})` : ''}; write "^${a.pattern.replace(/^\^|\$$/g, '')}$" to match whole selectors only`);
   });
-  if (config.routing.resume_after_output.enabled && !config.backends.some((row) => row.enabled && kinds[row.kind]?.prefill === true)) {
+  const takesPrefill = (row: Config['backends'][number]) => kinds[row.kind]?.prefill === true || (typeof row.prefill === 'string' && row.prefill !== 'none');
+  if (config.routing.resume_after_output.enabled && !config.backends.some((row) => row.enabled && takesPrefill(row))) {
     const prefillKinds = Object.entries(kinds).filter(([, info]) => info.prefill === true).map(([kind]) => kind).sort();
-    warnings.push(`routing.resume_after_output is on, but no enabled backend takes a prefill (kinds ${prefillKinds.join(', ')}): no broken answer can be resumed`);
+    warnings.push(`routing.resume_after_output is on, but no enabled backend takes a prefill (kinds ${prefillKinds.join(', ')}, or a Chat Completions row with prefill: partial or prefix): no broken answer can be resumed`);
   }
   const catalog = config.model_catalog;
   if (catalog.enabled && catalog.path !== undefined && catalog.source_url === undefined && !existsSync(catalog.path)) {

@@ -23,7 +23,7 @@ const lastMessage = (body: unknown) => (body as Body).messages.at(-1);
  */
 describe('e2e: an answer that breaks after output is resumed (routing.resume_after_output)', () => {
   describe('on', () => {
-    const up = useUpstreams({ a: { kind: 'anthropic' }, b: { kind: 'anthropic' }, oc: { kind: 'openai-chat' } }, 'routing: { resume_after_output: { enabled: true } }');
+    const up = useUpstreams({ a: { kind: 'anthropic' }, b: { kind: 'anthropic' }, oc: { kind: 'openai-chat' }, kimi: { kind: 'openai-chat', extra: 'prefill: partial' } }, 'routing: { resume_after_output: { enabled: true } }');
 
     it('a Claude stream reset after "Hello, wor" continues on the next candidate from exactly there (Anthropic SDK, streamed)', async () => {
       up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
@@ -92,6 +92,17 @@ describe('e2e: an answer that breaks after output is resumed (routing.resume_aft
       await stream.finalMessage().catch(() => undefined);
       await until(() => up.emulators.b!.closes.length >= 1, 'the continuation\'s upstream saw the close');
       expect(text).to.equal('Hello, world');
+    });
+
+    it('a Chat Completions row with prefill: partial (Moonshot\'s Partial Mode) is resumed on, the prefill marked partial', async () => {
+      // The role chunk, then two deltas: the reset follows 'Hello, wor'.
+      up.emulators.kimi!.enqueue({ text: ['Hello, ', 'wor', 'ld'], fault: { reset: 3 } }, { text: ['ld.'] });
+      const openai = up.openai();
+      let text = '';
+      for await (const chunk of await openai.chat.completions.create({ model: 'kimi:kimi-k2.6', messages, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
+      const sent = (up.emulators.kimi!.requests[1]!.body as { messages: Record<string, unknown>[] }).messages.at(-1);
+      expect(sent).to.deep.equal({ role: 'assistant', content: 'Hello, wor', partial: true });
+      expect(text).to.equal('Hello, world.');
     });
 
     it('a backend without prefill is not resumed on: the break reaches the client in-band', async () => {

@@ -51,6 +51,11 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
     pushMessage(messages, message, o, media, marks);
   }
   if (media.length > 0) messages.push({ role: 'user', content: media });
+  // A trailing assistant text is the start of the answer, where the server says how to mark it.
+  const last = messages[messages.length - 1];
+  if (o.prefill !== 'none' && call.messages.at(-1)?.role === 'assistant' && last?.role === 'assistant' && last.tool_calls === undefined && typeof last.content === 'string' && last.content.length > 0) {
+    last[o.prefill] = true;
+  }
 
   const body: Json = { model, messages, stream };
   if (stream && o.streamUsage) body.stream_options = { include_usage: true };

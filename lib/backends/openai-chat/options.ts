@@ -18,6 +18,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   custom_tools: { enum: ['native', 'function'], default: 'native' },
   allowed_tools: { enum: ['native', 'filter'], default: 'native' },
   web_search: { enum: ['native', 'refuse'], default: 'native' },
+  prefill: { enum: ['none', 'partial', 'prefix'], default: 'none' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
 };
 
@@ -48,6 +49,12 @@ export interface ChatOptions {
    * before anything is sent (retryable), for servers that have no search and would ignore it.
    */
   readonly webSearch: 'native' | 'refuse';
+  /**
+   * How the server is told that a trailing assistant message is the start of the answer to go
+   * on with: `partial: true` (Moonshot's Partial Mode), `prefix: true` (Mistral, DeepSeek's beta
+   * endpoint), or not at all (OpenAI and most servers answer it anew).
+   */
+  readonly prefill: 'none' | 'partial' | 'prefix';
   /** The row as errors name it (`vllm backend "local"`). */
   readonly name: string;
   /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, ...; Call.providerOptions.openai). */
@@ -68,6 +75,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
     allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
     webSearch: str('web_search', 'native') as ChatOptions['webSearch'],
+    prefill: str('prefill', 'none') as ChatOptions['prefill'],
     name: `${row.kind} backend "${row.id}"`,
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},

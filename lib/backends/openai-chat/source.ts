@@ -37,6 +37,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     requiresKey,
     identity: presentedIdentity(defaults),
     reasoning: chatReasoning(o.reasoningField),
+    prefill: o.prefill !== 'none',
     defaultModels: defaults.models,
     customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({

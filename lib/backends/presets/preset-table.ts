@@ -76,7 +76,7 @@ export const PRESETS: readonly Preset[] = [
     kind: 'moonshot', base: 'openai-chat', description: 'Moonshot AI, the Kimi models (api.moonshot.ai)',
     catalog: 'moonshotai',
     keyEnv: 'MOONSHOT_API_KEY', models: ['kimi-k2.6'],
-    defaults: { base_url: 'https://api.moonshot.ai/v1', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+    defaults: { base_url: 'https://api.moonshot.ai/v1', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse', prefill: 'partial' },
   },
   {
     kind: 'zai', base: 'openai-chat', description: 'Z.ai, the GLM models (api.z.ai; the Coding Plan has its own base_url)',

@@ -147,4 +147,17 @@ describe('backends/openai-chat/encode-request', () => {
     });
     expect((encodeChatRequest(history, 'm', options({ reasoning_field: 'reasoning_content' })).messages as Record<string, unknown>[])[1]).to.deep.equal({ role: 'assistant', content: 'a', reasoning_content: 'relayed summary' });
   });
+
+  it('prefill: a trailing assistant text is marked as the answer\'s start (partial, prefix), and only that', () => {
+    const prefilled = call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }, { role: 'assistant', parts: [{ type: 'text', text: 'Dear customer,' }] }] });
+    const last = (o: ReturnType<typeof options>, c: Call = prefilled) => (encodeChatRequest(c, 'm', o).messages as Record<string, unknown>[]).at(-1);
+    expect(last(options({ prefill: 'partial' }))).to.deep.equal({ role: 'assistant', content: 'Dear customer,', partial: true });
+    expect(last(options({ prefill: 'prefix' }))).to.deep.equal({ role: 'assistant', content: 'Dear customer,', prefix: true });
+    expect(last(options())).to.deep.equal({ role: 'assistant', content: 'Dear customer,' });
+    // An assistant turn with tool calls, or one followed by more, is history, not a start.
+    const withCall = call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }, { role: 'assistant', parts: [{ type: 'text', text: 'Calling.' }, { type: 'tool_call', id: 'c1', name: 'f', arguments: '{}' }] }] });
+    expect(last(options({ prefill: 'partial' }), withCall)).to.not.have.property('partial');
+    const history = call({ messages: [...prefilled.messages, { role: 'user', parts: [{ type: 'text', text: 'more' }] }] });
+    expect((encodeChatRequest(history, 'm', options({ prefill: 'partial' })).messages as Record<string, unknown>[]).some((m) => 'partial' in m)).to.equal(false);
+  });
 });
