@@ -57,6 +57,8 @@ export class CatalogSource {
   private nextAt: number | undefined;
   private failures = 0;
   private running: Promise<RefreshOutcome> | undefined;
+  /** Aborts the fetch under way when the source closes. */
+  private readonly closing = new AbortController();
   private closed = false;
   private readonly now: () => number;
 
@@ -103,14 +105,15 @@ export class CatalogSource {
     return this.running;
   }
 
-  /** Stops refreshing and releases the client (the source owns it). */
+  /** Stops refreshing, aborts a fetch under way and releases the client (the source owns it). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.nextAt = undefined;
-    void this.deps.dispatcher?.close().catch(() => undefined);
+    this.closing.abort();
+    void this.deps.dispatcher?.destroy().catch(() => undefined);
   }
 
   private schedule(delayMs: number): void {
@@ -133,10 +136,11 @@ export class CatalogSource {
       outcome = 'failed';
       error = describe(err);
       this.failures++;
-      this.deps.logger?.warn('model catalog: refresh failed; the running snapshot stays', { source_url: url, error, snapshot: this.snapshot?.generation ?? null });
+      // A fetch the source's own closing aborted is no failure of the source.
+      if (!this.closed) this.deps.logger?.warn('model catalog: refresh failed; the running snapshot stays', { source_url: url, error, snapshot: this.snapshot?.generation ?? null });
     }
     this.lastRefresh = { at, outcome, ...(error !== undefined ? { error } : {}) };
-    countCatalog(`refresh_${outcome}`);
+    if (!this.closed) countCatalog(`refresh_${outcome}`);
     const interval = this.settings.refresh_interval;
     this.schedule(outcome === 'failed' ? Math.min(interval, FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 20)) : interval);
     return outcome;
@@ -149,7 +153,7 @@ export class CatalogSource {
     const response = await dispatchRequest(dispatcher, {
       origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET',
       headers: { accept: 'application/json', ...(this.etag !== undefined && this.snapshot !== undefined ? { 'if-none-match': this.etag } : {}) },
-      signal: AbortSignal.timeout(this.settings.fetch_timeout),
+      signal: AbortSignal.any([AbortSignal.timeout(this.settings.fetch_timeout), this.closing.signal]),
     });
     if (response.statusCode === 304) {
       response.body.resume();
@@ -194,6 +198,7 @@ export class CatalogSource {
 function describe(err: unknown): string {
   if (err instanceof CatalogFormatError) return `not a models.dev snapshot: ${err.message}`;
   const e = err as NodeJS.ErrnoException;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'the source did not answer within model_catalog.fetch_timeout';
+  if (e?.name === 'TimeoutError') return 'the source did not answer within model_catalog.fetch_timeout';
+  if (e?.name === 'AbortError') return 'the source was closed (a reload or a shutdown) during the fetch';
   return e?.message ?? String(err);
 }

@@ -131,6 +131,16 @@ describe('core/model-catalog/catalog-source: the snapshot file and its backgroun
     expect(s.status().last_refresh?.error).to.equal('the source did not answer within model_catalog.fetch_timeout');
   });
 
+  it('close() aborts a fetch under way (a CLI command or a reload does not wait for the source)', async () => {
+    server.answer = () => undefined; // never answers
+    const s = source({ path: join(dir, 'models.json'), source_url: server.url, fetch_timeout: 60_000 });
+    const outcome = s.refresh();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    s.close();
+    expect(await outcome).to.equal('failed');
+    expect(s.status().last_refresh?.error).to.equal('the source was closed (a reload or a shutdown) during the fetch');
+  });
+
   it('a file younger than the interval waits for its turn; close() stops the schedule', () => {
     const path = join(dir, 'models.json');
     writeFileSync(path, REAL);
