@@ -150,12 +150,16 @@ export class CatalogSnapshot {
   }
 }
 
-/** A positive token count, or undefined (the catalog writes 0 for "not stated"). */
+/**
+ * A whole, positive token count, or undefined (the catalog writes 0 for "not stated"; a fraction
+ * below one token is no limit either: a limit of 0 would leave every request out).
+ */
 function limitOf(limit: Json, key: string, path: string): number | undefined {
   const value = limit[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CatalogFormatError(`${path}.limit.${key}`, 'expected a token count');
-  return value > 0 ? Math.floor(value) : undefined;
+  const tokens = Math.floor(value);
+  return tokens > 0 ? tokens : undefined;
 }
 
 function flagOf(model: Json, key: string, path: string): boolean | undefined {

@@ -47,6 +47,9 @@ describe('core/model-catalog/snapshot: a models.dev snapshot reduced to routing 
   it('takes models as a list of objects with ids too, and reads 0 and null as unstated', () => {
     const s = new CatalogSnapshot(JSON.stringify({ p: { models: [{ id: 'a', limit: { context: 0, output: 100 }, tool_call: null, modalities: { input: ['text', 'image', 'hologram'] } }] } }));
     expect(s.lookup('p', 'a')).to.deep.equal({ output: 100, modalities: ['image', 'text'] });
+    // Found by the fuzzer: a fraction below one token (5e-324) read as a limit of 0 left every request out.
+    const tiny = new CatalogSnapshot(JSON.stringify({ p: { models: { a: { limit: { context: 5e-324, input: 0.5, output: 100.7 } } } } }));
+    expect(tiny.lookup('p', 'a')).to.deep.equal({ output: 100 });
   });
 
   it('keeps each model\'s prices, with the tiers of long prompts largest first', () => {
