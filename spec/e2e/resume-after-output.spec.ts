@@ -23,7 +23,7 @@ const lastMessage = (body: unknown) => (body as Body).messages.at(-1);
  */
 describe('e2e: an answer that breaks after output is resumed (routing.resume_after_output)', () => {
   describe('on', () => {
-    const up = useUpstreams({ a: { kind: 'anthropic' }, b: { kind: 'anthropic' }, oc: { kind: 'openai-chat' }, kimi: { kind: 'openai-chat', extra: 'prefill: partial' } }, 'routing: { resume_after_output: { enabled: true } }');
+    const up = useUpstreams({ a: { kind: 'anthropic' }, b: { kind: 'anthropic' }, oc: { kind: 'openai-chat' }, kimi: { kind: 'openai-chat', extra: 'prefill: partial' } }, 'routing: { resume_after_output: { enabled: true } }\nobservability: { metrics: { enabled: true } }');
 
     it('a Claude stream reset after "Hello, wor" continues on the next candidate from exactly there (Anthropic SDK, streamed)', async () => {
       up.emulators.a!.enqueue(BREAKS_AFTER_TWO);
@@ -117,13 +117,29 @@ describe('e2e: an answer that breaks after output is resumed (routing.resume_aft
       expect(up.emulators.oc!.requests).to.have.length(1);
     });
 
-    it('a tool call broken mid-arguments is not resumed', async () => {
-      up.emulators.a!.enqueue({ toolCalls: [{ id: 'toolu_1', name: 'read', args: '{"path": "a.ts"}' }], fault: { reset: 3 } });
-      const err = await up.anthropic().messages.stream({
-        model: 'a:claude-sonnet-4-5', max_tokens: 100, messages, tools: [{ name: 'read', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }],
-      }).finalMessage().then(() => undefined, (e: unknown) => e);
+    it('a tool call the client has seen is not resumed: its break reaches the client, and lip_stream_resumes_total counts both kinds', async () => {
+      // message_start, ping, the tool_use block (start, two deltas, stop): the reset comes before the message's end.
+      up.emulators.a!.enqueue({ toolCalls: [{ id: 'toolu_1', name: 'read', args: '{"path": "a.ts"}' }], fault: { reset: 6 } });
+      const seen: string[] = [];
+      const stream = up.anthropic().messages.stream({ model: 'a:claude-sonnet-4-5', max_tokens: 100, messages, tools: [{ name: 'read', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }] });
+      stream.on('contentBlock', (block) => seen.push(block.type));
+      const err = await stream.finalMessage().then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(Error);
+      expect(seen).to.deep.equal(['tool_use']);
       expect(up.emulators.a!.requests).to.have.length(1);
+      const metrics = await (await fetch(`${up.lip().url}/metrics`)).text();
+      expect(Number(/^lip_stream_resumes_total\{outcome="resumed"\} (\d+)$/m.exec(metrics)?.[1])).to.be.greaterThan(0);
+      expect(Number(/^lip_stream_resumes_total\{outcome="not_resumable"\} (\d+)$/m.exec(metrics)?.[1])).to.be.greaterThan(0);
+    });
+
+    it('a tool call cut before its arguments completed was never shown (tool-call-repair holds it): the break comes before output, and failover applies as always', async () => {
+      up.emulators.a!.enqueue({ toolCalls: [{ id: 'toolu_1', name: 'read', args: '{"path": "a.ts"}' }], fault: { reset: 3 } });
+      up.emulators.b!.enqueue({ toolCalls: [{ id: 'toolu_2', name: 'read', args: '{"path": "a.ts"}' }] });
+      const message = await up.anthropic().messages.stream({
+        model: 'a:claude-sonnet-4-5|b:claude-sonnet-4-5', max_tokens: 100, messages, tools: [{ name: 'read', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }],
+      }).finalMessage();
+      expect(message.content.map((b) => b.type)).to.deep.equal(['tool_use']);
+      expect((up.emulators.b!.requests[0]!.body as Body).messages).to.have.length(1); // a fresh attempt, no prefill
     });
   });
 
