@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../core/runtime.js';
 import type { Frontend, ModelEntry, ModelInfo, ModelListRoute, RequestContext } from '../frontends/protocol.js';
-import { LipError } from '../errors/index.js';
+import { isLipError, LipError } from '../errors/index.js';
 import { sendError, sendJson } from './send.js';
 
 /**
@@ -35,8 +35,9 @@ function firstCandidateInfo(runtime: Runtime, name: string): ModelInfo | undefin
   try {
     const first = runtime.executor.candidates(name)[0];
     return first ? runtime.catalog!.describe(first.backend, first.model) : undefined;
-  } catch {
-    return undefined; // an alias routing refuses is listed without a description
+  } catch (err) {
+    if (isLipError(err)) return undefined; // an alias routing refuses is listed without a description
+    throw err;
   }
 }
 

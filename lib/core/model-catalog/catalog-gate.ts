@@ -52,7 +52,7 @@ export function needsOf(call: Call): RequestNeeds {
   return { modalities: [...modalities].sort(), tools: call.tools.length > 0 };
 }
 
-/** Where a decision's facts came from, for its reason: `catalog openai/gpt-4o`, `override`. */
+/** Where a decision's fact came from, for its reason: `catalog <provider>/<model>`, `backend override`, `model override`. */
 function origin(resolved: ResolvedFacts, fact: keyof ResolvedFacts['sources']): string {
   const source = resolved.sources[fact];
   if (source === 'catalog') return resolved.entries.length === 1 ? `catalog ${resolved.entries[0]!}` : `catalog (${resolved.entries.length} entries by name)`;
