@@ -1,5 +1,17 @@
 import type { Message } from './call.js';
 
+/**
+ * What the routed model is asked, after the conversation, to compact it (lip's own compaction
+ * for a Responses client, `/responses/compact`). The compaction-continuity feature recognises a
+ * call ending with it as a compaction.
+ */
+export const COMPACTION_INSTRUCTION = [
+  'Compact the conversation above into a summary that another turn of this conversation can continue from',
+  'without the original turns. Keep the user\'s goals and constraints, decisions made, work done so far',
+  '(files, commands, results and errors), open questions and the exact next steps. Be complete and',
+  'concrete; do not address the user and do not call tools. Answer with the summary only.',
+].join(' ');
+
 /** What a conversation summary is introduced with when it comes back as the conversation's start. */
 export const COMPACTION_PREAMBLE = 'Summary of the conversation so far (earlier turns were compacted into it):';
 

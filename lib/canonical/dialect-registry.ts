@@ -397,3 +397,26 @@ export interface ToolProviderOptions {
   readonly anthropic?: AnthropicToolOptions;
   readonly openai?: OpenAIToolOptions;
 }
+
+/**
+ * The conversation a client names in its request knobs, when it names one: OpenAI's
+ * `prompt_cache_key` (Codex CLI sends its conversation id there). Undefined otherwise.
+ *
+ * ```ts
+ * conversationKeyOf(emptyCall({ providerOptions: { openai: { promptCacheKey: 'conv-1' } } })) // 'conv-1'
+ * ```
+ */
+export function conversationKeyOf(call: Call): string | undefined {
+  const key = call.providerOptions?.openai?.promptCacheKey;
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+/**
+ * Whether the request asks its provider for a compaction as the whole answer: a Responses input
+ * ending with a `compaction_trigger` item, or Anthropic's top-level `compaction`. (Compaction once
+ * the context grows past a threshold, `context_management`, is not: that answer is an ordinary
+ * turn.)
+ */
+export function asksForCompaction(call: Call): boolean {
+  return call.providerOptions?.openai?.compactionTrigger === true || call.providerOptions?.anthropic?.compaction !== undefined;
+}

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { codexClientCompat } from './features/codex-client-compat/index.js';
+import { compactionContinuity } from './features/compaction-continuity/index.js';
 import { requestTag } from './features/request-tag/index.js';
 import { partsNoop } from './features/parts-noop/index.js';
 import { preRequestPolicy } from './features/pre-request-policy/index.js';
@@ -41,6 +42,7 @@ export const FEATURE_FACTORIES: Record<string, FeatureFactory<never>> = {
   [refWorkspaceGuard.id]: refWorkspaceGuard as FeatureFactory<never>,
   [codexClientCompat.id]: codexClientCompat as FeatureFactory<never>,
   [reasoningOutputPreservation.id]: reasoningOutputPreservation as FeatureFactory<never>,
+  [compactionContinuity.id]: compactionContinuity as FeatureFactory<never>,
 };
 
 /**

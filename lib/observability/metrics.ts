@@ -9,6 +9,7 @@ import type { AttemptReport } from '../core/attempt.js';
 import { reportInternalError, type InternalErrorReport } from '../errors/index.js';
 import { FAIL_OPEN_SKIPS } from '../extensions/hook-failures.js';
 import { REASONING_PRESERVATION } from '../extensions/features/reasoning-output-preservation/index.js';
+import { COMPACTION_CONTINUITY } from '../extensions/features/compaction-continuity/outcomes.js';
 import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index.js';
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 import { MODEL_CATALOG_COUNTS } from '../core/model-catalog/counts.js';
@@ -229,6 +230,7 @@ export class Metrics {
     fromCounts('lip_extension_stage_fail_open_skips_total', 'Extension hooks that failed and were skipped (fail_open), by stage.', 'stage', FAIL_OPEN_SKIPS);
     fromCounts('lip_tool_call_repair_total', 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', 'reason', TOOL_CALL_REPAIRS);
     fromCounts('lip_reasoning_preservation_total', 'Assistant turns seen by reasoning-output-preservation, by outcome (kept, restored, left alone and why).', 'outcome', REASONING_PRESERVATION);
+    fromCounts('lip_compaction_continuity_total', 'What compaction-continuity did: compaction boundaries found, extractions (by result), requests the kept state was put into, and why a request had none.', 'event', COMPACTION_CONTINUITY);
     fromCounts('lip_stream_resumes_total', 'Answers that broke after output (routing.resume_after_output): resumed, failed (no candidate continued them, or the resumes were spent), not_resumable (a tool call or hosted tool had started).', 'outcome', STREAM_RESUMES);
     fromCounts('lip_model_catalog_total', 'What the model catalog did: refreshes by outcome, candidates left out and requests adapted, by event.', 'event', MODEL_CATALOG_COUNTS);
     const recordingCounters: [string, string, keyof typeof RECORDING_COUNTS][] = [

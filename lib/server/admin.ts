@@ -61,6 +61,9 @@ export const ADMIN_ENDPOINTS = {
   /** Counts and posture only: never a turn's reasoning, anchors or scopes. */
   '/admin/reasoning-preservation': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('reasoning-output-preservation', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/reasoning-preservation needs the reasoning-output-preservation feature (on unless a row turns it off)'),
+  /** Counts, bounds and the extractor's posture only: never a capsule, a branch key or a transcript. */
+  '/admin/compaction-continuity': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('compaction-continuity', url.searchParams)
+    ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/compaction-continuity needs the compaction-continuity feature (enabled: true)'),
   /** The snapshot's state; with `?model=` (and `&backend=`), the facts its candidates resolve to. */
   '/admin/model-catalog': (runtime: Runtime, url: URL) => {
     if (!runtime.catalog) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/model-catalog needs model_catalog.enabled: true');

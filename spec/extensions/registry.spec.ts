@@ -41,9 +41,9 @@ describe('extensions/registry and features: config', () => {
 
   it('an unknown id is an error with a suggestion and the known ids', () => {
     expect(problems(`features:\n  - { id: request-tga }\n${STUB}`)).to.deep.equal([
-      'test.yaml:2:11: features[0].id: unknown feature "request-tga" (did you mean "request-tag"?); known features: codex-client-compat, parts-noop, pre-request-policy, reasoning-output-preservation, ref-autoappend-file, ref-request-suffix, ref-submit-annotate, ref-tool-policy, ref-tool-prefix, ref-traffic-transcript, ref-verifier-stub, ref-workspace-guard, request-tag, secrets-guard, submit-noop, test-quota, tool-call-repair, tool-reactor-noop',
+      'test.yaml:2:11: features[0].id: unknown feature "request-tga" (did you mean "request-tag"?); known features: codex-client-compat, compaction-continuity, parts-noop, pre-request-policy, reasoning-output-preservation, ref-autoappend-file, ref-request-suffix, ref-submit-annotate, ref-tool-policy, ref-tool-prefix, ref-traffic-transcript, ref-verifier-stub, ref-workspace-guard, request-tag, secrets-guard, submit-noop, test-quota, tool-call-repair, tool-reactor-noop',
     ]);
-    expect(problems(`features:\n  - { id: magic }\n${STUB}`)[0]).to.match(/unknown feature "magic"; known features: codex-client-compat, parts-noop, pre-request-policy, reasoning-output-preservation, ref-autoappend-file, ref-request-suffix, ref-submit-annotate, ref-tool-policy, ref-tool-prefix, ref-traffic-transcript, ref-verifier-stub, ref-workspace-guard, request-tag, secrets-guard, submit-noop, test-quota, tool-call-repair, tool-reactor-noop$/);
+    expect(problems(`features:\n  - { id: magic }\n${STUB}`)[0]).to.match(/unknown feature "magic"; known features: codex-client-compat, compaction-continuity, parts-noop, pre-request-policy, reasoning-output-preservation, ref-autoappend-file, ref-request-suffix, ref-submit-annotate, ref-tool-policy, ref-tool-prefix, ref-traffic-transcript, ref-verifier-stub, ref-workspace-guard, request-tag, secrets-guard, submit-noop, test-quota, tool-call-repair, tool-reactor-noop$/);
   });
 
   it("a row's config is checked against its plugin's schema, with positions", () => {

@@ -1,5 +1,5 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { COMPACTION_INSTRUCTION, REASONING_DIALECTS } from '../../canonical/index.js';
 import type { DecodedRequest, EncodeContext, GenerateRoute } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { sealState } from '../state-envelope.js';
@@ -10,13 +10,7 @@ import { responsesUsage } from './response-object.js';
 
 type Json = Record<string, any>; // shape checked by the Responses request schema first
 
-/** What the routed model is asked, after the conversation, to compact it. */
-export const COMPACTION_INSTRUCTION = [
-  'Compact the conversation above into a summary that another turn of this conversation can continue from',
-  'without the original turns. Keep the user\'s goals and constraints, decisions made, work done so far',
-  '(files, commands, results and errors), open questions and the exact next steps. Be complete and',
-  'concrete; do not address the user and do not call tools. Answer with the summary only.',
-].join(' ');
+export { COMPACTION_INSTRUCTION } from '../../canonical/index.js';
 
 /** Hints the compaction encoder reads: the request's user messages as the client sent them. */
 type CompactHints = { readonly userItems: readonly Json[] };
