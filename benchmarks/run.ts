@@ -30,6 +30,7 @@ import { extensionsUsPerEvent } from './extensions.js';
 import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
 import { preservationHooks, preservationOffVsOn } from './reasoning-preservation.js';
 import { catalogOffVsOn, snapshotReadMs } from './model-catalog.js';
+import { continuityOffVsOn } from './compaction-continuity.js';
 
 const quick = process.argv.includes('--quick');
 /** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
@@ -285,6 +286,10 @@ async function main(): Promise<void> {
     const catalogRows = await catalogOffVsOn(quick ? 10 : 40);
     const read = snapshotReadMs(quick ? 5 : 20);
     out.push(table([['measure', 'us'], ...catalogRows.map((r) => [r.name, r.us.toFixed(2)]), [`${read.name} (${(read.bytes / 1024 / 1024).toFixed(1)} MiB), ms`, read.ms.toFixed(1)]]));
+
+    out.push('\n## Compaction continuity (in process; medians of interleaved rounds)');
+    const continuityRows = await continuityOffVsOn(quick ? 10 : 40);
+    out.push(table([['measure', 'us'], ...continuityRows.map((r) => [r.name, r.us.toFixed(2)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

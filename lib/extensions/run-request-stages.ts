@@ -23,7 +23,7 @@ export interface RequestStagesResult {
 
 /**
  * Runs `session_open` ... `route_hinting` over the call, one hook at a time in order. Each
- * hook's answer is checked with the canonical validator; a throw, a rejected promise or an
+ * hook's answer is checked with the canonical validator (unless it is the call the hook was given); a throw, a rejected promise or an
  * invalid call is that hook's failure (skipped when fail_open, `LIP_ERR_EXTENSION_FAILED`
  * when fail_closed). A `{ reject }` answer is `LIP_ERR_EXTENSION_REJECTED` whatever the mode.
  * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools, and
@@ -73,7 +73,8 @@ async function runOne(registered: Registered<RequestHook>, call: Call, ctx: Hook
       throw rejection(registered, String(answer.reject), typeof answer.status === 'number' ? answer.status : 403);
     }
     const next = reconcile ? reconcileToolChoice(fromCatalogView(call, withoutRemovedMembers(view, withoutOrphanedKnobs(view, answer as Call)))) : (answer as Call);
-    const issues = validateCall(next);
+    // The call a hook hands back unchanged was valid when it came in (the server validated it, or this check did).
+    const issues = next === call ? [] : validateCall(next);
     if (issues.length > 0) throw new TypeError(`left the call invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     return next;
   } catch (err) {

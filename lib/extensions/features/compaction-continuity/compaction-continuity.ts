@@ -122,6 +122,13 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
     branches.configure({ ttlMs: config.branch_ttl, maxEntries: config.max_branch_entries, maxSourceChars: config.source.max_bytes, maxTotalSourceChars: config.source.max_total_bytes });
     jobs.configure({ concurrency: config.worker.max_concurrency, capacity: config.worker.queue_capacity });
     const open = new Map<string, OpenCompaction>();
+    /** Each capsule's block, rendered once (a capsule is never changed: a new revision is a new object). */
+    const blocks = new WeakMap<Capsule, string | null>();
+    const blockOf = (capsule: Capsule): string | undefined => {
+      let block = blocks.get(capsule);
+      if (block === undefined) blocks.set(capsule, (block = isEmpty(capsule) ? null : renderBlock(capsule, capsuleBytes) ?? null));
+      return block ?? undefined;
+    };
 
     const branchOf = (call: Call, ctx: HookContext): string | undefined => {
       for (const source of config.branch) {
@@ -222,7 +229,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
         state.fingerprint = fingerprint;
         branches.retain(state, call, fingerprint.tokens * 4);
         if (state.pending !== undefined && !(await settledWithin(state.pending, config.barrier.timeout))) countEvent('barrier_timeout');
-        const block = state.capsule !== undefined && !isEmpty(state.capsule) ? renderBlock(state.capsule, capsuleBytes) : undefined;
+        const block = state.capsule !== undefined ? blockOf(state.capsule) : undefined;
         if (block === undefined) return call;
         countEvent('injected');
         return { ...call, system: [...call.system, { type: 'text', text: block }] };

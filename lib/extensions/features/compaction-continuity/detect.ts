@@ -81,26 +81,25 @@ export interface Fingerprint {
   readonly post: string | undefined;
 }
 
-export function fingerprintOf(call: Call): { readonly fingerprint: Fingerprint; readonly keys: readonly string[] } {
+export function fingerprintOf(call: Call): { readonly fingerprint: Fingerprint; readonly keys: () => readonly string[] } {
   let chars = 0;
   for (const part of call.system) chars += part.text.length;
-  const keys = call.messages.map((message) => {
-    const { key, length } = itemKey(message);
-    chars += length;
-    return key;
-  });
+  const { messages } = call;
+  for (const message of messages) for (const part of message.parts) chars += partLength(part);
+  const n = messages.length;
+  const tail: string[] = [];
+  for (let i = Math.max(0, n - HEURISTIC.tailItems); i < n; i++) tail.push(itemKey(messages[i]!));
+  let prefix = '';
+  for (let i = 0; i < Math.min(n, HEURISTIC.prefixItems); i++) prefix += `${itemKey(messages[i]!)}\u0001`;
+  let keys: string[] | undefined;
   return {
-    keys,
-    fingerprint: {
-      tokens: Math.ceil(chars / 4), items: keys.length,
-      tail: keys.slice(-HEURISTIC.tailItems),
-      prefix: keys.slice(0, HEURISTIC.prefixItems).join('\u0001'),
-      post: postMarkerOf(call),
-    },
+    // Every item's key is needed only when the sizes already say "compacted" (compactedSince asks last).
+    keys: () => (keys ??= messages.map(itemKey)),
+    fingerprint: { tokens: Math.ceil(chars / 4), items: n, tail, prefix, post: postMarkerOf(call) },
   };
 }
 
-function itemKey(message: Message): { key: string; length: number } {
+function itemKey(message: Message): string {
   let content = '';
   let length = 0;
   for (const part of message.parts) {
@@ -108,7 +107,23 @@ function itemKey(message: Message): { key: string; length: number } {
     length += text.length;
     content += `${part.type}:${text.length}:${text.slice(0, 48)}|${text.slice(-48)};`;
   }
-  return { key: `${message.role}|${length}|${content}`, length };
+  return `${message.role}|${length}|${content}`;
+}
+
+/** A part's size in characters, without building its text. */
+function partLength(part: Part): number {
+  switch (part.type) {
+    case 'text': return part.text.length;
+    case 'tool_call': return part.name.length + part.arguments.length + 2;
+    case 'tool_result': {
+      if (typeof part.content === 'string') return part.content.length;
+      let n = 0;
+      for (const p of part.content) n += p.type === 'text' ? p.text.length : p.type.length + 2;
+      return n;
+    }
+    case 'reasoning': return part.text?.length ?? 0;
+    default: return part.type.length + 2;
+  }
 }
 
 function partText(part: Part): string {
@@ -127,14 +142,15 @@ function partText(part: Part): string {
  * the previous one's last items survive in this one in order, and older history is gone or
  * replaced. Ambiguous changes (a fresh conversation, a fork, an edit) answer false.
  */
-export function compactedSince(prev: Fingerprint, cur: Fingerprint, curKeys: readonly string[]): boolean {
+export function compactedSince(prev: Fingerprint, cur: Fingerprint, curKeys: () => readonly string[]): boolean {
   if (prev.items === 0 || cur.items === 0 || prev.tokens < HEURISTIC.priorTokens) return false;
   const reduction = prev.tokens - cur.tokens;
   if (reduction < HEURISTIC.absoluteReduction || reduction < prev.tokens * HEURISTIC.relativeReduction) return false;
   if (prev.tail.length < HEURISTIC.tailItems) return false;
+  const keys = curKeys();
   let at = -1;
   for (const key of prev.tail) {
-    at = curKeys.indexOf(key, at + 1);
+    at = keys.indexOf(key, at + 1);
     if (at < 0) return false;
   }
   return cur.items < prev.items || cur.prefix !== prev.prefix;

@@ -7,11 +7,16 @@ const TOOL_RESULT_CHARS = 400;
 const SYSTEM_CHARS = 2_000;
 /** The share of the budget the conversation's first user message (its task) may take. */
 const FIRST_TASK_SHARE = 0.25;
+/** What the task is cut with, and what the "messages left out" line and its separator may take. */
+const CUT_MARK = ' [...]';
+const OMITTED_RESERVE = 40;
+const MIN_TRANSCRIPT_CHARS = 200;
 
 /**
  * The conversation as the extractor reads it: a plain transcript, most recent turns first to be
  * kept within `maxChars` (about four characters a token), the first user message (the task)
- * kept ahead of them within a quarter of the budget. Tool calls and results are cut short,
+ * kept ahead of them within a quarter of the budget (the whole never longer than `maxChars`).
+ * Tool calls and results are cut short,
  * media and reasoning are named, not copied. `dropLast` leaves out the request's own last
  * message (the agent's compaction prompt).
  *
@@ -22,21 +27,22 @@ const FIRST_TASK_SHARE = 0.25;
  */
 export function transcriptOf(call: Call, maxChars: number, dropLast: boolean): string {
   const messages = dropLast ? call.messages.slice(0, -1) : call.messages;
-  if (messages.length === 0) return '';
+  if (messages.length === 0 || maxChars < MIN_TRANSCRIPT_CHARS) return '';
   const firstUser = messages.findIndex((m) => m.role === 'user');
   let head = '';
   if (firstUser >= 0) {
     const rendered = render(messages[firstUser]!);
     const cap = Math.floor(maxChars * FIRST_TASK_SHARE);
-    head = rendered.length <= cap ? rendered : `${rendered.slice(0, cap)} [...]`;
+    head = rendered.length <= cap ? rendered : `${rendered.slice(0, cap - CUT_MARK.length)}${CUT_MARK}`;
   }
-  let budget = maxChars - head.length;
+  // What is left after the task, its separator and the line saying how many messages were left out.
+  let budget = maxChars - head.length - 2 - OMITTED_RESERVE;
   const tail: string[] = [];
   let i = messages.length - 1;
   for (; i > firstUser; i--) {
     const rendered = render(messages[i]!);
     if (rendered.length === 0) continue;
-    if (rendered.length > budget) break;
+    if (rendered.length + 2 > budget) break;
     tail.push(rendered);
     budget -= rendered.length + 2;
   }
