@@ -31,9 +31,12 @@ export const LIP_COMPACT_INSTRUCTION = COMPACTION_INSTRUCTION;
 export const START_RULES: readonly StartRule[] = [
   // Codex CLI's local compaction ("You are performing a CONTEXT CHECKPOINT COMPACTION...").
   { id: 'codex.checkpoint.v1', all: ['context checkpoint compaction'] },
-  // Claude Code's /compact and auto-compact: a tool-less request for a text-only summary.
+  // Claude Code's /compact and auto-compact: a request for a text-only summary, without tools
+  // (older versions), or with the conversation's tools offered (for its prompt cache) and
+  // forbidden in the prompt.
   { id: 'claude-code.compact.v1', all: ['text only', 'summary of the conversation'], noTools: true },
   { id: 'claude-code.compact.v2', all: ['text only', 'compaction', 'conversation'], noTools: true },
+  { id: 'claude-code.compact.v3', all: ['text only', 'do not call any tools', 'summary of the conversation'] },
   // Pi and OpenClaw (one prompt): the conversation quoted in <conversation>, summarised as a checkpoint.
   { id: 'pi.summary.v1', all: ['<conversation>', 'summar', 'checkpoint'] },
   // Cline's agentic compaction into a continuation note.

@@ -41,10 +41,14 @@ describe('compaction-continuity: detecting a compaction', () => {
     expect(startRuleOf(emptyCall({ messages: history(3), providerOptions: { anthropic: { compaction: { type: 'summarize' } } } }), false)).to.equal('protocol.compaction-request.v1');
   });
 
-  it('does not take an ordinary request, nor a Claude-Code-like prompt that offers tools, for a compaction', () => {
-    expect(startRuleOf(emptyCall({ messages: [...history(4), user('please summarise the README for me')] }))).to.equal(undefined);
+  it('Claude Code\'s prompt with the conversation\'s tools offered (and forbidden in the prompt) is one too', () => {
     const claude = PROMPTS['claude-code.compact.v1']!;
-    expect(startRuleOf(emptyCall({ messages: [...history(4), user(claude.last)], tools: [{ name: 'Read', parameters: { type: 'object' } }] }))).to.equal(undefined);
+    expect(startRuleOf(emptyCall({ messages: [...history(4), user(claude.last)], tools: [{ name: 'Read', parameters: { type: 'object' } }] }))).to.equal('claude-code.compact.v3');
+  });
+
+  it('does not take an ordinary request, nor a text-only summary asked with tools offered and not forbidden, for a compaction', () => {
+    expect(startRuleOf(emptyCall({ messages: [...history(4), user('please summarise the README for me')] }))).to.equal(undefined);
+    expect(startRuleOf(emptyCall({ messages: [...history(4), user('Give me a TEXT ONLY summary of the conversation so far.')], tools: [{ name: 'Read', parameters: { type: 'object' } }] }))).to.equal(undefined);
     expect(startRuleOf(emptyCall({ messages: [...history(4), assistant('CONTEXT CHECKPOINT COMPACTION')] })), 'the last message must be the user\'s').to.equal(undefined);
   });
 
