@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { checkAccess, type AccessSettings } from './check-access.js';
 import { checkIdentity } from './check-identity.js';
 import { checkNotImplemented } from './not-implemented.js';
@@ -33,6 +34,8 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   const backends = root.backends as Row[];
   const auth = root.auth as { api_keys: Row[] };
   const diagnostics = root.diagnostics as Row;
+
+  checkGeoip((root.access as Row).geoip as Row, report);
 
   // Backends: unique ids; at least one enabled.
   const seen = new Map<string, number>();
@@ -183,4 +186,38 @@ function resolveSecret(row: Row, name: string, path: readonly Segment[], env: No
   }
   if (inline === undefined && required) report(path, `needs ${name} or ${name}_env`);
   return inline === undefined ? undefined : String(inline);
+}
+
+/**
+ * `access.geoip`: every address or prefix parses, what the policy needs is there (an order, a
+ * database for countries, trusted proxies for a forwarded source). Nothing is opened here (the
+ * database is read when the server starts).
+ */
+function checkGeoip(geoip: Row, report: Report): void {
+  const lists: [string, string][] = [['deny', 'cidrs'], ['allow', 'cidrs'], ['client_ip', 'trusted_proxies']];
+  for (const [group, key] of lists) {
+    ((geoip[group] as Row)[key] as string[]).forEach((entry, i) => {
+      const problem = cidrProblem(entry);
+      if (problem) report(['access', 'geoip', group, key, i], problem);
+    });
+  }
+  if (geoip.enabled !== true) return;
+  if (geoip.order === undefined) report(['access', 'geoip'], 'order is required when geoip is enabled: deny_allow (allowed unless denied; an allow match wins) or allow_deny (denied unless allowed; a deny match wins)', 'enabled');
+  const countries = [...((geoip.deny as Row).countries as string[]), ...((geoip.allow as Row).countries as string[])];
+  if (countries.length > 0 && (geoip.database as Row).local_path === undefined) report(['access', 'geoip', 'database'], 'countries need a country database: set database.local_path to an MMDB file (DB-IP Lite Country or MaxMind GeoLite2 Country)');
+  const clientIp = geoip.client_ip as Row;
+  if (clientIp.source !== 'direct' && (clientIp.trusted_proxies as string[]).length === 0) report(['access', 'geoip', 'client_ip'], `source ${String(clientIp.source)} needs trusted_proxies: the proxies whose forwarding header is believed (without them, anyone could name any address)`, 'source');
+}
+
+/** Why an `access.geoip` entry is not an IP address or CIDR prefix, or undefined. */
+export function cidrProblem(entry: string): string | undefined {
+  const slash = entry.indexOf('/');
+  const address = slash < 0 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return `"${entry}" is not an IP address or CIDR prefix (hostnames are not accepted)`;
+  if (slash < 0) return undefined;
+  const bits = entry.slice(slash + 1);
+  const max = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${entry}": the prefix length must be 0 to ${max}`;
+  return undefined;
 }

@@ -21,6 +21,10 @@ const price: Schema = { type: 'number', minimum: 0 };
 const tokens: Schema = { type: 'integer', minimum: 1 };
 /** What a model may be given (`model_catalog`): the catalog's own names. */
 export const CATALOG_MODALITIES = ['text', 'image', 'pdf', 'audio', 'video'] as const;
+/** ISO 3166-1 alpha-2 country codes (`access.geoip`). */
+const countryList: Schema = { type: 'array', default: [], maxItems: 256, items: { type: 'string', pattern: '^[A-Z]{2}$', lipHint: 'must be an ISO 3166-1 alpha-2 country code in capitals, such as DE' } };
+/** IP addresses and CIDR prefixes (checked by `net.BlockList` in the semantic pass). */
+const cidrList: Schema = { type: 'array', default: [], maxItems: 4_096, items: { type: 'string', minLength: 2, maxLength: 64 } };
 const envName: Schema = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
 /** How an upstream identity carrier is presented (`identity.upstream.*`, a backend row's `identity`). */
@@ -69,7 +73,20 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       websocket_max_age: duration('60m'),
       strict_transport_security: nonEmpty,
     }),
-    access: section({ mode: { enum: ['single_user', 'multi_user'], default: 'single_user' } }),
+    access: section({
+      mode: { enum: ['single_user', 'multi_user'], default: 'single_user' },
+      geoip: section({
+        enabled: bool(false),
+        order: { enum: ['deny_allow', 'allow_deny'] },
+        deny: section({ countries: countryList, cidrs: cidrList }),
+        allow: section({ countries: countryList, cidrs: cidrList }),
+        client_ip: section({
+          source: { enum: ['direct', 'x_forwarded_for', 'forwarded'], default: 'direct' },
+          trusted_proxies: cidrList,
+        }),
+        database: section({ source: { enum: ['local'], default: 'local' }, local_path: nonEmpty }),
+      }),
+    }),
     auth: section({
       api_keys: {
         type: 'array', default: [],

@@ -99,7 +99,7 @@ export interface Config {
   /** Where the config came from (`<embedded default>` or a path), for messages. */
   source: string;
   server: ServerConfig;
-  access: { mode: 'single_user' | 'multi_user' };
+  access: { mode: 'single_user' | 'multi_user'; geoip: GeoipConfig };
   auth: { api_keys: ApiKeyConfig[] };
   logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean };
   diagnostics: {
@@ -252,4 +252,14 @@ export interface AppAttributionHeaders {
   readonly title: string;
   /** Older names of the title header, which a client may still send and a row may still set. */
   readonly titleAliases?: readonly string[];
+}
+
+/** `access.geoip`: the ingress gate by client address and country (docs/security.md). */
+export interface GeoipConfig {
+  readonly enabled: boolean;
+  readonly order?: 'deny_allow' | 'allow_deny';
+  readonly deny: { readonly countries: readonly string[]; readonly cidrs: readonly string[] };
+  readonly allow: { readonly countries: readonly string[]; readonly cidrs: readonly string[] };
+  readonly client_ip: { readonly source: 'direct' | 'x_forwarded_for' | 'forwarded'; readonly trusted_proxies: readonly string[] };
+  readonly database: { readonly source: 'local'; readonly local_path?: string };
 }

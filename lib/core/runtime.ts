@@ -13,6 +13,7 @@ import { Recorder } from '../replay/recorder.js';
 import { createDispatcher } from '../backends/http/index.js';
 import { Executor } from './execute.js';
 import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
+import { ingressGate, type IngressGate } from './ingress-gate.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
 export interface Runtime {
@@ -31,6 +32,8 @@ export interface Runtime {
   readonly recorder?: Recorder;
   /** Model facts for routing (only when `model_catalog.enabled`). */
   readonly catalog?: CatalogPolicy;
+  /** The data plane's gate by client address and country (only when `access.geoip.enabled`). */
+  readonly ingress?: IngressGate;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -86,6 +89,8 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
  * tests pass scripted ones): the continuity store and the executor.
  */
 export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backend>, deps: RuntimeDeps = {}): Runtime {
+  // First: a country database that cannot be read fails the runtime before any store opens.
+  const ingress = ingressGate(config.access.geoip);
   const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
     ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}), redis: config.redis,
   });
@@ -148,6 +153,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(extensions ? { extensions } : {}),
     ...(recorder ? { recorder } : {}),
     ...(catalog ? { catalog } : {}),
+    ...(ingress ? { ingress } : {}),
     async close(options = {}) {
       if (catalog && options.next?.catalog?.source !== catalog.source) catalog.source.close();
       await Promise.all([

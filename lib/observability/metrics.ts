@@ -14,6 +14,7 @@ import { TOOL_CALL_REPAIRS } from '../extensions/features/tool-call-repair/index
 import { RECORDING_COUNTS } from '../replay/recording-writer.js';
 import { MODEL_CATALOG_COUNTS } from '../core/model-catalog/counts.js';
 import { STREAM_RESUMES } from '../core/resume-answer.js';
+import { INGRESS_DENIED } from '../core/ingress-gate.js';
 import { GenAiMetrics } from './gen-ai-metrics.js';
 
 /** What the metrics read at scrape time (the runtime serving now, which a reload may swap). */
@@ -231,6 +232,7 @@ export class Metrics {
     fromCounts('lip_tool_call_repair_total', 'Tool calls seen by tool-call-repair, by outcome reason (a repaired call counts once per repair).', 'reason', TOOL_CALL_REPAIRS);
     fromCounts('lip_reasoning_preservation_total', 'Assistant turns seen by reasoning-output-preservation, by outcome (kept, restored, left alone and why).', 'outcome', REASONING_PRESERVATION);
     fromCounts('lip_compaction_continuity_total', 'What compaction-continuity did: compaction boundaries found, extractions (by result), requests the kept state was put into, and why a request had none.', 'event', COMPACTION_CONTINUITY);
+    fromCounts('lip_ingress_denied_total', 'Requests refused by access.geoip before anything else ran: by its rules (policy), or for a forwarding header that could not be read (forwarding).', 'reason', INGRESS_DENIED);
     fromCounts('lip_stream_resumes_total', 'Answers that broke after output (routing.resume_after_output): resumed, failed (no candidate continued them, or the resumes were spent), not_resumable (a tool call or hosted tool had started).', 'outcome', STREAM_RESUMES);
     fromCounts('lip_model_catalog_total', 'What the model catalog did: refreshes by outcome, candidates left out and requests adapted, by event.', 'event', MODEL_CATALOG_COUNTS);
     const recordingCounters: [string, string, keyof typeof RECORDING_COUNTS][] = [

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Runtime } from '../core/runtime.js';
+import type { IngressRequest } from '../core/ingress-gate.js';
 import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import type { Frontend } from '../frontends/protocol.js';
@@ -312,6 +313,11 @@ export class LipServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
+    const ingress = this.runtime.ingress;
+    if (ingress !== undefined && table !== this.operatorTable && !this.websockets.carries(req.socket) && !isProbe(req.url) && !ingress.admits(ingressView(req))) {
+      refuseIngress(res);
+      return;
+    }
     const state: RequestState = {
       requestId: pickRequestId(req.headers['x-request-id'], randomUUID),
       startedAt: performance.now(),
@@ -356,6 +362,10 @@ export class LipServer {
       answerOnSocket(socket, response.status, response.body, [...identity, ...Object.entries({ ...headers, ...response.headers })]);
     };
     try {
+      if (this.runtime.ingress !== undefined && !this.runtime.ingress.admits(ingressView(req))) {
+        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${FORBIDDEN.length}\r\nconnection: close\r\n\r\n${FORBIDDEN}`);
+        return;
+      }
       if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'only WebSocket upgrades are served'));
       const url = requestTarget(req.url);
       const target = this.table.websocket(url.pathname);
@@ -789,4 +799,25 @@ async function settlesWithin(work: Promise<unknown>, ms: number, late: (err: unk
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What `access.geoip` refuses with: the same few bytes whatever the reason (no address, country or rule is revealed). */
+const FORBIDDEN = 'Forbidden\n';
+
+function refuseIngress(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': FORBIDDEN.length, connection: 'close' });
+  res.end(FORBIDDEN);
+}
+
+/** Liveness and readiness probes pass the ingress gate (orchestrators probe from their own addresses). */
+function isProbe(url: string | undefined): boolean {
+  return url === '/healthz' || url === '/readyz' || url?.startsWith('/healthz?') === true || url?.startsWith('/readyz?') === true;
+}
+
+function ingressView(req: IncomingMessage): IngressRequest {
+  return {
+    peer: req.socket.remoteAddress,
+    header: (name) => req.headersDistinct[name],
+  };
 }

@@ -55,9 +55,16 @@ export class WebSocketTurns {
   private listener: NetServer | undefined;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly connections = new Set<Connection>();
+  /** The loopback connections turns arrive on (judged at the upgrade, not again per turn). */
+  private readonly turnSockets = new WeakSet<object>();
   private closing = false;
 
   constructor(private readonly options: WebSocketTurnsOptions) {}
+
+  /** Whether a request arrived on a turn's loopback connection (a turn of an accepted WebSocket). */
+  carries(socket: object): boolean {
+    return this.turnSockets.has(socket);
+  }
 
   /** Connections open now. */
   get size(): number {
@@ -111,7 +118,10 @@ export class WebSocketTurns {
   private port(): Promise<number> {
     this.loopback ??= new Promise<number>((resolve, reject) => {
       // noDelay as node:http's own listener sets it: small SSE writes must not wait for Nagle's algorithm.
-      const listener = createNetServer({ noDelay: true }, (socket) => this.options.http.emit('connection', socket));
+      const listener = createNetServer({ noDelay: true }, (socket) => {
+        this.turnSockets.add(socket);
+        this.options.http.emit('connection', socket);
+      });
       this.listener = listener;
       listener.once('error', (err) => {
         // A listener that could not start is tried again by the next turn (not failed for good).

@@ -23,7 +23,8 @@ function sources(dir: string): string[] {
 
 /**
  * Disabled means free: with tracing off a lip process that served a request has not loaded a
- * single OpenTelemetry module (nor prom-client with metrics off); with tracing on it has. And no
+ * single OpenTelemetry module (nor prom-client with metrics off, nor mmdb-lib without access.geoip);
+ * with tracing on it has. And no
  * file in lib/ imports an OpenTelemetry package except as types: the one loader is tracing.ts.
  */
 describe('observability: OpenTelemetry loads only when tracing is enabled', function () {

@@ -1,7 +1,8 @@
 /**
  * Run in a child process by lazy-load.spec.ts: serves one request through a real lip with
  * tracing on or off (argv[2]) and prints which OpenTelemetry and prom-client modules the process
- * loaded, as JSON.
+ * loaded (and whether the country database reader was, which only access.geoip with country rules
+ * loads), as JSON.
  */
 import { createRequire } from 'node:module';
 import { configFrom } from '../helpers/config.js';
@@ -25,5 +26,5 @@ const res = await fetch(`${server.url}/v1/chat/completions`, {
 await res.text();
 await server.shutdown(1_000);
 const loaded = Object.keys(createRequire(import.meta.url).cache);
-const packages = [...new Set(loaded.map((p) => /node_modules\/(@opentelemetry\/[^/]+|prom-client)\//.exec(p)?.[1]).filter((p): p is string => p !== undefined))].sort();
+const packages = [...new Set(loaded.map((p) => /node_modules\/(@opentelemetry\/[^/]+|prom-client|mmdb-lib)\//.exec(p)?.[1]).filter((p): p is string => p !== undefined))].sort();
 process.stdout.write(JSON.stringify({ status: res.status, packages }));
