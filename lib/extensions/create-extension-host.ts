@@ -52,7 +52,7 @@ export function buildFeatures(rows: Config['features'], state: StateStore, deps:
     if (!factory) throw new LipError('LIP_ERR_CONFIG_INVALID', `unknown feature ${row.id}`); // the config loader rejects these first
     let bundle: FeatureBundle;
     try {
-      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), logger });
+      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), stateShared: state.kind === 'redis', logger });
       checkBundle(bundle);
     } catch (err) {
       throw new LipError('LIP_ERR_CONFIG_INVALID', `feature "${row.id}" could not be built from its config: ${(err as Error)?.message ?? String(err)}`, { cause: err });

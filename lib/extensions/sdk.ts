@@ -214,6 +214,8 @@ export interface FeatureServices {
   readonly featureId: string;
   /** `global` scope state of this feature (for lifecycles; hooks use `ctx.state`). */
   readonly state: ScopedState;
+  /** Whether that state is shared by every lip process (Redis, with `redis.url`) or this process's own (memory). */
+  readonly stateShared?: boolean;
   readonly logger: ExtensionLogger;
 }
 

@@ -14,6 +14,8 @@ export interface BranchState {
   pending?: Promise<void>;
   /** A compaction request was seen: the next request is the compacted conversation, not a boundary of its own. */
   compacting?: boolean;
+  /** When the shared state store was last read for this branch's capsule (a shared store only). */
+  checkedAt?: number;
 }
 
 export interface BranchLimits {

@@ -141,6 +141,33 @@ export function nextCapsule(previous: Capsule | undefined, extracted: Omit<Capsu
   return { ...rest, revision: (previous?.revision ?? 0) + 1, plan, ...(plan.length > 0 && planSource !== undefined ? { planSource } : {}) };
 }
 
+/**
+ * A capsule read back from the shared state store, checked (the store is another process's
+ * writing, or anyone's with access to Redis): undefined when it is not one.
+ */
+export function capsuleOf(value: unknown): Capsule | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const c = value as Record<string, unknown>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_ITEMS && v.every((s) => typeof s === 'string' && s.length <= MAX_STATEMENT_CHARS);
+  const statements = (v: unknown): v is Statement[] => Array.isArray(v) && v.length <= MAX_ITEMS
+    && v.every((s) => s !== null && typeof s === 'object' && typeof s.statement === 'string' && s.statement.length <= MAX_STATEMENT_CHARS && (s.rationale === undefined || (typeof s.rationale === 'string' && s.rationale.length <= MAX_STATEMENT_CHARS)));
+  const STATUSES = ['pending', 'in_progress', 'completed', 'cancelled'];
+  const plan = (v: unknown): v is PlanStep[] => Array.isArray(v) && v.length <= MAX_ITEMS && v.every((s) => s !== null && typeof s === 'object' && typeof s.text === 'string' && s.text.length <= MAX_STATEMENT_CHARS && STATUSES.includes(s.status));
+  if (!Number.isSafeInteger(c.revision) || (c.revision as number) < 1 || !plan(c.plan) || !statements(c.decisions) || !strings(c.constraints)
+    || !statements(c.rejectedAlternatives) || !strings(c.openQuestions) || (c.planSource !== undefined && c.planSource !== 'structured' && c.planSource !== 'extracted')) return undefined;
+  return {
+    revision: c.revision as number,
+    plan: c.plan.map((s) => ({ text: s.text, status: s.status })),
+    ...(c.planSource !== undefined ? { planSource: c.planSource as 'structured' | 'extracted' } : {}),
+    decisions: c.decisions.map(statementOnly), constraints: [...c.constraints],
+    rejectedAlternatives: c.rejectedAlternatives.map(statementOnly), openQuestions: [...c.openQuestions],
+  };
+}
+
+function statementOnly(s: Statement): Statement {
+  return { statement: s.statement, ...(s.rationale !== undefined ? { rationale: s.rationale } : {}) };
+}
+
 export function isEmpty(capsule: Capsule): boolean {
   return capsule.plan.length + capsule.decisions.length + capsule.constraints.length + capsule.rejectedAlternatives.length + capsule.openQuestions.length === 0;
 }

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { conversationKeyOf, emptyCall, type Call } from '../../../canonical/index.js';
 import type { FeatureFactory, HookContext, RequestHook, StreamObserver } from '../../sdk.js';
 import { BranchStore, JobQueue, type BranchState } from './branches.js';
-import { extractorInput, extractorInstructions, nextCapsule, parseExtraction, renderBlock, isEmpty, type Capsule, type Preserve } from './capsule.js';
+import { capsuleOf, extractorInput, extractorInstructions, nextCapsule, parseExtraction, renderBlock, isEmpty, type Capsule, type Preserve } from './capsule.js';
 import { compactedSince, fingerprintOf, startRuleOf } from './detect.js';
 import { COMPACTION_BOUNDARIES, COMPACTION_CONTINUITY, countBoundary, countEvent } from './outcomes.js';
 import { planFromCarriers, transcriptOf } from './source.js';
@@ -62,6 +63,9 @@ export const CONTINUITY_BRANCHES = new BranchStore({
 
 /** The extractions in flight and waiting, across reloads (a queued job keeps the route it was submitted with). */
 export const CONTINUITY_JOBS = new JobQueue({ concurrency: CONTINUITY_DEFAULTS.worker.max_concurrency, capacity: CONTINUITY_DEFAULTS.worker.queue_capacity });
+
+/** How often a branch's capsule is read again from a shared state store (another instance may have extracted one). */
+export const SHARED_RECHECK_MS = 10_000;
 
 /** Compaction requests whose answer has not succeeded yet, by request id (bounded: the oldest go). */
 const MAX_OPEN_COMPACTIONS = 256;
@@ -141,13 +145,43 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
       return undefined;
     };
 
+    // With a shared state store (Redis), capsules are written through and read back, so that every
+    // lip process serves a conversation with its state (the key is a hash: no branch name is stored).
+    const shared = services.stateShared === true;
+    const storeKey = (branch: string) => `capsule:${createHash('sha256').update(branch).digest('base64url')}`;
+    let storeWarned = false;
+    const storeFailed = (err: unknown) => {
+      countEvent('store_failed');
+      if (storeWarned) return;
+      storeWarned = true;
+      services.logger.warn('compaction-continuity: the shared state store failed; this process goes on with its own state (logged once)', { error: (err as Error)?.message ?? String(err) });
+    };
+    const keep = (branch: string, state: BranchState, capsule: Capsule) => {
+      state.capsule = capsule;
+      if (shared) services.state.put(storeKey(branch), capsule, { ttlMs: config.branch_ttl }).catch(storeFailed);
+    };
+    /** The shared store's capsule for the branch when it is newer than this process's (read at most every SHARED_RECHECK_MS). */
+    const adopt = async (branch: string, state: BranchState, now: number) => {
+      if (state.checkedAt !== undefined && now - state.checkedAt < SHARED_RECHECK_MS) return;
+      state.checkedAt = now;
+      try {
+        const stored = capsuleOf(await services.state.get(storeKey(branch)));
+        if (stored !== undefined && stored.revision > (state.capsule?.revision ?? 0)) {
+          state.capsule = stored;
+          countEvent('adopted');
+        }
+      } catch (err) {
+        storeFailed(err);
+      }
+    };
+
     /** One extraction of `source` for the branch: the agent's plan at once, the model's state in the background. */
-    const extract = (state: BranchState, source: Call, dropLast: boolean, ctx: HookContext, model: string) => {
+    const extract = (branch: string, state: BranchState, source: Call, dropLast: boolean, ctx: HookContext, model: string) => {
       const structured = config.preserve.plan ? planFromCarriers(source) : undefined;
       if (structured !== undefined) countEvent('structured_plan');
       const settle = (extracted: Omit<Capsule, 'revision'> | undefined) => {
         if (extracted === undefined && structured === undefined) return;
-        state.capsule = nextCapsule(state.capsule, extracted, structured);
+        keep(branch, state, nextCapsule(state.capsule, extracted, structured));
       };
       if (!extracting) {
         settle(undefined);
@@ -206,6 +240,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
         const evicted = branches.evicted;
         const state = branches.open(key, now);
         if (branches.evicted > evicted) countEvent('evicted', branches.evicted - evicted);
+        if (shared) await adopt(key, state, now);
         const start = startRuleOf(call, config.detect.signatures);
         if (start !== undefined) {
           countBoundary(start);
@@ -222,7 +257,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
             : config.detect.heuristic && compactedSince(previous, fingerprint, keys) ? 'heuristic.history-shrank.v1' : undefined;
           if (boundary !== undefined) {
             countBoundary(boundary);
-            extract(state, state.source.call, false, ctx, call.model);
+            extract(key, state, state.source.call, false, ctx, call.model);
           }
         }
         state.compacting = false;
@@ -246,7 +281,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
         if (compaction === undefined) return;
         open.delete(ctx.requestId);
         const state = branches.open(compaction.branch, Date.now());
-        extract(state, compaction.call, true, compaction.ctx, compaction.call.model);
+        extract(compaction.branch, state, compaction.call, true, compaction.ctx, compaction.call.model);
       },
     };
 
@@ -255,7 +290,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
       streamObservers: [commit],
       diagnostics: () => ({
         branch: config.branch, detect: config.detect, extractor: { enabled: extractor.enabled, route: extractor.route ?? null, inherit: extractor.inherit },
-        branches: branches.size, capsules: branches.capsules, kept_source_bytes: branches.keptSourceChars, open_compactions: open.size,
+        shared_state: shared, branches: branches.size, capsules: branches.capsules, kept_source_bytes: branches.keptSourceChars, open_compactions: open.size,
         jobs: { running: jobs.active, queued: jobs.queued, max_concurrency: config.worker.max_concurrency, queue_capacity: config.worker.queue_capacity },
         events: Object.fromEntries(COMPACTION_CONTINUITY), boundaries: Object.fromEntries(COMPACTION_BOUNDARIES),
       }),

@@ -1,7 +1,7 @@
 /** Every event of compaction-continuity; the label values of `lip_compaction_continuity_total{event}`. */
 export const CONTINUITY_EVENTS = [
   'boundary', 'extracted', 'extraction_failed', 'extraction_invalid', 'queue_full', 'structured_plan',
-  'barrier_timeout', 'injected', 'no_branch', 'evicted',
+  'barrier_timeout', 'injected', 'no_branch', 'evicted', 'adopted', 'store_failed',
 ] as const;
 
 export type ContinuityEvent = (typeof CONTINUITY_EVENTS)[number];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { COMPACTION_INSTRUCTION, COMPACTION_PREAMBLE, emptyCall, type Call, type Message } from '../../../../lib/canonical/index.js';
 import {
-  BLOCK_CLOSE, BLOCK_OPEN, BranchStore, compactedSince, fingerprintOf, JobQueue, nextCapsule, parseExtraction, planFromCarriers, postMarkerOf,
+  BLOCK_CLOSE, BLOCK_OPEN, BranchStore, capsuleOf, compactedSince, fingerprintOf, JobQueue, nextCapsule, parseExtraction, planFromCarriers, postMarkerOf,
   renderBlock, startRuleOf, transcriptOf, type Capsule, type Preserve,
 } from '../../../../lib/extensions/features/compaction-continuity/index.js';
 
@@ -167,6 +167,15 @@ describe('compaction-continuity: the capsule', () => {
     const second = nextCapsule(first, undefined, undefined);
     expect(second.revision).to.equal(2);
     expect(second.constraints).to.deep.equal(['No new dependencies']);
+  });
+
+  it('a capsule read back from the shared store is taken only in its own shape (and copied field by field)', () => {
+    const good = { revision: 2, plan: [{ text: 'a', status: 'pending', extra: 1 }], planSource: 'structured', decisions: [{ statement: 'd', rationale: 'r' }], constraints: ['c'], rejectedAlternatives: [], openQuestions: [] };
+    expect(capsuleOf(good)).to.deep.equal({ ...good, plan: [{ text: 'a', status: 'pending' }] });
+    for (const bad of [null, [], 'x', { ...good, revision: 0 }, { ...good, revision: '2' }, { ...good, plan: [{ text: 'a', status: 'later' }] }, { ...good, constraints: [1] },
+      { ...good, decisions: [{ statement: 'x'.repeat(1_001) }] }, { ...good, planSource: 'guessed' }, { ...good, openQuestions: undefined }]) {
+      expect(capsuleOf(bad), JSON.stringify(bad)?.slice(0, 60)).to.equal(undefined);
+    }
   });
 
   it('renders a bounded block; what does not fit goes, completed steps first, then open questions', () => {
