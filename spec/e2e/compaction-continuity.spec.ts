@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { chatUpstreamConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../helpers/emulators/index.js';
+import { chatUpstreamConfig, testConfig } from '../helpers/config.js';
+import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const SECRET = 'compaction-diagnostics-secret';
@@ -117,6 +117,41 @@ describe('e2e: compaction-continuity through the official SDKs', function () {
 
       await sdk.responses.create({ model: 'up:chat', prompt_cache_key: 'codex-conv-2', input: 'Another conversation.' });
       expect(stateOf(mains()[2]!)).to.equal(undefined);
+    });
+  });
+
+  describe('on an Anthropic backend, with the client\'s prompt-cache breakpoints', () => {
+    let claude: Emulator;
+    let lip2: RunningLip;
+    before(async () => {
+      claude = await startAnthropicEmulator();
+      lip2 = await startLip(testConfig([
+        `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: claude-key-0123456789 }`,
+        `  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`,
+      ].join('\n'), 'features:\n  - { id: compaction-continuity, config: { extractor: { route: "up:extractor" }, barrier: { timeout: 10s } } }'));
+    });
+    after(async () => {
+      await lip2?.close();
+      await claude?.close();
+    });
+
+    it('the state goes after the client\'s own system blocks, whose cache_control stays as sent', async () => {
+      const sdk = new Anthropic({ baseURL: lip2.url, apiKey: 'k', maxRetries: 0 });
+      const eph = { type: 'ephemeral' as const };
+      const system = [{ type: 'text' as const, text: 'You are a coding agent.', cache_control: eph }];
+      const metadata = { user_id: 'user_1_account_2_session_CACHE' };
+      await sdk.messages.create({ model: 'claude:claude-sonnet-4-6', max_tokens: 100, metadata, system: 'You summarise.', messages: [
+        { role: 'user', content: 'Fix add(); keep it synchronous.' }, { role: 'assistant', content: 'Sure.' },
+        { role: 'user', content: 'CRITICAL: Respond with TEXT ONLY. Do NOT call any tools.\n\nYour task is to create a detailed summary of the conversation so far.' },
+      ] });
+      await sdk.messages.create({ model: 'claude:claude-sonnet-4-6', max_tokens: 100, metadata, system, messages: [{ role: 'user', content: [{ type: 'text', text: 'Continue.', cache_control: eph }] }] });
+      const sent = claude.requests.at(-1)!.body as { system: { type: string; text: string; cache_control?: unknown }[]; messages: { content: { cache_control?: unknown }[] }[] };
+      expect(sent.system).to.have.length(2);
+      expect(sent.system[0]).to.deep.equal({ type: 'text', text: 'You are a coding agent.', cache_control: eph });
+      expect(sent.system[1]!.text.startsWith('<lip-continuity version="1">')).to.equal(true);
+      expect(sent.system[1]!.text).to.contain('Keep add() synchronous');
+      expect(sent.system[1]).to.not.have.property('cache_control');
+      expect(sent.messages[0]!.content[0]!.cache_control).to.deep.equal(eph);
     });
   });
 

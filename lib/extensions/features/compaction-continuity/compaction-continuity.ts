@@ -193,7 +193,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
         model: extractor.route ?? model,
         system: [{ type: 'text', text: extractorInstructions(config.preserve) }],
         messages: [{ role: 'user', parts: [{ type: 'text', text: extractorInput(previous, structured, transcript) }] }],
-        options: { maxOutputTokens: extractor.max_output_tokens, temperature: 0 },
+        options: { maxOutputTokens: extractor.max_output_tokens },
       });
       const job = jobs.submit(async () => {
         let text: string;
