@@ -1,5 +1,5 @@
 import { configChanges, reloadProblems, withRestartFieldsKept, type Config } from '../config/index.js';
-import { createRuntime, keepsCatalogSource } from '../core/runtime.js';
+import { createRuntime, keepsCatalogSource, keepsGeoipSource } from '../core/runtime.js';
 import { isLipError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../server/config-control.js';
@@ -66,10 +66,11 @@ export class Reloader implements ConfigControl {
         const keepBreaker = same([effective.routing.circuit_breaker, effective.redis], [running.config.routing.circuit_breaker, running.config.redis]);
         const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
         const catalogSource = running.catalog && keepsCatalogSource(running.config, effective) ? running.catalog.source : undefined;
+        const geoipSource = running.geoipSource && keepsGeoipSource(running.config, effective) ? running.geoipSource : undefined;
         await this.server.reload(createRuntime(effective, {
           logger: this.logger,
           ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
-          ...(catalogSource ? { catalogSource } : {}),
+          ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}),
         }));
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

@@ -201,10 +201,22 @@ function checkGeoip(geoip: Row, report: Report): void {
       if (problem) report(['access', 'geoip', group, key, i], problem);
     });
   }
+  const database = geoip.database as Row;
+  if (database.source === 'managed') {
+    if (database.local_path === undefined) report(['access', 'geoip', 'database'], 'source managed needs local_path: the file the downloaded database is kept in (read at start, replaced by each accepted download)', 'source');
+    const hours = 3_600_000;
+    if (typeof database.update_interval === 'number' && (database.update_interval < 6 * hours || database.update_interval > 168 * hours)) report(['access', 'geoip', 'database', 'update_interval'], 'must be between 6h and 168h');
+    if (typeof database.fetch_timeout === 'number' && (database.fetch_timeout <= 0 || database.fetch_timeout > 10 * 60_000)) report(['access', 'geoip', 'database', 'fetch_timeout'], 'must be more than 0 and at most 10m');
+    if (typeof database.max_bytes === 'number' && (database.max_bytes < 1_024 || database.max_bytes > 512 * 1_048_576)) report(['access', 'geoip', 'database', 'max_bytes'], 'must be between 1KiB and 512MiB');
+  } else {
+    for (const key of ['url', 'update_interval', 'fetch_timeout', 'max_bytes']) {
+      if (database[key] !== undefined) report(['access', 'geoip', 'database', key], `applies to source: managed only (source: local reads local_path and downloads nothing)`);
+    }
+  }
   if (geoip.enabled !== true) return;
   if (geoip.order === undefined) report(['access', 'geoip'], 'order is required when geoip is enabled: deny_allow (allowed unless denied; an allow match wins) or allow_deny (denied unless allowed; a deny match wins)', 'enabled');
   const countries = [...((geoip.deny as Row).countries as string[]), ...((geoip.allow as Row).countries as string[])];
-  if (countries.length > 0 && (geoip.database as Row).local_path === undefined) report(['access', 'geoip', 'database'], 'countries need a country database: set database.local_path to an MMDB file (DB-IP Lite Country or MaxMind GeoLite2 Country)');
+  if (countries.length > 0 && database.local_path === undefined && database.source !== 'managed') report(['access', 'geoip', 'database'], 'countries need a country database: set database.local_path to an MMDB file (DB-IP Lite Country or MaxMind GeoLite2 Country)');
   const clientIp = geoip.client_ip as Row;
   if (clientIp.source !== 'direct' && (clientIp.trusted_proxies as string[]).length === 0) report(['access', 'geoip', 'client_ip'], `source ${String(clientIp.source)} needs trusted_proxies: the proxies whose forwarding header is believed (without them, anyone could name any address)`, 'source');
 }

@@ -84,7 +84,15 @@ export function configSchema(frontendIds: readonly string[]): Schema {
           source: { enum: ['direct', 'x_forwarded_for', 'forwarded'], default: 'direct' },
           trusted_proxies: cidrList,
         }),
-        database: section({ source: { enum: ['local'], default: 'local' }, local_path: nonEmpty }),
+        database: section({
+          source: { enum: ['local', 'managed'], default: 'local' },
+          local_path: nonEmpty,
+          // managed only (their defaults are applied where the database is downloaded)
+          url: { type: 'string', pattern: '^https?://[^\\s]+$', lipHint: 'must be an http(s) URL (it may hold {YYYY} and {MM})' },
+          update_interval: duration(),
+          fetch_timeout: duration(),
+          max_bytes: size(),
+        }),
       }),
     }),
     auth: section({

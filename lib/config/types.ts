@@ -261,5 +261,13 @@ export interface GeoipConfig {
   readonly deny: { readonly countries: readonly string[]; readonly cidrs: readonly string[] };
   readonly allow: { readonly countries: readonly string[]; readonly cidrs: readonly string[] };
   readonly client_ip: { readonly source: 'direct' | 'x_forwarded_for' | 'forwarded'; readonly trusted_proxies: readonly string[] };
-  readonly database: { readonly source: 'local'; readonly local_path?: string };
+  readonly database: {
+    readonly source: 'local' | 'managed';
+    readonly local_path?: string;
+    /** managed: where the database is downloaded from (`{YYYY}`, `{MM}`: this month, then the last). */
+    readonly url?: string;
+    readonly update_interval?: number;
+    readonly fetch_timeout?: number;
+    readonly max_bytes?: number;
+  };
 }

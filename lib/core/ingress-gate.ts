@@ -160,14 +160,19 @@ interface MmdbReader {
  * I/O. A file that cannot be read or is no MMDB is a configuration error.
  */
 export function readCountryDatabase(path: string): CountryLookup {
-  let reader: MmdbReader;
   try {
-    const { Reader } = createRequire(import.meta.url)('mmdb-lib') as { Reader: new (db: Buffer) => MmdbReader };
-    reader = new Reader(readFileSync(path));
+    return countryLookupOf(readFileSync(path));
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new LipError('LIP_ERR_CONFIG_INVALID', `access.geoip.database.local_path: cannot read the country database ${path}: ${reason}`);
   }
+}
+
+/** Lookups over the bytes of an MMDB database; throws when they are not one. */
+export function countryLookupOf(bytes: Buffer): CountryLookup {
+  const { Reader } = createRequire(import.meta.url)('mmdb-lib') as { Reader: new (db: Buffer) => MmdbReader };
+  const reader = new Reader(bytes);
+  reader.get('192.0.2.1'); // a database whose tree cannot be walked fails here, not on a request
   const v4Only = reader.metadata.ipVersion === 4;
   return {
     country(address) {
@@ -182,9 +187,12 @@ export function readCountryDatabase(path: string): CountryLookup {
   };
 }
 
-/** The gate a config asks for (undefined when `access.geoip` is off). */
-export function ingressGate(config: GeoipConfig, read: (path: string) => CountryLookup = readCountryDatabase): IngressGate | undefined {
+/**
+ * The gate a config asks for (undefined when `access.geoip` is off). `countries` opens its
+ * country database, asked only when a rule names a country.
+ */
+export function ingressGate(config: GeoipConfig, countries: (database: GeoipConfig['database']) => CountryLookup = (d) => readCountryDatabase(d.local_path!)): IngressGate | undefined {
   if (!config.enabled) return undefined;
   const needsCountries = config.deny.countries.length + config.allow.countries.length > 0;
-  return new IngressGate(config, needsCountries && config.database.local_path !== undefined ? read(config.database.local_path) : undefined);
+  return new IngressGate(config, needsCountries && config.database.local_path !== undefined ? countries(config.database) : undefined);
 }

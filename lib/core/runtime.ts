@@ -13,7 +13,8 @@ import { Recorder } from '../replay/recorder.js';
 import { createDispatcher } from '../backends/http/index.js';
 import { Executor } from './execute.js';
 import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
-import { ingressGate, type IngressGate } from './ingress-gate.js';
+import { ingressGate, readCountryDatabase, type IngressGate } from './ingress-gate.js';
+import { GeoipSource, managedSettings } from './geoip-source.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
 export interface Runtime {
@@ -34,6 +35,8 @@ export interface Runtime {
   readonly catalog?: CatalogPolicy;
   /** The data plane's gate by client address and country (only when `access.geoip.enabled`). */
   readonly ingress?: IngressGate;
+  /** Its downloaded country database (`access.geoip.database.source: managed`). */
+  readonly geoipSource?: GeoipSource;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -59,6 +62,8 @@ export interface RuntimeDeps {
   readonly featureState?: StateStore;
   /** The catalog's snapshot source to take over (a reload with the same path, source and timings). */
   readonly catalogSource?: CatalogSource;
+  /** The managed country database to take over (a reload with the same database settings). */
+  readonly geoipSource?: GeoipSource;
 }
 
 /**
@@ -90,10 +95,22 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
  */
 export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backend>, deps: RuntimeDeps = {}): Runtime {
   // First: a country database that cannot be read fails the runtime before any store opens.
-  const ingress = ingressGate(config.access.geoip);
-  const continuity = deps.continuity ?? createContinuityStore(config.continuity, {
-    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}), redis: config.redis,
+  let geoipSource: GeoipSource | undefined;
+  const ingress = ingressGate(config.access.geoip, (database) => {
+    if (database.source !== 'managed') return readCountryDatabase(database.local_path!);
+    return (geoipSource = deps.geoipSource ?? new GeoipSource(managedSettings(database), {
+      dispatcher: createDispatcher(config.http_client, deps.env ?? process.env), ...(deps.logger ? { logger: deps.logger } : {}),
+    }));
   });
+  let continuity: ContinuityStore;
+  try {
+    continuity = deps.continuity ?? createContinuityStore(config.continuity, {
+      ...(deps.scheduler ? { scheduler: deps.scheduler } : {}), ...(deps.logger ? { logger: deps.logger } : {}), redis: config.redis,
+    });
+  } catch (err) {
+    if (geoipSource !== deps.geoipSource) geoipSource?.close();
+    throw err;
+  }
   const logger = deps.logger;
   let breaker: CircuitBreaker;
   let extensions: ExtensionHost | undefined;
@@ -118,6 +135,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     }
   } catch (err) {
     if (continuity !== deps.continuity) void continuity.close().catch(() => undefined); // one writer per SQLite file
+    if (geoipSource !== deps.geoipSource) geoipSource?.close();
     throw err;
   }
   const catalog = config.model_catalog.enabled ? catalogPolicy(config, deps) : undefined;
@@ -154,7 +172,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(recorder ? { recorder } : {}),
     ...(catalog ? { catalog } : {}),
     ...(ingress ? { ingress } : {}),
+    ...(geoipSource ? { geoipSource } : {}),
     async close(options = {}) {
+      if (geoipSource && options.next?.geoipSource !== geoipSource) geoipSource.close();
       if (catalog && options.next?.catalog?.source !== catalog.source) catalog.source.close();
       await Promise.all([
         recorder?.close(),
@@ -175,6 +195,12 @@ function catalogPolicy(config: Config, deps: RuntimeDeps): CatalogPolicy {
     ...(settings.source_url !== undefined ? { dispatcher: createDispatcher(config.http_client, deps.env ?? process.env) } : {}),
   });
   return new CatalogPolicy(settings, config.backends, source, deps.logger);
+}
+
+/** Whether a reload to `next` keeps the running managed country database (the same database settings and HTTP client). */
+export function keepsGeoipSource(running: Config, next: Config): boolean {
+  return JSON.stringify(running.access.geoip.database) === JSON.stringify(next.access.geoip.database)
+    && JSON.stringify(running.http_client) === JSON.stringify(next.http_client);
 }
 
 /** Whether a reload to `next` keeps the running catalog source (its file, source and timings are the same). */

@@ -136,7 +136,7 @@ describe('ingress gate (access.geoip)', () => {
       expect(configIssues(yaml('{ enabled: true, order: deny_allow, deny: { countries: [RU] } }'))).to.deep.equal([
         'access.geoip.database: countries need a country database: set database.local_path to an MMDB file (DB-IP Lite Country or MaxMind GeoLite2 Country)',
       ]);
-      expect(configIssues(yaml('{ enabled: true, order: deny_allow, database: { source: managed } }'))).to.deep.equal(['access.geoip.database.source: must be one of local (got "managed")']);
+      expect(configIssues(yaml('{ enabled: true, order: deny_allow, database: { source: remote } }'))).to.deep.equal(['access.geoip.database.source: must be one of local, managed (got "remote")']);
     });
   });
 });

@@ -4,7 +4,7 @@ export { HttpBackend, type HttpProtocol } from './http-backend.js';
 export { classifyTransportError, errorCode, type TransportPhase } from './classify-transport-error.js';
 export { retryAfterMs, durationMs, MAX_RETRY_AFTER_MS, type HeaderMap } from './parse-retry-after.js';
 export { sanitizeMessage, MAX_UPSTREAM_MESSAGE_CHARS } from './sanitize-message.js';
-export { readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read-body-text.js';
+export { readBodyBytes, readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read-body-text.js';
 export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, relayableStatus, saysContextExceeded, type UpstreamStatusInfo } from './upstream-status-error.js';
 export { errorMessageOf } from './error-message-of.js';
 export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';

@@ -12,7 +12,12 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * const text = await readBodyText(res.body, MAX_ERROR_BODY_BYTES);
  * ```
  */
-export function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTES): Promise<string> {
+export async function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTES): Promise<string> {
+  return (await readBodyBytes(body, limit)).toString('utf8');
+}
+
+/** The same as bytes (a download that is not text: a country database). */
+export function readBodyBytes(body: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -20,7 +25,7 @@ export function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTE
     const finish = () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     };
     body.on('data', (chunk: Buffer | string) => {
       if (done) return;

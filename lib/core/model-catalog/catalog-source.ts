@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { dispatchRequest, readBodyText } from '../../backends/http/index.js';
 import type { ModelCatalogConfig } from '../../config/index.js';
 import type { ContinuityLogger } from '../../continuity/index.js';
 import { CatalogFormatError, CatalogSnapshot } from './snapshot.js';
 import { countCatalog } from './counts.js';
+import { persistAtomically, retryDelayMs } from '../file-refresh.js';
 
 /** The settings that decide where a snapshot comes from (a reload that keeps them keeps the source). */
 export type CatalogSourceSettings = Pick<ModelCatalogConfig, 'path' | 'source_url' | 'refresh_interval' | 'fetch_timeout' | 'max_bytes'>;
@@ -35,9 +35,6 @@ export interface CatalogSourceDeps {
   readonly dispatcher?: Dispatcher;
   readonly now?: () => number;
 }
-
-/** The first retry after a failed refresh; each further failure doubles it, up to the interval. */
-const FIRST_RETRY_MS = 60_000;
 
 /**
  * Where the catalog's snapshot comes from: the file at `path`, read once at start, and, with a
@@ -142,7 +139,7 @@ export class CatalogSource {
     this.lastRefresh = { at, outcome, ...(error !== undefined ? { error } : {}) };
     if (!this.closed) countCatalog(`refresh_${outcome}`);
     const interval = this.settings.refresh_interval;
-    this.schedule(outcome === 'failed' ? Math.min(interval, FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 20)) : interval);
+    this.schedule(outcome === 'failed' ? retryDelayMs(this.failures, interval) : interval);
     return outcome;
   }
 
@@ -184,11 +181,8 @@ export class CatalogSource {
   /** Writes an accepted snapshot where the next start reads it; a failure is logged (serving goes on). */
   private persist(text: string): void {
     const path = this.settings.path;
-    const temporary = `${path}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(temporary, text);
-      renameSync(temporary, path);
+      persistAtomically(path, text);
     } catch (err) {
       this.deps.logger?.warn('model catalog: the refreshed snapshot could not be written; it is used from memory', { path, error: describe(err) });
     }
