@@ -197,6 +197,14 @@ function catalogPolicy(config: Config, deps: RuntimeDeps): CatalogPolicy {
   return new CatalogPolicy(settings, config.backends, source, deps.logger);
 }
 
+/**
+ * The config for a runtime that serves no HTTP (`lip inventory --live`, `lip replay --live`): no
+ * ingress gate, so that no country database is read or downloaded for nothing.
+ */
+export function withoutIngress(config: Config): Config {
+  return config.access.geoip.enabled ? { ...config, access: { ...config.access, geoip: { ...config.access.geoip, enabled: false } } } : config;
+}
+
 /** Whether a reload to `next` keeps the running managed country database (the same database settings and HTTP client). */
 export function keepsGeoipSource(running: Config, next: Config): boolean {
   return JSON.stringify(running.access.geoip.database) === JSON.stringify(next.access.geoip.database)

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/index.js';
 import { inventory } from '../../core/inventory.js';
-import { createRuntime } from '../../core/runtime.js';
+import { createRuntime, withoutIngress } from '../../core/runtime.js';
 import { toLipError } from '../../errors/index.js';
 import type { Output } from '../output.js';
 
@@ -45,7 +45,7 @@ const LIVE_TIMEOUT_MS = 15_000;
  */
 export async function liveInventoryReport(config: Config, env: NodeJS.ProcessEnv = process.env) {
   const base = inventoryReport(config);
-  const runtime = createRuntime(config, { env });
+  const runtime = createRuntime(withoutIngress(config), { env });
   try {
     const live = await Promise.all(base.backends.map(async (b): Promise<LiveInventory | undefined> => {
       const backend = runtime.backends.get(b.id);

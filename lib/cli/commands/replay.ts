@@ -1,7 +1,7 @@
 import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from '../../config/index.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { createRuntime, withoutIngress, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
 import { isLipError } from '../../errors/index.js';
 import { recordsOf, scanRecording } from '../../replay/read-recording.js';
@@ -98,7 +98,7 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   try {
     extensions = createExtensionHost(config, { state: new MemoryStateStore() });
     // Live: the real backends of the config (a replay never records itself).
-    if (args.live) runtime = createRuntime({ ...config, recording: { ...config.recording, enabled: false }, features: [] }, { env });
+    if (args.live) runtime = createRuntime(withoutIngress({ ...config, recording: { ...config.recording, enabled: false }, features: [] }), { env });
   } catch (err) {
     io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
     return 2;
