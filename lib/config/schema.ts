@@ -113,6 +113,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       format: { enum: ['json', 'text'], default: 'json' },
       access_log: bool(true),
       include_raw_path: bool(false),
+      access_log_skip_paths: { type: 'array', default: [], maxItems: 64, items: { type: 'string', pattern: '^/[^?#\\s]*$', maxLength: 256, lipHint: 'must be a path prefix starting with / (no query)' } },
     }),
     diagnostics: section({
       enabled: bool(false),

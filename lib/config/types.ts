@@ -101,7 +101,7 @@ export interface Config {
   server: ServerConfig;
   access: { mode: 'single_user' | 'multi_user'; geoip: GeoipConfig };
   auth: { api_keys: ApiKeyConfig[] };
-  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean };
+  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean; access_log_skip_paths: readonly string[] };
   diagnostics: {
     enabled: boolean; shared_secret?: string; recent_routes: number;
     /** Where the `/admin/*` endpoints are mounted (`/admin`). */

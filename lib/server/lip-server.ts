@@ -671,7 +671,7 @@ export class LipServer {
       });
       state.trace.end(status, state.errorCode);
     }
-    if (config.logging.access_log && traffic) {
+    if (config.logging.access_log && traffic && !skipped(config.logging.access_log_skip_paths, req.url)) {
       // One literal in the line's field order; an absent field is undefined, which the line
       // (JSON or text) leaves out, so no throw-away object per optional part.
       this.accessLog.write({
@@ -820,4 +820,12 @@ function ingressView(req: IncomingMessage): IngressRequest {
     peer: req.socket.remoteAddress,
     header: (name) => req.headersDistinct[name],
   };
+}
+
+/** Whether the request's path starts with one of `logging.access_log_skip_paths` (none: never). */
+function skipped(prefixes: readonly string[], url: string | undefined): boolean {
+  if (prefixes.length === 0 || url === undefined) return false;
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
+  return prefixes.some((prefix) => path.startsWith(prefix));
 }

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { testConfig } from '../helpers/config.js';
+import { configIssues, testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { rawExchange, stalledRequest } from '../helpers/raw-http.js';
 import { serveLip } from '../helpers/spawn-lip.js';
@@ -243,6 +243,21 @@ describe('e2e/access', function () {
     const long = logged()!;
     expect(long.path).to.equal(`/v1/x?q=${'"'.repeat(1024 - 8)}…(+12984 chars)`);
     expect(JSON.stringify(long).length).to.be.lessThan(16 * 1024);
+  });
+
+  it('access_log_skip_paths: requests under a listed prefix write no access line; the others do', async () => {
+    lip = await startLip(testConfig(STUB, 'logging: { access_log: true, include_raw_path: true, access_log_skip_paths: ["/v1/models", "/v1beta/models/m:count"] }'));
+    await httpRequest(`${lip.url}/v1/models?limit=5`, { method: 'GET' });
+    await httpRequest(`${lip.url}/v1beta/models/m:countTokens`, { body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }) });
+    await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'x' }] }) });
+    const lines = () => lip!.logs.filter((l) => l.message === 'request');
+    for (let i = 0; i < 100 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines().map((l) => l.path)).to.deep.equal(['/v1/chat/completions']);
+    expect(configIssues(`server: { host: 127.0.0.1, port: 0 }\nlogging: { access_log_skip_paths: ["v1/models", "/x?y"] }\nbackends:\n${STUB}\n`)).to.deep.equal([
+      'logging.access_log_skip_paths[0]: must be a path prefix starting with / (no query) (got "v1/models")',
+      'logging.access_log_skip_paths[1]: must be a path prefix starting with / (no query) (got "/x?y")',
+    ]);
   });
 
   it('a client\'s long model name is cut to 1,024 characters in the access line and the unknown-model warning (a line of escaped control characters stays below a log shipper\'s 16 KiB)', async () => {
