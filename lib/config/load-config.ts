@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Docume
 import { LipError } from '../errors/index.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { addUnitKeywords } from './keywords.js';
-import { backendRowSchema, configSchema } from './schema.js';
+import { backendRowSchema, configSchema, GEOIP_SCHEMA, geoipOff } from './schema.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
@@ -37,6 +37,8 @@ interface Validators {
   rowValidator(kind: string): ValidateFunction | undefined;
   /** The validator of a feature's `config` schema, compiled on first use. */
   featureValidator(schema: Record<string, unknown>): ValidateFunction;
+  /** `access.geoip`'s, compiled the first time a file has the section. */
+  geoip(): ValidateFunction;
   kinds: readonly string[];
 }
 const ajvCache = new WeakMap<object, Map<string, Validators>>();
@@ -65,7 +67,7 @@ function validators(options: LoadOptions): Validators {
       if (!validate) features.set(schema, (validate = ajv.compile(schema)));
       return validate;
     };
-    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, featureValidator, kinds: Object.keys(options.backendKinds) };
+    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, featureValidator, geoip: () => featureValidator(GEOIP_SCHEMA), kinds: Object.keys(options.backendKinds) };
     byFrontends.set(key, cached);
   }
   return cached;
@@ -143,10 +145,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     issues.push({ file, ...locate(path, key), path: formatPath(key === undefined ? path : [...path, key]), message });
   };
 
-  const { top, rowValidator, featureValidator, kinds } = validators(options);
+  const { top, rowValidator, featureValidator, geoip, kinds } = validators(options);
   const given = data as Record<string, unknown>;
   const redisUrlSet = given.redis !== null && typeof given.redis === 'object' && (given.redis as Record<string, unknown>).url !== undefined;
   if (!top(data)) for (const e of top.errors ?? []) reportAjvError(e, [], report);
+  const access = (data as Record<string, unknown>).access as Record<string, unknown> | undefined;
+  if (access !== null && typeof access === 'object') {
+    if (access.geoip === undefined) access.geoip = geoipOff();
+    else if (access.geoip !== null && typeof access.geoip === 'object') {
+      const validate = geoip();
+      if (!validate(access.geoip)) for (const e of validate.errors ?? []) reportAjvError(e, ['access', 'geoip'], report);
+    }
+  }
 
   const root = data as Record<string, unknown>;
   const backends = Array.isArray(root.backends) ? (root.backends as Record<string, unknown>[]) : [];

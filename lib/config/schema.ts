@@ -75,25 +75,8 @@ export function configSchema(frontendIds: readonly string[]): Schema {
     }),
     access: section({
       mode: { enum: ['single_user', 'multi_user'], default: 'single_user' },
-      geoip: section({
-        enabled: bool(false),
-        order: { enum: ['deny_allow', 'allow_deny'] },
-        deny: section({ countries: countryList, cidrs: cidrList }),
-        allow: section({ countries: countryList, cidrs: cidrList }),
-        client_ip: section({
-          source: { enum: ['direct', 'x_forwarded_for', 'forwarded'], default: 'direct' },
-          trusted_proxies: cidrList,
-        }),
-        database: section({
-          source: { enum: ['local', 'managed'], default: 'local' },
-          local_path: nonEmpty,
-          // managed only (their defaults are applied where the database is downloaded)
-          url: { type: 'string', pattern: '^https?://[^\\s]+$', lipHint: 'must be an http(s) URL (it may hold {YYYY} and {MM})' },
-          update_interval: duration(),
-          fetch_timeout: duration(),
-          max_bytes: size(),
-        }),
-      }),
+      // Checked by its own validator, compiled only for a file that has the section (GEOIP_SCHEMA).
+      geoip: { type: 'object' },
     }),
     auth: section({
       api_keys: {
@@ -286,4 +269,33 @@ export function backendRowSchema(kindProperties: Record<string, Schema>, require
       ...(identity === undefined ? {} : { identity: { type: 'object', additionalProperties: false, properties: carriers } }),
     },
   };
+}
+
+/**
+ * `access.geoip`, validated on its own (load-config.ts) and compiled only when a file has the
+ * section: its validator is about a megabyte of generated code a lip without it should not hold.
+ */
+export const GEOIP_SCHEMA: Schema = { type: 'object', additionalProperties: false, properties: {
+  enabled: bool(false),
+  order: { enum: ['deny_allow', 'allow_deny'] },
+  deny: section({ countries: countryList, cidrs: cidrList }),
+  allow: section({ countries: countryList, cidrs: cidrList }),
+  client_ip: section({
+    source: { enum: ['direct', 'x_forwarded_for', 'forwarded'], default: 'direct' },
+    trusted_proxies: cidrList,
+  }),
+  database: section({
+    source: { enum: ['local', 'managed'], default: 'local' },
+    local_path: nonEmpty,
+    // managed only (their defaults are applied where the database is downloaded)
+    url: { type: 'string', pattern: '^https?://[^\\s]+$', lipHint: 'must be an http(s) URL (it may hold {YYYY} and {MM})' },
+    update_interval: duration(),
+    fetch_timeout: duration(),
+    max_bytes: size(),
+  }),
+} };
+
+/** What `access.geoip` is when the file does not have it. */
+export function geoipOff(): Record<string, unknown> {
+  return { enabled: false, deny: { countries: [], cidrs: [] }, allow: { countries: [], cidrs: [] }, client_ip: { source: 'direct', trusted_proxies: [] }, database: { source: 'local' } };
 }

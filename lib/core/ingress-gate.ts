@@ -191,8 +191,8 @@ export function countryLookupOf(bytes: Buffer): CountryLookup {
  * The gate a config asks for (undefined when `access.geoip` is off). `countries` opens its
  * country database, asked only when a rule names a country.
  */
-export function ingressGate(config: GeoipConfig, countries: (database: GeoipConfig['database']) => CountryLookup = (d) => readCountryDatabase(d.local_path!)): IngressGate | undefined {
-  if (!config.enabled) return undefined;
+export function ingressGate(config: GeoipConfig | undefined, countries: (database: GeoipConfig['database']) => CountryLookup = (d) => readCountryDatabase(d.local_path!)): IngressGate | undefined {
+  if (config?.enabled !== true) return undefined;
   const needsCountries = config.deny.countries.length + config.allow.countries.length > 0;
   return new IngressGate(config, needsCountries && config.database.local_path !== undefined ? countries(config.database) : undefined);
 }

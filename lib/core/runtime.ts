@@ -202,12 +202,12 @@ function catalogPolicy(config: Config, deps: RuntimeDeps): CatalogPolicy {
  * ingress gate, so that no country database is read or downloaded for nothing.
  */
 export function withoutIngress(config: Config): Config {
-  return config.access.geoip.enabled ? { ...config, access: { ...config.access, geoip: { ...config.access.geoip, enabled: false } } } : config;
+  return config.access.geoip?.enabled === true ? { ...config, access: { ...config.access, geoip: { ...config.access.geoip, enabled: false } } } : config;
 }
 
 /** Whether a reload to `next` keeps the running managed country database (the same database settings and HTTP client). */
 export function keepsGeoipSource(running: Config, next: Config): boolean {
-  return JSON.stringify(running.access.geoip.database) === JSON.stringify(next.access.geoip.database)
+  return JSON.stringify(running.access.geoip?.database) === JSON.stringify(next.access.geoip?.database)
     && JSON.stringify(running.http_client) === JSON.stringify(next.http_client);
 }
 

@@ -42,7 +42,7 @@ describe('config/loadConfig', () => {
   });
 
   it('lists the allowed keys when nothing is close', () => {
-    expect(lines(`logging:\n  zzzzzz: 1\n${STUB}`)[0]).to.match(/logging\.zzzzzz: unknown key "zzzzzz"; allowed keys: level, format, access_log, include_raw_path$/);
+    expect(lines(`logging:\n  zzzzzz: 1\n${STUB}`)[0]).to.match(/logging\.zzzzzz: unknown key "zzzzzz"; allowed keys: level, format, access_log, include_raw_path, access_log_skip_paths$/);
   });
 
   it('reports wrong types with what was found', () => {
