@@ -117,7 +117,8 @@ export class ExtensionRequest {
     let current = call;
     for (const registered of hooks.get('requestParts', this.disabled)) {
       try {
-        current = checked(registered.hook.shape(current, target, this.contextFor(registered.feature)));
+        const shaped = registered.hook.shape(current, target, this.contextFor(registered.feature));
+        current = shaped === current ? current : checked(shaped); // a call handed back unchanged is still valid
       } catch (err) {
         const stop = failures.failed(registered, err);
         if (stop) return stop;
@@ -130,7 +131,7 @@ export class ExtensionRequest {
           return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} excluded by ${registered.key}: ${String(decision.reason)}`, { retryable: true });
         }
         if (decision?.action !== 'continue') throw new TypeError(`an attempt transform answers continue or exclude_candidate (got ${JSON.stringify((decision as { action?: unknown })?.action)})`);
-        if (decision.call !== undefined) current = checked(decision.call);
+        if (decision.call !== undefined && decision.call !== current) current = checked(decision.call);
       } catch (err) {
         const stop = failures.failed(registered, err);
         if (stop) return stop;
