@@ -3,7 +3,7 @@ import { conversationKeyOf, emptyCall, type Call } from '../../../canonical/inde
 import type { FeatureFactory, HookContext, RequestHook, StreamObserver } from '../../sdk.js';
 import { BranchStore, JobQueue, type BranchState } from './branches.js';
 import { capsuleOf, extractorInput, extractorInstructions, nextCapsule, parseExtraction, renderBlock, isEmpty, type Capsule, type Preserve } from './capsule.js';
-import { compactedSince, fingerprintOf, startRuleOf } from './detect.js';
+import { compactedSince, fingerprintOf, markerRule, startRuleOf } from './detect.js';
 import { COMPACTION_BOUNDARIES, COMPACTION_CONTINUITY, countBoundary, countEvent } from './outcomes.js';
 import { planFromCarriers, transcriptOf } from './source.js';
 
@@ -250,10 +250,10 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
           open.set(ctx.requestId, { branch: key, call, ctx });
           return call;
         }
-        const { fingerprint, keys } = fingerprintOf(call);
+        const { fingerprint, keys } = fingerprintOf(call, config.detect.signatures);
         const previous = state.fingerprint;
         if (!state.compacting && previous !== undefined && state.source !== undefined) {
-          const boundary = config.detect.signatures && fingerprint.post !== undefined && fingerprint.post !== previous.post ? fingerprint.post
+          const boundary = fingerprint.post !== undefined && fingerprint.post !== previous.post ? markerRule(fingerprint.post)
             : config.detect.heuristic && compactedSince(previous, fingerprint, keys) ? 'heuristic.history-shrank.v1' : undefined;
           if (boundary !== undefined) {
             countBoundary(boundary);

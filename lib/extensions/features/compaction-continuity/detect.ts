@@ -44,13 +44,41 @@ export function startRuleOf(call: Call, signatures = true): string | undefined {
   return undefined;
 }
 
-/** The post-compaction marker the conversation's first messages hold (its summary), or undefined. */
-export function postMarkerOf(call: Call): string | undefined {
+/** The rule id of a provider's compaction record in the history (its key adds which record it is). */
+export const COMPACTION_RECORD_RULE = 'protocol.compaction-record.v1';
+
+/**
+ * What says the conversation was compacted before this request: a provider's compaction record
+ * in the history (Anthropic's `compaction` block, OpenAI's `compaction` item: the provider
+ * compacted the turns before it), keyed by which record it is, or else the summary marker its
+ * first messages hold (registry.ts; unless `signatures` is false). Undefined when neither.
+ */
+export function postMarkerOf(call: Call, signatures = true): string | undefined {
+  for (let i = call.messages.length - 1; i >= 0; i--) {
+    const parts = call.messages[i]!.parts;
+    for (let j = parts.length - 1; j >= 0; j--) {
+      const part = parts[j]!;
+      if (part.type === 'hosted_tool' && part.compaction !== undefined) return `${COMPACTION_RECORD_RULE}:${recordIdentity(part.block, part.compaction.summary)}`;
+    }
+  }
+  if (!signatures) return undefined;
   let text = '';
   for (let i = 0; i < Math.min(POST_MESSAGES, call.messages.length); i++) text += `${windowed(textOf(call.messages[i]!))}\n`;
   if (text.length === 0) return undefined;
   text = text.toLowerCase();
   return POST_MARKERS.find((marker) => marker.all.every((m) => text.includes(m)))?.id;
+}
+
+/** Which compaction record: its id when the provider gave one, else its size and the start of its summary. */
+function recordIdentity(block: Readonly<Record<string, unknown>>, summary: string | undefined): string {
+  if (typeof block.id === 'string' && block.id !== '') return block.id;
+  const encrypted = typeof block.encrypted_content === 'string' ? block.encrypted_content : '';
+  return `${(summary ?? '').length}.${encrypted.length}.${(summary ?? encrypted).slice(0, 32)}`;
+}
+
+/** The rule a post marker counts under (a record's key without which record it is). */
+export function markerRule(marker: string): string {
+  return marker.startsWith(`${COMPACTION_RECORD_RULE}:`) ? COMPACTION_RECORD_RULE : marker;
 }
 
 function matches(rule: StartRule, text: string): boolean {
@@ -77,11 +105,11 @@ export interface Fingerprint {
   readonly items: number;
   readonly tail: readonly string[];
   readonly prefix: string;
-  /** The post marker its first messages held. */
+  /** Its post marker (postMarkerOf): a compaction record's key, or the summary marker its first messages held. */
   readonly post: string | undefined;
 }
 
-export function fingerprintOf(call: Call): { readonly fingerprint: Fingerprint; readonly keys: () => readonly string[] } {
+export function fingerprintOf(call: Call, signatures = true): { readonly fingerprint: Fingerprint; readonly keys: () => readonly string[] } {
   let chars = 0;
   for (const part of call.system) chars += part.text.length;
   const { messages } = call;
@@ -95,7 +123,7 @@ export function fingerprintOf(call: Call): { readonly fingerprint: Fingerprint; 
   return {
     // Every item's key is needed only when the sizes already say "compacted" (compactedSince asks last).
     keys: () => (keys ??= messages.map(itemKey)),
-    fingerprint: { tokens: Math.ceil(chars / 4), items: n, tail, prefix, post: postMarkerOf(call) },
+    fingerprint: { tokens: Math.ceil(chars / 4), items: n, tail, prefix, post: postMarkerOf(call, signatures) },
   };
 }
 

@@ -150,6 +150,22 @@ describe('compaction-continuity: in the executor', () => {
     expect(extractions(), 'no second boundary').to.have.length(1);
   });
 
+  it('a provider\'s compaction record in the history (server-side compaction): extracted from the request before, once per record', async () => {
+    const { runtime, mains, extractions } = make('extractor: { route: "s:extractor" }, preserve: { plan: false }');
+    const record = (id: string): Message => ({ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: 'x', block: { type: 'compaction', id, encrypted_content: 'gAAA' }, compaction: {} }] });
+    const before = counts();
+    await run(runtime, turn(conversation));
+    await run(runtime, turn([record('cmp_1'), user('go on')]));
+    expect(extractions()).to.have.length(1);
+    expect(JSON.stringify(extractions()[0]!.call.messages)).to.contain('Fix add() in math.ts');
+    expect(stateIn(blockOf(mains()[1]!.call)!).constraints).to.deep.equal(STATE.constraints);
+    await run(runtime, turn([record('cmp_1'), user('go on'), assistant('ok'), user('more')]));
+    expect(extractions(), 'the same record: no new boundary').to.have.length(1);
+    await run(runtime, turn([record('cmp_2'), user('again')]));
+    expect(extractions(), 'a new record').to.have.length(2);
+    expect(added(before, 'boundary')).to.equal(2);
+  });
+
   it('without a conversation to name (no session, no key, no user) nothing happens; branch: [principal] names one per API key', async () => {
     const { runtime, mains, extractions } = make();
     const before = counts();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { COMPACTION_INSTRUCTION, COMPACTION_PREAMBLE, emptyCall, type Call, type Message } from '../../../../lib/canonical/index.js';
 import {
-  BLOCK_CLOSE, BLOCK_OPEN, BranchStore, capsuleOf, compactedSince, fingerprintOf, JobQueue, nextCapsule, parseExtraction, planFromCarriers, postMarkerOf,
+  BLOCK_CLOSE, BLOCK_OPEN, BranchStore, capsuleOf, compactedSince, fingerprintOf, JobQueue, markerRule, nextCapsule, parseExtraction, planFromCarriers, postMarkerOf,
   renderBlock, startRuleOf, transcriptOf, type Capsule, type Preserve,
 } from '../../../../lib/extensions/features/compaction-continuity/index.js';
 
@@ -50,6 +50,17 @@ describe('compaction-continuity: detecting a compaction', () => {
     expect(startRuleOf(emptyCall({ messages: [...history(4), user('please summarise the README for me')] }))).to.equal(undefined);
     expect(startRuleOf(emptyCall({ messages: [...history(4), user('Give me a TEXT ONLY summary of the conversation so far.')], tools: [{ name: 'Read', parameters: { type: 'object' } }] }))).to.equal(undefined);
     expect(startRuleOf(emptyCall({ messages: [...history(4), assistant('CONTEXT CHECKPOINT COMPACTION')] })), 'the last message must be the user\'s').to.equal(undefined);
+  });
+
+  it('finds a provider\'s compaction record anywhere in the history, keyed by which record it is, even with signatures off', () => {
+    const record = (block: Record<string, unknown>, summary?: string): Message => ({ role: 'assistant', parts: [{ type: 'hosted_tool', dialect: 'x', block, compaction: summary === undefined ? {} : { summary } }] });
+    const openai = emptyCall({ messages: [user('go'), record({ type: 'compaction', id: 'cmp_1', encrypted_content: 'gAAA' }), user('next')] });
+    expect(postMarkerOf(openai, false)).to.equal('protocol.compaction-record.v1:cmp_1');
+    const claude = postMarkerOf(emptyCall({ messages: [record({ type: 'compaction', content: 'The user wants add() fixed.' }, 'The user wants add() fixed.'), user('next')] }));
+    expect(claude).to.match(/^protocol\.compaction-record\.v1:27\.0\.The user wants add\(\) fixed\.$/);
+    expect(markerRule(claude!)).to.equal('protocol.compaction-record.v1');
+    expect(markerRule('cline.compacted.v1')).to.equal('cline.compacted.v1');
+    expect(postMarkerOf(emptyCall({ messages: [user(`${COMPACTION_PREAMBLE} x`)] }), false), 'text markers are signatures').to.equal(undefined);
   });
 
   it('finds the summary a compacted conversation starts with (post markers), in its first messages only', () => {
