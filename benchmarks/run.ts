@@ -31,6 +31,7 @@ import { toolCallRepairUsPerRequest } from './tool-call-repair.js';
 import { preservationHooks, preservationOffVsOn } from './reasoning-preservation.js';
 import { catalogOffVsOn, snapshotReadMs } from './model-catalog.js';
 import { continuityOffVsOn } from './compaction-continuity.js';
+import { ingressGateCost } from './ingress-gate.js';
 
 const quick = process.argv.includes('--quick');
 /** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
@@ -290,6 +291,10 @@ async function main(): Promise<void> {
     out.push('\n## Compaction continuity (in process; medians of interleaved rounds)');
     const continuityRows = await continuityOffVsOn(quick ? 10 : 40);
     out.push(table([['measure', 'us'], ...continuityRows.map((r) => [r.name, r.us.toFixed(2)])]));
+
+    out.push('\n## access.geoip (in process, the decision per request; medians of interleaved rounds)');
+    const ingressRows = await ingressGateCost(quick ? 10 : 40);
+    out.push(table([['measure', 'us'], ...ingressRows.map((r) => [r.name, r.us.toFixed(3)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

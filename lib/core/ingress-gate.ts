@@ -67,7 +67,7 @@ export class IngressGate {
       }
       return country !== undefined && r.countries.has(country);
     };
-    const matches = (r: Rules) => r.cidrs.check(address, family) || inCountries(r);
+    const matches = (r: Rules) => (r.cidrs !== undefined && r.cidrs.check(address, family)) || inCountries(r);
     const admitted = this.order === 'deny_allow' ? matches(this.allow) || !matches(this.deny) : !matches(this.deny) && matches(this.allow);
     if (!admitted) count('policy');
     return admitted;
@@ -96,12 +96,13 @@ export class IngressGate {
 }
 
 interface Rules {
-  readonly cidrs: BlockList;
+  /** Undefined when there is no prefix rule (nothing to ask). */
+  readonly cidrs: BlockList | undefined;
   readonly countries: ReadonlySet<string>;
 }
 
 function rules(config: { readonly countries: readonly string[]; readonly cidrs: readonly string[] }): Rules {
-  return { cidrs: blockList(config.cidrs), countries: new Set(config.countries) };
+  return { cidrs: config.cidrs.length > 0 ? blockList(config.cidrs) : undefined, countries: new Set(config.countries) };
 }
 
 function blockList(entries: readonly string[]): BlockList {
