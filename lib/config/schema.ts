@@ -273,7 +273,8 @@ export function backendRowSchema(kindProperties: Record<string, Schema>, require
 
 /**
  * `access.geoip`, validated on its own (load-config.ts) and compiled only when a file has the
- * section: its validator is about a megabyte of generated code a lip without it should not hold.
+ * section: compiled at every start, its generated validator added 1.5-2.4 MiB to the idle RSS of
+ * every lip, with the section or without it (docs/benchmarks.md).
  */
 export const GEOIP_SCHEMA: Schema = { type: 'object', additionalProperties: false, properties: {
   enabled: bool(false),

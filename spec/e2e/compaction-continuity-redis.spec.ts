@@ -58,7 +58,8 @@ backends:
     const [a, b] = lips;
     await send(a!.url, 'S1', [{ role: 'user', content: 'Fix add(); keep it synchronous; leave package.json alone.' }, { role: 'assistant', content: 'On it.' }, { role: 'user', content: COMPACT }], 'You summarise conversations.');
     // The extraction runs in process a after the compaction's answer; wait until it was asked and answered.
-    const deadline = Date.now() + 15_000;
+    // A process reads a branch back every 10 s: if b's first look came before a's write landed, the next one finds it.
+    const deadline = Date.now() + 30_000;
     while (!upstream.requests.some((r) => r.model === 'extractor')) {
       if (Date.now() > deadline) throw new Error('no extraction');
       await new Promise((r) => setTimeout(r, 25));

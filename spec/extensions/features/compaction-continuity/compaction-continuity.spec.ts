@@ -24,6 +24,14 @@ const conversation: Message[] = [user('Fix add() in math.ts; do not add dependen
 const COMPACT_PROMPT = 'CRITICAL: Respond with TEXT ONLY. Do NOT call any tools.\n\nYour task is to create a detailed summary of the conversation so far.';
 
 const counts = () => new Map(COMPACTION_CONTINUITY);
+/** Waits (generously: the machine may be busy) for background work to show; fails the test if it never does. */
+const until = async (done: () => boolean, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('the background work did not happen in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
 const added = (before: Map<ContinuityEvent, number>, event: ContinuityEvent) => (COMPACTION_CONTINUITY.get(event) ?? 0) - (before.get(event) ?? 0);
 const blockOf = (call: Call) => call.system.map((p) => p.text).find((t) => t.startsWith(BLOCK_OPEN));
 const stateIn = (block: string) => JSON.parse(block.split('\n')[2]!) as Record<string, unknown>;
@@ -130,7 +138,7 @@ describe('compaction-continuity: in the executor', () => {
     await run(runtime, afterCompaction());
     expect(blockOf(mains()[1]!.call), 'not waited for').to.equal(undefined);
     expect(added(before, 'barrier_timeout')).to.equal(1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await until(() => added(before, 'extracted') === 1);
     await run(runtime, afterCompaction());
     expect(stateIn(blockOf(mains()[2]!.call)!).decisions).to.deep.equal(STATE.decisions);
   });
@@ -192,8 +200,9 @@ describe('compaction-continuity: in the executor', () => {
   it('extractor.inherit sends the extraction where the request went', async () => {
     const { runtime, backend } = make('extractor: { inherit: true }');
     await run(runtime, compaction());
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const extraction = backend.calls.find((c) => c.call.system[0]?.text.includes('answer with one JSON object'));
+    const asked = () => backend.calls.find((c) => c.call.system[0]?.text.includes('answer with one JSON object'));
+    await until(() => asked() !== undefined);
+    const extraction = asked();
     expect(extraction?.target.model).to.equal('main');
   });
 
