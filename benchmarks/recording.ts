@@ -15,6 +15,8 @@
  * its own process) instead of localstub: the real path (undici, decoding, encoding).
  * `--baseline DIR` also runs the lip of another checkout (e.g. `git worktree add DIR <commit>` with
  * node_modules linked) in the same rounds, to compare a change before and after.
+ * `LIP_BENCH_NODE_FLAGS` and `LIP_BENCH_BASELINE_NODE_FLAGS` are given to the node of this build's
+ * lip and of the baseline's (`--baseline .` with other flags compares V8 settings of one build).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,10 +64,11 @@ interface Lip {
 
 /** Starts benchmarks/recording-lip.ts of `root` (with this checkout's copy of the script) with IPC. */
 async function startLip(name: string, root: string, recording: boolean): Promise<Lip> {
+  const flags = (name.startsWith('baseline') ? process.env.LIP_BENCH_BASELINE_NODE_FLAGS : process.env.LIP_BENCH_NODE_FLAGS)?.split(' ').filter(Boolean) ?? [];
   if (root !== ROOT) copyFileSync(join(ROOT, 'benchmarks/recording-lip.ts'), join(root, 'benchmarks/recording-lip.ts'));
   const config = join(dir, `${name}.yaml`);
   writeFileSync(config, yaml(recording ? name : undefined));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'benchmarks/recording-lip.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'benchmarks/recording-lip.ts')], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: root, env: { ...process.env, LIP_BENCH_CONFIG: config },
   });
   const port = await new Promise<number>((done, fail) => {

@@ -285,3 +285,28 @@ function checkOptions(o: GenerationOptions, add: Add): void {
   }
   if (o.verbosity !== undefined && !['low', 'medium', 'high'].includes(o.verbosity)) add('options.verbosity', 'must be low, medium or high');
 }
+
+/**
+ * The call id of the first tool result in `messages` from index `from` on that answers no tool
+ * call of `messages` (before or after it); undefined when every one answers a call. A request
+ * that continues a stored conversation is checked with `from` at its own first message: lip has
+ * the whole conversation then, so a result without its call is the client's mistake (a client
+ * that sends its whole history itself may send one on purpose, and features repair those).
+ */
+export function unansweredResult(messages: readonly Message[], from: number): string | undefined {
+  let calls: Set<string> | undefined;
+  for (let i = from; i < messages.length; i++) {
+    for (const part of messages[i]!.parts) {
+      if (part.type !== 'tool_result') continue;
+      calls ??= callIds(messages);
+      if (!calls.has(part.callId)) return part.callId;
+    }
+  }
+  return undefined;
+}
+
+function callIds(messages: readonly Message[]): Set<string> {
+  const ids = new Set<string>();
+  for (const m of messages) for (const part of m.parts) if (part.type === 'tool_call') ids.add(part.id);
+  return ids;
+}

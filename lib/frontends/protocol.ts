@@ -65,6 +65,8 @@ export interface EncodeContext {
   readonly requestId: string;
   /** Unix time in seconds when the request arrived. */
   readonly created: number;
+  /** The clock, Unix time in seconds (when a response completed). Absent: the system clock; golden-file tests fix it. */
+  readonly now?: () => number;
   /**
    * Makes wire ids (`msg_...`, `resp_...`) from a prefix. Absent: random ids (see `wireId`).
    * Golden-file tests pass a counter so that the bytes are reproducible.

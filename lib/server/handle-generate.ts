@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tap } from 'rxjs/internal/operators/tap';
-import { Collector, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
+import { Collector, collect, unansweredResult, validateCall, type CollectedResponse } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
@@ -53,6 +53,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     // A continued conversation (Responses previous_response_id): the stored turns come first.
     conversation = await continuedConversation(runtime, decoded.continuation, principal);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+    const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
+    if (orphan !== undefined) {
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `the tool result for call id "${orphan.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: frontend.messagesField ?? 'messages' });
+    }
     const issues = validateCall(call);
     if (issues.length > 0) {
       // Options are named as the client wrote them (max_tokens, generationConfig.topK).
@@ -101,7 +105,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt,
       input: continuation.input ?? decoded.call.messages, output,
       ...(continuation.previousResponseId !== undefined ? { previousResponseId: continuation.previousResponseId } : {}),
-      ...(continuation.echo !== undefined ? { echo: continuation.echo } : {}),
+      // With the second it completed, which the Response object shows again (`completed_at`).
+      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000) } } : {}),
     });
   };
 

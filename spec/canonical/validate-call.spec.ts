@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CALL_LIMITS, emptyCall, validateCall, type Call, type Message } from '../../lib/canonical/index.js';
+import { CALL_LIMITS, emptyCall, unansweredResult, validateCall, type Call, type Message } from '../../lib/canonical/index.js';
 
 const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
 const valid = (over: Partial<Call> = {}): Call => emptyCall({ model: 'm', messages: [user('hi')], ...over });
@@ -145,5 +145,22 @@ describe('canonical/validateCall', () => {
     const called = (toolset: unknown) => valid({ messages: [user('x'), { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'a', arguments: '{}', toolset: toolset as string }] }] });
     expect(paths(called('set'))).to.deep.equal([]);
     expect(paths(called(7))).to.deep.equal(['messages[1].parts[0].toolset']);
+  });
+});
+
+describe('canonical/unansweredResult', () => {
+  const call = (id: string): Message => ({ role: 'assistant', parts: [{ type: 'tool_call', id, name: 'w', arguments: '{}', record: {} }] });
+  const result = (callId: string): Message => ({ role: 'tool', parts: [{ type: 'tool_result', callId, content: 'ok' }] });
+
+  it('names the first result from an index on whose call is nowhere in the messages', () => {
+    expect(unansweredResult([user('q'), call('a'), result('a')], 2)).to.equal(undefined);
+    expect(unansweredResult([user('q'), call('a'), result('a'), result('b'), result('c')], 2)).to.equal('b');
+    // A call made after the index (the request's own history) counts too.
+    expect(unansweredResult([user('q'), call('a'), result('a')], 1)).to.equal(undefined);
+  });
+
+  it('does not look at results before the index (the stored conversation was checked when it was stored)', () => {
+    expect(unansweredResult([result('gone'), user('q')], 1)).to.equal(undefined);
+    expect(unansweredResult([result('gone'), user('q')], 0)).to.equal('gone');
   });
 });

@@ -60,6 +60,19 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       expect(retrieved).to.deep.include({ status: 'completed', instructions: 'Be brief.', metadata: { ticket: 'T-1' }, previous_response_id: null });
       expect(retrieved.usage).to.deep.include({ input_tokens: 12, output_tokens: 5, total_tokens: 17 });
       expect(retrieved.output.map((item) => item.type)).to.deep.equal(['reasoning', 'message']);
+      // When it completed: kept with it, so a retrieval later shows the same second.
+      expect(retrieved.completed_at).to.be.a('number').and.to.be.at.least(created.created_at);
+    });
+
+    it('continuing with a tool output for a call the stored conversation never made is a 400 naming input; the call it made is answered', async () => {
+      const asked = await alice.responses.create({ model: 't:m', input: 'Weather in Paris?' });
+      const call = asked.output.find((item) => item.type === 'function_call') as { call_id: string } | undefined;
+      const err = await rejection(alice.responses.create({ model: 'a:m', previous_response_id: asked.id, input: [{ type: 'function_call_output', call_id: 'call_never_made', output: 'sunny' }] }));
+      expect(err.status).to.equal(400);
+      expect(err.error).to.deep.include({ type: 'invalid_request_error', param: 'input' });
+      expect(err.message).to.contain('"call_never_made" answers no tool call of the conversation it continues');
+      const answered = await alice.responses.create({ model: 'a:m', previous_response_id: asked.id, input: [{ type: 'function_call_output', call_id: call!.call_id, output: 'sunny' }] });
+      expect(answered.status).to.equal('completed');
     });
 
     it('retrieve answers the Response object a stream completed with, tool calls and previous_response_id included', async () => {

@@ -52,13 +52,20 @@ function decodeCompactRequest(body: unknown): DecodedRequest {
   };
 }
 
-/** The user messages of `input`, as message items (a string input is one). */
+/**
+ * The user messages of `input` as the message items of a Response's output (a string input is
+ * one): with an id (the client's, else a new one at encoding), `status` and content parts.
+ */
 function userItems(input: unknown): Json[] {
-  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
+  if (typeof input === 'string') return [userItem(undefined, input)];
   if (!Array.isArray(input)) return [];
   return (input as Json[])
     .filter((item) => (item.type ?? 'message') === 'message' && item.role === 'user')
-    .map((item) => ({ ...item, type: 'message' }));
+    .map((item) => userItem(typeof item.id === 'string' ? item.id : undefined, item.content));
+}
+
+function userItem(id: string | undefined, content: unknown): Json {
+  return { ...(id !== undefined ? { id } : {}), type: 'message', status: 'completed', role: 'user', content: typeof content === 'string' ? [{ type: 'input_text', text: content }] : content };
 }
 
 /** The compacted response: the user messages, then the sealed summary. */
@@ -70,7 +77,7 @@ function encodeCompactedResponse(r: CollectedResponse, context: EncodeContext): 
     object: 'response.compaction',
     created_at: context.created,
     output: [
-      ...items,
+      ...items.map((item) => (item.id !== undefined ? item : { id: wireId(context, 'msg_'), ...item })),
       { id: wireId(context, 'cmp_'), type: 'compaction', encrypted_content: sealState({ dialect: REASONING_DIALECTS.lipCompaction, text: summary }) },
     ],
     usage: responsesUsage(r.usage),

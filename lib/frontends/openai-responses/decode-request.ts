@@ -176,6 +176,8 @@ function options(b: Json): GenerationOptions {
   const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = {};
   if (typeof b.temperature === 'number') o.temperature = b.temperature;
   if (typeof b.top_p === 'number') o.topP = b.top_p;
+  if (typeof b.presence_penalty === 'number') o.presencePenalty = b.presence_penalty;
+  if (typeof b.frequency_penalty === 'number') o.frequencyPenalty = b.frequency_penalty;
   if (typeof b.max_output_tokens === 'number') o.maxOutputTokens = b.max_output_tokens;
   // Log probabilities: asked for by `include`, or by a number of alternatives per token.
   const top = typeof b.top_logprobs === 'number' ? b.top_logprobs : 0;
@@ -206,6 +208,15 @@ function responseFormat(f: Json | undefined): ResponseFormat | undefined {
   return { type: 'text' };
 }
 
+/**
+ * A tool as the Response object lists it: a function tool with every field of its object
+ * (`description`, `parameters` and `strict` null when the client left them out), others as sent.
+ */
+function echoedTool(t: Json): Json {
+  if (t.type !== 'function') return t;
+  return { ...t, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
+}
+
 /** The request fields every Response object repeats, with the API's defaults. */
 function echo(b: Json): ResponsesEcho {
   return {
@@ -214,9 +225,11 @@ function echo(b: Json): ResponsesEcho {
     parallel_tool_calls: b.parallel_tool_calls ?? true,
     reasoning: { effort: b.reasoning?.effort ?? null, summary: b.reasoning?.summary ?? null },
     temperature: b.temperature ?? null,
+    presence_penalty: b.presence_penalty ?? null,
+    frequency_penalty: b.frequency_penalty ?? null,
     text: { format: b.text?.format ?? { type: 'text' }, verbosity: b.text?.verbosity ?? 'medium' },
     tool_choice: b.tool_choice ?? 'auto',
-    tools: b.tools ?? [],
+    tools: Array.isArray(b.tools) ? (b.tools as Json[]).map(echoedTool) : [],
     top_logprobs: b.top_logprobs ?? 0,
     top_p: b.top_p ?? null,
     truncation: b.truncation ?? 'disabled',

@@ -13,7 +13,7 @@ export const openaiResponsesFrontend: Frontend = {
   id: 'openai-responses',
   routes: responsesRoutes,
   streamContentType: 'text/event-stream; charset=utf-8',
-  optionFields: { temperature: 'temperature', topP: 'top_p', maxOutputTokens: 'max_output_tokens', verbosity: 'text.verbosity' },
+  optionFields: { temperature: 'temperature', topP: 'top_p', presencePenalty: 'presence_penalty', frequencyPenalty: 'frequency_penalty', maxOutputTokens: 'max_output_tokens', verbosity: 'text.verbosity' },
   messagesField: 'input',
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,

@@ -412,6 +412,8 @@ export const responsesRequestSchema: Record<string, unknown> = {
     parallel_tool_calls: { type: ['boolean', 'null'] },
     temperature: { type: ['number', 'null'] },
     top_p: { type: ['number', 'null'] },
+    presence_penalty: { type: ['number', 'null'] },
+    frequency_penalty: { type: ['number', 'null'] },
     max_output_tokens: { type: ['integer', 'null'] },
     reasoning: {
       type: ['object', 'null'],

@@ -26,6 +26,7 @@ export interface ResponseState {
 export class ResponseShell {
   readonly id: string;
   private readonly createdAt: number;
+  private readonly now: () => number;
   private readonly model: string;
   private readonly echo: ResponsesEcho;
   private readonly previousResponseId: string | null;
@@ -36,6 +37,7 @@ export class ResponseShell {
     this.previousResponseId = context.continuation?.previousResponseId ?? null;
     this.stored = context.continuation ? context.continuation.store : context.responseId !== undefined;
     this.createdAt = context.created;
+    this.now = context.now ?? unixSeconds;
     this.model = context.model ?? context.call.model;
     this.echo = (context.hints as Partial<ResponsesHints>).echo ?? {};
   }
@@ -48,6 +50,8 @@ export class ResponseShell {
       created_at: this.createdAt,
       status: state.status,
       background: false,
+      // When it completed (never before it was created: the clock may step back); null until then and for any other end.
+      completed_at: state.status === 'completed' ? Math.max(this.createdAt, this.now()) : null,
       error: state.error ?? null,
       incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
       instructions: e.instructions ?? null,
@@ -65,18 +69,25 @@ export class ResponseShell {
       safety_identifier: e.safety_identifier ?? null,
       service_tier: e.service_tier ?? 'default',
       store: this.stored,
-      temperature: e.temperature ?? null,
+      temperature: e.temperature ?? 1,
       text: e.text ?? { format: { type: 'text' }, verbosity: 'medium' },
       tool_choice: e.tool_choice ?? 'auto',
       tools: e.tools ?? [],
       top_logprobs: e.top_logprobs ?? 0,
-      top_p: e.top_p ?? null,
+      top_p: e.top_p ?? 1,
+      presence_penalty: e.presence_penalty ?? 0,
+      frequency_penalty: e.frequency_penalty ?? 0,
       truncation: e.truncation ?? 'disabled',
       usage: state.usage ? responsesUsage(state.usage) : null,
       user: e.user ?? null,
       metadata: e.metadata ?? {},
     };
   }
+}
+
+/** The clock's Unix time in seconds. */
+function unixSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 /**

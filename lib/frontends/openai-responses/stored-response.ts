@@ -74,6 +74,8 @@ function storedResponseObject(stored: StoredResponseView, sources: boolean): Rec
     // (and the client's tool search and its tools on OpenAI's schema, whose calls are items of their own).
     call: emptyCall({ model, tools: [...(declaresClientToolSearch(stored.echo?.tools) ? [STORED_TOOL_SEARCH] : []), ...declaredClientTools(stored.echo?.tools)] }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
     created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
+    // The second it completed, kept with the echoed fields (a response stored before they kept it: its creation).
+    now: () => (typeof stored.echo?.completed_at === 'number' ? stored.echo.completed_at : Math.floor(stored.createdAt / 1000)),
     continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
 }

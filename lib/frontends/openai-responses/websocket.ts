@@ -34,7 +34,9 @@ interface LatestResponse {
  *   connection keeps its latest response (input and output items), and a turn whose
  *   `previous_response_id` names it is sent with those items before its own (the answer still
  *   names the previous response). Any other id goes to the store as over HTTP, so a stored
- *   response continues on any connection. A turn that fails forgets the latest response.
+ *   response continues on any connection. A turn that fails forgets the latest response (a
+ *   later turn naming it gets `previous_response_not_found`), and so does a continuation whose
+ *   input has a tool's output for a call the conversation never made (refused before it runs).
  * - `generate: false` prepares a turn without a model call: it answers `response.created` and
  *   `response.completed` with no output, and later turns continue from its id on this connection.
  * - An error before a turn's stream is one message `{"type": "error", "status", "error": {...}}`
@@ -70,6 +72,15 @@ class ResponsesWebSocketSession implements WebSocketSession {
     const local = typeof previous === 'string' && this.latest?.id === previous ? this.latest : undefined;
     const own = inputItems(body.input);
     const input = local ? [...local.input, ...local.output, ...own] : own;
+    if (local) {
+      // As over HTTP for a stored response: with the whole conversation here, an output for a
+      // call it never made is the client's mistake. The turn fails, and so the response is forgotten.
+      const orphan = unansweredOutput(input, input.length - own.length);
+      if (orphan !== undefined) {
+        this.latest = undefined;
+        return { error: badField(`input[${orphan.index}].call_id`, `the ${orphan.type} for call id "${orphan.callId.slice(0, 128)}" answers no tool call of the conversation it continues`) };
+      }
+    }
     const sent: Json = { ...body, stream: true };
     if (local) {
       delete sent.previous_response_id;
@@ -126,6 +137,22 @@ class ResponsesWebSocketSession implements WebSocketSession {
     const completed = { type: 'response.completed', sequence_number: 1, response: shell.build({ status: 'completed', output: [], usage: { inputTokens: 0, outputTokens: 0 } }) };
     return { answer: [JSON.stringify(created), JSON.stringify(completed)] };
   }
+}
+
+/**
+ * The first item from `from` on that is a tool's output (`function_call_output`,
+ * `custom_tool_call_output`, ...) whose `call_id` names no call item of `items`.
+ */
+function unansweredOutput(items: readonly unknown[], from: number): { readonly index: number; readonly type: string; readonly callId: string } | undefined {
+  const isOutput = (item: Json) => typeof item.type === 'string' && item.type.endsWith('_output') && typeof item.call_id === 'string';
+  let calls: Set<unknown> | undefined;
+  for (let i = from; i < items.length; i++) {
+    const item = items[i] as Json;
+    if (item === null || typeof item !== 'object' || !isOutput(item)) continue;
+    calls ??= new Set((items as Json[]).filter((c) => c !== null && typeof c === 'object' && typeof c.call_id === 'string' && !isOutput(c)).map((c) => c.call_id));
+    if (!calls.has(item.call_id)) return { index: i - from, type: item.type as string, callId: item.call_id as string };
+  }
+  return undefined;
 }
 
 /** `input` as a list of items (a string is one user message). */

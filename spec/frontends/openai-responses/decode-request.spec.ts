@@ -14,7 +14,7 @@ function decodeError(body: unknown, run: (b: unknown) => unknown = decodeRespons
 describe('frontends/openai-responses decodeResponsesRequest', () => {
   it('maps a string input, instructions and the options', () => {
     const { call, hints } = decode({
-      input: 'hi', instructions: 'Be brief.', stream: true, temperature: 0.5, top_p: 0.8, max_output_tokens: 300,
+      input: 'hi', instructions: 'Be brief.', stream: true, temperature: 0.5, top_p: 0.8, presence_penalty: 0.4, frequency_penalty: -0.2, max_output_tokens: 300,
       reasoning: { effort: 'high', summary: 'auto' }, text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
       parallel_tool_calls: false, metadata: { k: 'v' }, safety_identifier: 'user-7', include: ['reasoning.encrypted_content'], store: false,
     });
@@ -23,11 +23,20 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(call.messages).to.deep.equal([{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]);
     expect(call.metadata).to.deep.equal({ k: 'v' });
     expect(call.options).to.deep.equal({
-      temperature: 0.5, topP: 0.8, maxOutputTokens: 300, reasoning: { effort: 'high', includeThoughts: true }, verbosity: 'low', parallelToolCalls: false,
+      temperature: 0.5, topP: 0.8, presencePenalty: 0.4, frequencyPenalty: -0.2, maxOutputTokens: 300, reasoning: { effort: 'high', includeThoughts: true }, verbosity: 'low', parallelToolCalls: false,
       responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
     });
     expect(hints).to.deep.include({ includeEncryptedReasoning: true, store: false });
-    expect((hints as unknown as ResponsesHints).echo).to.deep.include({ instructions: 'Be brief.', max_output_tokens: 300, parallel_tool_calls: false });
+    expect((hints as unknown as ResponsesHints).echo).to.deep.include({ instructions: 'Be brief.', max_output_tokens: 300, parallel_tool_calls: false, presence_penalty: 0.4, frequency_penalty: -0.2 });
+  });
+
+  it('echoes a function tool with every field of its object (Open Responses requires them): description, parameters and strict null when left out', () => {
+    const { hints } = decode({ input: 'hi', tools: [{ type: 'function', name: 'w' }, { type: 'function', name: 'v', description: 'd', parameters: { type: 'object' }, strict: true }, { type: 'custom', name: 'c' }] });
+    expect((hints as unknown as ResponsesHints).echo.tools).to.deep.equal([
+      { type: 'function', name: 'w', description: null, parameters: null, strict: null },
+      { type: 'function', name: 'v', description: 'd', parameters: { type: 'object' }, strict: true },
+      { type: 'custom', name: 'c' },
+    ]);
   });
 
   it('maps message items with text, images and files; leading system/developer items go to system', () => {

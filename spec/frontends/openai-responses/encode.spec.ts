@@ -25,11 +25,14 @@ describe('frontends/openai-responses encoders', () => {
     ]);
     const created = events[0]!.data.response;
     expect(created).to.deep.include({ object: 'response', created_at: 1700000000, status: 'in_progress', model: 'gpt-x', instructions: 'Be brief.', output: [], usage: null });
-    expect(created.tools).to.deep.equal([{ type: 'function', name: 'w', parameters: { type: 'object' } }]);
+    expect(created.tools).to.deep.equal([{ type: 'function', name: 'w', description: null, parameters: { type: 'object' }, strict: null }]);
+    // Open Responses' required sampling fields: the API's defaults when the request set none.
+    expect(created).to.deep.include({ temperature: 1, top_p: 1, presence_penalty: 0, frequency_penalty: 0, completed_at: null });
     expect(events[6]!.data).to.deep.include({ text: 'Hello', content_index: 0, output_index: 0 });
     const done = events.at(-1)!.data.response;
     expect(done.id).to.equal(created.id);
     expect(done.status).to.equal('completed');
+    expect(done.completed_at).to.be.a('number').and.to.be.at.least(1700000000);
     expect(done.output).to.deep.equal([{ id: done.output[0].id, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], logprobs: [], text: 'Hello' }] }]);
     expect(done.usage).to.deep.equal({ input_tokens: 5, input_tokens_details: { cached_tokens: 1, cache_write_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 });
   });

@@ -18,11 +18,13 @@ const turn: LipEvent[] = [
 function stored(body: Record<string, unknown>, events: readonly LipEvent[] = turn): { view: StoredResponseView; context: EncodeContext } {
   const decoded = decodeResponsesRequest({ model: 'gpt-x', input: 'Weather in Paris?', ...body });
   const context: EncodeContext = {
-    call: decoded.call, hints: decoded.hints!, requestId: 'req', created: 1_700_000_000, model: 'gpt-served', responseId: RESPONSE_ID, continuation: decoded.continuation!,
+    call: decoded.call, hints: decoded.hints!, requestId: 'req', created: 1_700_000_000, now: () => 1_700_000_002, model: 'gpt-served', responseId: RESPONSE_ID, continuation: decoded.continuation!,
   };
   const view: StoredResponseView = {
     id: RESPONSE_ID, previousResponseId: decoded.continuation!.previousResponseId, model: 'gpt-served', createdAt: 1_700_000_000_750,
-    input: decoded.continuation!.input ? [...decoded.continuation!.input] : decoded.call.messages, output: collectEvents(events), echo: decoded.continuation!.echo,
+    input: decoded.continuation!.input ? [...decoded.continuation!.input] : decoded.call.messages, output: collectEvents(events),
+    // As the server keeps it: with the second the response completed.
+    echo: { ...decoded.continuation!.echo, completed_at: 1_700_000_002 },
   };
   return { view, context };
 }
@@ -47,7 +49,7 @@ describe('frontends/openai-responses stored responses', () => {
       const frames = checkResponsesWire(turn.map((e) => encoder.event(e)).join('') + encoder.end());
       expect(retrieved).to.deep.equal(frames.at(-1)!.data.response);
       expect(retrieved).to.deep.include({
-        id: RESPONSE_ID, created_at: 1_700_000_000, status: 'completed', model: 'gpt-served', previous_response_id: 'resp_prev', store: true,
+        id: RESPONSE_ID, created_at: 1_700_000_000, completed_at: 1_700_000_002, status: 'completed', model: 'gpt-served', previous_response_id: 'resp_prev', store: true,
         instructions: 'Be brief.', metadata: { tag: 't1' }, temperature: 0.2,
       });
       const output = (retrieved as { output: { id: string; type: string }[] }).output;

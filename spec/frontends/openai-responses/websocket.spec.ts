@@ -72,6 +72,26 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     expect(after.body).to.include({ previous_response_id: 'resp_1' });
   });
 
+  it('a continuation with a tool output for a call the conversation never made is refused, and the response forgotten', () => {
+    const session = responsesWebSocket.session();
+    const first = asRun(session.turn(create({ store: false, input: 'weather?' })));
+    play(first, stream('resp_1', [{ type: 'function_call', call_id: 'call_1', name: 'w', arguments: '{}' }]));
+    // The output of the call it made continues it.
+    const answered = asRun(session.turn(create({ store: false, previous_response_id: 'resp_1', input: [{ type: 'function_call_output', call_id: 'call_1', output: 'sunny' }] })));
+    play(answered, stream('resp_2', []));
+    // An output whose call the conversation (its items and the turn's own) never made is not sent upstream.
+    const orphan = session.turn(create({ store: false, previous_response_id: 'resp_2', input: [{ type: 'message', role: 'user', content: 'and?' }, { type: 'custom_tool_call_output', call_id: 'call_x', output: 'ok' }] }));
+    if (!('error' in orphan)) throw new Error('expected an error');
+    expect(orphan.error).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, param: 'input[1].call_id' });
+    expect(orphan.error.message).to.contain('custom_tool_call_output for call id "call_x" answers no tool call');
+    // resp_2 is forgotten: its id now goes to the store, which does not have it (store: false).
+    const after = asRun(session.turn(create({ previous_response_id: 'resp_2', input: 'again' })));
+    expect(after.body).to.include({ previous_response_id: 'resp_2', input: 'again' });
+    // Without a continuation the client owns its history: an output without its call is passed on.
+    const fresh = asRun(responsesWebSocket.session().turn(create({ input: [{ type: 'function_call_output', call_id: 'call_x', output: 'ok' }] })));
+    expect(fresh.body.input).to.have.length(1);
+  });
+
   it('generate: false answers created and completed with no output, and the next turn continues from it', () => {
     const session = responsesWebSocket.session();
     const warm = session.turn(create({ generate: false, instructions: 'Be brief.', input: [{ type: 'message', role: 'developer', content: 'French.' }] }));
