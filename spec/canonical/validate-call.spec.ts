@@ -149,7 +149,7 @@ describe('canonical/validateCall', () => {
 });
 
 describe('canonical/unansweredResult', () => {
-  const call = (id: string): Message => ({ role: 'assistant', parts: [{ type: 'tool_call', id, name: 'w', arguments: '{}', record: {} }] });
+  const call = (id: string): Message => ({ role: 'assistant', parts: [{ type: 'tool_call', id, name: 'w', arguments: '{}' }] });
   const result = (callId: string): Message => ({ role: 'tool', parts: [{ type: 'tool_result', callId, content: 'ok' }] });
 
   it('names the first result from an index on whose call is nowhere in the messages', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import type { RecordedRequest } from '../helpers/emulators/emulator-server.js';
@@ -26,8 +26,22 @@ interface ComplianceSuite {
   runAllTests(config: ComplianceConfig, onProgress: (result: ComplianceResult) => void, templates: readonly ComplianceTemplate[]): Promise<ComplianceResult[]>;
 }
 
-// A computed specifier: the vendored suite is run as it is, never type-checked against lip's settings.
+interface Schema { safeParse(value: unknown): { success: boolean; error?: { issues: { path: (string | number)[]; message: string }[] } } }
+
+// Computed specifiers: the vendored suite is run as it is, never type-checked against lip's settings.
 const suite = (await import(new URL('src/lib/compliance-tests.ts', SUITE).href)) as ComplianceSuite;
+const { streamingEventSchema } = (await import(new URL('src/lib/sse-parser.ts', SUITE).href)) as { streamingEventSchema: Schema };
+const { responseResourceSchema } = (await import(new URL('src/generated/kubb/zod/responseResourceSchema.ts', SUITE).href)) as { responseResourceSchema: Schema };
+
+const GOLDEN = new URL('../../testdata/golden/openai-responses/', import.meta.url);
+/** Goldens with OpenAI's hosted tools, whose items and events are OpenAI's extensions, not the specification's. */
+const HOSTED = new Set(['hosted-tools-then-text', 'web-search-then-cited-text']);
+
+/** The schema's complaints about `value`, one line each (none when it conforms). */
+function issues(schema: Schema, value: unknown, what: string): string[] {
+  const result = schema.safeParse(value);
+  return result.success ? [] : result.error!.issues.map((i) => `${what} ${i.path.join('.')}: ${i.message}`);
+}
 
 /** What the upstream answers: the suite's weather tool when the request offers tools, else counted text. */
 function answer(request: RecordedRequest): Script {
@@ -50,6 +64,23 @@ describe('Open Responses compliance: the official suite through /v1/responses', 
     }
     // Every case of the suite runs below: a new upstream case is not left out by a list here.
     expect(suite.testTemplates.map((t) => t.id)).to.include.members(['basic-response', 'streaming-response', 'tool-calling', 'compact-response', 'websocket-failed-continuation-evicts-cache']);
+  });
+
+  it('every golden of a portable scenario conforms to the specification\'s schemas: each streamed event (response.failed and response.incomplete included) and each Response object', () => {
+    const names = readdirSync(GOLDEN).filter((f) => /^[a-z-]+\.(sse|json)$/.test(f) && !HOSTED.has(f.replace(/\.(sse|json)$/, '')));
+    expect(names).to.include.members(['failure-after-output.sse', 'length-stop.sse', 'reasoning-then-text.json', 'two-parallel-tool-calls-with-interleaved-argument-deltas.sse']);
+    const found: string[] = [];
+    for (const name of names) {
+      const text = readFileSync(new URL(name, GOLDEN), 'utf8');
+      if (name.endsWith('.json')) {
+        found.push(...issues(responseResourceSchema, JSON.parse(text), name));
+        continue;
+      }
+      const events = text.split('\n\n').map((block) => /^data: (.*)$/m.exec(block)?.[1]).filter((data): data is string => data !== undefined && data !== '[DONE]');
+      expect(events.length, name).to.be.greaterThan(3);
+      for (const data of events) found.push(...issues(streamingEventSchema, JSON.parse(data), `${name} ${(JSON.parse(data) as { type: string }).type}`));
+    }
+    expect(found).to.deep.equal([]);
   });
 
   // The suite's WebSocket cases send the authorization header on the upgrade: a `ws` socket can.
