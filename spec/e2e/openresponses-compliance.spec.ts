@@ -93,7 +93,8 @@ describe('Open Responses compliance: the official suite through /v1/responses', 
     (globalThis as { WebSocket?: unknown }).WebSocket = globalSocket;
   });
 
-  const kinds: readonly UpstreamKind[] = ['openai-chat', 'anthropic', 'gemini', 'openai-responses'];
+  // custom-openresponses: Open Responses end to end (an Open Responses server behind lip, refusing what its specification does not define).
+  const kinds: readonly UpstreamKind[] = ['openai-chat', 'anthropic', 'gemini', 'openai-responses', 'custom-openresponses'];
   for (const kind of kinds) {
     describe(`with a ${kind} backend`, () => {
       const up = useUpstreams({ up: { kind } });

@@ -7,6 +7,7 @@ import type { ResponseStreamParams } from 'openai/lib/responses/ResponseStream';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { testConfig } from './config.js';
 import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator } from './emulators/index.js';
+import { startOpenResponsesEmulator } from './emulators/openresponses-emulator.js';
 import { startLip, type RunningLip } from './lip.js';
 
 /** The HTTP backend kinds with an emulator of their own wire. */
@@ -15,9 +16,11 @@ const START: Record<UpstreamKind, () => Promise<Emulator>> = {
   'openai-chat': startOpenAIChatEmulator,
   'openai-responses': startOpenAIResponsesEmulator,
   gemini: startGeminiEmulator,
+  // An Open Responses server that refuses what the specification does not define.
+  'custom-openresponses': startOpenResponsesEmulator,
 };
 
-export type UpstreamKind = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
+export type UpstreamKind = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini' | 'custom-openresponses';
 
 /** One backend row: its kind, and YAML keys beyond id, kind, base_url and api_key (`allowed_tools: filter`). */
 export interface UpstreamRow {

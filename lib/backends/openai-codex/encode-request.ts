@@ -16,7 +16,7 @@ export const DEFAULT_CODEX_INSTRUCTIONS = 'You are Codex, a coding agent based o
 const UNSUPPORTED: readonly [keyof GenerationOptions, string][] = [['temperature', 'temperature'], ['topP', 'top_p'], ['maxOutputTokens', 'max_output_tokens']];
 
 /** The Responses encoder's settings for the Codex endpoint: stateless, encrypted reasoning when asked, summaries. */
-const RESPONSES: ResponsesOptions = { baseUrl: '', auth: 'bearer', store: false, encryptedReasoning: 'auto', reasoningSummary: 'auto', toolNamespaces: 'native', providerOptions: false, headers: {} };
+const RESPONSES: ResponsesOptions = { baseUrl: '', auth: 'bearer', store: false, encryptedReasoning: 'auto', reasoningSummary: 'auto', toolNamespaces: 'native', providerOptions: false, profile: 'openai', headers: {} };
 
 /**
  * The generation parameters of a call that the Codex endpoint refuses, as their wire names.

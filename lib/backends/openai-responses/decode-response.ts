@@ -1,3 +1,4 @@
+import { REASONING_DIALECTS } from '../../canonical/index.js';
 import type { LipEvent } from '../../canonical/index.js';
 import { malformedResponse, type ResponseDecoder } from '../http/index.js';
 import { responsesStreamError } from './classify-error.js';
@@ -24,7 +25,8 @@ type Json = Record<string, any>;
  * @see spec/backends/openai-responses/decode-response.spec.ts
  */
 export class ResponsesResponseDecoder implements ResponseDecoder {
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  /** `reasoningDialect`: as the stream decoder's (undefined: encrypted reasoning is left out). */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly reasoningDialect: string | undefined = REASONING_DIALECTS.openaiResponses) {}
 
   decode(body: Json, out: LipEvent[]): void {
     if (body.status === 'failed' || (body.error !== undefined && body.error !== null)) {
@@ -32,7 +34,7 @@ export class ResponsesResponseDecoder implements ResponseDecoder {
     }
     const output: unknown = body.output;
     if (!Array.isArray(output)) throw malformedResponse(this.backendId, 'the response has no output array');
-    const stream = new ResponsesStreamDecoder(this.backendId, this.secrets);
+    const stream = new ResponsesStreamDecoder(this.backendId, this.secrets, this.reasoningDialect);
     stream.frame({ type: 'response.created', response: body }, out);
     for (let output_index = 0; output_index < output.length; output_index++) {
       const item: unknown = output[output_index];

@@ -72,7 +72,11 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   /** Citations of text not streamed yet, held until it is. */
   private heldCitations: CitationEvent[] | undefined;
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  /**
+   * `reasoningDialect`: the dialect a reasoning item's `encrypted_content` is sealed with (OpenAI
+   * Responses'); undefined: it is left out (an Open Responses server's, which lip never replays).
+   */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly reasoningDialect: string | undefined = REASONING_DIALECTS.openaiResponses) {}
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended || message.data === '[DONE]') return;
@@ -182,8 +186,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   private itemDone(item: Json, out: LipEvent[], outputIndex: unknown): void {
     if (item.type === 'web_search_call') return this.search(item, outputIndex, true, out);
     if (isHostedItem(item)) return (this.hosted ??= new HostedItems(this.backendId)).item(item, outputIndex, true, out);
-    if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0) {
-      out.push({ type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
+    if (item.type === 'reasoning' && typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 && this.reasoningDialect !== undefined) {
+      out.push({ type: 'reasoning_opaque', dialect: this.reasoningDialect, data: item.encrypted_content, ...(typeof item.id === 'string' ? { id: item.id } : {}) });
       return;
     }
     if (item.type !== 'function_call' && item.type !== 'custom_tool_call' && item.type !== 'tool_search_call' && clientItemTool(item.type) === undefined) return;

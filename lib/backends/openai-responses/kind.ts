@@ -1,11 +1,12 @@
 import type { BackendKind } from '../backend.js';
-import { openaiResponsesProperties } from './options.js';
+import { checkResponsesRow, openaiResponsesProperties } from './options.js';
 import { OPENAI_RESPONSES_DEFAULTS, openaiResponsesBackend } from './source.js';
 
 /** openai-responses: the OpenAI Responses API, stateless (`store: false`, encrypted reasoning). */
 export const openaiResponsesKind: BackendKind = {
   kind: 'openai-responses',
   properties: openaiResponsesProperties,
+  checkRow: checkResponsesRow,
   identity: {},
   catalogProvider: 'openai',
   defaultModel: OPENAI_RESPONSES_DEFAULTS.models[0]!,

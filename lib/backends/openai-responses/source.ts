@@ -6,6 +6,7 @@ import { presentedIdentity } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
 import { ResponsesResponseDecoder } from './decode-response.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
+import { encodeOpenResponsesRequest } from './encode-open-request.js';
 import { encodeResponsesRequest } from './encode-request.js';
 import { responsesOptions, type ResponsesOptions } from './options.js';
 import { RESPONSES_REASONING } from '../reasoning-replay.js';
@@ -33,6 +34,7 @@ function parseModelList(body: unknown): string[] {
  */
 export function responsesProtocol(row: BackendRow, defaults: KindDefaults): HttpProtocol {
   const o = responsesOptions(row);
+  if (o.profile === 'openresponses') return openResponsesProtocol(row, o, defaults);
   const sendKey = (key: string | undefined) => (o.auth === 'none' ? undefined : key);
   return {
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
@@ -66,6 +68,37 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
       }),
       parse: readEmbeddings,
     },
+    models: {
+      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
+      parse: parseModelList,
+    },
+  };
+}
+
+/**
+ * An Open Responses endpoint (`profile: openresponses`): `POST {base_url}/responses`, streamed
+ * or whole, with only what the specification defines (encode-open-request.ts); custom tools,
+ * namespaces and tools added later go as functions, reasoning is not replayed, and the answer is
+ * read as the Responses events it is (its encrypted reasoning, another server's, left out). The
+ * specification has no token count and no embeddings (lip estimates; embeddings are refused);
+ * the model list is `GET {base_url}/models` where the server has one.
+ */
+function openResponsesProtocol(row: BackendRow, o: ResponsesOptions, defaults: KindDefaults): HttpProtocol {
+  const sendKey = (key: string | undefined) => (o.auth === 'none' ? undefined : key);
+  return {
+    ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
+    requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
+    identity: presentedIdentity(defaults),
+    defaultModels: defaults.models,
+    generate: (call, target, key) => ({
+      method: 'POST',
+      url: `${o.baseUrl}/responses`,
+      headers: responsesHeaders(o, sendKey(key), target.whole ? 'application/json' : 'text/event-stream'),
+      body: JSON.stringify(encodeOpenResponsesRequest(call, target.model, o, row.id, !target.whole)),
+    }),
+    decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, secrets, undefined),
+    response: (_call, _target, secrets) => new ResponsesResponseDecoder(row.id, secrets, undefined),
+    statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
     models: {
       request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
       parse: parseModelList,

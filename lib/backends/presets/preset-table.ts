@@ -95,6 +95,11 @@ export const PRESETS: readonly Preset[] = [
     defaults: {},
   },
   {
+    kind: 'custom-openresponses', base: 'openai-responses', description: 'any Open Responses endpoint, profile 2026-04-24 (key optional)',
+    models: ['default'], requireBaseUrl: true,
+    defaults: { profile: 'openresponses' },
+  },
+  {
     kind: 'custom-anthropic', base: 'anthropic', description: 'any Anthropic Messages endpoint (key optional)',
     models: ['default'], requireBaseUrl: true,
     defaults: {},

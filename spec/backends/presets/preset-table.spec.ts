@@ -12,6 +12,15 @@ import {
 const CONTRACT_PRESETS = ['openrouter', 'nvidia', 'huggingface', 'ollama', 'ollama-cloud', 'llamacpp', 'lmstudio', 'vllm', 'opencode-go', 'opencode-zen', 'custom-openai-chat', 'custom-openai-responses', 'custom-anthropic'];
 /** Vendors beyond the contract's list (reasoning models that want their reasoning back), before the custom kinds. */
 const MORE_PRESETS = ['deepseek', 'moonshot', 'zai'];
+/** Custom kinds beyond the contract's, each after the contract's custom kind of its base. */
+const MORE_CUSTOM: Readonly<Record<string, string>> = { 'custom-openresponses': 'custom-openai-responses' };
+/** The kinds in the table's order. */
+const EXPECTED_KINDS = (() => {
+  const custom = CONTRACT_PRESETS.indexOf('custom-openai-chat');
+  const kinds = [...CONTRACT_PRESETS.slice(0, custom), ...MORE_PRESETS, ...CONTRACT_PRESETS.slice(custom)];
+  for (const [kind, after] of Object.entries(MORE_CUSTOM)) kinds.splice(kinds.indexOf(after) + 1, 0, kind);
+  return kinds;
+})();
 const DOC = readFileSync(new URL('../../../docs/backends/presets.md', import.meta.url), 'utf8');
 
 /** The docs table rows: kind -> cells. */
@@ -26,8 +35,7 @@ function docRows(): Map<string, string[]> {
 
 describe('backends/presets: vendors are table rows', () => {
   it('registers every preset of the contract as a kind, on its protocol\'s schema', () => {
-    const custom = CONTRACT_PRESETS.indexOf('custom-openai-chat');
-    expect(PRESETS.map((p) => p.kind)).to.deep.equal([...CONTRACT_PRESETS.slice(0, custom), ...MORE_PRESETS, ...CONTRACT_PRESETS.slice(custom)]);
+    expect(PRESETS.map((p) => p.kind)).to.deep.equal(EXPECTED_KINDS);
     for (const p of PRESETS) {
       const kind = BACKEND_KINDS[p.kind]!;
       expect(kind, p.kind).to.not.equal(undefined);

@@ -1,0 +1,162 @@
+import type { Call, Message, Part, TextPart } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { allowedNames } from '../allowed-tools.js';
+import { forHostedDialect } from '../hosted-tools.js';
+import { definedFields } from '../provider-options.js';
+import { strictCompatible } from '../strict-schema.js';
+import { reasoningEffort } from '../thinking.js';
+import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
+import type { ResponsesOptions } from './options.js';
+
+type Json = Record<string, unknown>;
+
+/** The Open Responses profile this encoder writes (openresponses.org, its OpenAPI of that date). */
+export const OPEN_RESPONSES_PROFILE = '2026-04-24';
+
+/** The profile's reasoning efforts (`ReasoningEffortEnum`); another (`minimal`) goes as the nearest. */
+const EFFORTS: ReadonlySet<string> = new Set(['none', 'low', 'medium', 'high', 'xhigh']);
+
+/** A search of nobody's dialect: an Open Responses endpoint gets no earlier hosted search items. */
+const NO_SEARCH_DIALECT = 'openresponses';
+
+/**
+ * Call -> the create body of an Open Responses endpoint (profile 2026-04-24): only what the
+ * specification defines, so that a server that refuses what it does not know takes it. Items:
+ * `message` (user and system text, images, files; assistant text), `function_call`,
+ * `function_call_output` (a string, or text, image and file parts). Tools are functions:
+ * custom tools, namespaces and tools added later are turned into functions before this runs
+ * (the protocol declares none of them); a hosted tool of any provider and the hosted web search
+ * are refused before sending (retryable: a route moves on to a backend of that provider), and
+ * earlier hosted items are left out. Reasoning is asked for by `effort` (and `summary`) and never
+ * replayed (its encrypted form would be another server's). Of the client's OpenAI knobs the
+ * profile has `service_tier`, `prompt_cache_key`, `safety_identifier` and `truncation`; the end
+ * user goes as `safety_identifier`. Stop sequences, seeds and logit biases do not exist there.
+ *
+ * ```ts
+ * encodeOpenResponsesRequest(call, 'my-model', options, 'row-id')
+ * // { model, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }], stream: true, store: false, ... }
+ * ```
+ * @see spec/backends/openai-responses/encode-open-request.spec.ts
+ */
+export function encodeOpenResponsesRequest(given: Call, model: string, o: ResponsesOptions, backend: string, stream = true): Json {
+  const call = forHostedDialect(given, backend);
+  if (webSearchTool(call) !== undefined) refuseWebSearch(call, backend);
+  const input: Json[] = [];
+  const part = (p: Part) => inputPart(p, backend);
+  for (const message of ownWebSearches(call.messages, NO_SEARCH_DIALECT)) pushItems(input, message, part);
+  const body: Json = { model, input, stream, store: o.store };
+  const instructions = call.system.map((p) => p.text).join('\n\n');
+  if (instructions.length > 0) body.instructions = instructions;
+
+  const opt = call.options;
+  if (opt.logprobs !== undefined) body.include = ['message.output_text.logprobs'];
+  if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
+  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
+    const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
+    const derived = reasoningEffort(opt.reasoning);
+    const effort = derived === undefined ? undefined : EFFORTS.has(derived) ? derived : 'low';
+    body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
+  }
+  if (call.tools.length > 0) {
+    body.tools = call.tools.map((t) => ({
+      type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
+      parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters),
+    }));
+    body.tool_choice = toolChoice(call);
+    if (opt.parallelToolCalls !== undefined) body.parallel_tool_calls = opt.parallelToolCalls;
+  } else if (call.toolChoice.type === 'none') {
+    body.tool_choice = 'none';
+  }
+  if (opt.temperature !== undefined) body.temperature = opt.temperature;
+  if (opt.topP !== undefined) body.top_p = opt.topP;
+  if (opt.presencePenalty !== undefined) body.presence_penalty = opt.presencePenalty;
+  if (opt.frequencyPenalty !== undefined) body.frequency_penalty = opt.frequencyPenalty;
+  if (opt.maxOutputTokens !== undefined) body.max_output_tokens = opt.maxOutputTokens;
+  const text: Json = {};
+  if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
+  const format = opt.responseFormat;
+  if (format?.type === 'json_object') text.format = { type: 'json_object' };
+  if (format?.type === 'json_schema') {
+    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
+  }
+  if (Object.keys(text).length > 0) body.text = text;
+  if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
+  const k = o.providerOptions ? call.providerOptions?.openai : undefined;
+  Object.assign(body, definedFields({
+    service_tier: k?.serviceTier, prompt_cache_key: k?.promptCacheKey, truncation: k?.truncation,
+    safety_identifier: k?.safetyIdentifier ?? call.user,
+  }));
+  return body;
+}
+
+type PartOf = (part: Part) => Json | undefined;
+
+function pushItems(out: Json[], message: Message, inputPart: PartOf): void {
+  switch (message.role) {
+    case 'system':
+      // The profile's system message takes text only.
+      pushMessage(out, 'system', message.parts.filter((p) => p.type === 'text').map(inputPart));
+      return;
+    case 'user':
+      pushMessage(out, 'user', message.parts.map(inputPart));
+      return;
+    case 'assistant': {
+      let text = '';
+      const flush = () => {
+        if (text.length > 0) out.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
+        text = '';
+      };
+      for (const part of message.parts) {
+        if (part.type === 'text') text += part.text;
+        else if (part.type === 'tool_call') {
+          flush();
+          out.push({ type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+        }
+      }
+      flush();
+      return;
+    }
+    case 'tool':
+      for (const part of message.parts) {
+        if (part.type !== 'tool_result') continue;
+        const output = typeof part.content === 'string' ? part.content : part.content.map(inputPart).filter((p): p is Json => p !== undefined);
+        out.push({ type: 'function_call_output', call_id: part.callId, output });
+      }
+      return;
+  }
+}
+
+function pushMessage(out: Json[], role: 'system' | 'user', parts: readonly (Json | undefined)[]): void {
+  const content = parts.filter((p): p is Json => p !== undefined);
+  if (content.length > 0) out.push({ type: 'message', role, content });
+}
+
+/**
+ * Text, an image or a file as the profile's input content; other parts have no form there. A file
+ * known only by an upstream file id has none either: refused (retryable), never dropped.
+ */
+function inputPart(part: Part, backend: string): Json | undefined {
+  switch (part.type) {
+    case 'text': return { type: 'input_text', text: (part as TextPart).text };
+    case 'image': return { type: 'input_image', image_url: part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`, detail: part.detail ?? 'auto' };
+    case 'file':
+      if (part.data !== undefined) return { type: 'input_file', filename: part.filename ?? 'document.pdf', file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
+      if (part.url !== undefined) return { type: 'input_file', ...(part.filename !== undefined ? { filename: part.filename } : {}), file_url: part.url };
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot send a file known only by its file id ("${String(part.fileId).slice(0, 64)}"): Open Responses files go as data or a URL; send the file itself, or route such requests to the provider that stores it`, {
+        retryable: true, detail: { backend },
+      });
+    default: return undefined;
+  }
+}
+
+function toolChoice(call: Call): unknown {
+  const choice = call.toolChoice;
+  const allowed = allowedNames(call);
+  if (allowed) return { type: 'allowed_tools', mode: choice.type === 'any' ? 'required' : 'auto', tools: allowed.map((name) => ({ type: 'function', name })) };
+  switch (choice.type) {
+    case 'none': return 'none';
+    case 'any': return 'required';
+    case 'tool': return { type: 'function', name: choice.name };
+    default: return 'auto';
+  }
+}
