@@ -23,6 +23,24 @@ function prepared(call: Call): Call {
   return customToolsAsFunctions(toolReferencesAsText(documentContextAsText(searchResultsAsText(namespacesAsFunctions(declareAddedTools(call))))));
 }
 
+/** The specification's identifiers: tool names of 1-64 of `[a-zA-Z0-9_-]`, call ids of 1-64 characters. */
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Whether the client's own identifiers fit the specification (lip passes tool names and call ids
+ * on as the client wrote them, to every provider; one that does not fit is the upstream's 400).
+ */
+function identifiersFit(call: Call): boolean {
+  if (!call.tools.every((t) => NAME.test(t.name))) return false;
+  for (const m of call.messages) {
+    for (const p of m.parts) {
+      if (p.type === 'tool_call' && (!NAME.test(p.name) || p.id.length === 0 || p.id.length > 64)) return false;
+      if (p.type === 'tool_result' && (p.callId.length === 0 || p.callId.length > 64)) return false;
+    }
+  }
+  return call.toolChoice.type !== 'tool' || NAME.test(call.toolChoice.name);
+}
+
 /** A request of any client protocol as a call, when it decodes into a valid one. */
 function decoded(frontendId: string, text: string): Call | undefined {
   const frontend = FRONTENDS[frontendId]!;
@@ -42,7 +60,7 @@ describe('fuzz: the Open Responses encoder writes only what the specification de
       let encoded = 0;
       await fc.assert(fc.asyncProperty(fc.oneof(fc.constantFrom(...seeds).map((s) => JSON.stringify(s)), mutatedJsonText(seeds).map((m) => m.text)), fc.boolean(), async (text, stream) => {
         const call = decoded(frontendId, text);
-        if (call === undefined) return;
+        if (call === undefined || !identifiersFit(call)) return;
         let body: unknown;
         try {
           body = encodeOpenResponsesRequest(prepared(call), 'm', OPTIONS, 'ors', stream);

@@ -75,7 +75,8 @@ export function encodeOpenResponsesRequest(given: Call, model: string, o: Respon
   const text: Json = {};
   if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
   const format = opt.responseFormat;
-  if (format?.type === 'json_object') text.format = { type: 'json_object' };
+  // The profile's formats are text and json_schema: JSON mode is the schema of any object.
+  if (format?.type === 'json_object') text.format = { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false };
   if (format?.type === 'json_schema') {
     text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
   }

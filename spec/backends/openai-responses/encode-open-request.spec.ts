@@ -61,6 +61,8 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
       text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
     });
     expect(body).to.not.have.any.keys('seed', 'stop', 'user');
+    // JSON mode: the profile's request formats are text and json_schema.
+    expect(encode(call({ options: { responseFormat: { type: 'json_object' } } })).text).to.deep.equal({ format: { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false } });
   });
 
   it('of the client\'s OpenAI knobs sends those the profile has; none with provider_options: false', () => {
