@@ -88,12 +88,21 @@ export function flatNames(call: Call): ReadonlyMap<string, string> {
 const SEP = '\u0000';
 
 function flatName(key: string, taken: ReadonlySet<string>): string {
-  const whole = key.replace(SEP, '__').replace(/[^a-zA-Z0-9_-]/g, '_');
-  if (whole.length <= FLAT_NAME_CHARS && !taken.has(whole)) return whole;
+  return portableName(key.replace(SEP, '__'), key, taken);
+}
+
+/**
+ * `name` as a tool name every provider takes: characters outside `[a-zA-Z0-9_-]` as `_`, cut to
+ * FLAT_NAME_CHARS; one too long, or in `taken`, is cut and ends with a hash of `key` (`_` and 8
+ * hex digits, then `_2`, `_3` ... while still taken). Deterministic.
+ */
+export function portableName(name: string, key: string, taken: ReadonlySet<string>): string {
+  const whole = name.replace(/[^a-zA-Z0-9_-]/g, '_');
+  if (whole.length > 0 && whole.length <= FLAT_NAME_CHARS && !taken.has(whole)) return whole;
   const hashed = `${whole.slice(0, FLAT_NAME_CHARS - 9)}_${fnv1a(key)}`;
-  let name = hashed;
-  for (let n = 2; taken.has(name); n++) name = `${hashed.slice(0, FLAT_NAME_CHARS - String(n).length - 1)}_${n}`;
-  return name;
+  let out = hashed;
+  for (let n = 2; taken.has(out); n++) out = `${hashed.slice(0, FLAT_NAME_CHARS - String(n).length - 1)}_${n}`;
+  return out;
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short stable tag of a name (not a secret). */

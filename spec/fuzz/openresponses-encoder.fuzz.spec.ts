@@ -6,6 +6,7 @@ import { documentContextAsText } from '../../lib/backends/document-context.js';
 import { encodeOpenResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
 import { searchResultsAsText } from '../../lib/backends/search-results.js';
 import { namespacesAsFunctions } from '../../lib/backends/tool-namespaces.js';
+import { portableToolNames } from '../../lib/backends/tool-names.js';
 import { toolReferencesAsText } from '../../lib/backends/tool-references.js';
 import { validateCall, type Call } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
@@ -20,25 +21,22 @@ const OPTIONS = responsesOptions({ id: 'ors', kind: 'custom-openresponses', mode
 
 /** What the HTTP backend makes of a call before an Open Responses row encodes it (http-backend.ts: none of the protocol's flags set). */
 function prepared(call: Call): Call {
-  return customToolsAsFunctions(toolReferencesAsText(documentContextAsText(searchResultsAsText(namespacesAsFunctions(declareAddedTools(call))))));
+  return customToolsAsFunctions(toolReferencesAsText(documentContextAsText(searchResultsAsText(portableToolNames(namespacesAsFunctions(declareAddedTools(call)))))));
 }
 
-/** The specification's identifiers: tool names of 1-64 of `[a-zA-Z0-9_-]`, call ids of 1-64 characters. */
-const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
 /**
- * Whether the client's own identifiers fit the specification (lip passes tool names and call ids
- * on as the client wrote them, to every provider; one that does not fit is the upstream's 400).
+ * Whether the client's call ids fit the specification (1-64 characters): lip passes them on as
+ * the client wrote them, to every provider; one that does not fit is the upstream's 400. (Tool
+ * names that do not fit go out portable: tool-names.ts.)
  */
 function identifiersFit(call: Call): boolean {
-  if (!call.tools.every((t) => NAME.test(t.name))) return false;
   for (const m of call.messages) {
     for (const p of m.parts) {
-      if (p.type === 'tool_call' && (!NAME.test(p.name) || p.id.length === 0 || p.id.length > 64)) return false;
+      if (p.type === 'tool_call' && (p.id.length === 0 || p.id.length > 64)) return false;
       if (p.type === 'tool_result' && (p.callId.length === 0 || p.callId.length > 64)) return false;
     }
   }
-  return call.toolChoice.type !== 'tool' || NAME.test(call.toolChoice.name);
+  return true;
 }
 
 /** A request of any client protocol as a call, when it decodes into a valid one. */

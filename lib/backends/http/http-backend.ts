@@ -5,6 +5,7 @@ import { LipError } from '../../errors/index.js';
 import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, ReasoningReplay, Target } from '../backend.js';
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
+import { originalToolNames, portableToolNames } from '../tool-names.js';
 import { searchResultsAsText } from '../search-results.js';
 import { documentContextAsText } from '../document-context.js';
 import { toolReferencesAsText } from '../tool-references.js';
@@ -183,12 +184,14 @@ export class HttpBackend implements Backend {
   stream(given: Call, target: Target): Observable<LipEvent> {
     const declared = this.protocol.addedTools === true ? given : declareAddedTools(given);
     const flat = this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared);
-    const call = this.readable(flat);
+    const portable = portableToolNames(flat);
+    const call = this.readable(portable);
     const pausing = this.protocol.pausedTurns;
     const run = (turn: Call) => this.turn(turn, target);
     const resumed = this.protocol.resumedAnswer;
-    const events = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, run, pausing)
+    const sent = pausing !== undefined && pausing.applies(call) ? continuePausedTurns(call, run, pausing)
       : resumed !== undefined ? continueResumedAnswers(call, run, resumed) : run(call);
+    const events = portable === flat ? sent : sent.pipe(originalToolNames(flat));
     return flat === declared ? events : events.pipe(namespacedCallsFromFunctions(declared));
   }
 
@@ -243,7 +246,7 @@ export class HttpBackend implements Backend {
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), client?: ClientHeaders): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
-    const read = this.readable(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared));
+    const read = this.readable(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, client });
     if (body === undefined) return undefined;
