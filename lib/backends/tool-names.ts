@@ -1,22 +1,10 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { map } from 'rxjs/internal/operators/map';
 import type { Call, LipEvent, Message, Part, ToolChoice, ToolDefinition } from '../canonical/index.js';
-import { FLAT_NAME_CHARS, portableName } from './tool-namespaces.js';
+import { isPortable, portableName } from './tool-namespaces.js';
 
-/**
- * A tool name every provider takes: 1 to 64 characters of `[a-zA-Z0-9_-]`, OpenAI's and Bedrock's
- * rule (Anthropic takes up to 128, Gemini dots and colons too). A loop over char codes: several
- * times faster than the regular expression, and it runs for every tool name of every request.
- */
-function fits(name: string): boolean {
-  if (name.length === 0 || name.length > FLAT_NAME_CHARS) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    // 0-9, A-Z, a-z, '_', '-'
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45)) return false;
-  }
-  return true;
-}
+/** A tool name every provider takes: 1 to 64 characters of `[a-zA-Z0-9_-]`, OpenAI's and Bedrock's rule (Anthropic takes up to 128, Gemini dots and colons too). */
+const fits = (name: string) => isPortable(name);
 
 /** The tools whose name the model calls them by; hosted tools and the web search go by their provider's own names. */
 const named = (t: ToolDefinition) => t.kind !== 'hosted' && t.kind !== 'web_search';
@@ -79,7 +67,13 @@ function renames(call: Call): ReadonlyMap<string, string> | undefined {
       else if (p.type === 'tool_result') note(p.name);
     }
   }
-  if (call.toolChoice.type === 'tool') note(call.toolChoice.name);
+  // A choice of a hosted tool names it by the provider's own name: never renamed (nor are the tools it names).
+  const hosted = new Set(call.tools.filter((t) => !named(t)).map((t) => t.name));
+  if (call.toolChoice.type === 'tool' && !hosted.has(call.toolChoice.name)) note(call.toolChoice.name);
+  for (const name of hosted) {
+    const at = bad.indexOf(name);
+    if (at >= 0) bad.splice(at, 1);
+  }
   if (bad.length === 0) return undefined;
   // Names that fit stay as they are: a portable name must not be one of them (a call of it would be ambiguous).
   const taken = new Set<string>();
@@ -106,7 +100,8 @@ function allFit(call: Call): boolean {
       if ((p.type === 'tool_call' || p.type === 'tool_result') && p.name !== undefined && !fits(p.name)) return false;
     }
   }
-  return call.toolChoice.type !== 'tool' || fits(call.toolChoice.name);
+  const choice = call.toolChoice;
+  return choice.type !== 'tool' || fits(choice.name) || call.tools.some((t) => !named(t) && t.name === choice.name);
 }
 
 function renamedMessage(message: Message, names: ReadonlyMap<string, string>): Message {

@@ -92,17 +92,29 @@ function flatName(key: string, taken: ReadonlySet<string>): string {
 }
 
 /**
- * `name` as a tool name every provider takes: characters outside `[a-zA-Z0-9_-]` as `_`, cut to
- * FLAT_NAME_CHARS; one too long, or in `taken`, is cut and ends with a hash of `key` (`_` and 8
- * hex digits, then `_2`, `_3` ... while still taken). Deterministic.
+ * `name` as a tool name every provider takes: characters outside `[a-zA-Z0-9_-]` as `_` (with
+ * `chars: 'any'` as they are), at most `max` characters; one too long, or in `taken`, is cut and
+ * ends with a hash of `key` (`_` and 8 hex digits, then `_2`, `_3` ... while still taken).
+ * Deterministic.
  */
-export function portableName(name: string, key: string, taken: ReadonlySet<string>): string {
-  const whole = name.replace(/[^a-zA-Z0-9_-]/g, '_');
-  if (whole.length > 0 && whole.length <= FLAT_NAME_CHARS && !taken.has(whole)) return whole;
-  const hashed = `${whole.slice(0, FLAT_NAME_CHARS - 9)}_${fnv1a(key)}`;
+export function portableName(name: string, key: string, taken: ReadonlySet<string>, max = FLAT_NAME_CHARS, chars: 'portable' | 'any' = 'portable'): string {
+  const whole = chars === 'portable' ? name.replace(/[^a-zA-Z0-9_-]/g, '_') : name;
+  if (whole.length > 0 && whole.length <= max && !taken.has(whole)) return whole;
+  const hashed = `${whole.slice(0, max - 9)}_${fnv1a(key)}`;
   let out = hashed;
-  for (let n = 2; taken.has(out); n++) out = `${hashed.slice(0, FLAT_NAME_CHARS - String(n).length - 1)}_${n}`;
+  for (let n = 2; taken.has(out); n++) out = `${hashed.slice(0, max - String(n).length - 1)}_${n}`;
   return out;
+}
+
+/** Whether `text` is 1 to `max` characters of `[a-zA-Z0-9_-]`: a loop over char codes, several times faster than a regular expression. */
+export function isPortable(text: string, max = FLAT_NAME_CHARS): boolean {
+  if (text.length === 0 || text.length > max) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // 0-9, A-Z, a-z, '_', '-'
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45)) return false;
+  }
+  return true;
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short stable tag of a name (not a secret). */

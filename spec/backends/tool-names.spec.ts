@@ -41,6 +41,15 @@ describe('backends/tool-names: tool names every provider takes', () => {
     expect(sent.tools[2]!.name).to.match(/^x_y_[0-9a-f]{8}$/);
   });
 
+  it('leaves a hosted tool and a tool choice naming it alone (the provider\'s own names: an MCP server is `mcp:<label>`)', () => {
+    const mcp: ToolDefinition = { name: 'mcp:deepwiki', parameters: {}, kind: 'hosted', providerTool: { dialect: 'openai-responses', definition: { type: 'mcp', server_label: 'deepwiki' } } };
+    const hostedOnly = emptyCall({ model: 'm', tools: [mcp], toolChoice: { type: 'tool', name: 'mcp:deepwiki' }, messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }] });
+    expect(portableToolNames(hostedOnly)).to.equal(hostedOnly);
+    const mixed = portableToolNames(emptyCall({ ...hostedOnly, tools: [mcp, tool('a.b')] }));
+    expect(mixed.tools.map((t) => t.name)).to.deep.equal(['mcp:deepwiki', 'a_b']);
+    expect(mixed.toolChoice).to.deep.equal({ type: 'tool', name: 'mcp:deepwiki' });
+  });
+
   it('returns a call whose names all fit as it is, and its answer untouched', async () => {
     const fine = emptyCall({ model: 'm', tools: [tool('get_weather')], messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }] });
     expect(portableToolNames(fine)).to.equal(fine);

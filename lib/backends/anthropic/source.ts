@@ -55,6 +55,8 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     // A trailing assistant message is a prefill: the model continues it.
     prefill: true,
     defaultModels: defaults.models,
+    // tool_use ids: `^[a-zA-Z0-9_-]+$` (Kimi's `functions.Bash:0` is a 400); no length is documented.
+    callIds: { chars: 'portable', max: 128 },
     searchResults: true,
     documentContext: true,
     toolReferences: true,

@@ -70,6 +70,8 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     // Converse continues a trailing assistant message (Claude and Nova models).
     prefill: true,
     defaultModels: defaults.models,
+    // toolUseId: `[a-zA-Z0-9_-]`, 1 to 64 characters.
+    callIds: { chars: 'portable', max: 64 },
     generate: (call, target, key) => {
       const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment));
       const request: UpstreamRequest = {

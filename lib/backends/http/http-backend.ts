@@ -6,6 +6,7 @@ import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, R
 import { KeyPool, keySourceHint, keysFromRow } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { originalToolNames, portableToolNames } from '../tool-names.js';
+import { portableCallIds, type CallIdRule } from '../call-ids.js';
 import { searchResultsAsText } from '../search-results.js';
 import { documentContextAsText } from '../document-context.js';
 import { toolReferencesAsText } from '../tool-references.js';
@@ -84,6 +85,11 @@ export interface HttpProtocol {
    * the call's tools and the items left out (added-tools.ts).
    */
   readonly addedTools?: boolean;
+  /**
+   * What the provider takes as a history call's id (call-ids.ts): another provider's that does
+   * not fit goes out under one that does. Absent: any id, as it is.
+   */
+  readonly callIds?: CallIdRule;
   /** A provider that pauses long turns of hosted tools: such a pause is continued (continue-turn.ts). */
   readonly pausedTurns?: PausedTurns;
   /**
@@ -185,7 +191,7 @@ export class HttpBackend implements Backend {
     const declared = this.protocol.addedTools === true ? given : declareAddedTools(given);
     const flat = this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared);
     const portable = portableToolNames(flat);
-    const call = this.readable(portable);
+    const call = this.readable(portableCallIds(portable, this.protocol.callIds));
     const pausing = this.protocol.pausedTurns;
     const run = (turn: Call) => this.turn(turn, target);
     const resumed = this.protocol.resumedAnswer;
@@ -246,7 +252,7 @@ export class HttpBackend implements Backend {
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), client?: ClientHeaders): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
-    const read = this.readable(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)));
+    const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
     const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, client });
     if (body === undefined) return undefined;

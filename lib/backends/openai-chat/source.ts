@@ -39,6 +39,8 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     reasoning: chatReasoning(o.reasoningField),
     prefill: o.prefill !== 'none',
     defaultModels: defaults.models,
+    // tool_calls[].id: at most 40 characters ("string too long"); any characters (Kimi wants its `functions.Bash:0` back as it is).
+    callIds: { chars: 'any', max: 40 },
     customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({
       method: 'POST',

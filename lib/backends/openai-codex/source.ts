@@ -36,6 +36,8 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     keys: credentials.tokens,
     keyHint: credentials.source,
     defaultModels: OPENAI_CODEX_DEFAULTS.models,
+    // call_id: at most 64 characters.
+    callIds: { chars: 'any', max: 64 },
     customTools: true,
     toolNamespaces: true,
     reasoning: RESPONSES_REASONING,

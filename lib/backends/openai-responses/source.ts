@@ -42,6 +42,8 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     identity: presentedIdentity(defaults),
     reasoning: RESPONSES_REASONING,
     defaultModels: defaults.models,
+    // call_id: at most 64 characters (the Responses API's, and Open Responses').
+    callIds: { chars: 'any', max: 64 },
     customTools: true,
     toolNamespaces: o.toolNamespaces === 'native',
     addedTools: true,
@@ -90,6 +92,8 @@ function openResponsesProtocol(row: BackendRow, o: ResponsesOptions, defaults: K
     requiresKey: o.auth !== 'none' && defaults.keyEnv !== undefined,
     identity: presentedIdentity(defaults),
     defaultModels: defaults.models,
+    // call_id: at most 64 characters (the Responses API's, and Open Responses').
+    callIds: { chars: 'any', max: 64 },
     generate: (call, target, key) => ({
       method: 'POST',
       url: `${o.baseUrl}/responses`,

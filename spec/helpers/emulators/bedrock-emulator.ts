@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { refuseBedrock } from './wire-identifiers.js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
@@ -178,6 +179,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
+  refuse: (request) => refuseBedrock(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',

@@ -83,6 +83,11 @@ export interface EmulatorProtocol {
    * or undefined to go on. See state-check.ts.
    */
   stateRefusal?(request: RecordedRequest, issued: readonly Script[]): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
+  /**
+   * What the real service refuses in any generation, whatever the test (a tool name or a tool
+   * call id outside its rules, wire-identifiers.ts): the refusal, or undefined to go on.
+   */
+  refuse?(request: RecordedRequest): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
 }
 
 export interface Emulator {
@@ -206,6 +211,11 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     });
     if (match.route === 'models') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(protocol.modelList(emulator.models)));
+      return;
+    }
+    const refused = match.route === 'generate' ? protocol.refuse?.(request) : undefined;
+    if (refused) {
+      res.writeHead(refused.status, { 'content-type': 'application/json', ...protocol.errorHeaders?.(refused.status, refused.error) }).end(JSON.stringify(protocol.errorBody(refused.status, refused.error)));
       return;
     }
     if (match.route === 'generate' && emulator.checkState) {
