@@ -4,8 +4,8 @@ import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
 import { strictCompatible } from '../strict-schema.js';
-import { reasoningEffort } from '../thinking.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
+import { reasoningField, textField } from './encode-request.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -51,12 +51,8 @@ export function encodeOpenResponsesRequest(given: Call, model: string, o: Respon
   const opt = call.options;
   if (opt.logprobs !== undefined) body.include = ['message.output_text.logprobs'];
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
-  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
-    const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
-    const derived = reasoningEffort(opt.reasoning);
-    const effort = derived === undefined ? undefined : EFFORTS.has(derived) ? derived : 'low';
-    body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
-  }
+  const reasoning = reasoningField(opt, o, (effort) => (EFFORTS.has(effort) ? effort : 'low'));
+  if (reasoning !== undefined) body.reasoning = reasoning;
   if (call.tools.length > 0) {
     body.tools = call.tools.map((t) => ({
       type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
@@ -72,15 +68,9 @@ export function encodeOpenResponsesRequest(given: Call, model: string, o: Respon
   if (opt.presencePenalty !== undefined) body.presence_penalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) body.frequency_penalty = opt.frequencyPenalty;
   if (opt.maxOutputTokens !== undefined) body.max_output_tokens = opt.maxOutputTokens;
-  const text: Json = {};
-  if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
-  const format = opt.responseFormat;
   // The profile's formats are text and json_schema: JSON mode is the schema of any object.
-  if (format?.type === 'json_object') text.format = { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false };
-  if (format?.type === 'json_schema') {
-    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
-  }
-  if (Object.keys(text).length > 0) body.text = text;
+  const text = textField(opt, { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false });
+  if (text !== undefined) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   const k = o.providerOptions ? call.providerOptions?.openai : undefined;
   Object.assign(body, definedFields({

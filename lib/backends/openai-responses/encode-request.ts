@@ -84,11 +84,8 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   for (const value of hostedIncludes(call)) if (!include.includes(value)) include.push(value);
   if (include.length > 0) body.include = include;
   if (opt.logprobs !== undefined && opt.logprobs > 0) body.top_logprobs = opt.logprobs;
-  if (opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.includeThoughts !== undefined || opt.reasoning.budgetTokens !== undefined || opt.reasoning.adaptive === true)) {
-    const summary = opt.reasoning.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
-    const effort = reasoningEffort(opt.reasoning);
-    body.reasoning = { ...(effort !== undefined ? { effort } : {}), ...(summary ? { summary } : {}) };
-  }
+  const reasoning = reasoningField(opt, o, (effort) => effort);
+  if (reasoning !== undefined) body.reasoning = reasoning;
   if (call.tools.length > 0) {
     body.tools = toolsBody(call, toolBody);
     body.tool_choice = toolChoice(call);
@@ -97,18 +94,36 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   if (opt.temperature !== undefined) body.temperature = opt.temperature;
   if (opt.topP !== undefined) body.top_p = opt.topP;
   if (opt.maxOutputTokens !== undefined) body.max_output_tokens = opt.maxOutputTokens;
-  const text: Json = {};
-  if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
-  const format = opt.responseFormat;
-  if (format?.type === 'json_object') text.format = { type: 'json_object' };
-  if (format?.type === 'json_schema') {
-    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
-  }
-  if (Object.keys(text).length > 0) body.text = text;
+  const text = textField(opt, { type: 'json_object' });
+  if (text !== undefined) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
   if (openai?.contextManagement !== undefined) body.context_management = openai.contextManagement;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/**
+ * `reasoning` when the call asks for any: the effort (as `effortOf` maps it) and the row's summary
+ * setting (none when the call turns thoughts off); undefined when it asks for nothing.
+ */
+export function reasoningField(opt: Call['options'], o: Pick<ResponsesOptions, 'reasoningSummary'>, effortOf: (effort: string) => string): Json | undefined {
+  const r = opt.reasoning;
+  if (!r || (r.effort === undefined && r.includeThoughts === undefined && r.budgetTokens === undefined && r.adaptive !== true)) return undefined;
+  const summary = r.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
+  const effort = reasoningEffort(r);
+  return { ...(effort !== undefined ? { effort: effortOf(effort) } : {}), ...(summary ? { summary } : {}) };
+}
+
+/** `text`: the verbosity and the response format (JSON mode as `jsonMode`); undefined when neither is set. */
+export function textField(opt: Call['options'], jsonMode: Json): Json | undefined {
+  const text: Json = {};
+  if (opt.verbosity !== undefined) text.verbosity = opt.verbosity;
+  const format = opt.responseFormat;
+  if (format?.type === 'json_object') text.format = jsonMode;
+  if (format?.type === 'json_schema') {
+    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
+  }
+  return Object.keys(text).length > 0 ? text : undefined;
 }
 
 /** The call's OpenAI knobs in Responses wire names (no logit_bias, no prediction: the API has neither). */

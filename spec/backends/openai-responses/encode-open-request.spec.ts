@@ -1,21 +1,11 @@
 import { expect } from 'chai';
 import { checkResponsesRow, encodeOpenResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
 import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
-import { LipError } from '../../../lib/errors/index.js';
+import { refusalOf } from '../../helpers/refusal.js';
 
 const options = (extra: Record<string, unknown> = {}) => responsesOptions({ id: 'ors', kind: 'custom-openresponses', models: [], profile: 'openresponses', ...extra });
 const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
 const encode = (c: Call, extra?: Record<string, unknown>) => encodeOpenResponsesRequest(c, 'm', options(extra), 'ors');
-
-function thrown(fn: () => unknown): LipError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a LipError');
-}
 
 describe('backends/openai-responses/encode-open-request (profile openresponses)', () => {
   it('writes the profile\'s items: messages with input parts, assistant output_text, function calls and outputs; no foreign reasoning', () => {
@@ -85,12 +75,12 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
   });
 
   it('refuses, retryable, what the profile cannot carry: a file known only by id, a hosted tool, the hosted web search', () => {
-    const byId = thrown(() => encode(call({ messages: [{ role: 'user', parts: [{ type: 'file', fileId: 'file-9' }] }] })));
+    const byId = refusalOf(() => encode(call({ messages: [{ role: 'user', parts: [{ type: 'file', fileId: 'file-9' }] }] })));
     expect(byId).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
     expect(byId.message).to.contain('ors cannot send a file known only by its file id ("file-9")');
-    const hosted = thrown(() => encode(call({ tools: [{ name: 'code_interpreter', kind: 'hosted', parameters: {}, providerTool: { dialect: 'openai-responses', definition: { type: 'code_interpreter' } } }] as Call['tools'] })));
+    const hosted = refusalOf(() => encode(call({ tools: [{ name: 'code_interpreter', kind: 'hosted', parameters: {}, providerTool: { dialect: 'openai-responses', definition: { type: 'code_interpreter' } } }] as Call['tools'] })));
     expect(hosted).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
-    const search = thrown(() => encode(call({ tools: [{ name: 'web_search', kind: 'web_search', parameters: {} }] as Call['tools'] })));
+    const search = refusalOf(() => encode(call({ tools: [{ name: 'web_search', kind: 'web_search', parameters: {} }] as Call['tools'] })));
     expect(search.message).to.contain('runs no hosted web search');
   });
 
