@@ -3,20 +3,29 @@ import { map } from 'rxjs/internal/operators/map';
 import type { Call, LipEvent, Message, Part, ToolChoice, ToolDefinition } from '../canonical/index.js';
 import { isPortable, portableName } from './tool-namespaces.js';
 
-/** A tool name every provider takes: 1 to 64 characters of `[a-zA-Z0-9_-]`, OpenAI's and Bedrock's rule (Anthropic takes up to 128, Gemini dots and colons too). */
-const fits = (name: string) => isPortable(name);
+/**
+ * A tool name every provider takes: 1 to 64 characters of `[a-zA-Z0-9_-]` (OpenAI's and Bedrock's
+ * rule; Anthropic takes up to 128, Gemini dots and colons too) starting with a letter or `_`
+ * (Gemini on Vertex AI refuses a leading digit or `-`).
+ */
+function fits(name: string): boolean {
+  const first = name.charCodeAt(0);
+  return ((first >= 65 && first <= 90) || (first >= 97 && first <= 122) || first === 95) && isPortable(name);
+}
 
 /** The tools whose name the model calls them by; hosted tools and the web search go by their provider's own names. */
 const named = (t: ToolDefinition) => t.kind !== 'hosted' && t.kind !== 'web_search';
 
 /**
  * Tool names a provider refuses, as MCP servers write them (`calendar.read`, `github:create_issue`,
- * `Create CIFS Share`, names over 64 characters): OpenAI, Anthropic and Bedrock refuse the whole
- * request with a 400 for one such tool. Every HTTP backend sends such a tool, its calls in the
+ * `Create CIFS Share`, names over 64 characters, `2fa_check`): OpenAI, Anthropic and Bedrock
+ * refuse the whole request with a 400 for one such tool, Gemini one that starts with a digit.
+ * Every HTTP backend sends such a tool, its calls in the
  * history, its results and the tool choice naming it under a portable name (characters outside
- * `[a-zA-Z0-9_-]` as `_`, at most 64; cut and tagged with a hash of the whole when too long or
- * taken, so that it stays the same on every turn), and the model's calls of that name come back
- * under the client's (originalToolNames). A call whose names all fit is returned as it is.
+ * `[a-zA-Z0-9_-]` as `_`, `_` before a leading digit or `-`, at most 64; cut and tagged with a hash
+ * of the whole when too long or taken, so that it stays the same on every turn), and the model's
+ * calls of that name come back under the client's (originalToolNames). A call whose names all fit
+ * is returned as it is.
  *
  * ```ts
  * const sent = portableToolNames(call); // 'calendar.read' -> 'calendar_read'
@@ -84,7 +93,7 @@ function renames(call: Call): ReadonlyMap<string, string> | undefined {
   for (const m of call.messages) for (const p of m.parts) if (p.type === 'tool_call' || p.type === 'tool_result') keep(p.name);
   const out = new Map<string, string>();
   for (const name of bad) {
-    const portable = portableName(name, name, taken);
+    const portable = portableName(/^[A-Za-z_]/.test(name) ? name : `_${name}`, name, taken);
     taken.add(portable);
     out.set(name, portable);
   }

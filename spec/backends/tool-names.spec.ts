@@ -33,6 +33,11 @@ describe('backends/tool-names: tool names every provider takes', () => {
     expect(portableToolNames(call).tools.map((t) => t.name)).to.deep.equal(sent.tools.map((t) => t.name));
   });
 
+  it('a name that starts with a digit or a dash gets a leading _ (Gemini on Vertex AI refuses it)', () => {
+    const sent = portableToolNames(emptyCall({ model: 'm', tools: [tool('2fa_check'), tool('-x'), tool('_ok')], messages: [{ role: 'user', parts: [{ type: 'text', text: 'x' }] }] }));
+    expect(sent.tools.map((t) => t.name)).to.deep.equal(['_2fa_check', '_-x', '_ok']);
+  });
+
   it('never takes a name that fits and is in use: a clash is tagged with a hash', () => {
     const clash = emptyCall({ model: 'm', tools: [tool('a.b'), tool('a_b')], messages: [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'x_y', arguments: '{}' }] }, { role: 'user', parts: [{ type: 'text', text: 'x' }] }] });
     const sent = portableToolNames(emptyCall({ ...clash, tools: [...clash.tools, tool('x.y')] }));

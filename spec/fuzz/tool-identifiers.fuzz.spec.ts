@@ -10,7 +10,7 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { hostileText } from './json-mutations.js';
 
 const RULES: readonly CallIdRule[] = [{ chars: 'portable', max: 128 }, { chars: 'portable', max: 64 }, { chars: 'any', max: 40 }, { chars: 'any', max: 64 }];
-const PORTABLE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const PORTABLE_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
 
 /** Names and ids as clients and providers write them: MCP-style, hostile, empty, long, clashing. */
 const identifier = fc.oneof(
