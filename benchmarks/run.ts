@@ -11,7 +11,8 @@
  *   5. the circuit breaker on Redis vs. in memory; continuity on SQLite vs. in memory; tracing
  *      and metrics on vs. off (the default)
  *   6. cost per translated stream event, in process; the extension platform's cost per event;
- *      tool-call repair per request (no tools, a valid and a repaired tool call; on vs. off)
+ *      tool-call repair per request (no tools, a valid and a repaired tool call; on vs. off);
+ *      portable tool names and call ids per request
  *   7. RSS of `lip serve`: right after start, after the load, and idle after 75 s
  * `--quick` shortens every phase (a smoke run). Sequential latencies interleave the targets
  * request by request so that machine noise hits all of them alike.
@@ -32,6 +33,7 @@ import { preservationHooks, preservationOffVsOn } from './reasoning-preservation
 import { catalogOffVsOn, snapshotReadMs } from './model-catalog.js';
 import { continuityOffVsOn } from './compaction-continuity.js';
 import { ingressGateCost } from './ingress-gate.js';
+import { toolIdentifiersCost } from './tool-identifiers.js';
 
 const quick = process.argv.includes('--quick');
 /** `--real-path`: only phase 0 and the idle memory (what the performance targets are about). */
@@ -295,6 +297,10 @@ async function main(): Promise<void> {
     out.push('\n## access.geoip (in process, the decision per request; medians of interleaved rounds)');
     const ingressRows = await ingressGateCost(quick ? 10 : 40);
     out.push(table([['measure', 'us'], ...ingressRows.map((r) => [r.name, r.us.toFixed(3)])]));
+
+    out.push('\n## Tool names and call ids as each provider takes them (in process, per request, Anthropic\'s rules; medians of interleaved rounds)');
+    const identifierRows = await toolIdentifiersCost(quick ? 10 : 40);
+    out.push(table([['measure', 'us'], ...identifierRows.map((r) => [r.name, r.us.toFixed(3)])]));
 
     // 7: memory.
     const idle = await started(spawnLip(lipYaml()));

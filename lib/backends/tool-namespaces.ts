@@ -106,15 +106,11 @@ export function portableName(name: string, key: string, taken: ReadonlySet<strin
   return out;
 }
 
-/** Whether `text` is 1 to `max` characters of `[a-zA-Z0-9_-]`: a loop over char codes, several times faster than a regular expression. */
+const PORTABLE_CHARS = /^[a-zA-Z0-9_-]+$/;
+
+/** Whether `text` is 1 to `max` characters of `[a-zA-Z0-9_-]` (the length first; an unbounded class is the fastest test). */
 export function isPortable(text: string, max = FLAT_NAME_CHARS): boolean {
-  if (text.length === 0 || text.length > max) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // 0-9, A-Z, a-z, '_', '-'
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45)) return false;
-  }
-  return true;
+  return text.length > 0 && text.length <= max && PORTABLE_CHARS.test(text);
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short stable tag of a name (not a secret). */
