@@ -70,7 +70,7 @@ export const ERROR_CODES = {
   LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within `routing.embeddings_timeout` (60 s), over every candidate it tried.' },
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, a database read failed, or Redis cannot be read); see /readyz.' },
-  LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id (or a thread\'s previous_message_id), or the id of GET / DELETE /v1/responses/{id}, names no stored response of this principal (never stored, stored with store: false, expired, evicted or deleted).' },
+  LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id (or a thread\'s previous_message_id), or the id of GET / DELETE /v1/responses/{id}, names no stored response of this principal, or a Responses item_reference no item of one (never stored, stored with store: false, expired, evicted or deleted).' },
   // ── sessions ────────────────────────────────────────────────────────────────
   LIP_ERR_SESSION_TOKEN_REQUIRED: { status: 400, retryable: false, summary: 'X-LIP-Session-Id alone does not resume a conversation: its resume token must come with it (or set continuity.client_session_ids).' },
   LIP_ERR_SESSION_DENIED: { status: 403, retryable: false, summary: 'The session could not be resumed (unknown token, another principal\'s token, or a session or A-leg id that does not match it).' },

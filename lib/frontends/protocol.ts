@@ -105,6 +105,8 @@ export interface GenerateRoute {
   /** For templates: path parameters, or undefined when the path does not match. */
   match?(pathname: string): Record<string, string> | undefined;
   decode(body: unknown, context: RequestContext): DecodedRequest;
+  /** Items the body names by id instead of carrying them, put in their place before it is decoded (see ResolveReferences). */
+  readonly resolveReferences?: ResolveReferences;
   /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
   cancelledResponse?(context: EncodeContext): unknown;
   /** A protocol that keeps responses by id answers for them at `{path}/{id}` (see StoredResponseRoutes). */
@@ -163,6 +165,18 @@ export interface StoredResponseView {
   /** `Continuation.echo` of its request. */
   readonly echo: Readonly<Record<string, unknown>> | undefined;
 }
+
+/** A stored response of the caller by id (the continuity store, under its principal); rejects with the 404 of one it does not have. */
+export type StoredResponseLookup = (id: string) => Promise<StoredResponseView>;
+
+/**
+ * Items of stored responses that a body names by id instead of carrying them (Responses
+ * `item_reference`): undefined when it names none (no promise, no lookup: the usual case), else
+ * the body with each reference replaced by the item it names, to be decoded (and recorded) in
+ * place of the client's. A reference that names no item of the caller's stored responses rejects
+ * with a LipError naming it.
+ */
+export type ResolveReferences = (body: unknown, lookup: StoredResponseLookup) => Promise<unknown> | undefined;
 
 /**
  * The endpoints of a protocol that keeps responses by id (OpenAI Responses with `store`):
@@ -264,6 +278,8 @@ export interface CountTokensRoute {
   match?(pathname: string): Record<string, string> | undefined;
   /** The body as a call (a `continuation` only for `previousResponseId`); `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`). */
   decode(body: unknown, context: Pick<RequestContext, 'params' | 'headers'>): Pick<DecodedRequest, 'call' | 'continuation'>;
+  /** As GenerateRoute's: items named by id, put in their place before the body is decoded. */
+  readonly resolveReferences?: ResolveReferences;
   /** The answer in the protocol's shape. */
   encode(count: TokenCount): unknown;
 }

@@ -36,7 +36,9 @@ export async function handleCountTokens(
   const abort = () => gone.abort();
   res.once('close', abort);
   try {
-    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
+    let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
+    const resolving = route.resolveReferences?.(body, (id) => runtime.continuity.loadResponse(id, principal));
+    if (resolving !== undefined) body = await resolving;
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
     const conversation = await continuedConversation(runtime, decoded.continuation, principal);

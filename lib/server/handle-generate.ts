@@ -45,7 +45,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let resumeToken: string | undefined;
   let pendingALeg: PendingALeg | undefined;
   try {
-    const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    // Items the body names by id (Responses item_reference), from the caller's stored responses.
+    const resolving = route.resolveReferences?.(body, (id) => runtime.continuity.loadResponse(id, principal));
+    if (resolving !== undefined) body = await resolving;
     const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });

@@ -118,7 +118,9 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
         messages.push({ role: 'user', parts: [hostedPart(item)] });
         return;
       case 'item_reference':
-        throw badField(`${path}.type`, 'item references need stored responses, which lip does not keep; send the items themselves', true);
+        // Resolved from the stored responses before a request is decoded (item-references.ts); one
+        // left here was sent where nothing runs (a WebSocket turn with generate: false).
+        throw badField(`${path}.type`, 'an item reference is resolved only in a request that runs; send the item itself', true);
       default:
         if (HOSTED_ITEM_TYPES.has(type)) {
           append('assistant', [hostedPart(item)]);

@@ -1,8 +1,8 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
-import { derivedId } from '../../wire/ids.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { callItem, callItemPrefix, callerForm, messageItem, type CallForm } from './response-object.js';
+import { storedItemId } from './item-ids.js';
 import { webSearchCallItem } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 import { CLIENT_TOOL_NAMES, ownCallFields, type ClientToolType } from './client-tools.js';
@@ -28,14 +28,14 @@ type Item = Record<string, unknown>;
  *   shows as `function_call_output`); a tool search's answer as the `tool_search_output` it was,
  *   a client tool's as the output item it was.
  *
- * lip keeps no item ids of the input, so each item's id is derived from the response id and
- * the item's place: the same on every call (`after` pages through them), and no way back to
- * the response id.
+ * lip keeps no item ids of the input, so each item's id is made from the response id and the
+ * item's place (item-ids.ts): the same on every call (`after` pages through them), and an
+ * `item_reference` finds it.
  * @see spec/frontends/openai-responses/stored-response.spec.ts
  */
 export function encodeInputItems(responseId: string, input: readonly Message[]): Item[] {
   const items: Item[] = [];
-  const nextId = (prefix: string) => derivedId(prefix, `${responseId}/input/${items.length}`);
+  const nextId = (prefix: string) => storedItemId(prefix, responseId, 'input', items.length);
   const custom = new Set<string>();
   // The callers of the calls a program made: their answers name the same caller.
   const callers = new Map<string, Readonly<Record<string, unknown>>>();

@@ -1,6 +1,6 @@
 import type { Call, TokenLogprob, ToolCaller, Usage } from '../../canonical/index.js';
 import { CALLER_DIALECTS, TOOL_SEARCH_TOOL_NAME, totalTokens } from '../../canonical/index.js';
-import { derivedId } from '../../wire/ids.js';
+import { storedItemId } from './item-ids.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -91,14 +91,14 @@ function unixSeconds(): number {
 }
 
 /**
- * The id of the output item at `index`: derived from the response id, so that a response shows
- * the same item ids each time it is encoded (streamed or not, and again when it is retrieved,
- * `GET /v1/responses/{id}`); `newId` when the context has one (golden files); random without a
- * response id.
+ * The id of the output item at `index`: made from the response id (item-ids.ts), so that a
+ * response shows the same item ids each time it is encoded (streamed or not, and again when it is
+ * retrieved, `GET /v1/responses/{id}`) and an `item_reference` finds it; `newId` when the context
+ * has one (golden files); random without a response id.
  */
 export function outputItemId(context: Pick<EncodeContext, 'newId' | 'responseId'>, prefix: string, index: number): string {
   if (context.newId !== undefined || context.responseId === undefined) return wireId(context, prefix);
-  return derivedId(prefix, `${context.responseId}/output/${index}`);
+  return storedItemId(prefix, context.responseId, 'output', index);
 }
 
 /** Canonical usage in Responses terms (cache reads and writes are part of input_tokens there too). */

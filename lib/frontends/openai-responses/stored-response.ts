@@ -67,7 +67,7 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
  * The Response object of a stored response: its request's answer, encoded again with its own id,
  * time and fields; its web searches list their sources when the retrieval's `include` asks.
  */
-function storedResponseObject(stored: StoredResponseView, sources: boolean): Record<string, unknown> {
+export function storedResponseObject(stored: StoredResponseView, sources: boolean): Record<string, unknown> {
   const model = stored.model ?? '';
   return encodeResponsesResponse(stored.output, {
     // No request runs: the call only names the model, and no Responses encoder reads a request id

@@ -5,6 +5,7 @@ import { ResponsesStreamEncoder, decodeResponsesRequest, encodeInputItems, encod
 import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/protocol.js';
 import { openState } from '../../../lib/frontends/state-envelope.js';
 import { checkResponsesWire } from './wire-check.js';
+import { itemOwner, storedItemId } from '../../../lib/frontends/openai-responses/item-ids.js';
 
 const RESPONSE_ID = 'resp_0123456789abcdef0123456789abcdef0123456789abcdef';
 const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
@@ -54,7 +55,9 @@ describe('frontends/openai-responses stored responses', () => {
       });
       const output = (retrieved as { output: { id: string; type: string }[] }).output;
       expect(output.map((item) => item.type)).to.deep.equal(['reasoning', 'message', 'function_call']);
-      expect(output.map((item) => item.id.replace(/[A-Za-z0-9]{24}$/, '…'))).to.deep.equal(['rs_…', 'msg_…', 'fc_…']);
+      // Each names the response it belongs to (what an item_reference resolves by).
+      expect(output.map((item) => item.id)).to.deep.equal(['rs_', 'msg_', 'fc_'].map((prefix, i) => storedItemId(prefix, RESPONSE_ID, 'output', i)));
+      expect(output.map((item) => itemOwner(item.id))).to.deep.equal([RESPONSE_ID, RESPONSE_ID, RESPONSE_ID]);
     });
 
     it('refuses stream=true (400 naming stream) and a stream value that is no boolean; include is accepted and ignored', () => {
@@ -79,7 +82,7 @@ describe('frontends/openai-responses stored responses', () => {
       { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_1', content: '18C' }, { type: 'tool_result', callId: 'call_2', content: [{ type: 'text', text: 'done' }] }] },
     ];
 
-    it('gives every item of the input in input order, in the shapes of the SDK\'s ResponseItem, with ids derived from the response id', () => {
+    it('gives every item of the input in input order, in the shapes of the SDK\'s ResponseItem, with ids made from the response id (each names it)', () => {
       const items = encodeInputItems(RESPONSE_ID, history);
       const ids = items.map((item) => item.id as string);
       expect(items.map(({ id: _, ...rest }) => rest)).to.deep.equal([
@@ -101,7 +104,7 @@ describe('frontends/openai-responses stored responses', () => {
       expect(new Set(ids).size).to.equal(ids.length);
       expect(encodeInputItems(RESPONSE_ID, history).map((item) => item.id)).to.deep.equal(ids);
       expect(encodeInputItems(`${RESPONSE_ID}x`, history).map((item) => item.id)).to.not.include(ids[0]);
-      expect(ids.some((id) => id.includes(RESPONSE_ID.slice(5, 15)))).to.equal(false);
+      expect(ids.map(itemOwner)).to.deep.equal(ids.map(() => RESPONSE_ID));
     });
 
     it('lists newest first by default, oldest first with order=asc, and pages with limit and after', () => {

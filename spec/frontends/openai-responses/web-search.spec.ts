@@ -6,6 +6,7 @@ import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/p
 import { derivedId } from '../../../lib/wire/ids.js';
 import { checkResponsesWire, sdkFinalResponse as sdkFinal } from './wire-check.js';
 import { refusalOf } from '../../helpers/refusal.js';
+import { storedItemId } from '../../../lib/frontends/openai-responses/item-ids.js';
 
 const decode = (body: Record<string, unknown>) => decodeResponsesRequest({ model: 'gpt-x', input: 'news?', ...body });
 
@@ -234,7 +235,7 @@ describe('frontends/openai-responses hosted web search', () => {
       const items = encodeInputItems(RESPONSE_ID, input);
       expect(items.map((i) => i.type)).to.deep.equal(['message', 'web_search_call', 'message', 'message']);
       expect(items[1]).to.deep.equal({
-        id: derivedId('ws_', `${RESPONSE_ID}/input/1`), type: 'web_search_call', status: 'completed',
+        id: storedItemId('ws_', RESPONSE_ID, 'input', 1), type: 'web_search_call', status: 'completed',
         action: { type: 'search', query: 'old', sources: [{ type: 'url', url: 'https://c.example' }] },
       });
       // What the list shows goes back in as the same search.
