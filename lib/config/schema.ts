@@ -163,6 +163,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       sqlite_path: { type: 'string', minLength: 1, default: './lip.db' },
       ttl: duration('24h'),
       max_legs: { type: 'integer', minimum: 1, default: 100_000 },
+      max_response_bytes: size('256MiB'),
       resume_window: duration('168h'),
       resume_token_key: str,
       resume_token_key_env: envName,

@@ -157,7 +157,7 @@ export interface Config {
    * that need a record (docs/continuity.md#what-gets-a-record).
    */
   continuity: {
-    store: 'memory' | 'sqlite' | 'redis'; sqlite_path: string; ttl: number; max_legs: number;
+    store: 'memory' | 'sqlite' | 'redis'; sqlite_path: string; ttl: number; max_legs: number; max_response_bytes: number;
     resume_window: number; resume_token_key?: string; client_session_ids: boolean;
     lineage: 'all' | 'conversations';
   };

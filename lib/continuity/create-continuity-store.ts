@@ -21,7 +21,8 @@ export interface ContinuityDeps {
 }
 
 /**
- * Builds the store `continuity.store` names: `memory` (default), `sqlite` at
+ * Builds the store `continuity.store` names: `memory` (default; its stored responses within
+ * `continuity.max_response_bytes`), `sqlite` at
  * `continuity.sqlite_path`, or `redis` over the top-level `redis` connection (shared by every
  * instance; it connects in the background and never throws for an unreachable Redis). Throws `LIP_ERR_CONTINUITY_UNAVAILABLE` when the SQLite file cannot
  * be opened or migrated (a startup error: `lip serve` should exit with its message).
@@ -51,11 +52,14 @@ export function createContinuityStore(config: StoreSettings, deps: ContinuityDep
       ...(deps.logger ? { log: deps.logger } : {}), ...deps.redisStore,
     });
   }
-  return new MemoryContinuityStore({ ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler, ...deps.memory });
+  return new MemoryContinuityStore({
+    ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
+    ...(config.max_response_bytes !== undefined ? { maxResponseBytes: config.max_response_bytes } : {}), ...deps.memory,
+  });
 }
 
 /** The `continuity` keys a store reads (the session keys are read by SecureSessions). */
-export type StoreSettings = Pick<Config['continuity'], 'store' | 'sqlite_path' | 'ttl' | 'max_legs'> & Partial<Pick<Config['continuity'], 'resume_window'>>;
+export type StoreSettings = Pick<Config['continuity'], 'store' | 'sqlite_path' | 'ttl' | 'max_legs'> & Partial<Pick<Config['continuity'], 'resume_window' | 'max_response_bytes'>>;
 
 /** `continuity.resume_window` when not given: 168 hours. */
 export const RESUME_WINDOW_DEFAULT_MS = 168 * 3_600_000;

@@ -31,7 +31,7 @@ describe('config/loadConfig', () => {
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
     expect(c.backends[0]).to.include({ id: 'stub', kind: 'localstub', enabled: true, chunks: 8 });
-    expect(c.continuity).to.deep.equal({ store: 'memory', sqlite_path: './lip.db', ttl: 86_400_000, max_legs: 100_000, resume_window: 604_800_000, client_session_ids: false, lineage: 'all' });
+    expect(c.continuity).to.deep.equal({ store: 'memory', sqlite_path: './lip.db', ttl: 86_400_000, max_legs: 100_000, max_response_bytes: 256 * 1024 * 1024, resume_window: 604_800_000, client_session_ids: false, lineage: 'all' });
     expect(c.http_client.body_timeout).to.equal(300_000);
   });
 

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContinuityStore, MemoryContinuityStore, SqliteContinuityStore } from '../../lib/continuity/index.js';
+import { responseRowBytes, toResponseRow } from '../../lib/continuity/response-row.js';
 import { configFrom } from '../helpers/config.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -24,6 +25,21 @@ describe('continuity/createContinuityStore', () => {
     const two = store.resolveALeg('local', 'two');
     clock.advance(2_000);
     expect(store.resolveALeg('local', 'two').aLegId).to.not.equal(two.aLegId);
+    await store.close();
+  });
+
+  it('keeps the memory store\'s stored responses within max_response_bytes (256 MiB unless set): the oldest go first', async () => {
+    expect(configFrom('backends: [{ id: stub, kind: localstub }]').continuity.max_response_bytes).to.equal(256 * 1024 * 1024);
+    const text = 'x'.repeat(2_000);
+    const record = (id: string) => ({ id, principal: 'local', input: [{ role: 'user' as const, parts: [{ type: 'text' as const, text }] }], output: { text, toolCalls: [], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } } as never });
+    const one = responseRowBytes(toResponseRow(record('resp_1'), 0));
+    const config = configFrom(`continuity: { max_response_bytes: ${Math.floor(one * 2.5)} }\nbackends: [{ id: stub, kind: localstub }]`);
+    expect(config.continuity.max_response_bytes).to.equal(Math.floor(one * 2.5)); // room for two
+    const store = createContinuityStore(config.continuity);
+    const save = (id: string) => store.saveResponse(record(id));
+    for (const id of ['resp_1', 'resp_2', 'resp_3']) save(id);
+    const kept = await Promise.all(['resp_1', 'resp_2', 'resp_3'].map((id) => store.loadResponse(id, 'local').then(() => true, () => false)));
+    expect(kept).to.deep.equal([false, true, true]);
     await store.close();
   });
 
