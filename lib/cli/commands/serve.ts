@@ -84,6 +84,8 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     const logger = createLogger({ ...config.logging, shared: true });
     for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
     for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
+    // The primary serves no request but lives as long as the workers: start-up's garbage goes too.
+    settleHeap();
     return runPrimary({ workers, config, logger, configPath: args.configPath });
   }
   return serveProcess(config, args, io);
