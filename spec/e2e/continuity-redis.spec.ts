@@ -123,6 +123,21 @@ backends:
     expect(continued).to.be.instanceOf(OpenAI.NotFoundError);
   });
 
+  it('an item_reference made on one instance resolves on another: the upstream gets the items it names', async () => {
+    const [maker, user] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 })) as [OpenAI, OpenAI];
+    upstream.reset();
+    upstream.enqueue({ text: 'Paris.' }, { text: 'About 2.1 million.' });
+    const first = await maker.responses.create({ model: 'up:gpt-test', input: 'Capital of France?' });
+    const question = (await maker.responses.inputItems.list(first.id)).data[0]!;
+    const second = await user.responses.create({
+      model: 'up:gpt-test',
+      input: [{ type: 'item_reference', id: question.id }, { type: 'item_reference', id: first.output[0]!.id! }, { role: 'user', content: 'And its population?' }] as OpenAI.Responses.ResponseInputItem[],
+    });
+    expect(second.output_text).to.equal('About 2.1 million.');
+    const sent = upstream.requests[1]!.body as { messages: { role: string; content: unknown }[] };
+    expect(sent.messages.map((m) => [m.role, m.content])).to.deep.equal([['user', 'Capital of France?'], ['assistant', 'Paris.'], ['user', 'And its population?']]);
+  });
+
   it('a session keeps [first] consumed, its affinity and one seq per attempt across instances', async () => {
     // Real processes roll the weights with Math.random: after [first], a:m (weight 1) must be as
     // good as never drawn (at weight 100 it was, 1% a roll: this test failed now and then).
