@@ -3,9 +3,7 @@ import OpenAI from 'openai';
 import type { Response, ResponseInputItem } from 'openai/resources/responses/responses';
 import { KINDS } from '../backends/kinds.js';
 import { QUESTION, TOOLS, TOOL_RESULT } from '../helpers/clients/follow-up.js';
-import { testConfig } from '../helpers/config.js';
-import type { Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { useStateCheckingKinds } from '../helpers/state-checking-kinds.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
@@ -30,27 +28,13 @@ async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof
  */
 describe('e2e: Responses item references resolve against the caller\'s stored responses', function () {
   this.timeout(20_000);
-  let lip: RunningLip;
+  const kinds = useStateCheckingKinds((k) => idOf(k.kind), `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }`);
+  const emulators = kinds.emulators;
   let alice: OpenAI;
   let bob: OpenAI;
-  const emulators = new Map<string, Emulator>();
-  before(async () => {
-    for (const k of KINDS) emulators.set(k.kind, await k.start());
-    lip = await startLip(testConfig(KINDS.map((k) => k.row(idOf(k.kind), emulators.get(k.kind)!)).join('\n'),
-      `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }`));
-    alice = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
-    bob = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: BOB, maxRetries: 0 });
-  });
-  after(async () => {
-    await lip?.close();
-    await Promise.all([...emulators.values()].map((e) => e.close()));
-  });
-  beforeEach(() => {
-    for (const e of emulators.values()) {
-      e.reset();
-      e.handler = undefined;
-      e.checkState = true;
-    }
+  before(() => {
+    alice = new OpenAI({ baseURL: `${kinds.lip().url}/v1`, apiKey: ALICE, maxRetries: 0 });
+    bob = new OpenAI({ baseURL: `${kinds.lip().url}/v1`, apiKey: BOB, maxRetries: 0 });
   });
 
   /** Turn 1, stored: the question, answered with the kind's reasoning and a call of get_weather. */

@@ -5,9 +5,9 @@ import { plainCallId } from '../../lib/frontends/state-envelope.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { CLIENT_DRIVERS, type ClientResult } from '../helpers/clients/index.js';
 import { FOLLOW_UP, QUESTION, TOOLS } from '../helpers/clients/follow-up.js';
-import { testConfig } from '../helpers/config.js';
-import type { Emulator, Script } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import type { Script } from '../helpers/emulators/index.js';
+import type { RunningLip } from '../helpers/lip.js';
+import { useStateCheckingKinds } from '../helpers/state-checking-kinds.js';
 
 /** Every token a kind's turn hands out, as the emulators write them (KINDS' reasoning scripts plus a signed call). */
 const SECRETS = ['sig-1', 'redacted-blob', 'enc-opaque', 'ts-1', 'ts-call'];
@@ -28,22 +28,11 @@ const turnOne = (k: KindCase): Script => ({ reasoning: k.reasoning, toolCalls: [
  * and state of one dialect is never sent to a backend of another (failover across providers).
  */
 describe('e2e: provider state survives a round trip through every client protocol', function () {
+  const kinds = useStateCheckingKinds(idOf);
+  const emulators = kinds.emulators;
   let lip: RunningLip;
-  const emulators = new Map<string, Emulator>();
-  before(async () => {
-    for (const k of KINDS) emulators.set(k.kind, await k.start());
-    lip = await startLip(testConfig(KINDS.map((k) => k.row(idOf(k), emulators.get(k.kind)!)).join('\n')));
-  });
-  after(async () => {
-    await lip?.close();
-    await Promise.all([...emulators.values()].map((e) => e.close()));
-  });
-  beforeEach(() => {
-    for (const e of emulators.values()) {
-      e.reset();
-      e.handler = undefined;
-      e.checkState = true;
-    }
+  before(() => {
+    lip = kinds.lip();
   });
 
   const first = async (frontend: string, k: KindCase, stream: boolean): Promise<ClientResult> => {
