@@ -48,12 +48,12 @@ export const resolveItemReferences: ResolveReferences = (body, lookup) => {
   })();
 };
 
-/** An input item that is a reference: its type says so, or it has an id and nothing of a message (no type, no role). */
+/** An input item that is a reference: its type says so, or it has an id and nothing of a message (no type, role or content). */
 function isReference(item: unknown): item is Json {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
-  const { type } = item as Json;
+  const { type, role, content } = item as Json;
   if (type === 'item_reference') return true;
-  return (type === undefined || type === null) && (item as Json).role === undefined && 'id' in item;
+  return (type === undefined || type === null) && role === undefined && content === undefined && 'id' in item;
 }
 
 /** The items of a stored response by id, its output's and its input's; undefined when the caller has no such response. */
