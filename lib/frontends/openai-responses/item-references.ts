@@ -8,6 +8,12 @@ import { storedResponseObject } from './stored-response.js';
 type Json = Record<string, unknown>;
 
 /**
+ * Stored responses one request may reference: each is read and encoded again whole, so a short
+ * reference can stand for a large response; the bound keeps that work proportionate to a request.
+ */
+export const MAX_REFERENCED_RESPONSES = 64;
+
+/**
  * Responses `item_reference` (`{type: "item_reference", id}`, or `{id}` alone as OpenAI's SDK
  * types it): an item of one of the caller's stored responses, named by its id instead of sent
  * again. Each is replaced by the item it names, as `GET /v1/responses/{id}` shows it (an output
@@ -18,7 +24,8 @@ type Json = Record<string, unknown>;
  * principal. A reference to an item of no stored response of the caller (another principal's,
  * one stored with `store: false`, expired or deleted, or an id lip did not make) is the 404
  * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` naming `input[i].id`, as OpenAI answers "Item with id
- * ... not found". Bodies without references are not touched (no promise, no lookup).
+ * ... not found"; items of more than MAX_REFERENCED_RESPONSES responses in one request are a 400.
+ * Bodies without references are not touched (no promise, no lookup).
  * @see spec/e2e/item-references.spec.ts
  */
 export const resolveItemReferences: ResolveReferences = (body, lookup) => {
@@ -39,7 +46,10 @@ export const resolveItemReferences: ResolveReferences = (body, lookup) => {
       if (typeof id !== 'string' || id.length === 0) throw badField(path, 'an item reference needs the id of an item of a stored response');
       const owner = itemOwner(id);
       let byId = owner === undefined ? undefined : items.get(owner);
-      if (owner !== undefined && byId === undefined) items.set(owner, (byId = itemsOf(owner, lookup)));
+      if (owner !== undefined && byId === undefined) {
+        if (items.size === MAX_REFERENCED_RESPONSES) throw badField(path, `item references may name items of at most ${MAX_REFERENCED_RESPONSES} stored responses in one request`);
+        items.set(owner, (byId = itemsOf(owner, lookup)));
+      }
       const found = (await byId)?.get(id);
       if (found === undefined) throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Item with id '${id.slice(0, 128)}' not found.`, { param: path });
       resolved.push(found);
