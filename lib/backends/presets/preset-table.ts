@@ -85,6 +85,11 @@ export const PRESETS: readonly Preset[] = [
     defaults: { base_url: 'https://api.z.ai/api/paas/v4', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
+    kind: 'alibaba-token-plan-intl', base: 'anthropic', description: 'Alibaba Cloud Model Studio Token Plan (Singapore), its Anthropic-compatible endpoint',
+    keyEnv: 'ALIBABA_TOKEN_PLAN_API_KEY', models: ['qwen3.8-max'],
+    defaults: { base_url: 'https://token-plan.ap-southeast-1.maas.aliyuncs.com/apps/anthropic' },
+  },
+  {
     kind: 'custom-openai-chat', base: 'openai-chat', description: 'any Chat Completions endpoint (key optional)',
     models: ['default'], requireBaseUrl: true,
     defaults: { max_tokens_field: 'max_tokens', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },

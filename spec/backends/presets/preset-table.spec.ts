@@ -10,8 +10,8 @@ import {
 } from '../../helpers/emulators/index.js';
 
 const CONTRACT_PRESETS = ['openrouter', 'nvidia', 'huggingface', 'ollama', 'ollama-cloud', 'llamacpp', 'lmstudio', 'vllm', 'opencode-go', 'opencode-zen', 'custom-openai-chat', 'custom-openai-responses', 'custom-anthropic'];
-/** Vendors beyond the contract's list (reasoning models that want their reasoning back), before the custom kinds. */
-const MORE_PRESETS = ['deepseek', 'moonshot', 'zai'];
+/** Vendors beyond the contract's list (reasoning models that want their reasoning back; the Go original's Alibaba Token Plan), before the custom kinds. */
+const MORE_PRESETS = ['deepseek', 'moonshot', 'zai', 'alibaba-token-plan-intl'];
 /** Custom kinds beyond the contract's, each after the contract's custom kind of its base. */
 const MORE_CUSTOM: Readonly<Record<string, string>> = { 'custom-openresponses': 'custom-openai-responses' };
 /** The kinds in the table's order. */
@@ -81,7 +81,7 @@ describe('backends/presets: each preset on the wire', () => {
   let chat: Emulator;
   let responses: Emulator;
   let anthropic: Emulator;
-  const env = { OPENROUTER_API_KEY: 'or-key-0123456789', NVIDIA_API_KEY: 'nv-key-0123456789', HF_TOKEN: 'hf-key-0123456789', OLLAMA_API_KEY: 'ol-key-0123456789', OPENCODE_API_KEY: 'oc-key-0123456789', OPENAI_API_KEY: 'never-sent-0123456789' };
+  const env = { OPENROUTER_API_KEY: 'or-key-0123456789', NVIDIA_API_KEY: 'nv-key-0123456789', HF_TOKEN: 'hf-key-0123456789', OLLAMA_API_KEY: 'ol-key-0123456789', OPENCODE_API_KEY: 'oc-key-0123456789', OPENAI_API_KEY: 'never-sent-0123456789', ALIBABA_TOKEN_PLAN_API_KEY: 'tp-key-0123456789', ANTHROPIC_API_KEY: 'never-sent-0123456789' };
   const call = emptyCall({ model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: { maxOutputTokens: 10, reasoning: { effort: 'low' } } });
   before(async () => {
     [chat, responses, anthropic] = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startAnthropicEmulator()]);
@@ -124,6 +124,13 @@ describe('backends/presets: each preset on the wire', () => {
       for (const [name, value] of Object.entries(e.headers ?? {})) expect(req.headers[name]).to.equal(value);
     });
   }
+
+  it('alibaba-token-plan-intl speaks Anthropic Messages with its own key variable (never ANTHROPIC_API_KEY)', async () => {
+    const a = await send('alibaba-token-plan-intl', anthropic);
+    expect(a).to.include({ path: '/v1/messages', key: 'tp-key-0123456789' });
+    expect(a.headers['anthropic-version']).to.equal('2023-06-01');
+    expect(configFrom('backends:\n  - { id: t, kind: alibaba-token-plan-intl }').backends[0]).to.deep.include({ base_url: 'https://token-plan.ap-southeast-1.maas.aliyuncs.com/apps/anthropic' });
+  });
 
   it('custom-openai-responses and custom-anthropic speak their protocols, keyless unless given a key', async () => {
     const r = await send('custom-openai-responses', responses);
