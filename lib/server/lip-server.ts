@@ -37,7 +37,7 @@ import { handleCountTokens } from './handle-count-tokens.js';
 import { handleEmbeddings } from './handle-embeddings.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { handleStoredResponse } from './handle-stored-response.js';
-import { pickRequestId, type RequestState } from './request-state.js';
+import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
 import { sendError, sendJson } from './send.js';
@@ -318,13 +318,15 @@ export class LipServer {
       refuseIngress(res);
       return;
     }
+    const traceId = pickTraceId(req.headers['x-trace-id']);
     const state: RequestState = {
-      requestId: pickRequestId(req.headers['x-request-id'], randomUUID),
+      requestId: pickRequestId(req.headers['x-request-id'], randomUUID, traceId),
       startedAt: performance.now(),
       routeGroup: 'unmatched',
     };
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
     res.setHeader('x-request-id', state.requestId);
+    if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
     for (const [name, value] of responseIdentity(this.runtime.config)) res.setHeader(name, value);
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
     if (this.draining || this.runtime.config.server.idle_timeout === 0) res.shouldKeepAlive = false;

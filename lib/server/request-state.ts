@@ -42,7 +42,12 @@ export interface RequestState {
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Keeps a sane incoming `X-Request-Id`, otherwise makes one. */
-export function pickRequestId(incoming: string | string[] | undefined, make: () => string): string {
-  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : make();
+/** Keeps a sane incoming `X-Request-Id`, otherwise a sane `X-Trace-ID` (`traceId`), otherwise makes one. */
+export function pickRequestId(incoming: string | string[] | undefined, make: () => string, traceId?: string): string {
+  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : traceId ?? make();
+}
+
+/** A sane incoming `X-Trace-ID` (the Go original's correlation header), echoed as it came; undefined otherwise. */
+export function pickTraceId(incoming: string | string[] | undefined): string | undefined {
+  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : undefined;
 }

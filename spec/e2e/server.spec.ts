@@ -46,6 +46,18 @@ describe('e2e: the HTTP server', () => {
       expect(kept.headers['x-request-id']).to.equal('trace-123');
       const replaced = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-request-id': 'bad id with spaces' } });
       expect(replaced.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+      expect(replaced.headers).to.not.have.property('x-trace-id');
+    });
+
+    it('echoes a sane X-Trace-ID (the Go original\'s header), which names the request when X-Request-Id does not', async () => {
+      const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+      const alone = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-trace-id': 'go-trace-1' } });
+      expect([alone.status, alone.headers['x-trace-id'], alone.headers['x-request-id']]).to.deep.equal([200, 'go-trace-1', 'go-trace-1']);
+      const both = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-trace-id': 'go-trace-2', 'x-request-id': 'req-2' } });
+      expect([both.headers['x-trace-id'], both.headers['x-request-id']]).to.deep.equal(['go-trace-2', 'req-2']);
+      const bad = await httpRequest(`${lip.url}/v1/chat/completions`, { body, headers: { 'x-trace-id': 'not\tsane' } });
+      expect(bad.headers).to.not.have.property('x-trace-id');
+      expect(bad.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
     });
 
     it('writes one access-log line per request with method, route group, status, duration, request id and backend', async () => {
