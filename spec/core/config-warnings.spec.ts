@@ -87,7 +87,7 @@ describe('configWarnings', () => {
     it('routing.resume_after_output with no backend that takes a prefill', () => {
       const on = 'routing: { resume_after_output: { enabled: true } }\n';
       expect(warn(`${on}backends:\n  - { id: s, kind: localstub, models: [m] }`)).to.deep.equal([
-        'routing.resume_after_output is on, but no enabled backend takes a prefill (kinds anthropic, bedrock, custom-anthropic, or a Chat Completions row with prefill: partial or prefix): no broken answer can be resumed',
+        'routing.resume_after_output is on, but no enabled backend takes a prefill (kinds alibaba-token-plan-intl, anthropic, bedrock, custom-anthropic, or a Chat Completions row with prefill: partial or prefix): no broken answer can be resumed',
       ]);
       expect(warn(`${on}backends:\n  - { id: s, kind: localstub, models: [m] }\n  - { id: a, kind: custom-anthropic, base_url: "http://127.0.0.1:9" }`)).to.deep.equal([]);
       expect(warn(`${on}backends:\n  - { id: k, kind: moonshot, api_key: k }`)).to.deep.equal([]);
