@@ -351,6 +351,11 @@ export interface ContinuityStore {
    */
   loadConversation(id: string, principal: string): Promise<Conversation>;
   /**
+   * The stored responses of the conversation up to `id`, oldest first, each whole (what
+   * `loadConversation` joins into messages); the same 404s.
+   */
+  loadChain(id: string, principal: string): Promise<StoredResponse[]>;
+  /**
    * Deletes one stored response of `principal`; a 404 as `loadResponse` for an id that is not
    * theirs to read. Responses that continued it stay stored and readable, but a conversation
    * through it can no longer be rebuilt (`loadConversation` answers 404 naming it). Shared

@@ -298,6 +298,22 @@ export abstract class LegStore implements ContinuityStore {
   }
 
   async loadConversation(id: string, principal: string): Promise<Conversation> {
+    const chain = this.chainRows(id, principal);
+    const target = chain[chain.length - 1]!;
+    return {
+      responseId: id,
+      messages: conversationMessages(chain.map(fromResponseRow)),
+      aLegId: target.a_leg_id ?? undefined,
+      sessionId: target.session_id ?? undefined,
+    };
+  }
+
+  async loadChain(id: string, principal: string): Promise<StoredResponse[]> {
+    return this.chainRows(id, principal).map(fromResponseRow);
+  }
+
+  /** The rows from the first of `id`'s chain to `id`; a 404 naming the first one missing. */
+  private chainRows(id: string, principal: string): ResponseRow[] {
     const target = this.responseRow(id, principal);
     const chain: ResponseRow[] = [target];
     const seen = new Set([id]);
@@ -310,12 +326,6 @@ export abstract class LegStore implements ContinuityStore {
       chain.push(row);
       parent = row.previous_response_id;
     }
-    chain.reverse();
-    return {
-      responseId: id,
-      messages: conversationMessages(chain.map(fromResponseRow)),
-      aLegId: target.a_leg_id ?? undefined,
-      sessionId: target.session_id ?? undefined,
-    };
+    return chain.reverse();
   }
 }

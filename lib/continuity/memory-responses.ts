@@ -40,9 +40,20 @@ export class MemoryResponses {
     return (this.entries.get(id)?.children ?? 0) > 0;
   }
 
+  /**
+   * Keeps `row`; one that replaces a row of the same id (a record saved again) keeps the count of
+   * what continues it, and the parent it leaves is not dropped here even when expired (a sweep
+   * drops it once it is an expired leaf).
+   */
   put(row: ResponseRow, now: number): void {
-    if (this.entries.has(row.response_id)) this.delete(row.response_id, now);
-    const entry: Entry = { row, bytes: responseRowBytes(row), children: 0 };
+    const old = this.entries.get(row.response_id);
+    if (old) {
+      this.entries.delete(row.response_id);
+      this.bytes -= old.bytes;
+      const left = old.row.previous_response_id === null ? undefined : this.entries.get(old.row.previous_response_id);
+      if (left) left.children--;
+    }
+    const entry: Entry = { row, bytes: responseRowBytes(row), children: old?.children ?? 0 };
     this.entries.set(row.response_id, entry);
     this.bytes += entry.bytes;
     const parent = row.previous_response_id === null ? undefined : this.entries.get(row.previous_response_id);

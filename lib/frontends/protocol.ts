@@ -45,6 +45,18 @@ export interface Continuation {
   readonly idPrefix?: string;
   /** Where the request names `previousResponseId`, for the 404 of one not stored (`thread.previous_message_id`); `previous_response_id` when absent. */
   readonly previousParam?: string;
+  /**
+   * The conversation the request runs in (Responses `conversation`): its earlier items are
+   * already in the call, and the stored response continues `head` (the last of them) and is
+   * added to the conversation once stored (GenerateRoute.appendToConversation).
+   */
+  readonly conversation?: ContinuationConversation;
+}
+
+/** A conversation object a request runs in: its id, and the stored response its items end with (none: no items yet). */
+export interface ContinuationConversation {
+  readonly id: string;
+  readonly head?: string;
 }
 
 export interface RequestContext {
@@ -107,6 +119,11 @@ export interface GenerateRoute {
   decode(body: unknown, context: RequestContext): DecodedRequest;
   /** Items the body names by id instead of carrying them, put in their place before it is decoded (see ResolveReferences). */
   readonly resolveReferences?: ResolveReferences;
+  /**
+   * Adds a stored response to the conversation its request ran in (`continuation.conversation`);
+   * the server awaits it before the answer ends, as it awaits a shared store's writes.
+   */
+  appendToConversation?(conversation: ContinuationConversation, responseId: string, responses: StoredResponses): Promise<void>;
   /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
   cancelledResponse?(context: EncodeContext): unknown;
   /** A protocol that keeps responses by id answers for them at `{path}/{id}` (see StoredResponseRoutes). */
@@ -166,8 +183,30 @@ export interface StoredResponseView {
   readonly echo: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** A stored response of the caller by id (the continuity store, under its principal); rejects with the 404 of one it does not have. */
-export type StoredResponseLookup = (id: string) => Promise<StoredResponseView>;
+/** A stored response to keep (the continuity store's record, under the caller's principal). */
+export interface StoredResponseDraft {
+  readonly id: string;
+  readonly previousResponseId?: string;
+  readonly model?: string;
+  /** When it was created, in milliseconds since the epoch (retention counts from it); now when absent. */
+  readonly createdAt?: number;
+  readonly input: readonly Message[];
+  readonly output: CollectedResponse;
+  readonly echo?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The caller's stored responses, for what a protocol keeps beyond a response (Responses
+ * conversations and item references): read, kept and deleted under the caller's principal.
+ * `load` and `chain` reject with the 404 of an id the caller has no response of.
+ */
+export interface StoredResponses {
+  load(id: string): Promise<StoredResponseView>;
+  /** The responses of `id`'s chain (through `previousResponseId`), oldest first, `id`'s last. */
+  chain(id: string): Promise<readonly StoredResponseView[]>;
+  save(draft: StoredResponseDraft): void;
+  delete(id: string): Promise<void>;
+}
 
 /**
  * Items of stored responses that a body names by id instead of carrying them (Responses
@@ -176,7 +215,28 @@ export type StoredResponseLookup = (id: string) => Promise<StoredResponseView>;
  * place of the client's. A reference that names no item of the caller's stored responses rejects
  * with a LipError naming it.
  */
-export type ResolveReferences = (body: unknown, lookup: StoredResponseLookup) => Promise<unknown> | undefined;
+export type ResolveReferences = (body: unknown, responses: StoredResponses) => Promise<unknown> | undefined;
+
+/**
+ * A protocol's own resource (Responses conversations and their items): `path` with `{name}`
+ * segments (`/v1/conversations/{conversation_id}/items/{item_id}`), answered from the caller's
+ * stored responses. `handle` answers the JSON body of a 200, or throws a LipError (in the
+ * protocol's envelope); the server authenticates, reads the body of a POST (its limits, JSON
+ * errors) and, with a store shared between instances, answers once the writes are there.
+ */
+export interface ResourceRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  handle(request: ResourceRequest): Promise<unknown>;
+}
+
+export interface ResourceRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The parsed JSON body of a POST (undefined for an empty one, GET and DELETE). */
+  readonly body: unknown;
+  readonly responses: StoredResponses;
+}
 
 /**
  * The endpoints of a protocol that keeps responses by id (OpenAI Responses with `store`):
@@ -210,6 +270,8 @@ export interface Frontend {
   readonly countTokensRoute?: CountTokensRoute;
   /** The protocol's embeddings endpoints (OpenAI `POST /v1/embeddings`, Gemini `:embedContent` and `:batchEmbedContents`). */
   readonly embeddingsRoutes?: readonly EmbeddingsRoute[];
+  /** The protocol's own resources (Responses: `/v1/conversations` and its items). */
+  readonly resourceRoutes?: readonly ResourceRoute[];
   /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
   readonly queryKey?: string;
   /**

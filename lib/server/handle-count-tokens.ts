@@ -8,6 +8,7 @@ import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { sendError, sendJson } from './send.js';
 import { continuedConversation } from './continued-conversation.js';
+import { storedResponses } from './stored-responses.js';
 
 /** How long an upstream count may take. */
 const COUNT_TIMEOUT_MS = 30_000;
@@ -37,7 +38,7 @@ export async function handleCountTokens(
   res.once('close', abort);
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
-    const resolving = route.resolveReferences?.(body, (id) => runtime.continuity.loadResponse(id, principal));
+    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal));
     if (resolving !== undefined) body = await resolving;
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();

@@ -14,6 +14,7 @@ import { servedModel, servedModelEncoder, wholeContext } from './served-model.js
 import { sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
+import { storedResponses } from './stored-responses.js';
 
 export interface GenerateTarget {
   readonly frontend: Frontend;
@@ -47,7 +48,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     // Items the body names by id (Responses item_reference), from the caller's stored responses.
-    const resolving = route.resolveReferences?.(body, (id) => runtime.continuity.loadResponse(id, principal));
+    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal));
     if (resolving !== undefined) body = await resolving;
     const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
@@ -100,21 +101,40 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
    * (creation time, the model it named, the echoed request fields), so that retrieving it later
    * shows the same object.
    */
+  /** A turn of a conversation being added to it (GenerateRoute.appendToConversation), once stored. */
+  let appending: Promise<void> | undefined;
   const save = (output: CollectedResponse) => {
     if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     const named = runtime.config.routing.echo_requested_model ? context.call.model : servedModel(output.model, meta.candidateKey, context.call.model);
     const { continuation } = context;
+    // A conversation's turn continues its newest stored response (its Response names the conversation instead).
+    const previous = continuation.previousResponseId ?? continuation.conversation?.head;
     runtime.continuity.saveResponse({
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt,
       input: continuation.input ?? decoded.call.messages, output,
-      ...(continuation.previousResponseId !== undefined ? { previousResponseId: continuation.previousResponseId } : {}),
+      ...(previous !== undefined ? { previousResponseId: previous } : {}),
       // With the second it completed, which the Response object shows again (`completed_at`).
       ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000) } } : {}),
     });
+    if (continuation.conversation !== undefined && route.appendToConversation) {
+      // A store that fails here has said so itself; the answer completes, the turn stays stored on its own.
+      appending = route.appendToConversation(continuation.conversation, context.responseId, storedResponses(runtime.continuity, principal))
+        .catch((err: unknown) => { reportInternalError('conversation.append', err, state.requestId); });
+    }
   };
 
-  /** Set only when the continuity store is shared between instances (see ContinuityStore.persisted). */
-  const persisted = runtime.continuity.persisted;
+  /**
+   * What the answer's end waits for: a conversation's turn added to it, and a store shared
+   * between instances having written the turn (see ContinuityStore.persisted). Undefined when
+   * there can be neither.
+   */
+  const shared = runtime.continuity.persisted;
+  const persisted = shared !== undefined || context.continuation?.conversation !== undefined
+    ? async () => {
+      if (appending !== undefined) await appending;
+      if (shared !== undefined) await shared();
+    }
+    : undefined;
   const meta: ExecutionMeta = {};
   state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];

@@ -41,6 +41,7 @@ import { pickRequestId, pickTraceId, type RequestState } from './request-state.j
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
 import { sendError, sendJson } from './send.js';
+import { handleResource } from './handle-resource.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
@@ -521,6 +522,15 @@ export class LipServer {
         if (principal === undefined) return;
         const request = { action: match.action, id: match.id, principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
         return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; });
+      }
+      case 'resource': {
+        const principal = this.admitted(req, res, url, state, match.frontend);
+        if (principal === undefined) {
+          req.resume();
+          return;
+        }
+        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes };
+        return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
       }
       case 'generate': {
         const runtime = this.runtime;

@@ -1,4 +1,4 @@
-import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
+import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -30,6 +30,8 @@ export type RouteMatch =
   | { readonly kind: 'count_tokens'; readonly frontend: Frontend; readonly params: Record<string, string>; readonly group: string }
   /** A protocol's embeddings endpoint (OpenAI `/v1/embeddings`, Gemini `:embedContent`, `:batchEmbedContents`). */
   | { readonly kind: 'embeddings'; readonly frontend: Frontend; readonly route: EmbeddingsRoute; readonly params: Record<string, string>; readonly group: string }
+  /** A protocol's own resource (Responses `/v1/conversations` and its items). */
+  | { readonly kind: 'resource'; readonly frontend: Frontend; readonly route: ResourceRoute; readonly params: Record<string, string>; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -101,6 +103,11 @@ export class RouteTable {
         const target = { kind: 'embeddings' as const, frontend, route, params: {}, group: route.path };
         if (route.match) this.templated.push({ method: 'POST', path: route.path, target, match: route.match.bind(route) });
         else this.add('POST', route.path, target);
+      }
+    }
+    for (const frontend of frontends) {
+      for (const route of frontend.resourceRoutes ?? []) {
+        this.templated.push({ method: route.method, path: route.path, target: { kind: 'resource', frontend, route, params: {}, group: route.path }, match: templateMatcher(route.path) });
       }
     }
     const lists = new Map<string, ModelListRoute[]>();
@@ -209,5 +216,28 @@ export class RouteTable {
 /** A templated route's target with the parameters of the path it matched. */
 function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
   if (target.kind === 'cancel' || target.kind === 'stored_response') return { ...target, id: params.id! };
-  return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' ? { ...target, params } : target;
+  return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' || target.kind === 'resource' ? { ...target, params } : target;
+}
+
+/**
+ * A matcher of a path template whose `{name}` segments each stand for one path segment (taken
+ * as sent, never empty): `/v1/conversations/{conversation_id}/items` matches
+ * `/v1/conversations/conv_1/items` with `{conversation_id: 'conv_1'}`.
+ */
+export function templateMatcher(template: string): (pathname: string) => Record<string, string> | undefined {
+  const parts = template.split('/');
+  return (pathname) => {
+    const segments = pathname.split('/');
+    if (segments.length !== parts.length) return undefined;
+    const params: Record<string, string> = {};
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const segment = segments[i]!;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        if (segment.length === 0) return undefined;
+        params[part.slice(1, -1)] = segment;
+      } else if (part !== segment) return undefined;
+    }
+    return params;
+  };
 }

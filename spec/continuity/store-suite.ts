@@ -405,6 +405,26 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect((await store.loadConversation('resp_a', 'alice')).messages).to.have.length(2);
     });
 
+    it('reads a chain whole, oldest first; a record saved again under its id replaces it and keeps what continues it alive', async () => {
+      open({ ttl: 10_000 });
+      store.saveResponse({ id: 'resp_1', principal: 'alice', input: [user('1')], output: reply('one') });
+      store.saveResponse({ id: 'resp_2', principal: 'alice', previousResponseId: 'resp_1', input: [user('2')], output: reply('two') });
+      // A record that continues the chain (as a conversation's does), saved again at each change.
+      store.saveResponse({ id: 'conv_1', principal: 'alice', previousResponseId: 'resp_2', input: [], output: reply(''), echo: { v: 1 } });
+      clock.advance(6_000);
+      store.saveResponse({ id: 'conv_1', principal: 'alice', previousResponseId: 'resp_2', input: [], output: reply(''), echo: { v: 2 } });
+      clock.advance(6_000); // resp_1 and resp_2 are 12 s old: kept only by the record
+      // Saved again now, the record must not let go of what it keeps alive in between.
+      store.saveResponse({ id: 'conv_1', principal: 'alice', previousResponseId: 'resp_2', input: [], output: reply(''), echo: { v: 3 } });
+      await store.flush();
+      expect((await store.loadResponse('conv_1', 'alice')).echo).to.deep.equal({ v: 3 });
+      const chain = await store.loadChain('resp_2', 'alice');
+      expect(chain.map((r) => [r.id, r.previousResponseId, r.input])).to.deep.equal([['resp_1', undefined, [user('1')]], ['resp_2', 'resp_1', [user('2')]]]);
+      expect((await store.loadChain('conv_1', 'alice')).map((r) => r.id)).to.deep.equal(['resp_1', 'resp_2', 'conv_1']);
+      await expectRejected(store.loadChain('resp_2', 'bob'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      await expectRejected(store.loadChain('resp_none', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+    });
+
     it('keeps a response for ttl after it was saved, and longer while a later response continues it', async () => {
       open({ ttl: 10_000 });
       store.saveResponse({ id: 'resp_old', principal: 'alice', input: [user('1')], output: reply('one') });

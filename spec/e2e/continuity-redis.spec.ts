@@ -138,6 +138,22 @@ backends:
     expect(sent.messages.map((m) => [m.role, m.content])).to.deep.equal([['user', 'Capital of France?'], ['assistant', 'Paris.'], ['user', 'And its population?']]);
   });
 
+  it('a conversation made on one instance takes turns on the others, and every instance lists its items', async () => {
+    const clients = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 })) as [OpenAI, OpenAI, OpenAI];
+    upstream.reset();
+    upstream.enqueue({ text: 'Noted.' }, { text: 'Ada.' });
+    const conversation = await clients[0].conversations.create({ items: [{ type: 'message', role: 'user', content: 'My name is Ada.' }] });
+    await clients[1].responses.create({ model: 'up:gpt-test', conversation: conversation.id, input: 'Remember it.' });
+    const streamed = await clients[2].responses.stream({ model: 'up:gpt-test', conversation: conversation.id, input: 'My name?' }).finalResponse();
+    expect(streamed.output_text).to.equal('Ada.');
+    const sent = upstream.requests[1]!.body as { messages: { role: string; content: unknown }[] };
+    expect(sent.messages.map((m) => [m.role, m.content])).to.deep.equal([['user', 'My name is Ada.'], ['user', 'Remember it.'], ['assistant', 'Noted.'], ['user', 'My name?']]);
+    for (const client of clients) {
+      const items = (await client.conversations.items.list(conversation.id, { order: 'asc' })).data as { role: string }[];
+      expect(items.map((i) => i.role)).to.deep.equal(['user', 'user', 'assistant', 'user', 'assistant']);
+    }
+  });
+
   it('a session keeps [first] consumed, its affinity and one seq per attempt across instances', async () => {
     // Real processes roll the weights with Math.random: after [first], a:m (weight 1) must be as
     // good as never drawn (at weight 100 it was, 1% a roll: this test failed now and then).

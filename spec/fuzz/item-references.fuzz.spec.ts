@@ -5,11 +5,16 @@ import { LipError } from '../../lib/errors/index.js';
 import { decodeResponsesRequest, encodeInputItems } from '../../lib/frontends/openai-responses/index.js';
 import { itemOwner } from '../../lib/frontends/openai-responses/item-ids.js';
 import { resolveItemReferences } from '../../lib/frontends/openai-responses/item-references.js';
-import type { StoredResponseView } from '../../lib/frontends/protocol.js';
+import type { StoredResponses, StoredResponseView } from '../../lib/frontends/protocol.js';
 import { randomId } from '../../lib/wire/ids.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { hostileText } from './json-mutations.js';
 import { SEED_REQUESTS } from './seed-requests.js';
+
+/** The caller's stored responses, read through `load` alone (nothing else may be asked). */
+const only = (load: StoredResponses['load']): StoredResponses => ({
+  load, chain: () => Promise.reject(new Error('not read')), save: () => { throw new Error('not kept'); }, delete: () => Promise.reject(new Error('not deleted')),
+});
 
 type Json = Record<string, unknown>;
 
@@ -55,7 +60,7 @@ describe('fuzz: Responses item references (item-references.ts)', function () {
       const chosen = picks.map((i) => items[i]!);
       const references = chosen.map((item) => (untyped ? { id: item.id } : { type: 'item_reference', id: item.id }));
       const base = { model: 'm', ...(tools !== undefined ? { tools } : {}) };
-      const resolved = await resolveItemReferences({ ...base, input: references }, lookup) as Json;
+      const resolved = await resolveItemReferences({ ...base, input: references }, only(lookup)) as Json;
       expect(resolved.input).to.deep.equal(chosen);
       let direct: unknown;
       try {
@@ -80,7 +85,7 @@ describe('fuzz: Responses item references (item-references.ts)', function () {
     });
     expect(written.length).to.be.greaterThan(0);
     for (const item of written) {
-      const err = await (resolveItemReferences({ input: [{ type: 'item_reference', id: item.id }] }, lookup) as Promise<unknown>).then(() => undefined, (e: unknown) => e);
+      const err = await (resolveItemReferences({ input: [{ type: 'item_reference', id: item.id }] }, only(lookup)) as Promise<unknown>).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(LipError).and.to.deep.include({ status: 404, param: 'input[0].id' });
     }
   });
@@ -88,7 +93,7 @@ describe('fuzz: Responses item references (item-references.ts)', function () {
   it('never throws on a hostile body, and fails only with a LipError', async () => {
     const body = fc.oneof(anyJson, fc.record({ input: fc.array(fc.oneof(anyJson, fc.record({ type: fc.constant('item_reference'), id: fc.oneof(anyJson, hostileText) })), { maxLength: 6 }) }));
     await fc.assert(fc.asyncProperty(body, async (b) => {
-      const pending = resolveItemReferences(b, lookup);
+      const pending = resolveItemReferences(b, only(lookup));
       if (pending === undefined) return;
       await pending.then(() => undefined, (err: unknown) => expect(err).to.be.instanceOf(LipError));
     }), fuzzParameters());

@@ -12,6 +12,7 @@ function shape(match: RouteMatch): Record<string, unknown> {
     case 'cancel': return { kind: match.kind, target: match.target, id: match.id, group: match.group };
     case 'method_not_allowed': return { kind: match.kind, allow: match.allow, group: match.group };
     case 'embeddings': return { kind: match.kind, frontend: match.frontend.id, params: match.params, group: match.group };
+    case 'resource': return { kind: match.kind, method: match.route.method, params: match.params, group: match.group };
     default: return { kind: match.kind, group: match.group };
   }
 }
@@ -33,6 +34,17 @@ describe('server/RouteTable', () => {
     expect(match('GET', '/v1/responses/resp_1/input_items')).to.deep.equal({ kind: 'stored_response', action: 'input_items', id: 'resp_1', group: '/v1/responses/{id}/input_items' });
     expect(match('POST', '/v1/responses/resp_1/cancel')).to.deep.equal({ kind: 'cancel', target: 'response', id: 'resp_1', group: '/v1/responses/{id}/cancel' });
     expect(match('POST', '/v1/responses')).to.deep.equal({ kind: 'generate', group: '/v1/responses' });
+  });
+
+  it('routes a protocol\'s own resources by template (the Conversations API), each {name} one path segment', () => {
+    expect(match('POST', '/v1/conversations')).to.deep.equal({ kind: 'resource', method: 'POST', params: {}, group: '/v1/conversations' });
+    expect(match('GET', '/v1/conversations/conv_1')).to.deep.equal({ kind: 'resource', method: 'GET', params: { conversation_id: 'conv_1' }, group: '/v1/conversations/{conversation_id}' });
+    expect(match('DELETE', '/v1/conversations/conv_1/items/msg_2')).to.deep.equal({
+      kind: 'resource', method: 'DELETE', params: { conversation_id: 'conv_1', item_id: 'msg_2' }, group: '/v1/conversations/{conversation_id}/items/{item_id}',
+    });
+    expect(match('PUT', '/v1/conversations/conv_1/items')).to.deep.equal({ kind: 'method_not_allowed', allow: 'POST, GET', group: '/v1/conversations/{conversation_id}/items' });
+    expect(match('GET', '/v1/conversations//items')).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
+    expect(match('GET', '/v1/conversations/conv_1/items/msg_2/more')).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
   });
 
   it('answers another method with 405 allowing every method of the path\'s templates, and an id with a slash matches none', () => {

@@ -522,6 +522,10 @@ export class RedisContinuityStore extends LegStore {
     return this.withChain(id, MAX_CHAIN, () => super.loadConversation(id, principal));
   }
 
+  override loadChain(id: string, principal: string): Promise<StoredResponse[]> {
+    return this.withChain(id, MAX_CHAIN, () => super.loadChain(id, principal));
+  }
+
   /**
    * Reads the chain from `id` (one script call), then runs LegStore's walk over it: that walk is
    * synchronous (no await inside), so `fetched` is set for exactly its duration. A chain that

@@ -11,6 +11,7 @@ import { HOSTED_TOOL_TYPES, checkHostedTools, hostedChoice, hostedIncludes } fro
 import { checkNamespacesAndSearch } from './tool-search.js';
 import { CLIENT_CHOICE_TYPES, checkClientTools, clientChoice } from './client-tools.js';
 import { declaredTool } from './declared-tools.js';
+import { CONVERSATION, type ResolvedConversation } from './conversation-marks.js';
 
 type Json = Record<string, any>; // validated by responsesRequestSchema before any field is read
 
@@ -56,9 +57,11 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
   const b = body as Json;
   if (b.background === true) throw badField('background', 'background responses are not supported; use stream: true for long generations', true);
-  // Both would put context before the input that lip cannot fetch: refused, not ignored.
-  if (b.conversation !== undefined && b.conversation !== null) throw badField('conversation', 'conversation objects are not supported; send the items in input, or continue with previous_response_id', true);
+  // A conversation is resolved from the stored responses before the body is decoded (resolve-stored.ts):
+  // one left here was sent where nothing runs (a WebSocket turn with generate: false).
+  if (b.conversation !== undefined && b.conversation !== null) throw badField('conversation', 'a conversation is resolved only in a request that runs; send its items in input', true);
   if (b.prompt !== undefined && b.prompt !== null) throw badField('prompt', 'stored prompt templates are not supported; send instructions and input', true);
+  const conversation = (b as { [CONVERSATION]?: ResolvedConversation })[CONVERSATION];
   const previousResponseId = typeof b.previous_response_id === 'string' && b.previous_response_id.length > 0 ? b.previous_response_id : undefined;
   if (b.input === undefined && previousResponseId === undefined) throw badField('input', 'is required');
 
@@ -84,13 +87,16 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const system: TextPart[] = [];
   if (typeof b.instructions === 'string' && b.instructions.length > 0) system.push({ type: 'text', text: b.instructions });
   const leading: TextPart[] = [];
+  // A conversation's items lead `input` (resolve-stored.ts): decoded as its stored turns, the request's own after them.
+  const history = conversation === undefined ? [] : conversationMessages((b.input as Json[]).slice(0, conversation.items), tools);
+  const own = conversation === undefined ? b.input : (b.input as Json[]).slice(conversation.items);
   // additional_tools items are checked against the declared tools (additional-tools.ts).
-  const input = b.input === undefined ? [] : decodeInput(b.input, leading, tools);
+  const input = own === undefined ? [] : decodeInput(own, leading, tools);
   // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
   // continued request keeps them in place after the stored turns, a stored response keeps them.
   const inputSystem: Message[] = leading.length > 0 ? [{ role: 'system', parts: leading }] : [];
-  const continued = previousResponseId !== undefined;
-  const messages = continued ? [...inputSystem, ...input] : input;
+  const continued = previousResponseId !== undefined || conversation !== undefined;
+  const messages = continued ? [...history, ...inputSystem, ...input] : input;
   if (!continued) system.push(...leading);
 
   const include = hostedIncludes(b.include);
@@ -111,7 +117,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
     ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
-  const echoed = echo(b);
+  const echoed = conversation === undefined ? echo(b) : { ...echo(b), conversation: { id: conversation.id } };
   const hints: ResponsesHints = {
     echo: echoed,
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
@@ -120,11 +126,13 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     includeSearchSources: includesSearchSources(b.include),
   };
   // OpenAI stores responses unless told `store: false`; a stored one repeats its request fields when retrieved.
+  // A turn of a conversation is kept in it, and keeps only its own input.
   const continuation = {
-    store: b.store !== false,
+    store: conversation !== undefined || b.store !== false,
     echo: echoed,
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
-    ...(!continued && inputSystem.length > 0 ? { input: [...inputSystem, ...input] } : {}),
+    ...(conversation !== undefined ? { conversation: { id: conversation.id, ...(conversation.head !== undefined ? { head: conversation.head } : {}) } } : {}),
+    ...(conversation !== undefined || (!continued && inputSystem.length > 0) ? { input: [...inputSystem, ...input] } : {}),
   };
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
@@ -241,4 +249,11 @@ function echo(b: Json): ResponsesEcho {
     user: b.user ?? null,
     metadata: b.metadata ?? {},
   };
+}
+
+/** A conversation's items as the stored turns they are: its leading system items stay in place, as a system message. */
+function conversationMessages(items: Json[], tools: readonly ToolDefinition[]): Message[] {
+  const leading: TextPart[] = [];
+  const messages = decodeInput(items, leading, tools);
+  return leading.length > 0 ? [{ role: 'system', parts: leading }, ...messages] : messages;
 }

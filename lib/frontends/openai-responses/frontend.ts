@@ -1,4 +1,5 @@
 import type { Frontend } from '../protocol.js';
+import { conversationRoutes } from './conversations.js';
 import { responsesCountTokensRoute } from './count-tokens.js';
 import { encodeResponsesError } from './encode-error.js';
 import { responsesModelRoutes } from './model-list.js';
@@ -7,7 +8,7 @@ import { responsesRoutes } from './routes.js';
 /**
  * OpenAI Responses: `POST /v1/responses`, streaming and not; stored responses by id (`GET` and
  * `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`); `POST
- * /v1/responses/input_tokens`; `GET /v1/models`.
+ * /v1/responses/input_tokens`; the Conversations API (`/v1/conversations` and its items); `GET /v1/models`.
  */
 export const openaiResponsesFrontend: Frontend = {
   id: 'openai-responses',
@@ -18,5 +19,6 @@ export const openaiResponsesFrontend: Frontend = {
   encodeError: encodeResponsesError,
   modelRoutes: responsesModelRoutes,
   countTokensRoute: responsesCountTokensRoute,
+  resourceRoutes: conversationRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

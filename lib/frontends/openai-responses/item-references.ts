@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import type { ResolveReferences, StoredResponseView } from '../protocol.js';
+import type { ResolveReferences, StoredResponses, StoredResponseView } from '../protocol.js';
 import { badField } from './decode-input.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { itemOwner } from './item-ids.js';
@@ -28,7 +28,7 @@ export const MAX_REFERENCED_RESPONSES = 64;
  * Bodies without references are not touched (no promise, no lookup).
  * @see spec/e2e/item-references.spec.ts
  */
-export const resolveItemReferences: ResolveReferences = (body, lookup) => {
+export const resolveItemReferences: ResolveReferences = (body, responses) => {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const input = (body as Json).input;
   if (!Array.isArray(input) || !input.some(isReference)) return undefined;
@@ -48,7 +48,7 @@ export const resolveItemReferences: ResolveReferences = (body, lookup) => {
       let byId = owner === undefined ? undefined : items.get(owner);
       if (owner !== undefined && byId === undefined) {
         if (items.size === MAX_REFERENCED_RESPONSES) throw badField(path, `item references may name items of at most ${MAX_REFERENCED_RESPONSES} stored responses in one request`);
-        items.set(owner, (byId = itemsOf(owner, lookup)));
+        items.set(owner, (byId = itemsOf(owner, responses)));
       }
       const found = (await byId)?.get(id);
       if (found === undefined) throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Item with id '${id.slice(0, 128)}' not found.`, { param: path });
@@ -67,10 +67,10 @@ function isReference(item: unknown): item is Json {
 }
 
 /** The items of a stored response by id, its output's and its input's; undefined when the caller has no such response. */
-async function itemsOf(responseId: string, lookup: (id: string) => Promise<StoredResponseView>): Promise<ReadonlyMap<string, Json> | undefined> {
+async function itemsOf(responseId: string, responses: Pick<StoredResponses, 'load'>): Promise<ReadonlyMap<string, Json> | undefined> {
   let stored: StoredResponseView;
   try {
-    stored = await lookup(responseId);
+    stored = await responses.load(responseId);
   } catch (err) {
     if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return undefined;
     throw err;

@@ -81,6 +81,8 @@ export class ResponseShell {
       usage: state.usage ? responsesUsage(state.usage) : null,
       user: e.user ?? null,
       metadata: e.metadata ?? {},
+      // The conversation a turn ran in (only then: OpenAI's object leaves it out otherwise).
+      ...(e.conversation !== undefined ? { conversation: e.conversation } : {}),
     };
   }
 }

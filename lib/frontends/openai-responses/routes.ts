@@ -3,7 +3,8 @@ import { responsesCompactRoute } from './compact.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
-import { resolveItemReferences } from './item-references.js';
+import { appendTurn } from './conversations.js';
+import { resolveStoredItems } from './resolve-stored.js';
 import { ResponseShell } from './response-object.js';
 import { responsesStoredRoutes } from './stored-response.js';
 import { responsesWebSocket } from './websocket.js';
@@ -13,7 +14,8 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     method: 'POST',
     path: '/v1/responses',
     decode: (body) => decodeResponsesRequest(body),
-    resolveReferences: resolveItemReferences,
+    resolveReferences: resolveStoredItems,
+    appendToConversation: appendTurn,
     streamEncoder: (context) => new ResponsesStreamEncoder(context),
     encodeResponse: encodeResponsesResponse,
     cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),

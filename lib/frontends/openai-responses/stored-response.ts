@@ -7,6 +7,7 @@ import { encodeResponsesResponse } from './encode-response.js';
 import { includesSearchSources } from './web-search-call.js';
 import { declaresClientToolSearch } from './tool-search.js';
 import { declaredClientTools } from './client-tools.js';
+import { conversationItemsOf, storedResponseMissing } from './conversation-marks.js';
 
 /** The client's tool search, as a stored response's call declares it when its request did. */
 const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parameters: {}, kind: 'tool_search' };
@@ -40,24 +41,17 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
     if (stream === 'true') throw badField('stream', 'streaming a stored response is not supported (lip runs no background responses); retrieve it without stream', true);
     if (stream !== null && stream !== 'false') throw badField('stream', 'must be true or false');
     const sources = includesSearchSources([...query.getAll('include[]'), ...query.getAll('include')]);
-    return (stored) => storedResponseObject(stored, sources);
+    return (stored) => {
+      // Items added to a conversation are kept as a stored response of their own, which is no response.
+      if (conversationItemsOf(stored) !== undefined) throw storedResponseMissing(stored.id);
+      return storedResponseObject(stored, sources);
+    };
   },
   inputItems(query) {
     const page = pageOf(query);
     return (stored) => {
-      const items = encodeInputItems(stored.id, stored.input);
-      const ordered = page.order === 'asc' ? items : items.reverse();
-      let start = 0;
-      if (page.after !== undefined) {
-        start = ordered.findIndex((item) => item.id === page.after) + 1;
-        if (start === 0) throw badField('after', `names no input item of response '${stored.id}'`);
-      }
-      const data = ordered.slice(start, start + page.limit);
-      return {
-        object: 'list', data,
-        first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null,
-        has_more: start + page.limit < ordered.length,
-      };
+      if (conversationItemsOf(stored) !== undefined) throw storedResponseMissing(stored.id);
+      return itemPage(encodeInputItems(stored.id, stored.input), page, `input item of response '${stored.id}'`);
     };
   },
   deleted: (id) => ({ id, object: 'response.deleted', deleted: true }),
@@ -76,12 +70,39 @@ export function storedResponseObject(stored: StoredResponseView, sources: boolea
     created: Math.floor(stored.createdAt / 1000), responseId: stored.id,
     // The second it completed, kept with the echoed fields (a response stored before they kept it: its creation).
     now: () => (typeof stored.echo?.completed_at === 'number' ? stored.echo.completed_at : Math.floor(stored.createdAt / 1000)),
-    continuation: { store: true, ...(stored.previousResponseId !== undefined ? { previousResponseId: stored.previousResponseId } : {}) },
+    // A turn of a conversation continues the conversation's items, which its Response names by the conversation's id instead.
+    continuation: { store: true, ...(stored.previousResponseId !== undefined && stored.echo?.conversation === undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
 }
 
 /** The paging parameters of an input item list; a 400 naming the parameter when one is malformed. */
-function pageOf(query: URLSearchParams): { order: 'asc' | 'desc'; limit: number; after: string | undefined } {
+/**
+ * One page of a list of items (`{object: "list", data, first_id, last_id, has_more}`), in the
+ * page's order, after the item `page.after` names (`what` says what kind of item, for its 400).
+ */
+export function itemPage(items: readonly Record<string, unknown>[], page: ItemPageQuery, what: string): Record<string, unknown> {
+  const ordered = page.order === 'asc' ? items : [...items].reverse();
+  let start = 0;
+  if (page.after !== undefined) {
+    start = ordered.findIndex((item) => item.id === page.after) + 1;
+    if (start === 0) throw badField('after', `names no ${what}`);
+  }
+  const data = ordered.slice(start, start + page.limit);
+  return {
+    object: 'list', data,
+    first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null,
+    has_more: start + page.limit < ordered.length,
+  };
+}
+
+export interface ItemPageQuery {
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
+  readonly after: string | undefined;
+}
+
+/** `order` (`desc` unless `asc`), `limit` (1-100, default 20) and `after` of a list query; `before` is refused. */
+export function pageOf(query: URLSearchParams): ItemPageQuery {
   const order = query.get('order') ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw badField('order', 'must be asc or desc');
   const rawLimit = query.get('limit');

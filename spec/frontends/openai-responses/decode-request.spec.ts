@@ -146,7 +146,7 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decodeError({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
     expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'future_tool' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
     expect(decodeError({ model: 'm', input: 'x', conversation: 'conv_1' })).to.deep.include({
-      code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'conversation', message: 'conversation: conversation objects are not supported; send the items in input, or continue with previous_response_id',
+      code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'conversation', message: 'conversation: a conversation is resolved only in a request that runs; send its items in input',
     });
     expect(decodeError({ model: 'm', input: 'x', prompt: { id: 'pmpt_1', variables: {} } })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'prompt' });
     expect(decodeError({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'f' }] }] }).param).to.equal('input[0].content[0].file_id');

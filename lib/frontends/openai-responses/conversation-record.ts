@@ -1,0 +1,135 @@
+import { collectEvents, type Message } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
+import { randomId } from '../../wire/ids.js';
+import type { StoredResponses, StoredResponseView } from '../protocol.js';
+import { ADDED_ITEMS, conversationItemsOf } from './conversation-marks.js';
+import { encodeInputItems } from './encode-input-items.js';
+import { storedResponseObject } from './stored-response.js';
+
+type Json = Record<string, unknown>;
+
+/** A conversation id lip made: `conv_` and 48 characters of [0-9A-Za-z]. */
+const OWN_CONVERSATION_ID = /^conv_[0-9A-Za-z]{48}$/;
+/** The echoed field of a conversation's record. */
+const RECORD = 'conversation_record';
+/** The output of a record, and of items added to a conversation: nothing was generated. */
+const NOTHING = collectEvents([]);
+
+/**
+ * A Responses conversation (`/v1/conversations`) as lip keeps it: no store of its own, but
+ * stored responses. The record is a stored response under the conversation's id (`conv_...`)
+ * with no input or output, whose echoed fields hold the conversation's creation time, metadata
+ * and deleted item ids, and which continues (`previousResponseId`) the newest stored response
+ * of the conversation: its `head`. The conversation's items are the input items and output items
+ * of that response's chain, oldest first; each turn run in the conversation is a stored response
+ * continuing the head, and items added directly are a stored response of their own (input only,
+ * hidden from `/v1/responses/{id}`). So every continuity store keeps conversations as it keeps
+ * responses, shared through Redis, retained for `continuity.ttl` after their last change (the
+ * record is saved again with each one, and keeps its chain alive as any continuation does), and
+ * their item ids name the response that holds them (item-ids.ts).
+ */
+export interface ConversationState {
+  readonly id: string;
+  /** Unix seconds. */
+  readonly createdAt: number;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly deleted: readonly string[];
+  readonly head: string | undefined;
+}
+
+/** The 404 of a conversation the caller has no record of. */
+export function conversationNotFound(id: string, param: string): LipError {
+  return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Conversation with id '${id.slice(0, 128)}' not found.`, { param });
+}
+
+/** A new conversation id. */
+export function newConversationId(): string {
+  return randomId('conv_', 48);
+}
+
+/** The caller's conversation `id`; the 404 naming `param` when it has none. */
+export async function readConversation(responses: StoredResponses, id: string, param: string): Promise<ConversationState> {
+  if (!OWN_CONVERSATION_ID.test(id)) throw conversationNotFound(id, param);
+  let row: StoredResponseView;
+  try {
+    row = await responses.load(id);
+  } catch (err) {
+    if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') throw conversationNotFound(id, param);
+    throw err;
+  }
+  const record = row.echo?.[RECORD] as { created_at?: unknown; metadata?: unknown; deleted?: unknown } | undefined;
+  if (record === undefined || typeof record !== 'object') throw conversationNotFound(id, param);
+  return {
+    id,
+    createdAt: typeof record.created_at === 'number' ? record.created_at : Math.floor(row.createdAt / 1000),
+    metadata: (record.metadata ?? {}) as Record<string, string>,
+    deleted: Array.isArray(record.deleted) ? record.deleted as string[] : [],
+    head: row.previousResponseId,
+  };
+}
+
+/** Keeps the record (again): its retention counts from now. */
+export function writeConversation(responses: StoredResponses, c: ConversationState): void {
+  responses.save({
+    id: c.id, ...(c.head !== undefined ? { previousResponseId: c.head } : {}), input: [], output: NOTHING,
+    echo: { [RECORD]: { created_at: c.createdAt, metadata: c.metadata, deleted: c.deleted } },
+  });
+}
+
+/** Keeps items added to conversation `conversationId` after `head`, as a stored response of their own; answers its id. */
+export function saveAddedItems(responses: StoredResponses, conversationId: string, head: string | undefined, input: readonly Message[]): string {
+  const id = randomId('resp_', 48);
+  responses.save({ id, ...(head !== undefined ? { previousResponseId: head } : {}), input, output: NOTHING, echo: { [ADDED_ITEMS]: conversationId } });
+  return id;
+}
+
+/** A stored response's items as a conversation lists them: its input items, then (a turn's) output items. */
+export function itemsOfStored(stored: StoredResponseView): Json[] {
+  const items: Json[] = encodeInputItems(stored.id, stored.input);
+  if (conversationItemsOf(stored) === undefined) items.push(...(storedResponseObject(stored, false).output as Json[]));
+  return items;
+}
+
+/**
+ * The items of a conversation, oldest first, its deleted ones left out. A conversation whose
+ * earlier responses are no longer stored (the memory store's budget dropped them) cannot be
+ * listed or continued: a 404 naming `param` that says so.
+ */
+export async function conversationItems(responses: StoredResponses, c: ConversationState, param: string): Promise<Json[]> {
+  if (c.head === undefined) return [];
+  let chain: readonly StoredResponseView[];
+  try {
+    chain = await responses.chain(c.head);
+  } catch (err) {
+    if (!(err instanceof LipError) || err.code !== 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') throw err;
+    throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Conversation with id '${c.id}' can no longer be read: its earlier items are no longer stored.`, { param });
+  }
+  const deleted = new Set(c.deleted);
+  const items: Json[] = [];
+  for (const stored of chain) for (const item of itemsOfStored(stored)) if (!deleted.has(String(item.id))) items.push(item);
+  return items;
+}
+
+/**
+ * Makes the stored response `responseId` (a turn, or added items, saved continuing `head`) the
+ * conversation's newest. When another one became the newest meanwhile (a turn that finished
+ * first), this one is saved again continuing it: items follow in the order they were stored. A
+ * conversation deleted meanwhile is left alone (the response stays stored on its own).
+ */
+export async function linkToConversation(responses: StoredResponses, conversationId: string, head: string | undefined, responseId: string): Promise<void> {
+  let c: ConversationState;
+  try {
+    c = await readConversation(responses, conversationId, 'conversation');
+  } catch (err) {
+    if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return;
+    throw err;
+  }
+  if (c.head !== head && c.head !== undefined && c.head !== responseId) {
+    const own = await responses.load(responseId);
+    responses.save({
+      id: own.id, previousResponseId: c.head, input: own.input, output: own.output, createdAt: own.createdAt,
+      ...(own.model !== undefined ? { model: own.model } : {}), ...(own.echo !== undefined ? { echo: own.echo } : {}),
+    });
+  }
+  writeConversation(responses, { ...c, head: responseId });
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ContinuityStore } from '../continuity/index.js';
+import { toLipError } from '../errors/index.js';
+import type { Frontend, ResourceRoute } from '../frontends/protocol.js';
+import { parseJson, readBody } from '../wire/index.js';
+import { sendError, sendJson } from './send.js';
+import { storedResponses } from './stored-responses.js';
+
+export interface ResourceCall {
+  readonly frontend: Frontend;
+  readonly route: ResourceRoute;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The caller's principal: its stored responses are the only ones the resource reads and keeps. */
+  readonly principal: string;
+  /** `server.max_request_body_bytes`. */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * A protocol's own resource (`ResourceRoute`, Responses conversations): the body of a POST read
+ * within the body limit and parsed (an empty one is none), the route's answer sent as JSON
+ * (`cache-control: no-store`) once a store shared between instances has written what it kept,
+ * a failure in the protocol's envelope.
+ * @see spec/e2e/conversations.spec.ts
+ */
+export async function handleResource(req: IncomingMessage, res: ServerResponse, call: ResourceCall, continuity: ContinuityStore, failed: (code: string) => void): Promise<void> {
+  try {
+    let body: unknown;
+    if (call.route.method === 'POST') {
+      const raw = await readBody(req, call.maxBodyBytes);
+      if (raw.length > 0) body = parseJson(raw);
+    } else {
+      req.resume();
+    }
+    const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal) });
+    await continuity.persisted?.();
+    sendJson(res, 200, answer, { 'cache-control': 'no-store' });
+  } catch (err) {
+    const lip = toLipError(err);
+    failed(lip.code);
+    req.resume();
+    if (!res.headersSent) sendError(res, call.frontend, lip);
+  }
+}
