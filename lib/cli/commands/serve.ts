@@ -17,7 +17,6 @@ import { WorkerLink } from '../cluster/worker-link.js';
 import { loadConfig, loadConfigText } from '../config-source.js';
 import type { Output } from '../output.js';
 import { Reloader } from '../reloader.js';
-import { settleHeap } from '../settle-heap.js';
 
 export interface ServeArgs {
   readonly configPath: string | undefined;
@@ -84,8 +83,6 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     const logger = createLogger({ ...config.logging, shared: true });
     for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
     for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
-    // The primary serves no request but lives as long as the workers: start-up's garbage goes too.
-    settleHeap();
     return runPrimary({ workers, config, logger, configPath: args.configPath });
   }
   return serveProcess(config, args, io);
@@ -111,9 +108,6 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
   });
   reloader = new Reloader(server, (text) => withOverrides(loadConfigText(args.configPath, text), args), logger);
   link?.attach(local, () => server.metricsJson());
-  // Start-up's garbage goes before the first request can arrive (see settle-heap.ts).
-  const settled = settleHeap();
-  if (settled) logger.debug('start-up heap collected', { heap_used_before: settled.before, heap_used_after: settled.after });
   try {
     await server.listen(config.server.host, config.server.port);
   } catch (err) {
