@@ -75,6 +75,10 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       expect((await alice.conversations.items.list(created.id)).data.map((i) => i.id)).to.deep.equal(listed.map((i) => i.id).reverse());
       const page = await alice.conversations.items.list(created.id, { order: 'asc', limit: 1 });
       expect([page.data.map((i) => i.id), page.has_more]).to.deep.equal([[listed[0]!.id], true]);
+      // The SDK's auto-pagination (`after` = the page's last_id), as the Agents SDK's session reads a conversation.
+      const paged: string[] = [];
+      for await (const item of alice.conversations.items.list(created.id, { limit: 1 })) paged.push(item.id!);
+      expect(paged).to.deep.equal(listed.map((i) => i.id).reverse());
       const updated = await alice.conversations.update(created.id, { metadata: { topic: 'history' } });
       expect(updated).to.deep.equal({ ...created, metadata: { topic: 'history' } });
       expect(await alice.conversations.delete(created.id)).to.deep.equal({ id: created.id, object: 'conversation.deleted', deleted: true });
@@ -131,6 +135,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'Secret: 42.' }, { type: 'message', role: 'user', content: 'Say hi.' }] });
       const [secret] = (await alice.conversations.items.list(conversation.id, { order: 'asc' })).data;
       expect(await alice.conversations.items.delete(secret!.id!, { conversation_id: conversation.id })).to.deep.include({ id: conversation.id, object: 'conversation' });
+      expect(await alice.conversations.items.create(conversation.id, { items: [] })).to.deep.include({ data: [], has_more: false });
       const added = await alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'Be brief.' }] });
       expect(added).to.deep.include({ object: 'list', has_more: false });
       expect((added.data as Json[]).map((i) => i.content[0].text)).to.deep.equal(['Be brief.']);

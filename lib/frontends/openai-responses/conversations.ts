@@ -52,9 +52,8 @@ async function create({ body, responses }: ResourceRequest): Promise<Json> {
   const b = objectBody(body);
   const metadata = checkMetadata(b.metadata);
   const id = newConversationId();
-  let head: string | undefined;
-  if (b.items !== undefined && b.items !== null) head = (await added(responses, id, undefined, b.items)).head;
-  const conversation: ConversationState = { id, createdAt: Math.floor(Date.now() / 1000), metadata, deleted: [], head };
+  const first = b.items === undefined || b.items === null ? undefined : await added(responses, id, undefined, b.items);
+  const conversation: ConversationState = { id, createdAt: Math.floor(Date.now() / 1000), metadata, deleted: [], head: first?.head };
   writeConversation(responses, conversation);
   return conversationObject(conversation);
 }
@@ -78,8 +77,9 @@ async function addItems(request: ResourceRequest): Promise<Json> {
   const b = objectBody(request.body);
   if (b.items === undefined) throw badField('items', 'is required');
   const conversation = await read(request);
-  const { head, items } = await added(request.responses, conversation.id, conversation.head, b.items);
-  await linkToConversation(request.responses, conversation.id, conversation.head, head);
+  const kept = await added(request.responses, conversation.id, conversation.head, b.items);
+  if (kept !== undefined) await linkToConversation(request.responses, conversation.id, conversation.head, kept.head);
+  const items = kept?.items ?? [];
   return { object: 'list', data: items, first_id: items[0]?.id ?? null, last_id: items[items.length - 1]?.id ?? null, has_more: false };
 }
 
@@ -122,11 +122,12 @@ function itemNotFound(id: string): LipError {
 /**
  * Items added to a conversation after `head`: checked and decoded as Responses input items (their
  * errors name `items[i]`, references resolved first), kept as a stored response of their own;
- * answers its id and the items as the conversation lists them.
+ * answers its id and the items as the conversation lists them (none kept for none given).
  */
-async function added(responses: StoredResponses, conversationId: string, head: string | undefined, raw: unknown): Promise<{ head: string; items: Json[] }> {
+async function added(responses: StoredResponses, conversationId: string, head: string | undefined, raw: unknown): Promise<{ head: string; items: Json[] } | undefined> {
   if (!Array.isArray(raw)) throw badField('items', 'must be an array of items');
   if (raw.length > MAX_ADDED_ITEMS) throw badField('items', `at most ${MAX_ADDED_ITEMS} items can be added in one request`);
+  if (raw.length === 0) return undefined;
   let input: readonly Message[];
   try {
     const resolving = resolveItemReferences({ input: raw }, responses);
