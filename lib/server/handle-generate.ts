@@ -47,7 +47,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let pendingALeg: PendingALeg | undefined;
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
-    // Items the body names by id (Responses item_reference), from the caller's stored responses.
+    // What the body names instead of carrying (Responses item_reference, conversation), from the caller's stored responses.
     const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal));
     if (resolving !== undefined) body = await resolving;
     const identity = sessionIdentity(req, body);
@@ -96,13 +96,13 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     return;
   }
 
+  /** A turn of a conversation being added to it (GenerateRoute.appendToConversation), once stored. */
+  let appending: Promise<void> | undefined;
   /**
    * Keeps a stored response (Responses `store`) once it is complete, with what its answer showed
    * (creation time, the model it named, the echoed request fields), so that retrieving it later
    * shows the same object.
    */
-  /** A turn of a conversation being added to it (GenerateRoute.appendToConversation), once stored. */
-  let appending: Promise<void> | undefined;
   const save = (output: CollectedResponse) => {
     if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
     const named = runtime.config.routing.echo_requested_model ? context.call.model : servedModel(output.model, meta.candidateKey, context.call.model);
