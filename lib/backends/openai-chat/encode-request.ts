@@ -188,7 +188,8 @@ function audioFormat(mediaType: string): string {
 
 function imagePart(part: ImagePart): Json {
   const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
-  return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } };
+  // Chat takes auto, low and high: the Responses API's `original` (full resolution) is the nearest, high.
+  return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail === 'original' ? 'high' : part.detail } : {}) } };
 }
 
 function filePart(part: FilePart): Json {

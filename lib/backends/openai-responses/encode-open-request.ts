@@ -129,7 +129,8 @@ function pushMessage(out: Json[], role: 'system' | 'user', parts: readonly (Json
 function inputPart(part: Part, backend: string): Json | undefined {
   switch (part.type) {
     case 'text': return { type: 'input_text', text: (part as TextPart).text };
-    case 'image': return { type: 'input_image', image_url: part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`, detail: part.detail ?? 'auto' };
+    // The specification's details are low, high and auto: OpenAI's `original` (full resolution) is the nearest, high.
+    case 'image': return { type: 'input_image', image_url: part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`, detail: part.detail === 'original' ? 'high' : part.detail ?? 'auto' };
     case 'file':
       if (part.data !== undefined) return { type: 'input_file', filename: part.filename ?? 'document.pdf', file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
       if (part.url !== undefined) return { type: 'input_file', ...(part.filename !== undefined ? { filename: part.filename } : {}), file_url: part.url };

@@ -22,7 +22,7 @@ const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
 
 const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA };
 const inputText = { required: ['text'], properties: { text: { type: 'string' }, ...breakpoint } };
-const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { type: 'string' }, ...breakpoint } };
+const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { enum: ['low', 'high', 'auto', 'original', null] }, ...breakpoint } };
 const inputFile = {
   properties: { file_data: { type: 'string' }, file_id: { type: ['string', 'null'] }, file_url: { type: 'string' }, filename: { type: 'string' }, ...breakpoint },
 };

@@ -17,7 +17,7 @@ describe('backends/openai-chat/encode-request', () => {
     const body = encodeChatRequest(call({
       system: [{ type: 'text', text: 'Be brief.' }],
       messages: [
-        { role: 'user', parts: [{ type: 'text', text: 'Look' }, { type: 'image', data: 'AAAA', mediaType: 'image/png', detail: 'low' }, { type: 'image', url: 'https://x/y.png' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }] },
+        { role: 'user', parts: [{ type: 'text', text: 'Look' }, { type: 'image', data: 'AAAA', mediaType: 'image/png', detail: 'low' }, { type: 'image', url: 'https://x/y.png' }, { type: 'image', url: 'https://x/z.png', detail: 'original' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }] },
         { role: 'assistant', parts: [{ type: 'text', text: 'Calling.' }, { type: 'tool_call', id: 'c1', name: 'f', arguments: '{"a":1}' }, { type: 'tool_call', id: 'c2', name: 'g', arguments: '{}' }] },
         { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: 'one' }, { type: 'tool_result', callId: 'c2', content: [{ type: 'text', text: 'two' }] }] },
         { role: 'system', parts: [{ type: 'text', text: 'Now summarise.' }] },
@@ -29,6 +29,8 @@ describe('backends/openai-chat/encode-request', () => {
         { type: 'text', text: 'Look' },
         { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
         { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        // The Responses API's `original` (full resolution) is Chat's nearest, high.
+        { type: 'image_url', image_url: { url: 'https://x/z.png', detail: 'high' } },
         { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' } },
       ] },
       { role: 'assistant', content: 'Calling.', tool_calls: [

@@ -12,7 +12,7 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
     const body = encode(call({
       system: [{ type: 'text', text: 'Be brief.' }],
       messages: [
-        { role: 'user', parts: [{ type: 'text', text: 'q' }, { type: 'image', url: 'https://x/i.png' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }, { type: 'file', url: 'https://x/b.pdf' }] },
+        { role: 'user', parts: [{ type: 'text', text: 'q' }, { type: 'image', url: 'https://x/i.png' }, { type: 'image', url: 'https://x/o.png', detail: 'original' }, { type: 'file', data: 'JVBE', mediaType: 'application/pdf', filename: 'a.pdf' }, { type: 'file', url: 'https://x/b.pdf' }] },
         { role: 'assistant', parts: [
           { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'think', opaque: 'enc', id: 'rs_1' },
           { type: 'text', text: 'Let me ' }, { type: 'text', text: 'check.' },
@@ -26,6 +26,8 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
     expect(body.input).to.deep.equal([
       { type: 'message', role: 'user', content: [
         { type: 'input_text', text: 'q' }, { type: 'input_image', image_url: 'https://x/i.png', detail: 'auto' },
+        // The specification's details are low, high and auto: OpenAI's `original` goes as high.
+        { type: 'input_image', image_url: 'https://x/o.png', detail: 'high' },
         { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBE' }, { type: 'input_file', file_url: 'https://x/b.pdf' },
       ] },
       { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Let me check.' }] },

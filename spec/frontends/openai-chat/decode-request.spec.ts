@@ -132,6 +132,9 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect(rejection({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' })).to.equal('400 temperature temperature: must be a number or a null (got "hot")');
     expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] })).to.equal('400 messages[0].content[0].image_url.url messages[0].content[0].image_url.url: is required');
     expect(rejection([])).to.equal('400 - request body must be an object (got an array)');
+    // OpenAI's three image details (a mutated one was passed on until the fuzz found it).
+    expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low\u0000' } }] }] }))
+      .to.match(/^400 messages\[0\]\.content\[0\]\.image_url\.detail messages\[0\]\.content\[0\]\.image_url\.detail: must be one of "auto", "low", "high"/);
   });
 
   it('requires the fields the API requires', () => {

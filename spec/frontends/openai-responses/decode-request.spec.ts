@@ -145,6 +145,9 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(decodeError({ model: 'm', input: [{ type: 'compaction_trigger' }, { role: 'user', content: 'x' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'input[0].type' });
     expect(decodeError({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).code).to.equal('LIP_ERR_REQUEST_UNSUPPORTED');
     expect(decodeError({ model: 'm', input: 'x', tools: [{ type: 'future_tool' }] })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'tools[0].type' });
+    const image = (detail: unknown) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', detail }] }] });
+    expect(decodeError(image('low\u0000'))).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'input[0].content[0].detail' });
+    expect(decodeResponsesRequest(image('original')).call.messages[0]!.parts[0]).to.deep.include({ type: 'image', detail: 'original' });
     expect(decodeError({ model: 'm', input: 'x', conversation: 'conv_1' })).to.deep.include({
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'conversation', message: 'conversation: a conversation is resolved only in a request that runs; send its items in input',
     });
