@@ -16,7 +16,7 @@ const imageUrl = {
   type: 'object', required: ['type', 'image_url'],
   properties: {
     type: { const: 'image_url' },
-    image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string', minLength: 1 }, detail: { enum: ['auto', 'low', 'high'] } } },
+    image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string', minLength: 1 }, detail: { enum: ['auto', 'low', 'high', null] } } },
     ...breakpoint,
   },
 };
