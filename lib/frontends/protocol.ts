@@ -181,6 +181,9 @@ export interface StoredResponseView {
   readonly output: CollectedResponse;
   /** `Continuation.echo` of its request. */
   readonly echo: Readonly<Record<string, unknown>> | undefined;
+  /** The conversation (A-leg) and session it ran in, when the store kept them. */
+  readonly aLegId?: string | undefined;
+  readonly sessionId?: string | undefined;
 }
 
 /** A stored response to keep (the continuity store's record, under the caller's principal). */
@@ -193,6 +196,8 @@ export interface StoredResponseDraft {
   readonly input: readonly Message[];
   readonly output: CollectedResponse;
   readonly echo?: Readonly<Record<string, unknown>>;
+  readonly aLegId?: string;
+  readonly sessionId?: string;
 }
 
 /**

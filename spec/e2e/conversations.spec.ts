@@ -146,6 +146,23 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       expect([err.status, (err.error as Json).param]).to.deep.equal([404, 'item_id']);
     });
 
+    it('two turns running at once both end up in the conversation, in the order they were stored', async () => {
+      const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'Start.' }] });
+      chat.enqueue({ text: 'slow one', dripMs: 150 }, { text: 'fast one' });
+      const slow = alice.responses.create({ model: 'oc:gpt-4o', conversation: conversation.id, input: 'A', stream: false });
+      for (let i = 0; i < 200 && chat.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const fast = await alice.responses.create({ model: 'oc:gpt-4o', conversation: conversation.id, input: 'B' });
+      const first = await slow;
+      expect([first.output_text, fast.output_text]).to.deep.equal(['slow one', 'fast one']);
+      // Both started from the same items; the one stored last follows the other.
+      expect(chatHistory(chat, 1)).to.deep.equal([['user', 'Start.'], ['user', 'B']]);
+      const items = (await alice.conversations.items.list(conversation.id, { order: 'asc' })).data as Json[];
+      expect(items.map((i) => i.content[0].text)).to.deep.equal(['Start.', 'B', 'fast one', 'A', 'slow one']);
+      chat.enqueue({ text: 'ok' });
+      await alice.responses.create({ model: 'oc:gpt-4o', conversation: conversation.id, input: 'C' });
+      expect(chatHistory(chat, 2).map(([, text]) => text)).to.deep.equal(['Start.', 'B', 'fast one', 'A', 'slow one', 'C']);
+    });
+
     it('counts input tokens with the conversation\'s items', async () => {
       const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'A long story about a fox. '.repeat(40) }] });
       const alone = await alice.responses.inputTokens.count({ model: 'oc:gpt-4o', input: 'And then?' });

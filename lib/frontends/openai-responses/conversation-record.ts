@@ -129,6 +129,7 @@ export async function linkToConversation(responses: StoredResponses, conversatio
     responses.save({
       id: own.id, previousResponseId: c.head, input: own.input, output: own.output, createdAt: own.createdAt,
       ...(own.model !== undefined ? { model: own.model } : {}), ...(own.echo !== undefined ? { echo: own.echo } : {}),
+      ...(own.aLegId !== undefined ? { aLegId: own.aLegId } : {}), ...(own.sessionId !== undefined ? { sessionId: own.sessionId } : {}),
     });
   }
   writeConversation(responses, { ...c, head: responseId });
