@@ -20,7 +20,7 @@ export interface ResourceCall {
 /**
  * A protocol's own resource (`ResourceRoute`, Responses conversations): the body of a POST read
  * within the body limit and parsed (an empty one is none), the route's answer sent as JSON
- * (`cache-control: no-store`) once a store shared between instances has written what it kept,
+ * (`cache-control: no-store`), a POST's or DELETE's once a store shared between instances has written what it kept,
  * a failure in the protocol's envelope.
  * @see spec/e2e/conversations.spec.ts
  */
@@ -34,7 +34,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       req.resume();
     }
     const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal) });
-    await continuity.persisted?.();
+    // What a POST or DELETE kept is in a shared store before the answer; a read waits for nothing.
+    if (call.route.method !== 'GET') await continuity.persisted?.();
     sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   } catch (err) {
     const lip = toLipError(err);
