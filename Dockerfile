@@ -12,7 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
-RUN npx tsc -p tsconfig.build.json
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.build.json && node scripts/precompile-validators.js
 
 # 2. Production dependencies only. better-sqlite3 is a native addon: its install script is the
 #    one allowed to run (a prebuilt binary, else a compile with the tools installed here).

@@ -6,7 +6,7 @@
  * extractor off: the state is the agent's own plan, so no model call runs in the loop).
  *
  * ```sh
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/compaction-continuity.ts [--quick]
+ * npm run build && node --import tsx benchmarks/compaction-continuity.ts [--quick]
  * ```
  */
 import { lastValueFrom, tap } from 'rxjs';

@@ -12,8 +12,8 @@
  * A baseline root for `main`:
  * ```sh
  * git worktree add /tmp/lip-base main && ln -s "$PWD/node_modules" /tmp/lip-base/node_modules
- * (cd /tmp/lip-base && npx tsc -p tsconfig.build.json)
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/compare-builds.ts /tmp/lip-base
+ * (cd /tmp/lip-base && npm run build)
+ * npm run build && node --import tsx benchmarks/compare-builds.ts /tmp/lip-base
  * ```
  * The same build under two configs: `LIP_COMPARE_EXTRA_YAML_BASE` and `LIP_COMPARE_EXTRA_YAML_NEW`
  * are appended to each side's config (e.g. `recording: { enabled: true, path: ... }` on one side);

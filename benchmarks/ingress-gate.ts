@@ -4,7 +4,7 @@
  * trusted proxy, and country rules over an MMDB of 2,000 networks (built by spec/helpers/mmdb.ts).
  *
  * ```sh
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/ingress-gate.ts [--quick]
+ * npm run build && node --import tsx benchmarks/ingress-gate.ts [--quick]
  * ```
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

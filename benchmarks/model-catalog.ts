@@ -6,7 +6,7 @@
  * (a synthetic one: 120 providers of 40 models each).
  *
  * ```sh
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/model-catalog.ts [--quick]
+ * npm run build && node --import tsx benchmarks/model-catalog.ts [--quick]
  * ```
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

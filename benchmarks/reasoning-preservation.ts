@@ -7,7 +7,7 @@
  * of a call whose assistant messages were sent back without reasoning (1, 10 and 50 of them).
  *
  * ```sh
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/reasoning-preservation.ts [--quick]
+ * npm run build && node --import tsx benchmarks/reasoning-preservation.ts [--quick]
  * ```
  */
 import { lastValueFrom, tap } from 'rxjs';

@@ -5,7 +5,7 @@
  * same with 10 MCP-style names and Kimi-style ids to rewrite for Anthropic's rules.
  *
  * ```sh
- * npx tsc -p tsconfig.build.json && node --import tsx benchmarks/tool-identifiers.ts [--quick]
+ * npm run build && node --import tsx benchmarks/tool-identifiers.ts [--quick]
  * ```
  */
 import { interleaved } from './interleaved.js';

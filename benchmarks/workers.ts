@@ -1,7 +1,7 @@
 /**
  * Throughput of `lip serve --workers N` on this machine: the same localstub config under the
  * same autocannon load with 1 worker (a single process) and 2 workers (node:cluster).
- *   npx tsc -p tsconfig.build.json && node --import tsx benchmarks/workers.ts [--quick] [--workers 1,2]
+ *   npm run build && node --import tsx benchmarks/workers.ts [--quick] [--workers 1,2]
  * autocannon runs in this process, on the same cores as lip: with 2 cores, the 2-worker case
  * shares them with the client, so the numbers say what one machine serves end to end.
  */

@@ -1,14 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
 import { LipError } from '../errors/index.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import { addUnitKeywords } from './keywords.js';
 import { backendRowSchema, configSchema, GEOIP_SCHEMA, geoipOff } from './schema.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
+import { SchemaValidators } from './schema-validators.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 export const EMBEDDED_DEFAULT_NAME = '<embedded default>';
@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Paths of the client protocol routes, which operator paths must not overlap. */
   readonly protocolPaths?: readonly string[];
+  /** Where the schemas' precompiled validators are (default: the build's; null: compile every schema). */
+  readonly precompiledDir?: string | null;
 }
 
 type Segment = string | number;
@@ -47,30 +49,41 @@ const ajvCache = new WeakMap<object, Map<string, Validators>>();
 function validators(options: LoadOptions): Validators {
   let byFrontends = ajvCache.get(options.backendKinds);
   if (!byFrontends) ajvCache.set(options.backendKinds, (byFrontends = new Map()));
-  const key = options.frontendIds.join(',');
+  const key = `${options.frontendIds.join(',')}\n${options.precompiledDir}`;
   let cached = byFrontends.get(key);
   if (!cached) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-    ajv.addVocabulary(['lipHint']);
-    addUnitKeywords(ajv);
+    const schemas = new SchemaValidators(options.precompiledDir);
     const rows = new Map<string, ValidateFunction>();
     const rowValidator = (kind: string) => {
       const info = Object.prototype.hasOwnProperty.call(options.backendKinds, kind) ? options.backendKinds[kind] : undefined;
       if (!info) return undefined;
       let validate = rows.get(kind);
-      if (!validate) rows.set(kind, (validate = ajv.compile(backendRowSchema(info.properties, info.required, info.identity))));
+      if (!validate) rows.set(kind, (validate = schemas.validator(backendRowSchema(info.properties, info.required, info.identity))));
       return validate;
     };
     const features = new WeakMap<object, ValidateFunction>();
     const featureValidator = (schema: Record<string, unknown>) => {
       let validate = features.get(schema);
-      if (!validate) features.set(schema, (validate = ajv.compile(schema)));
+      if (!validate) features.set(schema, (validate = schemas.validator(schema)));
       return validate;
     };
-    cached = { top: ajv.compile(configSchema(options.frontendIds)), rowValidator, featureValidator, geoip: () => featureValidator(GEOIP_SCHEMA), kinds: Object.keys(options.backendKinds) };
+    cached = { top: schemas.validator(configSchema(options.frontendIds)), rowValidator, featureValidator, geoip: () => featureValidator(GEOIP_SCHEMA), kinds: Object.keys(options.backendKinds) };
     byFrontends.set(key, cached);
   }
   return cached;
+}
+
+/**
+ * Every schema a config may be validated with under `options`: the top level, each backend
+ * kind's row, each feature's config and `access.geoip` (what the build precompiles).
+ */
+export function configSchemas(options: LoadOptions): object[] {
+  return [
+    configSchema(options.frontendIds),
+    ...Object.values(options.backendKinds).map((info) => backendRowSchema(info.properties, info.required, info.identity)),
+    ...Object.values(options.featureKinds ?? {}).map((info) => info.configSchema),
+    GEOIP_SCHEMA,
+  ];
 }
 
 /** Reads and validates a config file; throws ConfigError with every problem found. */

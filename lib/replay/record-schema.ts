@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LIP_EVENT_TYPES } from '../canonical/index.js';
 
 /**
@@ -165,7 +166,8 @@ let validator: ValidateFunction | undefined;
 
 /** Why `value` is not a version-1 record (the first problem, at its path), or undefined when it is one. */
 export function recordProblem(value: unknown): string | undefined {
-  validator ??= new Ajv({ discriminator: true, strict: true, allowUnionTypes: true, allErrors: false }).compile(RECORD_SCHEMA);
+  // ajv loads with the first record read (lip serve never reads one).
+  validator ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ discriminator: true, strict: true, allowUnionTypes: true, allErrors: false }).compile(RECORD_SCHEMA);
   if (validator(value)) return undefined;
   return describe(validator.errors?.[0]);
 }

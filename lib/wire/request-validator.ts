@@ -1,7 +1,10 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject } from 'ajv';
 import { LipError } from '../errors/index.js';
 
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+/** Made (and ajv loaded) with the first request schema compiled: not at start. */
+let ajv: Ajv | undefined;
+const newAjv = () => new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: false, strict: false, verbose: true });
 
 /** `/messages/0/content` -> `messages[0].content` (the client's own notation). */
 export function pointerToPath(pointer: string): string {
@@ -61,9 +64,9 @@ function message(e: ErrorObject): { path: string; text: string } {
  * (`messages[1].content: must be a string or an array (got number 7)`).
  */
 export function compileRequestValidator(schema: Record<string, unknown>): (body: unknown) => void {
-  let compiled: ReturnType<typeof ajv.compile> | undefined;
+  let compiled: ReturnType<Ajv['compile']> | undefined;
   return (body) => {
-    const validate = (compiled ??= ajv.compile(schema));
+    const validate = (compiled ??= (ajv ??= newAjv()).compile(schema));
     if (validate(body)) return;
     const first = validate.errors?.[0];
     if (!first) throw new LipError('LIP_ERR_REQUEST_INVALID', 'invalid request');

@@ -72,9 +72,13 @@ describe('deployment files', () => {
       expect(steps.filter((s) => s.stage === final && s.op === 'RUN').map((s) => s.args).join(' ')).not.to.match(/npm (ci|install)|g\+\+|tsc/);
     });
 
-    it('installs production dependencies with npm ci --omit=dev and builds with tsc', () => {
+    it('installs production dependencies with npm ci --omit=dev and builds as npm run build does (tsc, then the precompiled config validators)', () => {
       expect(steps.some((s) => s.op === 'RUN' && /npm ci --omit=dev/.test(s.args))).to.equal(true);
-      expect(steps.some((s) => s.op === 'RUN' && /tsc -p tsconfig\.build\.json/.test(s.args))).to.equal(true);
+      const build = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build!;
+      expect(build).to.equal('tsc -p tsconfig.build.json && node scripts/precompile-validators.js');
+      expect(steps.some((s) => s.op === 'RUN' && s.args.endsWith(build.replace(/^tsc/, 'npx tsc')))).to.equal(true);
+      expect(steps.some((s) => s.op === 'COPY' && /^scripts\s/.test(s.args))).to.equal(true);
+      expect(ignored).not.to.include('scripts');
     });
 
     it('runs as a non-root user, under tini, serving by default, stopped by SIGTERM', () => {
@@ -214,7 +218,7 @@ describe('deployment files', () => {
 
   it('npm start builds first, then execs lip (so a signal to npm start reaches lip)', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.prestart).to.equal('tsc -p tsconfig.build.json');
+    expect(scripts.prestart).to.equal('npm run build');
     expect(scripts.start).to.equal('exec node bin/lip.js serve');
   });
 });

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
-import { ConfigError, parseConfig } from '../../lib/config/index.js';
+import { ConfigError, configSchemas, parseConfig, writePrecompiledValidators } from '../../lib/config/index.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout, HUGE_CHARS } from './fuzz-parameters.js';
 import { applyMutation, FuzzText, hostileText, mutation, toText, type Json } from './json-mutations.js';
@@ -91,5 +93,28 @@ describe('fuzz: config loader (lib/config/load-config.ts)', function () {
         }
       }
     }), fuzzParameters(0.3));
+  });
+
+  describe('validators compiled at build time', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'lip-precompiled-fuzz-'));
+      writePrecompiledValidators(configSchemas(LOAD_OPTIONS), dir);
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const outcome = (text: string, precompiledDir: string | null) => {
+      try {
+        return { config: parseConfig(text, 'fuzz.yaml', { ...OPTIONS, precompiledDir }) };
+      } catch (err) {
+        return err instanceof ConfigError ? { issues: err.issues } : { error: String(err) };
+      }
+    };
+
+    it('give every mutated config the outcome the validators compiled at run time give', () => {
+      fc.assert(fc.property(configs, ({ text }) => {
+        expect(outcome(text, dir)).to.deep.equal(outcome(text, null));
+      }), fuzzParameters(0.3));
+    });
   });
 });

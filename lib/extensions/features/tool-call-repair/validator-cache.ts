@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import AjvDraft04Module from 'ajv-draft-04';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { prescanSchema, type Dialect, type SchemaLimits } from './schema-prescan.js';
 
 /** `schema:` of the plugin config: the pre-scan limits plus the cache bounds. */
@@ -17,10 +15,20 @@ export type CompiledSchema =
   | { readonly ok: false; readonly reason: 'schema_invalid' | 'schema_unsupported' };
 
 type AjvLike = Pick<Ajv, 'compile' | 'removeSchema'>;
-const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as new (o: Options) => AjvLike;
-
+const nodeRequire = createRequire(import.meta.url);
 // Client schemas carry unknown keywords and formats; never load anything remote (no loadSchema).
 const OPTIONS: Options = { strict: false, allErrors: true, validateFormats: false, verbose: true };
+
+/** A new ajv instance of `dialect`: ajv and the dialect's meta-schemas load on the first tool schema, not at start. */
+function newAjv(dialect: Dialect): AjvLike {
+  if (dialect === '2020-12') return new (nodeRequire('ajv/dist/2020') as typeof import('ajv/dist/2020.js')).Ajv2020(OPTIONS);
+  if (dialect === '2019-09') return new (nodeRequire('ajv/dist/2019') as typeof import('ajv/dist/2019.js')).Ajv2019(OPTIONS);
+  if (dialect === 'draft-04') {
+    const draft04 = nodeRequire('ajv-draft-04') as { default?: new (o: Options) => AjvLike };
+    return new (draft04.default ?? (draft04 as unknown as new (o: Options) => AjvLike))(OPTIONS);
+  }
+  return new (nodeRequire('ajv') as typeof import('ajv')).Ajv(OPTIONS);
+}
 
 interface Entry { readonly compiled: CompiledSchema; readonly bytes: number; readonly dialect?: Dialect; readonly fn?: ValidateFunction }
 
@@ -87,7 +95,7 @@ export class ValidatorCache {
   private instance(dialect: Dialect): AjvLike {
     let ajv = this.instances.get(dialect);
     if (!ajv) {
-      ajv = dialect === '2020-12' ? new Ajv2020(OPTIONS) : dialect === '2019-09' ? new Ajv2019(OPTIONS) : dialect === 'draft-04' ? new AjvDraft04(OPTIONS) : new Ajv(OPTIONS);
+      ajv = newAjv(dialect);
       this.instances.set(dialect, ajv);
     }
     return ajv;
