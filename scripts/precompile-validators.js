@@ -1,6 +1,13 @@
-// Part of the build (`npm run build`, run by `npm install`): compiles the config schemas'
-// validators ahead of time into dist/config/precompiled/ (see lib/config/schema-validators.ts).
+// Part of the build (`npm run build`, run by `npm install`, `npm start` and `npm test`): compiles
+// the validators of the config schemas and of every client protocol's request schemas ahead of
+// time into dist/precompiled/ (see lib/wire/precompiled-validators.ts).
+import { rmSync } from 'node:fs';
 import { LOAD_OPTIONS } from '../dist/cli/config-source.js';
-import { configSchemas, writePrecompiledValidators } from '../dist/config/index.js';
+import { configSchemas, writeConfigValidators } from '../dist/config/index.js';
+import { PRECOMPILED_DIR, REQUEST_SCHEMAS, REQUEST_VALIDATORS, writePrecompiledValidators } from '../dist/wire/index.js';
 
-writePrecompiledValidators(configSchemas(LOAD_OPTIONS));
+rmSync(PRECOMPILED_DIR, { recursive: true, force: true });
+// LOAD_OPTIONS imports the frontend registry, so every protocol's request schemas are listed by now.
+const config = writeConfigValidators(configSchemas(LOAD_OPTIONS));
+const requests = writePrecompiledValidators(REQUEST_VALIDATORS, REQUEST_SCHEMAS);
+process.stdout.write(`precompiled ${config.length} config and ${requests.length} request schema validators into ${PRECOMPILED_DIR}\n`);

@@ -1,7 +1,7 @@
 export * from './types.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
 export { loadConfigFile, loadDefaultConfig, parseConfig, readConfigText, formatPath, configSchemas, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
-export { writePrecompiledValidators, SchemaValidators, PRECOMPILED_DIR } from './schema-validators.js';
+export { configValidators, writeConfigValidators, CONFIG_VALIDATORS } from './schema-validators.js';
 export { parseDuration, parseSize, formatDuration } from './units.js';
 export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './loopback.js';

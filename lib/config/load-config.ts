@@ -8,7 +8,7 @@ import { backendRowSchema, configSchema, GEOIP_SCHEMA, geoipOff } from './schema
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
-import { SchemaValidators } from './schema-validators.js';
+import { configValidators } from './schema-validators.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 export const EMBEDDED_DEFAULT_NAME = '<embedded default>';
@@ -52,7 +52,7 @@ function validators(options: LoadOptions): Validators {
   const key = `${options.frontendIds.join(',')}\n${options.precompiledDir}`;
   let cached = byFrontends.get(key);
   if (!cached) {
-    const schemas = new SchemaValidators(options.precompiledDir);
+    const schemas = configValidators(options.precompiledDir);
     const rows = new Map<string, ValidateFunction>();
     const rowValidator = (kind: string) => {
       const info = Object.prototype.hasOwnProperty.call(options.backendKinds, kind) ? options.backendKinds[kind] : undefined;

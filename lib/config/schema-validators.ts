@@ -1,90 +1,23 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Ajv, Options, ValidateFunction } from 'ajv';
+import { SchemaValidators, writePrecompiledValidators, type ValidatorFamily } from '../wire/precompiled-validators.js';
 import { KEYWORD_HELPERS, KEYWORD_HELPERS_MODULE } from './keyword-helpers.js';
 import { addUnitKeywords } from './keywords.js';
 
-const nodeRequire = createRequire(import.meta.url);
-
-/** How the config schemas are compiled (every problem, defaults filled in, the schema in each error). */
-const OPTIONS: Options = { allErrors: true, useDefaults: true, verbose: true, strict: true };
-
 /**
- * Where the build (`npm run build`, also run by `npm install`) writes the config schemas'
- * validators, compiled ahead of time: one CommonJS module per schema, named by the digest of
- * the schema and the options. Compiling the top-level schema alone at start took about 160 ms
- * and left some 8 MiB of garbage in a fresh process; loading its module takes a few
- * milliseconds. Running from the TypeScript sources (the specs) there is no such folder and
- * every schema is compiled, as is a schema the build did not know (a digest with no module).
+ * How the config schemas are compiled: every problem, defaults filled in, the schema in each
+ * error, and lip's keywords (whose generated code calls KEYWORD_HELPERS). The build compiles
+ * them ahead of time (lib/wire/precompiled-validators.ts).
  */
-export const PRECOMPILED_DIR = fileURLToPath(new URL('./precompiled/', import.meta.url));
+export const CONFIG_VALIDATORS: ValidatorFamily = {
+  options: { allErrors: true, useDefaults: true, verbose: true, strict: true },
+  setUp(ajv, ajvModule) {
+    ajv.addVocabulary(['lipHint']);
+    addUnitKeywords(ajv, ajvModule._);
+  },
+  modules: { [KEYWORD_HELPERS_MODULE]: KEYWORD_HELPERS },
+};
 
-/** The name of a schema's precompiled module: changes whenever the schema or the options do. */
-export function schemaDigest(schema: object): string {
-  return createHash('sha256').update(JSON.stringify(OPTIONS)).update('\n').update(JSON.stringify(schema)).digest('hex').slice(0, 40);
-}
+/** The config family's validators (`dir`: see SchemaValidators). */
+export const configValidators = (dir?: string | null) => new SchemaValidators(CONFIG_VALIDATORS, dir);
 
-/**
- * The validators of config schemas: each from its precompiled module in `dir` when there is one,
- * otherwise compiled here (ajv itself is loaded only then).
- */
-export class SchemaValidators {
-  private ajv: Ajv | undefined;
-  private readonly dir: string | undefined;
-
-  /** `dir`: where the precompiled modules are (default PRECOMPILED_DIR; null: compile every schema). */
-  constructor(dir?: string | null) {
-    this.dir = dir === undefined ? PRECOMPILED_DIR : dir ?? undefined;
-  }
-
-  /** How many schemas were compiled rather than loaded (for the specs and the build's check). */
-  compiled = 0;
-
-  validator(schema: object): ValidateFunction {
-    const loaded = this.dir === undefined ? undefined : loadPrecompiled(this.dir, schema);
-    if (loaded) return loaded;
-    this.compiled++;
-    return (this.ajv ??= newAjv()).compile(schema);
-  }
-}
-
-function newAjv(source = false): Ajv {
-  const ajvModule = nodeRequire('ajv') as typeof import('ajv');
-  const ajv = new ajvModule.Ajv(source ? { ...OPTIONS, code: { source: true } } : OPTIONS);
-  ajv.addVocabulary(['lipHint']);
-  addUnitKeywords(ajv, ajvModule._);
-  return ajv;
-}
-
-type ValidatorFactory = (require: (id: string) => unknown) => ValidateFunction;
-
-function loadPrecompiled(dir: string, schema: object): ValidateFunction | undefined {
-  const file = join(dir, `${schemaDigest(schema)}.cjs`);
-  if (!existsSync(file)) return undefined;
-  const factory = nodeRequire(file) as ValidatorFactory;
-  return factory((id) => (id === KEYWORD_HELPERS_MODULE ? KEYWORD_HELPERS : nodeRequire(id)));
-}
-
-/**
- * Compiles `schemas` into `dir` (emptied first), one module each: ajv's standalone code of the
- * validator, wrapped in a function that is given the `require` the code calls (ajv's runtime
- * helpers, and the config keywords' functions under KEYWORD_HELPERS_MODULE). Returns the count.
- */
-export function writePrecompiledValidators(schemas: readonly object[], dir: string = PRECOMPILED_DIR): number {
-  const standaloneCode = (nodeRequire('ajv/dist/standalone') as typeof import('ajv/dist/standalone/index.js')).default;
-  if (existsSync(dir)) for (const name of readdirSync(dir)) if (name.endsWith('.cjs')) rmSync(join(dir, name));
-  mkdirSync(dir, { recursive: true });
-  const written = new Set<string>();
-  for (const schema of schemas) {
-    const digest = schemaDigest(schema);
-    if (written.has(digest)) continue;
-    const ajv = newAjv(true);
-    const code = standaloneCode(ajv, ajv.compile(schema));
-    writeFileSync(join(dir, `${digest}.cjs`), `'use strict';\n// Generated by the build from a config schema (lib/config/schema-validators.ts); do not edit.\nmodule.exports = function (require) {\nconst module = { exports: {} };\n${code}\nreturn module.exports;\n};\n`);
-    written.add(digest);
-  }
-  return written.size;
-}
+/** Writes the config schemas' modules (the build; the specs with a folder of their own). */
+export const writeConfigValidators = (schemas: readonly object[], dir?: string) => writePrecompiledValidators(CONFIG_VALIDATORS, schemas, dir);

@@ -13,3 +13,4 @@ export * from './scrub-credentials.js';
 export * from './request-target.js';
 export * from './float32-base64.js';
 export * from './product.js';
+export * from './precompiled-validators.js';

@@ -1,10 +1,14 @@
-import { createRequire } from 'node:module';
-import type { Ajv, ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LipError } from '../errors/index.js';
+import { SchemaValidators, type ValidatorFamily } from './precompiled-validators.js';
 
-/** Made (and ajv loaded) with the first request schema compiled: not at start. */
-let ajv: Ajv | undefined;
-const newAjv = () => new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: false, strict: false, verbose: true });
+/** How request schemas are compiled (the first problem only, with the schema in the error); the build precompiles them. */
+export const REQUEST_VALIDATORS: ValidatorFamily = { options: { allErrors: false, strict: false, verbose: true } };
+
+/** Every schema given to compileRequestValidator so far (the build precompiles those of every protocol). */
+export const REQUEST_SCHEMAS: object[] = [];
+
+let validators: SchemaValidators | undefined;
 
 /** `/messages/0/content` -> `messages[0].content` (the client's own notation). */
 export function pointerToPath(pointer: string): string {
@@ -58,15 +62,16 @@ function message(e: ErrorObject): { path: string; text: string } {
 }
 
 /**
- * A request JSON Schema's validator, compiled once on its first use (a frontend that never
- * gets a request never compiles its schema: start-up stays small). The returned function
+ * A request JSON Schema's validator, loaded (precompiled by the build) or compiled on its first
+ * use: a frontend that never gets a request never loads it, so start-up stays small. The returned function
  * throws a 400 LipError naming the first offending field
  * (`messages[1].content: must be a string or an array (got number 7)`).
  */
 export function compileRequestValidator(schema: Record<string, unknown>): (body: unknown) => void {
-  let compiled: ReturnType<Ajv['compile']> | undefined;
+  REQUEST_SCHEMAS.push(schema);
+  let compiled: ValidateFunction | undefined;
   return (body) => {
-    const validate = (compiled ??= (ajv ??= newAjv()).compile(schema));
+    const validate = (compiled ??= (validators ??= new SchemaValidators(REQUEST_VALIDATORS)).validator(schema));
     if (validate(body)) return;
     const first = validate.errors?.[0];
     if (!first) throw new LipError('LIP_ERR_REQUEST_INVALID', 'invalid request');

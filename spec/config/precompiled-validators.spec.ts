@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
-import { ConfigError, configSchemas, parseConfig, SchemaValidators, writePrecompiledValidators } from '../../lib/config/index.js';
-import { schemaDigest } from '../../lib/config/schema-validators.js';
+import { CONFIG_VALIDATORS, ConfigError, configSchemas, configValidators, parseConfig, writeConfigValidators } from '../../lib/config/index.js';
+import { schemaDigest as digestOf } from '../../lib/wire/index.js';
+
+const schemaDigest = (schema: object) => digestOf(CONFIG_VALIDATORS, schema);
 
 /** What parseConfig gives for `text` with the validators of `precompiledDir`: the config, or the issues. */
 export function outcome(text: string, precompiledDir: string | null): unknown {
@@ -40,14 +42,14 @@ const CASES = [
   '[]\n',
 ];
 
-describe('config: precompiled schema validators (lib/config/schema-validators.ts)', function () {
+describe('config: the config schemas\' precompiled validators (lib/config/schema-validators.ts)', function () {
   this.timeout(60_000);
   let dir: string;
   const schemas = configSchemas(LOAD_OPTIONS);
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'lip-precompiled-'));
-    writePrecompiledValidators(schemas, dir);
+    writeConfigValidators(schemas, dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,14 +60,14 @@ describe('config: precompiled schema validators (lib/config/schema-validators.ts
   });
 
   it('loads every schema from its module without compiling, and compiles one it has no module for', () => {
-    const validators = new SchemaValidators(dir);
+    const validators = configValidators(dir);
     for (const schema of schemas) expect(validators.validator(schema)).to.be.a('function');
     expect(validators.compiled).to.equal(0);
     const changed = { ...(schemas[0] as Record<string, unknown>), description: 'changed' };
     expect(schemaDigest(changed)).to.not.equal(schemaDigest(schemas[0]!));
     validators.validator(changed);
     expect(validators.compiled).to.equal(1);
-    const none = new SchemaValidators(null);
+    const none = configValidators(null);
     none.validator(schemas[0]!);
     expect(none.compiled).to.equal(1);
   });
@@ -85,8 +87,8 @@ describe('config: precompiled schema validators (lib/config/schema-validators.ts
     expect(urls.issues.map((i) => i.message)).to.deep.equal(['must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379: it is not a valid URL (got "redis://:99999")']);
   });
 
-  it('the build precompiled every schema a config can use (dist/config/precompiled; `npm run build` writes it)', () => {
-    const built = fileURLToPath(new URL('../../dist/config/precompiled/', import.meta.url));
+  it('the build precompiled every schema a config can use (dist/precompiled; `npm run build` writes it)', () => {
+    const built = fileURLToPath(new URL('../../dist/precompiled/', import.meta.url));
     const missing = schemas.map((s) => `${schemaDigest(s)}.cjs`).filter((name) => !existsSync(join(built, name)));
     expect(missing, 'run `npm run build`').to.deep.equal([]);
   });

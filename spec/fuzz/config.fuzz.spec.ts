@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
-import { ConfigError, configSchemas, parseConfig, writePrecompiledValidators } from '../../lib/config/index.js';
+import { ConfigError, configSchemas, parseConfig, writeConfigValidators } from '../../lib/config/index.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout, HUGE_CHARS } from './fuzz-parameters.js';
 import { applyMutation, FuzzText, hostileText, mutation, toText, type Json } from './json-mutations.js';
@@ -99,7 +99,7 @@ describe('fuzz: config loader (lib/config/load-config.ts)', function () {
     let dir: string;
     before(() => {
       dir = mkdtempSync(join(tmpdir(), 'lip-precompiled-fuzz-'));
-      writePrecompiledValidators(configSchemas(LOAD_OPTIONS), dir);
+      writeConfigValidators(configSchemas(LOAD_OPTIONS), dir);
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
