@@ -1,13 +1,16 @@
 // Part of the build (`npm run build`, run by `npm install`, `npm start` and `npm test`): compiles
-// the validators of the config schemas and of every client protocol's request schemas ahead of
-// time into dist/precompiled/ (see lib/wire/precompiled-validators.ts).
+// the validators of the config schemas, of every client protocol's request schemas and of the
+// recording format's record schema ahead of time into dist/precompiled/
+// (see lib/wire/precompiled-validators.ts).
 import { rmSync } from 'node:fs';
 import { LOAD_OPTIONS } from '../dist/cli/config-source.js';
 import { configSchemas, writeConfigValidators } from '../dist/config/index.js';
+import { RECORD_SCHEMA, RECORD_VALIDATORS } from '../dist/replay/record-schema.js';
 import { PRECOMPILED_DIR, REQUEST_SCHEMAS, REQUEST_VALIDATORS, writePrecompiledValidators } from '../dist/wire/index.js';
 
 rmSync(PRECOMPILED_DIR, { recursive: true, force: true });
 // LOAD_OPTIONS imports the frontend registry, so every protocol's request schemas are listed by now.
 const config = writeConfigValidators(configSchemas(LOAD_OPTIONS));
 const requests = writePrecompiledValidators(REQUEST_VALIDATORS, REQUEST_SCHEMAS);
-process.stdout.write(`precompiled ${config.length} config and ${requests.length} request schema validators into ${PRECOMPILED_DIR}\n`);
+writePrecompiledValidators(RECORD_VALIDATORS, [RECORD_SCHEMA]);
+process.stdout.write(`precompiled ${config.length} config, ${requests.length} request and 1 record schema validators into ${PRECOMPILED_DIR}\n`);

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LIP_EVENT_TYPES } from '../canonical/index.js';
+import { SchemaValidators, type ValidatorFamily } from '../wire/index.js';
 
 /**
  * The JSON Schema of a version-1 exchange record (`ExchangeRecord`): every field a replay
@@ -162,12 +162,15 @@ export const RECORD_SCHEMA = {
   },
 };
 
+/** How RECORD_SCHEMA is compiled (the build precompiles it: lib/wire/precompiled-validators.ts). */
+export const RECORD_VALIDATORS: ValidatorFamily = { options: { discriminator: true, strict: true, allowUnionTypes: true, allErrors: false } };
+
 let validator: ValidateFunction | undefined;
 
 /** Why `value` is not a version-1 record (the first problem, at its path), or undefined when it is one. */
 export function recordProblem(value: unknown): string | undefined {
-  // ajv loads with the first record read (lip serve never reads one).
-  validator ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ discriminator: true, strict: true, allowUnionTypes: true, allErrors: false }).compile(RECORD_SCHEMA);
+  // Loaded with the first record read (lip serve never reads one).
+  validator ??= new SchemaValidators(RECORD_VALIDATORS).validator(RECORD_SCHEMA);
   if (validator(value)) return undefined;
   return describe(validator.errors?.[0]);
 }

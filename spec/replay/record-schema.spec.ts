@@ -1,6 +1,11 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
+import { RECORD_SCHEMA, RECORD_VALIDATORS } from '../../lib/replay/record-schema.js';
+import { SchemaValidators, schemaDigest, writePrecompiledValidators } from '../../lib/wire/index.js';
 
 const line = readFileSync(new URL('../../testdata/replay/corpus.jsonl', import.meta.url), 'utf8').split('\n')[0]!;
 
@@ -59,4 +64,45 @@ describe('replay/record schema: tool call callers', () => {
   ] as const) {
     it(`refuses ${what}`, () => expect(parseRecord(withClientEvents([started(caller)]))).to.be.a('string'));
   }
+});
+
+/** The record schema's validator as the build writes it (lib/wire/precompiled-validators.ts) against ajv at run time. */
+describe('replay/record schema: the precompiled validator', () => {
+  const lines = readFileSync(new URL('../../testdata/replay/corpus.jsonl', import.meta.url), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lip-record-schema-'));
+    writePrecompiledValidators(RECORD_VALIDATORS, [RECORD_SCHEMA], dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives every corpus record, whole and damaged, the verdict of the validator compiled at run time', () => {
+    const loaded = new SchemaValidators(RECORD_VALIDATORS, dir);
+    const compiled = new SchemaValidators(RECORD_VALIDATORS, null);
+    const fromModule = loaded.validator(RECORD_SCHEMA);
+    const fromAjv = compiled.validator(RECORD_SCHEMA);
+    expect([loaded.compiled, compiled.compiled]).to.deep.equal([0, 1]);
+    const damaged = (record: Record<string, unknown>): unknown[] => [
+      record,
+      { ...record, v: 2 },
+      { ...record, attempts: 'none' },
+      { ...record, client: { ...(record.client as object), events: [[0, { type: 'no_such_event' }]] } },
+      { ...record, client: { ...(record.client as object), events: [[0, { type: 'text_delta' }]] } },
+    ];
+    let valid = 0;
+    for (const text of lines) {
+      for (const value of damaged(JSON.parse(text) as Record<string, unknown>)) {
+        const ok = fromAjv(value);
+        if (ok) valid++;
+        expect(fromModule(value)).to.equal(ok);
+        expect(fromModule.errors ?? null).to.deep.equal(fromAjv.errors ?? null);
+      }
+    }
+    expect(valid).to.equal(lines.length);
+  });
+
+  it('the build precompiled it (dist/precompiled; `npm run build` writes it)', () => {
+    const built = fileURLToPath(new URL('../../dist/precompiled/', import.meta.url));
+    expect(existsSync(join(built, `${schemaDigest(RECORD_VALIDATORS, RECORD_SCHEMA)}.cjs`)), 'run `npm run build`').to.equal(true);
+  });
 });
