@@ -363,6 +363,15 @@ export interface ContinuityStore {
    * `LIP_ERR_CONTINUITY_UNAVAILABLE` (503; the deletion stays queued and is retried).
    */
   deleteResponse(id: string, principal: string): Promise<void>;
+  /**
+   * Runs `change` while no other `exclusive` of the same `key` runs: a read, change and save of
+   * one record (a Responses conversation's) that must not lose a concurrent one. In this process
+   * the calls of a key queue; a store shared by several instances (Redis) also holds a lock in
+   * Redis while `change` runs and until what it saved can be read on every instance. A lock that
+   * cannot be taken in time (Redis down or slow, its holder gone) is not waited for longer: the
+   * change then runs on what this instance can read, as everything does while Redis fails.
+   */
+  exclusive<T>(key: string, change: () => Promise<T>): Promise<T>;
   status(): ContinuityStatus;
   /** Writes everything pending now; rejects when the database refuses. */
   flush(): Promise<void>;

@@ -41,8 +41,24 @@ export abstract class LegStore implements ContinuityStore {
   protected closed = false;
   protected rejected = 0;
   protected lost = 0;
+  /** The last `exclusive` change queued per key (removed once the queue of a key is empty). */
+  private readonly exclusives = new Map<string, Promise<unknown>>();
 
   constructor(protected readonly options: LegStoreOptions) {}
+
+  exclusive<T>(key: string, change: () => Promise<T>): Promise<T> {
+    const before = this.exclusives.get(key);
+    const run = (before ?? Promise.resolve()).then(() => this.exclusiveChange(key, change), () => this.exclusiveChange(key, change));
+    const settled = run.then(() => undefined, () => undefined);
+    this.exclusives.set(key, settled);
+    void settled.then(() => { if (this.exclusives.get(key) === settled) this.exclusives.delete(key); });
+    return run;
+  }
+
+  /** One `exclusive` change, its turn come in this process (a shared store also takes its lock around it). */
+  protected exclusiveChange<T>(_key: string, change: () => Promise<T>): Promise<T> {
+    return change();
+  }
 
   /** Throws LIP_ERR_CONTINUITY_UNAVAILABLE when new work cannot be recorded. */
   protected abstract admit(): void;

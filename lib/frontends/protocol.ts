@@ -211,6 +211,11 @@ export interface StoredResponses {
   chain(id: string): Promise<readonly StoredResponseView[]>;
   save(draft: StoredResponseDraft): void;
   delete(id: string): Promise<void>;
+  /**
+   * Runs `change` (a read, change and save of one record) while no other `exclusive` of `key`
+   * runs, on this instance or, with a shared store, on any (ContinuityStore.exclusive).
+   */
+  exclusive<T>(key: string, change: () => Promise<T>): Promise<T>;
 }
 
 /**

@@ -8,5 +8,6 @@ export function storedResponses(continuity: ContinuityStore, principal: string):
     chain: (id) => continuity.loadChain(id, principal),
     save: (draft) => continuity.saveResponse({ ...draft, principal }),
     delete: (id) => continuity.deleteResponse(id, principal),
+    exclusive: (key, change) => continuity.exclusive(key, change),
   };
 }

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { createContinuityStore, RedisContinuityStore, SecureSessions, type ContinuityStore, type RedisStoreOptions } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
+import { linkToConversation, newConversationId, readConversation, writeConversation } from '../../lib/frontends/openai-responses/conversation-record.js';
+import { storedResponses } from '../../lib/server/stored-responses.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { logRecorder } from './log-recorder.js';
 import { runSessionSuite } from './session-suite.js';
@@ -142,6 +144,53 @@ describe('continuity/RedisContinuityStore', function () {
       expect(rows.map((r) => r.seq).sort()).to.deep.equal([1, 2]);
       expect(new Set(rows.map((r) => r.b_leg_id))).to.deep.equal(new Set([onA.bLegId, onB.bLegId]));
       expect((await a.describeALeg(leg.aLegId))?.last_seq).to.equal(2);
+    });
+
+    it('runs the exclusive changes of one key on different instances one at a time (a lock in Redis)', async () => {
+      const a = open();
+      const b = open();
+      const log: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      let started!: () => void;
+      const onA = a.exclusive('conv_x', async () => { log.push('a start'); started(); await held; log.push('a end'); });
+      await new Promise<void>((resolve) => { started = resolve; });
+      const onB = b.exclusive('conv_x', async () => { log.push('b'); });
+      const elsewhere = b.exclusive('conv_y', async () => { log.push('other key'); });
+      await elsewhere;
+      // b keeps trying the lock meanwhile; give it time to (wrongly) get in before a ends.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await Promise.all([onA, onB]);
+      expect(log).to.deep.equal(['a start', 'other key', 'a end', 'b']);
+      const client = new Redis(redis.url);
+      try {
+        expect(await client.keys(`${prefix}cont:X:*`)).to.deep.equal([]); // released
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('keeps both of two turns that join one conversation at the same moment on different instances', async () => {
+      const a = open();
+      const b = open();
+      const onA = storedResponses(a, 'alice');
+      const onB = storedResponses(b, 'alice');
+      const id = newConversationId();
+      writeConversation(onA, { id, createdAt: 1, metadata: { topic: 't' }, deleted: [], head: undefined });
+      await a.flush();
+      for (let round = 0; round < 5; round++) {
+        const head = (await readConversation(onB, id, 'conversation')).head;
+        onA.save({ id: `resp_a${round}`, ...(head ? { previousResponseId: head } : {}), input: [user(`a${round}`)], output: reply(`A${round}`) });
+        onB.save({ id: `resp_b${round}`, ...(head ? { previousResponseId: head } : {}), input: [user(`b${round}`)], output: reply(`B${round}`) });
+        await Promise.all([a.flush(), b.flush()]);
+        await Promise.all([linkToConversation(onA, id, head, `resp_a${round}`), linkToConversation(onB, id, head, `resp_b${round}`)]);
+      }
+      const conversation = await readConversation(onA, id, 'conversation');
+      expect(conversation.metadata).to.deep.equal({ topic: 't' });
+      const chain = (await onB.chain(conversation.head!)).map((r) => r.id).filter((r) => r.startsWith('resp_'));
+      expect(chain).to.have.length(10);
+      expect(new Set(chain)).to.deep.equal(new Set([0, 1, 2, 3, 4].flatMap((i) => [`resp_a${i}`, `resp_b${i}`])));
     });
 
     it('continues a Responses conversation whose turns were saved on different instances', async () => {

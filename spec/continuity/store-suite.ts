@@ -441,6 +441,31 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       await expectRejected(store.loadConversation('resp_new', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
     });
 
+    it('runs the exclusive changes of one key one at a time, in call order; other keys meanwhile; a failed change releases', async () => {
+      open();
+      const log: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      let started!: () => void;
+      const firstStarted = new Promise<void>((resolve) => { started = resolve; });
+      const first = store.exclusive('conv_a', async () => { log.push('a1 start'); started(); await held; log.push('a1 end'); return 1; });
+      const second = store.exclusive('conv_a', async () => { log.push('a2'); throw new Error('refused'); });
+      const third = store.exclusive('conv_a', async () => { log.push('a3'); return 3; });
+      await firstStarted;
+      const other = await store.exclusive('conv_b', async () => { log.push('b'); return 'b'; });
+      expect(other).to.equal('b');
+      release();
+      expect(await first).to.equal(1);
+      try {
+        await second;
+        expect.fail('the error was not passed on');
+      } catch (err) {
+        expect((err as Error).message).to.equal('refused');
+      }
+      expect(await third).to.equal(3);
+      expect(log).to.deep.equal(['a1 start', 'b', 'a1 end', 'a2', 'a3']);
+    });
+
     it('reports ready while healthy and refuses new work once closed', async () => {
       open();
       const leg = store.resolveALeg('alice');

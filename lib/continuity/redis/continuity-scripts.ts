@@ -25,6 +25,8 @@
  *   response leaves only `gone` (a tombstone, kept for ttl), so that an instance holding its own
  *   copy of it learns that it is gone.
  * * `P fpkey`: the resume-token fingerprint key, created once (the first instance to ask sets it).
+ * * `P X:<key>`: the lock of `exclusive(key)` (a random token of the instance holding it, with
+ *   an expiry), set with SET NX PX and removed only by its holder (UNLOCK_LUA).
  *
  * Times are the instances' epoch milliseconds (`now` is passed in); PEXPIRE gets what is left.
  * The scripts compute key names, so they suit a single Redis (or a Sentinel-managed primary),
@@ -240,4 +242,10 @@ local current = redis.call('GET', ARGV[1])
 if current then return current end
 redis.call('SET', ARGV[1], ARGV[2])
 return ARGV[2]
+`;
+
+/** Releases an `exclusive` lock if this instance still holds it. ARGV: 1 lock key, 2 the holder's token. */
+export const UNLOCK_LUA = `
+if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end
+return 0
 `;

@@ -10,7 +10,7 @@ import type { LegState } from '../leg-table.js';
 import { MemoryResponses } from '../memory-responses.js';
 import type { ResponseRow } from '../response-row.js';
 import { summarizeUsage } from '../usage-summary.js';
-import { ATTEMPT_LUA, CHAIN_LUA, FORGET_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA } from './continuity-scripts.js';
+import { ATTEMPT_LUA, CHAIN_LUA, FORGET_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA, UNLOCK_LUA } from './continuity-scripts.js';
 import { RedisWriter, type RedisWriterOptions } from './redis-writer.js';
 
 type QueueTuning = Partial<Pick<RedisWriterOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
@@ -59,6 +59,7 @@ interface Scripts {
   lipContChain: Script;
   lipContLoad: Script;
   lipContKey: Script;
+  lipContUnlock: Script;
 }
 type PipelineScripts = { [K in keyof Scripts]: (...args: (string | number)[]) => ChainableCommander };
 
@@ -149,7 +150,7 @@ export class RedisContinuityStore extends LegStore {
     }) as Redis & Scripts;
     const scripts: [keyof Scripts, string][] = [
       ['lipContLeg', LEG_LUA], ['lipContRetire', RETIRE_LUA], ['lipContAttempt', ATTEMPT_LUA], ['lipContResponse', RESPONSE_LUA],
-      ['lipContForget', FORGET_LUA], ['lipContChain', CHAIN_LUA], ['lipContLoad', LOAD_LUA], ['lipContKey', KEY_LUA],
+      ['lipContForget', FORGET_LUA], ['lipContChain', CHAIN_LUA], ['lipContLoad', LOAD_LUA], ['lipContKey', KEY_LUA], ['lipContUnlock', UNLOCK_LUA],
     ];
     for (const [name, lua] of scripts) this.client.defineCommand(name, { numberOfKeys: 0, lua });
     this.client.on('error', (err: Error) => { this.failure = err.message; });
@@ -412,6 +413,34 @@ export class RedisContinuityStore extends LegStore {
       const state = legs[i];
       if (state) state.lastSeq = Math.max(state.lastSeq, Number(reply) || 0);
     });
+  }
+
+  /**
+   * Holds the Redis lock of `key` around `change` (after this process's own queue for the key,
+   * LegStore.exclusive): set with NX and an expiry of eight command timeouts (a holder that dies
+   * holds it no longer), tried again every 5-15 ms for as long; released by its token once
+   * what `change` saved is in Redis. When it cannot be had in that time (or Redis fails), the
+   * change runs without it, on what this instance can read.
+   */
+  protected override async exclusiveChange<T>(key: string, change: () => Promise<T>): Promise<T> {
+    const lock = `${this.prefix}X:${key}`;
+    const token = randomBytes(12).toString('base64url');
+    const holdMs = this.timeoutMs * 8;
+    const deadline = Date.now() + holdMs;
+    let held = false;
+    while (!this.closed) {
+      held = await this.run(() => this.client.set(lock, token, 'PX', holdMs, 'NX')).then((reply) => reply === 'OK', () => false);
+      if (held || this.failure !== undefined || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 10)));
+    }
+    try {
+      return await change();
+    } finally {
+      if (held) {
+        await this.persisted();
+        await this.run(() => this.client.lipContUnlock(lock, token)).catch(() => undefined);
+      }
+    }
   }
 
   /** A promise that rejects after `ms` when it has not settled (the timer never keeps the process up). */

@@ -114,23 +114,27 @@ export async function conversationItems(responses: StoredResponses, c: Conversat
  * Makes the stored response `responseId` (a turn, or added items, saved continuing `head`) the
  * conversation's newest. When another one became the newest meanwhile (a turn that finished
  * first), this one is saved again continuing it: items follow in the order they were stored. A
- * conversation deleted meanwhile is left alone (the response stays stored on its own).
+ * conversation deleted meanwhile is left alone (the response stays stored on its own). Runs while
+ * no other change of the record does (`exclusive`, across instances with a shared store), so two
+ * turns that finish together on different instances are both kept.
  */
-export async function linkToConversation(responses: StoredResponses, conversationId: string, head: string | undefined, responseId: string): Promise<void> {
-  let c: ConversationState;
-  try {
-    c = await readConversation(responses, conversationId, 'conversation');
-  } catch (err) {
-    if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return;
-    throw err;
-  }
-  if (c.head !== head && c.head !== undefined && c.head !== responseId) {
-    const own = await responses.load(responseId);
-    responses.save({
-      id: own.id, previousResponseId: c.head, input: own.input, output: own.output, createdAt: own.createdAt,
-      ...(own.model !== undefined ? { model: own.model } : {}), ...(own.echo !== undefined ? { echo: own.echo } : {}),
-      ...(own.aLegId !== undefined ? { aLegId: own.aLegId } : {}), ...(own.sessionId !== undefined ? { sessionId: own.sessionId } : {}),
-    });
-  }
-  writeConversation(responses, { ...c, head: responseId });
+export function linkToConversation(responses: StoredResponses, conversationId: string, head: string | undefined, responseId: string): Promise<void> {
+  return responses.exclusive(conversationId, async () => {
+    let c: ConversationState;
+    try {
+      c = await readConversation(responses, conversationId, 'conversation');
+    } catch (err) {
+      if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return;
+      throw err;
+    }
+    if (c.head !== head && c.head !== undefined && c.head !== responseId) {
+      const own = await responses.load(responseId);
+      responses.save({
+        id: own.id, previousResponseId: c.head, input: own.input, output: own.output, createdAt: own.createdAt,
+        ...(own.model !== undefined ? { model: own.model } : {}), ...(own.echo !== undefined ? { echo: own.echo } : {}),
+        ...(own.aLegId !== undefined ? { aLegId: own.aLegId } : {}), ...(own.sessionId !== undefined ? { sessionId: own.sessionId } : {}),
+      });
+    }
+    writeConversation(responses, { ...c, head: responseId });
+  });
 }

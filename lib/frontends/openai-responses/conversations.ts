@@ -61,16 +61,21 @@ async function create({ body, responses }: ResourceRequest): Promise<Json> {
 async function update(request: ResourceRequest): Promise<Json> {
   const b = objectBody(request.body);
   if (b.metadata === undefined) throw badField('metadata', 'is required');
-  const conversation = { ...(await read(request)), metadata: checkMetadata(b.metadata) };
-  writeConversation(request.responses, conversation);
-  return conversationObject(conversation);
+  const metadata = checkMetadata(b.metadata);
+  return changeRecord(request, async () => {
+    const conversation = { ...(await read(request)), metadata };
+    writeConversation(request.responses, conversation);
+    return conversationObject(conversation);
+  });
 }
 
-async function remove(request: ResourceRequest): Promise<Json> {
-  const conversation = await read(request);
-  // The record goes; the stored responses of its items stay until they expire, as OpenAI keeps the items.
-  await request.responses.delete(conversation.id);
-  return { id: conversation.id, object: 'conversation.deleted', deleted: true };
+function remove(request: ResourceRequest): Promise<Json> {
+  return changeRecord(request, async () => {
+    const conversation = await read(request);
+    // The record goes; the stored responses of its items stay until they expire, as OpenAI keeps the items.
+    await request.responses.delete(conversation.id);
+    return { id: conversation.id, object: 'conversation.deleted', deleted: true };
+  });
 }
 
 async function addItems(request: ResourceRequest): Promise<Json> {
@@ -97,18 +102,29 @@ async function retrieveItem(request: ResourceRequest): Promise<Json> {
   return item;
 }
 
-async function deleteItem(request: ResourceRequest): Promise<Json> {
-  const conversation = await read(request);
-  const id = request.params.item_id!;
-  if (!(await conversationItems(request.responses, conversation, 'conversation_id')).some((i) => i.id === id)) throw itemNotFound(id);
-  const kept = { ...conversation, deleted: [...conversation.deleted, id] };
-  writeConversation(request.responses, kept);
-  return conversationObject(kept);
+function deleteItem(request: ResourceRequest): Promise<Json> {
+  return changeRecord(request, async () => {
+    const conversation = await read(request);
+    const id = request.params.item_id!;
+    if (!(await conversationItems(request.responses, conversation, 'conversation_id')).some((i) => i.id === id)) throw itemNotFound(id);
+    const kept = { ...conversation, deleted: [...conversation.deleted, id] };
+    writeConversation(request.responses, kept);
+    return conversationObject(kept);
+  });
 }
 
 /** The conversation of the path, the caller's. */
 function read(request: ResourceRequest): Promise<ConversationState> {
   return readConversation(request.responses, request.params.conversation_id!, 'conversation_id');
+}
+
+/**
+ * A read, change and save of the conversation's record, while no other change of it runs (a
+ * turn being added, items deleted, its metadata: each saves the whole record, and one that read
+ * it before another saved would undo that one).
+ */
+function changeRecord(request: ResourceRequest, change: () => Promise<Json>): Promise<Json> {
+  return request.responses.exclusive(request.params.conversation_id!, change);
 }
 
 function conversationObject(c: ConversationState): Json {
