@@ -3,7 +3,7 @@ import { parseDuration, parseSize } from './units.js';
 /**
  * What the config schema's own keywords (`lipDuration`, `lipSize`, `lipUrl`) call while a
  * config is validated. The validators reach these through the name `KEYWORD_HELPERS_MODULE`,
- * so that a validator compiled at build time (precompiled.ts) calls the same functions as one
+ * so that a validator compiled at build time (lib/wire/precompiled-validators.ts) calls the same functions as one
  * compiled at run time.
  */
 export const KEYWORD_HELPERS = {

@@ -6,7 +6,7 @@ type CodeTag = typeof CodeTemplate;
 
 /**
  * The config schema's own keywords, as code-generating keywords (so that a validator can be
- * compiled at build time to a module of its own; see precompiled.ts). Each calls a function of
+ * compiled at build time to a module of its own; see lib/wire/precompiled-validators.ts). Each calls a function of
  * KEYWORD_HELPERS, named in the generated code as `require("lip:config-keywords").name`.
  *
  * `lipDuration` / `lipSize`: operator-friendly units, validated and replaced in place with
