@@ -370,6 +370,7 @@ export interface ContinuityStore {
    * Redis while `change` runs and until what it saved can be read on every instance. A lock that
    * cannot be taken in time (Redis down or slow, its holder gone) is not waited for longer: the
    * change then runs on what this instance can read, as everything does while Redis fails.
+   * Not reentrant: a change that waits for another `exclusive` of its own key never ends.
    */
   exclusive<T>(key: string, change: () => Promise<T>): Promise<T>;
   status(): ContinuityStatus;
