@@ -42,6 +42,11 @@ export function conversationNotFound(id: string, param: string): LipError {
   return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Conversation with id '${id.slice(0, 128)}' not found.`, { param });
 }
 
+/** Whether `id` can name a conversation (one lip made); no other id is ever looked up. */
+export function isConversationId(id: string): boolean {
+  return OWN_CONVERSATION_ID.test(id);
+}
+
 /** A new conversation id. */
 export function newConversationId(): string {
   return randomId('conv_', 48);
@@ -49,7 +54,7 @@ export function newConversationId(): string {
 
 /** The caller's conversation `id`; the 404 naming `param` when it has none. */
 export async function readConversation(responses: StoredResponses, id: string, param: string): Promise<ConversationState> {
-  if (!OWN_CONVERSATION_ID.test(id)) throw conversationNotFound(id, param);
+  if (!isConversationId(id)) throw conversationNotFound(id, param);
   let row: StoredResponseView;
   try {
     row = await responses.load(id);

@@ -2,7 +2,7 @@ import type { Message } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { ContinuationConversation, ResourceRequest, ResourceRoute, StoredResponses } from '../protocol.js';
 import {
-  conversationItems, itemsOfStored, linkToConversation, newConversationId, readConversation, saveAddedItems, writeConversation, type ConversationState,
+  conversationItems, isConversationId, itemsOfStored, linkToConversation, newConversationId, readConversation, saveAddedItems, writeConversation, type ConversationState,
 } from './conversation-record.js';
 import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
@@ -124,7 +124,9 @@ function read(request: ResourceRequest): Promise<ConversationState> {
  * it before another saved would undo that one).
  */
 function changeRecord(request: ResourceRequest, change: () => Promise<Json>): Promise<Json> {
-  return request.responses.exclusive(request.params.conversation_id!, change);
+  const id = request.params.conversation_id!;
+  // An id that names no conversation is the 404 of `read`, without a lock named after it.
+  return isConversationId(id) ? request.responses.exclusive(id, change) : change();
 }
 
 function conversationObject(c: ConversationState): Json {
