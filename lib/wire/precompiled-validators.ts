@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,11 @@ export class SchemaValidators {
     const file = this.dir === undefined ? undefined : join(this.dir, `${schemaDigest(this.family, schema)}.cjs`);
     if (file !== undefined && existsSync(file)) {
       const modules = this.family.modules ?? {};
-      return (nodeRequire(file) as ValidatorFactory)((id) => (Object.prototype.hasOwnProperty.call(modules, id) ? modules[id] : nodeRequire(id)));
+      try {
+        return (nodeRequire(file) as ValidatorFactory)((id) => (Object.prototype.hasOwnProperty.call(modules, id) ? modules[id] : nodeRequire(id)));
+      } catch {
+        // A module that does not load (a build writing it this moment, a damaged file): compiled instead.
+      }
     }
     this.compiled++;
     return (this.ajv ??= newAjv(this.family, false)).compile(schema);
@@ -81,8 +85,20 @@ export function writePrecompiledValidators(family: ValidatorFamily, schemas: rea
     if (written.has(name)) continue;
     const ajv = newAjv(family, true);
     const code = standaloneCode(ajv, ajv.compile(schema));
-    writeFileSync(join(dir, name), `'use strict';\n// Written by the build (lib/wire/precompiled-validators.ts): one schema's validator. Do not edit.\nmodule.exports = function (require) {\nconst module = { exports: {} };\n${code}\nreturn module.exports;\n};\n`);
+    // Written aside, then renamed: a process loading it meanwhile reads the old module or the new one, whole.
+    const temporary = join(dir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(temporary, `'use strict';\n// Written by the build (lib/wire/precompiled-validators.ts): one schema's validator. Do not edit.\nmodule.exports = function (require) {\nconst module = { exports: {} };\n${code}\nreturn module.exports;\n};\n`);
+    renameSync(temporary, join(dir, name));
     written.add(name);
   }
   return [...written];
+}
+
+/** Removes the modules in `dir` not named in `keep` (what an earlier build wrote for schemas since changed). */
+export function removeOtherValidators(keep: readonly string[], dir: string = PRECOMPILED_DIR): number {
+  if (!existsSync(dir)) return 0;
+  const kept = new Set(keep);
+  const stale = readdirSync(dir).filter((name) => name.endsWith('.cjs') && !kept.has(name));
+  for (const name of stale) rmSync(join(dir, name), { force: true });
+  return stale.length;
 }

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { ValidateFunction } from 'ajv';
 import '../../lib/frontends/registry.js';
-import { REQUEST_SCHEMAS, REQUEST_VALIDATORS, SchemaValidators, schemaDigest, writePrecompiledValidators, type ValidatorFamily } from '../../lib/wire/index.js';
+import { removeOtherValidators, REQUEST_SCHEMAS, REQUEST_VALIDATORS, SchemaValidators, schemaDigest, writePrecompiledValidators, type ValidatorFamily } from '../../lib/wire/index.js';
 
 /** A family with a keyword of its own whose generated code calls a function by module name. */
 const calls: unknown[] = [];
@@ -62,6 +62,24 @@ describe('wire: precompiled JSON Schema validators (lib/wire/precompiled-validat
     const validators = new SchemaValidators(other, dir);
     validators.validator(SCHEMA);
     expect(validators.compiled).to.equal(1);
+  });
+
+  it('compiles a schema whose module does not load (a damaged or half-written file) and validates all the same', () => {
+    const own = join(dir, 'damaged');
+    const [name] = writePrecompiledValidators(EVEN, [SCHEMA], own);
+    writeFileSync(join(own, name!), 'module.exports = function (require) { return {{ ;');
+    const validators = new SchemaValidators(EVEN, own);
+    const validate = validators.validator(SCHEMA);
+    expect(validators.compiled).to.equal(1);
+    expect([validate({ n: 2 }), validate({ n: 1 })]).to.deep.equal([true, false]);
+  });
+
+  it('removes only the modules a build no longer writes, and leaves no temporary file behind', () => {
+    const own = join(dir, 'stale');
+    const names = writePrecompiledValidators(EVEN, [SCHEMA, { ...SCHEMA, required: [] }], own);
+    expect(names).to.have.length(2);
+    expect(removeOtherValidators([names[0]!], own)).to.equal(1);
+    expect(readdirSync(own)).to.deep.equal([names[0]]);
   });
 
   it('lists every client protocol\'s request schemas, and loads each from its module', () => {
