@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Runtime } from '../core/runtime.js';
 import { LipError } from '../errors/index.js';
 import type { RequestState } from './request-state.js';
+import type { CancelRelay, RelayedAnswer, RelayedCancel } from './cancel-relay.js';
 import type { CancelTarget } from './route-table.js';
 
 export interface CancelRequest {
@@ -11,6 +12,9 @@ export interface CancelRequest {
   readonly principal: string;
   readonly path: string;
 }
+
+/** How long a cancel with other instances looks for a conversation not (yet) in the shared store. */
+const RELAYED_IDENTIFY_MS = 1_000;
 
 const notFound = () => new LipError('LIP_ERR_CANCEL_NOT_FOUND', 'cancellation target not found');
 const forbidden = () => new LipError('LIP_ERR_CANCEL_FORBIDDEN', 'cancellation forbidden: the resume token is not the one of this conversation');
@@ -32,10 +36,11 @@ const forbidden = () => new LipError('LIP_ERR_CANCEL_FORBIDDEN', 'cancellation f
  * Answers the A-leg id and how many requests were cancelled (an A-leg with nothing in flight
  * is a success with 0: cancelling is idempotent); a response cancel answers with the protocol's
  * own object (`route.cancelledResponse`). Requests are found among the server's in-flight
- * requests, so a cancel reaches requests of this process only.
+ * requests, and with `relay` (continuity shared through Redis) among those of every other
+ * instance too (CancelRelay, cancelRelayed).
  * @see spec/e2e/sessions.spec.ts
  */
-export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>): Promise<{ status: number; body: unknown }> {
+export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>, relay?: CancelRelay): Promise<{ status: number; body: unknown }> {
   const { principal, id } = request;
   const header = (name: string) => {
     const value = req.headers[name];
@@ -45,14 +50,33 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
   const sessionId = header('x-lip-session-id');
   const mine = [...inflight].filter((s) => s.principal === principal && s.aLegId !== undefined);
   const response = request.target === 'response' ? mine.find((s) => s.responseId === id) : undefined;
+  const reason = `cancelled by POST ${request.path}`;
+  /**
+   * A Responses cancel of a response that does not run here: the instance where it runs checks
+   * it against the caller's conversation (`check`) and cancels it; undefined when none has it.
+   */
+  const elsewhere = async (check: { aLegId: string } | { sessionId: string }): Promise<RelayedAnswer | undefined> => {
+    if (relay === undefined) return undefined;
+    const answers = await relay.ask({ principal, responseId: id, ...check, path: request.path });
+    return answers.find((a) => a.found && a.forbidden) ?? answers.find((a) => a.found);
+  };
+  let remote: RelayedAnswer | undefined;
   let aLegId: string;
   if (token !== undefined) {
     await runtime.sessions.prepare({ principal, resumeToken: token });
-    const session = runtime.sessions.identify(principal, token);
+    let session = runtime.sessions.identify(principal, token);
+    // With other instances (relay), a conversation that started on one of them a moment ago may not
+    // be in the shared store yet (records are written behind): looked up again for a while.
+    for (let waited = 0; session === undefined && relay !== undefined && waited < RELAYED_IDENTIFY_MS; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await runtime.sessions.prepare({ principal, resumeToken: token });
+      session = runtime.sessions.identify(principal, token);
+    }
     if (session === undefined) throw notFound();
     if (request.target === 'response') {
-      if (response === undefined) throw notFound();
-      if (response.aLegId !== session.aLegId) throw forbidden();
+      if (response === undefined) remote = await elsewhere({ aLegId: session.aLegId });
+      if (response === undefined && remote === undefined) throw notFound();
+      if (response !== undefined ? response.aLegId !== session.aLegId : remote!.forbidden) throw forbidden();
     } else if (session.aLegId !== id) {
       if ((await runtime.continuity.describeALeg(id, principal)) === undefined && !mine.some((s) => s.aLegId === id)) throw notFound();
       throw forbidden();
@@ -61,9 +85,10 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
   } else if (sessionId !== undefined && runtime.sessions.clientSessionIds) {
     // Compatibility: the client's own session id names its A-leg.
     if (request.target === 'response') {
-      if (response === undefined) throw notFound();
-      if (response.sessionId !== sessionId) throw forbidden();
-      aLegId = response.aLegId!;
+      if (response === undefined) remote = await elsewhere({ sessionId });
+      if (response === undefined && remote === undefined) throw notFound();
+      if (response !== undefined ? response.sessionId !== sessionId : remote!.forbidden) throw forbidden();
+      aLegId = response?.aLegId ?? remote!.aLegId ?? '';
     } else {
       const leg = await runtime.continuity.describeALeg(id, principal);
       const running = mine.find((s) => s.aLegId === id);
@@ -75,15 +100,43 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
     throw new LipError('LIP_ERR_CANCEL_IDENTITY_MISSING', 'missing cancellation identity: send the conversation\'s X-LIP-Resume-Token');
   }
 
-  const answer = response?.cancelledResponse?.();
-  const reason = `cancelled by POST ${request.path}`;
-  let cancelled = 0;
-  for (const state of mine) {
-    if (state.aLegId !== aLegId || state.abort === undefined || state.cancelled !== undefined) continue;
-    state.cancelled = reason;
-    state.abort(new LipError('LIP_ERR_REQUEST_CANCELLED', `the request was cancelled (POST ${request.path})`));
-    cancelled++;
+  const answer = response?.cancelledResponse?.() ?? remote?.body;
+  let cancelled = cancelHere(mine, aLegId, reason, request.path);
+  // The conversation's requests running on other instances (the one running a cancelled response has cancelled its own already).
+  if (relay !== undefined && aLegId !== '') {
+    for (const other of await relay.ask({ principal, aLegId, path: request.path })) cancelled += other.cancelled;
   }
   if (answer !== undefined) return { status: 200, body: answer };
   return { status: 200, body: { a_leg_id: aLegId, status: 'cancelled', cancelled_requests: cancelled } };
+}
+
+/** Cancels the in-flight requests of `aLegId` among `states`; answers how many. */
+function cancelHere(states: readonly RequestState[], aLegId: string, reason: string, path: string): number {
+  let cancelled = 0;
+  for (const state of states) {
+    if (state.aLegId !== aLegId || state.abort === undefined || state.cancelled !== undefined) continue;
+    state.cancelled = reason;
+    state.abort(new LipError('LIP_ERR_REQUEST_CANCELLED', `the request was cancelled (POST ${path})`));
+    cancelled++;
+  }
+  return cancelled;
+}
+
+/**
+ * A cancel relayed by another instance (CancelRelay), authorised there: a Responses cancel
+ * first checks that the response runs here in the caller's conversation (by A-leg, or by the
+ * client's session id), then, like an A-leg cancel, cancels the conversation's requests here.
+ */
+export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestState>): RelayedAnswer {
+  const mine = [...inflight].filter((s) => s.principal === cancel.principal && s.aLegId !== undefined);
+  const reason = `cancelled by POST ${cancel.path}`;
+  if (cancel.responseId === undefined) {
+    return { found: false, forbidden: false, cancelled: cancel.aLegId === undefined ? 0 : cancelHere(mine, cancel.aLegId, reason, cancel.path) };
+  }
+  const response = mine.find((s) => s.responseId === cancel.responseId);
+  if (response === undefined) return { found: false, forbidden: false, cancelled: 0 };
+  const theirs = cancel.aLegId !== undefined ? response.aLegId === cancel.aLegId : response.sessionId === cancel.sessionId;
+  if (!theirs) return { found: true, forbidden: true, cancelled: 0 };
+  const body = response.cancelledResponse?.();
+  return { found: true, forbidden: false, aLegId: response.aLegId!, cancelled: cancelHere(mine, response.aLegId!, reason, cancel.path), ...(body !== undefined ? { body } : {}) };
 }

@@ -31,7 +31,8 @@ import { handleAdmin } from './admin.js';
 import type { ConfigControl } from './config-control.js';
 import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
-import { handleCancel } from './handle-cancel.js';
+import { cancelRelayed, handleCancel } from './handle-cancel.js';
+import { CancelRelay } from './cancel-relay.js';
 import { handleGenerate } from './handle-generate.js';
 import { handleCountTokens } from './handle-count-tokens.js';
 import { handleEmbeddings } from './handle-embeddings.js';
@@ -47,6 +48,8 @@ import { handleResource } from './handle-resource.js';
 const FLUSH_GRACE_MS = 1_000;
 /** The least time the stores and the recorder get to close at shutdown, however late it is. */
 const CLOSE_FLOOR_MS = 2_000;
+/** The command timeout of the cancel relay's Redis connections (a cancel waits at most twice this for other instances). */
+const RELAY_TIMEOUT_MS = 500;
 /** How long a reload waits for the previous runtime to close before it reports back. */
 const RELOAD_CLOSE_MS = 10_000;
 
@@ -100,6 +103,8 @@ export class LipServer {
   private closing = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
+  /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
+  private relay: { readonly key: string; readonly relay: CancelRelay } | undefined;
   private idle: (() => void) | undefined;
   /** One log line per internal error (a bug caught by a guard), with the request id. */
   private readonly onInternalError = (message: unknown) => {
@@ -151,6 +156,7 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
+    this.relayFor(runtime);
     this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
@@ -236,6 +242,7 @@ export class LipServer {
     this.table = routeTable(next, this.metrics, this.operatorHttp ? 'protocol' : 'both');
     if (this.operatorHttp) this.operatorTable = routeTable(next, this.metrics, 'operator');
     this.auth = new Authenticator(next.config.auth.api_keys);
+    this.relayFor(next);
     // The previous stores close in the background past RELOAD_CLOSE_MS (a hung one must not hold
     // up this reload and every later one).
     const closing = previous.close({ next });
@@ -295,11 +302,26 @@ export class LipServer {
       this.logger.warn('shutdown: the stores and the recorder did not finish closing in time; stopping without them', { timeout_ms: closeMs });
     }
     this.metrics?.close();
+    await this.relay?.relay.close();
+    this.relay = undefined;
     if (!(await traces)) this.logger.warn('shutdown: the trace exporter did not finish in time; stopping without it (spans not exported yet are lost)', { timeout_ms: closeMs });
     unsubscribe('lip:internal-error', this.onInternalError);
     unsubscribe('lip:attempt-failed', this.onAttempt);
     unsubscribe('lip:route', this.onRoute);
     return { cancelled };
+  }
+
+  /**
+   * The cancel relay of `runtime`'s config: one while `continuity.store` is `redis` (a
+   * conversation's requests may run on any instance), on that Redis; kept across reloads that
+   * change neither, replaced or closed by one that does.
+   */
+  private relayFor(runtime: Runtime): void {
+    const { continuity, redis } = runtime.config;
+    const key = continuity.store === 'redis' ? `${redis.url}\n${redis.key_prefix}` : undefined;
+    if (this.relay?.key === key) return;
+    void this.relay?.relay.close();
+    this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight)) };
   }
 
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
@@ -510,7 +532,7 @@ export class LipServer {
           return refuse(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
         }
         try {
-          const answer = await handleCancel({ target: match.target, id: match.id, principal: state.principal, path: url.pathname }, req, this.runtime, this.inflight);
+          const answer = await handleCancel({ target: match.target, id: match.id, principal: state.principal, path: url.pathname }, req, this.runtime, this.inflight, this.relay?.relay);
           return sendJson(res, answer.status, answer.body, { 'cache-control': 'no-store' });
         } catch (err) {
           return refuse(toLipError(err));

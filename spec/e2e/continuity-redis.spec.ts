@@ -107,6 +107,59 @@ backends:
     ]);
   });
 
+  describe('cancels reach the instance where the request runs', () => {
+    const cancel = (url: string, path: string, headers: Record<string, string>) => httpRequest(`${url}${path}`, { method: 'POST', body: '', headers: { authorization: `Bearer ${ALICE}`, ...headers } } as never);
+    /** A streamed request on `url` that stalls upstream after its first output; resolves once that output arrived. */
+    const openStalled = async (url: string, path: string, body: unknown) => {
+      upstream.enqueue({ text: ['first ', 'never'], fault: { stall: 'after_output' } });
+      const response = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}` } });
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('first')) text += new TextDecoder().decode((await reader.read()).value);
+      const rest = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return text;
+          text += new TextDecoder().decode(value);
+        }
+      })();
+      return { response, head: text, rest };
+    };
+
+    it('an A-leg cancel sent to another instance aborts the stream where it runs: the upstream sees the close', async () => {
+      upstream.reset();
+      const [runs, other] = [lips[0]!, lips[1]!];
+      const closed = upstream.nextClose();
+      const { response, rest } = await openStalled(runs.url, '/v1/chat/completions', { model: 'up:m', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      const aLegId = response.headers.get('x-lip-a-leg-id')!;
+      const res = await cancel(other.url, `/lip/v1/a-legs/${aLegId}/cancel`, { 'x-lip-resume-token': response.headers.get('x-lip-resume-token')! });
+      expect([res.status, JSON.parse(res.body)]).to.deep.equal([200, { a_leg_id: aLegId, status: 'cancelled', cancelled_requests: 1 }]);
+      expect((await closed).path).to.equal('/v1/chat/completions');
+      expect(await rest).to.include('LIP_ERR_REQUEST_CANCELLED');
+      // Nothing runs any more, anywhere.
+      const again = await cancel(lips[2]!.url, `/lip/v1/a-legs/${aLegId}/cancel`, { 'x-lip-resume-token': response.headers.get('x-lip-resume-token')! });
+      expect(JSON.parse(again.body).cancelled_requests).to.equal(0);
+    });
+
+    it('a Responses cancel sent to another instance answers the cancelled Response; another conversation\'s token is a 403 and cancels nothing', async () => {
+      upstream.reset();
+      const [runs, other, third] = [lips[1]!, lips[2]!, lips[0]!];
+      const stranger = await chat(third.url, 'a:m');
+      const closed = upstream.nextClose();
+      const { response, head, rest } = await openStalled(runs.url, '/v1/responses', { model: 'up:m', stream: true, input: 'hi' });
+      const id = /"id":"(resp_[^"]+)"/.exec(head)![1]!;
+      const crossed = await cancel(other.url, `/v1/responses/${id}/cancel`, { 'x-lip-resume-token': stranger.headers['x-lip-resume-token'] as string });
+      expect([crossed.status, JSON.parse(crossed.body).error.code]).to.deep.equal([403, 'LIP_ERR_CANCEL_FORBIDDEN']);
+      const res = await cancel(other.url, `/v1/responses/${id}/cancel`, { 'x-lip-resume-token': response.headers.get('x-lip-resume-token')! });
+      expect(res.status).to.equal(200);
+      expect(JSON.parse(res.body)).to.deep.include({ id, object: 'response', status: 'cancelled' });
+      await closed;
+      expect(await rest).to.include('LIP_ERR_REQUEST_CANCELLED');
+      const gone = await cancel(third.url, `/v1/responses/${id}/cancel`, { 'x-lip-resume-token': response.headers.get('x-lip-resume-token')! });
+      expect([gone.status, JSON.parse(gone.body).error.code]).to.deep.equal([404, 'LIP_ERR_CANCEL_NOT_FOUND']);
+    });
+  });
+
   it('a stored response is retrieved, listed and deleted on other instances than the one that made it; once deleted, none shows it', async () => {
     const [maker, reader, lister] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 })) as [OpenAI, OpenAI, OpenAI];
     const created = await maker.responses.create({ model: 'a:m', instructions: 'Be brief.', input: [{ role: 'user', content: 'hello' }] });
