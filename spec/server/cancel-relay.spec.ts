@@ -42,7 +42,7 @@ describe('server: the cancel relay (Redis pub/sub)', function () {
     expect(seenByB.at(-1)).to.deep.equal(cancel);
   });
 
-  it('answers nothing once closed, and nothing (at once) when it is alone', async () => {
+  it('answers nothing when no other instance listens any more, and nothing once closed', async () => {
     const a = open('lip-relay-3:', 1);
     const b = open('lip-relay-3:', 1);
     await listening(a, 1);
