@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest, parseSse } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-workers-'));
@@ -176,6 +177,64 @@ describe('lip serve --workers (spawned)', function () {
     const replay = await runLip(['replay', ...files.map((f) => join(dir, 'rec', f)), '--config', replayConfig]);
     expect(replay.code, replay.stdout + replay.stderr).to.equal(0);
     expect(replay.stdout).to.match(new RegExp(`same\\s+${recorded.length}\\b`));
+  });
+});
+
+/**
+ * With the conversations in Redis, a cancel that lands on one worker reaches a request another
+ * worker runs (lib/server/cancel-relay.ts): each connection goes to one of the workers, so
+ * without the relay about half of these cancels found nothing.
+ */
+describe('lip serve --workers with continuity in Redis: cancels (spawned)', function () {
+  this.timeout(120_000);
+  let redis: RedisServer;
+  let lip: (LipProcess & { url: string }) | undefined;
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+    const path = join(dir, 'lip-redis.yaml');
+    writeFileSync(path, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s, shutdown_timeout: 2s }
+logging: { format: json, level: info }
+redis: { url: "${redis.url}", key_prefix: "lip-workers-cancel:" }
+continuity: { store: redis }
+routing: { default_route: "slow:m" }
+backends:
+  - { id: slow, kind: localstub, models: [m], text: "a b c d e f g h i j k l m n o p", chunks: 16, chunk_delay: 2s }
+`);
+    lip = await serveLip(['--config', path, '--workers', '2']);
+  });
+  after(async () => {
+    if (lip && lip.proc.exitCode === null) {
+      lip.proc.kill('SIGKILL');
+      await lip.exited;
+    }
+    await redis?.close();
+  });
+
+  it('a cancel reaches the stream on whichever worker runs it', async () => {
+    const url = lip!.url;
+    const streams = await Promise.all([1, 2, 3, 4].map(async () => {
+      const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('"content":"a')) text += new TextDecoder().decode((await reader.read()).value);
+      const rest = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return text;
+          text += new TextDecoder().decode(value);
+        }
+      })();
+      return { aLegId: response.headers.get('x-lip-a-leg-id')!, token: response.headers.get('x-lip-resume-token')!, rest };
+    }));
+    for (const { aLegId, token } of streams) {
+      const res = await httpRequest(`${url}/lip/v1/a-legs/${aLegId}/cancel`, { body: '', headers: { 'x-lip-resume-token': token } });
+      expect([res.status, JSON.parse(res.body)]).to.deep.equal([200, { a_leg_id: aLegId, status: 'cancelled', cancelled_requests: 1 }]);
+    }
+    for (const { rest } of streams) expect(await rest).to.include('LIP_ERR_REQUEST_CANCELLED');
+    // The streams ran on both workers (so some cancels crossed from one to the other).
+    await until('the access log lines of the streams', () => servedBy(lip!).length >= 4);
+    expect(new Set(servedBy(lip!)).size).to.equal(2);
   });
 });
 
