@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { httpRequest, parseSse } from '../helpers/sse-client.js';
+import { httpRequest, openStream, parseSse } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-workers-'));
 const SECRET = 'workers-secret-0123456789';
@@ -214,17 +214,7 @@ backends:
   it('a cancel reaches the stream on whichever worker runs it', async () => {
     const url = lip!.url;
     const streams = await Promise.all([1, 2, 3, 4].map(async () => {
-      const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
-      const reader = response.body!.getReader();
-      let text = '';
-      while (!text.includes('"content":"a')) text += new TextDecoder().decode((await reader.read()).value);
-      const rest = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return text;
-          text += new TextDecoder().decode(value);
-        }
-      })();
+      const { response, rest } = await openStream(`${url}/v1/chat/completions`, { model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }, {}, '"content":"a');
       return { aLegId: response.headers.get('x-lip-a-leg-id')!, token: response.headers.get('x-lip-resume-token')!, rest };
     }));
     for (const { aLegId, token } of streams) {

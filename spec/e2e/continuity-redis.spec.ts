@@ -7,7 +7,7 @@ import type { AttemptRow, ContinuityStatus } from '../../lib/continuity/index.js
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { serveLip, type LipProcess } from '../helpers/spawn-lip.js';
-import { httpRequest } from '../helpers/sse-client.js';
+import { httpRequest, openStream } from '../helpers/sse-client.js';
 
 const ALICE = 'alice-key-0123456789';
 
@@ -110,20 +110,9 @@ backends:
   describe('cancels reach the instance where the request runs', () => {
     const cancel = (url: string, path: string, headers: Record<string, string>) => httpRequest(`${url}${path}`, { method: 'POST', body: '', headers: { authorization: `Bearer ${ALICE}`, ...headers } } as never);
     /** A streamed request on `url` that stalls upstream after its first output; resolves once that output arrived. */
-    const openStalled = async (url: string, path: string, body: unknown) => {
+    const openStalled = (url: string, path: string, body: unknown) => {
       upstream.enqueue({ text: ['first ', 'never'], fault: { stall: 'after_output' } });
-      const response = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}` } });
-      const reader = response.body!.getReader();
-      let text = '';
-      while (!text.includes('first')) text += new TextDecoder().decode((await reader.read()).value);
-      const rest = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return text;
-          text += new TextDecoder().decode(value);
-        }
-      })();
-      return { response, head: text, rest };
+      return openStream(`${url}${path}`, body, { authorization: `Bearer ${ALICE}` });
     };
 
     it('an A-leg cancel sent to another instance aborts the stream where it runs: the upstream sees the close', async () => {

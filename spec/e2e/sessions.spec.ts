@@ -6,7 +6,7 @@ import type { AttemptRow } from '../../lib/continuity/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { httpRequest, type RawResponse } from '../helpers/sse-client.js';
+import { httpRequest, openStream, type RawResponse } from '../helpers/sse-client.js';
 import { VirtualClock } from '../continuity/virtual-clock.js';
 
 const ALICE = 'alice-key-0123456789';
@@ -159,20 +159,9 @@ recording: { enabled: true, path: "${path}" }`));
     const cancel = (path: string, headers: Record<string, string>, key = ALICE, method = 'POST') => httpRequest(`${lip.url}${path}`, { method, body: method === 'POST' ? '' : undefined, headers: { authorization: `Bearer ${key}`, ...headers } } as never);
 
     /** Starts a streamed request that stalls upstream after its first output; resolves once that output arrived. */
-    const openStalled = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const openStalled = (path: string, body: unknown, headers: Record<string, string> = {}) => {
       upstream.enqueue({ text: ['first ', 'never'], fault: { stall: 'after_output' } });
-      const response = await fetch(`${lip.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}`, ...headers } });
-      const reader = response.body!.getReader();
-      let text = '';
-      while (!text.includes('first')) text += new TextDecoder().decode((await reader.read()).value);
-      const rest = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return text;
-          text += new TextDecoder().decode(value);
-        }
-      })();
-      return { response, head: text, rest };
+      return openStream(`${lip.url}${path}`, body, { authorization: `Bearer ${ALICE}`, ...headers });
     };
 
     it('POST /lip/v1/a-legs/{id}/cancel aborts the in-flight stream: the upstream sees the close, the client an in-band error', async () => {

@@ -29,3 +29,32 @@ export function parseSse(body: string): { messages: SseMessage[]; comments: stri
   const comments = body.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).trim());
   return { messages, comments };
 }
+
+/** A streamed request opened until its text holds `started`: its response, that text, and the whole text once the stream ends. */
+export interface OpenStream {
+  readonly response: Response;
+  readonly head: string;
+  readonly rest: Promise<string>;
+}
+
+/** POSTs `body` as JSON to `url` and reads the stream until `started` arrived (the rest is read in the background). */
+export async function openStream(url: string, body: unknown, headers: Record<string, string> = {}, started = 'first'): Promise<OpenStream> {
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes(started)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${JSON.stringify(started)}: ${text.slice(0, 500)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  const head = text;
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += decoder.decode(value, { stream: true });
+    }
+  })();
+  return { response, head, rest };
+}
