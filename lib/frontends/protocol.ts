@@ -51,6 +51,12 @@ export interface Continuation {
    * added to the conversation once stored (GenerateRoute.appendToConversation).
    */
   readonly conversation?: ContinuationConversation;
+  /**
+   * Run detached from the request (Responses `background: true`, always stored): the request is
+   * answered at once with the response `queued` (a streamed one follows its events, and may leave
+   * and resume them), the response is polled, cancelled and resumed by id (GenerateRoute.background).
+   */
+  readonly background?: boolean;
 }
 
 /** A conversation object a request runs in: its id, and the stored response its items end with (none: no items yet). */
@@ -126,6 +132,8 @@ export interface GenerateRoute {
   appendToConversation?(conversation: ContinuationConversation, responseId: string, responses: StoredResponses): Promise<void>;
   /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
   cancelledResponse?(context: EncodeContext): unknown;
+  /** How the protocol shows a background response (`continuation.background`); without it, none runs. */
+  readonly background?: BackgroundRoute;
   /** A protocol that keeps responses by id answers for them at `{path}/{id}` (see StoredResponseRoutes). */
   readonly storedResponses?: StoredResponseRoutes;
   streamEncoder(context: EncodeContext): StreamEncoder;
@@ -256,6 +264,17 @@ export interface ResourceRequest {
  * query and write the answers. `retrieve` and `inputItems` check the query first (a 400
  * LipError before any lookup) and return the encoder of the answer.
  */
+/** The response objects of a background response (Continuation.background) while it runs and once it ended without completing. */
+export interface BackgroundRoute {
+  /** Its object while it runs: `queued` until its first output, `in_progress` after. */
+  running(context: EncodeContext, started: boolean): unknown;
+  /**
+   * What is kept with its stored response when it ended without completing (cancelled, or
+   * failed with `error`), merged into `Continuation.echo`: its retrieval shows that ending.
+   */
+  ending(status: 'cancelled' | 'failed', error: LipError | undefined): Readonly<Record<string, unknown>>;
+}
+
 export interface StoredResponseRoutes {
   /** The prefix of the ids this protocol stores responses under (`resp_`): another protocol's stored message is not one of its responses. */
   readonly idPrefix: string;
@@ -265,6 +284,13 @@ export interface StoredResponseRoutes {
   inputItems(query: URLSearchParams): (stored: StoredResponseView) => unknown;
   /** `DELETE {path}/{id}`: the answer once the response is deleted. */
   deleted(id: string): unknown;
+  /**
+   * `GET {path}/{id}?stream=true`: the sequence number the events resume after (`starting_after`;
+   * -1 for all), or undefined when the query asks for no stream; a 400 LipError for a malformed one.
+   */
+  streamAfter?(query: URLSearchParams): number | undefined;
+  /** The object of a stored background response, as it ended; undefined for one that ran in its request. */
+  backgroundObject?(stored: StoredResponseView): unknown;
 }
 
 export interface Frontend {

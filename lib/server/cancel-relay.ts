@@ -10,6 +10,10 @@ export interface RelayedCancel {
   /** A Responses cancel: the running response, checked against `aLegId` or `sessionId` where it runs. */
   readonly responseId?: string;
   readonly sessionId?: string;
+  /** A background response's cancel (`responseId`): its principal is all it needs. */
+  readonly background?: boolean;
+  /** Only its object while it runs (a retrieval of a background response running elsewhere): nothing is cancelled. */
+  readonly peek?: boolean;
   /** The cancel's own path (the cancelled attempts' reason). */
   readonly path: string;
 }

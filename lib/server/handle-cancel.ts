@@ -4,6 +4,7 @@ import { LipError } from '../errors/index.js';
 import type { RequestState } from './request-state.js';
 import type { CancelRelay, RelayedAnswer, RelayedCancel } from './cancel-relay.js';
 import type { CancelTarget } from './route-table.js';
+import type { BackgroundRuns } from './background-runs.js';
 
 export interface CancelRequest {
   readonly target: CancelTarget;
@@ -40,8 +41,12 @@ const forbidden = () => new LipError('LIP_ERR_CANCEL_FORBIDDEN', 'cancellation f
  * instance too (CancelRelay, cancelRelayed).
  * @see spec/e2e/sessions.spec.ts
  */
-export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>, relay?: CancelRelay): Promise<{ status: number; body: unknown }> {
+export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>, relay?: CancelRelay, storedBackground?: (id: string) => Promise<unknown>): Promise<{ status: number; body: unknown }> {
   const { principal, id } = request;
+  if (request.target === 'response') {
+    const answer = await cancelBackgroundResponse(request, inflight, relay, storedBackground);
+    if (answer !== undefined) return { status: 200, body: answer };
+  }
   const header = (name: string) => {
     const value = req.headers[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
@@ -110,6 +115,38 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
   return { status: 200, body: { a_leg_id: aLegId, status: 'cancelled', cancelled_requests: cancelled } };
 }
 
+/** Ends one background response's run (1), unless it is ending already (0). */
+function cancelBackground(state: RequestState, reason: string, path: string): number {
+  if (state.cancelled !== undefined || state.abort === undefined) return 0;
+  state.cancelled = reason;
+  state.abort(new LipError('LIP_ERR_REQUEST_CANCELLED', `the background response was cancelled (POST ${path})`));
+  return 1;
+}
+
+/**
+ * A cancel of a background response (OpenAI's semantics: its principal is all it needs, and it
+ * ends that response only): running here, or with `relay` on another instance, it is cancelled
+ * and answered with its cancelled object; one that already ended is answered as it ended
+ * (`storedBackground`: cancelling is idempotent). Undefined when the id names no background
+ * response of the caller (the cancel goes on as one of a response running in its request).
+ */
+async function cancelBackgroundResponse(request: CancelRequest, inflight: Iterable<RequestState>, relay: CancelRelay | undefined, storedBackground: ((id: string) => Promise<unknown>) | undefined): Promise<unknown> {
+  const { principal, id } = request;
+  const reason = `cancelled by POST ${request.path}`;
+  for (const state of inflight) {
+    if (state.background !== true || state.responseId !== id || state.principal !== principal) continue;
+    const body = state.cancelledResponse?.();
+    cancelBackground(state, reason, request.path);
+    return body;
+  }
+  if (relay !== undefined) {
+    const answers = await relay.ask({ principal, responseId: id, background: true, path: request.path });
+    const found = answers.find((a) => a.found);
+    if (found !== undefined) return found.body;
+  }
+  return storedBackground?.(id);
+}
+
 /** Cancels the in-flight requests of `aLegId` among `states`; answers how many. */
 function cancelHere(states: readonly RequestState[], aLegId: string, reason: string, path: string): number {
   let cancelled = 0;
@@ -127,9 +164,19 @@ function cancelHere(states: readonly RequestState[], aLegId: string, reason: str
  * first checks that the response runs here in the caller's conversation (by A-leg, or by the
  * client's session id), then, like an A-leg cancel, cancels the conversation's requests here.
  */
-export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestState>): RelayedAnswer {
+export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestState>, runs?: BackgroundRuns): RelayedAnswer {
   const mine = [...inflight].filter((s) => s.principal === cancel.principal && s.aLegId !== undefined);
   const reason = `cancelled by POST ${cancel.path}`;
+  if (cancel.background === true) {
+    if (cancel.peek === true) {
+      const run = runs?.find(cancel.responseId ?? '', cancel.principal);
+      return run === undefined || run.endedAt !== undefined ? { found: false, forbidden: false, cancelled: 0 } : { found: true, forbidden: false, cancelled: 0, body: run.running() };
+    }
+    const state = mine.find((s) => s.background === true && s.responseId === cancel.responseId);
+    if (state === undefined) return { found: false, forbidden: false, cancelled: 0 };
+    const body = state.cancelledResponse?.();
+    return { found: true, forbidden: false, cancelled: cancelBackground(state, reason, cancel.path), ...(body !== undefined ? { body } : {}) };
+  }
   if (cancel.responseId === undefined) {
     return { found: false, forbidden: false, cancelled: cancel.aLegId === undefined ? 0 : cancelHere(mine, cancel.aLegId, reason, cancel.path) };
   }

@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute } from '../frontends/protocol.js';
+import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
@@ -15,6 +15,7 @@ import { sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 import { storedResponses } from './stored-responses.js';
+import { BackgroundRun, followRun, type BackgroundRuns } from './background-runs.js';
 
 export interface GenerateTarget {
   readonly frontend: Frontend;
@@ -28,7 +29,7 @@ export interface GenerateTarget {
  * (routing, backends) -> stream the events or collect them into one response.
  * Resolves when the response is finished or the client went away.
  */
-export async function handleGenerate(req: IncomingMessage, res: ServerResponse, url: URL, target: GenerateTarget, runtime: Runtime, state: RequestState): Promise<void> {
+export async function handleGenerate(req: IncomingMessage, res: ServerResponse, url: URL, target: GenerateTarget, runtime: Runtime, state: RequestState, background?: BackgroundRuns): Promise<void> {
   const { frontend, route, params } = target;
   const fail = (raw: unknown, headers: Record<string, string> = {}) => {
     const err = toLipError(raw);
@@ -55,7 +56,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
     // A continued conversation (Responses previous_response_id): the stored turns come first.
-    conversation = await continuedConversation(runtime, decoded.continuation, principal);
+    conversation = await continuedConversation(runtime, decoded.continuation, principal, background && ((id) => background.running(id, principal)));
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {
@@ -103,8 +104,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
    * (creation time, the model it named, the echoed request fields), so that retrieving it later
    * shows the same object.
    */
-  const save = (output: CollectedResponse) => {
-    if (context.responseId === undefined || !context.continuation?.store || output.error !== undefined) return;
+  const save = (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => {
+    if (context.responseId === undefined || !context.continuation?.store || (output.error !== undefined && ending === undefined)) return;
     const named = runtime.config.routing.echo_requested_model ? context.call.model : servedModel(output.model, meta.candidateKey, context.call.model);
     const { continuation } = context;
     // A conversation's turn continues its newest stored response (its Response names the conversation instead).
@@ -114,9 +115,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       input: continuation.input ?? decoded.call.messages, output,
       ...(previous !== undefined ? { previousResponseId: previous } : {}),
       // With the second it completed, which the Response object shows again (`completed_at`).
-      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000) } } : {}),
+      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000), ...ending } } : {}),
     });
-    if (continuation.conversation !== undefined && route.appendToConversation) {
+    if (continuation.conversation !== undefined && route.appendToConversation && ending === undefined) {
       // A store that fails here has said so itself; the answer completes, the turn stays stored on its own.
       appending = route.appendToConversation(continuation.conversation, context.responseId, storedResponses(runtime.continuity, principal))
         .catch((err: unknown) => { reportInternalError('conversation.append', err, state.requestId); });
@@ -138,6 +139,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const meta: ExecutionMeta = {};
   state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
+  if (context.continuation?.background === true && route.background !== undefined && background !== undefined) {
+    const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, headers: () => identityHeaders(aLeg, resumeToken, meta, state) }, route.background, background);
+    await run;
+    runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
+    return;
+  }
   const flow = context.call.stream ? new FlowGate() : undefined;
   const keepalive = runtime.config.server.pre_request_keepalive;
   const onRequestStages = context.call.stream && keepalive.enabled ? processingWhile(res, keepalive.interval) : undefined;
@@ -156,17 +163,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     trace: state.trace,
     cancelReason: () => state.cancelled,
   });
-  // The candidate key holds the client's model text: encoded so that it is always a legal header
-  // value (session ids are already restricted to a safe alphabet by the continuity store).
-  const headers = (): Record<string, string> => {
-    const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
-    if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
-    if (meta.candidateKey) {
-      state.backend = meta.candidateKey;
-      out['x-lip-backend'] = headerValue(meta.candidateKey);
-    }
-    return out;
-  };
+  const headers = () => identityHeaders(aLeg, resumeToken, meta, state);
 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
@@ -248,6 +245,128 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     };
   });
   runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
+}
+
+/**
+ * The conversation's headers of an answer (`X-LIP-A-Leg-Id`, `X-LIP-Session-Id`, the resume
+ * token when one was issued) and the serving candidate once known. The candidate key holds the
+ * client's model text: encoded so that it is always a legal header value (session ids are
+ * already restricted to a safe alphabet by the continuity store).
+ */
+function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, meta: ExecutionMeta, state: RequestState): Record<string, string> {
+  const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
+  if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
+  if (meta.candidateKey) {
+    state.backend = meta.candidateKey;
+    out['x-lip-backend'] = headerValue(meta.candidateKey);
+  }
+  return out;
+}
+
+interface BackgroundRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: GenerateRoute;
+  readonly frontend: Frontend;
+  readonly runtime: Runtime;
+  readonly state: RequestState;
+  readonly context: EncodeContext;
+  readonly meta: ExecutionMeta;
+  readonly principal: string;
+  readonly aLeg: ResolvedALeg;
+  readonly pendingALeg: PendingALeg | undefined;
+  readonly save: (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => void;
+  readonly persisted: (() => Promise<void>) | undefined;
+  readonly headers: () => Record<string, string>;
+}
+
+/**
+ * A background response (`continuation.background`): the request is answered at once (the
+ * response object `queued`; a streamed one follows the run's events instead, and may leave
+ * without ending it), while the call runs detached from it, as a run of `runs`. Its own request
+ * state (the response id, its principal and conversation) is what the cancel endpoints find and
+ * the shutdown ends. The collected response is stored when it ends: completed as any stored
+ * response, cancelled or failed with that ending (BackgroundRoute.ending) and what it had
+ * produced. Resolves when the run has ended and its record is written, so that the request's
+ * admission (the server's and its key's concurrency) covers the run.
+ */
+async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, runs: BackgroundRuns): Promise<void> {
+  const { context, runtime, state, res } = r;
+  const responseId = context.responseId!;
+  const stream = context.call.stream;
+  const runState: RequestState = {
+    requestId: state.requestId, startedAt: state.startedAt, routeGroup: state.routeGroup, principal: r.principal,
+    aLegId: r.aLeg.aLegId, sessionId: r.aLeg.sessionId, responseId, background: true,
+    cancelledResponse: () => r.route.cancelledResponse?.(context),
+  };
+  // The request itself is no longer what a cancel of the response finds: its run is.
+  state.responseId = undefined;
+  state.cancelledResponse = undefined;
+  const run = new BackgroundRun(responseId, r.principal, runState, stream, (started) => route.running(context, started));
+  const encoder = stream ? servedModelEncoder((c) => r.route.streamEncoder(c), context, () => r.meta.candidateKey, runtime.config.routing.echo_requested_model) : undefined;
+  const collector = new Collector();
+  const events = runtime.executor.execute(context.call, {
+    requestId: state.requestId, meta: r.meta, principal: r.principal, keyId: state.keyId, aLeg: r.aLeg, pendingALeg: r.pendingALeg,
+    frontendId: r.frontend.id, userAgent: typeof r.req.headers['user-agent'] === 'string' ? r.req.headers['user-agent'] : undefined,
+    clientHeaders: r.req.headers, trace: state.trace, cancelReason: () => runState.cancelled,
+    routeHeader: typeof r.req.headers['x-lip-route'] === 'string' ? r.req.headers['x-lip-route'] : undefined,
+  });
+  const ended = new Promise<void>((resolve) => {
+    let over = false;
+    const end = (failure?: LipError) => {
+      if (over) return;
+      over = true;
+      subscription?.unsubscribe();
+      const response = collector.response;
+      const error = failure ?? (response.error !== undefined ? new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }) : undefined);
+      try {
+        if (encoder !== undefined) run.push(error !== undefined ? encoder.error(error) : encoder.end());
+        if (error !== undefined) state.errorCode = error.code;
+        const { error: _dropped, ...output } = response;
+        r.save(error === undefined ? response : output, error === undefined ? undefined : route.ending(runState.cancelled !== undefined ? 'cancelled' : 'failed', error));
+      } catch (raw) {
+        reportInternalError('background.end', raw, state.requestId);
+      }
+      const written = r.persisted?.().catch((raw: unknown) => { reportInternalError('background.persist', raw, state.requestId); });
+      void Promise.resolve(written).then(() => {
+        runs.finish(run);
+        resolve();
+      });
+    };
+    runState.abort = (err) => end(err ?? new LipError('LIP_ERR_REQUEST_CANCELLED', 'the background response was cancelled'));
+    runs.add(run);
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = events.subscribe({
+      next(event) {
+        if (over) return;
+        try {
+          run.started = true;
+          collector.push(event);
+          if (encoder !== undefined) run.push(encoder.event(event));
+        } catch (raw) {
+          end(reportInternalError('background.event', raw, state.requestId));
+        }
+      },
+      error: (raw: unknown) => end(toLipError(raw)),
+      complete: () => end(),
+    });
+    if (over) subscription.unsubscribe();
+  });
+  try {
+    if (stream) {
+      await followRun(res, run, -1, {
+        contentType: r.frontend.streamContentType, headers: r.headers(), keepaliveMs: runtime.config.server.keepalive_interval,
+        maxBufferedBytes: runtime.config.server.max_buffered_bytes,
+      });
+    } else {
+      // The answer to the create is the response as created: queued (OpenAI's), whatever ran since.
+      sendJson(res, 200, route.running(context, false), r.headers());
+    }
+  } catch (raw) {
+    reportInternalError('background.answer', raw, state.requestId);
+    res.destroy();
+  }
+  await ended;
 }
 
 /** Headers for an error answer: none rather than a second failure. */

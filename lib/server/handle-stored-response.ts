@@ -1,9 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import { storedResponseNotFound, type ContinuityStore } from '../continuity/index.js';
-import { toLipError } from '../errors/index.js';
+import { LipError, toLipError } from '../errors/index.js';
 import type { Frontend, StoredResponseRoutes } from '../frontends/protocol.js';
 import type { StoredResponseAction } from './route-table.js';
 import { sendError, sendJson } from './send.js';
+import { BACKGROUND_RETENTION_MS, followRun, type BackgroundRuns, type FollowOptions } from './background-runs.js';
+import type { CancelRelay } from './cancel-relay.js';
+
+/** Background responses (`background: true`) as a retrieval sees them: this instance's runs, and others' through the relay. */
+export interface BackgroundView {
+  readonly runs: BackgroundRuns;
+  readonly relay: CancelRelay | undefined;
+  /** How a resumed stream is written (its content type is the frontend's). */
+  readonly follow: Omit<FollowOptions, 'contentType' | 'headers'>;
+}
 
 export interface StoredResponseRequest {
   readonly action: StoredResponseAction;
@@ -25,18 +35,40 @@ export interface StoredResponseRequest {
  * in the protocol's envelope; answers are never cached (`cache-control: no-store`).
  * @see spec/e2e/stored-responses.spec.ts
  */
-export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void): Promise<void> {
+export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void, background?: BackgroundView): Promise<void> {
   const { id, principal, routes } = request;
   try {
     // Only this protocol's responses: an Anthropic thread's stored message (`msg_`) is not one.
     if (!id.startsWith(routes.idPrefix)) throw storedResponseNotFound(id);
     let body: unknown;
+    if (request.action === 'retrieve' && background !== undefined) {
+      routes.retrieve(request.query); // its 400s first
+      const after = routes.streamAfter?.(request.query);
+      const run = background.runs.find(id, principal);
+      if (after !== undefined && run?.frames !== undefined) {
+        await followRun(res, run, after, { ...background.follow, contentType: request.frontend.streamContentType, headers: { 'cache-control': 'no-store' } });
+        return;
+      }
+      if (after !== undefined) {
+        // Known (or the 404), but with no stream kept here.
+        await continuity.loadResponse(id, principal).catch(async (err: unknown) => { if (await runningElsewhere(background, id, principal) === undefined) throw err; });
+        throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume here: only a background response created with stream: true is streamed again, by the instance that runs it, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended; retrieve it without stream`, { param: 'stream' });
+      }
+      if (run !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.running(), { 'cache-control': 'no-store' });
+    }
     if (request.action === 'delete') {
       await continuity.deleteResponse(id, principal);
       body = routes.deleted(id);
     } else {
       const encode = request.action === 'retrieve' ? routes.retrieve(request.query) : routes.inputItems(request.query);
-      body = encode(await continuity.loadResponse(id, principal));
+      try {
+        body = encode(await continuity.loadResponse(id, principal));
+      } catch (err) {
+        // A background response running on another instance is stored once it ends.
+        const running = request.action === 'retrieve' && background !== undefined ? await runningElsewhere(background, id, principal) : undefined;
+        if (running === undefined) throw err;
+        body = running;
+      }
     }
     sendJson(res, 200, body, { 'cache-control': 'no-store' });
   } catch (err) {
@@ -44,4 +76,11 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
     failed(lip.code);
     sendError(res, request.frontend, lip);
   }
+}
+
+/** The object of `principal`'s background response `id` while it runs on another instance (the relay's peek); undefined when none runs it. */
+async function runningElsewhere(background: BackgroundView, id: string, principal: string): Promise<unknown> {
+  if (background.relay === undefined) return undefined;
+  const answers = await background.relay.ask({ principal, responseId: id, background: true, peek: true, path: '' });
+  return answers.find((a) => a.found)?.body;
 }

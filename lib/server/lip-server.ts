@@ -38,6 +38,7 @@ import { handleCountTokens } from './handle-count-tokens.js';
 import { handleEmbeddings } from './handle-embeddings.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { handleStoredResponse } from './handle-stored-response.js';
+import { BackgroundRuns } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
@@ -103,6 +104,11 @@ export class LipServer {
   private closing = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
+  /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
+  private readonly background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
+    this.inflight.delete(state);
+    if (this.closing && this.inflight.size === 0) this.idle?.();
+  });
   /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
   private relay: { readonly key: string; readonly relay: CancelRelay } | undefined;
   private idle: (() => void) | undefined;
@@ -321,7 +327,7 @@ export class LipServer {
     const key = continuity.store === 'redis' ? `${redis.url}\n${redis.key_prefix}` : undefined;
     if (this.relay?.key === key) return;
     void this.relay?.relay.close();
-    this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight)) };
+    this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight, this.background)) };
   }
 
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
@@ -532,7 +538,11 @@ export class LipServer {
           return refuse(toLipError(err), { 'www-authenticate': 'Bearer realm="lip"' });
         }
         try {
-          const answer = await handleCancel({ target: match.target, id: match.id, principal: state.principal, path: url.pathname }, req, this.runtime, this.inflight, this.relay?.relay);
+          const principal = state.principal;
+          const stored = match.frontend?.routes.find((r) => r.storedResponses !== undefined)?.storedResponses;
+          const storedBackground = stored?.backgroundObject === undefined ? undefined
+            : (id: string) => this.runtime.continuity.loadResponse(id, principal).then((s) => stored.backgroundObject!(s), () => undefined);
+          const answer = await handleCancel({ target: match.target, id: match.id, principal, path: url.pathname }, req, this.runtime, this.inflight, this.relay?.relay, storedBackground);
           return sendJson(res, answer.status, answer.body, { 'cache-control': 'no-store' });
         } catch (err) {
           return refuse(toLipError(err));
@@ -543,7 +553,9 @@ export class LipServer {
         const principal = this.admitted(req, res, url, state, match.frontend);
         if (principal === undefined) return;
         const request = { action: match.action, id: match.id, principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
-        return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; });
+        const server = this.runtime.config.server;
+        const background = { runs: this.background, relay: this.relay?.relay, follow: { keepaliveMs: server.keepalive_interval, maxBufferedBytes: server.max_buffered_bytes } };
+        return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; }, background);
       }
       case 'resource': {
         const principal = this.admitted(req, res, url, state, match.frontend);
@@ -584,7 +596,7 @@ export class LipServer {
           }
           this.generating++;
           try {
-            await handleGenerate(req, res, url, match, runtime, state);
+            await handleGenerate(req, res, url, match, runtime, state, this.background);
           } finally {
             this.generating--;
             state.decode.release();

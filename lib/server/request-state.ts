@@ -29,6 +29,8 @@ export interface RequestState {
   sessionId?: string;
   /** The id the response was given before it ran (Responses). */
   responseId?: string;
+  /** A background response's run (background-runs.ts): a cancel of its id alone, by its principal, ends it. */
+  background?: boolean;
   /** The protocol's answer to a cancel of this response (Responses: a `cancelled` Response object). */
   cancelledResponse?: () => unknown;
   /** Why the request was cancelled by a cancel endpoint (recorded on its attempts). */

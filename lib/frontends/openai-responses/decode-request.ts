@@ -56,7 +56,8 @@ export interface ResponsesHints {
 export function decodeResponsesRequest(body: unknown): DecodedRequest {
   validate(body);
   const b = body as Json;
-  if (b.background === true) throw badField('background', 'background responses are not supported; use stream: true for long generations', true);
+  // A background response is polled and resumed by id later: it must be stored.
+  if (b.background === true && b.store === false) throw badField('background', 'a background response is always stored: send store: true or leave store out');
   // A conversation is resolved from the stored responses before the body is decoded (resolve-stored.ts):
   // one left here was sent where nothing runs (a WebSocket turn with generate: false).
   if (b.conversation !== undefined && b.conversation !== null) throw badField('conversation', 'a conversation is resolved only in a request that runs; send its items in input', true);
@@ -118,6 +119,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
   const echoed = conversation === undefined ? echo(b) : { ...echo(b), conversation: { id: conversation.id } };
+  const background = b.background === true;
   const hints: ResponsesHints = {
     echo: echoed,
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
@@ -133,6 +135,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(previousResponseId !== undefined ? { previousResponseId } : {}),
     ...(conversation !== undefined ? { conversation: { id: conversation.id, ...(conversation.head !== undefined ? { head: conversation.head } : {}) } } : {}),
     ...(conversation !== undefined || (!continued && inputSystem.length > 0) ? { input: [...inputSystem, ...input] } : {}),
+    ...(background ? { background } : {}),
   };
   return { call, hints: hints as unknown as Record<string, unknown>, continuation };
 }
@@ -248,6 +251,7 @@ function echo(b: Json): ResponsesEcho {
     safety_identifier: b.safety_identifier ?? null,
     user: b.user ?? null,
     metadata: b.metadata ?? {},
+    ...(b.background === true ? { background: true } : {}),
   };
 }
 

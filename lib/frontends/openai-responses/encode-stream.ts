@@ -121,7 +121,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (this.started) return '';
     this.started = true;
     const response = JSON.stringify(this.shell.build({ status: 'in_progress', output: [] }));
-    return this.frame('response.created', `,"response":${response}`) + this.frame('response.in_progress', `,"response":${response}`);
+    // A background response is created queued (as its first retrieval shows it), then runs.
+    const created = this.context.continuation?.background === true ? JSON.stringify(this.shell.build({ status: 'queued', output: [] })) : response;
+    return this.frame('response.created', `,"response":${created}`) + this.frame('response.in_progress', `,"response":${response}`);
   }
 
   /** Opens an item at the next output_index; its id is derived from the response's (`prefix`) unless `fixedId` is given. */

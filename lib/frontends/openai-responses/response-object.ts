@@ -7,7 +7,7 @@ import { wireId } from '../protocol.js';
 import type { ResponsesEcho, ResponsesHints } from './decode-request.js';
 import { CLIENT_ITEM_PREFIXES, clientCallItem, type ClientToolType } from './client-tools.js';
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
+export type ResponseStatus = 'queued' | 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 /** What changes between the snapshots of one response (created, completed, failed ...). */
@@ -49,7 +49,8 @@ export class ResponseShell {
       object: 'response',
       created_at: this.createdAt,
       status: state.status,
-      background: false,
+      // A background response (`background: true`, echoed) runs detached from its request.
+      background: e.background === true,
       // When it completed (never before it was created: the clock may step back); null until then and for any other end.
       completed_at: state.status === 'completed' ? Math.max(this.createdAt, this.now()) : null,
       error: state.error ?? null,

@@ -6,7 +6,7 @@ import { ResponsesStreamEncoder } from './encode-stream.js';
 import { appendTurn } from './conversations.js';
 import { resolveStoredItems } from './resolve-stored.js';
 import { ResponseShell } from './response-object.js';
-import { responsesStoredRoutes } from './stored-response.js';
+import { responsesBackground, responsesStoredRoutes } from './stored-response.js';
 import { responsesWebSocket } from './websocket.js';
 
 export const responsesRoutes: readonly GenerateRoute[] = [
@@ -20,6 +20,7 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     encodeResponse: encodeResponsesResponse,
     cancelledResponse: (context) => new ResponseShell(context).build({ status: 'cancelled', output: [] }),
     storedResponses: responsesStoredRoutes,
+    background: responsesBackground,
     websocket: responsesWebSocket,
   },
   responsesCompactRoute,

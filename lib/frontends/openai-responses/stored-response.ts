@@ -1,6 +1,8 @@
 import type { ToolDefinition } from '../../canonical/index.js';
 import { TOOL_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
-import type { StoredResponseRoutes, StoredResponseView } from '../protocol.js';
+import type { BackgroundRoute, StoredResponseRoutes, StoredResponseView } from '../protocol.js';
+import { responsesErrorObject } from './encode-error.js';
+import { ResponseShell } from './response-object.js';
 import { badField } from './decode-input.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { encodeResponsesResponse } from './encode-response.js';
@@ -22,8 +24,8 @@ const MAX_LIMIT = 100;
  * * `GET /v1/responses/{id}` (`responses.retrieve`): the Response object its request was
  *   answered with, encoded again from what was stored: same id, `created_at`, model, status,
  *   output items (their ids are derived from the response id), usage, `previous_response_id`
- *   and echoed request fields. `stream=true` is a 400 naming `stream`: lip runs no background
- *   responses, so there is nothing to stream later. Of `include[]`, `web_search_call.action.sources`
+ *   and echoed request fields. `stream=true` streams a background response's events again
+ *   (`streamAfter`: after `starting_after`; the server serves them while it keeps them). Of `include[]`, `web_search_call.action.sources`
  *   lists the sources of its web searches; the others are accepted and ignored (encrypted
  *   reasoning is returned whenever it was stored).
  * * `GET /v1/responses/{id}/input_items` (`responses.inputItems.list`): the request's own input
@@ -38,8 +40,7 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
   idPrefix: 'resp_',
   retrieve(query) {
     const stream = query.get('stream');
-    if (stream === 'true') throw badField('stream', 'streaming a stored response is not supported (lip runs no background responses); retrieve it without stream', true);
-    if (stream !== null && stream !== 'false') throw badField('stream', 'must be true or false');
+    if (stream !== null && stream !== 'true' && stream !== 'false') throw badField('stream', 'must be true or false');
     const sources = includesSearchSources([...query.getAll('include[]'), ...query.getAll('include')]);
     return (stored) => {
       // Items added to a conversation are kept as a stored response of their own, which is no response.
@@ -55,7 +56,36 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
     };
   },
   deleted: (id) => ({ id, object: 'response.deleted', deleted: true }),
+  streamAfter(query) {
+    const stream = query.get('stream');
+    if (stream !== 'true') return undefined;
+    const after = query.get('starting_after');
+    if (after === null || after === '') return -1;
+    if (!/^\d{1,9}$/.test(after)) throw badField('starting_after', 'must be a sequence number (a non-negative integer)');
+    return Number(after);
+  },
+  backgroundObject: (stored) => (stored.echo?.background === true ? storedResponseObject(stored, false) : undefined),
 };
+
+/** How a background response that did not complete ended, kept with its record (`responsesBackground.ending`). */
+interface BackgroundEnding {
+  readonly status: 'cancelled' | 'failed';
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * The Response objects of a background response (`background: true`): `queued` until its first
+ * output, then `in_progress` (no output until it ends, as OpenAI polls show it); one that ended
+ * cancelled or failed keeps that ending (`ended`) with its record, and shows it when retrieved.
+ */
+export const responsesBackground: BackgroundRoute = {
+  running: (context, started) => new ResponseShell(context).build({ status: started ? 'in_progress' : 'queued', output: [] }),
+  ending(status, error) {
+    const ended: BackgroundEnding = { status, ...(error !== undefined ? { error: { code: responsesErrorObject(error).code, message: error.message } } : {}) };
+    return { ended };
+  },
+};
+
 
 /**
  * The Response object of a stored response: its request's answer, encoded again with its own id,
@@ -63,7 +93,7 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
  */
 export function storedResponseObject(stored: StoredResponseView, sources: boolean): Record<string, unknown> {
   const model = stored.model ?? '';
-  return encodeResponsesResponse(stored.output, {
+  const object = encodeResponsesResponse(stored.output, {
     // No request runs: the call only names the model, and no Responses encoder reads a request id
     // (and the client's tool search and its tools on OpenAI's schema, whose calls are items of their own).
     call: emptyCall({ model, tools: [...(declaresClientToolSearch(stored.echo?.tools) ? [STORED_TOOL_SEARCH] : []), ...declaredClientTools(stored.echo?.tools)] }), model, hints: { echo: stored.echo ?? {}, includeSearchSources: sources }, requestId: '',
@@ -71,8 +101,12 @@ export function storedResponseObject(stored: StoredResponseView, sources: boolea
     // The second it completed, kept with the echoed fields (a response stored before they kept it: its creation).
     now: () => (typeof stored.echo?.completed_at === 'number' ? stored.echo.completed_at : Math.floor(stored.createdAt / 1000)),
     // A turn of a conversation continues the conversation's items, which its Response names by the conversation's id instead.
-    continuation: { store: true, ...(stored.previousResponseId !== undefined && stored.echo?.conversation === undefined ? { previousResponseId: stored.previousResponseId } : {}) },
+      continuation: { store: true, ...(stored.previousResponseId !== undefined && stored.echo?.conversation === undefined ? { previousResponseId: stored.previousResponseId } : {}) },
   });
+  // A background response that was cancelled or failed shows that ending (responsesBackground.ending).
+  const ended = stored.echo?.ended as BackgroundEnding | undefined;
+  if (ended === undefined) return object;
+  return { ...object, status: ended.status, completed_at: null, error: ended.error ?? null, incomplete_details: null };
 }
 
 /** The paging parameters of an input item list; a 400 naming the parameter when one is malformed. */

@@ -28,8 +28,8 @@ interface LatestResponse {
  * The server runs each turn as a streamed `POST /v1/responses` (lib/server/websocket-turns.ts);
  * this session turns a message into that request's body and keeps what the protocol keeps per
  * connection:
- * - `stream` is the transport's (ignored); `background` is refused as over HTTP, and so is
- *   `stream_id` (lanes: turns side by side, their events tagged), which lip does not run.
+ * - `stream` is the transport's (ignored); `background` is refused (a background response is
+ *   created over HTTP), and so is `stream_id` (lanes: turns side by side, their events tagged), which lip does not run.
  * - A response created with `store: false` can still be continued on its connection: the
  *   connection keeps its latest response (input and output items), and a turn whose
  *   `previous_response_id` names it is sent with those items before its own (the answer still
@@ -67,6 +67,8 @@ class ResponsesWebSocketSession implements WebSocketSession {
     if (generate !== undefined && typeof generate !== 'boolean') return { error: badField('generate', 'must be a boolean') };
     // Lanes run turns side by side and tag their events; lip runs a connection's turns in order, untagged.
     if (body.stream_id !== undefined && body.stream_id !== null) return { error: badField('stream_id', 'lanes are not supported: turns run in order on a connection; open another connection to run turns side by side', true) };
+    // A turn runs on its connection; a response detached from it is made over HTTP.
+    if (body.background === true) return { error: badField('background', 'a turn of a WebSocket connection runs on it: create a background response with POST /v1/responses', true) };
     const previous = body.previous_response_id;
     // The latest response of this connection, continued without the store (its items first).
     const local = typeof previous === 'string' && this.latest?.id === previous ? this.latest : undefined;

@@ -1,0 +1,192 @@
+import type { ServerResponse } from 'node:http';
+import { SSE_KEEPALIVE } from '../wire/index.js';
+import type { RequestState } from './request-state.js';
+
+/** How long the events of a streamed background response stay resumable after it ended. */
+export const BACKGROUND_RETENTION_MS = 10 * 60_000;
+/** Ended streamed runs kept at most (the oldest go first beyond it). */
+export const MAX_ENDED_RUNS = 1_000;
+
+/** Told each frame of a run's stream, then undefined once the run ended. */
+type Follower = (frame: string | undefined) => void;
+
+/**
+ * One background response (`Continuation.background`) while it runs detached from its request,
+ * and, when it was created streamed, the frames of its stream (one per sequence number, from 0:
+ * `GET /v1/responses/{id}?stream=true&starting_after=N` resumes after frame N).
+ */
+export class BackgroundRun {
+  /** The frames of its stream so far (undefined: created without `stream`, nothing to resume). */
+  readonly frames: string[] | undefined;
+  /** Its first event came (the response runs rather than waits). */
+  started = false;
+  /** When it ended (milliseconds since the epoch); undefined while it runs. */
+  endedAt: number | undefined;
+  private readonly followers = new Set<Follower>();
+
+  /**
+   * `state` is what the cancel endpoints and the shutdown find it by (its `abort` ends the run);
+   * `object` makes its protocol's response object while it runs.
+   */
+  constructor(readonly id: string, readonly principal: string, readonly state: RequestState, streamed: boolean, private readonly object: (started: boolean) => unknown) {
+    this.frames = streamed ? [] : undefined;
+  }
+
+  /** Its response object now (`queued`, then `in_progress`). */
+  running(): unknown {
+    return this.object(this.started);
+  }
+
+  /** Wire text of its stream: kept frame by frame (frames end with a blank line) and told to every follower. */
+  push(text: string): void {
+    if (this.frames === undefined || text === '') return;
+    let start = 0;
+    for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n', start)) {
+      const frame = text.slice(start, end + 2);
+      start = end + 2;
+      this.frames.push(frame);
+      for (const follower of this.followers) follower(frame);
+    }
+  }
+
+  /** Ends it: every follower is told, and none is kept. */
+  end(at: number): void {
+    if (this.endedAt !== undefined) return;
+    this.endedAt = at;
+    const followers = [...this.followers];
+    this.followers.clear();
+    for (const follower of followers) follower(undefined);
+  }
+
+  /**
+   * Follows its stream: the frames after sequence number `after` (-1: all) at once, then each
+   * new one, then undefined when it ends (at once if it has). Returns what stops following.
+   */
+  follow(after: number, follower: Follower): () => void {
+    for (const frame of (this.frames ?? []).slice(after + 1)) follower(frame);
+    if (this.endedAt !== undefined) {
+      follower(undefined);
+      return () => undefined;
+    }
+    this.followers.add(follower);
+    return () => { this.followers.delete(follower); };
+  }
+}
+
+/**
+ * The background responses of this instance: those running (each counted as a request in
+ * flight through `track`/`untrack`, so that a cancel finds it and a shutdown waits for it and
+ * then ends it), and the streamed ones that ended in the last BACKGROUND_RETENTION_MS (at most
+ * MAX_ENDED_RUNS), whose streams can still be resumed. A run created without `stream` is
+ * forgotten when it ends: its stored response answers for it.
+ * @see spec/server/background-runs.spec.ts
+ */
+export class BackgroundRuns {
+  private readonly runs = new Map<string, BackgroundRun>();
+  private ended = 0;
+
+  constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now) {}
+
+  add(run: BackgroundRun): void {
+    this.sweep();
+    this.runs.set(run.id, run);
+    this.track(run.state);
+  }
+
+  /** The run has ended (and what it stored is written): its followers end, and it stops counting as in flight. */
+  finish(run: BackgroundRun): void {
+    if (run.endedAt !== undefined) return;
+    run.end(this.now());
+    if (run.frames === undefined) this.runs.delete(run.id);
+    else this.ended++;
+    this.untrack(run.state);
+    this.sweep();
+  }
+
+  /** `principal`'s run of that id, running or ended with its stream kept. */
+  find(id: string, principal: string): BackgroundRun | undefined {
+    const run = this.runs.get(id);
+    return run !== undefined && run.principal === principal ? run : undefined;
+  }
+
+  /** `principal` has a run of that id here, and it has not ended. */
+  running(id: string, principal: string): boolean {
+    const run = this.find(id, principal);
+    return run !== undefined && run.endedAt === undefined;
+  }
+
+  /** Runs kept now (running, and ended with their streams). */
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** Forgets ended runs past their retention, and the oldest beyond MAX_ENDED_RUNS (the map keeps insertion order). */
+  private sweep(): void {
+    if (this.ended === 0) return;
+    const oldest = this.now() - BACKGROUND_RETENTION_MS;
+    let over = this.ended - MAX_ENDED_RUNS;
+    for (const [id, run] of this.runs) {
+      if (run.endedAt === undefined) continue;
+      if (run.endedAt > oldest && over <= 0) continue;
+      this.runs.delete(id);
+      this.ended--;
+      over--;
+      if (this.ended === 0) return;
+    }
+  }
+}
+
+export interface FollowOptions {
+  readonly contentType: string;
+  readonly headers: Record<string, string>;
+  readonly keepaliveMs: number;
+  /** Unsent bytes the response may hold; beyond, the connection is closed (the client can resume). */
+  readonly maxBufferedBytes: number;
+}
+
+/**
+ * Streams a run to one client: status 200 and the frames after `after`, then each new one, a
+ * keepalive comment while none comes, until the run ends (the response ends) or the client
+ * leaves (the run goes on). A client that reads too slowly is cut off rather than buffered
+ * without bound; it resumes with the last sequence number it read. Resolves when the response
+ * is over.
+ */
+export function followRun(res: ServerResponse, run: BackgroundRun, after: number, o: FollowOptions): Promise<void> {
+  return new Promise((resolve) => {
+    res.writeHead(200, { ...o.headers, 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    let wrote = false;
+    const timer = o.keepaliveMs > 0
+      ? setInterval(() => {
+        if (!wrote && !res.destroyed) res.write(SSE_KEEPALIVE);
+        wrote = false;
+      }, o.keepaliveMs)
+      : undefined;
+    timer?.unref();
+    let unfollow: (() => void) | undefined;
+    let over = false;
+    const stop = () => {
+      if (over) return;
+      over = true;
+      if (timer !== undefined) clearInterval(timer);
+      unfollow?.();
+      resolve();
+    };
+    res.once('close', stop);
+    unfollow = run.follow(after, (frame) => {
+      if (over) return;
+      if (frame === undefined) {
+        res.end();
+        stop();
+        return;
+      }
+      wrote = true;
+      res.write(frame);
+      if (res.writableLength > o.maxBufferedBytes) {
+        res.destroy();
+        stop();
+      }
+    });
+    if (over) unfollow();
+  });
+}

@@ -1,0 +1,217 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { useUpstreams } from '../helpers/upstreams.js';
+import { httpRequest } from '../helpers/sse-client.js';
+
+const ALICE = 'alice-key-0123456789';
+const BOB = 'bob-key-0123456789ab';
+
+async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).to.be.instanceOf(OpenAI.APIError);
+  return err as InstanceType<typeof OpenAI.APIError>;
+}
+
+/** Retrieves `id` until it leaves `queued` and `in_progress` (a background response ends on its own). */
+async function settled(client: OpenAI, id: string): Promise<Response> {
+  for (let i = 0; i < 1_000; i++) {
+    const response = await client.responses.retrieve(id);
+    if (response.status !== 'queued' && response.status !== 'in_progress') return response;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${id} did not end`);
+}
+
+/** Every event of a stream the SDK reads. */
+async function eventsOf(stream: AsyncIterable<ResponseStreamEvent>): Promise<ResponseStreamEvent[]> {
+  const events: ResponseStreamEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+/** Opens a streamed create, reads until `until` has come, then leaves (the connection is closed); the text read. */
+async function readThenLeave(url: string, body: unknown, until: string): Promise<string> {
+  const controller = new AbortController();
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}` }, signal: controller.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes(until)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${until}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  controller.abort();
+  await reader.cancel().catch(() => undefined);
+  return text;
+}
+
+/** The events of an SSE text, parsed (`data:` lines of frames that carry JSON). */
+function framesOf(text: string): ResponseStreamEvent[] {
+  return text.split('\n\n').flatMap((frame) => {
+    const data = frame.split('\n').find((line) => line.startsWith('data: '));
+    return data === undefined ? [] : [JSON.parse(data.slice(6)) as ResponseStreamEvent];
+  });
+}
+
+/**
+ * OpenAI background mode (`background: true`) through the official SDK: the create answers at
+ * once (`queued`), the response runs detached from its request against an emulated Chat
+ * Completions upstream, is polled, cancelled by id with the API key alone, and a streamed one
+ * survives its client leaving and is resumed with `starting_after`.
+ */
+describe('e2e: background responses (OpenAI background mode)', () => {
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }`);
+  const upstream = () => up.emulators.up!;
+  let client: OpenAI | undefined;
+  const alice = () => (client ??= new OpenAI({ baseURL: `${up.lip().url}/v1`, apiKey: ALICE, maxRetries: 0 }));
+
+  it('a create answers queued at once; polling shows it completed with the upstream\'s answer, stored as any response', async () => {
+    upstream().enqueue({ text: ['Otters ', 'float.'], usage: { input: 9, output: 4 } });
+    const created = await alice().responses.create({ model: 'up:m', input: 'Tell me about otters.', background: true, metadata: { job: '7' } });
+    expect(created).to.deep.include({ object: 'response', status: 'queued', background: true, store: true, output: [], completed_at: null, metadata: { job: '7' } });
+    const done = await settled(alice(), created.id);
+    expect(done).to.deep.include({ id: created.id, status: 'completed', background: true, error: null, created_at: created.created_at });
+    expect(done.output_text).to.equal('Otters float.');
+    expect(done.usage).to.deep.include({ input_tokens: 9, output_tokens: 4 });
+    expect(upstream().requests).to.have.length(1);
+    // Stored: its input items are listed, and a later turn continues from it.
+    expect((await alice().responses.inputItems.list(created.id)).data).to.have.length(1);
+    upstream().enqueue({ text: 'They hold hands.' });
+    const next = await alice().responses.create({ model: 'up:m', previous_response_id: created.id, input: 'And?' });
+    expect(next.output_text).to.equal('They hold hands.');
+    const history = (upstream().requests[1]!.body as { messages: { role: string; content: unknown }[] }).messages;
+    expect(history.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'user']);
+    expect(JSON.stringify(history[1]!.content)).to.contain('Otters float.');
+  });
+
+  it('a streamed one streams as created (queued first, sequence numbers from 0), and is streamed again after it ended from starting_after', async () => {
+    upstream().enqueue({ text: ['One ', 'two ', 'three.'] });
+    const events = await eventsOf(await alice().responses.create({ model: 'up:m', input: 'Count.', background: true, stream: true }));
+    expect(events.map((e) => e.sequence_number)).to.deep.equal(events.map((_, i) => i));
+    expect(events[0]).to.deep.include({ type: 'response.created' });
+    expect((events[0] as { response: Response }).response).to.deep.include({ status: 'queued', background: true });
+    expect(events.at(-1)!.type).to.equal('response.completed');
+    const id = (events[0] as { response: Response }).response.id;
+    const again = await eventsOf(await alice().responses.retrieve(id, { stream: true, starting_after: 3 }));
+    expect(again).to.deep.equal(events.slice(4));
+    const whole = await eventsOf(await alice().responses.retrieve(id, { stream: true }));
+    expect(whole).to.deep.equal(events);
+    expect((await alice().responses.retrieve(id)).output_text).to.equal('One two three.');
+  });
+
+  it('a streamed one goes on when its client leaves; resumed after the last sequence number read, the two parts are the whole stream', async () => {
+    upstream().enqueue({ text: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], dripMs: 40 });
+    const head = await readThenLeave(`${up.lip().url}/v1/responses`, { model: 'up:m', input: 'Letters.', background: true, stream: true }, 'response.output_text.delta');
+    const first = framesOf(head.slice(0, head.lastIndexOf('\n\n') + 2));
+    const id = (first[0] as unknown as { response: Response }).response.id;
+    const last = first.at(-1)!.sequence_number;
+    const rest = await eventsOf(await alice().responses.retrieve(id, { stream: true, starting_after: last }));
+    const all = [...first, ...rest];
+    expect(all.map((e) => e.sequence_number)).to.deep.equal(all.map((_, i) => i));
+    expect(all.at(-1)!.type).to.equal('response.completed');
+    expect(all.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as { delta: string }).delta).join('')).to.equal('abcdefgh');
+    // The upstream request was never cut: the client leaving did not cancel the run.
+    expect(upstream().closes).to.deep.equal([]);
+    expect((await settled(alice(), id)).output_text).to.equal('abcdefgh');
+  });
+
+  it('a cancel by id alone (the API key, no resume token) ends it: cancelled, the upstream closed; cancelling again answers the same; another key gets 404', async () => {
+    upstream().enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = upstream().nextClose();
+    const created = await alice().responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    for (let i = 0; i < 500 && upstream().requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const running = await alice().responses.retrieve(created.id);
+    expect(running.status).to.be.oneOf(['queued', 'in_progress']);
+    const bob = new OpenAI({ baseURL: `${up.lip().url}/v1`, apiKey: BOB, maxRetries: 0 });
+    expect((await rejection(bob.responses.cancel(created.id))).status).to.be.oneOf([401, 404]);
+    const cancelled = await alice().responses.cancel(created.id);
+    expect(cancelled).to.deep.include({ id: created.id, status: 'cancelled', background: true });
+    await closed;
+    const stored = await settled(alice(), created.id);
+    expect(stored).to.deep.include({ status: 'cancelled', completed_at: null });
+    expect(stored.error).to.deep.include({ message: `the background response was cancelled (POST /v1/responses/${created.id}/cancel)` });
+    const again = await alice().responses.cancel(created.id);
+    expect(again).to.deep.include({ id: created.id, status: 'cancelled' });
+    expect((await rejection(bob.responses.retrieve(created.id))).status).to.equal(404);
+  });
+
+  it('an upstream failure ends it failed, with the error; the stream of a streamed one ends with response.failed', async () => {
+    upstream().enqueue({ status: 400, error: { message: 'the prompt is not allowed', type: 'invalid_request_error' } });
+    const created = await alice().responses.create({ model: 'up:m', input: 'x', background: true });
+    const failed = await settled(alice(), created.id);
+    expect(failed.status).to.equal('failed');
+    expect(failed.error!.message).to.contain('the prompt is not allowed');
+    upstream().enqueue({ status: 400, error: { message: 'the prompt is not allowed', type: 'invalid_request_error' } });
+    // The SDK reads the stream's `error` event as the failure it is (it throws it).
+    const events: ResponseStreamEvent[] = [];
+    const thrown = await (async () => {
+      for await (const event of await alice().responses.create({ model: 'up:m', input: 'x', background: true, stream: true })) events.push(event);
+    })().then(() => undefined, (err: unknown) => err as Error);
+    expect(thrown?.message).to.contain('the prompt is not allowed');
+    expect(events.map((e) => e.type)).to.deep.equal(['response.created', 'response.in_progress', 'response.failed']);
+    const id = (events[0] as { response: Response }).response.id;
+    expect((await settled(alice(), id)).status).to.equal('failed');
+  });
+
+  it('refusals: store false (400 background), a stream of one created without stream (400 stream), continuing one still running (400), an unknown id (404)', async () => {
+    const unstored = await rejection(alice().responses.create({ model: 'up:m', input: 'x', background: true, store: false }));
+    expect([unstored.status, (unstored.error as { param: string }).param]).to.deep.equal([400, 'background']);
+
+    upstream().enqueue({ text: 'done' });
+    const plain = await alice().responses.create({ model: 'up:m', input: 'x', background: true });
+    await settled(alice(), plain.id);
+    const noStream = await rejection(alice().responses.retrieve(plain.id, { stream: true }));
+    expect([noStream.status, (noStream.error as { param: string }).param]).to.deep.equal([400, 'stream']);
+    expect(noStream.message).to.contain('only a background response created with stream: true');
+    const unknown = await rejection(alice().responses.retrieve(`resp_${'x'.repeat(48)}`, { stream: true }));
+    expect(unknown.status).to.equal(404);
+    const badCursor = await httpRequest(`${up.lip().url}/v1/responses/${plain.id}?stream=true&starting_after=-2`, { method: 'GET', headers: { authorization: `Bearer ${ALICE}` } });
+    expect([badCursor.status, JSON.parse(badCursor.body).error.param]).to.deep.equal([400, 'starting_after']);
+
+    upstream().enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = upstream().nextClose();
+    const running = await alice().responses.create({ model: 'up:m', input: 'x', background: true });
+    const early = await rejection(alice().responses.create({ model: 'up:m', previous_response_id: running.id, input: 'next' }));
+    expect([early.status, (early.error as { param: string }).param]).to.deep.equal([400, 'previous_response_id']);
+    expect(early.message).to.contain('is still running in the background');
+    await alice().responses.cancel(running.id);
+    await closed;
+  });
+
+  it('a WebSocket turn refuses background (a background response is created over HTTP)', async () => {
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(`${up.lip().url.replace('http', 'ws')}/v1/responses`, { headers: { authorization: `Bearer ${ALICE}` } });
+    await new Promise((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject); });
+    const message = new Promise<Record<string, any>>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+    socket.send(JSON.stringify({ type: 'response.create', model: 'up:m', input: 'x', background: true }));
+    const error = await message;
+    socket.close();
+    expect(error).to.deep.include({ type: 'error', status: 400 });
+    expect(error.error).to.deep.include({ param: 'background' });
+  });
+});
+
+describe('e2e: a background response holds its request\'s admission while it runs', () => {
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, 'server: { max_concurrent_requests: 1 }');
+
+  it('with max_concurrent_requests: 1, a running background response makes the next request 429; once it ends, requests are served', async () => {
+    up.emulators.up!.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = up.emulators.up!.nextClose();
+    const created = await up.openai().responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    const busy = await rejection(up.openai().responses.create({ model: 'up:m', input: 'x' }));
+    expect([busy.status, (busy.error as { code: string }).code]).to.deep.equal([429, 'LIP_ERR_SERVER_OVERLOADED']);
+    await up.openai().responses.cancel(created.id);
+    await closed;
+    await settled(up.openai(), created.id);
+    up.emulators.up!.enqueue({ text: 'served' });
+    let served: Response | undefined;
+    // The run's admission is given back once its record is written, just after it shows cancelled.
+    for (let i = 0; i < 200 && served === undefined; i++) {
+      served = await up.openai().responses.create({ model: 'up:m', input: 'x' }).catch(() => undefined);
+      if (served === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(served?.output_text).to.equal('served');
+  });
+});
