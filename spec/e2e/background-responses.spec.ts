@@ -1,6 +1,12 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
@@ -213,5 +219,39 @@ describe('e2e: a background response holds its request\'s admission while it run
       if (served === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(served?.output_text).to.equal('served');
+  });
+});
+
+describe('e2e: a background response at shutdown', () => {
+  let upstream: Emulator;
+  let dir: string;
+  before(async () => {
+    upstream = await startOpenAIChatEmulator();
+    dir = mkdtempSync(join(tmpdir(), 'lip-background-'));
+  });
+  after(async () => {
+    await upstream?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts as in flight: the shutdown waits for it, then ends it (the upstream closed) and stores it failed, as the next start shows', async () => {
+    const config = testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`,
+      `continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }`);
+    const first = await startLip(config);
+    upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = upstream.nextClose();
+    const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const created = await client(first.url).responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    for (let i = 0; i < 500 && upstream.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await first.server.shutdown(200)).to.deep.equal({ cancelled: 1 });
+    await closed;
+    const second = await startLip(config);
+    try {
+      const stored = await client(second.url).responses.retrieve(created.id);
+      expect(stored).to.deep.include({ id: created.id, status: 'failed', background: true });
+      expect(stored.error).to.deep.include({ code: 'LIP_ERR_SERVER_SHUTTING_DOWN' });
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -149,6 +149,32 @@ backends:
     });
   });
 
+  it('a background response made on one instance is polled on the others while it runs, cancelled from another by id alone, and shows cancelled everywhere after', async () => {
+    upstream.reset();
+    const [runs, other, third] = [lips[2]!, lips[0]!, lips[1]!];
+    const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: ALICE, maxRetries: 0 });
+    upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = upstream.nextClose();
+    const created = await client(runs.url).responses.create({ model: 'up:m', input: 'Long job.', background: true, stream: false });
+    expect(created).to.deep.include({ status: 'queued', background: true });
+    await until(async () => upstream.requests.length === 1);
+    // Polled on another instance: the one running it answers through Redis.
+    const polled = await client(other.url).responses.retrieve(created.id);
+    expect(polled).to.deep.include({ id: created.id, background: true });
+    expect(polled.status).to.be.oneOf(['queued', 'in_progress']);
+    // Its events are kept where it runs: another instance says so (400 naming stream), not 404.
+    const elsewhere = await client(other.url).responses.retrieve(created.id, { stream: true }).then(() => undefined, (err: InstanceType<typeof OpenAI.APIError>) => err);
+    expect([elsewhere?.status, (elsewhere?.error as { param?: string } | undefined)?.param]).to.deep.equal([400, 'stream']);
+    const cancelled = await client(third.url).responses.cancel(created.id);
+    expect(cancelled).to.deep.include({ id: created.id, status: 'cancelled' });
+    await closed;
+    for (const lip of lips) {
+      await until(async () => (await client(lip.url).responses.retrieve(created.id)).status === 'cancelled');
+    }
+    // Cancelling again, anywhere, answers it as it ended.
+    expect(await client(other.url).responses.cancel(created.id)).to.deep.include({ id: created.id, status: 'cancelled' });
+  });
+
   it('a stored response is retrieved, listed and deleted on other instances than the one that made it; once deleted, none shows it', async () => {
     const [maker, reader, lister] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 })) as [OpenAI, OpenAI, OpenAI];
     const created = await maker.responses.create({ model: 'a:m', instructions: 'Be brief.', input: [{ role: 'user', content: 'hello' }] });

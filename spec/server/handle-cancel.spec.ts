@@ -44,3 +44,41 @@ describe('server: cancels relayed from another instance (cancelRelayed)', () => 
     expect(cancelRelayed({ principal: 'alice', responseId: 'resp_1', sessionId: 's_a_1', path }, mine)).to.include({ found: true, forbidden: false, cancelled: 1 });
   });
 });
+
+describe('server: cancels of background responses (principal alone)', () => {
+  const path = '/v1/responses/resp_b/cancel';
+  /** A background response's run (background-runs.ts) beside a request of the same conversation. */
+  const runs = () => {
+    const run = { ...running('alice', 'a_1', 'resp_b'), background: true };
+    return [run, running('alice', 'a_1')] as const;
+  };
+
+  it('relayed: the run of that id and principal is cancelled alone, answered with its object; another principal\'s, a request that is no run, or none: not found', () => {
+    const [run, request] = runs();
+    const states = [request, run];
+    expect(cancelRelayed({ principal: 'bob', responseId: 'resp_b', background: true, path }, states)).to.deep.equal({ found: false, forbidden: false, cancelled: 0 });
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_x', background: true, path }, states)).to.deep.equal({ found: false, forbidden: false, cancelled: 0 });
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, path }, states)).to.deep.equal({ found: true, forbidden: false, cancelled: 1, body: { id: 'resp_b', status: 'cancelled' } });
+    // The conversation's other request goes on: a background cancel ends that response only.
+    expect([run.aborted, request.aborted]).to.deep.equal([['LIP_ERR_REQUEST_CANCELLED'], []]);
+    expect(run.cancelled).to.equal(`cancelled by POST ${path}`);
+    // Again (already ending): found, answered, nothing more cancelled.
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, path }, states)).to.include({ found: true, cancelled: 0 });
+    const plain = running('alice', 'a_2', 'resp_p');
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_p', background: true, path }, [plain])).to.include({ found: false });
+    expect(plain.aborted).to.deep.equal([]);
+  });
+
+  it('relayed peek (a retrieval from another instance): the running run\'s object, nothing cancelled; an ended or unknown run is not found', () => {
+    const [run] = runs();
+    const objects: unknown[] = [];
+    const backgroundRuns = {
+      find: (id: string, principal: string) => (id === 'resp_b' && principal === 'alice' ? { endedAt: objects.length > 0 ? 1 : undefined, running: () => ({ id, status: 'in_progress' }) } : undefined),
+    } as never;
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.deep.equal({ found: true, forbidden: false, cancelled: 0, body: { id: 'resp_b', status: 'in_progress' } });
+    expect(run.aborted).to.deep.equal([]);
+    expect(cancelRelayed({ principal: 'bob', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.include({ found: false });
+    objects.push('ended');
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.include({ found: false });
+  });
+});

@@ -6,6 +6,7 @@ import type { EncodeContext, StoredResponseView } from '../../../lib/frontends/p
 import { openState } from '../../../lib/frontends/state-envelope.js';
 import { checkResponsesWire } from './wire-check.js';
 import { itemOwner, storedItemId } from '../../../lib/frontends/openai-responses/item-ids.js';
+import { responsesBackground } from '../../../lib/frontends/openai-responses/stored-response.js';
 
 const RESPONSE_ID = 'resp_0123456789abcdef0123456789abcdef0123456789abcdef';
 const user = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text }] });
@@ -60,12 +61,38 @@ describe('frontends/openai-responses stored responses', () => {
       expect(output.map((item) => itemOwner(item.id))).to.deep.equal([RESPONSE_ID, RESPONSE_ID, RESPONSE_ID]);
     });
 
-    it('refuses stream=true (400 naming stream) and a stream value that is no boolean; include is accepted and ignored', () => {
-      expect(thrown(() => responsesStoredRoutes.retrieve(new URLSearchParams('stream=true')))).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400, param: 'stream' });
+    it('stream=true asks for the events after starting_after (-1: all; the server serves a background response\'s); a malformed cursor or stream value is a 400 naming it; include is accepted and ignored', () => {
+      const after = (query: string) => responsesStoredRoutes.streamAfter!(new URLSearchParams(query));
+      expect([after(''), after('stream=false'), after('stream=true'), after('stream=true&starting_after=0'), after('stream=true&starting_after=41')]).to.deep.equal([undefined, undefined, -1, 0, 41]);
+      for (const bad of ['-1', '1.5', 'x', '1e3', '9999999999']) {
+        expect(thrown(() => after(`stream=true&starting_after=${bad}`))).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, param: 'starting_after' });
+      }
       expect(thrown(() => responsesStoredRoutes.retrieve(new URLSearchParams('stream=yes')))).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'stream' });
       const { view } = stored({});
       const plain = responsesStoredRoutes.retrieve(new URLSearchParams())(view);
       expect(responsesStoredRoutes.retrieve(new URLSearchParams('stream=false&include[]=reasoning.encrypted_content&include[]=bogus'))(view)).to.deep.equal(plain);
+    });
+  });
+
+  describe('background responses', () => {
+    it('the objects while it runs: queued before its first output, in_progress after, with background: true and no output', () => {
+      const { context } = stored({ background: true });
+      expect(responsesBackground.running(context, false)).to.deep.include({ id: RESPONSE_ID, status: 'queued', background: true, output: [], completed_at: null, store: true });
+      expect(responsesBackground.running(context, true)).to.deep.include({ status: 'in_progress', background: true });
+    });
+
+    it('a stored one shows how it ended: completed as encoded, cancelled or failed (with the error) from its kept ending; another response is no background one', () => {
+      const { view } = stored({ background: true });
+      const completed = responsesStoredRoutes.backgroundObject!(view) as Record<string, unknown>;
+      expect(completed).to.deep.include({ status: 'completed', background: true, completed_at: 1_700_000_002 });
+      const cancelled = { ...view, echo: { ...view.echo, ...responsesBackground.ending('cancelled', new LipError('LIP_ERR_REQUEST_CANCELLED', 'the background response was cancelled')) } };
+      expect(responsesStoredRoutes.retrieve(new URLSearchParams())(cancelled)).to.deep.include({ status: 'cancelled', completed_at: null, error: { code: 'LIP_ERR_REQUEST_CANCELLED', message: 'the background response was cancelled' } });
+      const failed = { ...view, echo: { ...view.echo, ...responsesBackground.ending('failed', new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream status 500', { status: 502 })) } };
+      const object = responsesStoredRoutes.backgroundObject!(failed) as Record<string, unknown>;
+      expect(object).to.deep.include({ status: 'failed', error: { code: 'LIP_ERR_UPSTREAM_STATUS', message: 'upstream status 500' } });
+      // What it had produced stays (the output items).
+      expect((object.output as unknown[]).length).to.equal(3);
+      expect(responsesStoredRoutes.backgroundObject!(stored({}).view)).to.equal(undefined);
     });
   });
 

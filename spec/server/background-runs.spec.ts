@@ -1,0 +1,217 @@
+import { expect } from 'chai';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LipEvent } from '../../lib/canonical/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { ResponsesStreamEncoder, decodeResponsesRequest } from '../../lib/frontends/openai-responses/index.js';
+import { BACKGROUND_RETENTION_MS, BackgroundRun, BackgroundRuns, MAX_ENDED_RUNS, followRun } from '../../lib/server/background-runs.js';
+import type { RequestState } from '../../lib/server/request-state.js';
+
+const state = (responseId: string): RequestState => ({ requestId: `req-${responseId}`, startedAt: 0, routeGroup: '/v1/responses', responseId, background: true });
+const run = (id: string, streamed = true, principal = 'alice') => new BackgroundRun(id, principal, state(id), streamed, (started) => ({ id, status: started ? 'in_progress' : 'queued' }));
+const frame = (n: number) => `event: e\ndata: {"type":"e","sequence_number":${n}}\n\n`;
+
+describe('server/background-runs', () => {
+  describe('BackgroundRun', () => {
+    it('keeps its stream frame by frame (text of several frames at once, too) and shows its object queued, then in_progress', () => {
+      const r = run('resp_a');
+      expect(r.running()).to.deep.equal({ id: 'resp_a', status: 'queued' });
+      r.push(frame(0) + frame(1));
+      r.push('');
+      r.push(frame(2));
+      r.started = true;
+      expect(r.frames).to.deep.equal([frame(0), frame(1), frame(2)]);
+      expect(r.running()).to.deep.equal({ id: 'resp_a', status: 'in_progress' });
+    });
+
+    it('a follower gets the frames after its cursor at once, then each new one, then the end; one that stops following gets nothing more', () => {
+      const r = run('resp_a');
+      r.push(frame(0) + frame(1) + frame(2));
+      const seen: (string | undefined)[] = [];
+      const other: (string | undefined)[] = [];
+      r.follow(0, (f) => seen.push(f));
+      const stop = r.follow(-1, (f) => other.push(f));
+      expect(seen).to.deep.equal([frame(1), frame(2)]);
+      stop();
+      r.push(frame(3));
+      r.end(1_000);
+      r.push(frame(4));
+      expect(seen).to.deep.equal([frame(1), frame(2), frame(3), undefined]);
+      expect(other).to.deep.equal([frame(0), frame(1), frame(2)]);
+      // Followed after it ended: what it kept, then the end at once.
+      const late: (string | undefined)[] = [];
+      r.follow(2, (f) => late.push(f));
+      expect(late).to.deep.equal([frame(3), frame(4), undefined]);
+    });
+
+    it('a run created without stream keeps no frames', () => {
+      const r = run('resp_a', false);
+      r.push(frame(0));
+      expect(r.frames).to.equal(undefined);
+    });
+
+    it('the frames of a Responses stream are its sequence numbers, in order, whatever the events (text, reasoning, calls, usage, a failure after output)', () => {
+      const decoded = decodeResponsesRequest({ model: 'm', input: 'hi', background: true, tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }] });
+      const encoder = new ResponsesStreamEncoder({ call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_x', continuation: decoded.continuation! });
+      const events: LipEvent[] = [
+        { type: 'response_started' }, { type: 'reasoning_delta', text: 'plan' }, { type: 'message_started' }, { type: 'text_delta', text: 'A' },
+        { type: 'tool_call_started', id: 'c1', name: 'w' }, { type: 'tool_call_delta', id: 'c1', args: '{}' }, { type: 'tool_call_finished', id: 'c1' },
+        { type: 'text_delta', text: 'B' }, { type: 'usage', usage: { inputTokens: 1, outputTokens: 2 } },
+      ];
+      const r = run('resp_x');
+      for (const event of events) r.push(encoder.event(event));
+      r.push(encoder.error(new LipError('LIP_ERR_REQUEST_CANCELLED', 'cancelled')));
+      expect(r.frames!.length).to.be.greaterThan(15);
+      r.frames!.forEach((f, i) => expect(f).to.match(new RegExp(`^event: [a-z_.]+\\ndata: \\{"type":"[a-z_.]+","sequence_number":${i}[,}]`)));
+      // Created queued (a background response), as its first retrieval shows it.
+      expect(JSON.parse(r.frames![0]!.split('data: ')[1]!).response).to.deep.include({ status: 'queued', background: true });
+      expect(r.frames!.at(-1)).to.match(/^event: error\n/);
+    });
+  });
+
+  describe('BackgroundRuns', () => {
+    let now = 0;
+    let tracked: RequestState[];
+    const runsOf = () => new BackgroundRuns((s) => tracked.push(s), (s) => { tracked = tracked.filter((t) => t !== s); }, () => now);
+    beforeEach(() => {
+      now = 1_000_000;
+      tracked = [];
+    });
+
+    it('a run counts as in flight from add to finish; found by its principal only; running until it finished', () => {
+      const runs = runsOf();
+      const r = run('resp_a');
+      runs.add(r);
+      expect(tracked).to.deep.equal([r.state]);
+      expect(runs.find('resp_a', 'alice')).to.equal(r);
+      expect(runs.find('resp_a', 'bob')).to.equal(undefined);
+      expect([runs.running('resp_a', 'alice'), runs.running('resp_a', 'bob'), runs.running('resp_b', 'alice')]).to.deep.equal([true, false, false]);
+      runs.finish(r);
+      runs.finish(r);
+      expect(tracked).to.deep.equal([]);
+      expect(r.endedAt).to.equal(now);
+      expect(runs.running('resp_a', 'alice')).to.equal(false);
+      // A streamed one stays findable (its stream can be resumed) ...
+      expect(runs.find('resp_a', 'alice')).to.equal(r);
+    });
+
+    it('a run created without stream is forgotten when it ends (its stored response answers for it)', () => {
+      const runs = runsOf();
+      const r = run('resp_a', false);
+      runs.add(r);
+      runs.finish(r);
+      expect(runs.find('resp_a', 'alice')).to.equal(undefined);
+      expect(runs.size).to.equal(0);
+    });
+
+    it('ended streamed runs are kept for the retention, then forgotten; running ones are never', () => {
+      const runs = runsOf();
+      const ended = run('resp_old');
+      const running = run('resp_running');
+      runs.add(running);
+      runs.add(ended);
+      runs.finish(ended);
+      now += BACKGROUND_RETENTION_MS - 1;
+      runs.add(run('resp_new'));
+      expect(runs.find('resp_old', 'alice')).to.equal(ended);
+      now += 1;
+      runs.add(run('resp_newer'));
+      expect(runs.find('resp_old', 'alice')).to.equal(undefined);
+      expect(runs.find('resp_running', 'alice')).to.equal(running);
+      expect(runs.size).to.equal(3);
+    });
+
+    it('at most MAX_ENDED_RUNS ended runs: the oldest go first', () => {
+      const runs = runsOf();
+      for (let i = 0; i <= MAX_ENDED_RUNS; i++) {
+        const r = run(`resp_${i}`);
+        runs.add(r);
+        runs.finish(r);
+      }
+      expect(runs.size).to.equal(MAX_ENDED_RUNS);
+      expect(runs.find('resp_0', 'alice')).to.equal(undefined);
+      expect(runs.find('resp_1', 'alice')).to.not.equal(undefined);
+      expect(runs.find(`resp_${MAX_ENDED_RUNS}`, 'alice')).to.not.equal(undefined);
+    });
+  });
+
+  describe('followRun (a client on a socket)', () => {
+    let server: Server;
+    let target: BackgroundRun;
+    let maxBufferedBytes = 1 << 20;
+    let served: Promise<void> | undefined;
+    before(async () => {
+      server = createServer((req, res) => {
+        const after = Number(new URL(req.url!, 'http://x').searchParams.get('after'));
+        served = followRun(res, target, after, { contentType: 'text/event-stream', headers: { 'x-lip-a-leg-id': 'leg' }, keepaliveMs: 0, maxBufferedBytes });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = () => (server.address() as AddressInfo).port;
+
+    it('writes the frames after the cursor and each new one, and ends the response when the run ends', async () => {
+      target = run('resp_a');
+      target.push(frame(0) + frame(1));
+      const body = new Promise<{ status: number; type: string; leg: string; text: string }>((resolve, reject) => {
+        request({ port: port(), path: '/?after=0' }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text === frame(1)) {
+              target.push(frame(2));
+              target.end(1);
+            }
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type']!, leg: res.headers['x-lip-a-leg-id'] as string, text }));
+        }).on('error', reject).end();
+      });
+      expect(await body).to.deep.equal({ status: 200, type: 'text/event-stream', leg: 'leg', text: frame(1) + frame(2) });
+      await served;
+    });
+
+    it('a client that leaves stops following; the run goes on for the others', async () => {
+      target = run('resp_b');
+      target.push(frame(0));
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ port: port(), path: '/?after=-1' }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        }).on('error', () => undefined);
+        req.on('error', reject);
+        req.end();
+      });
+      await served;
+      const seen: (string | undefined)[] = [];
+      target.follow(0, (f) => seen.push(f));
+      target.push(frame(1));
+      expect(seen).to.deep.equal([frame(1)]);
+      expect(target.endedAt).to.equal(undefined);
+    });
+
+    it('a client that does not read is cut off past maxBufferedBytes (it can resume), and the run is not held back', async () => {
+      target = run('resp_c');
+      maxBufferedBytes = 64 * 1024;
+      served = undefined;
+      const closed = new Promise<void>((resolve) => {
+        const req = request({ port: port(), path: '/?after=-1' }, (res) => {
+          res.pause();
+          res.on('close', () => resolve());
+          res.on('error', () => resolve());
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+      while (served === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const big = 'x'.repeat(16 * 1024);
+      for (let i = 0; i < 2_000; i++) target.push(`event: e\ndata: {"sequence_number":${i},"pad":"${big}"}\n\n`);
+      await served;
+      await closed;
+      expect(target.frames).to.have.length(2_000);
+      maxBufferedBytes = 1 << 20;
+    });
+  });
+});
