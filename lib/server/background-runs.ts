@@ -4,8 +4,9 @@ import type { RequestState } from './request-state.js';
 
 /** How long the events of a streamed background response stay resumable after it ended. */
 export const BACKGROUND_RETENTION_MS = 10 * 60_000;
-/** Ended streamed runs kept at most (the oldest go first beyond it). */
+/** Ended streamed runs kept at most, and the characters of their frames (the oldest go first beyond either). */
 export const MAX_ENDED_RUNS = 1_000;
+export const MAX_ENDED_CHARS = 64 * 1024 * 1024;
 
 /** Told each frame of a run's stream, then undefined once the run ended. */
 type Follower = (frame: string | undefined) => void;
@@ -18,6 +19,8 @@ type Follower = (frame: string | undefined) => void;
 export class BackgroundRun {
   /** The frames of its stream so far (undefined: created without `stream`, nothing to resume). */
   readonly frames: string[] | undefined;
+  /** Characters of its frames. */
+  chars = 0;
   /** Its first event came (the response runs rather than waits). */
   started = false;
   /** When it ended (milliseconds since the epoch); undefined while it runs. */
@@ -45,6 +48,7 @@ export class BackgroundRun {
       const frame = text.slice(start, end + 2);
       start = end + 2;
       this.frames.push(frame);
+      this.chars += frame.length;
       for (const follower of this.followers) follower(frame);
     }
   }
@@ -77,13 +81,14 @@ export class BackgroundRun {
  * The background responses of this instance: those running (each counted as a request in
  * flight through `track`/`untrack`, so that a cancel finds it and a shutdown waits for it and
  * then ends it), and the streamed ones that ended in the last BACKGROUND_RETENTION_MS (at most
- * MAX_ENDED_RUNS), whose streams can still be resumed. A run created without `stream` is
+ * MAX_ENDED_RUNS, and MAX_ENDED_CHARS of frames), whose streams can still be resumed. A run created without `stream` is
  * forgotten when it ends: its stored response answers for it.
  * @see spec/server/background-runs.spec.ts
  */
 export class BackgroundRuns {
   private readonly runs = new Map<string, BackgroundRun>();
   private ended = 0;
+  private endedChars = 0;
 
   constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now) {}
 
@@ -98,7 +103,10 @@ export class BackgroundRuns {
     if (run.endedAt !== undefined) return;
     run.end(this.now());
     if (run.frames === undefined) this.runs.delete(run.id);
-    else this.ended++;
+    else {
+      this.ended++;
+      this.endedChars += run.chars;
+    }
     this.untrack(run.state);
     this.sweep();
   }
@@ -120,17 +128,19 @@ export class BackgroundRuns {
     return this.runs.size;
   }
 
-  /** Forgets ended runs past their retention, and the oldest beyond MAX_ENDED_RUNS (the map keeps insertion order). */
+  /**
+   * Forgets ended runs past their retention, and the oldest beyond MAX_ENDED_RUNS or
+   * MAX_ENDED_CHARS (the map keeps insertion order, which is nearly the order they ended in).
+   */
   private sweep(): void {
     if (this.ended === 0) return;
     const oldest = this.now() - BACKGROUND_RETENTION_MS;
-    let over = this.ended - MAX_ENDED_RUNS;
     for (const [id, run] of this.runs) {
       if (run.endedAt === undefined) continue;
-      if (run.endedAt > oldest && over <= 0) continue;
+      if (run.endedAt > oldest && this.ended <= MAX_ENDED_RUNS && this.endedChars <= MAX_ENDED_CHARS) continue;
       this.runs.delete(id);
       this.ended--;
-      over--;
+      this.endedChars -= run.chars;
       if (this.ended === 0) return;
     }
   }

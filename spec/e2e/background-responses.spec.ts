@@ -186,6 +186,21 @@ describe('e2e: background responses (OpenAI background mode)', () => {
     await closed;
   });
 
+  it('a background turn of a conversation is added to it once completed; the next turn sees it', async () => {
+    const conversation = await alice().conversations.create({});
+    upstream().enqueue({ text: 'Noted in the background.' });
+    const created = await alice().responses.create({ model: 'up:m', input: 'Remember 42.', conversation: conversation.id, background: true });
+    expect(created).to.deep.include({ status: 'queued', conversation: { id: conversation.id } });
+    await settled(alice(), created.id);
+    const items = (await alice().conversations.items.list(conversation.id, { order: 'asc' })).data;
+    expect(items.map((item) => item.type)).to.deep.equal(['message', 'message']);
+    upstream().enqueue({ text: '42.' });
+    await alice().responses.create({ model: 'up:m', input: 'Which number?', conversation: conversation.id });
+    const history = (upstream().requests[1]!.body as { messages: { role: string; content: unknown }[] }).messages;
+    expect(history.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'user']);
+    expect(JSON.stringify(history[1]!.content)).to.contain('Noted in the background.');
+  });
+
   it('a WebSocket turn refuses background (a background response is created over HTTP)', async () => {
     const { WebSocket } = await import('ws');
     const socket = new WebSocket(`${up.lip().url.replace('http', 'ws')}/v1/responses`, { headers: { authorization: `Bearer ${ALICE}` } });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest } from '../../lib/frontends/openai-responses/index.js';
-import { BACKGROUND_RETENTION_MS, BackgroundRun, BackgroundRuns, MAX_ENDED_RUNS, followRun } from '../../lib/server/background-runs.js';
+import { BACKGROUND_RETENTION_MS, BackgroundRun, BackgroundRuns, MAX_ENDED_CHARS, MAX_ENDED_RUNS, followRun } from '../../lib/server/background-runs.js';
 import type { RequestState } from '../../lib/server/request-state.js';
 
 const state = (responseId: string): RequestState => ({ requestId: `req-${responseId}`, startedAt: 0, routeGroup: '/v1/responses', responseId, background: true });
@@ -132,6 +132,28 @@ describe('server/background-runs', () => {
       expect(runs.find('resp_0', 'alice')).to.equal(undefined);
       expect(runs.find('resp_1', 'alice')).to.not.equal(undefined);
       expect(runs.find(`resp_${MAX_ENDED_RUNS}`, 'alice')).to.not.equal(undefined);
+    });
+
+    it('at most MAX_ENDED_CHARS of ended runs\' frames: the oldest go first, a running one stays whatever its size', () => {
+      const runs = runsOf();
+      const big = `event: e\ndata: ${'x'.repeat(MAX_ENDED_CHARS / 4 - 20)}\n\n`;
+      const running = run('resp_running');
+      runs.add(running);
+      running.push(big + big + big + big + big);
+      const ended = [0, 1, 2, 3].map((i) => {
+        const r = run(`resp_${i}`);
+        runs.add(r);
+        r.push(big);
+        runs.finish(r);
+        return r;
+      });
+      expect(ended.map((r) => runs.find(r.id, 'alice') !== undefined)).to.deep.equal([true, true, true, true]);
+      const fifth = run('resp_4');
+      runs.add(fifth);
+      fifth.push(big);
+      runs.finish(fifth);
+      expect([...ended, fifth].map((r) => runs.find(r.id, 'alice') !== undefined)).to.deep.equal([false, true, true, true, true]);
+      expect(runs.find('resp_running', 'alice')).to.equal(running);
     });
   });
 
