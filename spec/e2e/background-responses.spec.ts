@@ -105,6 +105,8 @@ describe('e2e: background responses (OpenAI background mode)', () => {
     const whole = await eventsOf(await alice().responses.retrieve(id, { stream: true }));
     expect(whole).to.deep.equal(events);
     expect((await alice().responses.retrieve(id)).output_text).to.equal('One two three.');
+    // The SDK's own resume helper (responses.stream with response_id) reads the same.
+    expect((await alice().responses.stream({ response_id: id }).finalResponse()).output_text).to.equal('One two three.');
   });
 
   it('a streamed one goes on when its client leaves; resumed after the last sequence number read, the two parts are the whole stream', async () => {
