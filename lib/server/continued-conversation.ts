@@ -2,18 +2,19 @@ import type { Runtime } from '../core/runtime.js';
 import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
 import type { Continuation } from '../frontends/protocol.js';
+import type { BackgroundRuns } from './background-runs.js';
 
 /**
  * The stored conversation a request continues (Responses `previous_response_id`, an Anthropic
  * thread's `previous_message_id`); undefined when it continues none. A 404 for one not stored (or
  * stored by another protocol) names the field as the client's protocol does (`continuation.previousParam`);
- * a 400 for a background response still `running` here (it is stored when it ends).
+ * a 400 for a background response still running here (it is stored when it ends).
  */
-export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, continuation: Continuation | undefined, principal: string, running?: (id: string) => boolean): Promise<Conversation | undefined> {
+export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, continuation: Continuation | undefined, principal: string, background?: Pick<BackgroundRuns, 'running'>): Promise<Conversation | undefined> {
   const previous = continuation?.previousResponseId;
   if (previous === undefined) return undefined;
   // A background response is stored when it ends: until then it cannot be continued.
-  if (running?.(previous) === true) {
+  if (background?.running(previous, principal) === true) {
     throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${previous}' is still running in the background: continue from it once it has ended (poll it with GET /v1/responses/${previous})`, { param: continuation!.previousParam ?? 'previous_response_id' });
   }
   try {

@@ -56,7 +56,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
     // A continued conversation (Responses previous_response_id): the stored turns come first.
-    conversation = await continuedConversation(runtime, decoded.continuation, principal, background && ((id) => background.running(id, principal)));
+    conversation = await continuedConversation(runtime, decoded.continuation, principal, background);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {
