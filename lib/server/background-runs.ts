@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SSE_KEEPALIVE } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
+import type { FollowSink, RelayedFollow } from './cancel-relay.js';
 
 /** How long the events of a streamed background response stay resumable after it ended. */
 export const BACKGROUND_RETENTION_MS = 10 * 60_000;
@@ -144,6 +145,44 @@ export class BackgroundRuns {
       if (this.ended === 0) return;
     }
   }
+}
+
+/**
+ * Another instance follows a run of this one (CancelRelay.follow): its frames after the cursor
+ * go to `sink`, then its end; undefined when no such run (with its stream kept) is here.
+ */
+export function followForRelay(runs: BackgroundRuns, follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>): (() => void) | undefined {
+  const run = runs.find(follow.responseId, follow.principal);
+  if (run?.frames === undefined) return undefined;
+  return run.follow(follow.after, (frame) => (frame === undefined ? sink.end() : sink.frames([frame])));
+}
+
+/**
+ * Follows a run of another instance through the relay for one client, as followRun does for a
+ * run of this one (a copy of the frames that came, fed by the relay); false when no other
+ * instance runs it. A lost relay cuts the client off, so that it resumes.
+ */
+export async function followElsewhere(res: ServerResponse, relay: CancelRelayLike, follow: RelayedFollow, o: FollowOptions, now: () => number = Date.now): Promise<boolean> {
+  const copy = new BackgroundRun(follow.responseId, follow.principal, { requestId: '', startedAt: 0, routeGroup: '' }, true, () => undefined);
+  let cut = false;
+  const stop = await relay.follow(follow, {
+    frames: (frames) => { for (const frame of frames) copy.push(frame); },
+    end: () => copy.end(now()),
+    lost: () => {
+      cut = true;
+      res.destroy();
+      copy.end(now());
+    },
+  });
+  if (stop === undefined) return false;
+  if (!cut) await followRun(res, copy, -1, o);
+  stop();
+  return true;
+}
+
+/** What followElsewhere needs of the relay. */
+export interface CancelRelayLike {
+  follow(follow: RelayedFollow, sink: FollowSink): Promise<(() => void) | undefined>;
 }
 
 export interface FollowOptions {

@@ -4,7 +4,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import type { Frontend, StoredResponseRoutes } from '../frontends/protocol.js';
 import type { StoredResponseAction } from './route-table.js';
 import { sendError, sendJson } from './send.js';
-import { BACKGROUND_RETENTION_MS, followRun, type BackgroundRuns, type FollowOptions } from './background-runs.js';
+import { BACKGROUND_RETENTION_MS, followElsewhere, followRun, type BackgroundRuns, type FollowOptions } from './background-runs.js';
 import type { CancelRelay } from './cancel-relay.js';
 
 /** Background responses (`background: true`) as a retrieval sees them: this instance's runs, and others' through the relay. */
@@ -45,14 +45,14 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
       routes.retrieve(request.query); // its 400s first
       const after = routes.streamAfter?.(request.query);
       const run = background.runs.find(id, principal);
-      if (after !== undefined && run?.frames !== undefined) {
-        await followRun(res, run, after, { ...background.follow, contentType: request.frontend.streamContentType, headers: { 'cache-control': 'no-store' } });
-        return;
-      }
       if (after !== undefined) {
-        // Known (or the 404), but with no stream kept here.
-        await continuity.loadResponse(id, principal).catch(async (err: unknown) => { if (await runningElsewhere(background, id, principal) === undefined) throw err; });
-        throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume here: only a background response created with stream: true is streamed again, by the instance that runs it, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended; retrieve it without stream`, { param: 'stream' });
+        const options = { ...background.follow, contentType: request.frontend.streamContentType, headers: { 'cache-control': 'no-store' } };
+        // Its stream, kept here or by the instance running it (continuity shared through Redis).
+        if (run?.frames !== undefined) return await followRun(res, run, after, options);
+        if (background.relay !== undefined && await followElsewhere(res, background.relay, { principal, responseId: id, after }, options)) return;
+        // Known (or the 404), but with no stream kept.
+        await continuity.loadResponse(id, principal);
+        throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume: only a background response created with stream: true is streamed again, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended; retrieve it without stream`, { param: 'stream' });
       }
       if (run !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.running(), { 'cache-control': 'no-store' });
     }

@@ -149,30 +149,45 @@ backends:
     });
   });
 
-  it('a background response made on one instance is polled on the others while it runs, cancelled from another by id alone, and shows cancelled everywhere after', async () => {
+  it('a background response made on one instance is polled on the others while it runs, its stream resumed on another, cancelled from a third by id alone', async () => {
     upstream.reset();
     const [runs, other, third] = [lips[2]!, lips[0]!, lips[1]!];
     const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: ALICE, maxRetries: 0 });
     upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
     const closed = upstream.nextClose();
-    const created = await client(runs.url).responses.create({ model: 'up:m', input: 'Long job.', background: true, stream: false });
-    expect(created).to.deep.include({ status: 'queued', background: true });
-    await until(async () => upstream.requests.length === 1);
+    // Created streamed on one instance; the client leaves after the first text.
+    const left = new AbortController();
+    const created = await fetch(`${runs.url}/v1/responses`, {
+      method: 'POST', signal: left.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}` },
+      body: JSON.stringify({ model: 'up:m', input: 'Long job.', background: true, stream: true }),
+    });
+    const head = await readUntil(created.body!.getReader(), 'response.output_text.delta');
+    left.abort();
+    const id = /"id":"(resp_[^"]+)"/.exec(head)![1]!;
+    const read = sseEvents(head.slice(0, head.lastIndexOf('\n\n') + 2));
+    const last = read.at(-1)!.sequence_number as number;
     // Polled on another instance: the one running it answers through Redis.
-    const polled = await client(other.url).responses.retrieve(created.id);
-    expect(polled).to.deep.include({ id: created.id, background: true });
-    expect(polled.status).to.be.oneOf(['queued', 'in_progress']);
-    // Its events are kept where it runs: another instance says so (400 naming stream), not 404.
-    const elsewhere = await client(other.url).responses.retrieve(created.id, { stream: true }).then(() => undefined, (err: InstanceType<typeof OpenAI.APIError>) => err);
-    expect([elsewhere?.status, (elsewhere?.error as { param?: string } | undefined)?.param]).to.deep.equal([400, 'stream']);
-    const cancelled = await client(third.url).responses.cancel(created.id);
-    expect(cancelled).to.deep.include({ id: created.id, status: 'cancelled' });
+    const polled = await client(other.url).responses.retrieve(id);
+    expect(polled).to.deep.include({ id, background: true, status: 'in_progress' });
+    // Resumed on another instance: its frames come through Redis from where it runs.
+    const resumed = await fetch(`${other.url}/v1/responses/${id}?stream=true&starting_after=${last}`, { headers: { authorization: `Bearer ${ALICE}` } });
+    expect(resumed.status).to.equal(200);
+    const reader = resumed.body!.getReader();
+    const cancelled = await client(third.url).responses.cancel(id);
+    expect(cancelled).to.deep.include({ id, status: 'cancelled' });
     await closed;
+    const rest = sseEvents(await readUntil(reader, undefined));
+    const all = [...read, ...rest];
+    expect(all.map((e) => e.sequence_number)).to.deep.equal(all.map((_, i) => i));
+    expect(rest.map((e) => e.type).slice(-2)).to.deep.equal(['response.failed', 'error']);
     for (const lip of lips) {
-      await until(async () => (await client(lip.url).responses.retrieve(created.id)).status === 'cancelled');
+      await until(async () => (await client(lip.url).responses.retrieve(id)).status === 'cancelled');
     }
-    // Cancelling again, anywhere, answers it as it ended.
-    expect(await client(other.url).responses.cancel(created.id)).to.deep.include({ id: created.id, status: 'cancelled' });
+    // Once ended, its whole stream reads the same on every instance; cancelling again anywhere answers it as it ended.
+    const whole = await Promise.all(lips.map(async (lip) => readUntil((await fetch(`${lip.url}/v1/responses/${id}?stream=true`, { headers: { authorization: `Bearer ${ALICE}` } })).body!.getReader(), undefined)));
+    expect(new Set(whole).size).to.equal(1);
+    expect(sseEvents(whole[0]!)).to.deep.equal(all);
+    expect(await client(other.url).responses.cancel(id)).to.deep.include({ id, status: 'cancelled' });
   });
 
   it('a stored response is retrieved, listed and deleted on other instances than the one that made it; once deleted, none shows it', async () => {
@@ -283,3 +298,26 @@ backends:
     expect(metrics).to.match(/lip_continuity_store_healthy\{store="redis"\} 1/);
   });
 });
+
+/** Reads a stream's text until `until` has come (undefined: its end). */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, until: string | undefined): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  while (until === undefined || !text.includes(until)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      if (until !== undefined) throw new Error(`the stream ended before ${until}`);
+      return text;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+/** The JSON events of an SSE text (keepalive comments left out). */
+function sseEvents(text: string): Record<string, unknown>[] {
+  return text.split('\n\n').flatMap((frame) => {
+    const data = frame.split('\n').find((line) => line.startsWith('data: '));
+    return data === undefined ? [] : [JSON.parse(data.slice(6)) as Record<string, unknown>];
+  });
+}
