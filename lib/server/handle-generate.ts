@@ -352,6 +352,8 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     });
     if (over) subscription.unsubscribe();
   });
+  // The request is accounted for (access log, metrics, span) once the run has ended.
+  state.settled = ended;
   try {
     if (stream) {
       await followRun(res, run, -1, {

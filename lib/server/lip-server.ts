@@ -687,6 +687,25 @@ export class LipServer {
    */
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inflight.delete(state);
+    if (state.settled === undefined) this.account(req, res, state);
+    else {
+      // A background response's request is accounted for once its run has ended (its tokens, its span).
+      void state.settled.then(() => {
+        try {
+          this.account(req, res, state);
+        } catch (err) {
+          reportInternalError('server.finish', err, state.requestId);
+        }
+      });
+    }
+    if (this.closing) {
+      this.http.closeIdleConnections();
+      if (this.inflight.size === 0) this.idle?.();
+    }
+  }
+
+  /** The metrics, the SERVER span and the access-log line of a request that ended. */
+  private account(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     const config = this.runtime.config;
     const traffic = state.system !== true || config.observability.include_system_routes;
     const status = res.headersSent ? res.statusCode : 499;
@@ -744,10 +763,6 @@ export class LipServer {
         error: state.errorCode || undefined,
         aborted: aborted || undefined,
       });
-    }
-    if (this.closing) {
-      this.http.closeIdleConnections();
-      if (this.inflight.size === 0) this.idle?.();
     }
   }
 }

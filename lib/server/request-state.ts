@@ -29,6 +29,11 @@ export interface RequestState {
   sessionId?: string;
   /** The id the response was given before it ran (Responses). */
   responseId?: string;
+  /**
+   * Settles when the request's work is over, when that outlives its response (the run of a
+   * background response it created): its metrics, span and access-log line wait for it.
+   */
+  settled?: Promise<void>;
   /** A background response's run (background-runs.ts): a cancel of its id alone, by its principal, ends it. */
   background?: boolean;
   /** The protocol's answer to a cancel of this response (Responses: a `cancelled` Response object). */

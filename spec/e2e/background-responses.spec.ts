@@ -239,6 +239,30 @@ describe('e2e: a background response holds its request\'s admission while it run
   });
 });
 
+describe('e2e: a background response\'s request is logged once its run has ended', () => {
+  let upstream: Emulator;
+  before(async () => { upstream = await startOpenAIChatEmulator(); });
+  after(() => upstream?.close());
+
+  it('its access-log line carries the run\'s backend and tokens, written after the response completed', async () => {
+    const lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, 'logging: { access_log: true }'));
+    try {
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      upstream.enqueue({ text: ['Slow ', 'answer.'], usage: { input: 11, output: 6 }, dripMs: 30 });
+      const created = await client.responses.create({ model: 'up:m', input: 'x', background: true });
+      const lines = () => lip.logs.filter((l) => l.message === 'request' && l.route === '/v1/responses' && l.method === 'POST');
+      // Answered at once, but not logged before the run ended.
+      expect(lines()).to.deep.equal([]);
+      await settled(client, created.id);
+      for (let i = 0; i < 200 && lines().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(lines()).to.have.length(1);
+      expect(lines()[0]).to.deep.include({ status: 200, backend: 'up:m', input_tokens: 11, output_tokens: 6, stream: false });
+    } finally {
+      await lip.close();
+    }
+  });
+});
+
 describe('e2e: a background response at shutdown', () => {
   let upstream: Emulator;
   let dir: string;
