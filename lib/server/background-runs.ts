@@ -68,13 +68,20 @@ export class BackgroundRun {
    * new one, then undefined when it ends (at once if it has). Returns what stops following.
    */
   follow(after: number, follower: Follower): () => void {
-    for (const frame of (this.frames ?? []).slice(after + 1)) follower(frame);
+    const kept = this.frames ?? [];
+    for (const frame of kept.slice(after + 1)) follower(frame);
     if (this.endedAt !== undefined) {
       follower(undefined);
       return () => undefined;
     }
-    this.followers.add(follower);
-    return () => { this.followers.delete(follower); };
+    // A cursor ahead of what came so far: the frames up to it are skipped as they come.
+    let ahead = Math.max(0, after + 1 - kept.length);
+    const own: Follower = ahead === 0 ? follower : (frame) => {
+      if (frame !== undefined && ahead > 0) ahead--;
+      else follower(frame);
+    };
+    this.followers.add(own);
+    return () => { this.followers.delete(own); };
   }
 }
 

@@ -44,6 +44,16 @@ describe('server/background-runs', () => {
       expect(late).to.deep.equal([frame(3), frame(4), undefined]);
     });
 
+    it('a cursor ahead of the frames so far skips the frames up to it as they come', () => {
+      const r = run('resp_a');
+      r.push(frame(0));
+      const seen: (string | undefined)[] = [];
+      r.follow(2, (f) => seen.push(f));
+      r.push(frame(1) + frame(2) + frame(3));
+      r.end(1);
+      expect(seen).to.deep.equal([frame(3), undefined]);
+    });
+
     it('a run created without stream keeps no frames', () => {
       const r = run('resp_a', false);
       r.push(frame(0));
