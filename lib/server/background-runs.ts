@@ -63,6 +63,14 @@ export class BackgroundRun {
     for (const follower of followers) follower(undefined);
   }
 
+  /** Tells `watcher` of each new frame and of its end; returns what stops telling it. */
+  watch(watcher: () => void): () => void {
+    if (this.endedAt !== undefined) return () => undefined;
+    const follower: Follower = () => watcher();
+    this.followers.add(follower);
+    return () => { this.followers.delete(follower); };
+  }
+
   /**
    * Follows its stream: the frames after sequence number `after` (-1: all) at once, then each
    * new one, then undefined when it ends (at once if it has). Returns what stops following.
@@ -196,53 +204,72 @@ export interface FollowOptions {
   readonly contentType: string;
   readonly headers: Record<string, string>;
   readonly keepaliveMs: number;
-  /** Unsent bytes the response may hold; beyond, the connection is closed (the client can resume). */
-  readonly maxBufferedBytes: number;
+  /** How long a client may take none of the stream (its connection full) before it is cut off; it can resume. */
+  readonly stalledMs?: number;
 }
+
+/** How long a client may leave its connection full before it is cut off (it resumes from where it was). */
+export const STALLED_CLIENT_MS = 60_000;
 
 /**
  * Streams a run to one client: status 200 and the frames after `after`, then each new one, a
  * keepalive comment while none comes, until the run ends (the response ends) or the client
- * leaves (the run goes on). A client that reads too slowly is cut off rather than buffered
- * without bound; it resumes with the last sequence number it read. Resolves when the response
- * is over.
+ * leaves (the run goes on). The frames are written as fast as the client takes them: a
+ * resumption of a long stream waits for its connection to drain (the run keeps the frames
+ * anyway), and a client that takes nothing for `stalledMs` is cut off; it resumes with the last
+ * sequence number it read. Resolves when the response is over.
  */
 export function followRun(res: ServerResponse, run: BackgroundRun, after: number, o: FollowOptions): Promise<void> {
   return new Promise((resolve) => {
     res.writeHead(200, { ...o.headers, 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     res.flushHeaders();
+    const frames = run.frames ?? [];
+    let next = after + 1;
     let wrote = false;
-    const timer = o.keepaliveMs > 0
+    let full = false;
+    let over = false;
+    const keepalive = o.keepaliveMs > 0
       ? setInterval(() => {
-        if (!wrote && !res.destroyed) res.write(SSE_KEEPALIVE);
+        if (!wrote && !full && !res.destroyed) res.write(SSE_KEEPALIVE);
         wrote = false;
       }, o.keepaliveMs)
       : undefined;
-    timer?.unref();
-    let unfollow: (() => void) | undefined;
-    let over = false;
+    keepalive?.unref();
+    let stalled: NodeJS.Timeout | undefined;
+    let unwatch: (() => void) | undefined;
     const stop = () => {
       if (over) return;
       over = true;
-      if (timer !== undefined) clearInterval(timer);
-      unfollow?.();
+      if (keepalive !== undefined) clearInterval(keepalive);
+      clearTimeout(stalled);
+      unwatch?.();
       resolve();
     };
-    res.once('close', stop);
-    unfollow = run.follow(after, (frame) => {
-      if (over) return;
-      if (frame === undefined) {
+    const drained = () => {
+      full = false;
+      clearTimeout(stalled);
+      pump();
+    };
+    const pump = () => {
+      if (over || full) return;
+      while (next < frames.length) {
+        wrote = true;
+        if (!res.write(frames[next++])) {
+          full = true;
+          res.once('drain', drained);
+          stalled = setTimeout(() => { res.destroy(); stop(); }, o.stalledMs ?? STALLED_CLIENT_MS);
+          stalled.unref();
+          return;
+        }
+      }
+      if (run.endedAt !== undefined) {
         res.end();
         stop();
-        return;
       }
-      wrote = true;
-      res.write(frame);
-      if (res.writableLength > o.maxBufferedBytes) {
-        res.destroy();
-        stop();
-      }
-    });
-    if (over) unfollow();
+    };
+    res.once('close', stop);
+    unwatch = run.watch(pump);
+    pump();
+    if (over) unwatch();
   });
 }

@@ -358,7 +358,6 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     if (stream) {
       await followRun(res, run, -1, {
         contentType: r.frontend.streamContentType, headers: r.headers(), keepaliveMs: runtime.config.server.keepalive_interval,
-        maxBufferedBytes: runtime.config.server.max_buffered_bytes,
       });
     } else {
       // The answer to the create is the response as created: queued (OpenAI's), whatever ran since.

@@ -554,7 +554,7 @@ export class LipServer {
         if (principal === undefined) return;
         const request = { action: match.action, id: match.id, principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
         const server = this.runtime.config.server;
-        const background = { runs: this.background, relay: this.relay?.relay, follow: { keepaliveMs: server.keepalive_interval, maxBufferedBytes: server.max_buffered_bytes } };
+        const background = { runs: this.background, relay: this.relay?.relay, follow: { keepaliveMs: server.keepalive_interval } };
         return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; }, background);
       }
       case 'resource': {
