@@ -221,6 +221,8 @@ export const STALLED_CLIENT_MS = 60_000;
  */
 export function followRun(res: ServerResponse, run: BackgroundRun, after: number, o: FollowOptions): Promise<void> {
   return new Promise((resolve) => {
+    // A client that left meanwhile (while another instance was asked for the stream).
+    if (res.destroyed) return resolve();
     res.writeHead(200, { ...o.headers, 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const frames = run.frames ?? [];
