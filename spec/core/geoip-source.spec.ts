@@ -116,7 +116,8 @@ describe('geoip: the managed country database', () => {
     await new Promise((r) => setTimeout(r, 100));
     fresh.close();
     expect(asked, 'fresh: nothing asked').to.deep.equal([]);
-    const old = (Date.now() - 48 * 3_600_000) / 1_000;
+    // Two days older than the stale source's clock (DECEMBER), whatever the real date is.
+    const old = (DECEMBER - 48 * 3_600_000) / 1_000;
     utimesSync(join(dir, 'country.mmdb'), old, old);
     const stale = new GeoipSource(managedSettings({ source: 'managed', local_path: join(dir, 'country.mmdb'), url: `${base}/free/country-{YYYY}-{MM}.mmdb.gz` }), { dispatcher: new Agent(), now: () => DECEMBER });
     try {
