@@ -1,14 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import type { Config } from '../../lib/config/index.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { eventually, readRecords } from './recording-helpers.js';
+import { eventually, readRecords, useChatRecording } from './recording-helpers.js';
 
 /**
  * A background response (`background: true`) is recorded when its run ends, with everything it
@@ -17,26 +10,10 @@ import { eventually, readRecords } from './recording-helpers.js';
  */
 describe('recording: background responses are recorded whole when they end (serve -> file -> replay)', function () {
   this.timeout(30_000);
-  let oc: Emulator;
-  let lip: RunningLip;
-  let dir: string;
-  let file: string;
-  let config: Config;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lip-rec-background-'));
-    file = join(dir, 'traffic.jsonl');
-    oc = await startOpenAIChatEmulator();
-    config = testConfig(`  - { id: oc, kind: openai-chat, base_url: "${oc.url}", api_key: k-0123456789 }`, `recording: { enabled: true, path: "${file}" }`);
-    lip = await startLip(config);
-  });
-  after(async () => {
-    await lip?.close();
-    await oc?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useChatRecording('lip-rec-background-');
 
   it('holds the run\'s events (the answer was only the queued object) and replays as same', async () => {
+    const { oc, lip, file, config } = suite();
     const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     oc.enqueue({ text: ['Slow ', 'and ', 'steady.'], dripMs: 20 });
     const created = await openai.responses.create({ model: 'oc:gpt-4o', input: 'A proverb?', background: true });

@@ -1,5 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../lib/config/index.js';
 import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
 
 /** Polls until `check` holds (recording is written off the request path). */
 export async function eventually<T>(read: () => T, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -19,4 +25,37 @@ export function readRecords(path: string): ExchangeRecord[] {
     if (typeof r === 'string') throw new Error(r);
     return r;
   });
+}
+
+/** What useChatRecording gives a suite once its `before` hook ran. */
+export interface ChatRecording {
+  readonly oc: Emulator;
+  readonly lip: RunningLip;
+  /** The recording file lip writes. */
+  readonly file: string;
+  /** lip's config (a replay runs under it). */
+  readonly config: Config;
+}
+
+/**
+ * Registers the hooks of a recording suite: an OpenAI Chat emulator (backend `oc`) and lip
+ * recording every exchange into a file of a new temporary folder (`prefix` names it); all of it
+ * closed and removed after the suite. The returned function gives what `before` made.
+ */
+export function useChatRecording(prefix: string): () => ChatRecording {
+  let suite: ChatRecording | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    const file = join(dir, 'traffic.jsonl');
+    const oc = await startOpenAIChatEmulator();
+    const config = testConfig(`  - { id: oc, kind: openai-chat, base_url: "${oc.url}", api_key: k-0123456789 }`, `recording: { enabled: true, path: "${file}" }`);
+    suite = { oc, file, config, lip: await startLip(config) };
+  });
+  after(async () => {
+    await suite?.lip.close();
+    await suite?.oc.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => suite!;
 }

@@ -1,15 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
-import type { Config } from '../../lib/config/index.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { eventually, readRecords } from './recording-helpers.js';
+import { eventually, readRecords, useChatRecording } from './recording-helpers.js';
 
 /**
  * A Responses turn that names stored items by id (`item_reference`) is recorded with the items in
@@ -17,26 +10,10 @@ import { eventually, readRecords } from './recording-helpers.js';
  */
 describe('recording: Responses item references are recorded resolved (serve -> file -> replay)', function () {
   this.timeout(30_000);
-  let oc: Emulator;
-  let lip: RunningLip;
-  let dir: string;
-  let file: string;
-  let config: Config;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lip-rec-item-refs-'));
-    file = join(dir, 'traffic.jsonl');
-    oc = await startOpenAIChatEmulator();
-    config = testConfig(`  - { id: oc, kind: openai-chat, base_url: "${oc.url}", api_key: k-0123456789 }`, `recording: { enabled: true, path: "${file}" }`);
-    lip = await startLip(config);
-  });
-  after(async () => {
-    await lip?.close();
-    await oc?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useChatRecording('lip-rec-item-refs-');
 
   it('holds the named items instead of the references, and replays as same', async () => {
+    const { oc, lip, file, config } = suite();
     const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     oc.enqueue({ text: 'Paris.' });
     const first = await openai.responses.create({ model: 'oc:gpt-4o', input: 'Capital of France?' });

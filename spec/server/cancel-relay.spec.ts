@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { CancelRelay, type RelayedCancel } from '../../lib/server/cancel-relay.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
-/** The relay between instances over a real redis-server: questions reach every other instance, answers come back. */
-describe('server: the cancel relay (Redis pub/sub)', function () {
-  this.timeout(30_000);
-  let redis: RedisServer;
+/** A real redis-server for the suite, and the relays a test opens (closed after it). */
+function useRelays(): { redis: () => RedisServer; relays: CancelRelay[] } {
+  let redis: RedisServer | undefined;
   const relays: CancelRelay[] = [];
   before(async function () {
     redis = await requireRedisServer(this);
@@ -14,19 +13,27 @@ describe('server: the cancel relay (Redis pub/sub)', function () {
   afterEach(async () => {
     for (const relay of relays.splice(0)) await relay.close();
   });
+  return { redis: () => redis!, relays };
+}
+
+/** Until every relay of the prefix listens (Redis counts its subscribers). */
+async function listening(asker: CancelRelay, others: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await asker.ask({ principal: 'probe', path: '/probe' })).length === others) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the relays did not subscribe');
+}
+
+/** The relay between instances over a real redis-server: questions reach every other instance, answers come back. */
+describe('server: the cancel relay (Redis pub/sub)', function () {
+  this.timeout(30_000);
+  const { redis, relays } = useRelays();
 
   const open = (prefix: string, cancelled: number, seen: RelayedCancel[] = []) => {
-    const relay = new CancelRelay(redis.url, prefix, 500, (cancel) => { seen.push(cancel); return { found: false, forbidden: false, cancelled }; });
+    const relay = new CancelRelay(redis().url, prefix, 500, (cancel) => { seen.push(cancel); return { found: false, forbidden: false, cancelled }; });
     relays.push(relay);
     return relay;
-  };
-  /** Until every relay of the prefix listens (Redis counts its subscribers). */
-  const listening = async (asker: CancelRelay, others: number) => {
-    for (let i = 0; i < 200; i++) {
-      if ((await asker.ask({ principal: 'probe', path: '/probe' })).length === others) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error('the relays did not subscribe');
   };
 
   it('asks every other instance of its prefix, not itself and not another prefix, and gathers their answers', async () => {
@@ -56,19 +63,11 @@ describe('server: the cancel relay (Redis pub/sub)', function () {
 /** A background response's stream followed on the instance running it, through the relay. */
 describe('server: streams followed through the relay', function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  const relays: CancelRelay[] = [];
-  before(async function () {
-    redis = await requireRedisServer(this);
-  });
-  after(() => redis?.close());
-  afterEach(async () => {
-    for (const relay of relays.splice(0)) await relay.close();
-  });
+  const { redis, relays } = useRelays();
 
   /** A relay whose instance runs `runs` (response id -> its frames so far and its followers). */
   const open = (prefix: string, runs: Map<string, { frames: string[]; followers: Set<(frame: string | undefined) => void>; ended: boolean }> = new Map()) => {
-    const relay = new CancelRelay(redis.url, prefix, 500, () => ({ found: false, forbidden: false, cancelled: 0 }), (follow, sink) => {
+    const relay = new CancelRelay(redis().url, prefix, 500, () => ({ found: false, forbidden: false, cancelled: 0 }), (follow, sink) => {
       const run = runs.get(follow.responseId);
       if (run === undefined || follow.principal !== 'alice') return undefined;
       sink.frames(run.frames.slice(follow.after + 1));
@@ -82,13 +81,6 @@ describe('server: streams followed through the relay', function () {
     });
     relays.push(relay);
     return relay;
-  };
-  const listening = async (asker: CancelRelay, others: number) => {
-    for (let i = 0; i < 200; i++) {
-      if ((await asker.ask({ principal: 'probe', path: '/probe' })).length === others) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error('the relays did not subscribe');
   };
   const sink = () => {
     const got: string[] = [];
