@@ -56,6 +56,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
       max_request_body_bytes: size('8MiB'),
       max_concurrent_requests: { type: 'integer', minimum: 0, default: 0 },
+      max_background_responses: { type: 'integer', minimum: 0, default: 256 },
       shutdown_timeout: duration('15s'),
       drain_delay: duration('5s'),
       keepalive_interval: duration('15s'),

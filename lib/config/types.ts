@@ -7,6 +7,8 @@ export interface ServerConfig {
   port: number;
   max_request_body_bytes: number;
   max_concurrent_requests: number;
+  /** Responses background responses running at once (they outlive their requests); 0 refuses `background: true`. */
+  max_background_responses: number;
   shutdown_timeout: number;
   /** After SIGTERM: how long /readyz answers 503 while the listener still accepts, before it closes. */
   drain_delay: number;

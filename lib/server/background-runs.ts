@@ -104,6 +104,8 @@ export class BackgroundRun {
 export class BackgroundRuns {
   private readonly runs = new Map<string, BackgroundRun>();
   private ended = 0;
+  /** Runs that have not ended. */
+  private active = 0;
   private endedChars = 0;
 
   constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now) {}
@@ -111,13 +113,20 @@ export class BackgroundRuns {
   add(run: BackgroundRun): void {
     this.sweep();
     this.runs.set(run.id, run);
+    this.active++;
     this.track(run.state);
+  }
+
+  /** Runs that have not ended yet. */
+  get inProgress(): number {
+    return this.active;
   }
 
   /** The run has ended (and what it stored is written): its followers end, and it stops counting as in flight. */
   finish(run: BackgroundRun): void {
     if (run.endedAt !== undefined) return;
     run.end(this.now());
+    this.active--;
     if (run.frames === undefined) this.runs.delete(run.id);
     else {
       this.ended++;

@@ -140,6 +140,14 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   state.generation = { frontend: frontend.id, model: context.call.model, stream: context.call.stream, meta };
   const routeHeader = req.headers['x-lip-route'];
   if (context.continuation?.background === true && route.background !== undefined && background !== undefined) {
+    const limit = runtime.config.server.max_background_responses;
+    if (background.inProgress >= limit) {
+      fail(limit === 0
+        ? new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'background responses are switched off on this server (server.max_background_responses: 0)', { param: 'background' })
+        : new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} background responses running at once`, { retryAfter: 1 }), identityHeaders(aLeg, resumeToken, meta, state));
+      runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
+      return;
+    }
     const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, headers: () => identityHeaders(aLeg, resumeToken, meta, state) }, route.background, background);
     await run;
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });

@@ -26,7 +26,7 @@ describe('config/loadConfig', () => {
   it('accepts the embedded default and fills every default', () => {
     const c = loadConfig(undefined);
     expect(c.source).to.equal('<embedded default>');
-    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
+    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, max_background_responses: 256, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
     expect(c.identity).to.deep.equal({ upstream: { user_agent: { mode: 'proxy' }, app_url: { mode: 'proxy' }, app_title: { mode: 'proxy' } }, downstream: { server: { mode: 'proxy' } } });
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { createRuntime } from '../../lib/core/runtime.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip } from '../helpers/lip.js';
@@ -236,6 +237,38 @@ describe('e2e: a background response holds its request\'s admission while it run
       if (served === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(served?.output_text).to.equal('served');
+  });
+});
+
+describe('e2e: server.max_background_responses bounds the background responses running at once', () => {
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, 'server: { max_background_responses: 1 }');
+
+  it('beyond it a create is a 429 (Retry-After), other requests are served; once one ended another starts; 0 refuses background', async () => {
+    const upstream = up.emulators.up!;
+    upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+    const closed = upstream.nextClose();
+    const first = await up.openai().responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    const over = await rejection(up.openai().responses.create({ model: 'up:m', input: 'Another.', background: true }));
+    expect([over.status, (over.error as { code: string }).code, over.headers?.get('retry-after')]).to.deep.equal([429, 'LIP_ERR_SERVER_OVERLOADED', '1']);
+    expect(over.message).to.contain('limit of 1 background responses');
+    upstream.enqueue({ text: 'served' });
+    expect((await up.openai().responses.create({ model: 'up:m', input: 'x' })).output_text).to.equal('served');
+    await up.openai().responses.cancel(first.id);
+    await closed;
+    await settled(up.openai(), first.id);
+    upstream.enqueue({ text: 'next' });
+    let second: Response | undefined;
+    for (let i = 0; i < 200 && second === undefined; i++) {
+      second = await up.openai().responses.create({ model: 'up:m', input: 'Another.', background: true }).catch(() => undefined);
+      if (second === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await settled(up.openai(), second!.id)).output_text).to.equal('next');
+    // Reloaded with 0: background responses are switched off.
+    const config = up.lip().server.config;
+    await up.lip().server.reload(createRuntime({ ...config, server: { ...config.server, max_background_responses: 0 } }));
+    const off = await rejection(up.openai().responses.create({ model: 'up:m', input: 'x', background: true }));
+    expect([off.status, (off.error as { param: string }).param]).to.deep.equal([400, 'background']);
+    expect(off.message).to.contain('switched off');
   });
 });
 
