@@ -329,3 +329,28 @@ describe('e2e: a background response at shutdown', () => {
     }
   });
 });
+
+describe('e2e: background responses on every HTTP backend kind', () => {
+  const kinds = ['openai-chat', 'openai-responses', 'anthropic', 'gemini', 'custom-openresponses'] as const;
+  const up = useUpstreams(Object.fromEntries(kinds.map((kind) => [kind.replace(/[^a-z]/g, ''), { kind }])));
+
+  for (const kind of kinds) {
+    const row = kind.replace(/[^a-z]/g, '');
+    it(`${kind}: streamed in the background, resumed after it ended from any sequence number, retrieved completed with the upstream's text and usage`, async () => {
+      up.emulators[row]!.enqueue({ text: ['The ', 'answer ', 'is ', '42.'], usage: { input: 7, output: 5 } });
+      const events = await eventsOf(await up.openai().responses.create({ model: `${row}:m`, input: 'The answer?', background: true, stream: true }));
+      expect(events.at(-1)!.type).to.equal('response.completed');
+      const id = (events[0] as { response: Response }).response.id;
+      for (const after of [0, 4, events.length - 2]) {
+        expect(await eventsOf(await up.openai().responses.retrieve(id, { stream: true, starting_after: after }))).to.deep.equal(events.slice(after + 1));
+      }
+      const stored = await up.openai().responses.retrieve(id);
+      expect(stored).to.deep.include({ status: 'completed', background: true });
+      expect(stored.output_text).to.equal('The answer is 42.');
+      expect(stored.usage).to.deep.include({ input_tokens: 7, output_tokens: 5 });
+      // The stored object is the one the stream completed with.
+      const completed = (events.at(-1) as { response: Response }).response;
+      expect(JSON.parse(JSON.stringify(stored.output))).to.deep.equal(JSON.parse(JSON.stringify(completed.output)));
+    });
+  }
+});
