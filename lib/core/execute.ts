@@ -84,6 +84,8 @@ export interface ExecuteContext {
    * are busy): a streaming response commits its headers then instead of waiting silently.
    */
   readonly onQueued?: () => void;
+  /** Told when an attempt starts: the route resolved to a candidate (a background response's create is answered then). */
+  readonly onAttempt?: () => void;
   /** Told when the extensions' request stages start and end (the server's 102 keep-alive). */
   readonly onRequestStages?: (running: boolean) => void;
   /** The frontend (protocol) id the request came through, for extensions and observations. */
@@ -439,6 +441,7 @@ export class Executor {
     }
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
+    ctx.onAttempt?.();
     const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
     const info: AttemptInfo | undefined = stats && watched ? {
       requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,

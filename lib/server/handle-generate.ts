@@ -289,9 +289,10 @@ interface BackgroundRequest {
 }
 
 /**
- * A background response (`continuation.background`): the request is answered at once (the
- * response object `queued`; a streamed one follows the run's events instead, and may leave
- * without ending it), while the call runs detached from it, as a run of `runs`. Its own request
+ * A background response (`continuation.background`): the request is answered as soon as its
+ * route has resolved to a first attempt (the response object `queued`; a streamed one follows
+ * the run's events instead, and may leave without ending it), or with the error of a run that
+ * failed before that (no response is made then), while the call runs detached from it, as a run of `runs`. Its own request
  * state (the response id, its principal and conversation) is what the cancel endpoints find and
  * the shutdown ends. The collected response is stored when it ends: completed as any stored
  * response, cancelled or failed with that ending (BackgroundRoute.ending) and what it had
@@ -313,20 +314,33 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
   const run = new BackgroundRun(responseId, r.principal, runState, stream, (started) => route.running(context, started));
   const encoder = stream ? servedModelEncoder((c) => r.route.streamEncoder(c), context, () => r.meta.candidateKey, runtime.config.routing.echo_requested_model) : undefined;
   const collector = new Collector();
+  // The create is answered once the route has resolved to a first attempt, or the run ended before.
+  let attempted!: () => void;
+  const firstAttempt = new Promise<void>((resolve) => { attempted = resolve; });
   const events = runtime.executor.execute(context.call, {
+    onAttempt: () => attempted(),
     requestId: state.requestId, meta: r.meta, principal: r.principal, keyId: state.keyId, aLeg: r.aLeg, pendingALeg: r.pendingALeg,
     frontendId: r.frontend.id, userAgent: typeof r.req.headers['user-agent'] === 'string' ? r.req.headers['user-agent'] : undefined,
     clientHeaders: r.req.headers, trace: state.trace, cancelReason: () => runState.cancelled,
     routeHeader: typeof r.req.headers['x-lip-route'] === 'string' ? r.req.headers['x-lip-route'] : undefined,
   });
+  /** A failure before the create was answered and before any output (a route that cannot be resolved): the create's own error. */
+  let early: LipError | undefined;
+  let answered = false;
   const ended = new Promise<void>((resolve) => {
     let over = false;
     const end = (failure?: LipError) => {
       if (over) return;
       over = true;
       subscription?.unsubscribe();
+      attempted();
       const response = collector.response;
       const error = failure ?? (response.error !== undefined ? new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 }) : undefined);
+      if (error !== undefined && !answered && !run.started) {
+        early = error;
+        resolve();
+        return;
+      }
       try {
         if (encoder !== undefined) run.push(error !== undefined ? encoder.error(error) : encoder.end());
         if (error !== undefined) state.errorCode = error.code;
@@ -342,7 +356,6 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
       });
     };
     runState.abort = (err) => end(err ?? new LipError('LIP_ERR_REQUEST_CANCELLED', 'the background response was cancelled'));
-    runs.add(run);
     let subscription: { unsubscribe(): void } | undefined;
     subscription = events.subscribe({
       next(event) {
@@ -360,6 +373,18 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     });
     if (over) subscription.unsubscribe();
   });
+  // Meanwhile (request stages may take a while) a shutdown ends the run through the request.
+  state.abort = (err) => runState.abort?.(err);
+  await firstAttempt;
+  state.abort = undefined;
+  answered = true;
+  if (early !== undefined) {
+    // Answered as any request failing before output: no response was created.
+    state.errorCode = early.code;
+    sendError(res, r.frontend, early, r.headers());
+    return;
+  }
+  runs.add(run);
   // The request is accounted for (access log, metrics, span) once the run has ended.
   state.settled = ended;
   try {

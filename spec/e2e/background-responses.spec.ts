@@ -69,7 +69,8 @@ function framesOf(text: string): ResponseStreamEvent[] {
  * survives its client leaving and is resumed with `starting_after`.
  */
 describe('e2e: background responses (OpenAI background mode)', () => {
-  const up = useUpstreams({ up: { kind: 'openai-chat' } }, `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }`);
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }
+routing: { unknown_model: reject }`);
   const upstream = () => up.emulators.up!;
   let client: OpenAI | undefined;
   const alice = () => (client ??= new OpenAI({ baseURL: `${up.lip().url}/v1`, apiKey: ALICE, maxRetries: 0 }));
@@ -168,6 +169,16 @@ describe('e2e: background responses (OpenAI background mode)', () => {
     const unstored = await rejection(alice().responses.create({ model: 'up:m', input: 'x', background: true, store: false }));
     expect([unstored.status, (unstored.error as { param: string }).param]).to.deep.equal([400, 'background']);
 
+    // A route that cannot be resolved fails the create itself, as it fails a request that runs in it: no response is made.
+    const unrouted = await rejection(alice().responses.create({ model: 'nowhere:m', input: 'x', background: true }));
+    const inRequest = await rejection(alice().responses.create({ model: 'nowhere:m', input: 'x' }));
+    expect([unrouted.status, (unrouted.error as { code: string }).code]).to.deep.equal([inRequest.status, (inRequest.error as { code: string }).code]);
+    expect(unrouted.status).to.be.within(400, 499);
+    for (const stream of [true, false]) {
+      const failed = await rejection(alice().responses.create({ model: 'nowhere:m', input: 'x', background: true, stream }));
+      expect(failed.status).to.equal(inRequest.status);
+    }
+
     upstream().enqueue({ text: 'done' });
     const plain = await alice().responses.create({ model: 'up:m', input: 'x', background: true });
     await settled(alice(), plain.id);
@@ -237,6 +248,21 @@ describe('e2e: a background response holds its request\'s admission while it run
       if (served === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(served?.output_text).to.equal('served');
+  });
+});
+
+describe('e2e: a background create refused by a request stage is the request\'s refusal', () => {
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, 'features:\n  - { id: secrets-guard, config: { mode: block } }');
+
+  it('secrets-guard in block mode: the create is the 400 a request gets (no response is made, no upstream request), streamed or not', async () => {
+    const input = `deploy with sk-proj-${'a1B2c3D4'.repeat(6)}`;
+    const inRequest = await rejection(up.openai().responses.create({ model: 'up:m', input }));
+    expect(inRequest.status).to.equal(400);
+    for (const stream of [false, true]) {
+      const refused = await rejection(up.openai().responses.create({ model: 'up:m', input, background: true, stream }));
+      expect([refused.status, (refused.error as { code: string }).code]).to.deep.equal([inRequest.status, (inRequest.error as { code: string }).code]);
+    }
+    expect(up.emulators.up!.requests).to.have.length(0);
   });
 });
 
