@@ -30,9 +30,11 @@ export class BackgroundRun {
 
   /**
    * `state` is what the cancel endpoints and the shutdown find it by (its `abort` ends the run);
-   * `object` makes its protocol's response object while it runs.
+   * `object` makes its protocol's response object while it runs, `items` a page of its input
+   * items (for a list query; a 400 LipError for a malformed one).
    */
-  constructor(readonly id: string, readonly principal: string, readonly state: RequestState, streamed: boolean, private readonly object: (started: boolean) => unknown) {
+  constructor(readonly id: string, readonly principal: string, readonly state: RequestState, streamed: boolean, private readonly object: (started: boolean) => unknown,
+    readonly items?: (query: URLSearchParams) => unknown) {
     this.frames = streamed ? [] : undefined;
   }
 

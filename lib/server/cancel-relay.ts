@@ -14,6 +14,8 @@ export interface RelayedCancel {
   readonly background?: boolean;
   /** Only its object while it runs (a retrieval of a background response running elsewhere): nothing is cancelled. */
   readonly peek?: boolean;
+  /** With `peek`: a page of its input items instead, for this list query. */
+  readonly items?: string;
   /** The cancel's own path (the cancelled attempts' reason). */
   readonly path: string;
 }

@@ -170,7 +170,8 @@ export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestS
   if (cancel.background === true) {
     if (cancel.peek === true) {
       const run = runs?.find(cancel.responseId ?? '', cancel.principal);
-      return run === undefined || run.endedAt !== undefined ? { found: false, forbidden: false, cancelled: 0 } : { found: true, forbidden: false, cancelled: 0, body: run.running() };
+      if (run === undefined || run.endedAt !== undefined || (cancel.items !== undefined && run.items === undefined)) return { found: false, forbidden: false, cancelled: 0 };
+      return { found: true, forbidden: false, cancelled: 0, body: cancel.items !== undefined ? run.items!(new URLSearchParams(cancel.items)) : run.running() };
     }
     const state = mine.find((s) => s.background === true && s.responseId === cancel.responseId);
     if (state === undefined) return { found: false, forbidden: false, cancelled: 0 };

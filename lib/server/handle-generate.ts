@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tap } from 'rxjs/internal/operators/tap';
-import { Collector, collect, unansweredResult, validateCall, type CollectedResponse } from '../canonical/index.js';
+import { Collector, collect, unansweredResult, validateCall, type CollectedResponse, type Message } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute } from '../frontends/protocol.js';
+import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import type { RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
@@ -148,7 +148,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
       return;
     }
-    const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, headers: () => identityHeaders(aLeg, resumeToken, meta, state) }, route.background, background);
+    const input = context.continuation.input ?? decoded.call.messages;
+    const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, input, createdAt: arrivedAt, headers: () => identityHeaders(aLeg, resumeToken, meta, state) }, route.background, background);
     await run;
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
     return;
@@ -286,6 +287,9 @@ interface BackgroundRequest {
   readonly save: (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => void;
   readonly persisted: (() => Promise<void>) | undefined;
   readonly headers: () => Record<string, string>;
+  /** The request's own input (what its stored response lists as input items) and when it arrived. */
+  readonly input: readonly Message[];
+  readonly createdAt: number;
 }
 
 /**
@@ -311,7 +315,13 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
   // The request itself is no longer what a cancel of the response finds: its run is.
   state.responseId = undefined;
   state.cancelledResponse = undefined;
-  const run = new BackgroundRun(responseId, r.principal, runState, stream, (started) => route.running(context, started));
+  const stored = r.route.storedResponses;
+  const view = (): StoredResponseView => ({
+    id: responseId, previousResponseId: context.continuation?.previousResponseId, model: context.call.model, createdAt: r.createdAt,
+    input: r.input, output: new Collector().response, echo: context.continuation?.echo,
+  });
+  const run = new BackgroundRun(responseId, r.principal, runState, stream, (started) => route.running(context, started),
+    stored === undefined ? undefined : (query) => stored.inputItems(query)(view()));
   const encoder = stream ? servedModelEncoder((c) => r.route.streamEncoder(c), context, () => r.meta.candidateKey, runtime.config.routing.echo_requested_model) : undefined;
   const collector = new Collector();
   // The create is answered once the route has resolved to a first attempt, or the run ended before.

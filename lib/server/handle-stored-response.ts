@@ -56,6 +56,11 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
       }
       if (run !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.running(), { 'cache-control': 'no-store' });
     }
+    if (request.action === 'input_items' && background !== undefined) {
+      routes.inputItems(request.query); // its 400s first
+      const run = background.runs.find(id, principal);
+      if (run?.items !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.items(request.query), { 'cache-control': 'no-store' });
+    }
     if (request.action === 'delete') {
       await continuity.deleteResponse(id, principal);
       body = routes.deleted(id);
@@ -65,7 +70,7 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
         body = encode(await continuity.loadResponse(id, principal));
       } catch (err) {
         // A background response running on another instance is stored once it ends.
-        const running = request.action === 'retrieve' && background !== undefined ? await runningElsewhere(background, id, principal) : undefined;
+        const running = background !== undefined ? await runningElsewhere(background, id, principal, request.action === 'input_items' ? request.query : undefined) : undefined;
         if (running === undefined) throw err;
         body = running;
       }
@@ -78,9 +83,12 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
   }
 }
 
-/** The object of `principal`'s background response `id` while it runs on another instance (the relay's peek); undefined when none runs it. */
-async function runningElsewhere(background: BackgroundView, id: string, principal: string): Promise<unknown> {
+/**
+ * The object of `principal`'s background response `id` while it runs on another instance (the
+ * relay's peek), or with `items` a page of its input items; undefined when none runs it.
+ */
+async function runningElsewhere(background: BackgroundView, id: string, principal: string, items?: URLSearchParams): Promise<unknown> {
   if (background.relay === undefined) return undefined;
-  const answers = await background.relay.ask({ principal, responseId: id, background: true, peek: true, path: '' });
+  const answers = await background.relay.ask({ principal, responseId: id, background: true, peek: true, path: '', ...(items !== undefined ? { items: items.toString() } : {}) });
   return answers.find((a) => a.found)?.body;
 }

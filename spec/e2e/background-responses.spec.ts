@@ -134,6 +134,10 @@ routing: { unknown_model: reject }`);
     for (let i = 0; i < 500 && upstream().requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     const running = await alice().responses.retrieve(created.id);
     expect(running.status).to.be.oneOf(['queued', 'in_progress']);
+    // Its input items are listed while it runs, as they will be once it is stored.
+    const listed = (await alice().responses.inputItems.list(created.id)).data;
+    expect(listed.map((item) => item.type)).to.deep.equal(['message']);
+    expect(JSON.stringify(listed[0])).to.contain('Long job.');
     const bob = new OpenAI({ baseURL: `${up.lip().url}/v1`, apiKey: BOB, maxRetries: 0 });
     expect((await rejection(bob.responses.cancel(created.id))).status).to.be.oneOf([401, 404]);
     const cancelled = await alice().responses.cancel(created.id);
@@ -144,6 +148,7 @@ routing: { unknown_model: reject }`);
     expect(stored.error).to.deep.include({ message: `the background response was cancelled (POST /v1/responses/${created.id}/cancel)` });
     const again = await alice().responses.cancel(created.id);
     expect(again).to.deep.include({ id: created.id, status: 'cancelled' });
+    expect((await alice().responses.inputItems.list(created.id)).data).to.deep.equal(listed);
     expect((await rejection(bob.responses.retrieve(created.id))).status).to.equal(404);
   });
 

@@ -169,6 +169,8 @@ backends:
     // Polled on another instance: the one running it answers through Redis.
     const polled = await client(other.url).responses.retrieve(id);
     expect(polled).to.deep.include({ id, background: true, status: 'in_progress' });
+    const items = (await client(other.url).responses.inputItems.list(id)).data;
+    expect(JSON.stringify(items)).to.contain('Long job.');
     // Resumed on another instance: its frames come through Redis from where it runs.
     const resumed = await fetch(`${other.url}/v1/responses/${id}?stream=true&starting_after=${last}`, { headers: { authorization: `Bearer ${ALICE}` } });
     expect(resumed.status).to.equal(200);

@@ -73,10 +73,13 @@ describe('server: cancels of background responses (principal alone)', () => {
     const [run] = runs();
     const objects: unknown[] = [];
     const backgroundRuns = {
-      find: (id: string, principal: string) => (id === 'resp_b' && principal === 'alice' ? { endedAt: objects.length > 0 ? 1 : undefined, running: () => ({ id, status: 'in_progress' }) } : undefined),
+      find: (id: string, principal: string) => (id === 'resp_b' && principal === 'alice' ? {
+        endedAt: objects.length > 0 ? 1 : undefined, running: () => ({ id, status: 'in_progress' }), items: (query: URLSearchParams) => ({ object: 'list', order: query.get('order') }),
+      } : undefined),
     } as never;
     expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.deep.equal({ found: true, forbidden: false, cancelled: 0, body: { id: 'resp_b', status: 'in_progress' } });
     expect(run.aborted).to.deep.equal([]);
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, items: 'order=asc', path: '' }, [run], backgroundRuns).body).to.deep.equal({ object: 'list', order: 'asc' });
     expect(cancelRelayed({ principal: 'bob', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.include({ found: false });
     objects.push('ended');
     expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.include({ found: false });
