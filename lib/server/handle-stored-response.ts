@@ -33,7 +33,13 @@ export interface StoredResponseRequest {
  * with `store: false`, expired, deleted, another principal's or another protocol's is the same 404,
  * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND`), and the frontend writes the answer. Failures answer
  * in the protocol's envelope; answers are never cached (`cache-control: no-store`).
+ *
+ * With `background`, a background response is answered while it runs (not stored yet): its
+ * object and input items from its run, here or through the relay on the instance running it,
+ * and `?stream=true` follows its kept stream (after `starting_after`) wherever it is kept; any
+ * other response has no stream to follow (400 naming `stream`).
  * @see spec/e2e/stored-responses.spec.ts
+ * @see spec/e2e/background-responses.spec.ts
  */
 export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void, background?: BackgroundView): Promise<void> {
   const { id, principal, routes } = request;
@@ -70,7 +76,8 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
         body = encode(await continuity.loadResponse(id, principal));
       } catch (err) {
         // A background response running on another instance is stored once it ends.
-        const running = background !== undefined ? await runningElsewhere(background, id, principal, request.action === 'input_items' ? request.query : undefined) : undefined;
+        const missing = err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND';
+        const running = background !== undefined && missing ? await runningElsewhere(background, id, principal, request.action === 'input_items' ? request.query : undefined) : undefined;
         if (running === undefined) throw err;
         body = running;
       }
