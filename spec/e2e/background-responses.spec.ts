@@ -308,19 +308,30 @@ describe('e2e: a background response\'s request is logged once its run has ended
   before(async () => { upstream = await startOpenAIChatEmulator(); });
   after(() => upstream?.close());
 
-  it('its access-log line carries the run\'s backend and tokens, written after the response completed', async () => {
+  it('its access-log line is written when the run ends, not before, with its attempts, ending, backend and tokens', async () => {
     const lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, 'logging: { access_log: true }'));
     try {
       const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
-      upstream.enqueue({ text: ['Slow ', 'answer.'], usage: { input: 11, output: 6 }, dripMs: 30 });
-      const created = await client.responses.create({ model: 'up:m', input: 'x', background: true });
       const lines = () => lip.logs.filter((l) => l.message === 'request' && l.route === '/v1/responses' && l.method === 'POST');
-      // Answered at once, but not logged before the run ended.
+      const until = async (count: number) => {
+        for (let i = 0; i < 500 && lines().length < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        return lines();
+      };
+      // A run that cannot end by itself: answered, and not logged while it runs.
+      upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
+      const closed = upstream.nextClose();
+      const stalled = await client.responses.create({ model: 'up:m', input: 'x', background: true });
+      for (let i = 0; i < 500 && upstream.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await client.responses.retrieve(stalled.id)).status).to.be.oneOf(['queued', 'in_progress']);
       expect(lines()).to.deep.equal([]);
+      await client.responses.cancel(stalled.id);
+      await closed;
+      expect((await until(1))[0]).to.deep.include({ status: 200, error: 'LIP_ERR_REQUEST_CANCELLED', attempts: 1, stream: false });
+      // One that completes: its tokens.
+      upstream.enqueue({ text: ['Slow ', 'answer.'], usage: { input: 11, output: 6 } });
+      const created = await client.responses.create({ model: 'up:m', input: 'x', background: true });
       await settled(client, created.id);
-      for (let i = 0; i < 200 && lines().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(lines()).to.have.length(1);
-      expect(lines()[0]).to.deep.include({ status: 200, backend: 'up:m', input_tokens: 11, output_tokens: 6, stream: false });
+      expect((await until(2))[1]).to.deep.include({ status: 200, backend: 'up:m', input_tokens: 11, output_tokens: 6, stream: false });
     } finally {
       await lip.close();
     }
