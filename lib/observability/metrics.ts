@@ -25,6 +25,8 @@ export interface MetricsSources {
   models(): ReadonlySet<string>;
   /** The model catalog's snapshot (`model_catalog`; undefined when it is off). */
   catalog?(): { readonly loadedAtMs?: number } | undefined;
+  /** Responses background responses of this process: running, and ended ones whose streams are kept. */
+  background?(): { readonly running: number; readonly kept: number };
 }
 
 /** One finished HTTP request, as the access log sees it. */
@@ -76,6 +78,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_circuits` | gauge | state (open, half_open) |
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_upstream_queue_depth` | gauge | backend (requests waiting for a connection) |
+ * | `lip_background_responses` | gauge | state (running, kept: ended, their streams kept for resuming) |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
@@ -168,6 +171,14 @@ export class Metrics {
         this.reset();
         const catalog = sources().catalog?.();
         if (catalog !== undefined) this.set(catalog.loadedAtMs === undefined ? 0 : catalog.loadedAtMs / 1000);
+      },
+    });
+    new client.Gauge({
+      name: 'lip_background_responses', help: 'Responses background responses of this process: running, and ended ones whose streams are kept for resuming.', labelNames: ['state'], registers,
+      collect() {
+        const background = sources().background?.();
+        this.set({ state: 'running' }, background?.running ?? 0);
+        this.set({ state: 'kept' }, background?.kept ?? 0);
       },
     });
     new client.Gauge({

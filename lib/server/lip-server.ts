@@ -167,6 +167,7 @@ export class LipServer {
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
       models: () => configuredModels(this.runtime),
+      background: () => ({ running: this.background.inProgress, kept: this.background.size - this.background.inProgress }),
       catalog: () => {
         const snapshot = this.runtime.catalog?.source.snapshot;
         return this.runtime.catalog === undefined ? undefined : snapshot === undefined ? {} : { loadedAtMs: Date.parse(snapshot.loadedAt) };

@@ -272,13 +272,18 @@ describe('e2e: a background create refused by a request stage is the request\'s 
 });
 
 describe('e2e: server.max_background_responses bounds the background responses running at once', () => {
-  const up = useUpstreams({ up: { kind: 'openai-chat' } }, 'server: { max_background_responses: 1 }');
+  const up = useUpstreams({ up: { kind: 'openai-chat' } }, 'server: { max_background_responses: 1 }\nobservability: { metrics: { enabled: true } }');
+  const gauge = async (state: string) => {
+    const body = (await httpRequest(`${up.lip().url}/metrics`, { method: 'GET' })).body;
+    return Number(new RegExp(`^lip_background_responses\\{state="${state}"\\} (\\d+)$`, 'm').exec(body)?.[1]);
+  };
 
   it('beyond it a create is a 429 (Retry-After), other requests are served; once one ended another starts; 0 refuses background', async () => {
     const upstream = up.emulators.up!;
     upstream.enqueue({ text: ['started ', 'never'], fault: { stall: 'after_output' } });
     const closed = upstream.nextClose();
     const first = await up.openai().responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    expect(await gauge('running')).to.equal(1);
     const over = await rejection(up.openai().responses.create({ model: 'up:m', input: 'Another.', background: true }));
     expect([over.status, (over.error as { code: string }).code, over.headers?.get('retry-after')]).to.deep.equal([429, 'LIP_ERR_SERVER_OVERLOADED', '1']);
     expect(over.message).to.contain('limit of 1 background responses');
@@ -294,6 +299,12 @@ describe('e2e: server.max_background_responses bounds the background responses r
       if (second === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect((await settled(up.openai(), second!.id)).output_text).to.equal('next');
+    // Both ended; neither was streamed, so no stream is kept.
+    expect([await gauge('running'), await gauge('kept')]).to.deep.equal([0, 0]);
+    upstream.enqueue({ text: 'streamed' });
+    for await (const _ of await up.openai().responses.create({ model: 'up:m', input: 'x', background: true, stream: true })) { /* read it all */ }
+    for (let i = 0; i < 200 && await gauge('running') > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect([await gauge('running'), await gauge('kept')]).to.deep.equal([0, 1]);
     // Reloaded with 0: background responses are switched off.
     const config = up.lip().server.config;
     await up.lip().server.reload(createRuntime({ ...config, server: { ...config.server, max_background_responses: 0 } }));
