@@ -71,6 +71,11 @@ const MAX_MESSAGE_CHARS = 256 * 1024;
  * channel (`<key_prefix>cancel:<instance>`). The asker waits for as many answers as Redis says
  * received the question, at most two command timeouts; an instance that does not answer in time
  * counts as having cancelled nothing, and so does every instance while Redis cannot be reached.
+ *
+ * The same channels carry background responses' questions (a poll's peek, a cancel by id) and
+ * their streams: `follow` asks for one, and the instance keeping it (`followHere`) sends its
+ * frames to the asker's channel until it ends or the asker unfollows (`serve`).
+ * @see spec/server/cancel-relay.spec.ts
  */
 export class CancelRelay {
   private readonly id = randomBytes(9).toString('base64url');

@@ -39,7 +39,12 @@ const forbidden = () => new LipError('LIP_ERR_CANCEL_FORBIDDEN', 'cancellation f
  * own object (`route.cancelledResponse`). Requests are found among the server's in-flight
  * requests, and with `relay` (continuity shared through Redis) among those of every other
  * instance too (CancelRelay, cancelRelayed).
+ *
+ * A Responses cancel of a background response comes first and needs no token
+ * (cancelBackgroundResponse): its principal's, running here or elsewhere, it ends that response
+ * alone; ended, it is answered as it ended (`storedBackground`).
  * @see spec/e2e/sessions.spec.ts
+ * @see spec/e2e/background-responses.spec.ts
  */
 export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>, relay?: CancelRelay, storedBackground?: (id: string) => Promise<unknown>): Promise<{ status: number; body: unknown }> {
   const { principal, id } = request;
@@ -163,6 +168,9 @@ function cancelHere(states: readonly RequestState[], aLegId: string, reason: str
  * A cancel relayed by another instance (CancelRelay), authorised there: a Responses cancel
  * first checks that the response runs here in the caller's conversation (by A-leg, or by the
  * client's session id), then, like an A-leg cancel, cancels the conversation's requests here.
+ * A background one (`background`) ends that response's run here, if it is its principal's;
+ * with `peek` nothing is cancelled: it answers the running response's object (or, with `items`,
+ * a page of its input items) from `runs`.
  */
 export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestState>, runs?: BackgroundRuns): RelayedAnswer {
   const mine = [...inflight].filter((s) => s.principal === cancel.principal && s.aLegId !== undefined);
