@@ -214,6 +214,8 @@ export interface StoredResponseDraft {
  * `load` and `chain` reject with the 404 of an id the caller has no response of.
  */
 export interface StoredResponses {
+  /** Whose they are (what a protocol keeps per caller is named after it: Gemini's list of cached contents). */
+  readonly principal: string;
   load(id: string): Promise<StoredResponseView>;
   /** The responses of `id`'s chain (through `previousResponseId`), oldest first, `id`'s last. */
   chain(id: string): Promise<readonly StoredResponseView[]>;
@@ -233,7 +235,7 @@ export interface StoredResponses {
  * place of the client's. A reference that names no item of the caller's stored responses rejects
  * with a LipError naming it.
  */
-export type ResolveReferences = (body: unknown, responses: StoredResponses) => Promise<unknown> | undefined;
+export type ResolveReferences = (body: unknown, responses: StoredResponses, params?: Readonly<Record<string, string>>) => Promise<unknown> | undefined;
 
 /**
  * A protocol's own resource (Responses conversations and their items): `path` with `{name}`
@@ -243,7 +245,7 @@ export type ResolveReferences = (body: unknown, responses: StoredResponses) => P
  * errors) and, with a store shared between instances, answers once the writes are there.
  */
 export interface ResourceRoute {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   handle(request: ResourceRequest): Promise<unknown>;
 }
@@ -251,9 +253,11 @@ export interface ResourceRoute {
 export interface ResourceRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  /** The parsed JSON body of a POST (undefined for an empty one, GET and DELETE). */
+  /** The parsed JSON body of a POST or PATCH (undefined for an empty one, GET and DELETE). */
   readonly body: unknown;
   readonly responses: StoredResponses;
+  /** How long the store keeps a record after it was saved (`continuity.ttl`), in milliseconds. */
+  readonly retentionMs: number;
 }
 
 /**

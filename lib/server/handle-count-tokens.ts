@@ -38,7 +38,7 @@ export async function handleCountTokens(
   res.once('close', abort);
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
-    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal));
+    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal), params);
     if (resolving !== undefined) body = await resolving;
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();

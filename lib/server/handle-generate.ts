@@ -49,7 +49,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     // What the body names instead of carrying (Responses item_reference, conversation), from the caller's stored responses.
-    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal));
+    const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal), params);
     if (resolving !== undefined) body = await resolving;
     const identity = sessionIdentity(req, body);
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });

@@ -15,25 +15,27 @@ export interface ResourceCall {
   readonly principal: string;
   /** `server.max_request_body_bytes`. */
   readonly maxBodyBytes: number;
+  /** `continuity.ttl`. */
+  readonly retentionMs: number;
 }
 
 /**
- * A protocol's own resource (`ResourceRoute`, Responses conversations): the body of a POST read
+ * A protocol's own resource (`ResourceRoute`: Responses conversations, Gemini cached contents): the body of a POST or PATCH read
  * within the body limit and parsed (an empty one is none), the route's answer sent as JSON
- * (`cache-control: no-store`), a POST's or DELETE's once a store shared between instances has written what it kept,
+ * (`cache-control: no-store`), a change's (POST, PATCH, DELETE) once a store shared between instances has written what it kept,
  * a failure in the protocol's envelope.
  * @see spec/e2e/conversations.spec.ts
  */
 export async function handleResource(req: IncomingMessage, res: ServerResponse, call: ResourceCall, continuity: ContinuityStore, failed: (code: string) => void): Promise<void> {
   try {
     let body: unknown;
-    if (call.route.method === 'POST') {
+    if (call.route.method === 'POST' || call.route.method === 'PATCH') {
       const raw = await readBody(req, call.maxBodyBytes);
       if (raw.length > 0) body = parseJson(raw);
     } else {
       req.resume();
     }
-    const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal) });
+    const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs });
     // What a POST or DELETE kept is in a shared store before the answer; a read waits for nothing.
     if (call.route.method !== 'GET') await continuity.persisted?.();
     sendJson(res, 200, answer, { 'cache-control': 'no-store' });

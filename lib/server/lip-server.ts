@@ -564,7 +564,7 @@ export class LipServer {
           req.resume();
           return;
         }
-        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes };
+        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
         return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
       }
       case 'generate': {

@@ -1,5 +1,6 @@
 import { LipError } from '../../errors/index.js';
 import type { CountTokensRoute } from '../protocol.js';
+import { resolveCachedContent } from './cached-contents.js';
 import { badField } from './decode-contents.js';
 import { modelOfPath } from './model-path.js';
 import { decodeGenerateContent } from './decode-request.js';
@@ -15,6 +16,15 @@ import { decodeGenerateContent } from './decode-request.js';
 export const geminiCountTokensRoute: CountTokensRoute = {
   path: '/v1beta/models/{model}:countTokens',
   match: (pathname) => modelOfPath(pathname, 'countTokens'),
+  // A whole request may name a cached content: it counts as the request would run.
+  resolveReferences(body, responses, params) {
+    const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined;
+    const key = b?.generateContentRequest !== undefined ? 'generateContentRequest' : 'generate_content_request';
+    const resolving = b === undefined ? undefined : resolveCachedContent(b[key], responses, params);
+    return resolving?.then((inner) => ({ ...b, [key]: inner }), (err: unknown) => {
+      throw err instanceof LipError && err.param !== undefined ? underRequest(err) : err;
+    });
+  },
   decode(body, context) {
     const model = context.params.model ?? '';
     const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined;

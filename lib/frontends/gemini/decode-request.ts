@@ -1,5 +1,6 @@
-import type { Call, GeminiProviderOptions, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import type { Call, GeminiProviderOptions, Message, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
+import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall, markLastCacheable } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import type { DecodedRequest } from '../protocol.js';
@@ -26,8 +27,65 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   const body = normalizeKeys(raw);
   validate(body);
   const b = body as Json;
-  // Context kept at Google, and output lip cannot give: refused, not ignored.
-  if (typeof b.cachedContent === 'string' && b.cachedContent.length > 0) throw badField('cachedContent', 'cached contents are kept by Google and cannot be used through lip; send the contents themselves', true);
+  const cached = b.cachedContent as Json | string | undefined | null;
+  if (typeof cached === 'string' && cached.length > 0) throw badField('cachedContent', 'a cached content is looked up for generateContent, streamGenerateContent and countTokens requests only; send the contents themselves');
+  if (cached === undefined || cached === null || typeof cached !== 'object') return { call: decodeBody(b, model, stream), hints: {} };
+  return { call: withCachedContent(b, cached, model, stream), hints: {} };
+}
+
+/**
+ * A request naming a cached content, with the cached content in place (cached-contents.ts
+ * `resolveCachedContent`): its contents come before the request's, and its system instruction,
+ * tools and tool config are the request's (a request that sets them itself is refused, as Google
+ * refuses it). The last block of the cached part gets a cache mark, so that a backend with
+ * explicit prompt caching (Anthropic, Bedrock, OpenAI breakpoints) caches the same prefix Google
+ * would have. An error in the contents names them as the client wrote them: `contents[i]` of the
+ * request, `cachedContent.contents[i]` of the cached content.
+ */
+function withCachedContent(b: Json, cached: Json, model: string, stream: boolean): Call {
+  for (const field of ['systemInstruction', 'tools', 'toolConfig']) {
+    if (b[field] !== undefined && b[field] !== null) throw badField(field, 'cannot be set in a request that names a cachedContent: the system instruction, tools and tool config are the cached content\'s');
+  }
+  const prefix = (cached.contents ?? []) as Json[];
+  const merged = { ...b, systemInstruction: cached.systemInstruction, tools: cached.tools, toolConfig: cached.toolConfig, contents: [...prefix, ...((b.contents ?? []) as Json[])] };
+  let call: Call;
+  try {
+    call = decodeBody(merged, model, stream);
+  } catch (err) {
+    throw err instanceof LipError ? inCachedOrOwn(err, prefix.length) : err;
+  }
+  return markCachedPart(call, decodeContents(prefix));
+}
+
+/** The call with the end of its cached part (`cachedMessages`, as they decode alone) marked for caching. */
+function markCachedPart(call: Call, cachedMessages: readonly Message[]): Call {
+  const k = cachedMessages.length;
+  const messages = call.messages;
+  // The last cached message may have taken the request's first model turn into it (consecutive model turns are one message).
+  const own = k === 0 ? 0 : cachedMessages[k - 1]!.parts.length;
+  const view = k === 0 ? [] : [...messages.slice(0, k - 1), { ...messages[k - 1]!, parts: messages[k - 1]!.parts.slice(0, own) }];
+  const prompt = { tools: call.tools, system: call.system, messages: view };
+  const marked = markLastCacheable(prompt, {});
+  if (marked === prompt) return call;
+  const rest = k === 0 ? [] : messages[k - 1]!.parts.slice(own);
+  const front = marked.messages.map((m, i) => (i === k - 1 && rest.length > 0 ? { ...m, parts: [...m.parts, ...rest] } : m));
+  return { ...call, tools: marked.tools, system: marked.system, messages: [...front, ...messages.slice(k)] };
+}
+
+/** A decode error of the merged contents, named by where the client wrote the content. */
+function inCachedOrOwn(err: LipError, cachedCount: number): LipError {
+  const m = err.param === undefined ? null : /^contents\[(\d+)\]/.exec(err.param);
+  if (!m) return err;
+  const i = Number(m[1]);
+  const named = i < cachedCount ? `cachedContent.contents[${i}]` : `contents[${i - cachedCount}]`;
+  const param = named + err.param!.slice(m[0].length);
+  const message = err.message.startsWith(`${err.param!}:`) ? `${param}${err.message.slice(err.param!.length)}` : err.message;
+  return new LipError(err.code, message, { param, status: err.status, retryable: err.retryable, ...(err.detail ? { detail: err.detail } : {}) });
+}
+
+/** A validated, key-normalised generateContent body -> Call. */
+function decodeBody(b: Json, model: string, stream: boolean): Call {
+  // Output lip cannot give: refused, not ignored.
   const modalities = (b.generationConfig?.responseModalities ?? []) as string[];
   const other = modalities.find((m) => m.toUpperCase() !== 'TEXT');
   if (other !== undefined) throw badField('generationConfig.responseModalities', `only TEXT output is supported (got ${JSON.stringify(other)})`, true);
@@ -97,7 +155,7 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
     options: options(b.generationConfig ?? {}),
     ...providerOptions(b),
   };
-  return { call, hints: {} };
+  return call;
 }
 
 /**

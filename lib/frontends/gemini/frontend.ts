@@ -1,4 +1,5 @@
 import type { Frontend } from '../protocol.js';
+import { cachedContentRoutes } from './cached-contents.js';
 import { geminiCountTokensRoute } from './count-tokens.js';
 import { geminiEmbeddingsRoutes } from './embeddings.js';
 import { encodeGeminiError } from './encode-error.js';
@@ -7,7 +8,8 @@ import { geminiRoutes } from './routes.js';
 
 /**
  * Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`,
- * `:countTokens`, `:embedContent` and `:batchEmbedContents`; `GET /v1beta/models`.
+ * `:countTokens`, `:embedContent` and `:batchEmbedContents`; `GET /v1beta/models`; the
+ * `cachedContents` resource (context caching, held by lip: cached-contents.ts).
  */
 export const geminiFrontend: Frontend = {
   id: 'gemini',
@@ -24,6 +26,7 @@ export const geminiFrontend: Frontend = {
   modelRoutes: geminiModelRoutes,
   countTokensRoute: geminiCountTokensRoute,
   embeddingsRoutes: geminiEmbeddingsRoutes,
+  resourceRoutes: cachedContentRoutes,
   queryKey: 'key',
   claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };

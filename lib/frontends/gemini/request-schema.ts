@@ -114,34 +114,38 @@ const computerUse = {
   },
 };
 
+const systemInstruction = { type: 'object', properties: { parts: { type: 'array', items: part } } };
+const tools = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval, codeExecution, urlContext,
+      googleMaps, fileSearch, retrieval, enterpriseWebSearch, exaAiSearch, parallelAiSearch, mcpServers, computerUse,
+    },
+  },
+};
+const toolConfig = {
+  type: 'object',
+  properties: {
+    functionCallingConfig: {
+      type: 'object',
+      properties: { mode: { enum: ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'] }, allowedFunctionNames: { type: 'array', items: { type: 'string' } } },
+    },
+    /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
+    retrievalConfig: { type: 'object', properties: { latLng: { type: 'object', properties: { latitude: { type: 'number' }, longitude: { type: 'number' } } }, languageCode: { type: 'string' } } },
+    includeServerSideToolInvocations: { type: 'boolean' },
+  },
+};
+
 export const generateContentSchema: Record<string, unknown> = {
   type: 'object',
   required: ['contents'],
   properties: {
     contents: { type: 'array', items: content },
-    systemInstruction: { type: 'object', properties: { parts: { type: 'array', items: part } } },
-    tools: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          functionDeclarations: { type: 'array', items: functionDeclaration }, googleSearch, googleSearchRetrieval, codeExecution, urlContext,
-          googleMaps, fileSearch, retrieval, enterpriseWebSearch, exaAiSearch, parallelAiSearch, mcpServers, computerUse,
-        },
-      },
-    },
-    toolConfig: {
-      type: 'object',
-      properties: {
-        functionCallingConfig: {
-          type: 'object',
-          properties: { mode: { enum: ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'] }, allowedFunctionNames: { type: 'array', items: { type: 'string' } } },
-        },
-        /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
-        retrievalConfig: { type: 'object', properties: { latLng: { type: 'object', properties: { latitude: { type: 'number' }, longitude: { type: 'number' } } }, languageCode: { type: 'string' } } },
-        includeServerSideToolInvocations: { type: 'boolean' },
-      },
-    },
+    systemInstruction,
+    tools,
+    toolConfig,
     generationConfig: {
       type: 'object',
       properties: {
@@ -169,7 +173,16 @@ export const generateContentSchema: Record<string, unknown> = {
         },
       },
     },
-    cachedContent: { type: 'string' }, // refused when set
+    /**
+     * A cached content's name (`cachedContents/...`), put in its place before the body is decoded
+     * (cached-contents.ts): then an object with its name and cached fields, as recordings keep it.
+     */
+    cachedContent: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'object', required: ['name'], properties: { name: { type: 'string' }, contents: { type: 'array', items: content }, systemInstruction, tools, toolConfig } },
+      ],
+    },
     /** Sent on only by the gemini backend (Call.providerOptions.gemini). */
     serviceTier: { type: 'string' },
     /** Sent on only by the gemini backend (Call.providerOptions.gemini). */

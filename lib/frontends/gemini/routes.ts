@@ -1,4 +1,5 @@
 import type { GenerateRoute } from '../protocol.js';
+import { resolveCachedContent } from './cached-contents.js';
 import { badField } from './decode-contents.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { encodeGenerateContentResponse } from './encode-response.js';
@@ -13,7 +14,8 @@ const JSON_ARRAY_WIRE = { contentType: 'application/json; charset=UTF-8', keepal
 /**
  * `/v1beta/models/{model}:method` (and `/v1/...`, `/v1beta1/...`). The model id may contain `:`
  * and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is the last `:` segment.
- * The path is percent-decoded. A stream is SSE with `?alt=sse` (what the SDKs ask for) and
+ * The path is percent-decoded. A body naming a `cachedContent` gets it put in its place before it
+ * is decoded (cached-contents.ts). A stream is SSE with `?alt=sse` (what the SDKs ask for) and
  * otherwise one JSON array written element by element (encode-json-array.ts).
  */
 function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRoute {
@@ -21,6 +23,7 @@ function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRou
     method: 'POST',
     path: `/v1beta/models/{model}:${method}`,
     match: (pathname) => modelOfPath(pathname, method),
+    resolveReferences: resolveCachedContent,
     decode: (body, context) => {
       // Google's `alt=proto` (protobuf) is not spoken here: JSON in its place would not parse.
       const alt = context.query.get('alt');
