@@ -1,3 +1,4 @@
+import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -236,6 +237,30 @@ backends:
     for (const client of clients) {
       const items = (await client.conversations.items.list(conversation.id, { order: 'asc' })).data as { role: string }[];
       expect(items.map((i) => i.role)).to.deep.equal(['user', 'user', 'assistant', 'user', 'assistant']);
+    }
+  });
+
+  it('a Gemini cached content made on one instance serves requests on the others, is listed and updated on every one, and deleted from a third', async () => {
+    const clients = lips.map((lip) => new GoogleGenAI({ apiKey: ALICE, httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } })) as [GoogleGenAI, GoogleGenAI, GoogleGenAI];
+    upstream.reset();
+    upstream.enqueue({ text: 'Chapter 3.' });
+    const cache = await clients[0].caches.create({ model: 'up:gpt-test', config: { systemInstruction: 'Use the book.', contents: [{ role: 'user', parts: [{ text: 'The book.' }] }] } });
+    const answer = await clients[1].models.generateContent({ model: 'up:gpt-test', contents: 'Where is the map?', config: { cachedContent: cache.name! } });
+    expect(answer.text).to.equal('Chapter 3.');
+    const sent = upstream.requests[0]!.body as { messages: { role: string; content: unknown }[] };
+    expect(sent.messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : (m.content as { text: string }[]).map((c) => c.text).join('')]))
+      .to.deep.equal([['system', 'Use the book.'], ['user', 'The book.'], ['user', 'Where is the map?']]);
+    const updated = await clients[2].caches.update({ name: cache.name!, config: { ttl: '120s' } });
+    for (const client of clients) {
+      const names: string[] = [];
+      for await (const c of await client.caches.list()) names.push(c.name!);
+      expect(names).to.include(cache.name);
+      expect((await client.caches.get({ name: cache.name! })).expireTime).to.equal(updated.expireTime);
+    }
+    await clients[2].caches.delete({ name: cache.name! });
+    for (const client of clients) {
+      const err = await client.caches.get({ name: cache.name! }).then(() => undefined, (e: unknown) => e as { status: number });
+      expect(err?.status).to.equal(404);
     }
   });
 

@@ -203,7 +203,8 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(decodeError({ contents: 'hi' }).message).to.equal('contents: must be an array (got "hi")');
     expect(decodeError({}).message).to.equal('contents: is required');
     expect(decodeError({ contents: [{ role: 'user', parts: [] }] }).param).to.equal('contents[0].parts');
-    expect(decodeError({ contents: [user('x')], cachedContent: 'cachedContents/abc' })).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'cachedContent' });
+    // A name reaches the decoder only where nothing looked it up (cached-contents.ts resolves it for generation and counts).
+    expect(decodeError({ contents: [user('x')], cachedContent: 'cachedContents/abc' })).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'cachedContent' });
     expect(decodeError({ contents: [user('x')], generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } })).to.deep.include({
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'generationConfig.responseModalities: only TEXT output is supported (got "IMAGE")',
     });
