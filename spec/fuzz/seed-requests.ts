@@ -430,6 +430,17 @@ const gemini: Json[] = [
     serviceTier: 'flex', continuationToken: 'tok-1', store: false,
     generationConfig: { enableEnhancedCivicAnswers: true, maxOutputTokens: 64 },
   },
+  // A request naming a cached content, as it is decoded (and recorded) once the name was looked up.
+  {
+    cachedContent: {
+      name: 'cachedContents/abc',
+      contents: [{ role: 'user', parts: [{ text: 'The manual.' }] }, { role: 'model', parts: [{ text: 'Read.' }, { functionCall: { name: 'lookup', args: { q: 'x' } } }] }],
+      systemInstruction: { parts: [{ text: 'Use it.' }] },
+      tools: [{ functionDeclarations: [{ name: 'lookup', parametersJsonSchema: schema }] }],
+      toolConfig: { functionCallingConfig: { mode: 'AUTO' } },
+    },
+    contents: [{ role: 'user', parts: [{ functionResponse: { name: 'lookup', response: { found: true } } }] }, { role: 'model', parts: [{ text: 'Found.' }] }],
+  },
 ];
 
 /** Seeds by frontend id. */

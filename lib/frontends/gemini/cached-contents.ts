@@ -260,14 +260,14 @@ function expiryOf(b: Json, now: number, retentionMs: number): number | undefined
   let at: number | undefined;
   if (b.ttl !== undefined) {
     const m = typeof b.ttl === 'string' ? /^(\d{1,12})(?:\.(\d{1,9}))?s$/.exec(b.ttl) : null;
-    if (!m) throw badField('ttl', `must be a duration in seconds such as "3600s" (got ${JSON.stringify(String(b.ttl).slice(0, 40))})`);
+    if (!m) throw badField('ttl', `must be a duration in seconds such as "3600s" (got ${shown(b.ttl)})`);
     const ms = Number(m[1]) * 1000 + Math.floor(Number(`0.${m[2] ?? '0'}`) * 1000);
     if (ms <= 0) throw badField('ttl', 'must be positive');
     at = now + ms;
   } else if (b.expireTime !== undefined) {
     const text = b.expireTime;
     const parsed = typeof text === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
-    if (Number.isNaN(parsed)) throw badField('expireTime', `must be an RFC 3339 time such as "2026-01-01T00:00:00Z" (got ${JSON.stringify(String(text).slice(0, 40))})`);
+    if (Number.isNaN(parsed)) throw badField('expireTime', `must be an RFC 3339 time such as "2026-01-01T00:00:00Z" (got ${shown(text)})`);
     if (parsed <= now) throw badField('expireTime', 'must be in the future');
     at = parsed;
   }
@@ -299,5 +299,8 @@ function objectBody(body: unknown): Json {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object');
   return normalizeKeys(body) as Json;
 }
+
+/** A client's value in a message: a string quoted and cut, anything else by its JSON type. */
+const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
 
 const bareModel = (model: string) => (model.startsWith('models/') ? model.slice(7) : model);
