@@ -118,6 +118,14 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     else priced.set(key, i);
   });
 
+  // Budgets in money need prices: without any, every attempt's cost is unknown and the budget never binds.
+  const anyPrice = priced.size > 0 || (root.model_catalog as Row | undefined)?.prices === true;
+  (((root.auth as Row | undefined)?.api_keys as Row[] | undefined) ?? []).forEach((key, i) => {
+    const budget = key.budget as Row | undefined;
+    if (budget !== undefined && budget.max_cost === undefined && budget.max_tokens === undefined) report(['auth', 'api_keys', i, 'budget'], 'sets no limit: give max_cost, max_tokens or both');
+    if (budget?.max_cost !== undefined && !anyPrice) report(['auth', 'api_keys', i, 'budget', 'max_cost'], 'nothing is priced, so no attempt has a cost to count: add pricing rows (or model_catalog.prices: true), or budget in max_tokens');
+  });
+
   // Model catalog: a snapshot path when on; rows and mappings name configured backends.
   const catalog = root.model_catalog as Row;
   if (catalog.enabled === true && catalog.path === undefined) report(['model_catalog'], 'path is required when the catalog is enabled (the models.dev snapshot lip reads, and writes refreshes to)', 'path');

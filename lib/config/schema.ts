@@ -88,6 +88,15 @@ export function configSchema(frontendIds: readonly string[]): Schema {
             id: nonEmpty, key: str, key_env: envName, principal: nonEmpty,
             requests_per_minute: { type: 'integer', minimum: 1 },
             max_concurrent_requests: { type: 'integer', minimum: 1 },
+            budget: {
+              // At least one of the limits (check-semantics.ts).
+              type: 'object', additionalProperties: false, required: ['period'],
+              properties: {
+                max_cost: { type: 'number', exclusiveMinimum: 0 },
+                max_tokens: { type: 'integer', minimum: 1 },
+                period: { enum: ['hour', 'day', 'week', 'month'] },
+              },
+            },
           },
         },
       },

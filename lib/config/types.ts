@@ -64,6 +64,15 @@ export interface ApiKeyConfig {
   requests_per_minute?: number;
   /** Generation requests this key may have in flight at once; beyond: 429 + Retry-After. */
   max_concurrent_requests?: number;
+  /** What this key may spend per calendar period (UTC); beyond: 429 until the period ends. */
+  budget?: KeyBudgetConfig;
+}
+
+/** `auth.api_keys[].budget`: at least one of `max_cost` (by the pricing table) and `max_tokens` (input plus output). */
+export interface KeyBudgetConfig {
+  max_cost?: number;
+  max_tokens?: number;
+  period: 'hour' | 'day' | 'week' | 'month';
 }
 
 /** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */

@@ -48,12 +48,13 @@ export interface UsageQuery {
   readonly principal?: string;
   /** Attempts started at or after this time (ms since the epoch). */
   readonly since?: number;
-  readonly groupBy: 'model' | 'backend' | 'principal';
+  /** `key`: the client's API key id (`auth.api_keys[].id`; '' for requests without one). */
+  readonly groupBy: 'model' | 'backend' | 'principal' | 'key';
 }
 
 /** One group of the usage summary (attempts without usage count in `attempts` only). */
 export interface UsageSummaryRow {
-  /** The model, backend id or principal of the group. */
+  /** The model, backend id, principal or API key id of the group. */
   readonly group: string;
   readonly attempts: number;
   readonly input_tokens: number;

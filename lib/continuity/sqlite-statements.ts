@@ -97,7 +97,7 @@ export class SqliteStatements {
       FROM attempts
       WHERE finished_at IS NOT NULL AND (@principal IS NULL OR principal = @principal) AND started_at >= @since
       GROUP BY 1`);
-    this.usageStmts = { model: usageBy('model'), backend: usageBy('backend_id'), principal: usageBy("COALESCE(principal, '')") };
+    this.usageStmts = { model: usageBy('model'), backend: usageBy('backend_id'), principal: usageBy("COALESCE(principal, '')"), key: usageBy("COALESCE(key_id, '')") };
     this.upsertResponseStmt = db.prepare(`
       INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect, echo_json)
       VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect, @echo_json)`);

@@ -4,7 +4,7 @@ type Mutable = { -readonly [K in keyof UsageSummaryRow]: UsageSummaryRow[K] };
 
 /** The group an attempt row falls in. */
 export function usageGroup(row: AttemptRow, groupBy: UsageQuery['groupBy']): string {
-  return groupBy === 'model' ? row.model : groupBy === 'backend' ? row.backend_id : row.principal ?? '';
+  return groupBy === 'model' ? row.model : groupBy === 'backend' ? row.backend_id : groupBy === 'key' ? row.key_id ?? '' : row.principal ?? '';
 }
 
 /**

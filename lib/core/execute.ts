@@ -174,7 +174,8 @@ export class Executor {
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
     this.catalog = options.catalog;
     this.logger = options.logger;
-    this.accounting = config.logging.access_log || config.observability.metrics.enabled;
+    // Per-key budgets count each request's tokens and cost too.
+    this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined);
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);

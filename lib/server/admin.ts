@@ -114,11 +114,11 @@ export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: Se
   return undefined;
 }
 
-const GROUPS = ['model', 'backend', 'principal'] as const;
+const GROUPS = ['model', 'backend', 'principal', 'key'] as const;
 
 /**
  * `GET /admin/usage?principal=&since=&group_by=`: `since` is an ISO 8601 time or a duration
- * back from now (`24h`, `30m`); `group_by` is model (default), backend or principal.
+ * back from now (`24h`, `30m`); `group_by` is model (default), backend, principal or key (the API key id).
  */
 export function usageQuery(params: URLSearchParams, now: number = Date.now()): UsageQuery | LipError {
   const groupBy = params.get('group_by') ?? 'model';

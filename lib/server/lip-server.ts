@@ -25,6 +25,7 @@ import { answerClientError, answerOnSocket } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission } from './decode-admission.js';
+import { KeyBudgets, RedisBudgetLedger } from './key-budgets.js';
 import { KeyLimits } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
@@ -77,6 +78,9 @@ export interface LipServerOptions {
   readonly reloadCloseMs?: number;
 }
 
+/** A refusal retrying cannot help before `Retry-After` (a spent budget): the official SDKs read this header and give up at once. */
+const NO_RETRY = { 'x-should-retry': 'false' } as const;
+
 /**
  * The HTTP face of lip (node:http): routes requests to frontends and system endpoints, applies
  * auth and limits, writes one access-log line per request, reloads its runtime on demand and
@@ -91,6 +95,11 @@ export class LipServer {
   private operatorTable: RouteTable | undefined;
   private auth: Authenticator;
   private readonly keyLimits = new KeyLimits();
+  /** Per-key budgets (`auth.api_keys[].budget`), shared through Redis while the continuity store is (see budgetsFor). */
+  private readonly budgets = new KeyBudgets(Date.now, undefined, (message, meta) => this.logger.warn(message, meta));
+  private budgetLedgerKey: string | undefined;
+  /** The budgets' start from a persistent store; `listen` waits for it (it never rejects). */
+  private seeded: Promise<void> | undefined;
   /** Connections of the protocols' WebSocket modes (Responses), each turn run as one of this server's requests. */
   private readonly websockets: WebSocketTurns;
   /** Decode admission is sized at start (its caps need a restart to change). */
@@ -163,6 +172,11 @@ export class LipServer {
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
     this.relayFor(runtime);
+    this.budgetsFor(runtime);
+    // A persistent store knows what the keys spent before this start.
+    if (runtime.config.continuity.store === 'sqlite' && runtime.config.auth.api_keys.some((k) => k.budget !== undefined)) {
+      this.seeded = this.budgets.seed(runtime.config.auth.api_keys, runtime.continuity).catch((err: unknown) => void logger.warn('budgets: what the keys spent before this start cannot be read', { error: String(err) }));
+    }
     this.metrics = createMetrics(runtime.config.observability.metrics.enabled, () => ({
       circuit: () => this.runtime.breaker.status(),
       continuity: () => this.runtime.continuity.status(),
@@ -213,6 +227,7 @@ export class LipServer {
    * port in use (or any listen error) rejects with a clear LipError.
    */
   async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
+    await this.seeded;
     const address = await listenOn(this.http, host, port);
     const operator = this.runtime.config.diagnostics.listen;
     if (this.operatorHttp && operator !== undefined) {
@@ -250,6 +265,7 @@ export class LipServer {
     if (this.operatorHttp) this.operatorTable = routeTable(next, this.metrics, 'operator');
     this.auth = new Authenticator(next.config.auth.api_keys);
     this.relayFor(next);
+    this.budgetsFor(next);
     // The previous stores close in the background past RELOAD_CLOSE_MS (a hung one must not hold
     // up this reload and every later one).
     const closing = previous.close({ next });
@@ -311,6 +327,7 @@ export class LipServer {
     this.metrics?.close();
     await this.relay?.relay.close();
     this.relay = undefined;
+    await this.budgets.close();
     if (!(await traces)) this.logger.warn('shutdown: the trace exporter did not finish in time; stopping without it (spans not exported yet are lost)', { timeout_ms: closeMs });
     unsubscribe('lip:internal-error', this.onInternalError);
     unsubscribe('lip:attempt-failed', this.onAttempt);
@@ -329,6 +346,18 @@ export class LipServer {
     if (this.relay?.key === key) return;
     void this.relay?.relay.close();
     this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight, this.background), (follow, sink) => followForRelay(this.background, follow, sink)) };
+  }
+
+  /**
+   * The budgets' ledger of `runtime`'s config: Redis while `continuity.store` is `redis` (the
+   * instances share their keys' totals there), else none (each process counts its own).
+   */
+  private budgetsFor(runtime: Runtime): void {
+    const { continuity, redis, auth } = runtime.config;
+    const key = continuity.store === 'redis' && auth.api_keys.some((k) => k.budget !== undefined) ? `${redis.url}\n${redis.key_prefix}` : undefined;
+    if (this.budgetLedgerKey === key) return;
+    this.budgetLedgerKey = key;
+    this.budgets.useLedger(key === undefined ? undefined : new RedisBudgetLedger(redis.url, redis.key_prefix));
   }
 
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
@@ -579,11 +608,17 @@ export class LipServer {
         try {
           const caller = this.auth.caller(req.headers, queryKeyOf(url, match.frontend));
           state.principal = caller.principal;
-          if (caller.key !== undefined) state.keyId = caller.key.id;
+          if (caller.key !== undefined) {
+            state.keyId = caller.key.id;
+            if (caller.key.budget !== undefined) {
+              this.budgets.check(caller.key);
+              state.budgetKey = caller.key;
+            }
+          }
           endKey = this.keyLimits.admit(caller.key, { concurrent: true });
         } catch (err) {
           const lip = toLipError(err);
-          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
+          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
         }
         try {
           const limit = runtime.config.server.max_concurrent_requests;
@@ -717,6 +752,7 @@ export class LipServer {
     const usage = meta?.usage;
     const served = meta?.backendId;
     const ttftMs = meta?.firstOutputAt === undefined ? undefined : meta.firstOutputAt - state.startedAt;
+    if (state.budgetKey !== undefined && meta !== undefined) this.budgets.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
     if (this.metrics && traffic) {
       const backend = served === undefined ? undefined : this.runtime.backends.get(served);
       this.metrics.request({

@@ -1,3 +1,4 @@
+import type { ApiKeyConfig } from '../config/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
@@ -16,6 +17,8 @@ export interface RequestState {
   principal?: string;
   /** The id of the client's API key (`auth.api_keys[].id`). */
   keyId?: string;
+  /** The client's API key when it has a budget: what the request spent is charged to it when it ends. */
+  budgetKey?: ApiKeyConfig;
   /** A route that is not traffic (health, readiness, metrics): not counted, not logged by default. */
   system?: boolean;
   /** The request's SERVER span (tracing on). */

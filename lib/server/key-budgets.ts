@@ -1,0 +1,260 @@
+import type { Redis } from 'ioredis';
+import { redisClient } from '../circuit/redis/redis-client.js';
+import type { ApiKeyConfig, KeyBudgetConfig } from '../config/index.js';
+import type { ContinuityStore } from '../continuity/index.js';
+import { LipError } from '../errors/index.js';
+
+/** What a key spent in one period. */
+export interface Spent {
+  readonly cost: number;
+  readonly tokens: number;
+}
+
+/** A calendar period in UTC: `[start, end)` in milliseconds since the epoch. */
+export interface PeriodWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** How often totals kept with other instances are read again (Redis). */
+export const BUDGET_REFRESH_MS = 5_000;
+
+/**
+ * The period of `period` that holds `t` (UTC): the hour, the day (from midnight), the week (from
+ * Monday midnight, ISO 8601) or the calendar month.
+ *
+ * ```ts
+ * periodWindow('month', Date.UTC(2026, 1, 14)) // { start: Date.UTC(2026, 1, 1), end: Date.UTC(2026, 2, 1) }
+ * ```
+ */
+export function periodWindow(period: KeyBudgetConfig['period'], t: number): PeriodWindow {
+  if (period === 'hour') {
+    const start = t - (t % HOUR_MS);
+    return { start, end: start + HOUR_MS };
+  }
+  const day = t - (t % DAY_MS);
+  if (period === 'day') return { start: day, end: day + DAY_MS };
+  if (period === 'week') {
+    // 1970-01-01 was a Thursday: three days after a Monday.
+    const sinceMonday = (Math.floor(day / DAY_MS) + 3) % 7;
+    const start = day - sinceMonday * DAY_MS;
+    return { start, end: start + 7 * DAY_MS };
+  }
+  const d = new Date(t);
+  return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+}
+
+/**
+ * Where budgets are kept beyond this process: the instances sharing a Redis add to one total
+ * per key and period, and read each other's.
+ */
+export interface BudgetLedger {
+  /** Adds to the key's total of the period starting at `window.start`; resolves the total of every instance. */
+  add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent>;
+  /** The totals of these keys' periods (undefined for one nothing was added to). */
+  read(entries: readonly { readonly keyId: string; readonly window: PeriodWindow }[]): Promise<(Spent | undefined)[]>;
+  close(): Promise<void>;
+}
+
+interface KeyState extends PeriodWindow {
+  readonly period: KeyBudgetConfig['period'];
+  cost: number;
+  tokens: number;
+}
+
+/**
+ * Per-key budgets of `auth.api_keys[].budget`: what a key may spend per calendar period (UTC),
+ * in money (`max_cost`, by the pricing table) and in tokens (`max_tokens`, input plus output).
+ * A request is admitted while the key's period has not reached either limit; what it spent (every
+ * attempt of it, a race loser's too) counts when it ends, so the request that crosses a limit
+ * finishes and the next one is refused: 429 `LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED`, with
+ * `Retry-After` until the period ends. State is kept by key id, so a reload that keeps a key
+ * keeps what it spent; a key without a budget costs one property check.
+ *
+ * Kept in the process, and with a ledger (Redis, while `continuity.store` is `redis`) also there:
+ * each charge adds to the shared total and takes back the total of every instance, and the
+ * totals of the keys this instance serves are read again every 5 s. A Redis that cannot be
+ * reached leaves each instance counting on its own meanwhile. `seed` starts the current periods
+ * from what a persistent continuity store recorded (SQLite), so a restart forgets nothing.
+ * `now` is injected for tests on virtual time.
+ * @see spec/server/key-budgets.spec.ts
+ */
+export class KeyBudgets {
+  private readonly state = new Map<string, KeyState>();
+  private timer: NodeJS.Timeout | undefined;
+  private warned = false;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private ledger?: BudgetLedger,
+    private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
+  ) {}
+
+  /** Throws the 429 when `key`'s current period has reached a limit of its budget. */
+  check(key: ApiKeyConfig | undefined): void {
+    const budget = key?.budget;
+    if (budget === undefined) return;
+    const s = this.current(key!.id, budget.period);
+    const over = budget.max_cost !== undefined && s.cost >= budget.max_cost
+      ? `${round(s.cost)} of its ${budget.max_cost} cost`
+      : budget.max_tokens !== undefined && s.tokens >= budget.max_tokens ? `${s.tokens} of its ${budget.max_tokens} tokens` : undefined;
+    if (over === undefined) return;
+    const wait = Math.max(1, Math.ceil((s.end - this.now()) / 1000));
+    throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${key!.id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: wait });
+  }
+
+  /** Counts what a request of `key` spent (its cost, when priced, and its input plus output tokens). */
+  charge(key: ApiKeyConfig | undefined, cost: number | undefined, tokens: number): void {
+    const budget = key?.budget;
+    if (budget === undefined) return;
+    const spent = { cost: cost !== undefined && cost > 0 ? cost : 0, tokens: tokens > 0 ? tokens : 0 };
+    if (spent.cost === 0 && spent.tokens === 0) return;
+    const s = this.current(key!.id, budget.period);
+    s.cost += spent.cost;
+    s.tokens += spent.tokens;
+    const ledger = this.ledger;
+    if (ledger === undefined) return;
+    ledger.add(key!.id, s, spent).then((total) => this.merge(key!.id, s, total), (err: unknown) => this.failed(err));
+  }
+
+  /** What `keyId` spent in its current period, as this instance knows it. */
+  spent(keyId: string): (Spent & PeriodWindow) | undefined {
+    const s = this.state.get(keyId);
+    return s === undefined || this.now() >= s.end ? undefined : { cost: s.cost, tokens: s.tokens, start: s.start, end: s.end };
+  }
+
+  /**
+   * Starts the current periods of `keys` from the attempt rows a persistent store kept (their
+   * cost and tokens by key id since each period began): run once at start.
+   */
+  async seed(keys: readonly ApiKeyConfig[], continuity: Pick<ContinuityStore, 'usage'>): Promise<void> {
+    const budgeted = keys.filter((k) => k.budget !== undefined);
+    const starts = new Map<number, ApiKeyConfig[]>();
+    for (const key of budgeted) {
+      const { start } = periodWindow(key.budget!.period, this.now());
+      starts.set(start, [...(starts.get(start) ?? []), key]);
+    }
+    for (const [since, group] of starts) {
+      const rows = await continuity.usage({ groupBy: 'key', since });
+      for (const key of group) {
+        const row = rows.find((r) => r.group === key.id);
+        if (row === undefined) continue;
+        const s = this.current(key.id, key.budget!.period);
+        this.merge(key.id, s, { cost: row.cost ?? 0, tokens: row.input_tokens + row.output_tokens });
+      }
+    }
+  }
+
+  /** Uses `ledger` from now on (undefined: this process alone); reads the shared totals every 5 s while one is set. */
+  useLedger(ledger: BudgetLedger | undefined): void {
+    if (ledger === this.ledger) return;
+    void this.ledger?.close();
+    this.ledger = ledger;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (ledger === undefined) return;
+    this.timer = setInterval(() => void this.refresh(), BUDGET_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** Reads the shared totals of the keys this instance has counted in their current periods. */
+  async refresh(): Promise<void> {
+    const ledger = this.ledger;
+    if (ledger === undefined) return;
+    const now = this.now();
+    const live = [...this.state.entries()].filter(([, s]) => now < s.end);
+    if (live.length === 0) return;
+    try {
+      const totals = await ledger.read(live.map(([keyId, window]) => ({ keyId, window })));
+      live.forEach(([keyId, s], i) => {
+        const total = totals[i];
+        if (total !== undefined) this.merge(keyId, s, total);
+      });
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.ledger?.close();
+    this.ledger = undefined;
+  }
+
+  /** The key's state for the period holding now (a new period, or a changed one, starts from nothing). */
+  private current(keyId: string, period: KeyBudgetConfig['period']): KeyState {
+    const t = this.now();
+    let s = this.state.get(keyId);
+    if (s === undefined || s.period !== period || t >= s.end || t < s.start) {
+      s = { ...periodWindow(period, t), period, cost: 0, tokens: 0 };
+      this.state.set(keyId, s);
+    }
+    return s;
+  }
+
+  /** Takes a total that includes other instances' spending; never below what this one counted. */
+  private merge(keyId: string, s: KeyState, total: Spent): void {
+    if (this.state.get(keyId) !== s) return;
+    s.cost = Math.max(s.cost, total.cost);
+    s.tokens = Math.max(s.tokens, total.tokens);
+  }
+
+  private failed(err: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.warn('budgets: the shared totals cannot be reached; each instance counts its own meanwhile', { error: String((err as Error)?.message ?? err) });
+  }
+}
+
+/**
+ * Budget totals in Redis: one hash per key and period (`{prefix}budget:{key id}:{period start}`,
+ * fields `cost` and `tokens`), added to atomically and kept until a day after the period ends.
+ */
+export class RedisBudgetLedger implements BudgetLedger {
+  private readonly client: Redis;
+
+  constructor(url: string, private readonly prefix: string, timeoutMs = 1_000) {
+    this.client = redisClient(url, {
+      commandTimeout: timeoutMs, connectTimeout: Math.max(1_000, timeoutMs * 5), enableOfflineQueue: false, maxRetriesPerRequest: 0,
+      retryStrategy: (times: number) => Math.min(times * 100, 2_000), connectionName: 'lip-budgets',
+    });
+    // Failures surface through the calls (the budgets log once); the continuity store reports Redis itself.
+    this.client.on('error', () => undefined);
+  }
+
+  async add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent> {
+    const key = this.keyOf(keyId, window);
+    const replies = await this.client.multi()
+      .hincrbyfloat(key, 'cost', spent.cost)
+      .hincrby(key, 'tokens', spent.tokens)
+      .pexpireat(key, window.end + DAY_MS)
+      .exec();
+    if (replies === null) throw new Error('the budget update was not applied');
+    for (const [err] of replies) if (err) throw err;
+    return { cost: Number(replies[0]![1]), tokens: Number(replies[1]![1]) };
+  }
+
+  async read(entries: readonly { readonly keyId: string; readonly window: PeriodWindow }[]): Promise<(Spent | undefined)[]> {
+    const pipeline = this.client.pipeline();
+    for (const e of entries) pipeline.hmget(this.keyOf(e.keyId, e.window), 'cost', 'tokens');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, value]) => {
+      if (err) throw err;
+      const [cost, tokens] = value as [string | null, string | null];
+      return cost === null && tokens === null ? undefined : { cost: Number(cost ?? 0), tokens: Number(tokens ?? 0) };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+
+  private keyOf(keyId: string, window: PeriodWindow): string {
+    return `${this.prefix}budget:${keyId}:${window.start}`;
+  }
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { BUDGET_REFRESH_MS } from '../../lib/server/key-budgets.js';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const TEAM = 'team-key-0123456789ab';
+
+/**
+ * Per-key budgets across instances: two lip servers on one real redis-server
+ * (`continuity.store: redis`) add to one total per key and period, so a key spends its budget
+ * once, wherever its requests land.
+ */
+describe('e2e: per-key budgets shared by instances through Redis', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  let chat: Emulator;
+  const lips: RunningLip[] = [];
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+    chat = await startOpenAIChatEmulator();
+    const prefix = `lip-e2e-budget-${process.pid}-${Date.now()}:`;
+    for (let i = 0; i < 2; i++) {
+      lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth: { api_keys: [ { id: team, key: "${TEAM}", budget: { max_tokens: 1000, period: day } } ] }
+redis: { url: "${redis.url}", key_prefix: "${prefix}" }
+continuity: { store: redis }`)));
+    }
+  });
+  after(async () => {
+    for (const lip of lips) await lip.close();
+    await chat?.close();
+    await redis?.close();
+  });
+
+  it('tokens spent on one instance count on the other: the one that answered refuses at once, the other within its refresh', async () => {
+    const [a, b] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: TEAM, maxRetries: 0 })) as [OpenAI, OpenAI];
+    const ask = (client: OpenAI) => client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
+    const status = (client: OpenAI) => ask(client).then(() => 200, (e: unknown) => (e as InstanceType<typeof OpenAI.APIError>).status);
+    chat.enqueue({ text: 'B.', usage: { input: 300, output: 200 } }, { text: 'A.', usage: { input: 300, output: 200 } });
+    expect((await ask(b)).choices[0]!.message.content).to.equal('B.'); // b counts the key from now on (500 of 1,000)
+    expect((await ask(a)).choices[0]!.message.content).to.equal('A.'); // a adds 500: its total from Redis is 1,000
+    expect(await status(a)).to.equal(429);
+    // b learns the shared total by its next refresh (every BUDGET_REFRESH_MS): what it admits meanwhile spends nothing here.
+    chat.defaultScript = { text: 'Free.', usage: { input: 0, output: 0 } };
+    const deadline = Date.now() + BUDGET_REFRESH_MS * 4;
+    let seen = await status(b);
+    while (seen !== 429 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await status(b);
+    }
+    expect(seen).to.equal(429);
+  });
+});

@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import type { ApiKeyConfig } from '../../lib/config/index.js';
+import type { UsageQuery, UsageSummaryRow } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { KeyBudgets, periodWindow, type BudgetLedger, type PeriodWindow, type Spent } from '../../lib/server/key-budgets.js';
+
+const key = (budget: ApiKeyConfig['budget'], id = 'team'): ApiKeyConfig => ({ id, key: 'k'.repeat(16), principal: id, ...(budget ? { budget } : {}) });
+
+function refusal(fn: () => void): LipError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('admitted');
+}
+
+/** A ledger in memory, shared by the KeyBudgets given it (instances sharing one Redis). */
+class SharedLedger implements BudgetLedger {
+  readonly totals = new Map<string, { cost: number; tokens: number }>();
+  failing = false;
+  async add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent> {
+    if (this.failing) throw new Error('down');
+    const k = `${keyId}:${window.start}`;
+    const t = this.totals.get(k) ?? { cost: 0, tokens: 0 };
+    t.cost += spent.cost;
+    t.tokens += spent.tokens;
+    this.totals.set(k, t);
+    return { ...t };
+  }
+  async read(entries: readonly { keyId: string; window: PeriodWindow }[]): Promise<(Spent | undefined)[]> {
+    if (this.failing) throw new Error('down');
+    return entries.map((e) => this.totals.get(`${e.keyId}:${e.window.start}`));
+  }
+  async close(): Promise<void> {}
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('server/key-budgets', () => {
+  describe('periodWindow (UTC calendar periods)', () => {
+    it('hour, day, ISO week (from Monday) and calendar month, leap February included', () => {
+      const t = Date.UTC(2026, 11, 3, 17, 45, 12); // Thursday 3 December 2026
+      expect(periodWindow('hour', t)).to.deep.equal({ start: Date.UTC(2026, 11, 3, 17), end: Date.UTC(2026, 11, 3, 18) });
+      expect(periodWindow('day', t)).to.deep.equal({ start: Date.UTC(2026, 11, 3), end: Date.UTC(2026, 11, 4) });
+      expect(periodWindow('week', t)).to.deep.equal({ start: Date.UTC(2026, 10, 30), end: Date.UTC(2026, 11, 7) });
+      expect(periodWindow('week', Date.UTC(2026, 10, 30))).to.deep.equal({ start: Date.UTC(2026, 10, 30), end: Date.UTC(2026, 11, 7) });
+      expect(periodWindow('week', Date.UTC(2026, 11, 6, 23, 59))).to.deep.equal({ start: Date.UTC(2026, 10, 30), end: Date.UTC(2026, 11, 7) });
+      expect(periodWindow('month', t)).to.deep.equal({ start: Date.UTC(2026, 11, 1), end: Date.UTC(2027, 0, 1) });
+      expect(periodWindow('month', Date.UTC(2028, 1, 29, 12))).to.deep.equal({ start: Date.UTC(2028, 1, 1), end: Date.UTC(2028, 2, 1) });
+    });
+  });
+
+  describe('admission and charges (virtual time)', () => {
+    it('admits until the period has spent max_cost; the refusal says how much, and Retry-After is the period\'s end', () => {
+      let now = Date.UTC(2026, 11, 3, 22, 0, 0);
+      const budgets = new KeyBudgets(() => now);
+      const k = key({ max_cost: 1, period: 'day' });
+      budgets.check(k);
+      budgets.charge(k, 0.6, 100);
+      budgets.check(k);
+      budgets.charge(k, 0.5, 100); // the request that crosses the limit was admitted; it finishes
+      const err = refusal(() => budgets.check(k));
+      expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 429, 7_200]);
+      expect(err.message).to.equal('API key "team" has spent 1.1 of its 1 cost for this day (renewed at 2026-12-04T00:00:00.000Z)');
+      now = Date.UTC(2026, 11, 4, 0, 0, 0);
+      budgets.check(k);
+      expect(budgets.spent('team')).to.deep.equal({ cost: 0, tokens: 0, start: Date.UTC(2026, 11, 4), end: Date.UTC(2026, 11, 5) });
+    });
+
+    it('max_tokens counts input plus output tokens; each limit binds on its own', () => {
+      const now = Date.UTC(2026, 11, 3, 10, 30);
+      const budgets = new KeyBudgets(() => now);
+      const k = key({ max_tokens: 1_000, max_cost: 100, period: 'hour' });
+      budgets.charge(k, undefined, 999);
+      budgets.check(k);
+      budgets.charge(k, 0, 1);
+      const err = refusal(() => budgets.check(k));
+      expect([err.message, err.retryAfter]).to.deep.equal(['API key "team" has spent 1000 of its 1000 tokens for this hour (renewed at 2026-12-03T11:00:00.000Z)', 1_800]);
+    });
+
+    it('keys are counted apart; a key without a budget keeps no state; a changed period starts afresh', () => {
+      const now = Date.UTC(2026, 11, 3, 10);
+      const budgets = new KeyBudgets(() => now);
+      const a = key({ max_tokens: 10, period: 'day' }, 'a');
+      const b = key({ max_tokens: 10, period: 'day' }, 'b');
+      budgets.charge(a, undefined, 10);
+      expect(() => budgets.check(a)).to.throw(LipError);
+      budgets.check(b);
+      budgets.charge(key(undefined, 'free'), 5, 5);
+      expect(budgets.spent('free')).to.equal(undefined);
+      budgets.check(key({ max_tokens: 10, period: 'week' }, 'a'));
+    });
+  });
+
+  describe('a ledger shared by instances', () => {
+    it('a charge on one instance reaches the other by its next refresh; the added total is taken back at once', async () => {
+      const now = Date.UTC(2026, 11, 3, 10);
+      const ledger = new SharedLedger();
+      const [one, two] = [new KeyBudgets(() => now), new KeyBudgets(() => now)];
+      one.useLedger(ledger);
+      two.useLedger(ledger);
+      const k = key({ max_cost: 1, period: 'month' });
+      two.check(k);
+      two.charge(k, 0.25, 10); // two now counts the key (and refreshes it)
+      one.charge(k, 0.8, 10);
+      await settle();
+      expect(() => one.check(k)).to.throw(LipError, /spent 1.05 of its 1 cost/);
+      two.check(k); // not read yet
+      await two.refresh();
+      expect(() => two.check(k)).to.throw(LipError, /spent 1.05 of its 1 cost/);
+      await Promise.all([one.close(), two.close()]);
+    });
+
+    it('a ledger that fails leaves each instance counting its own, and says so once', async () => {
+      const now = Date.UTC(2026, 11, 3, 10);
+      const ledger = new SharedLedger();
+      ledger.failing = true;
+      const warnings: string[] = [];
+      const budgets = new KeyBudgets(() => now, undefined, (m) => warnings.push(m));
+      budgets.useLedger(ledger);
+      const k = key({ max_tokens: 5, period: 'day' });
+      budgets.charge(k, undefined, 3);
+      budgets.charge(k, undefined, 3);
+      await budgets.refresh();
+      await settle();
+      expect(() => budgets.check(k)).to.throw(LipError);
+      expect(warnings).to.have.length(1);
+      await budgets.close();
+    });
+  });
+
+  it('seed starts each key\'s current period from the store\'s usage by key since the period began', async () => {
+    const now = Date.UTC(2026, 11, 3, 10);
+    const asked: UsageQuery[] = [];
+    const store = {
+      usage: async (q: UsageQuery): Promise<UsageSummaryRow[]> => {
+        asked.push(q);
+        return [{ group: 'daily', attempts: 2, input_tokens: 30, output_tokens: 12, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost: 0.4 }];
+      },
+    };
+    const budgets = new KeyBudgets(() => now);
+    const daily = key({ max_cost: 0.4, period: 'day' }, 'daily');
+    const monthly = key({ max_tokens: 100, period: 'month' }, 'monthly');
+    await budgets.seed([daily, monthly, key(undefined, 'free')], store);
+    expect(asked.map((q) => [q.groupBy, q.since])).to.deep.equal([['key', Date.UTC(2026, 11, 3)], ['key', Date.UTC(2026, 11, 1)]]);
+    expect(() => budgets.check(daily)).to.throw(LipError, /spent 0.4 of its 0.4 cost/);
+    budgets.check(monthly);
+    expect(budgets.spent('daily')).to.include({ cost: 0.4, tokens: 42 });
+  });
+});
