@@ -38,7 +38,7 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
  * `resolveCachedContent`): its contents come before the request's, and its system instruction,
  * tools and tool config are the request's (a request that sets them itself is refused, as Google
  * refuses it). The last block of the cached part gets a cache mark, so that a backend with
- * explicit prompt caching (Anthropic, Bedrock, OpenAI breakpoints) caches the same prefix Google
+ * explicit prompt caching (Anthropic, Bedrock) caches the same prefix Google
  * would have. An error in the contents names them as the client wrote them: `contents[i]` of the
  * request, `cachedContent.contents[i]` of the cached content.
  */
