@@ -21,10 +21,13 @@ const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
   LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_length_exceeded',
   // Clients of the Responses WebSocket mode (Codex, the SDKs) reconnect on this one.
   LIP_ERR_SERVER_CONNECTION_EXPIRED: 'websocket_connection_limit_reached',
+  // OpenAI's answer to a spent quota (its type too): clients stop instead of retrying.
+  LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: 'insufficient_quota',
 };
 
 export function flatErrorObject(err: LipError): FlatErrorObject {
-  return { message: err.message, type: errorTypeForStatus(err.status), param: err.param ?? null, code: openaiCode(err) };
+  const code = openaiCode(err);
+  return { message: err.message, type: code === 'insufficient_quota' ? code : errorTypeForStatus(err.status), param: err.param ?? null, code };
 }
 
 /**

@@ -84,6 +84,8 @@ diagnostics: { enabled: true }`);
     midnight.setUTCHours(24, 0, 0, 0);
     expect(retryAfter).to.be.within(1, Math.ceil((midnight.getTime() - Date.now()) / 1000) + 1);
     expect(err!.headers?.get('x-should-retry')).to.equal('false');
+    // OpenAI's own answer to a spent quota, which clients (Codex, the SDKs' users) stop on.
+    expect([err!.code, err!.type]).to.deep.equal(['insufficient_quota', 'insufficient_quota']);
     expect(chat.requests).to.have.length(2);
 
     // Another key with the same budget, and a key without one, go on.
