@@ -7,10 +7,11 @@ import type { UsageQuery } from '../continuity/index.js';
 import { parseDuration } from '../config/units.js';
 import type { Authenticator } from './auth.js';
 import type { ConfigControl } from './config-control.js';
+import type { KeyBudgets } from './key-budgets.js';
 import { guardOperator, type Viewer } from './operator-guard.js';
 import { sendJson } from './send.js';
 
-type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer, control?: ConfigControl) => unknown;
+type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer, control?: ConfigControl, budgets?: KeyBudgets) => unknown;
 
 /** Without a reload function (a server embedded without `lip serve`), the config endpoints are absent. */
 const noControl = (path: string) => new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} is served by lip serve only`);
@@ -81,6 +82,10 @@ export const ADMIN_ENDPOINTS = {
     const outcome = await runtime.catalog.source.refresh();
     return { outcome, ...runtime.catalog.source.status() };
   },
+  '/admin/budgets': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, budgets?: KeyBudgets) => {
+    const keys = runtime.config.auth.api_keys.filter((k) => k.budget !== undefined && (viewer.principal === undefined || k.principal === viewer.principal));
+    return { budgets: budgets === undefined ? [] : await budgets.view(keys) };
+  },
   '/admin/config/status': (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
   /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
   '/admin/config/reload': async (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => {
@@ -98,17 +103,17 @@ export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST' };
 
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
-export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage']);
+export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage', '/admin/budgets']);
 
 /**
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
  * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator, control?: ConfigControl): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator, control?: ConfigControl, budgets?: KeyBudgets): Promise<LipError | undefined> {
   if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
   const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
   if (viewer instanceof LipError) return viewer;
-  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control);
+  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, budgets);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

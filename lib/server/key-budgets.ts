@@ -58,6 +58,21 @@ export interface BudgetLedger {
   close(): Promise<void>;
 }
 
+/** One key's row of `GET /admin/budgets`. */
+export interface BudgetView {
+  readonly key_id: string;
+  readonly principal: string;
+  readonly period: KeyBudgetConfig['period'];
+  readonly period_start: string;
+  readonly period_end: string;
+  readonly max_cost: number | null;
+  readonly max_tokens: number | null;
+  readonly spent_cost: number;
+  readonly spent_tokens: number;
+  /** The key's next generation request would be refused. */
+  readonly exceeded: boolean;
+}
+
 interface KeyState extends PeriodWindow {
   readonly period: KeyBudgetConfig['period'];
   cost: number;
@@ -119,10 +134,41 @@ export class KeyBudgets {
     ledger.add(key!.id, s, spent).then((total) => this.merge(key!.id, s, total), (err: unknown) => this.failed(err));
   }
 
-  /** What `keyId` spent in its current period, as this instance knows it. */
-  spent(keyId: string): (Spent & PeriodWindow) | undefined {
+  /** What `keyId` spent in its current period of `period`, as this instance knows it (nothing yet: undefined). */
+  spent(keyId: string, period: KeyBudgetConfig['period']): (Spent & PeriodWindow) | undefined {
     const s = this.state.get(keyId);
-    return s === undefined || this.now() >= s.end ? undefined : { cost: s.cost, tokens: s.tokens, start: s.start, end: s.end };
+    const t = this.now();
+    return s === undefined || s.period !== period || t >= s.end || t < s.start ? undefined : { cost: s.cost, tokens: s.tokens, start: s.start, end: s.end };
+  }
+
+  /**
+   * `GET /admin/budgets`: each key's budget and what it spent in its current period, the shared
+   * totals read first when there is a ledger (this instance's own count while it cannot be read).
+   */
+  async view(keys: readonly ApiKeyConfig[]): Promise<BudgetView[]> {
+    const budgeted = keys.filter((k) => k.budget !== undefined);
+    const ledger = this.ledger;
+    if (ledger !== undefined && budgeted.length > 0) {
+      const states = budgeted.map((k) => this.current(k.id, k.budget!.period));
+      try {
+        const totals = await ledger.read(budgeted.map((k, i) => ({ keyId: k.id, window: states[i]! })));
+        budgeted.forEach((k, i) => {
+          const total = totals[i];
+          if (total !== undefined) this.merge(k.id, states[i]!, total);
+        });
+      } catch (err) {
+        this.failed(err);
+      }
+    }
+    return budgeted.map((k) => {
+      const b = k.budget!;
+      const s = this.spent(k.id, b.period) ?? { cost: 0, tokens: 0, ...periodWindow(b.period, this.now()) };
+      const exceeded = (b.max_cost !== undefined && s.cost >= b.max_cost) || (b.max_tokens !== undefined && s.tokens >= b.max_tokens);
+      return {
+        key_id: k.id, principal: k.principal, period: b.period, period_start: new Date(s.start).toISOString(), period_end: new Date(s.end).toISOString(),
+        max_cost: b.max_cost ?? null, max_tokens: b.max_tokens ?? null, spent_cost: round(s.cost), spent_tokens: s.tokens, exceeded,
+      };
+    });
   }
 
   /**

@@ -535,7 +535,7 @@ export class LipServer {
       }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.budgets);
         if (refused) this.refuse(res, state, refused);
         return;
       }

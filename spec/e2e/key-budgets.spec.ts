@@ -119,6 +119,21 @@ diagnostics: { enabled: true }`);
     expect(of('tokens')).to.include({ input_tokens: 100, output_tokens: 60 });
   });
 
+  it('GET /admin/budgets shows each key\'s budget and what it spent in its period', async () => {
+    const res = await httpRequest(`${lip.url}/admin/budgets`, { method: 'GET', headers: { authorization: `Bearer ${FREE}` } });
+    expect(res.status).to.equal(200);
+    const rows = (JSON.parse(res.body) as { budgets: Record<string, unknown>[] }).budgets;
+    expect(rows.map((r) => r.key_id)).to.deep.equal(['spender', 'tokens', 'other']);
+    const day = new Date();
+    day.setUTCHours(0, 0, 0, 0);
+    expect(rows[0]).to.deep.equal({
+      key_id: 'spender', principal: 'spender', period: 'day', period_start: day.toISOString(), period_end: new Date(day.getTime() + 86_400_000).toISOString(),
+      max_cost: 3, max_tokens: null, spent_cost: 4, spent_tokens: 4_000, exceeded: true,
+    });
+    expect(rows[1]).to.include({ key_id: 'tokens', spent_tokens: 160, max_tokens: 150, exceeded: true });
+    expect(rows[2]).to.include({ key_id: 'other', exceeded: false });
+  });
+
   it('what a key spent survives a restart on SQLite (its attempt rows count again before the server listens)', async () => {
     await lip.close();
     lip = await startLip(config());

@@ -66,7 +66,7 @@ describe('server/key-budgets', () => {
       expect(err.message).to.equal('API key "team" has spent 1.1 of its 1 cost for this day (renewed at 2026-12-04T00:00:00.000Z)');
       now = Date.UTC(2026, 11, 4, 0, 0, 0);
       budgets.check(k);
-      expect(budgets.spent('team')).to.deep.equal({ cost: 0, tokens: 0, start: Date.UTC(2026, 11, 4), end: Date.UTC(2026, 11, 5) });
+      expect(budgets.spent('team', 'day')).to.deep.equal({ cost: 0, tokens: 0, start: Date.UTC(2026, 11, 4), end: Date.UTC(2026, 11, 5) });
     });
 
     it('max_tokens counts input plus output tokens; each limit binds on its own', () => {
@@ -89,7 +89,7 @@ describe('server/key-budgets', () => {
       expect(() => budgets.check(a)).to.throw(LipError);
       budgets.check(b);
       budgets.charge(key(undefined, 'free'), 5, 5);
-      expect(budgets.spent('free')).to.equal(undefined);
+      expect(budgets.spent('free', 'day')).to.equal(undefined);
       budgets.check(key({ max_tokens: 10, period: 'week' }, 'a'));
     });
   });
@@ -110,6 +110,23 @@ describe('server/key-budgets', () => {
       two.check(k); // not read yet
       await two.refresh();
       expect(() => two.check(k)).to.throw(LipError, /spent 1.05 of its 1 cost/);
+      await Promise.all([one.close(), two.close()]);
+    });
+
+    it('the admin view reads the shared totals first, also of keys this instance never counted', async () => {
+      const now = Date.UTC(2026, 11, 3, 10);
+      const ledger = new SharedLedger();
+      const [one, two] = [new KeyBudgets(() => now), new KeyBudgets(() => now)];
+      one.useLedger(ledger);
+      two.useLedger(ledger);
+      const k = key({ max_tokens: 100, period: 'week' });
+      one.charge(k, undefined, 120);
+      await settle();
+      expect(await two.view([k, key(undefined, 'free')])).to.deep.equal([{
+        key_id: 'team', principal: 'team', period: 'week', period_start: '2026-11-30T00:00:00.000Z', period_end: '2026-12-07T00:00:00.000Z',
+        max_cost: null, max_tokens: 100, spent_cost: 0, spent_tokens: 120, exceeded: true,
+      }]);
+      expect(() => two.check(k)).to.throw(LipError);
       await Promise.all([one.close(), two.close()]);
     });
 
@@ -147,6 +164,7 @@ describe('server/key-budgets', () => {
     expect(asked.map((q) => [q.groupBy, q.since])).to.deep.equal([['key', Date.UTC(2026, 11, 3)], ['key', Date.UTC(2026, 11, 1)]]);
     expect(() => budgets.check(daily)).to.throw(LipError, /spent 0.4 of its 0.4 cost/);
     budgets.check(monthly);
-    expect(budgets.spent('daily')).to.include({ cost: 0.4, tokens: 42 });
+    expect(budgets.spent('daily', 'day')).to.include({ cost: 0.4, tokens: 42 });
+    expect(budgets.spent('daily', 'month')).to.equal(undefined);
   });
 });
