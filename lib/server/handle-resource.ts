@@ -36,7 +36,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       req.resume();
     }
     const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs });
-    // What a POST or DELETE kept is in a shared store before the answer; a read waits for nothing.
+    // What a POST, PATCH or DELETE kept is in a shared store before the answer; a read waits for nothing.
     if (call.route.method !== 'GET') await continuity.persisted?.();
     sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   } catch (err) {
