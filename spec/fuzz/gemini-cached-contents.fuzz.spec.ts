@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { LipError } from '../../lib/errors/index.js';
+import { createContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { cachedContentRoutes, resolveCachedContent } from '../../lib/frontends/gemini/cached-contents.js';
 import { decodeGenerateContent } from '../../lib/frontends/gemini/decode-request.js';
-import type { StoredResponses, StoredResponseView } from '../../lib/frontends/protocol.js';
+import type { StoredResponses } from '../../lib/frontends/protocol.js';
+import { storedResponses } from '../../lib/server/stored-responses.js';
 import { parseJson } from '../../lib/wire/json-body.js';
 import { expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
@@ -11,22 +12,11 @@ import { hostileText, mutatedJsonText } from './json-mutations.js';
 
 type Json = Record<string, any>;
 
-/** One principal's stored responses in a map (what the continuity stores keep, without one). */
-function memoryResponses(): StoredResponses {
-  const rows = new Map<string, StoredResponseView>();
-  return {
-    principal: 'fuzz',
-    load: async (id) => {
-      const row = rows.get(id);
-      if (!row) throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Response with id '${id}' not found.`);
-      return row;
-    },
-    chain: () => Promise.reject(new Error('not read')),
-    save: (d) => void rows.set(d.id, { ...d, previousResponseId: d.previousResponseId, model: d.model, echo: d.echo, input: [...d.input], createdAt: Date.now() }),
-    delete: async (id) => void rows.delete(id),
-    exclusive: (_key, change) => change(),
-  };
-}
+/** A principal's stored responses on the memory continuity store, as the server hands them to the resource. */
+let store: ContinuityStore;
+let principals = 0;
+/** Each run its own caller (a caller keeps at most 1,000 cached contents). */
+const memoryResponses = (): StoredResponses => storedResponses(store, `fuzz-${++principals}`);
 
 const route = (method: string, path: string) => cachedContentRoutes.find((r) => r.method === method && r.path === `/v1beta/cachedContents${path}`)!;
 const handle = (responses: StoredResponses, method: string, path: string, body?: unknown, params: Json = {}, query = '') =>
@@ -55,6 +45,10 @@ const SEEDS: Json[] = [
  */
 describe('fuzz: Gemini cached contents (create, update, list, use)', function () {
   this.timeout(fuzzTimeout(30));
+  beforeEach(() => {
+    store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: 86_400_000, max_legs: 1_000 });
+  });
+  afterEach(() => store.close());
 
   it('answers mutated create bodies with a resource or a LipError; a made one resolves and decodes, or refuses with a LipError', async () => {
     await fc.assert(fc.asyncProperty(mutatedJsonText(SEEDS), fc.oneof(fc.constant('m'), hostileText), async (text, model) => {

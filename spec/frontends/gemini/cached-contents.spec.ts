@@ -3,31 +3,15 @@ import { collectEvents } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
 import { cachedContentRoutes, MAX_CACHED_CONTENTS, resolveCachedContent } from '../../../lib/frontends/gemini/cached-contents.js';
 import { decodeGenerateContent } from '../../../lib/frontends/gemini/decode-request.js';
-import type { ResourceRoute, StoredResponseDraft, StoredResponses, StoredResponseView } from '../../../lib/frontends/protocol.js';
+import { createContinuityStore, type ContinuityStore } from '../../../lib/continuity/index.js';
+import type { ResourceRoute, StoredResponses } from '../../../lib/frontends/protocol.js';
+import { storedResponses } from '../../../lib/server/stored-responses.js';
 
 type Json = Record<string, any>;
 
-/** Stored responses of several principals in one map (ids are global, reads scoped), as the continuity stores keep them. */
-function storeOf(principal: string, rows: Map<string, StoredResponseView & { principal: string }>): StoredResponses {
-  const missing = (id: string) => new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Response with id '${id}' not found.`);
-  return {
-    principal,
-    load: async (id) => {
-      const row = rows.get(id);
-      if (row === undefined || row.principal !== principal) throw missing(id);
-      return row;
-    },
-    chain: () => Promise.reject(new Error('not read')),
-    save: (draft: StoredResponseDraft) => {
-      rows.set(draft.id, { ...draft, principal, previousResponseId: draft.previousResponseId, model: draft.model, createdAt: Date.now(), echo: draft.echo, input: [...draft.input] });
-    },
-    delete: async (id) => {
-      if (rows.get(id)?.principal !== principal) throw missing(id);
-      rows.delete(id);
-    },
-    exclusive: (_key, change) => change(),
-  };
-}
+/** The memory continuity store, as the server hands a principal's stored responses to the resource. */
+let store: ContinuityStore;
+const storeOf = (principal: string): StoredResponses => storedResponses(store, principal);
 
 const routeOf = (method: string, path: string): ResourceRoute => cachedContentRoutes.find((r) => r.method === method && r.path === `/v1beta/cachedContents${path}`)!;
 const call = (responses: StoredResponses, method: string, path: string, params: Json = {}, body?: unknown, query = '') =>
@@ -54,6 +38,11 @@ async function later<T>(ms: number, body: () => Promise<T>): Promise<T> {
 const CACHED = { contents: [{ role: 'user', parts: [{ text: 'The manual.' }] }, { role: 'model', parts: [{ text: 'Read.' }] }], systemInstruction: { parts: [{ text: 'Use it.' }] } };
 
 describe('gemini cached contents', () => {
+  beforeEach(() => {
+    store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: 86_400_000, max_legs: 1_000 });
+  });
+  afterEach(() => store.close());
+
   describe('a request with its cached content in place (decode)', () => {
     it('puts the cached contents first, takes the cached system instruction, and marks the last cached block', () => {
       const { call: c } = decodeGenerateContent({ cachedContent: { name: 'cachedContents/x', ...CACHED }, contents: [{ role: 'user', parts: [{ text: 'Question?' }] }] }, 'm', false);
@@ -104,22 +93,18 @@ describe('gemini cached contents', () => {
 
   describe('the resource, on a principal\'s stored responses', () => {
     it('keeps one list per principal, under an id no other principal\'s can be; a caller sees only theirs', async () => {
-      const rows = new Map();
-      const alice = storeOf('alice', rows);
-      const bob = storeOf('bob', rows);
+      const alice = storeOf('alice');
+      const bob = storeOf('bob');
       const a = await call(alice, 'POST', '', {}, { model: 'models/m', ...CACHED });
       const b = await call(bob, 'POST', '', {}, { model: 'm', ...CACHED });
       expect(b.model).to.equal('models/m');
       expect((await call(alice, 'GET', '')).cachedContents.map((c: Json) => c.name)).to.deep.equal([a.name]);
       expect((await call(bob, 'GET', '')).cachedContents.map((c: Json) => c.name)).to.deep.equal([b.name]);
-      const lists = [...rows.keys()].filter((id) => id.startsWith('cachedContents/list-'));
-      expect(lists).to.have.length(2);
       expect((await rejected(call(bob, 'GET', '/{id}', { id: idOf(a.name) }))).status).to.equal(404);
     });
 
     it('an expired cached content is gone: not read, not used, not listed (the clock moved past its expireTime)', async () => {
-      const rows = new Map();
-      const alice = storeOf('alice', rows);
+      const alice = storeOf('alice');
       const c = await call(alice, 'POST', '', {}, { model: 'm', ttl: '60s', ...CACHED });
       const use = () => resolveCachedContent({ cachedContent: c.name, contents: [] }, alice, { model: 'm' })!;
       expect(((await use()) as Json).cachedContent.name).to.equal(c.name);
@@ -133,8 +118,7 @@ describe('gemini cached contents', () => {
 
     it(`keeps at most ${MAX_CACHED_CONTENTS} live cached contents per caller; expired ones do not count`, async function () {
       this.timeout(20_000);
-      const rows = new Map();
-      const alice = storeOf('alice', rows);
+      const alice = storeOf('alice');
       for (let i = 0; i < MAX_CACHED_CONTENTS; i++) await call(alice, 'POST', '', {}, { model: 'm', ttl: '60s', systemInstruction: { parts: [{ text: 's' }] } });
       const err = await rejected(call(alice, 'POST', '', {}, { model: 'm', systemInstruction: { parts: [{ text: 's' }] } }));
       expect([err.code, err.message]).to.deep.equal(['LIP_ERR_REQUEST_LIMIT_EXCEEDED', `at most ${MAX_CACHED_CONTENTS} cached contents are kept for one caller; delete some, or let them expire`]);
@@ -143,7 +127,7 @@ describe('gemini cached contents', () => {
     });
 
     it('lists in pages of pageSize with a nextPageToken; a token of no entry is a 400', async () => {
-      const alice = storeOf('alice', new Map());
+      const alice = storeOf('alice');
       const names: string[] = [];
       for (let i = 0; i < 5; i++) names.push((await call(alice, 'POST', '', {}, { model: 'm', ...CACHED })).name);
       const pages: string[][] = [];
@@ -159,15 +143,14 @@ describe('gemini cached contents', () => {
     });
 
     it('a record the store dropped is left out of the list (a full memory store drops the oldest)', async () => {
-      const rows = new Map();
-      const alice = storeOf('alice', rows);
+      const alice = storeOf('alice');
       const [a, b] = [await call(alice, 'POST', '', {}, { model: 'm', ...CACHED }), await call(alice, 'POST', '', {}, { model: 'm', ...CACHED })];
-      rows.delete(a.name);
+      await alice.delete(a.name); // as the memory store's byte budget drops a record: the list still names it
       expect((await call(alice, 'GET', '')).cachedContents.map((c: Json) => c.name)).to.deep.equal([b.name]);
     });
 
     it('an update changes ttl or expireTime only; updateMask may name them', async () => {
-      const alice = storeOf('alice', new Map());
+      const alice = storeOf('alice');
       const c = await call(alice, 'POST', '', {}, { model: 'm', ...CACHED });
       const id = { id: idOf(c.name) };
       const masked = await call(alice, 'PATCH', '/{id}', id, { ttl: '120s' }, 'updateMask=ttl');
@@ -180,7 +163,7 @@ describe('gemini cached contents', () => {
     });
 
     it('create refuses a missing model, an unknown field, a long display name, a zero ttl', async () => {
-      const alice = storeOf('alice', new Map());
+      const alice = storeOf('alice');
       const message = async (body: Json) => (await rejected(call(alice, 'POST', '', {}, body))).message;
       expect(await message({ ...CACHED })).to.match(/^model: is required/);
       expect(await message({ model: 'm', ...CACHED, kmsKeyName: 'k' })).to.equal('kmsKeyName: is not a field of a cached content');
@@ -192,14 +175,14 @@ describe('gemini cached contents', () => {
     });
 
     it('a request naming no cached content is not looked up (no promise)', () => {
-      const alice = storeOf('alice', new Map());
+      const alice = storeOf('alice');
       expect(resolveCachedContent({ contents: [] }, alice, { model: 'm' })).to.equal(undefined);
       expect(resolveCachedContent([], alice)).to.equal(undefined);
       expect(resolveCachedContent({ cachedContent: '' }, alice)).to.equal(undefined);
     });
 
     it('what a resolved request records decodes again to the same call (a replay reads the recording)', async () => {
-      const alice = storeOf('alice', new Map());
+      const alice = storeOf('alice');
       const c = await call(alice, 'POST', '', {}, { model: 'm', ...CACHED });
       const resolved = await resolveCachedContent({ cached_content: c.name, contents: [{ parts: [{ text: 'Q' }] }] }, alice, { model: 'models/m' })!;
       const again = JSON.parse(JSON.stringify(resolved));
@@ -208,9 +191,10 @@ describe('gemini cached contents', () => {
     });
   });
 
-  it('the record keeps nothing generated (no output of its own)', async () => {
-    const rows = new Map();
-    await call(storeOf('alice', rows), 'POST', '', {}, { model: 'm', ...CACHED });
-    for (const row of rows.values()) expect(row.output).to.deep.equal(collectEvents([]));
+  it('the record keeps nothing generated (no input or output of its own), and is no Responses response', async () => {
+    const alice = storeOf('alice');
+    const c = await call(alice, 'POST', '', {}, { model: 'm', ...CACHED });
+    const row = await alice.load(c.name);
+    expect([row.input, row.output]).to.deep.equal([[], collectEvents([])]);
   });
 });
