@@ -258,7 +258,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
 /**
  * The conversation's headers of an answer (`X-LIP-A-Leg-Id`, `X-LIP-Session-Id`, the resume
- * token when one was issued) and the serving candidate once known. The candidate key holds the
+ * token when one was issued), the serving candidate once known, and for a key with a budget
+ * what was left of it (`X-LIP-Budget-*`). The candidate key holds the
  * client's model text: encoded so that it is always a legal header value (session ids are
  * already restricted to a safe alphabet by the continuity store).
  */
@@ -268,6 +269,13 @@ function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, me
   if (meta.candidateKey) {
     state.backend = meta.candidateKey;
     out['x-lip-backend'] = headerValue(meta.candidateKey);
+  }
+  // A key with a budget: what was left of it when this request was admitted.
+  const left = state.budgetLeft;
+  if (left !== undefined) {
+    if (left.cost !== undefined) out['x-lip-budget-remaining-cost'] = String(left.cost);
+    if (left.tokens !== undefined) out['x-lip-budget-remaining-tokens'] = String(left.tokens);
+    out['x-lip-budget-renews-at'] = new Date(left.renewsAt).toISOString();
   }
   return out;
 }

@@ -58,6 +58,14 @@ export interface BudgetLedger {
   close(): Promise<void>;
 }
 
+/** What is left of a key's budget in its period when a request is admitted (its response headers). */
+export interface BudgetLeft {
+  readonly cost?: number;
+  readonly tokens?: number;
+  /** When the period ends (ms since the epoch). */
+  readonly renewsAt: number;
+}
+
 /** One key's row of `GET /admin/budgets`. */
 export interface BudgetView {
   readonly key_id: string;
@@ -107,15 +115,24 @@ export class KeyBudgets {
     private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
   ) {}
 
-  /** Throws the 429 when `key`'s current period has reached a limit of its budget. */
-  check(key: ApiKeyConfig | undefined): void {
+  /**
+   * Throws the 429 when `key`'s current period has reached a limit of its budget; otherwise
+   * answers what is left of it (undefined for a key without a budget).
+   */
+  check(key: ApiKeyConfig | undefined): BudgetLeft | undefined {
     const budget = key?.budget;
-    if (budget === undefined) return;
+    if (budget === undefined) return undefined;
     const s = this.current(key!.id, budget.period);
     const over = budget.max_cost !== undefined && s.cost >= budget.max_cost
       ? `${round(s.cost)} of its ${budget.max_cost} cost`
       : budget.max_tokens !== undefined && s.tokens >= budget.max_tokens ? `${s.tokens} of its ${budget.max_tokens} tokens` : undefined;
-    if (over === undefined) return;
+    if (over === undefined) {
+      return {
+        ...(budget.max_cost !== undefined ? { cost: round(budget.max_cost - s.cost) } : {}),
+        ...(budget.max_tokens !== undefined ? { tokens: budget.max_tokens - s.tokens } : {}),
+        renewsAt: s.end,
+      };
+    }
     const wait = Math.max(1, Math.ceil((s.end - this.now()) / 1000));
     throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${key!.id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: wait });
   }

@@ -611,7 +611,7 @@ export class LipServer {
           if (caller.key !== undefined) {
             state.keyId = caller.key.id;
             if (caller.key.budget !== undefined) {
-              this.budgets.check(caller.key);
+              state.budgetLeft = this.budgets.check(caller.key);
               state.budgetKey = caller.key;
             }
           }

@@ -3,6 +3,7 @@ import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { DecodeTicket } from './decode-admission.js';
+import type { BudgetLeft } from './key-budgets.js';
 
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
@@ -19,6 +20,8 @@ export interface RequestState {
   keyId?: string;
   /** The client's API key when it has a budget: what the request spent is charged to it when it ends. */
   budgetKey?: ApiKeyConfig;
+  /** What was left of that budget when the request was admitted (`X-LIP-Budget-*` headers). */
+  budgetLeft?: BudgetLeft;
   /** A route that is not traffic (health, readiness, metrics): not counted, not logged by default. */
   system?: boolean;
   /** The request's SERVER span (tracing on). */

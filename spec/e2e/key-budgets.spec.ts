@@ -68,10 +68,17 @@ diagnostics: { enabled: true }`);
     const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: SPENDER, maxRetries: 2, fetch: counting });
     // 1,000 tokens in and out at 1,000 per million: 2 a request.
     chat.enqueue({ text: 'One.', usage: { input: 1_000, output: 1_000 } }, { text: 'Two.', usage: { input: 1_000, output: 1_000 } });
-    expect((await openai.chat.completions.create(ask())).choices[0]!.message.content).to.equal('One.');
+    const first = await openai.chat.completions.create(ask()).withResponse();
+    expect(first.data.choices[0]!.message.content).to.equal('One.');
+    // What was left when it was admitted: all of it.
+    expect(first.response.headers.get('x-lip-budget-remaining-cost')).to.equal('3');
+    expect(first.response.headers.get('x-lip-budget-renews-at')).to.match(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/);
+    expect(first.response.headers.get('x-lip-budget-remaining-tokens')).to.equal(null);
     // 2 of 3 spent: admitted, and it finishes though it crosses the limit.
     let streamed = '';
-    for await (const chunk of await openai.chat.completions.create({ ...ask(), stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    const stream = await openai.chat.completions.create({ ...ask(), stream: true }).withResponse();
+    expect(stream.response.headers.get('x-lip-budget-remaining-cost')).to.equal('1');
+    for await (const chunk of stream.data) streamed += chunk.choices[0]?.delta.content ?? '';
     expect(streamed).to.equal('Two.');
     calls = 0;
     const err = await openai.chat.completions.create(ask()).then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
@@ -91,14 +98,17 @@ diagnostics: { enabled: true }`);
     // Another key with the same budget, and a key without one, go on.
     chat.enqueue({ text: 'Other.', usage: { input: 10, output: 10 } }, { text: 'Free.', usage: { input: 10_000, output: 10_000 } });
     expect((await new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: OTHER, maxRetries: 0 }).chat.completions.create(ask())).choices[0]!.message.content).to.equal('Other.');
-    expect((await new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: FREE, maxRetries: 0 }).chat.completions.create(ask())).choices[0]!.message.content).to.equal('Free.');
+    const free = await new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: FREE, maxRetries: 0 }).chat.completions.create(ask()).withResponse();
+    expect(free.data.choices[0]!.message.content).to.equal('Free.');
+    expect(free.response.headers.get('x-lip-budget-renews-at')).to.equal(null);
   });
 
   it('max_tokens counts input plus output tokens of every protocol; the refusal comes in the client\'s protocol', async () => {
     const anthropic = new Anthropic({ baseURL: lip.url, apiKey: TOKENS, maxRetries: 0, openTelemetry: false } as never);
     claude.enqueue({ text: 'A.', usage: { input: 60, output: 40 } }, { text: 'B.', usage: { input: 40, output: 20 } });
-    const first = await anthropic.messages.create({ model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] });
-    expect(first.content[0]).to.include({ text: 'A.' });
+    const first = await anthropic.messages.create({ model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(first.data.content[0]).to.include({ text: 'A.' });
+    expect(first.response.headers.get('x-lip-budget-remaining-tokens')).to.equal('150');
     const stream = anthropic.messages.stream({ model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] });
     expect((await stream.finalMessage()).content[0]).to.include({ text: 'B.' });
     const err = await anthropic.messages.create({ model: 'an:claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] })

@@ -57,9 +57,9 @@ describe('server/key-budgets', () => {
       let now = Date.UTC(2026, 11, 3, 22, 0, 0);
       const budgets = new KeyBudgets(() => now);
       const k = key({ max_cost: 1, period: 'day' });
-      budgets.check(k);
+      expect(budgets.check(k)).to.deep.equal({ cost: 1, renewsAt: Date.UTC(2026, 11, 4) });
       budgets.charge(k, 0.6, 100);
-      budgets.check(k);
+      expect(budgets.check(k)).to.deep.equal({ cost: 0.4, renewsAt: Date.UTC(2026, 11, 4) });
       budgets.charge(k, 0.5, 100); // the request that crosses the limit was admitted; it finishes
       const err = refusal(() => budgets.check(k));
       expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 429, 7_200]);
@@ -74,7 +74,7 @@ describe('server/key-budgets', () => {
       const budgets = new KeyBudgets(() => now);
       const k = key({ max_tokens: 1_000, max_cost: 100, period: 'hour' });
       budgets.charge(k, undefined, 999);
-      budgets.check(k);
+      expect(budgets.check(k)).to.deep.equal({ cost: 100, tokens: 1, renewsAt: Date.UTC(2026, 11, 3, 11) });
       budgets.charge(k, 0, 1);
       const err = refusal(() => budgets.check(k));
       expect([err.message, err.retryAfter]).to.deep.equal(['API key "team" has spent 1000 of its 1000 tokens for this hour (renewed at 2026-12-03T11:00:00.000Z)', 1_800]);
@@ -89,6 +89,7 @@ describe('server/key-budgets', () => {
       expect(() => budgets.check(a)).to.throw(LipError);
       budgets.check(b);
       budgets.charge(key(undefined, 'free'), 5, 5);
+      expect(budgets.check(key(undefined, 'free'))).to.equal(undefined);
       expect(budgets.spent('free', 'day')).to.equal(undefined);
       budgets.check(key({ max_tokens: 10, period: 'week' }, 'a'));
     });
