@@ -181,8 +181,8 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
     it('refuses what Google refuses: fields the cache holds, another model, a bad ttl, bad contents (each naming the field)', async () => {
       const created = await alice.caches.create(cacheConfig('an:claude-sonnet-4-6'));
       const own = await apiError(alice.models.generateContent({ model: 'an:claude-sonnet-4-6', contents: 'Hi', config: { cachedContent: created.name!, systemInstruction: 'Be terse.' } }));
-      expect([own.status, messageOf(own)]).to.deep.include.members([400]);
-      expect(messageOf(own)).to.match(/^systemInstruction: /);
+      expect(own.status).to.equal(400);
+      expect(messageOf(own)).to.match(/^systemInstruction: cannot be set in a request that names a cachedContent/);
       const model = await apiError(alice.models.generateContent({ model: 'oc:gpt-4o', contents: 'Hi', config: { cachedContent: created.name! } }));
       expect([model.status, messageOf(model)]).to.deep.equal([400, `cachedContent: was created for the model models/an:claude-sonnet-4-6; the request names oc:gpt-4o (a cached content serves the model it was made for)`]);
       const ttl = await apiError(alice.caches.create(cacheConfig('oc:gpt-4o', { ttl: '1h' })));
@@ -199,8 +199,7 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       });
       expect([raw.status, JSON.parse(raw.body).error.message]).to.deep.equal([400, 'contents[1].parts: must contain at least one part']);
       const patch = await httpRequest(`${lip.url}/v1beta/${created.name}`, { method: 'PATCH', headers: { 'x-goog-api-key': ALICE, 'content-type': 'application/json' }, body: JSON.stringify({ contents: [] }) });
-      expect([patch.status, JSON.parse(patch.body).error]).to.deep.include.members([400]);
-      expect(JSON.parse(patch.body).error.message).to.equal('contents: only ttl or expireTime can be updated');
+      expect([patch.status, JSON.parse(patch.body).error.message]).to.deep.equal([400, 'contents: only ttl or expireTime can be updated']);
     });
 
     it('countTokens of a whole request naming a cached content counts the cached part too', async () => {

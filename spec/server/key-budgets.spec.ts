@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { ApiKeyConfig } from '../../lib/config/index.js';
 import type { UsageQuery, UsageSummaryRow } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
+import { ADMIN_ENDPOINTS } from '../../lib/server/admin.js';
+import type { Runtime } from '../../lib/core/runtime.js';
 import { KeyBudgets, periodWindow, type BudgetLedger, type PeriodWindow, type Spent } from '../../lib/server/key-budgets.js';
 
 const key = (budget: ApiKeyConfig['budget'], id = 'team'): ApiKeyConfig => ({ id, key: 'k'.repeat(16), principal: id, ...(budget ? { budget } : {}) });
@@ -147,6 +149,19 @@ describe('server/key-budgets', () => {
       expect(warnings).to.have.length(1);
       await budgets.close();
     });
+  });
+
+  it('GET /admin/budgets lists the keys with a budget; a principal-scoped viewer sees its own principal\'s only', async () => {
+    const now = Date.UTC(2026, 11, 3, 10);
+    const budgets = new KeyBudgets(() => now);
+    const keys = [key({ max_tokens: 10, period: 'day' }, 'a'), { ...key({ max_cost: 1, period: 'day' }, 'b'), principal: 'team-b' }, key(undefined, 'free')];
+    const runtime = { config: { auth: { api_keys: keys } } } as unknown as Runtime;
+    const endpoint = ADMIN_ENDPOINTS['/admin/budgets'];
+    const url = new URL('http://x/admin/budgets');
+    const ids = async (principal?: string) => ((await endpoint(runtime, url, principal === undefined ? {} : { principal }, undefined, budgets)) as { budgets: { key_id: string }[] }).budgets.map((b) => b.key_id);
+    expect(await ids()).to.deep.equal(['a', 'b']);
+    expect(await ids('team-b')).to.deep.equal(['b']);
+    expect(await ids('nobody')).to.deep.equal([]);
   });
 
   it('seed starts each key\'s current period from the store\'s usage by key since the period began', async () => {
