@@ -9,6 +9,14 @@ export interface ServerConfig {
   max_concurrent_requests: number;
   /** Responses background responses running at once (they outlive their requests); 0 refuses `background: true`. */
   max_background_responses: number;
+  /** Requests of batches (Anthropic Message Batches) running at once in this process; 0 switches batches off. */
+  batch_concurrency: number;
+  /** Requests one batch may hold. */
+  max_batch_requests: number;
+  /** Batches running at once in this process. */
+  max_running_batches: number;
+  /** The body of a batch create (its requests), in bytes. */
+  max_batch_body_bytes: number;
   shutdown_timeout: number;
   /** After SIGTERM: how long /readyz answers 503 while the listener still accepts, before it closes. */
   drain_delay: number;

@@ -297,6 +297,58 @@ export interface StoredResponseRoutes {
   backgroundObject?(stored: StoredResponseView): unknown;
 }
 
+/** One request of a batch: the client's id for it and its generation body. */
+export interface BatchRequest {
+  readonly customId: string;
+  readonly body: unknown;
+}
+
+/** How one request of a batch ended: its answer's body, its error's envelope, or never run. */
+export type BatchOutcome =
+  | { readonly type: 'succeeded'; readonly body: unknown }
+  | { readonly type: 'errored'; readonly body: unknown }
+  | { readonly type: 'canceled' | 'expired' };
+
+/** A batch as the server keeps it (times in milliseconds since the epoch). */
+export interface BatchView {
+  readonly id: string;
+  readonly status: 'in_progress' | 'canceling' | 'ended';
+  readonly counts: { readonly processing: number; readonly succeeded: number; readonly errored: number; readonly canceled: number; readonly expired: number };
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly endedAt: number | undefined;
+  readonly cancelInitiatedAt: number | undefined;
+}
+
+/**
+ * A protocol's batches of generation requests run detached from the request that made them
+ * (Anthropic Message Batches): `POST {path}`, `GET {path}`, `GET` and `DELETE {path}/{id}`,
+ * `POST {path}/{id}/cancel` and `GET {path}/{id}/results`. The server authenticates, runs each
+ * request through `route` (decoded, executed, encoded as a non-streamed answer), keeps the
+ * batches and their results in the caller's stored responses; these read the bodies and queries
+ * (a 400 LipError for a malformed one, naming the field) and write the answers.
+ */
+export interface BatchRoutes {
+  readonly path: string;
+  /** The prefix of its batch ids (`msgbatch_`). */
+  readonly idPrefix: string;
+  /** The generation route each request's body is decoded and answered by. */
+  readonly route: GenerateRoute;
+  /** The requests of a create body (at most `maxRequests`, custom ids unique). */
+  requests(body: unknown, maxRequests: number): readonly BatchRequest[];
+  /** The batch object; `resultsUrl` where its results are once it ended. */
+  object(batch: BatchView, resultsUrl: string): unknown;
+  /** A list query: how many, and the id to page before or after (newest first). */
+  listQuery(query: URLSearchParams): { readonly limit: number; readonly beforeId?: string; readonly afterId?: string };
+  /** A page of batch objects. */
+  list(objects: readonly unknown[], firstId: string | undefined, lastId: string | undefined, hasMore: boolean): unknown;
+  deleted(id: string): unknown;
+  /** One line of the results (a JSON object), for the request `customId`. */
+  result(customId: string, outcome: BatchOutcome): unknown;
+  /** `Content-Type` of the results (JSON lines). */
+  readonly resultsContentType: string;
+}
+
 export interface Frontend {
   readonly id: FrontendId;
   readonly routes: readonly GenerateRoute[];
@@ -312,6 +364,8 @@ export interface Frontend {
   readonly embeddingsRoutes?: readonly EmbeddingsRoute[];
   /** The protocol's own resources (Responses: `/v1/conversations` and its items). */
   readonly resourceRoutes?: readonly ResourceRoute[];
+  /** The protocol's batches of generation requests (Anthropic `/v1/messages/batches`). */
+  readonly batchRoutes?: BatchRoutes;
   /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
   readonly queryKey?: string;
   /**

@@ -27,6 +27,8 @@ export interface MetricsSources {
   catalog?(): { readonly loadedAtMs?: number } | undefined;
   /** Responses background responses of this process: running, and ended ones whose streams are kept. */
   background?(): { readonly running: number; readonly kept: number };
+  /** Batches of this process (the Message Batches API): running, their requests running, and their requests ended by outcome. */
+  batches?(): { readonly running: number; readonly requestsRunning: number; readonly outcomes: ReadonlyMap<string, number> };
 }
 
 /** One finished HTTP request, as the access log sees it. */
@@ -79,6 +81,8 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_circuit_store_healthy` | gauge | store |
  * | `lip_upstream_queue_depth` | gauge | backend (requests waiting for a connection) |
  * | `lip_background_responses` | gauge | state (running, kept: ended, their streams kept for resuming) |
+ * | `lip_batches_running`, `lip_batch_requests_running` | gauge | - |
+ * | `lip_batch_requests_total` | counter | outcome (succeeded, errored, canceled, expired) |
  * | `lip_continuity_ready`, `lip_continuity_pending_records` | gauge | store |
  * | `lip_continuity_write_errors_total`, `_write_retries_total`, `_dropped_records_total`, `_lost_records_total`, `_reopened_total` | counter (from the store's counts) | store |
  * | `lip_internal_errors_total` | counter | where (the guarded callback that caught a throw) |
@@ -179,6 +183,21 @@ export class Metrics {
         const background = sources().background?.();
         this.set({ state: 'running' }, background?.running ?? 0);
         this.set({ state: 'kept' }, background?.kept ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'lip_batches_running', help: 'Batches of generation requests (the Message Batches API) running in this process.', registers,
+      collect() { this.set(sources().batches?.().running ?? 0); },
+    });
+    new client.Gauge({
+      name: 'lip_batch_requests_running', help: 'Requests of batches running now in this process (at most server.batch_concurrency).', registers,
+      collect() { this.set(sources().batches?.().requestsRunning ?? 0); },
+    });
+    new client.Counter({
+      name: 'lip_batch_requests_total', help: 'Requests of batches that ended in this process, by outcome (succeeded, errored, canceled, expired).', labelNames: ['outcome'], registers,
+      collect() {
+        this.reset();
+        for (const [outcome, count] of sources().batches?.().outcomes ?? []) this.inc({ outcome }, count);
       },
     });
     new client.Gauge({

@@ -45,6 +45,9 @@ import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.
 import type { Config, ServerConfig } from '../config/index.js';
 import { sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
+import { Batches } from './batches.js';
+import type { ApiKeyConfig } from '../config/types.js';
+import { handleBatch } from './handle-batch.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
@@ -119,6 +122,8 @@ export class LipServer {
     if (this.closing && this.inflight.size === 0) this.idle?.();
   });
   /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
+  /** Batches of generation requests (Anthropic Message Batches) running in this process. */
+  private readonly batches: Batches;
   private relay: { readonly key: string; readonly relay: CancelRelay } | undefined;
   private idle: (() => void) | undefined;
   /** One log line per internal error (a bug caught by a guard), with the request id. */
@@ -171,6 +176,7 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
+    this.batches = new Batches(() => this.runtime, this.budgets);
     this.relayFor(runtime);
     this.budgetsFor(runtime);
     // A persistent store knows what the keys spent before this start.
@@ -182,6 +188,7 @@ export class LipServer {
       continuity: () => this.runtime.continuity.status(),
       models: () => configuredModels(this.runtime),
       background: () => ({ running: this.background.inProgress, kept: this.background.size - this.background.inProgress }),
+      batches: () => ({ running: this.batches.running, requestsRunning: this.batches.requestsRunning, outcomes: this.batches.outcomes }),
       catalog: () => {
         const snapshot = this.runtime.catalog?.source.snapshot;
         return this.runtime.catalog === undefined ? undefined : snapshot === undefined ? {} : { loadedAtMs: Date.parse(snapshot.loadedAt) };
@@ -299,7 +306,8 @@ export class LipServer {
     this.http.closeIdleConnections();
     const operatorClosed = this.operatorHttp?.listening ? new Promise<void>((resolve) => this.operatorHttp!.close(() => resolve())) : Promise.resolve();
     this.operatorHttp?.closeAllConnections();
-    await this.idleWithin(timeoutMs);
+    // Batches start no more requests; those running get the same time as the requests in flight.
+    await Promise.all([this.idleWithin(timeoutMs), this.batches.drain(timeoutMs)]);
     const cancelled = this.inflight.size;
     if (cancelled > 0) {
       // Streams still open end with the protocol's in-band error, given a moment to flush
@@ -308,6 +316,8 @@ export class LipServer {
       for (const state of [...this.inflight]) state.abort?.(err);
       await this.idleWithin(FLUSH_GRACE_MS);
     }
+    // What was not done of each batch expires, written while the stores are open.
+    await this.batches.shutdown();
     await sockets;
     this.http.closeAllConnections();
     await closed;
@@ -595,6 +605,46 @@ export class LipServer {
         }
         const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
         return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
+      }
+      case 'batch': {
+        const frontend = match.frontend;
+        if (this.closing) {
+          req.resume();
+          return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
+        }
+        let key: ApiKeyConfig | undefined;
+        try {
+          const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
+          state.principal = caller.principal;
+          key = caller.key;
+          if (key !== undefined) state.keyId = key.id;
+          this.keyLimits.admit(key, { concurrent: false });
+        } catch (err) {
+          req.resume();
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          return sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
+        }
+        const fail = (code: string) => { state.errorCode = code; };
+        const server = this.runtime.config.server;
+        const request = { action: match.action, id: match.id, frontend, routes: match.routes, principal: state.principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes };
+        if (match.action !== 'create') return handleBatch(req, res, request, this.batches, fail);
+        try {
+          state.decode = this.admission.enter();
+        } catch (err) {
+          req.resume();
+          const lip = toLipError(err);
+          state.errorCode = lip.code;
+          return sendError(res, frontend, lip);
+        }
+        try {
+          return await handleBatch(req, res, { ...request, weigher: state.decode }, this.batches, (code) => {
+            fail(code);
+            if (code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED') res.setHeader('x-should-retry', 'false');
+          });
+        } finally {
+          state.decode.release();
+        }
       }
       case 'generate': {
         const runtime = this.runtime;

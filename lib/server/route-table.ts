@@ -1,4 +1,4 @@
-import type { EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
+import type { BatchRoutes, EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -12,6 +12,9 @@ export const A_LEG_CANCEL_PATH = '/lip/v1/a-legs/{id}/cancel';
 
 /** What is asked of a stored response: `GET {path}/{id}`, `DELETE {path}/{id}`, `GET {path}/{id}/input_items`. */
 export type StoredResponseAction = 'retrieve' | 'delete' | 'input_items';
+
+/** What is asked of a protocol's batches: `POST` / `GET {path}`, `GET` / `DELETE {path}/{id}`, `POST {path}/{id}/cancel`, `GET {path}/{id}/results`. */
+export type BatchAction = 'create' | 'list' | 'retrieve' | 'delete' | 'cancel' | 'results';
 
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
@@ -32,6 +35,8 @@ export type RouteMatch =
   | { readonly kind: 'embeddings'; readonly frontend: Frontend; readonly route: EmbeddingsRoute; readonly params: Record<string, string>; readonly group: string }
   /** A protocol's own resource (Responses `/v1/conversations` and its items). */
   | { readonly kind: 'resource'; readonly frontend: Frontend; readonly route: ResourceRoute; readonly params: Record<string, string>; readonly group: string }
+  /** A protocol's batches (Anthropic `/v1/messages/batches`); `id` empty for create and list. */
+  | { readonly kind: 'batch'; readonly action: BatchAction; readonly id: string; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -109,6 +114,17 @@ export class RouteTable {
       for (const route of frontend.resourceRoutes ?? []) {
         this.templated.push({ method: route.method, path: route.path, target: { kind: 'resource', frontend, route, params: {}, group: route.path }, match: templateMatcher(route.path) });
       }
+    }
+    for (const frontend of frontends) {
+      const batches = frontend.batchRoutes;
+      if (batches === undefined) continue;
+      const entry = (action: BatchAction, group: string) => ({ kind: 'batch' as const, action, id: '', frontend, routes: batches, group });
+      this.add('POST', batches.path, entry('create', batches.path));
+      this.add('GET', batches.path, entry('list', batches.path));
+      this.addWithId('GET', `${batches.path}/{id}`, entry('retrieve', `${batches.path}/{id}`));
+      this.addWithId('DELETE', `${batches.path}/{id}`, entry('delete', `${batches.path}/{id}`));
+      this.addWithId('POST', `${batches.path}/{id}/cancel`, entry('cancel', `${batches.path}/{id}/cancel`));
+      this.addWithId('GET', `${batches.path}/{id}/results`, entry('results', `${batches.path}/{id}/results`));
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
@@ -215,7 +231,7 @@ export class RouteTable {
 
 /** A templated route's target with the parameters of the path it matched. */
 function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
-  if (target.kind === 'cancel' || target.kind === 'stored_response') return { ...target, id: params.id! };
+  if (target.kind === 'cancel' || target.kind === 'stored_response' || target.kind === 'batch') return { ...target, id: params.id! };
   return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' || target.kind === 'resource' ? { ...target, params } : target;
 }
 

@@ -26,7 +26,7 @@ describe('config/loadConfig', () => {
   it('accepts the embedded default and fills every default', () => {
     const c = loadConfig(undefined);
     expect(c.source).to.equal('<embedded default>');
-    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, max_background_responses: 256, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
+    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, max_background_responses: 256, batch_concurrency: 4, max_batch_requests: 10_000, max_running_batches: 64, max_batch_body_bytes: 32 * 1024 * 1024, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
     expect(c.identity).to.deep.equal({ upstream: { user_agent: { mode: 'proxy' }, app_url: { mode: 'proxy' }, app_title: { mode: 'proxy' } }, downstream: { server: { mode: 'proxy' } } });
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
@@ -54,6 +54,16 @@ describe('config/loadConfig', () => {
     expect(lines(`server:\n  shutdown_timeout: soon\n  max_request_body_bytes: lots\n${STUB}`)).to.deep.equal([
       'lip.yaml:2:21: server.shutdown_timeout: must be a duration such as 250ms, 30s or 5m (got "soon")',
       'lip.yaml:3:27: server.max_request_body_bytes: must be a size in bytes or such as 512KiB or 8MiB (got "lots")',
+    ]);
+  });
+
+  it('bounds the batch settings (server.batch_concurrency, max_batch_requests, max_running_batches, max_batch_body_bytes)', () => {
+    const c = parseConfig(`server: { batch_concurrency: 0, max_batch_requests: 100000, max_running_batches: 1, max_batch_body_bytes: 1MiB }\n${STUB}`, 'x', LOAD_OPTIONS);
+    expect([c.server.batch_concurrency, c.server.max_batch_requests, c.server.max_running_batches, c.server.max_batch_body_bytes]).to.deep.equal([0, 100_000, 1, 1_048_576]);
+    expect(lines(`server:\n  batch_concurrency: -1\n  max_batch_requests: 100001\n  max_running_batches: 0\n${STUB}`)).to.deep.equal([
+      'lip.yaml:2:22: server.batch_concurrency: must be >= 0 (got -1)',
+      'lip.yaml:3:23: server.max_batch_requests: must be <= 100000 (got 100001)',
+      'lip.yaml:4:24: server.max_running_batches: must be >= 1 (got 0)',
     ]);
   });
 

@@ -1,10 +1,11 @@
 import type { Frontend } from '../protocol.js';
 import { anthropicCountTokensRoute } from './count-tokens.js';
 import { encodeAnthropicError } from './encode-error.js';
+import { anthropicBatchRoutes } from './message-batches.js';
 import { anthropicModelRoutes } from './model-list.js';
 import { anthropicRoutes } from './routes.js';
 
-/** Anthropic Messages: `POST /v1/messages`, streaming and not; `GET /v1/models` with `anthropic-version`. */
+/** Anthropic Messages: `POST /v1/messages`, streaming and not; `GET /v1/models` with `anthropic-version`; Message Batches. */
 export const anthropicFrontend: Frontend = {
   id: 'anthropic',
   routes: anthropicRoutes,
@@ -16,5 +17,6 @@ export const anthropicFrontend: Frontend = {
   encodeError: encodeAnthropicError,
   modelRoutes: anthropicModelRoutes,
   countTokensRoute: anthropicCountTokensRoute,
+  batchRoutes: anthropicBatchRoutes,
   claimsPath: (pathname, headers) => (pathname.startsWith('/v1/') && (pathname.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined) ? 'exact' : undefined),
 };

@@ -1,0 +1,591 @@
+import type { ServerResponse } from 'node:http';
+import { collectEvents, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
+import type { ApiKeyConfig } from '../config/types.js';
+import type { Runtime } from '../core/runtime.js';
+import type { ExecutionMeta } from '../core/execute.js';
+import { LipError, reportInternalError, toLipError } from '../errors/index.js';
+import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EncodeContext, type Frontend, type StoredResponses, type StoredResponseView } from '../frontends/protocol.js';
+import { derivedId, randomId } from '../wire/ids.js';
+import { wholeContext } from './served-model.js';
+import { storedResponses } from './stored-responses.js';
+
+/** A batch ends at the latest a day after it was made (its requests not run by then expire). */
+export const BATCH_EXPIRY_MS = 24 * 3_600_000;
+/** Results are kept in records of this many requests each. */
+export const BATCH_CHUNK = 100;
+/** A running batch's record is written at most this often while its requests end… */
+const SAVE_EVERY_MS = 1_000;
+/** …and at least this often (what tells other instances that its runner is alive, and it a cancel made elsewhere). */
+export const BATCH_HEARTBEAT_MS = 5_000;
+/** A batch whose record says it runs but was not written for this long has lost its runner (its instance stopped): it has ended. */
+export const BATCH_ORPHANED_MS = 60_000;
+/** Batches one caller keeps at once (their list is one record). */
+export const MAX_BATCHES = 1_000;
+
+const RECORD = 'lip_batch';
+const CHUNK_RECORD = 'lip_batch_chunk';
+const INDEX = 'lip_batches';
+const NOTHING = collectEvents([]);
+
+type Counts = { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+
+/** A batch as its record keeps it. */
+interface BatchRecord {
+  readonly id: string;
+  /** The protocol that made it (its batches are only that protocol's). */
+  readonly frontend: string;
+  status: BatchView['status'];
+  counts: Counts;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  endedAt: number | undefined;
+  cancelInitiatedAt: number | undefined;
+  /** When its runner last wrote it. */
+  heartbeat: number;
+  readonly total: number;
+}
+
+/** A chunk's record: the custom ids of its requests, and their result lines once all of them ended. */
+interface ChunkRecord {
+  readonly ids: readonly string[];
+  readonly lines?: readonly unknown[];
+}
+
+interface IndexEntry {
+  readonly id: string;
+  readonly createdAt: number;
+}
+
+/** What a batch endpoint is asked for, by whom, through which protocol. */
+export interface BatchCall {
+  readonly frontend: Frontend;
+  readonly routes: BatchRoutes;
+  readonly principal: string;
+  /** Where its results are: `{origin}{path}/{id}/results`. */
+  readonly origin: string;
+}
+
+/** The caller's key (its id for lineage, its budget) and the create request's headers (the protocol's own: versions, betas). */
+export interface BatchCreate extends BatchCall {
+  readonly body: unknown;
+  readonly key: ApiKeyConfig | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface BatchBudgets {
+  check(key: ApiKeyConfig | undefined): unknown;
+  charge(key: ApiKeyConfig | undefined, cost: number | undefined, tokens: number): void;
+}
+
+/** One batch while it runs on this instance. */
+class BatchRun {
+  /** The next request to start. */
+  next = 0;
+  /** Requests started and not ended. */
+  active = 0;
+  /** Requests executing now, each with what ends it. */
+  readonly running = new Map<number, () => void>();
+  /** Why it stopped starting requests: cancelled, expired, or this instance shutting down. */
+  stopped: 'canceled' | 'expired' | undefined;
+  /** Result lines of the chunks not yet written, and how many of each chunk's requests have not ended. */
+  private readonly lines: (unknown[] | undefined)[];
+  private readonly left: number[];
+  dirty = false;
+  savedAt = 0;
+  ending: Promise<void> | undefined;
+  /** Resolved once it ended and its records are written. */
+  readonly done: Promise<void>;
+  finished!: () => void;
+
+  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
+    this.done = new Promise<void>((resolve) => { this.finished = resolve; });
+    const chunks = Math.ceil(customIds.length / BATCH_CHUNK);
+    this.lines = Array.from({ length: chunks }, () => []);
+    this.left = Array.from({ length: chunks }, (_, k) => Math.min(BATCH_CHUNK, customIds.length - k * BATCH_CHUNK));
+  }
+
+  /** Keeps request `index`'s result line; answers the chunk's lines once all of them are in. */
+  ended(index: number, line: unknown): { chunk: number; lines: unknown[] } | undefined {
+    const chunk = Math.floor(index / BATCH_CHUNK);
+    const lines = this.lines[chunk];
+    if (lines === undefined) return undefined;
+    lines[index - chunk * BATCH_CHUNK] = line;
+    if (--this.left[chunk]! > 0) return undefined;
+    this.lines[chunk] = undefined;
+    return { chunk, lines };
+  }
+}
+
+/**
+ * A protocol's batches of generation requests (BatchRoutes: Anthropic Message Batches), run by
+ * the instance that made them, detached from any request: each request is decoded by the
+ * protocol's generation route, executed (routing, failover, stages, every backend kind, the
+ * caller's key and budget) and its non-streamed answer, or its error's envelope, kept as a result
+ * line. At most `server.batch_concurrency` requests of all batches run at once, taken from the
+ * batches in turn. Batches and their results are kept in the caller's stored responses (memory,
+ * SQLite, Redis: read by every instance that shares the store): a record per batch, written as
+ * its requests end (at most once a second, at least every 5 s while it runs), a record per 100
+ * requests (their custom ids from the start, their result lines once all of them ended), and a
+ * list per caller. A cancel (here, or written to the record by another instance and read at the
+ * runner's next write) stops starting requests and ends the running ones (their upstream calls
+ * are aborted); what never ran is `canceled`. A batch whose runner stopped (its instance went
+ * away) ends when its record is a minute old: what had not ended is `expired`, as are the
+ * requests not started within a day, and those a shutdown of this instance interrupts.
+ * @see spec/server/batches.spec.ts
+ */
+export class Batches {
+  private readonly runs = new Map<string, BatchRun>();
+  /** Batches with requests still to start, taken in turn. */
+  private readonly queue: BatchRun[] = [];
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Told when the last running request ended (drain). */
+  private idle: (() => void) | undefined;
+
+  private readonly now: () => number;
+  private readonly maxBatches: number;
+
+  /** `options.now` and `options.maxBatches` (MAX_BATCHES) for tests. */
+  constructor(private readonly runtime: () => Runtime, private readonly budgets: BatchBudgets, options: { readonly now?: () => number; readonly maxBatches?: number } = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxBatches = options.maxBatches ?? MAX_BATCHES;
+  }
+
+  /** Requests of batches that ended here, by outcome (the metrics' counter). */
+  readonly outcomes = new Map<BatchOutcome['type'], number>();
+
+  /** Batches running on this instance. */
+  get running(): number {
+    return this.runs.size;
+  }
+
+  /** Requests of batches running now. */
+  get requestsRunning(): number {
+    return this.active;
+  }
+
+  async create(call: BatchCreate): Promise<unknown> {
+    const runtime = this.runtime();
+    const server = runtime.config.server;
+    if (server.batch_concurrency === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'batches are switched off on this server (server.batch_concurrency: 0)');
+    if (this.closed) throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
+    const requests = call.routes.requests(call.body, server.max_batch_requests);
+    if (this.runs.size >= server.max_running_batches) {
+      throw new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${server.max_running_batches} batches running at once (server.max_running_batches)`, { retryAfter: 5 });
+    }
+    this.budgets.check(call.key);
+    const responses = storedResponses(runtime.continuity, call.principal);
+    const now = this.now();
+    const record: BatchRecord = {
+      id: randomId(call.routes.idPrefix, 24), frontend: call.frontend.id, status: 'in_progress',
+      counts: { processing: requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+      createdAt: now, expiresAt: now + BATCH_EXPIRY_MS, endedAt: undefined, cancelInitiatedAt: undefined, heartbeat: now, total: requests.length,
+    };
+    const customIds = requests.map((r) => r.customId);
+    await responses.exclusive(indexKey(responses), async () => {
+      const index = await readIndex(responses);
+      if (index.entries.length >= this.maxBatches) {
+        throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `this caller keeps ${this.maxBatches} batches already (ended ones are kept for continuity.ttl); delete ended ones first`, { param: 'requests' });
+      }
+      for (let k = 0; k * BATCH_CHUNK < customIds.length; k++) saveChunk(responses, record.id, k, { ids: customIds.slice(k * BATCH_CHUNK, (k + 1) * BATCH_CHUNK) });
+      saveRecord(responses, record);
+      saveIndex(responses, index.id, [{ id: record.id, createdAt: now }, ...index.entries]);
+    });
+    await runtime.continuity.persisted?.();
+    const run = new BatchRun(record, call, responses, customIds, requests.map((r) => r.body));
+    run.savedAt = now;
+    this.runs.set(record.id, run);
+    this.queue.push(run);
+    this.heartbeats();
+    this.pump();
+    return call.routes.object(viewOf(record), resultsUrl(call, record.id));
+  }
+
+  async retrieve(call: BatchCall, id: string): Promise<unknown> {
+    const record = await this.find(call, id);
+    return call.routes.object(this.view(record), resultsUrl(call, id));
+  }
+
+  async list(call: BatchCall, query: URLSearchParams): Promise<unknown> {
+    const { limit, beforeId, afterId } = call.routes.listQuery(query);
+    const responses = storedResponses(this.runtime().continuity, call.principal);
+    const index = await readIndex(responses);
+    let entries = index.entries;
+    if (afterId !== undefined) {
+      const at = entries.findIndex((e) => e.id === afterId);
+      entries = at === -1 ? [] : entries.slice(at + 1);
+    } else if (beforeId !== undefined) {
+      const at = entries.findIndex((e) => e.id === beforeId);
+      entries = at === -1 ? [] : entries.slice(Math.max(0, at - limit), at);
+    }
+    const objects: unknown[] = [];
+    const ids: string[] = [];
+    let hasMore = false;
+    for (let i = 0; i < entries.length; i++) {
+      if (objects.length === limit) {
+        hasMore = true;
+        break;
+      }
+      const record = this.runs.get(entries[i]!.id)?.record ?? await loadRecord(responses, entries[i]!.id);
+      if (record === undefined || record.frontend !== call.frontend.id) continue;
+      objects.push(call.routes.object(this.view(record), resultsUrl(call, record.id)));
+      ids.push(record.id);
+    }
+    if (beforeId !== undefined) hasMore = index.entries.findIndex((e) => e.id === beforeId) > limit;
+    return call.routes.list(objects, ids[0], ids[ids.length - 1], hasMore);
+  }
+
+  async cancel(call: BatchCall, id: string): Promise<unknown> {
+    const local = this.runs.get(id);
+    if (local !== undefined && local.call.principal === call.principal) {
+      this.stop(local, 'canceled');
+      return call.routes.object(viewOf(local.record), resultsUrl(call, id));
+    }
+    const runtime = this.runtime();
+    const responses = storedResponses(runtime.continuity, call.principal);
+    const answer = await responses.exclusive(recordKey(id), async () => {
+      const record = await this.find(call, id);
+      const view = this.view(record);
+      if (view.status !== 'in_progress') return view;
+      // Its runner is another instance: it reads the cancel at its next write.
+      const now = this.now();
+      const changed: BatchRecord = { ...record, status: 'canceling', cancelInitiatedAt: now };
+      saveRecord(responses, changed);
+      return viewOf(changed);
+    });
+    await runtime.continuity.persisted?.();
+    return call.routes.object(answer, resultsUrl(call, id));
+  }
+
+  async delete(call: BatchCall, id: string): Promise<unknown> {
+    const runtime = this.runtime();
+    const responses = storedResponses(runtime.continuity, call.principal);
+    const record = await this.find(call, id);
+    if (this.view(record).status !== 'ended') {
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} is still processing; cancel it and delete it once it has ended`, { param: 'message_batch_id' });
+    }
+    await responses.exclusive(indexKey(responses), async () => {
+      const index = await readIndex(responses);
+      for (let k = 0; k * BATCH_CHUNK < record.total; k++) await dropped(responses.delete(chunkId(id, k)));
+      await dropped(responses.delete(id));
+      saveIndex(responses, index.id, index.entries.filter((e) => e.id !== id));
+    });
+    await runtime.continuity.persisted?.();
+    return call.routes.deleted(id);
+  }
+
+  /** Writes the results of an ended batch, one line per request in their order; a 400 before it ended. */
+  async results(call: BatchCall, id: string, res: ServerResponse): Promise<void> {
+    const record = await this.find(call, id);
+    const view = this.view(record);
+    if (view.status !== 'ended') {
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} has not ended (processing_status: ${view.status}); its results are there once it has`, { param: 'message_batch_id' });
+    }
+    const responses = storedResponses(this.runtime().continuity, call.principal);
+    // A request whose result was never written ran on an instance that stopped, or was cancelled before it ran.
+    const missing: BatchOutcome = { type: record.cancelInitiatedAt !== undefined && record.status === 'ended' ? 'canceled' : 'expired' };
+    res.writeHead(200, { 'content-type': call.routes.resultsContentType, 'cache-control': 'no-store' });
+    for (let k = 0; k * BATCH_CHUNK < record.total; k++) {
+      const chunk = await loadChunk(responses, id, k);
+      if (chunk === undefined) continue;
+      let text = '';
+      for (let i = 0; i < chunk.ids.length; i++) text += `${JSON.stringify(chunk.lines?.[i] ?? call.routes.result(chunk.ids[i]!, missing))}\n`;
+      if (res.destroyed) return;
+      if (!res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    }
+    res.end();
+  }
+
+  /** No request of a batch starts any more (nor does a batch); resolves when none runs, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    if (this.active === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    clearTimeout(timer);
+    this.idle = undefined;
+  }
+
+  /**
+   * This instance stops: no request of a batch starts any more, the running ones are ended, and
+   * each batch ends with what had not ended `expired`, written before this resolves.
+   */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    const runs = [...this.runs.values()];
+    for (const run of runs) this.stop(run, 'expired');
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  /** The caller's batch `id` of this protocol: the one running here, else its record; the 404 otherwise. */
+  private async find(call: BatchCall, id: string): Promise<BatchRecord> {
+    const local = this.runs.get(id);
+    if (local !== undefined && local.call.principal === call.principal) return local.record;
+    const record = id.startsWith(call.routes.idPrefix) ? await loadRecord(storedResponses(this.runtime().continuity, call.principal), id) : undefined;
+    if (record === undefined || record.frontend !== call.frontend.id) {
+      throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no batch with id ${id}`, { param: 'message_batch_id' });
+    }
+    return record;
+  }
+
+  /** A batch as it is now: one running elsewhere whose runner stopped writing has ended. */
+  private view(record: BatchRecord): BatchView {
+    if (record.status === 'ended' || this.runs.has(record.id) || this.now() - record.heartbeat < BATCH_ORPHANED_MS) return viewOf(record);
+    const c = record.counts;
+    return viewOf({ ...record, status: 'ended', endedAt: record.heartbeat, counts: { ...c, processing: 0, expired: c.expired + c.processing } });
+  }
+
+  /** Starts requests while fewer than `server.batch_concurrency` run, from each batch in turn. */
+  private pump(): void {
+    const limit = this.runtime().config.server.batch_concurrency;
+    while (this.active < limit && this.queue.length > 0) {
+      const run = this.queue.shift()!;
+      if (run.stopped !== undefined || run.next >= run.record.total) continue;
+      if (this.now() >= run.record.expiresAt) {
+        this.stop(run, 'expired');
+        continue;
+      }
+      const index = run.next++;
+      if (run.next < run.record.total) this.queue.push(run);
+      this.active++;
+      run.active++;
+      void this.runRequest(run, index).finally(() => {
+        this.active--;
+        run.active--;
+        this.settle(run);
+        if (!this.closed) this.pump();
+        else if (this.active === 0) this.idle?.();
+      });
+    }
+  }
+
+  /** Runs request `index` of `run` and keeps its result line. Never rejects. */
+  private async runRequest(run: BatchRun, index: number): Promise<void> {
+    const body = run.bodies[index];
+    run.bodies[index] = undefined;
+    const outcome = await this.execute(run, index, body).catch((raw: unknown) => errored(run.call.frontend, reportInternalError('batch.request', raw, run.record.id)));
+    const counts = run.record.counts;
+    counts.processing--;
+    counts[outcome.type]++;
+    this.outcomes.set(outcome.type, (this.outcomes.get(outcome.type) ?? 0) + 1);
+    run.dirty = true;
+    let line: unknown;
+    try {
+      line = run.call.routes.result(run.customIds[index]!, outcome);
+    } catch (raw) {
+      line = run.call.routes.result(run.customIds[index]!, errored(run.call.frontend, reportInternalError('batch.result', raw, run.record.id)));
+    }
+    const chunk = run.ended(index, line);
+    if (chunk !== undefined) saveChunk(run.responses, run.record.id, chunk.chunk, { ids: run.customIds.slice(chunk.chunk * BATCH_CHUNK, (chunk.chunk + 1) * BATCH_CHUNK), lines: chunk.lines });
+  }
+
+  /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
+  private async execute(run: BatchRun, index: number, body: unknown): Promise<BatchOutcome> {
+    const { call } = run;
+    const frontend = call.frontend;
+    const route = call.routes.route;
+    const runtime = this.runtime();
+    const requestId = `${run.record.id}/${run.customIds[index]!}`;
+    let context: EncodeContext;
+    const meta: ExecutionMeta = {};
+    try {
+      if (run.stopped !== undefined) return { type: run.stopped };
+      this.budgets.check(call.key);
+      const decoded = route.decode(body, { params: {}, query: new URLSearchParams(), headers: call.headers });
+      if (decoded.call.stream) throw new LipError('LIP_ERR_REQUEST_INVALID', 'stream: a request of a batch cannot stream', { param: 'stream' });
+      if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
+      const issues = validateCall(decoded.call);
+      if (issues.length > 0) {
+        const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
+        throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
+      }
+      const session = { principal: call.principal };
+      const prepared = runtime.sessions.prepare(session);
+      if (prepared) await prepared;
+      if (run.stopped !== undefined) return { type: run.stopped };
+      const grant = runtime.sessions.open(session);
+      context = { call: decoded.call, hints: decoded.hints ?? {}, requestId, created: Math.floor(this.now() / 1000) };
+      const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
+        const subscription = runtime.executor.execute(decoded.call, {
+          requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(grant.pending ? { pendingALeg: grant.pending } : {}),
+          frontendId: frontend.id, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
+        }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
+        // A cancel of the batch ends it: unsubscribing aborts its upstream request.
+        run.running.set(index, () => {
+          subscription.unsubscribe();
+          resolve(undefined);
+        });
+      }).finally(() => run.running.delete(index));
+      if (response === undefined) return { type: run.stopped ?? 'canceled' };
+      if (response.error !== undefined) throw new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 });
+      return { type: 'succeeded', body: route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)) };
+    } catch (raw) {
+      return errored(frontend, toLipError(raw));
+    } finally {
+      const usage = meta.usage;
+      this.budgets.charge(call.key, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+    }
+  }
+
+  /** Stops starting `run`'s requests and ends those running. */
+  private stop(run: BatchRun, why: 'canceled' | 'expired'): void {
+    if (run.stopped !== undefined) return;
+    run.stopped = why;
+    if (why === 'canceled') {
+      run.record.status = 'canceling';
+      run.record.cancelInitiatedAt ??= this.now();
+      run.dirty = true;
+    }
+    for (const end of [...run.running.values()]) end();
+    this.settle(run);
+  }
+
+  /** Ends `run` once it starts no more requests and none runs. */
+  private settle(run: BatchRun): void {
+    if (run.ending !== undefined || (run.stopped === undefined && run.next < run.record.total)) return;
+    if (run.stopped !== undefined && run.next < run.record.total) {
+      // The requests never started are cancelled or expired with the batch.
+      const never: BatchOutcome = { type: run.stopped };
+      for (let i = run.next; i < run.record.total; i++) {
+        run.record.counts.processing--;
+        run.record.counts[run.stopped]++;
+        this.outcomes.set(run.stopped, (this.outcomes.get(run.stopped) ?? 0) + 1);
+        const chunk = run.ended(i, run.call.routes.result(run.customIds[i]!, never));
+        if (chunk !== undefined) saveChunk(run.responses, run.record.id, chunk.chunk, { ids: run.customIds.slice(chunk.chunk * BATCH_CHUNK, (chunk.chunk + 1) * BATCH_CHUNK), lines: chunk.lines });
+      }
+      run.next = run.record.total;
+    }
+    if (run.active > 0) return;
+    run.record.status = 'ended';
+    run.record.endedAt = this.now();
+    run.ending = this.write(run).then(async () => {
+      await this.runtime().continuity.persisted?.();
+    }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
+      run.finished();
+      this.runs.delete(run.record.id);
+      if (this.runs.size === 0 && this.timer !== undefined) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    });
+  }
+
+  /** While batches run here, their records are written every BATCH_HEARTBEAT_MS (and a second after their requests end). */
+  private heartbeats(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.tick(), SAVE_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** The timer's turn: writes the records of the batches running here that are due. */
+  tick(): Promise<void> {
+    const now = this.now();
+    const writes: Promise<void>[] = [];
+    for (const run of this.runs.values()) {
+      if (run.ending === undefined && (now - run.savedAt >= BATCH_HEARTBEAT_MS || (run.dirty && now - run.savedAt >= SAVE_EVERY_MS))) {
+        writes.push(this.write(run).catch((raw: unknown) => { reportInternalError('batch.write', raw, run.record.id); }));
+      }
+    }
+    return Promise.all(writes).then(() => undefined);
+  }
+
+  /** Writes `run`'s record, and takes in a cancel another instance wrote to it meanwhile. */
+  private async write(run: BatchRun): Promise<void> {
+    const responses = run.responses;
+    run.dirty = false;
+    run.savedAt = this.now();
+    await responses.exclusive(recordKey(run.record.id), async () => {
+      if (run.record.status !== 'ended' && run.stopped === undefined) {
+        const stored = await loadRecord(responses, run.record.id);
+        if (stored === undefined) {
+          // Deleted? Only an ended batch can be; a record the store dropped is written again.
+        } else if (stored.cancelInitiatedAt !== undefined) {
+          run.record.cancelInitiatedAt = stored.cancelInitiatedAt;
+          this.stop(run, 'canceled');
+          // Ended by the stop (nothing was running): its ending writes the record.
+          if ((run.record.status as BatchView['status']) === 'ended') return;
+        }
+      }
+      run.record.heartbeat = this.now();
+      saveRecord(responses, run.record);
+    });
+  }
+}
+
+function viewOf(r: BatchRecord): BatchView {
+  return { id: r.id, status: r.status, counts: { ...r.counts }, createdAt: r.createdAt, expiresAt: r.expiresAt, endedAt: r.endedAt, cancelInitiatedAt: r.cancelInitiatedAt };
+}
+
+function resultsUrl(call: BatchCall, id: string): string {
+  return `${call.origin}${call.routes.path}/${id}/results`;
+}
+
+function errored(frontend: Frontend, err: LipError): BatchOutcome {
+  return { type: 'errored', body: frontend.encodeError(err).body };
+}
+
+function recordKey(id: string): string {
+  return `batch:${id}`;
+}
+
+function chunkId(id: string, k: number): string {
+  return `${id}/results-${k}`;
+}
+
+function saveRecord(responses: StoredResponses, r: BatchRecord): void {
+  responses.save({ id: r.id, input: [], output: NOTHING, echo: { [RECORD]: { ...r, counts: { ...r.counts } } } });
+}
+
+async function loadRecord(responses: StoredResponses, id: string): Promise<BatchRecord | undefined> {
+  const row = await loaded(responses, id);
+  const r = row?.echo?.[RECORD] as BatchRecord | undefined;
+  return typeof r === 'object' && r !== null && typeof r.total === 'number' ? { ...r, counts: { ...r.counts } } : undefined;
+}
+
+function saveChunk(responses: StoredResponses, id: string, k: number, chunk: ChunkRecord): void {
+  responses.save({ id: chunkId(id, k), input: [], output: NOTHING, echo: { [CHUNK_RECORD]: chunk } });
+}
+
+async function loadChunk(responses: StoredResponses, id: string, k: number): Promise<ChunkRecord | undefined> {
+  const c = (await loaded(responses, chunkId(id, k)))?.echo?.[CHUNK_RECORD] as ChunkRecord | undefined;
+  return typeof c === 'object' && c !== null && Array.isArray(c.ids) ? c : undefined;
+}
+
+/** The caller's record `id`, or undefined when there is none (a store failure rejects). */
+async function loaded(responses: StoredResponses, id: string): Promise<StoredResponseView | undefined> {
+  try {
+    return await responses.load(id);
+  } catch (err) {
+    if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+/** A delete of a record that may be gone already. */
+async function dropped(deleting: Promise<void>): Promise<void> {
+  await deleting.catch((err: unknown) => {
+    if (!(err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND')) throw err;
+  });
+}
+
+/** The caller's list of batches, newest first: a record whose id only that caller's stored responses can hold. */
+async function readIndex(responses: StoredResponses): Promise<{ id: string; entries: IndexEntry[] }> {
+  const id = derivedId('batches/list-', responses.principal, 32);
+  const entries = (await loaded(responses, id))?.echo?.[INDEX];
+  return { id, entries: Array.isArray(entries) ? entries as IndexEntry[] : [] };
+}
+
+function saveIndex(responses: StoredResponses, id: string, entries: readonly IndexEntry[]): void {
+  responses.save({ id, input: [], output: NOTHING, echo: { [INDEX]: entries } });
+}
+
+function indexKey(responses: StoredResponses): string {
+  return `batches:${derivedId('batches/list-', responses.principal, 32)}`;
+}

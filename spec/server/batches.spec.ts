@@ -1,0 +1,369 @@
+import { expect } from 'chai';
+import type { ServerResponse } from 'node:http';
+import type { ApiKeyConfig } from '../../lib/config/types.js';
+import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
+import { LipError } from '../../lib/errors/index.js';
+import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
+import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
+import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall } from '../../lib/server/batches.js';
+import { storedResponses } from '../../lib/server/stored-responses.js';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { until } from '../helpers/hostile-rig.js';
+
+type Json = Record<string, any>;
+
+const call = (principal = 'alice'): BatchCall => ({ frontend: anthropicFrontend, routes: anthropicBatchRoutes, principal, origin: 'http://lip.test' });
+const params = (text: string, extra: Json = {}) => ({ model: 'oc:gpt-4o', max_tokens: 16, messages: [{ role: 'user', content: text }], ...extra });
+const requests = (n: number, prefix = 'r') => Array.from({ length: n }, (_, i) => ({ custom_id: `${prefix}${i}`, params: params(`${prefix}${i}`) }));
+const noBudgets: BatchBudgets = { check: () => undefined, charge: () => undefined };
+
+/** The results of a batch as `Batches.results` writes them (status, content type, lines). */
+async function results(batches: Batches, id: string, as = call()): Promise<{ status: number; type: string; lines: Json[] }> {
+  let status = 0;
+  let type = '';
+  let text = '';
+  const res = {
+    destroyed: false,
+    headersSent: false,
+    writeHead(s: number, h: Record<string, string>) { status = s; type = h['content-type']!; this.headersSent = true; },
+    write(t: string) { text += t; return true; },
+    end() { /* done */ },
+    once() { return this; },
+  };
+  await batches.results(as, id, res as unknown as ServerResponse);
+  return { status, type, lines: text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json) };
+}
+
+async function refusal(work: Promise<unknown>): Promise<LipError> {
+  try {
+    await work;
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('expected a refusal');
+}
+
+/** What the text of an emulator request was (the batch request it came from). */
+const textOf = (body: Json): string => body.messages.at(-1).content;
+
+/**
+ * The batch engine (lib/server/batches.ts) on a real runtime (memory continuity store) in front
+ * of the OpenAI Chat emulator: concurrency and turns between batches, cancels here and from
+ * another instance (through the shared store's record), a runner that went away, the day's
+ * expiry on a moved clock, shutdown, results kept 100 to a record, budgets, the caller's scope,
+ * lists and limits. End to end through the SDK: spec/e2e/message-batches.spec.ts.
+ */
+describe('server/batches', function () {
+  this.timeout(20_000);
+  let chat: Emulator;
+  let runtime: Runtime;
+  let config: Json;
+  const runtimes: Runtime[] = [];
+  const open: Batches[] = [];
+  const make = (options: ConstructorParameters<typeof Batches>[2] = {}, budgets = noBudgets) => {
+    const b = new Batches(() => runtime, budgets, options);
+    open.push(b);
+    return b;
+  };
+  const start = (server = 'batch_concurrency: 2', extra = '') => {
+    runtime = createRuntime(testConfig(`
+  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `server: { host: 127.0.0.1, port: 0, ${server} }\n${extra}`));
+    config = runtime.config as unknown as Json;
+    runtimes.push(runtime);
+  };
+
+  before(async () => {
+    chat = await startOpenAIChatEmulator();
+  });
+  after(async () => {
+    await chat?.close();
+  });
+  beforeEach(() => {
+    chat.reset();
+    start();
+  });
+  afterEach(async () => {
+    for (const b of open.splice(0)) await b.shutdown();
+    for (const r of runtimes.splice(0)) await r.close();
+  });
+
+  it('runs a batch: every request decoded and answered as a Messages request, results in request order, the record ended', async () => {
+    chat.handler = (r) => ({ text: `echo ${textOf(r.body)}`, usage: { input: 3, output: 2 } });
+    const batches = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(3) }, key: undefined, headers: {} }) as Json;
+    expect(made).to.include({ type: 'message_batch', processing_status: 'in_progress', results_url: null, ended_at: null, cancel_initiated_at: null, archived_at: null });
+    expect(made.request_counts).to.deep.equal({ processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 });
+    expect(Date.parse(made.expires_at) - Date.parse(made.created_at)).to.equal(BATCH_EXPIRY_MS);
+    expect(made.id).to.match(/^msgbatch_[A-Za-z0-9]{24}$/);
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const ended = await batches.retrieve(call(), made.id) as Json;
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 3, errored: 0, canceled: 0, expired: 0 });
+    expect(ended.results_url).to.equal(`http://lip.test/v1/messages/batches/${made.id}/results`);
+    expect(Date.parse(ended.ended_at)).to.be.at.least(Date.parse(ended.created_at));
+    const out = await results(batches, made.id);
+    expect(out.status).to.equal(200);
+    expect(out.type).to.equal('application/x-jsonl');
+    expect(out.lines.map((l) => l.custom_id)).to.deep.equal(['r0', 'r1', 'r2']);
+    for (const [i, line] of out.lines.entries()) {
+      expect(line.result.type).to.equal('succeeded');
+      expect(line.result.message).to.include({ type: 'message', role: 'assistant', stop_reason: 'end_turn' });
+      expect(line.result.message.content).to.deep.equal([{ type: 'text', text: `echo r${i}` }]);
+      expect(line.result.message.usage).to.include({ input_tokens: 3, output_tokens: 2 });
+    }
+    expect(chat.requests.map((r) => textOf(r.body)).sort()).to.deep.equal(['r0', 'r1', 'r2']);
+    expect(chat.requests.every((r) => r.body.max_tokens === 16 || r.body.max_completion_tokens === 16)).to.equal(true);
+    expect([...batches.outcomes]).to.deep.equal([['succeeded', 3]]);
+  });
+
+  it('runs at most server.batch_concurrency requests at once, taking the batches in turn', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    const batches = make();
+    const a = await batches.create({ ...call(), body: { requests: requests(3, 'a') }, key: undefined, headers: {} }) as Json;
+    const b = await batches.create({ ...call(), body: { requests: requests(3, 'b') }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 2, 'two requests upstream');
+    // The first batch took the one slot left free by the second's create only after its own turn.
+    expect(batches.requestsRunning).to.equal(2);
+    expect(chat.requests.map((r) => textOf(r.body)).sort()).to.deep.equal(['a0', 'a1']);
+    // One ends (cancelled with its batch): the next request comes from the other batch first.
+    await batches.cancel(call(), a.id);
+    await until(() => chat.requests.length === 4, 'the other batch runs');
+    expect(chat.requests.slice(2).map((r) => textOf(r.body)).sort()).to.deep.equal(['b0', 'b1']);
+    await batches.cancel(call(), b.id);
+    await until(() => chat.closes.length === 4, 'every stalled upstream request closed');
+  });
+
+  it('a cancel stops starting requests and aborts the running ones (the upstream sees the close); what never ran is canceled', async () => {
+    chat.handler = (r) => (textOf(r.body) === 'r0' ? { text: 'done' } : { fault: { stall: 'before_headers' } });
+    start('batch_concurrency: 1');
+    const batches = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(4) }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 2, 'the second request upstream');
+    const cancelled = await batches.cancel(call(), made.id) as Json;
+    expect(cancelled.processing_status).to.be.oneOf(['canceling', 'ended']);
+    expect(cancelled.cancel_initiated_at).to.be.a('string');
+    await until(() => chat.closes.length === 1, 'the running request aborted');
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const ended = await batches.retrieve(call(), made.id) as Json;
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 3, expired: 0 });
+    expect(ended.cancel_initiated_at).to.equal(cancelled.cancel_initiated_at);
+    expect((await results(batches, made.id)).lines.map((l) => [l.custom_id, l.result.type])).to.deep.equal([['r0', 'succeeded'], ['r1', 'canceled'], ['r2', 'canceled'], ['r3', 'canceled']]);
+    expect(chat.requests).to.have.length(2);
+    // Cancelling an ended batch changes nothing.
+    expect((await batches.cancel(call(), made.id) as Json).request_counts).to.deep.equal(ended.request_counts);
+  });
+
+  it('a cancel made on another instance reaches the runner through the record, at its next write', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    let clock = Date.now();
+    const runner = make({ now: () => clock });
+    const other = make({ now: () => clock });
+    const made = await runner.create({ ...call(), body: { requests: requests(3) }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 2, 'two requests upstream');
+    const seen = await other.cancel(call(), made.id) as Json;
+    expect(seen).to.include({ processing_status: 'canceling' });
+    expect(chat.closes).to.have.length(0);
+    clock += BATCH_HEARTBEAT_MS;
+    await runner.tick();
+    await until(() => chat.closes.length === 2, 'the runner aborted its requests');
+    await until(async () => (await other.retrieve(call(), made.id) as Json).processing_status === 'ended', 'ended, as the other instance reads it');
+    const ended = await other.retrieve(call(), made.id) as Json;
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 0, errored: 0, canceled: 3, expired: 0 });
+    expect(ended.cancel_initiated_at).to.equal(seen.cancel_initiated_at);
+    expect((await results(other, made.id)).lines.map((l) => l.result.type)).to.deep.equal(['canceled', 'canceled', 'canceled']);
+  });
+
+  it('a batch whose runner stopped writing for a minute has ended for every other instance: what had not ended expired', async () => {
+    chat.handler = (r) => (textOf(r.body) === 'r0' ? { text: 'done' } : { fault: { stall: 'before_headers' } });
+    let clock = Date.now();
+    const runner = make({ now: () => clock });
+    const other = make({ now: () => clock });
+    const made = await runner.create({ ...call(), body: { requests: requests(3) }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 3, 'every request upstream');
+    clock += 1_000;
+    await runner.tick();
+    expect((await other.retrieve(call(), made.id) as Json).processing_status).to.equal('in_progress');
+    clock += BATCH_ORPHANED_MS - 1;
+    expect((await other.retrieve(call(), made.id) as Json).processing_status).to.equal('in_progress');
+    clock += 1;
+    const ended = await other.retrieve(call(), made.id) as Json;
+    expect(ended.processing_status).to.equal('ended');
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 });
+    // The runner's write a second after r0 ended is the last sign of life: the batch ended then.
+    expect(Date.parse(ended.ended_at)).to.equal(clock - BATCH_ORPHANED_MS);
+    // No chunk was complete: every line of it expired, r0's too (its line was never written).
+    expect((await results(other, made.id)).lines.map((l) => l.result.type)).to.deep.equal(['expired', 'expired', 'expired']);
+    expect(await refusal(other.delete(call('bob'), made.id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    expect(await other.delete(call(), made.id)).to.deep.equal({ id: made.id, type: 'message_batch_deleted' });
+  });
+
+  it('requests not started within a day of the create expire', async () => {
+    let clock = Date.now();
+    start('batch_concurrency: 1');
+    chat.handler = () => ({ text: 'first' });
+    const batches = make({ now: () => clock });
+    const made = await batches.create({ ...call(), body: { requests: requests(3) }, key: undefined, headers: {} }) as Json;
+    // The first request has started; the day is over before the next would.
+    clock += BATCH_EXPIRY_MS;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const ended = await batches.retrieve(call(), made.id) as Json;
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 });
+    expect((await results(batches, made.id)).lines.map((l) => l.result.type)).to.deep.equal(['succeeded', 'expired', 'expired']);
+    expect(chat.requests).to.have.length(1);
+  });
+
+  it('a shutdown ends the running requests (aborted upstream) and the batch, with what had not ended expired', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    const batches = make();
+    const other = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(3) }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 2, 'two requests upstream');
+    await batches.drain(10);
+    await batches.shutdown();
+    await until(() => chat.closes.length === 2, 'both upstream requests closed');
+    expect(batches.running).to.equal(0);
+    const ended = await other.retrieve(call(), made.id) as Json;
+    expect(ended.processing_status).to.equal('ended');
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 3 });
+    expect(await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({ code: 'LIP_ERR_SERVER_SHUTTING_DOWN' });
+  });
+
+  it('keeps results 100 requests to a record, all lines in order; a delete removes every record', async () => {
+    start('batch_concurrency: 8');
+    chat.handler = (r) => ({ text: textOf(r.body) });
+    const batches = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(250) }, key: undefined, headers: {} }) as Json;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const out = await results(batches, made.id);
+    expect(out.lines).to.have.length(250);
+    expect(out.lines.map((l) => l.custom_id)).to.deep.equal(requests(250).map((r) => r.custom_id));
+    expect(out.lines.every((l) => l.result.message.content[0].text === l.custom_id)).to.equal(true);
+    const store = storedResponses(runtime.continuity, 'alice');
+    for (const k of [0, 1, 2]) expect((await store.load(`${made.id}/results-${k}`)).echo?.lip_batch_chunk).to.have.property('lines');
+    await batches.delete(call(), made.id);
+    for (const id of [made.id, `${made.id}/results-0`, `${made.id}/results-1`, `${made.id}/results-2`]) {
+      expect(await refusal(store.load(id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    }
+    expect(await refusal(batches.retrieve(call(), made.id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', status: 404 });
+  });
+
+  it('a request that does not decode, streams, or fails upstream is an errored result in the protocol error envelope', async () => {
+    chat.handler = (r) => (textOf(r.body) === 'boom' ? { status: 400, error: { message: 'the upstream refused it', type: 'invalid_request_error' } } : { text: 'ok' });
+    const batches = make();
+    const made = await batches.create({
+      ...call(), key: undefined, headers: {},
+      body: { requests: [
+        { custom_id: 'good', params: params('hi') },
+        { custom_id: 'no-max', params: { model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'x' }] } },
+        { custom_id: 'streams', params: params('x', { stream: true }) },
+        { custom_id: 'bad-temp', params: params('x', { temperature: 7 }) },
+        { custom_id: 'upstream', params: params('boom') },
+      ] },
+    }) as Json;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const lines = Object.fromEntries((await results(batches, made.id)).lines.map((l) => [l.custom_id, l.result]));
+    expect(lines.good.type).to.equal('succeeded');
+    expect(lines['no-max']).to.deep.equal({ type: 'errored', error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: is required' } } });
+    expect(lines.streams.error.error).to.deep.equal({ type: 'invalid_request_error', message: 'stream: a request of a batch cannot stream' });
+    expect(lines['bad-temp'].error.error.type).to.equal('invalid_request_error');
+    expect(lines['bad-temp'].error.error.message).to.match(/^temperature: /);
+    expect(lines.upstream.type).to.equal('errored');
+    expect(lines.upstream.error.error.type).to.equal('invalid_request_error');
+    expect(lines.upstream.error.error.message).to.include('the upstream refused it');
+    expect((await batches.retrieve(call(), made.id) as Json).request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 4, canceled: 0, expired: 0 });
+    // Only the two that decoded went upstream.
+    expect(chat.requests.map((r) => textOf(r.body)).sort()).to.deep.equal(['boom', 'hi']);
+  });
+
+  it("checks the caller's budget at the create and before each request, and charges each request's tokens", async () => {
+    // Usage is read off each request when something accounts for it (a key with a budget here).
+    start('batch_concurrency: 1', 'auth: { api_keys: [{ id: k1, key: "x-0123456789abcdefghij", budget: { max_tokens: 20, period: day } }] }');
+    chat.handler = () => ({ text: 'ok', usage: { input: 5, output: 5 } });
+    const key = { id: 'k1', key: 'x'.repeat(20), budget: { max_tokens: 20, period: 'day' } } as unknown as ApiKeyConfig;
+    let spent = 0;
+    const charged: number[] = [];
+    const budgets: BatchBudgets = {
+      check: (k) => {
+        if (k !== undefined && spent >= 20) throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 'spent', { retryAfter: 60 });
+        return undefined;
+      },
+      charge: (k, _cost, tokens) => {
+        if (k === key) {
+          spent += tokens;
+          charged.push(tokens);
+        }
+      },
+    };
+    const batches = make({}, budgets);
+    const made = await batches.create({ ...call(), body: { requests: requests(4) }, key, headers: {} }) as Json;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    const lines = (await results(batches, made.id)).lines.map((l) => l.result);
+    expect(lines.map((l) => l.type)).to.deep.equal(['succeeded', 'succeeded', 'errored', 'errored']);
+    expect(lines[2].error.error).to.deep.equal({ type: 'rate_limit_error', message: 'spent' });
+    expect(charged.filter((t) => t > 0)).to.deep.equal([10, 10]);
+    expect(chat.requests).to.have.length(2);
+    expect(await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key, headers: {} }))).to.include({ code: 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' });
+  });
+
+  it("is scoped to the caller: another principal's batch is a 404 everywhere, and lists only their own", async () => {
+    chat.handler = () => ({ text: 'ok' });
+    const batches = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    for (const work of [batches.retrieve(call('bob'), made.id), batches.cancel(call('bob'), made.id), batches.delete(call('bob'), made.id), results(batches, made.id, call('bob'))]) {
+      const err = await refusal(work);
+      expect(err).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', status: 404, message: `no batch with id ${made.id}` });
+    }
+    expect(await batches.list(call('bob'), new URLSearchParams())).to.deep.equal({ data: [], has_more: false, first_id: null, last_id: null });
+    expect(((await batches.list(call(), new URLSearchParams())) as Json).data.map((b: Json) => b.id)).to.deep.equal([made.id]);
+    // An id of another shape is not looked up.
+    expect(await refusal(batches.retrieve(call(), 'resp_123'))).to.include({ status: 404 });
+  });
+
+  it('lists newest first, in pages before and after an id', async () => {
+    chat.handler = () => ({ text: 'ok' });
+    const batches = make();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.unshift(((await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} })) as Json).id);
+    const page = async (query: string) => {
+      const p = await batches.list(call(), new URLSearchParams(query)) as Json;
+      return { ids: p.data.map((b: Json) => b.id), has_more: p.has_more, first_id: p.first_id, last_id: p.last_id };
+    };
+    expect(await page('limit=2')).to.deep.equal({ ids: ids.slice(0, 2), has_more: true, first_id: ids[0], last_id: ids[1] });
+    expect(await page(`limit=2&after_id=${ids[1]}`)).to.deep.equal({ ids: ids.slice(2, 4), has_more: true, first_id: ids[2], last_id: ids[3] });
+    expect(await page(`limit=2&after_id=${ids[3]}`)).to.deep.equal({ ids: ids.slice(4), has_more: false, first_id: ids[4], last_id: ids[4] });
+    expect(await page(`limit=2&before_id=${ids[4]}`)).to.deep.equal({ ids: ids.slice(2, 4), has_more: true, first_id: ids[2], last_id: ids[3] });
+    expect(await page(`limit=2&before_id=${ids[2]}`)).to.deep.equal({ ids: ids.slice(0, 2), has_more: false, first_id: ids[0], last_id: ids[1] });
+    expect(await page('')).to.include({ has_more: false });
+    expect((await page('')).ids).to.deep.equal(ids);
+    // A deleted batch leaves the list.
+    await until(async () => (await batches.retrieve(call(), ids[2]!) as Json).processing_status === 'ended', 'the batch ended');
+    await batches.delete(call(), ids[2]!);
+    expect((await page('')).ids).to.deep.equal([ids[0], ids[1], ids[3], ids[4]]);
+  });
+
+  it('refuses a delete or the results of a batch that has not ended, and enforces its limits', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    const batches = make({ maxBatches: 2 });
+    const made = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    expect(await refusal(batches.delete(call(), made.id))).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: `batch ${made.id} is still processing; cancel it and delete it once it has ended` });
+    expect(await refusal(results(batches, made.id))).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: `batch ${made.id} has not ended (processing_status: in_progress); its results are there once it has` });
+    await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} });
+    const full = await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }));
+    expect(full).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', param: 'requests' });
+    expect(full.message).to.match(/^this caller keeps 2 batches already/);
+    // Another caller has a list of their own.
+    await batches.create({ ...call('bob'), body: { requests: requests(1) }, key: undefined, headers: {} });
+    config.server.max_batch_requests = 2;
+    expect(await refusal(batches.create({ ...call('carol'), body: { requests: requests(3) }, key: undefined, headers: {} }))).to.include({
+      code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', message: 'requests: a batch holds at most 2 requests on this server (server.max_batch_requests); this one has 3',
+    });
+    config.server.max_running_batches = 3;
+    expect(await refusal(batches.create({ ...call('carol'), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({ code: 'LIP_ERR_SERVER_OVERLOADED', retryAfter: 5 });
+    config.server.batch_concurrency = 0;
+    expect(await refusal(batches.create({ ...call('carol'), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({
+      code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'batches are switched off on this server (server.batch_concurrency: 0)',
+    });
+  });
+});
