@@ -303,10 +303,13 @@ export interface BatchRequest {
   readonly body: unknown;
 }
 
-/** How one request of a batch ended: its answer's body, its error's envelope, or never run. */
+/**
+ * How one request of a batch ended: its answer's body, its error's envelope and status, or
+ * never run; `requestId` is lip's id of the request.
+ */
 export type BatchOutcome =
-  | { readonly type: 'succeeded'; readonly body: unknown }
-  | { readonly type: 'errored'; readonly body: unknown }
+  | { readonly type: 'succeeded'; readonly body: unknown; readonly requestId: string }
+  | { readonly type: 'errored'; readonly body: unknown; readonly status: number; readonly requestId: string }
   | { readonly type: 'canceled' | 'expired' };
 
 /** A batch as the server keeps it (times in milliseconds since the epoch). */
@@ -318,35 +321,104 @@ export interface BatchView {
   readonly expiresAt: number;
   readonly endedAt: number | undefined;
   readonly cancelInitiatedAt: number | undefined;
+  /** The requests in all. */
+  readonly total: number;
+  /** What the protocol kept of the create (PreparedBatch.fields). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** The batch failed before any request ran (PreparedBatch.failed). */
+  readonly failed: unknown;
+  /** Tokens of its answered requests. */
+  readonly usage: { readonly input: number; readonly output: number; readonly cacheRead: number; readonly reasoning: number };
+  /** With files (BatchRoutes.files): the ids of its results' files once it ended (the succeeded lines; the others), when it has such lines. */
+  readonly outputFileId: string | undefined;
+  readonly errorFileId: string | undefined;
+}
+
+/** A create body as the protocol reads it. */
+export interface PreparedBatch {
+  readonly requests: readonly BatchRequest[];
+  /** The path of the generation route its requests run by (`/v1/messages`, `/v1/chat/completions`). */
+  readonly endpoint: string;
+  /** What the batch object shows of the create (its endpoint, input file, metadata). */
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** The batch is made failed, with these errors, and runs nothing (OpenAI's invalid input file). */
+  readonly failed?: unknown;
+  /** How long its results' files are kept after they are made (at most `continuity.ttl`, the default). */
+  readonly resultsExpireAfterMs?: number;
+}
+
+/** The caller's stored files, as a batch create reads its input (FileRoutes). */
+export interface BatchFiles {
+  /** The file's text; the 404 naming `param` when the caller has no such file. */
+  text(id: string, param: string): Promise<string>;
 }
 
 /**
  * A protocol's batches of generation requests run detached from the request that made them
- * (Anthropic Message Batches): `POST {path}`, `GET {path}`, `GET` and `DELETE {path}/{id}`,
- * `POST {path}/{id}/cancel` and `GET {path}/{id}/results`. The server authenticates, runs each
- * request through `route` (decoded, executed, encoded as a non-streamed answer), keeps the
- * batches and their results in the caller's stored responses; these read the bodies and queries
- * (a 400 LipError for a malformed one, naming the field) and write the answers.
+ * (Anthropic Message Batches, OpenAI's Batch API): `POST {path}`, `GET {path}`, `GET {path}/{id}`,
+ * `POST {path}/{id}/cancel`, and when the protocol has them `DELETE {path}/{id}` and
+ * `GET {path}/{id}/results`. The server authenticates, runs each request through the generation
+ * route of its endpoint (decoded, executed, encoded as a non-streamed answer), keeps the batches
+ * and their results in the caller's stored responses; these read the bodies and queries (a 400
+ * LipError for a malformed one, naming the field) and write the answers.
  */
 export interface BatchRoutes {
   readonly path: string;
-  /** The prefix of its batch ids (`msgbatch_`). */
+  /** The prefix of its batch ids (`msgbatch_`, `batch_`). */
   readonly idPrefix: string;
-  /** The generation route each request's body is decoded and answered by. */
-  readonly route: GenerateRoute;
-  /** The requests of a create body (at most `maxRequests`, custom ids unique). */
-  requests(body: unknown, maxRequests: number): readonly BatchRequest[];
+  /** The path parameter's name in errors (`message_batch_id`, `batch_id`). */
+  readonly idParam: string;
+  /** Reads a create body (at most `maxRequests` requests, custom ids unique); an input file from `files`. */
+  prepare(body: unknown, maxRequests: number, files: BatchFiles | undefined): Promise<PreparedBatch>;
   /** The batch object; `resultsUrl` where its results are once it ended. */
   object(batch: BatchView, resultsUrl: string): unknown;
   /** A list query: how many, and the id to page before or after (newest first). */
   listQuery(query: URLSearchParams): { readonly limit: number; readonly beforeId?: string; readonly afterId?: string };
   /** A page of batch objects. */
   list(objects: readonly unknown[], firstId: string | undefined, lastId: string | undefined, hasMore: boolean): unknown;
-  deleted(id: string): unknown;
+  /** `DELETE {path}/{id}`'s answer, when the protocol deletes batches. */
+  deleted?(id: string): unknown;
   /** One line of the results (a JSON object), for the request `customId`. */
   result(customId: string, outcome: BatchOutcome): unknown;
-  /** `Content-Type` of the results (JSON lines). */
-  readonly resultsContentType: string;
+  /** `Content-Type` of `GET {path}/{id}/results` (JSON lines), when the protocol has that endpoint. */
+  readonly resultsContentType?: string;
+  /** The protocol's files (OpenAI `/v1/files`): a create's input, and its results as two files once it ended. */
+  readonly files?: FileRoutes;
+}
+
+/** A stored file (times in milliseconds since the epoch). */
+export interface FileView {
+  readonly id: string;
+  readonly filename: string;
+  readonly purpose: string;
+  readonly bytes: number;
+  readonly createdAt: number;
+  readonly expiresAt: number | undefined;
+}
+
+/** An upload as the server read it (multipart form fields, and the file's name and bytes). */
+export interface FileUpload {
+  readonly fields: Readonly<Record<string, string>>;
+  readonly file: { readonly name: string; readonly bytes: Uint8Array } | undefined;
+}
+
+/**
+ * A protocol's files (OpenAI `/v1/files`, the SDK's `files`): `POST {path}` (multipart),
+ * `GET {path}`, `GET` / `DELETE {path}/{id}`, `GET {path}/{id}/content`. The server keeps them
+ * in the caller's stored responses; a batch's results are files of it too.
+ */
+export interface FileRoutes {
+  readonly path: string;
+  /** The prefix of its file ids (`file-`). */
+  readonly idPrefix: string;
+  /** The purpose and lifetime of an upload (a 400 naming the field for a malformed one). */
+  upload(upload: FileUpload): { readonly purpose: string; readonly filename: string; readonly expiresAfterMs?: number };
+  /** The purpose of a batch's results' files. */
+  readonly resultsPurpose: string;
+  object(file: FileView): unknown;
+  listQuery(query: URLSearchParams): { readonly limit: number; readonly afterId?: string; readonly order: 'asc' | 'desc'; readonly purpose?: string };
+  list(objects: readonly unknown[], firstId: string | undefined, lastId: string | undefined, hasMore: boolean): unknown;
+  deleted(id: string): unknown;
 }
 
 export interface Frontend {

@@ -4,8 +4,11 @@ import type { ApiKeyConfig } from '../config/types.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EncodeContext, type Frontend, type StoredResponses, type StoredResponseView } from '../frontends/protocol.js';
+import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
 import { derivedId, randomId } from '../wire/ids.js';
+import { continuedConversation } from './continued-conversation.js';
+import { BatchFileStore, type BatchFileKind } from './files.js';
+import { loaded, dropped } from './stored-record.js';
 import { wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 
@@ -28,6 +31,7 @@ const INDEX = 'lip_batches';
 const NOTHING = collectEvents([]);
 
 type Counts = { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+type Usage = { input: number; output: number; cacheRead: number; reasoning: number };
 
 /** A batch as its record keeps it. */
 interface BatchRecord {
@@ -36,6 +40,7 @@ interface BatchRecord {
   readonly frontend: string;
   status: BatchView['status'];
   counts: Counts;
+  usage: Usage;
   readonly createdAt: number;
   readonly expiresAt: number;
   endedAt: number | undefined;
@@ -43,17 +48,30 @@ interface BatchRecord {
   /** When its runner last wrote it. */
   heartbeat: number;
   readonly total: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly failed: unknown;
+  /** How long its results' files are kept (PreparedBatch.resultsExpireAfterMs). */
+  readonly resultsExpireAfterMs?: number;
+  outputFileId: string | undefined;
+  errorFileId: string | undefined;
 }
 
-/** A chunk's record: the custom ids of its requests, and their result lines once all of them ended. */
+/** A chunk's record: the custom ids of its requests, and once all of them ended their result lines and outcomes. */
 interface ChunkRecord {
   readonly ids: readonly string[];
   readonly lines?: readonly unknown[];
+  readonly types?: readonly BatchOutcome['type'][];
 }
 
 interface IndexEntry {
   readonly id: string;
   readonly createdAt: number;
+}
+
+/** The generation route a batch's requests run by, and its protocol (its error envelope, its field names). */
+export interface BatchEndpoint {
+  readonly frontend: Frontend;
+  readonly route: GenerateRoute;
 }
 
 /** What a batch endpoint is asked for, by whom, through which protocol. */
@@ -77,6 +95,14 @@ export interface BatchBudgets {
   charge(key: ApiKeyConfig | undefined, cost: number | undefined, tokens: number): void;
 }
 
+export interface BatchOptions {
+  /** The generation route of an endpoint path (`/v1/messages`) among the protocols served; undefined when none serves it. */
+  readonly endpoints?: (path: string) => BatchEndpoint | undefined;
+  /** For tests: the clock, and MAX_BATCHES. */
+  readonly now?: () => number;
+  readonly maxBatches?: number;
+}
+
 /** One batch while it runs on this instance. */
 class BatchRun {
   /** The next request to start. */
@@ -87,9 +113,12 @@ class BatchRun {
   readonly running = new Map<number, () => void>();
   /** Why it stopped starting requests: cancelled, expired, or this instance shutting down. */
   stopped: 'canceled' | 'expired' | undefined;
-  /** Result lines of the chunks not yet written, and how many of each chunk's requests have not ended. */
+  /** Result lines and outcomes of the chunks not yet written, and how many of each chunk's requests have not ended. */
   private readonly lines: (unknown[] | undefined)[];
+  private readonly types: (BatchOutcome['type'][] | undefined)[];
   private readonly left: number[];
+  /** Bytes of its result lines (a line and its newline): the succeeded ones and the others (its files' sizes). */
+  readonly bytes = { output: 0, error: 0 };
   dirty = false;
   savedAt = 0;
   ending: Promise<void> | undefined;
@@ -97,40 +126,47 @@ class BatchRun {
   readonly done: Promise<void>;
   finished!: () => void;
 
-  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
+  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
     this.done = new Promise<void>((resolve) => { this.finished = resolve; });
     const chunks = Math.ceil(customIds.length / BATCH_CHUNK);
     this.lines = Array.from({ length: chunks }, () => []);
+    this.types = Array.from({ length: chunks }, () => []);
     this.left = Array.from({ length: chunks }, (_, k) => Math.min(BATCH_CHUNK, customIds.length - k * BATCH_CHUNK));
   }
 
-  /** Keeps request `index`'s result line; answers the chunk's lines once all of them are in. */
-  ended(index: number, line: unknown): { chunk: number; lines: unknown[] } | undefined {
+  /** Keeps request `index`'s result line; writes the chunk's record once all of its lines are in. */
+  ended(index: number, line: unknown, type: BatchOutcome['type']): void {
+    this.bytes[type === 'succeeded' ? 'output' : 'error'] += Buffer.byteLength(JSON.stringify(line)) + 1;
     const chunk = Math.floor(index / BATCH_CHUNK);
     const lines = this.lines[chunk];
-    if (lines === undefined) return undefined;
+    const types = this.types[chunk];
+    if (lines === undefined || types === undefined) return;
     lines[index - chunk * BATCH_CHUNK] = line;
-    if (--this.left[chunk]! > 0) return undefined;
+    types[index - chunk * BATCH_CHUNK] = type;
+    if (--this.left[chunk]! > 0) return;
     this.lines[chunk] = undefined;
-    return { chunk, lines };
+    this.types[chunk] = undefined;
+    saveChunk(this.responses, this.record.id, chunk, { ids: this.customIds.slice(chunk * BATCH_CHUNK, (chunk + 1) * BATCH_CHUNK), lines, types });
   }
 }
 
 /**
- * A protocol's batches of generation requests (BatchRoutes: Anthropic Message Batches), run by
- * the instance that made them, detached from any request: each request is decoded by the
- * protocol's generation route, executed (routing, failover, stages, every backend kind, the
- * caller's key and budget) and its non-streamed answer, or its error's envelope, kept as a result
- * line. At most `server.batch_concurrency` requests of all batches run at once, taken from the
- * batches in turn. Batches and their results are kept in the caller's stored responses (memory,
- * SQLite, Redis: read by every instance that shares the store): a record per batch, written as
- * its requests end (at most once a second, at least every 5 s while it runs), a record per 100
- * requests (their custom ids from the start, their result lines once all of them ended), and a
- * list per caller. A cancel (here, or written to the record by another instance and read at the
- * runner's next write) stops starting requests and ends the running ones (their upstream calls
- * are aborted); what never ran is `canceled`. A batch whose runner stopped (its instance went
- * away) ends when its record is a minute old: what had not ended is `expired`, as are the
- * requests not started within a day, and those a shutdown of this instance interrupts.
+ * A protocol's batches of generation requests (BatchRoutes: Anthropic Message Batches, OpenAI's
+ * Batch API), run by the instance that made them, detached from any request: each request is
+ * decoded by the generation route of the batch's endpoint, executed (routing, failover, stages,
+ * every backend kind, the caller's key and budget) and its non-streamed answer, or its error's
+ * envelope, kept as a result line. At most `server.batch_concurrency` requests of all batches
+ * run at once, taken from the batches in turn. Batches and their results are kept in the
+ * caller's stored responses (memory, SQLite, Redis: read by every instance that shares the
+ * store): a record per batch, written as its requests end (at most once a second, at least every
+ * 5 s while it runs), a record per 100 requests (their custom ids from the start, their result
+ * lines once all of them ended), and a list per caller; a protocol with files (OpenAI) gets the
+ * results as two files once the batch ended (the succeeded lines, the others). A cancel (here, or
+ * written to the record by another instance and read at the runner's next write) stops starting
+ * requests and ends the running ones (their upstream calls are aborted); what never ran is
+ * `canceled`. A batch whose runner stopped (its instance went away) ends when its record is a
+ * minute old: what had not ended is `expired`, as are the requests not started within a day,
+ * and those a shutdown of this instance interrupts.
  * @see spec/server/batches.spec.ts
  */
 export class Batches {
@@ -142,18 +178,17 @@ export class Batches {
   private closed = false;
   /** Told when the last running request ended (drain). */
   private idle: (() => void) | undefined;
-
   private readonly now: () => number;
   private readonly maxBatches: number;
-
-  /** `options.now` and `options.maxBatches` (MAX_BATCHES) for tests. */
-  constructor(private readonly runtime: () => Runtime, private readonly budgets: BatchBudgets, options: { readonly now?: () => number; readonly maxBatches?: number } = {}) {
-    this.now = options.now ?? Date.now;
-    this.maxBatches = options.maxBatches ?? MAX_BATCHES;
-  }
-
+  private readonly endpoints: (path: string) => BatchEndpoint | undefined;
   /** Requests of batches that ended here, by outcome (the metrics' counter). */
   readonly outcomes = new Map<BatchOutcome['type'], number>();
+
+  constructor(private readonly runtime: () => Runtime, private readonly budgets: BatchBudgets, options: BatchOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxBatches = options.maxBatches ?? MAX_BATCHES;
+    this.endpoints = options.endpoints ?? (() => undefined);
+  }
 
   /** Batches running on this instance. */
   get running(): number {
@@ -170,17 +205,26 @@ export class Batches {
     const server = runtime.config.server;
     if (server.batch_concurrency === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'batches are switched off on this server (server.batch_concurrency: 0)');
     if (this.closed) throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
-    const requests = call.routes.requests(call.body, server.max_batch_requests);
-    if (this.runs.size >= server.max_running_batches) {
+    const responses = storedResponses(runtime.continuity, call.principal);
+    const files = call.routes.files === undefined ? undefined : new BatchFileStore(call.routes.files, responses);
+    const prepared = await call.routes.prepare(call.body, server.max_batch_requests, files);
+    const endpoint = this.endpoints(prepared.endpoint);
+    if (endpoint === undefined) {
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: ${prepared.endpoint} is not served by this server (its protocol is switched off in frontends)`, { param: 'endpoint' });
+    }
+    const failed = prepared.failed !== undefined;
+    if (!failed && this.runs.size >= server.max_running_batches) {
       throw new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${server.max_running_batches} batches running at once (server.max_running_batches)`, { retryAfter: 5 });
     }
     this.budgets.check(call.key);
-    const responses = storedResponses(runtime.continuity, call.principal);
     const now = this.now();
+    const requests = failed ? [] : prepared.requests;
     const record: BatchRecord = {
-      id: randomId(call.routes.idPrefix, 24), frontend: call.frontend.id, status: 'in_progress',
-      counts: { processing: requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
-      createdAt: now, expiresAt: now + BATCH_EXPIRY_MS, endedAt: undefined, cancelInitiatedAt: undefined, heartbeat: now, total: requests.length,
+      id: randomId(call.routes.idPrefix, 24), frontend: call.frontend.id, status: failed ? 'ended' : 'in_progress',
+      counts: { processing: requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, usage: { input: 0, output: 0, cacheRead: 0, reasoning: 0 },
+      createdAt: now, expiresAt: now + BATCH_EXPIRY_MS, endedAt: failed ? now : undefined, cancelInitiatedAt: undefined, heartbeat: now, total: requests.length,
+      fields: prepared.fields ?? {}, failed: prepared.failed, outputFileId: undefined, errorFileId: undefined,
+      ...(prepared.resultsExpireAfterMs !== undefined ? { resultsExpireAfterMs: prepared.resultsExpireAfterMs } : {}),
     };
     const customIds = requests.map((r) => r.customId);
     await responses.exclusive(indexKey(responses), async () => {
@@ -193,12 +237,14 @@ export class Batches {
       saveIndex(responses, index.id, [{ id: record.id, createdAt: now }, ...index.entries]);
     });
     await runtime.continuity.persisted?.();
-    const run = new BatchRun(record, call, responses, customIds, requests.map((r) => r.body));
-    run.savedAt = now;
-    this.runs.set(record.id, run);
-    this.queue.push(run);
-    this.heartbeats();
-    this.pump();
+    if (!failed) {
+      const run = new BatchRun(record, call, endpoint, responses, customIds, requests.map((r) => r.body));
+      run.savedAt = now;
+      this.runs.set(record.id, run);
+      this.queue.push(run);
+      this.heartbeats();
+      this.pump();
+    }
     return call.routes.object(viewOf(record), resultsUrl(call, record.id));
   }
 
@@ -249,8 +295,7 @@ export class Batches {
       const view = this.view(record);
       if (view.status !== 'in_progress') return view;
       // Its runner is another instance: it reads the cancel at its next write.
-      const now = this.now();
-      const changed: BatchRecord = { ...record, status: 'canceling', cancelInitiatedAt: now };
+      const changed: BatchRecord = { ...record, status: 'canceling', cancelInitiatedAt: this.now() };
       saveRecord(responses, changed);
       return viewOf(changed);
     });
@@ -263,7 +308,7 @@ export class Batches {
     const responses = storedResponses(runtime.continuity, call.principal);
     const record = await this.find(call, id);
     if (this.view(record).status !== 'ended') {
-      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} is still processing; cancel it and delete it once it has ended`, { param: 'message_batch_id' });
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} is still processing; cancel it and delete it once it has ended`, { param: call.routes.idParam });
     }
     await responses.exclusive(indexKey(responses), async () => {
       const index = await readIndex(responses);
@@ -272,7 +317,7 @@ export class Batches {
       saveIndex(responses, index.id, index.entries.filter((e) => e.id !== id));
     });
     await runtime.continuity.persisted?.();
-    return call.routes.deleted(id);
+    return call.routes.deleted?.(id);
   }
 
   /** Writes the results of an ended batch, one line per request in their order; a 400 before it ended. */
@@ -280,19 +325,37 @@ export class Batches {
     const record = await this.find(call, id);
     const view = this.view(record);
     if (view.status !== 'ended') {
-      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} has not ended (processing_status: ${view.status}); its results are there once it has`, { param: 'message_batch_id' });
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} has not ended (processing_status: ${view.status}); its results are there once it has`, { param: call.routes.idParam });
     }
-    const responses = storedResponses(this.runtime().continuity, call.principal);
-    // A request whose result was never written ran on an instance that stopped, or was cancelled before it ran.
-    const missing: BatchOutcome = { type: record.cancelInitiatedAt !== undefined && record.status === 'ended' ? 'canceled' : 'expired' };
-    res.writeHead(200, { 'content-type': call.routes.resultsContentType, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': call.routes.resultsContentType ?? 'application/x-jsonl', 'cache-control': 'no-store' });
+    await this.writeLines(call.routes, storedResponses(this.runtime().continuity, call.principal), record, undefined, res);
+  }
+
+  /**
+   * Writes the lines of one of a batch's results' files (`kind`: the succeeded lines, or the
+   * others) to `res`, whose headers are sent; the batch is the caller's (the file's record names it).
+   */
+  async writeFile(routes: BatchRoutes, responses: StoredResponses, batchId: string, kind: BatchFileKind, res: ServerResponse): Promise<void> {
+    const record = await loadRecord(responses, batchId);
+    if (record === undefined) return void res.end();
+    await this.writeLines(routes, responses, record, kind, res);
+  }
+
+  /** The lines of `record`'s results in request order (of one kind, or all), chunk by chunk, with backpressure. */
+  private async writeLines(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, res: ServerResponse): Promise<void> {
+    // A request whose result was never written ran on an instance that stopped.
+    const missing: BatchOutcome = { type: 'expired' };
     for (let k = 0; k * BATCH_CHUNK < record.total; k++) {
-      const chunk = await loadChunk(responses, id, k);
+      const chunk = await loadChunk(responses, record.id, k);
       if (chunk === undefined) continue;
       let text = '';
-      for (let i = 0; i < chunk.ids.length; i++) text += `${JSON.stringify(chunk.lines?.[i] ?? call.routes.result(chunk.ids[i]!, missing))}\n`;
+      for (let i = 0; i < chunk.ids.length; i++) {
+        const type = chunk.types?.[i] ?? missing.type;
+        if (kind !== undefined && (type === 'succeeded') !== (kind === 'output')) continue;
+        text += `${JSON.stringify(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing))}\n`;
+      }
       if (res.destroyed) return;
-      if (!res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
     }
     res.end();
   }
@@ -330,7 +393,7 @@ export class Batches {
     if (local !== undefined && local.call.principal === call.principal) return local.record;
     const record = id.startsWith(call.routes.idPrefix) ? await loadRecord(storedResponses(this.runtime().continuity, call.principal), id) : undefined;
     if (record === undefined || record.frontend !== call.frontend.id) {
-      throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no batch with id ${id}`, { param: 'message_batch_id' });
+      throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no batch with id ${id}`, { param: call.routes.idParam });
     }
     return record;
   }
@@ -370,50 +433,61 @@ export class Batches {
   private async runRequest(run: BatchRun, index: number): Promise<void> {
     const body = run.bodies[index];
     run.bodies[index] = undefined;
-    const outcome = await this.execute(run, index, body).catch((raw: unknown) => errored(run.call.frontend, reportInternalError('batch.request', raw, run.record.id)));
-    const counts = run.record.counts;
-    counts.processing--;
-    counts[outcome.type]++;
-    this.outcomes.set(outcome.type, (this.outcomes.get(outcome.type) ?? 0) + 1);
-    run.dirty = true;
+    const requestId = `${run.record.id}/${run.customIds[index]!}`;
+    const outcome = await this.execute(run, requestId, index, body).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
+    this.count(run, outcome.type);
     let line: unknown;
     try {
       line = run.call.routes.result(run.customIds[index]!, outcome);
     } catch (raw) {
-      line = run.call.routes.result(run.customIds[index]!, errored(run.call.frontend, reportInternalError('batch.result', raw, run.record.id)));
+      line = run.call.routes.result(run.customIds[index]!, errored(run.endpoint.frontend, reportInternalError('batch.result', raw, requestId), requestId));
     }
-    const chunk = run.ended(index, line);
-    if (chunk !== undefined) saveChunk(run.responses, run.record.id, chunk.chunk, { ids: run.customIds.slice(chunk.chunk * BATCH_CHUNK, (chunk.chunk + 1) * BATCH_CHUNK), lines: chunk.lines });
+    run.ended(index, line, outcome.type);
+  }
+
+  private count(run: BatchRun, type: BatchOutcome['type']): void {
+    run.record.counts.processing--;
+    run.record.counts[type]++;
+    run.dirty = true;
+    this.outcomes.set(type, (this.outcomes.get(type) ?? 0) + 1);
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  private async execute(run: BatchRun, index: number, body: unknown): Promise<BatchOutcome> {
+  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown): Promise<BatchOutcome> {
     const { call } = run;
-    const frontend = call.frontend;
-    const route = call.routes.route;
+    const { frontend, route } = run.endpoint;
     const runtime = this.runtime();
-    const requestId = `${run.record.id}/${run.customIds[index]!}`;
     let context: EncodeContext;
     const meta: ExecutionMeta = {};
     try {
       if (run.stopped !== undefined) return { type: run.stopped };
       this.budgets.check(call.key);
+      // What the body names instead of carrying (a Responses item_reference), from the caller's stored responses.
+      const resolving = route.resolveReferences?.(raw, run.responses, {});
+      const body = resolving === undefined ? raw : await resolving;
       const decoded = route.decode(body, { params: {}, query: new URLSearchParams(), headers: call.headers });
       if (decoded.call.stream) throw new LipError('LIP_ERR_REQUEST_INVALID', 'stream: a request of a batch cannot stream', { param: 'stream' });
       if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
-      const issues = validateCall(decoded.call);
+      if (decoded.continuation?.conversation !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', 'conversation: a request of a batch cannot add a turn to a conversation', { param: 'conversation' });
+      // A request continuing a stored response (`previous_response_id`) has its turns first.
+      const conversation = await continuedConversation(runtime, decoded.continuation, call.principal);
+      const canonical = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+      const issues = validateCall(canonical);
       if (issues.length > 0) {
         const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
         throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
       }
-      const session = { principal: call.principal };
+      const session = { principal: call.principal, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };
       const prepared = runtime.sessions.prepare(session);
       if (prepared) await prepared;
       if (run.stopped !== undefined) return { type: run.stopped };
       const grant = runtime.sessions.open(session);
-      context = { call: decoded.call, hints: decoded.hints ?? {}, requestId, created: Math.floor(this.now() / 1000) };
+      context = {
+        call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(this.now() / 1000),
+        ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48) } : {}),
+      };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
-        const subscription = runtime.executor.execute(decoded.call, {
+        const subscription = runtime.executor.execute(canonical, {
           requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(grant.pending ? { pendingALeg: grant.pending } : {}),
           frontendId: frontend.id, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
         }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
@@ -425,9 +499,17 @@ export class Batches {
       }).finally(() => run.running.delete(index));
       if (response === undefined) return { type: run.stopped ?? 'canceled' };
       if (response.error !== undefined) throw new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 });
-      return { type: 'succeeded', body: route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)) };
-    } catch (raw) {
-      return errored(frontend, toLipError(raw));
+      const u = response.usage;
+      if (u !== undefined) {
+        const usage = run.record.usage;
+        usage.input += u.inputTokens ?? 0;
+        usage.output += u.outputTokens ?? 0;
+        usage.cacheRead += u.cacheReadTokens ?? 0;
+        usage.reasoning += u.reasoningTokens ?? 0;
+      }
+      return { type: 'succeeded', body: route.encodeResponse(response, wholeContext(context, response, meta.candidateKey, runtime.config.routing.echo_requested_model)), requestId };
+    } catch (err) {
+      return errored(frontend, toLipError(err), requestId);
     } finally {
       const usage = meta.usage;
       this.budgets.charge(call.key, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
@@ -447,25 +529,22 @@ export class Batches {
     this.settle(run);
   }
 
-  /** Ends `run` once it starts no more requests and none runs. */
+  /** Ends `run` once it starts no more requests and none runs: its last records, and its results' files. */
   private settle(run: BatchRun): void {
     if (run.ending !== undefined || (run.stopped === undefined && run.next < run.record.total)) return;
     if (run.stopped !== undefined && run.next < run.record.total) {
       // The requests never started are cancelled or expired with the batch.
       const never: BatchOutcome = { type: run.stopped };
       for (let i = run.next; i < run.record.total; i++) {
-        run.record.counts.processing--;
-        run.record.counts[run.stopped]++;
-        this.outcomes.set(run.stopped, (this.outcomes.get(run.stopped) ?? 0) + 1);
-        const chunk = run.ended(i, run.call.routes.result(run.customIds[i]!, never));
-        if (chunk !== undefined) saveChunk(run.responses, run.record.id, chunk.chunk, { ids: run.customIds.slice(chunk.chunk * BATCH_CHUNK, (chunk.chunk + 1) * BATCH_CHUNK), lines: chunk.lines });
+        this.count(run, run.stopped);
+        run.ended(i, run.call.routes.result(run.customIds[i]!, never), run.stopped);
       }
       run.next = run.record.total;
     }
     if (run.active > 0) return;
     run.record.status = 'ended';
     run.record.endedAt = this.now();
-    run.ending = this.write(run).then(async () => {
+    run.ending = this.files(run).then(() => this.write(run)).then(async () => {
       await this.runtime().continuity.persisted?.();
     }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
       run.finished();
@@ -477,10 +556,21 @@ export class Batches {
     });
   }
 
+  /** A protocol with files gets the ended batch's results as files: the succeeded lines, and the others. */
+  private async files(run: BatchRun): Promise<void> {
+    const routes = run.call.routes.files;
+    if (routes === undefined) return;
+    const store = new BatchFileStore(routes, run.responses);
+    const ttl = this.runtime().config.continuity.ttl;
+    const made = await store.saveResults(run.record.id, run.bytes, this.now(), Math.min(run.record.resultsExpireAfterMs ?? ttl, ttl));
+    run.record.outputFileId = made.output;
+    run.record.errorFileId = made.error;
+  }
+
   /** While batches run here, their records are written every BATCH_HEARTBEAT_MS (and a second after their requests end). */
   private heartbeats(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.tick(), SAVE_EVERY_MS);
+    this.timer = setInterval(() => void this.tick(), SAVE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -504,9 +594,7 @@ export class Batches {
     await responses.exclusive(recordKey(run.record.id), async () => {
       if (run.record.status !== 'ended' && run.stopped === undefined) {
         const stored = await loadRecord(responses, run.record.id);
-        if (stored === undefined) {
-          // Deleted? Only an ended batch can be; a record the store dropped is written again.
-        } else if (stored.cancelInitiatedAt !== undefined) {
+        if (stored?.cancelInitiatedAt !== undefined) {
           run.record.cancelInitiatedAt = stored.cancelInitiatedAt;
           this.stop(run, 'canceled');
           // Ended by the stop (nothing was running): its ending writes the record.
@@ -520,15 +608,18 @@ export class Batches {
 }
 
 function viewOf(r: BatchRecord): BatchView {
-  return { id: r.id, status: r.status, counts: { ...r.counts }, createdAt: r.createdAt, expiresAt: r.expiresAt, endedAt: r.endedAt, cancelInitiatedAt: r.cancelInitiatedAt };
+  return {
+    id: r.id, status: r.status, counts: { ...r.counts }, createdAt: r.createdAt, expiresAt: r.expiresAt, endedAt: r.endedAt, cancelInitiatedAt: r.cancelInitiatedAt,
+    total: r.total, fields: r.fields, failed: r.failed, usage: { ...r.usage }, outputFileId: r.outputFileId, errorFileId: r.errorFileId,
+  };
 }
 
 function resultsUrl(call: BatchCall, id: string): string {
   return `${call.origin}${call.routes.path}/${id}/results`;
 }
 
-function errored(frontend: Frontend, err: LipError): BatchOutcome {
-  return { type: 'errored', body: frontend.encodeError(err).body };
+function errored(frontend: Frontend, err: LipError, requestId: string): BatchOutcome {
+  return { type: 'errored', body: frontend.encodeError(err).body, status: err.status, requestId };
 }
 
 function recordKey(id: string): string {
@@ -540,13 +631,13 @@ function chunkId(id: string, k: number): string {
 }
 
 function saveRecord(responses: StoredResponses, r: BatchRecord): void {
-  responses.save({ id: r.id, input: [], output: NOTHING, echo: { [RECORD]: { ...r, counts: { ...r.counts } } } });
+  responses.save({ id: r.id, input: [], output: NOTHING, echo: { [RECORD]: { ...r, counts: { ...r.counts }, usage: { ...r.usage } } } });
 }
 
 async function loadRecord(responses: StoredResponses, id: string): Promise<BatchRecord | undefined> {
-  const row = await loaded(responses, id);
-  const r = row?.echo?.[RECORD] as BatchRecord | undefined;
-  return typeof r === 'object' && r !== null && typeof r.total === 'number' ? { ...r, counts: { ...r.counts } } : undefined;
+  const r = (await loaded(responses, id))?.echo?.[RECORD] as BatchRecord | undefined;
+  if (typeof r !== 'object' || r === null || typeof r.total !== 'number') return undefined;
+  return { ...r, counts: { ...r.counts }, usage: { ...{ input: 0, output: 0, cacheRead: 0, reasoning: 0 }, ...r.usage }, fields: r.fields ?? {} };
 }
 
 function saveChunk(responses: StoredResponses, id: string, k: number, chunk: ChunkRecord): void {
@@ -556,23 +647,6 @@ function saveChunk(responses: StoredResponses, id: string, k: number, chunk: Chu
 async function loadChunk(responses: StoredResponses, id: string, k: number): Promise<ChunkRecord | undefined> {
   const c = (await loaded(responses, chunkId(id, k)))?.echo?.[CHUNK_RECORD] as ChunkRecord | undefined;
   return typeof c === 'object' && c !== null && Array.isArray(c.ids) ? c : undefined;
-}
-
-/** The caller's record `id`, or undefined when there is none (a store failure rejects). */
-async function loaded(responses: StoredResponses, id: string): Promise<StoredResponseView | undefined> {
-  try {
-    return await responses.load(id);
-  } catch (err) {
-    if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
-/** A delete of a record that may be gone already. */
-async function dropped(deleting: Promise<void>): Promise<void> {
-  await deleting.catch((err: unknown) => {
-    if (!(err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND')) throw err;
-  });
 }
 
 /** The caller's list of batches, newest first: a record whose id only that caller's stored responses can hold. */

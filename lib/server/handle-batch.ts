@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKeyConfig } from '../config/types.js';
-import { toLipError } from '../errors/index.js';
-import { readJsonBody, type BodyWeigher } from '../wire/index.js';
+import { LipError, toLipError } from '../errors/index.js';
+import type { BatchRoutes, FileRoutes, FileUpload, Frontend } from '../frontends/protocol.js';
+import { readBody, readJsonBody, type BodyWeigher } from '../wire/index.js';
 import type { Batches, BatchCall } from './batches.js';
-import type { BatchAction } from './route-table.js';
+import { BatchFileStore } from './files.js';
+import type { BatchAction, FileAction } from './route-table.js';
 import { sendError, sendJson } from './send.js';
+import { storedResponses } from './stored-responses.js';
+import type { ContinuityStore } from '../continuity/index.js';
 
 export interface BatchRequest extends Omit<BatchCall, 'origin'> {
   readonly action: BatchAction;
@@ -64,4 +68,89 @@ export function originOf(req: IncomingMessage): string {
   const proto = forwarded('x-forwarded-proto') ?? ((req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http');
   const host = forwarded('x-forwarded-host') ?? req.headers.host ?? `${req.socket.localAddress ?? '127.0.0.1'}:${req.socket.localPort ?? ''}`;
   return `${proto === 'https' ? 'https' : 'http'}://${host}`;
+}
+
+export interface FileRequest {
+  readonly action: FileAction;
+  readonly id: string;
+  readonly frontend: Frontend;
+  readonly routes: BatchRoutes;
+  readonly files: FileRoutes;
+  readonly principal: string;
+  readonly query: URLSearchParams;
+  /** `server.max_batch_body_bytes` (an upload's file), and `continuity.ttl` (how long a file is kept at most). */
+  readonly maxBytes: number;
+  readonly retentionMs: number;
+  readonly weigher?: BodyWeigher;
+}
+
+/** What a multipart upload may add around its file (the form's boundaries and other fields). */
+const FORM_OVERHEAD = 64 * 1024;
+
+/**
+ * A protocol's file endpoint (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored
+ * responses: an upload read as `multipart/form-data` within `server.max_batch_body_bytes` (plus
+ * the form's own bytes), the answers as JSON, a file's content as sent (a batch's results'
+ * files written from the batch's results), a failure in the protocol's envelope.
+ * @see spec/e2e/openai-batches.spec.ts
+ */
+export async function handleFile(req: IncomingMessage, res: ServerResponse, r: FileRequest, continuity: ContinuityStore, batches: Batches, failed: (code: string) => void): Promise<void> {
+  const responses = storedResponses(continuity, r.principal);
+  const store = new BatchFileStore(r.files, responses);
+  try {
+    if (r.action !== 'upload') req.resume();
+    let answer: unknown;
+    switch (r.action) {
+      case 'upload': {
+        const raw = await readBody(req, r.maxBytes + FORM_OVERHEAD, r.weigher);
+        answer = await store.upload(await formOf(req, raw), r.maxBytes, r.retentionMs);
+        await continuity.persisted?.();
+        break;
+      }
+      case 'list': answer = await store.list(r.query); break;
+      case 'retrieve': answer = await store.retrieve(r.id); break;
+      case 'delete':
+        answer = await store.delete(r.id);
+        await continuity.persisted?.();
+        break;
+      case 'content': {
+        const content = await store.content(r.id);
+        if ('text' in content) {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(content.text), 'cache-control': 'no-store' });
+          res.end(content.text);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+        return await batches.writeFile(r.routes, responses, content.batch.id, content.batch.kind, res);
+      }
+    }
+    sendJson(res, 200, answer, { 'cache-control': 'no-store' });
+  } catch (err) {
+    const lip = toLipError(err);
+    failed(lip.code);
+    req.resume();
+    if (!res.headersSent) sendError(res, r.frontend, lip);
+    else res.destroy();
+  }
+}
+
+/** The fields and the file of a `multipart/form-data` body; a 400 for another body. */
+async function formOf(req: IncomingMessage, raw: Buffer): Promise<FileUpload> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^multipart\/form-data\s*;/i.test(type)) {
+    throw new LipError('LIP_ERR_REQUEST_INVALID', `an upload is multipart/form-data with the fields file and purpose (got ${type === '' ? 'no content type' : type.split(';')[0]})`);
+  }
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+  } catch {
+    throw new LipError('LIP_ERR_REQUEST_INVALID', 'the multipart/form-data body cannot be read');
+  }
+  const fields: Record<string, string> = {};
+  let file: FileUpload['file'];
+  for (const [name, value] of form) {
+    if (typeof value === 'string') fields[name] = value;
+    else if (name === 'file') file = { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) };
+  }
+  return { fields, file };
 }

@@ -24,7 +24,7 @@ import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { answerClientError, answerOnSocket } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
-import { DecodeAdmission } from './decode-admission.js';
+import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
 import { KeyBudgets, RedisBudgetLedger } from './key-budgets.js';
 import { KeyLimits } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
@@ -47,7 +47,7 @@ import { sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
 import { Batches } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
-import { handleBatch } from './handle-batch.js';
+import { handleBatch, handleFile } from './handle-batch.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
 const FLUSH_GRACE_MS = 1_000;
@@ -176,7 +176,7 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
-    this.batches = new Batches(() => this.runtime, this.budgets);
+    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.generateRoute(path) });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
     // A persistent store knows what the keys spent before this start.
@@ -606,7 +606,8 @@ export class LipServer {
         const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
         return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
       }
-      case 'batch': {
+      case 'batch':
+      case 'file': {
         const frontend = match.frontend;
         if (this.closing) {
           req.resume();
@@ -625,10 +626,18 @@ export class LipServer {
           state.errorCode = lip.code;
           return sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
         }
-        const fail = (code: string) => { state.errorCode = code; };
-        const server = this.runtime.config.server;
-        const request = { action: match.action, id: match.id, frontend, routes: match.routes, principal: state.principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes };
-        if (match.action !== 'create') return handleBatch(req, res, request, this.batches, fail);
+        const fail = (code: string) => {
+          state.errorCode = code;
+          if (code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' && !res.headersSent) res.setHeader('x-should-retry', 'false');
+        };
+        const { server, continuity } = this.runtime.config;
+        const principal = state.principal;
+        const reads = match.kind === 'batch' ? match.action === 'create' : match.action === 'upload';
+        const run = (weigher?: DecodeTicket) => match.kind === 'batch'
+          ? handleBatch(req, res, { action: match.action, id: match.id, frontend, routes: match.routes, principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes, ...(weigher ? { weigher } : {}) }, this.batches, fail)
+          : handleFile(req, res, { action: match.action, id: match.id, frontend, routes: match.routes, files: match.files, principal, query: url.searchParams, maxBytes: server.max_batch_body_bytes, retentionMs: continuity.ttl, ...(weigher ? { weigher } : {}) }, this.runtime.continuity, this.batches, fail);
+        if (!reads) return run();
+        // A body is read: counted by the decode admission as a generation's is.
         try {
           state.decode = this.admission.enter();
         } catch (err) {
@@ -638,10 +647,7 @@ export class LipServer {
           return sendError(res, frontend, lip);
         }
         try {
-          return await handleBatch(req, res, { ...request, weigher: state.decode }, this.batches, (code) => {
-            fail(code);
-            if (code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED') res.setHeader('x-should-retry', 'false');
-          });
+          return await run(state.decode);
         } finally {
           state.decode.release();
         }

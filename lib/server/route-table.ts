@@ -1,4 +1,4 @@
-import type { BatchRoutes, EmbeddingsRoute, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
+import type { BatchRoutes, EmbeddingsRoute, FileRoutes, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -15,6 +15,9 @@ export type StoredResponseAction = 'retrieve' | 'delete' | 'input_items';
 
 /** What is asked of a protocol's batches: `POST` / `GET {path}`, `GET` / `DELETE {path}/{id}`, `POST {path}/{id}/cancel`, `GET {path}/{id}/results`. */
 export type BatchAction = 'create' | 'list' | 'retrieve' | 'delete' | 'cancel' | 'results';
+
+/** What is asked of a protocol's files: `POST` / `GET {path}`, `GET` / `DELETE {path}/{id}`, `GET {path}/{id}/content`. */
+export type FileAction = 'upload' | 'list' | 'retrieve' | 'delete' | 'content';
 
 export type RouteMatch =
   | { readonly kind: 'generate'; readonly frontend: Frontend; readonly route: GenerateRoute; readonly params: Record<string, string>; readonly group: string }
@@ -37,6 +40,8 @@ export type RouteMatch =
   | { readonly kind: 'resource'; readonly frontend: Frontend; readonly route: ResourceRoute; readonly params: Record<string, string>; readonly group: string }
   /** A protocol's batches (Anthropic `/v1/messages/batches`); `id` empty for create and list. */
   | { readonly kind: 'batch'; readonly action: BatchAction; readonly id: string; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly group: string }
+  /** A protocol's files (OpenAI `/v1/files`), kept for its batches; `id` empty for upload and list. */
+  | { readonly kind: 'file'; readonly action: FileAction; readonly id: string; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly files: FileRoutes; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
   | { readonly kind: 'not_found'; readonly group: 'unmatched' };
 
@@ -122,9 +127,17 @@ export class RouteTable {
       this.add('POST', batches.path, entry('create', batches.path));
       this.add('GET', batches.path, entry('list', batches.path));
       this.addWithId('GET', `${batches.path}/{id}`, entry('retrieve', `${batches.path}/{id}`));
-      this.addWithId('DELETE', `${batches.path}/{id}`, entry('delete', `${batches.path}/{id}`));
+      if (batches.deleted) this.addWithId('DELETE', `${batches.path}/{id}`, entry('delete', `${batches.path}/{id}`));
       this.addWithId('POST', `${batches.path}/{id}/cancel`, entry('cancel', `${batches.path}/{id}/cancel`));
-      this.addWithId('GET', `${batches.path}/{id}/results`, entry('results', `${batches.path}/{id}/results`));
+      if (batches.resultsContentType !== undefined) this.addWithId('GET', `${batches.path}/{id}/results`, entry('results', `${batches.path}/{id}/results`));
+      const files = batches.files;
+      if (files === undefined) continue;
+      const file = (action: FileAction, group: string) => ({ kind: 'file' as const, action, id: '', frontend, routes: batches, files, group });
+      this.add('POST', files.path, file('upload', files.path));
+      this.add('GET', files.path, file('list', files.path));
+      this.addWithId('GET', `${files.path}/{id}`, file('retrieve', `${files.path}/{id}`));
+      this.addWithId('DELETE', `${files.path}/{id}`, file('delete', `${files.path}/{id}`));
+      this.addWithId('GET', `${files.path}/{id}/content`, file('content', `${files.path}/{id}/content`));
     }
     const lists = new Map<string, ModelListRoute[]>();
     for (const frontend of frontends) {
@@ -179,6 +192,12 @@ export class RouteTable {
     byMethod.set(method, { method, path, target });
   }
 
+  /** The generation route of an exact path (`/v1/chat/completions`: what a batch names as its endpoint), with its protocol. */
+  generateRoute(path: string): { readonly frontend: Frontend; readonly route: GenerateRoute } | undefined {
+    const target = this.exact.get(path)?.get('POST')?.target;
+    return target?.kind === 'generate' ? { frontend: target.frontend, route: target.route } : undefined;
+  }
+
   /** The protocol whose WebSocket mode answers an upgrade of `pathname`, if any. */
   websocket(pathname: string): { readonly frontend: Frontend; readonly route: GenerateRoute; readonly mode: WebSocketMode } | undefined {
     return this.websockets.get(pathname);
@@ -231,7 +250,7 @@ export class RouteTable {
 
 /** A templated route's target with the parameters of the path it matched. */
 function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
-  if (target.kind === 'cancel' || target.kind === 'stored_response' || target.kind === 'batch') return { ...target, id: params.id! };
+  if (target.kind === 'cancel' || target.kind === 'stored_response' || target.kind === 'batch' || target.kind === 'file') return { ...target, id: params.id! };
   return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' || target.kind === 'resource' ? { ...target, params } : target;
 }
 

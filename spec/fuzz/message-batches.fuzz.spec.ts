@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import type { ServerResponse } from 'node:http';
 import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
 import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
+import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
+import { RouteTable } from '../../lib/server/route-table.js';
+
+/** Every protocol's generation routes, as a server serving them all finds a batch's endpoint. */
+const table = new RouteTable(Object.values(FRONTENDS));
 import { Batches, type BatchCall } from '../../lib/server/batches.js';
 import { parseJson } from '../../lib/wire/json-body.js';
 import { testConfig } from '../helpers/config.js';
@@ -36,7 +41,7 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
   let batches: Batches;
   before(() => {
     runtime = createRuntime(testConfig('  - { id: stub, kind: localstub }', 'server: { host: 127.0.0.1, port: 0, batch_concurrency: 8 }'));
-    batches = new Batches(() => runtime, { check: () => undefined, charge: () => undefined }, { maxBatches: 100_000 });
+    batches = new Batches(() => runtime, { check: () => undefined, charge: () => undefined }, { maxBatches: 100_000, endpoints: (path) => table.generateRoute(path) });
   });
   after(async () => {
     await batches.shutdown();

@@ -4,14 +4,19 @@ import type { ApiKeyConfig } from '../../lib/config/types.js';
 import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
 import { LipError } from '../../lib/errors/index.js';
 import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
+import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
 import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall } from '../../lib/server/batches.js';
+import { RouteTable } from '../../lib/server/route-table.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
 
 type Json = Record<string, any>;
+
+/** Every protocol's generation routes, as a server serving them all finds a batch's endpoint. */
+const table = new RouteTable(Object.values(FRONTENDS));
 
 const call = (principal = 'alice'): BatchCall => ({ frontend: anthropicFrontend, routes: anthropicBatchRoutes, principal, origin: 'http://lip.test' });
 const params = (text: string, extra: Json = {}) => ({ model: 'oc:gpt-4o', max_tokens: 16, messages: [{ role: 'user', content: text }], ...extra });
@@ -63,7 +68,7 @@ describe('server/batches', function () {
   const runtimes: Runtime[] = [];
   const open: Batches[] = [];
   const make = (options: ConstructorParameters<typeof Batches>[2] = {}, budgets = noBudgets) => {
-    const b = new Batches(() => runtime, budgets, options);
+    const b = new Batches(() => runtime, budgets, { endpoints: (path) => table.generateRoute(path), ...options });
     open.push(b);
     return b;
   };

@@ -1,6 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import type { BatchOutcome, BatchRequest, BatchRoutes, BatchView } from '../protocol.js';
-import { anthropicRoutes } from './routes.js';
+import type { BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
 
 /** Anthropic's custom ids: 1 to 64 of letters, digits, `_` and `-`. */
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -19,36 +18,11 @@ const CREATE_FIELDS = new Set(['requests', 'workspace_id', 'user_profile_id']);
 export const anthropicBatchRoutes: BatchRoutes = {
   path: '/v1/messages/batches',
   idPrefix: 'msgbatch_',
-  route: anthropicRoutes[0]!,
+  idParam: 'message_batch_id',
   resultsContentType: 'application/x-jsonl',
 
-  requests(body: unknown, maxRequests: number): readonly BatchRequest[] {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be a JSON object', undefined);
-    for (const key of Object.keys(body)) {
-      if (!CREATE_FIELDS.has(key)) throw invalid(`${key}: Extra inputs are not permitted`, key);
-    }
-    const requests = (body as { requests?: unknown }).requests;
-    if (!Array.isArray(requests)) throw invalid(requests === undefined ? 'requests: Field required' : 'requests: must be an array', 'requests');
-    if (requests.length === 0) throw invalid('requests: must hold at least one request', 'requests');
-    if (requests.length > maxRequests) {
-      throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `requests: a batch holds at most ${maxRequests} requests on this server (server.max_batch_requests); this one has ${requests.length}`, { param: 'requests' });
-    }
-    const seen = new Set<string>();
-    return requests.map((r: unknown, i) => {
-      const at = `requests[${i}]`;
-      if (typeof r !== 'object' || r === null || Array.isArray(r)) throw invalid(`${at}: must be an object with custom_id and params`, at);
-      for (const key of Object.keys(r)) {
-        if (key !== 'custom_id' && key !== 'params') throw invalid(`${at}.${key}: Extra inputs are not permitted`, `${at}.${key}`);
-      }
-      const { custom_id: customId, params } = r as { custom_id?: unknown; params?: unknown };
-      if (typeof customId !== 'string' || !CUSTOM_ID.test(customId)) {
-        throw invalid(`${at}.custom_id: must be 1 to 64 letters, digits, underscores or hyphens`, `${at}.custom_id`);
-      }
-      if (seen.has(customId)) throw invalid(`${at}.custom_id: "${customId}" is used by an earlier request of the batch; custom ids must be unique`, `${at}.custom_id`);
-      seen.add(customId);
-      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw invalid(`${at}.params: must be a Messages request object`, `${at}.params`);
-      return { customId, body: params };
-    });
+  prepare(body: unknown, maxRequests: number): Promise<PreparedBatch> {
+    return Promise.resolve({ requests: anthropicBatchRequests(body, maxRequests), endpoint: '/v1/messages' });
   },
 
   object(batch: BatchView, resultsUrl: string): unknown {
@@ -96,6 +70,36 @@ export const anthropicBatchRoutes: BatchRoutes = {
     }
   },
 };
+
+/** The requests of a create body (at most `maxRequests`, custom ids unique); `params` as sent. */
+export function anthropicBatchRequests(body: unknown, maxRequests: number): readonly BatchRequest[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be a JSON object', undefined);
+  for (const key of Object.keys(body)) {
+    if (!CREATE_FIELDS.has(key)) throw invalid(`${key}: Extra inputs are not permitted`, key);
+}
+  const requests = (body as { requests?: unknown }).requests;
+  if (!Array.isArray(requests)) throw invalid(requests === undefined ? 'requests: Field required' : 'requests: must be an array', 'requests');
+  if (requests.length === 0) throw invalid('requests: must hold at least one request', 'requests');
+  if (requests.length > maxRequests) {
+    throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `requests: a batch holds at most ${maxRequests} requests on this server (server.max_batch_requests); this one has ${requests.length}`, { param: 'requests' });
+}
+  const seen = new Set<string>();
+  return requests.map((r: unknown, i) => {
+    const at = `requests[${i}]`;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw invalid(`${at}: must be an object with custom_id and params`, at);
+    for (const key of Object.keys(r)) {
+      if (key !== 'custom_id' && key !== 'params') throw invalid(`${at}.${key}: Extra inputs are not permitted`, `${at}.${key}`);
+    }
+    const { custom_id: customId, params } = r as { custom_id?: unknown; params?: unknown };
+    if (typeof customId !== 'string' || !CUSTOM_ID.test(customId)) {
+      throw invalid(`${at}.custom_id: must be 1 to 64 letters, digits, underscores or hyphens`, `${at}.custom_id`);
+    }
+    if (seen.has(customId)) throw invalid(`${at}.custom_id: "${customId}" is used by an earlier request of the batch; custom ids must be unique`, `${at}.custom_id`);
+    seen.add(customId);
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw invalid(`${at}.params: must be a Messages request object`, `${at}.params`);
+    return { customId, body: params };
+});
+}
 
 function rfc3339(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();

@@ -1,10 +1,11 @@
 import type { Frontend } from '../protocol.js';
+import { openAIBatchRoutes } from './batches.js';
 import { chatEmbeddingsRoute } from './embeddings.js';
 import { encodeChatError } from './encode-error.js';
 import { chatModelRoutes } from './model-list.js';
 import { chatRoutes } from './routes.js';
 
-/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `POST /v1/embeddings`; `GET /v1/models`. */
+/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `POST /v1/embeddings`; `GET /v1/models`; the Batch and Files APIs. */
 export const openaiChatFrontend: Frontend = {
   id: 'openai-chat',
   routes: chatRoutes,
@@ -16,5 +17,6 @@ export const openaiChatFrontend: Frontend = {
   encodeError: encodeChatError,
   modelRoutes: chatModelRoutes,
   embeddingsRoutes: [chatEmbeddingsRoute],
+  batchRoutes: openAIBatchRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LipError } from '../../../lib/errors/index.js';
-import { anthropicBatchRoutes as routes } from '../../../lib/frontends/anthropic/message-batches.js';
+import { anthropicBatchRequests, anthropicBatchRoutes as routes } from '../../../lib/frontends/anthropic/message-batches.js';
 
 const params = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] };
 
@@ -16,11 +16,12 @@ function refused(work: () => unknown): LipError {
 
 /** The shapes of Anthropic's Message Batches: the create body, the batch object, list queries and pages, result lines. */
 describe('frontends/anthropic/message-batches', () => {
-  it('reads the requests of a create body: custom ids and params, in order', () => {
+  it('reads the requests of a create body: custom ids and params, in order, run by /v1/messages', async () => {
+    expect(await routes.prepare({ requests: [{ custom_id: 'a', params }] }, 5, undefined)).to.deep.equal({ requests: [{ customId: 'a', body: params }], endpoint: '/v1/messages' });
     const body = { requests: [{ custom_id: 'a-1', params }, { custom_id: 'B_2', params: { ...params, stream: true } }], workspace_id: 'w' };
-    expect(routes.requests(body, 10)).to.deep.equal([{ customId: 'a-1', body: params }, { customId: 'B_2', body: { ...params, stream: true } }]);
+    expect(anthropicBatchRequests(body, 10)).to.deep.equal([{ customId: 'a-1', body: params }, { customId: 'B_2', body: { ...params, stream: true } }]);
     // Params are not checked here: a malformed one is an errored result when it runs.
-    expect(routes.requests({ requests: [{ custom_id: 'x', params: {} }] }, 1)).to.deep.equal([{ customId: 'x', body: {} }]);
+    expect(anthropicBatchRequests({ requests: [{ custom_id: 'x', params: {} }] }, 1)).to.deep.equal([{ customId: 'x', body: {} }]);
   });
 
   it('refuses a malformed create body, naming the field', () => {
@@ -41,15 +42,16 @@ describe('frontends/anthropic/message-batches', () => {
       [{ requests: [{ custom_id: 'a' }] }, 'requests[0].params: must be a Messages request object', 'requests[0].params'],
     ];
     for (const [body, message, param] of cases) {
-      expect(refused(() => routes.requests(body, 10)), message).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, message, param });
+      expect(refused(() => anthropicBatchRequests(body, 10)), message).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, message, param });
     }
-    expect(refused(() => routes.requests({ requests: [{ custom_id: 'a', params }, { custom_id: 'b', params }] }, 1))).to.include({
+    expect(refused(() => anthropicBatchRequests({ requests: [{ custom_id: 'a', params }, { custom_id: 'b', params }] }, 1))).to.include({
       code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', param: 'requests', message: 'requests: a batch holds at most 1 requests on this server (server.max_batch_requests); this one has 2',
     });
   });
 
   it('writes the batch object, with the results URL once it ended', () => {
-    const view = { id: 'msgbatch_1', status: 'in_progress' as const, counts: { processing: 2, succeeded: 1, errored: 0, canceled: 0, expired: 0 }, createdAt: Date.UTC(2026, 0, 1), expiresAt: Date.UTC(2026, 0, 2), endedAt: undefined, cancelInitiatedAt: undefined };
+    const view = { id: 'msgbatch_1', status: 'in_progress' as const, counts: { processing: 2, succeeded: 1, errored: 0, canceled: 0, expired: 0 }, createdAt: Date.UTC(2026, 0, 1), expiresAt: Date.UTC(2026, 0, 2), endedAt: undefined, cancelInitiatedAt: undefined,
+      total: 3, fields: {}, failed: undefined, usage: { input: 0, output: 0, cacheRead: 0, reasoning: 0 }, outputFileId: undefined, errorFileId: undefined };
     expect(routes.object(view, 'http://h/r')).to.deep.equal({
       id: 'msgbatch_1', type: 'message_batch', processing_status: 'in_progress',
       request_counts: { processing: 2, succeeded: 1, errored: 0, canceled: 0, expired: 0 },
@@ -69,12 +71,12 @@ describe('frontends/anthropic/message-batches', () => {
     expect(refused(() => routes.listQuery(new URLSearchParams('before_id=a&after_id=b')))).to.include({ param: 'before_id' });
     expect(routes.list([{ id: 'a' }], 'a', 'a', true)).to.deep.equal({ data: [{ id: 'a' }], has_more: true, first_id: 'a', last_id: 'a' });
     expect(routes.list([], undefined, undefined, false)).to.deep.equal({ data: [], has_more: false, first_id: null, last_id: null });
-    expect(routes.deleted('msgbatch_1')).to.deep.equal({ id: 'msgbatch_1', type: 'message_batch_deleted' });
+    expect(routes.deleted!('msgbatch_1')).to.deep.equal({ id: 'msgbatch_1', type: 'message_batch_deleted' });
   });
 
   it('writes result lines of each outcome', () => {
-    expect(routes.result('a', { type: 'succeeded', body: { id: 'msg_1' } })).to.deep.equal({ custom_id: 'a', result: { type: 'succeeded', message: { id: 'msg_1' } } });
-    expect(routes.result('b', { type: 'errored', body: { type: 'error' } })).to.deep.equal({ custom_id: 'b', result: { type: 'errored', error: { type: 'error' } } });
+    expect(routes.result('a', { type: 'succeeded', body: { id: 'msg_1' }, requestId: 'r' })).to.deep.equal({ custom_id: 'a', result: { type: 'succeeded', message: { id: 'msg_1' } } });
+    expect(routes.result('b', { type: 'errored', body: { type: 'error' }, status: 400, requestId: 'r' })).to.deep.equal({ custom_id: 'b', result: { type: 'errored', error: { type: 'error' } } });
     expect(routes.result('c', { type: 'canceled' })).to.deep.equal({ custom_id: 'c', result: { type: 'canceled' } });
     expect(routes.result('d', { type: 'expired' })).to.deep.equal({ custom_id: 'd', result: { type: 'expired' } });
   });

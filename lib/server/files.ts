@@ -1,0 +1,197 @@
+import { collectEvents } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+import type { BatchFiles, FileRoutes, FileUpload, FileView, StoredResponses } from '../frontends/protocol.js';
+import { derivedId, randomId } from '../wire/ids.js';
+import { dropped, loaded } from './stored-record.js';
+
+/** The results' files of a batch: its succeeded lines, and the others. */
+export type BatchFileKind = 'output' | 'error';
+
+/** Files one caller keeps at once (their list is one record); a batch's results' files are kept beyond it. */
+export const MAX_FILES = 1_000;
+
+const FILE = 'lip_file';
+const CONTENT = 'lip_file_content';
+const INDEX = 'lip_files';
+const NOTHING = collectEvents([]);
+
+/** A file as its record keeps it; a batch's results' file names the batch instead of holding its text. */
+interface FileRecord {
+  readonly id: string;
+  readonly filename: string;
+  readonly purpose: string;
+  readonly bytes: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly batch?: { readonly id: string; readonly kind: BatchFileKind };
+}
+
+interface IndexEntry {
+  readonly id: string;
+  readonly purpose: string;
+}
+
+/** A file's text, or the batch whose results it is. */
+export type FileContent = { readonly text: string } | { readonly batch: { readonly id: string; readonly kind: BatchFileKind } };
+
+/**
+ * A protocol's files (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored responses as
+ * Batches keeps batches: a record per file (its name, purpose, size, times), one with its text
+ * (`{id}/content`), and a list per caller. An upload is UTF-8 text (a batch's input lines). A
+ * batch's results are files whose record names the batch: their lines are read from its results
+ * when asked for (nothing is copied). A file lives until its `expires_after`, at most
+ * `continuity.ttl` (the store keeps it no longer; `expires_at` says so).
+ * @see spec/server/files.spec.ts
+ */
+export class BatchFileStore implements BatchFiles {
+  constructor(private readonly routes: FileRoutes, private readonly responses: StoredResponses, private readonly now: () => number = Date.now) {}
+
+  /** Keeps an upload of at most `maxBytes`; answers its file object. */
+  async upload(upload: FileUpload, maxBytes: number, retentionMs: number, maxFiles = MAX_FILES): Promise<unknown> {
+    const { purpose, filename, expiresAfterMs } = this.routes.upload(upload);
+    const bytes = upload.file!.bytes;
+    if (bytes.byteLength > maxBytes) {
+      throw new LipError('LIP_ERR_REQUEST_TOO_LARGE', `file: ${bytes.byteLength} bytes is more than this server keeps (server.max_batch_body_bytes: ${maxBytes})`, { param: 'file' });
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new LipError('LIP_ERR_REQUEST_INVALID', 'file: must be UTF-8 text (JSON lines)', { param: 'file' });
+    }
+    const now = this.now();
+    const record: FileRecord = {
+      id: randomId(this.routes.idPrefix, 24), filename, purpose, bytes: bytes.byteLength, createdAt: now,
+      expiresAt: now + Math.min(expiresAfterMs ?? retentionMs, retentionMs),
+    };
+    await this.responses.exclusive(this.indexKey(), async () => {
+      const index = await this.readIndex();
+      const live = index.entries;
+      if (live.length >= maxFiles) {
+        throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `this caller keeps ${maxFiles} files already; delete some first`, { param: 'file' });
+      }
+      this.responses.save({ id: `${record.id}/content`, input: [], output: NOTHING, echo: { [CONTENT]: text } });
+      this.saveRecord(record);
+      this.saveIndex([{ id: record.id, purpose }, ...live]);
+    });
+    return this.routes.object(viewOf(record));
+  }
+
+  async retrieve(id: string): Promise<unknown> {
+    return this.routes.object(viewOf(await this.find(id, 'file_id')));
+  }
+
+  /** A file's text, or the batch whose results it is. */
+  async content(id: string): Promise<FileContent> {
+    const record = await this.find(id, 'file_id');
+    if (record.batch !== undefined) return { batch: record.batch };
+    return { text: await this.text(id, 'file_id') };
+  }
+
+  async text(id: string, param: string): Promise<string> {
+    const record = await this.find(id, param);
+    if (record.batch !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: ${id} holds the results of a batch, not input lines`, { param });
+    const text = (await loaded(this.responses, `${id}/content`))?.echo?.[CONTENT];
+    if (typeof text !== 'string') throw notFound(id, param);
+    return text;
+  }
+
+  async list(query: URLSearchParams): Promise<unknown> {
+    const { limit, afterId, order, purpose } = this.routes.listQuery(query);
+    let entries = (await this.readIndex()).entries.filter((e) => purpose === undefined || e.purpose === purpose);
+    if (order === 'asc') entries = entries.reverse();
+    if (afterId !== undefined) {
+      const at = entries.findIndex((e) => e.id === afterId);
+      entries = at === -1 ? [] : entries.slice(at + 1);
+    }
+    const objects: unknown[] = [];
+    const ids: string[] = [];
+    let hasMore = false;
+    for (const entry of entries) {
+      if (objects.length === limit) {
+        hasMore = true;
+        break;
+      }
+      const record = await this.load(entry.id);
+      if (record === undefined) continue;
+      objects.push(this.routes.object(viewOf(record)));
+      ids.push(record.id);
+    }
+    return this.routes.list(objects, ids[0], ids[ids.length - 1], hasMore);
+  }
+
+  async delete(id: string): Promise<unknown> {
+    await this.find(id, 'file_id');
+    await this.responses.exclusive(this.indexKey(), async () => {
+      const index = await this.readIndex();
+      await dropped(this.responses.delete(`${id}/content`));
+      await dropped(this.responses.delete(id));
+      this.saveIndex(index.entries.filter((e) => e.id !== id));
+    });
+    return this.routes.deleted(id);
+  }
+
+  /** The files of an ended batch's results (a file only for lines there are); their ids. */
+  async saveResults(batchId: string, bytes: Readonly<Record<BatchFileKind, number>>, now: number, retentionMs: number): Promise<Partial<Record<BatchFileKind, string>>> {
+    const made: Partial<Record<BatchFileKind, string>> = {};
+    const records: FileRecord[] = [];
+    for (const kind of ['output', 'error'] as const) {
+      if (bytes[kind] === 0) continue;
+      const record: FileRecord = {
+        id: randomId(this.routes.idPrefix, 24), filename: `${batchId}_${kind}.jsonl`, purpose: this.routes.resultsPurpose, bytes: bytes[kind],
+        createdAt: now, expiresAt: now + retentionMs, batch: { id: batchId, kind },
+      };
+      records.push(record);
+      made[kind] = record.id;
+    }
+    if (records.length === 0) return made;
+    await this.responses.exclusive(this.indexKey(), async () => {
+      const index = await this.readIndex();
+      for (const record of records) this.saveRecord(record);
+      this.saveIndex([...records.reverse().map((r) => ({ id: r.id, purpose: r.purpose })), ...index.entries]);
+    });
+    return made;
+  }
+
+  /** The caller's unexpired file `id`; the 404 naming `param` otherwise. */
+  private async find(id: string, param: string): Promise<FileRecord> {
+    const record = id.startsWith(this.routes.idPrefix) && !id.includes('/') ? await this.load(id) : undefined;
+    if (record === undefined) throw notFound(id, param);
+    return record;
+  }
+
+  private async load(id: string): Promise<FileRecord | undefined> {
+    const r = (await loaded(this.responses, id))?.echo?.[FILE] as FileRecord | undefined;
+    return typeof r === 'object' && r !== null && typeof r.bytes === 'number' && r.expiresAt > this.now() ? r : undefined;
+  }
+
+  private saveRecord(record: FileRecord): void {
+    this.responses.save({ id: record.id, input: [], output: NOTHING, echo: { [FILE]: record } });
+  }
+
+  /** The caller's list of files, newest first: a record whose id only that caller's stored responses can hold. */
+  private async readIndex(): Promise<{ entries: IndexEntry[] }> {
+    const entries = (await loaded(this.responses, this.indexId()))?.echo?.[INDEX];
+    return { entries: Array.isArray(entries) ? entries as IndexEntry[] : [] };
+  }
+
+  private saveIndex(entries: readonly IndexEntry[]): void {
+    this.responses.save({ id: this.indexId(), input: [], output: NOTHING, echo: { [INDEX]: entries } });
+  }
+
+  private indexId(): string {
+    return derivedId('files/list-', this.responses.principal, 32);
+  }
+
+  private indexKey(): string {
+    return `files:${this.indexId()}`;
+  }
+}
+
+function viewOf(r: FileRecord): FileView {
+  return { id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: r.createdAt, expiresAt: r.expiresAt };
+}
+
+function notFound(id: string, param: string): LipError {
+  return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no file with id ${id}`, { param });
+}
