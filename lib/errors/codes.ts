@@ -16,9 +16,9 @@ export const ERROR_CODES = {
   // ── requests ────────────────────────────────────────────────────────────────
   LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column).' },
   LIP_ERR_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The request violates the protocol schema or a documented limit (the message names the field).' },
-  LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes.' },
+  LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes (a batch create or file upload: server.max_batch_body_bytes).' },
   LIP_ERR_REQUEST_TIMEOUT: { status: 408, retryable: false, summary: 'The request line and headers did not arrive within server.read_header_timeout, or the whole request within server.read_timeout.' },
-  LIP_ERR_REQUEST_LIMIT_EXCEEDED: { status: 400, retryable: false, summary: 'The request exceeds a structural limit (nesting depth, entry length, race legs, the cached contents or batches one caller keeps, the requests of a batch); the message names the limit.' },
+  LIP_ERR_REQUEST_LIMIT_EXCEEDED: { status: 400, retryable: false, summary: 'The request exceeds a structural limit (nesting depth, entry length, race legs, the cached contents, batches or files one caller keeps, the requests of a batch); the message names the limit.' },
   LIP_ERR_REQUEST_UNSUPPORTED: { status: 400, retryable: false, summary: 'The request asks for a feature lip does not offer (for example n > 1), or that no candidate of its route can serve (images or tools to models that take none).' },
   LIP_ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, summary: 'No route matches the request path.' },
   LIP_ERR_HTTP_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists but not for this HTTP method.' },
@@ -71,7 +71,7 @@ export const ERROR_CODES = {
   LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within `routing.embeddings_timeout` (60 s), over every candidate it tried.' },
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, a database read failed, or Redis cannot be read); see /readyz.' },
-  LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id (or a thread\'s previous_message_id), or the id of GET / DELETE /v1/responses/{id}, names no stored response of this principal, a Responses item_reference no item of one, a conversation id (the Conversations API, Responses conversation) no conversation of this principal, or a cachedContent name (context caching) no cached content, or a Message Batches id no batch, of this principal (never stored, stored with store: false, expired, evicted or deleted).' },
+  LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND: { status: 404, retryable: false, summary: 'previous_response_id (or a thread\'s previous_message_id), or the id of GET / DELETE /v1/responses/{id}, names no stored response of this principal, a Responses item_reference no item of one, a conversation id (the Conversations API, Responses conversation) no conversation of this principal, or a cachedContent name (context caching) no cached content, or a batch or file id no batch or file, of this principal (never stored, stored with store: false, expired, evicted or deleted).' },
   // ── sessions ────────────────────────────────────────────────────────────────
   LIP_ERR_SESSION_TOKEN_REQUIRED: { status: 400, retryable: false, summary: 'X-LIP-Session-Id alone does not resume a conversation: its resume token must come with it (or set continuity.client_session_ids).' },
   LIP_ERR_SESSION_DENIED: { status: 403, retryable: false, summary: 'The session could not be resumed (unknown token, another principal\'s token, or a session or A-leg id that does not match it).' },

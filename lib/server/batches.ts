@@ -4,7 +4,8 @@ import type { ApiKeyConfig } from '../config/types.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
+import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
+import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
 import { continuedConversation } from './continued-conversation.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
@@ -68,11 +69,10 @@ interface IndexEntry {
   readonly createdAt: number;
 }
 
-/** The generation route a batch's requests run by, and its protocol (its error envelope, its field names). */
-export interface BatchEndpoint {
-  readonly frontend: Frontend;
-  readonly route: GenerateRoute;
-}
+/** The route a batch's requests run by (a generation's, or embeddings'), and its protocol (its error envelope, its field names). */
+export type BatchEndpoint =
+  | { readonly frontend: Frontend; readonly route: GenerateRoute }
+  | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute };
 
 /** What a batch endpoint is asked for, by whom, through which protocol. */
 export interface BatchCall {
@@ -117,6 +117,8 @@ class BatchRun {
   private readonly lines: (unknown[] | undefined)[];
   private readonly types: (BatchOutcome['type'][] | undefined)[];
   private readonly left: number[];
+  /** When each chunk's record was last written with its lines (0: not yet). */
+  readonly writtenAt: number[];
   /** Bytes of its result lines (a line and its newline): the succeeded ones and the others (its files' sizes). */
   readonly bytes = { output: 0, error: 0 };
   dirty = false;
@@ -132,10 +134,11 @@ class BatchRun {
     this.lines = Array.from({ length: chunks }, () => []);
     this.types = Array.from({ length: chunks }, () => []);
     this.left = Array.from({ length: chunks }, (_, k) => Math.min(BATCH_CHUNK, customIds.length - k * BATCH_CHUNK));
+    this.writtenAt = new Array<number>(chunks).fill(0);
   }
 
-  /** Keeps request `index`'s result line; writes the chunk's record once all of its lines are in. */
-  ended(index: number, line: unknown, type: BatchOutcome['type']): void {
+  /** Keeps request `index`'s result line; writes the chunk's record once all of its lines are in (at `now`). */
+  ended(index: number, line: unknown, type: BatchOutcome['type'], now: number): void {
     this.bytes[type === 'succeeded' ? 'output' : 'error'] += Buffer.byteLength(JSON.stringify(line)) + 1;
     const chunk = Math.floor(index / BATCH_CHUNK);
     const lines = this.lines[chunk];
@@ -146,7 +149,22 @@ class BatchRun {
     if (--this.left[chunk]! > 0) return;
     this.lines[chunk] = undefined;
     this.types[chunk] = undefined;
+    this.writtenAt[chunk] = now;
     saveChunk(this.responses, this.record.id, chunk, { ids: this.customIds.slice(chunk * BATCH_CHUNK, (chunk + 1) * BATCH_CHUNK), lines, types });
+  }
+
+  /**
+   * Writes again the chunks written before `before` (the store keeps a record for
+   * `continuity.ttl` after its last write: a batch's results must last as long as its record).
+   */
+  async rewrite(before: number, now: number): Promise<void> {
+    for (let k = 0; k < this.writtenAt.length; k++) {
+      const at = this.writtenAt[k]!;
+      if (at === 0 || at >= before) continue;
+      this.writtenAt[k] = now;
+      const chunk = await loadChunk(this.responses, this.record.id, k);
+      if (chunk !== undefined) saveChunk(this.responses, this.record.id, k, chunk);
+    }
   }
 }
 
@@ -442,7 +460,7 @@ export class Batches {
     } catch (raw) {
       line = run.call.routes.result(run.customIds[index]!, errored(run.endpoint.frontend, reportInternalError('batch.result', raw, requestId), requestId));
     }
-    run.ended(index, line, outcome.type);
+    run.ended(index, line, outcome.type, this.now());
   }
 
   private count(run: BatchRun, type: BatchOutcome['type']): void {
@@ -452,10 +470,31 @@ export class Batches {
     this.outcomes.set(type, (this.outcomes.get(type) ?? 0) + 1);
   }
 
+  /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
+  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute): Promise<BatchOutcome> {
+    if (run.stopped !== undefined) return { type: run.stopped };
+    const gone = new AbortController();
+    // A cancel of the batch ends it: the abort ends its upstream request.
+    run.running.set(index, () => gone.abort());
+    try {
+      const runtime = this.runtime();
+      const answered = await embedBody(body, { route, params: {}, runtime, signal: gone.signal, state: {}, headers: run.call.headers, routeHeader: undefined });
+      run.record.usage.input += answered.usage.inputTokens;
+      return { type: 'succeeded', body: answered.answer, requestId };
+    } catch (err) {
+      if (gone.signal.aborted) return { type: run.stopped ?? 'canceled' };
+      return errored(run.endpoint.frontend, toLipError(err), requestId);
+    } finally {
+      run.running.delete(index);
+    }
+  }
+
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
   private async execute(run: BatchRun, requestId: string, index: number, raw: unknown): Promise<BatchOutcome> {
+    const endpoint = run.endpoint;
+    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings);
     const { call } = run;
-    const { frontend, route } = run.endpoint;
+    const { frontend, route } = endpoint;
     const runtime = this.runtime();
     let context: EncodeContext;
     const meta: ExecutionMeta = {};
@@ -537,14 +576,14 @@ export class Batches {
       const never: BatchOutcome = { type: run.stopped };
       for (let i = run.next; i < run.record.total; i++) {
         this.count(run, run.stopped);
-        run.ended(i, run.call.routes.result(run.customIds[i]!, never), run.stopped);
+        run.ended(i, run.call.routes.result(run.customIds[i]!, never), run.stopped, this.now());
       }
       run.next = run.record.total;
     }
     if (run.active > 0) return;
     run.record.status = 'ended';
     run.record.endedAt = this.now();
-    run.ending = this.files(run).then(() => this.write(run)).then(async () => {
+    run.ending = this.files(run).then(() => this.refresh(run, run.record.endedAt! - SAVE_EVERY_MS)).then(() => this.write(run)).then(async () => {
       await this.runtime().continuity.persisted?.();
     }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
       run.finished();
@@ -553,6 +592,20 @@ export class Batches {
         clearInterval(this.timer);
         this.timer = undefined;
       }
+    });
+  }
+
+  /**
+   * Writes again what of `run` was written before `before` and must last as long as its record:
+   * its result chunks, and (once it ended) its caller's list of batches.
+   */
+  private async refresh(run: BatchRun, before: number): Promise<void> {
+    await run.rewrite(before, this.now());
+    if (run.record.status !== 'ended') return;
+    const responses = run.responses;
+    await responses.exclusive(indexKey(responses), async () => {
+      const index = await readIndex(responses);
+      if (index.entries.some((e) => e.id === run.record.id)) saveIndex(responses, index.id, index.entries);
     });
   }
 
@@ -574,15 +627,25 @@ export class Batches {
     this.timer.unref();
   }
 
-  /** The timer's turn: writes the records of the batches running here that are due. */
+  /**
+   * The timer's turn: writes the records of the batches running here that are due (and, in a
+   * batch running longer than half of `continuity.ttl`, its older result chunks again), ends
+   * those past their day, and starts requests if a reload raised `server.batch_concurrency`.
+   */
   tick(): Promise<void> {
     const now = this.now();
     const writes: Promise<void>[] = [];
-    for (const run of this.runs.values()) {
+    const half = this.runtime().config.continuity.ttl / 2;
+    for (const run of [...this.runs.values()]) {
+      if (run.stopped === undefined && now >= run.record.expiresAt) this.stop(run, 'expired');
+      if (run.ending === undefined && run.writtenAt.some((at) => at !== 0 && at < now - half)) {
+        writes.push(run.rewrite(now - half, now).catch((raw: unknown) => { reportInternalError('batch.rewrite', raw, run.record.id); }));
+      }
       if (run.ending === undefined && (now - run.savedAt >= BATCH_HEARTBEAT_MS || (run.dirty && now - run.savedAt >= SAVE_EVERY_MS))) {
         writes.push(this.write(run).catch((raw: unknown) => { reportInternalError('batch.write', raw, run.record.id); }));
       }
     }
+    if (!this.closed) this.pump();
     return Promise.all(writes).then(() => undefined);
   }
 

@@ -37,31 +37,60 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   const gone = new AbortController();
   const abort = () => gone.abort();
   res.once('close', abort);
-  let deadline: AbortSignal | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
-    const decoded = route.decode(body, { params });
-    state.decode?.release();
-    const { request } = decoded;
     const header = req.headers['x-lip-route'];
-    deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
-    const served = await embedWithFailover(request, runtime, typeof header === 'string' ? header : undefined, AbortSignal.any([gone.signal, deadline]), state, req.headers);
-    const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
-    const usage: TokenCount = served.result.inputTokens !== undefined
-      ? { inputTokens: served.result.inputTokens, estimated: false }
-      : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
-    const answer = route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage });
-    sendJson(res, 200, answer, { 'x-lip-backend': headerValue(served.key), 'x-lip-token-count': usage.estimated ? 'estimate' : 'upstream' });
+    const answered = await embedBody(body, { route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined, decoded: () => state.decode?.release() });
+    sendJson(res, 200, answered.answer, { 'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream' });
   } catch (err) {
-    const lip = deadline?.aborted === true && !gone.signal.aborted
-      ? new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${state.backend ? ` (last tried: ${state.backend})` : ''}`)
-      : toLipError(err);
+    const lip = toLipError(err);
     state.errorCode = lip.code;
     req.resume();
     if (res.destroyed) return;
     sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
+  }
+}
+
+export interface EmbedCall {
+  readonly route: EmbeddingsRoute;
+  readonly params: Readonly<Record<string, string>>;
+  readonly runtime: Runtime;
+  /** Ends the upstream call (the client went away, the batch was cancelled). */
+  readonly signal: AbortSignal;
+  /** `backend` names the candidate being tried. */
+  readonly state: { backend?: string };
+  readonly headers: IncomingHttpHeaders;
+  readonly routeHeader: string | undefined;
+  /** Told once the body is decoded. */
+  readonly decoded?: () => void;
+}
+
+/**
+ * One embeddings request's body: decoded by its route, embedded by the route's candidates in
+ * failover order within `routing.embeddings_timeout`, and encoded; with the candidate that
+ * served and the input tokens (the upstream's count, else lip's estimate).
+ * @throws LipError as the endpoint answers it (LIP_ERR_EMBEDDINGS_TIMEOUT past the timeout)
+ */
+export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: unknown; key: string; usage: TokenCount }> {
+  const { runtime } = c;
+  const deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
+  try {
+    const decoded = c.route.decode(body, { params: c.params });
+    c.decoded?.();
+    const { request } = decoded;
+    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers);
+    const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
+    const usage: TokenCount = served.result.inputTokens !== undefined
+      ? { inputTokens: served.result.inputTokens, estimated: false }
+      : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
+    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage }), key: served.key, usage };
+  } catch (err) {
+    if (deadline.aborted && !c.signal.aborted) {
+      throw new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${c.state.backend ? ` (last tried: ${c.state.backend})` : ''}`);
+    }
+    throw err;
   }
 }
 
@@ -77,7 +106,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: RequestState, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string }> {
   const candidates = runtime.executor.candidates(request.model, header);
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {

@@ -121,9 +121,9 @@ export class LipServer {
     this.inflight.delete(state);
     if (this.closing && this.inflight.size === 0) this.idle?.();
   });
-  /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
-  /** Batches of generation requests (Anthropic Message Batches) running in this process. */
+  /** Batches of generation requests (Message Batches, the Batch API) running in this process. */
   private readonly batches: Batches;
+  /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
   private relay: { readonly key: string; readonly relay: CancelRelay } | undefined;
   private idle: (() => void) | undefined;
   /** One log line per internal error (a bug caught by a guard), with the request id. */
@@ -176,7 +176,7 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
-    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.generateRoute(path) });
+    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.batchEndpoint(path) });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
     // A persistent store knows what the keys spent before this start.

@@ -192,10 +192,14 @@ export class RouteTable {
     byMethod.set(method, { method, path, target });
   }
 
-  /** The generation route of an exact path (`/v1/chat/completions`: what a batch names as its endpoint), with its protocol. */
-  generateRoute(path: string): { readonly frontend: Frontend; readonly route: GenerateRoute } | undefined {
+  /**
+   * The generation or embeddings route of an exact path (`/v1/chat/completions`,
+   * `/v1/embeddings`: what a batch names as its endpoint), with its protocol.
+   */
+  batchEndpoint(path: string): { readonly frontend: Frontend; readonly route: GenerateRoute } | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute } | undefined {
     const target = this.exact.get(path)?.get('POST')?.target;
-    return target?.kind === 'generate' ? { frontend: target.frontend, route: target.route } : undefined;
+    if (target?.kind === 'generate') return { frontend: target.frontend, route: target.route };
+    return target?.kind === 'embeddings' ? { frontend: target.frontend, embeddings: target.route } : undefined;
   }
 
   /** The protocol whose WebSocket mode answers an upgrade of `pathname`, if any. */

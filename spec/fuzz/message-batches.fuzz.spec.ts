@@ -41,7 +41,7 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
   let batches: Batches;
   before(() => {
     runtime = createRuntime(testConfig('  - { id: stub, kind: localstub }', 'server: { host: 127.0.0.1, port: 0, batch_concurrency: 8 }'));
-    batches = new Batches(() => runtime, { check: () => undefined, charge: () => undefined }, { maxBatches: 100_000, endpoints: (path) => table.generateRoute(path) });
+    batches = new Batches(() => runtime, { check: () => undefined, charge: () => undefined }, { maxBatches: 100_000, endpoints: (path) => table.batchEndpoint(path) });
   });
   after(async () => {
     await batches.shutdown();

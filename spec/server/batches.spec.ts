@@ -68,7 +68,7 @@ describe('server/batches', function () {
   const runtimes: Runtime[] = [];
   const open: Batches[] = [];
   const make = (options: ConstructorParameters<typeof Batches>[2] = {}, budgets = noBudgets) => {
-    const b = new Batches(() => runtime, budgets, { endpoints: (path) => table.generateRoute(path), ...options });
+    const b = new Batches(() => runtime, budgets, { endpoints: (path) => table.batchEndpoint(path), ...options });
     open.push(b);
     return b;
   };
@@ -232,6 +232,59 @@ describe('server/batches', function () {
     expect(ended.processing_status).to.equal('ended');
     expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 3 });
     expect(await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({ code: 'LIP_ERR_SERVER_SHUTTING_DOWN' });
+  });
+
+  it('ends a batch past its day at the next tick even when none of its requests ends, and starts more when a reload raised the concurrency', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    let clock = Date.now();
+    start('batch_concurrency: 1');
+    const batches = make({ now: () => clock });
+    const made = await batches.create({ ...call(), body: { requests: requests(4) }, key: undefined, headers: {} }) as Json;
+    await until(() => chat.requests.length === 1, 'one request upstream');
+    config.server.batch_concurrency = 3;
+    await batches.tick();
+    await until(() => chat.requests.length === 3, 'two more upstream after the tick');
+    clock += BATCH_EXPIRY_MS;
+    await batches.tick();
+    await until(() => chat.closes.length === 3, 'the running requests ended');
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    expect((await batches.retrieve(call(), made.id) as Json).request_counts).to.deep.equal({ processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 4 });
+  });
+
+  it('writes its result chunks again while it runs past half of continuity.ttl and when it ends, and its caller\'s list, so that they last as long as its record', async () => {
+    let clock = Date.now();
+    const saved: string[] = [];
+    const continuity = runtime.continuity;
+    const watched = new Proxy(continuity, {
+      get(target, name) {
+        if (name === 'saveResponse') return (record: { id: string }) => { saved.push(record.id); target.saveResponse(record as never); };
+        const value = (target as never)[name] as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const view = { ...runtime, continuity: watched } as Runtime;
+    const batches = new Batches(() => view, noBudgets, { endpoints: (path) => table.batchEndpoint(path), now: () => clock });
+    open.push(batches);
+    chat.handler = (r) => (textOf(r.body) === 'r100' ? { fault: { stall: 'before_headers' } } : { text: 'ok' });
+    const made = await batches.create({ ...call(), body: { requests: requests(101) }, key: undefined, headers: {} }) as Json;
+    const chunk0 = `${made.id}/results-0`;
+    const writes = (id: string) => saved.filter((s) => s === id).length;
+    // Written at the create (custom ids), then with its lines.
+    await until(() => writes(chunk0) === 2, 'the first chunk written with its lines');
+    await batches.tick();
+    expect(writes(chunk0)).to.equal(2);
+    clock += config.continuity.ttl / 2 + 1;
+    await batches.tick();
+    expect(writes(chunk0)).to.equal(3);
+    const index = saved.find((id) => id.startsWith('batches/list-'))!;
+    const before = writes(index);
+    // It ends a while later: what was written before then is written again.
+    clock += 5_000;
+    await batches.cancel(call(), made.id);
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    await until(() => writes(index) === before + 1, 'the list written again');
+    expect(writes(chunk0)).to.equal(4);
+    expect((await results(batches, made.id)).lines).to.have.length(101);
   });
 
   it('keeps results 100 requests to a record, all lines in order; a delete removes every record', async () => {

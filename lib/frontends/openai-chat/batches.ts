@@ -5,7 +5,7 @@ import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, Fi
 type Json = Record<string, unknown>;
 
 /** The endpoints lip runs batches of (their requests go through those routes). */
-export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses'] as const;
+export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings'] as const;
 /** OpenAI's only completion window. */
 const COMPLETION_WINDOW = '24h';
 const MAX_METADATA = 16;
@@ -105,7 +105,7 @@ export const openAIBatchRoutes: BatchRoutes = {
     const endpoint = b.endpoint;
     if (typeof endpoint !== 'string') throw invalid('endpoint: Field required', 'endpoint');
     if (!(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) {
-      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: lip runs batches of ${BATCH_ENDPOINTS.join(' and ')}, not ${endpoint.slice(0, 64)}`, { param: 'endpoint' });
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: lip runs batches of ${BATCH_ENDPOINTS.join(', ')}, not ${endpoint.slice(0, 64)}`, { param: 'endpoint' });
     }
     if (b.completion_window !== COMPLETION_WINDOW) throw invalid(`completion_window: must be "${COMPLETION_WINDOW}"`, 'completion_window');
     const metadata = metadataOf(b.metadata);

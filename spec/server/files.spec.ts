@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { createContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { openAIFileRoutes } from '../../lib/frontends/openai-chat/batches.js';
+import { BatchFileStore } from '../../lib/server/files.js';
+import { storedResponses } from '../../lib/server/stored-responses.js';
+
+type Json = Record<string, any>;
+
+const DAY = 86_400_000;
+const upload = (text: string | Uint8Array, name = 'in.jsonl', fields: Record<string, string> = { purpose: 'batch' }) =>
+  ({ fields, file: { name, bytes: typeof text === 'string' ? new TextEncoder().encode(text) : text } });
+
+async function refused(work: Promise<unknown>): Promise<LipError> {
+  try {
+    await work;
+  } catch (err) {
+    expect(err).to.be.instanceOf(LipError);
+    return err as LipError;
+  }
+  throw new Error('expected a refusal');
+}
+
+/**
+ * The files of the batch engine (lib/server/files.ts) on the memory continuity store: uploads
+ * kept as UTF-8 text, their objects, lists in both orders and by purpose, expiry on a moved
+ * clock, the caller's scope and cap, deletes, and a batch's results' files (records naming the
+ * batch, no text of their own).
+ */
+describe('server/files', () => {
+  let store: ContinuityStore;
+  let clock: number;
+  const files = (principal = 'alice') => new BatchFileStore(openAIFileRoutes, storedResponses(store, principal), () => clock);
+  beforeEach(() => {
+    clock = Date.UTC(2026, 11, 6);
+    store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: 30 * DAY, max_legs: 1_000 });
+  });
+  afterEach(() => store.close());
+
+  it('keeps an upload and answers its object, its text and its content', async () => {
+    const made = await files().upload(upload('{"a":1}\n{"b":"é"}\n'), 1024, DAY) as Json;
+    expect(made).to.deep.include({ object: 'file', bytes: 19, filename: 'in.jsonl', purpose: 'batch', created_at: clock / 1000, expires_at: (clock + DAY) / 1000, status: 'processed' });
+    expect(made.id).to.match(/^file-[A-Za-z0-9]{24}$/);
+    expect(await files().retrieve(made.id)).to.deep.equal(made);
+    expect(await files().text(made.id, 'input_file_id')).to.equal('{"a":1}\n{"b":"é"}\n');
+    expect(await files().content(made.id)).to.deep.equal({ text: '{"a":1}\n{"b":"é"}\n' });
+    // expires_after shortens its life (never beyond what the store keeps).
+    const short = await files().upload(upload('x', 'a', { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }), 1024, DAY) as Json;
+    expect(short.expires_at).to.equal(clock / 1000 + 3600);
+    const capped = await files().upload(upload('x', 'a', { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '2592000' }), 1024, DAY) as Json;
+    expect(capped.expires_at).to.equal((clock + DAY) / 1000);
+  });
+
+  it('refuses an upload beyond the size limit, of bytes that are not UTF-8, and past the cap', async () => {
+    expect(await refused(files().upload(upload('x'.repeat(11)), 10, DAY))).to.include({ code: 'LIP_ERR_REQUEST_TOO_LARGE', status: 413, param: 'file', message: 'file: 11 bytes is more than this server keeps (server.max_batch_body_bytes: 10)' });
+    expect(await refused(files().upload(upload(new Uint8Array([0xff, 0xfe])), 10, DAY))).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'file: must be UTF-8 text (JSON lines)' });
+    await files().upload(upload('a'), 10, DAY, 2);
+    await files().upload(upload('b'), 10, DAY, 2);
+    expect(await refused(files().upload(upload('c'), 10, DAY, 2))).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', message: 'this caller keeps 2 files already; delete some first' });
+    // Another caller has a cap of their own.
+    await files('bob').upload(upload('c'), 10, DAY, 2);
+  });
+
+  it('lists newest first or oldest first, after an id, by purpose; only the caller\'s', async () => {
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      ids.push(((await files().upload(upload(name, name), 10, DAY)) as Json).id);
+      clock += 1000;
+    }
+    const results = await files().saveResults('batch_1', { output: 5, error: 0 }, clock, DAY);
+    const page = async (q: string, who = 'alice') => {
+      const p = await files(who).list(new URLSearchParams(q)) as Json;
+      return { ids: p.data.map((f: Json) => f.id), has_more: p.has_more, first_id: p.first_id, last_id: p.last_id };
+    };
+    expect((await page('')).ids).to.deep.equal([results.output, ids[2], ids[1], ids[0]]);
+    expect((await page('order=asc')).ids).to.deep.equal([ids[0], ids[1], ids[2], results.output]);
+    expect(await page('purpose=batch&limit=2')).to.deep.equal({ ids: [ids[2], ids[1]], has_more: true, first_id: ids[2], last_id: ids[1] });
+    expect(await page(`purpose=batch&limit=2&after=${ids[1]}`)).to.deep.equal({ ids: [ids[0]], has_more: false, first_id: ids[0], last_id: ids[0] });
+    expect((await page('purpose=batch_output')).ids).to.deep.equal([results.output]);
+    expect(await page('', 'bob')).to.deep.equal({ ids: [], has_more: false, first_id: null, last_id: null });
+    for (const id of ids) expect(await refused(files('bob').retrieve(id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', status: 404, param: 'file_id' });
+  });
+
+  it('forgets a file past its expiry, and a deleted one', async () => {
+    const made = await files().upload(upload('x', 'a', { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }), 10, DAY) as Json;
+    const kept = await files().upload(upload('y'), 10, DAY) as Json;
+    clock += 3_600_000 - 1;
+    expect(await files().retrieve(made.id)).to.include({ id: made.id });
+    clock += 1;
+    expect(await refused(files().retrieve(made.id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', message: `no file with id ${made.id}` });
+    expect(await refused(files().text(made.id, 'input_file_id'))).to.include({ param: 'input_file_id' });
+    expect(((await files().list(new URLSearchParams())) as Json).data.map((f: Json) => f.id)).to.deep.equal([kept.id]);
+    expect(await files().delete(kept.id)).to.deep.equal({ id: kept.id, object: 'file', deleted: true });
+    expect(await refused(files().retrieve(kept.id))).to.include({ status: 404 });
+    expect(await refused(files().delete(kept.id))).to.include({ status: 404 });
+    expect(await refused(storedResponses(store, 'alice').load(`${kept.id}/content`))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    // Ids of another shape are not looked up.
+    expect(await refused(files().retrieve(`${kept.id}/content`))).to.include({ status: 404 });
+  });
+
+  it("makes a batch's results' files, one per kind that has lines, whose content is the batch's", async () => {
+    const made = await files().saveResults('batch_9', { output: 120, error: 40 }, clock, 2 * DAY);
+    expect(Object.keys(made).sort()).to.deep.equal(['error', 'output']);
+    expect(await files().retrieve(made.output!)).to.deep.include({ bytes: 120, filename: 'batch_9_output.jsonl', purpose: 'batch_output', expires_at: (clock + 2 * DAY) / 1000 });
+    expect(await files().retrieve(made.error!)).to.deep.include({ bytes: 40, filename: 'batch_9_error.jsonl', purpose: 'batch_output' });
+    expect(await files().content(made.output!)).to.deep.equal({ batch: { id: 'batch_9', kind: 'output' } });
+    expect(await files().content(made.error!)).to.deep.equal({ batch: { id: 'batch_9', kind: 'error' } });
+    expect(await refused(files().text(made.output!, 'input_file_id'))).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: `input_file_id: ${made.output!} holds the results of a batch, not input lines` });
+    expect(await files().saveResults('batch_10', { output: 0, error: 7 }, clock, DAY)).to.have.all.keys('error');
+    expect(await files().saveResults('batch_11', { output: 0, error: 0 }, clock, DAY)).to.deep.equal({});
+  });
+});
