@@ -22,4 +22,5 @@ export const FRONTEND_IDS: readonly FrontendId[] = ['openai-responses', 'openai-
 export const PROTOCOL_PATHS: readonly string[] = Object.freeze([...new Set(Object.values(FRONTENDS).flatMap((f) => [
   ...f.routes.map((r) => r.path.split('{')[0]!),
   ...(f.modelRoutes ?? []).map((r) => r.path.split('{')[0]!),
+  ...(f.batchRoutes ? [f.batchRoutes.path, ...(f.batchRoutes.files ? [f.batchRoutes.files.path] : [])] : []),
 ]))]);

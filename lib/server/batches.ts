@@ -301,8 +301,8 @@ export class Batches {
   }
 
   async cancel(call: BatchCall, id: string): Promise<unknown> {
-    const local = this.runs.get(id);
-    if (local !== undefined && local.call.principal === call.principal) {
+    const local = this.local(call, id);
+    if (local !== undefined) {
       this.stop(local, 'canceled');
       return call.routes.object(viewOf(local.record), resultsUrl(call, id));
     }
@@ -405,10 +405,16 @@ export class Batches {
     await Promise.all(runs.map((run) => run.done));
   }
 
+  /** The caller's batch `id` of this protocol when it runs here. */
+  private local(call: BatchCall, id: string): BatchRun | undefined {
+    const run = this.runs.get(id);
+    return run !== undefined && run.call.principal === call.principal && run.record.frontend === call.frontend.id ? run : undefined;
+  }
+
   /** The caller's batch `id` of this protocol: the one running here, else its record; the 404 otherwise. */
   private async find(call: BatchCall, id: string): Promise<BatchRecord> {
-    const local = this.runs.get(id);
-    if (local !== undefined && local.call.principal === call.principal) return local.record;
+    const local = this.local(call, id);
+    if (local !== undefined) return local.record;
     const record = id.startsWith(call.routes.idPrefix) ? await loadRecord(storedResponses(this.runtime().continuity, call.principal), id) : undefined;
     if (record === undefined || record.frontend !== call.frontend.id) {
       throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no batch with id ${id}`, { param: call.routes.idParam });

@@ -5,6 +5,8 @@ import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
 import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
+import { openAIBatchRoutes, readLines } from '../../lib/frontends/openai-chat/batches.js';
+import { LipError } from '../../lib/errors/index.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 
 /** Every protocol's generation routes, as a server serving them all finds a batch's endpoint. */
@@ -90,6 +92,40 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
         const page = await batches.list(call, q) as Json;
         expect(page.data).to.be.an('array');
         expect(page.has_more).to.be.a('boolean');
+      } catch (err) {
+        expectLipError(err);
+      }
+    }), fuzzParameters(0.5));
+  });
+  it("reads any OpenAI input file into requests or line errors, and answers any create body with a batch or a LipError", async () => {
+    const files = fc.oneof(
+      fc.array(fc.oneof(hostileText, mutatedJsonText([{ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }]).map((t) => t.text)), { maxLength: 6 }).map((lines) => lines.join('\n')),
+      fc.string({ maxLength: 200 }),
+    );
+    const bodies = mutatedJsonText([{ input_file_id: 'file-in', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { a: 'b' } }]);
+    await fc.assert(fc.asyncProperty(files, bodies, async (text, body) => {
+      const read = readLines(text, '/v1/chat/completions', 5);
+      if ('errors' in read) {
+        expect(read.errors.length).to.be.within(1, 101);
+        for (const e of read.errors) expect(e.code).to.be.a('string');
+      } else {
+        expect(read.requests.length).to.be.within(1, 5);
+      }
+      let parsed: unknown;
+      try {
+        parsed = parseJson(body.text);
+      } catch (err) {
+        expectLipError(err);
+        return;
+      }
+      const inputs = { text: (id: string) => (id === 'file-in' ? Promise.resolve(text) : Promise.reject(new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 'no file', { param: 'input_file_id' }))) };
+      try {
+        const prepared = await openAIBatchRoutes.prepare(parsed, 5, inputs);
+        expect(prepared.failed === undefined ? prepared.requests.length : 0).to.be.within(0, 5);
+        JSON.stringify(openAIBatchRoutes.object({
+          id: 'batch_1', status: 'ended', counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, createdAt: 0, expiresAt: 1, endedAt: 1, cancelInitiatedAt: undefined,
+          total: prepared.requests.length, fields: prepared.fields ?? {}, failed: prepared.failed, usage: { input: 0, output: 0, cacheRead: 0, reasoning: 0 }, outputFileId: undefined, errorFileId: undefined,
+        }, ''));
       } catch (err) {
         expectLipError(err);
       }

@@ -6,6 +6,9 @@ import { LipError } from '../../lib/errors/index.js';
 import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
+import { openAIBatchRoutes, openAIFileRoutes } from '../../lib/frontends/openai-chat/batches.js';
+import { openaiChatFrontend } from '../../lib/frontends/openai-chat/frontend.js';
+import { BatchFileStore } from '../../lib/server/files.js';
 import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall } from '../../lib/server/batches.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
@@ -422,6 +425,83 @@ describe('server/batches', function () {
     config.server.batch_concurrency = 0;
     expect(await refusal(batches.create({ ...call('carol'), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'batches are switched off on this server (server.batch_concurrency: 0)',
+    });
+  });
+  describe("OpenAI's Batch API (an input file, results as two files)", () => {
+    const openai = (principal = 'alice'): BatchCall => ({ frontend: openaiChatFrontend, routes: openAIBatchRoutes, principal, origin: 'http://lip.test' });
+    const lineOf = (customId: string, url: string, body: Json) => JSON.stringify({ custom_id: customId, method: 'POST', url, body });
+    const uploaded = async (text: string) => ((await new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice')).upload(
+      { fields: { purpose: 'batch' }, file: { name: 'in.jsonl', bytes: new TextEncoder().encode(text) } }, 1 << 20, 86_400_000)) as Json).id as string;
+    /** A results file's lines, as `GET /v1/files/{id}/content` writes them. */
+    const fileLines = async (batches: Batches, id: string) => {
+      const content = await new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice')).content(id);
+      if (!('batch' in content)) throw new Error('not a results file');
+      let text = '';
+      const res = { destroyed: false, write(t: string) { text += t; return true; }, end() { /* done */ }, once() { return this; } };
+      await batches.writeFile(openAIBatchRoutes, storedResponses(runtime.continuity, 'alice'), content.batch.id, content.batch.kind, res as unknown as ServerResponse);
+      return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+    };
+
+    it('runs chat completions and embeddings from an input file: the succeeded lines in the output file, the others in the error file, usage summed', async () => {
+      chat.handler = (r) => (r.route === 'embeddings' ? {} : { text: `echo ${textOf(r.body)}`, usage: { input: 4, output: 3 } });
+      const batches = make();
+      const chatFile = await uploaded([
+        lineOf('c1', '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'one' }] }),
+        lineOf('c2', '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'two' }], temperature: 9 }),
+        lineOf('c3', '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'three' }], stream: true }),
+      ].join('\n'));
+      const made = await batches.create({ ...openai(), body: { input_file_id: chatFile, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      expect(made).to.include({ object: 'batch', status: 'in_progress', output_file_id: null, error_file_id: null });
+      await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'completed', 'the batch completed');
+      const done = await batches.retrieve(openai(), made.id) as Json;
+      expect(done.request_counts).to.deep.equal({ total: 3, completed: 1, failed: 2 });
+      expect(done.usage).to.include({ input_tokens: 4, output_tokens: 3, total_tokens: 7 });
+      const output = await fileLines(batches, done.output_file_id);
+      expect(output.map((l) => [l.custom_id, l.response.status_code, l.response.body.choices[0].message.content])).to.deep.equal([['c1', 200, 'echo one']]);
+      const errors = await fileLines(batches, done.error_file_id);
+      expect(errors.map((l) => [l.custom_id, l.response.status_code, l.response.body.error.param])).to.deep.equal([['c2', 400, 'temperature'], ['c3', 400, 'stream']]);
+      expect(await new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice')).retrieve(done.output_file_id)).to.include({
+        purpose: 'batch_output', filename: `${made.id}_output.jsonl`, bytes: output.reduce((n, l) => n + Buffer.byteLength(JSON.stringify(l)) + 1, 0),
+      });
+
+      const embedFile = await uploaded(lineOf('e1', '/v1/embeddings', { model: 'oc:text-embedding-3-small', input: ['a', 'b'] }));
+      const embeds = await batches.create({ ...openai(), body: { input_file_id: embedFile, endpoint: '/v1/embeddings', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      await until(async () => (await batches.retrieve(openai(), embeds.id) as Json).status === 'completed', 'the embeddings batch completed');
+      const embedded = await batches.retrieve(openai(), embeds.id) as Json;
+      expect(embedded.error_file_id).to.equal(null);
+      const [line] = await fileLines(batches, embedded.output_file_id);
+      expect(line!.response.body.object).to.equal('list');
+      expect(line!.response.body.data.map((d: Json) => d.index)).to.deep.equal([0, 1]);
+      expect(chat.requests.filter((r) => r.route === 'embeddings').map((r) => r.body.input)).to.deep.equal([['a', 'b']]);
+    });
+
+    it('makes a batch failed, running nothing, when its input file is not a valid batch', async () => {
+      const batches = make();
+      const file = await uploaded(`${lineOf('a', '/v1/responses', {})}\n{`);
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      expect(made).to.include({ status: 'failed', output_file_id: null, error_file_id: null });
+      expect(made.errors.data.map((e: Json) => [e.code, e.line])).to.deep.equal([['mismatched_endpoint', 1], ['invalid_json_line', 2]]);
+      expect(await batches.retrieve(openai(), made.id)).to.deep.equal(made);
+      expect(batches.running).to.equal(0);
+      expect(chat.requests).to.have.length(0);
+    });
+
+    it("cancels: what never ran is a batch_cancelled line of the error file; an Anthropic batch id is not one of OpenAI's", async () => {
+      chat.handler = () => ({ fault: { stall: 'before_headers' } });
+      const batches = make();
+      const file = await uploaded([1, 2, 3].map((i) => lineOf(`r${i}`, '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: `${i}` }] })).join('\n'));
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      await until(() => chat.requests.length === 2, 'two requests upstream');
+      expect(await batches.cancel(openai(), made.id)).to.include({ status: 'cancelling' });
+      await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'cancelled', 'cancelled');
+      await until(() => chat.closes.length === 2, 'the running requests closed');
+      const done = await batches.retrieve(openai(), made.id) as Json;
+      expect(done.output_file_id).to.equal(null);
+      expect((await fileLines(batches, done.error_file_id)).map((l) => [l.custom_id, l.response, l.error.code])).to.deep.equal([['r1', null, 'batch_cancelled'], ['r2', null, 'batch_cancelled'], ['r3', null, 'batch_cancelled']]);
+      const anthropicBatch = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+      expect(await refusal(batches.retrieve(openai(), anthropicBatch.id))).to.include({ status: 404, param: 'batch_id' });
+      expect(await refusal(batches.retrieve(call(), made.id))).to.include({ status: 404, param: 'message_batch_id' });
+      expect(((await batches.list(openai(), new URLSearchParams())) as Json).data.map((b: Json) => b.id)).to.deep.equal([made.id]);
     });
   });
 });
