@@ -46,12 +46,17 @@ export async function handleBatch(req: IncomingMessage, res: ServerResponse, r: 
     }
     sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   } catch (err) {
-    const lip = toLipError(err);
-    failed(lip.code);
-    req.resume();
-    if (!res.headersSent) sendError(res, r.frontend, lip);
-    else res.destroy();
+    answerFailure(req, res, r.frontend, err, failed);
   }
+}
+
+/** A failure in the protocol's envelope; a response already under way is cut off. */
+function answerFailure(req: IncomingMessage, res: ServerResponse, frontend: Frontend, err: unknown, failed: (code: string) => void): void {
+  const lip = toLipError(err);
+  failed(lip.code);
+  req.resume();
+  if (!res.headersSent) sendError(res, frontend, lip);
+  else res.destroy();
 }
 
 /**
@@ -126,11 +131,7 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
     }
     sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   } catch (err) {
-    const lip = toLipError(err);
-    failed(lip.code);
-    req.resume();
-    if (!res.headersSent) sendError(res, r.frontend, lip);
-    else res.destroy();
+    answerFailure(req, res, r.frontend, err, failed);
   }
 }
 

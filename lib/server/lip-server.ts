@@ -511,22 +511,16 @@ export class LipServer {
         }
         const principal = this.admitted(req, res, url, state, frontend);
         if (principal === undefined) return void req.resume();
-        try {
-          state.decode = this.admission.enter();
-        } catch (err) {
-          req.resume();
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          return sendError(res, frontend, lip);
-        }
+        const ticket = this.enterDecode(req, res, state, frontend);
+        if (ticket === undefined) return;
         try {
           if (match.kind === 'embeddings') return await handleEmbeddings(req, res, match, this.runtime, state);
-          return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, state.decode, (code, backend) => {
+          return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, ticket, (code, backend) => {
             state.errorCode = code;
             if (backend) state.backend = backend;
           });
         } finally {
-          state.decode.release();
+          ticket.release();
         }
       }
       case 'model': {
@@ -638,18 +632,12 @@ export class LipServer {
           : handleFile(req, res, { action: match.action, id: match.id, frontend, routes: match.routes, files: match.files, principal, query: url.searchParams, maxBytes: server.max_batch_body_bytes, retentionMs: continuity.ttl, ...(weigher ? { weigher } : {}) }, this.runtime.continuity, this.batches, fail);
         if (!reads) return run();
         // A body is read: counted by the decode admission as a generation's is.
+        const ticket = this.enterDecode(req, res, state, frontend);
+        if (ticket === undefined) return;
         try {
-          state.decode = this.admission.enter();
-        } catch (err) {
-          req.resume();
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          return sendError(res, frontend, lip);
-        }
-        try {
-          return await run(state.decode);
+          return await run(ticket);
         } finally {
-          state.decode.release();
+          ticket.release();
         }
       }
       case 'generate': {
@@ -698,6 +686,20 @@ export class LipServer {
         }
         return;
       }
+    }
+  }
+
+  /** Admits a body to be read and decoded (its ticket, also `state.decode`); undefined when refused, answered in the protocol's envelope. */
+  private enterDecode(req: IncomingMessage, res: ServerResponse, state: RequestState, frontend: Frontend): DecodeTicket | undefined {
+    try {
+      state.decode = this.admission.enter();
+      return state.decode;
+    } catch (err) {
+      req.resume();
+      const lip = toLipError(err);
+      state.errorCode = lip.code;
+      sendError(res, frontend, lip);
+      return undefined;
     }
   }
 

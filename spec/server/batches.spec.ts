@@ -15,6 +15,7 @@ import { storedResponses } from '../../lib/server/stored-responses.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
+import { refusal } from '../helpers/lip-errors.js';
 
 type Json = Record<string, any>;
 
@@ -43,15 +44,6 @@ async function results(batches: Batches, id: string, as = call()): Promise<{ sta
   return { status, type, lines: text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json) };
 }
 
-async function refusal(work: Promise<unknown>): Promise<LipError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** What the text of an emulator request was (the batch request it came from). */
 const textOf = (body: Json): string => body.messages.at(-1).content;

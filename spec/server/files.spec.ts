@@ -4,6 +4,7 @@ import { LipError } from '../../lib/errors/index.js';
 import { openAIFileRoutes } from '../../lib/frontends/openai-chat/batches.js';
 import { BatchFileStore } from '../../lib/server/files.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
+import { refusal as refused } from '../helpers/lip-errors.js';
 
 type Json = Record<string, any>;
 
@@ -11,15 +12,6 @@ const DAY = 86_400_000;
 const upload = (text: string | Uint8Array, name = 'in.jsonl', fields: Record<string, string> = { purpose: 'batch' }) =>
   ({ fields, file: { name, bytes: typeof text === 'string' ? new TextEncoder().encode(text) : text } });
 
-async function refused(work: Promise<unknown>): Promise<LipError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /**
  * The files of the batch engine (lib/server/files.ts) on the memory continuity store: uploads

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { LipError } from '../../../lib/errors/index.js';
 import { openAIBatchRoutes as routes, openAIFileRoutes as files, readLines } from '../../../lib/frontends/openai-chat/batches.js';
 import type { BatchFiles, BatchView } from '../../../lib/frontends/protocol.js';
+import { refusal as refused } from '../../helpers/lip-errors.js';
 
 type Json = Record<string, any>;
 
@@ -10,15 +11,6 @@ const line = (customId: string, extra: Json = {}) => JSON.stringify({ custom_id:
 const inputs = (text: string): BatchFiles => ({ text: (id) => (id === 'file-in' ? Promise.resolve(text) : Promise.reject(new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `no file with id ${id}`, { param: 'input_file_id' }))) });
 const create = (extra: Json = {}) => ({ input_file_id: 'file-in', endpoint: '/v1/chat/completions', completion_window: '24h', ...extra });
 
-async function refused(work: () => unknown): Promise<LipError> {
-  try {
-    await work();
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a refusal');
-}
 
 const view = (over: Partial<BatchView> = {}): BatchView => ({
   id: 'batch_1', status: 'in_progress', counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, createdAt: 1_000_000, expiresAt: 87_400_000,
