@@ -10,7 +10,7 @@ import { derivedId, randomId } from '../wire/ids.js';
 import { continuedConversation } from './continued-conversation.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
 import { loaded, dropped } from './stored-record.js';
-import { wholeContext } from './served-model.js';
+import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 
 /** A batch ends at the latest a day after it was made (its requests not run by then expire). */
@@ -527,13 +527,19 @@ export class Batches {
       if (prepared) await prepared;
       if (run.stopped !== undefined) return { type: run.stopped };
       const grant = runtime.sessions.open(session);
+      // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
+      let pendingALeg = grant.pending;
+      if (pendingALeg !== undefined && decoded.continuation?.store === true) {
+        pendingALeg.store();
+        pendingALeg = undefined;
+      }
       context = {
         call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(this.now() / 1000),
         ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48) } : {}),
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
-          requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(grant.pending ? { pendingALeg: grant.pending } : {}),
+          requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
           frontendId: frontend.id, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
         }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
         // A cancel of the batch ends it: unsubscribing aborts its upstream request.
@@ -544,6 +550,17 @@ export class Batches {
       }).finally(() => run.running.delete(index));
       if (response === undefined) return { type: run.stopped ?? 'canceled' };
       if (response.error !== undefined) throw new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 });
+      // A stored response (Responses `store`, the default; an Anthropic thread) is kept as its endpoint keeps it.
+      const c = decoded.continuation;
+      if (c?.store === true && context.responseId !== undefined) {
+        const named = runtime.config.routing.echo_requested_model ? canonical.model : servedModel(response.model, meta.candidateKey, canonical.model);
+        runtime.continuity.saveResponse({
+          id: context.responseId, principal: call.principal, aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, model: named, createdAt: this.now(),
+          input: c.input ?? decoded.call.messages, output: response,
+          ...(c.previousResponseId !== undefined ? { previousResponseId: c.previousResponseId } : {}),
+          ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: Math.floor(this.now() / 1000) } } : {}),
+        });
+      }
       const u = response.usage;
       if (u !== undefined) {
         const usage = run.record.usage;

@@ -467,6 +467,29 @@ describe('server/batches', function () {
       expect(chat.requests.filter((r) => r.route === 'embeddings').map((r) => r.body.input)).to.deep.equal([['a', 'b']]);
     });
 
+    it('stores a Responses answer (store, the default) so that a later request, in a batch or not, continues it', async () => {
+      chat.handler = (r) => ({ text: `seen ${r.body.messages.length}` });
+      const batches = make();
+      const run = async (body: Json) => {
+        const file = await uploaded(lineOf('r', '/v1/responses', body));
+        const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/responses', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+        await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'completed', 'completed');
+        const done = await batches.retrieve(openai(), made.id) as Json;
+        return (await fileLines(batches, done.output_file_id))[0]!.response.body as Json;
+      };
+      const first = await run({ model: 'oc:gpt-4o', input: 'first' });
+      expect(first).to.include({ object: 'response', status: 'completed' });
+      expect(first.id).to.match(/^resp_/);
+      const stored = await runtime.continuity.loadResponse(first.id, 'alice');
+      expect(stored.output.text).to.equal('seen 1');
+      const second = await run({ model: 'oc:gpt-4o', input: 'second', previous_response_id: first.id });
+      expect(second.output[0].content[0].text).to.equal('seen 3');
+      expect(chat.requests.at(-1)!.body.messages.map((m: Json) => m.content)).to.deep.equal(['first', 'seen 1', 'second']);
+      // Not stored when the request says so.
+      const unstored = await run({ model: 'oc:gpt-4o', input: 'x', store: false });
+      expect(await refusal(runtime.continuity.loadResponse(unstored.id, 'alice'))).to.include({ status: 404 });
+    });
+
     it('makes a batch failed, running nothing, when its input file is not a valid batch', async () => {
       const batches = make();
       const file = await uploaded(`${lineOf('a', '/v1/responses', {})}\n{`);
