@@ -55,7 +55,8 @@ export class BatchFileStore implements BatchFiles {
     }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      // The text as sent, a byte order mark too (its content is answered byte for byte).
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new LipError('LIP_ERR_REQUEST_INVALID', 'file: must be UTF-8 text (JSON lines)', { param: 'file' });
     }

@@ -34,7 +34,7 @@ export async function handleBatch(req: IncomingMessage, res: ServerResponse, r: 
     let answer: unknown;
     switch (r.action) {
       case 'create': {
-        const body = await readJsonBody(req, r.maxBodyBytes, r.weigher);
+        const body = await readJsonBody(req, r.maxBodyBytes, r.weigher, 'server.max_batch_body_bytes');
         answer = await batches.create({ ...call, body, key: r.key, headers: req.headers });
         break;
       }
@@ -107,7 +107,7 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
     let answer: unknown;
     switch (r.action) {
       case 'upload': {
-        const raw = await readBody(req, r.maxBytes + FORM_OVERHEAD, r.weigher);
+        const raw = await readBody(req, r.maxBytes + FORM_OVERHEAD, r.weigher, 'server.max_batch_body_bytes, plus 64 KiB for the form');
         answer = await store.upload(await formOf(req, raw), r.maxBytes, r.retentionMs);
         await continuity.persisted?.();
         break;

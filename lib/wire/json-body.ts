@@ -19,8 +19,8 @@ function decoder(encoding: string | undefined): Transform | undefined {
   }
 }
 
-function tooLarge(limit: number): LipError {
-  return new LipError('LIP_ERR_REQUEST_TOO_LARGE', `request body exceeds the limit of ${limit} bytes (server.max_request_body_bytes)`);
+function tooLarge(limit: number, setting: string): LipError {
+  return new LipError('LIP_ERR_REQUEST_TOO_LARGE', `request body exceeds the limit of ${limit} bytes (${setting})`);
 }
 
 /** Told the size of a body as it becomes known (declared, then read); may throw to refuse it. */
@@ -33,9 +33,9 @@ export interface BodyWeigher {
  * decompression). On overflow the rest of the body is drained, not reset, so the client can
  * read the 413 that follows; a body far beyond the limit gets its connection destroyed.
  * `weigher` (decode admission) hears the declared length first, then the running size, and
- * refuses the body by throwing.
+ * refuses the body by throwing. `setting` is what the 413 names as the limit.
  */
-export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher, setting = 'server.max_request_body_bytes'): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     let source: NodeJS.ReadableStream = req;
@@ -49,7 +49,7 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
     }
     if (!inflate && Number.isFinite(declared) && declared > limit) {
       drain(req);
-      reject(tooLarge(limit));
+      reject(tooLarge(limit, setting));
       return;
     }
     if (weigher && !inflate && Number.isFinite(declared)) {
@@ -77,7 +77,7 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) return finish(tooLarge(limit));
+      if (size > limit) return finish(tooLarge(limit, setting));
       if (weigher) {
         try {
           weigher.grow(size);
@@ -130,6 +130,6 @@ export function parseJson(body: Buffer | string): unknown {
 }
 
 /** Reads and parses a request body (readBody, then parseJson with its shape limits). */
-export async function readJsonBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher): Promise<unknown> {
-  return parseJson(await readBody(req, limit, weigher));
+export async function readJsonBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher, setting?: string): Promise<unknown> {
+  return parseJson(await readBody(req, limit, weigher, setting));
 }

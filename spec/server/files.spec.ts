@@ -36,6 +36,10 @@ describe('server/files', () => {
     expect(await files().retrieve(made.id)).to.deep.equal(made);
     expect(await files().text(made.id, 'input_file_id')).to.equal('{"a":1}\n{"b":"é"}\n');
     expect(await files().content(made.id)).to.deep.equal({ text: '{"a":1}\n{"b":"é"}\n' });
+    // A byte order mark is kept: the content is answered as it was sent.
+    const marked = await files().upload(upload('\uFEFF{"a":1}\n'), 1024, DAY) as Json;
+    expect(marked.bytes).to.equal(11);
+    expect(await files().text(marked.id, 'input_file_id')).to.equal('\uFEFF{"a":1}\n');
     // expires_after shortens its life (never beyond what the store keeps).
     const short = await files().upload(upload('x', 'a', { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }), 1024, DAY) as Json;
     expect(short.expires_at).to.equal(clock / 1000 + 3600);

@@ -176,7 +176,8 @@ export function readLines(text: string, endpoint: string, maxRequests: number): 
   const fail = (code: string, message: string, line: number, param: string | null = null) => {
     if (errors.length < 100) errors.push({ code, message, param, line });
   };
-  const lines = text.split('\n');
+  // A leading byte order mark is no part of the first line (RFC 8259 section 8.1).
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (raw === '') continue;

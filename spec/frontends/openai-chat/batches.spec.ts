@@ -66,6 +66,7 @@ describe('frontends/openai-chat/batches', () => {
         { code: 'invalid_request', message: 'Unknown field "header" (a line has custom_id, method, url and body).', param: 'header', line: 9 },
       ],
     });
+    expect(readLines(`\uFEFF${line('a')}\n`, '/v1/chat/completions', 5)).to.deep.equal({ requests: [{ customId: 'a', body: chat }] });
     expect(readLines('\n \n', '/v1/chat/completions', 5)).to.deep.equal({ errors: [{ code: 'empty_file', message: 'The input file holds no requests.', param: null, line: null }] });
     expect(readLines([line('a'), line('b'), line('c')].join('\n'), '/v1/chat/completions', 2)).to.deep.equal({
       errors: [{ code: 'too_many_requests', message: 'The input file holds 3 requests; a batch holds at most 2 on this server (server.max_batch_requests).', param: null, line: null }],
