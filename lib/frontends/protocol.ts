@@ -309,7 +309,7 @@ export interface BatchRequest {
  */
 export type BatchOutcome =
   | { readonly type: 'succeeded'; readonly body: unknown; readonly requestId: string }
-  | { readonly type: 'errored'; readonly body: unknown; readonly status: number; readonly requestId: string }
+  | { readonly type: 'errored'; readonly body: unknown; readonly status: number; readonly requestId: string; readonly code?: string }
   | { readonly type: 'canceled' | 'expired' };
 
 /** A batch as the server keeps it (times in milliseconds since the epoch). */

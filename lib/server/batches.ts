@@ -95,7 +95,27 @@ export interface BatchBudgets {
   charge(key: ApiKeyConfig | undefined, cost: number | undefined, tokens: number): void;
 }
 
+/** One request of a batch that ran (for the access log): what it was, how it ended, what it spent. */
+export interface BatchRequestReport {
+  readonly requestId: string;
+  readonly batchId: string;
+  /** The path of its endpoint (`/v1/messages`). */
+  readonly endpoint: string;
+  readonly frontend: string;
+  readonly principal: string;
+  readonly keyId: string | undefined;
+  /** The model its body named. */
+  readonly model: string | undefined;
+  /** 200, its error's status, or 499 for one a cancel, the day's end or a shutdown ended. */
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly durationMs: number;
+  readonly meta: ExecutionMeta;
+}
+
 export interface BatchOptions {
+  /** Told of each request of a batch that ran, once it ended. */
+  readonly report?: (r: BatchRequestReport) => void;
   /** The generation route of an endpoint path (`/v1/messages`) among the protocols served; undefined when none serves it. */
   readonly endpoints?: (path: string) => BatchEndpoint | undefined;
   /** For tests: the clock, and MAX_BATCHES. */
@@ -128,7 +148,7 @@ class BatchRun {
   readonly done: Promise<void>;
   finished!: () => void;
 
-  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
+  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly path: string, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
     this.done = new Promise<void>((resolve) => { this.finished = resolve; });
     const chunks = Math.ceil(customIds.length / BATCH_CHUNK);
     this.lines = Array.from({ length: chunks }, () => []);
@@ -199,6 +219,7 @@ export class Batches {
   private readonly now: () => number;
   private readonly maxBatches: number;
   private readonly endpoints: (path: string) => BatchEndpoint | undefined;
+  private readonly report: ((r: BatchRequestReport) => void) | undefined;
   /** Requests of batches that ended here, by outcome (the metrics' counter). */
   readonly outcomes = new Map<BatchOutcome['type'], number>();
 
@@ -206,6 +227,7 @@ export class Batches {
     this.now = options.now ?? Date.now;
     this.maxBatches = options.maxBatches ?? MAX_BATCHES;
     this.endpoints = options.endpoints ?? (() => undefined);
+    this.report = options.report;
   }
 
   /** Batches running on this instance. */
@@ -256,7 +278,7 @@ export class Batches {
     });
     await runtime.continuity.persisted?.();
     if (!failed) {
-      const run = new BatchRun(record, call, endpoint, responses, customIds, requests.map((r) => r.body));
+      const run = new BatchRun(record, call, endpoint, prepared.endpoint, responses, customIds, requests.map((r) => r.body));
       run.savedAt = now;
       this.runs.set(record.id, run);
       this.queue.push(run);
@@ -458,8 +480,22 @@ export class Batches {
     const body = run.bodies[index];
     run.bodies[index] = undefined;
     const requestId = `${run.record.id}/${run.customIds[index]!}`;
-    const outcome = await this.execute(run, requestId, index, body).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
+    const meta: ExecutionMeta = {};
+    const started = performance.now();
+    const outcome = await this.execute(run, requestId, index, body, meta).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
     this.count(run, outcome.type);
+    // A request that ran (not one a cancel ended before it started) is reported.
+    if (this.report !== undefined && (outcome.type === 'succeeded' || outcome.type === 'errored' || meta.attempts !== undefined)) {
+      try {
+        this.report({
+          requestId, batchId: run.record.id, endpoint: run.path, frontend: run.endpoint.frontend.id, principal: run.call.principal, keyId: run.call.key?.id, model: modelOf(body),
+          status: outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499,
+          errorCode: outcome.type === 'errored' ? outcome.code : undefined, durationMs: performance.now() - started, meta,
+        });
+      } catch (raw) {
+        reportInternalError('batch.report', raw, requestId);
+      }
+    }
     let line: unknown;
     try {
       line = run.call.routes.result(run.customIds[index]!, outcome);
@@ -477,15 +513,19 @@ export class Batches {
   }
 
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
-  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute): Promise<BatchOutcome> {
+  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta): Promise<BatchOutcome> {
     if (run.stopped !== undefined) return { type: run.stopped };
     const gone = new AbortController();
     // A cancel of the batch ends it: the abort ends its upstream request.
     run.running.set(index, () => gone.abort());
     try {
       const runtime = this.runtime();
-      const answered = await embedBody(body, { route, params: {}, runtime, signal: gone.signal, state: {}, headers: run.call.headers, routeHeader: undefined });
+      const state: { backend?: string } = {};
+      const answered = await embedBody(body, { route, params: {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined }).finally(() => {
+        if (state.backend !== undefined) meta.candidateKey = state.backend;
+      });
       run.record.usage.input += answered.usage.inputTokens;
+      meta.usage = { inputTokens: answered.usage.inputTokens };
       return { type: 'succeeded', body: answered.answer, requestId };
     } catch (err) {
       if (gone.signal.aborted) return { type: run.stopped ?? 'canceled' };
@@ -496,14 +536,13 @@ export class Batches {
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown): Promise<BatchOutcome> {
+  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
-    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings);
+    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta);
     const { call } = run;
     const { frontend, route } = endpoint;
     const runtime = this.runtime();
     let context: EncodeContext;
-    const meta: ExecutionMeta = {};
     try {
       if (run.stopped !== undefined) return { type: run.stopped };
       this.budgets.check(call.key);
@@ -705,7 +744,12 @@ function resultsUrl(call: BatchCall, id: string): string {
 }
 
 function errored(frontend: Frontend, err: LipError, requestId: string): BatchOutcome {
-  return { type: 'errored', body: frontend.encodeError(err).body, status: err.status, requestId };
+  return { type: 'errored', body: frontend.encodeError(err).body, status: err.status, requestId, code: err.code };
+}
+
+function modelOf(body: unknown): string | undefined {
+  const model = (body as { model?: unknown } | null | undefined)?.model;
+  return typeof model === 'string' ? model.slice(0, 256) : undefined;
 }
 
 function recordKey(id: string): string {

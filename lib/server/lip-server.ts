@@ -45,7 +45,7 @@ import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.
 import type { Config, ServerConfig } from '../config/index.js';
 import { sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
-import { Batches } from './batches.js';
+import { Batches, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import { handleBatch, handleFile } from './handle-batch.js';
 
@@ -176,7 +176,7 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
-    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.batchEndpoint(path) });
+    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.batchEndpoint(path), report: (r) => this.logBatchRequest(r) });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
     // A persistent store knows what the keys spent before this start.
@@ -687,6 +687,20 @@ export class LipServer {
         return;
       }
     }
+  }
+
+  /** The access-log line of a request of a batch: its endpoint as the route, the batch it belongs to. */
+  private logBatchRequest(r: BatchRequestReport): void {
+    const config = this.runtime.config;
+    if (!config.logging.access_log) return;
+    const usage = r.meta.usage;
+    this.accessLog.write({
+      request_id: r.requestId, method: 'POST', route: r.endpoint, batch_id: r.batchId, status: r.status, duration_ms: round3(r.durationMs),
+      principal: r.principal, key_id: r.keyId, frontend: r.frontend, model: r.model === undefined ? undefined : clipText(r.model), stream: false,
+      backend: r.meta.candidateKey || undefined, attempts: r.meta.attempts ?? 0,
+      input_tokens: usage?.inputTokens, output_tokens: usage?.outputTokens, cache_read_tokens: usage?.cacheReadTokens,
+      cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, cost: r.meta.cost, error: r.errorCode,
+    });
   }
 
   /** Admits a body to be read and decoded (its ticket, also `state.decode`); undefined when refused, answered in the protocol's envelope. */

@@ -399,7 +399,8 @@ observability: { metrics: { enabled: true } }`));
       const port = (counter.address() as AddressInfo).port;
       lip = await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "http://127.0.0.1:${port}/v1", api_key: k-0123456789 }`,
         `server: { host: 127.0.0.1, port: 0, batch_concurrency: 2, max_running_batches: 1 }
-observability: { metrics: { enabled: true } }`));
+observability: { metrics: { enabled: true } }
+logging: { access_log: true }`));
     });
     after(async () => {
       await lip?.close();
@@ -424,6 +425,10 @@ observability: { metrics: { enabled: true } }`));
       expect((await resultsOf(client, created.id)).map(textOf)).to.deep.equal(Array.from({ length: 5 }, (_, i) => `slow: Slow ${i}.`));
       expect(chat.requests).to.have.length(5);
       expect(most).to.equal(2);
+      // Each request of the batch has its access-log line: its endpoint, the batch, who served it.
+      const lines = lip.logs.filter((l) => l.batch_id === created.id);
+      expect(lines.map((l) => l.request_id).sort()).to.deep.equal(Array.from({ length: 5 }, (_, i) => `${created.id}/slow-${i}`));
+      for (const line of lines) expect(line).to.include({ route: '/v1/messages', method: 'POST', status: 200, frontend: 'anthropic', model: CHAT, backend: CHAT, attempts: 1, stream: false });
     });
 
     it('five stalled requests: two reach the upstream; the running batch makes another create a 429; a cancel closes the two and cancels all five', async () => {

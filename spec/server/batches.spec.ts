@@ -9,7 +9,7 @@ import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batc
 import { openAIBatchRoutes, openAIFileRoutes } from '../../lib/frontends/openai-chat/batches.js';
 import { openaiChatFrontend } from '../../lib/frontends/openai-chat/frontend.js';
 import { BatchFileStore } from '../../lib/server/files.js';
-import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall } from '../../lib/server/batches.js';
+import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall, type BatchRequestReport } from '../../lib/server/batches.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
 import { testConfig } from '../helpers/config.js';
@@ -115,6 +115,31 @@ describe('server/batches', function () {
     expect(chat.requests.map((r) => textOf(r.body)).sort()).to.deep.equal(['r0', 'r1', 'r2']);
     expect(chat.requests.every((r) => r.body.max_tokens === 16 || r.body.max_completion_tokens === 16)).to.equal(true);
     expect([...batches.outcomes]).to.deep.equal([['succeeded', 3]]);
+  });
+
+  it('reports each request that ran (for the access log): its status, what served it, its tokens; not one a cancel ended before it started', async () => {
+    chat.handler = (r) => (textOf(r.body) === 'r2' ? { fault: { stall: 'before_headers' } } : { text: 'ok', usage: { input: 3, output: 2 } });
+    start('batch_concurrency: 1', 'logging: { access_log: true }');
+    const reports: BatchRequestReport[] = [];
+    const batches = make({ report: (r) => reports.push(r) });
+    const made = await batches.create({
+      ...call(), key: undefined, headers: {},
+      body: { requests: [...requests(1), { custom_id: 'bad', params: { model: 'oc:gpt-4o', messages: [] } }, ...requests(4).slice(2)] },
+    }) as Json;
+    await until(() => chat.requests.length === 2, 'the third request upstream');
+    await batches.cancel(call(), made.id);
+    await until(() => reports.length === 3, 'three reports');
+    expect(reports.map((r) => [r.requestId, r.status, r.endpoint, r.model, r.frontend, r.principal])).to.deep.equal([
+      [`${made.id}/r0`, 200, '/v1/messages', 'oc:gpt-4o', 'anthropic', 'alice'],
+      [`${made.id}/bad`, 400, '/v1/messages', 'oc:gpt-4o', 'anthropic', 'alice'],
+      [`${made.id}/r2`, 499, '/v1/messages', 'oc:gpt-4o', 'anthropic', 'alice'],
+    ]);
+    expect(reports[0]!.meta).to.deep.include({ candidateKey: 'oc:gpt-4o', attempts: 1 });
+    expect(reports[0]!.meta.usage).to.include({ inputTokens: 3, outputTokens: 2 });
+    expect(reports[1]!.errorCode).to.equal('LIP_ERR_REQUEST_INVALID');
+    // r3 never started: nothing to report.
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'ended');
+    expect(reports).to.have.length(3);
   });
 
   it('runs at most server.batch_concurrency requests at once, taking the batches in turn', async () => {
