@@ -368,10 +368,27 @@ export interface BatchRoutes {
   readonly idPrefix: string;
   /** The path parameter's name in errors (`message_batch_id`, `batch_id`). */
   readonly idParam: string;
-  /** Reads a create body (at most `maxRequests` requests, custom ids unique); an input file from `files`. */
-  prepare(body: unknown, maxRequests: number, files: BatchFiles | undefined): Promise<PreparedBatch>;
-  /** The batch object; `resultsUrl` where its results are once it ended. */
-  object(batch: BatchView, resultsUrl: string): unknown;
+  /**
+   * The create's path when it is not `POST {path}` (Gemini's `/v1beta/models/{model}:batchGenerateContent`):
+   * its parameters, or undefined for another path.
+   */
+  createMatch?(pathname: string): Record<string, string> | undefined;
+  /** What follows `{path}/{id}` in the cancel's path (`/cancel`, Gemini's `:cancel`). */
+  readonly cancelSuffix: string;
+  /**
+   * Reads a create body (at most `maxRequests` requests, custom ids unique); an input file from
+   * `files`; `params` of its path (createMatch).
+   */
+  prepare(body: unknown, maxRequests: number, files: BatchFiles | undefined, params?: Readonly<Record<string, string>>): Promise<PreparedBatch>;
+  /**
+   * The batch object; `resultsUrl` where its results are once it ended, and its result lines
+   * themselves (a retrieval of an ended batch) when the protocol shows them inline (`inlineResults`).
+   */
+  object(batch: BatchView, resultsUrl: string, lines?: readonly unknown[]): unknown;
+  /** The batch object shows its results once it ended (Gemini's inlined responses). */
+  readonly inlineResults?: boolean;
+  /** The answer to a cancel, when it is not the batch object. */
+  cancelled?(batch: BatchView): unknown;
   /** A list query: how many, and the id to page before or after (newest first). */
   listQuery(query: URLSearchParams): { readonly limit: number; readonly beforeId?: string; readonly afterId?: string };
   /** A page of batch objects. */

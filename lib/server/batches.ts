@@ -69,10 +69,14 @@ interface IndexEntry {
   readonly createdAt: number;
 }
 
-/** The route a batch's requests run by (a generation's, or embeddings'), and its protocol (its error envelope, its field names). */
-export type BatchEndpoint =
+/**
+ * The route a batch's requests run by (a generation's, or embeddings'), its protocol (its error
+ * envelope, its field names) and its path's parameters (Gemini's model).
+ */
+export type BatchEndpoint = (
   | { readonly frontend: Frontend; readonly route: GenerateRoute }
-  | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute };
+  | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute }
+) & { readonly params?: Readonly<Record<string, string>> };
 
 /** What a batch endpoint is asked for, by whom, through which protocol. */
 export interface BatchCall {
@@ -86,6 +90,8 @@ export interface BatchCall {
 /** The caller's key (its id for lineage, its budget) and the create request's headers (the protocol's own: versions, betas). */
 export interface BatchCreate extends BatchCall {
   readonly body: unknown;
+  /** The create path's parameters (BatchRoutes.createMatch). */
+  readonly params?: Readonly<Record<string, string>>;
   readonly key: ApiKeyConfig | undefined;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
@@ -247,7 +253,7 @@ export class Batches {
     if (this.closed) throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
     const responses = storedResponses(runtime.continuity, call.principal);
     const files = call.routes.files === undefined ? undefined : new BatchFileStore(call.routes.files, responses);
-    const prepared = await call.routes.prepare(call.body, server.max_batch_requests, files);
+    const prepared = await call.routes.prepare(call.body, server.max_batch_requests, files, call.params ?? {});
     const endpoint = this.endpoints(prepared.endpoint);
     if (endpoint === undefined) {
       throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: ${prepared.endpoint} is not served by this server (its protocol is switched off in frontends)`, { param: 'endpoint' });
@@ -290,7 +296,12 @@ export class Batches {
 
   async retrieve(call: BatchCall, id: string): Promise<unknown> {
     const record = await this.find(call, id);
-    return call.routes.object(this.view(record), resultsUrl(call, id));
+    const view = this.view(record);
+    if (call.routes.inlineResults !== true || view.status !== 'ended') return call.routes.object(view, resultsUrl(call, id));
+    // Its results in the object (Gemini's inlined responses), once it ended.
+    const lines: unknown[] = [];
+    await this.eachLine(call.routes, storedResponses(this.runtime().continuity, call.principal), record, undefined, (line) => { lines.push(line); });
+    return call.routes.object(view, resultsUrl(call, id), lines);
   }
 
   async list(call: BatchCall, query: URLSearchParams): Promise<unknown> {
@@ -326,7 +337,7 @@ export class Batches {
     const local = this.local(call, id);
     if (local !== undefined) {
       this.stop(local, 'canceled');
-      return call.routes.object(viewOf(local.record), resultsUrl(call, id));
+      return this.cancelAnswer(call, viewOf(local.record), id);
     }
     const runtime = this.runtime();
     const responses = storedResponses(runtime.continuity, call.principal);
@@ -340,7 +351,11 @@ export class Batches {
       return viewOf(changed);
     });
     await runtime.continuity.persisted?.();
-    return call.routes.object(answer, resultsUrl(call, id));
+    return this.cancelAnswer(call, answer, id);
+  }
+
+  private cancelAnswer(call: BatchCall, view: BatchView, id: string): unknown {
+    return call.routes.cancelled !== undefined ? call.routes.cancelled(view) : call.routes.object(view, resultsUrl(call, id));
   }
 
   async delete(call: BatchCall, id: string): Promise<unknown> {
@@ -383,21 +398,35 @@ export class Batches {
 
   /** The lines of `record`'s results in request order (of one kind, or all), chunk by chunk, with backpressure. */
   private async writeLines(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, res: ServerResponse): Promise<void> {
+    let text = '';
+    const flush = async () => {
+      if (res.destroyed) return false;
+      if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      text = '';
+      return true;
+    };
+    const whole = await this.eachLine(routes, responses, record, kind, (line) => { text += `${JSON.stringify(line)}\n`; }, flush);
+    if (whole) res.end();
+  }
+
+  /**
+   * Tells `line` each line of `record`'s results in request order (of one kind, or all), and
+   * `chunkDone` after each chunk (false: stop); false when stopped.
+   */
+  private async eachLine(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, line: (l: unknown) => void, chunkDone?: () => Promise<boolean>): Promise<boolean> {
     // A request whose result was never written ran on an instance that stopped.
     const missing: BatchOutcome = { type: 'expired' };
     for (let k = 0; k * BATCH_CHUNK < record.total; k++) {
       const chunk = await loadChunk(responses, record.id, k);
       if (chunk === undefined) continue;
-      let text = '';
       for (let i = 0; i < chunk.ids.length; i++) {
         const type = chunk.types?.[i] ?? missing.type;
         if (kind !== undefined && (type === 'succeeded') !== (kind === 'output')) continue;
-        text += `${JSON.stringify(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing))}\n`;
+        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing));
       }
-      if (res.destroyed) return;
-      if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      if (chunkDone !== undefined && !(await chunkDone())) return false;
     }
-    res.end();
+    return true;
   }
 
   /** No request of a batch starts any more (nor does a batch); resolves when none runs, or after `timeoutMs`. */
@@ -521,7 +550,7 @@ export class Batches {
     try {
       const runtime = this.runtime();
       const state: { backend?: string } = {};
-      const answered = await embedBody(body, { route, params: {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined }).finally(() => {
+      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined }).finally(() => {
         if (state.backend !== undefined) meta.candidateKey = state.backend;
       });
       run.record.usage.input += answered.usage.inputTokens;
@@ -547,9 +576,10 @@ export class Batches {
       if (run.stopped !== undefined) return { type: run.stopped };
       this.budgets.check(call.key);
       // What the body names instead of carrying (a Responses item_reference), from the caller's stored responses.
-      const resolving = route.resolveReferences?.(raw, run.responses, {});
+      const params = endpoint.params ?? {};
+      const resolving = route.resolveReferences?.(raw, run.responses, params);
       const body = resolving === undefined ? raw : await resolving;
-      const decoded = route.decode(body, { params: {}, query: new URLSearchParams(), headers: call.headers });
+      const decoded = route.decode(body, { params, query: new URLSearchParams(), headers: call.headers });
       if (decoded.call.stream) throw new LipError('LIP_ERR_REQUEST_INVALID', 'stream: a request of a batch cannot stream', { param: 'stream' });
       if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
       if (decoded.continuation?.conversation !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', 'conversation: a request of a batch cannot add a turn to a conversation', { param: 'conversation' });

@@ -13,6 +13,8 @@ import type { ContinuityStore } from '../continuity/index.js';
 export interface BatchRequest extends Omit<BatchCall, 'origin'> {
   readonly action: BatchAction;
   readonly id: string;
+  /** The create path's parameters (Gemini's model). */
+  readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   readonly key: ApiKeyConfig | undefined;
   /** `server.max_batch_body_bytes`. */
@@ -35,7 +37,7 @@ export async function handleBatch(req: IncomingMessage, res: ServerResponse, r: 
     switch (r.action) {
       case 'create': {
         const body = await readJsonBody(req, r.maxBodyBytes, r.weigher, 'server.max_batch_body_bytes');
-        answer = await batches.create({ ...call, body, key: r.key, headers: req.headers });
+        answer = await batches.create({ ...call, body, key: r.key, headers: req.headers, params: r.params });
         break;
       }
       case 'list': answer = await batches.list(call, r.query); break;

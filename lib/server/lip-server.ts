@@ -628,7 +628,7 @@ export class LipServer {
         const principal = state.principal;
         const reads = match.kind === 'batch' ? match.action === 'create' : match.action === 'upload';
         const run = (weigher?: DecodeTicket) => match.kind === 'batch'
-          ? handleBatch(req, res, { action: match.action, id: match.id, frontend, routes: match.routes, principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes, ...(weigher ? { weigher } : {}) }, this.batches, fail)
+          ? handleBatch(req, res, { action: match.action, id: match.id, params: match.params, frontend, routes: match.routes, principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes, ...(weigher ? { weigher } : {}) }, this.batches, fail)
           : handleFile(req, res, { action: match.action, id: match.id, frontend, routes: match.routes, files: match.files, principal, query: url.searchParams, maxBytes: server.max_batch_body_bytes, retentionMs: continuity.ttl, ...(weigher ? { weigher } : {}) }, this.runtime.continuity, this.batches, fail);
         if (!reads) return run();
         // A body is read: counted by the decode admission as a generation's is.

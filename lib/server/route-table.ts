@@ -39,7 +39,7 @@ export type RouteMatch =
   /** A protocol's own resource (Responses `/v1/conversations` and its items). */
   | { readonly kind: 'resource'; readonly frontend: Frontend; readonly route: ResourceRoute; readonly params: Record<string, string>; readonly group: string }
   /** A protocol's batches (Anthropic `/v1/messages/batches`); `id` empty for create and list. */
-  | { readonly kind: 'batch'; readonly action: BatchAction; readonly id: string; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly group: string }
+  | { readonly kind: 'batch'; readonly action: BatchAction; readonly id: string; readonly params: Readonly<Record<string, string>>; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly group: string }
   /** A protocol's files (OpenAI `/v1/files`), kept for its batches; `id` empty for upload and list. */
   | { readonly kind: 'file'; readonly action: FileAction; readonly id: string; readonly frontend: Frontend; readonly routes: BatchRoutes; readonly files: FileRoutes; readonly group: string }
   | { readonly kind: 'method_not_allowed'; readonly allow: string; readonly group: string }
@@ -123,12 +123,14 @@ export class RouteTable {
     for (const frontend of frontends) {
       const batches = frontend.batchRoutes;
       if (batches === undefined) continue;
-      const entry = (action: BatchAction, group: string) => ({ kind: 'batch' as const, action, id: '', frontend, routes: batches, group });
-      this.add('POST', batches.path, entry('create', batches.path));
+      const entry = (action: BatchAction, group: string) => ({ kind: 'batch' as const, action, id: '', params: {}, frontend, routes: batches, group });
+      if (batches.createMatch) this.templated.push({ method: 'POST', path: `${batches.path}:create`, target: entry('create', batches.path), match: batches.createMatch.bind(batches) });
+      else this.add('POST', batches.path, entry('create', batches.path));
       this.add('GET', batches.path, entry('list', batches.path));
+      // The cancel first: `{path}/{id}:cancel` is no id of `{path}/{id}`.
+      this.addWithId('POST', `${batches.path}/{id}${batches.cancelSuffix}`, entry('cancel', `${batches.path}/{id}${batches.cancelSuffix}`));
       this.addWithId('GET', `${batches.path}/{id}`, entry('retrieve', `${batches.path}/{id}`));
       if (batches.deleted) this.addWithId('DELETE', `${batches.path}/{id}`, entry('delete', `${batches.path}/{id}`));
-      this.addWithId('POST', `${batches.path}/{id}/cancel`, entry('cancel', `${batches.path}/{id}/cancel`));
       if (batches.resultsContentType !== undefined) this.addWithId('GET', `${batches.path}/{id}/results`, entry('results', `${batches.path}/{id}/results`));
       const files = batches.files;
       if (files === undefined) continue;
@@ -196,10 +198,10 @@ export class RouteTable {
    * The generation or embeddings route of an exact path (`/v1/chat/completions`,
    * `/v1/embeddings`: what a batch names as its endpoint), with its protocol.
    */
-  batchEndpoint(path: string): { readonly frontend: Frontend; readonly route: GenerateRoute } | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute } | undefined {
-    const target = this.exact.get(path)?.get('POST')?.target;
-    if (target?.kind === 'generate') return { frontend: target.frontend, route: target.route };
-    return target?.kind === 'embeddings' ? { frontend: target.frontend, embeddings: target.route } : undefined;
+  batchEndpoint(path: string): ({ readonly frontend: Frontend; readonly route: GenerateRoute } | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute }) & { readonly params: Readonly<Record<string, string>> } | undefined {
+    const target = this.exact.get(path)?.get('POST')?.target ?? this.match('POST', path);
+    if (target.kind === 'generate') return { frontend: target.frontend, route: target.route, params: target.params };
+    return target.kind === 'embeddings' ? { frontend: target.frontend, embeddings: target.route, params: target.params } : undefined;
   }
 
   /** The protocol whose WebSocket mode answers an upgrade of `pathname`, if any. */
@@ -254,7 +256,8 @@ export class RouteTable {
 
 /** A templated route's target with the parameters of the path it matched. */
 function bind(target: TemplatedEntry['target'], params: Record<string, string>): RouteMatch {
-  if (target.kind === 'cancel' || target.kind === 'stored_response' || target.kind === 'batch' || target.kind === 'file') return { ...target, id: params.id! };
+  if (target.kind === 'batch') return { ...target, id: params.id ?? '', params };
+  if (target.kind === 'cancel' || target.kind === 'stored_response' || target.kind === 'file') return { ...target, id: params.id! };
   return target.kind === 'generate' || target.kind === 'count_tokens' || target.kind === 'embeddings' || target.kind === 'resource' ? { ...target, params } : target;
 }
 

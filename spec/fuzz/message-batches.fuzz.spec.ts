@@ -6,6 +6,7 @@ import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { anthropicBatchRoutes } from '../../lib/frontends/anthropic/message-batches.js';
 import { openAIBatchRoutes, readLines } from '../../lib/frontends/openai-chat/batches.js';
+import { geminiBatchRoutes } from '../../lib/frontends/gemini/batches.js';
 import { LipError } from '../../lib/errors/index.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 
@@ -126,6 +127,28 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
           id: 'batch_1', status: 'ended', counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, createdAt: 0, expiresAt: 1, endedAt: 1, cancelInitiatedAt: undefined,
           total: prepared.requests.length, fields: prepared.fields ?? {}, failed: prepared.failed, usage: { input: 0, output: 0, cacheRead: 0, reasoning: 0 }, outputFileId: undefined, errorFileId: undefined,
         }, ''));
+      } catch (err) {
+        expectLipError(err);
+      }
+    }), fuzzParameters(0.5));
+  });
+  it('answers any Gemini create body with inlined requests or a LipError', async () => {
+    const seeds: Json[] = [
+      { batch: { displayName: 'n', inputConfig: { requests: { requests: [{ request: { contents: [{ role: 'user', parts: [{ text: 'a' }] }] }, metadata: { key: 'k' } }] } } } },
+      { batch: { input_config: { requests: { requests: [{ request: { model: 'models/m', contents: [] } }, { request: {} }] } } } },
+    ];
+    await fc.assert(fc.asyncProperty(mutatedJsonText(seeds), fc.oneof(fc.constant('m'), hostileText), async (text, model) => {
+      let parsed: unknown;
+      try {
+        parsed = parseJson(text.text);
+      } catch (err) {
+        expectLipError(err);
+        return;
+      }
+      try {
+        const prepared = await geminiBatchRoutes.prepare(parsed, 5, undefined, { model });
+        expect(prepared.requests.length).to.be.within(1, 5);
+        for (const r of prepared.requests) JSON.stringify(geminiBatchRoutes.result(r.customId, { type: 'canceled' }));
       } catch (err) {
         expectLipError(err);
       }

@@ -19,6 +19,7 @@ export const anthropicBatchRoutes: BatchRoutes = {
   path: '/v1/messages/batches',
   idPrefix: 'msgbatch_',
   idParam: 'message_batch_id',
+  cancelSuffix: '/cancel',
   resultsContentType: 'application/x-jsonl',
 
   prepare(body: unknown, maxRequests: number): Promise<PreparedBatch> {

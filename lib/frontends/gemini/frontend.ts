@@ -1,4 +1,5 @@
 import type { Frontend } from '../protocol.js';
+import { geminiBatchRoutes } from './batches.js';
 import { cachedContentRoutes } from './cached-contents.js';
 import { geminiCountTokensRoute } from './count-tokens.js';
 import { geminiEmbeddingsRoutes } from './embeddings.js';
@@ -9,7 +10,8 @@ import { geminiRoutes } from './routes.js';
 /**
  * Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`,
  * `:countTokens`, `:embedContent` and `:batchEmbedContents`; `GET /v1beta/models`; the
- * `cachedContents` resource (context caching, held by lip: cached-contents.ts).
+ * `cachedContents` resource (context caching, held by lip: cached-contents.ts); batches of
+ * generateContent requests (`:batchGenerateContent`, `/v1beta/batches`: batches.ts).
  */
 export const geminiFrontend: Frontend = {
   id: 'gemini',
@@ -27,6 +29,7 @@ export const geminiFrontend: Frontend = {
   countTokensRoute: geminiCountTokensRoute,
   embeddingsRoutes: geminiEmbeddingsRoutes,
   resourceRoutes: cachedContentRoutes,
+  batchRoutes: geminiBatchRoutes,
   queryKey: 'key',
   claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };

@@ -92,6 +92,7 @@ export const openAIBatchRoutes: BatchRoutes = {
   path: '/v1/batches',
   idPrefix: 'batch_',
   idParam: 'batch_id',
+  cancelSuffix: '/cancel',
   files: openAIFileRoutes,
 
   async prepare(body: unknown, maxRequests: number, files: BatchFiles | undefined): Promise<PreparedBatch> {

@@ -1,0 +1,133 @@
+import { ApiError, GoogleGenAI, type BatchJob } from '@google/genai';
+import { expect } from 'chai';
+import { testConfig } from '../helpers/config.js';
+import { lastUserText, until } from '../helpers/batches.js';
+import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+
+const ALICE = 'alice-key-0123456789ab';
+const BOB = 'bob-key-0123456789abcd';
+const DONE = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED'];
+const ask = (text: string, extra: Record<string, unknown> = {}) => ({ contents: [{ role: 'user', parts: [{ text }] }], ...extra });
+/** The text of an inlined response (a plain object in the batch, not the SDK's response class). */
+const textOf = (response: { candidates?: { content?: { parts?: { text?: string }[] } }[] } | undefined) => response?.candidates?.[0]?.content?.parts?.map((p) => p.text ?? '').join('');
+
+/**
+ * Gemini's Batch API (`ai.batches` of `@google/genai`) against a real lip: a batch of inlined
+ * generateContent requests run by lip on any backend (OpenAI Chat and Anthropic upstreams here),
+ * polled as an operation until it succeeded, its responses inline in request order with their
+ * metadata (a google.rpc.Status error entry for a request that failed), listed with the SDK's pager, cancelled
+ * (the running upstream requests closed), deleted; another key's batch is a 404.
+ */
+describe('e2e: Gemini batches through @google/genai', function () {
+  this.timeout(30_000);
+  let lip: RunningLip;
+  let chat: Emulator;
+  let claude: Emulator;
+  const client = (key = ALICE) => new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: lip.url } });
+  const ended = async (ai: GoogleGenAI, name: string): Promise<BatchJob> => {
+    let job = await ai.batches.get({ name });
+    await until(async () => DONE.includes(String((job = await ai.batches.get({ name })).state)), `batch ${name} ended`);
+    return job;
+  };
+
+  before(async () => {
+    [chat, claude] = await Promise.all([startOpenAIChatEmulator(), startAnthropicEmulator()]);
+    lip = await startLip(testConfig(`
+  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }
+  - { id: an, kind: anthropic, base_url: "${claude.url}", api_key: k-0123456789 }
+`, `server: { host: 127.0.0.1, port: 0, batch_concurrency: 2 }
+auth:
+  api_keys:
+    - { id: alice, key: "${ALICE}" }
+    - { id: bob, key: "${BOB}" }`));
+  });
+  after(async () => {
+    await lip?.close();
+    await Promise.all([chat?.close(), claude?.close()]);
+  });
+  beforeEach(() => {
+    chat.reset();
+    claude.reset();
+    chat.handler = (r) => ({ text: `echo: ${lastUserText(r)}`, usage: { input: 5, output: 2 } });
+    claude.handler = (r) => ({ text: `claude: ${lastUserText(r)}`, usage: { input: 7, output: 3 } });
+  });
+
+  it('runs inlined requests on any backend: done with each response (or error) inline, in order, with its metadata', async () => {
+    const ai = client();
+    const job = await ai.batches.create({
+      model: 'oc:gpt-4o',
+      src: [
+        { ...ask('Name a colour.'), metadata: { key: 'colour' } },
+        { ...ask('Too hot.'), config: { temperature: 9 }, metadata: { key: 'hot' } },
+        { ...ask('Name a fruit.', { config: { systemInstruction: 'Be brief.' } }) },
+      ],
+      config: { displayName: 'nightly' },
+    });
+    expect(job).to.deep.include({ displayName: 'nightly', state: 'JOB_STATE_RUNNING', model: 'models/oc:gpt-4o' });
+    expect(job.name).to.match(/^batches\/[A-Za-z0-9]{24}$/);
+    const done = await ended(ai, job.name!);
+    expect(done.state).to.equal('JOB_STATE_SUCCEEDED');
+    expect(Date.parse(done.endTime!)).to.be.at.least(Date.parse(done.createTime!));
+    const responses = done.dest!.inlinedResponses!;
+    expect(responses.map((r) => r.metadata)).to.deep.equal([{ key: 'colour' }, { key: 'hot' }, undefined]);
+    expect(textOf(responses[0]!.response)).to.equal('echo: Name a colour.');
+    expect(responses[0]!.response!.usageMetadata).to.deep.include({ promptTokenCount: 5, candidatesTokenCount: 2 });
+    expect(responses[1]!.error).to.deep.include({ code: 3, message: 'generationConfig.temperature: must be a number between 0 and 2' });
+    expect(textOf(responses[2]!.response)).to.equal('echo: Name a fruit.');
+    // Two went upstream, translated to Chat Completions (the system instruction too).
+    expect(chat.requests.map((r) => lastUserText(r)).sort()).to.deep.equal(['Name a colour.', 'Name a fruit.']);
+    const fruit = chat.requests.find((r) => lastUserText(r) === 'Name a fruit.')!.body;
+    expect(JSON.stringify(fruit.messages[0])).to.contain('Be brief.');
+
+    await ai.batches.delete({ name: job.name! });
+    const gone = await ai.batches.get({ name: job.name! }).then(() => undefined, (e: unknown) => e);
+    expect(gone).to.be.instanceOf(ApiError);
+    expect((gone as ApiError).status).to.equal(404);
+  });
+
+  it('an Anthropic backend serves a Gemini batch; the raw REST create takes snake_case', async () => {
+    const res = await fetch(`${lip.url}/v1beta/models/an:claude-sonnet-4-6:batchGenerateContent`, {
+      method: 'POST', headers: { 'x-goog-api-key': ALICE, 'content-type': 'application/json' },
+      body: JSON.stringify({ batch: { display_name: 'raw', input_config: { requests: { requests: [{ request: ask('Hello.'), metadata: { key: 'h' } }] } } } }),
+    });
+    expect(res.status).to.equal(200);
+    const made = await res.json() as { name: string; metadata: Record<string, unknown> };
+    expect(made.metadata).to.include({ '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch', displayName: 'raw', state: 'BATCH_STATE_RUNNING', model: 'models/an:claude-sonnet-4-6' });
+    const done = await ended(client(), made.name);
+    expect(done.dest!.inlinedResponses!.map((r) => [r.metadata, textOf(r.response)])).to.deep.equal([[{ key: 'h' }, 'claude: Hello.']]);
+    expect(claude.requests.map((r) => [r.path, r.body.model])).to.deep.equal([['/v1/messages', 'claude-sonnet-4-6']]);
+  });
+
+  it('a cancel ends the running upstream requests; the batch is cancelled, each entry a CANCELLED (1) error', async () => {
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    const ai = client();
+    const job = await ai.batches.create({ model: 'oc:gpt-4o', src: [1, 2, 3].map((i) => ask(`Stall ${i}.`)) });
+    await until(() => chat.requests.length === 2, 'two requests upstream');
+    await ai.batches.cancel({ name: job.name! });
+    await until(() => chat.closes.length === 2, 'the running upstream requests closed');
+    const done = await ended(ai, job.name!);
+    expect(done.state).to.equal('JOB_STATE_CANCELLED');
+    expect(done.dest!.inlinedResponses!.map((r) => r.error?.code)).to.deep.equal([1, 1, 1]);
+    expect(chat.requests).to.have.length(2);
+  });
+
+  it("lists the caller's batches with the SDK's pager; another key's batch is a 404; an input file is refused", async () => {
+    const ai = client();
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) names.unshift((await ai.batches.create({ model: 'oc:gpt-4o', src: [ask(`List ${i}.`)] })).name!);
+    for (const name of names) await ended(ai, name);
+    const listed: string[] = [];
+    for await (const job of await ai.batches.list({ config: { pageSize: 2 } })) listed.push(job.name!);
+    expect(listed.slice(0, 3)).to.deep.equal(names);
+    const bob = client(BOB);
+    const foreign = await bob.batches.get({ name: names[0]! }).then(() => undefined, (e: unknown) => e);
+    expect((foreign as ApiError).status).to.equal(404);
+    const bobs: string[] = [];
+    for await (const job of await bob.batches.list({ config: { pageSize: 2 } })) bobs.push(job.name!);
+    expect(bobs).to.deep.equal([]);
+    const file = await ai.batches.create({ model: 'oc:gpt-4o', src: 'files/abc' }).then(() => undefined, (e: unknown) => e);
+    expect((file as ApiError).status).to.equal(400);
+    expect((file as ApiError).message).to.contain('it keeps no uploaded files for Gemini');
+  });
+});
