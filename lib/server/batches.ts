@@ -23,8 +23,8 @@ const SAVE_EVERY_MS = 1_000;
 export const BATCH_HEARTBEAT_MS = 5_000;
 /** A batch whose record says it runs but was not written for this long has lost its runner (its instance stopped): it has ended. */
 export const BATCH_ORPHANED_MS = 60_000;
-/** Batches one caller keeps at once (their list is one record). */
-export const MAX_BATCHES = 1_000;
+/** Batches one caller keeps at once (their list is one record; OpenAI's cannot be deleted, only outlived). */
+export const MAX_BATCHES = 10_000;
 
 const RECORD = 'lip_batch';
 const CHUNK_RECORD = 'lip_batch_chunk';
@@ -275,6 +275,9 @@ export class Batches {
     const customIds = requests.map((r) => r.customId);
     await responses.exclusive(indexKey(responses), async () => {
       const index = await readIndex(responses);
+      // A batch is gone from the store a day (its longest run) and continuity.ttl after it was made.
+      const gone = now - BATCH_EXPIRY_MS - runtime.config.continuity.ttl;
+      index.entries = index.entries.filter((e) => e.createdAt > gone);
       if (index.entries.length >= this.maxBatches) {
         throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `this caller keeps ${this.maxBatches} batches already (ended ones are kept for continuity.ttl); delete ended ones first`, { param: 'requests' });
       }

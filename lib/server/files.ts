@@ -29,6 +29,8 @@ interface FileRecord {
 interface IndexEntry {
   readonly id: string;
   readonly purpose: string;
+  /** When the file expires (an entry past it is dropped at the next upload). */
+  readonly expiresAt?: number;
 }
 
 /** A file's text, or the batch whose results it is. */
@@ -67,13 +69,13 @@ export class BatchFileStore implements BatchFiles {
     };
     await this.responses.exclusive(this.indexKey(), async () => {
       const index = await this.readIndex();
-      const live = index.entries;
+      const live = index.entries.filter((e) => e.expiresAt === undefined || e.expiresAt > now);
       if (live.length >= maxFiles) {
         throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `this caller keeps ${maxFiles} files already; delete some first`, { param: 'file' });
       }
       this.responses.save({ id: `${record.id}/content`, input: [], output: NOTHING, echo: { [CONTENT]: text } });
       this.saveRecord(record);
-      this.saveIndex([{ id: record.id, purpose }, ...live]);
+      this.saveIndex([{ id: record.id, purpose, expiresAt: record.expiresAt }, ...live]);
     });
     return this.routes.object(viewOf(record));
   }
@@ -149,7 +151,7 @@ export class BatchFileStore implements BatchFiles {
     await this.responses.exclusive(this.indexKey(), async () => {
       const index = await this.readIndex();
       for (const record of records) this.saveRecord(record);
-      this.saveIndex([...records.reverse().map((r) => ({ id: r.id, purpose: r.purpose })), ...index.entries]);
+      this.saveIndex([...records.reverse().map((r) => ({ id: r.id, purpose: r.purpose, expiresAt: r.expiresAt })), ...index.entries]);
     });
     return made;
   }

@@ -421,6 +421,22 @@ describe('server/batches', function () {
     expect((await page('')).ids).to.deep.equal([ids[0], ids[1], ids[3], ids[4]]);
   });
 
+  it("forgets in its caller's list the batches the store no longer keeps (a day and continuity.ttl after they were made)", async () => {
+    chat.handler = () => ({ text: 'ok' });
+    let clock = Date.now();
+    const batches = make({ maxBatches: 2, now: () => clock });
+    for (let i = 0; i < 2; i++) {
+      const made = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+      await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'ended');
+    }
+    expect(await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED' });
+    clock += BATCH_EXPIRY_MS + config.continuity.ttl - 1;
+    expect(await refusal(batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED' });
+    clock += 1;
+    const later = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    expect(((await batches.list(call(), new URLSearchParams())) as Json).data.map((b: Json) => b.id)).to.deep.equal([later.id]);
+  });
+
   it('refuses a delete or the results of a batch that has not ended, and enforces its limits', async () => {
     chat.handler = () => ({ fault: { stall: 'before_headers' } });
     const batches = make({ maxBatches: 2 });

@@ -55,6 +55,10 @@ describe('server/files', () => {
     expect(await refused(files().upload(upload('c'), 10, DAY, 2))).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', message: 'this caller keeps 2 files already; delete some first' });
     // Another caller has a cap of their own.
     await files('bob').upload(upload('c'), 10, DAY, 2);
+    // An expired file no longer counts.
+    clock += DAY;
+    await files().upload(upload('d'), 10, DAY, 2);
+    expect(((await files().list(new URLSearchParams())) as Json).data).to.have.length(1);
   });
 
   it('lists newest first or oldest first, after an id, by purpose; only the caller\'s', async () => {
