@@ -607,25 +607,14 @@ export class LipServer {
           req.resume();
           return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }
-        let key: ApiKeyConfig | undefined;
-        try {
-          const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
-          state.principal = caller.principal;
-          key = caller.key;
-          if (key !== undefined) state.keyId = key.id;
-          this.keyLimits.admit(key, { concurrent: false });
-        } catch (err) {
-          req.resume();
-          const lip = toLipError(err);
-          state.errorCode = lip.code;
-          return sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
-        }
+        const caller = this.admittedCaller(req, res, url, state, frontend);
+        if (caller === undefined) return void req.resume();
+        const { key, principal } = caller;
         const fail = (code: string) => {
           state.errorCode = code;
           if (code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' && !res.headersSent) res.setHeader('x-should-retry', 'false');
         };
         const { server, continuity } = this.runtime.config;
-        const principal = state.principal;
         const reads = match.kind === 'batch' ? match.action === 'create' : match.action === 'upload';
         const run = (weigher?: DecodeTicket) => match.kind === 'batch'
           ? handleBatch(req, res, { action: match.action, id: match.id, params: match.params, frontend, routes: match.routes, principal, query: url.searchParams, key, maxBodyBytes: server.max_batch_body_bytes, ...(weigher ? { weigher } : {}) }, this.batches, fail)
@@ -746,12 +735,17 @@ export class LipServer {
    * answered, in `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
    */
   private admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): string | undefined {
+    return this.admittedCaller(req, res, url, state, frontend)?.principal;
+  }
+
+  /** As `admitted`, with the caller's API key (its budget, its id). */
+  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): { readonly principal: string; readonly key?: ApiKeyConfig | undefined } | undefined {
     try {
       const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
       state.principal = caller.principal;
       if (caller.key !== undefined) state.keyId = caller.key.id;
       this.keyLimits.admit(caller.key, { concurrent: false });
-      return caller.principal;
+      return caller;
     } catch (err) {
       const lip = toLipError(err);
       if (!frontend) {
