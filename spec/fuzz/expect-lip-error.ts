@@ -57,3 +57,16 @@ function expectEnvelope(protocol: string, response: ErrorResponse, err: LipError
       expect(error.code, protocol).to.equal(err.code);
   }
 }
+
+/**
+ * Runs `work`, and answers what it returned, or undefined when it refused with a LipError (the
+ * fuzz oracle checks that refusal); anything else thrown fails the property.
+ */
+export async function answeredOrRefused<T>(work: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (err) {
+    expectLipError(err);
+    return undefined;
+  }
+}

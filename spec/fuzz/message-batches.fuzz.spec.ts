@@ -16,7 +16,7 @@ import { Batches, type BatchCall } from '../../lib/server/batches.js';
 import { parseJson } from '../../lib/wire/json-body.js';
 import { testConfig } from '../helpers/config.js';
 import { until } from '../helpers/hostile-rig.js';
-import { expectLipError } from './expect-lip-error.js';
+import { answeredOrRefused, expectLipError } from './expect-lip-error.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { hostileText, mutatedJsonText } from './json-mutations.js';
 
@@ -53,21 +53,11 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
 
   it('answers mutated create bodies with a batch that ends with a line per request, or a LipError', async () => {
     await fc.assert(fc.asyncProperty(mutatedJsonText(SEEDS), async (text) => {
-      let body: unknown;
-      try {
-        body = parseJson(text.text);
-      } catch (err) {
-        expectLipError(err);
-        return;
-      }
+      const body = await answeredOrRefused(() => parseJson(text.text));
+      if (body === undefined) return;
       const call: BatchCall = { frontend: anthropicFrontend, routes: anthropicBatchRoutes, principal: `fuzz-${++principals}`, origin: 'http://lip' };
-      let made: Json;
-      try {
-        made = await batches.create({ ...call, body, key: undefined, headers: {} }) as Json;
-      } catch (err) {
-        expectLipError(err);
-        return;
-      }
+      const made = await answeredOrRefused(() => batches.create({ ...call, body, key: undefined, headers: {} }) as Promise<Json>);
+      if (made === undefined) return;
       const total = made.request_counts.processing as number;
       expect(total).to.equal((body as Json).requests.length);
       await until(async () => (await batches.retrieve(call, made.id) as Json).processing_status === 'ended', 'the batch ended', 30_000);
@@ -112,13 +102,8 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
       } else {
         expect(read.requests.length).to.be.within(1, 5);
       }
-      let parsed: unknown;
-      try {
-        parsed = parseJson(body.text);
-      } catch (err) {
-        expectLipError(err);
-        return;
-      }
+      const parsed = await answeredOrRefused(() => parseJson(body.text));
+      if (parsed === undefined) return;
       const inputs = { text: (id: string) => (id === 'file-in' ? Promise.resolve(text) : Promise.reject(new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 'no file', { param: 'input_file_id' }))) };
       try {
         const prepared = await openAIBatchRoutes.prepare(parsed, 5, inputs);
@@ -138,13 +123,8 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
       { batch: { input_config: { requests: { requests: [{ request: { model: 'models/m', contents: [] } }, { request: {} }] } } } },
     ];
     await fc.assert(fc.asyncProperty(mutatedJsonText(seeds), fc.oneof(fc.constant('m'), hostileText), async (text, model) => {
-      let parsed: unknown;
-      try {
-        parsed = parseJson(text.text);
-      } catch (err) {
-        expectLipError(err);
-        return;
-      }
+      const parsed = await answeredOrRefused(() => parseJson(text.text));
+      if (parsed === undefined) return;
       try {
         const prepared = await geminiBatchRoutes.prepare(parsed, 5, undefined, { model });
         expect(prepared.requests.length).to.be.within(1, 5);
