@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { LipError } from '../../../lib/errors/index.js';
 import { anthropicBatchRequests, anthropicBatchRoutes as routes } from '../../../lib/frontends/anthropic/message-batches.js';
+import { refusal as refused } from '../../helpers/lip-errors.js';
 
 const params = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] };
-
-function refused(work: () => unknown): LipError {
-  try {
-    work();
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** The shapes of Anthropic's Message Batches: the create body, the batch object, list queries and pages, result lines. */
 describe('frontends/anthropic/message-batches', () => {
@@ -24,7 +14,7 @@ describe('frontends/anthropic/message-batches', () => {
     expect(anthropicBatchRequests({ requests: [{ custom_id: 'x', params: {} }] }, 1)).to.deep.equal([{ customId: 'x', body: {} }]);
   });
 
-  it('refuses a malformed create body, naming the field', () => {
+  it('refuses a malformed create body, naming the field', async () => {
     const cases: [unknown, string, string | undefined][] = [
       [[], 'the body must be a JSON object', undefined],
       [{}, 'requests: Field required', 'requests'],
@@ -42,9 +32,9 @@ describe('frontends/anthropic/message-batches', () => {
       [{ requests: [{ custom_id: 'a' }] }, 'requests[0].params: must be a Messages request object', 'requests[0].params'],
     ];
     for (const [body, message, param] of cases) {
-      expect(refused(() => anthropicBatchRequests(body, 10)), message).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, message, param });
+      expect(await refused(() => anthropicBatchRequests(body, 10)), message).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, message, param });
     }
-    expect(refused(() => anthropicBatchRequests({ requests: [{ custom_id: 'a', params }, { custom_id: 'b', params }] }, 1))).to.include({
+    expect(await refused(() => anthropicBatchRequests({ requests: [{ custom_id: 'a', params }, { custom_id: 'b', params }] }, 1))).to.include({
       code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', param: 'requests', message: 'requests: a batch holds at most 1 requests on this server (server.max_batch_requests); this one has 2',
     });
   });
@@ -61,14 +51,14 @@ describe('frontends/anthropic/message-batches', () => {
     expect(ended).to.include({ processing_status: 'ended', ended_at: '2026-01-01T01:00:00.000Z', cancel_initiated_at: '2026-01-01T00:30:00.000Z', results_url: 'http://h/r' });
   });
 
-  it('reads list queries and writes pages', () => {
+  it('reads list queries and writes pages', async () => {
     expect(routes.listQuery(new URLSearchParams())).to.deep.equal({ limit: 20 });
     expect(routes.listQuery(new URLSearchParams('limit=1000&after_id=x'))).to.deep.equal({ limit: 1000, afterId: 'x' });
     expect(routes.listQuery(new URLSearchParams('limit=1&before_id=y'))).to.deep.equal({ limit: 1, beforeId: 'y' });
     for (const q of ['limit=0', 'limit=1001', 'limit=-1', 'limit=1.5', 'limit=', 'limit=abc']) {
-      expect(refused(() => routes.listQuery(new URLSearchParams(q))), q).to.include({ param: 'limit', message: 'limit: must be an integer from 1 to 1000' });
+      expect(await refused(() => routes.listQuery(new URLSearchParams(q))), q).to.include({ param: 'limit', message: 'limit: must be an integer from 1 to 1000' });
     }
-    expect(refused(() => routes.listQuery(new URLSearchParams('before_id=a&after_id=b')))).to.include({ param: 'before_id' });
+    expect(await refused(() => routes.listQuery(new URLSearchParams('before_id=a&after_id=b')))).to.include({ param: 'before_id' });
     expect(routes.list([{ id: 'a' }], 'a', 'a', true)).to.deep.equal({ data: [{ id: 'a' }], has_more: true, first_id: 'a', last_id: 'a' });
     expect(routes.list([], undefined, undefined, false)).to.deep.equal({ data: [], has_more: false, first_id: null, last_id: null });
     expect(routes.deleted!('msgbatch_1')).to.deep.equal({ id: 'msgbatch_1', type: 'message_batch_deleted' });
