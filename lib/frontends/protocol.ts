@@ -226,6 +226,16 @@ export interface StoredResponses {
    * runs, on this instance or, with a shared store, on any (ContinuityStore.exclusive).
    */
   exclusive<T>(key: string, change: () => Promise<T>): Promise<T>;
+  /** The caller's uploaded file `id` (OpenAI's Files API, held by lip), or undefined when lip holds no such file of theirs. */
+  file?(id: string): Promise<StoredFile | undefined>;
+}
+
+/** An uploaded file's bytes as a request carries them inline. */
+export interface StoredFile {
+  readonly filename: string;
+  readonly mediaType: string;
+  /** Base64. */
+  readonly data: string;
 }
 
 /**
@@ -416,7 +426,8 @@ export interface FileView {
 /** An upload as the server read it (multipart form fields, and the file's name and bytes). */
 export interface FileUpload {
   readonly fields: Readonly<Record<string, string>>;
-  readonly file: { readonly name: string; readonly bytes: Uint8Array } | undefined;
+  /** The file part: its name, bytes and `Content-Type` (empty when it had none). */
+  readonly file: { readonly name: string; readonly bytes: Uint8Array; readonly type?: string } | undefined;
 }
 
 /**
@@ -428,8 +439,12 @@ export interface FileRoutes {
   readonly path: string;
   /** The prefix of its file ids (`file-`). */
   readonly idPrefix: string;
-  /** The purpose and lifetime of an upload (a 400 naming the field for a malformed one). */
-  upload(upload: FileUpload): { readonly purpose: string; readonly filename: string; readonly expiresAfterMs?: number };
+  /**
+   * The purpose and lifetime of an upload (a 400 naming the field for a malformed one); `text`
+   * for a purpose whose files are UTF-8 text (a batch's input), else `mediaType` (the bytes are
+   * kept as they are, for requests to name by id).
+   */
+  upload(upload: FileUpload): { readonly purpose: string; readonly filename: string; readonly expiresAfterMs?: number; readonly text: boolean; readonly mediaType: string };
   /** The purpose of a batch's results' files. */
   readonly resultsPurpose: string;
   object(file: FileView): unknown;

@@ -1,6 +1,6 @@
 import { collectEvents } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
-import type { BatchFiles, FileRoutes, FileUpload, FileView, StoredResponses } from '../frontends/protocol.js';
+import type { BatchFiles, FileRoutes, FileUpload, FileView, StoredFile, StoredResponses } from '../frontends/protocol.js';
 import { derivedId, randomId } from '../wire/ids.js';
 import { dropped, loaded } from './stored-record.js';
 
@@ -24,6 +24,8 @@ interface FileRecord {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly batch?: { readonly id: string; readonly kind: BatchFileKind };
+  /** A file of bytes (not text): its media type; its content record holds base64. */
+  readonly mediaType?: string;
 }
 
 interface IndexEntry {
@@ -33,8 +35,8 @@ interface IndexEntry {
   readonly expiresAt?: number;
 }
 
-/** A file's text, or the batch whose results it is. */
-export type FileContent = { readonly text: string } | { readonly batch: { readonly id: string; readonly kind: BatchFileKind } };
+/** A file's text, its bytes, or the batch whose results it is. */
+export type FileContent = { readonly text: string } | { readonly bytes: Buffer; readonly mediaType: string } | { readonly batch: { readonly id: string; readonly kind: BatchFileKind } };
 
 /**
  * A protocol's files (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored responses as
@@ -50,22 +52,26 @@ export class BatchFileStore implements BatchFiles {
 
   /** Keeps an upload of at most `maxBytes`; answers its file object. */
   async upload(upload: FileUpload, maxBytes: number, retentionMs: number, maxFiles = MAX_FILES): Promise<unknown> {
-    const { purpose, filename, expiresAfterMs } = this.routes.upload(upload);
+    const { purpose, filename, expiresAfterMs, text: isText, mediaType } = this.routes.upload(upload);
     const bytes = upload.file!.bytes;
     if (bytes.byteLength > maxBytes) {
       throw new LipError('LIP_ERR_REQUEST_TOO_LARGE', `file: ${bytes.byteLength} bytes is more than this server keeps (server.max_batch_body_bytes: ${maxBytes})`, { param: 'file' });
     }
     let text: string;
-    try {
-      // The text as sent, a byte order mark too (its content is answered byte for byte).
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      throw new LipError('LIP_ERR_REQUEST_INVALID', 'file: must be UTF-8 text (JSON lines)', { param: 'file' });
+    if (isText) {
+      try {
+        // The text as sent, a byte order mark too (its content is answered byte for byte).
+        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+      } catch {
+        throw new LipError('LIP_ERR_REQUEST_INVALID', 'file: must be UTF-8 text (JSON lines)', { param: 'file' });
+      }
+    } else {
+      text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     }
     const now = this.now();
     const record: FileRecord = {
       id: randomId(this.routes.idPrefix, 24), filename, purpose, bytes: bytes.byteLength, createdAt: now,
-      expiresAt: now + Math.min(expiresAfterMs ?? retentionMs, retentionMs),
+      expiresAt: now + Math.min(expiresAfterMs ?? retentionMs, retentionMs), ...(isText ? {} : { mediaType }),
     };
     await this.responses.exclusive(this.indexKey(), async () => {
       const index = await this.readIndex();
@@ -88,15 +94,29 @@ export class BatchFileStore implements BatchFiles {
   async content(id: string): Promise<FileContent> {
     const record = await this.find(id, 'file_id');
     if (record.batch !== undefined) return { batch: record.batch };
-    return { text: await this.text(id, 'file_id') };
+    const stored = await this.stored(record, 'file_id');
+    return record.mediaType === undefined ? { text: stored } : { bytes: Buffer.from(stored, 'base64'), mediaType: record.mediaType };
   }
 
   async text(id: string, param: string): Promise<string> {
     const record = await this.find(id, param);
     if (record.batch !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: ${id} holds the results of a batch, not input lines`, { param });
-    const text = (await loaded(this.responses, `${id}/content`))?.echo?.[CONTENT];
-    if (typeof text !== 'string') throw notFound(id, param);
-    return text;
+    if (record.mediaType !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: ${id} is a file of purpose ${record.purpose}, not a batch's input lines`, { param });
+    return this.stored(record, param);
+  }
+
+  /** The caller's file `id` of bytes, as a request carries it inline; undefined when lip holds no such file of theirs. */
+  async inline(id: string): Promise<StoredFile | undefined> {
+    const record = id.startsWith(this.routes.idPrefix) && !id.includes('/') ? await this.load(id) : undefined;
+    if (record === undefined || record.mediaType === undefined) return undefined;
+    return { filename: record.filename, mediaType: record.mediaType, data: await this.stored(record, 'file_id') };
+  }
+
+  /** What a file's content record holds (its text, or its bytes in base64). */
+  private async stored(record: FileRecord, param: string): Promise<string> {
+    const content = (await loaded(this.responses, `${record.id}/content`))?.echo?.[CONTENT];
+    if (typeof content !== 'string') throw notFound(record.id, param);
+    return content;
   }
 
   async list(query: URLSearchParams): Promise<unknown> {

@@ -122,9 +122,10 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
         break;
       case 'content': {
         const content = await store.content(r.id);
-        if ('text' in content) {
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(content.text), 'cache-control': 'no-store' });
-          res.end(content.text);
+        if ('text' in content || 'bytes' in content) {
+          const body = 'text' in content ? Buffer.from(content.text) : content.bytes;
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.byteLength, 'cache-control': 'no-store' });
+          res.end(body);
           return;
         }
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
@@ -153,7 +154,7 @@ async function formOf(req: IncomingMessage, raw: Buffer): Promise<FileUpload> {
   let file: FileUpload['file'];
   for (const [name, value] of form) {
     if (typeof value === 'string') fields[name] = value;
-    else if (name === 'file') file = { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) };
+    else if (name === 'file') file = { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()), type: value.type };
   }
   return { fields, file };
 }

@@ -98,6 +98,22 @@ describe('server/files', () => {
     expect(await refused(files().retrieve(`${kept.id}/content`))).to.include({ status: 404 });
   });
 
+  it('keeps a file of bytes (not a batch\'s input) as it was sent, for requests to name by id', async () => {
+    const bytes = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0xfe]);
+    const made = await files().upload(upload(bytes, 'scan.pdf', { purpose: 'user_data' }), 1024, DAY) as Json;
+    expect(made).to.include({ purpose: 'user_data', bytes: 7, filename: 'scan.pdf' });
+    expect(await files().content(made.id)).to.deep.equal({ bytes: Buffer.from(bytes), mediaType: 'application/pdf' });
+    expect(await files().inline(made.id)).to.deep.equal({ filename: 'scan.pdf', mediaType: 'application/pdf', data: Buffer.from(bytes).toString('base64') });
+    // Through the caller's stored responses, as a request's resolution reads it; nobody else's.
+    expect(await storedResponses(store, 'alice').file!(made.id)).to.deep.include({ mediaType: 'application/pdf' });
+    expect(await storedResponses(store, 'bob').file!(made.id)).to.equal(undefined);
+    expect(await refused(files().text(made.id, 'input_file_id'))).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: `input_file_id: ${made.id} is a file of purpose user_data, not a batch's input lines` });
+    // A batch's input (text) is no file a request puts inline.
+    const lines = await files().upload(upload('{}'), 1024, DAY) as Json;
+    expect(await files().inline(lines.id)).to.equal(undefined);
+    expect(await files().inline('file-none')).to.equal(undefined);
+  });
+
   it("makes a batch's results' files, one per kind that has lines, whose content is the batch's", async () => {
     const made = await files().saveResults('batch_9', { output: 120, error: 40 }, clock, 2 * DAY);
     expect(Object.keys(made).sort()).to.deep.equal(['error', 'output']);

@@ -11,8 +11,17 @@ const COMPLETION_WINDOW = '24h';
 const MAX_METADATA = 16;
 const BATCH_FIELDS = new Set(['input_file_id', 'endpoint', 'completion_window', 'metadata', 'output_expires_after']);
 const LINE_FIELDS = new Set(['custom_id', 'method', 'url', 'body']);
-/** The purposes lip keeps files for: a batch's input (and, as it makes them, its results). */
-const PURPOSES = new Set(['batch']);
+/**
+ * The purposes lip keeps files for: a batch's input (UTF-8 lines; and, as it makes them, its
+ * results), and files that requests name by id (`user_data`, `assistants`, `vision`: put inline
+ * when a request names them, for any backend).
+ */
+const PURPOSES = new Set(['batch', 'user_data', 'assistants', 'vision']);
+/** Media types by file extension, for a file part sent without one (or as application/octet-stream). */
+const MEDIA_TYPES: Readonly<Record<string, string>> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
+  txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json', jsonl: 'application/jsonl', html: 'text/html',
+};
 /** `expires_after.seconds`: from an hour to 30 days, as OpenAI allows. */
 const MIN_EXPIRY_S = 3_600;
 const MAX_EXPIRY_S = 2_592_000;
@@ -49,7 +58,7 @@ export const openAIFileRoutes: FileRoutes = {
     const purpose = fields.purpose;
     if (purpose === undefined) throw invalid('purpose: Field required', 'purpose');
     if (!PURPOSES.has(purpose)) {
-      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `purpose: lip keeps files for batches only (purpose "batch"), not "${purpose.slice(0, 64)}"`, { param: 'purpose' });
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `purpose: lip keeps files of purpose batch, user_data, assistants or vision, not "${purpose.slice(0, 64)}"`, { param: 'purpose' });
     }
     if (file === undefined) throw invalid('file: Field required (a file part named "file")', 'file');
     const anchor = fields['expires_after[anchor]'];
@@ -61,8 +70,11 @@ export const openAIFileRoutes: FileRoutes = {
       if (!(s >= MIN_EXPIRY_S && s <= MAX_EXPIRY_S)) throw invalid(`expires_after[seconds]: must be an integer from ${MIN_EXPIRY_S} to ${MAX_EXPIRY_S}`, 'expires_after[seconds]');
       expiresAfterMs = s * 1000;
     }
-    const filename = file.name === '' ? 'upload.jsonl' : file.name.slice(0, 256);
-    return { purpose, filename, ...(expiresAfterMs !== undefined ? { expiresAfterMs } : {}) };
+    const filename = file.name === '' ? (purpose === 'batch' ? 'upload.jsonl' : 'upload') : file.name.slice(0, 256);
+    const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
+    const sent = file.type !== undefined && file.type !== '' && file.type !== 'application/octet-stream' ? file.type.split(';')[0]!.trim() : undefined;
+    const mediaType = sent ?? (extension !== undefined ? MEDIA_TYPES[extension] : undefined) ?? 'application/octet-stream';
+    return { purpose, filename, text: purpose === 'batch', mediaType, ...(expiresAfterMs !== undefined ? { expiresAfterMs } : {}) };
   },
 
   object(file: FileView): unknown {

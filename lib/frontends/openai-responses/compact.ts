@@ -5,7 +5,7 @@ import { wireId } from '../protocol.js';
 import { sealState } from '../state-envelope.js';
 import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
-import { resolveStoredItems } from './resolve-stored.js';
+import { resolveStoredInput } from './resolve-stored.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { responsesUsage } from './response-object.js';
 
@@ -31,7 +31,7 @@ export const responsesCompactRoute: GenerateRoute = {
   method: 'POST',
   path: '/v1/responses/compact',
   decode: decodeCompactRequest,
-  resolveReferences: resolveStoredItems,
+  resolveReferences: resolveStoredInput,
   // A compaction is answered whole; the stream encoder is never asked for (stream is forced off).
   streamEncoder: (context) => new ResponsesStreamEncoder(context),
   encodeResponse: encodeCompactedResponse,

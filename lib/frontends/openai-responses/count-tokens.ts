@@ -1,7 +1,7 @@
 import type { CountTokensRoute } from '../protocol.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { badField } from './decode-input.js';
-import { resolveStoredItems } from './resolve-stored.js';
+import { resolveStoredInput } from './resolve-stored.js';
 
 /** Stands in for a missing model while the body is checked like a Responses request. */
 const NO_MODEL = 'lip-count-without-model';
@@ -28,6 +28,6 @@ export const responsesCountTokensRoute: CountTokensRoute = {
     const call = modelless ? { ...decoded.call, model: '' } : decoded.call;
     return decoded.continuation?.previousResponseId !== undefined ? { call, continuation: decoded.continuation } : { call };
   },
-  resolveReferences: resolveStoredItems,
+  resolveReferences: resolveStoredInput,
   encode: (count) => ({ object: 'response.input_tokens', input_tokens: count.inputTokens, ...(count.estimated ? { estimated: true } : {}) }),
 };

@@ -208,14 +208,14 @@ function contentParts(content: string | Json[], path: string): Part[] {
   });
 }
 
-/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https: or data:; an uploaded `file_id` is a 400. */
+/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https: or data:; a `file_id` lip holds no file of is a 400 (one it holds was put inline: file-references.ts). */
 export function imagePart(p: Json, path: string): ImagePart {
   const detail = typeof p.detail === 'string' ? { detail: p.detail } : {};
   if (typeof p.image_url === 'string' && p.image_url.length > 0) {
     const inline = parseDataUrl(p.image_url);
     return inline ? { type: 'image', data: inline.data, mediaType: inline.mediaType, ...detail } : { type: 'image', url: p.image_url, ...detail };
   }
-  if (typeof p.file_id === 'string') throw badField(`${path}.file_id`, 'uploaded file ids are not supported; send image_url (https: or data:)', true);
+  if (typeof p.file_id === 'string') throw badField(`${path}.file_id`, 'names no file of this caller that lip holds (upload it to /v1/files with purpose vision or user_data), or send image_url (https: or data:)', true);
   throw badField(`${path}.image_url`, 'is required');
 }
 

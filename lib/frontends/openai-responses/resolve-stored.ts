@@ -3,6 +3,7 @@ import { CONVERSATION, type ResolvedConversation } from './conversation-marks.js
 import { conversationItems, readConversation } from './conversation-record.js';
 import { badField } from './decode-input.js';
 import { resolveItemReferences } from './item-references.js';
+import { bothResolved, resolveResponsesFiles } from '../file-references.js';
 
 type Json = Record<string, unknown>;
 
@@ -35,3 +36,7 @@ export const resolveStoredItems: ResolveReferences = (body, responses) => {
     return { ...rest, input: [...history, ...own], [CONVERSATION]: resolved };
   })();
 };
+
+/** What a Responses body names instead of carrying: stored items and conversations, then uploaded files (file-references.ts). */
+export const resolveStoredInput: ResolveReferences = bothResolved(resolveStoredItems, resolveResponsesFiles);
+

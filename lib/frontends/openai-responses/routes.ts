@@ -4,7 +4,7 @@ import { decodeResponsesRequest } from './decode-request.js';
 import { encodeResponsesResponse } from './encode-response.js';
 import { ResponsesStreamEncoder } from './encode-stream.js';
 import { appendTurn } from './conversations.js';
-import { resolveStoredItems } from './resolve-stored.js';
+import { resolveStoredInput } from './resolve-stored.js';
 import { ResponseShell } from './response-object.js';
 import { responsesBackground, responsesStoredRoutes } from './stored-response.js';
 import { responsesWebSocket } from './websocket.js';
@@ -14,7 +14,7 @@ export const responsesRoutes: readonly GenerateRoute[] = [
     method: 'POST',
     path: '/v1/responses',
     decode: (body) => decodeResponsesRequest(body),
-    resolveReferences: resolveStoredItems,
+    resolveReferences: resolveStoredInput,
     appendToConversation: appendTurn,
     streamEncoder: (context) => new ResponsesStreamEncoder(context),
     encodeResponse: encodeResponsesResponse,

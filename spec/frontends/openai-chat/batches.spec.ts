@@ -112,14 +112,19 @@ describe('frontends/openai-chat/batches', () => {
     expect((routes.result('d', { type: 'expired' }) as Json).error.code).to.equal('batch_expired');
   });
 
-  it('reads uploads: purpose batch only, a file part, an expiry from an hour to 30 days', async () => {
+  it('reads uploads: a purpose lip keeps, a file part, an expiry from an hour to 30 days, the media type of bytes', async () => {
     const file = { name: 'in.jsonl', bytes: new Uint8Array([1]) };
-    expect(files.upload({ fields: { purpose: 'batch' }, file })).to.deep.equal({ purpose: 'batch', filename: 'in.jsonl' });
-    expect(files.upload({ fields: { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }, file })).to.deep.equal({ purpose: 'batch', filename: 'in.jsonl', expiresAfterMs: 3_600_000 });
+    expect(files.upload({ fields: { purpose: 'batch' }, file })).to.deep.equal({ purpose: 'batch', filename: 'in.jsonl', text: true, mediaType: 'application/jsonl' });
+    expect(files.upload({ fields: { purpose: 'batch', 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' }, file })).to.deep.include({ purpose: 'batch', filename: 'in.jsonl', expiresAfterMs: 3_600_000 });
     expect(files.upload({ fields: { purpose: 'batch' }, file: { name: '', bytes: file.bytes } }).filename).to.equal('upload.jsonl');
+    // Files that requests name by id keep their bytes, with a media type from the part or the name.
+    expect(files.upload({ fields: { purpose: 'user_data' }, file: { name: 'r.PDF', bytes: file.bytes } })).to.deep.equal({ purpose: 'user_data', filename: 'r.PDF', text: false, mediaType: 'application/pdf' });
+    expect(files.upload({ fields: { purpose: 'vision' }, file: { name: 'x', bytes: file.bytes, type: 'image/webp; q=1' } })).to.deep.include({ mediaType: 'image/webp', text: false });
+    expect(files.upload({ fields: { purpose: 'assistants' }, file: { name: 'a.bin', bytes: file.bytes, type: 'application/octet-stream' } })).to.deep.include({ mediaType: 'application/octet-stream' });
+    expect(files.upload({ fields: { purpose: 'user_data' }, file: { name: '', bytes: file.bytes } }).filename).to.equal('upload');
     const cases: [Json, typeof file | undefined, string, string][] = [
       [{}, file, 'purpose: Field required', 'purpose'],
-      [{ purpose: 'assistants' }, file, 'purpose: lip keeps files for batches only (purpose "batch"), not "assistants"', 'purpose'],
+      [{ purpose: 'fine-tune' }, file, 'purpose: lip keeps files of purpose batch, user_data, assistants or vision, not "fine-tune"', 'purpose'],
       [{ purpose: 'batch' }, undefined, 'file: Field required (a file part named "file")', 'file'],
       [{ purpose: 'batch', extra: 'x' }, file, 'extra: Extra inputs are not permitted', 'extra'],
       [{ purpose: 'batch', 'expires_after[anchor]': 'now', 'expires_after[seconds]': '3600' }, file, 'expires_after[anchor]: must be "created_at"', 'expires_after[anchor]'],

@@ -1,0 +1,93 @@
+import type { ResolveReferences, StoredFile, StoredResponses } from './protocol.js';
+
+type Json = Record<string, unknown>;
+
+/** Files one request may name by id (each read from the store). */
+const MAX_FILES_PER_REQUEST = 32;
+
+/**
+ * OpenAI Chat Completions parts naming a file by id (`{type: "file", file: {file_id}}`): a file
+ * the caller uploaded to lip (`/v1/files`) is put inline (`file_data` as a data URL, an image as
+ * an `image_url` part), so that any backend gets its bytes; an id lip holds no file of is left as
+ * it is (a provider's own file id, sent on to that provider).
+ * @see spec/frontends/file-references.spec.ts
+ */
+export const resolveChatFiles: ResolveReferences = (body, responses) => {
+  const messages = (body as Json | null)?.messages;
+  if (responses.file === undefined || !Array.isArray(messages)) return undefined;
+  return inlineFiles(body as Json, 'messages', messages, responses, (part) => {
+    const file = part.type === 'file' ? part.file as Json | undefined : undefined;
+    return file !== undefined && typeof file.file_id === 'string' && file.file_data === undefined ? file.file_id : undefined;
+  }, (part, f) => (f.mediaType.startsWith('image/')
+    ? { type: 'image_url', image_url: { url: dataUrl(f) } }
+    : { type: 'file', file: { file_data: dataUrl(f), filename: ((part.file as Json).filename as string | undefined) ?? f.filename } }));
+};
+
+/**
+ * OpenAI Responses input parts naming a file by id (`input_file` or `input_image` with
+ * `file_id`): a file the caller uploaded to lip is put inline (`file_data`, or `image_url` for an
+ * image); an id lip holds no file of is left as it is.
+ */
+export const resolveResponsesFiles: ResolveReferences = (body, responses) => {
+  const input = (body as Json | null)?.input;
+  if (responses.file === undefined || !Array.isArray(input)) return undefined;
+  return inlineFiles(body as Json, 'input', input, responses, (part) => {
+    if (typeof part.file_id !== 'string') return undefined;
+    if (part.type === 'input_file' && part.file_data === undefined && part.file_url === undefined) return part.file_id;
+    return part.type === 'input_image' && (part.image_url === undefined || part.image_url === null) ? part.file_id : undefined;
+  }, (part, f) => (f.mediaType.startsWith('image/')
+    ? { type: 'input_image', image_url: dataUrl(f), detail: typeof part.detail === 'string' ? part.detail : 'auto' }
+    : { type: 'input_file', file_data: dataUrl(f), filename: typeof part.filename === 'string' ? part.filename : f.filename }));
+};
+
+/** Runs `first`, then `second` on what it made (each may leave the body as it is). */
+export function bothResolved(first: ResolveReferences, second: ResolveReferences): ResolveReferences {
+  return (body, responses, params) => {
+    const once = first(body, responses, params);
+    if (once === undefined) return second(body, responses, params);
+    return once.then((b) => second(b, responses, params) ?? b);
+  };
+}
+
+/**
+ * The body with the parts of `list[i].content` that `named` finds an id in put inline by
+ * `inline`, for the ids the caller's stored files hold; undefined (no lookup) when no part names one.
+ */
+function inlineFiles(body: Json, field: string, list: readonly unknown[], responses: StoredResponses, named: (part: Json) => string | undefined, inline: (part: Json, file: StoredFile) => Json): Promise<unknown> | undefined {
+  const ids = new Set<string>();
+  for (const item of list) {
+    const content = (item as Json | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content) {
+      const id = typeof part === 'object' && part !== null ? named(part as Json) : undefined;
+      if (id !== undefined && ids.size < MAX_FILES_PER_REQUEST) ids.add(id);
+    }
+  }
+  if (ids.size === 0) return undefined;
+  return (async () => {
+    const found = new Map<string, StoredFile>();
+    await Promise.all([...ids].map(async (id) => {
+      const file = await responses.file!(id);
+      if (file !== undefined) found.set(id, file);
+    }));
+    if (found.size === 0) return body;
+    const rewritten = list.map((item) => {
+      const content = (item as Json | null)?.content;
+      if (!Array.isArray(content)) return item;
+      let changed = false;
+      const parts = content.map((part: unknown) => {
+        const id = typeof part === 'object' && part !== null ? named(part as Json) : undefined;
+        const file = id === undefined ? undefined : found.get(id);
+        if (file === undefined) return part;
+        changed = true;
+        return inline(part as Json, file);
+      });
+      return changed ? { ...(item as Json), content: parts } : item;
+    });
+    return { ...body, [field]: rewritten };
+  })();
+}
+
+function dataUrl(f: StoredFile): string {
+  return `data:${f.mediaType};base64,${f.data}`;
+}
