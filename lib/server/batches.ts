@@ -652,7 +652,8 @@ export class Batches {
 
   /** Stops starting `run`'s requests and ends those running. */
   private stop(run: BatchRun, why: 'canceled' | 'expired'): void {
-    if (run.stopped !== undefined) return;
+    // Stopped already, or ending (its last records being written): nothing to stop.
+    if (run.stopped !== undefined || run.ending !== undefined) return;
     run.stopped = why;
     if (why === 'canceled') {
       run.record.status = 'canceling';

@@ -179,6 +179,39 @@ describe('server/batches', function () {
     expect((await batches.cancel(call(), made.id) as Json).request_counts).to.deep.equal(ended.request_counts);
   });
 
+  it('a cancel that comes while an ended batch writes its last records changes nothing', async () => {
+    chat.handler = () => ({ text: 'ok' });
+    let gate: (() => void) | undefined;
+    let gated = false;
+    const continuity = runtime.continuity;
+    const held = new Proxy(continuity, {
+      get(target, name) {
+        if (name === 'exclusive') {
+          return async (key: string, change: () => Promise<unknown>) => {
+            if (gated) await new Promise<void>((resolve) => { gate = resolve; });
+            return target.exclusive(key, change);
+          };
+        }
+        const value = (target as never)[name] as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const view = { ...runtime, continuity: held } as Runtime;
+    const batches = new Batches(() => view, noBudgets, { endpoints: (path) => table.batchEndpoint(path) });
+    open.push(batches);
+    const made = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    gated = true;
+    await until(() => gate !== undefined, 'the ending waits to write');
+    const answer = await batches.cancel(call(), made.id) as Json;
+    expect(answer).to.include({ processing_status: 'ended', cancel_initiated_at: null });
+    gated = false;
+    gate!();
+    await until(() => batches.running === 0, 'the batch ended');
+    const ended = await batches.retrieve(call(), made.id) as Json;
+    expect(ended).to.include({ processing_status: 'ended', cancel_initiated_at: null });
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 0 });
+  });
+
   it('a cancel made on another instance reaches the runner through the record, at its next write', async () => {
     chat.handler = () => ({ fault: { stall: 'before_headers' } });
     let clock = Date.now();
