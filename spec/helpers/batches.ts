@@ -2,19 +2,16 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch, MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources/messages/batches';
 import { expect } from 'chai';
 import type { RecordedRequest } from './emulators/index.js';
+import { until as untilWithin } from './hostile-rig.js';
 
 /**
  * Helpers of the Message Batches end-to-end specs (spec/e2e/message-batches*.spec.ts): polling
  * a batch until it ends, reading its results through the SDK, waiting for a condition.
  */
 
-/** Polls `check` every 20 ms until it answers true; fails after `timeoutMs` with `what`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Polls `check` every 20 ms until it answers true (hostile-rig's), with a deadline for loaded machines. */
+export function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  return untilWithin(check, what, timeoutMs);
 }
 
 /** Retrieves batch `id` until its processing_status is `ended` (short waits, a generous deadline). */

@@ -5,18 +5,9 @@ import { LipError } from '../../lib/errors/index.js';
 import { ADMIN_ENDPOINTS } from '../../lib/server/admin.js';
 import type { Runtime } from '../../lib/core/runtime.js';
 import { KeyBudgets, periodWindow, type BudgetLedger, type PeriodWindow, type Spent } from '../../lib/server/key-budgets.js';
+import { refusal } from '../helpers/lip-errors.js';
 
 const key = (budget: ApiKeyConfig['budget'], id = 'team'): ApiKeyConfig => ({ id, key: 'k'.repeat(16), principal: id, ...(budget ? { budget } : {}) });
-
-function refusal(fn: () => void): LipError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(LipError);
-    return err as LipError;
-  }
-  throw new Error('admitted');
-}
 
 /** A ledger in memory, shared by the KeyBudgets given it (instances sharing one Redis). */
 class SharedLedger implements BudgetLedger {
@@ -55,7 +46,7 @@ describe('server/key-budgets', () => {
   });
 
   describe('admission and charges (virtual time)', () => {
-    it('admits until the period has spent max_cost; the refusal says how much, and Retry-After is the period\'s end', () => {
+    it('admits until the period has spent max_cost; the refusal says how much, and Retry-After is the period\'s end', async () => {
       let now = Date.UTC(2026, 11, 3, 22, 0, 0);
       const budgets = new KeyBudgets(() => now);
       const k = key({ max_cost: 1, period: 'day' });
@@ -63,7 +54,7 @@ describe('server/key-budgets', () => {
       budgets.charge(k, 0.6, 100);
       expect(budgets.check(k)).to.deep.equal({ cost: 0.4, renewsAt: Date.UTC(2026, 11, 4) });
       budgets.charge(k, 0.5, 100); // the request that crosses the limit was admitted; it finishes
-      const err = refusal(() => budgets.check(k));
+      const err = await refusal(() => budgets.check(k));
       expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 429, 7_200]);
       expect(err.message).to.equal('API key "team" has spent 1.1 of its 1 cost for this day (renewed at 2026-12-04T00:00:00.000Z)');
       now = Date.UTC(2026, 11, 4, 0, 0, 0);
@@ -71,14 +62,14 @@ describe('server/key-budgets', () => {
       expect(budgets.spent('team', 'day')).to.deep.equal({ cost: 0, tokens: 0, start: Date.UTC(2026, 11, 4), end: Date.UTC(2026, 11, 5) });
     });
 
-    it('max_tokens counts input plus output tokens; each limit binds on its own', () => {
+    it('max_tokens counts input plus output tokens; each limit binds on its own', async () => {
       const now = Date.UTC(2026, 11, 3, 10, 30);
       const budgets = new KeyBudgets(() => now);
       const k = key({ max_tokens: 1_000, max_cost: 100, period: 'hour' });
       budgets.charge(k, undefined, 999);
       expect(budgets.check(k)).to.deep.equal({ cost: 100, tokens: 1, renewsAt: Date.UTC(2026, 11, 3, 11) });
       budgets.charge(k, 0, 1);
-      const err = refusal(() => budgets.check(k));
+      const err = await refusal(() => budgets.check(k));
       expect([err.message, err.retryAfter]).to.deep.equal(['API key "team" has spent 1000 of its 1000 tokens for this hour (renewed at 2026-12-03T11:00:00.000Z)', 1_800]);
     });
 
