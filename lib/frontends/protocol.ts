@@ -257,17 +257,35 @@ export type ResolveReferences = (body: unknown, responses: StoredResponses, para
 export interface ResourceRoute {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
+  /**
+   * The body is bytes (an upload, Gemini's `/upload/v1beta/files`), read up to
+   * `server.max_batch_body_bytes` under the decode admission and given as `bytes`, not parsed.
+   */
+  readonly upload?: boolean;
   handle(request: ResourceRequest): Promise<unknown>;
 }
 
 export interface ResourceRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  /** The parsed JSON body of a POST or PATCH (undefined for an empty one, GET and DELETE). */
+  /** The parsed JSON body of a POST or PATCH (undefined for an empty one, GET and DELETE, and an upload's). */
   readonly body: unknown;
+  /** An upload's body (ResourceRoute.upload), as sent. */
+  readonly bytes?: Buffer;
+  /** The request's headers (an upload's protocol headers). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Where the client reached lip (`http://host:port`, from `Host` or `X-Forwarded-Host` / `-Proto`): for the URLs an answer gives. */
+  readonly origin: string;
   readonly responses: StoredResponses;
   /** How long the store keeps a record after it was saved (`continuity.ttl`), in milliseconds. */
   readonly retentionMs: number;
+  /** The most an uploaded file may hold (`server.max_batch_body_bytes`). */
+  readonly maxFileBytes: number;
+}
+
+/** A resource's answer with headers of its own (an upload session's URL and status): `handle` returns it instead of the body. */
+export class ResourceAnswer {
+  constructor(readonly body: unknown, readonly headers: Readonly<Record<string, string>>) {}
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContinuityStore } from '../continuity/index.js';
 import { toLipError } from '../errors/index.js';
-import type { Frontend, ResourceRoute } from '../frontends/protocol.js';
-import { parseJson, readBody } from '../wire/index.js';
+import { ResourceAnswer, type Frontend, type ResourceRoute } from '../frontends/protocol.js';
+import { parseJson, readBody, type BodyWeigher } from '../wire/index.js';
+import { originOf } from './handle-batch.js';
 import { sendError, sendJson } from './send.js';
 import { storedResponses } from './stored-responses.js';
 
@@ -17,6 +18,10 @@ export interface ResourceCall {
   readonly maxBodyBytes: number;
   /** `continuity.ttl`. */
   readonly retentionMs: number;
+  /** `server.max_batch_body_bytes`: an upload's limit. */
+  readonly maxFileBytes: number;
+  /** The decode admission's ticket of an upload (its bytes weigh as a generation body's). */
+  readonly weigher?: BodyWeigher;
 }
 
 /**
@@ -29,16 +34,24 @@ export interface ResourceCall {
 export async function handleResource(req: IncomingMessage, res: ServerResponse, call: ResourceCall, continuity: ContinuityStore, failed: (code: string) => void): Promise<void> {
   try {
     let body: unknown;
-    if (call.route.method === 'POST' || call.route.method === 'PATCH') {
+    let bytes: Buffer | undefined;
+    if (call.route.upload === true) {
+      bytes = await readBody(req, call.maxFileBytes, call.weigher, 'server.max_batch_body_bytes');
+    } else if (call.route.method === 'POST' || call.route.method === 'PATCH') {
       const raw = await readBody(req, call.maxBodyBytes);
       if (raw.length > 0) body = parseJson(raw);
     } else {
       req.resume();
     }
-    const answer = await call.route.handle({ params: call.params, query: call.query, body, responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs });
+    const answer = await call.route.handle({
+      params: call.params, query: call.query, body, ...(bytes !== undefined ? { bytes } : {}), headers: req.headers, origin: originOf(req),
+      responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs, maxFileBytes: call.maxFileBytes,
+    });
     // What a POST, PATCH or DELETE kept is in a shared store before the answer; a read waits for nothing.
     if (call.route.method !== 'GET') await continuity.persisted?.();
-    sendJson(res, 200, answer, { 'cache-control': 'no-store' });
+    if (!(answer instanceof ResourceAnswer)) sendJson(res, 200, answer, { 'cache-control': 'no-store' });
+    else if (answer.body !== undefined) sendJson(res, 200, answer.body, { 'cache-control': 'no-store', ...answer.headers });
+    else if (!res.headersSent) res.writeHead(200, { 'cache-control': 'no-store', ...answer.headers, 'content-length': 0 }).end();
   } catch (err) {
     const lip = toLipError(err);
     failed(lip.code);

@@ -597,8 +597,17 @@ export class LipServer {
           req.resume();
           return;
         }
-        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: this.runtime.config.server.max_request_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
-        return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
+        const server = this.runtime.config.server;
+        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: server.max_request_body_bytes, maxFileBytes: server.max_batch_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
+        if (match.route.upload !== true) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
+        // An upload's body is counted by the decode admission as a generation's is.
+        const ticket = this.enterDecode(req, res, state, match.frontend);
+        if (ticket === undefined) return;
+        try {
+          return await handleResource(req, res, { ...call, weigher: ticket }, this.runtime.continuity, (code) => { state.errorCode = code; });
+        } finally {
+          ticket.release();
+        }
       }
       case 'batch':
       case 'file': {

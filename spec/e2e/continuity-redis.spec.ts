@@ -264,6 +264,30 @@ backends:
     }
   });
 
+  it('a Gemini file uploaded in chunks that reach three instances is one file, which a request on any instance gets inline', async () => {
+    const bytes = Buffer.from('%PDF-1.7 the report, in three chunks');
+    const post = (url: string, headers: Record<string, string>, body: string | Buffer) =>
+      httpRequest(`${url}/upload/v1beta/files`, { headers: { 'x-goog-api-key': ALICE, ...headers }, body });
+    const start = await post(lips[0]!.url, {
+      'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': String(bytes.length),
+      'x-goog-upload-header-content-type': 'application/pdf',
+    }, JSON.stringify({ file: { displayName: 'report' } }));
+    const upload = new URL(String(start.headers['x-goog-upload-url']));
+    const chunk = (i: number, headers: Record<string, string>, body: Buffer) => httpRequest(`${lips[i]!.url}${upload.pathname}${upload.search}`, { headers: { 'x-goog-api-key': ALICE, ...headers }, body });
+    expect((await chunk(1, { 'x-goog-upload-command': 'upload', 'x-goog-upload-offset': '0' }, bytes.subarray(0, 10))).headers['x-goog-upload-size-received']).to.equal('10');
+    expect((await chunk(2, { 'x-goog-upload-command': 'upload', 'x-goog-upload-offset': '10' }, bytes.subarray(10, 20))).headers['x-goog-upload-size-received']).to.equal('20');
+    const last = await chunk(0, { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '20' }, bytes.subarray(20));
+    const file = (JSON.parse(last.body) as { file: { name: string; uri: string; sizeBytes: string } }).file;
+    expect(file.sizeBytes).to.equal(String(bytes.length));
+    upstream.reset();
+    const client = new GoogleGenAI({ apiKey: ALICE, httpOptions: { baseUrl: lips[1]!.url, apiVersion: 'v1beta' } });
+    await client.models.generateContent({ model: 'up:gpt-test', contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri, mimeType: 'application/pdf' } }, { text: 'Summarise.' }] }] });
+    expect(JSON.stringify(upstream.requests[0]!.body)).to.contain(bytes.toString('base64'));
+    const other = new GoogleGenAI({ apiKey: ALICE, httpOptions: { baseUrl: lips[2]!.url, apiVersion: 'v1beta' } });
+    await other.files.delete({ name: file.name });
+    expect(await client.files.get({ name: file.name }).then(() => 200, (e: { status: number }) => e.status)).to.equal(404);
+  });
+
   it('a session keeps [first] consumed, its affinity and one seq per attempt across instances', async () => {
     // Real processes roll the weights with Math.random: after [first], a:m (weight 1) must be as
     // good as never drawn (at weight 100 it was, 1% a roll: this test failed now and then).

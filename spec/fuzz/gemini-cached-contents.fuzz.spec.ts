@@ -20,7 +20,7 @@ const memoryResponses = (): StoredResponses => storedResponses(store, `fuzz-${++
 
 const route = (method: string, path: string) => cachedContentRoutes.find((r) => r.method === method && r.path === `/v1beta/cachedContents${path}`)!;
 const handle = (responses: StoredResponses, method: string, path: string, body?: unknown, params: Json = {}, query = '') =>
-  route(method, path).handle({ params, query: new URLSearchParams(query), body, responses, retentionMs: 86_400_000 }) as Promise<Json>;
+  route(method, path).handle({ params, query: new URLSearchParams(query), body, responses, retentionMs: 86_400_000, headers: {}, origin: 'http://lip.test', maxFileBytes: 1_048_576 }) as Promise<Json>;
 
 /** A failure is a LipError the protocol can encode; anything else is a bug. */
 async function answered<T>(promise: Promise<T>): Promise<T | undefined> {

@@ -1,6 +1,6 @@
 import { LipError } from '../../errors/index.js';
 import type { CountTokensRoute } from '../protocol.js';
-import { resolveCachedContent } from './cached-contents.js';
+import { resolveGeminiFiles, resolveGeminiReferences } from './files.js';
 import { badField } from './decode-contents.js';
 import { modelOfPath } from './model-path.js';
 import { decodeGenerateContent } from './decode-request.js';
@@ -19,8 +19,11 @@ export const geminiCountTokensRoute: CountTokensRoute = {
   // A whole request may name a cached content: it counts as the request would run.
   resolveReferences(body, responses, params) {
     const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined;
-    const key = b?.generateContentRequest !== undefined ? 'generateContentRequest' : 'generate_content_request';
-    const resolving = b === undefined ? undefined : resolveCachedContent(b[key], responses, params);
+    if (b === undefined) return undefined;
+    const key = b.generateContentRequest !== undefined ? 'generateContentRequest' : 'generate_content_request';
+    // `contents` alone (the SDK's countTokens) may name files; a whole request also a cached content.
+    if (b[key] === undefined || b[key] === null) return resolveGeminiFiles(b, responses);
+    const resolving = resolveGeminiReferences(b[key], responses, params);
     return resolving?.then((inner) => ({ ...b, [key]: inner }), (err: unknown) => {
       throw err instanceof LipError && err.param !== undefined ? underRequest(err) : err;
     });

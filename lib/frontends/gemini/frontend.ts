@@ -1,6 +1,7 @@
 import type { Frontend } from '../protocol.js';
 import { geminiBatchRoutes } from './batches.js';
 import { cachedContentRoutes } from './cached-contents.js';
+import { geminiFileRoutes } from './files.js';
 import { geminiCountTokensRoute } from './count-tokens.js';
 import { geminiEmbeddingsRoutes } from './embeddings.js';
 import { encodeGeminiError } from './encode-error.js';
@@ -28,7 +29,7 @@ export const geminiFrontend: Frontend = {
   modelRoutes: geminiModelRoutes,
   countTokensRoute: geminiCountTokensRoute,
   embeddingsRoutes: geminiEmbeddingsRoutes,
-  resourceRoutes: cachedContentRoutes,
+  resourceRoutes: [...cachedContentRoutes, ...geminiFileRoutes],
   batchRoutes: geminiBatchRoutes,
   queryKey: 'key',
   claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),

@@ -1,5 +1,5 @@
 import type { GenerateRoute } from '../protocol.js';
-import { resolveCachedContent } from './cached-contents.js';
+import { resolveGeminiReferences } from './files.js';
 import { badField } from './decode-contents.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { encodeGenerateContentResponse } from './encode-response.js';
@@ -23,7 +23,7 @@ function route(method: 'generateContent' | 'streamGenerateContent'): GenerateRou
     method: 'POST',
     path: `/v1beta/models/{model}:${method}`,
     match: (pathname) => modelOfPath(pathname, method),
-    resolveReferences: resolveCachedContent,
+    resolveReferences: resolveGeminiReferences,
     decode: (body, context) => {
       // Google's `alt=proto` (protobuf) is not spoken here: JSON in its place would not parse.
       const alt = context.query.get('alt');

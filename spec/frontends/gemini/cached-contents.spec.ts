@@ -15,7 +15,7 @@ const storeOf = (principal: string): StoredResponses => storedResponses(store, p
 
 const routeOf = (method: string, path: string): ResourceRoute => cachedContentRoutes.find((r) => r.method === method && r.path === `/v1beta/cachedContents${path}`)!;
 const call = (responses: StoredResponses, method: string, path: string, params: Json = {}, body?: unknown, query = '') =>
-  routeOf(method, path).handle({ params, query: new URLSearchParams(query), body, responses, retentionMs: 86_400_000 }) as Promise<Json>;
+  routeOf(method, path).handle({ params, query: new URLSearchParams(query), body, responses, retentionMs: 86_400_000, headers: {}, origin: 'http://lip.test', maxFileBytes: 1_048_576 }) as Promise<Json>;
 const idOf = (name: string) => name.slice('cachedContents/'.length);
 
 async function rejected(promise: Promise<unknown>): Promise<LipError> {
