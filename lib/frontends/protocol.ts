@@ -413,8 +413,8 @@ export interface BatchRoutes {
    * themselves (a retrieval of an ended batch) when the protocol shows them inline (`inlineResults`).
    */
   object(batch: BatchView, resultsUrl: string, lines?: readonly unknown[]): unknown;
-  /** The batch object shows its results once it ended (Gemini's inlined responses). */
-  readonly inlineResults?: boolean;
+  /** Whether the object of `batch` shows its results once it ended (Gemini's inlined responses; not a batch of an input file). */
+  inlineResults?(batch: BatchView): boolean;
   /** The answer to a cancel, when it is not the batch object. */
   cancelled?(batch: BatchView): unknown;
   /** A list query: how many, and the id to page before or after (newest first). */
@@ -423,10 +423,18 @@ export interface BatchRoutes {
   list(objects: readonly unknown[], firstId: string | undefined, lastId: string | undefined, hasMore: boolean): unknown;
   /** `DELETE {path}/{id}`'s answer, when the protocol deletes batches. */
   deleted?(id: string): unknown;
-  /** One line of the results (a JSON object), for the request `customId`. */
-  result(customId: string, outcome: BatchOutcome): unknown;
+  /** One line of the results (a JSON object), for the request `customId` of a batch made with `fields` (PreparedBatch.fields). */
+  result(customId: string, outcome: BatchOutcome, fields: Readonly<Record<string, unknown>>): unknown;
   /** `Content-Type` of `GET {path}/{id}/results` (JSON lines), when the protocol has that endpoint. */
   readonly resultsContentType?: string;
+  /**
+   * The results as a file of the protocol's own (Gemini's responses file of a batch of an input
+   * file, downloaded at `GET /v1beta/files/batch-{id}:download`): its path with `{id}`, the
+   * batch's, and its `Content-Type`.
+   */
+  readonly resultsFile?: { readonly path: string; readonly contentType: string };
+  /** Where a create finds its input file when the protocol keeps files other than by FileRoutes (Gemini's Files API): the caller's. */
+  inputFiles?(responses: StoredResponses): BatchFiles;
   /** The protocol's files (OpenAI `/v1/files`): a create's input, and its results as two files once it ended. */
   readonly files?: FileRoutes;
 }

@@ -252,7 +252,7 @@ export class Batches {
     if (server.batch_concurrency === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'batches are switched off on this server (server.batch_concurrency: 0)');
     if (this.closed) throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
     const responses = storedResponses(runtime.continuity, call.principal);
-    const files = call.routes.files === undefined ? undefined : new BatchFileStore(call.routes.files, responses);
+    const files = call.routes.files !== undefined ? new BatchFileStore(call.routes.files, responses) : call.routes.inputFiles?.(responses);
     const prepared = await call.routes.prepare(call.body, server.max_batch_requests, files, call.params ?? {});
     const endpoint = this.endpoints(prepared.endpoint);
     if (endpoint === undefined) {
@@ -300,7 +300,7 @@ export class Batches {
   async retrieve(call: BatchCall, id: string): Promise<unknown> {
     const record = await this.find(call, id);
     const view = this.view(record);
-    if (call.routes.inlineResults !== true || view.status !== 'ended') return call.routes.object(view, resultsUrl(call, id));
+    if (view.status !== 'ended' || call.routes.inlineResults?.(view) !== true) return call.routes.object(view, resultsUrl(call, id));
     // Its results in the object (Gemini's inlined responses), once it ended.
     const lines: unknown[] = [];
     await this.eachLine(call.routes, storedResponses(this.runtime().continuity, call.principal), record, undefined, (line) => { lines.push(line); });
@@ -385,7 +385,7 @@ export class Batches {
     if (view.status !== 'ended') {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} has not ended (processing_status: ${view.status}); its results are there once it has`, { param: call.routes.idParam });
     }
-    res.writeHead(200, { 'content-type': call.routes.resultsContentType ?? 'application/x-jsonl', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': call.routes.resultsFile?.contentType ?? call.routes.resultsContentType ?? 'application/x-jsonl', 'cache-control': 'no-store' });
     await this.writeLines(call.routes, storedResponses(this.runtime().continuity, call.principal), record, undefined, res);
   }
 
@@ -425,7 +425,7 @@ export class Batches {
       for (let i = 0; i < chunk.ids.length; i++) {
         const type = chunk.types?.[i] ?? missing.type;
         if (kind !== undefined && (type === 'succeeded') !== (kind === 'output')) continue;
-        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing));
+        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing, record.fields));
       }
       if (chunkDone !== undefined && !(await chunkDone())) return false;
     }
@@ -530,9 +530,9 @@ export class Batches {
     }
     let line: unknown;
     try {
-      line = run.call.routes.result(run.customIds[index]!, outcome);
+      line = run.call.routes.result(run.customIds[index]!, outcome, run.record.fields);
     } catch (raw) {
-      line = run.call.routes.result(run.customIds[index]!, errored(run.endpoint.frontend, reportInternalError('batch.result', raw, requestId), requestId));
+      line = run.call.routes.result(run.customIds[index]!, errored(run.endpoint.frontend, reportInternalError('batch.result', raw, requestId), requestId), run.record.fields);
     }
     run.ended(index, line, outcome.type, this.now());
   }
@@ -672,7 +672,7 @@ export class Batches {
       const never: BatchOutcome = { type: run.stopped };
       for (let i = run.next; i < run.record.total; i++) {
         this.count(run, run.stopped);
-        run.ended(i, run.call.routes.result(run.customIds[i]!, never), run.stopped, this.now());
+        run.ended(i, run.call.routes.result(run.customIds[i]!, never, run.record.fields), run.stopped, this.now());
       }
       run.next = run.record.total;
     }

@@ -115,6 +115,13 @@ export class RouteTable {
         else this.add('POST', route.path, target);
       }
     }
+    // A batch's results' file of its protocol (`/v1beta/files/batch-{id}:download`), before the resources' `{id}` routes that would take it.
+    for (const frontend of frontends) {
+      const batches = frontend.batchRoutes;
+      if (batches?.resultsFile !== undefined) {
+        this.addWithId('GET', batches.resultsFile.path, { kind: 'batch', action: 'results', id: '', params: {}, frontend, routes: batches, group: batches.resultsFile.path });
+      }
+    }
     for (const frontend of frontends) {
       for (const route of frontend.resourceRoutes ?? []) {
         this.templated.push({ method: route.method, path: route.path, target: { kind: 'resource', frontend, route, params: {}, group: route.path }, match: templateMatcher(route.path) });

@@ -1,5 +1,8 @@
 import { ApiError, GoogleGenAI, type BatchJob } from '@google/genai';
 import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testConfig } from '../helpers/config.js';
 import { lastUserText, until } from '../helpers/batches.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
@@ -127,7 +130,48 @@ auth:
     for await (const job of await bob.batches.list({ config: { pageSize: 2 } })) bobs.push(job.name!);
     expect(bobs).to.deep.equal([]);
     const file = await ai.batches.create({ model: 'oc:gpt-4o', src: 'files/abc' }).then(() => undefined, (e: unknown) => e);
-    expect((file as ApiError).status).to.equal(400);
-    expect((file as ApiError).message).to.contain('it keeps no uploaded files for Gemini');
+    expect((file as ApiError).status).to.equal(404);
+    expect((file as ApiError).message).to.contain("File not found: 'files/abc'");
+  });
+
+  it('runs the requests of an uploaded input file: done with a responses file of keyed lines, downloaded through the SDK', async () => {
+    const ai = client();
+    const lines = [
+      { key: 'fox', request: ask('Say fox.') },
+      { key: 'owl', request: { ...ask('Say owl.'), generationConfig: { temperature: 0.2 } } },
+      { key: 'bad', request: { contents: 'not contents' } },
+    ].map((l) => JSON.stringify(l)).join('\n');
+    const input = await ai.files.upload({ file: new Blob([lines]), config: { mimeType: 'application/jsonl', displayName: 'nightly-input' } });
+    const created = await ai.batches.create({ model: 'an:claude-sonnet-4-6', src: input.name!, config: { displayName: 'from a file' } });
+    expect(created.src).to.equal(undefined);
+    const job = await ended(ai, created.name!);
+    expect(job.state).to.equal('JOB_STATE_SUCCEEDED');
+    expect(job.dest?.fileName).to.equal(`files/batch-${created.name!.slice('batches/'.length)}`);
+    expect(job.dest?.inlinedResponses).to.equal(undefined);
+    const dir = mkdtempSync(join(tmpdir(), 'lip-gemini-batch-'));
+    try {
+      const downloaded = join(dir, 'responses.jsonl');
+      await ai.files.download({ file: job.dest!.fileName!, downloadPath: downloaded });
+      await until(async () => existsSync(downloaded) && readFileSync(downloaded, 'utf8').split('\n').filter(Boolean).length === 3, 'the download written');
+      const out = readFileSync(downloaded, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      expect(out.map((l) => l.key)).to.deep.equal(['fox', 'owl', 'bad']);
+      expect(textOf(out[0]!.response)).to.equal('claude: Say fox.');
+      expect(textOf(out[1]!.response)).to.equal('claude: Say owl.');
+      expect(out[2]!.error).to.include({ code: 3 });
+      expect(claude.requests.map((r) => r.body.temperature)).to.deep.equal([undefined, 0.2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Another key can download neither the responses nor use the input.
+    const bob = client(BOB);
+    const raw = await fetch(`${lip.url}/v1beta/${job.dest!.fileName!}:download?alt=media`, { headers: { 'x-goog-api-key': BOB } });
+    expect(raw.status).to.equal(404);
+    const foreign = await bob.batches.create({ model: 'oc:gpt-4o', src: input.name! }).then(() => undefined, (e: unknown) => e);
+    expect((foreign as ApiError).status).to.equal(404);
+    // A file that is not JSON lines is refused with the line that is not.
+    const notLines = await ai.files.upload({ file: new Blob(['{"key": "a", "request": {}}\nplain text']), config: { mimeType: 'text/plain' } });
+    const refused = await ai.batches.create({ model: 'oc:gpt-4o', src: notLines.name! }).then(() => undefined, (e: unknown) => e);
+    expect((refused as ApiError).status).to.equal(400);
+    expect((refused as ApiError).message).to.contain('line 2: not JSON');
   });
 });

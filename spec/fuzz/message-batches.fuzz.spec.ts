@@ -128,7 +128,7 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
       try {
         const prepared = await geminiBatchRoutes.prepare(parsed, 5, undefined, { model });
         expect(prepared.requests.length).to.be.within(1, 5);
-        for (const r of prepared.requests) JSON.stringify(geminiBatchRoutes.result(r.customId, { type: 'canceled' }));
+        for (const r of prepared.requests) JSON.stringify(geminiBatchRoutes.result(r.customId, { type: 'canceled' }, {}));
       } catch (err) {
         expectLipError(err);
       }

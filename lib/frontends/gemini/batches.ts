@@ -1,5 +1,6 @@
 import { LipError } from '../../errors/index.js';
-import type { BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
+import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
+import { geminiBatchInput } from './files.js';
 import { rpcStatus } from './encode-error.js';
 import { modelOfPath } from './model-path.js';
 
@@ -32,34 +33,20 @@ export const geminiBatchRoutes: BatchRoutes = {
   idPrefix: '',
   idParam: 'name',
   cancelSuffix: ':cancel',
-  inlineResults: true,
+  // A batch of an input file answers with a responses file instead.
+  inlineResults: (batch) => batch.fields.source !== 'file',
+  resultsFile: { path: '/v1beta/files/batch-{id}:download', contentType: 'application/jsonl' },
+  inputFiles: geminiBatchInput,
 
   createMatch: (pathname) => modelOfPath(pathname, 'batchGenerateContent'),
 
-  prepare(body: unknown, maxRequests: number, _files, params = {}): Promise<PreparedBatch> {
+  async prepare(body: unknown, maxRequests: number, files, params = {}): Promise<PreparedBatch> {
     const model = params.model!;
     const batch = field(objectOf(body, 'the body'), 'batch');
     const b = objectOf(batch ?? {}, 'batch');
     const input = objectOf(field(b, 'inputConfig') ?? missing('batch.inputConfig'), 'batch.inputConfig');
-    if (field(input, 'fileName') !== undefined) {
-      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'batch.inputConfig.fileName: lip runs batches of inlined requests (inputConfig.requests); it keeps no uploaded files for Gemini', { param: 'batch.inputConfig.fileName' });
-    }
-    const wrapper = objectOf(field(input, 'requests') ?? missing('batch.inputConfig.requests'), 'batch.inputConfig.requests');
-    const list = field(wrapper, 'requests');
-    if (!Array.isArray(list) || list.length === 0) throw invalid('batch.inputConfig.requests.requests: must be a non-empty array of {request, metadata}', 'batch.inputConfig.requests.requests');
-    if (list.length > maxRequests) {
-      throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `batch.inputConfig.requests.requests: a batch holds at most ${maxRequests} requests on this server (server.max_batch_requests); this one has ${list.length}`, { param: 'batch.inputConfig.requests.requests' });
-    }
-    const requests: BatchRequest[] = list.map((item: unknown, i) => {
-      const at = `batch.inputConfig.requests.requests[${i}]`;
-      const entry = objectOf(item, at);
-      const request = objectOf(field(entry, 'request') ?? missing(`${at}.request`), `${at}.request`);
-      const metadata = field(entry, 'metadata');
-      // Its own model is the batch's (the SDK sends it): not a field of the request lip decodes.
-      const { model: _own, ...rest } = request;
-      // The custom id carries the entry's metadata (echoed with its response).
-      return { customId: JSON.stringify(metadata ?? null), body: rest };
-    });
+    const fileName = field(input, 'fileName');
+    const requests = fileName !== undefined ? await fileRequests(fileName, files, maxRequests) : inlinedRequests(input, maxRequests);
     const displayName = field(b, 'displayName');
     if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > MAX_DISPLAY_NAME)) {
       throw invalid(`batch.displayName: must be a string of at most ${MAX_DISPLAY_NAME} characters`, 'batch.displayName');
@@ -70,17 +57,18 @@ export const geminiBatchRoutes: BatchRoutes = {
     } catch {
       throw invalid('model: not a model name (it is not valid Unicode)', 'model');
     }
-    return Promise.resolve({
+    return {
       requests, endpoint: path,
-      fields: { model, ...(displayName !== undefined ? { displayName } : {}) },
-    });
+      fields: { model, ...(displayName !== undefined ? { displayName } : {}), ...(fileName !== undefined ? { source: 'file' } : {}) },
+    };
   },
 
   object(batch: BatchView, _resultsUrl: string, lines?: readonly unknown[]): unknown {
     const ended = batch.status === 'ended';
     const c = batch.counts;
     const name = `batches/${batch.id}`;
-    const output = lines === undefined ? undefined : { inlinedResponses: { inlinedResponses: lines } };
+    const output = batch.fields.source === 'file' ? (ended ? { responsesFile: `files/batch-${batch.id}` } : undefined)
+      : lines === undefined ? undefined : { inlinedResponses: { inlinedResponses: lines } };
     return {
       name,
       metadata: {
@@ -125,14 +113,20 @@ export const geminiBatchRoutes: BatchRoutes = {
 
   deleted: () => ({}),
 
-  result(customId: string, outcome: BatchOutcome): unknown {
-    let metadata: unknown;
-    try {
-      metadata = JSON.parse(customId);
-    } catch {
-      metadata = null;
+  result(customId: string, outcome: BatchOutcome, fields): unknown {
+    let kept: Json;
+    if (fields.source === 'file') {
+      // A line of the responses file: the input line's key, then its response or status.
+      kept = { key: customId };
+    } else {
+      let metadata: unknown;
+      try {
+        metadata = JSON.parse(customId);
+      } catch {
+        metadata = null;
+      }
+      kept = metadata === null || metadata === undefined ? {} : { metadata };
     }
-    const kept = metadata === null || metadata === undefined ? {} : { metadata };
     switch (outcome.type) {
       case 'succeeded': return { response: outcome.body, ...kept };
       case 'errored': {
@@ -145,6 +139,61 @@ export const geminiBatchRoutes: BatchRoutes = {
     }
   },
 };
+
+/** The requests of `inputConfig.requests.requests[]`: `{request, metadata}` each, the metadata kept as its custom id (echoed with its response). */
+function inlinedRequests(input: Json, maxRequests: number): BatchRequest[] {
+  const wrapper = objectOf(field(input, 'requests') ?? missing('batch.inputConfig.requests'), 'batch.inputConfig.requests');
+  const list = field(wrapper, 'requests');
+  if (!Array.isArray(list) || list.length === 0) throw invalid('batch.inputConfig.requests.requests: must be a non-empty array of {request, metadata}', 'batch.inputConfig.requests.requests');
+  if (list.length > maxRequests) throw tooMany('batch.inputConfig.requests.requests', maxRequests, list.length);
+  return list.map((item: unknown, i) => {
+    const at = `batch.inputConfig.requests.requests[${i}]`;
+    const entry = objectOf(item, at);
+    const request = objectOf(field(entry, 'request') ?? missing(`${at}.request`), `${at}.request`);
+    // Its own model is the batch's (the SDK sends it): not a field of the request lip decodes.
+    const { model: _own, ...rest } = request;
+    return { customId: JSON.stringify(field(entry, 'metadata') ?? null), body: rest };
+  });
+}
+
+/**
+ * The requests of an input file (`inputConfig.fileName`, a file of the caller's Files API): JSON
+ * lines `{"key": ..., "request": {...}}`, the key kept as its custom id (the responses file's
+ * lines carry it); blank lines are skipped, a line without a key is keyed by its line number.
+ */
+async function fileRequests(fileName: unknown, files: BatchFiles | undefined, maxRequests: number): Promise<BatchRequest[]> {
+  const param = 'batch.inputConfig.fileName';
+  if (typeof fileName !== 'string' || fileName === '') throw invalid(`${param}: must be the name of an uploaded file (files/...)`, param);
+  if (files === undefined) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${param}: this server keeps no files`, { param });
+  const text = await files.text(fileName, param);
+  const requests: BatchRequest[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const at = `${param} (${fileName.slice(0, 64)}), line ${i + 1}`;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      throw invalid(`${at}: not JSON`, param);
+    }
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(`${at}: must be an object {"key": ..., "request": {...}}`, param);
+    const request = field(entry as Json, 'request');
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid(`${at}: request must be an object (a GenerateContentRequest)`, param);
+    const key = (entry as Json).key;
+    if (key !== undefined && typeof key !== 'string') throw invalid(`${at}: key must be a string`, param);
+    if (requests.length === maxRequests) throw tooMany(param, maxRequests, `${maxRequests + 1} or more`);
+    const { model: _own, ...rest } = request as Json;
+    requests.push({ customId: key ?? String(i + 1), body: rest });
+  }
+  if (requests.length === 0) throw invalid(`${param}: ${fileName.slice(0, 64)} holds no requests`, param);
+  return requests;
+}
+
+function tooMany(param: string, max: number, count: number | string): LipError {
+  return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${param}: a batch holds at most ${max} requests on this server (server.max_batch_requests); this one has ${count}`, { param });
+}
 
 /** Gemini's batch state: running until it ended, then how it ended. */
 function stateOf(batch: BatchView): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { collectEvents } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { derivedId, randomId } from '../../wire/ids.js';
-import { ResourceAnswer, type ResolveReferences, type ResourceRequest, type ResourceRoute, type StoredResponses, type StoredResponseView } from '../protocol.js';
+import { ResourceAnswer, type BatchFiles, type ResolveReferences, type ResourceRequest, type ResourceRoute, type StoredResponses, type StoredResponseView } from '../protocol.js';
 import { resolveCachedContent } from './cached-contents.js';
 import { badField } from './decode-contents.js';
 
@@ -483,3 +483,19 @@ export const resolveGeminiReferences: ResolveReferences = (body, responses, para
   if (cached === undefined) return resolveGeminiFiles(body, responses);
   return cached.then((b) => resolveGeminiFiles(b, responses) ?? b);
 };
+
+/** A batch's input file (`inputConfig.fileName`) among the caller's files: its text, as UTF-8. */
+export function geminiBatchInput(responses: StoredResponses): BatchFiles {
+  return {
+    async text(name, param) {
+      const file = await read(responses, name, param);
+      const data = (await responses.load(contentId(responses, file.name)).catch(() => undefined))?.echo?.[CONTENT];
+      if (typeof data !== 'string') throw notFound(name, param);
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(data, 'base64'));
+      } catch {
+        throw badField(param, `${file.name} is not UTF-8 text (a batch's input is JSON lines)`);
+      }
+    },
+  };
+}

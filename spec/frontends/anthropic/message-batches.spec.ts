@@ -65,9 +65,9 @@ describe('frontends/anthropic/message-batches', () => {
   });
 
   it('writes result lines of each outcome', () => {
-    expect(routes.result('a', { type: 'succeeded', body: { id: 'msg_1' }, requestId: 'r' })).to.deep.equal({ custom_id: 'a', result: { type: 'succeeded', message: { id: 'msg_1' } } });
-    expect(routes.result('b', { type: 'errored', body: { type: 'error' }, status: 400, requestId: 'r' })).to.deep.equal({ custom_id: 'b', result: { type: 'errored', error: { type: 'error' } } });
-    expect(routes.result('c', { type: 'canceled' })).to.deep.equal({ custom_id: 'c', result: { type: 'canceled' } });
-    expect(routes.result('d', { type: 'expired' })).to.deep.equal({ custom_id: 'd', result: { type: 'expired' } });
+    expect(routes.result('a', { type: 'succeeded', body: { id: 'msg_1' }, requestId: 'r' }, {})).to.deep.equal({ custom_id: 'a', result: { type: 'succeeded', message: { id: 'msg_1' } } });
+    expect(routes.result('b', { type: 'errored', body: { type: 'error' }, status: 400, requestId: 'r' }, {})).to.deep.equal({ custom_id: 'b', result: { type: 'errored', error: { type: 'error' } } });
+    expect(routes.result('c', { type: 'canceled' }, {})).to.deep.equal({ custom_id: 'c', result: { type: 'canceled' } });
+    expect(routes.result('d', { type: 'expired' }, {})).to.deep.equal({ custom_id: 'd', result: { type: 'expired' } });
   });
 });

@@ -32,11 +32,12 @@ describe('frontends/gemini/batches', () => {
     });
   });
 
-  it('refuses a malformed create, naming the field; an input file is not something lip keeps', async () => {
+  it('refuses a malformed create, naming the field', async () => {
     const cases: [unknown, string, string, string | undefined][] = [
       [[], 'LIP_ERR_REQUEST_INVALID', 'the body: must be an object', undefined],
       [{ batch: {} }, 'LIP_ERR_REQUEST_INVALID', 'batch.inputConfig: required', 'batch.inputConfig'],
-      [{ batch: { inputConfig: { fileName: 'files/x' } } }, 'LIP_ERR_REQUEST_UNSUPPORTED', 'batch.inputConfig.fileName: lip runs batches of inlined requests (inputConfig.requests); it keeps no uploaded files for Gemini', 'batch.inputConfig.fileName'],
+      [{ batch: { inputConfig: { fileName: 'files/x' } } }, 'LIP_ERR_REQUEST_UNSUPPORTED', 'batch.inputConfig.fileName: this server keeps no files', 'batch.inputConfig.fileName'],
+      [{ batch: { inputConfig: { fileName: 7 } } }, 'LIP_ERR_REQUEST_INVALID', 'batch.inputConfig.fileName: must be the name of an uploaded file (files/...)', 'batch.inputConfig.fileName'],
       [{ batch: { inputConfig: {} } }, 'LIP_ERR_REQUEST_INVALID', 'batch.inputConfig.requests: required', 'batch.inputConfig.requests'],
       [create([]), 'LIP_ERR_REQUEST_INVALID', 'batch.inputConfig.requests.requests: must be a non-empty array of {request, metadata}', 'batch.inputConfig.requests.requests'],
       [create([1]), 'LIP_ERR_REQUEST_INVALID', 'batch.inputConfig.requests.requests[0]: must be an object', 'batch.inputConfig.requests.requests[0]'],
@@ -73,14 +74,44 @@ describe('frontends/gemini/batches', () => {
   });
 
   it('writes inlined responses with their metadata, and errors as google.rpc.Status objects', () => {
-    expect(routes.result('{"key":"a"}', { type: 'succeeded', body: { candidates: [] }, requestId: 'r' })).to.deep.equal({ response: { candidates: [] }, metadata: { key: 'a' } });
+    expect(routes.result('{"key":"a"}', { type: 'succeeded', body: { candidates: [] }, requestId: 'r' }, {})).to.deep.equal({ response: { candidates: [] }, metadata: { key: 'a' } });
     // Errors are google.rpc.Status objects: gRPC codes, not HTTP statuses.
-    expect(routes.result('null', { type: 'errored', body: { error: { code: 429, message: 'm', status: 'RESOURCE_EXHAUSTED', details: [{ reason: 'x' }] } }, status: 429, requestId: 'r' })).to.deep.equal({ error: { code: 8, message: 'm', details: [{ reason: 'x' }] } });
-    expect(routes.result('null', { type: 'errored', body: { error: { message: 'bad' } }, status: 400, requestId: 'r' })).to.deep.equal({ error: { code: 3, message: 'bad' } });
-    expect(routes.result('null', { type: 'errored', body: {}, status: 502, requestId: 'r' })).to.deep.equal({ error: { code: 13, message: 'INTERNAL' } });
-    expect(routes.result('null', { type: 'canceled' })).to.deep.equal({ error: { code: 1, message: 'the batch was cancelled before this request ran' } });
-    expect((routes.result('{"k":1}', { type: 'expired' }) as Json)).to.deep.include({ metadata: { k: 1 } });
-    expect((routes.result('{"k":1}', { type: 'expired' }) as Json).error.code).to.equal(4);
+    expect(routes.result('null', { type: 'errored', body: { error: { code: 429, message: 'm', status: 'RESOURCE_EXHAUSTED', details: [{ reason: 'x' }] } }, status: 429, requestId: 'r' }, {})).to.deep.equal({ error: { code: 8, message: 'm', details: [{ reason: 'x' }] } });
+    expect(routes.result('null', { type: 'errored', body: { error: { message: 'bad' } }, status: 400, requestId: 'r' }, {})).to.deep.equal({ error: { code: 3, message: 'bad' } });
+    expect(routes.result('null', { type: 'errored', body: {}, status: 502, requestId: 'r' }, {})).to.deep.equal({ error: { code: 13, message: 'INTERNAL' } });
+    expect(routes.result('null', { type: 'canceled' }, {})).to.deep.equal({ error: { code: 1, message: 'the batch was cancelled before this request ran' } });
+    expect((routes.result('{"k":1}', { type: 'expired' }, {}) as Json)).to.deep.include({ metadata: { k: 1 } });
+    expect((routes.result('{"k":1}', { type: 'expired' }, {}) as Json).error.code).to.equal(4);
+  });
+
+  it('reads an input file of JSON lines: keys kept, blank lines skipped, a keyless line keyed by its number; a bad line named by its number', async () => {
+    const file = (text: string) => ({ text: async (name: string, param: string) => (name === 'files/in' ? text : Promise.reject(new Error(`${param}: ${name}`))) });
+    const lines = [JSON.stringify({ key: 'first', request: { model: 'models/x', ...request('a') } }), '', JSON.stringify({ request: request('b') }), ''].join('\n');
+    const prepared = await routes.prepare({ batch: { input_config: { file_name: 'files/in' } } }, 10, file(lines), { model: 'oc:gpt-4o' });
+    expect(prepared).to.deep.equal({
+      requests: [{ customId: 'first', body: request('a') }, { customId: '3', body: request('b') }],
+      endpoint: '/v1beta/models/oc%3Agpt-4o:generateContent', fields: { model: 'oc:gpt-4o', source: 'file' },
+    });
+    const bad = (text: string, max = 10) => refusal(() => routes.prepare({ batch: { inputConfig: { fileName: 'files/in' } } }, max, file(text), { model: 'm' }));
+    expect(await bad(`${lines}\n{nope`)).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'batch.inputConfig.fileName (files/in), line 5: not JSON', param: 'batch.inputConfig.fileName' });
+    expect((await bad('{"key": 1, "request": {}}')).message).to.equal('batch.inputConfig.fileName (files/in), line 1: key must be a string');
+    expect((await bad('{"key": "a"}')).message).to.equal('batch.inputConfig.fileName (files/in), line 1: request must be an object (a GenerateContentRequest)');
+    expect((await bad('[]')).message).to.contain('line 1: must be an object');
+    expect((await bad('\n\n')).message).to.equal('batch.inputConfig.fileName: files/in holds no requests');
+    expect(await bad(lines, 1)).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', message: 'batch.inputConfig.fileName: a batch holds at most 1 requests on this server (server.max_batch_requests); this one has 2 or more' });
+  });
+
+  it('a batch of an input file ends with a responses file (its lines keyed as the input\'s), not inline responses', () => {
+    const fields = { model: 'gemini-2.5-flash', source: 'file' };
+    const ended = view({ status: 'ended', endedAt: Date.UTC(2026, 0, 1, 1), fields, counts: { processing: 0, succeeded: 2, errored: 0, canceled: 0, expired: 0 } });
+    expect(routes.inlineResults!(ended)).to.equal(false);
+    expect(routes.inlineResults!(view({ status: 'ended' }))).to.equal(true);
+    const object = routes.object(ended, '') as Json;
+    expect(object.metadata.output).to.deep.equal({ responsesFile: 'files/batch-abc' });
+    expect(object.response).to.deep.equal({ '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput', responsesFile: 'files/batch-abc' });
+    expect((routes.object(view({ fields }), '') as Json).metadata.output).to.equal(undefined);
+    expect(routes.result('first', { type: 'succeeded', body: { candidates: [] }, requestId: 'r' }, fields)).to.deep.equal({ response: { candidates: [] }, key: 'first' });
+    expect(routes.result('3', { type: 'canceled' }, fields)).to.deep.equal({ error: { code: 1, message: 'the batch was cancelled before this request ran' }, key: '3' });
   });
 
   it('reads list queries and writes pages', async () => {

@@ -101,15 +101,15 @@ describe('frontends/openai-chat/batches', () => {
   });
 
   it('writes the lines of the output and error files', () => {
-    const ok = routes.result('a', { type: 'succeeded', body: { id: 'chatcmpl-1' }, requestId: 'req-a' }) as Json;
+    const ok = routes.result('a', { type: 'succeeded', body: { id: 'chatcmpl-1' }, requestId: 'req-a' }, {}) as Json;
     expect(ok.id).to.match(/^batch_req_[A-Za-z0-9]{32}$/);
     expect(ok).to.deep.include({ custom_id: 'a', response: { status_code: 200, request_id: 'req-a', body: { id: 'chatcmpl-1' } }, error: null });
-    expect(routes.result('b', { type: 'errored', body: { error: { message: 'x' } }, status: 429, requestId: 'req-b' })).to.deep.include({
+    expect(routes.result('b', { type: 'errored', body: { error: { message: 'x' } }, status: 429, requestId: 'req-b' }, {})).to.deep.include({
       custom_id: 'b', response: { status_code: 429, request_id: 'req-b', body: { error: { message: 'x' } } }, error: null,
     });
-    expect((routes.result('c', { type: 'canceled' }) as Json).error.code).to.equal('batch_cancelled');
-    expect(routes.result('d', { type: 'expired' })).to.deep.include({ custom_id: 'd', response: null });
-    expect((routes.result('d', { type: 'expired' }) as Json).error.code).to.equal('batch_expired');
+    expect((routes.result('c', { type: 'canceled' }, {}) as Json).error.code).to.equal('batch_cancelled');
+    expect(routes.result('d', { type: 'expired' }, {})).to.deep.include({ custom_id: 'd', response: null });
+    expect((routes.result('d', { type: 'expired' }, {}) as Json).error.code).to.equal('batch_expired');
   });
 
   it('reads uploads: a purpose lip keeps, a file part, an expiry from an hour to 30 days, the media type of bytes', async () => {
