@@ -53,7 +53,7 @@ export function bothResolved(first: ResolveReferences, second: ResolveReferences
  * The body with the parts of `list[i].content` that `named` finds an id in put inline by
  * `inline`, for the ids the caller's stored files hold; undefined (no lookup) when no part names one.
  */
-function inlineFiles(body: Json, field: string, list: readonly unknown[], responses: StoredResponses, named: (part: Json) => string | undefined, inline: (part: Json, file: StoredFile) => Json): Promise<unknown> | undefined {
+export function inlineFiles(body: Json, field: string, list: readonly unknown[], responses: StoredResponses, named: (part: Json) => string | undefined, inline: (part: Json, file: StoredFile) => Json): Promise<unknown> | undefined {
   const ids = new Set<string>();
   for (const item of list) {
     const content = (item as Json | null)?.content;

@@ -447,6 +447,8 @@ export interface FileView {
   readonly bytes: number;
   readonly createdAt: number;
   readonly expiresAt: number | undefined;
+  /** The media type of a file of bytes (not of a batch's text). */
+  readonly mediaType?: string;
 }
 
 /** An upload as the server read it (multipart form fields, and the file's name and bytes). */
@@ -471,12 +473,25 @@ export interface FileRoutes {
    * kept as they are, for requests to name by id).
    */
   upload(upload: FileUpload): { readonly purpose: string; readonly filename: string; readonly expiresAfterMs?: number; readonly text: boolean; readonly mediaType: string };
-  /** The purpose of a batch's results' files. */
-  readonly resultsPurpose: string;
+  /** The purpose of a batch's results' files; none when the protocol's batches have no results files (Anthropic's). */
+  readonly resultsPurpose?: string;
   object(file: FileView): unknown;
-  listQuery(query: URLSearchParams): { readonly limit: number; readonly afterId?: string; readonly order: 'asc' | 'desc'; readonly purpose?: string };
+  /**
+   * A list query: how many, the id to page after (or before: the page just newer than it), the
+   * order, the purpose, and `only` these ids (Anthropic's `ids`; none for a scope lip has no files in).
+   */
+  listQuery(query: URLSearchParams): { readonly limit: number; readonly afterId?: string; readonly beforeId?: string; readonly order: 'asc' | 'desc'; readonly purpose?: string; readonly only?: readonly string[] };
   list(objects: readonly unknown[], firstId: string | undefined, lastId: string | undefined, hasMore: boolean): unknown;
   deleted(id: string): unknown;
+  /**
+   * Whether a request is this protocol's when two protocols have files at one path (`/v1/files`:
+   * Anthropic's with `anthropic-version`); the protocol without it answers the others.
+   */
+  accepts?(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
+  /** The id prefix of the caller's list of these files (`files/list-` by default), when two protocols keep files apart. */
+  readonly listPrefix?: string;
+  /** Uploaded files' content is not served (Anthropic's `downloadable: false`): the 400 of a content request says so. */
+  readonly notDownloadable?: string;
 }
 
 export interface Frontend {

@@ -708,7 +708,7 @@ export class Batches {
   /** A protocol with files gets the ended batch's results as files: the succeeded lines, and the others. */
   private async files(run: BatchRun): Promise<void> {
     const routes = run.call.routes.files;
-    if (routes === undefined) return;
+    if (routes?.resultsPurpose === undefined) return;
     const store = new BatchFileStore(routes, run.responses);
     const ttl = this.runtime().config.continuity.ttl;
     const made = await store.saveResults(run.record.id, run.bytes, this.now(), Math.min(run.record.resultsExpireAfterMs ?? ttl, ttl));

@@ -93,6 +93,7 @@ export class BatchFileStore implements BatchFiles {
   /** A file's text, or the batch whose results it is. */
   async content(id: string): Promise<FileContent> {
     const record = await this.find(id, 'file_id');
+    if (this.routes.notDownloadable !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', `${id}: ${this.routes.notDownloadable}`, { param: 'file_id' });
     if (record.batch !== undefined) return { batch: record.batch };
     const stored = await this.stored(record, 'file_id');
     return record.mediaType === undefined ? { text: stored } : { bytes: Buffer.from(stored, 'base64'), mediaType: record.mediaType };
@@ -120,12 +121,17 @@ export class BatchFileStore implements BatchFiles {
   }
 
   async list(query: URLSearchParams): Promise<unknown> {
-    const { limit, afterId, order, purpose } = this.routes.listQuery(query);
-    let entries = (await this.readIndex()).entries.filter((e) => purpose === undefined || e.purpose === purpose);
+    const { limit, afterId, beforeId, order, purpose, only } = this.routes.listQuery(query);
+    const wanted = only === undefined ? undefined : new Set(only);
+    let entries = (await this.readIndex()).entries.filter((e) => (purpose === undefined || e.purpose === purpose) && (wanted === undefined || wanted.has(e.id)));
     if (order === 'asc') entries = entries.reverse();
     if (afterId !== undefined) {
       const at = entries.findIndex((e) => e.id === afterId);
       entries = at === -1 ? [] : entries.slice(at + 1);
+    } else if (beforeId !== undefined) {
+      // The page just before the cursor: the `limit` entries that precede it.
+      const at = entries.findIndex((e) => e.id === beforeId);
+      entries = at === -1 ? [] : entries.slice(Math.max(0, at - limit), at);
     }
     const objects: unknown[] = [];
     const ids: string[] = [];
@@ -161,7 +167,7 @@ export class BatchFileStore implements BatchFiles {
     for (const kind of ['output', 'error'] as const) {
       if (bytes[kind] === 0) continue;
       const record: FileRecord = {
-        id: randomId(this.routes.idPrefix, 24), filename: `${batchId}_${kind}.jsonl`, purpose: this.routes.resultsPurpose, bytes: bytes[kind],
+        id: randomId(this.routes.idPrefix, 24), filename: `${batchId}_${kind}.jsonl`, purpose: this.routes.resultsPurpose ?? 'batch_output', bytes: bytes[kind],
         createdAt: now, expiresAt: now + retentionMs, batch: { id: batchId, kind },
       };
       records.push(record);
@@ -203,7 +209,7 @@ export class BatchFileStore implements BatchFiles {
   }
 
   private indexId(): string {
-    return derivedId('files/list-', this.responses.principal, 32);
+    return derivedId(this.routes.listPrefix ?? 'files/list-', this.responses.principal, 32);
   }
 
   private indexKey(): string {
@@ -212,7 +218,7 @@ export class BatchFileStore implements BatchFiles {
 }
 
 function viewOf(r: FileRecord): FileView {
-  return { id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: r.createdAt, expiresAt: r.expiresAt };
+  return { id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: r.createdAt, expiresAt: r.expiresAt, ...(r.mediaType !== undefined ? { mediaType: r.mediaType } : {}) };
 }
 
 function notFound(id: string, param: string): LipError {

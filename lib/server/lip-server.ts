@@ -479,7 +479,9 @@ export class LipServer {
       state.errorCode = 'LIP_ERR_REQUEST_INVALID';
       return this.pathError(req, res, url, table, new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'), { connection: 'close' });
     }
-    const match: RouteMatch = table.match(req.method ?? 'GET', url.pathname);
+    const matched = table.match(req.method ?? 'GET', url.pathname);
+    // Files of two protocols at one path (`/v1/files`): the request's headers say whose.
+    const match: RouteMatch = matched.kind === 'file' ? table.fileOwner(matched, req.headers) : matched;
     state.routeGroup = match.group;
     if (match.kind === 'system') state.system = true;
     // A keyless single-user lip answers this machine's clients, not browser pages of other sites.

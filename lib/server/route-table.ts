@@ -76,6 +76,8 @@ export class RouteTable {
   /** Model-list paths whose routes can answer for one model, by path. */
   private readonly details = new Map<string, { route: ModelListRoute; frontend: Frontend }[]>();
   private readonly frontends: readonly Frontend[];
+  /** The protocols with files at a path (`/v1/files`: OpenAI's and Anthropic's), in registry order. */
+  private readonly fileClaimants = new Map<string, { readonly frontend: Frontend; readonly routes: BatchRoutes; readonly files: FileRoutes }[]>();
   /** Paths whose protocol has a WebSocket mode (`GET /v1/responses` upgraded). */
   private readonly websockets = new Map<string, { readonly frontend: Frontend; readonly route: GenerateRoute; readonly mode: WebSocketMode }>();
 
@@ -141,6 +143,7 @@ export class RouteTable {
       if (batches.resultsContentType !== undefined) this.addWithId('GET', `${batches.path}/{id}/results`, entry('results', `${batches.path}/{id}/results`));
       const files = batches.files;
       if (files === undefined) continue;
+      this.fileClaimants.set(files.path, [...(this.fileClaimants.get(files.path) ?? []), { frontend, routes: batches, files }]);
       const file = (action: FileAction, group: string) => ({ kind: 'file' as const, action, id: '', frontend, routes: batches, files, group });
       this.add('POST', files.path, file('upload', files.path));
       this.add('GET', files.path, file('list', files.path));
@@ -209,6 +212,18 @@ export class RouteTable {
     const target = this.exact.get(path)?.get('POST')?.target ?? this.match('POST', path);
     if (target.kind === 'generate') return { frontend: target.frontend, route: target.route, params: target.params };
     return target.kind === 'embeddings' ? { frontend: target.frontend, embeddings: target.route, params: target.params } : undefined;
+  }
+
+  /**
+   * The protocol a file request is for when two have files at its path: the one whose
+   * `FileRoutes.accepts` takes its headers (Anthropic's, with `anthropic-version`), else the one
+   * without `accepts`.
+   */
+  fileOwner(match: Extract<RouteMatch, { kind: 'file' }>, headers: Readonly<Record<string, string | string[] | undefined>>): Extract<RouteMatch, { kind: 'file' }> {
+    const claimants = this.fileClaimants.get(match.files.path);
+    if (claimants === undefined || claimants.length < 2) return match;
+    const owner = claimants.find((c) => c.files.accepts?.(headers) === true) ?? claimants.find((c) => c.files.accepts === undefined) ?? claimants[0]!;
+    return owner.files === match.files ? match : { ...match, frontend: owner.frontend, routes: owner.routes, files: owner.files };
   }
 
   /** The protocol whose WebSocket mode answers an upgrade of `pathname`, if any. */

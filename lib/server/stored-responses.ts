@@ -12,11 +12,14 @@ export function storedResponses(continuity: ContinuityStore, principal: string):
     save: (draft) => continuity.saveResponse({ ...draft, principal }),
     delete: (id) => continuity.deleteResponse(id, principal),
     exclusive: (key, change) => continuity.exclusive(key, change),
-    // The caller's uploaded files (OpenAI's Files API, held by lip), as requests name them by id.
-    file: (id) => (FILES === undefined ? Promise.resolve(undefined) : new BatchFileStore(FILES, responses).inline(id)),
+    // The caller's uploaded files (OpenAI's and Anthropic's Files APIs, held by lip), as requests name them by id.
+    file: (id) => {
+      const routes = FILES.find((f) => id.startsWith(f.idPrefix));
+      return routes === undefined ? Promise.resolve(undefined) : new BatchFileStore(routes, responses).inline(id);
+    },
   };
   return responses;
 }
 
-/** The files lip holds (OpenAI's Files API). */
-const FILES = Object.values(FRONTENDS).find((f) => f.batchRoutes?.files !== undefined)?.batchRoutes?.files;
+/** The files lip holds (OpenAI's and Anthropic's Files APIs), told apart by their id prefixes. */
+const FILES = Object.values(FRONTENDS).flatMap((f) => (f.batchRoutes?.files !== undefined ? [f.batchRoutes.files] : []));

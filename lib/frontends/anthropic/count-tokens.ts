@@ -1,5 +1,6 @@
 import type { CountTokensRoute } from '../protocol.js';
 import { betasOf, decodeMessagesRequest } from './decode-request.js';
+import { resolveAnthropicFiles } from './files.js';
 
 /**
  * `POST /v1/messages/count_tokens`: a Messages request without `max_tokens`, answered
@@ -9,6 +10,7 @@ import { betasOf, decodeMessagesRequest } from './decode-request.js';
  */
 export const anthropicCountTokensRoute: CountTokensRoute = {
   path: '/v1/messages/count_tokens',
+  resolveReferences: resolveAnthropicFiles,
   decode(body, context) {
     const withLimit = body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { max_tokens?: unknown }).max_tokens === undefined
       ? { ...(body as Record<string, unknown>), max_tokens: 1 }

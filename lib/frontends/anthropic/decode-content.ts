@@ -269,7 +269,7 @@ function mediaPart(b: Json, path: string): ImagePart | FilePart {
     const sized = oversized === 'downsize' || oversized === 'error' ? { oversized } : {};
     if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type, ...sized };
     if (s.type === 'url') return { type: 'image', url: s.url, ...sized };
-    if (s.type === 'file') throw badField(`${path}.source.type`, 'file ids of the Files API are not supported; send base64 or url', true);
+    if (s.type === 'file') throw badField(`${path}.source.file_id`, `${String(s.file_id).slice(0, 64)} is no image file of yours on this server (upload it to /v1/files, or send base64 or url)`, true);
     throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
   }
   const named = { ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}), ...(typeof b.context === 'string' && b.context ? { context: b.context } : {}) };

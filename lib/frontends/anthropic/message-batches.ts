@@ -1,5 +1,6 @@
 import { LipError } from '../../errors/index.js';
 import type { BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
+import { anthropicFileRoutes } from './files.js';
 
 /** Anthropic's custom ids: 1 to 64 of letters, digits, `_` and `-`. */
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -21,6 +22,8 @@ export const anthropicBatchRoutes: BatchRoutes = {
   idParam: 'message_batch_id',
   cancelSuffix: '/cancel',
   resultsContentType: 'application/x-jsonl',
+  // Anthropic's Files API (its content blocks name files by id); a batch's results are no files.
+  files: anthropicFileRoutes,
 
   prepare(body: unknown, maxRequests: number): Promise<PreparedBatch> {
     return Promise.resolve({ requests: anthropicBatchRequests(body, maxRequests), endpoint: '/v1/messages' });

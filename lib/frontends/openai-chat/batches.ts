@@ -1,6 +1,7 @@
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, FileRoutes, FileUpload, FileView, PreparedBatch } from '../protocol.js';
+import { uploadedMediaType } from '../media-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,11 +18,6 @@ const LINE_FIELDS = new Set(['custom_id', 'method', 'url', 'body']);
  * when a request names them, for any backend).
  */
 const PURPOSES = new Set(['batch', 'user_data', 'assistants', 'vision']);
-/** Media types by file extension, for a file part sent without one (or as application/octet-stream). */
-const MEDIA_TYPES: Readonly<Record<string, string>> = {
-  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
-  txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json', jsonl: 'application/jsonl', html: 'text/html',
-};
 /** `expires_after.seconds`: from an hour to 30 days, as OpenAI allows. */
 const MIN_EXPIRY_S = 3_600;
 const MAX_EXPIRY_S = 2_592_000;
@@ -71,9 +67,7 @@ export const openAIFileRoutes: FileRoutes = {
       expiresAfterMs = s * 1000;
     }
     const filename = file.name === '' ? (purpose === 'batch' ? 'upload.jsonl' : 'upload') : file.name.slice(0, 256);
-    const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
-    const sent = file.type !== undefined && file.type !== '' && file.type !== 'application/octet-stream' ? file.type.split(';')[0]!.trim() : undefined;
-    const mediaType = sent ?? (extension !== undefined ? MEDIA_TYPES[extension] : undefined) ?? 'application/octet-stream';
+    const mediaType = uploadedMediaType(filename, file.type);
     return { purpose, filename, text: purpose === 'batch', mediaType, ...(expiresAfterMs !== undefined ? { expiresAfterMs } : {}) };
   },
 
