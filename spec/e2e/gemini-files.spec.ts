@@ -159,7 +159,7 @@ auth:
     expect(query.headers['x-goog-upload-size-received']).to.equal('8');
     const early = await post(at, { 'x-goog-upload-command': 'finalize' }, '');
     expect(early.status).to.equal(400);
-    expect(JSON.parse(early.body).error.message).to.contain('holds 8');
+    expect(JSON.parse(early.body).error.message).to.contain('would hold 8');
     const last = await post(at, { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '8' }, bytes.subarray(8));
     expect(last.status).to.equal(200);
     expect(last.headers['x-goog-upload-status']).to.equal('final');

@@ -248,6 +248,8 @@ async function chunk(r: ResourceRequest, uploadId: string): Promise<unknown> {
           : tooLarge(received + bytes.length, r.maxFileBytes);
       }
       if (chunks >= MAX_CHUNKS) throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `an upload takes at most ${MAX_CHUNKS} chunks`, { param: 'X-Goog-Upload-Command' });
+      // A refused request changes nothing: a finalize short of the announced length keeps no chunk either.
+      if (commands.includes('finalize') && session.declared !== undefined && received + bytes.length !== session.declared) throw short(session.declared, received + bytes.length);
       if (bytes.length > 0) {
         r.responses.save({ id: `${key}/chunk-${chunks}`, input: [], output: NOTHING, echo: { [CHUNK]: bytes.toString('base64') } });
         chunks += 1;
@@ -258,10 +260,7 @@ async function chunk(r: ResourceRequest, uploadId: string): Promise<unknown> {
       saveSession(r.responses, { ...session, received, chunks });
       return new ResourceAnswer(undefined, { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(received) });
     }
-    if (session.declared !== undefined && received !== session.declared) {
-      saveSession(r.responses, { ...session, received, chunks });
-      throw badField('X-Goog-Upload-Header-Content-Length', `the upload started as ${session.declared} bytes and holds ${received}; send the rest before finalize`);
-    }
+    if (session.declared !== undefined && received !== session.declared) throw short(session.declared, received);
     const parts: Buffer[] = [];
     for (let k = 0; k < chunks; k++) {
       const data = (await r.responses.load(`${key}/chunk-${k}`).catch(() => undefined))?.echo?.[CHUNK];
@@ -463,6 +462,10 @@ function header(r: ResourceRequest, name: string): string | undefined {
   const value = r.headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.trim();
+}
+
+function short(declared: number, holding: number): LipError {
+  return badField('X-Goog-Upload-Header-Content-Length', `the upload started as ${declared} bytes and would hold ${holding}; send the rest before finalize`);
 }
 
 function tooLarge(bytes: number, max: number): LipError {
