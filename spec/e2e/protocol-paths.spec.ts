@@ -49,7 +49,7 @@ describe('e2e: protocol paths beside generation', () => {
     const openai = await fetch(`${lip.url}/v1/embeddings-nope`);
     expect(openai.status).to.equal(404);
     expect(((await openai.json()) as { error: { type: string } }).error.type).to.equal('not_found_error');
-    const gemini = await fetch(`${lip.url}/v1beta/files`);
+    const gemini = await fetch(`${lip.url}/v1beta/corpora`);
     expect(gemini.status).to.equal(404);
     expect(((await gemini.json()) as { error: { status: string; code: number } }).error).to.include({ status: 'NOT_FOUND', code: 404 });
     const other = await fetch(`${lip.url}/nowhere`);
