@@ -54,16 +54,18 @@ export function bothResolved(first: ResolveReferences, second: ResolveReferences
  * `inline`, for the ids the caller's stored files hold; undefined (no lookup) when no part names one.
  */
 export function inlineFiles(body: Json, field: string, list: readonly unknown[], responses: StoredResponses, named: (part: Json) => string | undefined, inline: (part: Json, file: StoredFile) => Json): Promise<unknown> | undefined {
-  const ids = new Set<string>();
+  // The usual body names no file: nothing is allocated until a part does.
+  let namedIds: Set<string> | undefined;
   for (const item of list) {
     const content = (item as Json | null)?.content;
     if (!Array.isArray(content)) continue;
     for (const part of content) {
       const id = typeof part === 'object' && part !== null ? named(part as Json) : undefined;
-      if (id !== undefined && ids.size < MAX_FILES_PER_REQUEST) ids.add(id);
+      if (id !== undefined && (namedIds?.size ?? 0) < MAX_FILES_PER_REQUEST) (namedIds ??= new Set()).add(id);
     }
   }
-  if (ids.size === 0) return undefined;
+  if (namedIds === undefined) return undefined;
+  const ids = namedIds;
   return (async () => {
     const found = new Map<string, StoredFile>();
     await Promise.all([...ids].map(async (id) => {

@@ -94,15 +94,17 @@ export const geminiFileRoutes: readonly ResourceRoute[] = [
 export const resolveGeminiFiles: ResolveReferences = (body, responses) => {
   const b = body as Json | null;
   if (b === null || typeof b !== 'object' || Array.isArray(b)) return undefined;
-  const named = new Set<string>();
+  // The usual body names no file: a walk that allocates nothing until a part does.
+  let named: Set<string> | undefined;
   visitFileParts(b, (part) => {
     const id = ownFileId(part);
-    if (id !== undefined) named.add(id);
+    if (id !== undefined) (named ??= new Set()).add(id);
   });
-  if (named.size === 0) return undefined;
+  if (named === undefined) return undefined;
+  const ids = named;
   return (async () => {
     const found = new Map<string, { readonly file: GeminiFile; readonly data: string }>();
-    for (const id of named) {
+    for (const id of ids) {
       const file = await read(responses, `files/${id}`, 'fileData.fileUri').catch(() => undefined);
       if (file === undefined) continue;
       const data = (await responses.load(contentId(responses, file.name)).catch(() => undefined))?.echo?.[CONTENT];
@@ -131,29 +133,28 @@ function ownFileId(part: Json): string | undefined {
 
 /** Where a request holds parts: its contents (and their function responses' parts), system instruction, and a cached content put in place. */
 function visitFileParts(b: Json, visit: (part: Json) => void): void {
-  for (const holder of partHolders(b)) {
-    for (const part of holder.parts as unknown[]) {
-      if (part === null || typeof part !== 'object') continue;
-      visit(part as Json);
-      const response = (part as Json).functionResponse ?? (part as Json).function_response;
-      if (response !== null && typeof response === 'object' && Array.isArray(response.parts)) {
-        for (const inner of response.parts as unknown[]) if (inner !== null && typeof inner === 'object') visit(inner as Json);
-      }
-    }
-  }
+  visitRequestParts(b, visit);
+  const cached = b.cachedContent ?? b.cached_content;
+  if (cached !== null && typeof cached === 'object' && !Array.isArray(cached)) visitRequestParts(cached as Json, visit);
 }
 
-function partHolders(b: Json): Json[] {
-  const holders: Json[] = [];
-  const add = (request: Json) => {
-    if (Array.isArray(request.contents)) for (const c of request.contents as unknown[]) if (c !== null && typeof c === 'object' && Array.isArray((c as Json).parts)) holders.push(c as Json);
-    const system = request.systemInstruction ?? request.system_instruction;
-    if (system !== null && typeof system === 'object' && Array.isArray(system.parts)) holders.push(system);
-  };
-  add(b);
-  const cached = b.cachedContent ?? b.cached_content;
-  if (cached !== null && typeof cached === 'object' && !Array.isArray(cached)) add(cached as Json);
-  return holders;
+function visitRequestParts(request: Json, visit: (part: Json) => void): void {
+  if (Array.isArray(request.contents)) {
+    for (const c of request.contents as unknown[]) if (c !== null && typeof c === 'object' && Array.isArray((c as Json).parts)) visitParts((c as Json).parts, visit);
+  }
+  const system = request.systemInstruction ?? request.system_instruction;
+  if (system !== null && typeof system === 'object' && Array.isArray(system.parts)) visitParts(system.parts, visit);
+}
+
+function visitParts(parts: unknown[], visit: (part: Json) => void): void {
+  for (const part of parts) {
+    if (part === null || typeof part !== 'object') continue;
+    visit(part as Json);
+    const response = (part as Json).functionResponse ?? (part as Json).function_response;
+    if (response !== null && typeof response === 'object' && Array.isArray(response.parts)) {
+      for (const inner of response.parts as unknown[]) if (inner !== null && typeof inner === 'object') visit(inner as Json);
+    }
+  }
 }
 
 /** `b` with each part of its part holders (as visitFileParts walks them) replaced by `map`'s. */
