@@ -3,6 +3,7 @@ import { LipError } from '../../errors/index.js';
 import { derivedId, randomId } from '../../wire/ids.js';
 import type { ResolveReferences, ResourceRequest, ResourceRoute, StoredResponses, StoredResponseView } from '../protocol.js';
 import { badField } from './decode-contents.js';
+import { namePage } from './name-pages.js';
 import { decodeGenerateContent } from './decode-request.js';
 import { normalizeKeys } from './normalize-keys.js';
 
@@ -122,24 +123,13 @@ async function create({ body, responses, retentionMs }: ResourceRequest): Promis
 }
 
 async function list({ query, responses }: ResourceRequest): Promise<Json> {
-  const size = query.get('pageSize') ?? query.get('page_size');
-  if (size !== null && !/^\d{1,9}$/.test(size)) throw badField('pageSize', 'must be a non-negative integer');
-  const pageSize = size === null || Number(size) === 0 ? DEFAULT_PAGE_SIZE : Math.min(Number(size), MAX_PAGE_SIZE);
-  const token = query.get('pageToken') ?? query.get('page_token') ?? '';
   const now = Date.now();
   const names = (await readIndex(responses)).entries.filter((e) => e.expires > now).map((e) => e.name);
-  let start = 0;
-  if (token !== '') {
-    const after = names.indexOf(Buffer.from(token, 'base64url').toString('latin1'));
-    if (after < 0) throw badField('pageToken', 'is not a page token of this list (or the cached content it continued from is gone)');
-    start = after + 1;
-  }
-  const page = names.slice(start, start + pageSize);
+  const { page, nextPageToken } = namePage(names, query, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, 'cached content');
   // A cached content the store no longer has (deleted meanwhile, dropped from a full memory store) is left out.
   const found = await Promise.all(page.map((name) => read(responses, name, 'name').catch(() => undefined)));
   const cachedContents = found.filter((c): c is CachedContent => c !== undefined).map(cachedContentObject);
-  const more = start + pageSize < names.length;
-  return { cachedContents, ...(more ? { nextPageToken: Buffer.from(page[page.length - 1]!, 'latin1').toString('base64url') } : {}) };
+  return { cachedContents, ...(nextPageToken !== undefined ? { nextPageToken } : {}) };
 }
 
 async function update(request: ResourceRequest): Promise<Json> {

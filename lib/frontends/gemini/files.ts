@@ -5,6 +5,7 @@ import { derivedId, randomId } from '../../wire/ids.js';
 import { ResourceAnswer, type BatchFiles, type ResolveReferences, type ResourceRequest, type ResourceRoute, type StoredResponses, type StoredResponseView } from '../protocol.js';
 import { resolveCachedContent } from './cached-contents.js';
 import { badField } from './decode-contents.js';
+import { namePage } from './name-pages.js';
 
 type Json = Record<string, any>;
 
@@ -307,24 +308,13 @@ async function keep(r: ResourceRequest, meta: UploadSession['file'], bytes: Buff
 }
 
 async function list({ query, responses, origin }: ResourceRequest): Promise<Json> {
-  const size = query.get('pageSize') ?? query.get('page_size');
-  if (size !== null && !/^\d{1,9}$/.test(size)) throw badField('pageSize', 'must be a non-negative integer');
-  const pageSize = size === null || Number(size) === 0 ? DEFAULT_PAGE_SIZE : Math.min(Number(size), MAX_PAGE_SIZE);
-  const token = query.get('pageToken') ?? query.get('page_token') ?? '';
   const now = Date.now();
   const names = (await readIndex(responses)).filter((e) => e.expires > now).map((e) => e.name);
-  let start = 0;
-  if (token !== '') {
-    const after = names.indexOf(Buffer.from(token, 'base64url').toString('latin1'));
-    if (after < 0) throw badField('pageToken', 'is not a page token of this list (or the file it continued from is gone)');
-    start = after + 1;
-  }
-  const page = names.slice(start, start + pageSize);
+  const { page, nextPageToken } = namePage(names, query, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, 'file');
   // A file the store no longer has (deleted meanwhile, dropped from a full memory store) is left out.
   const found = await Promise.all(page.map((name) => read(responses, name, 'name').catch(() => undefined)));
   const files = found.filter((f): f is GeminiFile => f !== undefined).map((f) => fileObject(f, origin));
-  const more = start + pageSize < names.length;
-  return { files, ...(more ? { nextPageToken: Buffer.from(page[page.length - 1]!, 'latin1').toString('base64url') } : {}) };
+  return { files, ...(nextPageToken !== undefined ? { nextPageToken } : {}) };
 }
 
 async function remove(r: ResourceRequest): Promise<Json> {

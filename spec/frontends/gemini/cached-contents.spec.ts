@@ -6,6 +6,7 @@ import { decodeGenerateContent } from '../../../lib/frontends/gemini/decode-requ
 import { createContinuityStore, type ContinuityStore } from '../../../lib/continuity/index.js';
 import type { ResourceRoute, StoredResponses } from '../../../lib/frontends/protocol.js';
 import { storedResponses } from '../../../lib/server/stored-responses.js';
+import { later } from '../../helpers/moved-clock.js';
 
 type Json = Record<string, any>;
 
@@ -24,16 +25,6 @@ async function rejected(promise: Promise<unknown>): Promise<LipError> {
   return err as LipError;
 }
 
-/** Runs `body` with the clock moved forward by `ms`. */
-async function later<T>(ms: number, body: () => Promise<T>): Promise<T> {
-  const real = Date.now;
-  Date.now = () => real() + ms;
-  try {
-    return await body();
-  } finally {
-    Date.now = real;
-  }
-}
 
 const CACHED = { contents: [{ role: 'user', parts: [{ text: 'The manual.' }] }, { role: 'model', parts: [{ text: 'Read.' }] }], systemInstruction: { parts: [{ text: 'Use it.' }] } };
 

@@ -5,6 +5,7 @@ import { geminiFileRoutes, resolveGeminiFiles, resolveGeminiReferences } from '.
 import { cachedContentRoutes } from '../../../lib/frontends/gemini/cached-contents.js';
 import { ResourceAnswer, type ResourceRoute, type StoredResponses } from '../../../lib/frontends/protocol.js';
 import { storedResponses } from '../../../lib/server/stored-responses.js';
+import { later } from '../../helpers/moved-clock.js';
 
 type Json = Record<string, any>;
 
@@ -23,15 +24,6 @@ async function uploaded(responses: StoredResponses, bytes: Buffer, type = 'image
   return ((answer as ResourceAnswer).body as Json).file;
 }
 
-async function later<T>(ms: number, body: () => Promise<T>): Promise<T> {
-  const real = Date.now;
-  Date.now = () => real() + ms;
-  try {
-    return await body();
-  } finally {
-    Date.now = real;
-  }
-}
 
 describe('gemini files', () => {
   beforeEach(() => {
