@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from '../helpers/config.js';
 import { lastUserText, until } from '../helpers/batches.js';
+import { emulatedEmbedding } from '../helpers/emulators/script.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
@@ -132,6 +133,24 @@ auth:
     const file = await ai.batches.create({ model: 'oc:gpt-4o', src: 'files/abc' }).then(() => undefined, (e: unknown) => e);
     expect((file as ApiError).status).to.equal(404);
     expect((file as ApiError).message).to.contain("File not found: 'files/abc'");
+  });
+
+  it('runs a batch of embeddings (batches.createEmbeddings) on an OpenAI backend: the vectors inline, in order, as the SDK reads them', async () => {
+    const ai = client();
+    const created = await ai.batches.createEmbeddings({
+      model: 'oc:text-embedding-3-small',
+      src: { inlinedRequests: { contents: ['alpha', 'beta gamma'], config: { outputDimensionality: 3 } } },
+      config: { displayName: 'vectors' },
+    });
+    expect(created.name).to.match(/^batches\//);
+    const job = await ended(ai, created.name!);
+    expect(job.state).to.equal('JOB_STATE_SUCCEEDED');
+    const vectors = job.dest?.inlinedEmbedContentResponses?.map((r) => r.response?.embedding?.values);
+    expect(vectors).to.deep.equal(['alpha', 'beta gamma'].map((t) => emulatedEmbedding(t, 3)));
+    expect(chat.requests.map((r) => [r.path, r.body.dimensions])).to.deep.equal([['/v1/embeddings', 3], ['/v1/embeddings', 3]]);
+    const raw = await fetch(`${lip.url}/v1beta/${created.name!}`, { headers: { 'x-goog-api-key': ALICE } }).then((r) => r.json()) as Record<string, any>;
+    expect(raw.metadata['@type']).to.equal('type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatch');
+    expect(raw.response['@type']).to.equal('type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatchOutput');
   });
 
   it('runs the requests of an uploaded input file: done with a responses file of keyed lines, downloaded through the SDK', async () => {

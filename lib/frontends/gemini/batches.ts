@@ -8,6 +8,8 @@ type Json = Record<string, unknown>;
 
 const BATCH_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch';
 const OUTPUT_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput';
+const EMBED_BATCH_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatch';
+const EMBED_OUTPUT_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatchOutput';
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1_000;
 const MAX_DISPLAY_NAME = 128;
@@ -38,7 +40,13 @@ export const geminiBatchRoutes: BatchRoutes = {
   resultsFile: { path: '/v1beta/files/batch-{id}:download', contentType: 'application/jsonl' },
   inputFiles: geminiBatchInput,
 
-  createMatch: (pathname) => modelOfPath(pathname, 'batchGenerateContent'),
+  // A batch of generateContent requests, or (`asyncBatchEmbedContent`, the SDK's `batches.createEmbeddings`) of embedContent requests.
+  createMatch: (pathname) => {
+    const generate = modelOfPath(pathname, 'batchGenerateContent');
+    if (generate !== undefined) return generate;
+    const embed = modelOfPath(pathname, 'asyncBatchEmbedContent');
+    return embed === undefined ? undefined : { ...embed, embed: 'true' };
+  },
 
   async prepare(body: unknown, maxRequests: number, files, params = {}): Promise<PreparedBatch> {
     const model = params.model!;
@@ -51,15 +59,16 @@ export const geminiBatchRoutes: BatchRoutes = {
     if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > MAX_DISPLAY_NAME)) {
       throw invalid(`batch.displayName: must be a string of at most ${MAX_DISPLAY_NAME} characters`, 'batch.displayName');
     }
+    const embed = params.embed === 'true';
     let path: string;
     try {
-      path = `/v1beta/models/${encodeURIComponent(model)}:generateContent`;
+      path = `/v1beta/models/${encodeURIComponent(model)}:${embed ? 'embedContent' : 'generateContent'}`;
     } catch {
       throw invalid('model: not a model name (it is not valid Unicode)', 'model');
     }
     return {
       requests, endpoint: path,
-      fields: { model, ...(displayName !== undefined ? { displayName } : {}), ...(fileName !== undefined ? { source: 'file' } : {}) },
+      fields: { model, ...(displayName !== undefined ? { displayName } : {}), ...(fileName !== undefined ? { source: 'file' } : {}), ...(embed ? { kind: 'embed' } : {}) },
     };
   },
 
@@ -72,7 +81,7 @@ export const geminiBatchRoutes: BatchRoutes = {
     return {
       name,
       metadata: {
-        '@type': BATCH_TYPE,
+        '@type': batch.fields.kind === 'embed' ? EMBED_BATCH_TYPE : BATCH_TYPE,
         model: `models/${String(batch.fields.model)}`,
         ...(batch.fields.displayName !== undefined ? { displayName: batch.fields.displayName } : {}),
         name,
@@ -89,7 +98,7 @@ export const geminiBatchRoutes: BatchRoutes = {
         ...(output !== undefined ? { output } : {}),
       },
       ...(ended ? { done: true } : {}),
-      ...(output !== undefined ? { response: { '@type': OUTPUT_TYPE, ...output } } : {}),
+      ...(output !== undefined ? { response: { '@type': batch.fields.kind === 'embed' ? EMBED_OUTPUT_TYPE : OUTPUT_TYPE, ...output } } : {}),
     };
   },
 

@@ -19,6 +19,18 @@ describe('frontends/gemini/batches', () => {
     expect(routes.createMatch!('/v1beta/models/gemini-2.5-flash:batchGenerateContent')).to.deep.equal({ model: 'gemini-2.5-flash' });
     expect(routes.createMatch!('/v1/models/oc%3Agpt-4o:batchGenerateContent')).to.deep.equal({ model: 'oc:gpt-4o' });
     expect(routes.createMatch!('/v1beta/models/m:generateContent')).to.equal(undefined);
+    expect(routes.createMatch!('/v1beta/models/text-embedding-004:asyncBatchEmbedContent')).to.deep.equal({ model: 'text-embedding-004', embed: 'true' });
+    expect(routes.createMatch!('/v1beta/models/m:batchEmbedContents')).to.equal(undefined);
+  });
+
+  it('a batch of embeddings runs each request by :embedContent and is an EmbedContentBatch', async () => {
+    const prepared = await routes.prepare({ batch: { inputConfig: { requests: { requests: [{ request: { model: 'models/x', content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 } }] } } } }, 10, undefined, { model: 'oc:e', embed: 'true' });
+    expect(prepared).to.deep.equal({
+      requests: [{ customId: 'null', body: { content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 } }],
+      endpoint: '/v1beta/models/oc%3Ae:embedContent', fields: { model: 'oc:e', kind: 'embed' },
+    });
+    const object = routes.object(view({ fields: prepared.fields! }), '') as Json;
+    expect(object.metadata['@type']).to.equal('type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatch');
   });
 
   it('reads inlined requests (camelCase or snake_case), their metadata kept as the custom id, their own model dropped; run by :generateContent', async () => {
