@@ -28,7 +28,13 @@ export const resolveChatFiles: ResolveReferences = (body, responses) => {
  * `file_id`): a file the caller uploaded to lip is put inline (`file_data`, or `image_url` for an
  * image); an id lip holds no file of is left as it is.
  */
-export const resolveResponsesFiles: ResolveReferences = (body, responses) => {
+export const resolveResponsesFiles: ResolveReferences = (body, responses, params) => {
+  const parts = resolveResponsesParts(body, responses, params);
+  if (parts === undefined) return resolveScreenshots(body, responses);
+  return parts.then((b) => resolveScreenshots(b, responses) ?? b);
+};
+
+const resolveResponsesParts: ResolveReferences = (body, responses) => {
   const input = (body as Json | null)?.input;
   if (responses.file === undefined || !Array.isArray(input)) return undefined;
   return inlineFiles(body as Json, 'input', input, responses, (part) => {
@@ -39,6 +45,48 @@ export const resolveResponsesFiles: ResolveReferences = (body, responses) => {
     ? { type: 'input_image', image_url: dataUrl(f), detail: typeof part.detail === 'string' ? part.detail : 'auto' }
     : { type: 'input_file', file_data: dataUrl(f), filename: typeof part.filename === 'string' ? part.filename : f.filename }));
 };
+
+/**
+ * A computer call's screenshot given by id (`computer_call_output` with `output.file_id`): an
+ * image the caller uploaded to lip becomes its `image_url` (a data URL); an id lip holds no image
+ * of is left as it is (and refused when decoded).
+ */
+const resolveScreenshots: ResolveReferences = (body, responses) => {
+  const input = (body as Json | null)?.input;
+  if (responses.file === undefined || !Array.isArray(input)) return undefined;
+  let ids: Set<string> | undefined;
+  for (const item of input) {
+    const id = screenshotId(item);
+    if (id !== undefined && (ids?.size ?? 0) < MAX_FILES_PER_REQUEST) (ids ??= new Set()).add(id);
+  }
+  if (ids === undefined) return undefined;
+  const named = ids;
+  return (async () => {
+    const found = new Map<string, StoredFile>();
+    await Promise.all([...named].map(async (id) => {
+      const file = await responses.file!(id);
+      if (file !== undefined && file.mediaType.startsWith('image/')) found.set(id, file);
+    }));
+    if (found.size === 0) return body;
+    return {
+      ...(body as Json),
+      input: input.map((item: unknown) => {
+        const id = screenshotId(item);
+        const file = id === undefined ? undefined : found.get(id);
+        if (file === undefined) return item;
+        const { file_id: _id, ...output } = (item as Json).output as Json;
+        return { ...(item as Json), output: { ...output, image_url: dataUrl(file) } };
+      }),
+    };
+  })();
+};
+
+function screenshotId(item: unknown): string | undefined {
+  if (item === null || typeof item !== 'object' || (item as Json).type !== 'computer_call_output') return undefined;
+  const output = (item as Json).output as Json | null | undefined;
+  if (output === null || typeof output !== 'object' || typeof output.file_id !== 'string') return undefined;
+  return output.image_url === undefined || output.image_url === null ? output.file_id : undefined;
+}
 
 /** Runs `first`, then `second` on what it made (each may leave the body as it is). */
 export function bothResolved(first: ResolveReferences, second: ResolveReferences): ResolveReferences {

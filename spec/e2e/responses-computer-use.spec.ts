@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { toFile } from 'openai';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseInputItem, Tool } from 'openai/resources/responses/responses';
 import { askClientToolItems, useUpstreams } from '../helpers/upstreams.js';
 
@@ -114,6 +115,19 @@ describe('e2e: OpenAI computer use for Responses clients', function () {
       expect(parts[at + 1]).to.deep.equal({ inlineData: { mimeType: 'image/png', data: PNG } });
     });
   }
+
+  it("a screenshot uploaded to lip's Files API and named by file_id reaches the Anthropic upstream as the tool result's image", async () => {
+    const an = emulators.an!;
+    const client = up.openai();
+    const file = await client.files.create({ file: await toFile(Buffer.from(PNG, 'base64'), 'shot.png', { type: 'image/png' }), purpose: 'vision' });
+    an.enqueue({ toolCalls: [{ id: 'toolu_f1', name: 'computer', args: '{"type":"screenshot"}' }], finish: 'tool_calls' });
+    const first = await client.responses.create(turn('an:claude-sonnet-4-6', [PREVIEW]));
+    an.enqueue({ text: 'Seen.' });
+    const byId = { type: 'computer_call_output', call_id: 'toolu_f1', output: { type: 'computer_screenshot', file_id: file.id } } as ResponseInputItem;
+    await client.responses.create(turn('an:claude-sonnet-4-6', [PREVIEW], [callItem(first), byId]));
+    const result = ((an.requests[1]!.body.messages as Json[]).at(-1)!.content as Json[])[0]!;
+    expect(result).to.deep.include({ type: 'tool_result', tool_use_id: 'toolu_f1', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] });
+  });
 
   it('a stored response keeps its computer_call with the safety checks: retrieved again, and sent upstream when continued with previous_response_id', async () => {
     const or = emulators.or!;

@@ -94,4 +94,14 @@ describe('frontends/file-references', () => {
     expect(await bothResolved(tag('a'), skip)({}, holding())).to.deep.equal({ seen: ['a'] });
     expect(bothResolved(skip, skip)({}, holding())).to.equal(undefined);
   });
+  it("puts a computer call's screenshot named by file_id inline as its image_url; a file that is no image, an unknown id and a given image_url stay", async () => {
+    const asked: string[] = [];
+    const screenshot = (output: Json) => ({ type: 'computer_call_output', call_id: 'c1', output: { type: 'computer_screenshot', ...output } });
+    const body = { input: [screenshot({ file_id: 'file-png' }), screenshot({ file_id: 'file-pdf' }), screenshot({ file_id: 'file-other' }), screenshot({ file_id: 'file-png', image_url: 'https://x/y.png' })] };
+    const resolved = await resolveResponsesFiles(body, holding(asked))! as Json;
+    expect(resolved.input[0].output).to.deep.equal({ type: 'computer_screenshot', image_url: `data:image/png;base64,${PNG.data}` });
+    expect(resolved.input.slice(1)).to.deep.equal(body.input.slice(1));
+    expect(asked.sort()).to.deep.equal(['file-other', 'file-pdf', 'file-png']);
+    expect(resolveResponsesFiles({ input: [screenshot({ image_url: 'data:image/png;base64,AA==' })] }, holding())).to.equal(undefined);
+  });
 });
