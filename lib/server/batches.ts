@@ -3,6 +3,7 @@ import { collectEvents, collect, validateCall, type CollectedResponse } from '..
 import type { ApiKeyConfig } from '../config/types.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
+import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
 import { embedBody } from './handle-embeddings.js';
@@ -124,6 +125,11 @@ export interface BatchOptions {
   readonly report?: (r: BatchRequestReport) => void;
   /** The generation route of an endpoint path (`/v1/messages`) among the protocols served; undefined when none serves it. */
   readonly endpoints?: (path: string) => BatchEndpoint | undefined;
+  /**
+   * A SERVER span for each request of a batch (tracing on): started from the create's headers, so
+   * that a `traceparent` there makes the batch's requests part of the client's trace.
+   */
+  readonly trace?: (headers: Readonly<Record<string, string | string[] | undefined>>) => RequestTrace | undefined;
   /** For tests: the clock, and MAX_BATCHES. */
   readonly now?: () => number;
   readonly maxBatches?: number;
@@ -226,6 +232,7 @@ export class Batches {
   private readonly maxBatches: number;
   private readonly endpoints: (path: string) => BatchEndpoint | undefined;
   private readonly report: ((r: BatchRequestReport) => void) | undefined;
+  private readonly trace: BatchOptions['trace'];
   /** Requests of batches that ended here, by outcome (the metrics' counter). */
   readonly outcomes = new Map<BatchOutcome['type'], number>();
 
@@ -234,6 +241,7 @@ export class Batches {
     this.maxBatches = options.maxBatches ?? MAX_BATCHES;
     this.endpoints = options.endpoints ?? (() => undefined);
     this.report = options.report;
+    this.trace = options.trace;
   }
 
   /** Batches running on this instance. */
@@ -514,8 +522,17 @@ export class Batches {
     const requestId = `${run.record.id}/${run.customIds[index]!}`;
     const meta: ExecutionMeta = {};
     const started = performance.now();
-    const outcome = await this.execute(run, requestId, index, body, meta).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
+    const trace = this.trace?.(run.call.headers);
+    trace?.setName(`POST ${run.path}`);
+    const outcome = await this.execute(run, requestId, index, body, meta, trace).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
     this.count(run, outcome.type);
+    if (trace !== undefined) {
+      trace.setAttributes({
+        'lip.request_id': requestId, 'lip.batch_id': run.record.id, 'lip.frontend': run.endpoint.frontend.id, 'gen_ai.request.model': modelOf(body),
+        'lip.served': meta.candidateKey, 'lip.attempts': meta.attempts, 'lip.principal': run.call.principal, 'lip.batch_outcome': outcome.type,
+      });
+      trace.end(outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499, outcome.type === 'errored' ? outcome.code : undefined);
+    }
     // A request that ran (not one a cancel ended before it started) is reported.
     if (this.report !== undefined && (outcome.type === 'succeeded' || outcome.type === 'errored' || meta.attempts !== undefined)) {
       try {
@@ -568,7 +585,7 @@ export class Batches {
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta): Promise<BatchOutcome> {
+  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
     if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta);
     const { call } = run;
@@ -612,7 +629,7 @@ export class Batches {
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
           requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
-          frontendId: frontend.id, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
+          frontendId: frontend.id, trace, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
         }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
         // A cancel of the batch ends it: unsubscribing aborts its upstream request.
         run.running.set(index, () => {

@@ -176,7 +176,9 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
-    this.batches = new Batches(() => this.runtime, this.budgets, { endpoints: (path) => this.table.batchEndpoint(path), report: (r) => this.logBatchRequest(r) });
+    this.batches = new Batches(() => this.runtime, this.budgets, {
+      endpoints: (path) => this.table.batchEndpoint(path), report: (r) => this.logBatchRequest(r), trace: (headers) => this.tracing?.startRequest('POST', headers),
+    });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
     // A persistent store knows what the keys spent before this start.

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { createTracing } from '../../lib/observability/tracing.js';
 import type { ServerResponse } from 'node:http';
 import type { ApiKeyConfig } from '../../lib/config/types.js';
 import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
@@ -140,6 +142,28 @@ describe('server/batches', function () {
     // r3 never started: nothing to report.
     await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'ended');
     expect(reports).to.have.length(3);
+  });
+
+  it('traces each request that runs as a SERVER span under the create\'s traceparent, its attempts under it', async () => {
+    chat.handler = (r) => (textOf(r.body) === 'r1' ? { status: 400, error: { message: 'no' } } : { text: 'ok' });
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing({ enabled: true, service_name: 'lip-test', exporter: 'otlp', sample_ratio: 1 }, { exporter, simple: true })!;
+    try {
+      const batches = make({ trace: (headers) => tracing.startRequest('POST', headers) });
+      const made = await batches.create({ ...call(), body: { requests: requests(2) }, key: undefined, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }) as Json;
+      await until(() => exporter.getFinishedSpans().filter((sp) => sp.kind === 1).length === 2, 'two request spans');
+      const servers = exporter.getFinishedSpans().filter((sp) => sp.kind === 1).sort((a, b) => String(a.attributes['lip.request_id']).localeCompare(String(b.attributes['lip.request_id'])));
+      expect(servers.map((sp) => [sp.name, sp.spanContext().traceId, sp.parentSpanContext?.spanId])).to.deep.equal([
+        ['POST /v1/messages', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'],
+        ['POST /v1/messages', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'],
+      ]);
+      expect(servers[0]!.attributes).to.deep.include({ 'lip.request_id': `${made.id}/r0`, 'lip.batch_id': made.id, 'lip.frontend': 'anthropic', 'lip.served': 'oc:gpt-4o', 'lip.batch_outcome': 'succeeded', 'http.response.status_code': 200 });
+      expect(servers[1]!.attributes).to.deep.include({ 'lip.batch_outcome': 'errored', 'http.response.status_code': 400 });
+      const attempts = exporter.getFinishedSpans().filter((sp) => sp.kind === 2);
+      expect(attempts.map((sp) => sp.parentSpanContext?.spanId).sort()).to.deep.equal(servers.map((sp) => sp.spanContext().spanId).sort());
+    } finally {
+      await tracing.shutdown();
+    }
   });
 
   it('runs at most server.batch_concurrency requests at once, taking the batches in turn', async () => {
