@@ -75,6 +75,9 @@ auth:
     expect(lifetime).to.equal(48 * 3_600_000);
     expect(await client().files.get({ name: png.name! })).to.deep.include({ name: png.name, sizeBytes: png.sizeBytes, sha256Hash: png.sha256Hash, uri: png.uri });
     expect(pdf).to.include({ mimeType: 'application/pdf', sizeBytes: String(PDF.length), sha256Hash: sha256(PDF) });
+    const download = await fetch(`${lip.url}/v1beta/${png.name}:download?alt=media`, { headers: { 'x-goog-api-key': ALICE } });
+    expect(download.status).to.equal(400);
+    expect(((await download.json()) as Json).error.message).to.contain('only generated files can be downloaded');
   });
 
   it('a request naming files by URI reaches an OpenAI Chat backend and an Anthropic backend with their bytes', async () => {

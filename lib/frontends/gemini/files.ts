@@ -82,7 +82,7 @@ interface IndexEntry {
 export const geminiFileRoutes: readonly ResourceRoute[] = [
   { method: 'POST', path: '/upload/v1beta/files', upload: true, handle: upload },
   { method: 'GET', path: '/v1beta/files', handle: list },
-  { method: 'GET', path: '/v1beta/files/{id}', handle: async (r) => fileObject(await read(r.responses, `files/${r.params.id!}`, 'name'), r.origin) },
+  { method: 'GET', path: '/v1beta/files/{id}', handle: get },
   { method: 'DELETE', path: '/v1beta/files/{id}', handle: remove },
 ];
 
@@ -305,6 +305,16 @@ async function keep(r: ResourceRequest, meta: UploadSession['file'], bytes: Buff
     saveIndex(responses, [{ name: file.name, expires: file.expireTime }, ...live]);
   });
   return file;
+}
+
+async function get(r: ResourceRequest): Promise<Json> {
+  const id = r.params.id!;
+  // `files/{id}:download` (the SDK's files.download) of an uploaded file: as at Google, only generated files download.
+  if (id.endsWith(':download')) {
+    const file = await read(r.responses, `files/${id.slice(0, -':download'.length)}`, 'name');
+    throw badField('name', `${file.name} was uploaded; only generated files can be downloaded (a batch's responses file, files/batch-...)`);
+  }
+  return fileObject(await read(r.responses, `files/${id}`, 'name'), r.origin);
 }
 
 async function list({ query, responses, origin }: ResourceRequest): Promise<Json> {
