@@ -191,6 +191,11 @@ export class Executor {
     return this.plan(call, ctx);
   }
 
+  /** The cost of `usage` on `backend`'s `model` by the `pricing:` table (an embeddings call's input tokens); undefined when nothing prices it. */
+  cost(backend: string, model: string, usage: Usage): number | undefined {
+    return this.pricing?.cost(backend, model, usage);
+  }
+
   /**
    * The candidates a request for `model` (or its `X-LIP-Route` header) may go to, resolved and
    * checked as for a generation (aliases, default route; an unknown backend, or model under

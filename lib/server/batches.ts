@@ -564,6 +564,11 @@ export class Batches {
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
   private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta): Promise<BatchOutcome> {
     if (run.stopped !== undefined) return { type: run.stopped };
+    try {
+      this.budgets.check(run.call.key);
+    } catch (err) {
+      return errored(run.endpoint.frontend, toLipError(err), requestId);
+    }
     const gone = new AbortController();
     // A cancel of the batch ends it: the abort ends its upstream request.
     run.running.set(index, () => gone.abort());
@@ -575,6 +580,8 @@ export class Batches {
       });
       run.record.usage.input += answered.usage.inputTokens;
       meta.usage = { inputTokens: answered.usage.inputTokens };
+      if (answered.cost !== undefined) meta.cost = answered.cost;
+      this.budgets.charge(run.call.key, answered.cost, answered.usage.inputTokens);
       return { type: 'succeeded', body: answered.answer, requestId };
     } catch (err) {
       if (gone.signal.aborted) return { type: run.stopped ?? 'canceled' };

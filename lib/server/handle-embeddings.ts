@@ -8,7 +8,7 @@ import { outcomeOf } from '../circuit/index.js';
 import { isRetryable } from '../routing/operators/retryable.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
-import type { RequestState } from './request-state.js';
+import { budgetHeaders, type RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
 import { sendError, sendJson } from './send.js';
 
@@ -41,7 +41,9 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const header = req.headers['x-lip-route'];
     const answered = await embedBody(body, { route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined, decoded: () => state.decode?.release() });
-    sendJson(res, 200, answered.answer, { 'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream' });
+    // What it spent: charged to a key's budget and written in the access line when the request ends.
+    state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
+    sendJson(res, 200, answered.answer, { 'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream', ...budgetHeaders(state.budgetLeft) });
   } catch (err) {
     const lip = toLipError(err);
     state.errorCode = lip.code;
@@ -73,7 +75,7 @@ export interface EmbedCall {
  * served and the input tokens (the upstream's count, else lip's estimate).
  * @throws LipError as the endpoint answers it (LIP_ERR_EMBEDDINGS_TIMEOUT past the timeout)
  */
-export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: unknown; key: string; usage: TokenCount }> {
+export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: unknown; key: string; usage: TokenCount; cost: number | undefined }> {
   const { runtime } = c;
   const deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
   try {
@@ -85,7 +87,9 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
     const usage: TokenCount = served.result.inputTokens !== undefined
       ? { inputTokens: served.result.inputTokens, estimated: false }
       : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
-    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage }), key: served.key, usage };
+    // Priced by the pricing table's input price of the candidate that served (a budget's max_cost counts it).
+    const cost = runtime.executor.cost(served.backend, served.model, { inputTokens: usage.inputTokens });
+    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage }), key: served.key, usage, cost };
   } catch (err) {
     if (deadline.aborted && !c.signal.aborted) {
       throw new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${c.state.backend ? ` (last tried: ${c.state.backend})` : ''}`);
@@ -106,7 +110,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string; backend: string; model: string }> {
   const candidates = runtime.executor.candidates(request.model, header);
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
@@ -137,7 +141,7 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       const result = await backend.embed(request, candidate.model, signal, client);
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
-      return { result, key: candidate.key };
+      return { result, key: candidate.key, backend: candidate.backend, model: candidate.model };
     } catch (err) {
       const lip = toLipError(err);
       if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {

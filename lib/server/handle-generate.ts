@@ -7,7 +7,7 @@ import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
-import type { RequestState } from './request-state.js';
+import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
 import { continuedConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
@@ -271,13 +271,7 @@ function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, me
     out['x-lip-backend'] = headerValue(meta.candidateKey);
   }
   // A key with a budget: what was left of it when this request was admitted.
-  const left = state.budgetLeft;
-  if (left !== undefined) {
-    if (left.cost !== undefined) out['x-lip-budget-remaining-cost'] = String(left.cost);
-    if (left.tokens !== undefined) out['x-lip-budget-remaining-tokens'] = String(left.tokens);
-    out['x-lip-budget-renews-at'] = new Date(left.renewsAt).toISOString();
-  }
-  return out;
+  return state.budgetLeft === undefined ? out : { ...out, ...budgetHeaders(state.budgetLeft) };
 }
 
 interface BackgroundRequest {

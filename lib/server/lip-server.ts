@@ -513,8 +513,21 @@ export class LipServer {
           req.resume();
           return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }
-        const principal = this.admitted(req, res, url, state, frontend);
-        if (principal === undefined) return void req.resume();
+        const caller = this.admittedCaller(req, res, url, state, frontend);
+        if (caller === undefined) return void req.resume();
+        const principal = caller.principal;
+        // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
+        if (match.kind === 'embeddings' && caller.key?.budget !== undefined) {
+          try {
+            state.budgetLeft = this.budgets.check(caller.key);
+            state.budgetKey = caller.key;
+          } catch (err) {
+            req.resume();
+            const lip = toLipError(err);
+            state.errorCode = lip.code;
+            return sendError(res, frontend, lip, NO_RETRY);
+          }
+        }
         const ticket = this.enterDecode(req, res, state, frontend);
         if (ticket === undefined) return;
         try {
@@ -831,7 +844,11 @@ export class LipServer {
     const usage = meta?.usage;
     const served = meta?.backendId;
     const ttftMs = meta?.firstOutputAt === undefined ? undefined : meta.firstOutputAt - state.startedAt;
-    if (state.budgetKey !== undefined && meta !== undefined) this.budgets.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+    const embedded = state.embedded;
+    if (state.budgetKey !== undefined) {
+      if (meta !== undefined) this.budgets.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+      else if (embedded !== undefined) this.budgets.charge(state.budgetKey, embedded.cost, embedded.inputTokens);
+    }
     if (this.metrics && traffic) {
       const backend = served === undefined ? undefined : this.runtime.backends.get(served);
       this.metrics.request({
@@ -869,12 +886,12 @@ export class LipServer {
         backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
         attempts: g ? meta?.attempts ?? 0 : undefined,
         ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
-        input_tokens: g ? usage?.inputTokens : undefined,
+        input_tokens: g ? usage?.inputTokens : embedded?.inputTokens,
         output_tokens: g ? usage?.outputTokens : undefined,
         cache_read_tokens: g ? usage?.cacheReadTokens : undefined,
         cache_write_tokens: g ? usage?.cacheWriteTokens : undefined,
         reasoning_tokens: g ? usage?.reasoningTokens : undefined,
-        cost: g ? meta?.cost : undefined,
+        cost: g ? meta?.cost : embedded?.cost,
         trace_id: state.trace?.traceId,
         error: state.errorCode || undefined,
         aborted: aborted || undefined,

@@ -26,6 +26,8 @@ export interface RequestState {
   system?: boolean;
   /** The request's SERVER span (tracing on). */
   trace?: RequestTrace;
+  /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
+  embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */
   generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
   /** This request's decode admission, held while its body is read and decoded. */
@@ -63,4 +65,14 @@ export function pickRequestId(incoming: string | string[] | undefined, make: () 
 /** A sane incoming `X-Trace-ID` (the Go original's correlation header), echoed as it came; undefined otherwise. */
 export function pickTraceId(incoming: string | string[] | undefined): string | undefined {
   return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : undefined;
+}
+
+/** What was left of a key's budget when its request was admitted, as the answer's `X-LIP-Budget-*` headers (none for a key without a budget). */
+export function budgetHeaders(left: BudgetLeft | undefined): Record<string, string> {
+  if (left === undefined) return {};
+  const out: Record<string, string> = {};
+  if (left.cost !== undefined) out['x-lip-budget-remaining-cost'] = String(left.cost);
+  if (left.tokens !== undefined) out['x-lip-budget-remaining-tokens'] = String(left.tokens);
+  out['x-lip-budget-renews-at'] = new Date(left.renewsAt).toISOString();
+  return out;
 }

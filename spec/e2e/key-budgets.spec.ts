@@ -13,6 +13,7 @@ const SPENDER = 'spender-key-0123456789';
 const TOKENS = 'tokens-key-01234567890';
 const OTHER = 'other-key-0123456789ab';
 const FREE = 'free-key-0123456789abc';
+const EMBEDDER = 'embedder-key-0123456789';
 
 /** A request body lip answers through the chat emulator. */
 const ask = (model = 'oc:gpt-4o') => ({ model, messages: [{ role: 'user' as const, content: 'Hi' }] });
@@ -38,6 +39,7 @@ describe('e2e: per-key budgets', function () {
     - { id: tokens, key: "${TOKENS}", budget: { max_tokens: 150, period: month } }
     - { id: other, key: "${OTHER}", budget: { max_cost: 3, period: day } }
     - { id: free, key: "${FREE}" }
+    - { id: embedder, key: "${EMBEDDER}", budget: { max_cost: 2, period: day } }
 pricing:
   - { backend: oc, input: 1000, output: 1000 }
   - { backend: an, input: 1000, output: 1000 }
@@ -119,6 +121,26 @@ diagnostics: { enabled: true }`);
     expect(claude.requests).to.have.length(2);
   });
 
+  it('embeddings spend from a key\'s budget (their input tokens at the input price), and are refused once it is spent', async () => {
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: EMBEDDER, maxRetries: 0 });
+    // 1,000 input tokens at 1,000 per million: 1 a request.
+    chat.enqueue({ usage: { input: 1_000, output: 0 } }, { usage: { input: 1_000, output: 0 } });
+    const first = await openai.embeddings.create({ model: 'oc:text-embedding-3-small', input: 'alpha' }).withResponse();
+    expect(first.response.headers.get('x-lip-budget-remaining-cost')).to.equal('2');
+    const second = await openai.embeddings.create({ model: 'oc:text-embedding-3-small', input: ['beta', 'gamma'] }).withResponse();
+    expect(second.response.headers.get('x-lip-budget-remaining-cost')).to.equal('1');
+    const err = await openai.embeddings.create({ model: 'oc:text-embedding-3-small', input: 'delta' }).then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(err!.status).to.equal(429);
+    expect(err!.headers?.get('x-should-retry')).to.equal('false');
+    expect(err!.message).to.contain('API key "embedder" has spent 2 of its 2 cost for this day');
+    expect(chat.requests.filter((r) => r.path === '/v1/embeddings')).to.have.length(2);
+    // A generation of the same key is refused too: one budget.
+    const chatErr = await openai.chat.completions.create(ask()).then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(chatErr!.status).to.equal(429);
+    const budgets = JSON.parse((await httpRequest(`${lip.url}/admin/budgets`, { method: 'GET', headers: { authorization: `Bearer ${EMBEDDER}` } })).body) as { budgets: Record<string, unknown>[] };
+    expect(budgets.budgets.find((b) => b.key_id === 'embedder')).to.deep.include({ spent_cost: 2, spent_tokens: 2_000, exceeded: true });
+  });
+
   it('GET /admin/usage?group_by=key sums each key\'s spending', async () => {
     await lip.server.runtimeNow.continuity.flush();
     const res = await httpRequest(`${lip.url}/admin/usage?group_by=key`, { method: 'GET', headers: { authorization: `Bearer ${FREE}` } });
@@ -133,7 +155,7 @@ diagnostics: { enabled: true }`);
     const res = await httpRequest(`${lip.url}/admin/budgets`, { method: 'GET', headers: { authorization: `Bearer ${FREE}` } });
     expect(res.status).to.equal(200);
     const rows = (JSON.parse(res.body) as { budgets: Record<string, unknown>[] }).budgets;
-    expect(rows.map((r) => r.key_id)).to.deep.equal(['spender', 'tokens', 'other']);
+    expect(rows.map((r) => r.key_id)).to.deep.equal(['spender', 'tokens', 'other', 'embedder']);
     const day = new Date();
     day.setUTCHours(0, 0, 0, 0);
     expect(rows[0]).to.deep.equal({

@@ -565,6 +565,33 @@ describe('server/batches', function () {
       expect(chat.requests.filter((r) => r.route === 'embeddings').map((r) => r.body.input)).to.deep.equal([['a', 'b']]);
     });
 
+    it('charges each embeddings request of a batch to the caller\'s budget, and errors the rest once it is spent', async () => {
+      start('batch_concurrency: 1');
+      chat.handler = () => ({ usage: { input: 6, output: 0 } });
+      const key = { id: 'k1', key: 'x'.repeat(20), budget: { max_tokens: 12, period: 'day' } } as unknown as ApiKeyConfig;
+      let spent = 0;
+      const budgets: BatchBudgets = {
+        check: () => {
+          if (spent >= 12) throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 'spent', { retryAfter: 60 });
+          return undefined;
+        },
+        charge: (k, _cost, tokens) => {
+          if (k === key) spent += tokens;
+        },
+      };
+      const batches = make({}, budgets);
+      const file = await uploaded([1, 2, 3].map((i) => lineOf(`e${i}`, '/v1/embeddings', { model: 'oc:text-embedding-3-small', input: `t${i}` })).join('\n'));
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/embeddings', completion_window: '24h' }, key, headers: {} }) as Json;
+      await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'completed', 'completed');
+      const done = await batches.retrieve(openai(), made.id) as Json;
+      expect(done.request_counts).to.deep.equal({ total: 3, completed: 2, failed: 1 });
+      expect(spent).to.equal(12);
+      const [error] = await fileLines(batches, done.error_file_id);
+      expect(error).to.deep.include({ custom_id: 'e3' });
+      expect(error!.response.status_code).to.equal(429);
+      expect(chat.requests.filter((r) => r.route === 'embeddings')).to.have.length(2);
+    });
+
     it('stores a Responses answer (store, the default) so that a later request, in a batch or not, continues it', async () => {
       chat.handler = (r) => ({ text: `seen ${r.body.messages.length}` });
       const batches = make();
