@@ -187,6 +187,10 @@ auth:
     expect(JSON.parse(noType.body).error.message).to.contain('file.mimeType');
     const badName = await start({ 'x-goog-upload-header-content-type': 'text/plain' }, JSON.stringify({ file: { name: 'files/Not_Valid' } }));
     expect(JSON.parse(badName.body).error.message).to.contain('file.name: must be files/');
+    // Another method on the upload path is a 405 in Google's envelope.
+    const put = await httpRequest(`${lip.url}/upload/v1beta/files`, { method: 'PUT', headers: { 'x-goog-api-key': ALICE }, body: 'x' });
+    expect(put.status).to.equal(405);
+    expect(JSON.parse(put.body).error).to.include({ code: 405, status: 'UNIMPLEMENTED' });
     const multipart = await post('/upload/v1beta/files', { 'x-goog-upload-protocol': 'multipart' }, 'x');
     expect(JSON.parse(multipart.body).error.message).to.contain('X-Goog-Upload-Protocol');
     const unknown = await post('/upload/v1beta/files?upload_id=abcdefabcdefabcdefabcdefabcdef12', { 'x-goog-upload-command': 'upload, finalize' }, 'xyz');

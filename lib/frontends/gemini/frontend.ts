@@ -32,5 +32,5 @@ export const geminiFrontend: Frontend = {
   resourceRoutes: [...cachedContentRoutes, ...geminiFileRoutes],
   batchRoutes: geminiBatchRoutes,
   queryKey: 'key',
-  claimsPath: (pathname) => (/^\/v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
+  claimsPath: (pathname) => (/^\/(upload\/)?v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };
