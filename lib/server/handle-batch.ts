@@ -142,7 +142,7 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
 async function formOf(req: IncomingMessage, raw: Buffer): Promise<FileUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(type)) {
-    throw new LipError('LIP_ERR_REQUEST_INVALID', `an upload is multipart/form-data with the fields file and purpose (got ${type === '' ? 'no content type' : type.split(';')[0]})`);
+    throw new LipError('LIP_ERR_REQUEST_INVALID', `an upload is multipart/form-data with a part named file (got ${type === '' ? 'no content type' : type.split(';')[0]})`);
   }
   let form: FormData;
   try {
