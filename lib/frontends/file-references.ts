@@ -62,11 +62,7 @@ const resolveScreenshots: ResolveReferences = (body, responses) => {
   if (ids === undefined) return undefined;
   const named = ids;
   return (async () => {
-    const found = new Map<string, StoredFile>();
-    await Promise.all([...named].map(async (id) => {
-      const file = await responses.file!(id);
-      if (file !== undefined && file.mediaType.startsWith('image/')) found.set(id, file);
-    }));
+    const found = await heldFiles(named, responses, (f) => f.mediaType.startsWith('image/'));
     if (found.size === 0) return body;
     return {
       ...(body as Json),
@@ -115,11 +111,7 @@ export function inlineFiles(body: Json, field: string, list: readonly unknown[],
   if (namedIds === undefined) return undefined;
   const ids = namedIds;
   return (async () => {
-    const found = new Map<string, StoredFile>();
-    await Promise.all([...ids].map(async (id) => {
-      const file = await responses.file!(id);
-      if (file !== undefined) found.set(id, file);
-    }));
+    const found = await heldFiles(ids, responses);
     if (found.size === 0) return body;
     const rewritten = list.map((item) => {
       const content = (item as Json | null)?.content;
@@ -136,6 +128,16 @@ export function inlineFiles(body: Json, field: string, list: readonly unknown[],
     });
     return { ...body, [field]: rewritten };
   })();
+}
+
+/** The files lip holds for the caller among `ids` (those `usable` takes), looked up at once. */
+async function heldFiles(ids: ReadonlySet<string>, responses: StoredResponses, usable: (f: StoredFile) => boolean = () => true): Promise<Map<string, StoredFile>> {
+  const found = new Map<string, StoredFile>();
+  await Promise.all([...ids].map(async (id) => {
+    const file = await responses.file!(id);
+    if (file !== undefined && usable(file)) found.set(id, file);
+  }));
+  return found;
 }
 
 function dataUrl(f: StoredFile): string {
