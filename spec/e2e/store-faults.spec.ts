@@ -134,13 +134,16 @@ describe('e2e: SQLite continuity faults while serving', function () {
 describe('e2e: a reload to an unusable continuity.sqlite_path', function () {
   this.timeout(60_000);
   let lip: (LipProcess & { url: string }) | undefined;
+  let dir: string | undefined;
   after(async () => {
     lip?.proc.kill('SIGTERM');
     await lip?.exited;
+    // Removed once lip has stopped: while it runs, its database may still write beside it.
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('fails cleanly and the running configuration keeps serving (no wedge under /proc)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lip-reload-'));
+    dir = mkdtempSync(join(tmpdir(), 'lip-reload-'));
     const config = join(dir, 'lip.yaml');
     const write = (sqlitePath: string) => writeFileSync(config, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s }
 continuity: { store: sqlite, sqlite_path: "${sqlitePath}" }
@@ -162,7 +165,6 @@ backends:
       expect([ready.status, ready.checks.continuity.store, ready.checks.continuity.ready]).to.deep.equal([200, 'sqlite', true]);
     }
     expect(running.stdout()).to.contain(`cannot open the continuity database /proc/lip-spec/x/lip.db`);
-    rmSync(dir, { recursive: true, force: true });
   });
 });
 
