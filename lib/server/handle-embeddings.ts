@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
-import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult } from '../canonical/index.js';
+import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult, type Usage } from '../canonical/index.js';
+import { providerName } from '../backends/gen-ai/registry.js';
+import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from '../core/attempt.js';
 import type { Runtime } from '../core/runtime.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
@@ -40,7 +42,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const header = req.headers['x-lip-route'];
-    const answered = await embedBody(body, { route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined, decoded: () => state.decode?.release() });
+    const answered = await embedBody(body, { route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined, decoded: () => state.decode?.release(), requestId: state.requestId });
     // What it spent: charged to a key's budget and written in the access line when the request ends.
     state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
     sendJson(res, 200, answered.answer, { 'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream', ...budgetHeaders(state.budgetLeft) });
@@ -67,6 +69,8 @@ export interface EmbedCall {
   readonly routeHeader: string | undefined;
   /** Told once the body is decoded. */
   readonly decoded?: () => void;
+  /** The request's id, on the attempt reports (`lip:attempt`: metrics, the `attempt failed` log lines). */
+  readonly requestId?: string;
 }
 
 /**
@@ -82,7 +86,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
     const decoded = c.route.decode(body, { params: c.params });
     c.decoded?.();
     const { request } = decoded;
-    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers);
+    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId ?? '');
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
     const usage: TokenCount = served.result.inputTokens !== undefined
       ? { inputTokens: served.result.inputTokens, estimated: false }
@@ -110,7 +114,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders): Promise<{ result: EmbeddingResult; key: string; backend: string; model: string }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string): Promise<{ result: EmbeddingResult; key: string; backend: string; model: string }> {
   const candidates = runtime.executor.candidates(request.model, header);
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
@@ -137,13 +141,19 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
     attempts++;
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
+    const report = reportedAttempt(requestId, candidate, providerName(backend.kind));
     try {
       const result = await backend.embed(request, candidate.model, signal, client);
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
+      const inputTokens = result.inputTokens;
+      report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : runtime.executor.cost(candidate.backend, candidate.model, { inputTokens }));
       return { result, key: candidate.key, backend: candidate.backend, model: candidate.model };
     } catch (err) {
       const lip = toLipError(err);
+      // Cancelled: the client went away (or a batch was cancelled), or routing.embeddings_timeout passed.
+      const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+      report?.(signal.aborted ? 'cancelled' : 'failure', lip, undefined, undefined, timedOut ? 'embeddings_timeout' : 'client abort');
       if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {
         // Refused before anything was sent: not an attempt, and nothing the circuit should count.
         breaker.record(candidate.key, 'ignored', decision);
@@ -160,4 +170,26 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
   // Every candidate that could embed refused its model: that refusal says why.
   if (refusal !== undefined && attempts === 0) throw refusal;
   throw journal.finalError();
+}
+
+/**
+ * One embeddings call as an attempt report (`lip:attempt`, and `lip:attempt-failed` for one that
+ * failed): what metrics count (`lip_attempts_total`, the GenAI operation duration and token
+ * usage, `lip_cost_total`) and the `attempt failed` log lines read. Undefined when nothing listens.
+ */
+function reportedAttempt(requestId: string, candidate: { backend: string; model: string; key: string }, provider: string): ((outcome: AttemptOutcome, error?: LipError, usage?: Usage, cost?: number, cancelReason?: string) => void) | undefined {
+  if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers) return undefined;
+  const startedAt = performance.now();
+  const base = { requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider };
+  if (attemptChannel.hasSubscribers) attemptChannel.publish({ phase: 'start', ...base } satisfies AttemptReport);
+  return (outcome, error, usage, cost, cancelReason) => {
+    const report: AttemptReport = {
+      phase: 'end', ...base, outcome, durationMs: performance.now() - startedAt,
+      ...(error ? { errorCode: error.code, errorMessage: error.message, upstreamStatus: error.status } : {}),
+      ...(outcome === 'cancelled' && cancelReason !== undefined ? { cancelReason } : {}),
+      ...(usage !== undefined ? { usage } : {}), ...(cost !== undefined ? { cost } : {}),
+    };
+    if (attemptChannel.hasSubscribers) attemptChannel.publish(report);
+    if (outcome !== 'success' && attemptFailedChannel.hasSubscribers) attemptFailedChannel.publish(report);
+  };
 }

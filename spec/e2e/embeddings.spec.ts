@@ -29,7 +29,7 @@ describe('e2e: embeddings', () => {
       `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gemini-key-0123456789 }`,
       `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: claude-key-0123456789 }`,
       '  - { id: stub, kind: localstub, models: [stub-default] }',
-    ].join('\n'), 'routing: { default_route: "stub:stub-default" }\nmodel_aliases: [{ pattern: "^embed$", replacement: "chat:text-embedding-3-small" }]'));
+    ].join('\n'), 'routing: { default_route: "stub:stub-default" }\nmodel_aliases: [{ pattern: "^embed$", replacement: "chat:text-embedding-3-small" }]\nobservability: { metrics: { enabled: true } }\npricing: [{ backend: chat, input: 20, output: 0 }]'));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
   });
@@ -83,6 +83,26 @@ describe('e2e: embeddings', () => {
       expect(sent.body).to.deep.equal({
         requests: ['a', 'bb'].map((text) => ({ model: 'models/text-embedding-004', content: { parts: [{ text }] }, outputDimensionality: 3 })),
       });
+    });
+
+    it('each embeddings call is an attempt in the metrics: attempts by outcome, input tokens, cost by the input price', async () => {
+      const metric = async (line: RegExp) => {
+        const text = await (await fetch(`${lip.url}/metrics`)).text();
+        return Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop() ?? 0);
+      };
+      const before = {
+        served: await metric(/^lip_attempts_total\{backend="chat",outcome="success"\}/),
+        failed: await metric(/^lip_attempts_total\{backend="chat",outcome="failure"\}/),
+        cost: await metric(/^lip_cost_total\{backend="chat",model="other"\}/),
+        tokens: await metric(/^lip_gen_ai_client_token_usage_sum\{token_type="input",provider="openai"/),
+      };
+      chat.enqueue({ status: 503, error: { message: 'overloaded' } }, { usage: { input: 50_000, output: 0 } });
+      await openai.embeddings.create({ model: 'ignored', input: 'x' }, { headers: { 'x-lip-route': 'chat:m|chat:n' } });
+      expect(await metric(/^lip_attempts_total\{backend="chat",outcome="failure"\}/)).to.equal(before.failed + 1);
+      expect(await metric(/^lip_attempts_total\{backend="chat",outcome="success"\}/)).to.equal(before.served + 1);
+      // 50,000 input tokens at 20 per million.
+      expect(await metric(/^lip_cost_total\{backend="chat",model="other"\}/)).to.be.closeTo(before.cost + 1, 1e-9);
+      expect(await metric(/^lip_gen_ai_client_token_usage_sum\{token_type="input",provider="openai"/)).to.equal(before.tokens + 50_000);
     });
 
     it('fails over from a 503 to the next candidate (X-LIP-Route), and stops at a 400', async () => {
