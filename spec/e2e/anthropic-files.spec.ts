@@ -121,6 +121,15 @@ auth:
     const image = await refused(client(BOB).beta.messages.create({ model: 'an:claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: png.id } }] }] }));
     expect(image.status).to.equal(400);
     expect(image.message).to.contain(`messages[0].content[0].source.file_id: ${png.id} is no image file of yours on this server`);
+    // Code execution cannot read a file lip holds: a clear 400 rather than Anthropic's 404.
+    const upload = await refused(client().beta.messages.create({
+      model: 'an:claude-sonnet-4-6', max_tokens: 10, betas: ['code-execution-2025-08-25'],
+      messages: [{ role: 'user', content: [{ type: 'container_upload', file_id: notes.id }, { type: 'text', text: 'Analyse it.' }] }],
+      tools: [{ type: 'code_execution_20250825', name: 'code_execution' }],
+    } as never));
+    expect(upload.status).to.equal(400);
+    expect(upload.message).to.contain(`container_upload: ${notes.id} (notes.txt) is a file uploaded to lip`);
+    expect(claude.requests).to.have.length(1);
   });
 
   it('lists newest first through the SDK\'s pager, by before_id / after_id, by ids; deletes', async () => {

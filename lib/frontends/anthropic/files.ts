@@ -101,10 +101,17 @@ export const resolveAnthropicFiles: ResolveReferences = (body, responses) => {
   const messages = (body as Record<string, unknown> | null)?.messages;
   if (responses.file === undefined || !Array.isArray(messages)) return undefined;
   return inlineFiles(body as Record<string, unknown>, 'messages', messages, responses, (part) => {
+    if (part.type === 'container_upload') return typeof part.file_id === 'string' ? part.file_id : undefined;
     if (part.type !== 'document' && part.type !== 'image') return undefined;
     const source = part.source as Record<string, unknown> | null | undefined;
     return source?.type === 'file' && typeof source.file_id === 'string' ? source.file_id : undefined;
-  }, (part, file) => ({ ...part, source: inlineSource(part.type === 'image', file) ?? part.source }));
+  }, (part, file) => {
+    // Code execution reads the files of Anthropic's own Files API: one of lip's would be a 404 there.
+    if (part.type === 'container_upload') {
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `container_upload: ${String(part.file_id).slice(0, 64)} (${file.filename}) is a file uploaded to lip; the code execution tool reads files uploaded to Anthropic's own Files API`, { param: 'container_upload.file_id' });
+    }
+    return { ...part, source: inlineSource(part.type === 'image', file) ?? part.source };
+  });
 };
 
 /** The source of a block carrying `file`'s bytes, if the block's kind can carry that type. */
