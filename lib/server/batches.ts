@@ -10,7 +10,7 @@ import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
 import { continuedConversation } from './continued-conversation.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
-import { loaded, dropped } from './stored-record.js';
+import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 
@@ -319,14 +319,7 @@ export class Batches {
     const { limit, beforeId, afterId } = call.routes.listQuery(query);
     const responses = storedResponses(this.runtime().continuity, call.principal);
     const index = await readIndex(responses);
-    let entries = index.entries;
-    if (afterId !== undefined) {
-      const at = entries.findIndex((e) => e.id === afterId);
-      entries = at === -1 ? [] : entries.slice(at + 1);
-    } else if (beforeId !== undefined) {
-      const at = entries.findIndex((e) => e.id === beforeId);
-      entries = at === -1 ? [] : entries.slice(Math.max(0, at - limit), at);
-    }
+    const { entries, newerLeft } = fromCursor(index.entries, { afterId, beforeId, limit });
     const objects: unknown[] = [];
     const ids: string[] = [];
     let hasMore = false;
@@ -340,8 +333,7 @@ export class Batches {
       objects.push(call.routes.object(this.view(record), resultsUrl(call, record.id)));
       ids.push(record.id);
     }
-    if (beforeId !== undefined) hasMore = index.entries.findIndex((e) => e.id === beforeId) > limit;
-    return call.routes.list(objects, ids[0], ids[ids.length - 1], hasMore);
+    return call.routes.list(objects, ids[0], ids[ids.length - 1], newerLeft ?? hasMore);
   }
 
   async cancel(call: BatchCall, id: string): Promise<unknown> {

@@ -2,7 +2,7 @@ import { collectEvents } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 import type { BatchFiles, FileRoutes, FileUpload, FileView, StoredFile, StoredResponses } from '../frontends/protocol.js';
 import { derivedId, randomId } from '../wire/ids.js';
-import { dropped, loaded } from './stored-record.js';
+import { dropped, fromCursor, loaded } from './stored-record.js';
 
 /** The results' files of a batch: its succeeded lines, and the others. */
 export type BatchFileKind = 'output' | 'error';
@@ -123,16 +123,9 @@ export class BatchFileStore implements BatchFiles {
   async list(query: URLSearchParams): Promise<unknown> {
     const { limit, afterId, beforeId, order, purpose, only } = this.routes.listQuery(query);
     const wanted = only === undefined ? undefined : new Set(only);
-    let entries = (await this.readIndex()).entries.filter((e) => (purpose === undefined || e.purpose === purpose) && (wanted === undefined || wanted.has(e.id)));
-    if (order === 'asc') entries = entries.reverse();
-    if (afterId !== undefined) {
-      const at = entries.findIndex((e) => e.id === afterId);
-      entries = at === -1 ? [] : entries.slice(at + 1);
-    } else if (beforeId !== undefined) {
-      // The page just before the cursor: the `limit` entries that precede it.
-      const at = entries.findIndex((e) => e.id === beforeId);
-      entries = at === -1 ? [] : entries.slice(Math.max(0, at - limit), at);
-    }
+    let listed = (await this.readIndex()).entries.filter((e) => (purpose === undefined || e.purpose === purpose) && (wanted === undefined || wanted.has(e.id)));
+    if (order === 'asc') listed = listed.reverse();
+    const { entries, newerLeft } = fromCursor(listed, { afterId, beforeId, limit });
     const objects: unknown[] = [];
     const ids: string[] = [];
     let hasMore = false;
@@ -146,7 +139,7 @@ export class BatchFileStore implements BatchFiles {
       objects.push(this.routes.object(viewOf(record)));
       ids.push(record.id);
     }
-    return this.routes.list(objects, ids[0], ids[ids.length - 1], hasMore);
+    return this.routes.list(objects, ids[0], ids[ids.length - 1], newerLeft ?? hasMore);
   }
 
   async delete(id: string): Promise<unknown> {

@@ -144,7 +144,11 @@ auth:
     const first = await raw('limit=2');
     expect(first).to.deep.include({ has_more: true, first_id: newest[0], last_id: newest[1], next_page: newest[1] });
     expect((await raw(`limit=2&after_id=${newest[1]}`)).data.map((f: Json) => f.id)).to.deep.equal(newest.slice(2, 4));
-    expect((await raw(`limit=2&before_id=${newest[3]}`)).data.map((f: Json) => f.id)).to.deep.equal(newest.slice(1, 3));
+    const before = await raw(`limit=2&before_id=${newest[3]}`);
+    expect(before.data.map((f: Json) => f.id)).to.deep.equal(newest.slice(1, 3));
+    // More remain in that direction (the newest), and none past the first.
+    expect(before.has_more).to.equal(true);
+    expect((await raw(`limit=2&before_id=${newest[2]}`)).has_more).to.equal(false);
     expect((await raw(`ids=${made[0]},${made[2]},file_missing`)).data.map((f: Json) => f.id)).to.deep.equal([made[2], made[0]]);
     expect((await raw('scope_id=sesn_1')).data).to.deep.equal([]);
     for (const id of made) expect(await bob.delete(id)).to.deep.equal({ id, type: 'file_deleted' });
