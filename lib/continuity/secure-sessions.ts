@@ -139,10 +139,13 @@ export class SecureSessions {
   }
 
   /**
-   * The A-leg of an extension's auxiliary call, named by `sessionId` (no token): stored at once,
-   * or with `lazy`, only if its routing needs session state.
+   * The A-leg of an extension's auxiliary call or of an embeddings request, named by `name` (no
+   * token; what a session id cannot hold, such as the `/` of a batch request's id, becomes `_`,
+   * and it is cut to 128 characters): stored at once, or with `lazy`, only if its routing needs
+   * session state.
    */
-  auxiliary(principal: string, sessionId: string): SessionGrant {
+  auxiliary(principal: string, name: string): SessionGrant {
+    const sessionId = name.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 128) || '_';
     if (!this.settings.lazy) return { aLeg: this.store.resolveALeg(principal, sessionId) };
     const aLegId = newALegId(this.settings.now());
     return {

@@ -154,7 +154,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     // Auxiliary calls: the same executor, each with an A-leg of its own (its attempts are its B-legs).
     extensions.bind({
       run: (call, nested) => defer(() => {
-        const { aLeg, pending } = sessions.auxiliary(nested.principal, `aux:${nested.requestId}`.slice(0, 128));
+        const { aLeg, pending } = sessions.auxiliary(nested.principal, `aux:${nested.requestId}`);
         nested.onALeg(aLeg.aLegId);
         return executor.execute(call, { requestId: nested.requestId, meta: {}, principal: nested.principal, aLeg, nested, ...(pending ? { pendingALeg: pending } : {}) });
       }),

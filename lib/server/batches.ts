@@ -567,7 +567,7 @@ export class Batches {
     try {
       const runtime = this.runtime();
       const state: { backend?: string } = {};
-      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId }).finally(() => {
+      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal, ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}) }).finally(() => {
         if (state.backend !== undefined) meta.candidateKey = state.backend;
       });
       run.record.usage.input += answered.usage.inputTokens;

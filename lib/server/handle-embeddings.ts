@@ -4,6 +4,8 @@ import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult, type U
 import { providerName } from '../backends/gen-ai/registry.js';
 import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from '../core/attempt.js';
 import type { Runtime } from '../core/runtime.js';
+import type { AttemptStart, AttemptTicket, ContinuityStore } from '../continuity/index.js';
+import { defaultFailureOutcome } from '../continuity/record-attempt.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { outcomeOf } from '../circuit/index.js';
@@ -42,10 +44,18 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const header = req.headers['x-lip-route'];
-    const answered = await embedBody(body, { route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined, decoded: () => state.decode?.release(), requestId: state.requestId });
+    let aLegId: string | undefined;
+    const answered = await embedBody(body, {
+      route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined,
+      decoded: () => state.decode?.release(), requestId: state.requestId, principal: state.principal ?? 'local', ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
+      onALeg: (id) => { aLegId = id; },
+    });
     // What it spent: charged to a key's budget and written in the access line when the request ends.
     state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
-    sendJson(res, 200, answered.answer, { 'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream', ...budgetHeaders(state.budgetLeft) });
+    sendJson(res, 200, answered.answer, {
+      'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream',
+      ...(aLegId !== undefined ? { 'x-lip-a-leg-id': aLegId } : {}), ...budgetHeaders(state.budgetLeft),
+    });
   } catch (err) {
     const lip = toLipError(err);
     state.errorCode = lip.code;
@@ -69,8 +79,20 @@ export interface EmbedCall {
   readonly routeHeader: string | undefined;
   /** Told once the body is decoded. */
   readonly decoded?: () => void;
-  /** The request's id, on the attempt reports (`lip:attempt`: metrics, the `attempt failed` log lines). */
-  readonly requestId?: string;
+  /** The request's id, on the attempt reports (`lip:attempt`: metrics, the `attempt failed` log lines) and in its A-leg's session id. */
+  readonly requestId: string;
+  /** Who asked, and the id of their API key: the A-leg's principal and its attempt rows' `key_id`. */
+  readonly principal: string;
+  readonly keyId?: string;
+  /** Told the id of the request's A-leg once it is opened (after the body is decoded). */
+  readonly onALeg?: (aLegId: string) => void;
+}
+
+/** Where an embeddings request's attempts are written: its A-leg's rows, or tickets alone for an A-leg without a record. */
+interface AttemptRows {
+  readonly store: Pick<ContinuityStore, 'beginAttempt' | 'finishAttempt'>;
+  readonly aLegId: string;
+  readonly keyId: string | undefined;
 }
 
 /**
@@ -86,14 +108,15 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
     const decoded = c.route.decode(body, { params: c.params });
     c.decoded?.();
     const { request } = decoded;
-    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId ?? '');
+    // An A-leg of its own (as an extension's auxiliary call has; its session id `embed:` and the
+    // request id): each call is an attempt row of it,
+    // so what it spent is in /admin/usage and /admin/attempts, and a persistent store keeps it for budgets.
+    const { aLeg, pending } = runtime.sessions.auxiliary(c.principal, `embed:${c.requestId}`);
+    c.onALeg?.(aLeg.aLegId);
+    const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
+    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId, rows);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
-    const usage: TokenCount = served.result.inputTokens !== undefined
-      ? { inputTokens: served.result.inputTokens, estimated: false }
-      : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
-    // Priced by the pricing table's input price of the candidate that served (a budget's max_cost counts it).
-    const cost = runtime.executor.cost(served.backend, served.model, { inputTokens: usage.inputTokens });
-    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage }), key: served.key, usage, cost };
+    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage: served.usage }), key: served.key, usage: served.usage, cost: served.cost };
   } catch (err) {
     if (deadline.aborted && !c.signal.aborted) {
       throw new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${c.state.backend ? ` (last tried: ${c.state.backend})` : ''}`);
@@ -114,7 +137,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string): Promise<{ result: EmbeddingResult; key: string; backend: string; model: string }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows): Promise<{ result: EmbeddingResult; key: string; usage: TokenCount; cost: number | undefined }> {
   const candidates = runtime.executor.candidates(request.model, header);
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
@@ -138,6 +161,14 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       journal.skip(candidate.key, `circuit ${decision.state}`, decision.retryAfterMs);
       continue;
     }
+    let ticket: AttemptTicket;
+    try {
+      ticket = rows.store.beginAttempt(rows.aLegId, attemptStart(candidate, rows.keyId));
+    } catch (err) {
+      // The store refuses new work (shutting down): nothing was sent.
+      breaker.record(candidate.key, 'ignored', decision);
+      throw err;
+    }
     attempts++;
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
@@ -147,13 +178,22 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       const inputTokens = result.inputTokens;
-      report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : runtime.executor.cost(candidate.backend, candidate.model, { inputTokens }));
-      return { result, key: candidate.key, backend: candidate.backend, model: candidate.model };
+      // The upstream's count, else lip's estimate; priced at the input price of the candidate that served (a budget's max_cost counts it).
+      const usage: TokenCount = inputTokens !== undefined ? { inputTokens, estimated: false } : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
+      const cost = runtime.executor.cost(candidate.backend, candidate.model, { inputTokens: usage.inputTokens });
+      report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : cost);
+      // The row holds what a budget is charged (the estimate when the upstream counted nothing), so a restart's budgets agree.
+      rows.store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200, usage: { inputTokens: usage.inputTokens }, ...(cost !== undefined ? { cost } : {}) });
+      return { result, key: candidate.key, usage, cost };
     } catch (err) {
       const lip = toLipError(err);
       // Cancelled: the client went away (or a batch was cancelled), or routing.embeddings_timeout passed.
       const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
-      report?.(signal.aborted ? 'cancelled' : 'failure', lip, undefined, undefined, timedOut ? 'embeddings_timeout' : 'client abort');
+      const cancelReason = timedOut ? 'embeddings_timeout' : 'client abort';
+      report?.(signal.aborted ? 'cancelled' : 'failure', lip, undefined, undefined, cancelReason);
+      rows.store.finishAttempt(ticket, signal.aborted
+        ? { outcome: 'cancelled', reason: cancelReason }
+        : { outcome: defaultFailureOutcome(lip, false), reason: `${lip.code}: ${lip.message}`, httpStatus: lip.status });
       if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {
         // Refused before anything was sent: not an attempt, and nothing the circuit should count.
         breaker.record(candidate.key, 'ignored', decision);
@@ -170,6 +210,10 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
   // Every candidate that could embed refused its model: that refusal says why.
   if (refusal !== undefined && attempts === 0) throw refusal;
   throw journal.finalError();
+}
+
+function attemptStart(candidate: { backend: string; model: string; key: string }, keyId: string | undefined): AttemptStart {
+  return { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(keyId !== undefined ? { keyId } : {}) };
 }
 
 /**

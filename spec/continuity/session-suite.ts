@@ -293,6 +293,17 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
         expect((await store.describeALeg(aux.aLeg.aLegId))?.session_id).to.equal('aux:req-1');
       });
 
+      it('an auxiliary A-leg\'s name becomes a valid session id (a batch request\'s `/`, any other character, past 128), stored or not', async () => {
+        const name = `embed:msgbatch_1/${'ü'.repeat(3)} x${'y'.repeat(200)}`;
+        const expected = `embed:msgbatch_1_____x${'y'.repeat(200)}`.slice(0, 128);
+        open();
+        const stored = sessions.auxiliary('alice', name);
+        await store.flush();
+        expect((await store.describeALeg(stored.aLeg.aLegId))?.session_id).to.equal(expected);
+        lazily();
+        expect(sessions.auxiliary('alice', name).aLeg.sessionId).to.equal(expected);
+      });
+
       it('switching lineage keeps stored sessions: a token of a stored conversation resumes either way; an unstored one only lazily', () => {
         open();
         const stored = begin();

@@ -29,7 +29,7 @@ describe('e2e: embeddings', () => {
       `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gemini-key-0123456789 }`,
       `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: claude-key-0123456789 }`,
       '  - { id: stub, kind: localstub, models: [stub-default] }',
-    ].join('\n'), 'routing: { default_route: "stub:stub-default" }\nmodel_aliases: [{ pattern: "^embed$", replacement: "chat:text-embedding-3-small" }]\nobservability: { metrics: { enabled: true } }\npricing: [{ backend: chat, input: 20, output: 0 }]'));
+    ].join('\n'), 'routing: { default_route: "stub:stub-default" }\nmodel_aliases: [{ pattern: "^embed$", replacement: "chat:text-embedding-3-small" }]\nobservability: { metrics: { enabled: true } }\npricing: [{ backend: chat, input: 20, output: 0 }]\ndiagnostics: { enabled: true }'));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
   });
@@ -105,6 +105,29 @@ describe('e2e: embeddings', () => {
       expect(await metric(/^lip_gen_ai_client_token_usage_sum\{token_type="input",provider="openai"/)).to.equal(before.tokens + 50_000);
     });
 
+    it('each call is an attempt row of the request\'s own A-leg (X-LIP-A-Leg-Id): outcome, status, input tokens and cost', async () => {
+      chat.enqueue({ status: 503, error: { message: 'overloaded' } }, { usage: { input: 50_000, output: 0 } });
+      const res = await openai.embeddings.create({ model: 'ignored', input: 'x' }, { headers: { 'x-lip-route': 'chat:m|chat:n' } }).withResponse();
+      const aLegId = res.response.headers.get('x-lip-a-leg-id');
+      expect(aLegId).to.be.a('string');
+      await lip.server.runtimeNow.continuity.flush();
+      const attempts = await httpRequest(`${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(aLegId!)}`, { method: 'GET' });
+      expect(attempts.status).to.equal(200);
+      const rows = (JSON.parse(attempts.body) as { attempts: Record<string, unknown>[] }).attempts;
+      expect(rows.map((r) => [r.seq, r.candidate_key, r.outcome, r.http_status])).to.deep.equal([[1, 'chat:m', 'swallowed_failure', 503], [2, 'chat:n', 'success', 200]]);
+      expect(rows[0]!.reason).to.match(/^LIP_ERR_UPSTREAM_\w+: .*overloaded/);
+      // 50,000 input tokens at 20 per million.
+      expect(rows[1]).to.include({ principal: 'local', input_tokens: 50_000, output_tokens: null, cost: 1 });
+      expect(rows[1]!.finished_at).to.be.a('number');
+
+      // Lip's estimate when the upstream counts nothing (a gemini backend): what a budget is charged.
+      const estimated = await openai.embeddings.create({ model: 'gem:text-embedding-004', input: 'twelve chars' }).withResponse();
+      await lip.server.runtimeNow.continuity.flush();
+      const other = await httpRequest(`${lip.url}/admin/attempts?a_leg_id=${encodeURIComponent(estimated.response.headers.get('x-lip-a-leg-id')!)}`, { method: 'GET' });
+      const row = (JSON.parse(other.body) as { attempts: Record<string, unknown>[] }).attempts[0]!;
+      expect(row).to.include({ candidate_key: 'gem:text-embedding-004', outcome: 'success', input_tokens: estimated.data.usage.prompt_tokens });
+    });
+
     it('fails over from a 503 to the next candidate (X-LIP-Route), and stops at a 400', async () => {
       chat.enqueue({ status: 503, error: { message: 'overloaded' } });
       const res = await openai.embeddings.create({ model: 'ignored', input: 'x' }, { headers: { 'x-lip-route': 'chat:m|oai:m' } }).withResponse();
@@ -163,10 +186,16 @@ describe('e2e: embeddings', () => {
       const pending = openai.embeddings.create({ model: 'chat:m', input: 'x' }, { signal: abort.signal }).catch((e: unknown) => e);
       for (let i = 0; i < 200 && chat.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(chat.requests).to.have.length(1);
+      const store = lip.server.runtimeNow.continuity;
+      const finished = async () => (await store.usage({ groupBy: 'model' })).find((g) => g.group === 'm')?.attempts ?? 0;
+      const before = await finished();
       const closed = chat.nextClose();
       abort.abort();
       expect((await closed).path).to.equal('/v1/embeddings');
       expect(await pending).to.be.instanceOf(Error);
+      // Its attempt row is finished (cancelled) once the abort reached it.
+      for (let i = 0; i < 500 && (await finished()) === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await finished()).to.equal(before + 1);
     });
 
     it('a localstub backend answers deterministic unit vectors of the length asked', async () => {

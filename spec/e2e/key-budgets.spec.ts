@@ -149,6 +149,8 @@ diagnostics: { enabled: true }`);
     const of = (id: string) => groups.find((g) => g.group === id);
     expect(of('spender')).to.include({ cost: 4, input_tokens: 2_000, output_tokens: 2_000 });
     expect(of('tokens')).to.include({ input_tokens: 100, output_tokens: 60 });
+    // The embeddings: an attempt row each, with their input tokens and cost.
+    expect(of('embedder')).to.include({ attempts: 2, cost: 2, input_tokens: 2_000, output_tokens: 0 });
   });
 
   it('GET /admin/budgets shows each key\'s budget and what it spent in its period', async () => {
@@ -172,6 +174,11 @@ diagnostics: { enabled: true }`);
     const err = await new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: SPENDER, maxRetries: 0 }).chat.completions.create(ask())
       .then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(err?.status).to.equal(429);
+    // Embeddings' spending too: their attempt rows are counted again.
+    const embedErr = await new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: EMBEDDER, maxRetries: 0 }).embeddings.create({ model: 'oc:text-embedding-3-small', input: 'epsilon' })
+      .then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(embedErr?.status).to.equal(429);
+    expect(embedErr!.message).to.contain('API key "embedder" has spent 2 of its 2 cost for this day');
     expect(chat.requests).to.have.length(0);
   });
 });

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { createTracing } from '../../lib/observability/tracing.js';
 import type { ServerResponse } from 'node:http';
@@ -181,6 +184,23 @@ describe('server/batches', function () {
     expect(chat.requests.slice(2).map((r) => textOf(r.body)).sort()).to.deep.equal(['b0', 'b1']);
     await batches.cancel(call(), b.id);
     await until(() => chat.closes.length === 4, 'every stalled upstream request closed');
+  });
+
+  it('runs a request whose stage makes an auxiliary call (a pre-request judge): its A-leg is named from the request id, `/` and all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-batch-judge-'));
+    try {
+      writeFileSync(join(dir, 'judge.md'), 'You are the admission judge.');
+      start('batch_concurrency: 1', `features:\n  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(dir)}, handlers: [{ id: j, prompt_filename: judge.md, model_routing_string: "oc:judge", deny_pattern: DENY }] } }`);
+      chat.handler = (r) => (r.body.model === 'judge' ? { text: 'VERDICT: ALLOW' } : { text: `echo ${textOf(r.body)}` });
+      const batches = make();
+      const made = await batches.create({ ...call(), body: { requests: requests(2) }, key: undefined, headers: {} }) as Json;
+      await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+      const out = await results(batches, made.id);
+      expect(out.lines.map((l) => [l.custom_id, l.result.type])).to.deep.equal([['r0', 'succeeded'], ['r1', 'succeeded']]);
+      expect(chat.requests.map((r) => r.body.model)).to.deep.equal(['judge', 'gpt-4o', 'judge', 'gpt-4o']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a cancel stops starting requests and aborts the running ones (the upstream sees the close); what never ran is canceled', async () => {
@@ -590,6 +610,9 @@ describe('server/batches', function () {
       expect(error).to.deep.include({ custom_id: 'e3' });
       expect(error!.response.status_code).to.equal(429);
       expect(chat.requests.filter((r) => r.route === 'embeddings')).to.have.length(2);
+      // Each request that ran is an attempt row of the caller under its key (what /admin/usage and a restart's budgets read).
+      const usage = await runtime.continuity.usage({ groupBy: 'key' });
+      expect(usage.find((g) => g.group === 'k1')).to.include({ attempts: 2, input_tokens: 12, output_tokens: 0 });
     });
 
     it('stores a Responses answer (store, the default) so that a later request, in a batch or not, continues it', async () => {
