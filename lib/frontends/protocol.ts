@@ -59,6 +59,17 @@ export interface Continuation {
   readonly background?: boolean;
 }
 
+/** A response just stored, as `GenerateRoute.listStored` is told of it. */
+export interface StoredListing {
+  readonly id: string;
+  /** The model its answer named. */
+  readonly model: string | undefined;
+  /** When its request arrived, in milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** `Continuation.echo` of its request. */
+  readonly echo: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** A conversation object a request runs in: its id, and the stored response its items end with (none: no items yet). */
 export interface ContinuationConversation {
   readonly id: string;
@@ -130,6 +141,12 @@ export interface GenerateRoute {
    * the server awaits it before the answer ends, as it awaits a shared store's writes.
    */
   appendToConversation?(conversation: ContinuationConversation, responseId: string, responses: StoredResponses): Promise<void>;
+  /**
+   * Adds a response just stored (`continuation.store`) to what the protocol lists of the
+   * caller's (OpenAI Chat: the list of stored completions); the server awaits it before the
+   * answer ends. `retentionMs` is how long the store keeps a record (`continuity.ttl`).
+   */
+  listStored?(stored: StoredListing, responses: StoredResponses, retentionMs: number): Promise<void>;
   /** The answer to a cancel of this response while it runs (Responses: the Response object, `cancelled`). */
   cancelledResponse?(context: EncodeContext): unknown;
   /** How the protocol shows a background response (`continuation.background`); without it, none runs. */

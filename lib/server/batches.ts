@@ -648,6 +648,11 @@ export class Batches {
           ...(c.previousResponseId !== undefined ? { previousResponseId: c.previousResponseId } : {}),
           ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: Math.floor(this.now() / 1000) } } : {}),
         });
+        // Listed as its endpoint lists it (a stored chat completion), before the request counts as done.
+        if (route.listStored) {
+          await route.listStored({ id: context.responseId, model: named, createdAt: this.now(), echo: c.echo }, run.responses, runtime.config.continuity.ttl)
+            .catch((err: unknown) => { reportInternalError('stored.list', err, requestId); });
+        }
       }
       const u = response.usage;
       if (u !== undefined) {

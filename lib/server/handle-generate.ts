@@ -99,6 +99,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 
   /** A turn of a conversation being added to it (GenerateRoute.appendToConversation), once stored. */
   let appending: Promise<void> | undefined;
+  /** A stored response being added to the caller's list of them (GenerateRoute.listStored). */
+  let listing: Promise<void> | undefined;
   /**
    * Keeps a stored response (Responses `store`) once it is complete, with what its answer showed
    * (creation time, the model it named, the echoed request fields), so that retrieving it later
@@ -117,6 +119,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       // With the second it completed, which the Response object shows again (`completed_at`).
       ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000), ...ending } } : {}),
     });
+    if (route.listStored && ending === undefined) {
+      listing = route.listStored({ id: context.responseId, model: named, createdAt: arrivedAt, echo: continuation.echo }, storedResponses(runtime.continuity, principal), runtime.config.continuity.ttl)
+        .catch((err: unknown) => { reportInternalError('stored.list', err, state.requestId); });
+    }
     if (continuation.conversation !== undefined && route.appendToConversation && ending === undefined) {
       // A store that fails here has said so itself; the answer completes, the turn stays stored on its own.
       appending = route.appendToConversation(continuation.conversation, context.responseId, storedResponses(runtime.continuity, principal))
@@ -130,9 +136,10 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
    * there can be neither.
    */
   const shared = runtime.continuity.persisted;
-  const persisted = shared !== undefined || context.continuation?.conversation !== undefined
+  const persisted = shared !== undefined || context.continuation?.conversation !== undefined || (context.continuation?.store === true && route.listStored !== undefined)
     ? async () => {
       if (appending !== undefined) await appending;
+      if (listing !== undefined) await listing;
       if (shared !== undefined) await shared();
     }
     : undefined;

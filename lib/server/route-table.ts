@@ -126,7 +126,10 @@ export class RouteTable {
     }
     for (const frontend of frontends) {
       for (const route of frontend.resourceRoutes ?? []) {
-        this.templated.push({ method: route.method, path: route.path, target: { kind: 'resource', frontend, route, params: {}, group: route.path }, match: templateMatcher(route.path) });
+        const target = { kind: 'resource' as const, frontend, route, params: {}, group: route.path };
+        // A path without parameters beside a generation's (`GET /v1/chat/completions`) is one more method of it.
+        if (!route.path.includes('{')) this.add(route.method, route.path, target);
+        else this.templated.push({ method: route.method, path: route.path, target, match: templateMatcher(route.path) });
       }
     }
     for (const frontend of frontends) {

@@ -317,6 +317,19 @@ observability: { metrics: { enabled: true } }`));
     });
 
     describe('batches', () => {
+      it('a chat request of a batch with store: true is a stored completion of the caller: retrieved and listed', async () => {
+        const input = await upload(alice, [chatLine('kept', 'Keep me.', { store: true, metadata: { source: 'batch' } }), chatLine('not-kept', 'Not me.')]);
+        const created = await alice.batches.create({ input_file_id: input.id, endpoint: CHAT_URL, completion_window: '24h' });
+        const done = await ended(alice, created.id);
+        const lines = await linesOf(alice, done.output_file_id!);
+        const byId = Object.fromEntries(lines.map((l) => [l.custom_id, l.response.body.id as string]));
+        const stored = await alice.chat.completions.retrieve(byId.kept!) as Json;
+        expect(stored.choices[0].message.content).to.equal('echo: Keep me.');
+        expect(stored.metadata).to.deep.equal({ source: 'batch' });
+        expect((await alice.chat.completions.list({ metadata: { source: 'batch' } })).data.map((c) => c.id)).to.deep.equal([byId.kept]);
+        expect((await rejection(alice.chat.completions.retrieve(byId['not-kept']!))).status).to.equal(404);
+      });
+
       it('a Chat Completions batch on an OpenAI Chat backend: completed, with an output file and an error file', async () => {
         const count = (outcome: string) => metric(lip, `lip_batch_requests_total{outcome="${outcome}"}`);
         const metricsBefore = { succeeded: await count('succeeded'), errored: await count('errored') };

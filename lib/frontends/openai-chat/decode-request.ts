@@ -10,6 +10,7 @@ import type { DecodedRequest } from '../protocol.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
+import { storedContinuation } from './stored-completions.js';
 
 type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
 
@@ -115,7 +116,9 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
     ...(typeof (b.user ?? b.safety_identifier) === 'string' ? { user: b.user ?? b.safety_identifier } : {}),
     ...(knobs ? { providerOptions: { openai: knobs } } : {}),
   };
-  return { call, hints: { includeUsage: b.stream_options?.include_usage === true } };
+  // `store: true`: lip keeps the answer for the stored-completions endpoints (stored-completions.ts).
+  const continuation = storedContinuation(b);
+  return { call, hints: { includeUsage: b.stream_options?.include_usage === true }, ...(continuation ? { continuation } : {}) };
 }
 
 /**

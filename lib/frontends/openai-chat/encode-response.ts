@@ -28,7 +28,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     ...(r.citations?.some((c) => c.url !== undefined) ? { annotations: r.citations.filter((c) => c.url !== undefined).map(urlCitation) } : {}),
   };
   return {
-    id: completionId(context),
+    id: context.responseId ?? completionId(context),
     object: 'chat.completion',
     created: context.created,
     model: context.model ?? context.call.model,

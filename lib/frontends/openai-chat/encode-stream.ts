@@ -36,7 +36,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   private annotations: string[] | undefined;
 
   constructor(context: EncodeContext) {
-    this.prefix = `data: {"id":${JSON.stringify(completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
+    this.prefix = `data: {"id":${JSON.stringify(context.responseId ?? completionId(context))},"object":"chat.completion.chunk","created":${context.created},"model":${JSON.stringify(context.model ?? context.call.model)},`;
     this.includeUsage = context.hints.includeUsage === true;
     this.logprobs = context.call.options.logprobs !== undefined;
   }

@@ -4,8 +4,9 @@ import { chatEmbeddingsRoute } from './embeddings.js';
 import { encodeChatError } from './encode-error.js';
 import { chatModelRoutes } from './model-list.js';
 import { chatRoutes } from './routes.js';
+import { storedCompletionRoutes } from './stored-completions.js';
 
-/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not; `POST /v1/embeddings`; `GET /v1/models`; the Batch and Files APIs. */
+/** OpenAI Chat Completions: `POST /v1/chat/completions`, streaming and not, and its stored completions; `POST /v1/embeddings`; `GET /v1/models`; the Batch and Files APIs. */
 export const openaiChatFrontend: Frontend = {
   id: 'openai-chat',
   routes: chatRoutes,
@@ -18,5 +19,6 @@ export const openaiChatFrontend: Frontend = {
   modelRoutes: chatModelRoutes,
   embeddingsRoutes: [chatEmbeddingsRoute],
   batchRoutes: openAIBatchRoutes,
+  resourceRoutes: storedCompletionRoutes,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

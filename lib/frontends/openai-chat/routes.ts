@@ -3,6 +3,7 @@ import type { GenerateRoute } from '../protocol.js';
 import { decodeChatRequest } from './decode-request.js';
 import { ChatStreamEncoder } from './encode-stream.js';
 import { encodeChatResponse } from './encode-response.js';
+import { listStoredCompletion } from './stored-completions.js';
 
 export const chatRoutes: readonly GenerateRoute[] = [
   {
@@ -12,5 +13,6 @@ export const chatRoutes: readonly GenerateRoute[] = [
     resolveReferences: resolveChatFiles,
     streamEncoder: (context) => new ChatStreamEncoder(context),
     encodeResponse: encodeChatResponse,
+    listStored: listStoredCompletion,
   },
 ];
