@@ -35,9 +35,12 @@ describe('e2e: the HTTP server', () => {
       const missing = await httpRequest(`${lip.url}/v2/nothing`, { method: 'GET' });
       expect(missing.status).to.equal(404);
       expect(JSON.parse(missing.body).error.code).to.equal('LIP_ERR_HTTP_NOT_FOUND');
-      const wrong = await httpRequest(`${lip.url}/v1/chat/completions`, { method: 'GET' });
+      // GET lists stored chat completions; no other method but POST is taken there.
+      const wrong = await httpRequest(`${lip.url}/v1/chat/completions`, { method: 'PUT', body: '{}' });
       expect(wrong.status).to.equal(405);
-      expect(wrong.headers.allow).to.equal('POST');
+      expect(wrong.headers.allow).to.equal('POST, GET');
+      const messages = await httpRequest(`${lip.url}/v1/messages`, { method: 'GET' });
+      expect([messages.status, messages.headers.allow]).to.deep.equal([405, 'POST']);
     });
 
     it('keeps a sane X-Request-Id and replaces a bad one', async () => {
