@@ -67,10 +67,12 @@ export class Reloader implements ConfigControl {
         const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
         const catalogSource = running.catalog && keepsCatalogSource(running.config, effective) ? running.catalog.source : undefined;
         const geoipSource = running.geoipSource && keepsGeoipSource(running.config, effective) ? running.geoipSource : undefined;
+        // The response cache keeps its answers through a reload that leaves its settings (and a Redis one's redis) as they are.
+        const cache = running.cache && same(effective.cache, running.config.cache) && (effective.cache.store !== 'redis' || same(effective.redis, running.config.redis)) ? running.cache : undefined;
         await this.server.reload(createRuntime(effective, {
           logger: this.logger,
           ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
-          ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}),
+          ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}), ...(cache ? { cache } : {}),
         }));
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

@@ -126,6 +126,11 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     if (budget?.max_cost !== undefined && !anyPrice) report(['auth', 'api_keys', i, 'budget', 'max_cost'], 'nothing is priced, so no attempt has a cost to count: add pricing rows (or model_catalog.prices: true), or budget in max_tokens');
   });
 
+  // The response cache: an answer kept for less than a second would never be asked for again.
+  const cache = root.cache as Row;
+  if (Number(cache.ttl) < 1_000) report(['cache', 'ttl'], `must be at least 1s (got ${String(cache.ttl)} ms)`);
+  if (Number(cache.max_entry_bytes) > Number(cache.max_bytes)) report(['cache', 'max_entry_bytes'], `must not exceed cache.max_bytes (${String(cache.max_bytes)} bytes): no answer that large could be kept`);
+
   // Model catalog: a snapshot path when on; rows and mappings name configured backends.
   const catalog = root.model_catalog as Row;
   if (catalog.enabled === true && catalog.path === undefined) report(['model_catalog'], 'path is required when the catalog is enabled (the models.dev snapshot lip reads, and writes refreshes to)', 'path');

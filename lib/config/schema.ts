@@ -203,6 +203,14 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       redact_substrings: { type: 'array', items: nonEmpty, default: [] },
       raw: bool(false),
     }),
+    cache: section({
+      enabled: bool(false),
+      store: { enum: ['memory', 'redis'], default: 'memory' },
+      ttl: duration('1h'),
+      max_bytes: size('64MiB'),
+      max_entry_bytes: size('1MiB'),
+      scope: { enum: ['principal', 'global'], default: 'principal' },
+    }),
     model_catalog: section({
       enabled: bool(false),
       path: nonEmpty,

@@ -84,6 +84,21 @@ export interface KeyBudgetConfig {
 }
 
 /** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
+/** `cache:`: answers kept and given again to the same request (lib/core/response-cache.ts). */
+export interface CacheConfig {
+  enabled: boolean;
+  /** `memory` (this process) or `redis` (shared by every instance, at `redis.url`). */
+  store: 'memory' | 'redis';
+  /** How long an answer is kept, in milliseconds. */
+  ttl: number;
+  /** Memory store: the most its answers hold; the least recently used go first. */
+  max_bytes: number;
+  /** An answer larger than this (its JSON) is not kept. */
+  max_entry_bytes: number;
+  /** `principal`: a principal's requests share answers only with its own; `global`: all share. */
+  scope: 'principal' | 'global';
+}
+
 export interface PriceConfig {
   backend: string;
   /** Absent: every model of the backend without a row of its own. */
@@ -182,6 +197,7 @@ export interface Config {
   };
   /** `url_set`: the file set `redis.url` (plugin state is shared through Redis only then). */
   redis: { url: string; key_prefix: string; url_set?: boolean };
+  cache: CacheConfig;
   identity: IdentityConfig;
   recording: {
     enabled: boolean; path: string; max_file_bytes: number; max_files: number; sample_ratio: number; queue_size: number;

@@ -38,6 +38,7 @@ import { CatalogGate, type CatalogPolicy } from './model-catalog/index.js';
 import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
 import { UnknownModels } from './unknown-models.js';
+import type { CacheResult, ResponseCache } from './response-cache.js';
 import { wantsWhole } from './whole-answer.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
@@ -55,6 +56,9 @@ export interface ExecutionMeta {
   cost?: number;
   /** `performance.now()` when the first output event left the plan (towards the client). */
   firstOutputAt?: number;
+  /** How the response cache met the request (with `cache.enabled`), and a hit's age in milliseconds. */
+  cache?: CacheResult;
+  cacheAgeMs?: number;
 }
 
 export interface ExecuteContext {
@@ -119,6 +123,8 @@ export interface ExecutorOptions {
   readonly pricing?: Pricing;
   /** `model_catalog`: candidates left out by their models' facts, calls adapted to them. */
   readonly catalog?: CatalogPolicy;
+  /** `cache`: answers kept and given again to the same request (absent: nothing is looked up). */
+  readonly cache?: ResponseCache;
 }
 
 /** What the attempts of one request share: the last failure (a failover follows it). */
@@ -161,6 +167,7 @@ export class Executor {
   private readonly extensions: ExtensionHost | undefined;
   private readonly pricing: Pricing | undefined;
   private readonly catalog: CatalogPolicy | undefined;
+  private readonly cache: ResponseCache | undefined;
   private readonly logger: ExecutorOptions['logger'];
   /** The request's usage is read at its end (the access-log line, the request metrics). */
   private readonly accounting: boolean;
@@ -173,6 +180,7 @@ export class Executor {
     this.extensions = options.extensions;
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
     this.catalog = options.catalog;
+    this.cache = options.cache;
     this.logger = options.logger;
     // Per-key budgets count each request's tokens and cost too.
     this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined);
@@ -219,7 +227,23 @@ export class Executor {
     return [...byKey.values()];
   }
 
+  /**
+   * The request after its stages: answered from the response cache when it holds this request's
+   * answer (an extension's auxiliary call never is), else routed (and its answer kept).
+   */
   private plan(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest): Observable<LipEvent> {
+    const cache = this.cache;
+    if (cache === undefined || ctx.nested !== undefined) return this.route(call, ctx, ext);
+    return defer(() => {
+      const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
+        this.backendIds, this.aliases, this.config.routing.default_route);
+      ctx.meta.selector = resolved.selector;
+      ctx.meta.selectorSource = resolved.source;
+      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext));
+    });
+  }
+
+  private route(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest): Observable<LipEvent> {
     return defer(() => {
       const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
         this.backendIds, this.aliases, this.config.routing.default_route);

@@ -15,6 +15,7 @@ import { Executor } from './execute.js';
 import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
 import { ingressGate, readCountryDatabase, type IngressGate } from './ingress-gate.js';
 import { GeoipSource, managedSettings } from './geoip-source.js';
+import { createResponseCache, type ResponseCache } from './response-cache.js';
 
 /** Everything a running config needs: built backends and the executor over them. */
 export interface Runtime {
@@ -33,6 +34,8 @@ export interface Runtime {
   readonly recorder?: Recorder;
   /** Model facts for routing (only when `model_catalog.enabled`). */
   readonly catalog?: CatalogPolicy;
+  /** Answers kept for the same request again (only when `cache.enabled`). */
+  readonly cache?: ResponseCache;
   /** The data plane's gate by client address and country (only when `access.geoip.enabled`). */
   readonly ingress?: IngressGate;
   /** Its downloaded country database (`access.geoip.database.source: managed`). */
@@ -64,6 +67,8 @@ export interface RuntimeDeps {
   readonly catalogSource?: CatalogSource;
   /** The managed country database to take over (a reload with the same database settings). */
   readonly geoipSource?: GeoipSource;
+  /** The response cache to take over (a reload with unchanged `cache` settings, and `redis` for a Redis one). */
+  readonly cache?: ResponseCache;
 }
 
 /**
@@ -139,8 +144,9 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     throw err;
   }
   const catalog = config.model_catalog.enabled ? catalogPolicy(config, deps) : undefined;
+  const cache = deps.cache ?? createResponseCache(config.cache, config.redis, (message, meta) => logger?.warn(message, meta));
   const executor = new Executor(config, backends, {
-    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(catalog ? { catalog } : {}),
+    ...deps, continuity, breaker, ...(extensions ? { extensions } : {}), ...(catalog ? { catalog } : {}), ...(cache ? { cache } : {}),
     ...(config.pricing.length > 0 || catalog?.config.prices ? { pricing: new Pricing(config.pricing, catalog?.config.prices ? (b, m, tokens) => catalog.priceRow(b, m, tokens) : undefined) } : {}),
   });
   const scheduler = deps.scheduler ?? asyncScheduler;
@@ -173,6 +179,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     ...(catalog ? { catalog } : {}),
     ...(ingress ? { ingress } : {}),
     ...(geoipSource ? { geoipSource } : {}),
+    ...(cache ? { cache } : {}),
     async close(options = {}) {
       if (geoipSource && options.next?.geoipSource !== geoipSource) geoipSource.close();
       if (catalog && options.next?.catalog?.source !== catalog.source) catalog.source.close();
@@ -182,6 +189,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
         ...[...backends.values()].map((b) => b.close?.()),
         options.next?.continuity === continuity ? undefined : continuity.close(),
         options.next?.breaker === breaker ? undefined : breaker.close(),
+        options.next?.cache === cache ? undefined : cache?.close(),
       ]);
     },
   };

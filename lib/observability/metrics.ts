@@ -48,6 +48,8 @@ export interface RequestSample {
     readonly stream: boolean;
     readonly ttftSeconds?: number;
     readonly outputTokens?: number;
+    /** How the response cache met it (with `cache.enabled`). */
+    readonly cache?: 'hit' | 'miss' | 'refresh' | 'bypass';
   };
 }
 
@@ -74,6 +76,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_race_legs_total` | counter | backend, result (win, loss) |
  * | `lip_ttft_expiries_total` | counter | scope (leaf, global) |
  * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, context_exceeded) |
+ * | `lip_cache_lookups_total` | counter | result (hit, miss, refresh, bypass; with `cache.enabled`) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
  * | `lip_circuit_transitions_total` | counter | backend, from, to |
  * | `lip_gen_ai_*`, `lip_cost_total`, `lip_web_searches_total` | see gen-ai-metrics.ts | provider, model, ... |
@@ -107,6 +110,7 @@ export class Metrics {
   private readonly raceLegs: PromClient.Counter<'backend' | 'result'>;
   private readonly ttftExpiries: PromClient.Counter<'scope'>;
   private readonly exhausted: PromClient.Counter<'reason'>;
+  private readonly cacheLookups: PromClient.Counter<'result'>;
   private readonly keyEvents: PromClient.Counter<'backend' | 'action'>;
   private readonly transitions: PromClient.Counter<'backend' | 'from' | 'to'>;
   private readonly genAi: GenAiMetrics;
@@ -150,6 +154,7 @@ export class Metrics {
     this.failovers = new client.Counter({ name: 'lip_failovers_total', help: 'Times routing moved on to another candidate after an attempt failed, by the failed backend and error code.', labelNames: ['backend', 'reason'], registers });
     this.raceLegs = new client.Counter({ name: 'lip_race_legs_total', help: 'Race legs that won or lost (losers are cancelled at once).', labelNames: ['backend', 'result'], registers });
     this.ttftExpiries = new client.Counter({ name: 'lip_ttft_expiries_total', help: 'Time-to-first-token budgets that expired: a leaf\'s own (the attempt fails over) or the selector\'s global one (the request fails).', labelNames: ['scope'], registers });
+    this.cacheLookups = new client.Counter({ name: 'lip_cache_lookups_total', help: 'Generation requests by how the response cache met them: hit (answered from it), miss (routed, its answer kept), refresh (Cache-Control: no-cache), bypass (no-store).', labelNames: ['result'], registers });
     this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
     this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
     this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes (seen here or from another instance through Redis), by backend.', labelNames: ['backend', 'from', 'to'], registers });
@@ -295,6 +300,7 @@ export class Metrics {
       else if (code === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') this.ttftExpiries.inc({ scope: 'global' });
     }
     const g = sample.generation;
+    if (g?.cache !== undefined) this.cacheLookups.inc({ result: g.cache });
     if (g) {
       this.genAi.served({
         provider: g.provider, model: this.model(g.model), seconds: sample.seconds, errorType: code,

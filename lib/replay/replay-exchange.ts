@@ -4,6 +4,7 @@ import { validateCall, type LipEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { Executor, type ExecutionMeta } from '../core/execute.js';
+import { ResponseCache, type AnswerStore, type CachedAnswer } from '../core/response-cache.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
@@ -80,7 +81,11 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
     const { call, routeHeader } = decode(record);
     stream = call.stream;
     const backends = live ? live.backends : attempts.backends(config, scheduler!);
-    const executor = new Executor(config, backends, { ...(scheduler ? { scheduler, rng: seeded(record.id) } : {}), ...(options.extensions ? { extensions: options.extensions } : {}) });
+    // An answer the response cache gave (`x-lip-cache: hit`) is given again from the recording: no backend served it.
+    const cache = record.client.headers['x-lip-cache'] === 'hit' ? recordedCache(record, config) : undefined;
+    const executor = new Executor(config, backends, {
+      ...(scheduler ? { scheduler, rng: seeded(record.id) } : {}), ...(options.extensions ? { extensions: options.extensions } : {}), ...(cache ? { cache } : {}),
+    });
     options.extensions?.bind({ run: (c, nested) => executor.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested }) });
     const source: Observable<LipEvent> = executor.execute(call, {
       requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
@@ -120,6 +125,17 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   const difference = compareOutput(recordedOutput, replayedOutput);
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
+}
+
+/**
+ * A response cache that holds the recorded exchange's answer for any request: its client events,
+ * served by the candidate the recording names (request stages still run before it, as serving).
+ */
+function recordedCache(record: ExchangeRecord, config: Config): ResponseCache {
+  const served = record.served ?? '';
+  const answer: CachedAnswer = { events: record.client.events.map(([, e]) => e), candidateKey: served, backendId: served.split(':')[0]!, storedAt: Date.parse(record.at) };
+  const store: AnswerStore = { kind: 'memory', get: () => answer, set: () => undefined, close: () => Promise.resolve() };
+  return new ResponseCache({ ...config.cache, enabled: true }, store, () => answer.storedAt);
 }
 
 /** The recorded request decoded by the current frontend (and validated, as the server does). */

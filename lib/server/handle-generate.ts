@@ -277,6 +277,11 @@ function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, me
     state.backend = meta.candidateKey;
     out['x-lip-backend'] = headerValue(meta.candidateKey);
   }
+  // The response cache (cache.enabled): how it met the request, and a hit's age in seconds.
+  if (meta.cache !== undefined) {
+    out['x-lip-cache'] = meta.cache;
+    if (meta.cacheAgeMs !== undefined) out.age = String(Math.floor(meta.cacheAgeMs / 1000));
+  }
   // A key with a budget: what was left of it when this request was admitted.
   return state.budgetLeft === undefined ? out : { ...out, ...budgetHeaders(state.budgetLeft) };
 }

@@ -858,6 +858,7 @@ export class LipServer {
           generation: {
             provider: backend ? providerName(backend.kind) : 'none', model: modelOf(meta?.candidateKey) ?? 'none', stream: g.stream,
             ...(ttftMs !== undefined ? { ttftSeconds: ttftMs / 1000 } : {}), ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
+            ...(meta?.cache !== undefined ? { cache: meta.cache } : {}),
           },
         } : {}),
       });
@@ -865,7 +866,7 @@ export class LipServer {
     if (state.trace) {
       state.trace.setAttributes({
         'lip.request_id': state.requestId, 'lip.frontend': g?.frontend, 'gen_ai.request.model': g?.model, 'lip.served': meta?.candidateKey,
-        'lip.selector_source': meta?.selectorSource, 'lip.attempts': meta?.attempts, 'lip.principal': state.principal, 'lip.aborted': aborted,
+        'lip.selector_source': meta?.selectorSource, 'lip.attempts': meta?.attempts, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache,
       });
       state.trace.end(status, state.errorCode);
     }
@@ -885,6 +886,7 @@ export class LipServer {
         selector_source: meta?.selectorSource || undefined,
         backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
         attempts: g ? meta?.attempts ?? 0 : undefined,
+        cache: meta?.cache,
         ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
         input_tokens: g ? usage?.inputTokens : embedded?.inputTokens,
         output_tokens: g ? usage?.outputTokens : undefined,

@@ -132,6 +132,26 @@ describe('Reloader and /admin/config/* (in process)', () => {
     expect([resumed.status, resumed.headers['x-lip-a-leg-id']]).to.deep.equal([200, first.headers['x-lip-a-leg-id']]);
   });
 
+  it('keeps the response cache and its answers through a reload that leaves cache alone; a changed cache setting starts an empty one', async () => {
+    next = () => config('cached', 'cache: { enabled: true }');
+    await admin('POST', '/admin/config/reload');
+    const send = () => httpRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'cache me' }] }) });
+    expect((await send()).headers['x-lip-cache']).to.equal('miss');
+    const cache = server.runtimeNow.cache;
+    next = () => config('cached', 'cache: { enabled: true }\npricing: [{ backend: s, input: 1, output: 1 }]');
+    expect(JSON.parse((await admin('POST', '/admin/config/reload')).body).changed).to.deep.equal(['pricing']);
+    expect(server.runtimeNow.cache).to.equal(cache);
+    expect((await send()).headers['x-lip-cache']).to.equal('hit');
+    next = () => config('cached', 'cache: { enabled: true, ttl: 2h }\npricing: [{ backend: s, input: 1, output: 1 }]');
+    await admin('POST', '/admin/config/reload');
+    expect(server.runtimeNow.cache).to.not.equal(cache);
+    expect((await send()).headers['x-lip-cache']).to.equal('miss');
+    next = () => config('after');
+    await admin('POST', '/admin/config/reload');
+    expect(server.runtimeNow.cache).to.equal(undefined);
+    expect((await send()).headers['x-lip-cache']).to.equal(undefined);
+  });
+
   it('switches continuity.store to redis in place, and opens a new store when the redis settings change', async function () {
     const redis = await requireRedisServer(this);
     const raw = new Redis(redis.url);

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Observable } from 'rxjs/internal/Observable';
+import type { Call, LipEvent } from '../canonical/index.js';
+import { redisClient } from '../circuit/redis/redis-client.js';
+import type { CacheConfig } from '../config/index.js';
+
+/** How a request met the response cache (`X-LIP-Cache`, the access log, `lip_cache_lookups_total`). */
+export type CacheResult = 'hit' | 'miss' | 'refresh' | 'bypass';
+
+/** An answer kept by the cache: the request's events as the executor gave them, and who served them. */
+export interface CachedAnswer {
+  readonly events: readonly LipEvent[];
+  readonly candidateKey: string;
+  readonly backendId: string;
+  /** When it was kept, in milliseconds since the epoch. */
+  readonly storedAt: number;
+}
+
+/** Where answers are kept: in this process, or in Redis for every instance. */
+export interface AnswerStore {
+  readonly kind: 'memory' | 'redis';
+  /** The answer kept under `key`, if any and unexpired (a store that cannot answer: undefined, never a throw). */
+  get(key: string): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
+  /** Keeps `answer` (`text` is its JSON, `bytes` its size) for the configured ttl. */
+  set(key: string, answer: CachedAnswer, text: string): void;
+  close(): Promise<void>;
+}
+
+/** What the cache tells the executor's caller about one request. */
+export interface CacheMeta {
+  cache?: CacheResult;
+  /** A hit: how old its answer is, in milliseconds. */
+  cacheAgeMs?: number;
+  candidateKey?: string;
+  backendId?: string;
+}
+
+/** Bumped when the key's or the entry's shape changes: older entries then miss. */
+const KEY_VERSION = 1;
+
+/**
+ * The response cache (`cache:`): an answer that completed (a `response_finished`, no error
+ * event, not cut short) is kept under a key of the request as routing sees it (after the
+ * request stages: the canonical call without `stream` and `metadata`, the resolved selector and,
+ * with `scope: principal`, the principal), and a later request with the same key is answered
+ * from it without any upstream call, in whatever protocol and streaming mode it asks. The
+ * client's `Cache-Control: no-store` skips the cache both ways, `no-cache` skips the lookup and
+ * keeps the fresh answer. A store that fails is a miss, never a failed request.
+ * @see spec/core/response-cache.spec.ts
+ */
+export class ResponseCache {
+  constructor(readonly config: CacheConfig, readonly store: AnswerStore, private readonly now: () => number = Date.now) {}
+
+  /** The key of a request: sha-256 of what decides its answer. */
+  key(call: Call, selector: string, principal: string | undefined): string {
+    const { stream: _stream, metadata: _metadata, ...decisive } = call;
+    const scope = this.config.scope === 'principal' ? principal ?? '' : '';
+    return createHash('sha256').update(JSON.stringify([KEY_VERSION, scope, selector, decisive])).digest('base64url');
+  }
+
+  /**
+   * The answer of a request: from the cache on a hit (its events at once; `meta` says who
+   * served it and how old it is), else from `run`, whose events are kept when it completes.
+   */
+  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>): Observable<LipEvent> {
+    const control = cacheControl(headers?.['cache-control']);
+    if (control === 'no-store') {
+      meta.cache = 'bypass';
+      return run();
+    }
+    const key = this.key(call, selector, principal);
+    if (control === 'no-cache') {
+      meta.cache = 'refresh';
+      return this.keep(key, meta, run());
+    }
+    return new Observable<LipEvent>((subscriber) => {
+      let inner: { unsubscribe(): void } | undefined;
+      let closed = false;
+      const answer = (found: CachedAnswer | undefined) => {
+        if (closed) return;
+        if (found !== undefined) {
+          meta.cache = 'hit';
+          meta.cacheAgeMs = Math.max(0, this.now() - found.storedAt);
+          meta.candidateKey = found.candidateKey;
+          meta.backendId = found.backendId;
+          for (const event of found.events) {
+            if (subscriber.closed) return;
+            subscriber.next(event);
+          }
+          subscriber.complete();
+          return;
+        }
+        meta.cache = 'miss';
+        inner = this.keep(key, meta, run()).subscribe(subscriber);
+      };
+      const found = this.store.get(key);
+      if (found instanceof Promise) found.then(answer, () => answer(undefined));
+      else answer(found);
+      return () => {
+        closed = true;
+        inner?.unsubscribe();
+      };
+    });
+  }
+
+  /** Passes `source` on, and keeps its events once it completed with a finished answer and no error. */
+  private keep(key: string, meta: CacheMeta, source: Observable<LipEvent>): Observable<LipEvent> {
+    return new Observable<LipEvent>((subscriber) => {
+      const events: LipEvent[] = [];
+      let keepable = true;
+      let finished = false;
+      const subscription = source.subscribe({
+        next: (event) => {
+          if (keepable) {
+            if (event.type === 'error') keepable = false;
+            else {
+              if (event.type === 'response_finished') finished = true;
+              events.push(event);
+            }
+          }
+          subscriber.next(event);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          if (keepable && finished && meta.candidateKey !== undefined && meta.backendId !== undefined) {
+            const answer: CachedAnswer = { events, candidateKey: meta.candidateKey, backendId: meta.backendId, storedAt: this.now() };
+            const text = JSON.stringify(answer);
+            if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
+          }
+          subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+/** What the client's `Cache-Control` asks of the cache: skip it (`no-store`), refresh it (`no-cache`), or nothing. */
+function cacheControl(value: string | string[] | undefined): 'no-store' | 'no-cache' | undefined {
+  if (value === undefined) return undefined;
+  const text = (Array.isArray(value) ? value.join(',') : value).toLowerCase();
+  const directives = text.split(',').map((d) => d.trim().split('=')[0]);
+  if (directives.includes('no-store')) return 'no-store';
+  if (directives.includes('no-cache') || directives.includes('max-age') && /max-age\s*=\s*0\b/.test(text)) return 'no-cache';
+  return undefined;
+}
+
+/** Answers kept in this process: least recently used out first past `max_bytes`, each for `ttl`. */
+export class MemoryAnswerStore implements AnswerStore {
+  readonly kind = 'memory';
+  private readonly entries = new Map<string, { answer: CachedAnswer; bytes: number; expires: number }>();
+  private total = 0;
+
+  constructor(private readonly ttlMs: number, private readonly maxBytes: number, private readonly now: () => number = Date.now) {}
+
+  get size(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.entries.size, bytes: this.total };
+  }
+
+  get(key: string): CachedAnswer | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (entry.expires <= this.now()) {
+      this.total -= entry.bytes;
+      return undefined;
+    }
+    // The most recently used is the last in the map's order.
+    this.entries.set(key, entry);
+    return entry.answer;
+  }
+
+  set(key: string, answer: CachedAnswer, text: string): void {
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.total -= old.bytes;
+    }
+    const bytes = text.length * 2;
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { answer, bytes, expires: this.now() + this.ttlMs });
+    this.total += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.total <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.total -= entry.bytes;
+    }
+  }
+
+  close(): Promise<void> {
+    this.entries.clear();
+    this.total = 0;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Answers kept in Redis (`redis.url`, under `redis.key_prefix` + `cache:`), shared by every
+ * instance, each for `ttl`. A lookup that Redis does not answer within `timeoutMs` (or an
+ * outage) is a miss; a write that fails is dropped. The first failure of a run is logged once.
+ */
+export class RedisAnswerStore implements AnswerStore {
+  readonly kind = 'redis';
+  private readonly client: Redis;
+  private warned = false;
+
+  constructor(url: string, private readonly prefix: string, private readonly ttlMs: number, private readonly warn: (message: string, meta: Record<string, unknown>) => void, timeoutMs = 250) {
+    this.client = redisClient(url, {
+      commandTimeout: timeoutMs, connectTimeout: Math.max(1_000, timeoutMs * 4), enableOfflineQueue: false, maxRetriesPerRequest: 0,
+      retryStrategy: (times: number) => Math.min(times * 100, 2_000), connectionName: 'lip-cache',
+    });
+    this.client.on('error', () => undefined);
+    this.client.on('ready', () => { this.warned = false; });
+  }
+
+  async get(key: string): Promise<CachedAnswer | undefined> {
+    try {
+      const text = await this.client.get(this.prefix + key);
+      if (text === null) return undefined;
+      const answer = JSON.parse(text) as CachedAnswer;
+      return Array.isArray(answer.events) && typeof answer.candidateKey === 'string' && typeof answer.backendId === 'string' ? answer : undefined;
+    } catch (err) {
+      this.failed(err);
+      return undefined;
+    }
+  }
+
+  set(key: string, _answer: CachedAnswer, text: string): void {
+    this.client.set(this.prefix + key, text, 'PX', this.ttlMs).catch((err: unknown) => this.failed(err));
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+    return Promise.resolve();
+  }
+
+  private failed(err: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.warn('response cache: Redis did not answer; requests go upstream meanwhile', { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The cache of `config` (undefined when `cache.enabled` is off). */
+export function createResponseCache(config: CacheConfig, redis: { readonly url?: string; readonly key_prefix: string }, warn: (message: string, meta: Record<string, unknown>) => void): ResponseCache | undefined {
+  if (!config.enabled) return undefined;
+  const store = config.store === 'redis'
+    ? new RedisAnswerStore(redis.url!, `${redis.key_prefix}cache:`, config.ttl, warn)
+    : new MemoryAnswerStore(config.ttl, config.max_bytes);
+  return new ResponseCache(config, store);
+}

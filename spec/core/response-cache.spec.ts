@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import type { Backend } from '../../lib/backends/backend.js';
+import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
+import type { CacheConfig } from '../../lib/config/index.js';
+import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
+import { MemoryAnswerStore, ResponseCache, type CachedAnswer } from '../../lib/core/response-cache.js';
+import { LipError } from '../../lib/errors/index.js';
+import { testConfig } from '../helpers/config.js';
+import { ScriptedBackend, type ScriptStep } from '../helpers/scripted-backend.js';
+
+const ANSWER: ScriptStep[] = [
+  { type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'kept' }, { type: 'usage', usage: { inputTokens: 3, outputTokens: 1 } }, { type: 'response_finished', reason: 'stop' },
+];
+const IN_BAND: ScriptStep[] = [{ type: 'response_started' }, { type: 'text_delta', text: 'half' }, { type: 'error', code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', message: 'cut' }, { type: 'response_finished', reason: 'stop' }];
+const SLOW: ScriptStep[] = [{ type: 'response_started' }, { type: 'text_delta', text: 'partial' }, { delayMs: 20 }, { type: 'response_finished', reason: 'stop' }];
+const FAIL: ScriptStep[] = [{ fail: new LipError('LIP_ERR_UPSTREAM_STATUS', 'busy', { status: 503, retryable: true }) }];
+const SETTINGS: CacheConfig = { enabled: true, store: 'memory', ttl: 60_000, max_bytes: 1_000_000, max_entry_bytes: 100_000, scope: 'principal' };
+
+const ask = (text: string, extra: Partial<Call> = {}): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text }] }], ...extra });
+const answer = (text: string): CachedAnswer => ({ events: [{ type: 'text_delta', text }], candidateKey: 'a:m', backendId: 'a', storedAt: 0 });
+
+describe('core/response-cache', () => {
+  let clock = 0;
+  let a: ScriptedBackend;
+  let executor: Executor;
+  let cache: ResponseCache;
+  beforeEach(() => {
+    clock = 1_000_000;
+    a = new ScriptedBackend('a', new Map(Object.entries({ ok: ANSWER, cut: IN_BAND, fail: FAIL, other: ANSWER, slow: SLOW })));
+    const config = testConfig('  - { id: a, kind: localstub }', 'routing: { default_route: "a:ok" }');
+    cache = new ResponseCache(SETTINGS, new MemoryAnswerStore(SETTINGS.ttl, SETTINGS.max_bytes, () => clock), () => clock);
+    executor = new Executor(config, new Map<string, Backend>([['a', a]]), { cache });
+  });
+  const run = async (call: Call, o: { meta?: ExecutionMeta; principal?: string; route?: string; headers?: Record<string, string> } = {}): Promise<LipEvent[]> => {
+    const events: Observable<LipEvent> = executor.execute(call, {
+      requestId: 'r', meta: o.meta ?? {}, principal: o.principal ?? 'alice', ...(o.route ? { routeHeader: o.route } : {}), ...(o.headers ? { clientHeaders: o.headers } : {}),
+    });
+    return lastValueFrom(events.pipe(toArray()));
+  };
+
+  it('a finished answer is kept: the same request again is answered from it, streamed or not, without a call', async () => {
+    const first: ExecutionMeta = {};
+    const served = await run(ask('q'), { meta: first });
+    expect(first).to.include({ cache: 'miss', candidateKey: 'a:ok' });
+    clock += 5_000;
+    const again: ExecutionMeta = {};
+    const hit = await run(ask('q', { stream: true }), { meta: again });
+    expect(hit).to.deep.equal(served);
+    expect(again).to.include({ cache: 'hit', candidateKey: 'a:ok', backendId: 'a', cacheAgeMs: 5_000, selector: 'a:ok' });
+    expect(again.attempts).to.equal(undefined);
+    expect(a.calls).to.have.length(1);
+  });
+
+  it('the key is what decides the answer: another text, option, route or principal misses; metadata does not count', async () => {
+    await run(ask('q'));
+    await run(ask('q', { metadata: { trace: 'other' } }));
+    expect(a.calls).to.have.length(1);
+    await run(ask('q2'));
+    await run(ask('q', { options: { temperature: 0.2 } }));
+    await run(ask('q'), { route: 'a:other' });
+    await run(ask('q'), { principal: 'bob' });
+    expect(a.calls).to.have.length(5);
+    const global = new ResponseCache({ ...SETTINGS, scope: 'global' }, new MemoryAnswerStore(60_000, 1_000_000));
+    expect(global.key(ask('q'), 'a:ok', 'alice')).to.equal(global.key(ask('q'), 'a:ok', 'bob'));
+    expect(cache.key(ask('q'), 'a:ok', 'alice')).to.not.equal(cache.key(ask('q'), 'a:ok', 'bob'));
+  });
+
+  it('keeps no failure: neither an in-band error nor a failed request, so the next one goes upstream again', async () => {
+    await run(ask('q'), { route: 'a:cut' });
+    await run(ask('q'), { route: 'a:cut' });
+    expect(a.calls).to.have.length(2);
+    const failed = await run(ask('q'), { route: 'a:fail' }).then(() => undefined, (e: unknown) => e);
+    expect(failed).to.be.instanceOf(LipError);
+    await run(ask('q'), { route: 'a:fail' }).catch(() => undefined);
+    expect(a.calls).to.have.length(4);
+  });
+
+  it('keeps no answer cut short by its subscriber (a client that left)', async () => {
+    const events: LipEvent[] = [];
+    const subscription = executor.execute(ask('q'), { requestId: 'r', meta: {}, principal: 'alice', routeHeader: 'a:slow' }).subscribe((e) => events.push(e));
+    // The answer has begun (its first events came at once) and waits for its end: the client leaves.
+    expect(events.map((e) => e.type)).to.include('text_delta');
+    subscription.unsubscribe();
+    const again: ExecutionMeta = {};
+    await run(ask('q'), { route: 'a:slow', meta: again });
+    expect(again.cache).to.equal('miss');
+    expect(a.calls).to.have.length(2);
+  });
+
+  it('Cache-Control: no-store skips it both ways; no-cache (or max-age=0) routes and keeps the fresh answer', async () => {
+    const bypass: ExecutionMeta = {};
+    await run(ask('q'), { meta: bypass, headers: { 'cache-control': 'no-store' } });
+    expect(bypass.cache).to.equal('bypass');
+    const miss: ExecutionMeta = {};
+    await run(ask('q'), { meta: miss });
+    expect(miss.cache).to.equal('miss');
+    const refresh: ExecutionMeta = {};
+    await run(ask('q'), { meta: refresh, headers: { 'cache-control': 'max-age=0' } });
+    expect(refresh.cache).to.equal('refresh');
+    expect(a.calls).to.have.length(3);
+    const hit: ExecutionMeta = {};
+    await run(ask('q'), { meta: hit, headers: { 'cache-control': 'private' } });
+    expect(hit.cache).to.equal('hit');
+    expect(a.calls).to.have.length(3);
+  });
+
+  it('an answer past max_entry_bytes is not kept', async () => {
+    const small = new ResponseCache({ ...SETTINGS, max_entry_bytes: 100 }, new MemoryAnswerStore(60_000, 1_000_000), () => clock);
+    executor = new Executor(testConfig('  - { id: a, kind: localstub }', 'routing: { default_route: "a:ok" }'), new Map<string, Backend>([['a', a]]), { cache: small });
+    await run(ask('q'));
+    await run(ask('q'));
+    expect(a.calls).to.have.length(2);
+  });
+
+  describe('the memory store', () => {
+    it('forgets an answer once its ttl has passed', () => {
+      const store = new MemoryAnswerStore(1_000, 10_000, () => clock);
+      store.set('k', answer('x'), 'x'.repeat(10));
+      clock += 999;
+      expect(store.get('k')?.events).to.have.length(1);
+      clock += 1;
+      expect(store.get('k')).to.equal(undefined);
+      expect(store.size).to.deep.equal({ entries: 0, bytes: 0 });
+    });
+
+    it('holds at most max_bytes: the least recently used go first; one larger than all is not kept', () => {
+      const store = new MemoryAnswerStore(60_000, 100, () => clock);
+      for (const k of ['a', 'b', 'c']) store.set(k, answer(k), 'x'.repeat(20)); // 40 bytes each (UTF-16)
+      expect(store.size).to.deep.equal({ entries: 2, bytes: 80 });
+      expect(store.get('a')).to.equal(undefined);
+      expect(store.get('b')).to.not.equal(undefined); // b is now the most recently used
+      store.set('d', answer('d'), 'x'.repeat(20));
+      expect([store.get('b') !== undefined, store.get('c') !== undefined, store.get('d') !== undefined]).to.deep.equal([true, false, true]);
+      store.set('huge', answer('h'), 'x'.repeat(51));
+      expect(store.get('huge')).to.equal(undefined);
+      store.set('b', answer('b2'), 'x'.repeat(10));
+      expect(store.size).to.deep.equal({ entries: 2, bytes: 60 });
+      expect((store.get('b')!.events[0] as { text: string }).text).to.equal('b2');
+    });
+  });
+});
