@@ -124,6 +124,11 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const budget = key.budget as Row | undefined;
     if (budget !== undefined && budget.max_cost === undefined && budget.max_tokens === undefined) report(['auth', 'api_keys', i, 'budget'], 'sets no limit: give max_cost, max_tokens or both');
     if (budget?.max_cost !== undefined && !anyPrice) report(['auth', 'api_keys', i, 'budget', 'max_cost'], 'nothing is priced, so no attempt has a cost to count: add pricing rows (or model_catalog.prices: true), or budget in max_tokens');
+    // An allow pattern names a configured backend (or `*` some): a typo would lock the key out silently.
+    ((key.allow as string[] | undefined) ?? []).forEach((pattern, j) => {
+      const backend = pattern.includes(':') ? pattern.slice(0, pattern.indexOf(':')) : pattern;
+      if (!backend.includes('*') && !seen.has(backend)) report(['auth', 'api_keys', i, 'allow', j], `names no configured backend "${backend}" (a pattern is backend:model, * for any run of characters)`);
+    });
   });
 
   // The response cache: an answer kept for less than a second would never be asked for again.

@@ -74,6 +74,8 @@ export interface ApiKeyConfig {
   max_concurrent_requests?: number;
   /** What this key may spend per calendar period (UTC); beyond: 429 until the period ends. */
   budget?: KeyBudgetConfig;
+  /** The candidates (`backend:model` patterns, `*` for any run of characters) this key may be served by; absent: all. */
+  allow?: string[];
 }
 
 /** `auth.api_keys[].budget`: at least one of `max_cost` (by the pricing table) and `max_tokens` (input plus output). */
@@ -83,7 +85,6 @@ export interface KeyBudgetConfig {
   period: 'hour' | 'day' | 'week' | 'month';
 }
 
-/** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
 /** `cache:`: answers kept and given again to the same request (lib/core/response-cache.ts). */
 export interface CacheConfig {
   enabled: boolean;
@@ -99,6 +100,7 @@ export interface CacheConfig {
   scope: 'principal' | 'global';
 }
 
+/** One `pricing:` row: prices per million tokens of each type, for a backend (and model). */
 export interface PriceConfig {
   backend: string;
   /** Absent: every model of the backend without a row of its own. */

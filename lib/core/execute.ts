@@ -39,6 +39,7 @@ import { resolveSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
 import { UnknownModels } from './unknown-models.js';
 import type { CacheResult, ResponseCache } from './response-cache.js';
+import { candidatesForbidden, notAllowed, type CandidateAllow } from './candidate-allow.js';
 import { wantsWhole } from './whole-answer.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
@@ -70,6 +71,8 @@ export interface ExecuteContext {
   readonly principal?: string;
   /** The id of the client's API key (`auth.api_keys[].id`), for attempt rows. */
   readonly keyId?: string;
+  /** The candidates that key may be served by (`auth.api_keys[].allow`); absent: all. */
+  readonly allow?: CandidateAllow;
   /**
    * The conversation this request belongs to: its attempts are recorded as B-legs, its
    * `[first]` and `{affinity=session}` state steer routing. Absent: every request stands alone.
@@ -239,7 +242,10 @@ export class Executor {
         this.backendIds, this.aliases, this.config.routing.default_route);
       ctx.meta.selector = resolved.selector;
       ctx.meta.selectorSource = resolved.source;
-      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext));
+      const allow = ctx.allow;
+      // A kept answer of a candidate this request's key may not use is not given to it.
+      const usable = allow ? (hit: { readonly candidateKey: string; readonly backendId: string }) => allow.allows(hit.backendId, modelOf(hit.candidateKey, hit.backendId)) : undefined;
+      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable);
     });
   }
 
@@ -252,6 +258,11 @@ export class Executor {
       const unknown = this.unknownModels.check(call.model, resolved.source);
       if (unknown) return throwError(() => unknown);
       const compiled = this.selectors.get(resolved.selector);
+      const allow = ctx.allow;
+      if (allow !== undefined) {
+        const leaves = compiled.selector.arms.flatMap(leavesOf);
+        if (!leaves.some((l) => allow.allows(l.backend!, l.model))) return throwError(() => candidatesForbidden(allow, [...new Set(leaves.map((l) => `${l.backend!}:${l.model}`))]));
+      }
       if (compiled.needsSessionState && ctx.pendingALeg?.stored === false) ctx.pendingALeg.store();
       // A watched request (debug log, sampled trace) gets a journal that reports each decision.
       const watched = routeChannel.hasSubscribers || ctx.trace?.recording === true;
@@ -275,7 +286,7 @@ export class Executor {
         maxPendingEvents: this.config.server.max_pending_wire_events,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
-        ...(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}),
+        ...withAllow(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}, allow),
         open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext, gate),
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
@@ -537,4 +548,19 @@ function nextOnContextOverflow(err: unknown): Observable<never> {
   const e = toLipError(err);
   if (e.code !== 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED' || e.retryable) return throwError(() => err);
   return throwError(() => new LipError(e.code, e.message, { status: e.status, retryable: true, ...(e.detail ? { detail: e.detail } : {}) }));
+}
+
+/** The route's gates with a key's allow list in front: a candidate it may not use is skipped before any other check. */
+function withAllow(gates: Pick<RouteContext, 'eligibility' | 'admit'>, allow: CandidateAllow | undefined): Pick<RouteContext, 'eligibility' | 'admit'> {
+  if (allow === undefined) return gates;
+  const other = gates.eligibility;
+  const skip = { reason: notAllowed(allow) };
+  return { ...gates, eligibility: (candidate) => (allow.allows(candidate.backend, candidate.model) ? other?.(candidate) : skip) };
+}
+
+/** The model of a candidate key (`backend:model[?query]`) without its leaf query. */
+function modelOf(candidateKey: string, backend: string): string {
+  const model = candidateKey.startsWith(`${backend}:`) ? candidateKey.slice(backend.length + 1) : candidateKey;
+  const query = model.indexOf('?');
+  return query === -1 ? model : model.slice(0, query);
 }

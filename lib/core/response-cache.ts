@@ -62,8 +62,10 @@ export class ResponseCache {
   /**
    * The answer of a request: from the cache on a hit (its events at once; `meta` says who
    * served it and how old it is), else from `run`, whose events are kept when it completes.
+   * `usable` says whether a kept answer may be given to this request (its key's allow list
+   * names the candidate that served it); one it may not have is a miss.
    */
-  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>): Observable<LipEvent> {
+  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean): Observable<LipEvent> {
     const control = cacheControl(headers?.['cache-control']);
     if (control === 'no-store') {
       meta.cache = 'bypass';
@@ -79,7 +81,7 @@ export class ResponseCache {
       let closed = false;
       const answer = (found: CachedAnswer | undefined) => {
         if (closed) return;
-        if (found !== undefined) {
+        if (found !== undefined && (usable === undefined || usable(found))) {
           meta.cache = 'hit';
           meta.cacheAgeMs = Math.max(0, this.now() - found.storedAt);
           meta.candidateKey = found.candidateKey;

@@ -13,6 +13,7 @@ import { BatchFileStore, type BatchFileKind } from './files.js';
 import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
+import { candidateAllow } from '../core/candidate-allow.js';
 
 /** A batch ends at the latest a day after it was made (its requests not run by then expire). */
 export const BATCH_EXPIRY_MS = 24 * 3_600_000;
@@ -567,7 +568,7 @@ export class Batches {
     try {
       const runtime = this.runtime();
       const state: { backend?: string } = {};
-      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal, ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}) }).finally(() => {
+      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal, ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key) }).finally(() => {
         if (state.backend !== undefined) meta.candidateKey = state.backend;
       });
       run.record.usage.input += answered.usage.inputTokens;
@@ -627,7 +628,7 @@ export class Batches {
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
-          requestId, meta, principal: call.principal, keyId: call.key?.id, aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
+          requestId, meta, principal: call.principal, keyId: call.key?.id, allow: candidateAllow(call.key), aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
           frontendId: frontend.id, trace, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
         }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
         // A cancel of the batch ends it: unsubscribing aborts its upstream request.

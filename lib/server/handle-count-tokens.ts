@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimateTokens } from '../canonical/estimate-tokens.js';
+import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
 import { firstCandidate } from '../core/first-candidate.js';
 import { toLipError } from '../errors/index.js';
@@ -29,7 +30,7 @@ const COUNT_TIMEOUT_MS = 30_000;
  */
 export async function handleCountTokens(
   req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
-  runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void,
+  runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void, allow?: CandidateAllow,
 ): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
@@ -45,7 +46,9 @@ export async function handleCountTokens(
     const conversation = await continuedConversation(runtime, decoded.continuation, principal);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const header = req.headers['x-lip-route'];
-    const target = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
+    const first = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
+    // A candidate the caller's key may not use (auth.api_keys[].allow) is not sent the request: lip estimates.
+    const target = first && (allow === undefined || allow.allows(first.backend, first.model)) ? first : undefined;
     const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;

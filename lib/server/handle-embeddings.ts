@@ -3,6 +3,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult, type Usage } from '../canonical/index.js';
 import { providerName } from '../backends/gen-ai/registry.js';
 import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from '../core/attempt.js';
+import { candidatesForbidden, type CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
 import type { AttemptStart, AttemptTicket, ContinuityStore } from '../continuity/index.js';
 import { defaultFailureOutcome } from '../continuity/record-attempt.js';
@@ -47,7 +48,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     let aLegId: string | undefined;
     const answered = await embedBody(body, {
       route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined,
-      decoded: () => state.decode?.release(), requestId: state.requestId, principal: state.principal ?? 'local', ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
+      decoded: () => state.decode?.release(), requestId: state.requestId, principal: state.principal ?? 'local', ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
       onALeg: (id) => { aLegId = id; },
     });
     // What it spent: charged to a key's budget and written in the access line when the request ends.
@@ -86,6 +87,8 @@ export interface EmbedCall {
   readonly keyId?: string;
   /** Told the id of the request's A-leg once it is opened (after the body is decoded). */
   readonly onALeg?: (aLegId: string) => void;
+  /** The candidates the caller's key may use (`auth.api_keys[].allow`); absent: all. */
+  readonly allow?: CandidateAllow | undefined;
 }
 
 /** Where an embeddings request's attempts are written: its A-leg's rows, or tickets alone for an A-leg without a record. */
@@ -114,7 +117,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
     const { aLeg, pending } = runtime.sessions.auxiliary(c.principal, `embed:${c.requestId}`);
     c.onALeg?.(aLeg.aLegId);
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
-    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId, rows);
+    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId, rows, c.allow);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
     return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage: served.usage }), key: served.key, usage: served.usage, cost: served.cost };
   } catch (err) {
@@ -137,8 +140,11 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows): Promise<{ result: EmbeddingResult; key: string; usage: TokenCount; cost: number | undefined }> {
-  const candidates = runtime.executor.candidates(request.model, header);
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows, allow: CandidateAllow | undefined): Promise<{ result: EmbeddingResult; key: string; usage: TokenCount; cost: number | undefined }> {
+  const route = runtime.executor.candidates(request.model, header);
+  // Only the candidates the caller's key may use (auth.api_keys[].allow); none of them is a 403.
+  const candidates = allow === undefined ? route : route.filter((c) => allow.allows(c.backend, c.model));
+  if (candidates.length === 0) throw candidatesForbidden(allow!, route.map((c) => c.key));
   const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
   if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
     const route = candidates.map((c) => `${c.key} (${kindOf(c.backend)})`).join(', ');

@@ -173,7 +173,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const events = runtime.executor.execute(context.call, {
     onRequestStages, onQueued, requestId: state.requestId,
     routeHeader: typeof routeHeader === 'string' ? routeHeader : undefined,
-    meta, principal, keyId: state.keyId, aLeg, pendingALeg, flow, frontendId: frontend.id,
+    meta, principal, keyId: state.keyId, allow: state.allow, aLeg, pendingALeg, flow, frontendId: frontend.id,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     clientHeaders: req.headers,
     trace: state.trace,
@@ -343,7 +343,7 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
   const firstAttempt = new Promise<void>((resolve) => { attempted = resolve; });
   const events = runtime.executor.execute(context.call, {
     onAttempt: () => attempted(),
-    requestId: state.requestId, meta: r.meta, principal: r.principal, keyId: state.keyId, aLeg: r.aLeg, pendingALeg: r.pendingALeg,
+    requestId: state.requestId, meta: r.meta, principal: r.principal, keyId: state.keyId, allow: state.allow, aLeg: r.aLeg, pendingALeg: r.pendingALeg,
     frontendId: r.frontend.id, userAgent: typeof r.req.headers['user-agent'] === 'string' ? r.req.headers['user-agent'] : undefined,
     clientHeaders: r.req.headers, trace: state.trace, cancelReason: () => runState.cancelled,
     routeHeader: typeof r.req.headers['x-lip-route'] === 'string' ? r.req.headers['x-lip-route'] : undefined,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Frontend, ModelEntry, ModelInfo, ModelListRoute, RequestContext } from '../frontends/protocol.js';
 import { isLipError, LipError } from '../errors/index.js';
@@ -9,8 +10,10 @@ import { sendError, sendJson } from './send.js';
  * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
  * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). With the model
  * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate).
+ * With `allow` (the caller's key's `auth.api_keys[].allow`), only what it may use: a model it
+ * may be served by, an alias whose route has such a candidate.
  */
-export function modelEntries(runtime: Runtime): ModelEntry[] {
+export function modelEntries(runtime: Runtime, allow?: CandidateAllow): ModelEntry[] {
   const out: ModelEntry[] = [];
   const seen = new Set<string>();
   const catalog = runtime.catalog;
@@ -21,14 +24,26 @@ export function modelEntries(runtime: Runtime): ModelEntry[] {
     out.push(info ? { id, ownedBy, info } : { id, ownedBy });
   };
   for (const backend of runtime.backends.values()) {
-    for (const model of backend.models) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model));
+    for (const model of backend.models) {
+      if (allow === undefined || allow.allows(backend.id, model)) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model));
+    }
   }
   for (const alias of runtime.config.model_aliases) {
     const name = literalPattern(alias.pattern);
     // An alias is described as the first candidate of its route.
-    if (name !== undefined) add(name, 'lip', () => firstCandidateInfo(runtime, name));
+    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name));
   }
   return out;
+}
+
+/** Whether the route of alias `name` has a candidate `allow` lets the key use. */
+function aliasAllowed(runtime: Runtime, name: string, allow: CandidateAllow): boolean {
+  try {
+    return runtime.executor.candidates(name).some((c) => allow.allows(c.backend, c.model));
+  } catch (err) {
+    if (isLipError(err)) return false;
+    throw err;
+  }
 }
 
 function firstCandidateInfo(runtime: Runtime, name: string): ModelInfo | undefined {
@@ -51,19 +66,19 @@ export function literalPattern(pattern: string): string | undefined {
  * Answers a model-list request with the first route that accepts it (content negotiation by
  * header, e.g. Anthropic's `anthropic-version`), else the first route without a condition.
  */
-export function handleListModels(req: IncomingMessage, res: ServerResponse, url: URL, routes: readonly ModelListRoute[], runtime: Runtime): void {
+export function handleListModels(req: IncomingMessage, res: ServerResponse, url: URL, routes: readonly ModelListRoute[], runtime: Runtime, allow?: CandidateAllow): void {
   const context: RequestContext = { params: {}, query: url.searchParams, headers: req.headers };
   const route = routes.find((r) => !r.accepts || r.accepts(context)) ?? routes[0]!;
-  sendJson(res, 200, route.encode(modelEntries(runtime), context));
+  sendJson(res, 200, route.encode(modelEntries(runtime, allow), context));
 }
 
 /**
  * Answers `GET {list}/{id}` with one model in the protocol's shape, or a 404 in its error
  * envelope when lip offers no such model. An id may come as a resource name, `models/{id}`.
  */
-export function handleGetModel(res: ServerResponse, url: URL, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void): void {
+export function handleGetModel(res: ServerResponse, url: URL, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void, allow?: CandidateAllow): void {
   const context: RequestContext = { params: { id }, query: url.searchParams, headers: {} };
-  const entries = modelEntries(runtime);
+  const entries = modelEntries(runtime, allow);
   // A resource name (`models/{id}`) names the same model as its bare id.
   const entry = entries.find((m) => m.id === id) ?? (id.startsWith('models/') ? entries.find((m) => m.id === id.slice(7)) : undefined);
   const wanted = entry?.id ?? id;

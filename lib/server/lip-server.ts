@@ -47,6 +47,7 @@ import { sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
 import { Batches, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
+import { candidateAllow } from '../core/candidate-allow.js';
 import { handleBatch, handleFile } from './handle-batch.js';
 
 /** How long streams cut by the shutdown timeout get to flush their in-band error. */
@@ -535,7 +536,7 @@ export class LipServer {
           return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, ticket, (code, backend) => {
             state.errorCode = code;
             if (backend) state.backend = backend;
-          });
+          }, state.allow);
         } finally {
           ticket.release();
         }
@@ -544,7 +545,7 @@ export class LipServer {
         req.resume();
         const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
         if (this.admitted(req, res, url, state, owner.frontend) === undefined) return;
-        return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; });
+        return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; }, state.allow);
       }
       case 'system': {
         req.resume();
@@ -573,7 +574,7 @@ export class LipServer {
         // A refusal speaks the protocol asked (Gemini's /v1beta/models, Anthropic's by its header).
         const owner = table.ownerOf(url.pathname, req.headers);
         if (this.admitted(req, res, url, state, owner) === undefined) return;
-        return handleListModels(req, res, url, match.routes, this.runtime);
+        return handleListModels(req, res, url, match.routes, this.runtime, state.allow);
       }
       case 'cancel': {
         req.resume();
@@ -669,6 +670,7 @@ export class LipServer {
           state.principal = caller.principal;
           if (caller.key !== undefined) {
             state.keyId = caller.key.id;
+            state.allow = candidateAllow(caller.key);
             if (caller.key.budget !== undefined) {
               state.budgetLeft = this.budgets.check(caller.key);
               state.budgetKey = caller.key;
@@ -769,7 +771,10 @@ export class LipServer {
     try {
       const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
       state.principal = caller.principal;
-      if (caller.key !== undefined) state.keyId = caller.key.id;
+      if (caller.key !== undefined) {
+        state.keyId = caller.key.id;
+        state.allow = candidateAllow(caller.key);
+      }
       this.keyLimits.admit(caller.key, { concurrent: false });
       return caller;
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { ApiKeyConfig } from '../config/index.js';
+import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
@@ -18,6 +19,8 @@ export interface RequestState {
   principal?: string;
   /** The id of the client's API key (`auth.api_keys[].id`). */
   keyId?: string;
+  /** The candidates that key may be served by (`auth.api_keys[].allow`); absent: all. */
+  allow?: CandidateAllow;
   /** The client's API key when it has a budget: what the request spent is charged to it when it ends. */
   budgetKey?: ApiKeyConfig;
   /** What was left of that budget when the request was admitted (`X-LIP-Budget-*` headers). */
