@@ -22,8 +22,12 @@ export interface AnswerStore {
   readonly kind: 'memory' | 'redis';
   /** The answer kept under `key`, if any and unexpired (a store that cannot answer: undefined, never a throw). */
   get(key: string): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
-  /** Keeps `answer` (`text` is its JSON, `bytes` its size) for the configured ttl. */
+  /** Keeps `answer` (`text` is its JSON) for the configured ttl. */
   set(key: string, answer: CachedAnswer, text: string): void;
+  /** Forgets every answer; resolves how many there were. */
+  clear(): Promise<number>;
+  /** What it holds (the memory store; Redis is not counted). */
+  readonly size?: { readonly entries: number; readonly bytes: number };
   close(): Promise<void>;
 }
 
@@ -137,6 +141,13 @@ export class ResponseCache {
     });
   }
 
+  /** `GET /admin/cache`: the settings and, in memory, what it holds. */
+  status(): Record<string, unknown> {
+    const { store, ttl, scope, max_bytes: maxBytes, max_entry_bytes: maxEntryBytes } = this.config;
+    const size = this.store.size;
+    return { store, ttl_ms: ttl, scope, max_entry_bytes: maxEntryBytes, ...(size ? { max_bytes: maxBytes, entries: size.entries, bytes: size.bytes } : {}) };
+  }
+
   close(): Promise<void> {
     return this.store.close();
   }
@@ -194,10 +205,15 @@ export class MemoryAnswerStore implements AnswerStore {
     }
   }
 
-  close(): Promise<void> {
+  clear(): Promise<number> {
+    const count = this.entries.size;
     this.entries.clear();
     this.total = 0;
-    return Promise.resolve();
+    return Promise.resolve(count);
+  }
+
+  close(): Promise<void> {
+    return this.clear().then(() => undefined);
   }
 }
 
@@ -234,6 +250,19 @@ export class RedisAnswerStore implements AnswerStore {
 
   set(key: string, _answer: CachedAnswer, text: string): void {
     this.client.set(this.prefix + key, text, 'PX', this.ttlMs).catch((err: unknown) => this.failed(err));
+  }
+
+  /** Unlinks every key under the prefix, a SCAN page at a time (other instances' answers too: they share them). */
+  async clear(): Promise<number> {
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) count += await this.client.unlink(...keys);
+    } while (cursor !== '0');
+    return count;
   }
 
   async close(): Promise<void> {

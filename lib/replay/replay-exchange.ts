@@ -134,7 +134,7 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
 function recordedCache(record: ExchangeRecord, config: Config): ResponseCache {
   const served = record.served ?? '';
   const answer: CachedAnswer = { events: record.client.events.map(([, e]) => e), candidateKey: served, backendId: served.split(':')[0]!, storedAt: Date.parse(record.at) };
-  const store: AnswerStore = { kind: 'memory', get: () => answer, set: () => undefined, close: () => Promise.resolve() };
+  const store: AnswerStore = { kind: 'memory', get: () => answer, set: () => undefined, clear: () => Promise.resolve(0), close: () => Promise.resolve() };
   return new ResponseCache({ ...config.cache, enabled: true }, store, () => answer.storedAt);
 }
 

@@ -82,6 +82,17 @@ export const ADMIN_ENDPOINTS = {
     const outcome = await runtime.catalog.source.refresh();
     return { outcome, ...runtime.catalog.source.status() };
   },
+  /** The response cache's settings and, in memory, what it holds. */
+  '/admin/cache': (runtime: Runtime) => runtime.cache?.status() ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/cache needs cache.enabled: true'),
+  /** Forgets every kept answer (with Redis, every instance's). */
+  '/admin/cache/clear': async (runtime: Runtime) => {
+    if (!runtime.cache) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/cache/clear needs cache.enabled: true');
+    try {
+      return { cleared: await runtime.cache.store.clear() };
+    } catch (err) {
+      return new LipError('LIP_ERR_CACHE_UNAVAILABLE', `the response cache could not be cleared: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  },
   '/admin/budgets': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, budgets?: KeyBudgets) => {
     const keys = runtime.config.auth.api_keys.filter((k) => k.budget !== undefined && (viewer.principal === undefined || k.principal === viewer.principal));
     return { budgets: budgets === undefined ? [] : await budgets.view(keys) };
@@ -100,7 +111,7 @@ export const ADMIN_ENDPOINTS = {
 export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 
 /** The method of each admin endpoint that is not a GET. */
-export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST' };
+export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST', '/admin/cache/clear': 'POST' };
 
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
 export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage', '/admin/budgets']);

@@ -11,10 +11,13 @@ import { httpRequest } from '../helpers/sse-client.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
+const SECRET = 'diagnostics-secret-0123456789';
+const admin = (lip: RunningLip, method: 'GET' | 'POST', path: string) =>
+  httpRequest(`${lip.url}${path}`, { method, headers: { 'x-lip-diagnostics-secret': SECRET }, ...(method === 'POST' ? { body: '' } : {}) });
 
 /** `GET /metrics`, one sample's value (0 when absent). */
 async function metric(lip: RunningLip, sample: string): Promise<number> {
-  const body = await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${ALICE}` } })).text();
+  const body = await (await fetch(`${lip.url}/metrics`, { headers: { 'x-lip-diagnostics-secret': SECRET } })).text();
   const escaped = sample.replace(/[{}"\\]/g, (c) => `\\${c}`);
   const m = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(body);
   return m === null ? 0 : Number(m[1]);
@@ -36,7 +39,8 @@ describe('e2e: response cache', function () {
     lip = await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `cache: { enabled: true, ttl: 10m }
 auth: { api_keys: [ { id: alice, key: "${ALICE}", budget: { max_tokens: 1000, period: day } }, { id: bob, key: "${BOB}" } ] }
 logging: { access_log: true }
-observability: { metrics: { enabled: true } }`));
+observability: { metrics: { enabled: true } }
+diagnostics: { enabled: true, shared_secret: "${SECRET}" }`));
     alice = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: ALICE, maxRetries: 0 });
   });
   after(async () => {
@@ -131,13 +135,30 @@ observability: { metrics: { enabled: true } }`));
     expect(await metric(lip, 'lip_cache_lookups_total{result="miss"}')).to.equal(missesBefore + 1);
   });
 
+  it('GET /admin/cache shows what it holds; POST /admin/cache/clear forgets it all (operator only)', async () => {
+    chat.enqueue({ text: 'before clear' }, { text: 'after clear' });
+    const body = { model: 'oc:gpt-4o', messages: [{ role: 'user' as const, content: 'Clear me' }] };
+    await alice.chat.completions.create(body);
+    const status = JSON.parse((await admin(lip, 'GET', '/admin/cache')).body) as Record<string, number | string>;
+    expect(status).to.include({ store: 'memory', ttl_ms: 600_000, scope: 'principal', max_bytes: 64 * 1024 * 1024, max_entry_bytes: 1024 * 1024 });
+    expect(status.entries).to.be.at.least(1);
+    expect(status.bytes).to.be.greaterThan(0);
+    expect((await httpRequest(`${lip.url}/admin/cache/clear`, { method: 'POST', body: '', headers: { authorization: `Bearer ${ALICE}` } })).status).to.equal(403);
+    expect((await admin(lip, 'GET', '/admin/cache/clear')).status).to.equal(405);
+    const cleared = JSON.parse((await admin(lip, 'POST', '/admin/cache/clear')).body) as { cleared: number };
+    expect(cleared.cleared).to.equal(status.entries);
+    expect(JSON.parse((await admin(lip, 'GET', '/admin/cache')).body)).to.include({ entries: 0, bytes: 0 });
+    const again = await alice.chat.completions.create(body).withResponse();
+    expect([again.response.headers.get('x-lip-cache'), again.data.choices[0]!.message.content]).to.deep.equal(['miss', 'after clear']);
+  });
+
   it('shared through Redis (store: redis): an answer kept by one instance is given by another', async function () {
     const redis: RedisServer = await requireRedisServer(this);
     const prefix = `lip-e2e-cache-${process.pid}-${Date.now()}:`;
     const lips: RunningLip[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `cache: { enabled: true, store: redis }\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
+        lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `cache: { enabled: true, store: redis }\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }\ndiagnostics: { enabled: true, shared_secret: "${SECRET}" }`)));
       }
       const [a, b] = lips.map((l) => new OpenAI({ baseURL: `${l.url}/v1`, apiKey: 'k', maxRetries: 0 })) as [OpenAI, OpenAI];
       chat.enqueue({ text: 'from redis' });
@@ -157,6 +178,12 @@ observability: { metrics: { enabled: true } }`));
       expect(chat.requests).to.have.length(1);
       const res = await httpRequest(`${lips[1]!.url}/v1/chat/completions`, { body: JSON.stringify(body) });
       expect(JSON.parse(res.body).choices[0].message.content).to.equal('from redis');
+      // Cleared on one instance, gone for both (they share the keys).
+      const cleared = JSON.parse((await admin(lips[0]!, 'POST', '/admin/cache/clear')).body) as { cleared: number };
+      expect(cleared.cleared).to.equal(1);
+      chat.enqueue({ text: 'fresh' });
+      const after = await b.chat.completions.create(body).withResponse();
+      expect([after.response.headers.get('x-lip-cache'), after.data.choices[0]!.message.content]).to.deep.equal(['miss', 'fresh']);
     } finally {
       for (const l of lips) await l.close();
       await redis.close();
