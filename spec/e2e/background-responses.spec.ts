@@ -10,15 +10,10 @@ import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/ind
 import { startLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 import { httpRequest } from '../helpers/sse-client.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
-
-async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).to.be.instanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
-}
 
 /** Retrieves `id` until it leaves `queued` and `in_progress` (a background response ends on its own). */
 async function settled(client: OpenAI, id: string): Promise<Response> {

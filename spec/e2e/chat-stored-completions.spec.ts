@@ -10,19 +10,13 @@ import { until } from '../helpers/batches.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest } from '../helpers/sse-client.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
 const STORED_ID = /^chatcmpl-[A-Za-z0-9]{48}$/;
 
 type Json = Record<string, any>;
-type ApiError = InstanceType<typeof OpenAI.APIError>;
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err, 'the call should have been refused').to.be.instanceOf(OpenAI.APIError);
-  return err as ApiError;
-}
 
 async function all<T>(page: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

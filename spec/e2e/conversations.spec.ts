@@ -11,17 +11,12 @@ import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
 type Json = Record<string, any>;
 const tools = TOOLS.map((t) => ({ type: 'function' as const, name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false }));
-
-async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).to.be.instanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
-}
 
 /** What an upstream Chat request carried: [role, text] per message (tool calls by name). */
 const chatHistory = (emu: Emulator, i: number) => (emu.requests[i]!.body.messages as Json[]).map((m) => [m.role, typeof m.content === 'string' ? m.content : m.tool_calls?.[0]?.function?.name ?? JSON.stringify(m.content)]);

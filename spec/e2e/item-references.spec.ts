@@ -4,17 +4,12 @@ import type { Response, ResponseInputItem } from 'openai/resources/responses/res
 import { KINDS } from '../backends/kinds.js';
 import { QUESTION, TOOLS, TOOL_RESULT } from '../helpers/clients/follow-up.js';
 import { useStateCheckingKinds } from '../helpers/state-checking-kinds.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
 const idOf = (kind: string) => `ir-${kind}`;
 const tools = TOOLS.map((t) => ({ type: 'function' as const, name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false }));
-
-async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).to.be.instanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
-}
 
 /**
  * Responses `item_reference`: a client names items of its stored responses by id instead of

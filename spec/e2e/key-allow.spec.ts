@@ -5,16 +5,10 @@ import { until } from '../helpers/batches.js';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const LIMITED = 'limited-key-0123456789';
 const OPEN = 'open-key-0123456789ab';
-type ApiError = InstanceType<typeof OpenAI.APIError>;
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err, 'the call should have been refused').to.be.instanceOf(OpenAI.APIError);
-  return err as ApiError;
-}
 
 /**
  * `auth.api_keys[].allow` through the official SDKs against a real lip: a key is served only by

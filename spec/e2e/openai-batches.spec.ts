@@ -12,6 +12,7 @@ import type { FileObject } from 'openai/resources/files';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator, type RecordedRequest, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
@@ -24,7 +25,6 @@ const RESPONSES_URL = '/v1/responses';
 const ENDED = ['completed', 'failed', 'cancelled', 'expired'];
 
 type Json = Record<string, any>;
-type ApiError = InstanceType<typeof OpenAI.APIError>;
 
 /** The last user turn's text of an upstream request (Chat: string content; Anthropic: text blocks). */
 function lastUserText(request: RecordedRequest | { body: any }): string {
@@ -54,12 +54,6 @@ const clientOf = (lip: RunningLip, key: string) => new OpenAI({ baseURL: `${lip.
 async function upload(client: OpenAI, content: readonly unknown[] | string | Buffer, name = 'input.jsonl'): Promise<FileObject> {
   const bytes = Buffer.isBuffer(content) ? content : Buffer.from(typeof content === 'string' ? content : jsonl(content), 'utf8');
   return client.files.create({ file: await toFile(bytes, name), purpose: 'batch' });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err, 'the call should have been refused').to.be.instanceOf(OpenAI.APIError);
-  return err as ApiError;
 }
 
 /** Polls `check` until it is true (generous deadline: the suite may run beside another). */

@@ -7,6 +7,7 @@ import type { Response, ResponseItem, ResponseStreamEvent } from 'openai/resourc
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
+import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
@@ -15,12 +16,6 @@ const BOB = 'bob-key-0123456789ab';
 function wire(response: Response): Record<string, unknown> {
   const { output_text: _, ...rest } = response as Response & { output_text?: string };
   return rest;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).to.be.instanceOf(OpenAI.APIError);
-  return err as InstanceType<typeof OpenAI.APIError>;
 }
 
 /**
