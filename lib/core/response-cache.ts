@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs/internal/Observable';
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import { redisClient } from '../circuit/redis/redis-client.js';
 import type { CacheConfig } from '../config/index.js';
 
 /** How a request met the response cache (`X-LIP-Cache`, the access log, `lip_cache_lookups_total`). */
 export type CacheResult = 'hit' | 'miss' | 'refresh' | 'bypass';
 
-/** An answer kept by the cache: the request's events as the executor gave them, and who served them. */
+/** An answer kept by the cache: the request's events as the executor gave them (or an embeddings request's vectors), and who served them. */
 export interface CachedAnswer {
   readonly events: readonly LipEvent[];
+  /** An embeddings request's answer (its events are none). */
+  readonly embedding?: EmbeddingResult;
   readonly candidateKey: string;
   readonly backendId: string;
   /** When it was kept, in milliseconds since the epoch. */
@@ -30,6 +32,12 @@ export interface AnswerStore {
   readonly size?: { readonly entries: number; readonly bytes: number };
   close(): Promise<void>;
 }
+
+/** How the cache met an embeddings request: its kept answer, or how to keep the fresh one. */
+export type EmbeddingLookup =
+  | { readonly cache: 'hit'; readonly answer: CachedAnswer & { readonly embedding: EmbeddingResult }; readonly ageMs: number }
+  | { readonly cache: 'miss' | 'refresh'; keep(embedding: EmbeddingResult, candidateKey: string, backendId: string): void }
+  | { readonly cache: 'bypass' };
 
 /** What the cache tells the executor's caller about one request. */
 export interface CacheMeta {
@@ -108,6 +116,30 @@ export class ResponseCache {
         inner?.unsubscribe();
       };
     });
+  }
+
+  /**
+   * How the cache meets an embeddings request (`route`: its candidates' keys): a kept answer
+   * it may have (`usable`), or what to call with the fresh one (none for `no-store`). The key
+   * is the request (texts, dimensions, task type, user) and its route, with the principal
+   * under `scope: principal`.
+   */
+  async embedding(request: EmbeddingRequest, route: readonly string[], principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, usable?: (answer: CachedAnswer) => boolean): Promise<EmbeddingLookup> {
+    const control = cacheControl(headers?.['cache-control']);
+    if (control === 'no-store') return { cache: 'bypass' };
+    const { model: _model, ...decisive } = request;
+    const scope = this.config.scope === 'principal' ? principal ?? '' : '';
+    const key = createHash('sha256').update(JSON.stringify([KEY_VERSION, 'embeddings', scope, route, decisive])).digest('base64url');
+    const keep = (embedding: EmbeddingResult, candidateKey: string, backendId: string) => {
+      const answer: CachedAnswer = { events: [], embedding, candidateKey, backendId, storedAt: this.now() };
+      const text = JSON.stringify(answer);
+      if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
+    };
+    if (control === 'no-cache') return { cache: 'refresh', keep };
+    const found = await this.store.get(key);
+    const embedding = found?.embedding;
+    if (found !== undefined && embedding !== undefined && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
+    return { cache: 'miss', keep };
   }
 
   /** Passes `source` on, and keeps its events once it completed with a finished answer and no error. */

@@ -48,9 +48,9 @@ export interface RequestSample {
     readonly stream: boolean;
     readonly ttftSeconds?: number;
     readonly outputTokens?: number;
-    /** How the response cache met it (with `cache.enabled`). */
-    readonly cache?: 'hit' | 'miss' | 'refresh' | 'bypass';
   };
+  /** How the response cache met it (with `cache.enabled`): a generation or an embeddings request. */
+  readonly cache?: 'hit' | 'miss' | 'refresh' | 'bypass';
 }
 
 /** Request failure codes that mean routing ran out of candidates, by reason label. */
@@ -154,7 +154,7 @@ export class Metrics {
     this.failovers = new client.Counter({ name: 'lip_failovers_total', help: 'Times routing moved on to another candidate after an attempt failed, by the failed backend and error code.', labelNames: ['backend', 'reason'], registers });
     this.raceLegs = new client.Counter({ name: 'lip_race_legs_total', help: 'Race legs that won or lost (losers are cancelled at once).', labelNames: ['backend', 'result'], registers });
     this.ttftExpiries = new client.Counter({ name: 'lip_ttft_expiries_total', help: 'Time-to-first-token budgets that expired: a leaf\'s own (the attempt fails over) or the selector\'s global one (the request fails).', labelNames: ['scope'], registers });
-    this.cacheLookups = new client.Counter({ name: 'lip_cache_lookups_total', help: 'Generation requests by how the response cache met them: hit (answered from it), miss (routed, its answer kept), refresh (Cache-Control: no-cache), bypass (no-store).', labelNames: ['result'], registers });
+    this.cacheLookups = new client.Counter({ name: 'lip_cache_lookups_total', help: 'Generation and embeddings requests by how the response cache met them: hit (answered from it), miss (routed, its answer kept), refresh (Cache-Control: no-cache), bypass (no-store).', labelNames: ['result'], registers });
     this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
     this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
     this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes (seen here or from another instance through Redis), by backend.', labelNames: ['backend', 'from', 'to'], registers });
@@ -300,7 +300,7 @@ export class Metrics {
       else if (code === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') this.ttftExpiries.inc({ scope: 'global' });
     }
     const g = sample.generation;
-    if (g?.cache !== undefined) this.cacheLookups.inc({ result: g.cache });
+    if (sample.cache !== undefined) this.cacheLookups.inc({ result: sample.cache });
     if (g) {
       this.genAi.served({
         provider: g.provider, model: this.model(g.model), seconds: sample.seconds, errorType: code,

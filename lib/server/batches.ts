@@ -572,9 +572,12 @@ export class Batches {
         if (state.backend !== undefined) meta.candidateKey = state.backend;
       });
       run.record.usage.input += answered.usage.inputTokens;
-      meta.usage = { inputTokens: answered.usage.inputTokens };
-      if (answered.cost !== undefined) meta.cost = answered.cost;
-      this.budgets.charge(run.call.key, answered.cost, answered.usage.inputTokens);
+      // An answer from the response cache spent nothing.
+      if (answered.cache !== 'hit') {
+        meta.usage = { inputTokens: answered.usage.inputTokens };
+        if (answered.cost !== undefined) meta.cost = answered.cost;
+        this.budgets.charge(run.call.key, answered.cost, answered.usage.inputTokens);
+      }
       return { type: 'succeeded', body: answered.answer, requestId };
     } catch (err) {
       if (gone.signal.aborted) return { type: run.stopped ?? 'canceled' };

@@ -4,6 +4,7 @@ import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult, type U
 import { providerName } from '../backends/gen-ai/registry.js';
 import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from '../core/attempt.js';
 import { candidatesForbidden, type CandidateAllow } from '../core/candidate-allow.js';
+import type { CacheResult, EmbeddingLookup } from '../core/response-cache.js';
 import type { Runtime } from '../core/runtime.js';
 import type { AttemptStart, AttemptTicket, ContinuityStore } from '../continuity/index.js';
 import { defaultFailureOutcome } from '../continuity/record-attempt.js';
@@ -51,11 +52,14 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
       decoded: () => state.decode?.release(), requestId: state.requestId, principal: state.principal ?? 'local', ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
       onALeg: (id) => { aLegId = id; },
     });
-    // What it spent: charged to a key's budget and written in the access line when the request ends.
-    state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
+    // What it spent (nothing when the cache answered): charged to a key's budget and written in the access line when the request ends.
+    if (answered.cache !== 'hit') state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
+    if (answered.cache !== undefined) state.cache = answered.cache;
     sendJson(res, 200, answered.answer, {
       'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream',
-      ...(aLegId !== undefined ? { 'x-lip-a-leg-id': aLegId } : {}), ...budgetHeaders(state.budgetLeft),
+      ...(aLegId !== undefined ? { 'x-lip-a-leg-id': aLegId } : {}),
+      ...(answered.cache !== undefined ? { 'x-lip-cache': answered.cache } : {}), ...(answered.cacheAgeMs !== undefined ? { age: String(Math.floor(answered.cacheAgeMs / 1000)) } : {}),
+      ...budgetHeaders(state.budgetLeft),
     });
   } catch (err) {
     const lip = toLipError(err);
@@ -104,13 +108,22 @@ interface AttemptRows {
  * served and the input tokens (the upstream's count, else lip's estimate).
  * @throws LipError as the endpoint answers it (LIP_ERR_EMBEDDINGS_TIMEOUT past the timeout)
  */
-export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: unknown; key: string; usage: TokenCount; cost: number | undefined }> {
+export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswer> {
   const { runtime } = c;
   const deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
   try {
     const decoded = c.route.decode(body, { params: c.params });
     c.decoded?.();
     const { request } = decoded;
+    // The response cache (cache.enabled): a kept answer is given without a call (nothing spent).
+    const lookup = runtime.cache ? await cachedEmbedding(runtime, request, c) : undefined;
+    if (lookup?.cache === 'hit') {
+      const { embedding: result, candidateKey } = lookup.answer;
+      const usage: TokenCount = result.inputTokens !== undefined ? { inputTokens: result.inputTokens, estimated: false } : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
+      const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(result.model, candidateKey, request.model);
+      c.state.backend = candidateKey;
+      return { answer: c.route.encode(result, { request, hints: decoded.hints ?? {}, model, usage }), key: candidateKey, usage, cost: undefined, cache: 'hit', cacheAgeMs: lookup.ageMs };
+    }
     // An A-leg of its own (as an extension's auxiliary call has; its session id `embed:` and the
     // request id): each call is an attempt row of it,
     // so what it spent is in /admin/usage and /admin/attempts, and a persistent store keeps it for budgets.
@@ -118,14 +131,37 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
     c.onALeg?.(aLeg.aLegId);
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
     const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId, rows, c.allow);
+    if (lookup !== undefined && lookup.cache !== 'bypass') lookup.keep(served.result, served.key, served.backend);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
-    return { answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage: served.usage }), key: served.key, usage: served.usage, cost: served.cost };
+    return {
+      answer: c.route.encode(served.result, { request, hints: decoded.hints ?? {}, model, usage: served.usage }), key: served.key, usage: served.usage, cost: served.cost,
+      ...(lookup !== undefined ? { cache: lookup.cache } : {}),
+    };
   } catch (err) {
     if (deadline.aborted && !c.signal.aborted) {
       throw new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${c.state.backend ? ` (last tried: ${c.state.backend})` : ''}`);
     }
     throw err;
   }
+}
+
+/** What an embeddings request was answered: the encoded body, who served it, its input tokens and their cost (none on a cache hit: nothing was spent). */
+export interface EmbedAnswer {
+  readonly answer: unknown;
+  readonly key: string;
+  readonly usage: TokenCount;
+  readonly cost: number | undefined;
+  /** How the response cache met it (with `cache.enabled`), and a hit's age in milliseconds. */
+  readonly cache?: CacheResult;
+  readonly cacheAgeMs?: number;
+}
+
+/** The cache's lookup of an embeddings request: keyed by its route's candidates; a kept answer of one the caller's key may not use is none. */
+function cachedEmbedding(runtime: Runtime, request: EmbeddingRequest, c: EmbedCall): Promise<EmbeddingLookup> {
+  const route = runtime.executor.candidates(request.model, c.routeHeader).map((candidate) => candidate.key);
+  const allow = c.allow;
+  const usable = allow ? (answer: { readonly backendId: string; readonly candidateKey: string }) => allow.allows(answer.backendId, answer.candidateKey.slice(answer.backendId.length + 1)) : undefined;
+  return runtime.cache!.embedding(request, route, c.principal, c.headers, usable);
 }
 
 /**
@@ -140,7 +176,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<{ answer: 
  * @throws LipError the first non-retryable failure, or routing's final error when every
  *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
  */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows, allow: CandidateAllow | undefined): Promise<{ result: EmbeddingResult; key: string; usage: TokenCount; cost: number | undefined }> {
+async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows, allow: CandidateAllow | undefined): Promise<{ result: EmbeddingResult; key: string; backend: string; usage: TokenCount; cost: number | undefined }> {
   const route = runtime.executor.candidates(request.model, header);
   // Only the candidates the caller's key may use (auth.api_keys[].allow); none of them is a 403.
   const candidates = allow === undefined ? route : route.filter((c) => allow.allows(c.backend, c.model));
@@ -190,7 +226,7 @@ async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, he
       report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : cost);
       // The row holds what a budget is charged (the estimate when the upstream counted nothing), so a restart's budgets agree.
       rows.store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200, usage: { inputTokens: usage.inputTokens }, ...(cost !== undefined ? { cost } : {}) });
-      return { result, key: candidate.key, usage, cost };
+      return { result, key: candidate.key, backend: candidate.backend, usage, cost };
     } catch (err) {
       const lip = toLipError(err);
       // Cancelled: the client went away (or a batch was cancelled), or routing.embeddings_timeout passed.

@@ -863,9 +863,9 @@ export class LipServer {
           generation: {
             provider: backend ? providerName(backend.kind) : 'none', model: modelOf(meta?.candidateKey) ?? 'none', stream: g.stream,
             ...(ttftMs !== undefined ? { ttftSeconds: ttftMs / 1000 } : {}), ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
-            ...(meta?.cache !== undefined ? { cache: meta.cache } : {}),
           },
         } : {}),
+        ...(meta?.cache ?? state.cache ? { cache: meta?.cache ?? state.cache } : {}),
       });
     }
     if (state.trace) {
@@ -891,7 +891,7 @@ export class LipServer {
         selector_source: meta?.selectorSource || undefined,
         backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
         attempts: g ? meta?.attempts ?? 0 : undefined,
-        cache: meta?.cache,
+        cache: meta?.cache ?? state.cache,
         ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
         input_tokens: g ? usage?.inputTokens : embedded?.inputTokens,
         output_tokens: g ? usage?.outputTokens : undefined,

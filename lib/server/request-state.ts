@@ -1,5 +1,6 @@
 import type { ApiKeyConfig } from '../config/index.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
+import type { CacheResult } from '../core/response-cache.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
@@ -29,6 +30,8 @@ export interface RequestState {
   system?: boolean;
   /** The request's SERVER span (tracing on). */
   trace?: RequestTrace;
+  /** How the response cache met a request that is not a generation's (an embeddings request); a generation's is its meta's. */
+  cache?: CacheResult;
   /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
   embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */

@@ -135,6 +135,28 @@ diagnostics: { enabled: true, shared_secret: "${SECRET}" }`));
     expect(await metric(lip, 'lip_cache_lookups_total{result="miss"}')).to.equal(missesBefore + 1);
   });
 
+  it('embeddings too: the same texts again are answered from the cache, with no call and nothing spent; other dimensions miss', async () => {
+    chat.enqueue({ usage: { input: 40, output: 0 } }, { usage: { input: 40, output: 0 } });
+    const ask = (dimensions?: number) => alice.embeddings.create({ model: 'oc:text-embedding-3-small', input: ['alpha', 'beta'], ...(dimensions ? { dimensions } : {}) }).withResponse();
+    const first = await ask();
+    const spentBefore = Number(first.response.headers.get('x-lip-budget-remaining-tokens'));
+    expect(first.response.headers.get('x-lip-cache')).to.equal('miss');
+    const second = await ask();
+    expect(second.response.headers.get('x-lip-cache')).to.equal('hit');
+    expect(second.response.headers.get('x-lip-backend')).to.equal('oc:text-embedding-3-small');
+    expect(second.data.data.map((d) => d.embedding)).to.deep.equal(first.data.data.map((d) => d.embedding));
+    expect(second.data.usage).to.deep.equal(first.data.usage);
+    // The miss spent its 40 tokens (seen by the next request); the hit spent none.
+    const third = await ask();
+    expect(Number(third.response.headers.get('x-lip-budget-remaining-tokens'))).to.equal(spentBefore - 40);
+    expect(chat.requests.filter((r) => r.path === '/v1/embeddings')).to.have.length(1);
+    expect((await ask(8)).response.headers.get('x-lip-cache')).to.equal('miss');
+    expect(chat.requests.filter((r) => r.path === '/v1/embeddings')).to.have.length(2);
+    const skipped = await alice.embeddings.create({ model: 'oc:text-embedding-3-small', input: ['alpha', 'beta'] }, { headers: { 'cache-control': 'no-store' } }).withResponse();
+    expect(skipped.response.headers.get('x-lip-cache')).to.equal('bypass');
+    expect(chat.requests.filter((r) => r.path === '/v1/embeddings')).to.have.length(3);
+  });
+
   it('GET /admin/cache shows what it holds; POST /admin/cache/clear forgets it all (operator only)', async () => {
     chat.enqueue({ text: 'before clear' }, { text: 'after clear' });
     const body = { model: 'oc:gpt-4o', messages: [{ role: 'user' as const, content: 'Clear me' }] };
