@@ -58,7 +58,8 @@ const KEY_VERSION = 1;
  * with `scope: principal`, the principal), and a later request with the same key is answered
  * from it without any upstream call, in whatever protocol and streaming mode it asks. The
  * client's `Cache-Control: no-store` skips the cache both ways, `no-cache` skips the lookup and
- * keeps the fresh answer. A store that fails is a miss, never a failed request.
+ * keeps the fresh answer, `max-age=N` takes only an answer at most N seconds old. A store that
+ * fails is a miss, never a failed request.
  * @see spec/core/response-cache.spec.ts
  */
 export class ResponseCache {
@@ -79,12 +80,12 @@ export class ResponseCache {
    */
   serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean): Observable<LipEvent> {
     const control = cacheControl(headers?.['cache-control']);
-    if (control === 'no-store') {
+    if (control.mode === 'no-store') {
       meta.cache = 'bypass';
       return run();
     }
     const key = this.key(call, selector, principal);
-    if (control === 'no-cache') {
+    if (control.mode === 'no-cache') {
       meta.cache = 'refresh';
       return this.keep(key, meta, run());
     }
@@ -93,7 +94,7 @@ export class ResponseCache {
       let closed = false;
       const answer = (found: CachedAnswer | undefined) => {
         if (closed) return;
-        if (found !== undefined && (usable === undefined || usable(found))) {
+        if (found !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) {
           meta.cache = 'hit';
           meta.cacheAgeMs = Math.max(0, this.now() - found.storedAt);
           meta.candidateKey = found.candidateKey;
@@ -126,7 +127,7 @@ export class ResponseCache {
    */
   async embedding(request: EmbeddingRequest, route: readonly string[], principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, usable?: (answer: CachedAnswer) => boolean): Promise<EmbeddingLookup> {
     const control = cacheControl(headers?.['cache-control']);
-    if (control === 'no-store') return { cache: 'bypass' };
+    if (control.mode === 'no-store') return { cache: 'bypass' };
     const { model: _model, ...decisive } = request;
     const scope = this.config.scope === 'principal' ? principal ?? '' : '';
     const key = createHash('sha256').update(JSON.stringify([KEY_VERSION, 'embeddings', scope, route, decisive])).digest('base64url');
@@ -135,11 +136,16 @@ export class ResponseCache {
       const text = JSON.stringify(answer);
       if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
     };
-    if (control === 'no-cache') return { cache: 'refresh', keep };
+    if (control.mode === 'no-cache') return { cache: 'refresh', keep };
     const found = await this.store.get(key);
     const embedding = found?.embedding;
-    if (found !== undefined && embedding !== undefined && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
+    if (found !== undefined && embedding !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
     return { cache: 'miss', keep };
+  }
+
+  /** Whether a kept answer is young enough for the client's `max-age`. */
+  private fresh(answer: CachedAnswer, control: ClientControl): boolean {
+    return control.maxAgeMs === undefined || this.now() - answer.storedAt <= control.maxAgeMs;
   }
 
   /** Passes `source` on, and keeps its events once it completed with a finished answer and no error. */
@@ -185,14 +191,31 @@ export class ResponseCache {
   }
 }
 
-/** What the client's `Cache-Control` asks of the cache: skip it (`no-store`), refresh it (`no-cache`), or nothing. */
-function cacheControl(value: string | string[] | undefined): 'no-store' | 'no-cache' | undefined {
-  if (value === undefined) return undefined;
-  const text = (Array.isArray(value) ? value.join(',') : value).toLowerCase();
-  const directives = text.split(',').map((d) => d.trim().split('=')[0]);
-  if (directives.includes('no-store')) return 'no-store';
-  if (directives.includes('no-cache') || directives.includes('max-age') && /max-age\s*=\s*0\b/.test(text)) return 'no-cache';
-  return undefined;
+/** What the client's `Cache-Control` asks of the cache: skip it, refresh it, or take only an answer no older than `maxAgeMs`. */
+interface ClientControl {
+  readonly mode?: 'no-store' | 'no-cache';
+  readonly maxAgeMs?: number;
+}
+
+const NO_CONTROL: ClientControl = {};
+
+/**
+ * The client's `Cache-Control`: `no-store` skips the cache (it wins over anything else),
+ * `no-cache` or `max-age=0` refreshes it, `max-age=N` takes a kept answer only if it is at most
+ * N seconds old (an older one is refreshed). Other directives, and a malformed `max-age`, say nothing.
+ */
+export function cacheControl(value: string | string[] | undefined): ClientControl {
+  if (value === undefined) return NO_CONTROL;
+  let noCache = false;
+  let maxAgeMs: number | undefined;
+  for (const directive of (Array.isArray(value) ? value.join(',') : value).toLowerCase().split(',')) {
+    const [name, argument] = directive.split('=', 2).map((part) => part.trim());
+    if (name === 'no-store') return { mode: 'no-store' };
+    if (name === 'no-cache') noCache = true;
+    else if (name === 'max-age' && argument !== undefined && /^"?\d{1,10}"?$/.test(argument)) maxAgeMs = Number(argument.replace(/"/g, '')) * 1000;
+  }
+  if (noCache || maxAgeMs === 0) return { mode: 'no-cache' };
+  return maxAgeMs === undefined ? NO_CONTROL : { maxAgeMs };
 }
 
 /** Answers kept in this process: least recently used out first past `max_bytes`, each for `ttl`. */

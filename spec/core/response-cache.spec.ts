@@ -4,7 +4,7 @@ import type { Backend } from '../../lib/backends/backend.js';
 import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
 import type { CacheConfig } from '../../lib/config/index.js';
 import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
-import { MemoryAnswerStore, ResponseCache, type CachedAnswer } from '../../lib/core/response-cache.js';
+import { cacheControl, MemoryAnswerStore, ResponseCache, type CachedAnswer } from '../../lib/core/response-cache.js';
 import { LipError } from '../../lib/errors/index.js';
 import { testConfig } from '../helpers/config.js';
 import { ScriptedBackend, type ScriptStep } from '../helpers/scripted-backend.js';
@@ -103,6 +103,32 @@ describe('core/response-cache', () => {
     await run(ask('q'), { meta: hit, headers: { 'cache-control': 'private' } });
     expect(hit.cache).to.equal('hit');
     expect(a.calls).to.have.length(3);
+  });
+
+  it('Cache-Control: max-age=N takes a kept answer only if it is at most N seconds old; an older one is replaced', async () => {
+    await run(ask('q'));
+    clock += 30_000;
+    const young: ExecutionMeta = {};
+    await run(ask('q'), { meta: young, headers: { 'cache-control': 'max-age=60' } });
+    expect(young).to.include({ cache: 'hit', cacheAgeMs: 30_000 });
+    const old: ExecutionMeta = {};
+    await run(ask('q'), { meta: old, headers: { 'cache-control': 'max-age=10' } });
+    expect(old.cache).to.equal('miss');
+    expect(a.calls).to.have.length(2);
+    // The fresh answer took its place: young enough for the same client now.
+    const again: ExecutionMeta = {};
+    await run(ask('q'), { meta: again, headers: { 'cache-control': 'max-age=10' } });
+    expect(again).to.include({ cache: 'hit', cacheAgeMs: 0 });
+  });
+
+  it('reads Cache-Control as HTTP does: no-store wins, no-cache and max-age=0 refresh, a malformed max-age says nothing', () => {
+    expect(cacheControl(undefined)).to.deep.equal({});
+    expect(cacheControl('no-cache, no-store')).to.deep.equal({ mode: 'no-store' });
+    expect(cacheControl(['max-age=5', 'NO-CACHE'])).to.deep.equal({ mode: 'no-cache' });
+    expect(cacheControl('max-age = 0')).to.deep.equal({ mode: 'no-cache' });
+    expect(cacheControl('private, max-age=120')).to.deep.equal({ maxAgeMs: 120_000 });
+    expect(cacheControl('max-age="30"')).to.deep.equal({ maxAgeMs: 30_000 });
+    expect(cacheControl('max-age=-1, max-age=abc, max-stale=9')).to.deep.equal({});
   });
 
   it('an answer past max_entry_bytes is not kept', async () => {
