@@ -245,7 +245,7 @@ export class Executor {
       const allow = ctx.allow;
       // A kept answer of a candidate this request's key may not use is not given to it.
       const usable = allow ? (hit: { readonly candidateKey: string; readonly backendId: string }) => allow.allows(hit.backendId, modelOf(hit.candidateKey, hit.backendId)) : undefined;
-      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable);
+      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable, ctx.flow);
     });
   }
 

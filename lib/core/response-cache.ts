@@ -39,6 +39,13 @@ export type EmbeddingLookup =
   | { readonly cache: 'miss' | 'refresh'; keep(embedding: EmbeddingResult, candidateKey: string, backendId: string): void }
   | { readonly cache: 'bypass' };
 
+/** A streaming client's backpressure (the server's FlowGate): closed while its socket is full. */
+export interface Flow {
+  readonly closed: boolean;
+  /** Calls `resume` once the gate opens; answers how to cancel the wait. */
+  onOpen(resume: () => void): () => void;
+}
+
 /** What the cache tells the executor's caller about one request. */
 export interface CacheMeta {
   cache?: CacheResult;
@@ -76,9 +83,10 @@ export class ResponseCache {
    * The answer of a request: from the cache on a hit (its events at once; `meta` says who
    * served it and how old it is), else from `run`, whose events are kept when it completes.
    * `usable` says whether a kept answer may be given to this request (its key's allow list
-   * names the candidate that served it); one it may not have is a miss.
+   * names the candidate that served it); one it may not have is a miss. A hit's events wait
+   * while `flow` (the streaming client's backpressure) is closed, as an upstream's would.
    */
-  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean): Observable<LipEvent> {
+  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean, flow?: Flow): Observable<LipEvent> {
     const control = cacheControl(headers?.['cache-control']);
     if (control.mode === 'no-store') {
       meta.cache = 'bypass';
@@ -92,6 +100,7 @@ export class ResponseCache {
     return new Observable<LipEvent>((subscriber) => {
       let inner: { unsubscribe(): void } | undefined;
       let closed = false;
+      let waiting: (() => void) | undefined;
       const answer = (found: CachedAnswer | undefined) => {
         if (closed) return;
         if (found !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) {
@@ -99,11 +108,22 @@ export class ResponseCache {
           meta.cacheAgeMs = Math.max(0, this.now() - found.storedAt);
           meta.candidateKey = found.candidateKey;
           meta.backendId = found.backendId;
-          for (const event of found.events) {
-            if (subscriber.closed) return;
-            subscriber.next(event);
-          }
-          subscriber.complete();
+          const { events } = found;
+          let next = 0;
+          // The events at once, pausing whenever the client's socket is full (a long answer to a slow reader).
+          const pump = () => {
+            waiting = undefined;
+            while (next < events.length) {
+              if (subscriber.closed) return;
+              if (flow?.closed === true) {
+                waiting = flow.onOpen(pump);
+                return;
+              }
+              subscriber.next(events[next++]!);
+            }
+            subscriber.complete();
+          };
+          pump();
           return;
         }
         meta.cache = 'miss';
@@ -114,6 +134,7 @@ export class ResponseCache {
       else answer(found);
       return () => {
         closed = true;
+        waiting?.();
         inner?.unsubscribe();
       };
     });

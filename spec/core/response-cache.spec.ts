@@ -6,6 +6,7 @@ import type { CacheConfig } from '../../lib/config/index.js';
 import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
 import { cacheControl, MemoryAnswerStore, ResponseCache, type CachedAnswer } from '../../lib/core/response-cache.js';
 import { LipError } from '../../lib/errors/index.js';
+import { FlowGate } from '../../lib/wire/flow-gate.js';
 import { testConfig } from '../helpers/config.js';
 import { ScriptedBackend, type ScriptStep } from '../helpers/scripted-backend.js';
 
@@ -129,6 +130,30 @@ describe('core/response-cache', () => {
     expect(cacheControl('private, max-age=120')).to.deep.equal({ maxAgeMs: 120_000 });
     expect(cacheControl('max-age="30"')).to.deep.equal({ maxAgeMs: 30_000 });
     expect(cacheControl('max-age=-1, max-age=abc, max-stale=9')).to.deep.equal({});
+  });
+
+  it('a hit\'s events wait while the streaming client\'s flow gate is closed, and go on when it opens', async () => {
+    await run(ask('q'));
+    const flow = new FlowGate();
+    const events: LipEvent[] = [];
+    let done = false;
+    const subscription = executor.execute(ask('q', { stream: true }), { requestId: 'r', meta: {}, principal: 'alice', flow }).subscribe({
+      next: (e) => {
+        events.push(e);
+        // The client's socket fills after the second event.
+        if (events.length === 2) flow.close();
+      },
+      complete: () => { done = true; },
+    });
+    expect([events.length, done]).to.deep.equal([2, false]);
+    flow.open();
+    expect([events.length, done]).to.deep.equal([ANSWER.length, true]);
+    // A client that leaves while paused leaves nothing waiting on the gate.
+    flow.close();
+    const paused = executor.execute(ask('q', { stream: true }), { requestId: 'r2', meta: {}, principal: 'alice', flow }).subscribe(() => undefined);
+    paused.unsubscribe();
+    expect((flow as unknown as { waiting: unknown[] }).waiting).to.have.length(0);
+    subscription.unsubscribe();
   });
 
   it('an answer past max_entry_bytes is not kept', async () => {
