@@ -92,6 +92,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
             id: nonEmpty, key: str, key_env: envName, principal: nonEmpty,
             requests_per_minute: { type: 'integer', minimum: 1 },
             max_concurrent_requests: { type: 'integer', minimum: 1 },
+            tokens_per_minute: { type: 'integer', minimum: 1 },
             allow: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 512 } },
             budget: {
               // At least one of the limits (check-semantics.ts).

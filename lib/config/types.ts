@@ -72,6 +72,8 @@ export interface ApiKeyConfig {
   requests_per_minute?: number;
   /** Generation requests this key may have in flight at once; beyond: 429 + Retry-After. */
   max_concurrent_requests?: number;
+  /** Tokens (input plus output) this key's generations and embeddings may spend per minute (a sliding window); beyond: 429 + Retry-After. */
+  tokens_per_minute?: number;
   /** What this key may spend per calendar period (UTC); beyond: 429 until the period ends. */
   budget?: KeyBudgetConfig;
   /** The candidates (`backend:model` patterns, `*` for any run of characters) this key may be served by; absent: all. */

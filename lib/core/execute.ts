@@ -185,8 +185,8 @@ export class Executor {
     this.catalog = options.catalog;
     this.cache = options.cache;
     this.logger = options.logger;
-    // Per-key budgets count each request's tokens and cost too.
-    this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined);
+    // Per-key budgets and tokens-per-minute limits count each request's tokens and cost too.
+    this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined || k.tokens_per_minute !== undefined);
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);

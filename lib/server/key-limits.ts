@@ -63,3 +63,58 @@ export class KeyLimits {
 }
 
 const noop = () => undefined;
+
+/**
+ * `auth.api_keys[].tokens_per_minute`: the tokens (input plus output) a key's generations and
+ * embeddings spent in the last minute, a sliding window. A request is admitted while the window
+ * holds fewer than the limit; what it spends counts when it ends (so the request that crosses
+ * the limit finishes whole, as with budgets), and the next one is a 429 `LIP_ERR_AUTH_KEY_LIMITED`
+ * with `Retry-After` until enough of the window has passed. Kept in this process, by key id.
+ * `now` is injected (milliseconds) for tests.
+ * @see spec/server/key-limits.spec.ts
+ */
+export class TokenRate {
+  private readonly windows = new Map<string, { readonly spent: [at: number, tokens: number][]; sum: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Throws the 429 when `key`'s last minute has spent its `tokens_per_minute`. */
+  check(key: ApiKeyConfig | undefined): void {
+    const limit = key?.tokens_per_minute;
+    if (limit === undefined) return;
+    const w = this.window(key!.id);
+    if (w === undefined || w.sum < limit) return;
+    // Until the oldest entries whose tokens bring the window under the limit have left it.
+    let left = w.sum;
+    let until = this.now();
+    for (const [at, tokens] of w.spent) {
+      left -= tokens;
+      until = at + MINUTE_MS;
+      if (left < limit) break;
+    }
+    const wait = Math.max(1, Math.ceil((until - this.now()) / 1000));
+    throw new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${key!.id}" is over its limit of ${limit} tokens per minute (${w.sum} in the last minute)`, { retryAfter: wait });
+  }
+
+  /** Counts what a request of `key` spent (input plus output tokens) now. */
+  charge(key: ApiKeyConfig | undefined, tokens: number): void {
+    if (key?.tokens_per_minute === undefined || !(tokens > 0)) return;
+    let w = this.window(key.id);
+    if (w === undefined) this.windows.set(key.id, (w = { spent: [], sum: 0 }));
+    w.spent.push([this.now(), tokens]);
+    w.sum += tokens;
+  }
+
+  /** The key's window with what left it dropped (undefined: nothing spent in it). */
+  private window(id: string): { readonly spent: [number, number][]; sum: number } | undefined {
+    const w = this.windows.get(id);
+    if (w === undefined) return undefined;
+    const since = this.now() - MINUTE_MS;
+    while (w.spent.length > 0 && w.spent[0]![0] <= since) w.sum -= w.spent.shift()![1];
+    if (w.spent.length === 0) {
+      this.windows.delete(id);
+      return undefined;
+    }
+    return w;
+  }
+}

@@ -25,8 +25,8 @@ import { answerClientError, answerOnSocket } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
-import { KeyBudgets, RedisBudgetLedger } from './key-budgets.js';
-import { KeyLimits } from './key-limits.js';
+import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js';
+import { KeyLimits, TokenRate } from './key-limits.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import type { ConfigControl } from './config-control.js';
@@ -45,7 +45,7 @@ import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.
 import type { Config, ServerConfig } from '../config/index.js';
 import { sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
-import { Batches, type BatchRequestReport } from './batches.js';
+import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 import { handleBatch, handleFile } from './handle-batch.js';
@@ -101,6 +101,23 @@ export class LipServer {
   private readonly keyLimits = new KeyLimits();
   /** Per-key budgets (`auth.api_keys[].budget`), shared through Redis while the continuity store is (see budgetsFor). */
   private readonly budgets = new KeyBudgets(Date.now, undefined, (message, meta) => this.logger.warn(message, meta));
+  /** Per-key `tokens_per_minute` (this process's window). */
+  private readonly tokenRate = new TokenRate();
+  /**
+   * What a key may spend and what it spent: its budget first (the longer refusal), then its
+   * tokens per minute; a request's tokens count against both when it ends.
+   */
+  private readonly spending: BatchBudgets = {
+    check: (key) => {
+      const left = this.budgets.check(key);
+      this.tokenRate.check(key);
+      return left;
+    },
+    charge: (key, cost, tokens) => {
+      this.budgets.charge(key, cost, tokens);
+      this.tokenRate.charge(key, tokens);
+    },
+  };
   private budgetLedgerKey: string | undefined;
   /** The budgets' start from a persistent store; `listen` waits for it (it never rejects). */
   private seeded: Promise<void> | undefined;
@@ -177,7 +194,9 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
-    this.batches = new Batches(() => this.runtime, this.budgets, {
+    // A batch's requests spend from the budget and count in the tokens-per-minute window, which
+    // does not refuse them: they are paced by server.batch_concurrency, not turned away mid-batch.
+    this.batches = new Batches(() => this.runtime, { check: (key) => this.budgets.check(key), charge: (key, cost, tokens) => this.spending.charge(key, cost, tokens) }, {
       endpoints: (path) => this.table.batchEndpoint(path), report: (r) => this.logBatchRequest(r), trace: (headers) => this.tracing?.startRequest('POST', headers),
     });
     this.relayFor(runtime);
@@ -518,15 +537,15 @@ export class LipServer {
         if (caller === undefined) return void req.resume();
         const principal = caller.principal;
         // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
-        if (match.kind === 'embeddings' && caller.key?.budget !== undefined) {
+        if (match.kind === 'embeddings' && spends(caller.key)) {
           try {
-            state.budgetLeft = this.budgets.check(caller.key);
+            state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
             state.budgetKey = caller.key;
           } catch (err) {
             req.resume();
             const lip = toLipError(err);
             state.errorCode = lip.code;
-            return sendError(res, frontend, lip, NO_RETRY);
+            return sendError(res, frontend, lip, lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
           }
         }
         const ticket = this.enterDecode(req, res, state, frontend);
@@ -671,8 +690,8 @@ export class LipServer {
           if (caller.key !== undefined) {
             state.keyId = caller.key.id;
             state.allow = candidateAllow(caller.key);
-            if (caller.key.budget !== undefined) {
-              state.budgetLeft = this.budgets.check(caller.key);
+            if (spends(caller.key)) {
+              state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
               state.budgetKey = caller.key;
             }
           }
@@ -851,8 +870,8 @@ export class LipServer {
     const ttftMs = meta?.firstOutputAt === undefined ? undefined : meta.firstOutputAt - state.startedAt;
     const embedded = state.embedded;
     if (state.budgetKey !== undefined) {
-      if (meta !== undefined) this.budgets.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
-      else if (embedded !== undefined) this.budgets.charge(state.budgetKey, embedded.cost, embedded.inputTokens);
+      if (meta !== undefined) this.spending.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+      else if (embedded !== undefined) this.spending.charge(state.budgetKey, embedded.cost, embedded.inputTokens);
     }
     if (this.metrics && traffic) {
       const backend = served === undefined ? undefined : this.runtime.backends.get(served);
@@ -1029,4 +1048,9 @@ function skipped(prefixes: readonly string[], url: string | undefined): boolean 
   const end = url.search(/[?#]/);
   const path = end < 0 ? url : url.slice(0, end);
   return prefixes.some((prefix) => path.startsWith(prefix));
+}
+
+/** A key whose requests' spending is counted: it has a budget or a tokens-per-minute limit. */
+function spends(key: ApiKeyConfig | undefined): key is ApiKeyConfig {
+  return key !== undefined && (key.budget !== undefined || key.tokens_per_minute !== undefined);
 }

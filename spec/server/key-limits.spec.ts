@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LipError } from '../../lib/errors/index.js';
-import { KeyLimits } from '../../lib/server/key-limits.js';
+import { KeyLimits, TokenRate } from '../../lib/server/key-limits.js';
 
 function refusal(run: () => unknown): LipError {
   try {
@@ -53,5 +53,46 @@ describe('server/key-limits', () => {
     const limits = new KeyLimits(() => 0);
     limits.admit(key, { concurrent: true });
     expect(() => limits.admit({ ...key, id: 'other' }, { concurrent: true })).not.to.throw();
+  });
+
+  describe('tokens_per_minute (TokenRate)', () => {
+    const tpm = { id: 't', key: 'y'.repeat(16), principal: 'p', tokens_per_minute: 100 };
+
+    it('admits while the last minute spent less than the limit; the request that crosses it finished, the next is a 429 until enough has left the window', () => {
+      let now = 0;
+      const rate = new TokenRate(() => now);
+      rate.check(tpm);
+      rate.charge(tpm, 60);
+      now = 10_000;
+      rate.check(tpm); // 60 < 100
+      rate.charge(tpm, 70); // crosses: 130
+      now = 20_000;
+      const err = refusal(() => rate.check(tpm));
+      expect([err.code, err.status]).to.deep.equal(['LIP_ERR_AUTH_KEY_LIMITED', 429]);
+      expect(err.message).to.equal('API key "t" is over its limit of 100 tokens per minute (130 in the last minute)');
+      // The first 60 leave at 60 s, which brings the window under the limit: 40 s from now.
+      expect(err.retryAfter).to.equal(40);
+      now = 59_999;
+      expect(() => rate.check(tpm)).to.throw(LipError);
+      now = 60_000;
+      rate.check(tpm); // 70 left in the window
+      now = 70_000;
+      rate.check(tpm);
+      rate.charge(tpm, 0); // nothing spent counts for nothing
+    });
+
+    it('a key without the limit, no key, and other keys are not counted', () => {
+      let now = 0;
+      const rate = new TokenRate(() => now);
+      const other = { ...tpm, id: 'u' };
+      rate.charge(tpm, 500);
+      rate.check(other);
+      rate.check({ id: 'n', key: 'z'.repeat(16), principal: 'p' });
+      rate.check(undefined);
+      rate.charge(undefined, 10);
+      expect(() => rate.check(tpm)).to.throw(LipError);
+      now = 61_000;
+      rate.check(tpm);
+    });
   });
 });
