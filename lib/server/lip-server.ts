@@ -134,9 +134,14 @@ export class LipServer {
   private closing = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
+  /** The runtime each request in flight began on (a reload swaps `runtime`; they finish on theirs). */
+  private readonly startedOn = new WeakMap<RequestState, Runtime>();
+  /** Runtimes a reload replaced while requests that began on them were in flight: closed once those end. */
+  private readonly retired = new Map<Runtime, () => Promise<void>>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
   private readonly background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
     this.inflight.delete(state);
+    this.closeRetired();
     if (this.closing && this.inflight.size === 0) this.idle?.();
   });
   /** Batches of generation requests (Message Batches, the Batch API) running in this process. */
@@ -295,12 +300,42 @@ export class LipServer {
     this.auth = new Authenticator(next.config.auth.api_keys);
     this.relayFor(next);
     this.budgetsFor(next);
+    // Requests that began on the previous runtime finish on it: their attempt rows, stored
+    // responses and recordings reach its stores, which close once the last of them has ended
+    // (at the latest after server.shutdown_timeout).
+    if ([...this.inflight].some((s) => this.startedOn.get(s) === previous)) {
+      this.retire(previous, next);
+      return;
+    }
     // The previous stores close in the background past RELOAD_CLOSE_MS (a hung one must not hold
     // up this reload and every later one).
     const closing = previous.close({ next });
     const waitMs = this.options.reloadCloseMs ?? RELOAD_CLOSE_MS;
     if (!(await settlesWithin(closing, waitMs, (err) => this.logger.error('reload: closing the previous runtime failed', { error: String(err) })))) {
       this.logger.warn('reload: the previous runtime is still closing; the new one serves meanwhile', { waited_ms: waitMs });
+    }
+  }
+
+  /** Closes `previous` once no request that began on it is in flight, or after `server.shutdown_timeout`. */
+  private retire(previous: Runtime, next: Runtime): void {
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      if (closing) return closing;
+      clearTimeout(timer);
+      this.retired.delete(previous);
+      closing = previous.close({ next }).catch((err: unknown) => { this.logger.error('reload: closing the previous runtime failed', { error: String(err) }); });
+      return closing;
+    };
+    const timer = setTimeout(close, next.config.server.shutdown_timeout);
+    timer.unref();
+    this.retired.set(previous, close);
+  }
+
+  /** Closes each retired runtime none of whose requests is still in flight. */
+  private closeRetired(): void {
+    if (this.retired.size === 0) return;
+    for (const [runtime, close] of [...this.retired]) {
+      if (![...this.inflight].some((s) => this.startedOn.get(s) === runtime)) void close();
     }
   }
 
@@ -340,6 +375,8 @@ export class LipServer {
     }
     // What was not done of each batch expires, written while the stores are open.
     await this.batches.shutdown();
+    // Runtimes a reload replaced close now (with the current one, below), their requests done or cancelled above.
+    const retired = [...this.retired.values()].map((close) => close());
     await sockets;
     this.http.closeAllConnections();
     await closed;
@@ -353,7 +390,7 @@ export class LipServer {
     const traces = this.tracing
       ? settlesWithin(this.tracing.shutdown().catch((err: unknown) => { this.logger.warn('trace export failed at shutdown', { error: String(err) }); }), closeMs, () => undefined)
       : Promise.resolve(true);
-    if (!(await settlesWithin(this.runtime.close(), closeMs, (err) => this.logger.error('shutdown: closing failed after its time', { error: String(err) })))) {
+    if (!(await settlesWithin(Promise.all([this.runtime.close(), ...retired]).then(() => undefined), closeMs, (err) => this.logger.error('shutdown: closing failed after its time', { error: String(err) })))) {
       this.logger.warn('shutdown: the stores and the recorder did not finish closing in time; stopping without them', { timeout_ms: closeMs });
     }
     this.metrics?.close();
@@ -422,6 +459,7 @@ export class LipServer {
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
     if (this.draining || this.runtime.config.server.idle_timeout === 0) res.shouldKeepAlive = false;
     this.inflight.add(state);
+    this.startedOn.set(state, this.runtime);
     res.once('close', () => {
       try {
         this.finish(req, res, state);
@@ -839,6 +877,7 @@ export class LipServer {
    */
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inflight.delete(state);
+    this.closeRetired();
     if (state.settled === undefined) this.account(req, res, state);
     else {
       // A background response's request is accounted for once its run has ended (its tokens, its span).

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { asyncScheduler } from 'rxjs';
 import { MemoryContinuityStore } from '../../lib/continuity/index.js';
@@ -161,6 +164,35 @@ describe('e2e: the HTTP server', () => {
         expect(JSON.parse(res.body).choices[0].message.content).to.equal('new');
       } finally {
         await lip.close();
+      }
+    });
+
+    it('a reload that swaps the continuity store lets requests in flight finish on the previous one, which closes after the last of them', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lip-reload-inflight-'));
+      const file = join(dir, 'lip.db');
+      const config = (ttl: string) => testConfig('  - { id: stub, kind: localstub, chunks: 10, chunk_delay: 150ms, text: "one two three four five six seven eight nine ten" }', `continuity: { store: sqlite, sqlite_path: "${file}", ttl: ${ttl} }\ndiagnostics: { enabled: true }`);
+      const lip = await startLip(config('24h'));
+      try {
+        const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+        const first = lip.server.runtimeNow;
+        const { data: stream, response } = await client.chat.completions.create({ model: 'stub:m', stream: true, messages: [{ role: 'user', content: 'x' }] }).withResponse();
+        const aLegId = response.headers.get('x-lip-a-leg-id')!;
+        let text = '';
+        const reading = (async () => { for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''; })();
+        // A changed continuity setting: a new store on the same file; the stream is still running.
+        await lip.server.reload(createRuntime(config('12h')));
+        expect(lip.server.runtimeNow.continuity).to.not.equal(first.continuity);
+        expect(first.continuity.status().ready).to.equal(true); // not closed while its request runs
+        await reading;
+        expect(text).to.equal('one two three four five six seven eight nine ten');
+        // Its attempt row was finished on the previous store, which then closed and flushed it to the file the new one reads.
+        for (let i = 0; i < 200 && first.continuity.status().ready; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(first.continuity.status().ready).to.equal(false);
+        const rows = await lip.server.runtimeNow.continuity.attempts(aLegId);
+        expect(rows?.map((r) => [r.candidate_key, r.outcome])).to.deep.equal([['stub:m', 'success']]);
+      } finally {
+        await lip.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
