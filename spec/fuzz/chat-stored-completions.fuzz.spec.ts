@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { collectEvents } from '../../lib/canonical/index.js';
 import { createContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
+import { decodeChatRequest } from '../../lib/frontends/openai-chat/decode-request.js';
 import { listStoredCompletion, storedCompletionRoutes, storedContinuation } from '../../lib/frontends/openai-chat/stored-completions.js';
 import type { ResourceRoute, StoredResponses } from '../../lib/frontends/protocol.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
@@ -91,6 +92,22 @@ describe('fuzz: stored chat completions', function () {
       if (messages !== undefined) expect(messages.data).to.be.an('array');
       const updated = await answered(() => ask(UPDATE, responses, { id: target, body }));
       if (updated !== undefined) expect(updated.id).to.equal(id);
+    }), fuzzParameters());
+  });
+
+  it('a chat request with store: true and metadata of any shape decodes (its continuation keeps the metadata) or is refused with a LipError', () => {
+    const metadata = fc.oneof(fc.jsonValue(), fc.dictionary(fc.oneof(fc.string({ maxLength: 70 }), hostileText), fc.oneof(fc.string({ maxLength: 600 }), fc.integer(), fc.constant(null)), { maxKeys: 20 }));
+    fc.assert(fc.property(metadata, fc.jsonValue(), (meta, user) => {
+      let decoded: ReturnType<typeof decodeChatRequest>;
+      try {
+        decoded = decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], store: true, metadata: meta, user });
+      } catch (err) {
+        expectLipError(err);
+        return;
+      }
+      const record = decoded.continuation?.echo?.chat_completion as { metadata: unknown } | undefined;
+      expect(decoded.continuation?.store).to.equal(true);
+      expect(record?.metadata).to.deep.equal(meta ?? {});
     }), fuzzParameters());
   });
 
