@@ -1,6 +1,7 @@
 import { collectEvents, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { derivedId, randomId } from '../../wire/ids.js';
+import { itemPage, listPage, pageOf } from '../item-pages.js';
 import type { Continuation, ResourceRequest, ResourceRoute, StoredListing, StoredResponses, StoredResponseView } from '../protocol.js';
 import { encodeChatResponse } from './encode-response.js';
 
@@ -15,8 +16,6 @@ const OWN_ID = /^chatcmpl-[A-Za-z0-9]{48}$/;
 /** Entries per page of a caller's list, and pages listed (the newest 10,000 completions). */
 const PAGE_SIZE = 100;
 export const MAX_LISTED_PAGES = 100;
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
 const MAX_METADATA_PAIRS = 16;
 const MAX_METADATA_KEY = 64;
 const MAX_METADATA_VALUE = 512;
@@ -99,7 +98,7 @@ export async function listStoredCompletion(stored: StoredListing, responses: Sto
 
 /** `GET /v1/chat/completions`: the caller's stored completions, oldest first (`order=asc`, the default) or newest first, filtered by `model` and `metadata[key]=value`. */
 async function list({ query, responses }: ResourceRequest): Promise<Json> {
-  const { after, limit, order } = cursorOf(query, 'completion');
+  const { after, limit, order } = pageOf(query, 'asc');
   const model = query.get('model');
   const wanted: [string, string][] = [];
   for (const [key, value] of query) {
@@ -127,7 +126,7 @@ async function list({ query, responses }: ResourceRequest): Promise<Json> {
   // A completion deleted or dropped meanwhile is left out.
   const found = await Promise.all(matched.slice(0, limit).map((e) => read(responses, e.id).catch(() => undefined)));
   const data = found.filter((c): c is StoredResponseView => c !== undefined).map(completionObject);
-  return listOf(data, matched.length > limit);
+  return listPage(data, matched.length > limit);
 }
 
 /** `POST /v1/chat/completions/{id}`: replaces its `metadata` (the only field that can change; null clears it). */
@@ -165,14 +164,10 @@ async function remove(request: ResourceRequest): Promise<Json> {
 
 /** `GET /v1/chat/completions/{id}/messages`: the request's messages, ids `{completion id}-{index}`. */
 async function messages(request: ResourceRequest): Promise<Json> {
-  const { after, limit, order } = cursorOf(request.query, 'message');
+  const page = pageOf(request.query, 'asc');
   const found = await read(request.responses, request.params.completion_id!);
   const sent = ((found.echo?.[RECORD] as Json).messages ?? []) as Json[];
-  let all = sent.map((m, i) => storeMessage(m, `${found.id}-${i}`));
-  if (order === 'desc') all = all.reverse();
-  const start = after === undefined ? 0 : all.findIndex((m) => m.id === after) + 1;
-  const rest = after !== undefined && start === 0 ? [] : all.slice(start);
-  return listOf(rest.slice(0, limit), rest.length > limit);
+  return itemPage(sent.map((m, i) => storeMessage(m, `${found.id}-${i}`)), page, `message of chat completion '${found.id}'`);
 }
 
 /** A message as the stored list shows it: its text as `content`, and its parts as sent when it had parts. */
@@ -262,22 +257,6 @@ function listKey(responses: StoredResponses): string {
   return `chat-stored-completions:${derivedId('', responses.principal, 32)}`;
 }
 
-/** `after`, `limit` (1-100, default 20) and `order` (`asc`, the default, or `desc`) of a list query. */
-function cursorOf(query: URLSearchParams, what: string): { after: string | undefined; limit: number; order: 'asc' | 'desc' } {
-  const rawLimit = query.get('limit');
-  if (rawLimit !== null && (!/^\d{1,4}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > MAX_LIMIT)) {
-    throw badField('limit', `must be an integer from 1 to ${MAX_LIMIT} (got ${JSON.stringify(rawLimit.slice(0, 16))})`);
-  }
-  const order = query.get('order') ?? 'asc';
-  if (order !== 'asc' && order !== 'desc') throw badField('order', `must be asc or desc (got ${JSON.stringify(order.slice(0, 16))})`);
-  const after = query.get('after');
-  if (after === '') throw badField('after', `must be the id of a ${what} of this list`);
-  return { after: after ?? undefined, limit: rawLimit === null ? DEFAULT_LIMIT : Number(rawLimit), order };
-}
-
-function listOf(data: readonly Json[], hasMore: boolean): Json {
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
-}
 
 /** Metadata as OpenAI takes it: at most 16 string pairs, keys up to 64 characters, values up to 512; null is none. */
 function checkedMetadata(raw: unknown, param: string): Record<string, string> | undefined {

@@ -7,7 +7,7 @@ import {
 import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { resolveItemReferences } from './item-references.js';
-import { itemPage, pageOf } from './stored-response.js';
+import { itemPage, pageOf } from '../item-pages.js';
 
 type Json = Record<string, unknown>;
 

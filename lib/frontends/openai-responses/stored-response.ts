@@ -1,5 +1,6 @@
 import type { ToolDefinition } from '../../canonical/index.js';
 import { TOOL_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
+import { itemPage, pageOf } from '../item-pages.js';
 import type { BackgroundRoute, StoredResponseRoutes, StoredResponseView } from '../protocol.js';
 import { responsesErrorObject } from './encode-error.js';
 import { ResponseShell } from './response-object.js';
@@ -13,10 +14,6 @@ import { conversationItemsOf, storedResponseMissing } from './conversation-marks
 
 /** The client's tool search, as a stored response's call declares it when its request did. */
 const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parameters: {}, kind: 'tool_search' };
-
-/** `limit` of an input item list when the query has none, and the most it may ask for. */
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
 
 /**
  * Stored Responses by id (`store: true`, the API's default), as the official SDK reads them:
@@ -109,40 +106,3 @@ export function storedResponseObject(stored: StoredResponseView, sources: boolea
   return { ...object, status: ended.status, completed_at: null, error: ended.error ?? null, incomplete_details: null };
 }
 
-/** The paging parameters of an input item list; a 400 naming the parameter when one is malformed. */
-/**
- * One page of a list of items (`{object: "list", data, first_id, last_id, has_more}`), in the
- * page's order, after the item `page.after` names (`what` says what kind of item, for its 400).
- */
-export function itemPage(items: readonly Record<string, unknown>[], page: ItemPageQuery, what: string): Record<string, unknown> {
-  const ordered = page.order === 'asc' ? items : [...items].reverse();
-  let start = 0;
-  if (page.after !== undefined) {
-    start = ordered.findIndex((item) => item.id === page.after) + 1;
-    if (start === 0) throw badField('after', `names no ${what}`);
-  }
-  const data = ordered.slice(start, start + page.limit);
-  return {
-    object: 'list', data,
-    first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null,
-    has_more: start + page.limit < ordered.length,
-  };
-}
-
-export interface ItemPageQuery {
-  readonly order: 'asc' | 'desc';
-  readonly limit: number;
-  readonly after: string | undefined;
-}
-
-/** `order` (`desc` unless `asc`), `limit` (1-100, default 20) and `after` of a list query; `before` is refused. */
-export function pageOf(query: URLSearchParams): ItemPageQuery {
-  const order = query.get('order') ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw badField('order', 'must be asc or desc');
-  const rawLimit = query.get('limit');
-  const limit = rawLimit === null ? DEFAULT_LIMIT : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
-  if (limit < 1 || limit > MAX_LIMIT) throw badField('limit', `must be an integer between 1 and ${MAX_LIMIT}`);
-  if (query.get('before') !== null) throw badField('before', 'is not supported; page with after', true);
-  const after = query.get('after');
-  return { order, limit, after: after === null || after === '' ? undefined : after };
-}
