@@ -152,16 +152,18 @@ export class ResponseCache {
     const { model: _model, ...decisive } = request;
     const scope = this.config.scope === 'principal' ? principal ?? '' : '';
     const key = createHash('sha256').update(JSON.stringify([KEY_VERSION, 'embeddings', scope, route, decisive])).digest('base64url');
-    const keep = (embedding: EmbeddingResult, candidateKey: string, backendId: string) => {
-      const answer: CachedAnswer = { events: [], embedding, candidateKey, backendId, storedAt: this.now() };
-      const text = JSON.stringify(answer);
-      if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
-    };
+    const keep = (embedding: EmbeddingResult, candidateKey: string, backendId: string) => this.remember(key, { events: [], embedding, candidateKey, backendId, storedAt: this.now() });
     if (control.mode === 'no-cache') return { cache: 'refresh', keep };
     const found = await this.store.get(key);
     const embedding = found?.embedding;
     if (found !== undefined && embedding !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
     return { cache: 'miss', keep };
+  }
+
+  /** Keeps `answer` under `key` unless its JSON is larger than `max_entry_bytes`. */
+  private remember(key: string, answer: CachedAnswer): void {
+    const text = JSON.stringify(answer);
+    if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
   }
 
   /** Whether a kept answer is young enough for the client's `max-age`. */
@@ -189,9 +191,7 @@ export class ResponseCache {
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           if (keepable && finished && meta.candidateKey !== undefined && meta.backendId !== undefined) {
-            const answer: CachedAnswer = { events, candidateKey: meta.candidateKey, backendId: meta.backendId, storedAt: this.now() };
-            const text = JSON.stringify(answer);
-            if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
+            this.remember(key, { events, candidateKey: meta.candidateKey, backendId: meta.backendId, storedAt: this.now() });
           }
           subscriber.complete();
         },
