@@ -106,6 +106,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
           },
         },
       },
+      limits_store: { enum: ['memory', 'redis'], default: 'memory' },
     }),
     logging: section({
       level: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },

@@ -138,7 +138,8 @@ export interface Config {
   source: string;
   server: ServerConfig;
   access: { mode: 'single_user' | 'multi_user'; geoip: GeoipConfig };
-  auth: { api_keys: ApiKeyConfig[] };
+  /** `limits_store`: where per-key rate limits are counted: `memory` (each process) or `redis` (shared by every instance, at `redis.url`). */
+  auth: { api_keys: ApiKeyConfig[]; limits_store: 'memory' | 'redis' };
   logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access_log: boolean; include_raw_path: boolean; access_log_skip_paths: readonly string[] };
   diagnostics: {
     enabled: boolean; shared_secret?: string; recent_routes: number;

@@ -9,12 +9,51 @@ interface KeyState {
   inflight: number;
 }
 
+/** What a shared ledger checks at once for one request of a key (absent: no such limit). */
+export interface LedgerLimits {
+  readonly requestsPerMinute?: number;
+  readonly maxConcurrent?: number;
+  readonly tokensPerMinute?: number;
+}
+
+/** A shared ledger's answer: admitted (with its concurrency slot), or which limit refused and until when. */
+export type LedgerAdmission =
+  | { readonly admitted: true; readonly slot?: string }
+  | { readonly admitted: false; readonly limit: 'requests' | 'concurrent' | 'tokens'; readonly until: number; readonly count: number };
+
+/**
+ * Where per-key limits are kept beyond this process (`auth.limits_store: redis`): the instances
+ * sharing it count one window, one set of slots and one token window per key.
+ */
+export interface LimitsLedger {
+  /** Atomically refuses a request at a reached limit, or counts it (and takes a slot when `maxConcurrent` is set). */
+  admit(keyId: string, limits: LedgerLimits, now: number): Promise<LedgerAdmission>;
+  /** Gives a slot back (when its request ends). */
+  leave(keyId: string, slot: string): void;
+  /** Counts tokens a request of the key spent at `at`. */
+  charge(keyId: string, at: number, tokens: number): void;
+  close(): Promise<void>;
+}
+
+/** The refusal of a reached limit, as a 429 with `Retry-After` (whole seconds, at least 1). */
+function limited(keyId: string, limit: LedgerAdmission & { admitted: false }, limits: LedgerLimits, now: number): LipError {
+  const wait = Math.max(1, Math.ceil((limit.until - now) / 1000));
+  if (limit.limit === 'requests') return new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${keyId}" is over its limit of ${limits.requestsPerMinute} requests per minute`, { retryAfter: wait });
+  if (limit.limit === 'tokens') return new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${keyId}" is over its limit of ${limits.tokensPerMinute} tokens per minute (${limit.count} in the last minute)`, { retryAfter: wait });
+  return new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${keyId}" is at its limit of ${limits.maxConcurrent} concurrent requests`, { retryAfter: 1 });
+}
+
 /**
  * Per-key limits of `auth.api_keys`: `requests_per_minute` (a sliding window of one minute)
  * and `max_concurrent_requests` (generation requests in flight). A key over either gets a 429
  * with `Retry-After`: when the oldest request of the window leaves it, or 1 s for concurrency.
  * State is kept by key id, so a reload that keeps a key keeps its window; a key without limits
  * costs one Map lookup. `now` is injected (milliseconds) for tests on virtual time.
+ *
+ * With a ledger (`auth.limits_store: redis`) the instances share the limits: a request this
+ * process would admit is admitted only when the ledger admits it too (one round trip; the
+ * ledger also checks `tokens_per_minute` for requests that spend), so the answer is a promise.
+ * A ledger that fails leaves the decision to this process's own counts (which are kept either way).
  *
  * ```ts
  * const limits = new KeyLimits(() => Date.now());
@@ -25,39 +64,60 @@ interface KeyState {
  */
 export class KeyLimits {
   private readonly state = new Map<string, KeyState>();
+  private ledger: LimitsLedger | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Shares the limits through `ledger` from now on (undefined: this process alone). */
+  useLedger(ledger: LimitsLedger | undefined): void {
+    this.ledger = ledger;
+  }
+
   /**
    * Counts one request of `key`; returns the function that ends it (for the concurrency
-   * count). Throws a 429 LipError with `retryAfter` (seconds) when a limit is reached.
+   * count), or with a ledger a promise of it. Throws (rejects) a 429 LipError with
+   * `retryAfter` (seconds) when a limit is reached. `tokens`: the request spends tokens, so a
+   * ledger checks the key's `tokens_per_minute` too (this process checks it in TokenRate).
    */
-  admit(key: ApiKeyConfig | undefined, options: { readonly concurrent: boolean }): () => void {
-    if (!key || (key.requests_per_minute === undefined && key.max_concurrent_requests === undefined)) return noop;
+  admit(key: ApiKeyConfig | undefined, options: { readonly concurrent: boolean; readonly tokens?: boolean }): (() => void) | Promise<() => void> {
+    if (!key) return noop;
+    const rpm = key.requests_per_minute;
+    const max = options.concurrent ? key.max_concurrent_requests : undefined;
+    const tpm = options.tokens === true ? key.tokens_per_minute : undefined;
+    if (rpm === undefined && max === undefined && (tpm === undefined || this.ledger === undefined)) return noop;
     let s = this.state.get(key.id);
     if (!s) this.state.set(key.id, (s = { starts: [], inflight: 0 }));
     const t = this.now();
-    const rpm = key.requests_per_minute;
     if (rpm !== undefined) {
       while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
-      if (s.starts.length >= rpm) {
-        const wait = Math.max(1, Math.ceil((s.starts[0]! + MINUTE_MS - t) / 1000));
-        throw new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${key.id}" is over its limit of ${rpm} requests per minute`, { retryAfter: wait });
-      }
+      if (s.starts.length >= rpm) throw limited(key.id, { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length }, { requestsPerMinute: rpm }, t);
     }
-    const max = options.concurrent ? key.max_concurrent_requests : undefined;
-    if (max !== undefined && s.inflight >= max) {
-      throw new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${key.id}" is at its limit of ${max} concurrent requests`, { retryAfter: 1 });
-    }
+    if (max !== undefined && s.inflight >= max) throw limited(key.id, { admitted: false, limit: 'concurrent', until: t, count: s.inflight }, { maxConcurrent: max }, t);
+    const ledger = this.ledger;
+    if (ledger === undefined) return this.count(key.id, s, t, rpm, max, undefined);
+    const limits: LedgerLimits = { requestsPerMinute: rpm, maxConcurrent: max, tokensPerMinute: tpm };
+    const state = s;
+    return ledger.admit(key.id, limits, t).then(
+      (answer) => {
+        if (!answer.admitted) throw limited(key.id, answer, limits, this.now());
+        return this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot });
+      },
+      // The ledger said why (once); this process's own counts decide meanwhile.
+      () => this.count(key.id, state, t, rpm, max, undefined),
+    );
+  }
+
+  /** Counts an admitted request in this process; the function that ends it (its slot given back). */
+  private count(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, taken: { readonly ledger: LimitsLedger; readonly slot: string } | undefined): () => void {
     if (rpm !== undefined) s.starts.push(t);
     if (max === undefined) return noop;
     s.inflight++;
     let released = false;
-    const state = s;
     return () => {
       if (released) return;
       released = true;
-      state.inflight--;
+      s.inflight--;
+      taken?.ledger.leave(keyId, taken.slot);
     };
   }
 }
@@ -69,14 +129,21 @@ const noop = () => undefined;
  * embeddings spent in the last minute, a sliding window. A request is admitted while the window
  * holds fewer than the limit; what it spends counts when it ends (so the request that crosses
  * the limit finishes whole, as with budgets), and the next one is a 429 `LIP_ERR_AUTH_KEY_LIMITED`
- * with `Retry-After` until enough of the window has passed. Kept in this process, by key id.
+ * with `Retry-After` until enough of the window has passed. Kept in this process, by key id
+ * (and with a ledger also there, where KeyLimits checks the shared window).
  * `now` is injected (milliseconds) for tests.
  * @see spec/server/key-limits.spec.ts
  */
 export class TokenRate {
   private readonly windows = new Map<string, { readonly spent: [at: number, tokens: number][]; sum: number }>();
+  private ledger: LimitsLedger | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** Adds what keys spend to `ledger` too from now on (undefined: this process alone); KeyLimits checks it there. */
+  useLedger(ledger: LimitsLedger | undefined): void {
+    this.ledger = ledger;
+  }
 
   /** Throws the 429 when `key`'s last minute has spent its `tokens_per_minute`. */
   check(key: ApiKeyConfig | undefined): void {
@@ -99,6 +166,7 @@ export class TokenRate {
   /** Counts what a request of `key` spent (input plus output tokens) now. */
   charge(key: ApiKeyConfig | undefined, tokens: number): void {
     if (key?.tokens_per_minute === undefined || !(tokens > 0)) return;
+    this.ledger?.charge(key.id, this.now(), tokens);
     let w = this.window(key.id);
     if (w === undefined) this.windows.set(key.id, (w = { spent: [], sum: 0 }));
     w.spent.push([this.now(), tokens]);

@@ -27,6 +27,7 @@ import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
 import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js';
 import { KeyLimits, TokenRate } from './key-limits.js';
+import { RedisLimitsLedger } from './key-limits-redis.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
 import type { ConfigControl } from './config-control.js';
@@ -85,6 +86,9 @@ export interface LipServerOptions {
 /** A refusal retrying cannot help before `Retry-After` (a spent budget): the official SDKs read this header and give up at once. */
 const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
+/** Who an admitted request is: its principal and API key. */
+type Caller = { readonly principal: string; readonly key?: ApiKeyConfig | undefined };
+
 /**
  * The HTTP face of lip (node:http): routes requests to frontends and system endpoints, applies
  * auth and limits, writes one access-log line per request, reloads its runtime on demand and
@@ -119,6 +123,8 @@ export class LipServer {
     },
   };
   private budgetLedgerKey: string | undefined;
+  /** The per-key limits' shared ledger (`auth.limits_store: redis`) and what it was made for (see limitsFor). */
+  private limitsLedger: { readonly key: string; readonly ledger: RedisLimitsLedger } | undefined;
   /** The budgets' start from a persistent store; `listen` waits for it (it never rejects). */
   private seeded: Promise<void> | undefined;
   /** Connections of the protocols' WebSocket modes (Responses), each turn run as one of this server's requests. */
@@ -206,6 +212,7 @@ export class LipServer {
     });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
+    this.limitsFor(runtime);
     // A persistent store knows what the keys spent before this start.
     if (runtime.config.continuity.store === 'sqlite' && runtime.config.auth.api_keys.some((k) => k.budget !== undefined)) {
       this.seeded = this.budgets.seed(runtime.config.auth.api_keys, runtime.continuity).catch((err: unknown) => void logger.warn('budgets: what the keys spent before this start cannot be read', { error: String(err) }));
@@ -300,6 +307,7 @@ export class LipServer {
     this.auth = new Authenticator(next.config.auth.api_keys);
     this.relayFor(next);
     this.budgetsFor(next);
+    this.limitsFor(next);
     // Requests that began on the previous runtime finish on it: their attempt rows, stored
     // responses and recordings reach its stores, which close once the last of them has ended
     // (at the latest after server.shutdown_timeout).
@@ -397,6 +405,7 @@ export class LipServer {
     await this.relay?.relay.close();
     this.relay = undefined;
     await this.budgets.close();
+    this.limitsFor(undefined);
     if (!(await traces)) this.logger.warn('shutdown: the trace exporter did not finish in time; stopping without it (spans not exported yet are lost)', { timeout_ms: closeMs });
     unsubscribe('lip:internal-error', this.onInternalError);
     unsubscribe('lip:attempt-failed', this.onAttempt);
@@ -427,6 +436,23 @@ export class LipServer {
     if (this.budgetLedgerKey === key) return;
     this.budgetLedgerKey = key;
     this.budgets.useLedger(key === undefined ? undefined : new RedisBudgetLedger(redis.url, redis.key_prefix));
+  }
+
+  /**
+   * The per-key limits' ledger of `runtime`'s config: Redis while `auth.limits_store` is `redis`
+   * and a key has a rate limit (the instances share them there), else none (each process counts
+   * its own). A slot a replaced ledger holds frees when its lease ends (RedisLimitsLedger).
+   */
+  private limitsFor(runtime: Runtime | undefined): void {
+    const config = runtime?.config;
+    const limited = config?.auth.limits_store === 'redis' && config.auth.api_keys.some((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined || k.tokens_per_minute !== undefined);
+    const key = limited ? `${config.redis.url}\n${config.redis.key_prefix}` : undefined;
+    if (this.limitsLedger?.key === key) return;
+    const previous = this.limitsLedger?.ledger;
+    this.limitsLedger = key === undefined ? undefined : { key, ledger: new RedisLimitsLedger(config!.redis.url, config!.redis.key_prefix, (message, meta) => this.logger.warn(message, meta)) };
+    this.keyLimits.useLedger(this.limitsLedger?.ledger);
+    this.tokenRate.useLedger(this.limitsLedger?.ledger);
+    if (previous !== undefined) void previous.close();
   }
 
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
@@ -571,21 +597,10 @@ export class LipServer {
           req.resume();
           return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }
-        const caller = this.admittedCaller(req, res, url, state, frontend);
+        // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
+        const caller = await this.admittedCaller(req, res, url, state, frontend, match.kind === 'embeddings');
         if (caller === undefined) return void req.resume();
         const principal = caller.principal;
-        // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
-        if (match.kind === 'embeddings' && spends(caller.key)) {
-          try {
-            state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
-            state.budgetKey = caller.key;
-          } catch (err) {
-            req.resume();
-            const lip = toLipError(err);
-            state.errorCode = lip.code;
-            return sendError(res, frontend, lip, lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
-          }
-        }
         const ticket = this.enterDecode(req, res, state, frontend);
         if (ticket === undefined) return;
         try {
@@ -601,7 +616,7 @@ export class LipServer {
       case 'model': {
         req.resume();
         const owner = match.routes.find((r) => !r.route.accepts || r.route.accepts({ params: {}, query: url.searchParams, headers: req.headers })) ?? match.routes[0]!;
-        if (this.admitted(req, res, url, state, owner.frontend) === undefined) return;
+        if ((await this.admitted(req, res, url, state, owner.frontend)) === undefined) return;
         return handleGetModel(res, url, match.id, owner, this.runtime, (code) => { state.errorCode = code; }, state.allow);
       }
       case 'system': {
@@ -630,7 +645,7 @@ export class LipServer {
         req.resume();
         // A refusal speaks the protocol asked (Gemini's /v1beta/models, Anthropic's by its header).
         const owner = table.ownerOf(url.pathname, req.headers);
-        if (this.admitted(req, res, url, state, owner) === undefined) return;
+        if ((await this.admitted(req, res, url, state, owner)) === undefined) return;
         return handleListModels(req, res, url, match.routes, this.runtime, state.allow);
       }
       case 'cancel': {
@@ -659,7 +674,7 @@ export class LipServer {
       }
       case 'stored_response': {
         req.resume();
-        const principal = this.admitted(req, res, url, state, match.frontend);
+        const principal = await this.admitted(req, res, url, state, match.frontend);
         if (principal === undefined) return;
         const request = { action: match.action, id: match.id, principal, query: url.searchParams, frontend: match.frontend, routes: match.routes };
         const server = this.runtime.config.server;
@@ -667,7 +682,7 @@ export class LipServer {
         return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; }, background);
       }
       case 'resource': {
-        const principal = this.admitted(req, res, url, state, match.frontend);
+        const principal = await this.admitted(req, res, url, state, match.frontend);
         if (principal === undefined) {
           req.resume();
           return;
@@ -691,7 +706,7 @@ export class LipServer {
           req.resume();
           return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }
-        const caller = this.admittedCaller(req, res, url, state, frontend);
+        const caller = await this.admittedCaller(req, res, url, state, frontend);
         if (caller === undefined) return void req.resume();
         const { key, principal } = caller;
         const fail = (code: string) => {
@@ -733,7 +748,8 @@ export class LipServer {
               state.budgetKey = caller.key;
             }
           }
-          endKey = this.keyLimits.admit(caller.key, { concurrent: true });
+          const admission = this.keyLimits.admit(caller.key, { concurrent: true, tokens: true });
+          endKey = typeof admission === 'function' ? admission : await admission;
         } catch (err) {
           const lip = toLipError(err);
           return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
@@ -819,30 +835,41 @@ export class LipServer {
    * and counts it against its key's request rate: its principal, or undefined once a refusal is
    * answered, in `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
    */
-  private admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): string | undefined {
-    return this.admittedCaller(req, res, url, state, frontend)?.principal;
+  private async admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): Promise<string | undefined> {
+    return (await this.admittedCaller(req, res, url, state, frontend))?.principal;
   }
 
-  /** As `admitted`, with the caller's API key (its budget, its id). */
-  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): { readonly principal: string; readonly key?: ApiKeyConfig | undefined } | undefined {
-    try {
-      const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
-      state.principal = caller.principal;
-      if (caller.key !== undefined) {
-        state.keyId = caller.key.id;
-        state.allow = candidateAllow(caller.key);
-      }
-      this.keyLimits.admit(caller.key, { concurrent: false });
-      return caller;
-    } catch (err) {
+  /**
+   * As `admitted`, with the caller's API key (its budget, its id). `spending`: the request
+   * spends tokens (embeddings), so the key's budget and tokens per minute are checked first.
+   * A promise only while the limits are shared (`auth.limits_store: redis`).
+   */
+  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined, spending = false): Caller | undefined | Promise<Caller | undefined> {
+    const refused = (err: unknown): undefined => {
       const lip = toLipError(err);
       if (!frontend) {
         this.refuse(res, state, lip);
         return undefined;
       }
       state.errorCode = lip.code;
-      sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
+      sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
       return undefined;
+    };
+    try {
+      const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
+      state.principal = caller.principal;
+      if (caller.key !== undefined) {
+        state.keyId = caller.key.id;
+        state.allow = candidateAllow(caller.key);
+        if (spending && spends(caller.key)) {
+          state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
+          state.budgetKey = caller.key;
+        }
+      }
+      const admission = this.keyLimits.admit(caller.key, { concurrent: false, tokens: spending });
+      return typeof admission === 'function' ? caller : admission.then(() => caller, refused);
+    } catch (err) {
+      return refused(err);
     }
   }
 

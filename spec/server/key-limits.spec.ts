@@ -33,12 +33,12 @@ describe('server/key-limits', () => {
   it('max_concurrent_requests: counted while in flight, released once', () => {
     const limits = new KeyLimits(() => 0);
     const only = { ...key, requests_per_minute: undefined };
-    const release = limits.admit(only, { concurrent: true });
+    const release = limits.admit(only, { concurrent: true }) as () => void;
     const err = refusal(() => limits.admit(only, { concurrent: true }));
     expect([err.status, err.retryAfter, err.message]).to.deep.equal([429, 1, 'API key "k" is at its limit of 1 concurrent requests']);
     release();
     release(); // idempotent: does not free a second slot
-    const again = limits.admit(only, { concurrent: true });
+    const again = limits.admit(only, { concurrent: true }) as () => void;
     expect(() => limits.admit(only, { concurrent: true })).to.throw(LipError);
     again();
   });

@@ -16,7 +16,9 @@ describe('perWorkerStateWarnings', () => {
 
   it('warns that per-key limits are counted per worker', () => {
     const config = testConfig(STUB, 'auth: { api_keys: [ { id: ci, key: "0123456789abcdef0", requests_per_minute: 60 }, { id: free, key: "fedcba98765432100" } ] }');
-    expect(perWorkerStateWarnings(config, 3).at(-1)).to.equal('auth.api_keys limits (requests_per_minute, max_concurrent_requests) are counted per worker: with 3 workers a key may reach up to 3 times its limit (keys: ci)');
+    expect(perWorkerStateWarnings(config, 3).at(-1)).to.equal('auth.api_keys limits (requests_per_minute, max_concurrent_requests, tokens_per_minute) are counted per worker: with 3 workers a key may reach up to 3 times its limit (keys: ci; use auth.limits_store: redis to share them)');
+    const shared = testConfig(STUB, 'auth: { limits_store: redis, api_keys: [ { id: ci, key: "0123456789abcdef0", requests_per_minute: 60 } ] }');
+    expect(perWorkerStateWarnings(shared, 3).join('\n')).not.to.include('auth.api_keys limits');
   });
 
   it('warns about a SQLite continuity file and says nothing of shared or disabled stores', () => {

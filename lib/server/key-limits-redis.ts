@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { redisClient } from '../circuit/redis/redis-client.js';
+import type { LedgerAdmission, LedgerLimits, LimitsLedger } from './key-limits.js';
+
+const MINUTE_MS = 60_000;
+/** Tokens are counted in buckets of one second (a window of the last 60 to 61 seconds). */
+const BUCKET_MS = 1_000;
+/** How long a concurrency slot holds without renewal: an instance that dies frees its slots after this. */
+export const SLOT_LEASE_MS = 30_000;
+
+/**
+ * One request's admission, atomically. KEYS: the key's request window (sorted set: member per
+ * request, score its start), its slots (sorted set: member per request in flight, score when
+ * its lease ends) and its token buckets (hash: bucket start -> tokens). ARGV: now, the three
+ * limits (-1: none), the member naming this request, the slots' lease. Answers
+ * `{'ok'}` or `{limit, until, count}`: which limit refused, when enough of it frees, how much is used.
+ */
+const ADMIT = `
+local now = tonumber(ARGV[1])
+local rpm = tonumber(ARGV[2])
+local maxc = tonumber(ARGV[3])
+local tpm = tonumber(ARGV[4])
+if tpm >= 0 then
+  local fields = redis.call('HGETALL', KEYS[3])
+  local sum = 0
+  local buckets = {}
+  for i = 1, #fields, 2 do
+    local at = tonumber(fields[i])
+    if at + ${BUCKET_MS} <= now - ${MINUTE_MS} then
+      redis.call('HDEL', KEYS[3], fields[i])
+    else
+      local n = tonumber(fields[i + 1])
+      sum = sum + n
+      buckets[#buckets + 1] = { at, n }
+    end
+  end
+  if sum >= tpm then
+    table.sort(buckets, function(a, b) return a[1] < b[1] end)
+    local left = sum
+    local untilAt = now
+    for _, b in ipairs(buckets) do
+      left = left - b[2]
+      untilAt = b[1] + ${BUCKET_MS} + ${MINUTE_MS}
+      if left < tpm then break end
+    end
+    return { 'tokens', untilAt, sum }
+  end
+end
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
+  local count = redis.call('ZCARD', KEYS[1])
+  if count >= rpm then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return { 'requests', tonumber(oldest[2]) + ${MINUTE_MS}, count }
+  end
+end
+if maxc >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local inflight = redis.call('ZCARD', KEYS[2])
+  if inflight >= maxc then return { 'concurrent', now, inflight } end
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]))
+end
+if rpm >= 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], ${MINUTE_MS})
+end
+return { 'ok' }
+`;
+
+type AdmitReply = [string] | [string, number, number];
+type LimitsClient = Redis & { lipAdmit(requests: string, slots: string, tokens: string, ...args: (string | number)[]): Promise<AdmitReply> };
+
+/**
+ * Per-key limits in Redis (`auth.limits_store: redis`), one set of keys per API key id under
+ * `{prefix}limits:{<key id>}:` (one hash slot): `requests` (a sorted set of the last minute's
+ * request starts), `slots` (a sorted set of the requests in flight, each with a lease that this
+ * instance renews every `SLOT_LEASE_MS / 3` while it runs, so an instance that dies frees its
+ * slots within `SLOT_LEASE_MS`) and `tokens` (a hash of tokens per second). Admission is one
+ * script (one round trip, atomic); giving a slot back and counting tokens are sent without
+ * waiting. Times are the instances' own clocks (milliseconds), so they should agree (NTP).
+ * A call that fails is said once in the log until one succeeds again; the caller then decides
+ * on its own counts.
+ * @see spec/server/key-limits-redis.spec.ts
+ */
+export class RedisLimitsLedger implements LimitsLedger {
+  private readonly client: LimitsClient;
+  private readonly instance = randomBytes(6).toString('hex');
+  private seq = 0;
+  /** This instance's slots in flight (member -> the sorted set it is in), renewed while they run. */
+  private readonly slots = new Map<string, string>();
+  private renewal: NodeJS.Timeout | undefined;
+  private failing = false;
+  private closed = false;
+  /** Settles when the client is first ready (or gives up waiting): requests right after a start wait for the connection rather than count alone. */
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+    timeoutMs = 500,
+  ) {
+    this.client = redisClient(url, {
+      commandTimeout: timeoutMs, connectTimeout: Math.max(1_000, timeoutMs * 5), enableOfflineQueue: false, maxRetriesPerRequest: 0,
+      retryStrategy: (times: number) => Math.min(times * 100, 2_000), connectionName: 'lip-key-limits',
+    }) as LimitsClient;
+    this.client.defineCommand('lipAdmit', { numberOfKeys: 3, lua: ADMIT });
+    // Failures surface through the calls (said once); the connection's own errors add nothing.
+    this.client.on('error', () => undefined);
+    this.connected = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1_000, timeoutMs * 5)).unref();
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).then(() => {
+      this.connected = undefined;
+    });
+  }
+
+  async admit(keyId: string, limits: LedgerLimits, now: number): Promise<LedgerAdmission> {
+    const base = this.base(keyId);
+    const member = `${this.instance}:${(this.seq++).toString(36)}`;
+    let reply: AdmitReply;
+    if (this.connected !== undefined) await this.connected;
+    try {
+      reply = await this.client.lipAdmit(`${base}requests`, `${base}slots`, `${base}tokens`, now, limits.requestsPerMinute ?? -1, limits.maxConcurrent ?? -1, limits.tokensPerMinute ?? -1, member, SLOT_LEASE_MS);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+    this.succeeded();
+    const [answer, until, count] = reply;
+    if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(until), count: Number(count) };
+    if (limits.maxConcurrent === undefined) return { admitted: true };
+    this.slots.set(member, `${base}slots`);
+    this.renewal ??= setInterval(() => this.renew(), SLOT_LEASE_MS / 3).unref();
+    return { admitted: true, slot: member };
+  }
+
+  leave(keyId: string, slot: string): void {
+    this.slots.delete(slot);
+    if (this.closed) return;
+    this.client.zrem(`${this.base(keyId)}slots`, slot).then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    if (this.slots.size === 0) this.stopRenewal();
+  }
+
+  charge(keyId: string, at: number, tokens: number): void {
+    if (this.closed) return;
+    const key = `${this.base(keyId)}tokens`;
+    const send = () => this.client.multi()
+      .hincrby(key, String(Math.floor(at / BUCKET_MS) * BUCKET_MS), tokens)
+      .pexpire(key, MINUTE_MS + 2 * BUCKET_MS)
+      .exec()
+      .then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    if (this.connected === undefined) void send();
+    else void this.connected.then(send);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopRenewal();
+    this.slots.clear();
+    this.client.disconnect();
+  }
+
+  /** Extends the lease of every slot this instance holds (one pipeline; a slot already gone stays gone); every `SLOT_LEASE_MS / 3` while any is held. */
+  renew(): void {
+    if (this.slots.size === 0) return this.stopRenewal();
+    const until = this.now() + SLOT_LEASE_MS;
+    const pipeline = this.client.pipeline();
+    for (const [member, key] of this.slots) pipeline.zadd(key, 'XX', until, member).pexpire(key, SLOT_LEASE_MS);
+    pipeline.exec().then(() => this.succeeded(), (err: unknown) => this.failed(err));
+  }
+
+  private stopRenewal(): void {
+    clearInterval(this.renewal);
+    this.renewal = undefined;
+  }
+
+  private base(keyId: string): string {
+    return `${this.prefix}limits:{${keyId}}:`;
+  }
+
+  private failed(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.warn('per-key limits: Redis cannot be reached; each instance counts its own meanwhile', { error: String((err as Error)?.message ?? err) });
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.warn('per-key limits: Redis answers again; the instances share the limits again', {});
+  }
+}

@@ -1,0 +1,181 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { ApiKeyConfig } from '../../lib/config/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { KeyLimits, TokenRate } from '../../lib/server/key-limits.js';
+import { RedisLimitsLedger, SLOT_LEASE_MS } from '../../lib/server/key-limits-redis.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+/** The refusal of an admission (thrown at once by this instance's own counts, or rejected by the shared ones). */
+async function refusal(admit: () => (() => void) | Promise<() => void>): Promise<LipError> {
+  try {
+    await admit();
+  } catch (err) {
+    return err as LipError;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Per-key limits shared by instances through a real redis-server (`auth.limits_store: redis`):
+ * two KeyLimits, each with its own ledger (its own connection) on one Redis, stand for two lip
+ * instances; their clocks are one injected clock.
+ */
+describe('server/key-limits-redis (shared per-key limits)', function () {
+  this.timeout(20_000);
+  let redis: RedisServer;
+  let probe: Redis;
+  let now = 1_000_000;
+  const clock = () => now;
+  const ledgers: RedisLimitsLedger[] = [];
+  const warnings: string[] = [];
+  let prefix = '';
+
+  /** One instance: its KeyLimits and TokenRate on its own ledger. */
+  function instance(): { limits: KeyLimits; tokens: TokenRate; ledger: RedisLimitsLedger } {
+    const ledger = new RedisLimitsLedger(redis.url, prefix, (message) => warnings.push(message), clock);
+    ledgers.push(ledger);
+    const limits = new KeyLimits(clock);
+    const tokens = new TokenRate(clock);
+    limits.useLedger(ledger);
+    tokens.useLedger(ledger);
+    return { limits, tokens, ledger };
+  }
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+    probe = new Redis(redis.url, { lazyConnect: true });
+    await probe.connect();
+  });
+  beforeEach(() => {
+    prefix = `t${Math.random().toString(36).slice(2)}:`;
+    now = 1_000_000;
+    warnings.length = 0;
+  });
+  afterEach(async () => {
+    for (const l of ledgers.splice(0)) await l.close();
+  });
+  after(async () => {
+    probe?.disconnect();
+    await redis?.close();
+  });
+
+  const key = (limits: Partial<ApiKeyConfig>): ApiKeyConfig => ({ id: 'team', key: 'k'.repeat(16), principal: 'p', ...limits });
+
+  it('requests_per_minute is one sliding minute across instances; Retry-After from the oldest request of any', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ requests_per_minute: 3 });
+    await a.limits.admit(team, { concurrent: false });
+    now += 10_000;
+    await a.limits.admit(team, { concurrent: false });
+    now += 10_000;
+    await b.limits.admit(team, { concurrent: false }); // b's own count is 1: only the shared window refuses next
+    now += 5_000;
+    const err = await refusal(() => b.limits.admit(team, { concurrent: false }));
+    expect([err.code, err.status, err.retryAfter, err.message]).to.deep.equal(['LIP_ERR_AUTH_KEY_LIMITED', 429, 35, 'API key "team" is over its limit of 3 requests per minute']);
+    // A refused request takes nothing: when the first one leaves the window, exactly one more fits.
+    now = 1_000_000 + 60_000;
+    await b.limits.admit(team, { concurrent: false });
+    expect((await refusal(() => a.limits.admit(team, { concurrent: false }))).retryAfter).to.equal(10);
+    expect(await probe.zcard(`${prefix}limits:{team}:requests`)).to.equal(3);
+  });
+
+  it('max_concurrent_requests counts the slots of every instance; a slot given back frees one for any', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ max_concurrent_requests: 2 });
+    const endA = await a.limits.admit(team, { concurrent: true });
+    const endB = await b.limits.admit(team, { concurrent: true });
+    const err = await refusal(() => a.limits.admit(team, { concurrent: true }));
+    expect([err.retryAfter, err.message]).to.deep.equal([1, 'API key "team" is at its limit of 2 concurrent requests']);
+    endB();
+    endB(); // once only
+    await until(async () => (await probe.zcard(`${prefix}limits:{team}:slots`)) === 1, 'the slot to be given back');
+    const again = await a.limits.admit(team, { concurrent: true });
+    expect((await refusal(() => b.limits.admit(team, { concurrent: true }))).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+    endA();
+    again();
+    await until(async () => (await probe.zcard(`${prefix}limits:{team}:slots`)) === 0, 'every slot to be given back');
+  });
+
+  it('an instance that dies frees its slots when their lease ends; a live one renews its leases', async () => {
+    const dying = instance();
+    const live = instance();
+    const team = key({ max_concurrent_requests: 2 });
+    await dying.limits.admit(team, { concurrent: true });
+    await live.limits.admit(team, { concurrent: true });
+    await dying.ledger.close(); // gone without giving its slot back
+    now += SLOT_LEASE_MS - 1_000;
+    live.ledger.renew();
+    await until(async () => Number(await probe.zscore(`${prefix}limits:{team}:slots`, (await probe.zrange(`${prefix}limits:{team}:slots`, '-1', '-1'))[0]!)) === now + SLOT_LEASE_MS, 'the lease to be renewed');
+    const other = instance();
+    expect((await refusal(() => other.limits.admit(team, { concurrent: true }))).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+    now += 1_001; // the dead instance's lease has ended; the live one's (renewed) has not
+    await other.limits.admit(team, { concurrent: true });
+    expect((await refusal(() => other.limits.admit(team, { concurrent: true }))).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+  });
+
+  it('tokens_per_minute: what one instance spent refuses the other; Retry-After until enough of the minute has passed', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ tokens_per_minute: 500 });
+    a.tokens.charge(team, 300);
+    now += 20_000;
+    a.tokens.charge(team, 250);
+    await until(async () => Object.keys(await probe.hgetall(`${prefix}limits:{team}:tokens`)).length === 2, 'the tokens to be counted');
+    b.tokens.check(team); // b's own window is empty
+    const err = await refusal(() => b.limits.admit(team, { concurrent: false, tokens: true }));
+    expect([err.status, err.message]).to.deep.equal([429, 'API key "team" is over its limit of 500 tokens per minute (550 in the last minute)']);
+    // The first 300 leave the window after a minute (counted by the second, so one more second at most).
+    expect(err.retryAfter).to.be.within(40, 41);
+    // A request that spends nothing (a model list) is not refused by the tokens.
+    await b.limits.admit(team, { concurrent: false });
+    now += 41_000;
+    await b.limits.admit(team, { concurrent: false, tokens: true });
+  });
+
+  it('a key without limits, or a request that checks none of its limits, never reaches Redis', async () => {
+    const a = instance();
+    expect(typeof a.limits.admit(key({}), { concurrent: true, tokens: true })).to.equal('function');
+    expect(typeof a.limits.admit(key({ max_concurrent_requests: 1 }), { concurrent: false })).to.equal('function');
+    expect(typeof a.limits.admit(key({ tokens_per_minute: 5 }), { concurrent: false })).to.equal('function');
+    expect(await probe.keys(`${prefix}*`)).to.deep.equal([]);
+  });
+
+  it('while Redis cannot be reached each instance decides on its own counts (said once), and shares again when it is back', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ requests_per_minute: 2 });
+    await a.limits.admit(team, { concurrent: false });
+    await redis.stop();
+    try {
+      // b alone: its own window is empty, so it admits two more.
+      await b.limits.admit(team, { concurrent: false });
+      await b.limits.admit(team, { concurrent: false });
+      expect((await refusal(() => b.limits.admit(team, { concurrent: false }))).message).to.include('2 requests per minute');
+      expect(warnings.filter((w) => w.includes('cannot be reached'))).to.have.length(1);
+    } finally {
+      await redis.start();
+    }
+    now += 61_000;
+    // Another key's requests until the ledger is connected again (meanwhile they are admitted locally).
+    const other = key({ id: 'other', requests_per_minute: 1_000 });
+    await until(async () => {
+      await a.limits.admit(other, { concurrent: false });
+      return warnings.some((w) => w.includes('answers again'));
+    }, 'the ledger to reconnect');
+    await a.limits.admit(team, { concurrent: false });
+    // Shared again: a's request is in the (new) shared window, so b gets one and then a refusal.
+    await b.limits.admit(team, { concurrent: false });
+    expect((await refusal(() => b.limits.admit(team, { concurrent: false }))).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+  });
+});
