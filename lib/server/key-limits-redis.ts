@@ -13,7 +13,8 @@ export const SLOT_LEASE_MS = 30_000;
  * One request's admission, atomically. KEYS: the key's request window (sorted set: member per
  * request, score its start), its slots (sorted set: member per request in flight, score when
  * its lease ends) and its token buckets (hash: bucket start -> tokens). ARGV: now, the three
- * limits (-1: none), the member naming this request, the slots' lease. Answers
+ * limits (-1: none), the member naming this request, the slots' lease. Checked in the order this
+ * process checks its own (requests, slots, then tokens), and counted only when all pass. Answers
  * `{'ok'}` or `{limit, until, count}`: which limit refused, when enough of it frees, how much is used.
  */
 const ADMIT = `
@@ -21,6 +22,19 @@ local now = tonumber(ARGV[1])
 local rpm = tonumber(ARGV[2])
 local maxc = tonumber(ARGV[3])
 local tpm = tonumber(ARGV[4])
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
+  local count = redis.call('ZCARD', KEYS[1])
+  if count >= rpm then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return { 'requests', tonumber(oldest[2]) + ${MINUTE_MS}, count }
+  end
+end
+if maxc >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local inflight = redis.call('ZCARD', KEYS[2])
+  if inflight >= maxc then return { 'concurrent', now, inflight } end
+end
 if tpm >= 0 then
   local fields = redis.call('HGETALL', KEYS[3])
   local sum = 0
@@ -47,18 +61,7 @@ if tpm >= 0 then
     return { 'tokens', untilAt, sum }
   end
 end
-if rpm >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
-  local count = redis.call('ZCARD', KEYS[1])
-  if count >= rpm then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return { 'requests', tonumber(oldest[2]) + ${MINUTE_MS}, count }
-  end
-end
 if maxc >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  local inflight = redis.call('ZCARD', KEYS[2])
-  if inflight >= maxc then return { 'concurrent', now, inflight } end
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[5])
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]))
 end
@@ -137,7 +140,7 @@ export class RedisLimitsLedger implements LimitsLedger {
     if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(until), count: Number(count) };
     if (limits.maxConcurrent === undefined) return { admitted: true };
     this.slots.set(member, `${base}slots`);
-    this.renewal ??= setInterval(() => this.renew(), SLOT_LEASE_MS / 3).unref();
+    this.renewal ??= setInterval(() => void this.renew(), SLOT_LEASE_MS / 3).unref();
     return { admitted: true, slot: member };
   }
 
@@ -168,12 +171,12 @@ export class RedisLimitsLedger implements LimitsLedger {
   }
 
   /** Extends the lease of every slot this instance holds (one pipeline; a slot already gone stays gone); every `SLOT_LEASE_MS / 3` while any is held. */
-  renew(): void {
+  async renew(): Promise<void> {
     if (this.slots.size === 0) return this.stopRenewal();
     const until = this.now() + SLOT_LEASE_MS;
     const pipeline = this.client.pipeline();
     for (const [member, key] of this.slots) pipeline.zadd(key, 'XX', until, member).pexpire(key, SLOT_LEASE_MS);
-    pipeline.exec().then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    await pipeline.exec().then(() => this.succeeded(), (err: unknown) => this.failed(err));
   }
 
   private stopRenewal(): void {

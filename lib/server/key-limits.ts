@@ -50,10 +50,10 @@ function limited(keyId: string, limit: LedgerAdmission & { admitted: false }, li
  * State is kept by key id, so a reload that keeps a key keeps its window; a key without limits
  * costs one Map lookup. `now` is injected (milliseconds) for tests on virtual time.
  *
- * With a ledger (`auth.limits_store: redis`) the instances share the limits: a request this
- * process would admit is admitted only when the ledger admits it too (one round trip; the
- * ledger also checks `tokens_per_minute` for requests that spend), so the answer is a promise.
- * A ledger that fails leaves the decision to this process's own counts (which are kept either way).
+ * With a ledger (`auth.limits_store: redis`) the instances share the limits: the ledger decides
+ * (one round trip; it also checks `tokens_per_minute` for requests that spend), so the answer is
+ * a promise. A ledger that fails leaves the decision to this process's own counts, which are
+ * kept either way.
  *
  * ```ts
  * const limits = new KeyLimits(() => Date.now());
@@ -88,28 +88,38 @@ export class KeyLimits {
     let s = this.state.get(key.id);
     if (!s) this.state.set(key.id, (s = { starts: [], inflight: 0 }));
     const t = this.now();
-    if (rpm !== undefined) {
-      while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
-      if (s.starts.length >= rpm) throw limited(key.id, { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length }, { requestsPerMinute: rpm }, t);
-    }
-    if (max !== undefined && s.inflight >= max) throw limited(key.id, { admitted: false, limit: 'concurrent', until: t, count: s.inflight }, { maxConcurrent: max }, t);
     const ledger = this.ledger;
-    if (ledger === undefined) return this.count(key.id, s, t, rpm, max, undefined);
+    if (ledger === undefined) return this.decide(key.id, s, t, rpm, max);
     const limits: LedgerLimits = { requestsPerMinute: rpm, maxConcurrent: max, tokensPerMinute: tpm };
     const state = s;
+    // The shared counts decide (this process's are within them, so they could only refuse less
+    // often, and might name another of the limits reached); this process counts what they admit.
     return ledger.admit(key.id, limits, t).then(
       (answer) => {
         if (!answer.admitted) throw limited(key.id, answer, limits, this.now());
         return this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot });
       },
       // The ledger said why (once); this process's own counts decide meanwhile.
-      () => this.count(key.id, state, t, rpm, max, undefined),
+      () => this.decide(key.id, state, this.now(), rpm, max),
     );
+  }
+
+  /** This process's decision on its own counts: the refusal thrown, or the request counted. */
+  private decide(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined): () => void {
+    if (rpm !== undefined) {
+      while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
+      if (s.starts.length >= rpm) throw limited(keyId, { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length }, { requestsPerMinute: rpm }, t);
+    }
+    if (max !== undefined && s.inflight >= max) throw limited(keyId, { admitted: false, limit: 'concurrent', until: t, count: s.inflight }, { maxConcurrent: max }, t);
+    return this.count(keyId, s, t, rpm, max, undefined);
   }
 
   /** Counts an admitted request in this process; the function that ends it (its slot given back). */
   private count(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, taken: { readonly ledger: LimitsLedger; readonly slot: string } | undefined): () => void {
-    if (rpm !== undefined) s.starts.push(t);
+    if (rpm !== undefined) {
+      while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
+      s.starts.push(t);
+    }
     if (max === undefined) return noop;
     s.inflight++;
     let released = false;
