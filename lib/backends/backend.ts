@@ -1,6 +1,7 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import type { FlowGate } from '../wire/index.js';
+import type { KeyPoolView, SharedCooldowns } from './credentials/key-pool.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
 export interface Target {
@@ -97,6 +98,8 @@ export interface Backend {
   stream(call: Call, target: Target): Observable<LipEvent>;
   /** Releases pooled connections (config reload, shutdown). */
   close?(): Promise<void>;
+  /** Its API key pool now (counts, never the keys); absent for a backend without one. */
+  keyPool?(): KeyPoolView;
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   /**
@@ -142,6 +145,8 @@ export interface BackendDeps {
    * section 6). Injected by the runtime so that backends never import configuration code.
    */
   readonly readEnvPool?: (name: string) => string[];
+  /** Where API key pools share their keys' cool-downs with other instances (absent: each process alone). */
+  readonly cooldowns?: SharedCooldowns;
 }
 
 export interface BackendRow {

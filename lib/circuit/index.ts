@@ -5,4 +5,5 @@ export { circuitChannel } from './circuit-events.js';
 export type { CircuitStore, CircuitChange, CircuitListing, StoreAck, AdmitAck } from './circuit-store.js';
 export { MemoryCircuitHub } from './memory-store.js';
 export { RedisCircuitStore, type RedisStoreOptions } from './redis/redis-store.js';
+export { RedisKeyCooldowns } from './redis/key-cooldowns.js';
 export type { CircuitDecision, CircuitEvent, CircuitOutcome, CircuitPolicy, CircuitRecord, CircuitRow, CircuitState, CircuitStatus } from './types.js';

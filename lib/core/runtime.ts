@@ -5,7 +5,7 @@ import type { Backend } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
-import { createCircuitBreaker, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
+import { createCircuitBreaker, RedisKeyCooldowns, type CircuitBreaker, type CircuitEvent } from '../circuit/index.js';
 import { createContinuityStore, SecureSessions, type ContinuityLogger, type ContinuityStore } from '../continuity/index.js';
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Pricing } from '../observability/pricing.js';
@@ -79,7 +79,13 @@ export interface RuntimeDeps {
 export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
   const backends = new Map<string, Backend>();
   const env = deps.env ?? process.env;
-  const backendDeps = { ...deps, env, http: config.http_client, identity: config.identity.upstream, readEnvPool: (name: string) => readEnvPool(name, env) };
+  // With the circuits in Redis, the API key pools share their keys' cool-downs there too.
+  const cooldowns = config.routing.circuit_breaker.store === 'redis'
+    ? new RedisKeyCooldowns(config.redis.url, config.redis.key_prefix, (message, meta) => deps.logger?.warn(message, meta))
+    : undefined;
+  const backendDeps = {
+    ...deps, env, http: config.http_client, identity: config.identity.upstream, readEnvPool: (name: string) => readEnvPool(name, env), ...(cooldowns ? { cooldowns } : {}),
+  };
   try {
     for (const row of config.backends) {
       if (!row.enabled) continue;
@@ -87,9 +93,12 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
       if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
       backends.set(row.id, kind.create(row, backendDeps));
     }
-    return runtimeWith(config, backends, deps);
+    const runtime = runtimeWith(config, backends, deps);
+    if (cooldowns === undefined) return runtime;
+    return { ...runtime, close: async (options) => { await runtime.close(options); await cooldowns.close(); } };
   } catch (err) {
     for (const backend of backends.values()) void backend.close?.()?.catch(() => undefined);
+    void cooldowns?.close();
     throw err;
   }
 }

@@ -34,6 +34,12 @@ async function ownALeg(runtime: Runtime, url: URL, viewer: Viewer, path: string)
 export const ADMIN_ENDPOINTS = {
   '/admin/routes': (runtime: Runtime) => ({ routes: runtime.executor.routes.json() }),
   '/admin/circuits': (runtime: Runtime) => ({ circuits: runtime.breaker.snapshot() }),
+  '/admin/keys': (runtime: Runtime) => ({
+    backends: [...runtime.backends.values()].flatMap((b) => {
+      const pool = b.keyPool?.();
+      return pool === undefined || pool.keys === 0 ? [] : [{ backend: b.id, ...pool }];
+    }),
+  }),
   '/admin/inventory': (runtime: Runtime) => inventory(runtime.config, runtime.extensions?.occupancy()),
   '/admin/attempts': async (runtime: Runtime, url: URL, viewer: Viewer) => {
     const aLegId = await ownALeg(runtime, url, viewer, '/admin/attempts');

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** One key handed out for one upstream request. `index` identifies it without revealing it. */
 export interface KeyLease {
   readonly key: string;
@@ -11,6 +13,34 @@ export interface KeyPoolState {
   readonly retired: number;
 }
 
+/**
+ * Where pools share their keys' cool-downs with other instances (`routing.circuit_breaker.store:
+ * redis`): a key is named by its backend id and a fingerprint (never the key), times are
+ * milliseconds since the epoch.
+ */
+export interface SharedCooldowns {
+  /** Says that the key cools down until `until` (a cool-down is only ever extended). */
+  announce(backendId: string, fingerprint: string, until: number): void;
+  /**
+   * Calls `apply` with the cool-downs of these keys announced by any instance (those in effect
+   * now, then each new one) until the returned function is called.
+   */
+  follow(backendId: string, fingerprints: readonly string[], apply: (fingerprint: string, until: number) => void): () => void;
+}
+
+/** A key's name among instances: the first 16 bytes of its SHA-256, base64url (the key itself never leaves the process). */
+export function keyFingerprint(key: string): string {
+  return createHash('sha256').update(key).digest().subarray(0, 16).toString('base64url');
+}
+
+/** A pool as `GET /admin/keys` shows it: its counts, when the first cooling key is usable again, and whether cool-downs are shared. */
+export interface KeyPoolView extends KeyPoolState {
+  readonly keys: number;
+  /** Milliseconds until a cooling key is usable again (0: one is usable now; null: every key is retired, or there is none). */
+  readonly usable_in_ms: number | null;
+  readonly shared_cooldowns: boolean;
+}
+
 /** The cooldown after a 429 that gave no Retry-After (CONTRACT section 6). */
 export const DEFAULT_COOLDOWN_MS = 60_000;
 
@@ -18,7 +48,9 @@ export const DEFAULT_COOLDOWN_MS = 60_000;
  * The API keys of one backend, rotated round-robin across requests. A key the upstream
  * rejects (401) is retired for the life of the process; a rate-limited key (429) cools down
  * until its Retry-After has passed. Time comes from the injected clock (the backend passes its
- * scheduler's `now`), so cooldowns are testable in virtual time.
+ * scheduler's `now`), so cooldowns are testable in virtual time. With `shared`, a cool-down is
+ * announced to the other instances and theirs apply here (retirement stays in each process:
+ * each learns from its own 401).
  *
  * ```ts
  * const pool = new KeyPool(['k1', 'k2'], () => scheduler.now());
@@ -31,10 +63,23 @@ export class KeyPool {
   private readonly retired: boolean[];
   private readonly coolingUntil: number[];
   private cursor = 0;
+  private readonly shared: { readonly cooldowns: SharedCooldowns; readonly backendId: string; readonly fingerprints: readonly string[]; readonly stop: () => void } | undefined;
 
-  constructor(private readonly keys: readonly string[], private readonly now: () => number) {
+  constructor(private readonly keys: readonly string[], private readonly now: () => number, shared?: { readonly cooldowns: SharedCooldowns; readonly backendId: string }) {
     this.retired = keys.map(() => false);
     this.coolingUntil = keys.map(() => 0);
+    if (shared === undefined || keys.length === 0) return;
+    const fingerprints = keys.map(keyFingerprint);
+    const stop = shared.cooldowns.follow(shared.backendId, fingerprints, (fingerprint, until) => {
+      const index = fingerprints.indexOf(fingerprint);
+      if (index >= 0) this.coolingUntil[index] = Math.max(this.coolingUntil[index]!, until);
+    });
+    this.shared = { ...shared, fingerprints, stop };
+  }
+
+  /** Stops following the other instances' cool-downs (the backend closes). */
+  close(): void {
+    this.shared?.stop();
   }
 
   get size(): number {
@@ -69,7 +114,10 @@ export class KeyPool {
 
   /** The upstream rate-limited the key (429): skip it for `ms` (default 60 s). */
   coolDown(lease: KeyLease, ms: number = DEFAULT_COOLDOWN_MS): void {
-    this.coolingUntil[lease.index] = Math.max(this.coolingUntil[lease.index]!, this.now() + Math.max(0, ms));
+    const until = this.now() + Math.max(0, ms);
+    if (until <= this.coolingUntil[lease.index]!) return;
+    this.coolingUntil[lease.index] = until;
+    this.shared?.cooldowns.announce(this.shared.backendId, this.shared.fingerprints[lease.index]!, until);
   }
 
   /**
@@ -85,6 +133,11 @@ export class KeyPool {
       best = best === undefined ? wait : Math.min(best, wait);
     }
     return best;
+  }
+
+  /** The pool for diagnostics (never the keys). */
+  view(): KeyPoolView {
+    return { keys: this.keys.length, ...this.state(), usable_in_ms: this.recoveryMs() ?? null, shared_cooldowns: this.shared !== undefined };
   }
 
   state(): KeyPoolState {

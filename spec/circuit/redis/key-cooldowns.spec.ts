@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { KeyPool, keyFingerprint } from '../../../lib/backends/credentials/key-pool.js';
+import { RedisKeyCooldowns } from '../../../lib/circuit/redis/key-cooldowns.js';
+import { requireRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The indexes of the keys a pool hands out, in one round of rotation. */
+const usable = (pool: KeyPool) => {
+  const seen = new Set<number>();
+  for (let lease = pool.acquire(seen); lease !== undefined; lease = pool.acquire(seen)) seen.add(lease.index);
+  return [...seen].sort();
+};
+
+/**
+ * API key cool-downs shared through a real redis-server: pools of one backend on different
+ * instances (each with its own RedisKeyCooldowns, so its own connections) skip a key another
+ * instance saw rate-limited, until its cool-down ends.
+ */
+describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)', function () {
+  this.timeout(20_000);
+  let redis: RedisServer;
+  let probe: Redis;
+  let prefix = '';
+  const shared: RedisKeyCooldowns[] = [];
+  const warnings: string[] = [];
+  const instance = () => {
+    const c = new RedisKeyCooldowns(redis.url, prefix, (message) => warnings.push(message));
+    shared.push(c);
+    return c;
+  };
+  const ready = (c: RedisKeyCooldowns) => until(() => (c as unknown as { client: Redis }).client.status === 'ready', 'the connection');
+
+  before(async function () {
+    redis = await requireRedisServer(this);
+    probe = new Redis(redis.url);
+  });
+  beforeEach(() => {
+    prefix = `kc${Math.random().toString(36).slice(2)}:`;
+    warnings.length = 0;
+  });
+  afterEach(async () => {
+    for (const c of shared.splice(0)) await c.close();
+  });
+  after(async () => {
+    probe?.disconnect();
+    await redis?.close();
+  });
+
+  it('a key cooled down on one instance is skipped on the other until its cool-down ends; the key itself never reaches Redis', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([ready(a), ready(b)]);
+    const poolA = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: a, backendId: 'openai' });
+    const poolB = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: b, backendId: 'openai' });
+    const other = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: b, backendId: 'other' });
+    await new Promise((r) => setTimeout(r, 50)); // both subscribed
+    const lease = poolA.acquire()!;
+    expect(lease.index).to.equal(0);
+    poolA.coolDown(lease, 600);
+    await until(() => usable(poolB).join() === '1', "b to skip a's cooling key");
+    expect(usable(other)).to.deep.equal([0, 1]); // another backend's key of the same value is its own
+    expect(poolB.state()).to.deep.equal({ usable: 1, cooling: 1, retired: 0 });
+    const keys = await probe.keys(`${prefix}*`);
+    expect(keys).to.deep.equal([`${prefix}keycool:openai:${keyFingerprint('key-one-secret')}`]);
+    expect(JSON.stringify(keys)).not.to.include('secret');
+    await until(() => usable(poolB).join() === '0,1', 'the cool-down to end');
+    poolA.close();
+    poolB.close();
+    other.close();
+  });
+
+  it('a pool that starts later (a restart, a reload) takes the cool-downs in effect; a shorter one never shortens a longer one', async () => {
+    const a = instance();
+    await ready(a);
+    const poolA = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: a, backendId: 'up' });
+    poolA.coolDown(poolA.acquire()!, 30_000);
+    const state = `${prefix}keycool:up:${keyFingerprint('k1-0123456789')}`;
+    await until(async () => Number(await probe.get(state)) > Date.now() + 20_000, 'the cool-down in Redis');
+    const longest = Number(await probe.get(state));
+    // b's pool sees k1 cooling as soon as it has read the key's state.
+    const b = instance();
+    const poolB = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: b, backendId: 'up' });
+    await until(() => usable(poolB).join() === '1', 'the new pool to read the cool-down');
+    poolB.coolDown({ key: 'k1-0123456789', index: 0 }, 1_000); // shorter: changes nothing here or there
+    expect(usable(poolB).join()).to.equal('1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Number(await probe.get(state))).to.equal(longest);
+    expect(await probe.pttl(state)).to.be.greaterThan(20_000);
+    poolA.close();
+    poolB.close();
+  });
+
+  it('while Redis is away each pool keeps its own cool-downs (said once), and shares them again when it is back', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([ready(a), ready(b)]);
+    const poolA = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: a, backendId: 'up' });
+    const poolB = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: b, backendId: 'up' });
+    await redis.stop();
+    try {
+      poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 60_000);
+      poolA.coolDown({ key: 'k2-0123456789', index: 1 }, 60_000);
+      expect(usable(poolA)).to.deep.equal([]);
+      expect(usable(poolB)).to.deep.equal([0, 1]);
+      expect(warnings.filter((w) => w.includes('cannot be reached'))).to.have.length(1);
+    } finally {
+      await redis.start();
+    }
+    await until(() => (a as unknown as { client: Redis }).client.status === 'ready' && (b as unknown as { subscriber: Redis }).subscriber.status === 'ready', 'the connections to come back');
+    await new Promise((r) => setTimeout(r, 100)); // b subscribed again
+    poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 120_000); // longer: announced
+    await until(() => usable(poolB).join() === '1', 'b to learn of the cool-down after the outage');
+    expect(warnings.some((w) => w.includes('answers again'))).to.equal(true);
+    poolA.close();
+    poolB.close();
+  });
+});
