@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs/internal/Observable';
 import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
-import { redisClient } from '../circuit/redis/redis-client.js';
+import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { CacheConfig } from '../config/index.js';
 
 /** How a request met the response cache (`X-LIP-Cache`, the access log, `lip_cache_lookups_total`). */
@@ -302,6 +302,8 @@ export class RedisAnswerStore implements AnswerStore {
   readonly kind = 'redis';
   private readonly client: Redis;
   private warned = false;
+  /** Answers kept right after a start wait for the connection (a lookup meanwhile is a miss). */
+  private readonly connected: { readonly pending: Promise<void> | undefined };
 
   constructor(url: string, private readonly prefix: string, private readonly ttlMs: number, private readonly warn: (message: string, meta: Record<string, unknown>) => void, timeoutMs = 250) {
     this.client = redisClient(url, {
@@ -310,6 +312,7 @@ export class RedisAnswerStore implements AnswerStore {
     });
     this.client.on('error', () => undefined);
     this.client.on('ready', () => { this.warned = false; });
+    this.connected = firstConnection(this.client, Math.max(1_000, timeoutMs * 4));
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {
@@ -325,7 +328,10 @@ export class RedisAnswerStore implements AnswerStore {
   }
 
   set(key: string, _answer: CachedAnswer, text: string): void {
-    this.client.set(this.prefix + key, text, 'PX', this.ttlMs).catch((err: unknown) => this.failed(err));
+    const write = () => this.client.set(this.prefix + key, text, 'PX', this.ttlMs).catch((err: unknown) => this.failed(err));
+    const pending = this.connected.pending;
+    if (pending === undefined) void write();
+    else void pending.then(write);
   }
 
   /** Unlinks every key under the prefix, a SCAN page at a time (other instances' answers too: they share them). */

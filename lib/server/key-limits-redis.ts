@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { redisClient } from '../circuit/redis/redis-client.js';
+import { firstConnection, redisClient, RedisOutageNotice } from '../circuit/redis/redis-client.js';
 import type { LedgerAdmission, LedgerLimits, LimitsLedger } from './key-limits.js';
 
 const MINUTE_MS = 60_000;
@@ -94,18 +94,19 @@ export class RedisLimitsLedger implements LimitsLedger {
   /** This instance's slots in flight (member -> the sorted set it is in), renewed while they run. */
   private readonly slots = new Map<string, string>();
   private renewal: NodeJS.Timeout | undefined;
-  private failing = false;
+  private readonly notice: RedisOutageNotice;
   private closed = false;
-  /** Settles when the client is first ready (or gives up waiting): requests right after a start wait for the connection rather than count alone. */
-  private connected: Promise<void> | undefined;
+  /** Requests right after a start wait for the connection rather than count alone. */
+  private readonly connected: { readonly pending: Promise<void> | undefined };
 
   constructor(
     url: string,
     private readonly prefix: string,
-    private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
+    warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
     private readonly now: () => number = Date.now,
     timeoutMs = 500,
   ) {
+    this.notice = new RedisOutageNotice('per-key limits', 'each instance counts its own meanwhile', 'the instances share the limits again', warn);
     this.client = redisClient(url, {
       commandTimeout: timeoutMs, connectTimeout: Math.max(1_000, timeoutMs * 5), enableOfflineQueue: false, maxRetriesPerRequest: 0,
       retryStrategy: (times: number) => Math.min(times * 100, 2_000), connectionName: 'lip-key-limits',
@@ -113,29 +114,21 @@ export class RedisLimitsLedger implements LimitsLedger {
     this.client.defineCommand('lipAdmit', { numberOfKeys: 3, lua: ADMIT });
     // Failures surface through the calls (said once); the connection's own errors add nothing.
     this.client.on('error', () => undefined);
-    this.connected = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(1_000, timeoutMs * 5)).unref();
-      this.client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }).then(() => {
-      this.connected = undefined;
-    });
+    this.connected = firstConnection(this.client, Math.max(1_000, timeoutMs * 5));
   }
 
   async admit(keyId: string, limits: LedgerLimits, now: number): Promise<LedgerAdmission> {
     const base = this.base(keyId);
     const member = `${this.instance}:${(this.seq++).toString(36)}`;
     let reply: AdmitReply;
-    if (this.connected !== undefined) await this.connected;
+    if (this.connected.pending) await this.connected.pending;
     try {
       reply = await this.client.lipAdmit(`${base}requests`, `${base}slots`, `${base}tokens`, now, limits.requestsPerMinute ?? -1, limits.maxConcurrent ?? -1, limits.tokensPerMinute ?? -1, member, SLOT_LEASE_MS);
     } catch (err) {
-      this.failed(err);
+      this.notice.failed(err);
       throw err;
     }
-    this.succeeded();
+    this.notice.succeeded();
     const [answer, until, count] = reply;
     if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(until), count: Number(count) };
     if (limits.maxConcurrent === undefined) return { admitted: true };
@@ -147,7 +140,7 @@ export class RedisLimitsLedger implements LimitsLedger {
   leave(keyId: string, slot: string): void {
     this.slots.delete(slot);
     if (this.closed) return;
-    this.client.zrem(`${this.base(keyId)}slots`, slot).then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    this.client.zrem(`${this.base(keyId)}slots`, slot).then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
     if (this.slots.size === 0) this.stopRenewal();
   }
 
@@ -158,9 +151,10 @@ export class RedisLimitsLedger implements LimitsLedger {
       .hincrby(key, String(Math.floor(at / BUCKET_MS) * BUCKET_MS), tokens)
       .pexpire(key, MINUTE_MS + 2 * BUCKET_MS)
       .exec()
-      .then(() => this.succeeded(), (err: unknown) => this.failed(err));
-    if (this.connected === undefined) void send();
-    else void this.connected.then(send);
+      .then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
+    const pending = this.connected.pending;
+    if (pending === undefined) void send();
+    else void pending.then(send);
   }
 
   async close(): Promise<void> {
@@ -176,7 +170,7 @@ export class RedisLimitsLedger implements LimitsLedger {
     const until = this.now() + SLOT_LEASE_MS;
     const pipeline = this.client.pipeline();
     for (const [member, key] of this.slots) pipeline.zadd(key, 'XX', until, member).pexpire(key, SLOT_LEASE_MS);
-    await pipeline.exec().then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    await pipeline.exec().then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
   }
 
   private stopRenewal(): void {
@@ -186,17 +180,5 @@ export class RedisLimitsLedger implements LimitsLedger {
 
   private base(keyId: string): string {
     return `${this.prefix}limits:{${keyId}}:`;
-  }
-
-  private failed(err: unknown): void {
-    if (this.failing) return;
-    this.failing = true;
-    this.warn('per-key limits: Redis cannot be reached; each instance counts its own meanwhile', { error: String((err as Error)?.message ?? err) });
-  }
-
-  private succeeded(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    this.warn('per-key limits: Redis answers again; the instances share the limits again', {});
   }
 }

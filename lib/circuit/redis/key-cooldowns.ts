@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisClient } from './redis-client.js';
+import { firstConnection, redisClient, RedisOutageNotice } from './redis-client.js';
 
 /**
  * Extends a key's cool-down and tells the other instances. KEYS[1]: the key's state (its
@@ -35,12 +35,16 @@ export class RedisKeyCooldowns {
   private readonly channel: string;
   /** `backend\nfingerprint` -> the pools following that key. */
   private readonly followers = new Map<string, Set<Apply>>();
-  private failing = false;
+  private readonly notice: RedisOutageNotice;
+  /** Cool-downs announced right after a start wait for the connection. */
+  private readonly connected: { readonly pending: Promise<void> | undefined };
 
-  constructor(url: string, private readonly prefix: string, private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined, timeoutMs = 1_000) {
+  constructor(url: string, private readonly prefix: string, warn: (message: string, meta: Record<string, unknown>) => void = () => undefined, timeoutMs = 1_000) {
+    this.notice = new RedisOutageNotice('upstream key cool-downs', 'each instance keeps its own meanwhile', 'the instances share them again', warn);
     const common = { connectTimeout: Math.max(1_000, timeoutMs * 5), retryStrategy: (times: number) => Math.min(times * 100, 2_000) };
     this.client = redisClient(url, { ...common, commandTimeout: timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'lip-key-cooldowns' }) as CooldownClient;
     this.client.defineCommand('lipAnnounceCooldown', { numberOfKeys: 1, lua: ANNOUNCE });
+    this.connected = firstConnection(this.client, common.connectTimeout);
     this.subscriber = redisClient(url, { ...common, connectionName: 'lip-key-cooldowns-sub' });
     this.channel = `${prefix}keycool:changes`;
     for (const c of [this.client, this.subscriber]) c.on('error', () => undefined); // said once through the calls
@@ -48,14 +52,16 @@ export class RedisKeyCooldowns {
       if (channel === this.channel) this.received(message);
     });
     // Subscribed (again, after a reconnection): what was announced meanwhile is read back.
-    this.subscriber.on('ready', () => void this.subscriber.subscribe(this.channel).then(() => this.reread(), (err: unknown) => this.failed(err)));
+    this.subscriber.on('ready', () => void this.subscriber.subscribe(this.channel).then(() => this.reread(), (err: unknown) => this.notice.failed(err)));
     this.client.on('ready', () => void this.reread());
   }
 
   announce(backendId: string, fingerprint: string, until: number): void {
-    if (this.client.status !== 'ready') return this.failed(new Error(`the connection is ${this.client.status}`));
-    this.client.lipAnnounceCooldown(this.stateKey(backendId, fingerprint), until, this.channel, JSON.stringify([backendId, fingerprint, until]))
-      .then(() => this.succeeded(), (err: unknown) => this.failed(err));
+    const send = () => this.client.lipAnnounceCooldown(this.stateKey(backendId, fingerprint), until, this.channel, JSON.stringify([backendId, fingerprint, until]))
+      .then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
+    const pending = this.connected.pending;
+    if (pending === undefined) void send();
+    else void pending.then(send);
   }
 
   follow(backendId: string, fingerprints: readonly string[], apply: Apply): () => void {
@@ -98,7 +104,7 @@ export class RedisKeyCooldowns {
         const [backendId, fingerprint] = name.split('\n') as [string, string];
         return this.stateKey(backendId, fingerprint);
       }));
-      this.succeeded();
+      this.notice.succeeded();
       names.forEach((name, i) => {
         const until = Number(values[i]);
         if (!(until > 0)) return;
@@ -106,7 +112,7 @@ export class RedisKeyCooldowns {
         for (const apply of this.followers.get(name) ?? []) apply(fingerprint, until);
       });
     } catch (err) {
-      this.failed(err);
+      this.notice.failed(err);
     }
   }
 
@@ -116,17 +122,5 @@ export class RedisKeyCooldowns {
 
   private stateKey(backendId: string, fingerprint: string): string {
     return `${this.prefix}keycool:${backendId}:${fingerprint}`;
-  }
-
-  private failed(err: unknown): void {
-    if (this.failing) return;
-    this.failing = true;
-    this.warn('upstream key cool-downs: Redis cannot be reached; each instance keeps its own meanwhile', { error: String((err as Error)?.message ?? err) });
-  }
-
-  private succeeded(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    this.warn('upstream key cool-downs: Redis answers again; the instances share them again', {});
   }
 }

@@ -37,3 +37,62 @@ export function redisClient(url: string, options: RedisOptions): Redis {
   });
   return client;
 }
+
+/**
+ * What a piece of state shared through Redis says in the log when Redis cannot be reached (once,
+ * until a call succeeds again) and when it answers again (once): `failed` on every failed call,
+ * `succeeded` on every successful one, both cheap when nothing changed.
+ *
+ * ```ts
+ * const notice = new RedisOutageNotice('per-key limits', 'each instance counts its own meanwhile', 'the instances share the limits again', warn);
+ * client.get(key).then(() => notice.succeeded(), (err) => notice.failed(err));
+ * ```
+ */
+export class RedisOutageNotice {
+  private failing = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly meanwhile: string,
+    private readonly again: string,
+    private readonly warn: (message: string, meta: Record<string, unknown>) => void,
+  ) {}
+
+  failed(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.warn(`${this.what}: Redis cannot be reached; ${this.meanwhile}`, { error: String((err as Error)?.message ?? err) });
+  }
+
+  succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.warn(`${this.what}: Redis answers again; ${this.again}`, {});
+  }
+}
+
+/**
+ * Settles when `client` is first ready, or after `ms` (a Redis that is away at start): calls
+ * made right after a start can wait for the connection instead of failing at once (clients
+ * without an offline queue refuse every command until then). Undefined once it has settled, so
+ * later calls cost one check.
+ *
+ * ```ts
+ * const first = firstConnection(client, 2_500);
+ * if (first.pending) await first.pending;
+ * ```
+ */
+export function firstConnection(client: Redis, ms: number): { readonly pending: Promise<void> | undefined } {
+  const state: { pending: Promise<void> | undefined } = { pending: undefined };
+  if (client.status === 'ready') return state;
+  state.pending = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms).unref();
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }).then(() => {
+    state.pending = undefined;
+  });
+  return state;
+}
