@@ -15,7 +15,7 @@ export function perWorkerStateWarnings(config: Config, workers: number): string[
     warnings.push(`continuity.store: sqlite with ${workers} workers: the workers write one file but each looks conversations up in its own cache; a conversation continues only on the worker that holds it (use continuity.store: redis to share conversations between workers and instances)`);
   }
   if (config.routing.circuit_breaker.enabled && config.routing.circuit_breaker.store === 'memory') {
-    warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures and opens circuits on its own (use store: redis to share circuit state)`);
+    warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures, opens circuits and cools down rate-limited API keys on its own (use store: redis to share circuit state and key cool-downs)`);
   }
   if (config.recording.enabled) {
     warnings.push(`recording with ${workers} workers: each worker writes its own files (${workerRecordingPath(config.recording.path, 1)} … ${workerRecordingPath(config.recording.path, workers)}), each rotated by max_file_bytes and max_files on its own; give lip replay all of them`);
