@@ -511,8 +511,27 @@ export interface FileRoutes {
   readonly notDownloadable?: string;
 }
 
+/** One per-key limit as an answer reports it: the limit, what is left of it, and in how long it is whole again. */
+export interface RateLimitWindow {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Milliseconds until the window is fully replenished (0: it is). */
+  readonly resetMs: number;
+}
+
+/** The caller's API key's per-minute limits as its request found them (`requests_per_minute`, `tokens_per_minute`). */
+export interface RateLimitState {
+  readonly requests?: RateLimitWindow;
+  readonly tokens?: RateLimitWindow;
+}
+
 export interface Frontend {
   readonly id: FrontendId;
+  /**
+   * The key's per-minute limits as this protocol's answers carry them (Anthropic's
+   * `anthropic-ratelimit-*`); absent: the `x-ratelimit-*` headers OpenAI's answers carry.
+   */
+  rateLimitHeaders?(state: RateLimitState): Record<string, string>;
   readonly routes: readonly GenerateRoute[];
   /** `Content-Type` of streamed responses. */
   readonly streamContentType: string;

@@ -10,6 +10,7 @@ import type { AttemptStart, AttemptTicket, ContinuityStore } from '../continuity
 import { defaultFailureOutcome } from '../continuity/record-attempt.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
+import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { outcomeOf } from '../circuit/index.js';
 import { isRetryable } from '../routing/operators/retryable.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
@@ -59,7 +60,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
       'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream',
       ...(aLegId !== undefined ? { 'x-lip-a-leg-id': aLegId } : {}),
       ...(answered.cache !== undefined ? { 'x-lip-cache': answered.cache } : {}), ...(answered.cacheAgeMs !== undefined ? { age: String(Math.floor(answered.cacheAgeMs / 1000)) } : {}),
-      ...budgetHeaders(state.budgetLeft),
+      ...budgetHeaders(state.budgetLeft), ...rateLimitHeadersOf(frontend, state.rateLimit),
     });
   } catch (err) {
     const lip = toLipError(err);

@@ -6,6 +6,7 @@ import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/inde
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
+import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
@@ -151,12 +152,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     if (background.inProgress >= limit) {
       fail(limit === 0
         ? new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'background responses are switched off on this server (server.max_background_responses: 0)', { param: 'background' })
-        : new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} background responses running at once`, { retryAfter: 1 }), identityHeaders(aLeg, resumeToken, meta, state));
+        : new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${limit} background responses running at once`, { retryAfter: 1 }), identityHeaders(aLeg, resumeToken, meta, state, frontend));
       runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
       return;
     }
     const input = context.continuation.input ?? decoded.call.messages;
-    const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, input, createdAt: arrivedAt, headers: () => identityHeaders(aLeg, resumeToken, meta, state) }, route.background, background);
+    const run = runInBackground({ req, res, route, frontend, runtime, state, context, meta, principal, aLeg, pendingALeg, save, persisted, input, createdAt: arrivedAt, headers: () => identityHeaders(aLeg, resumeToken, meta, state, frontend) }, route.background, background);
     await run;
     runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, aLeg });
     return;
@@ -179,7 +180,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     trace: state.trace,
     cancelReason: () => state.cancelled,
   });
-  const headers = () => identityHeaders(aLeg, resumeToken, meta, state);
+  const headers = () => identityHeaders(aLeg, resumeToken, meta, state, frontend);
 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
@@ -266,11 +267,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
 /**
  * The conversation's headers of an answer (`X-LIP-A-Leg-Id`, `X-LIP-Session-Id`, the resume
  * token when one was issued), the serving candidate once known, and for a key with a budget
- * what was left of it (`X-LIP-Budget-*`). The candidate key holds the
+ * what was left of it (`X-LIP-Budget-*`); for a key with per-minute limits, its windows
+ * (`x-ratelimit-*`, or the protocol's own). The candidate key holds the
  * client's model text: encoded so that it is always a legal header value (session ids are
  * already restricted to a safe alphabet by the continuity store).
  */
-function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, meta: ExecutionMeta, state: RequestState): Record<string, string> {
+function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, meta: ExecutionMeta, state: RequestState, frontend: Frontend): Record<string, string> {
   const out: Record<string, string> = { 'x-lip-a-leg-id': aLeg.aLegId, 'x-lip-session-id': aLeg.sessionId };
   if (resumeToken !== undefined) out['x-lip-resume-token'] = resumeToken;
   if (meta.candidateKey) {
@@ -282,8 +284,10 @@ function identityHeaders(aLeg: ResolvedALeg, resumeToken: string | undefined, me
     out['x-lip-cache'] = meta.cache;
     if (meta.cacheAgeMs !== undefined) out.age = String(Math.floor(meta.cacheAgeMs / 1000));
   }
+  // A key with per-minute limits: its windows as the request found them, in the protocol's own headers.
+  const limited = state.rateLimit === undefined ? out : { ...out, ...rateLimitHeadersOf(frontend, state.rateLimit) };
   // A key with a budget: what was left of it when this request was admitted.
-  return state.budgetLeft === undefined ? out : { ...out, ...budgetHeaders(state.budgetLeft) };
+  return state.budgetLeft === undefined ? limited : { ...limited, ...budgetHeaders(state.budgetLeft) };
 }
 
 interface BackgroundRequest {

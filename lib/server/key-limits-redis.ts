@@ -15,16 +15,21 @@ export const SLOT_LEASE_MS = 30_000;
  * its lease ends) and its token buckets (hash: bucket start -> tokens). ARGV: now, the three
  * limits (-1: none), the member naming this request, the slots' lease. Checked in the order this
  * process checks its own (requests, slots, then tokens), and counted only when all pass. Answers
- * `{'ok'}` or `{limit, until, count}`: which limit refused, when enough of it frees, how much is used.
+ * `{'ok', requests, tokens, newest}` (the window's requests with this one, its tokens and its newest
+ * bucket; -1 for a limit not checked) or `{limit, until, count}`: which limit refused, when enough
+ * of it frees, how much is used.
  */
 const ADMIT = `
 local now = tonumber(ARGV[1])
 local rpm = tonumber(ARGV[2])
 local maxc = tonumber(ARGV[3])
 local tpm = tonumber(ARGV[4])
+local count = -1
+local sum = -1
+local newest = -1
 if rpm >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
-  local count = redis.call('ZCARD', KEYS[1])
+  count = redis.call('ZCARD', KEYS[1])
   if count >= rpm then
     local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
     return { 'requests', tonumber(oldest[2]) + ${MINUTE_MS}, count }
@@ -37,7 +42,7 @@ if maxc >= 0 then
 end
 if tpm >= 0 then
   local fields = redis.call('HGETALL', KEYS[3])
-  local sum = 0
+  sum = 0
   local buckets = {}
   for i = 1, #fields, 2 do
     local at = tonumber(fields[i])
@@ -46,6 +51,7 @@ if tpm >= 0 then
     else
       local n = tonumber(fields[i + 1])
       sum = sum + n
+      if at > newest then newest = at end
       buckets[#buckets + 1] = { at, n }
     end
   end
@@ -68,11 +74,12 @@ end
 if rpm >= 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ${MINUTE_MS})
+  count = count + 1
 end
-return { 'ok' }
+return { 'ok', count, sum, newest }
 `;
 
-type AdmitReply = [string] | [string, number, number];
+type AdmitReply = [string, number, number, number?];
 type LimitsClient = Redis & { lipAdmit(requests: string, slots: string, tokens: string, ...args: (string | number)[]): Promise<AdmitReply> };
 
 /**
@@ -129,12 +136,16 @@ export class RedisLimitsLedger implements LimitsLedger {
       throw err;
     }
     this.notice.succeeded();
-    const [answer, until, count] = reply;
-    if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(until), count: Number(count) };
-    if (limits.maxConcurrent === undefined) return { admitted: true };
+    const [answer, a, b, c] = reply;
+    if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(a), count: Number(b) };
+    const usage = {
+      ...(limits.requestsPerMinute !== undefined ? { requests: Number(a) } : {}),
+      ...(limits.tokensPerMinute !== undefined ? { tokens: { sum: Number(b), newest: Number(c) } } : {}),
+    };
+    if (limits.maxConcurrent === undefined) return { admitted: true, ...usage };
     this.slots.set(member, `${base}slots`);
     this.renewal ??= setInterval(() => void this.renew(), SLOT_LEASE_MS / 3).unref();
-    return { admitted: true, slot: member };
+    return { admitted: true, slot: member, ...usage };
   }
 
   leave(keyId: string, slot: string): void {

@@ -1,5 +1,11 @@
 import type { ApiKeyConfig } from '../config/index.js';
 import { LipError } from '../errors/index.js';
+import type { RateLimitState, RateLimitWindow } from '../frontends/protocol.js';
+
+/** Where an admission leaves the key's limits as its request found them (the answer's rate-limit headers). */
+export interface RateLimitSink {
+  rateLimit?: RateLimitState;
+}
 
 const MINUTE_MS = 60_000;
 
@@ -16,9 +22,13 @@ export interface LedgerLimits {
   readonly tokensPerMinute?: number;
 }
 
-/** A shared ledger's answer: admitted (with its concurrency slot), or which limit refused and until when. */
+/**
+ * A shared ledger's answer: admitted (with its concurrency slot, the window's requests with this
+ * one, the tokens of its window and the start of its newest second with any), or which limit
+ * refused and until when.
+ */
 export type LedgerAdmission =
-  | { readonly admitted: true; readonly slot?: string }
+  | { readonly admitted: true; readonly slot?: string; readonly requests?: number; readonly tokens?: { readonly sum: number; readonly newest: number } }
   | { readonly admitted: false; readonly limit: 'requests' | 'concurrent' | 'tokens'; readonly until: number; readonly count: number };
 
 /**
@@ -78,8 +88,10 @@ export class KeyLimits {
    * count), or with a ledger a promise of it. Throws (rejects) a 429 LipError with
    * `retryAfter` (seconds) when a limit is reached. `tokens`: the request spends tokens, so a
    * ledger checks the key's `tokens_per_minute` too (this process checks it in TokenRate).
+   * `into`: where the key's requests-per-minute window (and with a ledger, its tokens window) is
+   * left for the answer's headers.
    */
-  admit(key: ApiKeyConfig | undefined, options: { readonly concurrent: boolean; readonly tokens?: boolean }): (() => void) | Promise<() => void> {
+  admit(key: ApiKeyConfig | undefined, options: { readonly concurrent: boolean; readonly tokens?: boolean; readonly into?: RateLimitSink }): (() => void) | Promise<() => void> {
     if (!key) return noop;
     const rpm = key.requests_per_minute;
     const max = options.concurrent ? key.max_concurrent_requests : undefined;
@@ -89,7 +101,8 @@ export class KeyLimits {
     if (!s) this.state.set(key.id, (s = { starts: [], inflight: 0 }));
     const t = this.now();
     const ledger = this.ledger;
-    if (ledger === undefined) return this.decide(key.id, s, t, rpm, max);
+    const into = options.into;
+    if (ledger === undefined) return this.decide(key.id, s, t, rpm, max, into);
     const limits: LedgerLimits = { requestsPerMinute: rpm, maxConcurrent: max, tokensPerMinute: tpm };
     const state = s;
     // The shared counts decide (this process's are within them, so they could only refuse less
@@ -97,28 +110,35 @@ export class KeyLimits {
     return ledger.admit(key.id, limits, t).then(
       (answer) => {
         if (!answer.admitted) throw limited(key.id, answer, limits, this.now());
-        return this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot });
+        const end = this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot }, undefined);
+        if (into !== undefined) {
+          const requests = rpm !== undefined && answer.requests !== undefined ? { limit: rpm, remaining: Math.max(0, rpm - answer.requests), resetMs: MINUTE_MS } : undefined;
+          const tokens = tpm !== undefined && answer.tokens !== undefined ? tokenWindow(tpm, answer.tokens.sum, answer.tokens.newest < 0 ? undefined : answer.tokens.newest + 1_000, t) : undefined;
+          into.rateLimit = { ...into.rateLimit, ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+        }
+        return end;
       },
       // The ledger said why (once); this process's own counts decide meanwhile.
-      () => this.decide(key.id, state, this.now(), rpm, max),
+      () => this.decide(key.id, state, this.now(), rpm, max, into),
     );
   }
 
   /** This process's decision on its own counts: the refusal thrown, or the request counted. */
-  private decide(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined): () => void {
+  private decide(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, into: RateLimitSink | undefined): () => void {
     if (rpm !== undefined) {
       while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
       if (s.starts.length >= rpm) throw limited(keyId, { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length }, { requestsPerMinute: rpm }, t);
     }
     if (max !== undefined && s.inflight >= max) throw limited(keyId, { admitted: false, limit: 'concurrent', until: t, count: s.inflight }, { maxConcurrent: max }, t);
-    return this.count(keyId, s, t, rpm, max, undefined);
+    return this.count(keyId, s, t, rpm, max, undefined, into);
   }
 
   /** Counts an admitted request in this process; the function that ends it (its slot given back). */
-  private count(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, taken: { readonly ledger: LimitsLedger; readonly slot: string } | undefined): () => void {
+  private count(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, taken: { readonly ledger: LimitsLedger; readonly slot: string } | undefined, into: RateLimitSink | undefined): () => void {
     if (rpm !== undefined) {
       while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
       s.starts.push(t);
+      if (into !== undefined) into.rateLimit = { ...into.rateLimit, requests: { limit: rpm, remaining: rpm - s.starts.length, resetMs: MINUTE_MS } };
     }
     if (max === undefined) return noop;
     s.inflight++;
@@ -133,6 +153,11 @@ export class KeyLimits {
 }
 
 const noop = () => undefined;
+
+/** A tokens-per-minute window as an answer reports it: whole again a minute after its newest spending (`newestAt`, ms; undefined: none). */
+function tokenWindow(limit: number, sum: number, newestAt: number | undefined, now: number): RateLimitWindow {
+  return { limit, remaining: Math.max(0, limit - sum), resetMs: newestAt === undefined ? 0 : Math.max(0, newestAt + MINUTE_MS - now) };
+}
 
 /**
  * `auth.api_keys[].tokens_per_minute`: the tokens (input plus output) a key's generations and
@@ -155,11 +180,15 @@ export class TokenRate {
     this.ledger = ledger;
   }
 
-  /** Throws the 429 when `key`'s last minute has spent its `tokens_per_minute`. */
-  check(key: ApiKeyConfig | undefined): void {
+  /**
+   * Throws the 429 when `key`'s last minute has spent its `tokens_per_minute`; `into`: where
+   * the window is left for the answer's headers.
+   */
+  check(key: ApiKeyConfig | undefined, into?: RateLimitSink): void {
     const limit = key?.tokens_per_minute;
     if (limit === undefined) return;
     const w = this.window(key!.id);
+    if (into !== undefined) into.rateLimit = { ...into.rateLimit, tokens: tokenWindow(limit, w?.sum ?? 0, w === undefined ? undefined : w.spent[w.spent.length - 1]![0], this.now()) };
     if (w === undefined || w.sum < limit) return;
     // Until the oldest entries whose tokens bring the window under the limit have left it.
     let left = w.sum;

@@ -26,7 +26,7 @@ import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
 import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js';
-import { KeyLimits, TokenRate } from './key-limits.js';
+import { KeyLimits, TokenRate, type RateLimitSink } from './key-limits.js';
 import { RedisLimitsLedger } from './key-limits-redis.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin } from './admin.js';
@@ -111,10 +111,10 @@ export class LipServer {
    * What a key may spend and what it spent: its budget first (the longer refusal), then its
    * tokens per minute; a request's tokens count against both when it ends.
    */
-  private readonly spending: BatchBudgets = {
-    check: (key) => {
+  private readonly spending: BatchBudgets & { check(key: ApiKeyConfig | undefined, into?: RateLimitSink): unknown } = {
+    check: (key, into?: RateLimitSink) => {
       const left = this.budgets.check(key);
-      this.tokenRate.check(key);
+      this.tokenRate.check(key, into);
       return left;
     },
     charge: (key, cost, tokens) => {
@@ -744,11 +744,11 @@ export class LipServer {
             state.keyId = caller.key.id;
             state.allow = candidateAllow(caller.key);
             if (spends(caller.key)) {
-              state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
+              state.budgetLeft = this.spending.check(caller.key, state) as BudgetLeft | undefined;
               state.budgetKey = caller.key;
             }
           }
-          const admission = this.keyLimits.admit(caller.key, { concurrent: true, tokens: true });
+          const admission = this.keyLimits.admit(caller.key, { concurrent: true, tokens: true, into: state });
           endKey = typeof admission === 'function' ? admission : await admission;
         } catch (err) {
           const lip = toLipError(err);
@@ -862,11 +862,11 @@ export class LipServer {
         state.keyId = caller.key.id;
         state.allow = candidateAllow(caller.key);
         if (spending && spends(caller.key)) {
-          state.budgetLeft = this.spending.check(caller.key) as BudgetLeft | undefined;
+          state.budgetLeft = this.spending.check(caller.key, state) as BudgetLeft | undefined;
           state.budgetKey = caller.key;
         }
       }
-      const admission = this.keyLimits.admit(caller.key, { concurrent: false, tokens: spending });
+      const admission = this.keyLimits.admit(caller.key, { concurrent: false, tokens: spending, ...(spending ? { into: state } : {}) });
       return typeof admission === 'function' ? caller : admission.then(() => caller, refused);
     } catch (err) {
       return refused(err);

@@ -5,6 +5,7 @@ import type { ExecutionMeta } from '../core/execute.js';
 import type { LipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { DecodeTicket } from './decode-admission.js';
+import type { RateLimitState } from '../frontends/protocol.js';
 import type { BudgetLeft } from './key-budgets.js';
 
 /** What the access log and the drain logic know about one request. */
@@ -26,6 +27,8 @@ export interface RequestState {
   budgetKey?: ApiKeyConfig;
   /** What was left of that budget when the request was admitted (`X-LIP-Budget-*` headers). */
   budgetLeft?: BudgetLeft;
+  /** The key's per-minute limits as this request found them (the answer's rate-limit headers). */
+  rateLimit?: RateLimitState;
   /** A route that is not traffic (health, readiness, metrics): not counted, not logged by default. */
   system?: boolean;
   /** The request's SERVER span (tracing on). */

@@ -45,7 +45,8 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     const [a, b] = clients(TEAM);
     const ask = (client: OpenAI) => client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
     chat.defaultScript = { text: 'Fine.' };
-    expect((await ask(a)).choices[0]!.message.content).to.equal('Fine.');
+    const answered = await a.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect([answered.data.choices[0]!.message.content, answered.response.headers.get('x-ratelimit-remaining-requests')]).to.deep.equal(['Fine.', '1']);
     // A model list counts too (any request of the key).
     expect((await a.models.list()).data.length).to.be.greaterThan(0);
     const err = await ask(b).then(() => undefined, (e: unknown) => e);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { ApiKeyConfig } from '../../lib/config/index.js';
 import { LipError } from '../../lib/errors/index.js';
-import { KeyLimits, TokenRate } from '../../lib/server/key-limits.js';
+import { KeyLimits, TokenRate, type RateLimitSink } from '../../lib/server/key-limits.js';
 import { RedisLimitsLedger, SLOT_LEASE_MS } from '../../lib/server/key-limits-redis.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -142,6 +142,22 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     await b.limits.admit(team, { concurrent: false });
     now += 41_000;
     await b.limits.admit(team, { concurrent: false, tokens: true });
+  });
+
+  it('into: the shared windows as each request found them (requests with this one; tokens of every instance)', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ requests_per_minute: 4, tokens_per_minute: 500 });
+    const seenA: RateLimitSink = {};
+    await a.limits.admit(team, { concurrent: false, tokens: true, into: seenA });
+    expect(seenA.rateLimit).to.deep.equal({ requests: { limit: 4, remaining: 3, resetMs: 60_000 }, tokens: { limit: 500, remaining: 500, resetMs: 0 } });
+    a.tokens.charge(team, 120);
+    await until(async () => Number(await probe.hget(`${prefix}limits:{team}:tokens`, String(now))) === 120, 'the tokens to be counted');
+    now += 10_250;
+    const seenB: RateLimitSink = {};
+    await b.limits.admit(team, { concurrent: false, tokens: true, into: seenB });
+    // The tokens' newest second ends at +1 s: whole again a minute later, 50.75 s from now.
+    expect(seenB.rateLimit).to.deep.equal({ requests: { limit: 4, remaining: 2, resetMs: 60_000 }, tokens: { limit: 500, remaining: 380, resetMs: 50_750 } });
   });
 
   it('a key without limits, or a request that checks none of its limits, never reaches Redis', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LipError } from '../../lib/errors/index.js';
-import { KeyLimits, TokenRate } from '../../lib/server/key-limits.js';
+import { KeyLimits, TokenRate, type RateLimitSink } from '../../lib/server/key-limits.js';
 
 function refusal(run: () => unknown): LipError {
   try {
@@ -41,6 +41,23 @@ describe('server/key-limits', () => {
     const again = limits.admit(only, { concurrent: true }) as () => void;
     expect(() => limits.admit(only, { concurrent: true })).to.throw(LipError);
     again();
+  });
+
+  it('into: the requests window as each request found it, and the tokens window (for the answer\'s headers)', () => {
+    let now = 0;
+    const limits = new KeyLimits(() => now);
+    const tokens = new TokenRate(() => now);
+    const team = { id: 'w', key: 'z'.repeat(16), principal: 'p', requests_per_minute: 3, tokens_per_minute: 1000 };
+    const first: RateLimitSink = {};
+    tokens.check(team, first);
+    limits.admit(team, { concurrent: true, tokens: true, into: first });
+    expect(first.rateLimit).to.deep.equal({ tokens: { limit: 1000, remaining: 1000, resetMs: 0 }, requests: { limit: 3, remaining: 2, resetMs: 60_000 } });
+    tokens.charge(team, 300);
+    now = 20_000;
+    const second: RateLimitSink = {};
+    tokens.check(team, second);
+    limits.admit(team, { concurrent: true, tokens: true, into: second });
+    expect(second.rateLimit).to.deep.equal({ tokens: { limit: 1000, remaining: 700, resetMs: 40_000 }, requests: { limit: 3, remaining: 1, resetMs: 60_000 } });
   });
 
   it('a key without limits, or no key, is never limited', () => {

@@ -3,6 +3,7 @@ import { anthropicCountTokensRoute } from './count-tokens.js';
 import { encodeAnthropicError } from './encode-error.js';
 import { anthropicBatchRoutes } from './message-batches.js';
 import { anthropicModelRoutes } from './model-list.js';
+import { anthropicRateLimitHeaders } from './rate-limit-headers.js';
 import { anthropicRoutes } from './routes.js';
 
 /** Anthropic Messages: `POST /v1/messages`, streaming and not; `GET /v1/models` with `anthropic-version`; Message Batches. */
@@ -15,6 +16,7 @@ export const anthropicFrontend: Frontend = {
     'reasoning.budgetTokens': 'thinking.budget_tokens',
   },
   encodeError: encodeAnthropicError,
+  rateLimitHeaders: (state) => anthropicRateLimitHeaders(state),
   modelRoutes: anthropicModelRoutes,
   countTokensRoute: anthropicCountTokensRoute,
   batchRoutes: anthropicBatchRoutes,
