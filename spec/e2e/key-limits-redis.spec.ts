@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { Redis } from 'ioredis';
+import { createRuntime } from '../../lib/core/runtime.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -55,6 +57,33 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     expect(limited.message).to.include('over its limit of 2 requests per minute');
     expect(Number(limited.headers?.get('retry-after'))).to.be.within(1, 60);
     expect(chat.requests).to.have.length(1); // the refused one never reached the upstream
+  });
+
+  it('a reload turns the shared limits on and off (auth.limits_store), the key\'s window in Redis only while it is on', async () => {
+    const prefix = `lip-e2e-limits-reload-${process.pid}-${Date.now()}:`;
+    const config = (store: string) => testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth:
+  limits_store: ${store}
+  api_keys: [ { id: team, key: "${TEAM}", requests_per_minute: 100 } ]
+redis: { url: "${redis.url}", key_prefix: "${prefix}" }`);
+    const lip = await startLip(config('memory'));
+    const probe = new Redis(redis.url);
+    try {
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: TEAM, maxRetries: 0 });
+      const ask = () => client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
+      const window = () => probe.zcard(`${prefix}limits:{team}:requests`);
+      await ask();
+      expect(await window()).to.equal(0);
+      await lip.server.reload(createRuntime(config('redis')));
+      await ask();
+      await ask();
+      expect(await window()).to.equal(2);
+      await lip.server.reload(createRuntime(config('memory')));
+      await ask();
+      expect(await window()).to.equal(2);
+    } finally {
+      probe.disconnect();
+      await lip.close();
+    }
   });
 
   it('max_concurrent_requests: a stream in flight on one instance holds the key\'s one slot on the other until it ends', async () => {
