@@ -312,7 +312,7 @@ export class RedisAnswerStore implements AnswerStore {
     });
     this.client.on('error', () => undefined);
     this.client.on('ready', () => { this.warned = false; });
-    this.connected = firstConnection(this.client, Math.max(1_000, timeoutMs * 4));
+    this.connected = firstConnection(this.client);
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {

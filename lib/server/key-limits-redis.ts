@@ -121,7 +121,7 @@ export class RedisLimitsLedger implements LimitsLedger {
     this.client.defineCommand('lipAdmit', { numberOfKeys: 3, lua: ADMIT });
     // Failures surface through the calls (said once); the connection's own errors add nothing.
     this.client.on('error', () => undefined);
-    this.connected = firstConnection(this.client, Math.max(1_000, timeoutMs * 5));
+    this.connected = firstConnection(this.client);
   }
 
   async admit(keyId: string, limits: LedgerLimits, now: number): Promise<LedgerAdmission> {

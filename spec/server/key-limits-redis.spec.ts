@@ -168,6 +168,17 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     expect(await probe.keys(`${prefix}*`)).to.deep.equal([]);
   });
 
+  it('a Redis that is away when the instance starts: requests are decided on its own counts at once, not held', async () => {
+    const away = new RedisLimitsLedger('redis://127.0.0.1:1', prefix, (message) => warnings.push(message), clock);
+    ledgers.push(away);
+    const limits = new KeyLimits(clock);
+    limits.useLedger(away);
+    const team = key({ requests_per_minute: 1 });
+    await limits.admit(team, { concurrent: false });
+    expect((await refusal(() => limits.admit(team, { concurrent: false }))).message).to.include('1 requests per minute');
+    expect(warnings.filter((w) => w.includes('cannot be reached'))).to.have.length(1);
+  });
+
   it('while Redis cannot be reached each instance decides on its own counts (said once), and shares again when it is back', async () => {
     const a = instance();
     const b = instance();

@@ -44,7 +44,7 @@ export class RedisKeyCooldowns {
     const common = { connectTimeout: Math.max(1_000, timeoutMs * 5), retryStrategy: (times: number) => Math.min(times * 100, 2_000) };
     this.client = redisClient(url, { ...common, commandTimeout: timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'lip-key-cooldowns' }) as CooldownClient;
     this.client.defineCommand('lipAnnounceCooldown', { numberOfKeys: 1, lua: ANNOUNCE });
-    this.connected = firstConnection(this.client, common.connectTimeout);
+    this.connected = firstConnection(this.client);
     this.subscriber = redisClient(url, { ...common, connectionName: 'lip-key-cooldowns-sub' });
     this.channel = `${prefix}keycool:changes`;
     for (const c of [this.client, this.subscriber]) c.on('error', () => undefined); // said once through the calls

@@ -72,25 +72,25 @@ export class RedisOutageNotice {
 }
 
 /**
- * Settles when `client` is first ready, or after `ms` (a Redis that is away at start): calls
- * made right after a start can wait for the connection instead of failing at once (clients
- * without an offline queue refuse every command until then). Undefined once it has settled, so
- * later calls cost one check.
+ * Settles when `client` is first ready, or when its first connection attempt fails (a Redis that
+ * is away at start: refused at once, or after `connectTimeout`): calls made right after a start
+ * can wait for the connection instead of failing at once (clients without an offline queue refuse
+ * every command until then). Undefined once it has settled, so later calls cost one check.
  *
  * ```ts
- * const first = firstConnection(client, 2_500);
+ * const first = firstConnection(client);
  * if (first.pending) await first.pending;
  * ```
  */
-export function firstConnection(client: Redis, ms: number): { readonly pending: Promise<void> | undefined } {
+export function firstConnection(client: Redis): { readonly pending: Promise<void> | undefined } {
   const state: { pending: Promise<void> | undefined } = { pending: undefined };
   if (client.status === 'ready') return state;
   state.pending = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms).unref();
-    client.once('ready', () => {
-      clearTimeout(timer);
+    const settle = () => {
+      for (const event of ['ready', 'error', 'end'] as const) client.off(event, settle);
       resolve();
-    });
+    };
+    for (const event of ['ready', 'error', 'end'] as const) client.on(event, settle);
   }).then(() => {
     state.pending = undefined;
   });
