@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisClient } from '../circuit/redis/redis-client.js';
+import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { ApiKeyConfig, KeyBudgetConfig } from '../config/index.js';
 import type { ContinuityStore } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
@@ -278,6 +278,8 @@ export class KeyBudgets {
  */
 export class RedisBudgetLedger implements BudgetLedger {
   private readonly client: Redis;
+  /** What is charged right after a start waits for the connection rather than being lost. */
+  private readonly connected: { readonly pending: Promise<void> | undefined };
 
   constructor(url: string, private readonly prefix: string, timeoutMs = 1_000) {
     this.client = redisClient(url, {
@@ -286,9 +288,11 @@ export class RedisBudgetLedger implements BudgetLedger {
     });
     // Failures surface through the calls (the budgets log once); the continuity store reports Redis itself.
     this.client.on('error', () => undefined);
+    this.connected = firstConnection(this.client);
   }
 
   async add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent> {
+    if (this.connected.pending) await this.connected.pending;
     const key = this.keyOf(keyId, window);
     const replies = await this.client.multi()
       .hincrbyfloat(key, 'cost', spent.cost)
@@ -301,6 +305,7 @@ export class RedisBudgetLedger implements BudgetLedger {
   }
 
   async read(entries: readonly { readonly keyId: string; readonly window: PeriodWindow }[]): Promise<(Spent | undefined)[]> {
+    if (this.connected.pending) await this.connected.pending;
     const pipeline = this.client.pipeline();
     for (const e of entries) pipeline.hmget(this.keyOf(e.keyId, e.window), 'cost', 'tokens');
     const replies = (await pipeline.exec()) ?? [];

@@ -35,22 +35,27 @@ continuity: { store: redis }`)));
     await redis?.close();
   });
 
-  it('tokens spent on one instance count on the other: the one that answered refuses at once, the other within its refresh', async () => {
+  it('tokens spent on one instance count on the other: the one that answered refuses once its charge is answered, the other within its refresh', async () => {
     const [a, b] = lips.map((lip) => new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: TEAM, maxRetries: 0 })) as [OpenAI, OpenAI];
     const ask = (client: OpenAI) => client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
     const status = (client: OpenAI) => ask(client).then(() => 200, (e: unknown) => (e as InstanceType<typeof OpenAI.APIError>).status);
+    /** The client's status once it is a 429 (or the last one at the deadline); what is admitted meanwhile spends nothing. */
+    const refusedWithin = async (client: OpenAI, ms: number) => {
+      const deadline = Date.now() + ms;
+      let seen = await status(client);
+      while (seen !== 429 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = await status(client);
+      }
+      return seen;
+    };
     chat.enqueue({ text: 'B.', usage: { input: 300, output: 200 } }, { text: 'A.', usage: { input: 300, output: 200 } });
     expect((await ask(b)).choices[0]!.message.content).to.equal('B.'); // b counts the key from now on (500 of 1,000)
-    expect((await ask(a)).choices[0]!.message.content).to.equal('A.'); // a adds 500: its total from Redis is 1,000
-    expect(await status(a)).to.equal(429);
-    // b learns the shared total by its next refresh (every BUDGET_REFRESH_MS): what it admits meanwhile spends nothing here.
+    expect((await ask(a)).choices[0]!.message.content).to.equal('A.'); // a adds 500 when the answer ends: Redis answers the total, 1,000
     chat.defaultScript = { text: 'Free.', usage: { input: 0, output: 0 } };
-    const deadline = Date.now() + BUDGET_REFRESH_MS * 4;
-    let seen = await status(b);
-    while (seen !== 429 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      seen = await status(b);
-    }
-    expect(seen).to.equal(429);
+    // a learns the total from its own charge's answer (one Redis round trip after its answer ended), long before any refresh.
+    expect(await refusedWithin(a, BUDGET_REFRESH_MS / 2)).to.equal(429);
+    // b learns the shared total by its next refresh (every BUDGET_REFRESH_MS).
+    expect(await refusedWithin(b, BUDGET_REFRESH_MS * 4)).to.equal(429);
   });
 });
