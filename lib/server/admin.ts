@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inventory } from '../core/inventory.js';
 import { catalogDiagnostics } from '../core/model-catalog/index.js';
+import type { ApiKeyConfig } from '../config/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { isLipError, LipError } from '../errors/index.js';
 import type { UsageQuery } from '../continuity/index.js';
@@ -11,7 +12,14 @@ import type { KeyBudgets } from './key-budgets.js';
 import { guardOperator, type Viewer } from './operator-guard.js';
 import { sendJson } from './send.js';
 
-type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer, control?: ConfigControl, budgets?: KeyBudgets) => unknown;
+/** What the server keeps per API key beyond the runtime: its budgets, and a view of its per-minute limits. */
+export interface KeySpending {
+  readonly budgets: KeyBudgets;
+  /** `GET /admin/limits`: what these keys use of their per-minute limits now. */
+  limits(keys: readonly ApiKeyConfig[]): Promise<unknown>;
+}
+
+type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer, control?: ConfigControl, spending?: KeySpending) => unknown;
 
 /** Without a reload function (a server embedded without `lip serve`), the config endpoints are absent. */
 const noControl = (path: string) => new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} is served by lip serve only`);
@@ -99,9 +107,13 @@ export const ADMIN_ENDPOINTS = {
       return new LipError('LIP_ERR_CACHE_UNAVAILABLE', `the response cache could not be cleared: ${err instanceof Error ? err.message : String(err)}`);
     }
   },
-  '/admin/budgets': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, budgets?: KeyBudgets) => {
+  '/admin/budgets': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
     const keys = runtime.config.auth.api_keys.filter((k) => k.budget !== undefined && (viewer.principal === undefined || k.principal === viewer.principal));
-    return { budgets: budgets === undefined ? [] : await budgets.view(keys) };
+    return { budgets: spending === undefined ? [] : await spending.budgets.view(keys) };
+  },
+  '/admin/limits': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
+    const keys = runtime.config.auth.api_keys.filter((k) => viewer.principal === undefined || k.principal === viewer.principal);
+    return spending === undefined ? { store: runtime.config.auth.limits_store, limits: [] } : spending.limits(keys);
   },
   '/admin/config/status': (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
   /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
@@ -120,17 +132,17 @@ export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST', '/admin/cache/clear': 'POST' };
 
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
-export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage', '/admin/budgets']);
+export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage', '/admin/budgets', '/admin/limits']);
 
 /**
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
  * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator, control?: ConfigControl, budgets?: KeyBudgets): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending): Promise<LipError | undefined> {
   if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
   const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
   if (viewer instanceof LipError) return viewer;
-  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, budgets);
+  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, spending);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

@@ -168,6 +168,23 @@ export class RedisLimitsLedger implements LimitsLedger {
     else void pending.then(send);
   }
 
+  async view(keyIds: readonly string[], now: number): Promise<readonly { readonly requests: number; readonly inflight: number; readonly tokens: number }[]> {
+    if (this.connected.pending) await this.connected.pending;
+    const pipeline = this.client.pipeline();
+    for (const id of keyIds) {
+      const base = this.base(id);
+      pipeline.zcount(`${base}requests`, `(${now - MINUTE_MS}`, '+inf').zcount(`${base}slots`, `(${now}`, '+inf').hgetall(`${base}tokens`);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    return keyIds.map((_, i) => {
+      const buckets = replies[i * 3 + 2]![1] as Record<string, string>;
+      let tokens = 0;
+      for (const [at, n] of Object.entries(buckets)) if (Number(at) + BUCKET_MS > now - MINUTE_MS) tokens += Number(n);
+      return { requests: Number(replies[i * 3]![1]), inflight: Number(replies[i * 3 + 1]![1]), tokens };
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.stopRenewal();

@@ -42,6 +42,8 @@ export interface LimitsLedger {
   leave(keyId: string, slot: string): void;
   /** Counts tokens a request of the key spent at `at`. */
   charge(keyId: string, at: number, tokens: number): void;
+  /** What the keys use now, every instance's: requests in the last minute, requests in flight, tokens in the last minute. */
+  view(keyIds: readonly string[], now: number): Promise<readonly { readonly requests: number; readonly inflight: number; readonly tokens: number }[]>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,15 @@ export class KeyLimits {
     return this.count(keyId, s, t, rpm, max, undefined, into);
   }
 
+  /** This process's count of `keyId`'s requests in the last minute and of its generation requests in flight. */
+  usage(keyId: string): { readonly requests: number; readonly inflight: number } {
+    const s = this.state.get(keyId);
+    if (s === undefined) return { requests: 0, inflight: 0 };
+    const since = this.now() - MINUTE_MS;
+    while (s.starts.length > 0 && s.starts[0]! <= since) s.starts.shift();
+    return { requests: s.starts.length, inflight: s.inflight };
+  }
+
   /** Counts an admitted request in this process; the function that ends it (its slot given back). */
   private count(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, taken: { readonly ledger: LimitsLedger; readonly slot: string } | undefined, into: RateLimitSink | undefined): () => void {
     if (rpm !== undefined) {
@@ -200,6 +211,11 @@ export class TokenRate {
     }
     const wait = Math.max(1, Math.ceil((until - this.now()) / 1000));
     throw new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${key!.id}" is over its limit of ${limit} tokens per minute (${w.sum} in the last minute)`, { retryAfter: wait });
+  }
+
+  /** The tokens `keyId` spent in this process in the last minute. */
+  usage(keyId: string): number {
+    return this.window(keyId)?.sum ?? 0;
   }
 
   /** Counts what a request of `key` spent (input plus output tokens) now. */

@@ -29,7 +29,7 @@ import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js
 import { KeyLimits, TokenRate, type RateLimitSink } from './key-limits.js';
 import { RedisLimitsLedger } from './key-limits-redis.js';
 import { installRxjsLastResort } from './last-resort.js';
-import { handleAdmin } from './admin.js';
+import { handleAdmin, type KeySpending } from './admin.js';
 import type { ConfigControl } from './config-control.js';
 import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
@@ -123,6 +123,8 @@ export class LipServer {
     },
   };
   private budgetLedgerKey: string | undefined;
+  /** The admin views of what keys spend and use (`/admin/budgets`, `/admin/limits`). */
+  private readonly keySpending: KeySpending = { budgets: this.budgets, limits: (keys) => this.limitsView(keys) };
   /** The per-key limits' shared ledger (`auth.limits_store: redis`) and what it was made for (see limitsFor). */
   private limitsLedger: { readonly key: string; readonly ledger: RedisLimitsLedger } | undefined;
   /** The budgets' start from a persistent store; `listen` waits for it (it never rejects). */
@@ -455,6 +457,42 @@ export class LipServer {
     if (previous !== undefined) void previous.close();
   }
 
+  /**
+   * `GET /admin/limits`: each key with a per-minute limit, what it uses of each now (with
+   * `auth.limits_store: redis`, every instance's, read from Redis; this instance's own counts,
+   * said so, while Redis cannot be read) and whether its next request would be refused.
+   */
+  private async limitsView(keys: readonly ApiKeyConfig[]): Promise<unknown> {
+    const limited = keys.filter((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined || k.tokens_per_minute !== undefined);
+    const ledger = this.limitsLedger?.ledger;
+    let shared: readonly { readonly requests: number; readonly inflight: number; readonly tokens: number }[] | undefined;
+    let unread: string | undefined;
+    if (ledger !== undefined && limited.length > 0) {
+      try {
+        shared = await ledger.view(limited.map((k) => k.id), Date.now());
+      } catch (err) {
+        unread = `Redis cannot be read (${err instanceof Error ? err.message : String(err)}); this instance's own counts`;
+      }
+    }
+    return {
+      store: this.runtime.config.auth.limits_store, ...(unread !== undefined ? { degraded: unread } : {}),
+      limits: limited.map((k, i) => {
+        const own = this.keyLimits.usage(k.id);
+        const used = shared?.[i] ?? { ...own, tokens: this.tokenRate.usage(k.id) };
+        const rpm = k.requests_per_minute;
+        const max = k.max_concurrent_requests;
+        const tpm = k.tokens_per_minute;
+        return {
+          key_id: k.id, principal: k.principal,
+          requests_per_minute: rpm ?? null, requests_in_window: rpm === undefined ? null : used.requests,
+          max_concurrent_requests: max ?? null, in_flight: max === undefined ? null : used.inflight,
+          tokens_per_minute: tpm ?? null, tokens_in_window: tpm === undefined ? null : used.tokens,
+          limited: (rpm !== undefined && used.requests >= rpm) || (max !== undefined && used.inflight >= max) || (tpm !== undefined && used.tokens >= tpm),
+        };
+      }),
+    };
+  }
+
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
   private async idleWithin(ms: number): Promise<void> {
     if (this.inflight.size === 0) return;
@@ -629,7 +667,7 @@ export class LipServer {
       }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.budgets);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.keySpending);
         if (refused) this.refuse(res, state, refused);
         return;
       }

@@ -31,6 +31,7 @@ describe('e2e: per-key rate limits shared by instances through Redis', function 
   api_keys:
     - { id: team, key: "${TEAM}", requests_per_minute: 2 }
     - { id: solo, key: "${SOLO}", max_concurrent_requests: 1 }
+diagnostics: { enabled: true }
 redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     }
   });
@@ -57,6 +58,13 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     expect(limited.message).to.include('over its limit of 2 requests per minute');
     expect(Number(limited.headers?.get('retry-after'))).to.be.within(1, 60);
     expect(chat.requests).to.have.length(1); // the refused one never reached the upstream
+    // Either instance's /admin/limits shows the shared window (the refused request is not in it).
+    const view = await (await fetch(`${lips[1]!.url}/admin/limits`, { headers: { authorization: `Bearer ${TEAM}` } })).json() as { store: string; limits: Record<string, unknown>[] };
+    expect(view.store).to.equal('redis');
+    expect(view.limits.find((l) => l.key_id === 'team')).to.deep.equal({
+      key_id: 'team', principal: 'team', requests_per_minute: 2, requests_in_window: 2, max_concurrent_requests: null, in_flight: null,
+      tokens_per_minute: null, tokens_in_window: null, limited: true,
+    });
   });
 
   it('a reload turns the shared limits on and off (auth.limits_store), the key\'s window in Redis only while it is on', async () => {
@@ -64,6 +72,7 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     const config = (store: string) => testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth:
   limits_store: ${store}
   api_keys: [ { id: team, key: "${TEAM}", requests_per_minute: 100 } ]
+diagnostics: { enabled: true }
 redis: { url: "${redis.url}", key_prefix: "${prefix}" }`);
     const lip = await startLip(config('memory'));
     const probe = new Redis(redis.url);
@@ -73,6 +82,8 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`);
       const window = () => probe.zcard(`${prefix}limits:{team}:requests`);
       await ask();
       expect(await window()).to.equal(0);
+      const view = await (await fetch(`${lip.url}/admin/limits`, { headers: { authorization: `Bearer ${TEAM}` } })).json() as { store: string; limits: { requests_in_window: number }[] };
+      expect([view.store, view.limits[0]!.requests_in_window]).to.deep.equal(['memory', 1]);
       await lip.server.reload(createRuntime(config('redis')));
       await ask();
       await ask();

@@ -149,10 +149,23 @@ describe('server/key-budgets', () => {
     const runtime = { config: { auth: { api_keys: keys } } } as unknown as Runtime;
     const endpoint = ADMIN_ENDPOINTS['/admin/budgets'];
     const url = new URL('http://x/admin/budgets');
-    const ids = async (principal?: string) => ((await endpoint(runtime, url, principal === undefined ? {} : { principal }, undefined, budgets)) as { budgets: { key_id: string }[] }).budgets.map((b) => b.key_id);
+    const ids = async (principal?: string) => ((await endpoint(runtime, url, principal === undefined ? {} : { principal }, undefined, { budgets, limits: async () => ({}) })) as { budgets: { key_id: string }[] }).budgets.map((b) => b.key_id);
     expect(await ids()).to.deep.equal(['a', 'b']);
     expect(await ids('team-b')).to.deep.equal(['b']);
     expect(await ids('nobody')).to.deep.equal([]);
+  });
+
+  it('GET /admin/limits asks for every key of the viewer (a principal-scoped viewer: its own principal\'s)', async () => {
+    const keys = [key(undefined, 'a'), { ...key(undefined, 'b'), principal: 'team-b' }];
+    const runtime = { config: { auth: { api_keys: keys, limits_store: 'memory' } } } as unknown as Runtime;
+    const endpoint = ADMIN_ENDPOINTS['/admin/limits'];
+    const url = new URL('http://x/admin/limits');
+    const asked = async (principal?: string) => (await endpoint(runtime, url, principal === undefined ? {} : { principal }, undefined, {
+      budgets: new KeyBudgets(), limits: async (ks) => ks.map((k) => k.id),
+    })) as string[];
+    expect(await asked()).to.deep.equal(['a', 'b']);
+    expect(await asked('team-b')).to.deep.equal(['b']);
+    expect(await endpoint(runtime, url, {}, undefined, undefined)).to.deep.equal({ store: 'memory', limits: [] });
   });
 
   it('seed starts each key\'s current period from the store\'s usage by key since the period began', async () => {

@@ -160,6 +160,21 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     expect(seenB.rateLimit).to.deep.equal({ requests: { limit: 4, remaining: 2, resetMs: 60_000 }, tokens: { limit: 500, remaining: 380, resetMs: 50_750 } });
   });
 
+  it('view: every instance\'s requests in the last minute, slots in flight and tokens, per key', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ requests_per_minute: 10, max_concurrent_requests: 5, tokens_per_minute: 1_000 });
+    const end = await a.limits.admit(team, { concurrent: true });
+    await b.limits.admit(team, { concurrent: true });
+    await b.limits.admit(team, { concurrent: false });
+    b.tokens.charge(team, 70);
+    await until(async () => Number(await probe.hget(`${prefix}limits:{team}:tokens`, String(now))) === 70, 'the tokens to be counted');
+    expect(await a.ledger.view(['team', 'nobody'], now)).to.deep.equal([{ requests: 3, inflight: 2, tokens: 70 }, { requests: 0, inflight: 0, tokens: 0 }]);
+    end();
+    now += 61_000; // the requests and the tokens' second have left the window; b's slot, never renewed here, has ended with its lease
+    expect(await a.ledger.view(['team'], now)).to.deep.equal([{ requests: 0, inflight: 0, tokens: 0 }]);
+  });
+
   it('a key without limits, or a request that checks none of its limits, never reaches Redis', async () => {
     const a = instance();
     expect(typeof a.limits.admit(key({}), { concurrent: true, tokens: true })).to.equal('function');
