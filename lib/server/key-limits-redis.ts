@@ -140,7 +140,8 @@ export class RedisLimitsLedger implements LimitsLedger {
     if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(a), count: Number(b) };
     const usage = {
       ...(limits.requestsPerMinute !== undefined ? { requests: Number(a) } : {}),
-      ...(limits.tokensPerMinute !== undefined ? { tokens: { sum: Number(b), newest: Number(c) } } : {}),
+      // The newest second's end: by then its tokens were spent.
+      ...(limits.tokensPerMinute !== undefined ? { tokens: { sum: Number(b), latest: Number(c) < 0 ? -1 : Number(c) + BUCKET_MS } } : {}),
     };
     if (limits.maxConcurrent === undefined) return { admitted: true, ...usage };
     this.slots.set(member, `${base}slots`);

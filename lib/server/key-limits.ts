@@ -24,11 +24,11 @@ export interface LedgerLimits {
 
 /**
  * A shared ledger's answer: admitted (with its concurrency slot, the window's requests with this
- * one, the tokens of its window and the start of its newest second with any), or which limit
- * refused and until when.
+ * one, and the tokens of its window with the time by which the latest of them were spent, -1
+ * when none were), or which limit refused and until when.
  */
 export type LedgerAdmission =
-  | { readonly admitted: true; readonly slot?: string; readonly requests?: number; readonly tokens?: { readonly sum: number; readonly newest: number } }
+  | { readonly admitted: true; readonly slot?: string; readonly requests?: number; readonly tokens?: { readonly sum: number; readonly latest: number } }
   | { readonly admitted: false; readonly limit: 'requests' | 'concurrent' | 'tokens'; readonly until: number; readonly count: number };
 
 /**
@@ -115,7 +115,7 @@ export class KeyLimits {
         const end = this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot }, undefined);
         if (into !== undefined) {
           const requests = rpm !== undefined && answer.requests !== undefined ? { limit: rpm, remaining: Math.max(0, rpm - answer.requests), resetMs: MINUTE_MS } : undefined;
-          const tokens = tpm !== undefined && answer.tokens !== undefined ? tokenWindow(tpm, answer.tokens.sum, answer.tokens.newest < 0 ? undefined : answer.tokens.newest + 1_000, t) : undefined;
+          const tokens = tpm !== undefined && answer.tokens !== undefined ? tokenWindow(tpm, answer.tokens.sum, answer.tokens.latest < 0 ? undefined : answer.tokens.latest, t) : undefined;
           into.rateLimit = { ...into.rateLimit, ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
         }
         return end;
@@ -164,6 +164,11 @@ export class KeyLimits {
 }
 
 const noop = () => undefined;
+
+/** Whether `key` has a per-minute or concurrency limit (`requests_per_minute`, `max_concurrent_requests`, `tokens_per_minute`). */
+export function hasRateLimits(key: ApiKeyConfig): boolean {
+  return key.requests_per_minute !== undefined || key.max_concurrent_requests !== undefined || key.tokens_per_minute !== undefined;
+}
 
 /** A tokens-per-minute window as an answer reports it: whole again a minute after its newest spending (`newestAt`, ms; undefined: none). */
 function tokenWindow(limit: number, sum: number, newestAt: number | undefined, now: number): RateLimitWindow {

@@ -26,7 +26,7 @@ import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
 import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js';
-import { KeyLimits, TokenRate, type RateLimitSink } from './key-limits.js';
+import { hasRateLimits, KeyLimits, TokenRate, type RateLimitSink } from './key-limits.js';
 import { RedisLimitsLedger } from './key-limits-redis.js';
 import { installRxjsLastResort } from './last-resort.js';
 import { handleAdmin, type KeySpending } from './admin.js';
@@ -447,7 +447,7 @@ export class LipServer {
    */
   private limitsFor(runtime: Runtime | undefined): void {
     const config = runtime?.config;
-    const limited = config?.auth.limits_store === 'redis' && config.auth.api_keys.some((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined || k.tokens_per_minute !== undefined);
+    const limited = config?.auth.limits_store === 'redis' && config.auth.api_keys.some(hasRateLimits);
     const key = limited ? `${config.redis.url}\n${config.redis.key_prefix}` : undefined;
     if (this.limitsLedger?.key === key) return;
     const previous = this.limitsLedger?.ledger;
@@ -463,7 +463,7 @@ export class LipServer {
    * said so, while Redis cannot be read) and whether its next request would be refused.
    */
   private async limitsView(keys: readonly ApiKeyConfig[]): Promise<unknown> {
-    const limited = keys.filter((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined || k.tokens_per_minute !== undefined);
+    const limited = keys.filter(hasRateLimits);
     const ledger = this.limitsLedger?.ledger;
     let shared: readonly { readonly requests: number; readonly inflight: number; readonly tokens: number }[] | undefined;
     let unread: string | undefined;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import { hasRateLimits } from '../../server/key-limits.js';
 import { workerRecordingPath } from './messages.js';
 
 /**
@@ -23,7 +24,7 @@ export function perWorkerStateWarnings(config: Config, workers: number): string[
   if (config.server.max_concurrent_requests > 0) {
     warnings.push(`server.max_concurrent_requests (${config.server.max_concurrent_requests}) applies per worker: up to ${config.server.max_concurrent_requests * workers} requests in flight in all`);
   }
-  const limited = config.auth.api_keys.filter((k) => k.requests_per_minute !== undefined || k.max_concurrent_requests !== undefined || k.tokens_per_minute !== undefined).map((k) => k.id);
+  const limited = config.auth.api_keys.filter(hasRateLimits).map((k) => k.id);
   if (limited.length > 0 && config.auth.limits_store === 'memory') {
     warnings.push(`auth.api_keys limits (requests_per_minute, max_concurrent_requests, tokens_per_minute) are counted per worker: with ${workers} workers a key may reach up to ${workers} times its limit (keys: ${limited.join(', ')}; use auth.limits_store: redis to share them)`);
   }
