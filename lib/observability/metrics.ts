@@ -51,7 +51,16 @@ export interface RequestSample {
   };
   /** How the response cache met it (with `cache.enabled`): a generation or an embeddings request. */
   readonly cache?: 'hit' | 'miss' | 'refresh' | 'bypass';
+  /** The caller's API key id (a configured key: a bounded label), for refusals by its own limits. */
+  readonly keyId?: string;
 }
+
+/** Request failure codes that are an API key's own limits refusing it, by reason label. */
+const KEY_REFUSALS: Readonly<Record<string, string>> = {
+  LIP_ERR_AUTH_KEY_LIMITED: 'rate_limited',
+  LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: 'budget_exceeded',
+  LIP_ERR_AUTH_CANDIDATE_FORBIDDEN: 'candidate_forbidden',
+};
 
 /** Request failure codes that mean routing ran out of candidates, by reason label. */
 const EXHAUSTION: Readonly<Record<string, string>> = {
@@ -78,6 +87,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, context_exceeded) |
  * | `lip_cache_lookups_total` | counter | result (hit, miss, refresh, bypass; with `cache.enabled`) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
+ * | `lip_key_refusals_total` | counter | key (a configured API key id), reason (rate_limited, budget_exceeded, candidate_forbidden) |
  * | `lip_circuit_transitions_total` | counter | backend, from, to |
  * | `lip_gen_ai_*`, `lip_cost_total`, `lip_web_searches_total` | see gen-ai-metrics.ts | provider, model, ... |
  * | `lip_circuits` | gauge | state (open, half_open) |
@@ -112,6 +122,7 @@ export class Metrics {
   private readonly exhausted: PromClient.Counter<'reason'>;
   private readonly cacheLookups: PromClient.Counter<'result'>;
   private readonly keyEvents: PromClient.Counter<'backend' | 'action'>;
+  private readonly keyRefusals: PromClient.Counter<'key' | 'reason'>;
   private readonly transitions: PromClient.Counter<'backend' | 'from' | 'to'>;
   private readonly genAi: GenAiMetrics;
   private readonly internalErrors: PromClient.Counter<'where'>;
@@ -157,6 +168,7 @@ export class Metrics {
     this.cacheLookups = new client.Counter({ name: 'lip_cache_lookups_total', help: 'Generation and embeddings requests by how the response cache met them: hit (answered from it), miss (routed, its answer kept), refresh (Cache-Control: no-cache), bypass (no-store).', labelNames: ['result'], registers });
     this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
     this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
+    this.keyRefusals = new client.Counter({ name: 'lip_key_refusals_total', help: 'Requests refused by their API key\'s own limits: its rate limits (requests, tokens, concurrency), its budget, or its allow list.', labelNames: ['key', 'reason'], registers });
     this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes (seen here or from another instance through Redis), by backend.', labelNames: ['backend', 'from', 'to'], registers });
     this.genAi = new GenAiMetrics(client, registers);
     new client.Gauge({
@@ -298,6 +310,7 @@ export class Metrics {
       const reason = EXHAUSTION[code];
       if (reason !== undefined) this.exhausted.inc({ reason });
       else if (code === 'LIP_ERR_ROUTE_TTFT_TIMEOUT') this.ttftExpiries.inc({ scope: 'global' });
+      else if (sample.keyId !== undefined && KEY_REFUSALS[code] !== undefined) this.keyRefusals.inc({ key: sample.keyId, reason: KEY_REFUSALS[code] });
     }
     const g = sample.generation;
     if (sample.cache !== undefined) this.cacheLookups.inc({ result: sample.cache });

@@ -989,6 +989,7 @@ export class LipServer {
           },
         } : {}),
         ...(meta?.cache ?? state.cache ? { cache: meta?.cache ?? state.cache } : {}),
+        ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
       });
     }
     if (state.trace) {

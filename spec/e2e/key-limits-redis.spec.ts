@@ -32,6 +32,7 @@ describe('e2e: per-key rate limits shared by instances through Redis', function 
     - { id: team, key: "${TEAM}", requests_per_minute: 2 }
     - { id: solo, key: "${SOLO}", max_concurrent_requests: 1 }
 diagnostics: { enabled: true }
+observability: { metrics: { enabled: true } }
 redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     }
   });
@@ -58,6 +59,8 @@ redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
     expect(limited.message).to.include('over its limit of 2 requests per minute');
     expect(Number(limited.headers?.get('retry-after'))).to.be.within(1, 60);
     expect(chat.requests).to.have.length(1); // the refused one never reached the upstream
+    const metrics = await (await fetch(`${lips[1]!.url}/metrics`, { headers: { authorization: `Bearer ${TEAM}` } })).text();
+    expect(metrics).to.include('lip_key_refusals_total{key="team",reason="rate_limited"} 1');
     // Either instance's /admin/limits shows the shared window (the refused request is not in it).
     const view = await (await fetch(`${lips[1]!.url}/admin/limits`, { headers: { authorization: `Bearer ${TEAM}` } })).json() as { store: string; limits: Record<string, unknown>[] };
     expect(view.store).to.equal('redis');

@@ -84,6 +84,10 @@ describe('observability/metrics exposition (promtool rules)', () => {
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 200, seconds: 0.2, generation: { provider: 'openai', model: 'fast', stream: true, ttftSeconds: 0.05, outputTokens: 20 } });
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 502, seconds: 0.1, errorCode: 'LIP_ERR_ROUTE_MAX_ATTEMPTS', generation: { provider: 'none', model: 'none', stream: false } });
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 499, seconds: 0.1, aborted: true, errorCode: 'LIP_ERR_ROUTE_TTFT_TIMEOUT' });
+    metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 429, seconds: 0.001, errorCode: 'LIP_ERR_AUTH_KEY_LIMITED', keyId: 'team' });
+    metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 429, seconds: 0.001, errorCode: 'LIP_ERR_AUTH_KEY_LIMITED', keyId: 'team' });
+    metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 429, seconds: 0.001, errorCode: 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', keyId: 'ci' });
+    metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 429, seconds: 0.001, errorCode: 'LIP_ERR_UPSTREAM_STATUS', keyId: 'team' });
     const text = await metrics.render();
     expect(promlint(text)).to.deep.equal([]);
     expect(text).to.match(/^process_cpu_seconds_total \d/m);
@@ -96,6 +100,9 @@ describe('observability/metrics exposition (promtool rules)', () => {
     expect(text).to.include('lip_upstream_key_events_total{backend="up",action="retired"} 1');
     expect(text).to.include('lip_circuit_transitions_total{backend="up",from="closed",to="open"} 1');
     expect(text).to.include('lip_routing_exhausted_total{reason="max_attempts"} 1');
+    expect(text).to.include('lip_key_refusals_total{key="team",reason="rate_limited"} 2');
+    expect(text).to.include('lip_key_refusals_total{key="ci",reason="budget_exceeded"} 1');
+    expect(text.match(/^lip_key_refusals_total\{/gm)).to.have.length(2);
     expect(text).to.include('lip_ttft_expiries_total{scope="global"} 1');
     expect(text).to.include('lip_client_aborts_total{route="/v1/chat/completions"} 1');
     expect(text).to.include('lip_continuity_write_errors_total{store="sqlite"} 3');
