@@ -7,7 +7,7 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { testConfig } from '../helpers/config.js';
 import { startAnthropicEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/batches.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLip, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest } from '../helpers/sse-client.js';
 import { openaiRejection as rejection } from '../helpers/openai-errors.js';
@@ -212,10 +212,9 @@ describe('e2e: stored chat completions on a shared or persistent store', functio
 
   it('two instances on one Redis: stored on A (concurrently), retrieved, listed, updated and deleted on B', async function () {
     const redis: RedisServer = await requireRedisServer(this);
-    const prefix = `lip-e2e-chat-stored-${process.pid}-${Date.now()}:`;
     const lips: RunningLip[] = [];
     try {
-      for (let i = 0; i < 2; i++) lips.push(await startLip(testConfig(stub, `${keys}\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }\ncontinuity: { store: redis }`)));
+      lips.push(...await startLipsOnRedis(redis.url, redisPrefix('chat-stored'), stub, `${keys}\ncontinuity: { store: redis }`));
       for (const lip of lips) {
         await until(async () => {
           const res = await httpRequest(`${lip.url}/readyz`, { method: 'GET' });

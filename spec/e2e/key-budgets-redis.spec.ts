@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { BUDGET_REFRESH_MS } from '../../lib/server/key-budgets.js';
-import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const TEAM = 'team-key-0123456789ab';
@@ -22,12 +21,8 @@ describe('e2e: per-key budgets shared by instances through Redis', function () {
   before(async function () {
     redis = await requireRedisServer(this);
     chat = await startOpenAIChatEmulator();
-    const prefix = `lip-e2e-budget-${process.pid}-${Date.now()}:`;
-    for (let i = 0; i < 2; i++) {
-      lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth: { api_keys: [ { id: team, key: "${TEAM}", budget: { max_tokens: 1000, period: day } } ] }
-redis: { url: "${redis.url}", key_prefix: "${prefix}" }
-continuity: { store: redis }`)));
-    }
+    lips.push(...await startLipsOnRedis(redis.url, redisPrefix('budget'), `  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth: { api_keys: [ { id: team, key: "${TEAM}", budget: { max_tokens: 1000, period: day } } ] }
+continuity: { store: redis }`));
   });
   after(async () => {
     for (const lip of lips) await lip.close();

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 interface KeysView { backends: { backend: string; keys: number; usable: number; cooling: number; retired: number; usable_in_ms: number | null; shared_cooldowns: boolean }[] }
@@ -24,12 +23,8 @@ describe('e2e: upstream key cool-downs shared by instances through Redis', funct
     upstream.handler = (req: RecordedRequest) => req.key === 'limited-0123456789'
       ? { status: 429, error: { message: 'slow down' }, headers: { 'retry-after': '30' } }
       : { text: `served with ${req.key}` };
-    const prefix = `lip-e2e-keycool-${process.pid}-${Date.now()}:`;
-    for (let i = 0; i < 2; i++) {
-      lips.push(await startLip(testConfig(`  - { id: pool, kind: openai-chat, base_url: "${upstream.url}", api_keys: ["limited-0123456789", "good-0123456789"] }`, `routing: { circuit_breaker: { enabled: true, store: redis } }
-diagnostics: { enabled: true }
-redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
-    }
+    lips.push(...await startLipsOnRedis(redis.url, redisPrefix('keycool'), `  - { id: pool, kind: openai-chat, base_url: "${upstream.url}", api_keys: ["limited-0123456789", "good-0123456789"] }`, `routing: { circuit_breaker: { enabled: true, store: redis } }
+diagnostics: { enabled: true }`));
   });
   after(async () => {
     for (const lip of lips) await lip.close();

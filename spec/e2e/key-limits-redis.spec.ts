@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createRuntime } from '../../lib/core/runtime.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLip, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const TEAM = 'team-key-0123456789ab';
@@ -24,17 +24,13 @@ describe('e2e: per-key rate limits shared by instances through Redis', function 
   before(async function () {
     redis = await requireRedisServer(this);
     chat = await startOpenAIChatEmulator();
-    const prefix = `lip-e2e-limits-${process.pid}-${Date.now()}:`;
-    for (let i = 0; i < 2; i++) {
-      lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth:
+    lips.push(...await startLipsOnRedis(redis.url, redisPrefix('limits'), `  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth:
   limits_store: redis
   api_keys:
     - { id: team, key: "${TEAM}", requests_per_minute: 2 }
     - { id: solo, key: "${SOLO}", max_concurrent_requests: 1 }
 diagnostics: { enabled: true }
-observability: { metrics: { enabled: true } }
-redis: { url: "${redis.url}", key_prefix: "${prefix}" }`)));
-    }
+observability: { metrics: { enabled: true } }`));
   });
   after(async () => {
     for (const lip of lips) await lip.close();

@@ -2,9 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import { BATCH_HEARTBEAT_MS } from '../../lib/server/batches.js';
 import { ended, envelopeOf, lastUserText, params, rejection, resultsOf, textOf, until } from '../helpers/batches.js';
-import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
@@ -29,12 +28,8 @@ describe('e2e: Anthropic Message Batches shared by instances through Redis', fun
   before(async function () {
     redis = await requireRedisServer(this);
     chat = await startOpenAIChatEmulator();
-    const prefix = `lip-e2e-batches-${process.pid}-${Date.now()}:`;
-    for (let i = 0; i < 2; i++) {
-      lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }
-redis: { url: "${redis.url}", key_prefix: "${prefix}" }
-continuity: { store: redis }`)));
-    }
+    lips.push(...await startLipsOnRedis(redis.url, redisPrefix('batches'), `  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ] }
+continuity: { store: redis }`));
     // Both connected to Redis before the first request (a loaded machine may take a while).
     for (const lip of lips) {
       await until(async () => {

@@ -5,7 +5,7 @@ import { loadRedis } from '../../lib/circuit/redis/redis-client.js';
 import { until } from '../helpers/batches.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { redisPrefix, startLip, startLipsOnRedis, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
@@ -176,12 +176,10 @@ diagnostics: { enabled: true, shared_secret: "${SECRET}" }`));
 
   it('shared through Redis (store: redis): an answer kept by one instance is given by another', async function () {
     const redis: RedisServer = await requireRedisServer(this);
-    const prefix = `lip-e2e-cache-${process.pid}-${Date.now()}:`;
+    const prefix = redisPrefix('cache');
     const lips: RunningLip[] = [];
     try {
-      for (let i = 0; i < 2; i++) {
-        lips.push(await startLip(testConfig(`  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `cache: { enabled: true, store: redis }\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }\ndiagnostics: { enabled: true, shared_secret: "${SECRET}" }`)));
-      }
+      lips.push(...await startLipsOnRedis(redis.url, prefix, `  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`, `cache: { enabled: true, store: redis }\ndiagnostics: { enabled: true, shared_secret: "${SECRET}" }`));
       const [a, b] = lips.map((l) => new OpenAI({ baseURL: `${l.url}/v1`, apiKey: 'k', maxRetries: 0 })) as [OpenAI, OpenAI];
       chat.enqueue({ text: 'from redis' });
       const body = { model: 'oc:gpt-4o', messages: [{ role: 'user' as const, content: 'Shared?' }] };

@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config/index.js';
 import { createRuntime, type RuntimeDeps } from '../../lib/core/runtime.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { LipServer, type LipServerOptions } from '../../lib/server/lip-server.js';
+import { testConfig } from './config.js';
 
 export interface RunningLip {
   readonly url: string;
@@ -30,4 +31,24 @@ export async function startLip(config: Config, deps: RuntimeDeps = {}, options: 
       await server.shutdown(1_000);
     },
   };
+}
+
+/** A Redis key prefix for one test's lips, unique to this run. */
+export const redisPrefix = (name: string) => `lip-e2e-${name}-${process.pid}-${Date.now()}:`;
+
+/**
+ * `count` lip servers sharing one Redis, as instances of one deployment: each from
+ * `testConfig(backendsYaml, extraYaml)` plus a `redis:` section at `redisUrl` with `prefix`
+ * (`redisPrefix(name)`: unique to this run). A server that fails to start closes those already
+ * started.
+ */
+export async function startLipsOnRedis(redisUrl: string, prefix: string, backendsYaml: string, extraYaml: string, count = 2): Promise<RunningLip[]> {
+  const lips: RunningLip[] = [];
+  try {
+    for (let i = 0; i < count; i++) lips.push(await startLip(testConfig(backendsYaml, `${extraYaml}\nredis: { url: "${redisUrl}", key_prefix: "${prefix}" }`)));
+  } catch (err) {
+    for (const lip of lips) await lip.close();
+    throw err;
+  }
+  return lips;
 }
