@@ -14,6 +14,7 @@ import { recordAttempt, type ContinuityStore, type PendingALeg, type ResolvedALe
 import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { FlowGate } from '../wire/index.js';
+import { limitHeldEvents } from '../routing/operators/limit-held-events.js';
 import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
@@ -283,7 +284,6 @@ export class Executor {
         firstRequest: !(ctx.aLeg?.firstConsumed ?? false),
         budget: { remaining: this.config.routing.max_attempts },
         maxAttempts: this.config.routing.max_attempts,
-        maxPendingEvents: this.config.server.max_pending_wire_events,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
         ...withAllow(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}, allow),
@@ -480,6 +480,10 @@ export class Executor {
     if (budget !== undefined) {
       source = source.pipe(ttftTimeout(budget, () => new LipError('LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', `${candidate.key}: no output within its ttft_timeout of ${budget} ms`), this.scheduler, dispatch));
     }
+    // Events waiting for the first output are bounded here, inside what watches the attempt (its
+    // circuit, its row, its report), so that an upstream flooding them fails the attempt for all of them.
+    const maxPending = this.config.server.max_pending_wire_events;
+    if (maxPending > 0) source = source.pipe(limitHeldEvents(maxPending));
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     ctx.onAttempt?.();

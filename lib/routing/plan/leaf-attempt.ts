@@ -6,7 +6,6 @@ import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { holdUntilOutput } from '../operators/hold-until-output.js';
-import { limitHeldEvents } from '../operators/limit-held-events.js';
 import type { Leaf } from '../selector/ast.js';
 import { candidateKey } from '../selector/candidate-key.js';
 import type { AttemptRole, Candidate, RouteContext } from './route-context.js';
@@ -32,8 +31,9 @@ export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason
  * One leaf as an Observable: skipped (a retryable failure that tries nothing) when it is not
  * eligible, refused when `routing.max_attempts` is spent, otherwise the backend attempt, with
  * its fate written to the journal. Outside a race, its first output event commits it, and its
- * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself. Either
- * way at most `maxPendingEvents` wait (limitHeldEvents).
+ * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself. How
+ * many may wait is bounded by `ctx.open` (limitHeldEvents, in the attempt itself, so that its
+ * circuit and its row count an attempt that overflows as failed, not as cancelled).
  */
 export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = { inRace: false }): Observable<LipEvent> {
   const { inRace } = role;
@@ -55,7 +55,7 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
     ctx.budget.remaining--;
     const entry = ctx.journal.start(candidate.key);
     let output = false;
-    const attempt = ctx.open(candidate, role).pipe(limitHeldEvents(ctx.maxPendingEvents ?? 0), tap({
+    const attempt = ctx.open(candidate, role).pipe(tap({
       next(event) {
         if (output || !isOutputEvent(event)) return;
         output = true;

@@ -46,14 +46,15 @@ export interface RouteContext {
   /** Backend opens left (`routing.max_attempts`, race legs count one each). */
   readonly budget: { remaining: number };
   readonly maxAttempts: number;
-  /** Events an attempt may send before its first output (`server.max_pending_wire_events`; 0: unlimited). */
-  readonly maxPendingEvents?: number;
   readonly journal: RouteJournal;
   /** `{affinity=...}`: the candidate key this conversation or client is bound to, tried first. */
   readonly sticky?: string;
   /** Set when the plan itself cancels its running attempts (the global TTFT budget). */
   cancelReason?: string;
-  /** Opens one backend attempt: overrides merged, leaf budget applied, attempt reported. */
+  /**
+   * Opens one backend attempt: overrides merged, leaf budget applied, the events it may send
+   * before its first output bounded (`server.max_pending_wire_events`), attempt reported.
+   */
   open(candidate: Candidate, role: AttemptRole): Observable<LipEvent>;
   /** A reason to skip the candidate now (an open circuit), or undefined. No side effects. */
   eligibility?(candidate: Candidate): Skip | undefined;

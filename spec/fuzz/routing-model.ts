@@ -1,0 +1,482 @@
+/**
+ * The routing semantics of docs/routing.md, written a second time as a plain discrete-event
+ * simulation, with no RxJS and nothing of lib/routing: failover arms, weighted choice with
+ * `[first]`, races with handicaps, leaf and global time-to-first-token budgets,
+ * `routing.max_attempts`, `server.max_pending_wire_events`, the "already failed in this request"
+ * rule, the final error of an exhausted route, a client that leaves, and the circuit breaker of
+ * docs/circuit-breaker.md across a sequence of requests. The routing property
+ * (routing.fuzz.spec.ts) runs the real executor on virtual time against it.
+ *
+ * Times: every candidate's script has its own binary fraction (candidate i: `2^-(i+2)`),
+ * handicaps are multiples of 10, leaf budgets 5 more than a multiple of 10, the global budget
+ * 2 more than a multiple of 5 and a client's departure has the fraction 1/2. Two things of
+ * different kinds can then never happen at the same instant, so the model needs no tie rule
+ * beyond the one for two copies of one candidate in a race (the earlier subscription first).
+ */
+
+export type ErrorKind = 'retry503' | 'retry429' | 'reset' | 'fatal400' | 'stream';
+
+/** How a scripted error reads: the fields routing decides on. */
+export const ERRORS: { readonly [K in ErrorKind]: { readonly code: string; readonly status: number; readonly retryable: boolean } } = {
+  retry503: { code: 'LIP_ERR_UPSTREAM_STATUS', status: 503, retryable: true },
+  retry429: { code: 'LIP_ERR_UPSTREAM_STATUS', status: 429, retryable: true },
+  reset: { code: 'LIP_ERR_UPSTREAM_RESET', status: 502, retryable: true },
+  fatal400: { code: 'LIP_ERR_UPSTREAM_STATUS', status: 400, retryable: false },
+  stream: { code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', status: 502, retryable: false },
+};
+
+/**
+ * One step of a candidate's upstream, at a time from its subscription: a lifecycle event, a
+ * whitespace text delta (output, but it cannot win a race), a text delta, the end, or a failure.
+ * A script without an end or a failure stalls.
+ */
+export type Step =
+  | { readonly at: number; readonly kind: 'life' | 'ws' | 'text' | 'end' }
+  | { readonly at: number; readonly kind: 'fail'; readonly error: ErrorKind };
+
+export interface ModelLeaf {
+  /** The candidate: `b:m<cand>`. */
+  readonly cand: number;
+  readonly ttftMs?: number;
+  readonly handicapMs?: number;
+  readonly weight?: number;
+  readonly first?: boolean;
+}
+
+export type ModelArm =
+  | { readonly type: 'single'; readonly leaf: ModelLeaf }
+  | { readonly type: 'weighted'; readonly branches: readonly ModelLeaf[] }
+  | { readonly type: 'race'; readonly legs: readonly ModelLeaf[] };
+
+/** One request of a sequence: its selector, its upstreams' scripts, its client. */
+export interface ModelRequest {
+  readonly arms: readonly ModelArm[];
+  readonly globalTtftMs?: number;
+  /** Each candidate's upstream script for this request. */
+  readonly scripts: readonly (readonly Step[])[];
+  /** When the client unsubscribes, from the request's start, if it does. */
+  readonly abortAt?: number;
+  /** Time from the previous request's end to this one's start. */
+  readonly gapMs: number;
+}
+
+export interface CircuitPolicy {
+  readonly failureThreshold: number;
+  readonly openForMs: number;
+  readonly halfOpenProbes: number;
+}
+
+export interface Scenario {
+  readonly maxAttempts: number;
+  /** `server.max_pending_wire_events` (0: off). */
+  readonly maxPending: number;
+  /** The weighted choices' rolls, used in order (cycled) across the whole sequence. */
+  readonly rolls: readonly number[];
+  /** `routing.circuit_breaker` (absent: off). */
+  readonly breaker?: CircuitPolicy;
+  /** Run one after the other; a request that never ends stops the sequence. */
+  readonly requests: readonly ModelRequest[];
+}
+
+/** What one request did, as comparable lines; times from the request's start. */
+export interface Outcome {
+  /** `time label` per event the client got; a label is `subscription.step`. */
+  readonly client: string[];
+  /** `time complete`, `time error CODE` or `time aborted`; `open` when the request never ended. */
+  readonly end: string;
+  /** `key outcome [startedAtMs] [ttftMs] [code]` per journal entry, in order. */
+  readonly journal: string[];
+  /** `key start-end how` per upstream subscription, in order (`open` when it never ended). */
+  readonly upstreams: string[];
+  /** The circuits as the request starts: `key state failures`, by key. */
+  readonly circuits: string[];
+}
+
+export const candidateKey = (cand: number): string => `b:m${cand}`;
+
+/** The fraction every time of candidate `cand`'s script carries. */
+export const fractionOf = (cand: number): number => 2 ** -(cand + 2);
+
+interface ModelError { readonly code: string; readonly status: number; readonly retryable: boolean }
+
+const NO_CANDIDATE: ModelError = { code: 'LIP_ERR_ROUTE_NO_CANDIDATE', status: 503, retryable: true };
+const MAX_ATTEMPTS: ModelError = { code: 'LIP_ERR_ROUTE_MAX_ATTEMPTS', status: 502, retryable: false };
+const ALL_FAILED: ModelError = { code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502, retryable: true };
+const LEAF_TTFT: ModelError = { code: 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', status: 504, retryable: true };
+const HELD_LIMIT: ModelError = { code: 'LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', status: 502, retryable: true };
+
+interface Entry { readonly key: string; outcome: string; readonly startedAt?: number; ttft?: number; code?: string; status?: number }
+
+/** What an attempt tells the operator that runs it. */
+interface Sink {
+  output(label: string, output: boolean, substantive: boolean): void;
+  fail(err: ModelError): void;
+  complete(): void;
+}
+
+interface Attempt {
+  readonly sub: number;
+  readonly entry: Entry;
+  live: boolean;
+  /** The leaf budget saw output (it is off for good). */
+  budgetOff: boolean;
+  /** Non-output events before the first output (max_pending_wire_events). */
+  pending: number;
+  output: boolean;
+  /** It holds a half-open circuit's probe slot. */
+  readonly probe: boolean;
+  readonly cancels: (() => void)[];
+}
+
+interface Circuit { state: 'closed' | 'open' | 'half_open'; failures: number; openedAt: number; probes: number; windowAt: number }
+
+/**
+ * The circuit breaker of docs/circuit-breaker.md: `failure_threshold` consecutive failures open
+ * a circuit for `open_for`; then at most `half_open_probes` probes run per `open_for` window; a
+ * probe's success closes it, its failure opens it again; a cancelled or ignored probe gives its
+ * slot back; a failure while open adds to the count without extending the open time.
+ */
+class Circuits {
+  private readonly map = new Map<string, Circuit>();
+  constructor(private readonly policy: CircuitPolicy) {}
+
+  /** May an attempt start now; with `take`, a half-open circuit hands out a probe slot. */
+  admit(key: string, now: number, take: boolean): { allowed: boolean; probe: boolean } {
+    const c = this.map.get(key);
+    if (c === undefined || c.state === 'closed') return { allowed: true, probe: false };
+    const next = { ...c };
+    if (next.state === 'open') {
+      if (now < next.openedAt + this.policy.openForMs) return { allowed: false, probe: false };
+      Object.assign(next, { state: 'half_open', probes: 0, windowAt: now });
+    }
+    if (now >= next.windowAt + this.policy.openForMs) Object.assign(next, { probes: 0, windowAt: now });
+    if (next.probes >= this.policy.halfOpenProbes) {
+      if (take) this.map.set(key, next);
+      return { allowed: false, probe: false };
+    }
+    if (take) this.map.set(key, { ...next, probes: next.probes + 1 });
+    return { allowed: true, probe: true };
+  }
+
+  record(key: string, outcome: 'success' | 'failure' | 'cancelled', probe: boolean, now: number): void {
+    const c = this.map.get(key);
+    if (outcome === 'failure') {
+      const failures = (c?.failures ?? 0) + 1;
+      const state = c?.state ?? 'closed';
+      if (state === 'half_open' || (state === 'closed' && failures >= this.policy.failureThreshold)) {
+        this.map.set(key, { state: 'open', failures, openedAt: now, probes: 0, windowAt: 0 });
+      } else {
+        this.map.set(key, { ...(c ?? { state: 'closed', openedAt: 0, probes: 0, windowAt: 0 }), failures });
+      }
+      return;
+    }
+    if (c === undefined) return;
+    if (outcome === 'success') {
+      // Closed and clean again: nothing to show.
+      if (c.state === 'half_open' || (c.state === 'closed' && c.failures > 0)) this.map.delete(key);
+      return;
+    }
+    if (probe && c.state === 'half_open' && c.probes > 0) this.map.set(key, { ...c, probes: c.probes - 1 });
+  }
+
+  /** `key state failures`, an elapsed open circuit shown half-open. */
+  rows(now: number): string[] {
+    return [...this.map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, c]) => {
+      const state = c.state === 'open' && now >= c.openedAt + this.policy.openForMs ? 'half_open' : c.state;
+      return `${key} ${state} ${c.failures}`;
+    });
+  }
+}
+
+/** How an attempt's error counts for its circuit (docs/circuit-breaker.md, "What counts as a failure"). */
+function circuitOutcome(err: ModelError): 'failure' | 'cancelled' {
+  if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && [400, 413, 422].includes(err.status)) return 'cancelled';
+  return 'failure';
+}
+
+export function simulate(s: Scenario): Outcome[] {
+  let now = 0;
+  let seq = 0;
+  const queue: { t: number; seq: number; fn: () => void; dead: boolean }[] = [];
+  const at = (t: number, fn: () => void) => {
+    const item = { t, seq: seq++, fn, dead: false };
+    queue.push(item);
+    return () => { item.dead = true; };
+  };
+  let roll = 0;
+  const circuits = s.breaker ? new Circuits(s.breaker) : undefined;
+  const outcomes: Outcome[] = [];
+
+  const request = (r: ModelRequest, start: number): string | undefined => {
+    // What is still queued belongs to requests that ended.
+    queue.length = 0;
+    now = start;
+    const client: string[] = [];
+    let end: string | undefined;
+    const journal: Entry[] = [];
+    const upstreams: { key: string; start: number; end?: number; how?: string }[] = [];
+    const live = new Set<Attempt>();
+    let budget = s.maxAttempts;
+    /** Output reached the client (failover, weighted choice and the global budget all see it). */
+    let committed = false;
+    const since = () => now - start;
+    const failed = (key: string) => journal.some((e) => e.key === key && e.outcome === 'failed');
+    const open = (key: string) => circuits !== undefined && !circuits.admit(key, now, false).allowed;
+
+    const finish = (line: string) => {
+      end = `${since()} ${line}`;
+      for (const a of [...live]) stop(a, 'cancelled');
+    };
+    const stop = (a: Attempt, how: string, outcome: 'success' | 'failure' | 'cancelled' = how === 'complete' ? 'success' : 'cancelled') => {
+      a.live = false;
+      live.delete(a);
+      for (const cancel of a.cancels) cancel();
+      const u = upstreams[a.sub]!;
+      u.end = since();
+      u.how = how;
+      if (how === 'cancelled' && a.entry.outcome === 'running') a.entry.outcome = 'cancelled';
+      circuits?.record(a.entry.key, outcome, a.probe, now);
+    };
+    const toClient = (label: string, output: boolean) => {
+      if (end !== undefined) return;
+      if (output) committed = true;
+      client.push(`${since()} ${label}`);
+    };
+
+    /** One leaf: skipped, refused by max_attempts or its circuit, or an upstream subscription with its budget. */
+    const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink): Attempt | undefined => {
+      const key = candidateKey(l.cand);
+      if (failed(key) || open(key)) {
+        journal.push({ key, outcome: 'skipped' });
+        sink.fail(NO_CANDIDATE);
+        return undefined;
+      }
+      if (budget <= 0) {
+        sink.fail(MAX_ATTEMPTS);
+        return undefined;
+      }
+      const admitted = circuits?.admit(key, now, true) ?? { allowed: true, probe: false };
+      if (!admitted.allowed) {
+        journal.push({ key, outcome: 'skipped' });
+        sink.fail(NO_CANDIDATE);
+        return undefined;
+      }
+      budget--;
+      const entry: Entry = { key, outcome: 'running', startedAt: since() };
+      journal.push(entry);
+      const a: Attempt = { sub: upstreams.length, entry, live: true, budgetOff: false, pending: 0, output: false, probe: admitted.probe, cancels: [] };
+      upstreams.push({ key, start: since() });
+      live.add(a);
+      let held: [string, boolean][] | undefined = inRace ? undefined : [];
+      const fail = (err: ModelError, how: string) => {
+        stop(a, how, circuitOutcome(err));
+        entry.outcome = 'failed';
+        entry.code = err.code;
+        entry.status = err.status;
+        sink.fail(err);
+      };
+      r.scripts[l.cand]!.forEach((step, i) => {
+        a.cancels.push(at(now + step.at, () => {
+          if (!a.live) return;
+          const label = `${a.sub}.${i}`;
+          if (step.kind === 'fail') return fail(ERRORS[step.error], 'error');
+          if (step.kind === 'end') {
+            stop(a, 'complete');
+            if (entry.outcome === 'running') entry.outcome = 'served';
+            if (held) for (const [h, o] of held) sink.output(h, o, false);
+            held = undefined;
+            return sink.complete();
+          }
+          const output = step.kind !== 'life';
+          if (output) a.budgetOff = true;
+          if (!a.output) {
+            if (output) a.output = true;
+            else if (s.maxPending > 0 && ++a.pending > s.maxPending) return fail(HELD_LIMIT, 'cancelled');
+          }
+          if (output && entry.ttft === undefined) {
+            entry.ttft = since();
+            if (!inRace) entry.outcome = 'served';
+          }
+          if (held === undefined) return sink.output(label, output, step.kind === 'text');
+          if (!output) return void held.push([label, output]);
+          const release = held;
+          held = undefined;
+          for (const [h, o] of release) sink.output(h, o, false);
+          sink.output(label, output, step.kind === 'text');
+        }));
+      });
+      if (l.ttftMs !== undefined) {
+        a.cancels.push(at(now + l.ttftMs, () => {
+          if (a.live && !a.budgetOff) fail(LEAF_TTFT, 'cancelled');
+        }));
+      }
+      return a;
+    };
+
+    /** An arm that produced nothing: its first final failure when every failure was final. */
+    const armFailed = (failures: ModelError[]): ModelError => {
+      const final = failures.find((f) => !f.retryable);
+      return final !== undefined && failures.every((f) => !f.retryable) ? final : ALL_FAILED;
+    };
+
+    const weighted = (branches: readonly ModelLeaf[], sink: Sink) => {
+      const remaining = branches.map((_, i) => i);
+      const failures: ModelError[] = [];
+      let firstTurn = true;
+      const attempt = (): void => {
+        const eligible = remaining.filter((i) => !failed(candidateKey(branches[i]!.cand)) && !open(candidateKey(branches[i]!.cand)));
+        if (eligible.length === 0) return sink.fail(armFailed(failures));
+        let pick = firstTurn ? eligible.find((i) => branches[i]!.first) : undefined;
+        firstTurn = false;
+        if (pick === undefined) {
+          const total = eligible.reduce((n, i) => n + (branches[i]!.weight ?? 1), 0);
+          let left = s.rolls[roll++ % s.rolls.length]! * total;
+          pick = eligible[eligible.length - 1]!;
+          for (const i of eligible) {
+            left -= branches[i]!.weight ?? 1;
+            if (left < 0) {
+              pick = i;
+              break;
+            }
+          }
+        }
+        const index = pick;
+        leaf(branches[index]!, false, {
+          output: sink.output,
+          complete: sink.complete,
+          fail: (err) => {
+            if (committed || !err.retryable) return sink.fail(err);
+            failures.push(err);
+            remaining.splice(remaining.indexOf(index), 1);
+            attempt();
+          },
+        });
+      };
+      attempt();
+    };
+
+    const race = (legs: readonly ModelLeaf[], sink: Sink) => {
+      type Leg = { readonly l: ModelLeaf; state: string; buffer: [string, boolean][]; attempt?: Attempt; timer?: () => void };
+      const all: Leg[] = legs.map((l) => ({ l, state: 'pending', buffer: [] }));
+      const failures: ModelError[] = [];
+      const finished: Leg[] = [];
+      let winner: Leg | undefined;
+      let done = false;
+      const release = (leg: Leg) => {
+        winner = leg;
+        leg.state = 'won';
+        for (const other of all) {
+          if (other === leg) continue;
+          if (other.state === 'running' && other.attempt?.live) stop(other.attempt, 'cancelled');
+          if (other.state === 'running' || other.state === 'pending') {
+            other.timer?.();
+            other.state = 'lost';
+          }
+        }
+        // The winner's row serves (a copy of its candidate still running in the race was stopped above).
+        const entry = [...journal].reverse().find((e) => e.key === candidateKey(leg.l.cand) && e.outcome === 'running');
+        if (entry) entry.outcome = 'served';
+        for (const [label, output] of leg.buffer) toClient(label, output);
+        leg.buffer = [];
+      };
+      const settle = () => {
+        if (done || winner || all.some((l) => l.state === 'pending' || l.state === 'running')) return;
+        done = true;
+        const fallback = finished[0];
+        if (!fallback) return sink.fail(armFailed(failures));
+        release(fallback);
+        sink.complete();
+      };
+      const begin = (leg: Leg) => {
+        if (winner || done || leg.state !== 'pending') return;
+        leg.state = 'running';
+        leg.attempt = leaf(leg.l, true, {
+          output: (label, output, substantive) => {
+            if (winner === leg) return sink.output(label, output, substantive);
+            if (winner) return;
+            leg.buffer.push([label, output]);
+            if (substantive) release(leg);
+          },
+          fail: (err) => {
+            if (winner === leg) {
+              done = true;
+              return sink.fail(err);
+            }
+            if (leg.state !== 'running') return;
+            leg.state = 'failed';
+            leg.buffer = [];
+            failures.push(err);
+            settle();
+          },
+          complete: () => {
+            if (winner === leg) {
+              done = true;
+              return sink.complete();
+            }
+            if (leg.state !== 'running') return;
+            leg.state = 'completed';
+            finished.push(leg);
+            settle();
+          },
+        });
+      };
+      for (const leg of all) {
+        if ((leg.l.handicapMs ?? 0) <= 0) begin(leg);
+        else leg.timer = at(now + leg.l.handicapMs!, () => begin(leg));
+      }
+      settle();
+    };
+
+    /** The route's final error when every arm failed, from the journal (docs/routing.md, CONTRACT section 7). */
+    const exhausted = (): ModelError => {
+      const tried = journal.filter((e) => e.outcome === 'failed');
+      const skipped = journal.filter((e) => e.outcome === 'skipped');
+      if (tried.length === 0 && skipped.length > 0) return NO_CANDIDATE;
+      if (tried.length > 0 && tried.every((e) => e.status === 429)) return { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };
+      return ALL_FAILED;
+    };
+
+    const arm = (index: number): void => {
+      if (end !== undefined) return;
+      if (index >= r.arms.length) return finish(`error ${exhausted().code}`);
+      const sink: Sink = {
+        output: (label, output) => toClient(label, output),
+        complete: () => { if (end === undefined) finish('complete'); },
+        fail: (err) => {
+          if (end !== undefined) return;
+          if (committed || !err.retryable) return finish(`error ${err.code}`);
+          arm(index + 1);
+        },
+      };
+      const a = r.arms[index]!;
+      if (a.type === 'single') leaf(a.leaf, false, sink);
+      else if (a.type === 'weighted') weighted(a.branches, sink);
+      else race(a.legs, sink);
+    };
+
+    const circuitRows = circuits?.rows(now) ?? [];
+    arm(0);
+    if (r.globalTtftMs !== undefined) at(start + r.globalTtftMs, () => { if (end === undefined && !committed) finish('error LIP_ERR_ROUTE_TTFT_TIMEOUT'); });
+    if (r.abortAt !== undefined) at(start + r.abortAt, () => { if (end === undefined) finish('aborted'); });
+    while (end === undefined) {
+      const next = queue.filter((q) => !q.dead).sort((x, y) => x.t - y.t || x.seq - y.seq)[0];
+      if (!next) break;
+      next.dead = true;
+      now = next.t;
+      next.fn();
+    }
+    outcomes.push({
+      client,
+      end: end ?? 'open',
+      journal: journal.map((e) => [e.key, e.outcome, e.startedAt, e.ttft, e.code].filter((x) => x !== undefined).join(' ')),
+      upstreams: upstreams.map((u) => `${u.key} ${u.start}-${u.end ?? 'open'} ${u.how ?? ''}`.trim()),
+      circuits: circuitRows,
+    });
+    return end;
+  };
+
+  for (const r of s.requests) {
+    if (request(r, now + r.gapMs) === undefined) break;
+  }
+  return outcomes;
+}

@@ -1,0 +1,244 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Observable, Subscription, VirtualTimeScheduler } from 'rxjs';
+import type { Backend, Target } from '../../lib/backends/backend.js';
+import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
+import type { Config } from '../../lib/config/index.js';
+import { createCircuitBreaker } from '../../lib/circuit/index.js';
+import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
+import { LipError } from '../../lib/errors/index.js';
+import { testConfig } from '../helpers/config.js';
+import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+import { candidateKey, ERRORS, fractionOf, simulate, type ErrorKind, type ModelArm, type ModelLeaf, type ModelRequest, type Outcome, type Scenario, type Step } from './routing-model.js';
+
+const CANDIDATES = 6;
+
+/** A candidate's upstream: up to five events then an end, a failure, or nothing (a stall); its own time fraction. */
+function script(cand: number): fc.Arbitrary<Step[]> {
+  const content = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constantFrom('life' as const, 'life' as const, 'ws' as const, 'text' as const, 'text' as const) }), { maxLength: 4 });
+  const last = fc.oneof(
+    { weight: 2, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('end' as const) }) },
+    { weight: 3, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('fail' as const), error: fc.constantFrom<ErrorKind>('retry503', 'retry429', 'reset', 'fatal400', 'stream') }) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  );
+  return fc.tuple(content, last).map(([steps, end]) => {
+    let t = fractionOf(cand);
+    const out: Step[] = [];
+    for (const s of end ? [...steps, end] : steps) {
+      t += s.gap;
+      out.push('error' in s ? { at: t, kind: 'fail', error: s.error } : { at: t, kind: s.kind });
+      t += 1;
+    }
+    return out;
+  });
+}
+
+/** `arb` in one case of `1 + absent`, else undefined. */
+function sometimes<T>(arb: fc.Arbitrary<T>, absent = 1): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+}
+
+const cand = fc.nat(CANDIDATES - 1);
+/** Leaf budgets are 5 more than a multiple of 10, handicaps multiples of 10 (see routing-model.ts). */
+const leafTtft = sometimes(fc.integer({ min: 0, max: 9 }).map((n) => n * 10 + 5));
+const handicap = sometimes(fc.integer({ min: 1, max: 5 }).map((n) => n * 10));
+
+const arm: fc.Arbitrary<ModelArm> = fc.oneof(
+  fc.record({ type: fc.constant('single' as const), leaf: fc.record({ cand, ttftMs: leafTtft }) }),
+  fc.tuple(
+    fc.array(fc.record({ cand, ttftMs: leafTtft, weight: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }) }), { minLength: 1, maxLength: 3 }),
+    fc.option(fc.nat(2), { nil: undefined }),
+  ).map(([branches, first]): ModelArm => ({
+    type: 'weighted',
+    // One branch alone is a weighted arm only with an annotation.
+    branches: branches.map((b, i): ModelLeaf => ({ ...b, ...(i === first ? { first: true } : {}), ...(branches.length === 1 && b.weight === undefined && first !== 0 ? { weight: 1 } : {}) })),
+  })),
+  fc.record({ type: fc.constant('race' as const), legs: fc.array(fc.record({ cand, ttftMs: leafTtft, handicapMs: handicap }), { minLength: 2, maxLength: 4 }) }),
+);
+
+const request: fc.Arbitrary<ModelRequest> = fc.record({
+  arms: fc.array(arm, { minLength: 1, maxLength: 4 }),
+  globalTtftMs: sometimes(fc.integer({ min: 0, max: 40 }).map((n) => n * 5 + 2), 2),
+  scripts: fc.tuple(...Array.from({ length: CANDIDATES }, (_, i) => script(i))),
+  abortAt: sometimes(fc.integer({ min: 0, max: 200 }).map((n) => n + 0.5), 3),
+  gapMs: fc.integer({ min: 1, max: 300 }),
+});
+
+const scenario: fc.Arbitrary<Scenario> = fc.record({
+  maxAttempts: fc.integer({ min: 1, max: 8 }),
+  maxPending: fc.nat(3),
+  rolls: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
+  breaker: sometimes(fc.record({ failureThreshold: fc.integer({ min: 1, max: 3 }), openForMs: fc.constantFrom(20, 50, 100, 200), halfOpenProbes: fc.integer({ min: 1, max: 2 }) }), 1),
+  requests: fc.array(request, { minLength: 1, maxLength: 4 }),
+});
+
+/** The selector text of a request, as a client would send it in `X-LIP-Route`. */
+function selectorOf(s: ModelRequest): string {
+  const leaf = (l: ModelLeaf) => {
+    const notes = [
+      l.weight !== undefined ? `weight=${l.weight}` : '',
+      l.first ? 'first' : '',
+      l.handicapMs !== undefined ? `handicap=${l.handicapMs}ms` : '',
+      l.ttftMs !== undefined ? `ttft_timeout=${l.ttftMs}ms` : '',
+    ].filter(Boolean);
+    return `${notes.length > 0 ? `[${notes.join(',')}]` : ''}${candidateKey(l.cand)}`;
+  };
+  const arms = s.arms.map((a) => (a.type === 'single' ? leaf(a.leaf) : a.type === 'weighted' ? a.branches.map(leaf).join('^') : a.legs.map(leaf).join('!')));
+  return `${s.globalTtftMs !== undefined ? `{ttft_timeout=${s.globalTtftMs}ms}` : ''}${arms.join(' | ')}`;
+}
+
+function eventOf(step: Step, label: string): LipEvent {
+  if (step.kind === 'life') return { type: 'message_started' };
+  return { type: 'text_delta', text: step.kind === 'ws' ? ' ' : label };
+}
+
+function errorOf(kind: ErrorKind): LipError {
+  const e = ERRORS[kind];
+  return new LipError(e.code as never, `scripted ${kind}`, { status: e.status, retryable: e.retryable });
+}
+
+/** Upstream `b`: each model `m<i>` plays candidate i's script on virtual time, and every subscription is logged. */
+class ScriptBackend implements Backend {
+  readonly kind = 'scripted';
+  readonly models = Array.from({ length: CANDIDATES }, (_, i) => `m${i}`);
+  readonly labels = new WeakMap<LipEvent, string>();
+  /** The current request's scripts, and its upstream subscriptions. */
+  scripts: readonly (readonly Step[])[] = [];
+  upstreams: { key: string; start: number; end?: number; how?: string }[] = [];
+
+  constructor(readonly id: string, private readonly ts: VirtualTimeScheduler) {}
+
+  stream(_call: Call, target: Target): Observable<LipEvent> {
+    return new Observable<LipEvent>((subscriber) => {
+      const sub = this.upstreams.length;
+      const record: { key: string; start: number; end?: number; how?: string } = { key: `b:${target.model}`, start: this.ts.now() };
+      this.upstreams.push(record);
+      const ended = (how: string) => {
+        record.end = this.ts.now();
+        record.how = how;
+      };
+      const timers = new Subscription();
+      this.scripts[Number(target.model.slice(1))]!.forEach((step, i) => {
+        timers.add(this.ts.schedule(() => {
+          if (step.kind === 'fail') {
+            ended('error');
+            return subscriber.error(errorOf(step.error));
+          }
+          if (step.kind === 'end') {
+            ended('complete');
+            return subscriber.complete();
+          }
+          const label = `${sub}.${i}`;
+          const event = eventOf(step, label);
+          this.labels.set(event, label);
+          subscriber.next(event);
+        }, step.at));
+      });
+      return () => {
+        timers.unsubscribe();
+        if (record.how === undefined) ended('cancelled');
+      };
+    });
+  }
+}
+
+const configs = new Map<string, Config>();
+function configFor(s: Scenario): Config {
+  const b = s.breaker;
+  const breaker = b ? `{ enabled: true, failure_threshold: ${b.failureThreshold}, open_for: ${b.openForMs}ms, half_open_probes: ${b.halfOpenProbes} }` : '{ enabled: false }';
+  const key = `${s.maxAttempts}/${s.maxPending}/${breaker}`;
+  let config = configs.get(key);
+  if (!config) {
+    config = testConfig('  - { id: b, kind: localstub }', [
+      `server: { host: 127.0.0.1, port: 0, max_pending_wire_events: ${s.maxPending} }`,
+      `routing: { default_route: "b:m0", max_attempts: ${s.maxAttempts}, circuit_breaker: ${breaker} }`,
+    ].join('\n'));
+    configs.set(key, config);
+  }
+  return config;
+}
+
+/**
+ * The real executor on virtual time, the requests one after the other: for each, what the
+ * client got, the route journal, the upstream subscriptions and the circuits as it started.
+ * The last request, when it never ended, is then left by its client: `leftOpen` lists the
+ * upstreams that outlived that.
+ */
+function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
+  const ts = new VirtualTimeScheduler();
+  const backend = new ScriptBackend('b', ts);
+  let roll = 0;
+  const config = configFor(s);
+  const breaker = createCircuitBreaker(config.routing.circuit_breaker, { scheduler: ts });
+  const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker });
+  const outcomes: Outcome[] = [];
+  let current: { start: number; meta: ExecutionMeta; client: string[]; end: string; circuits: string[]; subscription?: Subscription } | undefined;
+  const close = () => {
+    if (!current) return;
+    const { start, meta, client, end, circuits } = current;
+    outcomes.push({
+      client,
+      end,
+      journal: (meta.journal ?? []).map((e) => [e.key, e.outcome, e.startedAtMs, e.ttftMs, e.outcome === 'failed' ? e.code : undefined].filter((x) => x !== undefined).join(' ')),
+      upstreams: backend.upstreams.map((u) => `${u.key} ${u.start - start}-${u.end === undefined ? 'open' : u.end - start} ${u.how ?? ''}`.trim()),
+      circuits,
+    });
+  };
+  const begin = (k: number) => {
+    close();
+    const r = s.requests[k]!;
+    backend.scripts = r.scripts;
+    backend.upstreams = [];
+    const start = ts.now();
+    const state: NonNullable<typeof current> = { start, meta: {}, client: [], end: 'open', circuits: breaker.enabled ? breaker.snapshot().map((c) => `${c.key} ${c.state} ${c.failures}`) : [] };
+    current = state;
+    const ended = (line: string) => {
+      state.end = `${ts.now() - start} ${line}`;
+      if (k + 1 < s.requests.length) ts.schedule(() => begin(k + 1), s.requests[k + 1]!.gapMs);
+    };
+    const call = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+    const subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta }).subscribe({
+      next: (e) => state.client.push(`${ts.now() - start} ${backend.labels.get(e) ?? JSON.stringify(e)}`),
+      error: (err: { code?: string }) => ended(`error ${err.code}`),
+      complete: () => ended('complete'),
+    });
+    state.subscription = subscription;
+    if (r.abortAt !== undefined) {
+      ts.schedule(() => {
+        if (state.end !== 'open') return;
+        subscription.unsubscribe();
+        ended('aborted');
+      }, r.abortAt);
+    }
+  };
+  ts.schedule(() => begin(0), s.requests[0]!.gapMs);
+  ts.flush();
+  close();
+  // A request that never ended (a stall without a budget) is left by its client: nothing may outlive it.
+  current?.subscription?.unsubscribe();
+  return { outcomes, leftOpen: backend.upstreams.filter((u) => u.how === undefined).map((u) => u.key) };
+}
+
+describe('fuzz: routing on virtual time against a plain model of docs/routing.md', function () {
+  this.timeout(fuzzTimeout(40));
+
+  it('failover, weighted choice, races, budgets, max_attempts and circuits over a sequence of requests: what each client gets, the journal, every upstream subscription and the circuits match the model; nothing outlives a request', () => {
+    fc.assert(fc.property(scenario, (s) => {
+      const real = run(s);
+      const model = simulate(s);
+      const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
+      expect(real.outcomes.length, `requests run (${settings})`).to.equal(model.length);
+      real.outcomes.forEach((got, k) => {
+        const r = s.requests[k]!;
+        const context = `request ${k}: selector ${selectorOf(r)}, ${settings}${r.abortAt !== undefined ? `, client leaves at ${r.abortAt}` : ''}`;
+        const want = model[k]!;
+        expect(got.circuits, `the circuits as it starts (${context})`).to.deep.equal(want.circuits);
+        expect(got.end, `how the request ended (${context})`).to.equal(want.end);
+        expect(got.client, `the client's events (${context})`).to.deep.equal(want.client);
+        expect(got.journal, `the route journal (${context})`).to.deep.equal(want.journal);
+        expect(got.upstreams, `the upstream subscriptions (${context})`).to.deep.equal(want.upstreams);
+      });
+      expect(real.leftOpen, 'upstreams still open once the client left').to.deep.equal([]);
+    }), fuzzParameters());
+  });
+});
