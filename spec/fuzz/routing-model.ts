@@ -3,8 +3,9 @@
  * simulation, with no RxJS and nothing of lib/routing: failover arms, weighted choice with
  * `[first]`, races with handicaps, leaf and global time-to-first-token budgets,
  * `routing.max_attempts`, `server.max_pending_wire_events`, the "already failed in this request"
- * rule, the final error of an exhausted route, a client that leaves, and the circuit breaker of
- * docs/circuit-breaker.md across a sequence of requests. The routing property
+ * rule, the final error of an exhausted route, a client that leaves, and, across a sequence of
+ * requests (one conversation of one client), the circuit breaker of docs/circuit-breaker.md,
+ * `[first]` taken on the conversation's first request and `{affinity=session|client}`. The routing property
  * (routing.fuzz.spec.ts) runs the real executor on virtual time against it.
  *
  * Times: every candidate's script has its own binary fraction (candidate i: `2^-(i+2)`),
@@ -52,6 +53,8 @@ export type ModelArm =
 export interface ModelRequest {
   readonly arms: readonly ModelArm[];
   readonly globalTtftMs?: number;
+  /** `{affinity=...}`: the conversation's (all requests of a sequence are one) or the client's binding. */
+  readonly affinity?: 'session' | 'client';
   /** Each candidate's upstream script for this request. */
   readonly scripts: readonly (readonly Step[])[];
   /** When the client unsubscribes, from the request's start, if it does. */
@@ -205,6 +208,9 @@ export function simulate(s: Scenario): Outcome[] {
   };
   let roll = 0;
   const circuits = s.breaker ? new Circuits(s.breaker) : undefined;
+  /** The conversation's `[first]` was served; the candidates bound by `{affinity}`. */
+  let firstConsumed = false;
+  const bound: { session?: string; client?: string } = {};
   const outcomes: Outcome[] = [];
 
   const request = (r: ModelRequest, start: number): string | undefined => {
@@ -222,10 +228,23 @@ export function simulate(s: Scenario): Outcome[] {
     const since = () => now - start;
     const failed = (key: string) => journal.some((e) => e.key === key && e.outcome === 'failed');
     const open = (key: string) => circuits !== undefined && !circuits.admit(key, now, false).allowed;
+    const firstRequest = !firstConsumed;
+    const boundAtStart = r.affinity ? bound[r.affinity] : undefined;
+    let served: string | undefined;
+    /** The candidate whose output reaches the client first serves: `[first]` is spent, the affinity follows it. */
+    const commit = (key: string, first: boolean) => {
+      if (served !== undefined) return;
+      served = key;
+      if (first) firstConsumed = true;
+      if (r.affinity && key !== boundAtStart) bound[r.affinity] = key;
+    };
 
     const finish = (line: string) => {
       end = `${since()} ${line}`;
       for (const a of [...live]) stop(a, 'cancelled');
+      // A bound candidate that could not serve (skipped, failed) loses the binding.
+      const entry = boundAtStart === undefined ? undefined : journal.find((e) => e.key === boundAtStart);
+      if (r.affinity && entry && (entry.outcome === 'skipped' || entry.outcome === 'failed') && bound[r.affinity] === boundAtStart) delete bound[r.affinity];
     };
     const stop = (a: Attempt, how: string, outcome: 'success' | 'failure' | 'cancelled' = how === 'complete' ? 'success' : 'cancelled') => {
       a.live = false;
@@ -244,7 +263,7 @@ export function simulate(s: Scenario): Outcome[] {
     };
 
     /** One leaf: skipped, refused by max_attempts or its circuit, or an upstream subscription with its budget. */
-    const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink): Attempt | undefined => {
+    const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink, first = false): Attempt | undefined => {
       const key = candidateKey(l.cand);
       if (failed(key) || open(key)) {
         journal.push({ key, outcome: 'skipped' });
@@ -295,7 +314,10 @@ export function simulate(s: Scenario): Outcome[] {
           }
           if (output && entry.ttft === undefined) {
             entry.ttft = since();
-            if (!inRace) entry.outcome = 'served';
+            if (!inRace) {
+              entry.outcome = 'served';
+              commit(key, first);
+            }
           }
           if (held === undefined) return sink.output(label, output, step.kind === 'text');
           if (!output) return void held.push([label, output]);
@@ -322,7 +344,7 @@ export function simulate(s: Scenario): Outcome[] {
     const weighted = (branches: readonly ModelLeaf[], sink: Sink) => {
       const remaining = branches.map((_, i) => i);
       const failures: ModelError[] = [];
-      let firstTurn = true;
+      let firstTurn = firstRequest;
       const attempt = (): void => {
         const eligible = remaining.filter((i) => !failed(candidateKey(branches[i]!.cand)) && !open(candidateKey(branches[i]!.cand)));
         if (eligible.length === 0) return sink.fail(armFailed(failures));
@@ -350,7 +372,7 @@ export function simulate(s: Scenario): Outcome[] {
             remaining.splice(remaining.indexOf(index), 1);
             attempt();
           },
-        });
+        }, branches[index]!.first === true);
       };
       attempt();
     };
@@ -376,6 +398,7 @@ export function simulate(s: Scenario): Outcome[] {
         // The winner's row serves (a copy of its candidate still running in the race was stopped above).
         const entry = [...journal].reverse().find((e) => e.key === candidateKey(leg.l.cand) && e.outcome === 'running');
         if (entry) entry.outcome = 'served';
+        commit(candidateKey(leg.l.cand), false);
         for (const [label, output] of leg.buffer) toClient(label, output);
         leg.buffer = [];
       };
@@ -436,9 +459,13 @@ export function simulate(s: Scenario): Outcome[] {
       return ALL_FAILED;
     };
 
+    // The bound candidate, while the selector still has it, is tried before the arms (the first leaf naming it).
+    const sticky = boundAtStart === undefined ? undefined
+      : r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).find((l) => candidateKey(l.cand) === boundAtStart);
+    const arms: readonly ModelArm[] = sticky ? [{ type: 'single', leaf: { cand: sticky.cand, ...(sticky.ttftMs !== undefined ? { ttftMs: sticky.ttftMs } : {}) } }, ...r.arms] : r.arms;
     const arm = (index: number): void => {
       if (end !== undefined) return;
-      if (index >= r.arms.length) return finish(`error ${exhausted().code}`);
+      if (index >= arms.length) return finish(`error ${exhausted().code}`);
       const sink: Sink = {
         output: (label, output) => toClient(label, output),
         complete: () => { if (end === undefined) finish('complete'); },
@@ -448,7 +475,7 @@ export function simulate(s: Scenario): Outcome[] {
           arm(index + 1);
         },
       };
-      const a = r.arms[index]!;
+      const a = arms[index]!;
       if (a.type === 'single') leaf(a.leaf, false, sink);
       else if (a.type === 'weighted') weighted(a.branches, sink);
       else race(a.legs, sink);

@@ -5,13 +5,14 @@ import type { Backend, Target } from '../../lib/backends/backend.js';
 import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
 import type { Config } from '../../lib/config/index.js';
 import { createCircuitBreaker } from '../../lib/circuit/index.js';
+import { createContinuityStore } from '../../lib/continuity/index.js';
 import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
 import { LipError } from '../../lib/errors/index.js';
 import { testConfig } from '../helpers/config.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { candidateKey, ERRORS, fractionOf, simulate, type ErrorKind, type ModelArm, type ModelLeaf, type ModelRequest, type Outcome, type Scenario, type Step } from './routing-model.js';
 
-const CANDIDATES = 6;
+const CANDIDATES = 4;
 
 /** A candidate's upstream: up to five events then an end, a failure, or nothing (a stall); its own time fraction. */
 function script(cand: number): fc.Arbitrary<Step[]> {
@@ -59,6 +60,8 @@ const arm: fc.Arbitrary<ModelArm> = fc.oneof(
 const request: fc.Arbitrary<ModelRequest> = fc.record({
   arms: fc.array(arm, { minLength: 1, maxLength: 4 }),
   globalTtftMs: sometimes(fc.integer({ min: 0, max: 40 }).map((n) => n * 5 + 2), 2),
+  // `session` stands for "uses the sequence's affinity mode" until the scenario picks the mode.
+  affinity: sometimes(fc.constant('session' as const), 1),
   scripts: fc.tuple(...Array.from({ length: CANDIDATES }, (_, i) => script(i))),
   abortAt: sometimes(fc.integer({ min: 0, max: 200 }).map((n) => n + 0.5), 3),
   gapMs: fc.integer({ min: 1, max: 300 }),
@@ -69,8 +72,13 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxPending: fc.nat(3),
   rolls: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
   breaker: sometimes(fc.record({ failureThreshold: fc.integer({ min: 1, max: 3 }), openForMs: fc.constantFrom(20, 50, 100, 200), halfOpenProbes: fc.integer({ min: 1, max: 2 }) }), 1),
-  requests: fc.array(request, { minLength: 1, maxLength: 4 }),
-});
+  requests: fc.array(request, { minLength: 1, maxLength: 6 }),
+  // Most sequences keep one affinity mode, so that a binding meets the requests that read it.
+  affinityModes: fc.array(fc.constantFrom('session' as const, 'client' as const), { minLength: 1, maxLength: 2 }),
+}).map(({ affinityModes, ...s }): Scenario => ({
+  ...s,
+  requests: s.requests.map((r, i) => ({ ...r, affinity: r.affinity === undefined ? undefined : affinityModes[i % affinityModes.length]! })),
+}));
 
 /** The selector text of a request, as a client would send it in `X-LIP-Route`. */
 function selectorOf(s: ModelRequest): string {
@@ -84,7 +92,8 @@ function selectorOf(s: ModelRequest): string {
     return `${notes.length > 0 ? `[${notes.join(',')}]` : ''}${candidateKey(l.cand)}`;
   };
   const arms = s.arms.map((a) => (a.type === 'single' ? leaf(a.leaf) : a.type === 'weighted' ? a.branches.map(leaf).join('^') : a.legs.map(leaf).join('!')));
-  return `${s.globalTtftMs !== undefined ? `{ttft_timeout=${s.globalTtftMs}ms}` : ''}${arms.join(' | ')}`;
+  const globals = [s.globalTtftMs !== undefined ? `ttft_timeout=${s.globalTtftMs}ms` : '', s.affinity ? `affinity=${s.affinity}` : ''].filter(Boolean);
+  return `${globals.length > 0 ? `{${globals.join(',')}}` : ''}${arms.join(' | ')}`;
 }
 
 function eventOf(step: Step, label: string): LipEvent {
@@ -170,7 +179,10 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   let roll = 0;
   const config = configFor(s);
   const breaker = createCircuitBreaker(config.routing.circuit_breaker, { scheduler: ts });
-  const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker });
+  // One conversation of one client: `[first]` and `{affinity=session}` live in its A-leg.
+  const continuity = createContinuityStore({ store: 'memory', sqlite_path: '', ttl: 3_600_000, max_legs: 100 });
+  let sessionId: string | undefined;
+  const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker, continuity });
   const outcomes: Outcome[] = [];
   let current: { start: number; meta: ExecutionMeta; client: string[]; end: string; circuits: string[]; subscription?: Subscription } | undefined;
   const close = () => {
@@ -197,7 +209,9 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
       if (k + 1 < s.requests.length) ts.schedule(() => begin(k + 1), s.requests[k + 1]!.gapMs);
     };
     const call = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
-    const subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta }).subscribe({
+    const aLeg = continuity.resolveALeg('alice', sessionId);
+    sessionId = aLeg.sessionId;
+    const subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
       next: (e) => state.client.push(`${ts.now() - start} ${backend.labels.get(e) ?? JSON.stringify(e)}`),
       error: (err: { code?: string }) => ended(`error ${err.code}`),
       complete: () => ended('complete'),
@@ -216,6 +230,7 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   close();
   // A request that never ended (a stall without a budget) is left by its client: nothing may outlive it.
   current?.subscription?.unsubscribe();
+  void continuity.close();
   return { outcomes, leftOpen: backend.upstreams.filter((u) => u.how === undefined).map((u) => u.key) };
 }
 
