@@ -3,16 +3,18 @@
  * simulation, with no RxJS and nothing of lib/routing: failover arms, weighted choice with
  * `[first]`, races with handicaps, leaf and global time-to-first-token budgets,
  * `routing.max_attempts`, `server.max_pending_wire_events`, the "already failed in this request"
- * rule, the final error of an exhausted route, a client that leaves, and, across a sequence of
- * requests (one conversation of one client), the circuit breaker of docs/circuit-breaker.md,
- * `[first]` taken on the conversation's first request and `{affinity=session|client}`. The routing property
+ * rule, the final error of an exhausted route, a client that leaves, and, across requests of
+ * one conversation of one client that may overlap in time, the circuit breaker of
+ * docs/circuit-breaker.md (half-open probes of concurrent requests included), `[first]` taken on
+ * the conversation's first request and `{affinity=session|client}`. The routing property
  * (routing.fuzz.spec.ts) runs the real executor on virtual time against it.
  *
- * Times: every candidate's script has its own binary fraction (candidate i: `2^-(i+2)`),
- * handicaps are multiples of 10, leaf budgets 5 more than a multiple of 10, the global budget
- * 2 more than a multiple of 5 and a client's departure has the fraction 1/2. Two things of
- * different kinds can then never happen at the same instant, so the model needs no tie rule
- * beyond the one for two copies of one candidate in a race (the earlier subscription first).
+ * Times: every candidate's script has its own binary fraction (candidate i: `2^-(i+2)`), every
+ * request's start its own (request k: `2^-(k+7)`), handicaps are multiples of 10, leaf budgets
+ * 5 more than a multiple of 10, the global budget 2 more than a multiple of 5 and a client's
+ * departure has the fraction 1/2. Two things of different kinds, or of different requests, can
+ * then never happen at the same instant, so the model needs no tie rule beyond the one for two
+ * copies of one candidate in a race (the earlier subscription first).
  */
 
 export type ErrorKind = 'retry503' | 'retry429' | 'reset' | 'fatal400' | 'stream';
@@ -59,8 +61,8 @@ export interface ModelRequest {
   readonly scripts: readonly (readonly Step[])[];
   /** When the client unsubscribes, from the request's start, if it does. */
   readonly abortAt?: number;
-  /** Time from the previous request's end to this one's start. */
-  readonly gapMs: number;
+  /** When the request starts (its own fraction: see above); requests may overlap. */
+  readonly startAt: number;
 }
 
 export interface CircuitPolicy {
@@ -77,9 +79,12 @@ export interface Scenario {
   readonly rolls: readonly number[];
   /** `routing.circuit_breaker` (absent: off). */
   readonly breaker?: CircuitPolicy;
-  /** Run one after the other; a request that never ends stops the sequence. */
+  /** Each starts at its `startAt`, whether the others ended or not. */
   readonly requests: readonly ModelRequest[];
 }
+
+/** The fraction of request k's start (see above). */
+export const startFractionOf = (k: number): number => 2 ** -(k + 7);
 
 /** What one request did, as comparable lines; times from the request's start. */
 export interface Outcome {
@@ -213,10 +218,15 @@ export function simulate(s: Scenario): Outcome[] {
   const bound: { session?: string; client?: string } = {};
   const outcomes: Outcome[] = [];
 
-  const request = (r: ModelRequest, start: number): string | undefined => {
-    // What is still queued belongs to requests that ended.
-    queue.length = 0;
-    now = start;
+  const request = (r: ModelRequest, k: number): void => {
+    const start = now;
+    /** What this request has queued: dropped when it ends. */
+    const queued: (() => void)[] = [];
+    const later = (t: number, fn: () => void) => {
+      const cancel = at(t, fn);
+      queued.push(cancel);
+      return cancel;
+    };
     const client: string[] = [];
     let end: string | undefined;
     const journal: Entry[] = [];
@@ -242,6 +252,7 @@ export function simulate(s: Scenario): Outcome[] {
     const finish = (line: string) => {
       end = `${since()} ${line}`;
       for (const a of [...live]) stop(a, 'cancelled');
+      for (const cancel of queued) cancel();
       // A bound candidate that could not serve (skipped, failed) loses the binding.
       const entry = boundAtStart === undefined ? undefined : journal.find((e) => e.key === boundAtStart);
       if (r.affinity && entry && (entry.outcome === 'skipped' || entry.outcome === 'failed') && bound[r.affinity] === boundAtStart) delete bound[r.affinity];
@@ -295,7 +306,7 @@ export function simulate(s: Scenario): Outcome[] {
         sink.fail(err);
       };
       r.scripts[l.cand]!.forEach((step, i) => {
-        a.cancels.push(at(now + step.at, () => {
+        a.cancels.push(later(now + step.at, () => {
           if (!a.live) return;
           const label = `${a.sub}.${i}`;
           if (step.kind === 'fail') return fail(ERRORS[step.error], 'error');
@@ -328,7 +339,7 @@ export function simulate(s: Scenario): Outcome[] {
         }));
       });
       if (l.ttftMs !== undefined) {
-        a.cancels.push(at(now + l.ttftMs, () => {
+        a.cancels.push(later(now + l.ttftMs, () => {
           if (a.live && !a.budgetOff) fail(LEAF_TTFT, 'cancelled');
         }));
       }
@@ -445,7 +456,7 @@ export function simulate(s: Scenario): Outcome[] {
       };
       for (const leg of all) {
         if ((leg.l.handicapMs ?? 0) <= 0) begin(leg);
-        else leg.timer = at(now + leg.l.handicapMs!, () => begin(leg));
+        else leg.timer = later(now + leg.l.handicapMs!, () => begin(leg));
       }
       settle();
     };
@@ -483,27 +494,26 @@ export function simulate(s: Scenario): Outcome[] {
 
     const circuitRows = circuits?.rows(now) ?? [];
     arm(0);
-    if (r.globalTtftMs !== undefined) at(start + r.globalTtftMs, () => { if (end === undefined && !committed) finish('error LIP_ERR_ROUTE_TTFT_TIMEOUT'); });
-    if (r.abortAt !== undefined) at(start + r.abortAt, () => { if (end === undefined) finish('aborted'); });
-    while (end === undefined) {
-      const next = queue.filter((q) => !q.dead).sort((x, y) => x.t - y.t || x.seq - y.seq)[0];
-      if (!next) break;
-      next.dead = true;
-      now = next.t;
-      next.fn();
-    }
-    outcomes.push({
+    if (r.globalTtftMs !== undefined) later(start + r.globalTtftMs, () => { if (end === undefined && !committed) finish('error LIP_ERR_ROUTE_TTFT_TIMEOUT'); });
+    if (r.abortAt !== undefined) later(start + r.abortAt, () => { if (end === undefined) finish('aborted'); });
+    // Read when everything ran (the lines of a request that never ended say `open`).
+    outcomes[k] = {
       client,
-      end: end ?? 'open',
-      journal: journal.map((e) => [e.key, e.outcome, e.startedAt, e.ttft, e.code].filter((x) => x !== undefined).join(' ')),
-      upstreams: upstreams.map((u) => `${u.key} ${u.start}-${u.end ?? 'open'} ${u.how ?? ''}`.trim()),
+      get end() { return end ?? 'open'; },
+      get journal() { return journal.map((e) => [e.key, e.outcome, e.startedAt, e.ttft, e.code].filter((x) => x !== undefined).join(' ')); },
+      get upstreams() { return upstreams.map((u) => `${u.key} ${u.start}-${u.end ?? 'open'} ${u.how ?? ''}`.trim()); },
       circuits: circuitRows,
-    });
-    return end;
+    };
   };
 
-  for (const r of s.requests) {
-    if (request(r, now + r.gapMs) === undefined) break;
+  s.requests.forEach((r, k) => at(r.startAt, () => request(r, k)));
+  for (;;) {
+    const next = queue.filter((q) => !q.dead).sort((x, y) => x.t - y.t || x.seq - y.seq)[0];
+    if (!next) break;
+    next.dead = true;
+    now = next.t;
+    next.fn();
   }
-  return outcomes;
+  // Plain values, for deep equality.
+  return outcomes.map((o) => ({ client: o.client, end: o.end, journal: o.journal, upstreams: o.upstreams, circuits: o.circuits }));
 }

@@ -10,7 +10,7 @@ import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
 import { LipError } from '../../lib/errors/index.js';
 import { testConfig } from '../helpers/config.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
-import { candidateKey, ERRORS, fractionOf, simulate, type ErrorKind, type ModelArm, type ModelLeaf, type ModelRequest, type Outcome, type Scenario, type Step } from './routing-model.js';
+import { candidateKey, ERRORS, fractionOf, simulate, type ErrorKind, type ModelArm, type ModelLeaf, type ModelRequest, type Outcome, type Scenario, type Step, startFractionOf } from './routing-model.js';
 
 const CANDIDATES = 4;
 
@@ -57,14 +57,14 @@ const arm: fc.Arbitrary<ModelArm> = fc.oneof(
   fc.record({ type: fc.constant('race' as const), legs: fc.array(fc.record({ cand, ttftMs: leafTtft, handicapMs: handicap }), { minLength: 2, maxLength: 4 }) }),
 );
 
-const request: fc.Arbitrary<ModelRequest> = fc.record({
+const request = fc.record({
   arms: fc.array(arm, { minLength: 1, maxLength: 4 }),
   globalTtftMs: sometimes(fc.integer({ min: 0, max: 40 }).map((n) => n * 5 + 2), 2),
   // `session` stands for "uses the sequence's affinity mode" until the scenario picks the mode.
   affinity: sometimes(fc.constant('session' as const), 1),
   scripts: fc.tuple(...Array.from({ length: CANDIDATES }, (_, i) => script(i))),
   abortAt: sometimes(fc.integer({ min: 0, max: 200 }).map((n) => n + 0.5), 3),
-  gapMs: fc.integer({ min: 1, max: 300 }),
+  start: fc.integer({ min: 0, max: 300 }),
 });
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
@@ -77,7 +77,11 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   affinityModes: fc.array(fc.constantFrom('session' as const, 'client' as const), { minLength: 1, maxLength: 2 }),
 }).map(({ affinityModes, ...s }): Scenario => ({
   ...s,
-  requests: s.requests.map((r, i) => ({ ...r, affinity: r.affinity === undefined ? undefined : affinityModes[i % affinityModes.length]! })),
+  requests: s.requests.map(({ start, ...r }, k) => ({
+    ...r,
+    affinity: r.affinity === undefined ? undefined : affinityModes[k % affinityModes.length]!,
+    startAt: start + startFractionOf(k),
+  })),
 }));
 
 /** The selector text of a request, as a client would send it in `X-LIP-Route`. */
@@ -107,27 +111,30 @@ function errorOf(kind: ErrorKind): LipError {
 }
 
 /** Upstream `b`: each model `m<i>` plays candidate i's script on virtual time, and every subscription is logged. */
+interface Upstream { key: string; start: number; end?: number; how?: string }
+
+/** Upstream `b`: each model `m<i>` plays candidate i's script of the request (by its X-Request-Id) on virtual time; every subscription is logged. */
 class ScriptBackend implements Backend {
   readonly kind = 'scripted';
   readonly models = Array.from({ length: CANDIDATES }, (_, i) => `m${i}`);
   readonly labels = new WeakMap<LipEvent, string>();
-  /** The current request's scripts, and its upstream subscriptions. */
-  scripts: readonly (readonly Step[])[] = [];
-  upstreams: { key: string; start: number; end?: number; how?: string }[] = [];
+  /** Per request id: its scripts and its upstream subscriptions. */
+  readonly requests = new Map<string, { scripts: readonly (readonly Step[])[]; upstreams: Upstream[] }>();
 
   constructor(readonly id: string, private readonly ts: VirtualTimeScheduler) {}
 
   stream(_call: Call, target: Target): Observable<LipEvent> {
     return new Observable<LipEvent>((subscriber) => {
-      const sub = this.upstreams.length;
-      const record: { key: string; start: number; end?: number; how?: string } = { key: `b:${target.model}`, start: this.ts.now() };
-      this.upstreams.push(record);
+      const request = this.requests.get(String(target.requestHeaders?.['x-request-id']))!;
+      const sub = request.upstreams.length;
+      const record: Upstream = { key: `b:${target.model}`, start: this.ts.now() };
+      request.upstreams.push(record);
       const ended = (how: string) => {
         record.end = this.ts.now();
         record.how = how;
       };
       const timers = new Subscription();
-      this.scripts[Number(target.model.slice(1))]!.forEach((step, i) => {
+      request.scripts[Number(target.model.slice(1))]!.forEach((step, i) => {
         timers.add(this.ts.schedule(() => {
           if (step.kind === 'fail') {
             ended('error');
@@ -168,9 +175,9 @@ function configFor(s: Scenario): Config {
 }
 
 /**
- * The real executor on virtual time, the requests one after the other: for each, what the
- * client got, the route journal, the upstream subscriptions and the circuits as it started.
- * The last request, when it never ended, is then left by its client: `leftOpen` lists the
+ * The real executor on virtual time, each request started at its time (they may overlap): for
+ * each, what the client got, the route journal, the upstream subscriptions and the circuits as
+ * it started. Then every request that never ended is left by its client: `leftOpen` lists the
  * upstreams that outlived that.
  */
 function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
@@ -183,61 +190,50 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   const continuity = createContinuityStore({ store: 'memory', sqlite_path: '', ttl: 3_600_000, max_legs: 100 });
   let sessionId: string | undefined;
   const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker, continuity });
-  const outcomes: Outcome[] = [];
-  let current: { start: number; meta: ExecutionMeta; client: string[]; end: string; circuits: string[]; subscription?: Subscription } | undefined;
-  const close = () => {
-    if (!current) return;
-    const { start, meta, client, end, circuits } = current;
-    outcomes.push({
-      client,
-      end,
-      journal: (meta.journal ?? []).map((e) => [e.key, e.outcome, e.startedAtMs, e.ttftMs, e.outcome === 'failed' ? e.code : undefined].filter((x) => x !== undefined).join(' ')),
-      upstreams: backend.upstreams.map((u) => `${u.key} ${u.start - start}-${u.end === undefined ? 'open' : u.end - start} ${u.how ?? ''}`.trim()),
-      circuits,
-    });
-  };
+  const states: { start: number; meta: ExecutionMeta; client: string[]; end: string; circuits: string[]; upstreams: Upstream[]; subscription?: Subscription }[] = [];
   const begin = (k: number) => {
-    close();
     const r = s.requests[k]!;
-    backend.scripts = r.scripts;
-    backend.upstreams = [];
+    const upstreams: Upstream[] = [];
+    backend.requests.set(`r${k}`, { scripts: r.scripts, upstreams });
     const start = ts.now();
-    const state: NonNullable<typeof current> = { start, meta: {}, client: [], end: 'open', circuits: breaker.enabled ? breaker.snapshot().map((c) => `${c.key} ${c.state} ${c.failures}`) : [] };
-    current = state;
-    const ended = (line: string) => {
-      state.end = `${ts.now() - start} ${line}`;
-      if (k + 1 < s.requests.length) ts.schedule(() => begin(k + 1), s.requests[k + 1]!.gapMs);
-    };
+    const state: (typeof states)[number] = { start, meta: {}, client: [], end: 'open', upstreams, circuits: breaker.enabled ? breaker.snapshot().map((c) => `${c.key} ${c.state} ${c.failures}`) : [] };
+    states[k] = state;
+    const ended = (line: string) => { state.end = `${ts.now() - start} ${line}`; };
     const call = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
     const aLeg = continuity.resolveALeg('alice', sessionId);
-    sessionId = aLeg.sessionId;
-    const subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
+    sessionId ??= aLeg.sessionId;
+    state.subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
       next: (e) => state.client.push(`${ts.now() - start} ${backend.labels.get(e) ?? JSON.stringify(e)}`),
       error: (err: { code?: string }) => ended(`error ${err.code}`),
       complete: () => ended('complete'),
     });
-    state.subscription = subscription;
     if (r.abortAt !== undefined) {
       ts.schedule(() => {
         if (state.end !== 'open') return;
-        subscription.unsubscribe();
+        state.subscription?.unsubscribe();
         ended('aborted');
       }, r.abortAt);
     }
   };
-  ts.schedule(() => begin(0), s.requests[0]!.gapMs);
+  s.requests.forEach((r, k) => ts.schedule(() => begin(k), r.startAt));
   ts.flush();
-  close();
+  const outcomes = states.map(({ start, meta, client, end, circuits, upstreams }): Outcome => ({
+    client,
+    end,
+    journal: (meta.journal ?? []).map((e) => [e.key, e.outcome, e.startedAtMs, e.ttftMs, e.outcome === 'failed' ? e.code : undefined].filter((x) => x !== undefined).join(' ')),
+    upstreams: upstreams.map((u) => `${u.key} ${u.start - start}-${u.end === undefined ? 'open' : u.end - start} ${u.how ?? ''}`.trim()),
+    circuits,
+  }));
   // A request that never ended (a stall without a budget) is left by its client: nothing may outlive it.
-  current?.subscription?.unsubscribe();
+  for (const state of states) state.subscription?.unsubscribe();
   void continuity.close();
-  return { outcomes, leftOpen: backend.upstreams.filter((u) => u.how === undefined).map((u) => u.key) };
+  return { outcomes, leftOpen: states.flatMap((st) => st.upstreams.filter((u) => u.how === undefined).map((u) => u.key)) };
 }
 
 describe('fuzz: routing on virtual time against a plain model of docs/routing.md', function () {
   this.timeout(fuzzTimeout(40));
 
-  it('failover, weighted choice, races, budgets, max_attempts and circuits over a sequence of requests: what each client gets, the journal, every upstream subscription and the circuits match the model; nothing outlives a request', () => {
+  it('failover, weighted choice, races, budgets, max_attempts and circuits over requests of one conversation that may overlap: what each client gets, the journal, every upstream subscription and the circuits match the model; nothing outlives a request', () => {
     fc.assert(fc.property(scenario, (s) => {
       const real = run(s);
       const model = simulate(s);
