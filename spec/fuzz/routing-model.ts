@@ -17,7 +17,7 @@
  * copies of one candidate in a race (the earlier subscription first).
  */
 
-export type ErrorKind = 'retry503' | 'retry429' | 'reset' | 'fatal400' | 'stream';
+export type ErrorKind = 'retry503' | 'retry429' | 'reset' | 'fatal400' | 'stream' | 'context';
 
 /** How a scripted error reads: the fields routing decides on. */
 export const ERRORS: { readonly [K in ErrorKind]: { readonly code: string; readonly status: number; readonly retryable: boolean } } = {
@@ -26,6 +26,7 @@ export const ERRORS: { readonly [K in ErrorKind]: { readonly code: string; reado
   reset: { code: 'LIP_ERR_UPSTREAM_RESET', status: 502, retryable: true },
   fatal400: { code: 'LIP_ERR_UPSTREAM_STATUS', status: 400, retryable: false },
   stream: { code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', status: 502, retryable: false },
+  context: { code: 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', status: 400, retryable: false },
 };
 
 /**
@@ -44,6 +45,9 @@ export interface ModelLeaf {
   readonly handicapMs?: number;
   readonly weight?: number;
   readonly first?: boolean;
+  /** `[max_context=N]` / `[min_context=N]`: eligible only when the request's estimate is at most N / above N. */
+  readonly maxContext?: number;
+  readonly minContext?: number;
 }
 
 export type ModelArm =
@@ -75,6 +79,10 @@ export interface Scenario {
   readonly maxAttempts: number;
   /** `server.max_pending_wire_events` (0: off). */
   readonly maxPending: number;
+  /** `routing.context_overflow`: `next` makes a model's context-window refusal a retryable failure. */
+  readonly contextOverflow: 'fail' | 'next';
+  /** The request's estimated tokens (every request of a scenario asks the same), for the context filters. */
+  readonly estimatedTokens: number;
   /** The weighted choices' rolls, used in order (cycled) across the whole sequence. */
   readonly rolls: readonly number[];
   /** `routing.circuit_breaker` (absent: off). */
@@ -113,7 +121,7 @@ const ALL_FAILED: ModelError = { code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502, 
 const LEAF_TTFT: ModelError = { code: 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', status: 504, retryable: true };
 const HELD_LIMIT: ModelError = { code: 'LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', status: 502, retryable: true };
 
-interface Entry { readonly key: string; outcome: string; readonly startedAt?: number; ttft?: number; code?: string; status?: number }
+interface Entry { readonly key: string; outcome: string; readonly startedAt?: number; ttft?: number; code?: string; status?: number; skippedFor?: 'context' | 'other' }
 
 /** What an attempt tells the operator that runs it. */
 interface Sink {
@@ -199,6 +207,8 @@ class Circuits {
 /** How an attempt's error counts for its circuit (docs/circuit-breaker.md, "What counts as a failure"). */
 function circuitOutcome(err: ModelError): 'failure' | 'cancelled' {
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && [400, 413, 422].includes(err.status)) return 'cancelled';
+  // Too long for this model: the request's size, not the candidate's health.
+  if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') return 'cancelled';
   return 'failure';
 }
 
@@ -237,6 +247,14 @@ export function simulate(s: Scenario): Outcome[] {
     let committed = false;
     const since = () => now - start;
     const failed = (key: string) => journal.some((e) => e.key === key && e.outcome === 'failed');
+    /** Why a leaf is not tried now: it failed in this request, the context filters, then its circuit. */
+    const ineligible = (l: ModelLeaf): 'context' | 'other' | undefined => {
+      const key = candidateKey(l.cand);
+      if (failed(key)) return 'other';
+      const tokens = s.estimatedTokens;
+      if ((l.maxContext !== undefined && tokens > l.maxContext) || (l.minContext !== undefined && tokens <= l.minContext)) return 'context';
+      return open(key) ? 'other' : undefined;
+    };
     const open = (key: string) => circuits !== undefined && !circuits.admit(key, now, false).allowed;
     const firstRequest = !firstConsumed;
     const boundAtStart = r.affinity ? bound[r.affinity] : undefined;
@@ -276,8 +294,9 @@ export function simulate(s: Scenario): Outcome[] {
     /** One leaf: skipped, refused by max_attempts or its circuit, or an upstream subscription with its budget. */
     const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink, first = false): Attempt | undefined => {
       const key = candidateKey(l.cand);
-      if (failed(key) || open(key)) {
-        journal.push({ key, outcome: 'skipped' });
+      const skip = ineligible(l);
+      if (skip) {
+        journal.push({ key, outcome: 'skipped', skippedFor: skip });
         sink.fail(NO_CANDIDATE);
         return undefined;
       }
@@ -287,7 +306,7 @@ export function simulate(s: Scenario): Outcome[] {
       }
       const admitted = circuits?.admit(key, now, true) ?? { allowed: true, probe: false };
       if (!admitted.allowed) {
-        journal.push({ key, outcome: 'skipped' });
+        journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
         sink.fail(NO_CANDIDATE);
         return undefined;
       }
@@ -309,7 +328,10 @@ export function simulate(s: Scenario): Outcome[] {
         a.cancels.push(later(now + step.at, () => {
           if (!a.live) return;
           const label = `${a.sub}.${i}`;
-          if (step.kind === 'fail') return fail(ERRORS[step.error], 'error');
+          if (step.kind === 'fail') {
+            const err = ERRORS[step.error];
+            return fail(step.error === 'context' && s.contextOverflow === 'next' ? { ...err, retryable: true } : err, 'error');
+          }
           if (step.kind === 'end') {
             stop(a, 'complete');
             if (entry.outcome === 'running') entry.outcome = 'served';
@@ -357,7 +379,7 @@ export function simulate(s: Scenario): Outcome[] {
       const failures: ModelError[] = [];
       let firstTurn = firstRequest;
       const attempt = (): void => {
-        const eligible = remaining.filter((i) => !failed(candidateKey(branches[i]!.cand)) && !open(candidateKey(branches[i]!.cand)));
+        const eligible = remaining.filter((i) => ineligible(branches[i]!) === undefined);
         if (eligible.length === 0) return sink.fail(armFailed(failures));
         let pick = firstTurn ? eligible.find((i) => branches[i]!.first) : undefined;
         firstTurn = false;
@@ -465,7 +487,10 @@ export function simulate(s: Scenario): Outcome[] {
     const exhausted = (): ModelError => {
       const tried = journal.filter((e) => e.outcome === 'failed');
       const skipped = journal.filter((e) => e.outcome === 'skipped');
-      if (tried.length === 0 && skipped.length > 0) return NO_CANDIDATE;
+      const sizeOnly = skipped.every((e) => e.skippedFor === 'context');
+      if (tried.length === 0 && skipped.length > 0) return sizeOnly ? { code: 'LIP_ERR_ROUTE_CONTEXT_EXCEEDED', status: 413, retryable: false } : NO_CANDIDATE;
+      // Too long for every model tried, and for the filters of the others: the client's protocol says so.
+      if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && sizeOnly) return ERRORS.context;
       if (tried.length > 0 && tried.every((e) => e.status === 429)) return { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };
       return ALL_FAILED;
     };
@@ -473,7 +498,7 @@ export function simulate(s: Scenario): Outcome[] {
     // The bound candidate, while the selector still has it, is tried before the arms (the first leaf naming it).
     const sticky = boundAtStart === undefined ? undefined
       : r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).find((l) => candidateKey(l.cand) === boundAtStart);
-    const arms: readonly ModelArm[] = sticky ? [{ type: 'single', leaf: { cand: sticky.cand, ...(sticky.ttftMs !== undefined ? { ttftMs: sticky.ttftMs } : {}) } }, ...r.arms] : r.arms;
+    const arms: readonly ModelArm[] = sticky ? [{ type: 'single', leaf: sticky }, ...r.arms] : r.arms;
     const arm = (index: number): void => {
       if (end !== undefined) return;
       if (index >= arms.length) return finish(`error ${exhausted().code}`);

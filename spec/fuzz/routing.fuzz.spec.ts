@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Observable, Subscription, VirtualTimeScheduler } from 'rxjs';
 import type { Backend, Target } from '../../lib/backends/backend.js';
-import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
+import { emptyCall, estimateTokens, type Call, type LipEvent } from '../../lib/canonical/index.js';
 import type { Config } from '../../lib/config/index.js';
 import { createCircuitBreaker } from '../../lib/circuit/index.js';
 import { createContinuityStore } from '../../lib/continuity/index.js';
@@ -19,7 +19,7 @@ function script(cand: number): fc.Arbitrary<Step[]> {
   const content = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constantFrom('life' as const, 'life' as const, 'ws' as const, 'text' as const, 'text' as const) }), { maxLength: 4 });
   const last = fc.oneof(
     { weight: 2, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('end' as const) }) },
-    { weight: 3, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('fail' as const), error: fc.constantFrom<ErrorKind>('retry503', 'retry429', 'reset', 'fatal400', 'stream') }) },
+    { weight: 3, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('fail' as const), error: fc.constantFrom<ErrorKind>('retry503', 'retry429', 'reset', 'fatal400', 'stream', 'context') }) },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
   return fc.tuple(content, last).map(([steps, end]) => {
@@ -42,19 +42,30 @@ function sometimes<T>(arb: fc.Arbitrary<T>, absent = 1): fc.Arbitrary<T | undefi
 const cand = fc.nat(CANDIDATES - 1);
 /** Leaf budgets are 5 more than a multiple of 10, handicaps multiples of 10 (see routing-model.ts). */
 const leafTtft = sometimes(fc.integer({ min: 0, max: 9 }).map((n) => n * 10 + 5));
+
+/** What every request asks (the estimate the context filters compare against). */
+const CALL = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'How warm is it in Paris today? '.repeat(8) }] }] });
+const ESTIMATE = estimateTokens(CALL);
+/** `[max_context]` or `[min_context]` either side of the estimate, or neither. */
+const contextFilter = sometimes(fc.oneof(
+  fc.constantFrom(ESTIMATE - 1, ESTIMATE, ESTIMATE + 1).map((n) => ({ maxContext: n })),
+  fc.constantFrom(ESTIMATE - 1, ESTIMATE).map((n) => ({ minContext: n })),
+), 3).map((f) => f ?? {});
+/** A leaf's annotations besides those of its arm type. */
+const leafOf = <T extends object>(extra: fc.Arbitrary<T>) => fc.tuple(fc.record({ cand, ttftMs: leafTtft }), extra, contextFilter).map(([l, e, f]) => ({ ...l, ...e, ...f }));
 const handicap = sometimes(fc.integer({ min: 1, max: 5 }).map((n) => n * 10));
 
 const arm: fc.Arbitrary<ModelArm> = fc.oneof(
-  fc.record({ type: fc.constant('single' as const), leaf: fc.record({ cand, ttftMs: leafTtft }) }),
+  fc.record({ type: fc.constant('single' as const), leaf: leafOf(fc.constant({})) }),
   fc.tuple(
-    fc.array(fc.record({ cand, ttftMs: leafTtft, weight: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }) }), { minLength: 1, maxLength: 3 }),
+    fc.array(leafOf(fc.record({ weight: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }) })), { minLength: 1, maxLength: 3 }),
     fc.option(fc.nat(2), { nil: undefined }),
   ).map(([branches, first]): ModelArm => ({
     type: 'weighted',
     // One branch alone is a weighted arm only with an annotation.
     branches: branches.map((b, i): ModelLeaf => ({ ...b, ...(i === first ? { first: true } : {}), ...(branches.length === 1 && b.weight === undefined && first !== 0 ? { weight: 1 } : {}) })),
   })),
-  fc.record({ type: fc.constant('race' as const), legs: fc.array(fc.record({ cand, ttftMs: leafTtft, handicapMs: handicap }), { minLength: 2, maxLength: 4 }) }),
+  fc.record({ type: fc.constant('race' as const), legs: fc.array(leafOf(fc.record({ handicapMs: handicap })), { minLength: 2, maxLength: 4 }) }),
 );
 
 const request = fc.record({
@@ -70,6 +81,8 @@ const request = fc.record({
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxAttempts: fc.integer({ min: 1, max: 8 }),
   maxPending: fc.nat(3),
+  contextOverflow: fc.constantFrom('fail' as const, 'next' as const),
+  estimatedTokens: fc.constant(ESTIMATE),
   rolls: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
   breaker: sometimes(fc.record({ failureThreshold: fc.integer({ min: 1, max: 3 }), openForMs: fc.constantFrom(20, 50, 100, 200), halfOpenProbes: fc.integer({ min: 1, max: 2 }) }), 1),
   requests: fc.array(request, { minLength: 1, maxLength: 6 }),
@@ -92,6 +105,8 @@ function selectorOf(s: ModelRequest): string {
       l.first ? 'first' : '',
       l.handicapMs !== undefined ? `handicap=${l.handicapMs}ms` : '',
       l.ttftMs !== undefined ? `ttft_timeout=${l.ttftMs}ms` : '',
+      l.maxContext !== undefined ? `max_context=${l.maxContext}` : '',
+      l.minContext !== undefined ? `min_context=${l.minContext}` : '',
     ].filter(Boolean);
     return `${notes.length > 0 ? `[${notes.join(',')}]` : ''}${candidateKey(l.cand)}`;
   };
@@ -162,12 +177,12 @@ const configs = new Map<string, Config>();
 function configFor(s: Scenario): Config {
   const b = s.breaker;
   const breaker = b ? `{ enabled: true, failure_threshold: ${b.failureThreshold}, open_for: ${b.openForMs}ms, half_open_probes: ${b.halfOpenProbes} }` : '{ enabled: false }';
-  const key = `${s.maxAttempts}/${s.maxPending}/${breaker}`;
+  const key = `${s.maxAttempts}/${s.maxPending}/${s.contextOverflow}/${breaker}`;
   let config = configs.get(key);
   if (!config) {
     config = testConfig('  - { id: b, kind: localstub }', [
       `server: { host: 127.0.0.1, port: 0, max_pending_wire_events: ${s.maxPending} }`,
-      `routing: { default_route: "b:m0", max_attempts: ${s.maxAttempts}, circuit_breaker: ${breaker} }`,
+      `routing: { default_route: "b:m0", max_attempts: ${s.maxAttempts}, context_overflow: ${s.contextOverflow}, circuit_breaker: ${breaker} }`,
     ].join('\n'));
     configs.set(key, config);
   }
@@ -199,10 +214,9 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
     const state: (typeof states)[number] = { start, meta: {}, client: [], end: 'open', upstreams, circuits: breaker.enabled ? breaker.snapshot().map((c) => `${c.key} ${c.state} ${c.failures}`) : [] };
     states[k] = state;
     const ended = (line: string) => { state.end = `${ts.now() - start} ${line}`; };
-    const call = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
     const aLeg = continuity.resolveALeg('alice', sessionId);
     sessionId ??= aLeg.sessionId;
-    state.subscription = executor.execute(call, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
+    state.subscription = executor.execute(CALL, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
       next: (e) => state.client.push(`${ts.now() - start} ${backend.labels.get(e) ?? JSON.stringify(e)}`),
       error: (err: { code?: string }) => ended(`error ${err.code}`),
       complete: () => ended('complete'),
