@@ -85,6 +85,8 @@ export interface Scenario {
   readonly estimatedTokens: number;
   /** The weighted choices' rolls, used in order (cycled) across the whole sequence. */
   readonly rolls: readonly number[];
+  /** The default extension features (their stream stages in every attempt): not read by the model, whose answer must not depend on it. */
+  readonly features?: boolean;
   /** `routing.circuit_breaker` (absent: off). */
   readonly breaker?: CircuitPolicy;
   /** Each starts at its `startAt`, whether the others ended or not. */

@@ -6,6 +6,7 @@ import { emptyCall, estimateTokens, type Call, type LipEvent } from '../../lib/c
 import type { Config } from '../../lib/config/index.js';
 import { createCircuitBreaker } from '../../lib/circuit/index.js';
 import { createContinuityStore } from '../../lib/continuity/index.js';
+import { createExtensionHost, MemoryStateStore } from '../../lib/extensions/index.js';
 import { Executor, type ExecutionMeta } from '../../lib/core/execute.js';
 import { LipError } from '../../lib/errors/index.js';
 import { testConfig } from '../helpers/config.js';
@@ -82,6 +83,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxAttempts: fc.integer({ min: 1, max: 8 }),
   maxPending: fc.nat(3),
   contextOverflow: fc.constantFrom('fail' as const, 'next' as const),
+  features: fc.boolean(),
   estimatedTokens: fc.constant(ESTIMATE),
   rolls: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
   breaker: sometimes(fc.record({ failureThreshold: fc.integer({ min: 1, max: 3 }), openForMs: fc.constantFrom(20, 50, 100, 200), halfOpenProbes: fc.integer({ min: 1, max: 2 }) }), 1),
@@ -204,7 +206,10 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   // One conversation of one client: `[first]` and `{affinity=session}` live in its A-leg.
   const continuity = createContinuityStore({ store: 'memory', sqlite_path: '', ttl: 3_600_000, max_legs: 100 });
   let sessionId: string | undefined;
-  const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker, continuity });
+  // With the default features (tool-call-repair is on by default) every attempt gets its stream stages, as in `lip serve`.
+  const extensions = s.features ? createExtensionHost(config, { state: new MemoryStateStore() }) : undefined;
+  if (s.features && extensions === undefined) throw new Error('the default features make no extension host');
+  const executor = new Executor(config, new Map<string, Backend>([['b', backend]]), { scheduler: ts, rng: () => s.rolls[roll++ % s.rolls.length]!, breaker, continuity, ...(extensions ? { extensions } : {}) });
   const states: { start: number; meta: ExecutionMeta; client: string[]; end: string; circuits: string[]; upstreams: Upstream[]; subscription?: Subscription }[] = [];
   const begin = (k: number) => {
     const r = s.requests[k]!;
@@ -251,7 +256,7 @@ describe('fuzz: routing on virtual time against a plain model of docs/routing.md
     fc.assert(fc.property(scenario, (s) => {
       const real = run(s);
       const model = simulate(s);
-      const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
+      const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}, context_overflow ${s.contextOverflow}${s.features ? ', default features' : ''}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
       expect(real.outcomes.length, `requests run (${settings})`).to.equal(model.length);
       real.outcomes.forEach((got, k) => {
         const r = s.requests[k]!;
