@@ -31,11 +31,12 @@ export const ERRORS: { readonly [K in ErrorKind]: { readonly code: string; reado
 
 /**
  * One step of a candidate's upstream, at a time from its subscription: a lifecycle event, a
- * whitespace text delta (output, but it cannot win a race), a text delta, the end, or a failure.
- * A script without an end or a failure stalls.
+ * whitespace text delta (output, but it cannot win a race), a text delta, a tool call's start,
+ * arguments or end (always those three in a row), the end, or a failure. A script without an end
+ * or a failure stalls.
  */
 export type Step =
-  | { readonly at: number; readonly kind: 'life' | 'ws' | 'text' | 'end' }
+  | { readonly at: number; readonly kind: 'life' | 'ws' | 'text' | 'call' | 'args' | 'done' | 'end' }
   | { readonly at: number; readonly kind: 'fail'; readonly error: ErrorKind };
 
 export interface ModelLeaf {
@@ -85,7 +86,11 @@ export interface Scenario {
   readonly estimatedTokens: number;
   /** The weighted choices' rolls, used in order (cycled) across the whole sequence. */
   readonly rolls: readonly number[];
-  /** The default extension features (their stream stages in every attempt): not read by the model, whose answer must not depend on it. */
+  /**
+   * The default extension features. Every request declares a tool, so they put a stage in every
+   * attempt: tool-call-repair, which holds each tool call from its start to its end and so moves
+   * the commit there (a valid call leaves exactly as it came).
+   */
   readonly features?: boolean;
   /** `routing.circuit_breaker` (absent: off). */
   readonly breaker?: CircuitPolicy;
@@ -248,6 +253,7 @@ export function simulate(s: Scenario): Outcome[] {
     /** Output reached the client (failover, weighted choice and the global budget all see it). */
     let committed = false;
     const since = () => now - start;
+    const stages = s.features === true;
     const failed = (key: string) => journal.some((e) => e.key === key && e.outcome === 'failed');
     /** Why a leaf is not tried now: it failed in this request, the context filters, then its circuit. */
     const ineligible = (l: ModelLeaf): 'context' | 'other' | undefined => {
@@ -326,6 +332,23 @@ export function simulate(s: Scenario): Outcome[] {
         entry.status = err.status;
         sink.fail(err);
       };
+      /** Past the attempt's stream stages: its first output commits it (outside a race), held events go with it. */
+      const downstream = (label: string, output: boolean, substantive: boolean): void => {
+        if (output && entry.ttft === undefined) {
+          entry.ttft = since();
+          if (!inRace) {
+            entry.outcome = 'served';
+            commit(key, first);
+          }
+        }
+        if (held === undefined) return sink.output(label, output, substantive);
+        if (!output) return void held.push([label, output]);
+        const release = held;
+        held = undefined;
+        for (const [h, o] of release) sink.output(h, o, false);
+        sink.output(label, output, substantive);
+      };
+      let callHeld: [string, boolean, boolean][] | undefined;
       r.scripts[l.cand]!.forEach((step, i) => {
         a.cancels.push(later(now + step.at, () => {
           if (!a.live) return;
@@ -341,25 +364,24 @@ export function simulate(s: Scenario): Outcome[] {
             held = undefined;
             return sink.complete();
           }
-          const output = step.kind !== 'life';
+          // A lifecycle event and a tool call's end are not output; whitespace is output that cannot win a race.
+          const output = step.kind !== 'life' && step.kind !== 'done';
+          const substantive = output && step.kind !== 'ws';
           if (output) a.budgetOff = true;
           if (!a.output) {
             if (output) a.output = true;
             else if (s.maxPending > 0 && ++a.pending > s.maxPending) return fail(HELD_LIMIT, 'cancelled');
           }
-          if (output && entry.ttft === undefined) {
-            entry.ttft = since();
-            if (!inRace) {
-              entry.outcome = 'served';
-              commit(key, first);
-            }
+          // tool-call-repair's stage: a tool call is held from its start to its end, then released whole.
+          if (stages && (step.kind === 'call' || callHeld !== undefined)) {
+            (callHeld ??= []).push([label, output, substantive]);
+            if (step.kind !== 'done') return;
+            const call = callHeld;
+            callHeld = undefined;
+            for (const [h, o, sub] of call) downstream(h, o, sub);
+            return;
           }
-          if (held === undefined) return sink.output(label, output, step.kind === 'text');
-          if (!output) return void held.push([label, output]);
-          const release = held;
-          held = undefined;
-          for (const [h, o] of release) sink.output(h, o, false);
-          sink.output(label, output, step.kind === 'text');
+          downstream(label, output, substantive);
         }));
       });
       if (l.ttftMs !== undefined) {

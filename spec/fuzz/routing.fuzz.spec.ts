@@ -17,7 +17,7 @@ const CANDIDATES = 4;
 
 /** A candidate's upstream: up to five events then an end, a failure, or nothing (a stall); its own time fraction. */
 function script(cand: number): fc.Arbitrary<Step[]> {
-  const content = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constantFrom('life' as const, 'life' as const, 'ws' as const, 'text' as const, 'text' as const) }), { maxLength: 4 });
+  const content = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constantFrom('life' as const, 'life' as const, 'ws' as const, 'text' as const, 'text' as const, 'call' as const) }), { maxLength: 4 });
   const last = fc.oneof(
     { weight: 2, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('end' as const) }) },
     { weight: 3, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 25 }), kind: fc.constant('fail' as const), error: fc.constantFrom<ErrorKind>('retry503', 'retry429', 'reset', 'fatal400', 'stream', 'context') }) },
@@ -28,7 +28,13 @@ function script(cand: number): fc.Arbitrary<Step[]> {
     const out: Step[] = [];
     for (const s of end ? [...steps, end] : steps) {
       t += s.gap;
-      out.push('error' in s ? { at: t, kind: 'fail', error: s.error } : { at: t, kind: s.kind });
+      if ('error' in s) out.push({ at: t, kind: 'fail', error: s.error });
+      else if (s.kind !== 'call') out.push({ at: t, kind: s.kind });
+      else {
+        // A tool call: its start, its arguments and its end, a millisecond or more apart.
+        out.push({ at: t, kind: 'call' }, { at: t + 1 + s.gap, kind: 'args' }, { at: t + 2 + 2 * s.gap, kind: 'done' });
+        t += 2 + 2 * s.gap;
+      }
       t += 1;
     }
     return out;
@@ -45,7 +51,11 @@ const cand = fc.nat(CANDIDATES - 1);
 const leafTtft = sometimes(fc.integer({ min: 0, max: 9 }).map((n) => n * 10 + 5));
 
 /** What every request asks (the estimate the context filters compare against). */
-const CALL = emptyCall({ model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'How warm is it in Paris today? '.repeat(8) }] }] });
+/** What every request asks: a question and a tool it may call (so that tool-call-repair, on by default, has a stage in each attempt). */
+const CALL = emptyCall({
+  model: 'b:m0', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'How warm is it in Paris today? '.repeat(8) }] }],
+  tools: [{ name: 'lookup', description: 'Looks a city up', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+});
 const ESTIMATE = estimateTokens(CALL);
 /** `[max_context]` or `[min_context]` either side of the estimate, or neither. */
 const contextFilter = sometimes(fc.oneof(
@@ -117,8 +127,11 @@ function selectorOf(s: ModelRequest): string {
   return `${globals.length > 0 ? `{${globals.join(',')}}` : ''}${arms.join(' | ')}`;
 }
 
-function eventOf(step: Step, label: string): LipEvent {
+function eventOf(step: Step, label: string, callId: string): LipEvent {
   if (step.kind === 'life') return { type: 'message_started' };
+  if (step.kind === 'call') return { type: 'tool_call_started', id: callId, name: 'lookup' };
+  if (step.kind === 'args') return { type: 'tool_call_delta', id: callId, args: '{"city":"Paris"}' };
+  if (step.kind === 'done') return { type: 'tool_call_finished', id: callId };
   return { type: 'text_delta', text: step.kind === 'ws' ? ' ' : label };
 }
 
@@ -151,7 +164,10 @@ class ScriptBackend implements Backend {
         record.how = how;
       };
       const timers = new Subscription();
+      let callId = '';
       request.scripts[Number(target.model.slice(1))]!.forEach((step, i) => {
+        if (step.kind === 'call') callId = `call_${sub}_${i}`;
+        const id = callId;
         timers.add(this.ts.schedule(() => {
           if (step.kind === 'fail') {
             ended('error');
@@ -162,7 +178,7 @@ class ScriptBackend implements Backend {
             return subscriber.complete();
           }
           const label = `${sub}.${i}`;
-          const event = eventOf(step, label);
+          const event = eventOf(step, label, id);
           this.labels.set(event, label);
           subscriber.next(event);
         }, step.at));
