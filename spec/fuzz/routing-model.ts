@@ -92,6 +92,8 @@ export interface Scenario {
    * the commit there (a valid call leaves exactly as it came).
    */
   readonly features?: boolean;
+  /** `routing.resume_after_output` (absent: off); every candidate's backend takes a prefill. */
+  readonly resume?: { readonly maxResumes: number };
   /** `routing.circuit_breaker` (absent: off). */
   readonly breaker?: CircuitPolicy;
   /** Each starts at its `startAt`, whether the others ended or not. */
@@ -293,16 +295,25 @@ export function simulate(s: Scenario): Outcome[] {
       if (how === 'cancelled' && a.entry.outcome === 'running') a.entry.outcome = 'cancelled';
       circuits?.record(a.entry.key, outcome, a.probe, now);
     };
+    /** Each event's kind by its label; what the client has of the answer (resume_after_output reads it). */
+    const kinds = new Map<string, Step['kind']>();
+    let text = '';
+    let blocked = false;
     const toClient = (label: string, output: boolean) => {
       if (end !== undefined) return;
       if (output) committed = true;
+      const kind = kinds.get(label);
+      if (kind === 'text') text += label;
+      else if (kind === 'ws') text += ' ';
+      else if (kind === 'call' || kind === 'args') blocked = true;
       client.push(`${since()} ${label}`);
     };
 
     /** One leaf: skipped, refused by max_attempts or its circuit, or an upstream subscription with its budget. */
-    const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink, first = false): Attempt | undefined => {
+    const leaf = (l: ModelLeaf, inRace: boolean, sink: Sink, first = false, continuation = false): Attempt | undefined => {
       const key = candidateKey(l.cand);
-      const skip = ineligible(l);
+      // A continuation's target was chosen eligible when the answer broke; it only meets max_attempts and its circuit.
+      const skip = continuation ? undefined : ineligible(l);
       if (skip) {
         journal.push({ key, outcome: 'skipped', skippedFor: skip });
         sink.fail(NO_CANDIDATE);
@@ -314,7 +325,7 @@ export function simulate(s: Scenario): Outcome[] {
       }
       const admitted = circuits?.admit(key, now, true) ?? { allowed: true, probe: false };
       if (!admitted.allowed) {
-        journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
+        if (!continuation) journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
         sink.fail(NO_CANDIDATE);
         return undefined;
       }
@@ -324,7 +335,8 @@ export function simulate(s: Scenario): Outcome[] {
       const a: Attempt = { sub: upstreams.length, entry, live: true, budgetOff: false, pending: 0, output: false, probe: admitted.probe, cancels: [] };
       upstreams.push({ key, start: since() });
       live.add(a);
-      let held: [string, boolean][] | undefined = inRace ? undefined : [];
+      // A race holds its legs itself; a continuation holds nothing (the answer is already out).
+      let held: [string, boolean][] | undefined = inRace || continuation ? undefined : [];
       const fail = (err: ModelError, how: string) => {
         stop(a, how, circuitOutcome(err));
         entry.outcome = 'failed';
@@ -334,7 +346,7 @@ export function simulate(s: Scenario): Outcome[] {
       };
       /** Past the attempt's stream stages: its first output commits it (outside a race), held events go with it. */
       const downstream = (label: string, output: boolean, substantive: boolean): void => {
-        if (output && entry.ttft === undefined) {
+        if (output && entry.ttft === undefined && !continuation) {
           entry.ttft = since();
           if (!inRace) {
             entry.outcome = 'served';
@@ -353,6 +365,7 @@ export function simulate(s: Scenario): Outcome[] {
         a.cancels.push(later(now + step.at, () => {
           if (!a.live) return;
           const label = `${a.sub}.${i}`;
+          kinds.set(label, step.kind);
           if (step.kind === 'fail') {
             const err = ERRORS[step.error];
             return fail(step.error === 'context' && s.contextOverflow === 'next' ? { ...err, retryable: true } : err, 'error');
@@ -523,6 +536,54 @@ export function simulate(s: Scenario): Outcome[] {
     const sticky = boundAtStart === undefined ? undefined
       : r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).find((l) => candidateKey(l.cand) === boundAtStart);
     const arms: readonly ModelArm[] = sticky ? [{ type: 'single', leaf: sticky }, ...r.arms] : r.arms;
+    /**
+     * The answer broke after output: with resume_after_output, a retryable break of an answer
+     * the client has only text of is continued (a prefill of that text) on the route's other
+     * eligible candidates in route order, then on the one that served; each continuation is an
+     * attempt. Otherwise, or when no target continues it, the break reaches the client.
+     */
+    let resumesLeft = s.resume?.maxResumes ?? 0;
+    const broke = (err: ModelError): void => {
+      if (!s.resume || !err.retryable || blocked || resumesLeft <= 0) return finish(`error ${err.code}`);
+      resumesLeft--;
+      const seen = new Set<string>();
+      const all = r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).filter((l) => {
+        const key = candidateKey(l.cand);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      const targets = [...all.filter((l) => candidateKey(l.cand) !== served && ineligible(l) === undefined), ...all.filter((l) => candidateKey(l.cand) === served)];
+      const skip = text.slice(text.replace(/\s+$/, '').length);
+      const tryTarget = (i: number): void => {
+        const target = targets[i];
+        if (target === undefined) return finish(`error ${err.code}`);
+        let started = false;
+        let skipLeft = skip;
+        leaf(target, false, {
+          output: (label, output) => {
+            const kind = kinds.get(label);
+            // Its openings (and reasoning) are dropped; whitespace the prefill could not end with is not repeated.
+            if (kind === 'life') return;
+            if (kind === 'ws' && skipLeft.length > 0) {
+              skipLeft = skipLeft.slice(1);
+              return;
+            }
+            if (kind === 'text') skipLeft = '';
+            if (output) started = true;
+            toClient(label, output);
+          },
+          fail: (e) => {
+            if (end !== undefined) return;
+            if (started) broke(e);
+            else tryTarget(i + 1);
+          },
+          complete: () => { if (end === undefined) finish('complete'); },
+        }, false, true);
+      };
+      tryTarget(0);
+    };
+
     const arm = (index: number): void => {
       if (end !== undefined) return;
       if (index >= arms.length) return finish(`error ${exhausted().code}`);
@@ -531,7 +592,8 @@ export function simulate(s: Scenario): Outcome[] {
         complete: () => { if (end === undefined) finish('complete'); },
         fail: (err) => {
           if (end !== undefined) return;
-          if (committed || !err.retryable) return finish(`error ${err.code}`);
+          if (committed) return broke(err);
+          if (!err.retryable) return finish(`error ${err.code}`);
           arm(index + 1);
         },
       };

@@ -94,6 +94,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxPending: fc.nat(3),
   contextOverflow: fc.constantFrom('fail' as const, 'next' as const),
   features: fc.boolean(),
+  resume: sometimes(fc.record({ maxResumes: fc.integer({ min: 1, max: 3 }) })),
   estimatedTokens: fc.constant(ESTIMATE),
   rolls: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
   breaker: sometimes(fc.record({ failureThreshold: fc.integer({ min: 1, max: 3 }), openForMs: fc.constantFrom(20, 50, 100, 200), halfOpenProbes: fc.integer({ min: 1, max: 2 }) }), 1),
@@ -146,6 +147,8 @@ interface Upstream { key: string; start: number; end?: number; how?: string }
 /** Upstream `b`: each model `m<i>` plays candidate i's script of the request (by its X-Request-Id) on virtual time; every subscription is logged. */
 class ScriptBackend implements Backend {
   readonly kind = 'scripted';
+  /** It continues a prefilled answer (routing.resume_after_output may resume on it). */
+  readonly prefill = true;
   readonly models = Array.from({ length: CANDIDATES }, (_, i) => `m${i}`);
   readonly labels = new WeakMap<LipEvent, string>();
   /** Per request id: its scripts and its upstream subscriptions. */
@@ -195,12 +198,13 @@ const configs = new Map<string, Config>();
 function configFor(s: Scenario): Config {
   const b = s.breaker;
   const breaker = b ? `{ enabled: true, failure_threshold: ${b.failureThreshold}, open_for: ${b.openForMs}ms, half_open_probes: ${b.halfOpenProbes} }` : '{ enabled: false }';
-  const key = `${s.maxAttempts}/${s.maxPending}/${s.contextOverflow}/${breaker}`;
+  const resume = s.resume ? `{ enabled: true, max_resumes: ${s.resume.maxResumes} }` : '{ enabled: false }';
+  const key = `${s.maxAttempts}/${s.maxPending}/${s.contextOverflow}/${breaker}/${resume}`;
   let config = configs.get(key);
   if (!config) {
     config = testConfig('  - { id: b, kind: localstub }', [
       `server: { host: 127.0.0.1, port: 0, max_pending_wire_events: ${s.maxPending} }`,
-      `routing: { default_route: "b:m0", max_attempts: ${s.maxAttempts}, context_overflow: ${s.contextOverflow}, circuit_breaker: ${breaker} }`,
+      `routing: { default_route: "b:m0", max_attempts: ${s.maxAttempts}, context_overflow: ${s.contextOverflow}, resume_after_output: ${resume}, circuit_breaker: ${breaker} }`,
     ].join('\n'));
     configs.set(key, config);
   }
@@ -272,7 +276,7 @@ describe('fuzz: routing on virtual time against a plain model of docs/routing.md
     fc.assert(fc.property(scenario, (s) => {
       const real = run(s);
       const model = simulate(s);
-      const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}, context_overflow ${s.contextOverflow}${s.features ? ', default features' : ''}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
+      const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}, context_overflow ${s.contextOverflow}${s.features ? ', default features' : ''}${s.resume ? `, resume_after_output ${s.resume.maxResumes}` : ''}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
       expect(real.outcomes.length, `requests run (${settings})`).to.equal(model.length);
       real.outcomes.forEach((got, k) => {
         const r = s.requests[k]!;
