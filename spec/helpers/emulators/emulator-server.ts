@@ -97,6 +97,8 @@ export interface Emulator {
   readonly port: number;
   readonly requests: RecordedRequest[];
   readonly closes: ClientClose[];
+  /** Responses begun and not yet over (ended, or closed by the client): an upstream call lip has not let go of. */
+  readonly openResponses: number;
   /** The models `GET .../models` lists. */
   models: string[];
   /** Answers every request when set (dynamic scripts: per key, per model, ...). */
@@ -143,6 +145,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     url: '', origin: '', port: 0,
     requests: [] as RecordedRequest[],
     closes: [] as ClientClose[],
+    openResponses: 0,
     models: ['model-a', 'model-b'],
     handler: undefined as ((request: RecordedRequest) => Script) | undefined,
     defaultScript: { text: 'Hello from the emulator.', usage: { input: 5, output: 4 } } as Script,
@@ -203,7 +206,9 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
 
   function serveMatched(req: IncomingMessage, res: ServerResponse, url: URL, match: RouteMatch, request: RecordedRequest): void {
     const progress: WriteProgress = { bytes: 0 };
+    emulator.openResponses++;
     res.on('close', () => {
+      emulator.openResponses--;
       if (res.writableEnded) return;
       const close = { path: url.pathname, at: performance.now(), bytes: progress.bytes };
       emulator.closes.push(close);
