@@ -119,6 +119,9 @@ export interface Outcome {
 
 export const candidateKey = (cand: number): string => `b:m${cand}`;
 
+/** Every leaf of the arms, in the order written. */
+const leavesOf = (arms: readonly ModelArm[]): ModelLeaf[] => arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? [...a.branches] : [...a.legs]));
+
 /** The fraction every time of candidate `cand`'s script carries. */
 export const fractionOf = (cand: number): number => 2 ** -(cand + 2);
 
@@ -534,7 +537,7 @@ export function simulate(s: Scenario): Outcome[] {
 
     // The bound candidate, while the selector still has it, is tried before the arms (the first leaf naming it).
     const sticky = boundAtStart === undefined ? undefined
-      : r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).find((l) => candidateKey(l.cand) === boundAtStart);
+      : leavesOf(r.arms).find((l) => candidateKey(l.cand) === boundAtStart);
     const arms: readonly ModelArm[] = sticky ? [{ type: 'single', leaf: sticky }, ...r.arms] : r.arms;
     /**
      * The answer broke after output: with resume_after_output, a retryable break of an answer
@@ -547,7 +550,7 @@ export function simulate(s: Scenario): Outcome[] {
       if (!s.resume || !err.retryable || blocked || resumesLeft <= 0) return finish(`error ${err.code}`);
       resumesLeft--;
       const seen = new Set<string>();
-      const all = r.arms.flatMap((a) => (a.type === 'single' ? [a.leaf] : a.type === 'weighted' ? a.branches : a.legs)).filter((l) => {
+      const all = leavesOf(r.arms).filter((l) => {
         const key = candidateKey(l.cand);
         if (seen.has(key)) return false;
         seen.add(key);
