@@ -9,8 +9,8 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
  * Hostile traffic over real sockets: requests of the four client protocols, streamed or not,
- * routed through failover or races (with or without leaf budgets) over the four HTTP backend
- * kinds, whose wire-exact emulators answer with any fault (a reset before the first byte, after
+ * routed through failover or races (with or without leaf budgets; answers broken after output
+ * resumed where a kind takes a prefill) over the six HTTP backend kinds, whose wire-exact emulators answer with any fault (a reset before the first byte, after
  * it or after output, a stall before the headers, before the first token or after output, a
  * malformed frame, a stream that never ends, a line that never ends, a 400, 500 or 503; not a 401 or 429, which retire or cool down the backend's
  * only key for the rest of the run) or none, while the client leaves at any moment. Each
@@ -20,7 +20,8 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
  * (each upstream finds its script by the request id lip forwards). lip keeps serving throughout.
  */
 
-const USED = KINDS.filter((k) => ['openai-chat', 'openai-responses', 'anthropic', 'gemini'].includes(k.kind));
+/** The HTTP kinds: SSE (four of them) and the binary event stream (Bedrock); the Codex endpoint is SSE like Responses. */
+const USED = KINDS;
 const idOf = (k: KindCase) => `h-${k.kind}`;
 
 const fault: fc.Arbitrary<Pick<Script, 'fault' | 'status' | 'error'>> = fc.oneof(
@@ -85,7 +86,8 @@ describe('fuzz: hostile upstreams and clients that leave, over real sockets (no 
   const emulators: Emulator[] = [];
   before(async () => {
     for (const k of USED) emulators.push(await k.start());
-    lip = await startLip(testConfig(USED.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), `routing: { default_route: "${idOf(USED[0]!)}:model-x", max_attempts: 6 }`));
+    // resume_after_output on: an answer broken after output is continued on a kind that takes a prefill (Anthropic, Bedrock).
+    lip = await startLip(testConfig(USED.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), `routing: { default_route: "${idOf(USED[0]!)}:model-x", max_attempts: 6, resume_after_output: { enabled: true } }`));
   });
   after(async () => {
     await lip?.close();
