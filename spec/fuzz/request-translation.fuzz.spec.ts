@@ -13,7 +13,7 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
  * Requests across the translation matrix: a conversation (a system prompt, user turns of any
- * text, assistant turns with text and parallel tool calls of any JSON arguments, each call's
+ * text with or without images, assistant turns with text and parallel tool calls of any JSON arguments, each call's
  * result) is sent by each frontend's official SDK, routed to each backend kind, and the request
  * the kind's emulator received is decoded again by lip's own decoder of that provider's protocol.
  * What it holds must be the conversation: the system prompt, every turn's text in order, every
@@ -34,10 +34,14 @@ const text = fc.tuple(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
 ).map(([a, b, c]) => `${a}${b}${c}`);
 
-interface Turn { readonly user: string; readonly assistant?: { readonly text?: string; readonly calls: readonly { name: string; args: Record<string, unknown> }[]; readonly results: readonly string[] } }
+/** An image of a few random bytes, PNG or JPEG by its declared type. */
+const image = fc.record({ mime: fc.constantFrom('image/png' as const, 'image/jpeg' as const), data: fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => Buffer.from(b).toString('base64')) });
+
+interface Turn { readonly user: string; readonly images: readonly { mime: 'image/png' | 'image/jpeg'; data: string }[]; readonly assistant?: { readonly text?: string; readonly calls: readonly { name: string; args: Record<string, unknown> }[]; readonly results: readonly string[] } }
 
 const turn: fc.Arbitrary<Turn> = fc.record({
   user: text,
+  images: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(image, { minLength: 1, maxLength: 2 }) }),
   assistant: fc.option(fc.record({
     text: fc.option(text, { nil: undefined }),
     calls: fc.array(fc.record({
@@ -62,7 +66,7 @@ function messagesOf(c: Conversation): ClientMessage[] {
   const out: ClientMessage[] = [];
   let n = 0;
   for (const t of c.turns) {
-    out.push({ role: 'user', text: t.user });
+    out.push({ role: 'user', text: t.user, ...(t.images.length > 0 ? { images: t.images } : {}) });
     if (!t.assistant) continue;
     const calls = t.assistant.calls.map((call) => ({ id: `call_${++n}`, name: call.name, args: call.args }));
     out.push({ role: 'assistant', ...(t.assistant.text !== undefined ? { text: t.assistant.text } : {}), ...(calls.length > 0 ? { toolCalls: calls } : {}) });
@@ -72,7 +76,7 @@ function messagesOf(c: Conversation): ClientMessage[] {
   return out;
 }
 
-type Item = { role: 'user' | 'assistant'; texts: string[]; calls?: { name: string; args: unknown }[] } | { role: 'tool'; results: { call: number; content: string }[] };
+type Item = { role: 'user' | 'assistant'; texts: string[]; images?: string[]; calls?: { name: string; args: unknown }[] } | { role: 'tool'; results: { call: number; content: string }[] };
 
 /**
  * Adds a message's item, joined to the one before when it has the same role: protocols that
@@ -84,6 +88,7 @@ function push(items: Item[], item: Item): void {
   if (last?.role === 'tool' && item.role === 'tool') last.results.push(...item.results);
   else if (last !== undefined && last.role === item.role && last.role !== 'tool' && item.role !== 'tool' && last.calls === undefined) {
     last.texts.push(...item.texts);
+    if (item.images) last.images = [...(last.images ?? []), ...item.images];
     if (item.calls) last.calls = item.calls;
   } else items.push(item);
 }
@@ -93,7 +98,7 @@ function expected(c: Conversation): Item[] {
   const items: Item[] = [];
   let n = 0;
   for (const t of c.turns) {
-    push(items, { role: 'user', texts: [t.user] });
+    push(items, { role: 'user', texts: [t.user], ...(t.images.length > 0 ? { images: t.images.map((i) => `${i.mime};${i.data}`) } : {}) });
     if (!t.assistant) continue;
     const calls = t.assistant.calls.map((call) => ({ name: call.name, args: JSON.parse(JSON.stringify(call.args)) as unknown }));
     push(items, { role: 'assistant', texts: t.assistant.text !== undefined ? [t.assistant.text] : [], ...(calls.length > 0 ? { calls } : {}) });
@@ -114,9 +119,10 @@ function normalised(call: Call, jsonValues = false): Item[] {
       continue;
     }
     const texts = m.parts.flatMap((p) => (p.type === 'text' ? [p.text] : []));
+    const images = m.parts.flatMap((p) => (p.type === 'image' ? [p.data !== undefined ? `${p.mediaType};${p.data}` : `url:${p.url}`] : []));
     const calls = m.parts.flatMap((p) => (p.type === 'tool_call' ? [{ name: p.name, args: JSON.parse(p.arguments || '{}') as unknown, id: p.id }] : []));
     ids.push(...calls.map((c) => c.id));
-    if (m.role === 'user' || m.role === 'assistant') push(items, { role: m.role, texts, ...(calls.length > 0 ? { calls: calls.map(({ name, args }) => ({ name, args })) } : {}) });
+    if (m.role === 'user' || m.role === 'assistant') push(items, { role: m.role, texts, ...(images.length > 0 ? { images } : {}), ...(calls.length > 0 ? { calls: calls.map(({ name, args }) => ({ name, args })) } : {}) });
   }
   return items;
 }

@@ -39,7 +39,9 @@ export const anthropicClient: ClientDriver = {
 function messagesParams(r: ClientRequest): MessageCreateParamsBase {
   const messages: MessageParam[] = [];
   for (const m of r.messages) {
-    if (m.role === 'user') messages.push({ role: 'user', content: m.text });
+    if (m.role === 'user') {
+      messages.push({ role: 'user', content: m.images?.length ? [{ type: 'text', text: m.text }, ...m.images.map((i) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: i.mime, data: i.data } }))] : m.text });
+    }
     else if (m.role === 'tool') {
       const block: ContentBlockParam = { type: 'tool_result', tool_use_id: m.callId, content: m.content };
       const last = messages[messages.length - 1];

@@ -51,7 +51,7 @@ export const geminiClient: ClientDriver = {
 function geminiParams(r: ClientRequest): GenerateContentParameters {
   const contents: Content[] = [];
   for (const m of r.messages) {
-    if (m.role === 'user') contents.push({ role: 'user', parts: [{ text: m.text }] });
+    if (m.role === 'user') contents.push({ role: 'user', parts: [{ text: m.text }, ...(m.images ?? []).map((i) => ({ inlineData: { mimeType: i.mime, data: i.data } }))] });
     else if (m.role === 'tool') {
       const part: Part = { functionResponse: { id: m.callId, name: m.name, response: { result: m.content } } };
       const prev = contents[contents.length - 1];

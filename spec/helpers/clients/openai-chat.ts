@@ -43,7 +43,9 @@ function chatParams(r: ClientRequest): ChatCompletionCreateParamsBase {
   const messages: ChatCompletionMessageParam[] = [];
   if (r.system !== undefined) messages.push({ role: 'system', content: r.system });
   for (const m of r.messages) {
-    if (m.role === 'user') messages.push({ role: 'user', content: m.text });
+    if (m.role === 'user') {
+      messages.push({ role: 'user', content: m.images?.length ? [{ type: 'text', text: m.text }, ...m.images.map((i) => ({ type: 'image_url' as const, image_url: { url: `data:${i.mime};base64,${i.data}` } }))] : m.text });
+    }
     else if (m.role === 'tool') messages.push({ role: 'tool', tool_call_id: m.callId, content: m.content });
     else {
       messages.push({

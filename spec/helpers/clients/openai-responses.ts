@@ -38,7 +38,9 @@ export const openaiResponsesClient: ClientDriver = {
 function responsesParams(r: ClientRequest): ResponseCreateParamsBase {
   const input: ResponseInputItem[] = [];
   for (const m of r.messages) {
-    if (m.role === 'user') input.push({ role: 'user', content: m.text });
+    if (m.role === 'user') {
+      input.push({ role: 'user', content: m.images?.length ? [{ type: 'input_text', text: m.text }, ...m.images.map((i) => ({ type: 'input_image' as const, detail: 'auto' as const, image_url: `data:${i.mime};base64,${i.data}` }))] : m.text });
+    }
     else if (m.role === 'tool') input.push({ type: 'function_call_output', call_id: m.callId, output: m.content });
     else {
       if (m.text) input.push({ role: 'assistant', content: m.text });

@@ -6,10 +6,17 @@ import type { FinishReason, Usage } from '../../../lib/canonical/index.js';
  * frontend (and, in the backend matrix, every frontend x backend pair).
  */
 export type ClientMessage =
-  | { readonly role: 'user'; readonly text: string }
+  | { readonly role: 'user'; readonly text: string; readonly images?: readonly ClientImage[] }
   | { readonly role: 'assistant'; readonly text?: string; readonly toolCalls?: readonly ClientToolCall[] }
   /** A tool result; `name` is the called tool (Gemini pairs results by name). */
   | { readonly role: 'tool'; readonly callId: string; readonly name: string; readonly content: string };
+
+/** An image a user message carries inline (after its text), as each protocol writes one from data. */
+export interface ClientImage {
+  readonly mime: 'image/png' | 'image/jpeg';
+  /** Base64. */
+  readonly data: string;
+}
 
 export interface ClientTool {
   readonly name: string;
