@@ -18,7 +18,7 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
  * the kind's emulator received is decoded again by lip's own decoder of that provider's protocol.
  * What it holds must be the conversation: the system prompt, every turn's text in order, every
  * tool call's name and arguments, every result paired with its call and its content, the tools
- * declared and the output limit. Ids may be rewritten (Gemini's are lip's own), tool results may
+ * declared, the output limit and the temperature. Ids may be rewritten (Gemini's are lip's own), tool results may
  * travel one message each or together, a Gemini client's result is its `{result}` object, and a
  * result that is JSON text reaches Gemini as that JSON value (docs/backends/gemini.md: a JSON
  * string `"ok"` is the result `ok`): nothing else may change.
@@ -57,6 +57,7 @@ const conversation = fc.record({
   turns: fc.array(turn, { minLength: 1, maxLength: 3 }),
   last: text,
   maxOutputTokens: fc.integer({ min: 1, max: 8192 }),
+  temperature: fc.option(fc.integer({ min: 0, max: 100 }).map((n) => n / 100), { nil: undefined }),
 });
 
 type Conversation = typeof conversation extends fc.Arbitrary<infer T> ? T : never;
@@ -181,6 +182,7 @@ describe('fuzz: requests across the frontend x backend matrix (official SDK -> l
           emu.reset();
           const request: ClientRequest = {
             model: `${idOf(k)}:model-x`, stream, messages: messagesOf(c), tools: TOOLS, maxOutputTokens: c.maxOutputTokens,
+            ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
             ...(c.system !== undefined ? { system: c.system } : {}),
           };
           const answer = await driver.run(lip.url, request);
@@ -192,6 +194,7 @@ describe('fuzz: requests across the frontend x backend matrix (official SDK -> l
           expect(normalised(call, gemini), 'messages').to.deep.equal(gemini ? asGeminiCarries(expected(c)) : expected(c));
           expect(call.tools.map((t) => t.name), 'tools').to.deep.equal(TOOLS.map((t) => t.name));
           expect(call.options.maxOutputTokens, 'output limit').to.equal(c.maxOutputTokens);
+          expect(call.options.temperature, 'temperature').to.equal(c.temperature);
         }), fuzzParameters(0.1));
       });
     });

@@ -59,6 +59,7 @@ function messagesParams(r: ClientRequest): MessageCreateParamsBase {
     model: r.model,
     max_tokens: maxTokens,
     messages,
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.system !== undefined ? { system: r.system } : {}),
     ...(r.tools?.length ? { tools: r.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters as { type: 'object' } })) } : {}),
     ...(r.reasoning ? { thinking: { type: 'enabled' as const, budget_tokens: Math.min(1024, maxTokens - 1) } } : {}),

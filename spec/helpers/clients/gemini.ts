@@ -71,6 +71,7 @@ function geminiParams(r: ClientRequest): GenerateContentParameters {
       ...(r.system !== undefined ? { systemInstruction: r.system } : {}),
       ...(r.tools?.length ? { tools: [{ functionDeclarations: r.tools.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.parameters })) }] } : {}),
       ...(r.maxOutputTokens !== undefined ? { maxOutputTokens: r.maxOutputTokens } : {}),
+      ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
       ...(r.reasoning ? { thinkingConfig: { includeThoughts: true } } : {}),
     },
   };

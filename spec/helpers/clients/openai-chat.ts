@@ -60,6 +60,7 @@ function chatParams(r: ClientRequest): ChatCompletionCreateParamsBase {
     messages,
     ...(r.tools?.length ? { tools: r.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
     ...(r.maxOutputTokens !== undefined ? { max_completion_tokens: r.maxOutputTokens } : {}),
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.reasoning ? { reasoning_effort: 'medium' as const } : {}),
   };
 }

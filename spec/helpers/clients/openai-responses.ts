@@ -54,6 +54,7 @@ function responsesParams(r: ClientRequest): ResponseCreateParamsBase {
     ...(r.system !== undefined ? { instructions: r.system } : {}),
     ...(r.tools?.length ? { tools: r.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false })) } : {}),
     ...(r.maxOutputTokens !== undefined ? { max_output_tokens: r.maxOutputTokens } : {}),
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.reasoning ? { reasoning: { effort: 'medium' as const, summary: 'auto' as const }, include: ['reasoning.encrypted_content' as const] } : {}),
   };
 }

@@ -33,6 +33,8 @@ export interface ClientRequest {
   readonly messages: readonly ClientMessage[];
   readonly tools?: readonly ClientTool[];
   readonly maxOutputTokens?: number;
+  /** Sampling temperature (0 to 1, which every protocol takes). */
+  readonly temperature?: number;
   /** Ask for visible reasoning with the protocol's own knob (effort + summary, thinking, includeThoughts). */
   readonly reasoning?: boolean;
   /** Extra HTTP headers (`X-LIP-Route`, ...). */
