@@ -13,15 +13,16 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
  * Requests across the translation matrix: a conversation (a system prompt, user turns of any
- * text with or without images, assistant turns with text and parallel tool calls of any JSON arguments, each call's
- * result) is sent by each frontend's official SDK, routed to each backend kind, and the request
- * the kind's emulator received is decoded again by lip's own decoder of that provider's protocol.
- * What it holds must be the conversation: the system prompt, every turn's text in order, every
- * tool call's name and arguments, every result paired with its call and its content, the tools
- * declared, the output limit and the temperature. Ids may be rewritten (Gemini's are lip's own), tool results may
- * travel one message each or together, a Gemini client's result is its `{result}` object, and a
- * result that is JSON text reaches Gemini as that JSON value (docs/backends/gemini.md: a JSON
- * string `"ok"` is the result `ok`): nothing else may change.
+ * text with or without images, assistant turns with text and parallel tool calls of any JSON
+ * arguments, each call's result) is sent by each frontend's official SDK, routed to each backend
+ * kind, and the request the kind's emulator received is decoded again by lip's own decoder of
+ * that provider's protocol. What it holds must be the conversation: the system prompt, every
+ * turn's text and images in order, every tool call's name and arguments, every result paired
+ * with its call and its content, the tools declared, the output limit and the temperature. Ids
+ * may be rewritten (Gemini's are lip's own), tool results may travel one message each or
+ * together, a Gemini client's result is its `{result}` object, and a result that is JSON text
+ * reaches Gemini as that JSON value (docs/backends/gemini.md: a JSON string `"ok"` is the result
+ * `ok`): nothing else may change.
  */
 
 const USED = KINDS.filter((k) => ['openai-chat', 'openai-responses', 'anthropic', 'gemini'].includes(k.kind));
