@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { createContinuityStore, SecureSessions, type SessionGrant } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
+import { VirtualClock } from '../continuity/virtual-clock.js';
+import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+
+/**
+ * Sessions and capacity against a plain model (docs/sessions.md and docs/continuity.md,
+ * "Sessions and resume tokens", "Capacity and fair share", "Expiry and eviction"), over the
+ * memory store on virtual time: principals start conversations and resume them (with their own
+ * token or another principal's, with the right, a wrong or no session id, with the right or a
+ * wrong A-leg id), time passes. Every answer (the same A-leg, 403 denied, 410 expired) must be
+ * the model's, and so must what the store still holds: expiry after `max(ttl, resume_window)`
+ * of idleness (swept when a conversation starts), `max_legs` shared by the fair-share rule.
+ */
+
+type Command =
+  | { readonly kind: 'begin'; readonly principal: number }
+  | { readonly kind: 'resume'; readonly foreign: number; readonly pick: number; readonly sessionId: 'none' | 'right' | 'wrong'; readonly aLegId: 'none' | 'right' | 'wrong' }
+  | { readonly kind: 'wait'; readonly ms: number };
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('begin' as const), principal: fc.nat(2) }) },
+  { weight: 4, arbitrary: fc.record({
+    // Mostly the owner resumes; sometimes another principal (1 or 2 principals further) holds its token.
+    kind: fc.constant('resume' as const), foreign: fc.constantFrom(0, 0, 0, 1, 2), pick: fc.nat(),
+    sessionId: fc.constantFrom('none' as const, 'none' as const, 'right' as const, 'wrong' as const),
+    aLegId: fc.constantFrom('none' as const, 'none' as const, 'right' as const, 'wrong' as const),
+  }) },
+  // Waits land on the windows' edges too (the windows are multiples of 100 ms).
+  { weight: 3, arbitrary: fc.oneof(fc.integer({ min: 1, max: 250 }), fc.constantFrom(99, 100, 101, 199, 200, 201)).map((ms) => ({ kind: 'wait' as const, ms })) },
+);
+
+const settings = fc.record({
+  ttl: fc.constantFrom(100, 200, 300),
+  resumeWindow: fc.constantFrom(100, 200, 300),
+  maxLegs: fc.integer({ min: 1, max: 5 }),
+});
+
+interface Leg { readonly id: number; readonly principal: number; lastSeen: number; gone: boolean }
+
+/** The documented rules, plainly. */
+class Model {
+  readonly legs: Leg[] = [];
+  constructor(private readonly s: { ttl: number; resumeWindow: number; maxLegs: number }) {}
+
+  private get lifetime(): number {
+    return Math.max(this.s.ttl, this.s.resumeWindow);
+  }
+
+  private live(): Leg[] {
+    return this.legs.filter((l) => !l.gone);
+  }
+
+  /** A new conversation: expired ones swept from the least recently seen end, then the fair-share victims while over max_legs. */
+  begin(principal: number, now: number): Leg {
+    const leg: Leg = { id: this.legs.length, principal, lastSeen: now, gone: false };
+    this.legs.push(leg);
+    for (const l of this.live().sort((a, b) => a.lastSeen - b.lastSeen)) {
+      if (l === leg || now - l.lastSeen < this.lifetime) break;
+      l.gone = true;
+    }
+    while (this.live().length > this.s.maxLegs) {
+      const counts = new Map<number, Leg[]>();
+      for (const l of this.live()) if (l !== leg) counts.set(l.principal, [...(counts.get(l.principal) ?? []), l]);
+      // The principal holding the most (the new conversation counts for its own); among equals, the one whose oldest was seen least recently.
+      const held = (p: number) => this.live().filter((l) => l.principal === p).length;
+      const candidates = [...counts.entries()].map(([p, own]) => ({ held: held(p), oldest: own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b)) }));
+      const most = Math.max(...candidates.map((c) => c.held));
+      const victim = candidates.filter((c) => c.held === most).map((c) => c.oldest).reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
+      victim.gone = true;
+    }
+    return leg;
+  }
+
+  resume(principal: number, leg: Leg | undefined, sessionId: 'none' | 'right' | 'wrong', aLegId: 'none' | 'right' | 'wrong', now: number): string {
+    if (leg === undefined || leg.gone || leg.principal !== principal || sessionId === 'wrong' || aLegId === 'wrong') return 'denied';
+    if (now - leg.lastSeen > this.s.resumeWindow) return 'expired';
+    if (now - leg.lastSeen >= this.lifetime) return 'denied';
+    leg.lastSeen = now;
+    return `leg ${leg.id}`;
+  }
+}
+
+describe('fuzz: sessions, expiry and fair-share capacity against a plain model (memory store, virtual time)', function () {
+  this.timeout(fuzzTimeout(20));
+
+  it('every resume is answered as the model says, and the store holds exactly the model\'s conversations', async () => {
+    await fc.assert(fc.asyncProperty(settings, fc.array(command, { minLength: 5, maxLength: 40, size: 'medium' }), async (s, commands) => {
+      const clock = new VirtualClock();
+      const store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: s.ttl, max_legs: s.maxLegs, resume_window: s.resumeWindow }, { scheduler: clock });
+      const sessions = new SecureSessions(store, { resumeWindowMs: s.resumeWindow, clientSessionIds: false, now: () => clock.now() });
+      const model = new Model(s);
+      const grants: SessionGrant[] = [];
+      try {
+        for (const c of commands) {
+          // Every command at its own millisecond: no two conversations are ever seen at the same instant.
+          clock.advance(c.kind === 'wait' ? c.ms : 1);
+          const now = clock.now();
+          if (c.kind === 'begin') {
+            grants.push(sessions.begin(`p${c.principal}`));
+            model.begin(c.principal, now);
+          } else if (c.kind === 'resume' && grants.length > 0) {
+            const i = c.pick % grants.length;
+            const grant = grants[i]!;
+            const asPrincipal = (model.legs[i]!.principal + c.foreign) % 3;
+            const principal = `p${asPrincipal}`;
+            let got: string;
+            try {
+              const aLeg = sessions.open({
+                principal, resumeToken: grant.resumeToken!,
+                ...(c.sessionId === 'none' ? {} : { sessionId: c.sessionId === 'right' ? grant.aLeg.sessionId : `s_${'0'.repeat(26)}` }),
+                ...(c.aLegId === 'none' ? {} : { aLegId: c.aLegId === 'right' ? grant.aLeg.aLegId : `a_${'0'.repeat(26)}` }),
+              }).aLeg;
+              got = `leg ${grants.findIndex((g) => g.aLeg.aLegId === aLeg.aLegId)}`;
+            } catch (err) {
+              if (!(err instanceof LipError)) throw err;
+              got = err.code === 'LIP_ERR_SESSION_DENIED' ? 'denied' : err.code === 'LIP_ERR_SESSION_EXPIRED' ? 'expired' : err.code;
+            }
+            expect(got, `resume of conversation ${i} by ${principal}`).to.equal(model.resume(asPrincipal, model.legs[i], c.sessionId, c.aLegId, now));
+          }
+          // What the store holds: each conversation the model keeps, and no other.
+          const held = await Promise.all(grants.map(async (g) => (await store.attempts(g.aLeg.aLegId, g.aLeg.principal)) !== undefined));
+          const kept = model.legs.map((l) => !l.gone && clock.now() - l.lastSeen < Math.max(s.ttl, s.resumeWindow));
+          expect(held, 'the conversations the store holds').to.deep.equal(kept);
+        }
+      } finally {
+        await store.close();
+      }
+    }), fuzzParameters());
+  });
+});
