@@ -12,7 +12,9 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
  * token or another principal's, with the right, a wrong or no session id, with the right or a
  * wrong A-leg id), time passes. Every answer (the same A-leg, 403 denied, 410 expired) must be
  * the model's, and so must what the store still holds: expiry after `max(ttl, resume_window)`
- * of idleness (swept when a conversation starts), `max_legs` shared by the fair-share rule.
+ * of idleness (swept when a record is made), `max_legs` shared by the fair-share rule; with
+ * `continuity.lineage: conversations`, records made only when a conversation is resumed, and a
+ * sealed token resuming a conversation without one within the window of its start.
  */
 
 type Command =
@@ -33,30 +35,41 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 
 const settings = fc.record({
+  /** `continuity.lineage: conversations`: a conversation gets a record only when it needs one (here: when resumed); its sealed token resumes it without one. */
+  lazy: fc.boolean(),
   ttl: fc.constantFrom(100, 200, 300),
   resumeWindow: fc.constantFrom(100, 200, 300),
   maxLegs: fc.integer({ min: 1, max: 5 }),
 });
 
-interface Leg { readonly id: number; readonly principal: number; lastSeen: number; gone: boolean }
+interface Leg { readonly id: number; readonly principal: number; readonly created: number; lastSeen: number; stored: boolean; gone: boolean }
 
 /** The documented rules, plainly. */
 class Model {
   readonly legs: Leg[] = [];
-  constructor(private readonly s: { ttl: number; resumeWindow: number; maxLegs: number }) {}
+  constructor(private readonly s: { lazy: boolean; ttl: number; resumeWindow: number; maxLegs: number }) {}
 
   private get lifetime(): number {
     return Math.max(this.s.ttl, this.s.resumeWindow);
   }
 
   private live(): Leg[] {
-    return this.legs.filter((l) => !l.gone);
+    return this.legs.filter((l) => l.stored && !l.gone);
   }
 
-  /** A new conversation: expired ones swept from the least recently seen end, then the fair-share victims while over max_legs. */
+  /** A new conversation: its record at once, or (lazy) none until it is resumed. */
   begin(principal: number, now: number): Leg {
-    const leg: Leg = { id: this.legs.length, principal, lastSeen: now, gone: false };
+    const leg: Leg = { id: this.legs.length, principal, created: now, lastSeen: now, stored: !this.s.lazy, gone: false };
     this.legs.push(leg);
+    if (leg.stored) this.stored(leg, now);
+    return leg;
+  }
+
+  /** A record made: expired ones swept from the least recently seen end, then the fair-share victims while over max_legs. */
+  private stored(leg: Leg, now: number): void {
+    leg.stored = true;
+    leg.gone = false;
+    leg.lastSeen = now;
     for (const l of this.live().sort((a, b) => a.lastSeen - b.lastSeen)) {
       if (l === leg || now - l.lastSeen < this.lifetime) break;
       l.gone = true;
@@ -71,11 +84,18 @@ class Model {
       const victim = candidates.filter((c) => c.held === most).map((c) => c.oldest).reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
       victim.gone = true;
     }
-    return leg;
   }
 
   resume(principal: number, leg: Leg | undefined, sessionId: 'none' | 'right' | 'wrong', aLegId: 'none' | 'right' | 'wrong', now: number): string {
-    if (leg === undefined || leg.gone || leg.principal !== principal || sessionId === 'wrong' || aLegId === 'wrong') return 'denied';
+    if (leg === undefined || leg.principal !== principal || sessionId === 'wrong' || aLegId === 'wrong') return 'denied';
+    const record = leg.stored && !leg.gone;
+    if (!record) {
+      // No record (never made, or swept or evicted): a sealed token still names it, its start taken as its last activity.
+      if (!this.s.lazy) return 'denied';
+      if (now - leg.created > this.s.resumeWindow) return 'expired';
+      this.stored(leg, now);
+      return `leg ${leg.id}`;
+    }
     if (now - leg.lastSeen > this.s.resumeWindow) return 'expired';
     if (now - leg.lastSeen >= this.lifetime) return 'denied';
     leg.lastSeen = now;
@@ -90,7 +110,7 @@ describe('fuzz: sessions, expiry and fair-share capacity against a plain model (
     await fc.assert(fc.asyncProperty(settings, fc.array(command, { minLength: 5, maxLength: 40, size: 'medium' }), async (s, commands) => {
       const clock = new VirtualClock();
       const store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: s.ttl, max_legs: s.maxLegs, resume_window: s.resumeWindow }, { scheduler: clock });
-      const sessions = new SecureSessions(store, { resumeWindowMs: s.resumeWindow, clientSessionIds: false, now: () => clock.now() });
+      const sessions = new SecureSessions(store, { resumeWindowMs: s.resumeWindow, clientSessionIds: false, now: () => clock.now(), lazy: s.lazy });
       const model = new Model(s);
       const grants: SessionGrant[] = [];
       try {
@@ -122,7 +142,7 @@ describe('fuzz: sessions, expiry and fair-share capacity against a plain model (
           }
           // What the store holds: each conversation the model keeps, and no other.
           const held = await Promise.all(grants.map(async (g) => (await store.attempts(g.aLeg.aLegId, g.aLeg.principal)) !== undefined));
-          const kept = model.legs.map((l) => !l.gone && clock.now() - l.lastSeen < Math.max(s.ttl, s.resumeWindow));
+          const kept = model.legs.map((l) => l.stored && !l.gone && clock.now() - l.lastSeen < Math.max(s.ttl, s.resumeWindow));
           expect(held, 'the conversations the store holds').to.deep.equal(kept);
         }
       } finally {
