@@ -113,6 +113,8 @@ export interface Outcome {
   readonly journal: string[];
   /** `key start-end how` per upstream subscription, in order (`open` when it never ended). */
   readonly upstreams: string[];
+  /** `seq key outcome` of each of its attempts' continuity rows (a request that never ended is left by its client at the end: `cancelled`). */
+  readonly rows: string[];
   /** The circuits as the request starts: `key state failures`, by key. */
   readonly circuits: string[];
 }
@@ -153,6 +155,10 @@ interface Attempt {
   output: boolean;
   /** It holds a half-open circuit's probe slot. */
   readonly probe: boolean;
+  /** Its continuity row (the conversation's attempts, numbered across its requests). */
+  readonly row: { readonly seq: number; readonly key: string; outcome?: string };
+  /** Output passed its row (after its stream stages). */
+  rowOutput: boolean;
   readonly cancels: (() => void)[];
 }
 
@@ -239,6 +245,8 @@ export function simulate(s: Scenario): Outcome[] {
   let firstConsumed = false;
   const bound: { session?: string; client?: string } = {};
   const outcomes: Outcome[] = [];
+  /** The conversation's B-legs, numbered across its requests in the order they start. */
+  let bLegs = 0;
 
   const request = (r: ModelRequest, k: number): void => {
     const start = now;
@@ -253,6 +261,7 @@ export function simulate(s: Scenario): Outcome[] {
     let end: string | undefined;
     const journal: Entry[] = [];
     const upstreams: { key: string; start: number; end?: number; how?: string }[] = [];
+    const rows: { readonly seq: number; readonly key: string; outcome?: string }[] = [];
     const live = new Set<Attempt>();
     let budget = s.maxAttempts;
     /** Output reached the client (failover, weighted choice and the global budget all see it). */
@@ -289,6 +298,8 @@ export function simulate(s: Scenario): Outcome[] {
       if (r.affinity && entry && (entry.outcome === 'skipped' || entry.outcome === 'failed') && bound[r.affinity] === boundAtStart) delete bound[r.affinity];
     };
     const stop = (a: Attempt, how: string, outcome: 'success' | 'failure' | 'cancelled' = how === 'complete' ? 'success' : 'cancelled') => {
+      // A failure set its row's outcome already (fail, below).
+      a.row.outcome ??= how === 'complete' ? 'success' : 'cancelled';
       a.live = false;
       live.delete(a);
       for (const cancel of a.cancels) cancel();
@@ -335,12 +346,16 @@ export function simulate(s: Scenario): Outcome[] {
       budget--;
       const entry: Entry = { key, outcome: 'running', startedAt: since() };
       journal.push(entry);
-      const a: Attempt = { sub: upstreams.length, entry, live: true, budgetOff: false, pending: 0, output: false, probe: admitted.probe, cancels: [] };
+      const row = { seq: ++bLegs, key };
+      rows.push(row);
+      const a: Attempt = { sub: upstreams.length, entry, live: true, budgetOff: false, pending: 0, output: false, probe: admitted.probe, row, rowOutput: false, cancels: [] };
       upstreams.push({ key, start: since() });
       live.add(a);
       // A race holds its legs itself; a continuation holds nothing (the answer is already out).
       let held: [string, boolean][] | undefined = inRace || continuation ? undefined : [];
       const fail = (err: ModelError, how: string) => {
+        // The row: hidden by failover when retryable and before its own output, else it reached the client.
+        a.row.outcome = !a.rowOutput && err.retryable ? 'swallowed_failure' : 'surfaced_failure';
         stop(a, how, circuitOutcome(err));
         entry.outcome = 'failed';
         entry.code = err.code;
@@ -349,6 +364,7 @@ export function simulate(s: Scenario): Outcome[] {
       };
       /** Past the attempt's stream stages: its first output commits it (outside a race), held events go with it. */
       const downstream = (label: string, output: boolean, substantive: boolean): void => {
+        if (output) a.rowOutput = true;
         if (output && entry.ttft === undefined && !continuation) {
           entry.ttft = since();
           if (!inRace) {
@@ -616,6 +632,7 @@ export function simulate(s: Scenario): Outcome[] {
       get end() { return end ?? 'open'; },
       get journal() { return journal.map((e) => [e.key, e.outcome, e.startedAt, e.ttft, e.code].filter((x) => x !== undefined).join(' ')); },
       get upstreams() { return upstreams.map((u) => `${u.key} ${u.start}-${u.end ?? 'open'} ${u.how ?? ''}`.trim()); },
+      get rows() { return rows.map((w) => `${w.seq} ${w.key} ${w.outcome ?? 'cancelled'}`); },
       circuits: circuitRows,
     };
   };
@@ -629,5 +646,5 @@ export function simulate(s: Scenario): Outcome[] {
     next.fn();
   }
   // Plain values, for deep equality.
-  return outcomes.map((o) => ({ client: o.client, end: o.end, journal: o.journal, upstreams: o.upstreams, circuits: o.circuits }));
+  return outcomes.map((o) => ({ client: o.client, end: o.end, journal: o.journal, upstreams: o.upstreams, circuits: o.circuits, rows: o.rows }));
 }

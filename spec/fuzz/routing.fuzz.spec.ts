@@ -217,7 +217,7 @@ function configFor(s: Scenario): Config {
  * it started. Then every request that never ended is left by its client: `leftOpen` lists the
  * upstreams that outlived that.
  */
-function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
+function run(s: Scenario): Promise<{ outcomes: Omit<Outcome, 'rows'>[]; rows: string[]; leftOpen: string[] }> {
   const ts = new VirtualTimeScheduler();
   const backend = new ScriptBackend('b', ts);
   let roll = 0;
@@ -256,7 +256,7 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   };
   s.requests.forEach((r, k) => ts.schedule(() => begin(k), r.startAt));
   ts.flush();
-  const outcomes = states.map(({ start, meta, client, end, circuits, upstreams }): Outcome => ({
+  const outcomes = states.map(({ start, meta, client, end, circuits, upstreams }): Omit<Outcome, 'rows'> => ({
     client,
     end,
     journal: (meta.journal ?? []).map((e) => [e.key, e.outcome, e.startedAtMs, e.ttftMs, e.outcome === 'failed' ? e.code : undefined].filter((x) => x !== undefined).join(' ')),
@@ -265,16 +265,21 @@ function run(s: Scenario): { outcomes: Outcome[]; leftOpen: string[] } {
   }));
   // A request that never ended (a stall without a budget) is left by its client: nothing may outlive it.
   for (const state of states) state.subscription?.unsubscribe();
-  void continuity.close();
-  return { outcomes, leftOpen: states.flatMap((st) => st.upstreams.filter((u) => u.how === undefined).map((u) => u.key)) };
+  const leftOpen = states.flatMap((st) => st.upstreams.filter((u) => u.how === undefined).map((u) => u.key));
+  // The conversation's attempt rows, all its requests' (CONTRACT section 8).
+  const aLegId = sessionId === undefined ? undefined : continuity.resolveALeg('alice', sessionId).aLegId;
+  return (aLegId === undefined ? Promise.resolve(undefined) : continuity.attempts(aLegId)).then((rows) => {
+    void continuity.close();
+    return { outcomes, leftOpen, rows: (rows ?? []).map((r) => `${r.seq} ${r.candidate_key} ${r.outcome ?? 'open'}`) };
+  });
 }
 
 describe('fuzz: routing on virtual time against a plain model of docs/routing.md', function () {
   this.timeout(fuzzTimeout(40));
 
-  it('failover, weighted choice, races, budgets, max_attempts and circuits over requests of one conversation that may overlap: what each client gets, the journal, every upstream subscription and the circuits match the model; nothing outlives a request', () => {
-    fc.assert(fc.property(scenario, (s) => {
-      const real = run(s);
+  it('failover, weighted choice, races, budgets, max_attempts and circuits over requests of one conversation that may overlap: what each client gets, the journal, every upstream subscription and the circuits match the model; nothing outlives a request; the conversation\'s attempt rows say how each attempt ended', async () => {
+    await fc.assert(fc.asyncProperty(scenario, async (s) => {
+      const real = await run(s);
       const model = simulate(s);
       const settings = `max_attempts ${s.maxAttempts}, max_pending ${s.maxPending}, context_overflow ${s.contextOverflow}${s.features ? ', default features' : ''}${s.resume ? `, resume_after_output ${s.resume.maxResumes}` : ''}${s.breaker ? `, breaker ${JSON.stringify(s.breaker)}` : ''}`;
       expect(real.outcomes.length, `requests run (${settings})`).to.equal(model.length);
@@ -289,6 +294,8 @@ describe('fuzz: routing on virtual time against a plain model of docs/routing.md
         expect(got.upstreams, `the upstream subscriptions (${context})`).to.deep.equal(want.upstreams);
       });
       expect(real.leftOpen, 'upstreams still open once the client left').to.deep.equal([]);
+      const rows = model.flatMap((o) => o.rows).sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0]));
+      expect(real.rows, `the conversation's attempt rows (${settings})`).to.deep.equal(rows);
     }), fuzzParameters());
   });
 });
