@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KINDS, type KindCase } from '../backends/kinds.js';
-import { testConfig } from '../helpers/config.js';
 import type { Emulator, FaultScript, Script } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startLipOverKinds, type LipOverKinds, type RunningLip } from '../helpers/lip.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
@@ -83,16 +82,14 @@ function checkError(frontend: Case['frontend'], body: unknown): void {
 describe('fuzz: hostile upstreams and clients that leave, over real sockets (no upstream call outlives its client)', function () {
   this.timeout(fuzzTimeout(6_000));
   let lip: RunningLip;
-  const emulators: Emulator[] = [];
+  let emulators: readonly Emulator[] = [];
+  let running: LipOverKinds | undefined;
   before(async () => {
-    for (const k of USED) emulators.push(await k.start());
     // resume_after_output on: an answer broken after output is continued on a kind that takes a prefill (Anthropic, Bedrock).
-    lip = await startLip(testConfig(USED.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), `routing: { default_route: "${idOf(USED[0]!)}:model-x", max_attempts: 6, resume_after_output: { enabled: true } }`));
+    running = await startLipOverKinds(USED, idOf, 'max_attempts: 6, resume_after_output: { enabled: true }');
+    ({ lip, emulators } = running);
   });
-  after(async () => {
-    await lip?.close();
-    await Promise.all(emulators.map((e) => e.close()));
-  });
+  after(() => running?.close());
 
   /** Sends one case (its upstreams find their scripts under `id`) and checks what came back; resolves once its client is gone. */
   const send = async (c: Case, id: string): Promise<void> => {

@@ -6,9 +6,8 @@ import type { GenerateRoute } from '../../lib/frontends/protocol.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { CLIENT_DRIVERS, type ClientMessage, type ClientRequest } from '../helpers/clients/index.js';
-import { testConfig } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startLipOverKinds, type LipOverKinds, type RunningLip } from '../helpers/lip.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
@@ -165,15 +164,13 @@ function decoderOf(kind: string): GenerateRoute {
 describe('fuzz: requests across the frontend x backend matrix (official SDK -> lip -> emulator -> decoded again)', function () {
   this.timeout(fuzzTimeout(2_000));
   let lip: RunningLip;
-  const emulators: Emulator[] = [];
+  let emulators: readonly Emulator[] = [];
+  let running: LipOverKinds | undefined;
   before(async () => {
-    for (const k of USED) emulators.push(await k.start());
-    lip = await startLip(testConfig(USED.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), `routing: { default_route: "${idOf(USED[0]!)}:model-x" }`));
+    running = await startLipOverKinds(USED, idOf);
+    ({ lip, emulators } = running);
   });
-  after(async () => {
-    await lip?.close();
-    await Promise.all(emulators.map((e) => e.close()));
-  });
+  after(() => running?.close());
 
   for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
     USED.forEach((k, i) => {

@@ -226,6 +226,7 @@ function run(s: Scenario): Promise<{ outcomes: Omit<Outcome, 'rows'>[]; rows: st
   // One conversation of one client: `[first]` and `{affinity=session}` live in its A-leg.
   const continuity = createContinuityStore({ store: 'memory', sqlite_path: '', ttl: 3_600_000, max_legs: 100 });
   let sessionId: string | undefined;
+  let aLegId: string | undefined;
   // With the default features (tool-call-repair is on by default) every attempt gets its stream stages, as in `lip serve`.
   const extensions = s.features ? createExtensionHost(config, { state: new MemoryStateStore() }) : undefined;
   if (s.features && extensions === undefined) throw new Error('the default features make no extension host');
@@ -241,6 +242,7 @@ function run(s: Scenario): Promise<{ outcomes: Omit<Outcome, 'rows'>[]; rows: st
     const ended = (line: string) => { state.end = `${ts.now() - start} ${line}`; };
     const aLeg = continuity.resolveALeg('alice', sessionId);
     sessionId ??= aLeg.sessionId;
+    aLegId ??= aLeg.aLegId;
     state.subscription = executor.execute(CALL, { requestId: `r${k}`, routeHeader: selectorOf(r), meta: state.meta, aLeg, principal: 'alice' }).subscribe({
       next: (e) => state.client.push(`${ts.now() - start} ${backend.labels.get(e) ?? JSON.stringify(e)}`),
       error: (err: { code?: string }) => ended(`error ${err.code}`),
@@ -267,7 +269,6 @@ function run(s: Scenario): Promise<{ outcomes: Omit<Outcome, 'rows'>[]; rows: st
   for (const state of states) state.subscription?.unsubscribe();
   const leftOpen = states.flatMap((st) => st.upstreams.filter((u) => u.how === undefined).map((u) => u.key));
   // The conversation's attempt rows, all its requests' (CONTRACT section 8).
-  const aLegId = sessionId === undefined ? undefined : continuity.resolveALeg('alice', sessionId).aLegId;
   return (aLegId === undefined ? Promise.resolve(undefined) : continuity.attempts(aLegId)).then((rows) => {
     void continuity.close();
     return { outcomes, leftOpen, rows: (rows ?? []).map((r) => `${r.seq} ${r.candidate_key} ${r.outcome ?? 'open'}`) };

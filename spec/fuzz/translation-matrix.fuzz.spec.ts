@@ -4,9 +4,8 @@ import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
-import { testConfig } from '../helpers/config.js';
 import type { Emulator, FinishScript, Script } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startLipOverKinds, type LipOverKinds, type RunningLip } from '../helpers/lip.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
 /**
@@ -69,21 +68,19 @@ const idOf = (k: KindCase) => `g-${k.kind}`;
 describe('fuzz: generated answers across the frontend x backend matrix (emulator wire -> lip -> official SDK)', function () {
   this.timeout(fuzzTimeout(3_000));
   let lip: RunningLip;
-  const emulators = new Map<string, Emulator>();
+  let emulators: readonly Emulator[] = [];
+  let running: LipOverKinds | undefined;
   before(async () => {
-    for (const k of KINDS) emulators.set(k.kind, await k.start());
-    lip = await startLip(testConfig(KINDS.map((k) => k.row(idOf(k), emulators.get(k.kind)!)).join('\n'), `routing: { default_route: "${idOf(KINDS[0]!)}:model-x" }`));
+    running = await startLipOverKinds(KINDS, idOf);
+    ({ lip, emulators } = running);
   });
-  after(async () => {
-    await lip?.close();
-    await Promise.all([...emulators.values()].map((e) => e.close()));
-  });
+  after(() => running?.close());
 
   for (const frontend of Object.keys(FRONTENDS)) {
     const driver = CLIENT_DRIVERS[frontend]!;
-    for (const k of KINDS) {
+    KINDS.forEach((k, i) => {
       it(`${frontend} <- ${k.kind}`, async () => {
-        const emu = emulators.get(k.kind)!;
+        const emu = emulators[i]!;
         await fc.assert(fc.asyncProperty(answer, fc.boolean(), async (g, stream) => {
           emu.reset();
           emu.enqueue(g.script);
@@ -101,6 +98,6 @@ describe('fuzz: generated answers across the frontend x backend matrix (emulator
           if (driver.usageFields.includes('outputTokens')) expect(r.usage?.outputTokens, 'output tokens').to.equal(g.usage.output);
         }), fuzzParameters(0.1));
       });
-    }
+    });
   }
 });

@@ -3,7 +3,9 @@ import type { Config } from '../../lib/config/index.js';
 import { createRuntime, type RuntimeDeps } from '../../lib/core/runtime.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { LipServer, type LipServerOptions } from '../../lib/server/lip-server.js';
+import type { KindCase } from '../backends/kinds.js';
 import { testConfig } from './config.js';
+import type { Emulator } from './emulators/index.js';
 
 export interface RunningLip {
   readonly url: string;
@@ -51,4 +53,30 @@ export async function startLipsOnRedis(redisUrl: string, prefix: string, backend
     throw err;
   }
   return lips;
+}
+
+/** A lip in front of one wire-exact emulator per backend kind (`emulators[i]` serves `kinds[i]`). */
+export interface LipOverKinds {
+  readonly lip: RunningLip;
+  readonly emulators: readonly Emulator[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts each kind's emulator and one lip with a backend row per kind (id `idOf(kind)`), the
+ * first kind's `model-x` as the default route, plus `routingYaml` inside `routing:`.
+ */
+export async function startLipOverKinds(kinds: readonly KindCase[], idOf: (k: KindCase) => string, routingYaml = ''): Promise<LipOverKinds> {
+  const emulators: Emulator[] = [];
+  for (const k of kinds) emulators.push(await k.start());
+  const rows = kinds.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n');
+  const lip = await startLip(testConfig(rows, `routing: { default_route: "${idOf(kinds[0]!)}:model-x"${routingYaml ? `, ${routingYaml}` : ''} }`));
+  return {
+    lip,
+    emulators,
+    close: async () => {
+      await lip.close();
+      await Promise.all(emulators.map((e) => e.close()));
+    },
+  };
 }
