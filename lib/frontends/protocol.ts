@@ -698,3 +698,13 @@ export interface ModelListRoute {
 export function wireId(context: Pick<EncodeContext, 'newId'>, prefix: string, length = 24): string {
   return context.newId ? context.newId(prefix) : randomId(prefix, length);
 }
+
+/**
+ * The clock of one answer (`EncodeContext.now`): the second it is first read, and that same second
+ * on every later read. A response kept for retrieval shows the `completed_at` its client saw,
+ * however often it is encoded and whichever of the encoder and the store reads it first.
+ */
+export function settledClock(read: () => number = Date.now): () => number {
+  let second: number | undefined;
+  return () => (second ??= Math.floor(read() / 1000));
+}

@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
+import { clientPath, settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
 import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
 import { continuedConversation } from './continued-conversation.js';
@@ -625,9 +625,10 @@ export class Batches {
         pendingALeg.store();
         pendingALeg = undefined;
       }
+      const startedAt = this.now();
       context = {
-        call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(this.now() / 1000),
-        ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48) } : {}),
+        call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(startedAt / 1000),
+        ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48), now: settledClock(this.now) } : {}),
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
@@ -647,14 +648,15 @@ export class Batches {
       if (c?.store === true && context.responseId !== undefined) {
         const named = runtime.config.routing.echo_requested_model ? canonical.model : servedModel(response.model, meta.candidateKey, canonical.model);
         runtime.continuity.saveResponse({
-          id: context.responseId, principal: call.principal, aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, model: named, createdAt: this.now(),
+          id: context.responseId, principal: call.principal, aLegId: grant.aLeg.aLegId, sessionId: grant.aLeg.sessionId, model: named, createdAt: startedAt,
           input: c.input ?? decoded.call.messages, output: response,
           ...(c.previousResponseId !== undefined ? { previousResponseId: c.previousResponseId } : {}),
-          ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: Math.floor(this.now() / 1000) } } : {}),
+          // The second it completed, the one its output line shows (settledClock).
+          ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: Math.max(context.created, context.now!()) } } : {}),
         });
         // Listed as its endpoint lists it (a stored chat completion), before the request counts as done.
         if (route.listStored) {
-          await route.listStored({ id: context.responseId, model: named, createdAt: this.now(), echo: c.echo }, run.responses, runtime.config.continuity.ttl)
+          await route.listStored({ id: context.responseId, model: named, createdAt: startedAt, echo: c.echo }, run.responses, runtime.config.continuity.ttl)
             .catch((err: unknown) => { reportInternalError('stored.list', err, requestId); });
         }
       }

@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
+import { clientPath, settledClock, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
@@ -79,7 +79,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48) } : {}),
+      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48), now: settledClock() } : {}),
     };
     // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
     if (grant.pending !== undefined) {
@@ -117,8 +117,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt,
       input: continuation.input ?? decoded.call.messages, output,
       ...(previous !== undefined ? { previousResponseId: previous } : {}),
-      // With the second it completed, which the Response object shows again (`completed_at`).
-      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.floor(Date.now() / 1000), ...ending } } : {}),
+      // With the second it completed, the one its answer showed (`completed_at`, read once: settledClock).
+      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.max(context.created, context.now!()), ...ending } } : {}),
     });
     if (route.listStored && ending === undefined) {
       listing = route.listStored({ id: context.responseId, model: named, createdAt: arrivedAt, echo: continuation.echo }, storedResponses(runtime.continuity, principal), runtime.config.continuity.ttl)

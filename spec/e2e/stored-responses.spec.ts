@@ -59,6 +59,27 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       expect(retrieved.completed_at).to.be.a('number').and.to.be.at.least(created.created_at);
     });
 
+    it('the second a response completed is read once: with a clock that moves on a second at every read, retrieve shows the completed_at the create and the stream showed', async () => {
+      const realNow = Date.now;
+      let reads = 0;
+      // Every read of the clock is a second later than the one before (a request that straddles a second, made certain).
+      Date.now = () => realNow() + 1000 * ++reads;
+      try {
+        const created = await alice.responses.create({ model: 'a:m', input: 'Capital of France?' });
+        const streamed = await alice.responses.create({ model: 'a:m', input: 'Capital of France?', stream: true });
+        let completed: Response | undefined;
+        for await (const event of streamed) if (event.type === 'response.completed') completed = event.response;
+        expect(reads).to.be.above(2);
+        for (const answered of [created, completed!]) {
+          const retrieved = await alice.responses.retrieve(answered.id);
+          expect(retrieved.completed_at).to.be.a('number').and.to.equal(answered.completed_at);
+          expect(wire(retrieved)).to.deep.equal(wire(answered));
+        }
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
     it('continuing with a tool output for a call the stored conversation never made is a 400 naming input; the call it made is answered', async () => {
       const asked = await alice.responses.create({ model: 't:m', input: 'Weather in Paris?' });
       const call = asked.output.find((item) => item.type === 'function_call') as { call_id: string } | undefined;

@@ -17,6 +17,7 @@ import { BatchFileStore } from '../../lib/server/files.js';
 import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall, type BatchRequestReport } from '../../lib/server/batches.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
+import { storedResponseObject } from '../../lib/frontends/openai-responses/stored-response.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
@@ -636,6 +637,20 @@ describe('server/batches', function () {
       // Not stored when the request says so.
       const unstored = await run({ model: 'oc:gpt-4o', input: 'x', store: false });
       expect(await refusal(runtime.continuity.loadResponse(unstored.id, 'alice'))).to.include({ status: 404 });
+    });
+
+    it('a stored Responses answer retrieved later is its output line: created_at and completed_at too, with a clock that moves a second at every read', async () => {
+      chat.handler = () => ({ text: 'kept' });
+      let clock = Date.now();
+      const batches = make({ now: () => (clock += 1000) });
+      const file = await uploaded(lineOf('r', '/v1/responses', { model: 'oc:gpt-4o', input: 'first' }));
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/responses', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'completed', 'completed');
+      const done = await batches.retrieve(openai(), made.id) as Json;
+      const line = (await fileLines(batches, done.output_file_id))[0]!.response.body as Json;
+      expect(line.completed_at).to.be.above(line.created_at);
+      const retrieved = storedResponseObject(await runtime.continuity.loadResponse(line.id, 'alice'), false);
+      expect(retrieved).to.deep.equal(line);
     });
 
     it('makes a batch failed, running nothing, when its input file is not a valid batch', async () => {
