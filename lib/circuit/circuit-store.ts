@@ -13,7 +13,10 @@ import type { CircuitDecision, CircuitOutcome, CircuitRecord } from './types.js'
  * it reflects, including answers that changed nothing.
  *
  * Times are passed in (`now`, the caller's scheduler time), so the state machine runs on the
- * caller's clock. Only key expiry in Redis uses the server's clock.
+ * caller's clock. They are whole milliseconds (durations are parsed to whole milliseconds, the
+ * runtime's scheduler reads `Date.now()`): Redis keeps a record's times as Lua writes numbers,
+ * 14 significant digits, and replies with integers. Only key expiry in Redis uses the server's
+ * clock.
  */
 export interface CircuitStore {
   readonly kind: 'memory' | 'redis';
