@@ -78,13 +78,19 @@ type Step =
   | { readonly op: 'conversation.retrieve' | 'conversation.delete'; readonly at: number; readonly conversation: number }
   | { readonly op: 'conversation.items'; readonly at: number; readonly conversation: number; readonly order: 'asc' | 'desc'; readonly limit?: number }
   | { readonly op: 'conversation.add'; readonly at: number; readonly conversation: number; readonly texts: readonly string[] }
-  | { readonly op: 'conversation.deleteItem'; readonly at: number; readonly conversation: number; readonly item: number };
+  | { readonly op: 'conversation.deleteItem'; readonly at: number; readonly conversation: number; readonly item: number }
+  | { readonly op: 'chat.create'; readonly at: number; readonly text: string; readonly stream: boolean; readonly tag: string }
+  | { readonly op: 'chat.retrieve' | 'chat.delete'; readonly at: number; readonly completion: number }
+  | { readonly op: 'chat.update'; readonly at: number; readonly completion: number; readonly tag: string }
+  | { readonly op: 'chat.list'; readonly at: number; readonly tag?: string; readonly order: 'asc' | 'desc'; readonly limit?: number }
+  | { readonly op: 'chat.messages'; readonly at: number; readonly completion: number; readonly order: 'asc' | 'desc' };
 
 const at = fc.nat(2);
 const pick = fc.nat(7);
 const words = fc.constantFrom('hello', 'more', 'use a tool', 'why?', 'ok');
 const order = fc.constantFrom<'asc' | 'desc'>('asc', 'desc');
 const limit = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined });
+const tag = fc.constantFrom('a', 'b');
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('create' as const), at, text: words, previous: fc.option(pick, { nil: undefined }), conversation: fc.option(pick, { nil: undefined, freq: 3 }), store: fc.constantFrom(true, true, true, false), stream: fc.boolean(), tools: fc.boolean(), answerCalls: fc.boolean() }, { requiredKeys: ['op', 'at', 'text', 'store', 'stream', 'tools', 'answerCalls'] }) },
@@ -95,17 +101,22 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('conversation.items' as const), at, conversation: pick, order, limit }, { requiredKeys: ['op', 'at', 'conversation', 'order'] }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('conversation.add' as const), at, conversation: pick, texts: fc.array(words, { minLength: 1, maxLength: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('conversation.deleteItem' as const), at, conversation: pick, item: pick }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('chat.create' as const), at, text: words, stream: fc.boolean(), tag }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('chat.retrieve' as const, 'chat.delete' as const), at, completion: pick }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('chat.update' as const), at, completion: pick, tag }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('chat.list' as const), at, tag: fc.option(tag, { nil: undefined }), order, limit }, { requiredKeys: ['op', 'at', 'order'] }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('chat.messages' as const), at, completion: pick, order }) },
 );
 
 /** Ids lip makes (random, so told apart by the order each first appears in a deployment's answers). */
-const ID = /\b(resp|conv|msg|rs|fc|item|ci)_[A-Za-z0-9]{8,}\b/g;
+const ID = /\b[a-z]{2,8}[-_][A-Za-z0-9]{16,}\b/g;
 
 /** The ids each deployment made, by first appearance; answers rewritten with them. */
 class Ids {
   private readonly seen = new Map<string, string>();
   name(id: string): string {
     let named = this.seen.get(id);
-    if (named === undefined) this.seen.set(id, (named = `${id.slice(0, id.indexOf('_'))}#${this.seen.size}`));
+    if (named === undefined) this.seen.set(id, (named = `${/^[a-z]+/.exec(id)![0]}#${this.seen.size}`));
     return named;
   }
   /** The real id of a named one (what a later step refers to). */
@@ -119,15 +130,15 @@ class Ids {
     if (Array.isArray(value)) return value.map((v) => this.normal(v));
     if (value !== null && typeof value === 'object') {
       const out: Json = {};
-      for (const [k, v] of Object.entries(value)) if (k !== 'created_at' && k !== 'completed_at' && k !== 'output_text') out[k] = this.normal(v);
+      for (const [k, v] of Object.entries(value)) if (k !== 'created_at' && k !== 'completed_at' && k !== 'created' && k !== 'output_text') out[k] = this.normal(v);
       return out;
     }
     return value;
   }
 }
 
-/** The ids (named) of the responses and conversations made so far in one run, in the order made. */
-interface Made { responses: string[]; conversations: string[] }
+/** The ids (named) of the responses, conversations and stored chat completions made so far in one run, in the order made; the run's own metadata value. */
+interface Made { readonly run: string; responses: string[]; conversations: string[]; completions: string[] }
 
 async function outcome(run: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -192,6 +203,33 @@ async function play(client: OpenAI, s: Step, ids: Ids, made: Made): Promise<unkn
       const item = known.length > 0 ? known[s.item % known.length]! : 'msg_none00000000';
       return ids.normal([listed, await outcome(() => client.conversations.items.delete(item, { conversation_id: conv }))]);
     }
+    case 'chat.create': {
+      // Stored, tagged with the run (a list shows only this run's completions) and a tag of two.
+      const body = { model: 'echo:m', messages: [{ role: 'user' as const, content: s.text }], store: true, metadata: { run: made.run, tag: s.tag } };
+      const answer = await outcome(async () => {
+        if (!s.stream) return client.chat.completions.create(body);
+        let text = '';
+        let id = '';
+        for await (const chunk of await client.chat.completions.create({ ...body, stream: true })) {
+          id = chunk.id;
+          text += chunk.choices[0]?.delta.content ?? '';
+        }
+        return { id, text };
+      });
+      const normal = ids.normal(answer) as { ok?: Json };
+      if (normal.ok?.id !== undefined) made.completions.push(normal.ok.id as string);
+      return normal;
+    }
+    case 'chat.retrieve':
+      return ids.normal(await outcome(() => client.chat.completions.retrieve(idOf(made.completions, s.completion) ?? 'chatcmpl-none00000000')));
+    case 'chat.delete':
+      return ids.normal(await outcome(() => client.chat.completions.delete(idOf(made.completions, s.completion) ?? 'chatcmpl-none00000000')));
+    case 'chat.update':
+      return ids.normal(await outcome(() => client.chat.completions.update(idOf(made.completions, s.completion) ?? 'chatcmpl-none00000000', { metadata: { run: made.run, tag: s.tag } })));
+    case 'chat.list':
+      return ids.normal(await outcome(async () => (await client.chat.completions.list({ metadata: { run: made.run, ...(s.tag ? { tag: s.tag } : {}) }, order: s.order, ...(s.limit ? { limit: s.limit } : {}) })).data));
+    case 'chat.messages':
+      return ids.normal(await outcome(async () => (await client.chat.completions.messages.list(idOf(made.completions, s.completion) ?? 'chatcmpl-none00000000', { order: s.order })).data));
   }
 }
 
@@ -202,7 +240,9 @@ async function play(client: OpenAI, s: Step, ids: Ids, made: Made): Promise<unkn
  * or not, streamed or not, continuing an earlier response, deleted ones and others' included, or
  * adding a turn to a conversation; answering the earlier turn's tool calls or not), retrieved,
  * deleted, their input items listed (either order, pages); conversations created, read, deleted,
- * their items listed, added and deleted. The upstream answers with the conversation it was sent,
+ * their items listed, added and deleted; chat completions stored (streamed or not), retrieved,
+ * their metadata replaced, deleted, listed (by metadata, either order, pages), their messages
+ * listed. The upstream answers with the conversation it was sent,
  * so every answer shows the history the instance rebuilt. Every answer, success or error, must
  * be the same in both deployments, ids told apart by the order they first appear and the
  * timestamps left out (spec/e2e/continuity-redis.spec.ts has the examples over `lip serve`
@@ -213,6 +253,7 @@ describe('fuzz: three instances on Redis answer as one instance does', function 
   let redis: RedisServer;
   let single: Deployment;
   let shared: Deployment;
+  let runs = 0;
 
   before(async function () {
     redis = await requireRedisServer(this);
@@ -227,9 +268,10 @@ describe('fuzz: three instances on Redis answer as one instance does', function 
 
   it('every step answers the same', async () => {
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
+      const run = `run${++runs}`;
       const sides = [
-        { deployment: single, ids: new Ids(), made: { responses: [], conversations: [] } as Made },
-        { deployment: shared, ids: new Ids(), made: { responses: [], conversations: [] } as Made },
+        { deployment: single, ids: new Ids(), made: { run, responses: [], conversations: [], completions: [] } as Made },
+        { deployment: shared, ids: new Ids(), made: { run, responses: [], conversations: [], completions: [] } as Made },
       ];
       for (const [i, s] of steps.entries()) {
         const answers = [];
