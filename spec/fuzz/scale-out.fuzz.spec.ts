@@ -71,7 +71,7 @@ const TOOL = { type: 'function' as const, name: 'lookup', description: 'Looks it
 
 /** One step: which instance (of the shared deployment) takes it, and what it asks. */
 type Step =
-  | { readonly op: 'create'; readonly at: number; readonly text: string; readonly previous?: number; readonly conversation?: number; readonly store: boolean; readonly stream: boolean; readonly tools: boolean; readonly answerCalls: boolean }
+  | { readonly op: 'create'; readonly at: number; readonly text: string; readonly previous?: number; readonly conversation?: number; readonly store: boolean; readonly stream: boolean; readonly background: boolean; readonly tools: boolean; readonly answerCalls: boolean }
   | { readonly op: 'retrieve' | 'delete'; readonly at: number; readonly response: number }
   | { readonly op: 'inputItems'; readonly at: number; readonly response: number; readonly order: 'asc' | 'desc'; readonly limit?: number }
   | { readonly op: 'conversation.create'; readonly at: number; readonly texts: readonly string[] }
@@ -93,7 +93,7 @@ const limit = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined });
 const tag = fc.constantFrom('a', 'b');
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('create' as const), at, text: words, previous: fc.option(pick, { nil: undefined }), conversation: fc.option(pick, { nil: undefined, freq: 3 }), store: fc.constantFrom(true, true, true, false), stream: fc.boolean(), tools: fc.boolean(), answerCalls: fc.boolean() }, { requiredKeys: ['op', 'at', 'text', 'store', 'stream', 'tools', 'answerCalls'] }) },
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('create' as const), at, text: words, previous: fc.option(pick, { nil: undefined }), conversation: fc.option(pick, { nil: undefined, freq: 3 }), store: fc.constantFrom(true, true, true, false), stream: fc.boolean(), background: fc.constantFrom(false, false, false, true), tools: fc.boolean(), answerCalls: fc.boolean() }, { requiredKeys: ['op', 'at', 'text', 'store', 'stream', 'background', 'tools', 'answerCalls'] }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('retrieve' as const, 'delete' as const), at, response: pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('inputItems' as const), at, response: pick, order, limit }, { requiredKeys: ['op', 'at', 'response', 'order'] }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('conversation.create' as const), at, texts: fc.array(words, { maxLength: 2 }) }) },
@@ -163,7 +163,7 @@ async function play(client: OpenAI, s: Step, ids: Ids, made: Made): Promise<unkn
         for (const item of ((before as { ok?: Json }).ok?.output ?? []) as Json[]) if (item.type === 'function_call') input.push({ type: 'function_call_output', call_id: item.call_id, output: 'found' });
       }
       input.push({ role: 'user', content: s.text });
-      const body: Json = { model: 'echo:m', input, store: s.store, ...(previous ? { previous_response_id: previous } : {}), ...(conversation ? { conversation } : {}), ...(s.tools ? { tools: [TOOL] } : {}) };
+      const body: Json = { model: 'echo:m', input, store: s.store, ...(s.background ? { background: true } : {}), ...(previous ? { previous_response_id: previous } : {}), ...(conversation ? { conversation } : {}), ...(s.tools ? { tools: [TOOL] } : {}) };
       const answer = await outcome(async () => {
         if (!s.stream) return client.responses.create(body as never);
         let last: Json | undefined;
@@ -172,7 +172,17 @@ async function play(client: OpenAI, s: Step, ids: Ids, made: Made): Promise<unkn
       });
       const normal = ids.normal(answer) as { ok?: Json };
       if (normal.ok?.id !== undefined) made.responses.push(normal.ok.id as string);
-      return normal;
+      if (!s.background || normal.ok?.id === undefined) return normal;
+      // A background response: also how it ended, as this instance reads it once it has.
+      const id = ids.real(normal.ok.id as string)!;
+      let ended: unknown;
+      for (let polls = 0; polls < 500; polls++) {
+        ended = await outcome(() => client.responses.retrieve(id));
+        const status = (ended as { ok?: Json }).ok?.status;
+        if (status !== 'queued' && status !== 'in_progress') break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return [normal, ids.normal(ended)];
     }
     case 'retrieve':
       return ids.normal(await outcome(() => client.responses.retrieve(idOf(made.responses, s.response) ?? 'resp_none00000000')));
@@ -237,16 +247,16 @@ async function play(client: OpenAI, s: Step, ids: Ids, made: Made): Promise<unkn
  * Scale-out without a difference a client can see: three lip instances sharing one redis-server
  * (`continuity.store: redis`) against one lip on its memory store. The same generated steps go
  * to both, each step on the single instance and on any of the three: Responses created (stored
- * or not, streamed or not, continuing an earlier response, deleted ones and others' included, or
- * adding a turn to a conversation; answering the earlier turn's tool calls or not), retrieved,
- * deleted, their input items listed (either order, pages); conversations created, read, deleted,
- * their items listed, added and deleted; chat completions stored (streamed or not), retrieved,
- * their metadata replaced, deleted, listed (by metadata, either order, pages), their messages
- * listed. The upstream answers with the conversation it was sent,
- * so every answer shows the history the instance rebuilt. Every answer, success or error, must
- * be the same in both deployments, ids told apart by the order they first appear and the
- * timestamps left out (spec/e2e/continuity-redis.spec.ts has the examples over `lip serve`
- * processes).
+ * or not, streamed or not, in the background or not (then read until it ended), continuing an
+ * earlier response, a deleted or unknown one included, or adding a turn to a conversation;
+ * answering the earlier turn's tool calls or not), retrieved, deleted, their input items listed
+ * (either order, pages); conversations created, read, deleted, their items listed, added and
+ * deleted; chat completions stored (streamed or not), retrieved, their metadata replaced,
+ * deleted, listed (by metadata, either order, pages), their messages listed. The upstream
+ * answers with the conversation it was sent, so every answer shows the history the instance
+ * rebuilt. Every answer, success or error, must be the same in both deployments, ids told apart
+ * by the order they first appear and the timestamps left out (spec/e2e/continuity-redis.spec.ts
+ * has the examples over `lip serve` processes).
  */
 describe('fuzz: three instances on Redis answer as one instance does', function () {
   this.timeout(fuzzTimeout(1_500));
