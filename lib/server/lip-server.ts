@@ -144,6 +144,14 @@ export class LipServer {
   private readonly inflight = new Set<RequestState>();
   /** The runtime each request in flight began on (a reload swaps `runtime`; they finish on theirs). */
   private readonly startedOn = new WeakMap<RequestState, Runtime>();
+  /**
+   * Requests whose handler has not returned yet, by the runtime each began on. A handler runs on
+   * a moment past its response's close (a client that left: the pipeline's teardown, then its
+   * recorded exchange and attempt rows), and its runtime closes only after that.
+   */
+  private readonly handling = new Map<Runtime, number>();
+  /** Resolves a shutdown's wait for the handlers still running (see `handlersWithin`). */
+  private handlersDone: (() => void) | undefined;
   /** Runtimes a reload replaced while requests that began on them were in flight: closed once those end. */
   private readonly retired = new Map<Runtime, () => Promise<void>>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
@@ -313,7 +321,7 @@ export class LipServer {
     // Requests that began on the previous runtime finish on it: their attempt rows, stored
     // responses and recordings reach its stores, which close once the last of them has ended
     // (at the latest after server.shutdown_timeout).
-    if ([...this.inflight].some((s) => this.startedOn.get(s) === previous)) {
+    if (this.busy(previous)) {
       this.retire(previous, next);
       return;
     }
@@ -332,8 +340,10 @@ export class LipServer {
     const close = () => {
       if (closing) return closing;
       clearTimeout(timer);
-      this.retired.delete(previous);
-      closing = previous.close({ next }).catch((err: unknown) => { this.logger.error('reload: closing the previous runtime failed', { error: String(err) }); });
+      // Kept among the retired until closed: a shutdown meanwhile waits for it.
+      closing = previous.close({ next })
+        .catch((err: unknown) => { this.logger.error('reload: closing the previous runtime failed', { error: String(err) }); })
+        .finally(() => this.retired.delete(previous));
       return closing;
     };
     const timer = setTimeout(close, next.config.server.shutdown_timeout);
@@ -345,8 +355,13 @@ export class LipServer {
   private closeRetired(): void {
     if (this.retired.size === 0) return;
     for (const [runtime, close] of [...this.retired]) {
-      if (![...this.inflight].some((s) => this.startedOn.get(s) === runtime)) void close();
+      if (!this.busy(runtime)) void close();
     }
+  }
+
+  /** Whether a request that began on `runtime` is in flight, or its handler still running. */
+  private busy(runtime: Runtime): boolean {
+    return this.handling.has(runtime) || [...this.inflight].some((s) => this.startedOn.get(s) === runtime);
   }
 
   /**
@@ -383,9 +398,11 @@ export class LipServer {
       for (const state of [...this.inflight]) state.abort?.(err);
       await this.idleWithin(FLUSH_GRACE_MS);
     }
+    // What handlers write after their responses closed (recorded exchanges, attempt rows) reaches the stores before they close.
+    await this.handlersWithin(Math.max(FLUSH_GRACE_MS, deadline - Date.now()));
     // What was not done of each batch expires, written while the stores are open.
     await this.batches.shutdown();
-    // Runtimes a reload replaced close now (with the current one, below), their requests done or cancelled above.
+    // Runtimes a reload replaced close now (with the current one, below), their requests done or cancelled above; those closing already are waited for.
     const retired = [...this.retired.values()].map((close) => close());
     await sockets;
     this.http.closeAllConnections();
@@ -493,6 +510,17 @@ export class LipServer {
     };
   }
 
+  /** Resolves when every request's handler has returned, or after `ms`, whichever comes first. */
+  private async handlersWithin(ms: number): Promise<void> {
+    if (this.handling.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => { this.handlersDone = resolve; }),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
   private async idleWithin(ms: number): Promise<void> {
     if (this.inflight.size === 0) return;
@@ -523,7 +551,9 @@ export class LipServer {
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
     if (this.draining || this.runtime.config.server.idle_timeout === 0) res.shouldKeepAlive = false;
     this.inflight.add(state);
-    this.startedOn.set(state, this.runtime);
+    const runtime = this.runtime;
+    this.startedOn.set(state, runtime);
+    this.handling.set(runtime, (this.handling.get(runtime) ?? 0) + 1);
     res.once('close', () => {
       try {
         this.finish(req, res, state);
@@ -541,7 +571,22 @@ export class LipServer {
         reportInternalError('server.route', again, state.requestId);
         res.destroy();
       }
-    });
+    }).finally(() => this.handled(runtime));
+  }
+
+  /**
+   * A request's handler has returned: what it writes after its response closed (its recorded
+   * exchange, its attempt rows) has reached its runtime, which a reload may now close.
+   */
+  private handled(runtime: Runtime): void {
+    const left = (this.handling.get(runtime) ?? 1) - 1;
+    if (left > 0) {
+      this.handling.set(runtime, left);
+      return;
+    }
+    this.handling.delete(runtime);
+    this.closeRetired();
+    if (this.closing && this.handling.size === 0) this.handlersDone?.();
   }
 
   /**
