@@ -28,8 +28,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reload' as const), config: generation }) },
 );
 
-/** What a request came to: the text it read whole (and the id of a stored response), or that its client left. */
-type Outcome = { readonly text: string; readonly stored?: string } | { readonly left: true };
+/** What a request came to: the text it read whole (and the id of a stored response), that its client left, or that a shutdown ended it. */
+type Outcome = { readonly text: string; readonly stored?: string } | { readonly left: true } | { readonly cut: string };
 
 type Json = Record<string, any>;
 
@@ -43,10 +43,19 @@ const responseText = (r: Json): string => (r.output as Json[]).flatMap((i) => (i
 function read(body: string, api: 'chat' | 'responses', stream: boolean): Outcome {
   if (api === 'chat') {
     if (!stream) return { text: (JSON.parse(body) as Json).choices[0].message.content as string };
-    return { text: events(body).map((e) => (e.choices[0]?.delta.content as string | undefined) ?? '').join('') };
+    const read = events(body);
+    const failed = read.find((e) => e.error !== undefined);
+    if (failed) return { cut: String(failed.error.code) };
+    return { text: read.map((e) => (e.choices[0]?.delta.content as string | undefined) ?? '').join('') };
   }
-  const response = stream ? events(body).find((e) => e.type === 'response.completed')!.response as Json : JSON.parse(body) as Json;
-  return { text: responseText(response), stored: response.id as string };
+  if (!stream) {
+    const response = JSON.parse(body) as Json;
+    return { text: responseText(response), stored: response.id as string };
+  }
+  const read = events(body);
+  const completed = read.find((e) => e.type === 'response.completed');
+  if (completed === undefined) return { cut: String(read.find((e) => e.type === 'error')?.code ?? read.at(-1)?.type) };
+  return { text: responseText(completed.response as Json), stored: completed.response.id as string };
 }
 
 /**
@@ -61,7 +70,8 @@ function read(body: string, api: 'chat' | 'responses', stream: boolean): Outcome
  * arrived under (a reload never cuts or re-routes a request already running), its stored
  * response is retrieved afterwards by the running server, each client that leaves has its
  * upstream request closed, no upstream response stays open, and every exchange, whichever
- * runtime it ran on, is in the recording.
+ * runtime it ran on, is in the recording. Or the server shuts down while the last requests
+ * run: each then ends whole or with the shutdown's own error, and is recorded all the same.
  */
 describe('fuzz: reloads under traffic', function () {
   this.timeout(fuzzTimeout(600));
@@ -87,7 +97,8 @@ describe('fuzz: reloads under traffic', function () {
   });
 
   it('a request is answered whole by the upstream of the config it arrived under, its stored response and its recording kept', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), fc.boolean(), async (steps, stopEarly) => {
+      let stopping = false;
       const dir = mkdtempSync(join(tmpdir(), 'lip-fz-reload-'));
       /** The config of a generation: recording on (every exchange must reach the file), stored responses in memory. */
       const configOf = (g: Generation): Config => {
@@ -130,10 +141,14 @@ recording: { enabled: true, path: "${join(dir, 'traffic.jsonl')}" }`);
                 body: JSON.stringify({ model: s.model, stream: s.stream, ...(s.api === 'chat' ? { messages: [{ role: 'user', content: words }] } : { input: words }) }),
               });
               const body = await res.text();
+              // A shutdown before the answer: its own error (the server shutting down), in the protocol's envelope.
+              if (stopping && res.status === 503) return { cut: String((JSON.parse(body) as Json).error.code) };
               expect(res.status, body).to.equal(200);
               return read(body, s.api, s.stream);
             } catch (err) {
               if (controller.signal.aborted) return { left: true };
+              // A shutdown closes the connections of the answers still going after its grace.
+              if (stopping) return { cut: 'connection closed' };
               throw err;
             }
           })();
@@ -142,13 +157,22 @@ recording: { enabled: true, path: "${join(dir, 'traffic.jsonl')}" }`);
           await until(() => target.requests.length > seen, 'the request upstream', 10_000);
           if (s.leaveAfterMs !== undefined) setTimeout(() => controller.abort(), s.leaveAfterMs);
         }
+        // Or a shutdown now, while requests run: those it ends get its error, every exchange is still recorded.
+        const stopped = stopEarly ? (stopping = true, server.shutdown(100)) : undefined;
         const outcomes = await Promise.all(requests.map((r) => r.done));
+        await stopped;
         for (const [i, r] of requests.entries()) {
           const outcome = outcomes[i]!;
           if ('left' in outcome) {
             expect(r.leaves, `request ${i} cut`).to.equal(true);
             continue;
           }
+          if ('cut' in outcome) {
+            expect(stopEarly, `request ${i} cut: ${outcome.cut}`).to.equal(true);
+            expect(outcome.cut).to.be.oneOf(['LIP_ERR_SERVER_SHUTTING_DOWN', 'connection closed']);
+            continue;
+          }
+          if (stopEarly) continue;
           expect(outcome.text, `request ${i}`).to.equal(r.expected);
           // A stored response is kept whatever reload came while it ran: the running server retrieves it.
           if (outcome.stored !== undefined) {
