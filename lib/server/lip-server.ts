@@ -512,24 +512,12 @@ export class LipServer {
 
   /** Resolves when every request's handler has returned, or after `ms`, whichever comes first. */
   private async handlersWithin(ms: number): Promise<void> {
-    if (this.handling.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => { this.handlersDone = resolve; }),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
-    ]);
-    clearTimeout(timer);
+    if (this.handling.size > 0) await settlesWithin(new Promise<void>((resolve) => { this.handlersDone = resolve; }), ms, () => undefined);
   }
 
   /** Resolves when no request is in flight, or after `ms`, whichever comes first. */
   private async idleWithin(ms: number): Promise<void> {
-    if (this.inflight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => { this.idle = resolve; }),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
-    ]);
-    clearTimeout(timer);
+    if (this.inflight.size > 0) await settlesWithin(new Promise<void>((resolve) => { this.idle = resolve; }), ms, () => undefined);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
