@@ -76,7 +76,8 @@ export abstract class LegStore implements ContinuityStore {
   /** Removes a stored response (the caller checked that it may). */
   protected abstract forgetResponse(id: string): void;
   protected abstract findResponse(id: string): ResponseRow | undefined;
-  protected abstract hasContinuation(id: string): boolean;
+  /** The stored responses that continue `id` (their previous_response_id), expired or not. */
+  protected abstract continuations(id: string): Iterable<Pick<ResponseRow, 'response_id' | 'created_at'>>;
   abstract usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
   abstract status(): ContinuityStatus;
   abstract flush(): Promise<void>;
@@ -288,8 +289,27 @@ export abstract class LegStore implements ContinuityStore {
   }
 
   /**
-   * A stored response is alive for `ttl` after it was created, and while another continues it;
-   * `missing` is the 404 for one that is not (or not `principal`'s).
+   * Whether a response that continues `id` is alive: created within `ttl`, or continued in turn by
+   * one that is. A conversation lives as long as its newest turn; once that has expired, the
+   * turns it leaves keep nothing alive, whenever the store gets to delete them.
+   */
+  protected hasContinuation(id: string): boolean {
+    const now = this.now();
+    const seen = new Set([id]);
+    for (const stack = [id]; stack.length > 0;) {
+      for (const row of this.continuations(stack.pop()!)) {
+        if (seen.has(row.response_id)) continue;
+        if (now - row.created_at < this.options.ttlMs) return true;
+        seen.add(row.response_id);
+        stack.push(row.response_id);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A stored response is alive for `ttl` after it was created, and while one that is alive
+   * continues it (`hasContinuation`); `missing` is the 404 for one that is not (or not `principal`'s).
    */
   protected responseRow(id: string, principal: string, missing: (id: string) => LipError = responseNotFound): ResponseRow {
     const row = this.findResponse(id);

@@ -4,7 +4,7 @@ interface Entry {
   readonly row: ResponseRow;
   readonly bytes: number;
   /** Stored responses that continue this one (`previous_response_id` = this id). */
-  children: number;
+  readonly children: Set<string>;
 }
 
 /** How many expired-but-continued entries one sweep may step over (keeps sweeps O(1)). */
@@ -37,7 +37,15 @@ export class MemoryResponses {
   }
 
   hasContinuation(id: string): boolean {
-    return (this.entries.get(id)?.children ?? 0) > 0;
+    return (this.entries.get(id)?.children.size ?? 0) > 0;
+  }
+
+  /** The stored responses that continue `id`. */
+  continuations(id: string): ResponseRow[] {
+    return [...this.entries.get(id)?.children ?? []].flatMap((child) => {
+      const entry = this.entries.get(child);
+      return entry ? [entry.row] : [];
+    });
   }
 
   /**
@@ -51,13 +59,13 @@ export class MemoryResponses {
       this.entries.delete(row.response_id);
       this.bytes -= old.bytes;
       const left = old.row.previous_response_id === null ? undefined : this.entries.get(old.row.previous_response_id);
-      if (left) left.children--;
+      left?.children.delete(row.response_id);
     }
-    const entry: Entry = { row, bytes: responseRowBytes(row), children: old?.children ?? 0 };
+    const entry: Entry = { row, bytes: responseRowBytes(row), children: old?.children ?? new Set() };
     this.entries.set(row.response_id, entry);
     this.bytes += entry.bytes;
     const parent = row.previous_response_id === null ? undefined : this.entries.get(row.previous_response_id);
-    if (parent) parent.children++;
+    parent?.children.add(row.response_id);
     this.sweep(now, row.response_id);
   }
 
@@ -71,7 +79,7 @@ export class MemoryResponses {
     for (const [id, entry] of this.entries) {
       const overBudget = this.bytes > this.maxBytes && id !== keep;
       if (!overBudget && (!this.timeExpired(entry, now) || ++scanned > SWEEP_SCAN)) break;
-      if (overBudget || entry.children === 0) this.delete(id, now);
+      if (overBudget || entry.children.size === 0) this.delete(id, now);
     }
   }
 
@@ -86,8 +94,8 @@ export class MemoryResponses {
       const parentId = entry.row.previous_response_id;
       const parent = parentId === null ? undefined : this.entries.get(parentId);
       if (!parent) return;
-      parent.children--;
-      next = parent.children === 0 && this.timeExpired(parent, now) ? parentId : null;
+      parent.children.delete(next);
+      next = parent.children.size === 0 && this.timeExpired(parent, now) ? parentId : null;
     }
   }
 

@@ -145,8 +145,8 @@ export class MemoryContinuityStore extends LegStore {
     return this.responses.get(id);
   }
 
-  protected hasContinuation(id: string): boolean {
-    return this.responses.hasContinuation(id);
+  protected continuations(id: string): ResponseRow[] {
+    return this.responses.continuations(id);
   }
 
   status(): ContinuityStatus {

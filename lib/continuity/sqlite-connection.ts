@@ -59,14 +59,15 @@ export class SqliteConnection {
 
   /**
    * In one transaction: deletes up to `batch` A-legs idle since `cutoff` (proxy-issued
-   * sessions: since `sessionCutoff`), then the A-legs past `maxLegs` by the fair-share rule
+   * sessions: since `sessionCutoff`; none with an attempt `running`, which does not expire),
+   * then the A-legs past `maxLegs` by the fair-share rule
    * (the least recently seen of the largest holders, see fair-share.ts), then up to `batch`
    * responses saved before `cutoff` that nothing continues. Returns the deleted A-legs' ids and
    * the A-legs left.
    */
-  prune(cutoff: number, sessionCutoff: number, maxLegs: number, batch: number): { deleted: string[]; legs: number } {
+  prune(cutoff: number, sessionCutoff: number, maxLegs: number, batch: number, running: readonly string[] = []): { deleted: string[]; legs: number } {
     return this.db.transaction(() => {
-      const deleted = this.sql.pruneIdle(cutoff, sessionCutoff, batch);
+      const deleted = this.sql.pruneIdle(cutoff, sessionCutoff, batch, running);
       const over = this.sql.countLegs() - maxLegs;
       if (over > 0) {
         const { counts, oldest } = this.sql.holdings();

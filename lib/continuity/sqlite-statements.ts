@@ -112,11 +112,11 @@ export class SqliteStatements {
     this.putSettingStmt = db.prepare('INSERT INTO lip_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
     this.attemptsStmt = db.prepare('SELECT * FROM attempts WHERE a_leg_id = ? ORDER BY seq');
     this.responseStmt = db.prepare('SELECT * FROM responses WHERE response_id = ?');
-    this.continuationStmt = db.prepare('SELECT 1 AS found FROM responses WHERE previous_response_id = ? LIMIT 1');
+    this.continuationStmt = db.prepare('SELECT response_id, created_at FROM responses WHERE previous_response_id = ?');
     this.countLegsStmt = db.prepare('SELECT COUNT(*) AS n FROM a_legs');
     this.pruneIdleStmt = db.prepare(`DELETE FROM a_legs WHERE a_leg_id IN
       (SELECT a_leg_id FROM a_legs WHERE last_seen_at <= ? AND (resume_fingerprint IS NULL OR last_seen_at <= ?)
-        ORDER BY last_seen_at LIMIT ?) RETURNING a_leg_id`);
+        AND a_leg_id NOT IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at LIMIT ?) RETURNING a_leg_id`);
     this.pruneResponsesStmt = db.prepare(`DELETE FROM responses WHERE response_id IN
       (SELECT r.response_id FROM responses r WHERE r.created_at <= ?
         AND NOT EXISTS (SELECT 1 FROM responses c WHERE c.previous_response_id = r.response_id) LIMIT ?)`);
@@ -191,8 +191,9 @@ export class SqliteStatements {
     return this.responseStmt.get(id) as ResponseRow | undefined;
   }
 
-  hasContinuation(id: string): boolean {
-    return this.continuationStmt.get(id) !== undefined;
+  /** The stored responses that continue `id`. */
+  continuations(id: string): Pick<ResponseRow, 'response_id' | 'created_at'>[] {
+    return this.continuationStmt.all(id) as Pick<ResponseRow, 'response_id' | 'created_at'>[];
   }
 
   countLegs(): number {
@@ -201,10 +202,10 @@ export class SqliteStatements {
 
   /**
    * Deletes up to `limit` A-legs idle since `cutoff` (a proxy-issued session's since
-   * `sessionCutoff`, its own lifetime); returns their ids.
+   * `sessionCutoff`, its own lifetime), except those with an attempt `running`; returns their ids.
    */
-  pruneIdle(cutoff: number, sessionCutoff: number, limit: number): string[] {
-    return (this.pruneIdleStmt.all(cutoff, sessionCutoff, limit) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
+  pruneIdle(cutoff: number, sessionCutoff: number, limit: number, running: readonly string[] = []): string[] {
+    return (this.pruneIdleStmt.all(cutoff, sessionCutoff, JSON.stringify(running), limit) as { a_leg_id: string }[]).map((r) => r.a_leg_id);
   }
 
   /** Deletes up to `limit` responses saved before `cutoff` that nothing continues. */

@@ -158,7 +158,8 @@ export class SqliteContinuityStore extends LegStore {
     let deleted: string[];
     try {
       const sessionLifetime = Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
-      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch));
+      const running = [...new Set(Array.from(this.running.values(), (row) => row.a_leg_id))];
+      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch, running));
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
       return;
@@ -284,9 +285,12 @@ export class SqliteContinuityStore extends LegStore {
     return this.closed ? undefined : this.read('a response', () => this.sql.response(id));
   }
 
-  protected hasContinuation(id: string): boolean {
-    for (const record of this.queue.values()) if (record.kind === 'response' && record.row.previous_response_id === id) return true;
-    return this.read('a response', () => this.sql.hasContinuation(id));
+  /** Those pending, and those in the file unless a pending record replaces (saved again) or deletes them. */
+  protected continuations(id: string): Pick<ResponseRow, 'response_id' | 'created_at'>[] {
+    const rows: Pick<ResponseRow, 'response_id' | 'created_at'>[] = [];
+    for (const record of this.queue.values()) if (record.kind === 'response' && record.row.previous_response_id === id) rows.push(record.row);
+    for (const row of this.read('a response', () => this.sql.continuations(id))) if (this.queue.get(`r:${row.response_id}`) === undefined) rows.push(row);
+    return rows;
   }
 
   /** Also checks the file (one `stat`): a removed file is reported here, and reopened soon after. */

@@ -185,13 +185,14 @@ return 1
 
 /**
  * A stored conversation: the response and its ancestors, newest first, as `row, k` pairs,
- * up to the first one missing; one deleted ends it with `'', its id` (its tombstone).
- * ARGV: 1 prefix, 2 response_id, 3 longest chain.
+ * up to the first one missing or already read (a cycle); one deleted ends it with `'', its id`
+ * (its tombstone). ARGV: 1 prefix, 2 response_id, 3 longest chain.
  */
 export const CHAIN_LUA = `
 local P = ARGV[1]
-local out, id, n = {}, ARGV[2], 0
-while id ~= '' and n < tonumber(ARGV[3]) do
+local out, id, n, seen = {}, ARGV[2], 0, {}
+while id ~= '' and n < tonumber(ARGV[3]) and not seen[id] do
+  seen[id] = true
   local h = redis.call('HMGET', P .. 'R:' .. id, 'row', 'k', 'prev', 'gone')
   if not h[1] then
     if h[4] then

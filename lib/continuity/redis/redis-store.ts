@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { Subscription } from 'rxjs';
 import { redisClient, redisRefusal } from '../../circuit/redis/redis-client.js';
 import { LipError } from '../../errors/index.js';
 import type {
-  ALegInfo, AttemptRow, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
+  ALegInfo, AttemptRow, AttemptStart, AttemptTicket, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
 } from '../continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from '../leg-store.js';
 import type { LegState } from '../leg-table.js';
@@ -130,6 +131,8 @@ export class RedisContinuityStore extends LegStore {
   private connectedOnce = false;
   /** Wall time until which a command waits for the first connection (the connect timeout after construction). */
   private readonly startBy: number;
+  /** The next write of the A-legs of running attempts (see `keepRunningAlive`). */
+  private keepAlive: Subscription | undefined;
 
   constructor(private readonly redis: RedisStoreOptions) {
     super(redis);
@@ -371,6 +374,30 @@ export class RedisContinuityStore extends LegStore {
     if (state && state.affinity !== before) this.affinityAt.set(state, Math.max(this.now(), (this.affinityAt.get(state) ?? 0) + 1));
   }
 
+  override beginAttempt(aLegId: string, start: AttemptStart): AttemptTicket {
+    const ticket = super.beginAttempt(aLegId, start);
+    this.keepRunningAlive();
+    return ticket;
+  }
+
+  /**
+   * An A-leg with an attempt running never expires, but its keys in Redis do: while attempts
+   * run, their A-legs are written again every half ttl (a running A-leg is written as seen now),
+   * so that neither Redis nor another instance's sweep drops them, their rows and their seq.
+   */
+  private keepRunningAlive(): void {
+    if (this.keepAlive !== undefined || this.closed) return;
+    this.keepAlive = this.options.scheduler.schedule(() => {
+      this.keepAlive = undefined;
+      if (this.closed || this.running.size === 0) return;
+      for (const row of this.running.values()) {
+        const state = this.legs.get(row.a_leg_id);
+        if (state) this.legChanged(state, false);
+      }
+      this.keepRunningAlive();
+    }, this.options.ttlMs / 2);
+  }
+
   /** One batch, pipelined: every script is idempotent, so a failed batch is sent again whole. */
   private async write(batch: readonly RedisRecord[]): Promise<void> {
     const pipeline = this.client.pipeline() as ChainableCommander & PipelineScripts;
@@ -536,11 +563,17 @@ export class RedisContinuityStore extends LegStore {
   }
 
   /** Read from Redis: kept while its newest continuation is younger than ttl; else what this instance knows. */
-  protected hasContinuation(id: string): boolean {
+  protected override hasContinuation(id: string): boolean {
     const fetched = this.fetched?.get(id);
     if (fetched && this.now() - fetched.keptFrom < this.options.ttlMs) return true;
-    for (const record of this.writer.values()) if (record.kind === 'response' && record.row.previous_response_id === id) return true;
-    return this.responses.hasContinuation(id);
+    return super.hasContinuation(id);
+  }
+
+  /** Those this instance has not written yet, and those it keeps of its own. */
+  protected continuations(id: string): ResponseRow[] {
+    const rows: ResponseRow[] = [];
+    for (const record of this.writer.values()) if (record.kind === 'response' && record.row.previous_response_id === id) rows.push(record.row);
+    return [...rows, ...this.responses.continuations(id)];
   }
 
   override loadResponse(id: string, principal: string): Promise<StoredResponse> {
@@ -620,6 +653,7 @@ export class RedisContinuityStore extends LegStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.keepAlive?.unsubscribe();
     const left = await this.writer.close();
     if (left > 0) {
       this.lost += left;
