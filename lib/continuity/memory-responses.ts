@@ -36,10 +36,6 @@ export class MemoryResponses {
     return this.entries.get(id)?.row;
   }
 
-  hasContinuation(id: string): boolean {
-    return (this.entries.get(id)?.children.size ?? 0) > 0;
-  }
-
   /** The stored responses that continue `id`. */
   continuations(id: string): ResponseRow[] {
     return [...this.entries.get(id)?.children ?? []].flatMap((child) => {

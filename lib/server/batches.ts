@@ -652,7 +652,7 @@ export class Batches {
           input: c.input ?? decoded.call.messages, output: response,
           ...(c.previousResponseId !== undefined ? { previousResponseId: c.previousResponseId } : {}),
           // The second it completed, the one its output line shows (settledClock).
-          ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: Math.max(context.created, context.now!()) } } : {}),
+          ...(c.echo !== undefined ? { echo: { ...c.echo, completed_at: context.now!() } } : {}),
         });
         // Listed as its endpoint lists it (a stored chat completion), before the request counts as done.
         if (route.listStored) {

@@ -118,7 +118,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       input: continuation.input ?? decoded.call.messages, output,
       ...(previous !== undefined ? { previousResponseId: previous } : {}),
       // With the second it completed, the one its answer showed (`completed_at`, read once: settledClock).
-      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: Math.max(context.created, context.now!()), ...ending } } : {}),
+      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: context.now!(), ...ending } } : {}),
     });
     if (route.listStored && ending === undefined) {
       listing = route.listStored({ id: context.responseId, model: named, createdAt: arrivedAt, echo: continuation.echo }, storedResponses(runtime.continuity, principal), runtime.config.continuity.ttl)
