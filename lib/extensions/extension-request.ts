@@ -175,7 +175,7 @@ export class ExtensionRequest {
           if (!fromBackend) return undefined;
           return {
             next: (event) => fromBackend.emit('event', event),
-            end: fromBackend.end ? (outcome, err) => fromBackend.end!(outcome, outcome === 'failure' ? toLipError(err).code : undefined) : () => undefined,
+            end: fromBackend.end ? (outcome, err) => fromBackend.end!(outcome, outcome === 'failure' ? toLipError(err) : undefined) : () => undefined,
           };
         },
       };
@@ -260,7 +260,7 @@ function tapOf(channel: TrafficChannel): Partial<TapObserver<LipEvent>> {
   return {
     next,
     complete: () => channel.end!('success'),
-    error: (err: unknown) => channel.end!('failure', toLipError(err).code),
+    error: (err: unknown) => channel.end!('failure', toLipError(err)),
     unsubscribe: () => channel.end!('cancelled'),
   };
 }

@@ -38,15 +38,21 @@ export type Observation = ObservationMeta & ObservationPayload & {
 /** How an attempt's events ended, as its `backend_to_proxy` leg saw them. */
 export type AttemptEnding = 'success' | 'failure' | 'cancelled';
 
+/** What an attempt failed with: the LipError's code, and whether routing may try the next candidate (a LipError is one). */
+export interface AttemptFailure {
+  readonly code: string;
+  readonly retryable: boolean;
+}
+
 /** Where one leg of one request's traffic goes: `emit` is called on the request's own turn. */
 export interface TrafficChannel {
   emit(kind: ObservationPayload['kind'], value: unknown): void;
   /**
-   * `backend_to_proxy` only: the attempt's events ended (`code`: the error's code on failure).
+   * `backend_to_proxy` only: the attempt's events ended (`failure`: what it failed with).
    * A capture learns how each attempt ended here, with no `lip:attempt` listener (a listener
    * makes the executor watch every attempt of every request).
    */
-  end?(outcome: AttemptEnding, code?: string): void;
+  end?(outcome: AttemptEnding, failure?: AttemptFailure): void;
 }
 
 /**
@@ -65,7 +71,7 @@ export interface TrafficCapture {
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined;
   observe(batch: readonly Observation[]): void;
   /** How an attempt ended, while the capture is fed through `observe` (an end carries no traffic to redact). */
-  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, code: string | undefined): void;
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void;
 }
 
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
@@ -170,9 +176,9 @@ export class TrafficPlane {
         for (const sink of sinks) sink.emit(kind, value);
       },
       ...(leg === 'backend_to_proxy' && (observing.length > 0 || sinks.some((s) => s.end)) ? {
-        end: (outcome: AttemptEnding, code?: string) => {
-          for (const sink of sinks) sink.end?.(outcome, code);
-          for (const capture of observing) capture.attemptEnded(meta, outcome, code);
+        end: (outcome: AttemptEnding, failure?: AttemptFailure) => {
+          for (const sink of sinks) sink.end?.(outcome, failure);
+          for (const capture of observing) capture.attemptEnded(meta, outcome, failure);
         },
       } : {}),
     };

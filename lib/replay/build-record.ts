@@ -22,6 +22,8 @@ export interface ExchangeSnapshot {
   readonly journal: readonly JournalEntry[] | undefined;
   readonly frontend: string;
   readonly principal: string;
+  /** The id of the client's API key (`auth.api_keys[].id`), when it presented one. */
+  readonly keyId: string | undefined;
   readonly aLeg: { readonly aLegId: string; readonly sessionId: string } | undefined;
 }
 
@@ -56,6 +58,8 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   const shift = (capture?.base ?? s.startedAt) - s.startedAt;
   const ends = capture && capture.ends.length > 0 ? [...capture.ends] : [];
   const journal = (s.journal ?? []).filter((e) => e.outcome !== 'skipped');
+  const skipped = s.journal !== undefined && journal.length < s.journal.length
+    ? s.journal.filter((e) => e.outcome === 'skipped').map((e) => ({ candidate_key: e.key, reason: e.reason ?? '' })) : [];
   const pieces: string[] = [];
   /** Index of a piece (each attempt: its fields, then its events). */
   const add = (text: string) => pieces.push(text) - 1;
@@ -83,9 +87,10 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
       role: a.candidateKey === s.served && first >= 0 ? 'served' : 'tried',
       started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
-      outcome, reason: ended?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
+      outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
       message: outcome === 'failure' ? entry?.reason ?? null : null,
-      http_status: entry?.status ?? null, call: a.call,
+      http_status: entry?.status ?? null,
+      retryable: outcome === 'failure' && ended?.failure !== undefined ? ended.failure.retryable : null, call: a.call,
     }));
     if (a === shared) {
       legRuns = split!.map(({ from, to, agree }) => {
@@ -102,10 +107,10 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     : served !== undefined && same && split !== undefined && split.length === 1 && split[0]!.agree ? served.events : add(timed(client, shift));
   const head = add(json({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
-    frontend: s.frontend, principal: s.principal, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
+    frontend: s.frontend, principal: s.principal, key_id: s.keyId ?? null, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
     request: { method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null },
-    selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null,
+    selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, skipped,
   }));
   const responseHeaders = add(json(redactor.headersOf(s.responseHeaders)));
   const error = s.errorCode ? add(json({ code: s.errorCode })) : -1;

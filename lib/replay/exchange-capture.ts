@@ -1,5 +1,5 @@
 import type { Call, LipEvent } from '../canonical/index.js';
-import type { AttemptEnding, ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
+import type { AttemptEnding, AttemptFailure, ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
 import type { RecordedOutcome } from './record-format.js';
 
 /**
@@ -52,8 +52,8 @@ export class AttemptCapture extends EventLog {
   }
 
   /** The attempt's events ended (the plane's `backend_to_proxy` leg says so, no `lip:attempt` listener). */
-  end(outcome: AttemptEnding, code?: string): void {
-    this.exchange.ended(this.candidateKey, outcome, code);
+  end(outcome: AttemptEnding, failure?: AttemptFailure): void {
+    this.exchange.ended(this.candidateKey, outcome, failure);
   }
 }
 
@@ -62,7 +62,8 @@ export interface AttemptEnd {
   readonly key: string;
   readonly at: number;
   readonly outcome: RecordedOutcome;
-  readonly code?: string;
+  /** What a failed attempt failed with (the error itself: its code and retryability are read when the record is built). */
+  readonly failure?: AttemptFailure;
 }
 
 /**
@@ -91,8 +92,8 @@ export class ExchangeCapture implements TrafficChannel {
   }
 
   /** Keeps how the attempt of `key` ended, now. */
-  ended(key: string, outcome: AttemptEnding, code: string | undefined): void {
-    this.ends.push({ key, at: Date.now(), outcome, ...(code !== undefined ? { code } : {}) });
+  ended(key: string, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
+    this.ends.push({ key, at: Date.now(), outcome, ...(failure !== undefined ? { failure } : {}) });
   }
 
   /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch, now by default). */

@@ -25,9 +25,21 @@ export interface AttemptRecord {
   /** The failure's message (extension of CONTRACT section 9: a replay raises the same error). */
   readonly message?: string | null;
   readonly http_status: number | null;
+  /**
+   * Whether the failure let routing try the next candidate (extension of CONTRACT section 9: an
+   * upstream's in-band error is retryable or not by its type, which neither `reason` nor
+   * `http_status` tells); null when the attempt did not fail, absent in records before it.
+   */
+  readonly retryable?: boolean | null;
   /** The canonical call sent to this candidate. */
   readonly call: Call | null;
   readonly events: readonly TimedEvent[];
+}
+
+/** A candidate routing passed over without an attempt. */
+export interface SkippedCandidate {
+  readonly candidate_key: string;
+  readonly reason: string;
 }
 
 /** One recorded exchange: a JSON line of a recording (CONTRACT section 9, extended). */
@@ -39,6 +51,11 @@ export interface ExchangeRecord {
   readonly at: string;
   readonly frontend: string;
   readonly principal: string;
+  /**
+   * The id of the client's API key (`auth.api_keys[].id`; null without one). A replay applies
+   * that key's allow list as the replay's config has it (extension of CONTRACT section 9).
+   */
+  readonly key_id?: string | null;
   readonly session_id: string | null;
   readonly a_leg_id: string | null;
   readonly config_digest: string;
@@ -47,6 +64,13 @@ export interface ExchangeRecord {
   readonly selector_source: string | null;
   /** The candidate whose output reached the client (null: none did). */
   readonly served: string | null;
+  /**
+   * Candidates routing passed over without an attempt, in order, and why (`circuit open`, `not
+   * allowed for API key "k"`, a context or capability filter). A replay skips a candidate again
+   * whose circuit was not closed and that has no recorded attempt: the circuits' state is not in
+   * the config (extension of CONTRACT section 9).
+   */
+  readonly skipped?: readonly SkippedCandidate[];
   readonly attempts: readonly AttemptRecord[];
   /** Set when the exchange had more events than a record keeps: later events are missing. */
   readonly truncated?: true;

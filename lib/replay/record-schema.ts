@@ -119,6 +119,7 @@ const ATTEMPT = {
     reason: nullable('string'),
     message: nullable('string'),
     http_status: { anyOf: [{ type: 'integer', minimum: 100, maximum: 599 }, { type: 'null' }] },
+    retryable: nullable('boolean'),
     call: nullable('object'),
     events: TIMED_EVENTS,
   },
@@ -135,6 +136,7 @@ export const RECORD_SCHEMA = {
     at: { type: 'string' },
     frontend: { type: 'string' },
     principal: { type: 'string' },
+    key_id: nullable('string'),
     session_id: nullable('string'),
     a_leg_id: nullable('string'),
     config_digest: { type: 'string' },
@@ -146,6 +148,10 @@ export const RECORD_SCHEMA = {
     selector: nullable('string'),
     selector_source: nullable('string'),
     served: nullable('string'),
+    skipped: {
+      type: 'array',
+      items: { type: 'object', required: ['candidate_key', 'reason'], properties: { candidate_key: { type: 'string' }, reason: { type: 'string' } } },
+    },
     attempts: { type: 'array', items: ATTEMPT },
     truncated: { const: true },
     client: {

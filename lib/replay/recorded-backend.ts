@@ -11,6 +11,16 @@ import type { AttemptRecord, ExchangeRecord } from './record-format.js';
 const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTFT_TIMEOUT']);
 
 /**
+ * What a recorded event is ahead of lip's own timers due at the same virtual millisecond, and
+ * the served attempt's events ahead of the others': a recording keeps whole milliseconds, and
+ * what it shows settles a tie. An event it kept came before whatever cut its attempt (a budget,
+ * a race won elsewhere), and a handicapped leg it never attempted started after the winner's
+ * output; the served attempt's output won the race. Binary fractions, so sums stay exact.
+ */
+const AHEAD = 1 / 1024;
+const SERVED_AHEAD = 2 / 1024;
+
+/**
  * The recorded attempts of one exchange, handed out by candidate key in their recorded order:
  * the n-th time the replayed routing opens a candidate, it gets that candidate's n-th attempt.
  * Opening a candidate the recording never attempted (or more often than recorded) is noted
@@ -18,6 +28,13 @@ const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTF
  */
 export class RecordedAttempts {
   readonly unrecorded: string[] = [];
+  /**
+   * Of those, the ones opened after a delay (a handicapped race leg) and stopped again without
+   * ever being needed (the race was won elsewhere). Under the config the exchange ran with, such
+   * a leg is a real timer that fired late: the recording shows it had not started when the race
+   * was won, where virtual time starts it exactly on its handicap.
+   */
+  readonly openedLate = new Set<string>();
   /** Candidates whose recording ran out while the replay still waited on them. */
   readonly exhausted = new Set<string>();
   readonly opened: string[] = [];
@@ -50,10 +67,12 @@ export class RecordedAttempts {
       const attempt = this.byKey.get(key)?.shift();
       if (!attempt) {
         this.unrecorded.push(key);
-        return undefined;
+        if (scheduler.now() === 0) return undefined;
+        return () => this.openedLate.add(key);
       }
+      const ahead = attempt.role === 'served' ? SERVED_AHEAD : AHEAD;
       const timers: Subscription[] = [];
-      const at = (offset: number, work: () => void) => timers.push(scheduler.schedule(work, Math.max(0, offset - attempt.started_ms)));
+      const at = (offset: number, work: () => void) => timers.push(scheduler.schedule(work, Math.max(0, offset - attempt.started_ms - ahead)));
       for (const [offset, event] of attempt.events) at(offset, () => subscriber.next(event));
       const lastEvent = attempt.events.length > 0 ? attempt.events[attempt.events.length - 1]![0] : attempt.started_ms;
       const finished = Math.max(attempt.finished_ms ?? lastEvent, lastEvent);
@@ -73,14 +92,17 @@ export class RecordedAttempts {
   }
 }
 
-/** The failure an attempt ended with, as a LipError (an unknown code keeps its status and message). */
+/**
+ * The failure an attempt ended with, as a LipError (an unknown code keeps its status and
+ * message), as retryable as it was: the record says so; a record without `retryable` (written
+ * before it) leaves it to the code, and to the status of an upstream's (CONTRACT section 7).
+ */
 function recordedError(attempt: AttemptRecord): LipError {
   const message = attempt.message ?? attempt.reason ?? 'recorded failure';
   const status = attempt.http_status;
-  // An upstream status decides its own retryability (CONTRACT section 7), as the backend did.
-  const options = status === null ? {} : {
-    status, ...(attempt.reason === 'LIP_ERR_UPSTREAM_STATUS' ? { retryable: status === 408 || status === 409 || status === 429 || status >= 500 } : {}),
-  };
+  const retryable = typeof attempt.retryable === 'boolean' ? attempt.retryable
+    : attempt.reason === 'LIP_ERR_UPSTREAM_STATUS' && status !== null ? status === 408 || status === 409 || status === 429 || status >= 500 : undefined;
+  const options = { ...(status === null ? {} : { status }), ...(retryable === undefined ? {} : { retryable }) };
   const code = isErrorCode(attempt.reason) ? attempt.reason : 'LIP_ERR_UPSTREAM_STATUS';
   return new LipError(code, message, options);
 }

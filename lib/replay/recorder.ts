@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import type { AttemptEnding, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
+import type { AttemptEnding, AttemptFailure, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
 import { recordDraft, type ExchangeSnapshot, type RecordDraft } from './build-record.js';
 import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
@@ -90,7 +90,7 @@ export class Recorder implements TrafficCapture {
   }
 
   /** Called by the server once the response is over (sent, failed or abandoned). */
-  finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string }, end: ExchangeEnd): void {
+  finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string; readonly keyId?: string }, end: ExchangeEnd): void {
     const finishedAt = Date.now();
     this.finished.push({
       requestId: state.requestId,
@@ -100,7 +100,7 @@ export class Recorder implements TrafficCapture {
       startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode,
       method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, status: res.statusCode, responseHeaders: res.getHeaders(),
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
-      frontend: end.frontend, principal: end.principal, aLeg: end.aLeg,
+      frontend: end.frontend, principal: end.principal, keyId: state.keyId, aLeg: end.aLeg,
     });
     if (!this.scheduled) {
       this.scheduled = true;
@@ -182,9 +182,9 @@ export class Recorder implements TrafficCapture {
   }
 
   /** How an attempt ended, while the recorder is fed through `observe` (a traffic redactor is registered). */
-  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, code: string | undefined): void {
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
     const x = this.exchange(meta.requestId, Date.now());
-    if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, code);
+    if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, failure);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import { validateCall, type LipEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
+import { candidateAllow } from '../core/candidate-allow.js';
 import { Executor, type ExecutionMeta } from '../core/execute.js';
 import { ResponseCache, type AnswerStore, type CachedAnswer } from '../core/response-cache.js';
 import { LipError, toLipError } from '../errors/index.js';
@@ -12,6 +13,8 @@ import { requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
 import { RecordedAttempts } from './recorded-backend.js';
+import { RecordedCircuits } from './recorded-circuits.js';
+import { configDigest } from './recorder.js';
 
 /** How one exchange fared in a replay (docs/replay.md lists each). */
 export type ReplayState = 'same' | 'route-changed' | 'output-changed' | 'error' | 'unrecorded';
@@ -69,7 +72,8 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   const live = options.live;
   const scheduler = live ? undefined : new VirtualTimeScheduler(VirtualAction, Infinity);
   const startedAt = Date.now();
-  const elapsed = () => (scheduler ? scheduler.now() : Date.now() - startedAt);
+  // Recorded events play a fraction of a millisecond ahead of lip's timers (recorded-backend.ts): whole milliseconds are reported.
+  const elapsed = () => (scheduler ? Math.ceil(scheduler.now()) : Date.now() - startedAt);
   let settle: (() => void) | undefined;
   const attempts = new RecordedAttempts(record);
   const meta: ExecutionMeta = {};
@@ -83,12 +87,18 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
     const backends = live ? live.backends : attempts.backends(config, scheduler!);
     // An answer the response cache gave (`x-lip-cache: hit`) is given again from the recording: no backend served it.
     const cache = record.client.headers['x-lip-cache'] === 'hit' ? recordedCache(record, config) : undefined;
+    // Circuits the recording found refusing are refused again (their state is not in the config).
+    const circuits = config.routing.circuit_breaker.enabled ? new RecordedCircuits(record) : undefined;
     const executor = new Executor(config, backends, {
       ...(scheduler ? { scheduler, rng: seeded(record.id) } : {}), ...(options.extensions ? { extensions: options.extensions } : {}), ...(cache ? { cache } : {}),
+      ...(circuits?.refusing ? { breaker: circuits } : {}),
     });
+    // The client's key's allow list, as the replay's config has it.
+    const allow = typeof record.key_id === 'string' ? candidateAllow(config.auth.api_keys.find((k) => k.id === record.key_id)) : undefined;
     options.extensions?.bind({ run: (c, nested) => executor.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested }) });
     const source: Observable<LipEvent> = executor.execute(call, {
       requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
+      ...(allow ? { allow, keyId: record.key_id! } : {}),
     });
     const subscription = source.subscribe({
       next: (e) => events.push(e),
@@ -117,12 +127,16 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   if (failure === undefined && !stream && events.some((e) => e.type === 'error')) failure = 'LIP_ERR_UPSTREAM_STREAM_ERROR';
   const served = { recorded: record.served, replayed: meta.candidateKey ?? null };
   const virtualMs = elapsed();
-  if (attempts.unrecorded.length > 0 || !done) {
+  const replayedOutput = [...normaliseEvents(events), ...(failure ? [{ type: 'failed', code: failure }] : [])];
+  const difference = compareOutput(recordedOutput, replayedOutput);
+  // A leg opened late and stopped unneeded changed nothing, when the config is the one recorded
+  // and the answer is the same: its real timer fired late (RecordedAttempts.openedLate).
+  const lateOnly = done && difference === undefined && served.recorded === served.replayed && attempts.exhausted.size === 0
+    && attempts.unrecorded.every((key) => attempts.openedLate.has(key)) && digestOf(config) === record.config_digest;
+  if ((attempts.unrecorded.length > 0 && !lateOnly) || !done) {
     const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
     return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };
   }
-  const replayedOutput = [...normaliseEvents(events), ...(failure ? [{ type: 'failed', code: failure }] : [])];
-  const difference = compareOutput(recordedOutput, replayedOutput);
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
 }
@@ -136,6 +150,15 @@ function recordedCache(record: ExchangeRecord, config: Config): ResponseCache {
   const answer: CachedAnswer = { events: record.client.events.map(([, e]) => e), candidateKey: served, backendId: served.split(':')[0]!, storedAt: Date.parse(record.at) };
   const store: AnswerStore = { kind: 'memory', get: () => answer, set: () => undefined, clear: () => Promise.resolve(0), close: () => Promise.resolve() };
   return new ResponseCache({ ...config.cache, enabled: true }, store, () => answer.storedAt);
+}
+
+const digests = new WeakMap<Config, string>();
+
+/** The config's digest as records name it (once per config: a replay asks for every exchange). */
+function digestOf(config: Config): string {
+  let digest = digests.get(config);
+  if (digest === undefined) digests.set(config, (digest = configDigest(config)));
+  return digest;
 }
 
 /** The recorded request decoded by the current frontend (and validated, as the server does). */

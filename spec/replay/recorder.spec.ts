@@ -44,14 +44,14 @@ describe('Recorder', () => {
       obs('backend_to_proxy', t0 + 50, { type: 'text_delta', text: 'has SECRET-9 in it' }, a2),
       obs('proxy_to_client', t0 + 51, { type: 'text_delta', text: 'has SECRET-9 in it' }),
     ]);
-    recorder.attemptEnded({ requestId: 'r1', candidateKey: 'up:a' }, 'failure', 'LIP_ERR_UPSTREAM_RESET');
+    recorder.attemptEnded({ requestId: 'r1', candidateKey: 'up:a' }, 'failure', { code: 'LIP_ERR_UPSTREAM_RESET', retryable: true });
     recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() - (Date.now() - t0) }, {
       frontend: 'openai-chat', principal: 'local', meta: { candidateKey: 'up:b', selector: 'up:a|up:b', journal: [{ key: 'up:a', outcome: 'failed', status: 502, code: 'LIP_ERR_UPSTREAM_RESET', reason: 'reset' }, { key: 'up:b', outcome: 'served' }] },
     });
     await recorder.close();
     const [record] = readRecords(path);
-    expect(record!.attempts.map((a) => [a.seq, a.candidate_key, a.outcome, a.reason, a.http_status, a.role])).to.deep.equal([
-      [1, 'up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', 502, 'tried'], [2, 'up:b', 'success', null, null, 'served'],
+    expect(record!.attempts.map((a) => [a.seq, a.candidate_key, a.outcome, a.reason, a.http_status, a.retryable, a.role])).to.deep.equal([
+      [1, 'up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', 502, true, 'tried'], [2, 'up:b', 'success', null, null, null, 'served'],
     ]);
     expect(record!.attempts[0]!.started_ms).to.be.within(4, 6);
     expect(record!.attempts[1]!.first_output_ms).to.be.within(49, 51);
@@ -95,8 +95,8 @@ describe('Recorder', () => {
     const records = readRecords(path);
     for (const line of lines) expect(line).to.equal(JSON.stringify(JSON.parse(line)));
     for (const r of records) {
-      expect(Object.keys(r)).to.deep.equal(['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'attempts', 'client']);
-      expect(Object.keys(r.attempts[0]!)).to.deep.equal(['seq', 'b_leg_id', 'candidate_key', 'backend_id', 'role', 'started_ms', 'first_output_ms', 'finished_ms', 'outcome', 'reason', 'message', 'http_status', 'call', 'events']);
+      expect(Object.keys(r)).to.deep.equal(['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'key_id', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'skipped', 'attempts', 'client']);
+      expect(Object.keys(r.attempts[0]!)).to.deep.equal(['seq', 'b_leg_id', 'candidate_key', 'backend_id', 'role', 'started_ms', 'first_output_ms', 'finished_ms', 'outcome', 'reason', 'message', 'http_status', 'retryable', 'call', 'events']);
       expect(Object.keys(r.client)).to.deep.equal(['status', 'headers', 'events', 'error', 'finished_ms']);
       const offsets = r.attempts[0]!.events.map(([at]) => at);
       expect(offsets[1]! - offsets[0]!).to.equal(1);
@@ -184,11 +184,11 @@ describe('Recorder', () => {
     const leg = recorder.open(meta, 'backend_to_proxy')!;
     leg.emit('event', { type: 'response_started' });
     expect(channel('lip:attempt').hasSubscribers).to.equal(listenedBefore);
-    leg.end!('failure', 'LIP_ERR_UPSTREAM_RESET');
+    leg.end!('failure', { code: 'LIP_ERR_UPSTREAM_RESET', retryable: false });
     recorder.finish(req, res, { requestId: 'r1', startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
     await recorder.close();
     const [record] = readRecords(path);
-    expect(record!.attempts.map((a) => [a.candidate_key, a.outcome, a.reason, a.events.length])).to.deep.equal([['up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', 1]]);
+    expect(record!.attempts.map((a) => [a.candidate_key, a.outcome, a.reason, a.retryable, a.events.length])).to.deep.equal([['up:a', 'failure', 'LIP_ERR_UPSTREAM_RESET', false, 1]]);
     expect(record!.attempts[0]!.finished_ms).to.be.a('number');
   });
 

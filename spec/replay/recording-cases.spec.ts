@@ -72,4 +72,52 @@ describe('recording: sampling, refused requests, in-band failures', function () 
       await lip.close();
     }
   });
+
+  it('keeps the candidates routing skipped for an open circuit, and a replay skips them again', async () => {
+    const path = join(dir, 'r.jsonl');
+    const rows = `${ROWS}\n  - { id: down, kind: localstub, models: [m], fail: "before_output:503" }`;
+    const config = testConfig(rows, `routing: { default_route: "stub:m", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 60s } }\nrecording: { enabled: true, path: "${path}" }`);
+    const lip = await startLip(config);
+    try {
+      expect((await post(lip.url, { model: 'down:m', messages: [{ role: 'user', content: 'x' }] })).status).to.equal(502);
+      const routedAround = await post(lip.url, { model: 'down:m|stub:m', messages: [{ role: 'user', content: 'x' }] });
+      expect(routedAround.status).to.equal(200);
+      await routedAround.json();
+      const [opening, skipping] = await eventually(() => readRecords(path), (r) => r.length === 2);
+      expect(opening!.skipped).to.deep.equal([]);
+      expect(skipping!.skipped).to.deep.equal([{ candidate_key: 'down:m', reason: 'circuit open' }]);
+      expect(skipping!.attempts.map((a) => a.candidate_key)).to.deep.equal(['stub:m']);
+      for (const record of [opening!, skipping!]) expect((await replayExchange(record, config)).state).to.equal('same');
+      // Under a config without circuits the candidate would be tried: the recording does not have that attempt.
+      const without = testConfig(rows, 'routing: { default_route: "stub:m" }');
+      expect(await replayExchange(skipping!, without)).to.deep.include({ state: 'unrecorded', unrecorded: ['down:m'] });
+    } finally {
+      await lip.close();
+    }
+  });
+
+  it('keeps the client\'s key id, and a replay applies that key\'s allow list as its config has it', async () => {
+    const path = join(dir, 'r.jsonl');
+    const keys = (allow: string) => `auth: { api_keys: [{ id: team-a, key: key-of-team-a-0123456789, principal: team, allow: [${allow}] }] }`;
+    const config = testConfig(ROWS, `routing: { default_route: "stub:m" }\nrecording: { enabled: true, path: "${path}" }\n${keys('stub')}`);
+    const lip = await startLip(config);
+    try {
+      const res = await fetch(`${lip.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer key-of-team-a-0123456789' },
+        body: JSON.stringify({ model: 'broken:m|stub:m', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).to.equal(200);
+      await res.json();
+      const [record] = await eventually(() => readRecords(path), (r) => r.length === 1);
+      expect(record!.key_id).to.equal('team-a');
+      expect(JSON.stringify(record)).not.to.contain('key-of-team-a-0123456789');
+      expect(record!.skipped).to.deep.equal([{ candidate_key: 'broken:m', reason: 'not allowed for API key "team-a"' }]);
+      expect((await replayExchange(record!, config)).state).to.equal('same');
+      // What-if: the key may now use both; the replay tries the one the recording never attempted.
+      const widened = testConfig(ROWS, `routing: { default_route: "stub:m" }\n${keys('stub, broken')}`);
+      expect(await replayExchange(record!, widened)).to.deep.include({ state: 'unrecorded', unrecorded: ['broken:m'] });
+    } finally {
+      await lip.close();
+    }
+  });
 });
