@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config/index.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../lib/extensions/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
+import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
@@ -13,7 +14,7 @@ import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { testConfig } from '../helpers/config.js';
 import type { Emulator, Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { eventually, readRecords } from '../replay/recording-helpers.js';
+import { eventually } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
@@ -69,6 +70,32 @@ const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
   })),
 );
 
+/** The records of a recording file as it grows, by request id (each poll reads only what was appended). */
+class RecordLines {
+  private offset = 0;
+  private readonly byRequest = new Map<string, ExchangeRecord[]>();
+
+  constructor(private readonly path: string) {}
+
+  of(requestId: string): readonly ExchangeRecord[] {
+    const bytes = existsSync(this.path) ? readFileSync(this.path) : undefined;
+    // Whole lines only: a line being written is read on a later poll.
+    const end = bytes === undefined ? -1 : bytes.lastIndexOf(0x0a) + 1;
+    if (bytes !== undefined && end > this.offset) {
+      const lines = bytes.subarray(this.offset, end).toString('utf8').split('\n').slice(0, -1);
+      this.offset = end;
+      for (const line of lines) {
+        const record = parseRecord(line);
+        if (typeof record === 'string') throw new Error(`a line lip wrote is not a record: ${record}`);
+        const list = this.byRequest.get(record.request_id) ?? [];
+        list.push(record);
+        this.byRequest.set(record.request_id, list);
+      }
+    }
+    return this.byRequest.get(requestId) ?? [];
+  }
+}
+
 describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording -> replay on virtual time)', function () {
   this.timeout(fuzzTimeout(3_000));
   let lip: RunningLip;
@@ -103,8 +130,9 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
   });
 
   it('every recorded exchange replays as same', async () => {
-    let written = 0;
+    let runs = 0;
     let skips = 0;
+    const lines = new RecordLines(file);
     const arbitrary = scriptedAnswer.chain((answer) => fc.record({
       answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
     }));
@@ -112,20 +140,21 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
       for (const e of emulators) e.reset();
       for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
       const driver = CLIENT_DRIVERS[frontend]!;
+      // The exchange is found by its request id (an SDK that retries a failure sends it again: each exchange must replay).
+      const requestId = `roundtrip-${++runs}`;
       await driver.run(lip.url, {
-        model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}` },
+        model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
         ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
       });
-      const records = await eventually(() => readRecords(file), (r) => r.length > written);
-      expect(records, 'one line per exchange').to.have.length(written + 1);
-      written = records.length;
-      const record = records[records.length - 1]!;
-      expect(record.key_id, 'the client\'s key').to.equal('sdk-key');
-      skips += record.skipped?.length ?? 0;
-      const result = await replayExchange(record, config, extensions ? { extensions } : {});
-      expect(result.state, `${p.label} ${p.selector} ${frontend} stream=${stream}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
+      const records = await eventually(() => lines.of(requestId), (r) => r.length > 0);
+      for (const record of records) {
+        expect(record.key_id, 'the client\'s key').to.equal('sdk-key');
+        skips += record.skipped?.length ?? 0;
+        const result = await replayExchange(record, config, extensions ? { extensions } : {});
+        expect(result.state, `${p.label} ${p.selector} ${frontend} stream=${stream}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
+      }
     }), fuzzParameters(0.3));
     // Some exchanges found a circuit open or a candidate their key may not use (else the property proves less than it says).
-    if (written >= 100) expect(skips, 'skipped candidates recorded').to.be.greaterThan(0);
+    if (runs >= 100) expect(skips, 'skipped candidates recorded').to.be.greaterThan(0);
   });
 });
