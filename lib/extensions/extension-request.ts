@@ -76,8 +76,11 @@ export class ExtensionRequest {
   preferred: string | undefined;
   private readonly contexts = new Map<string, HookContext>();
   private attempts = 0;
+  /** Set for an auxiliary call: the request that made it. */
+  private readonly parentRequestId: string | undefined;
 
   constructor(private readonly host: ExtensionHost, ctx: ExtensionCallContext) {
+    this.parentRequestId = ctx.nested?.parentRequestId;
     this.info = {
       requestId: ctx.requestId,
       principal: ctx.principal ?? 'local',
@@ -97,7 +100,7 @@ export class ExtensionRequest {
     const { requestId, principal, aLegId, sessionId, frontendId } = this.info;
     return {
       requestId, principal, aLegId, sessionId, frontendId,
-      attemptSeq: attempt?.seq, bLegId: attempt?.bLegId, candidateKey: candidate?.key, backendId: candidate?.backend,
+      attemptSeq: attempt?.seq, bLegId: attempt?.bLegId, candidateKey: candidate?.key, backendId: candidate?.backend, parentRequestId: this.parentRequestId,
     };
   }
 

@@ -22,6 +22,8 @@ export interface ObservationMeta {
   readonly frontendId?: string;
   readonly principal?: string;
   readonly sessionId?: string;
+  /** An auxiliary call's (a judge's, an extractor's): the request that made it. */
+  readonly parentRequestId?: string;
 }
 
 export type ObservationPayload =

@@ -1,6 +1,6 @@
 import { isOutputEvent, type LipEvent } from '../canonical/index.js';
 import type { JournalEntry } from '../routing/plan/route-journal.js';
-import type { AttemptCapture, EventLog, ExchangeCapture } from './exchange-capture.js';
+import type { AttemptCapture, AttemptEnd, EventLog, ExchangeCapture } from './exchange-capture.js';
 import type { RecordedOutcome } from './record-format.js';
 import type { Redactor } from './redact.js';
 
@@ -76,22 +76,8 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   const shared = split !== undefined && split.length > 1 ? servedLog : undefined;
   /** Pieces of the shared case, run by run: the attempt's pairs, and the client's where they differ. */
   let legRuns: { readonly attempt: number; readonly client: number }[] = [];
-  const attempts = (captured.length > 1 ? [...captured].sort((a, b) => a.seq - b.seq) : captured).map((a: AttemptCapture) => {
-    const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
-    const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
-    const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
-    const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
-    const first = a.events.findIndex(isOutputEvent);
-    const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
-    const fields = add(json({
-      seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId,
-      role: a.candidateKey === s.served && first >= 0 ? 'served' : 'tried',
-      started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - s.startedAt) : null,
-      outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
-      message: outcome === 'failure' ? entry?.reason ?? null : null,
-      http_status: entry?.status ?? null,
-      retryable: outcome === 'failure' && ended?.failure !== undefined ? ended.failure.retryable : null, call: a.call,
-    }));
+  const attempts = bySeq(captured).map((a: AttemptCapture) => {
+    const fields = add(attemptFields(a, ends, journal, s.served, shift, s.startedAt));
     if (a === shared) {
       legRuns = split!.map(({ from, to, agree }) => {
         const attempt = add(timed(a, shift, from, to));
@@ -102,6 +88,16 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     const events = add(timed(a, shift));
     if (a.candidateKey === s.served) served ??= { log: a, events };
     return [fields, events] as const;
+  });
+  // Auxiliary calls (a judge, an extractor): their attempts, each with its events (no route journal: no status, no message).
+  const auxiliary = [...capture?.auxiliary ?? []].map(([requestId, aux]) => {
+    const auxEnds = [...aux.ends];
+    return {
+      // A piece like the rest: the exchange's own id in it is redacted where the head's is.
+      requestId: add(json(requestId)),
+      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], undefined, (aux.base - s.startedAt), s.startedAt)), add(timed(a, aux.base - s.startedAt))] as const),
+      truncated: aux.truncated,
+    };
   });
   const clientEvents = client === undefined || shared !== undefined ? -1
     : served !== undefined && same && split !== undefined && split.length === 1 && split[0]!.agree ? served.events : add(timed(client, shift));
@@ -114,7 +110,7 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   }));
   const responseHeaders = add(json(redactor.headersOf(s.responseHeaders)));
   const error = s.errorCode ? add(json({ code: s.errorCode })) : -1;
-  const truncated = capture?.truncated ? ',"truncated":true' : '';
+  const truncated = capture?.truncated || auxiliary.some((a) => a.truncated) ? ',"truncated":true' : '';
   const tail = `,"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
   return {
     pieces,
@@ -125,10 +121,43 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
         const [fields, events] = attempts[i]!;
         out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(legRuns.map((run) => r[run.attempt]!)) : r[events]!}}`;
       }
+      out += '],"auxiliary":[';
+      for (let i = 0; i < auxiliary.length; i++) {
+        const aux = auxiliary[i]!;
+        out += `${i > 0 ? ',' : ''}{"request_id":${r[aux.requestId]!},"attempts":[${aux.attempts.map(([fields, events]) => `${r[fields]!.slice(0, -1)},"events":${r[events]!}}`).join(',')}]}`;
+      }
       const clientText = shared !== undefined ? joinPairs(legRuns.map((run) => r[run.client]!)) : clientEvents < 0 ? '[]' : r[clientEvents]!;
       return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
     },
   };
+}
+
+/** Attempts in their order (`seq`). */
+function bySeq(attempts: readonly AttemptCapture[]): readonly AttemptCapture[] {
+  return attempts.length > 1 ? [...attempts].sort((a, b) => a.seq - b.seq) : attempts;
+}
+
+/**
+ * An attempt's fields (all but its events) as JSON: how it ended, from its `backend_to_proxy`
+ * leg's ending (taken from `ends`) and its route-journal entry (taken from `journal`).
+ */
+function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | undefined, shift: number, startedAt: number): string {
+  const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
+  const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
+  const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
+  const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
+  const first = a.events.findIndex(isOutputEvent);
+  const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
+  // An auxiliary call has no `served`: its attempt that answered is.
+  const role = first >= 0 && (served !== undefined ? a.candidateKey === served : outcome === 'success') ? 'served' : 'tried';
+  return json({
+    seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
+    started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - startedAt) : null,
+    outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
+    message: outcome === 'failure' ? entry?.reason ?? null : null,
+    http_status: entry?.status ?? null,
+    retryable: outcome === 'failure' && ended?.failure !== undefined ? ended.failure.retryable : null, call: a.call,
+  });
 }
 
 /** A leg's `[offset, event]` pairs from `from` to `to` as JSON (`shift` puts the captured times on the exchange's start). */

@@ -77,6 +77,8 @@ export class ExchangeCapture implements TrafficChannel {
   readonly client: EventLog = new EventLog(this);
   readonly attempts: AttemptCapture[] = [];
   readonly ends: AttemptEnd[] = [];
+  /** The auxiliary calls this exchange made (a judge, an extractor), by their request id: their attempts. */
+  auxiliary: Map<string, ExchangeCapture> | undefined;
   eventCount = 0;
   truncated = false;
 
@@ -94,6 +96,14 @@ export class ExchangeCapture implements TrafficChannel {
   /** Keeps how the attempt of `key` ended, now. */
   ended(key: string, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
     this.ends.push({ key, at: Date.now(), outcome, ...(failure !== undefined ? { failure } : {}) });
+  }
+
+  /** The capture of an auxiliary call of this exchange, made when first seen (its times on this exchange's base). */
+  aux(requestId: string): ExchangeCapture {
+    this.auxiliary ??= new Map();
+    let aux = this.auxiliary.get(requestId);
+    if (!aux) this.auxiliary.set(requestId, (aux = new ExchangeCapture(true, this.maxEvents, this.base)));
+    return aux;
   }
 
   /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch, now by default). */

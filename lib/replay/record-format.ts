@@ -42,6 +42,12 @@ export interface SkippedCandidate {
   readonly reason: string;
 }
 
+/** An auxiliary call of a recorded exchange. */
+export interface AuxiliaryRecord {
+  readonly request_id: string;
+  readonly attempts: readonly AttemptRecord[];
+}
+
 /** One recorded exchange: a JSON line of a recording (CONTRACT section 9, extended). */
 export interface ExchangeRecord {
   readonly v: 1;
@@ -72,6 +78,12 @@ export interface ExchangeRecord {
    */
   readonly skipped?: readonly SkippedCandidate[];
   readonly attempts: readonly AttemptRecord[];
+  /**
+   * The auxiliary calls the exchange made (a `pre-request-policy` judge, an extractor), each by
+   * its request id (`<request_id>.aux-<role>-<n>`) with its attempts; a replay answers them from
+   * these (extension of CONTRACT section 9).
+   */
+  readonly auxiliary?: readonly AuxiliaryRecord[];
   /** Set when the exchange had more events than a record keeps: later events are missing. */
   readonly truncated?: true;
   readonly client: {

@@ -153,6 +153,10 @@ export const RECORD_SCHEMA = {
       items: { type: 'object', required: ['candidate_key', 'reason'], properties: { candidate_key: { type: 'string' }, reason: { type: 'string' } } },
     },
     attempts: { type: 'array', items: ATTEMPT },
+    auxiliary: {
+      type: 'array',
+      items: { type: 'object', required: ['request_id', 'attempts'], properties: { request_id: { type: 'string' }, attempts: { type: 'array', items: ATTEMPT } } },
+    },
     truncated: { const: true },
     client: {
       type: 'object',

@@ -40,8 +40,9 @@ export class RecordedAttempts {
   readonly opened: string[] = [];
   private readonly byKey = new Map<string, AttemptRecord[]>();
 
-  constructor(record: ExchangeRecord) {
-    for (const attempt of [...record.attempts].sort((a, b) => a.seq - b.seq)) {
+  /** `attempts`: an exchange's, or one auxiliary call's. */
+  constructor(attempts: readonly AttemptRecord[]) {
+    for (const attempt of [...attempts].sort((a, b) => a.seq - b.seq)) {
       const list = this.byKey.get(attempt.candidate_key) ?? [];
       list.push(attempt);
       this.byKey.set(attempt.candidate_key, list);

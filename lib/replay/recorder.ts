@@ -46,6 +46,8 @@ export class Recorder implements TrafficCapture {
   readonly writer: RecordingWriter;
   readonly digest: string;
   private readonly exchanges = new Map<string, ExchangeCapture>();
+  /** Auxiliary calls in flight: their request id -> the exchange they are kept with. */
+  private readonly auxRoots = new Map<string, ExchangeCapture>();
   private finished: ExchangeSnapshot[] = [];
   private scheduled = false;
   private readonly redactor: Redactor;
@@ -65,6 +67,12 @@ export class Recorder implements TrafficCapture {
 
   /** The traffic plane asks once per leg: the exchange's channel for it, none when not sampled. */
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined {
+    if (meta.parentRequestId !== undefined) {
+      // An auxiliary call: its attempts go with the exchange that made it (a replay runs it again from them).
+      if (leg === 'client_to_proxy' || leg === 'proxy_to_client') return undefined;
+      const aux = this.auxiliaryOf(meta.requestId, meta.parentRequestId);
+      return aux.sampled ? aux.attempt(meta) : undefined;
+    }
     const x = this.exchanges.get(meta.requestId) ?? this.exchange(meta.requestId, Date.now());
     if (!x.sampled) return undefined;
     if (leg === 'client_to_proxy') return x;
@@ -75,7 +83,8 @@ export class Recorder implements TrafficCapture {
   /** The same capture from observations (the plane's path while a traffic redactor is registered). */
   observe(batch: readonly Observation[]): void {
     for (const o of batch) {
-      const x = this.exchange(o.requestId, o.at);
+      if (o.parentRequestId !== undefined && (o.leg === 'client_to_proxy' || o.leg === 'proxy_to_client')) continue;
+      const x = o.parentRequestId !== undefined ? this.auxiliaryOf(o.requestId, o.parentRequestId) : this.exchange(o.requestId, o.at);
       if (!x.sampled) continue;
       if (o.leg === 'client_to_proxy') {
         if (o.kind === 'raw_body') x.body = o.body;
@@ -128,6 +137,7 @@ export class Recorder implements TrafficCapture {
       const capture = this.exchanges.get(snapshot.requestId);
       if (capture) {
         this.exchanges.delete(snapshot.requestId);
+        if (capture.auxiliary) for (const id of capture.auxiliary.keys()) this.auxRoots.delete(id);
         if (!capture.sampled) continue;
       } else if (this.rng() >= this.config.recording.sample_ratio) {
         continue; // refused before anything was captured: sampled now
@@ -183,8 +193,23 @@ export class Recorder implements TrafficCapture {
 
   /** How an attempt ended, while the recorder is fed through `observe` (a traffic redactor is registered). */
   attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
-    const x = this.exchange(meta.requestId, Date.now());
+    const x = meta.parentRequestId !== undefined ? this.auxiliaryOf(meta.requestId, meta.parentRequestId) : this.exchange(meta.requestId, Date.now());
     if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, failure);
+  }
+
+  /**
+   * The capture of an auxiliary call (`requestId`, made by `parent`: an exchange or another
+   * auxiliary call), kept with the exchange at the root; `UNSAMPLED` when that exchange is not
+   * being recorded.
+   */
+  private auxiliaryOf(requestId: string, parent: string): ExchangeCapture {
+    const root = this.auxRoots.get(parent) ?? this.exchanges.get(parent);
+    if (root === undefined || !root.sampled) return UNSAMPLED;
+    if (!this.auxRoots.has(requestId)) {
+      if (this.auxRoots.size >= MAX_OPEN) this.auxRoots.delete(this.auxRoots.keys().next().value!);
+      this.auxRoots.set(requestId, root);
+    }
+    return root.aux(requestId);
   }
 }
 

@@ -75,7 +75,14 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   // Recorded events play a fraction of a millisecond ahead of lip's timers (recorded-backend.ts): whole milliseconds are reported.
   const elapsed = () => (scheduler ? Math.ceil(scheduler.now()) : Date.now() - startedAt);
   let settle: (() => void) | undefined;
-  const attempts = new RecordedAttempts(record);
+  const attempts = new RecordedAttempts(record.attempts);
+  // Auxiliary calls (a judge, an extractor) answer from their own recorded attempts, by request id.
+  const auxiliary = new Map((record.auxiliary ?? []).map((a) => [a.request_id, new RecordedAttempts(a.attempts)]));
+  const auxiliaryOf = (requestId: string) => {
+    let recorded = auxiliary.get(requestId);
+    if (recorded === undefined) auxiliary.set(requestId, (recorded = new RecordedAttempts([])));
+    return recorded;
+  };
   const meta: ExecutionMeta = {};
   const events: LipEvent[] = [];
   let failure: string | undefined;
@@ -95,7 +102,15 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
     });
     // The client's key's allow list, as the replay's config has it.
     const allow = typeof record.key_id === 'string' ? candidateAllow(config.auth.api_keys.find((k) => k.id === record.key_id)) : undefined;
-    options.extensions?.bind({ run: (c, nested) => executor.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested }) });
+    options.extensions?.bind({
+      run: (c, nested) => {
+        // Live: the real backends answer auxiliary calls too. Substitute: each from its recording.
+        const runner = scheduler === undefined ? executor : new Executor(config, auxiliaryOf(nested.requestId).backends(config, scheduler), {
+          scheduler, rng: seeded(nested.requestId), ...(options.extensions ? { extensions: options.extensions } : {}), ...(circuits?.refusing ? { breaker: circuits } : {}),
+        });
+        return runner.execute(c, { requestId: nested.requestId, meta: {}, principal: nested.principal, nested });
+      },
+    });
     const source: Observable<LipEvent> = executor.execute(call, {
       requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
       ...(allow ? { allow, keyId: record.key_id! } : {}),
@@ -131,10 +146,13 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   const difference = compareOutput(recordedOutput, replayedOutput);
   // A leg opened late and stopped unneeded changed nothing, when the config is the one recorded
   // and the answer is the same: its real timer fired late (RecordedAttempts.openedLate).
-  const lateOnly = done && difference === undefined && served.recorded === served.replayed && attempts.exhausted.size === 0
-    && attempts.unrecorded.every((key) => attempts.openedLate.has(key)) && digestOf(config) === record.config_digest;
-  if ((attempts.unrecorded.length > 0 && !lateOnly) || !done) {
-    const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
+  const recorded = [attempts, ...auxiliary.values()];
+  const opened = recorded.flatMap((r) => r.unrecorded);
+  const exhausted = recorded.flatMap((r) => [...r.exhausted]);
+  const lateOnly = done && difference === undefined && served.recorded === served.replayed && exhausted.length === 0
+    && recorded.every((r) => r.unrecorded.every((key) => r.openedLate.has(key))) && digestOf(config) === record.config_digest;
+  if ((opened.length > 0 && !lateOnly) || !done) {
+    const unrecorded = [...opened, ...exhausted];
     return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };
   }
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';

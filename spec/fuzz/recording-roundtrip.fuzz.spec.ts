@@ -1,17 +1,19 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config/index.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../lib/extensions/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
+import { main } from '../../lib/cli/main.js';
 import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
+import type { ReplayReport } from '../../lib/replay/replay-report.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
-import { testConfig } from '../helpers/config.js';
+import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator, Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { eventually } from '../replay/recording-helpers.js';
@@ -101,6 +103,7 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
   let lip: RunningLip;
   let emulators: Emulator[] = [];
   let config: Config;
+  let yaml: string;
   /** The replay's extension host, made as `lip replay` makes it: stream stages (tool-call repair, ...) run again. */
   let extensions: ExtensionHost | undefined;
   let dir: string;
@@ -113,11 +116,12 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
     const rows = KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n');
     // Circuits that open on one failure and stay open a moment (so later exchanges find some open,
     // and the record's skips must replay), and the SDKs' key with an allow list that leaves Bedrock out.
-    config = testConfig(rows, [
+    yaml = testConfigYaml(rows, [
       `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
       `recording: { enabled: true, path: "${file}" }`,
       `auth: { api_keys: [{ id: sdk-key, key: ${KEY}, principal: fuzz, allow: ["r-openai-*", "r-anthropic", "r-gemini"] }] }`,
     ].join('\n'));
+    config = configFrom(yaml);
     lip = await startLip(config);
     extensions = createExtensionHost(config, { state: new MemoryStateStore() });
   });
@@ -154,6 +158,16 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
         expect(result.state, `${p.label} ${p.selector} ${frontend} stream=${stream}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
       }
     }), fuzzParameters(0.3));
+    // `lip replay` over the whole file (its own config load, extension host and concurrent replays) says the same.
+    const configFile = join(dir, 'lip.yaml');
+    writeFileSync(configFile, yaml);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['replay', file, '--config', configFile, '--json', '--concurrency', '4'], { out: (t) => out.push(t), err: (t) => err.push(t) }, {});
+    const report = JSON.parse(out.join('\n')) as ReplayReport;
+    expect(report.exchanges.filter((e) => e.state !== 'same'), err.join('\n')).to.deep.equal([]);
+    expect(report.summary.total).to.be.at.least(runs);
+    expect(code).to.equal(0);
     // Some exchanges found a circuit open or a candidate their key may not use (else the property proves less than it says).
     if (runs >= 100) expect(skips, 'skipped candidates recorded').to.be.greaterThan(0);
   });

@@ -22,14 +22,19 @@ export function configIssues(yaml: string): string[] {
  * and quiet access logs unless `extra` has its own `server:` / `logging:` section.
  */
 export function testConfig(backendsYaml: string, extra = ''): Config {
+  return configFrom(testConfigYaml(backendsYaml, extra));
+}
+
+/** The YAML text `testConfig` parses (for a spec that also hands the config to the CLI as a file). */
+export function testConfigYaml(backendsYaml: string, extra = ''): string {
   const has = (section: string) => new RegExp(`^${section}:`, 'm').test(extra);
-  return configFrom([
+  return [
     has('server') ? '' : 'server: { host: 127.0.0.1, port: 0 }',
     has('logging') ? '' : 'logging: { access_log: false }',
     extra,
     'backends:',
     backendsYaml,
-  ].join('\n'));
+  ].join('\n');
 }
 
 /**

@@ -95,7 +95,7 @@ describe('Recorder', () => {
     const records = readRecords(path);
     for (const line of lines) expect(line).to.equal(JSON.stringify(JSON.parse(line)));
     for (const r of records) {
-      expect(Object.keys(r)).to.deep.equal(['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'key_id', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'skipped', 'attempts', 'client']);
+      expect(Object.keys(r)).to.deep.equal(['v', 'id', 'request_id', 'at', 'frontend', 'principal', 'key_id', 'session_id', 'a_leg_id', 'config_digest', 'request', 'selector', 'selector_source', 'served', 'skipped', 'attempts', 'auxiliary', 'client']);
       expect(Object.keys(r.attempts[0]!)).to.deep.equal(['seq', 'b_leg_id', 'candidate_key', 'backend_id', 'role', 'started_ms', 'first_output_ms', 'finished_ms', 'outcome', 'reason', 'message', 'http_status', 'retryable', 'call', 'events']);
       expect(Object.keys(r.client)).to.deep.equal(['status', 'headers', 'events', 'error', 'finished_ms']);
       const offsets = r.attempts[0]!.events.map(([at]) => at);

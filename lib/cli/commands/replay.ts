@@ -107,13 +107,25 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   const chosen = chosenRecords(args.files, keep);
   let next = 0;
   let finished = 0;
-  const worker = async () => {
+  // One extension host per worker: a replay binds its host's auxiliary calls to its own executor,
+  // so two exchanges replayed at once must not share one. The first was made (and checked) above.
+  const workers = Math.min(args.concurrency, Math.max(1, total));
+  const hosts: (ExtensionHost | undefined)[] = [extensions];
+  try {
+    for (let i = 1; i < workers; i++) hosts.push(createExtensionHost(config, { state: new MemoryStateStore() }));
+  } catch (err) {
+    await Promise.all(hosts.map((h) => h?.stop()));
+    await runtime?.close();
+    io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
+    return 2;
+  }
+  const worker = async (host: ExtensionHost | undefined) => {
     for (;;) {
       const item = await chosen.next();
       if (item.done) return;
       const i = next++;
       results[i] = await replayExchange(item.value, config, {
-        ...(extensions ? { extensions } : {}), ...(runtime ? { live: { backends: runtime.backends, timeoutMs: LIVE_TIMEOUT_MS } } : {}),
+        ...(host ? { extensions: host } : {}), ...(runtime ? { live: { backends: runtime.backends, timeoutMs: LIVE_TIMEOUT_MS } } : {}),
       });
       finished++;
       if (args.json) continue;
@@ -125,14 +137,14 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(args.concurrency, Math.max(1, total)) }, worker));
+    await Promise.all(hosts.map(worker));
   } catch (err) {
     // The files changed or vanished between the two passes.
     io.err(`lip replay: cannot read the recording again: ${(err as Error).message}`);
     return 2;
   } finally {
     if (args.progress && !args.json) args.progress.write('\r\x1b[K');
-    await extensions?.stop();
+    await Promise.all(hosts.map((h) => h?.stop()));
     await runtime?.close();
   }
 
