@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config/index.js';
@@ -26,7 +26,8 @@ import { scriptedAnswer, type Generated } from './generated-scripts.js';
  * leaf, a failover past an upstream error or a reset, a race of two or three kinds with or
  * without a handicap, a leaf whose TTFT budget expires on a stalled upstream, an in-band error
  * after output) go through a real lip server recording every exchange, with circuits that open
- * on one failure and an API key whose allow list leaves one kind out; each line it writes is
+ * on one failure, an API key whose allow list leaves one kind out and a judge
+ * (`pre-request-policy`) asked before every exchange; each line it writes is
  * then replayed in substitute mode on virtual time under the same config. Every exchange must
  * replay as `same`: the same candidate serves and the client sees the same events. A replay that
  * differs from what was served is a fault of the recording (a time, an event, an attempt lost or
@@ -113,13 +114,19 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
     dir = mkdtempSync(join(tmpdir(), 'lip-rec-fuzz-'));
     file = join(dir, 'traffic.jsonl');
     for (const k of KINDS) emulators.push(await k.start());
-    const rows = KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n');
+    // A judge (pre-request-policy) asks its own backend before every exchange: an auxiliary call the record must keep.
+    const rows = `${KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n')}\n  - { id: r-judge, kind: localstub, models: [j], text: "VERDICT: ALLOW" }`;
+    mkdirSync(join(dir, 'prompts'));
+    writeFileSync(join(dir, 'prompts', 'judge.md'), 'Say VERDICT: DENY when the request is unsafe.');
     // Circuits that open on one failure and stay open a moment (so later exchanges find some open,
     // and the record's skips must replay), and the SDKs' key with an allow list that leaves Bedrock out.
     yaml = testConfigYaml(rows, [
       `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
       `recording: { enabled: true, path: "${file}" }`,
-      `auth: { api_keys: [{ id: sdk-key, key: ${KEY}, principal: fuzz, allow: ["r-openai-*", "r-anthropic", "r-gemini"] }] }`,
+      `auth: { api_keys: [{ id: sdk-key, key: ${KEY}, principal: fuzz, allow: ["r-openai-*", "r-anthropic", "r-gemini", "r-judge"] }] }`,
+      'features:',
+      '  - id: pre-request-policy',
+      `    config: { prompt_dir: "${join(dir, 'prompts')}", handlers: [{ id: judge, prompt_filename: judge.md, model_routing_string: "r-judge:j", deny_pattern: "VERDICT: DENY" }] }`,
     ].join('\n'));
     config = configFrom(yaml);
     lip = await startLip(config);
@@ -153,6 +160,7 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
       const records = await eventually(() => lines.of(requestId), (r) => r.length > 0);
       for (const record of records) {
         expect(record.key_id, 'the client\'s key').to.equal('sdk-key');
+        expect(record.auxiliary?.map((a) => a.attempts.map((t) => t.candidate_key)), 'the judge\'s call').to.deep.equal([['r-judge:j']]);
         skips += record.skipped?.length ?? 0;
         const result = await replayExchange(record, config, extensions ? { extensions } : {});
         expect(result.state, `${p.label} ${p.selector} ${frontend} stream=${stream}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
