@@ -96,18 +96,18 @@ class Pending {
     if (this.kind === 'event') {
       return {
         leg: this.leg, at: this.at, kind: 'event', event: this.value as LipEvent, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
-        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId, parentRequestId: m.parentRequestId,
       };
     }
     if (this.kind === 'call') {
       return {
         leg: this.leg, at: this.at, kind: 'call', call: this.value as Call, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
-        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+        attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId, parentRequestId: m.parentRequestId,
       };
     }
     return {
       leg: this.leg, at: this.at, kind: 'raw_body', body: this.value, requestId: m.requestId, aLegId: m.aLegId, bLegId: m.bLegId,
-      attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId,
+      attemptSeq: m.attemptSeq, candidateKey: m.candidateKey, backendId: m.backendId, frontendId: m.frontendId, principal: m.principal, sessionId: m.sessionId, parentRequestId: m.parentRequestId,
     };
   }
 }

@@ -95,7 +95,8 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     return {
       // A piece like the rest: the exchange's own id in it is redacted where the head's is.
       requestId: add(json(requestId)),
-      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], undefined, (aux.base - s.startedAt), s.startedAt)), add(timed(a, aux.base - s.startedAt))] as const),
+      // Its times count from the exchange's base, as the exchange's own attempts' do.
+      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], AUXILIARY, shift, s.startedAt)), add(timed(a, shift))] as const),
       truncated: aux.truncated,
     };
   });
@@ -132,6 +133,9 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   };
 }
 
+/** `attemptFields` of an auxiliary call's attempt. */
+const AUXILIARY = Symbol('auxiliary');
+
 /** Attempts in their order (`seq`). */
 function bySeq(attempts: readonly AttemptCapture[]): readonly AttemptCapture[] {
   return attempts.length > 1 ? [...attempts].sort((a, b) => a.seq - b.seq) : attempts;
@@ -141,7 +145,7 @@ function bySeq(attempts: readonly AttemptCapture[]): readonly AttemptCapture[] {
  * An attempt's fields (all but its events) as JSON: how it ended, from its `backend_to_proxy`
  * leg's ending (taken from `ends`) and its route-journal entry (taken from `journal`).
  */
-function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | undefined, shift: number, startedAt: number): string {
+function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | typeof AUXILIARY | undefined, shift: number, startedAt: number): string {
   const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
   const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
   const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
@@ -149,7 +153,7 @@ function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEn
   const first = a.events.findIndex(isOutputEvent);
   const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
   // An auxiliary call has no `served`: its attempt that answered is.
-  const role = first >= 0 && (served !== undefined ? a.candidateKey === served : outcome === 'success') ? 'served' : 'tried';
+  const role = first >= 0 && (served === AUXILIARY ? outcome === 'success' : a.candidateKey === served) ? 'served' : 'tried';
   return json({
     seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
     started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - startedAt) : null,

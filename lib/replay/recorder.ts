@@ -70,7 +70,7 @@ export class Recorder implements TrafficCapture {
     if (meta.parentRequestId !== undefined) {
       // An auxiliary call: its attempts go with the exchange that made it (a replay runs it again from them).
       if (leg === 'client_to_proxy' || leg === 'proxy_to_client') return undefined;
-      const aux = this.auxiliaryOf(meta.requestId, meta.parentRequestId);
+      const aux = this.auxiliaryOf(meta.requestId, meta.parentRequestId, Date.now());
       return aux.sampled ? aux.attempt(meta) : undefined;
     }
     const x = this.exchanges.get(meta.requestId) ?? this.exchange(meta.requestId, Date.now());
@@ -84,7 +84,7 @@ export class Recorder implements TrafficCapture {
   observe(batch: readonly Observation[]): void {
     for (const o of batch) {
       if (o.parentRequestId !== undefined && (o.leg === 'client_to_proxy' || o.leg === 'proxy_to_client')) continue;
-      const x = o.parentRequestId !== undefined ? this.auxiliaryOf(o.requestId, o.parentRequestId) : this.exchange(o.requestId, o.at);
+      const x = o.parentRequestId !== undefined ? this.auxiliaryOf(o.requestId, o.parentRequestId, o.at) : this.exchange(o.requestId, o.at);
       if (!x.sampled) continue;
       if (o.leg === 'client_to_proxy') {
         if (o.kind === 'raw_body') x.body = o.body;
@@ -193,7 +193,7 @@ export class Recorder implements TrafficCapture {
 
   /** How an attempt ended, while the recorder is fed through `observe` (a traffic redactor is registered). */
   attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
-    const x = meta.parentRequestId !== undefined ? this.auxiliaryOf(meta.requestId, meta.parentRequestId) : this.exchange(meta.requestId, Date.now());
+    const x = meta.parentRequestId !== undefined ? this.auxiliaryOf(meta.requestId, meta.parentRequestId, Date.now()) : this.exchange(meta.requestId, Date.now());
     if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, failure);
   }
 
@@ -202,9 +202,10 @@ export class Recorder implements TrafficCapture {
    * auxiliary call), kept with the exchange at the root; `UNSAMPLED` when that exchange is not
    * being recorded.
    */
-  private auxiliaryOf(requestId: string, parent: string): ExchangeCapture {
-    const root = this.auxRoots.get(parent) ?? this.exchanges.get(parent);
-    if (root === undefined || !root.sampled) return UNSAMPLED;
+  private auxiliaryOf(requestId: string, parent: string, at: number): ExchangeCapture {
+    // Fed observations, an attempt's ending can come before the exchange's first batch: the exchange is made then.
+    const root = this.auxRoots.get(parent) ?? this.exchange(parent, at);
+    if (!root.sampled) return UNSAMPLED;
     if (!this.auxRoots.has(requestId)) {
       if (this.auxRoots.size >= MAX_OPEN) this.auxRoots.delete(this.auxRoots.keys().next().value!);
       this.auxRoots.set(requestId, root);

@@ -28,7 +28,7 @@ describe('recording: auxiliary calls are recorded and replayed', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** lip with a judge on its own backend; `denyPattern` decides what the judge's answer ("Hello from localstub.") does. */
-  const yaml = (path: string, denyPattern: string, handlers = 1) => testConfigYaml(
+  const yaml = (path: string, denyPattern: string, handlers = 1, moreFeatures = '') => testConfigYaml(
     '  - { id: stub, kind: localstub, models: [m] }\n  - { id: judge, kind: localstub, models: [j] }',
     [
       'routing: { default_route: "stub:m" }',
@@ -38,6 +38,7 @@ describe('recording: auxiliary calls are recorded and replayed', function () {
       '    config:',
       `      prompt_dir: "${join(dir, 'prompts')}"`,
       `      handlers: [${Array.from({ length: handlers }, (_, i) => `{ id: safety${i}, prompt_filename: safety.md, model_routing_string: "judge:j", deny_pattern: "${denyPattern}" }`).join(', ')}]`,
+      moreFeatures,
     ].join('\n'),
   );
   const post = (url: string, stream: boolean) => fetch(`${url}/v1/chat/completions`, {
@@ -77,6 +78,20 @@ describe('recording: auxiliary calls are recorded and replayed', function () {
       await extensions?.stop();
     });
   }
+
+  it('with a plugin traffic redactor registered (the recorder fed observations), the judge\'s call is recorded too', async () => {
+    const path = join(dir, 'observed.jsonl');
+    const config = configFrom(yaml(path, 'VERDICT: DENY', 1, '  - { id: ref-traffic-transcript, config: { redact_substrings: [localstub] } }'));
+    const lip = await startLip(config);
+    try {
+      expect((await post(lip.url, false)).status).to.equal(200);
+    } finally {
+      await lip.close();
+    }
+    const [record] = await eventually(() => readRecords(path), (r) => r.length === 1);
+    expect(record!.auxiliary![0]!.attempts.map((a) => [a.candidate_key, a.outcome])).to.deep.equal([['judge:j', 'success']]);
+    expect(JSON.stringify(record!.auxiliary)).not.to.contain('localstub').and.to.contain('[REDACTED]');
+  });
 
   it('lip replay replays exchanges with auxiliary calls several at once, each with its own', async () => {
     const path = join(dir, 'many.jsonl');
