@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import type { Config } from '../../lib/config/index.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../lib/extensions/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
-import { main } from '../../lib/cli/main.js';
 import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
-import type { ReplayReport } from '../../lib/replay/replay-report.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
@@ -16,7 +14,7 @@ import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator, Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { eventually } from '../replay/recording-helpers.js';
+import { eventually, replayFile } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
@@ -167,13 +165,8 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
       }
     }), fuzzParameters(0.3));
     // `lip replay` over the whole file (its own config load, extension host and concurrent replays) says the same.
-    const configFile = join(dir, 'lip.yaml');
-    writeFileSync(configFile, yaml);
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['replay', file, '--config', configFile, '--json', '--concurrency', '4'], { out: (t) => out.push(t), err: (t) => err.push(t) }, {});
-    const report = JSON.parse(out.join('\n')) as ReplayReport;
-    expect(report.exchanges.filter((e) => e.state !== 'same'), err.join('\n')).to.deep.equal([]);
+    const { code, report, stderr } = await replayFile(file, yaml);
+    expect(report.exchanges.filter((e) => e.state !== 'same'), stderr).to.deep.equal([]);
     expect(report.summary.total).to.be.at.least(runs);
     expect(code).to.equal(0);
     // Some exchanges found a circuit open or a candidate their key may not use (else the property proves less than it says).

@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main.js';
 import { createExtensionHost, MemoryStateStore } from '../../lib/extensions/index.js';
-import type { ReplayReport } from '../../lib/replay/replay-report.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import { startLip } from '../helpers/lip.js';
-import { eventually, readRecords } from './recording-helpers.js';
+import { eventually, readRecords, replayFile } from './recording-helpers.js';
 
 /**
  * An exchange's auxiliary calls (here a `pre-request-policy` judge) are recorded with it, and a
@@ -105,13 +103,8 @@ describe('recording: auxiliary calls are recorded and replayed', function () {
     }
     const records = await eventually(() => readRecords(path), (r) => r.length === 12);
     for (const r of records) expect(r.auxiliary?.map((a) => a.request_id.slice(r.request_id.length))).to.deep.equal(['.aux-pre_request-1', '.aux-pre_request-2']);
-    const configFile = join(dir, 'many.yaml');
-    writeFileSync(configFile, text);
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['replay', path, '--config', configFile, '--json', '--concurrency', '4'], { out: (t) => out.push(t), err: (t) => err.push(t) }, {});
-    const report = JSON.parse(out.join('\n')) as ReplayReport;
-    expect(report.exchanges.filter((e) => e.state !== 'same'), err.join('\n')).to.deep.equal([]);
+    const { code, report, stderr } = await replayFile(path, text);
+    expect(report.exchanges.filter((e) => e.state !== 'same'), stderr).to.deep.equal([]);
     expect(report.summary).to.deep.include({ total: 12, same: 12 });
     expect(code).to.equal(0);
   });

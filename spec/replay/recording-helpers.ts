@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { main } from '../../lib/cli/main.js';
 import type { Config } from '../../lib/config/index.js';
 import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
+import type { ReplayReport } from '../../lib/replay/replay-report.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -59,4 +61,17 @@ export function useChatRecording(prefix: string, extra = ''): () => ChatRecordin
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   return () => suite!;
+}
+
+/**
+ * `lip replay FILE --config C --json --concurrency 4` in process, `C` being `yaml` written beside
+ * the recording: the exit code, the report and what went to stderr.
+ */
+export async function replayFile(file: string, yaml: string): Promise<{ code: number; report: ReplayReport; stderr: string }> {
+  const configFile = `${file}.lip.yaml`;
+  writeFileSync(configFile, yaml);
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['replay', file, '--config', configFile, '--json', '--concurrency', '4'], { out: (t) => out.push(t), err: (t) => err.push(t) }, {});
+  return { code, report: JSON.parse(out.join('\n')) as ReplayReport, stderr: err.join('\n') };
 }
