@@ -20,6 +20,11 @@ import { configFrom } from '../helpers/config.js';
  */
 
 const CONFIG = configFrom('backends:\n  - { id: up, kind: openai-chat, base_url: "http://127.0.0.1:9", api_key: "k" }');
+/**
+ * The same routing under another config (another digest): a what-if, where a leg opened late is
+ * not excused as a late timer, so only the tie rule can keep an unattempted leg closed.
+ */
+const OTHER = configFrom('routing: { max_attempts: 7 }\nbackends:\n  - { id: up, kind: openai-chat, base_url: "http://127.0.0.1:9", api_key: "k" }');
 
 /** An answer whose first output comes `firstMs` after `startMs`, finishing 2 ms later. */
 function answer(text: string, startMs: number, firstMs: number): TimedEvent[] {
@@ -48,9 +53,11 @@ describe('replay: a tie at a recorded millisecond goes the way the recording sho
   it('a handicapped leg never attempted stays unopened when the winner\'s output came at its handicap', async () => {
     const events = answer('from b', 6, 10);
     const record = exchange('[handicap=10ms]up:a!up:b', [served(1, 'up:b', 6, events)], events);
-    const result = await replayExchange(record, CONFIG);
-    expect(result.state, JSON.stringify(result)).to.equal('same');
-    expect(result.served).to.deep.equal({ recorded: 'up:b', replayed: 'up:b' });
+    for (const config of [CONFIG, OTHER]) {
+      const result = await replayExchange(record, config);
+      expect(result.state, JSON.stringify(result)).to.equal('same');
+      expect(result.served).to.deep.equal({ recorded: 'up:b', replayed: 'up:b' });
+    }
   });
 
   it('a handicapped leg whose real timer fired late (never attempted, the winner\'s output 2 ms after its handicap) is no difference under the recorded config', async () => {
@@ -59,8 +66,7 @@ describe('replay: a tie at a recorded millisecond goes the way the recording sho
     const result = await replayExchange(record, CONFIG);
     expect(result.state, JSON.stringify(result)).to.equal('same');
     // Under another config (a what-if) the replay cannot tell a late timer from a new decision: it says what it opened.
-    const other = configFrom('routing: { max_attempts: 7 }\nbackends:\n  - { id: up, kind: openai-chat, base_url: "http://127.0.0.1:9", api_key: "k" }');
-    expect(await replayExchange(record, other)).to.deep.include({ state: 'unrecorded', unrecorded: ['up:a'] });
+    expect(await replayExchange(record, OTHER)).to.deep.include({ state: 'unrecorded', unrecorded: ['up:a'] });
     // A leg it opens without a delay is never excused: it was not in the recording at all.
     const plain = exchange('up:a!up:b', [served(1, 'up:b', 1, events)], events);
     expect(await replayExchange(plain, CONFIG)).to.deep.include({ state: 'unrecorded', unrecorded: ['up:a'] });
