@@ -5,7 +5,7 @@ import { tap } from 'rxjs/internal/operators/tap';
 import type { Observable } from 'rxjs';
 import type { LipEvent, Usage } from '../canonical/index.js';
 import { isOutputEvent, mergeUsage } from '../canonical/index.js';
-import { toLipError } from '../errors/index.js';
+import { toLipError, type LipError } from '../errors/index.js';
 import type { AttemptSpan } from '../observability/tracing.js';
 
 export type AttemptOutcome = 'success' | 'failure' | 'cancelled';
@@ -49,6 +49,16 @@ export const attemptChannel = channel('lip:attempt');
  * here: a successful attempt then builds no report at all for them (no start, no end).
  */
 export const attemptFailedChannel = channel('lip:attempt-failed');
+
+/**
+ * The status the upstream itself answered with, kept by an error made from it
+ * (`detail.upstream_status`); none for a failure no upstream answered (a reset, no usable key, a
+ * TTFT expiry before the headers), whose own status is lip's, not the upstream's.
+ */
+function upstreamStatusOf(error: LipError | undefined): number | undefined {
+  const status = error?.detail?.upstream_status;
+  return typeof status === 'number' ? status : undefined;
+}
 
 /** The usage of an attempt that reported none (AttemptStats starts with it; merging nothing keeps it). */
 export const NO_USAGE: Usage = Object.freeze({});
@@ -143,7 +153,7 @@ export function watchAttempt(info: AttemptInfo, onFirstOutput?: (ttftMs: number)
           phase: 'end', requestId: info.requestId, candidateKey: info.candidateKey, backendId: info.backendId, model: info.model, provider: info.provider,
           outcome, durationMs: performance.now() - startedAt, ttftMs,
           ...(error ? { errorCode: error.code, errorMessage: error.message } : {}), ...(cancelReason !== undefined ? { cancelReason } : {}),
-          ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? error?.status, upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
+          ...(stats ? { usage: stats.usage, upstreamStatus: stats.upstreamStatus ?? upstreamStatusOf(error), upstreamRequestId: stats.upstreamRequestId, responseModel: stats.responseModel, finishReason: stats.finishReason } : {}),
           ...(cost !== undefined ? { cost } : {}),
           ...(stats !== undefined && stats.webSearches > 0 ? { webSearches: stats.webSearches } : {}),
         };

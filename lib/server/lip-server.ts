@@ -1028,7 +1028,7 @@ export class LipServer {
     if (state.trace) {
       state.trace.setAttributes({
         'lip.request_id': state.requestId, 'lip.frontend': g?.frontend, 'gen_ai.request.model': g?.model, 'lip.served': meta?.candidateKey,
-        'lip.selector_source': meta?.selectorSource, 'lip.attempts': meta?.attempts, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
+        'lip.selector_source': meta?.selectorSource, 'lip.attempts': g ? meta?.attempts ?? 0 : undefined, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
       });
       state.trace.end(status, state.errorCode);
     }

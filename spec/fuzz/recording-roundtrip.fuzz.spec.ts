@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config/index.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../lib/extensions/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
-import { parseRecord, type ExchangeRecord } from '../../lib/replay/record-format.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
@@ -14,7 +13,7 @@ import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator, Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { eventually, replayFile } from '../replay/recording-helpers.js';
+import { eventually, RecordLines, replayFile } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
@@ -70,32 +69,6 @@ const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
     selector: leaf(a), scripts: new Map([[a, { ...answer.script, text: answer.script.text?.length ? answer.script.text : ['x'], toolCalls: undefined, streamError: { message: 'overloaded mid-answer' } }]]), label: 'in-band error',
   })),
 );
-
-/** The records of a recording file as it grows, by request id (each poll reads only what was appended). */
-class RecordLines {
-  private offset = 0;
-  private readonly byRequest = new Map<string, ExchangeRecord[]>();
-
-  constructor(private readonly path: string) {}
-
-  of(requestId: string): readonly ExchangeRecord[] {
-    const bytes = existsSync(this.path) ? readFileSync(this.path) : undefined;
-    // Whole lines only: a line being written is read on a later poll.
-    const end = bytes === undefined ? -1 : bytes.lastIndexOf(0x0a) + 1;
-    if (bytes !== undefined && end > this.offset) {
-      const lines = bytes.subarray(this.offset, end).toString('utf8').split('\n').slice(0, -1);
-      this.offset = end;
-      for (const line of lines) {
-        const record = parseRecord(line);
-        if (typeof record === 'string') throw new Error(`a line lip wrote is not a record: ${record}`);
-        const list = this.byRequest.get(record.request_id) ?? [];
-        list.push(record);
-        this.byRequest.set(record.request_id, list);
-      }
-    }
-    return this.byRequest.get(requestId) ?? [];
-  }
-}
 
 describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording -> replay on virtual time)', function () {
   this.timeout(fuzzTimeout(3_000));

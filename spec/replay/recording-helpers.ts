@@ -29,6 +29,32 @@ export function readRecords(path: string): ExchangeRecord[] {
   });
 }
 
+/** The records of a recording file as it grows, by request id (each poll reads only what was appended). */
+export class RecordLines {
+  private offset = 0;
+  private readonly byRequest = new Map<string, ExchangeRecord[]>();
+
+  constructor(private readonly path: string) {}
+
+  of(requestId: string): readonly ExchangeRecord[] {
+    const bytes = existsSync(this.path) ? readFileSync(this.path) : undefined;
+    // Whole lines only: a line being written is read on a later poll.
+    const end = bytes === undefined ? -1 : bytes.lastIndexOf(0x0a) + 1;
+    if (bytes !== undefined && end > this.offset) {
+      const lines = bytes.subarray(this.offset, end).toString('utf8').split('\n').slice(0, -1);
+      this.offset = end;
+      for (const line of lines) {
+        const record = parseRecord(line);
+        if (typeof record === 'string') throw new Error(`a line lip wrote is not a record: ${record}`);
+        const list = this.byRequest.get(record.request_id) ?? [];
+        list.push(record);
+        this.byRequest.set(record.request_id, list);
+      }
+    }
+    return this.byRequest.get(requestId) ?? [];
+  }
+}
+
 /** What useChatRecording gives a suite once its `before` hook ran. */
 export interface ChatRecording {
   readonly oc: Emulator;

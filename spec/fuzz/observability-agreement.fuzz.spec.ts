@@ -1,0 +1,255 @@
+import * as chai from 'chai';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Usage } from '../../lib/canonical/index.js';
+import { FRONTENDS } from '../../lib/frontends/registry.js';
+import type { ExchangeRecord, AttemptRecord } from '../../lib/replay/record-format.js';
+import { KINDS, type KindCase } from '../backends/kinds.js';
+import { TOOLS } from '../conformance/scenarios.js';
+import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
+import { configFrom, testConfigYaml } from '../helpers/config.js';
+import type { Emulator, Script } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
+import { eventually, RecordLines } from '../replay/recording-helpers.js';
+import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+import { scriptedAnswer, type Generated } from './generated-scripts.js';
+
+/**
+ * lip tells the story of an exchange in six places: the recording's line, the access line, the
+ * `attempt failed` / `attempt cancelled` lines, the trace (a SERVER span and one CLIENT span per
+ * attempt), the attempt rows of `GET /admin/attempts` and the Prometheus counters. Each is
+ * written by its own code from its own hooks, so each can drift from the others (a race loser
+ * counted as a failure in one and cancelled in another, tokens summed in one and not another, a
+ * skipped candidate lost). Generated exchanges (any client protocol through its official SDK,
+ * streamed or not; any backend kind's emulator writing a generated answer with generated usage;
+ * a single leaf, a failover past an error status or a reset, a race with or without a handicap,
+ * a TTFT expiry, an in-band error after output; circuits that open on one failure and an API key
+ * whose allow list leaves Bedrock out, so candidates are skipped) must be told the same way
+ * everywhere. The record is the reference: the recording round trip (recording-roundtrip.fuzz)
+ * proves it replays as the traffic ran.
+ */
+
+const idOf = (k: KindCase) => `o-${k.kind}`;
+const KEY = 'fuzz-observer-key-0123456789';
+const leaf = (i: number) => `${idOf(KINDS[i]!)}:model-x`;
+const kindIndex = fc.integer({ min: 0, max: KINDS.length - 1 });
+const twoKinds = fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 2 });
+/** Per million tokens: every candidate is priced, so every attempt with usage has a cost. */
+const PRICES = { input: 2, output: 8, cache_read: 1, cache_write: 3, reasoning: 5 };
+
+interface Plan { readonly selector: string; readonly scripts: ReadonlyMap<number, Script>; readonly label: string }
+
+const failure: fc.Arbitrary<Script> = fc.oneof(
+  fc.constantFrom(400, 429, 500, 503).map((status): Script => ({ status, error: { message: `upstream says ${status}` } })),
+  fc.constant<Script>({ text: ['never'], fault: { reset: 'before_first_byte' } }),
+);
+
+const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
+  kindIndex.map((a): Plan => ({ selector: leaf(a), scripts: new Map([[a, answer.script]]), label: 'one' })),
+  fc.tuple(twoKinds, failure).map(([[a, b], fail]): Plan => ({
+    selector: `${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, fail], [b!, answer.script]]), label: 'failover',
+  })),
+  fc.tuple(fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 3 }), fc.array(fc.constantFrom(0, 0, 5, 20, 60), { minLength: 3, maxLength: 3 }), fc.option(fc.constantFrom(10, 40), { nil: undefined }))
+    .map(([legs, drips, handicap]): Plan => ({
+      selector: legs.map((k, i) => `${i === 0 && handicap ? `[handicap=${handicap}ms]` : ''}${leaf(k)}`).join('!'),
+      scripts: new Map(legs.map((k, i) => [k, { ...answer.script, ...(drips[i] ? { dripMs: drips[i] } : {}) }])),
+      label: 'race',
+    })),
+  twoKinds.map(([a, b]): Plan => ({
+    selector: `[ttft_timeout=150ms]${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, { text: ['late'], fault: { stall: 'before_first_token' } }], [b!, answer.script]]), label: 'ttft',
+  })),
+  kindIndex.map((a): Plan => ({
+    selector: leaf(a), scripts: new Map([[a, { ...answer.script, text: answer.script.text?.length ? answer.script.text : ['x'], toolCalls: undefined, streamError: { message: 'overloaded mid-answer' } }]]), label: 'in-band error',
+  })),
+);
+
+/** Generated usage with the cache and reasoning parts too (each protocol writes them its own way). */
+const withUsage = scriptedAnswer.chain((answer) => fc.record({
+  cacheRead: fc.nat({ max: answer.usage.input }), cacheWrite: fc.nat({ max: 50 }), reasoning: fc.nat({ max: answer.usage.output }),
+}).map((extra): Generated => ({ ...answer, script: { ...answer.script, usage: { ...answer.usage, ...extra } } })));
+
+type Tokens = Partial<Record<'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'reasoning_tokens', number>>;
+const TOKEN_FIELDS = [['inputTokens', 'input_tokens'], ['outputTokens', 'output_tokens'], ['cacheReadTokens', 'cache_read_tokens'], ['cacheWriteTokens', 'cache_write_tokens'], ['reasoningTokens', 'reasoning_tokens']] as const;
+
+/** An attempt's usage as its recorded events report it: each usage event is a snapshot whose fields replace the earlier ones. */
+function usageOf(attempt: AttemptRecord): Tokens | undefined {
+  let tokens: Tokens | undefined;
+  for (const [, event] of attempt.events) {
+    if (event.type !== 'usage') continue;
+    const usage = (event as { usage: Usage }).usage;
+    tokens ??= {};
+    for (const [from, to] of TOKEN_FIELDS) if (usage[from] !== undefined) tokens[to] = usage[from];
+  }
+  return tokens;
+}
+
+/** The request's tokens: the attempts' summed field by field (a field none reported stays absent). */
+function sumOf(list: readonly (Tokens | undefined)[]): Tokens {
+  const out: Tokens = {};
+  for (const t of list) for (const [, field] of TOKEN_FIELDS) if (t?.[field] !== undefined) out[field] = (out[field] ?? 0) + t[field]!;
+  return out;
+}
+
+/** An attempt's status as rows keep it: a failure's error status as recorded, 200 for a success (the record keeps one only for failures). */
+const statusOf = (a: AttemptRecord): number | undefined => (a.outcome === 'success' ? 200 : a.http_status ?? undefined);
+
+const pick = (o: Record<string, unknown>, fields: readonly string[]) => Object.fromEntries(fields.filter((f) => o[f] !== undefined && o[f] !== null).map((f) => [f, o[f]]));
+
+/** Counter samples of a Prometheus text (`name{labels} value`) by `name{labels}`. */
+function countersOf(text: string, names: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{.*\})? ([-\d.e+]+)$/.exec(line);
+    if (m && names.includes(m[1]!)) out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+  }
+  return out;
+}
+
+describe('fuzz: the record, the access log, the attempt lines, the trace, the attempt rows and the metrics tell one story', function () {
+  this.timeout(fuzzTimeout(3_000));
+  let lip: RunningLip;
+  let emulators: Emulator[] = [];
+  let receiver: OtlpReceiver;
+  let dir: string;
+  let file: string;
+
+  let truncation: number;
+  before(async () => {
+    truncation = chai.config.truncateThreshold;
+    chai.config.truncateThreshold = 0; // a disagreement is shown whole
+    dir = mkdtempSync(join(tmpdir(), 'lip-obs-fuzz-'));
+    file = join(dir, 'traffic.jsonl');
+    for (const k of KINDS) emulators.push(await k.start());
+    receiver = await startOtlpReceiver();
+    const yaml = testConfigYaml(KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), [
+      `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
+      `recording: { enabled: true, path: "${file}" }`,
+      `auth: { api_keys: [{ id: obs-key, key: ${KEY}, principal: observer, allow: ["o-openai-*", "o-anthropic", "o-gemini"] }] }`,
+      'diagnostics: { enabled: true }',
+      'logging: { access_log: true }',
+      'observability: { metrics: { enabled: true }, tracing: { enabled: true, service_name: lip-fuzz } }',
+      `pricing: [${KINDS.map((k) => `{ backend: ${idOf(k)}, input: ${PRICES.input}, output: ${PRICES.output}, cache_read: ${PRICES.cache_read}, cache_write: ${PRICES.cache_write}, reasoning: ${PRICES.reasoning} }`).join(', ')}]`,
+    ].join('\n'));
+    lip = await startLip(configFrom(yaml), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
+  });
+  after(async () => {
+    chai.config.truncateThreshold = truncation;
+    await lip?.close();
+    await receiver?.close();
+    await Promise.all(emulators.map((e) => e.close()));
+    emulators = [];
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const metrics = async () => countersOf(await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(), ['lip_attempts_total', 'lip_http_requests_total']);
+
+  it('every exchange is told the same way by each of them', async () => {
+    let runs = 0;
+    const lines = new RecordLines(file);
+    const records: ExchangeRecord[] = [];
+    const before = await metrics();
+    const arbitrary = withUsage.chain((answer) => fc.record({
+      answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
+    }));
+    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream }) => {
+      for (const e of emulators) e.reset();
+      for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
+      const requestId = `observed-${++runs}`;
+      await CLIENT_DRIVERS[frontend]!.run(lip.url, {
+        model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
+        ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
+      }).catch(() => undefined); // A refused or failed exchange is told too.
+      const label = `${p.label} ${p.selector} ${frontend} stream=${stream}`;
+      const recorded = await eventually(() => lines.of(requestId), (r) => r.length > 0);
+      const logs = () => lip.logs.filter((l) => l.request_id === requestId);
+      const access = await eventually(() => logs().filter((l) => l.message === 'request'), (a) => a.length >= recorded.length);
+      expect(access.length, `${label}: one access line per recorded exchange`).to.equal(recorded.length);
+      await lip.server.flushTraces();
+      const servers = await eventually(() => receiver.spans.filter((s) => s.kind === 2 && s.attributes['lip.request_id'] === requestId), (s) => s.length >= recorded.length);
+      expect(servers.length, `${label}: one SERVER span per recorded exchange`).to.equal(recorded.length);
+      const attemptLines = logs().filter((l) => l.message === 'attempt failed' || l.message === 'attempt cancelled');
+      const unserved = recorded.flatMap((r) => r.attempts.filter((a) => a.outcome !== 'success'));
+      expect(attemptLines.map((l) => [l.message, l.candidate_key, l.message === 'attempt failed' ? l.error : l.reason]), `${label}: the attempt lines`)
+        .to.have.deep.members(unserved.map((a) => [a.outcome === 'failure' ? 'attempt failed' : 'attempt cancelled', a.candidate_key, a.reason]));
+      // The upstream's own status (a line's `upstream_status`) is the error's (the record's) when the error is that status.
+      for (const a of unserved.filter((u) => u.reason === 'LIP_ERR_UPSTREAM_STATUS')) {
+        expect(attemptLines.find((l) => l.candidate_key === a.candidate_key)?.upstream_status, `${label}: ${a.candidate_key}'s upstream status`).to.equal(a.http_status);
+      }
+
+      for (const [i, record] of recorded.entries()) {
+        records.push(record);
+        const what = `${label} (exchange ${i + 1} of ${recorded.length}): ${JSON.stringify(record.attempts.map((a) => [a.seq, a.candidate_key, a.outcome, a.reason, a.http_status, a.first_output_ms]))} skipped ${JSON.stringify(record.skipped)}`;
+        const line = access[i]!;
+        const server = servers[i]!;
+        const perAttempt = record.attempts.map(usageOf);
+        const upstreamStatus = (a: AttemptRecord) => (a.outcome === 'success' ? 200 : attemptLines.find((l) => l.candidate_key === a.candidate_key)?.upstream_status as number | undefined);
+        const tokens = sumOf(perAttempt);
+
+        // The access line.
+        expect(pick(line, ['status', 'backend', 'attempts', 'error', 'key_id', 'frontend', 'selector_source', 'stream', 'trace_id', ...TOKEN_FIELDS.map(([, f]) => f)]), `${what}: the access line`).to.deep.equal({
+          status: record.client.status, ...(record.served ? { backend: record.served } : {}), attempts: record.attempts.length,
+          ...(record.client.error ? { error: record.client.error.code } : {}), key_id: record.key_id, frontend: record.frontend, selector_source: record.selector_source,
+          stream: (record.request.body as { stream?: boolean } | undefined)?.stream === true || record.request.path.includes('stream'), trace_id: server.traceId, ...tokens,
+        });
+
+        // The trace: the SERVER span, its routing events, one CLIENT span per attempt.
+        expect(pick(server.attributes, ['lip.served', 'lip.attempts', 'http.response.status_code', 'error.type', 'lip.principal']), `${what}: the SERVER span`).to.deep.equal({
+          ...(record.served ? { 'lip.served': record.served } : {}), 'lip.attempts': record.attempts.length, 'http.response.status_code': record.client.status,
+          ...(record.client.error ? { 'error.type': record.client.error.code } : {}), 'lip.principal': record.principal,
+        });
+        expect(server.events.filter((e) => e.name === 'lip.circuit.skip' || e.name === 'lip.route.skip').map((e) => [e.attributes['lip.candidate_key'], e.attributes['lip.reason']]), `${what}: the skips on the SERVER span`)
+          .to.deep.equal((record.skipped ?? []).map((s) => [s.candidate_key, s.reason]));
+        const clients: OtlpSpan[] = receiver.spans.filter((s) => s.kind === 3 && s.parentSpanId === server.spanId)
+          .sort((a, b) => Number(a.attributes['lip.b_leg_seq']) - Number(b.attributes['lip.b_leg_seq']));
+        expect(clients.map((s) => pick(s.attributes, ['lip.b_leg_seq', 'lip.candidate_key', 'lip.outcome', 'error.type', 'lip.cancel_reason', 'http.response.status_code', 'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'])), `${what}: the CLIENT spans`)
+          .to.deep.equal(record.attempts.map((a, n) => ({
+            'lip.b_leg_seq': a.seq, 'lip.candidate_key': a.candidate_key, 'lip.outcome': a.outcome,
+            ...(a.outcome === 'failure' ? { 'error.type': a.reason } : {}), ...(a.outcome === 'cancelled' ? { 'lip.cancel_reason': a.reason } : {}),
+            // The upstream's status: the attempt line's, 200 for a success.
+            ...(upstreamStatus(a) !== undefined ? { 'http.response.status_code': upstreamStatus(a) } : {}),
+            ...(perAttempt[n]?.input_tokens !== undefined ? { 'gen_ai.usage.input_tokens': perAttempt[n]!.input_tokens } : {}),
+            ...(perAttempt[n]?.output_tokens !== undefined ? { 'gen_ai.usage.output_tokens': perAttempt[n]!.output_tokens } : {}),
+          })));
+
+        // The attempt rows.
+        const rows = (await (await fetch(`${lip.url}/admin/attempts?a_leg_id=${record.a_leg_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { attempts: Record<string, unknown>[] };
+        const mine = rows.attempts.filter((r) => record.attempts.some((a) => a.b_leg_id === r.b_leg_id));
+        expect(mine.map((r) => ({ ...pick(r, ['b_leg_id', 'candidate_key', 'http_status', ...TOKEN_FIELDS.map(([, f]) => f)]), outcome: String(r.outcome).replace(/^(swallowed|surfaced)_/, '') })), `${what}: the attempt rows`)
+          .to.deep.equal(record.attempts.map((a, n) => ({
+            b_leg_id: a.b_leg_id, candidate_key: a.candidate_key, ...(statusOf(a) !== undefined ? { http_status: statusOf(a) } : {}),
+            ...perAttempt[n], outcome: a.outcome,
+          })));
+        const cost = mine.reduce((sum, r) => sum + (typeof r.cost === 'number' ? r.cost : 0), 0);
+        if (mine.some((r) => typeof r.cost === 'number')) expect(line.cost as number, `${what}: the access line's cost is its attempts'`).to.be.closeTo(cost, 1e-12);
+        else expect(line, `${what}: no cost without a priced attempt`).not.to.have.property('cost');
+      }
+    }), { ...fuzzParameters(0.3), endOnFailure: true });
+
+    // The counters moved by what the records hold.
+    const after = await metrics();
+    const moved = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    const attempts = new Map<string, number>();
+    for (const r of records) for (const a of r.attempts) {
+      const key = `lip_attempts_total{backend="${a.backend_id}",outcome="${a.outcome}"}`;
+      attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    }
+    const counted = [...after.keys()].filter((k) => k.startsWith('lip_attempts_total') && moved(k) !== 0);
+    expect(Object.fromEntries(counted.map((k) => [k, moved(k)])), 'lip_attempts_total').to.deep.equal(Object.fromEntries(attempts));
+    const statuses = new Map<string, number>();
+    for (const r of records) {
+      const key = `${Math.floor(r.client.status / 100)}xx`;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    }
+    const requests = new Map<string, number>();
+    for (const k of after.keys()) {
+      if (!k.startsWith('lip_http_requests_total') || k.includes('route="/admin') || moved(k) === 0) continue;
+      const status = /status_class="(\w+)"/.exec(k)![1]!;
+      requests.set(status, (requests.get(status) ?? 0) + moved(k));
+    }
+    expect(Object.fromEntries(requests), 'lip_http_requests_total').to.deep.equal(Object.fromEntries(statuses));
+  });
+});

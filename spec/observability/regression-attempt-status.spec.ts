@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { testConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { eventually } from '../replay/recording-helpers.js';
+
+/**
+ * Regressions found by the observability agreement property (spec/fuzz/observability-agreement):
+ *
+ * * An `attempt failed` line gave lip's own error status as `upstream_status` when no upstream
+ *   had answered (a reset before the first byte read `upstream_status: 502`, an attempt with no
+ *   usable key `429`), so the log blamed a provider that was never reached, and disagreed with
+ *   the attempt's span (whose `http.response.status_code` is the upstream's alone).
+ * * A request refused before any attempt (its key may not use the candidate) had `attempts: 0`
+ *   on its access line and no `lip.attempts` on its SERVER span.
+ */
+describe('regression: an attempt\'s upstream status is the upstream\'s; a refused request has 0 attempts on its span', () => {
+  let upstream: Emulator;
+  let receiver: OtlpReceiver;
+  let lip: RunningLip;
+  before(async () => {
+    upstream = await startOpenAIChatEmulator();
+    receiver = await startOtlpReceiver();
+    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, [
+      'logging: { access_log: true }',
+      'observability: { tracing: { enabled: true } }',
+      'auth: { api_keys: [{ id: team, key: team-key-0123456789, allow: ["up:fine"] }] }',
+    ].join('\n')), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
+  });
+  after(async () => {
+    await lip.close();
+    await upstream.close();
+    await receiver.close();
+  });
+  beforeEach(() => upstream.reset());
+
+  const chat = (model: string, requestId: string) => fetch(`${lip.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer team-key-0123456789', 'x-request-id': requestId },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const lines = (requestId: string) => lip.logs.filter((l) => l.request_id === requestId);
+  const spansOf = async (requestId: string) => {
+    await lip.server.flushTraces();
+    const server = await eventually(() => receiver.spans.find((s) => s.kind === 2 && s.attributes['lip.request_id'] === requestId), (s) => s !== undefined);
+    return { server: server!, clients: receiver.spans.filter((s) => s.parentSpanId === server!.spanId && s.kind === 3) };
+  };
+
+  it('a reset before the first byte: no upstream status on the attempt line or the span', async () => {
+    upstream.enqueue({ text: ['never'], fault: { reset: 'before_first_byte' } });
+    const res = await chat('up:fine', 'req-reset');
+    expect(res.status).to.equal(502);
+    const failed = await eventually(() => lines('req-reset').find((l) => l.message === 'attempt failed'), (l) => l !== undefined);
+    expect(failed).to.include({ candidate_key: 'up:fine', error: 'LIP_ERR_UPSTREAM_RESET' });
+    expect(failed).not.to.have.property('upstream_status');
+    const { clients } = await spansOf('req-reset');
+    expect(clients.map((c) => c.attributes['http.response.status_code'])).to.deep.equal([undefined]);
+  });
+
+  it('an upstream status error keeps the upstream\'s status on both', async () => {
+    upstream.enqueue({ status: 503, error: { message: 'overloaded' } });
+    expect((await chat('up:fine', 'req-503')).status).to.equal(502);
+    const failed = await eventually(() => lines('req-503').find((l) => l.message === 'attempt failed'), (l) => l !== undefined);
+    expect(failed).to.include({ upstream_status: 503, error: 'LIP_ERR_UPSTREAM_STATUS' });
+    const { clients } = await spansOf('req-503');
+    expect(clients.map((c) => c.attributes['http.response.status_code'])).to.deep.equal([503]);
+  });
+
+  it('a candidate the key may not use: 0 attempts on the access line and the SERVER span', async () => {
+    const res = await chat('up:other', 'req-refused');
+    expect(res.status).to.equal(403);
+    const access = await eventually(() => lines('req-refused').find((l) => l.message === 'request'), (l) => l !== undefined);
+    expect(access).to.include({ attempts: 0, error: 'LIP_ERR_AUTH_CANDIDATE_FORBIDDEN' });
+    const { server, clients } = await spansOf('req-refused');
+    expect(server.attributes).to.include({ 'lip.attempts': 0, 'http.response.status_code': 403 });
+    expect(clients).to.deep.equal([]);
+  });
+});
