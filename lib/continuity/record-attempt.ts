@@ -22,7 +22,7 @@ export interface RecordAttemptOptions {
    * its own: made after the B-leg is allocated, shown each event before the row is, and told how
    * the attempt ended before the row is finished (the order two nested operators would give).
    */
-  readonly watch?: () => { next(event: LipEvent): void; end(outcome: 'success' | 'failure' | 'cancelled', err?: unknown): void } | undefined;
+  readonly watch?: () => { next(event: LipEvent): void; end(outcome: 'success' | 'failure' | 'cancelled', err?: unknown, reason?: string): void } | undefined;
   /** How a failure counts; the default is `defaultFailureOutcome`. */
   readonly classifyFailure?: (error: LipError, committed: boolean) => AttemptOutcome;
 }
@@ -91,8 +91,9 @@ export function recordAttempt(options: RecordAttemptOptions): MonoTypeOperatorFu
         finish('success', undefined, 200);
       },
       unsubscribe() {
-        watch?.end('cancelled');
-        finish('cancelled', options.cancelReason?.() ?? 'cancelled');
+        const reason = options.cancelReason?.() ?? 'cancelled';
+        watch?.end('cancelled', undefined, reason);
+        finish('cancelled', reason);
       },
     }));
   });

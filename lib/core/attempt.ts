@@ -114,7 +114,8 @@ export interface AttemptInfo {
 /** What watches one attempt from its start: each event, then how it ended (once). */
 export interface AttemptWatch {
   next(event: LipEvent): void;
-  end(outcome: AttemptOutcome, err?: unknown): void;
+  /** `reason`: why a cancelled attempt was stopped, when the caller knows it (the watch itself reads `AttemptInfo.cancelReason`). */
+  end(outcome: AttemptOutcome, err?: unknown, reason?: string): void;
 }
 
 /**

@@ -500,7 +500,7 @@ export class Executor {
     } : undefined;
     const breaker = this.breaker;
     // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate, backend, catalog);
+    const attempt = ext?.attempt(attemptCall, candidate, backend, catalog, cancelReason);
     const recorded = rows !== undefined && ctx.aLeg !== undefined;
     // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
     const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;
@@ -540,9 +540,9 @@ function bothWatches(first: AttemptWatch | undefined, second: AttemptWatch | und
       first.next(event);
       second.next(event);
     },
-    end(outcome, err) {
-      first.end(outcome, err);
-      second.end(outcome, err);
+    end(outcome, err, reason) {
+      first.end(outcome, err, reason);
+      second.end(outcome, err, reason);
     },
   };
 }

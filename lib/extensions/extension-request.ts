@@ -61,7 +61,7 @@ export interface AttemptExtension {
 /** The `backend_to_proxy` leg of one attempt, run by its continuity row (see `AttemptExtension.observeOnly`). */
 export interface AttemptObservation {
   next(event: LipEvent): void;
-  end(outcome: AttemptEnding, err?: unknown): void;
+  end(outcome: AttemptEnding, err?: unknown, reason?: string): void;
 }
 
 /**
@@ -143,8 +143,12 @@ export class ExtensionRequest {
     return current;
   }
 
-  /** The attempt's stream stages and observations; undefined when no stream hook and no observer exists. */
-  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): AttemptExtension | undefined {
+  /**
+   * The attempt's stream stages and observations; undefined when no stream hook and no observer
+   * exists. `cancelReason` says why the attempt was stopped, when it is (its traffic leg's ending
+   * carries it).
+   */
+  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog'], cancelReason?: () => string | undefined): AttemptExtension | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
@@ -171,14 +175,14 @@ export class ExtensionRequest {
         onBegin,
         stages: (source) => defer(() => {
           const fromBackend = openTraffic();
-          return fromBackend ? source.pipe(tap(tapOf(fromBackend))) : source;
+          return fromBackend ? source.pipe(tap(tapOf(fromBackend, cancelReason))) : source;
         }),
         observeOnly: () => {
           const fromBackend = openTraffic();
           if (!fromBackend) return undefined;
           return {
             next: (event) => fromBackend.emit('event', event),
-            end: fromBackend.end ? (outcome, err) => fromBackend.end!(outcome, outcome === 'failure' ? toLipError(err) : undefined) : () => undefined,
+            end: fromBackend.end ? (outcome, err, reason) => fromBackend.end!(outcome, outcome === 'failure' ? toLipError(err) : undefined, reason) : () => undefined,
           };
         },
       };
@@ -195,7 +199,7 @@ export class ExtensionRequest {
         let events = source;
         if (host.traffic.active) {
           const fromBackend = openTraffic();
-          if (fromBackend) events = events.pipe(tap(tapOf(fromBackend)));
+          if (fromBackend) events = events.pipe(tap(tapOf(fromBackend, cancelReason)));
         } else {
           leg = undefined;
         }
@@ -257,14 +261,14 @@ class FeatureContext implements HookContext {
  * ended when the channel wants that (the same ending `lip:attempt` reports: the stages sit
  * downstream of the attempt's own wrapping).
  */
-function tapOf(channel: TrafficChannel): Partial<TapObserver<LipEvent>> {
+function tapOf(channel: TrafficChannel, cancelReason: (() => string | undefined) | undefined): Partial<TapObserver<LipEvent>> {
   const next = (event: LipEvent) => channel.emit('event', event);
   if (!channel.end) return { next };
   return {
     next,
     complete: () => channel.end!('success'),
     error: (err: unknown) => channel.end!('failure', toLipError(err)),
-    unsubscribe: () => channel.end!('cancelled'),
+    unsubscribe: () => channel.end!('cancelled', undefined, cancelReason?.()),
   };
 }
 

@@ -50,11 +50,12 @@ export interface AttemptFailure {
 export interface TrafficChannel {
   emit(kind: ObservationPayload['kind'], value: unknown): void;
   /**
-   * `backend_to_proxy` only: the attempt's events ended (`failure`: what it failed with).
+   * `backend_to_proxy` only: the attempt's events ended (`failure`: what it failed with;
+   * `reason`: why a cancelled one was stopped, `race loser`, `client abort`, ...).
    * A capture learns how each attempt ended here, with no `lip:attempt` listener (a listener
    * makes the executor watch every attempt of every request).
    */
-  end?(outcome: AttemptEnding, failure?: AttemptFailure): void;
+  end?(outcome: AttemptEnding, failure?: AttemptFailure, reason?: string): void;
 }
 
 /**
@@ -73,7 +74,7 @@ export interface TrafficCapture {
   open(meta: ObservationMeta, leg: TrafficLeg): TrafficChannel | undefined;
   observe(batch: readonly Observation[]): void;
   /** How an attempt ended, while the capture is fed through `observe` (an end carries no traffic to redact). */
-  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void;
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined, reason?: string): void;
 }
 
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
@@ -178,9 +179,9 @@ export class TrafficPlane {
         for (const sink of sinks) sink.emit(kind, value);
       },
       ...(leg === 'backend_to_proxy' && (observing.length > 0 || sinks.some((s) => s.end)) ? {
-        end: (outcome: AttemptEnding, failure?: AttemptFailure) => {
-          for (const sink of sinks) sink.end?.(outcome, failure);
-          for (const capture of observing) capture.attemptEnded(meta, outcome, failure);
+        end: (outcome: AttemptEnding, failure?: AttemptFailure, reason?: string) => {
+          for (const sink of sinks) sink.end?.(outcome, failure, reason);
+          for (const capture of observing) capture.attemptEnded(meta, outcome, failure, reason);
         },
       } : {}),
     };

@@ -157,7 +157,7 @@ function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEn
   return json({
     seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
     started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - startedAt) : null,
-    outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? entry?.reason ?? null : null),
+    outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? ended?.reason ?? entry?.reason ?? null : null),
     message: outcome === 'failure' ? entry?.reason ?? null : null,
     http_status: entry?.status ?? null,
     retryable: outcome === 'failure' && ended?.failure !== undefined ? ended.failure.retryable : null, call: a.call,

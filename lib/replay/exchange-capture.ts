@@ -52,8 +52,8 @@ export class AttemptCapture extends EventLog {
   }
 
   /** The attempt's events ended (the plane's `backend_to_proxy` leg says so, no `lip:attempt` listener). */
-  end(outcome: AttemptEnding, failure?: AttemptFailure): void {
-    this.exchange.ended(this.candidateKey, outcome, failure);
+  end(outcome: AttemptEnding, failure?: AttemptFailure, reason?: string): void {
+    this.exchange.ended(this.candidateKey, outcome, failure, reason);
   }
 }
 
@@ -64,6 +64,8 @@ export interface AttemptEnd {
   readonly outcome: RecordedOutcome;
   /** What a failed attempt failed with (the error itself: its code and retryability are read when the record is built). */
   readonly failure?: AttemptFailure;
+  /** Why a cancelled attempt was stopped (`race loser`, `client abort`, ...), as its row and log line say. */
+  readonly reason?: string;
 }
 
 /**
@@ -94,8 +96,8 @@ export class ExchangeCapture implements TrafficChannel {
   }
 
   /** Keeps how the attempt of `key` ended, now. */
-  ended(key: string, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
-    this.ends.push({ key, at: Date.now(), outcome, ...(failure !== undefined ? { failure } : {}) });
+  ended(key: string, outcome: AttemptEnding, failure: AttemptFailure | undefined, reason?: string): void {
+    this.ends.push({ key, at: Date.now(), outcome, ...(failure !== undefined ? { failure } : {}), ...(reason !== undefined ? { reason } : {}) });
   }
 
   /** The capture of an auxiliary call of this exchange, made when first seen (its times on this exchange's base). */

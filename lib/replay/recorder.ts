@@ -192,9 +192,9 @@ export class Recorder implements TrafficCapture {
   }
 
   /** How an attempt ended, while the recorder is fed through `observe` (a traffic redactor is registered). */
-  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined): void {
+  attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined, reason?: string): void {
     const x = meta.parentRequestId !== undefined ? this.auxiliaryOf(meta.requestId, meta.parentRequestId, Date.now()) : this.exchange(meta.requestId, Date.now());
-    if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, failure);
+    if (x.sampled) x.ended(meta.candidateKey ?? '', outcome, failure, reason);
   }
 
   /**

@@ -542,13 +542,16 @@ export class LipServer {
     const runtime = this.runtime;
     this.startedOn.set(state, runtime);
     this.handling.set(runtime, (this.handling.get(runtime) ?? 0) + 1);
-    res.once('close', () => {
+    // After every other 'close' listener: a handler's unsubscribes its pipeline there, and the
+    // attempts that stops (a client that left mid-answer) must have ended, their usage and cost
+    // added, before the access line, the key's budget and the span take them.
+    res.once('close', () => queueMicrotask(() => {
       try {
         this.finish(req, res, state);
       } catch (err) {
         reportInternalError('server.finish', err, state.requestId);
       }
-    });
+    }));
     this.route(req, res, state, table).catch((err: unknown) => {
       const lip = reportInternalError('server.route', err, state.requestId);
       state.errorCode = lip.code;

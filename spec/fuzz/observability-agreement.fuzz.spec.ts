@@ -1,7 +1,7 @@
 import * as chai from 'chai';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Usage } from '../../lib/canonical/index.js';
@@ -65,7 +65,24 @@ const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
   kindIndex.map((a): Plan => ({
     selector: leaf(a), scripts: new Map([[a, { ...answer.script, text: answer.script.text?.length ? answer.script.text : ['x'], toolCalls: undefined, streamError: { message: 'overloaded mid-answer' } }]]), label: 'in-band error',
   })),
+  // The client goes away after the first chunk of a slow answer (read through plain fetch: the SDK drivers read to the end).
+  fc.tuple(fc.uniqueArray(kindIndex, { minLength: 1, maxLength: 2 })).map(([legs]): Plan => ({
+    selector: legs.map(leaf).join('!'), scripts: new Map(legs.map((k) => [k, { text: Array.from({ length: 40 }, (_, i) => `t${i} `), dripMs: 25, usage: answer.usage }])), label: 'abort',
+  })),
 );
+
+/** A streamed Chat request that reads the answer's first chunk, then goes away. */
+async function abandon(url: string, model: string, headers: Record<string, string>): Promise<void> {
+  const controller = new AbortController();
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  const reader = res.body!.getReader();
+  await reader.read().catch(() => undefined);
+  controller.abort();
+  await reader.read().catch(() => undefined);
+}
 
 /** Generated usage with the cache and reasoning parts too (each protocol writes them its own way). */
 const withUsage = scriptedAnswer.chain((answer) => fc.record({
@@ -97,6 +114,9 @@ function sumOf(list: readonly (Tokens | undefined)[]): Tokens {
 /** An attempt's status as rows keep it: a failure's error status as recorded, 200 for a success (the record keeps one only for failures). */
 const statusOf = (a: AttemptRecord): number | undefined => (a.outcome === 'success' ? 200 : a.http_status ?? undefined);
 
+/** An attempt's outcome as spans and counters name it: a cancellation by the client that left is `client_abort` there. */
+const observedOutcome = (a: AttemptRecord): string => (a.outcome === 'cancelled' && a.reason === 'client abort' ? 'client_abort' : a.outcome);
+
 const pick = (o: Record<string, unknown>, fields: readonly string[]) => Object.fromEntries(fields.filter((f) => o[f] !== undefined && o[f] !== null).map((f) => [f, o[f]]));
 
 /** Counter samples of a Prometheus text (`name{labels} value`) by `name{labels}`. */
@@ -125,14 +145,21 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     file = join(dir, 'traffic.jsonl');
     for (const k of KINDS) emulators.push(await k.start());
     receiver = await startOtlpReceiver();
-    const yaml = testConfigYaml(KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n'), [
+    // A judge (pre-request-policy) asks its own backend before every exchange: an auxiliary call each plane must tell too.
+    mkdirSync(join(dir, 'prompts'));
+    writeFileSync(join(dir, 'prompts', 'judge.md'), 'Say VERDICT: DENY when the request is unsafe.');
+    const rows = `${KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n')}\n  - { id: o-judge, kind: localstub, models: [j], text: "VERDICT: ALLOW" }`;
+    const yaml = testConfigYaml(rows, [
       `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
       `recording: { enabled: true, path: "${file}" }`,
-      `auth: { api_keys: [{ id: obs-key, key: ${KEY}, principal: observer, allow: ["o-openai-*", "o-anthropic", "o-gemini"] }] }`,
+      `auth: { api_keys: [{ id: obs-key, key: ${KEY}, principal: observer, allow: ["o-openai-*", "o-anthropic", "o-gemini", "o-judge"], budget: { max_tokens: 1000000000000, period: day } }] }`,
       'diagnostics: { enabled: true }',
       'logging: { access_log: true }',
       'observability: { metrics: { enabled: true }, tracing: { enabled: true, service_name: lip-fuzz } }',
-      `pricing: [${KINDS.map((k) => `{ backend: ${idOf(k)}, input: ${PRICES.input}, output: ${PRICES.output}, cache_read: ${PRICES.cache_read}, cache_write: ${PRICES.cache_write}, reasoning: ${PRICES.reasoning} }`).join(', ')}]`,
+      'features:',
+      '  - id: pre-request-policy',
+      `    config: { prompt_dir: "${join(dir, 'prompts')}", handlers: [{ id: judge, prompt_filename: judge.md, model_routing_string: "o-judge:j", deny_pattern: "VERDICT: DENY" }] }`,
+      `pricing: [${[...KINDS.map(idOf), 'o-judge'].map((id) => `{ backend: ${id}, input: ${PRICES.input}, output: ${PRICES.output}, cache_read: ${PRICES.cache_read}, cache_write: ${PRICES.cache_write}, reasoning: ${PRICES.reasoning} }`).join(', ')}]`,
     ].join('\n'));
     lip = await startLip(configFrom(yaml), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
   });
@@ -145,12 +172,15 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const metrics = async () => countersOf(await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(), ['lip_attempts_total', 'lip_http_requests_total']);
+  const admin = async <T>(path: string): Promise<T> => (await (await fetch(`${lip.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as T;
+  const metrics = async () => countersOf(await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(), ['lip_attempts_total', 'lip_http_requests_total', 'lip_cost_total']);
 
   it('every exchange is told the same way by each of them', async () => {
     let runs = 0;
     const lines = new RecordLines(file);
     const records: ExchangeRecord[] = [];
+    const accessLines: Record<string, unknown>[] = [];
+    const attemptRows: Record<string, unknown>[] = [];
     const before = await metrics();
     const arbitrary = withUsage.chain((answer) => fc.record({
       answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
@@ -159,11 +189,15 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       for (const e of emulators) e.reset();
       for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
       const requestId = `observed-${++runs}`;
-      await CLIENT_DRIVERS[frontend]!.run(lip.url, {
-        model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
-        ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
-      }).catch(() => undefined); // A refused or failed exchange is told too.
-      const label = `${p.label} ${p.selector} ${frontend} stream=${stream}`;
+      const headers = { authorization: `Bearer ${KEY}`, 'x-request-id': requestId };
+      if (p.label === 'abort') await abandon(lip.url, p.selector, headers);
+      else {
+        await CLIENT_DRIVERS[frontend]!.run(lip.url, {
+          model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers,
+          ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
+        }).catch(() => undefined); // A refused or failed exchange is told too.
+      }
+      const label = p.label === 'abort' ? `abort ${p.selector}` : `${p.label} ${p.selector} ${frontend} stream=${stream}`;
       const recorded = await eventually(() => lines.of(requestId), (r) => r.length > 0);
       const logs = () => lip.logs.filter((l) => l.request_id === requestId);
       const access = await eventually(() => logs().filter((l) => l.message === 'request'), (a) => a.length >= recorded.length);
@@ -184,6 +218,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
         records.push(record);
         const what = `${label} (exchange ${i + 1} of ${recorded.length}): ${JSON.stringify(record.attempts.map((a) => [a.seq, a.candidate_key, a.outcome, a.reason, a.http_status, a.first_output_ms]))} skipped ${JSON.stringify(record.skipped)}`;
         const line = access[i]!;
+        accessLines.push(line);
         const server = servers[i]!;
         const perAttempt = record.attempts.map(usageOf);
         const upstreamStatus = (a: AttemptRecord) => (a.outcome === 'success' ? 200 : attemptLines.find((l) => l.candidate_key === a.candidate_key)?.upstream_status as number | undefined);
@@ -207,7 +242,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
           .sort((a, b) => Number(a.attributes['lip.b_leg_seq']) - Number(b.attributes['lip.b_leg_seq']));
         expect(clients.map((s) => pick(s.attributes, ['lip.b_leg_seq', 'lip.candidate_key', 'lip.outcome', 'error.type', 'lip.cancel_reason', 'http.response.status_code', 'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'])), `${what}: the CLIENT spans`)
           .to.deep.equal(record.attempts.map((a, n) => ({
-            'lip.b_leg_seq': a.seq, 'lip.candidate_key': a.candidate_key, 'lip.outcome': a.outcome,
+            'lip.b_leg_seq': a.seq, 'lip.candidate_key': a.candidate_key, 'lip.outcome': observedOutcome(a),
             ...(a.outcome === 'failure' ? { 'error.type': a.reason } : {}), ...(a.outcome === 'cancelled' ? { 'lip.cancel_reason': a.reason } : {}),
             // The upstream's status: the attempt line's, 200 for a success.
             ...(upstreamStatus(a) !== undefined ? { 'http.response.status_code': upstreamStatus(a) } : {}),
@@ -223,18 +258,20 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
             b_leg_id: a.b_leg_id, candidate_key: a.candidate_key, ...(statusOf(a) !== undefined ? { http_status: statusOf(a) } : {}),
             ...perAttempt[n], outcome: a.outcome,
           })));
+        attemptRows.push(...mine);
         const cost = mine.reduce((sum, r) => sum + (typeof r.cost === 'number' ? r.cost : 0), 0);
         if (mine.some((r) => typeof r.cost === 'number')) expect(line.cost as number, `${what}: the access line's cost is its attempts'`).to.be.closeTo(cost, 1e-12);
         else expect(line, `${what}: no cost without a priced attempt`).not.to.have.property('cost');
       }
-    }), { ...fuzzParameters(0.3), endOnFailure: true });
+    }), fuzzParameters(0.3));
 
     // The counters moved by what the records hold.
     const after = await metrics();
     const moved = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
     const attempts = new Map<string, number>();
-    for (const r of records) for (const a of r.attempts) {
-      const key = `lip_attempts_total{backend="${a.backend_id}",outcome="${a.outcome}"}`;
+    // Every attempt counts, the judge's (the record's auxiliary calls) too.
+    for (const r of records) for (const a of [...r.attempts, ...(r.auxiliary ?? []).flatMap((x) => x.attempts)]) {
+      const key = `lip_attempts_total{backend="${a.backend_id}",outcome="${observedOutcome(a)}"}`;
       attempts.set(key, (attempts.get(key) ?? 0) + 1);
     }
     const counted = [...after.keys()].filter((k) => k.startsWith('lip_attempts_total') && moved(k) !== 0);
@@ -251,5 +288,22 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       requests.set(status, (requests.get(status) ?? 0) + moved(k));
     }
     expect(Object.fromEntries(requests), 'lip_http_requests_total').to.deep.equal(Object.fromEntries(statuses));
+
+    // What the exchanges cost, by the counter and by the rows (the judge's own rows are its A-legs', not the exchanges').
+    const costs = new Map<string, number>();
+    for (const r of attemptRows) if (typeof r.cost === 'number') costs.set(String(r.backend_id), (costs.get(String(r.backend_id)) ?? 0) + r.cost);
+    for (const [backend, cost] of costs) {
+      const counted = [...after.keys()].filter((k) => k.startsWith(`lip_cost_total{backend="${backend}",`)).reduce((sum, k) => sum + moved(k), 0);
+      expect(counted, `lip_cost_total of ${backend}`).to.be.closeTo(cost, cost * 1e-9);
+    }
+    // What the key spent: its budget's count and GET /admin/usage by key are what its access lines sum to.
+    const tokens = accessLines.reduce<number>((sum, l) => sum + (Number(l.input_tokens ?? 0) + Number(l.output_tokens ?? 0)), 0);
+    const spent = await admin<{ budgets: { key_id: string; spent_tokens: number }[] }>('/admin/budgets');
+    expect(spent.budgets.find((b) => b.key_id === 'obs-key')?.spent_tokens, 'the key\'s budget').to.equal(tokens);
+    const usage = await admin<{ groups: { group: string; input_tokens: number; output_tokens: number }[] }>('/admin/usage?group_by=key&since=1h');
+    const byKey = usage.groups.find((g) => g.group === 'obs-key');
+    const rowTokens = attemptRows.reduce<number>((sum, r) => sum + Number(r.input_tokens ?? 0) + Number(r.output_tokens ?? 0), 0);
+    expect((byKey?.input_tokens ?? 0) + (byKey?.output_tokens ?? 0), 'GET /admin/usage by key').to.equal(rowTokens);
+    expect(rowTokens, 'the rows and the access lines').to.equal(tokens);
   });
 });
