@@ -1,5 +1,7 @@
 import * as chai from 'chai';
 import { expect } from 'chai';
+import OpenAI from 'openai';
+import { ResponsesWS } from 'openai/resources/responses/ws';
 import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +13,12 @@ import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
-import type { Emulator, Script } from '../helpers/emulators/index.js';
+import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
 import { eventually, RecordLines } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+import { kindIndex, routePlans, type Plan } from './generated-plans.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
 /**
@@ -36,40 +39,71 @@ import { scriptedAnswer, type Generated } from './generated-scripts.js';
 const idOf = (k: KindCase) => `o-${k.kind}`;
 const KEY = 'fuzz-observer-key-0123456789';
 const leaf = (i: number) => `${idOf(KINDS[i]!)}:model-x`;
-const kindIndex = fc.integer({ min: 0, max: KINDS.length - 1 });
-const twoKinds = fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 2 });
 /** Per million tokens: every candidate is priced, so every attempt with usage has a cost. */
 const PRICES = { input: 2, output: 8, cache_read: 1, cache_write: 3, reasoning: 5 };
 
-interface Plan { readonly selector: string; readonly scripts: ReadonlyMap<number, Script>; readonly label: string }
-
-const failure: fc.Arbitrary<Script> = fc.oneof(
-  fc.constantFrom(400, 429, 500, 503).map((status): Script => ({ status, error: { message: `upstream says ${status}` } })),
-  fc.constant<Script>({ text: ['never'], fault: { reset: 'before_first_byte' } }),
-);
-
 const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
-  kindIndex.map((a): Plan => ({ selector: leaf(a), scripts: new Map([[a, answer.script]]), label: 'one' })),
-  fc.tuple(twoKinds, failure).map(([[a, b], fail]): Plan => ({
-    selector: `${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, fail], [b!, answer.script]]), label: 'failover',
-  })),
-  fc.tuple(fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 3 }), fc.array(fc.constantFrom(0, 0, 5, 20, 60), { minLength: 3, maxLength: 3 }), fc.option(fc.constantFrom(10, 40), { nil: undefined }))
-    .map(([legs, drips, handicap]): Plan => ({
-      selector: legs.map((k, i) => `${i === 0 && handicap ? `[handicap=${handicap}ms]` : ''}${leaf(k)}`).join('!'),
-      scripts: new Map(legs.map((k, i) => [k, { ...answer.script, ...(drips[i] ? { dripMs: drips[i] } : {}) }])),
-      label: 'race',
-    })),
-  twoKinds.map(([a, b]): Plan => ({
-    selector: `[ttft_timeout=150ms]${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, { text: ['late'], fault: { stall: 'before_first_token' } }], [b!, answer.script]]), label: 'ttft',
-  })),
-  kindIndex.map((a): Plan => ({
-    selector: leaf(a), scripts: new Map([[a, { ...answer.script, text: answer.script.text?.length ? answer.script.text : ['x'], toolCalls: undefined, streamError: { message: 'overloaded mid-answer' } }]]), label: 'in-band error',
-  })),
+  ...routePlans(answer, leaf, [400, 429, 500, 503]),
   // The client goes away after the first chunk of a slow answer (read through plain fetch: the SDK drivers read to the end).
   fc.tuple(fc.uniqueArray(kindIndex, { minLength: 1, maxLength: 2 })).map(([legs]): Plan => ({
     selector: legs.map(leaf).join('!'), scripts: new Map(legs.map((k) => [k, { text: Array.from({ length: 40 }, (_, i) => `t${i} `), dripMs: 25, usage: answer.usage }])), label: 'abort',
   })),
 );
+
+/** How a Responses client sends its request: over HTTP (its SDK driver), as a turn of a WebSocket connection, or in background mode. */
+type Transport = 'http' | 'websocket' | 'background';
+
+/**
+ * One turn on a new Responses WebSocket connection (the official SDK's `ResponsesWS`), up to its
+ * last event; `leave`: the client closes the connection at the turn's first text instead.
+ */
+async function websocketTurn(url: string, model: string, leave = false): Promise<void> {
+  const ws = new ResponsesWS(new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.on('event', (event) => {
+        if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(event.type))) resolve();
+        else if (leave && event.type === 'response.output_text.delta') {
+          ws.close();
+          resolve();
+        }
+      });
+      ws.on('error', () => undefined); // error messages arrive as events too
+      ws.socket.on('close', () => resolve());
+      ws.socket.on('error', reject);
+      ws.socket.on('open', () => ws.send({ type: 'response.create', model, input: 'Hi' }));
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+/**
+ * A background response (the official SDK), retrieved until its run ended; `cancel`: cancelled
+ * (`POST /v1/responses/{id}/cancel`) a moment after it started running.
+ */
+async function backgroundRun(url: string, model: string, requestId: string, cancel = false): Promise<void> {
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 });
+  const created = await client.responses.create({ model, input: 'Hi', background: true }, { headers: { 'x-request-id': requestId } });
+  if (cancel) {
+    // Once it runs, a moment into its answer (whatever it is by then, each account must agree).
+    await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await client.responses.cancel(created.id);
+  }
+  await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
+}
+
+/** `eventually` for a read that waits. */
+async function eventuallyAsync<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** A streamed Chat request that reads the answer's first chunk, then goes away. */
 async function abandon(url: string, model: string, headers: Record<string, string>): Promise<void> {
@@ -184,21 +218,34 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     const before = await metrics();
     const arbitrary = withUsage.chain((answer) => fc.record({
       answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
+      transport: fc.constantFrom<Transport>('http', 'http', 'websocket', 'background'),
     }));
-    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream }) => {
+    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream, transport: t }) => {
       for (const e of emulators) e.reset();
       for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
-      const requestId = `observed-${++runs}`;
-      const headers = { authorization: `Bearer ${KEY}`, 'x-request-id': requestId };
-      if (p.label === 'abort') await abandon(lip.url, p.selector, headers);
+      const seen = lines.all().length;
+      const sent = `observed-${++runs}`;
+      const headers = { authorization: `Bearer ${KEY}`, 'x-request-id': sent };
+      // WebSocket turns and background runs are Responses requests. The abort plan: an HTTP client
+      // leaves, a WebSocket client closes its connection, a background response is cancelled.
+      const transport = frontend === 'openai-responses' ? t : 'http';
+      const leave = p.label === 'abort';
+      if (transport === 'websocket') await websocketTurn(lip.url, p.selector, leave);
+      else if (transport === 'background') await backgroundRun(lip.url, p.selector, sent, leave).catch(() => undefined); // refused: an HTTP answer
+      else if (leave) await abandon(lip.url, p.selector, headers);
       else {
         await CLIENT_DRIVERS[frontend]!.run(lip.url, {
           model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers,
           ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
         }).catch(() => undefined); // A refused or failed exchange is told too.
       }
-      const label = p.label === 'abort' ? `abort ${p.selector}` : `${p.label} ${p.selector} ${frontend} stream=${stream}`;
-      const recorded = await eventually(() => lines.of(requestId), (r) => r.length > 0);
+      const label = `${p.label} ${p.selector} ${leave && transport === 'http' ? 'openai-chat' : frontend} ${transport === 'http' ? `stream=${leave || stream}` : transport}`;
+      // The exchange's records: a WebSocket turn has a request id of its own (the handshake's is not a turn's).
+      const fresh = await eventually(() => lines.all().slice(seen), (r) => r.length > 0);
+      const requestId = fresh[0]!.request_id;
+      if (transport !== 'websocket') expect(requestId, `${label}: the request id sent`).to.equal(sent);
+      const recorded = lines.of(requestId);
+      expect(fresh.filter((r) => r.request_id !== requestId), `${label}: records of other requests`).to.deep.equal([]);
       const logs = () => lip.logs.filter((l) => l.request_id === requestId);
       const access = await eventually(() => logs().filter((l) => l.message === 'request'), (a) => a.length >= recorded.length);
       expect(access.length, `${label}: one access line per recorded exchange`).to.equal(recorded.length);
@@ -283,7 +330,8 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     }
     const requests = new Map<string, number>();
     for (const k of after.keys()) {
-      if (!k.startsWith('lip_http_requests_total') || k.includes('route="/admin') || moved(k) === 0) continue;
+      // Generation requests only (not the diagnostics, a background response's retrievals and cancel, a WebSocket handshake).
+      if (!k.startsWith('lip_http_requests_total') || !k.includes('method="POST"') || k.includes('/cancel"') || moved(k) === 0) continue;
       const status = /status_class="(\w+)"/.exec(k)![1]!;
       requests.set(status, (requests.get(status) ?? 0) + moved(k));
     }

@@ -11,10 +11,11 @@ import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
-import type { Emulator, Script } from '../helpers/emulators/index.js';
+import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { eventually, RecordLines, replayFile } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
+import { routePlans, type Plan } from './generated-plans.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
 /**
@@ -35,40 +36,7 @@ const idOf = (k: KindCase) => `r-${k.kind}`;
 /** The client's API key (each SDK sends it as `Authorization`, which lip reads first). */
 const KEY = 'fuzz-client-key-0123456789';
 const leaf = (i: number) => `${idOf(KINDS[i]!)}:model-x`;
-const kindIndex = fc.integer({ min: 0, max: KINDS.length - 1 });
-const twoKinds = fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 2 });
-
-/** What each upstream in the plan is told to do, and the selector the client sends. */
-interface Plan {
-  readonly selector: string;
-  /** Scripts per kind index (in the order that kind's emulator will be asked). */
-  readonly scripts: ReadonlyMap<number, Script>;
-  readonly label: string;
-}
-
-const failure: fc.Arbitrary<Script> = fc.oneof(
-  fc.constantFrom(429, 500, 502, 503).map((status): Script => ({ status, error: { message: `upstream says ${status}` } })),
-  fc.constant<Script>({ text: ['never'], fault: { reset: 'before_first_byte' } }),
-);
-
-const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
-  kindIndex.map((a): Plan => ({ selector: leaf(a), scripts: new Map([[a, answer.script]]), label: 'one' })),
-  fc.tuple(twoKinds, failure).map(([[a, b], fail]): Plan => ({
-    selector: `${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, fail], [b!, answer.script]]), label: 'failover',
-  })),
-  fc.tuple(fc.uniqueArray(kindIndex, { minLength: 2, maxLength: 3 }), fc.array(fc.constantFrom(0, 0, 5, 20, 60), { minLength: 3, maxLength: 3 }), fc.option(fc.constantFrom(10, 40), { nil: undefined }))
-    .map(([legs, drips, handicap]): Plan => ({
-      selector: legs.map((k, i) => `${i === 0 && handicap ? `[handicap=${handicap}ms]` : ''}${leaf(k)}`).join('!'),
-      scripts: new Map(legs.map((k, i) => [k, { ...answer.script, ...(drips[i] ? { dripMs: drips[i] } : {}) }])),
-      label: 'race',
-    })),
-  twoKinds.map(([a, b]): Plan => ({
-    selector: `[ttft_timeout=150ms]${leaf(a!)}|${leaf(b!)}`, scripts: new Map([[a!, { text: ['late'], fault: { stall: 'before_first_token' } }], [b!, answer.script]]), label: 'ttft',
-  })),
-  kindIndex.map((a): Plan => ({
-    selector: leaf(a), scripts: new Map([[a, { ...answer.script, text: answer.script.text?.length ? answer.script.text : ['x'], toolCalls: undefined, streamError: { message: 'overloaded mid-answer' } }]]), label: 'in-band error',
-  })),
-);
+const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(...routePlans(answer, leaf, [429, 500, 502, 503]));
 
 describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording -> replay on virtual time)', function () {
   this.timeout(fuzzTimeout(3_000));

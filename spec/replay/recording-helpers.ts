@@ -36,7 +36,20 @@ export class RecordLines {
 
   constructor(private readonly path: string) {}
 
+  private readonly every: ExchangeRecord[] = [];
+
+  /** Every record written so far, in the file's order. */
+  all(): readonly ExchangeRecord[] {
+    this.read();
+    return this.every;
+  }
+
   of(requestId: string): readonly ExchangeRecord[] {
+    this.read();
+    return this.byRequest.get(requestId) ?? [];
+  }
+
+  private read(): void {
     const bytes = existsSync(this.path) ? readFileSync(this.path) : undefined;
     // Whole lines only: a line being written is read on a later poll.
     const end = bytes === undefined ? -1 : bytes.lastIndexOf(0x0a) + 1;
@@ -49,9 +62,9 @@ export class RecordLines {
         const list = this.byRequest.get(record.request_id) ?? [];
         list.push(record);
         this.byRequest.set(record.request_id, list);
+        this.every.push(record);
       }
     }
-    return this.byRequest.get(requestId) ?? [];
   }
 }
 
