@@ -23,6 +23,14 @@ export interface ExchangeEnd {
   readonly aLeg?: { readonly aLegId: string; readonly sessionId: string };
 }
 
+/** The request an exchange answered: its id, its start (`performance.now()`), its error and the client's key. */
+export interface ExchangeStart {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly errorCode?: string | undefined;
+  readonly keyId?: string | undefined;
+}
+
 export interface RecorderDeps {
   readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
   /** Uniform in [0, 1) for `sample_ratio`. */
@@ -99,7 +107,29 @@ export class Recorder implements TrafficCapture {
   }
 
   /** Called by the server once the response is over (sent, failed or abandoned). */
-  finish(req: IncomingMessage, res: ServerResponse, state: { readonly requestId: string; readonly startedAt: number; readonly errorCode?: string; readonly keyId?: string }, end: ExchangeEnd): void {
+  finish(req: IncomingMessage, res: ServerResponse, state: ExchangeStart, end: ExchangeEnd): void {
+    this.ended(state, req.method ?? 'POST', req.url ?? '/', req.headers, res.statusCode, res.getHeaders(), end);
+  }
+
+  /**
+   * A request of a batch that ran, once it ended: recorded as the request it is (its endpoint's
+   * path, the batch create's headers, its own body), answered with `status` and no headers.
+   */
+  finishBatchRequest(state: ExchangeStart, path: string, headers: Readonly<Record<string, unknown>>, status: number, end: ExchangeEnd): void {
+    this.ended(state, 'POST', path, headers, status, {}, end);
+  }
+
+  /** Exchanges being captured now (begun, not yet finished or forgotten). */
+  get capturing(): number {
+    return this.exchanges.size;
+  }
+
+  /** Forgets what was captured of a request that will not be recorded (a request of a batch a cancel ended before it ran). */
+  discard(requestId: string): void {
+    this.exchanges.delete(requestId);
+  }
+
+  private ended(state: ExchangeStart, method: string, path: string, headers: Readonly<Record<string, unknown>>, status: number, responseHeaders: Readonly<Record<string, unknown>>, end: ExchangeEnd): void {
     const finishedAt = Date.now();
     this.finished.push({
       requestId: state.requestId,
@@ -107,7 +137,7 @@ export class Recorder implements TrafficCapture {
       // the same clock by its age, never through performance.timeOrigin, which drifts from the
       // wall clock by seconds in a long-running process.
       startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode,
-      method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, status: res.statusCode, responseHeaders: res.getHeaders(),
+      method, path, headers, status, responseHeaders,
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
       frontend: end.frontend, principal: end.principal, keyId: state.keyId, aLeg: end.aLeg,
     });

@@ -80,6 +80,12 @@ export type BatchEndpoint = (
   | { readonly frontend: Frontend; readonly embeddings: EmbeddingsRoute }
 ) & { readonly params?: Readonly<Record<string, string>> };
 
+/** The batch create's headers as a request of it was sent with them (less the create body's length). */
+function requestHeaders(headers: BatchCreate['headers']): Readonly<Record<string, unknown>> {
+  const { 'content-length': _length, ...rest } = headers;
+  return rest;
+}
+
 /** What a batch endpoint is asked for, by whom, through which protocol. */
 export interface BatchCall {
   readonly frontend: Frontend;
@@ -517,25 +523,43 @@ export class Batches {
     const started = performance.now();
     const trace = this.trace?.(run.call.headers);
     trace?.setName(`POST ${run.path}`);
-    const outcome = await this.execute(run, requestId, index, body, meta, trace).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
+    const exchange: { aLeg?: { readonly aLegId: string; readonly sessionId: string } } = {};
+    const outcome = await this.execute(run, requestId, index, body, meta, trace, exchange).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
     this.count(run, outcome.type);
+    const status = outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499;
+    const errorCode = outcome.type === 'errored' ? outcome.code : undefined;
+    // A request that ran (not one a cancel ended before it started) is reported.
+    const ran = outcome.type === 'succeeded' || outcome.type === 'errored' || meta.attempts !== undefined;
     if (trace !== undefined) {
       trace.setAttributes({
         'lip.request_id': requestId, 'lip.batch_id': run.record.id, 'lip.frontend': run.endpoint.frontend.id, 'gen_ai.request.model': modelOf(body),
         'lip.served': meta.candidateKey, 'lip.attempts': meta.attempts, 'lip.principal': run.call.principal, 'lip.batch_outcome': outcome.type,
       });
-      trace.end(outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499, outcome.type === 'errored' ? outcome.code : undefined);
+      trace.end(status, errorCode);
     }
-    // A request that ran (not one a cancel ended before it started) is reported.
-    if (this.report !== undefined && (outcome.type === 'succeeded' || outcome.type === 'errored' || meta.attempts !== undefined)) {
+    if (this.report !== undefined && ran) {
       try {
         this.report({
           requestId, batchId: run.record.id, endpoint: run.path, frontend: run.endpoint.frontend.id, principal: run.call.principal, keyId: run.call.key?.id, model: modelOf(body),
-          status: outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499,
-          errorCode: outcome.type === 'errored' ? outcome.code : undefined, durationMs: performance.now() - started, meta,
+          status, errorCode, durationMs: performance.now() - started, meta,
         });
       } catch (raw) {
         reportInternalError('batch.report', raw, requestId);
+      }
+    }
+    // Recorded like the request it is (a generation: embeddings are not recorded, over HTTP either).
+    const recorder = this.runtime().recorder;
+    if (recorder !== undefined && !('embeddings' in run.endpoint)) {
+      try {
+        if (ran) {
+          recorder.finishBatchRequest({ requestId, startedAt: started, errorCode, keyId: run.call.key?.id }, run.path, requestHeaders(run.call.headers), status, {
+            frontend: run.endpoint.frontend.id, principal: run.call.principal, meta, ...(exchange.aLeg ? { aLeg: exchange.aLeg } : {}),
+          });
+        } else {
+          recorder.discard(requestId);
+        }
+      } catch (raw) {
+        reportInternalError('batch.record', raw, requestId);
       }
     }
     let line: unknown;
@@ -588,7 +612,8 @@ export class Batches {
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined): Promise<BatchOutcome> {
+  /** `exchange` is told the A-leg the request ran in. */
+  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: { aLeg?: { readonly aLegId: string; readonly sessionId: string } }): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
     if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta);
     const { call } = run;
@@ -602,6 +627,7 @@ export class Batches {
       const params = endpoint.params ?? {};
       const resolving = route.resolveReferences?.(raw, run.responses, params);
       const body = resolving === undefined ? raw : await resolving;
+      runtime.extensions?.observeRawBody(body, { requestId, principal: call.principal, frontendId: frontend.id });
       const decoded = route.decode(body, { params, query: new URLSearchParams(), headers: call.headers });
       if (decoded.call.stream) throw new LipError('LIP_ERR_REQUEST_INVALID', 'stream: a request of a batch cannot stream', { param: 'stream' });
       if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
@@ -619,6 +645,7 @@ export class Batches {
       if (prepared) await prepared;
       if (run.stopped !== undefined) return { type: run.stopped };
       const grant = runtime.sessions.open(session);
+      exchange.aLeg = grant.aLeg;
       // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
       let pendingALeg = grant.pending;
       if (pendingALeg !== undefined && decoded.continuation?.store === true) {
