@@ -125,6 +125,8 @@ export interface BatchRequestReport {
   readonly errorCode: string | undefined;
   readonly durationMs: number;
   readonly meta: ExecutionMeta;
+  /** Its trace's id, when it is traced. */
+  readonly traceId?: string | undefined;
 }
 
 export interface BatchOptions {
@@ -533,7 +535,7 @@ export class Batches {
     if (trace !== undefined) {
       trace.setAttributes({
         'lip.request_id': requestId, 'lip.batch_id': run.record.id, 'lip.frontend': run.endpoint.frontend.id, 'gen_ai.request.model': modelOf(body),
-        'lip.served': meta.candidateKey, 'lip.attempts': meta.attempts, 'lip.principal': run.call.principal, 'lip.batch_outcome': outcome.type,
+        'lip.served': meta.candidateKey, 'lip.selector_source': meta.selectorSource, 'lip.attempts': meta.attempts ?? 0, 'lip.principal': run.call.principal, 'lip.batch_outcome': outcome.type,
       });
       trace.end(status, errorCode);
     }
@@ -541,7 +543,7 @@ export class Batches {
       try {
         this.report({
           requestId, batchId: run.record.id, endpoint: run.path, frontend: run.endpoint.frontend.id, principal: run.call.principal, keyId: run.call.key?.id, model: modelOf(body),
-          status, errorCode, durationMs: performance.now() - started, meta,
+          status, errorCode, durationMs: performance.now() - started, meta, traceId: trace?.traceId,
         });
       } catch (raw) {
         reportInternalError('batch.report', raw, requestId);

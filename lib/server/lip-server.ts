@@ -861,9 +861,9 @@ export class LipServer {
     this.accessLog.write({
       request_id: r.requestId, method: 'POST', route: r.endpoint, batch_id: r.batchId, status: r.status, duration_ms: round3(r.durationMs),
       principal: r.principal, key_id: r.keyId, frontend: r.frontend, model: r.model === undefined ? undefined : clipText(r.model), stream: false,
-      backend: r.meta.candidateKey || undefined, attempts: r.meta.attempts ?? 0,
+      selector_source: r.meta.selectorSource || undefined, backend: r.meta.candidateKey || undefined, attempts: r.meta.attempts ?? 0,
       input_tokens: usage?.inputTokens, output_tokens: usage?.outputTokens, cache_read_tokens: usage?.cacheReadTokens,
-      cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, cost: r.meta.cost, error: r.errorCode,
+      cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, cost: r.meta.cost, trace_id: r.traceId, error: r.errorCode,
     });
   }
 

@@ -1,5 +1,6 @@
 import * as chai from 'chai';
 import { expect } from 'chai';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import fc from 'fast-check';
@@ -11,6 +12,7 @@ import { FRONTENDS } from '../../lib/frontends/registry.js';
 import type { ExchangeRecord, AttemptRecord } from '../../lib/replay/record-format.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
+import { ended } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
@@ -50,8 +52,11 @@ const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
   })),
 );
 
-/** How a Responses client sends its request: over HTTP (its SDK driver), as a turn of a WebSocket connection, or in background mode. */
-type Transport = 'http' | 'websocket' | 'background';
+/**
+ * How a client sends its request: over HTTP (its SDK driver); a Responses request also as a turn
+ * of a WebSocket connection or in background mode, an Anthropic one also as a Message Batch.
+ */
+type Transport = 'http' | 'websocket' | 'background' | 'batch';
 
 /**
  * One turn on a new Responses WebSocket connection (the official SDK's `ResponsesWS`), up to its
@@ -92,6 +97,17 @@ async function backgroundRun(url: string, model: string, requestId: string, canc
     await client.responses.cancel(created.id);
   }
   await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
+}
+
+/** A Message Batch of one request (the official SDK), until it ended; `cancel`: cancelled a moment after it started. */
+async function batchRun(url: string, model: string, cancel = false): Promise<void> {
+  const client = new Anthropic({ baseURL: url, apiKey: KEY, maxRetries: 0 });
+  const created = await client.messages.batches.create({ requests: [{ custom_id: 'only', params: { model, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] } }] });
+  if (cancel) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await client.messages.batches.cancel(created.id);
+  }
+  await ended(client, created.id);
 }
 
 /** `eventually` for a read that waits. */
@@ -218,7 +234,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     const before = await metrics();
     const arbitrary = withUsage.chain((answer) => fc.record({
       answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
-      transport: fc.constantFrom<Transport>('http', 'http', 'websocket', 'background'),
+      transport: fc.constantFrom<Transport>('http', 'http', 'websocket', 'background', 'batch'),
     }));
     await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream, transport: t }) => {
       for (const e of emulators) e.reset();
@@ -228,10 +244,11 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       const headers = { authorization: `Bearer ${KEY}`, 'x-request-id': sent };
       // WebSocket turns and background runs are Responses requests. The abort plan: an HTTP client
       // leaves, a WebSocket client closes its connection, a background response is cancelled.
-      const transport = frontend === 'openai-responses' ? t : 'http';
+      const transport = frontend === 'openai-responses' ? (t === 'batch' ? 'http' : t) : frontend === 'anthropic' && t === 'batch' ? t : 'http';
       const leave = p.label === 'abort';
       if (transport === 'websocket') await websocketTurn(lip.url, p.selector, leave);
       else if (transport === 'background') await backgroundRun(lip.url, p.selector, sent, leave).catch(() => undefined); // refused: an HTTP answer
+      else if (transport === 'batch') await batchRun(lip.url, p.selector, leave);
       else if (leave) await abandon(lip.url, p.selector, headers);
       else {
         await CLIENT_DRIVERS[frontend]!.run(lip.url, {
@@ -243,7 +260,8 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       // The exchange's records: a WebSocket turn has a request id of its own (the handshake's is not a turn's).
       const fresh = await eventually(() => lines.all().slice(seen), (r) => r.length > 0);
       const requestId = fresh[0]!.request_id;
-      if (transport !== 'websocket') expect(requestId, `${label}: the request id sent`).to.equal(sent);
+      if (transport === 'batch') expect(requestId, `${label}: a batch request's id`).to.match(/^msgbatch_\w+\/only$/);
+      else if (transport !== 'websocket') expect(requestId, `${label}: the request id sent`).to.equal(sent);
       const recorded = lines.of(requestId);
       expect(fresh.filter((r) => r.request_id !== requestId), `${label}: records of other requests`).to.deep.equal([]);
       const logs = () => lip.logs.filter((l) => l.request_id === requestId);
@@ -279,7 +297,8 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
         });
 
         // The trace: the SERVER span, its routing events, one CLIENT span per attempt.
-        expect(pick(server.attributes, ['lip.served', 'lip.attempts', 'http.response.status_code', 'error.type', 'lip.principal']), `${what}: the SERVER span`).to.deep.equal({
+        expect(pick(server.attributes, ['lip.served', 'lip.selector_source', 'lip.attempts', 'http.response.status_code', 'error.type', 'lip.principal']), `${what}: the SERVER span`).to.deep.equal({
+          ...(record.selector_source ? { 'lip.selector_source': record.selector_source } : {}),
           ...(record.served ? { 'lip.served': record.served } : {}), 'lip.attempts': record.attempts.length, 'http.response.status_code': record.client.status,
           ...(record.client.error ? { 'error.type': record.client.error.code } : {}), 'lip.principal': record.principal,
         });
@@ -324,14 +343,15 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     const counted = [...after.keys()].filter((k) => k.startsWith('lip_attempts_total') && moved(k) !== 0);
     expect(Object.fromEntries(counted.map((k) => [k, moved(k)])), 'lip_attempts_total').to.deep.equal(Object.fromEntries(attempts));
     const statuses = new Map<string, number>();
-    for (const r of records) {
+    // A request of a batch is not an HTTP request (the batch's create is, and is not recorded).
+    for (const r of records.filter((x) => !x.request_id.includes('/'))) {
       const key = `${Math.floor(r.client.status / 100)}xx`;
       statuses.set(key, (statuses.get(key) ?? 0) + 1);
     }
     const requests = new Map<string, number>();
     for (const k of after.keys()) {
-      // Generation requests only (not the diagnostics, a background response's retrievals and cancel, a WebSocket handshake).
-      if (!k.startsWith('lip_http_requests_total') || !k.includes('method="POST"') || k.includes('/cancel"') || moved(k) === 0) continue;
+      // Generation requests only (not the diagnostics, a background response's retrievals and cancel, a WebSocket handshake, a batch's create).
+      if (!k.startsWith('lip_http_requests_total') || !k.includes('method="POST"') || k.includes('/cancel"') || k.includes('/batches') || moved(k) === 0) continue;
       const status = /status_class="(\w+)"/.exec(k)![1]!;
       requests.set(status, (requests.get(status) ?? 0) + moved(k));
     }

@@ -1,4 +1,6 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
+import { ended } from '../helpers/batches.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -13,7 +15,8 @@ import { eventually } from '../replay/recording-helpers.js';
  *   usable key `429`), so the log blamed a provider that was never reached, and disagreed with
  *   the attempt's span (whose `http.response.status_code` is the upstream's alone).
  * * A request refused before any attempt (its key may not use the candidate) had `attempts: 0`
- *   on its access line and no `lip.attempts` on its SERVER span.
+ *   on its access line and no `lip.attempts` on its SERVER span; so had a request of a batch,
+ *   whose access line also lacked `selector_source` and `trace_id`.
  */
 describe('regression: an attempt\'s upstream status is the upstream\'s; a refused request has 0 attempts on its span', () => {
   let upstream: Emulator;
@@ -64,6 +67,23 @@ describe('regression: an attempt\'s upstream status is the upstream\'s; a refuse
     expect(failed).to.include({ upstream_status: 503, error: 'LIP_ERR_UPSTREAM_STATUS' });
     const { clients } = await spansOf('req-503');
     expect(clients.map((c) => c.attributes['http.response.status_code'])).to.deep.equal([503]);
+  });
+
+  it('a request of a batch: 0 attempts on its span when refused; its access line names its selector\'s source and its trace', async () => {
+    const client = new Anthropic({ baseURL: lip.url, apiKey: 'team-key-0123456789', maxRetries: 0 });
+    upstream.enqueue({ text: 'fine' });
+    const created = await client.messages.batches.create({ requests: [
+      { custom_id: 'refused', params: { model: 'up:other', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } },
+      { custom_id: 'served', params: { model: 'up:fine', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } },
+    ] });
+    await ended(client, created.id);
+    for (const [id, status, attempts] of [['refused', 403, 0], ['served', 200, 1]] as const) {
+      const requestId = `${created.id}/${id}`;
+      const access = await eventually(() => lines(requestId).find((l) => l.message === 'request'), (l) => l !== undefined);
+      const { server } = await spansOf(requestId);
+      expect(access).to.include({ status, attempts, selector_source: 'model', trace_id: server.traceId, batch_id: created.id });
+      expect(server.attributes).to.include({ 'lip.attempts': attempts, 'lip.selector_source': 'model', 'http.response.status_code': status });
+    }
   });
 
   it('a candidate the key may not use: 0 attempts on the access line and the SERVER span', async () => {
