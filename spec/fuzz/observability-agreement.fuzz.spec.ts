@@ -1,6 +1,5 @@
 import * as chai from 'chai';
 import { expect } from 'chai';
-import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import fc from 'fast-check';
@@ -12,7 +11,7 @@ import { FRONTENDS } from '../../lib/frontends/registry.js';
 import type { ExchangeRecord, AttemptRecord } from '../../lib/replay/record-format.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
-import { ended } from '../helpers/batches.js';
+import { batchOfOne } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
@@ -97,17 +96,6 @@ async function backgroundRun(url: string, model: string, requestId: string, canc
     await client.responses.cancel(created.id);
   }
   await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
-}
-
-/** A Message Batch of one request (the official SDK), until it ended; `cancel`: cancelled a moment after it started. */
-async function batchRun(url: string, model: string, cancel = false): Promise<void> {
-  const client = new Anthropic({ baseURL: url, apiKey: KEY, maxRetries: 0 });
-  const created = await client.messages.batches.create({ requests: [{ custom_id: 'only', params: { model, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] } }] });
-  if (cancel) {
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    await client.messages.batches.cancel(created.id);
-  }
-  await ended(client, created.id);
 }
 
 /** `eventually` for a read that waits. */
@@ -248,7 +236,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       const leave = p.label === 'abort';
       if (transport === 'websocket') await websocketTurn(lip.url, p.selector, leave);
       else if (transport === 'background') await backgroundRun(lip.url, p.selector, sent, leave).catch(() => undefined); // refused: an HTTP answer
-      else if (transport === 'batch') await batchRun(lip.url, p.selector, leave);
+      else if (transport === 'batch') await batchOfOne(lip.url, KEY, p.selector, leave);
       else if (leave) await abandon(lip.url, p.selector, headers);
       else {
         await CLIENT_DRIVERS[frontend]!.run(lip.url, {

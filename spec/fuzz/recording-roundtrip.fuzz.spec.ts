@@ -9,6 +9,7 @@ import { FRONTENDS } from '../../lib/frontends/registry.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
+import { batchOfOne } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
@@ -84,25 +85,29 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
     let skips = 0;
     const lines = new RecordLines(file);
     const arbitrary = scriptedAnswer.chain((answer) => fc.record({
-      answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
+      answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(), batch: fc.boolean(),
     }));
-    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream }) => {
+    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream, batch: asBatch }) => {
       for (const e of emulators) e.reset();
       for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
       const driver = CLIENT_DRIVERS[frontend]!;
       // The exchange is found by its request id (an SDK that retries a failure sends it again: each exchange must replay).
-      const requestId = `roundtrip-${++runs}`;
-      await driver.run(lip.url, {
-        model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
-        ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
-      });
+      let requestId = `roundtrip-${++runs}`;
+      // An Anthropic request also as the one request of a Message Batch (recorded as `{batch id}/only`).
+      if (frontend === 'anthropic' && asBatch) requestId = `${await batchOfOne(lip.url, KEY, p.selector)}/only`;
+      else {
+        await driver.run(lip.url, {
+          model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
+          ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
+        });
+      }
       const records = await eventually(() => lines.of(requestId), (r) => r.length > 0);
       for (const record of records) {
         expect(record.key_id, 'the client\'s key').to.equal('sdk-key');
         expect(record.auxiliary?.map((a) => a.attempts.map((t) => t.candidate_key)), 'the judge\'s call').to.deep.equal([['r-judge:j']]);
         skips += record.skipped?.length ?? 0;
         const result = await replayExchange(record, config, extensions ? { extensions } : {});
-        expect(result.state, `${p.label} ${p.selector} ${frontend} stream=${stream}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
+        expect(result.state, `${p.label} ${p.selector} ${frontend} ${frontend === 'anthropic' && asBatch ? 'batch' : `stream=${stream}`}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
       }
     }), fuzzParameters(0.3));
     // `lip replay` over the whole file (its own config load, extension host and concurrent replays) says the same.

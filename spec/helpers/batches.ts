@@ -26,6 +26,21 @@ export async function ended(client: Anthropic, id: string, timeoutMs = 30_000): 
   return batch;
 }
 
+/**
+ * A Message Batch of one request (`custom_id: only`, a user's "Hi" to `model`), until it ended;
+ * `cancel`: cancelled a moment after it was created. Answers the batch's id.
+ */
+export async function batchOfOne(baseURL: string, apiKey: string, model: string, cancel = false): Promise<string> {
+  const client = new Anthropic({ baseURL, apiKey, maxRetries: 0 });
+  const created = await client.messages.batches.create({ requests: [{ custom_id: 'only', params: { model, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] } }] });
+  if (cancel) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await client.messages.batches.cancel(created.id);
+  }
+  await ended(client, created.id);
+  return created.id;
+}
+
 /** Every line of an ended batch's results, read through the SDK (`messages.batches.results`). */
 export async function resultsOf(client: Anthropic, id: string): Promise<MessageBatchIndividualResponse[]> {
   const lines: MessageBatchIndividualResponse[] = [];
