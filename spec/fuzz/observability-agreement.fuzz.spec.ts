@@ -1,7 +1,5 @@
 import * as chai from 'chai';
 import { expect } from 'chai';
-import OpenAI from 'openai';
-import { ResponsesWS } from 'openai/resources/responses/ws';
 import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +11,7 @@ import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { batchOfOne } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
+import { backgroundRun, websocketTurn } from '../helpers/clients/responses-transports.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -56,58 +55,6 @@ const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
  * of a WebSocket connection or in background mode, an Anthropic one also as a Message Batch.
  */
 type Transport = 'http' | 'websocket' | 'background' | 'batch';
-
-/**
- * One turn on a new Responses WebSocket connection (the official SDK's `ResponsesWS`), up to its
- * last event; `leave`: the client closes the connection at the turn's first text instead.
- */
-async function websocketTurn(url: string, model: string, leave = false): Promise<void> {
-  const ws = new ResponsesWS(new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 }));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.on('event', (event) => {
-        if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(event.type))) resolve();
-        else if (leave && event.type === 'response.output_text.delta') {
-          ws.close();
-          resolve();
-        }
-      });
-      ws.on('error', () => undefined); // error messages arrive as events too
-      ws.socket.on('close', () => resolve());
-      ws.socket.on('error', reject);
-      ws.socket.on('open', () => ws.send({ type: 'response.create', model, input: 'Hi' }));
-    });
-  } finally {
-    ws.close();
-  }
-}
-
-/**
- * A background response (the official SDK), retrieved until its run ended; `cancel`: cancelled
- * (`POST /v1/responses/{id}/cancel`) a moment after it started running.
- */
-async function backgroundRun(url: string, model: string, requestId: string, cancel = false): Promise<void> {
-  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 });
-  const created = await client.responses.create({ model, input: 'Hi', background: true }, { headers: { 'x-request-id': requestId } });
-  if (cancel) {
-    // Once it runs, a moment into its answer (whatever it is by then, each account must agree).
-    await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued');
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    await client.responses.cancel(created.id);
-  }
-  await eventuallyAsync(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
-}
-
-/** `eventually` for a read that waits. */
-async function eventuallyAsync<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A streamed Chat request that reads the answer's first chunk, then goes away. */
 async function abandon(url: string, model: string, headers: Record<string, string>): Promise<void> {
@@ -234,8 +181,8 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       // leaves, a WebSocket client closes its connection, a background response is cancelled.
       const transport = frontend === 'openai-responses' ? (t === 'batch' ? 'http' : t) : frontend === 'anthropic' && t === 'batch' ? t : 'http';
       const leave = p.label === 'abort';
-      if (transport === 'websocket') await websocketTurn(lip.url, p.selector, leave);
-      else if (transport === 'background') await backgroundRun(lip.url, p.selector, sent, leave).catch(() => undefined); // refused: an HTTP answer
+      if (transport === 'websocket') await websocketTurn(lip.url, KEY, p.selector, leave);
+      else if (transport === 'background') await backgroundRun(lip.url, KEY, p.selector, sent, leave).catch(() => undefined); // refused: an HTTP answer
       else if (transport === 'batch') await batchOfOne(lip.url, KEY, p.selector, leave);
       else if (leave) await abandon(lip.url, p.selector, headers);
       else {

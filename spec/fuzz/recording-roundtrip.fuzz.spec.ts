@@ -11,6 +11,7 @@ import { KINDS, type KindCase } from '../backends/kinds.js';
 import { TOOLS } from '../conformance/scenarios.js';
 import { batchOfOne } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
+import { backgroundRun, websocketTurn } from '../helpers/clients/responses-transports.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -85,17 +86,25 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
     let skips = 0;
     const lines = new RecordLines(file);
     const arbitrary = scriptedAnswer.chain((answer) => fc.record({
-      answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(), batch: fc.boolean(),
+      answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
+      transport: fc.constantFrom('http', 'http', 'other'),
     }));
-    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream, batch: asBatch }) => {
+    await fc.assert(fc.asyncProperty(arbitrary, async ({ answer, plan: p, frontend, stream, transport }) => {
       for (const e of emulators) e.reset();
       for (const [k, script] of p.scripts) emulators[k]!.enqueue(script);
       const driver = CLIENT_DRIVERS[frontend]!;
       // The exchange is found by its request id (an SDK that retries a failure sends it again: each exchange must replay).
       let requestId = `roundtrip-${++runs}`;
-      // An Anthropic request also as the one request of a Message Batch (recorded as `{batch id}/only`).
-      if (frontend === 'anthropic' && asBatch) requestId = `${await batchOfOne(lip.url, KEY, p.selector)}/only`;
-      else {
+      // An Anthropic request also as the one request of a Message Batch (recorded as `{batch id}/only`),
+      // a Responses one as a background response or a WebSocket turn (which has a request id of its own).
+      const other = transport === 'other' ? (frontend === 'anthropic' ? 'batch' : frontend === 'openai-responses' ? (stream ? 'websocket' : 'background') : undefined) : undefined;
+      const seen = lines.all().length;
+      if (other === 'batch') requestId = `${await batchOfOne(lip.url, KEY, p.selector)}/only`;
+      else if (other === 'background') await backgroundRun(lip.url, KEY, p.selector, requestId).catch(() => undefined); // refused: an HTTP answer
+      else if (other === 'websocket') {
+        await websocketTurn(lip.url, KEY, p.selector);
+        requestId = (await eventually(() => lines.all().slice(seen), (r) => r.length > 0))[0]!.request_id;
+      } else {
         await driver.run(lip.url, {
           model: p.selector, stream, messages: [{ role: 'user', text: 'Hi' }], headers: { authorization: `Bearer ${KEY}`, 'x-request-id': requestId },
           ...(answer.calls.length > 0 ? { tools: TOOLS } : {}), ...(answer.reasoning ? { reasoning: true } : {}),
@@ -107,7 +116,7 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
         expect(record.auxiliary?.map((a) => a.attempts.map((t) => t.candidate_key)), 'the judge\'s call').to.deep.equal([['r-judge:j']]);
         skips += record.skipped?.length ?? 0;
         const result = await replayExchange(record, config, extensions ? { extensions } : {});
-        expect(result.state, `${p.label} ${p.selector} ${frontend} ${frontend === 'anthropic' && asBatch ? 'batch' : `stream=${stream}`}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
+        expect(result.state, `${p.label} ${p.selector} ${frontend} ${other ?? `stream=${stream}`}: ${JSON.stringify(result)}\n${JSON.stringify(record.attempts.map((a) => [a.candidate_key, a.started_ms, a.first_output_ms, a.finished_ms, a.outcome, a.reason, a.events.length]))} skipped ${JSON.stringify(record.skipped)}`).to.equal('same');
       }
     }), fuzzParameters(0.3));
     // `lip replay` over the whole file (its own config load, extension host and concurrent replays) says the same.

@@ -1,0 +1,61 @@
+import OpenAI from 'openai';
+import { ResponsesWS } from 'openai/resources/responses/ws';
+
+/**
+ * The other two ways an OpenAI Responses client sends a request (besides HTTP, the drivers'):
+ * as a turn of a WebSocket connection and as a background response. Used by the properties
+ * that compare what lip records and reports with what the client did.
+ */
+
+/**
+ * One turn (a user's "Hi" to `model`) on a new Responses WebSocket connection (the official
+ * SDK's `ResponsesWS`), up to its last event; `leave`: the client closes the connection at the
+ * turn's first text instead.
+ */
+export async function websocketTurn(url: string, apiKey: string, model: string, leave = false): Promise<void> {
+  const ws = new ResponsesWS(new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.on('event', (event) => {
+        if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(event.type))) resolve();
+        else if (leave && event.type === 'response.output_text.delta') {
+          ws.close();
+          resolve();
+        }
+      });
+      ws.on('error', () => undefined); // error messages arrive as events too
+      ws.socket.on('close', () => resolve());
+      ws.socket.on('error', reject);
+      ws.socket.on('open', () => ws.send({ type: 'response.create', model, input: 'Hi' }));
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+/**
+ * A background response (a user's "Hi" to `model`, the official SDK, sent with `requestId`),
+ * retrieved until its run ended; `cancel`: cancelled (`POST /v1/responses/{id}/cancel`) a
+ * moment after it started running. Rejects when the create is refused (an HTTP answer).
+ */
+export async function backgroundRun(url: string, apiKey: string, model: string, requestId: string, cancel = false): Promise<void> {
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
+  const created = await client.responses.create({ model, input: 'Hi', background: true }, { headers: { 'x-request-id': requestId } });
+  if (cancel) {
+    await waitFor(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await client.responses.cancel(created.id);
+  }
+  await waitFor(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
+}
+
+/** Reads until `check` holds (every 20 ms, for up to 10 s). */
+async function waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
