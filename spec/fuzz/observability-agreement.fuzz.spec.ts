@@ -158,7 +158,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
   });
 
   const admin = async <T>(path: string): Promise<T> => (await (await fetch(`${lip.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as T;
-  const metrics = async () => countersOf(await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(), ['lip_attempts_total', 'lip_http_requests_total', 'lip_cost_total']);
+  const metrics = async () => countersOf(await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(), ['lip_attempts_total', 'lip_http_requests_total', 'lip_cost_total', 'lip_race_legs_total', 'lip_failovers_total', 'lip_ttft_expiries_total']);
 
   it('every exchange is told the same way by each of them', async () => {
     let runs = 0;
@@ -166,6 +166,9 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     const records: ExchangeRecord[] = [];
     const accessLines: Record<string, unknown>[] = [];
     const attemptRows: Record<string, unknown>[] = [];
+    /** Routing events on the SERVER spans, counted as the routing counters label them. */
+    const routing = new Map<string, number>();
+    const tally = (key: string) => routing.set(key, (routing.get(key) ?? 0) + 1);
     const before = await metrics();
     const arbitrary = withUsage.chain((answer) => fc.record({
       answer: fc.constant(answer), plan: plan(answer), frontend: fc.constantFrom(...Object.keys(FRONTENDS)), stream: fc.boolean(),
@@ -237,6 +240,24 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
           ...(record.served ? { 'lip.served': record.served } : {}), 'lip.attempts': record.attempts.length, 'http.response.status_code': record.client.status,
           ...(record.client.error ? { 'error.type': record.client.error.code } : {}), 'lip.principal': record.principal,
         });
+        // Each failover on the SERVER span: from a failed attempt (its error) to one started after it.
+        for (const e of server.events.filter((x) => x.name === 'lip.failover')) {
+          const from = record.attempts.find((a) => a.candidate_key === e.attributes['lip.failover.from']);
+          const to = record.attempts.find((a) => a.candidate_key === e.attributes['lip.failover.to']);
+          expect([from?.outcome, from?.reason, to !== undefined && from !== undefined && to.seq > from.seq], `${what}: failover ${JSON.stringify(e.attributes)}`)
+            .to.deep.equal(['failure', e.attributes['error.type'], true]);
+          tally(`lip_failovers_total{backend="${from!.backend_id}",reason="${from!.reason}"}`);
+        }
+        // A race's win: the candidate that served (or failed after output), among the attempts.
+        for (const e of server.events.filter((x) => x.name === 'lip.race.win')) {
+          const winner = record.attempts.find((a) => a.candidate_key === e.attributes['lip.candidate_key']);
+          expect(winner?.first_output_ms, `${what}: the race's winner ${String(e.attributes['lip.candidate_key'])} had output`).to.be.a('number');
+          tally(`lip_race_legs_total{backend="${winner!.backend_id}",result="win"}`);
+        }
+        for (const a of record.attempts) {
+          if (a.reason === 'race loser') tally(`lip_race_legs_total{backend="${a.backend_id}",result="loss"}`);
+          if (a.reason === 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') tally('lip_ttft_expiries_total{scope="leaf"}');
+        }
         expect(server.events.filter((e) => e.name === 'lip.circuit.skip' || e.name === 'lip.route.skip').map((e) => [e.attributes['lip.candidate_key'], e.attributes['lip.reason']]), `${what}: the skips on the SERVER span`)
           .to.deep.equal((record.skipped ?? []).map((s) => [s.candidate_key, s.reason]));
         const clients: OtlpSpan[] = receiver.spans.filter((s) => s.kind === 3 && s.parentSpanId === server.spanId)
@@ -291,6 +312,12 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       requests.set(status, (requests.get(status) ?? 0) + moved(k));
     }
     expect(Object.fromEntries(requests), 'lip_http_requests_total').to.deep.equal(Object.fromEntries(statuses));
+
+    // The routing counters moved by the races, failovers and budgets the spans and records tell.
+    const routed = [...after.keys()].filter((k) => /^lip_(race_legs|failovers|ttft_expiries)_total/.test(k) && moved(k) !== 0);
+    expect(Object.fromEntries(routed.map((k) => [k, moved(k)])), 'the routing counters').to.deep.equal(Object.fromEntries(routing));
+    // Enough runs fail over, race and expire a budget (else the counters' check proves less than it says).
+    if (runs >= 100) expect([...routing.keys()].map((k) => k.slice(0, k.indexOf('{'))).filter((k, i, all) => all.indexOf(k) === i).sort(), 'routing seen').to.deep.equal(['lip_failovers_total', 'lip_race_legs_total', 'lip_ttft_expiries_total']);
 
     // What the exchanges cost, by the counter and by the rows (the judge's own rows are its A-legs', not the exchanges').
     const costs = new Map<string, number>();
