@@ -15,6 +15,7 @@ import { backgroundRun, websocketTurn } from '../helpers/clients/responses-trans
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
+import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
 import { eventually, RecordLines } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
@@ -114,16 +115,22 @@ function countersOf(text: string, names: readonly string[]): Map<string, number>
   return out;
 }
 
-describe('fuzz: the record, the access log, the attempt lines, the trace, the attempt rows and the metrics tell one story', function () {
+/** Where the attempt rows, the usage and the key's budget are kept: each store must tell the same story. */
+type Store = 'memory' | 'sqlite' | 'redis';
+
+/** The property over one continuity store, `scale` of the runs. */
+const agreement = (store: Store, scale: number) => describe(`fuzz: the record, the access log, the attempt lines, the trace, the attempt rows and the metrics tell one story (${store} store)`, function () {
   this.timeout(fuzzTimeout(3_000));
   let lip: RunningLip;
   let emulators: Emulator[] = [];
   let receiver: OtlpReceiver;
+  let redis: RedisServer | undefined;
   let dir: string;
   let file: string;
 
   let truncation: number;
-  before(async () => {
+  before(async function () {
+    if (store === 'redis') redis = await requireRedisServer(this);
     truncation = chai.config.truncateThreshold;
     chai.config.truncateThreshold = 0; // a disagreement is shown whole
     dir = mkdtempSync(join(tmpdir(), 'lip-obs-fuzz-'));
@@ -139,6 +146,8 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
       `recording: { enabled: true, path: "${file}" }`,
       `auth: { api_keys: [{ id: obs-key, key: ${KEY}, principal: observer, allow: ["o-openai-*", "o-anthropic", "o-gemini", "o-judge"], budget: { max_tokens: 1000000000000, period: day } }] }`,
       'diagnostics: { enabled: true }',
+      store === 'sqlite' ? `continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }` : '',
+      store === 'redis' ? `continuity: { store: redis }\nredis: { url: "${redis!.url}", key_prefix: "lip-fz-agree-${process.pid}:" }` : '',
       'logging: { access_log: true }',
       'observability: { metrics: { enabled: true }, tracing: { enabled: true, service_name: lip-fuzz } }',
       'features:',
@@ -153,6 +162,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     await lip?.close();
     await receiver?.close();
     await Promise.all(emulators.map((e) => e.close()));
+    await redis?.close();
     emulators = [];
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -285,7 +295,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
         if (mine.some((r) => typeof r.cost === 'number')) expect(line.cost as number, `${what}: the access line's cost is its attempts'`).to.be.closeTo(cost, 1e-12);
         else expect(line, `${what}: no cost without a priced attempt`).not.to.have.property('cost');
       }
-    }), fuzzParameters(0.3));
+    }), fuzzParameters(scale));
 
     // The counters moved by what the records hold.
     const after = await metrics();
@@ -337,3 +347,7 @@ describe('fuzz: the record, the access log, the attempt lines, the trace, the at
     expect(rowTokens, 'the rows and the access lines').to.equal(tokens);
   });
 });
+
+agreement('memory', 0.3);
+agreement('sqlite', 0.1);
+agreement('redis', 0.1);
