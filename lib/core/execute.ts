@@ -357,7 +357,13 @@ export class Executor {
           seen.add(c.key);
           return true;
         });
-        const others = all.filter((c) => c.key !== served && ineligibility(c, route) === undefined);
+        // Another candidate left out is a skip like routing's own (the record, /admin/routes and the span say why).
+        const others = all.filter((c) => {
+          if (c.key === served) return false;
+          const why = ineligibility(c, route);
+          if (why !== undefined) route.journal.skip(c.key, why.reason, why.retryAfterMs);
+          return why === undefined;
+        });
         return [...others, ...all.filter((c) => c.key === served)];
       },
       open: (continued, candidate) => defer(() => {
@@ -365,7 +371,11 @@ export class Executor {
           return throwError(() => new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${route.maxAttempts}) spent before resuming on ${candidate.key}`));
         }
         const refused = route.admit?.(candidate, role);
-        if (refused) return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${refused.reason}`, { retryable: true }));
+        if (refused) {
+          // A skip like routing's own: the journal (the record, /admin/routes) and the span say so.
+          route.journal.skip(candidate.key, refused.reason, refused.retryAfterMs);
+          return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${refused.reason}`, { retryable: true }));
+        }
         route.budget.remaining--;
         const entry = route.journal.start(candidate.key);
         return this.open(continued, candidate, role, ctx, route, undefined, tally, ext, gate).pipe(tap({

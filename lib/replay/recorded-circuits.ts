@@ -9,19 +9,26 @@ const CLOSED: CircuitDecision = Object.freeze({ allowed: true, probe: false, sta
  * skipped for its circuit (`circuit open`, `circuit half_open` with no probe slot free) and never
  * attempted is refused again, in the state recorded; every other circuit is closed. The
  * circuits' state came from other traffic, so it is not in the config and a replay cannot
- * rebuild it; a candidate both skipped and attempted within the exchange (its circuit changed
- * meanwhile) is left to its recorded attempts. Outcomes teach it nothing: each exchange replays
- * on its own.
+ * rebuild it. A candidate both attempted and skipped for its circuit within the exchange (its
+ * circuit opened on the way: an answer that broke after output, then its resume refused) is
+ * admitted as many times as the recording attempted it, then refused. Outcomes teach it
+ * nothing: each exchange replays on its own.
  */
 export class RecordedCircuits implements CircuitBreaker {
   readonly enabled = true;
   private readonly refused = new Map<string, CircuitDecision>();
+  /** Of the refused candidates, those attempted first: the admissions left before they are refused. */
+  private readonly admissions = new Map<string, number>();
 
   constructor(record: ExchangeRecord) {
-    const attempted = new Set(record.attempts.map((a) => a.candidate_key));
+    const attempted = new Map<string, number>();
+    for (const a of record.attempts) attempted.set(a.candidate_key, (attempted.get(a.candidate_key) ?? 0) + 1);
     for (const skip of record.skipped ?? []) {
       const state = circuitState(skip.reason);
-      if (state !== undefined && !attempted.has(skip.candidate_key)) this.refused.set(skip.candidate_key, { allowed: false, probe: false, state });
+      if (state === undefined) continue;
+      this.refused.set(skip.candidate_key, { allowed: false, probe: false, state });
+      const times = attempted.get(skip.candidate_key);
+      if (times !== undefined) this.admissions.set(skip.candidate_key, times);
     }
   }
 
@@ -30,12 +37,19 @@ export class RecordedCircuits implements CircuitBreaker {
     return this.refused.size > 0;
   }
 
+  /** An attempt's start: a candidate attempted before its skip is admitted while admissions are left. */
   check(key: string): CircuitDecision {
+    const left = this.admissions.get(key);
+    if (left !== undefined && left > 0) {
+      this.admissions.set(key, left - 1);
+      return CLOSED;
+    }
     return this.refused.get(key) ?? CLOSED;
   }
 
   peek(key: string): CircuitDecision {
-    return this.check(key);
+    const left = this.admissions.get(key);
+    return left !== undefined && left > 0 ? CLOSED : this.refused.get(key) ?? CLOSED;
   }
 
   record(): void {}

@@ -50,3 +50,17 @@ export function routePlans(answer: Generated, leaf: (kind: number) => string, st
     })),
   ];
 }
+
+const ANTHROPIC = KINDS.findIndex((k) => k.kind === 'anthropic');
+
+/**
+ * An answer that breaks after output (a reset) on any other kind, with Anthropic (which takes a
+ * prefill) next in the route: with `routing.resume_after_output` on, the answer is resumed there.
+ */
+export function resumePlan(answer: Generated, leaf: (kind: number) => string): fc.Arbitrary<Plan> {
+  return kindIndex.filter((a) => a !== ANTHROPIC).map((a): Plan => ({
+    selector: `${leaf(a)}|${leaf(ANTHROPIC)}`,
+    scripts: new Map([[a, { text: ['Once upon ', 'a time'], fault: { reset: 'after_output' } }], [ANTHROPIC, { text: [' there was', ' a proxy.'], usage: answer.usage }]]),
+    label: 'resume',
+  }));
+}

@@ -19,7 +19,7 @@ import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
 import { eventually, RecordLines } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
-import { kindIndex, routePlans, type Plan } from './generated-plans.js';
+import { kindIndex, resumePlan, routePlans, type Plan } from './generated-plans.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
 /**
@@ -45,6 +45,7 @@ const PRICES = { input: 2, output: 8, cache_read: 1, cache_write: 3, reasoning: 
 
 const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
   ...routePlans(answer, leaf, [400, 429, 500, 503]),
+  resumePlan(answer, leaf),
   // The client goes away after the first chunk of a slow answer (read through plain fetch: the SDK drivers read to the end).
   fc.tuple(fc.uniqueArray(kindIndex, { minLength: 1, maxLength: 2 })).map(([legs]): Plan => ({
     selector: legs.map(leaf).join('!'), scripts: new Map(legs.map((k) => [k, { text: Array.from({ length: 40 }, (_, i) => `t${i} `), dripMs: 25, usage: answer.usage }])), label: 'abort',
@@ -142,7 +143,7 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
     writeFileSync(join(dir, 'prompts', 'judge.md'), 'Say VERDICT: DENY when the request is unsafe.');
     const rows = `${KINDS.map((k, i) => k.row(idOf(k), emulators[i]!)).join('\n')}\n  - { id: o-judge, kind: localstub, models: [j], text: "VERDICT: ALLOW" }`;
     const yaml = testConfigYaml(rows, [
-      `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
+      `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms }, resume_after_output: { enabled: true } }`,
       `recording: { enabled: true, path: "${file}" }`,
       `auth: { api_keys: [{ id: obs-key, key: ${KEY}, principal: observer, allow: ["o-openai-*", "o-anthropic", "o-gemini", "o-judge"], budget: { max_tokens: 1000000000000, period: day } }] }`,
       'diagnostics: { enabled: true }',

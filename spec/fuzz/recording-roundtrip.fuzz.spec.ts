@@ -17,7 +17,7 @@ import type { Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { eventually, RecordLines, replayFile } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
-import { routePlans, type Plan } from './generated-plans.js';
+import { resumePlan, routePlans, type Plan } from './generated-plans.js';
 import { scriptedAnswer, type Generated } from './generated-scripts.js';
 
 /**
@@ -38,7 +38,7 @@ const idOf = (k: KindCase) => `r-${k.kind}`;
 /** The client's API key (each SDK sends it as `Authorization`, which lip reads first). */
 const KEY = 'fuzz-client-key-0123456789';
 const leaf = (i: number) => `${idOf(KINDS[i]!)}:model-x`;
-const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(...routePlans(answer, leaf, [429, 500, 502, 503]));
+const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(...routePlans(answer, leaf, [429, 500, 502, 503]), resumePlan(answer, leaf));
 
 describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording -> replay on virtual time)', function () {
   this.timeout(fuzzTimeout(3_000));
@@ -62,7 +62,7 @@ describe('fuzz: recorded traffic replays as it was served (SDK -> lip recording 
     // Circuits that open on one failure and stay open a moment (so later exchanges find some open,
     // and the record's skips must replay), and the SDKs' key with an allow list that leaves Bedrock out.
     yaml = testConfigYaml(rows, [
-      `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms } }`,
+      `routing: { default_route: "${leaf(0)}", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 200ms }, resume_after_output: { enabled: true } }`,
       `recording: { enabled: true, path: "${file}" }`,
       `auth: { api_keys: [{ id: sdk-key, key: ${KEY}, principal: fuzz, allow: ["r-openai-*", "r-anthropic", "r-gemini", "r-judge"] }] }`,
       'features:',
