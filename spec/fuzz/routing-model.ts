@@ -339,7 +339,7 @@ export function simulate(s: Scenario): Outcome[] {
       }
       const admitted = circuits?.admit(key, now, true) ?? { allowed: true, probe: false };
       if (!admitted.allowed) {
-        if (!continuation) journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
+        journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
         sink.fail(NO_CANDIDATE);
         return undefined;
       }
@@ -558,8 +558,9 @@ export function simulate(s: Scenario): Outcome[] {
     /**
      * The answer broke after output: with resume_after_output, a retryable break of an answer
      * the client has only text of is continued (a prefill of that text) on the route's other
-     * eligible candidates in route order, then on the one that served; each continuation is an
-     * attempt. Otherwise, or when no target continues it, the break reaches the client.
+     * eligible candidates in route order (each other one a skip in the journal), then on the one
+     * that served; each continuation is an attempt (a circuit that refuses it: a skip).
+     * Otherwise, or when no target continues it, the break reaches the client.
      */
     let resumesLeft = s.resume?.maxResumes ?? 0;
     const broke = (err: ModelError): void => {
@@ -572,7 +573,14 @@ export function simulate(s: Scenario): Outcome[] {
         seen.add(key);
         return true;
       });
-      const targets = [...all.filter((l) => candidateKey(l.cand) !== served && ineligible(l) === undefined), ...all.filter((l) => candidateKey(l.cand) === served)];
+      // Another candidate left out is a skip in the journal, as routing's own.
+      const others = all.filter((l) => {
+        if (candidateKey(l.cand) === served) return false;
+        const why = ineligible(l);
+        if (why !== undefined) journal.push({ key: candidateKey(l.cand), outcome: 'skipped', skippedFor: why });
+        return why === undefined;
+      });
+      const targets = [...others, ...all.filter((l) => candidateKey(l.cand) === served)];
       const skip = text.slice(text.replace(/\s+$/, '').length);
       const tryTarget = (i: number): void => {
         const target = targets[i];
