@@ -126,7 +126,10 @@ export class Recorder implements TrafficCapture {
 
   /** Forgets what was captured of a request that will not be recorded (a request of a batch a cancel ended before it ran). */
   discard(requestId: string): void {
+    const capture = this.exchanges.get(requestId);
+    if (capture === undefined) return;
     this.exchanges.delete(requestId);
+    if (capture.auxiliary) for (const id of capture.auxiliary.keys()) this.auxRoots.delete(id);
   }
 
   private ended(state: ExchangeStart, method: string, path: string, headers: Readonly<Record<string, unknown>>, status: number, responseHeaders: Readonly<Record<string, unknown>>, end: ExchangeEnd): void {
