@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
+import { until } from '../hostile-rig.js';
 
 /**
  * The other two ways an OpenAI Responses client sends a request (besides HTTP, the drivers'):
@@ -42,20 +43,9 @@ export async function backgroundRun(url: string, apiKey: string, model: string, 
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
   const created = await client.responses.create({ model, input: 'Hi', background: true }, { headers: { 'x-request-id': requestId } });
   if (cancel) {
-    await waitFor(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued');
+    await until(async () => (await client.responses.retrieve(created.id)).status !== 'queued', `background response ${created.id} running`);
     await new Promise((resolve) => setTimeout(resolve, 60));
     await client.responses.cancel(created.id);
   }
-  await waitFor(async () => (await client.responses.retrieve(created.id)).status, (status) => status !== 'queued' && status !== 'in_progress');
-}
-
-/** Reads until `check` holds (every 20 ms, for up to 10 s). */
-async function waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(async () => !['queued', 'in_progress'].includes((await client.responses.retrieve(created.id)).status ?? ''), `background response ${created.id} ended`);
 }
