@@ -208,5 +208,7 @@ export interface BackendKind {
   readonly catalogProvider?: string;
   /** Its backends take a prefill (Backend.prefill), for the `routing.resume_after_output` check. */
   readonly prefill?: boolean;
+  /** Its backends have an embeddings call (Backend.embed), for a replay's substitutes of them. */
+  readonly embeds?: boolean;
   create(row: BackendRow, deps: BackendDeps): Backend;
 }

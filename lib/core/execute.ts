@@ -214,14 +214,18 @@ export class Executor {
    * `routing.unknown_model: reject`, is refused), for calls that try one upstream at a time
    * without the routing operators (embeddings): every leaf in failover order, a weighted or race
    * arm's in the order written, each `backend:model` once. Leaf queries (generation overrides)
-   * do not apply to them.
+   * do not apply to them. `meta` is told the selector and where it came from.
    * @throws LipError as a generation would be refused.
    * @see spec/e2e/embeddings.spec.ts
    */
-  candidates(model: string, header?: string): { backend: string; model: string; key: string }[] {
+  candidates(model: string, header?: string, meta?: ExecutionMeta): { backend: string; model: string; key: string }[] {
     const resolved = resolveSelector({ model, ...(header ? { header } : {}) }, this.backendIds, this.aliases, this.config.routing.default_route);
     const unknown = this.unknownModels.check(model, resolved.source);
     if (unknown) throw unknown;
+    if (meta !== undefined) {
+      meta.selector = resolved.selector;
+      meta.selectorSource = resolved.source;
+    }
     const byKey = new Map<string, { backend: string; model: string; key: string }>();
     for (const leaf of this.selectors.get(resolved.selector).selector.arms.flatMap(leavesOf)) {
       // Every leaf names an enabled backend once compiled (model-only leaves get the default one).

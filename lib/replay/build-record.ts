@@ -1,4 +1,4 @@
-import { isOutputEvent, type LipEvent } from '../canonical/index.js';
+import { isOutputEvent, type EmbeddingResult, type LipEvent } from '../canonical/index.js';
 import type { JournalEntry } from '../routing/plan/route-journal.js';
 import type { AttemptCapture, AttemptEnd, EventLog, ExchangeCapture } from './exchange-capture.js';
 import type { RecordedOutcome } from './record-format.js';
@@ -76,6 +76,13 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   const shared = split !== undefined && split.length > 1 ? servedLog : undefined;
   /** Pieces of the shared case, run by run: the attempt's pairs, and the client's where they differ. */
   let legRuns: { readonly attempt: number; readonly client: number }[] = [];
+  /** An embeddings request's results (the served attempt's is usually the client's answer too): each one's text, once. */
+  const embeddings = new Map<EmbeddingResult, (r: readonly string[]) => string>();
+  const embeddingOf = (result: EmbeddingResult) => {
+    let text = embeddings.get(result);
+    if (text === undefined) embeddings.set(result, (text = embeddingText(result, add)));
+    return text;
+  };
   const attempts = bySeq(captured).map((a: AttemptCapture) => {
     const fields = add(attemptFields(a, ends, journal, s.served, shift, s.startedAt));
     if (a === shared) {
@@ -83,12 +90,13 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
         const attempt = add(timed(a, shift, from, to));
         return { attempt, client: agree ? attempt : add(timed(client!, shift, from, to)) };
       });
-      return [fields, -1] as const;
+      return [fields, -1, undefined] as const;
     }
     const events = add(timed(a, shift));
     if (a.candidateKey === s.served) served ??= { log: a, events };
-    return [fields, events] as const;
+    return [fields, events, a.embedding === undefined ? undefined : embeddingOf(a.embedding)] as const;
   });
+  const clientEmbedding = capture?.embedding === undefined ? undefined : embeddingOf(capture.embedding);
   // Auxiliary calls (a judge, an extractor): their attempts, each with its events (no route journal: no status, no message).
   const auxiliary = [...capture?.auxiliary ?? []].map(([requestId, aux]) => {
     const auxEnds = [...aux.ends];
@@ -119,8 +127,8 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       // A piece's closing brace is cut after redaction: the members that follow are appended.
       let out = `${r[head]!.slice(0, -1)},"attempts":[`;
       for (let i = 0; i < attempts.length; i++) {
-        const [fields, events] = attempts[i]!;
-        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(legRuns.map((run) => r[run.attempt]!)) : r[events]!}}`;
+        const [fields, events, embedding] = attempts[i]!;
+        out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(legRuns.map((run) => r[run.attempt]!)) : r[events]!}${embedding === undefined ? '' : `,"embedding":${embedding(r)}`}}`;
       }
       out += '],"auxiliary":[';
       for (let i = 0; i < auxiliary.length; i++) {
@@ -128,7 +136,7 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
         out += `${i > 0 ? ',' : ''}{"request_id":${r[aux.requestId]!},"attempts":[${aux.attempts.map(([fields, events]) => `${r[fields]!.slice(0, -1)},"events":${r[events]!}}`).join(',')}]}`;
       }
       const clientText = shared !== undefined ? joinPairs(legRuns.map((run) => r[run.client]!)) : clientEvents < 0 ? '[]' : r[clientEvents]!;
-      return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
+      return `${out}]${truncated},"client":{"status":${json(s.status)},"headers":${r[responseHeaders]!},"events":${clientText}${clientEmbedding === undefined ? '' : `,"embedding":${clientEmbedding(r)}`},"error":${error < 0 ? 'null' : r[error]!}${tail}`;
     },
   };
 }
@@ -152,11 +160,14 @@ function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEn
   const entry = entryIndex >= 0 ? journal.splice(entryIndex, 1)[0] : undefined;
   const first = a.events.findIndex(isOutputEvent);
   const outcome: RecordedOutcome = ended?.outcome ?? (entry?.outcome === 'failed' ? 'failure' : entry?.outcome === 'served' ? 'success' : 'cancelled');
+  const finished = ended ? Math.max(0, ended.at - startedAt) : null;
+  // An embeddings attempt's output is its whole result, when it came.
+  const output = a.embedding !== undefined ? finished : first >= 0 ? Math.max(0, a.times[first]! + shift) : null;
   // An auxiliary call has no `served`: its attempt that answered is.
-  const role = first >= 0 && (served === AUXILIARY ? outcome === 'success' : a.candidateKey === served) ? 'served' : 'tried';
+  const role = output !== null && (served === AUXILIARY ? outcome === 'success' : a.candidateKey === served) ? 'served' : 'tried';
   return json({
     seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
-    started_ms: Math.max(0, a.started + shift), first_output_ms: first >= 0 ? Math.max(0, a.times[first]! + shift) : null, finished_ms: ended ? Math.max(0, ended.at - startedAt) : null,
+    started_ms: Math.max(0, a.started + shift), first_output_ms: output, finished_ms: finished,
     outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? ended?.reason ?? entry?.reason ?? null : null),
     message: outcome === 'failure' ? entry?.reason ?? null : null,
     http_status: entry?.status ?? null,
@@ -169,6 +180,34 @@ function timed(log: EventLog, shift: number, from = 0, to = log.events.length): 
   const pairs = new Array<readonly [number, LipEvent]>(to - from);
   for (let i = from; i < to; i++) pairs[i - from] = [Math.max(0, log.times[i]! + shift), log.events[i]!];
   return JSON.stringify(pairs);
+}
+
+/**
+ * An embedding result's JSON, in two parts: its vectors, which only hold numbers (the backends
+ * check every value is a finite number), so nothing in them can be redacted and they are not
+ * scanned (they are most of the line: a 1,536-dimension vector is about 30 KB); the rest (the
+ * model the upstream named, its token count) is a piece, redacted like the others. Vectors that
+ * hold anything but numbers are a piece too.
+ */
+function embeddingText(result: EmbeddingResult, add: (text: string) => number): (r: readonly string[]) => string {
+  const { vectors, ...rest } = result;
+  const vectorsText = numbersOnly(vectors) ? JSON.stringify(vectors) : undefined;
+  const vectorsPiece = vectorsText === undefined ? add(json(vectors)) : -1;
+  const restPiece = add(json(rest));
+  return (r) => {
+    const members = r[restPiece]!.slice(1, -1);
+    return `{"vectors":${vectorsText ?? r[vectorsPiece]!}${members === '' ? '' : `,${members}`}}`;
+  };
+}
+
+/** Whether `vectors` is an array of arrays of numbers only. */
+function numbersOnly(vectors: unknown): boolean {
+  if (!Array.isArray(vectors)) return false;
+  for (const vector of vectors) {
+    if (!Array.isArray(vector)) return false;
+    for (const value of vector) if (typeof value !== 'number') return false;
+  }
+  return true;
 }
 
 /** JSON arrays as one (their items in order), as `JSON.stringify` writes the whole. */

@@ -1,4 +1,5 @@
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
+import type { EmbeddingsAttemptTrail, EmbeddingsTrail } from '../core/embed-failover.js';
 import type { AttemptEnding, AttemptFailure, ObservationMeta, ObservationPayload, TrafficChannel } from '../extensions/index.js';
 import type { RecordedOutcome } from './record-format.js';
 
@@ -30,9 +31,14 @@ export class EventLog implements TrafficChannel {
   }
 }
 
-/** One attempt: its call (`proxy_to_backend`) and its events (`backend_to_proxy`); the channel of both legs. */
-export class AttemptCapture extends EventLog {
-  call: Call | null = null;
+/**
+ * One attempt: its call (`proxy_to_backend`) and its events (`backend_to_proxy`); the channel of
+ * both legs. An embeddings request's attempt has the embeddings request as its call, no events,
+ * and, when it succeeded, its result (`embedding`).
+ */
+export class AttemptCapture extends EventLog implements EmbeddingsAttemptTrail {
+  call: Call | EmbeddingRequest | null = null;
+  embedding: EmbeddingResult | undefined;
 
   constructor(
     exchange: ExchangeCapture,
@@ -55,6 +61,19 @@ export class AttemptCapture extends EventLog {
   end(outcome: AttemptEnding, failure?: AttemptFailure, reason?: string): void {
     this.exchange.ended(this.candidateKey, outcome, failure, reason);
   }
+
+  succeeded(result: EmbeddingResult): void {
+    this.embedding = result;
+    this.end('success');
+  }
+
+  failed(failure: AttemptFailure): void {
+    this.end('failure', failure);
+  }
+
+  cancelled(reason: string): void {
+    this.end('cancelled', undefined, reason);
+  }
 }
 
 /** How an attempt ended (ms since the epoch), from its `backend_to_proxy` leg. */
@@ -74,8 +93,10 @@ export interface AttemptEnd {
  * An exchange that is not sampled is `UNSAMPLED` (one shared object): it keeps nothing and
  * opens no channel.
  */
-export class ExchangeCapture implements TrafficChannel {
+export class ExchangeCapture implements TrafficChannel, EmbeddingsTrail {
   body: unknown = null;
+  /** An embeddings request's answer: the result the client was given (a served attempt's, or the response cache's). */
+  embedding: EmbeddingResult | undefined;
   readonly client: EventLog = new EventLog(this);
   readonly attempts: AttemptCapture[] = [];
   readonly ends: AttemptEnd[] = [];
@@ -106,6 +127,18 @@ export class ExchangeCapture implements TrafficChannel {
     let aux = this.auxiliary.get(requestId);
     if (!aux) this.auxiliary.set(requestId, (aux = new ExchangeCapture(true, this.maxEvents, this.base)));
     return aux;
+  }
+
+  /** An attempt of an embeddings request, starting now. */
+  embeddingAttempt(seq: number, bLegId: string | null, candidateKey: string, backendId: string, call: EmbeddingRequest): AttemptCapture {
+    const attempt = new AttemptCapture(this, seq, bLegId, candidateKey, backendId, Date.now() - this.base);
+    attempt.call = call;
+    this.attempts.push(attempt);
+    return attempt;
+  }
+
+  answered(result: EmbeddingResult): void {
+    this.embedding = result;
   }
 
   /** The attempt of `meta.attemptSeq`, made when it is first seen (`at`: ms since the epoch, now by default). */

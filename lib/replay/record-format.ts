@@ -1,4 +1,4 @@
-import type { Call, LipEvent } from '../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import { jsonTextTooDeep, MAX_UPSTREAM_DEPTH } from '../wire/index.js';
 import { recordProblem } from './record-schema.js';
 
@@ -31,9 +31,14 @@ export interface AttemptRecord {
    * `http_status` tells); null when the attempt did not fail, absent in records before it.
    */
   readonly retryable?: boolean | null;
-  /** The canonical call sent to this candidate. */
-  readonly call: Call | null;
+  /** The canonical call sent to this candidate (an embeddings request's: its canonical request). */
+  readonly call: Call | EmbeddingRequest | null;
   readonly events: readonly TimedEvent[];
+  /**
+   * An embeddings request's attempt that succeeded: its canonical result (extension of CONTRACT
+   * section 9; such an attempt has no events).
+   */
+  readonly embedding?: EmbeddingResult;
 }
 
 /** A candidate routing passed over without an attempt. */
@@ -90,6 +95,8 @@ export interface ExchangeRecord {
     readonly status: number;
     readonly headers: Record<string, string>;
     readonly events: readonly TimedEvent[];
+    /** An embeddings request's answer: the canonical result the client was given (extension of CONTRACT section 9). */
+    readonly embedding?: EmbeddingResult;
     /** The failure the client got (before output: the status's envelope; after: in-band). */
     readonly error: { readonly code: string } | null;
     readonly finished_ms: number;

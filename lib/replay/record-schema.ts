@@ -101,6 +101,13 @@ const EVENT = {
   }),
 };
 
+/** An embeddings request's canonical result. */
+const EMBEDDING = {
+  type: 'object',
+  required: ['vectors'],
+  properties: { vectors: { type: 'array', items: { type: 'array', items: { type: 'number' } } }, inputTokens: { type: 'number' }, model: { type: 'string' } },
+};
+
 const TIMED_EVENTS = { type: 'array', items: { type: 'array', items: [offset, { $ref: '#/definitions/event' }], minItems: 2, additionalItems: false } };
 
 const ATTEMPT = {
@@ -122,6 +129,7 @@ const ATTEMPT = {
     retryable: nullable('boolean'),
     call: nullable('object'),
     events: TIMED_EVENTS,
+    embedding: EMBEDDING,
   },
 };
 
@@ -165,6 +173,7 @@ export const RECORD_SCHEMA = {
         status: { type: 'integer' },
         headers,
         events: TIMED_EVENTS,
+        embedding: EMBEDDING,
         error: { anyOf: [{ type: 'null' }, { type: 'object', required: ['code'], properties: { code: { type: 'string' } } }] },
         finished_ms: offset,
       },

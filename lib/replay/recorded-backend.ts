@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs/internal/Observable';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { LipEvent } from '../canonical/index.js';
+import type { EmbeddingResult, LipEvent } from '../canonical/index.js';
 import type { Backend, Target } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
@@ -56,9 +56,29 @@ export class RecordedAttempts {
       if (!row.enabled) continue;
       // A kind that takes a prefill keeps saying so: a resumed answer (routing.resume_after_output) replays as one.
       const prefill = BACKEND_KINDS[row.kind]?.prefill === true;
-      map.set(row.id, { id: row.id, kind: 'recorded', models: row.models ?? [], ...(prefill ? { prefill } : {}), stream: (_call, target) => this.source(target, scheduler) });
+      // A kind that can embed answers embeddings requests from their recorded attempts.
+      const embeds = BACKEND_KINDS[row.kind]?.embeds === true;
+      map.set(row.id, {
+        id: row.id, kind: 'recorded', models: row.models ?? [], ...(prefill ? { prefill } : {}), stream: (_call, target) => this.source(target, scheduler),
+        ...(embeds ? { embed: (_request, model) => this.embedding(`${row.id}:${model}`) } : {}),
+      });
     }
     return map;
+  }
+
+  /**
+   * An embeddings request's attempt of candidate `key`: its recorded result, or its recorded
+   * failure. One the recording never made (or made fewer times), or one that was cancelled (the
+   * recording knows nothing past it), rejects with UnrecordedAttempt and is noted as such.
+   */
+  private embedding(key: string): Promise<EmbeddingResult> {
+    this.opened.push(key);
+    const attempt = this.byKey.get(key)?.shift();
+    if (attempt === undefined) this.unrecorded.push(key);
+    else if (attempt.outcome === 'success' && attempt.embedding !== undefined) return Promise.resolve(attempt.embedding);
+    else if (attempt.outcome === 'failure') return Promise.reject(recordedError(attempt));
+    else this.exhausted.add(key);
+    return Promise.reject(new UnrecordedAttempt(key));
   }
 
   private source(target: Target, scheduler: SchedulerLike): Observable<LipEvent> {
@@ -90,6 +110,13 @@ export class RecordedAttempts {
         for (const t of timers) t.unsubscribe();
       };
     });
+  }
+}
+
+/** An attempt the replay cannot answer from the recording (see RecordedAttempts.unrecorded and .exhausted). */
+export class UnrecordedAttempt extends Error {
+  constructor(readonly candidateKey: string) {
+    super(`${candidateKey} has no recorded answer`);
   }
 }
 

@@ -106,6 +106,17 @@ export class Recorder implements TrafficCapture {
     }
   }
 
+  /**
+   * The capture of an embeddings request whose body is `body` (undefined when `sample_ratio`
+   * leaves it out): the failover tells it each attempt and the answer; `finish` ends it as any exchange.
+   */
+  embeddings(requestId: string, body: unknown): ExchangeCapture | undefined {
+    const x = this.exchange(requestId, Date.now());
+    if (!x.sampled) return undefined;
+    x.body = body;
+    return x;
+  }
+
   /** Called by the server once the response is over (sent, failed or abandoned). */
   finish(req: IncomingMessage, res: ServerResponse, state: ExchangeStart, end: ExchangeEnd): void {
     this.ended(state, req.method ?? 'POST', req.url ?? '/', req.headers, res.statusCode, res.getHeaders(), end);

@@ -1,18 +1,21 @@
+import { createHash } from 'node:crypto';
 import { VirtualTimeScheduler, VirtualAction } from 'rxjs/internal/scheduler/VirtualTimeScheduler';
 import type { Observable } from 'rxjs';
-import { validateCall, type LipEvent } from '../canonical/index.js';
+import { validateCall, type EmbeddingResult, type LipEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
 import { candidateAllow } from '../core/candidate-allow.js';
+import { embedWithFailover, type AttemptRows } from '../core/embed-failover.js';
 import { Executor, type ExecutionMeta } from '../core/execute.js';
 import { ResponseCache, type AnswerStore, type CachedAnswer } from '../core/response-cache.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
+import type { EmbeddingsRoute } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import { requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
-import { RecordedAttempts } from './recorded-backend.js';
+import { RecordedAttempts, UnrecordedAttempt } from './recorded-backend.js';
 import { RecordedCircuits } from './recorded-circuits.js';
 import { configDigest } from './recorder.js';
 
@@ -68,6 +71,8 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
 async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
+  const embeddings = embeddingsRouteOf(record);
+  if (embeddings !== undefined) return replayEmbeddings(record, config, options, embeddings);
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
   const live = options.live;
   const scheduler = live ? undefined : new VirtualTimeScheduler(VirtualAction, Infinity);
@@ -157,6 +162,91 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   }
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
+}
+
+/** The embeddings endpoint of the record's frontend that its path names (undefined: a generation's). */
+function embeddingsRouteOf(record: ExchangeRecord): { readonly route: EmbeddingsRoute; readonly params: Record<string, string> } | undefined {
+  const pathname = requestTarget(record.request.path).pathname;
+  for (const route of FRONTENDS[record.frontend]?.embeddingsRoutes ?? []) {
+    const params = route.match ? route.match(pathname) : route.path === pathname ? {} : undefined;
+    if (params !== undefined) return { route, params };
+  }
+  return undefined;
+}
+
+/** Where a replay writes an embeddings request's attempt rows: nowhere (tickets only). */
+const NO_ROWS: AttemptRows = {
+  store: { beginAttempt: (aLegId) => ({ aLegId, seq: 0, bLegId: '' }), finishAttempt: () => undefined },
+  aLegId: 'replay', keyId: undefined,
+};
+
+/**
+ * Replay of a recorded embeddings request: its body decoded again by the current frontend's
+ * embeddings endpoint, then the route's candidates tried in failover order as the server tries
+ * them (`embedWithFailover`, with the circuits as recorded), each attempt answered by the
+ * recorded attempt of its candidate (its result or its failure) or, live, by the configured
+ * backend. Nothing here waits on time: the substitute answers at once, and `virtual_ms` is 0.
+ * What the client got (its result, or the failure's code) is compared with the recording; the
+ * vectors by their digest and dimensions (a changed vector is one field, not thousands).
+ */
+async function replayEmbeddings(record: ExchangeRecord, config: Config, options: ReplayOptions, target: { readonly route: EmbeddingsRoute; readonly params: Record<string, string> }): Promise<ExchangeResult> {
+  const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
+  const recordedOutput = [
+    ...(record.client.embedding !== undefined ? [embeddingOutput(record.client.embedding)] : []),
+    ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : []),
+  ];
+  const live = options.live;
+  const startedAt = Date.now();
+  const attempts = new RecordedAttempts(record.attempts);
+  const meta: ExecutionMeta = {};
+  let result: EmbeddingResult | undefined;
+  let failure: string | undefined;
+  let replayed: string | null = null;
+  try {
+    const { request } = target.route.decode(record.request.body, { params: target.params });
+    const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity));
+    const executor = new Executor(config, backends);
+    const routeHeader = record.request.headers['x-lip-route'];
+    const allow = typeof record.key_id === 'string' ? candidateAllow(config.auth.api_keys.find((k) => k.id === record.key_id)) : undefined;
+    if (record.client.headers['x-lip-cache'] === 'hit' && record.client.embedding !== undefined) {
+      // The response cache answered then: it answers again (the route still resolves, or it fails as it would now).
+      executor.candidates(request.model, routeHeader);
+      result = record.client.embedding;
+      replayed = record.served;
+    } else {
+      // Circuits the recording found refusing are refused again (with the breaker on in the replay's config).
+      const breaker = new RecordedCircuits(config.routing.circuit_breaker.enabled ? record : { ...record, skipped: [] });
+      const served = await embedWithFailover(request, { config, executor, backends, breaker }, {
+        routeHeader, signal: live ? AbortSignal.timeout(live.timeoutMs) : new AbortController().signal, state: {}, headers: record.request.headers,
+        requestId: record.request_id, rows: NO_ROWS, allow, meta,
+      });
+      result = served.result;
+      replayed = served.key;
+    }
+  } catch (err) {
+    if (!(err instanceof LipError) && !(err instanceof UnrecordedAttempt)) {
+      return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: live ? Date.now() - startedAt : 0 };
+    }
+    failure = toLipError(err).code;
+    replayed = meta.candidateKey ?? null;
+  }
+  const served = { recorded: record.served, replayed };
+  const virtualMs = live ? Date.now() - startedAt : 0;
+  const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
+  if (unrecorded.length > 0) return { ...base, state: 'unrecorded', served, unrecorded, virtual_ms: virtualMs };
+  const replayedOutput = [...(result !== undefined ? [embeddingOutput(result)] : []), ...(failure ? [{ type: 'failed', code: failure }] : [])];
+  const difference = compareOutput(recordedOutput, replayedOutput);
+  const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
+  return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
+}
+
+/** An embeddings answer as the replay compares it: the model and tokens, each vector's length, and a digest of the values. */
+function embeddingOutput(result: EmbeddingResult): Record<string, unknown> {
+  return {
+    type: 'embedding', model: result.model ?? null, inputTokens: result.inputTokens ?? null,
+    dimensions: result.vectors.map((v) => v.length),
+    digest: createHash('sha256').update(JSON.stringify(result.vectors)).digest('hex').slice(0, 16),
+  };
 }
 
 /**

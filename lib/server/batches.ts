@@ -15,6 +15,16 @@ import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 
+/**
+ * What a request of a batch tells the code that records it: the A-leg it ran in, and for an
+ * embeddings request the meta its failover filled in (the batch's own meta names the last
+ * candidate tried, as its access line does; a record names only the one that served).
+ */
+interface BatchExchange {
+  aLeg?: { readonly aLegId: string; readonly sessionId: string };
+  recorded?: ExecutionMeta;
+}
+
 /** A batch ends at the latest a day after it was made (its requests not run by then expire). */
 export const BATCH_EXPIRY_MS = 24 * 3_600_000;
 /** Results are kept in records of this many requests each. */
@@ -525,7 +535,7 @@ export class Batches {
     const started = performance.now();
     const trace = this.trace?.(run.call.headers);
     trace?.setName(`POST ${run.path}`);
-    const exchange: { aLeg?: { readonly aLegId: string; readonly sessionId: string } } = {};
+    const exchange: BatchExchange = {};
     const outcome = await this.execute(run, requestId, index, body, meta, trace, exchange).catch((raw: unknown) => errored(run.endpoint.frontend, reportInternalError('batch.request', raw, requestId), requestId));
     this.count(run, outcome.type);
     const status = outcome.type === 'succeeded' ? 200 : outcome.type === 'errored' ? outcome.status : 499;
@@ -549,13 +559,13 @@ export class Batches {
         reportInternalError('batch.report', raw, requestId);
       }
     }
-    // Recorded like the request it is (a generation: embeddings are not recorded, over HTTP either).
+    // Recorded like the request it is (a generation's, or an embeddings request's).
     const recorder = this.runtime().recorder;
-    if (recorder !== undefined && !('embeddings' in run.endpoint)) {
+    if (recorder !== undefined) {
       try {
         if (ran) {
           recorder.finishBatchRequest({ requestId, startedAt: started, errorCode, keyId: run.call.key?.id }, run.path, requestHeaders(run.call.headers), status, {
-            frontend: run.endpoint.frontend.id, principal: run.call.principal, meta, ...(exchange.aLeg ? { aLeg: exchange.aLeg } : {}),
+            frontend: run.endpoint.frontend.id, principal: run.call.principal, meta: exchange.recorded ?? meta, ...(exchange.aLeg ? { aLeg: exchange.aLeg } : {}),
           });
         } else {
           recorder.discard(requestId);
@@ -581,7 +591,7 @@ export class Batches {
   }
 
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
-  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta): Promise<BatchOutcome> {
+  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta, exchange: BatchExchange): Promise<BatchOutcome> {
     if (run.stopped !== undefined) return { type: run.stopped };
     try {
       this.budgets.check(run.call.key);
@@ -594,7 +604,11 @@ export class Batches {
     try {
       const runtime = this.runtime();
       const state: { backend?: string } = {};
-      const answered = await embedBody(body, { route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal, ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key) }).finally(() => {
+      const answered = await embedBody(body, {
+        route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal,
+        ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key),
+        meta: (exchange.recorded = {}), trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; },
+      }).finally(() => {
         if (state.backend !== undefined) meta.candidateKey = state.backend;
       });
       run.record.usage.input += answered.usage.inputTokens;
@@ -614,10 +628,10 @@ export class Batches {
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  /** `exchange` is told the A-leg the request ran in. */
-  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: { aLeg?: { readonly aLegId: string; readonly sessionId: string } }): Promise<BatchOutcome> {
+  /** `exchange` is told the A-leg the request ran in (and an embeddings request's meta for its record). */
+  private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: BatchExchange): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
-    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta);
+    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta, exchange);
     const { call } = run;
     const { frontend, route } = endpoint;
     const runtime = this.runtime();

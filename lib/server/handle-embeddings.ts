@@ -1,19 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { asyncScheduler } from 'rxjs/internal/scheduler/async';
-import { estimateTextTokens, type EmbeddingRequest, type EmbeddingResult, type Usage } from '../canonical/index.js';
-import { providerName } from '../backends/gen-ai/registry.js';
-import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from '../core/attempt.js';
-import { candidatesForbidden, type CandidateAllow } from '../core/candidate-allow.js';
+import { estimateTextTokens, type EmbeddingRequest } from '../canonical/index.js';
+import type { CandidateAllow } from '../core/candidate-allow.js';
+import { embedWithFailover, type AttemptRows, type EmbeddingsTrail } from '../core/embed-failover.js';
+import type { ExecutionMeta } from '../core/execute.js';
 import type { CacheResult, EmbeddingLookup } from '../core/response-cache.js';
 import type { Runtime } from '../core/runtime.js';
-import type { AttemptStart, AttemptTicket, ContinuityStore } from '../continuity/index.js';
-import { defaultFailureOutcome } from '../continuity/record-attempt.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
-import { outcomeOf } from '../circuit/index.js';
-import { isRetryable } from '../routing/operators/retryable.js';
-import { RouteJournal } from '../routing/plan/route-journal.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
@@ -41,24 +35,27 @@ export interface EmbeddingsTarget {
  */
 export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, target: EmbeddingsTarget, runtime: Runtime, state: RequestState): Promise<void> {
   const { frontend, route, params } = target;
+  const principal = state.principal ?? 'local';
   const gone = new AbortController();
   const abort = () => gone.abort();
   res.once('close', abort);
+  // What a recording keeps (recording.enabled): the selector, the route journal, the A-leg, the attempts.
+  const meta: ExecutionMeta = {};
+  let aLeg: { readonly aLegId: string; readonly sessionId: string } | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const header = req.headers['x-lip-route'];
-    let aLegId: string | undefined;
     const answered = await embedBody(body, {
       route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined,
-      decoded: () => state.decode?.release(), requestId: state.requestId, principal: state.principal ?? 'local', ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
-      onALeg: (id) => { aLegId = id; },
+      decoded: () => state.decode?.release(), requestId: state.requestId, principal, ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
+      onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body),
     });
     // What it spent (nothing when the cache answered): charged to a key's budget and written in the access line when the request ends.
     if (answered.cache !== 'hit') state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
     if (answered.cache !== undefined) state.cache = answered.cache;
     sendJson(res, 200, answered.answer, {
       'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream',
-      ...(aLegId !== undefined ? { 'x-lip-a-leg-id': aLegId } : {}),
+      ...(aLeg !== undefined ? { 'x-lip-a-leg-id': aLeg.aLegId } : {}),
       ...(answered.cache !== undefined ? { 'x-lip-cache': answered.cache } : {}), ...(answered.cacheAgeMs !== undefined ? { age: String(Math.floor(answered.cacheAgeMs / 1000)) } : {}),
       ...budgetHeaders(state.budgetLeft), ...rateLimitHeadersOf(frontend, state.rateLimit),
     });
@@ -66,11 +63,11 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     const lip = toLipError(err);
     state.errorCode = lip.code;
     req.resume();
-    if (res.destroyed) return;
-    sendError(res, frontend, lip);
+    if (!res.destroyed) sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
   }
+  runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, ...(aLeg !== undefined ? { aLeg } : {}) });
 }
 
 export interface EmbedCall {
@@ -90,17 +87,14 @@ export interface EmbedCall {
   /** Who asked, and the id of their API key: the A-leg's principal and its attempt rows' `key_id`. */
   readonly principal: string;
   readonly keyId?: string;
-  /** Told the id of the request's A-leg once it is opened (after the body is decoded). */
-  readonly onALeg?: (aLegId: string) => void;
+  /** Told the request's A-leg once it is opened (after the body is decoded). */
+  readonly onALeg?: (aLeg: { readonly aLegId: string; readonly sessionId: string }) => void;
+  /** Filled in as a generation's is (the selector, the route journal, the candidate that served): what a recording keeps. */
+  readonly meta?: ExecutionMeta;
+  /** The recording's capture of this request (undefined: not recorded). */
+  readonly trail?: EmbeddingsTrail | undefined;
   /** The candidates the caller's key may use (`auth.api_keys[].allow`); absent: all. */
   readonly allow?: CandidateAllow | undefined;
-}
-
-/** Where an embeddings request's attempts are written: its A-leg's rows, or tickets alone for an A-leg without a record. */
-interface AttemptRows {
-  readonly store: Pick<ContinuityStore, 'beginAttempt' | 'finishAttempt'>;
-  readonly aLegId: string;
-  readonly keyId: string | undefined;
 }
 
 /**
@@ -123,15 +117,21 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
       const usage: TokenCount = result.inputTokens !== undefined ? { inputTokens: result.inputTokens, estimated: false } : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
       const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(result.model, candidateKey, request.model);
       c.state.backend = candidateKey;
+      if (c.meta !== undefined) c.meta.candidateKey = candidateKey;
+      c.trail?.answered(result);
       return { answer: c.route.encode(result, { request, hints: decoded.hints ?? {}, model, usage }), key: candidateKey, usage, cost: undefined, cache: 'hit', cacheAgeMs: lookup.ageMs };
     }
     // An A-leg of its own (as an extension's auxiliary call has; its session id `embed:` and the
     // request id): each call is an attempt row of it,
     // so what it spent is in /admin/usage and /admin/attempts, and a persistent store keeps it for budgets.
     const { aLeg, pending } = runtime.sessions.auxiliary(c.principal, `embed:${c.requestId}`);
-    c.onALeg?.(aLeg.aLegId);
+    c.onALeg?.({ aLegId: aLeg.aLegId, sessionId: aLeg.sessionId });
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
-    const served = await embedWithFailover(request, runtime, c.routeHeader, AbortSignal.any([c.signal, deadline]), c.state, c.headers, c.requestId, rows, c.allow);
+    const served = await embedWithFailover(request, runtime, {
+      routeHeader: c.routeHeader, signal: AbortSignal.any([c.signal, deadline]), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
+      ...(c.meta !== undefined ? { meta: c.meta } : {}), trail: c.trail,
+    });
+    c.trail?.answered(served.result);
     if (lookup !== undefined && lookup.cache !== 'bypass') lookup.keep(served.result, served.key, served.backend);
     const model = runtime.config.routing.echo_requested_model ? request.model : servedModel(served.result.model, served.key, request.model);
     return {
@@ -159,124 +159,8 @@ export interface EmbedAnswer {
 
 /** The cache's lookup of an embeddings request: keyed by its route's candidates; a kept answer of one the caller's key may not use is none. */
 function cachedEmbedding(runtime: Runtime, request: EmbeddingRequest, c: EmbedCall): Promise<EmbeddingLookup> {
-  const route = runtime.executor.candidates(request.model, c.routeHeader).map((candidate) => candidate.key);
+  const route = runtime.executor.candidates(request.model, c.routeHeader, c.meta).map((candidate) => candidate.key);
   const allow = c.allow;
   const usable = allow ? (answer: { readonly backendId: string; readonly candidateKey: string }) => allow.allows(answer.backendId, answer.candidateKey.slice(answer.backendId.length + 1)) : undefined;
   return runtime.cache!.embedding(request, route, c.principal, c.headers, usable);
-}
-
-/**
- * The first answer of the route's candidates that can embed, tried one at a time in failover
- * order within `routing.max_attempts`; `state.backend` names the one being tried. The circuit
- * breaker gates and counts them as it does generations: a candidate whose circuit is open is
- * skipped (a route of open circuits only is a 503 with Retry-After), a half-open one is probed,
- * and each call's outcome is recorded (a refusal before sending counts for nothing, a client
- * that left as cancelled). A candidate
- * whose backend cannot embed its model (a bedrock model of no embedding family) is passed over
- * like one whose kind cannot embed.
- * @throws LipError the first non-retryable failure, or routing's final error when every
- *   candidate failed; LIP_ERR_EMBEDDINGS_UNSUPPORTED when none can embed.
- */
-async function embedWithFailover(request: EmbeddingRequest, runtime: Runtime, header: string | undefined, signal: AbortSignal, state: { backend?: string }, client: IncomingHttpHeaders, requestId: string, rows: AttemptRows, allow: CandidateAllow | undefined): Promise<{ result: EmbeddingResult; key: string; backend: string; usage: TokenCount; cost: number | undefined }> {
-  const route = runtime.executor.candidates(request.model, header);
-  // Only the candidates the caller's key may use (auth.api_keys[].allow); none of them is a 403.
-  const candidates = allow === undefined ? route : route.filter((c) => allow.allows(c.backend, c.model));
-  if (candidates.length === 0) throw candidatesForbidden(allow!, route.map((c) => c.key));
-  const kindOf = (backend: string) => runtime.backends.get(backend)?.kind ?? 'unknown';
-  if (!candidates.some((c) => runtime.backends.get(c.backend)?.embed !== undefined)) {
-    const route = candidates.map((c) => `${c.key} (${kindOf(c.backend)})`).join(', ');
-    throw new LipError('LIP_ERR_EMBEDDINGS_UNSUPPORTED', `no candidate of the route can embed: ${route}`, { param: 'model' });
-  }
-  const journal = new RouteJournal(asyncScheduler);
-  const breaker = runtime.breaker;
-  const maxAttempts = runtime.config.routing.max_attempts;
-  let attempts = 0;
-  let refusal: LipError | undefined;
-  for (const candidate of candidates) {
-    const backend = runtime.backends.get(candidate.backend)!;
-    if (backend.embed === undefined) {
-      journal.skip(candidate.key, `a ${backend.kind} backend cannot embed`);
-      continue;
-    }
-    if (attempts >= maxAttempts) throw new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
-    const decision = breaker.check(candidate.key);
-    if (!decision.allowed) {
-      journal.skip(candidate.key, `circuit ${decision.state}`, decision.retryAfterMs);
-      continue;
-    }
-    let ticket: AttemptTicket;
-    try {
-      ticket = rows.store.beginAttempt(rows.aLegId, attemptStart(candidate, rows.keyId));
-    } catch (err) {
-      // The store refuses new work (shutting down): nothing was sent.
-      breaker.record(candidate.key, 'ignored', decision);
-      throw err;
-    }
-    attempts++;
-    state.backend = candidate.key;
-    const entry = journal.start(candidate.key);
-    const report = reportedAttempt(requestId, candidate, providerName(backend.kind));
-    try {
-      const result = await backend.embed(request, candidate.model, signal, client);
-      breaker.record(candidate.key, 'success', decision);
-      entry.outcome = 'served';
-      const inputTokens = result.inputTokens;
-      // The upstream's count, else lip's estimate; priced at the input price of the candidate that served (a budget's max_cost counts it).
-      const usage: TokenCount = inputTokens !== undefined ? { inputTokens, estimated: false } : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
-      const cost = runtime.executor.cost(candidate.backend, candidate.model, { inputTokens: usage.inputTokens });
-      report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : cost);
-      // The row holds what a budget is charged (the estimate when the upstream counted nothing), so a restart's budgets agree.
-      rows.store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200, usage: { inputTokens: usage.inputTokens }, ...(cost !== undefined ? { cost } : {}) });
-      return { result, key: candidate.key, backend: candidate.backend, usage, cost };
-    } catch (err) {
-      const lip = toLipError(err);
-      // Cancelled: the client went away (or a batch was cancelled), or routing.embeddings_timeout passed.
-      const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
-      const cancelReason = timedOut ? 'embeddings_timeout' : 'client abort';
-      report?.(signal.aborted ? 'cancelled' : 'failure', lip, undefined, undefined, cancelReason);
-      rows.store.finishAttempt(ticket, signal.aborted
-        ? { outcome: 'cancelled', reason: cancelReason }
-        : { outcome: defaultFailureOutcome(lip, false), reason: `${lip.code}: ${lip.message}`, httpStatus: lip.status });
-      if (!signal.aborted && lip.code === 'LIP_ERR_EMBEDDINGS_UNSUPPORTED') {
-        // Refused before anything was sent: not an attempt, and nothing the circuit should count.
-        breaker.record(candidate.key, 'ignored', decision);
-        refusal ??= lip;
-        attempts--;
-        journal.fail(entry, lip);
-        continue;
-      }
-      breaker.record(candidate.key, signal.aborted ? 'cancelled' : outcomeOf(err), decision);
-      if (signal.aborted || !isRetryable(err)) throw err;
-      journal.fail(entry, err);
-    }
-  }
-  // Every candidate that could embed refused its model: that refusal says why.
-  if (refusal !== undefined && attempts === 0) throw refusal;
-  throw journal.finalError();
-}
-
-function attemptStart(candidate: { backend: string; model: string; key: string }, keyId: string | undefined): AttemptStart {
-  return { candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, ...(keyId !== undefined ? { keyId } : {}) };
-}
-
-/**
- * One embeddings call as an attempt report (`lip:attempt`, and `lip:attempt-failed` for one that
- * failed): what metrics count (`lip_attempts_total`, the GenAI operation duration and token
- * usage, `lip_cost_total`) and the `attempt failed` log lines read. Undefined when nothing listens.
- */
-function reportedAttempt(requestId: string, candidate: { backend: string; model: string; key: string }, provider: string): ((outcome: AttemptOutcome, error?: LipError, usage?: Usage, cost?: number, cancelReason?: string) => void) | undefined {
-  if (!attemptChannel.hasSubscribers && !attemptFailedChannel.hasSubscribers) return undefined;
-  const startedAt = performance.now();
-  const base = { requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider };
-  if (attemptChannel.hasSubscribers) attemptChannel.publish({ phase: 'start', ...base } satisfies AttemptReport);
-  return (outcome, error, usage, cost, cancelReason) => {
-    const report: AttemptReport = {
-      phase: 'end', ...base, outcome, durationMs: performance.now() - startedAt,
-      ...(error ? { errorCode: error.code, errorMessage: error.message, upstreamStatus: error.status } : {}),
-      ...(outcome === 'cancelled' && cancelReason !== undefined ? { cancelReason } : {}),
-      ...(usage !== undefined ? { usage } : {}), ...(cost !== undefined ? { cost } : {}),
-    };
-    if (attemptChannel.hasSubscribers) attemptChannel.publish(report);
-    if (outcome !== 'success' && attemptFailedChannel.hasSubscribers) attemptFailedChannel.publish(report);
-  };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecording } from '../../lib/replay/read-recording.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
+import type { Call } from '../../lib/canonical/index.js';
 import { describeResult } from '../../lib/replay/replay-report.js';
 import { configFrom } from '../helpers/config.js';
 import { CORPUS_DIR, SCENARIOS } from './corpus/record-corpus.js';
@@ -21,7 +22,7 @@ describe('replay: the regression corpus', () => {
   it('is complete: every scenario, no bad line, every protocol streamed and not', () => {
     expect(corpus.bad).to.deep.equal([]);
     expect(corpus.records).to.have.length(SCENARIOS.length);
-    const pairs = new Set(corpus.records.map((r) => `${r.frontend}/${String(r.attempts[0]?.call?.stream)}`));
+    const pairs = new Set(corpus.records.map((r) => `${r.frontend}/${String((r.attempts[0]?.call as Call | null | undefined)?.stream)}`));
     for (const id of ['openai-chat', 'openai-responses', 'anthropic', 'gemini']) for (const s of ['true', 'false']) expect(pairs).to.include(`${id}/${s}`);
     const attempts = corpus.records.flatMap((r) => r.attempts);
     expect(attempts.some((a) => a.outcome === 'failure' && a.http_status === 503), 'a failover').to.equal(true);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
+import type { Call } from '../../lib/canonical/index.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type RecordedRequest } from '../helpers/emulators/index.js';
@@ -80,7 +81,7 @@ describe('recording: serve through the SDKs -> file -> replay', function () {
     const records = (await eventually(() => readRecords(file), (r) => r.length >= before + count)).slice(before);
     expect(records).to.have.length(count);
     for (const record of records) {
-      const call = record.attempts[0]!.call!;
+      const call = record.attempts[0]!.call as Call;
       expect(call.tools[0]!.parameters, record.frontend).to.deep.equal(tools[0]!.parameters);
       const result = await replayExchange(record, config());
       expect(result.state, JSON.stringify(result)).to.equal('same');

@@ -5,6 +5,7 @@ import { BEDROCK_DEFAULTS, bedrockBackend } from './source.js';
 /** bedrock: Amazon Bedrock Converse / ConverseStream, signed with SigV4 (or a Bedrock API key). */
 export const bedrockKind: BackendKind = {
   kind: 'bedrock',
+  embeds: true,
   properties: bedrockProperties,
   identity: {},
   prefill: true,

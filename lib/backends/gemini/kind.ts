@@ -5,6 +5,7 @@ import { GEMINI_DEFAULTS, geminiBackend } from './source.js';
 /** gemini: the Gemini API (generateContent, streamed as SSE). */
 export const geminiKind: BackendKind = {
   kind: 'gemini',
+  embeds: true,
   properties: geminiProperties,
   identity: {},
   catalogProvider: 'google',

@@ -5,6 +5,7 @@ import { OPENAI_CHAT_DEFAULTS, openaiChatBackend } from './source.js';
 /** openai-chat: OpenAI Chat Completions, and every compatible server through presets. */
 export const openaiChatKind: BackendKind = {
   kind: 'openai-chat',
+  embeds: true,
   properties: openaiChatProperties,
   identity: {},
   catalogProvider: 'openai',

@@ -5,6 +5,7 @@ import { OPENAI_RESPONSES_DEFAULTS, openaiResponsesBackend } from './source.js';
 /** openai-responses: the OpenAI Responses API, stateless (`store: false`, encrypted reasoning). */
 export const openaiResponsesKind: BackendKind = {
   kind: 'openai-responses',
+  embeds: true,
   properties: openaiResponsesProperties,
   checkRow: checkResponsesRow,
   identity: {},

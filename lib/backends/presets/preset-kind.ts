@@ -63,6 +63,7 @@ export function presetKind(preset: Preset, base: BackendKind, factory: BackendFa
     ...(preset.keyEnv ? { keyEnv: preset.keyEnv } : {}),
     ...(preset.catalog ? { catalogProvider: preset.catalog } : {}),
     ...(base.prefill ? { prefill: true } : {}),
+    ...(base.embeds ? { embeds: true } : {}),
     create: (row, deps) => factory(row, deps, defaults),
   };
 }
