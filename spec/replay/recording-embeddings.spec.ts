@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import type { ExchangeRecord } from '../../lib/replay/record-format.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
-import { testConfig } from '../helpers/config.js';
+import { configFrom, testConfigYaml } from '../helpers/config.js';
 import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { emulatedEmbedding } from '../helpers/emulators/script.js';
 import { until } from '../helpers/hostile-rig.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-import { RecordLines } from './recording-helpers.js';
+import { RecordLines, replayFile } from './recording-helpers.js';
 
 /**
  * Embeddings requests are recorded and replayed like generations: over HTTP through the OpenAI
@@ -31,7 +31,7 @@ describe('recording: embeddings requests', function () {
   let lines: RecordLines;
   let openai: OpenAI;
   const SECRET = 'PROJECT-HERON-4410';
-  const config = (aliases = '"claude:claude-x|chat:m|chat:n"') => testConfig([
+  const yaml = (aliases = '"claude:claude-x|chat:m|chat:n"') => testConfigYaml([
     `  - { id: chat, kind: openai-chat, base_url: "${chat.url}", api_key: chat-key-0123456789 }`,
     `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gemini-key-0123456789 }`,
     `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: claude-key-0123456789 }`,
@@ -40,6 +40,7 @@ describe('recording: embeddings requests', function () {
     `model_aliases: [{ pattern: "^embed$", replacement: ${aliases} }]`,
     `recording: { enabled: true, path: "${file}", redact_substrings: ["${SECRET}"] }`,
   ].join('\n'));
+  const config = (aliases?: string) => configFrom(yaml(aliases));
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lip-rec-embed-'));
@@ -155,5 +156,14 @@ describe('recording: embeddings requests', function () {
     expect(records.map((r) => [r.request.path, r.served, r.client.status])).to.deep.equal([['/v1/embeddings', 'chat:n', 200], ['/v1/embeddings', 'chat:n', 200]]);
     expect(records.map((r) => r.client.embedding!.vectors)).to.deep.equal([[emulatedEmbedding('first')], [emulatedEmbedding('second')]]);
     for (const record of records) expect((await replayExchange(record, config())).state, record.request_id).to.equal('same');
+  });
+
+  it('lip replay runs the whole recording (HTTP and batch, OpenAI and Gemini, answers and failures): every exchange same', async () => {
+    const written = lines.all().length;
+    expect(written).to.be.greaterThan(6);
+    const { code, report, stderr } = await replayFile(file, yaml());
+    expect(stderr).to.equal('');
+    expect(report.exchanges.map((e) => e.state)).to.deep.equal(new Array(written).fill('same'));
+    expect(code).to.equal(0);
   });
 });
