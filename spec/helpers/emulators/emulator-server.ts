@@ -242,10 +242,12 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
 
   /**
    * A call answered with one JSON body (token counts, embeddings): a field the endpoint does not
-   * take is a 400, a script's error status or a stall fault apply, else `body()` is the answer.
+   * take is a 400, a script's error status, a stall or a reset fault apply (a reset of any kind
+   * before the body: there is no output to break after), else `body()` is the answer.
    */
   function unary(script: Script, request: RecordedRequest, res: ServerResponse, fields: readonly string[], body: () => unknown): void {
     if (script.fault?.stall !== undefined) return;
+    if (script.fault?.reset !== undefined) return void res.socket?.resetAndDestroy();
     const extra = Object.keys(request.body ?? {}).find((field) => !fields.includes(field));
     const refusal = extra !== undefined ? { status: 400, error: { message: `${extra}: Extra inputs are not permitted` } }
       : script.status !== undefined && script.status >= 300 ? { status: script.status, error: script.error ?? { message: `emulated status ${script.status}` } } : undefined;
