@@ -66,7 +66,10 @@ export interface EmbedFailover {
   readonly rows: AttemptRows;
   /** The candidates the caller's key may use (`auth.api_keys[].allow`); absent: all. */
   readonly allow: CandidateAllow | undefined;
-  /** Filled in as for a generation: the selector and its source, the route journal, the candidate that served. */
+  /**
+   * Filled in as for a generation: the selector and its source, the route journal, the attempts
+   * started (each one with an attempt row, a refusal before sending included), the candidate that served.
+   */
   readonly meta?: ExecutionMeta;
   /** The recording's capture, when this request is recorded. */
   readonly trail?: EmbeddingsTrail | undefined;
@@ -123,6 +126,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       throw err;
     }
     attempts++;
+    if (f.meta !== undefined) f.meta.attempts = (f.meta.attempts ?? 0) + 1;
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
     const report = reportedAttempt(f.requestId, candidate, providerName(backend.kind));

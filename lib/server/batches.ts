@@ -15,14 +15,9 @@ import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 
-/**
- * What a request of a batch tells the code that records it: the A-leg it ran in, and for an
- * embeddings request the meta its failover filled in (the batch's own meta names the last
- * candidate tried, as its access line does; a record names only the one that served).
- */
+/** What a request of a batch tells the code that records it: the A-leg it ran in. */
 interface BatchExchange {
   aLeg?: { readonly aLegId: string; readonly sessionId: string };
-  recorded?: ExecutionMeta;
 }
 
 /** A batch ends at the latest a day after it was made (its requests not run by then expire). */
@@ -565,7 +560,7 @@ export class Batches {
       try {
         if (ran) {
           recorder.finishBatchRequest({ requestId, startedAt: started, errorCode, keyId: run.call.key?.id }, run.path, requestHeaders(run.call.headers), status, {
-            frontend: run.endpoint.frontend.id, principal: run.call.principal, meta: exchange.recorded ?? meta, ...(exchange.aLeg ? { aLeg: exchange.aLeg } : {}),
+            frontend: run.endpoint.frontend.id, principal: run.call.principal, meta, ...(exchange.aLeg ? { aLeg: exchange.aLeg } : {}),
           });
         } else {
           recorder.discard(requestId);
@@ -607,9 +602,7 @@ export class Batches {
       const answered = await embedBody(body, {
         route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal,
         ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key),
-        meta: (exchange.recorded = {}), trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; },
-      }).finally(() => {
-        if (state.backend !== undefined) meta.candidateKey = state.backend;
+        meta, trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; },
       });
       run.record.usage.input += answered.usage.inputTokens;
       // An answer from the response cache spent nothing.
@@ -628,7 +621,7 @@ export class Batches {
   }
 
   /** One request: decoded, checked, executed and answered as its protocol answers a non-streamed request. */
-  /** `exchange` is told the A-leg the request ran in (and an embeddings request's meta for its record). */
+  /** `exchange` is told the A-leg the request ran in. */
   private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: BatchExchange): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
     if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta, exchange);

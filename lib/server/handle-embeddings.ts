@@ -39,15 +39,21 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   const gone = new AbortController();
   const abort = () => gone.abort();
   res.once('close', abort);
-  // What a recording keeps (recording.enabled): the selector, the route journal, the A-leg, the attempts.
+  // What the access line, the span and a recording tell: the selector, the route journal, the attempts, the one that served.
   const meta: ExecutionMeta = {};
+  const embedding: NonNullable<RequestState['embedding']> = { frontend: frontend.id, meta };
+  state.embedding = embedding;
   let aLeg: { readonly aLegId: string; readonly sessionId: string } | undefined;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
     const header = req.headers['x-lip-route'];
     const answered = await embedBody(body, {
       route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined,
-      decoded: () => state.decode?.release(), requestId: state.requestId, principal, ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
+      decoded: (request) => {
+        embedding.model = request.model;
+        state.decode?.release();
+      },
+      requestId: state.requestId, principal, ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
       onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body),
     });
     // What it spent (nothing when the cache answered): charged to a key's budget and written in the access line when the request ends.
@@ -80,8 +86,8 @@ export interface EmbedCall {
   readonly state: { backend?: string };
   readonly headers: IncomingHttpHeaders;
   readonly routeHeader: string | undefined;
-  /** Told once the body is decoded. */
-  readonly decoded?: () => void;
+  /** Told once the body is decoded, with the request. */
+  readonly decoded?: (request: EmbeddingRequest) => void;
   /** The request's id, on the attempt reports (`lip:attempt`: metrics, the `attempt failed` log lines) and in its A-leg's session id. */
   readonly requestId: string;
   /** Who asked, and the id of their API key: the A-leg's principal and its attempt rows' `key_id`. */
@@ -108,7 +114,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
   const deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
   try {
     const decoded = c.route.decode(body, { params: c.params });
-    c.decoded?.();
+    c.decoded?.(decoded.request);
     const { request } = decoded;
     // The response cache (cache.enabled): a kept answer is given without a call (nothing spent).
     const lookup = runtime.cache ? await cachedEmbedding(runtime, request, c) : undefined;

@@ -1009,6 +1009,7 @@ export class LipServer {
     const served = meta?.backendId;
     const ttftMs = meta?.firstOutputAt === undefined ? undefined : meta.firstOutputAt - state.startedAt;
     const embedded = state.embedded;
+    const e = state.embedding;
     if (state.budgetKey !== undefined) {
       if (meta !== undefined) this.spending.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
       else if (embedded !== undefined) this.spending.charge(state.budgetKey, embedded.cost, embedded.inputTokens);
@@ -1030,8 +1031,8 @@ export class LipServer {
     }
     if (state.trace) {
       state.trace.setAttributes({
-        'lip.request_id': state.requestId, 'lip.frontend': g?.frontend, 'gen_ai.request.model': g?.model, 'lip.served': meta?.candidateKey,
-        'lip.selector_source': meta?.selectorSource, 'lip.attempts': g ? meta?.attempts ?? 0 : undefined, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
+        'lip.request_id': state.requestId, 'lip.frontend': g?.frontend ?? e?.frontend, 'gen_ai.request.model': g?.model ?? e?.model, 'lip.served': (meta ?? e?.meta)?.candidateKey,
+        'lip.selector_source': (meta ?? e?.meta)?.selectorSource, 'lip.attempts': g ? meta?.attempts ?? 0 : e ? e.meta.attempts ?? 0 : undefined, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
       });
       state.trace.end(status, state.errorCode);
     }
@@ -1047,10 +1048,11 @@ export class LipServer {
         duration_ms: round3(elapsedMs),
         principal: state.principal,
         key_id: state.keyId,
-        frontend: g?.frontend, model: g ? clipText(g.model) : undefined, stream: g?.stream,
-        selector_source: meta?.selectorSource || undefined,
-        backend: g ? meta?.candidateKey || undefined : state.backend || undefined,
-        attempts: g ? meta?.attempts ?? 0 : undefined,
+        frontend: g?.frontend ?? e?.frontend, model: g ? clipText(g.model) : e?.model !== undefined ? clipText(e.model) : undefined, stream: g?.stream,
+        selector_source: (meta ?? e?.meta)?.selectorSource || undefined,
+        // The candidate that served (a token count's: the backend that counted).
+        backend: g ? meta?.candidateKey || undefined : e ? e.meta.candidateKey || undefined : state.backend || undefined,
+        attempts: g ? meta?.attempts ?? 0 : e ? e.meta.attempts ?? 0 : undefined,
         cache: meta?.cache ?? state.cache,
         ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
         input_tokens: g ? usage?.inputTokens : embedded?.inputTokens,

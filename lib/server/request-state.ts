@@ -37,6 +37,8 @@ export interface RequestState {
   cache?: CacheResult;
   /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
   embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
+  /** An embeddings request: its frontend, the model asked for (once decoded), and what its failover found out (as a generation's meta). */
+  embedding?: { readonly frontend: string; model?: string; readonly meta: ExecutionMeta };
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */
   generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
   /** This request's decode admission, held while its body is read and decoded. */

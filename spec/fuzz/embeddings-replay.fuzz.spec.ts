@@ -23,7 +23,11 @@ import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
  * open, and the record's skips must replay), an API key whose allow list leaves one kind out,
  * and the response cache on (the same texts through the same route are answered from it). Each
  * line is replayed under the same config: every exchange must be `same`, the same candidate
- * serving (or none) and the client getting the same vectors or the same failure.
+ * serving (or none) and the client getting the same vectors or the same failure. The other
+ * accounts of each request must tell what its record does: its access line (status, the
+ * candidate that served, attempts, error, selector source, tokens, cost), its `attempt failed`
+ * lines, its attempt rows (`GET /admin/attempts`: candidates, outcomes, statuses, costs summing to
+ * the access line's) and `lip_attempts_total`.
  */
 
 const KINDS = [
@@ -68,6 +72,10 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
       `recording: { enabled: true, path: "${file}" }`,
       `auth: { api_keys: [{ id: fuzz-key, key: ${KEY}, principal: fuzz, allow: ["e-chat", "e-gem", "e-claude"] }] }`,
       'cache: { enabled: true }',
+      'logging: { access_log: true }',
+      'diagnostics: { enabled: true }',
+      'observability: { metrics: { enabled: true } }',
+      `pricing: [${KINDS.map((k) => `{ backend: ${k.id}, input: 3, output: 0 }`).join(', ')}]`,
     ].join('\n'));
     config = configFrom(yaml);
     lip = await startLip(config);
@@ -79,7 +87,15 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every recorded embeddings request replays as same', async () => {
+  const admin = async (path: string): Promise<Record<string, unknown>[]> => ((await (await fetch(`${lip.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { attempts: Record<string, unknown>[] }).attempts;
+  const attemptCounters = async () => {
+    const out = new Map<string, number>();
+    const text = await (await fetch(`${lip.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    for (const m of text.matchAll(/^(lip_attempts_total\{[^}]*\}) ([\d.e+]+)$/gm)) out.set(m[1]!, Number(m[2]));
+    return out;
+  };
+
+  it('every recorded embeddings request replays as same, and its access line, attempt lines, attempt rows and counters tell what its record does', async () => {
     let runs = 0;
     const states = new Map<string, number>();
     const lines = new RecordLines(file);
@@ -90,6 +106,8 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
       const { client, inputs, dimensions, selector } = generated.again && answered !== undefined ? answered
         : { ...generated, selector: generated.leaves.map((l) => `${KINDS[l.kind].id}:${l.model}`).join('|') };
       const requestId = `embed-${++runs}`;
+      // Counted per exchange: a replay in this process (below) reports its attempts on the same channel.
+      const before = await attemptCounters();
       const headers = { 'x-request-id': requestId, 'x-lip-route': selector };
       if (client === 'openai') {
         const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: KEY, maxRetries: 0, defaultHeaders: headers });
@@ -103,7 +121,39 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
       const outcome = record!.client.embedding !== undefined ? (record!.client.headers['x-lip-cache'] === 'hit' ? 'hit' : 'served') : 'failed';
       states.set(outcome, (states.get(outcome) ?? 0) + 1);
       if (outcome === 'served') answered = { client, inputs, dimensions, selector };
-      const result = await replayExchange(record!, config);
+      const r = record!;
+      const what = `${selector} ${client}: ${JSON.stringify(r.attempts.map((a) => [a.seq, a.candidate_key, a.outcome, a.reason, a.http_status]))} skipped ${JSON.stringify(r.skipped)}`;
+      // The access line.
+      const logs = () => lip.logs.filter((l) => l.request_id === requestId);
+      const [line] = await eventually(logs, (l) => l.some((x) => x.message === 'request')).then((l) => l.filter((x) => x.message === 'request'));
+      const served = r.attempts.find((a) => a.role === 'served');
+      const tokens = outcome === 'served' ? served?.embedding?.inputTokens : undefined;
+      const pick = (o: Record<string, unknown>, fields: readonly string[]) => Object.fromEntries(fields.filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
+      expect(pick(line!, ['status', 'backend', 'attempts', 'error', 'key_id', 'frontend', 'model', 'selector_source', 'cache', ...(tokens !== undefined ? ['input_tokens'] : [])]), `${what}: the access line`).to.deep.equal({
+        status: r.client.status, ...(r.served ? { backend: r.served } : {}), attempts: r.attempts.length, ...(r.client.error ? { error: r.client.error.code } : {}),
+        key_id: 'fuzz-key', frontend: r.frontend, model: 'embed', ...(r.selector_source ? { selector_source: r.selector_source } : {}),
+        ...(r.client.headers['x-lip-cache'] ? { cache: r.client.headers['x-lip-cache'] } : {}), ...(tokens !== undefined ? { input_tokens: tokens } : {}),
+      });
+      // The attempt lines: one per attempt that failed.
+      expect(logs().filter((l) => l.message === 'attempt failed' || l.message === 'attempt cancelled').map((l) => [l.message, l.candidate_key, l.error]), `${what}: the attempt lines`)
+        .to.have.deep.members(r.attempts.filter((a) => a.outcome !== 'success').map((a) => ['attempt failed', a.candidate_key, a.reason]));
+      // The attempt rows of its A-leg (none for a cache hit: nothing was called).
+      const rows = r.a_leg_id === null ? [] : await admin(`/admin/attempts?a_leg_id=${encodeURIComponent(r.a_leg_id)}`);
+      expect(rows.map((x) => [x.b_leg_id, x.candidate_key, String(x.outcome).replace(/^(swallowed|surfaced)_/, ''), x.http_status ?? null]), `${what}: the attempt rows`)
+        .to.deep.equal(r.attempts.map((a) => [a.b_leg_id, a.candidate_key, a.outcome, a.outcome === 'success' ? 200 : a.http_status]));
+      const cost = rows.reduce((sum, x) => sum + (typeof x.cost === 'number' ? x.cost : 0), 0);
+      if (outcome === 'served') expect(line!.cost as number, `${what}: the access line's cost is the rows'`).to.be.closeTo(cost, 1e-12);
+      else expect(line, `${what}: nothing spent`).not.to.have.property('cost');
+      // The counters moved by the attempts the record holds.
+      const counted = new Map<string, number>();
+      for (const a of r.attempts) {
+        const key = `lip_attempts_total{backend="${a.backend_id}",outcome="${a.outcome}"}`;
+        counted.set(key, (counted.get(key) ?? 0) + 1);
+      }
+      const after = await attemptCounters();
+      const moved = [...after.keys()].filter((k) => after.get(k)! - (before.get(k) ?? 0) !== 0);
+      expect(Object.fromEntries(moved.map((k) => [k, after.get(k)! - (before.get(k) ?? 0)])), `${what}: lip_attempts_total`).to.deep.equal(Object.fromEntries(counted));
+      const result = await replayExchange(r, config);
       expect(result.state, `${selector} ${client}: ${JSON.stringify(result)}\n${JSON.stringify(record!.attempts.map((a) => [a.candidate_key, a.outcome, a.reason, a.http_status, a.retryable]))} skipped ${JSON.stringify(record!.skipped)}`).to.equal('same');
     }), fuzzParameters(0.5));
     // `lip replay` over the whole file says the same.
