@@ -116,7 +116,7 @@ export interface Backend {
    * with a LipError whose `retryable` tells the embeddings handler whether to try the next
    * candidate; `signal` aborts the upstream request.
    */
-  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders) => Promise<EmbeddingResult>;
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

@@ -55,7 +55,7 @@ export const attemptFailedChannel = channel('lip:attempt-failed');
  * (`detail.upstream_status`); none for a failure no upstream answered (a reset, no usable key, a
  * TTFT expiry before the headers), whose own status is lip's, not the upstream's.
  */
-function upstreamStatusOf(error: LipError | undefined): number | undefined {
+export function upstreamStatusOf(error: LipError | undefined): number | undefined {
   const status = error?.detail?.upstream_status;
   return typeof status === 'number' ? status : undefined;
 }

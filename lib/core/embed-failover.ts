@@ -10,7 +10,9 @@ import { defaultFailureOutcome } from '../continuity/record-attempt.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { isRetryable } from '../routing/operators/retryable.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
-import { attemptChannel, attemptFailedChannel, type AttemptOutcome, type AttemptReport } from './attempt.js';
+import type { AttemptSpan, RequestTrace } from '../observability/tracing.js';
+import { attemptChannel, attemptFailedChannel, upstreamStatusOf, type AttemptOutcome, type AttemptReport } from './attempt.js';
+import { ObservedJournal, routeChannel } from './observe-route.js';
 import { candidatesForbidden, type CandidateAllow } from './candidate-allow.js';
 import type { ExecutionMeta, Executor } from './execute.js';
 
@@ -73,6 +75,8 @@ export interface EmbedFailover {
   readonly meta?: ExecutionMeta;
   /** The recording's capture, when this request is recorded. */
   readonly trail?: EmbeddingsTrail | undefined;
+  /** The request's trace (tracing on): each attempt is a CLIENT span under it, each skip and failover an event on it. */
+  readonly trace?: RequestTrace | undefined;
 }
 
 /**
@@ -99,7 +103,9 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
     const route = candidates.map((c) => `${c.key} (${kindOf(c.backend)})`).join(', ');
     throw new LipError('LIP_ERR_EMBEDDINGS_UNSUPPORTED', `no candidate of the route can embed: ${route}`, { param: 'model' });
   }
-  const journal = new RouteJournal(asyncScheduler);
+  // A watched request (debug log, sampled trace) gets a journal that reports each decision (its skips on the span).
+  const journal = routeChannel.hasSubscribers || f.trace?.recording === true ? new ObservedJournal(asyncScheduler, f.requestId, f.trace) : new RouteJournal(asyncScheduler);
+  let failedBefore: { readonly key: string; readonly code: string } | undefined;
   if (f.meta !== undefined) f.meta.journal = journal.entries;
   const breaker = routing.breaker;
   const maxAttempts = routing.config.routing.max_attempts;
@@ -129,10 +135,19 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
     if (f.meta !== undefined) f.meta.attempts = (f.meta.attempts ?? 0) + 1;
     state.backend = candidate.key;
     const entry = journal.start(candidate.key);
-    const report = reportedAttempt(f.requestId, candidate, providerName(backend.kind));
+    const provider = providerName(backend.kind);
+    const report = reportedAttempt(f.requestId, candidate, provider);
     const recorded = trail?.embeddingAttempt(ticket.seq, ticket.bLegId, candidate.key, candidate.backend, request);
+    if (failedBefore !== undefined) f.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
+    failedBefore = undefined;
+    const span: AttemptSpan | undefined = f.trace?.recording ? f.trace.attempt({
+      candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: 'embeddings', // gen_ai.operation.name's value for an embeddings call
+      stream: false, inRace: false, aLegId: rows.aLegId,
+    }) : undefined;
+    span?.setBLegSeq(ticket.seq);
     try {
-      const result = await backend.embed(request, candidate.model, signal, f.headers);
+      // X-Request-Id (and the trace context) go upstream, as a generation's do.
+      const result = await backend.embed(request, candidate.model, signal, f.headers, span ? { 'x-request-id': f.requestId, ...span.headers } : { 'x-request-id': f.requestId });
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       recorded?.succeeded(result);
@@ -145,6 +160,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       const usage = inputTokens !== undefined ? { inputTokens, estimated: false } : { inputTokens: estimateTextTokens(request.inputs), estimated: true };
       const cost = routing.executor.cost(candidate.backend, candidate.model, { inputTokens: usage.inputTokens });
       report?.('success', undefined, inputTokens === undefined ? undefined : { inputTokens }, inputTokens === undefined ? undefined : cost);
+      span?.end('success', { usage: inputTokens === undefined ? {} : { inputTokens }, responseModel: result.model, finishReason: undefined, upstreamStatus: 200, upstreamRequestId: undefined, cost: inputTokens === undefined ? undefined : cost }, undefined, undefined);
       // The row holds what a budget is charged (the estimate when the upstream counted nothing), so a restart's budgets agree.
       rows.store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200, usage: { inputTokens: usage.inputTokens }, ...(cost !== undefined ? { cost } : {}) });
       return { result, key: candidate.key, backend: candidate.backend, usage, cost };
@@ -154,6 +170,9 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
       const cancelReason = timedOut ? 'embeddings_timeout' : 'client abort';
       report?.(signal.aborted ? 'cancelled' : 'failure', lip, undefined, undefined, cancelReason);
+      const upstreamStatus = upstreamStatusOf(lip);
+      span?.end(signal.aborted ? 'cancelled' : 'failure', upstreamStatus === undefined ? undefined : { usage: {}, responseModel: undefined, finishReason: undefined, upstreamStatus, upstreamRequestId: undefined, cost: undefined },
+        signal.aborted ? undefined : lip, signal.aborted ? cancelReason : undefined);
       if (signal.aborted) recorded?.cancelled(cancelReason);
       else recorded?.failed({ code: lip.code, retryable: isRetryable(lip) });
       rows.store.finishAttempt(ticket, signal.aborted
@@ -174,6 +193,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       }
       journal.fail(entry, err);
       if (!isRetryable(err)) throw err;
+      failedBefore = { key: candidate.key, code: lip.code };
     }
   }
   // Every candidate that could embed refused its model: that refusal says why.
@@ -198,7 +218,8 @@ function reportedAttempt(requestId: string, candidate: { backend: string; model:
   return (outcome, error, usage, cost, cancelReason) => {
     const report: AttemptReport = {
       phase: 'end', ...base, outcome, durationMs: performance.now() - startedAt,
-      ...(error ? { errorCode: error.code, errorMessage: error.message, upstreamStatus: error.status } : {}),
+      // The upstream's own status: none for a failure no upstream answered (a reset, no usable key).
+      ...(error ? { errorCode: error.code, errorMessage: error.message, upstreamStatus: upstreamStatusOf(error) } : {}),
       ...(outcome === 'cancelled' && cancelReason !== undefined ? { cancelReason } : {}),
       ...(usage !== undefined ? { usage } : {}), ...(cost !== undefined ? { cost } : {}),
     };

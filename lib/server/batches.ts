@@ -586,7 +586,7 @@ export class Batches {
   }
 
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
-  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta, exchange: BatchExchange): Promise<BatchOutcome> {
+  private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta, exchange: BatchExchange, trace: RequestTrace | undefined): Promise<BatchOutcome> {
     if (run.stopped !== undefined) return { type: run.stopped };
     try {
       this.budgets.check(run.call.key);
@@ -602,7 +602,7 @@ export class Batches {
       const answered = await embedBody(body, {
         route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal,
         ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key),
-        meta, trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; },
+        meta, trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; }, trace,
       });
       run.record.usage.input += answered.usage.inputTokens;
       // An answer from the response cache spent nothing.
@@ -624,7 +624,7 @@ export class Batches {
   /** `exchange` is told the A-leg the request ran in. */
   private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: BatchExchange): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
-    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta, exchange);
+    if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta, exchange, trace);
     const { call } = run;
     const { frontend, route } = endpoint;
     const runtime = this.runtime();

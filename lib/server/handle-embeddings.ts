@@ -5,6 +5,7 @@ import { embedWithFailover, type AttemptRows, type EmbeddingsTrail } from '../co
 import type { ExecutionMeta } from '../core/execute.js';
 import type { CacheResult, EmbeddingLookup } from '../core/response-cache.js';
 import type { Runtime } from '../core/runtime.js';
+import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
@@ -54,7 +55,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
         state.decode?.release();
       },
       requestId: state.requestId, principal, ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
-      onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body),
+      onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body), trace: state.trace,
     });
     // What it spent (nothing when the cache answered): charged to a key's budget and written in the access line when the request ends.
     if (answered.cache !== 'hit') state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
@@ -99,6 +100,8 @@ export interface EmbedCall {
   readonly meta?: ExecutionMeta;
   /** The recording's capture of this request (undefined: not recorded). */
   readonly trail?: EmbeddingsTrail | undefined;
+  /** The request's trace (tracing on): its attempts are CLIENT spans under it. */
+  readonly trace?: RequestTrace | undefined;
   /** The candidates the caller's key may use (`auth.api_keys[].allow`); absent: all. */
   readonly allow?: CandidateAllow | undefined;
 }
@@ -135,7 +138,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
     const served = await embedWithFailover(request, runtime, {
       routeHeader: c.routeHeader, signal: AbortSignal.any([c.signal, deadline]), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
-      ...(c.meta !== undefined ? { meta: c.meta } : {}), trail: c.trail,
+      ...(c.meta !== undefined ? { meta: c.meta } : {}), trail: c.trail, trace: c.trace,
     });
     c.trail?.answered(served.result);
     if (lookup !== undefined && lookup.cache !== 'bypass') lookup.keep(served.result, served.key, served.backend);

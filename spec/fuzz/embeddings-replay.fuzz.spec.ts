@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Config } from '../../lib/config/index.js';
+import type { AttemptRecord } from '../../lib/replay/record-format.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
 import { startAnthropicEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { RecordLines, eventually, replayFile } from '../replay/recording-helpers.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-parameters.js';
 
@@ -57,6 +59,7 @@ const request = fc.record({
 describe('fuzz: recorded embeddings requests replay as they were served (SDK -> lip recording -> replay)', function () {
   this.timeout(fuzzTimeout(1_500));
   let lip: RunningLip;
+  let receiver: OtlpReceiver;
   let emulators: Emulator[] = [];
   let config: Config;
   let yaml: string;
@@ -74,14 +77,16 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
       'cache: { enabled: true }',
       'logging: { access_log: true }',
       'diagnostics: { enabled: true }',
-      'observability: { metrics: { enabled: true } }',
+      'observability: { metrics: { enabled: true }, tracing: { enabled: true, service_name: lip-fuzz } }',
       `pricing: [${KINDS.map((k) => `{ backend: ${k.id}, input: 3, output: 0 }`).join(', ')}]`,
     ].join('\n'));
     config = configFrom(yaml);
-    lip = await startLip(config);
+    receiver = await startOtlpReceiver();
+    lip = await startLip(config, {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
   });
   after(async () => {
     await lip?.close();
+    await receiver?.close();
     await Promise.all(emulators.map((e) => e.close()));
     emulators = [];
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -134,9 +139,31 @@ describe('fuzz: recorded embeddings requests replay as they were served (SDK -> 
         key_id: 'fuzz-key', frontend: r.frontend, model: 'embed', ...(r.selector_source ? { selector_source: r.selector_source } : {}),
         ...(r.client.headers['x-lip-cache'] ? { cache: r.client.headers['x-lip-cache'] } : {}), ...(tokens !== undefined ? { input_tokens: tokens } : {}),
       });
-      // The attempt lines: one per attempt that failed.
-      expect(logs().filter((l) => l.message === 'attempt failed' || l.message === 'attempt cancelled').map((l) => [l.message, l.candidate_key, l.error]), `${what}: the attempt lines`)
-        .to.have.deep.members(r.attempts.filter((a) => a.outcome !== 'success').map((a) => ['attempt failed', a.candidate_key, a.reason]));
+      // The attempt lines: one per attempt that failed, with the upstream's own status (none when no upstream answered: a reset).
+      const upstreamStatus = (a: AttemptRecord) => (a.outcome === 'success' ? 200 : a.reason === 'LIP_ERR_UPSTREAM_STATUS' ? a.http_status : undefined);
+      expect(logs().filter((l) => l.message === 'attempt failed' || l.message === 'attempt cancelled').map((l) => [l.message, l.candidate_key, l.error, l.upstream_status]), `${what}: the attempt lines`)
+        .to.have.deep.members(r.attempts.filter((a) => a.outcome !== 'success').map((a) => ['attempt failed', a.candidate_key, a.reason, upstreamStatus(a)]));
+      // Each upstream call carried the request's id and the trace context of its attempt.
+      for (const e of emulators) for (const sent of e.requests) expect([sent.headers['x-request-id'], typeof sent.headers.traceparent], `${what}: what went upstream`).to.deep.equal([requestId, 'string']);
+      expect(emulators.reduce((n, e) => n + e.requests.length, 0), `${what}: the upstream calls`).to.equal(r.attempts.filter((a) => a.reason !== 'LIP_ERR_EMBEDDINGS_UNSUPPORTED').length);
+      // The trace: the SERVER span, its skips and failovers, one CLIENT span per attempt.
+      await lip.server.flushTraces();
+      const [server] = await eventually(() => receiver.spans.filter((x) => x.kind === 2 && x.attributes['lip.request_id'] === requestId), (x) => x.length > 0);
+      expect(pick(server!.attributes, ['lip.served', 'lip.selector_source', 'lip.attempts', 'http.response.status_code', 'error.type']), `${what}: the SERVER span`).to.deep.equal({
+        ...(r.served ? { 'lip.served': r.served } : {}), ...(r.selector_source ? { 'lip.selector_source': r.selector_source } : {}), 'lip.attempts': r.attempts.length,
+        'http.response.status_code': r.client.status, ...(r.client.error ? { 'error.type': r.client.error.code } : {}),
+      });
+      expect(server!.events.filter((e) => e.name === 'lip.circuit.skip' || e.name === 'lip.route.skip').map((e) => [e.attributes['lip.candidate_key'], e.attributes['lip.reason']]), `${what}: the skips`)
+        .to.deep.equal((r.skipped ?? []).map((x) => [x.candidate_key, x.reason]));
+      expect(server!.events.filter((e) => e.name === 'lip.failover').map((e) => [e.attributes['lip.failover.from'], e.attributes['lip.failover.to'], e.attributes['error.type']]), `${what}: the failovers`)
+        .to.deep.equal(r.attempts.slice(1).flatMap((a, i) => (r.attempts[i]!.outcome === 'failure' && r.attempts[i]!.retryable ? [[r.attempts[i]!.candidate_key, a.candidate_key, r.attempts[i]!.reason]] : [])));
+      const spans = receiver.spans.filter((x) => x.kind === 3 && x.parentSpanId === server!.spanId).sort((a, b) => Number(a.attributes['lip.b_leg_seq']) - Number(b.attributes['lip.b_leg_seq']));
+      expect(spans.map((x) => pick(x.attributes, ['gen_ai.operation.name', 'lip.b_leg_seq', 'lip.candidate_key', 'lip.outcome', 'error.type', 'http.response.status_code', 'gen_ai.usage.input_tokens'])), `${what}: the CLIENT spans`)
+        .to.deep.equal(r.attempts.map((a) => ({
+          'gen_ai.operation.name': 'embeddings', 'lip.b_leg_seq': a.seq, 'lip.candidate_key': a.candidate_key, 'lip.outcome': a.outcome,
+          ...(a.outcome === 'failure' ? { 'error.type': a.reason } : {}), ...(upstreamStatus(a) !== undefined && upstreamStatus(a) !== null ? { 'http.response.status_code': upstreamStatus(a) } : {}),
+          ...(a.embedding?.inputTokens !== undefined ? { 'gen_ai.usage.input_tokens': a.embedding.inputTokens } : {}),
+        })));
       // The attempt rows of its A-leg (none for a cache hit: nothing was called).
       const rows = r.a_leg_id === null ? [] : await admin(`/admin/attempts?a_leg_id=${encodeURIComponent(r.a_leg_id)}`);
       expect(rows.map((x) => [x.b_leg_id, x.candidate_key, String(x.outcome).replace(/^(swallowed|surfaced)_/, ''), x.http_status ?? null]), `${what}: the attempt rows`)

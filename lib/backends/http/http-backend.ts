@@ -165,7 +165,7 @@ export class HttpBackend implements Backend {
   /** What the backend says it is upstream; undefined when the kind's own headers say it. */
   private readonly identity: UpstreamIdentity | undefined;
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders) => Promise<number | undefined>;
-  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders) => Promise<EmbeddingResult>;
+  readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
@@ -184,7 +184,7 @@ export class HttpBackend implements Backend {
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal, client) => this.count(count, call, model, signal, client);
     const embed = protocol.embed;
-    if (embed) this.embed = (request, model, signal, client) => this.embedAll(embed, request, model, signal, client);
+    if (embed) this.embed = (request, model, signal, client, requestHeaders) => this.embedAll(embed, request, model, signal, { client, requestHeaders });
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
@@ -262,7 +262,7 @@ export class HttpBackend implements Backend {
   }
 
   /** The vectors of `request`, in calls of at most `maxInputs` inputs each (their token counts add up). */
-  private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders): Promise<EmbeddingResult> {
+  private async embedAll(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, client: CallHeaders): Promise<EmbeddingResult> {
     const size = (typeof embed.maxInputs === 'function' ? embed.maxInputs(model) : embed.maxInputs) ?? request.inputs.length;
     if (request.inputs.length <= size) return this.embedOnce(embed, request, model, signal, client);
     const parts: string[][] = [];
@@ -284,7 +284,7 @@ export class HttpBackend implements Backend {
    * otherwise take one round trip per text: 2,048 texts outlast the request), their results in
    * the parts' order; the first failure aborts the calls still running and is the answer.
    */
-  private async embedParts(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, parts: readonly string[][], model: string, signal: AbortSignal, client: ClientHeaders | undefined): Promise<EmbeddingResult[]> {
+  private async embedParts(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, parts: readonly string[][], model: string, signal: AbortSignal, client: CallHeaders): Promise<EmbeddingResult[]> {
     const results: EmbeddingResult[] = new Array(parts.length);
     const failed = new AbortController();
     const linked = AbortSignal.any([signal, failed.signal]);
@@ -306,8 +306,8 @@ export class HttpBackend implements Backend {
   }
 
   /** One embeddings call; an answer without one vector per input is malformed (never vectors out of place). */
-  private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, client: ClientHeaders | undefined): Promise<EmbeddingResult> {
-    const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES, client });
+  private async embedOnce(embed: NonNullable<HttpProtocol['embed']>, request: EmbeddingRequest, model: string, signal: AbortSignal, headers: CallHeaders): Promise<EmbeddingResult> {
+    const body = await this.unary((key) => embed.request(request, model, key), signal, 'the embeddings answer', { limit: MAX_EMBEDDINGS_BODY_BYTES, ...headers });
     const result = embed.parse(body, model);
     const problem = result === undefined ? 'it holds no vectors' : embeddingProblem(request, result);
     if (result === undefined || problem !== undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the embeddings answer does not fit the request (${problem})`);
@@ -325,7 +325,7 @@ export class HttpBackend implements Backend {
     if (!lease && this.protocol.requiresKey) {
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
     }
-    const extra = this.clientExtra(undefined, options.client);
+    const extra = this.clientExtra(options.requestHeaders, options.client);
     const request = extra === undefined ? await build(lease?.key) : await withHeaders(build(lease?.key), extra);
     let text: string;
     let status: number;
@@ -366,7 +366,12 @@ interface UnaryOptions {
   readonly limit?: number;
   /** The client's headers when the call is made for a client's request (its passthrough identity). */
   readonly client?: ClientHeaders | undefined;
+  /** Headers of lip's own for the upstream (`X-Request-Id`, the trace context). */
+  readonly requestHeaders?: Readonly<Record<string, string>> | undefined;
 }
+
+/** The headers an embeddings call adds to its upstream requests: the client's that pass through, and lip's own. */
+type CallHeaders = Pick<UnaryOptions, 'client' | 'requestHeaders'>;
 
 /** How many embeddings calls of one request run at once when its inputs take several calls. */
 const EMBED_CALLS_IN_FLIGHT = 4;
