@@ -1,7 +1,9 @@
+import { GoogleGenAI } from '@google/genai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
 import { CLIENT_DRIVERS, type ClientRequest } from '../../helpers/clients/index.js';
 import { configFrom } from '../../helpers/config.js';
 import { startOpenAIChatEmulator, type RecordedRequest, type Script } from '../../helpers/emulators/index.js';
@@ -33,6 +35,12 @@ export const SCENARIOS: readonly (readonly [string, ClientRequest])[] = [
   ['gemini', { model: 'corpus-slowish', stream: true, messages: [{ role: 'user', text: 'slow drip' }] }],
 ];
 
+/** The embeddings requests of the corpus: [client SDK, model, texts], recorded after SCENARIOS. */
+export const EMBEDDING_SCENARIOS: readonly (readonly ['openai' | 'gemini', string, readonly string[]])[] = [
+  ['openai', 'corpus-embed-failover', ['first text', 'second text']],
+  ['gemini', 'up:fast', ['a gemini text']],
+];
+
 /**
  * Records the corpus: lip (config testdata/replay/lip.yaml, its backend pointed at an emulator)
  * serves every scenario through the official SDKs and records to testdata/replay/corpus.jsonl.
@@ -46,6 +54,12 @@ export async function recordCorpus(): Promise<number> {
   const lip = await startLip(configFrom(`${yaml}\nrecording: { enabled: true, path: "${file}" }\n`));
   try {
     for (const [id, request] of SCENARIOS) await CLIENT_DRIVERS[id]!.run(lip.url, request);
+    const openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });
+    for (const [sdk, model, input] of EMBEDDING_SCENARIOS) {
+      if (sdk === 'openai') await openai.embeddings.create({ model, input: [...input], encoding_format: 'float' });
+      else await google.models.embedContent({ model, contents: [...input] });
+    }
   } finally {
     await lip.close();
     await upstream.close();
