@@ -15,6 +15,7 @@
  * (cd /tmp/lip-base && npm run build)
  * npm run build && node --import tsx benchmarks/compare-builds.ts /tmp/lip-base
  * ```
+ * `kinds` may also name `embeddings` (an OpenAI client's `/v1/embeddings` to the openai-chat backend).
  * The same build under two configs: `LIP_COMPARE_EXTRA_YAML_BASE` and `LIP_COMPARE_EXTRA_YAML_NEW`
  * are appended to each side's config (e.g. `recording: { enabled: true, path: ... }` on one side);
  * `LIP_COMPARE_ENV_BASE` / `_NEW` (`NAME=value,NAME=value`) add to each side's environment.
@@ -26,12 +27,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, ROOT } from './lib-process.js';
 import { percentiles, timedRequest } from './measure.js';
-import { KIND_CLIENTS, startEmulators } from './real-path.js';
+import { KIND_CLIENTS, startEmulators, type KindClient } from './real-path.js';
 
 const roots = [resolve(process.argv[2] ?? ROOT), resolve(process.argv[3] ?? ROOT)];
 const rounds = Number(process.argv[4] ?? 24);
 const perRound = Number(process.argv[5] ?? 200);
 const kinds = (process.argv[6] ?? KIND_CLIENTS.map((k) => k.kind).join(',')).split(',');
+
+/** Beside the kinds: `embeddings`, an OpenAI client's embeddings request (two texts) to the openai-chat backend (not streamed). */
+const EMBEDDINGS: KindClient = {
+  kind: 'embeddings', id: 'oc', health: '/v1/models', basePath: '/v1',
+  request: (origin, model) => ({ url: `${origin}/v1/embeddings`, body: JSON.stringify({ model, input: ['one text to embed', 'and another one'], encoding_format: 'float' }) }),
+};
 
 /** CPU time of every thread of a process so far, in milliseconds (nanosecond resolution). */
 function cpuMs(child: ChildProcess): number {
@@ -79,8 +86,9 @@ async function main(): Promise<void> {
   try {
     for (const stream of [false, true]) {
       for (const name of kinds) {
-        const k = KIND_CLIENTS.find((c) => c.kind === name);
+        const k = name === EMBEDDINGS.kind ? EMBEDDINGS : KIND_CLIENTS.find((c) => c.kind === name);
         if (!k) throw new Error(`unknown kind ${name}`);
+        if (k === EMBEDDINGS && stream) continue;
         const targets = lips.map((lip) => {
           const req = k.request(lip.url, 'bench', stream);
           return { agent: new Agent({ keepAlive: true, maxSockets: 1 }), target: { url: req.url, headers: { 'x-lip-route': `${k.id}:bench` } }, body: req.body };

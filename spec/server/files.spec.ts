@@ -24,7 +24,9 @@ describe('server/files', () => {
   let clock: number;
   const files = (principal = 'alice') => new BatchFileStore(openAIFileRoutes, storedResponses(store, principal), () => clock);
   beforeEach(() => {
-    clock = Date.UTC(2026, 11, 6);
+    // Now, to the second: a request's resolution of a file id (storedResponses().file) reads the
+    // store on the wall clock, so a fixed date here would expire the test's files once it passed.
+    clock = Math.floor(Date.now() / 1000) * 1000;
     store = createContinuityStore({ store: 'memory', sqlite_path: './unused.db', ttl: 30 * DAY, max_legs: 1_000 });
   });
   afterEach(() => store.close());
