@@ -11,6 +11,8 @@ export interface ExchangeSnapshot {
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly errorCode: string | undefined;
+  /** A body that could not be taken: its text (no JSON lip takes), or `unread` (not read whole). */
+  readonly failedBody: { readonly text: string } | 'unread' | undefined;
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, unknown>>;
@@ -114,7 +116,10 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, key_id: s.keyId ?? null, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
-    request: { method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null },
+    request: {
+      method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null,
+      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody !== undefined ? { body_text: s.failedBody.text } : {}),
+    },
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, skipped,
   }));
   const responseHeaders = add(json(redactor.headersOf(s.responseHeaders)));

@@ -70,7 +70,19 @@ export interface ExchangeRecord {
   readonly session_id: string | null;
   readonly a_leg_id: string | null;
   readonly config_digest: string;
-  readonly request: { readonly method: string; readonly path: string; readonly headers: Record<string, string>; readonly body: unknown };
+  readonly request: {
+    readonly method: string;
+    readonly path: string;
+    readonly headers: Record<string, string>;
+    readonly body: unknown;
+    /**
+     * A body lip could not take as JSON (malformed, nested too deep), as its text: `body` is null
+     * and a replay parses this again (extension of CONTRACT section 9).
+     */
+    readonly body_text?: string;
+    /** Set when the body was not read whole (too large, aborted, not decompressable): there is nothing to replay. */
+    readonly body_unread?: true;
+  };
   readonly selector: string | null;
   readonly selector_source: string | null;
   /** The candidate whose output reached the client (null: none did). */

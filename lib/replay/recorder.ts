@@ -29,6 +29,8 @@ export interface ExchangeStart {
   readonly startedAt: number;
   readonly errorCode?: string | undefined;
   readonly keyId?: string | undefined;
+  /** A body that could not be taken (RequestState.failedBody). */
+  readonly failedBody?: { readonly text: string } | 'unread' | undefined;
 }
 
 export interface RecorderDeps {
@@ -150,7 +152,7 @@ export class Recorder implements TrafficCapture {
       // Captured times come from Date.now(); the request's start (performance.now()) is put on
       // the same clock by its age, never through performance.timeOrigin, which drifts from the
       // wall clock by seconds in a long-running process.
-      startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode,
+      startedAt: Math.round(finishedAt - (performance.now() - state.startedAt)), finishedAt, errorCode: state.errorCode, failedBody: state.failedBody,
       method, path, headers, status, responseHeaders,
       selector: end.meta?.selector, selectorSource: end.meta?.selectorSource, served: end.meta?.candidateKey, journal: end.meta?.journal,
       frontend: end.frontend, principal: end.principal, keyId: state.keyId, aLeg: end.aLeg,

@@ -12,7 +12,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
 import type { EmbeddingsRoute } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
-import { requestTarget } from '../wire/index.js';
+import { parseJson, requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
 import { RecordedAttempts, UnrecordedAttempt } from './recorded-backend.js';
@@ -71,6 +71,7 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
 async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
+  if (record.request.body_unread) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the request\'s body was not read whole)'], virtual_ms: 0 };
   const embeddings = embeddingsRouteOf(record);
   if (embeddings !== undefined) return replayEmbeddings(record, config, options, embeddings);
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
@@ -203,7 +204,7 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
   let failure: string | undefined;
   let replayed: string | null = null;
   try {
-    const { request } = target.route.decode(record.request.body, { params: target.params });
+    const { request } = target.route.decode(bodyOf(record), { params: target.params });
     const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity));
     const executor = new Executor(config, backends);
     const routeHeader = record.request.headers['x-lip-route'];
@@ -277,10 +278,15 @@ function decode(record: ExchangeRecord) {
   let params: Record<string, string> | undefined;
   const route = frontend.routes.find((r) => (params = r.match ? r.match(url.pathname) : r.path === url.pathname ? {} : undefined) !== undefined);
   if (!route || !params) throw new Error(`no ${record.frontend} route serves ${url.pathname}`);
-  const decoded = route.decode(record.request.body, { params, query: url.searchParams, headers: record.request.headers });
+  const decoded = route.decode(bodyOf(record), { params, query: url.searchParams, headers: record.request.headers });
   const issues = validateCall(decoded.call);
   if (issues.length > 0) throw new LipError('LIP_ERR_REQUEST_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
   return { call: decoded.call, routeHeader: record.request.headers['x-lip-route'] };
+}
+
+/** The recorded request's body: a body that was no JSON lip takes is parsed again (and fails again, or not, as today's parser says). */
+function bodyOf(record: ExchangeRecord): unknown {
+  return record.request.body_text !== undefined ? parseJson(record.request.body_text) : record.request.body;
 }
 
 /** A deterministic uniform [0, 1) per exchange (weighted choices draw the same way every replay). */

@@ -9,7 +9,7 @@ import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
-import { headerValue, readJsonBody } from '../wire/index.js';
+import { failedBodyOf, headerValue, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
 import { sendError, sendJson } from './send.js';
@@ -69,6 +69,8 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   } catch (err) {
     const lip = toLipError(err);
     state.errorCode = lip.code;
+    const body = failedBodyOf(err);
+    if (body !== undefined) state.failedBody = body;
     req.resume();
     if (!res.destroyed) sendError(res, frontend, lip);
   } finally {

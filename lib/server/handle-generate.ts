@@ -7,7 +7,7 @@ import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { clientPath, settledClock, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
-import { FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
+import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
 import { continuedConversation } from './continued-conversation.js';
@@ -35,6 +35,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   const fail = (raw: unknown, headers: Record<string, string> = {}) => {
     const err = toLipError(raw);
     state.errorCode = err.code;
+    const body = failedBodyOf(raw);
+    if (body !== undefined) state.failedBody = body;
     sendError(res, frontend, err, headers);
     return err;
   };

@@ -37,6 +37,8 @@ export interface RequestState {
   cache?: CacheResult;
   /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
   embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
+  /** A body that could not be taken: its text (read, no JSON lip takes) or `unread` (not read whole); a recording keeps which. */
+  failedBody?: { readonly text: string } | 'unread';
   /** An embeddings request: its frontend, the model asked for (once decoded), and what its failover found out (as a generation's meta). */
   embedding?: { readonly frontend: string; model?: string; readonly meta: ExecutionMeta };
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */

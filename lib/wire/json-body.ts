@@ -129,7 +129,33 @@ export function parseJson(body: Buffer | string): unknown {
   }
 }
 
-/** Reads and parses a request body (readBody, then parseJson with its shape limits). */
+/** What a failure of readJsonBody left of the body: its text (read, not parsed), or `unread` (not read whole). */
+const failedBodies = new WeakMap<object, string | typeof UNREAD>();
+const UNREAD = Symbol('unread');
+
+/**
+ * The body a readJsonBody failure was about: its text when it was read but is no JSON lip takes
+ * (a recording keeps it, so that a replay parses it again), `unread` when it was not read whole
+ * (too large, aborted, not decompressable, refused by decode admission); undefined for any other error.
+ */
+export function failedBodyOf(err: unknown): { readonly text: string } | 'unread' | undefined {
+  const body = typeof err === 'object' && err !== null ? failedBodies.get(err) : undefined;
+  return body === undefined ? undefined : body === UNREAD ? 'unread' : { text: body };
+}
+
+/** Reads and parses a request body (readBody, then parseJson with its shape limits); a failure tells failedBodyOf what it left. */
 export async function readJsonBody(req: IncomingMessage, limit: number, weigher?: BodyWeigher, setting?: string): Promise<unknown> {
-  return parseJson(await readBody(req, limit, weigher, setting));
+  let bytes: Buffer;
+  try {
+    bytes = await readBody(req, limit, weigher, setting);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) failedBodies.set(err, UNREAD);
+    throw err;
+  }
+  try {
+    return parseJson(bytes);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) failedBodies.set(err, bytes.toString('utf8'));
+    throw err;
+  }
 }
