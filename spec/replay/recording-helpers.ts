@@ -81,17 +81,18 @@ export interface ChatRecording {
 /**
  * Registers the hooks of a recording suite: an OpenAI Chat emulator (backend `oc`) and lip
  * recording every exchange into a file of a new temporary folder (`prefix` names it); all of it
- * closed and removed after the suite (`extra`: more YAML lines of lip's config). The returned
+ * closed and removed after the suite (`extra`: more YAML lines of lip's config; `redactSubstrings`:
+ * the recording's `redact_substrings`). The returned
  * function gives what `before` made.
  */
-export function useChatRecording(prefix: string, extra = ''): () => ChatRecording {
+export function useChatRecording(prefix: string, extra = '', redactSubstrings: readonly string[] = []): () => ChatRecording {
   let suite: ChatRecording | undefined;
   let dir: string | undefined;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), prefix));
     const file = join(dir, 'traffic.jsonl');
     const oc = await startOpenAIChatEmulator();
-    const config = testConfig(`  - { id: oc, kind: openai-chat, base_url: "${oc.url}", api_key: k-0123456789 }`, `recording: { enabled: true, path: "${file}" }${extra ? `\n${extra}` : ''}`);
+    const config = testConfig(`  - { id: oc, kind: openai-chat, base_url: "${oc.url}", api_key: k-0123456789 }`, `recording: { enabled: true, path: "${file}"${redactSubstrings.length > 0 ? `, redact_substrings: ${JSON.stringify(redactSubstrings)}` : ''} }${extra ? `\n${extra}` : ''}`);
     suite = { oc, file, config, lip: await startLip(config) };
   });
   after(async () => {

@@ -1,12 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { RecordLines, eventually } from './recording-helpers.js';
+import { RecordLines, eventually, useChatRecording } from './recording-helpers.js';
 
 /**
  * Regression: a request whose body was no JSON lip takes was recorded with `body: null`, so its
@@ -17,38 +12,24 @@ import { RecordLines, eventually } from './recording-helpers.js';
  */
 describe('regression: recorded requests whose body lip could not take', function () {
   this.timeout(30_000);
-  let upstream: Emulator;
-  let lip: RunningLip;
-  let dir: string;
-  let lines: RecordLines;
   const SECRET = 'PROJECT-OSPREY-2291';
-  const config = () => testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: k-0123456789 }`, [
-    'routing: { default_route: "up:m" }',
+  const suite = useChatRecording('lip-rec-unparsed-', [
+    'routing: { default_route: "oc:m" }',
     'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 4096 }',
-    `recording: { enabled: true, path: "${join(dir, 'traffic.jsonl')}", redact_substrings: ["${SECRET}"] }`,
-  ].join('\n'));
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lip-rec-unparsed-'));
-    lines = new RecordLines(join(dir, 'traffic.jsonl'));
-    upstream = await startOpenAIChatEmulator();
-    lip = await startLip(config());
-  });
-  after(async () => {
-    await lip?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  ].join('\n'), [SECRET]);
+  let lines: RecordLines;
+  before(() => { lines = new RecordLines(suite().file); });
 
   const post = async (path: string, body: string, requestId: string) => {
-    const res = await fetch(`${lip.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body });
+    const res = await fetch(`${suite().lip.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body });
     return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code };
   };
   const recordOf = async (requestId: string) => (await eventually(() => lines.of(requestId), (r) => r.length > 0))[0]!;
 
   it('malformed JSON (a generation, an embeddings request) and JSON nested too deep replay as same', async () => {
     const cases: [string, string, string, string][] = [
-      ['bad-chat', '/v1/chat/completions', `{"model": "up:m", "messages": [{"role": "user", "content": "${SECRET}"}`, 'LIP_ERR_REQUEST_INVALID_JSON'],
-      ['bad-embed', '/v1/embeddings', '{"model": "up:m", "input": ["a", }', 'LIP_ERR_REQUEST_INVALID_JSON'],
+      ['bad-chat', '/v1/chat/completions', `{"model": "oc:m", "messages": [{"role": "user", "content": "${SECRET}"}`, 'LIP_ERR_REQUEST_INVALID_JSON'],
+      ['bad-embed', '/v1/embeddings', '{"model": "oc:m", "input": ["a", }', 'LIP_ERR_REQUEST_INVALID_JSON'],
       ['deep-chat', '/v1/chat/completions', `${'['.repeat(200)}${']'.repeat(200)}`, 'LIP_ERR_REQUEST_LIMIT_EXCEEDED'],
     ];
     for (const [id, path, body, code] of cases) {
@@ -57,17 +38,17 @@ describe('regression: recorded requests whose body lip could not take', function
       expect(record.request.body, id).to.equal(null);
       expect(record.request.body_text, id).to.equal(body.replace(SECRET, '[REDACTED]'));
       expect(record.client.error, id).to.deep.equal({ code });
-      const result = await replayExchange(record, config());
+      const result = await replayExchange(record, suite().config);
       expect(result.state, `${id}: ${JSON.stringify(result)}`).to.equal('same');
     }
-    expect(readFileSync(join(dir, 'traffic.jsonl'), 'utf8')).not.to.contain(SECRET);
+    expect(readFileSync(suite().file, 'utf8')).not.to.contain(SECRET);
   });
 
   it('a body too large to read is marked unread and replays as unrecorded', async () => {
-    expect(await post('/v1/chat/completions', JSON.stringify({ model: 'up:m', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), 'big-chat')).to.deep.equal({ status: 413, code: 'LIP_ERR_REQUEST_TOO_LARGE' });
+    expect(await post('/v1/chat/completions', JSON.stringify({ model: 'oc:m', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), 'big-chat')).to.deep.equal({ status: 413, code: 'LIP_ERR_REQUEST_TOO_LARGE' });
     const record = await recordOf('big-chat');
     expect(record.request).to.deep.include({ body: null, body_unread: true });
     expect(record.request.body_text).to.equal(undefined);
-    expect(await replayExchange(record, config())).to.deep.include({ state: 'unrecorded', unrecorded: ['(the request\'s body was not read whole)'] });
+    expect(await replayExchange(record, suite().config)).to.deep.include({ state: 'unrecorded', unrecorded: ['(the request\'s body was not read whole)'] });
   });
 });
