@@ -71,7 +71,7 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
 async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
-  if (record.request.body_unread) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the request\'s body was not read whole)'], virtual_ms: 0 };
+  if (record.request.body_unread) return unreadBody(record, config);
   const embeddings = embeddingsRouteOf(record);
   if (embeddings !== undefined) return replayEmbeddings(record, config, options, embeddings);
   const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
@@ -163,6 +163,21 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   }
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
+}
+
+/**
+ * An exchange whose body was not read whole: nothing to replay, except the size check. A body
+ * whose declared length (`content-length`, not compressed) is over the replay config's
+ * `server.max_request_body_bytes` is refused again (`same` when the recording was refused so);
+ * any other (a body now within the limit, one aborted or not decompressable) is `unrecorded`.
+ */
+function unreadBody(record: ExchangeRecord, config: Config): ExchangeResult {
+  const base = { id: record.id, request_id: record.request_id, frontend: record.frontend, served: { recorded: record.served, replayed: null } };
+  const declared = Number(record.request.headers['content-length']);
+  const tooLarge = record.request.headers['content-encoding'] === undefined && Number.isFinite(declared) && declared > config.server.max_request_body_bytes;
+  if (!tooLarge) return { ...base, state: 'unrecorded', unrecorded: ['(the request\'s body was not read whole)'], virtual_ms: 0 };
+  const difference = compareOutput(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [], [{ type: 'failed', code: 'LIP_ERR_REQUEST_TOO_LARGE' }]);
+  return { ...base, state: record.served !== null ? 'route-changed' : difference ? 'output-changed' : 'same', ...(difference ? { difference } : {}), virtual_ms: 0 };
 }
 
 /** The embeddings endpoint of the record's frontend that its path names (undefined: a generation's). */

@@ -8,7 +8,8 @@ import { RecordLines, eventually, useChatRecording } from './recording-helpers.j
  * replay decoded null and reported `output-changed` (LIP_ERR_REQUEST_INVALID where the client had
  * got LIP_ERR_REQUEST_INVALID_JSON): `lip replay` of a recording with one malformed request said
  * the same build differed. The record now keeps such a body's text (redacted as the rest), which
- * the replay parses again; a body that was not read whole is marked, and replays as `unrecorded`.
+ * the replay parses again; a body that was not read whole is marked: refused again when its
+ * declared length is over the replay's limit, else `unrecorded`.
  */
 describe('regression: recorded requests whose body lip could not take', function () {
   this.timeout(30_000);
@@ -44,11 +45,14 @@ describe('regression: recorded requests whose body lip could not take', function
     expect(readFileSync(suite().file, 'utf8')).not.to.contain(SECRET);
   });
 
-  it('a body too large to read is marked unread and replays as unrecorded', async () => {
+  it('a body too large to read is marked unread: refused again by its declared length (same), unrecorded under a larger limit', async () => {
     expect(await post('/v1/chat/completions', JSON.stringify({ model: 'oc:m', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), 'big-chat')).to.deep.equal({ status: 413, code: 'LIP_ERR_REQUEST_TOO_LARGE' });
     const record = await recordOf('big-chat');
     expect(record.request).to.deep.include({ body: null, body_unread: true });
     expect(record.request.body_text).to.equal(undefined);
-    expect(await replayExchange(record, suite().config)).to.deep.include({ state: 'unrecorded', unrecorded: ['(the request\'s body was not read whole)'] });
+    expect(await replayExchange(record, suite().config)).to.deep.include({ state: 'same', served: { recorded: null, replayed: null } });
+    // What-if: a limit the body fits in; it would be read now, and the recording does not have it.
+    const larger = { ...suite().config, server: { ...suite().config.server, max_request_body_bytes: 1_000_000 } };
+    expect(await replayExchange(record, larger)).to.deep.include({ state: 'unrecorded', unrecorded: ['(the request\'s body was not read whole)'] });
   });
 });
