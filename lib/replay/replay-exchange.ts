@@ -184,10 +184,15 @@ function unreadBody(record: ExchangeRecord, config: Config): ExchangeResult {
 function embeddingsRouteOf(record: ExchangeRecord): { readonly route: EmbeddingsRoute; readonly params: Record<string, string> } | undefined {
   const pathname = requestTarget(record.request.path).pathname;
   for (const route of FRONTENDS[record.frontend]?.embeddingsRoutes ?? []) {
-    const params = route.match ? route.match(pathname) : route.path === pathname ? {} : undefined;
+    const params = paramsOf(route, pathname);
     if (params !== undefined) return { route, params };
   }
   return undefined;
+}
+
+/** A route's path parameters for `pathname` (`{}` for a plain path), undefined when it does not serve it. */
+function paramsOf(route: { readonly path: string; match?(pathname: string): Record<string, string> | undefined }, pathname: string): Record<string, string> | undefined {
+  return route.match ? route.match(pathname) : route.path === pathname ? {} : undefined;
 }
 
 /** Where a replay writes an embeddings request's attempt rows: nowhere (tickets only). */
@@ -218,6 +223,7 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
   let result: EmbeddingResult | undefined;
   let failure: string | undefined;
   let replayed: string | null = null;
+  const deadline = live ? AbortSignal.timeout(live.timeoutMs) : new AbortController().signal;
   try {
     const { request } = target.route.decode(bodyOf(record), { params: target.params });
     const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity));
@@ -233,13 +239,15 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
       // Circuits the recording found refusing are refused again (with the breaker on in the replay's config).
       const breaker = new RecordedCircuits(config.routing.circuit_breaker.enabled ? record : { ...record, skipped: [] });
       const served = await embedWithFailover(request, { config, executor, backends, breaker }, {
-        routeHeader, signal: live ? AbortSignal.timeout(live.timeoutMs) : new AbortController().signal, state: {}, headers: record.request.headers,
+        routeHeader, signal: deadline, state: {}, headers: record.request.headers,
         requestId: record.request_id, rows: NO_ROWS, allow, meta,
       });
       result = served.result;
       replayed = served.key;
     }
   } catch (err) {
+    // Live, as for a generation: an exchange that has not ended within the timeout is an error, not a difference.
+    if (live && deadline.aborted) return { ...base, state: 'error', served: { recorded: record.served, replayed: meta.candidateKey ?? null }, error: `no answer within ${live.timeoutMs} ms`, virtual_ms: Date.now() - startedAt };
     if (!(err instanceof LipError) && !(err instanceof UnrecordedAttempt)) {
       return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: live ? Date.now() - startedAt : 0 };
     }
@@ -291,7 +299,7 @@ function decode(record: ExchangeRecord) {
   if (!frontend) throw new Error(`frontend "${record.frontend}" is not in this build`);
   const url = requestTarget(record.request.path);
   let params: Record<string, string> | undefined;
-  const route = frontend.routes.find((r) => (params = r.match ? r.match(url.pathname) : r.path === url.pathname ? {} : undefined) !== undefined);
+  const route = frontend.routes.find((r) => (params = paramsOf(r, url.pathname)) !== undefined);
   if (!route || !params) throw new Error(`no ${record.frontend} route serves ${url.pathname}`);
   const decoded = route.decode(bodyOf(record), { params, query: url.searchParams, headers: record.request.headers });
   const issues = validateCall(decoded.call);

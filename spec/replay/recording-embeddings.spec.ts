@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
+import { createRuntime, withoutIngress } from '../../lib/core/runtime.js';
 import type { ExchangeRecord } from '../../lib/replay/record-format.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
@@ -131,6 +132,21 @@ describe('recording: embeddings requests', function () {
     const result = await replayExchange(changed, config());
     expect(result.state).to.equal('output-changed');
     expect(result.difference!.fields.map((f) => f.path)).to.deep.equal(['digest']);
+  });
+
+  it('live: the configured backends answer again (same), and one that no longer answers in time is an error', async () => {
+    const res = await openai.embeddings.create({ model: 'chat:n', input: 'live text', encoding_format: 'float' }).withResponse();
+    const record = await recordOf(res.response.headers.get('x-request-id')!);
+    const runtime = createRuntime(withoutIngress({ ...config(), recording: { ...config().recording, enabled: false } }));
+    try {
+      expect(await replayExchange(record, config(), { live: { backends: runtime.backends, timeoutMs: 10_000 } })).to.deep.include({ state: 'same', served: { recorded: 'chat:n', replayed: 'chat:n' } });
+      chat.enqueue({ fault: { stall: 'before_headers' } });
+      const stalled = await replayExchange(record, config(), { live: { backends: runtime.backends, timeoutMs: 300 } });
+      expect(stalled).to.deep.include({ state: 'error', error: 'no answer within 300 ms' });
+      await until(() => chat.closes.length > 0, 'the stalled upstream call aborted');
+    } finally {
+      await runtime.close();
+    }
   });
 
   it('redacts configured substrings and credential shapes in the request and the calls; the vectors are written as they are', async () => {
