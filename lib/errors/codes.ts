@@ -14,7 +14,7 @@ export interface ErrorSpec {
 
 export const ERROR_CODES = {
   // ── requests ────────────────────────────────────────────────────────────────
-  LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column).' },
+  LIP_ERR_REQUEST_INVALID_JSON: { status: 400, retryable: false, summary: 'The request body is not valid JSON (the message gives line and column), or its bytes are not UTF-8 (the message names the first byte that is not, by line, column and offset).' },
   LIP_ERR_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The request violates the protocol schema or a documented limit (the message names the field).' },
   LIP_ERR_REQUEST_TOO_LARGE: { status: 413, retryable: false, summary: 'The request body exceeds server.max_request_body_bytes (a batch create or file upload: server.max_batch_body_bytes).' },
   LIP_ERR_REQUEST_TIMEOUT: { status: 408, retryable: false, summary: 'The request line and headers did not arrive within server.read_header_timeout, or the whole request within server.read_timeout.' },

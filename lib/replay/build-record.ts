@@ -3,6 +3,7 @@ import type { JournalEntry } from '../routing/plan/route-journal.js';
 import type { AttemptCapture, AttemptEnd, EventLog, ExchangeCapture } from './exchange-capture.js';
 import type { RecordedOutcome } from './record-format.js';
 import type { Redactor } from './redact.js';
+import type { FailedBody } from '../wire/json-body.js';
 
 /** What the server knew when the exchange ended, taken on its turn (the record is built later). */
 export interface ExchangeSnapshot {
@@ -12,7 +13,7 @@ export interface ExchangeSnapshot {
   readonly finishedAt: number;
   readonly errorCode: string | undefined;
   /** A body that could not be taken: its text (no JSON lip takes), or `unread` (not read whole). */
-  readonly failedBody: { readonly text: string } | 'unread' | undefined;
+  readonly failedBody: FailedBody | undefined;
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, unknown>>;
@@ -118,7 +119,7 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     config_digest: digest,
     request: {
       method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null,
-      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody !== undefined ? { body_text: s.failedBody.text } : {}),
+      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody === undefined ? {} : 'text' in s.failedBody ? { body_text: s.failedBody.text } : { body_bytes: s.failedBody.bytes }),
     },
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, skipped,
   }));

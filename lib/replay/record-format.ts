@@ -80,6 +80,11 @@ export interface ExchangeRecord {
      * and a replay parses this again (extension of CONTRACT section 9).
      */
     readonly body_text?: string;
+    /**
+     * A body whose bytes were not UTF-8, one character per byte (as ISO-8859-1 maps them): `body`
+     * is null and a replay parses these bytes again (extension of CONTRACT section 9).
+     */
+    readonly body_bytes?: string;
     /** Set when the body was not read whole (too large, aborted, not decompressable): there is nothing to replay. */
     readonly body_unread?: true;
   };

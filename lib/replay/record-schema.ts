@@ -151,7 +151,7 @@ export const RECORD_SCHEMA = {
     request: {
       type: 'object',
       required: ['method', 'path', 'headers', 'body'],
-      properties: { method: { type: 'string' }, path: { type: 'string' }, headers, body: {}, body_text: { type: 'string' }, body_unread: { const: true } },
+      properties: { method: { type: 'string' }, path: { type: 'string' }, headers, body: {}, body_text: { type: 'string' }, body_bytes: { type: 'string' }, body_unread: { const: true } },
     },
     selector: nullable('string'),
     selector_source: nullable('string'),

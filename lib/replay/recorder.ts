@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { AttemptEnding, AttemptFailure, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
+import type { FailedBody } from '../wire/json-body.js';
 import { recordDraft, type ExchangeSnapshot, type RecordDraft } from './build-record.js';
 import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
 import { Redactor } from './redact.js';
@@ -30,7 +31,7 @@ export interface ExchangeStart {
   readonly errorCode?: string | undefined;
   readonly keyId?: string | undefined;
   /** A body that could not be taken (RequestState.failedBody). */
-  readonly failedBody?: { readonly text: string } | 'unread' | undefined;
+  readonly failedBody?: FailedBody | undefined;
 }
 
 export interface RecorderDeps {

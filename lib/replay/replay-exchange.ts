@@ -12,7 +12,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
 import type { EmbeddingsRoute } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
-import { parseJson, requestTarget } from '../wire/index.js';
+import { failedBodyBytes, parseJson, requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
 import { RecordedAttempts, UnrecordedAttempt } from './recorded-backend.js';
@@ -309,7 +309,8 @@ function decode(record: ExchangeRecord) {
 
 /** The recorded request's body: a body that was no JSON lip takes is parsed again (and fails again, or not, as today's parser says). */
 function bodyOf(record: ExchangeRecord): unknown {
-  return record.request.body_text !== undefined ? parseJson(record.request.body_text) : record.request.body;
+  const { body_text: text, body_bytes: bytes, body } = record.request;
+  return text !== undefined ? parseJson(text) : bytes !== undefined ? parseJson(failedBodyBytes(bytes)) : body;
 }
 
 /** A deterministic uniform [0, 1) per exchange (weighted choices draw the same way every replay). */

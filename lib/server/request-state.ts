@@ -7,6 +7,7 @@ import type { RequestTrace } from '../observability/tracing.js';
 import type { DecodeTicket } from './decode-admission.js';
 import type { RateLimitState } from '../frontends/protocol.js';
 import type { BudgetLeft } from './key-budgets.js';
+import type { FailedBody } from '../wire/index.js';
 
 /** What the access log and the drain logic know about one request. */
 export interface RequestState {
@@ -38,7 +39,7 @@ export interface RequestState {
   /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
   embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
   /** A body that could not be taken: its text (read, no JSON lip takes) or `unread` (not read whole); a recording keeps which. */
-  failedBody?: { readonly text: string } | 'unread';
+  failedBody?: FailedBody;
   /** An embeddings request: its frontend, the model asked for (once decoded), and what its failover found out (as a generation's meta). */
   embedding?: { readonly frontend: string; model?: string; readonly meta: ExecutionMeta };
   /** A generation request: its frontend, the model asked for, streaming, and what the executor found out. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
@@ -106,13 +107,17 @@ function drain(req: IncomingMessage): void {
 }
 
 /**
- * Parses a JSON body. Its shape is checked first (checkJsonShape: nesting depth 128, 100,000
+ * Parses a JSON body. Its bytes must be UTF-8 (RFC 8259 section 8.1): any other encoding is a
+ * 400 naming the first byte that is not, instead of characters silently replaced (a Windows
+ * PowerShell client sends ISO-8859-1, and "café" would reach the model as "caf\uFFFD").
+ * Its shape is checked next (checkJsonShape: nesting depth 128, 100,000
  * elements per container, 16 KiB keys), so that nothing that walks the parsed value can
  * overflow the stack: a violation is a 400 `LIP_ERR_REQUEST_LIMIT_EXCEEDED` naming the limit
  * and where. A syntax error becomes a 400 whose message gives line, column and what was
  * expected, e.g. `malformed JSON at line 3, column 14: expected ',' or '}', found "\""`.
  */
 export function parseJson(body: Buffer | string): unknown {
+  if (typeof body !== 'string' && !isUtf8(body)) throw notUtf8(body);
   let text = typeof body === 'string' ? body : body.toString('utf8');
   // A leading byte order mark is ignored (RFC 8259 section 8.1 allows it; some clients send one).
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -121,6 +126,10 @@ export function parseJson(body: Buffer | string): unknown {
     return JSON.parse(text);
   } catch {
     if (text.trim().length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', 'malformed JSON: the request body is empty');
+    // UTF-16 without a byte order mark is valid UTF-8 (a NUL beside each ASCII character), and no JSON.
+    if (text.length > 1 && (text.charCodeAt(0) === 0) !== (text.charCodeAt(1) === 0)) {
+      throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: it looks like UTF-16 (a NUL byte among its first two); ${SEND_UTF8}`);
+    }
     const { offset, reason } = locateJsonError(text);
     const { line, column } = lineColumn(text, offset);
     throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `malformed JSON at line ${line}, column ${column}: ${reason}`, {
@@ -129,18 +138,77 @@ export function parseJson(body: Buffer | string): unknown {
   }
 }
 
-/** What a failure of readJsonBody left of the body: its text (read, not parsed), or `unread` (not read whole). */
-const failedBodies = new WeakMap<object, string | typeof UNREAD>();
-const UNREAD = Symbol('unread');
+const SEND_UTF8 = 'send JSON as UTF-8 (RFC 8259 section 8.1)';
+
+/** The 400 for a body whose bytes are not UTF-8: where the first byte that is not is (line, column, byte offset). */
+function notUtf8(bytes: Buffer): LipError {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: it starts with a UTF-16 byte order mark; ${SEND_UTF8}`, { detail: { offset: 0 } });
+  }
+  const offset = firstInvalidUtf8(bytes);
+  const { line, column } = lineColumn(bytes.toString('utf8', 0, offset), Infinity);
+  const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
+  return new LipError('LIP_ERR_REQUEST_INVALID_JSON',
+    `the request body is not UTF-8: byte 0x${byte} at line ${line}, column ${column} (byte ${offset}) is not valid UTF-8 (is it ISO-8859-1 or Windows-1252?); ${SEND_UTF8}`,
+    { detail: { offset, line, column } });
+}
 
 /**
- * The body a readJsonBody failure was about: its text when it was read but is no JSON lip takes
- * (a recording keeps it, so that a replay parses it again), `unread` when it was not read whole
+ * The offset of the first byte of `bytes` that does not belong to a well-formed UTF-8 sequence
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF); `bytes.length` when all do.
+ * Runs only once `isUtf8` has said no.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // The sequence's length and the range of its second byte (the others are 0x80-0xBF).
+    let length: number, low = 0x80, high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      else if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      else if (b === 0xf4) high = 0x8f;
+    } else return i;
+    if (i + length > bytes.length) return i;
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return i;
+    for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += length;
+  }
+  return i;
+}
+
+/**
+ * What a request body that could not be taken left: its text (read, not parsed), its bytes when
+ * they are not UTF-8 (one character per byte, as ISO-8859-1 maps them: a JSON string keeps
+ * them exactly, and their ASCII stays readable, so redaction still finds secrets in it), or
+ * `unread` (not read whole).
+ */
+export type FailedBody = { readonly text: string } | { readonly bytes: string } | 'unread';
+
+const failedBodies = new WeakMap<object, FailedBody>();
+
+/**
+ * The body a readJsonBody failure was about: its text (or bytes) when it was read but is no JSON
+ * lip takes (a recording keeps it, so that a replay parses it again), `unread` when it was not read whole
  * (too large, aborted, not decompressable, refused by decode admission); undefined for any other error.
  */
-export function failedBodyOf(err: unknown): { readonly text: string } | 'unread' | undefined {
-  const body = typeof err === 'object' && err !== null ? failedBodies.get(err) : undefined;
-  return body === undefined ? undefined : body === UNREAD ? 'unread' : { text: body };
+export function failedBodyOf(err: unknown): FailedBody | undefined {
+  return typeof err === 'object' && err !== null ? failedBodies.get(err) : undefined;
+}
+
+/** A failed body's bytes again (`FailedBody`'s `bytes`), to be parsed again. */
+export function failedBodyBytes(bytes: string): Buffer {
+  return Buffer.from(bytes, 'latin1');
 }
 
 /** Reads and parses a request body (readBody, then parseJson with its shape limits); a failure tells failedBodyOf what it left. */
@@ -149,13 +217,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number, weigher?
   try {
     bytes = await readBody(req, limit, weigher, setting);
   } catch (err) {
-    if (typeof err === 'object' && err !== null) failedBodies.set(err, UNREAD);
+    if (typeof err === 'object' && err !== null) failedBodies.set(err, 'unread');
     throw err;
   }
   try {
     return parseJson(bytes);
   } catch (err) {
-    if (typeof err === 'object' && err !== null) failedBodies.set(err, bytes.toString('utf8'));
+    if (typeof err === 'object' && err !== null) failedBodies.set(err, isUtf8(bytes) ? { text: bytes.toString('utf8') } : { bytes: bytes.toString('latin1') });
     throw err;
   }
 }

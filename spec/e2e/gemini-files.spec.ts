@@ -178,7 +178,7 @@ auth:
   });
 
   it('refuses what it cannot keep with errors naming the header or field', async () => {
-    const start = (headers: Record<string, string>, body = '{}') => post('/upload/v1beta/files', { 'content-type': 'application/json', 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', ...headers }, body);
+    const start = (headers: Record<string, string>, body: string | Buffer = '{}') => post('/upload/v1beta/files', { 'content-type': 'application/json', 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', ...headers }, body);
     const tooLarge = await start({ 'x-goog-upload-header-content-length': String(MAX_FILE_BYTES + 1), 'x-goog-upload-header-content-type': 'image/png' });
     expect(tooLarge.status).to.equal(413);
     expect(JSON.parse(tooLarge.body).error.message).to.contain('server.max_batch_body_bytes');
@@ -187,6 +187,10 @@ auth:
     expect(JSON.parse(noType.body).error.message).to.contain('file.mimeType');
     const badName = await start({ 'x-goog-upload-header-content-type': 'text/plain' }, JSON.stringify({ file: { name: 'files/Not_Valid' } }));
     expect(JSON.parse(badName.body).error.message).to.contain('file.name: must be files/');
+    // Metadata in ISO-8859-1 is refused where the display name would have lost its "é".
+    const latin1 = await start({ 'x-goog-upload-header-content-type': 'text/plain' }, Buffer.from(JSON.stringify({ file: { displayName: 'caf\u00e9' } }), 'latin1'));
+    expect([latin1.status, JSON.parse(latin1.body).error.message]).to.deep.equal([400,
+      'the start of a resumable upload carries its metadata as JSON ({"file": {"displayName": ...}}): the request body is not UTF-8: byte 0xE9 at line 1, column 28 (byte 27) is not valid UTF-8 (is it ISO-8859-1 or Windows-1252?); send JSON as UTF-8 (RFC 8259 section 8.1)']);
     // Another method on the upload path is a 405 in Google's envelope.
     const put = await httpRequest(`${lip.url}/upload/v1beta/files`, { method: 'PUT', headers: { 'x-goog-api-key': ALICE }, body: 'x' });
     expect(put.status).to.equal(405);

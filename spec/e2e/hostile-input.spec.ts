@@ -153,10 +153,12 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
           await rig.alive();
         });
 
-        it(`${p.id}, ${mode(stream)}: invalid UTF-8 in a string is decoded lossily; outside strings it is a 400 with line and column`, async () => {
+        it(`${p.id}, ${mode(stream)}: invalid UTF-8 in a string, outside one or in the model is a 400 naming the byte by line and column (nothing replaced)`, async () => {
           const [before, after] = bodyOf(p, 'stub:m', stream, '§').split('§') as [string, string];
           const inText = Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe6, 0x97]), Buffer.from(after)]);
-          expect(okText(p, await rawExchange(rig.url, head(p, 'stub:m', stream), inText), stream)).to.equal(STUB_TEXT);
+          const inTextRes = await rawExchange(rig.url, head(p, 'stub:m', stream), inText);
+          expect(codeOf(p, inTextRes, 400, 'LIP_ERR_REQUEST_INVALID_JSON')).to.equal('LIP_ERR_REQUEST_INVALID_JSON');
+          expect(inTextRes.body).to.contain(`not UTF-8: byte 0xFF at line 1, column ${before.length + 1} (byte ${before.length})`);
           const outside = Buffer.concat([Buffer.from('{'), Buffer.from([0xff]), Buffer.from(before.slice(1)), Buffer.from(after)]);
           const res = await rawExchange(rig.url, head(p, 'stub:m', stream), outside);
           expect(codeOf(p, res, 400, 'LIP_ERR_REQUEST_INVALID_JSON')).to.equal('LIP_ERR_REQUEST_INVALID_JSON');
@@ -164,8 +166,8 @@ describe('e2e: hostile client input against a spawned lip serve', function () {
           if (p.id !== 'gemini') {
             const [mb, ma] = bodyOf(p, '§', stream).split('§') as [string, string];
             const badModel = await rawExchange(rig.url, head(p, 'x', stream), Buffer.concat([Buffer.from(`${mb}stub:`), Buffer.from([0xf0, 0x9f]), Buffer.from(ma)]));
-            expect(okText(p, badModel, stream)).to.equal(STUB_TEXT);
-            expect(badModel.headers['x-lip-backend']).to.match(/^stub:/).and.to.match(LEGAL_HEADER);
+            expect(codeOf(p, badModel, 400, 'LIP_ERR_REQUEST_INVALID_JSON')).to.equal('LIP_ERR_REQUEST_INVALID_JSON');
+            expect(badModel.body).to.contain(`not UTF-8: byte 0xF0 at line 1, column ${mb.length + 6}`);
           } else {
             const badPath = await rawExchange(rig.url, Buffer.from(`POST /v1beta/models/stub%3A%FF%F0%9F:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'} HTTP/1.1\r\nHost: localhost`), bodyOf(p, 'x', stream));
             expect(badPath.status, badPath.body).to.be.oneOf([200, 400]);

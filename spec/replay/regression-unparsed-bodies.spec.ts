@@ -45,6 +45,19 @@ describe('regression: recorded requests whose body lip could not take', function
     expect(readFileSync(suite().file, 'utf8')).not.to.contain(SECRET);
   });
 
+  it('a body whose bytes are not UTF-8 keeps them (one character per byte, secrets redacted) and replays as same', async () => {
+    const bytes = Buffer.concat([Buffer.from(`{"model": "oc:m", "messages": [{"role": "user", "content": "${SECRET} caf`), Buffer.from([0xe9]), Buffer.from('"}]}')]);
+    const res = await fetch(`${suite().lip.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'latin1-chat' }, body: bytes });
+    expect(res.status).to.equal(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).to.match(/not UTF-8: byte 0xE9 at line 1, column 84 \(byte 83\)/);
+    const record = await recordOf('latin1-chat');
+    expect(record.request).to.deep.include({ body: null, body_bytes: bytes.toString('latin1').replace(SECRET, '[REDACTED]') });
+    expect(record.request.body_text).to.equal(undefined);
+    expect(record.client.error).to.deep.equal({ code: 'LIP_ERR_REQUEST_INVALID_JSON' });
+    expect(await replayExchange(record, suite().config)).to.deep.include({ state: 'same' });
+    expect(readFileSync(suite().file, 'utf8')).not.to.contain(SECRET);
+  });
+
   it('a body too large to read is marked unread: refused again by its declared length (same), unrecorded under a larger limit', async () => {
     expect(await post('/v1/chat/completions', JSON.stringify({ model: 'oc:m', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), 'big-chat')).to.deep.equal({ status: 413, code: 'LIP_ERR_REQUEST_TOO_LARGE' });
     const record = await recordOf('big-chat');

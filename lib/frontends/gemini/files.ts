@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { collectEvents } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { derivedId, randomId } from '../../wire/ids.js';
+import { parseJson } from '../../wire/json-body.js';
 import { ResourceAnswer, type BatchFiles, type ResolveReferences, type ResourceRequest, type ResourceRoute, type StoredResponses, type StoredResponseView } from '../protocol.js';
 import { resolveCachedContent } from './cached-contents.js';
 import { badField } from './decode-contents.js';
@@ -354,9 +355,9 @@ function uploadMetadata(r: ResourceRequest): { readonly name?: string; readonly 
   if (r.bytes === undefined || r.bytes.length === 0) return {};
   let body: unknown;
   try {
-    body = JSON.parse(r.bytes.toString('utf8'));
-  } catch {
-    throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', 'the start of a resumable upload carries its metadata as JSON ({"file": {"displayName": ...}})');
+    body = parseJson(r.bytes);
+  } catch (err) {
+    throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the start of a resumable upload carries its metadata as JSON ({"file": {"displayName": ...}}): ${(err as Error).message}`);
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object');
   const file = (body as Json).file;
