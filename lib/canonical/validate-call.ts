@@ -33,7 +33,7 @@ export function validateCall(call: Call): CallIssue[] {
   if (call.system.length > L.systemParts) add('system', `has more than ${L.systemParts} parts`);
   call.system.forEach((part, i) => checkText(part.text, `system[${i}].text`, add));
 
-  if (call.messages.length === 0) add('messages', 'must contain at least one message');
+  if (call.messages.length === 0) add('messages', call.system.length > 0 ? 'must contain at least one message besides the system prompt (system and developer messages are the system prompt)' : 'must contain at least one message');
   if (call.messages.length > L.messages) add('messages', `has more than ${L.messages} messages`);
   const toolCallIds = new Set<string>();
   call.messages.forEach((message, i) => checkMessage(message, `messages[${i}]`, add, toolCallIds));

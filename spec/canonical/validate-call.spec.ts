@@ -28,8 +28,11 @@ describe('canonical/validateCall', () => {
     expect(validateCall(call)).to.deep.equal([]);
   });
 
-  it('requires at least one message', () => {
-    expect(paths(valid({ messages: [] }))).to.deep.equal(['messages']);
+  it('requires at least one message, saying so where a Chat client sent only system or developer messages (the system prompt)', () => {
+    expect(validateCall(valid({ messages: [] }))).to.deep.equal([{ path: 'messages', message: 'must contain at least one message' }]);
+    expect(validateCall(valid({ messages: [], system: [{ type: 'text', text: 'be brief' }] }))).to.deep.equal([{
+      path: 'messages', message: 'must contain at least one message besides the system prompt (system and developer messages are the system prompt)',
+    }]);
   });
 
   it('rejects parts in the wrong role', () => {
