@@ -34,8 +34,8 @@ export function describeResult(r: ExchangeResult): string {
 
 /** The summary table printed at the end. */
 export function renderSummary(report: ReplayReport): string {
-  const rows = REPLAY_STATES.map((s) => `  ${s.padEnd(15)} ${String(report.summary[s]).padStart(6)}`);
-  return ['state            count', ...rows, `  ${'total'.padEnd(15)} ${String(report.summary.total).padStart(6)}`].join('\n');
+  const row = (label: string, value: string | number) => `  ${label.padEnd(15)} ${String(value).padStart(6)}`;
+  return [row('state', 'count'), ...REPLAY_STATES.map((s) => row(s, report.summary[s])), row('total', report.summary.total)].join('\n');
 }
 
 function show(value: unknown): string {

@@ -60,6 +60,10 @@ describe('lip replay', function () {
     expect(r.code).to.equal(0);
     expect(r.stderr).to.contain(`crashed.jsonl:${LINES.length + 1}: skipped a truncated last line`);
     expect(r.stdout).to.match(new RegExp(`total\\s+${LINES.length}\\b`));
+    // The summary table's columns line up: every row, the header's too, ends where "count" does.
+    const table = r.stdout.slice(r.stdout.lastIndexOf('  state ')).trimEnd().split('\n');
+    expect(table.map((l) => l.split(/\s+/).filter(Boolean)[0])).to.deep.equal(['state', 'same', 'route-changed', 'output-changed', 'error', 'unrecorded', 'total']);
+    expect(new Set(table.map((l) => l.length))).to.deep.equal(new Set([table[0]!.length]));
   });
 
   it('exits 2 naming the line of a bad record in the middle, an unreadable file, or a bad --concurrency', async () => {
