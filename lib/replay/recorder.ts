@@ -133,6 +133,11 @@ export class Recorder implements TrafficCapture {
     this.ended(state, 'POST', path, headers, status, {}, end);
   }
 
+  /** Whether an exchange of `requestId` is being captured, or has finished and is not yet written out (its id still names it here). */
+  holds(requestId: string): boolean {
+    return this.exchanges.has(requestId);
+  }
+
   /** Exchanges being captured now (begun, not yet finished or forgotten). */
   get capturing(): number {
     return this.exchanges.size;

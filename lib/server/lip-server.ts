@@ -142,6 +142,8 @@ export class LipServer {
   private closing = false;
   private generating = 0;
   private readonly inflight = new Set<RequestState>();
+  /** The ids of the requests running or not yet accounted for (`uniqueRequestId`). */
+  private readonly liveIds = new Set<string>();
   /** The runtime each request in flight began on (a reload swaps `runtime`; they finish on theirs). */
   private readonly startedOn = new WeakMap<RequestState, Runtime>();
   /**
@@ -527,13 +529,16 @@ export class LipServer {
       return;
     }
     const traceId = pickTraceId(req.headers['x-trace-id']);
+    const asked = pickRequestId(req.headers['x-request-id'], randomUUID, traceId);
     const state: RequestState = {
-      requestId: pickRequestId(req.headers['x-request-id'], randomUUID, traceId),
+      requestId: this.uniqueRequestId(asked),
       startedAt: performance.now(),
       routeGroup: 'unmatched',
     };
+    this.liveIds.add(state.requestId);
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
-    res.setHeader('x-request-id', state.requestId);
+    // The id as the client sent it, even when lip names the request apart from another of that id.
+    res.setHeader('x-request-id', asked);
     if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
     for (const [name, value] of responseIdentity(this.runtime.config)) res.setHeader(name, value);
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
@@ -979,12 +984,12 @@ export class LipServer {
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inflight.delete(state);
     this.closeRetired();
-    if (state.settled === undefined) this.account(req, res, state);
+    if (state.settled === undefined) this.settle(req, res, state);
     else {
       // A background response's request is accounted for once its run has ended (its tokens, its span).
       void state.settled.then(() => {
         try {
-          this.account(req, res, state);
+          this.settle(req, res, state);
         } catch (err) {
           reportInternalError('server.finish', err, state.requestId);
         }
@@ -994,6 +999,31 @@ export class LipServer {
       this.http.closeIdleConnections();
       if (this.inflight.size === 0) this.idle?.();
     }
+  }
+
+  /** Accounts for a request that ended, then frees its id (`uniqueRequestId`). */
+  private settle(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
+    try {
+      this.account(req, res, state);
+    } finally {
+      this.liveIds.delete(state.requestId);
+    }
+  }
+
+  /**
+   * The id lip names a request by: the one the client asked for (`X-Request-Id`, else
+   * `X-Trace-ID`, else a fresh UUID), unless another request of that id is still running or
+   * being recorded; then `<id>.dup<n>`, so that a client that sends one id twice at once, or
+   * again before the first one's record is written, gets two exchanges in the access log, the
+   * spans and the recording instead of one merged (the answer still echoes the id as sent).
+   */
+  private uniqueRequestId(asked: string): string {
+    const recorder = this.runtime.recorder;
+    const taken = (id: string) => this.liveIds.has(id) || (recorder !== undefined && recorder.holds(id));
+    if (!taken(asked)) return asked;
+    let n = 2;
+    while (taken(`${asked}.dup${n}`)) n++;
+    return `${asked}.dup${n}`;
   }
 
   /** The metrics, the SERVER span and the access-log line of a request that ended. */
