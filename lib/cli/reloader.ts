@@ -69,10 +69,13 @@ export class Reloader implements ConfigControl {
         const geoipSource = running.geoipSource && keepsGeoipSource(running.config, effective) ? running.geoipSource : undefined;
         // The response cache keeps its answers through a reload that leaves its settings (and a Redis one's redis) as they are.
         const cache = running.cache && same(effective.cache, running.config.cache) && (effective.cache.store !== 'redis' || same(effective.redis, running.config.redis)) ? running.cache : undefined;
+        // One writer per recording file: a reload that records to the same path keeps it (its rotation settings follow the new config).
+        const recordingWriter = running.recorder && effective.recording.enabled && effective.recording.path === running.config.recording.path ? running.recorder.writer : undefined;
         await this.server.reload(createRuntime(effective, {
           logger: this.logger,
           ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
           ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}), ...(cache ? { cache } : {}),
+          ...(recordingWriter ? { recordingWriter } : {}),
         }));
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

@@ -10,6 +10,7 @@ import { createContinuityStore, SecureSessions, type ContinuityLogger, type Cont
 import { createExtensionHost, type ExtensionHost, type FeatureFactory, type StateStore } from '../extensions/index.js';
 import { Pricing } from '../observability/pricing.js';
 import { Recorder } from '../replay/recorder.js';
+import type { RecordingWriter } from '../replay/recording-writer.js';
 import { createDispatcher } from '../backends/http/index.js';
 import { Executor } from './execute.js';
 import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
@@ -69,6 +70,8 @@ export interface RuntimeDeps {
   readonly geoipSource?: GeoipSource;
   /** The response cache to take over (a reload with unchanged `cache` settings, and `redis` for a Redis one). */
   readonly cache?: ResponseCache;
+  /** The recording writer to take over (a reload that keeps recording to the same `recording.path`). */
+  readonly recordingWriter?: RecordingWriter;
 }
 
 /**
@@ -137,7 +140,7 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
     });
     try {
       // Recording is a built-in capture of the traffic plane: with it on, the host exists even without features.
-      recorder = config.recording.enabled ? new Recorder(config, logger ? { logger } : {}) : undefined;
+      recorder = config.recording.enabled ? new Recorder(config, { ...(logger ? { logger } : {}), ...(deps.recordingWriter ? { writer: deps.recordingWriter } : {}) }) : undefined;
       extensions = createExtensionHost(config, {
         ...(logger ? { logger } : {}), ...(deps.features ? { factories: deps.features } : {}), ...(deps.featureState ? { state: deps.featureState } : {}),
         ...(recorder ? { captures: [recorder] } : {}),

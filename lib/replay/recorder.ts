@@ -40,6 +40,8 @@ export interface RecorderDeps {
   readonly rng?: () => number;
   /** Events kept per exchange (default 50,000). */
   readonly maxEvents?: number;
+  /** The writer of the runtime before a reload that records to the same path: taken over, reconfigured. */
+  readonly writer?: RecordingWriter;
 }
 
 /**
@@ -68,7 +70,8 @@ export class Recorder implements TrafficCapture {
 
   constructor(private readonly config: Config, deps: RecorderDeps = {}) {
     const r = config.recording;
-    this.writer = new RecordingWriter({ path: r.path, maxFileBytes: r.max_file_bytes, maxFiles: r.max_files, queueSize: r.queue_size, ...(deps.logger ? { logger: deps.logger } : {}) });
+    const options = { path: r.path, maxFileBytes: r.max_file_bytes, maxFiles: r.max_files, queueSize: r.queue_size, ...(deps.logger ? { logger: deps.logger } : {}) };
+    this.writer = (deps.writer !== undefined && deps.writer.path === r.path ? deps.writer : new RecordingWriter(options)).hold(options);
     this.redactor = new Redactor(r.redact_headers, r.redact_substrings, r.raw);
     this.rng = deps.rng ?? Math.random;
     this.logger = deps.logger;
@@ -172,10 +175,10 @@ export class Recorder implements TrafficCapture {
     }
   }
 
-  /** Writes what is queued. */
+  /** Writes what is queued, then lets go of the writer (closed when no later runtime's recorder took it over). */
   async close(): Promise<void> {
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-    await this.writer.close();
+    await this.writer.release();
   }
 
   /** Builds, serialises and redacts the exchanges that finished since the last batch (their pieces in one pass). */

@@ -43,8 +43,32 @@ export class RecordingWriter {
   private draining: Promise<void> | undefined;
   private logged = false;
   private closed = false;
+  private holders = 0;
 
-  constructor(private readonly options: RecordingWriterOptions) {}
+  constructor(private options: RecordingWriterOptions) {}
+
+  /** The file this writer appends to. */
+  get path(): string {
+    return this.options.path;
+  }
+
+  /**
+   * One more recorder writes through this writer, with the rotation and queue settings of its
+   * config (the same path): a reload that keeps recording to one file keeps its one writer (two
+   * writers on one file would each rotate it under the other). Each holder lets go with `release`.
+   */
+  hold(options: RecordingWriterOptions = this.options): this {
+    if (options.path !== this.options.path) throw new Error(`a recording writer keeps its path (${this.options.path}, not ${options.path})`);
+    this.options = options;
+    this.holders++;
+    return this;
+  }
+
+  /** A holder is done: what is queued is written, and the last holder's release closes the writer. */
+  async release(): Promise<void> {
+    this.holders = Math.max(0, this.holders - 1);
+    await (this.holders === 0 ? this.close() : this.flush());
+  }
 
   /** Whether a line pushed now would be queued (callers skip serialising one that would be dropped). */
   accepting(): boolean {
