@@ -23,7 +23,18 @@ export interface RecordingWriterOptions {
   /** Lines waiting beyond this are dropped and counted. */
   readonly queueSize: number;
   readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
+  /** Milliseconds, for how often the file is checked to still be at `path` (default Date.now). */
+  readonly now?: () => number;
 }
+
+/**
+ * How often, at most, a writer checks that `path` still names the file it appends to (one
+ * `stat` of each, before a batch): an outside tool that moved or deleted it (logrotate, an
+ * operator freeing space) gets a new file at `path` within this time instead of lines appended
+ * to a file nobody reads. Once a second costs nothing measurable; before every batch (up to 100
+ * a second) it would cost two thread-pool calls each.
+ */
+const RECHECK_MS = 1_000;
 
 /**
  * Appends JSON lines to a recording file off the request path: `push` only queues (bounded:
@@ -44,6 +55,8 @@ export class RecordingWriter {
   private logged = false;
   private closed = false;
   private holders = 0;
+  /** When `path` was last found to name the open file (`RECHECK_MS`). */
+  private checkedAt = 0;
 
   constructor(private options: RecordingWriterOptions) {}
 
@@ -141,6 +154,10 @@ export class RecordingWriter {
     // buffer-full), no buffer allocated per line. A line's UTF-8 size is at most 3 bytes per
     // UTF-16 unit; its exact size is only counted when that bound could reach the rotation size.
     const buffer = (this.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_BYTES));
+    if (this.handle !== undefined && this.clock() - this.checkedAt >= RECHECK_MS && !(await this.stillAtPath())) {
+      await this.handle.close().catch(() => undefined);
+      this.handle = undefined;
+    }
     let used = 0;
     for (const line of lines) {
       if (this.handle === undefined) await this.openFile();
@@ -177,7 +194,23 @@ export class RecordingWriter {
     // Not `mkdir({ recursive: true })`: under /proc it never returns (see ensureDirectory).
     ensureDirectory(dirname(this.options.path));
     this.handle = await open(this.options.path, 'a');
-    this.size = (await stat(this.options.path)).size;
+    this.size = (await this.handle.stat()).size;
+    this.checkedAt = this.clock();
+  }
+
+  /** Whether `path` still names the open file (not moved, deleted or replaced from outside). */
+  private async stillAtPath(): Promise<boolean> {
+    this.checkedAt = this.clock();
+    try {
+      const [atPath, open] = await Promise.all([stat(this.options.path), this.handle!.stat()]);
+      return atPath.ino === open.ino && atPath.dev === open.dev;
+    } catch {
+      return false;
+    }
+  }
+
+  private clock(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** `path.(n-1)` -> `path.n` … `path` -> `path.1`, then a fresh `path`. */

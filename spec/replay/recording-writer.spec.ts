@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redactor, replaceUnescaped } from '../../lib/replay/redact.js';
@@ -84,6 +84,33 @@ describe('RecordingWriter', () => {
     expect(writer.writeErrors).to.equal(1);
     expect(errors).to.deep.equal(["ENOENT: no such file or directory, mkdir '/proc/lip-spec'"]);
     await writer.close();
+  });
+
+  it('a file moved or deleted from outside is followed by a new one at the path within a second (checked at most once a second)', async () => {
+    const path = join(dir, 'rec.jsonl');
+    let now = 0;
+    const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, now: () => now });
+    const write = async (line: string) => {
+      writer.push(line);
+      await writer.flush();
+    };
+    await write('{"n":1}');
+    renameSync(path, join(dir, 'rotated-by-logrotate'));
+    now = 400; // within the second: still the open file, now under its new name
+    await write('{"n":2}');
+    now = 1_400;
+    await write('{"n":3}');
+    expect(readFileSync(join(dir, 'rotated-by-logrotate'), 'utf8')).to.equal('{"n":1}\n{"n":2}\n');
+    expect(readFileSync(path, 'utf8')).to.equal('{"n":3}\n');
+    // Deleted: a new file, its size counted from zero for rotation.
+    rmSync(path);
+    now = 2_500;
+    await write('{"n":4}');
+    now = 2_600;
+    await write('{"n":5}');
+    await writer.close();
+    expect(readFileSync(path, 'utf8')).to.equal('{"n":4}\n{"n":5}\n');
+    expect(readdirSync(dir).sort()).to.deep.equal(['rec.jsonl', 'rotated-by-logrotate']);
   });
 
   it('works again once the path is writable', async () => {
