@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { main } from '../../lib/cli/main.js';
 import type { Runtime } from '../../lib/core/runtime.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
-import { testConfig } from '../helpers/config.js';
+import { testConfig, testConfigYaml } from '../helpers/config.js';
 import { startOpenAIChatEmulator } from '../helpers/emulators/index.js';
 import { startLip } from '../helpers/lip.js';
 import { RecordLines, eventually, useChatRecording } from './recording-helpers.js';
@@ -51,6 +53,17 @@ describe('regression: two exchanges with one X-Request-Id are recorded apart', f
     expect([a!.attempts.length, b!.attempts.length]).to.deep.equal([1, 1]);
     expect(suite().oc.requests.map((r) => r.headers['x-request-id'])).to.deep.equal(['dup-1', 'dup-1.dup2']);
     expect(await replayExchange(b!, suite().config)).to.deep.include({ state: 'same' });
+
+    // `lip replay --id dup-1` takes the id the client sent: both exchanges; the inner name takes only its own.
+    const configFile = `${suite().file}.lip.yaml`;
+    writeFileSync(configFile, testConfigYaml(`  - { id: oc, kind: openai-chat, base_url: "${suite().oc.url}", api_key: k-0123456789 }`, 'routing: { default_route: "oc:m" }'));
+    const picked = async (id: string) => {
+      const out: string[] = [];
+      expect(await main(['replay', suite().file, '--config', configFile, '--json', '--id', id], { out: (t) => out.push(t), err: () => undefined }, {})).to.be.oneOf([0, 1]);
+      return (JSON.parse(out.join('\n')) as { exchanges: { request_id: string }[] }).exchanges.map((e) => e.request_id).sort();
+    };
+    expect(await picked('dup-1')).to.deep.equal(['dup-1', 'dup-1.dup2']);
+    expect(await picked('dup-1.dup2')).to.deep.equal(['dup-1.dup2']);
   });
 
   it('an id whose exchange the recorder still holds (finished, not yet written) names the next request apart too', async () => {

@@ -11,11 +11,14 @@ import { buildReport, describeResult, renderSummary, type ReplayReport } from '.
 import { loadConfig } from '../config-source.js';
 import type { Output } from '../output.js';
 
+/** The request id of an exchange lip named apart from another with the client's id (`<id>.dup<n>`, see LipServer). */
+const DUPLICATE_ID = /^(.+)\.dup\d+$/;
+
 export interface ReplayArgs {
   readonly files: readonly string[];
   readonly configPath?: string;
   readonly json: boolean;
-  /** Only these exchange ids (record `id` or `request_id`); all when empty. */
+  /** Only these exchange ids (record `id` or `request_id`, which names `<request_id>.dup<n>` too); all when empty. */
   readonly ids: readonly string[];
   readonly concurrency: number;
   /** Also write the JSON report to this file. */
@@ -62,7 +65,9 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   const found = new Set<string>();
   const keep = (r: ExchangeRecord) => {
     if (wanted.size === 0) return true;
-    const hit = wanted.has(r.id) ? r.id : wanted.has(r.request_id) ? r.request_id : undefined;
+    // A request id the client sent twice at once names both exchanges (the later one's is `<id>.dup<n>`).
+    const asked = DUPLICATE_ID.exec(r.request_id)?.[1];
+    const hit = wanted.has(r.id) ? r.id : wanted.has(r.request_id) ? r.request_id : asked !== undefined && wanted.has(asked) ? asked : undefined;
     if (hit !== undefined) found.add(hit);
     return hit !== undefined;
   };
