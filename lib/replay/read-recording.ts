@@ -1,5 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { parseRecord, type BadLine, type ExchangeRecord } from './record-format.js';
 
 export interface RecordingFile {
@@ -17,10 +21,12 @@ export interface RecordingLine {
 
 /**
  * The non-blank lines of a recording (JSON Lines), read as a stream: a file of any size costs
- * one line at a time. Rejects when the file cannot be read.
+ * one line at a time. A gzip-compressed file (a rotated file that logrotate's `compress` or
+ * `gzip` packed; told by its first bytes, whatever its name) is read through gunzip. Rejects
+ * when the file cannot be read or decompressed.
  */
 export async function* recordingLines(path: string): AsyncGenerator<RecordingLine> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const lines = createInterface({ input: await opened(path), crlfDelay: Infinity });
   let line = 0;
   try {
     for await (const text of lines) {
@@ -30,6 +36,22 @@ export async function* recordingLines(path: string): AsyncGenerator<RecordingLin
   } finally {
     lines.close();
   }
+}
+
+/** The file's text as a stream: through gunzip when it starts with gzip's magic bytes. */
+async function opened(path: string): Promise<Readable> {
+  const handle = await open(path, 'r');
+  let head: Buffer;
+  try {
+    head = (await handle.read(Buffer.alloc(2), 0, 2, 0)).buffer;
+  } finally {
+    await handle.close();
+  }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return createReadStream(path, { encoding: 'utf8' });
+  // pipeline: an error of either stream (a cut or corrupt archive) reaches the one read.
+  const text = pipeline(createReadStream(path), createGunzip(), () => undefined);
+  text.setEncoding('utf8');
+  return text;
 }
 
 /** What a first pass over a recording found: how many records it keeps, which lines are not records. */

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { replayCommand } from '../../lib/cli/commands/replay.js';
 import { main } from '../../lib/cli/main.js';
 import type { ReplayReport } from '../../lib/replay/replay-report.js';
@@ -64,6 +65,20 @@ describe('lip replay', function () {
     const table = r.stdout.slice(r.stdout.lastIndexOf('  state ')).trimEnd().split('\n');
     expect(table.map((l) => l.split(/\s+/).filter(Boolean)[0])).to.deep.equal(['state', 'same', 'route-changed', 'output-changed', 'error', 'unrecorded', 'total']);
     expect(new Set(table.map((l) => l.length))).to.deep.equal(new Set([table[0]!.length]));
+  });
+
+  it('reads a gzip-compressed recording (a rotated file logrotate packed) by its first bytes, whatever its name; a cut archive is exit 2', async () => {
+    const packed = gzipSync(readFileSync(CORPUS));
+    for (const name of ['traffic.jsonl.1.gz', 'traffic.jsonl.2']) {
+      writeFileSync(join(dir, name), packed);
+      const r = await lip('replay', join(dir, name), '--config', CONFIG, '--json');
+      expect(r.code, `${name}: ${r.stderr}`).to.equal(0);
+      expect((JSON.parse(r.stdout) as ReplayReport).summary).to.deep.include({ total: LINES.length, same: LINES.length });
+    }
+    writeFileSync(join(dir, 'cut.gz'), packed.subarray(0, Math.floor(packed.length / 2)));
+    const cut = await lip('replay', join(dir, 'cut.gz'), '--config', CONFIG);
+    expect(cut.code).to.equal(2);
+    expect(cut.stderr).to.contain(`lip replay: cannot read ${join(dir, 'cut.gz')}: unexpected end of file`);
   });
 
   it('exits 2 naming the line of a bad record in the middle, an unreadable file, or a bad --concurrency', async () => {
