@@ -183,9 +183,13 @@ export class RecordingWriter {
 
   /** Writes the first `bytes` of `buffer` (none: nothing); answers 0, the buffer's new fill. */
   private async append(buffer: Buffer, bytes: number): Promise<0> {
-    if (bytes > 0) {
-      await this.handle!.write(buffer, 0, bytes);
-      this.size += bytes;
+    // A write may take fewer bytes than asked (a disk that is filling up): the rest is written
+    // next, and the one after a short write usually fails (ENOSPC), which the drain loop reports.
+    for (let done = 0; done < bytes;) {
+      const { bytesWritten } = await this.handle!.write(buffer, done, bytes - done);
+      if (bytesWritten <= 0) throw new Error(`wrote no byte of ${bytes - done} to ${this.options.path}`);
+      done += bytesWritten;
+      this.size += bytesWritten;
     }
     return 0;
   }
@@ -193,9 +197,36 @@ export class RecordingWriter {
   private async openFile(): Promise<void> {
     // Not `mkdir({ recursive: true })`: under /proc it never returns (see ensureDirectory).
     ensureDirectory(dirname(this.options.path));
-    this.handle = await open(this.options.path, 'a');
+    this.handle = await open(this.options.path, 'a+');
     this.size = (await this.handle.stat()).size;
     this.checkedAt = this.clock();
+    if (this.size > 0 && (await this.handle.read(Buffer.alloc(1), 0, 1, this.size - 1)).buffer[0] !== 0x0a) await this.cutPartialLine();
+  }
+
+  /**
+   * Removes a last line that has no newline (a crash or a disk that filled mid-write cut it):
+   * appended to, it would glue the next line to the cut one, a bad line in the middle of the
+   * file that `lip replay` refuses (the replay skips a cut last line, so nothing that could be
+   * replayed is lost). Logged, as the loss of that exchange.
+   */
+  private async cutPartialLine(): Promise<void> {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let end = this.size;
+    while (end > 0) {
+      const from = Math.max(0, end - chunk.length);
+      const { bytesRead } = await this.handle!.read(chunk, 0, end - from, from);
+      const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline >= 0) {
+        end = from + newline + 1;
+        break;
+      }
+      end = from;
+    }
+    await this.handle!.truncate(end);
+    this.options.logger?.error('recording: removed a cut last line (a crash or a failed write left it) before appending', {
+      path: this.options.path, bytes: this.size - end,
+    });
+    this.size = end;
   }
 
   /** Whether `path` still names the open file (not moved, deleted or replaced from outside). */

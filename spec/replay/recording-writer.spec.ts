@@ -113,6 +113,27 @@ describe('RecordingWriter', () => {
     expect(readdirSync(dir).sort()).to.deep.equal(['rec.jsonl', 'rotated-by-logrotate']);
   });
 
+  it('removes a cut last line (a crash, a disk that filled mid-write) before appending, so no bad line ends up mid-file', async () => {
+    const path = join(dir, 'rec.jsonl');
+    const logged: unknown[] = [];
+    // A whole line, then one cut short; a cut line longer than the 64 KiB read back at a time; a file that is all one cut line.
+    for (const [before, cut] of [['{"n":1}\n', '{"n":2,"pad":"'], ['{"n":1}\n', `{"n":2,"pad":"${'x'.repeat(200_000)}`], ['', '{"n":2']] as const) {
+      writeFileSync(path, before + cut);
+      const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, logger: { error: (message, meta) => logged.push({ message, meta }) } });
+      writer.push('{"n":3}');
+      await writer.close();
+      expect(readFileSync(path, 'utf8')).to.equal(`${before}{"n":3}\n`);
+      expect(logged.pop()).to.deep.include({ meta: { path, bytes: Buffer.byteLength(cut) } });
+    }
+    // A whole file is left as it is.
+    writeFileSync(path, '{"n":1}\n');
+    const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, logger: { error: (message) => logged.push(message) } });
+    writer.push('{"n":2}');
+    await writer.close();
+    expect(readFileSync(path, 'utf8')).to.equal('{"n":1}\n{"n":2}\n');
+    expect(logged).to.deep.equal([]);
+  });
+
   it('works again once the path is writable', async () => {
     const sub = join(dir, 'later');
     writeFileSync(sub, 'x');
