@@ -197,30 +197,44 @@ export class RecordingWriter {
   private async openFile(): Promise<void> {
     // Not `mkdir({ recursive: true })`: under /proc it never returns (see ensureDirectory).
     ensureDirectory(dirname(this.options.path));
-    this.handle = await open(this.options.path, 'a+');
-    this.size = (await this.handle.stat()).size;
+    this.handle = await open(this.options.path, 'a');
+    const st = await this.handle.stat();
+    this.size = st.size;
     this.checkedAt = this.clock();
-    if (this.size > 0 && (await this.handle.read(Buffer.alloc(1), 0, 1, this.size - 1)).buffer[0] !== 0x0a) await this.cutPartialLine();
+    // Only a regular file can hold a cut line (not a FIFO, a terminal, /dev/stdout).
+    if (st.isFile() && st.size > 0) await this.cutPartialLine();
   }
 
   /**
-   * Removes a last line that has no newline (a crash or a disk that filled mid-write cut it):
+   * Removes a last line that has no newline, if there is one (a crash or a disk that filled mid-write cut it):
    * appended to, it would glue the next line to the cut one, a bad line in the middle of the
    * file that `lip replay` refuses (the replay skips a cut last line, so nothing that could be
    * replayed is lost). Logged, as the loss of that exchange.
    */
   private async cutPartialLine(): Promise<void> {
-    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let reader;
+    try {
+      reader = await open(this.options.path, 'r');
+    } catch {
+      return; // a file lip may append to but not read: left as it is
+    }
     let end = this.size;
-    while (end > 0) {
-      const from = Math.max(0, end - chunk.length);
-      const { bytesRead } = await this.handle!.read(chunk, 0, end - from, from);
-      const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
-      if (newline >= 0) {
-        end = from + newline + 1;
-        break;
+    try {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await reader.read(chunk, 0, 1, end - 1);
+      if (bytesRead === 1 && chunk[0] === 0x0a) return;
+      while (end > 0) {
+        const from = Math.max(0, end - chunk.length);
+        const { bytesRead: got } = await reader.read(chunk, 0, end - from, from);
+        const newline = chunk.subarray(0, got).lastIndexOf(0x0a);
+        if (newline >= 0) {
+          end = from + newline + 1;
+          break;
+        }
+        end = from;
       }
-      end = from;
+    } finally {
+      await reader.close();
     }
     await this.handle!.truncate(end);
     this.options.logger?.error('recording: removed a cut last line (a crash or a failed write left it) before appending', {
