@@ -35,7 +35,7 @@ export interface ExchangeStart {
 }
 
 export interface RecorderDeps {
-  readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
+  readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown; warn?(message: string, meta?: Record<string, unknown>): unknown };
   /** Uniform in [0, 1) for `sample_ratio`. */
   readonly rng?: () => number;
   /** Events kept per exchange (default 50,000). */

@@ -22,7 +22,7 @@ export interface RecordingWriterOptions {
   readonly maxFiles: number;
   /** Lines waiting beyond this are dropped and counted. */
   readonly queueSize: number;
-  readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown };
+  readonly logger?: { error(message: string, meta?: Record<string, unknown>): unknown; warn?(message: string, meta?: Record<string, unknown>): unknown };
   /** Milliseconds, for how often the file is checked to still be at `path` (default Date.now). */
   readonly now?: () => number;
 }
@@ -40,8 +40,8 @@ const RECHECK_MS = 1_000;
  * Appends JSON lines to a recording file off the request path: `push` only queues (bounded:
  * a full queue drops the line and counts it, never waits); one drain loop at a time writes
  * what is queued in a single write from one reused buffer, at most one write every
- * `COALESCE_MS`, rotating by size. A write error is logged once, counted, and loses only that batch;
- * the next batch opens the file again.
+ * `COALESCE_MS`, rotating by size. A write error is logged once per outage (and its end once),
+ * counted, and loses only that batch; the next batch opens the file again.
  */
 export class RecordingWriter {
   written = 0;
@@ -52,7 +52,8 @@ export class RecordingWriter {
   private buffer: Buffer | undefined;
   private size = 0;
   private draining: Promise<void> | undefined;
-  private logged = false;
+  /** Lines lost since the last write that worked (0: writes work; the first loss of an outage is logged). */
+  private lostSinceLogged = 0;
   private closed = false;
   private holders = 0;
   /** When `path` was last found to name the open file (`RECHECK_MS`). */
@@ -134,17 +135,22 @@ export class RecordingWriter {
         await this.write(batch);
         this.written += batch.length;
         RECORDING_COUNTS.written += batch.length;
+        if (this.lostSinceLogged > 0) {
+          // The outage is over: said once, and the next one is logged again.
+          this.options.logger?.warn?.('recording writes work again', { path: this.options.path, lost: this.lostSinceLogged });
+          this.lostSinceLogged = 0;
+        }
       } catch (err) {
         this.writeErrors += batch.length;
         RECORDING_COUNTS.writeErrors += batch.length;
         await this.handle?.close().catch(() => undefined);
         this.handle = undefined;
-        if (!this.logged) {
-          this.logged = true;
-          this.options.logger?.error('recording write failed; exchanges are lost until it works again (logged once)', {
+        if (this.lostSinceLogged === 0) {
+          this.options.logger?.error('recording write failed; exchanges are lost until it works again (logged once until then)', {
             path: this.options.path, error: String((err as Error)?.message ?? err),
           });
         }
+        this.lostSinceLogged += batch.length;
       }
     }
   }

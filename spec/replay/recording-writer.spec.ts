@@ -134,17 +134,37 @@ describe('RecordingWriter', () => {
     expect(logged).to.deep.equal([]);
   });
 
-  it('works again once the path is writable', async () => {
+  it('works again once the path is writable, says so once, and logs the next outage again', async () => {
     const sub = join(dir, 'later');
     writeFileSync(sub, 'x');
-    const writer = new RecordingWriter({ path: join(sub, 'rec.jsonl'), maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10 });
-    writer.push('{"a":1}');
-    await writer.flush();
+    const said: string[] = [];
+    let now = 0;
+    const writer = new RecordingWriter({
+      path: join(sub, 'rec.jsonl'), maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 10, now: () => now,
+      logger: { error: (m) => said.push(`error: ${m}`), warn: (m, meta) => said.push(`warn: ${m} ${JSON.stringify(meta)}`) },
+    });
+    const write = async (line: string) => {
+      writer.push(line);
+      await writer.flush();
+    };
+    await write('{"a":1}');
+    await write('{"a":1.5}');
     rmSync(sub);
     mkdirSync(sub);
-    writer.push('{"a":2}');
+    await write('{"a":2}');
+    await write('{"a":3}');
+    expect(readFileSync(join(sub, 'rec.jsonl'), 'utf8')).to.equal('{"a":2}\n{"a":3}\n');
+    // A second outage: the directory goes away again (noticed at the next check of the path).
+    rmSync(sub, { recursive: true });
+    writeFileSync(sub, 'x');
+    now = 5_000;
+    await write('{"a":4}');
     await writer.close();
-    expect(readFileSync(join(sub, 'rec.jsonl'), 'utf8')).to.equal('{"a":2}\n');
+    expect(said).to.deep.equal([
+      'error: recording write failed; exchanges are lost until it works again (logged once until then)',
+      `warn: recording writes work again {"path":"${join(sub, 'rec.jsonl')}","lost":2}`,
+      'error: recording write failed; exchanges are lost until it works again (logged once until then)',
+    ]);
   });
 });
 
