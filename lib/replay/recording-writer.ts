@@ -253,8 +253,8 @@ export class RecordingWriter {
   private async stillAtPath(): Promise<boolean> {
     this.checkedAt = this.clock();
     try {
-      const [atPath, open] = await Promise.all([stat(this.options.path), this.handle!.stat()]);
-      return atPath.ino === open.ino && atPath.dev === open.dev;
+      const [atPath, ours] = await Promise.all([stat(this.options.path), this.handle!.stat()]);
+      return atPath.ino === ours.ino && atPath.dev === ours.dev;
     } catch {
       return false;
     }
