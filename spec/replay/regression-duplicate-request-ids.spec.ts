@@ -86,6 +86,8 @@ describe('regression: two exchanges with one X-Request-Id are recorded apart', f
     await again.json();
     const [own] = await eventually(() => lines.of('held-1'), (r) => r.length > 0);
     expect((own!.request.body as { messages: { content: string }[] }).messages[0]!.content).to.equal('free again');
+    // Nothing stays held once written (the client that left mid-stream included): an id is never named apart for good.
+    expect(await eventually(() => recorder.capturing, (n) => n === 0)).to.equal(0);
   });
 });
 
