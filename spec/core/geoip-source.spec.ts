@@ -130,7 +130,8 @@ describe('geoip: the managed country database', () => {
   });
 
   it('in a runtime: the gate asks the managed database; a reload with the same database settings keeps it, another closes it', async () => {
-    files['/free/country-2026-12.mmdb.gz'] = { body: gzipSync(RU_DB) };
+    // A runtime's source reads the real clock: the file of this month, whatever the real date is.
+    files[urlsFor('/free/country-{YYYY}-{MM}.mmdb.gz', Date.now())[0]!] = { body: gzipSync(RU_DB) };
     const yaml = (deny: string) => `server: { host: 127.0.0.1, port: 0 }\naccess:\n  geoip: { enabled: true, order: deny_allow, deny: { countries: [${deny}] }, database: { source: managed, local_path: ${JSON.stringify(join(dir, 'c.mmdb'))}, url: "${base}/free/country-{YYYY}-{MM}.mmdb.gz" } }\nbackends:\n  - { id: s, kind: localstub }\n`;
     const first = createRuntime(configFrom(yaml('RU')));
     const peer = (address: string) => ({ peer: address, header: () => undefined });
