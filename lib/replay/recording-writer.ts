@@ -56,6 +56,8 @@ export class RecordingWriter {
   private lostSinceLogged = 0;
   private closed = false;
   private holders = 0;
+  /** Lines of the batch being written that are written (`write`). */
+  private committed = 0;
   /** When `path` was last found to name the open file (`RECHECK_MS`). */
   private checkedAt = 0;
 
@@ -141,8 +143,12 @@ export class RecordingWriter {
           this.lostSinceLogged = 0;
         }
       } catch (err) {
-        this.writeErrors += batch.length;
-        RECORDING_COUNTS.writeErrors += batch.length;
+        // The lines written before the failure are written; the rest of the batch is lost.
+        const lost = batch.length - this.committed;
+        this.written += this.committed;
+        RECORDING_COUNTS.written += this.committed;
+        this.writeErrors += lost;
+        RECORDING_COUNTS.writeErrors += lost;
         await this.handle?.close().catch(() => undefined);
         this.handle = undefined;
         if (this.lostSinceLogged === 0) {
@@ -150,42 +156,57 @@ export class RecordingWriter {
             path: this.options.path, error: String((err as Error)?.message ?? err),
           });
         }
-        this.lostSinceLogged += batch.length;
+        this.lostSinceLogged += lost;
       }
     }
   }
 
+  /**
+   * Writes a batch; `this.committed` counts its lines already written when a later write of
+   * the batch fails (what the drain loop counts as written, the rest as lost).
+   */
   private async write(lines: readonly string[]): Promise<void> {
     // Lines are encoded into one buffer, reused batch after batch: one write per batch (or per
     // buffer-full), no buffer allocated per line. A line's UTF-8 size is at most 3 bytes per
     // UTF-16 unit; its exact size is only counted when that bound could reach the rotation size.
     const buffer = (this.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_BYTES));
+    this.committed = 0;
     if (this.handle !== undefined && this.clock() - this.checkedAt >= RECHECK_MS && !(await this.stillAtPath())) {
       await this.handle.close().catch(() => undefined);
       this.handle = undefined;
     }
     let used = 0;
+    /** Lines in the buffer, not yet written. */
+    let buffered = 0;
+    const writeBuffer = async () => {
+      used = await this.append(buffer, used);
+      this.committed += buffered;
+      buffered = 0;
+    };
     for (const line of lines) {
       if (this.handle === undefined) await this.openFile();
       const bound = line.length * 3 + 1;
       if (this.size + used + bound > this.options.maxFileBytes) {
         const bytes = Buffer.byteLength(line) + 1;
         if (this.size + used + bytes > this.options.maxFileBytes && this.size + used > 0) {
-          used = await this.append(buffer, used);
+          await writeBuffer();
           await this.rotate();
         }
       }
-      if (used + bound > buffer.length) used = await this.append(buffer, used);
+      if (used + bound > buffer.length) await writeBuffer();
       if (bound > buffer.length) {
         const own = Buffer.from(`${line}\n`, 'utf8');
         await this.append(own, own.length);
+        this.committed++;
         continue;
       }
       used += buffer.write(line, used, 'utf8');
       buffer[used++] = 0x0a;
+      buffered++;
     }
-    await this.append(buffer, used);
+    await writeBuffer();
   }
+
 
   /** Writes the first `bytes` of `buffer` (none: nothing); answers 0, the buffer's new fill. */
   private async append(buffer: Buffer, bytes: number): Promise<0> {

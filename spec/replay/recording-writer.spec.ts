@@ -134,6 +134,20 @@ describe('RecordingWriter', () => {
     expect(logged).to.deep.equal([]);
   });
 
+  it('counts the lines of a batch written before a failure in it as written, only the rest as lost', async () => {
+    const path = join(dir, 'rec.jsonl');
+    // The rotation the second line needs fails: what it would remove is a directory that is not empty.
+    mkdirSync(`${path}.1`);
+    writeFileSync(join(`${path}.1`, 'keep'), 'x');
+    const errors: string[] = [];
+    const writer = new RecordingWriter({ path, maxFileBytes: 100, maxFiles: 2, queueSize: 10, logger: { error: (m) => errors.push(m) } });
+    for (let i = 0; i < 3; i++) writer.push(JSON.stringify({ n: i, pad: 'x'.repeat(40) })); // 60 bytes each: one per file
+    await writer.flush();
+    expect([writer.written, writer.writeErrors, errors.length]).to.deep.equal([1, 2, 1]);
+    expect(readFileSync(path, 'utf8')).to.equal(`${JSON.stringify({ n: 0, pad: 'x'.repeat(40) })}\n`);
+    await writer.close();
+  });
+
   it('works again once the path is writable, says so once, and logs the next outage again', async () => {
     const sub = join(dir, 'later');
     writeFileSync(sub, 'x');
