@@ -58,6 +58,8 @@ export class RecordingWriter {
   private holders = 0;
   /** Lines of the batch being written that are written (`write`). */
   private committed = 0;
+  /** Bytes of the current `append` written so far (a failure after a short write keeps its whole lines). */
+  private appended = 0;
   /** When `path` was last found to name the open file (`RECHECK_MS`). */
   private checkedAt = 0;
 
@@ -179,7 +181,13 @@ export class RecordingWriter {
     /** Lines in the buffer, not yet written. */
     let buffered = 0;
     const writeBuffer = async () => {
-      used = await this.append(buffer, used);
+      try {
+        used = await this.append(buffer, used);
+      } catch (err) {
+        // A short write before the failure: the whole lines it took are in the file.
+        for (let i = 0; i < this.appended; i++) if (buffer[i] === 0x0a) this.committed++;
+        throw err;
+      }
       this.committed += buffered;
       buffered = 0;
     };
@@ -212,10 +220,11 @@ export class RecordingWriter {
   private async append(buffer: Buffer, bytes: number): Promise<0> {
     // A write may take fewer bytes than asked (a disk that is filling up): the rest is written
     // next, and the one after a short write usually fails (ENOSPC), which the drain loop reports.
-    for (let done = 0; done < bytes;) {
-      const { bytesWritten } = await this.handle!.write(buffer, done, bytes - done);
-      if (bytesWritten <= 0) throw new Error(`wrote no byte of ${bytes - done} to ${this.options.path}`);
-      done += bytesWritten;
+    this.appended = 0;
+    while (this.appended < bytes) {
+      const { bytesWritten } = await this.handle!.write(buffer, this.appended, bytes - this.appended);
+      if (bytesWritten <= 0) throw new Error(`wrote no byte of ${bytes - this.appended} to ${this.options.path}`);
+      this.appended += bytesWritten;
       this.size += bytesWritten;
     }
     return 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { SqliteContinuityStore, type SqliteStoreOptions } from '../../lib/continuity/index.js';
-import { FORCE_SEAM, immutableWorks, sh } from '../helpers/file-faults.js';
+import { immutableWorks, mountTmpfs, sh } from '../helpers/file-faults.js';
 import { VirtualClock } from './virtual-clock.js';
 import { logRecorder } from './log-recorder.js';
 
@@ -25,16 +25,6 @@ import { logRecorder } from './log-recorder.js';
  * forces the seam, to run the fallback on a machine that allows both.
  */
 
-/** Mounts a 1 MiB tmpfs on `dir`; false when the machine refuses. */
-function mountTmpfs(dir: string): boolean {
-  if (FORCE_SEAM) return false;
-  try {
-    sh('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 
 const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -197,7 +187,7 @@ describe('continuity/SqliteContinuityStore under file faults', () => {
   it('the disk fills (a 1 MiB tmpfs where mount is allowed, else an injected SQLITE_FULL): kept, retried, written once there is room', () => {
     const dir = join(root, 'small');
     mkdirSync(dir);
-    const real = mountTmpfs(dir);
+    const real = mountTmpfs(dir, '1m');
     if (real) undo.push(() => sh('umount', [dir]));
     const path = join(dir, 'lip.db');
     const s = open(path);

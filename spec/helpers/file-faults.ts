@@ -29,3 +29,14 @@ export function immutableWorks(dir: string): boolean {
     sh('chattr', ['-i', probe]);
   }
 }
+
+/** Mounts a tmpfs of `size` (`1m`, `64k`) on `dir`; false when the machine refuses (or `LIP_SPEC_INJECT_FAULTS=1`). */
+export function mountTmpfs(dir: string, size: string): boolean {
+  if (FORCE_SEAM) return false;
+  try {
+    sh('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+    return true;
+  } catch {
+    return false;
+  }
+}

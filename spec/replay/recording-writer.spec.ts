@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redactor, replaceUnescaped } from '../../lib/replay/redact.js';
 import { RECORDING_COUNTS, RecordingWriter } from '../../lib/replay/recording-writer.js';
+import { mountTmpfs, sh } from '../helpers/file-faults.js';
 
 describe('RecordingWriter', () => {
   let dir: string;
@@ -132,6 +133,61 @@ describe('RecordingWriter', () => {
     await writer.close();
     expect(readFileSync(path, 'utf8')).to.equal('{"n":1}\n{"n":2}\n');
     expect(logged).to.deep.equal([]);
+  });
+
+  it('a disk that fills mid-batch (a 64 KiB tmpfs where mount is allowed, else the cut line and the failure it leaves): whole lines again once there is room', async () => {
+    const small = join(dir, 'small');
+    mkdirSync(small);
+    const real = mountTmpfs(small, '64k');
+    try {
+      const path = join(small, 'rec.jsonl');
+      const said: string[] = [];
+      let now = 0;
+      const writer = new RecordingWriter({ path, maxFileBytes: 1 << 20, maxFiles: 2, queueSize: 1_000, now: () => now, logger: { error: (m) => said.push(m), warn: (m) => said.push(m) } });
+      const line = (n: number) => JSON.stringify({ n, pad: 'y'.repeat(1_000) });
+      let pushed = 0;
+      const push = (n: number) => {
+        pushed++;
+        writer.push(line(n));
+      };
+      if (real) {
+        writeFileSync(join(small, 'filler'), Buffer.alloc(40 * 1_024));
+        for (let n = 0; n < 60; n++) push(n); // about 60 KiB for the 24 KiB left: the write stops mid-line
+        await writer.flush();
+        expect(readFileSync(path).at(-1), 'the disk filled mid-line').not.to.equal(0x0a);
+        rmSync(join(small, 'filler'));
+      } else {
+        // What the full disk leaves: whole lines, then one cut short; and a write that failed (here: the directory is gone meanwhile).
+        for (let n = 0; n < 20; n++) push(n);
+        await writer.flush();
+        writeFileSync(path, `${readFileSync(path, 'utf8')}${line(20).slice(0, 300)}`);
+        const kept = readFileSync(path);
+        rmSync(small, { recursive: true });
+        writeFileSync(small, 'x');
+        now = 5_000; // the writer looks at its path again
+        for (let n = 21; n < 60; n++) push(n);
+        await writer.flush();
+        rmSync(small);
+        mkdirSync(small);
+        writeFileSync(path, kept);
+      }
+      for (let n = 60; n < 63; n++) push(n);
+      await writer.close();
+      const lines = readFileSync(path, 'utf8').split('\n');
+      expect(lines.pop(), 'the file ends with a newline').to.equal('');
+      const numbers = lines.map((l) => (JSON.parse(l) as { n: number }).n);
+      expect(numbers.slice(-3)).to.deep.equal([60, 61, 62]);
+      expect(numbers.slice(0, -3)).to.deep.equal(numbers.slice(0, -3).map((_, i) => i));
+      expect(writer.written + writer.writeErrors).to.equal(pushed);
+      expect(writer.written).to.equal(lines.length);
+      expect(said).to.deep.equal([
+        'recording write failed; exchanges are lost until it works again (logged once until then)',
+        'recording: removed a cut last line (a crash or a failed write left it) before appending',
+        'recording writes work again',
+      ]);
+    } finally {
+      if (real) sh('umount', [small]);
+    }
   });
 
   it('counts the lines of a batch written before a failure in it as written, only the rest as lost', async () => {
