@@ -16,9 +16,23 @@ export const KEYWORD_HELPERS = {
     const problem = urlProblem(value, schemes);
     if (problem === undefined) return undefined;
     const example = schemes.includes('https') ? 'https://api.example.com/v1' : `${schemes[0]}://127.0.0.1:6379`;
-    return `must be ${schemes[0]!.startsWith('h') ? 'an' : 'a'} ${schemes.map((s) => `${s}://`).join(' or ')} URL such as ${example}: ${problem} (got ${JSON.stringify(value)})`;
+    return `must be ${schemes[0]!.startsWith('h') ? 'an' : 'a'} ${schemes.map((s) => `${s}://`).join(' or ')} URL such as ${example}: ${problem} (got ${shown(value)})`;
   },
+  shown,
 };
+
+/**
+ * A config value as a message names it (`got ...`): a list, a mapping, binary data (`!!binary`),
+ * a number YAML read as infinite (`.inf`, `1e400`: JSON would write it as `null`), else its JSON.
+ */
+export function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Uint8Array) return 'binary data';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN (not a number)' : `${value} (a number out of range)`;
+  return JSON.stringify(value);
+}
 
 /** The module name a validator's code asks for to get `KEYWORD_HELPERS`. */
 export const KEYWORD_HELPERS_MODULE = 'lip:config-keywords';

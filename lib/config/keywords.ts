@@ -16,14 +16,14 @@ type CodeTag = typeof CodeTemplate;
  * every request or at start). The value is kept as written.
  */
 export function addUnitKeywords(ajv: Ajv, _: CodeTag): void {
-  const helper = (cxt: KeywordCxt, name: keyof typeof KEYWORD_HELPERS) => cxt.gen.scopeValue('func', {
+  const helper = (cxt: Pick<KeywordCxt, 'gen'>, name: keyof typeof KEYWORD_HELPERS) => cxt.gen.scopeValue('func', {
     ref: KEYWORD_HELPERS[name],
-    code: name === 'duration' ? _`require(${M}).duration` : name === 'size' ? _`require(${M}).size` : _`require(${M}).urlMessage`,
+    code: name === 'duration' ? _`require(${M}).duration` : name === 'size' ? _`require(${M}).size` : name === 'shown' ? _`require(${M}).shown` : _`require(${M}).urlMessage`,
   });
   const unit = (keyword: string, name: 'duration' | 'size', expected: string): CodeKeywordDefinition => ({
     keyword,
     schemaType: 'boolean',
-    error: { message: (cxt) => _`${`must be ${expected} (got `} + JSON.stringify(${cxt.data}) + ")"` },
+    error: { message: (cxt) => _`${`must be ${expected} (got `} + ${helper(cxt, 'shown')}(${cxt.data}) + ")"` },
     code(cxt) {
       const { gen, data, it } = cxt;
       const value = gen.const('value', _`${helper(cxt, name)}(${data})`);

@@ -1,10 +1,13 @@
+import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
 import { LipError } from '../errors/index.js';
+import { utf8Fault } from '../wire/json-body.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { backendRowSchema, configSchema, GEOIP_SCHEMA, geoipOff } from './schema.js';
+import { shown as got } from './keyword-helpers.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
@@ -91,14 +94,26 @@ export function loadConfigFile(path: string, options: LoadOptions): Config {
   return parseConfig(readConfigText(path), path, options);
 }
 
-/** The text of a config file (at most MAX_CONFIG_BYTES); LIP_ERR_CONFIG_UNREADABLE when it cannot be read. */
+/**
+ * The text of a config file (at most MAX_CONFIG_BYTES) without a byte order mark (so that columns
+ * count from the first character); LIP_ERR_CONFIG_UNREADABLE when it cannot be read, a
+ * ConfigError naming the first byte that is not UTF-8 when it is not (decoding it anyway would
+ * put U+FFFD where a Latin-1 `é` of a system prompt was).
+ */
 export function readConfigText(path: string): string {
+  let bytes: Buffer;
   try {
     if (statSync(path).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
+  if (!isUtf8(bytes)) {
+    const fault = utf8Fault(bytes);
+    throw new ConfigError([{ file: path, line: fault.line ?? 1, column: fault.column ?? 1, path: '', message: `the file is not UTF-8: ${fault.what}; save it as UTF-8` }]);
+  }
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** The embedded default: all four frontends, one localstub backend `stub`, loopback, no auth. */
@@ -117,7 +132,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   };
   for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const at = pos(err.pos[0]);
-    issues.push({ file, ...at, path: '', message: err.message.split('\n')[0]! });
+    const message = err.message.split('\n')[0]!;
+    // The yaml library reads nested collections recursively and reports running out of stack as
+    // the error it is; say what about the file caused it.
+    issues.push({ file, ...at, path: '', message: /Maximum call stack/.test(message) ? 'the YAML nests too deeply to be read (a lip configuration needs a few levels)' : message });
   }
   if (doc.errors.length > 0) throw new ConfigError(issues);
   // Every key of a lip config is a name: a mapping or a list used as a key (`? [a]: 1`) would
@@ -213,7 +231,6 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
 function reportAjvError(e: ErrorObject, prefix: readonly Segment[], report: (path: readonly Segment[], message: string, key?: string) => void): void {
   const path = [...prefix, ...parsePointer(e.instancePath)];
   const parent = e.parentSchema as Record<string, unknown> | undefined;
-  const got = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : JSON.stringify(value));
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);

@@ -142,15 +142,23 @@ const SEND_UTF8 = 'send JSON as UTF-8 (RFC 8259 section 8.1)';
 
 /** The 400 for a body whose bytes are not UTF-8: where the first byte that is not is (line, column, byte offset). */
 function notUtf8(bytes: Buffer): LipError {
+  const fault = utf8Fault(bytes);
+  return new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: ${fault.what}; ${SEND_UTF8}`,
+    { detail: fault.line === undefined ? { offset: fault.offset } : { offset: fault.offset, line: fault.line, column: fault.column } });
+}
+
+/**
+ * Why bytes that `isUtf8` refused are not UTF-8, for a message (`what`): a UTF-16 byte order
+ * mark, or the first byte that is not, by line, column and byte offset.
+ */
+export function utf8Fault(bytes: Buffer): { readonly what: string; readonly offset: number; readonly line?: number; readonly column?: number } {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: it starts with a UTF-16 byte order mark; ${SEND_UTF8}`, { detail: { offset: 0 } });
+    return { what: 'it starts with a UTF-16 byte order mark', offset: 0 };
   }
   const offset = firstInvalidUtf8(bytes);
   const { line, column } = lineColumn(bytes.toString('utf8', 0, offset), Infinity);
   const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
-  return new LipError('LIP_ERR_REQUEST_INVALID_JSON',
-    `the request body is not UTF-8: byte 0x${byte} at line ${line}, column ${column} (byte ${offset}) is not valid UTF-8 (is it ISO-8859-1 or Windows-1252?); ${SEND_UTF8}`,
-    { detail: { offset, line, column } });
+  return { what: `byte 0x${byte} at line ${line}, column ${column} (byte ${offset}) is not valid UTF-8 (is it ISO-8859-1 or Windows-1252?)`, offset, line, column };
 }
 
 /**
