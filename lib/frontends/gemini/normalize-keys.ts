@@ -23,9 +23,15 @@ export function normalizeKeys(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** Gemini Schema fields that are int64 in its protobuf, so written as strings in JSON (`"minItems": "1"`). */
+const INT64_FIELDS = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties']);
+
 /**
  * Gemini's OpenAPI-style Schema -> JSON Schema: type names are upper case there (`OBJECT`,
- * `STRING`) and `nullable: true` marks null. Property names are kept as they are.
+ * `STRING`), its int64 bounds are strings (protobuf JSON, as the @google/genai SDK types them)
+ * where JSON Schema wants integers, and `nullable: true` marks null: a type gains `null`, an
+ * enum gains null, and a schema without a type (`anyOf`) gains a `{type: null}` alternative.
+ * Property names are kept as they are.
  */
 export function toJsonSchema(schema: unknown, depth = 0): unknown {
   if (depth > 64 || schema === null || typeof schema !== 'object') return schema;
@@ -37,8 +43,13 @@ export function toJsonSchema(schema: unknown, depth = 0): unknown {
     else if (key === 'properties' && v !== null && typeof v === 'object') {
       out.properties = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, toJsonSchema(s, depth + 1)]));
     } else if (key === 'items' || key === 'anyOf') out[key] = toJsonSchema(v, depth + 1);
+    else if (INT64_FIELDS.has(key) && typeof v === 'string' && /^\d+$/.test(v)) out[key] = Number(v);
     else out[key] = v;
   }
-  if ((schema as Record<string, unknown>).nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  if ((schema as Record<string, unknown>).nullable === true) {
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    else if (Array.isArray(out.anyOf) && out.type === undefined) out.anyOf = [...out.anyOf as unknown[], { type: 'null' }];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum as unknown[], null];
+  }
   return out;
 }

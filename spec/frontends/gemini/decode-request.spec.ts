@@ -75,6 +75,42 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(decode({ contents: [user('x')], generationConfig: { thinkingConfig: { thinkingBudget: -1, thinkingLevel: 'HIGH' } } }).options.reasoning).to.deep.equal({ effort: 'high' });
   });
 
+  // The @google/genai SDK types Schema's int64 bounds as strings (protobuf JSON), and a nullable
+  // schema may have no type of its own: the JSON Schema every backend gets had `"minItems": "1"`
+  // (which Anthropic refuses as an invalid schema) and lost `nullable` on an `anyOf`.
+  it('converts Gemini schemas to valid JSON Schema: int64 bounds as integers, nullable on an anyOf or an enum', () => {
+    const schema = {
+      type: 'OBJECT',
+      properties: {
+        tags: { type: 'ARRAY', items: { type: 'STRING', minLength: '2', maxLength: '40' }, minItems: '1', maxItems: '3' },
+        meta: { type: 'OBJECT', minProperties: '1', maxProperties: '9', properties: { k: { type: 'STRING' } } },
+        pick: { anyOf: [{ type: 'STRING' }, { type: 'INTEGER' }], nullable: true },
+        size: { type: 'STRING', enum: ['S', 'M'], nullable: true },
+        odd: { type: 'STRING', maxLength: 'many' },
+      },
+      required: ['tags'],
+    };
+    const expected = {
+      type: 'object',
+      properties: {
+        tags: { type: 'array', items: { type: 'string', minLength: 2, maxLength: 40 }, minItems: 1, maxItems: 3 },
+        meta: { type: 'object', minProperties: 1, maxProperties: 9, properties: { k: { type: 'string' } } },
+        pick: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] },
+        size: { type: ['string', 'null'], enum: ['S', 'M', null] },
+        // Not a number: left for the backend to refuse as the client wrote it.
+        odd: { type: 'string', maxLength: 'many' },
+      },
+      required: ['tags'],
+    };
+    const call = decode({
+      contents: [user('x')],
+      tools: [{ functionDeclarations: [{ name: 'f', parameters: schema }] }],
+      generationConfig: { responseMimeType: 'application/json', responseSchema: schema },
+    });
+    expect(call.options.responseFormat).to.deep.equal({ type: 'json_schema', schema: expected });
+    expect(call.tools?.[0]).to.deep.include({ name: 'f', parameters: expected });
+  });
+
   it('accepts snake_case field names, as Google\'s own examples use them', () => {
     const call = decode({
       system_instruction: { parts: [{ text: 'S' }] },
