@@ -14,3 +14,4 @@ export * from './request-target.js';
 export * from './float32-base64.js';
 export * from './product.js';
 export * from './precompiled-validators.js';
+export * from './media-types.js';

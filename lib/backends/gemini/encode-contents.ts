@@ -1,6 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
-import { jsonTextTooDeep, MAX_REQUEST_DEPTH, requestTooDeep } from '../../wire/index.js';
+import { jsonTextTooDeep, MAX_REQUEST_DEPTH, mediaTypeOfUrl, requestTooDeep } from '../../wire/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
@@ -75,11 +75,16 @@ function userPart(part: Part): Json | undefined {
   return undefined;
 }
 
+/**
+ * An image or document as a Gemini part. Gemini wants a `mimeType` on both forms; a part that
+ * names none (an OpenAI `image_url`, an Anthropic URL source) gets the one its URL's extension
+ * names (`cat.jpg` is `image/jpeg`), else PNG for an image and PDF for a document.
+ */
 function mediaPart(part: ImagePart | FilePart): Json {
   const fallback = part.type === 'image' ? 'image/png' : 'application/pdf';
   if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? fallback, data: part.data } };
   const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
-  return { fileData: { mimeType: part.mediaType ?? fallback, fileUri: uri } };
+  return { fileData: { mimeType: part.mediaType ?? mediaTypeOfUrl(uri) ?? fallback, fileUri: uri } };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import { uploadedMediaType } from '../media-types.js';
+import { uploadedMediaType } from '../../wire/index.js';
 import type { FileRoutes, FileUpload, FileView, ResolveReferences, StoredFile } from '../protocol.js';
 import { inlineFiles } from '../file-references.js';
 

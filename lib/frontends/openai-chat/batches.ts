@@ -1,7 +1,7 @@
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, FileRoutes, FileUpload, FileView, PreparedBatch } from '../protocol.js';
-import { uploadedMediaType } from '../media-types.js';
+import { uploadedMediaType } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 

@@ -22,6 +22,30 @@ describe('backends/gemini/encode-request', () => {
     });
   });
 
+  // An OpenAI image_url or an Anthropic URL source names no media type; Gemini's fileData needs
+  // one, and every such image went as image/png, a JPEG or a WebP too.
+  it('gives a URL without a media type the one its extension names', () => {
+    const parts = (encodeGeminiRequest(call({
+      messages: [{ role: 'user', parts: [
+        { type: 'image', url: 'https://example.com/cat.JPG?size=large#top' },
+        { type: 'image', url: 'https://example.com/a.webp' },
+        { type: 'image', url: 'https://example.com/photo' },
+        { type: 'image', url: 'https://example.com/b.gif', mediaType: 'image/png' },
+        { type: 'file', url: 'https://example.com/notes.txt' },
+        { type: 'file', url: 'https://example.com/report' },
+      ] }],
+    })) as { contents: { parts: unknown[] }[] }).contents[0]!.parts;
+    expect(parts).to.deep.equal([
+      { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/cat.JPG?size=large#top' } },
+      { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/a.webp' } },
+      { fileData: { mimeType: 'image/png', fileUri: 'https://example.com/photo' } },
+      // A type the client named wins over the extension.
+      { fileData: { mimeType: 'image/png', fileUri: 'https://example.com/b.gif' } },
+      { fileData: { mimeType: 'text/plain', fileUri: 'https://example.com/notes.txt' } },
+      { fileData: { mimeType: 'application/pdf', fileUri: 'https://example.com/report' } },
+    ]);
+  });
+
   it('puts thought signatures back where they were: thought part, following text part, function call', () => {
     const body = encodeGeminiRequest(call({
       messages: [
