@@ -69,9 +69,14 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   else if (adaptive) body.thinking = { type: 'adaptive', ...shown };
   else if (o.providerOptions && call.providerOptions?.anthropic?.thinkingType === 'between_tools') body.thinking = { type: 'between_tools' };
   if (!thinks && opt.temperature !== undefined) body.temperature = Math.min(1, opt.temperature);
-  if (opt.topP !== undefined && (!thinks || opt.topP >= 0.95)) body.top_p = opt.topP;
+  // Current models refuse `temperature` and `top_p` together ("cannot both be specified for this
+  // model"), and Anthropic advises one or the other on all: a call with both sends `temperature`.
+  if (opt.topP !== undefined && body.temperature === undefined && (!thinks || opt.topP >= 0.95)) body.top_p = opt.topP;
   if (!thinks && opt.topK !== undefined) body.top_k = opt.topK;
-  if (opt.stopSequences && opt.stopSequences.length > 0) body.stop_sequences = opt.stopSequences;
+  // The API refuses a stop sequence of white space alone ("each stop sequence must contain
+  // non-whitespace"), which OpenAI and Gemini clients send (`stop: ["\n"]`): those are left out.
+  const stops = opt.stopSequences?.filter((stop) => /\S/.test(stop));
+  if (stops !== undefined && stops.length > 0) body.stop_sequences = stops;
   const outputConfig: Json = {};
   if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: opt.responseFormat.schema };
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;

@@ -13,6 +13,9 @@ import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isCl
 import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
 
+/** The least `max_output_tokens` the Responses API takes. */
+const MIN_OUTPUT_TOKENS = 16;
+
 type Json = Record<string, unknown>;
 
 const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect === REASONING_DIALECTS.openaiResponses;
@@ -93,7 +96,9 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   }
   if (opt.temperature !== undefined) body.temperature = opt.temperature;
   if (opt.topP !== undefined) body.top_p = opt.topP;
-  if (opt.maxOutputTokens !== undefined) body.max_output_tokens = opt.maxOutputTokens;
+  // The API refuses fewer than 16 ("Expected a value >= 16"), which other protocols' clients ask
+  // for (an Anthropic `max_tokens: 1` probe): such a call gets 16.
+  if (opt.maxOutputTokens !== undefined) body.max_output_tokens = Math.max(MIN_OUTPUT_TOKENS, opt.maxOutputTokens);
   const text = textField(opt, { type: 'json_object' });
   if (text !== undefined) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;

@@ -182,9 +182,19 @@ describe('backends/anthropic/encode-request', () => {
     expect(body).to.deep.include({
       tools: [{ name: 'f', description: 'd', input_schema: { type: 'object' } }],
       tool_choice: { type: 'any', disable_parallel_tool_use: true },
-      stop_sequences: ['X'], temperature: 1, top_p: 0.8, top_k: 4,
+      stop_sequences: ['X'], temperature: 1, top_k: 4,
       output_config: { format: { type: 'json_schema', schema: { type: 'object' } } },
       metadata: { user_id: 'u-1' },
     });
+    // Both samplers asked for: current models refuse the pair, so `temperature` goes alone.
+    expect(body).not.to.have.property('top_p');
+    expect(encodeAnthropicRequest(call({ options: { topP: 0.8 } }), 'claude', o)).to.deep.include({ top_p: 0.8 });
+  });
+
+  // A Chat client's `stop: ["\n"]` or a Gemini client's `stopSequences: ["\n\n"]` made the API
+  // refuse the whole request ("each stop sequence must contain non-whitespace").
+  it('leaves out stop sequences of white space alone, which the API refuses', () => {
+    expect(encodeAnthropicRequest(call({ options: { stopSequences: ['\n', 'END', ' \t', '\n\nHuman:'] } }), 'claude', o).stop_sequences).to.deep.equal(['END', '\n\nHuman:']);
+    expect(encodeAnthropicRequest(call({ options: { stopSequences: ['\n', '\n\n'] } }), 'claude', o)).not.to.have.property('stop_sequences');
   });
 });

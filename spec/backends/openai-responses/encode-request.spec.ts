@@ -63,6 +63,8 @@ describe('backends/openai-responses/encode-request', () => {
       metadata: { a: 'b' },
     });
     expect(body).not.to.have.property('stop');
+    // The API refuses fewer than 16 output tokens (an Anthropic client's `max_tokens: 1` probe).
+    expect([1, 15, 16, 17].map((n) => encodeResponsesRequest(call({ options: { maxOutputTokens: n } }), 'm', options()).max_output_tokens)).to.deep.equal([16, 16, 16, 17]);
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: false } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low' });
     const restricted = encodeResponsesRequest(call({ tools: [{ name: 'f', parameters: {} }, { name: 'g', parameters: {} }, { name: 'c', parameters: {}, kind: 'custom' }], toolChoice: { type: 'auto', allowed: ['f', 'c'] } }), 'm', options());
     expect([(restricted.tools as unknown[]).length, restricted.tool_choice]).to.deep.equal([3, { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'f' }, { type: 'custom', name: 'c' }] }]);
