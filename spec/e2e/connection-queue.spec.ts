@@ -111,4 +111,32 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
     await until(() => third.ended, 'the third answer');
     expect(received).to.equal(before + 1);
   });
+
+  // Found by probing odd upstream replies: an upstream that sent its whole stream, [DONE] included,
+  // and then kept the response open (or sent keep-alive comments) held the connection, and so the
+  // origin's only slot, until it hung up: the client had its answer, and every later request
+  // waited in the queue. The drain after the terminal frame now lasts at most a second.
+  it('frees the slot of an answer whose upstream keeps the response open after its terminal frame', async () => {
+    const lingering: { res: ServerResponse; closed: boolean }[] = [];
+    const linger = (res: ServerResponse) => {
+      const entry = { res, closed: false };
+      lingering.push(entry);
+      res.on('close', () => { entry.closed = true; });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ role: 'assistant', content: 'hello' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      res.write(': still here\n\n');
+    };
+    const before = received;
+    const first = streamRequest(lip.url);
+    await until(() => held.length === 1, 'the first request upstream');
+    linger(held.shift()!);
+    await until(() => first.ended, 'the first answer');
+    const second = streamRequest(lip.url);
+    await until(() => held.length === 1, 'the second request dispatched once lip let the lingering answer go');
+    expect(lingering[0]!.closed).to.equal(true);
+    answer(held.shift()!);
+    await until(() => second.ended, 'the second answer');
+    expect(received).to.equal(before + 2);
+    for (const r of [first, second]) expect(r.body).to.contain('"content":"hello"').and.to.contain('data: [DONE]');
+  });
 });

@@ -248,6 +248,21 @@ function discard(body: UpstreamResponse['body']): void {
   body.destroy();
 }
 
+/** How long an upstream whose stream is complete gets to end its body before its connection is closed. */
+export const DRAIN_MS = 1_000;
+
+/**
+ * Reads what an upstream still sends after its terminal frame, so that the keep-alive connection
+ * can be reused, for at most DRAIN_MS (undici's `dump` alone waits for the body's end however
+ * long: an upstream that kept a finished stream open, or sent keep-alive comments after it, held
+ * the connection, and with `connections_per_origin` the origin's slot, until it hung up).
+ */
+function drainBriefly(body: UpstreamResponse['body']): void {
+  const timer = setTimeout(() => discard(body), DRAIN_MS);
+  timer.unref();
+  body.dump().catch(() => undefined).finally(() => clearTimeout(timer));
+}
+
 function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
   const recovery = pool.recoveryMs();
   const detail = { backend: backendId, keys: pool.state() };
@@ -265,7 +280,7 @@ function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError |
 /**
  * Reads the SSE body, decoding and emitting as data arrives. The provider's terminal frame
  * completes the stream at once; whatever the upstream still sends is drained in the background
- * so that the keep-alive connection can be reused.
+ * (for at most DRAIN_MS) so that the keep-alive connection can be reused.
  */
 function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: ReadOptions, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: ExchangeState): Promise<void> {
   const body = response.body;
@@ -283,7 +298,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
       body.removeAllListeners('data');
       if (err === undefined && terminated && !subscriber.closed) {
         exchangeState.settled = true;
-        body.dump().catch(() => undefined);
+        drainBriefly(body);
         subscriber.complete();
       } else {
         discard(body);
