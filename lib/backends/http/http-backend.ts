@@ -231,7 +231,7 @@ export class HttpBackend implements Backend {
       ...(target.onUpstreamResponse ? { onResponse: target.onUpstreamResponse } : {}),
       decoder: () => protocol.decoder(call, attempt, this.pool.secrets),
       ...(protocol.framer ? { framer: protocol.framer } : {}),
-      ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
+      ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : protocol.response ? { answerDecoder: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
       ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal) => protocol.renew!(key, status, this.client, signal) } : {}),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {

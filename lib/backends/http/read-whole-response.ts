@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
-import { LipError } from '../../errors/index.js';
+import { isLipError, LipError } from '../../errors/index.js';
 import { checkUpstreamJson } from '../../wire/json-depth.js';
 import { classifyTransportError } from './classify-transport-error.js';
 
@@ -23,16 +23,35 @@ export function malformedResponse(backendId: string, what: string): LipError {
   return new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${backendId}": malformed upstream response: ${what}`, { detail: { backend: backendId } });
 }
 
-/** Parses a whole response body as a JSON object, or throws LIP_ERR_UPSTREAM_MALFORMED. */
+/**
+ * Parses a whole response body as a JSON object, or throws LIP_ERR_UPSTREAM_MALFORMED. A byte
+ * order mark before it is skipped, as the Fetch standard's `json()` (and so the providers' own
+ * SDKs) skip it.
+ */
 export function parseResponseBody(backendId: string, text: string): Record<string, any> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     throw malformedResponse(backendId, `the body is not JSON (${JSON.stringify(text.slice(0, 80))})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformedResponse(backendId, 'the body is not a JSON object');
   return value as Record<string, any>;
+}
+
+/**
+ * The provider's error in a 200 JSON body that answered a streamed request (a compatible server
+ * or a gateway that reports errors so), as the kind's whole-answer decoder classifies it; undefined
+ * when the body is no such error (an answer to a request whose `stream: true` was ignored, or not
+ * JSON at all).
+ */
+export function inBodyError(backendId: string, decoder: ResponseDecoder, text: string): LipError | undefined {
+  try {
+    decoder.decode(parseResponseBody(backendId, text), []);
+  } catch (err) {
+    if (isLipError(err) && err.code !== 'LIP_ERR_UPSTREAM_MALFORMED') return err;
+  }
+  return undefined;
 }
 
 /** What reading one whole answer needs from its attempt. */

@@ -10,7 +10,7 @@ import type { KeyLease, KeyPool } from '../credentials/index.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { readBodyText } from './read-body-text.js';
-import { readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
+import { inBodyError, readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
 import { malformedFrame } from './upstream-status-error.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
 
@@ -61,6 +61,11 @@ export interface UpstreamExchange {
    * decoder. An upstream that streams anyway is still read with `decoder()`.
    */
   response?(): ResponseDecoder;
+  /**
+   * The kind's whole-answer decoder for a streamed request, asked only when a 200 came as JSON
+   * instead of an event stream: a provider error in it fails the attempt as that error.
+   */
+  answerDecoder?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
   /** Told each answer's status and headers as they arrive (the upstream's own request id). */
@@ -200,9 +205,16 @@ async function run(
         }, subscriber);
       }
       if (!/json/i.test(type)) return pump(response, exchange, read, signal, subscriber, exchangeState);
-      // A server that ignored `stream: true` (or a gateway's error page with status 200).
-      discard(response.body);
-      throw malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
+      // A server that ignored `stream: true`, or one that reports an error with status 200 (a
+      // compatible server, a gateway): that error, classified as the kind does in a whole
+      // answer (retryable or not by its type), else the answer is no event stream.
+      const text = await readBodyText(response.body).catch((err: unknown) => {
+        if (signal.aborted) return '';
+        throw classifyTransportError(err, exchange.backendId, 'body');
+      });
+      if (signal.aborted) return;
+      throw (exchange.answerDecoder && inBodyError(exchange.backendId, exchange.answerDecoder(), text))
+        ?? malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
     }
 
     const text = await readBodyText(response.body).catch((err: unknown) => {

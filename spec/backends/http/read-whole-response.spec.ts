@@ -79,6 +79,15 @@ describe('backends/http/read-whole-response', () => {
     expect((await run()).error!.message).to.contain('choices[0].message');
   });
 
+  // Found by probing odd upstream replies: a JSON answer after a UTF-8 byte order mark was "the
+  // body is not JSON" (not retryable), where the providers' SDKs (Fetch's json()) skip the mark.
+  it('reads a JSON answer that starts with a byte order mark', async () => {
+    handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(`\ufeff${JSON.stringify(completion)}`);
+    const { events, error } = await run();
+    expect(error).to.equal(undefined);
+    expect(collectEvents(events).text).to.equal('whole');
+  });
+
   it('waits for a whole answer\'s late headers up to body_timeout, where a streamed request would time out', async function () {
     this.timeout(30_000);
     // The upstream answers only after 3 s of "generation": past headers_timeout (1 s; undici's
