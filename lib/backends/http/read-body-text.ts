@@ -6,18 +6,20 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * Reads a (small) upstream body as text, at most `limit` bytes; a longer body is cut and its
- * connection released. Rejects when the body fails or the signal aborts.
+ * connection released. Rejects when the body fails or the signal aborts, unless `partial`: then
+ * what arrived before the failure is the text (an error status's body that stalls or is cut still
+ * has its status, which says more than the failure of its body).
  *
  * ```ts
  * const text = await readBodyText(res.body, MAX_ERROR_BODY_BYTES);
  * ```
  */
-export async function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTES): Promise<string> {
-  return (await readBodyBytes(body, limit)).toString('utf8');
+export async function readBodyText(body: Readable, limit: number = MAX_ERROR_BODY_BYTES, partial = false): Promise<string> {
+  return (await readBodyBytes(body, limit, partial)).toString('utf8');
 }
 
 /** The same as bytes (a download that is not text: a country database). */
-export function readBodyBytes(body: Readable, limit: number): Promise<Buffer> {
+export function readBodyBytes(body: Readable, limit: number, partial = false): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -40,6 +42,7 @@ export function readBodyBytes(body: Readable, limit: number): Promise<Buffer> {
     });
     body.once('end', finish);
     body.once('error', (err) => {
+      if (partial) return finish();
       if (done) return;
       done = true;
       reject(err);

@@ -217,10 +217,9 @@ async function run(
         ?? malformedFrame(exchange.backendId, `the upstream answered ${type} instead of an event stream`);
     }
 
-    const text = await readBodyText(response.body).catch((err: unknown) => {
-      if (signal.aborted) return '';
-      throw classifyTransportError(err, exchange.backendId, 'body');
-    });
+    // An error body that fails on the way (stalls past body_timeout, is cut) still has its
+    // status: a 400 is not retried elsewhere, a 429 still cools its key down.
+    const text = await readBodyText(response.body, undefined, true);
     if (signal.aborted) return;
     const wait = retryAfterMs(response.headers, credentials.now());
     const error = exchange.statusError(status, text, response.headers, wait);

@@ -57,4 +57,42 @@ describe('regression: an upstream error body cut at 64 KiB keeps the provider me
       server.close();
     }
   });
+
+  // Found by probing odd upstream replies: an error status whose body stalled (until body_timeout)
+  // or broke off failed the attempt as LIP_ERR_UPSTREAM_BODY_TIMEOUT / RESET, retryable: a 400 was
+  // retried on the next candidate, a 429 lost its Retry-After and cooled no key down.
+  it('an error status whose body stalls or breaks off keeps its status, and what of its body came', async () => {
+    let ending: 'stall' | 'reset' = 'stall';
+    let status = 400;
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '7' } : {}) });
+        res.write('{"error":{"message":"That model is not here.","type":"invalid_request_error"},"request":{"pad":"');
+        if (ending === 'reset') setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const runtime = runtimeFor(`  - { id: b, kind: openai-chat, base_url: "http://127.0.0.1:${(server.address() as AddressInfo).port}/v1", api_key: k-0123456789 }`, {}, 'http_client: { body_timeout: 300ms }');
+    try {
+      const call = emptyCall({ model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
+      for (const [end, code] of [['stall', 400], ['reset', 400], ['stall', 429]] as const) {
+        ending = end;
+        status = code;
+        const { error } = await drain(backendOf(runtime, 'b').stream(call, { model: 'm', candidateKey: 'b:m' }));
+        if (code === 400) {
+          expect(error, end).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 400, retryable: false });
+          expect(error!.message).to.equal('backend "b": upstream status 400: That model is not here.');
+        } else {
+          // One key, cooled down by the 429's Retry-After: the client is told when it recovers.
+          expect(error, end).to.include({ status: 429 });
+          expect(error!.retryAfter).to.be.within(6, 7);
+        }
+      }
+    } finally {
+      await runtime.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
