@@ -44,6 +44,12 @@ export function classifyTransportError(err: unknown, backendId: string, phase: T
       break;
   }
   if (code !== undefined && UNREACHABLE.has(code)) return make('LIP_ERR_UPSTREAM_CONNECT', 'could not connect to the upstream');
+  // An answer came, but not one HTTP can read: headers past the parser's limit, a status line or
+  // header the parser refuses. Not a host that cannot be reached; another candidate may answer.
+  if (phase === 'connect' && (code === 'UND_ERR_HEADERS_OVERFLOW' || (err instanceof Error && err.name === 'HTTPParserError' && code !== 'HPE_CLOSED_CONNECTION' && code !== 'HPE_INVALID_EOF_STATE'))) {
+    const what = code === 'UND_ERR_HEADERS_OVERFLOW' ? 'response headers larger than lip reads (16 KiB)' : `a response that is not valid HTTP: ${(err as Error).message.slice(0, 160)}`;
+    return new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${backendId}": the upstream answered with ${what}${code ? ` (${code})` : ''}`, { cause: err, detail, retryable: true });
+  }
   if ((code !== undefined && (RESET.has(code) || code.startsWith('HPE_'))) || phase === 'body') {
     return make('LIP_ERR_UPSTREAM_RESET', phase === 'body' ? 'the upstream connection broke during the response' : 'the upstream closed the connection');
   }
