@@ -104,10 +104,16 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
       json_schema: { name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
     };
   }
-  if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
+  // OpenAI's own API refuses `metadata` without `store: true` ("only allowed when 'store' is
+  // enabled"), and lip sends no `store` (it keeps stored completions itself): the metadata goes to
+  // every other server (a LiteLLM proxy reads its tags there), not to api.openai.com.
+  if (Object.keys(call.metadata).length > 0 && !OPENAI_API.test(o.baseUrl)) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
+
+/** OpenAI's own API, by its base URL. */
+const OPENAI_API = /^https?:\/\/api\.openai\.com(?::\d+)?(?:\/|$)/i;
 
 /** The call's OpenAI knobs in Chat Completions wire names (no truncation: a Responses field). */
 function knobs(call: Call): Json {

@@ -87,7 +87,7 @@ describe('backends/openai-chat/encode-request', () => {
         responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
       },
       metadata: { k: 'v' }, user: 'u1',
-    }), 'gpt', options());
+    }), 'gpt', options({ base_url: 'http://127.0.0.1:4000/v1' }));
     expect(body).to.deep.include({
       tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object' }, strict: true } }],
       tool_choice: { type: 'function', function: { name: 'f' } }, parallel_tool_calls: false,
@@ -96,6 +96,11 @@ describe('backends/openai-chat/encode-request', () => {
       response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
       metadata: { k: 'v' }, user: 'u1',
     });
+    // OpenAI's own API refuses metadata without `store: true`, which lip never sends there.
+    for (const base_url of ['https://api.openai.com/v1', 'https://API.openai.com:443/v1']) {
+      expect(encodeChatRequest(call({ metadata: { k: 'v' } }), 'gpt', options({ base_url })), base_url).not.to.have.property('metadata');
+    }
+    expect(encodeChatRequest(call({ metadata: { k: 'v' } }), 'gpt', options({ base_url: 'https://api.openai.com.example.net/v1' }))).to.have.property('metadata');
     expect(encodeChatRequest(call({ tools: [{ name: 'f', parameters: {} }], toolChoice: { type: 'any' } }), 'gpt', options()).tool_choice).to.equal('required');
     const restricted = call({ tools: [{ name: 'f', parameters: {} }, { name: 'g', parameters: {} }, { name: 'c', parameters: {}, kind: 'custom' }], toolChoice: { type: 'any', allowed: ['g', 'c'] } });
     const native = encodeChatRequest(restricted, 'gpt', options());
