@@ -419,7 +419,14 @@ export type ToolChoice =
 export type ResponseFormat =
   | { readonly type: 'text' }
   | { readonly type: 'json_object' }
-  | { readonly type: 'json_schema'; readonly name?: string; readonly schema: Readonly<Record<string, unknown>>; readonly strict?: boolean };
+  | {
+    readonly type: 'json_schema';
+    readonly name?: string;
+    /** What the answer is for, which the model reads to shape it (OpenAI `description`; other providers have no place for it). */
+    readonly description?: string;
+    readonly schema: Readonly<Record<string, unknown>>;
+    readonly strict?: boolean;
+  };
 
 export interface ReasoningOptions {
   /** `minimal`, `low`, `medium`, `high` (OpenAI vocabulary; other values pass through). */

@@ -101,7 +101,10 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   if (format?.type === 'json_schema') {
     body.response_format = {
       type: 'json_schema',
-      json_schema: { name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+      json_schema: {
+        name: format.name ?? 'response', ...(format.description !== undefined ? { description: format.description } : {}),
+        schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}),
+      },
     };
   }
   // OpenAI's own API refuses `metadata` without `store: true` ("only allowed when 'store' is

@@ -126,7 +126,10 @@ export function textField(opt: Call['options'], jsonMode: Json): Json | undefine
   const format = opt.responseFormat;
   if (format?.type === 'json_object') text.format = jsonMode;
   if (format?.type === 'json_schema') {
-    text.format = { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) };
+    text.format = {
+      type: 'json_schema', name: format.name ?? 'response', ...(format.description !== undefined ? { description: format.description } : {}),
+      schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}),
+    };
   }
   return Object.keys(text).length > 0 ? text : undefined;
 }

@@ -275,6 +275,7 @@ function responseFormat(f: Json | null | undefined): ResponseFormat | undefined 
       type: 'json_schema',
       schema: f.json_schema.schema ?? {},
       ...(f.json_schema.name ? { name: f.json_schema.name } : {}),
+      ...(typeof f.json_schema.description === 'string' ? { description: f.json_schema.description } : {}),
       ...(typeof f.json_schema.strict === 'boolean' ? { strict: f.json_schema.strict } : {}),
     };
   }

@@ -213,6 +213,7 @@ function responseFormat(f: Json | undefined): ResponseFormat | undefined {
       type: 'json_schema',
       schema: f.schema ?? {},
       ...(typeof f.name === 'string' ? { name: f.name } : {}),
+      ...(typeof f.description === 'string' ? { description: f.description } : {}),
       ...(typeof f.strict === 'boolean' ? { strict: f.strict } : {}),
     };
   }

@@ -377,7 +377,7 @@ const tool = tagged({ function: functionTool, custom: customTool, namespace: nam
 const format = {
   type: 'object',
   required: ['type'],
-  properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+  properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
 };
 
 export const responsesRequestSchema: Record<string, unknown> = {

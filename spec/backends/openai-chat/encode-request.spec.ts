@@ -84,7 +84,7 @@ describe('backends/openai-chat/encode-request', () => {
       options: {
         temperature: 0.2, topP: 0.9, maxOutputTokens: 100, stopSequences: ['END'], presencePenalty: 0.1, frequencyPenalty: 0.3, seed: 7,
         reasoning: { effort: 'high' }, verbosity: 'low', parallelToolCalls: false,
-        responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
+        responseFormat: { type: 'json_schema', name: 'out', description: 'd', schema: { type: 'object' }, strict: true },
       },
       metadata: { k: 'v' }, user: 'u1',
     }), 'gpt', options({ base_url: 'http://127.0.0.1:4000/v1' }));
@@ -93,7 +93,7 @@ describe('backends/openai-chat/encode-request', () => {
       tool_choice: { type: 'function', function: { name: 'f' } }, parallel_tool_calls: false,
       temperature: 0.2, top_p: 0.9, max_completion_tokens: 100, stop: ['END'], presence_penalty: 0.1, frequency_penalty: 0.3, seed: 7,
       reasoning_effort: 'high', verbosity: 'low',
-      response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
+      response_format: { type: 'json_schema', json_schema: { name: 'out', description: 'd', schema: { type: 'object' }, strict: true } },
       metadata: { k: 'v' }, user: 'u1',
     });
     // OpenAI's own API refuses metadata without `store: true`, which lip never sends there.

@@ -51,7 +51,7 @@ describe('backends/openai-responses/encode-request', () => {
       tools: [{ name: 'f', parameters: { type: 'object' } }], toolChoice: { type: 'tool', name: 'f' },
       options: {
         reasoning: { effort: 'high' }, temperature: 0.3, topP: 0.7, maxOutputTokens: 99, parallelToolCalls: true, stopSequences: ['X'],
-        verbosity: 'high', responseFormat: { type: 'json_schema', schema: { type: 'object' }, strict: true },
+        verbosity: 'high', responseFormat: { type: 'json_schema', description: 'd', schema: { type: 'object' }, strict: true },
       },
       metadata: { a: 'b' },
     }), 'm', options());
@@ -59,7 +59,7 @@ describe('backends/openai-responses/encode-request', () => {
       reasoning: { effort: 'high', summary: 'auto' },
       tools: [{ type: 'function', name: 'f', parameters: { type: 'object' }, strict: false }], tool_choice: { type: 'function', name: 'f' }, parallel_tool_calls: true,
       temperature: 0.3, top_p: 0.7, max_output_tokens: 99,
-      text: { verbosity: 'high', format: { type: 'json_schema', name: 'response', schema: { type: 'object' }, strict: true } },
+      text: { verbosity: 'high', format: { type: 'json_schema', name: 'response', description: 'd', schema: { type: 'object' }, strict: true } },
       metadata: { a: 'b' },
     });
     expect(body).not.to.have.property('stop');

@@ -38,7 +38,7 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
       tool_choice: { type: 'function', function: { name: 'get' } },
       temperature: 0.2, top_p: 0.9, max_tokens: 10, max_completion_tokens: 20, stop: 'END', seed: 7,
       reasoning_effort: 'high', verbosity: 'low', parallel_tool_calls: false,
-      response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object' }, strict: true } },
+      response_format: { type: 'json_schema', json_schema: { name: 'r', description: 'a reply', schema: { type: 'object' }, strict: true } },
       metadata: { k: 'v' }, user: 'u1',
     });
     expect(hints).to.deep.equal({ includeUsage: true });
@@ -68,7 +68,7 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect(call.toolChoice).to.deep.equal({ type: 'tool', name: 'get' });
     expect(call.options).to.deep.equal({
       temperature: 0.2, topP: 0.9, maxOutputTokens: 20, stopSequences: ['END'], seed: 7, reasoning: { effort: 'high' },
-      verbosity: 'low', parallelToolCalls: false, responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'r', strict: true },
+      verbosity: 'low', parallelToolCalls: false, responseFormat: { type: 'json_schema', schema: { type: 'object' }, name: 'r', description: 'a reply', strict: true },
     });
     expect(call.metadata).to.deep.equal({ k: 'v' });
     expect(call.user).to.equal('u1');

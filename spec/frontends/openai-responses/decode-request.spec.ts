@@ -15,7 +15,7 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
   it('maps a string input, instructions and the options', () => {
     const { call, hints } = decode({
       input: 'hi', instructions: 'Be brief.', stream: true, temperature: 0.5, top_p: 0.8, presence_penalty: 0.4, frequency_penalty: -0.2, max_output_tokens: 300,
-      reasoning: { effort: 'high', summary: 'auto' }, text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
+      reasoning: { effort: 'high', summary: 'auto' }, text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', description: 'the out', schema: { type: 'object' }, strict: true } },
       parallel_tool_calls: false, metadata: { k: 'v' }, safety_identifier: 'user-7', include: ['reasoning.encrypted_content'], store: false,
     });
     expect(call).to.deep.include({ model: 'gpt-x', stream: true, user: 'user-7' });
@@ -24,7 +24,7 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(call.metadata).to.deep.equal({ k: 'v' });
     expect(call.options).to.deep.equal({
       temperature: 0.5, topP: 0.8, presencePenalty: 0.4, frequencyPenalty: -0.2, maxOutputTokens: 300, reasoning: { effort: 'high', includeThoughts: true }, verbosity: 'low', parallelToolCalls: false,
-      responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
+      responseFormat: { type: 'json_schema', name: 'out', description: 'the out', schema: { type: 'object' }, strict: true },
     });
     expect(hints).to.deep.include({ includeEncryptedReasoning: true, store: false });
     expect((hints as unknown as ResponsesHints).echo).to.deep.include({ instructions: 'Be brief.', max_output_tokens: 300, parallel_tool_calls: false, presence_penalty: 0.4, frequency_penalty: -0.2 });
