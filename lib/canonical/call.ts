@@ -267,6 +267,11 @@ export type PartType = Part['type'];
 export interface Message {
   readonly role: Role;
   readonly parts: readonly Part[];
+  /**
+   * The participant's name, telling apart speakers of one role (OpenAI Chat's `name` on a user
+   * or assistant message); sent where the provider takes one (OpenAI Chat), else left out.
+   */
+  readonly name?: string;
 }
 
 export interface ToolDefinition {

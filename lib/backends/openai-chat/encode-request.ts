@@ -135,12 +135,13 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
       out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text'), marks) });
       return;
     case 'user':
-      out.push({ role: 'user', content: userContent(message.parts, marks) });
+      out.push(message.name === undefined ? { role: 'user', content: userContent(message.parts, marks) } : { role: 'user', name: message.name, content: userContent(message.parts, marks) });
       return;
     case 'assistant': {
       const text = message.parts.filter((p): p is TextPart => p.type === 'text').map((p) => p.text).join('');
       const calls = message.parts.filter((p) => p.type === 'tool_call');
       const assistant: Json = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
+      if (message.name !== undefined) assistant.name = message.name;
       if (calls.length > 0) {
         assistant.tool_calls = calls.map((c) => (c.custom === true
           ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }

@@ -50,7 +50,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
         return;
       }
       case 'user':
-        messages.push({ role: 'user', parts: userParts(m.content, `${path}.content`) });
+        messages.push({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) });
         return;
       case 'assistant': {
         const parts: Part[] = [];
@@ -79,7 +79,7 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
           legacyIds.set(m.function_call.name, id);
           parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: m.function_call.arguments ?? '' });
         }
-        messages.push({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }] });
+        messages.push({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }], ...named(m) });
         return;
       }
       case 'tool':
@@ -265,6 +265,11 @@ function options(b: Json): GenerationOptions {
   const format = responseFormat(b.response_format);
   if (format) o.responseFormat = format;
   return o;
+}
+
+/** A message's participant `name`, when it has one. */
+function named(m: Json): { name?: string } {
+  return typeof m.name === 'string' && m.name !== '' ? { name: m.name } : {};
 }
 
 function responseFormat(f: Json | null | undefined): ResponseFormat | undefined {

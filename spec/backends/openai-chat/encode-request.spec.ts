@@ -72,6 +72,19 @@ describe('backends/openai-chat/encode-request', () => {
     expect((last.messages as unknown[]).at(-1)).to.deep.equal({ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] });
   });
 
+  it('sends the participant name of user and assistant messages', () => {
+    const body = encodeChatRequest(call({ messages: [
+      { role: 'user', name: 'alice', parts: [{ type: 'text', text: 'hi' }] },
+      { role: 'assistant', name: 'helper', parts: [{ type: 'text', text: 'hello' }] },
+      { role: 'user', parts: [{ type: 'text', text: 'plain' }] },
+    ] }), 'gpt', options());
+    expect(body.messages).to.deep.equal([
+      { role: 'user', name: 'alice', content: 'hi' },
+      { role: 'assistant', content: 'hello', name: 'helper' },
+      { role: 'user', content: 'plain' },
+    ]);
+  });
+
   it('sends null content for an assistant turn with only tool calls', () => {
     const body = encodeChatRequest(call({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }, { role: 'assistant', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: '{}' }] }] }), 'gpt', options());
     expect((body.messages as Record<string, unknown>[])[1]).to.deep.include({ content: null });

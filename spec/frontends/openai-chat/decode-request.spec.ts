@@ -87,6 +87,18 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
     expect(call.messages[0]!.parts).to.deep.equal([{ type: 'text', text: 'Look.', cache: {} }, { type: 'image', url: 'https://x/a.png', cache: {} }, { type: 'text', text: 'plain' }]);
   });
 
+  // Found by probing the SDKs: a message's `name` (speakers of one role told apart) was dropped,
+  // even Chat to Chat.
+  it('keeps the participant name of user and assistant messages', () => {
+    const { call } = decodeChatRequest({ model: 'm', messages: [
+      { role: 'user', name: 'alice', content: 'hi' },
+      { role: 'assistant', name: 'helper', content: 'hello' },
+      { role: 'user', name: '', content: 'and bob?' },
+      { role: 'user', content: 'plain' },
+    ] });
+    expect(call.messages.map((m) => m.name)).to.deep.equal(['alice', 'helper', undefined, undefined]);
+  });
+
   it('maps tool_choice strings', () => {
     const choice = (tc: unknown) => decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], tool_choice: tc }).call.toolChoice;
     expect([choice('auto'), choice('none'), choice('required')]).to.deep.equal([{ type: 'auto' }, { type: 'none' }, { type: 'any' }]);
