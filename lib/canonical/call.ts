@@ -441,6 +441,12 @@ export interface ReasoningOptions {
   /** Ask the provider to return its reasoning text / summaries. */
   readonly includeThoughts?: boolean;
   /**
+   * How detailed a summary of its reasoning the client asked for (OpenAI Responses
+   * `reasoning.summary`: `auto`, `concise`, `detailed`); a backend that takes a level sends it,
+   * the others read `includeThoughts`.
+   */
+  readonly summary?: 'auto' | 'concise' | 'detailed';
+  /**
    * Let the model decide whether and how much to think (Anthropic `thinking: {type: "adaptive"}`).
    * An explicit `budgetTokens` wins; backends without such a mode use their own default.
    */

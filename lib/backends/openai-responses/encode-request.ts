@@ -114,7 +114,8 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
 export function reasoningField(opt: Call['options'], o: Pick<ResponsesOptions, 'reasoningSummary'>, effortOf: (effort: string) => string): Json | undefined {
   const r = opt.reasoning;
   if (!r || (r.effort === undefined && r.includeThoughts === undefined && r.budgetTokens === undefined && r.adaptive !== true)) return undefined;
-  const summary = r.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : o.reasoningSummary;
+  // The client's own level, else the row's; the row's `none` turns summaries off for every client.
+  const summary = r.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : r.summary ?? o.reasoningSummary;
   const effort = reasoningEffort(r);
   return { ...(effort !== undefined ? { effort: effortOf(effort) } : {}), ...(summary ? { summary } : {}) };
 }

@@ -196,7 +196,11 @@ function options(b: Json): GenerationOptions {
   const effort = b.reasoning?.effort;
   const summary = b.reasoning?.summary ?? b.reasoning?.generate_summary;
   if (typeof effort === 'string' || typeof summary === 'string') {
-    o.reasoning = { ...(typeof effort === 'string' ? { effort } : {}), ...(typeof summary === 'string' ? { includeThoughts: true } : {}) };
+    o.reasoning = {
+      ...(typeof effort === 'string' ? { effort } : {}),
+      ...(typeof summary === 'string' ? { includeThoughts: true } : {}),
+      ...(summary === 'auto' || summary === 'concise' || summary === 'detailed' ? { summary } : {}),
+    };
   }
   if (typeof b.text?.verbosity === 'string') o.verbosity = b.text.verbosity;
   if (typeof b.parallel_tool_calls === 'boolean') o.parallelToolCalls = b.parallel_tool_calls;

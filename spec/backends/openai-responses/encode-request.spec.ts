@@ -63,6 +63,11 @@ describe('backends/openai-responses/encode-request', () => {
       metadata: { a: 'b' },
     });
     expect(body).not.to.have.property('stop');
+    // The client's summary level goes as asked (it was the row's `auto` whatever the client said);
+    // the row's `none` still turns summaries off.
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: true, summary: 'detailed' } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low', summary: 'detailed' });
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: true } } }), 'm', options({ reasoning_summary: 'concise' })).reasoning).to.deep.equal({ effort: 'low', summary: 'concise' });
+    expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: true, summary: 'detailed' } } }), 'm', options({ reasoning_summary: 'none' })).reasoning).to.deep.equal({ effort: 'low' });
     // The API refuses fewer than 16 output tokens (an Anthropic client's `max_tokens: 1` probe).
     expect([1, 15, 16, 17].map((n) => encodeResponsesRequest(call({ options: { maxOutputTokens: n } }), 'm', options()).max_output_tokens)).to.deep.equal([16, 16, 16, 17]);
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low', includeThoughts: false } } }), 'm', options()).reasoning).to.deep.equal({ effort: 'low' });

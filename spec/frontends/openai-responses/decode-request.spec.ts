@@ -23,7 +23,7 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     expect(call.messages).to.deep.equal([{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]);
     expect(call.metadata).to.deep.equal({ k: 'v' });
     expect(call.options).to.deep.equal({
-      temperature: 0.5, topP: 0.8, presencePenalty: 0.4, frequencyPenalty: -0.2, maxOutputTokens: 300, reasoning: { effort: 'high', includeThoughts: true }, verbosity: 'low', parallelToolCalls: false,
+      temperature: 0.5, topP: 0.8, presencePenalty: 0.4, frequencyPenalty: -0.2, maxOutputTokens: 300, reasoning: { effort: 'high', includeThoughts: true, summary: 'auto' }, verbosity: 'low', parallelToolCalls: false,
       responseFormat: { type: 'json_schema', name: 'out', description: 'the out', schema: { type: 'object' }, strict: true },
     });
     expect(hints).to.deep.include({ includeEncryptedReasoning: true, store: false });
