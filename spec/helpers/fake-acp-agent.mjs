@@ -8,6 +8,9 @@
 //   oversize    send a 2 MiB line instead of an answer
 //   auth        answer session/new with -32000 until authenticate arrives
 //   error       answer session/prompt with a JSON-RPC error (-32603)
+//   silent_config  never answer session/set_config_option
+//   close_stdout   close stdout after the first message chunk and keep running (close_stdout_before: before any update)
+//   wrong_id    answer session/prompt with an id that was never sent
 // FAKE_ACP_LOG names a file that receives every incoming message as `{pid, message}` lines.
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -34,6 +37,8 @@ async function prompt(id, params) {
   if (modes.has('crash')) process.exit(3);
   if (modes.has('oversize')) { process.stdout.write(`${'x'.repeat(2 * 1024 * 1024)}\n`); return; }
   if (modes.has('error')) return send({ id, error: { code: -32603, message: 'model overloaded' } });
+  if (modes.has('wrong_id')) return send({ id: id + 500, result: { stopReason: 'end_turn' } });
+  if (modes.has('close_stdout_before')) { process.stdout.end(); setInterval(() => undefined, 1000); return; }
   if (modes.has('many_tools')) {
     // More tools than any kind keeps for a turn, then an ordinary end.
     for (let i = 0; i <= 10_000; i++) update(sid, { sessionUpdate: 'tool_call', toolCallId: `t${i}`, title: 'x', kind: 'other', status: 'pending' });
@@ -58,6 +63,7 @@ async function prompt(id, params) {
   update(sid, { sessionUpdate: 'tool_call_update', toolCallId: 't1', status: 'completed', rawOutput: 'twelve bytes' });
   update(sid, { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `${prefix}pid=${process.pid} ` } });
   if (modes.has('crash_after')) process.exit(4);
+  if (modes.has('close_stdout')) { process.stdout.end(); setInterval(() => undefined, 1000); return; }
   update(sid, { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `heard: ${text}` } });
   send({ id, result: { stopReason: 'end_turn' } });
 }
@@ -76,6 +82,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       if (modes.has('auth') && !authed) return send({ id: message.id, error: { code: -32000, message: 'Authentication required' } });
       return send({ id: message.id, result: { sessionId: `sess-${process.pid}-${++sessions}` } });
     case 'session/set_config_option':
+      if (modes.has('silent_config')) return;
       return send({ id: message.id, result: { configOptions: [] } });
     case 'session/prompt':
       return void prompt(message.id, message.params);

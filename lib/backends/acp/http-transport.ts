@@ -39,6 +39,13 @@ export class HttpTransport implements AgentTransport {
     this.markExited(null);
   }
 
+  /** Ends the connection with `error` as what every open request fails with; returns it. */
+  private broken(error: LipError): LipError {
+    this.peer.fail(error);
+    this.kill();
+    return error;
+  }
+
   private async post(message: Record<string, unknown>): Promise<void> {
     let response;
     try {
@@ -67,10 +74,12 @@ export class HttpTransport implements AgentTransport {
       for (const line of lines.end()) this.peer.receive(line);
     } catch (error) {
       response.body.destroy();
-      throw error instanceof LipError ? error : classifyTransportError(error, this.agent.backend, 'body');
+      // The answer broke off (a reset, a stall past body_timeout): the agent's session may still
+      // be running or be gone, so this connection is done; the next call starts a new session.
+      throw this.broken(error instanceof LipError ? error : classifyTransportError(error, this.agent.backend, 'body'));
     }
     if (message.method !== undefined && this.peer.isPending(message.id)) {
-      throw new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.agent.backend}: the answer to ${String(message.method)} ended without a result`);
+      throw this.broken(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.agent.backend}: the answer to ${String(message.method)} ended without a result`));
     }
   }
 }

@@ -103,7 +103,7 @@ export class JsonRpcPeer {
     try {
       this.dispatch(message);
     } catch (error) {
-      this.broken(reportInternalError('acp.receive', error));
+      this.broken(error instanceof LipError ? error : reportInternalError('acp.receive', error));
     }
   }
 
@@ -113,7 +113,14 @@ export class JsonRpcPeer {
     if (method !== undefined && message.id !== undefined) return this.answer(message.id, method, params);
     if (method !== undefined) return this.handlers.onNotification(method, params);
     const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
-    if (!pending) return; // an answer to nothing we are waiting for (a late reply after a reset)
+    if (!pending) {
+      // A late reply to a request lip gave up on is dropped; an answer to an id lip never sent
+      // breaks the protocol (the request it meant to answer would wait for ever).
+      if (typeof message.id === 'number' && Number.isInteger(message.id) && message.id >= 1 && message.id < this.nextId) return;
+      const said = message.error !== null && typeof message.error === 'object' && typeof (message.error as { message?: unknown }).message === 'string'
+        ? `: ${(message.error as { message: string }).message.slice(0, 200)}` : '';
+      throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `agent answered a request lip never sent (id ${String(JSON.stringify(message.id ?? null)).slice(0, 40)})${said}`);
+    }
     this.pending.delete(message.id as number);
     // `"error": null` beside a result is how JSON-RPC 1.0 peers say "no error".
     if (message.error !== undefined && message.error !== null) {

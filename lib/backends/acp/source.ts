@@ -82,7 +82,7 @@ export class AcpBackend implements Backend {
           }
           runtime = lease.runtime;
           const effort = call.options.reasoning?.effort;
-          if (effort) await runtime.setEffort(effort);
+          if (effort) await this.answered(runtime.setEffort(effort), 'session/set_config_option', () => this.pool.discard(key, runtime!));
           if (subscriber.closed) return;
           subscriber.next({ type: 'response_started', model: target.model });
           subscriber.next({ type: 'message_started' });
@@ -128,6 +128,23 @@ export class AcpBackend implements Backend {
         agent.cancel();
         killTimer = this.scheduler.schedule(() => { if (inTurn) this.pool.discard(key, agent); }, this.options.cancelGraceMs);
       };
+    });
+  }
+
+  /**
+   * `work` (a request to the agent outside a turn), bounded by `http_client.headers_timeout` as
+   * the handshake is: an agent that never answers it would otherwise hold its session's lock, and
+   * every later call of that conversation, for ever. On expiry the agent is let go (`giveUp`)
+   * and the attempt fails, retryable.
+   */
+  private answered<T>(work: Promise<T>, method: string, giveUp: () => void): Promise<T> {
+    const limit = (this.deps.http ?? DEFAULT_HTTP_SETTINGS).headers_timeout;
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.scheduler.schedule(() => {
+        giveUp();
+        reject(new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `acp ${this.id}: the agent did not answer ${method} within http_client.headers_timeout (${limit} ms)`, { detail: { backend: this.id } }));
+      }, limit);
+      work.then((value) => { timer.unsubscribe(); resolve(value); }, (error: unknown) => { timer.unsubscribe(); reject(error); });
     });
   }
 

@@ -42,6 +42,12 @@ export class StdioTransport implements AgentTransport {
       }
       for (const line of received) this.peer.receive(line);
     });
+    // An agent that closes its output but keeps running can never answer again: as if it had exited.
+    this.child.stdout!.on('end', () => {
+      if (this.dead) return;
+      this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: the agent closed its output (stdout)`, { detail: { backend: spec.backend } }));
+      this.kill();
+    });
     this.child.stderr!.resume();
     this.child.stdin!.on('error', () => undefined); // EPIPE after the agent died: the exit path reports it
     this.exited = new Promise((resolve) => {

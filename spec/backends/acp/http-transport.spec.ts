@@ -51,6 +51,21 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
     expect(() => new AcpBackend({ id: 'x', kind: 'acp', models: [], transport: 'http' }, {})).to.throw(/needs base_url/);
   });
 
+  // Found by probing odd agents: an answer that broke off kept the connection and its session; once
+  // the agent server had restarted, every later call failed with "Session not found" (not
+  // retryable) until the agent idled out.
+  it('starts a new session after an answer broke off', async () => {
+    await start({ cutFirst: true });
+    const error = await new Promise<LipError>((resolve, reject) => backend.stream(call, target).subscribe({
+      error: (e: unknown) => (isLipError(e) ? resolve(e) : reject(e)),
+      complete: () => reject(new Error('completed')),
+    }));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_RESET', retryable: true });
+    const events = await lastValueFrom(backend.stream(call, target).pipe(toArray()));
+    expect(events.find((e) => e.type === 'text_delta')).to.deep.equal({ type: 'text_delta', text: 'over http: **User:** hi there' });
+    expect(emulator.messages.map((m) => m.method)).to.deep.equal(['initialize', 'session/new', 'session/prompt', 'initialize', 'session/new', 'session/prompt']);
+  });
+
   it('fails a prompt answered with 503 as retryable', async () => {
     await start({ status: 503 });
     const error = await new Promise<LipError>((resolve, reject) => backend.stream(call, target).subscribe({

@@ -3,6 +3,7 @@ import { subscribe as listen, unsubscribe as unlisten } from 'node:diagnostics_c
 import { lastValueFrom, toArray, type Subscription } from 'rxjs';
 import { emptyCall, type Call, type LipEvent, type Message } from '../../../lib/canonical/index.js';
 import { AcpBackend, type AcpLifecycle } from '../../../lib/backends/acp/index.js';
+import { DEFAULT_HTTP_SETTINGS } from '../../../lib/backends/http/index.js';
 import { isLipError, type LipError } from '../../../lib/errors/index.js';
 import { FAKE_ACP_AGENT, eventually, fakeAgentLog } from '../../helpers/fake-acp.js';
 
@@ -122,6 +123,42 @@ describe('backends/acp: AcpBackend over stdio (fake agent)', function () {
     const { error, events } = await failure(make(fakeAgentLog().path, 'crash_after'), call([user('hi')]));
     expect(error.code).to.equal('LIP_ERR_UPSTREAM_RESET');
     expect(text(events)).to.match(/pid=\d+/);
+  });
+
+  // Found by probing odd agents: one that never answered session/set_config_option (sent for a
+  // call with a reasoning effort) held its conversation's lock: that call hung, and so did every
+  // later call of the conversation, even after the client left. It is now bounded by
+  // http_client.headers_timeout, as the handshake is, and the agent is let go.
+  it('bounds an unanswered session/set_config_option and lets the agent go; the next call gets a fresh one', async () => {
+    const log = fakeAgentLog();
+    const b = new AcpBackend({
+      id: 'agent', kind: 'acp', models: [], command: process.execPath, args: [FAKE_ACP_AGENT], env: { FAKE_ACP_MODE: 'silent_config', FAKE_ACP_LOG: log.path },
+    }, { env: { PATH: process.env.PATH ?? '' }, http: { ...DEFAULT_HTTP_SETTINGS, headers_timeout: 300 } });
+    open.push(b);
+    const { error } = await failure(b, call([user('hi')], { options: { reasoning: { effort: 'high' } } }));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', retryable: true });
+    expect(error.message).to.equal('acp agent: the agent did not answer session/set_config_option within http_client.headers_timeout (300 ms)');
+    // The same conversation without an effort is served, by a new agent.
+    expect(text(await run(b, call([user('hi')])))).to.match(/heard: /);
+    expect(new Set(log.messages().map((m) => m.pid)).size).to.equal(2);
+  });
+
+  // Found by the same probe: an agent that closed its stdout but kept running left the turn
+  // waiting for ever (no output: no failover either).
+  it('fails the turn of an agent that closes its output and keeps running, before and after output', async () => {
+    for (const [mode, output] of [['close_stdout_before', false], ['close_stdout', true]] as const) {
+      const { error, events } = await failure(make(fakeAgentLog().path, mode), call([user('hi')]));
+      expect(error, mode).to.include({ code: 'LIP_ERR_UPSTREAM_RESET', retryable: true });
+      expect(error.message).to.equal('acp agent: the agent closed its output (stdout)');
+      expect(events.some((e) => e.type === 'text_delta'), mode).to.equal(output);
+    }
+  });
+
+  // And an agent that answered the prompt with an id lip never sent: the prompt waited for ever.
+  it('ends an agent that answers a request lip never sent', async () => {
+    const { error } = await failure(make(fakeAgentLog().path, 'wrong_id'), call([user('hi')]));
+    expect(error.code).to.equal('LIP_ERR_UPSTREAM_MALFORMED');
+    expect(error.message).to.match(/agent answered a request lip never sent \(id \d+\)/);
   });
 
   it('ends an agent that sends a line over 1 MiB', async () => {

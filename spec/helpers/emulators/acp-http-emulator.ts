@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
  * `session/update` lines, then the result line); a notification or an answer of ours gets 204.
  * Faults per emulator: `slow` (a prompt writes nothing until `session/cancel` arrives),
  * `permission` (the prompt's body carries a `session/request_permission` request that lip
- * answers with a POST of its own), `status` (every prompt answered with that HTTP status).
+ * answers with a POST of its own), `status` (every prompt answered with that HTTP status),
+ * `cutFirst` (the first prompt's answer breaks off after its first update line, and the agent
+ * then forgets its sessions, as a restarted agent server does).
  */
 export interface AcpHttpEmulator {
   readonly url: string;
@@ -24,6 +26,7 @@ export interface AcpHttpFaults {
   readonly slow?: boolean;
   readonly permission?: boolean;
   readonly status?: number;
+  readonly cutFirst?: boolean;
 }
 
 export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<AcpHttpEmulator> {
@@ -33,6 +36,9 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
   const waiting = new Map<number, (answer: Record<string, any>) => void>();
   let pendingPrompt: { res: ServerResponse; id: unknown; sid: string } | undefined;
   let sessions = 0;
+  let cut = false;
+  /** Sessions the agent knows (a cut answer stands for a restart: it forgets them). */
+  const known = new Set<string>();
   const line = (res: ServerResponse, message: Record<string, unknown>) => res.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
   const answer = (res: ServerResponse, message: Record<string, unknown>) => {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -48,8 +54,16 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
       res.end(JSON.stringify({ error: 'agent unavailable' }));
       return;
     }
+    if (!known.has(sid)) return answer(res, { id: message.id, error: { code: -32602, message: `Session not found: ${sid}` } });
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.on('close', () => { if (!res.writableFinished) closes.push(message.id); });
+    if (faults.cutFirst && !cut) {
+      cut = true;
+      known.clear();
+      line(res, { method: 'session/update', params: { sessionId: sid, update: { sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'Consid' } } } });
+      setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      return;
+    }
     if (faults.slow) {
       pendingPrompt = { res, id: message.id, sid };
       res.flushHeaders();
@@ -86,7 +100,11 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
       }
       switch (message.method) {
         case 'initialize': return answer(res, { id: message.id, result: { protocolVersion: 1, agentCapabilities: {}, authMethods: [] } });
-        case 'session/new': return answer(res, { id: message.id, result: { sessionId: `http-sess-${++sessions}` } });
+        case 'session/new': {
+          const sessionId = `http-sess-${++sessions}`;
+          known.add(sessionId);
+          return answer(res, { id: message.id, result: { sessionId } });
+        }
         case 'session/prompt': return void prompt(res, message);
         case 'session/cancel':
           res.writeHead(204).end();
