@@ -43,7 +43,10 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'slack_webhook', pattern: /\bhooks\.slack\.com\/services\/[A-Za-z0-9/_-]{8,}/g, replacement: `hooks.slack.com/services/${MASK}` },
   { id: 'stripe_key', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/g, replacement: MASK },
   { id: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g, replacement: MASK },
-  { id: 'auth_scheme', pattern: /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, replacement: `$1 ${MASK}` },
+  // A scheme written as in a header (`Bearer`, `BASIC`) takes any value; one in lower case only a
+  // value that is not a lower-case word, so that prose stays readable ("The security token
+  // included in the request is invalid." was "The security token *** in the request ...").
+  { id: 'auth_scheme', pattern: /\b(?:(Bearer|Basic|Token|BEARER|BASIC|TOKEN)\s+|(bearer|basic|token)\s+(?![a-z]+(?![A-Za-z0-9._~+/=-])))[A-Za-z0-9._~+/=-]{8,}/g, replacement: `$1$2 ${MASK}` },
   {
     id: 'secret_assignment',
     pattern: new RegExp(`\\b(${SECRET_NAMES})((?:\\\\?["'])?\\s*[:=]\\s*(?:\\\\?["'])?)([^\\s"'\\\\&,;})\\][*]+)`, 'gi'),

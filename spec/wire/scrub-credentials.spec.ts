@@ -60,6 +60,10 @@ describe('wire/scrub-credentials', () => {
   it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
     const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
     expect(scrubCredentials(text)).to.equal(text);
+    // A scheme's name in prose, before a lower-case word: AWS's own message was garbled.
+    for (const prose of ['The security token included in the request is invalid.', 'basic settings apply', 'a bearer credential']) expect(scrubCredentials(prose)).to.equal(prose);
+    // Written as in a header, or before a value that is no lower-case word, it is still a credential.
+    expect(scrubCredentials('Bearer abcdefghijklmnop; bearer abcdef12345678; token xyzwvuts.abc')).to.equal('Bearer ***; bearer ***; token ***');
   });
 
   it('keeps serialised JSON valid when a value sits in an escaped string', () => {

@@ -17,6 +17,21 @@ export function awsErrorCode(headers: HeaderMap, body: unknown): string | undefi
   return typeof type === 'string' && type.length > 0 ? type.split('#').pop()!.split(':')[0]! : undefined;
 }
 
+/** What Bedrock answers (403) to an API key it does not take. */
+const KEY_REFUSED_TYPE = /^(UnrecognizedClient|InvalidClientTokenId|InvalidToken|ExpiredToken)/i;
+const KEY_REFUSED_TEXT = /security token included in the request is (?:invalid|expired)|API Key is valid|Authentication failed/i;
+
+/**
+ * Whether a 403 refuses the Bedrock API key that was sent (the key pool retires it, as after a
+ * 401): an unrecognised or expired token, or "Authentication failed: Please make sure your API
+ * Key is valid."; not a signature that expired with the clock (a skew) or a model not enabled.
+ */
+export function keyRefused(status: number, err: LipError): boolean {
+  if (status !== 403) return false;
+  const type = (err.detail as { upstream_type?: unknown } | undefined)?.upstream_type;
+  return (typeof type === 'string' && KEY_REFUSED_TYPE.test(type)) || KEY_REFUSED_TEXT.test(err.message);
+}
+
 /** Whether an error says the credentials should be resolved afresh before the next request. */
 export function staleCredentials(err: LipError): boolean {
   const type = (err.detail as { upstream_type?: unknown } | undefined)?.upstream_type;
@@ -40,7 +55,9 @@ export function staleCredentials(err: LipError): boolean {
 export function classifyBedrockStatus(backendId: string, status: number, text: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
   const body = parseJsonOrUndefined(text);
   const code = awsErrorCode(headers, body);
-  const message = errorMessageOf(body, text).message ?? (body as { Message?: string } | undefined)?.Message;
+  // AWS writes `Message` in some answers (an API key refused): that, not the body's raw text.
+  const upper = (body as { Message?: unknown; message?: unknown } | undefined);
+  const message = typeof upper?.Message === 'string' && upper.message === undefined ? upper.Message : errorMessageOf(body, text).message;
   const retryable = (code !== undefined && (TRANSIENT.test(code) || AUTH.test(code))) || status === 401 || status === 403 ? true : undefined;
   return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}) });
 }

@@ -2,7 +2,7 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { presentedIdentity } from '../http/index.js';
-import { classifyBedrockStatus, staleCredentials } from './classify-error.js';
+import { classifyBedrockStatus, keyRefused, staleCredentials } from './classify-error.js';
 import { bedrockEmbedMaxInputs, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
 import { BedrockResponseDecoder } from './decode-response.js';
@@ -90,6 +90,8 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       if (staleCredentials(err)) credentials.invalidate();
       return err;
     },
+    // A Bedrock API key that is refused comes back as a 403, not a 401.
+    keyRejected: keyRefused,
     // CountTokens takes the Converse request's conversation, tools and model fields (not inferenceConfig).
     countTokens: {
       request: (call, model, key) => authorize(o, credentials, {

@@ -112,6 +112,11 @@ export interface HttpProtocol {
   /** A non-2xx answer as a LipError (the kind's classify-error.ts); `secrets` are masked out. */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError;
   /**
+   * Whether an answer other than a 401 says the key sent is refused, so that the key pool retires
+   * it (Bedrock refuses a bad API key with a 403); a 401 always does.
+   */
+  keyRejected?(status: number, error: LipError): boolean;
+  /**
    * The protocol's token-count call for a call as `generate` would encode it (only the fields the
    * count endpoint takes), and where its answer holds the count.
    */
@@ -233,6 +238,7 @@ export class HttpBackend implements Backend {
       ...(protocol.framer ? { framer: protocol.framer } : {}),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : protocol.response ? { answerDecoder: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
+      ...(protocol.keyRejected ? { keyRejected: protocol.keyRejected } : {}),
       ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal) => protocol.renew!(key, status, this.client, signal) } : {}),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
       ...(target.flow ? { flow: target.flow } : {}),

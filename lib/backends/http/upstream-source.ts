@@ -68,6 +68,8 @@ export interface UpstreamExchange {
   answerDecoder?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
+  /** Whether an answer other than a 401 refuses the key sent (the pool retires it as after a 401). */
+  keyRejected?(status: number, error: LipError): boolean;
   /** Told each answer's status and headers as they arrive (the upstream's own request id). */
   onResponse?(status: number, headers: HeaderMap): void;
   /**
@@ -233,7 +235,7 @@ async function run(
       }
       if (renewal) throw renewal;
     }
-    if (lease && pool && status === 401) {
+    if (lease && pool && (status === 401 || exchange.keyRejected?.(status, error) === true)) {
       pool.retire(lease);
       if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'retired' } satisfies UpstreamKeyEvent);
       rejected++;

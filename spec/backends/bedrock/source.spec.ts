@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bedrockBackend, BEDROCK_DEFAULTS } from '../../../lib/backends/bedrock/index.js';
 import type { AwsCredentials } from '../../../lib/backends/bedrock/index.js';
+import { classifyBedrockStatus, keyRefused } from '../../../lib/backends/bedrock/classify-error.js';
 import { emptyCall, REASONING_DIALECTS, type Call, type LipEvent } from '../../../lib/canonical/index.js';
 import type { Runtime } from '../../../lib/core/runtime.js';
 import { outcomeOf } from '../../../lib/circuit/circuit-outcome.js';
@@ -161,6 +162,49 @@ describe('backends/bedrock/source', () => {
     } finally {
       await keyed.close();
     }
+  });
+
+  // Found by probing odd upstreams: Bedrock refuses an API key with a 403 (UnrecognizedClient-
+  // Exception, "The security token included in the request is invalid."), not a 401, so a revoked
+  // key of a pool was never retired: every other request failed with it. Its message also reached
+  // the client as "The security token *** in the request is invalid."
+  it('retires an API key Bedrock refuses with a 403, and keeps its message readable', async () => {
+    const keyed = runtimeFor(row(emu, 'api_keys: [revoked-key-0000, bedrock-api-key-1]'));
+    try {
+      emu.handler = undefined;
+      const first = await drain(backendOf(keyed, 'br').stream(call(), { model: MODEL, candidateKey: 'br:m' }));
+      expect(first.error).to.equal(undefined);
+      for (let i = 0; i < 3; i++) {
+        const next = await drain(backendOf(keyed, 'br').stream(call(), { model: MODEL, candidateKey: 'br:m' }));
+        expect(next.error, `call ${i + 2}`).to.equal(undefined);
+      }
+      // The refused key was tried once; every later call went with the other.
+      expect(emu.requests.map((r) => r.headers.authorization)).to.deep.equal(['Bearer revoked-key-0000', ...Array(4).fill('Bearer bedrock-api-key-1')]);
+      const alone = runtimeFor(row(emu, 'api_keys: [revoked-key-0000]'));
+      try {
+        const { error } = await drain(backendOf(alone, 'br').stream(call(), { model: MODEL, candidateKey: 'br:m' }));
+        expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' });
+        expect(error!.message).to.match(/every API key was rejected/);
+      } finally {
+        await alone.close();
+      }
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it('classifies Bedrock\'s refusals by their own words, Message or message', () => {
+    const refused = classifyBedrockStatus('br', 403, '{"Message":"Authentication failed: Please make sure your API Key is valid."}', {}, undefined, []);
+    expect(refused.message).to.equal('backend "br": upstream status 403: Authentication failed: Please make sure your API Key is valid.');
+    expect(keyRefused(403, refused)).to.equal(true);
+    const token = classifyBedrockStatus('br', 403, '{"message":"The security token included in the request is invalid."}', { 'x-amzn-errortype': 'UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.bedrock/' }, undefined, []);
+    expect(token.message).to.equal('backend "br": upstream status 403: The security token included in the request is invalid.');
+    expect(keyRefused(403, token)).to.equal(true);
+    // A clock skew, a model not enabled: not the key's fault.
+    const skew = classifyBedrockStatus('br', 403, '{"message":"Signature expired: 20260101T000000Z is now earlier than 20260101T000500Z"}', { 'x-amzn-errortype': 'InvalidSignatureException:x' }, undefined, []);
+    expect(keyRefused(403, skew)).to.equal(false);
+    const access = classifyBedrockStatus('br', 403, '{"message":"You don\'t have access to the model with the specified model ID."}', { 'x-amzn-errortype': 'AccessDeniedException:x' }, undefined, []);
+    expect(keyRefused(403, access)).to.equal(false);
   });
 
   it('resolves default-chain credentials per request through a memoised provider, with the session token signed', async () => {
