@@ -206,6 +206,14 @@ async function run(
           settle: () => { exchangeState.settled = true; },
         }, subscriber);
       }
+      if (/^\s*text\/html/i.test(type)) {
+        // A login portal's or a gateway's page with status 200: named, and retryable (nothing of
+        // the protocol was read), not parsed as frames (a binary framer read `<htm` as a length).
+        discard(response.body);
+        throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${exchange.backendId}": malformed upstream stream: the upstream answered an HTML page (${type}) instead of an event stream`, {
+          retryable: true, detail: { backend: exchange.backendId },
+        });
+      }
       if (!/json/i.test(type)) return pump(response, exchange, read, signal, subscriber, exchangeState);
       // A server that ignored `stream: true`, or one that reports an error with status 200 (a
       // compatible server, a gateway): that error, classified as the kind does in a whole

@@ -33,6 +33,26 @@ describe('regression: a 200 JSON error body answering a streamed request', funct
     gemini: (message) => geminiErrorBody(404, { message, type: 'NOT_FOUND' }),
   };
 
+  // Found by the same probe: a 200 HTML page (a login portal, a gateway) answering a streamed
+  // request was read as frames: an SSE kind reported "the stream ended before any output", and
+  // Bedrock's binary framer read `<htm` as a frame of 1,013,478,509 bytes (LIMIT_EXCEEDED).
+  for (const k of KINDS) {
+    it(`${k.kind}: a 200 HTML page answering a streamed request is named, and retryable`, async () => {
+      const emu = await k.start();
+      const runtime = runtimeFor(k.row('b', emu));
+      try {
+        emu.handler = () => ({ headers: { 'content-type': 'text/html; charset=utf-8' }, rawFrames: ['<html><body>Please sign in</body></html>'] });
+        const { events, error } = await drain(backendOf(runtime, 'b').stream(call(true), { model: 'm', candidateKey: 'b:m' }));
+        expect(events).to.deep.equal([]);
+        expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', retryable: true });
+        expect(error!.message).to.equal('backend "b": malformed upstream stream: the upstream answered an HTML page (text/html; charset=utf-8) instead of an event stream');
+      } finally {
+        await runtime.close();
+        await emu.close();
+      }
+    });
+  }
+
   for (const k of KINDS.filter((kind) => transient[kind.kind] !== undefined)) {
     describe(k.kind, () => {
       let emu: Emulator;
