@@ -47,9 +47,10 @@ export interface HttpProtocol {
   /**
    * Renews the credential of `key` after a 401 or 403 (an OAuth refresh through this backend's
    * own client): true when a fresh one is in place, the error when renewing failed, undefined
-   * when there is nothing to renew. Asked once per attempt.
+   * when there is nothing to renew. Asked once per attempt; `sent` is the request that was
+   * refused (a credential renewed since it went out needs no renewal of its own).
    */
-  renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal): Promise<true | LipError | undefined>;
+  renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal, sent: UpstreamRequest): Promise<true | LipError | undefined>;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
   /**
@@ -239,7 +240,7 @@ export class HttpBackend implements Backend {
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : protocol.response ? { answerDecoder: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
       ...(protocol.keyRejected ? { keyRejected: protocol.keyRejected } : {}),
-      ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal) => protocol.renew!(key, status, this.client, signal) } : {}),
+      ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest) => protocol.renew!(key, status, this.client, signal, sent) } : {}),
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
       ...(target.flow ? { flow: target.flow } : {}),
       ...(target.dispatch ? { dispatch: target.dispatch } : {}),

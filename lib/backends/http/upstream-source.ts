@@ -78,7 +78,7 @@ export interface UpstreamExchange {
    * goes out again with the same key; a LipError: renewing failed, the attempt fails with it;
    * undefined: nothing to renew, the answer is handled as it would have been.
    */
-  renew?(key: string | undefined, status: number, signal: AbortSignal): Promise<true | LipError | undefined>;
+  renew?(key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest): Promise<true | LipError | undefined>;
 }
 
 /**
@@ -235,7 +235,7 @@ async function run(
     const error = exchange.statusError(status, text, response.headers, wait);
     if ((status === 401 || status === 403) && exchange.renew && !renewed) {
       renewed = true;
-      const renewal = await exchange.renew(lease?.key, status, signal);
+      const renewal = await exchange.renew(lease?.key, status, signal, request);
       if (signal.aborted) return;
       if (renewal === true) {
         again = lease;

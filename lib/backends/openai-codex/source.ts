@@ -29,6 +29,11 @@ interface CodexTarget extends Target {
  * stream decoder and error classification, the Codex headers, and one token refresh per
  * attempt after a 401/403.
  */
+/** The token of a `Bearer` authorization header (undefined when there is none). */
+function bearerOf(header: unknown): string | undefined {
+  return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
 export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: CodexCredentials, tokens: CodexTokens): HttpProtocol {
   const masked = (secrets: readonly string[]) => [...secrets, ...tokens.secrets];
   return {
@@ -52,7 +57,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     },
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets)),
-    renew: (key, status, client) => tokens.renew(row.id, key, status, client),
+    renew: (key, status, client, _signal, sent) => tokens.renew(row.id, key, status, client, bearerOf(sent.headers.authorization)),
   };
 }
 

@@ -65,8 +65,11 @@ export class CodexTokens {
    * new one is in place, the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why the refresh
    * failed, undefined when `key` has no refresh token. Never throws.
    */
-  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient): Promise<true | LipError | undefined> {
+  async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient, sent?: string): Promise<true | LipError | undefined> {
     if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
+    // Refused with a token a refresh has replaced since the request went out (two attempts sent
+    // the old one at once; the other's refresh finished first): go again with the new one.
+    if (sent !== undefined && sent !== this.current(key)) return true;
     // Shared by every attempt waiting for it, so one client's disconnect does not cancel it for
     // the others: it runs to its own timeout, and the caller drops the result when it is gone.
     this.pending ??= this.refresh(key, client).finally(() => { this.pending = undefined; });

@@ -56,6 +56,21 @@ describe('backends/openai-codex/token-refresh', () => {
     expect(emu.refreshes).to.have.length(1);
   });
 
+  // Found by probing odd upstreams: two attempts sent the old token at once; the first 401 refreshed,
+  // and the second, refused a moment after that refresh had finished, refreshed again.
+  it('does not refresh again for a request sent with a token a refresh has since replaced', async () => {
+    const t = tokens();
+    expect(await t.renew('cx', 'at-0', 401, client, 'at-0')).to.equal(true);
+    const renewed = t.current('at-0');
+    // The late refusal of a request that carried the old token: go again with the new one.
+    expect(await t.renew('cx', 'at-0', 401, client, 'at-0')).to.equal(true);
+    expect(emu.refreshes).to.have.length(1);
+    expect(t.current('at-0')).to.equal(renewed);
+    // The new token refused in its turn: that is refreshed.
+    expect(await t.renew('cx', 'at-0', 401, client, renewed)).to.equal(true);
+    expect(emu.refreshes).to.have.length(2);
+  });
+
   it('has nothing to renew for a key without a refresh token', async () => {
     expect(await tokens().renew('cx', 'other-key', 401, client)).to.equal(undefined);
     expect(await new CodexTokens(undefined, { tokenUrl: emu.tokenUrl, clientId: 'c' }).renew('cx', 'at-0', 401, client)).to.equal(undefined);
