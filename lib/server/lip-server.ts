@@ -672,7 +672,8 @@ export class LipServer {
       case 'count_tokens':
       case 'embeddings': {
         const frontend = match.frontend;
-        if (this.draining) {
+        // Served while draining (server.drain_delay), as generations are; refused once closing.
+        if (this.closing) {
           req.resume();
           return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         }

@@ -66,6 +66,11 @@ backends:
     // A new connection is still accepted and served; its response closes the connection.
     const served = await httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
     expect([served.status, served.headers.connection, JSON.parse(served.body).choices[0].message.content]).to.deep.equal([200, 'close', 'hello']);
+    // So are embeddings and token counts (found by probing the operator side: they got 503 during the delay).
+    const embedded = await httpRequest(`${lip.url}/v1/embeddings`, { body: JSON.stringify({ model: 'm', input: 'x' }) });
+    expect(embedded.status, embedded.body).to.equal(200);
+    const counted = await httpRequest(`${lip.url}/v1/messages/count_tokens`, { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(counted.status, counted.body).to.equal(200);
     expect(lines(lip).some((l) => l.message === 'closing the listener')).to.equal(false);
     // After the delay: the listener is closed (new connections refused) while the stream goes on.
     await until('the listener closed', () => lines(lip).some((l) => l.message === 'closing the listener'));
