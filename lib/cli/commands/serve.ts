@@ -64,6 +64,41 @@ function modeMismatch(config: Config, args: ServeArgs): string | undefined {
  * runs this same command. Resolves with the exit code.
  */
 export async function serveCommand(args: ServeArgs, io: Output): Promise<number> {
+  const early = new EarlySignals();
+  try {
+    return await serveWith(args, io, early);
+  } finally {
+    early.dispose();
+  }
+}
+
+/**
+ * The signals that arrive before lip serves (loading the config, opening the stores, binding the
+ * port take a second or more): without a handler, SIGHUP and SIGTERM end the process with no
+ * word, and a `systemctl reload` right after a start killed the service (systemd takes a death by
+ * SIGHUP for a clean exit, so it was not restarted either). They are kept and acted on once
+ * serving: a stop without the drain delay (no traffic was ever taken), a reload.
+ */
+class EarlySignals {
+  stop: NodeJS.Signals | undefined;
+  reload = false;
+  private readonly onStop = (signal: NodeJS.Signals) => { this.stop ??= signal; };
+  private readonly onReload = () => { this.reload = true; };
+
+  constructor() {
+    process.on('SIGTERM', this.onStop);
+    process.on('SIGINT', this.onStop);
+    process.on('SIGHUP', this.onReload);
+  }
+
+  dispose(): void {
+    process.removeListener('SIGTERM', this.onStop);
+    process.removeListener('SIGINT', this.onStop);
+    process.removeListener('SIGHUP', this.onReload);
+  }
+}
+
+async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(args.configPath);
@@ -83,13 +118,18 @@ export async function serveCommand(args: ServeArgs, io: Output): Promise<number>
     const logger = createLogger({ ...config.logging, shared: true });
     for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
     for (const warning of perWorkerStateWarnings(config, workers)) logger.warn(warning, { workers });
+    if (early.stop) {
+      logger.info('stopped before serving', { signal: early.stop });
+      return 0;
+    }
+    early.dispose();
     return runPrimary({ workers, config, logger, configPath: args.configPath });
   }
-  return serveProcess(config, args, io);
+  return serveProcess(config, args, io, early);
 }
 
 /** One serving process: the whole server, or one worker of `--workers`. */
-async function serveProcess(config: Config, args: ServeArgs, io: Output): Promise<number> {
+async function serveProcess(config: Config, args: ServeArgs, io: Output, early: EarlySignals): Promise<number> {
   const clustered = workerSlot() !== undefined;
   const base: Logger = createLogger({ ...config.logging, shared: clustered });
   const logger = clustered ? base.child({ worker: cluster.worker!.id }) : base;
@@ -120,7 +160,7 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = async (signal: NodeJS.Signals) => {
+    const stop = async (signal: NodeJS.Signals, beforeServing = false) => {
       if (stopping) {
         // Under --workers the primary forwards signals and owns the forced stop (a terminal's
         // Ctrl-C also reaches every worker directly): a repeat here is not a second request.
@@ -131,7 +171,7 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
       stopping = true;
       // SIGTERM is what orchestrators send: stay reachable while probes see /readyz fail.
       // SIGINT (Ctrl-C) is a person at a terminal: no one to wait for.
-      const delayMs = signal === 'SIGTERM' ? server.config.server.drain_delay : 0;
+      const delayMs = signal === 'SIGTERM' && !beforeServing ? server.config.server.drain_delay : 0;
       logger.info('draining', { signal, drain_delay_ms: delayMs, timeout_ms: server.config.server.shutdown_timeout });
       server.drain();
       if (delayMs > 0) {
@@ -141,6 +181,8 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
       server.shutdown().then(({ cancelled }) => {
         logger.info('stopped', { cancelled });
         process.removeListener('SIGHUP', reload);
+        process.removeListener('SIGTERM', onStop);
+        process.removeListener('SIGINT', onStop);
         link?.close();
         resolve(0);
       }, (err: unknown) => {
@@ -149,8 +191,12 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output): Promis
       });
     };
     const reload = () => void reloader!.reload('signal');
-    process.on('SIGTERM', (signal) => void stop(signal));
-    process.on('SIGINT', (signal) => void stop(signal));
+    const onStop = (signal: NodeJS.Signals) => void stop(signal);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
     process.on('SIGHUP', reload);
+    early.dispose();
+    if (early.stop) void stop(early.stop, true);
+    else if (early.reload) reload();
   });
 }
