@@ -19,5 +19,7 @@ export function loadConfig(path: string | undefined, options: Partial<LoadOption
  * every worker reloads the same text), or, without text, the file itself.
  */
 export function loadConfigText(path: string | undefined, text: string | undefined): Config {
-  return text !== undefined && path !== undefined ? parseConfig(text, path, LOAD_OPTIONS) : loadConfig(path);
+  if (text !== undefined && path !== undefined) return parseConfig(text, path, LOAD_OPTIONS);
+  // A reload: the path must be a regular file (a pipe would block the serving thread).
+  return path === undefined ? loadDefaultConfig(LOAD_OPTIONS) : loadConfigFile(path, LOAD_OPTIONS, true);
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
@@ -89,9 +89,12 @@ export function configSchemas(options: LoadOptions): object[] {
   ];
 }
 
-/** Reads and validates a config file; throws ConfigError with every problem found. */
-export function loadConfigFile(path: string, options: LoadOptions): Config {
-  return parseConfig(readConfigText(path), path, options);
+/**
+ * Reads and validates a config file; throws ConfigError with every problem found. `reload`: the
+ * path must be a regular file (see readConfigText).
+ */
+export function loadConfigFile(path: string, options: LoadOptions, reload = false): Config {
+  return parseConfig(readConfigText(path, reload), path, options);
 }
 
 /**
@@ -100,11 +103,14 @@ export function loadConfigFile(path: string, options: LoadOptions): Config {
  * ConfigError naming the first byte that is not UTF-8 when it is not (decoding it anyway would
  * put U+FFFD where a Latin-1 `é` of a system prompt was).
  */
-export function readConfigText(path: string): string {
+export function readConfigText(path: string, reload = false): string {
   let bytes: Buffer;
   try {
-    if (statSync(path).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-    bytes = readFileSync(path);
+    // A pipe (`--config <(envsubst < lip.yaml)`) or a device is read at start only: a reload
+    // would block the serving thread until something writes to it (or, from /dev/zero, fill
+    // memory). Every read stops past the size limit, whatever stat said the size was.
+    if (reload && !statSync(path).isFile()) throw new Error('it is not a regular file (a pipe or a device is read only at start)');
+    bytes = readAtMost(path, MAX_CONFIG_BYTES);
   } catch (err) {
     throw new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -114,6 +120,25 @@ export function readConfigText(path: string): string {
   }
   const text = bytes.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The bytes of a file, refused once past `limit` (read in pieces: a pipe or a device has no size to check first). */
+function readAtMost(path: string, limit: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const pieces: Buffer[] = [];
+    let total = 0;
+    const piece = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, piece, 0, piece.length, null);
+      if (n === 0) return Buffer.concat(pieces, total);
+      total += n;
+      if (total > limit) throw new Error(`larger than ${limit} bytes`);
+      pieces.push(Buffer.from(piece.subarray(0, n)));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The embedded default: all four frontends, one localstub backend `stub`, loopback, no auth. */

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
 import { ConfigError, loadConfigFile, parseConfig } from '../../lib/config/index.js';
+import { isLipError } from '../../lib/errors/index.js';
 
 /**
  * Config files lip could not read as they were meant, each of which gave a message that did not
@@ -51,6 +53,29 @@ describe('config regression: the bytes and values of a config file are named as 
     let block = stub;
     for (let i = 0; i < 1_300; i++) block += `${' '.repeat(i)}k${i}:\n`;
     expect(problemOf(block)).to.match(/: the YAML nests too deeply to be read/);
+  });
+
+  // Found by probing the operator side: a config path that is a pipe or a device had no size to
+  // check, so a reload read it whole on the serving thread: a FIFO with no writer hung the server,
+  // /dev/zero filled memory until the kernel killed it.
+  it('reads a pipe at start (bounded), refuses a pipe or a device on reload, and stops reading past 2 MiB', async () => {
+    const fifo = join(dir, 'lip.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const refusal = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        return isLipError(err) ? `${err.code}: ${err.message}` : String(err);
+      }
+      return 'accepted';
+    };
+    expect(refusal(() => loadConfigFile(fifo, { ...LOAD_OPTIONS, env: {} }, true))).to.equal(`LIP_ERR_CONFIG_UNREADABLE: cannot read config file ${fifo}: it is not a regular file (a pipe or a device is read only at start)`);
+    expect(refusal(() => loadConfigFile('/dev/zero', { ...LOAD_OPTIONS, env: {} }))).to.equal('LIP_ERR_CONFIG_UNREADABLE: cannot read config file /dev/zero: larger than 2097152 bytes');
+    // At start a pipe is read as written (`--config <(envsubst < lip.yaml)`).
+    const writer = spawn('sh', ['-c', `printf '%s' "$0" > "$1"`, 'backends:\n  - { id: stub, kind: localstub }\n', fifo]);
+    const closed = new Promise((resolve) => writer.on('close', resolve));
+    expect(refusal(() => loadConfigFile(fifo, { ...LOAD_OPTIONS, env: {} }))).to.equal('accepted');
+    await closed;
   });
 
   it('names infinite numbers, NaN and binary data as such', () => {

@@ -85,7 +85,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const reloadAll = async (trigger: 'signal' | 'api'): Promise<ReloadOutcome> => {
     let text: string | undefined;
     try {
-      text = options.configPath === undefined ? undefined : readConfigText(options.configPath);
+      text = options.configPath === undefined ? undefined : readConfigText(options.configPath, true);
     } catch (err) {
       const error = isLipError(err) ? err.message : String(err);
       logger.error('reload failed; every worker keeps its running configuration', { trigger, error });
