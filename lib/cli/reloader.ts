@@ -63,7 +63,9 @@ export class Reloader implements ConfigControl {
         const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, lineage: _lineage, ...store }: Config['continuity']) => store;
         const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity))
           && (effective.continuity.store !== 'redis' || same(effective.redis, running.config.redis));
-        const keepBreaker = same([effective.routing.circuit_breaker, effective.redis], [running.config.routing.circuit_breaker, running.config.redis]);
+        // A memory breaker has nothing on Redis: a change of redis settings alone keeps its circuits.
+        const keepBreaker = same(effective.routing.circuit_breaker, running.config.routing.circuit_breaker)
+          && (effective.routing.circuit_breaker.store !== 'redis' || same(effective.redis, running.config.redis));
         const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
         const catalogSource = running.catalog && keepsCatalogSource(running.config, effective) ? running.catalog.source : undefined;
         const geoipSource = running.geoipSource && keepsGeoipSource(running.config, effective) ? running.geoipSource : undefined;

@@ -152,6 +152,30 @@ describe('Reloader and /admin/config/* (in process)', () => {
     expect((await send()).headers['x-lip-cache']).to.equal(undefined);
   });
 
+  // Found by probing the operator side: a reload that changed only redis settings replaced a memory
+  // circuit breaker too, and so forgot its open circuits (the next request hit the failing backend).
+  it('keeps a memory circuit breaker through a change of the redis settings; a redis one is replaced', async function () {
+    const redis = await requireRedisServer(this);
+    const withRedis = (prefix: string, store: 'memory' | 'redis') => testConfig('  - { id: s, kind: localstub, models: [m], text: "circuits" }',
+      `diagnostics: { enabled: true, shared_secret: "${SECRET}" }\nredis: { url: "${redis.url}", key_prefix: "${prefix}" }\nrouting: { default_route: "s:m", circuit_breaker: { enabled: true, store: ${store} } }`);
+    next = () => withRedis('reload-cb-a:', 'memory');
+    await admin('POST', '/admin/config/reload');
+    const memory = server.runtimeNow.breaker;
+    next = () => withRedis('reload-cb-b:', 'memory');
+    const body = (await admin('POST', '/admin/config/reload')).body;
+    expect(JSON.parse(body).changed, body).to.deep.equal(['redis.key_prefix']);
+    expect(server.runtimeNow.breaker).to.equal(memory);
+    next = () => withRedis('reload-cb-b:', 'redis');
+    await admin('POST', '/admin/config/reload');
+    const shared = server.runtimeNow.breaker;
+    expect(shared).to.not.equal(memory);
+    next = () => withRedis('reload-cb-c:', 'redis');
+    await admin('POST', '/admin/config/reload');
+    expect(server.runtimeNow.breaker).to.not.equal(shared);
+    next = () => config('after');
+    await admin('POST', '/admin/config/reload');
+  });
+
   it('switches continuity.store to redis in place, and opens a new store when the redis settings change', async function () {
     const redis = await requireRedisServer(this);
     const raw = new Redis(redis.url);
