@@ -397,7 +397,11 @@ export class LipServer {
       // Streams still open end with the protocol's in-band error, given a moment to flush
       // (a client that does not read gets its connection closed after it).
       const err = new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', `the server shut down before this response finished (server.shutdown_timeout of ${timeoutMs} ms)`);
-      for (const state of [...this.inflight]) state.abort?.(err);
+      for (const state of [...this.inflight]) {
+        // The attempts it stops are the shutdown's (their log line, span and counter), not a client's.
+        state.cancelled ??= 'server shutdown';
+        state.abort?.(err);
+      }
       await this.idleWithin(FLUSH_GRACE_MS);
     }
     // What handlers write after their responses closed (recorded exchanges, attempt rows) reaches the stores before they close.

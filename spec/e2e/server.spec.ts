@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,12 +199,22 @@ describe('e2e: the HTTP server', () => {
 
     it('cancels what is still running when the drain timeout expires, answering it with LIP_ERR_SERVER_SHUTTING_DOWN', async () => {
       const lip = await startLip(testConfig('  - { id: stub, kind: localstub, fail: stall }'));
-      const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
-      await new Promise((r) => setTimeout(r, 50));
-      expect(await lip.server.shutdown(100)).to.deep.equal({ cancelled: 1 });
-      // Nothing was output yet: the protocol's envelope (after output it is the in-band error, see cli.spec).
-      const res = await inflight;
-      expect([res.status, JSON.parse(res.body).error.code]).to.deep.equal([503, 'LIP_ERR_SERVER_SHUTTING_DOWN']);
+      const ended: { outcome?: string; cancelReason?: string }[] = [];
+      const onAttempt = (m: unknown) => { const r = m as { phase?: string; outcome?: string; cancelReason?: string }; if (r.outcome !== undefined) ended.push(r); };
+      subscribe('lip:attempt', onAttempt);
+      try {
+        const inflight = httpRequest(`${lip.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
+        await new Promise((r) => setTimeout(r, 50));
+        expect(await lip.server.shutdown(100)).to.deep.equal({ cancelled: 1 });
+        // Nothing was output yet: the protocol's envelope (after output it is the in-band error, see cli.spec).
+        const res = await inflight;
+        expect([res.status, JSON.parse(res.body).error.code]).to.deep.equal([503, 'LIP_ERR_SERVER_SHUTTING_DOWN']);
+        // Its attempt was the shutdown's to stop, not the client's (found by probing the operator side:
+        // it was logged and counted as "client abort").
+        expect(ended.map((r) => [r.outcome, r.cancelReason])).to.deep.equal([['cancelled', 'server shutdown']]);
+      } finally {
+        unsubscribe('lip:attempt', onAttempt);
+      }
     });
   });
 });
