@@ -281,12 +281,12 @@ export class LipServer {
    */
   async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
     await this.seeded;
-    const address = await listenOn(this.http, host, port);
+    const address = await listenOn(this.http, host, port, '--port / server.port');
     const operator = this.runtime.config.diagnostics.listen;
     if (this.operatorHttp && operator !== undefined) {
       const at = parseListen(operator)!;
       try {
-        await listenOn(this.operatorHttp, at.host, at.port);
+        await listenOn(this.operatorHttp, at.host, at.port, 'diagnostics.listen');
       } catch (err) {
         this.http.close();
         throw err;
@@ -1104,12 +1104,15 @@ export class LipServer {
   }
 }
 
-/** Listens on `host:port`; a port in use (or any listen error) rejects with a clear LipError. */
-function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+/**
+ * Listens on `host:port`; a port in use (or any listen error) rejects with a clear LipError
+ * naming `setting`, where another port is chosen.
+ */
+function listenOn(server: Server, host: string, port: number, setting: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${host}:${port}`;
-      const message = err.code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use (stop the other process or choose another with --port / server.port)`
+      const message = err.code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use (stop the other process or choose another with ${setting})`
         : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
         : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: the address is not available on this machine`
         : `cannot listen on ${where}: ${err.message}`;

@@ -213,7 +213,12 @@ describe('cli (spawned)', function () {
       try {
         const res = await runLip(['serve', '--port', String(port)]);
         expect(res.code).to.equal(1);
-        expect(res.stderr).to.contain(`cannot listen on 127.0.0.1:${port}: the port is already in use`);
+        expect(res.stderr).to.contain(`cannot listen on 127.0.0.1:${port}: the port is already in use (stop the other process or choose another with --port / server.port)`);
+        // The operator listener's port is diagnostics.listen's to change (found by probing the
+        // operator side: the message named --port / server.port, which do not move it).
+        const operator = await runLip(['serve', '--config', file('operator-port.yaml', stubConfig('s', 'x', `diagnostics: { enabled: true, listen: "127.0.0.1:${port}" }`))]);
+        expect(operator.code).to.equal(1);
+        expect(operator.stderr).to.contain(`cannot listen on 127.0.0.1:${port}: the port is already in use (stop the other process or choose another with diagnostics.listen)`);
       } finally {
         blocker.close();
       }
