@@ -343,6 +343,11 @@ export class HttpBackend implements Backend {
       headers = response.headers;
       text = await readBodyText(response.body, limit);
     } catch (err) {
+      // The caller's deadline passed (an upstream that took the connection and never answered):
+      // a timeout, not an upstream that cannot be reached.
+      if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError') {
+        throw new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `backend "${this.id}": ${what} did not come in time`, { cause: err, detail: { backend: this.id } });
+      }
       throw classifyTransportError(err, this.id, 'connect');
     }
     if ((status < 200 || status >= 300) && absent?.(status, text)) return undefined;

@@ -35,7 +35,7 @@ export type LiveInventory =
   | { readonly models: { id: string; selector: string }[] }
   | { readonly error: { code: string; message: string } };
 
-/** Per upstream, how long `--live` waits for a model list. */
+/** Per upstream, how long `--live` waits for a model list at least (longer when `http_client.headers_timeout` is). */
 const LIVE_TIMEOUT_MS = 15_000;
 
 /**
@@ -52,7 +52,7 @@ export async function liveInventoryReport(config: Config, env: NodeJS.ProcessEnv
       if (!backend) return undefined;
       if (!backend.listModels) return { models: b.models };
       try {
-        const ids = await backend.listModels(AbortSignal.timeout(LIVE_TIMEOUT_MS));
+        const ids = await backend.listModels(AbortSignal.timeout(Math.max(LIVE_TIMEOUT_MS, config.http_client.headers_timeout)));
         return { models: ids.map((id) => ({ id, selector: `${b.id}:${id}` })) };
       } catch (err) {
         const e = toLipError(err);

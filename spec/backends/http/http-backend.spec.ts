@@ -36,6 +36,23 @@ describe('backends/http/http-backend', () => {
     }
   });
 
+  // Found by probing the operator side: `lip inventory --live` against an upstream that took the
+  // connection and never answered reported "could not reach the upstream" when its deadline passed.
+  it('a model list that does not come before the caller\'s deadline is a timeout, not an unreachable upstream', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const runtime = runtimeFor(`  - { id: quiet, kind: openai-chat, base_url: "http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1", api_key: k-0123456789 }`);
+    try {
+      const err = await backendOf(runtime, 'quiet').listModels!(AbortSignal.timeout(200)).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'LIP_ERR_UPSTREAM_HEADERS_TIMEOUT' });
+      expect((err as Error).message).to.equal('backend "quiet": the model list did not come in time');
+    } finally {
+      await runtime.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
   it('needs a usable key to list models where the kind requires one', async () => {
     const runtime = runtimeFor(`  - { id: a, kind: openai-chat, base_url: "${emu.url}" }`);
     try {
