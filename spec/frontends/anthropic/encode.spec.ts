@@ -85,6 +85,10 @@ describe('frontends/anthropic encoders', () => {
     expect(reasonOf({ type: 'response_finished', reason: 'content_filter' })).to.deep.equal({ stop_reason: 'refusal', stop_sequence: null });
     expect(reasonOf({ type: 'response_finished', reason: 'other', raw: 'pause_turn' })).to.deep.equal({ stop_reason: 'pause_turn', stop_sequence: null });
     expect(reasonOf({ type: 'response_finished', reason: 'other', raw: 'weird' })).to.deep.equal({ stop_reason: 'end_turn', stop_sequence: null });
+    // Found by probing the SDKs: the context window's stop (an Anthropic or Bedrock backend's
+    // `length` with that raw reason) reached Anthropic clients as max_tokens.
+    expect(reasonOf({ type: 'response_finished', reason: 'length', raw: 'model_context_window_exceeded' })).to.deep.equal({ stop_reason: 'model_context_window_exceeded', stop_sequence: null });
+    expect(reasonOf({ type: 'response_finished', reason: 'length', raw: 'MAX_TOKENS' })).to.deep.equal({ stop_reason: 'max_tokens', stop_sequence: null });
   });
 
   it('sends message_start even for an empty answer', () => {
