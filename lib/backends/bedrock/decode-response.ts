@@ -19,7 +19,7 @@ type Json = Record<string, any>;
  * @see spec/backends/bedrock/decode-response.spec.ts
  */
 export class BedrockResponseDecoder implements ResponseDecoder {
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly stops: readonly string[] = []) {}
 
   decode(body: Json, out: LipEvent[]): void {
     // An error object where the answer should be: the upstream reported a failure.
@@ -29,7 +29,7 @@ export class BedrockResponseDecoder implements ResponseDecoder {
     const content = body.output?.message?.content;
     if (!Array.isArray(content)) throw malformedResponse(this.backendId, 'the answer has no output.message.content');
     if (typeof body.stopReason !== 'string') throw malformedResponse(this.backendId, 'the answer has no stopReason');
-    const stream = new BedrockStreamDecoder(this.backendId, this.secrets);
+    const stream = new BedrockStreamDecoder(this.backendId, this.secrets, this.stops);
     stream.event('messageStart', { role: 'assistant' }, out);
     (content as Json[]).forEach((block, contentBlockIndex) => {
       if (!block || typeof block !== 'object') return;
@@ -55,7 +55,7 @@ export class BedrockResponseDecoder implements ResponseDecoder {
       }
       stream.event('contentBlockStop', { contentBlockIndex }, out);
     });
-    stream.event('messageStop', { stopReason: body.stopReason }, out);
+    stream.event('messageStop', { stopReason: body.stopReason, ...(body.additionalModelResponseFields ? { additionalModelResponseFields: body.additionalModelResponseFields } : {}) }, out);
     stream.event('metadata', body.usage ? { usage: body.usage } : {}, out);
   }
 }

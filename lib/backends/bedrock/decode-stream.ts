@@ -55,11 +55,12 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
   private ended = false;
   private calls = 0;
   private readonly blocks = new Map<number, Block>();
-  private finish: { reason: FinishReason; raw?: string } = { reason: 'stop' };
+  private finish: { reason: FinishReason; raw?: string; stopSequence?: string } = { reason: 'stop' };
   /** UTF-16 length of the response text so far (a text block's citations span its text in it). */
   private textLength = 0;
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  /** `stops`: the call's stop sequences (which one matched, when Converse does not say). */
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly stops: readonly string[] = []) {}
 
   /** Whether the response ended (metadata after messageStop, or the body's end after it). */
   get finished(): boolean {
@@ -94,6 +95,14 @@ export class BedrockStreamDecoder implements StreamDecoder<EventStreamMessage> {
         this.start(out);
         for (const index of [...this.blocks.keys()]) this.blockStop(index, out);
         if (typeof e.stopReason === 'string') this.finish = mapBedrockStopReason(e.stopReason);
+        if (this.finish.reason === 'stop_sequence') {
+          // Converse names the matched sequence only in a model's own fields when asked
+          // (`additionalModelResponseFields`); with one stop sequence in the call, it is that one.
+          const fields = e.additionalModelResponseFields as { stop_sequence?: unknown; delta?: { stop_sequence?: unknown } } | undefined;
+          const named = fields?.delta?.stop_sequence ?? fields?.stop_sequence;
+          const matched = typeof named === 'string' ? named : this.stops.length === 1 ? this.stops[0] : undefined;
+          if (matched !== undefined) this.finish = { ...this.finish, stopSequence: matched };
+        }
         if (this.finish.reason === 'stop' && this.calls > 0) this.finish = { reason: 'tool_calls' };
         this.stopped = true;
         return;

@@ -82,9 +82,9 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       };
       return authorize(o, credentials, request, key);
     },
-    decoder: (_call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets)),
+    decoder: (call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets), call.options.stopSequences),
     framer: () => new EventStreamFramer(row.id, maxFrame),
-    response: (_call, _target, secrets) => new BedrockResponseDecoder(row.id, masked(secrets)),
+    response: (call, _target, secrets) => new BedrockResponseDecoder(row.id, masked(secrets), call.options.stopSequences),
     statusError: (status, text, headers, wait, secrets) => {
       const err = classifyBedrockStatus(row.id, status, text, headers, wait, masked(secrets));
       if (staleCredentials(err)) credentials.invalidate();

@@ -12,9 +12,9 @@ const FRAMES = bedrockProtocol.frames({
 const BODY = Buffer.concat(FRAMES);
 
 /** Feeds `body` cut at `cuts` through a framer and the decoder; the events (or the error code). */
-function decode(body: Buffer, cuts: number[], maxFrame?: number): LipEvent[] | string {
+function decode(body: Buffer, cuts: number[], maxFrame?: number, stops: readonly string[] = []): LipEvent[] | string {
   const framer = new EventStreamFramer('br', maxFrame);
-  const decoder = new BedrockStreamDecoder('br', []);
+  const decoder = new BedrockStreamDecoder('br', [], stops);
   const out: LipEvent[] = [];
   const points = [...new Set(cuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b);
   let at = 0;
@@ -106,6 +106,18 @@ describe('backends/bedrock/event-stream-framer', () => {
     expect(stop('guardrail_intervened')).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'guardrail_intervened' });
     expect(stop('content_filtered')).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'content_filtered' });
     expect(stop('malformed_tool_use')).to.deep.equal({ type: 'response_finished', reason: 'other', raw: 'malformed_tool_use' });
+  });
+
+  // Found by probing the SDKs: an Anthropic client's stop sequence that fired on Bedrock came back
+  // as stop_reason stop_sequence with stop_sequence null (Converse does not say which one fired).
+  it('names the matched stop sequence: the model\'s own field when Converse returns it, else the call\'s only one', () => {
+    const finish = (stop: Record<string, unknown>, stops: readonly string[]) => (decode(Buffer.concat([
+      Buffer.from(bedrockFrame('messageStart', { role: 'assistant' })), Buffer.from(bedrockFrame('messageStop', stop)), Buffer.from(bedrockFrame('metadata', {})),
+    ]), [], undefined, stops) as LipEvent[]).at(-1);
+    expect(finish({ stopReason: 'stop_sequence' }, ['END'])).to.deep.equal({ type: 'response_finished', reason: 'stop_sequence', stopSequence: 'END' });
+    expect(finish({ stopReason: 'stop_sequence' }, ['END', 'STOP'])).to.deep.equal({ type: 'response_finished', reason: 'stop_sequence' });
+    expect(finish({ stopReason: 'stop_sequence', additionalModelResponseFields: { delta: { stop_sequence: 'STOP' } } }, ['END', 'STOP'])).to.deep.equal({ type: 'response_finished', reason: 'stop_sequence', stopSequence: 'STOP' });
+    expect(finish({ stopReason: 'end_turn' }, ['END'])).to.deep.equal({ type: 'response_finished', reason: 'stop' });
   });
 
   it('ends after messageStop when the body ends without the metadata event', () => {
