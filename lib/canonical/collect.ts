@@ -32,7 +32,14 @@ export interface CollectedToolCall {
 }
 /** A source a text block cites; `start` / `end` are offsets in that block's text (in `CollectedResponse.citations`, in the response's). */
 export type CollectedCitation = Omit<CitationEvent, 'type'>;
-export interface CollectedText { readonly type: 'text'; text: string; logprobs?: TokenLogprob[]; citations?: CollectedCitation[] }
+export interface CollectedText {
+  readonly type: 'text';
+  text: string;
+  logprobs?: TokenLogprob[];
+  citations?: CollectedCitation[];
+  /** The model's refusal (TextDeltaEvent.refusal): a run of refusal text is a block of its own. */
+  refusal?: true;
+}
 /** A hosted web search, at the place it happened; updated in place as its status changes. */
 export interface CollectedWebSearch {
   readonly type: 'web_search';
@@ -73,8 +80,10 @@ export interface CollectedResponse {
   model?: string;
   /** Content blocks in the order they began: text runs, reasoning blocks, tool calls. */
   readonly blocks: CollectedBlock[];
-  /** All text concatenated. */
+  /** All text concatenated (a refusal's too). */
   text: string;
+  /** The text that was the model's refusal, when some was (also in `text`). */
+  refusal?: string;
   /** All reasoning text concatenated. */
   reasoningText: string;
   /** The log probabilities of all text tokens, in order, when the stream carried any. */
@@ -119,8 +128,9 @@ export class Collector {
         if (event.text.length === 0) return;
         if (r.text.length + event.text.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response text exceeds ${COLLECT_LIMITS.textChars} characters`);
         r.text += event.text;
-        if (this.current?.type === 'text') this.current.text += event.text;
-        else this.open({ type: 'text', text: event.text });
+        if (event.refusal === true) r.refusal = (r.refusal ?? '') + event.text;
+        if (this.current?.type === 'text' && this.current.refusal === event.refusal) this.current.text += event.text;
+        else this.open(event.refusal === true ? { type: 'text', text: event.text, refusal: true } : { type: 'text', text: event.text });
         if (event.logprobs !== undefined && event.logprobs.length > 0) this.addLogprobs(event.logprobs, this.current as CollectedText);
         return;
       }

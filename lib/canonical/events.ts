@@ -76,7 +76,17 @@ export interface TokenLogprob extends TokenAlternative {
   readonly top?: readonly TokenAlternative[];
 }
 /** Output text; `logprobs`: the log probabilities of its tokens, when the call asked for them and the provider gave them. */
-export interface TextDeltaEvent { readonly type: 'text_delta'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
+export interface TextDeltaEvent {
+  readonly type: 'text_delta';
+  readonly text: string;
+  readonly logprobs?: readonly TokenLogprob[];
+  /**
+   * The text is the model's refusal (OpenAI's `refusal` in place of `content`, a Responses
+   * `refusal` part): the OpenAI protocols send it as such, so that a client parsing structured
+   * output knows there is nothing to parse; the others show it as text.
+   */
+  readonly refusal?: true;
+}
 export interface ReasoningDeltaEvent { readonly type: 'reasoning_delta'; readonly text: string }
 /**
  * Closes the current reasoning block with its signature (Anthropic thinking, Gemini thought).

@@ -45,6 +45,7 @@ const USAGE = {
 
 const EXTRA: Partial<Record<keyof typeof EVENT_FIELDS, { required: string[]; properties: Record<string, unknown> }>> = {
   usage: { required: ['usage'], properties: { usage: USAGE } },
+  text_delta: { required: [], properties: { refusal: { const: true } } },
   tool_call_started: {
     required: [],
     properties: {

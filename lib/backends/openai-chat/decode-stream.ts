@@ -111,7 +111,7 @@ export class ChatStreamDecoder implements StreamDecoder {
         this.textLength += delta.content.length;
       }
       if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
-        out.push({ type: 'text_delta', text: delta.refusal });
+        out.push({ type: 'text_delta', text: delta.refusal, refusal: true });
         this.textLength += delta.refusal.length;
       }
       if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) if (isObject(call)) this.toolFragment(call, out);

@@ -119,7 +119,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.refusal.delta':
         if (typeof frame.delta === 'string' && frame.delta) {
           this.countText(frame, frame.delta);
-          out.push({ type: 'text_delta', text: frame.delta });
+          out.push({ type: 'text_delta', text: frame.delta, refusal: true });
         }
         return;
       case 'response.output_text.annotation.added':

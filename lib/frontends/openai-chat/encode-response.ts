@@ -19,10 +19,13 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
   const toolCalls = r.toolCalls.map((c) => (c.custom === true
     ? { id: ids?.get(c.id) ?? c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
     : { id: ids?.get(c.id) ?? c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  // A refusal is `refusal`, with `content` null when it is all there is (the SDK's parse() reads
+  // it so, instead of taking the refusal for JSON to parse).
+  const text = r.refusal === undefined ? r.text : r.blocks.filter((b) => b.type === 'text' && b.refusal !== true).map((b) => (b as { text: string }).text).join('');
   const message: Record<string, unknown> = {
     role: 'assistant',
-    content: r.text.length > 0 || toolCalls.length === 0 ? r.text : null,
-    refusal: null,
+    content: text.length > 0 || (toolCalls.length === 0 && r.refusal === undefined) ? text : null,
+    refusal: r.refusal ?? null,
     ...(r.reasoningText ? { reasoning_content: r.reasoningText } : {}),
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
     ...(r.citations?.some((c) => c.url !== undefined) ? { annotations: r.citations.filter((c) => c.url !== undefined).map(urlCitation) } : {}),

@@ -63,6 +63,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.open();
       case 'text_delta':
         if (!event.text) return '';
+        if (event.refusal === true) return this.open() + this.chunk(`{"refusal":${JSON.stringify(event.text)}}`);
         if (event.logprobs !== undefined && this.logprobs) return this.open() + this.textWithLogprobs(event.text, event.logprobs);
         return this.open() + this.chunk(`{"content":${JSON.stringify(event.text)}}`);
       case 'reasoning_delta':

@@ -2,7 +2,7 @@ import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
 import type { EncodeContext } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, reasoningItem, type CallForm } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, reasoningItem, refusalItem, type CallForm } from './response-object.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import type { ResponsesHints } from './decode-request.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
@@ -52,6 +52,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
         output.push(reasoningItem(id, block.text, undefined));
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
+    } else if (block.type === 'text' && block.refusal === true) {
+      output.push(refusalItem(nextId('msg_'), block.text, itemStatus));
     } else if (block.type === 'text') {
       const annotations = block.citations?.filter((c) => c.url !== undefined).map((c) => urlCitation(c, c.start, c.end));
       output.push(messageItem(nextId('msg_'), block.text, itemStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined, annotations));

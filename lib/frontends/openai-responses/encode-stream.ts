@@ -8,7 +8,7 @@ import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
 import { responsesErrorObject } from './encode-error.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import type { ResponsesHints } from './decode-request.js';
-import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, type CallForm, type ItemStatus } from './response-object.js';
+import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, outputText, reasoningItem, refusalItem, refusalPart, type CallForm, type ItemStatus } from './response-object.js';
 import { urlCitation, webSearchCallItem, webSearchItemId } from './web-search-call.js';
 import { ownHostedItem } from './hosted-tools.js';
 import { clientToolOf, ownCallFields, type ClientToolType } from './client-tools.js';
@@ -38,6 +38,8 @@ interface OpenItem {
   readonly start?: number;
   /** The `url_citation`s of a message's output_text (the array its done item holds). */
   annotations?: unknown[];
+  /** A message whose part is the model's refusal (`refusal`, not `output_text`). */
+  refusal?: true;
 }
 
 /**
@@ -148,6 +150,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.closedMessages.push(t);
     this.closedText += t.text.length;
     const text = JSON.stringify(t.text);
+    if (t.refusal === true) {
+      return this.frame('response.refusal.done', `,${t.at},"content_index":0,"refusal":${text}`)
+        + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(refusalPart(t.text))}`)
+        + this.done(t, refusalItem(t.id, t.text, status));
+    }
     const logprobs = t.logprobs ? JSON.stringify(wireLogprobs(t.logprobs)) : '[]';
     // The done item holds the annotations array itself: a later citation of this text lands in the final response too.
     const annotations = (t.annotations ??= []);
@@ -209,13 +216,17 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'text_delta': {
         if (!event.text) return '';
         let out = this.start() + this.closeReasoning();
+        // A refusal is a message of its own (its part is `refusal`): a change between text and refusal closes the message.
+        if (this.text && (this.text.refusal === true) !== (event.refusal === true)) out += this.closeText();
         if (!this.text) {
           const opened = this.open('message', 'msg_', (id) => ({ id, type: 'message', status: 'in_progress', content: [], role: 'assistant' }), { start: this.closedText });
           this.text = opened.item;
-          out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(outputText(''))}`);
+          if (event.refusal === true) opened.item.refusal = true;
+          out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(event.refusal === true ? refusalPart('') : outputText(''))}`);
         }
         this.held.add('text', event.text.length);
         this.text.text += event.text;
+        if (event.refusal === true) return out + this.frame('response.refusal.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)}`);
         if (event.logprobs !== undefined && this.logprobs) {
           for (const entry of event.logprobs) (this.text.logprobs ??= []).push(entry);
           return out + this.frame('response.output_text.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)},"logprobs":${JSON.stringify(wireLogprobs(event.logprobs))}`);
@@ -395,7 +406,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** The current state of a still-open item, for the failed response. */
   private snapshot(index: number): unknown {
-    if (this.text?.index === index) return messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
+    if (this.text?.index === index) return this.text.refusal === true ? refusalItem(this.text.id, this.text.text, 'incomplete') : messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
     for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', formOf(call));
     for (const search of this.searches?.values() ?? []) if (search.index === index) return webSearchCallItem(search.id, 'in_progress');

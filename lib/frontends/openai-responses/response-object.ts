@@ -123,6 +123,15 @@ export function messageItem(id: string, text: string, status: ItemStatus, logpro
   return { id, type: 'message', status, content: [outputText(text, logprobs, annotations)], role: 'assistant' };
 }
 
+/** A message whose content is the model's refusal (a `refusal` part instead of `output_text`). */
+export function refusalItem(id: string, refusal: string, status: ItemStatus): Record<string, unknown> {
+  return { id, type: 'message', status, content: [refusalPart(refusal)], role: 'assistant' };
+}
+
+export function refusalPart(refusal: string): Record<string, unknown> {
+  return { type: 'refusal', refusal };
+}
+
 export function outputText(text: string, logprobs?: readonly TokenLogprob[], annotations?: readonly unknown[]): Record<string, unknown> {
   return { type: 'output_text', annotations: annotations ?? [], logprobs: logprobs ? wireLogprobs(logprobs) : [], text };
 }

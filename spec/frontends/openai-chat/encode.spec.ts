@@ -79,6 +79,18 @@ describe('frontends/openai-chat encoders', () => {
     expect(text).not.to.contain('[DONE]');
   });
 
+  it('encodes a refusal as refusal, content null when it is all there is (streamed and collected)', () => {
+    const refused: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'No, ', refusal: true }, { type: 'text_delta', text: 'sorry.', refusal: true }, { type: 'response_finished', reason: 'stop' }];
+    const message = (encodeChatResponse(collectEvents(refused), context()).choices as { message: Record<string, unknown> }[])[0]!.message;
+    expect([message.content, message.refusal]).to.deep.equal([null, 'No, sorry.']);
+    const mixed = (encodeChatResponse(collectEvents([...refused.slice(0, 2), { type: 'text_delta', text: 'Well. ' }, ...refused.slice(2)]), context()).choices as { message: Record<string, unknown> }[])[0]!.message;
+    expect([mixed.content, mixed.refusal]).to.deep.equal(['Well. ', 'No, sorry.']);
+    const encoder = new ChatStreamEncoder(context());
+    const deltas = parseSse(refused.map((e) => encoder.event(e)).join('')).messages.map((m) => m.data).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta);
+    expect(deltas.filter((d) => d?.refusal !== undefined).map((d) => d.refusal)).to.deep.equal(['No, ', 'sorry.']);
+    expect(deltas.some((d) => typeof d?.content === 'string' && d.content.length > 0)).to.equal(false);
+  });
+
   it('encodes a collected response: content null beside tool calls, usage, finish reason', () => {
     const body = encodeChatResponse(collectEvents(toolTurn), context());
     expect(body).to.deep.include({ object: 'chat.completion', created: 1700000000, model: 'gpt-x' });

@@ -85,6 +85,19 @@ describe('frontends/openai-responses encoders', () => {
     });
   });
 
+  it('encodes a refusal as a message whose part is refusal (streamed and collected); text after it is a message of its own', () => {
+    const refused: LipEvent[] = [...start, { type: 'text_delta', text: 'No, ', refusal: true }, { type: 'text_delta', text: 'sorry.', refusal: true }, { type: 'text_delta', text: 'Bye.' }, { type: 'response_finished', reason: 'stop' }];
+    const output = encodeResponsesResponse(collectEvents(refused), context).output as { type: string; content: unknown[] }[];
+    expect(output.map((o) => o.content)).to.deep.equal([[{ type: 'refusal', refusal: 'No, sorry.' }], [{ type: 'output_text', annotations: [], logprobs: [], text: 'Bye.' }]]);
+    const encoder = new ResponsesStreamEncoder(context);
+    const frames = checkResponsesWire(refused.map((e) => encoder.event(e)).join('')).map((e) => e.data as Record<string, unknown>);
+    expect(frames.filter((f) => String(f.type).includes('refusal')).map((f) => [f.type, f.delta ?? f.refusal])).to.deep.equal([
+      ['response.refusal.delta', 'No, '], ['response.refusal.delta', 'sorry.'], ['response.refusal.done', 'No, sorry.'],
+    ]);
+    const completed = frames.find((f) => f.type === 'response.completed')!.response as { output: { content: unknown[] }[] };
+    expect(completed.output.map((o) => o.content)).to.deep.equal(output.map((o) => o.content));
+  });
+
   it('encodes a collected response: items in order, encrypted reasoning joined to its summary, other dialects\' state sealed', () => {
     const body = encodeResponsesResponse(collectEvents([
       ...start, { type: 'reasoning_delta', text: 'r' }, { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'E' },
