@@ -180,7 +180,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     clientHeaders: req.headers,
     trace: state.trace,
-    cancelReason: () => state.cancelled,
+    cancelReason: () => state.cancelled ?? state.stopped,
   });
   const headers = () => identityHeaders(aLeg, resumeToken, meta, state, frontend);
 
@@ -351,7 +351,7 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     onAttempt: () => attempted(),
     requestId: state.requestId, meta: r.meta, principal: r.principal, keyId: state.keyId, allow: state.allow, aLeg: r.aLeg, pendingALeg: r.pendingALeg,
     frontendId: r.frontend.id, userAgent: typeof r.req.headers['user-agent'] === 'string' ? r.req.headers['user-agent'] : undefined,
-    clientHeaders: r.req.headers, trace: state.trace, cancelReason: () => runState.cancelled,
+    clientHeaders: r.req.headers, trace: state.trace, cancelReason: () => runState.cancelled ?? runState.stopped,
     routeHeader: typeof r.req.headers['x-lip-route'] === 'string' ? r.req.headers['x-lip-route'] : undefined,
   });
   /** A failure before the create was answered and before any output (a route that cannot be resolved): the create's own error. */

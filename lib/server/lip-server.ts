@@ -399,7 +399,7 @@ export class LipServer {
       const err = new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', `the server shut down before this response finished (server.shutdown_timeout of ${timeoutMs} ms)`);
       for (const state of [...this.inflight]) {
         // The attempts it stops are the shutdown's (their log line, span and counter), not a client's.
-        state.cancelled ??= 'server shutdown';
+        state.stopped = 'server shutdown';
         state.abort?.(err);
       }
       await this.idleWithin(FLUSH_GRACE_MS);

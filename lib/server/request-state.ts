@@ -60,8 +60,10 @@ export interface RequestState {
   background?: boolean;
   /** The protocol's answer to a cancel of this response (Responses: a `cancelled` Response object). */
   cancelledResponse?: () => unknown;
-  /** Why the request was cancelled by a cancel endpoint or the shutdown timeout (recorded on its attempts). */
+  /** Why the request was cancelled by a cancel endpoint (recorded on its attempts). */
   cancelled?: string;
+  /** Why lip itself stopped the request (the shutdown timeout), recorded on its attempts; not a cancel. */
+  stopped?: string;
   /**
    * Cancels the work of this request (the shutdown timeout): with an error, a stream ends with
    * it in-band (or an answer before output carries it); without, the connection is cut.

@@ -44,10 +44,10 @@ describe('backends/openai-chat/decode-response', () => {
     expect(events.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'tool_calls' });
   });
 
-  it('reads reasoning_content (and the reasoning alias) before the text, and a refusal as text', () => {
+  it('reads reasoning_content (and the reasoning alias) before the text, and a refusal as text marked as refusal', () => {
     expect(decode(completion({ reasoning_content: 'hmm', content: 'ok' })).slice(2, 4)).to.deep.equal([{ type: 'reasoning_delta', text: 'hmm' }, { type: 'text_delta', text: 'ok' }]);
     expect(decode(completion({ reasoning: 'alias', content: '' }))[2]).to.deep.equal({ type: 'reasoning_delta', text: 'alias' });
-    expect(decode(completion({ content: null, refusal: 'I cannot.' }))[2]).to.deep.equal({ type: 'text_delta', text: 'I cannot.' });
+    expect(decode(completion({ content: null, refusal: 'I cannot.' }))[2]).to.deep.equal({ type: 'text_delta', text: 'I cannot.', refusal: true });
   });
 
   it('maps finish reasons like the stream does; a missing one is a stop', () => {

@@ -13,10 +13,10 @@ function decode(frames: unknown[], end = true): LipEvent[] {
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ id: 'c1', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] });
 
 describe('backends/openai-chat/decode-stream', () => {
-  it('reads reasoning_content and the reasoning alias as reasoning, refusals as text', () => {
+  it('reads reasoning_content and the reasoning alias as reasoning, refusals as text marked as refusal', () => {
     const events = decode([chunk({ reasoning_content: 'a' }), chunk({ reasoning: 'b' }), chunk({ refusal: 'no' }), chunk({}, 'stop'), '[DONE]']);
     expect(validateSequence(events)).to.deep.equal([]);
-    expect(events.slice(2, 5)).to.deep.equal([{ type: 'reasoning_delta', text: 'a' }, { type: 'reasoning_delta', text: 'b' }, { type: 'text_delta', text: 'no' }]);
+    expect(events.slice(2, 5)).to.deep.equal([{ type: 'reasoning_delta', text: 'a' }, { type: 'reasoning_delta', text: 'b' }, { type: 'text_delta', text: 'no', refusal: true }]);
   });
 
   it('reads content beside an empty tool_calls list as text, and then a call as a call (the list opens no call)', () => {

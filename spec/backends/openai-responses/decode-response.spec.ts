@@ -38,7 +38,7 @@ describe('backends/openai-responses/decode-response', () => {
       { type: 'reasoning_delta', text: 'First.' }, { type: 'reasoning_delta', text: '\n\n' }, { type: 'reasoning_delta', text: 'Second.' },
       { type: 'reasoning_opaque', dialect: REASONING_DIALECTS.openaiResponses, data: 'enc', id: 'rs_1' },
       { type: 'reasoning_delta', text: 'raw' },
-      { type: 'text_delta', text: 'No.' },
+      { type: 'text_delta', text: 'No.', refusal: true },
       { type: 'response_finished', reason: 'stop' },
     ]);
   });
