@@ -25,14 +25,32 @@ type Json = Record<string, unknown>;
  * @see spec/backends/gemini/encode-request.spec.ts
  */
 export function encodeContents(messages: readonly Message[]): { contents: Json[]; system: TextPart[] } {
-  const toolNames = new Map<string, string>(); // filled by the model turns, read by the tool results after them
+  const toolNames = new Map<string, string>(); // filled by the model turns (in call order), read by the tool results after them
+  const resultOf = new WeakMap<Json, string>(); // a functionResponse part -> its call's id
   const { turns, system } = encodeTurns(messages, {
     assistantRole: 'model',
     user: (m) => m.parts.map(userPart).filter((p): p is Json => p !== undefined),
     assistant: (m) => modelParts(m.parts, toolNames),
-    tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames),
+    tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames, resultOf),
   });
+  for (const turn of turns) if (turn.role === 'user') inCallOrder(turn.blocks, toolNames, resultOf);
   return { contents: turns.map((t) => ({ role: t.role, parts: t.blocks })), system };
+}
+
+/**
+ * Puts a turn's `functionResponse` parts in the order of their calls (in place, the other parts
+ * where they are). Gemini pairs a response with a call by name and position, not by id: a client
+ * that answered two calls of one tool out of order (Chat and Anthropic clients may, their results
+ * carry the call's id) had each call get the other's result.
+ */
+function inCallOrder(blocks: Json[], toolNames: ReadonlyMap<string, string>, resultOf: WeakMap<Json, string>): void {
+  const at: number[] = [];
+  for (let i = 0; i < blocks.length; i++) if (resultOf.has(blocks[i]!)) at.push(i);
+  if (at.length < 2) return;
+  const order = new Map([...toolNames.keys()].map((id, i) => [id, i]));
+  const rank = (b: Json) => order.get(resultOf.get(b)!) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = at.map((i) => blocks[i]!).sort((a, b) => rank(a) - rank(b));
+  at.forEach((i, k) => { blocks[i] = sorted[k]!; });
 }
 
 function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Json[] {
@@ -91,9 +109,13 @@ function mediaPart(part: ImagePart | FilePart): Json {
  * The `functionResponse` parts of tool results, then their images and documents as parts of the
  * same user turn (a `functionResponse` holds JSON only), so that the model still sees them.
  */
-function toolParts(results: readonly ToolResultPart[], toolNames: ReadonlyMap<string, string>): Json[] {
+function toolParts(results: readonly ToolResultPart[], toolNames: ReadonlyMap<string, string>, resultOf: WeakMap<Json, string>): Json[] {
   const media = results.flatMap((r) => (typeof r.content === 'string' ? [] : r.content.filter((p): p is ImagePart | FilePart => p.type !== 'text').map(mediaPart)));
-  return [...results.map((r) => functionResponse(r, toolNames)), ...media];
+  return [...results.map((r) => {
+    const part = functionResponse(r, toolNames);
+    resultOf.set(part, r.callId);
+    return part;
+  }), ...media];
 }
 
 function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, string>): Json {

@@ -46,14 +46,19 @@ export function decodeContents(contents: Json[]): Message[] {
     if (c.role !== undefined && c.role !== '' && c.role !== 'user' && c.role !== 'function') {
       throw badField(`contents[${i}].role`, `must be "user" or "model" (got ${JSON.stringify(c.role)})`);
     }
-    let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
+    // The turn's function responses first, as one tool message, then its other parts (Gemini CLI
+    // puts a result's images beside it, between the results of parallel calls): the providers
+    // that take tool results want them together at the start of the turn (Anthropic, Bedrock) or
+    // right after the calls (OpenAI Chat).
+    const results: Part[] = [];
+    const others: Part[] = [];
     parts.forEach((p, j) => {
       const at = `${path}[${j}]`;
-      const role = p.functionResponse ? 'tool' : 'user';
-      const part = role === 'tool' ? toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`) : userPart(p, at);
-      if (run?.role !== role) out.push((run = { role, parts: [] }));
-      run.parts.push(part);
+      if (p.functionResponse) results.push(toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`));
+      else others.push(userPart(p, at));
     });
+    if (results.length > 0) out.push({ role: 'tool', parts: results });
+    if (others.length > 0) out.push({ role: 'user', parts: others });
   });
   return out;
 }

@@ -46,6 +46,22 @@ describe('backends/gemini/encode-request', () => {
     ]);
   });
 
+  // Found by probing multi-turn histories: Gemini pairs a functionResponse with its call by name and
+  // position; results a client sent in another order than the calls (two calls of one tool, a Chat
+  // client's tool messages b then a) had each call answered with the other's result.
+  it('sends a turn\'s function responses in the order of their calls', () => {
+    const contents = (encodeGeminiRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'read both' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'a', name: 'read', arguments: '{"p":"a"}' }, { type: 'tool_call', id: 'b', name: 'read', arguments: '{"p":"b"}' }, { type: 'tool_call', id: 'c', name: 'list', arguments: '{}' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c', content: 'x, y' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'b', content: [{ type: 'text', text: 'contents of b' }, { type: 'image', data: 'AAAA', mediaType: 'image/png' }] }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'a', content: 'contents of a' }] },
+      ],
+    })) as { contents: { parts: Record<string, any>[] }[] }).contents;
+    expect(contents[2]!.parts.map((p) => p.functionResponse?.response.result ?? (p.inlineData ? 'image' : '?'))).to.deep.equal(['contents of a', 'contents of b', 'image', 'x, y']);
+  });
+
   it('puts thought signatures back where they were: thought part, following text part, function call', () => {
     const body = encodeGeminiRequest(call({
       messages: [

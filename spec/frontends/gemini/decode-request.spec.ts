@@ -198,6 +198,24 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(() => restricted('ANY', ['a', 'z'])).to.throw('toolConfig.functionCallingConfig.allowedFunctionNames[1]: names the function "z", which is not declared in tools');
   });
 
+  // Found by probing multi-turn histories: Gemini CLI puts a result's image beside it, between the
+  // results of parallel calls; the turn became tool, user, tool messages, which Anthropic and
+  // Bedrock refuse (tool results must open the turn) and OpenAI Chat too (a tool message after a user one).
+  it('decodes a turn\'s function responses as one tool message before the turn\'s other parts', () => {
+    const call = decode({ contents: [
+      user('look at both'),
+      { role: 'model', parts: [{ functionCall: { id: 'c1', name: 'shot', args: {} } }, { functionCall: { id: 'c2', name: 'shot', args: {} } }] },
+      { role: 'user', parts: [
+        { functionResponse: { id: 'c1', name: 'shot', response: { ok: 1 } } }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0' } },
+        { functionResponse: { id: 'c2', name: 'shot', response: { ok: 2 } } }, { text: 'both done' },
+      ] },
+    ] });
+    expect(call.messages.map((m) => [m.role, m.parts.map((p) => p.type)])).to.deep.equal([
+      ['user', ['text']], ['assistant', ['tool_call', 'tool_call']], ['tool', ['tool_result', 'tool_result']], ['user', ['image', 'text']],
+    ]);
+    expect(call.messages[2]!.parts.map((p) => (p as { callId: string }).callId)).to.deep.equal(['c1', 'c2']);
+  });
+
   it('keeps the media a function returns (functionResponse.parts) as image and file parts of the tool result', () => {
     const call = decode({
       contents: [
