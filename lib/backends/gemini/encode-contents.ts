@@ -24,13 +24,26 @@ type Json = Record<string, unknown>;
  *
  * @see spec/backends/gemini/encode-request.spec.ts
  */
-export function encodeContents(messages: readonly Message[]): { contents: Json[]; system: TextPart[] } {
+/**
+ * What Gemini 3 takes in place of a function call's thought signature where there is none (a call
+ * another provider made, before a failover or a switch of backend): Google's documented sentinel.
+ * Gemini 3 refuses a call of the current turn without a signature ("Function call is missing a
+ * thought_signature"); earlier models do not ask for one, and get none.
+ */
+export const SKIP_SIGNATURE = 'skip_thought_signature_validator';
+
+/** Whether a model is one of Gemini 3's, which want every replayed function call signed. */
+export function wantsCallSignatures(model: string | undefined): boolean {
+  return model !== undefined && /(?:^|\/)gemini-3[.-]/i.test(model);
+}
+
+export function encodeContents(messages: readonly Message[], unsignedCall?: string): { contents: Json[]; system: TextPart[] } {
   const toolNames = new Map<string, string>(); // filled by the model turns (in call order), read by the tool results after them
   const resultOf = new WeakMap<Json, string>(); // a functionResponse part -> its call's id
   const { turns, system } = encodeTurns(messages, {
     assistantRole: 'model',
     user: (m) => m.parts.map(userPart).filter((p): p is Json => p !== undefined),
-    assistant: (m) => modelParts(m.parts, toolNames),
+    assistant: (m) => modelParts(m.parts, toolNames, unsignedCall),
     tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames, resultOf),
   });
   for (const turn of turns) if (turn.role === 'user') inCallOrder(turn.blocks, toolNames, resultOf);
@@ -53,7 +66,7 @@ function inCallOrder(blocks: Json[], toolNames: ReadonlyMap<string, string>, res
   at.forEach((i, k) => { blocks[i] = sorted[k]!; });
 }
 
-function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Json[] {
+function modelParts(parts: readonly Part[], toolNames: Map<string, string>, unsignedCall: string | undefined): Json[] {
   const out: Json[] = [];
   let pending: string | undefined; // a signature waiting for the next text part
   const flushPending = () => {
@@ -74,7 +87,8 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>): Jso
       flushPending();
       toolNames.set(part.id, part.name);
       const own = part.signature && (part.dialect === undefined || part.dialect === REASONING_DIALECTS.geminiThought);
-      out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(own ? { thoughtSignature: part.signature } : {}) });
+      const signature = own ? part.signature : unsignedCall;
+      out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(signature !== undefined ? { thoughtSignature: signature } : {}) });
     } else if (part.type === 'image' || part.type === 'file') {
       flushPending();
       out.push(mediaPart(part));

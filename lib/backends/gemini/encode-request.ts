@@ -1,7 +1,7 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
-import { encodeContents } from './encode-contents.js';
+import { encodeContents, SKIP_SIGNATURE, wantsCallSignatures } from './encode-contents.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
@@ -28,9 +28,9 @@ const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512,
  * ```
  * @see spec/backends/gemini/encode-request.spec.ts
  */
-export function encodeGeminiRequest(given: Call, knobs = true): Json {
+export function encodeGeminiRequest(given: Call, knobs = true, model?: string): Json {
   const call = forHostedDialect(given, 'gemini', HOSTED_DIALECTS.gemini);
-  const { contents, system } = encodeContents(call.messages);
+  const { contents, system } = encodeContents(call.messages, wantsCallSignatures(model) ? SKIP_SIGNATURE : undefined);
   const body: Json = { contents };
   const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts.map((p) => ({ text: p.text })) };

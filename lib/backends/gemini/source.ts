@@ -53,7 +53,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
       method: 'POST',
       url: `${modelPath(o, target.model)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
-      body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions)),
+      body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions, target.model)),
     }),
     decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
     response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
@@ -62,7 +62,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     countTokens: {
       request: (call, model, key) => ({
         method: 'POST', url: `${modelPath(o, model)}:countTokens`, headers: geminiHeaders(o, key, 'application/json'),
-        body: JSON.stringify({ generateContentRequest: { model: model.includes('/') ? model : `models/${model}`, ...encodeGeminiRequest(call, o.providerOptions) } }),
+        body: JSON.stringify({ generateContentRequest: { model: model.includes('/') ? model : `models/${model}`, ...encodeGeminiRequest(call, o.providerOptions, model) } }),
       }),
       parse: (body) => countAt(body, 'totalTokens'),
     },

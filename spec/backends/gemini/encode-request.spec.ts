@@ -62,6 +62,29 @@ describe('backends/gemini/encode-request', () => {
     expect(contents[2]!.parts.map((p) => p.functionResponse?.response.result ?? (p.inlineData ? 'image' : '?'))).to.deep.equal(['contents of a', 'contents of b', 'image', 'x, y']);
   });
 
+  // Found by probing multi-turn histories: a tool loop that moved to Gemini 3 (a failover, a switch
+  // of backend) sent the other provider's calls without a thought signature, which Gemini 3 refuses
+  // ("Function call is missing a thought_signature"). They get Google's documented sentinel there.
+  it('signs another provider\'s function calls with the skip sentinel for Gemini 3 models only', () => {
+    const history = call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'go' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicThinking, text: 'hm', signature: 'anthropic-sig' },
+          { type: 'tool_call', id: 'a', name: 'read', arguments: '{}', signature: 'anthropic-sig', dialect: REASONING_DIALECTS.anthropicThinking },
+          { type: 'tool_call', id: 'g', name: 'list', arguments: '{}', signature: 'gemini-own', dialect: REASONING_DIALECTS.geminiThought },
+        ] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'a', content: 'x' }, { type: 'tool_result', callId: 'g', content: 'y' }] },
+      ],
+    });
+    const signatures = (model: string | undefined) => ((encodeGeminiRequest(history, true, model) as { contents: { parts: Record<string, unknown>[] }[] }).contents[1]!.parts)
+      .filter((p) => p.functionCall !== undefined).map((p) => p.thoughtSignature);
+    expect(signatures('gemini-3-pro-preview')).to.deep.equal(['skip_thought_signature_validator', 'gemini-own']);
+    expect(signatures('models/gemini-3.1-flash')).to.deep.equal(['skip_thought_signature_validator', 'gemini-own']);
+    expect(signatures('gemini-2.5-flash')).to.deep.equal([undefined, 'gemini-own']);
+    expect(signatures(undefined)).to.deep.equal([undefined, 'gemini-own']);
+  });
+
   it('puts thought signatures back where they were: thought part, following text part, function call', () => {
     const body = encodeGeminiRequest(call({
       messages: [
