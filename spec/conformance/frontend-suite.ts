@@ -82,7 +82,12 @@ export function assertMatches(driver: ClientDriver, actual: ClientResult, expect
   } else {
     expect(actual.error, 'no error').to.equal(undefined);
   }
-  expect(actual.text, 'text').to.equal(expected.text);
+  if (driver.refusals === true) {
+    expect(actual.text, 'text').to.equal(expected.refusal?.text ?? expected.text);
+    expect(actual.refusal ?? '', 'refusal').to.equal(expected.refusal?.refusal ?? '');
+  } else {
+    expect(actual.text, 'text').to.equal(expected.text);
+  }
   expect(actual.reasoning, 'reasoning').to.equal(expected.reasoning);
   expect(actual.toolCalls, 'tool calls').to.deep.equal(expected.toolCalls);
   if (!expected.error) expect(actual.finishReason, 'finish reason').to.equal(expected.finishReason);

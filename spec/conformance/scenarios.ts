@@ -11,6 +11,11 @@ import type { ScriptStep } from '../helpers/scripted-backend.js';
  */
 export interface Expected {
   readonly text: string;
+  /**
+   * The part of `text` the model gave as its refusal, and `text` without it: an OpenAI client
+   * reads the one as its refusal and the other as its text; the other protocols show it all as text.
+   */
+  readonly refusal?: { readonly refusal: string; readonly text: string };
   readonly reasoning: string;
   readonly toolCalls: readonly { id: string; name: string; args: unknown }[];
   readonly finishReason?: FinishReason;

@@ -54,7 +54,7 @@ const toolGroup = (first: number): fc.Arbitrary<{ calls: ToolCall[]; events: Lip
       return { calls: order.map((id) => calls.find((c) => c.id === id)!), events };
     });
 
-type Block = { kind: 'text'; deltas: string[] } | { kind: 'tools'; calls: ToolCall[]; events: LipEvent[] };
+type Block = { kind: 'text'; deltas: string[]; refusal: boolean } | { kind: 'tools'; calls: ToolCall[]; events: LipEvent[] };
 
 const usage: fc.Arbitrary<Usage> = fc.record({
   input: fc.integer({ min: 1, max: 100_000 }),
@@ -80,11 +80,13 @@ export const answer: fc.Arbitrary<Answer> = fc.record({
   reasoning: fc.option(fc.record({ deltas: fc.array(text, { minLength: 1, maxLength: 4 }), signature: fc.option(fc.stringMatching(/^[A-Za-z0-9+/]{8,40}$/), { nil: undefined }) }), { nil: undefined }),
   kinds: fc.array(fc.constantFrom('text' as const, 'tools' as const), { minLength: 1, maxLength: 4 }),
   texts: fc.array(fc.array(text, { minLength: 1, maxLength: 5 }), { minLength: 4, maxLength: 4 }),
+  // About one text block in five is the model's refusal (OpenAI's `refusal`).
+  refusals: fc.array(fc.integer({ min: 0, max: 4 }).map((n) => n === 0), { minLength: 4, maxLength: 4 }),
   usage: fc.option(usage, { nil: undefined }),
   usageFirst: fc.boolean(),
   reason: fc.constantFrom<FinishReason>('stop', 'stop', 'length', 'tool_calls', 'content_filter'),
 }).chain((a) => {
-  const groups = a.kinds.map((kind, i) => (kind === 'text' ? fc.constant<Block>({ kind: 'text', deltas: a.texts[i]! }) : toolGroup(i * 3).map((g): Block => ({ kind: 'tools', ...g }))));
+  const groups = a.kinds.map((kind, i) => (kind === 'text' ? fc.constant<Block>({ kind: 'text', deltas: a.texts[i]!, refusal: a.refusals[i]! }) : toolGroup(i * 3).map((g): Block => ({ kind: 'tools', ...g }))));
   return fc.tuple(...groups).map((blocks): Answer => {
     const calls = blocks.flatMap((b) => (b.kind === 'tools' ? b.calls : []));
     // Tool calls end with a tool-call stop in every protocol; without them, a tool-call stop is a plain one.
@@ -96,7 +98,7 @@ export const answer: fc.Arbitrary<Answer> = fc.record({
       if (a.reasoning.signature) events.push({ type: 'reasoning_signature', signature: a.reasoning.signature });
     }
     for (const b of blocks) {
-      if (b.kind === 'text') for (const t of b.deltas) events.push({ type: 'text_delta', text: t });
+      if (b.kind === 'text') for (const t of b.deltas) events.push(b.refusal ? { type: 'text_delta', text: t, refusal: true } : { type: 'text_delta', text: t });
       else events.push(...b.events);
     }
     if (a.usage && !a.usageFirst) events.push({ type: 'usage', usage: a.usage });
@@ -108,6 +110,12 @@ export const answer: fc.Arbitrary<Answer> = fc.record({
       tools: calls.length > 0,
       expected: {
         text: blocks.flatMap((b) => (b.kind === 'text' ? b.deltas : [])).join(''),
+        ...(blocks.some((b) => b.kind === 'text' && b.refusal) ? {
+          refusal: {
+            refusal: blocks.flatMap((b) => (b.kind === 'text' && b.refusal ? b.deltas : [])).join(''),
+            text: blocks.flatMap((b) => (b.kind === 'text' && !b.refusal ? b.deltas : [])).join(''),
+          },
+        } : {}),
         reasoning: a.reasoning?.deltas.join('') ?? '',
         toolCalls: calls.map((c) => ({ id: c.id, name: c.name, args: JSON.parse(c.json) as unknown })),
         finishReason: reason,

@@ -121,7 +121,9 @@ describe('fuzz: stored answers read back as they were answered', function () {
       const got = await client.chat.completions.retrieve(chunks[0]!.id) as ChatCompletion;
       const message = got.choices[0]!.message;
       const streamedText = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
-      expect(message.content ?? '').to.equal(streamedText).and.equal(a.expected.text);
+      const streamedRefusal = chunks.map((c) => (c.choices[0]?.delta as { refusal?: string | null } | undefined)?.refusal ?? '').join('');
+      expect(message.content ?? '').to.equal(streamedText).and.equal(a.expected.refusal?.text ?? a.expected.text);
+      expect(message.refusal ?? '').to.equal(streamedRefusal).and.equal(a.expected.refusal?.refusal ?? '');
       expect((message.tool_calls ?? []).map((c) => ({ id: c.id, name: (c as { function: { name: string } }).function.name, args: JSON.parse((c as { function: { arguments: string } }).function.arguments) as unknown })))
         .to.deep.equal(a.expected.toolCalls);
       expect(got.choices[0]!.finish_reason).to.equal(chunks.flatMap((c) => c.choices.map((ch) => ch.finish_reason)).find((r) => r !== null));

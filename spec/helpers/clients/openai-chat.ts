@@ -12,6 +12,7 @@ import { compact, parseArgs, type ClientDriver, type ClientError, type ClientReq
 export const openaiChatClient: ClientDriver = {
   id: 'openai-chat',
   usageFields: ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'reasoningTokens'],
+  refusals: true,
   async run(baseUrl, request) {
     const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'test-key', maxRetries: 0 });
     const params = chatParams(request);
@@ -71,6 +72,7 @@ function fromCompletion(c: ChatCompletion, streamedReasoning: string): ClientRes
   const toolCalls = (message?.tool_calls ?? []).flatMap((t) => (t.type === 'function' ? [{ id: t.id, name: t.function.name, args: parseArgs(t.function.arguments) }] : []));
   return compact({
     text: message?.content ?? '',
+    refusal: message?.refusal ?? undefined,
     reasoning: streamedReasoning || message?.reasoning_content || '',
     toolCalls,
     finishReason: finish(choice?.finish_reason),

@@ -11,6 +11,7 @@ import { compact, parseArgs, type ClientDriver, type ClientError, type ClientReq
 export const openaiResponsesClient: ClientDriver = {
   id: 'openai-responses',
   usageFields: ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'reasoningTokens'],
+  refusals: true,
   async run(baseUrl, request) {
     const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'test-key', maxRetries: 0 });
     const params = responsesParams(request);
@@ -61,16 +62,17 @@ function responsesParams(r: ClientRequest): ResponseCreateParamsBase {
 
 function fromResponse(res: Response): ClientResult {
   let text = '';
+  let refusal = '';
   let reasoning = '';
   const toolCalls: { id: string; name: string; args: unknown }[] = [];
   for (const item of res.output) {
-    if (item.type === 'message') for (const c of item.content) text += c.type === 'output_text' ? c.text : c.refusal;
+    if (item.type === 'message') for (const c of item.content) if (c.type === 'output_text') text += c.text; else refusal += c.refusal;
     else if (item.type === 'reasoning') reasoning += item.summary.map((s) => s.text).join('');
     else if (item.type === 'function_call') toolCalls.push({ id: item.call_id, name: item.name, args: parseArgs(item.arguments) });
   }
   const u = res.usage;
   const base = {
-    text, reasoning, toolCalls, raw: res,
+    text, reasoning, toolCalls, raw: res, ...(refusal ? { refusal } : {}),
     rawFinishReason: res.incomplete_details?.reason ? `${res.status}:${res.incomplete_details.reason}` : res.status,
     usage: u ? compact<Usage>({
       inputTokens: u.input_tokens,

@@ -65,6 +65,8 @@ export interface ClientError {
  */
 export interface ClientResult {
   readonly text: string;
+  /** The model's refusal, where the protocol has a place for one (the OpenAI protocols). */
+  readonly refusal?: string;
   readonly reasoning: string;
   readonly toolCalls: readonly ClientToolCall[];
   readonly finishReason?: FinishReason;
@@ -81,6 +83,8 @@ export interface ClientDriver {
   readonly id: string;
   /** Canonical usage counters the protocol can express (others read back as undefined). */
   readonly usageFields: readonly (keyof Usage)[];
+  /** The protocol has a place for the model's refusal apart from its text (ClientResult.refusal). */
+  readonly refusals?: true;
   /** Sends `request` to a lip server at `baseUrl` (e.g. `http://127.0.0.1:8080`, no path). */
   run(baseUrl: string, request: ClientRequest): Promise<ClientResult>;
 }
