@@ -82,7 +82,7 @@ export class AcpBackend implements Backend {
           }
           runtime = lease.runtime;
           const effort = call.options.reasoning?.effort;
-          if (effort) await this.answered(runtime.setEffort(effort), 'session/set_config_option', () => this.pool.discard(key, runtime!));
+          if (effort) await this.answered(runtime.setEffort(effort), 'answer session/set_config_option', () => this.pool.discard(key, runtime!));
           if (subscriber.closed) return;
           subscriber.next({ type: 'response_started', model: target.model });
           subscriber.next({ type: 'message_started' });
@@ -132,17 +132,17 @@ export class AcpBackend implements Backend {
   }
 
   /**
-   * `work` (a request to the agent outside a turn), bounded by `http_client.headers_timeout` as
-   * the handshake is: an agent that never answers it would otherwise hold its session's lock, and
-   * every later call of that conversation, for ever. On expiry the agent is let go (`giveUp`)
-   * and the attempt fails, retryable.
+   * `work` (the handshake, a request to the agent outside a turn), bounded by
+   * `http_client.headers_timeout`: an agent that never answers would otherwise hold its pool
+   * entry or its session's lock, and every later call for it, for ever. On expiry the agent is let
+   * go (`giveUp`) and the attempt fails, retryable; `what` says what the agent did not do.
    */
-  private answered<T>(work: Promise<T>, method: string, giveUp: () => void): Promise<T> {
+  private answered<T>(work: Promise<T>, what: string, giveUp: () => void): Promise<T> {
     const limit = (this.deps.http ?? DEFAULT_HTTP_SETTINGS).headers_timeout;
     return new Promise<T>((resolve, reject) => {
       const timer = this.scheduler.schedule(() => {
         giveUp();
-        reject(new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `acp ${this.id}: the agent did not answer ${method} within http_client.headers_timeout (${limit} ms)`, { detail: { backend: this.id } }));
+        reject(new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `acp ${this.id}: the agent did not ${what} within http_client.headers_timeout (${limit} ms)`, { detail: { backend: this.id } }));
       }, limit);
       work.then((value) => { timer.unsubscribe(); resolve(value); }, (error: unknown) => { timer.unsubscribe(); reject(error); });
     });
@@ -172,17 +172,13 @@ export class AcpBackend implements Backend {
     const pid = runtime.transport.pid;
     reportAcp({ backend: this.id, event: 'spawn', ...(pid ? { pid } : {}) });
     runtime.transport.exited.then((code) => reportAcp({ backend: this.id, event: 'exit', code, ...(pid ? { pid } : {}) }));
-    const limit = (this.deps.http ?? DEFAULT_HTTP_SETTINGS).headers_timeout;
-    const timer = this.scheduler.schedule(() => runtime.transport.peer.fail(new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT',
-      `acp ${this.id}: the agent did not finish its handshake within http_client.headers_timeout (${limit} ms)`, { detail: { backend: this.id } })), limit);
     this.starting.add(runtime);
     try {
-      await runtime.handshake();
+      await this.answered(runtime.handshake(), 'finish its handshake', () => runtime.transport.kill());
     } catch (error) {
       runtime.transport.kill();
       throw error;
     } finally {
-      timer.unsubscribe();
       this.starting.delete(runtime);
     }
     reportAcp({ backend: this.id, event: 'ready', sessionId: runtime.sessionId, ...(pid ? { pid } : {}) });
