@@ -15,6 +15,12 @@ export interface AuxiliaryRequest {
   readonly timeoutMs?: number;
   /** Features to disable inside the call, besides the caller (always disabled). */
   readonly disable?: readonly string[];
+  /**
+   * The call outlives the request that made it (a background job whose answer later requests
+   * use). Otherwise it is cancelled, its upstream attempts aborted, when that request (or, from
+   * a stream stage, that attempt) is cancelled: the client went away, a race lost, a budget expired.
+   */
+  readonly detached?: boolean;
 }
 
 export interface AuxiliaryResult {
@@ -29,6 +35,17 @@ export interface AuxiliaryResult {
 export interface AuxiliaryClient {
   collect(request: AuxiliaryRequest): Promise<AuxiliaryResult>;
   stream(request: AuxiliaryRequest): Observable<LipEvent>;
+}
+
+/** The auxiliary client as the extension host holds it: it also cancels the calls still running when their request is cancelled. */
+export interface BoundAuxiliaryClient extends AuxiliaryClient {
+  /** Ends every call not `detached` that is running, and refuses the ones made after, with a cancellation error. */
+  cancel(): void;
+}
+
+/** Whether `err` is an auxiliary call's end because its request was cancelled (nobody waits for the answer: nothing to log). */
+export function auxiliaryCancelled(err: unknown): boolean {
+  return err instanceof LipError && err.detail?.['cancelled'] === true;
 }
 
 export const MAX_AUXILIARY_DEPTH = 2;
@@ -68,8 +85,12 @@ export interface AuxiliaryParent {
  * (retryable, so the caller's failure mode decides).
  * @see spec/extensions/auxiliary-client.spec.ts
  */
-export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent: AuxiliaryParent, scheduler?: SchedulerLike): AuxiliaryClient {
+export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent: AuxiliaryParent, scheduler?: SchedulerLike): BoundAuxiliaryClient {
   let count = 0;
+  /** Set once the request (or attempt) that makes the calls was cancelled. */
+  let cancelled = false;
+  /** The calls running that end with their request: each one's way to end it. */
+  const bound = new Set<() => void>();
   const prepare = (request: AuxiliaryRequest) => {
     const depth = parent.depth + 1;
     if (depth > MAX_AUXILIARY_DEPTH) throw new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call from ${feature} refused: nesting deeper than ${MAX_AUXILIARY_DEPTH}`, { retryable: false });
@@ -88,6 +109,13 @@ export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent
       onALeg: (id) => { aLegId = id; },
     };
     const events = new Observable<LipEvent>((subscriber) => {
+      const cancel = () => subscriber.error(new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call ${nested.requestId} cancelled: the request that made it was cancelled`, {
+        retryable: false, detail: { cancelled: true },
+      }));
+      if (request.detached !== true) {
+        if (cancelled) return cancel();
+        bound.add(cancel);
+      }
       let timedOut = false;
       const deadline = timer(ms, scheduler);
       const sub = target.run(request.call, nested).pipe(takeUntil(new Observable<void>((s) => deadline.subscribe(() => { timedOut = true; s.next(); })))).subscribe({
@@ -98,11 +126,18 @@ export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent
           else subscriber.complete();
         },
       });
-      return () => sub.unsubscribe();
+      return () => {
+        bound.delete(cancel);
+        sub.unsubscribe();
+      };
     });
     return { events, nested, aLeg: () => aLegId };
   };
   return {
+    cancel() {
+      cancelled = true;
+      for (const end of [...bound]) end();
+    },
     stream(request) {
       return new Observable<LipEvent>((subscriber) => prepare(request).events.subscribe(subscriber));
     },

@@ -84,7 +84,9 @@ export class ExtensionHost {
           return plan(result.call, request);
         }))
         : plan(call, request);
-      return toClient ? events.pipe(tap((event) => toClient.emit('event', event))) : events;
+      // Unsubscribed before its end (the client went away): the auxiliary calls its hooks made end with it.
+      const cancel = () => request.cancel();
+      return events.pipe(tap(toClient ? { next: (event) => toClient.emit('event', event), unsubscribe: cancel } : { unsubscribe: cancel }));
     });
   }
 

@@ -4,7 +4,7 @@ import { tap } from 'rxjs/internal/operators/tap';
 import type { Observable, TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError, toLipError } from '../errors/index.js';
-import { auxiliaryClient, type AuxiliaryClient, type NestedCall } from './auxiliary-client.js';
+import { auxiliaryClient, type AuxiliaryClient, type BoundAuxiliaryClient, type NestedCall } from './auxiliary-client.js';
 import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
 import { mutateEvents } from './mutate-events.js';
@@ -74,7 +74,7 @@ export class ExtensionRequest {
   readonly disabled: ReadonlySet<string> | undefined;
   /** The first route hint, tried first when the selector contains it. */
   preferred: string | undefined;
-  private readonly contexts = new Map<string, HookContext>();
+  private readonly contexts = new Map<string, FeatureContext>();
   private attempts = 0;
   /** Set for an auxiliary call: the request that made it. */
   private readonly parentRequestId: string | undefined;
@@ -102,6 +102,11 @@ export class ExtensionRequest {
       requestId, principal, aLegId, sessionId, frontendId,
       attemptSeq: attempt?.seq, bLegId: attempt?.bLegId, candidateKey: candidate?.key, backendId: candidate?.backend, parentRequestId: this.parentRequestId,
     };
+  }
+
+  /** The request was cancelled (the client went away): the auxiliary calls its hooks made end with it. */
+  cancel(): void {
+    for (const ctx of this.contexts.values()) ctx.cancel();
   }
 
   contextFor(feature: string): HookContext {
@@ -187,12 +192,14 @@ export class ExtensionRequest {
         },
       };
     }
-    const contexts = new Map<string, StreamContext>();
+    const contexts = new Map<string, FeatureContext>();
     const streamContext = (feature: string) => {
       let c = contexts.get(feature);
-      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target, call) as StreamContext));
-      return c;
+      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target, call)));
+      return c as StreamContext;
     };
+    // The attempt cancelled (a race lost, a budget expired, the client went away): its hooks' auxiliary calls end with it.
+    const cancelled = { unsubscribe: () => { for (const c of contexts.values()) c.cancel(); } };
     return {
       onBegin,
       stages: (source) => defer(() => {
@@ -207,7 +214,7 @@ export class ExtensionRequest {
         if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));
         if (gates.length > 0) events = events.pipe(gateCompletion(gates, streamContext, failures));
         if (observers.length > 0) events = events.pipe(observeFinalStream(observers, streamContext, failures));
-        return events;
+        return events.pipe(tap(cancelled));
       }),
     };
   }
@@ -223,7 +230,8 @@ class FeatureContext implements HookContext {
   readonly frontendId: string | undefined;
   readonly userAgent: string | undefined;
   readonly depth: number;
-  private aux: AuxiliaryClient | undefined;
+  private aux: BoundAuxiliaryClient | undefined;
+  private cancelled = false;
 
   constructor(
     private readonly host: ExtensionHost,
@@ -249,10 +257,19 @@ class FeatureContext implements HookContext {
   }
 
   get auxiliary(): AuxiliaryClient {
-    return (this.aux ??= auxiliaryClient(this.host.auxiliaryTarget(), this.feature, {
+    if (this.aux) return this.aux;
+    this.aux = auxiliaryClient(this.host.auxiliaryTarget(), this.feature, {
       requestId: this.requestId, principal: this.principal, depth: this.depth,
       ...(this.aLegId !== undefined ? { aLegId: this.aLegId } : {}), ...(this.disabled ? { disabled: this.disabled } : {}),
-    }));
+    });
+    if (this.cancelled) this.aux.cancel();
+    return this.aux;
+  }
+
+  /** Its request or attempt was cancelled: the auxiliary calls it made end, and later ones are refused. */
+  cancel(): void {
+    this.cancelled = true;
+    this.aux?.cancel();
   }
 }
 

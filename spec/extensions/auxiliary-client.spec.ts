@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { lastValueFrom, NEVER, of, toArray } from 'rxjs';
+import { lastValueFrom, NEVER, Observable, of, toArray } from 'rxjs';
 import { collectEvents, type LipEvent } from '../../lib/canonical/index.js';
 import type { Runtime } from '../../lib/core/runtime.js';
-import { auxiliaryClient, type NestedCall } from '../../lib/extensions/auxiliary-client.js';
+import { auxiliaryCancelled, auxiliaryClient, type NestedCall } from '../../lib/extensions/auxiliary-client.js';
+import { ExtensionRequest } from '../../lib/extensions/extension-request.js';
 import { userCall } from './fixtures.js';
 import { bundles, featureRuntime, ok, useTestFeatures } from './test-feature.js';
 
@@ -63,5 +64,100 @@ describe('extensions/auxiliaryClient', () => {
     const late = await client.collect({ role: 'x', call: userCall(), timeoutMs: 20 }).catch((e: unknown) => e);
     expect(late).to.include({ code: 'LIP_ERR_EXTENSION_FAILED' });
     expect((late as Error).message).to.match(/p\.aux-x-\d took longer than 20 ms/);
+  });
+
+  /** A source that never answers and counts its unsubscriptions (the upstream seeing the close). */
+  const stalled = () => {
+    const seen = { subscribed: 0, closed: 0 };
+    const source = new Observable<LipEvent>(() => {
+      seen.subscribed++;
+      return () => { seen.closed++; };
+    });
+    return { seen, source };
+  };
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(check()).to.equal(true);
+  };
+
+  it('cancel() ends the calls running, refuses later ones, and leaves detached calls alone', async () => {
+    const stall = stalled();
+    const client = auxiliaryClient(target([], stall.source), 'caller', parent);
+    const bound = client.collect({ role: 'judge', call: userCall() }).catch((e: unknown) => e);
+    const detached = client.collect({ role: 'background', call: userCall(), detached: true, timeoutMs: 50 }).catch((e: unknown) => e);
+    expect(stall.seen).to.deep.equal({ subscribed: 2, closed: 0 });
+    client.cancel();
+    const err = await bound;
+    expect(auxiliaryCancelled(err)).to.equal(true);
+    expect(err).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: false });
+    expect((err as Error).message).to.contain('p.aux-judge-1 cancelled');
+    // The bound call's source was unsubscribed; the detached one ran on to its own deadline.
+    expect(stall.seen.closed).to.equal(1);
+    const late = await detached;
+    expect(auxiliaryCancelled(late)).to.equal(false);
+    expect((late as Error).message).to.contain('took longer than 50 ms');
+    // A call made after the cancellation never reaches the executor.
+    const after = await client.collect({ role: 'judge', call: userCall() }).catch((e: unknown) => e);
+    expect(auxiliaryCancelled(after)).to.equal(true);
+    expect(stall.seen.subscribed).to.equal(2);
+  });
+
+  it('a request unsubscribed while a request-stage hook waits on an auxiliary call cancels the call (the client went away)', async () => {
+    const stall = stalled();
+    let hookSaw: unknown;
+    bundles['test-hooks'] = () => ({
+      preRequest: [{
+        id: 'judge',
+        async run(call, ctx) {
+          try {
+            await ctx.auxiliary.collect({ role: 'judge', call: userCall('fine?', { model: 's:judge' }), timeoutMs: 60_000 });
+          } catch (err) {
+            hookSaw = err;
+          }
+          return call;
+        },
+      }],
+    });
+    const made = featureRuntime({ main: ok('answer'), judge: ok('never used') }, '  - { id: test-hooks }');
+    runtime = made.runtime;
+    runtime.extensions!.bind({ run: () => stall.source });
+    const sub = runtime.executor.execute(userCall('hi', { model: 's:main' }), { requestId: 'req-c', meta: {}, principal: 'local' }).subscribe({ error: () => undefined });
+    await until(() => stall.seen.subscribed === 1);
+    sub.unsubscribe();
+    await until(() => hookSaw !== undefined);
+    expect(stall.seen.closed).to.equal(1);
+    expect(auxiliaryCancelled(hookSaw)).to.equal(true);
+    expect(made.backend.calls.map((c) => c.target.model)).to.deep.equal([]);
+  });
+
+  it('an attempt unsubscribed while its completion gate waits on an auxiliary call cancels the call (a race lost, a budget expired)', async () => {
+    const stall = stalled();
+    let gateSaw: unknown;
+    bundles['test-hooks'] = () => ({
+      completionGates: [{
+        id: 'verify',
+        async gate(_completion, ctx) {
+          try {
+            await ctx.auxiliary.collect({ role: 'verify', call: userCall('check', { model: 's:judge' }), timeoutMs: 60_000 });
+          } catch (err) {
+            gateSaw = err;
+          }
+          return { action: 'pass_original' as const };
+        },
+      }],
+    });
+    const made = featureRuntime({ main: ok('answer') }, '  - { id: test-hooks }');
+    runtime = made.runtime;
+    runtime.extensions!.bind({ run: () => stall.source });
+    const request = new ExtensionRequest(runtime.extensions!, { requestId: 'req-a' });
+    const attempt = request.attempt(userCall('hi', { model: 's:main' }), { backend: 's', model: 'main', key: 's:main' })!;
+    const seen: LipEvent[] = [];
+    const sub = attempt.stages(of(...events)).subscribe((e) => seen.push(e));
+    await until(() => stall.seen.subscribed === 1);
+    expect(seen).to.deep.equal([]); // the gate holds the completion
+    sub.unsubscribe();
+    await until(() => gateSaw !== undefined);
+    expect(stall.seen.closed).to.equal(1);
+    expect(auxiliaryCancelled(gateSaw)).to.equal(true);
   });
 });

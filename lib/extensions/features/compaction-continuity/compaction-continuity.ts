@@ -198,7 +198,7 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
       const job = jobs.submit(async () => {
         let text: string;
         try {
-          const result = await ctx.auxiliary.collect({ role: 'compaction_continuity', call, timeoutMs: extractor.timeout });
+          const result = await ctx.auxiliary.collect({ role: 'compaction_continuity', call, timeoutMs: extractor.timeout, detached: true });
           text = result.response.text;
         } catch (err) {
           countEvent('extraction_failed');

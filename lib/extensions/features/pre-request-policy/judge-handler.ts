@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emptyCall, type Call } from '../../../canonical/index.js';
+import { auxiliaryCancelled } from '../../auxiliary-client.js';
 import type { ExtensionLogger, HookContext, RequestAnswer, RequestHook } from '../../sdk.js';
 import { isSafePattern } from '../tool-call-repair/safe-pattern.js';
 
@@ -64,6 +65,7 @@ export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, log
         const result = await ctx.auxiliary.collect({ role: 'pre_request', call: judged, timeoutMs: handler.timeout });
         text = result.response.blocks.map((b) => (b.type === 'text' ? b.text : '')).join('');
       } catch (err) {
+        if (auxiliaryCancelled(err)) return deny; // the client went away: nobody reads the answer
         logger.warn('pre-request-policy: judge failed; request denied (fail-closed)', { request_id: ctx.requestId, handler: handler.id, error: (err as { code?: string })?.code ?? 'error' });
         return deny;
       }
