@@ -47,7 +47,7 @@ export class ExtensionHost {
     this.state = options.state;
     const h = this.hooks;
     this.requestActive = (['sessionOpeners', 'secretGuards', 'submitHooks', 'toolCatalogFilters', 'requestTransforms', 'preRequest', 'routeHints'] as const).some((l) => h.has(l));
-    this.streamActive = (['eventMutators', 'toolPolicies', 'toolReactors', 'completionGates', 'streamObservers'] as const).some((l) => h.has(l));
+    this.streamActive = (['eventMutators', 'toolFinalizers', 'toolPolicies', 'toolReactors', 'completionGates', 'streamObservers'] as const).some((l) => h.has(l));
   }
 
   /** Where auxiliary calls run (the runtime binds its executor once it exists). */

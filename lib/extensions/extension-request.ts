@@ -160,11 +160,12 @@ export class ExtensionRequest {
     const disabled = this.disabled;
     const target = targetOf(candidate, backend, catalog);
     const mutators = applying(hooks.get('eventMutators', disabled), call, target);
+    const finalizers = applying(hooks.get('toolFinalizers', disabled), call, target);
     const policies = applying(hooks.get('toolPolicies', disabled), call, target);
     const reactors = applying(hooks.get('toolReactors', disabled), call, target);
     const gates = applying(hooks.get('completionGates', disabled), call, target);
     const observers = applying(hooks.get('streamObservers', disabled), call, target);
-    if (!host.traffic.active && mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
+    if (!host.traffic.active && mutators.length + finalizers.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
     const onBegin = (ticket: { readonly seq: number; readonly bLegId: string }) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; };
     /** The attempt's two traffic legs: `proxy_to_backend` now, the `backend_to_proxy` channel returned. */
@@ -175,7 +176,7 @@ export class ExtensionRequest {
       host.traffic.channel(meta, 'proxy_to_backend')?.emit('call', call);
       return host.traffic.channel(meta, 'backend_to_proxy');
     };
-    if (mutators.length + policies.length + reactors.length + gates.length + observers.length === 0) {
+    if (mutators.length + finalizers.length + policies.length + reactors.length + gates.length + observers.length === 0) {
       return {
         onBegin,
         stages: (source) => defer(() => {
@@ -211,7 +212,7 @@ export class ExtensionRequest {
           leg = undefined;
         }
         if (mutators.length > 0) events = events.pipe(mutateEvents(mutators, streamContext, failures));
-        if (policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ policies, reactors }, streamContext, failures));
+        if (finalizers.length > 0 || policies.length > 0 || reactors.length > 0) events = events.pipe(reactToTools({ finalizers, policies, reactors }, streamContext, failures));
         if (gates.length > 0) events = events.pipe(gateCompletion(gates, streamContext, failures));
         if (observers.length > 0) events = events.pipe(observeFinalStream(observers, streamContext, failures));
         return events.pipe(tap(cancelled));

@@ -17,6 +17,7 @@ export const LIST_STAGES: Readonly<Record<HookListName, StageId>> = {
   routeHints: 'route_hinting',
   attemptTransforms: 'candidate_attempt_transform',
   eventMutators: 'stream_event_mutation',
+  toolFinalizers: 'tool_event_reaction',
   toolPolicies: 'tool_event_reaction',
   toolReactors: 'tool_event_reaction',
   completionGates: 'completion_gating',

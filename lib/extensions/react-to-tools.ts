@@ -7,9 +7,10 @@ import type { MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
-import type { FinishedToolCall, StreamContext, ToolPolicy, ToolReaction, ToolReactor } from './sdk.js';
+import type { FinishedToolCall, StreamContext, ToolFinalizer, ToolPolicy, ToolReaction, ToolReactor } from './sdk.js';
 
 export interface ToolStageHooks {
+  readonly finalizers?: readonly Registered<ToolFinalizer>[];
   readonly policies: readonly Registered<ToolPolicy>[];
   readonly reactors: readonly Registered<ToolReactor>[];
 }
@@ -20,7 +21,8 @@ type Held = { readonly event: LipEvent } | { readonly tool: HeldTool };
 /**
  * `tool_event_reaction`: each tool call is held from `tool_call_started` to
  * `tool_call_finished` (and everything after its start with it, to keep the order), then the
- * policies decide (`deny` fails the attempt with `LIP_ERR_EXTENSION_REJECTED`), then each
+ * finalizers may rewrite it (tool-call repair: the policies and reactors see the repaired call),
+ * then the policies decide (`deny` fails the attempt with `LIP_ERR_EXTENSION_REJECTED`), then each
  * reactor may `pass`, `rewrite` its name or arguments, `swallow` it, or `replace` it with
  * content events. Holding a tool call moves the commit point to its end. When every tool call
  * of a `tool_calls` finish was swallowed or replaced, the finish reason becomes `stop`.
@@ -54,7 +56,21 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       }
     };
 
-    const react = (call: FinishedToolCall, originals: readonly LipEvent[]): readonly LipEvent[] => {
+    const react = (received: FinishedToolCall, originals: readonly LipEvent[]): readonly LipEvent[] => {
+      let call = received;
+      for (const registered of hooks.finalizers ?? []) {
+        let reaction: ToolReaction;
+        try {
+          reaction = registered.hook.react(call, ctx(registered.feature));
+          const problem = reaction?.action === 'pass' || reaction?.action === 'rewrite' ? checkReaction(reaction) : `a tool finalizer passes or rewrites (got ${JSON.stringify((reaction as { action?: unknown })?.action)})`;
+          if (problem) throw new TypeError(problem);
+        } catch (err) {
+          const stop = failures.failed(registered, err);
+          if (stop) throw stop;
+          continue;
+        }
+        if (reaction.action === 'rewrite') call = rewritten(call, reaction);
+      }
       for (const registered of hooks.policies) {
         let answer: 'allow' | 'deny';
         try {
@@ -81,10 +97,10 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
         }
         if (reaction.action === 'swallow') { reactedAway++; return []; }
         if (reaction.action === 'replace') { reactedAway++; return reaction.events; }
-        if (reaction.action === 'rewrite') current = { ...current, ...(reaction.name !== undefined ? { name: reaction.name } : {}), ...(reaction.args !== undefined ? { args: reaction.args } : {}) };
+        if (reaction.action === 'rewrite') current = rewritten(current, reaction);
       }
-      // A call no reactor changed leaves exactly as it came (its own deltas).
-      return current === call ? originals : toolEvents(current);
+      // A call no finalizer or reactor changed leaves exactly as it came (its own deltas).
+      return current === received ? originals : toolEvents(current);
     };
 
     // filter + concatWith (like holdUntilOutput): the source stays chained to the subscriber, so a
@@ -132,6 +148,10 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       })),
     ).subscribe(subscriber);
   });
+}
+
+function rewritten(call: FinishedToolCall, reaction: { readonly name?: string; readonly args?: string }): FinishedToolCall {
+  return { ...call, ...(reaction.name !== undefined ? { name: reaction.name } : {}), ...(reaction.args !== undefined ? { args: reaction.args } : {}) };
 }
 
 function toolEvents(call: FinishedToolCall): LipEvent[] {

@@ -129,7 +129,16 @@ export interface FinishedToolCall {
   readonly toolset?: string;
 }
 
-/** `tool_event_reaction`, first: `deny` rejects the attempt (403, not retried). */
+/**
+ * `tool_event_reaction`, first: a finalizer may `pass` a finished tool call or `rewrite` its name
+ * or arguments (tool-call repair), before any policy or reactor sees it, so that they decide on
+ * the call the client will receive.
+ */
+export interface ToolFinalizer extends HookBase {
+  react(tool: FinishedToolCall, ctx: StreamContext): ToolReaction & { readonly action: 'pass' | 'rewrite' };
+}
+
+/** `tool_event_reaction`, after the finalizers: `deny` rejects the attempt (403, not retried). */
 export interface ToolPolicy extends HookBase {
   decide(tool: FinishedToolCall, ctx: StreamContext): 'allow' | 'deny';
 }
@@ -191,6 +200,7 @@ export interface FeatureBundle {
   readonly routeHints?: readonly RouteHintProvider[];
   readonly attemptTransforms?: readonly AttemptTransform[];
   readonly eventMutators?: readonly EventMutator[];
+  readonly toolFinalizers?: readonly ToolFinalizer[];
   readonly toolPolicies?: readonly ToolPolicy[];
   readonly toolReactors?: readonly ToolReactor[];
   readonly completionGates?: readonly CompletionGate[];

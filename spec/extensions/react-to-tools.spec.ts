@@ -29,7 +29,7 @@ const ev: Record<string, LipEvent> = {
 };
 const op = (bundle: FeatureBundle) => {
   const set = hookSet(bundle);
-  return reactToTools({ policies: set.get('toolPolicies'), reactors: set.get('toolReactors') }, () => hookContext(), failures().failures);
+  return reactToTools({ finalizers: set.get('toolFinalizers'), policies: set.get('toolPolicies'), reactors: set.get('toolReactors') }, () => hookContext(), failures().failures);
 };
 const on = (name: string, reaction: ReturnType<ToolReactor['react']>): ToolReactor => ({ id: `on-${name}`, react: (tool) => (tool.name === name ? reaction : { action: 'pass' }) });
 
@@ -131,5 +131,33 @@ describe('extensions/reactToTools', () => {
     source.pipe(op({ toolReactors: [on('x', { action: 'swallow' })] }), take(3)).subscribe();
     expect(probe.emitted).to.equal(2);
     expect(probe.tornDown).to.equal(true);
+  });
+
+  it('finalizers rewrite a call before any policy or reactor sees it (a repaired name cannot slip past them)', () => {
+    const seen: string[] = [];
+    const repair = { id: 'repair', react: (tool: { name: string }) => (tool.name === 'Secret' ? { action: 'rewrite' as const, name: 'secret' } : { action: 'pass' as const }) };
+    const misspelt: Record<string, LipEvent> = { ...ev, c: { type: 'tool_call_started', id: 'c1', name: 'Secret' } };
+    testScheduler().run(({ cold, expectObservable }) => {
+      // A reactor that swallows `secret` swallows the call the model misspelt `Secret`.
+      expectObservable(cold('-s-m-c-d-x-f|', misspelt).pipe(op({
+        toolFinalizers: [repair],
+        toolPolicies: [{ id: 'watch', decide: (t) => { seen.push(t.name); return 'allow'; } }],
+        toolReactors: [on('secret', { action: 'swallow' })],
+      }))).toBe('-s-m-------g|', ev);
+    });
+    expect(seen).to.deep.equal(['secret']);
+    const err = new LipError('LIP_ERR_EXTENSION_REJECTED', 'tool call "secret" denied (f0/no-secrets, tool_event_reaction)', { status: 403 });
+    testScheduler().run(({ cold, expectObservable }) => {
+      // A policy that denies `secret` denies it too.
+      expectObservable(cold('-s-m-c-d-x-f|', misspelt).pipe(op({ toolFinalizers: [repair], toolPolicies: [{ id: 'no-secrets', decide: (t) => (t.name === 'secret' ? 'deny' : 'allow') }] })))
+        .toBe('-s-m-----#', ev, err);
+    });
+  });
+
+  it('a finalizer may only pass or rewrite: another answer is its failure (fail_open: skipped)', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const swallowing = { id: 'bad', react: () => ({ action: 'swallow' }) as never };
+      expectObservable(cold('-s-m-c-d-x------f|', ev).pipe(op({ toolFinalizers: [swallowing] }))).toBe('-s-m-----(cdx)--f|', ev);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { Call } from '../../../canonical/index.js';
 import { LipError } from '../../../errors/index.js';
-import type { EventMutator, FeatureFactory, StreamObserver, ToolReaction, ToolReactor } from '../../sdk.js';
+import type { EventMutator, FeatureFactory, StreamObserver, ToolFinalizer } from '../../sdk.js';
 import { repairArguments } from './repair-arguments.js';
 import { countRepair, type RepairReason } from './repair-reasons.js';
 import { ValidatorCache, type SchemaConfig } from './validator-cache.js';
@@ -55,15 +55,16 @@ export const toolCallRepair: FeatureFactory<Partial<ToolCallRepairConfig>> = {
   create(partial, services) {
     const config: ToolCallRepairConfig = { ...DEFAULTS, ...partial, schema: { ...DEFAULTS.schema, ...partial.schema } };
     const cache = new ValidatorCache(config.schema);
-    const reactor: ToolReactor = {
+    // A finalizer: it runs before every tool policy and reactor, so that they decide on the repaired call.
+    const finalizer: ToolFinalizer = {
       id: 'repair',
       order: config.order,
       failureMode: config.on_unrepairable === 'error' ? 'fail_closed' : 'fail_open',
       appliesTo: (call: Call) => call.tools.length > 0,
-      react(tool, ctx): ToolReaction {
+      react(tool, ctx) {
         const tools = ctx.call?.tools ?? [];
         let reasons: readonly RepairReason[];
-        let reaction: ToolReaction = { action: 'pass' };
+        let reaction: ReturnType<ToolFinalizer['react']> = { action: 'pass' };
         let unrepaired = false;
         if (tool.custom === true) return reaction; // a custom tool's raw input: no JSON, no schema to hold it to
         if (Buffer.byteLength(tool.args) > config.max_args_bytes) {
@@ -114,6 +115,6 @@ export const toolCallRepair: FeatureFactory<Partial<ToolCallRepairConfig>> = {
         if (outcome.outcome !== 'success' && ids && ids.size > 0) countRepair(Array.from(ids, () => 'canceled' as const));
       },
     };
-    return { toolReactors: [reactor], eventMutators: [tracker], streamObservers: [ended] };
+    return { toolFinalizers: [finalizer], eventMutators: [tracker], streamObservers: [ended] };
   },
 };

@@ -19,9 +19,12 @@ describe('e2e: ref-workspace-guard through the official SDKs', function () {
   let lip: RunningLip;
   before(async () => {
     upstream = await startOpenAIChatEmulator();
-    upstream.handler = (req): Script => (JSON.stringify(req.body.messages).includes('heat')
-      ? { toolCalls: [{ id: 'call_1', name: 'ref_heat_probe', args: '{}' }] }
-      : { text: 'ok' });
+    upstream.handler = (req): Script => {
+      const asked = JSON.stringify(req.body.messages);
+      // A model that misspells the tool's name: tool-call repair renames it to the declared ref_heat_probe.
+      if (asked.includes('misspelt')) return { toolCalls: [{ id: 'call_1', name: 'Ref-Heat-Probe', args: '{}' }] };
+      return asked.includes('heat') ? { toolCalls: [{ id: 'call_1', name: 'ref_heat_probe', args: '{}' }] } : { text: 'ok' };
+    };
     // Client-chosen session ids name the conversations here (the single-user compatibility switch).
     lip = await startLip(chatUpstreamConfig(upstream.url, [
       'continuity: { client_session_ids: true }',
@@ -48,6 +51,20 @@ describe('e2e: ref-workspace-guard through the official SDKs', function () {
       expect(heat.toolCalls).to.deep.equal([]);
       expect(heat.finishReason).to.equal('stop');
     });
+  }
+
+  // Found by probing: tool-call repair ran as a reactor after the heat reactor, which saw the
+  // misspelt name, let it pass, and the repaired call reached the client. Repair is now a
+  // finalizer: every policy and reactor sees the call the client would receive.
+  for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
+    for (const stream of [true, false]) {
+      it(`${frontend} (${stream ? 'streamed' : 'not streamed'}): a heat tool call whose name repair corrects is swallowed too`, async () => {
+        const heat = await driver.run(lip.url, { model: 'up:chat', stream, messages: [{ role: 'user', text: 'a misspelt heat call' }], tools: TOOLS });
+        expect(heat.error).to.equal(undefined);
+        expect(heat.toolCalls).to.deep.equal([]);
+        expect(heat.finishReason).to.equal('stop');
+      });
+    }
   }
 
   it('the static view: reference defaults with an empty project_root; ref_deny_heat is always set unless given', () => {

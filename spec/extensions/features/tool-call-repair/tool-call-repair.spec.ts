@@ -77,7 +77,7 @@ describe('tool-call-repair: the plugin in the executor', () => {
   it('logs reason codes only, never arguments, names or schemas', () => {
     const logger = memoryLogger();
     const bundle = toolCallRepair.create({}, { featureId: 'tool-call-repair', logger, state: undefined as never });
-    const reactor = bundle.toolReactors![0]!;
+    const reactor = bundle.toolFinalizers![0]!;
     const ctx = { requestId: 'r', call: userCall('hi', { tools: TOOLS }) } as never;
     expect(reactor.react({ id: 'c1', name: 'get_weather', args: '{"City":"SECRET-CITY"' }, ctx)).to.deep.equal({ action: 'rewrite', args: '{"city":"SECRET-CITY"}' });
     for (const word of ['SECRET', 'get_weather', 'city']) expect(JSON.stringify(logger.lines)).to.not.contain(word);
