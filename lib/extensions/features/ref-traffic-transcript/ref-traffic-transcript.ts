@@ -62,7 +62,7 @@ export const refTrafficTranscript: FeatureFactory<RefTrafficTranscriptConfig> = 
         if (!c) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no transcript for A-leg "${aLegId}"`);
         const raw = query.get('raw') === '1';
         if (raw && !config.raw_capture) return new LipError('LIP_ERR_REQUEST_INVALID', 'raw=1: the raw capture is off (raw_capture: false)', { param: 'raw' });
-        return { a_leg_id: aLegId, rows: c.rows, usage: c.usage, ...(raw ? { raw: c.raw } : {}) };
+        return { a_leg_id: aLegId, rows: c.rows, usage: c.usage, dropped: c.dropped, ...(raw ? { raw: c.raw } : {}) };
       },
     };
   },

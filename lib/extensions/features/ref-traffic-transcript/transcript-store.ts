@@ -29,12 +29,16 @@ interface Conversation {
   rows: TranscriptRow[];
   raw: Observation[];
   usage: LedgerEntry[];
+  /** Rows and raw entries dropped from its start to keep the store within its bound. */
+  dropped: number;
 }
 
 /**
  * The plugin's memory, per A-leg (a request without one is kept under `request:<id>` until an
- * observation names its A-leg), bounded:
- * when more than `maxRows` rows are held, whole conversations are dropped, oldest first.
+ * observation names its A-leg), bounded: when more than `maxRows` entries (rows, and raw
+ * copies with `raw_capture`) are held, whole conversations are dropped, oldest first; the
+ * newest conversation alone over the bound (a long agent session) loses its oldest entries,
+ * counted in its `dropped`.
  */
 export class TranscriptStore {
   private readonly conversations = new Map<string, Conversation>();
@@ -45,7 +49,7 @@ export class TranscriptStore {
   private conversation(o: Observation): Conversation {
     const key = o.aLegId ?? `request:${o.requestId}`;
     let c = this.conversations.get(key);
-    if (!c) this.conversations.set(key, (c = { rows: [], raw: [], usage: [] }));
+    if (!c) this.conversations.set(key, (c = { rows: [], raw: [], usage: [], dropped: 0 }));
     if (o.aLegId !== undefined) {
       // The raw body is observed before the request has its A-leg: it joins it on the next observation.
       const early = this.conversations.get(`request:${o.requestId}`);
@@ -54,6 +58,7 @@ export class TranscriptStore {
         c.rows.unshift(...early.rows);
         c.raw.unshift(...early.raw);
         c.usage.unshift(...early.usage);
+        c.dropped += early.dropped;
       }
     }
     return c;
@@ -62,6 +67,8 @@ export class TranscriptStore {
   /** Keeps an unredacted copy (the privileged raw capture). */
   raw(o: Observation): void {
     this.conversation(o).raw.push(o);
+    this.rows++;
+    this.bound();
   }
 
   /** Appends a redacted observation (and its usage, when it is a backend usage event). */
@@ -78,11 +85,29 @@ export class TranscriptStore {
       c.usage.push({ at: o.at, request_id: o.requestId, usage: (o.event as { usage: unknown }).usage, ...(o.bLegId !== undefined ? { b_leg_id: o.bLegId } : {}), ...(o.backendId !== undefined ? { backend_id: o.backendId } : {}) });
     }
     this.rows++;
+    this.bound();
+  }
+
+  /** Drops the oldest conversations, then the oldest entries of the one left, while over `maxRows`. */
+  private bound(): void {
     while (this.rows > this.maxRows && this.conversations.size > 1) {
       const [oldest, dropped] = this.conversations.entries().next().value as [string, Conversation];
       this.conversations.delete(oldest);
-      this.rows -= dropped.rows.length;
+      this.rows -= dropped.rows.length + dropped.raw.length;
     }
+    if (this.rows <= this.maxRows) return;
+    const [, c] = this.conversations.entries().next().value as [string, Conversation];
+    // Half of the bound's worth at once, so that a conversation at the bound does not shift its arrays per observation.
+    const excess = this.rows - this.maxRows + Math.floor(this.maxRows / 2);
+    const fromRaw = Math.min(c.raw.length, Math.ceil(excess * (c.raw.length / (c.rows.length + c.raw.length))));
+    const fromRows = Math.min(c.rows.length, excess - fromRaw);
+    c.raw.splice(0, fromRaw);
+    c.rows.splice(0, fromRows);
+    // Usage entries are few (one per attempt): only those older than the oldest row kept go.
+    const oldestKept = c.rows[0]?.at;
+    if (oldestKept !== undefined) c.usage = c.usage.filter((u) => u.at >= oldestKept);
+    c.dropped += fromRaw + fromRows;
+    this.rows -= fromRaw + fromRows;
   }
 
   get(aLegId: string): Conversation | undefined {

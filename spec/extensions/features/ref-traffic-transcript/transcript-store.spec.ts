@@ -18,6 +18,23 @@ describe('ref-traffic-transcript: the transcript store', () => {
     expect(store.get('c')!.rows).to.have.length(1);
   });
 
+  // Found by probing: one conversation was never bounded (the drop needed two), and the raw copies were not counted at all.
+  it('one conversation over max_rows loses its oldest entries, raw copies counted too; `dropped` says how many', () => {
+    const store = new TranscriptStore(10);
+    for (let i = 0; i < 1000; i++) {
+      const o = event('a', `t${i}`);
+      store.raw(o);
+      store.add(o);
+    }
+    const a = store.get('a')!;
+    expect(a.rows.length + a.raw.length).to.be.at.most(10);
+    expect(a.rows.length).to.be.greaterThan(0);
+    // The newest are kept, in order.
+    expect((a.rows[a.rows.length - 1]!.body as { text: string }).text).to.equal('t999');
+    expect(((a.raw[a.raw.length - 1] as { event?: { text: string } }).event)?.text).to.equal('t999');
+    expect(a.dropped + a.rows.length + a.raw.length).to.equal(2000);
+  });
+
   it('a raw body observed before the A-leg is known joins its conversation, first', () => {
     const store = new TranscriptStore(100);
     store.add({ requestId: 'r1', leg: 'client_to_proxy', kind: 'raw_body', body: { hi: 1 }, at: 1 });
