@@ -79,6 +79,9 @@ export const ADMIN_ENDPOINTS = {
   /** Counts, bounds and the extractor's posture only: never a capsule, a branch key or a transcript. */
   '/admin/compaction-continuity': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('compaction-continuity', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/compaction-continuity needs the compaction-continuity feature (enabled: true)'),
+  /** The static workspace view of ref-workspace-guard (what a workspace resolver would hand the other stages). */
+  '/admin/workspace': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('ref-workspace-guard', url.searchParams)
+    ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/workspace needs the ref-workspace-guard feature'),
   /** The snapshot's state; with `?model=` (and `&backend=`), the facts its candidates resolve to. */
   '/admin/model-catalog': (runtime: Runtime, url: URL) => {
     if (!runtime.catalog) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/model-catalog needs model_catalog.enabled: true');

@@ -75,6 +75,8 @@ export const refWorkspaceGuard: FeatureFactory<RefWorkspaceGuardConfig> = {
           return call;
         },
       }],
+      // The view itself (lip has no workspace-resolver stage to hand it to other plugins): GET /admin/workspace.
+      diagnostics: () => ({ project_root: view.projectRoot, dirty_tree: view.dirtyTree, markers: view.markers, labels: view.labels }),
       toolReactors: [{
         id: 'ref-workspace-guard-heat', order, failureMode: 'fail_open',
         react: (tool) => (view.labels.ref_deny_heat === '1' && tool.name.startsWith(HEAT_PREFIX) ? { action: 'swallow' } : { action: 'pass' }),

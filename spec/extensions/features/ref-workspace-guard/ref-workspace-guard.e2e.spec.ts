@@ -67,6 +67,25 @@ describe('e2e: ref-workspace-guard through the official SDKs', function () {
     }
   }
 
+  // Found by probing: project_root, dirty_tree and markers were accepted and read by nothing.
+  it('GET /admin/workspace answers the configured view (behind the diagnostics secret)', async () => {
+    const configured = await startLip(chatUpstreamConfig(upstream.url, [
+      'diagnostics: { enabled: true, shared_secret: "ws-diagnostics-secret" }',
+      'features:',
+      '  - { id: ref-workspace-guard, config: { project_root: /src/app, dirty_tree: true, markers: [.git, package.json], labels: { team: a } } }',
+    ]));
+    try {
+      const get = (secret?: string) => fetch(`${configured.url}/admin/workspace`, { headers: secret ? { 'x-lip-diagnostics-secret': secret } : {} });
+      expect((await get()).status).to.equal(403);
+      const view = await (await get('ws-diagnostics-secret')).json();
+      expect(view).to.deep.equal({ project_root: '/src/app', dirty_tree: true, markers: ['.git', 'package.json'], labels: { ref_deny_heat: '1', team: 'a' } });
+    } finally {
+      await configured.close();
+    }
+    const without = await fetch(`${lip.url}/admin/workspace`);
+    expect(without.status).to.be.oneOf([403, 404]);
+  });
+
   it('the static view: reference defaults with an empty project_root; ref_deny_heat is always set unless given', () => {
     expect(workspaceView({ order: 45, project_root: '', dirty_tree: false, markers: [], labels: {} })).to.deep.equal({ projectRoot: '/ref/workspace', dirtyTree: true, markers: ['.refws'], labels: { ref_deny_heat: '1' } });
     expect(workspaceView({ order: 45, project_root: '/src', dirty_tree: false, markers: ['.git'], labels: { ref_deny_heat: '0', team: 'a' } })).to.deep.equal({ projectRoot: '/src', dirtyTree: false, markers: ['.git'], labels: { ref_deny_heat: '0', team: 'a' } });
