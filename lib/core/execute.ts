@@ -172,6 +172,8 @@ export class Executor {
   private readonly pricing: Pricing | undefined;
   private readonly catalog: CatalogPolicy | undefined;
   private readonly cache: ResponseCache | undefined;
+  /** What decides a cached answer besides the call (`ResponseCache.key`'s variant). */
+  private readonly cacheVariant: (call: Call, ctx: ExecuteContext) => string;
   private readonly logger: ExecutorOptions['logger'];
   /** The request's usage is read at its end (the access-log line, the request metrics). */
   private readonly accounting: boolean;
@@ -185,6 +187,7 @@ export class Executor {
     this.pricing = options.pricing?.empty === false ? options.pricing : undefined;
     this.catalog = options.catalog;
     this.cache = options.cache;
+    this.cacheVariant = cacheVariant(config, options.extensions);
     this.logger = options.logger;
     // Per-key budgets and tokens-per-minute limits count each request's tokens and cost too.
     this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined || k.tokens_per_minute !== undefined);
@@ -250,7 +253,7 @@ export class Executor {
       const allow = ctx.allow;
       // A kept answer of a candidate this request's key may not use is not given to it.
       const usable = allow ? (hit: { readonly candidateKey: string; readonly backendId: string }) => allow.allows(hit.backendId, modelOf(hit.candidateKey, hit.backendId)) : undefined;
-      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable, ctx.flow);
+      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable, ctx.flow, this.cacheVariant(call, ctx));
     });
   }
 
@@ -581,4 +584,25 @@ function modelOf(candidateKey: string, backend: string): string {
   const model = candidateKey.startsWith(`${backend}:`) ? candidateKey.slice(backend.length + 1) : candidateKey;
   const query = model.indexOf('?');
   return query === -1 ? model : model.slice(0, query);
+}
+
+/**
+ * What decides a cached answer besides the call: the features' settings (a reload that changes a
+ * prefix or a steer text must not keep serving the answers made before), and what per-attempt
+ * hooks (request parts, attempt transforms) read to shape each attempt's call after the key is
+ * taken: the client's user agent, keys of the call's metadata (codex-client-compat's agent names).
+ */
+function cacheVariant(config: Config, extensions: ExtensionHost | undefined): (call: Call, ctx: ExecuteContext) => string {
+  const features = JSON.stringify(config.features);
+  let userAgent = false;
+  const metadata = new Set<string>();
+  for (const list of ['requestParts', 'attemptTransforms'] as const) {
+    for (const { hook } of extensions?.hooks.get(list) ?? []) {
+      if (hook.reads?.userAgent === true) userAgent = true;
+      for (const key of hook.reads?.metadata ?? []) metadata.add(key);
+    }
+  }
+  if (!userAgent && metadata.size === 0) return () => features;
+  const keys = [...metadata];
+  return (call, ctx) => JSON.stringify([features, userAgent ? ctx.userAgent ?? '' : '', keys.map((k) => call.metadata[k] ?? null)]);
 }

@@ -72,11 +72,15 @@ const KEY_VERSION = 1;
 export class ResponseCache {
   constructor(readonly config: CacheConfig, readonly store: AnswerStore, private readonly now: () => number = Date.now) {}
 
-  /** The key of a request: sha-256 of what decides its answer. */
-  key(call: Call, selector: string, principal: string | undefined): string {
+  /**
+   * The key of a request: sha-256 of what decides its answer. `variant` is what else does, that
+   * the call does not show: the extension features' settings, and what their per-attempt hooks
+   * read (see `Executor`'s cache variant).
+   */
+  key(call: Call, selector: string, principal: string | undefined, variant = ''): string {
     const { stream: _stream, metadata: _metadata, ...decisive } = call;
     const scope = this.config.scope === 'principal' ? principal ?? '' : '';
-    return createHash('sha256').update(JSON.stringify([KEY_VERSION, scope, selector, decisive])).digest('base64url');
+    return createHash('sha256').update(JSON.stringify([KEY_VERSION, scope, selector, decisive, variant])).digest('base64url');
   }
 
   /**
@@ -86,13 +90,13 @@ export class ResponseCache {
    * names the candidate that served it); one it may not have is a miss. A hit's events wait
    * while `flow` (the streaming client's backpressure) is closed, as an upstream's would.
    */
-  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean, flow?: Flow): Observable<LipEvent> {
+  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean, flow?: Flow, variant = ''): Observable<LipEvent> {
     const control = cacheControl(headers?.['cache-control']);
     if (control.mode === 'no-store') {
       meta.cache = 'bypass';
       return run();
     }
-    const key = this.key(call, selector, principal);
+    const key = this.key(call, selector, principal, variant);
     if (control.mode === 'no-cache') {
       meta.cache = 'refresh';
       return this.keep(key, meta, run());

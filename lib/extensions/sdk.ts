@@ -82,9 +82,22 @@ export interface AttemptTarget {
   readonly catalog?: { readonly interleaved?: boolean };
 }
 
+/**
+ * What a per-attempt hook reads besides the call's content: the response cache keys a request
+ * before its attempts are shaped, so these join its key (the call's metadata does not, unless
+ * named here).
+ */
+export interface AttemptInputs {
+  /** The client's `User-Agent` (`ctx.userAgent`). */
+  readonly userAgent?: boolean;
+  /** Keys of the call's `metadata`. */
+  readonly metadata?: readonly string[];
+}
+
 /** `request_wide_shaping`, per attempt: the attempt's own copy of the call. Synchronous. */
 export interface RequestPartHook extends HookBase {
   shape(call: Call, target: AttemptTarget, ctx: HookContext): Call;
+  readonly reads?: AttemptInputs;
 }
 
 export type AttemptDecision =
@@ -94,6 +107,7 @@ export type AttemptDecision =
 /** `candidate_attempt_transform`: change this candidate's call, or skip the candidate. Synchronous. */
 export interface AttemptTransform extends HookBase {
   transform(call: Call, target: AttemptTarget, ctx: HookContext): AttemptDecision;
+  readonly reads?: AttemptInputs;
 }
 
 /** What stream hooks know about the attempt whose events they see. */

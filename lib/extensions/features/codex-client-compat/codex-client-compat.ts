@@ -117,6 +117,7 @@ export const codexClientCompat: FeatureFactory<CodexClientCompatConfig> = {
     return {
       requestParts: [{
         id: 'codex-client-compat', order: config.order, failureMode: 'fail_open',
+        reads: { userAgent: true, metadata: AGENT_METADATA },
         shape: (call, target, ctx) => {
           if (target.backendKind !== CODEX_KIND) return call;
           const agents = [ctx.userAgent ?? '', ...AGENT_METADATA.map((key) => call.metadata[key] ?? '')];
