@@ -68,7 +68,8 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
     const redactDeep = (value: unknown): unknown => {
       if (typeof value === 'string') {
         let out = value;
-        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, config.replacement.replace(/\{id\}/g, d.id));
+        // A function, so that `$&` or `$1` in a configured replacement is text, never the match put back.
+        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, () => config.replacement.replace(/\{id\}/g, d.id));
         return out;
       }
       if (Array.isArray(value)) return value.map(redactDeep);

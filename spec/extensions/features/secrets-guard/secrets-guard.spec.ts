@@ -82,6 +82,13 @@ describe('secrets-guard', () => {
     expect(redactor.redact(event)).to.equal(event);
   });
 
+  it('a replacement holding `$&` is written as it is in the traffic plane\'s copies too (never the match put back)', () => {
+    const bundle = secretsGuard.create({ ...defaults, replacement: '<$&>' }, { featureId: 'secrets-guard', logger: memoryLogger(), state: undefined as never });
+    const copy = bundle.trafficRedactors![0]!.redact({ requestId: 'r', leg: 'client_to_proxy', at: 1, kind: 'raw_body', body: { text: `k ${SAMPLES.google_api_key}` } });
+    expect(JSON.stringify(copy)).to.not.contain(SAMPLES.google_api_key);
+    expect(JSON.stringify(copy)).to.contain('k <$&>');
+  });
+
   it('configured patterns add detectors; unsafe or empty-matching ones are refused', () => {
     const { run } = build({ builtin: false, patterns: [{ id: 'employee_id', regex: 'EMP-[0-9]{6}' }] });
     expect((run(userCall('badge EMP-123456 and sk-proj-notscannedbecausebuiltinoff123')) as Call).messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'badge [REDACTED:employee_id] and sk-proj-notscannedbecausebuiltinoff123' });
