@@ -91,7 +91,7 @@ type LimitsClient = Redis & { lipAdmit(requests: string, slots: string, tokens: 
  * script (one round trip, atomic); giving a slot back and counting tokens are sent without
  * waiting. Times are the instances' own clocks (milliseconds), so they should agree (NTP).
  * A call that fails is said once in the log until one succeeds again; the caller then decides
- * on its own counts.
+ * on its own counts (and an admission that timed out is taken back after it runs).
  * @see spec/server/key-limits-redis.spec.ts
  */
 export class RedisLimitsLedger implements LimitsLedger {
@@ -133,6 +133,12 @@ export class RedisLimitsLedger implements LimitsLedger {
       reply = await this.client.lipAdmit(`${base}requests`, `${base}slots`, `${base}tokens`, now, limits.requestsPerMinute ?? -1, limits.maxConcurrent ?? -1, limits.tokensPerMinute ?? -1, member, SLOT_LEASE_MS);
     } catch (err) {
       this.notice.failed(err);
+      // A script that timed out is still on the connection and runs when Redis answers again,
+      // taking a slot and a window entry for a request this process decides on its own counts:
+      // taken back right after it (same connection, so in order), or the slot would hold its
+      // key for the whole lease.
+      this.client.multi().zrem(`${base}slots`, member).zrem(`${base}requests`, member).exec()
+        .then(() => this.notice.succeeded(), (e: unknown) => this.notice.failed(e));
       throw err;
     }
     this.notice.succeeded();

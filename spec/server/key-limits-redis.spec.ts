@@ -194,6 +194,33 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     expect(warnings.filter((w) => w.includes('cannot be reached'))).to.have.length(1);
   });
 
+  it('a Redis that answers too late leaves no slot or window entry behind: the admission it runs afterwards is taken back', async () => {
+    const a = instance();
+    const team = key({ id: 'conc', max_concurrent_requests: 1, requests_per_minute: 10 });
+    (await a.limits.admit(team, { concurrent: true }))();
+    await until(async () => (await probe.zcard(`${prefix}limits:{conc}:slots`)) === 0, 'the first slot to be given back');
+    redis.pause();
+    let end: () => void;
+    try {
+      // Past the ledger's 500 ms this instance decides alone; the script is already on the connection.
+      end = await a.limits.admit(team, { concurrent: true });
+    } finally {
+      redis.resume();
+    }
+    expect(warnings.filter((w) => w.includes('cannot be reached'))).to.have.length(1);
+    end();
+    // The ledger's own connection answers in order: once it answers, the late script (and what follows it) has run.
+    let seen: { readonly requests: number; readonly inflight: number } | undefined;
+    await until(async () => {
+      seen = (await a.ledger.view(['conc'], now).catch(() => undefined))?.[0];
+      return seen !== undefined;
+    }, 'the ledger to answer again');
+    expect(await probe.zrange(`${prefix}limits:{conc}:slots`, '0', '-1')).to.deep.equal([]);
+    expect(seen).to.include({ inflight: 0, requests: 1 });
+    // Another instance (nothing in flight anywhere) is admitted at once, not held off for the 30 s lease.
+    await instance().limits.admit(team, { concurrent: true });
+  });
+
   it('while Redis cannot be reached each instance decides on its own counts (said once), and shares again when it is back', async () => {
     const a = instance();
     const b = instance();
