@@ -75,13 +75,14 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const path = ['auth', 'api_keys', i];
     if (keyIds.has(String(row.id))) report([...path, 'id'], `duplicate key id "${String(row.id)}"`);
     keyIds.add(String(row.id));
-    const key = resolveSecret(row, 'key', path, options.env, report, true);
+    // Trimmed before the checks: the trimmed key is the one kept and matched.
+    const key = resolveSecret(row, 'key', path, options.env, report, true)?.trim();
     if (key === undefined) return;
-    if ([...key.trim()].length < MIN_KEY_CODE_POINTS) report([...path, row.key_env ? 'key_env' : 'key'], `an API key must have at least ${MIN_KEY_CODE_POINTS} characters`);
+    if ([...key].length < MIN_KEY_CODE_POINTS) report([...path, row.key_env ? 'key_env' : 'key'], `an API key must have at least ${MIN_KEY_CODE_POINTS} characters`);
     const owner = keyOwners.get(key);
     if (owner !== undefined) report(path, `reuses the key of "${owner}"`);
     keyOwners.set(key, String(row.id));
-    row.key = key.trim();
+    row.key = key;
     delete row.key_env;
     row.principal ??= row.id;
   });
