@@ -56,6 +56,29 @@ describe('secrets-guard', () => {
     expect(out.system[0]!.text).to.equal('system [REDACTED:aws_access_key_id]');
   });
 
+  it('redact reaches search results and a tool result as written (its images left alone); a match in both forms counts once', () => {
+    const key = SAMPLES.openai_api_key!;
+    // Base64 that happens to look like a credential: images are not scanned, in either form.
+    const image = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: `iVBORw0K/${SAMPLES.aws_access_key_id}/Ggo=` } };
+    const call = userCall('hi', {
+      messages: [
+        { role: 'user', parts: [{ type: 'search_result', source: 'https://wiki.example', title: 'Notes', content: [{ type: 'text', text: `key ${key}` }] }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 't1', name: 'navigate', arguments: '{}' }] },
+        { role: 'tool', parts: [{
+          type: 'tool_result', callId: 't1', content: [{ type: 'text', text: `page says ${key}` }, { type: 'text', text: 'Browser tabs: none.' }],
+          written: { dialect: 'anthropic', item: { type: 'tool_result', content: [{ type: 'text', text: `page says ${key}` }, image, { type: 'browser_state', tabs: [] }] } },
+        }] },
+      ],
+    });
+    const { call: out, findings } = scanCall(call, BUILTIN_DETECTORS, '[REDACTED:{id}]');
+    expect([...findings]).to.deep.equal([['openai_api_key', 2]]);
+    expect(JSON.stringify(out)).to.not.contain(key);
+    expect(out.messages[0]!.parts[0]).to.deep.include({ content: [{ type: 'text', text: 'key [REDACTED:openai_api_key]' }] });
+    const result = out.messages[2]!.parts[0] as Extract<Call['messages'][number]['parts'][number], { type: 'tool_result' }>;
+    expect(result.written!.item).to.deep.equal({ type: 'tool_result', content: [{ type: 'text', text: 'page says [REDACTED:openai_api_key]' }, image, { type: 'browser_state', tabs: [] }] });
+    expect(scanCall(call, BUILTIN_DETECTORS).call).to.equal(call);
+  });
+
   it('block answers a 400 rejection; log passes the call unchanged; neither logs the match', () => {
     const call = userCall(`my key ${SAMPLES.anthropic_api_key}`);
     const blocked = build({ mode: 'block' });
