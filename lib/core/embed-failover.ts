@@ -147,7 +147,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
     span?.setBLegSeq(ticket.seq);
     try {
       // X-Request-Id (and the trace context) go upstream, as a generation's do.
-      const result = await backend.embed(request, candidate.model, signal, f.headers, span ? { 'x-request-id': f.requestId, ...span.headers } : { 'x-request-id': f.requestId });
+      const result = await backend.embed(request, candidate.model, signal, f.headers, span ? { 'x-request-id': f.requestId, ...span.headers } : f.trace ? { 'x-request-id': f.requestId, ...f.trace.propagation } : { 'x-request-id': f.requestId });
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       recorded?.succeeded(result);

@@ -486,7 +486,8 @@ export class Executor {
     let source = backend.stream(attemptCall, {
       model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch, clientHeaders: ctx.clientHeaders,
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
-      requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : { 'x-request-id': ctx.requestId },
+      // An unrecorded trace has no attempt span: the request span's ids go instead (flag 00).
+      requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : ctx.trace ? { 'x-request-id': ctx.requestId, ...ctx.trace.propagation } : { 'x-request-id': ctx.requestId },
       onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
         stats.upstreamStatus = status;
         stats.upstreamRequestId = upstreamRequestId(headers);

@@ -57,6 +57,12 @@ export interface RequestTrace {
   readonly traceId: string;
   /** False when the sampler dropped this trace: spans are not recorded, ids still propagate. */
   readonly recording: boolean;
+  /**
+   * W3C `traceparent` (+ `tracestate`, `baggage`) naming the request span, for the upstream
+   * request of an unrecorded trace (which makes no attempt spans): its flag says unsampled,
+   * so the upstream drops it too. Built on first read, once per request.
+   */
+  readonly propagation: Readonly<Record<string, string>>;
   setName(name: string): void;
   setAttributes(attributes: Record<string, string | number | boolean | undefined>): void;
   /** A routing event on the request span (failover, circuit skip, global TTFT expiry). */
@@ -197,6 +203,7 @@ class OtelRequestTrace implements RequestTrace {
   private readonly span: Api.Span;
   /** The request span as parent (with the client's baggage). */
   private readonly context: Api.Context;
+  private propagated: Record<string, string> | undefined;
 
   constructor(private readonly m: Modules, private readonly tracer: Api.Tracer, private readonly propagator: Api.TextMapPropagator, method: string, headers: IncomingHttpHeaders) {
     const { api, semconv } = m;
@@ -208,6 +215,14 @@ class OtelRequestTrace implements RequestTrace {
     this.context = api.trace.setSpan(parent, this.span);
     this.traceId = this.span.spanContext().traceId;
     this.recording = this.span.isRecording();
+  }
+
+  get propagation(): Readonly<Record<string, string>> {
+    if (this.propagated === undefined) {
+      this.propagated = {};
+      this.propagator.inject(this.context, this.propagated, this.m.api.defaultTextMapSetter);
+    }
+    return this.propagated;
   }
 
   setName(name: string): void {

@@ -79,6 +79,7 @@ describe('observability/tracing', () => {
     start(0);
     const root = tracing.startRequest('POST', {});
     expect(root.recording).to.equal(false);
+    expect(root.propagation.traceparent).to.match(new RegExp(`^00-${root.traceId}-[0-9a-f]{16}-00$`));
     root.end(200);
     // Not recorded, but the ids still propagate (sampled flag off).
     const child = root.attempt({ candidateKey: 'a:m', backendId: 'a', model: 'm', provider: 'openai', operation: 'chat', stream: false, inRace: false });
