@@ -138,10 +138,17 @@ export class Metrics {
     const event = message as UpstreamKeyEvent;
     this.keyEvents.inc({ backend: event.backendId, action: event.action });
   };
+  /**
+   * Transitions this instance made (its own outcomes and probes). One learnt from the shared
+   * store is another instance's, counted there: summed over instances or workers, each change
+   * counts once.
+   */
   private readonly onCircuit = (message: unknown) => {
     const event = message as CircuitEvent;
-    if (event.type === 'transition') this.transitions.inc({ backend: backendOf(event.key), from: event.from, to: event.to });
+    if (event.type === 'transition' && event.origin === 'local') this.transitions.inc({ backend: backendOf(event.key), from: event.from, to: event.to });
   };
+  /** Whether the last scrape's circuits were shared (Redis): every worker then holds the same ones. */
+  private sharedCircuits = false;
 
   constructor(client: typeof PromClient, private readonly sources: () => MetricsSources) {
     const registry = new client.Registry();
@@ -169,12 +176,14 @@ export class Metrics {
     this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
     this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
     this.keyRefusals = new client.Counter({ name: 'lip_key_refusals_total', help: 'Requests refused by their API key\'s own limits: its rate limits (requests, tokens, concurrency), its budget, or its allow list.', labelNames: ['key', 'reason'], registers });
-    this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes (seen here or from another instance through Redis), by backend.', labelNames: ['backend', 'from', 'to'], registers });
+    this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes this instance made, by backend (one another instance made, learnt through Redis, is counted there).', labelNames: ['backend', 'from', 'to'], registers });
     this.genAi = new GenAiMetrics(client, registers);
+    const metrics = this;
     new client.Gauge({
       name: 'lip_circuits', help: 'Circuits that are not closed, by state.', labelNames: ['state'], registers,
       collect() {
         const status = sources().circuit();
+        metrics.sharedCircuits = status.store === 'redis';
         this.set({ state: 'open' }, status.open);
         this.set({ state: 'half_open' }, status.half_open);
       },
@@ -352,9 +361,16 @@ export class Metrics {
     return this.registry.metrics();
   }
 
-  /** The series as prom-client JSON, which the primary of `lip serve --workers` sums (`cluster-metrics.ts`). */
-  json(): Promise<PromClient.MetricObjectWithValues<PromClient.MetricValue<string>>[]> {
-    return this.registry.getMetricsAsJSON();
+  /**
+   * The series as prom-client JSON, which the primary of `lip serve --workers` sums
+   * (`cluster-metrics.ts`). Circuits in Redis are the same circuits in every worker: the
+   * primary takes the largest count of `lip_circuits` rather than the sum (memory circuits,
+   * each worker's own, add up).
+   */
+  async json(): Promise<PromClient.MetricObjectWithValues<PromClient.MetricValue<string>>[]> {
+    const series = await this.registry.getMetricsAsJSON();
+    if (this.sharedCircuits) for (const metric of series) if (metric.name === 'lip_circuits') metric.aggregator = 'max';
+    return series;
   }
 
   close(): void {

@@ -31,4 +31,18 @@ describe('aggregateWorkerMetrics', () => {
       two.close();
     }
   });
+
+  it('adds up circuits each worker keeps (memory) and takes the largest count of circuits all share (redis)', async () => {
+    for (const [store, open] of [['memory', 3], ['redis', 2]] as const) {
+      const workers = [1, 2].map((n) => createMetrics(true, () => ({
+        circuit: () => ({ ...circuit, enabled: true, store, open: n, half_open: 0 }), continuity: () => continuity(true, 0), models: () => new Set<string>(),
+      }))!);
+      try {
+        const text = await aggregateWorkerMetrics(await Promise.all(workers.map((w) => w.json())));
+        expect(text, store).to.match(new RegExp(`^lip_circuits\\{state="open"\\} ${open}$`, 'm'));
+      } finally {
+        for (const w of workers) w.close();
+      }
+    }
+  });
 });

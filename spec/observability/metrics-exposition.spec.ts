@@ -81,6 +81,8 @@ describe('observability/metrics exposition (promtool rules)', () => {
     publish({ phase: 'end', outcome: 'cancelled', cancelReason: 'client abort', model: 'client-text', provider: 'openai', durationMs: 5 });
     channel('lip:upstream-key').publish({ backendId: 'up', action: 'retired' });
     channel('lip:circuit').publish({ type: 'transition', key: 'up:gpt?temperature=1', from: 'closed', to: 'open', failures: 5, origin: 'local' });
+    // Another instance's change, learnt through Redis: counted there, not here.
+    channel('lip:circuit').publish({ type: 'transition', key: 'up:gpt', from: 'closed', to: 'open', failures: 5, origin: 'remote' });
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 200, seconds: 0.2, generation: { provider: 'openai', model: 'fast', stream: true, ttftSeconds: 0.05, outputTokens: 20 } });
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 502, seconds: 0.1, errorCode: 'LIP_ERR_ROUTE_MAX_ATTEMPTS', generation: { provider: 'none', model: 'none', stream: false } });
     metrics.request({ method: 'POST', route: '/v1/chat/completions', status: 499, seconds: 0.1, aborted: true, errorCode: 'LIP_ERR_ROUTE_TTFT_TIMEOUT' });
