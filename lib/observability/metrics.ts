@@ -55,6 +55,8 @@ export interface RequestSample {
   readonly keyId?: string;
 }
 
+const CATALOG_SNAPSHOT = 'lip_model_catalog_snapshot_timestamp_seconds';
+
 /** Request failure codes that are an API key's own limits refusing it, by reason label. */
 const KEY_REFUSALS: Readonly<Record<string, string>> = {
   LIP_ERR_AUTH_KEY_LIMITED: 'rate_limited',
@@ -126,6 +128,7 @@ export class Metrics {
   private readonly transitions: PromClient.Counter<'backend' | 'from' | 'to'>;
   private readonly genAi: GenAiMetrics;
   private readonly internalErrors: PromClient.Counter<'where'>;
+  private readonly catalogSnapshot: PromClient.Gauge;
   private readonly onAttempt = (message: unknown) => {
     try {
       this.attempt(message as AttemptReport);
@@ -195,12 +198,13 @@ export class Metrics {
         this.set({ store: status.store }, status.healthy ? 1 : 0);
       },
     });
-    new client.Gauge({
-      name: 'lip_model_catalog_snapshot_timestamp_seconds', help: 'When the model catalog\'s running snapshot was written (its file) or fetched (a refresh); 0 when none could be read; absent when the catalog is off.', registers, aggregator: 'min',
+    // Registered only while the catalog is on (see `catalogGauge`): a gauge without labels
+    // always has a value, so a registered one would read 0 with the catalog off.
+    this.catalogSnapshot = new client.Gauge({
+      name: CATALOG_SNAPSHOT, help: 'When the model catalog\'s running snapshot was written (its file) or fetched (a refresh); 0 when none could be read; absent when the catalog is off.', registers: [], aggregator: 'min',
       collect() {
-        this.reset();
         const catalog = sources().catalog?.();
-        if (catalog !== undefined) this.set(catalog.loadedAtMs === undefined ? 0 : catalog.loadedAtMs / 1000);
+        this.set(catalog?.loadedAtMs === undefined ? 0 : catalog.loadedAtMs / 1000);
       },
     });
     new client.Gauge({
@@ -358,6 +362,7 @@ export class Metrics {
 
   /** The Prometheus text exposition. */
   render(): Promise<string> {
+    this.catalogGauge();
     return this.registry.metrics();
   }
 
@@ -368,9 +373,18 @@ export class Metrics {
    * each worker's own, add up).
    */
   async json(): Promise<PromClient.MetricObjectWithValues<PromClient.MetricValue<string>>[]> {
+    this.catalogGauge();
     const series = await this.registry.getMetricsAsJSON();
     if (this.sharedCircuits) for (const metric of series) if (metric.name === 'lip_circuits') metric.aggregator = 'max';
     return series;
+  }
+
+  /** Registers the catalog's snapshot gauge while the catalog is on, and removes it while off (a reload may do either). */
+  private catalogGauge(): void {
+    const on = this.sources().catalog?.() !== undefined;
+    const registered = this.registry.getSingleMetric(CATALOG_SNAPSHOT) !== undefined;
+    if (on && !registered) this.registry.registerMetric(this.catalogSnapshot);
+    else if (!on && registered) this.registry.removeSingleMetric(CATALOG_SNAPSHOT);
   }
 
   close(): void {
