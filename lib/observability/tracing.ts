@@ -252,10 +252,15 @@ class OtelRequestTrace implements RequestTrace {
     };
   }
 
+  /**
+   * Status ERROR for a 5xx, and for an error that ended a response whose status was already
+   * sent (a stream that failed in-band after its 200), as the HTTP conventions ask; a 4xx is
+   * the client's error and leaves a SERVER span's status unset.
+   */
   end(status: number, error?: string): void {
     const { api, semconv } = this.m;
     this.span.setAttribute(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    if (status >= 500) this.span.setStatus({ code: api.SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
+    if (status >= 500 || (error !== undefined && status < 400)) this.span.setStatus({ code: api.SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
     if (error !== undefined) this.span.setAttribute(semconv.ATTR_ERROR_TYPE, error);
     this.span.end();
   }
