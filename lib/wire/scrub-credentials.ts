@@ -90,12 +90,31 @@ export function scrubCredentials(text: string, secrets: readonly string[] = []):
 export const SECRET_QUERY_PARAMS: readonly string[] = [
   'key', 'api_key', 'api-key', 'apikey', 'x-goog-api-key', 'access_token', 'token', 'auth', 'password', 'secret', 'sig', 'signature', 'code', 'resume_token', 'lip_resume_token',
 ];
-const SECRET_QUERY = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map((p) => p.replace(/[-_]/g, '[-_]')).join('|')})=)[^&#;]*`, 'gi');
+const SECRET_QUERY_NAMES = SECRET_QUERY_PARAMS.map((p) => p.replace(/[-_]/g, '[-_]')).join('|');
+const SECRET_QUERY = new RegExp(`([?&;](?:${SECRET_QUERY_NAMES})=)[^&#;]*`, 'gi');
+const SECRET_QUERY_NAME = new RegExp(`^(?:${SECRET_QUERY_NAMES})$`, 'i');
+/** Any parameter: its separator, its name as written, its value. */
+const QUERY_PARAM = /([?&;])([^=&#;?]*)=[^&#;]*/g;
 
 /**
  * A request path (or URL) with the values of credential query parameters masked:
  * `/v1beta/models/m:generateContent?key=AIza...&alt=sse` -> `...?key=***&alt=sse`.
+ * A name is matched as the server reads it, percent-decoded (`?k%65y=` is `?key=`); a path
+ * without `%` takes the one regex, and one without `=` is returned as it is.
  */
 export function maskSecretQuery(path: string, mask = MASK): string {
-  return path.includes('=') ? path.replace(SECRET_QUERY, `$1${mask}`) : path;
+  if (!path.includes('=')) return path;
+  if (!path.includes('%')) return path.replace(SECRET_QUERY, `$1${mask}`);
+  return path.replace(QUERY_PARAM, (param: string, separator: string, name: string) => (SECRET_QUERY_NAME.test(decodedName(name)) ? `${separator}${name}=${mask}` : param));
+}
+
+/** A query parameter's name as URLSearchParams reads it (`+` is a space); as written when it does not decode. */
+function decodedName(name: string): string {
+  const spaced = name.includes('+') ? name.replace(/\+/g, ' ') : name;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
 }
