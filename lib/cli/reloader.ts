@@ -14,7 +14,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * admission caps (`reloadProblems`: all or nothing, for access safety) keeps the running
  * configuration. The logger's and the metrics' settings keep their running values while the
  * rest applies; both kinds are reported as `restart_required`.
- * Stores whose settings did not change are handed on (one SQLite writer; circuits kept).
+ * Stores whose settings did not change are handed on (one SQLite writer; circuits kept), and
+ * the routing decisions of `GET /admin/routes` always are.
  * Reloads run one at a time, in the order they were asked for.
  */
 export class Reloader implements ConfigControl {
@@ -78,6 +79,8 @@ export class Reloader implements ConfigControl {
           ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
           ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}), ...(cache ? { cache } : {}),
           ...(recordingWriter ? { recordingWriter } : {}),
+          // GET /admin/routes keeps its history (resized when diagnostics.recent_routes changed).
+          routes: running.executor.routes,
         }));
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

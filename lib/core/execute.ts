@@ -129,6 +129,8 @@ export interface ExecutorOptions {
   readonly catalog?: CatalogPolicy;
   /** `cache`: answers kept and given again to the same request (absent: nothing is looked up). */
   readonly cache?: ResponseCache;
+  /** The routing decisions of the runtime a reload replaces, kept on (resized to `diagnostics.recent_routes`). */
+  readonly routes?: RouteLog;
 }
 
 /** What the attempts of one request share: the last failure (a failover follows it). */
@@ -196,7 +198,8 @@ export class Executor {
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.rng = options.rng ?? Math.random;
-    this.routes = new RouteLog(config.diagnostics.recent_routes);
+    this.routes = options.routes ?? new RouteLog(config.diagnostics.recent_routes);
+    if (options.routes) options.routes.resize(config.diagnostics.recent_routes);
     this.unknownModels = new UnknownModels(config, options.logger);
   }
 

@@ -27,13 +27,28 @@ export const MAX_LOGGED_CANDIDATES = 64;
  * @see spec/core/route-log.spec.ts
  */
 export class RouteLog {
-  private readonly records: (RouteRecord | undefined)[];
+  private records: (RouteRecord | undefined)[];
   /** Where the next record goes. */
   private next = 0;
   private count = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(private capacity: number) {
     this.records = new Array<RouteRecord | undefined>(Math.max(0, capacity));
+  }
+
+  /**
+   * Holds `capacity` records from now on, keeping the newest of those it has (a reload hands
+   * the log to the next runtime and `diagnostics.recent_routes` may have changed).
+   */
+  resize(capacity: number): void {
+    const size = Math.max(0, capacity);
+    if (size === Math.max(0, this.capacity)) return;
+    const kept = this.list().slice(Math.max(0, this.count - size));
+    this.records = new Array<RouteRecord | undefined>(size);
+    kept.forEach((record, i) => { this.records[i] = record; });
+    this.capacity = size;
+    this.count = kept.length;
+    this.next = size === 0 ? 0 : kept.length % size;
   }
 
   push(record: RouteRecord): void {

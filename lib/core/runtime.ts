@@ -13,6 +13,7 @@ import { Recorder } from '../replay/recorder.js';
 import type { RecordingWriter } from '../replay/recording-writer.js';
 import { createDispatcher } from '../backends/http/index.js';
 import { Executor } from './execute.js';
+import type { RouteLog } from './route-log.js';
 import { CatalogPolicy, CatalogSource } from './model-catalog/index.js';
 import { ingressGate, readCountryDatabase, type IngressGate } from './ingress-gate.js';
 import { GeoipSource, managedSettings } from './geoip-source.js';
@@ -72,6 +73,8 @@ export interface RuntimeDeps {
   readonly cache?: ResponseCache;
   /** The recording writer to take over (a reload that keeps recording to the same `recording.path`). */
   readonly recordingWriter?: RecordingWriter;
+  /** The routing decisions to keep on (a reload: `GET /admin/routes` keeps its history). */
+  readonly routes?: RouteLog;
 }
 
 /**

@@ -17,6 +17,26 @@ describe('core/route-log', () => {
     expect(log.list().map((r) => r.request_id)).to.deep.equal(['r5', 'r6', 'r7']);
   });
 
+  it('resizes keeping the newest records in order, and goes on as a log of the new size', () => {
+    const log = new RouteLog(4);
+    for (let i = 1; i <= 6; i++) log.push(record(i));
+    log.resize(2);
+    expect(log.list().map((r) => r.request_id)).to.deep.equal(['r5', 'r6']);
+    log.push(record(7));
+    expect(log.list().map((r) => r.request_id)).to.deep.equal(['r6', 'r7']);
+    log.resize(3);
+    expect(log.list().map((r) => r.request_id)).to.deep.equal(['r6', 'r7']);
+    log.push(record(8));
+    log.push(record(9));
+    expect(log.list().map((r) => r.request_id)).to.deep.equal(['r7', 'r8', 'r9']);
+    log.resize(0);
+    log.push(record(10));
+    expect(log.list()).to.deep.equal([]);
+    log.resize(1);
+    log.push(record(11));
+    expect(log.list().map((r) => r.request_id)).to.deep.equal(['r11']);
+  });
+
   it('keeps nothing with capacity 0', () => {
     const log = new RouteLog(0);
     log.push(record(1));
