@@ -9,7 +9,9 @@ import { toLipError } from '../errors/index.js';
  *   response over the collect limits, an upstream 400, 413 or 422, or a route-level verdict
  *   (`LIP_ERR_ROUTE_*` such as the global TTFT budget, except the leaf's own TTFT), or lip's
  *   own failure (`LIP_ERR_SERVER_*`: a bug caught by a guard, a client too slow to read, a
- *   shutdown). Counting these would let one client (or lip) open a circuit for everyone.
+ *   shutdown), or lip's own refusal while every API key cools down from an earlier 429
+ *   (`LIP_ERR_UPSTREAM_NO_CREDENTIALS` with reason `cooling_down`: nothing was sent).
+ *   Counting these would let one client (or lip) open a circuit for everyone.
  * * `failure`: everything else, whether retryable (connect errors, resets, timeouts, 408, 409,
  *   429, 5xx, leaf TTFT expiry, a stream that ended before output) or surfaced (malformed
  *   frames, in-stream errors, 401/403/404 of a misconfigured candidate, unexpected errors).
@@ -25,6 +27,9 @@ export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && CLIENT_STATUSES.has(err.status)) return 'ignored';
   // Too long for this model: the request's size, not the backend's health.
   if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') return 'ignored';
+  // Refused by lip itself, every key still cooling from an earlier 429: nothing was sent, and
+  // that 429 was counted when it came.
+  if (err.code === 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' && err.detail?.['reason'] === 'cooling_down') return 'ignored';
   return 'failure';
 }
 

@@ -30,6 +30,11 @@ describe('circuit/outcomeOf', () => {
     ].map(outcomeOf)).to.deep.equal(Array(8).fill('ignored'));
   });
 
+  it('counts an upstream 429 that left every key cooling, and ignores lip\'s own refusal while they cool (nothing was sent)', () => {
+    const keys = (reason: string) => new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', 'every API key is rate-limited', { status: 429, retryAfter: 2, detail: { backend: 'a', reason } });
+    expect([keys('rate_limited'), keys('cooling_down')].map(outcomeOf)).to.deep.equal(['failure', 'ignored']);
+  });
+
   it('ignores lip\'s own failures: a bug caught by a guard, a client too slow to read, a shutdown', () => {
     expect([
       new TypeError("Cannot read properties of undefined (reading 'length')"),

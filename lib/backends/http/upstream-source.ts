@@ -293,8 +293,10 @@ function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError |
     });
   }
   const seconds = Math.max(1, Math.ceil(recovery / 1000));
+  // `rate_limited`: the upstream answered this attempt 429; `cooling_down`: every key was still
+  // cooling from an earlier one and nothing was sent (not news of the candidate: see outcomeOf).
   return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key is rate-limited; the first recovers in ${seconds}s${rateLimited ? ` (upstream: ${rateLimited.message})` : ''}`, {
-    status: 429, retryAfter: seconds, detail: { ...detail, reason: 'rate_limited' },
+    status: 429, retryAfter: seconds, detail: { ...detail, reason: rateLimited ? 'rate_limited' : 'cooling_down' },
   });
 }
 
