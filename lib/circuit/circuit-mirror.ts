@@ -42,6 +42,8 @@ export class CircuitMirror {
   private readonly versions = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
   private floor = 0;
+  /** The highest version of any news or listing since the last listing. */
+  private latest = 0;
 
   constructor(readonly table: CircuitTable, private readonly listener: MirrorListener) {}
 
@@ -75,6 +77,15 @@ export class CircuitMirror {
     if (entry.ops.length === 0) this.pending.delete(key);
   }
 
+  /**
+   * Whether `listing` is older than news this copy already applied: the store's version counter
+   * started again, so the store lost its data (Redis restarted without persistence, FLUSHALL)
+   * and the circuits this copy holds are news the store no longer has.
+   */
+  predates(listing: CircuitListing): boolean {
+    return listing.version < this.latest;
+  }
+
   /** Replaces the copy with a full listing, except the keys `keep` says are still local news. */
   reset(listing: CircuitListing, keep: (key: string) => boolean, now: number): void {
     for (const key of [...this.table.keys()]) {
@@ -84,6 +95,7 @@ export class CircuitMirror {
     for (const key of [...this.pending.keys()]) if (!keep(key)) this.pending.delete(key);
     this.versions.clear();
     this.floor = listing.version;
+    this.latest = listing.version;
   }
 
   /** Keys with operations in flight (for tests and diagnostics). */
@@ -95,6 +107,7 @@ export class CircuitMirror {
 
   /** Applies authoritative news when newer than what is known; true when it did. */
   private accept(key: string, version: number, record: CircuitRecord | undefined, entry: Pending | undefined, now: number, origin: 'local' | 'remote'): boolean {
+    if (version > this.latest) this.latest = version;
     if (version <= (this.versions.get(key) ?? this.floor)) return false;
     this.versions.set(key, version);
     if (this.versions.size > 2 * this.table.size + 1_000) this.pruneVersions();

@@ -26,7 +26,9 @@ export interface SharedBreakerOptions {
  * It emits `store_unavailable` once and retries every `recoveryIntervalMs`. When the store
  * answers again it resynchronises: it reads the full listing, replays the announcements that
  * arrived meanwhile, then merges the keys changed during the outage (the record updated last
- * wins), and emits `store_recovered`.
+ * wins), and emits `store_recovered`. A listing older than news already seen comes from a store
+ * that lost its data (restarted without persistence, FLUSHALL): the circuits not closed here are
+ * merged back too, instead of being closed because the store forgot them.
  *
  * ```
  * healthy ── call fails / link lost ──▶ degraded (local only, keys marked dirty)
@@ -173,6 +175,11 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
       if (this.closed) return;
       if (!this.store.up) throw new Error('connection lost during resynchronisation');
       const now = this.scheduler.now();
+      // A store that lost its data would close every circuit it no longer lists: the circuits
+      // still open or half-open here are news it lacks, merged back like an outage's changes.
+      if (this.mirror.predates(listing)) {
+        for (const [key, record] of this.table.entries(now)) if (record.state !== 'closed' && !listing.records.has(key)) this.markDirty(key, record.updatedAt);
+      }
       this.mirror.reset(listing, (key) => this.dirty.has(key), now);
       const buffered = this.buffer;
       this.buffer = undefined;

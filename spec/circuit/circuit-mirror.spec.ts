@@ -110,4 +110,15 @@ describe('circuit/CircuitMirror', () => {
     expect(table.get(K, 101)).to.deep.equal(halfOpen);
     expect(mirror.inFlight).to.equal(0);
   });
+
+  it('a listing older than news already applied predates it: the store lost its data', () => {
+    const { mirror } = setup();
+    mirror.reset({ version: 40, records: new Map() }, () => false, 1);
+    expect(mirror.predates({ version: 40, records: new Map() })).to.equal(false);
+    mirror.news(K, 41, opened(2), 2);
+    expect(mirror.predates({ version: 41, records: new Map() })).to.equal(false);
+    expect(mirror.predates({ version: 0, records: new Map() })).to.equal(true); // Redis restarted empty: the counter is gone
+    mirror.reset({ version: 0, records: new Map() }, () => false, 3);
+    expect(mirror.predates({ version: 0, records: new Map() })).to.equal(false);
+  });
 });

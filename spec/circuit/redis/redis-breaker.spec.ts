@@ -162,6 +162,38 @@ describe('circuit breakers sharing one Redis', function () {
     await a.log.waitFor(opened('after:m'), 'a circuit opened by B after the recovery');
   });
 
+  it('Redis restarted empty (no persistence): open circuits are written back, not dropped, and still expire after open_for', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    await b.log.waitFor(opened(K), 'open circuit on B');
+    await redis.stop('SIGKILL');
+    await a.log.waitFor((e) => e.type === 'store_unavailable', 'outage on A');
+    await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
+    await redis.start();
+    await a.log.waitFor((e) => e.type === 'store_recovered', 'recovery on A');
+    await b.log.waitFor((e) => e.type === 'store_recovered', 'recovery on B');
+
+    // Both resynchronised against an empty Redis: the circuit is still open on each, and in Redis.
+    for (const { breaker, log } of [a, b]) {
+      expect(log.events.filter((e) => e.type === 'transition' && e.key === K && e.to === 'closed')).to.deep.equal([]);
+      expect(breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    }
+    const later = await instance(clock);
+    await later.breaker.whenSynced();
+    expect(later.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
+
+    // open_for still ends it: a probe, and its success closes the circuit everywhere.
+    clock.jump(30_000);
+    const probe = later.breaker.check(K);
+    expect(probe).to.deep.include({ allowed: true, probe: true });
+    later.breaker.record(K, 'success', probe);
+    await a.log.waitFor((e) => e.type === 'transition' && e.key === K && e.to === 'closed', 'closed announced to A');
+    expect(a.breaker.check(K).state).to.equal('closed');
+  });
+
   it('a frozen Redis (slow, not gone): calls time out, the breaker degrades without waiting, and recovers when it thaws', async () => {
     const a = await instance(asyncScheduler, { redisTimeoutMs: 300 });
     await a.breaker.whenSynced();
