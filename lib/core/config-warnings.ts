@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BACKEND_KIND_INFO } from '../backends/registry.js';
 import { readEnvPool, type BackendKindInfo, type Config } from '../config/index.js';
-import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from '../routing/selector/index.js';
+import { applyAliases, attemptReach, compileAliases, leavesOf, parseSelector, type Leaf, type RaceArm } from '../routing/selector/index.js';
 
 /**
  * What is legal but probably not what the operator meant, found by reading a loaded config:
@@ -12,7 +12,8 @@ import { applyAliases, compileAliases, leavesOf, parseSelector, type Arm } from 
  *   `OPENAI_API_KEY`) is unset: its requests fail until it is set; or, for a kind with several
  *   credential sources (openai-codex), that has no usable credential in any of them;
  * * an arm of the default route or of an alias replacement that `routing.max_attempts` can
- *   never reach (the arms before it use every backend open when they fail);
+ *   never reach (the arms before it use every backend open when they fail), and a race leg it
+ *   never lets start (the legs that start before it use the opens that are left);
  * * an alias pattern without `^…$` anchors: it also rewrites any selector that merely contains
  *   a match (`fast` turns `b:fast-model` into `b:a:m-model`);
  * * a default route derived past a disabled first backend (a default route that names a
@@ -42,10 +43,7 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
         // a broken pattern is the loader's error
       }
     }
-    const unreachable = unreachableArm(selected, config.routing.max_attempts);
-    if (unreachable) {
-      warnings.push(`${key}: arm ${unreachable.index + 1} ("${unreachable.text}") can never be tried: the arms before it use ${unreachable.used} backend opens when they fail, and routing.max_attempts is ${config.routing.max_attempts}`);
-    }
+    warnings.push(...unreachable(key, selected, config.routing.max_attempts));
   }
   config.model_aliases.forEach((a, i) => {
     if (a.pattern.startsWith('^') && a.pattern.endsWith('$')) return;
@@ -77,25 +75,40 @@ function unsetKeyEnv(row: Config['backends'][number], kind: BackendKindInfo | un
   return readEnvPool(kind.keyEnv, env).length === 0 ? kind.keyEnv : undefined;
 }
 
-/** Backend opens an arm uses when it fails: one per leaf (a weighted arm re-rolls until every branch failed). */
-function opensOf(arm: Arm): number {
-  return leavesOf(arm).length;
-}
-
-/** The first arm the earlier arms' failures leave no attempt for. */
-function unreachableArm(selector: string, maxAttempts: number): { index: number; text: string; used: number } | undefined {
+/**
+ * The race legs that never start and the first arm never tried, when every attempt before them
+ * fails: the opens of the legs that start earlier and of the earlier arms spend max_attempts.
+ */
+function unreachable(key: string, selector: string, maxAttempts: number): string[] {
   let parsed;
   try {
     parsed = parseSelector(selector);
   } catch {
-    return undefined; // the loader reports selectors that do not parse
+    return []; // the loader reports selectors that do not parse
   }
-  let used = 0;
-  for (let i = 0; i < parsed.arms.length; i++) {
-    if (used >= maxAttempts) return { index: i, text: leavesOf(parsed.arms[i]!).map((l) => `${l.backend ?? ''}:${l.model}`.replace(/^:/, '')).join(', '), used };
-    used += opensOf(parsed.arms[i]!);
+  const reach = attemptReach(parsed, maxAttempts);
+  const found: string[] = [];
+  reach.forEach((arm, i) => {
+    if (arm.neverStarted.length === 0) return;
+    const legs = parsed.arms[i]!.type === 'race' ? (parsed.arms[i] as RaceArm).legs : [];
+    const names = arm.neverStarted.map((j) => `"${leafText(legs[j]!.leaf)}"`).join(', ');
+    const one = arm.neverStarted.length === 1;
+    const started = maxAttempts - arm.usedBefore;
+    const earlier = `the ${started} leg${started === 1 ? '' : 's'} that start${started === 1 ? 's' : ''} before ${one ? 'it' : 'them'}`;
+    const spent = arm.usedBefore > 0
+      ? `the arms before use ${arm.usedBefore} backend open${arm.usedBefore === 1 ? '' : 's'} when they fail, ${earlier} the rest`
+      : `${earlier} use${started === 1 ? 's' : ''} them all`;
+    found.push(`${key}: arm ${i + 1}, race leg${one ? '' : 's'} ${arm.neverStarted.map((j) => j + 1).join(', ')} (${names}) can never start: routing.max_attempts is ${maxAttempts}; ${spent}`);
+  });
+  const first = reach.findIndex((arm) => !arm.reachable);
+  if (first >= 0) {
+    found.push(`${key}: arm ${first + 1} ("${leavesOf(parsed.arms[first]!).map(leafText).join(', ')}") can never be tried: the arms before it use ${reach[first]!.usedBefore} backend opens when they fail, and routing.max_attempts is ${maxAttempts}`);
   }
-  return undefined;
+  return found;
+}
+
+function leafText(leaf: Leaf): string {
+  return `${leaf.backend ?? ''}:${leaf.model}`.replace(/^:/, '');
 }
 
 /** A configured selector the pattern rewrites in part, as `"before" → "after"`, if there is one. */

@@ -75,6 +75,12 @@ describe('cli: lip routes --explain (spawned)', function () {
     expect(bad.stderr).to.contain('invalid route selector at column 6: empty race leg between "!" and "!"\n  a:m1!!b:m2\n       ^\n');
   });
 
+  it('marks a race leg past routing.max_attempts (default 3) as never starting', async () => {
+    const res = await runLip(['routes', '--config', config, '--explain', 'a:t400!a:t401!a:t402!a:ok']);
+    expect(res.code).to.equal(0);
+    expect(res.stdout).to.contain('  leg 3     a:t402   starts at 0ms\n  leg 4     a:ok   never starts: the legs that start before it spend routing.max_attempts (3)\n');
+  });
+
   it('warns on stderr about backends that are not configured, but still explains', async () => {
     const res = await runLip(['routes', '--config', config, '--explain', 'zz:m!a:m1']);
     expect(res.code).to.equal(0);

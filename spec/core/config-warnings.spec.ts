@@ -51,6 +51,19 @@ describe('configWarnings', () => {
       expect(warn(`routing: { default_route: "a:m!b:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([]);
       expect(warn(`routing: { default_route: "a:m!b:m!c:m|a:m", max_attempts: 3 }\n${rows}`)[0]).to.contain('arm 2 ("a:m")');
     });
+    it('names race legs that never start: the legs that start before them use every open', () => {
+      const four = `backends:\n  - { id: a, kind: localstub, models: [t400, t401, t402, ok] }\n`;
+      expect(warn(`routing: { default_route: "a:t400!a:t401!a:t402!a:ok" }\n${four}`)).to.deep.equal([
+        'routing.default_route: arm 1, race leg 4 ("a:ok") can never start: routing.max_attempts is 3; the 3 legs that start before it use them all',
+      ]);
+      expect(warn(`routing: { default_route: "[handicap=1s]a:t400!a:t401!a:t402!a:ok", max_attempts: 2 }\n${four}`)).to.deep.equal([
+        'routing.default_route: arm 1, race legs 1, 4 ("a:t400", "a:ok") can never start: routing.max_attempts is 2; the 2 legs that start before them use them all',
+      ]);
+      expect(warn(`routing: { default_route: "a:m|a:m!b:m!c:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([
+        'routing.default_route: arm 2, race leg 3 ("c:m") can never start: routing.max_attempts is 3; the arms before use 1 backend open when they fail, the 2 legs that start before it the rest',
+        'routing.default_route: arm 3 ("c:m") can never be tried: the arms before it use 4 backend opens when they fail, and routing.max_attempts is 3',
+      ]);
+    });
     it('checks alias replacements and the default route after aliases', () => {
       const w = warn(`routing: { default_route: "pair", max_attempts: 1 }\n${rows}model_aliases:\n  - { pattern: "^pair$", replacement: "a:m|b:m" }`);
       expect(w).to.deep.equal([

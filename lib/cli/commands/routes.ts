@@ -53,7 +53,7 @@ function explainCommand(config: Config, selector: string, json: boolean, io: Out
     io.err(renderExplanation(explanation));
     return 1;
   }
-  io.out(renderExplanation(explanation));
+  io.out(renderExplanation(explanation, config.routing.max_attempts));
   const enabled = new Set(config.backends.filter((b) => b.enabled).map((b) => b.id));
   const unknown = [...new Set(explanation.plan.arms.flatMap(leavesOf).map((leaf) => leaf.backend!).filter((id) => !enabled.has(id)))];
   for (const id of unknown) io.err(`warning: no enabled backend "${id}" is configured; requests routed to it fail with LIP_ERR_ROUTE_UNKNOWN_BACKEND`);

@@ -1,4 +1,5 @@
 export { applyAliases, compileAliases, type AliasRule, type CompiledAlias } from './aliases.js';
+export { attemptReach, type ArmReach } from './attempt-reach.js';
 export type { Affinity, Arm, ArmType, GlobalOptions, Leaf, RaceArm, RaceLeg, Selector, SingleArm, WeightedArm, WeightedBranch } from './ast.js';
 export { candidateKey, leavesOf } from './candidate-key.js';
 export { explainSelector, planJson, type ArmJson, type BranchJson, type ExplainErrorJson, type ExplainOptions, type Explanation, type LegJson, type PlanJson } from './explain-selector.js';

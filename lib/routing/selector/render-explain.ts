@@ -1,5 +1,6 @@
 import { PARAM_KEYS, PARAM_SPECS } from '../params/route-params.js';
 import type { Arm, ArmType, Leaf } from './ast.js';
+import { attemptReach } from './attempt-reach.js';
 import { candidateKey, leavesOf } from './candidate-key.js';
 import type { Explanation } from './explain-selector.js';
 import { didYouMean } from './suggest-key.js';
@@ -7,8 +8,9 @@ import { didYouMean } from './suggest-key.js';
 /**
  * The readable form of `lip routes --explain` (without `--json`): the selector, what the aliases
  * made of it, the global options, then one block per failover arm with its branches or legs,
- * their candidate keys, annotations and overrides. A parse error prints the resolved selector
- * with a caret under the offending column.
+ * their candidate keys, annotations and overrides; given `routing.max_attempts`, the arms it
+ * never lets be tried and the race legs it never lets start are marked. A parse error prints
+ * the resolved selector with a caret under the offending column.
  *
  * ```
  * selector  fast
@@ -20,7 +22,7 @@ import { didYouMean } from './suggest-key.js';
  * ```
  * @see spec/routing/selector/explain-selector.spec.ts
  */
-export function renderExplanation(x: Explanation): string {
+export function renderExplanation(x: Explanation, maxAttempts?: number): string {
   const lines = [`selector  ${x.input}`];
   if (x.resolved !== x.input) lines.push(`resolved  ${x.resolved}${x.alias ? `   (alias ${x.alias.pattern})` : ''}`);
   if (!x.ok) {
@@ -31,11 +33,15 @@ export function renderExplanation(x: Explanation): string {
   const { global } = x.plan;
   lines.push(`global    ttft_timeout ${global.ttftTimeoutMs === undefined ? 'none' : ms(global.ttftTimeoutMs)}, affinity ${global.affinity ?? 'none'}`);
   const count = x.plan.arms.length;
+  const reach = maxAttempts === undefined ? undefined : attemptReach(x.plan, maxAttempts);
   x.plan.arms.forEach((arm, i) => {
     const modelOnly = new Set(leavesOf(x.parsed.arms[i]!).flatMap((leaf, j) => (leaf.backend === undefined ? [j] : [])));
     const when = i === 0 ? '' : ` (if arm ${i} fails before output)`;
-    lines.push(`arm ${i + 1}${count > 1 ? ` of ${count}` : ''}${when}: ${(HEADINGS[arm.type] as (a: Arm) => string)(arm)}`);
-    lines.push(...(ROWS[arm.type] as (a: Arm, m: Set<number>) => string[])(arm, modelOnly));
+    const never = reach?.[i]?.reachable === false ? `; never tried: the arms before it spend routing.max_attempts (${maxAttempts})` : '';
+    lines.push(`arm ${i + 1}${count > 1 ? ` of ${count}` : ''}${when}: ${(HEADINGS[arm.type] as (a: Arm) => string)(arm)}${never}`);
+    const unstarted = new Set(reach?.[i]?.neverStarted);
+    const note = (j: number) => (unstarted.has(j) ? `never starts: the legs that start before it spend routing.max_attempts (${maxAttempts})` : undefined);
+    lines.push(...(ROWS[arm.type] as (a: Arm, m: Set<number>, n: (j: number) => string | undefined) => string[])(arm, modelOnly, note));
   });
   return lines.join('\n');
 }
@@ -46,7 +52,8 @@ const HEADINGS: { readonly [T in ArmType]: (arm: Extract<Arm, { type: T }>) => s
   race: (arm) => `race of ${arm.legs.length} legs, every leg starts after its handicap, the first to output wins and the others are cancelled`,
 };
 
-const ROWS: { readonly [T in ArmType]: (arm: Extract<Arm, { type: T }>, modelOnly: Set<number>) => string[] } = {
+/** `unstarted(j)`: why race leg j never starts (routing.max_attempts), else undefined. */
+const ROWS: { readonly [T in ArmType]: (arm: Extract<Arm, { type: T }>, modelOnly: Set<number>, unstarted: (j: number) => string | undefined) => string[] } = {
   single: (arm, m) => [row('leaf', arm.leg, [], m.has(0))],
   weighted: (arm, m) => {
     const total = arm.branches.reduce((sum, b) => sum + b.weight, 0);
@@ -54,7 +61,9 @@ const ROWS: { readonly [T in ArmType]: (arm: Extract<Arm, { type: T }>, modelOnl
       `weight ${b.weight} (${percent(b.weight / total)})`, ...(b.first ? ['first'] : []),
     ], m.has(j)));
   },
-  race: (arm, m) => arm.legs.map((l, j) => row(`leg ${j + 1}`, l.leaf, [`starts at ${l.handicapMs === 0 ? '0ms' : ms(l.handicapMs)}`], m.has(j))),
+  race: (arm, m, unstarted) => arm.legs.map((l, j) => row(`leg ${j + 1}`, l.leaf, [
+    unstarted(j) ?? `starts at ${l.handicapMs === 0 ? '0ms' : ms(l.handicapMs)}`,
+  ], m.has(j))),
 };
 
 function row(label: string, leaf: Leaf, notes: string[], modelOnly: boolean): string {

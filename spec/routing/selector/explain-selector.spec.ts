@@ -68,6 +68,19 @@ describe('routing/selector/explainSelector', () => {
     expect(weighted).to.contain('  leaf      d:m   ttft_timeout 1500ms, only up to 8000 tokens');
   });
 
+  it('given routing.max_attempts, marks the race legs it never lets start and the arms it never lets be tried', () => {
+    expect(renderExplanation(explain('a:t400!a:t401!a:t402!a:ok|b:m'), 3).split('\n').slice(2)).to.deep.equal([
+      'arm 1 of 2: race of 4 legs, every leg starts after its handicap, the first to output wins and the others are cancelled',
+      '  leg 1     a:t400   starts at 0ms',
+      '  leg 2     a:t401   starts at 0ms',
+      '  leg 3     a:t402   starts at 0ms',
+      '  leg 4     a:ok   never starts: the legs that start before it spend routing.max_attempts (3)',
+      'arm 2 of 2 (if arm 1 fails before output): single leaf; never tried: the arms before it spend routing.max_attempts (3)',
+      '  leaf      b:m',
+    ]);
+    expect(renderExplanation(explain('a:t400!a:t401!a:t402!a:ok'), 4)).not.to.contain('never');
+  });
+
   it('renders a parse error with a caret under the column', () => {
     expect(renderExplanation(explain('broken')).split('\n')).to.deep.equal([
       'selector  broken',
