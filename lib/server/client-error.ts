@@ -1,7 +1,8 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { LipError } from '../errors/index.js';
 import { encodeFlatError } from '../frontends/error-envelope.js';
+import { sendJson } from './send.js';
 
 /** What Node's HTTP parser (or its request timeout) refused, as lip's error. */
 export function clientErrorOf(err: NodeJS.ErrnoException): LipError {
@@ -20,19 +21,42 @@ export function clientErrorOf(err: NodeJS.ErrnoException): LipError {
   }
 }
 
+/** The refusals answered in a request's own response (its body or its read_timeout), for its access line. */
+const refusals = new WeakMap<ServerResponse, LipError>();
+
+/** The refusal `answerClientError` answered in `res`, if it did. */
+export function refusalOf(res: ServerResponse): LipError | undefined {
+  return refusals.get(res);
+}
+
 /**
  * Node's `'clientError'`: a request the HTTP parser refused never reaches a handler, so the
- * answer is written to the socket directly, as the flat JSON envelope with `Connection: close`,
- * and only while nothing was written on that connection yet (never inside another response);
- * `headers` are the ones every response carries (responseIdentity).
+ * answer is the flat JSON envelope with `Connection: close`, written on the socket directly
+ * when no response is in progress on it (a fresh connection, or a kept-alive one between
+ * requests). A request refused part-way through its own body, or cut off by read_timeout, has
+ * a response that has not begun: the answer goes out in it (the access line shows the status).
+ * A response that has begun is never interrupted: the connection is destroyed, as Node does.
+ * One that has not begun while a later pipelined request was refused closes the connection
+ * after it; the client sends that request again on a new one. `headers` are the ones every
+ * response carries (responseIdentity).
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }, headers: readonly (readonly [string, string])[] = []): void {
-  if (err.code === 'ECONNRESET' || !socket.writable || (socket.bytesWritten ?? 0) > 0) {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: ServerResponse | null }, headers: readonly (readonly [string, string])[] = []): void {
+  const inProgress = socket._httpMessage ?? undefined;
+  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
     socket.destroy();
     return;
   }
   const lip = clientErrorOf(err);
-  answerOnSocket(socket, lip.status, encodeFlatError(lip).body, headers);
+  if (inProgress === undefined) return answerOnSocket(socket, lip.status, encodeFlatError(lip).body, headers);
+  inProgress.shouldKeepAlive = false;
+  if (inProgress.req.complete) return;
+  refusals.set(inProgress, lip);
+  const response = encodeFlatError(lip);
+  sendJson(inProgress, response.status, response.body, response.headers);
+  // Node forgets a request once its response has finished: its body's reader (still waiting)
+  // learns it was cut off only when the request is destroyed, after the answer has gone out.
+  const req = inProgress.req;
+  socket.once('close', () => req.destroy());
 }
 
 /**

@@ -21,7 +21,7 @@ import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
-import { answerClientError, answerOnSocket } from './client-error.js';
+import { answerClientError, answerOnSocket, refusalOf } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
@@ -1036,6 +1036,8 @@ export class LipServer {
     const config = this.runtime.config;
     const traffic = state.system !== true || config.observability.include_system_routes;
     const status = res.headersSent ? res.statusCode : 499;
+    // A request refused part-way (read_timeout, a malformed body) is named by the refusal it was answered with.
+    const errorCode = refusalOf(res)?.code ?? state.errorCode;
     const elapsedMs = performance.now() - state.startedAt;
     const aborted = !res.writableFinished;
     const g = state.generation;
@@ -1053,7 +1055,7 @@ export class LipServer {
       const backend = served === undefined ? undefined : this.runtime.backends.get(served);
       this.metrics.request({
         method: req.method ?? 'GET', route: state.routeGroup, status, seconds: elapsedMs / 1000, aborted,
-        ...(state.errorCode ? { errorCode: state.errorCode } : {}),
+        ...(errorCode ? { errorCode } : {}),
         ...(g ? {
           generation: {
             provider: backend ? providerName(backend.kind) : 'none', model: modelOf(meta?.candidateKey) ?? 'none', stream: g.stream,
@@ -1069,7 +1071,7 @@ export class LipServer {
         'lip.request_id': state.requestId, 'lip.frontend': g?.frontend ?? e?.frontend, 'gen_ai.request.model': g?.model ?? e?.model, 'lip.served': (meta ?? e?.meta)?.candidateKey,
         'lip.selector_source': (meta ?? e?.meta)?.selectorSource, 'lip.attempts': g ? meta?.attempts ?? 0 : e ? e.meta.attempts ?? 0 : undefined, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
       });
-      state.trace.end(status, state.errorCode);
+      state.trace.end(status, errorCode);
     }
     if (config.logging.access_log && traffic && !skipped(config.logging.access_log_skip_paths, req.url)) {
       // One literal in the line's field order; an absent field is undefined, which the line
@@ -1097,7 +1099,7 @@ export class LipServer {
         reasoning_tokens: g ? usage?.reasoningTokens : undefined,
         cost: g ? meta?.cost : embedded?.cost,
         trace_id: state.trace?.traceId,
-        error: state.errorCode || undefined,
+        error: errorCode || undefined,
         aborted: aborted || undefined,
       });
     }

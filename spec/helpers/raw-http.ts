@@ -132,3 +132,48 @@ export function abandonAfter(url: string, body: string, ms: number): Promise<voi
     setTimeout(() => { req.destroy(); resolve(); }, ms);
   });
 }
+
+/** Where the first complete answer in `bytes` ends (a Content-Length or chunked body), or -1. */
+function answerEnd(bytes: Buffer): number {
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end < 0) return -1;
+  const head = bytes.subarray(0, end).toString('latin1');
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  if (length) return bytes.length >= end + 4 + Number(length[1]) ? end + 4 + Number(length[1]) : -1;
+  if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+    const last = bytes.indexOf('\r\n0\r\n\r\n', end);
+    return last < 0 ? -1 : last + 7;
+  }
+  return -1;
+}
+
+/**
+ * Two requests on one kept-alive connection: sends `first` (whole request bytes), reads its
+ * complete answer, then sends `second` and reads until the server closes the connection.
+ * `then` is what came after the first answer (empty when the connection closed silently).
+ */
+export function keptAliveExchange(url: string, first: string | Buffer, second: string | Buffer, timeoutMs = 20_000): Promise<{ first: RawAnswer; then: Buffer }> {
+  const { host, port } = originOf(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let received = Buffer.alloc(0);
+    let firstAnswer: RawAnswer | undefined;
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the connection did not close within ${timeoutMs} ms`)); }, timeoutMs);
+    socket.on('data', (c: Buffer) => {
+      received = Buffer.concat([received, c]);
+      if (firstAnswer !== undefined) return;
+      const end = answerEnd(received);
+      if (end < 0) return;
+      firstAnswer = parseAnswer(received.subarray(0, end));
+      received = received.subarray(end);
+      socket.write(second);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (firstAnswer === undefined) reject(new Error(`the connection closed before the first answer: ${JSON.stringify(received.toString('latin1').slice(0, 200))}`));
+      else resolve({ first: firstAnswer, then: received });
+    });
+    socket.write(first);
+  });
+}
