@@ -15,6 +15,7 @@ const BATCH_CHARS = 16 * 1024;
 export interface StreamOptions {
   readonly requestId: string;
   readonly contentType: string;
+  /** `: keepalive` comments while the stream is silent, and one while it waits; 0: none at all. */
   readonly keepaliveMs: number;
   /** Response headers, computed when the stream commits (the serving backend is known then). */
   readonly headers: () => Record<string, string>;
@@ -33,7 +34,9 @@ export interface StreamHandle {
   fail(err: LipError): void;
   /**
    * The request waits (for an upstream connection): send the headers and a keepalive now if
-   * nothing went out yet, so that the client and proxies in between see a live response.
+   * nothing went out yet, so that the client and proxies in between see a live response;
+   * without keepalives (`keepaliveMs` 0: a JSON array, which no comment may precede) the
+   * headers alone.
    */
   waiting(): void;
 }
@@ -169,7 +172,8 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
     if (committed || finished) return;
     try {
       commit();
-      write(SSE_KEEPALIVE);
+      if (o.keepaliveMs > 0) write(SSE_KEEPALIVE);
+      else res.flushHeaders();
     } catch (raw) {
       internal('stream.waiting')(raw);
     }
