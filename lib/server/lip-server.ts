@@ -23,6 +23,7 @@ import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { answerClientError, answerOnSocket, refusalOf } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
+import { WebSocketUpgradeMessage } from './websocket-upgrade-message.js';
 import { responseIdentity } from './response-identity.js';
 import { DecodeAdmission, type DecodeTicket } from './decode-admission.js';
 import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js';
@@ -250,7 +251,8 @@ export class LipServer {
     subscribe('lip:internal-error', this.onInternalError);
     const separate = runtime.config.diagnostics.listen !== undefined;
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
-    this.http = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
+    // Only a WebSocket upgrade leaves HTTP: any other Upgrade (h2c) is served as HTTP/1.1.
+    this.http = createServer({ IncomingMessage: WebSocketUpgradeMessage, connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config)));
     this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, identity: () => responseIdentity(this.runtime.config), logger });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
@@ -590,9 +592,10 @@ export class LipServer {
   }
 
   /**
-   * An upgrade request: a protocol's WebSocket mode (`GET /v1/responses`), admitted as its HTTP
-   * requests are (the browser guard, the API key; not while draining), then handed to
-   * WebSocketTurns. A refusal is an HTTP answer in the protocol's envelope, and the socket closes.
+   * A WebSocket upgrade (no other Upgrade comes here: WebSocketUpgradeMessage): a protocol's
+   * WebSocket mode (`GET /v1/responses`), admitted as its HTTP requests are (the browser guard,
+   * the API key; not while draining), then handed to WebSocketTurns. A refusal is an HTTP answer
+   * in the protocol's envelope, and the socket closes.
    */
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -606,7 +609,6 @@ export class LipServer {
         socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${FORBIDDEN.length}\r\nconnection: close\r\n\r\n${FORBIDDEN}`);
         return;
       }
-      if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'only WebSocket upgrades are served'));
       const url = requestTarget(req.url);
       const target = this.table.websocket(url.pathname);
       if (!target) return refuse(new LipError('LIP_ERR_HTTP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`));
