@@ -67,3 +67,40 @@ describe('e2e regression: a local key cool-down is not a circuit failure', funct
     expect(await circuit()).to.satisfy((row: CircuitRow | undefined) => row === undefined || row.state === 'closed');
   });
 });
+
+/**
+ * The same for embeddings: a key cooling from a generation's 429 refused an embeddings request
+ * as "has no usable API key: set ..." (the hint for a backend with no key at all), without a
+ * Retry-After, and counted it against the circuit.
+ */
+describe('e2e regression: an embeddings request refused while the key cools', function () {
+  this.timeout(30_000);
+  let upstream: Emulator;
+  let lip: RunningLip;
+
+  before(async () => {
+    upstream = await startOpenAIChatEmulator();
+    upstream.handler = () => ({ status: 429, error: { message: 'slow down' }, headers: { 'retry-after': '30' } });
+    lip = await startLip(testConfig(`  - { id: a, kind: openai-chat, base_url: "${upstream.url}", api_key: k1 }`,
+      'routing: { default_route: "a:m", circuit_breaker: { enabled: true, failure_threshold: 2, open_for: 30s } }\ndiagnostics: { enabled: true }'));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+  });
+
+  it('is a 429 with Retry-After saying the keys are rate-limited, sends nothing, and is not the circuit\'s failure', async () => {
+    const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const first = await client.chat.completions.create({ model: 'a:m', messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    expect((first as InstanceType<typeof OpenAI.APIError>).status).to.equal(429);
+    for (let i = 0; i < 2; i++) {
+      const err = await client.embeddings.create({ model: 'a:m', input: 'x' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).to.equal(429);
+      expect(err.message).to.contain('every API key is rate-limited');
+      expect(Number(err.headers?.get('retry-after'))).to.be.within(1, 30);
+    }
+    expect(upstream.requests).to.have.length(1);
+    const row = ((await (await fetch(`${lip.url}/admin/circuits`)).json()) as { circuits: CircuitRow[] }).circuits.find((r) => r.key === 'a:m');
+    expect(row).to.include({ state: 'closed', failures: 1 });
+  });
+});

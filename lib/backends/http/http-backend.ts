@@ -18,7 +18,7 @@ import type { HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
 import type { ResponseDecoder } from './read-whole-response.js';
-import { upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
+import { noCredentials, upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
 import { DEFAULT_UPSTREAM_IDENTITY, UpstreamIdentity } from './upstream-identity.js';
 
 /**
@@ -330,6 +330,8 @@ export class HttpBackend implements Backend {
     const { absent, limit = MAX_ANSWER_BYTES } = options;
     const lease = this.pool.acquire();
     if (!lease && this.protocol.requiresKey) {
+      // Keys cooling from a 429 (or all refused): said as a generation says it, and a local refusal is not news of the candidate.
+      if (this.pool.size > 0) throw noCredentials(this.id, this.pool, undefined, 0);
       throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
     }
     const extra = this.clientExtra(options.requestHeaders, options.client);

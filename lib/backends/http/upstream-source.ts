@@ -284,7 +284,7 @@ function drainBriefly(body: UpstreamResponse['body']): void {
   body.dump().catch(() => undefined).finally(() => clearTimeout(timer));
 }
 
-function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
+export function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
   const recovery = pool.recoveryMs();
   const detail = { backend: backendId, keys: pool.state() };
   if (recovery === undefined) {
