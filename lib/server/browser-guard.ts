@@ -48,15 +48,23 @@ export function foreignBrowser(headers: IncomingHttpHeaders, allow: BrowserAllow
     }
   }
   const origin = headers.origin;
-  if (origin === undefined) return undefined;
-  let page: URL | undefined;
-  try {
-    page = origin === 'null' ? undefined : new URL(origin);
-  } catch {
-    page = undefined;
-  }
-  if (page !== undefined && (isLocalName(page.hostname.toLowerCase()) || allow.origins.includes(page.origin.toLowerCase()))) return undefined;
+  if (origin === undefined || allowedPage(origin, allow.origins)) return undefined;
   return refusal(`a browser page of ${JSON.stringify(origin.slice(0, 256))} may not use this proxy (it has no API keys); allow it with server.allowed_origins, or set auth.api_keys`);
+}
+
+/**
+ * Whether a browser page of `origin` (an `Origin` header) may use lip: a loopback page, or one
+ * of `origins` (`server.allowed_origins`, lower case). `null` (a sandboxed page, a file) never is.
+ */
+export function allowedPage(origin: string, origins: readonly string[]): boolean {
+  let page: URL;
+  try {
+    if (origin === 'null') return false;
+    page = new URL(origin);
+  } catch {
+    return false;
+  }
+  return isLocalName(page.hostname.toLowerCase()) || origins.includes(page.origin.toLowerCase());
 }
 
 function refusal(message: string): LipError {

@@ -21,6 +21,7 @@ import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
+import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { answerClientError, answerOnSocket, refusalOf } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { WebSocketUpgradeMessage } from './websocket-upgrade-message.js';
@@ -665,6 +666,19 @@ export class LipServer {
         return this.pathError(req, res, url, table, foreign, { connection: 'close' });
       }
     }
+    // A browser page lip lets use it (a loopback page, one of server.allowed_origins) may read
+    // its answers, errors included; its preflight is answered here, before any key is asked for.
+    if (req.headers.origin !== undefined) {
+      const cors = corsHeaders(req.headers, this.allowLists().origins);
+      if (cors !== undefined) {
+        for (const name in cors) res.setHeader(name, cors[name]!);
+        if (isPreflight(req.method, req.headers)) {
+          req.resume();
+          res.writeHead(204, preflightHeaders(req.headers)).end();
+          return;
+        }
+      }
+    }
     state.trace?.setName(`${req.method ?? 'GET'} ${match.group}`);
     switch (match.kind) {
       case 'not_found':
@@ -907,6 +921,12 @@ export class LipServer {
   private browserAllowance(): BrowserAllowance | undefined {
     const config = this.runtime.config;
     if (config.access.mode !== 'single_user' || config.auth.api_keys.length > 0) return undefined;
+    return this.allowLists();
+  }
+
+  /** `server.allowed_hosts` and `server.allowed_origins` in lower case (the browser guard's, and CORS's origins in every mode). */
+  private allowLists(): BrowserAllowance {
+    const config = this.runtime.config;
     if (this.allowance?.config !== config) {
       const lower = (list: readonly string[]) => list.map((s) => s.toLowerCase());
       this.allowance = { config, allowance: { hosts: lower(config.server.allowed_hosts), origins: lower(config.server.allowed_origins) } };
