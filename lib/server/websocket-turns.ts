@@ -14,7 +14,12 @@ const NOT_FORWARDED: ReadonlySet<string> = new Set([
   'proxy-connection', 'accept-encoding', 'x-request-id', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
   'sec-websocket-protocol', 'sec-websocket-accept',
 ]);
-/** The session headers a turn's answer carries and the next turn sends back (one conversation per connection). */
+/**
+ * The session headers a turn's answer carries and the next turn sends back (one conversation per
+ * connection): both or neither. A turn that joined a stored response's conversation through
+ * `previous_response_id` is answered with its session id but no token, and a session id sent
+ * alone is refused (`LIP_ERR_SESSION_TOKEN_REQUIRED`).
+ */
 const SESSION_HEADERS = ['x-lip-session-id', 'x-lip-resume-token'] as const;
 /** The most of a refused turn's error answer read. */
 const MAX_ERROR_BYTES = 64 * 1024;
@@ -263,9 +268,8 @@ class Connection {
       this.next();
     };
     req.on('response', (res) => {
-      for (const name of SESSION_HEADERS) {
-        const value = res.headers[name];
-        if (typeof value === 'string') this.forwarded[name] = value;
+      if (SESSION_HEADERS.every((name) => typeof res.headers[name] === 'string')) {
+        for (const name of SESSION_HEADERS) this.forwarded[name] = res.headers[name] as string;
       }
       res.setEncoding('utf8');
       if (res.statusCode !== 200) return this.refused(res, () => finish(false));
