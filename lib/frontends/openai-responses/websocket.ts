@@ -13,7 +13,11 @@ const MAX_QUEUED_TURNS = 16;
 /** What the connection keeps of its latest response: enough to continue it without a store. */
 interface LatestResponse {
   readonly id: string;
-  /** Every input item it answered (its own and, when it continued one, those before), as the wire items. */
+  /** Stored (its Response says `store: true`): a turn continuing it goes through the store, as over HTTP. */
+  readonly stored: boolean;
+  /** The stored response it continued, whose conversation comes before `input` (none: `input` is all of it). */
+  readonly previous?: string;
+  /** The input items it answered after `previous` (its own and those of responses not stored between), as the wire items. */
   readonly input: readonly unknown[];
   /** Its output items (from `response.completed`). */
   readonly output: readonly unknown[];
@@ -33,8 +37,11 @@ interface LatestResponse {
  * - A response created with `store: false` can still be continued on its connection: the
  *   connection keeps its latest response (input and output items), and a turn whose
  *   `previous_response_id` names it is sent with those items before its own (the answer still
- *   names the previous response). Any other id goes to the store as over HTTP, so a stored
- *   response continues on any connection. A turn that fails forgets the latest response (a
+ *   names the previous response); when that response itself continued a stored one, the turn
+ *   names that stored one instead, so its conversation still comes first. Any other id, and the
+ *   latest response when it was stored, goes to the store as over HTTP: a stored response
+ *   continues on any connection, and a stored turn has the `previous_response_id` and input
+ *   items it would have over HTTP. A turn that fails forgets the latest response (a
  *   later turn naming it gets `previous_response_not_found`), and so does a continuation whose
  *   input has a tool's output for a call the conversation never made (refused before it runs).
  * - `generate: false` prepares a turn without a model call: it answers `response.created` and
@@ -71,12 +78,13 @@ class ResponsesWebSocketSession implements WebSocketSession {
     if (body.background === true) return { error: badField('background', 'a turn of a WebSocket connection runs on it: create a background response with POST /v1/responses', true) };
     const previous = body.previous_response_id;
     // The latest response of this connection, continued without the store (its items first).
-    const local = typeof previous === 'string' && this.latest?.id === previous ? this.latest : undefined;
+    const local = typeof previous === 'string' && this.latest?.id === previous && !this.latest.stored ? this.latest : undefined;
     const own = inputItems(body.input);
     const input = local ? [...local.input, ...local.output, ...own] : own;
-    if (local) {
+    if (local && local.previous === undefined) {
       // As over HTTP for a stored response: with the whole conversation here, an output for a
       // call it never made is the client's mistake. The turn fails, and so the response is forgotten.
+      // (After a stored response, the server checks it, with that response's conversation.)
       const orphan = unansweredOutput(input, input.length - own.length);
       if (orphan !== undefined) {
         this.latest = undefined;
@@ -84,11 +92,14 @@ class ResponsesWebSocketSession implements WebSocketSession {
       }
     }
     const sent: Json = { ...body, stream: true };
+    // The stored response the items follow: the local one's, else the one named (through the store).
+    const follows = local ? local.previous : typeof previous === 'string' && previous.length > 0 ? previous : undefined;
     if (local) {
-      delete sent.previous_response_id;
+      if (local.previous === undefined) delete sent.previous_response_id;
+      else sent.previous_response_id = local.previous;
       sent.input = input;
     }
-    if (generate === false) return this.warmup(sent, input, local?.id);
+    if (generate === false) return this.warmup(sent, input, local?.id, follows);
     let ended = false;
     return {
       body: sent,
@@ -103,7 +114,10 @@ class ResponsesWebSocketSession implements WebSocketSession {
         if (response === undefined || response === null || typeof response !== 'object') return data;
         if (ends) {
           ended = true;
-          this.latest = { id: String(response.id), input, output: Array.isArray(response.output) ? response.output : [] };
+          this.latest = {
+            id: String(response.id), stored: response.store === true, ...(follows !== undefined ? { previous: follows } : {}),
+            input, output: Array.isArray(response.output) ? response.output : [],
+          };
         }
         if (local === undefined) return data;
         response.previous_response_id = previous;
@@ -121,7 +135,7 @@ class ResponsesWebSocketSession implements WebSocketSession {
   }
 
   /** `generate: false`: the turn's response, created and completed with no output, kept as the latest. */
-  private warmup(body: Json, input: readonly unknown[], previous: string | undefined): WebSocketTurn {
+  private warmup(body: Json, input: readonly unknown[], previous: string | undefined, follows: string | undefined): WebSocketTurn {
     let decoded;
     try {
       decoded = decodeResponsesRequest({ ...body, input: [...input] });
@@ -134,7 +148,8 @@ class ResponsesWebSocketSession implements WebSocketSession {
       call: decoded.call, hints: decoded.hints ?? {}, requestId: id, created: Math.floor(Date.now() / 1000), responseId: id,
       ...(continuation ? { continuation } : {}),
     });
-    this.latest = { id, input, output: [] };
+    // Not stored (nothing ran): continued on this connection only.
+    this.latest = { id, stored: false, ...(follows !== undefined ? { previous: follows } : {}), input, output: [] };
     const created = { type: 'response.created', sequence_number: 0, response: shell.build({ status: 'in_progress', output: [] }) };
     const completed = { type: 'response.completed', sequence_number: 1, response: shell.build({ status: 'completed', output: [], usage: { inputTokens: 0, outputTokens: 0 } }) };
     return { answer: [JSON.stringify(created), JSON.stringify(completed)] };

@@ -10,11 +10,11 @@ const asRun = (turn: WebSocketTurn): Run => {
   if (!('body' in turn)) throw new Error(`not a run: ${JSON.stringify(turn)}`);
   return turn;
 };
-/** The SSE events of a completed response `id` with `output`, as the server's stream has them. */
-const stream = (id: string, output: unknown[], previous: string | null = null) => [
-  ['response.created', { type: 'response.created', sequence_number: 0, response: { id, status: 'in_progress', output: [], previous_response_id: previous } }],
+/** The SSE events of a completed response `id` with `output` (stored with `store`), as the server's stream has them. */
+const stream = (id: string, output: unknown[], previous: string | null = null, store?: boolean) => [
+  ['response.created', { type: 'response.created', sequence_number: 0, response: { id, status: 'in_progress', output: [], previous_response_id: previous, store } }],
   ['response.output_text.delta', { type: 'response.output_text.delta', sequence_number: 1, delta: 'x' }],
-  ['response.completed', { type: 'response.completed', sequence_number: 2, response: { id, status: 'completed', output, previous_response_id: previous } }],
+  ['response.completed', { type: 'response.completed', sequence_number: 2, response: { id, status: 'completed', output, previous_response_id: previous, store } }],
 ] as const;
 const play = (run: Run, events: ReturnType<typeof stream>) => events.map(([type, data]) => JSON.parse(run.event(type, JSON.stringify(data))) as Json);
 
@@ -58,6 +58,26 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     // Another id (a stored response) goes to the store: passed on as it is.
     const stored = asRun(session.turn(create({ previous_response_id: 'resp_stored', input: 'x' })));
     expect(stored.body).to.include({ previous_response_id: 'resp_stored', input: 'x' });
+  });
+
+  it('a stored latest response continues through the store; one not stored names the stored response it followed', () => {
+    const session = responsesWebSocket.session();
+    const output = [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'uno' }] }];
+    play(asRun(session.turn(create({ previous_response_id: 'resp_0', input: 'one' }))), stream('resp_1', output, 'resp_0', true));
+    // Stored: sent as over HTTP (its stored previous_response_id and input items come out as they would).
+    const second = asRun(session.turn(create({ store: false, previous_response_id: 'resp_1', input: 'two' })));
+    expect(second.body).to.include({ previous_response_id: 'resp_1', input: 'two' });
+    play(second, stream('resp_2', output, 'resp_1'));
+    // Not stored: its items, after the stored response it continued (whose conversation comes first).
+    const third = asRun(session.turn(create({ store: false, previous_response_id: 'resp_2', input: 'three' })));
+    expect(third.body.previous_response_id).to.equal('resp_1');
+    expect(third.body.input).to.deep.equal([{ type: 'message', role: 'user', content: 'two' }, ...output, { type: 'message', role: 'user', content: 'three' }]);
+    const events = play(third, stream('resp_3', []));
+    expect(events.filter((e) => e.response).map((e) => e.response.previous_response_id)).to.deep.equal(['resp_2', 'resp_2']);
+    // ... and so does the one after it.
+    const fourth = asRun(session.turn(create({ store: false, previous_response_id: 'resp_3', input: 'four' })));
+    expect(fourth.body.previous_response_id).to.equal('resp_1');
+    expect((fourth.body.input as unknown[]).map((i) => (i as Json).content)).to.deep.equal(['two', output[0]!.content, 'three', 'four']);
   });
 
   it('a turn that fails forgets the latest response; one that completes does not', () => {

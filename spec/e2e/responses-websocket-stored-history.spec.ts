@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { ResponsesWS } from 'openai/resources/responses/ws';
+import type { ResponsesClientEvent, ResponsesServerEvent } from 'openai/resources/responses/responses';
+import { useUpstreams } from '../helpers/upstreams.js';
+
+type Json = Record<string, any>;
+
+/** One turn's events on a connection, up to its end (completed, incomplete, failed) or an error message. */
+function turn(ws: ResponsesWS, event: ResponsesClientEvent): Promise<Json[]> {
+  return new Promise((resolve, reject) => {
+    const events: Json[] = [];
+    const onEvent = (e: ResponsesServerEvent | Json) => {
+      events.push(e as Json);
+      if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(e.type))) {
+        ws.off('event', onEvent);
+        resolve(events);
+      }
+    };
+    ws.on('event', onEvent);
+    ws.on('error', () => undefined); // error messages also arrive as events
+    ws.socket.on('close', (code: number) => reject(new Error(`closed (${code}) before the turn ended`)));
+    ws.send(event);
+  });
+}
+
+/** The Response of a turn that completed. */
+const completed = (events: Json[]): Json => {
+  const end = events.at(-1)!;
+  expect(end.type, JSON.stringify(end)).to.equal('response.completed');
+  return end.response;
+};
+/** What the upstream was sent, as [role, text] pairs. */
+const sentTexts = (body: Json) => body.messages.map((m: Json) => [m.role, m.content]);
+
+/**
+ * A regression (a probe's find): a turn continuing the connection's latest response was sent
+ * with that response's own input and output only, without `previous_response_id`. When the
+ * latest response had itself continued a stored one, the conversation before it was lost (the
+ * model never saw it), and a stored turn was kept with no `previous_response_id` and the items
+ * of the turn before as its own input, so continuing it later over HTTP lost that history too.
+ */
+describe('e2e: a WebSocket turn continuing the connection\'s latest response keeps the stored history before it', function () {
+  this.timeout(20_000);
+  const up = useUpstreams({ oc: { kind: 'openai-chat' } });
+  const sockets: ResponsesWS[] = [];
+  const connect = (headers: Record<string, string> = {}) => {
+    const ws = new ResponsesWS(up.openai(), { headers });
+    sockets.push(ws);
+    return ws;
+  };
+  afterEach(() => { for (const ws of sockets.splice(0)) if (ws.socket.readyState <= 1) ws.close(); });
+
+  it('a stored latest response continues through the store: the model gets the whole conversation, the turn is stored as over HTTP', async () => {
+    const emu = up.emulators.oc!;
+    emu.enqueue({ text: 'Hello Zed.' });
+    const { data: r0, response } = await up.openai().responses.create({ model: 'oc:gpt-5.4', input: 'MY NAME IS ZED' }).withResponse();
+    const token = response.headers.get('x-lip-resume-token')!;
+    expect(token).to.be.a('string');
+    const ws = connect({ 'x-lip-resume-token': token });
+    emu.enqueue({ text: 'one' });
+    const t1 = completed(await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', input: 'turn 1', previous_response_id: r0.id }));
+    emu.enqueue({ text: 'two' });
+    const t2 = completed(await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', input: 'turn 2', previous_response_id: t1.id }));
+    expect(t2.previous_response_id).to.equal(t1.id);
+    const whole = [['user', 'MY NAME IS ZED'], ['assistant', 'Hello Zed.'], ['user', 'turn 1'], ['assistant', 'one'], ['user', 'turn 2']];
+    expect(sentTexts(emu.requests[2]!.body)).to.deep.equal(whole);
+    // Stored as over HTTP: it continues t1, and its input items are its own.
+    const stored = await up.openai().responses.retrieve(t2.id);
+    expect(stored.previous_response_id).to.equal(t1.id);
+    const items = await up.openai().responses.inputItems.list(t2.id);
+    expect(items.data.map((i: Json) => [i.role, i.content.map((c: Json) => c.text).join('')])).to.deep.equal([['user', 'turn 2']]);
+    // ... so continuing it over HTTP has the whole conversation too.
+    emu.enqueue({ text: 'Zed.' });
+    await up.openai().responses.create({ model: 'oc:gpt-5.4', input: 'my name?', previous_response_id: t2.id });
+    expect(sentTexts(emu.requests[3]!.body)).to.deep.equal([...whole, ['assistant', 'two'], ['user', 'my name?']]);
+  });
+
+  it('a latest response not stored that continued a stored one is sent after that one\'s conversation', async () => {
+    const emu = up.emulators.oc!;
+    emu.enqueue({ text: 'Hello Zed.' });
+    const r0 = await up.openai().responses.create({ model: 'oc:gpt-5.4', input: 'MY NAME IS ZED' });
+    const ws = connect();
+    emu.enqueue({ text: 'one' });
+    const t1 = completed(await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', store: false, input: 'turn 1', previous_response_id: r0.id }));
+    emu.enqueue({ text: 'two' });
+    const events = await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', store: false, input: 'turn 2', previous_response_id: t1.id });
+    expect(completed(events).previous_response_id).to.equal(t1.id);
+    expect(events[0]!.response.previous_response_id).to.equal(t1.id);
+    expect(sentTexts(emu.requests[2]!.body)).to.deep.equal([['user', 'MY NAME IS ZED'], ['assistant', 'Hello Zed.'], ['user', 'turn 1'], ['assistant', 'one'], ['user', 'turn 2']]);
+  });
+});
