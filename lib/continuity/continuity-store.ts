@@ -348,12 +348,13 @@ export interface ContinuityStore {
   loadResponse(id: string, principal: string): Promise<StoredResponse>;
   /**
    * The conversation up to the response `id`; a 404 (param `previous_response_id`) when `id`, or
-   * an earlier response of its chain, is not stored (anymore) for `principal`.
+   * an earlier response of its chain, is not stored (anymore) for `principal`, and when `id` is
+   * a tombstone (`DELETED_RESPONSE`: deleted, kept only for the chains through it).
    */
   loadConversation(id: string, principal: string): Promise<Conversation>;
   /**
    * The stored responses of the conversation up to `id`, oldest first, each whole (what
-   * `loadConversation` joins into messages); the same 404s.
+   * `loadConversation` joins into messages); the same 404s, but a tombstone is read as any.
    */
   loadChain(id: string, principal: string): Promise<StoredResponse[]>;
   /**

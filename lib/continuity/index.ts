@@ -10,4 +10,4 @@ export { SESSION_ID_PATTERN, newALegId, newBLegId, newSessionId } from './ids.js
 export { MIGRATIONS, migrate, type Migration, type MigrationResult } from './sqlite-migrations.js';
 export { SecureSessions, RESUME_TOKEN_BYTES, RESUME_TOKEN_PATTERN, type SessionGrant, type SessionRequest, type SessionSettings } from './secure-sessions.js';
 export { fairShareCuts } from './fair-share.js';
-export { responseNotFound, storedResponseNotFound } from './response-row.js';
+export { DELETED_RESPONSE, isDeletedResponse, responseNotFound, storedResponseNotFound } from './response-row.js';

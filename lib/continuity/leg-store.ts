@@ -7,7 +7,7 @@ import type {
 import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
 import { conversationMessages } from './rebuild-conversation.js';
-import { fromResponseRow, responseNotFound, storedResponseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
+import { fromResponseRow, isDeletedResponse, responseNotFound, storedResponseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
 
 /** Attempt rows are mutable while the attempt runs; consumers get copies. */
 export type MutableAttemptRow = { -readonly [K in keyof AttemptRow]: AttemptRow[K] };
@@ -336,9 +336,12 @@ export abstract class LegStore implements ContinuityStore {
   async loadConversation(id: string, principal: string): Promise<Conversation> {
     const chain = this.chainRows(id, principal);
     const target = chain[chain.length - 1]!;
+    const responses = chain.map(fromResponseRow);
+    // A tombstone is read through, never continued from.
+    if (isDeletedResponse(responses[responses.length - 1]!)) throw responseNotFound(id);
     return {
       responseId: id,
-      messages: conversationMessages(chain.map(fromResponseRow)),
+      messages: conversationMessages(responses),
       aLegId: target.a_leg_id ?? undefined,
       sessionId: target.session_id ?? undefined,
     };

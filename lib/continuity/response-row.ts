@@ -62,6 +62,20 @@ export function responseRowBytes(row: ResponseRow): number {
   return 2 * (row.input_json.length + row.output_json.length + (row.echo_json?.length ?? 0)) + 256;
 }
 
+/**
+ * The echoed field that makes a stored response a tombstone: deleted by its id, kept for what
+ * reads through it (a Responses conversation's turn, whose items stay the conversation's).
+ * Continuing from it is the 404 of one never stored (`loadConversation`), and so are retrieving
+ * and deleting it again (lib/server/handle-stored-response.ts); the chains through it, and its
+ * items, still read it (`loadChain`, `loadResponse`).
+ */
+export const DELETED_RESPONSE = 'lip_deleted';
+
+/** Whether a stored response is a tombstone (`DELETED_RESPONSE`). */
+export function isDeletedResponse(stored: { readonly echo?: Readonly<Record<string, unknown>> | undefined }): boolean {
+  return stored.echo?.[DELETED_RESPONSE] === true;
+}
+
 /** The 404 a client gets for an unknown, expired or foreign `previous_response_id`. */
 export function responseNotFound(id: string, detail?: string): LipError {
   return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Previous response with id '${id}' not found.${detail ? ` ${detail}` : ''}`, { param: 'previous_response_id' });

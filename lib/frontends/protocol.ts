@@ -239,6 +239,12 @@ export interface StoredResponses {
   save(draft: StoredResponseDraft): void;
   delete(id: string): Promise<void>;
   /**
+   * Deletes `id` by its id while keeping it for what reads it through a chain or by its items (a
+   * tombstone: `load` and `chain` still read it; retrieving it, deleting it again and continuing
+   * from it answer 404 as for one never stored); a 404 when it is not stored, or already one.
+   */
+  tombstone(id: string): Promise<void>;
+  /**
    * Runs `change` (a read, change and save of one record) while no other `exclusive` of `key`
    * runs, on this instance or, with a shared store, on any (ContinuityStore.exclusive).
    */
@@ -333,6 +339,13 @@ export interface StoredResponseRoutes {
   inputItems(query: URLSearchParams): (stored: StoredResponseView) => unknown;
   /** `DELETE {path}/{id}`: the answer once the response is deleted. */
   deleted(id: string): unknown;
+  /**
+   * `DELETE {path}/{id}` of the caller's stored response `stored`, for a protocol whose stored
+   * records are read through one another (absent: it is deleted): a 404 LipError for a record
+   * that is no response by its id; `responses.tombstone` for one whose items are still read
+   * through it.
+   */
+  deleteStored?(stored: StoredResponseView, responses: StoredResponses): Promise<void>;
   /**
    * `GET {path}/{id}?stream=true`: the sequence number the events resume after (`starting_after`;
    * -1 for all), or undefined when the query asks for no stream; a 400 LipError for a malformed one.

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { storedResponseNotFound, type ContinuityStore } from '../continuity/index.js';
+import { isDeletedResponse, storedResponseNotFound, type ContinuityStore, type StoredResponse } from '../continuity/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { Frontend, StoredResponseRoutes } from '../frontends/protocol.js';
 import type { StoredResponseAction } from './route-table.js';
 import { sendError, sendJson } from './send.js';
+import { storedResponses } from './stored-responses.js';
 import { BACKGROUND_RETENTION_MS, followElsewhere, followRun, type BackgroundRuns, type FollowOptions } from './background-runs.js';
 import type { CancelRelay } from './cancel-relay.js';
 
@@ -31,7 +32,9 @@ export interface StoredResponseRequest {
  * /v1/responses/{id}/input_items`): the frontend checks the query (a 400 before any lookup),
  * the continuity store reads or deletes under the caller's principal (an id never stored, stored
  * with `store: false`, expired, deleted, another principal's or another protocol's is the same 404,
- * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND`), and the frontend writes the answer. Failures answer
+ * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND`; so is a tombstone, deleted but kept for what reads through
+ * it), and the frontend writes the answer. A protocol may delete its own way
+ * (`StoredResponseRoutes.deleteStored`: a Responses conversation's turn is kept as a tombstone). Failures answer
  * in the protocol's envelope; answers are never cached (`cache-control: no-store`).
  *
  * With `background`, a background response is answered while it runs (not stored yet): its
@@ -43,6 +46,12 @@ export interface StoredResponseRequest {
  */
 export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void, background?: BackgroundView): Promise<void> {
   const { id, principal, routes } = request;
+  /** The response by its id: a tombstone is none. */
+  const load = async (): Promise<StoredResponse> => {
+    const stored = await continuity.loadResponse(id, principal);
+    if (isDeletedResponse(stored)) throw storedResponseNotFound(id);
+    return stored;
+  };
   try {
     // Only this protocol's responses: an Anthropic thread's stored message (`msg_`) is not one.
     if (!id.startsWith(routes.idPrefix)) throw storedResponseNotFound(id);
@@ -57,7 +66,7 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
         if (run?.frames !== undefined) return await followRun(res, run, after, options);
         if (background.relay !== undefined && await followElsewhere(res, background.relay, { principal, responseId: id, after }, options)) return;
         // Known (or the 404), but with no stream kept.
-        await continuity.loadResponse(id, principal);
+        await load();
         throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume: only a background response created with stream: true is streamed again, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended; retrieve it without stream`, { param: 'stream' });
       }
       if (run !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.running(), { 'cache-control': 'no-store' });
@@ -68,12 +77,13 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
       if (run?.items !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.items(request.query), { 'cache-control': 'no-store' });
     }
     if (request.action === 'delete') {
-      await continuity.deleteResponse(id, principal);
+      if (routes.deleteStored !== undefined) await routes.deleteStored(await load(), storedResponses(continuity, principal));
+      else await continuity.deleteResponse(id, principal);
       body = routes.deleted(id);
     } else {
       const encode = request.action === 'retrieve' ? routes.retrieve(request.query) : routes.inputItems(request.query);
       try {
-        body = encode(await continuity.loadResponse(id, principal));
+        body = encode(await load());
       } catch (err) {
         // A background response running on another instance is stored once it ends.
         const missing = err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND';

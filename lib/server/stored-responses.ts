@@ -1,4 +1,4 @@
-import type { ContinuityStore } from '../continuity/index.js';
+import { DELETED_RESPONSE, isDeletedResponse, storedResponseNotFound, type ContinuityStore } from '../continuity/index.js';
 import type { StoredResponses } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import { BatchFileStore } from './files.js';
@@ -11,6 +11,12 @@ export function storedResponses(continuity: ContinuityStore, principal: string):
     chain: (id) => continuity.loadChain(id, principal),
     save: (draft) => continuity.saveResponse({ ...draft, principal }),
     delete: (id) => continuity.deleteResponse(id, principal),
+    tombstone: async (id) => {
+      const stored = await continuity.loadResponse(id, principal);
+      if (isDeletedResponse(stored)) throw storedResponseNotFound(id);
+      // Whole (the store keeps more than a protocol sees, such as the reasoning dialect), but marked.
+      continuity.saveResponse({ ...stored, echo: { ...stored.echo, [DELETED_RESPONSE]: true } });
+    },
     exclusive: (key, change) => continuity.exclusive(key, change),
     // The caller's uploaded files (OpenAI's and Anthropic's Files APIs, held by lip), as requests name them by id.
     file: (id) => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { collectEvents, emptyCall, validateCall, type Message } from '../../lib/canonical/index.js';
-import type { AttemptRow, ContinuityStore } from '../../lib/continuity/index.js';
+import { DELETED_RESPONSE, isDeletedResponse, type AttemptRow, type ContinuityStore } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { T0, VirtualClock } from './virtual-clock.js';
 
@@ -351,6 +351,19 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       const broken = await expectRejected(store.loadConversation('resp_c', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
       expect(broken.message).to.equal("Previous response with id 'resp_c' not found. Its earlier response 'resp_b' is no longer stored, so the conversation cannot be rebuilt.");
       expect((await store.loadConversation('resp_a', 'alice')).messages).to.have.length(2);
+    });
+
+    it('reads a tombstone (a response deleted but kept for the chains through it) through, but never continues from it', async () => {
+      open();
+      store.saveResponse({ id: 'resp_a', principal: 'alice', input: [user('one')], output: reply('1') });
+      store.saveResponse({ id: 'resp_b', principal: 'alice', previousResponseId: 'resp_a', input: [user('two')], output: reply('2'), echo: { [DELETED_RESPONSE]: true } });
+      store.saveResponse({ id: 'resp_c', principal: 'alice', previousResponseId: 'resp_b', input: [user('three')], output: reply('3') });
+      await store.flush();
+      const refused = await expectRejected(store.loadConversation('resp_b', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect([refused.message, refused.param]).to.deep.equal(["Previous response with id 'resp_b' not found.", 'previous_response_id']);
+      expect((await store.loadConversation('resp_c', 'alice')).messages).to.have.length(6);
+      expect((await store.loadChain('resp_b', 'alice')).map((r) => r.id)).to.deep.equal(['resp_a', 'resp_b']);
+      expect(isDeletedResponse(await store.loadResponse('resp_b', 'alice'))).to.equal(true);
     });
 
     it('deletes a response whose record is still waiting to be written', async () => {

@@ -11,7 +11,7 @@ const PNG: StoredFile = { filename: 'chart.png', mediaType: 'image/png', data: '
 function holding(asked: string[] = []): StoredResponses {
   return {
     principal: 'alice', load: () => Promise.reject(new Error('unused')), chain: () => Promise.reject(new Error('unused')), save: () => undefined,
-    delete: () => Promise.resolve(), exclusive: (_key, change) => change(),
+    delete: () => Promise.resolve(), tombstone: () => Promise.resolve(), exclusive: (_key, change) => change(),
     file: (id) => {
       asked.push(id);
       return Promise.resolve(id === 'file-pdf' ? PDF : id === 'file-png' ? PNG : undefined);

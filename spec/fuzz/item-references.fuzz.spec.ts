@@ -13,7 +13,7 @@ import { SEED_REQUESTS } from './seed-requests.js';
 
 /** The caller's stored responses, read through `load` alone (nothing else may be asked). */
 const only = (load: StoredResponses['load']): StoredResponses => ({
-  principal: 'local', load, chain: () => Promise.reject(new Error('not read')), save: () => { throw new Error('not kept'); }, delete: () => Promise.reject(new Error('not deleted')), exclusive: () => Promise.reject(new Error('not changed')),
+  principal: 'local', load, chain: () => Promise.reject(new Error('not read')), save: () => { throw new Error('not kept'); }, delete: () => Promise.reject(new Error('not deleted')), tombstone: () => Promise.reject(new Error('not deleted')), exclusive: () => Promise.reject(new Error('not changed')),
 });
 
 type Json = Record<string, unknown>;

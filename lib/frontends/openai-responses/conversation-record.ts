@@ -143,3 +143,23 @@ export function linkToConversation(responses: StoredResponses, conversationId: s
     writeConversation(responses, { ...c, head: responseId });
   });
 }
+
+/**
+ * Deletes the turn `id` of conversation `conversationId` as a response while its items stay the
+ * conversation's (OpenAI keeps a conversation's items apart from its responses): it is kept as a
+ * tombstone (`StoredResponses.tombstone`), which the conversation's items are still read
+ * through, and which is a 404 to retrieve, list the input items of, delete again or continue
+ * from. A turn of a conversation deleted since is deleted outright. Runs as the record's other
+ * changes do (`exclusive`), so a turn saved again by `linkToConversation` keeps its mark.
+ */
+export function deleteConversationTurn(responses: StoredResponses, conversationId: string, id: string): Promise<void> {
+  return responses.exclusive(conversationId, async () => {
+    try {
+      await readConversation(responses, conversationId, 'conversation');
+    } catch (err) {
+      if (err instanceof LipError && err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') return responses.delete(id);
+      throw err;
+    }
+    await responses.tombstone(id);
+  });
+}

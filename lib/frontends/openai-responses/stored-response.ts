@@ -11,6 +11,7 @@ import { includesSearchSources } from './web-search-call.js';
 import { declaresClientToolSearch } from './tool-search.js';
 import { declaredClientTools } from './client-tools.js';
 import { conversationItemsOf, storedResponseMissing } from './conversation-marks.js';
+import { deleteConversationTurn } from './conversation-record.js';
 
 /** The client's tool search, as a stored response's call declares it when its request did. */
 const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parameters: {}, kind: 'tool_search' };
@@ -30,7 +31,9 @@ const STORED_TOOL_SEARCH: ToolDefinition = { name: TOOL_SEARCH_TOOL_NAME, parame
  *   paged with `after` (an item id of the same list); `{object: "list", data, first_id,
  *   last_id, has_more}`. `before` is refused (400) rather than ignored.
  * * `DELETE /v1/responses/{id}` (`responses.delete`): `{id, object: "response.deleted",
- *   deleted: true}`.
+ *   deleted: true}`. A turn of a conversation is gone as a response, but its items stay the
+ *   conversation's (conversation-record.ts `deleteConversationTurn`); items added to a
+ *   conversation are no response to delete (404, as to retrieve).
  * @see spec/frontends/openai-responses/stored-response.spec.ts
  */
 export const responsesStoredRoutes: StoredResponseRoutes = {
@@ -53,6 +56,11 @@ export const responsesStoredRoutes: StoredResponseRoutes = {
     };
   },
   deleted: (id) => ({ id, object: 'response.deleted', deleted: true }),
+  deleteStored(stored, responses) {
+    if (conversationItemsOf(stored) !== undefined) throw storedResponseMissing(stored.id);
+    const conversation = (stored.echo?.conversation as { id?: unknown } | undefined)?.id;
+    return typeof conversation === 'string' ? deleteConversationTurn(responses, conversation, stored.id) : responses.delete(stored.id);
+  },
   streamAfter(query) {
     const stream = query.get('stream');
     if (stream !== 'true') return undefined;

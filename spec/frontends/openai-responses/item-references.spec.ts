@@ -8,7 +8,7 @@ import { randomId } from '../../../lib/wire/ids.js';
 
 /** The caller's stored responses, read through `load` alone (nothing else may be asked). */
 const only = (load: StoredResponses['load']): StoredResponses => ({
-  principal: 'local', load, chain: () => Promise.reject(new Error('not read')), save: () => { throw new Error('not kept'); }, delete: () => Promise.reject(new Error('not deleted')), exclusive: () => Promise.reject(new Error('not changed')),
+  principal: 'local', load, chain: () => Promise.reject(new Error('not read')), save: () => { throw new Error('not kept'); }, delete: () => Promise.reject(new Error('not deleted')), tombstone: () => Promise.reject(new Error('not deleted')), exclusive: () => Promise.reject(new Error('not changed')),
 });
 
 const answer: LipEvent[] = [{ type: 'response_started', model: 'm' }, { type: 'text_delta', text: 'Paris.' }, { type: 'response_finished', reason: 'stop' }];
