@@ -112,9 +112,14 @@ export class BackgroundRuns {
 
   constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now) {}
 
+  /**
+   * Keeps a run: in flight, or, when it ended before it was added (a run that ended within the
+   * tick that created it), as an ended one from the start (never tracked).
+   */
   add(run: BackgroundRun): void {
     this.sweep();
     this.runs.set(run.id, run);
+    if (run.endedAt !== undefined) return this.keepEnded(run);
     this.active++;
     this.track(run.state);
   }
@@ -124,18 +129,17 @@ export class BackgroundRuns {
     return this.active;
   }
 
-  /** The run has ended (and what it stored is written): its followers end, and it stops counting as in flight. */
+  /**
+   * The run has ended (and what it stored is written): its followers end, and it stops counting
+   * as in flight. A run not added yet is only ended (`add` then keeps it as ended).
+   */
   finish(run: BackgroundRun): void {
     if (run.endedAt !== undefined) return;
     run.end(this.now());
+    if (this.runs.get(run.id) !== run) return;
     this.active--;
-    if (run.frames === undefined) this.runs.delete(run.id);
-    else {
-      this.ended++;
-      this.endedChars += run.chars;
-    }
     this.untrack(run.state);
-    this.sweep();
+    this.keepEnded(run);
   }
 
   /** `principal`'s run of that id, running or ended with its stream kept. */
@@ -153,6 +157,16 @@ export class BackgroundRuns {
   /** Runs kept now (running, and ended with their streams). */
   get size(): number {
     return this.runs.size;
+  }
+
+  /** An ended run: forgotten, or with its stream kept for a while. */
+  private keepEnded(run: BackgroundRun): void {
+    if (run.frames === undefined) this.runs.delete(run.id);
+    else {
+      this.ended++;
+      this.endedChars += run.chars;
+    }
+    this.sweep();
   }
 
   /**

@@ -105,6 +105,26 @@ describe('server/background-runs', () => {
       expect(runs.find('resp_a', 'alice')).to.equal(r);
     });
 
+    it('a run that ended before it was added (within the tick that made it) is never in flight', () => {
+      const runs = runsOf();
+      const streamed = run('resp_a');
+      const whole = run('resp_b', false);
+      for (const r of [streamed, whole]) {
+        runs.finish(r);
+        runs.add(r);
+      }
+      expect(tracked).to.deep.equal([]);
+      expect(runs.inProgress).to.equal(0);
+      expect([runs.running('resp_a', 'alice'), runs.running('resp_b', 'alice')]).to.deep.equal([false, false]);
+      // The streamed one is kept as an ended one (its stream can be resumed); the other is forgotten.
+      expect([runs.find('resp_a', 'alice'), runs.find('resp_b', 'alice')]).to.deep.equal([streamed, undefined]);
+      expect(streamed.endedAt).to.equal(now);
+      // ... and goes at the end of its retention as any ended run.
+      now += BACKGROUND_RETENTION_MS + 1;
+      runs.add(run('resp_c'));
+      expect(runs.find('resp_a', 'alice')).to.equal(undefined);
+    });
+
     it('a run created without stream is forgotten when it ends (its stored response answers for it)', () => {
       const runs = runsOf();
       const r = run('resp_a', false);
