@@ -140,6 +140,8 @@ export class LipServer {
   private draining = false;
   /** The browser guard's allowance, for the config it was made from. */
   private allowance: { readonly config: Config; readonly allowance: BrowserAllowance } | undefined;
+  /** Sockets whose upgrade was refused, until they close (see `refused`). */
+  private readonly refusedUpgrades = new Set<Duplex>();
   /** The listener is closed: new requests are refused while in-flight ones finish. */
   private closing = false;
   private generating = 0;
@@ -415,6 +417,7 @@ export class LipServer {
     const retired = [...this.retired.values()].map((close) => close());
     await sockets;
     this.http.closeAllConnections();
+    for (const socket of this.refusedUpgrades) socket.destroy();
     await closed;
     await operatorClosed;
     // A store or the recorder that never finishes closing (a disk that hangs, a Redis that stopped
@@ -604,10 +607,12 @@ export class LipServer {
     const refuse = (err: LipError, frontend?: Frontend, headers: Readonly<Record<string, string>> = {}) => {
       const response = frontend ? frontend.encodeError(err) : encodeFlatError(err);
       answerOnSocket(socket, response.status, response.body, [...identity, ...Object.entries({ ...headers, ...response.headers })]);
+      this.refused(socket);
     };
     try {
       if (this.runtime.ingress !== undefined && !this.runtime.ingress.admits(ingressView(req))) {
         socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${FORBIDDEN.length}\r\nconnection: close\r\n\r\n${FORBIDDEN}`);
+        this.refused(socket);
         return;
       }
       const url = requestTarget(req.url);
@@ -633,6 +638,18 @@ export class LipServer {
         socket.destroy();
       }
     }
+  }
+
+  /**
+   * A socket whose upgrade was refused (answered, its side ended): the HTTP server no longer
+   * tracks it, and nothing read it, so a peer that went on writing was never seen to close and
+   * the socket held the shutdown for ever. What the peer still sends is read and dropped, and the
+   * shutdown cuts those still open.
+   */
+  private refused(socket: Duplex): void {
+    socket.resume();
+    this.refusedUpgrades.add(socket);
+    socket.once('close', () => this.refusedUpgrades.delete(socket));
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState, table: RouteTable): Promise<void> {
