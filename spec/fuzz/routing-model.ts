@@ -135,7 +135,7 @@ const ALL_FAILED: ModelError = { code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502, 
 const LEAF_TTFT: ModelError = { code: 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', status: 504, retryable: true };
 const HELD_LIMIT: ModelError = { code: 'LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', status: 502, retryable: true };
 
-interface Entry { readonly key: string; outcome: string; readonly startedAt?: number; ttft?: number; code?: string; status?: number; skippedFor?: 'context' | 'other' }
+interface Entry { readonly key: string; outcome: string; readonly startedAt?: number; ttft?: number; code?: string; status?: number; skippedFor?: 'context' | 'other'; final?: ModelError }
 
 /** What an attempt tells the operator that runs it. */
 interface Sink {
@@ -360,6 +360,7 @@ export function simulate(s: Scenario): Outcome[] {
         entry.outcome = 'failed';
         entry.code = err.code;
         entry.status = err.status;
+        if (!err.retryable) entry.final = err;
         sink.fail(err);
       };
       /** Past the attempt's stream stages: its first output commits it (outside a race), held events go with it. */
@@ -548,7 +549,8 @@ export function simulate(s: Scenario): Outcome[] {
       // Too long for every model tried, and for the filters of the others: the client's protocol says so.
       if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && sizeOnly) return ERRORS.context;
       if (tried.length > 0 && tried.every((e) => e.status === 429)) return { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };
-      return ALL_FAILED;
+      // A failure that was not retryable (a race leg's 400, outlived by the race): the request's own fault, its own status.
+      return tried.find((e) => e.final !== undefined)?.final ?? ALL_FAILED;
     };
 
     // The bound candidate, while the selector still has it, is tried before the arms (the first leaf naming it).

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../../errors/index.js';
+import { isRetryable } from '../operators/retryable.js';
 
 export type JournalOutcome = 'skipped' | 'failed' | 'cancelled' | 'served';
 
@@ -16,6 +17,8 @@ export interface JournalEntry {
   /** Milliseconds from the request's start to this attempt's start / first output. */
   startedAtMs?: number;
   ttftMs?: number;
+  /** A failure that was not retryable (a race leg's 400: failover would have stopped at it), kept whole. */
+  final?: LipError;
 }
 
 /**
@@ -52,6 +55,7 @@ export class RouteJournal {
     if (typeof e.status === 'number') entry.status = e.status;
     if (typeof e.code === 'string') entry.code = e.code;
     if (typeof e.retryAfter === 'number') entry.retryAfter = e.retryAfter;
+    if (err instanceof LipError && !isRetryable(err)) entry.final = err;
   }
 
   /**
@@ -60,7 +64,9 @@ export class RouteJournal {
    * context size stood in the way, 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
    * capabilities did, with or without it); every one tried refusing it as too long for its context window
    * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
-   * sending it -> 400 naming each refusal; otherwise 502 naming each failure.
+   * sending it -> 400 naming each refusal; one failure that was not retryable (a race leg's 400,
+   * which a race outlives where failover stops) -> that failure, its own status; otherwise 502
+   * naming each failure.
    */
   finalError(): LipError {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
@@ -87,6 +93,9 @@ export class RouteJournal {
     if (tried.length > 0 && tried.every((e) => e.status === 429)) {
       return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${summary})`, earliest(tried, 1));
     }
+    // The request's own fault said by a provider (CONTRACT section 7: the upstream's status), not a 502 the SDKs would retry.
+    const final = tried.find((e) => e.final !== undefined)?.final;
+    if (final !== undefined) return final;
     return new LipError('LIP_ERR_ROUTE_ALL_FAILED', `every candidate failed (${summary})`);
   }
 

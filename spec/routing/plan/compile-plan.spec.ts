@@ -124,6 +124,10 @@ describe('routing/plan/compilePlan', () => {
       expectObservable(compilePlan(parseSelector('a:m!b:m|c:m'), h.ctx)).toBe('--#', ev, fatal);
       const mixed = harness(ts, { 'a:m': () => cold('-#', ev, fatal), 'b:m': () => cold('--#', ev, retryable), 'c:m': () => cold('-t|', ev) });
       expectObservable(compilePlan(parseSelector('a:m!b:m|c:m'), mixed.ctx)).toBe('---t|', ev);
+      // A mixed race with nothing after it: the route's final error is the leg's own 400 (the
+      // request's fault, CONTRACT section 7), not a 502 the SDKs would retry.
+      const exhausted = harness(ts, { 'a:m': () => cold('-#', ev, fatal), 'b:m': () => cold('--#', ev, retryable) });
+      expectObservable(compilePlan(parseSelector('a:m!b:m'), exhausted.ctx)).toBe('--#', ev, fatal);
     });
   });
 
