@@ -170,7 +170,8 @@ describe('e2e: extensions through the official SDKs', function () {
       request_wide_shaping: ['test-e2e/system-line'],
       pre_request_admission: ['test-e2e/consult'],
       stream_event_mutation: ['tool-call-repair/track-open', 'test-e2e/cat-to-dog', 'test-e2e/flaky'],
-      tool_event_reaction: ['test-e2e/hide-audit', 'tool-call-repair/repair'],
+      // Tool-call repair is a finalizer: it runs before every policy and reactor, whatever their order.
+      tool_event_reaction: ['tool-call-repair/repair', 'test-e2e/hide-audit'],
       completion_gating: ['test-e2e/forbidden'],
       candidate_attempt_transform: ['reasoning-output-preservation/restore-missing'],
       final_stream_observation: ['tool-call-repair/count-canceled', 'reasoning-output-preservation/keep-released-turn'],
