@@ -329,7 +329,8 @@ export class Metrics {
     if (sample.cache !== undefined) this.cacheLookups.inc({ result: sample.cache });
     if (g) {
       this.genAi.served({
-        provider: g.provider, model: this.model(g.model), seconds: sample.seconds, errorType: code,
+        // A request the client left before it ended: not a success (the dashboards' error_type="" panels).
+        provider: g.provider, model: this.model(g.model), seconds: sample.seconds, errorType: code ?? (sample.aborted ? 'cancelled' : undefined),
         ttftSeconds: g.stream ? g.ttftSeconds : undefined, outputTokens: g.outputTokens,
       });
     }
@@ -350,7 +351,8 @@ export class Metrics {
     const model = this.model(report.model ?? '');
     this.genAi.attempt({
       provider: report.provider ?? 'unknown', model, responseModel: report.responseModel === undefined ? model : this.model(report.responseModel),
-      seconds: (report.durationMs ?? 0) / 1000, errorType: report.errorCode, usage: report.usage, backend: report.backendId, cost: report.cost,
+      // A cancelled attempt (a race loser, a client that left, a budget) is not a success: its duration is not an upstream's answer time.
+      seconds: (report.durationMs ?? 0) / 1000, errorType: report.errorCode ?? (report.outcome === 'cancelled' ? 'cancelled' : undefined), usage: report.usage, backend: report.backendId, cost: report.cost,
       ...(report.webSearches !== undefined ? { webSearches: report.webSearches } : {}),
     });
   }

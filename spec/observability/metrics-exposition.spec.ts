@@ -114,7 +114,10 @@ describe('observability/metrics exposition (promtool rules)', () => {
     expect(text).to.include('lip_gen_ai_client_token_usage_sum{token_type="cache_read",provider="openai",model="fast",response_model="other"} 10');
     // A model name nobody configured is never a label value.
     expect(text).not.to.include('client-text');
-    expect(text).to.include('lip_gen_ai_client_operation_duration_seconds_count{provider="openai",model="other"} 1');
+    // Cancelled attempts (the race loser, the client abort) are not successes.
+    expect(text).to.include('lip_gen_ai_client_operation_duration_seconds_count{provider="openai",model="other",error_type="cancelled"} 1');
+    expect(text).to.include('lip_gen_ai_client_operation_duration_seconds_count{provider="openai",model="gpt",error_type="cancelled"} 1');
+    expect(text).to.include('lip_gen_ai_client_operation_duration_seconds_count{provider="openai",model="fast"} 1');
     expect(text).to.include('lip_gen_ai_server_time_to_first_token_seconds_sum{provider="openai",model="fast"} 0.05');
     // (0.2 - 0.05) / (20 - 1) per output token after the first
     expect(text).to.match(/lip_gen_ai_server_time_per_output_token_seconds_sum\{provider="openai",model="fast"\} 0\.0078947/);
