@@ -11,6 +11,13 @@ import { sendJson } from './send.js';
 
 /** Characters of event text gathered before they are written without waiting for the end of the tick. */
 const BATCH_CHARS = 16 * 1024;
+/**
+ * How many times `maxBufferedBytes` one tick's burst may write before the stream is failed: a
+ * burst (a tool call or a completion a stage held, released at once) has had no chance to be
+ * read, so what the client is judged by is what waits from earlier ticks; this bounds a source
+ * that never yields at all.
+ */
+const BURST_FACTOR = 32;
 
 export interface StreamOptions {
   readonly requestId: string;
@@ -55,9 +62,11 @@ export interface StreamHandle {
  * after) and is reported on `lip:internal-error`.
  *
  * Backpressure: when `res.write()` reports a full socket the flow gate closes (HTTP sources
- * stop reading their upstream bodies) until `'drain'`. A source that cannot pause (a fast
- * synchronous one, a race releasing what it held) is bounded by `maxBufferedBytes`: beyond
- * it the stream fails with `LIP_ERR_SERVER_CLIENT_TOO_SLOW`.
+ * stop reading their upstream bodies) until `'drain'`. A source that cannot pause is bounded by
+ * `maxBufferedBytes`: once more than that waited unsent from an earlier tick (the client had
+ * its chance to read it), or one tick's burst passes BURST_FACTOR times it, the stream fails
+ * with `LIP_ERR_SERVER_CLIENT_TOO_SLOW`. A burst released at once (a tool call held whole by
+ * tool-call repair, a race's held output) is not the client's slowness.
  */
 export function writeStream(res: ServerResponse, events: Observable<LipEvent>, encoder: StreamEncoder, o: StreamOptions): StreamHandle {
   let committed = false;
@@ -68,6 +77,8 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
   // Stops the source even in the middle of a synchronous burst (before subscribe returned).
   const stop = new Subject<void>();
   let pending = '';
+  /** Bytes that waited unsent when this tick's writes began (what the client had a chance to read). */
+  let carried = 0;
   const onDrain = () => o.flow?.open();
   const flush = () => {
     if (pending === '') return;
@@ -97,6 +108,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
     }
     if (!corked) {
       corked = true;
+      carried = res.writableLength;
       res.cork();
       process.nextTick(endOfTick);
     }
@@ -145,7 +157,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
       } catch (raw) {
         return internal('stream.next')(raw);
       }
-      if (res.writableLength > o.maxBufferedBytes) {
+      if (carried > o.maxBufferedBytes || res.writableLength > o.maxBufferedBytes * BURST_FACTOR) {
         fail(new LipError('LIP_ERR_SERVER_CLIENT_TOO_SLOW', `the client read too slowly: over server.max_buffered_bytes (${o.maxBufferedBytes} bytes) waited unsent`));
       }
     },

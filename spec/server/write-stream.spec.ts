@@ -148,4 +148,48 @@ describe('server/writeStream', () => {
     expect(tornDown).to.equal(true);
     expect(emitted).to.be.lessThan(10_000);
   });
+
+  it('a burst of one tick over max_buffered_bytes goes to a client that reads; what then waits from earlier ticks is what fails a client that does not', async () => {
+    const chunk = 'z'.repeat(1024);
+    // One tick: 2 MiB of events (a tool call held whole, released at once), max 256 KiB.
+    const burst = new Observable<LipEvent>((s) => {
+      for (let i = 0; i < 2048; i++) s.next(text(chunk));
+      s.complete();
+    });
+    const failures: [string, boolean][] = [];
+    const s1 = await serve((res) => writeStream(res, burst, encoder(), options({ failures, maxBufferedBytes: 256 * 1024 })));
+    server = s1.server;
+    const read = await httpRequest(s1.url);
+    expect(failures).to.deep.equal([]);
+    expect(read.body.length).to.equal(2048 * (chunk.length + 8) + 'data: [DONE]\n\n'.length);
+    server.closeAllConnections();
+    server.close();
+    // Tick after tick (64 KiB each) to a client that reads nothing: failed once 256 KiB waited from an earlier tick.
+    const slowFailures: [string, boolean][] = [];
+    let ticks = 0;
+    const trickle = new Observable<LipEvent>((s) => {
+      let timer: NodeJS.Timeout | undefined;
+      const next = () => {
+        if (s.closed) return;
+        ticks++;
+        for (let i = 0; i < 64; i++) s.next(text(chunk));
+        timer = setTimeout(next, 1);
+      };
+      next();
+      return () => clearTimeout(timer);
+    });
+    let socket: Socket | undefined;
+    const done = new Promise<void>((resolve) => {
+      void serve((res) => writeStream(res, trickle, encoder(), options({ failures: slowFailures, maxBufferedBytes: 256 * 1024, onDone: resolve }))).then((s2) => {
+        server = s2.server;
+        const req = request(s2.url, { method: 'POST', agent: false }, (res) => { socket = res.socket; res.socket.pause(); });
+        req.end();
+      });
+    });
+    await done;
+    socket?.destroy();
+    expect(slowFailures).to.deep.equal([['LIP_ERR_SERVER_CLIENT_TOO_SLOW', true]]);
+    // Well before a burst's bound (32 times max_buffered_bytes): a few socket buffers' worth of ticks.
+    expect(ticks * 64 * 1024).to.be.lessThan(32 * 256 * 1024);
+  });
 });
