@@ -160,7 +160,8 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
     .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
       .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('id', { type: 'string', array: true, requiresArg: true, default: [], coerce: needsValue<string[]>('--id'), describe: 'replay only this exchange (record id or request id); repeatable' })
+      // Not `array: true`, which would take the file names after `--id X` as ids too: a repeated option is an array already.
+      .option('id', { type: 'string', requiresArg: true, default: [], coerce: (value: string | string[]) => needsValue<string[]>('--id')(([] as string[]).concat(value)), describe: 'replay only this exchange (record id or request id); repeatable' })
       .option('concurrency', { type: 'string', requiresArg: true, default: '4', coerce: parseConcurrency, describe: 'exchanges replayed at once, 1 to 256' })
       .option('report', { type: 'string', requiresArg: true, coerce: needsValue('--report'), describe: 'also write the JSON report to this file' })
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),

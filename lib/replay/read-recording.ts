@@ -76,21 +76,32 @@ export async function scanRecording(path: string, keep?: (record: ExchangeRecord
 
 /**
  * Calls `onRecord` for every record of a recording, in file order, and answers the lines that
- * are not records. A bad line is `last` when no other non-blank line follows it (a crash cut the
- * file there).
+ * are not records. A bad line is `last` when no other non-blank line follows it and it is cut
+ * JSON (a crash cut the file there); a whole JSON value that is not a record is never `last`,
+ * wherever it is (no crash writes one).
  */
 async function eachRecord(path: string, onRecord: (record: ExchangeRecord) => void): Promise<BadLine[]> {
   const bad: BadLine[] = [];
-  let pending: BadLine | undefined;
+  let pending: (BadLine & { readonly text: string }) | undefined;
   for await (const { line, text } of recordingLines(path)) {
-    if (pending) bad.push(pending);
+    if (pending) bad.push({ line: pending.line, reason: pending.reason, last: false });
     pending = undefined;
     const parsed = parseRecord(text);
-    if (typeof parsed === 'string') pending = { line, reason: parsed, last: false };
+    if (typeof parsed === 'string') pending = { line, reason: parsed, last: false, text };
     else onRecord(parsed);
   }
-  if (pending) bad.push({ ...pending, last: true });
+  if (pending) bad.push({ line: pending.line, reason: pending.reason, last: !wholeJson(pending.text) });
   return bad;
+}
+
+/** Whether `text` is a whole JSON value (then not a line a crash cut). */
+function wholeJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The records of a recording in file order (bad lines are left out; `scanRecording` names them). */

@@ -55,6 +55,28 @@ describe('lip replay', function () {
     expect(typo.stderr).to.contain(`lip replay: no exchange in ${CORPUS} has the id "rec_typo" (--id takes a record id or a request id)`);
   });
 
+  // Found by probing the command line: `array: true` made --id take the file names after it as ids too.
+  it('--id works before the file names, one or repeated', async () => {
+    const first = JSON.parse(LINES[0]!) as { id: string };
+    const third = JSON.parse(LINES[2]!) as { request_id: string };
+    const one = await lip('replay', '--id', first.id, CORPUS, '--config', CONFIG, '--json');
+    expect(one.code, one.stderr).to.equal(0);
+    expect((JSON.parse(one.stdout) as ReplayReport).summary).to.deep.include({ total: 1, same: 1 });
+    const two = await lip('replay', `--id=${first.id}`, '--id', third.request_id, CORPUS, '--config', CONFIG, '--json');
+    expect(two.code, two.stderr).to.equal(0);
+    expect((JSON.parse(two.stdout) as ReplayReport).summary).to.deep.include({ total: 2, same: 2 });
+  });
+
+  // Found by probing: any bad last line was taken for a crash's cut line, so a file holding no recording replayed nothing and exited 0.
+  it('a whole JSON line that is not a record is exit 2, last line or not (no crash writes one)', async () => {
+    const r = await lip('replay', file('not-a-recording.jsonl', '{"x":1}\n'), '--config', CONFIG);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('not-a-recording.jsonl:1: not a recording line');
+    const after = await lip('replay', file('bad-last.jsonl', `${LINES.join('\n')}\n{"v":1}\n`), '--config', CONFIG);
+    expect(after.code).to.equal(2);
+    expect(after.stderr).to.contain(`bad-last.jsonl:${LINES.length + 1}: not a recording line`);
+  });
+
   it('reports a truncated last line with its number, skips it and replays the rest', async () => {
     const path = file('crashed.jsonl', `${LINES.join('\n')}\n${LINES[0]!.slice(0, 80)}`);
     const r = await lip('replay', path, '--config', CONFIG);
