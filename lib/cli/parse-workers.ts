@@ -7,3 +7,23 @@ export function parseWorkers(value: unknown): number | 'auto' | undefined {
   if (!(n >= 1 && n <= 1024)) throw new Error(`--workers must be a whole number from 1 to 1024, or auto (got "${text}")`);
   return n;
 }
+
+/**
+ * `--workers auto`: one worker per core this process may use. Node's `availableParallelism()`
+ * counts the host's cores (and the CPU affinity mask), not a container's CPU quota (`docker
+ * --cpus 2`, a Kubernetes `limits.cpu`), so the cgroup's quota caps it: cgroup v2 `cpu.max`
+ * (`<quota> <period>`, or `max`), else cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`
+ * (-1: none); the quota in whole cores, rounded up, at least 1.
+ */
+export function autoWorkers(cores: number, read: (path: string) => string | undefined): number {
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.trim().split(/\s+/);
+  let quota: number | undefined;
+  if (v2 !== undefined && v2.length === 2 && v2[0] !== 'max') quota = Number(v2[0]) / Number(v2[1]);
+  else if (v2 === undefined) {
+    const us = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')?.trim());
+    const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')?.trim());
+    if (us > 0 && period > 0) quota = us / period;
+  }
+  if (quota === undefined || !Number.isFinite(quota) || quota <= 0) return Math.max(1, cores);
+  return Math.max(1, Math.min(cores, Math.ceil(quota)));
+}

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { checkAccess, formatPath, reloadProblems, type Config } from '../../config/index.js';
 import { BACKEND_KIND_INFO } from '../../backends/registry.js';
@@ -15,6 +16,7 @@ import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
 import { runPrimary } from '../cluster/primary.js';
 import { WorkerLink } from '../cluster/worker-link.js';
 import { loadConfig, loadConfigText } from '../config-source.js';
+import { autoWorkers } from '../parse-workers.js';
 import type { Output } from '../output.js';
 import { Reloader } from '../reloader.js';
 
@@ -112,7 +114,7 @@ async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Prom
     io.err(isLipError(err) ? `lip: ${err.message}` : String(err));
     return 1;
   }
-  const workers = args.workers === 'auto' ? availableParallelism() : args.workers ?? 1;
+  const workers = args.workers === 'auto' ? autoWorkers(availableParallelism(), readIfThere) : args.workers ?? 1;
   if (workers > 1 && cluster.isPrimary) {
     // The workers write to this same standard output: every process writes lines that cannot interleave.
     const logger = createLogger({ ...config.logging, shared: true });
@@ -199,4 +201,13 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
     if (early.stop) void stop(early.stop, true);
     else if (early.reload) reload();
   });
+}
+
+/** A small file's text, or undefined when it is not there (the cgroup files `--workers auto` reads). */
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
