@@ -193,6 +193,12 @@ export interface ResponseRecord {
   readonly echo?: Readonly<Record<string, unknown>>;
   /** When the response was created (its request arrived); defaults to the store's clock. Retention counts from it. */
   readonly createdAt?: number;
+  /**
+   * A record whose loss nobody would be told of (a batch's results, its list, its files'
+   * records): a full write queue never pushes it out to make room (it waits, beyond the
+   * queue's capacity, until it is written). It goes at `ttl`, or when deleted.
+   */
+  readonly durable?: boolean;
 }
 
 export interface StoredResponse {

@@ -72,7 +72,8 @@ export abstract class LegStore implements ContinuityStore {
   protected abstract legChanged(state: LegState, created: boolean): void;
   protected abstract attemptChanged(row: MutableAttemptRow, begun: boolean): void;
   protected abstract attemptRows(state: LegState): AttemptRow[];
-  protected abstract storeResponse(row: ResponseRow): void;
+  /** `durable`: never dropped to make room (ResponseRecord.durable). */
+  protected abstract storeResponse(row: ResponseRow, durable: boolean): void;
   /** Removes a stored response (the caller checked that it may). */
   protected abstract forgetResponse(id: string): void;
   protected abstract findResponse(id: string): ResponseRow | undefined;
@@ -285,7 +286,7 @@ export abstract class LegStore implements ContinuityStore {
   }
 
   saveResponse(record: ResponseRecord): void {
-    this.storeResponse(toResponseRow(record, this.now()));
+    this.storeResponse(toResponseRow(record, this.now()), record.durable === true);
   }
 
   /**

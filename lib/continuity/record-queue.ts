@@ -8,6 +8,8 @@ export interface RecordQueueOptions<R> {
   readonly describe: (record: R) => string;
   /** Records that may wait; at it `full` is true and each new record pushes the oldest out. */
   readonly capacity?: number;
+  /** Records never pushed out to make room (they wait beyond `capacity` until written). */
+  readonly durable?: (record: R) => boolean;
   readonly batchSize?: number;
   /** Delay from the first pending record to its flush: the batching window. */
   readonly flushDelayMs?: number;
@@ -37,7 +39,8 @@ export interface WriteQueueStatus {
 /**
  * What both write-behind queues share (WriteQueue writes synchronously for SQLite, RedisWriter
  * asynchronously for Redis): the pending records by key, coalesced, in arrival order; the bound
- * (at `capacity` a new key pushes the oldest record out, counted and logged once per episode);
+ * (at `capacity` a new key pushes the oldest record out, counted and logged once per episode;
+ * never a durable one: those wait beyond it);
  * the backoff; the counters; and logs that follow transitions (the first failure and a failure
  * with another error, dropping, recovery with the totals). Subclasses decide when and how to
  * write, and report each outcome through `wrote` and `failed`.
@@ -103,8 +106,16 @@ export abstract class RecordQueue<R> {
     if (this.timer === undefined && !this.closed) this.schedule(this.flushDelayMs);
   }
 
+  /** Pushes out the oldest record that is not durable; with none, the queue holds one more. */
   private dropOldest(): void {
-    const [key, record] = this.pending.entries().next().value as [string, R];
+    let oldest: [string, R] | undefined;
+    for (const entry of this.pending) {
+      if (this.base.durable?.(entry[1]) === true) continue;
+      oldest = entry;
+      break;
+    }
+    if (oldest === undefined) return;
+    const [key, record] = oldest;
     this.pending.delete(key);
     this.dropped++;
     if (this.droppingNow++ > 0) return;

@@ -12,7 +12,8 @@ export type SqliteRecord =
   | { readonly kind: 'leg'; readonly state: LegState; readonly created: boolean }
   | { readonly kind: 'retire'; readonly aLegId: string }
   | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow }
+  /** `durable`: never pushed out of a full queue (ResponseRecord.durable). */
+  | { readonly kind: 'response'; readonly row: ResponseRow; readonly durable: boolean }
   /** A deleted response (same key as its `response` record, which it replaces while pending). */
   | { readonly kind: 'forget'; readonly responseId: string };
 

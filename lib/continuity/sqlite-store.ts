@@ -79,6 +79,7 @@ export class SqliteContinuityStore extends LegStore {
       scheduler: sqlite.scheduler,
       log: sqlite.log,
       describe: describeRecord,
+      durable: (record) => record.kind === 'response' && record.durable,
     });
   }
 
@@ -247,8 +248,8 @@ export class SqliteContinuityStore extends LegStore {
     this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
   }
 
-  protected storeResponse(row: ResponseRow): void {
-    this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
+  protected storeResponse(row: ResponseRow, durable: boolean): void {
+    this.enqueue(`r:${row.response_id}`, { kind: 'response', row, durable });
   }
 
   /** Written behind like every record; until then the pending deletion hides the row from reads. */

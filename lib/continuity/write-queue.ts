@@ -22,8 +22,8 @@ export interface WriteQueueOptions<R> extends RecordQueueOptions<R> {
  * timer on the injected scheduler writes batches in transactions, off the request path.
  * Nothing is dropped silently: a failed batch stays queued and is retried with exponential
  * backoff, and the status says `failing` until a batch goes through. The queue never refuses a
- * record and never makes a caller wait: at `capacity`, a new record pushes out the oldest one,
- * which is counted in `dropped`. A record the database rejects for itself (a permanent error,
+ * record and never makes a caller wait: at `capacity`, a new record pushes out the oldest one
+ * that is not `durable`, which is counted in `dropped`. A record the database rejects for itself (a permanent error,
  * isolated by retrying the batch one record at a time) is set aside, logged with its key and
  * counted. Logs follow transitions, not writes: one line when writes start failing (and when
  * the error changes), one when records start being dropped, one on recovery with the totals.

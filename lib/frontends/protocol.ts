@@ -223,6 +223,8 @@ export interface StoredResponseDraft {
   readonly echo?: Readonly<Record<string, unknown>>;
   readonly aLegId?: string;
   readonly sessionId?: string;
+  /** Never dropped to make room (ResponseRecord.durable). */
+  readonly durable?: boolean;
 }
 
 /**

@@ -239,6 +239,8 @@ export class Batches {
   private readonly queue: BatchRun[] = [];
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The next turn's pump, when one is due (pumpSoon). */
+  private pumping: NodeJS.Immediate | undefined;
   private closed = false;
   /** Told when the last running request ended (drain). */
   private idle: (() => void) | undefined;
@@ -515,10 +517,24 @@ export class Batches {
         this.active--;
         run.active--;
         this.settle(run);
-        if (!this.closed) this.pump();
+        if (!this.closed) this.pumpSoon();
         else if (this.active === 0) this.idle?.();
       });
     }
+  }
+
+  /**
+   * Starts requests at the event loop's next turn, once for all that ended meanwhile. A request
+   * that ends without waiting (a cached answer, a local backend) would otherwise start the next
+   * in the same turn, and a large batch would run to its end with no timer or I/O in between:
+   * no other request served, and no record written while the store's queue overflows.
+   */
+  private pumpSoon(): void {
+    if (this.pumping !== undefined) return;
+    this.pumping = setImmediate(() => {
+      this.pumping = undefined;
+      if (!this.closed) this.pump();
+    });
   }
 
   /** Runs request `index` of `run` and keeps its result line. Never rejects. */
@@ -858,7 +874,7 @@ function chunkId(id: string, k: number): string {
 }
 
 function saveRecord(responses: StoredResponses, r: BatchRecord): void {
-  responses.save({ id: r.id, input: [], output: NOTHING, echo: { [RECORD]: { ...r, counts: { ...r.counts }, usage: { ...r.usage } } } });
+  responses.save({ id: r.id, input: [], output: NOTHING, echo: { [RECORD]: { ...r, counts: { ...r.counts }, usage: { ...r.usage } } }, durable: true });
 }
 
 async function loadRecord(responses: StoredResponses, id: string): Promise<BatchRecord | undefined> {
@@ -868,7 +884,7 @@ async function loadRecord(responses: StoredResponses, id: string): Promise<Batch
 }
 
 function saveChunk(responses: StoredResponses, id: string, k: number, chunk: ChunkRecord): void {
-  responses.save({ id: chunkId(id, k), input: [], output: NOTHING, echo: { [CHUNK_RECORD]: chunk } });
+  responses.save({ id: chunkId(id, k), input: [], output: NOTHING, echo: { [CHUNK_RECORD]: chunk }, durable: true });
 }
 
 async function loadChunk(responses: StoredResponses, id: string, k: number): Promise<ChunkRecord | undefined> {
@@ -884,7 +900,7 @@ async function readIndex(responses: StoredResponses): Promise<{ id: string; entr
 }
 
 function saveIndex(responses: StoredResponses, id: string, entries: readonly IndexEntry[]): void {
-  responses.save({ id, input: [], output: NOTHING, echo: { [INDEX]: entries } });
+  responses.save({ id, input: [], output: NOTHING, echo: { [INDEX]: entries }, durable: true });
 }
 
 function indexKey(responses: StoredResponses): string {

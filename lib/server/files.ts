@@ -187,8 +187,9 @@ export class BatchFileStore implements BatchFiles {
     return typeof r === 'object' && r !== null && typeof r.bytes === 'number' && r.expiresAt > this.now() ? r : undefined;
   }
 
+  /** A batch's results' file is durable (ResponseRecord.durable), as the batch's own records are. */
   private saveRecord(record: FileRecord): void {
-    this.responses.save({ id: record.id, input: [], output: NOTHING, echo: { [FILE]: record } });
+    this.responses.save({ id: record.id, input: [], output: NOTHING, echo: { [FILE]: record }, ...(record.batch !== undefined ? { durable: true } : {}) });
   }
 
   /** The caller's list of files, newest first: a record whose id only that caller's stored responses can hold. */
@@ -198,7 +199,7 @@ export class BatchFileStore implements BatchFiles {
   }
 
   private saveIndex(entries: readonly IndexEntry[]): void {
-    this.responses.save({ id: this.indexId(), input: [], output: NOTHING, echo: { [INDEX]: entries } });
+    this.responses.save({ id: this.indexId(), input: [], output: NOTHING, echo: { [INDEX]: entries }, durable: true });
   }
 
   private indexId(): string {

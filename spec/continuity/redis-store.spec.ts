@@ -211,6 +211,17 @@ describe('continuity/RedisContinuityStore', function () {
       }
     });
 
+    it('never drops a durable response (a batch\'s results) from a full queue: it reaches Redis beyond the capacity', async () => {
+      const a = open({ queue: { capacity: 2 } });
+      const b = open();
+      a.saveResponse({ id: 'results-0', principal: 'alice', input: [], output: reply('line'), durable: true });
+      for (const id of ['r1', 'r2', 'r3']) a.saveResponse({ id, principal: 'alice', input: [user(id)], output: reply(id) });
+      expect(a.status()).to.deep.include({ pending: 2, dropped: 2 });
+      await a.flush();
+      expect((await b.loadResponse('results-0', 'alice')).output).to.deep.equal(reply('line'));
+      expect((await b.loadResponse('r3', 'alice')).id).to.equal('r3');
+    });
+
     it('a response deleted on one instance is gone on every instance, also the one that saved it and keeps its own copy', async () => {
       const a = open();
       const b = open();

@@ -201,6 +201,18 @@ describe('continuity/SqliteContinuityStore', () => {
     expect(peerDb().prepare('SELECT seq, outcome FROM attempts ORDER BY seq').all()).to.deep.equal([{ seq: 1, outcome: 'success' }, { seq: 2, outcome: null }]);
   });
 
+  it('never drops a durable response (a batch\'s results) from a full queue: it waits beyond the capacity until written', async () => {
+    const store = open({ queue: { capacity: 2 } });
+    peerDb().exec('BEGIN IMMEDIATE');
+    store.saveResponse({ id: 'results-0', principal: 'alice', input: [], output: reply('line'), durable: true });
+    for (const id of ['a', 'b', 'c']) store.saveResponse({ id, principal: 'alice', input: [user(id)], output: reply(id) });
+    clock.advance(25);
+    expect(store.status()).to.deep.include({ state: 'full', pending: 2, dropped: 2 });
+    peerDb().exec('COMMIT');
+    clock.advance(100);
+    expect(peerDb().prepare('SELECT response_id FROM responses ORDER BY response_id').all()).to.deep.equal([{ response_id: 'c' }, { response_id: 'results-0' }]);
+  });
+
   it('sets aside a record the database refuses, logs it, and writes the rest', async () => {
     const store = open();
     peerDb().exec("CREATE TRIGGER poison BEFORE INSERT ON attempts WHEN NEW.candidate_key = 'poison:m' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");

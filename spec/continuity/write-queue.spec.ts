@@ -41,7 +41,7 @@ describe('continuity/WriteQueue', () => {
   let clock: VirtualClock;
   let db: ReturnType<typeof sink>;
   let logs: ReturnType<typeof logger>;
-  const queue = (options: { capacity?: number; batchSize?: number; onDrained?: () => void; prepare?: () => void } = {}) => new WriteQueue<string>({
+  const queue = (options: { capacity?: number; batchSize?: number; onDrained?: () => void; prepare?: () => void; durable?: (r: string) => boolean } = {}) => new WriteQueue<string>({
     write: db.write, isPermanent: (err) => err instanceof Refused && err.code.startsWith('SQLITE_CONSTRAINT'),
     scheduler: clock, log: logs.log, describe: (r) => `record ${r}`, flushDelayMs: 4, retryBaseMs: 10, retryMaxMs: 50, ...options,
   });
@@ -130,6 +130,23 @@ describe('continuity/WriteQueue', () => {
     clock.advance(4);
     expect([db.state.batches, q.full, q.status().dropped]).to.deep.equal([[['c', 'd']], false, 2]);
     expect(logs.lines.at(-1)).to.deep.equal(['warn', 'continuity writes recovered', { failed_flushes: 0, dropped: 2, pending: 0 }]);
+  });
+
+  it('never drops a durable record: at capacity the oldest other one goes, and with none the queue holds more', () => {
+    const q = queue({ capacity: 2, durable: (r) => r.startsWith('kept') });
+    db.state.down = true;
+    q.put('k1', 'kept1');
+    q.put('a', 'a');
+    q.put('k2', 'kept2'); // pushes out a, not the older kept1
+    expect([q.size, q.get('k1'), q.get('a'), q.status().dropped]).to.deep.equal([2, 'kept1', undefined, 1]);
+    q.put('k3', 'kept3'); // nothing but durable records pending: none goes
+    q.put('b', 'b');
+    expect([q.size, q.status().dropped]).to.deep.equal([4, 1]);
+    q.put('c', 'c'); // b, the oldest that may go
+    expect([q.size, q.get('b'), q.status().dropped]).to.deep.equal([4, undefined, 2]);
+    db.state.down = false;
+    clock.advance(4);
+    expect([db.state.batches, q.size]).to.deep.equal([[['kept1', 'kept2', 'kept3', 'c']], 0]);
   });
 
   it('runs prepare before every write, even with nothing pending; a throw is a failed write, retried', () => {

@@ -46,7 +46,8 @@ type RedisRecord =
   | { readonly kind: 'leg'; readonly state: LegState }
   | { readonly kind: 'retire'; readonly state: LegState }
   | { readonly kind: 'attempt'; readonly row: MutableAttemptRow }
-  | { readonly kind: 'response'; readonly row: ResponseRow }
+  /** `durable`: never pushed out of a full queue (ResponseRecord.durable). */
+  | { readonly kind: 'response'; readonly row: ResponseRow; readonly durable: boolean }
   /** A deleted response (same key as its `response` record, which it replaces while pending). */
   | { readonly kind: 'forget'; readonly responseId: string };
 
@@ -176,6 +177,7 @@ export class RedisContinuityStore extends LegStore {
       scheduler: redis.scheduler,
       log: redis.log,
       describe: describeRecord,
+      durable: (record) => record.kind === 'response' && record.durable,
     });
   }
 
@@ -315,9 +317,10 @@ export class RedisContinuityStore extends LegStore {
     this.enqueue(`a:${row.b_leg_id}`, { kind: 'attempt', row });
   }
 
-  protected storeResponse(row: ResponseRow): void {
+  protected storeResponse(row: ResponseRow, durable: boolean): void {
+    // The local copy is a cache (Redis holds the record): its byte budget applies to every record.
     this.responses.put(row, this.now());
-    this.enqueue(`r:${row.response_id}`, { kind: 'response', row });
+    this.enqueue(`r:${row.response_id}`, { kind: 'response', row, durable });
   }
 
   protected forgetResponse(id: string): void {
