@@ -420,7 +420,18 @@ export class Batches {
     let text = '';
     const flush = async () => {
       if (res.destroyed) return false;
-      if (text !== '' && !res.write(text)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      if (text !== '' && !res.write(text)) {
+        // Whichever comes first; the other listener goes (a stall per chunk would leave one each).
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
       text = '';
       return true;
     };

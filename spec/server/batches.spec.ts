@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { createTracing } from '../../lib/observability/tracing.js';
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ApiKeyConfig } from '../../lib/config/types.js';
 import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
 import { LipError } from '../../lib/errors/index.js';
@@ -402,6 +403,32 @@ describe('server/batches', function () {
       expect(await refusal(store.load(id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
     }
     expect(await refusal(batches.retrieve(call(), made.id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', status: 404 });
+  });
+
+  it('writes results to a real socket with backpressure, leaving no listener behind per stalled write', async () => {
+    start('batch_concurrency: 16');
+    chat.handler = (r) => ({ text: `${textOf(r.body)} ${'x'.repeat(200)}` });
+    const batches = make();
+    const made = await batches.create({ ...call(), body: { requests: requests(1_500) }, key: undefined, headers: {} }) as Json;
+    await until(async () => (await batches.retrieve(call(), made.id) as Json).processing_status === 'ended', 'the batch ended');
+    // A 1 KiB buffer: every chunk's write (some 40 KB) waits for a drain.
+    const listeners: { before: number; after: number; stalls: number } = { before: 0, after: 0, stalls: 0 };
+    const server = createServer({ highWaterMark: 1_024 }, (_req, res) => {
+      listeners.before = res.listenerCount('close') + res.listenerCount('drain');
+      res.on('drain', () => { listeners.stalls++; });
+      void batches.results(call(), made.id, res).then(() => {
+        listeners.after = res.listenerCount('close') + res.listenerCount('drain') - 1;
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).text();
+      expect(body.split('\n').filter((l) => l !== '')).to.have.length(1_500);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(listeners.stalls).to.be.at.least(10);
+    expect(listeners.after).to.equal(listeners.before);
   });
 
   it('a request that does not decode, streams, or fails upstream is an errored result in the protocol error envelope', async () => {
