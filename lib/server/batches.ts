@@ -322,7 +322,7 @@ export class Batches {
   }
 
   async retrieve(call: BatchCall, id: string): Promise<unknown> {
-    const record = await this.find(call, id);
+    const record = await this.current(call, id);
     const view = this.view(record);
     if (view.status !== 'ended' || call.routes.inlineResults?.(view) !== true) return call.routes.object(view, resultsUrl(call, id));
     // Its results in the object (Gemini's inlined responses), once it ended.
@@ -344,8 +344,9 @@ export class Batches {
         hasMore = true;
         break;
       }
-      const record = this.runs.get(entries[i]!.id)?.record ?? await loadRecord(responses, entries[i]!.id);
-      if (record === undefined || record.frontend !== call.frontend.id) continue;
+      const stored = this.runs.get(entries[i]!.id)?.record ?? await loadRecord(responses, entries[i]!.id);
+      if (stored === undefined || stored.frontend !== call.frontend.id) continue;
+      const record = await this.orphaned(call.routes, responses, stored);
       objects.push(call.routes.object(this.view(record), resultsUrl(call, record.id)));
       ids.push(record.id);
     }
@@ -358,6 +359,8 @@ export class Batches {
       this.stop(local, 'canceled');
       return this.cancelAnswer(call, viewOf(local.record), id);
     }
+    // A batch whose runner went away has ended (its files made) before the lock is taken.
+    await this.current(call, id);
     const runtime = this.runtime();
     const responses = storedResponses(runtime.continuity, call.principal);
     const answer = await responses.exclusive(recordKey(id), async () => {
@@ -380,7 +383,7 @@ export class Batches {
   async delete(call: BatchCall, id: string): Promise<unknown> {
     const runtime = this.runtime();
     const responses = storedResponses(runtime.continuity, call.principal);
-    const record = await this.find(call, id);
+    const record = await this.current(call, id);
     if (this.view(record).status !== 'ended') {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} is still processing; cancel it and delete it once it has ended`, { param: call.routes.idParam });
     }
@@ -396,7 +399,7 @@ export class Batches {
 
   /** Writes the results of an ended batch, one line per request in their order; a 400 before it ended. */
   async results(call: BatchCall, id: string, res: ServerResponse): Promise<void> {
-    const record = await this.find(call, id);
+    const record = await this.current(call, id);
     const view = this.view(record);
     if (view.status !== 'ended') {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} has not ended (processing_status: ${view.status}); its results are there once it has`, { param: call.routes.idParam });
@@ -440,10 +443,10 @@ export class Batches {
   }
 
   /**
-   * Tells `line` each line of `record`'s results in request order (of one kind, or all), and
-   * `chunkDone` after each chunk (false: stop); false when stopped.
+   * Tells `line` each line of `record`'s results in request order (of one kind, or all) and its
+   * outcome, and `chunkDone` after each chunk (false: stop); false when stopped.
    */
-  private async eachLine(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, line: (l: unknown) => void, chunkDone?: () => Promise<boolean>): Promise<boolean> {
+  private async eachLine(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, line: (l: unknown, type: BatchOutcome['type']) => void, chunkDone?: () => Promise<boolean>): Promise<boolean> {
     // A request whose result was never written ran on an instance that stopped.
     const missing: BatchOutcome = { type: 'expired' };
     for (let k = 0; k * BATCH_CHUNK < record.total; k++) {
@@ -452,7 +455,7 @@ export class Batches {
       for (let i = 0; i < chunk.ids.length; i++) {
         const type = chunk.types?.[i] ?? missing.type;
         if (kind !== undefined && (type === 'succeeded') !== (kind === 'output')) continue;
-        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing, record.fields));
+        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing, record.fields), type);
       }
       if (chunkDone !== undefined && !(await chunkDone())) return false;
     }
@@ -503,9 +506,49 @@ export class Batches {
     return record;
   }
 
+  /** The caller's batch `id` of this protocol as it is now (`orphaned`); the 404 otherwise. */
+  private async current(call: BatchCall, id: string): Promise<BatchRecord> {
+    return this.orphaned(call.routes, storedResponses(this.runtime().continuity, call.principal), await this.find(call, id));
+  }
+
+  /**
+   * `record`, or when its runner went away (it runs elsewhere and was not written for
+   * BATCH_ORPHANED_MS) the record of its end, made once under its lock by the first instance
+   * that sees it: what had not ended expired, its results' files made (a protocol with files)
+   * from its stored lines, and saved.
+   */
+  private async orphaned(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord): Promise<BatchRecord> {
+    if (!this.isOrphan(record)) return record;
+    const ended = await responses.exclusive(recordKey(record.id), async () => {
+      const stored = await loadRecord(responses, record.id);
+      // Ended meanwhile by another instance (or its runner wrote again): as it is.
+      if (stored === undefined || !this.isOrphan(stored)) return stored ?? record;
+      const c = stored.counts;
+      const end: BatchRecord = { ...stored, status: 'ended', endedAt: stored.heartbeat, counts: { ...c, processing: 0, expired: c.expired + c.processing } };
+      const files = routes.files;
+      if (files?.resultsPurpose !== undefined) {
+        const bytes = { output: 0, error: 0 };
+        await this.eachLine(routes, responses, end, undefined, (line, type) => { bytes[type === 'succeeded' ? 'output' : 'error'] += Buffer.byteLength(JSON.stringify(line)) + 1; });
+        const ttl = this.runtime().config.continuity.ttl;
+        const made = await new BatchFileStore(files, responses).saveResults(end.id, bytes, this.now(), Math.min(end.resultsExpireAfterMs ?? ttl, ttl));
+        end.outputFileId = made.output;
+        end.errorFileId = made.error;
+      }
+      saveRecord(responses, end);
+      return end;
+    });
+    await this.runtime().continuity.persisted?.();
+    return ended;
+  }
+
+  /** Whether `record` runs elsewhere and its runner stopped writing it: it has ended. */
+  private isOrphan(record: BatchRecord): boolean {
+    return record.status !== 'ended' && !this.runs.has(record.id) && this.now() - record.heartbeat >= BATCH_ORPHANED_MS;
+  }
+
   /** A batch as it is now: one running elsewhere whose runner stopped writing has ended. */
   private view(record: BatchRecord): BatchView {
-    if (record.status === 'ended' || this.runs.has(record.id) || this.now() - record.heartbeat < BATCH_ORPHANED_MS) return viewOf(record);
+    if (!this.isOrphan(record)) return viewOf(record);
     const c = record.counts;
     return viewOf({ ...record, status: 'ended', endedAt: record.heartbeat, counts: { ...c, processing: 0, expired: c.expired + c.processing } });
   }

@@ -708,5 +708,48 @@ describe('server/batches', function () {
       expect(await refusal(batches.retrieve(call(), made.id))).to.include({ status: 404, param: 'message_batch_id' });
       expect(((await batches.list(openai(), new URLSearchParams())) as Json).data.map((b: Json) => b.id)).to.deep.equal([made.id]);
     });
+
+    it('a batch whose instance went away gets its results as files from the first instance that sees it ended', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lip-orphaned-batch-'));
+      try {
+        // Two processes on one SQLite file: the runner's, and the one that outlives it.
+        const sqlite = `continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}" }`;
+        start('batch_concurrency: 4', sqlite);
+        const gone = runtime;
+        chat.handler = (r) => (Number(textOf(r.body).slice(1)) >= 140 ? { fault: { stall: 'before_headers' } } : { text: `echo ${textOf(r.body)}` });
+        const runner = new Batches(() => gone, noBudgets, { endpoints: (path) => table.batchEndpoint(path) });
+        open.push(runner);
+        const file = await uploaded(Array.from({ length: 150 }, (_, i) => lineOf(`r${i}`, '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: `r${i}` }] })).join('\n'));
+        const made = await runner.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+        const written = async () => ((await storedResponses(gone.continuity, 'alice').load(made.id)).echo?.lip_batch as Json).counts.succeeded;
+        await until(async () => (await written()) === 140, 'the runner wrote its record with the 140 that answered', 15_000);
+        // Its process stops: nothing it does from here on reaches the store.
+        await gone.continuity.close();
+
+        start('batch_concurrency: 4', sqlite);
+        const later = make({ now: () => Date.now() + BATCH_ORPHANED_MS + 1_000 });
+        const ended = await later.retrieve(openai(), made.id) as Json;
+        expect(ended).to.include({ status: 'expired' });
+        expect(ended.request_counts).to.deep.equal({ total: 150, completed: 140, failed: 0 });
+        expect(ended.output_file_id).to.be.a('string');
+        expect(ended.error_file_id).to.be.a('string');
+        // The first 100 answered as one record; the rest had not all ended, so they expired.
+        const output = await fileLines(later, ended.output_file_id);
+        expect(output.map((l) => l.custom_id)).to.deep.equal(Array.from({ length: 100 }, (_, i) => `r${i}`));
+        expect(output[0]!.response.body.choices[0].message.content).to.equal('echo r0');
+        const errors = await fileLines(later, ended.error_file_id);
+        expect(errors.map((l) => [l.custom_id, l.error.code])).to.deep.equal(Array.from({ length: 50 }, (_, i) => [`r${100 + i}`, 'batch_expired']));
+        const files = new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice'));
+        expect(await files.retrieve(ended.output_file_id)).to.include({ bytes: output.reduce((n, l) => n + Buffer.byteLength(JSON.stringify(l)) + 1, 0) });
+        // Made once: seen again, here or by another instance, the same files.
+        const again = make({ now: () => Date.now() + BATCH_ORPHANED_MS + 1_000 });
+        expect(await again.retrieve(openai(), made.id)).to.include({ output_file_id: ended.output_file_id, error_file_id: ended.error_file_id });
+        expect(((await again.list(openai(), new URLSearchParams())) as Json).data.map((b: Json) => b.output_file_id)).to.deep.equal([ended.output_file_id]);
+      } finally {
+        for (const b of open.splice(0)) await b.shutdown();
+        for (const r of runtimes.splice(0)) await r.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
