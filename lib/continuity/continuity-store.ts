@@ -196,7 +196,8 @@ export interface ResponseRecord {
   /**
    * A record whose loss nobody would be told of (a batch's results, its list, its files'
    * records): a full write queue never pushes it out to make room (it waits, beyond the
-   * queue's capacity, until it is written). It goes at `ttl`, or when deleted.
+   * queue's capacity, until it is written), nor does the memory store's byte budget (it counts
+   * in it; the others give way). It goes at `ttl`, or when deleted.
    */
   readonly durable?: boolean;
 }

@@ -3,6 +3,8 @@ import { responseRowBytes, type ResponseRow } from './response-row.js';
 interface Entry {
   readonly row: ResponseRow;
   readonly bytes: number;
+  /** Never dropped for the byte budget (ResponseRecord.durable). */
+  readonly durable: boolean;
   /** Stored responses that continue this one (`previous_response_id` = this id). */
   readonly children: Set<string>;
 }
@@ -15,7 +17,8 @@ const SWEEP_SCAN = 256;
  * the SQLite store's: a response lives for `ttl` after it was created, and beyond that as long as
  * a stored response continues it (a conversation lives as long as its newest turn; when that
  * one goes, its ancestors follow). On top, a byte budget: past it the oldest responses are
- * dropped even if continued (a later continuation of them then answers 404, saying why).
+ * dropped even if continued (a later continuation of them then answers 404, saying why); a
+ * durable one (a batch's records) counts in it but is never dropped for it, only at `ttl`.
  * @see spec/continuity/memory-store.spec.ts
  */
 export class MemoryResponses {
@@ -47,9 +50,9 @@ export class MemoryResponses {
   /**
    * Keeps `row`; one that replaces a row of the same id (a record saved again) keeps the count of
    * what continues it, and the parent it leaves is not dropped here even when expired (a sweep
-   * drops it once it is an expired leaf).
+   * drops it once it is an expired leaf). `durable`: never dropped for the byte budget.
    */
-  put(row: ResponseRow, now: number): void {
+  put(row: ResponseRow, now: number, durable = false): void {
     const old = this.entries.get(row.response_id);
     if (old) {
       this.entries.delete(row.response_id);
@@ -57,7 +60,7 @@ export class MemoryResponses {
       const left = old.row.previous_response_id === null ? undefined : this.entries.get(old.row.previous_response_id);
       left?.children.delete(row.response_id);
     }
-    const entry: Entry = { row, bytes: responseRowBytes(row), children: old?.children ?? new Set() };
+    const entry: Entry = { row, bytes: responseRowBytes(row), durable, children: old?.children ?? new Set() };
     this.entries.set(row.response_id, entry);
     this.bytes += entry.bytes;
     const parent = row.previous_response_id === null ? undefined : this.entries.get(row.previous_response_id);
@@ -69,13 +72,14 @@ export class MemoryResponses {
     return now - entry.row.created_at >= this.ttlMs;
   }
 
-  /** Drops expired leaves (oldest first) and, past the byte budget, the oldest responses. */
+  /** Drops expired leaves (oldest first) and, past the byte budget, the oldest responses that are not durable. */
   sweep(now: number, keep?: string): void {
     let scanned = 0;
     for (const [id, entry] of this.entries) {
       const overBudget = this.bytes > this.maxBytes && id !== keep;
-      if (!overBudget && (!this.timeExpired(entry, now) || ++scanned > SWEEP_SCAN)) break;
-      if (overBudget || entry.children.size === 0) this.delete(id, now);
+      const expired = this.timeExpired(entry, now);
+      if (!overBudget && (!expired || ++scanned > SWEEP_SCAN)) break;
+      if ((overBudget && !entry.durable) || (expired && entry.children.size === 0)) this.delete(id, now);
     }
   }
 

@@ -133,8 +133,8 @@ export class MemoryContinuityStore extends LegStore {
     return summarizeUsage(iterateRows(this.rows), query);
   }
 
-  protected storeResponse(row: ResponseRow): void {
-    this.responses.put(row, this.now());
+  protected storeResponse(row: ResponseRow, durable: boolean): void {
+    this.responses.put(row, this.now(), durable);
   }
 
   protected forgetResponse(id: string): void {

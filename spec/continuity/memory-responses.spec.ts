@@ -43,6 +43,21 @@ describe('continuity/MemoryResponses', () => {
     expect([table.get('a'), table.size, table.totalBytes, table.continuations('b').map((r) => r.response_id)]).to.deep.equal([undefined, 2, one * 2, ['c']]);
   });
 
+  it('counts a durable response (a batch\'s records) in the budget but never drops it for it: the others give way; it goes at ttl', () => {
+    const one = responseRowBytes(row('a', 0, null, 100));
+    const table = new MemoryResponses(100, one * 2);
+    table.put(row('batch', 0, null, 100), 0, true);
+    table.put(row('a', 1, null, 100), 1);
+    table.put(row('results-0', 2, null, 100), 2, true); // over: a goes, not the older batch
+    expect([table.get('batch')?.response_id, table.get('a'), table.totalBytes]).to.deep.equal(['batch', undefined, one * 2]);
+    table.put(row('results-1', 3, null, 100), 3, true); // durable alone over the budget: all kept
+    table.put(row('b', 4, null, 100), 4);
+    table.put(row('c', 5, null, 100), 5); // b goes, the newest kept
+    expect([table.size, table.get('b'), table.get('c')?.response_id, table.totalBytes]).to.deep.equal([4, undefined, 'c', one * 4]);
+    table.sweep(101); // batch is past ttl; the durable ones left are still over the budget, so c goes too
+    expect([table.get('batch'), table.get('c'), table.size, table.totalBytes]).to.deep.equal([undefined, undefined, 2, one * 2]);
+  });
+
   it('replaces a response saved twice under one id', () => {
     const table = new MemoryResponses(Infinity, Infinity);
     table.put(row('a', 0, null, 10), 0);
