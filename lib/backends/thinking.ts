@@ -16,7 +16,10 @@ export type AnthropicThinking =
 /**
  * The thinking a call asks an Anthropic model for, or undefined for none: a budget from the
  * call (0: none) or, when it asks for adaptive thinking, adaptive; otherwise a budget from its
- * effort (`minimal`/`none`: none).
+ * effort (`minimal`/`none`: none). None either when the call forces a tool call (forcesToolCall):
+ * Anthropic refuses thinking beside a tool choice of `any` or one tool ("Thinking may not be
+ * enabled when tool_choice forces tool use"), and the choice is what the client's code relies on
+ * (an answer in text where it asked for a call breaks it), where thinking only helps the answer.
  *
  * ```ts
  * anthropicThinking(emptyCall({ options: { reasoning: { effort: 'high' } } })) // { type: 'enabled', budget: 16384 }
@@ -24,11 +27,16 @@ export type AnthropicThinking =
  */
 export function anthropicThinking(call: Call): AnthropicThinking | undefined {
   const r = call.options.reasoning;
-  if (!r) return undefined;
+  if (!r || forcesToolCall(call)) return undefined;
   if (r.budgetTokens !== undefined) return r.budgetTokens === 0 ? undefined : { type: 'enabled', budget: Math.max(MIN_THINKING_BUDGET, r.budgetTokens) };
   if (r.adaptive === true) return r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? { type: 'adaptive', effort: r.effort } : { type: 'adaptive' };
   const budget = r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined;
   return budget === undefined ? undefined : { type: 'enabled', budget };
+}
+
+/** Whether the call declares tools and makes the model call one (tool choice `any`, or one tool by name). */
+function forcesToolCall(call: Call): boolean {
+  return call.tools.length > 0 && (call.toolChoice.type === 'any' || call.toolChoice.type === 'tool');
 }
 
 /**

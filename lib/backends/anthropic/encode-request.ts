@@ -14,7 +14,8 @@ type Json = Record<string, unknown>;
  * Call -> Messages API request body (streamed unless `stream` is false). `max_tokens` is mandatory: the call's
  * limit or the row's `default_max_tokens`. Extended thinking (`thinking.budget_tokens`) comes
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
- * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`. While
+ * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`; none
+ * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking). While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
  * below 0.95) are left out. The client's `service_tier`, `inference_geo` and `speed` go out
  * unless the row turns `provider_options` off (a `speed` some models take only with a beta

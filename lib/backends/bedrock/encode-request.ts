@@ -30,7 +30,8 @@ function cachesPrompts(model: string): boolean {
  * the frontend wrote for it. A reasoning request reaches
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
  * effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
- * model requires; adaptive thinking as `{type: "adaptive"}`); other families take no reasoning switch through Converse. `tool_choice:
+ * model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
+ * which the model refuses: anthropicThinking); other families take no reasoning switch through Converse. `tool_choice:
  * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
  * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's

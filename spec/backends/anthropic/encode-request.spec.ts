@@ -117,6 +117,20 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'minimal' } } }), 'claude', o)).not.to.have.property('thinking');
   });
 
+  // The API refuses thinking beside a forced tool choice ("Thinking may not be enabled when
+  // tool_choice forces tool use"): the forced call wins, with the sampling options thinking left out.
+  it('leaves thinking out when the call forces a tool call (any, or one tool), not when the choice is auto or none', () => {
+    const tools = [{ name: 'f', parameters: { type: 'object' } }];
+    const options = { reasoning: { effort: 'high' }, temperature: 0.5 };
+    const forced = [{ type: 'any' as const }, { type: 'tool' as const, name: 'f' }].map((toolChoice) => encodeAnthropicRequest(call({ tools, toolChoice, options }), 'claude', o));
+    expect(forced.map((b) => [b.tool_choice, b.thinking, b.max_tokens, b.temperature])).to.deep.equal([[{ type: 'any' }, undefined, 8192, 0.5], [{ type: 'tool', name: 'f' }, undefined, 8192, 0.5]]);
+    expect(encodeAnthropicRequest(call({ tools, toolChoice: { type: 'any' }, options: { reasoning: { adaptive: true, effort: 'high' } } }), 'claude', o)).not.to.have.any.keys('thinking', 'output_config');
+    for (const toolChoice of [{ type: 'auto' as const }, { type: 'none' as const }]) {
+      expect(encodeAnthropicRequest(call({ tools, toolChoice, options }), 'claude', o).thinking).to.deep.equal({ type: 'enabled', budget_tokens: 16384 });
+    }
+    expect(encodeAnthropicRequest(call({ toolChoice: { type: 'any' }, options }), 'claude', o).thinking).to.deep.equal({ type: 'enabled', budget_tokens: 16384 });
+  });
+
   it('writes cache marks as cache_control (with their ttl) on system blocks, tools and content blocks, and nowhere else', () => {
     const mark = { cache: {} };
     const body = encodeAnthropicRequest(call({

@@ -91,6 +91,15 @@ describe('backends/bedrock/encode-request', () => {
     expect(encodeBedrockRequest(call, 'amazon.nova-pro-v1:0').additionalModelRequestFields).to.equal(undefined);
   });
 
+  it('asks no thinking of an Anthropic model when the call forces a tool call (the model refuses the two together)', () => {
+    const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
+    const tools = [{ name: 'f', parameters: { type: 'object' } }];
+    const forced = encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' }, options: { reasoning: { effort: 'medium' }, temperature: 0.5 } }), CLAUDE);
+    expect([forced.additionalModelRequestFields, forced.inferenceConfig]).to.deep.equal([undefined, { temperature: 0.5 }]);
+    const auto = encodeBedrockRequest(emptyCall({ messages: q, tools, options: { reasoning: { effort: 'medium' } } }), CLAUDE);
+    expect(auto.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'enabled', budget_tokens: 8192 } });
+  });
+
   it('maps tool choice, and refuses what Converse cannot take: tool_choice none with tools, image URLs', () => {
     const tools = [{ name: 'f', parameters: { type: 'object' } }];
     const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];

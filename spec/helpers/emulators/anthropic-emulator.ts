@@ -1,5 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseAnthropic } from './wire-identifiers.js';
+import { refuseAnthropicCombination } from './anthropic-rules.js';
 import { deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
@@ -150,7 +151,7 @@ function content(script: Script): Record<string, unknown>[] {
  * `container`) is in `requests`.
  */
 export const anthropicProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseAnthropic(request.body),
+  refuse: (request) => refuseAnthropic(request.body) ?? refuseAnthropicCombination(request.body),
   name: 'anthropic',
   basePath: '',
   match(method, path) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { refuseBedrock } from './wire-identifiers.js';
+import { refuseBedrockCombination } from './anthropic-rules.js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
@@ -179,7 +180,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',

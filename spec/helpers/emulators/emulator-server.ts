@@ -85,7 +85,8 @@ export interface EmulatorProtocol {
   stateRefusal?(request: RecordedRequest, issued: readonly Script[]): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
   /**
    * What the real service refuses in any generation, whatever the test (a tool name or a tool
-   * call id outside its rules, wire-identifiers.ts): the refusal, or undefined to go on.
+   * call id outside its rules, wire-identifiers.ts; a combination of fields Anthropic refuses,
+   * anthropic-rules.ts): the refusal, or undefined to go on.
    */
   refuse?(request: RecordedRequest): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
 }
