@@ -7,6 +7,7 @@ import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { anthropicStrictCompatible, anthropicStrictSchema } from './strict-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,9 +18,12 @@ type Json = Record<string, unknown>;
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`; none
  * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking). While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
- * below 0.95) are left out. The client's `service_tier`, `inference_geo` and `speed` go out
- * unless the row turns `provider_options` off (a `speed` some models take only with a beta
- * feature: the client names it in its own `anthropic-beta`, which is sent on). A client tool
+ * below 0.95) are left out. A `json_schema` response format is `output_config.format`, its schema
+ * fitted to the subset the API compiles (anthropicStrictSchema: the keywords outside it go into
+ * the description), as written where it has no fit (an open object). The client's
+ * `service_tier`, `inference_geo` and `speed` go out unless the row turns `provider_options` off
+ * (a `speed` some models take only with a beta feature: the client names it in its own
+ * `anthropic-beta`, which is sent on). A client tool
  * with an Anthropic-defined schema goes back as the client declared it (computer use needs a
  * beta feature too, which the client's `anthropic-beta` names), and so does a computer or browser
  * toolset, once for all its members (declarations). A hosted web search is the
@@ -79,7 +83,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const stops = opt.stopSequences?.filter((stop) => /\S/.test(stop));
   if (stops !== undefined && stops.length > 0) body.stop_sequences = stops;
   const outputConfig: Json = {};
-  if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: opt.responseFormat.schema };
+  if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: anthropicStrictSchema(opt.responseFormat.schema) ?? opt.responseFormat.schema };
   if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
   const taskBudget = o.providerOptions ? call.providerOptions?.anthropic?.taskBudget : undefined;
   if (taskBudget !== undefined) outputConfig.task_budget = taskBudget;
@@ -140,13 +144,17 @@ function declarations(tools: readonly ToolDefinition[]): Json[] {
  * (`text_editor_20250728`, ...) as the client wrote it, so that the model gets the tool it was
  * trained on; a hosted web search as the web search server tool; another server tool (a hosted
  * tool of Anthropic's dialect; forHostedDialect refused any other) as the client declared it;
- * every other tool (a function, a provider tool of another dialect) by its schema.
+ * every other tool (a function, a provider tool of another dialect) by its schema, `strict` when
+ * the call asks for it and the schema lies inside the subset Anthropic takes as strict
+ * (anthropicStrictCompatible; outside it the API refuses the whole request, so such a tool goes
+ * without it, its constraints still in the schema the model reads).
  */
 function toolDeclaration(t: ToolDefinition): Json {
   if (t.kind === 'web_search') return webSearchDeclaration(t);
   if (t.kind === 'hosted' && t.providerTool?.dialect === HOSTED_DIALECTS.anthropic) return { ...t.providerTool.definition };
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
-  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(t.strict === true ? { strict: true } : {}) };
+  const strict = t.strict === true && anthropicStrictCompatible(t.parameters);
+  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(strict ? { strict: true } : {}) };
 }
 
 /**

@@ -25,6 +25,23 @@ describe('backends/anthropic/encode-request', () => {
     expect(body.tools).to.deep.equal([{ name: 'f', input_schema: schema, strict: true }, { name: 'g', input_schema: schema }, { name: 'h', input_schema: schema }]);
   });
 
+  // The API refuses the whole request for a strict schema outside its structured outputs' subset
+  // ("For 'integer' type, property 'minimum' is not supported"; an object not closed).
+  it('sends a strict tool whose schema is outside Anthropic\'s strict subset without strict, its schema as written', () => {
+    const bounded = { type: 'object', properties: { a: { type: 'integer', minimum: 1 } }, required: ['a'], additionalProperties: false };
+    const open = { type: 'object', properties: { a: { type: 'string' } } };
+    const body = encodeAnthropicRequest(call({ tools: [{ name: 'f', parameters: bounded, strict: true }, { name: 'g', parameters: open, strict: true }] }), 'claude', o);
+    expect(body.tools).to.deep.equal([{ name: 'f', input_schema: bounded }, { name: 'g', input_schema: open }]);
+  });
+
+  it('fits a json_schema response format to the subset output_config.format compiles, as written where it has no fit', () => {
+    const format = (schema: Record<string, unknown>) => (encodeAnthropicRequest(call({ options: { responseFormat: { type: 'json_schema', schema } } }), 'claude', o).output_config as { format: unknown }).format;
+    expect(format({ type: 'object', properties: { a: { type: 'integer', minimum: 1 } }, required: ['a'] })).to.deep.equal({
+      type: 'json_schema', schema: { type: 'object', properties: { a: { type: 'integer', description: '{minimum: 1}' } }, required: ['a'], additionalProperties: false },
+    });
+    expect(format({ type: 'object' })).to.deep.equal({ type: 'json_schema', schema: { type: 'object' } });
+  });
+
   it('declares a client tool with an Anthropic-defined schema as the client did (type, name, its own fields, the cache mark), not by its schema', () => {
     const editor = {
       name: 'str_replace_based_edit_tool', description: 'lip\'s words', parameters: { type: 'object', properties: { command: { type: 'string' } } }, kind: 'provider' as const,

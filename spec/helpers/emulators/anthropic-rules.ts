@@ -4,18 +4,44 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
 /**
  * What Anthropic's Messages API refuses in a request's combination of fields, whatever the test,
  * in its own words: thinking (a budget or adaptive) beside a tool choice that forces a call
- * (`any`, or one `tool`): "Thinking may not be enabled when tool_choice forces tool use."
- * Bedrock's Converse refuses the same for a Claude model (thinking in
+ * (`any`, or one `tool`): "Thinking may not be enabled when tool_choice forces tool use."; a
+ * schema it compiles into a grammar (a `strict` tool's `input_schema`, `output_config.format`)
+ * with a keyword outside its structured outputs' subset ("For 'integer' type, property 'minimum'
+ * is not supported") or an object not closed ("For 'object' type, 'additionalProperties' must be
+ * explicitly set to false"). Bedrock's Converse refuses the first for a Claude model (thinking in
  * `additionalModelRequestFields`, `toolConfig.toolChoice` `any` or `tool`), the model's words
  * wrapped in a ValidationException.
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const thinks = (thinking: Json | undefined) => thinking?.type === 'enabled' || thinking?.type === 'adaptive';
+/** The constraints Anthropic's structured outputs document as not supported. */
+const UNSUPPORTED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties'];
+
+const invalid = (message: string): Refusal => ({ status: 400, error: { message, type: 'invalid_request_error' } });
+
+/** The first part of a schema outside the structured outputs' subset, in the API's words, or undefined. */
+function grammarProblem(schema: unknown): string | undefined {
+  if (Array.isArray(schema)) return schema.map(grammarProblem).find((p) => p !== undefined);
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Json;
+  const type = typeof s.type === 'string' ? s.type : undefined;
+  if (type === 'object' && s.additionalProperties !== false) return "For 'object' type, 'additionalProperties' must be explicitly set to false";
+  const unsupported = UNSUPPORTED.find((key) => s[key] !== undefined) ?? (typeof s.minItems === 'number' && s.minItems > 1 ? 'minItems' : undefined);
+  if (unsupported !== undefined) return `For '${type ?? 'any'}' type, property '${unsupported}' is not supported`;
+  const nested = [s.items, s.anyOf, s.allOf, s.oneOf, ...['properties', '$defs', 'definitions'].flatMap((key) => (typeof s[key] === 'object' && s[key] !== null ? Object.values(s[key]) : []))];
+  return nested.map(grammarProblem).find((p) => p !== undefined);
+}
 
 export function refuseAnthropicCombination(body: Json | undefined): Refusal {
   const forced = body?.tool_choice?.type === 'any' || body?.tool_choice?.type === 'tool';
-  if (forced && thinks(body?.thinking)) return { status: 400, error: { message: FORCED_WITH_THINKING, type: 'invalid_request_error' } };
-  return undefined;
+  if (forced && thinks(body?.thinking)) return invalid(FORCED_WITH_THINKING);
+  for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
+    const problem = t?.strict === true ? grammarProblem(t.input_schema) : undefined;
+    if (problem !== undefined) return invalid(`tools.${i}.custom: ${problem}`);
+  }
+  const format = body?.output_config?.format;
+  const problem = format?.type === 'json_schema' ? grammarProblem(format.schema) : undefined;
+  return problem !== undefined ? invalid(`output_config.format.schema: ${problem}`) : undefined;
 }
 
 export function refuseBedrockCombination(body: Json | undefined): Refusal {
