@@ -11,9 +11,12 @@ export interface LipProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawns `node bin/lip.js ...args` (the compiled CLI, as users run it). */
-export function spawnLip(args: readonly string[], env: NodeJS.ProcessEnv = {}): LipProcess {
-  const proc = spawn(process.execPath, [LIP_BIN, ...args], { env: { ...process.env, LIP_CONFIG: '', ...env } });
+/**
+ * Spawns `node bin/lip.js ...args` (the compiled CLI, as users run it), or, with `command`,
+ * that command with `args` (a shell that runs lip as an operator's command line would).
+ */
+export function spawnLip(args: readonly string[], env: NodeJS.ProcessEnv = {}, command?: string): LipProcess {
+  const proc = spawn(command ?? process.execPath, command ? args : [LIP_BIN, ...args], { env: { ...process.env, LIP_CONFIG: '', ...env } });
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });

@@ -2,12 +2,20 @@ import cluster from 'node:cluster';
 
 /**
  * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
- * channel). A worker asks the primary for something that concerns every worker (a reload from
- * the API, the config status, the metrics); the primary runs reloads and status reads on each
- * worker (reloads, status reads, metrics) and answers.
+ * channel). A worker asks the primary for its configuration as it starts, and for something that
+ * concerns every worker (a reload from the API, the config status, the metrics); the primary
+ * runs reloads, status reads and metrics reads on each worker and answers.
  */
-export type ClusterOp = 'reload' | 'status' | 'metrics';
+export type ClusterOp = 'config' | 'reload' | 'status' | 'metrics';
 export type WorkerOp = 'reload' | 'status' | 'metrics';
+
+/**
+ * The answer to a starting worker's `config` ask: the config text the workers run (the one the
+ * primary read and checked at start, or the last one a reload applied), and, when a reload
+ * changed it, the start text, whose restart-only fields (logging, metrics, tracing) every other
+ * worker still runs with. Both are absent when the config is the embedded default.
+ */
+export interface StartConfig { readonly text?: string; readonly start?: string }
 
 /** worker -> primary: do `op` for the whole cluster. */
 export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp }

@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger.js';
 import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
 import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
 import { mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
-import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type WorkerOp } from './messages.js';
+import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type StartConfig, type WorkerOp } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export interface PrimaryOptions {
@@ -15,11 +15,15 @@ export interface PrimaryOptions {
   readonly logger: Logger;
   /** The config file (undefined: the embedded default), read once per reload for every worker. */
   readonly configPath?: string;
+  /** The text of `configPath` that `config` was read from: what each worker starts with. */
+  readonly configText?: string;
 }
 
 /**
  * The primary of `lip serve --workers N`: forks N workers that share one listener (node:cluster
- * hands connections out round-robin), forwards SIGTERM and SIGINT to every worker, reloads
+ * hands connections out round-robin), hands each worker as it starts the config text the workers
+ * run (never the file as it is now: a restarted worker joins the others' configuration, and a
+ * pipe is read once), forwards SIGTERM and SIGINT to every worker, reloads
  * them all on SIGHUP or a reload from the API (the file read once, its text sent to each worker),
  * restarts a worker that exits unexpectedly (with `RestartBackoff`), answers what concerns all
  * workers (reload from the API, config status, metrics summed over the workers that listen) and exits once
@@ -40,6 +44,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let stopping = false;
   let stopSignal: NodeJS.Signals | undefined;
   let exitCode = 0;
+  /** The config text the workers run: the start text, then that of the last reload a worker applied. */
+  let running = options.configText;
 
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
@@ -91,19 +97,30 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       logger.error('reload failed; every worker keeps its running configuration', { trigger, error });
       return { status: 'failed', trigger, config: options.config.source, at: new Date().toISOString(), changed: [], restart_required: [], error };
     }
-    const outcome = mergeReloads(await runOnAll<ReloadOutcome>('reload', { trigger, ...(text !== undefined ? { text } : {}) }), new Date());
+    const answers = await runOnAll<ReloadOutcome>('reload', { trigger, ...(text !== undefined ? { text } : {}) });
+    // A worker started from now on gets this text once a worker applied it (a refused or invalid one is never handed out).
+    if (answers.some((a) => a.value && a.value.status !== 'failed')) running = text;
+    const outcome = mergeReloads(answers, new Date());
     logger.info('reload of all workers', { trigger, status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required });
     return outcome;
   };
 
+  /** What a starting worker serves: the text the others run, with the start's restart-only fields. */
+  const startConfig = (): StartConfig => ({
+    ...(running !== undefined ? { text: running } : {}),
+    ...(running !== options.configText && options.configText !== undefined ? { start: options.configText } : {}),
+  });
+
   const answer = async (worker: Worker, ask: AskMessage) => {
     let reply: AnswerMessage;
     try {
-      const value: unknown = ask.op === 'metrics'
-        ? await collectMetrics()
-        : ask.op === 'reload'
-          ? await reloadAll('api')
-          : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
+      const value: unknown = ask.op === 'config'
+        ? startConfig()
+        : ask.op === 'metrics'
+          ? await collectMetrics()
+          : ask.op === 'reload'
+            ? await reloadAll('api')
+            : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
       reply = { lip: 'answer', id: ask.id, value };
     } catch (err) {
       reply = { lip: 'answer', id: ask.id, error: err instanceof Error ? err.message : String(err) };
@@ -135,7 +152,6 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (live.size === 0) finish();
     };
     const onStop = (signal: NodeJS.Signals) => stop(signal);
-    // A worker still starting reads the file as it starts; the serving ones get the text.
     const onReload = () => void reloadAll('signal');
 
     cluster.on('listening', (worker: Worker, address: { address: string; port: number; addressType: number | string }) => {

@@ -1,8 +1,9 @@
 import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../../server/config-control.js';
-import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type RunMessage } from './messages.js';
+import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type RunMessage, type StartConfig } from './messages.js';
 
 /**
- * A worker's side of `lip serve --workers`. It runs what the primary asks of this worker
+ * A worker's side of `lip serve --workers`. It asks the primary for the config text to start
+ * with (a worker never reads the config file itself), runs what the primary asks of this worker
  * (a reload, a status read) with the worker's own reload function, and it hands what concerns
  * every worker to the primary: `POST /admin/config/reload` on any worker reloads all of them,
  * the config status lists all of them, and the metrics path answers with the sum over all.
@@ -41,6 +42,11 @@ export class WorkerLink {
     reload: (_trigger: ReloadTrigger) => this.ask('reload') as Promise<ReloadOutcome>,
     status: () => this.ask('status') as Promise<ConfigStatus>,
   };
+
+  /** The config text this worker starts with (`StartConfig`). */
+  startConfig(): Promise<StartConfig> {
+    return this.ask('config') as Promise<StartConfig>;
+  }
 
   /** The metrics of every worker, summed by the primary. */
   readonly metrics = (): Promise<string> => this.ask('metrics') as Promise<string>;

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { checkAccess, formatPath, reloadProblems, type Config } from '../../config/index.js';
+import { checkAccess, formatPath, readConfigText, reloadProblems, withRestartFieldsKept, type Config } from '../../config/index.js';
 import { BACKEND_KIND_INFO } from '../../backends/registry.js';
 import { PROTOCOL_PATHS } from '../../frontends/registry.js';
 import { configWarnings } from '../../core/config-warnings.js';
@@ -15,7 +15,7 @@ import { workerRecordingPath, workerSlot } from '../cluster/messages.js';
 import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
 import { runPrimary } from '../cluster/primary.js';
 import { WorkerLink } from '../cluster/worker-link.js';
-import { loadConfig, loadConfigText } from '../config-source.js';
+import { loadConfigText } from '../config-source.js';
 import { autoWorkers } from '../parse-workers.js';
 import type { Output } from '../output.js';
 import { Reloader } from '../reloader.js';
@@ -100,18 +100,42 @@ class EarlySignals {
   }
 }
 
+/**
+ * The configuration a worker of `lip serve --workers` starts with: the text the primary hands
+ * it (the file as it is now may hold a change a reload refused, or, for a pipe, nothing more),
+ * with the restart-only fields of the start when a reload changed the text since.
+ */
+async function workerConfig(link: WorkerLink, args: ServeArgs): Promise<{ config: Config; start?: Config }> {
+  const { text, start } = await link.startConfig();
+  return {
+    config: loadConfigText(args.configPath, text),
+    ...(start !== undefined ? { start: loadConfigText(args.configPath, start) } : {}),
+  };
+}
+
 async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Promise<number> {
+  const link = workerSlot() !== undefined ? new WorkerLink() : undefined;
   let config: Config;
+  let text: string | undefined;
   try {
-    config = loadConfig(args.configPath);
+    let start: Config | undefined;
+    if (link) ({ config, start } = await workerConfig(link, args));
+    else {
+      // Read once: the primary of --workers hands this text to its workers.
+      text = args.configPath === undefined ? undefined : readConfigText(args.configPath);
+      config = loadConfigText(args.configPath, text);
+    }
     const mismatch = modeMismatch(config, args);
     if (mismatch) {
       io.err(`lip: ${mismatch}`);
+      link?.close();
       return 2;
     }
     config = withOverrides(config, args);
+    if (start) config = withRestartFieldsKept(config, withOverrides(start, args));
   } catch (err) {
     io.err(isLipError(err) ? `lip: ${err.message}` : String(err));
+    link?.close();
     return 1;
   }
   const workers = args.workers === 'auto' ? autoWorkers(availableParallelism(), readIfThere) : args.workers ?? 1;
@@ -125,20 +149,19 @@ async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Prom
       return 0;
     }
     early.dispose();
-    return runPrimary({ workers, config, logger, configPath: args.configPath });
+    return runPrimary({ workers, config, logger, configPath: args.configPath, ...(text !== undefined ? { configText: text } : {}) });
   }
-  return serveProcess(config, args, io, early);
+  return serveProcess(config, args, io, early, link);
 }
 
-/** One serving process: the whole server, or one worker of `--workers`. */
-async function serveProcess(config: Config, args: ServeArgs, io: Output, early: EarlySignals): Promise<number> {
-  const clustered = workerSlot() !== undefined;
+/** One serving process: the whole server, or one worker of `--workers` (`link`: its line to the primary). */
+async function serveProcess(config: Config, args: ServeArgs, io: Output, early: EarlySignals, link: WorkerLink | undefined): Promise<number> {
+  const clustered = link !== undefined;
   const base: Logger = createLogger({ ...config.logging, shared: clustered });
   const logger = clustered ? base.child({ worker: cluster.worker!.id }) : base;
   // The same warnings as `lip check-config`, once at start (by the primary under --workers).
   if (!clustered) for (const warning of configWarnings(config)) logger.warn(`config: ${warning}`, { config: config.source });
   installProcessLastResort();
-  const link = clustered ? new WorkerLink() : undefined;
   let reloader: Reloader | undefined;
   const local: ConfigControl = {
     reload: (trigger, text) => reloader!.reload(trigger, text),
@@ -192,7 +215,9 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
         resolve(1);
       });
     };
-    const reload = () => void reloader!.reload('signal');
+    // Under --workers the primary reloads every worker with the text it read: a worker does not
+    // read the file on a SIGHUP of its own (a hangup of the terminal reaches every process).
+    const reload = () => { if (!clustered) void reloader!.reload('signal'); };
     const onStop = (signal: NodeJS.Signals) => void stop(signal);
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
