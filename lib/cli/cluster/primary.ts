@@ -8,6 +8,9 @@ import { mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js
 import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type StartConfig, type WorkerOp } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
+/** A reload as the primary read it: `seq` orders them, `text` is the file's (none: the embedded default). */
+interface Reload { readonly seq: number; readonly trigger: 'signal' | 'api'; readonly text?: string }
+
 export interface PrimaryOptions {
   readonly workers: number;
   /** The config the primary validated (its logging and metrics settings apply here). */
@@ -46,6 +49,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let exitCode = 0;
   /** The config text the workers run: the start text, then that of the last reload a worker applied. */
   let running = options.configText;
+  /** Reloads read so far, and the one whose text `running` holds (0: the start). */
+  let reads = 0;
+  let applied = 0;
+  /** The reload each worker that was still starting when it ran gets once it listens. */
+  const owed = new Map<number, Reload>();
 
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
@@ -54,10 +62,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     return worker;
   };
 
-  /** Asks every running worker to run `op` and waits for each answer (bounded). */
-  const runOnAll = <T>(op: WorkerOp, extra: Pick<RunMessage, 'trigger' | 'text'> = {}): Promise<WorkerAnswer<T>[]> => Promise.all([...live.values()]
-    .filter(({ worker }) => worker.isConnected() && listened.has(worker.id))
-    .map(({ worker }) => new Promise<WorkerAnswer<T>>((resolve) => {
+  /** Asks each of `workers` to run `op` and waits for each answer (bounded). */
+  const runOn = <T>(workers: readonly Worker[], op: WorkerOp, extra: Pick<RunMessage, 'trigger' | 'text'> = {}): Promise<WorkerAnswer<T>[]> => Promise.all(workers
+    .map((worker) => new Promise<WorkerAnswer<T>>((resolve) => {
       const id = nextRun++;
       const key = `${worker.id}:${id}`;
       const pid = worker.process.pid ?? 0;
@@ -75,6 +82,29 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       worker.send(message);
     })));
 
+  /** Asks every serving worker (a worker still starting is left out). */
+  const runOnAll = <T>(op: WorkerOp, extra: Pick<RunMessage, 'trigger' | 'text'> = {}): Promise<WorkerAnswer<T>[]> =>
+    runOn<T>([...live.values()].map(({ worker }) => worker).filter((worker) => worker.isConnected() && listened.has(worker.id)), op, extra);
+
+  /** A worker started from now on gets the text of a reload once a worker applied it (a refused or invalid one is never handed out). */
+  const adopt = (reload: Reload, answers: readonly WorkerAnswer<ReloadOutcome>[]) => {
+    if (reload.seq <= applied || !answers.some((a) => a.value && a.value.status !== 'failed')) return;
+    running = reload.text;
+    applied = reload.seq;
+  };
+
+  /** Runs the reload a worker was owed because it was still starting; called once it listens. */
+  const reloadLate = async (worker: Worker) => {
+    const reload = owed.get(worker.id);
+    if (!reload) return;
+    owed.delete(worker.id);
+    const answers = await runOn<ReloadOutcome>([worker], 'reload', { trigger: reload.trigger, ...(reload.text !== undefined ? { text: reload.text } : {}) });
+    adopt(reload, answers);
+    const status = answers[0]?.value?.status ?? 'no_answer';
+    const error = answers[0]?.value?.error ?? answers[0]?.error;
+    logger.info('reload of a worker that was starting', { worker: worker.id, trigger: reload.trigger, status, ...(error ? { error } : {}) });
+  };
+
   /** The sum over the workers that answered in time (a worker still starting is left out). */
   const collectMetrics = async (): Promise<string> => {
     const answers = await runOnAll<unknown[]>('metrics');
@@ -86,7 +116,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   /**
    * Reloads every serving worker with the file's text as read now, once: the workers apply the
    * same configuration even when the file changes while they reload. A file that cannot be read
-   * reloads none of them.
+   * reloads none of them. A worker still starting (it may have its configuration already, as at
+   * a SIGHUP right after the start) gets the same reload once it listens.
    */
   const reloadAll = async (trigger: 'signal' | 'api'): Promise<ReloadOutcome> => {
     let text: string | undefined;
@@ -97,11 +128,24 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       logger.error('reload failed; every worker keeps its running configuration', { trigger, error });
       return { status: 'failed', trigger, config: options.config.source, at: new Date().toISOString(), changed: [], restart_required: [], error };
     }
+    const reload: Reload = { seq: ++reads, trigger, ...(text !== undefined ? { text } : {}) };
     const answers = await runOnAll<ReloadOutcome>('reload', { trigger, ...(text !== undefined ? { text } : {}) });
-    // A worker started from now on gets this text once a worker applied it (a refused or invalid one is never handed out).
-    if (answers.some((a) => a.value && a.value.status !== 'failed')) running = text;
+    adopt(reload, answers);
+    // Asked after the answers: a worker restarted while the others reloaded may have started from the text before.
+    const late = [...live.values()].map(({ worker }) => worker).filter((worker) => !answers.some((a) => a.worker === worker.id));
+    for (const worker of late) {
+      owed.set(worker.id, reload);
+      if (listened.has(worker.id)) void reloadLate(worker);
+    }
+    if (answers.length === 0 && late.length > 0) {
+      logger.info('reload waits for the workers still starting', { trigger, workers: late.map((w) => w.id) });
+      return { ...mergeReloads(answers, new Date()), error: 'no worker is serving yet: each reloads once it listens' };
+    }
     const outcome = mergeReloads(answers, new Date());
-    logger.info('reload of all workers', { trigger, status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required });
+    logger.info('reload of all workers', {
+      trigger, status: outcome.status, changed: outcome.changed, restart_required: outcome.restart_required,
+      ...(outcome.error ? { error: outcome.error } : {}), ...(late.length > 0 ? { starting: late.map((w) => w.id) } : {}),
+    });
     return outcome;
   };
 
@@ -156,6 +200,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
     cluster.on('listening', (worker: Worker, address: { address: string; port: number; addressType: number | string }) => {
       listened.add(worker.id);
+      void reloadLate(worker);
       if (announced || listened.size < count) return;
       announced = true;
       const host = address.addressType === 6 || address.addressType === 'IPv6' ? `[${address.address}]` : address.address;
@@ -171,6 +216,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const entry = live.get(worker.id);
       live.delete(worker.id);
       listened.delete(worker.id);
+      owed.delete(worker.id);
       if (stopping) {
         // A worker still starting has no handler yet: the forwarded signal ends it, cleanly.
         if (code !== 0 && signal !== stopSignal) exitCode = 1;
