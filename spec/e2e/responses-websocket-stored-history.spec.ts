@@ -1,27 +1,10 @@
 import { expect } from 'chai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
-import type { ResponsesClientEvent, ResponsesServerEvent } from 'openai/resources/responses/responses';
+import { wsTurn as turn } from '../helpers/clients/websocket-turns.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
 
-/** One turn's events on a connection, up to its end (completed, incomplete, failed) or an error message. */
-function turn(ws: ResponsesWS, event: ResponsesClientEvent): Promise<Json[]> {
-  return new Promise((resolve, reject) => {
-    const events: Json[] = [];
-    const onEvent = (e: ResponsesServerEvent | Json) => {
-      events.push(e as Json);
-      if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(e.type))) {
-        ws.off('event', onEvent);
-        resolve(events);
-      }
-    };
-    ws.on('event', onEvent);
-    ws.on('error', () => undefined); // error messages also arrive as events
-    ws.socket.on('close', (code: number) => reject(new Error(`closed (${code}) before the turn ended`)));
-    ws.send(event);
-  });
-}
 
 /** The Response of a turn that completed. */
 const completed = (events: Json[]): Json => {

@@ -1,36 +1,14 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
-import type { ResponseCompletedEvent, ResponsesClientEvent, ResponsesServerEvent } from 'openai/resources/responses/responses';
+import type { ResponseCompletedEvent, ResponsesClientEvent } from 'openai/resources/responses/responses';
 import { WebSocket } from 'ws';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
+import { wsTurn as turn, wsTurns as collect } from '../helpers/clients/websocket-turns.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
-
-/** One turn's events on a connection, up to its end (completed, incomplete, failed) or an error message. */
-function turn(ws: ResponsesWS, event: ResponsesClientEvent): Promise<Json[]> {
-  return collect(ws, () => ws.send(event));
-}
-
-function collect(ws: ResponsesWS, start: () => void, turns = 1): Promise<Json[]> {
-  return new Promise((resolve, reject) => {
-    const events: Json[] = [];
-    let left = turns;
-    const onEvent = (event: ResponsesServerEvent | Json) => {
-      events.push(event as Json);
-      if (['response.completed', 'response.incomplete', 'response.failed', 'error'].includes(String(event.type)) && --left === 0) {
-        ws.off('event', onEvent);
-        resolve(events);
-      }
-    };
-    ws.on('event', onEvent);
-    ws.on('error', () => undefined); // error messages also arrive as events
-    ws.on('close', (code) => { if (left > 0) reject(new Error(`closed (${code}) before the turn ended`)); });
-    start();
-  });
-}
 
 const completed = (events: Json[]) => events.find((e) => e.type === 'response.completed') as ResponseCompletedEvent | undefined;
 const outputText = (events: Json[]) => completed(events)!.response.output.flatMap((i: Json) => (i.type === 'message' ? i.content.map((c: Json) => c.text) : [])).join('');

@@ -1,10 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import { ended } from '../helpers/batches.js';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import type { Emulator } from '../helpers/emulators/index.js';
+import type { RunningLip } from '../helpers/lip.js';
+import { startTracedLip, type TracedLip } from '../helpers/traced-lip.js';
+import { type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { eventually } from '../replay/recording-helpers.js';
 
 /**
@@ -22,20 +22,13 @@ describe('regression: an attempt\'s upstream status is the upstream\'s; a refuse
   let upstream: Emulator;
   let receiver: OtlpReceiver;
   let lip: RunningLip;
+  let rig: TracedLip | undefined;
   before(async () => {
-    upstream = await startOpenAIChatEmulator();
-    receiver = await startOtlpReceiver();
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, [
-      'logging: { access_log: true }',
-      'observability: { tracing: { enabled: true } }',
-      'auth: { api_keys: [{ id: team, key: team-key-0123456789, allow: ["up:fine"] }] }',
-    ].join('\n')), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
+    rig = await startTracedLip(['logging: { access_log: true }', 'auth: { api_keys: [{ id: team, key: team-key-0123456789, allow: ["up:fine"] }] }']);
+    ({ upstream, receiver, lip } = rig);
   });
-  after(async () => {
-    await lip.close();
-    await upstream.close();
-    await receiver.close();
-  });
+  after(() => rig?.close());
+
   beforeEach(() => upstream.reset());
 
   const chat = (model: string, requestId: string) => fetch(`${lip.url}/v1/chat/completions`, {

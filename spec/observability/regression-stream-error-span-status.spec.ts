@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import type { Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
+import type { RunningLip } from '../helpers/lip.js';
+import { startTracedLip, type TracedLip } from '../helpers/traced-lip.js';
+import { type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
 
 /**
  * Regression (found by probing): a stream that failed in-band, after its 200 was sent, left its
@@ -16,19 +16,13 @@ describe('regression: a SERVER span whose stream failed in-band has status ERROR
   let upstream: Emulator;
   let receiver: OtlpReceiver;
   let lip: RunningLip;
+  let rig: TracedLip | undefined;
   before(async () => {
-    upstream = await startOpenAIChatEmulator();
-    receiver = await startOtlpReceiver();
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, [
-      'routing: { default_route: "up:m" }',
-      'observability: { tracing: { enabled: true } }',
-    ].join('\n')), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
+    rig = await startTracedLip(['routing: { default_route: "up:m" }']);
+    ({ upstream, receiver, lip } = rig);
   });
-  after(async () => {
-    await lip?.close();
-    await upstream?.close();
-    await receiver?.close();
-  });
+  after(() => rig?.close());
+
   beforeEach(() => upstream.reset());
 
   const chat = (requestId: string, body: Record<string, unknown>) => fetch(`${lip.url}/v1/chat/completions`, {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
-import { startLip, type RunningLip } from '../helpers/lip.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import type { Emulator } from '../helpers/emulators/index.js';
+import type { RunningLip } from '../helpers/lip.js';
+import { startTracedLip, type TracedLip } from '../helpers/traced-lip.js';
+import { type OtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const CLIENT_TRACE = '11111111111111111111111111111111';
 const CLIENT_SPAN = '2222222222222222';
@@ -20,20 +20,14 @@ describe('regression: an unsampled request still propagates its trace context up
   let upstream: Emulator;
   let receiver: OtlpReceiver;
   let lip: RunningLip;
+  let rig: TracedLip | undefined;
   before(async () => {
-    upstream = await startOpenAIChatEmulator();
-    receiver = await startOtlpReceiver();
     // sample_ratio 0: a root trace is dropped; a client's trace is followed (parent-based).
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k-0123456789" }`, [
-      'routing: { default_route: "up:m" }',
-      'observability: { tracing: { enabled: true, sample_ratio: 0 } }',
-    ].join('\n')), {}, { tracing: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } } });
+    rig = await startTracedLip(['routing: { default_route: "up:m" }', 'observability: { tracing: { enabled: true, sample_ratio: 0 } }']);
+    ({ upstream, receiver, lip } = rig);
   });
-  after(async () => {
-    await lip?.close();
-    await upstream?.close();
-    await receiver?.close();
-  });
+  after(() => rig?.close());
+
   beforeEach(() => upstream.reset());
 
   const chat = (headers: Record<string, string>) => fetch(`${lip.url}/v1/chat/completions`, {
