@@ -224,6 +224,20 @@ describe('cli (spawned)', function () {
       }
     });
 
+    // Found by probing: with diagnostics.listen on port 0, nothing said which port the operator listener got.
+    it('the startup line names the operator listener\'s address (diagnostics.listen, port 0 included)', async () => {
+      const lip = await serveLip(['--config', file('operator-any-port.yaml', stubConfig('s', 'x', 'diagnostics: { enabled: true, listen: "127.0.0.1:0" }'))]);
+      try {
+        const line = JSON.parse(lip.stdout().split('\n').find((l) => l.includes('lip listening on'))!) as { operator_url?: string };
+        expect(line.operator_url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(line.operator_url).to.not.equal('http://127.0.0.1:0');
+        expect((await fetch(`${line.operator_url!}/healthz`)).status).to.equal(200);
+      } finally {
+        lip.proc.kill('SIGTERM');
+        await lip.exited;
+      }
+    });
+
     it('exits 1 with the message alone (no error class, no stack) when a store cannot be opened at start', async () => {
       const corrupt = file('corrupt.db', 'this is not an SQLite database, '.repeat(200));
       const res = await runLip(['serve', '--config', file('corrupt.yaml', stubConfig('s', 'x', `continuity: { store: sqlite, sqlite_path: ${corrupt} }`))]);

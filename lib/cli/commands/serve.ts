@@ -180,8 +180,10 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
     link?.close();
     return 1;
   }
-  if (clustered) logger.info('worker listening', { url: server.url, pid: process.pid });
-  else logger.info(`lip listening on ${server.url}`, { url: server.url, config: config.source, default_route: config.routing.default_route });
+  // The operator listener's address too (diagnostics.listen), port 0 included: nothing else says which port it got.
+  const operator = server.operatorUrl === undefined ? {} : { operator_url: server.operatorUrl };
+  if (clustered) logger.info('worker listening', { url: server.url, pid: process.pid, ...operator });
+  else logger.info(`lip listening on ${server.url}`, { url: server.url, ...operator, config: config.source, default_route: config.routing.default_route });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
