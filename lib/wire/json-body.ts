@@ -93,7 +93,13 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
     source.once('error', (err: Error) => finish(inflate && err !== undefined
       ? new LipError('LIP_ERR_REQUEST_INVALID', `the request body cannot be decompressed: ${err.message}`)
       : err));
-    req.once('aborted', () => finish(new LipError('LIP_ERR_REQUEST_INVALID', 'the client aborted the request body')));
+    const aborted = () => finish(new LipError('LIP_ERR_REQUEST_INVALID', 'the client aborted the request body'));
+    req.once('aborted', aborted);
+    // A request destroyed before its body was read (the client left while lip waited, e.g. on a
+    // Redis key-limit check) emits nothing more, not even 'aborted' again: without these the read
+    // waited for ever, holding its decode-admission ticket, its key's slot and its runtime.
+    req.once('close', () => { if (!req.readableEnded) aborted(); });
+    if (req.destroyed) aborted();
   });
 }
 
