@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { killLip, type LipProcess, spawnLip } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-workers-early-reload-'));
@@ -76,10 +76,7 @@ describe('regression: lip serve --workers keeps a SIGHUP that arrives while the 
     mkdirSync(hold);
   });
   after(async () => {
-    if (lip && lip.proc.exitCode === null) {
-      lip.proc.kill('SIGKILL');
-      await lip.exited;
-    }
+    await killLip(lip);
   });
 
   it('a SIGHUP to the primary before the workers listen reloads each of them once it listens', async () => {

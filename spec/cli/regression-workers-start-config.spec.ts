@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LIP_BIN, serveLip, spawnLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { killLip, LIP_BIN, type LipProcess, serveLip, spawnLip } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-workers-start-config-'));
@@ -64,10 +64,7 @@ describe('regression: lip serve --workers starts each worker from the text the p
     lip = await serveLip(['--config', path, '--workers', '2']);
   });
   after(async () => {
-    if (lip && lip.proc.exitCode === null) {
-      lip.proc.kill('SIGKILL');
-      await lip.exited;
-    }
+    await killLip(lip);
   });
 
   it('a worker restarted after a refused reload runs what the others run, not the refused file', async () => {

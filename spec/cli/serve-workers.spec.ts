@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { killLip, type LipProcess, runLip, serveLip } from '../helpers/spawn-lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { httpRequest, openStream, parseSse } from '../helpers/sse-client.js';
 
@@ -54,10 +54,7 @@ describe('lip serve --workers (spawned)', function () {
     lip = await serveLip(['--config', path, '--workers', '2']);
   });
   after(async () => {
-    if (lip && lip.proc.exitCode === null) {
-      lip.proc.kill('SIGKILL');
-      await lip.exited;
-    }
+    await killLip(lip);
   });
 
   it('logs one startup line for the cluster once both workers listen, and both serve', async () => {
@@ -204,10 +201,7 @@ backends:
     lip = await serveLip(['--config', path, '--workers', '2']);
   });
   after(async () => {
-    if (lip && lip.proc.exitCode === null) {
-      lip.proc.kill('SIGKILL');
-      await lip.exited;
-    }
+    await killLip(lip);
     await redis?.close();
   });
 

@@ -48,3 +48,10 @@ export async function serveLip(args: readonly string[], env: NodeJS.ProcessEnv =
   });
   return { ...p, url };
 }
+
+/** Ends a spawned lip that is still running (SIGKILL: the test is over) and waits for it. */
+export async function killLip(lip: LipProcess | undefined): Promise<void> {
+  if (lip === undefined || lip.proc.exitCode !== null || lip.proc.signalCode !== null) return;
+  lip.proc.kill('SIGKILL');
+  await lip.exited;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { killLip, type LipProcess, serveLip } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
 type Line = Record<string, unknown> & { message: string };
@@ -35,10 +35,7 @@ backends:
     lip = await serveLip(['--config', path, '--workers', '2']);
   });
   after(async () => {
-    if (lip && lip.proc.exitCode === null) {
-      lip.proc.kill('SIGKILL');
-      await lip.exited;
-    }
+    await killLip(lip);
     await redis?.close();
     rmSync(dir, { recursive: true, force: true });
   });
