@@ -111,7 +111,10 @@ export class KeyLimits {
     // often, and might name another of the limits reached); this process counts what they admit.
     return ledger.admit(key.id, limits, t).then(
       (answer) => {
-        if (!answer.admitted) throw limited(key.id, answer, limits, this.now());
+        if (!answer.admitted) {
+          refusedWindow(into, answer, limits, this.now());
+          throw limited(key.id, answer, limits, this.now());
+        }
         const end = this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot }, undefined);
         if (into !== undefined) {
           const requests = rpm !== undefined && answer.requests !== undefined ? { limit: rpm, remaining: Math.max(0, rpm - answer.requests), resetMs: MINUTE_MS } : undefined;
@@ -129,7 +132,11 @@ export class KeyLimits {
   private decide(keyId: string, s: KeyState, t: number, rpm: number | undefined, max: number | undefined, into: RateLimitSink | undefined): () => void {
     if (rpm !== undefined) {
       while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
-      if (s.starts.length >= rpm) throw limited(keyId, { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length }, { requestsPerMinute: rpm }, t);
+      if (s.starts.length >= rpm) {
+        const refusal = { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length } as const;
+        refusedWindow(into, refusal, { requestsPerMinute: rpm }, t);
+        throw limited(keyId, refusal, { requestsPerMinute: rpm }, t);
+      }
     }
     if (max !== undefined && s.inflight >= max) throw limited(keyId, { admitted: false, limit: 'concurrent', until: t, count: s.inflight }, { maxConcurrent: max }, t);
     return this.count(keyId, s, t, rpm, max, undefined, into);
@@ -164,6 +171,18 @@ export class KeyLimits {
 }
 
 const noop = () => undefined;
+
+/**
+ * The window a refusal reached, left for the 429's headers (`x-ratelimit-*`, or the protocol's
+ * own), as a provider's 429 says it: nothing remaining, whole again when the refusal's wait ends.
+ * A concurrency refusal has no window of its own (Retry-After says it).
+ */
+function refusedWindow(into: RateLimitSink | undefined, refusal: LedgerAdmission & { admitted: false }, limits: LedgerLimits, now: number): void {
+  if (into === undefined || refusal.limit === 'concurrent') return;
+  const limit = refusal.limit === 'requests' ? limits.requestsPerMinute : limits.tokensPerMinute;
+  if (limit === undefined) return;
+  into.rateLimit = { ...into.rateLimit, [refusal.limit]: { limit, remaining: 0, resetMs: Math.max(0, refusal.until - now) } };
+}
 
 /** Whether `key` has a per-minute or concurrency limit (`requests_per_minute`, `max_concurrent_requests`, `tokens_per_minute`). */
 export function hasRateLimits(key: ApiKeyConfig): boolean {

@@ -22,6 +22,7 @@ import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.
 import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
+import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { answerClientError, answerOnSocket, refusalOf } from './client-error.js';
 import { WebSocketTurns } from './websocket-turns.js';
 import { WebSocketUpgradeMessage } from './websocket-upgrade-message.js';
@@ -869,7 +870,9 @@ export class LipServer {
           endKey = typeof admission === 'function' ? admission : await admission;
         } catch (err) {
           const lip = toLipError(err);
-          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
+          // A key's limit reached: its windows as they stood, in the protocol's own headers, as a provider's 429 says them.
+          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY
+            : lip.code === 'LIP_ERR_AUTH_KEY_LIMITED' ? rateLimitHeadersOf(match.frontend, state.rateLimit) : {});
         }
         try {
           const limit = runtime.config.server.max_concurrent_requests;

@@ -69,4 +69,22 @@ describe('e2e: rate-limit headers of a key with per-minute limits', function () 
     const { response } = await client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
     expect([...response.headers.keys()].filter((h) => h.includes('ratelimit'))).to.deep.equal([]);
   });
+
+  // Found by probing: a key's own 429 carried none of them, where a provider's 429 says how the windows stand.
+  it('the 429 of a key at its request limit carries its windows too: nothing remaining, reset when Retry-After ends', async () => {
+    const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: LIMITED, maxRetries: 0 });
+    let refusal: InstanceType<typeof OpenAI.APIError> | undefined;
+    for (let i = 0; i < 6 && refusal === undefined; i++) {
+      chat.enqueue({ text: 'More.', usage: { input: 1, output: 1 } });
+      refusal = await client.chat.completions.create({ model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'Hi' }] })
+        .then(() => undefined, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>);
+    }
+    expect(refusal?.status).to.equal(429);
+    expect((refusal!.error as { code?: string }).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+    const h = refusal!.headers!;
+    expect([h.get('x-ratelimit-limit-requests'), h.get('x-ratelimit-remaining-requests')]).to.deep.equal(['5', '0']);
+    const reset = h.get('x-ratelimit-reset-requests')!;
+    expect(reset).to.match(/^(1m0s|[1-5]?\d(\.\d)?s|\d+ms)$/);
+    expect(Number(h.get('retry-after'))).to.be.within(1, 60);
+  });
 });
