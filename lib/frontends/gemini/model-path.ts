@@ -3,14 +3,15 @@
  * percent-decoded (kept raw when the escapes are malformed: the backend then says it does not
  * know the model) and without its `models/` prefix; undefined when the path is another method's.
  * Model ids may hold `:` and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is
- * the last `:` segment.
+ * the last `:` segment, that colon written as it is or percent-encoded (`%3A`, as some HTTP
+ * clients encode a colon in a path segment).
  *
  * ```ts
  * modelOfPath('/v1beta/models/gemini-2.5-flash:countTokens', 'countTokens') // { model: 'gemini-2.5-flash' }
  * ```
  */
 export function modelOfPath(pathname: string, method: string): { model: string } | undefined {
-  const m = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+):([A-Za-z]+)$/.exec(pathname);
+  const m = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+)(?::|%3[Aa])([A-Za-z]+)$/.exec(pathname);
   if (!m || m[2] !== method) return undefined;
   let model = m[1]!;
   try {
