@@ -1,58 +1,26 @@
 import { expect } from 'chai';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type ServerResponse } from 'node:http';
 import { testConfig } from '../helpers/config.js';
+import { chatChunk as chunk, startHeldUpstream, streamedRequest, type HeldUpstream } from '../helpers/held-upstream.js';
+import { until } from '../helpers/hostile-rig.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'chat', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-
-/** Resolves when `check` holds, polling every 10 ms (an event the test waits for, not a time bound). */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** One streamed Chat Completions request read as it arrives: headers as soon as they come, then the body. */
-function streamRequest(url: string) {
-  const state: { status?: number; body: string; ended: boolean } = { body: '', ended: false };
-  const req = request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-    state.status = res.statusCode;
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => { state.body += d; });
-    res.on('end', () => { state.ended = true; });
-  });
-  req.end(JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
-  return state;
-}
+const streamRequest = (url: string) => streamedRequest(`${url}/v1/chat/completions`, { model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] });
 
 describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', function () {
   this.timeout(30_000);
-  let upstream: Server;
+  let upstream: HeldUpstream;
   let lip: RunningLip;
   /** Requests the upstream holds before answering (released by the test). */
-  const held: ServerResponse[] = [];
-  let received = 0;
-  const answer = (res: ServerResponse) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(chunk({ role: 'assistant', content: 'hello' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
-  };
+  let held: ServerResponse[];
+  const received = () => upstream.received();
+  const answer = (res: ServerResponse) => upstream.answer(res);
 
   before(async () => {
-    upstream = createServer((req: IncomingMessage, res: ServerResponse) => {
-      req.resume();
-      req.on('end', () => {
-        received++;
-        held.push(res);
-      });
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${url}", api_key: "k" }`, [
+    upstream = await startHeldUpstream();
+    held = upstream.held;
+    lip = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`, [
       'http_client: { connections_per_origin: 1 }',
       'routing: { default_route: "up:chat", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 60s } }',
       'observability: { metrics: { enabled: true, path: /metrics } }',
@@ -62,24 +30,23 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
   });
   after(async () => {
     await lip?.close();
-    upstream.closeAllConnections();
-    await new Promise((r) => upstream.close(r));
+    await upstream?.close();
   });
 
   it('queues the request over the cap, answers its client\'s headers at once, counts the depth, and dispatches it when the slot frees', async () => {
     const first = streamRequest(lip.url);
-    await until(() => received === 1, 'the first request upstream');
+    await until(() => received() === 1, 'the first request upstream');
     const second = streamRequest(lip.url);
     // The second waits in lip's queue, not upstream; its client already has a live response.
     await until(() => second.status !== undefined && second.body.includes(': keepalive'), 'the queued client\'s headers and keepalive');
     expect(second.status).to.equal(200);
-    expect(received).to.equal(1);
+    expect(received()).to.equal(1);
     const metrics = (await httpRequest(`${lip.url}/metrics`, { method: 'GET' })).body;
     expect(metrics).to.match(/^lip_upstream_queue_depth\{backend="up"\} 1$/m);
 
     answer(held.shift()!);
     await until(() => first.ended, 'the first answer');
-    await until(() => received === 2, 'the second request dispatched');
+    await until(() => received() === 2, 'the second request dispatched');
     answer(held.shift()!);
     await until(() => second.ended, 'the second answer');
     for (const r of [first, second]) {
@@ -95,7 +62,7 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
   it('a queued request whose client leaves is dropped from the queue and never reaches the upstream', async () => {
     const first = streamRequest(lip.url);
     await until(() => held.length === 1, 'the first request upstream');
-    const before = received;
+    const before = received();
     const req = request(`${lip.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     req.on('error', () => undefined);
     req.end(JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'bye' }] }));
@@ -109,7 +76,7 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
     await until(() => held.length === 1, 'the third request upstream');
     answer(held.shift()!);
     await until(() => third.ended, 'the third answer');
-    expect(received).to.equal(before + 1);
+    expect(received()).to.equal(before + 1);
   });
 
   // Found by probing odd upstream replies: an upstream that sent its whole stream, [DONE] included,
@@ -126,7 +93,7 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
       res.write(chunk({ role: 'assistant', content: 'hello' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
       res.write(': still here\n\n');
     };
-    const before = received;
+    const before = received();
     const first = streamRequest(lip.url);
     await until(() => held.length === 1, 'the first request upstream');
     linger(held.shift()!);
@@ -136,7 +103,7 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
     expect(lingering[0]!.closed).to.equal(true);
     answer(held.shift()!);
     await until(() => second.ended, 'the second answer');
-    expect(received).to.equal(before + 2);
+    expect(received()).to.equal(before + 2);
     for (const r of [first, second]) expect(r.body).to.contain('"content":"hello"').and.to.contain('data: [DONE]');
   });
 });
