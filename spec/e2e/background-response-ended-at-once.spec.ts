@@ -1,18 +1,8 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import type { Response } from 'openai/resources/responses/responses';
+import { settled } from '../helpers/clients/responses-transports.js';
 import { testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
-
-/** Retrieves `id` until it leaves `queued` and `in_progress` (a background response ends on its own). */
-async function settled(client: OpenAI, id: string): Promise<Response> {
-  for (let i = 0; i < 1_000; i++) {
-    const response = await client.responses.retrieve(id);
-    if (response.status !== 'queued' && response.status !== 'in_progress') return response;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`${id} did not end`);
-}
 
 /**
  * A regression (a probe's find): a background response whose run ended before its create was

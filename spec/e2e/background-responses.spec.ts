@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { createRuntime } from '../../lib/core/runtime.js';
+import { settled } from '../helpers/clients/responses-transports.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip } from '../helpers/lip.js';
@@ -14,16 +15,6 @@ import { openaiRejection as rejection } from '../helpers/openai-errors.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-0123456789ab';
-
-/** Retrieves `id` until it leaves `queued` and `in_progress` (a background response ends on its own). */
-async function settled(client: OpenAI, id: string): Promise<Response> {
-  for (let i = 0; i < 1_000; i++) {
-    const response = await client.responses.retrieve(id);
-    if (response.status !== 'queued' && response.status !== 'in_progress') return response;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`${id} did not end`);
-}
 
 /** Every event of a stream the SDK reads. */
 async function eventsOf(stream: AsyncIterable<ResponseStreamEvent>): Promise<ResponseStreamEvent[]> {

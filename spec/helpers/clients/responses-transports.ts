@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import type { Response } from 'openai/resources/responses/responses';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import { until } from '../hostile-rig.js';
 
@@ -48,4 +49,14 @@ export async function backgroundRun(url: string, apiKey: string, model: string, 
     await client.responses.cancel(created.id);
   }
   await until(async () => !['queued', 'in_progress'].includes((await client.responses.retrieve(created.id)).status ?? ''), `background response ${created.id} ended`);
+}
+
+/** Retrieves `id` until it leaves `queued` and `in_progress` (a background response ends on its own). */
+export async function settled(client: OpenAI, id: string): Promise<Response> {
+  for (let i = 0; i < 1_000; i++) {
+    const response = await client.responses.retrieve(id);
+    if (response.status !== 'queued' && response.status !== 'in_progress') return response;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${id} did not end`);
 }
