@@ -159,8 +159,11 @@ export class LipServer {
   private readonly handling = new Map<Runtime, number>();
   /** Resolves a shutdown's wait for the handlers still running (see `handlersWithin`). */
   private handlersDone: (() => void) | undefined;
-  /** Runtimes a reload replaced while requests that began on them were in flight: closed once those end. */
-  private readonly retired = new Map<Runtime, () => Promise<void>>();
+  /**
+   * Runtimes a reload replaced while still in use (`inUse`): closed once that ends. Each keeps the
+   * runtime it was replaced by (`next`), which may hold stores it handed on.
+   */
+  private readonly retired = new Map<Runtime, { readonly next: Runtime; readonly close: () => Promise<void> }>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
   private readonly background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
     this.inflight.delete(state);
@@ -329,7 +332,7 @@ export class LipServer {
     // Requests that began on the previous runtime finish on it: their attempt rows, stored
     // responses and recordings reach its stores, which close once the last of them has ended
     // (at the latest after server.shutdown_timeout).
-    if (this.busy(previous)) {
+    if (this.inUse(previous)) {
       this.retire(previous, next);
       return;
     }
@@ -351,20 +354,35 @@ export class LipServer {
       // Kept among the retired until closed: a shutdown meanwhile waits for it.
       closing = previous.close({ next })
         .catch((err: unknown) => { this.logger.error('reload: closing the previous runtime failed', { error: String(err) }); })
-        .finally(() => this.retired.delete(previous));
+        .finally(() => {
+          this.retired.delete(previous);
+          // The runtime it handed its stores to may have been waiting for it.
+          this.closeRetired();
+        });
       return closing;
     };
     const timer = setTimeout(close, next.config.server.shutdown_timeout);
     timer.unref();
-    this.retired.set(previous, close);
+    this.retired.set(previous, { next, close });
   }
 
-  /** Closes each retired runtime none of whose requests is still in flight. */
+  /** Closes each retired runtime no longer in use. */
   private closeRetired(): void {
     if (this.retired.size === 0) return;
-    for (const [runtime, close] of [...this.retired]) {
-      if (!this.busy(runtime)) void close();
+    for (const [runtime, { close }] of [...this.retired]) {
+      if (!this.inUse(runtime)) void close();
     }
+  }
+
+  /**
+   * Whether `runtime` must stay open: a request that began on it is in flight, or a runtime it
+   * replaced has not finished closing. The stores a reload hands on (the continuity store, the
+   * breaker, the cache, plugin state, the recording writer) close with the last runtime that
+   * holds them, and a runtime replaced twice over may still have requests writing to what it
+   * handed on: so each runtime closes only after the one before it (a chain, in reload order).
+   */
+  private inUse(runtime: Runtime): boolean {
+    return this.busy(runtime) || [...this.retired.values()].some((r) => r.next === runtime);
   }
 
   /** Whether a request that began on `runtime` is in flight, or its handler still running. */
@@ -415,7 +433,7 @@ export class LipServer {
     // What was not done of each batch expires, written while the stores are open.
     await this.batches.shutdown();
     // Runtimes a reload replaced close now (with the current one, below), their requests done or cancelled above; those closing already are waited for.
-    const retired = [...this.retired.values()].map((close) => close());
+    const retired = [...this.retired.values()].map((r) => r.close());
     await sockets;
     this.http.closeAllConnections();
     for (const socket of this.refusedUpgrades) socket.destroy();
