@@ -2,6 +2,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import type { FlowGate } from '../wire/index.js';
 import type { KeyPoolView, SharedCooldowns } from './credentials/key-pool.js';
+import type { KeyStates } from './credentials/key-states.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
 export interface Target {
@@ -147,6 +148,8 @@ export interface BackendDeps {
   readonly readEnvPool?: (name: string) => string[];
   /** Where API key pools share their keys' cool-downs with other instances (absent: each process alone). */
   readonly cooldowns?: SharedCooldowns;
+  /** Where API key pools keep their keys' states (the runtime's: carried across reloads; absent: each pool its own). */
+  readonly keyStates?: KeyStates;
 }
 
 export interface BackendRow {

@@ -15,7 +15,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * configuration. The logger's and the metrics' settings keep their running values while the
  * rest applies; both kinds are reported as `restart_required`.
  * Stores whose settings did not change are handed on (one SQLite writer; circuits kept), and
- * the routing decisions of `GET /admin/routes` always are.
+ * the routing decisions of `GET /admin/routes` always are, as are the API keys' states.
  * Reloads run one at a time, in the order they were asked for.
  */
 export class Reloader implements ConfigControl {
@@ -81,6 +81,8 @@ export class Reloader implements ConfigControl {
           ...(recordingWriter ? { recordingWriter } : {}),
           // GET /admin/routes keeps its history (resized when diagnostics.recent_routes changed).
           routes: running.executor.routes,
+          // API keys still configured for the same upstream keep their retirement and cool-down.
+          ...(running.keyStates ? { keyStates: running.keyStates } : {}),
         }));
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

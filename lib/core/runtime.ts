@@ -2,6 +2,7 @@ import { defer } from 'rxjs/internal/observable/defer';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike } from 'rxjs';
 import type { Backend } from '../backends/backend.js';
+import { KeyStates } from '../backends/credentials/index.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
@@ -42,6 +43,8 @@ export interface Runtime {
   readonly ingress?: IngressGate;
   /** Its downloaded country database (`access.geoip.database.source: managed`). */
   readonly geoipSource?: GeoipSource;
+  /** Its backends' API key states (built by createRuntime; a reload carries them on). */
+  readonly keyStates?: KeyStates;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -75,6 +78,11 @@ export interface RuntimeDeps {
   readonly recordingWriter?: RecordingWriter;
   /** The routing decisions to keep on (a reload: `GET /admin/routes` keeps its history). */
   readonly routes?: RouteLog;
+  /**
+   * The running runtime's API key states (a reload): a key still configured for the same
+   * backend id, kind and `base_url` keeps its retirement (401) and its cool-down (429).
+   */
+  readonly keyStates?: KeyStates;
 }
 
 /**
@@ -89,8 +97,9 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
   const cooldowns = config.routing.circuit_breaker.store === 'redis'
     ? new RedisKeyCooldowns(config.redis.url, config.redis.key_prefix, (message, meta) => deps.logger?.warn(message, meta))
     : undefined;
+  const keyStates = new KeyStates(deps.keyStates);
   const backendDeps = {
-    ...deps, env, http: config.http_client, identity: config.identity.upstream, readEnvPool: (name: string) => readEnvPool(name, env), ...(cooldowns ? { cooldowns } : {}),
+    ...deps, env, http: config.http_client, identity: config.identity.upstream, readEnvPool: (name: string) => readEnvPool(name, env), ...(cooldowns ? { cooldowns } : {}), keyStates,
   };
   try {
     for (const row of config.backends) {
@@ -99,7 +108,7 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
       if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
       backends.set(row.id, kind.create(row, backendDeps));
     }
-    const runtime = runtimeWith(config, backends, deps);
+    const runtime = { ...runtimeWith(config, backends, deps), keyStates };
     if (cooldowns === undefined) return runtime;
     return { ...runtime, close: async (options) => { await runtime.close(options); await cooldowns.close(); } };
   } catch (err) {

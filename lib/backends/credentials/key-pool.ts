@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { KeyState } from './key-states.js';
 
 /** One key handed out for one upstream request. `index` identifies it without revealing it. */
 export interface KeyLease {
@@ -44,13 +45,23 @@ export interface KeyPoolView extends KeyPoolState {
 /** The cooldown after a 429 that gave no Retry-After (CONTRACT section 6). */
 export const DEFAULT_COOLDOWN_MS = 60_000;
 
+/** How a pool keeps and shares its keys' states (all optional). */
+export interface KeyPoolOptions {
+  /** Where cool-downs are shared with other instances; keys are named there by `backendId`. */
+  readonly cooldowns?: SharedCooldowns;
+  readonly backendId?: string;
+  /** Each key's state by its fingerprint (KeyStates: carried across reloads); fresh ones when absent. */
+  readonly stateOf?: (fingerprint: string) => KeyState;
+}
+
 /**
  * The API keys of one backend, rotated round-robin across requests. A key the upstream
  * rejects (401) is retired for the life of the process; a rate-limited key (429) cools down
  * until its Retry-After has passed. Time comes from the injected clock (the backend passes its
- * scheduler's `now`), so cooldowns are testable in virtual time. With `shared`, a cool-down is
+ * scheduler's `now`), so cooldowns are testable in virtual time. With `cooldowns`, a cool-down is
  * announced to the other instances and theirs apply here (retirement stays in each process:
- * each learns from its own 401).
+ * each learns from its own 401). With `stateOf`, the keys' states outlive the pool: a reload's
+ * new pool takes them over (KeyStates).
  *
  * ```ts
  * const pool = new KeyPool(['k1', 'k2'], () => scheduler.now());
@@ -60,21 +71,20 @@ export const DEFAULT_COOLDOWN_MS = 60_000;
  * @see spec/backends/credentials/key-pool.spec.ts
  */
 export class KeyPool {
-  private readonly retired: boolean[];
-  private readonly coolingUntil: number[];
+  private readonly states: readonly KeyState[];
   private cursor = 0;
   private readonly shared: { readonly cooldowns: SharedCooldowns; readonly backendId: string; readonly fingerprints: readonly string[]; readonly stop: () => void } | undefined;
 
-  constructor(private readonly keys: readonly string[], private readonly now: () => number, shared?: { readonly cooldowns: SharedCooldowns; readonly backendId: string }) {
-    this.retired = keys.map(() => false);
-    this.coolingUntil = keys.map(() => 0);
-    if (shared === undefined || keys.length === 0) return;
+  constructor(private readonly keys: readonly string[], private readonly now: () => number, options: KeyPoolOptions = {}) {
     const fingerprints = keys.map(keyFingerprint);
-    const stop = shared.cooldowns.follow(shared.backendId, fingerprints, (fingerprint, until) => {
-      const index = fingerprints.indexOf(fingerprint);
-      if (index >= 0) this.coolingUntil[index] = Math.max(this.coolingUntil[index]!, until);
+    const { cooldowns, backendId, stateOf } = options;
+    this.states = fingerprints.map((fingerprint) => stateOf?.(fingerprint) ?? { retired: false, coolingUntil: 0 });
+    if (cooldowns === undefined || backendId === undefined || keys.length === 0) return;
+    const stop = cooldowns.follow(backendId, fingerprints, (fingerprint, until) => {
+      const state = this.states[fingerprints.indexOf(fingerprint)];
+      if (state) state.coolingUntil = Math.max(state.coolingUntil, until);
     });
-    this.shared = { ...shared, fingerprints, stop };
+    this.shared = { cooldowns, backendId, fingerprints, stop };
   }
 
   /** Stops following the other instances' cool-downs (the backend closes). */
@@ -100,7 +110,8 @@ export class KeyPool {
     const n = this.keys.length;
     for (let step = 0; step < n; step++) {
       const index = (this.cursor + step) % n;
-      if (this.retired[index] || this.coolingUntil[index]! > now || tried?.has(index)) continue;
+      const state = this.states[index]!;
+      if (state.retired || state.coolingUntil > now || tried?.has(index)) continue;
       this.cursor = (index + 1) % n;
       return { key: this.keys[index]!, index };
     }
@@ -109,14 +120,15 @@ export class KeyPool {
 
   /** The upstream rejected the key (401): never use it again in this process. */
   retire(lease: KeyLease): void {
-    this.retired[lease.index] = true;
+    this.states[lease.index]!.retired = true;
   }
 
   /** The upstream rate-limited the key (429): skip it for `ms` (default 60 s). */
   coolDown(lease: KeyLease, ms: number = DEFAULT_COOLDOWN_MS): void {
     const until = this.now() + Math.max(0, ms);
-    if (until <= this.coolingUntil[lease.index]!) return;
-    this.coolingUntil[lease.index] = until;
+    const state = this.states[lease.index]!;
+    if (until <= state.coolingUntil) return;
+    state.coolingUntil = until;
     this.shared?.cooldowns.announce(this.shared.backendId, this.shared.fingerprints[lease.index]!, until);
   }
 
@@ -127,9 +139,9 @@ export class KeyPool {
   recoveryMs(): number | undefined {
     const now = this.now();
     let best: number | undefined;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.retired[i]) continue;
-      const wait = Math.max(0, this.coolingUntil[i]! - now);
+    for (const state of this.states) {
+      if (state.retired) continue;
+      const wait = Math.max(0, state.coolingUntil - now);
       best = best === undefined ? wait : Math.min(best, wait);
     }
     return best;
@@ -145,9 +157,9 @@ export class KeyPool {
     let usable = 0;
     let cooling = 0;
     let retired = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.retired[i]) retired++;
-      else if (this.coolingUntil[i]! > now) cooling++;
+    for (const state of this.states) {
+      if (state.retired) retired++;
+      else if (state.coolingUntil > now) cooling++;
       else usable++;
     }
     return { usable, cooling, retired };

@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, ReasoningReplay, Target } from '../backend.js';
-import { KeyPool, keySourceHint, keysFromRow, type KeyPoolView } from '../credentials/index.js';
+import { KeyPool, keyScope, keySourceHint, keysFromRow, type KeyPoolView } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
 import { originalToolNames, portableToolNames } from '../tool-names.js';
 import { portableCallIds, type CallIdRule } from '../call-ids.js';
@@ -185,7 +185,12 @@ export class HttpBackend implements Backend {
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
-    this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now, deps.cooldowns ? { cooldowns: deps.cooldowns, backendId: row.id } : undefined);
+    const states = deps.keyStates;
+    const scope = keyScope(row);
+    this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now, {
+      ...(deps.cooldowns ? { cooldowns: deps.cooldowns, backendId: row.id } : {}),
+      ...(states ? { stateOf: (fingerprint: string) => states.of(scope, fingerprint) } : {}),
+    });
     this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal, client) => this.count(count, call, model, signal, client);
