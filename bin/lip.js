@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // Thin entry: the CLI lives in lib/cli and is compiled into dist/ by `npm install` (prepare).
 import { setFlagsFromString } from 'node:v8';
+import { catchEarlySignals } from '../dist/cli/early-signals.js';
+
+// First: `lip serve` keeps a SIGHUP, SIGTERM or SIGINT that comes while it loads (importing the
+// CLI and the server alone takes a second or more) and acts on it once it serves; without this,
+// a `systemctl reload` right after a start killed the service. Other commands keep the defaults.
+catchEarlySignals(process.argv.slice(2));
 
 // Start-up (config, schemas, modules) allocates mostly long-lived objects: left alone, V8 grows
 // the young generation to its 32 MiB maximum while it runs and never gives that back to an idle

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../config/index.js';
 import { nearest } from '../config/suggest.js';
+import { commandWord } from './command-word.js';
 import { configPath } from './config-path.js';
 import { parsePort } from './parse-port.js';
 import { parseWorkers } from './parse-workers.js';
@@ -49,17 +50,6 @@ function parseConcurrency(value: unknown): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= 256)) throw new Error(`--concurrency must be a whole number from 1 to 256 (got "${text}")`);
   return n;
-}
-
-/** The first word that is not an option (or an option's value): the command the user typed. */
-function commandWord(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') return undefined;
-    if (arg === '--config' || arg === '-c') i++;
-    else if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
 }
 
 /** Stand-ins for commands, for tests of the argument parsing (nothing is served). */

@@ -16,6 +16,7 @@ import { perWorkerStateWarnings } from '../cluster/per-worker-state.js';
 import { runPrimary } from '../cluster/primary.js';
 import { WorkerLink } from '../cluster/worker-link.js';
 import { loadConfigText } from '../config-source.js';
+import { takeEarlySignals, type EarlySignals } from '../early-signals.js';
 import { autoWorkers } from '../parse-workers.js';
 import type { Output } from '../output.js';
 import { Reloader } from '../reloader.js';
@@ -66,37 +67,12 @@ function modeMismatch(config: Config, args: ServeArgs): string | undefined {
  * runs this same command. Resolves with the exit code.
  */
 export async function serveCommand(args: ServeArgs, io: Output): Promise<number> {
-  const early = new EarlySignals();
+  // Kept since bin/lip.js started (catchEarlySignals), or from now when run in process.
+  const early = takeEarlySignals();
   try {
     return await serveWith(args, io, early);
   } finally {
     early.dispose();
-  }
-}
-
-/**
- * The signals that arrive before lip serves (loading the config, opening the stores, binding the
- * port take a second or more): without a handler, SIGHUP and SIGTERM end the process with no
- * word, and a `systemctl reload` right after a start killed the service (systemd takes a death by
- * SIGHUP for a clean exit, so it was not restarted either). They are kept and acted on once
- * serving: a stop without the drain delay (no traffic was ever taken), a reload.
- */
-class EarlySignals {
-  stop: NodeJS.Signals | undefined;
-  reload = false;
-  private readonly onStop = (signal: NodeJS.Signals) => { this.stop ??= signal; };
-  private readonly onReload = () => { this.reload = true; };
-
-  constructor() {
-    process.on('SIGTERM', this.onStop);
-    process.on('SIGINT', this.onStop);
-    process.on('SIGHUP', this.onReload);
-  }
-
-  dispose(): void {
-    process.removeListener('SIGTERM', this.onStop);
-    process.removeListener('SIGINT', this.onStop);
-    process.removeListener('SIGHUP', this.onReload);
   }
 }
 
