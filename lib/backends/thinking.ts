@@ -57,6 +57,26 @@ export function reasoningEffort(r: ReasoningOptions | undefined): string | undef
   return budget < Math.sqrt(EFFORT_BUDGET.medium! * EFFORT_BUDGET.high!) ? 'medium' : 'high';
 }
 
+/**
+ * Whether a call puts reasoning in play: it names an effort, a thinking budget above 0 or adaptive
+ * thinking, or asks for the thoughts without turning thinking off. A budget of 0 is thinking off
+ * (a Gemini client's `thinkingBudget: 0`; an Anthropic client's `disabled` sets no reasoning
+ * options at all), and `includeThoughts: false` alone only hides the thoughts: neither asks for
+ * reasoning. What a backend asks for only when reasoning is in play (an OpenAI Responses summary
+ * and encrypted reasoning, which some non-reasoning models refuse) it leaves out for those.
+ *
+ * ```ts
+ * asksForReasoning({ budgetTokens: 0, includeThoughts: true }) // false
+ * asksForReasoning({ includeThoughts: true })                  // true
+ * ```
+ */
+export function asksForReasoning(r: ReasoningOptions | undefined): boolean {
+  if (!r) return false;
+  if (r.effort !== undefined || r.adaptive === true) return true;
+  if (r.budgetTokens !== undefined) return r.budgetTokens > 0;
+  return r.includeThoughts === true;
+}
+
 /** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */
 export function thinkingBudget(call: Call): number | undefined {
   const thinking = anthropicThinking(call);

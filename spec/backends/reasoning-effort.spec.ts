@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { encodeChatRequest, chatOptions } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { reasoningEffort } from '../../lib/backends/thinking.js';
+import { asksForReasoning, reasoningEffort } from '../../lib/backends/thinking.js';
 import { emptyCall, type ReasoningOptions } from '../../lib/canonical/index.js';
 
 /**
@@ -23,5 +23,19 @@ describe('backends/thinking reasoningEffort', () => {
     expect(encodeChatRequest(call, 'gpt', chatOptions(row)).reasoning_effort).to.equal('medium');
     expect(encodeChatRequest(call, 'gpt', chatOptions({ ...row, reasoning_param: 'reasoning' })).reasoning).to.deep.equal({ max_tokens: 10000 });
     expect(encodeResponsesRequest(call, 'gpt', responsesOptions({ id: 'r', kind: 'openai-responses', models: [] })).reasoning).to.deep.include({ effort: 'medium' });
+  });
+});
+
+/**
+ * Thinking off (a budget of 0, a Gemini client's `thinkingBudget: 0`) and thoughts hidden
+ * (`includeThoughts: false` alone) ask for no reasoning: what a backend asks for only when
+ * reasoning is in play (a Responses summary, encrypted reasoning) is left out for them.
+ */
+describe('backends/thinking asksForReasoning', () => {
+  it('is true for an effort, a budget above 0, adaptive thinking or the thoughts asked for; false for none, a budget of 0 or thoughts hidden', () => {
+    const asks: ReasoningOptions[] = [{ effort: 'low' }, { budgetTokens: 1 }, { adaptive: true }, { includeThoughts: true }, { budgetTokens: 0, effort: 'low' }, { budgetTokens: 2048, includeThoughts: false }];
+    const not: (ReasoningOptions | undefined)[] = [undefined, {}, { budgetTokens: 0 }, { budgetTokens: 0, includeThoughts: true }, { includeThoughts: false }, { summary: 'auto' }];
+    expect(asks.map(asksForReasoning)).to.deep.equal(asks.map(() => true));
+    expect(not.map(asksForReasoning)).to.deep.equal(not.map(() => false));
   });
 });

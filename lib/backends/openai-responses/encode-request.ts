@@ -4,7 +4,7 @@ import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, webSearchTool } from '../web-search.js';
-import { reasoningEffort } from '../thinking.js';
+import { asksForReasoning, reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -78,7 +78,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
 
   const opt = call.options;
   const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some(own));
-  const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (opt.reasoning !== undefined || replaysReasoning));
+  const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (asksForReasoning(opt.reasoning) || replaysReasoning));
   const search = webSearchTool(call);
   const include = [
     ...(!o.store && wantsEncrypted ? ['reasoning.encrypted_content'] : []), ...(opt.logprobs !== undefined ? ['message.output_text.logprobs'] : []),
@@ -108,12 +108,13 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
 }
 
 /**
- * `reasoning` when the call asks for any: the effort (as `effortOf` maps it) and the row's summary
- * setting (none when the call turns thoughts off); undefined when it asks for nothing.
+ * `reasoning` when the call asks for any (asksForReasoning): the effort (as `effortOf` maps it) and
+ * the row's summary setting (none when the call turns thoughts off); undefined when it asks for
+ * nothing, turns thinking off (a budget of 0) or only hides the thoughts (`includeThoughts: false`).
  */
 export function reasoningField(opt: Call['options'], o: Pick<ResponsesOptions, 'reasoningSummary'>, effortOf: (effort: string) => string): Json | undefined {
   const r = opt.reasoning;
-  if (!r || (r.effort === undefined && r.includeThoughts === undefined && r.budgetTokens === undefined && r.adaptive !== true)) return undefined;
+  if (!r || !asksForReasoning(r)) return undefined;
   // The client's own level, else the row's; the row's `none` turns summaries off for every client.
   const summary = r.includeThoughts === false || o.reasoningSummary === 'none' ? undefined : r.summary ?? o.reasoningSummary;
   const effort = reasoningEffort(r);

@@ -55,6 +55,11 @@ describe('backends/openai-codex/encode-request', () => {
     const byRow = encodeCodexRequest(call(), 'gpt-5.4', options({ default_reasoning_effort: 'low' }), turn);
     expect(byRow).to.deep.include({ reasoning: { effort: 'low', summary: 'auto' } });
     expect(encodeCodexRequest(call(), 'gpt-5.4', options(), turn)).not.to.have.any.keys('reasoning', 'include');
+    // Thinking off (a budget of 0) or thoughts only hidden ask for none: the row's default effort, else nothing.
+    for (const reasoning of [{ budgetTokens: 0 }, { includeThoughts: false }]) {
+      expect(encodeCodexRequest(call({ options: { reasoning } }), 'gpt-5.4', options(), turn)).not.to.have.any.keys('reasoning', 'include');
+      expect(encodeCodexRequest(call({ options: { reasoning } }), 'gpt-5.4', options({ default_reasoning_effort: 'low' }), turn)).to.deep.include({ reasoning: { effort: 'low', summary: 'auto' } });
+    }
   });
 
   it('replays earlier encrypted reasoning of the Responses dialect', () => {

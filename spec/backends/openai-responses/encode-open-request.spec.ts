@@ -53,6 +53,8 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
       text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
     });
     expect(body).to.not.have.any.keys('seed', 'stop', 'user');
+    // Thinking off (a budget of 0) or thoughts only hidden: no reasoning asked for.
+    for (const reasoning of [{ budgetTokens: 0 }, { includeThoughts: false }]) expect(encode(call({ options: { reasoning } }))).not.to.have.property('reasoning');
     // JSON mode: the profile's request formats are text and json_schema.
     expect(encode(call({ options: { responseFormat: { type: 'json_object' } } })).text).to.deep.equal({ format: { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false } });
   });

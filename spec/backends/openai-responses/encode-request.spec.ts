@@ -46,6 +46,16 @@ describe('backends/openai-responses/encode-request', () => {
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low' } } }), 'm', options({ store: true }))).to.deep.include({ store: true }).and.not.have.property('include');
   });
 
+  it('asks for no reasoning and no encrypted reasoning when the call turns thinking off or only hides the thoughts', () => {
+    // A Gemini client's thinkingBudget 0 (with or without includeThoughts) and includeThoughts false alone.
+    for (const reasoning of [{ budgetTokens: 0 }, { budgetTokens: 0, includeThoughts: true }, { includeThoughts: false }]) {
+      expect(encodeResponsesRequest(call({ options: { reasoning } }), 'm', options()), JSON.stringify(reasoning)).not.to.have.any.keys('reasoning', 'include');
+    }
+    // Hidden thoughts with a budget still think: the effort and encrypted reasoning, no summary.
+    expect(encodeResponsesRequest(call({ options: { reasoning: { budgetTokens: 2048, includeThoughts: false } } }), 'm', options())).to.deep.include({ reasoning: { effort: 'low' }, include: ['reasoning.encrypted_content'] });
+    expect(encodeResponsesRequest(call({ options: { reasoning: { budgetTokens: 0 } } }), 'm', options({ encrypted_reasoning: 'always' })).include).to.deep.equal(['reasoning.encrypted_content']);
+  });
+
   it('maps reasoning, tools, sampling, output format and verbosity; drops stop sequences', () => {
     const body = encodeResponsesRequest(call({
       tools: [{ name: 'f', parameters: { type: 'object' } }], toolChoice: { type: 'tool', name: 'f' },
