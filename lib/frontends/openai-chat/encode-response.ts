@@ -1,5 +1,5 @@
 import type { CollectedResponse } from '../../canonical/index.js';
-import { effectiveFinishReason, hasUsage } from '../../canonical/index.js';
+import { effectiveFinishReason } from '../../canonical/index.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { chatUsage } from './encode-usage.js';
@@ -12,7 +12,8 @@ import { collectedCallIds } from './turn-state.js';
  * A collected response as one `chat.completion` object; tool-call ids carry the turn's provider
  * state (turn-state.ts). A custom tool's call is `{type: "custom", custom: {name, input}}`.
  * The text's citations are the message's `url_citation` annotations (offsets in `content`, which
- * is the response's text); hosted web searches have no form here.
+ * is the response's text); hosted web searches have no form here. `usage` is always there (zero
+ * counts when the upstream reported none).
  */
 export function encodeChatResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const ids = r.toolCalls.length > 0 ? collectedCallIds(r.blocks) : undefined;
@@ -36,6 +37,8 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
     created: context.created,
     model: context.model ?? context.call.model,
     choices: [{ index: 0, message, logprobs: r.logprobs && context.call.options.logprobs !== undefined ? { content: wireLogprobs(r.logprobs), refusal: null } : null, finish_reason: mapFinishReason(effectiveFinishReason(r.finishReason, toolCalls.length > 0)) }],
-    ...(hasUsage(r.usage) ? { usage: chatUsage(r.usage) } : {}),
+    // Always there, as OpenAI sends it (zero counts when the upstream reported none), and so the
+    // same as the usage chunk of a stream the client asked usage of.
+    usage: chatUsage(r.usage),
   };
 }

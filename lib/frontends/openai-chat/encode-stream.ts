@@ -1,5 +1,5 @@
 import type { CitationEvent, LipEvent, TokenLogprob, Usage } from '../../canonical/index.js';
-import { effectiveFinishReason, hasUsage, mergeUsage } from '../../canonical/index.js';
+import { effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
@@ -14,7 +14,8 @@ import { TurnState } from './turn-state.js';
  * is serialised once per stream; each event costs one JSON.stringify of its delta.
  * Tool calls get `index` by start order; a custom tool's call streams as `type: "custom"` with
  * pieces of `custom.input` (the shape OpenAI sends; the SDK's chunk type has only functions). Usage goes in a final `choices: []` chunk when the
- * client asked for `stream_options.include_usage`, as OpenAI does; then `data: [DONE]`.
+ * client asked for `stream_options.include_usage`, as OpenAI does (zero counts when the upstream
+ * reported none); then `data: [DONE]`.
  * Signatures and opaque reasoning have no field here: the turn's state rides in the tool-call
  * ids (turn-state.ts). Hosted web searches have none either; the text's citations go out as
  * OpenAI's search models send them: every `url_citation` annotation in one
@@ -111,7 +112,9 @@ export class ChatStreamEncoder implements StreamEncoder {
     let out = this.open();
     if (this.annotations) out += this.chunk(`{"annotations":[${this.annotations.join(',')}]}`);
     out += this.chunk('{}', reason);
-    if (this.includeUsage && hasUsage(this.usage)) out += `${this.prefix}"choices":[],"usage":${JSON.stringify(chatUsage(this.usage))}}\n\n`;
+    // Sent whenever asked for, with zero counts when the upstream reported none (a compatible
+    // server that ignores stream_options): clients wait for it, and the SDK's usage has numbers.
+    if (this.includeUsage) out += `${this.prefix}"choices":[],"usage":${JSON.stringify(chatUsage(this.usage))}}\n\n`;
     return out;
   }
 

@@ -58,6 +58,14 @@ describe('frontends/openai-chat encoders', () => {
     });
   });
 
+  it('adds the usage chunk with zero counts when include_usage is set and the upstream reported none', () => {
+    const { data } = stream(toolTurn.filter((e) => e.type !== 'usage'), { includeUsage: true });
+    expect(data.at(-1)).to.equal('[DONE]');
+    expect(JSON.parse(data.at(-2)!)).to.deep.include({ choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+    const collected = collectEvents(toolTurn.filter((e) => e.type !== 'usage'));
+    expect(encodeChatResponse(collected, context()).usage).to.deep.equal({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+  });
+
   it('maps finish reasons faithfully', () => {
     const finish = (reason: string) => {
       const { data } = stream([{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'x' }, { type: 'response_finished', reason } as LipEvent]);
