@@ -510,7 +510,8 @@ function asking(who: Who, owner: string | undefined, fallback: string): string |
 }
 
 describe('fuzz: the memory, SQLite and Redis continuity stores answer alike (differential, virtual time)', function () {
-  this.timeout(fuzzTimeout(150));
+  // 100 runs over three stores take 16 s on a busy 2-core machine (load 11): room for a suite beside it.
+  this.timeout(fuzzTimeout(600));
   let redis: RedisServer;
   let probe: Redis;
   let dir: string;
