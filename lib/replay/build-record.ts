@@ -46,8 +46,9 @@ export interface RecordDraft {
 /**
  * The record of one exchange (`ExchangeRecord`, CONTRACT section 9, extended) as a draft:
  * captured times become offsets from the exchange's start, each attempt is matched with how it ended (its `backend_to_proxy` leg) and with its
- * route-journal entry (status, reason), and headers and the path are redacted by name here;
- * substrings and credential shapes are redacted in the pieces.
+ * route-journal entry (status, reason), and headers and the path are redacted by name here, as
+ * are the headers of the MCP servers the body and the calls declare; substrings and credential
+ * shapes are redacted in the pieces.
  *
  * The built line is exactly what `JSON.stringify` writes for the record, fields in the
  * format's order, then redacted (`Redactor.line`), but assembled from parts: each leg's
@@ -87,7 +88,7 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     return text;
   };
   const attempts = bySeq(captured).map((a: AttemptCapture) => {
-    const fields = add(attemptFields(a, ends, journal, s.served, shift, s.startedAt));
+    const fields = add(attemptFields(a, ends, journal, s.served, shift, s.startedAt, redactor));
     if (a === shared) {
       legRuns = split!.map(({ from, to, agree }) => {
         const attempt = add(timed(a, shift, from, to));
@@ -107,19 +108,19 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       // A piece like the rest: the exchange's own id in it is redacted where the head's is.
       requestId: add(json(requestId)),
       // Its times count from the exchange's base, as the exchange's own attempts' do.
-      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], AUXILIARY, shift, s.startedAt)), add(timed(a, shift))] as const),
+      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], AUXILIARY, shift, s.startedAt, redactor)), add(timed(a, shift))] as const),
       truncated: aux.truncated,
     };
   });
   const clientEvents = client === undefined || shared !== undefined ? -1
     : served !== undefined && same && split !== undefined && split.length === 1 && split[0]!.agree ? served.events : add(timed(client, shift));
-  const head = add(json({
+  const head = add(redactor.serialise({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, key_id: s.keyId ?? null, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
     request: {
       method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null,
-      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody === undefined ? {} : 'text' in s.failedBody ? { body_text: s.failedBody.text } : { body_bytes: s.failedBody.bytes }),
+      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody === undefined ? {} : 'text' in s.failedBody ? { body_text: redactor.unparsed(s.failedBody.text) } : { body_bytes: redactor.unparsed(s.failedBody.bytes, true) }),
     },
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, skipped,
   }));
@@ -157,9 +158,10 @@ function bySeq(attempts: readonly AttemptCapture[]): readonly AttemptCapture[] {
 
 /**
  * An attempt's fields (all but its events) as JSON: how it ended, from its `backend_to_proxy`
- * leg's ending (taken from `ends`) and its route-journal entry (taken from `journal`).
+ * leg's ending (taken from `ends`) and its route-journal entry (taken from `journal`); its call's
+ * MCP servers' headers masked (`Redactor.serialise`).
  */
-function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | typeof AUXILIARY | undefined, shift: number, startedAt: number): string {
+function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | typeof AUXILIARY | undefined, shift: number, startedAt: number, redactor: Redactor): string {
   const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
   const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
   const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
@@ -171,7 +173,7 @@ function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEn
   const output = a.embedding !== undefined ? finished : first >= 0 ? Math.max(0, a.times[first]! + shift) : null;
   // An auxiliary call has no `served`: its attempt that answered is.
   const role = output !== null && (served === AUXILIARY ? outcome === 'success' : a.candidateKey === served) ? 'served' : 'tried';
-  return json({
+  return redactor.serialise({
     seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
     started_ms: Math.max(0, a.started + shift), first_output_ms: output, finished_ms: finished,
     outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? ended?.reason ?? entry?.reason ?? null : null),

@@ -1,4 +1,5 @@
 import { maskSecretQuery, scrubCredentials } from '../wire/index.js';
+import { mayDeclareMcpServer, maskMcpHeaders, maskMcpHeadersText } from './mask-mcp-headers.js';
 
 /** Headers whose values never reach a recording, whatever the configuration says. */
 export const ALWAYS_REDACTED_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization', 'set-cookie', 'x-lip-resume-token'];
@@ -10,8 +11,9 @@ const LOWER = /^[^A-Z]*$/;
 
 /**
  * Redaction of a record before it is serialised: header values by name (case-insensitive,
- * always including `ALWAYS_REDACTED_HEADERS`), configured substrings anywhere in the
- * serialised line (bodies, calls, events, headers), matched in their JSON-escaped form, and
+ * always including `ALWAYS_REDACTED_HEADERS`), the values of a remote MCP server's headers
+ * that a body or a call declares (`serialise`, `unparsed`), configured substrings anywhere in
+ * the serialised line (bodies, calls, events, headers), matched in their JSON-escaped form, and
  * credential-shaped strings (the list shared with error messages and logs).
  */
 export class Redactor {
@@ -38,6 +40,22 @@ export class Redactor {
       out[lower] = this.headers.has(lower) ? REDACTED : typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(', ') : String(value);
     }
     return out;
+  }
+
+  /**
+   * `JSON.stringify(value)` (a record's head with the request body, an attempt with its call),
+   * with every value of the HTTP headers of the MCP servers it declares masked (maskMcpHeaders:
+   * their names say nothing, so the line's redaction cannot know them); as it is with `raw`.
+   * Only text that may declare one is serialised twice.
+   */
+  serialise(value: unknown): string {
+    const text = JSON.stringify(value);
+    return this.raw || !mayDeclareMcpServer(text) ? text : JSON.stringify(maskMcpHeaders(value));
+  }
+
+  /** A body lip could not parse (its text; with `bytes`, its bytes one character per byte), MCP servers' headers masked as in `serialise`. */
+  unparsed(text: string, bytes = false): string {
+    return this.raw ? text : maskMcpHeadersText(text, bytes);
   }
 
   /** A request path with credential query parameters (`key`, `api_key`, ...) redacted. */

@@ -47,6 +47,10 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   // value that is not a lower-case word, so that prose stays readable ("The security token
   // included in the request is invalid." was "The security token *** in the request ...").
   { id: 'auth_scheme', pattern: /\b(?:(Bearer|Basic|Token|BEARER|BASIC|TOKEN)\s+|(bearer|basic|token)\s+(?![a-z]+(?![A-Za-z0-9._~+/=-])))[A-Za-z0-9._~+/=-]{8,}/g, replacement: `$1$2 ${MASK}` },
+  // A JSON key named `authorization` holds a credential whatever the value looks like (OpenAI's MCP tool: the server's
+  // OAuth token, any string): a string value is masked whole, in serialised JSON and in JSON inside a JSON string
+  // (escaped quotes). A value that is already a mask (a redacted header's `[REDACTED]`) stays as it is.
+  { id: 'json_authorization', pattern: /("authorization\\?"\s*:\s*\\?")(?!(?:\[REDACTED\]|\*\*\*)\\?")[^"\\]+/gi, replacement: `$1${MASK}` },
   {
     id: 'secret_assignment',
     pattern: new RegExp(`\\b(${SECRET_NAMES})((?:\\\\?["'])?\\s*[:=]\\s*(?:\\\\?["'])?)([^\\s"'\\\\&,;})\\][*]+)`, 'gi'),

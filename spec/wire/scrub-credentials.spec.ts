@@ -57,6 +57,17 @@ describe('wire/scrub-credentials', () => {
     expect(scrubCredentials('authorizationToken=abc12345 authorization-token: abc12345')).to.equal('authorizationToken=*** authorization-token: ***');
   });
 
+  it('masks the string value of a JSON key named authorization whatever it looks like (OpenAI\'s MCP tool: the server\'s OAuth token)', () => {
+    const tool = { type: 'mcp', server_label: 'w', server_url: 'https://w.example/mcp', authorization: 'OAIAUTH2 x', require_approval: 'never' };
+    expect(JSON.parse(scrubCredentials(JSON.stringify({ tools: [tool] })))).to.deep.equal({ tools: [{ ...tool, authorization: '***' }] });
+    const line = JSON.stringify({ body_text: `{"tools": [{"type": "mcp", "Authorization" : "OAIAUTH2"}` });
+    expect(JSON.parse(scrubCredentials(line))).to.deep.equal({ body_text: '{"tools": [{"type": "mcp", "Authorization" : "***"}' });
+    // A redacted header stays as lip wrote it; an object, an empty string and prose are no such value.
+    for (const text of ['{"headers":{"authorization":"[REDACTED]"}}', '{"authorization":"***"}', '{"authorization":""}', '{"properties":{"authorization":{"type":"string"}}}', 'authorization: required']) {
+      expect(scrubCredentials(text), text).to.equal(text);
+    }
+  });
+
   it('leaves ordinary text alone (max_tokens, "tokens", model names)', () => {
     const text = 'max_tokens: 5 exceeds the limit; 12 tokens used by gpt-4o-mini';
     expect(scrubCredentials(text)).to.equal(text);
@@ -90,7 +101,7 @@ describe('wire/scrub-credentials', () => {
     ];
     const text = fc.array(fc.constantFrom(...fragments), { maxLength: 12 }).map((parts) => parts.join(''));
     const leaf = fc.oneof(text, fc.integer(), fc.constant(null));
-    const key = fc.constantFrom('a', 'b', 'c', 'password', 'token');
+    const key = fc.constantFrom('a', 'b', 'c', 'password', 'token', 'authorization');
     // A secret's name may also hold an object or an array (a tool's schema: `"token": {"type": "string"}`).
     const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 4 }), fc.dictionary(key, leaf, { maxKeys: 4 }));
     const value = fc.array(fc.oneof(inner, fc.dictionary(key, inner, { maxKeys: 4 })), { maxLength: 5 });
