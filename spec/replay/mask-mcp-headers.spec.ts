@@ -3,6 +3,7 @@ import { maskMcpHeaders, maskMcpHeadersText, mayDeclareMcpServer } from '../../l
 import { Redactor } from '../../lib/replay/redact.js';
 
 const OPENAI = { type: 'mcp', server_label: 'w', server_url: 'https://w.example/mcp', headers: { 'X-Tenant-Credential': 't-81', 'X-Trace': 'on' }, require_approval: { never: { tool_names: ['a'] } } };
+const GEMINI = { mcpServers: [{ name: 'booking', streamableHttpTransport: { url: 'https://mcp.example/mcp', headers: { 'X-Tenant': 't-82' }, timeout: '30s' } }] };
 /** A function whose parameters have a property named `headers` (an HTTP tool): its schema is no secret. */
 const HTTP_TOOL = { type: 'function', name: 'fetch', parameters: { type: 'object', properties: { url: { type: 'string' }, headers: { type: 'object', description: 'sent as written' } } } };
 
@@ -13,6 +14,14 @@ describe('maskMcpHeaders', () => {
     expect(maskMcpHeaders({ input: [{ type: 'additional_tools', tools: [OPENAI] }] })).to.deep.equal({ input: [{ type: 'additional_tools', tools: [masked] }] });
     expect(maskMcpHeaders({ tools: [{ name: 'mcp:w', providerTool: { dialect: 'openai.responses.hosted_tool', definition: OPENAI } }] }))
       .to.deep.equal({ tools: [{ name: 'mcp:w', providerTool: { dialect: 'openai.responses.hosted_tool', definition: masked } }] });
+  });
+
+  it('masks every value of a Gemini streamableHttpTransport\'s headers, snake_case too', () => {
+    const headers = { 'X-Tenant': '***' };
+    expect(maskMcpHeaders({ tools: [GEMINI] })).to.deep.equal({ tools: [{ mcpServers: [{ ...GEMINI.mcpServers[0], streamableHttpTransport: { ...GEMINI.mcpServers[0]!.streamableHttpTransport, headers } }] }] });
+    for (const key of ['streamable_http_transport', 'streamable_httpTransport', 'streamableHttp_transport']) {
+      expect(maskMcpHeaders({ mcp_servers: [{ [key]: { url: 'u', headers: { 'X-Tenant': 't-82' } } }] }), key).to.deep.equal({ mcp_servers: [{ [key]: { url: 'u', headers } }] });
+    }
   });
 
   it('leaves everything else as it is: the value itself when nothing is masked, and never changes its input', () => {
@@ -44,6 +53,8 @@ describe('maskMcpHeadersText', () => {
 
   it('is only run on text that may declare one', () => {
     expect(mayDeclareMcpServer(JSON.stringify({ tools: [OPENAI] }))).to.equal(true);
+    expect(mayDeclareMcpServer(JSON.stringify(GEMINI))).to.equal(true);
+    expect(maskMcpHeadersText('{"tools": [{"mcp_servers": [{"streamable_http_transport": {"headers": {"X": "v"}}}]}')).to.equal('{"tools": [{"mcp_servers": [{"streamable_http_transport": {"headers": {"X": "***"}}}]}');
     expect(mayDeclareMcpServer(JSON.stringify({ tools: [HTTP_TOOL], input: 'mcp' }))).to.equal(false);
   });
 });
