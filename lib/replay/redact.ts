@@ -28,7 +28,11 @@ export class Redactor {
       .map((s) => JSON.stringify(s).slice(1, -1));
   }
 
-  /** A copy with string values, redacted names replaced; list values are joined with `, `. */
+  /**
+   * A copy with string values, redacted names replaced; list values are joined with `, `. With
+   * `raw`, which leaves the line as it is, the values are redacted here as the line's redaction
+   * would (configured substrings, credential shapes): `raw` spares bodies, calls and events only.
+   */
   headersOf(headers: Readonly<Record<string, unknown>>): Record<string, string> {
     const out: Record<string, string> = {};
     // for-in: node's header objects (request headers, getHeaders()) have a null prototype and are
@@ -39,7 +43,11 @@ export class Redactor {
       const lower = LOWER.test(name) ? name : name.toLowerCase();
       out[lower] = this.headers.has(lower) ? REDACTED : typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(', ') : String(value);
     }
-    return out;
+    if (!this.raw) return out;
+    // The values redacted as one JSON text, exactly as in a line; parsed again only when something changed.
+    const text = JSON.stringify(out);
+    const redacted = this.redact(text);
+    return redacted === text ? out : JSON.parse(redacted) as Record<string, string>;
   }
 
   /**
@@ -69,7 +77,11 @@ export class Redactor {
    * the headers are redacted and the line is returned as it is.
    */
   line(serialised: string): string {
-    if (this.raw) return serialised;
+    return this.raw ? serialised : this.redact(serialised);
+  }
+
+  /** `line`'s redaction, whatever `raw` says. */
+  private redact(serialised: string): string {
     let out = serialised;
     for (const s of this.substrings) if (out.includes(s)) out = replaceUnescaped(out, s, REDACTED);
     return scrubCredentials(out);

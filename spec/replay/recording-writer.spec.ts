@@ -291,9 +291,14 @@ describe('Redactor', () => {
   });
 
   it('leaves bodies alone with raw (privileged) but still redacts headers and credential query parameters', () => {
-    const r = new Redactor([], ['abc'], true);
-    expect(r.line('{"t":"abc"}')).to.equal('{"t":"abc"}');
+    const r = new Redactor([], ['ACME', 'q"uote'], true);
+    expect(r.line('{"t":"ACME"}')).to.equal('{"t":"ACME"}');
     expect(r.headersOf({ authorization: 'x' })).to.deep.equal({ authorization: '[REDACTED]' });
+    // Header values: configured substrings (quotes and all) and credential shapes, as a line would have them.
+    const headers = { 'x-note': 'ACME and q"uote', 'x-auth': 'Bearer abcdefgh12345678', 'x-list': ['a', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'], accept: 'json' };
+    expect(r.headersOf(headers)).to.deep.equal({ 'x-note': '[REDACTED] and [REDACTED]', 'x-auth': 'Bearer ***', 'x-list': 'a, ***', accept: 'json' });
+    const plain = { accept: 'json', 'content-type': 'application/json' };
+    expect(r.headersOf(plain)).to.deep.equal(plain);
     expect(r.path('/v1beta/models/m:generateContent?alt=sse&key=AIza123')).to.equal('/v1beta/models/m:generateContent?alt=sse&key=[REDACTED]');
   });
 });
