@@ -20,13 +20,18 @@ export const SECRET_NAME = new RegExp(`^(?:${SECRET_NAMES})$`, 'i');
 /** What a masked value reads as. */
 export const MASK = '***';
 
+/** A JSON number, whole (what a bare secret value that is a number looks like). */
+const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+/** JSON's literals, which hold no secret. */
+const JSON_LITERAL = /^(?:null|true|false)$/;
+
 /**
  * The one list of credential-shaped strings that lip masks wherever text leaves its hands:
  * upstream error messages passed to clients, log lines that carry free text, recordings. Each
  * regex is anchored on a distinctive prefix (or a `name=` key) and has no nested quantifier,
  * so scrubbing is a few linear passes. Value classes stop at a quote or a backslash (a private
  * key's body takes escape pairs whole), so scrubbing serialised JSON keeps it valid JSON of the
- * same shape: only string contents change.
+ * same shape: only string contents change, and a secret's bare number becomes 0.
  */
 export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   // The key's body is taken a character or an escape pair (`\\` and what follows) at a time and
@@ -54,13 +59,17 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   {
     id: 'secret_assignment',
     pattern: new RegExp(`\\b(${SECRET_NAMES})((?:\\\\?["'])?\\s*[:=]\\s*(?:\\\\?["'])?)([^\\s"'\\\\&,;})\\][*]+)`, 'gi'),
-    // A bare value after a JSON key (`"password": 1234`, `"token": null`) becomes a string, so the JSON stays valid; an
-    // object after the key (`"token": {"type": "string"}`, a tool's schema) is no secret and stays as it is (an array
-    // never matches: `[` ends the value).
+    // A bare value after a JSON key keeps its JSON type, so that the JSON stays valid and of the same shape (a body
+    // refused for a number where a string belongs is refused again when a recording replays): a number becomes 0
+    // (`"password": 0`); null, true and false hold no secret and stay, as does an object (`"token": {"type":
+    // "string"}`, a tool's schema; an array never matches: `[` ends the value). Any other bare word (text that only
+    // looks like JSON) becomes the string `"***"`.
     replacement: (match, name: string, separator: string, value: string) => {
       const bare = /^\\?["']/.test(separator) && !/["']$/.test(separator); // a JSON key's value that is no string
-      if (bare && value.startsWith('{')) return match;
-      return bare && separator.startsWith('"') ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`;
+      if (!bare) return `${name}${separator}${MASK}`;
+      if (value.startsWith('{') || JSON_LITERAL.test(value)) return match;
+      if (JSON_NUMBER.test(value)) return `${name}${separator}0`;
+      return separator.startsWith('"') ? `${name}${separator}"${MASK}"` : `${name}${separator}${MASK}`;
     },
   },
 ];

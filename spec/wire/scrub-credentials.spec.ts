@@ -37,11 +37,13 @@ describe('wire/scrub-credentials', () => {
     expect(scrubCredentials('x HTTPS://u:p@h and git+ssh://git:tok@host/repo')).to.equal('x HTTPS://***@h and git+ssh://***@host/repo');
   });
 
-  it('masks a bare value after a JSON key as a string, keeping the JSON valid', () => {
-    expect(scrubCredentials('{"password":1234,"token": null,"api_key":true}')).to.equal('{"password":"***","token": "***","api_key":"***"}');
+  it('masks a bare value after a JSON key keeping its JSON type: a number as 0; null, true and false hold no secret', () => {
+    expect(scrubCredentials('{"password":1234,"passphrase":-12.5e3,"token": null,"api_key":true,"secret":false}')).to.equal('{"password":0,"passphrase":0,"token": null,"api_key":true,"secret":false}');
     expect(scrubCredentials('{"password":"1234"}')).to.equal('{"password":"***"}');
-    // Inside a JSON string (escaped quotes) and in plain text the mask stays bare.
-    expect(scrubCredentials(JSON.stringify({ body: '{"password": 1234}' }))).to.equal('{"body":"{\\"password\\": ***}"}');
+    // A bare word that is no JSON value (text that only looks like JSON) becomes a string.
+    expect(scrubCredentials('{"password": hunter22}')).to.equal('{"password": "***"}');
+    // Inside a JSON string (escaped quotes) a number is still a number; in plain text the mask stays bare.
+    expect(scrubCredentials(JSON.stringify({ body: '{"password": 1234, "token": null}' }))).to.equal('{"body":"{\\"password\\": 0, \\"token\\": null}"}');
     expect(scrubCredentials('password: 1234')).to.equal('password: ***');
     // An object or array after a secret's name is no secret: a tool's schema stays valid JSON, as it was.
     const schema = '{"properties":{"token":{"type":"string"},"api_key":["a"],"password":{}}}';
@@ -94,19 +96,19 @@ describe('wire/scrub-credentials', () => {
     expect(scrubCredentials('k=-----BEGIN RSA PRIVATE KEY-----\nMIIE\\x\n-----END RSA PRIVATE KEY----- end')).to.equal('k=[PRIVATE KEY] end');
   });
 
-  it('leaves serialised JSON valid and of the same shape: only string contents change (generated values)', () => {
+  it('leaves serialised JSON valid and of the same shape: only string contents change, and numbers (generated values)', () => {
     const fragments = [
       '-----BEGIN RSA PRIVATE KEY-----', '-----END RSA PRIVATE KEY-----', '-----BEGIN PRIVATE KEY-----', '"', "'", '\\', '\n', '\t', ' ', '=', ':', ',', '}', ']', '{', '[', '&', ';', '*',
       'password', 'api_key', 'token', 'Bearer ', 'sk-', 'hf_', 'AIza', 'AKIA', 'ghp_', 'xoxb-', 'eyJ', '.', 'https://', 'u:p@', '@', 'abcdefghijklmnopqrstuvwx', '0123456789ABCDEF', 'é', '😀',
     ];
     const text = fc.array(fc.constantFrom(...fragments), { maxLength: 12 }).map((parts) => parts.join(''));
-    const leaf = fc.oneof(text, fc.integer(), fc.constant(null));
+    const leaf = fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
     const key = fc.constantFrom('a', 'b', 'c', 'password', 'token', 'authorization');
     // A secret's name may also hold an object or an array (a tool's schema: `"token": {"type": "string"}`).
     const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 4 }), fc.dictionary(key, leaf, { maxKeys: 4 }));
     const value = fc.array(fc.oneof(inner, fc.dictionary(key, inner, { maxKeys: 4 })), { maxLength: 5 });
-    /** The value's arrays and objects, every other value the same mark: what redaction must not change (a bare secret may become a string). */
-    const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => [k, shape(x)]) : 'leaf');
+    /** The value's arrays and objects, every other value its JSON type: what redaction must not change. */
+    const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => [k, shape(x)]) : v === null ? 'null' : typeof v);
     let changed = 0;
     fc.assert(fc.property(value, (v) => {
       const line = JSON.stringify(v);
