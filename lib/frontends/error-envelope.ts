@@ -39,9 +39,25 @@ function openaiCode(err: LipError): string {
   return OPENAI_CODES[err.code] ?? err.code;
 }
 
-/** `Retry-After` (whole seconds) for an error that knows when to retry, else nothing. */
-export function retryAfterHeaders(err: LipError): { readonly headers: Readonly<Record<string, string>> } | Record<string, never> {
-  return err.retryAfter === undefined ? {} : { headers: { 'retry-after': String(Math.ceil(err.retryAfter)) } };
+/**
+ * Errors whose answer says `x-should-retry: false`. The official OpenAI and Anthropic SDKs
+ * retry every 408, 409, 429 and 5xx answer (twice by default, within seconds) unless it says
+ * so; these would be refused the same way, or would undo what the client asked for:
+ * - a request cancelled through its conversation's cancel endpoint (409): a retry would run it
+ *   again, and the cancel would do nothing;
+ * - a key's spent budget (429): it is renewed at the period's end, not within the SDK's backoff.
+ * Any other answer (a limit with `Retry-After`, an overloaded or failing upstream) may be retried.
+ */
+const FINAL_CODES: ReadonlySet<string> = new Set(['LIP_ERR_REQUEST_CANCELLED', 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED']);
+
+/**
+ * The headers of an error answer: `Retry-After` (whole seconds) for an error that knows when to
+ * retry, `x-should-retry: false` for one a client must not send again (FINAL_CODES).
+ */
+export function errorHeaders(err: LipError): { readonly headers: Readonly<Record<string, string>> } | Record<string, never> {
+  const final = FINAL_CODES.has(err.code);
+  if (err.retryAfter === undefined && !final) return {};
+  return { headers: { ...(err.retryAfter !== undefined ? { 'retry-after': String(Math.ceil(err.retryAfter)) } : {}), ...(final ? { 'x-should-retry': 'false' } : {}) } };
 }
 
 /**
@@ -49,5 +65,5 @@ export function retryAfterHeaders(err: LipError): { readonly headers: Readonly<R
  * belong to no protocol (an unknown path, a refused diagnostics call).
  */
 export function encodeFlatError(err: LipError): ErrorResponse {
-  return { status: err.status, ...retryAfterHeaders(err), body: { error: flatErrorObject(err) } };
+  return { status: err.status, ...errorHeaders(err), body: { error: flatErrorObject(err) } };
 }

@@ -86,9 +86,6 @@ export interface LipServerOptions {
   readonly reloadCloseMs?: number;
 }
 
-/** A refusal retrying cannot help before `Retry-After` (a spent budget): the official SDKs read this header and give up at once. */
-const NO_RETRY = { 'x-should-retry': 'false' } as const;
-
 /** Who an admitted request is: its principal and API key. */
 type Caller = { readonly principal: string; readonly key?: ApiKeyConfig | undefined };
 
@@ -845,10 +842,7 @@ export class LipServer {
         const caller = await this.admittedCaller(req, res, url, state, frontend);
         if (caller === undefined) return void req.resume();
         const { key, principal } = caller;
-        const fail = (code: string) => {
-          state.errorCode = code;
-          if (code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' && !res.headersSent) res.setHeader('x-should-retry', 'false');
-        };
+        const fail = (code: string) => { state.errorCode = code; };
         const { server, continuity } = this.runtime.config;
         const reads = match.kind === 'batch' ? match.action === 'create' : match.action === 'upload';
         const run = (weigher?: DecodeTicket) => match.kind === 'batch'
@@ -889,8 +883,7 @@ export class LipServer {
         } catch (err) {
           const lip = toLipError(err);
           // A key's limit reached: its windows as they stood, in the protocol's own headers, as a provider's 429 says them.
-          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY
-            : lip.code === 'LIP_ERR_AUTH_KEY_LIMITED' ? rateLimitHeadersOf(match.frontend, state.rateLimit) : {});
+          return reject(lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_LIMITED' ? rateLimitHeadersOf(match.frontend, state.rateLimit) : {});
         }
         try {
           const limit = runtime.config.server.max_concurrent_requests;
@@ -996,7 +989,7 @@ export class LipServer {
         return undefined;
       }
       state.errorCode = lip.code;
-      sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : lip.code === 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' ? NO_RETRY : {});
+      sendError(res, frontend, lip, lip.status === 401 ? WWW_AUTHENTICATE : {});
       return undefined;
     };
     try {

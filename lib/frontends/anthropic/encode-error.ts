@@ -1,4 +1,4 @@
-import { retryAfterHeaders } from '../error-envelope.js';
+import { errorHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import { errorTypeForStatus } from '../error-types.js';
 import type { ErrorResponse } from '../protocol.js';
@@ -8,11 +8,11 @@ export function anthropicErrorBody(err: LipError): { type: 'error'; error: { typ
   return { type: 'error', error: { type: errorTypeForStatus(err.status), message: err.message } };
 }
 
-/** Anthropic's envelope with the error's status, and `Retry-After` when the error has one. */
+/** Anthropic's envelope with the error's status, `Retry-After` when the error has one, `x-should-retry: false` when it must not be retried. */
 export function encodeAnthropicError(err: LipError): ErrorResponse {
   return {
     status: err.status,
-    ...retryAfterHeaders(err),
+    ...errorHeaders(err),
     body: anthropicErrorBody(err),
   };
 }

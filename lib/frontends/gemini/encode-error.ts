@@ -1,4 +1,4 @@
-import { retryAfterHeaders } from '../error-envelope.js';
+import { errorHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import type { ErrorResponse } from '../protocol.js';
 
@@ -30,11 +30,11 @@ export function geminiErrorObject(err: LipError): Record<string, unknown> {
   return { code: err.status, message: err.message, status: rpcStatus(err.status), details };
 }
 
-/** Google's envelope, `{"error":{...}}`, with `Retry-After` when the error has one. */
+/** Google's envelope, `{"error":{...}}`, with `Retry-After` when the error has one (`x-should-retry: false` when it must not be retried). */
 export function encodeGeminiError(err: LipError): ErrorResponse {
   return {
     status: err.status,
-    ...retryAfterHeaders(err),
+    ...errorHeaders(err),
     body: { error: geminiErrorObject(err) },
   };
 }
