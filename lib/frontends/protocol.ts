@@ -550,8 +550,11 @@ export interface Frontend {
   readonly routes: readonly GenerateRoute[];
   /** `Content-Type` of streamed responses. */
   readonly streamContentType: string;
-  /** The protocol's error envelope for a failure before any output. */
-  encodeError(err: LipError): ErrorResponse;
+  /**
+   * The protocol's error envelope for a failure before any output. `requestId`: the answer's
+   * request id (its `x-request-id`), for envelopes that name it (Anthropic's `request_id`).
+   */
+  encodeError(err: LipError, requestId?: string): ErrorResponse;
   /** Model-list endpoints of this protocol (`GET /v1/models`, ...). */
   readonly modelRoutes?: readonly ModelListRoute[];
   /** The protocol's token-count endpoint (Anthropic `POST /v1/messages/count_tokens`). */

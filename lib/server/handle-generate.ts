@@ -12,7 +12,7 @@ import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
 import { continuedConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
-import { sendError, sendJson } from './send.js';
+import { answeredRequestId, sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
 import { writeStream } from './write-stream.js';
 import { storedResponses } from './stored-responses.js';
@@ -199,7 +199,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
         maxBufferedBytes: runtime.config.server.max_buffered_bytes,
         ...(flow ? { flow } : {}),
         headers,
-        encodeError: (err) => frontend.encodeError(err),
+        encodeError: (err) => frontend.encodeError(err, answeredRequestId(res)),
         onFailure: (err) => { state.errorCode = err.code; },
         onDone: resolve,
       });

@@ -47,7 +47,7 @@ import { BackgroundRuns, followForRelay } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
-import { sendError, sendJson } from './send.js';
+import { answeredRequestId, sendError, sendJson } from './send.js';
 import { handleResource } from './handle-resource.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
@@ -563,8 +563,10 @@ export class LipServer {
     };
     this.liveIds.add(state.requestId);
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);
-    // The id as the client sent it, even when lip names the request apart from another of that id.
+    // The id as the client sent it, even when lip names the request apart from another of that id;
+    // `request-id` too, the header the Anthropic SDK reads it from (`_request_id`, `err.requestID`).
     res.setHeader('x-request-id', asked);
+    res.setHeader('request-id', asked);
     if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
     for (const [name, value] of responseIdentity(this.runtime.config)) res.setHeader(name, value);
     // Draining, or `idle_timeout: 0ms` (no idle connection is kept): the response closes its connection.
@@ -783,7 +785,7 @@ export class LipServer {
       }
       case 'cancel': {
         req.resume();
-        const encode = (err: LipError) => match.frontend?.encodeError(err) ?? encodeFlatError(err);
+        const encode = (err: LipError) => match.frontend?.encodeError(err, answeredRequestId(res)) ?? encodeFlatError(err);
         const refuse = (err: LipError, headers: Record<string, string> = {}) => {
           state.errorCode = err.code;
           const response = encode(err);

@@ -12,6 +12,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Writes `err` as a complete response in the frontend's error envelope (its status and headers after `headers`). */
 export function sendError(res: ServerResponse, frontend: Pick<Frontend, 'encodeError'>, err: LipError, headers: Readonly<Record<string, string>> = {}): void {
-  const response = frontend.encodeError(err);
+  const response = frontend.encodeError(err, answeredRequestId(res));
   sendJson(res, response.status, response.body, { ...headers, ...response.headers });
+}
+
+/**
+ * The request id an answer names: its `x-request-id`, which the server sets on every response
+ * when the request arrives (the id as the client sent it). Envelopes that carry the id take it
+ * from here (Anthropic's `request_id`), so that body and headers always agree.
+ */
+export function answeredRequestId(res: ServerResponse): string | undefined {
+  const id = res.getHeader('x-request-id');
+  return typeof id === 'string' ? id : undefined;
 }

@@ -71,7 +71,7 @@ describe('conformance: wire details of the four frontends', function () {
     it('Anthropic', async () => {
       const res = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: [{ type: 'foo' }] }] });
       expect(res.status).to.equal(400);
-      expect(JSON.parse(res.body)).to.deep.equal({ type: 'error', error: { type: 'invalid_request_error', message: 'messages[2].content[0].type: unknown block type "foo"' } });
+      expect(JSON.parse(res.body)).to.deep.equal({ type: 'error', error: { type: 'invalid_request_error', message: 'messages[2].content[0].type: unknown block type "foo"' }, request_id: res.headers['request-id'] });
     });
 
     it('OpenAI Responses', async () => {

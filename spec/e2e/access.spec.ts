@@ -49,7 +49,7 @@ describe('e2e/access', function () {
     expect(JSON.parse(gemini.body).error).to.include({ code: 401, status: 'UNAUTHENTICATED' });
     const anthropic = await get(`${lip.url}/v1/models`, { 'anthropic-version': '2023-06-01' });
     expect([anthropic.status, anthropic.headers['www-authenticate']]).to.deep.equal([401, 'Bearer realm="lip"']);
-    expect(JSON.parse(anthropic.body)).to.deep.equal({ type: 'error', error: { type: 'authentication_error', message: 'missing API key: send Authorization: Bearer <key> (or x-api-key)' } });
+    expect(JSON.parse(anthropic.body)).to.deep.equal({ type: 'error', error: { type: 'authentication_error', message: 'missing API key: send Authorization: Bearer <key> (or x-api-key)' }, request_id: anthropic.headers['request-id'] });
     const openai = await get(`${lip.url}/v1/models`);
     expect(JSON.parse(openai.body).error.code).to.equal('LIP_ERR_AUTH_MISSING_KEY');
     expect((await get(`${lip.url}/v1beta/models?key=${KEY_A}`)).status).to.equal(200);

@@ -149,5 +149,9 @@ describe('frontends/anthropic encoders', () => {
     expect(encodeAnthropicError(new LipError('LIP_ERR_SERVER_OVERLOADED', 'busy', { retryAfter: 1.2 }))).to.deep.equal({
       status: 429, headers: { 'retry-after': '2' }, body: { type: 'error', error: { type: 'rate_limit_error', message: 'busy' } },
     });
+    // With the answer's request id, the body names it as Anthropic's do.
+    expect(encodeAnthropicError(new LipError('LIP_ERR_REQUEST_INVALID', 'bad'), 'req-1').body).to.deep.equal({
+      type: 'error', error: { type: 'invalid_request_error', message: 'bad' }, request_id: 'req-1',
+    });
   });
 });
