@@ -6,6 +6,14 @@ type Json = Record<string, any>;
 /** google.rpc status names worth another candidate when they arrive inside a stream. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'DEADLINE_EXCEEDED', 'ABORTED']);
 
+/** The HTTP status of each google.rpc status name (google/rpc/code.proto), for an error that names no numeric `code`. */
+const STATUS_OF_RPC: ReadonlyMap<string, number> = new Map([
+  ['INVALID_ARGUMENT', 400], ['FAILED_PRECONDITION', 400], ['OUT_OF_RANGE', 400], ['UNAUTHENTICATED', 401],
+  ['PERMISSION_DENIED', 403], ['NOT_FOUND', 404], ['ABORTED', 409], ['ALREADY_EXISTS', 409], ['RESOURCE_EXHAUSTED', 429],
+  ['CANCELLED', 499], ['UNKNOWN', 500], ['INTERNAL', 500], ['DATA_LOSS', 500], ['UNIMPLEMENTED', 501],
+  ['UNAVAILABLE', 503], ['DEADLINE_EXCEEDED', 504],
+]);
+
 /** The `RetryInfo.retryDelay` of a google.rpc error (`"30s"`), in milliseconds. */
 export function retryDelayOf(body: unknown): number | undefined {
   const error = (Array.isArray(body) ? body[0] : body as Json | undefined)?.error;
@@ -32,8 +40,24 @@ export function classifyGeminiStatus(backendId: string, status: number, text: st
   return upstreamStatusError({ backendId, status, message, retryAfterMs: retryAfterMs ?? retryDelayOf(body), secrets, ...(type ? { upstreamType: type } : {}) });
 }
 
-/** `data: {"error": {...}}` inside a stream. */
+/**
+ * `data: {"error": {code, message, status}}` inside a stream (or a 200 body that is an error):
+ * UNAVAILABLE, RESOURCE_EXHAUSTED and the like may fail over before output. The error keeps the
+ * upstream's HTTP status (its `code`, else the one its status name stands for), so that a
+ * Gemini client reads the same `code` and `status` again, and before output a request error is
+ * the 400 it is, not a 502 the SDKs retry.
+ *
+ * ```ts
+ * geminiStreamError('g', { error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } }, [])
+ * // LIP_ERR_UPSTREAM_STREAM_ERROR, status 503, retryable
+ * ```
+ * @see spec/backends/gemini/classify-error.spec.ts
+ */
 export function geminiStreamError(backendId: string, frame: Json, secrets: readonly string[]): LipError {
   const { message, type } = errorMessageOf(frame, '');
-  return upstreamStreamError(backendId, message, secrets, { retryable: type !== undefined && TRANSIENT.has(type), ...(type ? { upstreamType: type } : {}) });
+  const code: unknown = (frame.error as Json | undefined)?.code;
+  const status = Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599 ? code as number : type === undefined ? undefined : STATUS_OF_RPC.get(type);
+  return upstreamStreamError(backendId, message, secrets, {
+    retryable: type !== undefined && TRANSIENT.has(type), ...(type ? { upstreamType: type } : {}), ...(status !== undefined ? { status } : {}),
+  });
 }

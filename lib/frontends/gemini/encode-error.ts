@@ -14,7 +14,8 @@ export function rpcStatus(status: number): string {
     case 429: return 'RESOURCE_EXHAUSTED';
     case 499: return 'CANCELLED';
     case 501: return 'UNIMPLEMENTED';
-    case 503: return 'UNAVAILABLE';
+    // 529: Anthropic's overloaded.
+    case 503: case 529: return 'UNAVAILABLE';
     case 504: return 'DEADLINE_EXCEEDED';
     default: return status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION';
   }

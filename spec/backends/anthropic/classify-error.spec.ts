@@ -17,4 +17,10 @@ describe('backends/anthropic/classify-error', () => {
     expect(anthropicStreamError('c', { type: 'error', error: { type: 'api_error', message: 'x' } }, [])).to.include({ retryable: true });
     expect(anthropicStreamError('c', { type: 'error', error: { type: 'invalid_request_error', message: 'x' } }, [])).to.include({ retryable: false });
   });
+
+  it('keeps the status an in-stream error type comes with; an unknown type is a 502', () => {
+    const statusOf = (type: string) => anthropicStreamError('c', { type: 'error', error: { type, message: 'x' } }, []).status;
+    expect(['overloaded_error', 'rate_limit_error', 'invalid_request_error', 'api_error', 'timeout_error', 'not_found_error'].map(statusOf)).to.deep.equal([529, 429, 400, 500, 504, 404]);
+    expect(['something_new', 'constructor'].map(statusOf)).to.deep.equal([502, 502]);
+  });
 });

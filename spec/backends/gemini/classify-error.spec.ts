@@ -17,4 +17,12 @@ describe('backends/gemini/classify-error', () => {
     expect(geminiStreamError('g', { error: { code: 500, message: 'x', status: 'INTERNAL' } }, [])).to.include({ retryable: true });
     expect(geminiStreamError('g', { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT' } }, [])).to.include({ retryable: false });
   });
+
+  it('keeps the in-stream error\'s status: its code, else the one its status name stands for, else 502', () => {
+    expect(geminiStreamError('g', { error: { code: 503, message: 'x', status: 'UNAVAILABLE' } }, [])).to.include({ status: 503, retryable: true });
+    expect(geminiStreamError('g', { error: { message: 'x', status: 'RESOURCE_EXHAUSTED' } }, [])).to.include({ status: 429, retryable: true });
+    expect(geminiStreamError('g', { error: { code: 'x', message: 'x', status: 'INVALID_ARGUMENT' } }, [])).to.include({ status: 400, retryable: false });
+    expect(geminiStreamError('g', { error: { code: 200, message: 'x' } }, []).status).to.equal(502);
+    expect(geminiStreamError('g', { error: { message: 'x', status: 'toString' } }, []).status).to.equal(502);
+  });
 });

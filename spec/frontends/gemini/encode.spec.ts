@@ -97,5 +97,7 @@ describe('frontends/gemini encoders', () => {
       ] } },
     });
     expect((encodeGeminiError(new LipError('LIP_ERR_ROUTE_RATE_LIMITED', 'slow down', { retryAfter: 3 })))).to.deep.include({ status: 429, headers: { 'retry-after': '3' } });
+    // An Anthropic upstream's overloaded_error (529) in Google's words.
+    expect((encodeGeminiError(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', 'Overloaded', { status: 529 })).body as { error: { status: string } }).error.status).to.equal('UNAVAILABLE');
   });
 });
