@@ -3,7 +3,7 @@ import type { Selector } from '../routing/selector/ast.js';
 import { leavesOf } from '../routing/selector/candidate-key.js';
 import { parseSelector } from '../routing/selector/parse-selector.js';
 import { resolveModelOnly } from '../routing/selector/resolve-model-only.js';
-import { checkSelectorLength } from './route-input.js';
+import { checkSelectorLength, type SelectorSource } from './route-input.js';
 
 export interface CompiledSelector {
   readonly selector: Selector;
@@ -15,6 +15,15 @@ export interface CompiledSelector {
 
 /** Distinct selectors kept compiled (each at most MAX_SELECTOR_INPUT_CHARS of text). */
 export const DEFAULT_SELECTOR_CACHE_ENTRIES = 512;
+
+/**
+ * How a refusal of a selector names where it came from, when not from the model (whose words
+ * the cached errors use): the request field (`param`) and the words before the message.
+ */
+const ORIGINS: Readonly<Partial<Record<SelectorSource, { readonly param?: string; readonly words: string }>>> = {
+  header: { param: 'X-LIP-Route', words: 'the X-LIP-Route header, ' },
+  default: { words: 'the default route (routing.default_route), ' },
+};
 
 /**
  * Parsed, model-only-resolved and backend-checked selectors by text, so a request pays for
@@ -40,8 +49,11 @@ export class CompiledSelectors {
     return this.cache.size;
   }
 
-  /** The compiled selector for `text` (after aliases); throws its cached LipError when it is invalid. */
-  get(text: string): CompiledSelector {
+  /**
+   * The compiled selector for `text` (after aliases); throws its cached LipError when it is
+   * invalid, naming where the selector came from (`source`: the model unless told otherwise).
+   */
+  get(text: string, source: SelectorSource = 'model'): CompiledSelector {
     let entry = this.cache.get(text);
     if (entry === undefined) {
       checkSelectorLength(text, 'the selector (after aliases)', 'model');
@@ -51,7 +63,7 @@ export class CompiledSelectors {
       this.cache.delete(text); // re-inserted below: Map order is recency order
     }
     this.cache.set(text, entry);
-    if (entry instanceof LipError) throw entry;
+    if (entry instanceof LipError) throw namedFor(entry, source);
     return entry;
   }
 
@@ -76,4 +88,14 @@ export class CompiledSelectors {
       throw err;
     }
   }
+}
+
+/**
+ * A backend refusal (cached in the model's words: `param` model) as said of a selector from
+ * elsewhere: the `X-LIP-Route` header, the default route. Parse errors name no field and stay.
+ */
+function namedFor(err: LipError, source: SelectorSource): LipError {
+  const origin = ORIGINS[source];
+  if (origin === undefined || err.code !== 'LIP_ERR_ROUTE_UNKNOWN_BACKEND') return err;
+  return new LipError(err.code, `${origin.words}${err.message}`, origin.param === undefined ? {} : { param: origin.param });
 }

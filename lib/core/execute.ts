@@ -233,7 +233,7 @@ export class Executor {
       meta.selectorSource = resolved.source;
     }
     const byKey = new Map<string, { backend: string; model: string; key: string }>();
-    for (const leaf of this.selectors.get(resolved.selector).selector.arms.flatMap(leavesOf)) {
+    for (const leaf of this.selectors.get(resolved.selector, resolved.source).selector.arms.flatMap(leavesOf)) {
       // Every leaf names an enabled backend once compiled (model-only leaves get the default one).
       const key = `${leaf.backend!}:${leaf.model}`;
       if (!byKey.has(key)) byKey.set(key, { backend: leaf.backend!, model: leaf.model, key });
@@ -268,7 +268,7 @@ export class Executor {
       ctx.meta.selectorSource = resolved.source;
       const unknown = this.unknownModels.check(call.model, resolved.source);
       if (unknown) return throwError(() => unknown);
-      const compiled = this.selectors.get(resolved.selector);
+      const compiled = this.selectors.get(resolved.selector, resolved.source);
       const allow = ctx.allow;
       if (allow !== undefined) {
         const leaves = compiled.selector.arms.flatMap(leavesOf);

@@ -32,6 +32,19 @@ describe('core/compiled-selectors', () => {
     expect(errorOf(() => cache.get('stub:m!!b:m')).code).to.equal('LIP_ERR_ROUTE_INVALID_SELECTOR');
   });
 
+  it('names where a refused selector came from: the model (param model), the X-LIP-Route header (param X-LIP-Route)', () => {
+    const cache = selectors();
+    const model = errorOf(() => cache.get('nope:x'));
+    expect([model.param, model.message]).to.deep.equal(['model', 'column 1: no backend "nope" is configured (known: stub, b)']);
+    // The same text from the header (cached once): the header's words, not the model's.
+    const header = errorOf(() => cache.get('nope:x', 'header'));
+    expect([header.code, header.status, header.param]).to.deep.equal(['LIP_ERR_ROUTE_UNKNOWN_BACKEND', 400, 'X-LIP-Route']);
+    expect(header.message).to.equal('the X-LIP-Route header, column 1: no backend "nope" is configured (known: stub, b)');
+    expect(errorOf(() => cache.get('stub:m|off:m', 'header')).message).to.equal('the X-LIP-Route header, column 8: backend "off" is disabled');
+    expect(errorOf(() => cache.get('nope:x', 'model'))).to.equal(model);
+    expect(cache.size).to.equal(2);
+  });
+
   it('refuses text longer than 4,096 characters before parsing it, and keeps nothing of it', () => {
     const cache = selectors();
     const err = errorOf(() => cache.get(`stub:${'m'.repeat(MAX_SELECTOR_INPUT_CHARS)}`));

@@ -174,10 +174,10 @@ describe('e2e: embeddings', () => {
       expect(chat.requests).to.have.length(0);
     });
 
-    it('the route is refused as a generation\'s would be: an unknown backend is a 400 naming model', async () => {
+    it('the route is refused as a generation\'s would be: an unknown backend is a 400 naming where it came from (X-LIP-Route)', async () => {
       const err = await openai.embeddings.create({ model: 'nope:m', input: 'x' }, { headers: { 'x-lip-route': 'nope:m' } }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
       expect(err.status).to.equal(400);
-      expect(err.error).to.deep.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_BACKEND' });
+      expect(err.error).to.deep.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_BACKEND', param: 'X-LIP-Route' });
     });
 
     it('a client that goes away aborts the upstream call', async () => {
