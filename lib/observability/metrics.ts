@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { CircuitEvent, CircuitStatus } from '../circuit/index.js';
-import type { UpstreamKeyEvent } from '../backends/http/upstream-source.js';
+import type { UpstreamKeyEvent } from '../backends/http/key-rotation.js';
 import type { ContinuityStatus } from '../continuity/index.js';
 import { UPSTREAM_QUEUE_DEPTH } from '../backends/http/origin-queue.js';
 import type { AttemptReport } from '../core/attempt.js';

@@ -62,7 +62,7 @@ describe('e2e: lip inventory --live asks every enabled upstream', () => {
   it('reports an upstream that cannot list its models, and exits 1', async () => {
     const { code, out } = await run(['inventory', '--live', '--config', path], {});
     expect(code).to.equal(1);
-    expect(out).to.match(/chat \(openai-chat\)\n {2}error: backend "chat" has no usable API key: set the environment variable CHAT_KEY/);
+    expect(out).to.match(/chat \(openai-chat\)\n {2}error: backend "chat" has no API key: set the environment variable CHAT_KEY/);
     expect(out).to.contain('  gem:gemini-y');
     expect(out).to.contain('off (openai-chat, disabled)\n  (disabled: not asked)');
   });

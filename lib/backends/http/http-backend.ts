@@ -14,11 +14,12 @@ import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-nam
 import { declareAddedTools } from '../added-tools.js';
 import { continuePausedTurns, continueResumedAnswers, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
-import type { HeaderMap } from './parse-retry-after.js';
+import { KeyRotation, type KeyRefusals } from './key-rotation.js';
+import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
 import type { ResponseDecoder } from './read-whole-response.js';
-import { noCredentials, upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
+import { upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
 import { DEFAULT_UPSTREAM_IDENTITY, UpstreamIdentity } from './upstream-identity.js';
 
 /**
@@ -166,6 +167,8 @@ export class HttpBackend implements Backend {
   /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
   private readonly wholeHeadersTimeout: number;
   private readonly pool: KeyPool;
+  /** What refuses a key of the pool, for every call: a generation's, a count's, an embeddings call's. */
+  private readonly refusals: KeyRefusals;
   private readonly hint: string;
   private readonly now: () => number;
   /** What the backend says it is upstream; undefined when the kind's own headers say it. */
@@ -192,6 +195,11 @@ export class HttpBackend implements Backend {
       ...(states ? { stateOf: (fingerprint: string) => states.of(scope, fingerprint) } : {}),
     });
     this.hint = protocol.keyHint ?? keySourceHint(row, protocol.defaultKeyEnv);
+    this.refusals = {
+      backendId: row.id,
+      ...(protocol.keyRejected ? { keyRejected: (status: number, error: LipError) => protocol.keyRejected!(status, error) } : {}),
+      ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest) => protocol.renew!(key, status, this.client, signal, sent) } : {}),
+    };
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal, client) => this.count(count, call, model, signal, client);
     const embed = protocol.embed;
@@ -235,7 +243,6 @@ export class HttpBackend implements Backend {
     const extra = this.clientExtra(target.requestHeaders, target.clientHeaders);
     const generate = extra === undefined ? (key: string | undefined) => protocol.generate(call, attempt, key) : (key: string | undefined) => withHeaders(protocol.generate(call, attempt, key), extra);
     return upstreamSource(this.client, {
-      backendId: this.id,
       // A streamed answer's headers come at once and its chunks keep coming (body_timeout between
       // two); a whole answer is silent until it is complete, so its headers get that same allowance.
       request: whole ? async (key) => ({ ...await generate(key), headersTimeout: this.wholeHeadersTimeout }) : generate,
@@ -244,8 +251,7 @@ export class HttpBackend implements Backend {
       ...(protocol.framer ? { framer: protocol.framer } : {}),
       ...(whole ? { response: () => protocol.response!(call, attempt, this.pool.secrets) } : protocol.response ? { answerDecoder: () => protocol.response!(call, attempt, this.pool.secrets) } : {}),
       statusError: (status, text, headers, wait) => protocol.statusError(status, text, headers, wait, this.pool.secrets),
-      ...(protocol.keyRejected ? { keyRejected: protocol.keyRejected } : {}),
-      ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest) => protocol.renew!(key, status, this.client, signal, sent) } : {}),
+      ...this.refusals,
     }, { pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, {
       ...(target.flow ? { flow: target.flow } : {}),
       ...(target.dispatch ? { dispatch: target.dispatch } : {}),
@@ -327,41 +333,44 @@ export class HttpBackend implements Backend {
   }
 
   /**
-   * One request and its JSON answer (not a generation: no stream, no rotation, no retries).
-   * `absent`: an error answer that means the upstream has no such call (then undefined);
-   * `limit`: the most bytes of the answer read.
+   * One request and its JSON answer (not a generation: no stream). Its keys rotate as a
+   * generation's do (KeyRotation): a 401 retires the key, a 429 cools it down, and the same
+   * call goes out with the next key. `absent`: an error answer that means the upstream has no
+   * such call (then undefined); `limit`: the most bytes of the answer read.
    */
   private async unary(build: (key: string | undefined) => UpstreamRequest | Promise<UpstreamRequest>, signal: AbortSignal, what: string, options: UnaryOptions = {}): Promise<unknown> {
     const { absent, limit = MAX_ANSWER_BYTES } = options;
-    const lease = this.pool.acquire();
-    if (!lease && this.protocol.requiresKey) {
-      // Keys cooling from a 429 (or all refused): said as a generation says it, and a local refusal is not news of the candidate.
-      if (this.pool.size > 0) throw noCredentials(this.id, this.pool, undefined, 0);
-      throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${this.id}" has no usable API key: set ${this.hint}`);
-    }
     const extra = this.clientExtra(options.requestHeaders, options.client);
-    const request = extra === undefined ? await build(lease?.key) : await withHeaders(build(lease?.key), extra);
-    let text: string;
-    let status: number;
-    let headers: HeaderMap;
-    try {
-      const response = await this.client.open(request, signal);
-      status = response.statusCode;
-      headers = response.headers;
-      text = await readBodyText(response.body, limit);
-    } catch (err) {
-      // The caller's deadline passed (an upstream that took the connection and never answered):
-      // a timeout, not an upstream that cannot be reached.
-      if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError') {
-        throw new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `backend "${this.id}": ${what} did not come in time`, { cause: err, detail: { backend: this.id } });
+    const keys = new KeyRotation({ pool: this.pool, required: this.protocol.requiresKey, hint: this.hint, now: this.now }, this.refusals);
+    for (;;) {
+      const lease = keys.next();
+      const request = extra === undefined ? await build(lease?.key) : await withHeaders(build(lease?.key), extra);
+      let text: string;
+      let status: number;
+      let headers: HeaderMap;
+      try {
+        const response = await this.client.open(request, signal);
+        status = response.statusCode;
+        headers = response.headers;
+        text = await readBodyText(response.body, limit);
+      } catch (err) {
+        // The caller's deadline passed (an upstream that took the connection and never answered):
+        // a timeout, not an upstream that cannot be reached.
+        if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError') {
+          throw new LipError('LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', `backend "${this.id}": ${what} did not come in time`, { cause: err, detail: { backend: this.id } });
+        }
+        throw classifyTransportError(err, this.id, 'connect');
       }
-      throw classifyTransportError(err, this.id, 'connect');
+      if (status >= 200 && status < 300) {
+        const body = parseJsonOrUndefined(text);
+        if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": ${what} is not JSON`);
+        return body;
+      }
+      if (absent?.(status, text)) return undefined;
+      const wait = retryAfterMs(headers, this.now());
+      const error = this.protocol.statusError(status, text, headers, wait, this.pool.secrets);
+      if (!await keys.retry({ lease, sent: request, status, error, wait }, signal)) throw error;
     }
-    if ((status < 200 || status >= 300) && absent?.(status, text)) return undefined;
-    if (status < 200 || status >= 300) throw this.protocol.statusError(status, text, headers, undefined, this.pool.secrets);
-    const body = parseJsonOrUndefined(text);
-    if (body === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": ${what} is not JSON`);
-    return body;
   }
 
   /** The headers a request adds to its own: `requestHeaders`, and the client's identity values that pass through. */

@@ -1,5 +1,6 @@
 export { UpstreamClient, DEFAULT_HTTP_SETTINGS, createDispatcher, dispatchRequest, proxyEnvironment, type UpstreamRequest, type UpstreamResponse } from './upstream-client.js';
-export { upstreamSource, type StreamDecoder, type BodyFramer, type UpstreamExchange, type CredentialOptions } from './upstream-source.js';
+export { upstreamSource, type StreamDecoder, type BodyFramer, type UpstreamExchange } from './upstream-source.js';
+export { KeyRotation, noCredentials, upstreamKeyChannel, type CredentialOptions, type KeyRefusals, type UpstreamKeyEvent } from './key-rotation.js';
 export { HttpBackend, type HttpProtocol } from './http-backend.js';
 export { classifyTransportError, errorCode, type TransportPhase } from './classify-transport-error.js';
 export { retryAfterMs, durationMs, MAX_RETRY_AFTER_MS, type HeaderMap } from './parse-retry-after.js';

@@ -1,4 +1,3 @@
-import { channel } from 'node:diagnostics_channel';
 import { Observable } from 'rxjs/internal/Observable';
 import type { Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
@@ -6,8 +5,8 @@ import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, reportInternalError } from '../../errors/index.js';
 import { SseParser, type FlowGate, type SseMessage } from '../../wire/index.js';
 import type { DispatchHooks } from '../backend.js';
-import type { KeyLease, KeyPool } from '../credentials/index.js';
 import { classifyTransportError } from './classify-transport-error.js';
+import { KeyRotation, type CredentialOptions, type KeyRefusals } from './key-rotation.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { readBodyText } from './read-body-text.js';
 import { inBodyError, readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
@@ -45,9 +44,8 @@ function sseFramer(maxLineBytes: number | undefined): BodyFramer<SseMessage> {
   };
 }
 
-/** Everything provider-specific about one streamed generation. */
-export interface UpstreamExchange {
-  readonly backendId: string;
+/** Everything provider-specific about one streamed generation (and what refuses its keys: KeyRefusals). */
+export interface UpstreamExchange extends KeyRefusals {
   /**
    * The request for one key (undefined: no key is configured and none is required); a promise
    * when building it needs I/O (a SigV4 signature over credentials resolved per request).
@@ -68,28 +66,8 @@ export interface UpstreamExchange {
   answerDecoder?(): ResponseDecoder;
   /** A non-2xx answer as a LipError (the kind's classify-error.ts decides retryability). */
   statusError(status: number, bodyText: string, headers: HeaderMap, retryAfter: number | undefined): LipError;
-  /** Whether an answer other than a 401 refuses the key sent (the pool retires it as after a 401). */
-  keyRejected?(status: number, error: LipError): boolean;
   /** Told each answer's status and headers as they arrive (the upstream's own request id). */
   onResponse?(status: number, headers: HeaderMap): void;
-  /**
-   * A credential that can be renewed (an OAuth access token): asked once per attempt after a
-   * 401 or 403 for the key that was sent. True: a fresh token is in place and the same request
-   * goes out again with the same key; a LipError: renewing failed, the attempt fails with it;
-   * undefined: nothing to renew, the answer is handled as it would have been.
-   */
-  renew?(key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest): Promise<true | LipError | undefined>;
-}
-
-/**
- * Key pool changes on the `lip:upstream-key` diagnostics channel (metrics count them): a key
- * `retired` after a 401, `cooled_down` after a 429. Published only while someone listens.
- */
-export const upstreamKeyChannel = channel('lip:upstream-key');
-
-export interface UpstreamKeyEvent {
-  readonly backendId: string;
-  readonly action: 'retired' | 'cooled_down';
 }
 
 /** How one attempt's body is read: the client's backpressure and the longest line accepted. */
@@ -101,24 +79,15 @@ export interface ReadOptions {
   readonly maxLineBytes?: number;
 }
 
-export interface CredentialOptions {
-  /** The backend's keys; undefined or empty with `required: false` sends no key. */
-  readonly pool: KeyPool | undefined;
-  readonly required: boolean;
-  /** Where keys come from, for the "no key" message (`OPENAI_API_KEY`, ...). */
-  readonly hint: string;
-  readonly now: () => number;
-}
-
 /**
  * The cold Observable behind every HTTP backend. Subscribing sends the request through the
  * pooled client; each SSE message is decoded into canonical events and emitted at once (no
  * buffering, no timers). Unsubscribing aborts the request, which closes the upstream socket.
  *
- * Keys rotate within the attempt: a 401 retires the key and a 429 cools it down (Retry-After,
- * else 60 s), then the next usable key is tried; when none is left the attempt fails with the
- * retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be renewed gets one
- * renewal per attempt after a 401 or 403, then the same request again. A body that ends
+ * Keys rotate within the attempt (KeyRotation): a 401 retires the key and a 429 cools it down
+ * (Retry-After, else 60 s), then the next usable key is tried; when none is left the attempt
+ * fails with the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be
+ * renewed gets one renewal per attempt after a 401 or 403, then the same request again. A body that ends
  * without the provider's terminal frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any
  * output, LIP_ERR_UPSTREAM_RESET after.
  *
@@ -160,25 +129,9 @@ async function run(
   client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions, signal: AbortSignal,
   subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void, exchangeState: ExchangeState,
 ): Promise<void> {
-  const { pool } = credentials;
-  const tried = new Set<number>();
-  let rateLimited: LipError | undefined;
-  let rejected = 0;
-  let renewed = false;
-  let again: KeyLease | undefined;
+  const keys = new KeyRotation(credentials, exchange);
   for (;;) {
-    // After a renewal the same key goes out again (with its fresh credential); else the next one.
-    let lease: KeyLease | undefined = again;
-    again = undefined;
-    if (lease === undefined && pool && pool.size > 0) {
-      lease = pool.acquire(tried);
-      if (!lease) throw noCredentials(exchange.backendId, pool, rateLimited, rejected);
-      tried.add(lease.index);
-    } else if (lease === undefined && credentials.required) {
-      throw new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${exchange.backendId}" has no API key: set ${credentials.hint}`, {
-        status: 503, detail: { backend: exchange.backendId, reason: 'none_configured' },
-      });
-    }
+    const lease = keys.next();
     // Encoding the request is lip's own work: a throw there is not the upstream's failure (it
     // must never count against the candidate's circuit or be reported as unreachable).
     const request = await exchange.request(lease?.key);
@@ -233,29 +186,9 @@ async function run(
     if (signal.aborted) return;
     const wait = retryAfterMs(response.headers, credentials.now());
     const error = exchange.statusError(status, text, response.headers, wait);
-    if ((status === 401 || status === 403) && exchange.renew && !renewed) {
-      renewed = true;
-      const renewal = await exchange.renew(lease?.key, status, signal, request);
-      if (signal.aborted) return;
-      if (renewal === true) {
-        again = lease;
-        continue;
-      }
-      if (renewal) throw renewal;
-    }
-    if (lease && pool && (status === 401 || exchange.keyRejected?.(status, error) === true)) {
-      pool.retire(lease);
-      if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'retired' } satisfies UpstreamKeyEvent);
-      rejected++;
-      continue;
-    }
-    if (lease && pool && status === 429) {
-      // Retry-After, else what the body said (Gemini RetryInfo), else the default cooldown.
-      pool.coolDown(lease, wait ?? (error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined));
-      if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId: exchange.backendId, action: 'cooled_down' } satisfies UpstreamKeyEvent);
-      rateLimited = error;
-      continue;
-    }
+    const again = await keys.retry({ lease, sent: request, status, error, wait }, signal);
+    if (signal.aborted) return;
+    if (again) continue;
     throw error;
   }
 }
@@ -282,22 +215,6 @@ function drainBriefly(body: UpstreamResponse['body']): void {
   const timer = setTimeout(() => discard(body), DRAIN_MS);
   timer.unref();
   body.dump().catch(() => undefined).finally(() => clearTimeout(timer));
-}
-
-export function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
-  const recovery = pool.recoveryMs();
-  const detail = { backend: backendId, keys: pool.state() };
-  if (recovery === undefined) {
-    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key was rejected by the upstream (401)${rejected ? '' : ' earlier'}`, {
-      status: 503, detail: { ...detail, reason: 'rejected' },
-    });
-  }
-  const seconds = Math.max(1, Math.ceil(recovery / 1000));
-  // `rate_limited`: the upstream answered this attempt 429; `cooling_down`: every key was still
-  // cooling from an earlier one and nothing was sent (not news of the candidate: see outcomeOf).
-  return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key is rate-limited; the first recovers in ${seconds}s${rateLimited ? ` (upstream: ${rateLimited.message})` : ''}`, {
-    status: 429, retryAfter: seconds, detail: { ...detail, reason: rateLimited ? 'rate_limited' : 'cooling_down' },
-  });
 }
 
 /**
