@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimateTokens } from '../canonical/estimate-tokens.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
-import { firstCandidate } from '../core/first-candidate.js';
 import { toLipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
@@ -18,8 +17,9 @@ const COUNT_TIMEOUT_MS = 30_000;
  * A token count (Anthropic `POST /v1/messages/count_tokens`, Gemini `:countTokens`, Responses
  * `POST /v1/responses/input_tokens`). The body is decoded like a generation (a 400 in the
  * protocol's envelope names the field; Responses' `previous_response_id` puts the stored
- * conversation first); the route is resolved as for a generation (X-LIP-Route, model, alias,
- * default route) and its first candidate decides: a backend whose protocol has a count call
+ * conversation first); the route is resolved and checked as for a generation (X-LIP-Route,
+ * model, alias, default route; an unknown backend is a 400, an unknown model a 404 under
+ * `routing.unknown_model: reject`) and its first candidate decides: a backend whose protocol has a count call
  * counts the call as it would send it (`x-lip-token-count: upstream`), in whichever protocol that
  * is; any other, or an upstream without the endpoint, gets lip's own estimate
  * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
@@ -46,7 +46,9 @@ export async function handleCountTokens(
     const conversation = await continuedConversation(runtime, decoded.continuation, principal);
     const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
     const header = req.headers['x-lip-route'];
-    const first = firstCandidate(runtime.config, new Set(runtime.backends.keys()), call.model, typeof header === 'string' ? header : undefined);
+    // Resolved and checked as for a generation: an unknown backend, or an unknown model under
+    // `routing.unknown_model: reject`, is refused as a generation would be.
+    const first = runtime.executor.candidates(call.model, typeof header === 'string' ? header : undefined)[0];
     // A candidate the caller's key may not use (auth.api_keys[].allow) is not sent the request: lip estimates.
     const target = first && (allow === undefined || allow.allows(first.backend, first.model)) ? first : undefined;
     const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
