@@ -252,20 +252,32 @@ export class RouteTable {
       allowed.methods.add(entry.method);
     }
     if (allowed) return { kind: 'method_not_allowed', allow: [...allowed.methods].join(', '), group: allowed.group };
-    const slash = pathname.lastIndexOf('/');
-    const details = slash > 0 ? this.details.get(pathname.slice(0, slash)) : undefined;
-    if (details && slash < pathname.length - 1) {
-      if (method !== 'GET' && method !== 'HEAD') return { kind: 'method_not_allowed', allow: 'GET', group: `${pathname.slice(0, slash)}/{id}` };
-      let id = pathname.slice(slash + 1);
+    const list = this.detailsPathOf(pathname);
+    if (list !== undefined) {
+      const group = `${list}/{id}`;
+      if (method !== 'GET' && method !== 'HEAD') return { kind: 'method_not_allowed', allow: 'GET', group };
+      // The whole rest of the path is the id: model ids hold `/` (`stub:meta/llama-3`), and
+      // Gemini's SDK sends them as they are (a Gemini method, `...:generateContent`, matched above).
+      let id = pathname.slice(list.length + 1);
       try {
         id = decodeURIComponent(id);
       } catch {
         // keep the raw text: no model has it
       }
+      const details = this.details.get(list)!;
       const ordered = [...details.filter((d) => d.route.accepts), ...details.filter((d) => !d.route.accepts)];
-      return { kind: 'model', id, routes: ordered, group: `${pathname.slice(0, slash)}/{id}` };
+      return { kind: 'model', id, routes: ordered, group };
     }
     return { kind: 'not_found', group: 'unmatched' };
+  }
+
+  /** The model-list path that `pathname` names one model under (`/v1beta/models` for `/v1beta/models/a/b`), the longest if several. */
+  private detailsPathOf(pathname: string): string | undefined {
+    let found: string | undefined;
+    for (const list of this.details.keys()) {
+      if (pathname.length > list.length + 1 && pathname.startsWith(`${list}/`) && (found === undefined || list.length > found.length)) found = list;
+    }
+    return found;
   }
 
   /**

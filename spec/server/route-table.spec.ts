@@ -13,6 +13,7 @@ function shape(match: RouteMatch): Record<string, unknown> {
     case 'method_not_allowed': return { kind: match.kind, allow: match.allow, group: match.group };
     case 'embeddings': return { kind: match.kind, frontend: match.frontend.id, params: match.params, group: match.group };
     case 'resource': return { kind: match.kind, method: match.route.method, params: match.params, group: match.group };
+    case 'model': return { kind: match.kind, id: match.id, group: match.group };
     default: return { kind: match.kind, group: match.group };
   }
 }
@@ -81,5 +82,17 @@ describe('server/RouteTable', () => {
     expect(shape(all.match('POST', '/v1beta/models/e:generateContent'))).to.deep.include({ kind: 'generate' });
     // Without the protocol that owns it, the path is no route.
     expect(shape(new RouteTable([openaiResponsesFrontend]).match('POST', '/v1/embeddings'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
+  });
+
+  it('takes the whole rest of the path after models/ as the model of GET models/{id}, slashes and all; a Gemini method is still the method', () => {
+    const all = new RouteTable([openaiChatFrontend, geminiFrontend]);
+    expect(shape(all.match('GET', '/v1beta/models/stub:meta/llama-3'))).to.deep.equal({ kind: 'model', id: 'stub:meta/llama-3', group: '/v1beta/models/{id}' });
+    expect(shape(all.match('GET', '/v1/models/stub:meta/llama-3'))).to.deep.equal({ kind: 'model', id: 'stub:meta/llama-3', group: '/v1/models/{id}' });
+    expect(shape(all.match('GET', '/v1/models/stub%3Ameta%2Fllama-3'))).to.deep.equal({ kind: 'model', id: 'stub:meta/llama-3', group: '/v1/models/{id}' });
+    expect(shape(all.match('GET', '/v1beta/models/gemini-2.5-flash'))).to.deep.equal({ kind: 'model', id: 'gemini-2.5-flash', group: '/v1beta/models/{id}' });
+    expect(shape(all.match('POST', '/v1beta/models/stub:meta/llama-3:generateContent'))).to.deep.include({ kind: 'generate' });
+    expect(shape(all.match('GET', '/v1beta/models/stub:meta/llama-3:generateContent'))).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
+    expect(shape(all.match('POST', '/v1beta/models/stub:meta/llama-3'))).to.deep.equal({ kind: 'method_not_allowed', allow: 'GET', group: '/v1beta/models/{id}' });
+    expect(shape(all.match('GET', '/v1beta/models/'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
   });
 });
