@@ -52,9 +52,14 @@ export const chatEmbeddingsRoute: EmbeddingsRoute = {
   },
 };
 
-/** `input` as token ids (`[1, 2]` or `[[1, 2], [3]]`): a 400 naming it. */
+/**
+ * `input` as token ids (`[1, 2]` or `[[1, 2], [3]]`): a 400 naming it. A list that mixes texts
+ * with other items (`["a", 5]`) is no token array: the schema names the item that is no string.
+ */
 function refuseTokenArrays(body: unknown): void {
   const input = body !== null && typeof body === 'object' ? (body as Json).input : undefined;
-  if (!Array.isArray(input) || !input.some((item) => typeof item === 'number' || Array.isArray(item))) return;
+  if (!Array.isArray(input) || input.length === 0) return;
+  const tokens = (list: unknown[]) => list.every((item) => typeof item === 'number');
+  if (!tokens(input) && !input.every((item) => Array.isArray(item) && tokens(item))) return;
   throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'input: token arrays are not supported; send the text (a string or an array of strings)', { param: 'input' });
 }

@@ -26,8 +26,21 @@ describe('frontends/openai-chat embeddings', () => {
   });
 
   it('refuses token arrays as unsupported, naming input', () => {
-    for (const input of [[1, 2, 3], [[1, 2], [3]], ['text', [4]]]) {
+    for (const input of [[1, 2, 3], [[1, 2], [3]]]) {
       expect(refusal({ model: 'm', input })).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'input', status: 400 });
+    }
+  });
+
+  it('refuses a list that mixes texts with other items as invalid, naming the item that is no string (no token array)', () => {
+    const cases: [unknown[], string, string][] = [
+      [['a', 5], 'input[1]', 'input[1]: must be a string (got number 5)'],
+      [['text', [4]], 'input[1]', 'input[1]: must be a string (got an array)'],
+      [[[1, 2], 'x'], 'input[0]', 'input[0]: must be a string (got an array)'],
+      [[['a'], ['b']], 'input[0]', 'input[0]: must be a string (got an array)'],
+    ];
+    for (const [input, param, message] of cases) {
+      const err = refusal({ model: 'm', input });
+      expect(err, JSON.stringify(input)).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param, status: 400, message });
     }
   });
 
