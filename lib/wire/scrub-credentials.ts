@@ -38,7 +38,9 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   // never across a quote: in serialised JSON it stays inside its string (it neither eats the JSON
   // between two strings nor ends between a backslash and the quote it escapes).
   { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:(?:[^"\\]|\\[\s\S])*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[^"\\]|\\[\s\S])*)/g, replacement: '[PRIVATE KEY]' },
-  { id: 'url_userinfo', pattern: /\b([a-z][a-z0-9+.-]{1,20}:\/\/)[^\s/@"'\\:]{1,256}:[^\s/@"'\\]{1,256}@/gi, replacement: `$1${MASK}@`, requires: '://' },
+  // Anchored on `://` itself, not on the scheme before it: a scheme-first regex starts at every word of the text
+  // (16 µs on a 3 KiB record line holding a URL, against under 1).
+  { id: 'url_userinfo', pattern: /:\/\/[^\s/@"'\\:]{1,256}:[^\s/@"'\\]{1,256}@/g, replacement: `://${MASK}@`, requires: '://' },
   { id: 'provider_key', pattern: /\b(sk|pk|rk|sess)-[A-Za-z0-9_-]{8,}/g, replacement: `$1-${MASK}` },
   { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{20,}/g, replacement: MASK },
   { id: 'hf_nvapi_token', pattern: /\b(hf|nvapi)[-_][A-Za-z0-9_-]{8,}/g, replacement: `$1-${MASK}` },
@@ -54,8 +56,10 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { id: 'auth_scheme', pattern: /\b(?:(Bearer|Basic|Token|BEARER|BASIC|TOKEN)\s+|(bearer|basic|token)\s+(?![a-z]+(?![A-Za-z0-9._~+/=-])))[A-Za-z0-9._~+/=-]{8,}/g, replacement: `$1$2 ${MASK}` },
   // A JSON key named `authorization` holds a credential whatever the value looks like (OpenAI's MCP tool: the server's
   // OAuth token, any string): a string value is masked whole, in serialised JSON and in JSON inside a JSON string
-  // (escaped quotes). A value that is already a mask (a redacted header's `[REDACTED]`) stays as it is.
-  { id: 'json_authorization', pattern: /("authorization\\?"\s*:\s*\\?")(?!(?:\[REDACTED\]|\*\*\*)\\?")[^"\\]+/gi, replacement: `$1${MASK}` },
+  // (escaped quotes). A value that is already a mask (a redacted header's `[REDACTED]`) stays as it is. The key is
+  // matched from its letters, not its opening quote (a quote-first or case-insensitive regex starts at every `"`:
+  // 2-3 µs on a 3 KiB line, against 0.4-1), so `"proxy-authorization"` is masked too.
+  { id: 'json_authorization', pattern: /([Aa]uthorization\\?"\s*:\s*\\?")(?!(?:\[REDACTED\]|\*\*\*)\\?")[^"\\]+/g, replacement: `$1${MASK}` },
   {
     id: 'secret_assignment',
     pattern: new RegExp(`\\b(${SECRET_NAMES})((?:\\\\?["'])?\\s*[:=]\\s*(?:\\\\?["'])?)([^\\s"'\\\\&,;})\\][*]+)`, 'gi'),
