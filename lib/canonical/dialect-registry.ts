@@ -92,7 +92,11 @@ export const FINISH_DIALECTS = {
    * dropped or let through when they failed its conversation check).
    */
   anthropic: 'anthropic.message',
-  /** Gemini's candidate fields lip has no canonical form for, as written: `finishMessage` (the finish reason in words). */
+  /**
+   * Gemini's fields of an answer's end lip has no canonical form for, as written: the candidate's
+   * `finishMessage` (the finish reason in words), `safetyRatings` and `citationMetadata`, and a
+   * blocked prompt's `promptFeedback` (the answer then has no candidate).
+   */
   gemini: 'gemini.candidate',
 } as const;
 

@@ -1,10 +1,11 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishDetails, FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
-import { COLLECT_LIMITS, FINISH_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { GroundingReader } from './decode-grounding.js';
+import { GeminiFinishFields } from './finish-fields.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
 
 type Json = Record<string, any>;
@@ -37,8 +38,12 @@ export function geminiUsage(u: Json): Usage {
  * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
  * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
  * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
- * the last usage; there is no other terminal frame. A candidate's `groundingMetadata` (Google
- * Search; it comes with the last frames) is reported at the end, before the usage: its searches,
+ * the last usage; there is no other terminal frame. A blocked prompt (`promptFeedback.blockReason`,
+ * no candidate) is a content filter stop whose details hold the `promptFeedback` as written; the
+ * candidate's `finishMessage`, `safetyRatings` and `citationMetadata` ride on its finish's details
+ * likewise (finish-fields.ts: only a Gemini client is written them back). A candidate's
+ * `groundingMetadata` (Google Search; it comes with the last frames) is reported at the end,
+ * before the usage: its searches,
  * and its citations when the call declares a web search or URL context (`search`, which grounds
  * an answer on the pages it read the same way, without queries: only then is the text kept,
  * since the citation offsets are counted in it). See decode-grounding.ts.
@@ -78,6 +83,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private hostedParts = 0;
   /** The records of the message reported so far, by kind (JSON), so that a frame repeating one adds nothing. */
   private readonly records: Record<RecordKey, string[]> = { urlContextMetadata: [], groundingMetadata: [] };
+  /** The candidate's own fields of the answer's end, and a blocked prompt's feedback (the finish's details). */
+  private readonly fields: GeminiFinishFields;
 
   /**
    * `search`: keep the text for the grounding's citations (the call declares a web search or URL
@@ -85,6 +92,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
    */
   constructor(private readonly backendId: string, private readonly secrets: readonly string[], search = false, private readonly written = false) {
     this.texts = search ? [] : undefined;
+    this.fields = new GeminiFinishFields(backendId);
   }
 
   message(message: SseMessage, out: LipEvent[]): void {
@@ -124,15 +132,17 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (this.written && isObject(candidate?.groundingMetadata)) this.record('groundingMetadata', candidate.groundingMetadata, out);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
+    this.fields.read(candidate);
     const blocked = frame.promptFeedback?.blockReason;
     // A long answer's checkpoints carry a continuation token; its last one resumes an answer stopped with CONTINUATION.
     if (typeof candidate?.continuationToken === 'string' && candidate.continuationToken.length > 0) this.continuation = candidate.continuationToken;
     if (typeof candidate?.finishReason === 'string') {
-      // The finish reason in words, for a Gemini client (the other protocols have no place for it).
-      const said = typeof candidate.finishMessage === 'string' && candidate.finishMessage.length > 0 ? { details: { dialect: FINISH_DIALECTS.gemini, value: { finishMessage: candidate.finishMessage } } } : {};
-      this.finish({ ...mapGeminiFinishReason(candidate.finishReason, this.calls > 0), ...said }, out);
+      // The finish reason in words, the ratings, the citations: for a Gemini client (the other protocols have no place for them).
+      const details = this.fields.details(candidate);
+      this.finish({ ...mapGeminiFinishReason(candidate.finishReason, this.calls > 0), ...(details !== undefined ? { details } : {}) }, out);
     }
-    else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked }, out);
+    // A blocked prompt: a content filter for every client; a Gemini client is answered the feedback, with no candidate.
+    else if (typeof blocked === 'string') this.finish({ reason: 'content_filter', raw: blocked, details: this.fields.blocked(frame.promptFeedback) }, out);
   }
 
   end(): void {

@@ -10,7 +10,7 @@ import { geminiLogprobsResult } from '../logprobs.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { groundingOf, mergedGrounding } from './grounding-record.js';
 import { mergedUrlContext, urlContextOf } from './url-context.js';
-import { finishMessageOf } from './finish-message.js';
+import { candidateFieldsOf, promptFeedbackOf } from './finish-details.js';
 
 const NATIVE = REASONING_DIALECTS.geminiThought;
 
@@ -26,10 +26,15 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * `toolCall` and `toolResponse`) are written in place as they came, once done, and its URL context
  * record is the candidate's `urlContextMetadata`; another provider's hosted blocks have no Gemini
  * form and are left out (only a Gemini client declares Gemini's tools). An empty answer still has
- * one empty text part, so that chat helpers accept the turn.
+ * one empty text part, so that chat helpers accept the turn. A gemini backend's candidate fields
+ * (`finishMessage`, `safetyRatings`, `citationMetadata`) are the candidate's, as written; a prompt
+ * it blocked is answered as Gemini answers it: its `promptFeedback` and no candidate.
  */
 export function encodeGenerateContentResponse(r: CollectedResponse, context: EncodeContext): Record<string, unknown> {
   const responseId = wireId(context, '', 22);
+  const usageMetadata = hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {};
+  const promptFeedback = promptFeedbackOf(r.finishDetails);
+  if (promptFeedback !== undefined) return { promptFeedback, ...usageMetadata, modelVersion: context.model ?? context.call.model, responseId };
   const parts: Record<string, unknown>[] = [];
   const searches: CollectedWebSearch[] = [];
   const urlContexts: unknown[] = [];
@@ -63,9 +68,9 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const urlContext = urlContexts.length > 0 ? { urlContextMetadata: mergedUrlContext(urlContexts) } : {};
   return {
     candidates: [{
-      content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...finishMessageOf(r.finishDetails), ...grounding, ...urlContext, ...logprobs, index: 0,
+      content: { parts, role: 'model' }, finishReason: mapFinishReason(r.finishReason, r.rawFinishReason), ...candidateFieldsOf(r.finishDetails), ...grounding, ...urlContext, ...logprobs, index: 0,
     }],
-    ...(hasUsage(r.usage) ? { usageMetadata: geminiUsage(r.usage) } : {}),
+    ...usageMetadata,
     modelVersion: context.model ?? context.call.model,
     responseId,
   };

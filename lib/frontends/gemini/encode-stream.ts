@@ -8,7 +8,7 @@ import { wireId } from '../protocol.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
 import { geminiErrorObject } from './encode-error.js';
-import { finishMessage } from './finish-message.js';
+import { candidateFieldsOf, promptFeedbackOf } from './finish-details.js';
 import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
@@ -32,7 +32,9 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
  * `groundingMetadata` record rides on the candidate of the next chunk written (lip writes no chunk
  * without a part), and a grounding written so takes the place of the one lip would make of the
  * searches and citations. Another provider's hosted blocks have no Gemini form and are not written
- * (only a Gemini client declares Gemini's tools).
+ * (only a Gemini client declares Gemini's tools). A gemini backend's candidate fields
+ * (`finishMessage`, `safetyRatings`, `citationMetadata`) ride on the last chunk's candidate; a
+ * prompt it blocked ends the stream with a chunk of its `promptFeedback` and no candidate.
  * Buffered arguments are bounded (HeldOutput: LIP_ERR_RESPONSE_TOO_LARGE past collect()'s limits).
  */
 export class GeminiStreamEncoder implements StreamEncoder {
@@ -175,9 +177,10 @@ export class GeminiStreamEncoder implements StreamEncoder {
       ? groundingMetadata(this.searches?.values() ?? [], this.citations ?? [], this.texts?.join(''))
       : undefined;
     const grounding = metadata !== undefined ? `,"groundingMetadata":${JSON.stringify(metadata)}` : '';
-    const said = finishMessage(details);
-    const message = said !== undefined ? `,"finishMessage":${JSON.stringify(said)}` : '';
-    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${message}${grounding}`)}${usage}${this.suffix}`;
+    const promptFeedback = promptFeedbackOf(details);
+    if (promptFeedback !== undefined) return `${out}data: {"promptFeedback":${JSON.stringify(promptFeedback)}${usage}${this.suffix}`;
+    const fields = JSON.stringify(candidateFieldsOf(details)).slice(1, -1);
+    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${fields !== '' ? `,${fields}` : ''}${grounding}`)}${usage}${this.suffix}`;
   }
 
   error(err: LipError): string {

@@ -45,7 +45,9 @@ describe('backends/gemini/decode-response', () => {
   it('maps finish reasons like the stream does, and a blocked prompt as a content filter', () => {
     expect(decode(answer([{ text: 'x' }], 'MAX_TOKENS')).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'length' });
     expect(decode(answer([{ text: 'x' }], 'SAFETY')).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'SAFETY' });
-    expect(decode({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } }).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'PROHIBITED_CONTENT' });
+    expect(decode({ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } }).at(-1)).to.deep.equal({
+      type: 'response_finished', reason: 'content_filter', raw: 'PROHIBITED_CONTENT', details: { dialect: 'gemini.candidate', value: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } } },
+    });
   });
 
   it('refuses an answer with neither a finishReason nor a blocked prompt as LIP_ERR_UPSTREAM_MALFORMED', () => {

@@ -41,9 +41,26 @@ describe('backends/gemini/decode-stream', () => {
   });
 
   it('finishes a blocked prompt as a content filter, fails on an error frame, and leaves a cut stream unfinished', () => {
-    expect(decode([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3 } }]).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'SAFETY' });
+    const feedback = { blockReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] };
+    const blocked = decode([{ promptFeedback: feedback, usageMetadata: { promptTokenCount: 3 } }]);
+    expect(validateSequence(blocked)).to.deep.equal([]);
+    expect(blocked.at(-1)).to.deep.equal({ type: 'response_finished', reason: 'content_filter', raw: 'SAFETY', details: { dialect: 'gemini.candidate', value: { promptFeedback: feedback } } });
     expect(() => decode([{ error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } }])).to.throw().that.includes({ code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', retryable: true });
     expect(decode([frame([{ text: 'a' }])]).some((e) => e.type === 'response_finished')).to.equal(false);
+  });
+
+  it('carries the candidate\'s finishMessage, latest safetyRatings and citation sources (each once) on the finish, as written', () => {
+    const ratings = (probability: string) => [{ category: 'HARM_CATEGORY_HATE_SPEECH', probability }];
+    const source = (uri: string) => ({ startIndex: 0, endIndex: 2, uri });
+    const events = decode([
+      { ...frame([{ text: 'ab' }]), candidates: [{ content: { parts: [{ text: 'ab' }] }, safetyRatings: ratings('LOW'), citationMetadata: { citationSources: [source('a')] } }] },
+      { ...frame([{ text: 'cd' }]), candidates: [{ content: { parts: [{ text: 'cd' }] }, finishReason: 'STOP', finishMessage: 'done', safetyRatings: ratings('NEGLIGIBLE'), citationMetadata: { citationSources: [source('a'), source('b')] } }] },
+    ]);
+    expect(events.at(-1)).to.deep.equal({
+      type: 'response_finished', reason: 'stop',
+      details: { dialect: 'gemini.candidate', value: { finishMessage: 'done', safetyRatings: ratings('NEGLIGIBLE'), citationMetadata: { citationSources: [source('a'), source('b')] } } },
+    });
+    expect(decode([frame([{ text: 'a' }], 'STOP')]).at(-1)).to.deep.equal({ type: 'response_finished', reason: 'stop' });
   });
 
   it('maps finish reasons and reads RetryInfo', () => {

@@ -33,6 +33,8 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     candidates: [{ content: { parts, role: 'model' }, ...(finish ? { finishReason: finish } : {}), index: 0 }],
     usageMetadata: usage, modelVersion: model, responseId,
   });
+  // A blocked prompt: Google answers no candidates, only why (and the prompt's usage).
+  if (script.promptFeedback !== undefined) return [{ body: { promptFeedback: script.promptFeedback, usageMetadata: usage, modelVersion: model, responseId }, output: false }];
   const out: { body: Record<string, unknown>; output: boolean }[] = [];
   const thoughts = deltas(script.reasoning?.text);
   thoughts.forEach((text, i) => {
@@ -68,6 +70,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
   }
   if (script.continuation) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.continuationToken = script.continuation.token;
   if (script.finishMessage !== undefined) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.finishMessage = script.finishMessage;
+  if (script.candidateFields !== undefined) Object.assign((out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!, script.candidateFields);
   const grounding = script.grounding ?? groundingOf(script);
   if (grounding) (out[out.length - 1]!.body as { candidates: Record<string, unknown>[] }).candidates[0]!.groundingMetadata = grounding;
   // URL context: Google reports the pages it read on the first chunk's candidate.
@@ -170,6 +173,7 @@ export const geminiProtocol: EmulatorProtocol = {
     if (script.streamError) return geminiErrorBody(500, script.streamError);
     const all = chunks(script, request).map((c) => c.body);
     if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
+    if (script.promptFeedback !== undefined) return all[0];
     const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
     const last = all[all.length - 1]! as { candidates: Record<string, unknown>[] };
     const results = all.map((c) => (c.candidates as { logprobsResult?: { topCandidates: unknown[]; chosenCandidates: unknown[] } }[])[0]!.logprobsResult).filter((r) => r !== undefined);

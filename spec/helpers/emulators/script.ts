@@ -183,6 +183,17 @@ export interface Script {
   readonly continuation?: { readonly token: string; readonly checkpoints?: boolean };
   /** Gemini: the last frame's candidate's `finishMessage` (the finish reason in words); the other emulators ignore it. */
   readonly finishMessage?: string;
+  /**
+   * Gemini: the last frame's candidate's own fields as written (`safetyRatings`, `citationMetadata`);
+   * the other emulators ignore it.
+   */
+  readonly candidateFields?: Readonly<Record<string, unknown>>;
+  /**
+   * Gemini: the prompt was blocked: the answer is one frame `{promptFeedback, usageMetadata,
+   * modelVersion, responseId}` with no candidates (the script's content is not sent); the other
+   * emulators ignore it.
+   */
+  readonly promptFeedback?: Readonly<Record<string, unknown>>;
   readonly stopSequence?: string;
   /** Anthropic: the answer's `stop_details` (a refusal's category and explanation); the other emulators ignore it. */
   readonly stopDetails?: Readonly<Record<string, unknown>>;
