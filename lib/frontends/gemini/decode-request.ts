@@ -222,7 +222,8 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
   if (Array.isArray(b.safetySettings) && b.safetySettings.length > 0) gemini.safetySettings = b.safetySettings;
   if (typeof b.generationConfig?.mediaResolution === 'string') gemini.mediaResolution = b.generationConfig.mediaResolution;
-  if (typeof b.generationConfig?.thinkingConfig?.thinkingLevel === 'string') gemini.thinkingLevel = b.generationConfig.thinkingConfig.thinkingLevel;
+  const level = thinkingLevel(b.generationConfig?.thinkingConfig);
+  if (level !== undefined) gemini.thinkingLevel = level;
   if (typeof b.toolConfig?.includeServerSideToolInvocations === 'boolean') gemini.includeServerSideToolInvocations = b.toolConfig.includeServerSideToolInvocations;
   if (b.toolConfig?.retrievalConfig != null && Object.keys(b.toolConfig.retrievalConfig).length > 0) gemini.retrievalConfig = b.toolConfig.retrievalConfig;
   if (typeof b.serviceTier === 'string' && b.serviceTier.length > 0) gemini.serviceTier = b.serviceTier;
@@ -266,12 +267,23 @@ function options(g: Json): GenerationOptions {
     const r: { -readonly [K in keyof ReasoningOptions]: ReasoningOptions[K] } = {};
     if (typeof thinking.thinkingBudget === 'number' && thinking.thinkingBudget >= 0) r.budgetTokens = thinking.thinkingBudget; // -1 = dynamic
     if (typeof thinking.includeThoughts === 'boolean') r.includeThoughts = thinking.includeThoughts;
-    if (typeof thinking.thinkingLevel === 'string') r.effort = thinking.thinkingLevel.toLowerCase();
+    const level = thinkingLevel(thinking);
+    if (level !== undefined) r.effort = level.toLowerCase();
     if (Object.keys(r).length > 0) o.reasoning = r;
   }
   const format = responseFormat(g);
   if (format) o.responseFormat = format;
   return o;
+}
+
+/**
+ * The thinking level the client chose: `MINIMAL`, `LOW`, ... as written; none for
+ * `THINKING_LEVEL_UNSPECIFIED`, the enum's default, which chooses nothing (no effort, and nothing
+ * sent on to a gemini backend).
+ */
+function thinkingLevel(thinking: Json | undefined): string | undefined {
+  const level: unknown = thinking?.thinkingLevel;
+  return typeof level === 'string' && level.toUpperCase() !== 'THINKING_LEVEL_UNSPECIFIED' ? level : undefined;
 }
 
 /** Output types every backend can give: plain text, or JSON (with a schema when one is given). */

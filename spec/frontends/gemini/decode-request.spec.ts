@@ -73,6 +73,9 @@ describe('frontends/gemini decodeGenerateContent', () => {
       responseFormat: { type: 'json_schema', schema: { type: 'object', properties: { a: { type: ['string', 'null'] } } } },
     });
     expect(decode({ contents: [user('x')], generationConfig: { thinkingConfig: { thinkingBudget: -1, thinkingLevel: 'HIGH' } } }).options.reasoning).to.deep.equal({ effort: 'high' });
+    const unspecified = decode({ contents: [user('x')], generationConfig: { thinkingConfig: { thinkingLevel: 'THINKING_LEVEL_UNSPECIFIED', includeThoughts: true } } });
+    expect(unspecified.options.reasoning).to.deep.equal({ includeThoughts: true });
+    expect(unspecified).not.to.have.property('providerOptions');
   });
 
   // The @google/genai SDK types Schema's int64 bounds as strings (protobuf JSON), and a nullable
