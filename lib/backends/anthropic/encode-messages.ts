@@ -2,6 +2,8 @@ import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, Sea
 import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
+import { mediaRefusal } from '../media-refusal.js';
+import { audioOrVideo, isTextMediaType } from '../../wire/index.js';
 import { ownWebSearches } from '../web-search.js';
 
 type Json = Record<string, unknown>;
@@ -126,18 +128,27 @@ export function imageBlock(part: ImagePart): Json {
   return { type: 'image', source: { type: 'url', url: part.url ?? '' }, ...sized };
 }
 
+/**
+ * A file as a `document`: by file id, inline, or by URL. Anthropic takes inline documents as a
+ * base64 PDF or as plain text: a text file of any text type (`text/*`, JSON, XML, YAML, ...) goes
+ * as a `text` source, a PDF (or a file of no type) as base64, and any other type is refused before
+ * sending, as are audio and video (the API takes neither).
+ */
 function documentBlock(part: FilePart): Json {
-  const kind = /^(audio|video)\//i.exec(part.mediaType ?? '')?.[1]?.toLowerCase();
-  if (kind !== undefined) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `anthropic takes no ${kind} input (${part.mediaType}); route ${kind} to a backend that takes it (gemini, an OpenAI audio model)`);
+  const kind = audioOrVideo(part.mediaType);
+  if (kind !== undefined) throw mediaRefusal('anthropic', kind, part.mediaType!, kind === 'audio' ? 'gemini, an openai-chat audio model' : 'gemini');
   const title = {
     ...(part.filename ? { title: part.filename } : {}), ...(part.context ? { context: part.context } : {}), ...(part.citations === true ? { citations: { enabled: true } } : {}),
   };
   if (part.fileId) return { type: 'document', source: { type: 'file', file_id: part.fileId }, ...title };
   if (part.data !== undefined) {
-    if (part.mediaType?.startsWith('text/')) {
+    if (part.mediaType !== undefined && isTextMediaType(part.mediaType)) {
       return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') }, ...title };
     }
-    return { type: 'document', source: { type: 'base64', media_type: part.mediaType ?? 'application/pdf', data: part.data }, ...title };
+    if (part.mediaType !== undefined && part.mediaType.split(';')[0]!.trim().toLowerCase() !== 'application/pdf') {
+      throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `anthropic takes inline documents as PDF or plain text only, not ${part.mediaType}; send it as PDF or text, or route it to a backend that takes it (gemini, openai-responses)`);
+    }
+    return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: part.data }, ...title };
   }
   return { type: 'document', source: { type: 'url', url: part.url ?? '' }, ...title };
 }

@@ -7,6 +7,8 @@ import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { mediaRefusal } from '../media-refusal.js';
+import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -202,11 +204,18 @@ function imagePart(part: ImagePart): Json {
   return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail === 'original' ? 'high' : part.detail } : {}) } };
 }
 
+/**
+ * A file: by id; inline audio as `input_audio`; other inline data as a `file` named for its media
+ * type (a client's own name, else `document.txt`, `document.json`, ...: OpenAI tells the type by
+ * the name). Chat takes no video: inline video is refused before sending.
+ */
 function filePart(part: FilePart): Json {
   if (part.fileId) return { type: 'file', file: { file_id: part.fileId } };
-  if (part.data !== undefined && part.mediaType?.startsWith('audio/')) return { type: 'input_audio', input_audio: { data: part.data, format: audioFormat(part.mediaType) } };
+  const media = audioOrVideo(part.mediaType);
+  if (part.data !== undefined && media === 'audio') return { type: 'input_audio', input_audio: { data: part.data, format: audioFormat(part.mediaType!) } };
+  if (part.data !== undefined && media === 'video') throw mediaRefusal('openai-chat', media, part.mediaType!, 'gemini');
   if (part.data !== undefined) {
-    return { type: 'file', file: { file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}`, filename: part.filename ?? 'document.pdf' } };
+    return { type: 'file', file: { file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}`, filename: part.filename ?? inlineFileName(part.mediaType) } };
   }
   // Chat Completions takes no file URLs: name the document so the model at least knows of it.
   return { type: 'text', text: `[document: ${part.filename ?? part.url ?? 'attachment'}]` };

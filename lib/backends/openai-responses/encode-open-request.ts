@@ -3,6 +3,7 @@ import { LipError } from '../../errors/index.js';
 import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
+import { inlineFileName } from '../../wire/index.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
 import { reasoningField, textField } from './encode-request.js';
@@ -132,7 +133,7 @@ function inputPart(part: Part, backend: string): Json | undefined {
     // The specification's details are low, high and auto: OpenAI's `original` (full resolution) is the nearest, high.
     case 'image': return { type: 'input_image', image_url: part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`, detail: part.detail === 'original' ? 'high' : part.detail ?? 'auto' };
     case 'file':
-      if (part.data !== undefined) return { type: 'input_file', filename: part.filename ?? 'document.pdf', file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
+      if (part.data !== undefined) return { type: 'input_file', filename: part.filename ?? inlineFileName(part.mediaType), file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
       if (part.url !== undefined) return { type: 'input_file', ...(part.filename !== undefined ? { filename: part.filename } : {}), file_url: part.url };
       throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot send a file known only by its file id ("${String(part.fileId).slice(0, 64)}"): Open Responses files go as data or a URL; send the file itself, or route such requests to the provider that stores it`, {
         retryable: true, detail: { backend },

@@ -8,6 +8,8 @@ import { asksForReasoning, reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { mediaRefusal } from '../media-refusal.js';
+import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
 import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
@@ -274,10 +276,17 @@ function imagePart(part: ImagePart): Json {
   return { type: 'input_image', image_url: url, detail: part.detail ?? 'auto' };
 }
 
+/**
+ * A file as an `input_file`: by id, inline data named for its media type (a client's own name,
+ * else `document.txt`, `document.json`, ...: OpenAI tells the type by the name), or by URL. The
+ * Responses API takes no audio or video input: such a part is refused before sending.
+ */
 function filePart(part: FilePart): Json {
   if (part.fileId) return { type: 'input_file', file_id: part.fileId };
+  const media = audioOrVideo(part.mediaType);
+  if (media !== undefined) throw mediaRefusal('openai-responses', media, part.mediaType!, media === 'audio' ? 'gemini, an openai-chat audio model' : 'gemini');
   if (part.data !== undefined) {
-    return { type: 'input_file', filename: part.filename ?? 'document.pdf', file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
+    return { type: 'input_file', filename: part.filename ?? inlineFileName(part.mediaType), file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}` };
   }
   return { type: 'input_file', file_url: part.url ?? '' };
 }

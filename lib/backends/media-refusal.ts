@@ -1,0 +1,16 @@
+import { LipError } from '../errors/index.js';
+
+/**
+ * The 400 for an audio or video part sent to a backend whose API takes no such input, before
+ * anything is sent: it names the backend, the kind of input and the part's media type, and the
+ * backends that take it (`takers`, the caller's advice).
+ *
+ * ```ts
+ * throw mediaRefusal('x', 'audio', 'audio/wav', 'y')
+ * // x takes no audio input (audio/wav); route audio to a backend that takes it (y)
+ * ```
+ * @see spec/e2e/regression-inline-file-types.spec.ts
+ */
+export function mediaRefusal(backend: string, kind: 'audio' | 'video', mediaType: string, takers: string): LipError {
+  return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} takes no ${kind} input (${mediaType}); route ${kind} to a backend that takes it (${takers})`);
+}
