@@ -66,6 +66,7 @@ export function decodeContents(contents: Json[]): Message[] {
 function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) => string, pending: { id: string; name: string }[]): void {
   const hosted = hostedPart(p, path);
   if (hosted) return void parts.push(hosted);
+  if (p.functionResponse) throw badField(`${path}.functionResponse`, 'function responses belong in user turns');
   const raw: string | undefined = p.thoughtSignature;
   const sealed = raw ? openStateBase64(raw, `${path}.thoughtSignature`) : undefined; // another dialect's state, sealed by lip
   const signature = sealed ? undefined : raw;
