@@ -568,6 +568,11 @@ export interface Frontend {
   /** The URL query parameter that may carry the client's key when no header does (Gemini's `key`). */
   readonly queryKey?: string;
   /**
+   * How this protocol's clients send their key, for the 401 of a request that sent none
+   * (Gemini: `x-goog-api-key: <key> (or ?key=<key>)`). Absent: `Authorization: Bearer <key> (or x-api-key)`.
+   */
+  readonly keyHint?: string;
+  /**
    * Whether a path that matches no route belongs to this protocol, so that its 404 / 405 uses
    * this envelope: `exact` for paths only this protocol uses, `prefix` for a shared prefix
    * (`/v1/`); an exact claim wins over a prefix claim.

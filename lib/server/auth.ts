@@ -16,6 +16,14 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return undefined;
 }
 
+/** Where a request's protocol takes the client key besides the headers, and how its clients are told to send one. */
+export interface KeySources {
+  /** A key from the URL (Gemini's `?key=`), used when no header carries one. */
+  readonly queryKey?: string;
+  /** How to send a key, for the 401 of a request without one (Frontend.keyHint); absent: a bearer token. */
+  readonly hint?: string;
+}
+
 /** Who a request is: its principal, and the key it presented (absent without auth). */
 export interface Caller {
   readonly principal: string;
@@ -41,19 +49,19 @@ export class Authenticator {
     return this.keys.length > 0;
   }
 
-  /**
-   * The principal of the request; throws a 401 LipError when a required key is missing or wrong.
-   * `queryKey` is a key from the URL (Gemini's `?key=`), used when no header carries one.
-   */
-  authenticate(headers: IncomingHttpHeaders, queryKey?: string): string {
-    return this.caller(headers, queryKey).principal;
+  /** The principal of the request; throws a 401 LipError when a required key is missing or wrong. */
+  authenticate(headers: IncomingHttpHeaders, sources: KeySources = {}): string {
+    return this.caller(headers, sources).principal;
   }
 
-  /** The caller of the request; throws a 401 LipError when a required key is missing or wrong. */
-  caller(headers: IncomingHttpHeaders, queryKey?: string): Caller {
+  /**
+   * The caller of the request; throws a 401 LipError when a required key is missing (saying how
+   * the protocol's clients send one, `sources.hint`) or wrong.
+   */
+  caller(headers: IncomingHttpHeaders, sources: KeySources = {}): Caller {
     if (!this.required) return LOCAL_CALLER;
-    const key = presentedKey(headers) ?? (queryKey?.trim() || undefined);
-    if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', 'missing API key: send Authorization: Bearer <key> (or x-api-key)');
+    const key = presentedKey(headers) ?? (sources.queryKey?.trim() || undefined);
+    if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', `missing API key: send ${sources.hint ?? 'Authorization: Bearer <key> (or x-api-key)'}`);
     const presented = digest(key);
     let found: ApiKeyConfig | undefined;
     for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) found = k.config;

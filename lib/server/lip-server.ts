@@ -19,7 +19,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
-import { Authenticator, WWW_AUTHENTICATE } from './auth.js';
+import { Authenticator, WWW_AUTHENTICATE, type KeySources } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
@@ -642,7 +642,7 @@ export class LipServer {
       const foreign = allowance === undefined ? undefined : foreignBrowser(req.headers, allowance);
       if (foreign !== undefined) return refuse(foreign, target.frontend);
       try {
-        this.auth.caller(req.headers, queryKeyOf(url, target.frontend));
+        this.auth.caller(req.headers, keySourcesOf(url, target.frontend));
       } catch (err) {
         const lip = toLipError(err);
         return refuse(lip, target.frontend, lip.status === 401 ? WWW_AUTHENTICATE : {});
@@ -870,7 +870,7 @@ export class LipServer {
         if (this.closing) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
         let endKey: () => void;
         try {
-          const caller = this.auth.caller(req.headers, queryKeyOf(url, match.frontend));
+          const caller = this.auth.caller(req.headers, keySourcesOf(url, match.frontend));
           state.principal = caller.principal;
           if (caller.key !== undefined) {
             state.keyId = caller.key.id;
@@ -995,7 +995,7 @@ export class LipServer {
       return undefined;
     };
     try {
-      const caller = this.auth.caller(req.headers, queryKeyOf(url, frontend));
+      const caller = this.auth.caller(req.headers, keySourcesOf(url, frontend));
       state.principal = caller.principal;
       if (caller.key !== undefined) {
         state.keyId = caller.key.id;
@@ -1183,9 +1183,10 @@ function listenOn(server: Server, host: string, port: number, setting: string): 
   });
 }
 
-/** The client key in the URL, for a protocol that takes one there (Frontend.queryKey). */
-function queryKeyOf(url: URL, frontend: Frontend | undefined): string | undefined {
-  return frontend?.queryKey !== undefined ? url.searchParams.get(frontend.queryKey) ?? undefined : undefined;
+/** The client key in the URL, for a protocol that takes one there (Frontend.queryKey), and how its clients send one (Frontend.keyHint). */
+function keySourcesOf(url: URL, frontend: Frontend | undefined): KeySources {
+  const queryKey = frontend?.queryKey !== undefined ? url.searchParams.get(frontend.queryKey) ?? undefined : undefined;
+  return { ...(queryKey !== undefined ? { queryKey } : {}), ...(frontend?.keyHint !== undefined ? { hint: frontend.keyHint } : {}) };
 }
 
 function urlOf(server: Server): string {

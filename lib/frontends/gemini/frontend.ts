@@ -32,5 +32,6 @@ export const geminiFrontend: Frontend = {
   resourceRoutes: [...cachedContentRoutes, ...geminiFileRoutes],
   batchRoutes: geminiBatchRoutes,
   queryKey: 'key',
+  keyHint: 'x-goog-api-key: <key> (or ?key=<key>)',
   claimsPath: (pathname) => (/^\/(upload\/)?v1beta1?\//.test(pathname) || /^\/v1\/models\/[^/]*:/.test(pathname) ? 'exact' : undefined),
 };
