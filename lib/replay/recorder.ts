@@ -269,8 +269,12 @@ export class Recorder implements TrafficCapture {
   }
 }
 
-/** A short digest of the config with secret-looking values left out (records name the config they ran under). */
+/**
+ * A short digest of the config with secret-looking values left out (records name the config they
+ * ran under). Where the config was read from (`source`) is left out too: the same config read from
+ * another path (a copy, `lip replay -c` of the file `lip serve` ran) is the same config.
+ */
 export function configDigest(config: Config): string {
-  const json = JSON.stringify(config, (key, value: unknown) => (/key|secret|token|password/i.test(key) && typeof value === 'string' ? undefined : value));
+  const json = JSON.stringify({ ...config, source: undefined }, (key, value: unknown) => (/key|secret|token|password/i.test(key) && typeof value === 'string' ? undefined : value));
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
