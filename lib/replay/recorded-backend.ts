@@ -10,6 +10,17 @@ import type { AttemptRecord, ExchangeRecord } from './record-format.js';
 /** Attempts that were cut by lip itself: what the upstream would have done next is not known. */
 const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTFT_TIMEOUT']);
 
+/** Why an attempt was cancelled when the client left (its other attempts, its judge's, were cut with it). */
+const CLIENT_ABORT = 'client abort';
+
+/**
+ * How much later than its recorded end an attempt may be stopped and still count as stopped at
+ * that end: a record keeps whole milliseconds, so an attempt's start and end are each up to one
+ * off, and a real timer (a budget, a handicap) may fire a millisecond either way of the clock
+ * that stamped them.
+ */
+const RESOLUTION_MS = 1;
+
 /**
  * What a recorded event is ahead of lip's own timers due at the same virtual millisecond, and
  * the served attempt's events ahead of the others': a recording keeps whole milliseconds, and
@@ -20,11 +31,23 @@ const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTF
 const AHEAD = 1 / 1024;
 const SERVED_AHEAD = 2 / 1024;
 
+export interface RecordedAttemptsOptions {
+  /** Called when an attempt the client's leaving cut (`client abort`) reaches its recorded end: the client leaves there. */
+  readonly onClientLeft?: () => void;
+  /**
+   * The replay runs under the config the exchange ran with (its `config_digest`), so the routing
+   * decides as recorded: an attempt stopped by its recorded end on the exchange's clock was
+   * stopped by the recorded cut, whatever its own clock says (see `source`).
+   */
+  readonly recordedConfig?: boolean;
+}
+
 /**
  * The recorded attempts of one exchange, handed out by candidate key in their recorded order:
  * the n-th time the replayed routing opens a candidate, it gets that candidate's n-th attempt.
  * Opening a candidate the recording never attempted (or more often than recorded) is noted
- * in `unrecorded` and the source stays silent: the replay never guesses an answer.
+ * in `unrecorded` and the source stays silent: the replay never guesses an answer. So is
+ * waiting on an attempt past its recorded end (`exhausted`), unless the client left there.
  */
 export class RecordedAttempts {
   readonly unrecorded: string[] = [];
@@ -35,18 +58,33 @@ export class RecordedAttempts {
    * was won, where virtual time starts it exactly on its handicap.
    */
   readonly openedLate = new Set<string>();
-  /** Candidates whose recording ran out while the replay still waited on them. */
+  /**
+   * Candidates whose recording ran out while the replay still waited on them: an attempt that was
+   * cut (a race it lost, a budget, a cancel) and that the replay stopped more than RESOLUTION_MS
+   * after its recorded end, or a cancelled embeddings attempt. See also `waitedPast()`.
+   */
   readonly exhausted = new Set<string>();
   readonly opened: string[] = [];
   private readonly byKey = new Map<string, AttemptRecord[]>();
+  /** Cut attempts past their recorded end and not stopped yet, with their candidate keys. */
+  private readonly runningOut = new Map<AttemptRecord, string>();
 
   /** `attempts`: an exchange's, or one auxiliary call's. */
-  constructor(attempts: readonly AttemptRecord[]) {
+  constructor(attempts: readonly AttemptRecord[], private readonly options: RecordedAttemptsOptions = {}) {
     for (const attempt of [...attempts].sort((a, b) => a.seq - b.seq)) {
       const list = this.byKey.get(attempt.candidate_key) ?? [];
       list.push(attempt);
       this.byKey.set(attempt.candidate_key, list);
     }
+  }
+
+  /**
+   * The candidates the replay waited on past their recorded end: `exhausted`, and the attempts
+   * still open past theirs. Asked when the replay stops waiting, before its own unsubscribe
+   * (which stops every attempt still open then).
+   */
+  waitedPast(): string[] {
+    return [...new Set([...this.exhausted, ...this.runningOut.values()])];
   }
 
   /** Backends that answer from the recording, one per configured backend id. */
@@ -97,17 +135,39 @@ export class RecordedAttempts {
       for (const [offset, event] of attempt.events) at(offset, () => subscriber.next(event));
       const lastEvent = attempt.events.length > 0 ? attempt.events[attempt.events.length - 1]![0] : attempt.started_ms;
       const finished = Math.max(attempt.finished_ms ?? lastEvent, lastEvent);
+      const stop = () => { for (const t of timers) t.unsubscribe(); };
       if (attempt.outcome === 'success') {
         at(finished, () => subscriber.complete());
-      } else if (attempt.outcome === 'failure' && !CUT_CODES.has(attempt.reason ?? '')) {
-        at(finished, () => subscriber.error(recordedError(attempt)));
-      } else {
-        // Cancelled or cut by a budget: past its last event the recording knows nothing more.
-        at(finished, () => this.exhausted.add(key));
+        return stop;
       }
+      if (attempt.outcome === 'failure' && !CUT_CODES.has(attempt.reason ?? '')) {
+        at(finished, () => subscriber.error(recordedError(attempt)));
+        return stop;
+      }
+      if (attempt.outcome === 'cancelled' && attempt.reason === CLIENT_ABORT) {
+        // The client left when this attempt had run this long: it leaves the replay there too.
+        at(finished, () => this.options.onClientLeft?.());
+        return stop;
+      }
+      // Cut by a race, a budget or a cancel: past its end the recording knows nothing more. The
+      // replay may stop it at that end (the same cut, as recorded), not later: then it waited on
+      // what the upstream would have done next (a wider budget, a later winner). Measured on the
+      // attempt's own clock, since a what-if may open it at another time. But the replay opens an
+      // attempt without lip's own milliseconds before it (a race opens its legs one after the
+      // other, each encoding its request: a recording may start the last one milliseconds after
+      // the first), so a loser cut by the recorded winner's output can seem to have run longer
+      // than recorded. Under the recorded config every decision is the recording's and the
+      // replay runs no later than it did (virtual timers fire on time, real ones late): stopped
+      // by its recorded end on the exchange's clock, it was stopped by the recorded cut.
+      const opened = scheduler.now();
+      const known = finished - attempt.started_ms;
+      at(finished, () => this.runningOut.set(attempt, key));
       return () => {
-        this.exhausted.delete(key);
-        for (const t of timers) t.unsubscribe();
+        stop();
+        this.runningOut.delete(attempt);
+        const now = scheduler.now();
+        const recordedCut = this.options.recordedConfig === true && now <= finished + RESOLUTION_MS;
+        if (now - opened > known + RESOLUTION_MS && !recordedCut) this.exhausted.add(key);
       };
     });
   }

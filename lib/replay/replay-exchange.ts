@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { VirtualTimeScheduler, VirtualAction } from 'rxjs/internal/scheduler/VirtualTimeScheduler';
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { validateCall, type EmbeddingResult, type LipEvent } from '../canonical/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/index.js';
@@ -81,19 +81,30 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   // Recorded events play a fraction of a millisecond ahead of lip's timers (recorded-backend.ts): whole milliseconds are reported.
   const elapsed = () => (scheduler ? Math.ceil(scheduler.now()) : Date.now() - startedAt);
   let settle: (() => void) | undefined;
-  const attempts = new RecordedAttempts(record.attempts);
-  // Auxiliary calls (a judge, an extractor) answer from their own recorded attempts, by request id.
-  const auxiliary = new Map((record.auxiliary ?? []).map((a) => [a.request_id, new RecordedAttempts(a.attempts)]));
-  const auxiliaryOf = (requestId: string) => {
-    let recorded = auxiliary.get(requestId);
-    if (recorded === undefined) auxiliary.set(requestId, (recorded = new RecordedAttempts([])));
-    return recorded;
-  };
   const meta: ExecutionMeta = {};
   const events: LipEvent[] = [];
   let failure: string | undefined;
   let done = false;
   let stream = true;
+  // Attempts waited on past their recorded end, taken when the replay stops waiting.
+  let waitedPast: string[] = [];
+  let subscription: Subscription | undefined;
+  // The client leaves where the recording shows it left (an attempt cut by `client abort` reached
+  // its recorded end): what it got by then is its answer, as when it was served.
+  const clientLeft = () => {
+    done = true;
+    subscription?.unsubscribe();
+  };
+  const recordedConfig = digestOf(config) === record.config_digest;
+  const replaying = { onClientLeft: clientLeft, recordedConfig };
+  const attempts = new RecordedAttempts(record.attempts, replaying);
+  // Auxiliary calls (a judge, an extractor) answer from their own recorded attempts, by request id.
+  const auxiliary = new Map((record.auxiliary ?? []).map((a) => [a.request_id, new RecordedAttempts(a.attempts, replaying)]));
+  const auxiliaryOf = (requestId: string) => {
+    let recorded = auxiliary.get(requestId);
+    if (recorded === undefined) auxiliary.set(requestId, (recorded = new RecordedAttempts([], replaying)));
+    return recorded;
+  };
   try {
     const { call, routeHeader } = decode(record);
     stream = call.stream;
@@ -121,7 +132,7 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
       requestId: record.request_id, meta, principal: record.principal, frontendId: record.frontend, ...(routeHeader ? { routeHeader } : {}),
       ...(allow ? { allow, keyId: record.key_id! } : {}),
     });
-    const subscription = source.subscribe({
+    subscription = source.subscribe({
       next: (e) => events.push(e),
       error: (err: unknown) => { failure = toLipError(err).code; done = true; settle?.(); },
       complete: () => { done = true; settle?.(); },
@@ -137,6 +148,8 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
         settle = () => { clearTimeout(timer); resolve(); };
       });
     }
+    // Before the replay's own unsubscribe, which stops whatever is still open at no recorded time.
+    waitedPast = [attempts, ...auxiliary.values()].flatMap((r) => r.waitedPast());
     subscription.unsubscribe();
     if (live && !done) return { ...base, state: 'error', served: { recorded: record.served, replayed: meta.candidateKey ?? null }, error: `no answer within ${live.timeoutMs} ms`, virtual_ms: elapsed() };
   } catch (err) {
@@ -154,11 +167,10 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   // and the answer is the same: its real timer fired late (RecordedAttempts.openedLate).
   const recorded = [attempts, ...auxiliary.values()];
   const opened = recorded.flatMap((r) => r.unrecorded);
-  const exhausted = recorded.flatMap((r) => [...r.exhausted]);
-  const lateOnly = done && difference === undefined && served.recorded === served.replayed && exhausted.length === 0
-    && recorded.every((r) => r.unrecorded.every((key) => r.openedLate.has(key))) && digestOf(config) === record.config_digest;
-  if ((opened.length > 0 && !lateOnly) || !done) {
-    const unrecorded = [...opened, ...exhausted];
+  const lateOnly = done && difference === undefined && served.recorded === served.replayed && waitedPast.length === 0
+    && recorded.every((r) => r.unrecorded.every((key) => r.openedLate.has(key))) && recordedConfig;
+  if ((opened.length > 0 && !lateOnly) || waitedPast.length > 0 || !done) {
+    const unrecorded = [...opened, ...waitedPast];
     return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };
   }
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
