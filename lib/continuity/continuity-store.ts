@@ -223,6 +223,11 @@ export interface Conversation {
   /** The A-leg and session of the response continued from, to resume its routing state. */
   readonly aLegId: string | undefined;
   readonly sessionId: string | undefined;
+  /**
+   * The request fields kept with each response of the chain (`ResponseRecord.echo`), oldest first:
+   * the first turn of an Anthropic thread keeps the thread's system and tools among them.
+   */
+  readonly echoes: readonly (Readonly<Record<string, unknown>> | undefined)[];
 }
 
 /**

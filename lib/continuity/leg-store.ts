@@ -345,6 +345,7 @@ export abstract class LegStore implements ContinuityStore {
       messages: conversationMessages(responses),
       aLegId: target.a_leg_id ?? undefined,
       sessionId: target.session_id ?? undefined,
+      echoes: responses.map((r) => r.echo),
     };
   }
 

@@ -39,8 +39,15 @@ export interface Continuation {
   /**
    * The request fields the protocol's response object repeats (Responses: `instructions`,
    * `tools`, `metadata`, ...), kept with a stored response so that retrieving it shows them again.
+   * (A thread's system and tools are kept among them too: `keepsPrompt`.)
    */
   readonly echo?: Readonly<Record<string, unknown>>;
+  /**
+   * The conversation keeps the system and tools of the request that started it (an Anthropic
+   * thread): a request continuing it takes them from the turn it continues, never from itself,
+   * and each stored turn keeps them for the next (continued-conversation.ts `inConversation`).
+   */
+  readonly keepsPrompt?: boolean;
   /** The prefix of the id a stored response gets, its protocol's (`msg_`: an Anthropic thread); `resp_` when absent. */
   readonly idPrefix?: string;
   /** Where the request names `previousResponseId`, for the 404 of one not stored (`thread.previous_message_id`); `previous_response_id` when absent. */

@@ -8,7 +8,7 @@ import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { clientPath, settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
 import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
-import { continuedConversation } from './continued-conversation.js';
+import { continuedConversation, inConversation } from './continued-conversation.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
 import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
@@ -711,9 +711,9 @@ export class Batches {
       if (decoded.call.stream) throw new LipError('LIP_ERR_REQUEST_INVALID', 'stream: a request of a batch cannot stream', { param: 'stream' });
       if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
       if (decoded.continuation?.conversation !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', 'conversation: a request of a batch cannot add a turn to a conversation', { param: 'conversation' });
-      // A request continuing a stored response (`previous_response_id`) has its turns first.
+      // A request continuing a stored response (`previous_response_id`, an Anthropic thread) has its turns first.
       const conversation = await continuedConversation(runtime, decoded.continuation, call.principal);
-      const canonical = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+      const { call: canonical, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
       const issues = validateCall(canonical);
       if (issues.length > 0) {
         const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
@@ -734,7 +734,7 @@ export class Batches {
       const startedAt = this.now();
       context = {
         call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(startedAt / 1000),
-        ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48), now: settledClock(this.now) } : {}),
+        ...(continuation ? { continuation, responseId: randomId(continuation.idPrefix ?? 'resp_', 48), now: settledClock(this.now) } : {}),
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
@@ -750,7 +750,7 @@ export class Batches {
       if (response === undefined) return { type: run.stopped ?? 'canceled' };
       if (response.error !== undefined) throw new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 });
       // A stored response (Responses `store`, the default; an Anthropic thread) is kept as its endpoint keeps it.
-      const c = decoded.continuation;
+      const c = continuation;
       if (c?.store === true && context.responseId !== undefined) {
         const named = runtime.config.routing.echo_requested_model ? canonical.model : servedModel(response.model, meta.candidateKey, canonical.model);
         runtime.continuity.saveResponse({

@@ -1,3 +1,4 @@
+import type { Call } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
@@ -27,4 +28,29 @@ export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>
     if (param === undefined || !(err instanceof LipError) || err.param === undefined) throw err;
     throw new LipError(err.code, err.message, { status: err.status, retryable: err.retryable, param, ...(err.detail ? { detail: err.detail } : {}) });
   }
+}
+
+/** Where the first turn of a thread keeps the thread's system and tools (`Continuation.keepsPrompt`), among its echoed fields. */
+const THREAD_PROMPT = 'thread_prompt';
+
+/**
+ * A request's call in the conversation it continues, and its continuation as its turn is to be
+ * stored: the stored turns come before the request's own messages. A conversation that keeps its
+ * prompt (an Anthropic thread) takes the system and tools its first turn kept: the SDK leaves them
+ * out of a `continue` (the frontend refuses a request that repeats them), so the call would
+ * otherwise reach the model without its instructions and without the tools its history calls.
+ * The turn that starts such a conversation keeps its own; later turns keep nothing more (the
+ * conversation is read whole, its first turn with it).
+ */
+export function inConversation(call: Call, continuation: Continuation | undefined, conversation: Conversation | undefined): { call: Call; continuation: Continuation | undefined } {
+  if (continuation?.keepsPrompt !== true) {
+    return { call: conversation === undefined ? call : { ...call, messages: [...conversation.messages, ...call.messages] }, continuation };
+  }
+  if (conversation === undefined) {
+    const prompt: Pick<Call, 'system' | 'tools'> = { system: call.system, tools: call.tools };
+    return { call, continuation: { ...continuation, echo: { ...continuation.echo, [THREAD_PROMPT]: prompt } } };
+  }
+  // The newest kept (the first turn's); a thread stored before lip kept them has none: the request's own (none) stand.
+  const kept = conversation.echoes.findLast((echo) => echo?.[THREAD_PROMPT] !== undefined)?.[THREAD_PROMPT] as Pick<Call, 'system' | 'tools'> | undefined;
+  return { call: { ...call, ...kept, messages: [...conversation.messages, ...call.messages] }, continuation };
 }

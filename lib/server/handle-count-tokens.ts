@@ -7,7 +7,7 @@ import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { sendError, sendJson } from './send.js';
-import { continuedConversation } from './continued-conversation.js';
+import { continuedConversation, inConversation } from './continued-conversation.js';
 import { storedResponses } from './stored-responses.js';
 
 /** How long an upstream count may take. */
@@ -44,7 +44,7 @@ export async function handleCountTokens(
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
     const conversation = await continuedConversation(runtime, decoded.continuation, principal);
-    const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+    const { call } = inConversation(decoded.call, decoded.continuation, conversation);
     const header = req.headers['x-lip-route'];
     // Resolved and checked as for a generation: an unknown backend, or an unknown model under
     // `routing.unknown_model: reject`, is refused as a generation would be.

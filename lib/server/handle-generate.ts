@@ -10,7 +10,7 @@ import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
-import { continuedConversation } from './continued-conversation.js';
+import { continuedConversation, inConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
 import { answeredRequestId, sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -58,9 +58,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     runtime.extensions?.observeRawBody(body, { requestId: state.requestId, principal, frontendId: frontend.id });
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
-    // A continued conversation (Responses previous_response_id): the stored turns come first.
+    // A continued conversation (Responses previous_response_id, an Anthropic thread): the stored turns come first.
     conversation = await continuedConversation(runtime, decoded.continuation, principal, background);
-    const call = conversation ? { ...decoded.call, messages: [...conversation.messages, ...decoded.call.messages] } : decoded.call;
+    const { call, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `the tool result for call id "${orphan.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: frontend.messagesField ?? 'messages' });
@@ -81,7 +81,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     resumeToken = grant.resumeToken;
     context = {
       call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
-      ...(decoded.continuation ? { continuation: decoded.continuation, responseId: randomId(decoded.continuation.idPrefix ?? 'resp_', 48), now: settledClock() } : {}),
+      ...(continuation ? { continuation, responseId: randomId(continuation.idPrefix ?? 'resp_', 48), now: settledClock() } : {}),
     };
     // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
     if (grant.pending !== undefined) {

@@ -329,6 +329,19 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect([continued.param, continued.message]).to.deep.equal(['previous_response_id', "Previous response with id 'resp_1' not found."]);
     });
 
+    it('a conversation carries the fields kept with each response of its chain, oldest first (an Anthropic thread\'s system and tools on its first)', async () => {
+      open();
+      const prompt = { thread_prompt: { system: [{ type: 'text', text: 'You are SYS' }], tools: [{ name: 'add', parameters: { type: 'object' } }] } };
+      store.saveResponse({ id: 'msg_a', principal: 'alice', input: [user('one')], output: reply('1'), echo: prompt });
+      clock.advance(1);
+      store.saveResponse({ id: 'msg_b', principal: 'alice', previousResponseId: 'msg_a', input: [user('two')], output: reply('2') });
+      clock.advance(1);
+      store.saveResponse({ id: 'msg_c', principal: 'alice', previousResponseId: 'msg_b', input: [user('three')], output: reply('3'), echo: { completed_at: 7 } });
+      await store.flush();
+      expect((await store.loadConversation('msg_c', 'alice')).echoes).to.deep.equal([prompt, undefined, { completed_at: 7 }]);
+      expect((await store.loadConversation('msg_a', 'alice')).echoes).to.deep.equal([prompt]);
+    });
+
     it('deletes a response of its principal only; what continued it stays readable, but the conversation through it is a 404 naming it', async () => {
       open();
       store.saveResponse({ id: 'resp_a', principal: 'alice', input: [user('one')], output: reply('1') });
@@ -400,7 +413,7 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       store.saveResponse({ id: 'resp_c', principal: 'alice', previousResponseId: 'resp_b', input: [user('Thanks!')], output: reply('You are welcome.'), aLegId: 'a_2', sessionId: 's_2' });
       const conversation = await store.loadConversation('resp_c', 'alice');
       expect(conversation).to.deep.equal({
-        responseId: 'resp_c', aLegId: 'a_2', sessionId: 's_2',
+        responseId: 'resp_c', aLegId: 'a_2', sessionId: 's_2', echoes: [undefined, undefined, undefined],
         messages: [
           user('Weather in Paris?'),
           { role: 'assistant', parts: [

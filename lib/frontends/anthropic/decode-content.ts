@@ -169,8 +169,15 @@ class SearchHistory {
 /** A client's value in a message, quoted and cut short. */
 const quoted = (value: unknown) => JSON.stringify(String(value).slice(0, 64));
 
-/** A system message holds text blocks only, as the top-level `system` does. */
+/**
+ * A system message holds text blocks only, as the top-level `system` does. The tool changes the
+ * API takes there too (`tool_addition`, `tool_removal`: the SDK tool runner's `addTools()` and
+ * `removeTools()`) are refused: lip carries no tool set that changes along a conversation.
+ */
 function systemPart(b: Json, path: string): TextPart {
+  if (b.type === 'tool_addition' || b.type === 'tool_removal') {
+    throw badField(`${path}.type`, `"${b.type as string}" blocks (changing the tools in the course of a conversation) are not supported: declare every tool in \`tools\` (on a thread, start a new thread, thread: {type: "create"}, with the tools wanted)`, true);
+  }
   if (b.type !== 'text') throw badField(`${path}.type`, 'a system message holds text blocks only');
   return { type: 'text', text: b.text, ...cacheOf(b) };
 }

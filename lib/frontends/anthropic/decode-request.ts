@@ -32,7 +32,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * a compaction request's `compaction` onto `providerOptions.anthropic`.
  * `thread` (server-held conversation state) is held by lip, whatever backend answers: `create`
  * stores the answer under its message id, `continue` puts the stored conversation before the
- * request's messages (a continuation, as Responses' `previous_response_id` is). A
+ * request's messages (a continuation, as Responses' `previous_response_id` is) and takes the
+ * `system` and `tools` the thread was created with, which it must not send itself. A
  * `billing_policy` that bills the customer behind a user profile is a 400: lip calls providers
  * with its own credentials and names no user profile, so it cannot bill that customer (and
  * Anthropic itself refuses such a request rather than bill the caller).
@@ -48,15 +49,18 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   if (b.billing_policy?.bill_to === 'user_profile') {
     throw badField('billing_policy.bill_to', '"user_profile" cannot be honoured: lip calls providers with its own credentials and names no user profile, so the request would be billed to the proxy\'s account; leave billing_policy out or send "self"', true);
   }
+  const continues = b.thread?.type === 'continue';
+  if (continues) refuseThreadPrompt(b);
   const system: TextPart[] = typeof b.system === 'string'
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
   const tools = decodeTools((b.tools ?? []) as Json[]);
 
-  // System messages before the conversation's first turn join the top-level system, after it.
+  // System messages before the conversation's first turn join the top-level system, after it
+  // (a thread's `continue` starts after the thread's turns: its system messages stay in place).
   const messages = decodeMessages(b.messages);
-  const leading = messages.findIndex((m) => m.role !== 'system');
+  const leading = continues ? 0 : messages.findIndex((m) => m.role !== 'system');
   const lead = leading < 0 ? messages.length : leading;
   for (const m of messages.slice(0, lead)) system.push(...m.parts as TextPart[]);
   const prompt = { system, messages: lead === 0 ? messages : messages.slice(lead), tools };
@@ -77,11 +81,26 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   return { call, hints: {}, ...(continuation ? { continuation } : {}) };
 }
 
-/** A thread as a continuation of lip's: stored under the answer's `msg_` id, continuing the one it names. */
+/**
+ * A thread as a continuation of lip's: stored under the answer's `msg_` id, continuing the one it
+ * names, with the system and tools of the request that created it (keepsPrompt).
+ */
 function threadOf(thread: Json | null | undefined): Continuation | undefined {
   if (thread === undefined || thread === null) return undefined;
   const continued = thread.type === 'continue' ? { previousResponseId: thread.previous_message_id as string } : {};
-  return { store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', ...continued };
+  return { store: true, keepsPrompt: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', ...continued };
+}
+
+/**
+ * A thread keeps the `system` and `tools` it was created with: a `continue` that sends either is a
+ * 400 naming it, as Anthropic refuses it (the SDK leaves both out of a `continue`, and refuses to
+ * change them on a thread itself).
+ */
+function refuseThreadPrompt(b: Json): void {
+  for (const field of ['system', 'tools'] as const) {
+    if (b[field] === undefined || b[field] === null) continue;
+    throw badField(field, `a thread keeps the ${field} it was created with, so a request with thread.type "continue" must not send ${field}; to change it, start a new thread (thread: {type: "create"}) with the whole conversation`);
+  }
 }
 
 /**

@@ -30,9 +30,9 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     const messages = [{ role: 'user', content: 'x' }];
     expect(decodeMessagesRequest({ ...base, messages }).continuation).to.equal(undefined);
     expect(decodeMessagesRequest({ ...base, messages, thread: null }).continuation).to.equal(undefined);
-    expect(decodeMessagesRequest({ ...base, messages, thread: { type: 'create' } }).continuation).to.deep.equal({ store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id' });
+    expect(decodeMessagesRequest({ ...base, messages, thread: { type: 'create' } }).continuation).to.deep.equal({ store: true, keepsPrompt: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id' });
     expect(decodeMessagesRequest({ ...base, messages, thread: { type: 'continue', previous_message_id: 'msg_1' } }).continuation).to.deep.equal({
-      store: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', previousResponseId: 'msg_1',
+      store: true, keepsPrompt: true, idPrefix: 'msg_', previousParam: 'thread.previous_message_id', previousResponseId: 'msg_1',
     });
     expect(decodeError({ ...base, messages, thread: { type: 'continue' } }).message).to.contain('previous_message_id');
     expect(decodeError({ ...base, messages, thread: { type: 'fork' } }).message).to.contain('thread.type');
@@ -41,6 +41,36 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ messages, billing_policy: { type: 'billing_policy', bill_to: 'self' } }).messages).to.have.length(1);
     // Anthropic's retry on other models after a refusal: the request runs on the model it names.
     expect(decode({ messages, fallbacks: 'default', fallback_credit_token: 'tok' }).providerOptions).to.equal(undefined);
+  });
+
+  it('a thread\'s continue takes the thread\'s system and tools: one that sends either is a 400 naming it; its system messages stay in place', () => {
+    const thread = { type: 'continue', previous_message_id: 'msg_1' };
+    const messages = [{ role: 'user', content: 'x' }];
+    const tools = [{ name: 'add', input_schema: { type: 'object' } }];
+    for (const [field, body] of [['system', { system: 'You are SYS' }], ['system', { system: [{ type: 'text', text: 'You are SYS' }] }], ['tools', { tools }], ['tools', { tools: [] }]] as const) {
+      const err = decodeError({ ...base, messages, thread, ...body });
+      expect(err).to.deep.include({ code: 'LIP_ERR_REQUEST_INVALID', param: field, status: 400 });
+      expect(err.message).to.contain(`${field}: a thread keeps the ${field} it was created with`);
+    }
+    // The thread that creates them sends both, as any request does.
+    expect(decode({ messages, thread: { type: 'create' }, system: 'You are SYS', tools }).tools.map((t) => t.name)).to.deep.equal(['add']);
+    // A continue's system messages come after the thread's turns: none joins the top-level system.
+    const continued = decode({ thread, messages: [{ role: 'system', content: 'Now be brief.' }, ...messages] });
+    expect(continued.system).to.deep.equal([]);
+    expect(continued.messages.map((m) => m.role)).to.deep.equal(['system', 'user']);
+    expect(decode({ thread: { type: 'create' }, messages: [{ role: 'system', content: 'Be brief.' }, ...messages] }).system).to.deep.equal([{ type: 'text', text: 'Be brief.' }]);
+  });
+
+  it('tool changes in a system message (tool_addition, tool_removal: the SDK tool runner\'s addTools, removeTools) are a 400 naming the block: not supported', () => {
+    const addition = { type: 'tool_addition', tool: { type: 'tool_definition', definition: { name: 'sub', input_schema: { type: 'object' } } } };
+    const removal = { type: 'tool_removal', tool: { type: 'tool_reference', name: 'add' } };
+    for (const block of [addition, removal]) {
+      for (const thread of [undefined, { type: 'continue', previous_message_id: 'msg_1' }]) {
+        const err = decodeError({ ...base, ...(thread ? { thread } : {}), messages: [{ role: 'user', content: 'x' }, { role: 'system', content: [{ type: 'text', text: 'Tools changed.' }, block] }] });
+        expect(err).to.deep.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'messages[1].content[1].type', status: 400 });
+        expect(err.message).to.contain(`"${block.type}" blocks (changing the tools in the course of a conversation) are not supported`);
+      }
+    }
   });
 
   it('keeps an image\'s transformations.oversized_image (downsize, error) as the part\'s oversized; another value is a 400', () => {
