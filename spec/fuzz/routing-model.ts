@@ -435,8 +435,18 @@ export function simulate(s: Scenario): Outcome[] {
       const remaining = branches.map((_, i) => i);
       const failures: ModelError[] = [];
       let firstTurn = firstRequest;
+      // A branch found ineligible is journalled as skipped once and left out of the arm.
+      const skipped = new Set<number>();
+      const eligibleNow = (i: number): boolean => {
+        if (skipped.has(i)) return false;
+        const why = ineligible(branches[i]!);
+        if (why === undefined) return true;
+        skipped.add(i);
+        journal.push({ key: candidateKey(branches[i]!.cand), outcome: 'skipped', skippedFor: why });
+        return false;
+      };
       const attempt = (): void => {
-        const eligible = remaining.filter((i) => ineligible(branches[i]!) === undefined);
+        const eligible = remaining.filter(eligibleNow);
         if (eligible.length === 0) return sink.fail(armFailed(failures));
         let pick = firstTurn ? eligible.find((i) => branches[i]!.first) : undefined;
         firstTurn = false;

@@ -8,7 +8,7 @@ import { raceLegs } from '../operators/race-legs.js';
 import { isRetryable } from '../operators/retryable.js';
 import { ttftTimeout } from '../operators/ttft-timeout.js';
 import { weightedChoice } from '../operators/weighted-choice.js';
-import type { Arm, Selector } from '../selector/ast.js';
+import type { Arm, Selector, WeightedBranch } from '../selector/ast.js';
 import { candidateOf, ineligibility, leafAttempt } from './leaf-attempt.js';
 import type { AttemptRole, RouteContext } from './route-context.js';
 import { leavesOf } from '../selector/candidate-key.js';
@@ -26,17 +26,32 @@ function armFailed(failures: unknown[]): unknown {
 /** Arm type -> operator. A lookup table, so a new arm type is one entry, not a branch in a switch. */
 const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
   single: (arm, ctx) => () => leafAttempt(arm.leg, ctx),
-  weighted: (arm, ctx) => () => weightedChoice(
-    arm.branches.map((branch) => ({
-      weight: branch.weight,
-      first: branch.first,
-      eligible: () => ineligibility(candidateOf(branch.leaf), ctx) === undefined,
-      open: () => leafAttempt(branch.leaf, ctx, { inRace: false, first: branch.first }),
-    })),
-    ctx.rng,
-    armFailed,
-    ctx.firstRequest,
-  ),
+  weighted: (arm, ctx) => () => {
+    // A branch found ineligible is a skip like a `|` leaf's: journalled once, with its reason
+    // (the final error's 503 + Retry-After or 413 and /admin/routes need it), and left out of
+    // this arm from then on. With none eligible the arm fails retryably and the journal decides.
+    const skipped = new Set<number>();
+    const eligible = (branch: WeightedBranch, index: number): boolean => {
+      if (skipped.has(index)) return false;
+      const candidate = candidateOf(branch.leaf);
+      const why = ineligibility(candidate, ctx);
+      if (why === undefined) return true;
+      skipped.add(index);
+      ctx.journal.skip(candidate.key, why.reason, why.retryAfterMs);
+      return false;
+    };
+    return weightedChoice(
+      arm.branches.map((branch, index) => ({
+        weight: branch.weight,
+        first: branch.first,
+        eligible: () => eligible(branch, index),
+        open: () => leafAttempt(branch.leaf, ctx, { inRace: false, first: branch.first }),
+      })),
+      ctx.rng,
+      armFailed,
+      ctx.firstRequest,
+    );
+  },
   race: (arm, ctx) => () => raceLegs(
     arm.legs.map((leg) => {
       const role: AttemptRole = { inRace: true };

@@ -102,6 +102,40 @@ describe('routing/plan/compilePlan', () => {
     expect(h.opened).to.deep.equal([]);
   });
 
+  it('a weighted arm with no eligible branch: 503 with Retry-After, each skip journalled with its reason', () => {
+    const ts = testScheduler();
+    let error: unknown;
+    const h = harness(ts, {}, { skip: { 'a:m': { reason: 'circuit open', retryAfterMs: 4500 }, 'a:m?x=1': { reason: 'circuit open', retryAfterMs: 9000 } } });
+    ts.run(() => compilePlan(parseSelector('a:m^a:m?x=1'), h.ctx).subscribe({ error: (e) => { error = e; } }));
+    expect(isLipError(error) && [error.code, error.status, error.retryAfter]).to.deep.equal(['LIP_ERR_ROUTE_NO_CANDIDATE', 503, 5]);
+    expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome, e.reason])).to.deep.equal([['a:m', 'skipped', 'circuit open'], ['a:m?x=1', 'skipped', 'circuit open']]);
+    expect(h.opened).to.deep.equal([]);
+    // A lone [first] branch is a weighted arm too.
+    const first = harness(ts, {}, { firstRequest: true, skip: { 'a:m': { reason: 'circuit open', retryAfterMs: 2000 } } });
+    ts.run(() => compilePlan(parseSelector('[first]a:m'), first.ctx).subscribe({ error: (e) => { error = e; } }));
+    expect(isLipError(error) && [error.code, error.status, error.retryAfter]).to.deep.equal(['LIP_ERR_ROUTE_NO_CANDIDATE', 503, 2]);
+  });
+
+  it('a weighted arm whose branches the context filters all leave out: 413', () => {
+    const ts = testScheduler();
+    let error: unknown;
+    const h = harness(ts, {}, { estimatedTokens: 500 });
+    ts.run(() => compilePlan(parseSelector('[max_context=10]a:m^[max_context=20]b:m'), h.ctx).subscribe({ error: (e) => { error = e; } }));
+    expect(isLipError(error) && [error.code, error.status]).to.deep.equal(['LIP_ERR_ROUTE_CONTEXT_EXCEEDED', 413]);
+    expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome])).to.deep.equal([['a:m', 'skipped'], ['b:m', 'skipped']]);
+  });
+
+  it('a skipped weighted branch is journalled once when another branch serves', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const h = harness(ts, { 'a:m': () => cold('-#', ev, retryable), 'c:m': () => cold('-t|', ev) }, { skip: { 'b:m': { reason: 'circuit open', retryAfterMs: 1000 } } });
+      // a is picked first (weight 100, rng 0), fails, and the re-roll asks about b again: one skip row.
+      expectObservable(compilePlan(parseSelector('[weight=100]a:m^[weight=100]b:m^c:m'), h.ctx)).toBe('--t|', ev);
+      ts.flush();
+      expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome])).to.deep.equal([['b:m', 'skipped'], ['a:m', 'failed'], ['c:m', 'served']]);
+    });
+  });
+
   it('max_attempts counts every backend opened, race legs one each', () => {
     const ts = testScheduler();
     let error: unknown;
