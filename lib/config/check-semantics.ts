@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 
 interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly protocolPaths?: readonly string[];
 }
@@ -163,14 +163,15 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     delete continuity.resume_token_key_env;
   }
 
-  // Aliases: patterns must compile; replacements must be selectors over known backends.
+  // Aliases: patterns must compile; replacements must be selectors over known backends, short
+  // enough for a request (what a request's model becomes is held to the request limit).
   (root.model_aliases as Row[]).forEach((row, i) => {
     try {
       new RegExp(String(row.pattern));
     } catch (err) {
       report(['model_aliases', i, 'pattern'], `invalid regular expression: ${(err as Error).message}`);
     }
-    const problem = options.checkSelector?.(String(row.replacement).replace(/\$(\d+|<[^>]+>|\{\d+\})/g, 'x'), enabledIds);
+    const problem = options.checkSelector?.(String(row.replacement).replace(/\$(\d+|<[^>]+>|\{\d+\})/g, 'x'), enabledIds, { alias: true });
     if (problem) report(['model_aliases', i, 'replacement'], problem);
   });
 

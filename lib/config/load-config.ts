@@ -25,7 +25,7 @@ export interface LoadOptions {
   /** Feature plugins that may appear under `features`, with their config schemas. */
   readonly featureKinds?: Readonly<Record<string, FeatureKindInfo>>;
   /** Checks a selector (default route, alias replacements); returns a message or undefined. */
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[] }) => string | undefined;
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean }) => string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Paths of the client protocol routes, which operator paths must not overlap. */
   readonly protocolPaths?: readonly string[];

@@ -2,6 +2,7 @@ import { applyAliases, compileAliases, type AliasRule, type CompiledAlias } from
 import { leavesOf } from '../routing/selector/candidate-key.js';
 import { parseSelector } from '../routing/selector/parse-selector.js';
 import { isSelectorError } from '../routing/selector/selector-error.js';
+import { MAX_SELECTOR_INPUT_CHARS } from './route-input.js';
 
 /** What the config loader says about the selector it asks to check. */
 export interface SelectorCheckContext {
@@ -9,13 +10,19 @@ export interface SelectorCheckContext {
   readonly defaultRoute?: boolean;
   /** `model_aliases`, applied before parsing (the default route is aliased at runtime too). */
   readonly aliases?: readonly AliasRule[];
+  /**
+   * The selector is a `model_aliases` replacement: what a request's selector becomes, so it is
+   * held to the request limit (MAX_SELECTOR_INPUT_CHARS, after aliases); a longer one would have
+   * every request it rewrites refused.
+   */
+  readonly alias?: boolean;
 }
 
 /**
  * Config-time check of a selector (`routing.default_route`, each `model_aliases` replacement):
  * it must parse, and every backend it names must be configured and enabled. The default route
  * must also start with `backend:model`, because its first backend is the one model-only leaves
- * use. Returns a message for the config error, or undefined when the selector is acceptable.
+ * use; an alias replacement must fit the request limit (4,096 characters). Returns a message for the config error, or undefined when the selector is acceptable.
  *
  * ```
  * checkSelector('a:m|b:m', new Set(['a']))  // 'names the backend "b", which is not configured or not enabled (known: a) at column 5'
@@ -23,6 +30,9 @@ export interface SelectorCheckContext {
  * @see spec/core/check-selector.spec.ts
  */
 export function checkSelector(selector: string, backendIds: ReadonlySet<string>, context: SelectorCheckContext = {}): string | undefined {
+  if (context.alias && selector.length > MAX_SELECTOR_INPUT_CHARS) {
+    return `is ${selector.length} characters long; a request's selector after aliases may have at most ${MAX_SELECTOR_INPUT_CHARS}, so every request it rewrites would be refused (a long route belongs in routing.default_route)`;
+  }
   const text = context.aliases ? applyAliases(selector, compileValid(context.aliases)).selector : selector;
   const via = text === selector.trim() ? '' : ` (in "${text}", after model_aliases)`;
   let parsed;

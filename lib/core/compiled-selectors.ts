@@ -13,7 +13,7 @@ export interface CompiledSelector {
   readonly needsSessionState: boolean;
 }
 
-/** Distinct selectors kept compiled (each at most MAX_SELECTOR_INPUT_CHARS of text). */
+/** Distinct selectors kept compiled (each at most MAX_SELECTOR_INPUT_CHARS of text, but the default route). */
 export const DEFAULT_SELECTOR_CACHE_ENTRIES = 512;
 
 /**
@@ -31,7 +31,8 @@ const ORIGINS: Readonly<Partial<Record<SelectorSource, { readonly param?: string
  * to throw. Bounded twice, because its keys are client input: by entries (least recently
  * used goes first) and by entry length (text longer than MAX_SELECTOR_INPUT_CHARS is refused
  * before it is parsed or kept), so 30,000 distinct long selectors hold at most `capacity`
- * entries of at most 4 KiB of text each.
+ * entries of at most 4 KiB of text each. The default route (`source` 'default', configured
+ * text of at most MAX_SELECTOR_CHARS) is not held to the request limit.
  * @see spec/core/compiled-selectors.spec.ts
  */
 export class CompiledSelectors {
@@ -56,7 +57,9 @@ export class CompiledSelectors {
   get(text: string, source: SelectorSource = 'model'): CompiledSelector {
     let entry = this.cache.get(text);
     if (entry === undefined) {
-      checkSelectorLength(text, 'the selector (after aliases)', 'model');
+      // The request limit is for selectors a request brings (its header, its model, what an
+      // alias makes of them); the configured default route may be as long as the parser takes.
+      if (source !== 'default') checkSelectorLength(text, 'the selector (after aliases)', 'model');
       entry = this.compile(text);
       if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
     } else {

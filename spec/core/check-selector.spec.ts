@@ -55,6 +55,14 @@ describe('core/checkSelector', () => {
       expect(problems(`routing:\n  default_route: "gpt-4o"\n${backends}`)[0]).to.match(/routing\.default_route: the first leaf "gpt-4o" names no backend/);
     });
 
+    it('a default route may be up to 65,536 characters; an alias replacement over 4,096 (what requests are held to) is an error', () => {
+      const long = `stub:m?note=${'n'.repeat(5_000)}`;
+      expect(problems(`routing:\n  default_route: "${long}"\n${backends}`)).to.deep.equal([]);
+      expect(problems(`model_aliases:\n  - { pattern: "^big$", replacement: "${long}" }\n${backends}`)).to.deep.equal([
+        'lip.yaml:2:38: model_aliases[0].replacement: is 5012 characters long; a request\'s selector after aliases may have at most 4096, so every request it rewrites would be refused (a long route belongs in routing.default_route)',
+      ]);
+    });
+
     it('accepts a default route that an alias turns into a selector, and capture templates in replacements', () => {
       expect(problems(`routing:\n  default_route: "fast"\nmodel_aliases:\n  - { pattern: "^fast$", replacement: "stub:m1!stub:m2" }\n  - { pattern: "^pre-(.+)$", replacement: "stub:\${1}?temperature=0.5" }\n${backends}`)).to.deep.equal([]);
     });

@@ -54,6 +54,13 @@ describe('core/compiled-selectors', () => {
     expect(cache.get(`stub:${'m'.repeat(MAX_SELECTOR_INPUT_CHARS - 5)}`).selector.arms).to.have.length(1);
   });
 
+  it('the configured default route is not held to the request limit (up to the parser\'s 65,536)', () => {
+    const cache = selectors();
+    const long = `stub:m?note=${'n'.repeat(5_000)}|b:m`;
+    expect(cache.get(long, 'default').selector.arms).to.have.length(2);
+    expect(errorOf(() => cache.get(`${long}|stub:x`, 'model')).code).to.equal('LIP_ERR_REQUEST_LIMIT_EXCEEDED');
+  });
+
   it('stays bounded after 30,000 distinct long selectors: at most 512 entries, none longer than 4 KiB', function () {
     this.timeout(60_000); // 20,000 parses of 1 KiB: a few seconds on a loaded machine
     const cache = selectors();
