@@ -172,6 +172,20 @@ describe('e2e: routing through lip serve', () => {
       }
     });
 
+    it('routing.max_attempts spent inside a race: MAX_ATTEMPTS, as the | chain answers, naming the leg never opened', async () => {
+      const seen = observe();
+      try {
+        const res = await failure('down:m!down:m?a=1!down:m?a=2!a:m');
+        expect(res.status).to.equal(502);
+        const error = JSON.parse(res.body).error as { code: string; message: string };
+        expect(error.code).to.equal('LIP_ERR_ROUTE_MAX_ATTEMPTS');
+        expect(error.message).to.contain('a:m: skipped (routing.max_attempts (3) spent)');
+        expect(seen.phases('a')).to.deep.equal([]);
+      } finally {
+        seen.stop();
+      }
+    });
+
     it('global TTFT budget spent: 504', async () => {
       const res = await failure('{ttft_timeout=150ms}stalled:m|slow:m');
       expect(res.status).to.equal(504);

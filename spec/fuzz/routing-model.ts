@@ -334,6 +334,8 @@ export function simulate(s: Scenario): Outcome[] {
         return undefined;
       }
       if (budget <= 0) {
+        // Routing lists the candidate the budget left out (a resumption does not).
+        if (!continuation) journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
         sink.fail(MAX_ATTEMPTS);
         return undefined;
       }
@@ -425,10 +427,16 @@ export function simulate(s: Scenario): Outcome[] {
       return a;
     };
 
-    /** An arm that produced nothing: its first final failure when every failure was final. */
+    /**
+     * An arm that produced nothing: its first final failure when every failure was final; when
+     * max_attempts ran out inside it, a leg's own final failure or else MAX_ATTEMPTS (the route
+     * ends there, as a `|` chain does).
+     */
     const armFailed = (failures: ModelError[]): ModelError => {
-      const final = failures.find((f) => !f.retryable);
-      return final !== undefined && failures.every((f) => !f.retryable) ? final : ALL_FAILED;
+      const final = failures.find((f) => !f.retryable && f !== MAX_ATTEMPTS);
+      if (final !== undefined && failures.every((f) => !f.retryable)) return final;
+      if (failures.includes(MAX_ATTEMPTS)) return final ?? MAX_ATTEMPTS;
+      return ALL_FAILED;
     };
 
     const weighted = (branches: readonly ModelLeaf[], sink: Sink) => {

@@ -16,10 +16,21 @@ import { leavesOf } from '../selector/candidate-key.js';
 type ArmPlan = () => Observable<LipEvent>;
 type ArmCompiler<T extends Arm['type']> = (arm: Extract<Arm, { type: T }>, ctx: RouteContext) => ArmPlan;
 
-/** An arm that produced nothing: retryable (failover goes on) unless every failure was final. */
-function armFailed(failures: unknown[]): unknown {
-  const final = failures.find((f) => !isRetryable(f));
+/**
+ * An arm that produced nothing: retryable (failover goes on) unless every failure was final, or
+ * `routing.max_attempts` ran out inside it (a race leg it refused): nothing after the arm could
+ * open a backend either, so the route ends there as a `|` chain does, with MAX_ATTEMPTS (or a
+ * leg's own final failure, the request's fault, when there is one).
+ */
+function armFailed(failures: unknown[], ctx: RouteContext): unknown {
+  const isSpent = (f: unknown) => f instanceof LipError && f.code === 'LIP_ERR_ROUTE_MAX_ATTEMPTS';
+  const spent = failures.find(isSpent);
+  const final = failures.find((f) => !isRetryable(f) && !isSpent(f));
   if (final !== undefined && failures.every((f) => !isRetryable(f))) return final;
+  if (spent !== undefined) {
+    // Said again now that every leg has ended (a leg refused at its start saw the others running).
+    return final ?? new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent (${ctx.journal.summary()})`);
+  }
   return new LipError('LIP_ERR_ROUTE_ALL_FAILED', 'every candidate of the arm failed', { retryable: true });
 }
 
@@ -48,7 +59,7 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
         open: () => leafAttempt(branch.leaf, ctx, { inRace: false, first: branch.first }),
       })),
       ctx.rng,
-      armFailed,
+      (failures) => armFailed(failures, ctx),
       ctx.firstRequest,
     );
   },
@@ -68,7 +79,7 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
       };
     }),
     ctx.scheduler,
-    armFailed,
+    (failures) => armFailed(failures, ctx),
   ),
 };
 

@@ -147,8 +147,27 @@ describe('routing/plan/compilePlan', () => {
       compilePlan(parseSelector('a:m!b:m|c:m|d:m'), h.ctx).subscribe({ error: (e) => { error = e; } });
       ts.flush();
       expect(h.opened).to.deep.equal(['a:m', 'b:m', 'c:m']);
+      expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome, e.reason ?? ''])).to.deep.include(['d:m', 'skipped', 'routing.max_attempts (3) spent']);
     });
     expect(isLipError(error) && error.code).to.equal('LIP_ERR_ROUTE_MAX_ATTEMPTS');
+  });
+
+  it('max_attempts spent inside a race: MAX_ATTEMPTS as the `|` chain answers, the leg it refused listed', () => {
+    const ts = testScheduler();
+    let error: unknown;
+    ts.run(({ cold }) => {
+      const h = harness(ts, {
+        'a:m': () => cold('-#', ev, retryable), 'a:m?x=1': () => cold('--#', ev, retryable), 'a:m?x=2': () => cold('-#', ev, retryable), 'ok:m': () => cold('-t|', ev),
+      }, { maxAttempts: 3 });
+      compilePlan(parseSelector('a:m!a:m?x=1!a:m?x=2!ok:m'), h.ctx).subscribe({ error: (e) => { error = e; } });
+      ts.flush();
+      expect(h.opened).to.deep.equal(['a:m', 'a:m?x=1', 'a:m?x=2']);
+      expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome])).to.deep.equal([
+        ['a:m', 'failed'], ['a:m?x=1', 'failed'], ['a:m?x=2', 'failed'], ['ok:m', 'skipped'],
+      ]);
+    });
+    expect(isLipError(error) && [error.code, error.status, error.message]).to.deep.equal(['LIP_ERR_ROUTE_MAX_ATTEMPTS', 502,
+      'routing.max_attempts (3) spent (a:m: upstream 503; a:m?x=1: upstream 503; a:m?x=2: upstream 503; ok:m: skipped (routing.max_attempts (3) spent))']);
   });
 
   it('a final failure of every race leg surfaces that failure; a mixed race fails over', () => {
