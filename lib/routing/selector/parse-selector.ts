@@ -59,6 +59,7 @@ export function parseSelector(text: string): Selector {
   const arms: Arm[] = [];
   let separator = -1;
   for (;;) {
+    c.skipSpaces(); // the column of a refused arm is the arm's, not the whitespace's before it
     if (arms.length === MAX_ARMS) c.fail(`a selector has at most ${MAX_ARMS} failover arms; this is arm ${MAX_ARMS + 1}`);
     arms.push(parseArm(c, separator));
     if (c.atEnd) break;

@@ -217,6 +217,7 @@ describe('routing/selector/parseSelector', () => {
       ['a:m\u3000b:m', 5, /unexpected "b" after the leaf "a:m" \(a missing/],
       ['a:gpt\u00a04o', 7, /after the leaf "a:gpt"/],
       ['a:m?x=1\u2003y=2', 9, /after the leaf "a:m\?x=1"/],
+      [Array.from({ length: 65 }, (_, i) => `b${i}:m`).join(' | '), 1 + 10 * 4 + 54 * 5 + 64 * 3, /a selector has at most 64 failover arms; this is arm 65/],
       // queries
       ['openai:gpt-4?x=%zz', 16, /bad percent escape "%zz"/],
       ['a:m?x=%4', 7, /bad percent escape "%4"/],
