@@ -83,3 +83,32 @@ export function cacheMarks(p: CacheablePrompt): CacheMark[] {
   }
   return out;
 }
+
+/**
+ * The messages without a cache mark on any part (nor on a tool result's inner parts; a hosted
+ * tool's block without its `cache_control`): a conversation's earlier turns, whose marks were
+ * set for the request that first sent them. The same message object when it has none.
+ *
+ * ```ts
+ * withoutCacheMarks([{ role: 'user', parts: [{ type: 'text', text: 'hi', cache: {} }] }]) // [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]
+ * ```
+ */
+export function withoutCacheMarks(messages: readonly Message[]): Message[] {
+  return messages.map((m) => (m.parts.some(holdsMark) ? { ...m, parts: m.parts.map(unmarkedPart) } : m));
+}
+
+function holdsMark(part: Part): boolean {
+  if (cacheMarkOf(part) !== undefined) return true;
+  return part.type === 'tool_result' && typeof part.content !== 'string' && part.content.some((p) => p.cache !== undefined);
+}
+
+function unmarkedPart(part: Part): Part {
+  if (isHosted(part)) {
+    const { cache_control: _, ...block } = part.block;
+    return { ...part, block };
+  }
+  const { cache: _, ...rest } = part as Part & { cache?: CacheMark };
+  const unmarked = rest as Part;
+  if (unmarked.type !== 'tool_result' || typeof unmarked.content === 'string') return unmarked;
+  return { ...unmarked, content: unmarked.content.map(({ cache: _inner, ...p }) => p as typeof unmarked.content[number]) };
+}

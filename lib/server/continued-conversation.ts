@@ -1,4 +1,4 @@
-import type { Call } from '../canonical/index.js';
+import { withoutCacheMarks, type Call } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
@@ -40,7 +40,11 @@ const THREAD_PROMPT = 'thread_prompt';
  * out of a `continue` (the frontend refuses a request that repeats them), so the call would
  * otherwise reach the model without its instructions and without the tools its history calls.
  * The turn that starts such a conversation keeps its own; later turns keep nothing more (the
- * conversation is read whole, its first turn with it).
+ * conversation is read whole, its first turn with it). Its stored turns go without their cache
+ * marks (`cache_control`), as the SDK sends a thread's answered messages when it replays them
+ * itself: each was set for the request that first sent it, and sent again on every later turn
+ * they would pile up past the 4 breakpoints a request may hold (Anthropic, Bedrock). The thread's
+ * system and tools keep theirs, and the request's own messages theirs.
  */
 export function inConversation(call: Call, continuation: Continuation | undefined, conversation: Conversation | undefined): { call: Call; continuation: Continuation | undefined } {
   if (continuation?.keepsPrompt !== true) {
@@ -52,5 +56,5 @@ export function inConversation(call: Call, continuation: Continuation | undefine
   }
   // The newest kept (the first turn's); a thread stored before lip kept them has none: the request's own (none) stand.
   const kept = conversation.echoes.findLast((echo) => echo?.[THREAD_PROMPT] !== undefined)?.[THREAD_PROMPT] as Pick<Call, 'system' | 'tools'> | undefined;
-  return { call: { ...call, ...kept, messages: [...conversation.messages, ...call.messages] }, continuation };
+  return { call: { ...call, ...kept, messages: [...withoutCacheMarks(conversation.messages), ...call.messages] }, continuation };
 }

@@ -42,4 +42,25 @@ describe('server/continued-conversation inConversation', () => {
     // A thread stored before lip kept them: the request's own (none).
     expect(inConversation(call, thread, conversation([undefined, undefined])).call).to.deep.include({ system: [], tools: [] });
   });
+
+  it('a thread\'s continue sends its stored turns without their cache marks, and keeps those of the thread\'s system and tools and of the new turn', () => {
+    const marked = (text: string): Message => ({ role: 'user', parts: [{ type: 'text', text, cache: {} }] });
+    const stored: Message[] = [
+      marked('one'),
+      { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: 'anthropic', block: { type: 'web_fetch_tool_result', cache_control: { type: 'ephemeral' } } }] },
+      { role: 'user', parts: [{ type: 'tool_result', callId: 't1', cache: { ttl: '1h' }, content: [{ type: 'text', text: 'r', cache: {} }] }] },
+    ];
+    const prompt = { system: [{ ...SYS[0]!, cache: {} }], tools: [{ ...ADD, cache: {} }] };
+    const call = emptyCall({ model: 'm', messages: [marked('two')] });
+    const { call: continued } = inConversation(call, { ...thread, previousResponseId: 'msg_b' }, { ...conversation([{ thread_prompt: prompt }]), messages: stored });
+    expect(continued.messages).to.deep.equal([
+      user('one'),
+      { role: 'assistant', parts: [{ type: 'hosted_tool', dialect: 'anthropic', block: { type: 'web_fetch_tool_result' } }] },
+      { role: 'user', parts: [{ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'r' }] }] },
+      marked('two'),
+    ]);
+    expect(continued).to.deep.include(prompt);
+    // A Responses continuation's history is left as stored (its OpenAI breakpoints are fitted to the backend's limit there).
+    expect(inConversation(call, { store: true, previousResponseId: 'resp_b' }, { ...conversation([]), messages: stored }).call.messages.slice(0, 3)).to.deep.equal(stored);
+  });
 });
