@@ -153,5 +153,10 @@ describe('frontends/anthropic encoders', () => {
     expect(encodeAnthropicError(new LipError('LIP_ERR_REQUEST_INVALID', 'bad'), 'req-1').body).to.deep.equal({
       type: 'error', error: { type: 'invalid_request_error', message: 'bad' }, request_id: 'req-1',
     });
+    // A thread lip does not hold: Anthropic's details.error_code, on which the SDK replays the history under a new thread.
+    const lost = new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 'gone', { param: 'thread.previous_message_id' });
+    expect(encodeAnthropicError(lost).body).to.deep.equal({ type: 'error', error: { type: 'not_found_error', message: 'gone', details: { error_code: 'thread_not_found' } } });
+    // Any other 404 has none.
+    expect(encodeAnthropicError(new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 'gone', { param: 'previous_response_id' })).body).to.not.have.nested.property('error.details');
   });
 });
