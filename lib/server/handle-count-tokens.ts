@@ -16,8 +16,8 @@ const COUNT_TIMEOUT_MS = 30_000;
 /**
  * A token count (Anthropic `POST /v1/messages/count_tokens`, Gemini `:countTokens`, Responses
  * `POST /v1/responses/input_tokens`). The body is decoded like a generation (a 400 in the
- * protocol's envelope names the field; Responses' `previous_response_id` puts the stored
- * conversation first); the route is resolved and checked as for a generation (X-LIP-Route,
+ * protocol's envelope names the field; Responses' `previous_response_id` and an Anthropic
+ * thread's `continue` put the stored conversation first, the thread with its system and tools); the route is resolved and checked as for a generation (X-LIP-Route,
  * model, alias, default route; an unknown backend is a 400, an unknown model a 404 under
  * `routing.unknown_model: reject`) and its first candidate decides: a backend whose protocol has a count call
  * counts the call as it would send it (`x-lip-token-count: upstream`), in whichever protocol that
