@@ -2,6 +2,7 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
 import { presentedIdentity } from '../http/index.js';
+import { modelUrlPath } from '../http/model-url-path.js';
 import { classifyBedrockStatus, keyRefused, staleCredentials } from './classify-error.js';
 import { bedrockEmbedMaxInputs, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
@@ -18,10 +19,11 @@ export const BEDROCK_KEY_ENV = 'AWS_BEARER_TOKEN_BEDROCK';
 
 /**
  * A model id as one path segment, the way the AWS SDKs put it there: every reserved character
- * percent-encoded once (`:` -> `%3A`, `/` of an ARN -> `%2F`, and `!'()*`).
+ * percent-encoded once (`:` -> `%3A`, `/` of an ARN -> `%2F`, and `!'()*`); a model `.` or `..`
+ * is a 400 (it would name `/model/` itself or what is above it).
  */
-export function modelSegment(model: string): string {
-  return encodeURIComponent(model).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+export function modelSegment(backend: string, model: string): string {
+  return modelUrlPath(backend, model, { nested: false });
 }
 
 /** What CountTokens takes of a Converse request (`input.converse`). */
@@ -76,7 +78,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment));
       const request: UpstreamRequest = {
         method: 'POST',
-        url: `${o.runtimeUrl}/model/${modelSegment(target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,
+        url: `${o.runtimeUrl}/model/${modelSegment(row.id, target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,
         headers: { 'content-type': 'application/json', accept: target.whole ? 'application/json' : 'application/vnd.amazon.eventstream', ...o.headers },
         body,
       };
@@ -95,7 +97,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     // CountTokens takes the Converse request's conversation, tools and model fields (not inferenceConfig).
     countTokens: {
       request: (call, model, key) => authorize(o, credentials, {
-        method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(model)}/count-tokens`,
+        method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/count-tokens`,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
         body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, model), COUNTED_FIELDS) } }),
       }, key),
@@ -108,7 +110,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       request: (request, model, key) => {
         const body = JSON.stringify(invokeModelBody(request, model));
         return authorize(o, credentials, {
-          method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(model)}/invoke`,
+          method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/invoke`,
           headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body,
         }, key);
       },

@@ -1,4 +1,5 @@
 import type { EmbeddingRequest, EmbeddingResult } from '../../canonical/index.js';
+import { modelResource } from './options.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +18,7 @@ export const BATCH_EMBED_MAX = 100;
  * @see spec/backends/gemini/embeddings.spec.ts
  */
 export function batchEmbedBody(request: EmbeddingRequest, model: string): Json {
-  const name = model.includes('/') ? model : `models/${model}`;
+  const name = modelResource(model);
   const options = {
     ...(request.taskType !== undefined ? { taskType: request.taskType } : {}),
     ...(request.dimensions !== undefined ? { outputDimensionality: request.dimensions } : {}),

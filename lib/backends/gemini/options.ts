@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { modelUrlPath } from '../http/model-url-path.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /** The gemini row keys beside the common ones. */
@@ -28,7 +29,16 @@ export function geminiOptions(row: BackendRow): GeminiOptions {
   };
 }
 
-/** `{base}/{version}/models/{model}`: a bare id gets the `models/` prefix, `tunedModels/x` stays. */
-export function modelPath(o: GeminiOptions, model: string): string {
-  return `${o.baseUrl}/${o.apiVersion}/${model.includes('/') ? model : `models/${model}`}`;
+/** The model's resource name, as request bodies carry it: a bare id gets the `models/` prefix, `tunedModels/x` stays. */
+export function modelResource(model: string): string {
+  return model.includes('/') ? model : `models/${model}`;
+}
+
+/**
+ * `{base}/{version}/{resource}` for the model of backend `backend`, each segment of the
+ * resource name percent-encoded; a model with an empty, `.` or `..` segment is a 400
+ * (modelUrlPath): the client's model text never leaves `{base}/{version}/`.
+ */
+export function modelPath(o: GeminiOptions, model: string, backend: string): string {
+  return `${o.baseUrl}/${o.apiVersion}/${modelUrlPath(backend, modelResource(model), { nested: true })}`;
 }

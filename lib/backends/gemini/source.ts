@@ -10,7 +10,7 @@ import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddin
 import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 import { encodeGeminiRequest } from './encode-request.js';
-import { geminiOptions, modelPath, type GeminiOptions } from './options.js';
+import { geminiOptions, modelPath, modelResource, type GeminiOptions } from './options.js';
 import { GEMINI_REASONING } from '../reasoning-replay.js';
 
 export function geminiHeaders(o: GeminiOptions, key: string | undefined, accept: string): Record<string, string> {
@@ -51,7 +51,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     resumedAnswer: (call, continuationToken) => ({ ...call, providerOptions: { ...call.providerOptions, gemini: { ...call.providerOptions?.gemini, continuationToken } } }),
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${modelPath(o, target.model)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,
+      url: `${modelPath(o, target.model, row.id)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions, target.model)),
     }),
@@ -61,14 +61,14 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
       request: (call, model, key) => ({
-        method: 'POST', url: `${modelPath(o, model)}:countTokens`, headers: geminiHeaders(o, key, 'application/json'),
-        body: JSON.stringify({ generateContentRequest: { model: model.includes('/') ? model : `models/${model}`, ...encodeGeminiRequest(call, o.providerOptions, model) } }),
+        method: 'POST', url: `${modelPath(o, model, row.id)}:countTokens`, headers: geminiHeaders(o, key, 'application/json'),
+        body: JSON.stringify({ generateContentRequest: { model: modelResource(model), ...encodeGeminiRequest(call, o.providerOptions, model) } }),
       }),
       parse: (body) => countAt(body, 'totalTokens'),
     },
     embed: {
       request: (request, model, key) => ({
-        method: 'POST', url: `${modelPath(o, model)}:batchEmbedContents`, headers: geminiHeaders(o, key, 'application/json'),
+        method: 'POST', url: `${modelPath(o, model, row.id)}:batchEmbedContents`, headers: geminiHeaders(o, key, 'application/json'),
         body: JSON.stringify(batchEmbedBody(request, model)),
       }),
       parse: readBatchEmbeddings,
