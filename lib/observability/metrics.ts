@@ -299,6 +299,7 @@ export class Metrics {
       ['lip_recording_written_total', 'Exchanges written to the recording.', 'written'],
       ['lip_recording_dropped_total', 'Exchanges not recorded because the recording write queue was full.', 'dropped'],
       ['lip_recording_write_errors_total', 'Exchanges lost to a failed recording write.', 'writeErrors'],
+      ['lip_recording_redaction_failures_total', 'Exchanges recorded with a part masked whole ([REDACTION FAILED]) because its redaction failed.', 'redactionFailures'],
     ];
     for (const [name, help, field] of recordingCounters) {
       new client.Counter({ name, help, registers, collect() { this.reset(); this.inc(RECORDING_COUNTS[field]); } });

@@ -40,7 +40,23 @@ const json = JSON.stringify;
  */
 export interface RecordDraft {
   readonly pieces: readonly string[];
-  build(redacted: readonly string[]): string;
+  /**
+   * What stands in for piece `index` when its redaction fails: a value of the same JSON type with
+   * the client's text masked (the request body as `REDACTION_FAILED`, an attempt's call as null,
+   * events as `[]`), small enough to redact.
+   */
+  standIn(index: number): string;
+  /** Pieces lip could not serialise (a stand-in took their place); with a failed redaction, the record says `redaction_failed`. */
+  readonly unserialised: number;
+  build(redacted: readonly string[], redactionFailed?: boolean): string;
+}
+
+/** What replaces the part of a record that could not be redacted (the request body). */
+export const REDACTION_FAILED = '[REDACTION FAILED]';
+
+/** A piece's stand-in by its JSON type: an array empty, a string (or any other value) the marker, an object empty. */
+function maskedLike(text: string): string {
+  return text.startsWith('[') ? '[]' : text.startsWith('{') ? '{}' : json(REDACTION_FAILED);
 }
 
 /**
@@ -65,8 +81,27 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
   const skipped = s.journal !== undefined && journal.length < s.journal.length
     ? s.journal.filter((e) => e.outcome === 'skipped').map((e) => ({ candidate_key: e.key, reason: e.reason ?? '' })) : [];
   const pieces: string[] = [];
+  /** Stand-ins of the pieces that have their own (by index); the others are `maskedLike` their text. */
+  const standIns = new Map<number, () => string>();
+  let unserialised = 0;
   /** Index of a piece (each attempt: its fields, then its events). */
   const add = (text: string) => pieces.push(text) - 1;
+  /**
+   * A piece made by a redaction step (`Redactor.serialise`, which masks MCP servers' headers) with
+   * its stand-in: should the step throw, the stand-in is the piece.
+   */
+  const addMade = (make: () => string, standIn: () => string) => {
+    let text: string;
+    try {
+      text = make();
+    } catch {
+      unserialised++;
+      text = standIn();
+    }
+    const index = add(text);
+    standIns.set(index, standIn);
+    return index;
+  };
   let served: { readonly log: EventLog; readonly events: number } | undefined;
   const captured = capture?.attempts ?? [];
   const client = capture?.client;
@@ -87,8 +122,13 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
     if (text === undefined) embeddings.set(result, (text = embeddingText(result, add)));
     return text;
   };
+  /** An attempt's fields, its call masked (null) should their redaction fail. */
+  const addFields = (a: AttemptCapture, attemptEnds: AttemptEnd[], attemptJournal: JournalEntry[], served: string | typeof AUXILIARY | undefined) => {
+    const fields = attemptFields(a, attemptEnds, attemptJournal, served, shift, s.startedAt);
+    return addMade(() => redactor.serialise(fields), () => json({ ...fields, call: null }));
+  };
   const attempts = bySeq(captured).map((a: AttemptCapture) => {
-    const fields = add(attemptFields(a, ends, journal, s.served, shift, s.startedAt, redactor));
+    const fields = addFields(a, ends, journal, s.served);
     if (a === shared) {
       legRuns = split!.map(({ from, to, agree }) => {
         const attempt = add(timed(a, shift, from, to));
@@ -108,31 +148,38 @@ export function recordDraft(id: string, digest: string, capture: ExchangeCapture
       // A piece like the rest: the exchange's own id in it is redacted where the head's is.
       requestId: add(json(requestId)),
       // Its times count from the exchange's base, as the exchange's own attempts' do.
-      attempts: bySeq(aux.attempts).map((a) => [add(attemptFields(a, auxEnds, [], AUXILIARY, shift, s.startedAt, redactor)), add(timed(a, shift))] as const),
+      attempts: bySeq(aux.attempts).map((a) => [addFields(a, auxEnds, [], AUXILIARY), add(timed(a, shift))] as const),
       truncated: aux.truncated,
     };
   });
   const clientEvents = client === undefined || shared !== undefined ? -1
     : served !== undefined && same && split !== undefined && split.length === 1 && split[0]!.agree ? served.events : add(timed(client, shift));
-  const head = add(redactor.serialise({
+  const path = redactor.path(s.path);
+  const headers = redactor.headersOf(s.headers);
+  const headOf = (body: () => Record<string, unknown>) => ({
     v: 1, id, request_id: s.requestId, at: new Date(s.startedAt).toISOString(),
     frontend: s.frontend, principal: s.principal, key_id: s.keyId ?? null, session_id: s.aLeg?.sessionId ?? null, a_leg_id: s.aLeg?.aLegId ?? null,
     config_digest: digest,
-    request: {
-      method: s.method, path: redactor.path(s.path), headers: redactor.headersOf(s.headers), body: capture?.body ?? null,
-      ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody === undefined ? {} : 'text' in s.failedBody ? { body_text: redactor.unparsed(s.failedBody.text) } : { body_bytes: redactor.unparsed(s.failedBody.bytes, true) }),
-    },
+    request: { method: s.method, path, headers, ...body() },
     selector: s.selector ?? null, selector_source: s.selectorSource ?? null, served: s.served ?? null, skipped,
-  }));
+  });
+  // Should the body's redaction fail, the record keeps its request's line, headers and route, the body masked whole.
+  const head = addMade(() => redactor.serialise(headOf(() => ({
+    body: capture?.body ?? null,
+    ...(s.failedBody === 'unread' ? { body_unread: true } : s.failedBody === undefined ? {} : 'text' in s.failedBody ? { body_text: redactor.unparsed(s.failedBody.text) } : { body_bytes: redactor.unparsed(s.failedBody.bytes, true) }),
+  }))), () => json(headOf(() => ({ body: REDACTION_FAILED }))));
   const responseHeaders = add(json(redactor.headersOf(s.responseHeaders)));
-  const error = s.errorCode ? add(json({ code: s.errorCode })) : -1;
+  // lip's own error code: its stand-in is itself.
+  const error = s.errorCode ? addMade(() => json({ code: s.errorCode }), () => json({ code: s.errorCode })) : -1;
   const truncated = capture?.truncated || auxiliary.some((a) => a.truncated) ? ',"truncated":true' : '';
   const tail = `,"finished_ms":${json(Math.max(0, s.finishedAt - s.startedAt))}}}`;
   return {
     pieces,
-    build(r) {
+    standIn: (index) => standIns.get(index)?.() ?? maskedLike(pieces[index]!),
+    unserialised,
+    build(r, redactionFailed = false) {
       // A piece's closing brace is cut after redaction: the members that follow are appended.
-      let out = `${r[head]!.slice(0, -1)},"attempts":[`;
+      let out = `${r[head]!.slice(0, -1)}${redactionFailed || unserialised > 0 ? ',"redaction_failed":true' : ''},"attempts":[`;
       for (let i = 0; i < attempts.length; i++) {
         const [fields, events, embedding] = attempts[i]!;
         out += `${i > 0 ? ',' : ''}${r[fields]!.slice(0, -1)},"events":${events < 0 ? joinPairs(legRuns.map((run) => r[run.attempt]!)) : r[events]!}${embedding === undefined ? '' : `,"embedding":${embedding(r)}`}}`;
@@ -157,11 +204,11 @@ function bySeq(attempts: readonly AttemptCapture[]): readonly AttemptCapture[] {
 }
 
 /**
- * An attempt's fields (all but its events) as JSON: how it ended, from its `backend_to_proxy`
- * leg's ending (taken from `ends`) and its route-journal entry (taken from `journal`); its call's
- * MCP servers' headers masked (`Redactor.serialise`).
+ * An attempt's fields (all but its events): how it ended, from its `backend_to_proxy` leg's
+ * ending (taken from `ends`) and its route-journal entry (taken from `journal`). Serialised with
+ * its call's MCP servers' headers masked (`Redactor.serialise`).
  */
-function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | typeof AUXILIARY | undefined, shift: number, startedAt: number, redactor: Redactor): string {
+function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEntry[], served: string | typeof AUXILIARY | undefined, shift: number, startedAt: number): Record<string, unknown> {
   const endIndex = ends.findIndex((e) => e.key === a.candidateKey);
   const ended = endIndex >= 0 ? ends.splice(endIndex, 1)[0] : undefined;
   const entryIndex = journal.findIndex((e) => e.key === a.candidateKey);
@@ -173,14 +220,14 @@ function attemptFields(a: AttemptCapture, ends: AttemptEnd[], journal: JournalEn
   const output = a.embedding !== undefined ? finished : first >= 0 ? Math.max(0, a.times[first]! + shift) : null;
   // An auxiliary call has no `served`: its attempt that answered is.
   const role = output !== null && (served === AUXILIARY ? outcome === 'success' : a.candidateKey === served) ? 'served' : 'tried';
-  return redactor.serialise({
+  return {
     seq: a.seq, b_leg_id: a.bLegId, candidate_key: a.candidateKey, backend_id: a.backendId, role,
     started_ms: Math.max(0, a.started + shift), first_output_ms: output, finished_ms: finished,
     outcome, reason: ended?.failure?.code ?? entry?.code ?? (outcome === 'cancelled' ? ended?.reason ?? entry?.reason ?? null : null),
     message: outcome === 'failure' ? entry?.reason ?? null : null,
     http_status: entry?.status ?? null,
     retryable: outcome === 'failure' && ended?.failure !== undefined ? ended.failure.retryable : null, call: a.call,
-  });
+  };
 }
 
 /** A leg's `[offset, event]` pairs from `from` to `to` as JSON (`shift` puts the captured times on the exchange's start). */

@@ -108,6 +108,11 @@ export interface ExchangeRecord {
   readonly auxiliary?: readonly AuxiliaryRecord[];
   /** Set when the exchange had more events than a record keeps: later events are missing. */
   readonly truncated?: true;
+  /**
+   * Set when a part of the record could not be redacted and was masked whole in its place (the
+   * request body as `[REDACTION FAILED]`, an attempt's call as null, events as `[]`).
+   */
+  readonly redaction_failed?: true;
   readonly client: {
     readonly status: number;
     readonly headers: Record<string, string>;

@@ -167,6 +167,7 @@ export const RECORD_SCHEMA = {
       items: { type: 'object', required: ['request_id', 'attempts'], properties: { request_id: { type: 'string' }, attempts: { type: 'array', items: ATTEMPT } } },
     },
     truncated: { const: true },
+    redaction_failed: { const: true },
     client: {
       type: 'object',
       required: ['status', 'headers', 'events', 'error', 'finished_ms'],

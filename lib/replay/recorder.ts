@@ -9,7 +9,7 @@ import type { FailedBody } from '../wire/json-body.js';
 import { recordDraft, type ExchangeSnapshot, type RecordDraft } from './build-record.js';
 import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
 import { Redactor } from './redact.js';
-import { RecordingWriter } from './recording-writer.js';
+import { RECORDING_COUNTS, RecordingWriter } from './recording-writer.js';
 
 /** Exchanges being assembled beyond this push out the oldest (an auxiliary call never finishes). */
 const MAX_OPEN = 10_000;
@@ -211,27 +211,54 @@ export class Recorder implements TrafficCapture {
       }
     }
     if (drafts.length === 0) return;
-    let redacted: readonly string[];
+    // A redaction that throws on the batch is done again exchange by exchange, piece by piece (`redactEach`).
+    let redacted: readonly string[] | undefined;
     try {
       redacted = this.redactor.pieces(pieces);
-    } catch (err) {
-      for (const d of drafts) this.unwritable(d.requestId, err);
-      return;
+    } catch {
+      redacted = undefined;
     }
     let at = 0;
     for (const { draft, requestId } of drafts) {
-      const own = redacted.slice(at, (at += draft.pieces.length));
       try {
-        this.writer.push(draft.build(own));
+        const { own, failed } = redacted !== undefined ? { own: redacted.slice(at, at + draft.pieces.length), failed: undefined } : this.redactEach(draft);
+        if (failed !== undefined || draft.unserialised > 0) this.redactionFailed(requestId, failed ?? 'a redaction step of its serialisation threw');
+        this.writer.push(draft.build(own, failed !== undefined));
       } catch (err) {
         this.unwritable(requestId, err);
       }
+      at += draft.pieces.length;
     }
   };
+
+  /**
+   * A draft's pieces redacted one at a time; a piece whose redaction throws is replaced by its
+   * stand-in (the client's text in it masked whole), redacted in turn, and the error is kept to be
+   * reported: a redaction failure never leaves an exchange unrecorded, nor writes what it missed.
+   */
+  private redactEach(draft: RecordDraft): { readonly own: readonly string[]; readonly failed: string | undefined } {
+    let failed: string | undefined;
+    const own = draft.pieces.map((piece, i) => {
+      try {
+        return this.redactor.line(piece);
+      } catch (err) {
+        failed ??= String((err as Error)?.message ?? err);
+        return this.redactor.line(draft.standIn(i));
+      }
+    });
+    return { own, failed };
+  }
+
+  /** An exchange written with a part masked whole because its redaction failed: counted and logged. */
+  private redactionFailed(requestId: string, error: string): void {
+    RECORDING_COUNTS.redactionFailures++;
+    this.logger?.error('recording could not redact part of an exchange; it is written with that part masked ([REDACTION FAILED], "redaction_failed": true)', { request_id: requestId, error });
+  }
 
   /** An exchange that could not be serialised: counted as a write error and logged. */
   private unwritable(requestId: string, err: unknown): void {
     this.writer.writeErrors++;
+    RECORDING_COUNTS.writeErrors++;
     this.logger?.error('recording could not serialise an exchange', { request_id: requestId, error: String((err as Error)?.message ?? err) });
   }
 

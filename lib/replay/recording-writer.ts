@@ -12,7 +12,11 @@ const WRITE_BUFFER_BYTES = 1024 * 1024;
 const COALESCE_MS = 10;
 
 /** Process-wide counts for the metrics (`lip_recording_*_total`), across reloads. */
-export const RECORDING_COUNTS = { written: 0, dropped: 0, writeErrors: 0 };
+export const RECORDING_COUNTS = {
+  written: 0, dropped: 0, writeErrors: 0,
+  /** Exchanges written with a part masked whole because its redaction threw (`redaction_failed`). */
+  redactionFailures: 0,
+};
 
 export interface RecordingWriterOptions {
   readonly path: string;

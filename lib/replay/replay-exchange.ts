@@ -71,6 +71,7 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
 async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
+  if (record.redaction_failed) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(a part of the record could not be redacted and was masked)'], virtual_ms: 0 };
   if (record.request.body_unread) return unreadBody(record, config);
   const embeddings = embeddingsRouteOf(record);
   if (embeddings !== undefined) return replayEmbeddings(record, config, options, embeddings);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CREDENTIAL_PATTERNS, maskSecretQuery, scrubCredentials } from '../../lib/wire/index.js';
+import { CREDENTIAL_PATTERNS, maskPrivateKeys, maskSecretQuery, scrubCredentials } from '../../lib/wire/index.js';
 import { sanitizeMessage } from '../../lib/backends/http/index.js';
 import { Redactor } from '../../lib/replay/redact.js';
 
@@ -94,6 +94,24 @@ describe('wire/scrub-credentials', () => {
     expect(JSON.parse(scrubCredentials(whole))).to.deep.equal({ key: '[PRIVATE KEY]\nafter' });
     // Plain text (a log line, an upstream message) still loses the whole key, across lines.
     expect(scrubCredentials('k=-----BEGIN RSA PRIVATE KEY-----\nMIIE\\x\n-----END RSA PRIVATE KEY----- end')).to.equal('k=[PRIVATE KEY] end');
+  });
+
+  it('masks a private key as the regex it replaced did, without its backtracking (generated text)', () => {
+    // The former pattern: its body, a unit at a time, kept a backtrack entry per character.
+    const former = /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?:(?:[^"\\]|\\[\s\S])*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[^"\\]|\\[\s\S])*)/g;
+    const fragments = ['-----BEGIN RSA PRIVATE KEY-----', '-----END RSA PRIVATE KEY-----', '-----BEGIN PRIVATE KEY-----', '-----END PRIVATE KEY-----', '-----END', 'PRIVATE KEY-----', '"', '\\', '-', 'a', ' ', '\n'];
+    fc.assert(fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 16 }), (parts) => {
+      const text = parts.join('');
+      expect(maskPrivateKeys(text), JSON.stringify(text)).to.equal(text.replace(former, '[PRIVATE KEY]'));
+    }), { numRuns: 20_000 });
+  });
+
+  it('masks a private key before millions of characters, in one pass (the regex overflowed the stack)', () => {
+    const line = JSON.stringify({ messages: [{ content: `-----BEGIN PRIVATE KEY-----${'a'.repeat(8_400_000)}` }, { content: 'after' }] });
+    expect(JSON.parse(scrubCredentials(line))).to.deep.equal({ messages: [{ content: '[PRIVATE KEY]' }, { content: 'after' }] });
+    // Many keys, none ended: each is masked to its string's end, the text still read once.
+    const many = JSON.stringify(Array.from({ length: 50_000 }, () => '-----BEGIN PRIVATE KEY-----ab\\"c')) + '-----END PRIVATE KEY-----';
+    expect(JSON.parse(scrubCredentials(many).slice(0, -'-----END PRIVATE KEY-----'.length))).to.deep.equal(Array.from({ length: 50_000 }, () => '[PRIVATE KEY]'));
   });
 
   it('leaves serialised JSON valid and of the same shape: only string contents change, and numbers (generated values)', () => {
