@@ -1,7 +1,10 @@
 import type { Call, ReasoningOptions } from '../canonical/index.js';
 
-/** Thinking budgets for an OpenAI-style effort when the call gives no budget (`minimal`/`none`: off). */
-const EFFORT_BUDGET: Readonly<Record<string, number>> = { low: 2048, medium: 8192, high: 16384, xhigh: 32768, max: 32768 };
+/**
+ * Thinking budgets for an OpenAI-style effort when the call gives no budget (`minimal`/`none`:
+ * off). A Map: an effort is any word a client wrote (`?reasoning_effort=constructor`).
+ */
+const EFFORT_BUDGET: ReadonlyMap<string, number> = new Map(Object.entries({ low: 2048, medium: 8192, high: 16384, xhigh: 32768, max: 32768 }));
 /** The smallest budget Anthropic's extended thinking takes. */
 export const MIN_THINKING_BUDGET = 1024;
 /** The efforts Anthropic's `output_config.effort` knows. */
@@ -30,7 +33,7 @@ export function anthropicThinking(call: Call): AnthropicThinking | undefined {
   if (!r || forcesToolCall(call)) return undefined;
   if (r.budgetTokens !== undefined) return r.budgetTokens === 0 ? undefined : { type: 'enabled', budget: Math.max(MIN_THINKING_BUDGET, r.budgetTokens) };
   if (r.adaptive === true) return r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? { type: 'adaptive', effort: r.effort } : { type: 'adaptive' };
-  const budget = r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined;
+  const budget = r.effort !== undefined ? EFFORT_BUDGET.get(r.effort) : undefined;
   return budget === undefined ? undefined : { type: 'enabled', budget };
 }
 
@@ -53,8 +56,9 @@ export function reasoningEffort(r: ReasoningOptions | undefined): string | undef
   if (r?.effort !== undefined) return r.effort;
   const budget = r?.budgetTokens;
   if (budget === undefined || budget <= 0) return undefined;
-  if (budget < Math.sqrt(EFFORT_BUDGET.low! * EFFORT_BUDGET.medium!)) return 'low';
-  return budget < Math.sqrt(EFFORT_BUDGET.medium! * EFFORT_BUDGET.high!) ? 'medium' : 'high';
+  const [low, medium, high] = [EFFORT_BUDGET.get('low')!, EFFORT_BUDGET.get('medium')!, EFFORT_BUDGET.get('high')!];
+  if (budget < Math.sqrt(low * medium)) return 'low';
+  return budget < Math.sqrt(medium * high) ? 'medium' : 'high';
 }
 
 /**

@@ -124,7 +124,7 @@ function checkId(id: unknown, path: string, add: Add): void {
 }
 
 function checkMessage(message: Message, path: string, add: Add, toolCallIds: Set<string>): void {
-  const allowed = ALLOWED_PARTS[message.role];
+  const allowed = Object.hasOwn(ALLOWED_PARTS, message.role) ? ALLOWED_PARTS[message.role] : undefined;
   if (!allowed) {
     add(`${path}.role`, 'must be one of system, user, assistant, tool');
     return;

@@ -1,14 +1,17 @@
-/** Media types by file extension, for an upload whose part names none, or a URL's file. */
-const MEDIA_TYPES: Readonly<Record<string, string>> = {
+/**
+ * Media types by file extension, for an upload whose part names none, or a URL's file. Maps, as
+ * EXTENSIONS: the key is the client's text, and `a.constructor` must find nothing.
+ */
+const MEDIA_TYPES: ReadonlyMap<string, string> = new Map(Object.entries({
   pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
   heic: 'image/heic', heif: 'image/heif',
   txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json', jsonl: 'application/jsonl', html: 'text/html',
-};
+}));
 
 /** The media type a file name's (or a URL path's) extension names, if lip knows it. */
 export function mediaTypeByExtension(name: string): string | undefined {
   const extension = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
-  return extension === undefined ? undefined : MEDIA_TYPES[extension];
+  return extension === undefined ? undefined : MEDIA_TYPES.get(extension);
 }
 
 /** The media type a URL's path names by its extension (`https://x/cat.jpg?v=2` -> `image/jpeg`), if lip knows it. */
@@ -23,7 +26,7 @@ export function uploadedMediaType(filename: string, sent: string | undefined): s
 }
 
 /** File extensions by media type, for an inline file the client named none (the reverse of MEDIA_TYPES, and more). */
-const EXTENSIONS: Readonly<Record<string, string>> = {
+const EXTENSIONS: ReadonlyMap<string, string> = new Map(Object.entries({
   'application/pdf': 'pdf', 'text/plain': 'txt', 'text/markdown': 'md', 'text/x-markdown': 'md', 'text/csv': 'csv',
   'text/tab-separated-values': 'tsv', 'application/json': 'json', 'application/jsonl': 'jsonl', 'application/x-ndjson': 'jsonl',
   'text/html': 'html', 'text/xml': 'xml', 'application/xml': 'xml', 'text/css': 'css', 'text/javascript': 'js',
@@ -32,7 +35,7 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/vnd.ms-excel': 'xls',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx', 'application/vnd.ms-powerpoint': 'ppt',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
-};
+}));
 
 /** A media type without its parameters, in lower case (`Text/Plain; charset=utf-8` -> `text/plain`). */
 function essence(mediaType: string): string {
@@ -54,7 +57,7 @@ function essence(mediaType: string): string {
 export function inlineFileName(mediaType: string | undefined): string {
   if (mediaType === undefined) return 'document.pdf';
   const type = essence(mediaType);
-  const extension = EXTENSIONS[type] ?? (isTextMediaType(type) ? 'txt' : undefined);
+  const extension = EXTENSIONS.get(type) ?? (isTextMediaType(type) ? 'txt' : undefined);
   return extension !== undefined ? `document.${extension}` : 'file';
 }
 

@@ -7,12 +7,13 @@ import { toolReferenceText } from '../tool-references.js';
 
 type Json = Record<string, unknown>;
 
-const IMAGE_FORMATS: Readonly<Record<string, string>> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
-const DOCUMENT_FORMATS: Readonly<Record<string, string>> = {
+/** Converse's formats by media type (Maps: the media type is the client's text, `constructor` must find nothing). */
+const IMAGE_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({ 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' }));
+const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
   'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/vnd.ms-excel': 'xls',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-};
+}));
 
 /**
  * Canonical messages -> Converse `messages` and extra system text. Converse has two roles:
@@ -90,14 +91,14 @@ function inline(part: ImagePart | FilePart, what: string): { data: string; media
 
 function imageBlock(part: ImagePart): Json {
   const { data, mediaType } = inline(part, 'image');
-  const format = IMAGE_FORMATS[(mediaType ?? 'image/png').toLowerCase()];
+  const format = IMAGE_FORMATS.get((mediaType ?? 'image/png').toLowerCase());
   if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes png, jpeg, gif and webp images, not ${mediaType}`);
   return { image: { format, source: { bytes: data } } };
 }
 
 function documentBlock(part: FilePart): Json {
   const { data, mediaType } = inline(part, 'document');
-  const format = DOCUMENT_FORMATS[(mediaType ?? 'application/pdf').toLowerCase()];
+  const format = DOCUMENT_FORMATS.get((mediaType ?? 'application/pdf').toLowerCase());
   if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not ${mediaType}`);
   return { document: { format, name: documentName(part.filename), source: { bytes: data }, ...(part.citations === true ? { citations: { enabled: true } } : {}) } };
 }

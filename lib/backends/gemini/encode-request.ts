@@ -6,8 +6,8 @@ import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
 
-/** Thinking budgets for an OpenAI-style effort when the call gives no budget. */
-const EFFORT_BUDGET: Readonly<Record<string, number>> = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576, xhigh: 32768, max: 32768 };
+/** Thinking budgets for an OpenAI-style effort when the call gives no budget (a Map: an effort is any word a client wrote). */
+const EFFORT_BUDGET: ReadonlyMap<string, number> = new Map(Object.entries({ none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576, xhigh: 32768, max: 32768 }));
 
 /**
  * Call -> `streamGenerateContent` request body. Tools are declared with their full JSON Schema
@@ -89,7 +89,7 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
   if (r) {
     // The client's own thinking level, unless it gave a budget (Gemini takes one or the other).
     const level = r.budgetTokens === undefined ? k?.thinkingLevel : undefined;
-    const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET[r.effort] : undefined);
+    const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET.get(r.effort) : undefined);
     const thinking: Json = {};
     if (level !== undefined) thinking.thinkingLevel = level;
     if (budget !== undefined) thinking.thinkingBudget = budget;

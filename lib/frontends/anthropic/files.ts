@@ -8,8 +8,8 @@ const MAX_FILENAME = 500;
 const MIN_EXPIRY_S = 3_600;
 const MAX_EXPIRY_S = 7_776_000;
 const MAX_IDS = 100;
-/** The extension of an unnamed upload's name, by its media type. */
-const EXTENSIONS: Readonly<Record<string, string>> = { 'application/pdf': '.pdf', 'image/png': '.png', 'image/jpeg': '.jpg', 'image/gif': '.gif', 'image/webp': '.webp', 'text/plain': '.txt' };
+/** The extension of an unnamed upload's name, by its media type (a Map: the type is the client's text). */
+const EXTENSIONS: ReadonlyMap<string, string> = new Map(Object.entries({ 'application/pdf': '.pdf', 'image/png': '.png', 'image/jpeg': '.jpg', 'image/gif': '.gif', 'image/webp': '.webp', 'text/plain': '.txt' }));
 
 /**
  * Anthropic's Files API (`/v1/files` with `anthropic-version`, the SDK's `beta.files`), held by
@@ -47,7 +47,7 @@ export const anthropicFileRoutes: FileRoutes = {
     const base = file.name.split(/[\\/]/).pop() ?? '';
     if (base.length > MAX_FILENAME) throw invalid(`file: the filename is longer than ${MAX_FILENAME} characters`, 'file');
     const mediaType = uploadedMediaType(base, file.type);
-    const filename = base !== '' ? base : `unnamed${EXTENSIONS[mediaType] ?? ''}`;
+    const filename = base !== '' ? base : `unnamed${EXTENSIONS.get(mediaType) ?? ''}`;
     return { purpose: 'anthropic', filename, text: false, mediaType, ...(expiresAfterMs !== undefined ? { expiresAfterMs } : {}) };
   },
 

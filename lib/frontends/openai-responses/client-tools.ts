@@ -177,7 +177,7 @@ export function checkClientTools(declared: readonly Json[]): void {
  * if the call declares it; else a 400 at `path`.
  */
 export function clientChoice(type: string, tools: readonly ToolDefinition[], path: string): string {
-  const name = TOOL_OF_TYPE[type] ?? 'computer';
+  const name = (Object.hasOwn(TOOL_OF_TYPE, type) ? TOOL_OF_TYPE[type] : undefined) ?? 'computer';
   if (!tools.some((t) => isClientTool(t) && t.name === name)) throw badField(path, `names the ${type} tool, which is not in tools`);
   return name;
 }
@@ -209,7 +209,7 @@ export function ownCallFields(fields: ToolCallFields | undefined): { fields?: Re
 
 /** Whether an item type is one of these tools' calls (`shell_call`, ...) rather than an answer. */
 export function isClientCallItem(type: string): boolean {
-  return type in CALL_ITEMS;
+  return Object.hasOwn(CALL_ITEMS, type);
 }
 
 /**

@@ -37,7 +37,8 @@ export interface ParamSpec {
 }
 
 const MAX_INT32 = 2_147_483_647;
-const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
+/** A Map, not an object: the value is the client's text, and `__proto__` or `constructor` must find nothing. */
+const BOOLEANS: ReadonlyMap<string, boolean> = new Map(Object.entries({ true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false }));
 const LEVELS = new Set(['low', 'medium', 'high']);
 
 /** A plain decimal (`0.7`, `1`, `.5`, `2.`) within [min, max]; no signs, exponents or words. */
@@ -84,7 +85,7 @@ const SPECS: readonly ParamSpec[] = [
   { name: 'maxOutputTokens', key: 'max_output_tokens', expects: `an integer from 1 to ${MAX_INT32}`, parse: positiveInt },
   { name: 'reasoningEffort', key: 'reasoning_effort', expects: 'a word such as minimal, low, medium or high', parse: effort },
   { name: 'verbosity', key: 'verbosity', expects: 'low, medium or high', parse: (v) => (LEVELS.has(v.toLowerCase()) ? v.toLowerCase() as RouteParams['verbosity'] : undefined) },
-  { name: 'parallelToolCalls', key: 'parallel_tool_calls', expects: 'true or false (also 1/0, yes/no, on/off)', parse: (v) => BOOLEANS[v.toLowerCase()] },
+  { name: 'parallelToolCalls', key: 'parallel_tool_calls', expects: 'true or false (also 1/0, yes/no, on/off)', parse: (v) => BOOLEANS.get(v.toLowerCase()) },
 ];
 
 const spec = (name: RouteParamName) => SPECS.find((s) => s.name === name)!;

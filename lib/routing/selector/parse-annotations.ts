@@ -33,13 +33,13 @@ const READERS: Readonly<Record<AnnotationKey, Apply>> = {
 const KEYS = Object.keys(READERS) as AnnotationKey[];
 const BY_KEY: ReadonlyMap<string, Apply> = new Map(Object.entries(READERS));
 
-/** Keys that exist elsewhere in the grammar, with where they belong. */
-const MISPLACED: Readonly<Record<string, string>> = {
+/** Keys that exist elsewhere in the grammar, with where they belong (a Map: the key is the client's text, `__proto__` must find nothing). */
+const MISPLACED: ReadonlyMap<string, string> = new Map(Object.entries({
   affinity: 'affinity is a global option: write {affinity=session} or {affinity=client} at the start of the selector',
   session_sticky: 'write {affinity=session} at the start of the selector',
   client_sticky: 'write {affinity=client} at the start of the selector',
   thinker: '[thinker] is not part of the lip selector grammar',
-};
+}));
 
 /**
  * Reads every `[...]` block at the cursor (several may be chained: `[weight=2][max_context=8K]`)
@@ -65,7 +65,7 @@ function readEntry(c: Cursor, entry: Entry, into: Annotations): void {
   const key = entry.key as AnnotationKey;
   const reader = BY_KEY.get(key);
   if (!reader) {
-    const hint = MISPLACED[entry.key];
+    const hint = MISPLACED.get(entry.key);
     if (hint) c.fail(`"${entry.written}" is not a leaf annotation: ${hint}`, entry.keyOffset);
     const param = PARAM_SPECS.get(entry.key);
     if (param) c.fail(`${entry.written} is a generation override: write it as the leaf's query, as in backend:model?${param.key}=...`, entry.keyOffset);

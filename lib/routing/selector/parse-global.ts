@@ -21,8 +21,8 @@ const READERS: Readonly<Record<GlobalKey, (c: Cursor, e: Entry, into: Mutable) =
 const KEYS = Object.keys(READERS) as GlobalKey[];
 const BY_KEY: ReadonlyMap<string, (c: Cursor, e: Entry, into: Mutable) => void> = new Map(Object.entries(READERS));
 
-/** Keys that are written elsewhere, with the hint. */
-const MISPLACED: Readonly<Record<string, string>> = {
+/** Keys that are written elsewhere, with the hint (a Map: the key is the client's text, `constructor` must find nothing). */
+const MISPLACED: ReadonlyMap<string, string> = new Map(Object.entries({
   session_sticky: 'write {affinity=session}',
   client_sticky: 'write {affinity=client}',
   weight: 'weight annotates one branch: [weight=2]backend:model',
@@ -30,7 +30,7 @@ const MISPLACED: Readonly<Record<string, string>> = {
   handicap: 'handicap annotates one race leg: [handicap=500ms]backend:model',
   max_context: 'max_context annotates one leaf: [max_context=200K]backend:model',
   min_context: 'min_context annotates one leaf: [min_context=200K]backend:model',
-};
+}));
 
 /**
  * Reads the optional leading `{key=value, ...}` block: `ttft_timeout=D` (the whole request's
@@ -46,7 +46,7 @@ export function parseGlobal(c: Cursor): GlobalOptions {
     const key = entry.key as GlobalKey;
     const reader = BY_KEY.get(key);
     if (!reader) {
-      const hint = MISPLACED[entry.key];
+      const hint = MISPLACED.get(entry.key);
       c.fail(hint
         ? `"${entry.written}" is not a global option: ${hint}`
         : `unknown global option "${entry.written}"${didYouMean(entry.key, KEYS)}; known: ${KEYS.join(', ')}`, entry.keyOffset);

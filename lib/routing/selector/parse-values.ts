@@ -6,8 +6,9 @@ export const MAX_DURATION_MS = 2_147_483_647;
 export const MAX_WEIGHT = 1_000_000;
 export const MAX_TOKENS = 1_000_000_000;
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1_000, ms: 1, s: 1_000, m: 60_000 };
-const TOKEN_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1_000, m: 1_000_000 };
+// Maps, not objects: a unit is the client's text, and `5constructor` must find nothing.
+const DURATION_UNITS: ReadonlyMap<string, number> = new Map([['', 1_000], ['ms', 1], ['s', 1_000], ['m', 60_000]]);
+const TOKEN_UNITS: ReadonlyMap<string, number> = new Map([['', 1], ['k', 1_000], ['m', 1_000_000]]);
 
 /** Leading decimal digits of `text`: their count and value (undefined beyond 15 digits). */
 function digits(text: string): { length: number; value: number | undefined } {
@@ -29,7 +30,7 @@ export function requireValue(c: Cursor, entry: Entry, example: string): string {
 export function durationValue(c: Cursor, entry: Entry, example: string): number {
   const text = requireValue(c, entry, example);
   const { length, value } = digits(text);
-  const unit = DURATION_UNITS[text.slice(length).toLowerCase()];
+  const unit = DURATION_UNITS.get(text.slice(length).toLowerCase());
   if (length === 0 || unit === undefined) {
     const hint = text.includes('.') ? ' (use a whole number, for example 1500ms instead of 1.5s)' : '';
     c.fail(`${entry.written} must be a duration such as 250ms, 2s or 2 (seconds), got "${text}"${hint}`, entry.valueOffset);
@@ -44,7 +45,7 @@ export function durationValue(c: Cursor, entry: Entry, example: string): number 
 export function tokensValue(c: Cursor, entry: Entry): number {
   const text = requireValue(c, entry, `[${entry.key}=200K]`);
   const { length, value } = digits(text);
-  const unit = TOKEN_UNITS[text.slice(length).toLowerCase()];
+  const unit = TOKEN_UNITS.get(text.slice(length).toLowerCase());
   if (length === 0 || unit === undefined) c.fail(`${entry.written} must be a token count such as 8192, 200K or 1M, got "${text}"`, entry.valueOffset);
   if (value === 0) c.fail(`${entry.written} must be positive, got "${text}"`, entry.valueOffset);
   const tokens = value === undefined ? Infinity : value * unit;

@@ -102,7 +102,7 @@ export function planFromCarriers(call: Call): readonly PlanStep[] | undefined {
     for (let j = message.parts.length - 1; j >= 0; j--) {
       const part = message.parts[j]!;
       if (part.type !== 'tool_call') continue;
-      const carrier = CARRIERS[part.name.toLowerCase()];
+      const carrier = CARRIERS.get(part.name.toLowerCase());
       if (carrier === undefined) continue;
       const steps = parseCarrier(part.arguments, carrier);
       if (steps !== undefined) return steps;
@@ -113,19 +113,20 @@ export function planFromCarriers(call: Call): readonly PlanStep[] | undefined {
 
 interface Carrier { readonly list: string; readonly text: readonly string[] }
 
-const CARRIERS: Readonly<Record<string, Carrier>> = {
+/** Maps, as STATUS: a tool's name and a step's status are the client's text (`constructor` must find nothing). */
+const CARRIERS: ReadonlyMap<string, Carrier> = new Map(Object.entries({
   update_plan: { list: 'plan', text: ['step'] },
   todowrite: { list: 'todos', text: ['content'] },
   todo_write: { list: 'todos', text: ['content'] },
   write_todos: { list: 'todos', text: ['description', 'content'] },
-};
+}));
 
-const STATUS: Readonly<Record<string, StepStatus>> = {
+const STATUS: ReadonlyMap<string, StepStatus> = new Map(Object.entries<StepStatus>({
   pending: 'pending', todo: 'pending', not_started: 'pending',
   in_progress: 'in_progress', 'in-progress': 'in_progress', active: 'in_progress',
   completed: 'completed', done: 'completed', complete: 'completed',
   cancelled: 'cancelled', canceled: 'cancelled',
-};
+}));
 
 const MAX_CARRIER_STEPS = 64;
 
@@ -143,7 +144,7 @@ function parseCarrier(args: string, carrier: Carrier): readonly PlanStep[] | und
     if (item === null || typeof item !== 'object') return undefined;
     const row = item as Record<string, unknown>;
     const text = carrier.text.map((k) => row[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
-    const status = typeof row.status === 'string' ? STATUS[row.status.toLowerCase()] : undefined;
+    const status = typeof row.status === 'string' ? STATUS.get(row.status.toLowerCase()) : undefined;
     if (text === undefined || status === undefined) return undefined;
     steps.push({ text: text.trim(), status });
   }

@@ -171,11 +171,11 @@ function renameProperties(value: Json, errors: readonly ErrorObject[]): RepairRe
   for (const e of errors) {
     const extra = extraOf(e);
     const target = at(value, e.instancePath);
-    if (extra === undefined || !isObject(target) || !(extra in target)) continue;
+    if (extra === undefined || !isObject(target) || !Object.hasOwn(target, extra)) continue;
     const props = Object.keys((e.parentSchema?.properties ?? {}) as Record<string, unknown>);
     const matches = props.filter((p) => normaliseName(p) === normaliseName(extra));
     if (matches.length > 1) return 'ambiguous';
-    if (matches.length === 0 || matches[0]! in target) continue;
+    if (matches.length === 0 || Object.hasOwn(target, matches[0]!)) continue;
     const entries = Object.entries(target); // the renamed key keeps its place
     for (const k of Object.keys(target)) delete target[k];
     for (const [k, v] of entries) target[k === extra ? matches[0]! : k] = v;
@@ -190,7 +190,8 @@ function insertRequired(value: Json, errors: readonly ErrorObject[], root: Recor
     if (e.keyword !== 'required') continue;
     const missing = (e.params as { missingProperty: string }).missingProperty;
     const target = at(value, e.instancePath);
-    if (!isObject(target) || missing in target) continue;
+    // Own keys only: a required property named `constructor` is missing however objects inherit.
+    if (!isObject(target) || Object.hasOwn(target, missing)) continue;
     const known = knownValue(root, propertySchema(root, e.parentSchema, missing));
     if (!known) continue;
     target[missing] = structuredClone(known.value);
@@ -204,7 +205,7 @@ function removeUnknown(value: Json, errors: readonly ErrorObject[]): RepairReaso
   for (const e of errors) {
     const extra = extraOf(e);
     const target = at(value, e.instancePath);
-    if (extra === undefined || !isObject(target) || !(extra in target)) continue;
+    if (extra === undefined || !isObject(target) || !Object.hasOwn(target, extra)) continue;
     delete target[extra];
     removed = true;
   }
