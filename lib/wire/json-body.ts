@@ -132,7 +132,12 @@ export function parseJson(body: Buffer | string): unknown {
     return JSON.parse(text);
   } catch {
     if (text.trim().length === 0) throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', 'malformed JSON: the request body is empty');
-    // UTF-16 without a byte order mark is valid UTF-8 (a NUL beside each ASCII character), and no JSON.
+    // UTF-16 and UTF-32 without a byte order mark are valid UTF-8 (NULs beside each ASCII
+    // character), and no JSON: UTF-32 has three NULs among its first four bytes, UTF-16 one of two.
+    const nuls = [0, 1, 2, 3].filter((i) => i < text.length && text.charCodeAt(i) === 0).length;
+    if (text.length > 3 && nuls === 3) {
+      throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: it looks like UTF-32 (three NUL bytes among its first four); ${SEND_UTF8}`);
+    }
     if (text.length > 1 && (text.charCodeAt(0) === 0) !== (text.charCodeAt(1) === 0)) {
       throw new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the request body is not UTF-8: it looks like UTF-16 (a NUL byte among its first two); ${SEND_UTF8}`);
     }
@@ -154,10 +159,14 @@ function notUtf8(bytes: Buffer): LipError {
 }
 
 /**
- * Why bytes that `isUtf8` refused are not UTF-8, for a message (`what`): a UTF-16 byte order
- * mark, or the first byte that is not, by line, column and byte offset.
+ * Why bytes that `isUtf8` refused are not UTF-8, for a message (`what`): a UTF-32 or UTF-16 byte
+ * order mark, or the first byte that is not, by line, column and byte offset.
  */
 export function utf8Fault(bytes: Buffer): { readonly what: string; readonly offset: number; readonly line?: number; readonly column?: number } {
+  // UTF-32's marks first: little-endian's begins as UTF-16's does (FF FE), then two NULs.
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) || (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff)) {
+    return { what: 'it starts with a UTF-32 byte order mark', offset: 0 };
+  }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return { what: 'it starts with a UTF-16 byte order mark', offset: 0 };
   }

@@ -122,10 +122,22 @@ export function valueTooDeep(value: unknown, limit: number): boolean {
 /**
  * The 400 for JSON text inside client input (tool-call arguments, tool results) nested deeper
  * than MAX_REQUEST_DEPTH: callers check with jsonTextTooDeep before they parse such text, so
- * nothing downstream (serialisation, schema walks) can overflow the stack.
+ * nothing downstream (serialisation, schema walks) can overflow the stack. `param`: the request
+ * field that holds it, when the caller knows it (a frontend's decoder does; a backend does not).
  */
-export function requestTooDeep(what: string): LipError {
-  return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${what} nests deeper than ${MAX_REQUEST_DEPTH} levels`);
+export function requestTooDeep(what: string, param?: string): LipError {
+  if (param === undefined) return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${what} nests deeper than ${MAX_REQUEST_DEPTH} levels`);
+  return new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `${param}: ${what} nests deeper than ${MAX_REQUEST_DEPTH} levels`, { param });
+}
+
+/**
+ * A tool call's argument text from a client request, refused (400 naming `param`) when it nests
+ * deeper than MAX_REQUEST_DEPTH, as the request body would be: the arguments of Chat and
+ * Responses are JSON text inside a string, which the body's own depth limit does not see.
+ */
+export function requestArguments<T>(args: T, param: string): T {
+  if (typeof args === 'string' && jsonTextTooDeep(args, MAX_REQUEST_DEPTH) >= 0) throw requestTooDeep("a tool call's arguments", param);
+  return args;
 }
 
 /** Upstream JSON text shorter than this cannot nest deep enough to cost much to parse. */

@@ -25,6 +25,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return value.length > 40 ? `a string` : JSON.stringify(value);
+  // `1e400` or a 500-digit integer parses as Infinity: the number the client wrote is out of range.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number out of range (beyond ±1.8e308)';
   return `${typeof value} ${String(value)}`;
 }
 

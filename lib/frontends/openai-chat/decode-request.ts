@@ -3,6 +3,7 @@ import type {
 } from '../../canonical/index.js';
 import { CUSTOM_TOOL_PARAMETERS, REASONING_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { requestArguments } from '../../wire/json-depth.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
@@ -72,12 +73,12 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
           }
           const signed = call ? { signature: call.signature, dialect: call.dialect } : {};
           if (c.type === 'custom') parts.push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed });
-          else parts.push({ type: 'tool_call', id, name: c.function.name, arguments: c.function.arguments ?? '', ...signed });
+          else parts.push({ type: 'tool_call', id, name: c.function.name, arguments: requestArguments(c.function.arguments ?? '', `${path}.tool_calls[${j}].function.arguments`), ...signed });
         });
         if (m.function_call?.name) {
           const id = `call_legacy_${++legacyCalls}`;
           legacyIds.set(m.function_call.name, id);
-          parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: m.function_call.arguments ?? '' });
+          parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: requestArguments(m.function_call.arguments ?? '', `${path}.function_call.arguments`) });
         }
         messages.push({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }], ...named(m) });
         return;

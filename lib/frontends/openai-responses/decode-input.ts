@@ -1,6 +1,7 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolCaller, ToolDefinition } from '../../canonical/index.js';
 import { CALLER_DIALECTS, REASONING_DIALECTS, compactionSummaryMessage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { requestArguments } from '../../wire/json-depth.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
 import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
@@ -66,7 +67,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
       case 'function_call': {
         const { id, call } = openCallId(item.call_id, `${path}.call_id`);
         append('assistant', [{
-          type: 'tool_call', id, name: item.name, arguments: item.arguments,
+          type: 'tool_call', id, name: item.name, arguments: requestArguments(item.arguments, `${path}.arguments`),
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
           ...callerOf(item),
         }]);
