@@ -87,6 +87,10 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     row.principal ??= row.id;
   });
   const server = root.server as Row;
+  // `connections_per_origin: 0` is the CONTRACT's "unlimited": kept as the absent key, so that
+  // the runtime (and a reload's comparison) sees one spelling of "no cap".
+  const httpClient = root.http_client as Row;
+  if (httpClient.connections_per_origin === 0) delete httpClient.connections_per_origin;
   if (Number(server.max_inflight_decode_bytes) < Number(server.max_request_body_bytes)) {
     report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_request_body_bytes (${String(server.max_request_body_bytes)} bytes), or no body of the allowed size could be decoded`);
   }

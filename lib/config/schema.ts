@@ -149,7 +149,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       connect_timeout: duration('10s'),
       headers_timeout: duration('60s'),
       body_timeout: duration('300s'),
-      connections_per_origin: { type: 'integer', minimum: 1 },
+      connections_per_origin: { type: 'integer', minimum: 0 }, // 0: no cap, as when left out (CONTRACT section 3)
       max_line_bytes: size('16MiB'),
     }),
     routing: section({
