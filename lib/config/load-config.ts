@@ -11,6 +11,7 @@ import { shown as got } from './keyword-helpers.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
+import { duplicateKeys } from './duplicate-keys.js';
 import { configValidators } from './schema-validators.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
@@ -155,8 +156,16 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  // A repeated key is named with its path and where it was first given.
+  const repeats = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc, false) : [];
   for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const at = pos(err.pos[0]);
+    const repeat = err.code === 'DUPLICATE_KEY' ? repeats.find((r) => r.at === err.pos[0]) : undefined;
+    if (repeat) {
+      const first = pos(repeat.first);
+      issues.push({ file, ...at, path: formatPath(repeat.path), message: `duplicate key "${repeat.key}" (first at ${first.line}:${first.column})` });
+      continue;
+    }
     const message = err.message.split('\n')[0]!;
     // The yaml library reads nested collections recursively and reports running out of stack as
     // the error it is; say what about the file caused it.

@@ -1,0 +1,45 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+
+type Segment = string | number;
+
+/** A key given twice in one mapping: where the repeat is, where the key was first given. */
+export interface DuplicateKey {
+  /** The path of the repeated key (`['server', 'port']`). */
+  readonly path: readonly Segment[];
+  readonly key: string;
+  /** Offsets in the text of the repeat's key and of the first one. */
+  readonly at: number;
+  readonly first: number;
+}
+
+/**
+ * Every key repeated in a mapping of the document, with its path: the yaml library's
+ * DUPLICATE_KEY error has the offset only ("Map keys must be unique"). Keys compare as the
+ * library compares them (scalar values); `<<` is left out when merge keys are on (several may
+ * be given). Walked with an explicit stack: a deeply nested file must not overflow it here.
+ */
+export function duplicateKeys(doc: Document, merge: boolean): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  const stack: { node: unknown; path: readonly Segment[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isAlias(node)) continue; // its target is walked where it is defined
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+      continue;
+    }
+    if (!isMap(node)) continue;
+    const seen = new Map<unknown, number>();
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue; // a key that is not a name is refused elsewhere
+      const value = pair.key.value;
+      const key = String(value);
+      const offset = (pair.key as YamlNode).range?.[0] ?? 0;
+      const first = seen.get(value);
+      if (first !== undefined && !(merge && key === '<<')) found.push({ path: [...path, key], key, at: offset, first });
+      else seen.set(value, offset);
+      stack.push({ node: pair.value, path: [...path, key] });
+    }
+  }
+  return found;
+}
