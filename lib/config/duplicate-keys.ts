@@ -15,10 +15,10 @@ export interface DuplicateKey {
 /**
  * Every key repeated in a mapping of the document, with its path: the yaml library's
  * DUPLICATE_KEY error has the offset only ("Map keys must be unique"). Keys compare as the
- * library compares them (scalar values); `<<` is left out when merge keys are on (several may
- * be given). Walked with an explicit stack: a deeply nested file must not overflow it here.
+ * library compares them (scalar values); merge keys (`<<`, read as a symbol each) may repeat.
+ * Walked with an explicit stack: a deeply nested file must not overflow it here.
  */
-export function duplicateKeys(doc: Document, merge: boolean): DuplicateKey[] {
+export function duplicateKeys(doc: Document): DuplicateKey[] {
   const found: DuplicateKey[] = [];
   const stack: { node: unknown; path: readonly Segment[] }[] = [{ node: doc.contents, path: [] }];
   while (stack.length > 0) {
@@ -33,10 +33,11 @@ export function duplicateKeys(doc: Document, merge: boolean): DuplicateKey[] {
     for (const pair of node.items) {
       if (!isPair(pair) || !isScalar(pair.key)) continue; // a key that is not a name is refused elsewhere
       const value = pair.key.value;
+      if (typeof value === 'symbol') continue; // a merge key
       const key = String(value);
       const offset = (pair.key as YamlNode).range?.[0] ?? 0;
       const first = seen.get(value);
-      if (first !== undefined && !(merge && key === '<<')) found.push({ path: [...path, key], key, at: offset, first });
+      if (first !== undefined) found.push({ path: [...path, key], key, at: offset, first });
       else seen.set(value, offset);
       stack.push({ node: pair.value, path: [...path, key] });
     }

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
 import { LipError } from '../errors/index.js';
 import { utf8Fault } from '../wire/json-body.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
@@ -150,14 +150,16 @@ export function loadDefaultConfig(options: LoadOptions): Config {
 /** Validates config text. `file` is used in messages (`file:line:col: path: message`). */
 export function parseConfig(text: string, file: string, options: LoadOptions): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `merge`: the YAML 1.1 merge key (`- <<: *base`), which operators write to share a backend's
+  // settings; the merged keys count against the same alias limit as any alias (toJS below).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const issues: ConfigIssue[] = [];
   const pos = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
   // A repeated key is named with its path and where it was first given.
-  const repeats = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc, false) : [];
+  const repeats = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : [];
   for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const at = pos(err.pos[0]);
     const repeat = err.code === 'DUPLICATE_KEY' ? repeats.find((r) => r.at === err.pos[0]) : undefined;
@@ -177,8 +179,14 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   // An alias inside the node it names (`ttl: &a [*a]`) would expand into a value that contains
   // itself, which no setting is.
   let refused = 0;
+  // A merge key takes mappings only (the yaml library throws, unlocated, when it expands one).
   visit(doc, {
-    Pair(_, pair) {
+    Pair(_, pair, ancestors) {
+      if (isMergeKey(pair.key) && !mergeable(pair.value, doc)) {
+        refused++;
+        const at = (pair.value as YamlNode | null)?.range?.[0] ?? (pair.key as YamlNode).range?.[0] ?? 0;
+        issues.push({ file, ...pos(at), path: formatPath(pathOf(ancestors, pair)), message: 'a merge key (<<) takes a mapping, an alias of one (*name) or a list of those' });
+      }
       if (pair.key === null || isScalar(pair.key)) return;
       const key = pair.key as YamlNode;
       refused++;
@@ -322,4 +330,27 @@ function locateNode(doc: Document, path: readonly Segment[], key: string | undef
     if (node.range) return pos(node.range[0]);
   }
   return { line: 1, column: 1 };
+}
+
+/** A YAML 1.1 merge key: a plain `<<`, which the yaml library reads as a symbol (`"<<"` quoted is an ordinary key). */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+}
+
+/** What a merge key may take: a mapping, an alias of one, or a list (or an alias of a list) of those. */
+function mergeable(value: unknown, doc: Document): boolean {
+  const resolved = isAlias(value) ? value.resolve(doc) : value;
+  const isSource = (item: unknown) => isMap(isAlias(item) ? item.resolve(doc) : item);
+  return isSeq(resolved) ? resolved.items.every(isSource) : isMap(resolved);
+}
+
+/** The config path of a pair from `visit`'s ancestors (keys of the pairs, indexes in the lists, then the pair's key). */
+function pathOf(ancestors: readonly unknown[], pair: { key: unknown }): Segment[] {
+  const path: Segment[] = [];
+  const chain = [...ancestors, pair];
+  chain.forEach((node, i) => {
+    if (isPair(node) && isScalar(node.key)) path.push(isMergeKey(node.key) ? '<<' : String(node.key.value));
+    else if (isSeq(node)) path.push(node.items.indexOf(chain[i + 1] as never));
+  });
+  return path;
 }
