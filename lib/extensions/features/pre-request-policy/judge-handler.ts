@@ -33,13 +33,14 @@ export const PLAIN_FILE_NAME = '^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$';
 export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, logger: ExtensionLogger): RequestHook {
   const source = handler.policy === 'allow_on_pattern' ? handler.allow_pattern : handler.deny_pattern;
   if (source === undefined || source === '') throw new Error(`handler "${handler.id}": policy ${handler.policy} needs ${handler.policy === 'allow_on_pattern' ? 'allow_pattern' : 'deny_pattern'}`);
-  if (!isSafePattern(source)) throw new Error(`handler "${handler.id}": the pattern could backtrack catastrophically`);
+  // Compiled first: a syntax error is named as such, not as a risky shape.
   let pattern: RegExp;
   try {
     pattern = new RegExp(source);
   } catch (err) {
     throw new Error(`handler "${handler.id}": ${(err as Error).message}`);
   }
+  if (!isSafePattern(source)) throw new Error(`handler "${handler.id}": the pattern could backtrack catastrophically`);
   if (!new RegExp(PLAIN_FILE_NAME).test(handler.prompt_filename)) throw new Error(`handler "${handler.id}": prompt_filename must be a plain file name`);
   const path = join(resolve(promptDir), handler.prompt_filename);
   let prompt: string;

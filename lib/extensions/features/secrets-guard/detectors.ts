@@ -33,16 +33,17 @@ export interface PatternConfig {
 /**
  * Compiles the configured extra detectors; throws (a configuration error) for a regex that
  * does not compile or whose shape can backtrack catastrophically (it runs on every request).
+ * Compiled first: a syntax error (`(` left open) is named as such, not as a risky shape.
  */
 export function compileDetectors(patterns: readonly PatternConfig[]): Detector[] {
   return patterns.map((p) => {
-    if (!isSafePattern(p.regex)) throw new Error(`patterns "${p.id}": the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)`);
     let pattern: RegExp;
     try {
       pattern = new RegExp(p.regex, `g${(p.flags ?? '').replace(/g/g, '')}`);
     } catch (err) {
       throw new Error(`patterns "${p.id}": ${(err as Error).message}`);
     }
+    if (!isSafePattern(p.regex)) throw new Error(`patterns "${p.id}": the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)`);
     if (pattern.test('')) throw new Error(`patterns "${p.id}": the regex matches the empty string`);
     return { id: p.id, pattern };
   });
