@@ -258,7 +258,16 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
       return;
     }
     const validate = featureValidator(info.configSchema);
-    if (!validate(row.config ?? {})) for (const e of validate.errors ?? []) reportAjvError(e, ['features', i, 'config'], report);
+    const config = row.config ?? {};
+    if (!validate(config)) {
+      for (const e of validate.errors ?? []) reportAjvError(e, ['features', i, 'config'], report);
+      return;
+    }
+    // The plugin's own rules (bounds, patterns that must compile), on the config its create()
+    // gets: check-config and a reload report what the feature would refuse to be built from.
+    // A disabled row is never built (`{ id: x, enabled: false }` says no more than that).
+    if (row.enabled === false) return;
+    for (const problem of info.check?.(config as never) ?? []) report(['features', i, 'config', ...problem.path], problem.message);
   });
   if (root.redis !== null && typeof root.redis === 'object') (root.redis as Record<string, unknown>).url_set = redisUrlSet;
 

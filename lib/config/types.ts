@@ -257,6 +257,14 @@ export interface ModelCatalogConfig {
 export interface FeatureKindInfo {
   /** JSON Schema of the row's `config`. */
   readonly configSchema: Record<string, unknown>;
+  /** The plugin's rules its schema cannot say, run on a `config` the schema accepted (see FeatureFactory.check). */
+  readonly check?: (config: never) => readonly FeatureConfigProblem[];
+}
+
+/** One problem of a feature row's `config`: `path` inside `config` (`['extractor', 'timeout']`), `[]` for the whole of it. */
+export interface FeatureConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
 }
 
 /** What the config loader needs to know about backend kinds (supplied by the registry). */

@@ -30,3 +30,11 @@ export function formatDuration(ms: number): string {
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;
   return `${ms}ms`;
 }
+
+/** `67108864` -> `64MiB`, `1500` -> `1500B`: a size as a message names it (and a config may write it). */
+export function formatSize(bytes: number): string {
+  for (const [unit, n] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  }
+  return `${bytes}B`;
+}

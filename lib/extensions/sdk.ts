@@ -1,4 +1,5 @@
 import type { Call, CollectedResponse, LipEvent, ToolCaller, ToolCallFields } from '../canonical/index.js';
+import { formatPath, type FeatureConfigProblem } from '../config/index.js';
 import type { FailureMode } from './stages.js';
 import type { AuxiliaryClient } from './auxiliary-client.js';
 import type { Observation } from './observation.js';
@@ -250,13 +251,28 @@ export interface ExtensionLogger {
   error(message: string, meta?: Record<string, unknown>): unknown;
 }
 
+export type { FeatureConfigProblem };
+
 /** One plugin kind, selected by `features[].id`. */
 export interface FeatureFactory<C = Record<string, unknown>> {
   readonly id: string;
   readonly description: string;
   /** JSON Schema of the row's `config` (ajv, with defaults applied). */
   readonly configSchema: Record<string, unknown>;
+  /**
+   * The rules of `config` its schema cannot say (bounds, keys that go together, patterns that
+   * must compile): every problem, each with its path inside `config`. The config loader runs it
+   * on every row the schema accepted, so `lip check-config` and a reload report the problems
+   * located (`features[0].config.extractor.timeout: must be at most 24h`); create() runs it too
+   * (refuseConfigProblems) for a config that did not come through the loader.
+   */
+  readonly check?: (config: C) => readonly FeatureConfigProblem[];
   /** Runs with its default config when the file has no row for it (an `enabled: false` row opts out). */
   readonly enabledByDefault?: boolean;
   create(config: C, services: FeatureServices): FeatureBundle;
+}
+
+/** Throws the problems a factory's `check` found, as `path: message` joined by `; ` (nothing when there are none). */
+export function refuseConfigProblems(problems: readonly FeatureConfigProblem[]): void {
+  if (problems.length > 0) throw new Error(problems.map((p) => (p.path.length > 0 ? `${formatPath(p.path)}: ${p.message}` : p.message)).join('; '));
 }

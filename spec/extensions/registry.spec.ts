@@ -23,6 +23,8 @@ const quota: FeatureFactory<{ limit: number; mode: string }> = {
     type: 'object', additionalProperties: false, required: ['limit'],
     properties: { limit: { type: 'integer', minimum: 1 }, mode: { enum: ['soft', 'hard'], default: 'soft' } },
   },
+  // Rules the schema cannot say: a hard limit needs a limit of at least 10 (and every problem is told).
+  check: (config) => config.mode === 'hard' && config.limit < 10 ? [{ path: ['limit'], message: 'must be at least 10 in hard mode' }, { path: [], message: 'hard mode is strict' }] : [],
   create: () => ({}),
 };
 
@@ -52,6 +54,15 @@ describe('extensions/registry and features: config', () => {
       'test.yaml:5:7: features[0].config.mdoe: unknown key "mdoe" (did you mean "mode"?)',
     ]);
     expect(problems(`features:\n  - { id: test-quota }\n${STUB}`)[0]).to.equal('test.yaml:2:5: features[0].config: missing required key "limit"');
+  });
+
+  it("a plugin's check runs on the validated config (defaults applied) of an enabled row: every problem, located", () => {
+    expect(problems(`features:\n  - id: test-quota\n    config:\n      mode: hard\n      limit: 3\n${STUB}`)).to.deep.equal([
+      'test.yaml:4:7: features[0].config: hard mode is strict',
+      'test.yaml:5:14: features[0].config.limit: must be at least 10 in hard mode',
+    ]);
+    expect(problems(`features:\n  - { id: test-quota, enabled: false, config: { mode: hard, limit: 3 } }\n${STUB}`)).to.deep.equal([]);
+    expect(problems(`features:\n  - { id: test-quota, config: { mode: hard, limit: 10 } }\n${STUB}`)).to.deep.equal([]);
   });
 
   it('a duplicate id is an error', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { conversationKeyOf, emptyCall, type Call } from '../../../canonical/index.js';
-import type { FeatureFactory, HookContext, RequestHook, StreamObserver } from '../../sdk.js';
+import { formatDuration, formatSize } from '../../../config/index.js';
+import { refuseConfigProblems, type FeatureConfigProblem, type FeatureFactory, type HookContext, type RequestHook, type StreamObserver } from '../../sdk.js';
 import { BranchStore, JobQueue, type BranchState } from './branches.js';
 import { capsuleOf, extractorInput, extractorInstructions, nextCapsule, parseExtraction, renderBlock, isEmpty, type Capsule, type Preserve } from './capsule.js';
 import { compactedSince, fingerprintOf, markerRule, startRuleOf } from './detect.js';
@@ -115,9 +116,10 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
       max_branch_entries: { type: 'integer', minimum: 1 },
     },
   },
+  check: (input) => configProblems(withDefaults(input ?? {})),
   create(input, services) {
     const config = withDefaults(input ?? {});
-    check(config);
+    refuseConfigProblems(configProblems(config));
     const { extractor } = config;
     const extracting = extractor.enabled;
     const capsuleBytes = Math.min(config.capsule.max_bytes, config.capsule.max_tokens * 4);
@@ -316,24 +318,31 @@ export function withDefaults(input: CompactionContinuityInput): CompactionContin
   };
 }
 
-function check(c: CompactionContinuityConfig): void {
+/** What the schema cannot say: the extractor's route or inheritance, each limit within its maximum (named in units), something preserved. */
+function configProblems(c: CompactionContinuityConfig): FeatureConfigProblem[] {
+  const problems: FeatureConfigProblem[] = [];
   const { extractor } = c;
-  if (extractor.enabled && extractor.route !== undefined && extractor.inherit) throw new Error('extractor: route and inherit: true exclude each other; name one');
-  if (extractor.enabled && extractor.route === undefined && !extractor.inherit) throw new Error('extractor: name the route the extraction is sent to (extractor.route), or set extractor.inherit: true to send it where the request went, or extractor.enabled: false');
-  const bounds: [string, number, number][] = [
-    ['extractor.timeout', extractor.timeout, MAXIMA.timeout], ['extractor.max_input_tokens', extractor.max_input_tokens, MAXIMA.max_input_tokens],
-    ['extractor.max_output_tokens', extractor.max_output_tokens, MAXIMA.max_output_tokens], ['worker.max_concurrency', c.worker.max_concurrency, MAXIMA.max_concurrency],
-    ['worker.queue_capacity', c.worker.queue_capacity, MAXIMA.queue_capacity], ['barrier.timeout', c.barrier.timeout, MAXIMA.timeout],
-    ['capsule.max_tokens', c.capsule.max_tokens, MAXIMA.capsule_tokens], ['capsule.max_bytes', c.capsule.max_bytes, MAXIMA.capsule_bytes],
-    ['source.max_bytes', c.source.max_bytes, MAXIMA.source_bytes], ['source.max_total_bytes', c.source.max_total_bytes, MAXIMA.total_source_bytes],
-    ['branch_ttl', c.branch_ttl, MAXIMA.branch_ttl], ['max_branch_entries', c.max_branch_entries, MAXIMA.max_branch_entries],
+  if (extractor.enabled && extractor.route !== undefined && extractor.inherit) problems.push({ path: ['extractor'], message: 'route and inherit: true exclude each other; name one' });
+  if (extractor.enabled && extractor.route === undefined && !extractor.inherit) problems.push({ path: ['extractor'], message: 'name the route the extraction is sent to (extractor.route), or set extractor.inherit: true to send it where the request went, or extractor.enabled: false' });
+  const ms = formatDuration;
+  const bytes = formatSize;
+  const count = (n: number) => String(n);
+  const bounds: [string, string, number, number, (n: number) => string][] = [
+    ['extractor', 'timeout', extractor.timeout, MAXIMA.timeout, ms], ['extractor', 'max_input_tokens', extractor.max_input_tokens, MAXIMA.max_input_tokens, count],
+    ['extractor', 'max_output_tokens', extractor.max_output_tokens, MAXIMA.max_output_tokens, count], ['worker', 'max_concurrency', c.worker.max_concurrency, MAXIMA.max_concurrency, count],
+    ['worker', 'queue_capacity', c.worker.queue_capacity, MAXIMA.queue_capacity, count], ['barrier', 'timeout', c.barrier.timeout, MAXIMA.timeout, ms],
+    ['capsule', 'max_tokens', c.capsule.max_tokens, MAXIMA.capsule_tokens, count], ['capsule', 'max_bytes', c.capsule.max_bytes, MAXIMA.capsule_bytes, bytes],
+    ['source', 'max_bytes', c.source.max_bytes, MAXIMA.source_bytes, bytes], ['source', 'max_total_bytes', c.source.max_total_bytes, MAXIMA.total_source_bytes, bytes],
+    ['', 'branch_ttl', c.branch_ttl, MAXIMA.branch_ttl, ms], ['', 'max_branch_entries', c.max_branch_entries, MAXIMA.max_branch_entries, count],
   ];
-  for (const [name, value, max] of bounds) {
-    if (!(value > 0)) throw new Error(`${name} must be more than 0`);
-    if (value > max) throw new Error(`${name} must be at most ${max}`);
+  for (const [group, key, value, max, unit] of bounds) {
+    const path = group ? [group, key] : [key];
+    if (!(value > 0)) problems.push({ path, message: 'must be more than 0' });
+    else if (value > max) problems.push({ path, message: `must be at most ${unit(max)} (got ${unit(value)})` });
   }
-  if (c.source.max_total_bytes < c.source.max_bytes) throw new Error('source.max_total_bytes must be at least source.max_bytes');
-  if (!Object.values(c.preserve).some((on) => on)) throw new Error('preserve: keep at least one thing (every key is false)');
+  if (c.source.max_total_bytes < c.source.max_bytes) problems.push({ path: ['source', 'max_total_bytes'], message: `must be at least source.max_bytes (${formatSize(c.source.max_bytes)})` });
+  if (!Object.values(c.preserve).some((on) => on)) problems.push({ path: ['preserve'], message: 'keep at least one thing (every key is false)' });
+  return problems;
 }
 
 /** Whether the promise settled within `ms` (it never rejects). */

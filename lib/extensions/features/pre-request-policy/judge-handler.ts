@@ -31,16 +31,9 @@ export const PLAIN_FILE_NAME = '^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$';
  * reaches the client or the logs.
  */
 export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, logger: ExtensionLogger): RequestHook {
-  const source = handler.policy === 'allow_on_pattern' ? handler.allow_pattern : handler.deny_pattern;
-  if (source === undefined || source === '') throw new Error(`handler "${handler.id}": policy ${handler.policy} needs ${handler.policy === 'allow_on_pattern' ? 'allow_pattern' : 'deny_pattern'}`);
-  // Compiled first: a syntax error is named as such, not as a risky shape.
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(source);
-  } catch (err) {
-    throw new Error(`handler "${handler.id}": ${(err as Error).message}`);
-  }
-  if (!isSafePattern(source)) throw new Error(`handler "${handler.id}": the pattern could backtrack catastrophically`);
+  const compiled = handlerPattern(handler);
+  if ('message' in compiled) throw new Error(`handler "${handler.id}": ${compiled.message}`);
+  const { pattern } = compiled;
   if (!new RegExp(PLAIN_FILE_NAME).test(handler.prompt_filename)) throw new Error(`handler "${handler.id}": prompt_filename must be a plain file name`);
   const path = join(resolve(promptDir), handler.prompt_filename);
   let prompt: string;
@@ -76,4 +69,23 @@ export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, log
       return denied ? deny : call;
     },
   };
+}
+
+/**
+ * The handler's pattern (the one its policy tests), or why it has none: the policy's key is
+ * missing, the pattern does not compile (tried first, so that a syntax error is named as such),
+ * or its shape could backtrack catastrophically. `key`: the handler key the problem is at.
+ */
+export function handlerPattern(handler: Pick<JudgeHandlerConfig, 'policy' | 'deny_pattern' | 'allow_pattern'>): { pattern: RegExp } | { key?: string; message: string } {
+  const key = handler.policy === 'allow_on_pattern' ? 'allow_pattern' : 'deny_pattern';
+  const source = handler[key];
+  if (source === undefined || source === '') return { message: `policy ${handler.policy} needs ${key}` };
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(source);
+  } catch (err) {
+    return { key, message: (err as Error).message };
+  }
+  if (!isSafePattern(source)) return { key, message: 'the pattern could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)' };
+  return { pattern };
 }

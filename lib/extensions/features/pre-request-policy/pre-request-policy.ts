@@ -1,5 +1,5 @@
-import type { FeatureFactory } from '../../sdk.js';
-import { judgeHandler, PLAIN_FILE_NAME, type JudgeHandlerConfig } from './judge-handler.js';
+import { refuseConfigProblems, type FeatureConfigProblem, type FeatureFactory } from '../../sdk.js';
+import { handlerPattern, judgeHandler, PLAIN_FILE_NAME, type JudgeHandlerConfig } from './judge-handler.js';
 
 /** `features: [{ id: pre-request-policy, config: { prompt_dir?, handlers: [...] } }]` */
 export interface PreRequestPolicyConfig {
@@ -40,12 +40,20 @@ export const preRequestPolicy: FeatureFactory<PreRequestPolicyConfig> = {
       },
     },
   },
+  check(config) {
+    const problems: FeatureConfigProblem[] = [];
+    const ids = new Map<string, number>();
+    config.handlers.forEach((h, i) => {
+      const first = ids.get(h.id);
+      if (first !== undefined) problems.push({ path: ['handlers', i, 'id'], message: `duplicate handler id "${h.id}" (first used by handlers[${first}])` });
+      else ids.set(h.id, i);
+      const compiled = handlerPattern(h);
+      if ('message' in compiled) problems.push({ path: ['handlers', i, ...(compiled.key ? [compiled.key] : [])], message: compiled.message });
+    });
+    return problems;
+  },
   create(config, services) {
-    const ids = new Set<string>();
-    for (const h of config.handlers) {
-      if (ids.has(h.id)) throw new Error(`duplicate handler id "${h.id}"`);
-      ids.add(h.id);
-    }
+    refuseConfigProblems(preRequestPolicy.check!(config));
     return { preRequest: config.handlers.map((h) => judgeHandler(h, config.prompt_dir, services.logger)) };
   },
 };

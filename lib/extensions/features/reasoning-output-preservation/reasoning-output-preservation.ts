@@ -1,5 +1,5 @@
 import { assistantMessage, Collector, CollectLimitError, UNLABELED_REASONING_DIALECT, type Message, type ReasoningPart } from '../../../canonical/index.js';
-import type { AttemptDecision, AttemptTarget, AttemptTransform, FeatureFactory, HookContext, StreamObserver } from '../../sdk.js';
+import { refuseConfigProblems, type AttemptDecision, type AttemptTarget, type AttemptTransform, type FeatureFactory, type HookContext, type StreamObserver } from '../../sdk.js';
 import { matches, matchTarget, type PreservationRule } from './eligibility.js';
 import { countOutcome, REASONING_PRESERVATION } from './outcomes.js';
 import { turnShape, withReasoning, type TurnShape } from './turn-anchor.js';
@@ -80,10 +80,16 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
       max_bytes: { lipSize: true },
     },
   },
+  check(partial) {
+    const config: ReasoningPreservationConfig = { ...PRESERVATION_DEFAULTS, ...partial };
+    return [
+      ...(config.ttl <= 0 ? [{ path: ['ttl'], message: 'must be longer than 0' }] : []),
+      ...(['max_reasoning_bytes_per_turn', 'max_bytes'] as const).filter((key) => config[key] <= 0).map((key) => ({ path: [key], message: 'must be at least 1 byte' })),
+    ];
+  },
   create(partial, services) {
     const config: ReasoningPreservationConfig = { ...PRESERVATION_DEFAULTS, ...partial };
-    if (config.ttl <= 0) throw new Error('ttl must be longer than 0');
-    if (config.max_reasoning_bytes_per_turn <= 0 || config.max_bytes <= 0) throw new Error('max_reasoning_bytes_per_turn and max_bytes must be at least 1 byte');
+    refuseConfigProblems(reasoningOutputPreservation.check!(partial));
     const store = PRESERVED_TURNS;
     store.configure({ ttlMs: config.ttl, maxBytes: config.max_bytes });
     const eligibility = new Map<string, boolean>();

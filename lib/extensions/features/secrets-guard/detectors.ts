@@ -1,3 +1,4 @@
+import type { FeatureConfigProblem } from '../../sdk.js';
 import { isSafePattern } from '../tool-call-repair/safe-pattern.js';
 
 /** One kind of credential-shaped string. `pattern` is global (for replace); search ignores that. */
@@ -32,19 +33,47 @@ export interface PatternConfig {
 
 /**
  * Compiles the configured extra detectors; throws (a configuration error) for a regex that
- * does not compile or whose shape can backtrack catastrophically (it runs on every request).
- * Compiled first: a syntax error (`(` left open) is named as such, not as a risky shape.
+ * does not compile or cannot be a detector (see compilePattern).
  */
 export function compileDetectors(patterns: readonly PatternConfig[]): Detector[] {
   return patterns.map((p) => {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(p.regex, `g${(p.flags ?? '').replace(/g/g, '')}`);
-    } catch (err) {
-      throw new Error(`patterns "${p.id}": ${(err as Error).message}`);
-    }
-    if (!isSafePattern(p.regex)) throw new Error(`patterns "${p.id}": the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)`);
-    if (pattern.test('')) throw new Error(`patterns "${p.id}": the regex matches the empty string`);
-    return { id: p.id, pattern };
+    const compiled = compilePattern(p);
+    if ('message' in compiled) throw new Error(`patterns "${p.id}": ${compiled.message}`);
+    return { id: p.id, pattern: compiled.pattern };
   });
+}
+
+/** Every configured pattern that cannot be a detector, with its path inside the feature's config (`patterns[2].regex`). */
+export function patternProblems(patterns: readonly PatternConfig[]): FeatureConfigProblem[] {
+  return patterns.flatMap((p, i) => {
+    const compiled = compilePattern(p);
+    return 'message' in compiled ? [{ path: ['patterns', i, compiled.key], message: compiled.message }] : [];
+  });
+}
+
+/**
+ * A configured pattern as a global RegExp, or why it cannot be one: it must compile (first, so
+ * that a syntax error such as a group left open is named as such), its shape must not backtrack
+ * catastrophically (it runs on every request) and it must not match the empty string.
+ */
+function compilePattern(p: PatternConfig): { pattern: RegExp } | { key: 'regex' | 'flags'; message: string } {
+  const flags = `g${(p.flags ?? '').replace(/g/g, '')}`;
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(p.regex, flags);
+  } catch (err) {
+    return { key: validFlags(flags) ? 'regex' : 'flags', message: (err as Error).message };
+  }
+  if (!isSafePattern(p.regex)) return { key: 'regex', message: 'the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)' };
+  if (pattern.test('')) return { key: 'regex', message: 'the regex matches the empty string' };
+  return { pattern };
+}
+
+function validFlags(flags: string): boolean {
+  try {
+    new RegExp('', flags);
+    return true;
+  } catch {
+    return false;
+  }
 }

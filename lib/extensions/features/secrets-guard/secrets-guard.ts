@@ -1,7 +1,7 @@
 import type { Call } from '../../../canonical/index.js';
 import type { Observation } from '../../observation.js';
-import type { FeatureFactory, RequestAnswer, TrafficRedactor } from '../../sdk.js';
-import { BUILTIN_DETECTORS, compileDetectors, type PatternConfig } from './detectors.js';
+import { refuseConfigProblems, type FeatureFactory, type RequestAnswer, type TrafficRedactor } from '../../sdk.js';
+import { BUILTIN_DETECTORS, compileDetectors, patternProblems, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
 
 /** `features: [{ id: secrets-guard, config: { ... } }]` */
@@ -50,9 +50,13 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       order: { type: 'integer', minimum: 0, default: 50 },
     },
   },
+  check: (config) => [
+    ...patternProblems(config.patterns ?? []),
+    ...(config.builtin === false && (config.patterns ?? []).length === 0 ? [{ path: ['builtin'], message: 'no detectors: builtin is false and patterns is empty' }] : []),
+  ],
   create(config, services) {
+    refuseConfigProblems(secretsGuard.check!(config));
     const detectors = [...(config.builtin ? BUILTIN_DETECTORS : []), ...compileDetectors(config.patterns)];
-    if (detectors.length === 0) throw new Error('no detectors: builtin is false and patterns is empty');
     const guard = (call: Call, ctx: { requestId: string }): RequestAnswer => {
       const { call: scanned, findings } = scanCall(call, detectors, config.mode === 'redact' ? config.replacement : undefined);
       if (findings.size === 0) return call;

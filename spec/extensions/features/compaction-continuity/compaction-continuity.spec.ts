@@ -206,12 +206,13 @@ describe('compaction-continuity: in the executor', () => {
     expect(extraction?.target.model).to.equal('main');
   });
 
-  it('rejects configurations it cannot serve, naming the key', () => {
+  it('rejects configurations it cannot serve, naming the key (when the config loads)', () => {
     const build = (cfg: string) => () => make(cfg);
-    expect(build('')).to.throw(/extractor: name the route the extraction is sent to/);
-    expect(build('extractor: { route: "s:x", inherit: true }')).to.throw(/route and inherit: true exclude each other/);
-    expect(build('extractor: { enabled: false }, worker: { max_concurrency: 500 }')).to.throw(/worker.max_concurrency must be at most 128/);
-    expect(build('extractor: { enabled: false }, source: { max_bytes: 8MiB, max_total_bytes: 4MiB }')).to.throw(/source.max_total_bytes must be at least source.max_bytes/);
+    expect(build('')).to.throw(/features\[0\]\.config\.extractor: name the route the extraction is sent to/);
+    expect(build('extractor: { route: "s:x", inherit: true }')).to.throw(/extractor: route and inherit: true exclude each other/);
+    expect(build('extractor: { enabled: false }, worker: { max_concurrency: 500 }')).to.throw(/features\[0\]\.config\.worker\.max_concurrency: must be at most 128 \(got 500\)/);
+    expect(build('extractor: { enabled: false }, barrier: { timeout: 25h }')).to.throw(/barrier\.timeout: must be at most 24h \(got 25h\)/);
+    expect(build('extractor: { enabled: false }, source: { max_bytes: 8MiB, max_total_bytes: 4MiB }')).to.throw(/source\.max_total_bytes: must be at least source\.max_bytes \(8MiB\)/);
     expect(build('extractor: { enabled: false }, preserve: { plan: false, user_decisions: false, constraints: false, rationale: false, rejected_alternatives: false, open_questions: false }')).to.throw(/keep at least one thing/);
   });
 });
