@@ -30,6 +30,8 @@ export interface SessionRequest {
   readonly sessionId?: string;
   /** `X-LIP-Resume-Token`, else `lip_resume_token` in the body's metadata. */
   readonly resumeToken?: string;
+  /** Where the client sent the token (`metadata.lip_resume_token`), named by an error about it; default `X-LIP-Resume-Token`. */
+  readonly resumeTokenParam?: string;
   /** `X-LIP-A-Leg-Id`: when sent with a token, it must name the token's A-leg. */
   readonly aLegId?: string;
   /** The A-leg of the stored response the request continues (`previous_response_id`), if any. */
@@ -188,7 +190,8 @@ export class SecureSessions {
 
   private resume(request: SessionRequest, resumeToken: string): ResolvedALeg {
     if (!RESUME_TOKEN_PATTERN.test(resumeToken)) {
-      throw new LipError('LIP_ERR_REQUEST_INVALID', 'X-LIP-Resume-Token must be the 64-character token lip returned when the conversation started', { param: 'X-LIP-Resume-Token' });
+      const param = request.resumeTokenParam ?? 'X-LIP-Resume-Token';
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `${param} must be the 64-character token lip returned when the conversation started`, { param });
     }
     const fingerprint = this.fingerprint(request.principal, resumeToken);
     const found = this.store.findSession(fingerprint);

@@ -8,6 +8,8 @@ export const RESUME_TOKEN_METADATA_KEY = 'lip_resume_token';
 export interface SessionIdentity {
   readonly sessionId?: string;
   readonly resumeToken?: string;
+  /** Where the token came from, as the client wrote it (`X-LIP-Resume-Token` or `metadata.lip_resume_token`): what an error about it names. */
+  readonly resumeTokenParam?: string;
   readonly aLegId?: string;
 }
 
@@ -26,9 +28,11 @@ export function sessionIdentity(req: IncomingMessage, body: unknown): SessionIde
   };
   const sessionId = one('x-lip-session-id');
   const bodyToken = takeBodyToken(body);
-  const resumeToken = one('x-lip-resume-token') ?? bodyToken;
+  const headerToken = one('x-lip-resume-token');
+  const resumeToken = headerToken ?? bodyToken;
+  const resumeTokenParam = headerToken !== undefined ? 'X-LIP-Resume-Token' : `metadata.${RESUME_TOKEN_METADATA_KEY}`;
   const aLegId = one('x-lip-a-leg-id');
-  return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
+  return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken, resumeTokenParam } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
 }
 
 function takeBodyToken(body: unknown): string | undefined {
