@@ -1,17 +1,16 @@
 import { createRequire } from 'node:module';
-import type { Agent, Dispatcher, EnvHttpProxyAgent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
 import { OriginQueue, type DispatchHooks } from './origin-queue.js';
 
 /**
  * The undici pieces lip uses, loaded when the first HTTP backend is built (a process serving
- * only localstub never pays for them), and only those: the agents and the promise `request`
- * of the dispatcher API. undici's index would also load fetch, WebSocket, the cache stores
+ * only localstub never pays for them), and only those: the agent and the promise `request`
+ * of the dispatcher API (a proxy needs the whole index: createDispatcher). undici's index would also load fetch, WebSocket, the cache stores
  * and the mocks (several MiB of heap for nothing).
  */
 interface UndiciPieces {
   readonly Agent: typeof Agent;
-  readonly EnvHttpProxyAgent: typeof EnvHttpProxyAgent;
   readonly request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 }
 let undici: UndiciPieces | undefined;
@@ -20,7 +19,6 @@ const loadUndici = (): UndiciPieces => {
   const require = createRequire(import.meta.url);
   return (undici = {
     Agent: require('undici/lib/dispatcher/agent.js'),
-    EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
     request: require('undici/lib/api/api-request.js'),
   });
 };
@@ -70,8 +68,13 @@ export function createDispatcher(settings: HttpClientSettings, env: NodeJS.Proce
     ...(settings.connections_per_origin !== undefined ? { connections: settings.connections_per_origin } : {}),
   };
   const proxies = proxyEnvironment(env);
-  const { Agent, EnvHttpProxyAgent } = loadUndici();
+  const { Agent } = loadUndici();
   if (!settings.trust_environment_proxy || (!proxies.httpProxy && !proxies.httpsProxy)) return new Agent(options);
+  // A proxy tunnels with the dispatcher API's `connect`, which undici's index puts on every
+  // dispatcher (Dispatcher.prototype): without it the tunnel fails ("connect is not a function")
+  // unless something else happened to load the index first. Only a proxied instance pays for it.
+  const require = createRequire(import.meta.url);
+  const { EnvHttpProxyAgent } = require('undici') as typeof import('undici');
   return new EnvHttpProxyAgent({ ...options, ...proxies });
 }
 
