@@ -28,6 +28,20 @@ export interface Usage {
   readonly cacheWriteTokens?: number;
   readonly reasoningTokens?: number;
   /**
+   * Of `cacheWriteTokens`, those written to a cache that lives an hour (Anthropic's
+   * `cache_creation.ephemeral_1h_input_tokens`, priced apart); the rest were written for 5
+   * minutes. Absent when the provider did not split its cache writes by lifetime.
+   */
+  readonly cacheWrite1hTokens?: number;
+  /**
+   * How the provider served the answer, as it named it (only an Anthropic upstream reports them:
+   * its `usage.service_tier`, `standard` / `priority` / `batch`; `inference_geo`, where it ran;
+   * `speed`, `standard` / `fast`). Absent when the provider did not say.
+   */
+  readonly serviceTier?: string;
+  readonly inferenceGeo?: string;
+  readonly speed?: string;
+  /**
    * Of the counts above, those the provider's server-side compaction used (Anthropic's
    * `compaction` entries of `usage.iterations`, which its top-level counts leave out): the counts
    * above are everything the answer cost, and a client of that provider's protocol is written its

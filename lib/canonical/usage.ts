@@ -1,11 +1,20 @@
 import type { Usage, UsageIterations } from './events.js';
 
-const FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const;
+const FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens', 'cacheWrite1hTokens'] as const;
+/** The fields that say how the answer was served rather than count tokens: the latest one reported stands. */
+const LABELS = ['serviceTier', 'inferenceGeo', 'speed'] as const;
 
 /** Merges a usage snapshot into the running one: each present field replaces the old value. */
 export function mergeUsage(into: Usage, next: Usage): Usage {
   let out: { -readonly [K in keyof Usage]: Usage[K] } | undefined;
   for (const field of FIELDS) {
+    const value = next[field];
+    if (value !== undefined && value !== into[field]) {
+      out ??= { ...into };
+      out[field] = value;
+    }
+  }
+  for (const field of LABELS) {
     const value = next[field];
     if (value !== undefined && value !== into[field]) {
       out ??= { ...into };
@@ -25,7 +34,8 @@ export function mergeUsage(into: Usage, next: Usage): Usage {
 
 /**
  * Two usage records of separate calls as one (their tokens added field by field; a field absent
- * from both stays absent): a request's attempts, a turn continued in a second call.
+ * from both stays absent; the later call's tier, region and speed, else the earlier's): a
+ * request's attempts, a turn continued in a second call.
  */
 export function addUsage(total: Usage | undefined, add: Usage): Usage {
   if (total === undefined) return add;
@@ -34,6 +44,10 @@ export function addUsage(total: Usage | undefined, add: Usage): Usage {
     const a = total[field];
     const b = add[field];
     if (a !== undefined || b !== undefined) out[field] = (a ?? 0) + (b ?? 0);
+  }
+  for (const field of LABELS) {
+    const label = add[field] ?? total[field];
+    if (label !== undefined) out[field] = label;
   }
   const c = total.compaction;
   const d = add.compaction;

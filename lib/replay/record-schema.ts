@@ -37,7 +37,8 @@ const numbers = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, { typ
 const USAGE = {
   type: 'object',
   properties: {
-    ...numbers(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens']),
+    ...numbers(['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens', 'cacheWrite1hTokens']),
+    serviceTier: { type: 'string' }, inferenceGeo: { type: 'string' }, speed: { type: 'string' },
     compaction: { type: 'object', properties: numbers(['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens']) },
     iterations: { type: 'object', required: ['dialect', 'value'], properties: { dialect: { type: 'string' }, value: { type: 'array' } } },
   },

@@ -145,6 +145,8 @@ export const KINDS: readonly KindCase[] = [
     row: (id, emu, keys) => `  - { id: ${id}, kind: anthropic, base_url: "${emu.url}"${keyYaml(keys)} }`,
     path: () => '/v1/messages',
     ...ANTHROPIC_THINKING,
+    // Anthropic's whole-message usage also splits the cache writes by lifetime (none for an hour) and names the tier.
+    usage: { ...ANTHROPIC_THINKING.usage, cacheWrite1hTokens: 0, serviceTier: 'standard' },
     checkReplay(request) {
       const [, assistant, user] = request.body.messages;
       const expected = [

@@ -39,7 +39,11 @@ frontendConformance({
     'failure after output': (r) => expect(r.error!.type).to.equal('api_error'),
     'usage with cache tokens': (r) => {
       // Anthropic counts cache reads and writes in addition to input_tokens: 100 = 30 + 60 + 10.
-      expect(message(r.raw).usage).to.deep.include({ input_tokens: 30, cache_read_input_tokens: 60, cache_creation_input_tokens: 10, output_tokens: 20 });
+      // Of the 10 written, 4 went to the 1-hour cache; the tier that served is the provider's.
+      expect(message(r.raw).usage).to.deep.include({
+        input_tokens: 30, cache_read_input_tokens: 60, cache_creation_input_tokens: 10, output_tokens: 20,
+        cache_creation: { ephemeral_5m_input_tokens: 6, ephemeral_1h_input_tokens: 4 }, service_tier: 'priority',
+      });
     },
   },
 });

@@ -109,12 +109,12 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'usage with cache tokens',
     script: [
-      ...start, usage({ inputTokens: 100, cacheReadTokens: 60, cacheWriteTokens: 10 }), { type: 'text_delta', text: 'cached' },
+      ...start, usage({ inputTokens: 100, cacheReadTokens: 60, cacheWriteTokens: 10, cacheWrite1hTokens: 4, serviceTier: 'priority' }), { type: 'text_delta', text: 'cached' },
       usage({ outputTokens: 20, totalTokens: 120, reasoningTokens: 5 }), finish('stop'),
     ],
     expect: {
       text: 'cached', reasoning: '', toolCalls: [], finishReason: 'stop',
-      usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5 },
+      usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cacheReadTokens: 60, cacheWriteTokens: 10, reasoningTokens: 5, cacheWrite1hTokens: 4, serviceTier: 'priority' },
     },
   },
   {

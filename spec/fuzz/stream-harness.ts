@@ -106,7 +106,9 @@ export function normalizeIds(events: readonly LipEvent[]): LipEvent[] {
 }
 
 const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'stop_sequence', 'other'];
-const USAGE_KEYS: readonly (keyof Usage)[] = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'];
+const USAGE_KEYS: readonly (keyof Usage)[] = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens', 'cacheWrite1hTokens'];
+/** The usage fields that name how the answer was served: short strings. */
+const USAGE_LABELS: readonly (keyof Usage)[] = ['serviceTier', 'inferenceGeo', 'speed'];
 
 /** Every field of a canonical event has the type events.ts declares, whatever the upstream sent. */
 export function expectEventShape(event: LipEvent): void {
@@ -145,8 +147,13 @@ export function expectEventShape(event: LipEvent): void {
     }
     case 'usage':
       for (const key of Object.keys(event.usage)) {
+        const value = event.usage[key as keyof Usage];
+        if (USAGE_LABELS.includes(key as keyof Usage)) {
+          expect(typeof value === 'string' && value.length > 0 && value.length <= 64, `usage.${key} of ${where}`).to.equal(true);
+          continue;
+        }
         expect(USAGE_KEYS, `usage key of ${where}`).to.include(key);
-        expect(typeof event.usage[key as keyof Usage], `usage.${key} of ${where}`).to.equal('number');
+        expect(typeof value, `usage.${key} of ${where}`).to.equal('number');
       }
       return;
     case 'response_finished':

@@ -55,7 +55,8 @@ export interface UsageParts {
  * cost, and `compaction` says how much of it the compaction used (an Anthropic client is written
  * the top-level counts without it, as Anthropic writes them). The advisor's iterations are another model's, priced at its rates, and stay out, as
  * Anthropic leaves them out of its top-level counts. The iterations themselves go along as
- * written (`Usage.iterations`), for an Anthropic client.
+ * written (`Usage.iterations`), for an Anthropic client, and so do the 1-hour share of the cache
+ * writes (`cache_creation`), the `service_tier`, `inference_geo` and `speed`.
  */
 export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   if (typeof u.input_tokens === 'number') parts.input = u.input_tokens;
@@ -74,6 +75,11 @@ export function anthropicUsage(u: Json, parts: UsageParts): Usage {
   if (write > 0) out.cacheWriteTokens = write;
   const thinking = u.output_tokens_details?.thinking_tokens ?? u.output_tokens_details?.reasoning_tokens;
   if (typeof thinking === 'number' && thinking > 0) out.reasoningTokens = thinking;
+  // How the cache writes split by lifetime, and how the answer was served: message_start's usage has them, message_delta's not.
+  if (isObject(u.cache_creation)) out.cacheWrite1hTokens = count(u.cache_creation.ephemeral_1h_input_tokens);
+  if (isLabel(u.service_tier)) out.serviceTier = u.service_tier;
+  if (isLabel(u.inference_geo)) out.inferenceGeo = u.inference_geo;
+  if (isLabel(u.speed)) out.speed = u.speed;
   if (c !== undefined) out.compaction = { inputTokens: c.input + c.read + c.write, outputTokens: c.output, cacheReadTokens: c.read, cacheWriteTokens: c.write };
   // The iterations as written, for an Anthropic client (bounded: at most MAX_UPSTREAM_ITEMS, not too deep).
   if (Array.isArray(u.iterations) && u.iterations.length > 0 && !valueTooDeep(u.iterations, MAX_UPSTREAM_DEPTH)) {
@@ -98,10 +104,15 @@ function messageFields(frame: Json): Record<string, unknown> | undefined {
   return Object.keys(fields).length > 0 && !valueTooDeep(fields, MAX_UPSTREAM_DEPTH) ? fields : undefined;
 }
 
+/** A tier, region or speed name: a short string (a longer one is no name, and is left out). */
+const isLabel = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 64;
+
+/** A token count as a number, 0 when it is not a positive one. */
+const count = (value: unknown): number => (typeof value === 'number' && value > 0 ? value : 0);
+
 /** The tokens of an answer's `compaction` iterations (`usage.iterations`), summed; undefined when it has none. */
 function compactionUsage(iterations: unknown[]): UsageParts['compaction'] {
   let sum: UsageParts['compaction'];
-  const count = (value: unknown) => (typeof value === 'number' && value > 0 ? value : 0);
   for (const it of iterations.slice(0, MAX_UPSTREAM_ITEMS)) {
     if (!isObject(it) || it.type !== 'compaction') continue;
     sum ??= { input: 0, read: 0, write: 0, output: 0 };

@@ -128,7 +128,7 @@ describe('frontends/anthropic server-side compaction (compact_ edits, compaction
       const expected = [BLOCK, { type: 'text', text: 'Fixed: add() handles negatives.' }];
       expect(streamed).to.deep.equal(expected);
       expect(content).to.deep.equal(expected);
-      expect(answer).to.deep.include({ stop_reason: 'end_turn', usage: { input_tokens: 2100, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 140 } });
+      expect(answer).to.deep.include({ stop_reason: 'end_turn', usage: { input_tokens: 2100, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 140, cache_creation: null, output_tokens_details: null, server_tool_use: null, service_tier: null, inference_geo: null, speed: null } });
       expect((await sdkFinal(wire)).message.content).to.deep.equal(expected);
     });
 

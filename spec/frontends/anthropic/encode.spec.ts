@@ -14,6 +14,9 @@ function stream(events: readonly LipEvent[], failure?: LipError): string {
   return events.map((e) => encoder.event(e)).join('') + (failure ? encoder.error(failure) : encoder.end());
 }
 
+/** The fields of Anthropic's usage no event in these streams set, each null (as Anthropic's type declares them). */
+const UNSAID = { cache_creation: null, output_tokens_details: null, server_tool_use: null, service_tier: null, inference_geo: null, speed: null };
+
 describe('frontends/anthropic encoders', () => {
   it('streams one message_start (with the usage known by then), a ping, ordered blocks, message_delta and message_stop', () => {
     const events = checkAnthropicWire(stream([
@@ -23,12 +26,12 @@ describe('frontends/anthropic encoders', () => {
     ]));
     expect(events[0]!.data.message).to.deep.equal({
       id: events[0]!.data.message.id, type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason: null, stop_sequence: null,
-      usage: { input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 30, output_tokens: 0 },
+      usage: { input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 30, output_tokens: 0, ...UNSAID },
     });
     expect(accumulate(events)).to.deep.equal([{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'text', text: 'Hi' }]);
     expect(events.at(-2)!.data).to.deep.equal({
       type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null },
-      usage: { input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 30, output_tokens: 9 },
+      usage: { input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 30, output_tokens: 9, ...UNSAID },
     });
   });
 
@@ -104,15 +107,26 @@ describe('frontends/anthropic encoders', () => {
 
   it('converts usage both ways: input_tokens excludes cache reads and writes', () => {
     expect(anthropicUsage({ inputTokens: 100, cacheReadTokens: 60, cacheWriteTokens: 10, outputTokens: 20, reasoningTokens: 5 })).to.deep.equal({
-      input_tokens: 30, cache_creation_input_tokens: 10, cache_read_input_tokens: 60, output_tokens: 20,
+      input_tokens: 30, cache_creation_input_tokens: 10, cache_read_input_tokens: 60, output_tokens: 20, ...UNSAID, output_tokens_details: { thinking_tokens: 5 },
     });
-    expect(anthropicUsage({})).to.deep.equal({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
+    expect(anthropicUsage({})).to.deep.equal({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0, ...UNSAID });
+  });
+
+  it('splits the cache writes by lifetime and names the tier, region and speed that served, as the provider said', () => {
+    const usage = anthropicUsage({ inputTokens: 200, cacheWriteTokens: 100, cacheWrite1hTokens: 60, serviceTier: 'priority', inferenceGeo: 'us', speed: 'fast', outputTokens: 3 });
+    expect(usage).to.deep.include({
+      input_tokens: 100, cache_creation_input_tokens: 100, cache_creation: { ephemeral_5m_input_tokens: 40, ephemeral_1h_input_tokens: 60 },
+      service_tier: 'priority', inference_geo: 'us', speed: 'fast',
+    });
+    // The 1-hour share never exceeds the writes a client is told of (a compaction's are left out).
+    const compaction = { inputTokens: 50, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 50 };
+    expect(anthropicUsage({ inputTokens: 200, cacheWriteTokens: 100, cacheWrite1hTokens: 80, compaction }).cache_creation).to.deep.equal({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 50 });
   });
 
   it('leaves a server-side compaction\'s tokens out of the top-level counts, as Anthropic does', () => {
     const compaction = { inputTokens: 1850, outputTokens: 120, cacheReadTokens: 50, cacheWriteTokens: 0 };
     expect(anthropicUsage({ inputTokens: 2250, cacheReadTokens: 150, outputTokens: 140, totalTokens: 2390, compaction })).to.deep.equal({
-      input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 100, output_tokens: 20,
+      input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 100, output_tokens: 20, ...UNSAID,
     });
     // A snapshot taken before the compaction's counts were known (message_start) never goes below zero.
     expect(anthropicUsage({ inputTokens: 300, compaction })).to.deep.include({ input_tokens: 0, output_tokens: 0 });
@@ -133,7 +147,7 @@ describe('frontends/anthropic encoders', () => {
       { type: 'text', text: 'T' },
       { type: 'tool_use', id: 'c', name: 'n', input: {} },
     ]);
-    expect(body.usage).to.deep.equal({ input_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 2 });
+    expect(body.usage).to.deep.equal({ input_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 2, ...UNSAID });
   });
 
   it('(the wire check itself rejects a second message_start and a delta for a stopped block)', () => {

@@ -166,7 +166,10 @@ describe('frontends/anthropic hosted server tools (web fetch, code execution, to
         ['content_block_stop', undefined], ['content_block_start', FETCHED], ['content_block_stop', undefined],
       ]);
       // A fetched page counts as Anthropic counts it; without a container, no container field.
-      const usage = { input_tokens: 9, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 3, server_tool_use: { web_search_requests: 0, web_fetch_requests: 1 } };
+      const usage = {
+        input_tokens: 9, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: null, output_tokens: 3, output_tokens_details: null,
+        server_tool_use: { web_search_requests: 0, web_fetch_requests: 1 }, service_tier: null, inference_geo: null, speed: null,
+      };
       expect(frames(wire, 'message_delta')[0]).to.deep.equal({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage });
       expect(both([...start, hosted('srvtoolu_02', 'done', { block: FETCH_USE }), hosted('r', 'done', { block: FETCHED }), { type: 'response_finished', reason: 'stop' }]).answer).to.not.have.property('container');
     });

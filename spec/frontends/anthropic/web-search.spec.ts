@@ -204,7 +204,7 @@ describe('frontends/anthropic hosted web search', () => {
       ]);
       expect(content[2]).to.deep.equal({ type: 'server_tool_use', id: searchWireId({ id: 'g_1', dialect: GEMINI }), name: 'web_search', input: {} });
       expect(streamed).to.deep.equal(content);
-      expect(answer.usage).to.not.have.property('server_tool_use');
+      expect(answer.usage).to.have.property('server_tool_use', null);
     });
 
     it('writes nothing for a search that never ran (only searching), streamed or not', () => {

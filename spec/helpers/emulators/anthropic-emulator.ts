@@ -24,6 +24,19 @@ export function anthropicUsageWire(u: UsageScript, output = u.output): Record<st
   };
 }
 
+/**
+ * What a whole message's usage (`message_start`'s, a non-streamed answer's) adds to the counts,
+ * and a `message_delta`'s has not: the cache writes by lifetime, the tier and region that served.
+ */
+function servedWire(u: UsageScript): Record<string, unknown> {
+  const write = u.cacheWrite ?? 0;
+  const long = u.cacheWrite1h ?? 0;
+  return {
+    cache_creation: { ephemeral_5m_input_tokens: write - long, ephemeral_1h_input_tokens: long },
+    service_tier: u.serviceTier ?? 'standard', inference_geo: u.inferenceGeo ?? null,
+  };
+}
+
 /** A search's `server_tool_use` id (the script's, else made up from its place). */
 const searchId = (search: SearchScript, i: number) => search.id ?? `srvtoolu_emu${i + 1}`;
 
@@ -187,7 +200,7 @@ export const anthropicProtocol: EmulatorProtocol = {
     const frames: Frame[] = [frame('message_start', {
       message: {
         model, id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant',
-        content: [], stop_reason: null, stop_sequence: null, usage: { ...anthropicUsageWire(usage, 1), service_tier: 'standard' },
+        content: [], stop_reason: null, stop_sequence: null, usage: { ...anthropicUsageWire(usage, 1), ...servedWire(usage) },
       },
     })];
     frames.push({ text: sse({ type: 'ping' }, 'ping'), output: false });
@@ -248,7 +261,7 @@ export const anthropicProtocol: EmulatorProtocol = {
       id: script.id ?? 'msg_emu0001', type: 'message', role: 'assistant', model,
       content: content(script), stop_reason: script.rawFinish ?? STOP[finishOf(script)]!, stop_sequence: script.stopSequence ?? null, stop_details: script.stopDetails ?? null,
       context_management: script.contextManagement ?? null,
-      usage: { ...usageWire(script, usage, model), service_tier: 'standard' },
+      usage: { ...usageWire(script, usage, model), ...servedWire(usage) },
       ...(script.hostedMeta !== undefined ? { container: script.hostedMeta } : {}),
     };
   },

@@ -105,7 +105,12 @@ export interface UsageScript {
   readonly output: number;
   readonly cacheRead?: number;
   readonly cacheWrite?: number;
+  /** Of `cacheWrite`, those written for an hour (Anthropic's `cache_creation`; the rest for 5 minutes). */
+  readonly cacheWrite1h?: number;
   readonly reasoning?: number;
+  /** How the answer was served (Anthropic's `service_tier`, `standard` unless set, and `inference_geo`, null unless set). */
+  readonly serviceTier?: string;
+  readonly inferenceGeo?: string;
 }
 
 export type FinishScript = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'stop_sequence';
