@@ -8,6 +8,8 @@ import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
+/** The JSON Pointer of the matched stop sequence in a model's own answer (`additionalModelResponseFields`). */
+const STOP_SEQUENCE_PATH = '/stop_sequence';
 /** Output room left beside a thinking budget when the call sets no limit. */
 const ANSWER_ROOM = 4096;
 
@@ -35,7 +37,9 @@ function cachesPrompts(model: string): boolean {
  * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
  * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's
- * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache).
+ * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache). Stop
+ * sequences ask for `/stop_sequence` in `additionalModelResponseFieldPaths`, so that the answer
+ * names the one that matched.
  *
  * ```ts
  * encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0')
@@ -63,6 +67,9 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (opt.topP !== undefined && (thinking === undefined || opt.topP >= 0.95)) inference.topP = opt.topP;
   if (opt.stopSequences && opt.stopSequences.length > 0) inference.stopSequences = [...opt.stopSequences];
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  // Converse names the stop sequence that matched only in the model's own fields, and only those
+  // asked for: Claude's `stop_sequence` (a model whose answer has no such field ignores the path).
+  if (inference.stopSequences !== undefined) body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
   const additional: Json = {};
   if (thinking !== undefined) additional.thinking = budget !== undefined ? { type: 'enabled', budget_tokens: budget } : { type: 'adaptive' };
   if (opt.topK !== undefined && thinking === undefined && isAnthropicModel(model)) additional.top_k = opt.topK;

@@ -29,6 +29,7 @@ describe('backends/bedrock/encode-request', () => {
       ],
       system: [{ text: 'Be brief.' }, { text: 'Later rule.' }],
       inferenceConfig: { maxTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
+      additionalModelResponseFieldPaths: ['/stop_sequence'],
     });
   });
 

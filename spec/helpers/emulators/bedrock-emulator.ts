@@ -87,6 +87,29 @@ function content(script: Script): Record<string, unknown>[] {
 }
 
 /**
+ * The model's own answer fields a Converse request asked for (`additionalModelResponseFieldPaths`,
+ * JSON Pointers into the model's answer), as Bedrock returns them (`additionalModelResponseFields`,
+ * the fields at their paths): of a Claude model's answer, `/stop_sequence` is the stop sequence
+ * that matched (null when none did); a path the answer has not is ignored, as Bedrock ignores it.
+ */
+function responseFields(script: Script, request: RecordedRequest): Record<string, unknown> {
+  const paths: unknown = request.body?.additionalModelResponseFieldPaths;
+  if (!Array.isArray(paths) || !paths.includes('/stop_sequence') || !/(^|[./:])anthropic\./.test(request.model ?? '')) return {};
+  return { additionalModelResponseFields: { stop_sequence: finishOf(script) === 'stop_sequence' ? script.stopSequence ?? null : null } };
+}
+
+/**
+ * A request's `additionalModelResponseFieldPaths` refused as Converse refuses it: not a list of
+ * JSON Pointers (an empty one, one without the leading `/`) is a 400 ValidationException.
+ */
+function refuseFieldPaths(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const paths: unknown = body?.additionalModelResponseFieldPaths;
+  if (paths === undefined) return undefined;
+  const bad = !Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== 'string' || !p.startsWith('/'));
+  return bad ? { status: 400, error: { type: 'ValidationException', message: 'The format of the value at additionalModelResponseFieldPaths is invalid. Provide a json object for the field and try again.' } } : undefined;
+}
+
+/**
  * The InvokeModel body fields each embedding model takes, by its id (foundation id, inference
  * profile or ARN naming it); none for any other model, so its body is refused with a 400
  * ValidationException as Bedrock refuses a body the model does not take.
@@ -180,7 +203,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
@@ -224,7 +247,7 @@ export const bedrockProtocol: EmulatorProtocol = {
     })),
   }),
 
-  frames(script: Script): Frame[] {
+  frames(script: Script, request: RecordedRequest): Frame[] {
     const frame = (type: string, payload: unknown, output = false): Frame => ({ text: '', bytes: bedrockFrame(type, payload), output });
     const frames: Frame[] = [frame('messageStart', { role: 'assistant' })];
     let index = 0;
@@ -258,16 +281,16 @@ export const bedrockProtocol: EmulatorProtocol = {
       frames.push({ text: '', bytes: bedrockFrame(script.streamError.type ?? 'modelStreamErrorException', { message: script.streamError.message }, 'exception'), output: false });
       return frames;
     }
-    frames.push(frame('messageStop', { stopReason: script.rawFinish ?? STOP[finishOf(script)]! }));
+    frames.push(frame('messageStop', { stopReason: script.rawFinish ?? STOP[finishOf(script)]!, ...responseFields(script, request) }));
     frames.push(frame('metadata', { usage: bedrockUsageWire(script.usage ?? { input: 10, output: 5 }), metrics: { latencyMs: 42 }, p: 'padding' }));
     return frames;
   },
 
-  json(script: Script): unknown {
+  json(script: Script, request: RecordedRequest): unknown {
     if (script.streamError) return { message: script.streamError.message };
     return {
       output: { message: { role: 'assistant', content: content(script) } },
-      stopReason: script.rawFinish ?? STOP[finishOf(script)]!,
+      stopReason: script.rawFinish ?? STOP[finishOf(script)]!, ...responseFields(script, request),
       usage: bedrockUsageWire(script.usage ?? { input: 10, output: 5 }), metrics: { latencyMs: 42 },
     };
   },

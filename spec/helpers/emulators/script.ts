@@ -199,6 +199,11 @@ export interface Script {
    * emulators ignore it.
    */
   readonly promptFeedback?: Readonly<Record<string, unknown>>;
+  /**
+   * The stop sequence that matched (a `stop_sequence` finish): Anthropic's `stop_sequence`; Bedrock
+   * names it (`additionalModelResponseFields.stop_sequence`) only to a request for a Claude model
+   * that asked for `/stop_sequence` in `additionalModelResponseFieldPaths`.
+   */
   readonly stopSequence?: string;
   /** Anthropic: the answer's `stop_details` (a refusal's category and explanation); the other emulators ignore it. */
   readonly stopDetails?: Readonly<Record<string, unknown>>;
