@@ -9,6 +9,7 @@ import { hostedTool, isHostedTool, MCP_TOOLSET, mcpToolsetTool } from './hosted-
 import { messagesRequestSchema } from './request-schema.js';
 import { isToolset, toolsetTools } from './toolsets.js';
 import { isWebSearchTool, webSearchTool } from './web-search-tool.js';
+import { checkCacheBreakpoints } from './cache-breakpoints.js';
 import { withAutomaticCache } from './with-automatic-cache.js';
 
 type Json = Record<string, any>; // validated by messagesRequestSchema before any field is read
@@ -17,7 +18,8 @@ const validate = compileRequestValidator(messagesRequestSchema);
 
 /**
  * Messages request -> Call. `system` (string or text blocks) becomes `system`; `cache_control`
- * on system blocks, content blocks and tools becomes the piece's cache mark, a top-level one a
+ * on system blocks, content blocks and tools becomes the piece's cache mark (at most four, and a
+ * `ttl` of `5m` or `1h`, as Anthropic takes them: cache-breakpoints.ts), a top-level one a
  * mark on the last cacheable block (with-automatic-cache.ts); messages fold into canonical
  * messages (decode-content.ts); `max_tokens`, `stop_sequences`, sampling, `thinking` (budget,
  * adaptive), `output_config.effort` and the structured-output format map onto the options;
@@ -46,6 +48,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   validate(body);
   const b = body as Json;
   checkMcpServers(b);
+  checkCacheBreakpoints(b);
   if (b.billing_policy?.bill_to === 'user_profile') {
     throw badField('billing_policy.bill_to', '"user_profile" cannot be honoured: lip calls providers with its own credentials and names no user profile, so the request would be billed to the proxy\'s account; leave billing_policy out or send "self"', true);
   }

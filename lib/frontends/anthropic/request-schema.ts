@@ -5,7 +5,7 @@
  * checked by the decoder (`messages[2].content[0].type: unknown block type "foo"`).
  */
 /** A prompt-cache breakpoint (`{type: "ephemeral", ttl?: "5m" | "1h"}`), on blocks, tools and the request itself. */
-const cacheControl = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { type: 'string' } } };
+const cacheControl = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { enum: ['5m', '1h'] } } };
 
 /** A structured-output format (`output_config.format`, the beta's `output_format`): JSON Schema is the only kind. */
 const outputFormat = {

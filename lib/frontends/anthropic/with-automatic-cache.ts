@@ -1,8 +1,6 @@
 import { cacheMarks, markLastCacheable, type CacheablePrompt, type CacheMark } from '../../canonical/index.js';
+import { MAX_BREAKPOINTS } from './cache-breakpoints.js';
 import { badField } from './decode-content.js';
-
-/** The most cache breakpoints Anthropic takes in one request, the automatic one included. */
-const MAX_BREAKPOINTS = 4;
 
 /**
  * A request's top-level `cache_control` (Anthropic's automatic caching) as a cache mark on the

@@ -85,20 +85,24 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
 
   it('keeps cache_control breakpoints (with their ttl) on system blocks, content blocks, tool results and tools', () => {
     const eph = { type: 'ephemeral' };
+    const tools = [{ name: 'f', input_schema: { type: 'object' } }, { name: 'g', input_schema: { type: 'object' }, cache_control: eph }];
+    // Four a request, as Anthropic takes them (cache-breakpoints.spec.ts).
     const call = decode({
-      system: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }],
-      tools: [{ name: 'f', input_schema: { type: 'object' } }, { name: 'g', input_schema: { type: 'object' }, cache_control: eph }],
-      messages: [
-        { role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image', source: { type: 'url', url: 'https://x/a.png' }, cache_control: eph }] },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {}, cache_control: eph }] },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok', cache_control: eph }], cache_control: eph }] },
-      ],
+      system: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }], tools,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image', source: { type: 'url', url: 'https://x/a.png' }, cache_control: eph }] }],
     });
     expect(call.system).to.deep.equal([{ type: 'text', text: 'Rules.', cache: { ttl: '1h' } }]);
     expect(call.tools.map((t) => t.cache)).to.deep.equal([undefined, {}]);
     expect(call.messages[0]!.parts).to.deep.equal([{ type: 'text', text: 'Look.', cache: {} }, { type: 'image', url: 'https://x/a.png', cache: {} }]);
-    expect(call.messages[1]!.parts[0]).to.deep.include({ type: 'tool_call', cache: {} });
-    expect(call.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
+    const turns = decode({
+      messages: [
+        { role: 'user', content: 'Look.' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {}, cache_control: eph }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok', cache_control: eph }], cache_control: eph }] },
+      ],
+    });
+    expect(turns.messages[1]!.parts[0]).to.deep.include({ type: 'tool_call', cache: {} });
+    expect(turns.messages[2]!.parts[0]).to.deep.equal({ type: 'tool_result', callId: 't1', content: [{ type: 'text', text: 'ok', cache: {} }], cache: {} });
     expect(decodeError({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'forever' } }] }] }).param).to.equal('messages[0].content[0].cache_control.type');
   });
 
