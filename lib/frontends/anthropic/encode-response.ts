@@ -8,6 +8,7 @@ import { anthropicUsage } from './encode-usage.js';
 import { messageFields } from './message-fields.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
+import { citingSearchResult, searchResultSources } from './search-result-sources.js';
 import { isFetchedPage } from './hosted-tools.js';
 import { declaredMembers, toolsetNameOf } from './toolsets.js';
 
@@ -23,7 +24,8 @@ import { declaredMembers, toolsetNameOf } from './toolsets.js';
  * and a `web_search_tool_result` block (web-search-blocks.ts; one still running when the response
  * ended is left out, as the stream leaves it out); a text block's citations are its `citations`
  * (`web_search_result_location`s), as a streaming client accumulates them from the
- * `citations_delta`s of the same block. Another server tool's blocks (code execution, web fetch,
+ * `citations_delta`s of the same block; a citation of a search result's source is a
+ * `search_result_location` of it (search-result-sources.ts). Another server tool's blocks (code execution, web fetch,
  * tool search, the advisor: Anthropic's own, from an Anthropic backend) and a server-side
  * compaction's `compaction` block are in place as the upstream wrote them, once done (one the
  * answer ended inside is left out); the message's code execution `container` is the top-level
@@ -36,11 +38,12 @@ export function encodeMessagesResponse(r: CollectedResponse, context: EncodeCont
   let fetches = 0;
   let container: Readonly<Record<string, unknown>> | undefined;
   // The cited span stands in for a cited text the provider did not give, as in the stream (which keeps the text only then).
-  const searching = context.call.tools.some((t) => t.kind === 'web_search');
+  const sources = searchResultSources(context.call);
+  const spans = sources !== undefined || context.call.tools.some((t) => t.kind === 'web_search');
   const members = declaredMembers(context.call.tools);
   for (const block of r.blocks) {
     if (block.type === 'text') {
-      const citations = block.citations?.map((c) => citationLocation(c, searching ? block.text.slice(c.start, c.end) : ''));
+      const citations = block.citations?.map((c) => citationLocation(citingSearchResult(c, sources), spans ? block.text.slice(c.start, c.end) : ''));
       content.push({ type: 'text', text: block.text, ...(citations ? { citations } : {}) });
     } else if (block.type === 'tool_call') {
       const caller = block.caller?.dialect === CALLER_DIALECTS.anthropic ? { caller: { ...block.caller.value } } : {};

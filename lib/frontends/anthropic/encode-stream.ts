@@ -10,6 +10,7 @@ import { anthropicUsage } from './encode-usage.js';
 import { messageFields } from './message-fields.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { citationLocation, searchResultBlock, serverToolUseBlock } from './web-search-blocks.js';
+import { citingSearchResult, searchResultSources, type SearchResultSource } from './search-result-sources.js';
 import { compactionStream, isFetchedPage, serverToolInput } from './hosted-tools.js';
 import { declaredMembers, toolsetNameOf } from './toolsets.js';
 
@@ -29,7 +30,8 @@ type Json = Record<string, unknown>;
  * `server_tool_use` block (the query as its input) and a `web_search_tool_result` block
  * (web-search-blocks.ts); a citation is a `citations_delta` of the latest text block, its
  * `cited_text` the cited span of the response text when the provider gave none (kept only when
- * the call declares a web search tool). Anthropic's own hosted blocks (server tools' work, a
+ * the call declares a web search tool or holds search results), a citation of a search result's
+ * source a `search_result_location` of it (search-result-sources.ts). Anthropic's own hosted blocks (server tools' work, a
  * server-side compaction's `compaction` block) are written as the upstream streamed them
  * (hosted()).
  * @see spec/e2e/provider-state.spec.ts
@@ -42,8 +44,10 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private started = false;
   private finished = false;
   private usage: Usage = {};
-  /** The response text so far, kept only when the call declares a web search tool (for cited_text). */
+  /** The response text so far, kept only when the call declares a web search tool or holds search results (for cited_text). */
   private text: string | undefined;
+  /** The request's search results by source: a citation of one's source is a citation of it. */
+  private readonly sources: ReadonlyMap<string, SearchResultSource> | undefined;
   /** The queries of searches still running, by id (a search's blocks wait until it ran). */
   private queries: Map<string, string> | undefined;
   private searches = 0;
@@ -60,7 +64,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     this.id = context.responseId ?? wireId(context, 'msg_');
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
-    if (context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
+    this.sources = searchResultSources(context.call);
+    if (this.sources !== undefined || context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
     this.members = declaredMembers(context.call.tools);
   }
 
@@ -95,7 +100,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       case 'hosted_tool':
         return this.hosted(event);
       case 'citation':
-        return this.blocks.citation(JSON.stringify(citationLocation(event, this.text?.slice(event.start, event.end) ?? '')));
+        return this.blocks.citation(JSON.stringify(citationLocation(citingSearchResult(event, this.sources), this.text?.slice(event.start, event.end) ?? '')));
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';
