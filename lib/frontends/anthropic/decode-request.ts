@@ -59,6 +59,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
   const tools = decodeTools((b.tools ?? []) as Json[]);
+  const choice = toolChoice(b.tool_choice, tools);
 
   // System messages before the conversation's first turn join the top-level system, after it
   // (a thread's `continue` starts after the thread's turns: its system messages stay in place).
@@ -73,7 +74,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     model: b.model,
     stream: b.stream === true,
     ...(automatic ? withAutomaticCache(prompt, automatic) : prompt),
-    toolChoice: toolChoice(b.tool_choice),
+    toolChoice: choice,
     options: options(b),
     metadata: {},
     ...(typeof b.metadata?.user_id === 'string' ? { user: b.metadata.user_id } : {}),
@@ -115,9 +116,14 @@ function decodeTools(declared: readonly Json[]): ToolDefinition[] {
   const tools: ToolDefinition[] = [];
   const members = new Map<string, { at: number; family: string }>();
   const others = new Map<string, number>();
+  let search: number | undefined;
   declared.forEach((t, i) => {
     if (!isToolset(t.type)) {
       const decoded = tool(t, i);
+      if (decoded.kind === 'web_search') {
+        if (search !== undefined) throw badField(`tools[${i}].type`, `declares a second web search tool (tools[${search}] is one); a request takes one`);
+        search = i;
+      }
       const member = members.get(decoded.name);
       if (member !== undefined) throw nameTaken(`tools[${i}].name`, decoded.name, member);
       others.set(decoded.name, i);
@@ -232,12 +238,22 @@ export function betasOf(header: string | string[] | undefined): string[] {
   return [...new Set(names)];
 }
 
-function toolChoice(choice: Json | undefined): ToolChoice {
+/**
+ * `tool_choice` as the canonical choice, checked against the declared tools here, where the
+ * client's field names are known (the canonical check would name `toolChoice`): `any` needs a
+ * tool, `tool` one of the declared tools' names (a toolset's members by their own names).
+ */
+function toolChoice(choice: Json | undefined, tools: readonly ToolDefinition[]): ToolChoice {
   switch (choice?.type) {
-    case 'any': return { type: 'any' };
+    case 'any':
+      if (tools.length === 0) throw badField('tool_choice.type', '"any" requires a tool call, but no tools are declared');
+      return { type: 'any' };
     case 'none': return { type: 'none' };
     case 'tool':
       if (typeof choice.name !== 'string') throw badField('tool_choice.name', 'is required when type is "tool"');
+      if (!tools.some((t) => t.name === choice.name && t.namespace === undefined)) {
+        throw badField('tool_choice.name', `names the tool ${JSON.stringify(choice.name.slice(0, 128))}, which is not declared in tools`);
+      }
       return { type: 'tool', name: choice.name };
     default: return { type: 'auto' };
   }
