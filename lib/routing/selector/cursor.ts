@@ -12,15 +12,8 @@ export function isOperator(c: number): boolean {
   return c === CH.pipe || c === CH.caret || c === CH.bang;
 }
 
-/**
- * Whitespace as `String.prototype.trim` sees it (ASCII tab to CR and space, and the Unicode
- * spaces: NBSP, U+2000..U+200A, U+3000, the BOM, ...): the aliases and the model-or-selector
- * test trim with it, so the parser must agree. Ignored around operators, an error inside a leaf
- * (`a:m\u3000b:m` is a missing operator, not one model; `a:m\u00a0|b:m` names the model "m").
- */
 export function isSpace(c: number): boolean {
-  if (c < 0x80) return c === CH.space || (c >= CH.tab && c <= CH.cr);
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return c === CH.space || c === CH.tab || c === CH.lf || c === CH.cr;
 }
 
 /** C0 controls and DEL (whitespace is checked separately). */
@@ -90,8 +83,7 @@ export class Cursor {
 /** A character for messages: printable as itself, else as `U+XXXX`. */
 export function describeChar(c: number): string {
   if (c < 0) return 'the end';
-  // Unicode whitespace is invisible in a message: named by its code point.
-  if (isSpace(c)) return c < 0x80 ? 'whitespace' : `whitespace (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (isSpace(c)) return 'whitespace';
   if (isControl(c)) return `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
   return `"${String.fromCharCode(c)}"`;
 }
