@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { killLip, runLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
@@ -23,13 +23,14 @@ const BAD_FEATURES = [
   '',
 ].join('\n');
 
-/** Each problem of BAD_FEATURES as `lip check-config` prints it. */
+/** Each problem of BAD_FEATURES as `lip check-config` prints it (lip runs in this process's working directory). */
 const located = (path: string) => [
   `${path}:8:26: features[0].config.extractor: name the route the extraction is sent to (extractor.route), or set extractor.inherit: true to send it where the request went, or extractor.enabled: false`,
   `${path}:8:37: features[0].config.extractor.timeout: must be at most 24h (got 48h)`,
   `${path}:8:71: features[0].config.worker.max_concurrency: must be at most 128 (got 500)`,
   `${path}:10:43: features[1].config.patterns[0].regex: Invalid regular expression: /(/g: Unterminated group`,
   `${path}:12:27: features[2].config.handlers[0]: policy deny_on_pattern needs deny_pattern`,
+  `${path}:12:57: features[2].config.handlers[0].prompt_filename: cannot read prompt file ${resolve('config/prompts/pre_request/p.md')}: ENOENT`,
   `${path}:14:20: features[3].config.ttl: must be longer than 0`,
 ];
 
@@ -63,7 +64,7 @@ describe('regression: feature configs are checked when the config loads (check-c
     expect(r.code).to.equal(1);
     expect(r.stdout).to.not.contain('configuration is valid');
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).to.equal('configuration is invalid (6 problems):');
+    expect(lines[0]).to.equal('configuration is invalid (7 problems):');
     expect(lines.slice(1)).to.have.members(located(path));
   });
 

@@ -23,8 +23,8 @@ export const PLAIN_FILE_NAME = '^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$';
 
 /**
  * One judge as a `pre_request_admission` hook (fail-closed). Built once: the prompt file is read
- * and the pattern compiled when the feature is built (a missing file or an unsafe pattern is a
- * configuration error). Per request it sends the canonical call as JSON (the user message) with
+ * and the pattern compiled when the feature is built (the config check has refused a missing file
+ * or an unsafe pattern already, when the config loaded). Per request it sends the canonical call as JSON (the user message) with
  * the prompt as system text to the judge route through the auxiliary client, and tests the
  * judge's text: `deny_on_pattern` denies on a match, `allow_on_pattern` denies without one. A
  * deny, a judge error and a timeout all answer 403 with `deny_message`; the judge's text never
@@ -34,14 +34,9 @@ export function judgeHandler(handler: JudgeHandlerConfig, promptDir: string, log
   const compiled = handlerPattern(handler);
   if ('message' in compiled) throw new Error(`handler "${handler.id}": ${compiled.message}`);
   const { pattern } = compiled;
-  if (!new RegExp(PLAIN_FILE_NAME).test(handler.prompt_filename)) throw new Error(`handler "${handler.id}": prompt_filename must be a plain file name`);
-  const path = join(resolve(promptDir), handler.prompt_filename);
-  let prompt: string;
-  try {
-    prompt = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`handler "${handler.id}": cannot read prompt file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const read = readPrompt(promptDir, handler.prompt_filename);
+  if ('message' in read) throw new Error(`handler "${handler.id}": ${read.message}`);
+  const { prompt } = read;
   const deny = { reject: handler.deny_message, status: 403 } as const;
   return {
     id: handler.id,
@@ -88,4 +83,19 @@ export function handlerPattern(handler: Pick<JudgeHandlerConfig, 'policy' | 'den
   }
   if (!isSafePattern(source)) return { key, message: 'the pattern could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)' };
   return { pattern };
+}
+
+/**
+ * The text of `prompt_filename` inside `promptDir` (relative to lip's working directory), or why
+ * there is none: the name is not a plain file name, or the file cannot be read
+ * (`cannot read prompt file /abs/path: ENOENT`).
+ */
+export function readPrompt(promptDir: string, promptFilename: string): { prompt: string } | { message: string } {
+  if (!new RegExp(PLAIN_FILE_NAME).test(promptFilename)) return { message: 'prompt_filename must be a plain file name' };
+  const path = join(resolve(promptDir), promptFilename);
+  try {
+    return { prompt: readFileSync(path, 'utf8') };
+  } catch (err) {
+    return { message: `cannot read prompt file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
 }

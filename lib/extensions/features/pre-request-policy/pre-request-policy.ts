@@ -1,5 +1,5 @@
 import { refuseConfigProblems, type FeatureConfigProblem, type FeatureFactory } from '../../sdk.js';
-import { handlerPattern, judgeHandler, PLAIN_FILE_NAME, type JudgeHandlerConfig } from './judge-handler.js';
+import { handlerPattern, judgeHandler, PLAIN_FILE_NAME, readPrompt, type JudgeHandlerConfig } from './judge-handler.js';
 
 /** `features: [{ id: pre-request-policy, config: { prompt_dir?, handlers: [...] } }]` */
 export interface PreRequestPolicyConfig {
@@ -49,6 +49,8 @@ export const preRequestPolicy: FeatureFactory<PreRequestPolicyConfig> = {
       else ids.set(h.id, i);
       const compiled = handlerPattern(h);
       if ('message' in compiled) problems.push({ path: ['handlers', i, ...(compiled.key ? [compiled.key] : [])], message: compiled.message });
+      const prompt = readPrompt(config.prompt_dir, h.prompt_filename);
+      if ('message' in prompt) problems.push({ path: ['handlers', i, 'prompt_filename'], message: prompt.message });
     });
     return problems;
   },

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preRequestPolicy, type JudgeHandlerConfig } from '../../../../lib/extensions/features/pre-request-policy/index.js';
-import { configFrom } from '../../../helpers/config.js';
+import { configFrom, configIssues } from '../../../helpers/config.js';
 import { memoryLogger } from '../../fixtures.js';
 
 describe('pre-request-policy: configuration', () => {
@@ -33,5 +33,13 @@ describe('pre-request-policy: configuration', () => {
     for (const bad of ['../etc/passwd', 'sub/p.md', '..', '.']) expect(() => configFrom(yaml(bad)), bad).to.throw(/prompt_filename/);
     const config = configFrom(yaml('p.md'));
     expect((config.features[0]!.config.handlers as { timeout: number }[])[0]!.timeout).to.equal(2000);
+  });
+
+  it('a prompt file that cannot be read is a problem of the config, reported when it loads (check-config says what serve refuses)', () => {
+    const yaml = (promptDir: string, name: string) => `features:\n  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(promptDir)}, handlers: [{ id: h, prompt_filename: ${name}, model_routing_string: "up:j", deny_pattern: D }] } }\nbackends:\n  - { id: up, kind: localstub }\n`;
+    expect(configIssues(yaml(dir, 'none.md'))).to.deep.equal([`features[0].config.handlers[0].prompt_filename: cannot read prompt file ${join(dir, 'none.md')}: ENOENT`]);
+    expect(configIssues(yaml(join(dir, 'absent'), 'p.md'))).to.deep.equal([`features[0].config.handlers[0].prompt_filename: cannot read prompt file ${join(dir, 'absent', 'p.md')}: ENOENT`]);
+    expect(configIssues(yaml(dir, 'p.md'))).to.deep.equal([]);
+    expect(configIssues(yaml(dir, 'none.md').replace('{ id: pre-request-policy,', '{ id: pre-request-policy, enabled: false,'))).to.deep.equal([]);
   });
 });
