@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 
 type Segment = string | number;
 
@@ -10,6 +10,9 @@ export interface DuplicateKey {
   /** Offsets in the text of the repeat's key and of the first one. */
   readonly at: number;
   readonly first: number;
+  /** The repeated pair and the mapping it is in (dropRepeats removes it). */
+  readonly pair: Pair;
+  readonly map: YAMLMap;
 }
 
 /**
@@ -37,10 +40,19 @@ export function duplicateKeys(doc: Document): DuplicateKey[] {
       const key = String(value);
       const offset = (pair.key as YamlNode).range?.[0] ?? 0;
       const first = seen.get(value);
-      if (first !== undefined) found.push({ path: [...path, key], key, at: offset, first });
+      if (first !== undefined) found.push({ path: [...path, key], key, at: offset, first, pair, map: node });
       else seen.set(value, offset);
       stack.push({ node: pair.value, path: [...path, key] });
     }
   }
   return found;
+}
+
+/**
+ * Removes each repeat from its mapping, so that the document reads as it would with the first
+ * value of each key (the yaml library keeps the last): the rest of the file is then validated as
+ * usual, and every other problem reported with the repeats.
+ */
+export function dropRepeats(repeats: readonly DuplicateKey[]): void {
+  for (const { map, pair } of repeats) map.items.splice(map.items.indexOf(pair), 1);
 }

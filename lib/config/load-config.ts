@@ -11,7 +11,7 @@ import { shown as got } from './keyword-helpers.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
-import { duplicateKeys } from './duplicate-keys.js';
+import { dropRepeats, duplicateKeys } from './duplicate-keys.js';
 import { configValidators } from './schema-validators.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
@@ -158,8 +158,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  // A repeated key is named with its path and where it was first given.
+  // A repeated key is named with its path and where it was first given; the first value is read
+  // on, so the file's other problems are reported with it. Any other YAML error ends here.
   const repeats = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : [];
+  dropRepeats(repeats);
   for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const at = pos(err.pos[0]);
     const repeat = err.code === 'DUPLICATE_KEY' ? repeats.find((r) => r.at === err.pos[0]) : undefined;
@@ -173,7 +175,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     // the error it is; say what about the file caused it.
     issues.push({ file, ...at, path: '', message: /Maximum call stack/.test(message) ? 'the YAML nests too deeply to be read (a lip configuration needs a few levels)' : message });
   }
-  if (doc.errors.length > 0) throw new ConfigError(issues);
+  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) throw new ConfigError(issues);
   // Every key of a lip config is a name: a mapping or a list used as a key (`? [a]: 1`) would
   // become a made-up string key (and a warning of the yaml library on stderr).
   // An alias inside the node it names (`ttl: &a [*a]`) would expand into a value that contains

@@ -36,4 +36,25 @@ describe('config regression: a duplicate key is named with its path', () => {
       'lip.json:2:24: server.port: duplicate key "port" (first at 2:13)',
     ]);
   });
+
+  /**
+   * Found by probing the docs: a repeated key ended the check, hiding every other problem of the
+   * file (configuration.md: every problem is reported at once). The first value is now read on.
+   */
+  it('reports the file\'s other problems with it, reading the first value', () => {
+    expect(lines('server:\n  port: 1\n  port: 2\n  prot: 3\nbackends:\n  - { id: s, kind: localstub, models: [m], chunk_delay: 5 }\n')).to.deep.equal([
+      'lip.yaml:3:3: server.port: duplicate key "port" (first at 2:3)',
+      'lip.yaml:4:3: server.prot: unknown key "prot" (did you mean "port"?)',
+      'lip.yaml:6:57: backends[0].chunk_delay: must be a duration such as 250ms, 30s or 5m (got 5)',
+    ]);
+    expect(lines('server:\n  port: nope\n  port: 1\nbackends: [{ id: s, kind: localstub }]\n')).to.deep.equal([
+      'lip.yaml:2:9: server.port: must be an integer (got "nope")',
+      'lip.yaml:3:3: server.port: duplicate key "port" (first at 2:3)',
+    ]);
+  });
+
+  it('still stops at a syntax error, with the repeats found before it', () => {
+    expect(lines('server:\n  port: 1\n  port: 2\n  prot: [3\n')[0]).to.equal('lip.yaml:3:3: server.port: duplicate key "port" (first at 2:3)');
+    expect(lines('server:\n  port: 1\n  port: 2\n  prot: [3\n').some((l) => l.includes('unknown key'))).to.equal(false);
+  });
 });
