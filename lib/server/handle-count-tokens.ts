@@ -6,6 +6,7 @@ import { toLipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
+import type { RequestState } from './request-state.js';
 import { sendError, sendJson } from './send.js';
 import { continuedConversation, inConversation } from './continued-conversation.js';
 import { storedResponses } from './stored-responses.js';
@@ -24,13 +25,14 @@ const COUNT_TIMEOUT_MS = 30_000;
  * is; any other, or an upstream without the endpoint, gets lip's own estimate
  * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
  * A client that goes away aborts the upstream count. Failures answer in the protocol's envelope.
+ * The access line (`state`) gets the backend that counted, or failed to, and a failure's code.
  * The body holds `decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/count-tokens.spec.ts
  */
 export async function handleCountTokens(
   req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
-  runtime: Runtime, decode: DecodeTicket, failed: (code: string, backend?: string) => void, allow?: CandidateAllow,
+  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'backend' | 'errorCode'>, allow?: CandidateAllow,
 ): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
@@ -55,12 +57,16 @@ export async function handleCountTokens(
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
       const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]), req.headers);
-      if (tokens !== undefined) return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
+      if (tokens !== undefined) {
+        state.backend = backendKey;
+        return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });
+      }
     }
     return sendJson(res, 200, route.encode({ inputTokens: estimateTokens(call), estimated: true }), { 'x-lip-token-count': 'estimate' });
   } catch (err) {
     const lip = toLipError(err);
-    failed(lip.code, backendKey);
+    state.errorCode = lip.code;
+    if (backendKey !== undefined) state.backend = backendKey;
     req.resume();
     if (res.destroyed) return;
     sendError(res, frontend, lip);

@@ -740,10 +740,7 @@ export class LipServer {
         if (ticket === undefined) return;
         try {
           if (match.kind === 'embeddings') return await handleEmbeddings(req, res, match, this.runtime, state);
-          return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, ticket, (code, backend) => {
-            state.errorCode = code;
-            if (backend) state.backend = backend;
-          }, state.allow);
+          return await handleCountTokens(req, res, frontend, match.params, principal, this.runtime, ticket, state, state.allow);
         } finally {
           ticket.release();
         }
