@@ -179,6 +179,17 @@ describe('deployment files', () => {
       expect(seconds(one('TimeoutStopSec'))).to.be.at.least(20); // default drain_delay + shutdown_timeout
     });
 
+    // Found by running the docs' examples: the unit's comment said `npm ci --omit=dev; npm run
+    // build`, which fails (build runs tsc, a dev dependency). Its install steps are the docs'.
+    it('installs lip as docs/deployment.md does (its comment\'s npm commands are the docs\')', () => {
+      const npm = (commands: string) => commands.split('\n').filter((l) => /\bnpm /.test(l)).map((l) => l.replace(/\bsudo /g, '').trim());
+      const systemd = /## systemd\n[\s\S]*?```\n([\s\S]*?)```/.exec(read('docs/deployment.md'))![1]!;
+      // The comment's commands are its lines indented under `#`.
+      const comment = read('deploy/systemd/lip.service').split('\n').filter((l) => l.startsWith('#   ')).map((l) => l.slice(1)).join('\n');
+      expect(npm(systemd)).to.have.length.greaterThan(0);
+      expect(npm(comment)).to.deep.equal(npm(systemd));
+    });
+
     it('is hardened', () => {
       const expected: Record<string, string> = {
         NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', PrivateDevices: 'yes', DynamicUser: 'yes',
