@@ -19,7 +19,8 @@ export type AnthropicThinking =
 /**
  * The thinking a call asks an Anthropic model for, or undefined for none: a budget from the
  * call (0: none) or, when it asks for adaptive thinking, adaptive; otherwise a budget from its
- * effort (`minimal`/`none`: none). None either when the call forces a tool call (forcesToolCall):
+ * effort (`minimal`/`none`: none), unless the effort is Anthropic's own, which asks for no
+ * thinking (outputEffort: anthropicEffort sends it as is). None either when the call forces a tool call (forcesToolCall):
  * Anthropic refuses thinking beside a tool choice of `any` or one tool ("Thinking may not be
  * enabled when tool_choice forces tool use"), and the choice is what the client's code relies on
  * (an answer in text where it asked for a call breaks it), where thinking only helps the answer.
@@ -33,8 +34,23 @@ export function anthropicThinking(call: Call): AnthropicThinking | undefined {
   if (!r || forcesToolCall(call)) return undefined;
   if (r.budgetTokens !== undefined) return r.budgetTokens === 0 ? undefined : { type: 'enabled', budget: Math.max(MIN_THINKING_BUDGET, r.budgetTokens) };
   if (r.adaptive === true) return r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? { type: 'adaptive', effort: r.effort } : { type: 'adaptive' };
-  const budget = r.effort !== undefined ? EFFORT_BUDGET.get(r.effort) : undefined;
+  const budget = r.effort !== undefined && r.outputEffort !== true ? EFFORT_BUDGET.get(r.effort) : undefined;
   return budget === undefined ? undefined : { type: 'enabled', budget };
+}
+
+/**
+ * The effort an Anthropic model is given as `output_config.effort`, when Anthropic knows it: the
+ * effort of adaptive thinking, or an Anthropic client's own effort (outputEffort), which works
+ * with thinking or without it (an effort other clients name asks for thinking: anthropicThinking).
+ *
+ * ```ts
+ * anthropicEffort(emptyCall({ options: { reasoning: { effort: 'low', outputEffort: true } } }), undefined) // 'low'
+ * ```
+ */
+export function anthropicEffort(call: Call, thinking: AnthropicThinking | undefined): string | undefined {
+  if (thinking?.type === 'adaptive') return thinking.effort;
+  const r = call.options.reasoning;
+  return r?.outputEffort === true && r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? r.effort : undefined;
 }
 
 /** Whether the call declares tools and makes the model call one (tool choice `any`, or one tool by name). */

@@ -451,6 +451,12 @@ export interface ReasoningOptions {
    * An explicit `budgetTokens` wins; backends without such a mode use their own default.
    */
   readonly adaptive?: boolean;
+  /**
+   * The effort is Anthropic's own (`output_config.effort`): how thoroughly the model works, with
+   * thinking or without, not a request to reason. An Anthropic model gets it as its effort and
+   * thinks only as `budgetTokens`/`adaptive` say; other backends read `effort` as any effort.
+   */
+  readonly outputEffort?: boolean;
 }
 
 /** Generation options; absent = provider default. Route `?query` overrides merge into these. */

@@ -2,7 +2,7 @@ import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js'
 import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
-import { anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
+import { anthropicEffort, anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
@@ -15,7 +15,8 @@ type Json = Record<string, unknown>;
  * Call -> Messages API request body (streamed unless `stream` is false). `max_tokens` is mandatory: the call's
  * limit or the row's `default_max_tokens`. Extended thinking (`thinking.budget_tokens`) comes
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
- * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`; none
+ * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`, as is an
+ * Anthropic client's own effort, which turns no thinking on (anthropicEffort); none
  * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking). While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
  * below 0.95) are left out. A `json_schema` response format is `output_config.format`, its schema
@@ -84,7 +85,8 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   if (stops !== undefined && stops.length > 0) body.stop_sequences = stops;
   const outputConfig: Json = {};
   if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: anthropicStrictSchema(opt.responseFormat.schema) ?? opt.responseFormat.schema };
-  if (adaptive?.effort !== undefined) outputConfig.effort = adaptive.effort;
+  const effort = anthropicEffort(call, thinking);
+  if (effort !== undefined) outputConfig.effort = effort;
   const taskBudget = o.providerOptions ? call.providerOptions?.anthropic?.taskBudget : undefined;
   if (taskBudget !== undefined) outputConfig.task_budget = taskBudget;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;

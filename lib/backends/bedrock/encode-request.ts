@@ -31,7 +31,7 @@ function cachesPrompts(model: string): boolean {
  * declares tools by `toolSpec` only), as a function of its name with the schema and description
  * the frontend wrote for it. A reasoning request reaches
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
- * effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
+ * effort, not an Anthropic client's own effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
  * model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
  * which the model refuses: anthropicThinking); other families take no reasoning switch through Converse. `tool_choice:
  * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks

@@ -276,7 +276,10 @@ function options(b: Json): GenerationOptions {
   // Whether the thinking text comes back: as the client said, else the model's default (left unset).
   const display = b.thinking?.type === 'enabled' || b.thinking?.type === 'adaptive' ? b.thinking.display : undefined;
   if (display === 'summarized' || display === 'omitted') reasoning.includeThoughts = display === 'summarized';
-  if (typeof b.output_config?.effort === 'string') reasoning.effort = b.output_config.effort;
+  if (typeof b.output_config?.effort === 'string') {
+    reasoning.effort = b.output_config.effort;
+    reasoning.outputEffort = true;
+  }
   if (Object.keys(reasoning).length > 0) o.reasoning = reasoning;
   const format = responseFormat(b);
   if (format) o.responseFormat = format;

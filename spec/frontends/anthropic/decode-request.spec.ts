@@ -223,7 +223,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect([omitted.options.reasoning, omitted.providerOptions]).to.deep.equal([{ adaptive: true, includeThoughts: false }, { anthropic: { thinkingDisplay: 'omitted' } }]);
     const between = decode({ messages, thinking: { type: 'between_tools' } });
     expect([between.options.reasoning, between.providerOptions]).to.deep.equal([undefined, { anthropic: { thinkingType: 'between_tools' } }]);
-    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ adaptive: true, effort: 'high' });
+    expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ adaptive: true, effort: 'high', outputEffort: true });
     expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
     const binding = { prefix_mismatch_behavior: 'drop_block' };
     expect(decode({ messages, thinking: { type: 'adaptive', block_binding: binding } }).providerOptions).to.deep.equal({ anthropic: { thinkingBlockBinding: binding } });
@@ -241,7 +241,7 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ messages, output_config: { format: { type: 'json_schema', schema } } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
     expect(decode({ messages, output_format: { type: 'json_schema', schema } }).options.responseFormat).to.deep.equal({ type: 'json_schema', schema });
     const both = decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'low', format: { type: 'json_schema', schema } } }).options;
-    expect(both).to.deep.include({ responseFormat: { type: 'json_schema', schema }, reasoning: { adaptive: true, effort: 'low' } });
+    expect(both).to.deep.include({ responseFormat: { type: 'json_schema', schema }, reasoning: { adaptive: true, effort: 'low', outputEffort: true } });
     for (const none of [{}, { output_config: { format: null, effort: null } }, { output_format: null }]) {
       expect(decode({ messages, ...none }).options).to.not.have.property('responseFormat');
     }
