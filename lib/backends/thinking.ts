@@ -58,8 +58,12 @@ function forcesToolCall(call: Call): boolean {
   return call.tools.length > 0 && (call.toolChoice.type === 'any' || call.toolChoice.type === 'tool');
 }
 
+/** The efforts of other vocabularies in OpenAI's: Anthropic's `max`, which the OpenAI API refuses, is its highest. */
+const OPENAI_EFFORT: ReadonlyMap<string, string> = new Map(Object.entries({ max: 'xhigh' }));
+
 /**
- * The effort a model that thinks by effort is asked for when the call names none: from its
+ * The effort a model that thinks by effort (OpenAI's) is asked for: the call's, in OpenAI's
+ * words (OPENAI_EFFORT; another word as written). When the call names none, from its
  * thinking budget, the effort whose budget (EFFORT_BUDGET) is nearest on a ratio scale (a client's
  * "think" of 4,000 tokens is low, 10,000 medium, 31,999 high). No budget, or 0 (thinking off,
  * whose effort name differs between models): none, and the model's default applies.
@@ -69,7 +73,7 @@ function forcesToolCall(call: Call): boolean {
  * ```
  */
 export function reasoningEffort(r: ReasoningOptions | undefined): string | undefined {
-  if (r?.effort !== undefined) return r.effort;
+  if (r?.effort !== undefined) return OPENAI_EFFORT.get(r.effort) ?? r.effort;
   const budget = r?.budgetTokens;
   if (budget === undefined || budget <= 0) return undefined;
   const [low, medium, high] = [EFFORT_BUDGET.get('low')!, EFFORT_BUDGET.get('medium')!, EFFORT_BUDGET.get('high')!];

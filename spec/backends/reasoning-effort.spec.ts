@@ -24,6 +24,15 @@ describe('backends/thinking reasoningEffort', () => {
     expect(encodeChatRequest(call, 'gpt', chatOptions({ ...row, reasoning_param: 'reasoning' })).reasoning).to.deep.equal({ max_tokens: 10000 });
     expect(encodeResponsesRequest(call, 'gpt', responsesOptions({ id: 'r', kind: 'openai-responses', models: [] })).reasoning).to.deep.include({ effort: 'medium' });
   });
+
+  it('sends Anthropic\'s effort max as OpenAI\'s highest, xhigh (the API refuses max); OpenAI\'s own efforts as written', () => {
+    const call = (effort: string) => emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: { reasoning: { effort, outputEffort: true } } });
+    const row = { id: 'b', kind: 'openai-chat', models: [] };
+    expect(encodeChatRequest(call('max'), 'gpt', chatOptions(row)).reasoning_effort).to.equal('xhigh');
+    expect(encodeChatRequest(call('max'), 'gpt', chatOptions({ ...row, reasoning_param: 'reasoning' })).reasoning).to.deep.equal({ effort: 'xhigh' });
+    expect(encodeResponsesRequest(call('max'), 'gpt', responsesOptions({ id: 'r', kind: 'openai-responses', models: [] })).reasoning).to.deep.include({ effort: 'xhigh' });
+    expect(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'].map((effort) => reasoningEffort({ effort }))).to.deep.equal(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+  });
 });
 
 /**

@@ -92,11 +92,10 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
     if (opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   }
   if (opt.verbosity !== undefined) body.verbosity = opt.verbosity;
-  const effort = opt.reasoning?.effort;
   const derived = reasoningEffort(opt.reasoning);
   if (o.reasoningParam === 'reasoning_effort' && derived !== undefined) body.reasoning_effort = derived;
-  if (o.reasoningParam === 'reasoning' && opt.reasoning && (effort !== undefined || opt.reasoning.budgetTokens !== undefined)) {
-    body.reasoning = opt.reasoning.budgetTokens !== undefined ? { max_tokens: opt.reasoning.budgetTokens } : { effort };
+  if (o.reasoningParam === 'reasoning' && opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.budgetTokens !== undefined)) {
+    body.reasoning = opt.reasoning.budgetTokens !== undefined ? { max_tokens: opt.reasoning.budgetTokens } : { effort: derived };
   }
   const format = opt.responseFormat;
   if (format?.type === 'json_object') body.response_format = { type: 'json_object' };
