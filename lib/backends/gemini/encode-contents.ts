@@ -108,15 +108,17 @@ function userPart(part: Part): Json | undefined {
 }
 
 /**
- * An image or document as a Gemini part. Gemini wants a `mimeType` on both forms; a part that
+ * An image or document as a Gemini part. `inlineData` wants a `mimeType`; a `fileData` part that
  * names none (an OpenAI `image_url`, an Anthropic URL source) gets the one its URL's extension
- * names (`cat.jpg` is `image/jpeg`), else PNG for an image and PDF for a document.
+ * names (`cat.jpg` is `image/jpeg`), else PNG for an image and none for a document (a Gemini
+ * client's YouTube URL names none, and Gemini takes it so: its `mimeType` is optional there).
  */
 function mediaPart(part: ImagePart | FilePart): Json {
-  const fallback = part.type === 'image' ? 'image/png' : 'application/pdf';
-  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? fallback, data: part.data } };
+  const image = part.type === 'image' ? 'image/png' : undefined;
+  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? image ?? 'application/pdf', data: part.data } };
   const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
-  return { fileData: { mimeType: part.mediaType ?? mediaTypeOfUrl(uri) ?? fallback, fileUri: uri } };
+  const mimeType = part.mediaType ?? mediaTypeOfUrl(uri) ?? image;
+  return { fileData: { ...(mimeType !== undefined ? { mimeType } : {}), fileUri: uri } };
 }
 
 /**

@@ -22,9 +22,10 @@ describe('backends/gemini/encode-request', () => {
     });
   });
 
-  // An OpenAI image_url or an Anthropic URL source names no media type; Gemini's fileData needs
-  // one, and every such image went as image/png, a JPEG or a WebP too.
-  it('gives a URL without a media type the one its extension names', () => {
+  // An OpenAI image_url or an Anthropic URL source names no media type, and every such image went
+  // as image/png, a JPEG or a WebP too. A document of no type (a Gemini client's YouTube fileData,
+  // which names none) went as application/pdf: it now goes without one, as Gemini takes it.
+  it('gives a URL without a media type the one its extension names, else an image image/png and a document none', () => {
     const parts = (encodeGeminiRequest(call({
       messages: [{ role: 'user', parts: [
         { type: 'image', url: 'https://example.com/cat.JPG?size=large#top' },
@@ -33,6 +34,7 @@ describe('backends/gemini/encode-request', () => {
         { type: 'image', url: 'https://example.com/b.gif', mediaType: 'image/png' },
         { type: 'file', url: 'https://example.com/notes.txt' },
         { type: 'file', url: 'https://example.com/report' },
+        { type: 'file', url: 'https://www.youtube.com/watch?v=abc' },
       ] }],
     })) as { contents: { parts: unknown[] }[] }).contents[0]!.parts;
     expect(parts).to.deep.equal([
@@ -42,7 +44,8 @@ describe('backends/gemini/encode-request', () => {
       // A type the client named wins over the extension.
       { fileData: { mimeType: 'image/png', fileUri: 'https://example.com/b.gif' } },
       { fileData: { mimeType: 'text/plain', fileUri: 'https://example.com/notes.txt' } },
-      { fileData: { mimeType: 'application/pdf', fileUri: 'https://example.com/report' } },
+      { fileData: { fileUri: 'https://example.com/report' } },
+      { fileData: { fileUri: 'https://www.youtube.com/watch?v=abc' } },
     ]);
   });
 
