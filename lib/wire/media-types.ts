@@ -42,6 +42,22 @@ function essence(mediaType: string): string {
   return mediaType.split(';')[0]!.trim().toLowerCase();
 }
 
+/** Names clients write for a registered media type (a Map, as MEDIA_TYPES). */
+const ALIASES: ReadonlyMap<string, string> = new Map(Object.entries({ 'image/jpg': 'image/jpeg' }));
+
+/**
+ * A media type as providers take it: without its parameters, in lower case, by its registered
+ * name (Anthropic refuses `image/jpg`, `image/JPEG` and `image/jpeg;name=a.jpg`).
+ *
+ * ```ts
+ * plainMediaType('image/JPG; name=a.jpg') // 'image/jpeg'
+ * ```
+ */
+export function plainMediaType(mediaType: string): string {
+  const type = essence(mediaType);
+  return ALIASES.get(type) ?? type;
+}
+
 /**
  * The name of an inline file its part names none of, whose extension says what it is (OpenAI
  * tells file types by the name): `document.pdf` for a PDF (or a file of no media type, taken as

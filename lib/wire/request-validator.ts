@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LipError } from '../errors/index.js';
+import { plainMediaType } from './media-types.js';
 import { SchemaValidators, type ValidatorFamily } from './precompiled-validators.js';
 
 /** How request schemas are compiled (the first problem only, with the schema in the error); the build precompiles them. */
@@ -82,12 +83,27 @@ export function compileRequestValidator(schema: Record<string, unknown>): (body:
   };
 }
 
-/** Splits a `data:` URL into media type and base64 data; undefined for other URLs. */
+/**
+ * Splits a `data:` URL into media type (plainMediaType: `image/jpg;name=a.jpg` is `image/jpeg`)
+ * and base64 data, a percent-encoded one's bytes encoded (`data:image/svg+xml,%3Csvg...`);
+ * undefined for other URLs.
+ *
+ * ```ts
+ * parseDataUrl('data:text/plain,hi%21') // { mediaType: 'text/plain', data: 'aGkh' }
+ * ```
+ */
 export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
   if (!url.startsWith('data:')) return undefined;
   const comma = url.indexOf(',');
   if (comma < 0) return undefined;
   const meta = url.slice(5, comma);
-  if (!meta.endsWith(';base64')) return undefined;
-  return { mediaType: meta.slice(0, -7) || 'application/octet-stream', data: url.slice(comma + 1) };
+  const base64 = meta.endsWith(';base64');
+  const type = base64 ? meta.slice(0, -7) : meta;
+  const body = url.slice(comma + 1);
+  return { mediaType: plainMediaType(type) || 'application/octet-stream', data: base64 ? body : percentDecoded(body).toString('base64') };
+}
+
+/** The bytes of percent-encoded text: `%XX` escapes as bytes, the rest as UTF-8. */
+function percentDecoded(text: string): Buffer {
+  return Buffer.concat([...text.matchAll(/%([0-9A-Fa-f]{2})|[^%]+|%/g)].map(([all, hex]) => (hex !== undefined ? Buffer.from([parseInt(hex, 16)]) : Buffer.from(all, 'utf8'))));
 }

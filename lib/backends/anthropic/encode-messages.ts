@@ -2,11 +2,14 @@ import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, Sea
 import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
-import { mediaRefusal } from '../media-refusal.js';
-import { audioOrVideo, isTextMediaType } from '../../wire/index.js';
+import { imageTypeRefusal, mediaRefusal } from '../media-refusal.js';
+import { audioOrVideo, isTextMediaType, plainMediaType } from '../../wire/index.js';
 import { ownWebSearches } from '../web-search.js';
 
 type Json = Record<string, unknown>;
+
+/** The image types the API reads inline. */
+const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 /**
  * Canonical messages -> Anthropic `messages` and extra system text. Anthropic has two roles:
@@ -122,9 +125,17 @@ function searchBlocks(part: WebSearchPart): Json[] {
   ];
 }
 
+/**
+ * An image as an `image` block: inline (base64) of a type the API reads (IMAGE_TYPES; another is
+ * refused before sending, as the API would refuse it), or by URL.
+ */
 export function imageBlock(part: ImagePart): Json {
   const sized = part.oversized !== undefined ? { transformations: { oversized_image: part.oversized } } : {};
-  if (part.data !== undefined) return { type: 'image', source: { type: 'base64', media_type: part.mediaType ?? 'image/png', data: part.data }, ...sized };
+  if (part.data !== undefined) {
+    const mediaType = plainMediaType(part.mediaType ?? 'image/png');
+    if (!IMAGE_TYPES.has(mediaType)) throw imageTypeRefusal('anthropic', part.mediaType);
+    return { type: 'image', source: { type: 'base64', media_type: mediaType, data: part.data }, ...sized };
+  }
   return { type: 'image', source: { type: 'url', url: part.url ?? '' }, ...sized };
 }
 

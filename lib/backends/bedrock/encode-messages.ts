@@ -2,6 +2,7 @@ import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } fro
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
+import { imageTypeRefusal } from '../media-refusal.js';
 import { searchResultText } from '../search-results.js';
 import { toolReferenceText } from '../tool-references.js';
 
@@ -92,7 +93,7 @@ function inline(part: ImagePart | FilePart, what: string): { data: string; media
 function imageBlock(part: ImagePart): Json {
   const { data, mediaType } = inline(part, 'image');
   const format = IMAGE_FORMATS.get((mediaType ?? 'image/png').toLowerCase());
-  if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes png, jpeg, gif and webp images, not ${mediaType}`);
+  if (!format) throw imageTypeRefusal('bedrock', mediaType);
   return { image: { format, source: { bytes: data } } };
 }
 
