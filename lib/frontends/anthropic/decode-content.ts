@@ -83,11 +83,25 @@ function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets): P
     else if (b.type === 'web_search_tool_result') (searches ??= new SearchHistory(parts)).result(b, `${path}[${j}]`);
     else {
       if (b.type === 'tool_use') toolsets.set(b.id, b.toolset_name ?? undefined);
-      parts.push(assistantPart(b, `${path}[${j}]`));
+      parts.push(withThinkingText(assistantPart(b, `${path}[${j}]`), parts));
     }
   });
   searches?.end(path);
   return parts as Part[];
+}
+
+/**
+ * Another dialect's opaque reasoning lip sealed in a `redacted_thinking` block (an OpenAI
+ * Responses item's encrypted content and id) after the unsigned thinking block lip wrote before
+ * it (the item's summary, streamed as thinking): the one reasoning part they were, the text
+ * taken over from the thinking part, so that the provider gets its summary back.
+ */
+function withThinkingText(part: Part, parts: (Part | undefined)[]): Part {
+  if (part.type !== 'reasoning' || part.opaque === undefined || part.text !== undefined || part.dialect === REASONING_DIALECTS.anthropicRedacted) return part;
+  const last = parts[parts.length - 1];
+  if (last?.type !== 'reasoning' || last.dialect !== REASONING_DIALECTS.anthropicThinking || last.signature !== undefined || last.opaque !== undefined) return part;
+  parts.pop();
+  return last.text ? { ...part, text: last.text } : part;
 }
 
 function assistantPart(b: Json, path: string): Part {

@@ -96,13 +96,14 @@ function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) =
 
 /**
  * A thought part whose signature lip sealed: the state's own reasoning part. An empty one that
- * closes unsigned thought text before it (a streamed thinking block, then its signature) takes
- * that text over, as the block it closes.
+ * closes unsigned thought text before it (a streamed thinking block, then its signature; an
+ * OpenAI Responses item's summary, then its encrypted content) takes that text over, as the
+ * block it closes.
  */
 function sealedReasoning(state: CarriedState, text: unknown, parts: Part[]): ReasoningPart {
   const own = typeof text === 'string' && text.length > 0 ? text : state.text;
   const last = parts[parts.length - 1];
-  if (own === undefined && state.signature !== undefined && last?.type === 'reasoning' && last.dialect === REASONING_DIALECTS.geminiThought && last.signature === undefined && last.opaque === undefined) {
+  if (own === undefined && (state.signature !== undefined || state.opaque !== undefined) && last?.type === 'reasoning' && last.dialect === REASONING_DIALECTS.geminiThought && last.signature === undefined && last.opaque === undefined) {
     parts.pop();
     return { type: 'reasoning', ...state, ...(last.text ? { text: last.text } : {}) };
   }
