@@ -5,7 +5,9 @@ import type { RouteParams } from './route-params.js';
  * The request's generation options with a leaf's `?query` overrides on top: each override
  * present replaces the request's value, absent ones leave it alone. Returns `options` itself
  * when the leaf has no overrides (the common case costs nothing). `reasoning_effort` sets
- * `reasoning.effort` and keeps the rest of `reasoning` (budget, include-thoughts).
+ * `reasoning.effort` and keeps the rest of `reasoning` (budget, include-thoughts); it is the
+ * operator's request for reasoning, so an Anthropic client's own `output_config.effort` mark
+ * (`outputEffort`) does not carry over to it.
  *
  * ```ts
  * applyOverrides({ temperature: 1, topP: 0.5 }, { temperature: 0.2 })  // { temperature: 0.2, topP: 0.5 }
@@ -23,7 +25,10 @@ export function applyOverrides(options: GenerationOptions, overrides: RouteParam
   if (overrides.maxOutputTokens !== undefined) set('maxOutputTokens', overrides.maxOutputTokens);
   if (overrides.verbosity !== undefined) set('verbosity', overrides.verbosity);
   if (overrides.parallelToolCalls !== undefined) set('parallelToolCalls', overrides.parallelToolCalls);
-  if (overrides.reasoningEffort !== undefined) set('reasoning', { ...options.reasoning, effort: overrides.reasoningEffort });
+  if (overrides.reasoningEffort !== undefined) {
+    const { outputEffort: _clients, ...reasoning } = options.reasoning ?? {};
+    set('reasoning', { ...reasoning, effort: overrides.reasoningEffort });
+  }
   return out ?? options;
 }
 

@@ -30,6 +30,11 @@ describe('routing/params/applyOverrides', () => {
     expect(applyOverrides({}, paramsOf('a:m?reasoning_effort=minimal')).reasoning).to.deep.equal({ effort: 'minimal' });
   });
 
+  it("is the operator's request for reasoning: an Anthropic client's own effort mark does not carry over", () => {
+    const own: GenerationOptions = { reasoning: { effort: 'low', outputEffort: true } };
+    expect(applyOverrides(own, paramsOf('a:m?reasoning_effort=high')).reasoning).to.deep.equal({ effort: 'high' });
+  });
+
   it('fills options the request did not set', () => {
     expect(applyOverrides({}, paramsOf('a:m?top_p=0.25&verbosity=high'))).to.deep.equal({ topP: 0.25, verbosity: 'high' });
   });
