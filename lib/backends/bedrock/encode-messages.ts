@@ -19,8 +19,11 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
 /**
  * Canonical messages -> Converse `messages` and extra system text. Converse has two roles:
  * tool results are `toolResult` blocks of a user turn (status `error` for failed tools),
- * consecutive turns of one role are merged, blank text blocks are left out (Converse refuses
- * them), and a system message in the middle of a conversation joins the top-level `system`.
+ * consecutive turns of one role are merged, and a system message in the middle of a
+ * conversation joins the top-level `system`. Converse refuses text blocks that are empty or only
+ * whitespace, so those are left out (a turn left with nothing is left out too, its neighbours
+ * merged), a tool result with no other content says `(no output)`, and a conversation with
+ * nothing but blank text is refused (400) before sending.
  *
  * Images and documents travel inline (`source.bytes`, base64): Converse takes no URLs, so an
  * http(s) image or document is refused with a 400 naming the part. Reasoning is replayed as
@@ -49,15 +52,29 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
     },
     tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart)),
   });
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)');
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
 }
 
 /** Converse's prompt-cache breakpoint: the prompt up to the block before it may be cached. */
 export const CACHE_POINT: Readonly<Json> = { cachePoint: { type: 'default' } };
 
+/** What an empty tool result says: Converse takes no blank text, and a result must have content. */
+const NO_OUTPUT = '(no output)';
+
+/** Whether Converse takes the text as a text block: it refuses one that is empty or only whitespace. */
+export function visibleText(text: string): boolean {
+  return /\S/u.test(text);
+}
+
+/** A text block, or none for blank text. */
+function textBlock(text: string): Json | undefined {
+  return visibleText(text) ? { text } : undefined;
+}
+
 function userBlock(part: Part): Json | undefined {
   switch (part.type) {
-    case 'text': return part.text.length > 0 ? { text: part.text } : undefined;
+    case 'text': return textBlock(part.text);
     case 'image': return imageBlock(part);
     case 'file': return documentBlock(part);
     default: return undefined;
@@ -67,7 +84,7 @@ function userBlock(part: Part): Json | undefined {
 function assistantBlock(part: Part): Json | undefined {
   switch (part.type) {
     case 'text':
-      return part.text.length > 0 ? { text: part.text } : undefined;
+      return textBlock(part.text);
     case 'tool_call':
       return { toolUse: { toolUseId: part.id, name: part.name, input: toolInputObject(part.arguments) } };
     case 'reasoning':
@@ -112,7 +129,8 @@ export function documentName(filename: string | undefined): string {
 
 function toolResultBlock(part: ToolResultPart): Json {
   const content = typeof part.content === 'string'
-    ? [{ text: part.content.length > 0 ? part.content : ' ' }]
-    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? { text: searchResultText(p).text } : p.type === 'tool_reference' ? { text: toolReferenceText(p).text } : documentBlock(p)));
-  return { toolResult: { toolUseId: part.callId, content: content.length > 0 ? content : [{ text: ' ' }], status: part.isError ? 'error' : 'success' } };
+    ? [textBlock(part.content)]
+    : part.content.map((p) => (p.type === 'text' ? textBlock(p.text) : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? textBlock(searchResultText(p).text) : p.type === 'tool_reference' ? textBlock(toolReferenceText(p).text) : documentBlock(p)));
+  const blocks = content.filter((b): b is Json => b !== undefined);
+  return { toolResult: { toolUseId: part.callId, content: blocks.length > 0 ? blocks : [{ text: NO_OUTPUT }], status: part.isError ? 'error' : 'success' } };
 }

@@ -4,7 +4,7 @@ import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
-import { CACHE_POINT, encodeMessages } from './encode-messages.js';
+import { CACHE_POINT, encodeMessages, visibleText } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
@@ -54,7 +54,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   const call = cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own;
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
-  const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
+  const systemParts = [...call.system, ...system].filter((p) => visibleText(p.text));
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
   const thinking = isAnthropicModel(model) ? anthropicThinking(call) : undefined;

@@ -109,6 +109,26 @@ function refuseFieldPaths(body: Record<string, any> | undefined): { status: numb
   return bad ? { status: 400, error: { type: 'ValidationException', message: 'The format of the value at additionalModelResponseFieldPaths is invalid. Provide a json object for the field and try again.' } } : undefined;
 }
 
+const blank = (b: any) => typeof b?.text === 'string' && !/\S/u.test(b.text);
+
+/**
+ * A text block that is empty or only whitespace refused as Converse refuses it (a 400
+ * ValidationException naming the block): in `system`, in a message, in a tool result's content.
+ */
+function refuseBlankText(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const refusal = (kind: string, at: string) => ({ status: 400, error: { type: 'ValidationException', message: `The text field in the ${kind} object at ${at} is blank. Add text to the text field, and try again.` } });
+  for (const [i, b] of (Array.isArray(body?.system) ? body!.system : []).entries()) if (blank(b)) return refusal('SystemContentBlock', `system.${i}`);
+  for (const [i, m] of (Array.isArray(body?.messages) ? body!.messages : []).entries()) {
+    for (const [j, b] of (Array.isArray(m?.content) ? m.content : []).entries()) {
+      if (blank(b)) return refusal('ContentBlock', `messages.${i}.content.${j}`);
+      for (const [k, r] of (Array.isArray(b?.toolResult?.content) ? b.toolResult.content : []).entries()) {
+        if (blank(r)) return refusal('ToolResultContentBlock', `messages.${i}.content.${j}.toolResult.content.${k}`);
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * The InvokeModel body fields each embedding model takes, by its id (foundation id, inference
  * profile or ARN naming it); none for any other model, so its body is refused with a 400
@@ -199,11 +219,12 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
- * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key; errors carry
+ * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, and no blank
+ * text block (refuseBlankText); errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
