@@ -1,3 +1,4 @@
+import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { testConfig } from '../helpers/config.js';
@@ -6,17 +7,24 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
 const MODEL = `br:${CLAUDE_ON_BEDROCK}`;
+const PDF = Buffer.from('%PDF-1.4 emulated').toString('base64');
 
 /** Every text block of a Converse request's messages, tool results' content included. */
 function texts(messages: any[]): string[] {
   return messages.flatMap((m) => m.content.flatMap((b: any) => (b.text !== undefined ? [b.text] : (b.toolResult?.content ?? []).filter((r: any) => r.text !== undefined).map((r: any) => r.text))));
 }
 
+/** The names of a Converse request's documents, in order. */
+function documentNames(messages: any[]): string[] {
+  return messages.flatMap((m) => m.content.filter((b: any) => b.document !== undefined).map((b: any) => b.document.name));
+}
+
 /**
  * What Converse refuses with a 400 ValidationException, which lip sent anyway: text blocks that
  * are only whitespace (an empty tool output went as `" "`, an assistant turn of `"\n\n"` as it
- * was). Once such a turn is in the history every later request of the conversation fails. The
- * emulator now refuses them as Bedrock does, and lip leaves blank text out.
+ * was), and two documents of one name (two untitled PDFs were both `document`). Once such a turn
+ * is in the history every later request of the conversation fails. The emulator now refuses them
+ * as Bedrock does, and lip sends neither.
  */
 describe('e2e regression: Bedrock Converse gets no request it refuses', function () {
   this.timeout(20_000);
@@ -70,5 +78,36 @@ describe('e2e regression: Bedrock Converse gets no request it refuses', function
     expect(error).to.be.instanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).to.match(/nothing to send/);
     expect(bedrock.requests).to.have.length(0);
+  });
+
+  it('the emulator refuses two documents of one name as Converse does', () => {
+    const doc = (name: string) => ({ document: { format: 'pdf', name, source: { bytes: PDF } } });
+    expect(bedrockProtocol.refuse!({ body: { messages: [{ role: 'user', content: [doc('a'), doc('a'), { text: 'q' }] }] } } as never))
+      .to.deep.equal({ status: 400, error: { type: 'ValidationException', message: "Messages can't contain duplicate document names" } });
+    expect(bedrockProtocol.refuse!({ body: { messages: [{ role: 'user', content: [doc('a'), doc('b'), { text: 'q' }] }] } } as never)).to.equal(undefined);
+  });
+
+  it('names two untitled documents apart (a Gemini client\'s inline PDFs): document, document-2', async () => {
+    bedrock.enqueue({ text: 'same' });
+    const gemini = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url } });
+    const answer = await gemini.models.generateContent({
+      model: MODEL, contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'application/pdf', data: PDF } }, { inlineData: { mimeType: 'application/pdf', data: PDF } }, { text: 'compare' }] }],
+    });
+    expect(answer.text).to.equal('same');
+    expect(documentNames(bedrock.requests[0]!.body.messages)).to.deep.equal(['document', 'document-2']);
+  });
+
+  it('names documents apart across the whole conversation, the same on every turn (report.pdf and report.txt, then Report.pdf)', async () => {
+    const file = (filename: string, type: string) => ({ type: 'file' as const, file: { file_data: `data:${type};base64,${PDF}`, filename } });
+    const first = { role: 'user' as const, content: [file('report.pdf', 'application/pdf'), file('report.txt', 'text/plain'), { type: 'text' as const, text: 'sum up' }] };
+    bedrock.enqueue({ text: 'one' });
+    await openai.chat.completions.create({ model: MODEL, messages: [first] });
+    bedrock.enqueue({ text: 'two' });
+    const answer = await openai.chat.completions.create({
+      model: MODEL, messages: [first, { role: 'assistant', content: 'one' }, { role: 'user', content: [file('Report.pdf', 'application/pdf'), { type: 'text', text: 'and this?' }] }],
+    });
+    expect(answer.choices[0]!.message.content).to.equal('two');
+    expect(documentNames(bedrock.requests[0]!.body.messages)).to.deep.equal(['report', 'report-2']);
+    expect(documentNames(bedrock.requests[1]!.body.messages)).to.deep.equal(['report', 'report-2', 'Report-3']);
   });
 });

@@ -30,8 +30,10 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
  * `reasoningContent` before the rest of its turn: signed thinking as `reasoningText` with its
  * signature, redacted thinking as `redactedContent`. Claude models on Bedrock issue Anthropic's
  * thinking blocks, so those are the dialects replayed; unsigned or foreign reasoning is dropped.
- * With `cachePoints` (a model that caches prompts), a part's cache mark becomes a `cachePoint`
- * block after the part's own.
+ * Converse refuses two documents of one name in a request, so names are made unique across the
+ * whole conversation in order (`report`, `report-2`, ...: the same on every turn, so that a
+ * cached prompt still matches). With `cachePoints` (a model that caches prompts), a part's cache
+ * mark becomes a `cachePoint` block after the part's own.
  *
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
@@ -42,15 +44,16 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
     if (b === undefined) return [];
     return cachePoints && (p as { cache?: unknown }).cache !== undefined ? [b, CACHE_POINT] : [b];
   });
+  const named = documentNames();
   const { turns, system } = encodeTurns(messages, {
     assistantRole: 'assistant',
-    user: (m) => blocks(m.parts, userBlock),
+    user: (m) => blocks(m.parts, (p) => userBlock(p, named)),
     assistant: (m) => {
       const out = blocks(m.parts, assistantBlock);
       // Converse wants a turn's reasoning ahead of its text and tool use.
       return [...out.filter((b) => 'reasoningContent' in b), ...out.filter((b) => !('reasoningContent' in b))];
     },
-    tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart)),
+    tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart, named)),
   });
   if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)');
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
@@ -72,11 +75,14 @@ function textBlock(text: string): Json | undefined {
   return visibleText(text) ? { text } : undefined;
 }
 
-function userBlock(part: Part): Json | undefined {
+/** A document's name for its filename, unique in the request. */
+type DocumentNames = (filename: string | undefined) => string;
+
+function userBlock(part: Part, named: DocumentNames): Json | undefined {
   switch (part.type) {
     case 'text': return textBlock(part.text);
     case 'image': return imageBlock(part);
-    case 'file': return documentBlock(part);
+    case 'file': return documentBlock(part, named);
     default: return undefined;
   }
 }
@@ -114,23 +120,40 @@ function imageBlock(part: ImagePart): Json {
   return { image: { format, source: { bytes: data } } };
 }
 
-function documentBlock(part: FilePart): Json {
+function documentBlock(part: FilePart, named: DocumentNames): Json {
   const { data, mediaType } = inline(part, 'document');
   const format = DOCUMENT_FORMATS.get((mediaType ?? 'application/pdf').toLowerCase());
   if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not ${mediaType}`);
-  return { document: { format, name: documentName(part.filename), source: { bytes: data }, ...(part.citations === true ? { citations: { enabled: true } } : {}) } };
+  return { document: { format, name: named(part.filename), source: { bytes: data }, ...(part.citations === true ? { citations: { enabled: true } } : {}) } };
 }
+
+const MAX_NAME = 200;
 
 /** Converse names: letters, digits, single spaces, hyphens, parentheses and brackets only. */
 export function documentName(filename: string | undefined): string {
   const base = (filename ?? '').replace(/\.[A-Za-z0-9]+$/, '').replace(/[^A-Za-z0-9\-()[\] ]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return base.length > 0 ? base.slice(0, 200) : 'document';
+  return base.length > 0 ? base.slice(0, MAX_NAME) : 'document';
 }
 
-function toolResultBlock(part: ToolResultPart): Json {
+/**
+ * Names for the documents of one request, in order: a name already given (letter case aside)
+ * gets the first free suffix, `report`, `report-2`, `report-3`.
+ */
+function documentNames(): DocumentNames {
+  const given = new Set<string>();
+  return (filename) => {
+    const base = documentName(filename);
+    let name = base;
+    for (let n = 2; given.has(name.toLowerCase()); n++) name = `${base.slice(0, MAX_NAME - `-${n}`.length)}-${n}`;
+    given.add(name.toLowerCase());
+    return name;
+  };
+}
+
+function toolResultBlock(part: ToolResultPart, named: DocumentNames): Json {
   const content = typeof part.content === 'string'
     ? [textBlock(part.content)]
-    : part.content.map((p) => (p.type === 'text' ? textBlock(p.text) : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? textBlock(searchResultText(p).text) : p.type === 'tool_reference' ? textBlock(toolReferenceText(p).text) : documentBlock(p)));
+    : part.content.map((p) => (p.type === 'text' ? textBlock(p.text) : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? textBlock(searchResultText(p).text) : p.type === 'tool_reference' ? textBlock(toolReferenceText(p).text) : documentBlock(p, named)));
   const blocks = content.filter((b): b is Json => b !== undefined);
   return { toolResult: { toolUseId: part.callId, content: blocks.length > 0 ? blocks : [{ text: NO_OUTPUT }], status: part.isError ? 'error' : 'success' } };
 }

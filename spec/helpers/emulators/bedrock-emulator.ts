@@ -129,6 +129,14 @@ function refuseBlankText(body: Record<string, any> | undefined): { status: numbe
   return undefined;
 }
 
+/** Two documents of one name in a request (a message's or a tool result's) refused as Converse refuses them. */
+function refuseDuplicateDocumentNames(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const blocks = (Array.isArray(body?.messages) ? body!.messages : []).flatMap((m: any) => (Array.isArray(m?.content) ? m.content : []));
+  const names = [...blocks, ...blocks.flatMap((b: any) => (Array.isArray(b?.toolResult?.content) ? b.toolResult.content : []))]
+    .map((b: any) => b?.document?.name).filter((n: unknown) => n !== undefined);
+  return new Set(names).size < names.length ? { status: 400, error: { type: 'ValidationException', message: "Messages can't contain duplicate document names" } } : undefined;
+}
+
 /**
  * The InvokeModel body fields each embedding model takes, by its id (foundation id, inference
  * profile or ARN naming it); none for any other model, so its body is refused with a 400
@@ -219,12 +227,12 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
- * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, and no blank
- * text block (refuseBlankText); errors carry
+ * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, no blank text
+ * block (refuseBlankText) and no two documents of one name; errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
