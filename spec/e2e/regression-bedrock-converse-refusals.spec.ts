@@ -33,7 +33,8 @@ describe('e2e regression: Bedrock Converse gets no request it refuses', function
   let openai: OpenAI;
   before(async () => {
     bedrock = await startBedrockEmulator();
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }
+  - { id: st, kind: localstub, text: "from the stub" }`));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
   });
   after(async () => {
@@ -109,5 +110,39 @@ describe('e2e regression: Bedrock Converse gets no request it refuses', function
     expect(answer.choices[0]!.message.content).to.equal('two');
     expect(documentNames(bedrock.requests[0]!.body.messages)).to.deep.equal(['report', 'report-2']);
     expect(documentNames(bedrock.requests[1]!.body.messages)).to.deep.equal(['report', 'report-2', 'Report-3']);
+  });
+
+  // The statuses of the other types: spec/backends/bedrock/classify-error.spec.ts (a transient one fails over, and a
+  // route whose every candidate failed so answers 502, as after the same status over HTTP).
+  describe('an exception frame before any output keeps the status of its type (it was a 502 api_error, which the SDKs retry)', () => {
+    const ask = (model: string) => fetch(`${lip.url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+      body: JSON.stringify({ model, stream: true, max_tokens: 20, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    const cases = [
+      ['validationException', 'A conversation must alternate between user and assistant roles.', 400, 'invalid_request_error'],
+      ['throttlingException', 'Too many tokens, please wait before trying again.', 429, 'rate_limit_error'],
+    ] as const;
+    for (const [type, message, status, errorType] of cases) {
+      it(`${type}: ${status} ${errorType}`, async () => {
+        bedrock.handler = () => ({ streamError: { type, message } });
+        const res = await ask(MODEL);
+        const body = await res.json() as { error: { type: string; message: string } };
+        expect([res.status, body.error.type]).to.deep.equal([status, errorType]);
+        expect(body.error.message).to.contain(message);
+        if (status === 429) expect(res.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+      });
+    }
+
+    it('a validation error does not fail over; a throttle does', async () => {
+      bedrock.handler = () => ({ streamError: { type: 'validationException', message: 'bad turn order' } });
+      const refused = await ask(`${MODEL}|st:m`);
+      expect(refused.status).to.equal(400);
+      await refused.text();
+      bedrock.handler = () => ({ streamError: { type: 'throttlingException', message: 'slow down' } });
+      const served = await ask(`${MODEL}|st:m`);
+      expect([served.status, served.headers.get('x-lip-backend')]).to.deep.equal([200, 'st:m']);
+      expect(await served.text()).to.contain('from the stub');
+    });
   });
 });

@@ -62,15 +62,31 @@ export function classifyBedrockStatus(backendId: string, status: number, text: s
   return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}) });
 }
 
+/** The HTTP status Bedrock answers each error code with, for the same error in a stream. */
+const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
+  ['ValidationException', 400], ['ServiceQuotaExceededException', 400], ['AccessDeniedException', 403], ['ResourceNotFoundException', 404],
+  ['ModelTimeoutException', 408], ['ModelErrorException', 424], ['ModelStreamErrorException', 424], ['ModelNotReadyException', 429],
+  ['ThrottlingException', 429], ['InternalServerException', 500], ['ServiceUnavailableException', 503],
+]);
+
 /**
  * An exception frame inside the stream (`:message-type: exception`, `:exception-type`
  * `throttlingException`, `modelStreamErrorException`, ...; payload `{message}`), or an `error`
  * frame (`:error-code`, `:error-message`). Transient ones may fail over while nothing was sent;
- * after output every one is surfaced in-band.
+ * after output every one is surfaced in-band. The error keeps the status Bedrock answers its
+ * code with over HTTP (STATUS_OF_CODE), so that before output a validation error is the 400 it
+ * is, a throttle the 429, not a 502 the SDKs retry.
+ *
+ * ```ts
+ * bedrockStreamError('br', 'throttlingException', 'Too many tokens', [])
+ * // LIP_ERR_UPSTREAM_STREAM_ERROR, status 429, retryable, upstream_type ThrottlingException
+ * ```
+ * @see spec/backends/bedrock/classify-error.spec.ts
  */
 export function bedrockStreamError(backendId: string, type: string | undefined, message: string | undefined, secrets: readonly string[]): LipError {
   const code = type ? type.charAt(0).toUpperCase() + type.slice(1) : undefined;
+  const status = code === undefined ? undefined : STATUS_OF_CODE.get(code);
   return upstreamStreamError(backendId, message ?? (code ? `the upstream reported ${code}` : undefined), secrets, {
-    retryable: code !== undefined && TRANSIENT.test(code), ...(code ? { upstreamType: code } : {}),
+    retryable: code !== undefined && TRANSIENT.test(code), ...(code ? { upstreamType: code } : {}), ...(status !== undefined ? { status } : {}),
   });
 }
