@@ -106,6 +106,7 @@ describe('config: acp rows', () => {
     expect(() => configFrom('backends:\n  - { id: a, kind: acp }\n')).to.throw(/backends\[0\]\.command: an acp agent over stdio needs command/);
     expect(() => configFrom('backends:\n  - { id: a, kind: acp, transport: http }\n')).to.throw(/backends\[0\]\.base_url: an acp agent over http needs base_url/);
     expect(() => configFrom('backends:\n  - { id: a, kind: acp, command: x, api_key: k }\n')).to.throw(/backends\[0\]\.api_key: an acp agent over stdio takes no api_key/);
+    expect(() => configFrom('backends:\n  - { id: a, kind: acp, command: x, base_url: "http://127.0.0.1:9" }\n')).to.throw(/backends\[0\]\.base_url: an acp agent over stdio takes no base_url/);
     expect(() => configFrom('backends:\n  - { id: a, kind: acp, transport: http, base_url: "http://127.0.0.1:1", api_key: k }\n')).to.not.throw();
   });
 });

@@ -60,12 +60,13 @@ export function acpOptions(row: BackendRow): AcpOptions {
 
 /**
  * Row rules a schema cannot say: `stdio` needs `command` and takes no API key (credentials go to
- * the agent through `env`); `http` needs `base_url`.
+ * the agent through `env`) and no `base_url` (it would be ignored); `http` needs `base_url`.
  */
 export function checkAcpRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
   if (row.transport === 'http') {
     return row.base_url === undefined ? { key: 'base_url', message: 'an acp agent over http needs base_url (the agent server; lip posts to {base_url}/v1/acp)' } : undefined;
   }
+  if (row.base_url !== undefined) return { key: 'base_url', message: 'an acp agent over stdio takes no base_url (lip runs command): set transport: http to reach an agent server' };
   if (row.command === undefined) return { key: 'command', message: 'an acp agent over stdio needs command (the agent executable)' };
   for (const key of ['api_key', 'api_keys', 'api_key_env']) {
     if (row[key] !== undefined) return { key, message: `an acp agent over stdio takes no ${key}; pass credentials to it through env` };

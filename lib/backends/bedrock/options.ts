@@ -47,10 +47,12 @@ function isLoopback(url: string): boolean {
 }
 
 /**
- * Row rules a schema cannot say: plain HTTP only towards a loopback `base_endpoint` (unless
- * explicitly allowed), static keys as a complete pair, no lone session token.
+ * Row rules a schema cannot say: no `base_url` (a common row key, which this kind would ignore,
+ * sending the traffic to AWS: its endpoint is `base_endpoint`), plain HTTP only towards a loopback
+ * `base_endpoint` (unless explicitly allowed), static keys as a complete pair, no lone session token.
  */
 export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  if (row.base_url !== undefined) return { key: 'base_url', message: 'a bedrock row takes no base_url: set base_endpoint (the Bedrock Runtime endpoint) instead' };
   const endpoint = typeof row.base_endpoint === 'string' ? row.base_endpoint : undefined;
   if (row.disable_https === true) {
     if (!endpoint) return { key: 'disable_https', message: 'disable_https needs a base_endpoint' };

@@ -127,5 +127,7 @@ describe('backends/bedrock/encode-request', () => {
     expect(load('base_endpoint: "http://127.0.0.1:9"')).to.contain('base_endpoint uses http://');
     expect(load('access_key_id: AKID')).to.contain('need both access_key_id and secret_access_key');
     expect(load('region: eu-west-1')).to.equal('valid');
+    // base_url, a common row key, would be ignored and the traffic sent to AWS: refused, naming base_endpoint.
+    expect(load('base_url: "http://127.0.0.1:9", access_key_id: A, secret_access_key: B')).to.match(/backends\[0\]\.base_url: a bedrock row takes no base_url: set base_endpoint/);
   });
 });
