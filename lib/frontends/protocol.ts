@@ -25,6 +25,35 @@ export interface DecodedRequest {
    * (Gemini's JSON-array stream): its content type, and whether keepalive comments may be sent.
    */
   readonly streamWire?: { readonly contentType: string; readonly keepalive: boolean };
+  /** Where the call's messages, tools and tool choice came from in the body, for naming the client's fields when the canonical checks refuse the call (clientPath). */
+  readonly origins?: CallOrigins;
+}
+
+/**
+ * Where something of a decoded call came from in the request body: the path of the object that
+ * declared it (`tools[1].function`, `messages[3].tool_calls[1]`), and the names its fields have
+ * there when they are not the canonical ones (`{ parameters: 'input_schema' }`).
+ */
+export interface Origin {
+  readonly at: string;
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
+/** A message's origin, with its parts' (a part without one is named by its message). */
+export interface MessageOrigin extends Origin {
+  readonly parts?: readonly (Origin | undefined)[];
+}
+
+/**
+ * Where a decoded call's messages, tools and tool choice came from in the request, by their
+ * index in `call.messages` and `call.tools`: a message that is not one item of the request's
+ * (system messages lifted into `system`, tool items folded into one message) shifts the indexes,
+ * which only the decoder knows.
+ */
+export interface CallOrigins {
+  readonly messages?: readonly (MessageOrigin | undefined)[];
+  readonly tools?: readonly (Origin | undefined)[];
+  readonly toolChoice?: Origin;
 }
 
 export interface Continuation {
@@ -596,17 +625,39 @@ export interface Frontend {
 }
 
 /**
- * `path` (a canonical call path, `options.maxOutputTokens` or `options.stopSequences[1]`) as the
- * field of `body` it came from, by the frontend's `optionFields`; `messages` as the frontend's
- * `messagesField`; other paths as they are.
+ * `path` (a canonical call path, `options.maxOutputTokens` or `tools[1].name`) as the field of
+ * `body` it came from: options by the frontend's `optionFields`, `messages` as the frontend's
+ * `messagesField`, a message, part, tool or the tool choice by the decoder's `origins` (a field
+ * of it the body does not hold named by the object itself); other paths as they are, and an
+ * item of the conversation without an origin (a stored turn) as the conversation.
  *
  * ```ts
  * clientPath({ maxOutputTokens: ['max_completion_tokens', 'max_tokens'] }, 'options.maxOutputTokens', { max_tokens: 0 }) // 'max_tokens'
+ * clientPath(undefined, 'tools[1].name', body, 'messages', { tools: [..., { at: 'tools[1].function' }] }) // 'tools[1].function.name'
  * ```
  */
-export function clientPath(fields: Frontend['optionFields'], path: string, body: unknown, messagesField?: string): string {
-  // The conversation as a whole (an item of it does not map one to one: system turns, tool items).
+export function clientPath(fields: Frontend['optionFields'], path: string, body: unknown, messagesField?: string, origins?: CallOrigins): string {
+  // The conversation as a whole.
   if (path === 'messages') return messagesField ?? path;
+  if (origins !== undefined) {
+    const item = /^(messages|tools)\[(\d+)\]/.exec(path);
+    if (item?.[1] === 'messages' && origins.messages !== undefined) {
+      const message = origins.messages[Number(item[2])];
+      if (message === undefined) return messagesField ?? 'messages';
+      const rest = path.slice(item[0].length);
+      const part = /^\.parts\[(\d+)\]/.exec(rest);
+      if (part === null) return originPath(message, rest, body);
+      const from = message.parts?.[Number(part[1])];
+      return from === undefined ? message.at : originPath(from, rest.slice(part[0].length), body);
+    }
+    if (item?.[1] === 'tools' && origins.tools !== undefined) {
+      const tool = origins.tools[Number(item[2])];
+      return tool === undefined ? 'tools' : originPath(tool, path.slice(item[0].length), body);
+    }
+    if ((path === 'toolChoice' || path.startsWith('toolChoice.')) && origins.toolChoice !== undefined) {
+      return originPath(origins.toolChoice, path.slice('toolChoice'.length), body);
+    }
+  }
   if (!fields || !path.startsWith('options.')) return path;
   for (const [option, field] of Object.entries(fields)) {
     const name = `options.${option}`;
@@ -618,10 +669,24 @@ export function clientPath(fields: Frontend['optionFields'], path: string, body:
   return path;
 }
 
-/** The value at a dotted field path of a JSON body (`generationConfig.topK`). */
+/**
+ * The field `rest` (`.name`, `.content[2].name`, or nothing) of an object of the body by its
+ * origin: its first key renamed by `fields`; the object itself when the body does not hold that
+ * field (a canonical field of no counterpart, a default the decoder filled in).
+ */
+function originPath(origin: Origin, rest: string, body: unknown): string {
+  const field = /^\.([A-Za-z_]+)/.exec(rest);
+  if (field === null) return origin.at;
+  const named = `${origin.at}.${origin.fields?.[field[1]!] ?? field[1]!}`;
+  return fieldOf(body, named) === undefined ? origin.at : named + rest.slice(field[0].length);
+}
+
+/** The value at a field path of a JSON body (`generationConfig.topK`, `tools[1].function.name`). */
 function fieldOf(body: unknown, path: string): unknown {
   let at: unknown = body;
-  for (const key of path.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+  for (const key of path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '')) {
+    at = at !== null && typeof at === 'object' && Object.hasOwn(at, key) ? (at as Record<string, unknown>)[key] : undefined;
+  }
   return at;
 }
 

@@ -1,14 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { collectEvents, collect, validateCall, type CollectedResponse } from '../canonical/index.js';
+import { collectEvents, collect, type CollectedResponse } from '../canonical/index.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
+import { settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
 import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
-import { continuedConversation, inConversation } from './continued-conversation.js';
+import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
 import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
@@ -714,11 +714,7 @@ export class Batches {
       // A request continuing a stored response (`previous_response_id`, an Anthropic thread) has its turns first.
       const conversation = await continuedConversation(runtime, decoded.continuation, call.principal);
       const { call: canonical, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
-      const issues = validateCall(canonical);
-      if (issues.length > 0) {
-        const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
-        throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
-      }
+      checkCall(canonical, decoded, frontend, body);
       const session = { principal: call.principal, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };
       const prepared = runtime.sessions.prepare(session);
       if (prepared) await prepared;

@@ -1,8 +1,8 @@
-import { withoutCacheMarks, type Call } from '../canonical/index.js';
+import { validateCall, withoutCacheMarks, type Call } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
-import type { Continuation } from '../frontends/protocol.js';
+import { clientPath, type CallOrigins, type Continuation, type DecodedRequest, type Frontend } from '../frontends/protocol.js';
 import type { BackgroundRuns } from './background-runs.js';
 
 /**
@@ -57,4 +57,24 @@ export function inConversation(call: Call, continuation: Continuation | undefine
   // The newest kept (the first turn's); a thread stored before lip kept them has none: the request's own (none) stand.
   const kept = conversation.echoes.findLast((echo) => echo?.[THREAD_PROMPT] !== undefined)?.[THREAD_PROMPT] as Pick<Call, 'system' | 'tools'> | undefined;
   return { call: { ...call, ...kept, messages: [...withoutCacheMarks(conversation.messages), ...call.messages] }, continuation };
+}
+
+/**
+ * The canonical checks of `call` (the decoded call in its conversation, inConversation), a 400
+ * naming the request's fields as the client wrote them (`max_tokens`, `tools[1].function.name`,
+ * `messages[3].tool_calls[1].id`): the decoder's origins, the stored turns before the request's
+ * own messages counted, and the tools a thread kept having none in this request.
+ */
+export function checkCall(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown): void {
+  const issues = validateCall(call);
+  if (issues.length === 0) return;
+  const { origins } = decoded;
+  const stored = call.messages.length - decoded.call.messages.length;
+  const shifted: CallOrigins | undefined = origins && {
+    ...origins,
+    ...(origins.messages && stored > 0 ? { messages: [...Array<undefined>(stored), ...origins.messages] } : {}),
+    ...(call.tools !== decoded.call.tools ? { tools: [] } : {}),
+  };
+  const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField, shifted), message: i.message }));
+  throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
 }

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tap } from 'rxjs/internal/operators/tap';
-import { Collector, collect, unansweredResult, validateCall, type CollectedResponse, type Message } from '../canonical/index.js';
+import { Collector, collect, unansweredResult, type CollectedResponse, type Message } from '../canonical/index.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Conversation, PendingALeg, ResolvedALeg } from '../continuity/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { clientPath, settledClock, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
+import { settledClock, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
-import { continuedConversation, inConversation } from './continued-conversation.js';
+import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
 import { answeredRequestId, sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -65,12 +65,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     if (orphan !== undefined) {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `the tool result for call id "${orphan.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: frontend.messagesField ?? 'messages' });
     }
-    const issues = validateCall(call);
-    if (issues.length > 0) {
-      // Options are named as the client wrote them (max_tokens, generationConfig.topK).
-      const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField), message: i.message }));
-      throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
-    }
+    // Refused naming the fields as the client wrote them (max_tokens, tools[1].function.name).
+    checkCall(call, decoded, frontend, body);
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.
     const sessionRequest = { principal, ...identity, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };
     // A shared store (redis) first loads what the lookups will read; memory and SQLite read in place.

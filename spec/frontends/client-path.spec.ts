@@ -34,4 +34,22 @@ describe('frontends/clientPath: canonical option paths named as the client wrote
     // A prefix of another option's name is not that option.
     expect(clientPath({ top: 'x' }, 'options.topP', {})).to.equal('options.topP');
   });
+
+  it('names a message, part, tool or the tool choice by the decoder\'s origins, a field the body lacks by its object', () => {
+    const body = { messages: [{ role: 'system' }, { role: 'assistant', tool_calls: [{ id: 'a', function: { name: 'f' } }] }], tools: [{ function: { name: 'f' } }] };
+    const origins = {
+      messages: [undefined, { at: 'messages[1]', parts: [{ at: 'messages[1].tool_calls[0]', fields: { name: 'function.name' } }] }],
+      tools: [{ at: 'tools[0].function' }],
+      toolChoice: { at: 'tool_choice' },
+    };
+    expect(clientPath(undefined, 'messages[1].parts[0].id', body, 'messages', origins)).to.equal('messages[1].tool_calls[0].id');
+    expect(clientPath(undefined, 'messages[1].parts[0].name', body, 'messages', origins)).to.equal('messages[1].tool_calls[0].function.name');
+    // A field of no counterpart in the body: the object; a part without an origin: its message; a stored turn: the conversation.
+    expect(clientPath(undefined, 'messages[1].parts[0].namespace', body, 'messages', origins)).to.equal('messages[1].tool_calls[0]');
+    expect(clientPath(undefined, 'messages[1].parts[3].text', body, 'messages', origins)).to.equal('messages[1]');
+    expect(clientPath(undefined, 'messages[0].parts[0].text', body, 'input', origins)).to.equal('input');
+    expect(clientPath(undefined, 'tools[0].name', body, 'messages', origins)).to.equal('tools[0].function.name');
+    expect(clientPath(undefined, 'tools[0].parameters', body, 'messages', origins)).to.equal('tools[0].function');
+    expect(clientPath(undefined, 'toolChoice', body, 'messages', origins)).to.equal('tool_choice');
+  });
 });

@@ -6,6 +6,7 @@ import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js
 import { openSearchId, resultOf } from './web-search-blocks.js';
 import { COMPACTION_BLOCK, compactionPart, HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
 import { browserStateText } from './toolsets.js';
+import type { MessageOrigin, Origin } from '../protocol.js';
 
 type Json = Record<string, any>; // shape checked by messagesRequestSchema before any field is read
 
@@ -43,41 +44,53 @@ type CallToolsets = Map<string, string | undefined>;
  * (compactionPart). A tool result's `toolset_name` must be its call's; a `browser_state` block
  * in it (a browser toolset member's result) is text for other providers' models, the result kept
  * as written for an Anthropic backend (ToolResultPart.written).
+ * `origins`, when given, gets where each message and part came from (`messages[2].content[1]`),
+ * by the messages' index.
  */
-export function decodeMessages(messages: Json[]): Message[] {
+export function decodeMessages(messages: Json[], origins: MessageOrigin[] = []): Message[] {
   const out: Message[] = [];
   const toolsets: CallToolsets = new Map();
   messages.forEach((m, i) => {
     const path = `messages[${i}].content`;
     const blocks: Json[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+    // A string is the one text block; a block's fields are the canonical part's.
+    const from = (j: number): Origin => (typeof m.content === 'string' ? { at: `messages[${i}]`, fields: { text: 'content' } } : { at: `${path}[${j}]`, fields: { callId: 'tool_use_id' } });
+    const push = (message: Message, parts: Origin[]) => {
+      out.push(message);
+      origins.push({ at: `messages[${i}]`, parts });
+    };
     if (blocks.length === 0) {
-      if (m.role === 'assistant') out.push({ role: 'assistant', parts: [{ type: 'text', text: '' }] });
+      if (m.role === 'assistant') push({ role: 'assistant', parts: [{ type: 'text', text: '' }] }, []);
       else throw badField(path, 'must not be empty');
       return;
     }
     if (m.role === 'assistant') {
-      out.push({ role: 'assistant', parts: assistantParts(blocks, path, toolsets) });
+      const at: Origin[] = [];
+      push({ role: 'assistant', parts: assistantParts(blocks, path, toolsets, (j) => at.push(from(j))) }, at);
       return;
     }
     if (m.role === 'system') {
-      out.push({ role: 'system', parts: blocks.map((b, j) => systemPart(b, `${path}[${j}]`)) });
+      push({ role: 'system', parts: blocks.map((b, j) => systemPart(b, `${path}[${j}]`)) }, blocks.map((_, j) => from(j)));
       return;
     }
     let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
     blocks.forEach((b, j) => {
       const role = b.type === 'tool_result' ? 'tool' : 'user';
       const part = role === 'tool' ? toolResult(b, `${path}[${j}]`, toolsets) : userPart(b, `${path}[${j}]`);
-      if (run?.role !== role) out.push((run = { role, parts: [] }));
+      if (run?.role !== role) push((run = { role, parts: [] }), []);
       run.parts.push(part);
+      (origins[origins.length - 1]!.parts as Origin[]).push(from(j));
     });
   });
   return out;
 }
 
-function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets): Part[] {
+/** An assistant message's blocks as parts; `placed(j)` is told the block of each part, in order (a search's result joins its use's part). */
+function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets, placed: (j: number) => void): Part[] {
   const parts: (Part | undefined)[] = [];
   let searches: SearchHistory | undefined; // only for a message that holds a search
   blocks.forEach((b, j) => {
+    const before = parts.length;
     if (b.type === 'server_tool_use' && b.name !== WEB_SEARCH_TOOL_NAME) parts.push(hostedPart(b));
     else if (b.type === 'server_tool_use') (searches ??= new SearchHistory(parts)).use(b, `${path}[${j}]`);
     else if (b.type === 'web_search_tool_result') (searches ??= new SearchHistory(parts)).result(b, `${path}[${j}]`);
@@ -85,6 +98,7 @@ function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets): P
       if (b.type === 'tool_use') toolsets.set(b.id, b.toolset_name ?? undefined);
       parts.push(withThinkingText(assistantPart(b, `${path}[${j}]`), parts));
     }
+    if (parts.length > before) placed(j);
   });
   searches?.end(path);
   return parts as Part[];

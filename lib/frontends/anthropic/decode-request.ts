@@ -1,7 +1,7 @@
 import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
-import type { Continuation, DecodedRequest } from '../protocol.js';
+import type { CallOrigins, Continuation, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
@@ -58,12 +58,14 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
-  const tools = decodeTools((b.tools ?? []) as Json[]);
+  const toolOrigins: Origin[] = [];
+  const tools = decodeTools((b.tools ?? []) as Json[], toolOrigins);
   const choice = toolChoice(b.tool_choice, tools);
 
   // System messages before the conversation's first turn join the top-level system, after it
   // (a thread's `continue` starts after the thread's turns: its system messages stay in place).
-  const messages = decodeMessages(b.messages);
+  const messageOrigins: MessageOrigin[] = [];
+  const messages = decodeMessages(b.messages, messageOrigins);
   const leading = continues ? 0 : messages.findIndex((m) => m.role !== 'system');
   const lead = leading < 0 ? messages.length : leading;
   for (const m of messages.slice(0, lead)) system.push(...m.parts as TextPart[]);
@@ -82,7 +84,8 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ...providerOptions(b),
   };
   const continuation = threadOf(b.thread);
-  return { call, hints: {}, ...(continuation ? { continuation } : {}) };
+  const origins: CallOrigins = { messages: messageOrigins.slice(lead), tools: toolOrigins, toolChoice: { at: 'tool_choice' } };
+  return { call, hints: {}, ...(continuation ? { continuation } : {}), origins };
 }
 
 /**
@@ -111,8 +114,9 @@ function refuseThreadPrompt(b: Json): void {
  * The request's tools (tool), a toolset's members each a tool of its own. A member takes the name
  * of no other tool: another provider's model calls it by that name alone, so a custom or client
  * tool of the same name, or the same member of another toolset, is a 400 naming both.
+ * `origins` gets each tool's declaration (a toolset's members the toolset), `input_schema` its parameters.
  */
-function decodeTools(declared: readonly Json[]): ToolDefinition[] {
+function decodeTools(declared: readonly Json[], origins: Origin[]): ToolDefinition[] {
   const tools: ToolDefinition[] = [];
   const members = new Map<string, { at: number; family: string }>();
   const others = new Map<string, number>();
@@ -128,6 +132,7 @@ function decodeTools(declared: readonly Json[]): ToolDefinition[] {
       if (member !== undefined) throw nameTaken(`tools[${i}].name`, decoded.name, member);
       others.set(decoded.name, i);
       tools.push(decoded);
+      origins.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
       return;
     }
     for (const decoded of toolsetTools(t, i)) {
@@ -137,6 +142,7 @@ function decodeTools(declared: readonly Json[]): ToolDefinition[] {
       if (other !== undefined) throw badField(`tools[${other}].name`, `"${decoded.name}" is the name of a member of the ${decoded.toolset!} toolset (tools[${i}]); rename the tool or disable the member in the toolset's configs`);
       members.set(decoded.name, { at: i, family: decoded.toolset! });
       tools.push(decoded);
+      origins.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
     }
   });
   return tools;

@@ -2,6 +2,7 @@ import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart,
 import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { openStateBase64, type CarriedState } from '../state-envelope.js';
+import type { MessageOrigin, Origin } from '../protocol.js';
 
 type Json = Record<string, any>; // shape checked by generateContentSchema before any field is read
 
@@ -22,8 +23,10 @@ export function badField(path: string, message: string, unsupported = false): Li
  * each the part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
  * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
  * without an `id` is paired with the earliest unanswered call of the same name.
+ * `origins`, when given, gets where each message and part came from (`contents[2].parts[1]`,
+ * a call's fields in its `functionCall`, a result's in its `functionResponse`), by the messages' index.
  */
-export function decodeContents(contents: Json[]): Message[] {
+export function decodeContents(contents: Json[], origins: MessageOrigin[] = []): Message[] {
   const out: Message[] = [];
   const pending: { id: string; name: string }[] = [];
   let generated = 0;
@@ -35,12 +38,21 @@ export function decodeContents(contents: Json[]): Message[] {
       // Consecutive model turns are one answer (a streamed turn's chunks, as chat helpers keep them).
       const last = out[out.length - 1];
       const message = last?.role === 'assistant' ? last.parts as Part[] : [];
-      if (message !== last?.parts) out.push({ role: 'assistant', parts: message });
-      parts.forEach((p, j) => modelPart(p, `${path}[${j}]`, message, (name) => {
-        const id = `call_gemini_${++generated}`;
-        pending.push({ id, name });
-        return id;
-      }, pending));
+      if (message !== last?.parts) {
+        out.push({ role: 'assistant', parts: message });
+        origins.push({ at: `contents[${i}]`, parts: [] });
+      }
+      const from = origins[origins.length - 1]!.parts as Origin[];
+      parts.forEach((p, j) => {
+        const before = message.length;
+        modelPart(p, `${path}[${j}]`, message, (name) => {
+          const id = `call_gemini_${++generated}`;
+          pending.push({ id, name });
+          return id;
+        }, pending);
+        const at = p.functionCall ? `${path}[${j}].functionCall` : `${path}[${j}]`;
+        for (let k = before; k < message.length; k++) from.push({ at });
+      });
       return;
     }
     if (c.role !== undefined && c.role !== '' && c.role !== 'user' && c.role !== 'function') {
@@ -52,13 +64,25 @@ export function decodeContents(contents: Json[]): Message[] {
     // right after the calls (OpenAI Chat).
     const results: Part[] = [];
     const others: Part[] = [];
+    const from = { results: [] as Origin[], others: [] as Origin[] };
     parts.forEach((p, j) => {
       const at = `${path}[${j}]`;
-      if (p.functionResponse) results.push(toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`));
-      else others.push(userPart(p, at));
+      if (p.functionResponse) {
+        results.push(toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`));
+        from.results.push({ at: `${at}.functionResponse`, fields: { callId: 'id', content: 'response' } });
+      } else {
+        others.push(userPart(p, at));
+        from.others.push({ at });
+      }
     });
-    if (results.length > 0) out.push({ role: 'tool', parts: results });
-    if (others.length > 0) out.push({ role: 'user', parts: others });
+    if (results.length > 0) {
+      out.push({ role: 'tool', parts: results });
+      origins.push({ at: `contents[${i}]`, parts: from.results });
+    }
+    if (others.length > 0) {
+      out.push({ role: 'user', parts: others });
+      origins.push({ at: `contents[${i}]`, parts: from.others });
+    }
   });
   return out;
 }

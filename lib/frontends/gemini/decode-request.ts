@@ -3,7 +3,7 @@ import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall, mark
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
-import type { DecodedRequest } from '../protocol.js';
+import type { DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
 import { computerUseTools } from './computer-use.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
@@ -29,7 +29,10 @@ export function decodeGenerateContent(raw: unknown, model: string, stream: boole
   const b = body as Json;
   const cached = b.cachedContent as Json | string | undefined | null;
   if (typeof cached === 'string' && cached.length > 0) throw badField('cachedContent', 'a cached content is looked up for generateContent, streamGenerateContent and countTokens requests only; send the contents themselves');
-  if (cached === undefined || cached === null || typeof cached !== 'object') return { call: decodeBody(b, model, stream), hints: {} };
+  if (cached === undefined || cached === null || typeof cached !== 'object') {
+    const origins = { messages: [] as MessageOrigin[], tools: [] as Origin[], toolChoice: { at: 'toolConfig.functionCallingConfig.mode' } };
+    return { call: decodeBody(b, model, stream, origins), hints: {}, origins };
+  }
   return { call: withCachedContent(b, cached, model, stream), hints: {} };
 }
 
@@ -83,8 +86,8 @@ function inCachedOrOwn(err: LipError, cachedCount: number): LipError {
   return new LipError(err.code, message, { param, status: err.status, retryable: err.retryable, ...(err.detail ? { detail: err.detail } : {}) });
 }
 
-/** A validated, key-normalised generateContent body -> Call. */
-function decodeBody(b: Json, model: string, stream: boolean): Call {
+/** A validated, key-normalised generateContent body -> Call; `origins`, when given, gets where its messages and tools came from. */
+function decodeBody(b: Json, model: string, stream: boolean, origins?: { readonly messages: MessageOrigin[]; readonly tools: Origin[] }): Call {
   // Output lip cannot give: refused, not ignored.
   const modalities = (b.generationConfig?.responseModalities ?? []) as string[];
   const other = modalities.find((m) => m.toUpperCase() !== 'TEXT');
@@ -122,18 +125,20 @@ function decodeBody(b: Json, model: string, stream: boolean): Call {
       if (computer) throw badField(path, `a second computerUse tool (${computer.path} declares one already)`);
       computer = { tools: computerUseTools(t.computerUse as Json), path };
     }
-    for (const f of (t.functionDeclarations ?? []) as Json[]) {
+    ((t.functionDeclarations ?? []) as Json[]).forEach((f, k) => {
+      origins?.tools.push({ at: `tools[${i}].functionDeclarations[${k}]`, fields: { parameters: f.parametersJsonSchema !== undefined ? 'parametersJsonSchema' : 'parameters' } });
       tools.push({
         name: f.name,
         ...(typeof f.description === 'string' ? { description: f.description } : {}),
         parameters: (f.parametersJsonSchema ?? (f.parameters ? toJsonSchema(f.parameters) : { type: 'object', properties: {} })) as Record<string, unknown>,
       });
-    }
+    });
   });
   for (const builtin of [...(search ? [search] : []), ...hosted.values()]) {
     const name = builtin.tool.name;
     if (tools.some((t) => t.name === name)) throw badField(builtin.path, `lip names the ${builtin.tool.kind === 'web_search' ? 'hosted search' : 'built-in'} tool "${name}", and a function of that name is declared too; rename the function`, true);
     tools.push(builtin.tool);
+    origins?.tools.push({ at: builtin.path });
   }
   for (const tool of computer?.tools ?? []) {
     if (tools.some((t) => t.name === tool.name)) {
@@ -142,6 +147,7 @@ function decodeBody(b: Json, model: string, stream: boolean): Call {
         : 'lip names the computer use tool "computerUse", and a function of that name is declared too; rename the function', true);
     }
     tools.push(tool);
+    origins?.tools.push({ at: computer!.path });
   }
 
   const call: Call = {
@@ -149,7 +155,7 @@ function decodeBody(b: Json, model: string, stream: boolean): Call {
     model,
     stream,
     system,
-    messages: decodeContents(b.contents),
+    messages: decodeContents(b.contents, origins?.messages),
     tools,
     toolChoice: toolChoice(b.toolConfig?.functionCallingConfig, tools),
     options: options(b.generationConfig ?? {}),

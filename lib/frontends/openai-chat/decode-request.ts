@@ -7,7 +7,7 @@ import { requestArguments } from '../../wire/json-depth.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
-import type { DecodedRequest } from '../protocol.js';
+import type { CallOrigins, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
@@ -38,6 +38,12 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
 
   const system: TextPart[] = [];
   const messages: Message[] = [];
+  // Where each message and part came from: lifted system messages shift the indexes.
+  const messageOrigins: MessageOrigin[] = [];
+  const add = (message: Message, at: string, parts?: readonly (Origin | undefined)[]) => {
+    messages.push(message);
+    messageOrigins.push({ at, ...(parts ? { parts } : {}) });
+  };
   let legacyCalls = 0;
   const legacyIds = new Map<string, string>(); // function name -> generated call id
   (b.messages as Json[]).forEach((m, i) => {
@@ -47,55 +53,63 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
       case 'developer': {
         const parts = textParts(m.content, `${path}.content`);
         if (messages.length === 0) system.push(...parts);
-        else messages.push({ role: 'system', parts });
+        else add({ role: 'system', parts }, path, contentOrigins(m.content, path));
         return;
       }
       case 'user':
-        messages.push({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) });
+        add({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) }, path, contentOrigins(m.content, path));
         return;
       case 'assistant': {
         const parts: Part[] = [];
+        const from: (Origin | undefined)[] = [];
+        const push = (part: Part, origin: Origin) => {
+          parts.push(part);
+          from.push(origin);
+        };
         let carried = 0;
         const reasoning = m.reasoning_content ?? m.reasoning;
-        if (typeof reasoning === 'string' && reasoning.length > 0) parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning });
+        if (typeof reasoning === 'string' && reasoning.length > 0) push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning }, { at: path, fields: { text: m.reasoning_content !== undefined ? 'reasoning_content' : 'reasoning' } });
         if (typeof m.content === 'string') {
-          if (m.content.length > 0) parts.push({ type: 'text', text: m.content });
+          if (m.content.length > 0) push({ type: 'text', text: m.content }, { at: path, fields: { text: 'content' } });
         } else if (Array.isArray(m.content)) {
-          for (const p of m.content as Json[]) parts.push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text });
+          (m.content as Json[]).forEach((p, k) => push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text }, { at: `${path}.content[${k}]`, fields: { text: p.type === 'refusal' ? 'refusal' : 'text' } }));
         }
-        if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) parts.push({ type: 'text', text: m.refusal });
+        if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) push({ type: 'text', text: m.refusal }, { at: path, fields: { text: 'refusal' } });
         ((m.tool_calls ?? []) as Json[]).forEach((c, j) => {
-          const { id, call, reasoning: state } = openCallId(c.id, `${path}.tool_calls[${j}].id`);
+          const at = `${path}.tool_calls[${j}]`;
+          const { id, call, reasoning: state } = openCallId(c.id, `${at}.id`);
           // The turn's provider state, sealed in the first call's id, leads the turn as its reasoning.
           if (state) {
             parts.splice(carried, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
+            from.splice(carried, 0, ...state.map(() => ({ at: `${at}.id` })));
             carried += state.length;
           }
           const signed = call ? { signature: call.signature, dialect: call.dialect } : {};
-          if (c.type === 'custom') parts.push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed });
-          else parts.push({ type: 'tool_call', id, name: c.function.name, arguments: requestArguments(c.function.arguments ?? '', `${path}.tool_calls[${j}].function.arguments`), ...signed });
+          if (c.type === 'custom') push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed }, { at, fields: { name: 'custom.name', arguments: 'custom.input' } });
+          else push({ type: 'tool_call', id, name: c.function.name, arguments: requestArguments(c.function.arguments ?? '', `${at}.function.arguments`), ...signed }, { at, fields: { name: 'function.name', arguments: 'function.arguments' } });
         });
         if (m.function_call?.name) {
           const id = `call_legacy_${++legacyCalls}`;
           legacyIds.set(m.function_call.name, id);
-          parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: requestArguments(m.function_call.arguments ?? '', `${path}.function_call.arguments`) });
+          push({ type: 'tool_call', id, name: m.function_call.name, arguments: requestArguments(m.function_call.arguments ?? '', `${path}.function_call.arguments`) }, { at: `${path}.function_call` });
         }
-        messages.push({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }], ...named(m) });
+        add({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }], ...named(m) }, path, from);
         return;
       }
       case 'tool':
-        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId: plainCallId(m.tool_call_id), content: toolContent(m.content) }] });
+        add({ role: 'tool', parts: [{ type: 'tool_result', callId: plainCallId(m.tool_call_id), content: toolContent(m.content) }] }, path, [{ at: path, fields: { callId: 'tool_call_id' } }]);
         return;
       case 'function': {
         const callId = legacyIds.get(m.name);
         if (!callId) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: no earlier assistant function_call named "${String(m.name)}"`, { param: `${path}.name` });
-        messages.push({ role: 'tool', parts: [{ type: 'tool_result', callId, name: m.name, content: m.content ?? '' }] });
+        add({ role: 'tool', parts: [{ type: 'tool_result', callId, name: m.name, content: m.content ?? '' }] }, path, [{ at: path }]);
         return;
       }
     }
   });
 
-  const tools: ToolDefinition[] = ((b.tools ?? []) as Json[]).map((t) => (t.type === 'custom' ? customTool(t.custom) : {
+  const declared = (b.tools ?? []) as Json[];
+  const tools: ToolDefinition[] = declared.map((t) => (t.type === 'custom' ? customTool(t.custom) : {
     name: t.function.name,
     ...(t.function.description !== undefined ? { description: t.function.description } : {}),
     parameters: t.function.parameters ?? { type: 'object', properties: {} },
@@ -119,7 +133,13 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
   };
   // `store: true`: lip keeps the answer for the stored-completions endpoints (stored-completions.ts).
   const continuation = storedContinuation(b);
-  return { call, hints: { includeUsage: b.stream_options?.include_usage === true }, ...(continuation ? { continuation } : {}) };
+  const origins: CallOrigins = {
+    messages: messageOrigins,
+    // web_search_options, after the declared tools, has no name of its own to name.
+    tools: declared.map((t, i) => ({ at: `tools[${i}].${t.type === 'custom' ? 'custom' : 'function'}` })),
+    toolChoice: { at: 'tool_choice' },
+  };
+  return { call, hints: { includeUsage: b.stream_options?.include_usage === true }, ...(continuation ? { continuation } : {}), origins };
 }
 
 /**
@@ -157,6 +177,11 @@ function webSearchTool(o: Json, declared: readonly ToolDefinition[]): ToolDefini
     ...(Object.keys(userLocation).length > 0 ? { userLocation } : {}),
   };
   return { name: WEB_SEARCH_TOOL_NAME, kind: 'web_search', parameters: {}, webSearch, providerTool: { dialect: SEARCH_DIALECTS.openaiChat, definition: o } };
+}
+
+/** The origins of a user or system message's parts: the string, or each entry of the list. */
+function contentOrigins(content: string | Json[], path: string): Origin[] {
+  return typeof content === 'string' ? [{ at: path, fields: { text: 'content' } }] : content.map((_, k) => ({ at: `${path}.content[${k}]` }));
 }
 
 function textParts(content: string | Json[], path: string): TextPart[] {
@@ -221,12 +246,14 @@ function toolContent(content: string | Json[]): string | TextPart[] {
 /**
  * `tool_choice` names function and custom tools only: the hosted web search is no tool of
  * `tools`, so `required` needs one of those, and a choice naming `web_search` names nothing.
+ * A named choice is checked against `tools` here, where the client's field names are known.
  */
 function toolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
   const callable = (name: string) => tools.some((d) => d.name === name && d.kind !== 'web_search');
   const searches = tools.some((d) => d.kind === 'web_search');
   const named = (name: string, param: string): ToolChoice => {
     if (searches && name === WEB_SEARCH_TOOL_NAME) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: names the tool "${name}", which is not in tools (web_search_options is not a tool to choose)`, { param });
+    if (!callable(name)) throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: names the tool ${JSON.stringify(name.slice(0, 128))}, which is not in tools`, { param });
     return { type: 'tool', name };
   };
   if (choice === 'none') return { type: 'none' };

@@ -10,8 +10,12 @@ import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tool
 import { toolSearchCallPart, toolSearchOutputPart } from './tool-search.js';
 import { CLIENT_ITEM_TYPES, clientCallPart, clientOutputPart, isClientCallItem } from './client-tools.js';
 import { AddedTools } from './additional-tools.js';
+import type { MessageOrigin, Origin } from '../protocol.js';
 
 type Json = Record<string, any>; // shape checked by responsesRequestSchema before any field is read
+
+/** A call item's fields by their canonical names: its `id` is the item's `call_id` (its own `id` is the item's). */
+const CALL_FIELDS = { id: 'call_id' };
 
 /** A 400 naming the field in the client's notation (`input[2].content[0].type`). */
 export function badField(path: string, message: string, unsupported = false): LipError {
@@ -36,31 +40,45 @@ export function badField(path: string, message: string, unsupported = false): Li
  * no message: the request asks for a compaction (decode-request.ts). A compaction item lip made
  * is the summary it holds (a user message); OpenAI's own is a hosted item of the assistant's turn
  * that stands for the turns before it, as written, which only an openai-responses backend reads.
+ * `origins`, when given, gets where each message and part came from (`input[3]`, its
+ * `call_id`), by the messages' index.
  */
-export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = []): Message[] {
-  if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
+export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = [], origins: MessageOrigin[] = []): Message[] {
+  if (typeof input === 'string') {
+    origins.push({ at: 'input', parts: [{ at: 'input', fields: { text: 'input' } }] });
+    return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
+  }
   const messages: Message[] = [];
   let added: AddedTools | undefined;
-  const append = (role: 'assistant' | 'tool', parts: Part[]) => {
+  let path = '';
+  /** Each part from the item at `path` (or `from`, one per part), the item's fields named as `fields` says. */
+  const push = (message: Message, fields?: Origin['fields'], from?: readonly Origin[]) => {
+    messages.push(message);
+    origins.push({ at: path, parts: from ?? message.parts.map(() => ({ at: path, ...(fields ? { fields } : {}) })) });
+  };
+  const append = (role: 'assistant' | 'tool', parts: Part[], fields?: Origin['fields'], from?: readonly Origin[]) => {
     const last = messages[messages.length - 1];
-    if (last?.role === role) (last.parts as Part[]).push(...parts);
-    else messages.push({ role, parts });
+    if (last?.role !== role) return push({ role, parts }, fields, from);
+    (last.parts as Part[]).push(...parts);
+    (origins[origins.length - 1]!.parts as Origin[]).push(...(from ?? parts.map(() => ({ at: path, ...(fields ? { fields } : {}) }))));
   };
   input.forEach((item, i) => {
-    const path = `input[${i}]`;
+    path = `input[${i}]`;
     const type: string = item.type ?? 'message';
     switch (type) {
       case 'message': {
         const role: string = item.role;
+        const from = typeof item.content === 'string' ? undefined : (item.content as Json[]).map((_, j) => ({ at: `${path}.content[${j}]` }));
+        const text = { text: 'content' };
         if (role === 'system' || role === 'developer') {
           const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
           if (messages.length === 0) system.push(...parts);
-          else messages.push({ role: 'system', parts });
+          else push({ role: 'system', parts }, text, from);
         } else if (role === 'assistant') {
           const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
-          append('assistant', parts.length > 0 ? parts : [{ type: 'text', text: '' }]);
+          append('assistant', parts.length > 0 ? parts : [{ type: 'text', text: '' }], text, parts.length > 0 ? from : undefined);
         } else {
-          messages.push({ role: 'user', parts: contentParts(item.content, `${path}.content`) });
+          push({ role: 'user', parts: contentParts(item.content, `${path}.content`) }, text, from);
         }
         return;
       }
@@ -70,7 +88,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
           type: 'tool_call', id, name: item.name, arguments: requestArguments(item.arguments, `${path}.arguments`),
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
           ...callerOf(item),
-        }]);
+        }], CALL_FIELDS);
         return;
       }
       case 'custom_tool_call': {
@@ -79,7 +97,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
           type: 'tool_call', id, name: item.name, arguments: item.input, custom: true,
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
           ...callerOf(item),
-        }]);
+        }], { ...CALL_FIELDS, arguments: 'input' });
         return;
       }
       case 'tool_search_call':
@@ -94,7 +112,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
       case 'custom_tool_call_output':
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
-        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }]);
+        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }], { callId: 'call_id', content: 'output' });
         return;
       }
       case 'reasoning':
@@ -105,7 +123,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
         return;
       case 'compaction': {
         const compacted = compaction(item, path);
-        if ('role' in compacted) messages.push(compacted);
+        if ('role' in compacted) push(compacted);
         else append('assistant', [compacted]);
         return;
       }
@@ -113,10 +131,10 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
         if (i !== input.length - 1) throw badField(`${path}.type`, 'a compaction_trigger must be the last input item');
         return;
       case 'additional_tools':
-        messages.push({ role: 'user', parts: [(added ??= new AddedTools(declared)).part(item, path)] });
+        push({ role: 'user', parts: [(added ??= new AddedTools(declared)).part(item, path)] });
         return;
       case HOSTED_ANSWER_TYPE:
-        messages.push({ role: 'user', parts: [hostedPart(item)] });
+        push({ role: 'user', parts: [hostedPart(item)] });
         return;
       case 'item_reference':
         // Resolved from the stored responses before a request is decoded (item-references.ts); one

@@ -1,7 +1,7 @@
 import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
-import type { DecodedRequest } from '../protocol.js';
+import type { CallOrigins, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
@@ -70,13 +70,16 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const tools: ToolDefinition[] = [];
   // The checks below read tools by declaration index: a namespace (its tools checked apart) stands there as a nameless tool.
   const byDeclaration: ToolDefinition[] = [];
+  const toolOrigins: Origin[] = [];
   declared.forEach((t, i) => {
     const decoded = declaredTool(t, `tools[${i}]`);
     if (Array.isArray(decoded)) {
       tools.push(...decoded);
+      toolOrigins.push(...decoded.map((_, j) => ({ at: `tools[${i}].tools[${j}]` })));
       byDeclaration.push({ name: '', parameters: {} });
     } else {
       tools.push(decoded);
+      toolOrigins.push({ at: `tools[${i}]` });
       byDeclaration.push(decoded);
     }
   });
@@ -92,7 +95,8 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const history = conversation === undefined ? [] : conversationMessages((b.input as Json[]).slice(0, conversation.items), tools);
   const own = conversation === undefined ? b.input : (b.input as Json[]).slice(conversation.items);
   // additional_tools items are checked against the declared tools (additional-tools.ts).
-  const input = own === undefined ? [] : decodeInput(own, leading, tools);
+  const inputOrigins: MessageOrigin[] = [];
+  const input = own === undefined ? [] : decodeInput(own, leading, tools, inputOrigins);
   // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
   // continued request keeps them in place after the stored turns, a stored response keeps them.
   const inputSystem: Message[] = leading.length > 0 ? [{ role: 'system', parts: leading }] : [];
@@ -137,7 +141,13 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(conversation !== undefined || (!continued && inputSystem.length > 0) ? { input: [...inputSystem, ...input] } : {}),
     ...(background ? { background } : {}),
   };
-  return { call, hints: hints as unknown as Record<string, unknown>, continuation };
+  // A conversation's items are its stored turns; the leading system items of a continued request one message.
+  const origins: CallOrigins = {
+    messages: continued ? [...history.map(() => undefined), ...inputSystem.map(() => ({ at: 'input' })), ...inputOrigins] : inputOrigins,
+    tools: toolOrigins,
+    toolChoice: { at: 'tool_choice' },
+  };
+  return { call, hints: hints as unknown as Record<string, unknown>, continuation, origins };
 }
 
 /**
