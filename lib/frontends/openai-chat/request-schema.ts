@@ -145,7 +145,7 @@ export const chatRequestSchema: Record<string, unknown> = {
     top_p: { type: ['number', 'null'] },
     max_tokens: { type: ['integer', 'null'] },
     max_completion_tokens: { type: ['integer', 'null'] },
-    n: { type: ['integer', 'null'] },
+    n: { type: ['integer', 'null'], minimum: 1 },
     stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
     presence_penalty: { type: ['number', 'null'] },
     frequency_penalty: { type: ['number', 'null'] },

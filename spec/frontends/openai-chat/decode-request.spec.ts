@@ -156,6 +156,10 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
 
   it('refuses what it cannot honour instead of ignoring it', () => {
     expect(rejection({ model: 'm', n: 2, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: only one choice per request is supported (n must be 1)');
+    // OpenAI answers n below 1 with a 400 naming n; it was taken as 1.
+    expect(rejection({ model: 'm', n: 0, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: must be >= 1 (got number 0)');
+    expect(rejection({ model: 'm', n: -3, messages: [{ role: 'user', content: 'x' }] })).to.equal('400 n n: must be >= 1 (got number -3)');
+    expect(rejection({ model: 'm', n: 1, messages: [{ role: 'user', content: 'x' }] })).to.equal('accepted');
     expect(rejection({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] })).to.match(/^400 messages\[0\]\.content\[0\]\.input_audio\.data .*is required/);
     const audio = (format: string) => decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'QUJD', format } }] }] }).call.messages[0]!.parts[0];
     expect([audio('wav'), audio('mp3')]).to.deep.equal([{ type: 'file', data: 'QUJD', mediaType: 'audio/wav' }, { type: 'file', data: 'QUJD', mediaType: 'audio/mpeg' }]);
