@@ -31,11 +31,13 @@ export function flatErrorObject(err: LipError): FlatErrorObject {
 }
 
 /**
- * The code an OpenAI client reads: OPENAI_CODES, and `previous_response_not_found` for a
- * `previous_response_id` lip does not have (clients resend the whole input on it).
+ * The code an OpenAI client reads: OPENAI_CODES, `previous_response_not_found` for a
+ * `previous_response_id` lip does not have (clients resend the whole input on it), and
+ * `model_not_found` for an upstream's 404 saying it has no such model, as for lip's own.
  */
 function openaiCode(err: LipError): string {
   if (err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' && err.param === 'previous_response_id') return 'previous_response_not_found';
+  if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && err.detail?.['model_not_found'] === true) return 'model_not_found';
   return OPENAI_CODES[err.code] ?? err.code;
 }
 

@@ -18,7 +18,8 @@ export interface UpstreamStatusInfo {
 /**
  * The one shape of an upstream HTTP failure: LIP_ERR_UPSTREAM_STATUS carrying the upstream
  * status (a non-retryable 4xx reaches the client with it), retryable for 408, 409, 429 and 5xx
- * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message. A status that is
+ * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message; a 404 that says the
+ * model does not exist is marked `detail.model_not_found` (OpenAI clients read `model_not_found`). A status that is
  * not an error status (a 3xx redirect lip does not follow, a 1xx, anything past 599) is 502 and
  * retryable: relayed, it would tell the client to follow a redirect it was never given (a 304
  * even drops the error body). `detail.upstream_status` keeps the upstream's own status.
@@ -35,12 +36,26 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   }
   const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
   const relayed = relayableStatus(info.status);
+  const missingModel = info.status === 404 && (saysModelNotFound(text) || saysModelNotFound(info.upstreamType ?? ''));
   return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${relayed ? '' : info.status >= 300 && info.status < 400 ? ' (lip does not follow redirects)' : ' (not an error status)'}${text ? `: ${text}` : ''}`, {
     status: relayed ? info.status : 502,
     retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
-    detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) },
+    detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}), ...(missingModel ? { model_not_found: true } : {}) },
   });
+}
+
+/**
+ * How providers word a 404 for a model they do not have (the status alone may be a wrong path):
+ * OpenAI's `model_not_found` ("The model `x` does not exist or you do not have access to it",
+ * vLLM and Ollama word it alike), Anthropic's `not_found_error` "model: x", Gemini's
+ * "models/x is not found for API version v1beta".
+ */
+const MODEL_NOT_FOUND = /model_not_found|\bmodel\b[^.\n]{0,200}?(?:does not exist|not found)|^model: |\bmodels\/\S+ is not found/i;
+
+/** Whether an upstream's 404 message or error code says the model does not exist there. */
+function saysModelNotFound(text: string): boolean {
+  return text.length > 0 && MODEL_NOT_FOUND.test(text.length > 4096 ? text.slice(0, 4096) : text);
 }
 
 /** The statuses a context-window refusal comes with (OpenAI, Anthropic, Gemini, Bedrock: 400; some compatible servers 413 or 422). */
