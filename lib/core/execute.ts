@@ -503,8 +503,9 @@ export class Executor {
     }
     // Events waiting for the first output are bounded here, inside what watches the attempt (its
     // circuit, its row, its report), so that an upstream flooding them fails the attempt for all of them.
-    const maxPending = this.config.server.max_pending_wire_events;
-    if (maxPending > 0) source = source.pipe(limitHeldEvents(maxPending));
+    // A race leg waits for substantive output, so its whitespace is held (and bounded) as well.
+    const { max_pending_wire_events: maxPending, max_buffered_bytes: maxBuffered } = this.config.server;
+    if (maxPending > 0 || role.inRace) source = source.pipe(limitHeldEvents(maxPending, role.inRace ? maxBuffered : undefined));
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     ctx.onAttempt?.();

@@ -403,8 +403,9 @@ export function simulate(s: Scenario): Outcome[] {
           const output = step.kind !== 'life' && step.kind !== 'done';
           const substantive = output && step.kind !== 'ws';
           if (output) a.budgetOff = true;
+          // A race leg's events are held (and counted) until its substantive output; its whitespace too.
           if (!a.output) {
-            if (output) a.output = true;
+            if (inRace ? substantive : output) a.output = true;
             else if (s.maxPending > 0 && ++a.pending > s.maxPending) return fail(HELD_LIMIT, 'cancelled');
           }
           // tool-call-repair's stage: a tool call is held from its start to its end, then released whole.

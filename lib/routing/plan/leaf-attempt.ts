@@ -32,7 +32,7 @@ export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason
  * eligible, refused (and journalled as skipped) when `routing.max_attempts` is spent, otherwise the backend attempt, with
  * its fate written to the journal. Outside a race, its first output event commits it, and its
  * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself. How
- * many may wait is bounded by `ctx.open` (limitHeldEvents, in the attempt itself, so that its
+ * many may wait (a race leg's whitespace included) is bounded by `ctx.open` (limitHeldEvents, in the attempt itself, so that its
  * circuit and its row count an attempt that overflows as failed, not as cancelled).
  */
 export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = { inRace: false }): Observable<LipEvent> {

@@ -10,6 +10,8 @@ const e: Record<string, LipEvent> = {
   m: { type: 'message_started' },
   u: { type: 'usage', usage: { inputTokens: 1 } },
   t: { type: 'text_delta', text: 'hi' },
+  w: { type: 'text_delta', text: '  ' },
+  r: { type: 'reasoning_delta', text: '\n\n' },
   f: { type: 'response_finished', reason: 'stop' },
 };
 const limit = new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', 'the upstream sent more than 2 events before any output (server.max_pending_wire_events)', { retryable: true });
@@ -50,5 +52,24 @@ describe('routing/operators/limitHeldEvents', () => {
     of(e.s!, e.m!, e.u!, e.u!, e.u!).pipe(limitHeldEvents(2)).subscribe({ next: (x) => seen.push(x.type), error: (err: unknown) => { error = err; } });
     expect(seen).to.deep.equal(['response_started', 'message_started']);
     expect((error as LipError).code).to.equal('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED');
+  });
+
+  describe('a race leg (held until substantive output)', () => {
+    it('holds whitespace text and reasoning as events: one more than max fails the leg', () => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold('-s--w--r--t-|', e);
+        expectObservable(source.pipe(limitHeldEvents(2, 1_000))).toBe('-s--w--#', e, limit);
+        expectSubscriptions(source.subscriptions).toBe('^------!');
+      });
+    });
+
+    it('bounds the characters of held whitespace even when the events are few, and with the count off', () => {
+      const chars = new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', 'the upstream sent more than 3 characters of whitespace before any output (server.max_buffered_bytes)', { retryable: true });
+      testScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('-w--r--t-|', e).pipe(limitHeldEvents(100, 3))).toBe('-w--#', e, chars);
+        expectObservable(cold('-w--r--t-|', e).pipe(limitHeldEvents(0, 3))).toBe('-w--#', e, chars);
+        expectObservable(cold('-w--t--w--w--|', e).pipe(limitHeldEvents(1, 2))).toBe('-w--t--w--w--|', e);
+      });
+    });
   });
 });
