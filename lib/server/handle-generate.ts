@@ -50,7 +50,12 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   let resumeToken: string | undefined;
   let pendingALeg: PendingALeg | undefined;
   try {
-    let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    // A WebSocket turn carries the connection's conversation before the client's own message (which
+    // the connection bounded by max_request_body_bytes): decode admission's bound is the body's.
+    const { max_request_body_bytes: maxBody, max_inflight_decode_bytes: maxDecode } = runtime.config.server;
+    let body = await (state.webSocketTurn === true
+      ? readJsonBody(req, maxDecode, state.decode, 'server.max_inflight_decode_bytes')
+      : readJsonBody(req, maxBody, state.decode));
     // What the body names instead of carrying (Responses item_reference, conversation), from the caller's stored responses.
     const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal), params);
     if (resolving !== undefined) body = await resolving;

@@ -550,7 +550,8 @@ export class LipServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
     const ingress = this.runtime.ingress;
-    if (ingress !== undefined && table !== this.operatorTable && !this.websockets.carries(req.socket) && !isProbe(req.url) && !ingress.admits(ingressView(req))) {
+    const turn = this.websockets.carries(req.socket);
+    if (ingress !== undefined && table !== this.operatorTable && !turn && !isProbe(req.url) && !ingress.admits(ingressView(req))) {
       refuseIngress(res);
       return;
     }
@@ -560,6 +561,7 @@ export class LipServer {
       requestId: this.uniqueRequestId(asked),
       startedAt: performance.now(),
       routeGroup: 'unmatched',
+      ...(turn ? { webSocketTurn: true } : {}),
     };
     this.liveIds.add(state.requestId);
     if (this.tracing) state.trace = this.tracing.startRequest(req.method ?? 'GET', req.headers);

@@ -46,6 +46,12 @@ export interface RequestState {
   generation?: { readonly frontend: string; readonly model: string; readonly stream: boolean; readonly meta: ExecutionMeta };
   /** This request's decode admission, held while its body is read and decoded. */
   decode?: DecodeTicket;
+  /**
+   * A turn of a WebSocket connection (it arrived on the loopback listener, websocket-turns.ts):
+   * its body is the client's message (bounded as a WebSocket message) with the connection's
+   * conversation before it, so `server.max_request_body_bytes` does not bound it.
+   */
+  webSocketTurn?: boolean;
   /** The conversation this request runs in (set once its A-leg is resolved), and its session id. */
   aLegId?: string;
   sessionId?: string;
