@@ -34,7 +34,7 @@ export interface WebSocketTurnsOptions {
   readonly config: () => Config;
   /** Headers every answer carries (the 101 included: `Server`). */
   readonly identity: () => readonly (readonly [string, string])[];
-  readonly logger: { debug(message: string, meta?: Record<string, unknown>): unknown };
+  readonly logger: { debug(message: string, meta?: Record<string, unknown>): unknown; warn(message: string, meta?: Record<string, unknown>): unknown };
 }
 
 /**
@@ -273,15 +273,23 @@ class Connection {
       }
       res.setEncoding('utf8');
       if (res.statusCode !== 200) return this.refused(res, () => finish(false));
-      const parser = new SseParser({ maxLineBytes: this.options.config().server.max_request_body_bytes * 4 });
+      // The stream is lip's own: what one event holds (`response.completed` repeats the whole
+      // output) is bounded where it is encoded (lib/frontends/held-output.ts), not by a line limit.
+      const parser = new SseParser({ maxLineBytes: Number.POSITIVE_INFINITY });
       // The events of one chunk leave in one write (ws writes each message at once otherwise).
       const socket = (this.ws as unknown as { _socket?: Duplex })._socket;
+      let broken = false;
       res.on('data', (chunk: string) => {
+        if (broken) return;
         socket?.cork();
         try {
           for (const m of parser.push(chunk)) if (m.data !== '') this.send(turn.event(m.event, m.data), res);
         } catch (err) {
-          reportInternalError('websocket.event', err);
+          // The turn cannot go on: the client is told (an error message ends its turn) and it is logged.
+          broken = true;
+          const lip = reportInternalError('websocket.event', err);
+          this.options.logger.warn('websocket turn cut short', { path: this.path, request_id: res.headers['x-request-id'], code: lip.code, error: lip.message });
+          this.refuse(lip);
           req.destroy();
         } finally {
           socket?.uncork();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
-import { wsTurn as turn } from '../helpers/clients/websocket-turns.js';
+import { wsTurn as turn, wsTurns } from '../helpers/clients/websocket-turns.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
 type Json = Record<string, any>;
@@ -44,5 +44,25 @@ describe('e2e: the Responses WebSocket mode with large turns', function () {
     const closed = new Promise<number>((resolve) => ws.socket.on('close', (code: number) => resolve(code)));
     ws.send({ type: 'response.create', model: 'oc:gpt-5.4', store: false, previous_response_id: previous!, input: 'x'.repeat(70_000) });
     expect(await closed).to.equal(1009);
+  });
+
+  // The turn's stream was parsed with lines of at most 4 x max_request_body_bytes: an event past
+  // that (response.completed repeats the whole output) failed the parse, the turn was cut, and
+  // the client got nothing more, not even an error (and the next turn ran as if nothing happened).
+  it('a turn whose event is larger than 4 x max_request_body_bytes completes', async () => {
+    const big = 'y'.repeat(300_000);
+    up.emulators.oc!.enqueue({ text: big });
+    up.emulators.oc!.enqueue({ text: 'small' });
+    const ws = connect();
+    await new Promise<void>((resolve) => (ws.socket.readyState === 1 ? resolve() : ws.socket.once('open', () => resolve())));
+    // Both turns at once: the first end seen must be the first turn's.
+    const events = await wsTurns(ws, () => {
+      ws.send({ type: 'response.create', model: 'oc:gpt-5.4', store: false, input: 'big' });
+      ws.send({ type: 'response.create', model: 'oc:gpt-5.4', store: false, input: 'small' });
+    }, 1);
+    const end = events.at(-1)!;
+    expect(end.type).to.equal('response.completed');
+    expect(end.response.output[0].content[0].text).to.equal(big);
+    expect(events.filter((e) => e.type === 'response.created')).to.have.length(1);
   });
 });

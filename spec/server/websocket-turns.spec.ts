@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/frontend.js';
+import type { WebSocketMode } from '../../lib/frontends/protocol.js';
+import { WebSocketTurns } from '../../lib/server/websocket-turns.js';
+import { testConfig } from '../helpers/config.js';
+
+/**
+ * WebSocketTurns on its own, over an HTTP server that answers every turn with a fixed event
+ * stream, and a WebSocket mode whose session cannot take the event named `boom`.
+ */
+describe('server/WebSocketTurns', () => {
+  let http: Server;
+  let turns: WebSocketTurns;
+  let url: string;
+  const warnings: { message: string; meta?: Record<string, unknown> }[] = [];
+  const mode: WebSocketMode = {
+    maxQueuedTurns: 4,
+    session: () => ({
+      turn: () => ({
+        body: {},
+        event: (type, data) => {
+          if (type === 'boom') throw new Error('this event cannot be taken');
+          return data;
+        },
+        failed: () => undefined,
+      }),
+      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+    }),
+  };
+
+  before(async () => {
+    const config = testConfig('  - { id: stub, kind: localstub }');
+    http = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'turn-1' });
+      res.write('event: one\ndata: {"type":"one"}\n\n');
+      res.write('event: boom\ndata: {"type":"boom"}\n\n');
+      // The rest never comes: the turn is cut at the event it could not take.
+    });
+    turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger: { debug: () => undefined, warn: (message, meta) => void warnings.push({ message, meta }) } });
+    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+  });
+  after(async () => {
+    await turns.close(1_000);
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+
+  it('a turn cut short by an event it cannot take ends with an error message to the client, and is logged', async () => {
+    const ws = new WebSocket(url);
+    const messages: Record<string, unknown>[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => ws.send('{"type":"response.create"}'));
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        messages.push(message);
+        if (message.type === 'error') resolve();
+      });
+      ws.on('close', () => reject(new Error('closed before the turn ended')));
+    });
+    ws.close();
+    expect(messages.map((m) => m.type)).to.deep.equal(['one', 'error']);
+    expect(messages[1]).to.include({ status: 500 });
+    expect((messages[1]!.error as { code: string }).code).to.equal('LIP_ERR_SERVER_INTERNAL');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]!.message).to.equal('websocket turn cut short');
+    expect(warnings[0]!.meta).to.include({ request_id: 'turn-1', code: 'LIP_ERR_SERVER_INTERNAL' });
+  });
+});
