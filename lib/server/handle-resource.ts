@@ -20,7 +20,7 @@ export interface ResourceCall {
   readonly retentionMs: number;
   /** `server.max_batch_body_bytes`: an upload's limit. */
   readonly maxFileBytes: number;
-  /** The decode admission's ticket of an upload (its bytes weigh as a generation body's). */
+  /** The decode admission's ticket of a body read (an upload, a POST, a PATCH): its bytes weigh as a generation body's. */
   readonly weigher?: BodyWeigher;
 }
 
@@ -38,7 +38,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (call.route.upload === true) {
       bytes = await readBody(req, call.maxFileBytes, call.weigher, 'server.max_batch_body_bytes');
     } else if (call.route.method === 'POST' || call.route.method === 'PATCH') {
-      const raw = await readBody(req, call.maxBodyBytes);
+      const raw = await readBody(req, call.maxBodyBytes, call.weigher);
       if (raw.length > 0) body = parseJson(raw);
     } else {
       req.resume();

@@ -823,8 +823,9 @@ export class LipServer {
         }
         const server = this.runtime.config.server;
         const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: server.max_request_body_bytes, maxFileBytes: server.max_batch_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
-        if (match.route.upload !== true) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
-        // An upload's body is counted by the decode admission as a generation's is.
+        const reads = match.route.upload === true || match.route.method === 'POST' || match.route.method === 'PATCH';
+        if (!reads) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
+        // A body is read (an upload's, a create's or an update's): counted by the decode admission as a generation's is.
         const ticket = this.enterDecode(req, res, state, match.frontend);
         if (ticket === undefined) return;
         try {

@@ -196,6 +196,43 @@ describe('e2e/access', function () {
     expect(status).to.equal(200);
   });
 
+  // Found by the large-payload probe: a conversation's or a cached content's body was read and
+  // decoded outside decode admission (max_request_body_bytes each, any number at once).
+  it('decode admission counts the bodies of conversations and cached contents (POST and PATCH) like generation bodies', async () => {
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_concurrent_decodes: 1 }'));
+    const conversation = JSON.stringify({ items: [{ type: 'message', role: 'user', content: 'hi' }] });
+    const created = await httpRequest(`${lip.url}/v1/conversations`, { body: conversation });
+    expect(created.status).to.equal(200);
+    const id = JSON.parse(created.body).id as string;
+    const cached = JSON.stringify({ model: 'models/m', contents: [{ role: 'user', parts: [{ text: 'hi' }] }], ttl: '60s' });
+    const held = await stalledRequest(lip.url, '/v1/chat/completions', 1000, '{"model":');
+    try {
+      const refusals = [
+        await httpRequest(`${lip.url}/v1/conversations`, { body: conversation }),
+        await httpRequest(`${lip.url}/v1/conversations/${id}`, { body: JSON.stringify({ metadata: { a: 'b' } }) }),
+        await httpRequest(`${lip.url}/v1beta/cachedContents`, { body: cached }),
+      ];
+      expect(refusals.map((r) => [r.status, r.headers['retry-after']])).to.deep.equal([[429, '1'], [429, '1'], [429, '1']]);
+      for (const r of refusals) expect(r.body).to.contain('(server.max_concurrent_decodes)');
+    } finally {
+      held.close();
+    }
+    // Released (once lip has seen the close): a conversation is created again.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await httpRequest(`${lip.url}/v1/conversations`, { body: conversation })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).to.equal(200);
+    // A conversation's body in progress holds the slot in turn: a generation waits for it.
+    const body = await stalledRequest(lip.url, '/v1/conversations', 1000, '{"items":');
+    try {
+      expect((await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat })).status).to.equal(429);
+    } finally {
+      body.close();
+    }
+  });
+
   it('read_header_timeout closes a slowloris header trickle with 408', async () => {
     lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, read_header_timeout: 1s }'));
     const { port } = new URL(lip.url);
