@@ -11,9 +11,11 @@
 //   silent_config  never answer session/set_config_option
 //   close_stdout   close stdout after the first message chunk and keep running (close_stdout_before: before any update)
 //   wrong_id    answer session/prompt with an id that was never sent
+//   grandchild  start `sleep 300` (as an agent starts a tool) and log its pid as a `{pid, grandchild}` line
 // FAKE_ACP_LOG names a file that receives every incoming message as `{pid, message}` lines.
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
 
 const modes = new Set((process.env.FAKE_ACP_MODE ?? '').split(',').filter(Boolean));
 const log = process.env.FAKE_ACP_LOG;
@@ -24,6 +26,11 @@ let nextId = 1000;
 let authed = false;
 let sessions = 0;
 let pendingPrompt;
+
+if (modes.has('grandchild')) {
+  const tool = spawn('sleep', ['300'], { stdio: 'ignore' });
+  if (log) appendFileSync(log, `${JSON.stringify({ pid: process.pid, grandchild: tool.pid })}\n`);
+}
 
 function ask(method, params) {
   const id = nextId++;

@@ -12,12 +12,26 @@ export interface StdioSpawn {
   readonly backend: string;
 }
 
+/** Agents whose process group may still run: lip leaving without closing its backends (a second Ctrl-C) still ends them. */
+const running = new Set<StdioTransport>();
+let exitHookInstalled = false;
+
+function killRunningOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => { for (const transport of running) transport.kill(); });
+}
+
 /**
  * An agent process spoken to over stdin/stdout, one JSON-RPC message per line. stderr is
  * drained (an agent that logs a lot must not block on a full pipe) and dropped. The process
  * ending, a spawn failure, an oversize or malformed line all fail the peer: every open request
  * rejects with a LipError, so an attempt that had no output yet moves on. A line that broke the
  * protocol also ends the agent, so the next call starts a fresh one.
+ *
+ * The agent runs in a process group of its own (agents run tools, and are often started through
+ * a wrapper script): ending it kills the whole group, so nothing it started outlives it, and its
+ * pipes are closed so that a descendant that left the group cannot hold lip's event loop open.
  */
 export class StdioTransport implements AgentTransport {
   readonly peer: JsonRpcPeer;
@@ -27,8 +41,15 @@ export class StdioTransport implements AgentTransport {
   private dead = false;
 
   constructor(spec: StdioSpawn, handlers: PeerHandlers) {
-    this.child = spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(spec.command, [...spec.args], {
+      cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32', // its own process group (on Windows this would open a console instead)
+    });
     this.pid = this.child.pid;
+    if (this.pid !== undefined) {
+      running.add(this);
+      killRunningOnExit();
+    }
     this.peer = new JsonRpcPeer((message) => this.write(message), handlers, { backend: spec.backend, onBroken: () => this.kill() });
     const lines = new NdjsonLines();
     this.child.stdout!.on('data', (chunk: Buffer) => {
@@ -58,6 +79,9 @@ export class StdioTransport implements AgentTransport {
       });
       this.child.on('exit', (code, signal) => {
         this.dead = true;
+        // What the agent started (a wrapper's agent, a tool) ends with it.
+        this.killGroup();
+        running.delete(this);
         this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: agent exited (${signal ?? `code ${code}`})`, { detail: { backend: spec.backend } }));
         resolve(code);
       });
@@ -68,11 +92,28 @@ export class StdioTransport implements AgentTransport {
     return !this.dead;
   }
 
-  /** Ends the agent; it counts as gone at once (its pool must not hand it out while it exits). */
+  /**
+   * Ends the agent and everything in its process group, and closes its pipes; it counts as gone
+   * at once (its pool must not hand it out while it exits).
+   */
   kill(): void {
     if (this.dead) return;
     this.dead = true;
-    this.child.kill('SIGKILL');
+    if (!this.killGroup()) this.child.kill('SIGKILL');
+    this.child.stdin!.destroy();
+    this.child.stdout!.destroy();
+    this.child.stderr!.destroy();
+  }
+
+  /** SIGKILLs the agent's process group; false when there is none to signal (Windows, a failed spawn, already gone). */
+  private killGroup(): boolean {
+    if (this.pid === undefined || process.platform === 'win32') return false;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private write(message: Record<string, unknown>): Promise<void> {
