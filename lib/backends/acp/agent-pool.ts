@@ -33,7 +33,11 @@ export class AgentPool {
     return this.entries.size;
   }
 
-  /** The live agent for `key` (spawned when needed), with its turn lock held. */
+  /**
+   * The live agent for `key` (spawned when needed), with its turn lock held. A call that waited
+   * for the lock behind one that ended the agent (its history diverged, it misbehaved) looks the
+   * key up again, and so gets the agent that replaced it.
+   */
   async acquire(key: string): Promise<{ runtime: AgentRuntime; release: () => void }> {
     let entry = this.entries.get(key);
     if (entry?.runtime && !entry.runtime.transport.alive) {
@@ -55,6 +59,10 @@ export class AgentPool {
     current.idle?.unsubscribe();
     current.idle = undefined;
     const unlock = await runtime.acquire();
+    if (!runtime.transport.alive) {
+      unlock();
+      return this.acquire(key);
+    }
     return {
       runtime,
       release: () => {

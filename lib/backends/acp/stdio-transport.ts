@@ -38,6 +38,7 @@ export class StdioTransport implements AgentTransport {
   readonly pid: number | undefined;
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  private readonly backend: string;
   private dead = false;
 
   constructor(spec: StdioSpawn, handlers: PeerHandlers) {
@@ -46,6 +47,7 @@ export class StdioTransport implements AgentTransport {
       detached: process.platform !== 'win32', // its own process group (on Windows this would open a console instead)
     });
     this.pid = this.child.pid;
+    this.backend = spec.backend;
     if (this.pid !== undefined) {
       running.add(this);
       killRunningOnExit();
@@ -117,9 +119,13 @@ export class StdioTransport implements AgentTransport {
   }
 
   private write(message: Record<string, unknown>): Promise<void> {
-    if (this.dead || !this.child.stdin!.writable) return Promise.reject(new LipError('LIP_ERR_UPSTREAM_RESET', 'agent process is gone'));
+    if (this.dead || !this.child.stdin!.writable) {
+      return Promise.reject(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.backend}: the agent process is gone (it exited or was ended)`, { detail: { backend: this.backend } }));
+    }
     return new Promise((resolve, reject) => {
-      this.child.stdin!.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(new LipError('LIP_ERR_UPSTREAM_RESET', `writing to the agent failed: ${error.message}`, { cause: error })) : resolve()));
+      this.child.stdin!.write(`${JSON.stringify(message)}\n`, (error) => (error
+        ? reject(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.backend}: writing to the agent failed: ${error.message}`, { cause: error, detail: { backend: this.backend } }))
+        : resolve()));
     });
   }
 }

@@ -214,6 +214,28 @@ describe('backends/acp: AcpBackend over stdio (fake agent)', function () {
     }
   });
 
+  // Found by probing: a call queued on an agent whose call ahead reset it (an edited history)
+  // was handed that dead agent when its turn came, and failed with "agent process is gone".
+  it('gives a call queued on an agent that the call ahead ended the agent that replaced it', async () => {
+    const log = fakeAgentLog();
+    const b = make(log.path, 'slow');
+    const errors: unknown[] = [];
+    const first = b.stream(call([user('A1')]), target).subscribe({ error: (e) => errors.push(e) });
+    const other = b.stream(call([user('B1')]), target).subscribe({ error: (e) => errors.push(e) });
+    const again = b.stream(call([user('A1')]), target).subscribe({ error: (e) => errors.push(e) });
+    const prompts = () => log.messages().filter((m) => m.message.method === 'session/prompt');
+    await eventually(() => prompts().length === 1);
+    first.unsubscribe(); // the agent answers the cancel: B1 takes its turn, resets it (another history) and gets a new agent
+    await eventually(() => prompts().length === 2);
+    expect(errors).to.deep.equal([]);
+    other.unsubscribe(); // the retry of A1 waited behind B1 on the new agent; it resets that one too
+    await eventually(() => prompts().length === 3);
+    expect(errors).to.deep.equal([]);
+    expect(prompts().map((m) => m.message.params.prompt[0].text)).to.deep.equal(['**User:** A1', '**User:** B1', '**User:** A1']);
+    expect(new Set(prompts().map((m) => m.pid)).size).to.equal(3);
+    again.unsubscribe();
+  });
+
   it('kills an agent that ignores session/cancel once cancel_grace has passed', async () => {
     const log = fakeAgentLog();
     const watch = lifecycle();
