@@ -28,10 +28,19 @@ function blockText(content: unknown): string {
  */
 export class UpdateDecoder {
   private readonly tools = new Map<string, ToolState>();
+  /** Whether the reasoning so far ends a line (a plan or mode block starts on a line of its own). */
+  private reasoningAtLineStart = true;
 
   constructor(private readonly thoughts: boolean, private readonly backendId = 'acp') {}
 
   decode(update: Record<string, unknown>): LipEvent[] {
+    const events = this.events(update);
+    for (const e of events) if (e.type === 'reasoning_delta') this.reasoningAtLineStart = e.text.endsWith('\n');
+    return events;
+  }
+
+  private events(update: Record<string, unknown>): LipEvent[] {
+    const block = (text: string): LipEvent[] => [{ type: 'reasoning_delta', text: this.reasoningAtLineStart ? text : `\n${text}` }];
     switch (update.sessionUpdate) {
       case 'agent_message_chunk': {
         const text = blockText(update.content);
@@ -44,10 +53,10 @@ export class UpdateDecoder {
       case 'plan': {
         const entries = Array.isArray(update.entries) ? update.entries as { content?: unknown; status?: unknown }[] : [];
         const lines = entries.map((e) => `- [${typeof e.status === 'string' ? e.status : 'pending'}] ${typeof e.content === 'string' ? e.content : ''}`);
-        return this.thoughts && lines.length > 0 ? [{ type: 'reasoning_delta', text: `[plan]\n${lines.join('\n')}\n` }] : [];
+        return this.thoughts && lines.length > 0 ? block(`[plan]\n${lines.join('\n')}\n`) : [];
       }
       case 'current_mode_update':
-        return this.thoughts && typeof update.currentModeId === 'string' ? [{ type: 'reasoning_delta', text: `[mode] ${update.currentModeId}\n` }] : [];
+        return this.thoughts && typeof update.currentModeId === 'string' ? block(`[mode] ${update.currentModeId}\n`) : [];
       case 'tool_call':
       case 'tool_call_update':
         return this.tool(update);

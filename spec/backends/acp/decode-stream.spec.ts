@@ -8,7 +8,22 @@ describe('backends/acp/decode-stream: UpdateDecoder', () => {
     expect(d.decode({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'hm' } })).to.deep.equal([{ type: 'reasoning_delta', text: 'hm' }]);
     expect(d.decode({ sessionUpdate: 'agent_message_chunk', content: { type: 'image', data: 'AAAA' } })).to.deep.equal([]);
     expect(d.decode({ sessionUpdate: 'usage_update', used: 1, size: 2 })).to.deep.equal([]);
-    expect(d.decode({ sessionUpdate: 'current_mode_update', currentModeId: 'code' })).to.deep.equal([{ type: 'reasoning_delta', text: '[mode] code\n' }]);
+    expect(d.decode({ sessionUpdate: 'current_mode_update', currentModeId: 'code' })).to.deep.equal([{ type: 'reasoning_delta', text: '\n[mode] code\n' }]);
+  });
+
+  // Found by probing: a plan after a thought chunk read `hmm[plan]` on one line.
+  it('starts a plan or mode block on a line of its own, after a thought that did not end one', () => {
+    const d = new UpdateDecoder(true);
+    const reasoning = (update: Record<string, unknown>) => d.decode(update).map((e) => (e as { text: string }).text).join('');
+    const plan = { sessionUpdate: 'plan', entries: [{ content: 'x', status: 'pending' }] };
+    expect(reasoning(plan)).to.equal('[plan]\n- [pending] x\n');
+    expect(reasoning({ sessionUpdate: 'current_mode_update', currentModeId: 'code' })).to.equal('[mode] code\n');
+    expect(reasoning({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'hmm' } })).to.equal('hmm');
+    expect(reasoning(plan)).to.equal('\n[plan]\n- [pending] x\n');
+    expect(reasoning({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'so.\n' } })).to.equal('so.\n');
+    expect(reasoning({ sessionUpdate: 'current_mode_update', currentModeId: 'code' })).to.equal('[mode] code\n');
+    expect(reasoning({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'then' } })).to.equal('then');
+    expect(reasoning({ sessionUpdate: 'current_mode_update', currentModeId: 'ask' })).to.equal('\n[mode] ask\n');
   });
 
   it('keeps at most 10,000 tools per turn (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED past them); updates of a kept tool go on', () => {

@@ -55,7 +55,7 @@ describe('backends/acp: AcpBackend over stdio (fake agent)', function () {
     expect(prompt!.params.prompt).to.deep.equal([{ type: 'text', text: '**User:** hello agent' }]);
     expect(events[0]).to.deep.equal({ type: 'response_started', model: 'fake-model' });
     expect(events.filter((e) => e.type === 'reasoning_delta').map((e) => (e as { text: string }).text))
-      .to.deep.equal(['Thinking it over.', '[plan]\n- [completed] read the prompt\n']);
+      .to.deep.equal(['Thinking it over.', '\n[plan]\n- [completed] read the prompt\n']);
     expect(text(events)).to.match(/> tool `Read notes\.md` \(read\) started/);
     expect(text(events)).to.match(/```tool\nRead notes\.md \(read\): completed\ninput: 19 bytes, output: 12 bytes\n```/);
     expect(text(events)).to.match(/heard: \*\*User:\*\* hello agent$/);
