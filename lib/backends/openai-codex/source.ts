@@ -63,7 +63,8 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
 
 /**
  * An openai-codex backend: the ChatGPT Codex Responses endpoint with the Codex CLI's login.
- * Before the upstream is asked it refuses generation parameters the endpoint does not take
+ * Before the upstream is asked it fails at once while a failed token refresh is remembered
+ * (CodexTokens.refused), refuses generation parameters the endpoint does not take
  * (400, unless `ignore_unsupported_gen_params`), and reserves the conversation's turn for the
  * verbosity bump: committed when the upstream accepts the request (2xx), released when the
  * attempt ends without that (a failure, a cancel).
@@ -78,6 +79,7 @@ export class CodexBackend implements Backend {
   private readonly http: HttpBackend;
   private readonly options: CodexOptions;
   private readonly credentials: CodexCredentials;
+  private readonly tokens: CodexTokens;
   /** Per-conversation turns of this backend (the verbosity bumps). */
   readonly turns: TurnCounter;
 
@@ -86,10 +88,10 @@ export class CodexBackend implements Backend {
     this.kind = row.kind;
     this.options = codexOptions(row);
     this.credentials = resolveCodexCredentials(row, deps);
-    const tokens = new CodexTokens(this.credentials.refresh, { tokenUrl: this.options.tokenUrl, clientId: this.options.clientId });
-    this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, tokens));
-    this.models = this.http.models;
     const scheduler = deps.scheduler ?? asyncScheduler;
+    this.tokens = new CodexTokens(this.credentials.refresh, { tokenUrl: this.options.tokenUrl, clientId: this.options.clientId, now: () => scheduler.now() });
+    this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, this.tokens));
+    this.models = this.http.models;
     this.turns = new TurnCounter(() => scheduler.now());
   }
 
@@ -101,6 +103,9 @@ export class CodexBackend implements Backend {
           status: 503, detail: { backend: this.id, reason: 'auth_file' },
         }));
       }
+      // The token was refused and its refresh failed a moment ago: nothing to send it for.
+      const dead = this.tokens.refused(this.id);
+      if (dead !== undefined) return throwError(() => dead);
       const o = this.options;
       const refused = o.ignoreUnsupportedGenParams ? [] : unsupportedParams(call);
       if (refused.length > 0) return throwError(() => unsupportedParamsError(this.id, refused));

@@ -4,9 +4,22 @@ import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http
 /** How long one refresh may take. */
 export const REFRESH_TIMEOUT_MS = 30_000;
 
+/** How long a refresh that failed for a passing reason (the token endpoint's 5xx, unreachable) is not tried again. */
+export const REFRESH_RETRY_MS = 30_000;
+
 export interface RefreshSettings {
   readonly tokenUrl: string;
   readonly clientId: string;
+  /** The clock of the refresh cool-down (the backend's scheduler; Date.now when absent). */
+  readonly now?: () => number;
+}
+
+/** Why the last refresh failed, and until when that answer stands (Infinity: the refresh token is refused for good). */
+interface RefreshFailure {
+  readonly reason: string;
+  /** The status the upstream refused the access token with. */
+  readonly status: number;
+  readonly until: number;
 }
 
 /**
@@ -24,7 +37,10 @@ const RENEWED_MAX = 64;
  * (concurrent attempts wait for the same one), and only for the token the refresh token
  * belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
  * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one,
- * and both outlive a reload of the backend (RENEWED).
+ * and both outlive a reload of the backend (RENEWED). A failed refresh is remembered, so that
+ * later calls fail at once (`refused`) instead of sending a dead token and refreshing again: a
+ * refresh token the endpoint refused (400, 401: spent or revoked) until the backend is rebuilt
+ * (a reload, which reads the login again), any other failure for REFRESH_RETRY_MS.
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
@@ -37,8 +53,8 @@ export class CodexTokens {
   private refreshToken: string | undefined;
   private pending: Promise<boolean> | undefined;
   private readonly issued: string[] = [];
-  /** Why the last refresh failed; undefined after a success. */
-  private lastFailure: string | undefined;
+  /** The last refresh's failure; undefined after a success. */
+  private failure: RefreshFailure | undefined;
 
   constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
     this.refreshToken = refreshable?.refreshToken;
@@ -63,23 +79,50 @@ export class CodexTokens {
   /**
    * Refreshes the token behind `key` after the upstream refused it with `status`: true when a
    * new one is in place, the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS saying why the refresh
-   * failed, undefined when `key` has no refresh token. Never throws.
+   * failed (now or in a failure still remembered), undefined when `key` has no refresh token.
+   * Never throws.
    */
   async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient, sent?: string): Promise<true | LipError | undefined> {
     if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
     // Refused with a token a refresh has replaced since the request went out (two attempts sent
     // the old one at once; the other's refresh finished first): go again with the new one.
     if (sent !== undefined && sent !== this.current(key)) return true;
+    const remembered = this.refused(backendId);
+    if (remembered) return remembered;
     // Shared by every attempt waiting for it, so one client's disconnect does not cancel it for
     // the others: it runs to its own timeout, and the caller drops the result when it is gone.
-    this.pending ??= this.refresh(key, client).finally(() => { this.pending = undefined; });
+    this.pending ??= this.refresh(key, status, client).finally(() => { this.pending = undefined; });
     if (await this.pending) return true;
-    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": the upstream refused the access token (${status}) and refreshing it failed: ${this.lastFailure ?? 'unknown reason'}`, {
+    return this.failedRefresh(backendId, this.failure!);
+  }
+
+  /**
+   * The retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS of a failed refresh while it is remembered
+   * (the refreshable token is refused and cannot be renewed now), else undefined.
+   */
+  refused(backendId: string): LipError | undefined {
+    const failure = this.failure;
+    return failure === undefined || failure.until <= this.now() ? undefined : this.failedRefresh(backendId, failure);
+  }
+
+  private failedRefresh(backendId: string, failure: RefreshFailure): LipError {
+    const retry = failure.until === Infinity
+      ? 'lip does not try that refresh token again until the backend is reloaded (after `codex login`, say)'
+      : `the refresh is tried again in ${Math.max(1, Math.ceil((failure.until - this.now()) / 1000))}s`;
+    return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": the upstream refused the access token (${failure.status}) and refreshing it failed: ${failure.reason}; ${retry}`, {
       status: 503, retryable: true, detail: { backend: backendId, reason: 'refresh_failed' },
     });
   }
 
-  private async refresh(key: string, client: UpstreamClient): Promise<boolean> {
+  private now(): number {
+    return this.settings.now?.() ?? Date.now();
+  }
+
+  private async refresh(key: string, status: number, client: UpstreamClient): Promise<boolean> {
+    const failed = (reason: string, forGood = false) => {
+      this.failure = { reason, status, until: forGood ? Infinity : this.now() + REFRESH_RETRY_MS };
+      return false;
+    };
     const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: this.refreshToken, scope: 'openid profile email' });
     try {
       const response = await client.open({
@@ -89,8 +132,10 @@ export class CodexTokens {
       const answer = parseJsonOrUndefined(text) as Record<string, unknown> | undefined;
       const token = stringOf(answer, 'access_token', 'accessToken');
       if (response.statusCode < 200 || response.statusCode >= 300 || token === undefined) {
-        this.lastFailure = response.statusCode >= 300 ? `the token endpoint answered ${response.statusCode}` : 'the token endpoint sent no access_token';
-        return false;
+        // 400 (invalid_grant) and 401: this refresh token is spent or revoked; anything else may pass.
+        return response.statusCode >= 300
+          ? failed(`the token endpoint answered ${response.statusCode}`, response.statusCode === 400 || response.statusCode === 401)
+          : failed('the token endpoint sent no access_token');
       }
       this.live.set(key, token);
       this.issued.push(token);
@@ -100,11 +145,10 @@ export class CodexTokens {
       RENEWED.delete(origin);
       if (RENEWED.size >= RENEWED_MAX) RENEWED.delete(RENEWED.keys().next().value!);
       RENEWED.set(origin, { token, refreshToken: this.refreshToken! });
-      this.lastFailure = undefined;
+      this.failure = undefined;
       return true;
     } catch (err) {
-      this.lastFailure = `the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`;
-      return false;
+      return failed(`the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`);
     }
   }
 }

@@ -111,6 +111,18 @@ describe('backends/openai-codex/source', () => {
     expect(JSON.stringify(error)).not.to.contain(rt);
   });
 
+  it('fails later calls at once, with neither the dead token nor another refresh sent, once the refresh token was refused', async () => {
+    emu.refreshTokens.delete(rt);
+    const b = backend(`access_token: expired-token, refresh_token: ${rt}`);
+    const first = (await drain(b.stream(call(), target))).error!;
+    expect(first.message).to.contain('refreshing it failed: the token endpoint answered 400');
+    expect([emu.requests.length, emu.refreshes.length]).to.deep.equal([1, 1]);
+    const { error } = await drain(b.stream(call(), target));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 503, retryable: true });
+    expect(error!.message).to.contain('the token endpoint answered 400; lip does not try that refresh token again until the backend is reloaded');
+    expect([emu.requests.length, emu.refreshes.length]).to.deep.equal([1, 1]);
+  });
+
   it('reads OPENAI_CODEX_ACCESS_TOKEN (numbered) and rotates; a 429 cools a token down', async () => {
     const b = backend('models: [gpt-5.4]', { OPENAI_CODEX_ACCESS_TOKEN: 'codex-token-1', OPENAI_CODEX_ACCESS_TOKEN_2: 'codex-token-2' });
     emu.enqueue({ status: 429, error: { message: 'slow down' }, headers: { 'retry-after': '30' } });

@@ -89,4 +89,36 @@ describe('backends/openai-codex/token-refresh', () => {
     const nowhere = new CodexTokens({ token: 'at-0', refreshToken: 'r' }, { tokenUrl: 'http://127.0.0.1:1/oauth/token', clientId: 'c' });
     expect(((await nowhere.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('could not be reached');
   });
+
+  // Found by probing: with a spent refresh token every call sent the dead access token upstream
+  // and asked the token endpoint again.
+  it('remembers a refresh token the endpoint refused (400) until the backend is rebuilt, and a passing failure for 30 s', async () => {
+    let now = 0;
+    const clocked = () => new CodexTokens({ token: 'at-0', refreshToken: rt }, { tokenUrl: emu.tokenUrl, clientId: 'c', now: () => now });
+    emu.refreshTokens.delete(rt);
+    const spent = clocked();
+    expect(spent.refused('cx')).to.equal(undefined);
+    expect(((await spent.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('the token endpoint answered 400');
+    now += 24 * 3600_000;
+    const remembered = spent.refused('cx')!;
+    expect(remembered).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 503, retryable: true });
+    expect(remembered.message).to.contain('(401) and refreshing it failed: the token endpoint answered 400; lip does not try that refresh token again until the backend is reloaded');
+    expect(((await spent.renew('cx', 'at-0', 401, client)) as LipError).message).to.equal(remembered.message);
+    expect(emu.refreshes).to.have.length(1);
+
+    emu.refreshTokens.add(rt);
+    emu.tokenStatus = 503;
+    const down = clocked();
+    expect(((await down.renew('cx', 'at-0', 401, client)) as LipError).message).to.contain('the token endpoint answered 503; the refresh is tried again in 30s');
+    now += 29_000;
+    expect(down.refused('cx')!.message).to.contain('answered 503; the refresh is tried again in 1s');
+    expect(((await down.renew('cx', 'at-0', 403, client)) as LipError).message).to.contain('answered 503');
+    expect(emu.refreshes).to.have.length(2);
+    now += 1_000;
+    emu.tokenStatus = undefined;
+    expect(down.refused('cx')).to.equal(undefined);
+    expect(await down.renew('cx', 'at-0', 401, client)).to.equal(true);
+    expect(down.refused('cx')).to.equal(undefined);
+    expect(emu.refreshes).to.have.length(3);
+  });
 });
