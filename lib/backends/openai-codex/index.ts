@@ -1,5 +1,6 @@
 export { openaiCodexKind } from './kind.js';
 export { CodexBackend, codexProtocol, OPENAI_CODEX_DEFAULTS } from './source.js';
+export { classifyCodexStatus, usageLimitResetMs } from './classify-error.js';
 export { encodeCodexRequest, codexInstructions, codexModel, conversationId, unsupportedParams, unsupportedParamsError, DEFAULT_CODEX_INSTRUCTIONS, type CodexTurn } from './encode-request.js';
 export { codexHeaders, CODEX_ORIGINATOR, CODEX_USER_AGENT, CODEX_VERSION } from './headers.js';
 export { resolveCodexCredentials, CODEX_TOKEN_ENVS, type CodexCredentials } from './credentials.js';

@@ -7,7 +7,8 @@ import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults, Target } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
-import { classifyResponsesStatus, ResponsesStreamDecoder } from '../openai-responses/index.js';
+import { ResponsesStreamDecoder } from '../openai-responses/index.js';
+import { classifyCodexStatus } from './classify-error.js';
 import { resolveCodexCredentials, type CodexCredentials } from './credentials.js';
 import { codexModel, conversationId, encodeCodexRequest, unsupportedParams, unsupportedParamsError, type CodexTurn } from './encode-request.js';
 import { codexHeaders } from './headers.js';
@@ -34,7 +35,7 @@ function bearerOf(header: unknown): string | undefined {
   return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
 }
 
-export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: CodexCredentials, tokens: CodexTokens): HttpProtocol {
+export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: CodexCredentials, tokens: CodexTokens, now: () => number = Date.now): HttpProtocol {
   const masked = (secrets: readonly string[]) => [...secrets, ...tokens.secrets];
   return {
     requiresKey: true,
@@ -56,7 +57,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
       };
     },
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
-    statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, masked(secrets)),
+    statusError: (status, text, headers, wait, secrets) => classifyCodexStatus(row.id, status, text, headers, wait, masked(secrets), now()),
     renew: (key, status, client, _signal, sent) => tokens.renew(row.id, key, status, client, bearerOf(sent.headers.authorization)),
   };
 }
@@ -90,7 +91,7 @@ export class CodexBackend implements Backend {
     this.credentials = resolveCodexCredentials(row, deps);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.tokens = new CodexTokens(this.credentials.refresh, { tokenUrl: this.options.tokenUrl, clientId: this.options.clientId, now: () => scheduler.now() });
-    this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, this.tokens));
+    this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, this.tokens, () => scheduler.now()));
     this.models = this.http.models;
     this.turns = new TurnCounter(() => scheduler.now());
   }

@@ -131,6 +131,32 @@ describe('backends/openai-codex/source', () => {
     expect(emu.requests.map((r) => r.key)).to.deep.equal(['codex-token-1', 'codex-token-2', 'codex-token-2']);
   });
 
+  // Found by probing: a spent ChatGPT usage limit (429 `usage_limit_reached`, no Retry-After)
+  // cooled the token for the default 60 s, so every minute a call went upstream to be refused again.
+  it('cools a token until the usage limit resets (resets_in_seconds, resets_at) when the 429 has no Retry-After', async () => {
+    const limited = (fields: Record<string, unknown>) => ({ status: 429, error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', fields } });
+    const b = backend('access_token: codex-token-1');
+    emu.enqueue(limited({ resets_in_seconds: 3600 }));
+    const { error } = await drain(b.stream(call(), target));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 429, retryAfter: 3600 });
+    expect(error!.message).to.contain('The usage limit has been reached');
+    const again = (await drain(b.stream(call(), target))).error!;
+    expect(again).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 429 });
+    expect(again.retryAfter).to.be.within(3590, 3600);
+    expect(emu.requests).to.have.length(1);
+
+    const at = backend('access_token: codex-token-2');
+    emu.enqueue(limited({ resets_at: Math.floor(Date.now() / 1000) + 7200 }));
+    expect((await drain(at.stream(call(), target))).error!.retryAfter).to.be.within(7190, 7201);
+    // A Retry-After still wins; another 429 keeps the default.
+    const header = backend('access_token: test-key-0123456789');
+    emu.enqueue({ ...limited({ resets_in_seconds: 3600 }), headers: { 'retry-after': '5' } });
+    expect((await drain(header.stream(call(), target))).error!.retryAfter).to.equal(5);
+    const plain = backend('access_token: codex-token-1');
+    emu.enqueue({ status: 429, error: { message: 'slow down' } });
+    expect((await drain(plain.stream(call(), target))).error!.retryAfter).to.equal(60);
+  });
+
   it('fails every attempt with the reason when the configured auth.json cannot be used', async () => {
     const b = backend('auth_json_path: /nonexistent/lip/auth.json');
     const { error } = await drain(b.stream(call(), target));

@@ -48,7 +48,7 @@ export interface EmulatorProtocol {
    */
   frameKey?(request: RecordedRequest): string;
   json(script: Script, request: RecordedRequest): unknown;
-  errorBody(status: number, error: { message: string; type?: string; code?: string }): unknown;
+  errorBody(status: number, error: { message: string; type?: string; code?: string; fields?: Readonly<Record<string, unknown>> }): unknown;
   /** Extra headers of an error answer (Bedrock's `x-amzn-errortype`). */
   errorHeaders?(status: number, error: { message: string; type?: string; code?: string }): Record<string, string>;
   /** `Content-Type` of a streamed answer (SSE when absent). */

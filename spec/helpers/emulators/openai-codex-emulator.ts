@@ -64,6 +64,17 @@ function verifyCodex(valid: ReadonlySet<string>) {
 }
 
 /**
+ * The endpoint's error body: OpenAI's envelope, except for a spent usage limit (a script error of
+ * type `usage_limit_reached`), which the service writes as the Codex CLI reads it: `{"error":
+ * {"type": "usage_limit_reached", "message", "plan_type", "resets_in_seconds" | "resets_at"}}`
+ * (the script's `fields`; `resets_at` in Unix seconds).
+ */
+function codexErrorBody(status: number, error: { message: string; type?: string; code?: string; fields?: Readonly<Record<string, unknown>> }): unknown {
+  if (error.type === 'usage_limit_reached') return { error: { type: error.type, message: error.message, plan_type: 'plus', ...error.fields } };
+  return openaiErrorBody(status, error);
+}
+
+/**
  * The ChatGPT Codex Responses endpoint (`POST /backend-api/codex/responses`) as an emulator:
  * the Responses SSE events of openai-responses-emulator.ts followed by `data: [DONE]`, with
  * every request checked the way the service checks it (verifyCodex). Beside it, on its own
@@ -82,7 +93,7 @@ export async function startCodexEmulator(): Promise<CodexEmulator> {
     },
     keyOf: (headers) => bearerKey(headers),
     frames: (script, request) => [...openaiResponsesProtocol.frames(script, request), { text: 'data: [DONE]\n\n', output: false }],
-    errorBody: openaiErrorBody,
+    errorBody: codexErrorBody,
     verify: verifyCodex(validTokens),
   };
   const emulator = await startEmulator(protocol);

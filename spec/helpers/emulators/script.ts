@@ -142,7 +142,8 @@ export interface FaultScript {
 export interface Script {
   /** A non-2xx status answers with the provider's error body. */
   readonly status?: number;
-  readonly error?: { readonly message: string; readonly type?: string; readonly code?: string };
+  /** `fields`: more fields of the error object, for an emulator whose provider writes them (Codex's usage limit: `resets_in_seconds`, `resets_at`). */
+  readonly error?: { readonly message: string; readonly type?: string; readonly code?: string; readonly fields?: Readonly<Record<string, unknown>> };
   readonly headers?: Readonly<Record<string, string>>;
   readonly id?: string;
   readonly model?: string;
