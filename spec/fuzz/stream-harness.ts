@@ -46,7 +46,7 @@ export interface Decoded {
 }
 
 /**
- * Decodes a body as the HTTP backends do: `upstreamSource` (the SSE parser, the TextDecoder,
+ * Decodes a body as the HTTP backends do: `upstreamSource` (the SSE parser, the UTF-8 decoder,
  * the decoder, the end-of-body rules; with `whole`, the JSON answer read and its decoder) over
  * a fake client whose 200 response body yields `chunks` one by one. A throw that is not a LipError comes out as the source turns it into
  * one (an internal error), which the properties refuse. Fails when the stream does not settle

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs/internal/Observable';
 import type { Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
@@ -34,13 +35,23 @@ export interface BodyFramer<M> {
   end(): M[];
 }
 
-/** The default framer: UTF-8 text through the SSE parser. */
+/**
+ * The default framer: UTF-8 text through the SSE parser. Decoded as TextDecoder does (a byte
+ * order mark at the start dropped, a character cut across chunks joined, invalid bytes U+FFFD)
+ * but with StringDecoder, several times faster per chunk.
+ */
 function sseFramer(maxLineBytes: number | undefined): BodyFramer<SseMessage> {
   const parser = new SseParser(maxLineBytes !== undefined ? { maxLineBytes } : {});
-  const text = new TextDecoder();
+  const utf8 = new StringDecoder('utf8');
+  let start = true;
+  const text = (decoded: string): string => {
+    if (!start || decoded === '') return decoded;
+    start = false;
+    return decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+  };
   return {
-    push: (chunk) => parser.push(text.decode(chunk, { stream: true })),
-    end: () => [...parser.push(text.decode()), ...parser.end()],
+    push: (chunk) => parser.push(text(utf8.write(chunk))),
+    end: () => [...parser.push(text(utf8.end())), ...parser.end()],
   };
 }
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { VirtualTimeScheduler } from 'rxjs';
-import { emptyCall } from '../../../lib/canonical/index.js';
+import { collectEvents, emptyCall } from '../../../lib/canonical/index.js';
 import type { Runtime } from '../../../lib/core/runtime.js';
+import { cut, decodeStream } from '../../fuzz/stream-harness.js';
 import { backendOf, drain, runtimeFor, startOpenAIChatEmulator, type Emulator, type Script } from '../../helpers/emulators/index.js';
 
 const call = emptyCall({ model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
@@ -134,5 +135,40 @@ describe('backends/http/upstream-source: key pools against the emulator', () => 
       expect(emu.requests[0]!.headers.authorization, kind).to.equal(undefined);
       await runtime.close();
     }
+  });
+});
+
+describe('backends/http/upstream-source: the body\'s UTF-8 text', () => {
+  const frame = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  /** The frames of an answer whose text is `parts` joined (the first frame carries the role). */
+  const body = (...parts: string[]) => Buffer.from([
+    frame({ role: 'assistant', content: parts[0] }),
+    ...parts.slice(1).map((content) => frame({ content })),
+    frame({}, 'stop'),
+    'data: [DONE]\n\n',
+  ].join(''));
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  /** Every byte its own chunk: each multi-byte character (and a BOM) straddles chunks. */
+  const bytewise = (bytes: Buffer) => cut(bytes, Array.from({ length: bytes.length }, (_, i) => i));
+  const textOf = async (chunks: Buffer[]) => {
+    const { events, error } = await decodeStream('openai-chat', chunks);
+    expect(error).to.equal(undefined);
+    return collectEvents(events).blocks;
+  };
+
+  it('joins a multi-byte character cut across chunks, and makes an invalid byte U+FFFD', async () => {
+    expect(await textOf(bytewise(body('héllo — ', '😀 ✓')))).to.deep.equal([{ type: 'text', text: 'héllo — 😀 ✓' }]);
+    const invalid = body('aXb');
+    invalid[invalid.indexOf('aXb') + 1] = 0xff;
+    expect(await textOf(bytewise(invalid))).to.deep.equal([{ type: 'text', text: 'a\ufffdb' }]);
+  });
+
+  it('strips a UTF-8 byte order mark at the start of the body, even cut across chunks, and keeps one later', async () => {
+    const plain = await textOf([body('hi')]);
+    expect(await textOf([Buffer.concat([BOM, body('hi')])])).to.deep.equal(plain);
+    expect(await textOf(bytewise(Buffer.concat([BOM, body('hi')])))).to.deep.equal(plain);
+    // Only the body's first character is a byte order mark: one in the text is text.
+    expect(await textOf(bytewise(body('\ufeffhi', '\ufeff')))).to.deep.equal([{ type: 'text', text: '\ufeffhi\ufeff' }]);
   });
 });
