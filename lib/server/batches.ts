@@ -729,7 +729,8 @@ export class Batches {
       }
       const startedAt = this.now();
       context = {
-        call: canonical, hints: decoded.hints ?? {}, requestId, created: Math.floor(startedAt / 1000),
+        // The slot served-model.ts fills per answer (a copy that only sets it is cheap; see there).
+        call: canonical, model: undefined, hints: decoded.hints ?? {}, requestId, created: Math.floor(startedAt / 1000),
         ...(continuation ? { continuation, responseId: randomId(continuation.idPrefix ?? 'resp_', 48), now: settledClock(this.now) } : {}),
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {

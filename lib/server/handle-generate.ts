@@ -81,7 +81,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     aLeg = grant.aLeg;
     resumeToken = grant.resumeToken;
     context = {
-      call, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
+      // The slot served-model.ts fills per answer (a copy that only sets it is cheap; see there).
+      call, model: undefined, hints: decoded.hints ?? {}, requestId: state.requestId, created: Math.floor(arrivedAt / 1000),
       ...(continuation ? { continuation, responseId: randomId(continuation.idPrefix ?? 'resp_', 48), now: settledClock() } : {}),
     };
     // A new conversation without a record (continuity.lineage: conversations) gets one when its response is stored.
