@@ -6,6 +6,7 @@ import type { Runtime } from '../core/runtime.js';
 import { isLipError, LipError } from '../errors/index.js';
 import type { UsageQuery } from '../continuity/index.js';
 import { parseDuration } from '../config/units.js';
+import type { RequestTarget } from '../wire/index.js';
 import type { Authenticator } from './auth.js';
 import type { ConfigControl } from './config-control.js';
 import type { KeyBudgets } from './key-budgets.js';
@@ -19,13 +20,13 @@ export interface KeySpending {
   limits(keys: readonly ApiKeyConfig[]): Promise<unknown>;
 }
 
-type Endpoint = (runtime: Runtime, url: URL, viewer: Viewer, control?: ConfigControl, spending?: KeySpending) => unknown;
+type Endpoint = (runtime: Runtime, url: RequestTarget, viewer: Viewer, control?: ConfigControl, spending?: KeySpending) => unknown;
 
 /** Without a reload function (a server embedded without `lip serve`), the config endpoints are absent. */
 const noControl = (path: string) => new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} is served by lip serve only`);
 
 /** Whose A-leg it is: a principal-scoped viewer sees its own only (others look unknown). */
-async function ownALeg(runtime: Runtime, url: URL, viewer: Viewer, path: string): Promise<string | LipError> {
+async function ownALeg(runtime: Runtime, url: RequestTarget, viewer: Viewer, path: string): Promise<string | LipError> {
   const aLegId = url.searchParams.get('a_leg_id');
   if (!aLegId) return new LipError('LIP_ERR_REQUEST_INVALID', `a_leg_id: the query parameter is required (GET ${path}?a_leg_id=...)`, { param: 'a_leg_id' });
   if (viewer.principal !== undefined && !(await runtime.continuity.describeALeg(aLegId, viewer.principal))) {
@@ -49,14 +50,14 @@ export const ADMIN_ENDPOINTS = {
     }),
   }),
   '/admin/inventory': (runtime: Runtime) => inventory(runtime.config, runtime.extensions?.occupancy()),
-  '/admin/attempts': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+  '/admin/attempts': async (runtime: Runtime, url: RequestTarget, viewer: Viewer) => {
     const aLegId = await ownALeg(runtime, url, viewer, '/admin/attempts');
     if (aLegId instanceof LipError) return aLegId;
     const attempts = await runtime.continuity.attempts(aLegId, viewer.principal);
     if (!attempts) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `no A-leg "${aLegId}" is known`);
     return { a_leg_id: aLegId, attempts };
   },
-  '/admin/usage': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+  '/admin/usage': async (runtime: Runtime, url: RequestTarget, viewer: Viewer) => {
     const asked = usageQuery(url.searchParams);
     if (asked instanceof LipError) return asked;
     // A principal-scoped viewer sums its own attempts only, whatever it asked for.
@@ -67,23 +68,23 @@ export const ADMIN_ENDPOINTS = {
       since: query.since === undefined ? null : new Date(query.since).toISOString(), store: runtime.continuity.kind, groups,
     };
   },
-  '/admin/transcript': async (runtime: Runtime, url: URL, viewer: Viewer) => {
+  '/admin/transcript': async (runtime: Runtime, url: RequestTarget, viewer: Viewer) => {
     const aLegId = await ownALeg(runtime, url, viewer, '/admin/transcript');
     if (aLegId instanceof LipError) return aLegId;
     return runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)
       ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/transcript needs the ref-traffic-transcript feature');
   },
   /** Counts and posture only: never a turn's reasoning, anchors or scopes. */
-  '/admin/reasoning-preservation': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('reasoning-output-preservation', url.searchParams)
+  '/admin/reasoning-preservation': (runtime: Runtime, url: RequestTarget) => runtime.extensions?.diagnostics('reasoning-output-preservation', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/reasoning-preservation needs the reasoning-output-preservation feature (on unless a row turns it off)'),
   /** Counts, bounds and the extractor's posture only: never a capsule, a branch key or a transcript. */
-  '/admin/compaction-continuity': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('compaction-continuity', url.searchParams)
+  '/admin/compaction-continuity': (runtime: Runtime, url: RequestTarget) => runtime.extensions?.diagnostics('compaction-continuity', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/compaction-continuity needs the compaction-continuity feature (enabled: true)'),
   /** The static workspace view of ref-workspace-guard (what a workspace resolver would hand the other stages). */
-  '/admin/workspace': (runtime: Runtime, url: URL) => runtime.extensions?.diagnostics('ref-workspace-guard', url.searchParams)
+  '/admin/workspace': (runtime: Runtime, url: RequestTarget) => runtime.extensions?.diagnostics('ref-workspace-guard', url.searchParams)
     ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/workspace needs the ref-workspace-guard feature'),
   /** The snapshot's state; with `?model=` (and `&backend=`), the facts its candidates resolve to. */
-  '/admin/model-catalog': (runtime: Runtime, url: URL) => {
+  '/admin/model-catalog': (runtime: Runtime, url: RequestTarget) => {
     if (!runtime.catalog) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/model-catalog needs model_catalog.enabled: true');
     try {
       return catalogDiagnostics(runtime.catalog, url.searchParams, (model) => runtime.executor.candidates(model));
@@ -110,17 +111,17 @@ export const ADMIN_ENDPOINTS = {
       return new LipError('LIP_ERR_CACHE_UNAVAILABLE', `the response cache could not be cleared: ${err instanceof Error ? err.message : String(err)}`);
     }
   },
-  '/admin/budgets': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
+  '/admin/budgets': async (runtime: Runtime, _url: RequestTarget, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
     const keys = runtime.config.auth.api_keys.filter((k) => k.budget !== undefined && (viewer.principal === undefined || k.principal === viewer.principal));
     return { budgets: spending === undefined ? [] : await spending.budgets.view(keys) };
   },
-  '/admin/limits': async (runtime: Runtime, _url: URL, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
+  '/admin/limits': async (runtime: Runtime, _url: RequestTarget, viewer: Viewer, _control?: ConfigControl, spending?: KeySpending) => {
     const keys = runtime.config.auth.api_keys.filter((k) => viewer.principal === undefined || k.principal === viewer.principal);
     return spending === undefined ? { store: runtime.config.auth.limits_store, limits: [] } : spending.limits(keys);
   },
-  '/admin/config/status': (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
+  '/admin/config/status': (_runtime: Runtime, _url: RequestTarget, _viewer: Viewer, control?: ConfigControl) => control?.status() ?? noControl('/admin/config/status'),
   /** Re-reads the file named at start (the body is ignored), exactly as SIGHUP does. */
-  '/admin/config/reload': async (_runtime: Runtime, _url: URL, _viewer: Viewer, control?: ConfigControl) => {
+  '/admin/config/reload': async (_runtime: Runtime, _url: RequestTarget, _viewer: Viewer, control?: ConfigControl) => {
     if (!control) return noControl('/admin/config/reload');
     const outcome = await control.reload('api');
     return outcome.status === 'failed'
@@ -141,7 +142,7 @@ export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/adm
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
  * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: URL, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: RequestTarget, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending): Promise<LipError | undefined> {
   if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
   const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
   if (viewer instanceof LipError) return viewer;

@@ -7,7 +7,7 @@ import type { ExecutionMeta } from '../core/execute.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import { settledClock, type BackgroundRoute, type DecodedRequest, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponseView } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
-import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody } from '../wire/index.js';
+import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody, type RequestTarget } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
 import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
@@ -30,7 +30,7 @@ export interface GenerateTarget {
  * (routing, backends) -> stream the events or collect them into one response.
  * Resolves when the response is finished or the client went away.
  */
-export async function handleGenerate(req: IncomingMessage, res: ServerResponse, url: URL, target: GenerateTarget, runtime: Runtime, state: RequestState, background?: BackgroundRuns): Promise<void> {
+export async function handleGenerate(req: IncomingMessage, res: ServerResponse, url: RequestTarget, target: GenerateTarget, runtime: Runtime, state: RequestState, background?: BackgroundRuns): Promise<void> {
   const { frontend, route, params } = target;
   const fail = (raw: unknown, headers: Record<string, string> = {}) => {
     const err = toLipError(raw);

@@ -3,6 +3,7 @@ import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Frontend, ModelEntry, ModelInfo, ModelListRoute, RequestContext } from '../frontends/protocol.js';
 import { isLipError, LipError } from '../errors/index.js';
+import type { RequestTarget } from '../wire/index.js';
 import { sendError, sendJson } from './send.js';
 
 /**
@@ -66,7 +67,7 @@ export function literalPattern(pattern: string): string | undefined {
  * Answers a model-list request with the first route that accepts it (content negotiation by
  * header, e.g. Anthropic's `anthropic-version`), else the first route without a condition.
  */
-export function handleListModels(req: IncomingMessage, res: ServerResponse, url: URL, routes: readonly ModelListRoute[], runtime: Runtime, allow?: CandidateAllow): void {
+export function handleListModels(req: IncomingMessage, res: ServerResponse, url: RequestTarget, routes: readonly ModelListRoute[], runtime: Runtime, allow?: CandidateAllow): void {
   const context: RequestContext = { params: {}, query: url.searchParams, headers: req.headers };
   const route = routes.find((r) => !r.accepts || r.accepts(context)) ?? routes[0]!;
   sendJson(res, 200, route.encode(modelEntries(runtime, allow), context));
@@ -76,7 +77,7 @@ export function handleListModels(req: IncomingMessage, res: ServerResponse, url:
  * Answers `GET {list}/{id}` with one model in the protocol's shape, or a 404 in its error
  * envelope when lip offers no such model. An id may come as a resource name, `models/{id}`.
  */
-export function handleGetModel(res: ServerResponse, url: URL, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void, allow?: CandidateAllow): void {
+export function handleGetModel(res: ServerResponse, url: RequestTarget, id: string, owner: { route: ModelListRoute; frontend: Frontend }, runtime: Runtime, failed: (code: string) => void, allow?: CandidateAllow): void {
   const context: RequestContext = { params: { id }, query: url.searchParams, headers: {} };
   const entries = modelEntries(runtime, allow);
   // A resource name (`models/{id}`) names the same model as its bare id.

@@ -18,7 +18,7 @@ import { clipText, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
-import { maskSecretQuery, requestTarget, scrubCredentials } from '../wire/index.js';
+import { maskSecretQuery, requestTarget, scrubCredentials, type RequestTarget } from '../wire/index.js';
 import { Authenticator, WWW_AUTHENTICATE, type KeySources } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
@@ -673,7 +673,7 @@ export class LipServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState, table: RouteTable): Promise<void> {
-    let url: URL;
+    let url: RequestTarget;
     try {
       url = requestTarget(req.url);
     } catch (err) {
@@ -941,7 +941,7 @@ export class LipServer {
   }
 
   /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
-  private pathError(req: IncomingMessage, res: ServerResponse, url: URL, table: RouteTable, err: LipError, headers: Record<string, string> = {}): void {
+  private pathError(req: IncomingMessage, res: ServerResponse, url: RequestTarget, table: RouteTable, err: LipError, headers: Record<string, string> = {}): void {
     const owner = table.ownerOf(url.pathname, req.headers);
     if (!owner) return plainError(res, err, headers);
     sendError(res, owner, err, headers);
@@ -974,7 +974,7 @@ export class LipServer {
    * and counts it against its key's request rate: its principal, or undefined once a refusal is
    * answered, in `frontend`'s envelope (plain without one; a 401 with WWW-Authenticate).
    */
-  private async admitted(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined): Promise<string | undefined> {
+  private async admitted(req: IncomingMessage, res: ServerResponse, url: RequestTarget, state: RequestState, frontend: Frontend | undefined): Promise<string | undefined> {
     return (await this.admittedCaller(req, res, url, state, frontend))?.principal;
   }
 
@@ -983,7 +983,7 @@ export class LipServer {
    * spends tokens (embeddings), so the key's budget and tokens per minute are checked first.
    * A promise only while the limits are shared (`auth.limits_store: redis`).
    */
-  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: URL, state: RequestState, frontend: Frontend | undefined, spending = false): Caller | undefined | Promise<Caller | undefined> {
+  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: RequestTarget, state: RequestState, frontend: Frontend | undefined, spending = false): Caller | undefined | Promise<Caller | undefined> {
     const refused = (err: unknown): undefined => {
       const lip = toLipError(err);
       if (!frontend) {
@@ -1184,7 +1184,7 @@ function listenOn(server: Server, host: string, port: number, setting: string): 
 }
 
 /** The client key in the URL, for a protocol that takes one there (Frontend.queryKey), and how its clients send one (Frontend.keyHint). */
-function keySourcesOf(url: URL, frontend: Frontend | undefined): KeySources {
+function keySourcesOf(url: RequestTarget, frontend: Frontend | undefined): KeySources {
   const queryKey = frontend?.queryKey !== undefined ? url.searchParams.get(frontend.queryKey) ?? undefined : undefined;
   return { ...(queryKey !== undefined ? { queryKey } : {}), ...(frontend?.keyHint !== undefined ? { hint: frontend.keyHint } : {}) };
 }

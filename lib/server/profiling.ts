@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { LipError } from '../errors/index.js';
+import type { RequestTarget } from '../wire/index.js';
 import { sendJson } from './send.js';
 
 /** The longest CPU or heap-sampling profile, in seconds. */
@@ -9,7 +10,7 @@ const DEFAULT_PROFILE_SECONDS = 30;
 export const PROFILING_ENDPOINTS = ['', '/profile', '/heap', '/heap-sampling'] as const;
 export type ProfilingEndpoint = (typeof PROFILING_ENDPOINTS)[number];
 
-function seconds(url: URL): number | LipError {
+function seconds(url: RequestTarget): number | LipError {
   const raw = url.searchParams.get('seconds');
   if (raw === null) return DEFAULT_PROFILE_SECONDS;
   const n = Number(raw);
@@ -37,7 +38,7 @@ function seconds(url: URL): number | LipError {
 export class Profiling {
   private busy = false;
 
-  async handle(endpoint: ProfilingEndpoint, url: URL, res: ServerResponse, base: string): Promise<LipError | undefined> {
+  async handle(endpoint: ProfilingEndpoint, url: RequestTarget, res: ServerResponse, base: string): Promise<LipError | undefined> {
     if (endpoint === '') {
       sendJson(res, 200, { endpoints: [`${base}/profile?seconds=N`, `${base}/heap`, `${base}/heap-sampling?seconds=N`], max_seconds: MAX_PROFILE_SECONDS }, { 'cache-control': 'no-store' });
       return undefined;
