@@ -127,6 +127,90 @@ describe('continuity/RedisContinuityStore', function () {
       expect(() => onB.open({ principal: 'mallory', resumeToken: grant.resumeToken! })).to.throw(LipError, /could not be resumed/);
     });
 
+    describe('after Redis lost its data (restarted without persistence, flushed)', () => {
+      const sharedKey = async () => {
+        const raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        try {
+          await raw.connect();
+          const key = await raw.get(`${prefix}cont:fpkey`);
+          return key === null ? undefined : Buffer.from(key, 'base64');
+        } finally {
+          raw.disconnect();
+        }
+      };
+      const flushAll = async () => {
+        const raw = new Redis(redis.url);
+        try {
+          await raw.flushdb(); // this server is the spec's own
+        } finally {
+          raw.disconnect();
+        }
+      };
+      const resumes = async (sessions: SecureSessions, resumeToken: string) => {
+        const request = { principal: 'alice', resumeToken };
+        await sessions.prepare(request);
+        return sessions.open(request).aLeg.aLegId;
+      };
+
+      it('an instance that writes first puts its key back; one started afterwards adopts it', async () => {
+        const a = open();
+        const b = open();
+        const [onA, onB] = [sessionsOf(a), sessionsOf(b)];
+        await onA.prepare({ principal: 'alice' });
+        await onB.prepare({ principal: 'alice' });
+        await flushAll();
+        const grant = onA.begin('alice');
+        await a.flush();
+        expect((await sharedKey())?.equals(a.fingerprintKey())).to.equal(true);
+        const c = open();
+        const onC = sessionsOf(c);
+        expect(await resumes(onC, grant.resumeToken!)).to.equal(grant.aLeg.aLegId);
+        const onCsGrant = onC.begin('alice');
+        await c.flush();
+        expect(await resumes(onB, onCsGrant.resumeToken!)).to.equal(onCsGrant.aLeg.aLegId);
+      });
+
+      it('an instance that started first sets a new key; the running ones adopt it when they next meet Redis', async () => {
+        const a = open({ keyCheckMs: 0 }); // its confirmation is always stale: it asks again before each new session
+        const b = open();
+        const [onA, onB] = [sessionsOf(a), sessionsOf(b)];
+        await onA.prepare({ principal: 'alice' });
+        await onB.prepare({ principal: 'alice' });
+        await flushAll();
+        const c = open();
+        const onC = sessionsOf(c);
+        await onC.prepare({ principal: 'alice' });
+        const grant = onC.begin('alice');
+        await c.flush();
+        expect(c.fingerprintKey().equals(b.fingerprintKey())).to.equal(false);
+        // b has confirmed its key within keyCheckMs and written nothing since: the token's lookup finds the new key and adopts it.
+        expect(await resumes(onB, grant.resumeToken!)).to.equal(grant.aLeg.aLegId);
+        // a asks before its next new session, and issues it under the new key.
+        await onA.prepare({ principal: 'alice' });
+        const onAsGrant = onA.begin('alice');
+        await a.flush();
+        expect(await resumes(onC, onAsGrant.resumeToken!)).to.equal(onAsGrant.aLeg.aLegId);
+        expect(await resumes(onB, onAsGrant.resumeToken!)).to.equal(onAsGrant.aLeg.aLegId);
+        expect(log.lines.some(([level, m]) => level === 'warn' && m.includes('another instance set a new key first'))).to.equal(true);
+      });
+
+      it('after a restart, the running instances put their key back as they reconnect', async () => {
+        const a = open();
+        const onA = sessionsOf(a);
+        await onA.prepare({ principal: 'alice' });
+        await redis.stop('SIGKILL');
+        await redis.start();
+        await until(() => a.status().state === 'ok');
+        let back: Buffer | undefined;
+        for (const deadline = Date.now() + 10_000; back === undefined && Date.now() < deadline;) back = await sharedKey();
+        expect(back?.equals(a.fingerprintKey())).to.equal(true);
+        const grant = onA.begin('alice');
+        await a.flush();
+        const c = open();
+        expect(await resumes(sessionsOf(c), grant.resumeToken!)).to.equal(grant.aLeg.aLegId);
+      });
+    });
+
     it('never stores one seq twice when two instances begin attempts on one A-leg at once', async () => {
       const a = open();
       const b = open();

@@ -212,18 +212,29 @@ return out
 /**
  * What a request names, in one round trip: the A-leg of a fingerprint and of a session, then
  * each A-leg's fields. ARGV: 1 prefix, 2 fingerprint or '', 3 session lookup key suffix or '',
- * 4.. A-leg ids. Returns `[fingerprint's id or '', session's id or '', id, p, s, c, l, f, fp,
- * ak, ab, ac, q, id, ...]` (an A-leg that is gone has no entry).
+ * 4 the fingerprint key the caller computed the fingerprint with (base64) or '', 5.. A-leg ids.
+ * With a key, the shared fingerprint key is read and, when Redis has none (it lost its data),
+ * set to the caller's, as KEY_LUA does; when it is another, the fingerprint is not looked up.
+ * Returns `[fingerprint's id or '', session's id or '', shared key or '', id, p, s, c, l, f,
+ * fp, ak, ab, ac, q, id, ...]` (an A-leg that is gone has no entry).
  */
 export const LOAD_LUA = `
 local P = ARGV[1]
-local byFp = ARGV[2] ~= '' and redis.call('GET', P .. 'F:' .. ARGV[2]) or false
+local key = false
+if ARGV[4] ~= '' then
+  key = redis.call('GET', P .. 'fpkey')
+  if not key then
+    redis.call('SET', P .. 'fpkey', ARGV[4])
+    key = ARGV[4]
+  end
+end
+local byFp = ARGV[2] ~= '' and (not key or key == ARGV[4]) and redis.call('GET', P .. 'F:' .. ARGV[2]) or false
 local bySession = ARGV[3] ~= '' and redis.call('GET', P .. 'S:' .. ARGV[3]) or false
-local out = { byFp or '', bySession or '' }
+local out = { byFp or '', bySession or '', key or '' }
 local ids, seen = {}, {}
 if byFp then ids[#ids + 1] = byFp end
 if bySession then ids[#ids + 1] = bySession end
-for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
+for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
 for _, id in ipairs(ids) do
   if not seen[id] then
     seen[id] = true

@@ -27,6 +27,8 @@ export interface RedisStoreOptions extends LegStoreOptions {
   readonly timeoutMs?: number;
   /** Longest pause between reconnection attempts in ms (default 2 s). */
   readonly reconnectMaxMs?: number;
+  /** How long a confirmation of the shared fingerprint key with Redis lasts before a new session asks again, in ms (default 1 s). */
+  readonly keyCheckMs?: number;
   /** A-legs this instance keeps in memory (a cache of the shared ones; default min(max_legs, 10 000)). */
   readonly cacheLegs?: number;
   /** Attempt rows kept per A-leg in Redis (default 1 000, as in memory). */
@@ -37,7 +39,7 @@ export interface RedisStoreOptions extends LegStoreOptions {
   readonly log?: ContinuityLogger;
 }
 
-export const REDIS_DEFAULTS = { timeoutMs: 500, cacheLegs: 10_000, maxAttemptsPerLeg: 1_000, localResponseBytes: 64 * 1024 * 1024 } as const;
+export const REDIS_DEFAULTS = { timeoutMs: 500, keyCheckMs: 1_000, cacheLegs: 10_000, maxAttemptsPerLeg: 1_000, localResponseBytes: 64 * 1024 * 1024 } as const;
 
 /** Longest response chain read or kept alive in one script call (a guard, as in LegStore). */
 const MAX_CHAIN = 100_000;
@@ -123,6 +125,8 @@ export class RedisContinuityStore extends LegStore {
   private fetched: Map<string, FetchedResponse> | undefined;
   private key = randomBytes(32);
   private keyShared = false;
+  /** Wall time at which Redis last answered with the shared key. */
+  private keyConfirmedAt = 0;
   private keyUsed = false;
   private keyLoading: Promise<void> | undefined;
   /** Why the last command failed, until one succeeds (undefined: Redis answers). */
@@ -165,7 +169,7 @@ export class RedisContinuityStore extends LegStore {
       this.connectedOnce = true;
       connected();
       this.failure = undefined;
-      if (!this.keyShared) void this.loadKey().catch(() => undefined);
+      void this.loadKey().catch(() => undefined); // also after a reconnect: Redis may have come back empty
       if (this.writer.size > 0) void this.writer.flush();
     });
     this.writer = new RedisWriter<RedisRecord>({
@@ -213,32 +217,56 @@ export class RedisContinuityStore extends LegStore {
     return this.key;
   }
 
-  /** Reads (or, first of all instances, sets) the shared fingerprint key. */
+  /**
+   * Reads (or, first of all instances, sets) the shared fingerprint key. The key is also set
+   * again wherever this instance meets Redis without it (it lost its data: restarted without
+   * persistence, flushed): here at every (re)connection and before a new session when the last
+   * confirmation is older than `keyCheckMs`, first in every batch written, and in each preload
+   * of a token. So the first instance back puts its key there and the others adopt it.
+   */
   private loadKey(): Promise<void> {
     return (this.keyLoading ??= this.run(() => this.client.lipContKey(`${this.prefix}fpkey`, this.key.toString('base64')))
-      .then((reply) => {
-        const shared = Buffer.from(String(reply), 'base64');
-        if (shared.length < 32) throw new Error('malformed fingerprint key in Redis');
-        if (!shared.equals(this.key) && this.keyUsed) {
-          this.redis.log?.warn('continuity: Redis holds another resume-token fingerprint key; sessions this instance started before it could reach Redis cannot be resumed', {});
-        }
-        this.key = shared;
-        this.keyShared = true;
-      })
+      .then((reply) => { this.adoptKey(String(reply)); })
       .finally(() => { this.keyLoading = undefined; }));
+  }
+
+  /** Takes the key Redis holds (base64); true when it is not the one this instance had. */
+  private adoptKey(encoded: string): boolean {
+    const shared = Buffer.from(encoded, 'base64');
+    if (shared.length < 32) throw new Error('malformed fingerprint key in Redis');
+    const changed = !shared.equals(this.key);
+    if (changed && this.keyUsed) {
+      this.redis.log?.warn(this.keyShared
+        ? 'continuity: Redis holds another resume-token fingerprint key (it lost its data and another instance set a new key first); sessions this instance started under its old key cannot be resumed'
+        : 'continuity: Redis holds another resume-token fingerprint key; sessions this instance started before it could reach Redis cannot be resumed', {});
+    }
+    this.key = shared;
+    this.keyShared = true;
+    this.keyConfirmedAt = Date.now();
+    return changed;
   }
 
   /** Loads what a request names fresh from Redis (see ContinuityStore.preload). Never rejects. */
   async preload(request: PreloadRequest): Promise<void> {
     if (this.closed) return;
     try {
-      if (!this.keyShared) await this.loadKey();
-      const fingerprint = request.fingerprint?.();
+      // A stale confirmation is renewed (not while Redis is known to fail: the reconnection does it).
+      const stale = Date.now() - this.keyConfirmedAt >= (this.redis.keyCheckMs ?? REDIS_DEFAULTS.keyCheckMs) && this.failure === undefined;
+      if (!this.keyShared || stale) await this.loadKey();
+      let key = this.key;
+      let fingerprint = request.fingerprint?.();
       const ids = request.aLegIds ?? [];
       if (fingerprint === undefined && request.sessionId === undefined && ids.length === 0) return; // a new conversation reads nothing
       const session = request.sessionId === undefined ? '' : sessionSuffix(request.principal, request.sessionId);
-      const reply = await this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, ...ids)) as string[];
-      const found = this.adoptAll(reply.slice(2));
+      const load = () => this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, fingerprint === undefined ? '' : key.toString('base64'), ...ids)) as Promise<string[]>;
+      let reply = await load();
+      if (fingerprint !== undefined && this.adoptKey(reply[2]!)) {
+        // Redis holds another key than the one the fingerprint was made with: once more with it.
+        key = this.key;
+        fingerprint = request.fingerprint!();
+        reply = await load();
+      }
+      const found = this.adoptAll(reply.slice(3));
       for (const id of ids) if (!found.has(id)) this.forget(this.legs.get(id));
       if (fingerprint !== undefined && reply[0] === '') this.forget(this.legs.findFingerprint(fingerprint));
       if (request.sessionId !== undefined && reply[1] === '') this.forget(this.legs.findSession(request.principal, request.sessionId));
@@ -250,8 +278,8 @@ export class RedisContinuityStore extends LegStore {
   /** Fresh state of A-legs by id; false when Redis could not be read. */
   private async refresh(aLegId: string): Promise<boolean> {
     try {
-      const reply = await this.run(() => this.client.lipContLoad(this.prefix, '', '', aLegId)) as string[];
-      if (!this.adoptAll(reply.slice(2)).has(aLegId)) this.forget(this.legs.get(aLegId));
+      const reply = await this.run(() => this.client.lipContLoad(this.prefix, '', '', '', aLegId)) as string[];
+      if (!this.adoptAll(reply.slice(3)).has(aLegId)) this.forget(this.legs.get(aLegId));
       return true;
     } catch {
       return false;
@@ -401,9 +429,14 @@ export class RedisContinuityStore extends LegStore {
     }, this.options.ttlMs / 2);
   }
 
-  /** One batch, pipelined: every script is idempotent, so a failed batch is sent again whole. */
+  /**
+   * One batch, pipelined: every script is idempotent, so a failed batch is sent again whole. The
+   * fingerprint key goes first, so Redis that lost its data has it back before the sessions
+   * this batch stores.
+   */
   private async write(batch: readonly RedisRecord[]): Promise<void> {
     const pipeline = this.client.pipeline() as ChainableCommander & PipelineScripts;
+    pipeline.lipContKey(`${this.prefix}fpkey`, this.key.toString('base64'));
     const now = this.now();
     const legs: (LegState | undefined)[] = [];
     for (const record of batch) {
@@ -437,8 +470,15 @@ export class RedisContinuityStore extends LegStore {
           break;
       }
     }
-    const replies = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), (r) => r);
-    (replies ?? []).forEach(([err, reply], i) => {
+    const [key, ...replies] = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), (r) => r) ?? [];
+    if (key && !key[0]) {
+      try {
+        this.adoptKey(String(key[1]));
+      } catch {
+        // a malformed key in Redis: the records are written all the same
+      }
+    }
+    replies.forEach(([err, reply], i) => {
       if (err) throw err;
       const state = legs[i];
       if (state) state.lastSeq = Math.max(state.lastSeq, Number(reply) || 0);
