@@ -20,7 +20,19 @@ export interface KeySpending {
   limits(keys: readonly ApiKeyConfig[]): Promise<unknown>;
 }
 
-type Endpoint = (runtime: Runtime, url: RequestTarget, viewer: Viewer, control?: ConfigControl, spending?: KeySpending) => unknown;
+/**
+ * A worker of `lip serve --workers` with `cache.store: memory`: every worker's response cache,
+ * reached through the primary (WorkerLink). Each worker keeps its own, so the endpoints answer
+ * for all of them.
+ */
+export interface ClusterCache {
+  /** Clears every worker's cache: the sum, and each worker's count. Rejects when a worker could not be cleared. */
+  clear(): Promise<{ cleared: number; workers: unknown[] }>;
+  /** The settings, the sums over every worker, and each worker's own entries and bytes. */
+  status(): Promise<Record<string, unknown>>;
+}
+
+type Endpoint = (runtime: Runtime, url: RequestTarget, viewer: Viewer, control?: ConfigControl, spending?: KeySpending, cache?: ClusterCache) => unknown;
 
 /** Without a reload function (a server embedded without `lip serve`), the config endpoints are absent. */
 const noControl = (path: string) => new LipError('LIP_ERR_HTTP_NOT_FOUND', `${path} is served by lip serve only`);
@@ -100,13 +112,21 @@ export const ADMIN_ENDPOINTS = {
     const outcome = await runtime.catalog.source.refresh();
     return { outcome, ...runtime.catalog.source.status() };
   },
-  /** The response cache's settings and, in memory, what it holds. */
-  '/admin/cache': (runtime: Runtime) => runtime.cache?.status() ?? new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/cache needs cache.enabled: true'),
-  /** Forgets every kept answer (with Redis, every instance's). */
-  '/admin/cache/clear': async (runtime: Runtime) => {
+  /** The response cache's settings and, in memory, what it holds (under --workers, every worker's). */
+  '/admin/cache': async (runtime: Runtime, _url: RequestTarget, _viewer: Viewer, _control?: ConfigControl, _spending?: KeySpending, cluster?: ClusterCache) => {
+    if (!runtime.cache) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/cache needs cache.enabled: true');
+    if (!cluster || runtime.config.cache.store !== 'memory') return runtime.cache.status();
+    try {
+      return await cluster.status();
+    } catch (err) {
+      return new LipError('LIP_ERR_CACHE_UNAVAILABLE', `the workers' response caches could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  },
+  /** Forgets every kept answer (with Redis, every instance's; in memory under --workers, every worker's). */
+  '/admin/cache/clear': async (runtime: Runtime, _url: RequestTarget, _viewer: Viewer, _control?: ConfigControl, _spending?: KeySpending, cluster?: ClusterCache) => {
     if (!runtime.cache) return new LipError('LIP_ERR_HTTP_NOT_FOUND', '/admin/cache/clear needs cache.enabled: true');
     try {
-      return { cleared: await runtime.cache.store.clear() };
+      return cluster && runtime.config.cache.store === 'memory' ? await cluster.clear() : { cleared: await runtime.cache.store.clear() };
     } catch (err) {
       return new LipError('LIP_ERR_CACHE_UNAVAILABLE', `the response cache could not be cleared: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -142,11 +162,11 @@ export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/adm
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
  * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: RequestTarget, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: RequestTarget, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending, cache?: ClusterCache): Promise<LipError | undefined> {
   if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
   const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
   if (viewer instanceof LipError) return viewer;
-  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, spending);
+  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, spending, cache);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

@@ -32,7 +32,7 @@ import { KeyBudgets, RedisBudgetLedger, type BudgetLeft } from './key-budgets.js
 import { hasRateLimits, KeyLimits, TokenRate, type RateLimitSink } from './key-limits.js';
 import { RedisLimitsLedger } from './key-limits-redis.js';
 import { installRxjsLastResort } from './last-resort.js';
-import { handleAdmin, type KeySpending } from './admin.js';
+import { handleAdmin, type ClusterCache, type KeySpending } from './admin.js';
 import type { ConfigControl } from './config-control.js';
 import { guardOperator } from './operator-guard.js';
 import { Profiling } from './profiling.js';
@@ -82,6 +82,8 @@ export interface LipServerOptions {
    * workers, collected by the primary) instead of this process's own registry.
    */
   readonly clusterMetrics?: () => Promise<string>;
+  /** A worker of `lip serve --workers`: the response cache endpoints (memory store) answer for every worker. */
+  readonly clusterCache?: ClusterCache;
   /** How long a reload waits for the previous runtime to close before it reports back (default 10 s). */
   readonly reloadCloseMs?: number;
 }
@@ -763,7 +765,7 @@ export class LipServer {
       }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.keySpending);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.keySpending, this.options.clusterCache);
         if (refused) this.refuse(res, state, refused);
         return;
       }

@@ -222,6 +222,59 @@ backends:
   });
 });
 
+/**
+ * With `cache.store: memory` each worker keeps its own answers: the cache endpoints, on
+ * whichever worker receives them, go through the primary to every worker (as a reload does).
+ */
+describe('lip serve --workers with the response cache in memory (spawned)', function () {
+  this.timeout(120_000);
+  let lip: (LipProcess & { url: string }) | undefined;
+  type Served = Line & { worker: number; cache: string };
+  const served = (): Served[] => lines(lip!).filter((l): l is Served => l.message === 'request' && l.route === '/v1/chat/completions');
+  /** Asks the same question until each worker has answered it once more (connections alternate between them). */
+  const untilBothAnswer = async (): Promise<Served[]> => {
+    const from = served().length;
+    for (let i = 0; i < 40 && new Set(served().slice(from).map((l) => l.worker)).size < 2; i++) {
+      expect(await chat(lip!.url)).to.equal('kept');
+      await until('its access log line', () => served().length > from + i);
+    }
+    const answered = served().slice(from);
+    expect(new Set(answered.map((l) => l.worker)).size).to.equal(2);
+    return answered;
+  };
+
+  before(async () => {
+    const path = join(dir, 'lip-cache.yaml');
+    writeFileSync(path, `server: { host: 127.0.0.1, port: 0, drain_delay: 0s, shutdown_timeout: 2s }
+logging: { format: json, level: info }
+diagnostics: { enabled: true, shared_secret: "${SECRET}" }
+cache: { enabled: true }
+routing: { default_route: "s:m" }
+backends:
+  - { id: s, kind: localstub, models: [m], text: "kept" }
+`);
+    lip = await serveLip(['--config', path, '--workers', '2']);
+  });
+  after(async () => {
+    await killLip(lip);
+  });
+
+  it('GET /admin/cache sums every worker\'s cache and POST /admin/cache/clear clears them all', async () => {
+    expect(lines(lip!).filter((l) => l.message.startsWith('cache.store: memory with 2 workers'))).to.have.length(1);
+    await untilBothAnswer(); // each worker keeps the answer once
+    const status = JSON.parse((await admin(lip!.url, 'GET', '/admin/cache')).body);
+    expect(status).to.include({ store: 'memory', entries: 2 });
+    expect(status.workers.map((w: { entries: number }) => w.entries)).to.deep.equal([1, 1]);
+    const res = await admin(lip!.url, 'POST', '/admin/cache/clear');
+    const cleared = JSON.parse(res.body);
+    expect([res.status, cleared.cleared, cleared.workers.map((w: { cleared: number }) => w.cleared)]).to.deep.equal([200, 2, [1, 1]]);
+    expect(JSON.parse((await admin(lip!.url, 'GET', '/admin/cache')).body)).to.include({ entries: 0, bytes: 0 });
+    // Neither worker gives the old answer again: each one's first answer after the clear is a miss.
+    const after = await untilBothAnswer();
+    for (const worker of new Set(after.map((l) => l.worker))) expect(after.find((l) => l.worker === worker)?.cache).to.equal('miss');
+  });
+});
+
 describe('lip serve --workers: start failures (spawned)', function () {
   this.timeout(120_000);
 

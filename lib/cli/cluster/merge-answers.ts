@@ -1,3 +1,4 @@
+import type { ClusterCache } from '../../server/admin.js';
 import type { ConfigStatus, ReloadOutcome, WorkerOutcome } from '../../server/config-control.js';
 
 /** One worker's answer to a `run` (the value, or why there is none). */
@@ -45,5 +46,32 @@ export function mergeStatus(answers: readonly WorkerAnswer<ConfigStatus>[], star
     last_reload: last,
     pending_restart: union(statuses.map((s) => s.pending_restart)),
     workers: statuses,
+  };
+}
+
+/**
+ * The cluster's response-cache clear (`cache.store: memory`): the sum of what each worker
+ * cleared. A worker that failed or did not answer makes it an error (the others are cleared).
+ */
+export function mergeCacheClears(answers: readonly WorkerAnswer<number>[]): Awaited<ReturnType<ClusterCache['clear']>> {
+  const failed = answers.find((a) => a.value === undefined);
+  if (failed) throw new Error(`worker ${failed.worker}: ${failed.error ?? 'no answer'} (${answers.filter((a) => a.value !== undefined).length} other workers were cleared)`);
+  const workers = answers.map((a) => ({ worker: a.worker, pid: a.pid, cleared: a.value! }));
+  return { cleared: workers.reduce((sum, w) => sum + w.cleared, 0), workers };
+}
+
+/** The cluster's response cache (`cache.store: memory`): the settings, entries and bytes summed, and each worker's own. */
+export function mergeCacheStatus(answers: readonly WorkerAnswer<Record<string, unknown>>[]): Record<string, unknown> {
+  const first = answers.find((a) => a.value !== undefined)?.value;
+  if (first === undefined) throw new Error(answers.length === 0 ? 'no worker is serving' : `no worker answered (${answers[0]!.error ?? 'no answer'})`);
+  const { entries: _entries, bytes: _bytes, ...settings } = first;
+  const count = (a: WorkerAnswer<Record<string, unknown>>, field: string) => Number(a.value?.[field] ?? 0);
+  return {
+    ...settings,
+    entries: answers.reduce((sum, a) => sum + count(a, 'entries'), 0),
+    bytes: answers.reduce((sum, a) => sum + count(a, 'bytes'), 0),
+    workers: answers.map((a) => (a.value !== undefined
+      ? { worker: a.worker, pid: a.pid, entries: count(a, 'entries'), bytes: count(a, 'bytes') }
+      : { worker: a.worker, pid: a.pid, error: a.error ?? 'no answer' })),
   };
 }

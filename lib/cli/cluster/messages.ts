@@ -3,11 +3,11 @@ import cluster from 'node:cluster';
 /**
  * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
  * channel). A worker asks the primary for its configuration as it starts, and for something that
- * concerns every worker (a reload from the API, the config status, the metrics); the primary
- * runs reloads, status reads and metrics reads on each worker and answers.
+ * concerns every worker (a reload from the API, the config status, the metrics, the response
+ * cache in memory); the primary runs each on every worker and answers.
  */
-export type ClusterOp = 'config' | 'reload' | 'status' | 'metrics';
-export type WorkerOp = 'reload' | 'status' | 'metrics';
+export type ClusterOp = 'config' | 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache-clear';
+export type WorkerOp = 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache-clear';
 
 /**
  * The answer to a starting worker's `config` ask: the config text the workers run (the one the

@@ -15,6 +15,9 @@ export function perWorkerStateWarnings(config: Config, workers: number): string[
   } else if (store === 'sqlite') {
     warnings.push(`continuity.store: sqlite with ${workers} workers: the workers write one file but each looks conversations up in its own cache; a conversation continues only on the worker that holds it (use continuity.store: redis to share conversations between workers and instances)`);
   }
+  if (config.cache.enabled && config.cache.store === 'memory') {
+    warnings.push(`cache.store: memory with ${workers} workers: each worker keeps its own answers; a request is a hit only when it reaches the worker that kept the answer (POST /admin/cache/clear clears every worker; use cache.store: redis to share answers between workers and instances)`);
+  }
   if (config.routing.circuit_breaker.enabled && config.routing.circuit_breaker.store === 'memory') {
     warnings.push(`routing.circuit_breaker.store: memory with ${workers} workers: each worker counts failures, opens circuits and cools down rate-limited API keys on its own (use store: redis to share circuit state and key cool-downs)`);
   }

@@ -4,7 +4,7 @@ import { isLipError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
 import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
-import { mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
+import { mergeCacheClears, mergeCacheStatus, mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
 import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type StartConfig, type WorkerOp } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
@@ -164,7 +164,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           ? await collectMetrics()
           : ask.op === 'reload'
             ? await reloadAll('api')
-            : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
+            : ask.op === 'cache-clear'
+              ? mergeCacheClears(await runOnAll<number>('cache-clear'))
+              : ask.op === 'cache-status'
+                ? mergeCacheStatus(await runOnAll<Record<string, unknown>>('cache-status'))
+                : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
       reply = { lip: 'answer', id: ask.id, value };
     } catch (err) {
       reply = { lip: 'answer', id: ask.id, error: err instanceof Error ? err.message : String(err) };

@@ -1,3 +1,4 @@
+import type { ClusterCache } from '../../server/admin.js';
 import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../../server/config-control.js';
 import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, type RanMessage, type RunMessage, type StartConfig } from './messages.js';
 
@@ -6,13 +7,15 @@ import { isClusterMessage, WORKER_ANSWER_MS, type AskMessage, type ClusterOp, ty
  * with (a worker never reads the config file itself), runs what the primary asks of this worker
  * (a reload, a status read) with the worker's own reload function, and it hands what concerns
  * every worker to the primary: `POST /admin/config/reload` on any worker reloads all of them,
- * the config status lists all of them, and the metrics path answers with the sum over all.
+ * the config status lists all of them, the metrics path answers with the sum over all, and the
+ * response cache endpoints (memory store) clear and count every worker's cache.
  */
 export class WorkerLink {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
   private local: ConfigControl | undefined;
   private localMetrics: (() => Promise<unknown[]> | undefined) | undefined;
+  private localCache: LocalCache | undefined;
   private readonly onMessage = (message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.lip === 'answer') {
@@ -31,10 +34,11 @@ export class WorkerLink {
     process.on('message', this.onMessage);
   }
 
-  /** The worker's own reload function and metrics, which the primary's `run` messages call. */
-  attach(local: ConfigControl, metrics: () => Promise<unknown[]> | undefined): void {
+  /** The worker's own reload function, metrics and response cache, which the primary's `run` messages call. */
+  attach(local: ConfigControl, metrics: () => Promise<unknown[]> | undefined, cache: LocalCache): void {
     this.local = local;
     this.localMetrics = metrics;
+    this.localCache = cache;
   }
 
   /** What `/admin/config/*` calls in a worker: the whole cluster. */
@@ -50,6 +54,12 @@ export class WorkerLink {
 
   /** The metrics of every worker, summed by the primary. */
   readonly metrics = (): Promise<string> => this.ask('metrics') as Promise<string>;
+
+  /** What `/admin/cache` and `/admin/cache/clear` call in a worker (memory store): every worker's cache. */
+  readonly cache: ClusterCache = {
+    clear: () => this.ask('cache-clear') as ReturnType<ClusterCache['clear']>,
+    status: () => this.ask('cache-status') as ReturnType<ClusterCache['status']>,
+  };
 
   close(): void {
     process.removeListener('message', this.onMessage);
@@ -77,9 +87,11 @@ export class WorkerLink {
   private async run({ id, op, trigger, text }: RunMessage): Promise<void> {
     let reply: RanMessage;
     try {
-      if (!this.local || !this.localMetrics) throw new Error('the worker is not serving yet');
+      if (!this.local || !this.localMetrics || !this.localCache) throw new Error('the worker is not serving yet');
       const value = op === 'reload' ? await this.local.reload(trigger ?? 'api', text)
         : op === 'status' ? await this.local.status()
+        : op === 'cache-clear' ? await this.localCache.clear()
+        : op === 'cache-status' ? this.localCache.status()
         : await (this.localMetrics() ?? Promise.reject(new Error('observability.metrics is not enabled in this worker')));
       reply = { lip: 'ran', id, value };
     } catch (err) {
@@ -87,4 +99,10 @@ export class WorkerLink {
     }
     if (process.connected) process.send?.(reply);
   }
+}
+
+/** A worker's own response cache: clear it (how many answers it forgot), and its status. */
+export interface LocalCache {
+  clear(): Promise<number>;
+  status(): Record<string, unknown>;
 }

@@ -145,10 +145,14 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
   };
   const server = new LipServer(createRuntime(config, { logger }), logger, {
     control: link?.control ?? local,
-    ...(link ? { clusterMetrics: link.metrics } : {}),
+    ...(link ? { clusterMetrics: link.metrics, clusterCache: link.cache } : {}),
   });
   reloader = new Reloader(server, (text) => withOverrides(loadConfigText(args.configPath, text), args), logger);
-  link?.attach(local, () => server.metricsJson());
+  // A worker whose cache was turned off by a reload has nothing to clear or count.
+  link?.attach(local, () => server.metricsJson(), {
+    clear: () => server.runtimeNow.cache?.store.clear() ?? Promise.resolve(0),
+    status: () => server.runtimeNow.cache?.status() ?? {},
+  });
   try {
     await server.listen(config.server.host, config.server.port);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mergeReloads, mergeStatus } from '../../../lib/cli/cluster/merge-answers.js';
+import { mergeCacheClears, mergeCacheStatus, mergeReloads, mergeStatus } from '../../../lib/cli/cluster/merge-answers.js';
 import type { ConfigStatus, ReloadOutcome } from '../../../lib/server/config-control.js';
 
 const outcome = (status: ReloadOutcome['status'], changed: string[], restart: string[] = [], error?: string): ReloadOutcome => ({
@@ -44,5 +44,20 @@ describe('mergeReloads / mergeStatus (lip serve --workers)', () => {
     expect(merged.pending_restart).to.deep.equal(['server.port', 'logging.level']);
     expect(merged.workers!.map((w) => [w.worker, w.pid])).to.deep.equal([[1, 11], [2, 12]]);
     expect(merged.started_at).to.equal(at.toISOString());
+  });
+
+  it('the response cache in memory: counts summed, each worker listed; a worker not cleared makes the clear fail', () => {
+    const settings = { store: 'memory', ttl_ms: 600_000, scope: 'principal', max_entry_bytes: 1024, max_bytes: 4096 };
+    expect(mergeCacheStatus([
+      { worker: 1, pid: 11, value: { ...settings, entries: 2, bytes: 300 } },
+      { worker: 2, pid: 12, error: 'no answer' },
+      { worker: 3, pid: 13, value: { ...settings, entries: 1, bytes: 100 } },
+    ])).to.deep.equal({ ...settings, entries: 3, bytes: 400, workers: [
+      { worker: 1, pid: 11, entries: 2, bytes: 300 }, { worker: 2, pid: 12, error: 'no answer' }, { worker: 3, pid: 13, entries: 1, bytes: 100 },
+    ] });
+    expect(mergeCacheClears([{ worker: 1, pid: 11, value: 2 }, { worker: 3, pid: 13, value: 1 }])).to.deep.equal({
+      cleared: 3, workers: [{ worker: 1, pid: 11, cleared: 2 }, { worker: 3, pid: 13, cleared: 1 }],
+    });
+    expect(() => mergeCacheClears([{ worker: 1, pid: 11, value: 2 }, { worker: 2, pid: 12, error: 'no answer' }])).to.throw('worker 2: no answer (1 other workers were cleared)');
   });
 });

@@ -21,6 +21,13 @@ describe('perWorkerStateWarnings', () => {
     expect(perWorkerStateWarnings(shared, 3).join('\n')).not.to.include('auth.api_keys limits');
   });
 
+  it('warns about a response cache kept in memory, not one in Redis', () => {
+    expect(perWorkerStateWarnings(testConfig(STUB, 'continuity: { store: redis }\ncache: { enabled: true }'), 2)).to.deep.equal([
+      'cache.store: memory with 2 workers: each worker keeps its own answers; a request is a hit only when it reaches the worker that kept the answer (POST /admin/cache/clear clears every worker; use cache.store: redis to share answers between workers and instances)',
+    ]);
+    expect(perWorkerStateWarnings(testConfig(STUB, 'continuity: { store: redis }\ncache: { enabled: true, store: redis }'), 2)).to.deep.equal([]);
+  });
+
   it('warns about a SQLite continuity file and says nothing of shared or disabled stores', () => {
     const config = testConfig(STUB, 'continuity: { store: sqlite, sqlite_path: /tmp/x.db }\nrouting: { circuit_breaker: { enabled: true, store: redis } }');
     expect(perWorkerStateWarnings(config, 2)).to.have.length(1).and.to.satisfy((w: string[]) => w[0]!.startsWith('continuity.store: sqlite with 2 workers'));
