@@ -45,6 +45,11 @@ export interface CircuitStore {
   onChange(listener: (change: CircuitChange) => void): () => void;
   /** Subscribes to reachability changes (`false` with the reason, later `true` again). */
   onLink(listener: (up: boolean, reason: string) => void): () => void;
+  /**
+   * Redis only: subscribes to the announcement that the store lost its data while connected
+   * (FLUSHALL: the first script after it found the version counter gone). Returns the unsubscribe.
+   */
+  onEmptied?(listener: () => void): () => void;
   /** Resolves when the store answers within its timeout (and is fully usable); rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -28,7 +28,9 @@ export interface SharedBreakerOptions {
  * arrived meanwhile, then merges the keys changed during the outage (the record updated last
  * wins), and emits `store_recovered`. A listing older than news already seen comes from a store
  * that lost its data (restarted without persistence, FLUSHALL): the circuits not closed here are
- * merged back too, instead of being closed because the store forgot them.
+ * merged back too, instead of being closed because the store forgot them. A store that loses
+ * its data while connected (FLUSHALL) says so when its next script runs (`onEmptied`), and the
+ * same circuits are pushed back then.
  *
  * ```
  * healthy ── call fails / link lost ──▶ degraded (local only, keys marked dirty)
@@ -64,6 +66,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
     this.mirror = new CircuitMirror(table, (key, before, after, origin) => this.changed(key, before, after, origin, this.scheduler.now()));
     this.unsubscribes.push(store.onChange((change) => this.onChange(change)));
     this.unsubscribes.push(store.onLink((up, reason) => (up ? void this.resync() : this.down(reason))));
+    if (store.onEmptied) this.unsubscribes.push(store.onEmptied(() => this.emptied()));
     this.startRecovery();
     if (store.up) void this.resync();
   }
@@ -178,7 +181,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
       // A store that lost its data would close every circuit it no longer lists: the circuits
       // still open or half-open here are news it lacks, merged back like an outage's changes.
       if (this.mirror.predates(listing)) {
-        for (const [key, record] of this.table.entries(now)) if (record.state !== 'closed' && !listing.records.has(key)) this.markDirty(key, record.updatedAt);
+        for (const [key, record] of this.held(now)) if (!listing.records.has(key)) this.markDirty(key, record.updatedAt);
       }
       this.mirror.reset(listing, (key) => this.dirty.has(key), now);
       const buffered = this.buffer;
@@ -196,6 +199,27 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
     } finally {
       this.resyncing = false;
     }
+  }
+
+  /** The circuits open or half-open here. */
+  private held(now: number): [string, CircuitRecord][] {
+    return this.table.entries(now).filter(([, record]) => record.state !== 'closed');
+  }
+
+  /**
+   * The store lost its data while this instance stayed connected (FLUSHALL): the circuits still
+   * open or half-open here are news it lacks, pushed back now (during an outage or a resync,
+   * marked to be merged at its end), so that the flush does not close them.
+   */
+  private emptied(): void {
+    if (this.closed) return;
+    const now = this.scheduler.now();
+    const held = this.held(now);
+    if (!this.healthy || this.resyncing) {
+      for (const [key, record] of held) this.markDirty(key, record.updatedAt);
+      return;
+    }
+    this.merge(held.map(([key, record]) => [key, record.updatedAt]), now);
   }
 
   /** Sends what changed here during the outage (`[key, when]`), in one batched call. */

@@ -11,8 +11,11 @@
  *   clean: a success deletes the hash.
  * * `<prefix>circuits`: set of candidate keys that have a hash (pruned when listing), same TTL.
  * * `<prefix>circuits:version`: the version counter (one integer, never expires). A missing
- *   counter (a Redis restarted empty, a FLUSHALL) is re-seeded with the larger of the server's
- *   time in microseconds and one more than the highest version the calling instance has seen.
+ *   counter (a Redis restarted empty, a FLUSHALL) is re-seeded by the first script to run (LIST
+ *   included) with the larger of the server's time in microseconds and one more than the
+ *   highest version the calling instance has seen, and that script announces it:
+ *   `{"emptied": "version"}` on the channel, upon which every instance pushes back the circuits
+ *   it holds open or half-open.
  *   The counter grows by one per change, and Redis cannot make a million changes a second,
  *   so it never runs ahead of the microsecond clock: a re-seed is above every version handed
  *   out before, for every instance, and a breaker never mistakes new news for old. (Seeding
@@ -31,8 +34,20 @@
  * Cluster.
  */
 
-const PRELUDE = `
+/** Re-seeds a missing version counter and announces it. Arguments: the counter, the channel, the highest version the caller has seen. */
+const RESEED = `
+local function reseed(counter, channel, seen)
+  if redis.call('GET', counter) then return end
+  local t = redis.call('TIME')
+  local seed = string.format('%d', math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(seen) + 1))
+  redis.call('SET', counter, seed)
+  redis.call('PUBLISH', channel, cjson.encode({ emptied = seed }))
+end
+`;
+
+const PRELUDE = `${RESEED}
 local now = tonumber(ARGV[4])
+reseed(KEYS[1], ARGV[1], ARGV[9])
 local function load(hash)
   local h = redis.call('HMGET', hash, 's', 'f', 'o', 'p', 'w', 'u')
   if not h[1] then return nil end
@@ -46,13 +61,7 @@ local function current(r)
   return reply(tonumber(redis.call('GET', KEYS[1]) or '0'), r)
 end
 local function nextVersion()
-  local version = redis.call('INCR', KEYS[1])
-  if version == 1 then
-    local t = redis.call('TIME')
-    version = math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(ARGV[9]) + 1)
-    redis.call('SET', KEYS[1], string.format('%d', version))
-  end
-  return version
+  return redis.call('INCR', KEYS[1])
 end
 local function announce(key, version, r)
   local v = string.format('%d', version)
@@ -151,11 +160,15 @@ return out
 `;
 
 /**
- * KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name prefix.
- * Reply: `[version, key, s, f, o, p, w, u, key, ...]`; set members whose hash expired are pruned.
+ * KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name prefix, 2 channel, 3 the
+ * highest version the caller has seen (for a re-seed). Reply: `[version, key, s, f, o, p, w, u,
+ * key, ...]`; set members whose hash expired are pruned. The version is the counter as found: 0
+ * when it was missing (re-seeded and announced here), so the caller sees that the store lost
+ * what it knew (CircuitMirror.predates).
  */
-export const LIST_LUA = `
+export const LIST_LUA = `${RESEED}
 local out = { tonumber(redis.call('GET', KEYS[1]) or '0') }
+reseed(KEYS[1], ARGV[2], ARGV[3])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local h = redis.call('HMGET', ARGV[1] .. key, 's', 'f', 'o', 'p', 'w', 'u')
   if h[1] then

@@ -52,6 +52,14 @@ export function decodeListing(reply: unknown): CircuitListing {
   return { version: Number(fields[0]), records };
 }
 
+/** The version of an `{"emptied": "version"}` notice on the changes channel (the counter started again), or undefined for anything else. */
+export function decodeEmptied(message: string): number | undefined {
+  const parsed: unknown = JSON.parse(message);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const version = Number((parsed as { emptied?: unknown }).emptied);
+  return Number.isSafeInteger(version) && version > 0 ? version : undefined;
+}
+
 /** `[key, version, origin, op, ...record]` from the changes channel. */
 export function decodeChange(message: string): CircuitChange {
   const fields = asArray(JSON.parse(message));

@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
-import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
+import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeEmptied, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
 import { ADMIT_LUA, LIST_LUA, MERGE_LUA, RECORD_LUA } from './lua-scripts.js';
 import { redisClient } from './redis-client.js';
 
@@ -51,6 +51,7 @@ export class RedisCircuitStore implements CircuitStore {
   private readonly policyArgs: (string | number)[];
   private readonly changeListeners = new Set<(change: CircuitChange) => void>();
   private readonly linkListeners = new Set<(up: boolean, reason: string) => void>();
+  private readonly emptiedListeners = new Set<() => void>();
   private clientReady = false;
   private subscribed = false;
   private linkUp = false;
@@ -114,7 +115,7 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   list(): Promise<CircuitListing> {
-    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row), (reply) => this.saw(decodeListing(reply)));
+    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row, this.names.channel, this.maxVersion), (reply) => this.saw(decodeListing(reply)));
   }
 
   onChange(listener: (change: CircuitChange) => void): () => void {
@@ -125,6 +126,11 @@ export class RedisCircuitStore implements CircuitStore {
   onLink(listener: (up: boolean, reason: string) => void): () => void {
     this.linkListeners.add(listener);
     return () => this.linkListeners.delete(listener);
+  }
+
+  onEmptied(listener: () => void): () => void {
+    this.emptiedListeners.add(listener);
+    return () => this.emptiedListeners.delete(listener);
   }
 
   async ping(): Promise<void> {
@@ -139,6 +145,7 @@ export class RedisCircuitStore implements CircuitStore {
     this.closed = true;
     this.changeListeners.clear();
     this.linkListeners.clear();
+    this.emptiedListeners.clear();
     this.client.disconnect();
     this.subscriber.disconnect();
   }
@@ -166,6 +173,12 @@ export class RedisCircuitStore implements CircuitStore {
       if (channel !== this.names.channel) return;
       let change: CircuitChange;
       try {
+        const emptied = decodeEmptied(message);
+        if (emptied !== undefined) {
+          this.saw({ version: emptied });
+          for (const listener of [...this.emptiedListeners]) listener();
+          return;
+        }
         change = decodeChange(message);
       } catch {
         return; // not ours: someone else publishing on the channel

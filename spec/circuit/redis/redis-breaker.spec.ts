@@ -194,6 +194,30 @@ describe('circuit breakers sharing one Redis', function () {
     expect(a.breaker.check(K).state).to.equal('closed');
   });
 
+  it('Redis flushed (FLUSHALL, the connection kept): the next script announces it and open circuits are written back', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    await b.log.waitFor(opened(K), 'open circuit on B');
+    const raw = new (await import('ioredis')).Redis(redis.url);
+    try {
+      await raw.flushall(); // this server is the spec's own
+    } finally {
+      raw.disconnect();
+    }
+    // An instance started after the flush lists the circuits: that script finds the version
+    // counter gone and says so, and a and b push their open circuit back.
+    const later = await instance(clock);
+    await later.log.waitFor(opened(K), 'the circuit pushed back to the later instance');
+    expect(later.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
+    for (const { breaker, log } of [a, b]) {
+      expect(log.events.filter((e) => e.type === 'transition' && e.key === K && e.to === 'closed')).to.deep.equal([]);
+      expect(breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    }
+  });
+
   it('a frozen Redis (slow, not gone): calls time out, the breaker degrades without waiting, and recovers when it thaws', async () => {
     const a = await instance(asyncScheduler, { redisTimeoutMs: 300 });
     await a.breaker.whenSynced();
