@@ -9,6 +9,7 @@ import { mergeMap } from 'rxjs/internal/operators/mergeMap';
 import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
+import { HeldOutput } from '../frontends/held-output.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
@@ -19,7 +20,10 @@ import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
  * with `validateSequence`; later gates see the replacement), `reject` fails the attempt with
  * `LIP_ERR_EXTENSION_REJECTED`. Nothing reaches the commit gate before the decision, so a
  * failure up to then is still retryable. A gate may answer a promise; unsubscribing while it
- * is pending drops its answer. A failure of the source discards what was held.
+ * is pending drops its answer. A failure of the source discards what was held. What is held is
+ * bounded (HeldOutput: past collect()'s limits of text, reasoning or tool arguments, the attempt
+ * fails with LIP_ERR_RESPONSE_TOO_LARGE before any gate is asked), so a completion that never
+ * ends is not held forever.
  *
  * ```
  * source: -s-m-t-t-f-|
@@ -62,8 +66,15 @@ export function gateCompletion(gates: readonly Registered<CompletionGate>[], ctx
   };
   return (source) => defer(() => {
     const held: LipEvent[] = [];
+    const chars = new HeldOutput();
     return source.pipe(
-      filter((event) => { held.push(event); return false; }),
+      filter((event) => {
+        if (event.type === 'text_delta') chars.add('text', event.text.length);
+        else if (event.type === 'reasoning_delta') chars.add('reasoning', event.text.length);
+        else if (event.type === 'tool_call_delta') chars.add('args', event.args.length);
+        held.push(event);
+        return false;
+      }),
       concatWith(defer(() => decide(0, held))),
     );
   });

@@ -5,6 +5,7 @@ import { concatWith } from 'rxjs/internal/operators/concatWith';
 import { filter } from 'rxjs/internal/operators/filter';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
+import { HeldOutput } from '../frontends/held-output.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { FinishedToolCall, StreamContext, ToolFinalizer, ToolPolicy, ToolReaction, ToolReactor } from './sdk.js';
@@ -26,6 +27,9 @@ type Held = { readonly event: LipEvent } | { readonly tool: HeldTool };
  * reactor may `pass`, `rewrite` its name or arguments, `swallow` it, or `replace` it with
  * content events. Holding a tool call moves the commit point to its end. When every tool call
  * of a `tool_calls` finish was swallowed or replaced, the finish reason becomes `stop`.
+ * What is held at once is bounded (HeldOutput: past collect()'s limits of text, reasoning or
+ * tool arguments, the attempt fails with LIP_ERR_RESPONSE_TOO_LARGE), so a tool call whose
+ * arguments never end is not held forever.
  *
  * ```
  * source: -s-m-c-d-x-f-|      c/d/x: started, delta, finished of tool call "secret"
@@ -36,6 +40,7 @@ type Held = { readonly event: LipEvent } | { readonly tool: HeldTool };
 export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => StreamContext, failures: HookFailures): MonoTypeOperatorFunction<LipEvent> {
   return (source) => new Observable<LipEvent>((subscriber) => {
     let held: Held[] = [];
+    const heldChars = new HeldOutput();
     const open = new Map<string, HeldTool>();
     let emittedTools = 0;
     let reactedAway = 0;
@@ -43,6 +48,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
     const release = () => {
       const items = held;
       held = [];
+      heldChars.clear();
       for (const item of items) {
         if (subscriber.closed) return;
         if ('event' in item) {
@@ -122,6 +128,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
         }
         if (event.type === 'tool_call_delta' && open.has(event.id)) {
           const tool = open.get(event.id)!;
+          heldChars.add('args', event.args.length);
           tool.call.args += event.args;
           tool.originals.push(event);
           return false;
@@ -139,6 +146,8 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
           return false;
         }
         if (held.length === 0) return true;
+        if (event.type === 'text_delta') heldChars.add('text', event.text.length);
+        else if (event.type === 'reasoning_delta') heldChars.add('reasoning', event.text.length);
         held.push({ event });
         return false;
       }),

@@ -14,8 +14,9 @@ const NAMES: Readonly<Record<HeldKind, string>> = { text: 'response text', reaso
 /**
  * Counts what a stream encoder keeps in memory after sending it (the Responses protocol repeats
  * the whole output in its `.done` and `response.completed` events; Gemini sends a tool call only
- * once its arguments are complete; Anthropic queues a block while another streams), so that an
- * upstream that streams forever cannot grow it without bound. The limits are collect()'s
+ * once its arguments are complete; Anthropic queues a block while another streams), or what a
+ * stream stage holds before letting it go (reactToTools a tool call until its end, gateCompletion
+ * the whole completion), so that an upstream that streams forever cannot grow it without bound. The limits are collect()'s
  * (COLLECT_LIMITS): the same answer is refused whether the client streams or not.
  *
  * ```ts
@@ -35,5 +36,10 @@ export class HeldOutput {
     if (total > this.limits[kind]) {
       throw new LipError('LIP_ERR_RESPONSE_TOO_LARGE', `the streamed response holds more than ${this.limits[kind]} characters of ${NAMES[kind]}`);
     }
+  }
+
+  /** Forgets what was counted: what was held has been let go (a stream stage released it). */
+  clear(): void {
+    this.held.text = this.held.reasoning = this.held.args = 0;
   }
 }

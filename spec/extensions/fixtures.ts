@@ -1,4 +1,5 @@
-import { emptyCall, type Call } from '../../lib/canonical/index.js';
+import { Observable } from 'rxjs';
+import { emptyCall, type Call, type LipEvent } from '../../lib/canonical/index.js';
 import { HookFailures } from '../../lib/extensions/hook-failures.js';
 import { HookSet, type BuiltFeature } from '../../lib/extensions/hook-set.js';
 import type { AttemptTarget, FeatureBundle, HookContext, StreamContext } from '../../lib/extensions/sdk.js';
@@ -38,4 +39,23 @@ export function hookContext(feature = 'f0'): StreamContext {
 export function failures(now = { t: 0 }) {
   const logger = memoryLogger();
   return { failures: new HookFailures(logger, () => now.t), logger, now };
+}
+
+/**
+ * A synchronous upstream that never ends its answer: `first`, then `repeat` until its subscriber
+ * is closed (or `max` repeats, so that a stage that holds without bound lets the test end).
+ * `probe.repeated` says how many it sent, `probe.tornDown` whether its teardown ran.
+ */
+export function endlessSource(first: readonly LipEvent[], repeat: LipEvent, max: number) {
+  const probe = { repeated: 0, tornDown: false };
+  const source = new Observable<LipEvent>((subscriber) => {
+    for (const e of first) subscriber.next(e);
+    while (!subscriber.closed && probe.repeated < max) {
+      probe.repeated++;
+      subscriber.next(repeat);
+    }
+    if (!subscriber.closed) subscriber.complete();
+    return () => { probe.tornDown = true; };
+  });
+  return { source, probe };
 }

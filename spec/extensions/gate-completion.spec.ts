@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { firstValueFrom, of, take, toArray } from 'rxjs';
-import type { LipEvent } from '../../lib/canonical/index.js';
+import { COLLECT_LIMITS, type LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { gateCompletion } from '../../lib/extensions/gate-completion.js';
 import type { CompletionGate } from '../../lib/extensions/sdk.js';
 import { testScheduler } from '../helpers/marbles.js';
 import { syncSource } from '../routing/operators/sync-source.js';
-import { failures, hookContext, hookSet } from './fixtures.js';
+import { endlessSource, failures, hookContext, hookSet } from './fixtures.js';
 
 const ev: Record<string, LipEvent> = {
   s: { type: 'response_started' },
@@ -73,5 +73,29 @@ describe('extensions/gateCompletion', () => {
     source.pipe(op(pass), take(2)).subscribe();
     expect(probe.emitted).to.equal(50);
     expect(probe.tornDown).to.equal(true);
+  });
+
+  it('a completion that never ends fails with LIP_ERR_RESPONSE_TOO_LARGE past collect()\'s limits, instead of being held (the gates never asked)', function () {
+    this.timeout(30_000);
+    const MiB = 1024 * 1024;
+    const chunk = 'x'.repeat(MiB);
+    let asked = 0;
+    const counting: CompletionGate = { id: 'counting', gate: () => { asked++; return { action: 'pass_original' }; } };
+    const cases: [LipEvent[], LipEvent, number][] = [
+      [[ev.s!, ev.m!], { type: 'text_delta', text: chunk }, COLLECT_LIMITS.textChars],
+      [[ev.s!, ev.m!], { type: 'reasoning_delta', text: chunk }, COLLECT_LIMITS.reasoningChars],
+      [[ev.s!, ev.m!, { type: 'tool_call_started', id: 'c1', name: 'f' }], { type: 'tool_call_delta', id: 'c1', args: chunk }, COLLECT_LIMITS.toolArgsChars],
+    ];
+    for (const [first, repeat, limit] of cases) {
+      const { source, probe } = endlessSource(first, repeat, limit / MiB + 100);
+      let error: LipError | undefined;
+      const out: LipEvent[] = [];
+      source.pipe(op(counting)).subscribe({ next: (e) => out.push(e), error: (err: LipError) => { error = err; } });
+      expect(error?.code, repeat.type).to.equal('LIP_ERR_RESPONSE_TOO_LARGE');
+      expect(probe.repeated, repeat.type).to.equal(limit / MiB + 1);
+      expect(probe.tornDown).to.equal(true);
+      expect(out).to.deep.equal([]);
+    }
+    expect(asked).to.equal(0);
   });
 });

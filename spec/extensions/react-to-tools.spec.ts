@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { take } from 'rxjs';
-import type { LipEvent } from '../../lib/canonical/index.js';
+import { COLLECT_LIMITS, type LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { reactToTools } from '../../lib/extensions/react-to-tools.js';
 import type { FeatureBundle, ToolReactor } from '../../lib/extensions/sdk.js';
 import { testScheduler } from '../helpers/marbles.js';
 import { syncSource } from '../routing/operators/sync-source.js';
-import { failures, hookContext, hookSet } from './fixtures.js';
+import { endlessSource, failures, hookContext, hookSet } from './fixtures.js';
 
 const ev: Record<string, LipEvent> = {
   s: { type: 'response_started' },
@@ -131,6 +131,45 @@ describe('extensions/reactToTools', () => {
     source.pipe(op({ toolReactors: [on('x', { action: 'swallow' })] }), take(3)).subscribe();
     expect(probe.emitted).to.equal(2);
     expect(probe.tornDown).to.equal(true);
+  });
+
+  describe('what it holds is bounded (collect()\'s limits, as the encoders\' held output)', () => {
+    const MiB = 1024 * 1024;
+    const chunk = 'x'.repeat(MiB); // one string: held 128 times, it costs one MiB
+    const repair = op({ toolFinalizers: [{ id: 'repair', react: () => ({ action: 'pass' }) }] });
+    const run = (source: ReturnType<typeof endlessSource>['source']) => {
+      const out: string[] = [];
+      let error: LipError | undefined;
+      source.pipe(repair).subscribe({ next: (e) => out.push(e.type), error: (err: LipError) => { error = err; } });
+      return { out, error };
+    };
+
+    it('a tool call whose arguments never end fails with LIP_ERR_RESPONSE_TOO_LARGE past 128 Mi characters, instead of being held', function () {
+      this.timeout(30_000);
+      const steps = COLLECT_LIMITS.toolArgsChars / MiB;
+      const { source, probe } = endlessSource([ev.s!, ev.m!, ev.c!], { type: 'tool_call_delta', id: 'c1', args: chunk }, steps + 100);
+      const { out, error } = run(source);
+      expect([error?.code, error?.message]).to.deep.equal(['LIP_ERR_RESPONSE_TOO_LARGE', `the streamed response holds more than ${COLLECT_LIMITS.toolArgsChars} characters of tool arguments`]);
+      expect(probe.repeated).to.equal(steps + 1);
+      expect(probe.tornDown).to.equal(true);
+      expect(out).to.deep.equal(['response_started', 'message_started']);
+    });
+
+    it('so is text that streams without end behind an open tool call', function () {
+      this.timeout(30_000);
+      const steps = COLLECT_LIMITS.textChars / MiB;
+      const { source, probe } = endlessSource([ev.s!, ev.m!, ev.c!], { type: 'text_delta', text: chunk }, steps + 100);
+      expect(run(source).error?.code).to.equal('LIP_ERR_RESPONSE_TOO_LARGE');
+      expect(probe.repeated).to.equal(steps + 1);
+    });
+
+    it('counts what is held at once: calls released one after another may add up to more', () => {
+      const half = Array.from({ length: COLLECT_LIMITS.toolArgsChars / MiB / 2 + 1 }, (): LipEvent => ({ type: 'tool_call_delta', id: 'c1', args: chunk }));
+      const call = [ev.c!, ...half, ev.x!];
+      const { out, error } = run(endlessSource([ev.s!, ev.m!, ...call, ...call, ...call], ev.f!, 1).source);
+      expect(error).to.equal(undefined);
+      expect(out.filter((t) => t === 'tool_call_finished')).to.have.length(3);
+    });
   });
 
   it('finalizers rewrite a call before any policy or reactor sees it (a repaired name cannot slip past them)', () => {
