@@ -65,7 +65,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
   LIP_ERR_UPSTREAM_AGENT_BUSY: { status: 503, retryable: true, summary: 'Every agent process of an acp backend is in a turn and the pool is at max_processes.' },
   // ── responses ───────────────────────────────────────────────────────────────
-  LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A non-streaming response exceeded the collect limits.' },
+  LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A response exceeded the held-output limits (collected whole, or held by a stream encoder or stage).' },
   LIP_ERR_RESPONSE_SEQUENCE: { status: 502, retryable: false, summary: 'A backend produced events out of the canonical order.' },
   // ── embeddings ──────────────────────────────────────────────────────────────
   LIP_ERR_EMBEDDINGS_UNSUPPORTED: { status: 400, retryable: false, summary: 'No candidate of the route can embed (its backends are of kinds without an embeddings call), or a bedrock candidate names a model of no family lip embeds with; the message names the route or the model.' },
