@@ -21,6 +21,11 @@ const NOT_FORWARDED: ReadonlySet<string> = new Set([
  * alone is refused (`LIP_ERR_SESSION_TOKEN_REQUIRED`).
  */
 const SESSION_HEADERS = ['x-lip-session-id', 'x-lip-resume-token'] as const;
+/**
+ * The refusals of a session that is gone (evicted, expired, a store replaced by a reload): a turn
+ * that carried only the session lip itself carried over from an earlier turn runs again without it.
+ */
+const SESSION_GONE: ReadonlySet<unknown> = new Set(['LIP_ERR_SESSION_DENIED', 'LIP_ERR_SESSION_EXPIRED']);
 /** The most of a refused turn's error answer read. */
 const MAX_ERROR_BYTES = 64 * 1024;
 
@@ -150,6 +155,8 @@ class Connection {
   private running: { request?: ClientRequest } | undefined;
   private readonly opened = Date.now();
   private readonly forwarded: Record<string, string> = {};
+  /** The client's upgrade sent session headers of its own (its session's refusal is its to handle). */
+  private readonly ownSession: boolean;
   private alive = true;
   private readonly pinger: NodeJS.Timeout | undefined;
   private closed = false;
@@ -172,6 +179,7 @@ class Connection {
       if (value === undefined || NOT_FORWARDED.has(name)) continue;
       this.forwarded[name] = Array.isArray(value) ? value.join(', ') : value;
     }
+    this.ownSession = SESSION_HEADERS.some((name) => headers[name] !== undefined);
     ws.on('message', (data, isBinary) => this.message(data, isBinary));
     ws.on('pong', () => { this.alive = true; });
     ws.on('error', () => undefined); // a broken socket closes; 'close' cleans up
@@ -253,6 +261,8 @@ class Connection {
     }
     if (this.closed) return turn.failed();
     this.turns++;
+    // The session lip carried over from an earlier turn, not one the client named.
+    const carried = !this.ownSession && SESSION_HEADERS.some((name) => name in this.forwarded);
     const req = request({
       host: '127.0.0.1', port, method: 'POST', path: this.path, agent: this.loopback.agent,
       headers: { ...this.forwarded, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
@@ -272,7 +282,20 @@ class Connection {
         for (const name of SESSION_HEADERS) this.forwarded[name] = res.headers[name] as string;
       }
       res.setEncoding('utf8');
-      if (res.statusCode !== 200) return this.refused(res, () => finish(false));
+      if (res.statusCode !== 200) {
+        return this.refused(res, (envelope) => {
+          if (carried && envelope !== undefined && SESSION_GONE.has(errorCode(envelope))) {
+            // The connection's session is gone: the turn (refused at admission, nothing sent for
+            // it) runs again once, as the first of a new session, and so do the turns after it.
+            for (const name of SESSION_HEADERS) delete this.forwarded[name];
+            finished = true;
+            if (this.running === running) this.running = undefined;
+            return void this.run(turn);
+          }
+          if (envelope !== undefined) this.send(this.session.errorMessage(res.statusCode ?? 500, envelope));
+          finish(false);
+        });
+      }
       // The stream is lip's own: what one event holds (`response.completed` repeats the whole
       // output) is bounded where it is encoded (lib/frontends/held-output.ts), not by a line limit.
       const parser = new SseParser({ maxLineBytes: Number.POSITIVE_INFINITY });
@@ -305,8 +328,8 @@ class Connection {
     req.end(body);
   }
 
-  /** A turn the server refused before its stream: its error answer as the protocol's error message. */
-  private refused(res: IncomingMessage, done: () => void): void {
+  /** A turn the server refused before its stream: its error answer's envelope (undefined: cut short). */
+  private refused(res: IncomingMessage, done: (envelope: unknown) => void): void {
     let text = '';
     res.on('data', (chunk: string) => { if (text.length < MAX_ERROR_BYTES) text += chunk; });
     res.once('end', () => {
@@ -316,10 +339,9 @@ class Connection {
       } catch {
         envelope = { error: { message: text.slice(0, 1_000), type: 'server_error', param: null, code: null } };
       }
-      this.send(this.session.errorMessage(res.statusCode ?? 500, envelope));
-      done();
+      done(envelope);
     });
-    res.once('close', () => { if (!res.complete) done(); });
+    res.once('close', () => { if (!res.complete) done(undefined); });
   }
 
   /** Answers a turn (or a message) with the protocol's error message; the connection stays open. */
@@ -363,4 +385,10 @@ class Connection {
     this.finishing?.();
     this.finishing = undefined;
   }
+}
+
+/** The lip error code an error envelope names (`error.code` of the OpenAI envelopes). */
+function errorCode(envelope: unknown): unknown {
+  const error = (envelope as { error?: unknown } | null)?.error;
+  return error !== null && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
 }
