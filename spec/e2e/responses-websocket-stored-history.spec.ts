@@ -72,3 +72,30 @@ describe('e2e: a WebSocket turn continuing the connection\'s latest response kee
     expect(sentTexts(emu.requests[2]!.body)).to.deep.equal([['user', 'MY NAME IS ZED'], ['assistant', 'Hello Zed.'], ['user', 'turn 1'], ['assistant', 'one'], ['user', 'turn 2']]);
   });
 });
+
+/**
+ * A regression (a probe's find): a turn naming both a `conversation` and the connection's latest
+ * response not stored was sent without the id (its items inlined), so it was accepted and the
+ * unstored items were written into the conversation; over HTTP the pair is a 400.
+ */
+describe('e2e: a WebSocket turn continuing the connection\'s latest response names no conversation', function () {
+  this.timeout(20_000);
+  const up = useUpstreams({ oc: { kind: 'openai-chat' } });
+  const sockets: ResponsesWS[] = [];
+  afterEach(() => { for (const ws of sockets.splice(0)) if (ws.socket.readyState <= 1) ws.close(); });
+
+  it('it is refused with HTTP\'s 400, and the conversation is left as it was', async () => {
+    const conversation = await up.openai().conversations.create({ items: [{ type: 'message', role: 'user', content: 'conversation first' }] });
+    const ws = new ResponsesWS(up.openai());
+    sockets.push(ws);
+    const local = completed(await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', input: 'not stored', store: false }));
+    const refused = await turn(ws, { type: 'response.create', model: 'oc:gpt-5.4', input: 'in the conversation', conversation: conversation.id, previous_response_id: local.id });
+    let http: Json | undefined;
+    await up.openai().responses.create({ model: 'oc:gpt-5.4', input: 'x', conversation: conversation.id, previous_response_id: 'resp_any' }).catch((err) => { http = { status: err.status, error: err.error }; });
+    expect(refused).to.have.length(1);
+    expect(refused[0]).to.deep.equal({ type: 'error', ...http });
+    expect(up.emulators.oc!.requests).to.have.length(1);
+    const items = await up.openai().conversations.items.list(conversation.id);
+    expect(items.data.map((i: Json) => i.content[0].text)).to.deep.equal(['conversation first']);
+  });
+});

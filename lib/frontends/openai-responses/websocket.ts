@@ -43,7 +43,8 @@ interface LatestResponse {
  *   continues on any connection, and a stored turn has the `previous_response_id` and input
  *   items it would have over HTTP. A turn that fails forgets the latest response (a
  *   later turn naming it gets `previous_response_not_found`), and so does a continuation whose
- *   input has a tool's output for a call the conversation never made (refused before it runs).
+ *   input has a tool's output for a call the conversation never made, or that names a
+ *   `conversation` too (both refused before it runs, as over HTTP).
  * - `generate: false` prepares a turn without a model call: it answers `response.created` and
  *   `response.completed` with no output, and later turns continue from its id on this connection.
  * - An error before a turn's stream is one message `{"type": "error", "status", "error": {...}}`
@@ -79,6 +80,11 @@ class ResponsesWebSocketSession implements WebSocketSession {
     const previous = body.previous_response_id;
     // The latest response of this connection, continued without the store (its items first).
     const local = typeof previous === 'string' && this.latest?.id === previous && !this.latest.stored ? this.latest : undefined;
+    if (local && body.conversation !== undefined && body.conversation !== null) {
+      // As over HTTP (the request would go without the id, and the server could not tell): refused, and so forgotten.
+      this.latest = undefined;
+      return { error: badField('previous_response_id', 'cannot be used together with conversation') };
+    }
     const own = inputItems(body.input);
     const input = local ? [...local.input, ...local.output, ...own] : own;
     if (local && local.previous === undefined) {
