@@ -226,7 +226,10 @@ class Connection {
       const text = this.queue.shift()!;
       const maxAge = this.options.config().server.websocket_max_age;
       if (Date.now() - this.opened >= maxAge) {
-        this.refuse(new LipError('LIP_ERR_SERVER_CONNECTION_EXPIRED', `this connection is older than server.websocket_max_age (${maxAge} ms) and takes no new turn; reconnect`));
+        // This turn and every one waiting behind it are answered before the close.
+        const expired = new LipError('LIP_ERR_SERVER_CONNECTION_EXPIRED', `this connection is older than server.websocket_max_age (${maxAge} ms) and takes no new turn; reconnect`);
+        this.refuse(expired);
+        this.refuseQueued(expired);
         this.ws.close(1000, 'connection age limit reached');
         this.closed = true;
         return;

@@ -161,7 +161,7 @@ describe('e2e: the Responses WebSocket mode, admission and limits', function () 
   let expiring: RunningLip;
   before(async () => {
     lip = await startLip(testConfig('  - { id: stub, kind: localstub }', `auth:\n  api_keys:\n    - { id: k, key: ${KEY} }`));
-    expiring = await startLip(testConfig('  - { id: stub, kind: localstub }', 'server: { host: 127.0.0.1, port: 0, websocket_max_age: 200ms }'));
+    expiring = await startLip(testConfig('  - { id: stub, kind: localstub }\n  - { id: slow, kind: localstub, first_token_delay: 400ms }', 'server: { host: 127.0.0.1, port: 0, websocket_max_age: 200ms }'));
   });
   after(async () => {
     await lip.close();
@@ -209,6 +209,20 @@ describe('e2e: the Responses WebSocket mode, admission and limits', function () 
     const late = await turn(client, { type: 'response.create', model: 'stub:m', input: 'hi' });
     expect(late[0]).to.deep.include({ type: 'error', status: 400 });
     expect(late[0]!.error.code).to.equal('websocket_connection_limit_reached');
+    expect(await closed).to.equal(1000);
+  });
+
+  it('the turns waiting when a connection passes server.websocket_max_age are each answered with its error, then it closes', async () => {
+    const client = new ResponsesWS(new OpenAI({ baseURL: `${expiring.url}/v1`, apiKey: 'k', maxRetries: 0 }));
+    await open(client);
+    const closed = new Promise<number>((resolve) => client.socket.on('close', (code: number) => resolve(code)));
+    // The first turn outlives the age limit; the three behind it wait for it.
+    const events = await collect(client, () => {
+      client.send({ type: 'response.create', model: 'slow:m', input: 'long' });
+      for (const input of ['a', 'b', 'c']) client.send({ type: 'response.create', model: 'stub:m', input });
+    }, 4);
+    const ends = events.filter((e) => e.type === 'response.completed' || e.type === 'error');
+    expect(ends.map((e) => e.type === 'error' ? e.error.code : e.type)).to.deep.equal(['response.completed', ...Array(3).fill('websocket_connection_limit_reached')]);
     expect(await closed).to.equal(1000);
   });
 
