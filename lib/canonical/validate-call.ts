@@ -287,19 +287,22 @@ function checkOptions(o: GenerationOptions, add: Add): void {
 }
 
 /**
- * The call id of the first tool result in `messages` from index `from` on that answers no tool
- * call of `messages` (before or after it); undefined when every one answers a call. A request
+ * The first tool result in `messages` from index `from` on that answers no tool call of
+ * `messages` (before or after it): its call id and the path of that id
+ * (`messages[3].parts[0].callId`); undefined when every one answers a call. A request
  * that continues a stored conversation is checked with `from` at its own first message: lip has
  * the whole conversation then, so a result without its call is the client's mistake (a client
  * that sends its whole history itself may send one on purpose, and features repair those).
  */
-export function unansweredResult(messages: readonly Message[], from: number): string | undefined {
+export function unansweredResult(messages: readonly Message[], from: number): { readonly callId: string; readonly path: string } | undefined {
   let calls: Set<string> | undefined;
   for (let i = from; i < messages.length; i++) {
-    for (const part of messages[i]!.parts) {
+    const parts = messages[i]!.parts;
+    for (let j = 0; j < parts.length; j++) {
+      const part = parts[j]!;
       if (part.type !== 'tool_result') continue;
       calls ??= callIds(messages);
-      if (!calls.has(part.callId)) return part.callId;
+      if (!calls.has(part.callId)) return { callId: part.callId, path: `messages[${i}].parts[${j}].callId` };
     }
   }
   return undefined;

@@ -68,6 +68,17 @@ export function inConversation(call: Call, continuation: Continuation | undefine
 export function checkCall(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown): void {
   const issues = validateCall(call);
   if (issues.length === 0) return;
+  const field = clientField(call, decoded, frontend, body);
+  const named = issues.map((i) => ({ path: field(i.path), message: i.message }));
+  throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
+}
+
+/**
+ * A path of `call` (the decoded call in its conversation) as the request's field the client
+ * wrote (clientPath): the decoder's origins, the stored turns before the request's own messages
+ * counted, and the tools a thread kept having none in this request.
+ */
+export function clientField(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown): (path: string) => string {
   const { origins } = decoded;
   const stored = call.messages.length - decoded.call.messages.length;
   const shifted: CallOrigins | undefined = origins && {
@@ -75,6 +86,5 @@ export function checkCall(call: Call, decoded: DecodedRequest, frontend: Fronten
     ...(origins.messages && stored > 0 ? { messages: [...Array<undefined>(stored), ...origins.messages] } : {}),
     ...(call.tools !== decoded.call.tools ? { tools: [] } : {}),
   };
-  const named = issues.map((i) => ({ path: clientPath(frontend.optionFields, i.path, body, frontend.messagesField, shifted), message: i.message }));
-  throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
+  return (path) => clientPath(frontend.optionFields, path, body, frontend.messagesField, shifted);
 }

@@ -10,7 +10,7 @@ import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { failedBodyOf, FlowGate, headerValue, randomId, readJsonBody, type RequestTarget } from '../wire/index.js';
 import { budgetHeaders, type RequestState } from './request-state.js';
 import { finishAfter } from './finish-after.js';
-import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
+import { checkCall, clientField, continuedConversation, inConversation } from './continued-conversation.js';
 import { servedModel, servedModelEncoder, wholeContext } from './served-model.js';
 import { answeredRequestId, sendError, sendJson } from './send.js';
 import { sessionIdentity } from './session-identity.js';
@@ -68,7 +68,9 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     const { call, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {
-      throw new LipError('LIP_ERR_REQUEST_INVALID', `the tool result for call id "${orphan.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: frontend.messagesField ?? 'messages' });
+      // Named as the client wrote it (`input[0].call_id`); the conversation as a whole when the decoder kept no origins.
+      const field = decoded.origins?.messages ? clientField(call, decoded, frontend, body)(orphan.path) : frontend.messagesField ?? 'messages';
+      throw new LipError('LIP_ERR_REQUEST_INVALID', `${field}: the tool result for call id "${orphan.callId.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: field });
     }
     // Refused naming the fields as the client wrote them (max_tokens, tools[1].function.name).
     checkCall(call, decoded, frontend, body);

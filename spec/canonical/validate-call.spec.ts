@@ -155,15 +155,17 @@ describe('canonical/unansweredResult', () => {
   const call = (id: string): Message => ({ role: 'assistant', parts: [{ type: 'tool_call', id, name: 'w', arguments: '{}' }] });
   const result = (callId: string): Message => ({ role: 'tool', parts: [{ type: 'tool_result', callId, content: 'ok' }] });
 
-  it('names the first result from an index on whose call is nowhere in the messages', () => {
+  it('names the first result from an index on whose call is nowhere in the messages, and where its call id is', () => {
     expect(unansweredResult([user('q'), call('a'), result('a')], 2)).to.equal(undefined);
-    expect(unansweredResult([user('q'), call('a'), result('a'), result('b'), result('c')], 2)).to.equal('b');
+    expect(unansweredResult([user('q'), call('a'), result('a'), result('b'), result('c')], 2)).to.deep.equal({ callId: 'b', path: 'messages[3].parts[0].callId' });
+    const two: Message = { role: 'tool', parts: [{ type: 'tool_result', callId: 'a', content: 'ok' }, { type: 'tool_result', callId: 'x', content: 'ok' }] };
+    expect(unansweredResult([user('q'), call('a'), two], 2)?.path).to.equal('messages[2].parts[1].callId');
     // A call made after the index (the request's own history) counts too.
     expect(unansweredResult([user('q'), call('a'), result('a')], 1)).to.equal(undefined);
   });
 
   it('does not look at results before the index (the stored conversation was checked when it was stored)', () => {
     expect(unansweredResult([result('gone'), user('q')], 1)).to.equal(undefined);
-    expect(unansweredResult([result('gone'), user('q')], 0)).to.equal('gone');
+    expect(unansweredResult([result('gone'), user('q')], 0)?.callId).to.equal('gone');
   });
 });

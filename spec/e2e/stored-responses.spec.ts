@@ -80,12 +80,12 @@ auth: { api_keys: [ { id: alice, key: "${ALICE}" }, { id: bob, key: "${BOB}" } ]
       }
     });
 
-    it('continuing with a tool output for a call the stored conversation never made is a 400 naming input; the call it made is answered', async () => {
+    it('continuing with a tool output for a call the stored conversation never made is a 400 naming its call_id; the call it made is answered', async () => {
       const asked = await alice.responses.create({ model: 't:m', input: 'Weather in Paris?' });
       const call = asked.output.find((item) => item.type === 'function_call') as { call_id: string } | undefined;
-      const err = await rejection(alice.responses.create({ model: 'a:m', previous_response_id: asked.id, input: [{ type: 'function_call_output', call_id: 'call_never_made', output: 'sunny' }] }));
+      const err = await rejection(alice.responses.create({ model: 'a:m', previous_response_id: asked.id, input: [{ type: 'message', role: 'user', content: 'and?' }, { type: 'function_call_output', call_id: 'call_never_made', output: 'sunny' }] }));
       expect(err.status).to.equal(400);
-      expect(err.error).to.deep.include({ type: 'invalid_request_error', param: 'input' });
+      expect(err.error).to.deep.include({ type: 'invalid_request_error', param: 'input[1].call_id' });
       expect(err.message).to.contain('"call_never_made" answers no tool call of the conversation it continues');
       const answered = await alice.responses.create({ model: 'a:m', previous_response_id: asked.id, input: [{ type: 'function_call_output', call_id: call!.call_id, output: 'sunny' }] });
       expect(answered.status).to.equal('completed');
