@@ -640,6 +640,8 @@ export class LipServer {
       const url = requestTarget(req.url);
       const target = this.table.websocket(url.pathname);
       if (!target) return refuse(new LipError('LIP_ERR_HTTP_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`));
+      // The opening handshake is an HTTP/1.1 (or later) GET (RFC 6455 section 4.2.1).
+      if (req.httpVersion === '1.0') return refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'a WebSocket upgrade is an HTTP/1.1 request; this one is HTTP/1.0'), target.frontend);
       if (req.method !== 'GET') return refuse(new LipError('LIP_ERR_HTTP_METHOD_NOT_ALLOWED', `a WebSocket upgrade of ${url.pathname} is a GET`), target.frontend, { allow: 'GET' });
       if (this.draining) return refuse(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), target.frontend);
       const allowance = this.browserAllowance();
