@@ -24,7 +24,7 @@ function cacheMarkOfBlock(control: unknown): CacheMark {
 const isHosted = (piece: object): piece is HostedToolPart => (piece as { readonly type?: unknown }).type === 'hosted_tool';
 
 /** The piece with `mark`: a hosted tool's block gets it as its own `cache_control` (only its provider's backend sends the block). */
-function marked<T extends object>(piece: T, mark: CacheMark): T {
+export function marked<T extends object>(piece: T, mark: CacheMark): T {
   if (!isHosted(piece)) return { ...piece, cache: mark };
   const cacheControl = { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };
   return { ...piece, block: { ...piece.block, cache_control: cacheControl } };
@@ -56,14 +56,15 @@ function markLastOf<T extends object>(items: readonly T[], canCarry: (item: T) =
 }
 
 /**
- * Thinking cannot be marked, nor a web search (its part carries no mark), nor a remote tool
- * server's tool listing (`mcp_tool_listing` has no `cache_control`), and a mark on an empty text
- * block is refused upstream (backends leave such blocks out).
+ * Whether a message part can carry a cache mark. Thinking cannot be marked, nor a web search (its
+ * part carries no mark), nor a remote tool server's tool listing (`mcp_tool_listing` has no
+ * `cache_control`), and a text block that is empty or only whitespace is refused upstream
+ * (backends leave such blocks out).
  */
-function cacheable(part: Part): boolean {
+export function cacheable(part: Part): boolean {
   if (part.type === 'reasoning' || part.type === 'web_search') return false;
   if (part.type === 'hosted_tool' && part.block.type === 'mcp_tool_listing') return false;
-  return part.type !== 'text' || part.text.length > 0;
+  return part.type !== 'text' || /\S/u.test(part.text);
 }
 
 /** Every mark in a prompt, in prompt order: tools, system blocks, message blocks and the blocks inside tool results. */

@@ -26,7 +26,10 @@ const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'im
  * made keeps its `caller`. A call of a toolset's member and its result name the toolset
  * (`toolset_name`, which Anthropic requires on both); a result the client wrote with a
  * `browser_state` block goes as written (ToolResultPart.written). A part's cache mark is its
- * block's `cache_control`.
+ * block's `cache_control`. The API refuses a text block that is empty or only whitespace (the
+ * request leaves blank text out before: withoutBlankText) and a final assistant turn that ends
+ * with whitespace (a prefill: its trailing whitespace is trimmed); a conversation with nothing
+ * left to send is refused (400) before sending.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -42,7 +45,20 @@ export function encodeMessages(messages: readonly Message[]): { messages: Json[]
     assistant: (m) => m.parts.flatMap((p) => (p.type === 'web_search' ? searchBlocks(p) : [cached(assistantBlock(p), p)])).filter((b): b is Json => b !== undefined),
     tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p, toolsets?.get(p.callId)), p)!),
   });
-  return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'anthropic: the messages hold nothing to send (text that is empty or only whitespace is left out: the Messages API refuses it)');
+  const last = turns.length - 1;
+  return { messages: turns.map((t, i) => ({ role: t.role, content: i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
+}
+
+/**
+ * The final turn's blocks; an assistant's (a prefill, or a paused turn sent back) with the
+ * trailing whitespace of its last text block trimmed: the API refuses "final assistant content"
+ * that ends with it.
+ */
+function trimmedPrefill(role: string, blocks: Json[]): Json[] {
+  const last = blocks.at(-1);
+  if (role !== 'assistant' || last?.type !== 'text' || typeof last.text !== 'string' || !/\s$/u.test(last.text)) return blocks;
+  return blocks.with(-1, { ...last, text: last.text.trimEnd() });
 }
 
 /** The toolset of each call of a toolset's member in the history, by call id; undefined when there is none. */
@@ -164,12 +180,21 @@ function documentBlock(part: FilePart): Json {
   return { type: 'document', source: { type: 'url', url: part.url ?? '' }, ...title };
 }
 
-/** A tool result; one of a toolset member's call names the toolset, one the client wrote with a `browser_state` block goes as written. */
+/** What a failed tool result with no content says. */
+const NO_OUTPUT = '(no output)';
+
+/**
+ * A tool result; one of a toolset member's call names the toolset, one the client wrote with a
+ * `browser_state` block goes as written. A result with no content goes as it is (`content: ""`),
+ * a failed one says NO_OUTPUT.
+ */
 function toolResultBlock(part: ToolResultPart, toolset: string | undefined): Json {
   const named = toolset !== undefined ? { toolset_name: toolset } : {};
   if (part.written?.dialect === TOOL_DIALECTS.anthropic) return { ...part.written.item, type: 'tool_result', tool_use_id: part.callId, ...named };
   const content = typeof part.content === 'string' ? part.content : part.content.map((p) => cached(resultContentBlock(p), p)!);
-  return { type: 'tool_result', tool_use_id: part.callId, content, ...(part.isError ? { is_error: true } : {}), ...named };
+  if (!part.isError) return { type: 'tool_result', tool_use_id: part.callId, content, ...named };
+  // The API takes a result with no content, but not a failed one ("content cannot be empty if `is_error` is true").
+  return { type: 'tool_result', tool_use_id: part.callId, content: content.length > 0 ? content : NO_OUTPUT, is_error: true, ...named };
 }
 
 /** A block of a tool result's content; a tool reference (what a client's tool search found) loads that deferred tool. */

@@ -2,6 +2,7 @@ import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js'
 import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
+import { withoutBlankText } from '../blank-text.js';
 import { anthropicEffort, anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
@@ -12,7 +13,9 @@ import { anthropicStrictCompatible, anthropicStrictSchema } from './strict-schem
 type Json = Record<string, unknown>;
 
 /**
- * Call -> Messages API request body (streamed unless `stream` is false). `max_tokens` is mandatory: the call's
+ * Call -> Messages API request body (streamed unless `stream` is false). Text that is empty or
+ * only whitespace is left out, its cache mark moved to the block before it (withoutBlankText), as
+ * the API refuses such text blocks. `max_tokens` is mandatory: the call's
  * limit or the row's `default_max_tokens`. Extended thinking (`thinking.budget_tokens`) comes
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`, as is an
@@ -48,9 +51,9 @@ type Json = Record<string, unknown>;
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true): Json {
-  const call = fitCacheMarks(forHostedDialect(given, 'anthropic', HOSTED_DIALECTS.anthropic));
+  const call = withoutBlankText(fitCacheMarks(forHostedDialect(given, 'anthropic', HOSTED_DIALECTS.anthropic)));
   const { messages, system } = encodeMessages(call.messages);
-  const systemParts = [...call.system, ...system].filter((p) => p.text.length > 0);
+  const systemParts = [...call.system, ...system];
   const opt = call.options;
   let maxTokens = opt.maxOutputTokens ?? o.defaultMaxTokens;
   const thinking = anthropicThinking(call);

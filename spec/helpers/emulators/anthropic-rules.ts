@@ -44,6 +44,38 @@ export function refuseAnthropicCombination(body: Json | undefined): Refusal {
   return problem !== undefined ? invalid(`output_config.format.schema: ${problem}`) : undefined;
 }
 
+/** A text block's own problem in the API's words: empty, or only whitespace. */
+const blankText = (b: any): string | undefined => {
+  if (b?.type !== 'text' || typeof b.text !== 'string') return undefined;
+  if (b.text.length === 0) return 'text content blocks must be non-empty';
+  return /\S/u.test(b.text) ? undefined : 'text content blocks must contain non-whitespace text';
+};
+
+/**
+ * What the Messages API refuses in any request's text, in its own words: a text block that is
+ * empty or only whitespace (in `system`, in a message, in a tool result's content), a final
+ * assistant turn (a prefill) that ends with whitespace, and a failed tool result with no content.
+ */
+export function refuseAnthropicText(body: Json | undefined): Refusal {
+  for (const b of Array.isArray(body?.system) ? body!.system : []) {
+    const problem = blankText(b);
+    if (problem !== undefined) return invalid(`system: ${problem}`);
+  }
+  const messages: any[] = Array.isArray(body?.messages) ? body!.messages : [];
+  for (const [i, m] of messages.entries()) {
+    for (const [j, b] of (Array.isArray(m?.content) ? m.content : []).entries()) {
+      const problem = blankText(b) ?? (b?.type === 'tool_result' && Array.isArray(b.content) ? b.content.map(blankText).find((p: unknown) => p !== undefined) : undefined);
+      if (problem !== undefined) return invalid(`messages: ${problem}`);
+      const empty = b?.content === undefined || b.content === '' || (Array.isArray(b.content) && b.content.length === 0);
+      if (b?.type === 'tool_result' && b.is_error === true && empty) return invalid(`messages.${i}.content.${j}.tool_result: content cannot be empty if \`is_error\` is true`);
+    }
+  }
+  const final = messages.at(-1);
+  const content = typeof final?.content === 'string' ? final.content : Array.isArray(final?.content) ? final.content.at(-1)?.text : undefined;
+  if (final?.role === 'assistant' && typeof content === 'string' && /\s$/u.test(content)) return invalid('messages: final assistant content cannot end with trailing whitespace');
+  return undefined;
+}
+
 export function refuseBedrockCombination(body: Json | undefined): Refusal {
   const choice = body?.toolConfig?.toolChoice;
   const forced = choice?.any !== undefined || choice?.tool !== undefined;
