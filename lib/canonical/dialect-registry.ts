@@ -60,6 +60,30 @@ export const SEARCH_DIALECTS = {
   gemini: 'gemini.google_search',
 } as const;
 
+/** A provider's store of files, as a media reference names it (FILE_STORES). */
+export interface FileStore {
+  /** What the store is, in a refusal's words. */
+  readonly name: string;
+  /** The backend kinds that read its files, for a refusal's advice. */
+  readonly readers: string;
+  /** Whether a URL or file id is of the store's form. */
+  holds(reference: string): boolean;
+}
+
+/**
+ * File stores: whose store an image's or file's reference (its URL, its file id) names, by its
+ * form: Google's (a Gemini Files API URI or file name `files/…`, a `gs://` Cloud Storage URI: read
+ * with the caller's Google credentials), OpenAI's (file ids `file-…`), Anthropic's (file ids
+ * `file_…`). A reference of no store's form (a web URL, an id of another form) is nobody's. A
+ * backend refuses a reference of another provider's store (lib/backends/media-refusal.ts); lip's
+ * own files never reach one by reference (the frontends put them inline).
+ */
+export const FILE_STORES = {
+  google: { name: "Google's storage", readers: 'gemini', holds: (r) => /^(?:gs:\/\/|https?:\/\/generativelanguage\.googleapis\.com\/[^?#]*\bfiles\/|files\/[a-z0-9-]+$)/iu.test(r) },
+  openai: { name: "OpenAI's files", readers: 'openai-responses, openai-chat', holds: (r) => r.startsWith('file-') },
+  anthropic: { name: "Anthropic's files", readers: 'anthropic', holds: (r) => r.startsWith('file_') },
+} as const satisfies Record<string, FileStore>;
+
 /**
  * Hosted tool dialects (ToolDefinition kind `hosted`, `hosted_tool` events and parts): whose
  * declaration, blocks and items they are. Only a backend of the dialect sends them; the others

@@ -1,8 +1,8 @@
 import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
-import { CALLER_DIALECTS, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
+import { CALLER_DIALECTS, FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
-import { imageTypeRefusal, mediaRefusal } from '../media-refusal.js';
+import { foreignReference, imageTypeRefusal, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, isTextMediaType, plainMediaType } from '../../wire/index.js';
 import { ownWebSearches } from '../web-search.js';
 
@@ -143,7 +143,8 @@ function searchBlocks(part: WebSearchPart): Json[] {
 
 /**
  * An image as an `image` block: inline (base64) of a type the API reads (IMAGE_TYPES; another is
- * refused before sending, as the API would refuse it), or by URL.
+ * refused before sending, as the API would refuse it), or by URL (one of Google's storage, which
+ * the API cannot fetch, is refused before sending: foreignReference).
  */
 export function imageBlock(part: ImagePart): Json {
   const sized = part.oversized !== undefined ? { transformations: { oversized_image: part.oversized } } : {};
@@ -152,6 +153,8 @@ export function imageBlock(part: ImagePart): Json {
     if (!IMAGE_TYPES.has(mediaType)) throw imageTypeRefusal('anthropic', part.mediaType);
     return { type: 'image', source: { type: 'base64', media_type: mediaType, data: part.data }, ...sized };
   }
+  const foreign = foreignReference('anthropic', FILE_STORES.anthropic, part);
+  if (foreign !== undefined) throw foreign;
   return { type: 'image', source: { type: 'url', url: part.url ?? '' }, ...sized };
 }
 
@@ -159,7 +162,8 @@ export function imageBlock(part: ImagePart): Json {
  * A file as a `document`: by file id, inline, or by URL. Anthropic takes inline documents as a
  * base64 PDF or as plain text: a text file of any text type (`text/*`, JSON, XML, YAML, ...) goes
  * as a `text` source, a PDF (or a file of no type) as base64, and any other type is refused before
- * sending, as are audio and video (the API takes neither).
+ * sending, as are audio and video (the API takes neither), and so is a file the API cannot read:
+ * another provider's file id, a Gemini Files API or `gs://` URI (foreignReference).
  */
 function documentBlock(part: FilePart): Json {
   const kind = audioOrVideo(part.mediaType);
@@ -167,6 +171,8 @@ function documentBlock(part: FilePart): Json {
   const title = {
     ...(part.filename ? { title: part.filename } : {}), ...(part.context ? { context: part.context } : {}), ...(part.citations === true ? { citations: { enabled: true } } : {}),
   };
+  const foreign = foreignReference('anthropic', FILE_STORES.anthropic, part);
+  if (foreign !== undefined) throw foreign;
   if (part.fileId) return { type: 'document', source: { type: 'file', file_id: part.fileId }, ...title };
   if (part.data !== undefined) {
     if (part.mediaType !== undefined && isTextMediaType(part.mediaType)) {

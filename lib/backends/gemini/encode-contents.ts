@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, REASONING_DIALECTS } from '../../canonical/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, mediaTypeOfUrl, requestTooDeep } from '../../wire/index.js';
+import { foreignReference } from '../media-refusal.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 
 type Json = Record<string, unknown>;
@@ -112,10 +113,14 @@ function userPart(part: Part): Json | undefined {
  * names none (an OpenAI `image_url`, an Anthropic URL source) gets the one its URL's extension
  * names (`cat.jpg` is `image/jpeg`), else PNG for an image and none for a document (a Gemini
  * client's YouTube URL names none, and Gemini takes it so: its `mimeType` is optional there).
+ * Another provider's file id (OpenAI's `file-…`, Anthropic's `file_…`) is refused before
+ * sending: Gemini cannot read it (foreignReference).
  */
 function mediaPart(part: ImagePart | FilePart): Json {
   const image = part.type === 'image' ? 'image/png' : undefined;
   if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? image ?? 'application/pdf', data: part.data } };
+  const foreign = foreignReference('gemini', FILE_STORES.google, part);
+  if (foreign !== undefined) throw foreign;
   const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
   const mimeType = part.mediaType ?? mediaTypeOfUrl(uri) ?? image;
   return { fileData: { ...(mimeType !== undefined ? { mimeType } : {}), fileUri: uri } };

@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
-import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -7,7 +7,7 @@ import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
-import { mediaRefusal } from '../media-refusal.js';
+import { foreignReference, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
@@ -198,6 +198,8 @@ function audioFormat(mediaType: string): string {
 }
 
 function imagePart(part: ImagePart): Json {
+  const foreign = foreignReference('openai-chat', FILE_STORES.openai, part);
+  if (foreign !== undefined) throw foreign;
   const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
   // Chat takes auto, low and high: the Responses API's `original` (full resolution) is the nearest, high.
   return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail === 'original' ? 'high' : part.detail } : {}) } };
@@ -206,9 +208,12 @@ function imagePart(part: ImagePart): Json {
 /**
  * A file: by id; inline audio as `input_audio`; other inline data as a `file` named for its media
  * type (a client's own name, else `document.txt`, `document.json`, ...: OpenAI tells the type by
- * the name). Chat takes no video: inline video is refused before sending.
+ * the name). Chat takes no video: inline video is refused before sending, and so is a file OpenAI
+ * cannot read (Anthropic's file id, a Gemini Files API or `gs://` URI: foreignReference).
  */
 function filePart(part: FilePart): Json {
+  const foreign = foreignReference('openai-chat', FILE_STORES.openai, part);
+  if (foreign !== undefined) throw foreign;
   if (part.fileId) return { type: 'file', file: { file_id: part.fileId } };
   const media = audioOrVideo(part.mediaType);
   if (part.data !== undefined && media === 'audio') return { type: 'input_audio', input_audio: { data: part.data, format: audioFormat(part.mediaType!) } };

@@ -1,5 +1,6 @@
 import type { Call, Message, Part, TextPart } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { foreignReference } from '../media-refusal.js';
 import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
@@ -125,9 +126,14 @@ function pushMessage(out: Json[], role: 'system' | 'user', parts: readonly (Json
 
 /**
  * Text, an image or a file as the profile's input content; other parts have no form there. A file
- * known only by an upstream file id has none either: refused (retryable), never dropped.
+ * known only by an upstream file id has none either: refused (retryable), never dropped; nor does
+ * one in Google's storage (a Gemini Files API or `gs://` URI), which the server cannot read: refused
+ * (foreignReference).
  */
 function inputPart(part: Part, backend: string): Json | undefined {
+  // A URL in Google's storage the server cannot read either (a file id is refused below).
+  const foreign = part.type === 'image' || (part.type === 'file' && !part.fileId) ? foreignReference(backend, undefined, part) : undefined;
+  if (foreign !== undefined) throw foreign;
   switch (part.type) {
     case 'text': return { type: 'input_text', text: (part as TextPart).text };
     // The specification's details are low, high and auto: OpenAI's `original` (full resolution) is the nearest, high.

@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
@@ -8,7 +8,7 @@ import { asksForReasoning, reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
-import { mediaRefusal } from '../media-refusal.js';
+import { foreignReference, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
@@ -272,6 +272,8 @@ function inputPart(part: Part, marks: boolean): Json | undefined {
 }
 
 function imagePart(part: ImagePart): Json {
+  const foreign = foreignReference('openai-responses', FILE_STORES.openai, part);
+  if (foreign !== undefined) throw foreign;
   const url = part.url ?? `data:${part.mediaType ?? 'image/png'};base64,${part.data ?? ''}`;
   return { type: 'input_image', image_url: url, detail: part.detail ?? 'auto' };
 }
@@ -279,9 +281,12 @@ function imagePart(part: ImagePart): Json {
 /**
  * A file as an `input_file`: by id, inline data named for its media type (a client's own name,
  * else `document.txt`, `document.json`, ...: OpenAI tells the type by the name), or by URL. The
- * Responses API takes no audio or video input: such a part is refused before sending.
+ * Responses API takes no audio or video input: such a part is refused before sending, and so is
+ * a file OpenAI cannot read (Anthropic's file id, a Gemini Files API or `gs://` URI: foreignReference).
  */
 function filePart(part: FilePart): Json {
+  const foreign = foreignReference('openai-responses', FILE_STORES.openai, part);
+  if (foreign !== undefined) throw foreign;
   if (part.fileId) return { type: 'input_file', file_id: part.fileId };
   const media = audioOrVideo(part.mediaType);
   if (media !== undefined) throw mediaRefusal('openai-responses', media, part.mediaType!, media === 'audio' ? 'gemini, an openai-chat audio model' : 'gemini');

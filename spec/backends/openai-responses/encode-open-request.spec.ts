@@ -82,6 +82,9 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
     const byId = refusalOf(() => encode(call({ messages: [{ role: 'user', parts: [{ type: 'file', fileId: 'file-9' }] }] })));
     expect(byId).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
     expect(byId.message).to.contain('ors cannot send a file known only by its file id ("file-9")');
+    const google = refusalOf(() => encode(call({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'gs://b/cat.png' }, { type: 'file', url: 'https://generativelanguage.googleapis.com/v1beta/files/x' }] }] })));
+    expect(google).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
+    expect(google.message).to.contain("ors cannot read a file in Google's storage (\"gs://b/cat.png\")");
     const hosted = refusalOf(() => encode(call({ tools: [{ name: 'code_interpreter', kind: 'hosted', parameters: {}, providerTool: { dialect: 'openai-responses', definition: { type: 'code_interpreter' } } }] as Call['tools'] })));
     expect(hosted).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true });
     const search = refusalOf(() => encode(call({ tools: [{ name: 'web_search', kind: 'web_search', parameters: {} }] as Call['tools'] })));
