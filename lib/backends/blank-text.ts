@@ -1,11 +1,28 @@
 import { cacheable, cacheMarkOf, marked, type CacheablePrompt, type CacheMark, type Part, type ToolResultPart } from '../canonical/index.js';
 
-/** Whether text may be a text block: Anthropic's Messages API refuses one that is empty or only whitespace. */
+/** Whether text may be a text block: Anthropic's Messages API and Bedrock's Converse refuse one that is empty or only whitespace. */
 export function visibleText(text: string): boolean {
   return /\S/u.test(text);
 }
 
 const blank = (part: { readonly type?: string; readonly text?: string }) => part.type === 'text' && !visibleText(part.text ?? '');
+
+/** Whether anything in the prompt is blank text: a scan that allocates nothing. */
+function hasBlankText(prompt: CacheablePrompt): boolean {
+  for (const s of prompt.system) if (blank(s)) return true;
+  for (const m of prompt.messages) {
+    for (const p of m.parts) {
+      if (blank(p)) return true;
+      if (p.type !== 'tool_result') continue;
+      if (typeof p.content === 'string') {
+        if (p.content.length > 0 && !visibleText(p.content)) return true;
+      } else {
+        for (const c of p.content) if (blank(c)) return true;
+      }
+    }
+  }
+  return false;
+}
 
 /**
  * The prompt without its blank text (empty or only whitespace), which the Messages API refuses
@@ -23,6 +40,7 @@ const blank = (part: { readonly type?: string; readonly text?: string }) => part
  * @see spec/backends/blank-text.spec.ts
  */
 export function withoutBlankText<P extends CacheablePrompt>(prompt: P): P {
+  if (!hasBlankText(prompt)) return prompt; // the common case: no copy at all
   const moved = new Map<object, CacheMark>();
   let before: object | undefined = prompt.tools.at(-1);
   let dropped = false;

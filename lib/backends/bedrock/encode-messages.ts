@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { visibleText } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { imageTypeRefusal } from '../media-refusal.js';
 import { searchResultText } from '../search-results.js';
@@ -64,11 +65,6 @@ export const CACHE_POINT: Readonly<Json> = { cachePoint: { type: 'default' } };
 
 /** What an empty tool result says: Converse takes no blank text, and a result must have content. */
 const NO_OUTPUT = '(no output)';
-
-/** Whether Converse takes the text as a text block: it refuses one that is empty or only whitespace. */
-export function visibleText(text: string): boolean {
-  return /\S/u.test(text);
-}
 
 /** A text block, or none for blank text. */
 function textBlock(text: string): Json | undefined {

@@ -4,7 +4,8 @@ import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
-import { CACHE_POINT, encodeMessages, visibleText } from './encode-messages.js';
+import { visibleText } from '../blank-text.js';
+import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
