@@ -200,7 +200,8 @@ function clientCallItem(call: ToolCallScript, callId: string, i: number): Record
  * (`script.hosted`, before the text) with their own events (code deltas, partial images, MCP
  * argument deltas, ...; a `program`, its `program_output` and a `compaction` item added as they
  * are, then done), calls a program made naming it as their `caller`, then `response.completed`
- * (or `response.incomplete`, `response.failed`). No `[DONE]`. With `checkState` it refuses, as
+ * (or `response.incomplete`, `response.failed`; a `streamError` with a `type` is an `error` event
+ * instead, its details nested as the API writes them). No `[DONE]`. With `checkState` it refuses, as
  * OpenAI does, reasoning, a program or a compaction item sent back other than it issued them, and
  * a program's call sent back without its program (state-check.ts).
  */
@@ -285,6 +286,11 @@ export const openaiResponsesProtocol: EmulatorProtocol = {
         emit(`${events}.done`, { item_id: item.id, output_index, [field]: item[field] });
         emit('response.output_item.done', { output_index, item });
       }
+    }
+    if (script.streamError?.type !== undefined) {
+      // The API's `error` event nests the details (the docs' flat form is read by lip too).
+      emit('error', { error: { type: script.streamError.type, code: script.streamError.code ?? null, message: script.streamError.message, param: null } });
+      return frames;
     }
     if (script.streamError) {
       emit('response.failed', { response: { ...shell(script, request, 'failed', done, null), error: { code: script.streamError.code ?? 'server_error', message: script.streamError.message } } });
