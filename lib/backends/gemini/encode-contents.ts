@@ -1,5 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { FILE_STORES, REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, mediaTypeOfUrl, requestTooDeep } from '../../wire/index.js';
 import { foreignReference } from '../media-refusal.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
@@ -10,7 +11,9 @@ type Json = Record<string, unknown>;
  * Canonical messages -> Gemini `contents` and extra system text. Roles are `user` and `model`;
  * tool results are `functionResponse` parts of a user turn (named after their call, found by
  * id when the result does not carry the name), their images and documents parts after them;
- * consecutive turns of one role are merged.
+ * consecutive turns of one role are merged. Empty text is left out, as Gemini refuses a part with
+ * nothing in it (a turn left with nothing is left out too, its neighbours merged), and a
+ * conversation with nothing else is refused (400) before sending.
  *
  * Thought signatures go back exactly where Gemini put them: on the `functionCall` part (the
  * tool call's `signature`), on a thought part, or on the text part that follows a signature-only
@@ -47,6 +50,7 @@ export function encodeContents(messages: readonly Message[], unsignedCall?: stri
     assistant: (m) => modelParts(m.parts, toolNames, unsignedCall),
     tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames, resultOf),
   });
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'gemini: the messages hold nothing to send (empty text is left out: Gemini refuses a part with nothing in it)');
   for (const turn of turns) if (turn.role === 'user') inCallOrder(turn.blocks, toolNames, resultOf);
   return { contents: turns.map((t) => ({ role: t.role, parts: t.blocks })), system };
 }
@@ -102,8 +106,9 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>, unsi
   return out;
 }
 
+/** A user part as Gemini's; empty text is left out (Gemini refuses a part with nothing in it). */
 function userPart(part: Part): Json | undefined {
-  if (part.type === 'text') return { text: part.text };
+  if (part.type === 'text') return part.text.length > 0 ? { text: part.text } : undefined;
   if (part.type === 'image' || part.type === 'file') return mediaPart(part);
   return undefined;
 }

@@ -22,6 +22,21 @@ describe('backends/gemini/encode-request', () => {
     });
   });
 
+  // Empty user text went as `{"text": ""}`, a part Gemini refuses ("required oneof field 'data'
+  // must have one initialized field"): it is left out, and a conversation of nothing else is a 400.
+  it('leaves empty user text out, and refuses a conversation of nothing else before sending', () => {
+    expect(encodeGeminiRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: '' }, { type: 'text', text: 'go on' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'ok' }] },
+        { role: 'user', parts: [{ type: 'text', text: '' }] },
+        { role: 'user', parts: [{ type: 'text', text: ' ' }] },
+      ],
+    })).contents).to.deep.equal([{ role: 'user', parts: [{ text: 'go on' }] }, { role: 'model', parts: [{ text: 'ok' }] }, { role: 'user', parts: [{ text: ' ' }] }]);
+    expect(() => encodeGeminiRequest(call({ messages: [{ role: 'user', parts: [{ type: 'text', text: '' }] }] })))
+      .to.throw().with.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
+  });
+
   // An OpenAI image_url or an Anthropic URL source names no media type, and every such image went
   // as image/png, a JPEG or a WebP too. A document of no type (a Gemini client's YouTube fileData,
   // which names none) went as application/pdf: it now goes without one, as Gemini takes it.

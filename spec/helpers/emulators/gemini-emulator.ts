@@ -13,6 +13,22 @@ export function geminiErrorBody(status: number, error: { message: string; type?:
   return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
 }
 
+/**
+ * What the Gemini API refuses in any generation, in its words: a part with nothing in it (`{}`,
+ * `{"text": ""}`; a signature on empty text is taken).
+ */
+function refuseGemini(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  for (const [i, content] of (Array.isArray(body?.contents) ? body!.contents : []).entries()) {
+    for (const [j, part] of (Array.isArray(content?.parts) ? content.parts : []).entries()) {
+      const fields = Object.keys(part ?? {}).filter((key) => key !== 'thought' && !(key === 'text' && part.text === '' && part.thoughtSignature === undefined));
+      if (fields.length === 0) {
+        return { status: 400, error: { message: `* GenerateContentRequest.contents[${i}].parts[${j}].data: required oneof field 'data' must have one initialized field\n`, type: 'INVALID_ARGUMENT' } };
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Gemini usage from canonical numbers: thoughts are NOT inside candidatesTokenCount. */
 export function geminiUsageWire(u: UsageScript): Record<string, unknown> {
   const thoughts = u.reasoning ?? 0;
@@ -121,9 +137,11 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * parts (`script.hosted`: code execution's, a built-in's `toolCall` and `toolResponse`) come before
  * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
  * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
- * (tools, contents and the parts in them) is recorded as sent.
+ * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it is
+ * refused, as the API refuses it (refuseGemini).
  */
 export const geminiProtocol: EmulatorProtocol = {
+  refuse: (request) => refuseGemini(request.body),
   name: 'gemini',
   basePath: '',
   match(method, path, query) {
