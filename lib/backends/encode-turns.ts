@@ -11,13 +11,21 @@ export interface TurnEncoding<R extends string> {
   assistant(message: Message): Json[];
   /** Tool results: blocks of a user turn. */
   tool(message: Message): Json[];
+  /**
+   * Keep a user turn's blocks in the order they came (Gemini, which takes a turn's results
+   * anywhere in it). Otherwise tool results lead the turn they join: Anthropic and Bedrock
+   * Converse refuse a turn after tool calls that does not begin with their results.
+   */
+  readonly keepOrder?: boolean;
 }
 
 /**
  * Canonical messages -> a provider's alternating turns and its extra system text, for the
  * protocols with two roles (Anthropic, Bedrock Converse, Gemini): consecutive turns of one role
- * are merged, a turn with no blocks is left out, tool results join the user's turn, and a
- * system message anywhere in the conversation joins the top-level system text.
+ * are merged, a turn with no blocks is left out, tool results join the user's turn (after its
+ * results so far, before the user's own blocks, unless `keepOrder`: a Responses client may
+ * send its text between a call and the call's output), and a system message anywhere in the
+ * conversation joins the top-level system text.
  *
  * ```ts
  * encodeTurns(call.messages, encoding)
@@ -27,11 +35,20 @@ export interface TurnEncoding<R extends string> {
 export function encodeTurns<R extends string>(messages: readonly Message[], encoding: TurnEncoding<R>): { turns: { role: R | 'user'; blocks: Json[] }[]; system: TextPart[] } {
   const turns: { role: R | 'user'; blocks: Json[] }[] = [];
   const system: TextPart[] = [];
-  const push = (role: R | 'user', blocks: Json[]) => {
+  let results = 0; // how many tool result blocks lead the last turn
+  const push = (role: R | 'user', blocks: Json[], areResults = false) => {
     if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
-    if (last && last.role === role) last.blocks.push(...blocks);
-    else turns.push({ role, blocks });
+    if (last?.role !== role) {
+      turns.push({ role, blocks });
+      results = 0;
+    } else if (!areResults || encoding.keepOrder) {
+      last.blocks.push(...blocks);
+      return;
+    } else {
+      last.blocks.splice(results, 0, ...blocks);
+    }
+    if (areResults) results += blocks.length;
   };
   for (const message of messages) {
     switch (message.role) {
@@ -45,7 +62,7 @@ export function encodeTurns<R extends string>(messages: readonly Message[], enco
         push(encoding.assistantRole, encoding.assistant(message));
         break;
       case 'tool':
-        push('user', encoding.tool(message));
+        push('user', encoding.tool(message), true);
         break;
     }
   }

@@ -10,7 +10,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * is not supported") or an object not closed ("For 'object' type, 'additionalProperties' must be
  * explicitly set to false"). Bedrock's Converse refuses the first for a Claude model (thinking in
  * `additionalModelRequestFields`, `toolConfig.toolChoice` `any` or `tool`), the model's words
- * wrapped in a ValidationException.
+ * wrapped in a ValidationException. Both refuse a user turn after tool calls that does not begin
+ * with their results ("Messages following tool_use blocks must begin with a matching number of
+ * tool_result blocks"; on Bedrock `toolResult` after `toolUse`, cache points aside).
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const thinks = (thinking: Json | undefined) => thinking?.type === 'enabled' || thinking?.type === 'adaptive';
@@ -32,9 +34,31 @@ function grammarProblem(schema: unknown): string | undefined {
   return nested.map(grammarProblem).find((p) => p !== undefined);
 }
 
+/**
+ * Anthropic's words for a turn after tool calls that does not begin with a result for each
+ * (`isCall` / `isResult` tell the blocks of the wire; `skip`: blocks that do not count, Bedrock's
+ * cache points), or undefined.
+ */
+function resultsNotFirst(messages: unknown, isCall: (b: Json) => boolean, isResult: (b: Json) => boolean, skip: (b: Json) => boolean = () => false): string | undefined {
+  const list: Json[] = Array.isArray(messages) ? messages : [];
+  const blocks = (m: Json | undefined): Json[] => (Array.isArray(m?.content) ? m!.content.filter((b: Json) => !skip(b)) : []);
+  for (let i = 1; i < list.length; i++) {
+    const calls = blocks(list[i - 1]).filter(isCall).length;
+    if (calls === 0 || list[i - 1]?.role !== 'assistant') continue;
+    const content = blocks(list[i]);
+    const leading = content.findIndex((b) => !isResult(b));
+    if ((leading < 0 ? content.length : leading) < calls) {
+      return `messages.${i}: Did not find ${calls} tool_result block(s) at the beginning of this message. Messages following tool_use blocks must begin with a matching number of tool_result blocks.`;
+    }
+  }
+  return undefined;
+}
+
 export function refuseAnthropicCombination(body: Json | undefined): Refusal {
   const forced = body?.tool_choice?.type === 'any' || body?.tool_choice?.type === 'tool';
   if (forced && thinks(body?.thinking)) return invalid(FORCED_WITH_THINKING);
+  const order = resultsNotFirst(body?.messages, (b) => b?.type === 'tool_use', (b) => b?.type === 'tool_result');
+  if (order !== undefined) return invalid(order);
   for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
     const problem = t?.strict === true ? grammarProblem(t.input_schema) : undefined;
     if (problem !== undefined) return invalid(`tools.${i}.custom: ${problem}`);
@@ -82,5 +106,7 @@ export function refuseBedrockCombination(body: Json | undefined): Refusal {
   if (forced && thinks(body?.additionalModelRequestFields?.thinking)) {
     return { status: 400, error: { message: `The model returned the following errors: ${FORCED_WITH_THINKING}`, type: 'ValidationException' } };
   }
+  const order = resultsNotFirst(body?.messages, (b) => b?.toolUse !== undefined, (b) => b?.toolResult !== undefined, (b) => b?.cachePoint !== undefined);
+  if (order !== undefined) return { status: 400, error: { message: `The model returned the following errors: ${order}`, type: 'ValidationException' } };
   return undefined;
 }
