@@ -1,10 +1,14 @@
 import type { Call, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { HOSTED_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents, SKIP_SIGNATURE, wantsCallSignatures } from './encode-contents.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
 type Json = Record<string, unknown>;
+
+/** The most stop sequences Gemini takes (`generationConfig.stopSequences`: "up to 5"). */
+export const MAX_STOP_SEQUENCES = 5;
 
 /** Thinking budgets for an OpenAI-style effort when the call gives no budget (a Map: an effort is any word a client wrote). */
 const EFFORT_BUDGET: ReadonlyMap<string, number> = new Map(Object.entries({ none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576, xhigh: 32768, max: 32768 }));
@@ -71,7 +75,7 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
   if (opt.topP !== undefined) config.topP = opt.topP;
   if (opt.topK !== undefined) config.topK = opt.topK;
   if (opt.maxOutputTokens !== undefined) config.maxOutputTokens = opt.maxOutputTokens;
-  if (opt.stopSequences && opt.stopSequences.length > 0) config.stopSequences = opt.stopSequences;
+  if (opt.stopSequences && opt.stopSequences.length > 0) config.stopSequences = stopSequences(opt.stopSequences);
   if (opt.presencePenalty !== undefined) config.presencePenalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) config.frequencyPenalty = opt.frequencyPenalty;
   if (opt.seed !== undefined) config.seed = opt.seed;
@@ -149,4 +153,16 @@ function toolConfig(choice: ToolChoice, builtins: ReadonlySet<string>): Json {
     case 'tool': return builtins.has(choice.name) ? { mode: 'NONE' } : { mode: 'ANY', allowedFunctionNames: [choice.name] };
     default: return { mode: 'AUTO' };
   }
+}
+
+/**
+ * The call's stop sequences, or a 400 for more than Gemini takes (it refuses them), before
+ * anything is sent: retryable, so that a route moves on to a candidate that takes them. The
+ * backend does not know which protocol the client wrote, so the message names each one's field.
+ */
+function stopSequences(stops: readonly string[]): readonly string[] {
+  if (stops.length <= MAX_STOP_SEQUENCES) return stops;
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `stop sequences (stop, stop_sequences, generationConfig.stopSequences): gemini takes at most ${MAX_STOP_SEQUENCES}, the request has ${stops.length}; send fewer, or route the request to a backend that takes more`, {
+    retryable: true, detail: { limit: MAX_STOP_SEQUENCES, given: stops.length },
+  });
 }

@@ -37,6 +37,14 @@ describe('backends/gemini/encode-request', () => {
       .to.throw().with.property('code', 'LIP_ERR_REQUEST_UNSUPPORTED');
   });
 
+  // Gemini takes at most 5 stop sequences; 7 were sent on, to be refused there.
+  it('sends up to 5 stop sequences and refuses more before sending, retryable (another candidate may take them)', () => {
+    expect(encodeGeminiRequest(call({ options: { stopSequences: ['a', 'b', 'c', 'd', 'e'] } })).generationConfig).to.deep.equal({ stopSequences: ['a', 'b', 'c', 'd', 'e'] });
+    expect(() => encodeGeminiRequest(call({ options: { stopSequences: ['a', 'b', 'c', 'd', 'e', 'f'] } }))).to.throw()
+      .that.deep.includes({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400, retryable: true })
+      .and.has.property('message').that.matches(/^stop sequences \(stop, stop_sequences, generationConfig\.stopSequences\): gemini takes at most 5, the request has 6/);
+  });
+
   // An OpenAI image_url or an Anthropic URL source names no media type, and every such image went
   // as image/png, a JPEG or a WebP too. A document of no type (a Gemini client's YouTube fileData,
   // which names none) went as application/pdf: it now goes without one, as Gemini takes it.

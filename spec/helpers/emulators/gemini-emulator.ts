@@ -14,10 +14,15 @@ export function geminiErrorBody(status: number, error: { message: string; type?:
 }
 
 /**
- * What the Gemini API refuses in any generation, in its words: a part with nothing in it (`{}`,
- * `{"text": ""}`; a signature on empty text is taken).
+ * What the Gemini API refuses in any generation: a part with nothing in it (`{}`, `{"text": ""}`;
+ * a signature on empty text is taken), in its words; more than 5 stop sequences (the wording is
+ * the emulator's).
  */
 function refuseGemini(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const stops = body?.generationConfig?.stopSequences;
+  if (Array.isArray(stops) && stops.length > 5) {
+    return { status: 400, error: { message: `* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences are allowed, got ${stops.length}\n`, type: 'INVALID_ARGUMENT' } };
+  }
   for (const [i, content] of (Array.isArray(body?.contents) ? body!.contents : []).entries()) {
     for (const [j, part] of (Array.isArray(content?.parts) ? content.parts : []).entries()) {
       const fields = Object.keys(part ?? {}).filter((key) => key !== 'thought' && !(key === 'text' && part.text === '' && part.thoughtSignature === undefined));
@@ -137,8 +142,8 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * parts (`script.hosted`: code execution's, a built-in's `toolCall` and `toolResponse`) come before
  * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
  * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
- * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it is
- * refused, as the API refuses it (refuseGemini).
+ * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it and
+ * more than 5 stop sequences are refused, as the API refuses them (refuseGemini).
  */
 export const geminiProtocol: EmulatorProtocol = {
   refuse: (request) => refuseGemini(request.body),
