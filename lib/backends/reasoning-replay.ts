@@ -13,13 +13,13 @@ export const GEMINI_REASONING: ReasoningReplay = { label: REASONING_DIALECTS.gem
 /** OpenAI Responses (and the Codex endpoint): reasoning items, encrypted content with its `rs_` id. */
 export const RESPONSES_REASONING: ReasoningReplay = { label: REASONING_DIALECTS.openaiResponses, replays: new Set([REASONING_DIALECTS.openaiResponses]) };
 
-const CHAT_REPLAYED: ReasoningReplay = { label: REASONING_DIALECTS.openaiChat, replays: new Set([REASONING_DIALECTS.openaiChat]), plainText: true };
-const CHAT_DROPPED: ReasoningReplay = { label: REASONING_DIALECTS.openaiChat, replays: new Set() };
-
 /**
  * Chat Completions: its reasoning text (and plain reasoning text of other dialects), replayed
- * only when the row names a field for it (`reasoning_field`; encode-request.ts `replaysAsChat`).
+ * only when the row names a field for it (`reasoning_field`; encode-request.ts `replaysAsChat`),
+ * and OpenRouter's `reasoning_details` on a row that reads them (`reasoning_details: true`).
  */
-export function chatReasoning(field: string): ReasoningReplay {
-  return field === 'none' ? CHAT_DROPPED : CHAT_REPLAYED;
+export function chatReasoning(field: string, details = false): ReasoningReplay {
+  const text = field !== 'none';
+  const replays = new Set<string>([...(text ? [REASONING_DIALECTS.openaiChat] : []), ...(details ? [REASONING_DIALECTS.openrouterDetails] : [])]);
+  return { label: REASONING_DIALECTS.openaiChat, replays, ...(text ? { plainText: true } : {}) };
 }

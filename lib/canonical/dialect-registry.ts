@@ -15,6 +15,12 @@ export const REASONING_DIALECTS = {
   anthropicThinking: 'anthropic.thinking',
   anthropicRedacted: 'anthropic.redacted_thinking',
   geminiThought: 'gemini.thought',
+  /**
+   * OpenRouter's `reasoning_details` (the reasoning of any model it serves, in its own form:
+   * `reasoning.text` with its signature, `reasoning.summary`, `reasoning.encrypted`), as the
+   * JSON array of one reasoning run's entries: the signature of the reasoning text it was streamed with.
+   */
+  openrouterDetails: 'openrouter.reasoning_details',
   /** A conversation summary lip wrote for a Responses client's `/responses/compact` (any backend). */
   lipCompaction: 'lip.compaction',
 } as const;

@@ -1,7 +1,7 @@
 import type { LipEvent } from '../../canonical/index.js';
 import { malformedResponse, type ResponseDecoder } from '../http/index.js';
 import { chatStreamError } from './classify-error.js';
-import { ChatStreamDecoder } from './decode-stream.js';
+import { ChatStreamDecoder, type ChatDecoderOptions } from './decode-stream.js';
 
 type Json = Record<string, any>;
 
@@ -9,7 +9,7 @@ type Json = Record<string, any>;
  * A whole Chat Completions answer (`stream: false`) -> canonical events. The first choice's
  * `message` is replayed through ChatStreamDecoder as one chunk whose `delta` holds the whole
  * message (each `tool_calls[i]` keyed by its position), so reasoning (`reasoning_content` /
- * `reasoning`), text, refusals, tool calls, `annotations` (citations), usage and the finish map
+ * `reasoning`, OpenRouter's `reasoning_details`), text, refusals, tool calls, `annotations` (citations), usage and the finish map
  * exactly as when streamed.
  * A top-level `error` (compatible servers answer 200 with one) goes through classify-error.ts;
  * a body without `choices[0].message` is malformed. A missing `finish_reason` is a stop.
@@ -21,7 +21,7 @@ type Json = Record<string, any>;
  * @see spec/backends/openai-chat/decode-response.spec.ts
  */
 export class ChatResponseDecoder implements ResponseDecoder {
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], private readonly options: ChatDecoderOptions = {}) {}
 
   decode(body: Json, out: LipEvent[]): void {
     if (body.error !== undefined && body.error !== null) throw chatStreamError(this.backendId, body, this.secrets);
@@ -31,12 +31,13 @@ export class ChatResponseDecoder implements ResponseDecoder {
     if (!isObject(message)) throw malformedResponse(this.backendId, 'the completion has no choices[0].message');
     const delta: Json = {
       reasoning_content: message.reasoning_content ?? message.reasoning,
+      reasoning_details: message.reasoning_details,
       content: message.content,
       refusal: message.refusal,
       annotations: message.annotations,
       ...(Array.isArray(message.tool_calls) ? { tool_calls: (message.tool_calls as unknown[]).map((c, index) => (isObject(c) ? { ...c, index } : c)) } : {}),
     };
-    const stream = new ChatStreamDecoder(this.backendId, this.secrets);
+    const stream = new ChatStreamDecoder(this.backendId, this.secrets, this.options);
     stream.frame({
       id: body.id, model: body.model, usage: body.usage,
       choices: [{ index: 0, delta, logprobs: choice!.logprobs, finish_reason: typeof choice!.finish_reason === 'string' ? choice!.finish_reason : 'stop' }],

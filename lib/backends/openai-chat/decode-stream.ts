@@ -1,11 +1,12 @@
 import { randomId } from '../../wire/ids.js';
 import type { CitationEvent, FinishReason, LipEvent, Usage } from '../../canonical/index.js';
-import { SEARCH_DIALECTS } from '../../canonical/index.js';
+import { REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { checkUpstreamJson, JsonDepthMeter, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, type SseMessage } from '../../wire/index.js';
 import { parseFrame, type StreamDecoder } from '../http/index.js';
 import { chatLogprobs } from '../logprobs.js';
 import { chatStreamError } from './classify-error.js';
 import { mapChatFinishReason } from './map-finish-reason.js';
+import { ReasoningDetails } from './reasoning-details.js';
 
 type Json = Record<string, any>;
 
@@ -43,7 +44,10 @@ export function chatUsage(u: Json): Usage {
  * `delta.tool_calls[]` (custom tools' calls: `type: "custom"`, `custom: {name, input}`) are keyed by `index` (ids and names come with the first fragment of each
  * call). `delta.annotations[]` (a search model's `url_citation`s, in the chunk before the finish)
  * are citations of the content's span they name, emitted after that text (one naming text
- * still to come waits for the end). `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
+ * still to come waits for the end). With `reasoningDetails` (OpenRouter), `delta.reasoning_details`
+ * pieces gather until the reasoning run ends (the first text, refusal, tool call or finish) and close
+ * it as its signature (ReasoningDetails; dialect REASONING_DIALECTS.openrouterDetails).
+ * `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
  *
@@ -69,8 +73,12 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** Citations of text that has not arrived yet: emitted at the end, their spans cut to the text. */
   private pending: CitationEvent[] | undefined;
   private citations = 0;
+  /** The open reasoning run's `reasoning_details` (a row that reads them). */
+  private readonly details: ReasoningDetails | undefined;
 
-  constructor(private readonly backendId: string, private readonly secrets: readonly string[]) {}
+  constructor(private readonly backendId: string, private readonly secrets: readonly string[], options: ChatDecoderOptions = {}) {
+    if (options.reasoningDetails === true) this.details = new ReasoningDetails(backendId);
+  }
 
   message(message: SseMessage, out: LipEvent[]): void {
     if (this.ended) return;
@@ -105,6 +113,8 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (isObject(delta)) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
+      if (this.details && Array.isArray(delta.reasoning_details)) this.details.add(delta.reasoning_details as unknown[]);
+      if (hasOutput(delta)) this.closeReasoning(out);
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         const logprobs = isObject(choice.logprobs) ? chatLogprobs(choice.logprobs.content) : undefined;
         out.push(logprobs ? { type: 'text_delta', text: delta.content, logprobs } : { type: 'text_delta', text: delta.content });
@@ -118,6 +128,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       if (Array.isArray(delta.annotations)) for (const a of delta.annotations as unknown[]) this.annotation(a, out);
     }
     if (typeof choice.finish_reason === 'string') {
+      this.closeReasoning(out);
       this.closeTools(out);
       this.finish = mapChatFinishReason(choice.finish_reason);
     }
@@ -193,6 +204,12 @@ export class ChatStreamDecoder implements StreamDecoder {
     return last && (id === undefined || id === last.id) ? this.lastIndex : this.tools.length;
   }
 
+  /** Ends the reasoning run with its `reasoning_details`, when it has any. */
+  private closeReasoning(out: LipEvent[]): void {
+    const signature = this.details?.take();
+    if (signature !== undefined) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.openrouterDetails });
+  }
+
   private closeTools(out: LipEvent[]): void {
     for (const tool of this.tools) {
       if (tool.started && !tool.finished) {
@@ -205,10 +222,23 @@ export class ChatStreamDecoder implements StreamDecoder {
   private close(out: LipEvent[]): void {
     if (!this.started) return; // `[DONE]` with nothing before it: an empty stream
     this.ended = true;
+    this.closeReasoning(out);
     this.flushCitations(out);
     this.closeTools(out);
     out.push({ type: 'response_finished', ...(this.finish ?? { reason: 'stop' }) });
   }
+}
+
+/** What a decoder reads beside the standard fields. */
+export interface ChatDecoderOptions {
+  /** OpenRouter's `reasoning_details` (row key `reasoning_details`). */
+  readonly reasoningDetails?: boolean;
+}
+
+/** Whether a delta carries output that ends a reasoning run: text, a refusal or a tool call. */
+function hasOutput(delta: Json): boolean {
+  return (typeof delta.content === 'string' && delta.content.length > 0) || (typeof delta.refusal === 'string' && delta.refusal.length > 0)
+    || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
 }
 
 /**

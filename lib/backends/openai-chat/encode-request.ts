@@ -6,6 +6,7 @@ import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import type { ChatOptions } from './options.js';
+import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { foreignReference, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
@@ -21,7 +22,8 @@ type Json = Record<string, unknown>;
  * earlier reasoning is replayed only when the row names a field for it, and only this dialect's
  * (`reasoning_content`) or plain reasoning text of another (no signature, no opaque payload: what
  * a client of another protocol hands back of a Chat server's reasoning; signed reasoning is its
- * provider's alone). Custom tools and their calls go out as Chat's own (`type: "custom"`);
+ * provider's alone); a row that reads OpenRouter's `reasoning_details` sends those of the
+ * message's reasoning back as they came (reasoning-details.ts), in place of the text. Custom tools and their calls go out as Chat's own (`type: "custom"`);
  * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
  * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
  * prompt_cache_options, safety_identifier, logit_bias, prediction) go out unless the row turns
@@ -148,10 +150,12 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
           ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
           : { id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
       }
-      if (o.reasoningField !== 'none') {
-        const reasoning = message.parts
-          .filter((p): p is ReasoningPart & { text: string } => p.type === 'reasoning' && !!p.text && replaysAsChat(p))
-          .map((p) => p.text).join('');
+      // OpenRouter's details hold the reasoning text too: the text field only goes without them.
+      const parts = message.parts.filter((p): p is ReasoningPart => p.type === 'reasoning');
+      const details = o.reasoningDetails ? replayedDetails(parts) : undefined;
+      if (details) assistant.reasoning_details = details;
+      else if (o.reasoningField !== 'none') {
+        const reasoning = parts.filter((p) => !!p.text && replaysAsChat(p)).map((p) => p.text).join('');
         if (reasoning) assistant[o.reasoningField] = reasoning;
       }
       out.push(assistant);

@@ -15,6 +15,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   stream_usage: { type: 'boolean', default: true },
   reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
+  reasoning_details: { type: 'boolean', default: false },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
   allowed_tools: { enum: ['native', 'filter'], default: 'native' },
   web_search: { enum: ['native', 'refuse'], default: 'native' },
@@ -33,6 +34,11 @@ export interface ChatOptions {
   readonly reasoningParam: 'reasoning_effort' | 'reasoning' | 'none';
   /** The assistant-message field that replays earlier reasoning text, or none. */
   readonly reasoningField: 'reasoning_content' | 'reasoning' | 'none';
+  /**
+   * OpenRouter's `reasoning_details`: read from answers (signed and encrypted reasoning of the
+   * models it serves, REASONING_DIALECTS.openrouterDetails) and sent back on assistant messages as they came.
+   */
+  readonly reasoningDetails: boolean;
   /**
    * Custom (freeform) tools as Chat's `type: "custom"` tools (OpenAI), or as one-string function
    * tools for servers that have only those (lib/backends/custom-tools.ts).
@@ -72,6 +78,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     streamUsage: row.stream_usage !== false,
     reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
+    reasoningDetails: row.reasoning_details === true,
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
     allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
     webSearch: str('web_search', 'native') as ChatOptions['webSearch'],

@@ -36,7 +36,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     ...(defaults.keyEnv ? { defaultKeyEnv: defaults.keyEnv } : {}),
     requiresKey,
     identity: presentedIdentity(defaults),
-    reasoning: chatReasoning(o.reasoningField),
+    reasoning: chatReasoning(o.reasoningField, o.reasoningDetails),
     prefill: o.prefill !== 'none',
     defaultModels: defaults.models,
     // tool_calls[].id: at most 40 characters ("string too long"); any characters (Kimi wants its `functions.Bash:0` back as it is).
@@ -48,8 +48,8 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
       headers: chatHeaders(o, o.auth === 'none' ? undefined : key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeChatRequest(call, target.model, o, !target.whole)),
     }),
-    decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets),
-    response: (_call, _target, secrets) => new ChatResponseDecoder(row.id, secrets),
+    decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets, { reasoningDetails: o.reasoningDetails }),
+    response: (_call, _target, secrets) => new ChatResponseDecoder(row.id, secrets, { reasoningDetails: o.reasoningDetails }),
     statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),
     embed: {
       request: (request, model, key) => ({

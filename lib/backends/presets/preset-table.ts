@@ -13,7 +13,7 @@ export const PRESETS: readonly Preset[] = [
     kind: 'openrouter', base: 'openai-chat', description: 'OpenRouter, one key for many providers',
     catalog: 'openrouter',
     keyEnv: 'OPENROUTER_API_KEY', models: ['openai/gpt-5.4-mini'],
-    defaults: { base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter' },
+    defaults: { base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', reasoning_field: 'reasoning', reasoning_details: true, custom_tools: 'function', allowed_tools: 'filter' },
     attribution: { url: 'HTTP-Referer', title: 'X-OpenRouter-Title', titleAliases: ['X-Title'] },
   },
   {

@@ -93,6 +93,7 @@ export const openaiChatProtocol: EmulatorProtocol = {
     });
     const frames: Frame[] = [{ text: chunk({ role: 'assistant', content: '', refusal: null }), output: false }];
     for (const text of deltas(script.reasoning?.text)) frames.push({ text: chunk({ reasoning_content: text }), output: true });
+    for (const entry of script.reasoning?.details ?? []) frames.push({ text: chunk({ reasoning_details: [entry] }), output: true });
     deltas(script.text).forEach((text, i) => frames.push({ text: chunk({ content: text }, null, chatLogprobs(request, [text], i)), output: true }));
     (script.toolCalls ?? []).forEach((call, index) => {
       const id = call.id ?? `call_emu${index + 1}`;
@@ -132,6 +133,7 @@ export const openaiChatProtocol: EmulatorProtocol = {
           role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null, refusal: null,
           annotations: script.citations?.length ? chatAnnotations(script.citations, deltas(script.text)) : [],
           ...(script.reasoning?.text ? { reasoning_content: joined(script.reasoning.text) } : {}),
+          ...(script.reasoning?.details ? { reasoning_details: script.reasoning.details } : {}),
           ...(calls.length > 0 ? { tool_calls: calls } : {}),
         },
         logprobs: chatLogprobs(request, deltas(script.text), 0),

@@ -62,6 +62,11 @@ export interface ReasoningScript {
   readonly encrypted?: string;
   /** OpenAI Responses reasoning item id (default `rs_emu0001`). */
   readonly id?: string;
+  /**
+   * Chat: OpenRouter's `reasoning_details` entries, each streamed in a chunk of its own after the
+   * reasoning text (`delta.reasoning_details: [entry]`), the array on a whole answer's message.
+   */
+  readonly details?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /**
