@@ -84,8 +84,8 @@ export function reasoningEffort(r: ReasoningOptions | undefined): string | undef
 /**
  * Whether a call puts reasoning in play: it names an effort, a thinking budget above 0 or adaptive
  * thinking, or asks for the thoughts without turning thinking off. A budget of 0 is thinking off
- * (a Gemini client's `thinkingBudget: 0`; an Anthropic client's `disabled` sets no reasoning
- * options at all), and `includeThoughts: false` alone only hides the thoughts: neither asks for
+ * (a Gemini client's `thinkingBudget: 0`; an Anthropic client's `disabled` sets `disabled` and
+ * nothing else, which asks for nothing), and `includeThoughts: false` alone only hides the thoughts: neither asks for
  * reasoning. What a backend asks for only when reasoning is in play (an OpenAI Responses summary
  * and encrypted reasoning, which some non-reasoning models refuse) it leaves out for those.
  *
@@ -99,6 +99,19 @@ export function asksForReasoning(r: ReasoningOptions | undefined): boolean {
   if (r.effort !== undefined || r.adaptive === true) return true;
   if (r.budgetTokens !== undefined) return r.budgetTokens > 0;
   return r.includeThoughts === true;
+}
+
+/**
+ * Whether a call turns thinking off: an effort of `none`, a budget of 0 (a Gemini client's
+ * `thinkingBudget: 0`) or thinking disabled (an Anthropic client's `thinking: {type: "disabled"}`).
+ * For the backends whose off switch every model takes (openai-chat's `thinking` and `reasoning` parameters).
+ *
+ * ```ts
+ * turnsThinkingOff({ disabled: true }) // true
+ * ```
+ */
+export function turnsThinkingOff(r: ReasoningOptions | undefined): boolean {
+  return r !== undefined && (r.disabled === true || r.budgetTokens === 0 || r.effort === 'none');
 }
 
 /** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */

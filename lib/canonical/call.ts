@@ -457,6 +457,13 @@ export interface ReasoningOptions {
    * thinks only as `budgetTokens`/`adaptive` say; other backends read `effort` as any effort.
    */
   readonly outputEffort?: boolean;
+  /**
+   * The client turned thinking off without a budget (an Anthropic client's `thinking: {type:
+   * "disabled"}`). A backend whose off switch its models take sends it (openai-chat's `thinking`
+   * and OpenRouter `reasoning` parameters); the others ask for no reasoning, as without reasoning
+   * options (a Gemini 2.5 Pro refuses a budget of 0).
+   */
+  readonly disabled?: boolean;
 }
 
 /** Generation options; absent = provider default. Route `?query` overrides merge into these. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { encodeChatRequest, chatOptions } from '../../lib/backends/openai-chat/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../lib/backends/openai-responses/index.js';
-import { asksForReasoning, reasoningEffort } from '../../lib/backends/thinking.js';
+import { asksForReasoning, reasoningEffort, turnsThinkingOff } from '../../lib/backends/thinking.js';
 import { emptyCall, type ReasoningOptions } from '../../lib/canonical/index.js';
 
 /**
@@ -46,5 +46,38 @@ describe('backends/thinking asksForReasoning', () => {
     const not: (ReasoningOptions | undefined)[] = [undefined, {}, { budgetTokens: 0 }, { budgetTokens: 0, includeThoughts: true }, { includeThoughts: false }, { summary: 'auto' }];
     expect(asks.map(asksForReasoning)).to.deep.equal(asks.map(() => true));
     expect(not.map(asksForReasoning)).to.deep.equal(not.map(() => false));
+  });
+});
+
+/**
+ * Thinking turned off (an effort of `none`, a budget of 0, an Anthropic client's `thinking:
+ * {type: "disabled"}`) reaches the servers whose models think by default as their off switch:
+ * DeepSeek's `thinking: {type: "disabled"}` (`reasoning_param: thinking`), OpenRouter's
+ * `reasoning: {effort: "none"}`. A call that asks for reasoning gets DeepSeek's switch on with its effort.
+ */
+describe('backends/openai-chat reasoning_param thinking and reasoning: thinking off', () => {
+  const send = (param: string, reasoning?: ReasoningOptions) => {
+    const call = emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: reasoning ? { reasoning } : {} });
+    const body = encodeChatRequest(call, 'm', chatOptions({ id: 'b', kind: 'openai-chat', models: [], reasoning_param: param }));
+    return { thinking: body.thinking, reasoning_effort: body.reasoning_effort, reasoning: body.reasoning };
+  };
+  const OFF: ReasoningOptions[] = [{ effort: 'none' }, { budgetTokens: 0 }, { disabled: true }, { disabled: true, effort: 'high', outputEffort: true }];
+
+  it('thinking: off as thinking disabled, reasoning as thinking enabled with the effort, nothing as nothing', () => {
+    for (const r of OFF) expect(send('thinking', r), JSON.stringify(r)).to.deep.equal({ thinking: { type: 'disabled' }, reasoning_effort: undefined, reasoning: undefined });
+    expect(send('thinking', { effort: 'max', outputEffort: true })).to.deep.equal({ thinking: { type: 'enabled' }, reasoning_effort: 'xhigh', reasoning: undefined });
+    expect(send('thinking', { budgetTokens: 2048 })).to.deep.include({ thinking: { type: 'enabled' }, reasoning_effort: 'low' });
+    expect(send('thinking', { adaptive: true })).to.deep.equal({ thinking: { type: 'enabled' }, reasoning_effort: undefined, reasoning: undefined });
+    expect(send('thinking')).to.deep.equal({ thinking: undefined, reasoning_effort: undefined, reasoning: undefined });
+  });
+
+  it('reasoning (OpenRouter): off as effort none (not max_tokens: 0)', () => {
+    for (const r of OFF) expect(send('reasoning', r).reasoning, JSON.stringify(r)).to.deep.equal({ effort: 'none' });
+    expect(send('reasoning', { includeThoughts: true }).reasoning).to.equal(undefined);
+  });
+
+  it('turnsThinkingOff is the effort none, a budget of 0 or disabled', () => {
+    expect(OFF.map(turnsThinkingOff)).to.deep.equal(OFF.map(() => true));
+    expect([undefined, {}, { effort: 'minimal' }, { budgetTokens: 1 }, { includeThoughts: false }].map(turnsThinkingOff)).to.deep.equal([false, false, false, false, false]);
   });
 });

@@ -90,7 +90,8 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
     config.responseJsonSchema = format.schema;
   }
   const r = opt.reasoning;
-  if (r) {
+  // Thinking off without a budget (an Anthropic client's): the model's default, as without reasoning options.
+  if (r && r.disabled !== true) {
     // The client's own thinking level, unless it gave a budget (Gemini takes one or the other).
     const level = r.budgetTokens === undefined ? k?.thinkingLevel : undefined;
     const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET.get(r.effort) : undefined);

@@ -1,10 +1,10 @@
-import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, ReasoningOptions, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { FILE_STORES, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
 import { strictCompatible } from '../strict-schema.js';
-import { reasoningEffort } from '../thinking.js';
+import { asksForReasoning, reasoningEffort, turnsThinkingOff } from '../thinking.js';
 import type { ChatOptions } from './options.js';
 import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -94,11 +94,7 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
     if (opt.logprobs > 0) body.top_logprobs = opt.logprobs;
   }
   if (opt.verbosity !== undefined) body.verbosity = opt.verbosity;
-  const derived = reasoningEffort(opt.reasoning);
-  if (o.reasoningParam === 'reasoning_effort' && derived !== undefined) body.reasoning_effort = derived;
-  if (o.reasoningParam === 'reasoning' && opt.reasoning && (opt.reasoning.effort !== undefined || opt.reasoning.budgetTokens !== undefined)) {
-    body.reasoning = opt.reasoning.budgetTokens !== undefined ? { max_tokens: opt.reasoning.budgetTokens } : { effort: derived };
-  }
+  Object.assign(body, reasoningFields(o.reasoningParam, opt.reasoning));
   const format = opt.responseFormat;
   if (format?.type === 'json_object') body.response_format = { type: 'json_object' };
   if (format?.type === 'json_schema') {
@@ -116,6 +112,36 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   if (Object.keys(call.metadata).length > 0 && !OPENAI_API.test(o.baseUrl)) body.metadata = call.metadata;
   if (call.user !== undefined) body.user = call.user;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
+}
+
+/**
+ * How the call's reasoning is asked for, per the row's `reasoning_param`: `reasoning_effort`
+ * (OpenAI; the effort, or nothing); OpenRouter's `reasoning` object (`effort: "none"` when the
+ * call turns thinking off, else the budget as `max_tokens` or the effort); DeepSeek's `thinking`
+ * switch (`{type: "disabled"}` when the call turns thinking off, `{type: "enabled"}` with the
+ * `reasoning_effort` when it asks for reasoning); nothing for `none`. A call that says nothing
+ * gets nothing: the model's default.
+ *
+ * ```ts
+ * reasoningFields('thinking', { disabled: true }) // { thinking: { type: 'disabled' } }
+ * ```
+ */
+function reasoningFields(param: ChatOptions['reasoningParam'], r: ReasoningOptions | undefined): Json {
+  const effort = reasoningEffort(r);
+  switch (param) {
+    case 'reasoning_effort':
+      return effort !== undefined ? { reasoning_effort: effort } : {};
+    case 'reasoning':
+      if (turnsThinkingOff(r)) return { reasoning: { effort: 'none' } };
+      if (r?.budgetTokens !== undefined) return { reasoning: { max_tokens: r.budgetTokens } };
+      return effort !== undefined ? { reasoning: { effort } } : {};
+    case 'thinking':
+      if (turnsThinkingOff(r)) return { thinking: { type: 'disabled' } };
+      if (!asksForReasoning(r)) return {};
+      return { thinking: { type: 'enabled' }, ...(effort !== undefined ? { reasoning_effort: effort } : {}) };
+    default:
+      return {};
+  }
 }
 
 /** OpenAI's own API, by its base URL. */

@@ -13,7 +13,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   auth: { enum: ['bearer', 'api-key', 'none'], default: 'bearer' },
   max_tokens_field: { enum: ['max_completion_tokens', 'max_tokens'], default: 'max_completion_tokens' },
   stream_usage: { type: 'boolean', default: true },
-  reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'none'], default: 'reasoning_effort' },
+  reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'thinking', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
   reasoning_details: { type: 'boolean', default: false },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
@@ -30,8 +30,11 @@ export interface ChatOptions {
   readonly maxTokensField: 'max_completion_tokens' | 'max_tokens';
   /** Ask for `stream_options.include_usage` (streamed usage). */
   readonly streamUsage: boolean;
-  /** `reasoning_effort: "high"` (OpenAI), `reasoning: {effort, max_tokens}` (OpenRouter), or nothing. */
-  readonly reasoningParam: 'reasoning_effort' | 'reasoning' | 'none';
+  /**
+   * `reasoning_effort: "high"` (OpenAI), `reasoning: {effort, max_tokens}` (OpenRouter),
+   * `thinking: {type}` beside `reasoning_effort` (DeepSeek's thinking mode), or nothing.
+   */
+  readonly reasoningParam: 'reasoning_effort' | 'reasoning' | 'thinking' | 'none';
   /** The assistant-message field that replays earlier reasoning text, or none. */
   readonly reasoningField: 'reasoning_content' | 'reasoning' | 'none';
   /**

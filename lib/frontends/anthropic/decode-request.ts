@@ -278,6 +278,8 @@ function options(b: Json): GenerationOptions {
     reasoning.budgetTokens = b.thinking.budget_tokens;
   } else if (b.thinking?.type === 'adaptive') {
     reasoning.adaptive = true;
+  } else if (b.thinking?.type === 'disabled') {
+    reasoning.disabled = true;
   }
   // Whether the thinking text comes back: as the client said, else the model's default (left unset).
   const display = b.thinking?.type === 'enabled' || b.thinking?.type === 'adaptive' ? b.thinking.display : undefined;

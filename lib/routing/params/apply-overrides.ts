@@ -7,7 +7,7 @@ import type { RouteParams } from './route-params.js';
  * when the leaf has no overrides (the common case costs nothing). `reasoning_effort` sets
  * `reasoning.effort` and keeps the rest of `reasoning` (budget, include-thoughts); it is the
  * operator's request for reasoning, so an Anthropic client's own `output_config.effort` mark
- * (`outputEffort`) does not carry over to it.
+ * (`outputEffort`) and its thinking turned off (`disabled`) do not carry over to it.
  *
  * ```ts
  * applyOverrides({ temperature: 1, topP: 0.5 }, { temperature: 0.2 })  // { temperature: 0.2, topP: 0.5 }
@@ -26,7 +26,7 @@ export function applyOverrides(options: GenerationOptions, overrides: RouteParam
   if (overrides.verbosity !== undefined) set('verbosity', overrides.verbosity);
   if (overrides.parallelToolCalls !== undefined) set('parallelToolCalls', overrides.parallelToolCalls);
   if (overrides.reasoningEffort !== undefined) {
-    const { outputEffort: _clients, ...reasoning } = options.reasoning ?? {};
+    const { outputEffort: _clients, disabled: _off, ...reasoning } = options.reasoning ?? {};
     set('reasoning', { ...reasoning, effort: overrides.reasoningEffort });
   }
   return out ?? options;

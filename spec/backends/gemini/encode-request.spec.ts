@@ -198,5 +198,7 @@ describe('backends/gemini/encode-request', () => {
     });
     expect(encodeGeminiRequest(call({ options: { reasoning: { budgetTokens: 0 } } })).generationConfig).to.deep.equal({ thinkingConfig: { thinkingBudget: 0 } });
     expect(encodeGeminiRequest(call({ options: { reasoning: { includeThoughts: true } } })).generationConfig).to.deep.equal({ thinkingConfig: { includeThoughts: true } });
+    // An Anthropic client's thinking off: the model's default (a Gemini 2.5 Pro refuses a budget of 0).
+    expect(encodeGeminiRequest(call({ options: { reasoning: { disabled: true, effort: 'low', outputEffort: true } } }))).not.to.have.property('generationConfig');
   });
 });

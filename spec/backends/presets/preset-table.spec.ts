@@ -81,7 +81,7 @@ describe('backends/presets: each preset on the wire', () => {
   let chat: Emulator;
   let responses: Emulator;
   let anthropic: Emulator;
-  const env = { OPENROUTER_API_KEY: 'or-key-0123456789', NVIDIA_API_KEY: 'nv-key-0123456789', HF_TOKEN: 'hf-key-0123456789', OLLAMA_API_KEY: 'ol-key-0123456789', OPENCODE_API_KEY: 'oc-key-0123456789', OPENAI_API_KEY: 'never-sent-0123456789', ALIBABA_TOKEN_PLAN_API_KEY: 'tp-key-0123456789', ANTHROPIC_API_KEY: 'never-sent-0123456789' };
+  const env = { OPENROUTER_API_KEY: 'or-key-0123456789', NVIDIA_API_KEY: 'nv-key-0123456789', HF_TOKEN: 'hf-key-0123456789', OLLAMA_API_KEY: 'ol-key-0123456789', OPENCODE_API_KEY: 'oc-key-0123456789', DEEPSEEK_API_KEY: 'ds-key-0123456789', OPENAI_API_KEY: 'never-sent-0123456789', ALIBABA_TOKEN_PLAN_API_KEY: 'tp-key-0123456789', ANTHROPIC_API_KEY: 'never-sent-0123456789' };
   const call = emptyCall({ model: 'm', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], options: { maxOutputTokens: 10, reasoning: { effort: 'low' } } });
   before(async () => {
     [chat, responses, anthropic] = await Promise.all([startOpenAIChatEmulator(), startOpenAIResponsesEmulator(), startAnthropicEmulator()]);
@@ -112,6 +112,8 @@ describe('backends/presets: each preset on the wire', () => {
     vllm: { body: { max_tokens: 10 } },
     'opencode-go': { key: 'oc-key-0123456789', body: { max_tokens: 10 } },
     'opencode-zen': { key: 'oc-key-0123456789', body: { max_tokens: 10 } },
+    // DeepSeek's thinking mode: the switch and its effort.
+    deepseek: { key: 'ds-key-0123456789', body: { max_tokens: 10, thinking: { type: 'enabled' }, reasoning_effort: 'low' } },
     'custom-openai-chat': { body: { max_tokens: 10, stream_options: { include_usage: true } } },
   };
   for (const [kind, e] of Object.entries(expected)) {

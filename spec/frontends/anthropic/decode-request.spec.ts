@@ -224,7 +224,8 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     const between = decode({ messages, thinking: { type: 'between_tools' } });
     expect([between.options.reasoning, between.providerOptions]).to.deep.equal([undefined, { anthropic: { thinkingType: 'between_tools' } }]);
     expect(decode({ messages, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }).options.reasoning).to.deep.equal({ adaptive: true, effort: 'high', outputEffort: true });
-    expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.equal(undefined);
+    // Thinking off is said, for the servers whose models think by default (DeepSeek, OpenRouter): none of the other fields.
+    expect(decode({ messages, thinking: { type: 'disabled' } }).options.reasoning).to.deep.equal({ disabled: true });
     const binding = { prefix_mismatch_behavior: 'drop_block' };
     expect(decode({ messages, thinking: { type: 'adaptive', block_binding: binding } }).providerOptions).to.deep.equal({ anthropic: { thinkingBlockBinding: binding } });
     expect(decode({ messages, thinking: { type: 'adaptive', block_binding: {} } }).providerOptions).to.equal(undefined);

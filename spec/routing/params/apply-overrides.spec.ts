@@ -30,9 +30,10 @@ describe('routing/params/applyOverrides', () => {
     expect(applyOverrides({}, paramsOf('a:m?reasoning_effort=minimal')).reasoning).to.deep.equal({ effort: 'minimal' });
   });
 
-  it("is the operator's request for reasoning: an Anthropic client's own effort mark does not carry over", () => {
+  it("is the operator's request for reasoning: an Anthropic client's own effort mark and its thinking off do not carry over", () => {
     const own: GenerationOptions = { reasoning: { effort: 'low', outputEffort: true } };
     expect(applyOverrides(own, paramsOf('a:m?reasoning_effort=high')).reasoning).to.deep.equal({ effort: 'high' });
+    expect(applyOverrides({ reasoning: { disabled: true } }, paramsOf('a:m?reasoning_effort=high')).reasoning).to.deep.equal({ effort: 'high' });
   });
 
   it('fills options the request did not set', () => {
