@@ -22,7 +22,8 @@ type Json = Record<string, unknown>;
  * earlier reasoning is replayed only when the row names a field for it, and only this dialect's
  * (`reasoning_content`) or plain reasoning text of another (no signature, no opaque payload: what
  * a client of another protocol hands back of a Chat server's reasoning; signed reasoning is its
- * provider's alone); a row that reads OpenRouter's `reasoning_details` sends those of the
+ * provider's alone), on a tool-call turn with nothing to replay as an empty field when the row says
+ * `reasoning_required` (DeepSeek); a row that reads OpenRouter's `reasoning_details` sends those of the
  * message's reasoning back as they came (reasoning-details.ts), in place of the text. Custom tools and their calls go out as Chat's own (`type: "custom"`);
  * a row with `custom_tools: function` never gets here with one (source.ts offers them as functions).
  * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
@@ -182,7 +183,8 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
       if (details) assistant.reasoning_details = details;
       else if (o.reasoningField !== 'none') {
         const reasoning = parts.filter((p) => !!p.text && replaysAsChat(p)).map((p) => p.text).join('');
-        if (reasoning) assistant[o.reasoningField] = reasoning;
+        // A server that wants the field on every tool-call turn gets it empty when there is nothing to replay.
+        if (reasoning || (o.reasoningRequired && calls.length > 0)) assistant[o.reasoningField] = reasoning;
       }
       out.push(assistant);
       return;

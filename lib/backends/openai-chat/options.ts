@@ -16,6 +16,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   reasoning_param: { enum: ['reasoning_effort', 'reasoning', 'thinking', 'none'], default: 'reasoning_effort' },
   reasoning_field: { enum: ['reasoning_content', 'reasoning', 'none'], default: 'none' },
   reasoning_details: { type: 'boolean', default: false },
+  reasoning_required: { type: 'boolean', default: false },
   custom_tools: { enum: ['native', 'function'], default: 'native' },
   allowed_tools: { enum: ['native', 'filter'], default: 'native' },
   web_search: { enum: ['native', 'refuse'], default: 'native' },
@@ -42,6 +43,11 @@ export interface ChatOptions {
    * models it serves, REASONING_DIALECTS.openrouterDetails) and sent back on assistant messages as they came.
    */
   readonly reasoningDetails: boolean;
+  /**
+   * Every assistant message with tool calls carries the `reasoningField`, empty when there is no
+   * reasoning to replay (DeepSeek's thinking mode refuses a tool-call turn without `reasoning_content`).
+   */
+  readonly reasoningRequired: boolean;
   /**
    * Custom (freeform) tools as Chat's `type: "custom"` tools (OpenAI), or as one-string function
    * tools for servers that have only those (lib/backends/custom-tools.ts).
@@ -82,6 +88,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     reasoningParam: str('reasoning_param', 'reasoning_effort') as ChatOptions['reasoningParam'],
     reasoningField: str('reasoning_field', 'none') as ChatOptions['reasoningField'],
     reasoningDetails: row.reasoning_details === true,
+    reasoningRequired: row.reasoning_required === true,
     customTools: str('custom_tools', 'native') as ChatOptions['customTools'],
     allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
     webSearch: str('web_search', 'native') as ChatOptions['webSearch'],

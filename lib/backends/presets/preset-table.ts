@@ -70,7 +70,7 @@ export const PRESETS: readonly Preset[] = [
     kind: 'deepseek', base: 'openai-chat', description: 'DeepSeek (api.deepseek.com)',
     catalog: 'deepseek',
     keyEnv: 'DEEPSEEK_API_KEY', models: ['deepseek-v4-flash', 'deepseek-v4-pro'],
-    defaults: { base_url: 'https://api.deepseek.com', max_tokens_field: 'max_tokens', reasoning_param: 'thinking', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+    defaults: { base_url: 'https://api.deepseek.com', max_tokens_field: 'max_tokens', reasoning_param: 'thinking', reasoning_field: 'reasoning_content', reasoning_required: true, custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'moonshot', base: 'openai-chat', description: 'Moonshot AI, the Kimi models (api.moonshot.ai)',
