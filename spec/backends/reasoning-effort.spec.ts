@@ -71,8 +71,10 @@ describe('backends/openai-chat reasoning_param thinking and reasoning: thinking 
     expect(send('thinking')).to.deep.equal({ thinking: undefined, reasoning_effort: undefined, reasoning: undefined });
   });
 
-  it('reasoning (OpenRouter): off as effort none (not max_tokens: 0)', () => {
-    for (const r of OFF) expect(send('reasoning', r).reasoning, JSON.stringify(r)).to.deep.equal({ effort: 'none' });
+  it("reasoning (OpenRouter): an effort of none or a budget of 0 as effort none (not max_tokens: 0); an Anthropic client's disabled alone as nothing", () => {
+    for (const r of OFF.slice(0, 2)) expect(send('reasoning', r).reasoning, JSON.stringify(r)).to.deep.equal({ effort: 'none' });
+    // Claude Code sends disabled on its background calls; a model whose reasoning is mandatory refuses the switch.
+    for (const r of OFF.slice(2)) expect(send('reasoning', r).reasoning, JSON.stringify(r)).to.equal(undefined);
     expect(send('reasoning', { includeThoughts: true }).reasoning).to.equal(undefined);
   });
 

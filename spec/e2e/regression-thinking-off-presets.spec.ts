@@ -9,7 +9,9 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
  * DeepSeek's and OpenRouter's models think unless told not to: a client that turns thinking off
  * (an Anthropic client's `thinking: {type: "disabled"}`, a Chat client's `reasoning_effort:
  * "none"`) must reach them as their off switch, not as silence (the deepseek preset sent no
- * reasoning control at all; OpenRouter got no `reasoning` object for an Anthropic client's disabled).
+ * reasoning control at all). OpenRouter gets its switch for an explicit effort of none, but not
+ * for an Anthropic client's disabled, which agents send routinely and which a model whose reasoning
+ * is mandatory refuses.
  */
 describe('e2e: thinking turned off reaches the deepseek and openrouter presets as their off switch', () => {
   let emu: Emulator;
@@ -51,8 +53,8 @@ describe('e2e: thinking turned off reaches the deepseek and openrouter presets a
     expect(await anthropic('ds:deepseek-v4-flash', { type: 'enabled', budget_tokens: 2048 })).to.deep.equal({ thinking: { type: 'enabled' }, reasoning_effort: 'low', reasoning: undefined });
   });
 
-  it('openrouter: reasoning effort none for an Anthropic client\'s disabled', async () => {
-    expect(await anthropic('or:deepseek/deepseek-v4-flash', { type: 'disabled' })).to.deep.equal({ thinking: undefined, reasoning_effort: undefined, reasoning: { effort: 'none' } });
+  it('openrouter: reasoning effort none for a Chat client\'s none; nothing for an Anthropic client\'s disabled (mandatory-reasoning models refuse the switch)', async () => {
+    expect(await anthropic('or:deepseek/deepseek-v4-flash', { type: 'disabled' })).to.deep.equal({ thinking: undefined, reasoning_effort: undefined, reasoning: undefined });
     expect(await chat('or:deepseek/deepseek-v4-flash', 'none')).to.deep.include({ reasoning: { effort: 'none' } });
   });
 });

@@ -117,8 +117,9 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
 
 /**
  * How the call's reasoning is asked for, per the row's `reasoning_param`: `reasoning_effort`
- * (OpenAI; the effort, or nothing); OpenRouter's `reasoning` object (`effort: "none"` when the
- * call turns thinking off, else the budget as `max_tokens` or the effort); DeepSeek's `thinking`
+ * (OpenAI; the effort, or nothing); OpenRouter's `reasoning` object (`effort: "none"` for an
+ * effort of none or a budget of 0, nothing for an Anthropic client's `disabled` alone, else the
+ * budget as `max_tokens` or the effort); DeepSeek's `thinking`
  * switch (`{type: "disabled"}` when the call turns thinking off, `{type: "enabled"}` with the
  * `reasoning_effort` when it asks for reasoning); nothing for `none`. A call that says nothing
  * gets nothing: the model's default.
@@ -133,7 +134,12 @@ function reasoningFields(param: ChatOptions['reasoningParam'], r: ReasoningOptio
     case 'reasoning_effort':
       return effort !== undefined ? { reasoning_effort: effort } : {};
     case 'reasoning':
-      if (turnsThinkingOff(r)) return { reasoning: { effort: 'none' } };
+      // An Anthropic client's `disabled` alone is what agents send routinely (Claude Code's
+      // background calls), and OpenRouter refuses an off switch for a model whose reasoning is
+      // mandatory ("Reasoning is mandatory for this endpoint and cannot be disabled"): it leaves
+      // the model's default. An effort of none or a budget of 0 is a client naming the switch.
+      if (r?.effort === 'none' || r?.budgetTokens === 0) return { reasoning: { effort: 'none' } };
+      if (r?.disabled === true) return {};
       if (r?.budgetTokens !== undefined) return { reasoning: { max_tokens: r.budgetTokens } };
       return effort !== undefined ? { reasoning: { effort } } : {};
     case 'thinking':
