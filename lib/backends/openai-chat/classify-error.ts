@@ -1,10 +1,40 @@
-import type { LipError } from '../../errors/index.js';
+import { isRetryableStatus, type LipError } from '../../errors/index.js';
 import { errorMessageOf, parseJsonOrUndefined, upstreamStatusError, upstreamStreamError, type HeaderMap } from '../http/index.js';
 
 type Json = Record<string, any>;
 
 /** Upstream error types that mean "try again elsewhere" when they arrive inside a stream. */
-const TRANSIENT_TYPES = new Set(['server_error', 'api_error', 'overloaded_error', 'rate_limit_error', 'rate_limit_exceeded', 'timeout', 'service_unavailable']);
+const TRANSIENT_TYPES = new Set([
+  'server_error', 'api_error', 'overloaded_error', 'rate_limit_error', 'rate_limit_exceeded', 'timeout', 'service_unavailable',
+  // vLLM's exception class names
+  'InternalServerError', 'ServiceUnavailableError',
+]);
+
+/**
+ * The HTTP status an in-stream error names: a numeric `code` or `status` (OpenRouter
+ * `{"code":502}`, vLLM `{"code":500}`), else 429 for the rate-limit types.
+ */
+function statusOf(error: Json | undefined, type: string | undefined): number | undefined {
+  for (const value of [error?.code, error?.status]) {
+    if (Number.isInteger(value) && value >= 400 && value <= 599) return value as number;
+  }
+  return type === 'rate_limit_error' || type === 'rate_limit_exceeded' ? 429 : undefined;
+}
+
+/**
+ * The upstream's message with the provider OpenRouter names behind it (`metadata.provider_name`)
+ * and that provider's own words (`metadata.raw`): OpenRouter's message alone is "Provider
+ * returned error".
+ */
+function messageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined } {
+  const { message, type } = errorMessageOf(body, text);
+  const metadata = ((body as Json | undefined)?.error as Json | undefined)?.metadata as Json | undefined;
+  if (!metadata || typeof metadata !== 'object') return { message, type };
+  const provider = typeof metadata.provider_name === 'string' && metadata.provider_name ? metadata.provider_name : undefined;
+  const raw = typeof metadata.raw === 'string' ? metadata.raw : metadata.raw !== undefined && metadata.raw !== null ? JSON.stringify(metadata.raw) : undefined;
+  const said = [provider, raw || undefined].filter(Boolean).join(': ');
+  return { message: said ? `${message ?? 'the upstream reported an error'} (${said})` : message, type };
+}
 
 /**
  * A non-2xx Chat Completions answer: the upstream status is kept; 408, 409, 429 and 5xx are
@@ -18,14 +48,27 @@ const TRANSIENT_TYPES = new Set(['server_error', 'api_error', 'overloaded_error'
  * @see spec/backends/openai-chat/classify-error.spec.ts
  */
 export function classifyChatStatus(backendId: string, status: number, text: string, _headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
-  const { message, type } = errorMessageOf(parseJsonOrUndefined(text), text);
+  const { message, type } = messageOf(parseJsonOrUndefined(text), text);
   return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(type ? { upstreamType: type } : {}) });
 }
 
-/** A `data: {"error": {...}}` frame inside a Chat Completions stream; server-side errors may fail over. */
+/**
+ * A `data: {"error": {...}}` frame inside a Chat Completions stream (or a 200 body that is an
+ * error). Server-side errors may fail over before output: a transient type or code, or a numeric
+ * `code` of 408, 409, 429 or 5xx (OpenRouter, vLLM). The error keeps the status that code names,
+ * so a rate limit is the 429 it is and a request error the 400, not a 502 the SDKs retry.
+ *
+ * ```ts
+ * chatStreamError('or', { error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'Anthropic', raw: 'overloaded' } } }, [])
+ * // LIP_ERR_UPSTREAM_STREAM_ERROR, status 502, retryable, message 'backend "or": Provider returned error (Anthropic: overloaded)'
+ * ```
+ * @see spec/backends/openai-chat/classify-error.spec.ts
+ */
 export function chatStreamError(backendId: string, frame: Json, secrets: readonly string[]): LipError {
-  const { message, type } = errorMessageOf(frame, '');
-  const code = (frame.error as Json | undefined)?.code;
-  const transient = (type !== undefined && TRANSIENT_TYPES.has(type)) || (typeof code === 'string' && TRANSIENT_TYPES.has(code));
-  return upstreamStreamError(backendId, message, secrets, { retryable: transient, ...(type ? { upstreamType: type } : {}) });
+  const { message, type } = messageOf(frame, '');
+  const error = frame.error as Json | undefined;
+  const code = error?.code;
+  const status = statusOf(error, type);
+  const transient = (type !== undefined && TRANSIENT_TYPES.has(type)) || (typeof code === 'string' && TRANSIENT_TYPES.has(code)) || (status !== undefined && isRetryableStatus(status));
+  return upstreamStreamError(backendId, message, secrets, { retryable: transient, ...(type ? { upstreamType: type } : {}), ...(status !== undefined ? { status } : {}) });
 }

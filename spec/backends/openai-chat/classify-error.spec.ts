@@ -28,4 +28,21 @@ describe('backends/openai-chat/classify-error', () => {
     expect(chatStreamError('b', { error: { message: 'x', code: 'rate_limit_exceeded' } }, [])).to.include({ retryable: true });
     expect(chatStreamError('b', { error: { message: 'x', type: 'invalid_request_error' } }, [])).to.include({ retryable: false });
   });
+
+  it('reads a numeric code in a stream error (OpenRouter, vLLM): 408, 409, 429, 5xx fail over with their status; other 4xx keep theirs', () => {
+    const openrouter = chatStreamError('or', { error: { code: 502, message: 'Provider returned error', metadata: { raw: 'overloaded', provider_name: 'Anthropic' } }, choices: [{ delta: { content: '' }, finish_reason: 'error' }] }, []);
+    expect(openrouter).to.include({ code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', status: 502, retryable: true });
+    expect(openrouter.message).to.equal('backend "or": Provider returned error (Anthropic: overloaded)');
+    expect(chatStreamError('or', { error: { code: 429, message: 'Rate limit exceeded upstream', metadata: {} } }, [])).to.include({ status: 429, retryable: true });
+    expect(chatStreamError('v', { error: { message: 'Internal server error', type: 'InternalServerError', param: null, code: 500 } }, [])).to.include({ status: 500, retryable: true });
+    expect(chatStreamError('v', { error: { message: 'busy', type: 'ServiceUnavailableError' } }, [])).to.include({ retryable: true });
+    for (const code of [408, 409, 503]) expect(chatStreamError('or', { error: { code, message: 'x' } }, []), String(code)).to.include({ status: code, retryable: true });
+    for (const code of [400, 401, 402, 403]) expect(chatStreamError('or', { error: { code, message: 'x' } }, []), String(code)).to.include({ status: code, retryable: false });
+    expect(chatStreamError('b', { error: { message: 'x', code: 'rate_limit_exceeded' } }, [])).to.include({ status: 429 });
+  });
+
+  it('names the provider behind an OpenRouter status error and its own words', () => {
+    const err = classify(502, JSON.stringify({ error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'Groq', raw: { error: { message: 'model overloaded' } } } } }));
+    expect(err.message).to.equal('backend "b": upstream status 502: Provider returned error (Groq: {"error":{"message":"model overloaded"}})');
+  });
 });
