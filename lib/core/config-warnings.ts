@@ -11,6 +11,7 @@ import { applyAliases, attemptReach, compileAliases, leavesOf, parseSelector, ty
  * * a backend whose key variable (`api_key_env`, or the kind's default such as
  *   `OPENAI_API_KEY`) is unset: its requests fail until it is set; or, for a kind with several
  *   credential sources (openai-codex), that has no usable credential in any of them;
+ * * a backend with `auth: none` that names a key: it is never sent;
  * * an arm of the default route or of an alias replacement that `routing.max_attempts` can
  *   never reach (the arms before it use every backend open when they fail), and a race leg it
  *   never lets start (the legs that start before it use the opens that are left);
@@ -29,6 +30,9 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     if (!row.enabled) return;
     const keyEnv = unsetKeyEnv(row, kinds[row.kind], env);
     if (keyEnv) warnings.push(`backends[${i}] "${row.id}": the environment variable ${keyEnv} is not set; its requests fail until it is (or give api_key / api_keys)`);
+    if (row.auth === 'none' && (row.api_key !== undefined || row.api_keys !== undefined || row.api_key_env !== undefined)) {
+      warnings.push(`backends[${i}] "${row.id}": auth: none never sends a key, so its api_key / api_keys / api_key_env is unused; remove auth: none to send it (Bearer), or remove the key`);
+    }
     const problem = kinds[row.kind]?.credentialProblem?.(row, env, (name) => readEnvPool(name, env));
     if (problem) warnings.push(`backends[${i}] "${row.id}": ${problem}; its requests fail until it is fixed`);
   });

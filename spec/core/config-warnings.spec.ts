@@ -21,8 +21,16 @@ describe('configWarnings', () => {
       expect(warn(row(', api_key_env: TEAM_KEY'), { TEAM_KEY: 'k' })).to.deep.equal([]);
       expect(warn(row(', api_key: sk-inline'))).to.deep.equal([]);
       expect(warn(row(', enabled: false'))).to.deep.equal([]);
-      expect(warn('backends:\n  - { id: l, kind: ollama, models: [q] }')).to.deep.equal([]); // auth: none by default
+      expect(warn('backends:\n  - { id: l, kind: ollama, models: [q] }')).to.deep.equal([]); // a local server: no key variable
+      expect(warn('backends:\n  - { id: o, kind: openai-chat, auth: none, models: [q] }')).to.deep.equal([]);
     });
+  });
+
+  it('names a key given to a row with auth: none, which never sends it', () => {
+    expect(warn('backends:\n  - { id: l, kind: ollama, auth: none, api_key: k, models: [q] }')).to.deep.equal([
+      'backends[0] "l": auth: none never sends a key, so its api_key / api_keys / api_key_env is unused; remove auth: none to send it (Bearer), or remove the key',
+    ]);
+    expect(warn('backends:\n  - { id: l, kind: vllm, auth: none, api_key_env: VLLM_KEY, models: [q] }', { VLLM_KEY: 'k' })).to.have.length(1);
   });
 
   describe('an openai-codex backend without a usable access token', () => {

@@ -4,7 +4,8 @@ import type { BackendDeps, BackendRow } from '../backend.js';
  * The API keys of a backend row, in order: `api_key`, then `api_keys`, then the environment
  * pool named by `api_key_env` (`NAME`, `NAME_2` ... `NAME_32`, CONTRACT section 6). A row
  * with none of the three reads the kind's default variable (`OPENAI_API_KEY`, ...), when the
- * kind has one. Blank entries and duplicates are dropped.
+ * kind has one. Blank entries and duplicates are dropped. A row with `auth: none` has none: it
+ * sends no key, so it keeps none a 401 could retire.
  *
  * ```ts
  * keysFromRow({ id: 'o', kind: 'openai-chat', models: [], api_key_env: 'OPENAI_API_KEY' }, deps)
@@ -13,6 +14,7 @@ import type { BackendDeps, BackendRow } from '../backend.js';
  * @see spec/backends/credentials/keys-from-row.spec.ts
  */
 export function keysFromRow(row: BackendRow, deps: BackendDeps, defaultEnv?: string): string[] {
+  if (row.auth === 'none') return [];
   const env = deps.env ?? {};
   // Without the runtime's reader (a backend built by hand), read the bare variable only.
   const readPool = deps.readEnvPool ?? ((name: string) => (env[name]?.trim() ? [env[name]!.trim()] : []));

@@ -31,7 +31,7 @@ export const PRESETS: readonly Preset[] = [
   {
     kind: 'ollama', base: 'openai-chat', description: 'a local Ollama server (no key)',
     models: ['llama3.2'],
-    defaults: { base_url: 'http://127.0.0.1:11434/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+    defaults: { base_url: 'http://127.0.0.1:11434/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'ollama-cloud', base: 'openai-chat', description: 'Ollama cloud models (ollama.com)',
@@ -42,12 +42,12 @@ export const PRESETS: readonly Preset[] = [
   {
     kind: 'llamacpp', base: 'openai-chat', description: 'a local llama.cpp llama-server (no key)',
     models: ['default'],
-    defaults: { base_url: 'http://127.0.0.1:8080/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+    defaults: { base_url: 'http://127.0.0.1:8080/v1', max_tokens_field: 'max_tokens', reasoning_param: 'none', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'lmstudio', base: 'openai-chat', description: 'a local LM Studio server (no key)',
     models: ['default'],
-    defaults: { base_url: 'http://127.0.0.1:1234/v1', auth: 'none', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
+    defaults: { base_url: 'http://127.0.0.1:1234/v1', max_tokens_field: 'max_tokens', reasoning_field: 'reasoning_content', custom_tools: 'function', allowed_tools: 'filter', web_search: 'refuse' },
   },
   {
     kind: 'vllm', base: 'openai-chat', description: 'a vLLM OpenAI-compatible server (key optional)',

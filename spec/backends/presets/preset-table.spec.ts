@@ -64,7 +64,7 @@ describe('backends/presets: vendors are table rows', () => {
   it('fills a row with the preset defaults; the row overrides them', () => {
     const config = configFrom('backends:\n  - { id: a, kind: openrouter }\n  - { id: b, kind: ollama, base_url: "http://gpu:11434/v1", max_tokens_field: max_completion_tokens }');
     expect(config.backends[0]).to.deep.include({ base_url: 'https://openrouter.ai/api/v1', max_tokens_field: 'max_tokens', reasoning_param: 'reasoning', headers: {} });
-    expect(config.backends[1]).to.deep.include({ base_url: 'http://gpu:11434/v1', auth: 'none', max_tokens_field: 'max_completion_tokens' });
+    expect(config.backends[1]).to.deep.include({ base_url: 'http://gpu:11434/v1', auth: 'bearer', max_tokens_field: 'max_completion_tokens' });
     expect(config.routing.default_route).to.equal('a:openai/gpt-5.4-mini');
   });
 
@@ -132,6 +132,43 @@ describe('backends/presets: each preset on the wire', () => {
     expect(a).to.include({ path: '/v1/messages', key: 'tp-key-0123456789' });
     expect(a.headers['anthropic-version']).to.equal('2023-06-01');
     expect(configFrom('backends:\n  - { id: t, kind: alibaba-token-plan-intl }').backends[0]).to.deep.include({ base_url: 'https://token-plan.ap-southeast-1.maas.aliyuncs.com/apps/anthropic' });
+  });
+
+  /**
+   * Found by a probe of the presets: the local presets defaulted to `auth: none`, so a key their
+   * row gave was never sent, and the 401 of a server that wants one retired that unsent key:
+   * the backend answered LIP_ERR_UPSTREAM_NO_CREDENTIALS until a reload. A key the row gives now
+   * goes out (Bearer); an explicit `auth: none` row sends none and keeps no key to retire.
+   */
+  describe('a local preset given a key', () => {
+    const sendAll = async (row: string, times: number, script?: () => void) => {
+      chat.reset();
+      script?.();
+      const runtime = runtimeFor(`  - { id: p, base_url: "${chat.url}", ${row} }`, env);
+      try {
+        const errors = [];
+        for (let i = 0; i < times; i++) errors.push((await drain(backendOf(runtime, 'p').stream(call, { model: 'm', candidateKey: 'p:m' }))).error);
+        return errors;
+      } finally {
+        await runtime.close();
+      }
+    };
+    for (const kind of ['ollama', 'lmstudio', 'llamacpp']) {
+      it(`${kind}: sends it as a Bearer token, and none without one`, async () => {
+        expect(await sendAll(`kind: ${kind}, api_key: local-secret-0123`, 1)).to.deep.equal([undefined]);
+        expect(chat.requests[0]!.headers.authorization).to.equal('Bearer local-secret-0123');
+        expect(await sendAll(`kind: ${kind}`, 1)).to.deep.equal([undefined]);
+        expect(chat.requests[0]!.headers).not.to.have.property('authorization');
+      });
+    }
+
+    it('with auth: none sends no key, and a 401 retires none: the next request goes out', async () => {
+      const [first, second] = await sendAll('kind: ollama, auth: none, api_key: local-secret-0123', 2, () => chat.enqueue({ status: 401, error: { message: 'unauthorized' } }));
+      expect(first).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 401 });
+      expect(second).to.equal(undefined);
+      expect(chat.requests).to.have.length(2);
+      for (const r of chat.requests) expect(r.headers).not.to.have.property('authorization');
+    });
   });
 
   it('custom-openai-responses and custom-anthropic speak their protocols, keyless unless given a key', async () => {
