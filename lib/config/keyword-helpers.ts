@@ -49,5 +49,6 @@ function urlProblem(value: unknown, schemes: readonly string[]): string | undefi
   }
   if (!schemes.includes(url.protocol.slice(0, -1))) return `the scheme is ${url.protocol.slice(0, -1)}`;
   if (url.hostname === '') return 'it names no host';
+  if (value.includes('#')) return 'it has a fragment (#...), which no request carries';
   return undefined;
 }

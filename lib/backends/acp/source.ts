@@ -4,7 +4,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
-import { DEFAULT_HTTP_SETTINGS, UpstreamClient } from '../http/index.js';
+import { DEFAULT_HTTP_SETTINGS, UpstreamClient, endpointUrl } from '../http/index.js';
 import { reportAcp } from './acp-channel.js';
 import { AgentPool } from './agent-pool.js';
 import { AgentRuntime } from './agent-runtime.js';
@@ -164,7 +164,7 @@ export class AcpBackend implements Backend {
     const runtime = new AgentRuntime(settings, (handlers) => {
       if (o.transport === 'http') {
         this.client ??= new UpstreamClient(this.deps.http ?? DEFAULT_HTTP_SETTINGS, this.env);
-        return new HttpTransport({ url: `${o.baseUrl}/v1/acp`, headers: this.key ? { authorization: `Bearer ${this.key}`, ...o.headers } : o.headers, backend: this.id }, this.client, handlers);
+        return new HttpTransport({ url: endpointUrl(o.baseUrl!, '/v1/acp'), headers: this.key ? { authorization: `Bearer ${this.key}`, ...o.headers } : o.headers, backend: this.id }, this.client, handlers);
       }
       const env = { ...this.env, ...Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, withModel(v, model)])) };
       return new StdioTransport({ command: o.command!, args: o.args.map((a) => withModel(a, model)), env, cwd: o.cwd, backend: this.id }, handlers);

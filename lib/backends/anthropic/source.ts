@@ -1,7 +1,7 @@
 import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
-import { presentedIdentity } from '../http/index.js';
+import { endpointUrl, presentedIdentity } from '../http/index.js';
 import { thinkingBudget } from '../thinking.js';
 import { webSearchTool } from '../web-search.js';
 import { HOSTED_DIALECTS, hostedKnobs, REASONING_DIALECTS } from '../../canonical/index.js';
@@ -78,7 +78,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     },
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${o.baseUrl}/v1/messages`,
+      url: endpointUrl(o.baseUrl, '/v1/messages'),
       headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream', call.betas),
       body: JSON.stringify(encodeAnthropicRequest(o.cacheEnrollment ? enrollInCache(call, o.cacheEnrollment) : call, target.model, o, !target.whole)),
     }),
@@ -89,13 +89,13 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
     statusError: (status, text, headers, wait, secrets) => classifyAnthropicStatus(row.id, status, text, headers, wait, secrets),
     countTokens: {
       request: (call, model, key) => ({
-        method: 'POST', url: `${o.baseUrl}/v1/messages/count_tokens`, headers: anthropicHeaders(o, key, 'application/json', call.betas),
+        method: 'POST', url: endpointUrl(o.baseUrl, '/v1/messages/count_tokens'), headers: anthropicHeaders(o, key, 'application/json', call.betas),
         body: JSON.stringify(pick(encodeAnthropicRequest(call, model, o, false), COUNTED_FIELDS)),
       }),
       parse: (body) => countAt(body, 'input_tokens'),
     },
     models: {
-      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/v1/models?limit=1000`, headers: anthropicHeaders(o, key, 'application/json') }),
+      request: (key) => ({ method: 'GET', url: endpointUrl(o.baseUrl, '/v1/models?limit=1000'), headers: anthropicHeaders(o, key, 'application/json') }),
       parse: parseAnthropicModelList,
     },
   };

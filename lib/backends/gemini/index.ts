@@ -6,4 +6,4 @@ export { GeminiStreamDecoder, geminiUsage } from './decode-stream.js';
 export { GeminiResponseDecoder } from './decode-response.js';
 export { mapGeminiFinishReason } from './map-finish-reason.js';
 export { classifyGeminiStatus, geminiStreamError, retryDelayOf } from './classify-error.js';
-export { geminiProperties, geminiOptions, modelPath, modelResource, type GeminiOptions } from './options.js';
+export { geminiProperties, geminiOptions, modelUrl, modelResource, type GeminiOptions } from './options.js';

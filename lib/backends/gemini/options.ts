@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { endpointUrl } from '../http/endpoint-url.js';
 import { modelUrlPath } from '../http/model-url-path.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
@@ -35,10 +36,11 @@ export function modelResource(model: string): string {
 }
 
 /**
- * `{base}/{version}/{resource}` for the model of backend `backend`, each segment of the
- * resource name percent-encoded; a model with an empty, `.` or `..` segment is a 400
- * (modelUrlPath): the client's model text never leaves `{base}/{version}/`.
+ * `{base}/{version}/{resource}{method}` (`:streamGenerateContent?alt=sse`) for the model of
+ * backend `backend`, each segment of the resource name percent-encoded; a model with an empty,
+ * `.` or `..` segment is a 400 (modelUrlPath): the client's model text never leaves
+ * `{base}/{version}/`. A query of the base comes after the path (endpointUrl).
  */
-export function modelPath(o: GeminiOptions, model: string, backend: string): string {
-  return `${o.baseUrl}/${o.apiVersion}/${modelUrlPath(backend, modelResource(model), { nested: true })}`;
+export function modelUrl(o: GeminiOptions, model: string, backend: string, method: string): string {
+  return endpointUrl(o.baseUrl, `/${o.apiVersion}/${modelUrlPath(backend, modelResource(model), { nested: true })}${method}`);
 }

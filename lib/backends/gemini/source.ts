@@ -3,14 +3,14 @@ import { HOSTED_DIALECTS } from '../../canonical/index.js';
 import { countAt } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
-import { presentedIdentity } from '../http/index.js';
+import { endpointUrl, presentedIdentity } from '../http/index.js';
 import { webSearchTool } from '../web-search.js';
 import { classifyGeminiStatus } from './classify-error.js';
 import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddings.js';
 import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 import { encodeGeminiRequest } from './encode-request.js';
-import { geminiOptions, modelPath, modelResource, type GeminiOptions } from './options.js';
+import { geminiOptions, modelResource, modelUrl, type GeminiOptions } from './options.js';
 import { GEMINI_REASONING } from '../reasoning-replay.js';
 
 export function geminiHeaders(o: GeminiOptions, key: string | undefined, accept: string): Record<string, string> {
@@ -51,7 +51,7 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     resumedAnswer: (call, continuationToken) => ({ ...call, providerOptions: { ...call.providerOptions, gemini: { ...call.providerOptions?.gemini, continuationToken } } }),
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${modelPath(o, target.model, row.id)}${target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'}`,
+      url: modelUrl(o, target.model, row.id, target.whole ? ':generateContent' : ':streamGenerateContent?alt=sse'),
       headers: geminiHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeGeminiRequest(call, o.providerOptions, target.model)),
     }),
@@ -61,21 +61,21 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
       request: (call, model, key) => ({
-        method: 'POST', url: `${modelPath(o, model, row.id)}:countTokens`, headers: geminiHeaders(o, key, 'application/json'),
+        method: 'POST', url: modelUrl(o, model, row.id, ':countTokens'), headers: geminiHeaders(o, key, 'application/json'),
         body: JSON.stringify({ generateContentRequest: { model: modelResource(model), ...encodeGeminiRequest(call, o.providerOptions, model) } }),
       }),
       parse: (body) => countAt(body, 'totalTokens'),
     },
     embed: {
       request: (request, model, key) => ({
-        method: 'POST', url: `${modelPath(o, model, row.id)}:batchEmbedContents`, headers: geminiHeaders(o, key, 'application/json'),
+        method: 'POST', url: modelUrl(o, model, row.id, ':batchEmbedContents'), headers: geminiHeaders(o, key, 'application/json'),
         body: JSON.stringify(batchEmbedBody(request, model)),
       }),
       parse: readBatchEmbeddings,
       maxInputs: BATCH_EMBED_MAX,
     },
     models: {
-      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/${o.apiVersion}/models?pageSize=1000`, headers: geminiHeaders(o, key, 'application/json') }),
+      request: (key) => ({ method: 'GET', url: endpointUrl(o.baseUrl, `/${o.apiVersion}/models?pageSize=1000`), headers: geminiHeaders(o, key, 'application/json') }),
       parse: parseGeminiModelList,
     },
   };

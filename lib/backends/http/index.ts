@@ -10,3 +10,4 @@ export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, r
 export { errorMessageOf } from './error-message-of.js';
 export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';
 export { UpstreamIdentity, presentedIdentity, DEFAULT_UPSTREAM_IDENTITY } from './upstream-identity.js';
+export { endpointUrl, basePath } from './endpoint-url.js';

@@ -1,7 +1,7 @@
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/index.js';
-import { presentedIdentity } from '../http/index.js';
+import { endpointUrl, presentedIdentity } from '../http/index.js';
 import { classifyChatStatus } from './classify-error.js';
 import { ChatResponseDecoder } from './decode-response.js';
 import { ChatStreamDecoder } from './decode-stream.js';
@@ -44,7 +44,7 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     customTools: o.customTools === 'native',
     generate: (call, target, key): UpstreamRequest => ({
       method: 'POST',
-      url: `${o.baseUrl}/chat/completions`,
+      url: endpointUrl(o.baseUrl, '/chat/completions'),
       headers: chatHeaders(o, o.auth === 'none' ? undefined : key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeChatRequest(call, target.model, o, !target.whole)),
     }),
@@ -53,13 +53,13 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
     statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),
     embed: {
       request: (request, model, key) => ({
-        method: 'POST', url: `${o.baseUrl}/embeddings`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json'),
+        method: 'POST', url: endpointUrl(o.baseUrl, '/embeddings'), headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json'),
         body: JSON.stringify(embeddingsBody(request, model)),
       }),
       parse: readEmbeddings,
     },
     models: {
-      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json') }),
+      request: (key) => ({ method: 'GET', url: endpointUrl(o.baseUrl, '/models'), headers: chatHeaders(o, o.auth === 'none' ? undefined : key, 'application/json') }),
       parse: parseOpenAIModelList,
     },
   };

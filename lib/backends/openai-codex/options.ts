@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { basePath, endpointUrl } from '../http/endpoint-url.js';
 
 export const CODEX_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 export const CODEX_TOKEN_URL = 'https://auth.openai.com/oauth/token';
@@ -26,7 +27,7 @@ export const openaiCodexProperties: Record<string, Record<string, unknown>> = {
 };
 
 export interface CodexOptions {
-  /** `{base_url}/responses` (not doubled when base_url already ends in `/responses`). */
+  /** `{base_url}/responses` (not doubled when base_url's path already ends in `/responses`; its query kept). */
   readonly responsesUrl: string;
   readonly tokenUrl: string;
   readonly clientId: string;
@@ -44,7 +45,7 @@ export function codexOptions(row: BackendRow): CodexOptions {
   const str = (key: string): string | undefined => (typeof row[key] === 'string' ? (row[key] as string) : undefined);
   const base = (str('base_url') ?? CODEX_BASE_URL).trim().replace(/\/+$/, '');
   return {
-    responsesUrl: base.endsWith('/responses') ? base : `${base}/responses`,
+    responsesUrl: endpointUrl(base, basePath(base).endsWith('/responses') ? '' : '/responses'),
     tokenUrl: str('oauth_token_url') ?? CODEX_TOKEN_URL,
     clientId: str('oauth_client_id') ?? CODEX_CLIENT_ID,
     ...(str('default_reasoning_effort') ? { defaultReasoningEffort: str('default_reasoning_effort')! } : {}),

@@ -2,7 +2,7 @@ import { countAt, pick } from '../count-tokens.js';
 import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.js';
 import { embeddingsBody, readEmbeddings } from '../embeddings.js';
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
-import { presentedIdentity } from '../http/index.js';
+import { endpointUrl, presentedIdentity } from '../http/index.js';
 import { classifyResponsesStatus } from './classify-error.js';
 import { ResponsesResponseDecoder } from './decode-response.js';
 import { ResponsesStreamDecoder } from './decode-stream.js';
@@ -49,7 +49,7 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     addedTools: true,
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${o.baseUrl}/responses`,
+      url: endpointUrl(o.baseUrl, '/responses'),
       headers: responsesHeaders(o, sendKey(key), target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeResponsesRequest(call, target.model, o, !target.whole)),
     }),
@@ -58,20 +58,20 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
     countTokens: {
       request: (call, model, key) => ({
-        method: 'POST', url: `${o.baseUrl}/responses/input_tokens`, headers: responsesHeaders(o, sendKey(key), 'application/json'),
+        method: 'POST', url: endpointUrl(o.baseUrl, '/responses/input_tokens'), headers: responsesHeaders(o, sendKey(key), 'application/json'),
         body: JSON.stringify(pick(encodeResponsesRequest(call, model, o, false), COUNTED_FIELDS)),
       }),
       parse: (body) => countAt(body, 'input_tokens'),
     },
     embed: {
       request: (request, model, key) => ({
-        method: 'POST', url: `${o.baseUrl}/embeddings`, headers: responsesHeaders(o, sendKey(key), 'application/json'),
+        method: 'POST', url: endpointUrl(o.baseUrl, '/embeddings'), headers: responsesHeaders(o, sendKey(key), 'application/json'),
         body: JSON.stringify(embeddingsBody(request, model)),
       }),
       parse: readEmbeddings,
     },
     models: {
-      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
+      request: (key) => ({ method: 'GET', url: endpointUrl(o.baseUrl, '/models'), headers: responsesHeaders(o, sendKey(key), 'application/json') }),
       parse: parseModelList,
     },
   };
@@ -96,7 +96,7 @@ function openResponsesProtocol(row: BackendRow, o: ResponsesOptions, defaults: K
     callIds: { chars: 'any', max: 64 },
     generate: (call, target, key) => ({
       method: 'POST',
-      url: `${o.baseUrl}/responses`,
+      url: endpointUrl(o.baseUrl, '/responses'),
       headers: responsesHeaders(o, sendKey(key), target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeOpenResponsesRequest(call, target.model, o, row.id, !target.whole)),
     }),
@@ -104,7 +104,7 @@ function openResponsesProtocol(row: BackendRow, o: ResponsesOptions, defaults: K
     response: (_call, _target, secrets) => new ResponsesResponseDecoder(row.id, secrets, undefined),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
     models: {
-      request: (key) => ({ method: 'GET', url: `${o.baseUrl}/models`, headers: responsesHeaders(o, sendKey(key), 'application/json') }),
+      request: (key) => ({ method: 'GET', url: endpointUrl(o.baseUrl, '/models'), headers: responsesHeaders(o, sendKey(key), 'application/json') }),
       parse: parseModelList,
     },
   };
