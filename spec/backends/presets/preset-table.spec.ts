@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { BACKEND_KINDS } from '../../../lib/backends/registry.js';
+import { BACKEND_KIND_INFO, BACKEND_KINDS } from '../../../lib/backends/registry.js';
 import { PRESETS } from '../../../lib/backends/presets/index.js';
 import { emptyCall } from '../../../lib/canonical/index.js';
 import { ConfigError } from '../../../lib/config/index.js';
@@ -59,6 +59,13 @@ describe('backends/presets: vendors are table rows', () => {
         .map(([k, v]) => (typeof v === 'object' ? `\`${k}: {${Object.entries(v as object).map(([a, b]) => `${a}: ${String(b)}`).join(', ')}}\`` : `\`${k}: ${String(v)}\``));
       expect(quirks, p.kind).to.equal(flags.length > 0 ? flags.join(', ') : '—');
     }
+  });
+
+  it('docs/backends/overview.md names every kind\'s and preset\'s default key variable', () => {
+    const overview = readFileSync(new URL('../../../docs/backends/overview.md', import.meta.url), 'utf8');
+    const row = overview.split('\n').find((line) => line.startsWith('| *(none of them)* |'))!;
+    const named = [...row.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]);
+    expect(named).to.deep.equal([...new Set(Object.values(BACKEND_KIND_INFO).map((k) => k.keyEnv).filter((v) => v !== undefined))]);
   });
 
   it('fills a row with the preset defaults; the row overrides them', () => {
