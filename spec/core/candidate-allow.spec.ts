@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { Backend } from '../../lib/backends/backend.js';
 import { emptyCall, type LipEvent } from '../../lib/canonical/index.js';
@@ -28,6 +29,22 @@ describe('core/candidate-allow', () => {
     expect(candidateAllow(undefined)).to.equal(undefined);
     const row = key(['x']);
     expect(candidateAllow(row)).to.equal(candidateAllow(row)); // compiled once per row
+  });
+
+  it('matches as the regex it replaced did (`*` is `.*`, all else literal, case-sensitive) on random small inputs', () => {
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const asRegex = (p: string) => new RegExp(`^${(p.includes(':') ? p : `${p}:*`).split('*').map(escape).join('.*')}$`, 's');
+    const text = (max: number) => fc.array(fc.constantFrom('*', ':', '-', '.', 'a', 'A', 'b', '\n', '(', '$', '\\'), { maxLength: max }).map((c) => c.join(''));
+    fc.assert(fc.property(text(8), text(5), text(7), (p, backend, model) => {
+      const allow = candidateAllow(key([p]))!;
+      expect(allow.allows(backend, model), `${p} vs ${backend}:${model}`).to.equal(asRegex(p).test(`${backend}:${model}`));
+    }), { numRuns: 2000 });
+  });
+
+  it('matches in linear time: a 100k-character model against many stars answers at once (the regex backtracked for hours)', () => {
+    const allow = candidateAllow(key(['stub:*-*-*-mini', 'stub:*-*-*-*-*-*-x-']))!;
+    const model = `${'-'.repeat(100_000)}x`;
+    expect([allow.allows('stub', model), allow.allows('stub', `${model}-mini`), allow.allows('stub', `${model}-`)]).to.deep.equal([false, true, true]);
   });
 
   it('config: a pattern naming no configured backend is refused, naming it; a wildcard backend is not checked', () => {
