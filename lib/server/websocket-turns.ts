@@ -243,16 +243,17 @@ class Connection {
       }
       if ('error' in turn) this.refuse(turn.error);
       else if ('answer' in turn) for (const message of turn.answer) this.send(message);
-      else void this.run(turn);
+      else void this.run(turn).catch((err: unknown) => this.runFailed(turn, err));
     }
     if (this.running === undefined && this.finishing) this.finishing();
   }
 
   /** One turn as a streamed request of the route, through the loopback listener. */
   private async run(turn: Extract<WebSocketTurn, { body: unknown }>): Promise<void> {
-    const body = JSON.stringify(turn.body);
+    // Running from here (no other turn starts): a throw before the request is runFailed's.
     const running: { request?: ClientRequest } = {};
     this.running = running;
+    const body = JSON.stringify(turn.body);
     let port: number;
     try {
       port = await this.loopback.port();
@@ -329,6 +330,14 @@ class Connection {
       finish(false);
     });
     req.end(body);
+  }
+
+  /** A turn that could not be started (its body not serialised, its request not made): refused, and the next one runs. */
+  private runFailed(turn: Extract<WebSocketTurn, { body: unknown }>, err: unknown): void {
+    this.running = undefined;
+    turn.failed();
+    if (!this.closed) this.refuse(reportInternalError('websocket.run', err));
+    this.next();
   }
 
   /** A turn the server refused before its stream: its error answer's envelope (undefined: cut short). */

@@ -9,7 +9,8 @@ import { testConfig } from '../helpers/config.js';
 
 /**
  * WebSocketTurns on its own, over an HTTP server that answers every turn with a fixed event
- * stream, and a WebSocket mode whose session cannot take the event named `boom`.
+ * stream, and a WebSocket mode whose session cannot take the event named `boom` (nor serialise
+ * the body of the message `unserialisable`).
  */
 describe('server/WebSocketTurns', () => {
   let http: Server;
@@ -19,8 +20,9 @@ describe('server/WebSocketTurns', () => {
   const mode: WebSocketMode = {
     maxQueuedTurns: 4,
     session: () => ({
-      turn: () => ({
-        body: {},
+      turn: (text) => ({
+        // A body JSON cannot write (a BigInt): the turn cannot be started.
+        body: text === 'unserialisable' ? { n: 1n } : {},
         event: (type, data) => {
           if (type === 'boom') throw new Error('this event cannot be taken');
           return data;
@@ -70,5 +72,28 @@ describe('server/WebSocketTurns', () => {
     expect(warnings).to.have.length(1);
     expect(warnings[0]!.message).to.equal('websocket turn cut short');
     expect(warnings[0]!.meta).to.include({ request_id: 'turn-1', code: 'LIP_ERR_SERVER_INTERNAL' });
+  });
+
+  // Found by the attack-surface probe: a turn whose run failed before its request (a body too deep
+  // for JSON.stringify) was an unhandled rejection, and the client got no answer.
+  it('a turn that cannot be started is refused with an error message, and the next turn runs', async () => {
+    const ws = new WebSocket(url);
+    const messages: Record<string, unknown>[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => {
+        ws.send('unserialisable');
+        ws.send('{"type":"response.create"}');
+      });
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        messages.push(message);
+        if (messages.filter((m) => m.type === 'error').length === 2) resolve();
+      });
+      ws.on('close', () => reject(new Error('closed before the turns ended')));
+    });
+    ws.close();
+    expect(messages.map((m) => m.type)).to.deep.equal(['error', 'one', 'error']);
+    expect(messages[0]).to.include({ status: 500 });
+    expect((messages[0]!.error as { code: string }).code).to.equal('LIP_ERR_SERVER_INTERNAL');
   });
 });

@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import { randomId } from '../../wire/index.js';
+import { checkJsonShape, randomId } from '../../wire/index.js';
 import type { WebSocketMode, WebSocketSession, WebSocketTurn } from '../protocol.js';
 import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
@@ -62,8 +62,11 @@ class ResponsesWebSocketSession implements WebSocketSession {
   turn(text: string): WebSocketTurn {
     let message: unknown;
     try {
+      // The limits of an HTTP body (depth, elements, ...) before parsing: a value past them cannot be sent on.
+      checkJsonShape(text);
       message = JSON.parse(text);
     } catch (err) {
+      if (err instanceof LipError) return { error: err };
       return { error: new LipError('LIP_ERR_REQUEST_INVALID_JSON', `the message is not JSON: ${(err as Error).message}`) };
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message)) return { error: badField('type', 'a message is a JSON object whose type is "response.create"') };

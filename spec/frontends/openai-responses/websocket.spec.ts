@@ -38,6 +38,10 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     // A fuzzer find: a type whose toString cannot be called was a TypeError, not the 400.
     expect(errorOf('{"type": {"toString": null}}')).to.include({ code: 'LIP_ERR_REQUEST_INVALID', param: 'type' });
     expect(errorOf('{"model": "m"}').message).to.contain('a message without a type');
+    // A message past the limits of an HTTP body is refused as one would be (it nested past JSON.stringify's stack).
+    const deep = errorOf(`{"type":"response.create","model":"m","metadata":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+    expect(deep).to.include({ code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', status: 400 });
+    expect(deep.message).to.contain('nests deeper than 128 levels');
     // Lanes are refused, not run in order under a client that expects its events tagged.
     expect(errorOf(create({ input: 'x', stream_id: 'lane-1' }))).to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', param: 'stream_id' });
   });
