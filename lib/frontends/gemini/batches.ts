@@ -1,4 +1,5 @@
 import { LipError } from '../../errors/index.js';
+import { checkJsonShape } from '../../wire/index.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
 import { geminiBatchInput } from './files.js';
 import { rpcStatus } from './encode-error.js';
@@ -183,8 +184,11 @@ async function fileRequests(fileName: unknown, files: BatchFiles | undefined, ma
     const at = `${param} (${fileName.slice(0, 64)}), line ${i + 1}`;
     let entry: unknown;
     try {
+      // Held to a request body's limits (depth, elements, ...) before it is parsed, as a body over HTTP is.
+      checkJsonShape(line);
       entry = JSON.parse(line);
-    } catch {
+    } catch (err) {
+      if (err instanceof LipError) throw new LipError(err.code, `${at}: ${err.message}`, { param });
       throw invalid(`${at}: not JSON`, param);
     }
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(`${at}: must be an object {"key": ..., "request": {...}}`, param);

@@ -1,7 +1,7 @@
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, FileRoutes, FileUpload, FileView, PreparedBatch } from '../protocol.js';
-import { uploadedMediaType } from '../../wire/index.js';
+import { checkJsonShape, uploadedMediaType } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -191,9 +191,12 @@ export function readLines(text: string, endpoint: string, maxRequests: number): 
     const n = i + 1;
     let parsed: unknown;
     try {
+      // Held to a request body's limits (depth, elements, ...) before it is parsed, as a body over HTTP is.
+      checkJsonShape(raw);
       parsed = JSON.parse(raw);
-    } catch {
-      fail('invalid_json_line', 'This line is not valid JSON.', n);
+    } catch (err) {
+      if (err instanceof LipError) fail('request_limit_exceeded', `This line is not taken: ${err.message}.`, n);
+      else fail('invalid_json_line', 'This line is not valid JSON.', n);
       continue;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

@@ -106,6 +106,11 @@ describe('frontends/gemini/batches', () => {
     });
     const bad = (text: string, max = 10) => refusal(() => routes.prepare({ batch: { inputConfig: { fileName: 'files/in' } } }, max, file(text), { model: 'm' }));
     expect(await bad(`${lines}\n{nope`)).to.include({ code: 'LIP_ERR_REQUEST_INVALID', message: 'batch.inputConfig.fileName (files/in), line 5: not JSON', param: 'batch.inputConfig.fileName' });
+    // Found by the attack-surface probe: a line past a request body's limits was parsed and run (a 500 result).
+    expect(await bad(`{"key": "deep", "request": {"contents": ${'['.repeat(50_000)}${']'.repeat(50_000)}}}`)).to.include({
+      code: 'LIP_ERR_REQUEST_LIMIT_EXCEEDED', param: 'batch.inputConfig.fileName',
+      message: 'batch.inputConfig.fileName (files/in), line 1: request body limit exceeded: the JSON nests deeper than 128 levels (line 1, column 167)',
+    });
     expect((await bad('{"key": 1, "request": {}}')).message).to.equal('batch.inputConfig.fileName (files/in), line 1: key must be a string');
     expect((await bad('{"key": "a"}')).message).to.equal('batch.inputConfig.fileName (files/in), line 1: request must be an object (a GenerateContentRequest)');
     expect((await bad('[]')).message).to.contain('line 1: must be an object');

@@ -66,6 +66,11 @@ describe('frontends/openai-chat/batches', () => {
         { code: 'invalid_request', message: 'Unknown field "header" (a line has custom_id, method, url and body).', param: 'header', line: 9 },
       ],
     });
+    // Found by the attack-surface probe: a line past a request body's limits was parsed and run (a 500 result).
+    const deep = line('b').replace('"body":{', `"body":{"metadata":${'['.repeat(50_000)}${']'.repeat(50_000)},`);
+    expect(readLines([line('a'), deep].join('\n'), '/v1/chat/completions', 10)).to.deep.equal({
+      errors: [{ code: 'request_limit_exceeded', message: 'This line is not taken: request body limit exceeded: the JSON nests deeper than 128 levels (line 1, column 208).', param: null, line: 2 }],
+    });
     expect(readLines(`\uFEFF${line('a')}\n`, '/v1/chat/completions', 5)).to.deep.equal({ requests: [{ customId: 'a', body: chat }] });
     expect(readLines('\n \n', '/v1/chat/completions', 5)).to.deep.equal({ errors: [{ code: 'empty_file', message: 'The input file holds no requests.', param: null, line: null }] });
     expect(readLines([line('a'), line('b'), line('c')].join('\n'), '/v1/chat/completions', 2)).to.deep.equal({
