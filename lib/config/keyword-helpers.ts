@@ -1,3 +1,4 @@
+import { MASK, SECRET_NAME } from '../wire/scrub-credentials.js';
 import { parseDuration, parseSize } from './units.js';
 
 /**
@@ -16,20 +17,63 @@ export const KEYWORD_HELPERS = {
     const problem = urlProblem(value, schemes);
     if (problem === undefined) return undefined;
     const example = schemes.includes('https') ? 'https://api.example.com/v1' : `${schemes[0]}://127.0.0.1:6379`;
-    return `must be ${schemes[0]!.startsWith('h') ? 'an' : 'a'} ${schemes.map((s) => `${s}://`).join(' or ')} URL such as ${example}: ${problem} (got ${shown(value)})`;
+    const got = typeof value === 'string' ? maskedUrl(value) : value;
+    return `must be ${schemes[0]!.startsWith('h') ? 'an' : 'a'} ${schemes.map((s) => `${s}://`).join(' or ')} URL such as ${example}: ${problem} (got ${shown(got)})`;
   },
   shown,
 };
 
+/** Config keys whose value is a secret, besides the names SECRET_NAME knows (`api_key`, `token`, `password`, ...). */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['key', 'api_keys', 'shared_secret', 'resume_token_key', 'secret_access_key']);
+
+/**
+ * Whether the config value at `path` is a secret, which no message may show: its key (the last
+ * name, list indices aside) is a secret's, or it is a header's value (`backends[].headers`).
+ */
+export function secretPath(path: readonly (string | number)[]): boolean {
+  if (path.length >= 2 && path[path.length - 2] === 'headers') return true;
+  const name = path.findLast((segment): segment is string => typeof segment === 'string');
+  return name !== undefined && (SECRET_KEYS.has(name) || SECRET_NAME.test(name));
+}
+
+/**
+ * A URL as a message may show it, written or not: its user-info and its query's values masked
+ * (`redis://***@host:6379`, `https://host/v1?key=***`). Text scans, no parse (it may not be a URL).
+ */
+export function maskedUrl(text: string): string {
+  let out = text;
+  const scheme = out.indexOf('://');
+  if (scheme >= 0) {
+    const start = scheme + 3;
+    let end = out.length; // of the authority: the first '/', '?' or '#' after the scheme
+    for (const c of '/?#') {
+      const i = out.indexOf(c, start);
+      if (i >= 0 && i < end) end = i;
+    }
+    const at = out.lastIndexOf('@', end - 1);
+    if (at >= start) out = `${out.slice(0, start)}${MASK}${out.slice(at)}`;
+  }
+  const q = out.indexOf('?');
+  if (q < 0) return out;
+  const hash = out.indexOf('#', q);
+  const end = hash < 0 ? out.length : hash;
+  const query = out.slice(q + 1, end).split('&').map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('=') + 1)}${MASK}` : pair)).join('&');
+  return `${out.slice(0, q + 1)}${query}${out.slice(end)}`;
+}
+
 /**
  * A config value as a message names it (`got ...`): a list, a mapping, binary data (`!!binary`),
- * a number YAML read as infinite (`.inf`, `1e400`: JSON would write it as `null`), else its JSON.
+ * a number YAML read as infinite (`.inf`, `1e400`: JSON would write it as `null`), else its JSON;
+ * `secret` (secretPath): a text or a number by its kind only.
  */
-export function shown(value: unknown): string {
+export function shown(value: unknown, secret = false): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Uint8Array) return 'binary data';
   if (typeof value === 'object') return 'a mapping';
+  // A secret is named by its kind only ("Secrets never appear in logs or error messages").
+  if (secret && typeof value === 'string') return `text of ${value.length} characters`;
+  if (secret && typeof value === 'number') return 'a number';
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN (not a number)' : `${value} (a number out of range)`;
   return JSON.stringify(value);
 }
