@@ -123,12 +123,14 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     else priced.set(key, i);
   });
 
-  // Budgets in money need prices: without any, every attempt's cost is unknown and the budget never binds.
-  const anyPrice = priced.size > 0 || (root.model_catalog as Row | undefined)?.prices === true;
+  // Budgets in money need prices: without any, every attempt's cost is unknown and the budget never binds
+  // (a catalog prices only when it is on).
+  const catalogPrices = (root.model_catalog as Row | undefined)?.enabled === true && (root.model_catalog as Row).prices === true;
+  const anyPrice = priced.size > 0 || catalogPrices;
   (((root.auth as Row | undefined)?.api_keys as Row[] | undefined) ?? []).forEach((key, i) => {
     const budget = key.budget as Row | undefined;
     if (budget !== undefined && budget.max_cost === undefined && budget.max_tokens === undefined) report(['auth', 'api_keys', i, 'budget'], 'sets no limit: give max_cost, max_tokens or both');
-    if (budget?.max_cost !== undefined && !anyPrice) report(['auth', 'api_keys', i, 'budget', 'max_cost'], 'nothing is priced, so no attempt has a cost to count: add pricing rows (or model_catalog.prices: true), or budget in max_tokens');
+    if (budget?.max_cost !== undefined && !anyPrice) report(['auth', 'api_keys', i, 'budget', 'max_cost'], 'nothing is priced, so no attempt has a cost to count: add pricing rows (or turn on model_catalog with prices: true), or budget in max_tokens');
     // An allow pattern names a configured backend (or `*` some): a typo would lock the key out silently.
     ((key.allow as string[] | undefined) ?? []).forEach((pattern, j) => {
       const backend = pattern.includes(':') ? pattern.slice(0, pattern.indexOf(':')) : pattern;

@@ -20,7 +20,9 @@ import { applyAliases, attemptReach, compileAliases, leavesOf, parseSelector, ty
  * * a default route derived past a disabled first backend (a default route that names a
  *   disabled backend is an error of the loader already);
  * * `routing.resume_after_output` on without a backend that takes a prefill;
- * * `model_catalog` on over a file that does not exist, with no source to fetch it from.
+ * * `model_catalog` on over a file that does not exist, with no source to fetch it from;
+ * * `model_catalog` settings (a path, prices, overrides, …) while the catalog is off: none of
+ *   them takes effect (its prices price nothing, so a `max_cost` budget needs pricing rows).
  *
  * @see spec/core/config-warnings.spec.ts
  */
@@ -62,6 +64,14 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
   const catalog = config.model_catalog;
   if (catalog.enabled && catalog.path !== undefined && catalog.source_url === undefined && !existsSync(catalog.path)) {
     warnings.push(`model_catalog.path "${catalog.path}" does not exist and no source_url is set: the catalog decides nothing until the file is there (curl -o ${catalog.path} https://models.dev/api.json)`);
+  }
+  if (!catalog.enabled) {
+    const set = [
+      catalog.path !== undefined && 'path', catalog.source_url !== undefined && 'source_url',
+      Object.keys(catalog.backends).length > 0 && 'backends', Object.values(catalog.exclude).includes(false) && 'exclude',
+      Object.values(catalog.adapt).includes(true) && 'adapt', catalog.prices && 'prices', catalog.overrides.length > 0 && 'overrides',
+    ].filter((key): key is string => key !== false);
+    if (set.length > 0) warnings.push(`model_catalog is not enabled, so its ${set.length === 1 ? set[0] : `${set.slice(0, -1).join(', ')} and ${set.at(-1)}`} take${set.length === 1 ? 's' : ''} no effect; set model_catalog.enabled: true to use ${set.length === 1 ? 'it' : 'them'}`);
   }
   const first = config.backends[0];
   if (config.routing.default_route_derived && first && !first.enabled) {

@@ -44,7 +44,9 @@ describe('config: per-key budgets (auth.api_keys[].budget)', () => {
 
   it('refuses a budget without a limit, a cost budget nothing prices, an unknown period and limits that are not positive', () => {
     expect(messages(keys('{ period: day }'))).to.deep.equal(['auth.api_keys[0].budget: sets no limit: give max_cost, max_tokens or both']);
-    expect(messages(keys('{ max_cost: 5, period: day }'))).to.deep.equal(['auth.api_keys[0].budget.max_cost: nothing is priced, so no attempt has a cost to count: add pricing rows (or model_catalog.prices: true), or budget in max_tokens']);
+    expect(messages(keys('{ max_cost: 5, period: day }'))).to.deep.equal(['auth.api_keys[0].budget.max_cost: nothing is priced, so no attempt has a cost to count: add pricing rows (or turn on model_catalog with prices: true), or budget in max_tokens']);
+    // A disabled catalog prices nothing, whatever its prices says.
+    expect(messages(keys('{ max_cost: 5, period: day }', 'model_catalog: { enabled: false, path: ./catalog.json, prices: true }'))).to.deep.equal(['auth.api_keys[0].budget.max_cost: nothing is priced, so no attempt has a cost to count: add pricing rows (or turn on model_catalog with prices: true), or budget in max_tokens']);
     expect(messages(keys('{ max_tokens: 5, period: year }'))[0]).to.match(/^auth\.api_keys\[0\]\.budget\.period: /);
     expect(messages(keys('{ max_tokens: 0, period: day }'))[0]).to.match(/^auth\.api_keys\[0\]\.budget\.max_tokens: /);
     expect(messages(keys('{ max_cost: 0, period: day }', 'pricing: [{ backend: oa, input: 1, output: 2 }]'))[0]).to.match(/^auth\.api_keys\[0\]\.budget\.max_cost: /);

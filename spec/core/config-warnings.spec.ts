@@ -122,5 +122,14 @@ describe('configWarnings', () => {
       expect(warn(`${rows}model_catalog: { enabled: true, path: /nonexistent/models.json, source_url: "https://models.dev/api.json" }`)).to.deep.equal([]);
       expect(warn(`${rows}model_catalog: { enabled: true, path: testdata/model-catalog/models-dev.json }`)).to.deep.equal([]);
     });
+
+    it('model_catalog settings while the catalog is off: none of them takes effect', () => {
+      const rows = 'backends:\n  - { id: s, kind: localstub, models: [m] }\n';
+      expect(warn(`${rows}model_catalog: { path: ./models.json, prices: true, backends: { s: openai } }`)).to.deep.equal([
+        'model_catalog is not enabled, so its path, backends and prices take no effect; set model_catalog.enabled: true to use them',
+      ]);
+      expect(warn(`${rows}model_catalog: { enabled: false, overrides: [{ model: m, context: 10 }], adapt: { reasoning: true } }`)[0]).to.contain('its adapt and overrides take no effect');
+      expect(warn(`${rows}model_catalog: { enabled: false }`)).to.deep.equal([]);
+    });
   });
 });
