@@ -371,7 +371,7 @@ export class Executor {
         const others = all.filter((c) => {
           if (c.key === served) return false;
           const why = ineligibility(c, route);
-          if (why !== undefined) route.journal.skip(c.key, why.reason, why.retryAfterMs);
+          if (why !== undefined) route.journal.skip(c.key, why.reason, why.retryAfterMs, why.overflow);
           return why === undefined;
         });
         return [...others, ...all.filter((c) => c.key === served)];

@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import type { SchedulerLike } from 'rxjs';
+import type { ContextOverflow } from '../routing/plan/route-context.js';
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import type { RequestTrace } from '../observability/tracing.js';
 
@@ -31,8 +32,8 @@ export class ObservedJournal extends RouteJournal {
     super(scheduler);
   }
 
-  override skip(key: string, reason: string, retryAfterMs?: number): void {
-    super.skip(key, reason, retryAfterMs);
+  override skip(key: string, reason: string, retryAfterMs?: number, overflow?: ContextOverflow): void {
+    super.skip(key, reason, retryAfterMs, overflow);
     if (this.trace?.recording) {
       this.trace.event(reason.startsWith('circuit') ? 'lip.circuit.skip' : 'lip.route.skip', { 'lip.candidate_key': key, 'lip.reason': reason });
     }

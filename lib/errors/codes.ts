@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   LIP_ERR_ROUTE_TTFT_TIMEOUT: { status: 504, retryable: false, summary: 'The global time-to-first-token budget of the selector was spent.' },
   LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT: { status: 504, retryable: true, summary: 'A leaf time-to-first-token budget expired; routing moves on.' },
   LIP_ERR_ROUTE_MAX_ATTEMPTS: { status: 502, retryable: false, summary: 'routing.max_attempts backend opens were used without success.' },
-  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: { status: 413, retryable: false, summary: 'The request is too large for the max_context / min_context filters of every candidate.' },
+  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: { status: 400, retryable: false, summary: "The request does not fit the max_context / min_context filters or the model catalog's context limits of any candidate; one too long for them gets its protocol's context-window error." },
   // ── upstream ────────────────────────────────────────────────────────────────
   LIP_ERR_UPSTREAM_STATUS: { status: 502, retryable: false, summary: 'The upstream answered with an error status (kept, message sanitised); 408, 409, 429 and 5xx are retryable.' },
   LIP_ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, summary: 'The upstream could not be reached (DNS, refused, unreachable).' },

@@ -18,7 +18,6 @@ const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
   LIP_ERR_ROUTE_UNKNOWN_MODEL: 'model_not_found',
   // Agents (Codex) compact their conversation on this one.
   LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: 'context_length_exceeded',
-  LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_length_exceeded',
   // Clients of the Responses WebSocket mode (Codex, the SDKs) reconnect on this one.
   LIP_ERR_SERVER_CONNECTION_EXPIRED: 'websocket_connection_limit_reached',
   // OpenAI's answer to a spent quota (its type too): clients stop instead of retrying.
@@ -27,15 +26,34 @@ const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
 
 export function flatErrorObject(err: LipError): FlatErrorObject {
   const code = openaiCode(err);
-  return { message: err.message, type: code === 'insufficient_quota' ? code : errorTypeForStatus(err.status), param: err.param ?? null, code };
+  const over = contextOverflow(err);
+  const message = over
+    ? `This model's maximum context length is ${over.limit} tokens. However, your messages resulted in ${over.tokens} tokens. Please reduce the length of the messages. (${err.message})`
+    : err.message;
+  return { message, type: code === 'insufficient_quota' ? code : errorTypeForStatus(err.status), param: err.param ?? null, code };
 }
 
 /**
- * The code an OpenAI client reads: OPENAI_CODES, `previous_response_not_found` for a
+ * A request lip found too long for every candidate's context limit (LIP_ERR_ROUTE_CONTEXT_EXCEEDED
+ * with its estimate over the largest limit): each protocol's envelope words it as its provider's
+ * own context-window refusal (OpenAI's `context_length_exceeded`, Anthropic's "prompt is too
+ * long: N tokens > M maximum", Gemini's "The input token count (N) exceeds ..."), on which agents
+ * compact their conversation as on the upstream's, with lip's message after it.
+ */
+export function contextOverflow(err: LipError): { readonly tokens: number; readonly limit: number } | undefined {
+  const tokens = err.detail?.['context_tokens'];
+  const limit = err.detail?.['context_limit'];
+  return typeof tokens === 'number' && typeof limit === 'number' ? { tokens, limit } : undefined;
+}
+
+/**
+ * The code an OpenAI client reads: OPENAI_CODES, `context_length_exceeded` for a request lip
+ * found too long (contextOverflow), `previous_response_not_found` for a
  * `previous_response_id` lip does not have (clients resend the whole input on it), and
  * `model_not_found` for an upstream's 404 saying it has no such model, as for lip's own.
  */
 function openaiCode(err: LipError): string {
+  if (contextOverflow(err)) return 'context_length_exceeded';
   if (err.code === 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' && err.param === 'previous_response_id') return 'previous_response_not_found';
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && err.detail?.['model_not_found'] === true) return 'model_not_found';
   return OPENAI_CODES[err.code] ?? err.code;

@@ -59,10 +59,11 @@ describe('e2e: the model catalog leaves out candidates that cannot take the requ
     expect(up.emulators.oa!.requests).to.have.length(1);
   });
 
-  it('a prompt over a model\'s known window: 413 with context_length_exceeded (an override states the window)', async () => {
+  it('a prompt over a model\'s known window: 400 with context_length_exceeded (an override states the window)', async () => {
     const err = await up.openai().chat.completions.create({ model: 'ds:deepseek-tiny', messages: [{ role: 'user', content: 'x'.repeat(1000) }] }).then(() => undefined, (e: unknown) => e);
     const e = err as InstanceType<typeof OpenAI.APIError>;
-    expect([e.status, e.code]).to.deep.equal([413, 'context_length_exceeded']);
+    expect([e.status, e.code]).to.deep.equal([400, 'context_length_exceeded']);
+    expect(e.message).to.match(/This model's maximum context length is 50 tokens\. However, your messages resulted in \d+ tokens\./);
     expect(e.message).to.contain('context limit 50 of deepseek-tiny (backend override)');
     expect(up.emulators.ds!.requests).to.have.length(0);
   });

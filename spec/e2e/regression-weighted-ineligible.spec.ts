@@ -18,7 +18,7 @@ interface RouteRow {
  * filter) answered 502 "every candidate failed ()" with no Retry-After, and its skipped branches
  * were never journalled (not in /admin/routes even when another branch served). Now the arm
  * journals each skip with its reason and the route ends as the `|` form does: 503
- * LIP_ERR_ROUTE_NO_CANDIDATE with Retry-After, 413 when only the context filters stood in the way.
+ * LIP_ERR_ROUTE_NO_CANDIDATE with Retry-After, 400 when only the context filters stood in the way.
  */
 describe('e2e: a weighted arm with ineligible branches (regression)', function () {
   this.timeout(30_000);
@@ -66,9 +66,9 @@ auth: { api_keys: [ { id: limited, key: "${LIMITED}", allow: ["ok2:*"] }, { id: 
     expect(row.candidates.map((c) => [c.key, c.outcome])).to.deep.equal([['ok:m', 'skipped'], ['ok2:m', 'served']]);
   });
 
-  it('every branch left out by its context filter: 413, as the `!` and single-leaf forms answer', async () => {
+  it('every branch left out by its context filter: 400 context_length_exceeded, as the `!` and single-leaf forms answer', async () => {
     const prompt = 'lorem ipsum dolor sit amet '.repeat(100);
     const err = await rejection(ask(open, '[max_context=10]ok:m^[max_context=20]ok2:m', prompt));
-    expect([err.status, (err.error as { code: string }).code]).to.deep.equal([413, 'context_length_exceeded']);
+    expect([err.status, (err.error as { code: string }).code]).to.deep.equal([400, 'context_length_exceeded']);
   });
 });

@@ -192,9 +192,9 @@ describe('e2e: routing through lip serve', () => {
       expect(JSON.parse(res.body).error.code).to.equal('LIP_ERR_ROUTE_TTFT_TIMEOUT');
     });
 
-    it('a request too large for every candidate\'s max_context: 413, with OpenAI\'s context_length_exceeded for an OpenAI client (agents compact on it)', async () => {
+    it('a request too large for every candidate\'s max_context: 400, with OpenAI\'s context_length_exceeded for an OpenAI client (agents compact on it)', async () => {
       const res = await failure('[max_context=2]a:m|[max_context=3]b:m');
-      expect(res.status).to.equal(413);
+      expect(res.status).to.equal(400);
       expect(JSON.parse(res.body).error.code).to.equal('context_length_exceeded');
       expect(JSON.parse(res.body).error.message).to.contain('does not fit the context limits of any candidate');
       const fits = await failure('[max_context=2]a:m|[min_context=2]b:m');

@@ -564,7 +564,7 @@ export function simulate(s: Scenario): Outcome[] {
       const tried = journal.filter((e) => e.outcome === 'failed');
       const skipped = journal.filter((e) => e.outcome === 'skipped');
       const sizeOnly = skipped.every((e) => e.skippedFor === 'context');
-      if (tried.length === 0 && skipped.length > 0) return sizeOnly ? { code: 'LIP_ERR_ROUTE_CONTEXT_EXCEEDED', status: 413, retryable: false } : NO_CANDIDATE;
+      if (tried.length === 0 && skipped.length > 0) return sizeOnly ? { code: 'LIP_ERR_ROUTE_CONTEXT_EXCEEDED', status: 400, retryable: false } : NO_CANDIDATE;
       // Too long for every model tried, and for the filters of the others: the client's protocol says so.
       if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && sizeOnly) return ERRORS.context;
       if (tried.length > 0 && tried.every((e) => e.status === 429)) return { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };

@@ -101,7 +101,7 @@ export class CatalogGate {
       if (tokens > limit) {
         const which = facts.input !== undefined ? 'input' : 'context';
         this.count(candidate, 'excluded_context');
-        return { reason: `context: about ${tokens} tokens > ${which} limit ${limit} of ${candidate.model} (${origin(resolved, which)})` };
+        return { reason: `context: about ${tokens} tokens > ${which} limit ${limit} of ${candidate.model} (${origin(resolved, which)})`, overflow: { tokens, limit } };
       }
     }
     return undefined;

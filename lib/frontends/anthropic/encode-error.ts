@@ -1,4 +1,4 @@
-import { errorHeaders } from '../error-envelope.js';
+import { contextOverflow, errorHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import { errorTypeForStatus } from '../error-types.js';
 import type { ErrorResponse } from '../protocol.js';
@@ -8,11 +8,14 @@ type AnthropicErrorBody = { type: 'error'; error: { type: string; message: strin
 /**
  * Anthropic's error body: `{"type":"error","error":{"type","message"}}`, and the request's id
  * (`request_id`) when it is known, as Anthropic's answers name it. A thread lip does not hold has
- * Anthropic's `details.error_code` too (threadErrorCode).
+ * Anthropic's `details.error_code` too (threadErrorCode); a request lip found too long for every
+ * candidate is worded as Anthropic's own refusal, "prompt is too long: N tokens > M maximum".
  */
 export function anthropicErrorBody(err: LipError, requestId?: string): AnthropicErrorBody {
   const code = threadErrorCode(err);
-  const body = { type: 'error' as const, error: { type: errorTypeForStatus(err.status), message: err.message, ...(code ? { details: { error_code: code } } : {}) } };
+  const over = contextOverflow(err);
+  const message = over ? `prompt is too long: ${over.tokens} tokens > ${over.limit} maximum (${err.message})` : err.message;
+  const body = { type: 'error' as const, error: { type: errorTypeForStatus(err.status), message, ...(code ? { details: { error_code: code } } : {}) } };
   return requestId === undefined ? body : { ...body, request_id: requestId };
 }
 

@@ -1,4 +1,4 @@
-import { errorHeaders } from '../error-envelope.js';
+import { contextOverflow, errorHeaders } from '../error-envelope.js';
 import type { LipError } from '../../errors/index.js';
 import type { ErrorResponse } from '../protocol.js';
 
@@ -23,12 +23,15 @@ export function rpcStatus(status: number): string {
 
 /**
  * Google's error object: `{code, message, status}` plus `details`: an ErrorInfo whose `reason`
- * is the lip error code, and a BadRequest field violation naming the offending field.
+ * is the lip error code, and a BadRequest field violation naming the offending field. A request
+ * lip found too long for every candidate is worded as Gemini's own refusal.
  */
 export function geminiErrorObject(err: LipError): Record<string, unknown> {
   const details: Record<string, unknown>[] = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: err.code, domain: 'lip' }];
   if (err.param) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: err.param, description: err.message }] });
-  return { code: err.status, message: err.message, status: rpcStatus(err.status), details };
+  const over = contextOverflow(err);
+  const message = over ? `The input token count (${over.tokens}) exceeds the maximum number of tokens allowed (${over.limit}). (${err.message})` : err.message;
+  return { code: err.status, message, status: rpcStatus(err.status), details };
 }
 
 /** Google's envelope, `{"error":{...}}`, with `Retry-After` when the error has one (`x-should-retry: false` when it must not be retried). */

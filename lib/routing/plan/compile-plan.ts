@@ -39,7 +39,7 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
   single: (arm, ctx) => () => leafAttempt(arm.leg, ctx),
   weighted: (arm, ctx) => () => {
     // A branch found ineligible is a skip like a `|` leaf's: journalled once, with its reason
-    // (the final error's 503 + Retry-After or 413 and /admin/routes need it), and left out of
+    // (the final error's 503 + Retry-After or context refusal and /admin/routes need it), and left out of
     // this arm from then on. With none eligible the arm fails retryably and the journal decides.
     const skipped = new Set<number>();
     const eligible = (branch: WeightedBranch, index: number): boolean => {
@@ -48,7 +48,7 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
       const why = ineligibility(candidate, ctx);
       if (why === undefined) return true;
       skipped.add(index);
-      ctx.journal.skip(candidate.key, why.reason, why.retryAfterMs);
+      ctx.journal.skip(candidate.key, why.reason, why.retryAfterMs, why.overflow);
       return false;
     };
     return weightedChoice(

@@ -8,7 +8,7 @@ import { LipError } from '../../errors/index.js';
 import { holdUntilOutput } from '../operators/hold-until-output.js';
 import type { Leaf } from '../selector/ast.js';
 import { candidateKey } from '../selector/candidate-key.js';
-import type { AttemptRole, Candidate, RouteContext } from './route-context.js';
+import type { AttemptRole, Candidate, RouteContext, Skip } from './route-context.js';
 
 export function candidateOf(leaf: Leaf): Candidate {
   return { backend: leaf.backend!, model: leaf.model, key: candidateKey(leaf), leaf };
@@ -18,11 +18,11 @@ export function candidateOf(leaf: Leaf): Candidate {
  * Why a leaf is not eligible before any attempt: it already failed in this request, the
  * context-size filters, then the circuit.
  */
-export function ineligibility(candidate: Candidate, ctx: RouteContext): { reason: string; retryAfterMs?: number } | undefined {
+export function ineligibility(candidate: Candidate, ctx: RouteContext): Skip | undefined {
   if (ctx.journal.entries.some((e) => e.key === candidate.key && e.outcome === 'failed')) return { reason: 'already failed in this request' };
   const { maxContext, minContext } = candidate.leaf;
   const tokens = ctx.estimatedTokens;
-  if (tokens !== undefined && maxContext !== undefined && tokens > maxContext) return { reason: `context: about ${tokens} tokens > max_context ${maxContext}` };
+  if (tokens !== undefined && maxContext !== undefined && tokens > maxContext) return { reason: `context: about ${tokens} tokens > max_context ${maxContext}`, overflow: { tokens, limit: maxContext } };
   if (tokens !== undefined && minContext !== undefined && tokens <= minContext) return { reason: `context: about ${tokens} tokens <= min_context ${minContext}` };
   return ctx.eligibility?.(candidate);
 }
@@ -41,7 +41,7 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
     const candidate = candidateOf(leaf);
     const skip = ineligibility(candidate, ctx);
     if (skip) {
-      ctx.journal.skip(candidate.key, skip.reason, skip.retryAfterMs);
+      ctx.journal.skip(candidate.key, skip.reason, skip.retryAfterMs, skip.overflow);
       return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${skip.reason}`, { retryable: true }));
     }
     if (ctx.budget.remaining <= 0) {

@@ -17,6 +17,14 @@ export interface Skip {
   readonly reason: string;
   /** When it may be eligible again (an open circuit's next probe), in milliseconds from now. */
   readonly retryAfterMs?: number;
+  /** The request is too long for it: its estimated size over the candidate's context limit. */
+  readonly overflow?: ContextOverflow;
+}
+
+/** A request's estimated size in tokens over a context limit (`max_context`, a model's known window). */
+export interface ContextOverflow {
+  readonly tokens: number;
+  readonly limit: number;
 }
 
 /** What an attempt is told by the operator that runs it (one object per attempt). */

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../../errors/index.js';
 import { isRetryable } from '../operators/retryable.js';
+import type { ContextOverflow } from './route-context.js';
 
 export type JournalOutcome = 'skipped' | 'failed' | 'cancelled' | 'served';
 
@@ -19,6 +20,8 @@ export interface JournalEntry {
   ttftMs?: number;
   /** A failure that was not retryable (a race leg's 400: failover would have stopped at it), kept whole. */
   final?: LipError;
+  /** A skip because the request is too long for the candidate: its estimate over the limit. */
+  overflow?: ContextOverflow;
 }
 
 /**
@@ -38,8 +41,8 @@ export class RouteJournal {
     return this.scheduler.now() - this.startedAt;
   }
 
-  skip(key: string, reason: string, retryAfterMs?: number): void {
-    this.entries.push({ key, outcome: 'skipped', reason, ...(retryAfterMs !== undefined ? { retryAfter: Math.ceil(retryAfterMs / 1000) } : {}) });
+  skip(key: string, reason: string, retryAfterMs?: number, overflow?: ContextOverflow): void {
+    this.entries.push({ key, outcome: 'skipped', reason, ...(retryAfterMs !== undefined ? { retryAfter: Math.ceil(retryAfterMs / 1000) } : {}), ...(overflow ? { overflow } : {}) });
   }
 
   start(key: string): JournalEntry {
@@ -60,8 +63,10 @@ export class RouteJournal {
 
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
-   * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (413 when only the
-   * context size stood in the way, 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
+   * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (400
+   * LIP_ERR_ROUTE_CONTEXT_EXCEEDED when only the context size stood in the way: with the estimate
+   * over the largest limit when it is too long for some, which each protocol words as its
+   * provider's context-window error; 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
    * capabilities did, with or without it); every one tried refusing it as too long for its context window
    * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
    * sending it -> 400 naming each refusal; one failure that was not retryable (a race leg's 400,
@@ -75,7 +80,7 @@ export class RouteJournal {
     const unfit = (e: JournalEntry) => e.reason?.startsWith('context') === true || e.reason?.startsWith('capability') === true;
     if (tried.length === 0 && skipped.length > 0) {
       if (skipped.every((e) => e.reason?.startsWith('context'))) {
-        return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`);
+        return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`, largestOverflow(skipped));
       }
       // Every model is known not to take what the request gives it (images, tools; model_catalog).
       if (skipped.every(unfit)) return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
@@ -103,6 +108,17 @@ export class RouteJournal {
   summary(): string {
     return this.entries.map((e) => `${e.key}: ${e.outcome === 'failed' ? e.reason : `${e.outcome}${e.reason ? ` (${e.reason})` : ''}`}`).join('; ');
   }
+}
+
+/**
+ * The detail of a request too long for its candidates (`context_tokens`, `context_limit`: the
+ * largest limit it is over, the size a compacted conversation must get under), read by the
+ * frontends (contextOverflow); none when only `min_context` stood in the way.
+ */
+function largestOverflow(entries: readonly JournalEntry[]): { detail?: Record<string, unknown> } {
+  const over = entries.map((e) => e.overflow).filter((o): o is ContextOverflow => o !== undefined);
+  if (over.length === 0) return {};
+  return { detail: { context_tokens: Math.max(...over.map((o) => o.tokens)), context_limit: Math.max(...over.map((o) => o.limit)) } };
 }
 
 function earliest(entries: readonly JournalEntry[], fallback?: number): { retryAfter?: number } {

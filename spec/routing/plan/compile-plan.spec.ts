@@ -116,12 +116,12 @@ describe('routing/plan/compilePlan', () => {
     expect(isLipError(error) && [error.code, error.status, error.retryAfter]).to.deep.equal(['LIP_ERR_ROUTE_NO_CANDIDATE', 503, 2]);
   });
 
-  it('a weighted arm whose branches the context filters all leave out: 413', () => {
+  it('a weighted arm whose branches the context filters all leave out: 400 with the estimate over the largest max_context', () => {
     const ts = testScheduler();
     let error: unknown;
     const h = harness(ts, {}, { estimatedTokens: 500 });
     ts.run(() => compilePlan(parseSelector('[max_context=10]a:m^[max_context=20]b:m'), h.ctx).subscribe({ error: (e) => { error = e; } }));
-    expect(isLipError(error) && [error.code, error.status]).to.deep.equal(['LIP_ERR_ROUTE_CONTEXT_EXCEEDED', 413]);
+    expect(isLipError(error) && [error.code, error.status, error.detail]).to.deep.equal(['LIP_ERR_ROUTE_CONTEXT_EXCEEDED', 400, { context_tokens: 500, context_limit: 20 }]);
     expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome])).to.deep.equal([['a:m', 'skipped'], ['b:m', 'skipped']]);
   });
 
@@ -207,7 +207,7 @@ describe('routing/plan/compilePlan', () => {
     });
   });
 
-  it('the context filters skip candidates by the estimated size (413 when nothing fits)', () => {
+  it('the context filters skip candidates by the estimated size (400 when nothing fits)', () => {
     const ts = testScheduler();
     let error: unknown;
     ts.run(({ cold }) => {
@@ -218,6 +218,6 @@ describe('routing/plan/compilePlan', () => {
       const none = harness(ts, {}, { estimatedTokens: 5000 });
       compilePlan(parseSelector('[max_context=1K]small:m'), none.ctx).subscribe({ error: (e) => { error = e; } });
     });
-    expect(isLipError(error) && [error.code, error.status]).to.deep.equal(['LIP_ERR_ROUTE_CONTEXT_EXCEEDED', 413]);
+    expect(isLipError(error) && [error.code, error.status]).to.deep.equal(['LIP_ERR_ROUTE_CONTEXT_EXCEEDED', 400]);
   });
 });
