@@ -162,7 +162,8 @@ function factOf(layer: CatalogOverride | ModelFacts, name: FactName): unknown {
 
 /**
  * The provider a backend row serves: the operator's mapping, else its kind's provider when the
- * row uses the kind's own endpoint, else matched by name.
+ * row uses the kind's own endpoint (trailing slashes aside, as the backends strip them), else
+ * matched by name.
  */
 function providerOf(row: BackendConfig, mapped: string | undefined): string {
   if (mapped !== undefined) return mapped === '' ? BY_NAME : mapped;
@@ -170,7 +171,8 @@ function providerOf(row: BackendConfig, mapped: string | undefined): string {
   if (kind?.catalogProvider === undefined) return BY_NAME;
   const ownEndpoint = (kind.properties.base_url as { default?: unknown } | undefined)?.default;
   const baseUrl = (row as { base_url?: unknown }).base_url;
-  return baseUrl === undefined || baseUrl === ownEndpoint ? kind.catalogProvider : BY_NAME;
+  const bare = (url: unknown) => (typeof url === 'string' ? url.replace(/\/+$/, '') : url);
+  return baseUrl === undefined || bare(baseUrl) === bare(ownEndpoint) ? kind.catalogProvider : BY_NAME;
 }
 
 function findInCatalog(snapshot: CatalogSnapshot, provider: string, model: string): { match: MatchKind; facts: ModelFacts; entries: string[]; disagreements: FactName[] } {

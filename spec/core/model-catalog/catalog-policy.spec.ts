@@ -33,6 +33,16 @@ describe('core/model-catalog/catalog-policy: a candidate\'s facts and where they
     expect(policy.resolve('ds', 'deepseek-v4-flash').facts).to.deep.include({ context: 1_000_000, tools: true, modalities: ['text'] });
   });
 
+  it('the own endpoint written with a trailing slash is still the own endpoint (the backend strips it)', () => {
+    const policy = policyFor([
+      'backends:',
+      '  - { id: oa, kind: openai-chat, base_url: "https://api.openai.com/v1/", api_key: k }',
+      '  - { id: an, kind: anthropic, base_url: "https://api.anthropic.com//", api_key: k }',
+    ].join('\n'));
+    expect(['oa', 'an'].map((id) => policy.providerOf(id))).to.deep.equal(['openai', 'anthropic']);
+    expect(policy.resolve('oa', 'gpt-4o')).to.deep.include({ match: 'exact', entries: ['openai/gpt-4o'] });
+  });
+
   it('by name, each fact is taken only where every entry stating it agrees', () => {
     const policy = policyFor('backends:\n  - { id: proxy, kind: openai-chat, base_url: "http://127.0.0.1:9/v1", api_key: k }');
     const resolved = policy.resolve('proxy', 'gpt-4o');
