@@ -173,10 +173,13 @@ export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: Se
 }
 
 const GROUPS = ['model', 'backend', 'principal', 'key'] as const;
+/** An ISO 8601 date, or date and time (an offset or `Z`, else local time), as Date.parse reads it. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
 /**
  * `GET /admin/usage?principal=&since=&group_by=`: `since` is an ISO 8601 time or a duration
- * back from now (`24h`, `30m`); `group_by` is model (default), backend, principal or key (the API key id).
+ * back from now (`24h`, `30m`: the units of config durations), nothing else (a bare number, a
+ * date in another form); `group_by` is model (default), backend, principal or key (the API key id).
  */
 export function usageQuery(params: URLSearchParams, now: number = Date.now()): UsageQuery | LipError {
   const groupBy = params.get('group_by') ?? 'model';
@@ -187,9 +190,9 @@ export function usageQuery(params: URLSearchParams, now: number = Date.now()): U
   const sinceText = params.get('since');
   let since: number | undefined;
   if (sinceText !== null && sinceText !== '') {
-    const back = /^\d/.test(sinceText) && !/^\d{4}-/.test(sinceText) ? parseDuration(sinceText) : undefined;
+    const back = parseDuration(sinceText);
     // A duration back past 1970 means all of it (and stays a time a Date can hold).
-    since = back !== undefined ? Math.max(0, now - back) : Date.parse(sinceText);
+    since = back !== undefined ? Math.max(0, now - back) : ISO_TIME.test(sinceText) ? Date.parse(sinceText) : Number.NaN;
     if (!Number.isFinite(since)) {
       return new LipError('LIP_ERR_REQUEST_INVALID', `since: expected an ISO 8601 time (2026-12-01T00:00:00Z) or a duration back from now (24h), got "${sinceText}"`, { param: 'since' });
     }

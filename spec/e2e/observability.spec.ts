@@ -199,6 +199,10 @@ describe('e2e: observability (traces, metrics, logs, usage)', () => {
     const bad = await fetch(`${lip.url}/admin/usage?group_by=colour`);
     expect(bad.status).to.equal(400);
     expect(await bad.json()).to.deep.nested.include({ 'error.code': 'LIP_ERR_REQUEST_INVALID' });
+    // A bare number is neither a duration (no unit) nor an ISO 8601 time (it was read as the year 2000).
+    const bare = await fetch(`${lip.url}/admin/usage?since=0`);
+    expect(bare.status).to.equal(400);
+    expect(await bare.json()).to.deep.nested.include({ 'error.code': 'LIP_ERR_REQUEST_INVALID', 'error.param': 'since' });
     // A duration back past 1970 is all of it (it was a 500: a time no Date can hold).
     const ages = await fetch(`${lip.url}/admin/usage?group_by=backend&since=99999999999h`);
     expect(ages.status).to.equal(200);
