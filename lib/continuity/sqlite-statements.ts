@@ -42,14 +42,16 @@ function legParams(state: LegState): LegRow {
 /**
  * Every SQL statement of the SQLite store, prepared once when the store opens. Writes are
  * upserts, so a record written twice (a retried batch) converges to the same row; the seq
- * counter only ever grows. An attempt whose A-leg was deleted meanwhile is skipped (its A-leg
+ * counter only ever grows, and two attempts never share a row (see `upsertAttempt`). An attempt whose A-leg was deleted meanwhile is skipped (its A-leg
  * was evicted: the row has nowhere to go) instead of failing the whole batch.
  */
 export class SqliteStatements {
   private readonly upsertLegStmt: Statement;
   private readonly deleteSessionTwinStmt: Statement;
   private readonly deleteLegStmt: Statement;
-  private readonly upsertAttemptStmt: Statement;
+  private readonly updateAttemptStmt: Statement;
+  private readonly insertAttemptStmt: Statement;
+  private readonly raiseSeqStmt: Statement;
   private readonly upsertResponseStmt: Statement;
   private readonly deleteResponseStmt: Statement;
   private readonly legByIdStmt: Statement;
@@ -77,18 +79,26 @@ export class SqliteStatements {
         affinity_bound_at = excluded.affinity_bound_at`);
     this.deleteSessionTwinStmt = db.prepare('DELETE FROM a_legs WHERE principal = ? AND session_id = ? AND a_leg_id <> ?');
     this.deleteLegStmt = db.prepare('DELETE FROM a_legs WHERE a_leg_id = ?');
-    this.upsertAttemptStmt = db.prepare(`
+    // An attempt's row is found by its B-leg, at its seq or past it (where upsertAttempt moves it).
+    this.updateAttemptStmt = db.prepare(`
+      UPDATE attempts SET
+        first_output_at = @first_output_at, finished_at = @finished_at,
+        outcome = @outcome, reason = @reason, http_status = @http_status,
+        input_tokens = @input_tokens, output_tokens = @output_tokens, cache_read_tokens = @cache_read_tokens,
+        cache_write_tokens = @cache_write_tokens, reasoning_tokens = @reasoning_tokens, cost = @cost,
+        upstream_request_id = @upstream_request_id
+      WHERE a_leg_id = @a_leg_id AND seq >= @seq AND b_leg_id = @b_leg_id`);
+    this.insertAttemptStmt = db.prepare(`
       INSERT INTO attempts (a_leg_id, seq, b_leg_id, candidate_key, backend_id, model, started_at, first_output_at, finished_at, outcome, reason, http_status,
         principal, key_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost, upstream_request_id)
-      SELECT @a_leg_id, @seq, @b_leg_id, @candidate_key, @backend_id, @model, @started_at, @first_output_at, @finished_at, @outcome, @reason, @http_status,
+      SELECT @a_leg_id,
+        CASE WHEN EXISTS (SELECT 1 FROM attempts WHERE a_leg_id = @a_leg_id AND seq = @seq)
+          THEN (SELECT MAX(seq) + 1 FROM attempts WHERE a_leg_id = @a_leg_id) ELSE @seq END,
+        @b_leg_id, @candidate_key, @backend_id, @model, @started_at, @first_output_at, @finished_at, @outcome, @reason, @http_status,
         @principal, @key_id, @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @reasoning_tokens, @cost, @upstream_request_id
       WHERE EXISTS (SELECT 1 FROM a_legs WHERE a_leg_id = @a_leg_id)
-      ON CONFLICT (a_leg_id, seq) DO UPDATE SET
-        first_output_at = excluded.first_output_at, finished_at = excluded.finished_at,
-        outcome = excluded.outcome, reason = excluded.reason, http_status = excluded.http_status,
-        input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
-        cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens, cost = excluded.cost,
-        upstream_request_id = excluded.upstream_request_id`);
+      RETURNING seq`);
+    this.raiseSeqStmt = db.prepare('UPDATE a_legs SET last_seq = MAX(last_seq, ?) WHERE a_leg_id = ?');
     const usageBy = (column: string) => db.prepare(`
       SELECT ${column} AS "group", COUNT(*) AS attempts,
         COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
@@ -132,8 +142,15 @@ export class SqliteStatements {
     return this.deleteLegStmt.run(aLegId).changes;
   }
 
+  /**
+   * Updates the attempt's row (found by its B-leg) or inserts it at its seq; when another
+   * process on the file already wrote another attempt at that seq (each allocates seqs from its
+   * own cached A-leg), at the A-leg's next free seq, which the A-leg's `last_seq` then covers.
+   */
   upsertAttempt(row: AttemptRow): void {
-    this.upsertAttemptStmt.run(row);
+    if (this.updateAttemptStmt.run(row).changes > 0) return;
+    const inserted = this.insertAttemptStmt.get(row) as { seq: number } | undefined;
+    if (inserted && inserted.seq !== row.seq) this.raiseSeqStmt.run(inserted.seq, row.a_leg_id);
   }
 
   upsertResponse(row: ResponseRow): void {

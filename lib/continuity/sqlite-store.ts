@@ -45,7 +45,8 @@ export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, pruneInt
  * replaced while open is noticed before the next write and at every `status()`: the store
  * reports not ready, opens a fresh file at the same path (recreating its directory) and
  * writes the cached A-legs and everything pending there; rows only the old file held are
- * counted as lost. One `lip serve` process owns one database file.
+ * counted as lost. Several processes on one machine may share the file (`--workers`): each
+ * reads through its own cache, and an attempt row never overwrites another's (upsertAttempt).
  * @see spec/continuity/sqlite-store.spec.ts, spec/continuity/sqlite-faults.spec.ts
  */
 export class SqliteContinuityStore extends LegStore {
@@ -263,14 +264,14 @@ export class SqliteContinuityStore extends LegStore {
     this.sqlite.log?.error('continuity record arrived after the store closed; it is not stored', { record: key });
   }
 
+  /** The file's rows, then what is pending or running here (keeping the seq the file gave a row). */
   protected attemptRows(state: LegState): AttemptRow[] {
-    const bySeq = new Map<number, AttemptRow>();
-    for (const row of this.read('attempts', () => this.sql.attempts(state.aLegId))) bySeq.set(row.seq, row);
-    for (const record of this.queue.values()) {
-      if (record.kind === 'attempt' && record.row.a_leg_id === state.aLegId) bySeq.set(record.row.seq, { ...record.row });
-    }
-    for (const row of this.running.values()) if (row.a_leg_id === state.aLegId) bySeq.set(row.seq, { ...row });
-    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const byBLeg = new Map<string, AttemptRow>();
+    for (const row of this.read('attempts', () => this.sql.attempts(state.aLegId))) byBLeg.set(row.b_leg_id, row);
+    const local = (row: AttemptRow) => byBLeg.set(row.b_leg_id, { ...row, seq: byBLeg.get(row.b_leg_id)?.seq ?? row.seq });
+    for (const record of this.queue.values()) if (record.kind === 'attempt' && record.row.a_leg_id === state.aLegId) local(record.row);
+    for (const row of this.running.values()) if (row.a_leg_id === state.aLegId) local(row);
+    return [...byBLeg.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** Writes what is pending first (a failing database answers with what it has), then sums in SQL. */
