@@ -62,19 +62,21 @@ export class SqliteConnection {
    * sessions: since `sessionCutoff`; none with an attempt `running`, which does not expire),
    * then the A-legs past `maxLegs` by the fair-share rule
    * (the least recently seen of the largest holders, see fair-share.ts), then up to `batch`
-   * responses saved before `cutoff` that nothing continues. Returns the deleted A-legs' ids and
-   * the A-legs left.
+   * responses saved before `cutoff` that nothing continues. Returns the deleted A-legs' ids, the
+   * A-legs left, and whether another call may find more: a full batch of A-legs, or responses
+   * deleted (whose expired predecessors nothing continues any more: a chain goes turn by turn).
    */
-  prune(cutoff: number, sessionCutoff: number, maxLegs: number, batch: number, running: readonly string[] = []): { deleted: string[]; legs: number } {
+  prune(cutoff: number, sessionCutoff: number, maxLegs: number, batch: number, running: readonly string[] = []): { deleted: string[]; legs: number; more: boolean } {
     return this.db.transaction(() => {
       const deleted = this.sql.pruneIdle(cutoff, sessionCutoff, batch, running);
+      const idle = deleted.length;
       const over = this.sql.countLegs() - maxLegs;
       if (over > 0) {
         const { counts, oldest } = this.sql.holdings();
         for (const [principal, count] of fairShareCuts(counts, over, oldest)) deleted.push(...this.sql.pruneOwn(principal, count));
       }
-      this.sql.pruneResponses(cutoff, batch);
-      return { deleted, legs: this.sql.countLegs() };
+      const responses = this.sql.pruneResponses(cutoff, batch);
+      return { deleted, legs: this.sql.countLegs(), more: idle === batch || responses > 0 };
     })();
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Subscription } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type { AttemptRow, ContinuityLogger, ContinuityStatus, UsageQuery, UsageSummaryRow } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
@@ -35,6 +36,9 @@ export interface SqliteStoreOptions extends LegStoreOptions {
 
 export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, pruneIntervalMs: 60_000, pruneBatch: 1_000 } as const;
 
+/** How long pruning batches run back to back before serving gets a turn. */
+const PRUNE_SLICE_MS = 20;
+
 /**
  * The persistent store: better-sqlite3 in WAL mode, schema by versioned migrations, prepared
  * statements. Request-path calls touch only memory (an A-leg cache in front of the database,
@@ -61,6 +65,9 @@ export class SqliteContinuityStore extends LegStore {
   private readonly cacheLegs: number;
   private dbLegs: number;
   private lastPruneAt: number;
+  /** A pruning run has more to delete (it goes on after yielding, or once the queue drains). */
+  private pruning = false;
+  private pruneTimer: Subscription | undefined;
   private key: Buffer | undefined;
 
   constructor(private readonly sqlite: SqliteStoreOptions) {
@@ -82,6 +89,7 @@ export class SqliteContinuityStore extends LegStore {
       describe: describeRecord,
       durable: (record) => record.kind === 'response' && record.durable,
     });
+    this.schedulePrune();
   }
 
   private connect(): SqliteConnection {
@@ -149,29 +157,51 @@ export class SqliteContinuityStore extends LegStore {
     writeRecords(this.sql, batch);
   }
 
+  /** Every `pruneIntervalMs`, with or without traffic (the queue's drain runs it too). */
+  private schedulePrune(): void {
+    this.pruneTimer = this.sqlite.scheduler.schedule(() => {
+      this.pruneIfDue();
+      if (!this.closed) this.schedulePrune();
+    }, this.sqlite.pruneIntervalMs ?? SQLITE_DEFAULTS.pruneIntervalMs);
+  }
+
   /**
-   * Deletes idle A-legs, A-legs past max_legs and expired responses (bounded per run). Runs when
-   * the queue has just drained, so every A-leg's last_seen_at in the database is current.
+   * Deletes idle A-legs, A-legs past max_legs and expired responses, in batches until none is
+   * left: as many as fit in a time slice, then the rest after yielding to serving. Only with
+   * nothing pending, so that every A-leg's last_seen_at in the database is current (a run
+   * interrupted by writes goes on when the queue has drained).
    */
   private pruneIfDue(): void {
     const now = this.now();
-    if (this.dbLegs <= this.sqlite.maxLegs && now - this.lastPruneAt < (this.sqlite.pruneIntervalMs ?? SQLITE_DEFAULTS.pruneIntervalMs)) return;
+    if (this.closed || this.queue.size > 0) return;
+    if (!this.pruning && this.dbLegs <= this.sqlite.maxLegs && now - this.lastPruneAt < (this.sqlite.pruneIntervalMs ?? SQLITE_DEFAULTS.pruneIntervalMs)) return;
     this.lastPruneAt = now;
-    let deleted: string[];
+    const sliceEnd = performance.now() + PRUNE_SLICE_MS;
+    do {
+      this.pruning = this.pruneBatch(now);
+    } while (this.pruning && this.queue.size === 0 && performance.now() < sliceEnd);
+    if (this.pruning && this.queue.size === 0) this.sqlite.scheduler.schedule(() => this.pruneIfDue(), 0);
+  }
+
+  /** One batch, in one transaction; true when there may be more to delete. */
+  private pruneBatch(now: number): boolean {
+    let result: { deleted: string[]; legs: number; more: boolean };
     try {
       const sessionLifetime = Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
       const running = [...new Set(Array.from(this.running.values(), (row) => row.a_leg_id))];
-      ({ deleted, legs: this.dbLegs } = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch, running));
+      result = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch, running);
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
-      return;
+      return false;
     }
-    for (const id of deleted) {
+    this.dbLegs = result.legs;
+    for (const id of result.deleted) {
       const state = this.legs.get(id);
       if (!state) continue;
       if (state.open > 0) this.legChanged(state, false); // still running here: write it back
       else this.legs.delete(state);
     }
+    return result.more;
   }
 
   protected admit(): void {
@@ -331,6 +361,7 @@ export class SqliteContinuityStore extends LegStore {
       this.lost += left;
       this.sqlite.log?.error('continuity store closed with records it could not write', { lost: left, error: this.queue.status().last_error });
     }
+    this.pruneTimer?.unsubscribe();
     this.conn.close();
   }
 }

@@ -139,7 +139,7 @@ describe('continuity/SqliteContinuityStore', () => {
     clock.advance(1);
     expect([count('a_legs'), count('attempts')]).to.deep.equal([1, 1]);
     expect(store.status()).to.deep.include({ pending: 0, written: 2, last_flush_at: T0 + 25, state: 'ok' });
-    expect(clock.scheduled).to.equal(0); // no timer runs while nothing is pending
+    expect(clock.scheduled).to.equal(1); // the pruning timer only: no write timer runs while nothing is pending
   });
 
   it('logs, counts and retries a failing database with backoff, reports it, and loses nothing', async () => {
@@ -260,6 +260,25 @@ describe('continuity/SqliteContinuityStore', () => {
     store.resolveALeg('alice');
     clock.advance(25);
     expect([count('a_legs'), count('attempts'), count('responses')]).to.deep.equal([1, 0, 0]);
+  });
+
+  it('prunes on its own timer without traffic: every expired A-leg past one batch, and an expired chain whole', () => {
+    const store = open({ ttlMs: 10_000, pruneIntervalMs: 60_000, maxLegs: 10_000 });
+    for (let i = 0; i < 2_500; i++) store.resolveALeg('alice', `s${i}`);
+    const chain = (prefix: string, turns: number) => {
+      for (let i = 0; i < turns; i++) {
+        store.saveResponse({ id: `${prefix}${i}`, principal: 'alice', ...(i ? { previousResponseId: `${prefix}${i - 1}` } : {}), input: [user('x')], output: reply('y') });
+      }
+    };
+    chain('resp_old', 5);
+    store.saveResponse({ id: 'resp_kept0', principal: 'alice', input: [user('x')], output: reply('y') });
+    clock.advance(55_000);
+    store.saveResponse({ id: 'resp_kept1', principal: 'alice', previousResponseId: 'resp_kept0', input: [user('x')], output: reply('y') });
+    clock.advance(25);
+    expect([count('a_legs'), count('responses')]).to.deep.equal([2_500, 7]);
+    clock.advance(5_000); // the 60 s timer, with nothing written since
+    expect([count('a_legs'), count('responses')]).to.deep.equal([0, 2]);
+    expect(store.status().legs).to.equal(0);
   });
 
   it('refuses a database written by a newer lip', () => {
