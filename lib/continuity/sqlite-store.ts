@@ -75,7 +75,7 @@ export class SqliteContinuityStore extends LegStore {
     this.cacheLegs = sqlite.cacheLegs ?? Math.min(sqlite.maxLegs, SQLITE_DEFAULTS.cacheLegs);
     this.conn = this.connect();
     this.sql = this.conn.sql;
-    this.dbLegs = this.sql.countLegs();
+    this.dbLegs = this.conn.legsAtOpen;
     this.writeBatch = this.conn.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
     this.lastPruneAt = this.now();
     this.queue = new WriteQueue<SqliteRecord>({

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { SqliteContinuityStore, type SqliteStoreOptions } from '../../lib/continuity/index.js';
+import { LipError } from '../../lib/errors/index.js';
 import { immutableWorks, mountTmpfs, sh } from '../helpers/file-faults.js';
 import { VirtualClock } from './virtual-clock.js';
 import { logRecorder } from './log-recorder.js';
@@ -221,5 +222,32 @@ describe('continuity/SqliteContinuityStore under file faults', () => {
     clock.advance(200);
     expect(s.status()).to.deep.include({ ready: true, state: 'ok', pending: 0 });
     expect(rows(path, 'SELECT response_id FROM responses')).to.deep.equal([{ response_id: 'resp_big' }]);
+  });
+  it('a damaged file is refused at open with LIP_ERR_CONTINUITY_UNAVAILABLE naming it, and left closed', () => {
+    const path = join(root, 'lip.db');
+    const s = open(path);
+    for (let i = 0; i < 100; i++) s.resolveALeg('alice', `session-${i}`);
+    clock.advance(25);
+    s.close();
+    store = undefined;
+    // The schema and the migrations still read; the A-legs' pages are garbage.
+    const db = new BetterSqlite3(path);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const roots = db.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'a_legs' AND rootpage > 0").pluck().all() as number[];
+    db.close();
+    const fd = openSync(path, 'r+');
+    for (const page of roots) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize);
+    closeSync(fd);
+
+    const handles = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path);
+      } catch {
+        return false;
+      }
+    }).length;
+    expect(() => open(path)).to.throw(LipError, `cannot prepare the continuity database ${path}: database disk image is malformed`)
+      .with.property('code', 'LIP_ERR_CONTINUITY_UNAVAILABLE');
+    expect(handles()).to.equal(0);
   });
 });
