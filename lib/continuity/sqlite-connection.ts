@@ -12,6 +12,14 @@ export interface RowCounts {
   readonly responses: number;
 }
 
+/** SQLite busy timeouts, in milliseconds. */
+export interface ConnectionTimeouts {
+  /** While opening, migrating and taking the first read: another process may hold a lock a while. */
+  readonly openMs: number;
+  /** Afterwards, for every write: short, because a write holds up the event loop while it waits. */
+  readonly busyMs: number;
+}
+
 /**
  * One open continuity database file: the better-sqlite3 handle, migrated to the newest schema,
  * its prepared statements, and the device and inode the path named when it was opened.
@@ -40,11 +48,13 @@ export class SqliteConnection {
    * (about 250 ms per 100 MB), and a damaged page found later fails only the reads and writes
    * that touch it.
    */
-  static open(path: string, busyTimeoutMs: number, now: () => number): SqliteConnection {
-    const db = openDatabase(path, busyTimeoutMs);
+  static open(path: string, timeouts: ConnectionTimeouts, now: () => number): SqliteConnection {
+    const db = openDatabase(path, timeouts.openMs);
     try {
       migrate(db, MIGRATIONS, now);
-      return new SqliteConnection(path, db, path === ':memory:' ? undefined : fileIdentity(path));
+      const conn = new SqliteConnection(path, db, path === ':memory:' ? undefined : fileIdentity(path));
+      db.pragma(`busy_timeout = ${timeouts.busyMs}`);
+      return conn;
     } catch (err) {
       db.close();
       throw err instanceof LipError ? err : new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot prepare the continuity database ${path}: ${(err as Error).message}`, { cause: err });

@@ -20,7 +20,7 @@ export interface SqliteStoreOptions extends LegStoreOptions {
   readonly maxLegs: number;
   /** A-legs kept in memory (a cache: the database has them all). */
   readonly cacheLegs?: number;
-  /** SQLite busy timeout. Short on purpose: a busy database is retried later, off the request path. */
+  /** SQLite busy timeout of writes. Short on purpose: a busy database is retried later, off the request path. */
   readonly busyTimeoutMs?: number;
   /** How often expired records are pruned (also whenever the A-leg count passes max_legs). */
   readonly pruneIntervalMs?: number;
@@ -34,7 +34,7 @@ export interface SqliteStoreOptions extends LegStoreOptions {
   readonly injectWriteFault?: () => Error | undefined;
 }
 
-export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, pruneIntervalMs: 60_000, pruneBatch: 1_000 } as const;
+export const SQLITE_DEFAULTS = { cacheLegs: 10_000, busyTimeoutMs: 100, openBusyTimeoutMs: 5_000, pruneIntervalMs: 60_000, pruneBatch: 1_000 } as const;
 
 /** How long pruning batches run back to back before serving gets a turn. */
 const PRUNE_SLICE_MS = 20;
@@ -73,7 +73,7 @@ export class SqliteContinuityStore extends LegStore {
   constructor(private readonly sqlite: SqliteStoreOptions) {
     super(sqlite);
     this.cacheLegs = sqlite.cacheLegs ?? Math.min(sqlite.maxLegs, SQLITE_DEFAULTS.cacheLegs);
-    this.conn = this.connect();
+    this.conn = this.connect(false);
     this.sql = this.conn.sql;
     this.dbLegs = this.conn.legsAtOpen;
     this.writeBatch = this.conn.db.transaction((batch: readonly SqliteRecord[]) => this.write(batch));
@@ -92,8 +92,13 @@ export class SqliteContinuityStore extends LegStore {
     this.schedulePrune();
   }
 
-  private connect(): SqliteConnection {
-    return SqliteConnection.open(this.sqlite.path, this.sqlite.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs, () => this.now());
+  /**
+   * At startup (and reload) the open waits for a lock as long as `openBusyTimeoutMs`; a file
+   * reopened while serving only as long as a write.
+   */
+  private connect(serving: boolean): SqliteConnection {
+    const busyMs = this.sqlite.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs;
+    return SqliteConnection.open(this.sqlite.path, { openMs: serving ? busyMs : SQLITE_DEFAULTS.openBusyTimeoutMs, busyMs }, () => this.now());
   }
 
   /** Before each write: the file must still be the one open, else a fresh one is opened. */
@@ -117,7 +122,7 @@ export class SqliteContinuityStore extends LegStore {
    * again by its next change.
    */
   private reopen(): void {
-    const fresh = this.connect();
+    const fresh = this.connect(true);
     let before = { legs: 0, attempts: 0, responses: 0 };
     try {
       before = this.conn.rowCounts();

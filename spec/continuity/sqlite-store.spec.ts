@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -279,6 +281,32 @@ describe('continuity/SqliteContinuityStore', () => {
     clock.advance(5_000); // the 60 s timer, with nothing written since
     expect([count('a_legs'), count('responses')]).to.deep.equal([0, 2]);
     expect(store.status().legs).to.equal(0);
+  });
+
+  it('waits up to 5 s for a lock another process holds at startup, then writes with its short busy timeout', async () => {
+    await open().close(); // the file and its schema
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require('better-sqlite3'))(process.argv[1]);
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+      db.prepare('INSERT INTO lip_settings VALUES (?, ?)').run('held', Buffer.from('x'));
+      console.log('holding');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, 500);
+    `, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(holder, 'exit');
+    const [line] = await once(holder.stdout!, 'data') as [Buffer];
+    expect(line.toString()).to.contain('holding');
+    const store = open(); // blocks until the holder lets go
+    await exited;
+    expect(store.status()).to.include({ ready: true, legs: 0 });
+
+    peerDb().exec("BEGIN IMMEDIATE; INSERT INTO lip_settings VALUES ('held2', x'00')");
+    store.resolveALeg('alice');
+    const started = performance.now();
+    clock.advance(25);
+    expect(performance.now() - started).to.be.below(2_500); // not the 5 s of the start
+    expect(store.status()).to.include({ state: 'failing' });
+    peerDb().exec('COMMIT');
   });
 
   it('refuses a database written by a newer lip', () => {
