@@ -96,6 +96,14 @@ export class SqliteConnection {
     })();
   }
 
+  /**
+   * Gives the file's free pages back to the filesystem (a file made with incremental auto-vacuum;
+   * a no-op for an older one). The file then shrinks at the next WAL checkpoint.
+   */
+  releaseFreePages(): void {
+    if ((this.db.pragma('freelist_count', { simple: true }) as number) > 0) this.db.pragma('incremental_vacuum');
+  }
+
   /** Row counts, read from the file this connection has open (even when it was deleted). */
   rowCounts(): RowCounts {
     const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;

@@ -30,7 +30,8 @@ export function fileIdentity(path: string): FileIdentity | undefined {
 }
 
 /**
- * Opens (creating it and its directory when missing) the continuity database: WAL journal,
+ * Opens (creating it and its directory when missing) the continuity database: incremental
+ * auto-vacuum when the file is new (pruning gives its free pages back to the filesystem), WAL journal,
  * `synchronous = NORMAL` (commits do not fsync, checkpoints do), foreign keys on, the given busy
  * timeout, and a 32 MiB page cache so that the hot index pages stay in memory. Any failure is a
  * `LIP_ERR_CONTINUITY_UNAVAILABLE` naming the path: a startup error for `lip serve`.
@@ -41,6 +42,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
   try {
     if (path !== ':memory:') ensureDirectory(dirname(resolve(path)));
     db = new (loadSqlite())(path, { timeout: busyTimeoutMs });
+    db.pragma('auto_vacuum = INCREMENTAL'); // takes effect on a new file only (an old one needs a VACUUM)
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL: commits do not fsync, checkpoints do
     db.pragma('foreign_keys = ON');

@@ -186,6 +186,15 @@ export class SqliteContinuityStore extends LegStore {
       this.pruning = this.pruneBatch(now);
     } while (this.pruning && this.queue.size === 0 && performance.now() < sliceEnd);
     if (this.pruning && this.queue.size === 0) this.sqlite.scheduler.schedule(() => this.pruneIfDue(), 0);
+    else if (!this.pruning) this.releaseFreePages();
+  }
+
+  private releaseFreePages(): void {
+    try {
+      this.conn.releaseFreePages();
+    } catch (err) {
+      this.sqlite.log?.warn('continuity database could not give free pages back; retried after the next pruning', { error: (err as Error).message });
+    }
   }
 
   /** One batch, in one transaction; true when there may be more to delete. */

@@ -283,6 +283,19 @@ describe('continuity/SqliteContinuityStore', () => {
     expect(store.status().legs).to.equal(0);
   });
 
+  it('gives the pages of pruned rows back to the filesystem (a new file has incremental auto-vacuum)', () => {
+    const store = open({ ttlMs: 10_000, pruneIntervalMs: 60_000 });
+    for (let i = 0; i < 200; i++) store.saveResponse({ id: `resp_${i}`, principal: 'alice', input: [user('x'.repeat(8_000))], output: reply('y') });
+    clock.advance(25);
+    const pages = () => peerDb().pragma('page_count', { simple: true }) as number;
+    const full = pages();
+    expect(peerDb().pragma('auto_vacuum', { simple: true })).to.equal(2); // incremental
+    clock.advance(60_000);
+    expect(count('responses')).to.equal(0);
+    expect(peerDb().pragma('freelist_count', { simple: true })).to.equal(0);
+    expect(pages()).to.be.below(full / 10);
+  });
+
   it('waits up to 5 s for a lock another process holds at startup, then writes with its short busy timeout', async () => {
     await open().close(); // the file and its schema
     const holder = spawn(process.execPath, ['-e', `
