@@ -23,11 +23,12 @@ export interface SecretsGuardConfig {
 export const SECRET_GUARD_MATCHES = new Map<string, number>();
 
 /**
- * Scans the client's text in every request (system text, messages, search results, tool-call
- * arguments, tool results, also as written for their provider) for credential-shaped strings in the `secret_guard` stage, before the call reaches
- * the session, routing, traffic observation or any backend. `redact` replaces every match,
- * `block` answers 400 in the client's protocol, `log` only reports. Logs carry detector ids and
- * counts, never the matched text. Fail-closed: a failing scan fails the request.
+ * Scans the client's text in every request (system text, messages, documents, tool calls and
+ * results, reasoning, hosted tools' records: scanCall) for credential-shaped strings in the
+ * `secret_guard` stage, before the call reaches the session, routing, traffic observation or
+ * any backend. `redact` replaces every match, `block` answers 400 in the client's protocol,
+ * `log` only reports. Logs carry detector ids and counts, never the matched text. Fail-closed:
+ * a failing scan fails the request.
  * @see docs/features.md
  */
 export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {

@@ -79,6 +79,31 @@ describe('secrets-guard', () => {
     expect(scanCall(call, BUILTIN_DETECTORS).call).to.equal(call);
   });
 
+  it('redact reaches reasoning summaries, hosted searches and tool records (their opaque payloads left alone); text kept twice counts once', () => {
+    const key = SAMPLES.openai_api_key!;
+    // Opaque payloads that happen to hold a credential's shape: only their provider reads them.
+    const opaque = `Eo4B/${SAMPLES.aws_access_key_id}/Ggo=`;
+    const call = userCall('hi', {
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'hi' }] },
+        { role: 'assistant', parts: [
+          { type: 'reasoning', dialect: 'openai-responses', id: 'rs_1', text: `a\n\nkey ${key}`, summary: ['a', `key ${key}`], opaque },
+          { type: 'web_search', id: 'ws_1', status: 'completed', query: `who owns ${key}`, results: [{ url: 'https://a.example', title: `About ${key}`, encrypted: opaque }], dialect: 'anthropic' },
+          { type: 'hosted_tool', dialect: 'openai-responses', block: { type: 'code_interpreter_call', id: 'ci_1', code: `print("${key}")`, outputs: [{ type: 'logs', logs: key }] } },
+          { type: 'hosted_tool', dialect: 'anthropic', block: { type: 'compaction', content: `summary ${key}`, encrypted_content: opaque }, compaction: { summary: `summary ${key}` } },
+        ] },
+      ],
+    });
+    const { call: out, findings } = scanCall(call, BUILTIN_DETECTORS, '[X]');
+    // Reasoning 1, search query and title 2, code and logs 2, compaction 1 (the block and its summary are one text).
+    expect([...findings]).to.deep.equal([['openai_api_key', 6]]);
+    const [reasoning, search, code, compaction] = out.messages[1]!.parts;
+    expect(reasoning).to.deep.equal({ type: 'reasoning', dialect: 'openai-responses', id: 'rs_1', text: 'a\n\nkey [X]', summary: ['a', 'key [X]'], opaque });
+    expect(search).to.deep.include({ query: 'who owns [X]', results: [{ url: 'https://a.example', title: 'About [X]', encrypted: opaque }] });
+    expect(code).to.deep.include({ block: { type: 'code_interpreter_call', id: 'ci_1', code: 'print("[X]")', outputs: [{ type: 'logs', logs: '[X]' }] } });
+    expect(compaction).to.deep.include({ block: { type: 'compaction', content: 'summary [X]', encrypted_content: opaque }, compaction: { summary: 'summary [X]' } });
+  });
+
   it('block answers a 400 rejection; log passes the call unchanged; neither logs the match', () => {
     const call = userCall(`my key ${SAMPLES.anthropic_api_key}`);
     const blocked = build({ mode: 'block' });
