@@ -15,10 +15,11 @@ const UNSCANNED_FIELDS = new Set(['type', 'data', 'image_url', 'encrypted_conten
 /**
  * Runs every detector over the client's text in a call: system text, text parts, search results
  * (source, title, text), text documents (and what the client says about a document, `context`),
- * tool-call arguments, tool results (with their search results and documents, and the result as
- * the client wrote it for its provider, `written`), visible reasoning text (with the summary
- * parts it is joined from), hosted web searches' queries and results, and hosted tools' records
- * (with a compaction's summary). With `replacement`, answers the call with every match replaced (`{id}`
+ * tool-call arguments (each string of JSON arguments, so that a replacement leaves them JSON),
+ * tool results (with their search results and documents, and the result as the client wrote it
+ * for its provider, `written`), visible reasoning text (with the summary parts it is joined
+ * from), hosted web searches' queries and results, and hosted tools' records (with a
+ * compaction's summary). With `replacement`, answers the call with every match replaced (`{id}`
  * in the replacement is the detector id); otherwise the same call.
  */
 export function scanCall(call: Call, detectors: readonly Detector[], replacement?: string): { call: Call; findings: Findings } {
@@ -58,7 +59,25 @@ export function scanCall(call: Call, detectors: readonly Detector[], replacement
     }
     return context === p.context && data === p.data ? p : { ...p, ...(context !== undefined ? { context } : {}), ...(data !== undefined ? { data } : {}) };
   };
-  const toolCall = (p: ToolCallPart): ToolCallPart => { const a = scan(p.arguments); return a === p.arguments ? p : { ...p, arguments: a }; };
+  /**
+   * JSON arguments string by string, written again only when one changed, so that a replacement
+   * (or a private key cut short, which runs to the end of its text) stays inside its string; a
+   * custom tool's input, or arguments that are not JSON, as text.
+   */
+  const toolCall = (p: ToolCallPart): ToolCallPart => {
+    const args = p.custom ? scan(p.arguments) : scanJson(p.arguments);
+    return args === p.arguments ? p : { ...p, arguments: args };
+  };
+  const scanJson = (json: string): string => {
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return scan(json);
+    }
+    const scanned = deepScan(value, (text) => scan(text));
+    return scanned === value ? json : JSON.stringify(scanned);
+  };
   const toolResult = (p: ToolResultPart): ToolResultPart => {
     const inContent: Findings = new Map();
     let content = p.content;
@@ -133,5 +152,6 @@ function deepScan(value: unknown, scan: (text: string) => string, unscanned: Rea
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);
   const out = entries.map(([k, v]) => [k, unscanned.has(k) ? v : deepScan(v, scan, unscanned)] as const);
+  // fromEntries, so that a `__proto__` key (JSON arguments may hold one) stays a key.
   return out.every(([, v], i) => v === entries[i]![1]) ? value : Object.fromEntries(out);
 }

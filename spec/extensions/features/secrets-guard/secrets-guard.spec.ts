@@ -104,6 +104,15 @@ describe('secrets-guard', () => {
     expect(compaction).to.deep.include({ block: { type: 'compaction', content: 'summary [X]', encrypted_content: opaque }, compaction: { summary: 'summary [X]' } });
   });
 
+  it('redact reads JSON tool-call arguments value by value (keys kept, even `__proto__`); other arguments as text', () => {
+    const key = SAMPLES.openai_api_key!;
+    const call = (args: string, custom?: boolean) => userCall('hi', { messages: [{ role: 'assistant', parts: [{ type: 'tool_call', id: 't1', name: 'f', arguments: args, ...(custom ? { custom } : {}) }] }] });
+    const argsOf = (args: string, custom?: boolean) => (scanCall(call(args, custom), BUILTIN_DETECTORS, '"{id}"').call.messages[0]!.parts[0] as { arguments: string }).arguments;
+    expect(argsOf(`{"__proto__":{"k":"${key}"},"n":1}`)).to.equal('{"__proto__":{"k":"\\"openai_api_key\\""},"n":1}');
+    expect(argsOf(`{"k":"${key}`)).to.equal('{"k":""openai_api_key"');
+    expect(argsOf(`"${key}"`, true)).to.equal('""openai_api_key""');
+  });
+
   it('block answers a 400 rejection; log passes the call unchanged; neither logs the match', () => {
     const call = userCall(`my key ${SAMPLES.anthropic_api_key}`);
     const blocked = build({ mode: 'block' });
