@@ -23,7 +23,8 @@ export async function startLip(config: Config, deps: RuntimeDeps = {}, options: 
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
   const logger = createLogger({ level: config.logging.level === 'debug' ? 'debug' : 'info', format: 'json', stream });
-  const server = new LipServer(createRuntime(config, deps), logger, options);
+  // As `lip serve` does: the runtime (features, circuits, the recorder) logs where the server does.
+  const server = new LipServer(createRuntime(config, { logger, ...deps }), logger, options);
   await server.listen('127.0.0.1', 0);
   return {
     url: server.url,

@@ -43,6 +43,8 @@ describe('e2e: secrets-guard through the official SDKs', function () {
         const body = JSON.stringify(upstream.requests[0]!.body);
         expect(body).to.not.contain(KEY);
         expect(body).to.contain('my key is [REDACTED:openai_api_key], fix my script');
+        // The feature's warning reaches the log (so the check below has something to look at), without the key.
+        expect(lips.redact!.logs.some((l) => String(l.message).startsWith('secrets-guard: credential-shaped text'))).to.equal(true);
         expect(JSON.stringify(lips.redact!.logs)).to.not.contain(KEY);
       });
 
