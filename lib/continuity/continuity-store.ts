@@ -349,11 +349,14 @@ export interface ContinuityStore {
   usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
   saveResponse(record: ResponseRecord): void;
   /**
-   * Only a store shared by several instances (Redis) has it: a promise that settles once every
-   * change recorded so far can be read from every instance (or once writing failed or took
-   * longer than the store's command timeout: it never rejects). The handler holds the end of an
-   * answer until then, so a client's next turn finds its conversation on any instance. A store
-   * local to the process has no such step: its own reads see a write at once.
+   * Only a store that writes behind has it: a promise that settles once every change recorded
+   * so far is kept (or once writing failed or, Redis, took longer than the store's command
+   * timeout: it never rejects). Redis: it can be read from every instance; the handler holds
+   * the end of every answer until then, so a client's next turn finds its conversation on any
+   * instance. SQLite: it is in the database file, so a process killed right after the answer
+   * keeps it; the handler holds an answer that created, changed or deleted something the client
+   * reads back (a stored response, a batch, a file...) until then. The memory store keeps
+   * nothing across a restart and its reads see a write at once: it has no such step.
    */
   readonly persisted?: () => Promise<void>;
   /** Throws `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` (404) for unknown ids and other principals' ids. */
@@ -374,7 +377,8 @@ export interface ContinuityStore {
    * theirs to read. Responses that continued it stay stored and readable, but a conversation
    * through it can no longer be rebuilt (`loadConversation` answers 404 naming it). Shared
    * (Redis): resolves once the deletion is in Redis, else rejects with
-   * `LIP_ERR_CONTINUITY_UNAVAILABLE` (503; the deletion stays queued and is retried).
+   * `LIP_ERR_CONTINUITY_UNAVAILABLE` (503; the deletion stays queued and is retried). SQLite:
+   * written behind like every change (`persisted` waits for it).
    */
   deleteResponse(id: string, principal: string): Promise<void>;
   /**

@@ -43,10 +43,11 @@ const PRUNE_SLICE_MS = 20;
  * The persistent store: better-sqlite3 in WAL mode, schema by versioned migrations, prepared
  * statements. Request-path calls touch only memory (an A-leg cache in front of the database,
  * read through on a miss) and put records into a bounded, coalescing write queue that a timer
- * writes in batched transactions. A failing database (read-only, full, locked) is logged,
- * counted, retried with backoff and reported by `status()`; serving goes on, and once the
- * queue is full the oldest records are dropped and counted. A database file removed or
- * replaced while open is noticed before the next write and at every `status()`: the store
+ * writes in batched transactions (at once for an answer that awaits `persisted`). A failing
+ * database (read-only, full, locked) is logged, counted, retried with backoff and reported by
+ * `status()`; serving goes on, and once the queue is full the oldest records are dropped and
+ * counted. A database file removed or replaced while open is noticed before the next write and
+ * at every `status()`: the store
  * reports not ready, opens a fresh file at the same path (recreating its directory) and
  * writes the cached A-legs and everything pending there; rows only the old file held are
  * counted as lost. Several processes on one machine may share the file (`--workers`): each
@@ -297,10 +298,18 @@ export class SqliteContinuityStore extends LegStore {
     this.enqueue(`r:${row.response_id}`, { kind: 'response', row, durable });
   }
 
-  /** Written behind like every record; until then the pending deletion hides the row from reads. */
+  /** Written behind like every record (`persisted` waits for it); until then the pending deletion hides the row from reads. */
   protected forgetResponse(id: string): void {
     this.enqueue(`r:${id}`, { kind: 'forget', responseId: id });
   }
+
+  /**
+   * Settles once every record put so far is in the file (committed: a killed process keeps it;
+   * WAL with `synchronous = NORMAL`, so a power loss may not), or once writing it failed (it
+   * stays queued and is retried; `status()` says so). A caller waiting makes the write happen
+   * at the next turn of the event loop, not after the 25 ms batching window.
+   */
+  readonly persisted = (): Promise<void> => this.queue.whenWritten();
 
   private enqueue(key: string, record: SqliteRecord): void {
     if (!this.closed) return this.queue.put(key, record);

@@ -22,8 +22,9 @@ export interface WriteQueueOptions<R> extends RecordQueueOptions<R> {
  * timer on the injected scheduler writes batches in transactions, off the request path.
  * Nothing is dropped silently: a failed batch stays queued and is retried with exponential
  * backoff, and the status says `failing` until a batch goes through. The queue never refuses a
- * record and never makes a caller wait: at `capacity`, a new record pushes out the oldest one
- * that is not `durable`, which is counted in `dropped`. A record the database rejects for itself (a permanent error,
+ * record and never makes a caller wait (one that must know its record is in the file awaits
+ * `whenWritten`, which cuts the batching window short): at `capacity`, a new record pushes
+ * out the oldest one that is not `durable`, which is counted in `dropped`. A record the database rejects for itself (a permanent error,
  * isolated by retrying the batch one record at a time) is set aside, logged with its key and
  * counted. Logs follow transitions, not writes: one line when writes start failing (and when
  * the error changes), one when records start being dropped, one on recovery with the totals.
@@ -35,6 +36,9 @@ export interface WriteQueueOptions<R> extends RecordQueueOptions<R> {
  * @see spec/continuity/write-queue.spec.ts
  */
 export class WriteQueue<R> extends RecordQueue<R> {
+  /** Callers of `whenWritten`, told once the write at the end of this turn is done. */
+  private waiting: (() => void)[] = [];
+
   constructor(private readonly options: WriteQueueOptions<R>) {
     super(options);
   }
@@ -42,6 +46,28 @@ export class WriteQueue<R> extends RecordQueue<R> {
   /** Runs a write soon even when nothing is pending (so that `prepare` runs). */
   wake(): void {
     if (this.timer === undefined && !this.closed) this.schedule(0);
+  }
+
+  /**
+   * Settles once every record put so far is written, or once writing it failed (it stays
+   * pending and is retried): a waiter does not wait out the batching window but has every
+   * record pending written at the end of the event loop's turn (`setImmediate`, whatever the
+   * scheduler: an answer waits on it, not on time), together with those of the other callers
+   * that asked meanwhile. While writes are failing it settles at once: waiting for the backoff
+   * would hold the caller for seconds, and cutting it short would hammer the database.
+   */
+  whenWritten(): Promise<void> {
+    if (this.pending.size === 0 || this.failures > 0 || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      if (this.waiting.push(resolve) === 1) setImmediate(() => this.writeWaited());
+    });
+  }
+
+  private writeWaited(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    if (!this.closed) this.flushNow();
+    for (const resolve of waiting) resolve();
   }
 
   protected schedule(delay: number): void {
@@ -117,6 +143,7 @@ export class WriteQueue<R> extends RecordQueue<R> {
     this.timer?.unsubscribe();
     this.timer = undefined;
     this.flushNow();
+    for (const resolve of this.waiting.splice(0)) resolve();
     return this.pending.size;
   }
 }

@@ -5,9 +5,10 @@ import type { LipEvent } from '../canonical/index.js';
 /**
  * Holds a streamed answer's terminal `response_finished` until the source completes and
  * `finish()` has settled, then lets it and the completion through. The handler puts it on a
- * stream only when the continuity store is shared between instances: `finish` waits until the
- * store has written the turn (its stored response included), so the client sees the answer end
- * only once its next turn can find the conversation on any instance. Everything before the
+ * stream when the continuity store writes behind (Redis; SQLite for a stored turn): `finish`
+ * waits until the store has written the turn (its stored response included), so the client sees
+ * the answer end only once its next turn can find the conversation on any instance, and after a
+ * crash of the process. Everything before the
  * terminal event flows through untouched; `finish` never rejects (the store bounds its wait).
  * @see spec/server/finish-after.spec.ts
  */

@@ -138,16 +138,19 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   };
 
   /**
-   * What the answer's end waits for: a conversation's turn added to it, and a store shared
-   * between instances having written the turn (see ContinuityStore.persisted). Undefined when
-   * there can be neither.
+   * What the answer's end waits for: a conversation's turn added to it, and the store having
+   * written what the request recorded (see ContinuityStore.persisted): a store shared between
+   * instances (Redis) for every answer, so that the next turn finds its A-leg on any instance; a
+   * store in a local file (SQLite) for a stored turn, so that it outlives a crash once answered.
+   * Undefined when there can be none of these.
    */
-  const shared = runtime.continuity.persisted;
-  const persisted = shared !== undefined || context.continuation?.conversation !== undefined || (context.continuation?.store === true && route.listStored !== undefined)
+  const stored = context.continuation?.store === true;
+  const written = runtime.continuity.kind === 'redis' || stored ? runtime.continuity.persisted : undefined;
+  const persisted = written !== undefined || context.continuation?.conversation !== undefined || (stored && route.listStored !== undefined)
     ? async () => {
       if (appending !== undefined) await appending;
       if (listing !== undefined) await listing;
-      if (shared !== undefined) await shared();
+      if (written !== undefined) await written();
     }
     : undefined;
   const meta: ExecutionMeta = {};
@@ -191,7 +194,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   await new Promise<void>((resolve) => {
     if (context.call.stream) {
       // A stored streamed response is folded alongside the stream, and saved when it completes.
-      // With a store shared between instances, the answer ends once the turn is written there.
+      // The answer ends once the store has written the turn (`persisted`: Redis, or SQLite for a stored one).
       const collector = context.continuation?.store ? new Collector() : undefined;
       const folded = collector ? events.pipe(tap({ next: (e) => collector.push(e), complete: () => save(collector.response) })) : events;
       const streamed = persisted ? folded.pipe(finishAfter(persisted)) : folded;

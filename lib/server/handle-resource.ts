@@ -27,7 +27,7 @@ export interface ResourceCall {
 /**
  * A protocol's own resource (`ResourceRoute`: Responses conversations, Gemini cached contents): the body of a POST or PATCH read
  * within the body limit and parsed (an empty one is none), the route's answer sent as JSON
- * (`cache-control: no-store`), a change's (POST, PATCH, DELETE) once a store shared between instances has written what it kept,
+ * (`cache-control: no-store`), a change's (POST, PATCH, DELETE) once a store that writes behind (Redis, SQLite) has written what it kept,
  * a failure in the protocol's envelope.
  * @see spec/e2e/conversations.spec.ts
  */
@@ -47,7 +47,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       params: call.params, query: call.query, body, ...(bytes !== undefined ? { bytes } : {}), headers: req.headers, origin: originOf(req),
       responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs, maxFileBytes: call.maxFileBytes,
     });
-    // What a POST, PATCH or DELETE kept is in a shared store before the answer; a read waits for nothing.
+    // What a POST, PATCH or DELETE kept is written before the answer (read on any instance, kept through a crash); a read waits for nothing.
     if (call.route.method !== 'GET') await continuity.persisted?.();
     if (!(answer instanceof ResourceAnswer)) sendJson(res, 200, answer, { 'cache-control': 'no-store' });
     else if (answer.body !== undefined) sendJson(res, 200, answer.body, { 'cache-control': 'no-store', ...answer.headers });

@@ -34,7 +34,8 @@ export interface StoredResponseRequest {
  * with `store: false`, expired, deleted, another principal's or another protocol's is the same 404,
  * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND`; so is a tombstone, deleted but kept for what reads through
  * it), and the frontend writes the answer. A protocol may delete its own way
- * (`StoredResponseRoutes.deleteStored`: a Responses conversation's turn is kept as a tombstone). Failures answer
+ * (`StoredResponseRoutes.deleteStored`: a Responses conversation's turn is kept as a tombstone); a deletion is
+ * answered once the store has written it (`ContinuityStore.persisted`). Failures answer
  * in the protocol's envelope; answers are never cached (`cache-control: no-store`).
  *
  * With `background`, a background response is answered while it runs (not stored yet): its
@@ -79,6 +80,8 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
     if (request.action === 'delete') {
       if (routes.deleteStored !== undefined) await routes.deleteStored(await load(), storedResponses(continuity, principal));
       else await continuity.deleteResponse(id, principal);
+      // Answered once the deletion is written: a crash right after it cannot bring the response back.
+      await continuity.persisted?.();
       body = routes.deleted(id);
     } else {
       const encode = request.action === 'retrieve' ? routes.retrieve(request.query) : routes.inputItems(request.query);

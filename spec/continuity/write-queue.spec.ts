@@ -186,6 +186,46 @@ describe('continuity/WriteQueue', () => {
     expect([q.size, q.get('next'), q.status().failed_records, q.status().failing]).to.deep.equal([1, 'next', 1, true]);
   });
 
+  it('whenWritten: everything pending is written at the end of the turn, not after the window, and then it settles', async () => {
+    const q = queue({ batchSize: 2 });
+    await q.whenWritten(); // nothing pending: at once
+    for (const r of ['1', '2', '3']) q.put(r, r);
+    clock.advance(1);
+    const first = q.whenWritten();
+    q.put('4', '4');
+    const second = q.whenWritten(); // the same write
+    expect(db.state.batches).to.deep.equal([]);
+    await Promise.all([first, second]);
+    // Every record pending, in batches, with no virtual time passing: the window (4 ms) was not waited for.
+    expect([db.state.batches, q.size, clock.now()]).to.deep.equal([[['1', '2'], ['3', '4']], 0, 1]);
+    // The window's timer finds nothing left to write.
+    clock.advance(4);
+    expect([db.state.batches.length, q.status().written]).to.deep.equal([2, 4]);
+  });
+
+  it('whenWritten settles once the write failed (the records stay and are retried), and at once while writes fail', async () => {
+    const q = queue();
+    db.state.down = true;
+    q.put('a', 'a');
+    await q.whenWritten();
+    expect([q.size, q.status().failing, q.status().write_errors]).to.deep.equal([1, true, 1]);
+    // Failing: nobody waits out the backoff, nor cuts it short.
+    await q.whenWritten();
+    expect(q.status().write_errors).to.equal(1);
+    db.state.down = false;
+    clock.advance(10);
+    expect([db.state.batches, q.size]).to.deep.equal([[['a']], 0]);
+  });
+
+  it('whenWritten settles at close', async () => {
+    const q = queue();
+    q.put('a', 'a');
+    const waiting = q.whenWritten();
+    expect(q.close()).to.equal(0);
+    await waiting;
+    expect(db.state.batches).to.deep.equal([['a']]);
+  });
+
   it('flushNow writes everything at once and reports whether it could', () => {
     const q = queue({ batchSize: 1 });
     q.put('a', 'a');
