@@ -229,8 +229,9 @@ class BatchRun {
  * written to the record by another instance and read at the runner's next write) stops starting
  * requests and ends the running ones (their upstream calls are aborted); what never ran is
  * `canceled`. A batch whose runner stopped (its instance went away) ends when its record is a
- * minute old: what had not ended is `expired`, as are the requests not started within a day,
- * and those a shutdown of this instance interrupts.
+ * minute old, counted from its stored lines: a request without one (its chunk had not ended) is
+ * `expired`, as are the requests not started within a day, and those a shutdown of this
+ * instance interrupts.
  * @see spec/server/batches.spec.ts
  */
 export class Batches {
@@ -514,8 +515,8 @@ export class Batches {
   /**
    * `record`, or when its runner went away (it runs elsewhere and was not written for
    * BATCH_ORPHANED_MS) the record of its end, made once under its lock by the first instance
-   * that sees it: what had not ended expired, its results' files made (a protocol with files)
-   * from its stored lines, and saved.
+   * that sees it: its counts those of its stored lines (a request without one expired), its
+   * results' files made (a protocol with files) from them, and saved.
    */
   private async orphaned(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord): Promise<BatchRecord> {
     if (!this.isOrphan(record)) return record;
@@ -523,12 +524,18 @@ export class Batches {
       const stored = await loadRecord(responses, record.id);
       // Ended meanwhile by another instance (or its runner wrote again): as it is.
       if (stored === undefined || !this.isOrphan(stored)) return stored ?? record;
-      const c = stored.counts;
-      const end: BatchRecord = { ...stored, status: 'ended', endedAt: stored.heartbeat, counts: { ...c, processing: 0, expired: c.expired + c.processing } };
-      const files = routes.files;
-      if (files?.resultsPurpose !== undefined) {
-        const bytes = { output: 0, error: 0 };
-        await this.eachLine(routes, responses, end, undefined, (line, type) => { bytes[type === 'succeeded' ? 'output' : 'error'] += Buffer.byteLength(JSON.stringify(line)) + 1; });
+      // Counted from its stored lines, not taken from the record (written at most once a second,
+      // while a chunk's lines are written once all its requests ended): what has no line expired.
+      const counts: Counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+      const bytes = { output: 0, error: 0 };
+      const files = routes.files?.resultsPurpose !== undefined ? routes.files : undefined;
+      await this.eachLine(routes, responses, stored, undefined, (line, type) => {
+        counts[type]++;
+        if (files !== undefined) bytes[type === 'succeeded' ? 'output' : 'error'] += Buffer.byteLength(JSON.stringify(line)) + 1;
+      });
+      counts.expired += stored.total - counts.succeeded - counts.errored - counts.canceled - counts.expired;
+      const end: BatchRecord = { ...stored, status: 'ended', endedAt: stored.heartbeat, counts };
+      if (files !== undefined) {
         const ttl = this.runtime().config.continuity.ttl;
         const made = await new BatchFileStore(files, responses).saveResults(end.id, bytes, this.now(), Math.min(end.resultsExpireAfterMs ?? ttl, ttl));
         end.outputFileId = made.output;
@@ -546,7 +553,10 @@ export class Batches {
     return record.status !== 'ended' && !this.runs.has(record.id) && this.now() - record.heartbeat >= BATCH_ORPHANED_MS;
   }
 
-  /** A batch as it is now: one running elsewhere whose runner stopped writing has ended. */
+  /**
+   * A batch as it is now: one running elsewhere whose runner stopped writing has ended (with the
+   * counts its record had: callers view a record `orphaned` has ended already, recounted).
+   */
   private view(record: BatchRecord): BatchView {
     if (!this.isOrphan(record)) return viewOf(record);
     const c = record.counts;

@@ -293,13 +293,36 @@ describe('server/batches', function () {
     clock += 1;
     const ended = await other.retrieve(call(), made.id) as Json;
     expect(ended.processing_status).to.equal('ended');
-    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 2 });
     // The runner's write a second after r0 ended is the last sign of life: the batch ended then.
     expect(Date.parse(ended.ended_at)).to.equal(clock - BATCH_ORPHANED_MS);
-    // No chunk was complete: every line of it expired, r0's too (its line was never written).
+    // No chunk was complete: every line of it expired, r0's too (its line was never written),
+    // and the counts say what the lines say (the record had counted r0 succeeded).
     expect((await results(other, made.id)).lines.map((l) => l.result.type)).to.deep.equal(['expired', 'expired', 'expired']);
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 3 });
     expect(await refusal(other.delete(call('bob'), made.id))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
     expect(await other.delete(call(), made.id)).to.deep.equal({ id: made.id, type: 'message_batch_deleted' });
+  });
+
+  it('an orphaned batch is counted from its stored lines: a chunk written after the record was last written counts', async () => {
+    start('batch_concurrency: 8');
+    chat.handler = (r) => (textOf(r.body) === 'r100' ? { fault: { stall: 'before_headers' } } : { text: 'done' });
+    let clock = Date.now();
+    const runner = make({ now: () => clock });
+    const other = make({ now: () => clock });
+    const made = await runner.create({ ...call(), body: { requests: requests(101) }, key: undefined, headers: {} }) as Json;
+    // The first chunk's 100 lines are written as its last request ends; the record, written
+    // once a second at most, is not written again (the clock stands still) before the runner goes.
+    await until(() => chat.requests.length === 101, 'every request upstream');
+    await until(async () => {
+      const stored = await storedResponses(runtime.continuity, 'alice').load(`${made.id}/results-0`).catch(() => undefined);
+      return Array.isArray((stored?.echo?.lip_batch_chunk as Json | undefined)?.lines);
+    }, 'the first chunk written');
+    clock += BATCH_ORPHANED_MS;
+    const ended = await other.retrieve(call(), made.id) as Json;
+    expect(ended.processing_status).to.equal('ended');
+    const types = (await results(other, made.id)).lines.map((l) => l.result.type);
+    expect([types.filter((t) => t === 'succeeded').length, types.filter((t) => t === 'expired').length]).to.deep.equal([100, 1]);
+    expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 100, errored: 0, canceled: 0, expired: 1 });
   });
 
   it('requests not started within a day of the create expire', async () => {
@@ -730,7 +753,8 @@ describe('server/batches', function () {
         const later = make({ now: () => Date.now() + BATCH_ORPHANED_MS + 1_000 });
         const ended = await later.retrieve(openai(), made.id) as Json;
         expect(ended).to.include({ status: 'expired' });
-        expect(ended.request_counts).to.deep.equal({ total: 150, completed: 140, failed: 0 });
+        // Counted from the lines stored: 40 answered in a chunk that had not ended, so have none.
+        expect(ended.request_counts).to.deep.equal({ total: 150, completed: 100, failed: 0 });
         expect(ended.output_file_id).to.be.a('string');
         expect(ended.error_file_id).to.be.a('string');
         // The first 100 answered as one record; the rest had not all ended, so they expired.
