@@ -12,7 +12,7 @@ import { useUpstreams } from '../helpers/upstreams.js';
  */
 describe('e2e regression: an upstream\'s missing-model 404 is model_not_found to OpenAI clients', function () {
   this.timeout(20_000);
-  const up = useUpstreams({ oc: { kind: 'openai-chat' }, an: { kind: 'anthropic' }, ge: { kind: 'gemini' } });
+  const up = useUpstreams({ oc: { kind: 'openai-chat' }, or: { kind: 'openai-responses' }, an: { kind: 'anthropic' }, ge: { kind: 'gemini' } });
   const failure = async (model: string) => {
     const err = await up.openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.NotFoundError);
@@ -24,6 +24,36 @@ describe('e2e regression: an upstream\'s missing-model 404 is model_not_found to
   it('an OpenAI upstream\'s model_not_found', async () => {
     up.emulators.oc!.enqueue({ status: 404, error: { message: 'The model `model-x` does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' } });
     expect(await failure('oc:model-x')).to.deep.equal(notFound);
+  });
+
+  // A dot in the name ended the search for "does not exist" as if it ended the sentence.
+  it('an OpenAI upstream\'s model_not_found for a model whose name has a dot', async () => {
+    up.emulators.oc!.enqueue({ status: 404, error: { message: 'The model `gpt-4.1-mini` does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' } });
+    expect(await failure('oc:gpt-4.1-mini')).to.deep.equal(notFound);
+  });
+
+  it('an OpenAI-compatible server\'s not-found message for a dotted name, without a code (Ollama)', async () => {
+    for (const name of ['qwen2.5:7b', 'llama3.2']) {
+      up.emulators.oc!.enqueue({ status: 404, error: { message: `model "${name}" not found, try pulling it first`, type: 'not_found_error' } });
+      expect(await failure(`oc:${name}`), name).to.deep.equal(notFound);
+    }
+  });
+
+  it('OpenAI\'s code model_not_found alone says so, whatever the message', async () => {
+    up.emulators.oc!.enqueue({ status: 404, error: { message: 'Your organization cannot use this model version.', type: 'invalid_request_error', code: 'model_not_found' } });
+    expect(await failure('oc:gpt-4.1')).to.deep.equal(notFound);
+  });
+
+  it('a Responses upstream\'s model_not_found', async () => {
+    up.emulators.or!.enqueue({ status: 404, error: { message: 'Your organization cannot use this model version.', type: 'invalid_request_error', code: 'model_not_found' } });
+    const err = await up.openai().responses.create({ model: 'or:gpt-4.1-mini', input: 'x' }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).to.equal('model_not_found');
+  });
+
+  it('a 404 whose second sentence says not found is not about the model', async () => {
+    up.emulators.oc!.enqueue({ status: 404, error: { message: 'Unknown model route. The path /v2/chat was not found.' } });
+    expect(await failure('oc:model-x')).to.deep.equal({ ...notFound, code: 'LIP_ERR_UPSTREAM_STATUS' });
   });
 
   it('an Anthropic upstream\'s not_found_error about the model', async () => {

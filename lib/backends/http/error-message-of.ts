@@ -9,18 +9,22 @@ function str(value: unknown): string | undefined {
  * servers use: `{"error":{"message","type"|"status"|"code"}}` (OpenAI, Anthropic, Gemini,
  * llama.cpp), `{"error":"..."}` (Ollama), `{"object":"error","message"}` (vLLM) and
  * `{"detail": ...}` (FastAPI-based routers). A non-JSON body is used as text; an HTML error
- * page is named, not quoted.
+ * page is named, not quoted. A string `error.code` is given apart too: OpenAI's envelope has
+ * both, and its code is the precise one (`model_not_found` under `invalid_request_error`).
  *
  * ```ts
  * errorMessageOf({ error: { message: 'bad', type: 'invalid_request_error' } }, '')
  * // { message: 'bad', type: 'invalid_request_error' }
  * ```
  */
-export function errorMessageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined } {
+export function errorMessageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined; code?: string } {
   const b = body as Json | undefined;
   if (b && typeof b === 'object' && !Array.isArray(b)) {
     const e = b.error;
-    if (e && typeof e === 'object') return { message: str(e.message) ?? str(e.msg), type: str(e.type) ?? str(e.status) ?? str(e.code) };
+    if (e && typeof e === 'object') {
+      const code = str(e.code);
+      return { message: str(e.message) ?? str(e.msg), type: str(e.type) ?? str(e.status) ?? code, ...(code ? { code } : {}) };
+    }
     if (typeof e === 'string') return { message: e, type: undefined };
     if (typeof b.message === 'string') return { message: b.message, type: str(b.type) };
     if (typeof b.detail === 'string') return { message: b.detail, type: undefined };

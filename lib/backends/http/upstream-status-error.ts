@@ -11,6 +11,8 @@ export interface UpstreamStatusInfo {
   readonly secrets: readonly string[];
   /** The upstream's error type / code, kept for logs. */
   readonly upstreamType?: string;
+  /** The upstream's string error code where its envelope has one beside the type (OpenAI's `model_not_found`). */
+  readonly upstreamCode?: string;
   /** Overrides the status rule (for example an Anthropic `overloaded_error`). */
   readonly retryable?: boolean;
 }
@@ -36,7 +38,7 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   }
   const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
   const relayed = relayableStatus(info.status);
-  const missingModel = info.status === 404 && (saysModelNotFound(text) || saysModelNotFound(info.upstreamType ?? ''));
+  const missingModel = info.status === 404 && (info.upstreamCode === 'model_not_found' || saysModelNotFound(text) || saysModelNotFound(info.upstreamType ?? ''));
   return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${relayed ? '' : info.status >= 300 && info.status < 400 ? ' (lip does not follow redirects)' : ' (not an error status)'}${text ? `: ${text}` : ''}`, {
     status: relayed ? info.status : 502,
     retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
@@ -48,10 +50,12 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
 /**
  * How providers word a 404 for a model they do not have (the status alone may be a wrong path):
  * OpenAI's `model_not_found` ("The model `x` does not exist or you do not have access to it",
- * vLLM and Ollama word it alike), Anthropic's `not_found_error` "model: x", Gemini's
- * "models/x is not found for API version v1beta".
+ * vLLM words it alike, Ollama `model "x" not found, try pulling it first`), Anthropic's
+ * `not_found_error` "model: x", Gemini's "models/x is not found for API version v1beta". The
+ * "not found" must be in the sentence that names the model: a dot followed by a space or the end
+ * ends it, a dot inside a name (`gpt-4.1-mini`, `qwen2.5:7b`) does not.
  */
-const MODEL_NOT_FOUND = /model_not_found|\bmodel\b[^.\n]{0,200}?(?:does not exist|not found)|^model: |\bmodels\/\S+ is not found/i;
+const MODEL_NOT_FOUND = /model_not_found|\bmodel\b(?:[^.\n]|\.(?=\S)){0,200}?(?:does not exist|not found)|^model: |\bmodels\/\S+ is not found/i;
 
 /** Whether an upstream's 404 message or error code says the model does not exist there. */
 function saysModelNotFound(text: string): boolean {

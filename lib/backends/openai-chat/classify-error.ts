@@ -26,14 +26,14 @@ function statusOf(error: Json | undefined, type: string | undefined): number | u
  * and that provider's own words (`metadata.raw`): OpenRouter's message alone is "Provider
  * returned error".
  */
-function messageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined } {
-  const { message, type } = errorMessageOf(body, text);
+function messageOf(body: unknown, text: string): { message: string | undefined; type: string | undefined; code?: string } {
+  const { message, type, code } = errorMessageOf(body, text);
   const metadata = ((body as Json | undefined)?.error as Json | undefined)?.metadata as Json | undefined;
-  if (!metadata || typeof metadata !== 'object') return { message, type };
+  if (!metadata || typeof metadata !== 'object') return { message, type, ...(code ? { code } : {}) };
   const provider = typeof metadata.provider_name === 'string' && metadata.provider_name ? metadata.provider_name : undefined;
   const raw = typeof metadata.raw === 'string' ? metadata.raw : metadata.raw !== undefined && metadata.raw !== null ? JSON.stringify(metadata.raw) : undefined;
   const said = [provider, raw || undefined].filter(Boolean).join(': ');
-  return { message: said ? `${message ?? 'the upstream reported an error'} (${said})` : message, type };
+  return { message: said ? `${message ?? 'the upstream reported an error'} (${said})` : message, type, ...(code ? { code } : {}) };
 }
 
 /**
@@ -48,8 +48,8 @@ function messageOf(body: unknown, text: string): { message: string | undefined; 
  * @see spec/backends/openai-chat/classify-error.spec.ts
  */
 export function classifyChatStatus(backendId: string, status: number, text: string, _headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
-  const { message, type } = messageOf(parseJsonOrUndefined(text), text);
-  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(type ? { upstreamType: type } : {}) });
+  const { message, type, code } = messageOf(parseJsonOrUndefined(text), text);
+  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(type ? { upstreamType: type } : {}), ...(code ? { upstreamCode: code } : {}) });
 }
 
 /**

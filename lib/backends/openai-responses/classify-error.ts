@@ -37,8 +37,8 @@ function statusOf(code: string | undefined): number | undefined {
  * @see spec/backends/openai-responses/classify-error.spec.ts
  */
 export function classifyResponsesStatus(backendId: string, status: number, text: string, _headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
-  const { message, type } = errorMessageOf(parseJsonOrUndefined(text), text);
-  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(type ? { upstreamType: type } : {}) });
+  const { message, type, code } = errorMessageOf(parseJsonOrUndefined(text), text);
+  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(type ? { upstreamType: type } : {}), ...(code ? { upstreamCode: code } : {}) });
 }
 
 /**
